@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The ``reenact`` command: the same core as the Blender extension, for headless and farm use.
+
+Every subcommand exits 0 on success; on bad input it prints one line ``reenact: error: ...``
+naming the file and the problem, exits 2, and leaves no half-written output behind.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from ._version import __version__
+
+
+class UserError(Exception):
+    """An expected failure (bad input): reported as one line, exit status 2."""
+
+
+def _emit_json(obj):
+    """The last stdout line of a job is a JSON summary."""
+    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+# --- doctor -------------------------------------------------------------------------------
+
+def cmd_doctor(args):
+    from .doctor import format_report, full_report
+
+    report = full_report(prefer_gpu=not args.cpu)
+    if args.json:
+        _emit_json(report)
+    else:
+        print(format_report(report))
+    return 1 if report.get("error") else 0
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+def cmd_demo(args):
+    from .demo import run_demo
+
+    summary = run_demo(out_dir=args.out)
+    _emit_json(summary)
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="reenact",
+        description="Face reenactment, visual dubbing and video restyling for Blender's Video Sequencer.",
+    )
+    parser.add_argument("--version", action="version", version="reenact " + __version__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("doctor", help="report versions and the onnxruntime provider really in use")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("demo", help="run the whole job on the embedded sample clip")
+    p.add_argument("--out", default="out", help="output folder (default: ./out)")
+    p.set_defaults(func=cmd_demo)
+
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print("reenact: error: {}".format(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("reenact: cancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Operators: thin glue that reads Blender state, calls the core, writes Blender state, reports."""
+
+import bpy
+
+from . import runtime
+
+classes = (
+    *runtime.classes,
+)
+
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Sidebar panels in the Video Sequencer, tab "Reenact"."""
+
+import bpy
+
+from . import system
+
+classes = (
+    *system.classes,
+)
+
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Progress reporting shared by the command line and Blender operators (no bpy).
+
+Long jobs take a ``progress`` callable ``progress(done, total, message="") -> bool``; returning
+False asks the job to stop (cancel). ``ConsoleProgress`` draws a bar on stderr for the CLI.
+"""
+
+import sys
+import time
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its progress callback asked it to stop."""
+
+
+def null_progress(done, total, message=""):
+    return True
+
+
+class ConsoleProgress:
+    def __init__(self, label, stream=None, width=30, min_interval=0.1):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.min_interval = min_interval
+        self._last = 0.0
+        self._start = time.perf_counter()
+        self._shown = False
+
+    def __call__(self, done, total, message=""):
+        now = time.perf_counter()
+        if done < total and now - self._last < self.min_interval:
+            return True
+        self._last = now
+        frac = 0.0 if not total else min(1.0, done / total)
+        filled = int(round(frac * self.width))
+        rate = done / max(now - self._start, 1e-9)
+        line = "\r{} [{}{}] {}/{} {:.1f}/s {}".format(
+            self.label, "#" * filled, "." * (self.width - filled), done, total, rate, message
+        )
+        self.stream.write(line[:200].ljust(80))
+        self.stream.flush()
+        self._shown = True
+        return True
+
+    def close(self):
+        if self._shown:
+            self.stream.write("\n")
+            self.stream.flush()

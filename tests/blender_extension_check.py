@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_extension.py in a fresh Python process with BLENDER_USER_RESOURCES set to
+a temporary folder: install the built extension zip into the PyPI bpy module, enable it, check
+that every operator and panel registered and works, disable it, check everything is gone.
+Prints one JSON line with what it found; exits non-zero on any failure."""
+
+import json
+import sys
+
+
+def main(zip_path):
+    import bpy
+
+    result = {"blender": bpy.app.version_string}
+    res = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default", enable_on_install=True)
+    result["install"] = sorted(res)
+    module_name = "bl_ext.user_default.reenact"
+    mod = sys.modules.get(module_name)
+    assert mod is not None, "extension module not imported after install"
+    assert module_name in bpy.context.preferences.addons, "extension not enabled"
+
+    ops = list(mod.operators.classes)
+    panels = list(mod.panels.classes)
+    props = list(mod.props.classes)
+    result["operators"] = [c.bl_idname for c in ops]
+    result["panels"] = [c.__name__ for c in panels]
+    for cls in ops + panels + props:
+        assert cls.is_registered, "{} is not registered".format(cls.__name__)
+    for cls in ops:
+        cat, name = cls.bl_idname.split(".")
+        assert hasattr(getattr(bpy.ops, cat), name), cls.bl_idname
+    for cls in panels:
+        assert cls.bl_space_type == "SEQUENCE_EDITOR" and cls.bl_category == "Reenact", cls.__name__
+    assert hasattr(bpy.types.Scene, "reenact")
+
+    # The runtime wheels inside the zip really load: a real onnxruntime session runs.
+    assert bpy.ops.reenact.check_runtime() == {"FINISHED"}
+    result["provider"] = bpy.context.scene.reenact.runtime_provider
+    import onnxruntime
+
+    result["onnxruntime_file"] = onnxruntime.__file__
+
+    bpy.ops.preferences.addon_disable(module=module_name)
+    for cls in ops + panels + props:
+        assert not cls.is_registered, "{} still registered after disable".format(cls.__name__)
+    assert not hasattr(bpy.types.Scene, "reenact"), "Scene.reenact left behind"
+    result["disabled_clean"] = True
+
+    # ... and enabling again works (no leftovers from the first registration).
+    bpy.ops.preferences.addon_enable(module=module_name)
+    mod = sys.modules[module_name]
+    assert all(c.is_registered for c in mod.operators.classes + mod.panels.classes)
+    bpy.ops.preferences.addon_disable(module=module_name)
+    result["reenabled"] = True
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Build the extension zip, install it into the PyPI bpy module with an isolated user folder,
+enable it, check registration, disable it: on Blender 5.0 and on Blender 4.5 LTS."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.blender
+
+CHECK = os.path.join(ROOT, "tests", "blender_extension_check.py")
+
+
+@pytest.fixture(scope="module")
+def extension_zip(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist") / "reenact-test-linux_x64.zip"
+    res = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "build_extension.py"), "--output", str(out)],
+        capture_output=True, text=True,
+    )
+    if "wheels missing" in res.stderr:
+        pytest.fail("runtime wheels not downloaded: run `make wheels` (make test does)")
+    assert res.returncode == 0, res.stdout + res.stderr
+    return str(out)
+
+
+def _python_for(version):
+    if version == "5.0":
+        return sys.executable
+    py = os.environ.get("REENACT_PY45") or os.path.join(ROOT, ".venv-bpy45", "bin", "python")
+    if not os.path.isfile(py):
+        if os.environ.get("CI"):
+            pytest.fail("Blender 4.5 environment missing: {} (make env45)".format(py))
+        pytest.skip("Blender 4.5 environment not built (make env45)")
+    return py
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_install_enable_disable(extension_zip, tmp_path, version):
+    py = _python_for(version)
+    user = tmp_path / "blender user"
+    user.mkdir()
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(user))
+    # run from a neutral folder so the checkout is not importable as a side door
+    res = subprocess.run([py, CHECK, extension_zip], capture_output=True, text=True, env=env, cwd=str(tmp_path),
+                         timeout=900)
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    result = json.loads(lines[-1][len("RESULT "):])
+    assert result["blender"].startswith(version)
+    assert "reenact.check_runtime" in result["operators"]
+    assert result["provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
+    # onnxruntime came from the wheels the extension installed, inside the isolated user folder
+    assert result["onnxruntime_file"].startswith(str(user)), result["onnxruntime_file"]
+    assert result["disabled_clean"] and result["reenabled"]
