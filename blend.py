@@ -94,3 +94,83 @@ def save_blend(filepath):
     bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, compress=True)
     os.replace(tmp, filepath)
     return filepath
+
+
+# --- animation: one F-curve helper for Blender 4.5 (slotted actions) and 5.x ----------------
+
+def ensure_action(id_data, name):
+    """The action assigned to ``id_data`` (created and assigned, with a slot, when missing)."""
+    ad = id_data.animation_data or id_data.animation_data_create()
+    if ad.action is None:
+        ad.action = bpy.data.actions.new(name)
+    action = ad.action
+    if getattr(ad, "action_slot", None) is None:
+        slot = action.slots.new(id_type=id_data.id_type, name=id_data.name)
+        ad.action_slot = slot
+    return action
+
+
+def channelbag(id_data, ensure=True):
+    """The channelbag of the action slot assigned to ``id_data`` (4.4+: layered actions;
+    ``Action.fcurves`` is gone in 5.0)."""
+    ad = id_data.animation_data
+    if ad is None or ad.action is None or ad.action_slot is None:
+        if not ensure:
+            return None
+        ensure_action(id_data, id_data.name + "Action")
+        ad = id_data.animation_data
+    action, slot = ad.action, ad.action_slot
+    for layer in action.layers:
+        for strip in layer.strips:
+            bag = strip.channelbag(slot)
+            if bag:
+                return bag
+    if not ensure:
+        return None
+    layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
+    strip = layer.strips[0] if len(layer.strips) else layer.strips.new(type="KEYFRAME")
+    return strip.channelbag(slot, ensure=True)
+
+
+def set_fcurve(bag, data_path, index, frames, values, group=None, interpolation="LINEAR"):
+    """Replace the F-curve ``data_path[index]`` with keys at ``frames`` (bulk ``foreach_set``)."""
+    fc = bag.fcurves.find(data_path, index=index)
+    if fc is not None:
+        bag.fcurves.remove(fc)
+    fc = bag.fcurves.new(data_path, index=index)
+    if group:
+        grp = bag.groups.get(group) if hasattr(bag.groups, "get") else None
+        if grp is None:
+            grp = next((g for g in bag.groups if g.name == group), None) or bag.groups.new(group)
+        fc.group = grp
+    n = len(frames)
+    if n:
+        import numpy as np
+
+        co = np.empty(2 * n, np.float32)
+        co[0::2] = frames
+        co[1::2] = values
+        fc.keyframe_points.add(n)
+        fc.keyframe_points.foreach_set("co", co)
+        interp = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[interpolation].value
+        fc.keyframe_points.foreach_set("interpolation", np.full(n, interp, np.int32))
+        fc.update()
+    return fc
+
+
+def read_fcurve_keys(fc):
+    import numpy as np
+
+    n = len(fc.keyframe_points)
+    co = np.empty(2 * n, np.float32)
+    fc.keyframe_points.foreach_get("co", co)
+    return co[0::2].copy(), co[1::2].copy()
+
+
+def ensure_collection(scene, name="Reenact"):
+    coll = bpy.data.collections.get(name)
+    if coll is None:
+        coll = bpy.data.collections.new(name)
+    if coll.name not in scene.collection.children:
+        scene.collection.children.link(coll)
+    return coll
