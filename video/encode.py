@@ -1,0 +1,525 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writing movies (PyAV) and PNG sequences without ever leaving a half-written output.
+
+* :class:`VideoWriter` writes ``.mp4`` / ``.mov`` / ``.mkv`` to a hidden temporary file in
+  the destination folder and renames it over the destination only when :meth:`close`
+  succeeds; on an exception (or :meth:`abort`) the temporary file is deleted and an
+  existing file at the destination is left untouched.
+* :class:`ImageSequenceWriter` writes ``frame_000000.png`` ... into a hidden temporary
+  folder next to the destination folder and renames the folder into place on success.
+
+The frame rate is kept exact (a ``Fraction`` such as 30000/1001). An audio stream can be
+copied (remuxed, not re-encoded) from another file with ``audio_from``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+from fractions import Fraction
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .decode import VideoError, VideoSource, _as_rate, _describe_av_error
+
+__all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
+           "available_video_codecs"]
+
+#: Movie containers the writer supports -> FFmpeg muxer name.
+MOVIE_EXTENSIONS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+
+_OTHER_MOVIE_EXTENSIONS = {".avi", ".webm", ".mxf", ".mpg", ".mpeg", ".ts", ".flv", ".wmv",
+                           ".gif", ".ogv", ".3gp", ".png", ".jpg", ".jpeg", ".exr", ".tif",
+                           ".tiff"}
+
+# BT.709, limited range: what the YUV outputs are converted with and tagged as
+_BT709 = 1
+_RANGE_TV = 1
+
+
+def available_video_codecs() -> dict:
+    """Which of the encoders this module can use are in the installed PyAV/FFmpeg."""
+    import av
+
+    out = {}
+    for name in ("libx264", "libx264rgb", "mpeg4", "ffv1"):
+        try:
+            av.codec.Codec(name, "w")
+            out[name] = True
+        except Exception:
+            out[name] = False
+    return out
+
+
+def _temp_sibling(path: str, suffix: str) -> str:
+    d, base = os.path.split(path)
+    return os.path.join(d, f".{base}.reenact-{secrets.token_hex(4)}{suffix}")
+
+
+def _as_size(size) -> Tuple[int, int]:
+    try:
+        w, h = (int(size[0]), int(size[1]))
+    except Exception:
+        raise VideoError(None, f"invalid frame size {size!r} (expected (width, height))") from None
+    if w <= 0 or h <= 0:
+        raise VideoError(None, f"invalid frame size {size!r}")
+    return w, h
+
+
+def _as_rgb_frame(frame, size, path, allow16=False) -> np.ndarray:
+    """Validate / normalise a frame to HxWx3 uint8 (or uint16 when allowed)."""
+    if frame is None:
+        raise VideoError(path, "cannot write an empty frame (None)")
+    a = np.asarray(frame)
+    ok_types = (np.uint8, np.uint16) if allow16 else (np.uint8,)
+    if a.dtype not in ok_types:
+        want = "uint8 or uint16" if allow16 else "uint8"
+        raise VideoError(path, f"frames must be {want} RGB arrays, got {a.dtype}")
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.ndim == 3 and a.shape[2] == 4:
+        a = a[:, :, :3]
+    elif a.ndim == 3 and a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    if a.ndim != 3 or a.shape[2] != 3:
+        raise VideoError(path, f"frames must be HxWx3 RGB arrays, got shape {a.shape}")
+    if size is not None and (a.shape[1], a.shape[0]) != tuple(size):
+        raise VideoError(path, f"frame is {a.shape[1]}x{a.shape[0]} but the output is "
+                               f"{size[0]}x{size[1]}")
+    return np.ascontiguousarray(a)
+
+
+class VideoWriter:
+    """Write RGB frames to a movie file, atomically.
+
+    ``VideoWriter(path, fps, size, lossless=False, audio_from=None)``; use as a context
+    manager, call :meth:`write` per frame (HxWx3 uint8 RGB).
+
+    * Lossy (default): H.264 (libx264, ``crf``/``preset``), yuv420p (yuv444p for odd sizes),
+      converted with and tagged as BT.709 limited range; MPEG-4 Part 2 if libx264 is absent.
+    * ``lossless=True``: bit-exact RGB. ``.mp4``/``.mov`` use libx264rgb with qp=0 (H.264
+      High 4:4:4 Predictive, RGB), ``.mkv`` uses FFV1.
+    * ``audio_from``: path (or :class:`VideoSource`) whose first audio stream is copied
+      packet for packet (no re-encoding), interleaved with the video. A source without audio
+      is not an error; ``audio_copied`` tells whether a stream was copied.
+    * The frame rate is exact: frame ``i`` has pts ``i`` in a ``1/fps`` time base.
+    """
+
+    def __init__(self, path, fps, size, lossless: bool = False, audio_from=None, *,
+                 codec: Optional[str] = None, crf: int = 18, preset: str = "medium",
+                 options: Optional[dict] = None, faststart: bool = True, threads: int = 0):
+        import av
+
+        self.path = os.path.abspath(os.fspath(path))
+        self.rate: Fraction = _as_rate(fps)
+        self.size = _as_size(size)
+        self.lossless = bool(lossless)
+        self.frames_written = 0
+        self.audio_copied = False
+        self._container = None
+        self._in_audio = None
+        self._done = False
+        ext = os.path.splitext(self.path)[1].lower()
+        if ext not in MOVIE_EXTENSIONS:
+            raise VideoError(self.path, f"unsupported movie format '{ext or '(none)'}' "
+                                        f"(use .mp4, .mov or .mkv, or a folder for PNGs)")
+        if os.path.isdir(self.path):
+            raise VideoError(self.path, "is a folder, cannot write a movie file there")
+        folder = os.path.dirname(self.path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as exc:
+            raise VideoError(self.path, f"cannot create the output folder: {exc.strerror or exc}") from None
+
+        codec, pix_fmt, opts = self._choose_codec(ext, codec, crf, preset)
+        if options:
+            opts.update({str(k): str(v) for k, v in options.items()})
+        self.codec, self.pix_fmt = codec, pix_fmt
+        self._yuv = pix_fmt.startswith("yuv")
+
+        self._tmp = _temp_sibling(self.path, ".tmp")
+        container_opts = {"movflags": "+faststart"} if faststart and ext != ".mkv" else {}
+        try:
+            self._container = av.open(self._tmp, mode="w", format=MOVIE_EXTENSIONS[ext],
+                                      options=container_opts)
+        except (av.error.FFmpegError, OSError) as exc:
+            self._cleanup_tmp()
+            raise VideoError(self.path, f"cannot create output file: "
+                                        f"{getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            st = self._container.add_stream(codec, rate=self.rate)
+            st.width, st.height = self.size
+            st.pix_fmt = pix_fmt
+            st.time_base = Fraction(1) / self.rate
+            cc = st.codec_context
+            cc.time_base = Fraction(1) / self.rate
+            cc.framerate = self.rate
+            cc.thread_count = threads
+            if self._yuv:
+                cc.colorspace = _BT709
+                cc.color_range = _RANGE_TV
+                cc.color_primaries = _BT709
+                cc.color_trc = _BT709
+            if opts:
+                st.options = opts
+            self._stream = st
+            if audio_from is not None:
+                self._add_audio(audio_from)
+            self._container.start_encoding()
+        except VideoError:
+            self.abort()
+            raise
+        except (av.error.FFmpegError, ValueError, TypeError) as exc:
+            self.abort()
+            msg = _describe_av_error(exc)
+            if self._in_audio is not None:
+                msg = (f"cannot copy the {self._in_audio['codec']} audio into a "
+                       f"{ext} file ({msg}); try .mkv or .mov")
+            raise VideoError(self.path, f"cannot start encoding: {msg}") from None
+
+    # -- setup -------------------------------------------------------------------------------
+    def _choose_codec(self, ext, codec, crf, preset):
+        have = available_video_codecs()
+        w, h = self.size
+        even = w % 2 == 0 and h % 2 == 0
+        if codec is None:
+            if self.lossless:
+                if ext == ".mkv" and have["ffv1"]:
+                    codec = "ffv1"
+                elif have["libx264rgb"]:
+                    codec = "libx264rgb"
+                elif have["ffv1"]:
+                    raise VideoError(self.path, "lossless output needs a .mkv file with this "
+                                                "FFmpeg build (no libx264)")
+                else:
+                    raise VideoError(self.path, "no lossless encoder available")
+            elif have["libx264"]:
+                codec = "libx264"
+            elif have["mpeg4"]:
+                codec = "mpeg4"
+            else:
+                raise VideoError(self.path, "no H.264 or MPEG-4 encoder in this FFmpeg build")
+        opts = {}
+        if codec == "libx264":
+            pix = "yuv420p" if even else "yuv444p"
+            if self.lossless:
+                opts.update({"qp": "0", "preset": preset})
+            else:
+                opts.update({"crf": str(int(crf)), "preset": preset})
+        elif codec == "libx264rgb":
+            pix = "rgb24"
+            opts.update({"qp": "0", "preset": preset} if self.lossless else
+                        {"crf": str(int(crf)), "preset": preset})
+        elif codec == "ffv1":
+            pix = "bgr0"
+            opts.update({"level": "3", "slicecrc": "1"})
+        elif codec == "mpeg4":
+            if not even:
+                raise VideoError(self.path, f"MPEG-4 cannot encode an odd frame size "
+                                            f"{w}x{h}")
+            pix = "yuv420p"
+            opts.update({"qscale": "2"})
+        else:
+            pix = "yuv420p"
+        return codec, pix, opts
+
+    def _add_audio(self, audio_from):
+        import av
+
+        src = audio_from.path if isinstance(audio_from, VideoSource) else os.fspath(audio_from)
+        if not os.path.isfile(src):
+            raise VideoError(src, "audio source file does not exist")
+        if os.path.getsize(src) == 0:
+            return  # an empty file has no audio to copy
+        try:
+            ic = av.open(src, mode="r")
+        except av.error.FFmpegError:
+            return  # e.g. an image sequence folder / not a movie: nothing to copy
+        if not ic.streams.audio:
+            ic.close()
+            return
+        ia = ic.streams.audio[0]
+        self._in_audio = {"container": ic, "stream": ia,
+                          "codec": ia.codec_context.name if ia.codec_context else "unknown",
+                          "packets": None, "pending": None}
+        self._out_audio = self._container.add_stream_from_template(ia)
+        self.audio_copied = True
+
+    # -- writing -----------------------------------------------------------------------------
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+            return False
+        self.close()
+        return False
+
+    def write(self, frame) -> None:
+        """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA are accepted too)."""
+        import av
+
+        if self._done:
+            raise VideoError(self.path, "writer is already closed")
+        a = _as_rgb_frame(frame, self.size, self.path)
+        vf = av.VideoFrame.from_ndarray(a, format="rgb24")
+        if self._yuv:
+            vf = vf.reformat(format=self.pix_fmt, dst_colorspace="ITU709",
+                             dst_color_range="MPEG")
+        elif self.pix_fmt != "rgb24":
+            vf = vf.reformat(format=self.pix_fmt)
+        vf.pts = self.frames_written
+        vf.time_base = self._stream.codec_context.time_base
+        try:
+            for pkt in self._stream.encode(vf):
+                self._container.mux(pkt)
+        except av.error.FFmpegError as exc:
+            raise VideoError(self.path, f"encoding frame {self.frames_written} failed: "
+                                        f"{_describe_av_error(exc)}") from None
+        self.frames_written += 1
+        self._mux_audio_until(float(self.frames_written / self.rate) + 0.5)
+
+    def _mux_audio_until(self, t_end: Optional[float]):
+        """Copy audio packets up to time ``t_end`` (None = all) to keep the file interleaved."""
+        import av
+
+        a = self._in_audio
+        if a is None:
+            return
+        if a["packets"] is None:
+            a["packets"] = a["container"].demux(a["stream"])
+        tb = a["stream"].time_base
+        while True:
+            pkt = a["pending"]
+            a["pending"] = None
+            if pkt is None:
+                try:
+                    pkt = next(a["packets"])
+                except StopIteration:
+                    a["packets"] = iter(())
+                    return
+                except av.error.FFmpegError:
+                    return  # damaged audio tail: keep what was copied
+            if pkt.size == 0 or (pkt.dts is None and pkt.pts is None):
+                continue
+            ts = pkt.dts if pkt.dts is not None else pkt.pts
+            if t_end is not None and float(ts * tb) > t_end:
+                a["pending"] = pkt
+                return
+            pkt.stream = self._out_audio
+            try:
+                self._container.mux(pkt)
+            except av.error.FFmpegError as exc:
+                raise VideoError(self.path, f"copying the audio failed: "
+                                            f"{_describe_av_error(exc)}") from None
+
+    # -- finishing ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Flush, finalise and move the file into place. Raises VideoError on failure
+        (and then leaves no output behind)."""
+        import av
+
+        if self._done:
+            return
+        try:
+            if self.frames_written == 0:
+                raise VideoError(self.path, "no frames were written")
+            for pkt in self._stream.encode(None):
+                self._container.mux(pkt)
+            self._mux_audio_until(None)
+            self._close_inputs()
+            self._container.close()
+            self._container = None
+            os.replace(self._tmp, self.path)
+            self._done = True
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, av.error.FFmpegError):
+                raise VideoError(self.path, f"finishing the file failed: "
+                                            f"{_describe_av_error(exc)}") from None
+            if isinstance(exc, OSError):
+                raise VideoError(self.path, f"cannot write the output: "
+                                            f"{exc.strerror or exc}") from None
+            raise
+
+    def abort(self) -> None:
+        """Discard everything written so far; an existing output file is left untouched."""
+        self._done = True
+        if self._container is not None:
+            try:
+                self._container.close()
+            except Exception:
+                pass
+            self._container = None
+        self._close_inputs()
+        self._cleanup_tmp()
+
+    def _close_inputs(self):
+        a = self._in_audio
+        if a is not None and a.get("container") is not None:
+            try:
+                a["container"].close()
+            except Exception:
+                pass
+            a["container"] = None
+
+    def _cleanup_tmp(self):
+        tmp = getattr(self, "_tmp", None)
+        if tmp and os.path.exists(tmp):
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+
+    def __del__(self):
+        # a writer dropped without close(): never leave the temporary file behind
+        try:
+            if not self._done:
+                self.abort()
+        except Exception:
+            pass
+
+
+class ImageSequenceWriter:
+    """Write frames as ``{prefix}{index:0{digits}d}.png`` into a folder, atomically.
+
+    Frames go into a hidden temporary folder next to ``folder``; :meth:`close` renames it
+    to ``folder``. If ``folder`` already exists it must be empty or hold only files this
+    writer names (a previous render); it is then replaced as a whole. A folder holding
+    other files is refused (nothing of the user's is ever deleted). On an exception the
+    temporary folder is removed and an existing ``folder`` is left untouched.
+
+    ``write(frame, index=None)``: ``index`` defaults to ``start`` + the number of frames
+    written so far; pass clip indices to name frames after their place in the source clip.
+    uint16 frames are written as 16-bit PNGs.
+    """
+
+    def __init__(self, folder, fps=None, size=None, *, prefix: str = "frame_", digits: int = 6,
+                 start: int = 0, compression: int = 3):
+        self.path = os.path.abspath(os.fspath(folder))
+        self.rate = _as_rate(fps) if fps is not None else None
+        self.size = _as_size(size) if size is not None else None
+        self.prefix = prefix
+        self.digits = int(digits)
+        self.start = int(start)
+        self.compression = int(compression)
+        self.frames_written = 0
+        self._indices = set()
+        self._done = False
+        self._tmp = None
+        if os.sep in prefix or (os.altsep and os.altsep in prefix):
+            raise VideoError(self.path, f"invalid file name prefix {prefix!r}")
+        self._own_re = re.compile(re.escape(prefix) + r"\d+\.png$")
+        if os.path.exists(self.path):
+            if not os.path.isdir(self.path):
+                raise VideoError(self.path, "exists and is not a folder")
+            foreign = [n for n in os.listdir(self.path)
+                       if not self._own_re.match(n) and n not in (".DS_Store", "Thumbs.db")]
+            if foreign:
+                raise VideoError(self.path, f"output folder already holds other files "
+                                            f"(e.g. {foreign[0]}); choose an empty or new folder")
+        parent = os.path.dirname(self.path)
+        try:
+            os.makedirs(parent, exist_ok=True)
+            self._tmp = _temp_sibling(self.path, ".tmp")
+            os.mkdir(self._tmp)
+        except OSError as exc:
+            raise VideoError(self.path, f"cannot create the output folder: "
+                                        f"{exc.strerror or exc}") from None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+            return False
+        self.close()
+        return False
+
+    def filename(self, index: int) -> str:
+        return f"{self.prefix}{int(index):0{self.digits}d}.png"
+
+    def write(self, frame, index: Optional[int] = None) -> str:
+        """Write one frame; returns the final path it will have."""
+        import cv2
+
+        if self._done:
+            raise VideoError(self.path, "writer is already closed")
+        if index is None:
+            index = self.start + self.frames_written
+        index = int(index)
+        if index < 0:
+            raise VideoError(self.path, f"frame index must be >= 0, got {index}")
+        if index in self._indices:
+            raise VideoError(self.path, f"frame {index} was already written")
+        a = _as_rgb_frame(frame, self.size, self.path, allow16=True)
+        if self.size is None:
+            self.size = (a.shape[1], a.shape[0])
+        ok, buf = cv2.imencode(".png", cv2.cvtColor(a, cv2.COLOR_RGB2BGR),
+                               [cv2.IMWRITE_PNG_COMPRESSION, self.compression])
+        if not ok:
+            raise VideoError(self.path, f"PNG encoding of frame {index} failed")
+        name = self.filename(index)
+        try:
+            with open(os.path.join(self._tmp, name), "wb") as f:
+                f.write(buf.tobytes())
+        except OSError as exc:
+            raise VideoError(self.path, f"cannot write {name}: {exc.strerror or exc}") from None
+        self._indices.add(index)
+        self.frames_written += 1
+        return os.path.join(self.path, name)
+
+    def close(self) -> None:
+        if self._done:
+            return
+        try:
+            if self.frames_written == 0:
+                raise VideoError(self.path, "no frames were written")
+            if os.path.isdir(self.path):
+                old = _temp_sibling(self.path, ".old")
+                os.rename(self.path, old)
+                try:
+                    os.rename(self._tmp, self.path)
+                except BaseException:
+                    os.rename(old, self.path)  # put the previous output back
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(self._tmp, self.path)
+            self._done = True
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError):
+                raise VideoError(self.path, f"cannot move the frames into place: "
+                                            f"{exc.strerror or exc}") from None
+            raise
+
+    def abort(self) -> None:
+        self._done = True
+        if self._tmp and os.path.isdir(self._tmp):
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __del__(self):
+        try:
+            if not self._done:
+                self.abort()
+        except Exception:
+            pass
+
+
+def open_writer(path, fps, size, **kwargs):
+    """A :class:`VideoWriter` for a movie path (.mp4/.mov/.mkv/.m4v), otherwise an
+    :class:`ImageSequenceWriter` for a folder of PNGs."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext in MOVIE_EXTENSIONS:
+        return VideoWriter(path, fps, size, **kwargs)
+    if ext in _OTHER_MOVIE_EXTENSIONS:
+        raise VideoError(path, f"unsupported output '{ext}' (use .mp4, .mov, .mkv or a folder)")
+    kwargs.pop("lossless", None)
+    kwargs.pop("audio_from", None)
+    return ImageSequenceWriter(path, fps, size, **kwargs)
