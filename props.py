@@ -3,7 +3,7 @@
 and the add-on preferences. Registered first, unregistered last (see ``__init__``)."""
 
 import bpy
-from bpy.props import BoolProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
 
 class ReenactPreferences(bpy.types.AddonPreferences):
@@ -32,6 +32,40 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
         description="Versions found at the last runtime check",
         default="",
     )
+    # Tracking options (the Track Actor operator reads these as its defaults).
+    max_faces: IntProperty(
+        name="Actors",
+        description="How many faces to track in the strip (the most prominent first)",
+        default=1, min=1, max=4,
+    )
+    use_focal: BoolProperty(
+        name="Known Focal Length",
+        description="Use the focal length below instead of estimating it from the footage",
+        default=False,
+    )
+    focal_mm: FloatProperty(
+        name="Focal Length",
+        description="Focal length of the shot in millimetres (36 mm sensor width)",
+        default=50.0, min=1.0, max=5000.0, subtype="DISTANCE_CAMERA", unit="CAMERA",
+    )
+    # State of the running job, drawn as a progress bar in the sidebar.
+    job_running: BoolProperty(default=False, options={"SKIP_SAVE"})
+    job_progress: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})
+    job_text: StringProperty(default="", options={"SKIP_SAVE"})
+
+
+class ReenactActorSettings(bpy.types.PropertyGroup):
+    """Per-actor data, stored on the actor mesh object."""
+
+    is_actor: BoolProperty(name="Reenact Actor", default=False)
+    strip_name: StringProperty(name="Strip", description="Sequencer strip this actor was tracked in")
+    scene_name: StringProperty(name="Scene", description="Scene holding that strip")
+    actor_index: IntProperty(name="Actor", description="Which face of the strip (0 = most prominent)", min=0)
+    source_path: StringProperty(name="Footage", subtype="FILE_PATH")
+    track_path: StringProperty(name="Track File", description="The tracked performance (.npz)", subtype="FILE_PATH")
+    frame_offset: IntProperty(name="Frame Offset", description="Timeline frame of the clip's first frame")
+    frame_count: IntProperty(name="Frames", description="Frames in the clip")
+    tracked_fraction: FloatProperty(name="Tracked", subtype="FACTOR", min=0.0, max=1.0)
 
 
 def preferences(context=None):
@@ -45,6 +79,7 @@ def preferences(context=None):
 classes = (
     ReenactPreferences,
     ReenactSceneSettings,
+    ReenactActorSettings,
 )
 
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
@@ -53,8 +88,10 @@ _register_classes, _unregister_classes = bpy.utils.register_classes_factory(clas
 def register():
     _register_classes()
     bpy.types.Scene.reenact = PointerProperty(type=ReenactSceneSettings)
+    bpy.types.Object.reenact = PointerProperty(type=ReenactActorSettings)
 
 
 def unregister():
+    del bpy.types.Object.reenact
     del bpy.types.Scene.reenact
     _unregister_classes()

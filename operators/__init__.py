@@ -3,9 +3,10 @@
 
 import bpy
 
-from . import runtime
+from . import runtime, track
 
 classes = (
+    *track.classes,
     *runtime.classes,
 )
 

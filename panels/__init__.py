@@ -3,9 +3,10 @@
 
 import bpy
 
-from . import system
+from . import actors, system
 
 classes = (
+    *actors.classes,
     *system.classes,
 )
 

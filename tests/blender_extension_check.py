@@ -44,6 +44,7 @@ def main(zip_path):
     for cls in ops + panels + props:
         assert not cls.is_registered, "{} still registered after disable".format(cls.__name__)
     assert not hasattr(bpy.types.Scene, "reenact"), "Scene.reenact left behind"
+    assert not hasattr(bpy.types.Object, "reenact"), "Object.reenact left behind"
     result["disabled_clean"] = True
 
     # ... and enabling again works (no leftovers from the first registration).

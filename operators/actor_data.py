@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Turn a Track into Blender data (and find it again): the camera matching the footage and the
+actor mesh whose shape keys are the actor's expression basis, with keyframed shape-key values,
+head transform, gaze and confidence.
+
+Coordinates: a Track's pose maps model points (cm, x right, y up, z toward the viewer) into
+an OpenCV camera (x right, y down, z forward). The Blender camera sits at the world origin
+looking down -Z with +Y up, so camera-space points map to the world by F = diag(1, -1, -1),
+and the actor's world matrix is F @ [R | t] with centimetres turned into metres.
+"""
+
+import os
+
+import bpy
+import numpy as np
+
+from .. import blend
+
+CM = 0.01  # model units (cm) to Blender metres
+FLIP = np.diag([1.0, -1.0, -1.0])
+GAZE_PROPS = ("gaze_left_x", "gaze_left_y", "gaze_right_x", "gaze_right_y")
+SENSOR_WIDTH_MM = 36.0
+
+
+def euler_xyz_to_matrix(e):
+    """Blender's XYZ Euler (R = Rz @ Ry @ Rx) for (T, 3) angles -> (T, 3, 3)."""
+    e = np.atleast_2d(e)
+    cx, cy, cz = np.cos(e).T
+    sx, sy, sz = np.sin(e).T
+    R = np.empty((len(e), 3, 3))
+    R[:, 0, 0] = cy * cz
+    R[:, 0, 1] = sx * sy * cz - cx * sz
+    R[:, 0, 2] = cx * sy * cz + sx * sz
+    R[:, 1, 0] = cy * sz
+    R[:, 1, 1] = sx * sy * sz + cx * cz
+    R[:, 1, 2] = cx * sy * sz - sx * cz
+    R[:, 2, 0] = -sy
+    R[:, 2, 1] = sx * cy
+    R[:, 2, 2] = cx * cy
+    return R
+
+
+def matrix_to_euler_xyz(R):
+    """Inverse of :func:`euler_xyz_to_matrix`, unwrapped over time so curves do not jump."""
+    R = np.asarray(R)
+    sy = np.clip(-R[:, 2, 0], -1.0, 1.0)
+    y = np.arcsin(sy)
+    x = np.arctan2(R[:, 2, 1], R[:, 2, 2])
+    z = np.arctan2(R[:, 1, 0], R[:, 0, 0])
+    e = np.stack([x, y, z], -1)
+    return np.unwrap(e, axis=0) if len(e) > 1 else e
+
+
+def track_pose_to_blender(pose):
+    """Track pose (T, 6: XYZ Euler of the camera-space rotation, translation in cm) ->
+    Blender object (location m (T,3), rotation_euler XYZ (T,3))."""
+    from ..face.fit import euler_to_matrix
+
+    R = euler_to_matrix(pose[:, :3])
+    Rb = FLIP @ R
+    loc = (pose[:, 3:] @ FLIP.T) * CM
+    return loc, matrix_to_euler_xyz(Rb)
+
+
+def blender_to_track_pose(loc, rot_euler):
+    """Inverse of :func:`track_pose_to_blender`."""
+    from ..face.fit import matrix_to_euler
+
+    R = FLIP @ euler_xyz_to_matrix(rot_euler)
+    t = (np.asarray(loc) / CM) @ FLIP.T
+    return np.concatenate([matrix_to_euler(R), t], axis=1)
+
+
+def _topology():
+    from ..face.topology import load_topology
+
+    return load_topology()
+
+
+def actor_objects(scene=None):
+    return [ob for ob in bpy.data.objects if ob.type == "MESH" and ob.reenact.is_actor
+            and (scene is None or ob.reenact.scene_name == scene.name)]
+
+
+def find_actor(scene, strip_name, index):
+    for ob in actor_objects(scene):
+        if ob.reenact.strip_name == strip_name and ob.reenact.actor_index == index:
+            return ob
+    return None
+
+
+def remove_actor(ob):
+    """Remove an actor object with its mesh, shape keys and actions (nothing left orphaned)."""
+    mesh = ob.data
+    actions = []
+    for idd in (ob, mesh.shape_keys):
+        if idd is not None and idd.animation_data and idd.animation_data.action:
+            actions.append(idd.animation_data.action)
+    bpy.data.objects.remove(ob)
+    if mesh.users == 0:
+        bpy.data.meshes.remove(mesh)
+    for act in actions:
+        if act.users == 0:
+            bpy.data.actions.remove(act)
+
+
+def ensure_camera(scene, coll, track, strip, name):
+    w, h = (int(v) for v in track.size)
+    cam_data = bpy.data.cameras.get(name) or bpy.data.cameras.new(name)
+    cam_data.sensor_fit = "HORIZONTAL"
+    cam_data.sensor_width = SENSOR_WIDTH_MM
+    cam_data.lens = float(track.focal_px) * SENSOR_WIDTH_MM / w
+    cam_data.clip_start = 0.01
+    cam_data.clip_end = 100.0
+    cam = bpy.data.objects.get(name)
+    if cam is None or cam.type != "CAMERA":
+        cam = bpy.data.objects.new(name, cam_data)
+    if cam.name not in coll.objects:
+        coll.objects.link(cam)
+    cam.location = (0.0, 0.0, 0.0)
+    cam.rotation_euler = (0.0, 0.0, 0.0)
+    # the footage as the camera background, lined up with the strip on the timeline
+    cam_data.show_background_images = True
+    while len(cam_data.background_images):
+        cam_data.background_images.remove(cam_data.background_images[0])
+    bg = cam_data.background_images.new()
+    path = blend.strip_filepath(strip)
+    if strip.type == "MOVIE":
+        clip = bpy.data.movieclips.load(path, check_existing=True)
+        clip.frame_start = int(strip.frame_start)
+        bg.source = "MOVIE_CLIP"
+        bg.clip = clip
+    else:
+        img = bpy.data.images.load(path, check_existing=True)
+        img.source = "SEQUENCE"
+        bg.source = "IMAGE"
+        bg.image = img
+        bg.image_user.frame_start = int(strip.frame_start)
+        bg.image_user.frame_duration = len(strip.elements)
+    bg.alpha = 1.0
+    if scene.camera is None:
+        scene.camera = cam
+    scene.render.resolution_x, scene.render.resolution_y = w, h
+    return cam
+
+
+def build_actor(scene, coll, track, strip, index, track_path, camera):
+    """Create the actor mesh object for ``track``; returns it."""
+    topo = _topology()
+    name = "{} Actor {}".format(strip.name, index)
+    identity = np.asarray(track.identity, np.float64)
+    basis = np.asarray(track.expression_basis, np.float64)
+    names = [str(n) for n in track.expression_names]
+
+    mesh = bpy.data.meshes.new(name)
+    verts = identity * CM
+    tris = np.asarray(topo.triangles, np.int64)
+    mesh.from_pydata(verts.tolist(), [], tris.tolist())
+    uv_layer = mesh.uv_layers.new(name="UVMap")
+    uv = np.asarray(topo.uv, np.float32)[tris.reshape(-1)]
+    uv_layer.data.foreach_set("uv", uv.reshape(-1))
+    mesh.update()
+    ob = bpy.data.objects.new(name, mesh)
+    coll.objects.link(ob)
+    ob.parent = camera
+    ob.rotation_mode = "XYZ"
+
+    ob.shape_key_add(name="Basis", from_mix=False)
+    for k, kname in enumerate(names):
+        kb = ob.shape_key_add(name=kname, from_mix=False)
+        kb.slider_min = -1.0
+        kb.slider_max = 2.0
+        kb.data.foreach_set("co", ((identity + basis[k]) * CM).astype(np.float32).reshape(-1))
+    mesh.shape_keys.name = name + " Expressions"
+
+    s = ob.reenact
+    s.is_actor = True
+    s.strip_name = strip.name
+    s.scene_name = scene.name
+    s.actor_index = index
+    s.source_path = blend.strip_filepath(strip)
+    s.track_path = track_path
+    s.frame_offset = int(strip.frame_start)
+    s.frame_count = int(track.source_frames)
+    s.tracked_fraction = float(np.mean(track.tracked)) if len(track.tracked) else 0.0
+    for p in GAZE_PROPS + ("confidence",):
+        ob[p] = 0.0
+    write_animation(ob, track, int(strip.frame_start))
+    return ob
+
+
+def write_animation(ob, track, frame_offset):
+    """Keyframe every tracked frame: shape-key values, head transform, gaze, confidence.
+    Untracked frames get no keys (confidence is keyed 0 there, so gaps show in the editor)."""
+    tracked = np.asarray(track.tracked, bool)
+    frame_index = np.arange(len(tracked)) + int(getattr(track, "frame_start", 0))
+    frames = (frame_index + frame_offset).astype(np.float64)
+    ft = frames[tracked]
+
+    ensure = blend.ensure_action
+    ensure(ob, ob.name + " Head")
+    bag = blend.channelbag(ob)
+    loc, rot = track_pose_to_blender(np.asarray(track.pose, np.float64)[tracked])
+    for i in range(3):
+        blend.set_fcurve(bag, "location", i, ft, loc[:, i], group="Head")
+        blend.set_fcurve(bag, "rotation_euler", i, ft, rot[:, i], group="Head")
+    gaze = np.asarray(track.gaze, np.float64)[tracked]
+    for i, p in enumerate(GAZE_PROPS):
+        blend.set_fcurve(bag, '["{}"]'.format(p), 0, ft, gaze[:, i], group="Gaze")
+    conf = np.where(tracked, np.asarray(track.confidence, np.float64), 0.0)
+    blend.set_fcurve(bag, '["confidence"]', 0, frames, conf, group="Tracking", interpolation="CONSTANT")
+
+    key = ob.data.shape_keys
+    ensure(key, ob.name + " Expressions")
+    kbag = blend.channelbag(key)
+    expr = np.asarray(track.expression, np.float64)[tracked]
+    for k, kname in enumerate(track.expression_names):
+        blend.set_fcurve(kbag, 'key_blocks["{}"].value'.format(kname), 0, ft, expr[:, k], group="Expressions")
+
+
+def track_file_path(scene, strip, index):
+    """Where the Track of an actor is kept: next to the .blend when it is saved, else in the
+    temporary folder of this Blender session."""
+    base = bpy.path.abspath("//") if bpy.data.filepath else bpy.app.tempdir
+    folder = os.path.join(base, "reenact")
+    os.makedirs(folder, exist_ok=True)
+    safe = bpy.path.clean_name("{}_{}".format(scene.name, strip.name))
+    return os.path.join(folder, "{}_actor{}.npz".format(safe, index))

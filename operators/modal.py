@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared machinery for long operators: a worker thread polled by a modal timer in the UI, a
+progress bar in the sidebar and the status bar, Esc to cancel; blocking in background mode
+(and in the PyPI bpy module, where timers never fire). Blender data is only written on the main
+thread once the job has succeeded, so a failed or cancelled job leaves the .blend as it was."""
+
+import bpy
+
+from ..jobs import BackgroundJob
+from ..progress import Cancelled
+
+
+def _redraw_sidebars(context):
+    wm = context.window_manager
+    for win in wm.windows:
+        for area in win.screen.areas:
+            if area.type == "SEQUENCE_EDITOR":
+                area.tag_redraw()
+
+
+class ModalJobMixin:
+    """Subclasses define ``prepare(context) -> (func, args, kwargs)`` (main thread; reads Blender
+    state) and ``apply(context, result)`` (main thread; writes Blender state)."""
+
+    job_label = "Working"
+    _timer = None
+    _job = None
+
+    def _set_state(self, context, running, fraction=0.0, text=""):
+        settings = context.scene.reenact
+        settings.job_running = running
+        settings.job_progress = fraction
+        settings.job_text = text
+
+    def _finish(self, context, result):
+        try:
+            self.apply(context, result)
+        except (ValueError, OSError, RuntimeError) as exc:
+            self.report({"ERROR"}, "Reenact: {}".format(exc))
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+    def execute(self, context):
+        """Blocking path (background mode, scripts, F3 redo)."""
+        try:
+            func, args, kwargs = self.prepare(context)
+        except (ValueError, OSError) as exc:
+            self.report({"ERROR"}, "Reenact: {}".format(exc))
+            return {"CANCELLED"}
+        job = BackgroundJob(func, *args, **kwargs)
+        job._run()  # same code path as the thread, on this thread
+        if job.error:
+            self.report({"ERROR"}, "Reenact: {}".format(job.error))
+            if job.traceback and "Error: " not in job.error:
+                print(job.traceback)
+            return {"CANCELLED"}
+        if job.cancelled:
+            self.report({"WARNING"}, "Reenact: cancelled")
+            return {"CANCELLED"}
+        return self._finish(context, job.result)
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        if context.scene.reenact.job_running:
+            self.report({"WARNING"}, "Reenact: another job is running; wait or press Esc")
+            return {"CANCELLED"}
+        try:
+            func, args, kwargs = self.prepare(context)
+        except (ValueError, OSError) as exc:
+            self.report({"ERROR"}, "Reenact: {}".format(exc))
+            return {"CANCELLED"}
+        self._job = BackgroundJob(func, *args, **kwargs).start()
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 1000)
+        self._set_state(context, True, 0.0, self.job_label + "…")
+        context.workspace.status_text_set("Reenact: {}… (Esc to cancel)".format(self.job_label))
+        return {"RUNNING_MODAL"}
+
+    def _cleanup(self, context):
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+        wm.progress_end()
+        context.workspace.status_text_set(None)
+        self._set_state(context, False)
+        _redraw_sidebars(context)
+
+    def modal(self, context, event):
+        job = self._job
+        if event.type == "ESC" and event.value == "PRESS":
+            job.cancel()
+            job.join()
+            self._cleanup(context)
+            self.report({"WARNING"}, "Reenact: {} cancelled, nothing changed".format(self.job_label.lower()))
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        if job.running:
+            done, total, message = job.status()
+            frac = job.fraction()
+            context.window_manager.progress_update(int(frac * 1000))
+            text = "{} {}/{} {}".format(self.job_label, done, total, message).strip()
+            self._set_state(context, True, frac, text)
+            context.workspace.status_text_set("Reenact: {} (Esc to cancel)".format(text))
+            _redraw_sidebars(context)
+            return {"RUNNING_MODAL"}
+        self._cleanup(context)
+        if job.cancelled:
+            self.report({"WARNING"}, "Reenact: cancelled")
+            return {"CANCELLED"}
+        if job.error:
+            if job.traceback:
+                print(job.traceback)
+            self.report({"ERROR"}, "Reenact: {}".format(job.error))
+            return {"CANCELLED"}
+        return self._finish(context, job.result)
+
+    def cancel(self, context):
+        if self._job is not None:
+            self._job.cancel()
+            self._job.join()
+        self._cleanup(context)

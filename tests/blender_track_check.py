@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_track.py in a fresh bpy process: put a clip in the sequencer (at a
+non-trivial position, trimmed), run Track Actor, check the actor against its Track file, track
+again (replaces cleanly), save, reload. Prints RESULT <json>."""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+
+def keys_of(bag, path, index=0):
+    fc = bag.fcurves.find(path, index=index)
+    n = len(fc.keyframe_points)
+    co = np.empty(2 * n, np.float32)
+    fc.keyframe_points.foreach_get("co", co)
+    return co[0::2], co[1::2]
+
+
+def main(clip, blend_path):
+    from reenact import blend, register
+    from reenact.face.track import Track
+    from reenact.operators.actor_data import track_pose_to_blender
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    strip = blend.add_movie_strip(scene, clip, channel=2, frame_start=11)
+    strip.frame_offset_start = 5  # trimmed: the first 5 clip frames are hidden
+    scene.sequence_editor.active_strip = strip
+    out = {}
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    actors = [o for o in bpy.data.objects if o.reenact.is_actor]
+    assert len(actors) == 1, actors
+    ob = actors[0]
+    tr = Track.load(ob.reenact.track_path)
+    out["track_frames"] = int(tr.n_frames)
+    out["frame_start"] = int(tr.frame_start)
+    out["tracked_fraction"] = float(tr.tracked.mean())
+    names = [str(n) for n in tr.expression_names]
+    kb = ob.data.shape_keys.key_blocks
+    out["shape_keys"] = [k.name for k in kb][1:]
+    assert out["shape_keys"] == names
+    # shape keys are identity + basis (metres)
+    co = np.empty(len(ob.data.vertices) * 3, np.float32)
+    kb["jawOpen"].data.foreach_get("co", co)
+    k = names.index("jawOpen")
+    out["basis_err"] = float(np.abs(co.reshape(-1, 3) - (tr.identity + tr.expression_basis[k]) * 0.01).max())
+    # keyframes match the Track exactly, at timeline frame = strip.frame_start + clip frame
+    kbag = blend.channelbag(ob.data.shape_keys, ensure=False)
+    frames_expected = (tr.frames()[tr.tracked] + strip.frame_start).astype(np.float32)
+    worst = 0.0
+    for i, n in enumerate(names):
+        f, v = keys_of(kbag, 'key_blocks["{}"].value'.format(n))
+        assert np.array_equal(f, frames_expected), n
+        worst = max(worst, float(np.abs(v - tr.expression[tr.tracked, i].astype(np.float32)).max()))
+    out["expr_key_err"] = worst
+    bag = blend.channelbag(ob, ensure=False)
+    loc, rot = track_pose_to_blender(tr.pose[tr.tracked])
+    lerr = max(float(np.abs(keys_of(bag, "location", i)[1] - loc[:, i]).max()) for i in range(3))
+    rerr = max(float(np.abs(keys_of(bag, "rotation_euler", i)[1] - rot[:, i]).max()) for i in range(3))
+    out["pose_key_err"] = max(lerr, rerr)
+    g = keys_of(bag, '["gaze_left_x"]')[1]
+    out["gaze_key_err"] = float(np.abs(g - tr.gaze[tr.tracked, 0]).max())
+    # evaluated: the mesh at a frame shows that frame's expression
+    fr = int(frames_expected[len(frames_expected) // 2])
+    scene.frame_set(fr)
+    out["eval_jaw"] = float(kb["jawOpen"].value)
+    out["track_jaw"] = float(tr.expression[fr - int(strip.frame_start) - tr.frame_start, k])
+    cam = scene.objects[strip.name + " Camera"]
+    out["camera_lens"] = cam.data.lens
+    out["focal_px"] = float(tr.focal_px)
+    out["bg_source"] = cam.data.background_images[0].source
+    # track again: replaced, nothing orphaned
+    n_actions = len(bpy.data.actions)
+    n_meshes = len(bpy.data.meshes)
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    out["actors_after_retrack"] = len([o for o in bpy.data.objects if o.reenact.is_actor])
+    out["actions_stable"] = len(bpy.data.actions) == n_actions
+    out["meshes_stable"] = len(bpy.data.meshes) == n_meshes
+    # save, reload, intact
+    bpy.ops.wm.save_as_mainfile(filepath=blend_path)
+    bpy.ops.wm.open_mainfile(filepath=blend_path)
+    ob = [o for o in bpy.data.objects if o.reenact.is_actor][0]
+    kbag = blend.channelbag(ob.data.shape_keys, ensure=False)
+    f, v = keys_of(kbag, 'key_blocks["jawOpen"].value')
+    out["reload_keys"] = int(len(f))
+    out["reload_shape_keys"] = len(ob.data.shape_keys.key_blocks) - 1
+    print("RESULT " + json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

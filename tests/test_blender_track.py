@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Track Actor in the PyPI bpy module on real footage (carphone)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.blender
+
+
+def test_track_actor_operator(tmp_path, carphone):
+    blend_path = tmp_path / "shot ü.blend"
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_track_check.py"), carphone,
+                          str(blend_path)], capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    # the trimmed strip: only the visible frames are tracked, starting at clip frame 5
+    assert r["frame_start"] == 5 and r["track_frames"] == 120 - 5
+    assert r["tracked_fraction"] >= 0.99
+    assert len(r["shape_keys"]) >= 24 and "jawOpen" in r["shape_keys"] and "eyeBlinkLeft" in r["shape_keys"]
+    assert r["basis_err"] < 1e-6
+    assert r["expr_key_err"] == 0.0  # float32 keys hold the Track's values exactly (rounded once)
+    assert r["pose_key_err"] < 1e-5 and r["gaze_key_err"] < 1e-6
+    assert abs(r["eval_jaw"] - r["track_jaw"]) < 1e-5
+    assert abs(r["camera_lens"] - r["focal_px"] * 36.0 / 176) < 1e-3
+    assert r["bg_source"] == "MOVIE_CLIP"
+    assert r["actors_after_retrack"] == 1 and r["actions_stable"] and r["meshes_stable"]
+    assert r["reload_keys"] == round(r["tracked_fraction"] * r["track_frames"])
+    assert r["reload_shape_keys"] == len(r["shape_keys"])
