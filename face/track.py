@@ -1,0 +1,299 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Track: the one in-memory and on-disk form of a tracked performance of one actor.
+
+Saved as an ``.npz`` (no pickles; strings are unicode arrays). Every key, its shape, dtype,
+units and conventions are documented in ``docs/track-format.md``; the coordinate conventions
+are those of :mod:`reenact.face.fit`. ``T`` = frames, ``K`` = expression coefficients.
+"""
+
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from .topology import N_LANDMARKS, N_VERTS, TOPOLOGY_PATH, file_checksum
+
+FORMAT_VERSION = 1
+
+
+def _topology_checksum():
+    try:
+        return file_checksum(TOPOLOGY_PATH)
+    except OSError:
+        return ""
+
+
+# key -> (kind, per-frame?) ; kinds: f = float array, b = bool, i = int, s = str, S = str array
+_SCALARS = {
+    "format_version": int,
+    "fps": float,
+    "frame_start": int,
+    "focal_px": float,
+    "actor": int,
+    "source": str,
+    "source_frames": int,
+    "topology_checksum": str,
+}
+
+
+@dataclass
+class Track:
+    """One actor's performance; see docs/track-format.md for every field."""
+
+    fps: float
+    size: np.ndarray  # (2,) int64: w, h
+    landmarks: np.ndarray  # (T, 478, 2) float32 pixels, NaN untracked
+    landmarks_z: np.ndarray  # (T, 478) float32 tracker depth (pixels), NaN untracked
+    confidence: np.ndarray  # (T,) float64 0..1, 0 untracked
+    tracked: np.ndarray  # (T,) bool
+    pose: np.ndarray  # (T, 6) float64: XYZ Euler rad (R = Rz Ry Rx) + translation cm, OpenCV camera
+    expression: np.ndarray  # (T, K) float64 0..1
+    expression_names: np.ndarray  # (K,) unicode
+    expression_basis: np.ndarray  # (K, 468, 3) float64 cm, model frame
+    expression_range: np.ndarray  # (K, 2) float64 raw measure at 0 and at 1
+    identity: np.ndarray  # (468, 3) float64 cm, model frame
+    focal_px: float
+    principal: np.ndarray  # (2,) float64 pixels
+    gaze: np.ndarray  # (T, 4) float64 rad: left yaw, left pitch, right yaw, right pitch
+    blink: np.ndarray  # (T, 2) float64 0..1: left, right
+    fit_error: np.ndarray = None  # (T,) float64 median reprojection error px, NaN untracked
+    actor: int = 0
+    source: str = ""
+    source_frames: int = 0
+    frame_start: int = 0
+    smoothing: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    smoothing_names: np.ndarray = field(default_factory=lambda: np.array([], dtype="<U1"))
+    topology_checksum: str = field(default_factory=_topology_checksum)
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self):
+        if self.fit_error is None:
+            self.fit_error = np.full(len(self.landmarks), np.nan)
+        if not self.source_frames:
+            self.source_frames = int(self.frame_start) + len(self.landmarks)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_frames(self):
+        return int(len(self.landmarks))
+
+    def frames(self):
+        """Clip frame numbers (0-based) of the rows: frame_start .. frame_start + T - 1."""
+        return np.arange(self.frame_start, self.frame_start + self.n_frames)
+
+    def expression_index(self, name):
+        return int(np.flatnonzero(self.expression_names == name)[0])
+
+    def camera(self):
+        from .fit import Camera
+
+        return Camera(float(self.focal_px), tuple(float(v) for v in self.principal), tuple(int(v) for v in self.size))
+
+    def subset(self, a, b):
+        """The rows for clip frames a..b-1 (Python slice semantics, clamped to this track)."""
+        a = max(int(a), self.frame_start)
+        b = min(int(b), self.frame_start + self.n_frames)
+        b = max(a, b)
+        sl = slice(a - self.frame_start, b - self.frame_start)
+        kw = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _PER_FRAME:
+                v = np.array(v[sl], copy=True)
+            elif isinstance(v, np.ndarray):
+                v = v.copy()
+            kw[f.name] = v
+        kw["frame_start"] = a
+        return Track(**kw)
+
+    def project(self):
+        """(T, 468, 2) pixels of the fitted model (NaN on untracked frames)."""
+        from .fit import project
+
+        return project(self.identity, self.expression_basis, self.expression, self.pose, self.camera())
+
+    # ------------------------------------------------------------------ I/O
+    def to_arrays(self):
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _SCALARS:
+                kind = _SCALARS[f.name]
+                out[f.name] = np.array(kind(v)) if kind is not str else np.array(str(v))
+            else:
+                out[f.name] = np.asarray(v)
+        return out
+
+    def save(self, path):
+        """Validate and write ``path`` atomically (temporary file in the same folder, then rename)."""
+        self.validate(path)
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".track-", suffix=".npz.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez_compressed(fh, **self.to_arrays())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path, validate=True):
+        """Read a Track ``.npz`` (no pickles). Raises ValueError naming the file on bad input."""
+        name = os.path.basename(os.fspath(path))
+        try:
+            with np.load(path, allow_pickle=False) as d:
+                data = {k: d[k] for k in d.files}
+        except FileNotFoundError:
+            raise ValueError("{}: no such file".format(name)) from None
+        except Exception as e:  # zip / format errors
+            raise ValueError("{}: not a readable Track .npz ({})".format(name, type(e).__name__)) from None
+        missing = [f.name for f in fields(cls) if f.name not in data and f.name in _REQUIRED]
+        if missing:
+            raise ValueError("{}: missing key(s) {}".format(name, ", ".join(missing)))
+        kw = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            v = data[f.name]
+            if f.name in _SCALARS:
+                if v.shape != ():
+                    raise ValueError("{}: {} must be a scalar".format(name, f.name))
+                v = _SCALARS[f.name](v.item() if _SCALARS[f.name] is not str else str(v))
+            kw[f.name] = v
+        tr = cls(**kw)
+        if validate:
+            tr.validate(path)
+        return tr
+
+    # ------------------------------------------------------------------ checks
+    def validate(self, path=None):
+        """Raise ``ValueError('<file>: <problem>')`` (one line) unless the track is consistent."""
+        name = os.path.basename(os.fspath(path)) if path is not None else "track"
+
+        def bad(msg):
+            raise ValueError("{}: {}".format(name, msg))
+
+        if int(self.format_version) > FORMAT_VERSION or int(self.format_version) < 1:
+            bad("unsupported format_version {}".format(self.format_version))
+        T = self.n_frames
+        names = np.asarray(self.expression_names)
+        K = len(names)
+        shapes = {
+            "size": (2,),
+            "landmarks": (T, N_LANDMARKS, 2),
+            "landmarks_z": (T, N_LANDMARKS),
+            "confidence": (T,),
+            "tracked": (T,),
+            "pose": (T, 6),
+            "expression": (T, K),
+            "expression_names": (K,),
+            "expression_basis": (K, N_VERTS, 3),
+            "expression_range": (K, 2),
+            "identity": (N_VERTS, 3),
+            "principal": (2,),
+            "gaze": (T, 4),
+            "blink": (T, 2),
+            "fit_error": (T,),
+        }
+        for k, shp in shapes.items():
+            v = np.asarray(getattr(self, k))
+            if v.shape != shp:
+                bad("{} has shape {}, expected {}".format(k, v.shape, shp))
+        for k in shapes:
+            v = np.asarray(getattr(self, k))
+            if k == "expression_names":
+                if v.dtype.kind != "U":
+                    bad("expression_names must be unicode strings")
+            elif k == "tracked":
+                if v.dtype != np.bool_:
+                    bad("tracked must be bool")
+            elif v.dtype.kind not in "fiu":
+                bad("{} must be numeric, got {}".format(k, v.dtype))
+        if len(set(names.tolist())) != K or any(not n for n in names.tolist()):
+            bad("expression_names must be unique and non-empty")
+        sm, smn = np.asarray(self.smoothing), np.asarray(self.smoothing_names)
+        if sm.ndim != 1 or smn.shape != sm.shape or (len(smn) and smn.dtype.kind != "U"):
+            bad("smoothing and smoothing_names must be 1-D of equal length (numbers, unicode names)")
+        if not (np.isfinite(self.fps) and self.fps > 0):
+            bad("fps must be positive, got {}".format(self.fps))
+        if np.any(np.asarray(self.size) <= 0):
+            bad("size must be positive, got {}".format(list(np.asarray(self.size))))
+        if not (np.isfinite(self.focal_px) and self.focal_px > 0):
+            bad("focal_px must be positive, got {}".format(self.focal_px))
+        if not np.isfinite(self.principal).all():
+            bad("principal must be finite")
+        if int(self.frame_start) < 0:
+            bad("frame_start must be >= 0")
+        if int(self.source_frames) < int(self.frame_start) + T:
+            bad("source_frames {} < frame_start + frames {}".format(self.source_frames, int(self.frame_start) + T))
+        tr = np.asarray(self.tracked, bool)
+        lm = np.asarray(self.landmarks)
+        fin = np.isfinite(lm).reshape(T, -1)
+        if not fin[tr].all():
+            bad("landmarks of tracked frames must be finite")
+        if fin[~tr].any():
+            bad("landmarks of untracked frames must be NaN")
+        for k in ("pose", "expression", "gaze", "blink"):
+            v = np.asarray(getattr(self, k))
+            if not np.isfinite(v[tr]).all():
+                bad("{} must be finite on tracked frames".format(k))
+            if np.isfinite(v[~tr]).any():
+                bad("{} must be NaN on untracked frames".format(k))
+        ex = np.asarray(self.expression)[tr]
+        if ex.size and (ex.min() < 0 or ex.max() > 1):
+            bad("expression values must lie in 0..1")
+        bl = np.asarray(self.blink)[tr]
+        if bl.size and (bl.min() < 0 or bl.max() > 1):
+            bad("blink values must lie in 0..1")
+        c = np.asarray(self.confidence)
+        if not np.isfinite(c).all() or c.min(initial=0) < 0 or c.max(initial=0) > 1:
+            bad("confidence must lie in 0..1")
+        if np.any(c[~tr] != 0):
+            bad("confidence must be 0 on untracked frames")
+        for k in ("expression_basis", "expression_range", "identity"):
+            if not np.isfinite(np.asarray(getattr(self, k))).all():
+                bad("{} must be finite".format(k))
+        rg = np.asarray(self.expression_range)
+        if K and np.any(rg[:, 0] == rg[:, 1]):
+            bad("expression_range lo and hi must differ")
+        cs = str(self.topology_checksum)
+        if cs and (len(cs) != 64 or any(ch not in "0123456789abcdef" for ch in cs)):
+            bad("topology_checksum must be a sha256 hex digest")
+        return self
+
+
+_PER_FRAME = {
+    "landmarks",
+    "landmarks_z",
+    "confidence",
+    "tracked",
+    "pose",
+    "expression",
+    "gaze",
+    "blink",
+    "fit_error",
+}
+_REQUIRED = {
+    "fps",
+    "size",
+    "landmarks",
+    "landmarks_z",
+    "confidence",
+    "tracked",
+    "pose",
+    "expression",
+    "expression_names",
+    "expression_basis",
+    "expression_range",
+    "identity",
+    "focal_px",
+    "principal",
+    "gaze",
+    "blink",
+    "format_version",
+}
