@@ -63,6 +63,11 @@ def cmd_track(args):
         raise UserError(str(exc)) from exc
     finally:
         bar.close()
+    missing = stats.get("missing_frames") or []
+    if missing:
+        shown = ", ".join(str(m) for m in missing[:20]) + (" ..." if len(missing) > 20 else "")
+        print("reenact: warning: {}: {} missing frame(s) left untracked: {}".format(
+            args.video, len(missing), shown), file=sys.stderr)
     paths = []
     for i, tr in enumerate(tracks):
         path = out if i == 0 else "{}_actor{}.npz".format(out[: -len(".npz")], i)
@@ -78,6 +83,7 @@ def cmd_track(args):
         "seconds": round(seconds, 3),
         "fps": round(frames / seconds, 2) if seconds > 0 else None,
         "provider": stats.get("provider"),
+        "missing_frames": missing,
     })
     return 0
 

@@ -13,11 +13,15 @@ import time
 import numpy as np
 
 from ..progress import Cancelled, null_progress
-from .smoothing import OneEuroParams, smooth_landmarks
+from .smoothing import OneEuroParams, segments, smooth_landmarks
 
 NUM_POINTS = 478
 #: a face whose inter-ocular distance is below this (pixels) is too small to track reliably
 MIN_IOD_PX = 8.0
+#: tracked runs shorter than this (seconds, and at least 3 frames) are dropped as spurious
+#: detections: on real footage without faces the landmark model can "see" a face for a frame
+#: or two, while a real face is on screen far longer than this.
+MIN_SEGMENT_SECONDS = 0.15
 
 
 class TrackingError(ValueError):
@@ -126,6 +130,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "frame_count": int(n_total),
             "frame_start": a,
             "provider": fm.provider,
+            "missing_frames": [int(m) for m in getattr(src, "missing", [])],
         }
     finally:
         src.close()
@@ -157,6 +162,13 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     T = lms.shape[1]
     w, h = info["size"]
     tracked = np.isfinite(lms[..., 0, 0])
+    min_run = max(3, int(np.ceil(MIN_SEGMENT_SECONDS * info["fps"])))
+    for k in range(max_faces):
+        for a, b in segments(tracked[k]):
+            if b - a < min_run and not (a == 0 and b == T):  # a clip shorter than min_run is kept
+                tracked[k, a:b] = False
+                lms[k, a:b] = np.nan
+                presence[k, a:b] = 0.0
     if not tracked.any():
         raise TrackingError("{}: no face found in any of its {} frames".format(label, T))
     iod = _iod(lms)
@@ -183,5 +195,6 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]
+    stats["missing_frames"] = info["missing_frames"]
     progress(1, 1, "fitted")
     return tracks
