@@ -1,0 +1,702 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""MediaPipe FaceMesh (478 landmarks, refined eyes and irises) in numpy + OpenCV + onnxruntime.
+
+A reimplementation of the graph that ``mediapipe.solutions.face_mesh.FaceMesh`` runs
+(``FaceLandmarkFrontCpu``) on the three bundled ONNX models converted from MediaPipe 0.10.21
+(``models/README.md``). No mediapipe / tensorflow at run time.
+
+Pipeline per frame, with the MediaPipe calculators it mirrors:
+
+1. Detection (``FaceDetectionShortRange``), only when fewer faces than ``max_faces`` are tracked:
+   the whole frame letterboxed (keep aspect, zero border) into 128x128, values in [-1, 1];
+   BlazeFace short-range with 896 SSD anchors (strides 8, 16, 16, 16; fixed anchor size);
+   ``TensorsToDetections`` decoding (x, y, w, h order, scale 128, sigmoid score clipped at
+   +-100, threshold ``min_detection_confidence``); weighted NMS (IoU > 0.3, blending boxes and
+   keypoints by score); projection back to the image.
+2. ROI from a detection (``FaceDetectionFrontDetectionToRoi``): box centre, rotation from
+   keypoint 0 (one eye) to keypoint 1 (other eye), square on the long side, scale 1.5.
+3. Landmarks (``FaceLandmarkCpu``): the rotated square ROI sampled into 192x192 with the exact
+   affine map of ``ImageToTensorCalculator`` (ROI corners -> tensor corners, bilinear, border
+   replicate), values in [0, 1]; 468 x, y, z + face flag (sigmoid = presence, threshold
+   ``min_presence``); mapped back with the inverse affine (z scaled like x).
+4. ROI for the next frame (``FaceLandmarkLandmarksToRoi``): bounding box of the 468 points,
+   rotation from landmark 33 to 263, square on the long side, scale 1.5.
+5. Irises (``IrisLandmarkLeftAndRightCpu``): per eye a ROI from its two corners (33 -> 133 and
+   362 -> 263; box of the two points, rotation along them, square long side, scale 2.3); 64x64
+   crop in [0, 1] (pixel-centre sampling, as MediaPipe's crop-then-resize path); the 362/263 eye
+   (MediaPipe's "right eye") is flipped horizontally because the model only knows the 33/133
+   one (see :func:`iris_crop_affine`); 71 eye-contour + 5 iris points.
+6. Refinement: eye points from the iris model replace x, y of the mesh points they stand for
+   (table of ``UpdateFaceLandmarksCalculator``); z keeps the mesh value and each iris's z is the
+   mean z of its eye's 16 lid points, as the ``LandmarksRefinementCalculator`` of
+   ``FaceMesh(refine_landmarks=True)`` does; the 2 x 5 iris points are appended as
+   468..472 (the 33/133 eye, centre first) and 473..477 (the 362/263 eye), in the order
+   FaceMesh(refine_landmarks=True) uses (centre, +x, up, -x, down in the eye's frame).
+   ``eye_points`` picks which eye points are replaced: ``"lids"`` (default: the eye contour
+   proper, the 16 lid points of each eye, seen by the iris model at about 3x the face model's
+   resolution), ``"full"`` (all 71 outputs, lids + halos + brow, MediaPipe Iris's
+   UpdateFaceLandmarks) or ``"none"`` (mesh eyes, irises appended only). Against
+   FaceMesh(refine_landmarks=True) on carphone and two 512x512 clips, "full" scored 2.8-5.2 %
+   IOD, "lids" and "none" 2.1-3.2 % (the iris model's halo and brow points are the outliers).
+
+Deliberate differences from MediaPipe: with ``refine_landmarks=True`` MediaPipe runs
+``face_landmark_with_attention.tflite`` (custom TFLite ops, not convertible); here the mesh comes
+from ``face_landmark.tflite`` and eyes/irises from ``iris_landmark.tflite`` (the MediaPipe Iris
+pipeline), so the 478 points follow the same layout but come from different networks. When a
+tracked face is lost, detection runs again on the same frame (MediaPipe waits for the next one).
+
+Output coordinates are image pixels: x right, y down, z in the same pixel scale as x (MediaPipe's
+normalised z times the image width; smaller = closer to the camera).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from . import session as _session
+
+NUM_MESH = 468
+NUM_LANDMARKS = 478
+
+DETECTION_MODEL = "face_detection_short_range.onnx"
+LANDMARK_MODEL = "face_landmark.onnx"
+IRIS_MODEL = "iris_landmark.onnx"
+
+# --- detection (face_detection_short_range graph options) --------------------------------
+DET_SIZE = 128
+DET_STRIDES = (8, 16, 16, 16)
+DET_NUM_KEYPOINTS = 6
+DET_SCORE_CLIP = 100.0
+DET_NMS_IOU = 0.3
+
+# --- ROI options ---------------------------------------------------------------------------
+FACE_ROI_SCALE = 1.5
+LANDMARK_SIZE = 192
+ROI_ROTATION_FROM_LANDMARKS = (33, 263)
+EYE_ROI_SCALE = 2.3
+IRIS_SIZE = 64
+# (start, end) corners of each eye, in MediaPipe's order: "left" (33/133) then "right" (362/263).
+EYE_CORNERS = ((33, 133), (362, 263))
+
+# Mesh indices of the 71 eye-contour points the iris model returns, per eye, in model order
+# (UpdateFaceLandmarksCalculator / LandmarksRefinementCalculator tables of MediaPipe).
+EYE_CONTOUR_33 = (
+    33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173,
+    130, 25, 110, 24, 23, 22, 26, 112, 243, 247, 30, 29, 27, 28, 56, 190,
+    226, 31, 228, 229, 230, 231, 232, 233, 244, 113, 225, 224, 223, 222, 221, 189,
+    35, 124, 46, 53, 52, 65,
+    143, 111, 117, 118, 119, 120, 121, 128, 245, 156, 70, 63, 105, 66, 107, 55, 193,
+)
+EYE_CONTOUR_263 = (
+    263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398,
+    359, 255, 339, 254, 253, 252, 256, 341, 463, 467, 260, 259, 257, 258, 286, 414,
+    446, 261, 448, 449, 450, 451, 452, 453, 464, 342, 445, 444, 443, 442, 441, 413,
+    265, 353, 276, 283, 282, 295,
+    372, 340, 346, 347, 348, 349, 350, 357, 465, 383, 300, 293, 334, 296, 336, 285, 417,
+)
+EYE_CONTOURS = (EYE_CONTOUR_33, EYE_CONTOUR_263)
+# The iris z is the mean z of the first 16 contour points (the eye lids) of its eye.
+IRIS_Z_POINTS = 16
+LEFT_IRIS = slice(468, 473)   # the 33/133 eye (MediaPipe "left"; the subject's right eye)
+RIGHT_IRIS = slice(473, 478)  # the 362/263 eye
+
+STAGES = ("detect", "crop_face", "landmark", "crop_eyes", "iris", "post")
+
+
+# =========================================================================================
+# Geometry helpers
+# =========================================================================================
+
+def normalize_radians(angle: float) -> float:
+    return angle - 2.0 * math.pi * math.floor((angle + math.pi) / (2.0 * math.pi))
+
+
+def roi_affine(roi, out_size: int, flip: bool = False) -> np.ndarray:
+    """2x3 affine taking image pixels to tensor pixels for a rotated square ROI.
+
+    ``roi`` = (cx, cy, w, h, rotation) in pixels / radians. Like MediaPipe's
+    ImageToTensorCalculator, the ROI corners map onto the tensor corners (0 and ``out_size``),
+    the ROI's x axis is (cos r, sin r) in the image (y down). ``flip`` mirrors the tensor
+    horizontally (iris model on the 362/263 eye).
+    """
+    cx, cy, w, h, r = (float(v) for v in roi[:5])
+    c, s = math.cos(r), math.sin(r)
+    kx, ky = out_size / w, out_size / h
+    # u = kx * ( c*(x-cx) + s*(y-cy)) + out/2 ;  v = ky * (-s*(x-cx) + c*(y-cy)) + out/2
+    m = np.array([[kx * c, kx * s, 0.0], [-ky * s, ky * c, 0.0]], np.float64)
+    m[0, 2] = out_size / 2.0 - (m[0, 0] * cx + m[0, 1] * cy)
+    m[1, 2] = out_size / 2.0 - (m[1, 0] * cx + m[1, 1] * cy)
+    if flip:
+        m[0] = -m[0]
+        m[0, 2] += out_size
+    return m
+
+
+def invert_affine(m: np.ndarray) -> np.ndarray:
+    """Exact inverse of a 2x3 affine (float64)."""
+    a = m[:, :2]
+    inv = np.linalg.inv(a)
+    return np.hstack([inv, -inv @ m[:, 2:3]])
+
+
+def apply_affine(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Apply a 2x3 affine to (..., 2) points."""
+    return pts @ m[:, :2].T + m[:, 2]
+
+
+def rect_from_points(xy: np.ndarray, start: int, end: int, scale: float) -> np.ndarray:
+    """ROI from a point set (LandmarksToDetection + DetectionsToRects + RectTransformation).
+
+    Bounding box of ``xy`` (pixels), rotation along xy[start] -> xy[end], square on the long
+    side, scaled. Returns (cx, cy, size, size, rotation).
+    """
+    x0, y0 = xy[:, 0].min(), xy[:, 1].min()
+    x1, y1 = xy[:, 0].max(), xy[:, 1].max()
+    return _rect(x0, y0, x1, y1, xy[start], xy[end], scale)
+
+
+def _rect(x0, y0, x1, y1, p_start, p_end, scale) -> np.ndarray:
+    rot = normalize_radians(-math.atan2(-(float(p_end[1]) - float(p_start[1])),
+                                        float(p_end[0]) - float(p_start[0])))
+    size = max(float(x1 - x0), float(y1 - y0)) * scale
+    return np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0, size, size, rot], np.float64)
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, np.float64)))
+
+
+def _iou_axis_aligned(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of box a (4,) against boxes b (n, 4), boxes as (xmin, ymin, xmax, ymax)."""
+    ix0 = np.maximum(a[0], b[:, 0])
+    iy0 = np.maximum(a[1], b[:, 1])
+    ix1 = np.minimum(a[2], b[:, 2])
+    iy1 = np.minimum(a[3], b[:, 3])
+    inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def _roi_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """IoU of two ROIs ignoring rotation (as MediaPipe's AssociationNormRectCalculator)."""
+    ba = np.array([a[0] - a[2] / 2, a[1] - a[3] / 2, a[0] + a[2] / 2, a[1] + a[3] / 2])
+    bb = np.array([[b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2]])
+    return float(_iou_axis_aligned(ba, bb)[0])
+
+
+def ssd_anchors(input_size: int = DET_SIZE, strides=DET_STRIDES) -> np.ndarray:
+    """Anchor centres (n, 2) of SsdAnchorsCalculator for BlazeFace short range.
+
+    Consecutive layers of equal stride share one feature map; each layer contributes two
+    anchors per cell (aspect ratio 1 and the interpolated scale); fixed anchor size (w = h = 1).
+    """
+    centres = []
+    i = 0
+    while i < len(strides):
+        j = i
+        while j < len(strides) and strides[j] == strides[i]:
+            j += 1
+        per_cell = 2 * (j - i)
+        fm = int(math.ceil(input_size / strides[i]))
+        ys, xs = np.meshgrid((np.arange(fm) + 0.5) / fm, (np.arange(fm) + 0.5) / fm,
+                             indexing="ij")
+        grid = np.stack([xs.ravel(), ys.ravel()], -1)
+        centres.append(np.repeat(grid, per_cell, axis=0))
+        i = j
+    return np.concatenate(centres).astype(np.float32)
+
+
+# =========================================================================================
+# Results
+# =========================================================================================
+
+@dataclass
+class FaceMeshResult:
+    """Faces found in one frame.
+
+    landmarks: (N, 478, 3) float32, pixels (x, y, z; z scaled like x).
+    presence:  (N,) face-presence score of the landmark model, 0..1.
+    rois:      (N, 5) ROI each face's landmarks were computed in: cx, cy, w, h (pixels),
+               rotation (radians).
+    next_rois: (N, 5) ROI for the next frame, from this frame's landmarks.
+    detection_scores: (N,) score of the detection a face came from on this frame, NaN when it
+               was tracked from the previous frame.
+    detected:  whether face detection ran on this frame.
+    image_size: (width, height).
+    frames_since_detection: frames since detection last ran (0 when it ran on this frame).
+    """
+
+    landmarks: np.ndarray
+    presence: np.ndarray
+    rois: np.ndarray
+    next_rois: np.ndarray
+    detection_scores: np.ndarray
+    detected: bool
+    image_size: tuple
+    frames_since_detection: int = 0
+    eye_rois: np.ndarray = field(default=None, repr=False)  # (N, 2, 5)
+    # (eye crops, crop->image maps, float64 landmarks) while the iris stage is still to run
+    _pending: tuple = field(default=None, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return int(self.landmarks.shape[0])
+
+    @property
+    def num_faces(self) -> int:
+        return len(self)
+
+    @staticmethod
+    def empty(image_size, detected: bool, frames_since_detection: int = 0) -> "FaceMeshResult":
+        return FaceMeshResult(
+            landmarks=np.zeros((0, NUM_LANDMARKS, 3), np.float32),
+            presence=np.zeros((0,), np.float32),
+            rois=np.zeros((0, 5)), next_rois=np.zeros((0, 5)),
+            detection_scores=np.zeros((0,), np.float32), detected=detected,
+            image_size=tuple(image_size), frames_since_detection=frames_since_detection,
+            eye_rois=np.zeros((0, 2, 5)))
+
+
+@dataclass
+class Detection:
+    """One BlazeFace detection in image pixels."""
+
+    score: float
+    box: np.ndarray        # (4,) xmin, ymin, xmax, ymax
+    keypoints: np.ndarray  # (6, 2): eye, eye, nose tip, mouth, ear tragion, ear tragion
+
+    def roi(self) -> np.ndarray:
+        """ROI for the landmark model (FaceDetectionFrontDetectionToRoi)."""
+        x0, y0, x1, y1 = self.box
+        return _rect(x0, y0, x1, y1, self.keypoints[0], self.keypoints[1], FACE_ROI_SCALE)
+
+
+# =========================================================================================
+# The tracker
+# =========================================================================================
+
+class FaceMesh:
+    """478-point face mesh tracker, images or video.
+
+    >>> fm = FaceMesh(max_faces=1)
+    >>> res = fm.process(rgb)                     # single image: detection, then landmarks
+    >>> res = fm.process(next_rgb, previous=res)  # video: track from the previous ROIs
+
+    ``previous`` may be the previous frame's :class:`FaceMeshResult` or an (N, 5) array of ROIs.
+    Detection runs when there is no previous result, when fewer than ``max_faces`` faces are
+    tracked (at most every ``redetect_interval`` frames), and when a tracked face is lost.
+
+    ``min_detection_confidence`` / ``min_presence`` are MediaPipe's min_detection_confidence /
+    min_tracking_confidence. ``refine=False`` skips the iris model (points 468..477 are NaN).
+    ``threads``: intra-op threads per model (default 1). ``profile=True`` accumulates seconds
+    per stage in ``self.timings`` (``self.frames`` frames).
+
+    For video, :meth:`track` is fastest: it overlaps frame t's iris network with frame t+1's
+    face network on two threads (same results as :meth:`process` frame by frame).
+    """
+
+    def __init__(self, max_faces: int = 1, min_detection_confidence: float = 0.5,
+                 min_presence: float = 0.5, refine: bool = True, prefer_gpu: bool = True,
+                 threads: int | None = None, redetect_interval: int = 1,
+                 redetect_on_loss: bool = True, models_dir: str | None = None,
+                 eye_points: str = "lids", profile: bool = False):
+        if max_faces < 1:
+            raise ValueError("max_faces must be >= 1")
+        self.max_faces = int(max_faces)
+        self.min_detection_confidence = float(min_detection_confidence)
+        self.min_presence = float(min_presence)
+        self.refine = bool(refine)
+        if eye_points not in ("lids", "full", "none"):
+            raise ValueError("eye_points must be 'lids', 'full' or 'none'")
+        self.eye_points = eye_points
+        self._n_eye_replace = {"lids": IRIS_Z_POINTS, "full": 71, "none": 0}[eye_points]
+        self.redetect_interval = max(1, int(redetect_interval))
+        self.redetect_on_loss = bool(redetect_on_loss)
+
+        def path(name):
+            return (_session.model_path(name) if models_dir is None
+                    else f"{models_dir.rstrip('/')}/{name}")
+
+        # One intra-op thread per model by default: these networks are small and a frame runs
+        # three of them back to back; on 2 cores, 1 thread measured 15-40 % faster than 2.
+        threads = 1 if threads is None else threads
+        self._det = _session.create_session(path(DETECTION_MODEL), prefer_gpu, threads)
+        self._lm = _session.create_session(path(LANDMARK_MODEL), prefer_gpu, threads)
+        self._iris = (_session.create_session(path(IRIS_MODEL), prefer_gpu, threads)
+                      if self.refine else None)
+        self._det_in = self._det.get_inputs()[0].name
+        self._det_out = [o.name for o in self._det.get_outputs()]  # regressors, classificators
+        self._lm_in = self._lm.get_inputs()[0].name
+        self._lm_out = [o.name for o in self._lm.get_outputs()]
+        if self._iris is not None:
+            self._iris_in = self._iris.get_inputs()[0].name
+            self._iris_out = [o.name for o in self._iris.get_outputs()]
+        self._anchors = ssd_anchors()
+        self._eye_contour_idx = np.array(EYE_CONTOURS, np.int64)  # (2, 71)
+        self.profile = bool(profile)
+        self.timings = {k: 0.0 for k in STAGES}
+        self.frames = 0
+
+    # ---------------------------------------------------------------- public API
+    @property
+    def provider(self) -> str:
+        return _session.session_provider(self._lm)
+
+    def reset_timings(self) -> None:
+        self.timings = {k: 0.0 for k in STAGES}
+        self.frames = 0
+
+    def process(self, frame_rgb: np.ndarray, previous=None) -> FaceMeshResult:
+        """Landmarks for one RGB uint8 frame (H, W, 3); see the class docstring."""
+        img = _as_rgb(frame_rgb)
+        return self._finish(self._mesh_stage(img, previous))
+
+    __call__ = process
+
+    def track(self, frames, pipelined: bool = True):
+        """Video mode over an iterable of RGB frames; yields one FaceMeshResult per frame.
+
+        ``pipelined``: the iris network of frame t runs on a worker thread while frame t+1's
+        face network runs here (frame t+1's ROI only needs frame t's mesh), so two cores work
+        at once and each keeps its network's weights in cache. Results are identical to
+        calling :meth:`process` frame by frame; frames are not retained after their eye crops
+        are taken, so a decoder may reuse its buffer.
+        """
+        if not (pipelined and self.refine):
+            prev = None
+            for frame in frames:
+                prev = self.process(frame, previous=prev)
+                yield prev
+            return
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        pending: deque = deque()
+        with ThreadPoolExecutor(1, thread_name_prefix="reenact-facemesh") as pool:
+            prev = None
+            try:
+                for frame in frames:
+                    prev = self._mesh_stage(_as_rgb(frame), prev)
+                    pending.append(pool.submit(self._finish, prev))
+                    while pending and (pending[0].done() or len(pending) > 2):
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+    def _mesh_stage(self, img: np.ndarray, previous) -> FaceMeshResult:
+        """Detection (when needed), face landmarks, next ROIs and the eye crops."""
+        h, w = img.shape[:2]
+        size = (w, h)
+        prof = self.profile
+        t0 = time.perf_counter() if prof else 0.0
+
+        prev_rois, since = _previous_rois(previous)
+        detected = False
+        rois: list = [r for r in prev_rois[: self.max_faces]]
+        det_scores = [np.nan] * len(rois)
+        since += 1
+        if previous is None or (len(rois) < self.max_faces and since >= self.redetect_interval):
+            rois, det_scores = self._detect_and_associate(img, rois, det_scores)
+            detected, since = True, 0
+            if prof:
+                t1 = time.perf_counter()
+                self.timings["detect"] += t1 - t0
+                t0 = t1
+
+        res = self._landmarks(img, rois, det_scores, size, detected, since)
+        if (self.redetect_on_loss and not detected and len(res) < self.max_faces
+                and len(res) < len(rois)):
+            # A tracked face was lost: look for faces on this very frame.
+            t0 = time.perf_counter() if prof else 0.0
+            kept = [r for r in res.next_rois]
+            rois2, scores2 = self._detect_and_associate(img, [], [])
+            # keep only new detections that do not overlap surviving tracked faces
+            new = [(r, s) for r, s in zip(rois2, scores2)
+                   if all(_roi_iou(r, k) <= 0.5 for k in kept)]
+            if prof:
+                self.timings["detect"] += time.perf_counter() - t0
+            if new:
+                room = self.max_faces - len(res)
+                extra = self._landmarks(img, [r for r, _ in new[:room]],
+                                        [s for _, s in new[:room]], size, True, 0)
+                res = _concat(res, extra, detected=True)
+            else:
+                res.detected = True
+                res.frames_since_detection = 0
+        if prof:
+            self.frames += 1
+        return res
+
+    def detect(self, frame_rgb: np.ndarray) -> list:
+        """BlazeFace detections (after weighted NMS) in image pixels, best first."""
+        img = _as_rgb(frame_rgb)
+        return self._detect(img)
+
+    # ---------------------------------------------------------------- stages
+    def _detect(self, img: np.ndarray) -> list:
+        h, w = img.shape[:2]
+        # Letterbox: the frame's centre square of side max(w, h) (zero border) -> 128x128.
+        side = float(max(w, h))
+        roi = (w / 2.0, h / 2.0, side, side, 0.0)
+        m = roi_affine(roi, DET_SIZE)
+        crop = cv2.warpAffine(img, m, (DET_SIZE, DET_SIZE), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        x = crop.astype(np.float32)[None] * np.float32(2.0 / 255.0) - np.float32(1.0)
+        raw_boxes, raw_scores = self._det.run(self._det_out, {self._det_in: x})
+        raw_boxes = raw_boxes.reshape(-1, 16)
+        scores = _sigmoid(np.clip(raw_scores.reshape(-1), -DET_SCORE_CLIP, DET_SCORE_CLIP))
+        keep = np.nonzero(scores >= self.min_detection_confidence)[0]
+        if keep.size == 0:
+            return []
+        anchors = self._anchors[keep]
+        b = raw_boxes[keep].astype(np.float64) / DET_SIZE
+        cx = b[:, 0] + anchors[:, 0]
+        cy = b[:, 1] + anchors[:, 1]
+        bw, bh = b[:, 2], b[:, 3]
+        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
+        kps = b[:, 4:].reshape(-1, DET_NUM_KEYPOINTS, 2) + anchors[:, None, :]
+        dets = _weighted_nms(scores[keep].astype(np.float64), boxes, kps, DET_NMS_IOU)
+        # Tensor-normalised -> image pixels (inverse of the letterbox affine).
+        inv = invert_affine(m)
+        out = []
+        for score, box, kp in dets:
+            corners = apply_affine(inv, (box.reshape(2, 2) * DET_SIZE))
+            kp_px = apply_affine(inv, kp * DET_SIZE)
+            out.append(Detection(float(score), corners.reshape(4), kp_px))
+        return out
+
+    def _detect_and_associate(self, img, rois, det_scores):
+        dets = self._detect(img)[: self.max_faces]
+        new = []
+        for d in dets:
+            r = d.roi()
+            if all(_roi_iou(r, t) <= 0.5 for t in rois):
+                new.append((r, d.score))
+        # Tracked faces keep their slot (stable order for multi-face tracks); new ones follow.
+        rois = list(rois) + [r for r, _ in new]
+        det_scores = list(det_scores) + [s for _, s in new]
+        return rois[: self.max_faces], det_scores[: self.max_faces]
+
+    def _landmarks(self, img, rois, det_scores, size, detected, since) -> FaceMeshResult:
+        prof = self.profile
+        n = len(rois)
+        if n == 0:
+            return FaceMeshResult.empty(size, detected, since)
+        t0 = time.perf_counter() if prof else 0.0
+        rois = np.asarray(rois, np.float64).reshape(n, 5)
+        mats = [roi_affine(r, LANDMARK_SIZE) for r in rois]
+        batch = np.empty((n, LANDMARK_SIZE, LANDMARK_SIZE, 3), np.float32)
+        for i, m in enumerate(mats):
+            crop = cv2.warpAffine(img, m, (LANDMARK_SIZE, LANDMARK_SIZE),
+                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            np.multiply(crop, np.float32(1.0 / 255.0), out=batch[i], casting="unsafe")
+        if prof:
+            t1 = time.perf_counter()
+            self.timings["crop_face"] += t1 - t0
+            t0 = t1
+        raw, flag = self._lm.run(self._lm_out, {self._lm_in: batch})
+        if prof:
+            t1 = time.perf_counter()
+            self.timings["landmark"] += t1 - t0
+            t0 = t1
+        presence = _sigmoid(flag.reshape(n).astype(np.float64))
+        ok = np.nonzero(presence >= self.min_presence)[0]
+        if ok.size == 0:
+            if prof:
+                self.timings["post"] += time.perf_counter() - t0
+            return FaceMeshResult.empty(size, detected, since)
+        raw = raw.reshape(n, NUM_MESH, 3)[ok].astype(np.float64)
+        rois, presence = rois[ok], presence[ok]
+        det_scores = np.asarray(det_scores, np.float64)[ok]
+        m_count = ok.size
+        mesh = np.empty((m_count, NUM_MESH, 3), np.float64)
+        for k, i in enumerate(ok):
+            inv = invert_affine(mats[i])
+            mesh[k, :, :2] = apply_affine(inv, raw[k, :, :2])
+            mesh[k, :, 2] = raw[k, :, 2] * (rois[k, 2] / LANDMARK_SIZE)
+        next_rois = np.stack([rect_from_points(mesh[k, :, :2], *ROI_ROTATION_FROM_LANDMARKS,
+                                               FACE_ROI_SCALE) for k in range(m_count)])
+        if prof:
+            t1 = time.perf_counter()
+            self.timings["post"] += t1 - t0
+            t0 = t1
+
+        out = np.empty((m_count, NUM_LANDMARKS, 3), np.float64)
+        out[:, :NUM_MESH] = mesh
+        out[:, NUM_MESH:] = np.nan
+        eye_rois = np.zeros((m_count, 2, 5))
+        pending = None
+        if self.refine:
+            batch, invs = self._eye_crops(img, mesh, eye_rois)
+            pending = (batch, invs, out)
+        return FaceMeshResult(
+            landmarks=out, presence=presence.astype(np.float32),
+            rois=rois, next_rois=next_rois, detection_scores=det_scores.astype(np.float32),
+            detected=detected, image_size=tuple(size), frames_since_detection=since,
+            eye_rois=eye_rois, _pending=pending)
+
+    def _finish(self, res: FaceMeshResult) -> FaceMeshResult:
+        """Run the iris stage if one is pending; landmarks become float32."""
+        if res._pending is not None:
+            batch, invs, out = res._pending
+            self._apply_iris(batch, invs, out)
+            res._pending = None
+        if res.landmarks.dtype != np.float32:
+            res.landmarks = res.landmarks.astype(np.float32)
+        return res
+
+    def _eye_crops(self, img, mesh, eye_rois):
+        """64x64 eye crops (2 per face, "left" then "right") and their tensor->image maps."""
+        prof = self.profile
+        t0 = time.perf_counter() if prof else 0.0
+        n = mesh.shape[0]
+        batch = np.empty((2 * n, IRIS_SIZE, IRIS_SIZE, 3), np.float32)
+        invs = []
+        for k in range(n):
+            for e, (a, b) in enumerate(EYE_CORNERS):
+                roi = rect_from_points(mesh[k, [a, b], :2], 0, 1, EYE_ROI_SCALE)
+                eye_rois[k, e] = roi
+                m, inv = iris_crop_affine(roi, flip=(e == 1))
+                invs.append(inv)
+                crop = cv2.warpAffine(img, m, (IRIS_SIZE, IRIS_SIZE), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REPLICATE)
+                np.multiply(crop, np.float32(1.0 / 255.0), out=batch[2 * k + e],
+                            casting="unsafe")
+        if prof:
+            self.timings["crop_eyes"] += time.perf_counter() - t0
+        return batch, invs
+
+    def _apply_iris(self, batch, invs, out) -> None:
+        """Iris network on the eye crops; refine ``out`` (N, 478, 3) in place."""
+        prof = self.profile
+        t0 = time.perf_counter() if prof else 0.0
+        n = batch.shape[0] // 2
+        res = dict(zip(self._iris_out, self._iris.run(self._iris_out, {self._iris_in: batch})))
+        if prof:
+            t1 = time.perf_counter()
+            self.timings["iris"] += t1 - t0
+            t0 = t1
+        contour = res["output_eyes_contours_and_brows"].reshape(2 * n, 71, 3).astype(np.float64)
+        iris = res["output_iris"].reshape(2 * n, 5, 3).astype(np.float64)
+        for k in range(n):
+            for e in range(2):
+                inv = invs[2 * k + e]
+                idx = self._eye_contour_idx[e]
+                # x, y of the eye contour replace the mesh's; z stays the mesh's.
+                nrep = self._n_eye_replace
+                if nrep:
+                    out[k, idx[:nrep], :2] = inv(contour[2 * k + e, :nrep, :2])
+                iris_xy = inv(iris[2 * k + e, :, :2])
+                if e == 1:
+                    # FaceMesh(refine_landmarks) lists both irises in image order (centre,
+                    # +x, up, -x, down); the mirrored eye's model order has +x and -x swapped.
+                    iris_xy = iris_xy[[0, 3, 2, 1, 4]]
+                sl = LEFT_IRIS if e == 0 else RIGHT_IRIS
+                out[k, sl, :2] = iris_xy
+                out[k, sl, 2] = out[k, idx[:IRIS_Z_POINTS], 2].mean()
+        if prof:
+            self.timings["post"] += time.perf_counter() - t0
+
+
+def iris_crop_affine(roi, flip: bool):
+    """(2x3 affine image -> 64x64 eye tensor, function tensor points -> image pixels).
+
+    MediaPipe's iris subgraph crops the ROI at native resolution, then resizes it to 64x64, so
+    tensor pixel i covers ROI position i + 0.5 (pixel centres), not i as in ImageToTensor. The
+    "right" eye is mirrored as an image (pixel i <-> 63 - i) while the model's x outputs are
+    mirrored about 64 (TensorsToLandmarks flip), a one-pixel asymmetry that the model's
+    behaviour depends on and that is kept here on purpose.
+    """
+    m = roi_affine(roi, IRIS_SIZE)
+    m[:, 2] -= 0.5
+    inv = invert_affine(m)
+    crop = m.copy()
+    if flip:
+        crop[0] = -crop[0]
+        crop[0, 2] += IRIS_SIZE - 1
+
+    def to_image(pts: np.ndarray) -> np.ndarray:
+        if flip:
+            pts = pts.copy()
+            pts[:, 0] = IRIS_SIZE - pts[:, 0]
+        return apply_affine(inv, pts)
+
+    return crop, to_image
+
+
+# =========================================================================================
+# helpers
+# =========================================================================================
+
+def _weighted_nms(scores, boxes, kps, iou_threshold):
+    """MediaPipe's WEIGHTED non-max suppression. Returns [(score, box, keypoints), ...]."""
+    order = np.argsort(-scores, kind="stable")
+    remaining = order
+    out = []
+    while remaining.size:
+        top = remaining[0]
+        ious = _iou_axis_aligned(boxes[top], boxes[remaining])
+        cand = remaining[ious > iou_threshold]
+        rest = remaining[ious <= iou_threshold]
+        if cand.size == 0:  # degenerate box: keep it alone
+            cand = remaining[:1]
+            rest = remaining[1:]
+        wts = scores[cand]
+        tot = wts.sum()
+        box = (boxes[cand] * wts[:, None]).sum(0) / tot
+        kp = (kps[cand] * wts[:, None, None]).sum(0) / tot
+        out.append((scores[top], box, kp))
+        if rest.size == remaining.size:
+            break
+        remaining = rest
+    return out
+
+
+def _previous_rois(previous):
+    if previous is None:
+        return [], 0
+    if isinstance(previous, FaceMeshResult):
+        return [r for r in previous.next_rois], int(previous.frames_since_detection)
+    arr = np.asarray(previous, np.float64)
+    if arr.size == 0:
+        return [], 0
+    return [r for r in arr.reshape(-1, 5)], 0
+
+
+def _concat(a: FaceMeshResult, b: FaceMeshResult, detected: bool) -> FaceMeshResult:
+    out = np.concatenate([a.landmarks.astype(np.float64), b.landmarks.astype(np.float64)])
+    pending = None
+    if a._pending is not None or b._pending is not None:
+        batches = [p[0] for p in (a._pending, b._pending) if p is not None]
+        invs = [f for p in (a._pending, b._pending) if p is not None for f in p[1]]
+        pending = (np.concatenate(batches), invs, out)
+    return FaceMeshResult(
+        landmarks=out, _pending=pending,
+        presence=np.concatenate([a.presence, b.presence]),
+        rois=np.concatenate([a.rois.reshape(-1, 5), b.rois.reshape(-1, 5)]),
+        next_rois=np.concatenate([a.next_rois.reshape(-1, 5), b.next_rois.reshape(-1, 5)]),
+        detection_scores=np.concatenate([a.detection_scores, b.detection_scores]),
+        detected=detected, image_size=a.image_size, frames_since_detection=0,
+        eye_rois=np.concatenate([a.eye_rois.reshape(-1, 2, 5), b.eye_rois.reshape(-1, 2, 5)]))
+
+
+def _as_rgb(frame) -> np.ndarray:
+    img = np.asarray(frame)
+    if img.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 RGB image, got dtype {img.dtype}")
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    elif img.ndim == 3 and img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_RGBA2RGB)
+    elif img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) RGB image, got shape {img.shape}")
+    if img.shape[0] < 2 or img.shape[1] < 2:
+        raise ValueError(f"image too small: {img.shape}")
+    return np.ascontiguousarray(img)
