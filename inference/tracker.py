@@ -104,25 +104,37 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         lms = np.full((max_faces, T, NUM_POINTS, 3), np.nan, np.float32)
         presence = np.zeros((max_faces, T), np.float32)
         slots = _Slots(max_faces)
-        prev = None
-        t_decode = t_mesh = 0.0
-        t0 = time.perf_counter()
-        for j, (idx, frame) in enumerate(src.iter_frames(a, b)):
-            t1 = time.perf_counter()
-            t_decode += t1 - t0
-            if frame is None:  # missing image in a sequence: untracked, and re-detect after it
-                prev = None
-            else:
-                res = fm.process(frame, previous=prev)
-                prev = res if len(res) else None
-                for i, k in enumerate(slots.assign(res.rois, j)):
-                    if k >= 0:
-                        lms[k, j] = res.landmarks[i]
-                        presence[k, j] = res.presence[i]
+        missing_rows = []
+        timer = {"decode": 0.0}
+        blank = None
+
+        def frames_in():
+            # Missing images of a sequence become blank frames (no face: the tracker re-detects
+            # after them) and are marked untracked below.
+            nonlocal blank
             t0 = time.perf_counter()
-            t_mesh += t0 - t1
-            if not progress(j + 1, T, "frame {}".format(idx)):
+            for j, (idx, frame) in enumerate(src.iter_frames(a, b)):
+                if frame is None:
+                    if blank is None:
+                        blank = np.zeros((src.size[1], src.size[0], 3), np.uint8)
+                    missing_rows.append(j)
+                    frame = blank
+                timer["decode"] += time.perf_counter() - t0
+                yield frame
+                t0 = time.perf_counter()
+
+        t_loop = time.perf_counter()
+        for j, res in enumerate(fm.track(frames_in())):
+            for i, k in enumerate(slots.assign(res.rois, j)):
+                if k >= 0:
+                    lms[k, j] = res.landmarks[i]
+                    presence[k, j] = res.presence[i]
+            if not progress(j + 1, T, "frame {}".format(a + j)):
                 raise Cancelled()
+        lms[:, missing_rows] = np.nan
+        presence[:, missing_rows] = 0.0
+        t_decode = timer["decode"]
+        t_mesh = time.perf_counter() - t_loop - t_decode
         info = {
             "path": label,
             "fps": float(src.fps),
