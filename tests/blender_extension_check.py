@@ -8,7 +8,23 @@ import json
 import sys
 
 
-def main(zip_path):
+def track_with_installed_extension(clip):
+    """The installed extension (its own wheels, Blender's numpy) tracks a real clip."""
+    import bpy
+
+    scene = bpy.context.scene
+    ed = scene.sequence_editor_create()
+    strip = ed.strips.new_movie(name="clip", filepath=clip, channel=1, frame_start=1)
+    ed.active_strip = strip
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    actors = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor]
+    assert len(actors) == 1
+    ob = actors[0]
+    return {"actor": ob.name, "shape_keys": len(ob.data.shape_keys.key_blocks) - 1,
+            "tracked_fraction": ob.reenact.tracked_fraction}
+
+
+def main(zip_path, clip=None):
     import bpy
 
     result = {"blender": bpy.app.version_string}
@@ -39,6 +55,17 @@ def main(zip_path):
     import onnxruntime
 
     result["onnxruntime_file"] = onnxruntime.__file__
+    import os
+
+    user = os.environ["BLENDER_USER_RESOURCES"]
+    found = set()
+    for dirpath, dirnames, _ in os.walk(user):
+        if os.path.basename(dirpath) == "site-packages":
+            found.update(d for d in dirnames if d in ("onnxruntime", "cv2", "av"))
+    result["installed_wheels"] = sorted(found)
+
+    if clip:
+        result["track"] = track_with_installed_extension(clip)
 
     bpy.ops.preferences.addon_disable(module=module_name)
     for cls in ops + panels + props:
@@ -57,4 +84,4 @@ def main(zip_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -41,13 +41,13 @@ def _python_for(version):
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
-def test_install_enable_disable(extension_zip, tmp_path, version):
+def test_install_enable_disable(extension_zip, tmp_path, version, carphone):
     py = _python_for(version)
     user = tmp_path / "blender user"
     user.mkdir()
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(user))
     # run from a neutral folder so the checkout is not importable as a side door
-    res = subprocess.run([py, CHECK, extension_zip], capture_output=True, text=True, env=env, cwd=str(tmp_path),
+    res = subprocess.run([py, CHECK, extension_zip, carphone], capture_output=True, text=True, env=env, cwd=str(tmp_path),
                          timeout=900)
     lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
@@ -55,6 +55,11 @@ def test_install_enable_disable(extension_zip, tmp_path, version):
     assert result["blender"].startswith(version)
     assert "reenact.check_runtime" in result["operators"]
     assert result["provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
-    # onnxruntime came from the wheels the extension installed, inside the isolated user folder
-    assert result["onnxruntime_file"].startswith(str(user)), result["onnxruntime_file"]
+    # the extension's runtime wheels were installed into the isolated user folder ...
+    assert result["installed_wheels"] == ["av", "cv2", "onnxruntime"]
+    if version == "4.5":
+        # ... and, in the bare 4.5 environment (no onnxruntime of its own), they are what runs
+        assert result["onnxruntime_file"].startswith(str(user)), result["onnxruntime_file"]
     assert result["disabled_clean"] and result["reenabled"]
+    # and the installed extension tracks real footage with only its own wheels + Blender's numpy
+    assert result["track"]["tracked_fraction"] >= 0.99 and result["track"]["shape_keys"] >= 24
