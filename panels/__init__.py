@@ -1,13 +1,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Sidebar panels in the Video Sequencer, tab "Reenact"."""
+"""Sidebar panels in the Video Sequencer (tab "Reenact") and the Strip ▸ Reenact menu."""
 
 import bpy
 
-from . import actors, system
+from . import actors, menus, system
 
 classes = (
     *actors.classes,
     *system.classes,
+    *menus.classes,
 )
 
-register, unregister = bpy.utils.register_classes_factory(classes)
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
+
+
+def register():
+    _register_classes()
+    menus.register()
+
+
+def unregister():
+    menus.unregister()
+    _unregister_classes()

@@ -46,7 +46,12 @@ def main(zip_path, clip=None):
         cat, name = cls.bl_idname.split(".")
         assert hasattr(getattr(bpy.ops, cat), name), cls.bl_idname
     for cls in panels:
-        assert cls.bl_space_type == "SEQUENCE_EDITOR" and cls.bl_category == "Reenact", cls.__name__
+        if issubclass(cls, bpy.types.Panel):
+            assert cls.bl_space_type == "SEQUENCE_EDITOR" and cls.bl_category == "Reenact", cls.__name__
+        else:  # the Strip > Reenact menu lists every operator (and makes them findable with F3)
+            assert issubclass(cls, bpy.types.Menu)
+            assert {c.bl_idname for c in mod.panels.menus.operator_classes()} == {c.bl_idname for c in ops}
+    assert mod.panels.menus.draw_strip_menu in bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()
     assert hasattr(bpy.types.Scene, "reenact")
 
     # The runtime wheels inside the zip really load: a real onnxruntime session runs.
@@ -72,6 +77,8 @@ def main(zip_path, clip=None):
         assert not cls.is_registered, "{} still registered after disable".format(cls.__name__)
     assert not hasattr(bpy.types.Scene, "reenact"), "Scene.reenact left behind"
     assert not hasattr(bpy.types.Object, "reenact"), "Object.reenact left behind"
+    assert not any(getattr(f, "__module__", "").startswith(module_name)
+                   for f in bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()), "menu entry left behind"
     result["disabled_clean"] = True
 
     # ... and enabling again works (no leftovers from the first registration).
