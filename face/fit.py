@@ -918,7 +918,7 @@ def _rigid_error(obs, cam, ref, rig, iters=3):
     return float(np.mean(err))
 
 
-def estimate_focal(landmarks, size, n_frames=48, grid=None, flat_tolerance=0.01):
+def estimate_focal(landmarks, size, n_frames=24, grid=None, flat_tolerance=0.01):
     """Estimate the focal length (pixels) from tracked landmarks; returns (focal_px, info).
 
     Estimator: on up to ``n_frames`` tracked frames spread over the clip, for each candidate
@@ -947,7 +947,7 @@ def estimate_focal(landmarks, size, n_frames=48, grid=None, flat_tolerance=0.01)
     obs = L[sel]
     topo = load_topology()
     ref, rig = topo.mean_shape, topo.groups["rigid"]
-    grid = np.geomspace(0.5, 8.0, 13) * w if grid is None else np.asarray(grid, np.float64)
+    grid = np.geomspace(0.5, 8.0, 9) * w if grid is None else np.asarray(grid, np.float64)
     cost = np.array([_rigid_error(obs, Camera.centered(size, f), ref, rig) for f in grid])
     info.update(grid=grid.tolist(), cost=cost.tolist())
     k = int(np.argmin(cost))
