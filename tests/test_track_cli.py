@@ -196,3 +196,36 @@ def test_bad_out_path(tmp_path, carphone):
     assert "does not exist" in line
     line = _error_line(_track(carphone, "--out", tmp_path / "t.txt"))
     assert ".npz" in line
+
+
+def test_two_actors_keep_their_identity(tmp_path, carphone):
+    """Two faces side by side; the right one leaves for 20 frames and comes back: each actor
+    keeps its identity (its side of the frame) throughout, the most prominent is actor 0."""
+    frames = _frames(carphone)
+    n = len(frames)
+    out_frames = []
+    for t in range(n):
+        left = frames[t]
+        right = cv2.flip(frames[(t + 30) % n], 1)
+        right = cv2.resize(right, (140, 115), interpolation=cv2.INTER_AREA)  # smaller: less prominent
+        pad = np.full((144, 176, 3), right.mean(axis=(0, 1)), np.uint8)
+        pad[15:130, 18:158] = right
+        if 40 <= t < 60:
+            pad[:] = 128
+        out_frames.append(np.concatenate([left, pad], axis=1))
+    clip = _write(tmp_path / "two.mkv", out_frames)
+    out = tmp_path / "t.npz"
+    res = _track(clip, "--out", out, "--max-faces", 2)
+    assert res.returncode == 0, res.stderr[-2000:]
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["actors"] == 2 and len(summary["out"]) == 2
+    a0 = Track.load(summary["out"][0])
+    a1 = Track.load(summary["out"][1])
+    assert a0.actor == 0 and a1.actor == 1
+    assert a0.tracked.mean() >= 0.99
+    assert not a1.tracked[40:60].any()
+    assert a1.tracked[:40].mean() >= 0.97 and a1.tracked[61:].mean() >= 0.97
+    # identities never swap: actor 0 always on the left half, actor 1 always on the right
+    x0 = np.nanmean(a0.landmarks[a0.tracked, :, 0], axis=1)
+    x1 = np.nanmean(a1.landmarks[a1.tracked, :, 0], axis=1)
+    assert (x0 < 176).all() and (x1 > 176).all()
