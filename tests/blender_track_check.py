@@ -19,7 +19,7 @@ def keys_of(bag, path, index=0):
     return co[0::2], co[1::2]
 
 
-def main(clip, blend_path):
+def main(clip, blend_path, seq_dir=None):
     from reenact import blend, register
     from reenact.face.track import Track
     from reenact.operators.actor_data import track_pose_to_blender
@@ -88,8 +88,31 @@ def main(clip, blend_path):
     f, v = keys_of(kbag, 'key_blocks["jawOpen"].value')
     out["reload_keys"] = int(len(f))
     out["reload_shape_keys"] = len(ob.data.shape_keys.key_blocks) - 1
+    if seq_dir:
+        out["sequence"] = image_sequence_strip(seq_dir)
     print("RESULT " + json.dumps(out))
 
 
+def image_sequence_strip(seq_dir):
+    """An image-sequence strip tracks too, frames mapped through its position."""
+    from reenact import blend
+
+    files = sorted(f for f in os.listdir(seq_dir) if f.endswith(".png"))
+    scene = bpy.context.scene
+    strip = blend.strips_of(scene).new_image(name="seq", filepath=os.path.join(seq_dir, files[0]), channel=5,
+                                             frame_start=200)
+    for f in files[1:]:
+        strip.elements.append(f)
+    scene.sequence_editor.active_strip = strip
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    ob = [o for o in bpy.data.objects if o.reenact.is_actor and o.reenact.strip_name == "seq"][0]
+    kbag = blend.channelbag(ob.data.shape_keys, ensure=False)
+    f, v = keys_of(kbag, 'key_blocks["jawOpen"].value')
+    cam = scene.objects["seq Camera"]
+    return {"frames": [float(f[0]), float(f[-1])], "n": int(len(f)), "files": len(files),
+            "bg_source": cam.data.background_images[0].source,
+            "other_actors": len([o for o in bpy.data.objects if o.reenact.is_actor])}
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

@@ -14,9 +14,18 @@ pytestmark = pytest.mark.blender
 
 
 def test_track_actor_operator(tmp_path, carphone):
+    import cv2
+
+    from reenact.video import open_video
+
+    seq = tmp_path / "image seq"
+    seq.mkdir()
+    with open_video(carphone) as src:
+        for i, f in src.iter_frames(0, 24):
+            cv2.imwrite(str(seq / "img_{:03d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     blend_path = tmp_path / "shot ü.blend"
     res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_track_check.py"), carphone,
-                          str(blend_path)], capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
+                          str(blend_path), str(seq)], capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
     lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
@@ -33,3 +42,6 @@ def test_track_actor_operator(tmp_path, carphone):
     assert r["actors_after_retrack"] == 1 and r["actions_stable"] and r["meshes_stable"]
     assert r["reload_keys"] == round(r["tracked_fraction"] * r["track_frames"])
     assert r["reload_shape_keys"] == len(r["shape_keys"])
+    sq = r["sequence"]
+    assert sq["files"] == 24 and sq["n"] == 24 and sq["frames"] == [200.0, 223.0]
+    assert sq["bg_source"] == "IMAGE" and sq["other_actors"] == 2
