@@ -71,6 +71,9 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         if not self.properties.is_property_set("focal_mm"):
             self.focal_mm = settings.focal_mm
         strip = blend.active_strip(context.scene)
+        if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
+            raise ValueError("strip '{}' is retimed: clip frames no longer map one to one onto the "
+                             "timeline; track it before retiming".format(strip.name))
         self._strip_name = strip.name
         self._scene_name = context.scene.name
         source = _strip_source(strip)
