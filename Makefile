@@ -47,7 +47,7 @@ demo: env
 	$(VENV)/bin/reenact demo --out out
 
 test: env env45 wheels
-	REENACT_PY45=$(PY45) $(PY) -m pytest -q
+	REENACT_PY45=$(abspath $(PY45)) $(PY) -m pytest -q
 
 test-fast: env
 	$(PY) -m pytest -q -m "not blender and not slow"

@@ -32,7 +32,7 @@ def extension_zip(tmp_path_factory):
 def _python_for(version):
     if version == "5.0":
         return sys.executable
-    py = os.environ.get("REENACT_PY45") or os.path.join(ROOT, ".venv-bpy45", "bin", "python")
+    py = os.path.join(ROOT, os.environ.get("REENACT_PY45") or os.path.join(".venv-bpy45", "bin", "python"))
     if not os.path.isfile(py):
         if os.environ.get("CI"):
             pytest.fail("Blender 4.5 environment missing: {} (make env45)".format(py))
