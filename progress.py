@@ -22,7 +22,9 @@ class ConsoleProgress:
         self.label = label
         self.stream = stream or sys.stderr
         self.width = width
-        self.min_interval = min_interval
+        # a bar redrawn in place on a terminal; a line every few seconds in a log file
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.min_interval = min_interval if self.tty else 5.0
         self._last = 0.0
         self._start = time.perf_counter()
         self._shown = False
@@ -35,15 +37,18 @@ class ConsoleProgress:
         frac = 0.0 if not total else min(1.0, done / total)
         filled = int(round(frac * self.width))
         rate = done / max(now - self._start, 1e-9)
-        line = "\r{} [{}{}] {}/{} {:.1f}/s {}".format(
+        line = "{} [{}{}] {}/{} {:.1f}/s {}".format(
             self.label, "#" * filled, "." * (self.width - filled), done, total, rate, message
         )
-        self.stream.write(line[:200].ljust(80))
+        if self.tty:
+            self.stream.write("\r" + line[:200].ljust(80))
+        else:
+            self.stream.write(line[:200] + "\n")
         self.stream.flush()
         self._shown = True
         return True
 
     def close(self):
-        if self._shown:
+        if self._shown and self.tty:
             self.stream.write("\n")
             self.stream.flush()

@@ -166,8 +166,11 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     label = _label(source)
     stats = {} if stats is None else stats
 
-    def track_progress(done, total, message=""):
-        return progress(done, total + max(1, total // 10), message)
+    steps = {}
+
+    def track_progress(done, total, message=""):  # fitting counts as the last tenth of the job
+        steps["total"] = total + max(1, total // 10)
+        return progress(done, steps["total"], message)
 
     lms, presence, info = track_landmarks(source, max_faces=max_faces, frames=frames,
                                           progress=track_progress, stats=stats)
@@ -208,5 +211,5 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]
     stats["missing_frames"] = info["missing_frames"]
-    progress(1, 1, "fitted")
+    progress(steps["total"], steps["total"], "fitted")
     return tracks
