@@ -88,6 +88,148 @@ def cmd_track(args):
     return 0
 
 
+# --- transfer -----------------------------------------------------------------------------
+
+def _frame_range(text):
+    """'A:B' (B excluded, like a Python slice; either side may be empty) -> (A or None, B or None)."""
+    a, sep, b = str(text).partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        out = (int(a) if a.strip() else None, int(b) if b.strip() else None)
+    except ValueError:
+        raise UserError("--frames {}: expected A:B, clip frame numbers (0-based, B excluded)".format(text)) from None
+    if out[0] is not None and out[1] is not None and out[1] <= out[0]:
+        raise UserError("--frames {}: empty range (A:B needs A < B)".format(text))
+    if any(v is not None and v < 0 for v in out):
+        raise UserError("--frames {}: frame numbers start at 0".format(text))
+    return out
+
+
+def cmd_transfer(args):
+    from .face.track import Track
+    from .face.transfer import transfer
+
+    out = _out_path(args.out, ".npz")
+    frames = _frame_range(args.frames) if args.frames else None
+    t0 = time.perf_counter()
+    try:
+        source = Track.load(args.source)
+        target = Track.load(args.target)
+        info = {}
+        result = transfer(source, target, args.mode, offset=args.offset, gains=args.gain or None,
+                          frames=frames, smoothing=args.smoothing, info=info)
+        result.save(out)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    summary = {k: v for k, v in info.items() if k not in ("transferred_frames", "expressions")}
+    summary["expression_curves"] = len(info["expressions"])
+    summary.update(out=out, source=args.source, target=args.target,
+                   frames_total=int(result.n_frames), seconds=round(time.perf_counter() - t0, 3))
+    _emit_json(summary)
+    return 0
+
+
+# --- train / render -----------------------------------------------------------------------
+
+def _frames_arg(text):
+    """``A:B`` (0-based, B excluded; either side may be empty) -> (a or None, b or None)."""
+    try:
+        a, b = text.split(":")
+        return (int(a) if a.strip() else None, int(b) if b.strip() else None)
+    except ValueError:
+        raise UserError("--frames {}: expected A:B (0-based, B excluded)".format(text)) from None
+
+
+def cmd_train(args):
+    from .face.track import Track
+
+    try:
+        track = Track.load(args.track)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if not os.path.isfile(args.video) and not os.path.isdir(args.video):
+        raise UserError("{}: no such video".format(args.video))
+    out = _out_path(args.out, ".onnx")
+    if args.size % 16 or args.size < 32:
+        raise UserError("--size {}: must be a multiple of 16, at least 32".format(args.size))
+    if args.window < 1:
+        raise UserError("--window must be at least 1")
+    base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "renderer_base.pt")
+    if args.init in (None, "base"):  # the bundled base model is the default start
+        args.init = base if (args.init == "base" or os.path.isfile(base)) else None
+    elif args.init.lower() == "none":
+        args.init = None
+    if args.init and not os.path.isfile(args.init):
+        raise UserError("{}: --init weights not found".format(args.init))
+    from .training.train import common_kwargs, train
+
+    try:
+        summary = train([(track, args.video)], out, **common_kwargs(args))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if summary.get("cancelled"):
+        print("reenact: cancelled; checkpoint kept at {}".format(summary["checkpoint"]), file=sys.stderr)
+        return 130
+    _emit_json({k: v for k, v in summary.items() if k not in ("metrics", "losses")} | (
+        {"metrics": {"model": summary["metrics"]["model"], "nearest_neighbour": summary["metrics"]["nearest_neighbour"]}}
+        if "metrics" in summary else {}))
+    return 0
+
+
+def cmd_render(args):
+    from .face.track import Track
+    from .inference.renderer import NeuralRenderer, render_frames
+    from .progress import ConsoleProgress
+    from .video import VideoError, open_video, open_writer
+
+    try:
+        track = Track.load(args.track)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        renderer = NeuralRenderer(args.model, prefer_gpu=not args.cpu)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    except Exception as exc:  # onnxruntime load errors
+        raise UserError("{}: cannot load the model ({})".format(args.model, type(exc).__name__)) from exc
+    try:
+        with open_video(args.video) as src:
+            n, fps, size = len(src), src.fps, (src.width, src.height)
+    except VideoError as exc:
+        raise UserError(str(exc)) from exc
+    a, b = _frames_arg(args.frames) if args.frames else (None, None)
+    a = 0 if a is None else (a + n if a < 0 else a)
+    b = n if b is None else (b + n if b < 0 else b)
+    if not (0 <= a < b <= n):
+        raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n))
+    if (track.size[0], track.size[1]) != size:
+        raise UserError("{}: track is for {}x{} frames, the video is {}x{}".format(
+            args.track, track.size[0], track.size[1], size[0], size[1]))
+    t0 = time.perf_counter()
+    bar = ConsoleProgress("render", stream=sys.stderr)
+    try:
+        writer = open_writer(args.out, fps, size, **({"start": a} if os.path.splitext(args.out)[1] == "" else {}))
+    except (VideoError, TypeError) as exc:
+        raise UserError(str(exc)) from exc
+    written = 0
+    try:
+        with writer:
+            for i, frame in render_frames(track, args.video, renderer, (a, b), region=args.region,
+                                          batch=args.batch, progress=bar):
+                writer.write(frame)
+                written += 1
+    except (ValueError, VideoError) as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    _emit_json({"out": args.out, "frames": written, "range": [a, b], "region": args.region,
+                "provider": renderer.provider, "seconds": round(seconds, 3),
+                "fps": round(written / seconds, 2) if seconds > 0 else None})
+    return 0
+
+
 # --- demo ---------------------------------------------------------------------------------
 
 def cmd_demo(args):
@@ -119,6 +261,41 @@ def build_parser():
     p.add_argument("--focal", type=float, default=None, metavar="MM",
                    help="focal length in mm (36 mm sensor width); estimated when omitted")
     p.set_defaults(func=cmd_track)
+
+    p = sub.add_parser("transfer", help="move (part of) one actor's performance onto another actor's Track")
+    p.add_argument("--source", required=True, metavar="S.npz", help="Track whose performance is transferred")
+    p.add_argument("--target", required=True, metavar="T.npz", help="Track of the actor who takes it")
+    p.add_argument("--mode", required=True, choices=("full", "expression", "mouth", "pose", "gaze"),
+                   help="full = pose + expression + gaze; mouth = jaw/mouth coefficients only (dubbing)")
+    p.add_argument("--offset", type=int, default=0, metavar="N",
+                   help="target frame t takes source frame t - N (default 0)")
+    p.add_argument("--gain", action="append", default=[], metavar="GROUP=VALUE",
+                   help="scale a group: mouth, eyes, brows, cheeks_nose, pose, gaze (repeatable)")
+    p.add_argument("--frames", default=None, metavar="A:B",
+                   help="target clip frames to change, 0-based, B excluded (default: all)")
+    p.add_argument("--smoothing", type=float, default=0.0, metavar="SIGMA",
+                   help="Gaussian smoothing of the source's signals, sigma in frames (default 0: none)")
+    p.add_argument("--out", required=True, help="Track file to write (.npz): the target with the transfer")
+    p.set_defaults(func=cmd_transfer)
+
+    p = sub.add_parser("train", help="train a neural renderer for one actor and export it to ONNX")
+    p.add_argument("track", help="the actor's Track (.npz)")
+    p.add_argument("--video", required=True, help="the clip the track was made from")
+    p.add_argument("--out", required=True, help="ONNX file to write (weights .pt and .fp16.onnx beside it)")
+    from .training.options import add_common as _train_opts  # argparse only
+    _train_opts(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("render", help="render a Track with a neural renderer and composite full frames")
+    p.add_argument("track", help="the performance to render (.npz)")
+    p.add_argument("--video", required=True, help="the target clip (frames to composite into)")
+    p.add_argument("--model", required=True, help="renderer ONNX (e.g. models/renderer_base.onnx)")
+    p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
+    p.add_argument("--frames", default=None, metavar="A:B", help="0-based clip frames A..B-1 (default: all)")
+    p.add_argument("--region", choices=("face", "mouth"), default="face")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("demo", help="run the whole job on the embedded sample clip")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")

@@ -3,11 +3,13 @@
 
 import bpy
 
-from . import runtime, track
+from . import runtime, track, train, transfer
 
 classes = (
     *track.classes,
     *runtime.classes,
+    *transfer.classes,
+    *train.classes,
 )
 
 register, unregister = bpy.utils.register_classes_factory(classes)

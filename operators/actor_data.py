@@ -96,6 +96,9 @@ def remove_actor(ob):
     for idd in (ob, mesh.shape_keys):
         if idd is not None and idd.animation_data and idd.animation_data.action:
             actions.append(idd.animation_data.action)
+        if idd is not None and idd.animation_data:  # NLA layers (the "Tracked" layer)
+            actions += [s.action for t in idd.animation_data.nla_tracks for s in t.strips
+                        if s.action and s.action not in actions]
     bpy.data.objects.remove(ob)
     if mesh.users == 0:
         bpy.data.meshes.remove(mesh)
@@ -189,17 +192,22 @@ def build_actor(scene, coll, track, strip, index, track_path, camera):
     return ob
 
 
-def write_animation(ob, track, frame_offset):
+def write_animation(ob, track, frame_offset, bags=None):
     """Keyframe every tracked frame: shape-key values, head transform, gaze, confidence.
-    Untracked frames get no keys (confidence is keyed 0 there, so gaps show in the editor)."""
+    Untracked frames get no keys (confidence is keyed 0 there, so gaps show in the editor).
+    ``bags``: (object channelbag, shape-key channelbag) to write into instead of the actions
+    assigned to the object and its shape keys."""
     tracked = np.asarray(track.tracked, bool)
     frame_index = np.arange(len(tracked)) + int(getattr(track, "frame_start", 0))
     frames = (frame_index + frame_offset).astype(np.float64)
     ft = frames[tracked]
 
     ensure = blend.ensure_action
-    ensure(ob, ob.name + " Head")
-    bag = blend.channelbag(ob)
+    if bags is None:
+        ensure(ob, ob.name + " Head")
+        bag = blend.channelbag(ob)
+    else:
+        bag = bags[0]
     loc, rot = track_pose_to_blender(np.asarray(track.pose, np.float64)[tracked])
     for i in range(3):
         blend.set_fcurve(bag, "location", i, ft, loc[:, i], group="Head")
@@ -210,9 +218,12 @@ def write_animation(ob, track, frame_offset):
     conf = np.where(tracked, np.asarray(track.confidence, np.float64), 0.0)
     blend.set_fcurve(bag, '["confidence"]', 0, frames, conf, group="Tracking", interpolation="CONSTANT")
 
-    key = ob.data.shape_keys
-    ensure(key, ob.name + " Expressions")
-    kbag = blend.channelbag(key)
+    if bags is None:
+        key = ob.data.shape_keys
+        ensure(key, ob.name + " Expressions")
+        kbag = blend.channelbag(key)
+    else:
+        kbag = bags[1]
     expr = np.asarray(track.expression, np.float64)[tracked]
     for k, kname in enumerate(track.expression_names):
         blend.set_fcurve(kbag, 'key_blocks["{}"].value'.format(kname), 0, ft, expr[:, k], group="Expressions")

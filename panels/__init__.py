@@ -3,11 +3,12 @@
 
 import bpy
 
-from . import actors, menus, system
+from . import actors, menus, system, transfer
 
 classes = (
     *actors.classes,
     *system.classes,
+    *transfer.classes,
     *menus.classes,
 )
 

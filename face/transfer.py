@@ -1,0 +1,402 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Move a performance from one actor onto another (numpy only, no bpy).
+
+:func:`transfer` is Deep Video Portraits' reenactment on Tracks: the target keeps its own
+identity, expression basis, camera and footage observations (landmarks, confidence), and takes
+some or all of the source's performance: head pose *relative to each actor's rest pose*,
+expression coefficients, gaze. :func:`track_from_curves` rebuilds a Track from animation curves
+evaluated in Blender (the inverse of tracking, used by "Curves to Track").
+
+Conventions (see ``docs/transfer.md``):
+
+- Frames are clip frames (0-based, :meth:`Track.frames`). **Offset**: target frame ``t`` takes
+  source frame ``t - offset`` (offset 10: source frame 0 drives target frame 10). When the
+  frame rates differ, target frame ``t`` takes the source at time ``(t - offset) / fps_target``,
+  i.e. source frame ``(t - offset) * fps_source / fps_target``, linearly interpolated.
+- A target frame is changed only when the source is tracked there and the target is tracked
+  there; every other frame stays exactly as it was (untracked frames stay untracked).
+- Pose: with ``M = [R | t]`` a head pose (model -> camera), ``M0`` an actor's rest pose, the
+  target's new pose is ``M0_target @ inv(M0_source) @ M_source``: the source's motion in its own
+  head frame, applied to the target's rest pose, so different head sizes, distances and framings
+  work. A gain ``g`` scales that relative motion (rotation angle and displacement).
+"""
+
+import numpy as np
+
+from .expressions import GROUPS, group_of
+from .fit import GAZE_LIMIT, euler_to_matrix, matrix_to_euler, rodrigues
+
+MODES = ("full", "expression", "mouth", "pose", "gaze")
+MODE_HELP = {
+    "full": "head pose, every expression coefficient and gaze (Deep Video Portraits)",
+    "expression": "every expression coefficient (blinks included); the target keeps its head and gaze",
+    "mouth": "jaw*, mouth* and cheekPuff only (visual dubbing): the target keeps head, eyes and brows",
+    "pose": "head rotation and position, relative to each actor's rest pose",
+    "gaze": "eye directions only",
+}
+#: groups that take a gain: the expression groups of :mod:`.expressions`, plus pose and gaze
+GAIN_GROUPS = tuple(GROUPS) + ("pose", "gaze")
+_FPS_TOLERANCE = 1e-4  # relative: closer frame rates count as equal (frame-exact mapping)
+
+
+def mode_channels(mode, names):
+    """(expression names the mode moves, moves pose?, moves gaze?) for ``mode``."""
+    if mode not in MODES:
+        raise ValueError("unknown transfer mode '{}' (choose one of {})".format(mode, ", ".join(MODES)))
+    names = [str(n) for n in names]
+    if mode in ("full", "expression"):
+        expr = names
+    elif mode == "mouth":
+        expr = [n for n in names if n in GROUPS["mouth"]]
+    else:
+        expr = []
+    return expr, mode in ("full", "pose"), mode in ("full", "gaze")
+
+
+# ----------------------------------------------------------------------------- rotations
+def _project_so3(A):
+    """Nearest rotation to the 3x3 matrix A (Frobenius)."""
+    U, _, Vt = np.linalg.svd(A)
+    D = np.diag([1.0, 1.0, np.sign(np.linalg.det(U @ Vt)) or 1.0])
+    return U @ D @ Vt
+
+
+def log_so3(R):
+    """(..., 3, 3) rotations -> (..., 3) rotation vectors (axis * angle, angle in [0, pi])."""
+    R = np.asarray(R, np.float64)
+    w = np.stack([R[..., 2, 1] - R[..., 1, 2], R[..., 0, 2] - R[..., 2, 0], R[..., 1, 0] - R[..., 0, 1]], -1)
+    cos = np.clip((np.trace(R, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0)
+    sin = 0.5 * np.linalg.norm(w, axis=-1)
+    ang = np.arctan2(sin, cos)
+    small = sin < 1e-9
+    scale = np.where(small, 0.5, ang / np.where(small, 1.0, 2.0 * sin))
+    out = w * scale[..., None]
+    near_pi = small & (cos < 0)
+    if np.any(near_pi):  # angle ~ pi: axis from the symmetric part
+        for idx in zip(*np.nonzero(near_pi)) if R.ndim > 2 else [()]:
+            B = (R[idx] + np.eye(3)) / 2.0
+            ax = B[np.argmax(np.diag(B))]
+            out[idx] = ax / np.linalg.norm(ax) * np.pi
+    return out
+
+
+def _chordal_median(R, iters=100):
+    """Rotation minimising the sum of chordal distances ||R_i - M||_F (Weiszfeld, projected).
+    Robust to stray frames and equivariant: the median of G R_i H is G M H."""
+    M = _project_so3(R.mean(0))
+    for _ in range(iters):
+        d = np.linalg.norm((R - M).reshape(len(R), -1), axis=1)
+        w = 1.0 / np.maximum(d, 1e-9)
+        M_new = _project_so3(np.einsum("n,nij->ij", w, R) / w.sum())
+        if np.abs(M_new - M).max() < 1e-13:
+            return M_new
+        M = M_new
+    return M
+
+
+def _geometric_median(X, iters=200):
+    m = X.mean(0)
+    for _ in range(iters):
+        d = np.linalg.norm(X - m, axis=1)
+        w = 1.0 / np.maximum(d, 1e-9)
+        m_new = (w[:, None] * X).sum(0) / w.sum()
+        if np.abs(m_new - m).max() < 1e-12:
+            return m_new
+        m = m_new
+    return m
+
+
+def rest_pose(track):
+    """An actor's rest pose ``(R0 (3, 3), t0 (3,))``: the median head pose over its tracked
+    frames (chordal L1 median of the rotations, geometric median of the translations).
+
+    Both are robust to a few stray frames and equivariant (re-framing every pose by one rigid
+    transform re-frames the rest pose the same way), so relative motion does not depend on
+    where the actor sits in the shot."""
+    ok = np.asarray(track.tracked, bool)
+    if not ok.any():
+        raise ValueError("{}: no tracked frames, so no rest pose".format(_label(track)))
+    P = np.asarray(track.pose, np.float64)[ok]
+    return _chordal_median(euler_to_matrix(P[:, :3])), _geometric_median(P[:, 3:])
+
+
+def relative_motion(pose, rest):
+    """(T, 6) poses -> (T, 6) motion relative to ``rest`` in the head's own rest frame:
+    rotation vector of ``R0^T R`` and displacement ``R0^T (t - t0)`` (cm)."""
+    R0, t0 = rest
+    P = np.asarray(pose, np.float64)
+    D = np.einsum("ji,tjk->tik", R0, euler_to_matrix(P[:, :3]))
+    d = (P[:, 3:] - t0) @ R0
+    return np.concatenate([log_so3(D), d], 1)
+
+
+def apply_motion(motion, rest):
+    """Inverse of :func:`relative_motion`: (T, 6) relative motion on ``rest`` -> (T, 6) poses."""
+    R0, t0 = rest
+    m = np.asarray(motion, np.float64)
+    R = np.einsum("ij,tjk->tik", R0, rodrigues(m[:, :3]))
+    t = m[:, 3:] @ R0.T + t0
+    return np.concatenate([matrix_to_euler(R), t], 1)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _label(track):
+    return "track of '{}' actor {}".format(track.source or "?", int(track.actor))
+
+
+def _copy(track):
+    return track.subset(track.frame_start, track.frame_start + track.n_frames)
+
+
+def _segments(valid):
+    """(start, stop) of the runs of True in ``valid``."""
+    v = np.concatenate([[False], np.asarray(valid, bool), [False]])
+    edges = np.flatnonzero(np.diff(v.astype(np.int8)))
+    return list(zip(edges[0::2], edges[1::2]))
+
+
+def smooth(x, valid, sigma):
+    """Zero-phase Gaussian smoothing (sigma in frames) of the rows of ``x`` (T, C) within each
+    run of valid frames; runs are never bridged, ends are renormalised (no lag, no pull to 0)."""
+    x = np.array(x, np.float64, copy=True)
+    if not sigma or sigma <= 0:
+        return x
+    r = max(1, int(np.ceil(3.0 * sigma)))
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / float(sigma)) ** 2)
+    for a, b in _segments(valid):
+        seg = x[a:b]
+        norm = np.convolve(np.ones(b - a), k, mode="same")
+        for c in range(seg.shape[1]):
+            seg[:, c] = np.convolve(seg[:, c], k, mode="same") / norm
+    return x
+
+
+def same_actor(a, b):
+    """Same clip, same actor index and the very same identity (one tracking of one person)."""
+    return (str(a.source) == str(b.source) and int(a.actor) == int(b.actor)
+            and np.shape(a.identity) == np.shape(b.identity) and np.array_equal(a.identity, b.identity))
+
+
+def check_clip(track, source, source_frames, what="track", where="the footage"):
+    """Raise ValueError unless ``track`` comes from the clip ``source`` (base name) with
+    ``source_frames`` frames: a Track from another clip must not drive this actor."""
+    import os
+
+    want = os.path.basename(str(source))
+    got = os.path.basename(str(track.source))
+    if want and got != want or (source_frames and int(track.source_frames) != int(source_frames)):
+        raise ValueError("{} is from clip '{}' ({} frames), not from {} '{}' ({} frames)".format(
+            what, got, int(track.source_frames), where, want, int(source_frames)))
+
+
+def parse_gains(gains):
+    """dict / iterable of 'group=value' -> {group: float}; ValueError on unknown groups or bad values."""
+    out = {}
+    if not gains:
+        return out
+    items = gains.items() if isinstance(gains, dict) else [_split_gain(g) for g in gains]
+    for group, value in items:
+        if group not in GAIN_GROUPS:
+            raise ValueError("unknown gain group '{}' (choose from {})".format(group, ", ".join(GAIN_GROUPS)))
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("gain {}={!r} is not a number".format(group, value)) from None
+        if not np.isfinite(v) or v < 0:
+            raise ValueError("gain {}={} must be a finite number >= 0".format(group, value))
+        out[group] = v
+    return out
+
+
+def _split_gain(text):
+    group, sep, value = str(text).partition("=")
+    if not sep or not group.strip():
+        raise ValueError("gain '{}' must look like GROUP=VALUE, e.g. mouth=1.2".format(text))
+    return group.strip(), value.strip()
+
+
+# ----------------------------------------------------------------------------- transfer
+def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=0.0,
+             source_rest=None, target_rest=None, info=None):
+    """The target's Track with (part of) the source's performance: see the module docstring.
+
+    ``mode``: one of :data:`MODES`. ``offset``: target frame t takes source frame t - offset.
+    ``gains``: {group: gain} for groups in :data:`GAIN_GROUPS` (1 when absent; gains of groups
+    the mode does not move have no effect); expression coefficients become
+    ``clip(gain * c, 0, 1)``, gaze ``clip(gain * angle, +-GAZE_LIMIT)``, pose motion is scaled.
+    ``frames``: (a, b) target clip frames to change, Python slice semantics (None: all).
+    ``smoothing``: Gaussian sigma in frames applied to the source's signals (0: none).
+    ``source_rest`` / ``target_rest``: rest poses (default :func:`rest_pose` of each track).
+    ``info``: optional dict that receives what was done (frames changed, skipped, ...).
+
+    Raises ValueError (one line) for an unknown mode or gain group, the same actor with no
+    offset, mismatched expression names, frame ranges that do not overlap.
+    """
+    expr_names, do_pose, do_gaze = mode_channels(mode, target.expression_names)
+    gains = parse_gains(gains)
+    try:
+        smoothing = float(smoothing or 0.0)
+    except (TypeError, ValueError):
+        raise ValueError("smoothing must be a number of frames, got {!r}".format(smoothing)) from None
+    if not np.isfinite(smoothing) or smoothing < 0:
+        raise ValueError("smoothing must be >= 0 frames, got {}".format(smoothing))
+    if int(offset) != offset:
+        raise ValueError("offset must be a whole number of frames, got {}".format(offset))
+    offset = int(offset)
+    if same_actor(source, target) and offset == 0:
+        raise ValueError("source and target are the same actor ({}): nothing to transfer; "
+                         "pick another actor, or an offset to re-time this one".format(_label(target)))
+    s_names = [str(n) for n in source.expression_names]
+    t_names = [str(n) for n in target.expression_names]
+    if set(s_names) != set(t_names):
+        missing = sorted(set(t_names) - set(s_names)) + sorted(set(s_names) - set(t_names))
+        shown = ", ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
+        raise ValueError("expression names differ between source and target ({}): track both with "
+                         "the same version of Reenact".format(shown))
+
+    # --- which target rows take which source position
+    Tt, Ts = target.n_frames, source.n_frames
+    t_frames = target.frames()
+    a, b = (int(t_frames[0]), int(t_frames[-1]) + 1) if Tt else (0, 0)
+    if frames is not None:
+        fa, fb = frames
+        a = a if fa is None else max(a, int(fa))
+        b = b if fb is None else min(b, int(fb))
+        if fa is not None and fb is not None and int(fb) <= int(fa):
+            raise ValueError("empty frame range {}:{} (A:B needs A < B)".format(fa, fb))
+    fps_s, fps_t = float(source.fps), float(target.fps)
+    retime = abs(fps_s - fps_t) > _FPS_TOLERANCE * fps_t
+    ratio = fps_s / fps_t if retime else 1.0
+    pos = (t_frames - offset) * ratio - int(source.frame_start)  # source row, fractional
+    in_range = (t_frames >= a) & (t_frames < b)
+    in_source = (pos >= -1e-9) & (pos <= Ts - 1 + 1e-9)
+    overlap = in_range & in_source
+    if not overlap.any():
+        s0, s1 = int(source.frame_start), int(source.frame_start) + Ts
+        raise ValueError(
+            "no overlapping frames: target frames {}:{} take source frames {}:{} (offset {}{}), "
+            "but the source covers {}:{}".format(
+                a, b, _fmt((a - offset) * ratio), _fmt((b - offset) * ratio), offset,
+                ", frame rates {:g}/{:g}".format(fps_t, fps_s) if retime else "", s0, s1))
+
+    # --- the source's signals over its own rows (smoothed within tracked runs)
+    s_ok = np.asarray(source.tracked, bool)
+    order = [s_names.index(n) for n in expr_names]
+    cols = []
+    expr_s = np.asarray(source.expression, np.float64)[:, order]
+    cols.append(expr_s)
+    gaze_s = np.asarray(source.gaze, np.float64) if do_gaze else np.zeros((Ts, 0))
+    cols.append(gaze_s)
+    if do_pose:
+        s_rest = rest_pose(source) if source_rest is None else source_rest
+        t_rest = rest_pose(target) if target_rest is None else target_rest
+        motion = np.full((Ts, 6), np.nan)
+        if s_ok.any():
+            motion[s_ok] = relative_motion(np.asarray(source.pose)[s_ok], s_rest)
+    else:
+        motion = np.zeros((Ts, 0))
+    cols.append(motion)
+    sig = np.concatenate(cols, 1)
+    sig = smooth(np.where(s_ok[:, None], sig, 0.0), s_ok, smoothing)
+    sig[~s_ok] = np.nan
+
+    # --- sample at the target rows
+    rows = np.flatnonzero(overlap)
+    p = np.clip(pos[rows], 0, Ts - 1)
+    i0 = np.floor(p + 1e-9).astype(int)
+    w = p - i0
+    w[w < 1e-9] = 0.0
+    i1 = np.minimum(i0 + 1, Ts - 1)
+    val = sig[i0] * (1 - w[:, None]) + np.where(w[:, None] > 0, sig[i1], 0.0) * w[:, None]
+    src_ok = s_ok[i0] & ((w == 0) | s_ok[i1])
+    tgt_ok = np.asarray(target.tracked, bool)[rows]
+    use = src_ok & tgt_ok
+    rows_used = rows[use]
+    val = val[use]
+
+    out = _copy(target)
+    k = len(order)
+    if k:
+        g = np.array([gains.get(group_of(n), 1.0) if _known(n) else 1.0 for n in expr_names])
+        cols_t = [t_names.index(n) for n in expr_names]
+        ex = out.expression
+        ex[np.ix_(rows_used, cols_t)] = np.clip(val[:, :k] * g, 0.0, 1.0)
+        for side, name in enumerate(("eyeBlinkLeft", "eyeBlinkRight")):
+            if name in t_names:
+                out.blink[rows_used, side] = ex[rows_used, t_names.index(name)]
+    c = k
+    if do_gaze:
+        out.gaze[rows_used] = np.clip(val[:, c:c + 4] * gains.get("gaze", 1.0), -GAZE_LIMIT, GAZE_LIMIT)
+        c += 4
+    if do_pose:
+        m = val[:, c:c + 6] * gains.get("pose", 1.0)
+        if len(m):
+            out.pose[rows_used] = apply_motion(m, t_rest)
+    if info is not None:
+        info.update(
+            mode=mode, offset=offset, gains={g_: gains.get(g_, 1.0) for g_ in GAIN_GROUPS},
+            smoothing=smoothing, frames=[a, b], retimed=bool(retime),
+            transferred=int(len(rows_used)),
+            transferred_frames=[int(f) for f in t_frames[rows_used]],
+            skipped_untracked_source=int((~src_ok).sum()),
+            skipped_untracked_target=int((src_ok & ~tgt_ok).sum()),
+            outside_source=int((in_range & ~in_source).sum()),
+            expressions=list(expr_names), pose=bool(do_pose), gaze=bool(do_gaze),
+        )
+    return out
+
+
+def _known(name):
+    try:
+        group_of(name)
+        return True
+    except KeyError:
+        return False
+
+
+def _fmt(x):
+    return str(int(round(x))) if abs(x - round(x)) < 1e-9 else "{:.2f}".format(x)
+
+
+# ----------------------------------------------------------------------------- curves -> Track
+def track_from_curves(base, pose, expression, gaze, confidence=None, names=None, info=None):
+    """A Track with ``base``'s actor, camera and footage observations and the performance
+    evaluated from animation curves: ``pose`` (T, 6, Track convention), ``expression`` (T, K'
+    in the order of ``names``, default base's names), ``gaze`` (T, 4), ``confidence`` (T,)
+    optional, one row per row of ``base``. Rows the base has untracked stay untracked (NaN);
+    expression and confidence are clipped to 0..1 (the Track's range; ``info['clipped']``
+    counts clipped values)."""
+    T = base.n_frames
+    base_names = [str(n) for n in base.expression_names]
+    names = base_names if names is None else [str(n) for n in names]
+    missing = [n for n in base_names if n not in names]
+    if missing:
+        raise ValueError("the actor has no curve for expression(s) {} of its Track".format(", ".join(missing[:4])))
+    pose = np.asarray(pose, np.float64)
+    expression = np.asarray(expression, np.float64)
+    gaze = np.asarray(gaze, np.float64)
+    for key, arr, shape in (("pose", pose, (T, 6)), ("expression", expression, (T, len(names))),
+                            ("gaze", gaze, (T, 4))):
+        if arr.shape != shape:
+            raise ValueError("{} has shape {}, expected {}".format(key, arr.shape, shape))
+    ok = np.asarray(base.tracked, bool)
+    out = _copy(base)
+    ex = expression[:, [names.index(n) for n in base_names]]
+    finite = np.isfinite(pose).all(1) & np.isfinite(ex).all(1) & np.isfinite(gaze).all(1)
+    if not finite[ok].all():
+        bad = int(base.frames()[ok & ~finite][0])
+        raise ValueError("the curves are not finite at clip frame {} (a tracked frame)".format(bad))
+    clipped = int(((ex[ok] < 0) | (ex[ok] > 1)).sum())
+    out.pose = np.where(ok[:, None], pose, np.nan)
+    out.expression = np.where(ok[:, None], np.clip(ex, 0.0, 1.0), np.nan)
+    out.gaze = np.where(ok[:, None], gaze, np.nan)
+    for side, name in enumerate(("eyeBlinkLeft", "eyeBlinkRight")):
+        if name in base_names:
+            out.blink[:, side] = out.expression[:, base_names.index(name)]
+    if confidence is not None:
+        c = np.asarray(confidence, np.float64)
+        clipped += int(((c[ok] < 0) | (c[ok] > 1)).sum())
+        out.confidence = np.where(ok, np.clip(np.nan_to_num(c), 0.0, 1.0), 0.0)
+    if info is not None:
+        info["clipped"] = clipped
+    return out

@@ -1,0 +1,352 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Performance transfer (reenact.face.transfer) and `reenact transfer` on real tracks.
+
+Always: carphone (the embedded clip), against time-shifted, re-framed or re-timed copies of
+itself. With ../shared/data: two different people (driving_d0 -> driving_d12, both 25 fps).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from reenact.face import transfer as X
+from reenact.face.expressions import MOUTH_GROUP
+from reenact.face.fit import euler_to_matrix, matrix_to_euler
+from reenact.face.track import Track
+
+from conftest import shared_clip
+
+_TRACKS = {}
+
+
+def _track(path):
+    if path not in _TRACKS:
+        from reenact.inference.tracker import track_video
+
+        _TRACKS[path] = track_video(path)[0]
+    return X._copy(_TRACKS[path])
+
+
+@pytest.fixture(scope="module")
+def carphone_track(carphone):
+    return _track(carphone)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    """(source, target): two different people, same frame rate."""
+    return _track(shared_clip("driving_d0.mp4")), _track(shared_clip("driving_d12.mp4"))
+
+
+def _mouth_cols(tr):
+    names = [str(n) for n in tr.expression_names]
+    return [names.index(n) for n in names if n in MOUTH_GROUP]
+
+
+def _other_cols(tr):
+    m = set(_mouth_cols(tr))
+    return [k for k in range(len(tr.expression_names)) if k not in m]
+
+
+def _renamed(tr, source="other_take.mp4"):
+    """The same performance presented as another clip (so it is not 'the same actor')."""
+    out = X._copy(tr)
+    out.source = source
+    return out
+
+
+def _reframed(tr, angles=(0.2, -0.3, 0.1), shift=(5.0, -3.0, 20.0)):
+    """The actor placed elsewhere in the shot: every pose moved by one rigid camera transform."""
+    G = euler_to_matrix(np.array(angles))
+    out = _renamed(tr, "reframed.mp4")
+    R = euler_to_matrix(tr.pose[:, :3])
+    out.pose = np.concatenate([matrix_to_euler(G @ R), tr.pose[:, 3:] @ G.T + np.array(shift)], 1)
+    out.pose[~tr.tracked] = np.nan
+    return out, G, np.array(shift)
+
+
+def _unchanged(a, b, skip=()):
+    """Every per-frame and static array of two Tracks identical, except the keys in ``skip``."""
+    for k, v in a.to_arrays().items():
+        if k in skip:
+            continue
+        w = b.to_arrays()[k]
+        if v.dtype.kind == "f":
+            assert np.array_equal(v, w, equal_nan=True), k
+        else:
+            assert np.array_equal(v, w), k
+
+
+# ----------------------------------------------------------------------------- mouth
+def check_mouth(source, target, offset, frames=None):
+    info = {}
+    out = X.transfer(source, target, "mouth", offset=offset, frames=frames, info=info)
+    out.validate()
+    m, o = _mouth_cols(target), _other_cols(target)
+    rows = np.asarray(info["transferred_frames"]) - target.frame_start
+    srows = rows + target.frame_start - offset - source.frame_start
+    assert len(rows) > 0
+    # the target's mouth coefficients are the source's, offset applied, exactly
+    assert np.array_equal(out.expression[np.ix_(rows, m)], source.expression[np.ix_(srows, m)])
+    # ... and every other curve of the target is unchanged (blink, eyes, brows, head, gaze, ...)
+    _unchanged(out, target, skip=("expression",))
+    assert np.array_equal(out.expression[:, o], target.expression[:, o], equal_nan=True)
+    rest = np.ones(target.n_frames, bool)
+    rest[rows] = False
+    assert np.array_equal(out.expression[rest], target.expression[rest], equal_nan=True)
+    return info
+
+
+def test_mouth_two_actors(pair):
+    source, target = pair
+    info = check_mouth(source, target, offset=5)
+    # d0 has 78 frames: target frames 5..82 take source frames 0..77
+    assert info["transferred_frames"][0] == 5 and info["transferred"] == source.tracked.sum()
+    assert "cheekPuff" in info["expressions"] and not any(n.startswith(("eye", "brow")) for n in info["expressions"])
+
+
+def test_mouth_two_actors_frame_range_negative_offset(pair):
+    source, target = pair
+    info = check_mouth(source, target, offset=-10, frames=(20, 50))
+    assert info["transferred_frames"] == list(range(20, 50))
+
+
+def test_mouth_same_actor_retimed(carphone_track):
+    """The same actor with an offset: one stretch of the performance drives another (dubbing
+    a line onto a later shot of the same person)."""
+    info = check_mouth(carphone_track, carphone_track, offset=9)
+    assert info["transferred_frames"][0] == 9 and info["transferred"] == carphone_track.n_frames - 9
+
+
+# ----------------------------------------------------------------------------- pose / full
+def test_full_moves_the_head_by_the_source_relative_motion(pair):
+    source, target = pair
+    out = X.transfer(source, target, "full", offset=0)
+    out.validate()
+    rows = np.arange(source.n_frames)
+    s_rest, t_rest = X.rest_pose(source), X.rest_pose(target)
+    rel_s = X.relative_motion(source.pose, s_rest)
+    rel_o = X.relative_motion(out.pose[rows], t_rest)
+    assert np.abs(rel_o - rel_s).max() < 1e-9
+    # the head really moves (d0 nods and turns by up to ~2 degrees, moves by ~1 cm), and no
+    # longer like the target's own tracked head
+    assert np.degrees(np.linalg.norm(rel_s[:, :3], axis=1)).max() > 1.0
+    rel_t = X.relative_motion(target.pose[rows], t_rest)
+    assert np.abs(rel_o - rel_t).max() > 1e-2
+    # the target keeps its own framing: the output's rest pose is the target's rest pose
+    out_part = out.subset(0, source.n_frames)
+    R0, t0 = X.rest_pose(out_part)
+    assert np.abs(R0 - t_rest[0]).max() < 1e-6 and np.abs(t0 - t_rest[1]).max() < 1e-6
+    # expressions, blinks and gaze are the source's; identity, basis, camera the target's
+    assert np.array_equal(out.expression[rows], source.expression)
+    assert np.array_equal(out.gaze[rows], source.gaze) and np.array_equal(out.blink[rows], source.blink)
+    _unchanged(out, target, skip=("pose", "expression", "gaze", "blink"))
+
+
+def test_full_onto_a_reframed_copy_reproduces_it(carphone_track):
+    """Carphone moved elsewhere in the shot (rotated, shifted, 20 cm farther): transferring
+    carphone's relative motion onto it gives back exactly its own poses."""
+    tgt, G, shift = _reframed(carphone_track)
+    out = X.transfer(carphone_track, tgt, "full")
+    ok = carphone_track.tracked
+    assert np.abs(out.pose[ok] - tgt.pose[ok]).max() < 1e-9
+    R0, t0 = X.rest_pose(carphone_track)
+    R1, t1 = X.rest_pose(tgt)  # equivariant rest pose
+    assert np.abs(R1 - G @ R0).max() < 1e-9 and np.abs(t1 - (G @ t0 + shift)).max() < 1e-6
+
+
+def test_pose_mode_only_moves_the_head(pair):
+    source, target = pair
+    out = X.transfer(source, target, "pose", offset=3)
+    rows = np.arange(3, 3 + source.n_frames)
+    assert not np.allclose(out.pose[rows], target.pose[rows])
+    _unchanged(out, target, skip=("pose",))
+    rest = np.ones(target.n_frames, bool)
+    rest[rows] = False
+    assert np.array_equal(out.pose[rest], target.pose[rest])
+
+
+def test_gaze_and_expression_modes(pair):
+    source, target = pair
+    out = X.transfer(source, target, "gaze")
+    assert np.array_equal(out.gaze[: source.n_frames], source.gaze)
+    _unchanged(out, target, skip=("gaze",))
+    out = X.transfer(source, target, "expression")
+    assert np.array_equal(out.expression[: source.n_frames], source.expression)
+    assert np.array_equal(out.blink[: source.n_frames], source.blink)
+    _unchanged(out, target, skip=("expression", "blink"))
+
+
+# ----------------------------------------------------------------------------- options
+def test_gains(carphone_track):
+    src = _renamed(carphone_track)
+    tgt = carphone_track
+    out = X.transfer(src, tgt, "full", gains={"mouth": 0.5, "pose": 0.0, "eyes": 2.0})
+    m = _mouth_cols(tgt)
+    assert np.array_equal(out.expression[:, m], 0.5 * src.expression[:, m])
+    eyes = [k for k, n in enumerate(tgt.expression_names) if str(n).startswith("eye")]
+    assert np.array_equal(out.expression[:, eyes], np.clip(2.0 * src.expression[:, eyes], 0, 1))
+    # pose gain 0: the head stays at the target's rest pose
+    R0, t0 = X.rest_pose(tgt)
+    assert np.abs(euler_to_matrix(out.pose[:, :3]) - R0).max() < 1e-12
+    assert np.abs(out.pose[:, 3:] - t0).max() < 1e-9
+    # pose gain 2: twice the rotation angle away from rest
+    out2 = X.transfer(src, tgt, "pose", gains=["pose=2"])
+    a1 = np.linalg.norm(X.relative_motion(src.pose, X.rest_pose(src))[:, :3], axis=1)
+    a2 = np.linalg.norm(X.relative_motion(out2.pose, (R0, t0))[:, :3], axis=1)
+    assert np.abs(a2 - 2 * a1).max() < 1e-9
+
+
+def test_smoothing_is_zero_phase(carphone_track):
+    src = _renamed(carphone_track)
+    raw = X.transfer(src, carphone_track, "mouth")
+    sm = X.transfer(src, carphone_track, "mouth", smoothing=1.5)
+    k = carphone_track.expression_index("jawOpen")
+    a, b = raw.expression[:, k], sm.expression[:, k]
+    assert np.sum(np.diff(b, 2) ** 2) < 0.5 * np.sum(np.diff(a, 2) ** 2)  # much less jitter
+    lags = range(-3, 4)
+    xc = [np.corrcoef(np.roll(a, L)[5:-5], b[5:-5])[0, 1] for L in lags]
+    assert lags[int(np.argmax(xc))] == 0 and max(xc) > 0.95  # no lag: lip sync kept
+
+
+def test_untracked_source_frames_leave_the_target_unchanged(carphone_track):
+    src = _renamed(carphone_track)
+    gap = slice(40, 46)
+    src.tracked[gap] = False
+    for key in ("pose", "expression", "gaze", "blink", "landmarks", "landmarks_z", "fit_error"):
+        getattr(src, key)[gap] = np.nan
+    src.confidence[gap] = 0.0
+    src.validate()
+    info = {}
+    out = X.transfer(src, carphone_track, "full", offset=2, info=info)
+    rows = np.arange(42, 48)  # target frames taking source frames 40..45
+    for key in ("pose", "expression", "gaze"):
+        assert np.array_equal(getattr(out, key)[rows], getattr(carphone_track, key)[rows]), key
+        assert not np.array_equal(getattr(out, key)[rows + 10], getattr(carphone_track, key)[rows + 10]), key
+    assert info["skipped_untracked_source"] == 6 and info["transferred"] == carphone_track.n_frames - 2 - 6
+
+
+def test_untracked_target_frames_stay_untracked(carphone_track):
+    tgt = _renamed(carphone_track, "target.mp4")
+    tgt.tracked[10:13] = False
+    for key in ("pose", "expression", "gaze", "blink", "landmarks", "landmarks_z", "fit_error"):
+        getattr(tgt, key)[10:13] = np.nan
+    tgt.confidence[10:13] = 0.0
+    info = {}
+    out = X.transfer(carphone_track, tgt, "full", info=info)
+    out.validate()
+    assert not out.tracked[10:13].any() and np.isnan(out.pose[10:13]).all()
+    assert info["skipped_untracked_target"] == 3
+
+
+def test_different_frame_rates_are_retimed(carphone_track):
+    """A 2x frame-rate source: target frame t takes source frame 2 (t - offset); 1.5x: halfway
+    frames are interpolated."""
+    src = _renamed(carphone_track)
+    src.fps = carphone_track.fps * 2
+    info = {}
+    out = X.transfer(src, carphone_track, "mouth", offset=4, info=info)
+    m = _mouth_cols(carphone_track)
+    rows = np.asarray(info["transferred_frames"])
+    assert info["retimed"] and rows[0] == 4 and len(rows) == 60  # source frames 0, 2, ..., 118
+    assert np.array_equal(out.expression[np.ix_(rows, m)], src.expression[np.ix_(2 * (rows - 4), m)])
+    src.fps = carphone_track.fps * 1.5
+    out = X.transfer(src, carphone_track, "mouth", offset=0)
+    assert np.allclose(out.expression[1, m], 0.5 * (src.expression[1, m] + src.expression[2, m]))
+
+
+# ----------------------------------------------------------------------------- bad input
+def _one_line_error(fn, *args, match, **kw):
+    with pytest.raises(ValueError, match=match) as e:
+        fn(*args, **kw)
+    assert "\n" not in str(e.value)
+
+
+def test_bad_inputs(carphone_track):
+    tr = carphone_track
+    other = _renamed(tr)
+    _one_line_error(X.transfer, tr, X._copy(tr), "mouth", match="same actor")
+    _one_line_error(X.transfer, other, tr, "mouth", offset=500, match="no overlapping frames")
+    _one_line_error(X.transfer, other, tr, "mouth", frames=(200, 300), match="no overlapping frames")
+    _one_line_error(X.transfer, other, tr, "mouth", frames=(30, 20), match="empty frame range")
+    _one_line_error(X.transfer, other, tr, "lips", match="unknown transfer mode")
+    _one_line_error(X.transfer, other, tr, "mouth", gains={"lips": 2}, match="unknown gain group")
+    _one_line_error(X.transfer, other, tr, "mouth", gains=["mouth=-1"], match=">= 0")
+    _one_line_error(X.transfer, other, tr, "mouth", gains=["mouth"], match="GROUP=VALUE")
+    _one_line_error(X.transfer, other, tr, "mouth", smoothing=-1, match="smoothing")
+    odd = X._copy(other)
+    names = [str(n) for n in odd.expression_names]
+    names[names.index("jawOpen")] = "jawOpenOld"
+    odd.expression_names = np.array(names)
+    _one_line_error(X.transfer, odd, tr, "mouth", match="expression names differ")
+    _one_line_error(X.check_clip, tr, "another.mp4", tr.source_frames, match="from clip")
+    _one_line_error(X.check_clip, tr, tr.source, tr.source_frames + 1, match="from clip")
+    X.check_clip(tr, "/some/folder/" + tr.source, tr.source_frames)  # a path names the same clip
+
+
+def test_track_from_curves_inverse(carphone_track):
+    tr = carphone_track
+    names = [str(n) for n in tr.expression_names]
+    order = np.random.default_rng(0).permutation(len(names))  # the shape-key order may differ
+    out = X.track_from_curves(tr, tr.pose, tr.expression[:, order], tr.gaze, tr.confidence,
+                              names=[names[i] for i in order])
+    _unchanged(out, tr)
+    ex = tr.expression.copy()
+    ex[5, 0] = 1.4
+    info = {}
+    out = X.track_from_curves(tr, tr.pose, ex, tr.gaze, info=info)
+    assert out.expression[5, 0] == 1.0 and info["clipped"] == 1
+    _one_line_error(X.track_from_curves, tr, tr.pose[:, :3], tr.expression, tr.gaze, match="shape")
+
+
+# ----------------------------------------------------------------------------- CLI
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "reenact", "transfer", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_transfer(carphone_track, tmp_path):
+    s, t = tmp_path / "s.npz", tmp_path / "t.npz"
+    src, _, _ = _reframed(carphone_track)
+    src.save(s)
+    carphone_track.save(t)
+    out = tmp_path / "out.npz"
+    res = _cli("--source", str(s), "--target", str(t), "--mode", "full", "--offset", "3", "--gain", "mouth=1.2",
+               "--gain", "pose=0.8", "--frames", "10:90", "--smoothing", "1", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["transferred"] == 80 and summary["frames"] == [10, 90] and summary["gains"]["mouth"] == 1.2
+    got = Track.load(out)
+    want = X.transfer(Track.load(s), Track.load(t), "full", offset=3, gains={"mouth": 1.2, "pose": 0.8},
+                      frames=(10, 90), smoothing=1.0)
+    _unchanged(got, want)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--mode", "mouth", "--offset", "0"], "same actor"),
+    (["--mode", "mouth", "--offset", "900"], "no overlapping frames"),
+    (["--mode", "mouth", "--gain", "lips=2"], "unknown gain group"),
+    (["--mode", "mouth", "--frames", "9:3"], "empty range"),
+    (["--mode", "mouth", "--frames", "x"], "expected A:B"),
+])
+def test_cli_bad_input(carphone_track, tmp_path, args, message):
+    t = tmp_path / "t.npz"
+    carphone_track.save(t)
+    out = tmp_path / "out.npz"
+    res = _cli("--source", str(t), "--target", str(t), *args, "--out", str(out))
+    assert res.returncode == 2
+    err = res.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("reenact: error: ") and message in err[0], res.stderr
+    assert not out.exists() and sorted(os.listdir(tmp_path)) == ["t.npz"]
+
+
+def test_cli_unreadable_track(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    res = _cli("--source", str(bad), "--target", str(bad), "--mode", "full", "--out", str(tmp_path / "o.npz"))
+    assert res.returncode == 2 and "bad.npz" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.npz").exists()
