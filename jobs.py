@@ -3,6 +3,9 @@
 progress through a callback; the modal operator polls it from a timer and applies the result
 on the main thread. Workers never touch bpy."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -65,3 +68,121 @@ class BackgroundJob:
     def status(self):
         with self._lock:
             return self.done, self.total, self.message
+
+
+# --- training in a separate Python (the training stack is not in Blender) -------------------
+
+PACKAGE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+
+def python_has_torch(python):
+    """True when ``python`` can import torch (checked in a subprocess, ~1 s)."""
+    try:
+        res = subprocess.run([python, "-c", "import torch, numpy, cv2, av"], capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.returncode == 0
+
+
+def find_training_python(preferred=""):
+    """The Python that trains: the one the user chose in the preferences, else this Python if it
+    has torch. Raises ValueError with what to do when there is none."""
+    if preferred:
+        preferred = os.path.abspath(os.path.expanduser(preferred))
+        if not os.path.isfile(preferred):
+            raise ValueError("{}: training Python not found (Preferences > Add-ons > Reenact)".format(preferred))
+        if not python_has_torch(preferred):
+            raise ValueError("{}: this Python cannot import torch, numpy, cv2 and av; see the README, "
+                             "'GPU and training stack'".format(preferred))
+        return preferred
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        return sys.executable
+    raise ValueError("training needs a Python with PyTorch: set 'Training Python' in Preferences > "
+                     "Add-ons > Reenact (for example the .venv/bin/python that `make env` creates)")
+
+
+class TrainingProcess:
+    """``python -m reenact.training.train ... --progress-lines`` in a subprocess, read by a thread.
+
+    The package is made importable as ``reenact`` whatever its install name (inside Blender it
+    is ``bl_ext.<repo>.reenact``) through a symlink in a temporary folder on PYTHONPATH.
+    Cancel sends SIGTERM: the trainer saves its checkpoint and exits with status 130.
+    """
+
+    def __init__(self, python, args, extra_paths=()):
+        self.python = python
+        self.args = list(args)
+        self.extra_paths = [p for p in extra_paths if p and os.path.isdir(p)]
+        self.step = 0
+        self.total = 0
+        self.loss = float("nan")
+        self.preview = None
+        self.preview_serial = 0
+        self.done_path = None
+        self.cancelled = False
+        self.error = None
+        self.tail = []
+        self._lock = threading.Lock()
+        self._proc = None
+        self._tmp = None
+
+    def start(self):
+        import tempfile
+
+        self._tmp = tempfile.mkdtemp(prefix="reenact-train-")
+        os.symlink(PACKAGE_ROOT, os.path.join(self._tmp, "reenact"))
+        env = dict(os.environ)
+        paths = [self._tmp] + self.extra_paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        env["PYTHONUNBUFFERED"] = "1"
+        self._proc = subprocess.Popen([self.python, "-m", "reenact.training.train", *self.args, "--progress-lines"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self._reader = threading.Thread(target=self._read, name="reenact-train-reader", daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self):
+        for line in self._proc.stdout:
+            line = line.rstrip("\n")
+            with self._lock:
+                self.tail = (self.tail + [line])[-20:]
+                parts = line.split()
+                if line.startswith("PROGRESS ") and len(parts) >= 4:
+                    self.step, self.total, self.loss = int(parts[1]), int(parts[2]), float(parts[3])
+                elif line.startswith("PREVIEW "):
+                    self.preview = line[len("PREVIEW "):]
+                    self.preview_serial += 1
+                elif line.startswith("DONE "):
+                    self.done_path = line[len("DONE "):]
+                elif line.startswith("CANCELLED"):
+                    self.cancelled = True
+        code = self._proc.wait()
+        with self._lock:
+            if code == 130:
+                self.cancelled = True
+            elif code != 0 and not self.cancelled:
+                errs = [l for l in self.tail if "error" in l.lower()]
+                self.error = (errs[-1] if errs else (self.tail[-1] if self.tail else "")) or \
+                    "training exited with status {}".format(code)
+        import shutil
+
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    @property
+    def running(self):
+        return self._reader.is_alive()
+
+    def status(self):
+        with self._lock:
+            return self.step, self.total, self.loss, self.preview, self.preview_serial
+
+    def cancel(self):
+        if self._proc is not None and self._proc.poll() is None:
+            import signal
+
+            self._proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout=None):
+        self._reader.join(timeout)

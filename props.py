@@ -15,9 +15,19 @@ class ReenactPreferences(bpy.types.AddonPreferences):
         default=True,
     )
 
+    training_python: StringProperty(
+        name="Training Python",
+        description="A Python 3.11 with torch 2.13, numpy, OpenCV and PyAV that runs renderer training "
+                    "(for example the .venv/bin/python made by `make env`). Empty: Blender's own Python, "
+                    "when it has torch",
+        subtype="FILE_PATH",
+        default="",
+    )
+
     def draw(self, context):
         layout = self.layout
         layout.prop(self, "use_gpu")
+        layout.prop(self, "training_python")
         layout.label(text="GPU inference needs the onnxruntime-gpu build; see the README.", icon="INFO")
 
 
@@ -66,6 +76,11 @@ class ReenactActorSettings(bpy.types.PropertyGroup):
     frame_offset: IntProperty(name="Frame Offset", description="Timeline frame of the clip's first frame")
     frame_count: IntProperty(name="Frames", description="Frames in the clip")
     tracked_fraction: FloatProperty(name="Tracked", subtype="FACTOR", min=0.0, max=1.0)
+    model_path: StringProperty(
+        name="Renderer",
+        description="This actor's neural renderer (.onnx); empty = the bundled base model",
+        subtype="FILE_PATH",
+    )
 
 
 def preferences(context=None):

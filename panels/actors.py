@@ -57,4 +57,31 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
                 max(0, len(ob.data.shape_keys.key_blocks) - 1) if ob.data.shape_keys else 0))
 
 
-classes = (SEQUENCER_PT_reenact_track, SEQUENCER_PT_reenact_actors)
+class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
+    bl_label = "Renderer"
+    bl_order = 30
+
+    def draw(self, context):
+        import os
+
+        layout = self.layout
+        ob = context.active_object
+        if ob is None or ob.type != "MESH" or not ob.reenact.is_actor:
+            layout.label(text="Make a tracked actor active", icon="INFO")
+            return
+        s = ob.reenact
+        col = layout.column(align=True)
+        if s.model_path:
+            col.label(text=os.path.basename(s.model_path), icon="NETWORK_DRIVE")
+        else:
+            col.label(text="Bundled base model", icon="NETWORK_DRIVE")
+        col.prop(s, "model_path", text="")
+        settings = context.scene.reenact
+        if not draw_job_progress(layout, settings):
+            layout.operator("reenact.train_renderer", icon="PLAY")
+        img = bpy.data.images.get("Reenact Training Preview")
+        if img is not None and img.preview is not None:
+            layout.template_icon(icon_value=img.preview.icon_id, scale=8.0)
+
+
+classes = (SEQUENCER_PT_reenact_track, SEQUENCER_PT_reenact_actors, SEQUENCER_PT_reenact_renderer)

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Train Renderer from Blender (training in a separate process), and stopping a training job."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.blender
+def test_train_renderer_operator_assigns_model(tmp_path, carphone):
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_train_check.py"),
+                          str(tmp_path / "train.blend")], capture_output=True, text=True, timeout=1200,
+                         cwd=str(tmp_path))
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][len("RESULT "):])
+    assert r["r"] == ["FINISHED"]
+    # the model sits next to the .blend and the actor remembers it
+    assert r["model"] == str(tmp_path / "reenact" / "models" / "carphone_pristine_Actor_0.onnx")
+    assert os.path.isfile(r["model"])
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(r["model"], providers=["CPUExecutionProvider"])
+    assert sess.get_inputs()[0].shape[0] in ("batch", None) or isinstance(sess.get_inputs()[0].shape[0], str)
+
+
+def test_stopping_training_keeps_the_checkpoint(tmp_path, carphone):
+    """Esc in Blender = SIGTERM to the trainer: it saves its checkpoint and exits as cancelled."""
+    from reenact.jobs import TrainingProcess, find_training_python
+    from reenact.inference.tracker import track_video
+
+    track = tmp_path / "t.npz"
+    track_video(carphone)[0].save(str(track))
+    out = tmp_path / "m.onnx"
+    p = TrainingProcess(find_training_python(), ["--data", "{}={}".format(track, carphone), "--out", str(out),
+                                                 "--steps", "100000", "--size", "64", "--window", "3",
+                                                 "--batch", "2"]).start()
+    t0 = time.time()
+    while p.status()[0] < 2 and p.running and time.time() - t0 < 600:
+        time.sleep(0.2)
+    assert p.running, p.tail
+    p.cancel()
+    p.wait(300)
+    assert p.cancelled and not p.error
+    assert not out.exists(), "a stopped run must not leave a half-finished model"
+    assert os.path.isfile(str(out) + ".ckpt.pt") or any(f.name.endswith(".pt") for f in tmp_path.iterdir())
