@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Renderer inference with onnxruntime (bundled base model) and ``reenact render`` on carphone."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import run_py
+from reenact.inference.renderer import BASE_MODEL, NeuralRenderer, render_frames
+from reenact.inference.composite import feather_mask, paste_back
+
+
+@pytest.fixture(scope="module")
+def track_file(carphone, tmp_path_factory):
+    from reenact.inference.tracker import track_video
+
+    path = str(tmp_path_factory.mktemp("trk") / "carphone.npz")
+    track_video(carphone)[0].save(path)
+    return path
+
+
+def test_base_model_bundled_and_small():
+    assert os.path.isfile(BASE_MODEL)
+    assert os.path.getsize(BASE_MODEL) <= 50 * 2**20
+    assert os.path.isfile(os.path.splitext(BASE_MODEL)[0] + ".pt")  # weights for --init
+
+
+def test_base_model_inference_on_carphone(track_file, carphone):
+    from reenact.face.track import Track
+
+    rend = NeuralRenderer(BASE_MODEL, prefer_gpu=False, threads=2)
+    assert rend.provider == "CPUExecutionProvider" and rend.mode == "face-only"
+    x = np.random.default_rng(0).random((2, rend.config["in_ch"], rend.size, rend.size), dtype=np.float32)
+    crops = rend.run(x, batch=2)
+    assert crops.shape == (2, rend.size, rend.size, 3) and crops.dtype == np.uint8
+    tr = Track.load(track_file)
+    from reenact.video import open_video
+
+    with open_video(carphone) as src:
+        originals = {i: f for i, f in src.iter_frames(30, 36)}
+    out = dict(render_frames(tr, carphone, rend, (30, 36), batch=4))
+    assert sorted(out) == list(range(30, 36))
+    for i, f in out.items():
+        assert f.shape == originals[i].shape and f.dtype == np.uint8
+        diff = np.abs(f.astype(int) - originals[i].astype(int)).sum(-1)
+        # the face changed a little (re-rendered), the corners of the frame did not
+        assert diff[:10, :10].max() == 0 and diff.max() > 0
+        assert np.mean(diff[diff > 0]) < 60  # a plausible face, not noise
+
+
+def test_paste_back_identity_crop():
+    frame = np.random.default_rng(0).integers(0, 255, (90, 120, 3), np.uint8)
+    Minv = np.array([[1.0, 0, 20], [0, 1.0, 10]])  # frame <- crop
+    crop = frame[10:74, 20:84].copy()
+    mask = np.ones((64, 64), np.float32)
+    out = paste_back(frame, crop, mask, Minv, feather=4)
+    np.testing.assert_array_equal(out, frame)  # pasting the frame's own crop changes nothing
+    assert feather_mask(mask, 4)[32, 32] > 0.99 and feather_mask(mask, 4)[0, 0] < 0.05
+
+
+def test_cli_render_movie_same_count_size_fps_no_torch(track_file, carphone, tmp_path):
+    out = str(tmp_path / "render.mp4")
+    code = (
+        "import sys, json\n"
+        "from reenact.cli import main\n"
+        "rc = main(['render', {!r}, '--video', {!r}, '--model', {!r}, '--out', {!r}, '--cpu'])\n"
+        "print('TORCH', 'torch' in sys.modules)\n"
+        "sys.exit(rc)\n"
+    ).format(track_file, carphone, BASE_MODEL, out)
+    r = run_py(code)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "TORCH False" in r.stdout
+    summary = json.loads([line for line in r.stdout.splitlines() if line.startswith("{")][-1])
+    assert summary["provider"] == "CPUExecutionProvider"
+    from reenact.video import open_video
+
+    with open_video(carphone) as a, open_video(out) as b:
+        assert len(b) == len(a) == summary["frames"]
+        assert (b.width, b.height) == (a.width, a.height)
+        assert abs(b.fps - a.fps) < 1e-6
+
+
+def test_cli_render_frames_to_folder_and_bad_input(track_file, carphone, tmp_path):
+    from reenact.cli import main
+
+    out = str(tmp_path / "frames")
+    assert main(["render", track_file, "--video", carphone, "--model", BASE_MODEL, "--out", out,
+                 "--frames", "5:9", "--region", "mouth", "--cpu"]) == 0
+    assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(5, 9)]
+    bad = str(tmp_path / "bad.mp4")
+    assert main(["render", track_file, "--video", carphone, "--model", str(tmp_path / "missing.onnx"),
+                 "--out", bad]) == 2
+    assert main(["render", track_file, "--video", carphone, "--model", BASE_MODEL, "--out", bad,
+                 "--frames", "100:500"]) == 2
+    assert not os.path.exists(bad)

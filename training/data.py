@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Training data: frames decoded once into uint8 crops, conditioning precomputed (no torch here).
+
+:func:`prepare_clip` decodes a clip once, crops every tracked frame with the stabilised crop of
+:mod:`reenact.face.raster`, rasterises its conditioning and keeps everything as uint8 arrays
+(in RAM, or in ``np.memmap`` files in a temporary folder when ``cache_dir`` is given).
+:class:`Dataset` holds several clips, splits each into its first 85 % (training) and last 15 %
+(held out) and assembles batches as numpy arrays (the training loop converts them).
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..face.raster import COND_CHANNELS, Rasterizer, crop_frame, crop_transforms, hole_mask, stack_window
+
+HOLDOUT = 0.15
+
+
+@dataclass
+class Clip:
+    name: str
+    cond: np.ndarray  # (T, 5, S, S) uint8
+    crops: np.ndarray  # (T, S, S, 3) uint8
+    face: np.ndarray  # (T, S, S) uint8 0/1
+    mouth: np.ndarray  # (T, S, S) uint8 0/1 mouth region
+    hole: np.ndarray  # (T, S, S) uint8 0/1 face-only hole
+    ok: np.ndarray  # (T,) bool tracked
+    points: np.ndarray  # (T, 468, 2) crop pixels of the fitted mesh
+    features: np.ndarray  # (T, D) expression + pose features for nearest-neighbour retrieval
+    M: np.ndarray  # (T, 2, 3) crop <- frame
+    frames: np.ndarray  # (T,) clip frame numbers
+
+    def __len__(self):
+        return len(self.ok)
+
+    def split(self, holdout=HOLDOUT):
+        """(train rows, held-out rows): the first 85 % / last 15 % of the rows, tracked only."""
+        T = len(self)
+        cut = int(round(T * (1.0 - holdout)))
+        rows = np.arange(T)
+        return rows[:cut][self.ok[:cut]], rows[cut:][self.ok[cut:]]
+
+
+def _alloc(cache_dir, name, shape, dtype=np.uint8):
+    if cache_dir is None:
+        return np.zeros(shape, dtype)
+    return np.lib.format.open_memmap(os.path.join(cache_dir, name + ".npy"), mode="w+", dtype=dtype, shape=shape)
+
+
+def features(track):
+    """(T, D) retrieval features: expression coefficients + head rotation (rad) + normalised
+    translation, NaN rows (untracked) kept NaN."""
+    ex = np.asarray(track.expression, np.float64)
+    pose = np.asarray(track.pose, np.float64)
+    rot = pose[:, :3].copy()
+    rot[:, 0] = (rot[:, 0] + np.pi) % (2 * np.pi) - np.pi  # rx near pi for a frontal face
+    t = pose[:, 3:]
+    tn = (t - np.nanmean(t, 0)) / max(float(np.nanmean(t[:, 2])), 1e-6)
+    return np.concatenate([ex, 2.0 * rot, 2.0 * tn], 1)
+
+
+def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None, progress=None):
+    """Decode ``video`` once and precompute everything for ``track`` at crop ``size``.
+
+    ``frames``: optional (a, b) clip-frame range. Returns a :class:`Clip`.
+    """
+    from ..video import open_video
+
+    if frames is not None:
+        track = track.subset(*frames)
+    xf = crop_transforms(track, size)
+    rast = Rasterizer(track, size, xf)
+    T = track.n_frames
+    S = int(size)
+    name = name or os.path.splitext(os.path.basename(str(video)))[0]
+    tag = "{}_{}".format(name, S)
+    cond = _alloc(cache_dir, tag + "_cond", (T, COND_CHANNELS, S, S))
+    crops = _alloc(cache_dir, tag + "_crops", (T, S, S, 3))
+    face = _alloc(cache_dir, tag + "_face", (T, S, S))
+    mouth = _alloc(cache_dir, tag + "_mouth", (T, S, S))
+    hole = _alloc(cache_dir, tag + "_hole", (T, S, S))
+    points = np.zeros((T, 468, 2), np.float32)
+    ok = np.asarray(track.tracked, bool).copy()
+    a = int(track.frame_start)
+    with open_video(video) as src:
+        for i, frame in src.iter_frames(a, a + T):
+            r = i - a
+            crops[r] = crop_frame(frame, xf.M[r], S)
+            if ok[r]:
+                out = rast.render(r)
+                c = np.concatenate([out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2)
+                cond[r] = np.round(np.clip(c, 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
+                face[r] = out["face"] > 0.5
+                mouth[r] = out["mouth_region"] > 0.5
+                hole[r] = hole_mask(out["face"], S)
+                points[r] = rast.points(r)
+            if progress is not None:
+                progress(r + 1, T)
+    return Clip(name, cond, crops, face, mouth, hole, ok, points, features(track), xf.M, track.frames())
+
+
+class Dataset:
+    """Several clips; batches of (input, target, face mask, mouth mask, hole) as float32 numpy."""
+
+    def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=()):
+        self.clips = list(clips)
+        self.window = int(window)
+        self.mode = mode
+        self.train_rows, self.val_rows = [], []
+        for ci, c in enumerate(self.clips):
+            tr, va = c.split(holdout)
+            if c.name in train_all:
+                tr = np.flatnonzero(c.ok)
+                va = va[:0]
+            self.train_rows += [(ci, int(r)) for r in tr]
+            self.val_rows += [(ci, int(r)) for r in va]
+        if not self.train_rows:
+            raise ValueError("no tracked training frames")
+
+    def item(self, ci, r):
+        c = self.clips[ci]
+        x = stack_window(c.cond, r, self.window, self.mode, c.crops[r], c.hole[r])
+        y = c.crops[r].astype(np.float32).transpose(2, 0, 1) / 255.0
+        return x, y, c.face[r].astype(np.float32), c.mouth[r].astype(np.float32), c.hole[r].astype(np.float32)
+
+    def batch(self, rows):
+        items = [self.item(ci, r) for ci, r in rows]
+        return [np.stack(z) for z in zip(*items)]
+
+    def sample(self, step, batch_size, seed=0):
+        """A deterministic batch of training rows for ``step`` (resume gives the same batches)."""
+        rng = np.random.default_rng([int(seed), int(step)])
+        idx = rng.integers(0, len(self.train_rows), int(batch_size))
+        return [self.train_rows[i] for i in idx]

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Export a trained renderer to ONNX (dynamic batch, height and width) plus an fp16 variant.
+
+The fp32 file ``MODEL.onnx`` has input ``input`` (N, C, H, W) float32 0..1 and output ``output``
+(N, 3, H, W) float32 0..1; its metadata (``reenact.*`` keys) carries the configuration the
+renderer needs (mode, window, size, channels). ``MODEL.fp16.onnx`` stores the weights and runs
+the graph in float16 (for CUDA) but keeps float32 input and output (Cast nodes at both ends).
+:func:`parity` checks onnxruntime against PyTorch on random inputs.
+"""
+
+import json
+import os
+
+import numpy as np
+
+#: max |onnx - torch| accepted on random inputs (outputs are 0..1)
+PARITY_ATOL_FP32 = 1e-4
+PARITY_ATOL_FP16 = 2e-2
+
+
+def _meta(config):
+    from ..face.raster import COND_CHANNELS
+
+    return {
+        "reenact.kind": "renderer",
+        "reenact.config": json.dumps(config, sort_keys=True),
+        "reenact.mode": config["mode"],
+        "reenact.window": str(config["window"]),
+        "reenact.size": str(config["size"]),
+        "reenact.cond_channels": str(COND_CHANNELS),
+        "reenact.layout": "window x (corr x,y,z, eyes, mouth) oldest first"
+        + (", then masked real RGB, hole" if config["mode"] == "face-only" else ""),
+    }
+
+
+def _set_meta(model, meta):
+    del model.metadata_props[:]
+    for k, v in meta.items():
+        p = model.metadata_props.add()
+        p.key, p.value = k, v
+
+
+def to_fp16(src, dst):
+    """fp16 variant of an fp32 ONNX file: float initialisers/constants in fp16, float32 I/O."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(src)
+    g = m.graph
+    keep32 = set()
+    for n in g.node:  # Resize roi/scales must stay float32
+        if n.op_type == "Resize":
+            keep32.update(n.input[1:3])
+    for init in g.initializer:
+        if init.data_type == TensorProto.FLOAT and init.name not in keep32:
+            init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name))
+    for n in g.node:
+        if n.op_type == "Constant" and n.output[0] not in keep32:
+            for a in n.attribute:
+                if a.name == "value" and a.t.data_type == TensorProto.FLOAT:
+                    a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
+    inp, out = g.input[0].name, g.output[0].name
+    for n in g.node:
+        n.input[:] = [inp + "_fp16" if i == inp else i for i in n.input]
+        n.output[:] = [out + "_fp16" if o == out else o for o in n.output]
+    g.node.insert(0, helper.make_node("Cast", [inp], [inp + "_fp16"], to=TensorProto.FLOAT16, name="cast_in"))
+    g.node.append(helper.make_node("Cast", [out + "_fp16"], [out], to=TensorProto.FLOAT, name="cast_out"))
+    del g.value_info[:]
+    onnx.checker.check_model(m)
+    tmp = dst + ".tmp"
+    onnx.save(m, tmp)
+    os.replace(tmp, dst)
+    return dst
+
+
+def export_onnx(model, path, config, fp16=True, opset=17):
+    """Write ``path`` (fp32) and, with ``fp16``, ``<path stem>.fp16.onnx``; returns a summary with
+    the parity figures."""
+    import onnx
+    import torch
+
+    model = model.eval()
+    S = int(config["size"])
+    x = torch.rand(1, int(config["in_ch"]), S, S)
+    tmp = path + ".tmp"
+    dyn = {0: "batch", 2: "height", 3: "width"}
+    torch.onnx.export(model, x, tmp, dynamo=False, input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": dyn, "output": dyn}, opset_version=opset)
+    m = onnx.load(tmp)
+    _set_meta(m, _meta(config))
+    onnx.save(m, tmp)
+    os.replace(tmp, path)
+    res = {"onnx": path, "parity_fp32": parity(model, path, config, atol=PARITY_ATOL_FP32)}
+    if fp16:
+        p16 = os.path.splitext(path)[0] + ".fp16.onnx"
+        to_fp16(path, p16)
+        res["onnx_fp16"] = p16
+        res["parity_fp16"] = parity(model, p16, config, atol=PARITY_ATOL_FP16)
+    return res
+
+
+def parity(model, path, config, atol=PARITY_ATOL_FP32, batch=2, seed=0):
+    """Max abs difference between onnxruntime (CPU) and PyTorch on random 0..1 inputs; raises
+    AssertionError above ``atol``."""
+    import onnxruntime as ort
+    import torch
+
+    rng = np.random.default_rng(seed)
+    S = int(config["size"])
+    x = rng.random((batch, int(config["in_ch"]), S, S), dtype=np.float32)
+    with torch.no_grad():
+        ref = model.eval()(torch.from_numpy(x)).numpy()
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"input": x})[0]
+    err = float(np.abs(got - ref).max())
+    if err > atol:
+        raise AssertionError("{}: ONNX differs from PyTorch by {:.2e} > {:.0e}".format(os.path.basename(path), err, atol))
+    return {"max_abs_diff": err, "atol": atol}

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The rendering-to-video network: a small U-Net (PyTorch; training only).
+
+Input: (N, C, H, W) float32 0..1, the space-time conditioning stack of
+:func:`reenact.face.raster.stack_window` (C = 5 W, plus 4 in face-only mode: masked real crop RGB
+and the hole mask). H and W must be multiples of 16. Output: (N, 3, H, W) RGB 0..1. In face-only
+mode the output keeps the real crop outside the hole (``real + hole * (pred - real)``), so the
+network only has to synthesise the face interior.
+
+Cost is kept CPU-friendly: a 1x1 input mix at full resolution, strided 3x3 encoder down to 1/16,
+two residual blocks at the bottom, additive (FPN-like) skips in the decoder and a pixel-shuffle
+output from 1/2 resolution. Width 40 (the default): 4.9 M parameters (19.6 MB fp32), ~2.5 GMAC
+per 256x256 frame.
+"""
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def _act():
+    return nn.LeakyReLU(0.2, inplace=True)
+
+
+class _Res(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.c1 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.c2 = nn.Conv2d(ch, ch, 3, padding=1)
+        self.act = _act()
+
+    def forward(self, x):
+        return x + 0.5 * self.c2(self.act(self.c1(x)))
+
+
+class RendererNet(nn.Module):
+    def __init__(self, in_ch, base=32, face_only=True):
+        super().__init__()
+        b = int(base)
+        self.config = {"in_ch": int(in_ch), "base": b, "face_only": bool(face_only)}
+        self.face_only = bool(face_only)
+        self.mix = nn.Conv2d(in_ch, b // 2, 1)
+        self.stem = nn.Conv2d(b // 2, b, 3, 2, 1)  # 1/2
+        self.d1 = nn.Conv2d(b, 2 * b, 3, 2, 1)  # 1/4
+        self.d2 = nn.Conv2d(2 * b, 4 * b, 3, 2, 1)  # 1/8
+        self.d2b = nn.Conv2d(4 * b, 4 * b, 3, 1, 1)
+        self.d3 = nn.Conv2d(4 * b, 8 * b, 3, 2, 1)  # 1/16
+        self.mid = nn.Sequential(_Res(8 * b), _Res(8 * b))
+        self.l3 = nn.Conv2d(8 * b, 4 * b, 1)
+        self.u3 = nn.Conv2d(4 * b, 4 * b, 3, 1, 1)
+        self.l2 = nn.Conv2d(4 * b, 2 * b, 1)
+        self.u2 = nn.Conv2d(2 * b, 2 * b, 3, 1, 1)
+        self.l1 = nn.Conv2d(2 * b, b, 1)
+        self.u1 = nn.Conv2d(b, b, 3, 1, 1)
+        self.out = nn.Conv2d(b, 12, 3, 1, 1)
+        self.act = _act()
+
+    @staticmethod
+    def _up(x):
+        return F.interpolate(x, scale_factor=2.0, mode="nearest")
+
+    def forward(self, x):
+        a = self.act
+        m = a(self.mix(x))
+        e0 = a(self.stem(m))
+        e1 = a(self.d1(e0))
+        e2 = a(self.d2(e1))
+        e2 = a(self.d2b(e2))
+        e3 = a(self.d3(e2))
+        e3 = self.mid(e3)
+        y = a(self.u3(self._up(self.l3(e3)) + e2))
+        y = a(self.u2(self._up(self.l2(y)) + e1))
+        y = a(self.u1(self._up(self.l1(y)) + e0))
+        y = torch.sigmoid(F.pixel_shuffle(self.out(y), 2))
+        if self.face_only:
+            real = x[:, -4:-1]
+            hole = x[:, -1:]
+            y = real + hole * (y - real)
+        return y
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+class PatchDiscriminator(nn.Module):
+    """A small 70x70-style PatchGAN on (conditioning current frame + RGB)."""
+
+    def __init__(self, in_ch, base=32):
+        super().__init__()
+        b = base
+        self.net = nn.Sequential(
+            nn.Conv2d(in_ch, b, 4, 2, 1), _act(),
+            nn.Conv2d(b, 2 * b, 4, 2, 1), _act(),
+            nn.Conv2d(2 * b, 4 * b, 4, 2, 1), _act(),
+            nn.Conv2d(4 * b, 1, 3, 1, 1),
+        )
+
+    def forward(self, x):
+        return self.net(x)

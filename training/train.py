@@ -1,0 +1,393 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Train a renderer (one actor, or many for the base model) and export it to ONNX.
+
+Run as ``reenact train TRACK.npz --video VIDEO --out MODEL.onnx`` or, for several clips and for
+subprocess use (Blender's "Train Renderer"), as::
+
+    python -m reenact.training.train --data T1.npz=V1.mp4 --data T2.npz=V2.mp4 --out M.onnx \
+        [--progress-lines] [--preview PREVIEW.png --preview-every 50]
+
+Deterministic: seeds Python, numpy and torch; batch ``k`` is drawn from ``default_rng([seed, k])``
+so a resumed run sees the same batches as an uninterrupted one. Checkpoints (model + optimiser +
+step) go to ``--checkpoint`` (default ``OUT.ckpt.pt``) every ``--checkpoint-every`` steps, at the
+end, and on SIGTERM/SIGINT (then the job exits with status 130 without exporting). With
+``--progress-lines`` stdout gets machine-readable lines::
+
+    PROGRESS <step> <total> <loss>
+    PREVIEW <path>
+    DONE <onnx path>          (or CANCELLED <step>)
+
+Losses: L1 + ``--ssim-weight`` x (1 - SSIM), weighted inside the face (face-only: the hole) with
+``--mouth-weight`` extra on the mouth region, plus an optional PatchGAN term (``--gan W``).
+Only this package imports torch.
+"""
+
+import argparse
+import json
+import os
+import random
+import signal
+import sys
+import time
+
+import numpy as np
+
+from ..face.raster import DEFAULT_WINDOW, in_channels
+from .data import HOLDOUT, Dataset, prepare_clip
+from .metrics import nearest_neighbour, summarise
+from .options import add_common, common_kwargs
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def seed_all(seed):
+    torch = _torch()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------- losses
+def _gauss_kernel(torch, ch, size=11, sigma=1.5):
+    x = torch.arange(size, dtype=torch.float32) - size // 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    k = (g[:, None] * g[None, :])[None, None].repeat(ch, 1, 1, 1)
+    return k
+
+
+def ssim_map_torch(a, b, kernel):
+    import torch.nn.functional as F
+
+    C1, C2 = 0.01**2, 0.03**2
+    ch = a.shape[1]
+    p = kernel.shape[-1] // 2
+    blur = lambda z: F.conv2d(F.pad(z, (p, p, p, p), mode="reflect"), kernel, groups=ch)  # noqa: E731
+    mu_a, mu_b = blur(a), blur(b)
+    saa = blur(a * a) - mu_a**2
+    sbb = blur(b * b) - mu_b**2
+    sab = blur(a * b) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + C1) * (2 * sab + C2)) / ((mu_a**2 + mu_b**2 + C1) * (saa + sbb + C2))
+    return s.mean(1)
+
+
+def loss_weights(torch, face, mouth, hole, mode, mouth_weight):
+    if mode == "face-only":
+        return hole * (1.0 + mouth_weight * mouth)
+    return 1.0 + face + mouth_weight * mouth
+
+
+def recon_loss(pred, target, w, kernel, ssim_weight):
+    l1 = (w[:, None] * (pred - target).abs()).sum() / (3.0 * w.sum().clamp_min(1.0))
+    if ssim_weight <= 0:
+        return l1, l1
+    s = ssim_map_torch(pred, target, kernel)
+    ls = ((1.0 - s) * w).sum() / w.sum().clamp_min(1.0)
+    return l1 + ssim_weight * ls, l1
+
+
+# ----------------------------------------------------------------------------- model io
+def build_model(config):
+    from .model import RendererNet
+
+    return RendererNet(config["in_ch"], config.get("base", 40), config.get("mode", "face-only") == "face-only")
+
+
+def save_weights(model, config, path):
+    """Weights-only file for ``--init``: {"config": {...}, "state_dict": {...}} (torch.save)."""
+    torch = _torch()
+    tmp = path + ".tmp"
+    torch.save({"config": dict(config), "state_dict": model.state_dict()}, tmp)
+    os.replace(tmp, path)
+
+
+def load_weights(path):
+    torch = _torch()
+    d = torch.load(path, map_location="cpu", weights_only=True)
+    if "state_dict" not in d:
+        raise ValueError("{}: not a renderer weights file".format(os.path.basename(path)))
+    return d["config"], d["state_dict"]
+
+
+def init_from(model, state, log=print):
+    """Copy the matching tensors of ``state`` into ``model`` (a different window or mode leaves
+    the input layer at its fresh initialisation). Returns the number of tensors copied."""
+    own = model.state_dict()
+    n = 0
+    for k, v in state.items():
+        if k in own and own[k].shape == v.shape:
+            own[k].copy_(v)
+            n += 1
+        elif k in own and k == "mix.weight" and own[k].shape[0] == v.shape[0]:
+            # input mix: copy the conditioning channels of the newest frames + real channels
+            a, b = own[k].shape[1], v.shape[1]
+            m = min(a, b)
+            own[k][:, a - m:] = v[:, b - m:]
+            n += 1
+    model.load_state_dict(own)
+    log("init: {} of {} tensors copied".format(n, len(own)))
+    return n
+
+
+# ----------------------------------------------------------------------------- evaluation
+def predict_rows(model, ds, ci, rows, batch=8):
+    torch = _torch()
+    outs = []
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(rows), batch):
+            x = np.stack([ds.item(ci, int(r))[0] for r in rows[i:i + batch]])
+            y = model(torch.from_numpy(x)).numpy()
+            outs += list(y.transpose(0, 2, 3, 1))
+    model.train()
+    return outs
+
+
+def evaluate(model, ds, clip_indices=None, predict=None):
+    """Held-out metrics of the model and of the nearest-neighbour baseline, per clip and overall."""
+    predict = predict or (lambda ci, rows: predict_rows(model, ds, ci, rows))
+    res = {"clips": {}}
+    allp, alln, allt, allf, allm = [], [], [], [], []
+    for ci, c in enumerate(ds.clips):
+        if clip_indices is not None and ci not in clip_indices:
+            continue
+        tr, va = c.split(ds.holdout)
+        if not len(va) or not len(tr):
+            continue
+        preds = predict(ci, va)
+        nn = nearest_neighbour(c, tr, va)
+        tg = [c.crops[r].astype(np.float32) / 255.0 for r in va]
+        fm = [c.face[r] for r in va]
+        mm = [c.mouth[r] for r in va]
+        res["clips"][c.name] = {"model": summarise(preds, tg, fm, mm), "nearest_neighbour": summarise(nn, tg, fm, mm),
+                                "held_out_frames": [int(c.frames[va[0]]), int(c.frames[va[-1]]) + 1]}
+        allp += preds
+        alln += nn
+        allt += tg
+        allf += fm
+        allm += mm
+    res["model"] = summarise(allp, allt, allf, allm)
+    res["nearest_neighbour"] = summarise(alln, allt, allf, allm)
+    return res
+
+
+# ----------------------------------------------------------------------------- training
+class _Stop:
+    def __init__(self):
+        self.flag = False
+
+    def __call__(self, signum, frame):
+        self.flag = True
+
+
+def _preview(path, x, pred, target):
+    import cv2
+
+    real = x[0, -4:-1] if x.shape[1] % 5 else x[0, -5:-2]
+    row = [real, pred[0], target[0]]
+    img = np.concatenate([np.clip(z.transpose(1, 2, 0), 0, 1) for z in row], 1)
+    tmp = path + ".tmp.png"
+    cv2.imwrite(tmp, np.round(img[..., ::-1] * 255).astype(np.uint8))
+    os.replace(tmp, path)
+
+
+def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2000, batch=8, lr=5e-4,
+          base=40, seed=0, init=None, report=None, checkpoint=None, resume=True, checkpoint_every=200,
+          mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
+          progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
+          cache_dir=None, log=None, bar=True, fp16=True, stop_at=None):
+    """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
+    ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
+    baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
+    ``stop_at``: behave as if cancelled once that step is reached (checkpoint kept, no export)."""
+    torch = _torch()
+    from ..face.track import Track
+
+    log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
+    if threads:
+        torch.set_num_threads(int(threads))
+    seed_all(seed)
+    t_start = time.perf_counter()
+
+    def load(pair):
+        tr, video = pair
+        tr = Track.load(tr) if isinstance(tr, (str, os.PathLike)) else tr
+        return prepare_clip(tr, video, size, cache_dir=cache_dir)
+
+    clips = [load(p) for p in pairs]
+    ev = [load(p) for p in eval_pairs]
+    log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
+    ds = Dataset(clips, window, mode, holdout)
+    ds.holdout = holdout
+    config = {"in_ch": in_channels(window, mode), "base": int(base), "mode": mode, "window": int(window), "size": int(size)}
+    model = build_model(config)
+    if init:
+        icfg, state = load_weights(init)
+        init_from(model, state, log)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999) if gan > 0 else (0.9, 0.999))
+    disc = dopt = None
+    if gan > 0:
+        from .model import PatchDiscriminator
+
+        disc = PatchDiscriminator(3 + 5)
+        dopt = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+    def lr_factor(s):
+        # cosine decay over the run; with a time limit, over whichever ends first (steps or time)
+        frac = s / max(1, steps)
+        if time_limit:
+            frac = max(frac, (time.perf_counter() - t_start) / float(time_limit))
+        return float(0.5 * (1 + np.cos(np.pi * min(1.0, frac))) * 0.95 + 0.05)
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
+    checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
+    step = 0
+    if resume and os.path.isfile(checkpoint):
+        ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        if ck.get("config") == config:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["opt"])
+            sched.load_state_dict(ck["sched"])
+            if disc is not None and "disc" in ck:
+                disc.load_state_dict(ck["disc"])
+                dopt.load_state_dict(ck["dopt"])
+            step = int(ck["step"])
+            log("resumed from {} at step {}".format(checkpoint, step))
+
+    def save_ck():
+        d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step}
+        if disc is not None:
+            d["disc"], d["dopt"] = disc.state_dict(), dopt.state_dict()
+        tmp = checkpoint + ".tmp"
+        torch.save(d, tmp)
+        os.replace(tmp, checkpoint)
+
+    stop = _Stop()
+    old = {}
+    for s in (signal.SIGTERM, signal.SIGINT):
+        try:
+            old[s] = signal.signal(s, stop)
+        except ValueError:  # not the main thread
+            pass
+    kernel = _gauss_kernel(torch, 3)
+    cond_cur = slice((window - 1) * 5, window * 5)
+    losses = []
+    cancelled = False
+    t_train = time.perf_counter()
+    try:
+        while step < steps:
+            if stop.flag or (stop_at is not None and step >= stop_at):
+                cancelled = True
+                break
+            if time_limit and time.perf_counter() - t_start > time_limit:
+                log("time limit reached at step {}".format(step))
+                break
+            x, y, f, m, h = (torch.from_numpy(a) for a in ds.batch(ds.sample(step, batch, seed)))
+            pred = model(x)
+            w = loss_weights(torch, f, m, h, mode, mouth_weight)
+            loss, l1 = recon_loss(pred, y, w, kernel, ssim_weight)
+            if disc is not None:
+                cond = x[:, cond_cur]
+                g = disc(torch.cat([cond, pred], 1))
+                loss = loss + gan * ((g - 1) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if disc is not None:
+                dr = disc(torch.cat([cond, y], 1))
+                df = disc(torch.cat([cond, pred.detach()], 1))
+                dl = 0.5 * (((dr - 1) ** 2).mean() + (df**2).mean())
+                dopt.zero_grad(set_to_none=True)
+                dl.backward()
+                dopt.step()
+            step += 1
+            lv = float(loss.detach())
+            losses.append(lv)
+            if progress_lines:
+                print("PROGRESS {} {} {:.5f}".format(step, steps, lv), flush=True)
+            if bar and (step % 10 == 0 or step == steps):
+                rate = (len(losses)) / max(time.perf_counter() - t_train, 1e-9)
+                frac = step / steps
+                sys.stderr.write("\rtrain [{}{}] {}/{} loss {:.4f} {:.2f} it/s".format(
+                    "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, steps, float(np.mean(losses[-10:])), rate))
+                sys.stderr.flush()
+            if preview and (step % preview_every == 0 or step == 1):
+                _preview(preview, x.numpy(), pred.detach().numpy(), y.numpy())
+                if progress_lines:
+                    print("PREVIEW {}".format(preview), flush=True)
+            if step % checkpoint_every == 0:
+                save_ck()
+    finally:
+        for s, h0 in old.items():
+            signal.signal(s, h0)
+        if bar:
+            sys.stderr.write("\n")
+    save_ck()
+    if cancelled:
+        if progress_lines:
+            print("CANCELLED {}".format(step), flush=True)
+        return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses}
+    model.eval()
+    from .export import export_onnx
+
+    weights = weights or (os.path.splitext(out)[0] + ".pt")
+    save_weights(model, config, weights)
+    exp = export_onnx(model, out, config, fp16=fp16)
+    summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
+               "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
+               "train_seconds": round(time.perf_counter() - t_train, 1), "export": exp,
+               "train_frames": len(ds.train_rows), "seed": seed, "losses": [round(v, 6) for v in losses]}
+    if report:
+        if ev:
+            eds = Dataset(ev, window, mode, holdout=HOLDOUT)
+            eds.holdout = HOLDOUT
+            metrics = evaluate(model, eds)
+        else:
+            metrics = evaluate(model, ds)
+        summary["metrics"] = metrics
+        tmp = report + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump({k: v for k, v in summary.items() if k != "losses"}, fh, indent=2, sort_keys=True)
+        os.replace(tmp, report)
+    if progress_lines:
+        print("DONE {}".format(out), flush=True)
+    return summary
+
+
+def _pair(s):
+    if "=" not in s:
+        raise argparse.ArgumentTypeError("expected TRACK.npz=VIDEO")
+    a, b = s.split("=", 1)
+    return a, b
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="python -m reenact.training.train", description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=_pair, action="append", required=True, metavar="TRACK=VIDEO")
+    p.add_argument("--eval-data", type=_pair, action="append", default=[], metavar="TRACK=VIDEO",
+                   help="clip evaluated zero-shot for the report (never trained on)")
+    p.add_argument("--out", required=True)
+    add_common(p)
+    p.add_argument("--holdout", type=float, default=HOLDOUT)
+    return p
+
+
+def main(argv=None):
+    a = build_parser().parse_args(argv)
+    if a.size % 16:
+        print("train: error: --size must be a multiple of 16", file=sys.stderr)
+        return 2
+    s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, **common_kwargs(a))
+    if not s.get("cancelled"):
+        print(json.dumps({k: v for k, v in s.items() if k not in ("metrics", "losses")}, sort_keys=True))
+        if "metrics" in s:
+            print(json.dumps({"model": s["metrics"]["model"], "nearest_neighbour": s["metrics"]["nearest_neighbour"]}))
+    return 130 if s.get("cancelled") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
