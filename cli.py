@@ -58,7 +58,7 @@ def cmd_track(args):
     stats = {}
     try:
         tracks = track_video(args.video, max_faces=args.max_faces, focal_mm=args.focal,
-                             progress=bar, stats=stats)
+                             progress=bar, stats=stats, small_faces=args.small_faces)
     except ValueError as exc:  # VideoError, TrackingError: one line naming the file
         raise UserError(str(exc)) from exc
     finally:
@@ -179,54 +179,47 @@ def cmd_train(args):
 
 def cmd_render(args):
     from .face.track import Track
-    from .inference.renderer import NeuralRenderer, render_frames
+    from .inference.pipeline import get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
-    from .video import VideoError, open_video, open_writer
+    from .video import MOVIE_EXTENSIONS, VideoError, open_video
 
     try:
         track = Track.load(args.track)
+        crop_track = Track.load(args.crop_track) if args.crop_track else None
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     try:
-        renderer = NeuralRenderer(args.model, prefer_gpu=not args.cpu)
+        renderer = get_renderer(args.model, prefer_gpu=not args.cpu)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    except Exception as exc:  # onnxruntime load errors
-        raise UserError("{}: cannot load the model ({})".format(args.model, type(exc).__name__)) from exc
     try:
         with open_video(args.video) as src:
-            n, fps, size = len(src), src.fps, (src.width, src.height)
+            n, size = len(src), (src.width, src.height)
     except VideoError as exc:
         raise UserError(str(exc)) from exc
-    a, b = _frames_arg(args.frames) if args.frames else (None, None)
-    a = 0 if a is None else (a + n if a < 0 else a)
-    b = n if b is None else (b + n if b < 0 else b)
-    if not (0 <= a < b <= n):
-        raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n))
-    if (track.size[0], track.size[1]) != size:
+    try:
+        a, b = resolve_range(_frames_arg(args.frames) if args.frames else None, n)
+    except ValueError:
+        raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
+    if (int(track.size[0]), int(track.size[1])) != size:
         raise UserError("{}: track is for {}x{} frames, the video is {}x{}".format(
             args.track, track.size[0], track.size[1], size[0], size[1]))
-    t0 = time.perf_counter()
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext and ext not in MOVIE_EXTENSIONS:
+        raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
+    if args.batch < 1:
+        raise UserError("--batch must be at least 1")
     bar = ConsoleProgress("render", stream=sys.stderr)
     try:
-        writer = open_writer(args.out, fps, size, **({"start": a} if os.path.splitext(args.out)[1] == "" else {}))
-    except (VideoError, TypeError) as exc:
-        raise UserError(str(exc)) from exc
-    written = 0
-    try:
-        with writer:
-            for i, frame in render_frames(track, args.video, renderer, (a, b), region=args.region,
-                                          batch=args.batch, progress=bar):
-                writer.write(frame)
-                written += 1
-    except (ValueError, VideoError) as exc:
+        summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
+                              cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
+                              lossless=args.lossless)
+    except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
         bar.close()
-    seconds = time.perf_counter() - t0
-    _emit_json({"out": args.out, "frames": written, "range": [a, b], "region": args.region,
-                "provider": renderer.provider, "seconds": round(seconds, 3),
-                "fps": round(written / seconds, 2) if seconds > 0 else None})
+    summary["fps"] = round(summary["frames"] / summary["seconds"], 2) if summary["seconds"] > 0 else None
+    _emit_json(summary)
     return 0
 
 
@@ -260,6 +253,9 @@ def build_parser():
                    help="how many faces to track, the most prominent first (1-4, default 1)")
     p.add_argument("--focal", type=float, default=None, metavar="MM",
                    help="focal length in mm (36 mm sensor width); estimated when omitted")
+    p.add_argument("--small-faces", action="store_true",
+                   help="also look for faces smaller than a fifth of the frame (wide HD/4K shots): "
+                        "slower, and more false faces on cluttered footage")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("transfer", help="move (part of) one actor's performance onto another actor's Track")
@@ -291,8 +287,18 @@ def build_parser():
     p.add_argument("--video", required=True, help="the target clip (frames to composite into)")
     p.add_argument("--model", required=True, help="renderer ONNX (e.g. models/renderer_base.onnx)")
     p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
-    p.add_argument("--frames", default=None, metavar="A:B", help="0-based clip frames A..B-1 (default: all)")
-    p.add_argument("--region", choices=("face", "mouth"), default="face")
+    p.add_argument("--frames", default=None, metavar="A:B",
+                   help="0-based clip frames A..B-1 to render (default: all); the other frames are "
+                        "copied unchanged, so the output keeps the clip's frame count")
+    p.add_argument("--region", choices=("face", "mouth"), default="face",
+                   help="what is pasted back: the whole face, or the mouth region only (visual dubbing)")
+    p.add_argument("--crop-track", default=None, metavar="T.npz",
+                   help="the footage's own tracked Track, to place the crops when TRACK is an edited "
+                        "or transferred performance (default: TRACK)")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="crop cache folder (default: reenact_cache/ beside the output); unchanged "
+                        "frames are not rendered again")
+    p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     p.set_defaults(func=cmd_render)

@@ -105,6 +105,13 @@ IRIS_Z_POINTS = 16
 LEFT_IRIS = slice(468, 473)   # the 33/133 eye (MediaPipe "left"; the subject's right eye)
 RIGHT_IRIS = slice(473, 478)  # the 362/263 eye
 
+#: tiled re-detection (faces under ~1/5 of the frame) for frames at least this large (pixels)
+TILE_MIN_FRAME = 1280
+#: tiles see more clutter per face: a detection there needs at least this score
+TILE_MIN_SCORE = 0.75
+#: tile side = frame side / TILE_DIVISIONS
+TILE_DIVISIONS = 2.5
+
 STAGES = ("detect", "crop_face", "landmark", "crop_eyes", "iris", "post")
 
 
@@ -292,6 +299,10 @@ class FaceMesh:
 
     ``min_detection_confidence`` / ``min_presence`` are MediaPipe's min_detection_confidence /
     min_tracking_confidence. ``refine=False`` skips the iris model (points 468..477 are NaN).
+    ``tile_detection``: when nothing is found in the whole frame (at least 1280 px), look again
+    in overlapping tiles of 1/2.5 of the frame, so faces down to about a twelfth of the frame
+    width (a wide 4K shot) are found; MediaPipe itself would miss them. Off by default: on
+    cluttered face-free footage the tiles also find more false faces.
     ``threads``: intra-op threads per model (default 1). ``profile=True`` accumulates seconds
     per stage in ``self.timings`` (``self.frames`` frames).
 
@@ -303,7 +314,7 @@ class FaceMesh:
                  min_presence: float = 0.5, refine: bool = True, prefer_gpu: bool = True,
                  threads: int | None = None, redetect_interval: int = 1,
                  redetect_on_loss: bool = True, models_dir: str | None = None,
-                 eye_points: str = "lids", profile: bool = False):
+                 eye_points: str = "lids", profile: bool = False, tile_detection: bool = False):
         if max_faces < 1:
             raise ValueError("max_faces must be >= 1")
         self.max_faces = int(max_faces)
@@ -316,6 +327,7 @@ class FaceMesh:
         self._n_eye_replace = {"lids": IRIS_Z_POINTS, "full": 71, "none": 0}[eye_points]
         self.redetect_interval = max(1, int(redetect_interval))
         self.redetect_on_loss = bool(redetect_on_loss)
+        self.tile_detection = bool(tile_detection)
 
         def path(name):
             return (_session.model_path(name) if models_dir is None
@@ -444,7 +456,26 @@ class FaceMesh:
         h, w = img.shape[:2]
         # Letterbox: the frame's centre square of side max(w, h) (zero border) -> 128x128.
         side = float(max(w, h))
-        roi = (w / 2.0, h / 2.0, side, side, 0.0)
+        dets = self._detect_in(img, (w / 2.0, h / 2.0, side, side, 0.0))
+        if dets or not self.tile_detection or side < TILE_MIN_FRAME:
+            return dets
+        # Nothing at full frame: the short-range detector misses faces smaller than about a
+        # fifth of the frame (a wide 4K shot). Look again in overlapping tiles.
+        tile = side / TILE_DIVISIONS
+        found = []
+        for ty in _tile_starts(h, tile):
+            for tx in _tile_starts(w, tile):
+                found += [d for d in self._detect_in(img, (tx + tile / 2.0, ty + tile / 2.0, tile, tile, 0.0))
+                          if d.score >= TILE_MIN_SCORE]
+        found.sort(key=lambda d: -d.score)
+        out = []
+        for d in found:  # the same face seen by two overlapping tiles: keep the best
+            if all(_roi_iou(d.roi(), o.roi()) <= 0.3 for o in out):
+                out.append(d)
+        return out
+
+    def _detect_in(self, img: np.ndarray, roi) -> list:
+        """BlazeFace on the square region ``roi`` (cx, cy, side, side, 0) of the frame."""
         m = roi_affine(roi, DET_SIZE)
         crop = cv2.warpAffine(img, m, (DET_SIZE, DET_SIZE), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
@@ -634,6 +665,14 @@ def iris_crop_affine(roi, flip: bool):
 # =========================================================================================
 # helpers
 # =========================================================================================
+
+def _tile_starts(length, tile):
+    """Start offsets of tiles of size ``tile`` covering ``length`` with at least 50 % overlap."""
+    if length <= tile:
+        return [(length - tile) / 2.0]
+    n = int(np.ceil((length - tile) / (tile / 2.0))) + 1
+    return list(np.linspace(0.0, length - tile, n))
+
 
 def _weighted_nms(scores, boxes, kps, iou_threshold):
     """MediaPipe's WEIGHTED non-max suppression. Returns [(score, box, keypoints), ...]."""

@@ -84,7 +84,7 @@ class _Slots:
 
 
 def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, facemesh=None,
-                    allow_gaps=True, stats=None):
+                    allow_gaps=True, stats=None, small_faces=False):
     """Raw landmarks of every frame: returns (landmarks (A, T, 478, 3) NaN where untracked,
     presence (A, T), video info dict). ``frames``: (start, stop) clip indices to track."""
     from ..video import open_video
@@ -100,7 +100,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             raise TrackingError("{}: no frames to track in range {}:{} (clip has {} frames)".format(
                 label, a, b, n_total))
         T = b - a
-        fm = facemesh or FaceMesh(max_faces=max_faces, redetect_interval=1 if max_faces == 1 else 5)
+        fm = facemesh or FaceMesh(max_faces=max_faces, redetect_interval=1 if max_faces == 1 else 5,
+                                  tile_detection=small_faces)
         lms = np.full((max_faces, T, NUM_POINTS, 3), np.nan, np.float32)
         presence = np.zeros((max_faces, T), np.float32)
         slots = _Slots(max_faces)
@@ -158,7 +159,7 @@ def _iod(lms):
 
 
 def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progress=null_progress,
-                smoothing=OneEuroParams(), stats=None):
+                smoothing=OneEuroParams(), stats=None, small_faces=False):
     """Track ``source`` (movie path, image-sequence folder/pattern or list of images) and fit the
     face model: returns a list of Tracks, the most prominent actor first."""
     from ..face.fit import fit_track, focal_mm_to_px
@@ -173,7 +174,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         return progress(done, steps["total"], message)
 
     lms, presence, info = track_landmarks(source, max_faces=max_faces, frames=frames,
-                                          progress=track_progress, stats=stats)
+                                          progress=track_progress, stats=stats, small_faces=small_faces)
     T = lms.shape[1]
     w, h = info["size"]
     tracked = np.isfinite(lms[..., 0, 0])

@@ -27,12 +27,12 @@ def _clip_range(strip):
     return max(a, 0), b
 
 
-def track_job(source, max_faces, focal_mm, frames, fps, progress):
+def track_job(source, max_faces, focal_mm, frames, fps, small_faces, progress):
     """Runs in the worker thread: no bpy here."""
     from ..inference.tracker import track_video
 
     return track_video(source, max_faces=max_faces, focal_mm=focal_mm, frames=frames, fps=fps,
-                       progress=progress)
+                       progress=progress, small_faces=small_faces)
 
 
 class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
@@ -47,6 +47,9 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                            description="How many faces to track (the most prominent first)")
     use_focal: BoolProperty(name="Known Focal Length", default=False)
     focal_mm: FloatProperty(name="Focal Length (mm)", default=50.0, min=1.0, max=5000.0)
+    small_faces: BoolProperty(name="Small Faces", default=False,
+                              description="Also look for faces smaller than a fifth of the frame (wide "
+                                          "HD/4K shots): slower, more false faces on cluttered footage")
 
     job_label = "Tracking"
 
@@ -79,7 +82,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         source = _strip_source(strip)
         fps = context.scene.render.fps / context.scene.render.fps_base
         return (track_job, (source, self.max_faces, self.focal_mm if self.use_focal else None,
-                            _clip_range(strip), fps), {})
+                            _clip_range(strip), fps, self.small_faces), {})
 
     def apply(self, context, tracks):
         scene = bpy.data.scenes[self._scene_name]

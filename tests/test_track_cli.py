@@ -229,3 +229,22 @@ def test_two_actors_keep_their_identity(tmp_path, carphone):
     x0 = np.nanmean(a0.landmarks[a0.tracked, :, 0], axis=1)
     x1 = np.nanmean(a1.landmarks[a1.tracked, :, 0], axis=1)
     assert (x0 < 176).all() and (x1 > 176).all()
+
+
+def test_small_face_in_a_wide_4k_frame(tmp_path, carphone):
+    """A face about a tenth of a 4K frame's width is below what the short-range detector sees in
+    the whole frame; tiled re-detection (--small-faces) finds it."""
+    frames = []
+    for f in _frames(carphone, 8):
+        big = np.zeros((2160, 3840, 3), np.uint8)
+        big[:] = f.mean(axis=(0, 1)).astype(np.uint8)
+        big[600:600 + 864, 2400:2400 + 1056] = cv2.resize(f, (1056, 864), interpolation=cv2.INTER_CUBIC)
+        frames.append(big)
+    clip = _write(tmp_path / "wide.mkv", frames)
+    out = tmp_path / "t.npz"
+    assert "no face" in _error_line(_track(clip, "--out", out))  # not seen in the whole frame
+    res = _track(clip, "--out", out, "--small-faces")
+    assert res.returncode == 0, res.stderr[-2000:]
+    tr = Track.load(str(out))
+    assert tr.tracked.all()
+    assert np.nanmin(tr.landmarks[..., 0]) > 2400 and np.nanmax(tr.landmarks[..., 0]) < 2400 + 1056
