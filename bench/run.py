@@ -25,6 +25,9 @@ def main():
         from bench import render
 
         render.main([])
+    from bench import render_path
+
+    render_path.main([])
 
 
 if __name__ == "__main__":

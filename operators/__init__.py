@@ -3,13 +3,14 @@
 
 import bpy
 
-from . import runtime, track, train, transfer
+from . import render, runtime, track, train, transfer
 
 classes = (
     *track.classes,
     *runtime.classes,
     *transfer.classes,
     *train.classes,
+    *render.classes,
 )
 
 register, unregister = bpy.utils.register_classes_factory(classes)

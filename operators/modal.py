@@ -23,6 +23,7 @@ class ModalJobMixin:
     state) and ``apply(context, result)`` (main thread; writes Blender state)."""
 
     job_label = "Working"
+    cancel_note = "nothing changed"  # what Esc leaves behind, for the warning
     _timer = None
     _job = None
 
@@ -95,7 +96,7 @@ class ModalJobMixin:
             job.cancel()
             job.join()
             self._cleanup(context)
-            self.report({"WARNING"}, "Reenact: {} cancelled, nothing changed".format(self.job_label.lower()))
+            self.report({"WARNING"}, "Reenact: {} cancelled, {}".format(self.job_label.lower(), self.cancel_note))
             return {"CANCELLED"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}

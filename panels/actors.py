@@ -79,6 +79,11 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
         settings = context.scene.reenact
         if not draw_job_progress(layout, settings):
             layout.operator("reenact.train_renderer", icon="PLAY")
+            row = layout.row(align=True)
+            row.operator("reenact.render_performance", icon="RENDER_ANIMATION")
+            row.operator("reenact.preview_frame", text="Preview", icon="RESTRICT_VIEW_OFF")
+        if ob.get("reenact_last_render"):
+            layout.label(text=str(ob["reenact_last_render"]), icon="SEQUENCE")
         img = bpy.data.images.get("Reenact Training Preview")
         if img is not None and img.preview is not None:
             layout.template_icon(icon_value=img.preview.icon_id, scale=8.0)

@@ -88,7 +88,15 @@ def test_cli_render_frames_to_folder_and_bad_input(track_file, carphone, tmp_pat
     out = str(tmp_path / "frames")
     assert main(["render", track_file, "--video", carphone, "--model", BASE_MODEL, "--out", out,
                  "--frames", "5:9", "--region", "mouth", "--cpu"]) == 0
-    assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(5, 9)]
+    # only 5..8 are rendered; the others are the footage's, so the output keeps the frame count
+    from reenact.video import open_video
+
+    with open_video(carphone) as src, open_video(out) as res:
+        assert len(res) == len(src)
+        assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(len(src))]
+        for i in (0, 4, 9, len(src) - 1):
+            np.testing.assert_array_equal(res.read(i), src.read(i))
+        assert any(np.any(res.read(i) != src.read(i)) for i in range(5, 9))
     bad = str(tmp_path / "bad.mp4")
     assert main(["render", track_file, "--video", carphone, "--model", str(tmp_path / "missing.onnx"),
                  "--out", bad]) == 2

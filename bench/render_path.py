@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render-path benchmark (issue 6): lip-sync check, time per frame of the whole render path,
+Preview Frame latency. Prints a table and writes ``bench/results/render_path.json``.
+
+    .venv/bin/python -m bench.render_path [--clip PATH ...] [--model MODEL.onnx] [--no-shared]
+
+**Lip-sync check.** The clip is tracked; the edit asks for the mouth of clip frame t - 40 at
+frame t over the rest of the clip (``face.transfer.transfer(mode='mouth', offset=40)``, the
+same actor re-timed, as the demo does); the pipeline renders it (region mouth, lossless PNGs);
+``reenact track`` re-tracks the rendered frames; the re-tracked mouth coefficients are
+compared with the requested ones over the edited frames: Pearson r and mean absolute error for
+``jawOpen`` and on average over the mouth coefficients that move (requested std > 0.05).
+For reference the same numbers are given for the unedited footage against the request (what
+the frames said before the render: the render has to move away from it).
+
+**Time per frame** of the whole path (conditioning, inference, composite, decode, PNG/H.264
+encode), from the pipeline's own stage timers, at the model's size and with the same network
+run at 256 x 256 (the network is fully convolutional; timing only).
+
+**Preview Frame latency** (``render_frame``: window conditioning, inference, composite, plus
+reading the frame) at 256: a cold frame (all 11 window rows rasterised), the next frame while
+scrubbing (one new row), and an unchanged frame (cache hit). Target <= 250 ms on 2 cores.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results", "render_path.json")
+SHARED_CLIP = os.path.join(ROOT, "..", "shared", "data", "clips", "driving_d12.mp4")
+OFFSET = 40
+
+
+def _pearson(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.std() < 1e-9 or b.std() < 1e-9:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _compare(req, got, names, rows):
+    from reenact.face.expressions import MOUTH_GROUP
+
+    out = {}
+    k = names.index("jawOpen")
+    ok = rows[np.isfinite(got[rows, k]) & np.isfinite(req[rows, k])]
+    out["jawOpen_r"] = _pearson(req[ok, k], got[ok, k])
+    out["jawOpen_mae"] = float(np.abs(req[ok, k] - got[ok, k]).mean())
+    moving = [names.index(n) for n in MOUTH_GROUP if n in names and np.nanstd(req[ok, names.index(n)]) > 0.05]
+    rs = [_pearson(req[ok, j], got[ok, j]) for j in moving]
+    out["mouth_r_mean"] = float(np.nanmean(rs)) if rs else float("nan")
+    out["mouth_mae_mean"] = float(np.mean([np.abs(req[ok, j] - got[ok, j]).mean() for j in moving])) if moving else float("nan")
+    out["mouth_coefficients"] = [names[j] for j in moving]
+    out["frames"] = int(len(ok))
+    return out
+
+
+def _retrack(path, out_npz):
+    res = subprocess.run([sys.executable, "-m", "reenact", "track", path, "--out", out_npz],
+                         capture_output=True, text=True, cwd=ROOT)
+    if res.returncode != 0:
+        raise RuntimeError(res.stderr.strip().splitlines()[-1])
+    from reenact.face.track import Track
+
+    return Track.load(out_npz)
+
+
+def lipsync(clip, model, tmp):
+    from reenact.face.transfer import transfer
+    from reenact.inference.pipeline import render_clip
+
+    name = os.path.splitext(os.path.basename(clip))[0]
+    trk_path = os.path.join(tmp, name + ".npz")
+    tr = _retrack(clip, trk_path)
+    n = tr.n_frames
+    a, b = OFFSET, n
+    perf = transfer(tr, tr, "mouth", offset=OFFSET, frames=(a, b))
+    out = os.path.join(tmp, name + "_render")
+    t = time.perf_counter()
+    summ = render_clip(perf, clip, model, out=out, frames=(a, b), region="mouth", crop_track=tr,
+                       cache_dir=os.path.join(tmp, "cache_" + name), prefer_gpu=False)
+    wall = time.perf_counter() - t
+    got = _retrack(out, os.path.join(tmp, name + "_render.npz"))
+    names = [str(x) for x in tr.expression_names]
+    rows = np.arange(a, b) - tr.frame_start
+    res = {
+        "clip": name, "frames": n, "edited": [a, b], "offset": OFFSET, "size": list(map(int, tr.size)),
+        "render": _compare(perf.expression, got.expression, names, rows),
+        "footage_vs_request": _compare(perf.expression, tr.expression, names, rows),
+        "tracked_fraction_render": float(np.mean(got.tracked[rows])),
+        "render_seconds": round(wall, 2),
+        "render_summary": {k: summ[k] for k in ("rendered", "cached", "copied", "provider", "size", "timings_ms")},
+    }
+    return res
+
+
+def path_timing(clip, model, size, tmp, frames=48):
+    """ms per frame of the whole path (fresh cache) over ``frames`` frames."""
+    from reenact.face.track import Track
+    from reenact.inference.pipeline import get_renderer, render_clip
+
+    tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
+    rend = get_renderer(model, prefer_gpu=False)
+    orig = rend.size
+    if size:
+        rend.size = size
+    try:
+        for fmt in ("png", "mp4"):
+            out = os.path.join(tmp, "timing_{}_{}{}".format(rend.size, fmt, "" if fmt == "png" else ".mp4"))
+            s = render_clip(tr, clip, rend, out=out, frames=(0, frames), region="mouth",
+                            cache_dir=tempfile.mkdtemp(dir=tmp), prefer_gpu=False)
+            if fmt == "png":
+                png = s
+            else:
+                mp4 = s
+    finally:
+        rend.size = orig
+    n_r = png["rendered"]
+    stage = {k: round(v / n_r, 2) for k, v in png["timings_ms"].items() if k not in ("encode", "decode")}
+    n_all = png["frames"]
+    stage["decode"] = round(png["timings_ms"]["decode"] / n_all, 2)
+    stage["encode_png"] = round(png["timings_ms"]["encode"] / n_all, 2)
+    stage["encode_h264"] = round(mp4["timings_ms"]["encode"] / n_all, 2)
+    per_frame = sum(v for k, v in stage.items() if k != "encode_h264")
+    setup = png["seconds"] * 1000.0 - sum(png["timings_ms"].values())  # crops, keys, session lookup
+    return {"size": size or orig, "frames_rendered": n_r, "ms_per_frame_total": round(per_frame, 1),
+            "ms_per_frame_stage": stage, "setup_ms_per_render": round(setup, 1), "provider": png["provider"]}
+
+
+def composite_timing(clip, tmp, size=256, repeat=20):
+    """paste_back alone for a ``size`` crop on a real frame of ``clip`` (both regions), median ms."""
+    from reenact.face.raster import Rasterizer, crop_frame, crop_transforms, hole_mask
+    from reenact.face.track import Track
+    from reenact.inference.composite import paste_back
+    from reenact.inference.pipeline import lower_face_mask
+    from reenact.video import open_video
+
+    tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
+    r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
+    xf = crop_transforms(tr, size)
+    out = Rasterizer(tr, size, xf).render(r)
+    with open_video(clip) as src:
+        frame = src.read(r + tr.frame_start)
+    crop = np.ascontiguousarray(crop_frame(frame, xf.M[r], size)[:, ::-1])  # some other face pixels
+    hole = hole_mask(out["face"], size)
+    masks = {"face": hole, "mouth": lower_face_mask(hole, out["mouth_region"], Rasterizer(tr, size, xf).points(r))}
+    res = {"clip": os.path.basename(clip), "crop": size,
+           "face_px_per_crop_px": round(float(np.sqrt(abs(np.linalg.det(xf.Minv[r, :, :2])))), 2)}
+    for name, m in masks.items():
+        paste_back(frame, crop, m, xf.Minv[r])
+        ts = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            paste_back(frame, crop, m, xf.Minv[r])
+            ts.append(time.perf_counter() - t)
+        res[name + "_ms"] = round(float(np.median(ts)) * 1000.0, 2)
+    return res
+
+
+def preview_latency(clip, model, size, tmp):
+    from reenact.face.raster import crop_transforms
+    from reenact.face.track import Track
+    from reenact.inference.pipeline import get_renderer, render_frame, source_identity
+    from reenact.video import open_video
+
+    tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
+    rend = get_renderer(model, prefer_gpu=False)
+    orig = rend.size
+    rend.size = size
+    cache = tempfile.mkdtemp(dir=tmp)
+    sid = source_identity(clip)
+    try:
+        xf = crop_transforms(tr, size)  # memoised per actor in Blender
+        src = open_video(clip)
+        rend.run(np.zeros((1, rend.config["in_ch"], size, size), np.float32), 1)  # session warm-up
+        res = {}
+        for label, i in (("cold", 60), ("scrub_next", 61), ("unchanged", 61), ("cold_2", 30), ("scrub_next_2", 31)):
+            t = time.perf_counter()
+            frame = src.read(i)
+            _, info = render_frame(tr, frame, i, rend, region="mouth", cache_dir=cache, transforms=xf, source_id=sid)
+            res[label] = round((time.perf_counter() - t) * 1000.0, 1)
+            res[label + "_stages"] = info["timings_ms"]
+        src.close()
+    finally:
+        rend.size = orig
+    res["size"] = size
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.render_path")
+    ap.add_argument("--clip", action="append", default=None, help="clip(s) for the lip-sync check")
+    ap.add_argument("--model", default=None, help="renderer ONNX (default: bundled base model)")
+    ap.add_argument("--no-shared", action="store_true", help="skip the shared clip")
+    args = ap.parse_args(argv)
+    from reenact.inference.renderer import BASE_MODEL
+    from reenact.sample import sample_clip
+
+    model = args.model or BASE_MODEL
+    clips = args.clip or [sample_clip()] + ([SHARED_CLIP] if os.path.isfile(SHARED_CLIP) and not args.no_shared else [])
+    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+              "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model,
+              "lipsync": [], "timing": [], "preview": None}
+    with tempfile.TemporaryDirectory(prefix="reenact-bench-") as tmp:
+        for c in clips:
+            report["lipsync"].append(lipsync(c, model, tmp))
+        first = clips[0]
+        report["timing"].append(path_timing(first, model, None, tmp))
+        report["timing"].append(path_timing(first, model, 256, tmp))
+        report["preview"] = preview_latency(first, model, 256, tmp)
+        report["composite"] = composite_timing(clips[-1], tmp)
+    # table
+    print("\nLip-sync check (requested mouth vs re-tracked render; target jawOpen r >= 0.9)")
+    print("{:<14} {:>6} {:>10} {:>10} {:>11} {:>11} | {:>13} {:>13}".format(
+        "clip", "frames", "jaw r", "jaw MAE", "mouth r", "mouth MAE", "before: jaw r", "before: MAE"))
+    for r in report["lipsync"]:
+        x, y = r["render"], r["footage_vs_request"]
+        print("{:<14} {:>6} {:>10.3f} {:>10.3f} {:>11.3f} {:>11.3f} | {:>13.3f} {:>13.3f}".format(
+            r["clip"], x["frames"], x["jawOpen_r"], x["jawOpen_mae"], x["mouth_r_mean"], x["mouth_mae_mean"],
+            y["jawOpen_r"], y["jawOpen_mae"]))
+    print("\nWhole render path, ms per rendered frame ({} cores, provider {})".format(
+        os.cpu_count(), report["timing"][0]["provider"]))
+    for t in report["timing"]:
+        s = t["ms_per_frame_stage"]
+        print("  {:>3} px: per frame {:6.1f} (+ {:.0f} ms setup per render) | cond {:5.1f} infer {:6.1f} "
+              "composite {:4.1f} cache {:4.1f} decode {:4.1f} png {:4.1f} h264 {:4.1f}".format(
+                  t["size"], t["ms_per_frame_total"], t["setup_ms_per_render"], s["conditioning"], s["infer"],
+                  s["composite"], s["cache"], s["decode"], s["encode_png"], s["encode_h264"]))
+    p = report["preview"]
+    print("\nPreview Frame at {} px (target <= 250 ms): cold {} ms, next frame {} ms, unchanged {} ms; "
+          "again: cold {} ms, next {} ms".format(p["size"], p["cold"], p["scrub_next"], p["unchanged"], p["cold_2"],
+                                                p["scrub_next_2"]))
+    c = report["composite"]
+    print("paste_back alone, 256 px crop on {} ({} frame px per crop px): face {} ms, mouth {} ms".format(
+        c["clip"], c["face_px_per_crop_px"], c["face_ms"], c["mouth_ms"]))
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS + ".tmp", "w") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+    os.replace(RESULTS + ".tmp", RESULTS)
+    print("wrote", os.path.relpath(RESULTS, ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_render.py in a fresh bpy process (Blender 5.0).
+
+Tracks carphone in a strip that starts at timeline frame 5, saves the .blend, then: Render
+Performance over a short range (image sequence), the new strip's place and length, frame-exact
+against a direct pipeline render, a second render from the cache, an edited key that re-renders
+only the frames whose window holds it, a lossless movie render, Preview Frame and its latency,
+and the failures (unsaved .blend, range outside the strip).
+
+argv: JSON {"clip", "out"}. Prints RESULT <json>.
+"""
+
+import json
+import os
+import sys
+import time
+
+import bpy
+import numpy as np
+
+
+def main(cfg):
+    import cv2
+
+    from reenact import blend, register
+    from reenact.inference.pipeline import render_clip
+    from reenact.operators import render as R
+    from reenact.operators.transfer import curves_to_track
+
+    res = {"blender": bpy.app.version_string}
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    strip = blend.add_movie_strip(scene, cfg["clip"], channel=2, frame_start=5, name="carphone")
+    scene.sequence_editor.active_strip = strip
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    bpy.context.view_layer.objects.active = ob
+
+    # unsaved .blend: one clear line, nothing added
+    n_strips = len(blend.all_strips(scene))
+    try:
+        bpy.ops.reenact.render_performance(use_range=True, frame_first=15, frame_last=20)
+        res["unsaved_error"] = None
+    except RuntimeError as exc:
+        res["unsaved_error"] = str(exc).strip().splitlines()[-1]
+    res["unsaved_unchanged"] = len(blend.all_strips(scene)) == n_strips
+    blend_path = os.path.join(cfg["out"], "render check.blend")
+    bpy.ops.wm.save_as_mainfile(filepath=blend_path)
+    scene = bpy.context.scene
+    strip = scene.sequence_editor.strips_all["carphone"]
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    bpy.context.view_layer.objects.active = ob
+
+    try:
+        bpy.ops.reenact.render_performance(use_range=True, frame_first=1, frame_last=20)
+        res["range_error"] = None
+    except RuntimeError as exc:
+        res["range_error"] = str(exc).strip().splitlines()[-1]
+
+    # --- Render Performance, timeline frames 15..26 = clip frames 10..21 ----------------------
+    t = time.perf_counter()
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=15, frame_last=26, region="mouth") == {"FINISHED"}
+    res["render_s"] = time.perf_counter() - t
+    new = [s for s in blend.all_strips(scene) if s.name.startswith("carphone Reenact")]
+    res["new_strips"] = len(new)
+    st = new[0]
+    res["orig"] = [strip.channel, strip.frame_final_start, strip.frame_final_duration]
+    res["new"] = [st.channel, st.frame_final_start, st.frame_final_duration, st.type]
+    res["provider"] = st.get("reenact_provider")
+    res["counts_1"] = [st.get("reenact_rendered"), st.get("reenact_cached")]
+    folder = bpy.path.abspath(st.directory)
+    res["folder_rel"] = os.path.relpath(folder, os.path.dirname(blend_path))
+
+    # --- frame exact: the strip's image at timeline frame f == the pipeline's clip frame f-5 --
+    base = R.tracked_track(ob)
+    perf = curves_to_track(ob, scene, base)
+    direct = {}
+    render_clip(perf, cfg["clip"], None, out=None, frames=(10, 22), region="mouth", crop_track=base,
+                on_frame=lambda i, f: direct.__setitem__(i, f))
+    worst, outside_same = 0, True
+    orig = {}
+    from reenact.video import open_video
+
+    with open_video(cfg["clip"]) as src:
+        for i, f in src.iter_frames():
+            orig[i] = f
+    for f in range(st.frame_final_start, st.frame_final_end):
+        elem = st.elements[f - int(st.frame_start)]
+        img = cv2.cvtColor(cv2.imread(os.path.join(folder, elem.filename)), cv2.COLOR_BGR2RGB)
+        i = f - int(strip.frame_start)
+        worst = max(worst, int(np.abs(img.astype(int) - direct[i].astype(int)).max()))
+        if not (10 <= i < 22):
+            outside_same &= bool(np.array_equal(img, orig[i]))
+    res["frame_exact_max_diff"] = worst
+    res["outside_range_is_footage"] = outside_same
+    res["changed_in_range"] = int(sum(np.abs(direct[i].astype(int) - orig[i]).sum() > 0 for i in range(10, 22)))
+
+    # --- again: everything from the cache ------------------------------------------------------
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=15, frame_last=26, region="mouth") == {"FINISHED"}
+    st = [s for s in blend.all_strips(scene) if s.name.startswith("carphone Reenact")]
+    res["strips_after_rerender"] = len(st)
+    res["counts_2"] = [st[0].get("reenact_rendered"), st[0].get("reenact_cached")]
+
+    # --- edit one key (jawOpen at clip frame 15): frames 15..21 in range re-render ------------
+    kb = ob.data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 0.9
+    kb.keyframe_insert("value", frame=int(strip.frame_start) + 15)
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=15, frame_last=26, region="mouth") == {"FINISHED"}
+    st = [s for s in blend.all_strips(scene) if s.name.startswith("carphone Reenact")][0]
+    res["counts_3"] = [st.get("reenact_rendered"), st.get("reenact_cached")]
+
+    # --- lossless movie --------------------------------------------------------------------------
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=15, frame_last=18, output="MOVIE",
+                                              lossless=True) == {"FINISHED"}
+    mv = [s for s in blend.all_strips(scene) if s.type == "MOVIE" and s.name != "carphone"]
+    res["movie"] = [[s.channel, s.frame_final_start, s.frame_final_duration, os.path.basename(s.filepath)] for s in mv]
+
+    # --- Preview Frame ---------------------------------------------------------------------------
+    scene.frame_set(int(strip.frame_start) + 40)
+    times = []
+    for k in range(3):
+        scene.frame_set(int(strip.frame_start) + 40 + k)
+        t = time.perf_counter()
+        assert bpy.ops.reenact.preview_frame(region="mouth") == {"FINISHED"}
+        times.append((time.perf_counter() - t) * 1000)
+    pv = scene.sequence_editor.strips_all["Reenact Preview"]
+    res["preview_ms"] = times
+    res["preview_strip"] = [pv.frame_final_start, pv.frame_final_duration, pv.channel]
+    img = cv2.cvtColor(cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename)), cv2.COLOR_BGR2RGB)
+    one = {}
+    render_clip(curves_to_track(ob, scene, base), cfg["clip"], None, out=None, frames=(42, 43), region="mouth",
+                crop_track=base, on_frame=lambda i, f: one.__setitem__(i, f))
+    res["preview_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
+    res["preview_changed"] = bool(np.abs(img.astype(int) - orig[42]).max() > 0)
+    bpy.ops.wm.save_mainfile()
+    print("RESULT " + json.dumps(res))
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[-1]))

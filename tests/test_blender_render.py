@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render Performance and Preview Frame in the PyPI bpy module (5.0) on carphone: the new strip
+sits in the channel above the original with the same start and length, its frames equal a
+direct pipeline render frame for frame, the cache re-renders only what changed, Preview Frame
+shows the current frame. (Blender 4.5's test venv has no onnxruntime/OpenCV/PyAV: the
+extension ships those as wheels, and tests/test_extension.py covers the install there.)"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.blender
+
+CHECK = os.path.join(ROOT, "tests", "blender_render_check.py")
+
+
+def test_render_performance_and_preview_blender_5(carphone, tmp_path):
+    res = subprocess.run([sys.executable, CHECK, json.dumps({"clip": carphone, "out": str(tmp_path)})],
+                         capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert r["blender"].startswith("5.0")
+    # failures: one line, nothing added
+    assert "save the .blend first" in r["unsaved_error"] and r["unsaved_unchanged"]
+    assert "outside strip 'carphone'" in r["range_error"]
+    # the new strip: channel above, same start and length, next to the .blend
+    assert r["new_strips"] == 1
+    ch, start, dur = r["orig"]
+    assert r["new"] == [ch + 1, start, dur, "IMAGE"]
+    assert r["folder_rel"].startswith(os.path.join("reenact", "renders"))
+    assert r["provider"] == "CPUExecutionProvider"
+    # frame for frame: the strip shows exactly the pipeline's frames; outside the range, the footage
+    assert r["frame_exact_max_diff"] == 0 and r["outside_range_is_footage"]
+    assert r["changed_in_range"] == 12
+    # cache: a second render renders nothing; one edited key (clip frame 15, window 11) re-renders 15..21
+    assert r["counts_1"] == [12, 0] and r["counts_2"] == [0, 12] and r["counts_3"] == [7, 5]
+    assert r["strips_after_rerender"] == 1  # replaced, not stacked
+    # lossless movie: another strip, same start and length
+    assert len(r["movie"]) == 1 and r["movie"][0][1:3] == [start, dur] and r["movie"][0][3].endswith(".mkv")
+    # Preview Frame: a one-frame strip at the current frame, equal to the pipeline's frame
+    assert r["preview_strip"][:2] == [start + 42, 1] and r["preview_max_diff"] == 0 and r["preview_changed"]
+    assert min(r["preview_ms"]) < 250

@@ -1,0 +1,237 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Seamless paste-back, the render pipeline (frame count / size / rate / audio, cache, cancel)
+and ``reenact render`` on real footage (carphone). Kept small: 24 frames, 128 px model."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from reenact.inference.composite import blend_region, paste_back
+from reenact.inference.renderer import BASE_MODEL
+
+N = 24
+
+
+@pytest.fixture(scope="module")
+def clip_with_audio(carphone, tmp_path_factory):
+    """The first N frames of carphone with an AAC sine track (carphone itself has no audio)."""
+    import av
+
+    from reenact.video import open_video
+
+    path = str(tmp_path_factory.mktemp("clip") / "carphone audio.mp4")
+    with open_video(carphone) as src:
+        frames = [f for _, f in src.iter_frames(0, N)]
+        rate = src.rate
+    c = av.open(path, "w")
+    v = c.add_stream("libx264", rate=rate)
+    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+    v.options = {"crf": "12"}
+    a = c.add_stream("aac", rate=48000)
+    a.layout = "mono"
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    sr = 48000
+    x = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(sr * N / float(rate))) / sr)).astype(np.float32)
+    for k in range(0, len(x), 1024):
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[k:k + 1024][None]), format="flt", layout="mono")
+        af.sample_rate, af.pts = sr, k
+        for p in a.encode(af):
+            c.mux(p)
+    for p in a.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def tracked(clip_with_audio):
+    from reenact.inference.tracker import track_video
+
+    return track_video(clip_with_audio)[0]
+
+
+@pytest.fixture(scope="module")
+def frame_and_masks(tracked, clip_with_audio):
+    from reenact.face.raster import Rasterizer, crop_frame, crop_transforms, hole_mask
+    from reenact.video import open_video
+
+    xf = crop_transforms(tracked, 256)
+    out = Rasterizer(tracked, 256, xf).render(10)
+    with open_video(clip_with_audio) as src:
+        frame = src.read(10)
+    return frame, crop_frame(frame, xf.M[10], 256), hole_mask(out["face"], 256), out["mouth_region"], xf.Minv[10]
+
+
+# ----------------------------------------------------------------------------- composite
+@pytest.mark.parametrize("which", ["face", "mouth"])
+def test_paste_back_outside_region_is_bit_exact(frame_and_masks, which):
+    frame, crop, hole, mouth, Minv = frame_and_masks
+    mask = hole if which == "face" else mouth
+    rng = np.random.default_rng(1)
+    render = np.clip(crop.astype(int) + rng.integers(-40, 40, crop.shape) + 25, 0, 255).astype(np.uint8)
+    out = paste_back(frame, render, mask, Minv)
+    region = blend_region(frame.shape, mask, Minv)
+    changed = np.any(out != frame, -1)
+    assert changed.sum() > 50  # it did paste
+    assert not (changed & ~region).any()  # nothing outside the blend region moved
+    np.testing.assert_array_equal(out[~region], frame[~region])
+    # the region is the mask grown by a couple of feathers, not the whole crop
+    import cv2
+
+    m = cv2.warpAffine((mask > 0.5).astype(np.float32), Minv, frame.shape[1::-1]) > 0.5
+    assert region.sum() < 3.0 * m.sum() + 400
+
+
+def test_paste_back_colour_match_and_seam(frame_and_masks):
+    import cv2
+
+    frame, crop, hole, mouth, Minv = frame_and_masks
+    # a render with a global colour cast: colour matching takes it out
+    cast = np.clip(crop.astype(int) + np.array([30, -20, 10]), 0, 255).astype(np.uint8)
+    m = cv2.warpAffine((hole > 0.5).astype(np.float32), Minv, frame.shape[1::-1]) > 0.5
+    matched = paste_back(frame, cast, hole, Minv)
+    raw = paste_back(frame, cast, hole, Minv, colour=False)
+    err = lambda o: float(np.abs(o.astype(int) - frame.astype(int))[m].mean())  # noqa: E731
+    assert err(matched) < 4.0 and err(raw) > 12.0
+    # seam: the jump across the mask edge is small compared to a hard paste of the same render
+    edge = cv2.dilate(m.astype(np.uint8), np.ones((3, 3), np.uint8)) - cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8))
+    hard_mask = (hole > 0.5).astype(np.float32)
+    hard = paste_back(frame, cast, hard_mask, Minv, feather=0, colour=False)
+
+    def seam(o):
+        d = (o.astype(np.float32) - frame.astype(np.float32)).mean(-1)
+        g = np.hypot(cv2.Sobel(d, cv2.CV_32F, 1, 0), cv2.Sobel(d, cv2.CV_32F, 0, 1))
+        return float(g[edge > 0].mean())
+
+    assert seam(matched) < 0.25 * seam(hard), (seam(matched), seam(hard))
+
+
+def test_paste_back_is_fast_at_256(frame_and_masks):
+    frame, crop, hole, mouth, Minv = frame_and_masks
+    big = np.ascontiguousarray(np.tile(frame, (3, 3, 1)))  # the face at about crop size
+    A = np.array(Minv, np.float64)
+    A[:, :2] *= 2.0
+    paste_back(big, crop, hole, A)
+    t = time.perf_counter()
+    for _ in range(5):
+        paste_back(big, crop, hole, A)
+    ms = (time.perf_counter() - t) / 5 * 1000
+    assert ms < 40, ms  # a few ms on an idle core (bench/render_path.py measures it)
+
+
+# ----------------------------------------------------------------------------- pipeline
+def test_render_movie_keeps_count_size_rate_and_audio(tracked, clip_with_audio, tmp_path):
+    from reenact.inference.pipeline import render_clip
+    from reenact.video import open_video
+
+    out = str(tmp_path / "out.mp4")
+    s = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, frames=(4, 12), region="mouth", prefer_gpu=False)
+    assert s["frames"] == N and s["rendered"] == 8 and s["copied"] == N - 8 and s["audio"]
+    with open_video(clip_with_audio) as a, open_video(out) as b:
+        assert len(b) == len(a) == N and b.size == a.size and b.rate == a.rate
+        assert b.has_audio and b.audio_stream_info["codec"] == "aac"
+    assert os.path.isdir(s["cache_dir"]) and s["cache_dir"] == str(tmp_path / "reenact_cache")
+    assert sorted(os.listdir(tmp_path)) == ["out.mp4", "reenact_cache"]  # no temporary files
+
+
+def test_cache_rerenders_only_what_changed(tracked, clip_with_audio, tmp_path):
+    from reenact.inference.pipeline import render_clip
+
+    out = str(tmp_path / "frames")
+    first = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, region="face", prefer_gpu=False)
+    ok = int(np.sum(tracked.tracked))
+    assert first["rendered"] == ok and first["frames"] == N
+    assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(N)]
+    again = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, region="mouth", prefer_gpu=False)
+    assert again["rendered"] == 0 and again["cached"] == ok  # the region is compositing only
+    # one frame's expression changed: only the frames whose window (t-10..t) holds it
+    edited = tracked.subset(0, N)
+    k = [str(n) for n in edited.expression_names].index("jawOpen")
+    edited.expression[12, k] = 1.0 - edited.expression[12, k]
+    third = render_clip(edited, clip_with_audio, BASE_MODEL, out=out, region="mouth", crop_track=tracked,
+                        prefer_gpu=False)
+    assert third["rendered"] == min(N, 12 + 11) - 12
+    # a new model file (same weights, new bytes) invalidates everything
+    import shutil
+
+    other = str(tmp_path / "other.onnx")
+    shutil.copyfile(BASE_MODEL, other)
+    with open(other, "ab") as f:
+        f.write(b"\xc0\x3e\x01")  # an unknown protobuf field: a different file, same network
+    fourth = render_clip(tracked, clip_with_audio, other, out=out, frames=(0, 3), prefer_gpu=False)
+    assert fourth["rendered"] == 3
+
+
+def test_cancel_keeps_written_frames_and_resumes(tracked, clip_with_audio, tmp_path):
+    from reenact.inference.pipeline import render_clip
+    from reenact.progress import Cancelled
+
+    out = str(tmp_path / "frames")
+    seen = []
+
+    def progress(done, total, message=""):
+        seen.append(message)
+        return done < 10
+
+    with pytest.raises(Cancelled):
+        render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, progress=progress, batch=4, prefer_gpu=False)
+    assert "on CPU" in seen[0]  # the provider is in the progress text
+    assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(10)]
+    again = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, batch=4, prefer_gpu=False)
+    assert again["cached"] >= 10 and again["rendered"] == int(np.sum(tracked.tracked)) - again["cached"]
+    # a cancelled movie leaves no file
+    movie = str(tmp_path / "m.mp4")
+    with pytest.raises(Cancelled):
+        render_clip(tracked, clip_with_audio, BASE_MODEL, out=movie, progress=lambda d, t, m="": d < 3,
+                    prefer_gpu=False)
+    assert not os.path.exists(movie) and not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+def test_render_frame_equals_clip_frame(tracked, clip_with_audio, tmp_path):
+    from reenact.inference.pipeline import render_clip, render_frame, source_identity
+    from reenact.video import open_video
+
+    frames = {}
+    render_clip(tracked, clip_with_audio, BASE_MODEL, out=None, frames=(14, 15), region="mouth",
+                cache_dir=str(tmp_path / "c"), on_frame=lambda i, f: frames.__setitem__(i, f), prefer_gpu=False)
+    with open_video(clip_with_audio) as src:
+        f14 = src.read(14)
+    one, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", cache_dir=str(tmp_path / "c"),
+                             source_id=source_identity(clip_with_audio), prefer_gpu=False)
+    assert info["cached"] == 1  # same key as the clip render
+    np.testing.assert_array_equal(one, frames[14])
+    two, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", prefer_gpu=False)
+    assert info["rendered"] == 1
+    assert np.abs(two.astype(int) - one.astype(int)).max() <= 1
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_cli_render_bad_inputs_exit_2_no_output(tracked, clip_with_audio, carphone, tmp_path, capsys):
+    from reenact.cli import main
+
+    trk = str(tmp_path / "t.npz")
+    tracked.save(trk)
+    out = str(tmp_path / "o.mp4")
+    base = ["render", trk, "--video", clip_with_audio, "--model", BASE_MODEL, "--cpu"]
+    cases = [
+        base + ["--out", out, "--frames", "30:40"],          # outside the clip
+        base + ["--out", out, "--frames", "x"],              # not A:B
+        base + ["--out", str(tmp_path / "o.avi")],           # unsupported container
+        ["render", trk, "--video", str(tmp_path / "missing.mp4"), "--model", BASE_MODEL, "--out", out],
+        ["render", trk, "--video", clip_with_audio, "--model", str(tmp_path / "no.onnx"), "--out", out],
+        ["render", str(tmp_path / "missing.npz"), "--video", clip_with_audio, "--model", BASE_MODEL, "--out", out],
+    ]
+    for argv in cases:
+        capsys.readouterr()
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("reenact: error:"), err
+    assert sorted(os.listdir(tmp_path)) == ["t.npz"]
