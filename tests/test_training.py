@@ -91,3 +91,83 @@ def test_checkpoint_resume_identical_next_step(track, carphone, tmp_path):
     # weights-only file loads back (used by --init)
     cfg, state = T.load_weights(str(tmp_path / "b.pt"))
     assert cfg["window"] == WINDOW and "mix.weight" in state
+
+
+# ----------------------------------------------------------------------------- augmentation, ctx_norm
+def test_augmented_batches_consistent_and_deterministic(clip):
+    from reenact.training.data import photometric
+
+    ds = Dataset([clip], WINDOW, "face-only", augment=True, flip=True)
+    a, b = ds.train_batch(3, 6, seed=1), ds.train_batch(3, 6, seed=1)
+    for u, v in zip(a, b):  # a resumed run sees identical batches
+        assert np.array_equal(u, v)
+    x, y, f, m, h = a
+    # the same colour change on the context (masked real crop) and the target
+    assert np.allclose(x[:, -4:-1], y * (1.0 - h[:, None]), atol=1e-6)
+    assert np.array_equal(x[:, -1], h)
+    plain = Dataset([clip], WINDOW, "face-only").batch(ds.sample(3, 6, seed=1))
+    assert not np.allclose(plain[1], y, atol=0.02)  # it really changed
+    img = clip.crops[5].astype(np.float32) / 255.0
+    z = photometric(img, np.random.default_rng(0), np.ones(img.shape[:2], np.float32))
+    assert z.shape == img.shape and z.dtype == np.float32 and 0.0 <= z.min() and z.max() <= 1.0
+
+
+def test_flip_mirrors_correspondence(clip):
+    from reenact.training.data import flip_cond
+
+    ds = Dataset([clip], WINDOW, "face-only")
+    x = ds.item(0, 40)[0]
+    fx = flip_cond(x, WINDOW)
+    assert np.allclose(flip_cond(fx, WINDOW), x, atol=1e-6)
+    for f in range(WINDOW):
+        c, fc = x[5 * f], fx[5 * f][:, ::-1]
+        on = c > 0
+        assert np.array_equal(on, fc > 0)
+        assert np.allclose(fc[on], 1.1 - c[on], atol=1e-6)  # template x mirrored (0.1..1 <-> 1..0.1)
+        assert np.array_equal(fx[5 * f + 1:5 * f + 5], x[5 * f + 1:5 * f + 5][..., ::-1])
+    # a near-frontal face is roughly symmetric: the mirrored template x looks like the original
+    on = (x[5 * (WINDOW - 1)] > 0) & (fx[5 * (WINDOW - 1)] > 0)
+    assert np.abs(x[5 * (WINDOW - 1)][on] - fx[5 * (WINDOW - 1)][on]).mean() < 0.1
+
+
+def test_ctx_norm_follows_context_colour():
+    from reenact.training.model import context_stats
+
+    torch.manual_seed(0)
+    C = in_channels(WINDOW)
+    model = RendererNet(C, base=8, ctx_norm=True).eval()
+    rng = np.random.default_rng(0)
+    S = 64
+    yy, xx = np.mgrid[:S, :S]
+    hole = (((xx - 32) / 18.0) ** 2 + ((yy - 34) / 22.0) ** 2 <= 1).astype(np.float32)
+    real = rng.uniform(0.2, 0.6, (3, S, S)).astype(np.float32)
+    x = rng.random((1, C, S, S), dtype=np.float32)
+    x[0, -4:-1] = real * (1 - hole)
+    x[0, -1] = hole
+    g = np.array([1.3, 0.8, 1.1], np.float32)[:, None, None]
+    b = np.array([0.05, -0.03, 0.1], np.float32)[:, None, None]
+    x2 = x.copy()
+    x2[0, -4:-1] = (g * real + b) * (1 - hole)
+    with torch.no_grad():
+        mu, sd = context_stats(torch.from_numpy(x[:, -4:-1]), torch.from_numpy(x[:, -1:]))
+        y, y2 = (model(torch.from_numpy(z))[0].numpy() for z in (x, x2))
+    # the ring statistics are those of the visible pixels near the hole
+    assert np.allclose(mu.numpy().ravel(), 0.4, atol=0.02) and np.allclose(sd.numpy().ravel(), np.hypot(0.4 / 12**0.5, 0.03), atol=0.01)
+    inside = (hole > 0) & (y > 0.01).all(0) & (y < 0.99).all(0) & (y2 > 0.01).all(0) & (y2 < 0.99).all(0)
+    assert inside.sum() > 100
+    # a per-channel gain + bias of the footage carries over to the synthesised face
+    assert np.abs((g * y + b - y2)[:, inside]).max() < 0.02
+    # outside the hole the output is the input crop
+    assert np.allclose(y2[:, hole == 0], x2[0, -4:-1][:, hole == 0], atol=1e-6)
+
+
+def test_ctx_norm_export_and_init_inherits(track, carphone, tmp_path):
+    kw = dict(size=SIZE, window=WINDOW, steps=2, batch=2, base=8, threads=2, bar=False, log=lambda *a: None)
+    a = T.train([(track, carphone)], str(tmp_path / "a.onnx"), ctx_norm=True, augment=True, flip=True, **kw)
+    assert a["config"]["ctx_norm"] is True
+    assert a["export"]["parity_fp32"]["max_abs_diff"] <= PARITY_ATOL_FP32
+    assert a["export"]["parity_fp16"]["max_abs_diff"] <= PARITY_ATOL_FP16
+    b = T.train([(track, carphone)], str(tmp_path / "b.onnx"), init=str(tmp_path / "a.pt"), fp16=False, **kw)
+    assert b["config"].get("ctx_norm") is True  # fine-tuning keeps the base's architecture
+    c = T.train([(track, carphone)], str(tmp_path / "c.onnx"), fp16=False, **kw)
+    assert "ctx_norm" not in c["config"]

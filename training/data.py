@@ -101,13 +101,53 @@ def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None,
     return Clip(name, cond, crops, face, mouth, hole, ok, points, features(track), xf.M, track.frames())
 
 
-class Dataset:
-    """Several clips; batches of (input, target, face mask, mouth mask, hole) as float32 numpy."""
+def photometric(img, rng, near=None, strength=1.0):
+    """Random colour change of an (S, S, 3) float image in 0..1 (returned float32 0..1).
 
-    def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=()):
+    A global per-channel gamma, gain and bias plus an overall brightness, then, when ``near``
+    (an (S, S) 0..1 weight map, e.g. the blurred hole) is given, a second, local per-channel
+    gain/bias blended in by ``near`` (the face and the skin around it change more than the far
+    background, like a skin filter or a lamp on the face). Applied to the real crop before the
+    hole is cut out, so the context and the target change identically."""
+    k = float(strength)
+    gamma = np.exp(rng.normal(0.0, 0.25 * k) + rng.normal(0.0, 0.08 * k, 3))
+    gain = np.exp(rng.normal(0.0, 0.25 * k) + rng.normal(0.0, 0.12 * k, 3))
+    bias = rng.normal(0.0, 0.04 * k, 3)
+    y = np.clip(img, 0.0, 1.0) ** gamma.astype(np.float32) * gain.astype(np.float32) + bias.astype(np.float32)
+    if near is not None:
+        lg = np.exp(rng.normal(0.0, 0.2 * k) + rng.normal(0.0, 0.06 * k, 3)).astype(np.float32)
+        lb = rng.normal(0.0, 0.03 * k, 3).astype(np.float32)
+        w = np.asarray(near, np.float32)[..., None]
+        y = y + w * (y * (lg - 1.0) + lb)
+    if rng.random() < 0.2:  # saturation change
+        g = y.mean(2, keepdims=True)
+        y = g + (y - g) * np.float32(np.exp(rng.normal(0.0, 0.3 * k)))
+    return np.clip(y, 0.0, 1.0).astype(np.float32)
+
+
+def flip_cond(x, window):
+    """Mirror a (C, S, S) network input left/right: the image flip plus the template x of the
+    correspondence channels (``0.1..1`` maps the symmetric mean shape's x, so a mirrored point
+    has ``1.1 - v``; 0 stays 0 = no face). Eye, mouth, real-crop and hole channels just flip."""
+    x = x[..., ::-1].copy()
+    for f in range(int(window)):
+        c = x[5 * f]
+        c[c > 0] = 1.1 - c[c > 0]
+    return x
+
+
+class Dataset:
+    """Several clips; batches of (input, target, face mask, mouth mask, hole) as float32 numpy.
+
+    ``augment``: training batches (:meth:`train_batch`) get :func:`photometric` colour changes
+    (same for the context and the target) and, with ``flip``, a random left/right mirror."""
+
+    def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False):
         self.clips = list(clips)
         self.window = int(window)
         self.mode = mode
+        self.augment = bool(augment)
+        self.flip = bool(flip)
         self.train_rows, self.val_rows = [], []
         for ci, c in enumerate(self.clips):
             tr, va = c.split(holdout)
@@ -119,11 +159,31 @@ class Dataset:
         if not self.train_rows:
             raise ValueError("no tracked training frames")
 
-    def item(self, ci, r):
+    def item(self, ci, r, rng=None):
+        """One sample; with ``rng`` (and ``augment``/``flip`` set) a randomly augmented one."""
         c = self.clips[ci]
-        x = stack_window(c.cond, r, self.window, self.mode, c.crops[r], c.hole[r])
-        y = c.crops[r].astype(np.float32).transpose(2, 0, 1) / 255.0
-        return x, y, c.face[r].astype(np.float32), c.mouth[r].astype(np.float32), c.hole[r].astype(np.float32)
+        crop = c.crops[r]
+        if rng is not None and self.augment:
+            import cv2
+
+            near = cv2.GaussianBlur(c.hole[r].astype(np.float32), (0, 0), crop.shape[0] / 10.0)
+            near = near / max(float(near.max()), 1e-6)
+            crop = photometric(crop.astype(np.float32) / 255.0, rng, near) * 255.0
+        x = stack_window(c.cond, r, self.window, self.mode, crop, c.hole[r])
+        y = np.asarray(crop, np.float32).transpose(2, 0, 1) / 255.0
+        out = [x, y, c.face[r].astype(np.float32), c.mouth[r].astype(np.float32), c.hole[r].astype(np.float32)]
+        if rng is not None and self.flip and rng.random() < 0.5:
+            out = [flip_cond(x, self.window)] + [np.ascontiguousarray(z[..., ::-1]) for z in out[1:]]
+        return tuple(out)
+
+    def train_batch(self, step, batch_size, seed=0):
+        """The training batch of ``step``: rows from :meth:`sample`, augmented (when enabled)
+        with a generator seeded by (seed, step), so a resumed run sees identical batches."""
+        rows = self.sample(step, batch_size, seed)
+        if not (self.augment or self.flip):
+            return self.batch(rows)
+        rng = np.random.default_rng([int(seed), int(step), 1])
+        return [np.stack(z) for z in zip(*[self.item(ci, r, rng) for ci, r in rows])]
 
     def batch(self, rows):
         items = [self.item(ci, r) for ci, r in rows]

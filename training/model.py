@@ -33,12 +33,38 @@ class _Res(nn.Module):
         return x + 0.5 * self.c2(self.act(self.c1(x)))
 
 
+def context_stats(real, hole, cell=8, reach=2, eps=0.03):
+    """Per-sample, per-channel mean and std (N, 3, 1, 1) of the visible real crop in a ring
+    around the hole: cells of ``cell`` px (``H/16``-ish at 128) within ``reach`` cells of a
+    hole cell, weighted by how much of each cell is visible. ``real`` is zero inside the hole.
+    Only pooling and arithmetic, so ONNX sees exactly the same computation."""
+    vis = 1.0 - hole
+    hs = F.avg_pool2d(hole, cell)  # fraction of each cell inside the hole
+    # 1 for cells within ``reach`` of the hole (a binary hole covers >= 1/64 of such a cell),
+    # written without comparison/cast so that the fp16 export stays in one type
+    near = torch.clamp(F.max_pool2d(hs, 2 * reach + 1, 1, reach) * 100.0, 0.0, 1.0)
+    w = F.avg_pool2d(vis, cell) * near  # visible fraction of cells near the hole
+    s1 = (F.avg_pool2d(real * vis, cell) * near).sum((2, 3), keepdim=True)
+    s2 = (F.avg_pool2d(real * real * vis, cell) * near).sum((2, 3), keepdim=True)
+    n = w.sum((2, 3), keepdim=True).clamp_min(1e-3)
+    mu = s1 / n
+    sd = torch.sqrt((s2 / n - mu * mu).clamp_min(0.0) + eps * eps)
+    return mu, sd
+
+
 class RendererNet(nn.Module):
-    def __init__(self, in_ch, base=32, face_only=True):
+    """``ctx_norm`` (face-only): the real crop is fed normalised by the colour statistics of the
+    visible ring around the hole (:func:`context_stats`), and the network predicts the face in
+    that normalised space (``mu + sd * out``, clipped to 0..1), so a global per-channel colour
+    change (exposure, white balance, a skin filter that also brightens the neck and forehead)
+    of the footage carries over to the synthesised face."""
+
+    def __init__(self, in_ch, base=32, face_only=True, ctx_norm=False):
         super().__init__()
         b = int(base)
-        self.config = {"in_ch": int(in_ch), "base": b, "face_only": bool(face_only)}
+        self.config = {"in_ch": int(in_ch), "base": b, "face_only": bool(face_only), "ctx_norm": bool(ctx_norm)}
         self.face_only = bool(face_only)
+        self.ctx_norm = bool(ctx_norm) and self.face_only
         self.mix = nn.Conv2d(in_ch, b // 2, 1)
         self.stem = nn.Conv2d(b // 2, b, 3, 2, 1)  # 1/2
         self.d1 = nn.Conv2d(b, 2 * b, 3, 2, 1)  # 1/4
@@ -61,7 +87,14 @@ class RendererNet(nn.Module):
 
     def forward(self, x):
         a = self.act
-        m = a(self.mix(x))
+        if self.ctx_norm:
+            real = x[:, -4:-1]
+            hole = x[:, -1:]
+            mu, sd = context_stats(real, hole)
+            xn = torch.cat([x[:, :-4], (real - mu) / sd * (1.0 - hole), hole], 1)
+        else:
+            xn = x
+        m = a(self.mix(xn))
         e0 = a(self.stem(m))
         e1 = a(self.d1(e0))
         e2 = a(self.d2(e1))
@@ -71,7 +104,10 @@ class RendererNet(nn.Module):
         y = a(self.u3(self._up(self.l3(e3)) + e2))
         y = a(self.u2(self._up(self.l2(y)) + e1))
         y = a(self.u1(self._up(self.l1(y)) + e0))
-        y = torch.sigmoid(F.pixel_shuffle(self.out(y), 2))
+        if self.ctx_norm:
+            y = torch.clamp(mu + sd * F.pixel_shuffle(self.out(y), 2), 0.0, 1.0)
+        else:
+            y = torch.sigmoid(F.pixel_shuffle(self.out(y), 2))
         if self.face_only:
             real = x[:, -4:-1]
             hole = x[:, -1:]

@@ -31,6 +31,10 @@ def add_common(p):
     p.add_argument("--preview-every", type=int, default=100)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-fp16", action="store_true")
+    p.add_argument("--augment", action="store_true", help="photometric colour augmentation (same change on context and target)")
+    p.add_argument("--flip", action="store_true", help="random left/right mirroring of training samples")
+    p.add_argument("--ctx-norm", choices=("auto", "on", "off"), default="auto",
+                   help="face-only: work in colour normalised by the ring around the hole (auto: as the --init weights)")
 
 
 def common_kwargs(a):
@@ -38,6 +42,7 @@ def common_kwargs(a):
                 seed=a.seed, init=a.init, report=a.report, checkpoint=a.checkpoint, resume=not a.no_resume,
                 checkpoint_every=a.checkpoint_every, mouth_weight=a.mouth_weight, ssim_weight=a.ssim_weight,
                 gan=a.gan, time_limit=a.time_limit, progress_lines=a.progress_lines, preview=a.preview,
-                preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16)
+                preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16, augment=a.augment, flip=a.flip,
+                ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm])
 
 

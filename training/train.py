@@ -94,7 +94,8 @@ def recon_loss(pred, target, w, kernel, ssim_weight):
 def build_model(config):
     from .model import RendererNet
 
-    return RendererNet(config["in_ch"], config.get("base", 40), config.get("mode", "face-only") == "face-only")
+    return RendererNet(config["in_ch"], config.get("base", 40), config.get("mode", "face-only") == "face-only",
+                       ctx_norm=bool(config.get("ctx_norm", False)))
 
 
 def save_weights(model, config, path):
@@ -199,11 +200,15 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
           base=40, seed=0, init=None, report=None, checkpoint=None, resume=True, checkpoint_every=200,
           mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
           progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
-          cache_dir=None, log=None, bar=True, fp16=True, stop_at=None):
+          cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
     baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
-    ``stop_at``: behave as if cancelled once that step is reached (checkpoint kept, no export)."""
+    ``stop_at``: behave as if cancelled once that step is reached (checkpoint kept, no export).
+    ``augment``/``flip``: photometric colour augmentation / random mirroring of training batches
+    (:class:`~reenact.training.data.Dataset`). ``ctx_norm``: the network works in the colour
+    space normalised by the context ring (face-only; :class:`~reenact.training.model.RendererNet`);
+    ``None`` takes it from ``init``'s configuration (off without ``init``)."""
     torch = _torch()
     from ..face.track import Track
 
@@ -221,12 +226,18 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     clips = [load(p) for p in pairs]
     ev = [load(p) for p in eval_pairs]
     log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
-    ds = Dataset(clips, window, mode, holdout)
+    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip)
     ds.holdout = holdout
     config = {"in_ch": in_channels(window, mode), "base": int(base), "mode": mode, "window": int(window), "size": int(size)}
-    model = build_model(config)
+    icfg = state = None
     if init:
         icfg, state = load_weights(init)
+    if ctx_norm is None:
+        ctx_norm = bool(icfg and icfg.get("ctx_norm"))
+    if ctx_norm and mode == "face-only":
+        config["ctx_norm"] = True
+    model = build_model(config)
+    if state is not None:
         init_from(model, state, log)
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999) if gan > 0 else (0.9, 0.999))
     disc = dopt = None
@@ -285,7 +296,7 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
             if time_limit and time.perf_counter() - t_start > time_limit:
                 log("time limit reached at step {}".format(step))
                 break
-            x, y, f, m, h = (torch.from_numpy(a) for a in ds.batch(ds.sample(step, batch, seed)))
+            x, y, f, m, h = (torch.from_numpy(a) for a in ds.train_batch(step, batch, seed))
             pred = model(x)
             w = loss_weights(torch, f, m, h, mode, mouth_weight)
             loss, l1 = recon_loss(pred, y, w, kernel, ssim_weight)
