@@ -972,7 +972,7 @@ def fit_landmarks(
     size,
     focal_px=None,
     names=EXPRESSION_NAMES,
-    iterations=2,
+    iterations=1,
     prior=PRIOR,
     depth_weight=DEPTH_WEIGHT,
     ridge=RIDGE,
@@ -1071,7 +1071,7 @@ def fit_track(
     source_frames=None,
     smoothing=None,
     smoothing_names=None,
-    iterations=2,
+    iterations=1,
 ):
     """Fit the face model to one actor's tracked landmarks; returns a :class:`Track`.
 
