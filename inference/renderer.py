@@ -4,8 +4,8 @@
 :class:`NeuralRenderer` opens a renderer exported by :mod:`reenact.training.export` through the
 project's session factory (CUDA when it really loads, CPU otherwise; ``provider`` says which),
 reads its configuration from the ONNX metadata, runs batches of conditioning stacks and returns
-crops. :func:`render_frames` drives a whole Track over a clip: crops, conditioning window,
-inference, and paste-back through :func:`reenact.inference.composite.paste_back`.
+crops. :func:`reenact.inference.pipeline.render_clip` drives a whole Track over a clip (the one
+render path of the CLI and of Blender).
 """
 
 import json
@@ -59,62 +59,3 @@ class NeuralRenderer:
                 y = self.sess.run([self.output_name], {self.input_name: xb})[0]
             outs.append(np.clip(y.transpose(0, 2, 3, 1) * 255.0 + 0.5, 0, 255).astype(np.uint8))
         return np.concatenate(outs) if outs else np.zeros((0, x.shape[2], x.shape[3], 3), np.uint8)
-
-
-def render_frames(track, video, renderer, frames=None, region="face", batch=8, progress=None):
-    """Yield ``(clip frame index, composited frame (H, W, 3) uint8)`` for clip frames
-    ``frames = (a, b)`` (default: the whole clip). Frames the track does not cover or did not
-    track are passed through unchanged. ``region``: ``face`` or ``mouth``."""
-    from ..face.raster import Rasterizer, crop_frame, crop_transforms, hole_mask, stack_window
-    from ..video import open_video
-    from .composite import paste_back
-
-    if region not in ("face", "mouth"):
-        raise ValueError("region must be face or mouth")
-    S, W = renderer.size, renderer.window
-    xf = crop_transforms(track, S)
-    rast = Rasterizer(track, S, xf)
-    T = track.n_frames
-    f0 = int(track.frame_start)
-    cond_cache = {}
-
-    def cond(r):
-        if r not in cond_cache:
-            cond_cache[r] = rast.cond(r) if rast.ok[r] else np.zeros((5, S, S), np.uint8)
-            for k in [k for k in cond_cache if k < r - W]:
-                del cond_cache[k]
-        return cond_cache[r]
-
-    with open_video(video) as src:
-        n = len(src)
-        a, b = (0, n) if frames is None else (max(0, int(frames[0])), min(n, int(frames[1])))
-        pending = []
-
-        def flush():
-            xs = np.stack([p[3] for p in pending])
-            crops = renderer.run(xs, batch)
-            for (i, frame, r, _, mask), crop in zip(pending, crops):
-                yield i, paste_back(frame, crop, mask, xf.Minv[r])
-            pending.clear()
-
-        for i, frame in src.iter_frames(a, b):
-            r = i - f0
-            if not (0 <= r < T) or not rast.ok[r]:
-                yield from (flush() if pending else ())
-                yield i, frame
-                continue
-            out = rast.render(r)
-            cond_cache[r] = np.round(np.clip(np.concatenate(
-                [out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2), 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
-            lo = max(0, r - W + 1)
-            stack = np.stack([cond(k) for k in range(lo, r + 1)])
-            hole = hole_mask(out["face"], S)
-            x = stack_window(stack, len(stack) - 1, W, renderer.mode, crop_frame(frame, xf.M[r], S), hole)
-            mask = hole if region == "face" else out["mouth_region"]
-            pending.append((i, frame, r, x, mask))
-            if len(pending) >= batch:
-                yield from flush()
-            if progress is not None:
-                progress(i - a + 1, b - a)
-        if pending:
-            yield from flush()
