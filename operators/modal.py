@@ -18,6 +18,36 @@ def _redraw_sidebars(context):
                 area.tag_redraw()
 
 
+def set_job_state(context, running, fraction=0.0, text=""):
+    """The sidebar's progress bar (Scene.reenact.job_*)."""
+    settings = context.scene.reenact
+    settings.job_running = running
+    settings.job_progress = fraction
+    settings.job_text = text
+
+
+def begin_modal(op, context, interval, text):
+    """Timer, modal handler, progress cursor and status text for a long operator."""
+    wm = context.window_manager
+    op._timer = wm.event_timer_add(interval, window=context.window)
+    wm.modal_handler_add(op)
+    wm.progress_begin(0, 1000)
+    set_job_state(context, True, 0.0, text)
+    context.workspace.status_text_set("Reenact: {} (Esc to cancel)".format(text))
+
+
+def end_modal(op, context):
+    """Undo everything :func:`begin_modal` set up."""
+    wm = context.window_manager
+    if op._timer is not None:
+        wm.event_timer_remove(op._timer)
+        op._timer = None
+    wm.progress_end()
+    context.workspace.status_text_set(None)
+    set_job_state(context, False)
+    _redraw_sidebars(context)
+
+
 class ModalJobMixin:
     """Subclasses define ``prepare(context) -> (func, args, kwargs)`` (main thread; reads Blender
     state) and ``apply(context, result)`` (main thread; writes Blender state)."""
@@ -28,10 +58,7 @@ class ModalJobMixin:
     _job = None
 
     def _set_state(self, context, running, fraction=0.0, text=""):
-        settings = context.scene.reenact
-        settings.job_running = running
-        settings.job_progress = fraction
-        settings.job_text = text
+        set_job_state(context, running, fraction, text)
 
     def _finish(self, context, result):
         try:
@@ -72,23 +99,11 @@ class ModalJobMixin:
             self.report({"ERROR"}, "Reenact: {}".format(exc))
             return {"CANCELLED"}
         self._job = BackgroundJob(func, *args, **kwargs).start()
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(0.1, window=context.window)
-        wm.modal_handler_add(self)
-        wm.progress_begin(0, 1000)
-        self._set_state(context, True, 0.0, self.job_label + "…")
-        context.workspace.status_text_set("Reenact: {}… (Esc to cancel)".format(self.job_label))
+        begin_modal(self, context, 0.1, self.job_label + "…")
         return {"RUNNING_MODAL"}
 
     def _cleanup(self, context):
-        wm = context.window_manager
-        if self._timer is not None:
-            wm.event_timer_remove(self._timer)
-            self._timer = None
-        wm.progress_end()
-        context.workspace.status_text_set(None)
-        self._set_state(context, False)
-        _redraw_sidebars(context)
+        end_modal(self, context)
 
     def modal(self, context, event):
         job = self._job

@@ -12,6 +12,7 @@ import bpy
 from bpy.props import IntProperty
 
 from .. import props
+from .modal import begin_modal, end_modal
 
 PREVIEW_IMAGE = "Reenact Training Preview"
 
@@ -136,23 +137,11 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
         except (ValueError, OSError) as exc:
             self.report({"ERROR"}, "Reenact: {}".format(exc))
             return {"CANCELLED"}
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(0.25, window=context.window)
-        wm.modal_handler_add(self)
-        wm.progress_begin(0, 1000)
-        s = context.scene.reenact
-        s.job_running, s.job_progress, s.job_text = True, 0.0, "Training…"
+        begin_modal(self, context, 0.25, "Training…")
         return {"RUNNING_MODAL"}
 
     def _cleanup(self, context):
-        wm = context.window_manager
-        if self._timer is not None:
-            wm.event_timer_remove(self._timer)
-            self._timer = None
-        wm.progress_end()
-        context.workspace.status_text_set(None)
-        s = context.scene.reenact
-        s.job_running, s.job_progress, s.job_text = False, 0.0, ""
+        end_modal(self, context)
 
     def modal(self, context, event):
         p = self._proc
