@@ -174,3 +174,19 @@ def ensure_collection(scene, name="Reenact"):
     if coll.name not in scene.collection.children:
         scene.collection.children.link(coll)
     return coll
+
+
+def data_folder(kind):
+    """Where Reenact keeps files it makes (Tracks, models, renders): ``//reenact/<kind>`` next to
+    the .blend once it is saved; before that the extension's user folder (kept across
+    sessions and upgrades), or this session's temporary folder when not running as an
+    extension."""
+    if bpy.data.filepath:
+        folder = os.path.join(bpy.path.abspath("//"), "reenact", kind)
+    else:
+        try:
+            folder = bpy.utils.extension_path_user(__package__, path=kind, create=True)
+        except (ValueError, AttributeError, TypeError):
+            folder = os.path.join(bpy.app.tempdir, "reenact", kind)
+    os.makedirs(folder, exist_ok=True)
+    return folder

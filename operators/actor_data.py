@@ -230,10 +230,14 @@ def write_animation(ob, track, frame_offset, bags=None):
 
 
 def track_file_path(scene, strip, index):
-    """Where the Track of an actor is kept: next to the .blend when it is saved, else in the
-    temporary folder of this Blender session."""
-    base = bpy.path.abspath("//") if bpy.data.filepath else bpy.app.tempdir
-    folder = os.path.join(base, "reenact")
-    os.makedirs(folder, exist_ok=True)
+    """Where the Track of an actor is kept: ``//reenact/<scene>_<strip>_actor<i>.npz`` next to
+    the saved .blend; for a file not saved yet, the extension's user folder, with a unique
+    suffix so two unsaved files never share a Track."""
     safe = bpy.path.clean_name("{}_{}".format(scene.name, strip.name))
-    return os.path.join(folder, "{}_actor{}.npz".format(safe, index))
+    if bpy.data.filepath:
+        folder = os.path.join(bpy.path.abspath("//"), "reenact")
+        os.makedirs(folder, exist_ok=True)
+        return os.path.join(folder, "{}_actor{}.npz".format(safe, index))
+    import uuid
+
+    return os.path.join(blend.data_folder("tracks"), "{}_actor{}_{}.npz".format(safe, index, uuid.uuid4().hex[:8]))

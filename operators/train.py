@@ -18,15 +18,9 @@ PREVIEW_IMAGE = "Reenact Training Preview"
 
 
 def _models_dir():
-    if bpy.data.filepath:
-        base = os.path.join(bpy.path.abspath("//"), "reenact", "models")
-    else:
-        try:
-            base = bpy.utils.extension_path_user(__package__.rpartition(".")[0], path="models", create=True)
-        except (ValueError, AttributeError, TypeError):
-            base = os.path.join(bpy.app.tempdir, "reenact", "models")
-    os.makedirs(base, exist_ok=True)
-    return base
+    from .. import blend
+
+    return blend.data_folder("models")
 
 
 def base_weights():

