@@ -58,6 +58,12 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
         description="Focal length of the shot in millimetres (36 mm sensor width)",
         default=50.0, min=1.0, max=5000.0, subtype="DISTANCE_CAMERA", unit="CAMERA",
     )
+    small_faces: BoolProperty(
+        name="Small Faces",
+        description="Also look for faces smaller than a fifth of the frame (wide HD/4K shots): slower, "
+                    "and more false faces on cluttered footage",
+        default=False,
+    )
     # State of the running job, drawn as a progress bar in the sidebar.
     job_running: BoolProperty(default=False, options={"SKIP_SAVE"})
     job_progress: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})

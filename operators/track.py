@@ -73,6 +73,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             self.use_focal = settings.use_focal
         if not self.properties.is_property_set("focal_mm"):
             self.focal_mm = settings.focal_mm
+        if not self.properties.is_property_set("small_faces"):
+            self.small_faces = settings.small_faces
         strip = blend.active_strip(context.scene)
         if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
             raise ValueError("strip '{}' is retimed: clip frames no longer map one to one onto the "

@@ -32,6 +32,7 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
         sub = col.column()
         sub.active = settings.use_focal
         sub.prop(settings, "focal_mm")
+        col.prop(settings, "small_faces")
         if not draw_job_progress(layout, settings):
             layout.operator("reenact.track_strip", icon="TRACKING")
 

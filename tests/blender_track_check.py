@@ -19,6 +19,67 @@ def keys_of(bag, path, index=0):
     return co[0::2], co[1::2]
 
 
+class CheckingLayout:
+    """Stands in for a panel's UILayout headless: records what is drawn and checks that every
+    property and operator a panel names exists (a typo would only show in the UI otherwise)."""
+
+    def __init__(self, log):
+        self.log = log
+        self.use_property_split = self.use_property_decorate = self.active = self.enabled = True
+        self.alert = False
+        self.scale_y = 1.0
+
+    def _sub(self, *a, **k):
+        return CheckingLayout(self.log)
+
+    row = column = box = split = grid_flow = column_flow = _sub
+
+    def label(self, text="", icon="NONE", **k):
+        self.log.append(("label", text))
+
+    def prop(self, data, name, **k):
+        assert hasattr(data, name) or name in data.bl_rna.properties, "no property {}".format(name)
+        self.log.append(("prop", name))
+
+    def operator(self, idname, **k):
+        cat, name = idname.split(".")
+        assert hasattr(getattr(bpy.ops, cat), name), "no operator " + idname
+        self.log.append(("operator", idname))
+        return type("OpProps", (), {})()
+
+    def menu(self, idname, **k):
+        self.log.append(("menu", idname))
+
+    def separator(self, **k):
+        pass
+
+    def progress(self, **k):
+        self.log.append(("progress", k.get("text")))
+
+    def template_icon(self, **k):
+        self.log.append(("icon", k.get("icon_value")))
+
+    def template_list(self, *a, **k):
+        self.log.append(("list", a[0] if a else ""))
+
+
+def draw_panels():
+    """Draw every Reenact panel with the checking layout; returns the operators they offer."""
+    from reenact import panels
+
+    drawn = []
+    for cls in panels.classes:
+        if not issubclass(cls, bpy.types.Panel):
+            continue
+        log = []
+        fake = type("P", (), {"layout": CheckingLayout(log)})()
+        if hasattr(cls, "poll") and not cls.poll(bpy.context):
+            continue
+        cls.draw(fake, bpy.context)
+        drawn += [x for x in log if x[0] == "operator"]
+    return sorted({x[1] for x in drawn})
+
+
 def main(clip, blend_path, seq_dir=None):
     from reenact import blend, register
     from reenact.face.track import Track
@@ -70,6 +131,8 @@ def main(clip, blend_path, seq_dir=None):
     out["eval_jaw"] = float(kb["jawOpen"].value)
     out["track_jaw"] = float(tr.expression[fr - int(strip.frame_start) - tr.frame_start, k])
     cam = scene.objects[strip.name + " Camera"]
+    bpy.context.view_layer.objects.active = [o for o in bpy.data.objects if o.reenact.is_actor][0]
+    out["panel_operators"] = draw_panels()
     out["camera_lens"] = cam.data.lens
     out["focal_px"] = float(tr.focal_px)
     out["bg_source"] = cam.data.background_images[0].source

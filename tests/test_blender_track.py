@@ -39,6 +39,9 @@ def test_track_actor_operator(tmp_path, carphone):
     assert abs(r["eval_jaw"] - r["track_jaw"]) < 1e-5
     assert abs(r["camera_lens"] - r["focal_px"] * 36.0 / 176) < 1e-3
     assert r["bg_source"] == "MOVIE_CLIP"
+    # every panel draws headless with real property and operator names, and offers the core buttons
+    assert {"reenact.track_strip", "reenact.train_renderer", "reenact.render_performance",
+            "reenact.transfer_performance"} <= set(r["panel_operators"]), r["panel_operators"]
     assert r["actors_after_retrack"] == 1 and r["actions_stable"] and r["meshes_stable"]
     assert r["reload_keys"] == round(r["tracked_fraction"] * r["track_frames"])
     assert r["reload_shape_keys"] == len(r["shape_keys"])
