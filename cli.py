@@ -132,15 +132,6 @@ def cmd_transfer(args):
 
 # --- train / render -----------------------------------------------------------------------
 
-def _frames_arg(text):
-    """``A:B`` (0-based, B excluded; either side may be empty) -> (a or None, b or None)."""
-    try:
-        a, b = text.split(":")
-        return (int(a) if a.strip() else None, int(b) if b.strip() else None)
-    except ValueError:
-        raise UserError("--frames {}: expected A:B (0-based, B excluded)".format(text)) from None
-
-
 def cmd_train(args):
     from .face.track import Track
 
@@ -198,7 +189,7 @@ def cmd_render(args):
     except VideoError as exc:
         raise UserError(str(exc)) from exc
     try:
-        a, b = resolve_range(_frames_arg(args.frames) if args.frames else None, n)
+        a, b = resolve_range(_frame_range(args.frames) if args.frames else None, n)
     except ValueError:
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
     if (int(track.size[0]), int(track.size[1])) != size:

@@ -192,6 +192,10 @@ def rodrigues(w):
 GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
 
 
+# OpenCV -> Blender/OpenGL camera: ry, rz, ty, tz change sign (rx is shifted by pi separately)
+_GL_SIGNS = np.array([1.0, -1.0, -1.0, 1.0, -1.0, -1.0])
+
+
 def pose_to_gl(pose):
     """(..., 6) pose in the OpenCV camera -> (..., 6) in an OpenGL/Blender camera frame.
 
@@ -201,27 +205,15 @@ def pose_to_gl(pose):
     ``diag(1,-1,-1) @ Rz(c) Ry(b) Rx(a) = Rz(-c) Ry(-b) Rx(a - pi)``, this is
     ``(rx - pi, -ry, -rz, tx, -ty, -tz)``. Convert metres for Blender scenes yourself (x 0.01).
     """
-    p = np.asarray(pose, np.float64)
-    out = np.empty_like(p)
-    out[..., 0] = (p[..., 0] - np.pi + np.pi) % (2 * np.pi) - np.pi
-    out[..., 1] = -p[..., 1]
-    out[..., 2] = -p[..., 2]
-    out[..., 3] = p[..., 3]
-    out[..., 4] = -p[..., 4]
-    out[..., 5] = -p[..., 5]
+    out = np.asarray(pose, np.float64) * _GL_SIGNS
+    out[..., 0] = (out[..., 0] - np.pi + np.pi) % (2 * np.pi) - np.pi
     return out
 
 
 def pose_from_gl(pose_gl):
     """Inverse of :func:`pose_to_gl`."""
-    p = np.asarray(pose_gl, np.float64)
-    out = np.empty_like(p)
-    out[..., 0] = (p[..., 0] + np.pi) % (2 * np.pi)
-    out[..., 1] = -p[..., 1]
-    out[..., 2] = -p[..., 2]
-    out[..., 3] = p[..., 3]
-    out[..., 4] = -p[..., 4]
-    out[..., 5] = -p[..., 5]
+    out = np.asarray(pose_gl, np.float64) * _GL_SIGNS
+    out[..., 0] = (out[..., 0] + np.pi) % (2 * np.pi)
     return out
 
 

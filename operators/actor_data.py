@@ -5,8 +5,8 @@ head transform, gaze and confidence.
 
 Coordinates: a Track's pose maps model points (cm, x right, y up, z toward the viewer) into
 an OpenCV camera (x right, y down, z forward). The Blender camera sits at the world origin
-looking down -Z with +Y up, so camera-space points map to the world by F = diag(1, -1, -1),
-and the actor's world matrix is F @ [R | t] with centimetres turned into metres.
+looking down -Z with +Y up, so the actor's transform is the pose flipped by diag(1, -1, -1)
+(``face.fit.pose_to_gl``), with centimetres turned into metres.
 """
 
 import os
@@ -17,58 +17,25 @@ import numpy as np
 from .. import blend
 
 CM = 0.01  # model units (cm) to Blender metres
-FLIP = np.diag([1.0, -1.0, -1.0])
 GAZE_PROPS = ("gaze_left_x", "gaze_left_y", "gaze_right_x", "gaze_right_y")
 SENSOR_WIDTH_MM = 36.0
 
 
-def euler_xyz_to_matrix(e):
-    """Blender's XYZ Euler (R = Rz @ Ry @ Rx) for (T, 3) angles -> (T, 3, 3)."""
-    e = np.atleast_2d(e)
-    cx, cy, cz = np.cos(e).T
-    sx, sy, sz = np.sin(e).T
-    R = np.empty((len(e), 3, 3))
-    R[:, 0, 0] = cy * cz
-    R[:, 0, 1] = sx * sy * cz - cx * sz
-    R[:, 0, 2] = cx * sy * cz + sx * sz
-    R[:, 1, 0] = cy * sz
-    R[:, 1, 1] = sx * sy * sz + cx * cz
-    R[:, 1, 2] = cx * sy * sz - sx * cz
-    R[:, 2, 0] = -sy
-    R[:, 2, 1] = sx * cy
-    R[:, 2, 2] = cx * cy
-    return R
-
-
-def matrix_to_euler_xyz(R):
-    """Inverse of :func:`euler_xyz_to_matrix`, unwrapped over time so curves do not jump."""
-    R = np.asarray(R)
-    sy = np.clip(-R[:, 2, 0], -1.0, 1.0)
-    y = np.arcsin(sy)
-    x = np.arctan2(R[:, 2, 1], R[:, 2, 2])
-    z = np.arctan2(R[:, 1, 0], R[:, 0, 0])
-    e = np.stack([x, y, z], -1)
-    return np.unwrap(e, axis=0) if len(e) > 1 else e
-
-
 def track_pose_to_blender(pose):
     """Track pose (T, 6: XYZ Euler of the camera-space rotation, translation in cm) ->
-    Blender object (location m (T,3), rotation_euler XYZ (T,3))."""
-    from ..face.fit import euler_to_matrix
+    Blender object (location m (T,3), rotation_euler XYZ (T,3)), via the fit module's
+    OpenCV -> Blender camera conversion (:func:`reenact.face.fit.pose_to_gl`)."""
+    from ..face.fit import pose_to_gl
 
-    R = euler_to_matrix(pose[:, :3])
-    Rb = FLIP @ R
-    loc = (pose[:, 3:] @ FLIP.T) * CM
-    return loc, matrix_to_euler_xyz(Rb)
+    gl = pose_to_gl(pose)
+    return gl[:, 3:] * CM, gl[:, :3]
 
 
 def blender_to_track_pose(loc, rot_euler):
     """Inverse of :func:`track_pose_to_blender`."""
-    from ..face.fit import matrix_to_euler
+    from ..face.fit import pose_from_gl
 
-    R = FLIP @ euler_xyz_to_matrix(rot_euler)
-    t = (np.asarray(loc) / CM) @ FLIP.T
-    return np.concatenate([matrix_to_euler(R), t], axis=1)
+    return pose_from_gl(np.concatenate([np.asarray(rot_euler, np.float64), np.asarray(loc, np.float64) / CM], axis=1))
 
 
 def _topology():
@@ -77,8 +44,13 @@ def _topology():
     return load_topology()
 
 
+def is_actor(ob):
+    """True for a Reenact actor mesh object."""
+    return ob is not None and ob.type == "MESH" and ob.reenact.is_actor
+
+
 def actor_objects(scene=None):
-    return [ob for ob in bpy.data.objects if ob.type == "MESH" and ob.reenact.is_actor
+    return [ob for ob in bpy.data.objects if is_actor(ob)
             and (scene is None or ob.reenact.scene_name == scene.name)]
 
 

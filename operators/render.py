@@ -42,7 +42,7 @@ def render_root():
 
 def active_actor(context):
     ob = context.active_object
-    if ob is None or ob.type != "MESH" or not ob.reenact.is_actor:
+    if not actor_data.is_actor(ob):
         actors = actor_data.actor_objects(context.scene)
         ob = actors[0] if len(actors) == 1 else None
     return ob
@@ -179,6 +179,15 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu)
 
 
+
+def _render_inputs(context):
+    """The active actor, its scene and strip, the render folder and its tracked Track."""
+    ob = active_actor(context)
+    if ob is None:
+        raise ValueError("no active tracked actor")
+    scene, strip = actor_strip(ob)
+    return ob, scene, strip, render_root(), tracked_track(ob)
+
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
     composite it into the original frames and add the result as a new strip above the original"""
@@ -219,12 +228,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     def prepare(self, context):
         from .transfer import curves_to_track
 
-        ob = active_actor(context)
-        if ob is None:
-            raise ValueError("no active tracked actor")
-        scene, strip = actor_strip(ob)
-        root = render_root()
-        base = tracked_track(ob)
+        ob, scene, strip, root, base = _render_inputs(context)
         track = curves_to_track(ob, scene, base)
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
@@ -319,12 +323,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
         t0 = time.perf_counter()
         try:
-            ob = active_actor(context)
-            if ob is None:
-                raise ValueError("no active tracked actor")
-            scene, strip = actor_strip(ob)
-            root = render_root()
-            base = tracked_track(ob)
+            ob, scene, strip, root, base = _render_inputs(context)
             f = int(context.scene.frame_current)
             i = f - int(strip.frame_start)
             r = i - int(base.frame_start)

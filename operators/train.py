@@ -30,8 +30,10 @@ def base_weights():
 
 
 def active_actor(context):
+    from .actor_data import is_actor
+
     ob = context.active_object
-    return ob if ob is not None and ob.type == "MESH" and ob.reenact.is_actor else None
+    return ob if is_actor(ob) else None
 
 
 def _show_preview(path):

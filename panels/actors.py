@@ -43,7 +43,9 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        actors = [ob for ob in context.scene.objects if ob.type == "MESH" and ob.reenact.is_actor]
+        from ..operators.actor_data import is_actor
+
+        actors = [ob for ob in context.scene.objects if is_actor(ob)]
         if not actors:
             layout.label(text="No tracked actors yet", icon="INFO")
             return
@@ -67,7 +69,9 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
 
         layout = self.layout
         ob = context.active_object
-        if ob is None or ob.type != "MESH" or not ob.reenact.is_actor:
+        from ..operators.actor_data import is_actor
+
+        if not is_actor(ob):
             layout.label(text="Make a tracked actor active", icon="INFO")
             return
         s = ob.reenact

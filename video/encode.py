@@ -92,7 +92,22 @@ def _as_rgb_frame(frame, size, path, allow16=False) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-class VideoWriter:
+class _AtomicOutput:
+    """``with`` support for the writers: close (rename into place) on success, abort (remove
+    the temporary output, keep any previous one) on an exception."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.abort()
+        else:
+            self.close()
+        return False
+
+
+class VideoWriter(_AtomicOutput):
     """Write RGB frames to a movie file, atomically.
 
     ``VideoWriter(path, fps, size, lossless=False, audio_from=None)``; use as a context
@@ -249,16 +264,6 @@ class VideoWriter:
         self.audio_copied = True
 
     # -- writing -----------------------------------------------------------------------------
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self.abort()
-            return False
-        self.close()
-        return False
-
     def write(self, frame) -> None:
         """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA are accepted too)."""
         import av
@@ -384,7 +389,7 @@ class VideoWriter:
             pass
 
 
-class ImageSequenceWriter:
+class ImageSequenceWriter(_AtomicOutput):
     """Write frames as ``{prefix}{index:0{digits}d}.png`` into a folder, atomically.
 
     Frames go into a hidden temporary folder next to ``folder``; :meth:`close` renames it
@@ -430,16 +435,6 @@ class ImageSequenceWriter:
         except OSError as exc:
             raise VideoError(self.path, f"cannot create the output folder: "
                                         f"{exc.strerror or exc}") from None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self.abort()
-            return False
-        self.close()
-        return False
 
     def filename(self, index: int) -> str:
         return f"{self.prefix}{int(index):0{self.digits}d}.png"
