@@ -82,8 +82,7 @@ def quality(track, video, models):
     clip = prepare_clip(track, video, first.size)
     res = {}
     for k, r in rends.items():
-        ds = Dataset([clip], r.window, r.mode)
-        ds.holdout = 0.15
+        ds = Dataset([clip], r.window, r.mode, holdout=0.15, ref=r.ref)
         m = evaluate(None, ds, predict=lambda ci, rows: list(r.run(np.stack([ds.item(ci, int(t))[0] for t in rows]), 8).astype(np.float32) / 255.0))
         res[k] = m["model"]
         res["nearest_neighbour"] = m["nearest_neighbour"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .reference import REF_CHANNELS
 from .topology import load_topology
 
 #: channels per frame of conditioning: corr x, y, z, eyes, mouth opening
@@ -48,11 +49,15 @@ IRIS_RADIUS_CM = 0.59
 MODES = ("face-only", "full")
 
 
-def in_channels(window=DEFAULT_WINDOW, mode="face-only"):
-    """Number of network input channels for ``window`` frames in ``mode``."""
+def in_channels(window=DEFAULT_WINDOW, mode="face-only", ref=False):
+    """Number of network input channels for ``window`` frames in ``mode`` (``ref``: with the
+    actor reference of :mod:`reenact.face.reference`, face-only only)."""
     if mode not in MODES:
         raise ValueError("mode must be one of {}".format(", ".join(MODES)))
-    return COND_CHANNELS * int(window) + (REAL_CHANNELS if mode == "face-only" else 0)
+    if ref and mode != "face-only":
+        raise ValueError("the actor reference needs face-only mode")
+    return (COND_CHANNELS * int(window) + (REAL_CHANNELS if mode == "face-only" else 0)
+            + (REF_CHANNELS if ref else 0))
 
 
 # ----------------------------------------------------------------------------- template
@@ -291,11 +296,14 @@ def window_indices(t, window, n):
     return np.clip(np.arange(int(t) - int(window) + 1, int(t) + 1), 0, int(n) - 1)
 
 
-def stack_window(cond, t, window, mode="face-only", crop=None, hole=None):
+def stack_window(cond, t, window, mode="face-only", crop=None, hole=None, ref=None):
     """The network input for row ``t`` as float32 (C, S, S) in 0..1.
 
     ``cond``: (T, COND_CHANNELS, S, S) uint8 conditioning; ``crop``: (S, S, 3) uint8 real crop of
-    row ``t`` and ``hole``: (S, S) 0/1 hole mask, both needed in face-only mode.
+    row ``t`` and ``hole``: (S, S) 0/1 hole mask, both needed in face-only mode. ``ref``: the
+    actor reference (rgb (S, S, 3) uint8, cond (5, S, S) uint8) aligned onto this crop, for
+    renderers trained with it. Channel order: window conditioning (oldest first), [reference
+    RGB, reference conditioning], masked real crop RGB, hole.
     """
     idx = window_indices(t, window, len(cond))
     x = np.asarray(cond)[idx].reshape(-1, *cond.shape[2:]).astype(np.float32) / 255.0
@@ -305,4 +313,8 @@ def stack_window(cond, t, window, mode="face-only", crop=None, hole=None):
         raise ValueError("face-only mode needs the real crop and the hole mask")
     h = np.asarray(hole, np.float32)
     real = (np.asarray(crop, np.float32) / 255.0 * (1.0 - h[..., None])).transpose(2, 0, 1)
-    return np.concatenate([x, real, h[None]], 0)
+    parts = [x]
+    if ref is not None:
+        rgb, rc = ref
+        parts += [np.asarray(rgb, np.float32).transpose(2, 0, 1) / 255.0, np.asarray(rc, np.float32) / 255.0]
+    return np.concatenate(parts + [real, h[None]], 0)

@@ -247,6 +247,67 @@ def renderer_identity(renderer):
         "|" + str(sorted((k, str(v)) for k, v in c.items()))
 
 
+# ----------------------------------------------------------------------------- actor reference
+_POOLS = OrderedDict()
+POOL_PREFIX = "pool_"
+
+
+def pool_identity(pool):
+    """Hash of a pool's content (for pools made outside :func:`reference_pool`)."""
+    d = getattr(pool, "_digest", None)
+    if d is None:
+        h = hashlib.sha256()
+        for a in (pool.rows, pool.features, pool.points, pool.crops, pool.cond):
+            h.update(np.ascontiguousarray(a).tobytes())
+        d = pool._digest = h.hexdigest()
+    return d
+
+
+def pool_digest(track, video, size):
+    """Hash of what decides a reference pool: footage, the footage's Track, crop size."""
+    from ..face.reference import POOL_SIZE, POOL_VERSION
+
+    h = hashlib.sha256("{}|{}|{}|{}|{}".format(POOL_VERSION, POOL_SIZE, int(size), source_identity(video),
+                                                geometry_digest(track)).encode())
+    h.update(b"%d" % int(track.frame_start))
+    for d in row_digests(track):
+        h.update(d)
+    return h.hexdigest()
+
+
+def reference_pool(track, video, size, transforms=None, cache_dir=None, progress=None, cancel=None):
+    """The actor reference pool (:mod:`reenact.face.reference`) of ``track`` (the footage's own
+    tracked Track) over ``video`` at crop ``size``: kept in memory between calls and stored in
+    ``cache_dir`` as ``pool_<digest>.npz``, so only the first render of an actor decodes the
+    footage for it. Returns (pool, digest)."""
+    from ..face.reference import ReferencePool, build_pool
+
+    digest = pool_digest(track, video, size)
+    with _LOCK:
+        hit = _POOLS.get(digest)
+        if hit is not None:
+            _POOLS.move_to_end(digest)
+            return hit, digest
+    path = os.path.join(cache_dir, POOL_PREFIX + digest + ".npz") if cache_dir else None
+    pool = None
+    if path and os.path.isfile(path):
+        try:
+            pool = ReferencePool.load(path)
+        except (OSError, ValueError, KeyError):  # damaged or old: build it again
+            pool = None
+    if pool is None:
+        pool = build_pool(track, video, size, transforms, progress=progress, cancel=cancel)
+        if path:
+            os.makedirs(cache_dir, exist_ok=True)
+            pool.save(path)
+    pool._digest = digest
+    with _LOCK:
+        _POOLS[digest] = pool
+        while len(_POOLS) > 4:
+            _POOLS.popitem(last=False)
+    return pool, digest
+
+
 # ----------------------------------------------------------------------------- conditioning
 _COND = OrderedDict()  # (geometry, row digest, M bytes, S) -> (5, S, S) uint8, shared by calls
 _COND_MAX = 256
@@ -255,9 +316,14 @@ _COND_MAX = 256
 class _Frames:
     """Conditioning and network inputs for the rows of one track (memoised per row)."""
 
-    def __init__(self, track, transforms, renderer):
+    def __init__(self, track, transforms, renderer, pool=None, feats=None):
         from ..face.raster import Rasterizer
+        from ..face.reference import features
 
+        if renderer.ref and pool is None:
+            raise ValueError("{}: this renderer needs the actor's reference frames".format(os.path.basename(renderer.path)))
+        self.pool = pool if renderer.ref else None
+        self.feats = (features(track) if feats is None else feats) if self.pool is not None else None
         self.track = track
         self.xf = transforms
         self.S = renderer.size
@@ -310,7 +376,12 @@ class _Frames:
         stack = np.stack([self.cond(k) for k in idx])
         hole, mouth = self.masks(r)
         crop = crop_frame(frame, self.xf.M[r], self.S) if self.mode == "face-only" else None
-        x = stack_window(stack, len(stack) - 1, len(stack), self.mode, crop, hole)
+        ref = None
+        if self.pool is not None:
+            t = time.perf_counter()
+            ref = self.pool.reference(self.feats[r], self.rast.points(r))
+            self.t_cond += time.perf_counter() - t
+        x = stack_window(stack, len(stack) - 1, len(stack), self.mode, crop, hole, ref)
         return x, hole, mouth
 
 
@@ -361,13 +432,15 @@ def resolve_range(frames, n):
 
 def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
-                prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None):
+                prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
     frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
 
     ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
+    ``pool``: the actor reference pool for renderers that use one (default: built from the crop
+    track over ``video`` by :func:`reference_pool`, cached beside the crops).
     See the module doc for the cache, crops and cancelling."""
     from ..face.raster import crop_transforms
     from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
@@ -383,14 +456,25 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         _check_inputs(track, crop_track, size)
         a, b = resolve_range(frames, n)
         S = renderer.size
-        xf = transforms if transforms is not None else crop_transforms(crop_track if crop_track is not None else track, S)
-        fr = _Frames(track, xf, renderer)
-        T, f0 = track.n_frames, int(track.frame_start)
-        rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0]]
-        rid = renderer_identity(renderer)
-        keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
+        base = crop_track if crop_track is not None else track
+        xf = transforms if transforms is not None else crop_transforms(base, S)
         if out is not None and cache_dir is None:
             cache_dir = default_cache_dir(out)
+        rid = renderer_identity(renderer)
+        if renderer.ref:
+            if pool is None:
+                def pool_progress(done, total):
+                    if progress is not None and progress(0, n, "reference frames {}/{}".format(done, total)) is False:
+                        raise Cancelled()
+
+                pool, pdig = reference_pool(base, video, S, xf, cache_dir, pool_progress)
+            else:
+                pdig = pool_identity(pool)
+            rid += "|pool " + pdig
+        fr = _Frames(track, xf, renderer, pool)
+        T, f0 = track.n_frames, int(track.frame_start)
+        rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0]]
+        keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)
         writer = None
         is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
@@ -491,12 +575,15 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
 
 # ----------------------------------------------------------------------------- one frame
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
-                 crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True):
+                 crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
+                 pool=None, video=None):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
     the preview of a frame next to the previous one costs one conditioning and one inference.
-    ``transforms``: the crop transforms of the whole track (pass them to avoid recomputing)."""
+    ``transforms``: the crop transforms of the whole track (pass them to avoid recomputing).
+    ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
+    omitted it is made from ``video`` (the footage; cached in ``cache_dir``)."""
     from ..face.raster import crop_transforms, window_indices
     from .composite import paste_back
 
@@ -516,8 +603,17 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     from ..face.raster import CropTransforms
 
     sub_xf = CropTransforms(xf.M[lo:r + 1], xf.Minv[lo:r + 1], xf.size)
-    fr = _Frames(sub, sub_xf, renderer)
-    key = frame_keys(sub, sub_xf, [r - lo], renderer.window, renderer_identity(renderer), source_id,
+    rid = renderer_identity(renderer)
+    feats = None
+    if renderer.ref and pool is None and video is not None:
+        pool = reference_pool(crop_track if crop_track is not None else track, video, S, xf, cache_dir)[0]
+    if renderer.ref and pool is not None:
+        from ..face.reference import features
+
+        feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
+        rid += "|pool " + pool_identity(pool)
+    fr = _Frames(sub, sub_xf, renderer, pool, feats)
+    key = frame_keys(sub, sub_xf, [r - lo], renderer.window, rid, source_id,
                      geometry=fr.geometry, rowd=fr.rowd)[r - lo]
     # the window of the sub-track is clamped at its own start, as the whole track's is at row 0
     info["key"] = key

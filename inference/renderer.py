@@ -40,6 +40,8 @@ class NeuralRenderer:
         self.size = int(self.config["size"])
         self.window = int(self.config["window"])
         self.mode = self.config["mode"]
+        #: the network wants the actor reference (reenact.face.reference) in its input
+        self.ref = bool(self.config.get("ref", False))
         self.input_name = sess.get_inputs()[0].name
         self.output_name = sess.get_outputs()[0].name
 

@@ -335,10 +335,15 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             track = performance_rows(ob, base, scene, rows)
             source = strip_source(strip)
             frame = _read_frame(source, i)
-            out, info = render_frame(track, frame, i, renderer, region=self.region,
-                                     cache_dir=os.path.join(root, "reenact_cache"),
-                                     transforms=crop_transforms_of(base, renderer.size), crop_track=base,
-                                     source_id=source_identity(source))
+            cache_dir = os.path.join(root, "reenact_cache")
+            xf = crop_transforms_of(base, renderer.size)
+            pool = None
+            if renderer.ref:  # built once per actor (one pass over the footage), then cached
+                from ..inference.pipeline import reference_pool
+
+                pool = reference_pool(base, source, renderer.size, xf, cache_dir)[0]
+            out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
+                                     transforms=xf, crop_track=base, source_id=source_identity(source), pool=pool)
             import cv2
             import numpy as np
 

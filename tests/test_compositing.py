@@ -205,10 +205,10 @@ def test_render_frame_equals_clip_frame(tracked, clip_with_audio, tmp_path):
     with open_video(clip_with_audio) as src:
         f14 = src.read(14)
     one, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", cache_dir=str(tmp_path / "c"),
-                             source_id=source_identity(clip_with_audio), prefer_gpu=False)
+                             source_id=source_identity(clip_with_audio), prefer_gpu=False, video=clip_with_audio)
     assert info["cached"] == 1  # same key as the clip render
     np.testing.assert_array_equal(one, frames[14])
-    two, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", prefer_gpu=False)
+    two, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", prefer_gpu=False, video=clip_with_audio)
     assert info["rendered"] == 1
     assert np.abs(two.astype(int) - one.astype(int)).max() <= 1
 

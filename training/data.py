@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..face.raster import COND_CHANNELS, Rasterizer, crop_frame, crop_transforms, hole_mask, stack_window
+from ..face.reference import REF_GAP, REF_TOP, alignment, features, nearest, warp_reference
 
 HOLDOUT = 0.15
 
@@ -47,18 +48,6 @@ def _alloc(cache_dir, name, shape, dtype=np.uint8):
     if cache_dir is None:
         return np.zeros(shape, dtype)
     return np.lib.format.open_memmap(os.path.join(cache_dir, name + ".npy"), mode="w+", dtype=dtype, shape=shape)
-
-
-def features(track):
-    """(T, D) retrieval features: expression coefficients + head rotation (rad) + normalised
-    translation, NaN rows (untracked) kept NaN."""
-    ex = np.asarray(track.expression, np.float64)
-    pose = np.asarray(track.pose, np.float64)
-    rot = pose[:, :3].copy()
-    rot[:, 0] = (rot[:, 0] + np.pi) % (2 * np.pi) - np.pi  # rx near pi for a frontal face
-    t = pose[:, 3:]
-    tn = (t - np.nanmean(t, 0)) / max(float(np.nanmean(t[:, 2])), 1e-6)
-    return np.concatenate([ex, 2.0 * rot, 2.0 * tn], 1)
 
 
 def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None, progress=None):
@@ -125,13 +114,15 @@ def photometric(img, rng, near=None, strength=1.0):
     return np.clip(y, 0.0, 1.0).astype(np.float32)
 
 
-def flip_cond(x, window):
+def flip_cond(x, window, ref=False):
     """Mirror a (C, S, S) network input left/right: the image flip plus the template x of the
     correspondence channels (``0.1..1`` maps the symmetric mean shape's x, so a mirrored point
-    has ``1.1 - v``; 0 stays 0 = no face). Eye, mouth, real-crop and hole channels just flip."""
+    has ``1.1 - v``; 0 stays 0 = no face). Eye, mouth, real-crop and hole channels just flip.
+    ``ref``: the input holds the actor reference (its correspondence x is channel 5 W + 3)."""
     x = x[..., ::-1].copy()
-    for f in range(int(window)):
-        c = x[5 * f]
+    xs = [5 * f for f in range(int(window))] + ([5 * int(window) + 3] if ref else [])
+    for k in xs:
+        c = x[k]
         c[c > 0] = 1.1 - c[c > 0]
     return x
 
@@ -140,15 +131,23 @@ class Dataset:
     """Several clips; batches of (input, target, face mask, mouth mask, hole) as float32 numpy.
 
     ``augment``: training batches (:meth:`train_batch`) get :func:`photometric` colour changes
-    (same for the context and the target) and, with ``flip``, a random left/right mirror."""
+    (same for the context, the reference and the target) and, with ``flip``, a random left/right
+    mirror. ``ref``: inputs hold the actor reference (:mod:`reenact.face.reference`), picked
+    from the clip's training rows: for a training row one of the ``REF_TOP`` nearest at least
+    ``REF_GAP`` frames away (drawn when augmenting, else the nearest), for any other row the
+    nearest training row."""
 
-    def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False):
+    def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False,
+                 ref=False):
         self.clips = list(clips)
         self.window = int(window)
         self.mode = mode
         self.augment = bool(augment)
         self.flip = bool(flip)
+        self.ref = bool(ref)
+        self.holdout = holdout
         self.train_rows, self.val_rows = [], []
+        self._pool = []  # per clip: training rows (the reference pool)
         for ci, c in enumerate(self.clips):
             tr, va = c.split(holdout)
             if c.name in train_all:
@@ -156,24 +155,56 @@ class Dataset:
                 va = va[:0]
             self.train_rows += [(ci, int(r)) for r in tr]
             self.val_rows += [(ci, int(r)) for r in va]
+            self._pool.append(np.asarray(tr, np.int64))
         if not self.train_rows:
             raise ValueError("no tracked training frames")
+        self._cand = {}
+
+    def candidates(self, ci, r):
+        """Reference rows for row ``r`` of clip ``ci``, best first (see the class doc)."""
+        key = (ci, int(r))
+        got = self._cand.get(key)
+        if got is None:
+            c, pool = self.clips[ci], self._pool[ci]
+            if not len(pool):
+                raise ValueError("{}: no training rows for the reference".format(c.name))
+            is_train = np.isin(r, pool)
+            if is_train:
+                far = pool[np.abs(pool - int(r)) >= REF_GAP]
+                pool = far if len(far) else pool[pool != r] if len(pool) > 1 else pool
+            got = pool[nearest(c.features[pool], c.features[r], REF_TOP if is_train else 1)]
+            self._cand[key] = got
+        return got
+
+    def reference(self, ci, r, rng=None):
+        """(rgb, cond) of the reference of row ``r`` aligned onto its crop (uint8)."""
+        c = self.clips[ci]
+        cand = self.candidates(ci, r)
+        j = int(cand[rng.integers(len(cand))] if (rng is not None and self.augment) else cand[0])
+        return warp_reference(c.crops[j], c.cond[j], alignment(c.points[j], c.points[r]))
 
     def item(self, ci, r, rng=None):
         """One sample; with ``rng`` (and ``augment``/``flip`` set) a randomly augmented one."""
         c = self.clips[ci]
         crop = c.crops[r]
+        ref = self.reference(ci, r, rng) if self.ref else None
         if rng is not None and self.augment:
             import cv2
 
             near = cv2.GaussianBlur(c.hole[r].astype(np.float32), (0, 0), crop.shape[0] / 10.0)
             near = near / max(float(near.max()), 1e-6)
-            crop = photometric(crop.astype(np.float32) / 255.0, rng, near) * 255.0
-        x = stack_window(c.cond, r, self.window, self.mode, crop, c.hole[r])
+            if ref is None:
+                crop = photometric(crop.astype(np.float32) / 255.0, rng, near) * 255.0
+            else:  # one colour change for the frame and its (aligned) reference
+                S = crop.shape[1]
+                both = photometric(np.concatenate([crop, ref[0]], 1).astype(np.float32) / 255.0, rng,
+                                   np.concatenate([near, near], 1)) * 255.0
+                crop, ref = both[:, :S], (np.round(both[:, S:]).astype(np.uint8), ref[1])
+        x = stack_window(c.cond, r, self.window, self.mode, crop, c.hole[r], ref)
         y = np.asarray(crop, np.float32).transpose(2, 0, 1) / 255.0
         out = [x, y, c.face[r].astype(np.float32), c.mouth[r].astype(np.float32), c.hole[r].astype(np.float32)]
         if rng is not None and self.flip and rng.random() < 0.5:
-            out = [flip_cond(x, self.window)] + [np.ascontiguousarray(z[..., ::-1]) for z in out[1:]]
+            out = [flip_cond(x, self.window, self.ref)] + [np.ascontiguousarray(z[..., ::-1]) for z in out[1:]]
         return tuple(out)
 
     def train_batch(self, step, batch_size, seed=0):

@@ -29,6 +29,7 @@ def _meta(config):
         "reenact.size": str(config["size"]),
         "reenact.cond_channels": str(COND_CHANNELS),
         "reenact.layout": "window x (corr x,y,z, eyes, mouth) oldest first"
+        + (", then reference RGB, reference (corr x,y,z, eyes, mouth)" if config.get("ref") else "")
         + (", then masked real RGB, hole" if config["mode"] == "face-only" else ""),
     }
 

@@ -3,7 +3,7 @@
 
 Input: (N, C, H, W) float32 0..1, the space-time conditioning stack of
 :func:`reenact.face.raster.stack_window` (C = 5 W, plus 4 in face-only mode: masked real crop RGB
-and the hole mask). H and W must be multiples of 16. Output: (N, 3, H, W) RGB 0..1. In face-only
+and the hole mask, plus 8 before those with the actor reference). H and W must be multiples of 16. Output: (N, 3, H, W) RGB 0..1. In face-only
 mode the output keeps the real crop outside the hole (``real + hole * (pred - real)``), so the
 network only has to synthesise the face interior.
 
@@ -53,18 +53,23 @@ def context_stats(real, hole, cell=8, reach=2, eps=0.03):
 
 
 class RendererNet(nn.Module):
-    """``ctx_norm`` (face-only): the real crop is fed normalised by the colour statistics of the
+    """``ref`` (face-only): the input holds the actor reference (:mod:`reenact.face.reference`:
+    aligned reference crop RGB + its 5 conditioning channels) just before the masked real crop.
+
+    ``ctx_norm`` (face-only): the real crop is fed normalised by the colour statistics of the
     visible ring around the hole (:func:`context_stats`), and the network predicts the face in
     that normalised space (``mu + sd * out``, clipped to 0..1), so a global per-channel colour
     change (exposure, white balance, a skin filter that also brightens the neck and forehead)
     of the footage carries over to the synthesised face."""
 
-    def __init__(self, in_ch, base=32, face_only=True, ctx_norm=False):
+    def __init__(self, in_ch, base=32, face_only=True, ctx_norm=False, ref=False):
         super().__init__()
         b = int(base)
-        self.config = {"in_ch": int(in_ch), "base": b, "face_only": bool(face_only), "ctx_norm": bool(ctx_norm)}
+        self.config = {"in_ch": int(in_ch), "base": b, "face_only": bool(face_only), "ctx_norm": bool(ctx_norm),
+                       "ref": bool(ref)}
         self.face_only = bool(face_only)
         self.ctx_norm = bool(ctx_norm) and self.face_only
+        self.ref = bool(ref) and self.face_only
         self.mix = nn.Conv2d(in_ch, b // 2, 1)
         self.stem = nn.Conv2d(b // 2, b, 3, 2, 1)  # 1/2
         self.d1 = nn.Conv2d(b, 2 * b, 3, 2, 1)  # 1/4
@@ -91,7 +96,11 @@ class RendererNet(nn.Module):
             real = x[:, -4:-1]
             hole = x[:, -1:]
             mu, sd = context_stats(real, hole)
-            xn = torch.cat([x[:, :-4], (real - mu) / sd * (1.0 - hole), hole], 1)
+            if self.ref:  # the reference crop (same footage) in the same normalised colours
+                xn = torch.cat([x[:, :-12], (x[:, -12:-9] - mu) / sd, x[:, -9:-4],
+                                (real - mu) / sd * (1.0 - hole), hole], 1)
+            else:
+                xn = torch.cat([x[:, :-4], (real - mu) / sd * (1.0 - hole), hole], 1)
         else:
             xn = x
         m = a(self.mix(xn))

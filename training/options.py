@@ -35,6 +35,8 @@ def add_common(p):
     p.add_argument("--flip", action="store_true", help="random left/right mirroring of training samples")
     p.add_argument("--ctx-norm", choices=("auto", "on", "off"), default="auto",
                    help="face-only: work in colour normalised by the ring around the hole (auto: as the --init weights)")
+    p.add_argument("--ref", choices=("auto", "on", "off"), default="auto",
+                   help="face-only: also show the network the actor's nearest own frame (auto: as the --init weights)")
 
 
 def common_kwargs(a):
@@ -43,6 +45,7 @@ def common_kwargs(a):
                 checkpoint_every=a.checkpoint_every, mouth_weight=a.mouth_weight, ssim_weight=a.ssim_weight,
                 gan=a.gan, time_limit=a.time_limit, progress_lines=a.progress_lines, preview=a.preview,
                 preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16, augment=a.augment, flip=a.flip,
-                ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm])
+                ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm],
+                ref={"auto": None, "on": True, "off": False}[a.ref])
 
 

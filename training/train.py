@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 from ..face.raster import DEFAULT_WINDOW, in_channels
+from ..face.reference import REF_CHANNELS
 from .data import HOLDOUT, Dataset, prepare_clip
 from .metrics import nearest_neighbour, summarise
 from .options import add_common, common_kwargs
@@ -95,7 +96,7 @@ def build_model(config):
     from .model import RendererNet
 
     return RendererNet(config["in_ch"], config.get("base", 40), config.get("mode", "face-only") == "face-only",
-                       ctx_norm=bool(config.get("ctx_norm", False)))
+                       ctx_norm=bool(config.get("ctx_norm", False)), ref=bool(config.get("ref", False)))
 
 
 def save_weights(model, config, path):
@@ -114,20 +115,44 @@ def load_weights(path):
     return d["config"], d["state_dict"]
 
 
-def init_from(model, state, log=print):
-    """Copy the matching tensors of ``state`` into ``model`` (a different window or mode leaves
-    the input layer at its fresh initialisation). Returns the number of tensors copied."""
+def _input_blocks(config):
+    """Channel blocks of the network input of ``config``: (cond frames, ref channels, tail
+    channels) = (W, 0 or 8, 4 face-only real crop + hole or 0)."""
+    face_only = config.get("mode", "face-only") == "face-only"
+    ref = REF_CHANNELS if config.get("ref") else 0
+    tail = 4 if face_only else 0
+    return (int(config["in_ch"]) - ref - tail) // 5, ref, tail
+
+
+def init_from(model, state, log=print, config=None):
+    """Copy the matching tensors of ``state`` (whose configuration is ``config``) into ``model``.
+    The input layer is copied block by block: the conditioning of the newest frames, the actor
+    reference and the real-crop channels where both have them; channels only the model has
+    (an older frame, a reference) start at zero, so the copy computes what ``state`` computed.
+    Returns the number of tensors copied."""
     own = model.state_dict()
+    mine = dict(model.config, mode="face-only" if model.config["face_only"] else "full")
     n = 0
     for k, v in state.items():
-        if k in own and own[k].shape == v.shape:
+        if k in own and own[k].shape == v.shape and (k != "mix.weight" or config is None
+                                                      or _input_blocks(config) == _input_blocks(mine)):
             own[k].copy_(v)
             n += 1
         elif k in own and k == "mix.weight" and own[k].shape[0] == v.shape[0]:
-            # input mix: copy the conditioning channels of the newest frames + real channels
-            a, b = own[k].shape[1], v.shape[1]
-            m = min(a, b)
-            own[k][:, a - m:] = v[:, b - m:]
+            dst = own[k]
+            if config is None:  # unknown layout: align the channels at the end
+                a, b = dst.shape[1], v.shape[1]
+                m = min(a, b)
+                dst[:, a - m:] = v[:, b - m:]
+            else:
+                (wn, rn, tn), (wo, ro, to) = _input_blocks(mine), _input_blocks(config)
+                dst.zero_()
+                f = min(wn, wo)
+                dst[:, 5 * (wn - f):5 * wn] = v[:, 5 * (wo - f):5 * wo]
+                if rn and ro:
+                    dst[:, 5 * wn:5 * wn + rn] = v[:, 5 * wo:5 * wo + ro]
+                if tn and to:
+                    dst[:, dst.shape[1] - tn:] = v[:, v.shape[1] - to:]
             n += 1
     model.load_state_dict(own)
     log("init: {} of {} tensors copied".format(n, len(own)))
@@ -200,7 +225,8 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
           base=40, seed=0, init=None, report=None, checkpoint=None, resume=True, checkpoint_every=200,
           mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
           progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
-          cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None):
+          cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None,
+          ref=None):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
     baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
@@ -208,7 +234,9 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     ``augment``/``flip``: photometric colour augmentation / random mirroring of training batches
     (:class:`~reenact.training.data.Dataset`). ``ctx_norm``: the network works in the colour
     space normalised by the context ring (face-only; :class:`~reenact.training.model.RendererNet`);
-    ``None`` takes it from ``init``'s configuration (off without ``init``)."""
+    ``None`` takes it from ``init``'s configuration (off without ``init``). ``ref``: the network
+    also sees the actor reference (:mod:`reenact.face.reference`; face-only), ``None`` as
+    ``init``'s configuration."""
     torch = _torch()
     from ..face.track import Track
 
@@ -226,19 +254,24 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     clips = [load(p) for p in pairs]
     ev = [load(p) for p in eval_pairs]
     log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
-    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip)
-    ds.holdout = holdout
-    config = {"in_ch": in_channels(window, mode), "base": int(base), "mode": mode, "window": int(window), "size": int(size)}
     icfg = state = None
     if init:
         icfg, state = load_weights(init)
     if ctx_norm is None:
         ctx_norm = bool(icfg and icfg.get("ctx_norm"))
+    if ref is None:
+        ref = bool(icfg and icfg.get("ref"))
+    ref = bool(ref) and mode == "face-only"
+    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref)
+    config = {"in_ch": in_channels(window, mode, ref), "base": int(base), "mode": mode, "window": int(window),
+              "size": int(size)}
     if ctx_norm and mode == "face-only":
         config["ctx_norm"] = True
+    if ref:
+        config["ref"] = True
     model = build_model(config)
     if state is not None:
-        init_from(model, state, log)
+        init_from(model, state, log, icfg)
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999) if gan > 0 else (0.9, 0.999))
     disc = dopt = None
     if gan > 0:
@@ -354,8 +387,7 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
                "train_frames": len(ds.train_rows), "seed": seed, "losses": [round(v, 6) for v in losses]}
     if report:
         if ev:
-            eds = Dataset(ev, window, mode, holdout=HOLDOUT)
-            eds.holdout = HOLDOUT
+            eds = Dataset(ev, window, mode, holdout=HOLDOUT, ref=ref)
             metrics = evaluate(model, eds)
         else:
             metrics = evaluate(model, ds)

@@ -1,0 +1,189 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The actor reference of the renderer (reenact.face.reference) on real footage (carphone):
+pool selection, retrieval, alignment, the training rows it may use, the network input layout,
+weight inheritance into a model with a reference, and the pool cache of the render path."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.face.raster import in_channels
+from reenact.face.reference import (REF_CHANNELS, REF_GAP, ReferencePool, alignment, build_pool, features,
+                                    nearest, select_rows, warp_reference)
+
+SIZE, WINDOW = 64, 3
+
+
+@pytest.fixture(scope="module")
+def track(carphone):
+    from reenact.inference.tracker import track_video
+
+    return track_video(carphone)[0]
+
+
+@pytest.fixture(scope="module")
+def clip(track, carphone):
+    from reenact.training.data import prepare_clip
+
+    return prepare_clip(track, carphone, SIZE)
+
+
+def test_select_rows_spread_and_deterministic(track):
+    F = features(track)
+    rows = select_rows(F, track.tracked, 16)
+    assert len(rows) == 16 and np.array_equal(rows, np.unique(rows))
+    assert np.array_equal(rows, select_rows(F, track.tracked, 16))
+    # farthest-point sampling covers the expressions: the wide-open mouth frames are represented
+    jaw = np.asarray(track.expression)[:, [str(n) for n in track.expression_names].index("jawOpen")]
+    assert jaw[rows].max() >= 0.9 * np.nanmax(jaw)
+    # and every frame has a pool frame closer than a random subset's typical distance
+    d_pool = np.array([np.sort(((F[rows] - F[t]) ** 2).sum(1))[0] for t in range(len(F))])
+    rnd = np.random.default_rng(0).choice(len(F), 16, replace=False)
+    d_rnd = np.array([np.sort(((F[rnd] - F[t]) ** 2).sum(1))[0] for t in range(len(F))])
+    assert d_pool.max() < d_rnd.max()
+    assert len(select_rows(F, track.tracked, 1000)) == int(np.sum(track.tracked))
+
+
+def test_nearest_skips_untracked_rows():
+    F = np.array([[0.0, 0.0], [np.nan, np.nan], [1.0, 1.0], [0.1, 0.0]])
+    assert nearest(F, [0.0, 0.0], 2).tolist() == [0, 3]
+    assert nearest(F, [0.9, 1.0], 1).tolist() == [2]
+
+
+def test_alignment_recovers_a_similarity(clip):
+    p = clip.points[30].astype(np.float64)
+    th, s, t = 0.1, 1.1, np.array([3.0, -2.0])
+    A = np.array([[s * np.cos(th), -s * np.sin(th), t[0]], [s * np.sin(th), s * np.cos(th), t[1]]])
+    q = p @ A[:, :2].T + A[:, 2]
+    np.testing.assert_allclose(alignment(p, q), A, atol=1e-4)
+    # warping moves the picture with the points
+    rgb, c = warp_reference(clip.crops[30], clip.cond[30], A)
+    ref = cv2.warpAffine(clip.crops[30], A, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    assert np.array_equal(rgb, ref) and c.shape == (5, SIZE, SIZE) and c.dtype == np.uint8
+    assert c[:, 0, 0].max() == 0  # conditioning is empty outside the moved crop
+
+
+def test_dataset_reference_rows_and_layout(clip):
+    from reenact.training.data import Dataset, flip_cond
+
+    ds = Dataset([clip], WINDOW, "face-only", ref=True)
+    tr, va = clip.split()
+    for r in (0, 40, int(tr[-1])):
+        cand = ds.candidates(0, r)
+        assert len(cand) == 3 and np.isin(cand, tr).all() and (np.abs(cand - r) >= REF_GAP).all()
+    for r in va:  # held-out rows take the nearest training row
+        cand = ds.candidates(0, int(r))
+        F = np.nan_to_num(clip.features)
+        assert cand.tolist() == [int(tr[np.argmin(((F[tr] - F[r]) ** 2).sum(1))])]
+    x, y = ds.item(0, 40)[:2]
+    assert x.shape == (in_channels(WINDOW, "face-only", True), SIZE, SIZE) == (5 * WINDOW + REF_CHANNELS + 4, SIZE, SIZE)
+    j = int(ds.candidates(0, 40)[0])
+    rgb, rc = warp_reference(clip.crops[j], clip.cond[j], alignment(clip.points[j], clip.points[40]))
+    np.testing.assert_allclose(x[5 * WINDOW:5 * WINDOW + 3], rgb.transpose(2, 0, 1) / 255.0, atol=1e-6)
+    np.testing.assert_allclose(x[5 * WINDOW + 3:5 * WINDOW + 8], rc / 255.0, atol=1e-6)
+    np.testing.assert_allclose(x[-1], clip.hole[40])
+    # the aligned reference face lands on the current face: its face pixels overlap the hole
+    on = rc[0] > 0
+    assert (clip.hole[40][on] > 0).mean() > 0.9
+    # mirroring flips the reference's template x like the window's
+    fx = flip_cond(x, WINDOW, ref=True)
+    k = 5 * WINDOW + 3
+    on = x[k] > 0
+    np.testing.assert_allclose(fx[k][:, ::-1][on], 1.1 - x[k][on], atol=1e-6)
+    assert np.array_equal(fx[5 * WINDOW:k], x[5 * WINDOW:k][..., ::-1])
+    # colour augmentation changes the frame and its reference in the same way
+    aug = Dataset([clip], WINDOW, "face-only", ref=True, augment=True)
+    xa, ya = aug.train_batch(3, 2, seed=1)[:2]
+    xb, yb = aug.train_batch(3, 2, seed=1)[:2]
+    assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
+
+
+def test_init_from_without_reference_computes_the_same(clip):
+    torch = pytest.importorskip("torch")
+    from reenact.training import train as T
+    from reenact.training.data import Dataset
+    from reenact.training.model import RendererNet
+
+    torch.manual_seed(0)
+    old = RendererNet(in_channels(WINDOW), base=8, ctx_norm=True).eval()
+    new = RendererNet(in_channels(WINDOW, ref=True), base=8, ctx_norm=True, ref=True).eval()
+    cfg = {"in_ch": in_channels(WINDOW), "base": 8, "mode": "face-only", "window": WINDOW, "ctx_norm": True}
+    T.init_from(new, old.state_dict(), log=lambda *a: None, config=cfg)
+    x_old = np.stack(Dataset([clip], WINDOW, "face-only").batch([(0, 40), (0, 90)])[0])
+    x_new = np.stack(Dataset([clip], WINDOW, "face-only", ref=True).batch([(0, 40), (0, 90)])[0])
+    with torch.no_grad():
+        a = old(torch.from_numpy(x_old)).numpy()
+        b = new(torch.from_numpy(x_new)).numpy()
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    # without the layout the channels would be misplaced and the output would differ
+    new2 = RendererNet(in_channels(WINDOW, ref=True), base=8, ctx_norm=True, ref=True).eval()
+    T.init_from(new2, old.state_dict(), log=lambda *a: None)
+    with torch.no_grad():
+        c = new2(torch.from_numpy(x_new)).numpy()
+    assert np.abs(a - c).max() > 1e-3
+
+
+def test_ctx_norm_normalises_the_reference_too():
+    torch = pytest.importorskip("torch")
+    from reenact.training.model import RendererNet
+
+    torch.manual_seed(0)
+    C = in_channels(WINDOW, ref=True)
+    model = RendererNet(C, base=8, ctx_norm=True, ref=True).eval()
+    rng = np.random.default_rng(0)
+    S = 64
+    yy, xx = np.mgrid[:S, :S]
+    hole = (((xx - 32) / 18.0) ** 2 + ((yy - 34) / 22.0) ** 2 <= 1).astype(np.float32)
+    real = rng.uniform(0.2, 0.6, (3, S, S)).astype(np.float32)
+    refc = rng.uniform(0.2, 0.6, (3, S, S)).astype(np.float32)
+    x = rng.random((1, C, S, S), dtype=np.float32)
+    x[0, -12:-9] = refc
+    x[0, -4:-1] = real * (1 - hole)
+    x[0, -1] = hole
+    g = np.array([1.3, 0.8, 1.1], np.float32)[:, None, None]
+    b = np.array([0.05, -0.03, 0.1], np.float32)[:, None, None]
+    x2 = x.copy()
+    x2[0, -4:-1] = (g * real + b) * (1 - hole)
+    x2[0, -12:-9] = g * refc + b  # the same grade on the reference (same footage)
+    with torch.no_grad():
+        y, y2 = (model(torch.from_numpy(z))[0].numpy() for z in (x, x2))
+    inside = (hole > 0) & (y > 0.01).all(0) & (y < 0.99).all(0) & (y2 > 0.01).all(0) & (y2 < 0.99).all(0)
+    assert inside.sum() > 100
+    assert np.abs((g * y + b - y2)[:, inside]).max() < 0.02
+
+
+def test_pool_build_cache_and_render(track, carphone, tmp_path):
+    from reenact.inference.pipeline import POOL_PREFIX, reference_pool
+
+    pool = build_pool(track, carphone, SIZE, k=8)
+    assert len(pool) == 8 and pool.crops.shape == (8, SIZE, SIZE, 3) and pool.cond.shape == (8, 5, SIZE, SIZE)
+    assert np.array_equal(pool.rows, select_rows(features(track), track.tracked, 8))
+    # the pool crop of a row is that frame's crop
+    from reenact.face.raster import crop_frame, crop_transforms
+    from reenact.video import open_video
+
+    xf = crop_transforms(track, SIZE)
+    r = int(pool.rows[3])
+    with open_video(carphone) as src:
+        np.testing.assert_array_equal(pool.crops[3], crop_frame(src.read(r), xf.M[r], SIZE))
+    # a frame's own features retrieve itself, aligned onto itself (identity)
+    rgb, c = pool.reference(pool.features[3], pool.points[3])
+    assert np.abs(rgb.astype(int) - pool.crops[3].astype(int)).max() <= 2
+    # save / load round trip
+    pool.save(str(tmp_path / "p.npz"))
+    back = ReferencePool.load(str(tmp_path / "p.npz"))
+    assert np.array_equal(back.crops, pool.crops) and np.array_equal(back.rows, pool.rows)
+    # the render path keeps the pool in the cache folder and finds it again
+    cache = str(tmp_path / "cache")
+    p1, d1 = reference_pool(track, carphone, SIZE, cache_dir=cache)
+    assert os.listdir(cache) == [POOL_PREFIX + d1 + ".npz"]
+    edited = track.subset(track.frame_start, track.frame_start + track.n_frames)
+    edited.expression[5, 0] += 0.5  # another footage track -> another pool
+    p2, d2 = reference_pool(edited, carphone, SIZE, cache_dir=cache)
+    assert d2 != d1 and len(os.listdir(cache)) == 2
+    with pytest.raises(ValueError, match="tracked"):
+        none = track.subset(track.frame_start, track.frame_start + track.n_frames)
+        none.tracked[:] = False
+        build_pool(none, carphone, SIZE)
