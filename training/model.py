@@ -54,7 +54,11 @@ def context_stats(real, hole, cell=8, reach=2, eps=0.03):
 
 class RendererNet(nn.Module):
     """``ref`` (face-only): the input holds the actor reference (:mod:`reenact.face.reference`:
-    aligned reference crop RGB + its 5 conditioning channels) just before the masked real crop.
+    aligned reference crop RGB + its 5 conditioning channels) just before the masked real crop,
+    and the network also predicts a per-pixel weight ``a`` (sigmoid of a fourth output channel)
+    with which the output keeps the aligned reference: ``a ref + (1 - a) drawn``. Copying the
+    actor's own pixels where they fit (skin, teeth, beard) is then trivial; the network draws
+    where the reference differs (the mouth of another expression, the eyes, the seams).
 
     ``ctx_norm`` (face-only): the real crop is fed normalised by the colour statistics of the
     visible ring around the hole (:func:`context_stats`), and the network predicts the face in
@@ -83,7 +87,8 @@ class RendererNet(nn.Module):
         self.u2 = nn.Conv2d(2 * b, 2 * b, 3, 1, 1)
         self.l1 = nn.Conv2d(2 * b, b, 1)
         self.u1 = nn.Conv2d(b, b, 3, 1, 1)
-        self.out = nn.Conv2d(b, 12, 3, 1, 1)
+        # RGB (x4 for the pixel shuffle), plus the reference blend weight with the reference
+        self.out = nn.Conv2d(b, 16 if self.ref else 12, 3, 1, 1)
         self.act = _act()
 
     @staticmethod
@@ -113,10 +118,18 @@ class RendererNet(nn.Module):
         y = a(self.u3(self._up(self.l3(e3)) + e2))
         y = a(self.u2(self._up(self.l2(y)) + e1))
         y = a(self.u1(self._up(self.l1(y)) + e0))
+        o = F.pixel_shuffle(self.out(y), 2)
+        if self.ref:  # per pixel: keep the aligned reference (weight a) or draw (1 - a)
+            a = torch.sigmoid(o[:, 3:4])
+            o = o[:, :3]
         if self.ctx_norm:
-            y = torch.clamp(mu + sd * F.pixel_shuffle(self.out(y), 2), 0.0, 1.0)
+            y = mu + sd * o
         else:
-            y = torch.sigmoid(F.pixel_shuffle(self.out(y), 2))
+            y = torch.sigmoid(o)
+        if self.ref:
+            y = a * x[:, -12:-9] + (1.0 - a) * y
+        if self.ctx_norm:
+            y = torch.clamp(y, 0.0, 1.0)
         if self.face_only:
             real = x[:, -4:-1]
             hole = x[:, -1:]

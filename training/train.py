@@ -115,6 +115,10 @@ def load_weights(path):
     return d["config"], d["state_dict"]
 
 
+#: initial logit of the reference blend weight when a model gains the reference
+REF_BLEND_INIT = -4.0
+
+
 def _input_blocks(config):
     """Channel blocks of the network input of ``config``: (cond frames, ref channels, tail
     channels) = (W, 0 or 8, 4 face-only real crop + hole or 0)."""
@@ -137,6 +141,16 @@ def init_from(model, state, log=print, config=None):
         if k in own and own[k].shape == v.shape and (k != "mix.weight" or config is None
                                                       or _input_blocks(config) == _input_blocks(mine)):
             own[k].copy_(v)
+            n += 1
+        elif k in own and k in ("out.weight", "out.bias") and own[k].shape[1:] == v.shape[1:]:
+            # output layer with / without the reference blend weight: RGB copied, the blend
+            # weight starts nearly closed (a = sigmoid(REF_BLEND_INIT) = 0.018): the model first
+            # draws as it did, then learns where to keep the reference
+            m = min(own[k].shape[0], v.shape[0])
+            own[k].zero_()
+            own[k][:m] = v[:m]
+            if k == "out.bias":
+                own[k][m:] = REF_BLEND_INIT
             n += 1
         elif k in own and k == "mix.weight" and own[k].shape[0] == v.shape[0]:
             dst = own[k]
