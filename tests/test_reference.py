@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from reenact.face.raster import in_channels
-from reenact.face.reference import (REF_CHANNELS, REF_GAP, ReferencePool, alignment, build_pool, features,
+from reenact.face.reference import (REF_CHANNELS, REF_GAP, REF_TOP, ReferencePool, alignment, build_pool, features,
                                     nearest, select_rows, warp_reference)
 
 SIZE, WINDOW = 64, 3
@@ -72,7 +72,9 @@ def test_dataset_reference_rows_and_layout(clip):
     tr, va = clip.split()
     for r in (0, 40, int(tr[-1])):
         cand = ds.candidates(0, r)
-        assert len(cand) == 3 and np.isin(cand, tr).all() and (np.abs(cand - r) >= REF_GAP).all()
+        assert len(cand) == REF_TOP and np.isin(cand, tr).all() and (np.abs(cand - r) >= REF_GAP).all()
+        F, far = np.nan_to_num(clip.features), tr[np.abs(tr - r) >= REF_GAP]
+        assert cand[0] == far[np.argmin(((F[far] - F[r]) ** 2).sum(1))]  # the nearest beyond the gap
     for r in va:  # held-out rows take the nearest training row
         cand = ds.candidates(0, int(r))
         F = np.nan_to_num(clip.features)

@@ -134,8 +134,8 @@ class Dataset:
     (same for the context, the reference and the target) and, with ``flip``, a random left/right
     mirror. ``ref``: inputs hold the actor reference (:mod:`reenact.face.reference`), picked
     from the clip's training rows: for a training row one of the ``REF_TOP`` nearest at least
-    ``REF_GAP`` frames away (drawn when augmenting, else the nearest), for any other row the
-    nearest training row."""
+    ``REF_GAP`` frames away (drawn when augmenting, else the nearest; ``REF_TOP`` is 1), for any
+    other row the nearest training row."""
 
     def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False,
                  ref=False):
