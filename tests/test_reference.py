@@ -102,7 +102,7 @@ def test_dataset_reference_rows_and_layout(clip):
     assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
 
 
-def test_init_from_without_reference_computes_the_same(clip):
+def test_model_gaining_the_reference_starts_as_its_copy(clip):
     torch = pytest.importorskip("torch")
     from reenact.training import train as T
     from reenact.training.data import Dataset
@@ -113,22 +113,27 @@ def test_init_from_without_reference_computes_the_same(clip):
     new = RendererNet(in_channels(WINDOW, ref=True), base=8, ctx_norm=True, ref=True).eval()
     cfg = {"in_ch": in_channels(WINDOW), "base": 8, "mode": "face-only", "window": WINDOW, "ctx_norm": True}
     T.init_from(new, old.state_dict(), log=lambda *a: None, config=cfg)
-    # the blend weight starts nearly closed; closed completely, the copy computes the old model
-    assert np.allclose(new.out.bias.detach().numpy()[12:], T.REF_BLEND_INIT)
+    # every tensor but the output layer comes from the old model; the input layer block by block
+    np.testing.assert_array_equal(new.stem.weight.detach().numpy(), old.stem.weight.detach().numpy())
+    w_new, w_old = new.mix.weight.detach().numpy(), old.mix.weight.detach().numpy()
+    np.testing.assert_array_equal(w_new[:, :5 * WINDOW], w_old[:, :5 * WINDOW])
+    assert not w_new[:, 5 * WINDOW:5 * WINDOW + REF_CHANNELS].any()
+    np.testing.assert_array_equal(w_new[:, -4:], w_old[:, -4:])
+    assert not new.out.weight.detach().numpy().any()
+    # so it starts as the aligned reference inside the hole and the footage outside
+    ds = Dataset([clip], WINDOW, "face-only", ref=True)
+    x = np.stack(ds.batch([(0, 40), (0, 90)])[0])
     with torch.no_grad():
-        new.out.bias[12:] = -40.0
-    x_old = np.stack(Dataset([clip], WINDOW, "face-only").batch([(0, 40), (0, 90)])[0])
-    x_new = np.stack(Dataset([clip], WINDOW, "face-only", ref=True).batch([(0, 40), (0, 90)])[0])
+        y = new(torch.from_numpy(x)).numpy()
+    hole = x[:, -1:]
+    np.testing.assert_allclose(y, hole * x[:, -12:-9] + (1 - hole) * x[:, -4:-1], atol=1e-6)
+    # fine-tuning a model that has the reference copies everything
+    again = RendererNet(in_channels(WINDOW, ref=True), base=8, ctx_norm=True, ref=True).eval()
     with torch.no_grad():
-        a = old(torch.from_numpy(x_old)).numpy()
-        b = new(torch.from_numpy(x_new)).numpy()
-    np.testing.assert_allclose(a, b, atol=1e-5)
-    # without the layout the channels would be misplaced and the output would differ
-    new2 = RendererNet(in_channels(WINDOW, ref=True), base=8, ctx_norm=True, ref=True).eval()
-    T.init_from(new2, old.state_dict(), log=lambda *a: None)
-    with torch.no_grad():
-        c = new2(torch.from_numpy(x_new)).numpy()
-    assert np.abs(a - c).max() > 1e-3
+        new.out.weight.add_(0.01)
+    T.init_from(again, new.state_dict(), log=lambda *a: None, config=dict(cfg, in_ch=new.config["in_ch"], ref=True))
+    for k, v in new.state_dict().items():
+        np.testing.assert_array_equal(again.state_dict()[k].numpy(), v.numpy())
 
 
 def test_ctx_norm_normalises_the_reference_too():

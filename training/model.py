@@ -55,10 +55,11 @@ def context_stats(real, hole, cell=8, reach=2, eps=0.03):
 class RendererNet(nn.Module):
     """``ref`` (face-only): the input holds the actor reference (:mod:`reenact.face.reference`:
     aligned reference crop RGB + its 5 conditioning channels) just before the masked real crop,
-    and the network also predicts a per-pixel weight ``a`` (sigmoid of a fourth output channel)
-    with which the output keeps the aligned reference: ``a ref + (1 - a) drawn``. Copying the
-    actor's own pixels where they fit (skin, teeth, beard) is then trivial; the network draws
-    where the reference differs (the mouth of another expression, the eyes, the seams).
+    and the network predicts a *correction* of that reference: ``ref + sd * out`` (``ref + out``
+    without ``ctx_norm``). Where the reference fits (skin, beard, teeth of a similar mouth) its
+    pixels pass at full detail, and what the network draws (another mouth shape, gaze, seams)
+    is relative to the actor's own colours, so it carries over to actors it never saw. The
+    output layer of a fresh model is zero: it starts as a copy of the reference.
 
     ``ctx_norm`` (face-only): the real crop is fed normalised by the colour statistics of the
     visible ring around the hole (:func:`context_stats`), and the network predicts the face in
@@ -87,8 +88,10 @@ class RendererNet(nn.Module):
         self.u2 = nn.Conv2d(2 * b, 2 * b, 3, 1, 1)
         self.l1 = nn.Conv2d(2 * b, b, 1)
         self.u1 = nn.Conv2d(b, b, 3, 1, 1)
-        # RGB (x4 for the pixel shuffle), plus the reference blend weight with the reference
-        self.out = nn.Conv2d(b, 16 if self.ref else 12, 3, 1, 1)
+        self.out = nn.Conv2d(b, 12, 3, 1, 1)  # RGB x 4 (pixel shuffle)
+        if self.ref:  # a fresh model with the reference starts as a copy of the reference
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
         self.act = _act()
 
     @staticmethod
@@ -119,17 +122,12 @@ class RendererNet(nn.Module):
         y = a(self.u2(self._up(self.l2(y)) + e1))
         y = a(self.u1(self._up(self.l1(y)) + e0))
         o = F.pixel_shuffle(self.out(y), 2)
-        if self.ref:  # per pixel: keep the aligned reference (weight a) or draw (1 - a)
-            a = torch.sigmoid(o[:, 3:4])
-            o = o[:, :3]
-        if self.ctx_norm:
-            y = mu + sd * o
+        if self.ref:  # a correction of the aligned reference (in context-normalised units)
+            y = torch.clamp(x[:, -12:-9] + (sd * o if self.ctx_norm else o), 0.0, 1.0)
+        elif self.ctx_norm:
+            y = torch.clamp(mu + sd * o, 0.0, 1.0)
         else:
             y = torch.sigmoid(o)
-        if self.ref:
-            y = a * x[:, -12:-9] + (1.0 - a) * y
-        if self.ctx_norm:
-            y = torch.clamp(y, 0.0, 1.0)
         if self.face_only:
             real = x[:, -4:-1]
             hole = x[:, -1:]

@@ -115,10 +115,6 @@ def load_weights(path):
     return d["config"], d["state_dict"]
 
 
-#: initial logit of the reference blend weight when a model gains the reference
-REF_BLEND_INIT = -4.0
-
-
 def _input_blocks(config):
     """Channel blocks of the network input of ``config``: (cond frames, ref channels, tail
     channels) = (W, 0 or 8, 4 face-only real crop + hole or 0)."""
@@ -132,25 +128,18 @@ def init_from(model, state, log=print, config=None):
     """Copy the matching tensors of ``state`` (whose configuration is ``config``) into ``model``.
     The input layer is copied block by block: the conditioning of the newest frames, the actor
     reference and the real-crop channels where both have them; channels only the model has
-    (an older frame, a reference) start at zero, so the copy computes what ``state`` computed.
+    (an older frame, a reference) start at zero. A model that gains the reference keeps its
+    output layer at zero (it predicts a correction of the reference: it starts as a copy of it).
     Returns the number of tensors copied."""
     own = model.state_dict()
     mine = dict(model.config, mode="face-only" if model.config["face_only"] else "full")
     n = 0
     for k, v in state.items():
+        if k in ("out.weight", "out.bias") and mine.get("ref") and not (config or {}).get("ref"):
+            continue  # a model gaining the reference predicts a correction of it: starts at zero
         if k in own and own[k].shape == v.shape and (k != "mix.weight" or config is None
                                                       or _input_blocks(config) == _input_blocks(mine)):
             own[k].copy_(v)
-            n += 1
-        elif k in own and k in ("out.weight", "out.bias") and own[k].shape[1:] == v.shape[1:]:
-            # output layer with / without the reference blend weight: RGB copied, the blend
-            # weight starts nearly closed (a = sigmoid(REF_BLEND_INIT) = 0.018): the model first
-            # draws as it did, then learns where to keep the reference
-            m = min(own[k].shape[0], v.shape[0])
-            own[k].zero_()
-            own[k][:m] = v[:m]
-            if k == "out.bias":
-                own[k][m:] = REF_BLEND_INIT
             n += 1
         elif k in own and k == "mix.weight" and own[k].shape[0] == v.shape[0]:
             dst = own[k]
