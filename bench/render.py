@@ -147,6 +147,8 @@ def main(argv=None):
     res["targets"] = {
         "finetuned_minus_nn_db_face": round(q["base_finetuned"]["psnr_face"] - nn["psnr_face"], 2) if "base_finetuned" in q else None,
         "zero_shot_minus_nn_db_face": round(q["base_zero_shot"]["psnr_face"] - nn["psnr_face"], 2),
+        "zero_shot_minus_nn_db_mouth": round(q["base_zero_shot"]["psnr_mouth"] - nn["psnr_mouth"], 2),
+        "finetuned_minus_nn_db_mouth": round(q["base_finetuned"]["psnr_mouth"] - nn["psnr_mouth"], 2) if "base_finetuned" in q else None,
         "cpu_fps_256_batch1": res["inference_cpu_256"]["batch1"],
     }
     res["targets"]["met"] = bool((res["targets"]["finetuned_minus_nn_db_face"] or -1) >= 3.0

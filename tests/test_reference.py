@@ -143,6 +143,7 @@ def test_ctx_norm_normalises_the_reference_too():
     torch.manual_seed(0)
     C = in_channels(WINDOW, ref=True)
     model = RendererNet(C, base=8, ctx_norm=True, ref=True).eval()
+    torch.nn.init.normal_(model.out.weight, std=0.05)  # a trained model draws a correction
     rng = np.random.default_rng(0)
     S = 64
     yy, xx = np.mgrid[:S, :S]
@@ -162,7 +163,13 @@ def test_ctx_norm_normalises_the_reference_too():
         y, y2 = (model(torch.from_numpy(z))[0].numpy() for z in (x, x2))
     inside = (hole > 0) & (y > 0.01).all(0) & (y < 0.99).all(0) & (y2 > 0.01).all(0) & (y2 < 0.99).all(0)
     assert inside.sum() > 100
-    assert np.abs((g * y + b - y2)[:, inside]).max() < 0.02
+    corr, corr2 = y - refc, y2 - (g * refc + b)
+    assert np.abs(corr[:, inside]).max() > 0.05  # the model does correct the reference
+    # the network reads the context and the reference in the footage's normalised colours, so a
+    # grade of the footage leaves its correction unchanged
+    assert np.abs((corr2 - corr)[:, inside]).max() < 0.02
+    # outside the hole the output is the input crop
+    assert np.allclose(y2[:, hole == 0], x2[0, -4:-1][:, hole == 0], atol=1e-6)
 
 
 def test_pool_build_cache_and_render(track, carphone, tmp_path):

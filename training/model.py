@@ -122,8 +122,8 @@ class RendererNet(nn.Module):
         y = a(self.u2(self._up(self.l2(y)) + e1))
         y = a(self.u1(self._up(self.l1(y)) + e0))
         o = F.pixel_shuffle(self.out(y), 2)
-        if self.ref:  # a correction of the aligned reference (in context-normalised units)
-            y = torch.clamp(x[:, -12:-9] + (sd * o if self.ctx_norm else o), 0.0, 1.0)
+        if self.ref:  # a correction of the aligned reference
+            y = torch.clamp(x[:, -12:-9] + o, 0.0, 1.0)
         elif self.ctx_norm:
             y = torch.clamp(mu + sd * o, 0.0, 1.0)
         else:
