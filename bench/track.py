@@ -3,7 +3,7 @@
 time per stage, fit error, and MediaPipe FaceMesh (refine_landmarks) measured in the same run
 as the reference. Prints a table and writes bench/results/track.json.
 
-    .venv/bin/python -m bench.track [--clip PATH] [--repeat N]
+    .venv/bin/python -m bench.track [--clip PATH] [--repeat N] [--landmark-model mesh+iris]
 
 Target (issue 3), 2 CPU cores: >= 200 frames/s at 512x512 for detection + landmarks + fit,
 the fit adding <= 20 % to the tracker's time.
@@ -31,12 +31,12 @@ def _decode(path):
     return frames, fps, time.perf_counter() - t0
 
 
-def _ours(frames, fps, repeat):
+def _ours(frames, fps, repeat, landmark_model="attention"):
     from reenact.face.fit import fit_track
     from reenact.inference.facemesh import STAGES, FaceMesh
     from reenact.inference.smoothing import smooth_landmarks
 
-    fm = FaceMesh(max_faces=1, profile=True)
+    fm = FaceMesh(max_faces=1, profile=True, landmark_model=landmark_model)
     # warm-up (session initialisation, allocator)
     prev = None
     for f in frames[:10]:
@@ -98,15 +98,15 @@ def _mediapipe(frames, refine=True):
     return dict(seconds=t, landmarks=out)
 
 
-def bench_size(label, frames, fps, decode_s, repeat):
+def bench_size(label, frames, fps, decode_s, repeat, landmark_model="attention"):
     n = len(frames)
-    ours = _ours(frames, fps, repeat)
+    ours = _ours(frames, fps, repeat, landmark_model)
     track_s = ours["mesh_s"] + ours["smooth_s"] + ours["fit_s"]
     row = {
         "size": label,
         "frames": n,
         "decode_fps": n / decode_s if decode_s else None,
-        "track_fps": n / track_s,  # detection + landmarks + iris + smoothing + fit, decode excluded
+        "track_fps": n / track_s,  # detection + landmarks + smoothing + fit, decode excluded
         "track_with_decode_fps": n / (track_s + decode_s) if decode_s else None,
         "facemesh_fps": n / ours["mesh_s"],
         "fit_ms_per_frame": 1000 * ours["fit_s"] / n,
@@ -134,6 +134,8 @@ def main(argv=None):
     ap.add_argument("--clip", default=None, help="clip to measure (default: carphone)")
     ap.add_argument("--frames", type=int, default=600, help="at most this many frames")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--landmark-model", default="attention", choices=("attention", "mesh+iris"),
+                    help="FaceMesh landmark model (default: attention, the tracker's default)")
     ap.add_argument("--out", default=None, help="JSON file (default bench/results/track_<clip>.json)")
     args = ap.parse_args(argv)
     from reenact.sample import sample_clip
@@ -145,17 +147,17 @@ def main(argv=None):
     decode_s *= min(1.0, args.frames / len(frames))
     frames = frames[: args.frames]
     rows = [bench_size("{}x{} (clip)".format(frames[0].shape[1], frames[0].shape[0]), frames, fps, decode_s,
-                       args.repeat)]
+                       args.repeat, args.landmark_model)]
     t0 = time.perf_counter()
     big = [cv2.resize(f, (512, 512), interpolation=cv2.INTER_LINEAR) for f in frames]
-    rows.append(bench_size("512x512", big, fps, None, args.repeat))
+    rows.append(bench_size("512x512", big, fps, None, args.repeat, args.landmark_model))
 
     cols = [("size", "{}"), ("track_fps", "{:.0f}"), ("track_with_decode_fps", "{:.0f}"),
             ("facemesh_fps", "{:.0f}"), ("fit_ms_per_frame", "{:.2f}"), ("fit_share_of_tracker", "{:.1%}"),
             ("fit_error_pct_iod", "{:.2f}"), ("mediapipe_fps", "{:.0f}"), ("parity_median_pct_iod", "{:.2f}"),
             ("parity_468_vs_norefine_pct_iod", "{:.3f}")]
-    print("tracking benchmark: {} ({} frames), {} cores, {}".format(os.path.basename(clip), len(frames),
-                                                                  os.cpu_count(), rows[0]["provider"]))
+    print("tracking benchmark: {} ({} frames), {} cores, {}, landmark model {}".format(
+        os.path.basename(clip), len(frames), os.cpu_count(), rows[0]["provider"], args.landmark_model))
     print(" | ".join(c for c, _ in cols))
     for r in rows:
         print(" | ".join("-" if r.get(c) is None else f.format(r[c]) for c, f in cols))
@@ -164,6 +166,7 @@ def main(argv=None):
               ", ".join("{} {:.2f}".format(k, v) for k, v in r["stages_ms"].items()))
     result = {
         "clip": os.path.basename(clip),
+        "landmark_model": args.landmark_model,
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
         "target": {"track_fps_512": 200, "fit_share_max": 0.20},
         "rows": rows,

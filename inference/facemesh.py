@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""MediaPipe FaceMesh (478 landmarks, refined eyes and irises) in numpy + OpenCV + onnxruntime.
+"""MediaPipe FaceMesh (478 landmarks, refined lips, eyes, irises): numpy + OpenCV + onnxruntime.
 
 A reimplementation of the graph that ``mediapipe.solutions.face_mesh.FaceMesh`` runs
-(``FaceLandmarkFrontCpu``) on the three bundled ONNX models converted from MediaPipe 0.10.21
+(``FaceLandmarkFrontCpu``) on the bundled ONNX models converted from MediaPipe 0.10.21
 (``models/README.md``). No mediapipe / tensorflow at run time.
 
 Pipeline per frame, with the MediaPipe calculators it mirrors:
@@ -17,16 +17,34 @@ Pipeline per frame, with the MediaPipe calculators it mirrors:
    keypoint 0 (one eye) to keypoint 1 (other eye), square on the long side, scale 1.5.
 3. Landmarks (``FaceLandmarkCpu``): the rotated square ROI sampled into 192x192 with the exact
    affine map of ``ImageToTensorCalculator`` (ROI corners -> tensor corners, bilinear, border
-   replicate), values in [0, 1]; 468 x, y, z + face flag (sigmoid = presence, threshold
-   ``min_presence``); mapped back with the inverse affine (z scaled like x).
-4. ROI for the next frame (``FaceLandmarkLandmarksToRoi``): bounding box of the 468 points,
+   replicate), values in [0, 1]; then one of two landmark models (``landmark_model``):
+
+   ``"attention"`` (default; what ``FaceMesh(refine_landmarks=True)`` runs):
+   ``face_landmark_with_attention``, two ONNX stages with MediaPipe's three custom ops between
+   them in numpy (:mod:`.attention_ops`). It returns the 468-point mesh, 80 lip points, 71
+   points per eye and 5 per iris, all in the 192x192 crop, merged as MediaPipe's
+   ``LandmarksRefinementCalculator`` does (``tensors_to_face_landmarks_with_attention``): lips
+   and eyes replace x, y of the mesh points they stand for (:data:`LIPS`,
+   :data:`EYE_CONTOUR_33`, :data:`EYE_CONTOUR_263`) and keep the mesh's z; the irises become
+   468..472 (33/133 eye) and 473..477 (362/263 eye), z = the mean mesh z of their eye's 16 lid
+   points. The ROI for the next frame (step 4) comes from all 478 refined points.
+
+   ``"mesh+iris"``: ``face_landmark`` (468 points) then steps 5 and 6 below (the MediaPipe Iris
+   pipeline); the ROI for the next frame from the 468 mesh points.
+
+   Both: face flag (sigmoid = presence, threshold ``min_presence``); points mapped back with
+   the inverse affine (z scaled like x). With ``refine=False`` it is ``face_landmark`` alone
+   (MediaPipe's ``refine_landmarks=False``).
+4. ROI for the next frame (``FaceLandmarkLandmarksToRoi``): bounding box of the points,
    rotation from landmark 33 to 263, square on the long side, scale 1.5.
-5. Irises (``IrisLandmarkLeftAndRightCpu``): per eye a ROI from its two corners (33 -> 133 and
+5. Irises (``"mesh+iris"`` only; ``IrisLandmarkLeftAndRightCpu``): per eye a ROI from its two
+   corners (33 -> 133 and
    362 -> 263; box of the two points, rotation along them, square long side, scale 2.3); 64x64
    crop in [0, 1] (pixel-centre sampling, as MediaPipe's crop-then-resize path); the 362/263 eye
    (MediaPipe's "right eye") is flipped horizontally because the model only knows the 33/133
    one (see :func:`iris_crop_affine`); 71 eye-contour + 5 iris points.
-6. Refinement: eye points from the iris model replace x, y of the mesh points they stand for
+6. Refinement (``"mesh+iris"`` only): eye points from the iris model replace x, y of the mesh
+   points they stand for
    (table of ``UpdateFaceLandmarksCalculator``); z keeps the mesh value and each iris's z is the
    mean z of its eye's 16 lid points, as the ``LandmarksRefinementCalculator`` of
    ``FaceMesh(refine_landmarks=True)`` does; the 2 x 5 iris points are appended as
@@ -37,13 +55,11 @@ Pipeline per frame, with the MediaPipe calculators it mirrors:
    resolution), ``"full"`` (all 71 outputs, lids + halos + brow, MediaPipe Iris's
    UpdateFaceLandmarks) or ``"none"`` (mesh eyes, irises appended only). Against
    FaceMesh(refine_landmarks=True) on carphone and two 512x512 clips, "full" scored 2.8-5.2 %
-   IOD, "lids" and "none" 2.1-3.2 % (the iris model's halo and brow points are the outliers).
+   IOD, "lids" and "none" 2.1-3.2 % (the iris model's halo and brow points are the outliers;
+   the attention model, different networks altogether, is the reference there).
 
-Deliberate differences from MediaPipe: with ``refine_landmarks=True`` MediaPipe runs
-``face_landmark_with_attention.tflite`` (custom TFLite ops, not convertible); here the mesh comes
-from ``face_landmark.tflite`` and eyes/irises from ``iris_landmark.tflite`` (the MediaPipe Iris
-pipeline), so the 478 points follow the same layout but come from different networks. When a
-tracked face is lost, detection runs again on the same frame (MediaPipe waits for the next one).
+Deliberate difference from MediaPipe: when a tracked face is lost, detection runs again on the
+same frame (MediaPipe waits for the next one).
 
 Output coordinates are image pixels: x right, y down, z in the same pixel scale as x (MediaPipe's
 normalised z times the image width; smaller = closer to the camera).
@@ -66,6 +82,9 @@ NUM_LANDMARKS = 478
 DETECTION_MODEL = "face_detection_short_range.onnx"
 LANDMARK_MODEL = "face_landmark.onnx"
 IRIS_MODEL = "iris_landmark.onnx"
+#: the two ONNX stages of face_landmark_with_attention (custom ops run between them in numpy)
+ATTENTION_MODELS = ("face_landmark_with_attention_1.onnx", "face_landmark_with_attention_2.onnx")
+LANDMARK_MODELS = ("attention", "mesh+iris")
 
 # --- detection (face_detection_short_range graph options) --------------------------------
 DET_SIZE = 128
@@ -100,6 +119,19 @@ EYE_CONTOUR_263 = (
     372, 340, 346, 347, 348, 349, 350, 357, 465, 383, 300, 293, 334, 296, 336, 285, 417,
 )
 EYE_CONTOURS = (EYE_CONTOUR_33, EYE_CONTOUR_263)
+# Mesh indices of the attention model's 80 lip points, in model order
+# (tensors_to_face_landmarks_with_attention.pbtxt): lower outer, upper outer (no corners), lower
+# inner, upper inner, lower semi-outer, upper semi-outer, lower semi-inner, upper semi-inner.
+LIPS = (
+    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291,
+    185, 40, 39, 37, 0, 267, 269, 270, 409,
+    78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308,
+    191, 80, 81, 82, 13, 312, 311, 310, 415,
+    76, 77, 90, 180, 85, 16, 315, 404, 320, 307, 306,
+    184, 74, 73, 72, 11, 302, 303, 304, 408,
+    62, 96, 89, 179, 86, 15, 316, 403, 319, 325, 292,
+    183, 42, 41, 38, 12, 268, 271, 272, 407,
+)
 # The iris z is the mean z of the first 16 contour points (the eye lids) of its eye.
 IRIS_Z_POINTS = 16
 LEFT_IRIS = slice(468, 473)   # the 33/133 eye (MediaPipe "left"; the subject's right eye)
@@ -236,6 +268,7 @@ class FaceMeshResult:
     detected:  whether face detection ran on this frame.
     image_size: (width, height).
     frames_since_detection: frames since detection last ran (0 when it ran on this frame).
+    eye_rois:  (N, 2, 5) the iris model's eye ROIs ("mesh+iris"; zeros otherwise).
     """
 
     landmarks: np.ndarray
@@ -298,7 +331,11 @@ class FaceMesh:
     tracked (at most every ``redetect_interval`` frames), and when a tracked face is lost.
 
     ``min_detection_confidence`` / ``min_presence`` are MediaPipe's min_detection_confidence /
-    min_tracking_confidence. ``refine=False`` skips the iris model (points 468..477 are NaN).
+    min_tracking_confidence. ``landmark_model``: ``"attention"`` (default, the network of
+    MediaPipe's ``refine_landmarks=True``) or ``"mesh+iris"`` (face_landmark + iris_landmark;
+    ``eye_points`` applies to it only), see the module docstring. ``refine=False``: the
+    468-point face_landmark model alone (MediaPipe's ``refine_landmarks=False``; points
+    468..477 are NaN).
     ``tile_detection``: when nothing is found in the whole frame (at least 1280 px), look again
     in overlapping tiles of 1/2.5 of the frame, so faces down to about a twelfth of the frame
     width (a wide 4K shot) are found; MediaPipe itself would miss them. Off by default: on
@@ -306,21 +343,26 @@ class FaceMesh:
     ``threads``: intra-op threads per model (default 1). ``profile=True`` accumulates seconds
     per stage in ``self.timings`` (``self.frames`` frames).
 
-    For video, :meth:`track` is fastest: it overlaps frame t's iris network with frame t+1's
-    face network on two threads (same results as :meth:`process` frame by frame).
+    For video use :meth:`track` (same results as :meth:`process` frame by frame; with
+    ``"mesh+iris"`` it overlaps frame t's iris network with frame t+1's face network).
     """
 
     def __init__(self, max_faces: int = 1, min_detection_confidence: float = 0.5,
                  min_presence: float = 0.5, refine: bool = True, prefer_gpu: bool = True,
                  threads: int | None = None, redetect_interval: int = 1,
                  redetect_on_loss: bool = True, models_dir: str | None = None,
-                 eye_points: str = "lids", profile: bool = False, tile_detection: bool = False):
+                 eye_points: str = "lids", profile: bool = False, tile_detection: bool = False,
+                 landmark_model: str = "attention"):
         if max_faces < 1:
             raise ValueError("max_faces must be >= 1")
         self.max_faces = int(max_faces)
         self.min_detection_confidence = float(min_detection_confidence)
         self.min_presence = float(min_presence)
         self.refine = bool(refine)
+        if landmark_model not in LANDMARK_MODELS:
+            raise ValueError(f"landmark_model must be one of {LANDMARK_MODELS}")
+        self.landmark_model = landmark_model
+        self._attention = self.refine and landmark_model == "attention"
         if eye_points not in ("lids", "full", "none"):
             raise ValueError("eye_points must be 'lids', 'full' or 'none'")
         self.eye_points = eye_points
@@ -334,16 +376,23 @@ class FaceMesh:
                     else f"{models_dir.rstrip('/')}/{name}")
 
         # One intra-op thread per model by default: these networks are small and a frame runs
-        # three of them back to back; on 2 cores, 1 thread measured 15-40 % faster than 2.
+        # several of them back to back; on 2 cores, 1 thread measured 15-40 % faster than 2.
         threads = 1 if threads is None else threads
         self._det = _session.create_session(path(DETECTION_MODEL), prefer_gpu, threads)
-        self._lm = _session.create_session(path(LANDMARK_MODEL), prefer_gpu, threads)
-        self._iris = (_session.create_session(path(IRIS_MODEL), prefer_gpu, threads)
-                      if self.refine else None)
+        self._lm = self._att = self._iris = None
+        if self._attention:
+            from .attention_ops import StagedModel
+
+            self._att = StagedModel([_session.create_session(path(p), prefer_gpu, threads)
+                                     for p in ATTENTION_MODELS])
+        else:
+            self._lm = _session.create_session(path(LANDMARK_MODEL), prefer_gpu, threads)
+            self._lm_in = self._lm.get_inputs()[0].name
+            self._lm_out = [o.name for o in self._lm.get_outputs()]
+            if self.refine:
+                self._iris = _session.create_session(path(IRIS_MODEL), prefer_gpu, threads)
         self._det_in = self._det.get_inputs()[0].name
         self._det_out = [o.name for o in self._det.get_outputs()]  # regressors, classificators
-        self._lm_in = self._lm.get_inputs()[0].name
-        self._lm_out = [o.name for o in self._lm.get_outputs()]
         if self._iris is not None:
             self._iris_in = self._iris.get_inputs()[0].name
             self._iris_out = [o.name for o in self._iris.get_outputs()]
@@ -356,7 +405,7 @@ class FaceMesh:
     # ---------------------------------------------------------------- public API
     @property
     def provider(self) -> str:
-        return _session.session_provider(self._lm)
+        return _session.session_provider(self._att.stages[0] if self._att else self._lm)
 
     def reset_timings(self) -> None:
         self.timings = {k: 0.0 for k in STAGES}
@@ -372,13 +421,15 @@ class FaceMesh:
     def track(self, frames, pipelined: bool = True):
         """Video mode over an iterable of RGB frames; yields one FaceMeshResult per frame.
 
-        ``pipelined``: the iris network of frame t runs on a worker thread while frame t+1's
-        face network runs here (frame t+1's ROI only needs frame t's mesh), so two cores work
-        at once and each keeps its network's weights in cache. Results are identical to
-        calling :meth:`process` frame by frame; frames are not retained after their eye crops
-        are taken, so a decoder may reuse its buffer.
+        ``pipelined`` (``"mesh+iris"`` only): the iris network of frame t runs on a worker
+        thread while frame t+1's face network runs here (frame t+1's ROI only needs frame t's
+        mesh), so two cores work at once and each keeps its network's weights in cache. The
+        attention model has no such split: frame t+1's ROI needs frame t's refined eye corners
+        (33, 263), the last thing it computes, so frames run one after the other. Results are
+        identical to calling :meth:`process` frame by frame; frames are not retained after
+        their crops are taken, so a decoder may reuse its buffer.
         """
-        if not (pipelined and self.refine):
+        if not (pipelined and self._iris is not None):
             prev = None
             for frame in frames:
                 prev = self.process(frame, previous=prev)
@@ -532,7 +583,11 @@ class FaceMesh:
             t1 = time.perf_counter()
             self.timings["crop_face"] += t1 - t0
             t0 = t1
-        raw, flag = self._lm.run(self._lm_out, {self._lm_in: batch})
+        if self._att is not None:
+            att = self._att(batch)
+            raw, flag = att["output_mesh_identity"], att["conv_faceflag"]
+        else:
+            raw, flag = self._lm.run(self._lm_out, {self._lm_in: batch})
         if prof:
             t1 = time.perf_counter()
             self.timings["landmark"] += t1 - t0
@@ -544,29 +599,38 @@ class FaceMesh:
                 self.timings["post"] += time.perf_counter() - t0
             return FaceMeshResult.empty(size, detected, since)
         raw = raw.reshape(n, NUM_MESH, 3)[ok].astype(np.float64)
+        if self._att is not None:  # 478 refined points, crop coordinates
+            raw = refine_attention_landmarks(
+                raw, *(att[k].reshape(n, -1, 2)[ok] for k in (
+                    "output_lips", "output_left_eye", "output_right_eye",
+                    "output_left_iris", "output_right_iris")))
         rois, presence = rois[ok], presence[ok]
         det_scores = np.asarray(det_scores, np.float64)[ok]
         m_count = ok.size
-        mesh = np.empty((m_count, NUM_MESH, 3), np.float64)
+        pts = np.empty(raw.shape, np.float64)
         for k, i in enumerate(ok):
             inv = invert_affine(mats[i])
-            mesh[k, :, :2] = apply_affine(inv, raw[k, :, :2])
-            mesh[k, :, 2] = raw[k, :, 2] * (rois[k, 2] / LANDMARK_SIZE)
-        next_rois = np.stack([rect_from_points(mesh[k, :, :2], *ROI_ROTATION_FROM_LANDMARKS,
+            pts[k, :, :2] = apply_affine(inv, raw[k, :, :2])
+            pts[k, :, 2] = raw[k, :, 2] * (rois[k, 2] / LANDMARK_SIZE)
+        # next ROI from every point there is: 478 refined (attention) or the 468 mesh points
+        next_rois = np.stack([rect_from_points(pts[k, :, :2], *ROI_ROTATION_FROM_LANDMARKS,
                                                FACE_ROI_SCALE) for k in range(m_count)])
         if prof:
             t1 = time.perf_counter()
             self.timings["post"] += t1 - t0
             t0 = t1
 
-        out = np.empty((m_count, NUM_LANDMARKS, 3), np.float64)
-        out[:, :NUM_MESH] = mesh
-        out[:, NUM_MESH:] = np.nan
         eye_rois = np.zeros((m_count, 2, 5))
         pending = None
-        if self.refine:
-            batch, invs = self._eye_crops(img, mesh, eye_rois)
-            pending = (batch, invs, out)
+        if pts.shape[1] == NUM_LANDMARKS:
+            out = pts
+        else:
+            out = np.empty((m_count, NUM_LANDMARKS, 3), np.float64)
+            out[:, :NUM_MESH] = pts
+            out[:, NUM_MESH:] = np.nan
+            if self._iris is not None:
+                batch, invs = self._eye_crops(img, pts, eye_rois)
+                pending = (batch, invs, out)
         return FaceMeshResult(
             landmarks=out, presence=presence.astype(np.float32),
             rois=rois, next_rois=next_rois, detection_scores=det_scores.astype(np.float32),
@@ -660,6 +724,30 @@ def iris_crop_affine(roi, flip: bool):
         return apply_affine(inv, pts)
 
     return crop, to_image
+
+
+def refine_attention_landmarks(mesh, lips, left_eye, right_eye, left_iris, right_iris):
+    """Merge the attention model's outputs into (N, 478, 3) points, as MediaPipe does.
+
+    ``LandmarksRefinementCalculator`` with the options of
+    ``tensors_to_face_landmarks_with_attention.pbtxt``: mesh (N, 468, 3) copied with its z;
+    lips (N, 80, 2) and eyes (N, 71, 2 each) replace x, y of :data:`LIPS`,
+    :data:`EYE_CONTOUR_33` / :data:`EYE_CONTOUR_263` and keep the mesh's z; irises (N, 5, 2
+    each) become points 468..472 / 473..477 with z = the mean z of the first 16 (lid) points of
+    their eye. Any coordinate frame works (the merge is applied before projection).
+    """
+    mesh = np.asarray(mesh, np.float64)
+    n = mesh.shape[0]
+    out = np.empty((n, NUM_LANDMARKS, 3), np.float64)
+    out[:, :NUM_MESH] = mesh
+    out[:, LIPS, :2] = lips
+    out[:, EYE_CONTOUR_33, :2] = left_eye
+    out[:, EYE_CONTOUR_263, :2] = right_eye
+    out[:, LEFT_IRIS, :2] = left_iris
+    out[:, RIGHT_IRIS, :2] = right_iris
+    out[:, LEFT_IRIS, 2] = mesh[:, EYE_CONTOUR_33[:IRIS_Z_POINTS], 2].mean(1)[:, None]
+    out[:, RIGHT_IRIS, 2] = mesh[:, EYE_CONTOUR_263[:IRIS_Z_POINTS], 2].mean(1)[:, None]
+    return out
 
 
 # =========================================================================================

@@ -2,7 +2,8 @@
 """Convert MediaPipe's face tracking TFLite models to ONNX (development time only).
 
 Reproducible recipe for ``models/face_detection_short_range.onnx``,
-``models/face_landmark.onnx`` and ``models/iris_landmark.onnx``.
+``models/face_landmark.onnx``, ``models/iris_landmark.onnx`` and the two stages
+``models/face_landmark_with_attention_{1,2}.onnx`` of the attention landmark model.
 
 Runs in its own virtual environment (never the runtime one)::
 
@@ -21,12 +22,37 @@ Steps:
    ``a x + (1 - a) Relu(x)``): onnxruntime's CPU PRelu breaks its blocked-layout (NCHWc) conv
    chain and made face_landmark/iris_landmark 3-4x slower than TFLite/XNNPACK; the rewrite
    keeps the whole network in NCHWc (max diff ~1e-5).
-4. Make the batch dimension dynamic: graph inputs/outputs get the symbolic dim ``batch`` and
+4. Make the batch dimension dynamic: graph inputs/outputs get the symbolic dim ``batch``,
    every ``Reshape`` whose constant target shape starts with the fixed batch ``1`` is rewritten
-   to ``-1`` (or ``0`` = "copy the input's dim 0" where the shape already holds a ``-1``).
+   to ``-1`` (or ``0`` = "copy the input's dim 0" where the shape already holds a ``-1``), and a
+   ``Slice`` of the batch axis from 0 to 1 runs to the end instead.
 5. Verify: ONNX (onnxruntime, batch 1 and batch 3) against the TFLite interpreter on random
    inputs in the model's input range; prints the max abs difference and fails above a tolerance.
 6. Print the sha256 of every written file (paste into models/README.md).
+
+``face_landmark_with_attention.tflite`` (what ``FaceMesh(refine_landmarks=True)`` runs) holds
+three MediaPipe custom ops (``Landmarks2TransformMatrix``, ``TransformTensorBilinear``,
+``TransformLandmarks``, all version 2) that no converter knows. It is converted with tf2onnx
+keeping them as ``mediapipe``-domain nodes, PRelu is rewritten as above, and the graph is cut at
+those nodes (:func:`split_at_custom_ops`) into ONNX stages that contain only standard ops:
+
+- stage 1: the 192x192 image -> coarse mesh (x 0.25, as the ops read it), the 48x48x32 feature
+  map, ``output_mesh_identity`` and ``conv_faceflag``;
+- numpy: the three crop matrices (lips, "left" and "right" eye) and the three 16x16x32 feature
+  crops (``inference/attention_ops.py``);
+- stage 2: the crops and matrices -> lips (80), eyes (2 x 71) and irises (2 x 5) points in crop
+  coordinates and the matrices that take them to the 192x192 frame;
+- numpy: ``TransformLandmarks`` -> ``output_lips``, ``output_left_eye``, ... .
+
+The custom nodes (op, input/output tensor names, attributes parsed from the TFLite flexbuffer
+options) are stored as JSON in each stage's ONNX metadata (``reenact.custom_ops``: the nodes that
+run after that stage; ``reenact.outputs`` on the last stage: which tensor is each model output),
+so the runtime reads the glue from the model files. Stage boundaries carry the TFLite tensor
+names and layouts (NHWC). Verification cuts the TFLite flatbuffer at the same tensors
+(:func:`tflite_cut`) and compares every stage with the TFLite interpreter on the same inputs, then
+the whole chain (ONNX stages + numpy ops) against the TFLite stages chained by the same numpy
+ops. The numpy ops themselves are checked against MediaPipe's C++ kernels end to end by
+``tests/test_facemesh_parity.py`` (MediaPipe's FaceLandmarkCpu subgraph on the same ROIs).
 
 Nothing in the runtime package imports this module.
 """
@@ -54,6 +80,19 @@ MODELS = [
     ("mediapipe/modules/iris_landmark/iris_landmark.tflite",
      "iris_landmark.onnx", (0.0, 1.0)),
 ]
+
+# (wheel member, output file pattern with {} = stage number, input range) of models with
+# MediaPipe custom ops, cut into ONNX stages at those ops.
+STAGED_MODELS = [
+    ("mediapipe/modules/face_landmark/face_landmark_with_attention.tflite",
+     "face_landmark_with_attention_{}.onnx", (0.0, 1.0)),
+]
+CUSTOM_DOMAIN = "mediapipe"
+# The numpy kernels (inference/attention_ops.py) implement version 2 of each op.
+CUSTOM_OPS = {"Landmarks2TransformMatrix": 2, "TransformTensorBilinear": 2,
+              "TransformLandmarks": 2}
+META_CUSTOM_OPS = "reenact.custom_ops"
+META_OUTPUTS = "reenact.outputs"
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS_DIR = os.path.join(REPO, "models")
@@ -101,10 +140,10 @@ def make_batch_dynamic(model):
     del model.graph.value_info[:]
 
     inits = {t.name: t for t in model.graph.initializer}
-    consumers: dict[str, int] = {}
-    for n in model.graph.node:
-        for i in n.input:
-            consumers[i] = consumers.get(i, 0) + 1
+    # Constants also read by other ops (tf2onnx shares equal constants, e.g. a Reshape target
+    # that is also a Slice's ends) get a copy of their own before being rewritten.
+    other_uses = {i for n in model.graph.node for k, i in enumerate(n.input)
+                  if not (n.op_type == "Reshape" and k == 1)}
     for n in model.graph.node:
         if n.op_type != "Reshape" or n.input[1] not in inits:
             continue
@@ -112,8 +151,27 @@ def make_batch_dynamic(model):
         if shape.size == 0 or shape[0] != 1:
             continue
         shape[0] = 0 if (shape == -1).any() else -1
-        new = numpy_helper.from_array(shape.astype(np.int64), inits[n.input[1]].name)
-        inits[n.input[1]].CopyFrom(new)
+        name = n.input[1]
+        if name in other_uses:
+            name = f"{name}__reshape_batch"
+            if name not in inits:
+                inits[name] = model.graph.initializer.add()
+            n.input[1] = name
+        inits[name].CopyFrom(numpy_helper.from_array(shape.astype(np.int64), name))
+    # A Slice over the batch axis from 0 to the fixed batch 1 keeps every batch entry.
+    for n in model.graph.node:
+        if n.op_type != "Slice" or len(n.input) < 4 or not all(i in inits for i in n.input[1:4]):
+            continue
+        starts, ends, axes = (numpy_helper.to_array(inits[i]) for i in n.input[1:4])
+        hit = [k for k, a in enumerate(axes) if a == 0 and starts[k] == 0 and ends[k] == 1]
+        if hit:
+            ends = ends.copy()
+            ends[hit] = np.iinfo(np.int64).max
+            name = f"{n.input[2]}__slice_batch"
+            if name not in inits:
+                inits[name] = model.graph.initializer.add()
+                inits[name].CopyFrom(numpy_helper.from_array(ends.astype(np.int64), name))
+            n.input[2] = name
     return model
 
 
@@ -256,6 +314,298 @@ def verify(tflite_path: str, onnx_path: str, value_range) -> float:
     return worst
 
 
+# ----------------------------------------------------------------------------------------
+# Models with MediaPipe custom ops: cut into ONNX stages at those ops
+# ----------------------------------------------------------------------------------------
+
+def tflite_info(tflite_path: str):
+    """Custom ops of a TFLite flatbuffer: ({op name: version}, {first output: input names})."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    with open(tflite_path, "rb") as f:
+        m = schema.Model.GetRootAsModel(f.read(), 0)
+    g = m.Subgraphs(0)
+
+    def name(i):
+        return g.Tensors(int(i)).Name().decode()
+
+    custom, inputs_of = {}, {}
+    for i in range(g.OperatorsLength()):
+        op = g.Operators(i)
+        oc = m.OperatorCodes(op.OpcodeIndex())
+        if oc.CustomCode():
+            custom[oc.CustomCode().decode()] = oc.Version()
+            inputs_of[name(op.Outputs(0))] = [name(j) for j in op.InputsAsNumpy()]
+    return custom, inputs_of
+
+
+def _rename_tensor(graph, old: str, new: str) -> None:
+    for n in graph.node:
+        n.input[:] = [new if i == old else i for i in n.input]
+        n.output[:] = [new if o == old else o for o in n.output]
+    for vi in list(graph.value_info) + list(graph.output) + list(graph.input):
+        if vi.name == old:
+            vi.name = new
+
+
+def _attr_json(attr):
+    from onnx import helper
+
+    v = helper.get_attribute_value(attr)
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, (list, tuple)):
+        return [x.decode() if isinstance(x, bytes) else x for x in v]
+    return v
+
+
+def split_at_custom_ops(model, tflite_inputs: dict):
+    """Cut a model with ``mediapipe``-domain nodes into stages of standard ops.
+
+    Returns ``(stages, outputs)``: ``stages`` a list of ``(onnx model, custom nodes that run
+    after it)``, custom nodes as JSON-able dicts (op, inputs, outputs, attrs); ``outputs`` the
+    list of ``[model output name, tensor name]``. A graph output that is only a Reshape of a
+    custom op's output is served by that output directly (the Reshape to (1, 1, 1, n) is
+    dropped).
+
+    Tensors handed to custom ops are renamed to the TFLite tensor the op reads
+    (``tflite_inputs``: custom op's first output -> its input names), so the stage boundaries
+    can be found in the TFLite graph and the names do not depend on tf2onnx's run: where tf2onnx
+    merged duplicate nodes, the smallest of the TFLite names; where it put a layout Transpose
+    in front, the Transpose's output takes the TFLite name (NHWC, as TFLite) and the NCHW
+    tensor becomes ``NAME__nchw``.
+    """
+    from onnx import helper, utils
+
+    graph = model.graph
+    if not any(o.domain == CUSTOM_DOMAIN for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid(CUSTOM_DOMAIN, 1))
+    producer = {o: n for n in graph.node for o in n.output}
+    custom = [n for n in graph.node if n.domain == CUSTOM_DOMAIN]
+
+    # Boundary tensors get their TFLite names.
+    wanted: dict[str, set] = {}
+    for c in custom:
+        for j, i in enumerate(c.input):
+            wanted.setdefault(i, set()).add(tflite_inputs[c.output[0]][j])
+    existing = {t for n in graph.node for t in list(n.input) + list(n.output)}
+    for tensor, names in wanted.items():
+        target = min(names)
+        if tensor == target:
+            continue
+        p = producer.get(tensor)
+        if target in existing:
+            layout = p is not None and p.op_type == "Transpose" and p.input[0] == target
+            _rename_tensor(graph, target, target + ("__nchw" if layout else "__dup"))
+        _rename_tensor(graph, tensor, target)
+    producer = {o: n for n in graph.node for o in n.output}
+
+    # Graph outputs that merely reshape a custom output.
+    outputs, dropped = [], set()
+    for o in graph.output:
+        p = producer[o.name]
+        src = producer.get(p.input[0]) if p.op_type == "Reshape" else None
+        if src is not None and src.domain == CUSTOM_DOMAIN:
+            outputs.append([o.name, p.input[0]])
+            dropped.add(p.name)
+        else:
+            outputs.append([o.name, o.name])
+
+    # Stage of every standard node, block of every custom node (block k runs after stage k).
+    inits = {t.name for t in graph.initializer}
+    stage_of = {i.name: 0 for i in graph.input}
+    block_of: dict[str, int] = {}
+    node_stage, blocks = {}, {}
+    for n in graph.node:
+        if n.name in dropped:
+            continue
+        ins = [i for i in n.input if i and i not in inits]
+        if n.domain == CUSTOM_DOMAIN:
+            b = max([stage_of[i] if i in stage_of else block_of[i] for i in ins] or [0])
+            blocks.setdefault(b, []).append(n)
+            for o in n.output:
+                block_of[o] = b
+        else:
+            s = max([stage_of[i] if i in stage_of else block_of[i] + 1 for i in ins] or [0])
+            node_stage[n.name] = s
+            for o in n.output:
+                stage_of[o] = s
+    n_stages = max(node_stage.values()) + 1
+    graph_outs = [t for _, t in outputs]
+
+    extractor = utils.Extractor(model)
+    stages = []
+    for k in range(n_stages):
+        nodes = [n for n in graph.node if node_stage.get(n.name) == k]
+        made = {o for n in nodes for o in n.output}
+        ins = []
+        for n in nodes:
+            for i in n.input:
+                if i and i not in inits and i not in made and i not in ins:
+                    ins.append(i)
+        outs = []
+        for n in graph.node:
+            if n.name in dropped or node_stage.get(n.name) == k:
+                continue
+            for i in n.input:
+                if i in made and i not in outs:
+                    outs.append(i)
+        outs += [t for t in graph_outs if t in made and t not in outs]  # TFLite order
+        sub = extractor.extract_model(ins, outs)
+        del sub.opset_import[:]
+        sub.opset_import.extend(o for o in model.opset_import if o.domain != CUSTOM_DOMAIN)
+        ops = [{"op": c.op_type[4:] if c.op_type.startswith("TFL_") else c.op_type,
+                "inputs": list(c.input), "outputs": list(c.output),
+                "attrs": {a.name: _attr_json(a) for a in c.attribute}}
+               for c in blocks.get(k, [])]
+        stages.append((sub, ops))
+    return stages, outputs
+
+
+def convert_staged(tflite_path: str, out_pattern: str) -> list:
+    """Convert a model with MediaPipe custom ops into ONNX stages; returns the written paths."""
+    import json
+
+    import onnx
+    import tf2onnx
+
+    custom, inputs_of = tflite_info(tflite_path)
+    for op, version in custom.items():
+        if CUSTOM_OPS.get(op) != version:
+            raise SystemExit(f"{tflite_path}: custom op {op} v{version} has no numpy kernel "
+                             f"(known: {CUSTOM_OPS})")
+    model, _ = tf2onnx.convert.from_tflite(
+        tflite_path, opset=OPSET, custom_ops={f"TFL_{op}": CUSTOM_DOMAIN for op in custom})
+    model = rewrite_prelu(model)
+    stages, outputs = split_at_custom_ops(model, inputs_of)
+    paths = []
+    for k, (sub, ops) in enumerate(stages):
+        sub = make_batch_dynamic(sub)
+        sub = canonicalize(sub)
+        sub.doc_string = (f"Stage {k + 1} of {len(stages)} of MediaPipe {MEDIAPIPE_VERSION} "
+                          f"{os.path.basename(tflite_path)}, cut at its custom ops "
+                          f"({', '.join(sorted(custom))}; they run in numpy between the "
+                          f"stages, see metadata {META_CUSTOM_OPS}). tf2onnx "
+                          f"{tf2onnx.__version__}, opset {OPSET}, dynamic batch, PRelu "
+                          f"rewritten as depthwise convs + Relu. Apache-2.0, see "
+                          f"LICENSE-mediapipe.txt.")
+        sub.producer_name = "reenact/tools/convert_mediapipe.py"
+        meta = {META_CUSTOM_OPS: json.dumps(ops)}
+        if k == len(stages) - 1:
+            meta[META_OUTPUTS] = json.dumps(outputs)
+        onnx.helper.set_model_props(sub, meta)
+        sub = onnx.shape_inference.infer_shapes(sub)
+        onnx.checker.check_model(sub, full_check=True)
+        path = out_pattern.format(k + 1)
+        onnx.save(sub, path)
+        paths.append(path)
+    return paths
+
+
+def tflite_cut(buf: bytes, inputs, outputs) -> bytes:
+    """The sub-graph of a TFLite flatbuffer from tensors ``inputs`` to ``outputs``."""
+    import flatbuffers
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    mt = schema.ModelT.InitFromPackedBuf(buf, 0)
+    g = mt.subgraphs[0]
+    index = {t.name.decode(): i for i, t in enumerate(g.tensors)}
+    ins, outs = [index[n] for n in inputs], [index[n] for n in outputs]
+    producer = {o: k for k, op in enumerate(g.operators) for o in op.outputs}
+    keep, seen, stack = set(), set(ins), list(outs)
+    while stack:
+        t = stack.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        if t in producer and producer[t] not in keep:
+            keep.add(producer[t])
+            stack += [i for i in g.operators[producer[t]].inputs if i >= 0]
+    g.operators = [op for k, op in enumerate(g.operators) if k in keep]
+    g.inputs, g.outputs = ins, outs
+    builder = flatbuffers.Builder(1 << 20)
+    builder.Finish(mt.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _attention_ops():
+    """inference/attention_ops.py (numpy only), loaded without the package."""
+    import importlib.util
+
+    path = os.path.join(REPO, "inference", "attention_ops.py")
+    spec = importlib.util.spec_from_file_location("reenact_attention_ops", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def verify_staged(tflite_path: str, onnx_paths: list, value_range) -> tuple:
+    """(worst stage diff, worst chain diff) of the ONNX stages against TFLite.
+
+    Stage diff: each ONNX stage against the same cut of the TFLite graph, fed the same inputs
+    (batch 3 at once and one by one). Chain diff: the model outputs of the ONNX stages chained
+    by the numpy custom ops against the TFLite cuts chained by the same ops.
+    """
+    import json
+
+    import numpy as np
+    import onnxruntime as ort
+    import tensorflow as tf
+
+    ops_mod = _attention_ops()
+    sessions = [ort.InferenceSession(p, providers=["CPUExecutionProvider"]) for p in onnx_paths]
+    with open(tflite_path, "rb") as f:
+        buf = f.read()
+    plan, outputs = [], None
+    for sess in sessions:
+        meta = sess.get_modelmeta().custom_metadata_map
+        ins = [i.name for i in sess.get_inputs()]
+        outs = [o.name for o in sess.get_outputs()]
+        interp = tf.lite.Interpreter(model_content=tflite_cut(buf, ins, outs))
+        interp.allocate_tensors()
+        plan.append((sess, interp, ins, outs, json.loads(meta.get(META_CUSTOM_OPS, "[]"))))
+        outputs = json.loads(meta[META_OUTPUTS]) if META_OUTPUTS in meta else outputs
+
+    def run_tflite(interp, feeds):
+        by_name = {d["name"]: d for d in interp.get_input_details()}
+        for name, value in feeds.items():
+            interp.set_tensor(by_name[name]["index"], value)
+        interp.invoke()
+        return {d["name"]: interp.get_tensor(d["index"]).copy()
+                for d in interp.get_output_details()}
+
+    rng = np.random.default_rng(0)
+    lo, hi = value_range
+    shape = tuple(sessions[0].get_inputs()[0].shape[1:])
+    batch = rng.uniform(lo, hi, size=(3,) + shape).astype(np.float32)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]] / float(shape[0])
+    smooth = np.stack([np.sin(3 * xx + c) * np.cos(2 * yy - c) for c in range(3)], -1)
+    batch[2] = (lo + (hi - lo) * (smooth * 0.5 + 0.5)).astype(np.float32)
+
+    stage_worst, ref_out = 0.0, []
+    for b in range(batch.shape[0]):
+        env = {sessions[0].get_inputs()[0].name: batch[b:b + 1]}
+        for sess, interp, ins, outs, ops in plan:
+            feeds = {i: env[i] for i in ins}
+            ref = run_tflite(interp, feeds)
+            got = dict(zip(outs, sess.run(outs, feeds)))
+            for name in outs:
+                stage_worst = max(stage_worst, float(np.abs(got[name] - ref[name]).max()))
+            env.update(ref)
+            ops_mod.run_custom_ops(ops, env)
+        ref_out.append({name: env[t] for name, t in outputs})
+    chained = ops_mod.StagedModel(sessions)
+    chain_worst = 0.0
+    got_b = chained(batch)
+    for b in range(batch.shape[0]):
+        got_1 = chained(batch[b:b + 1])
+        for name, _ in outputs:
+            r = ref_out[b][name].reshape(-1)
+            chain_worst = max(chain_worst, float(np.abs(got_1[name].reshape(-1) - r).max()),
+                              float(np.abs(got_b[name][b].reshape(-1) - r).max()))
+    return stage_worst, chain_worst
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wheel", help="use this mediapipe wheel instead of pip download")
@@ -280,6 +630,24 @@ def main(argv=None) -> int:
             print(f"{out_name}: max abs diff vs TFLite = {diff:.3g} "
                   f"({'ok' if ok else 'FAIL'}), sha256 {sha256(out_path)}, "
                   f"{os.path.getsize(out_path)} bytes")
+        for member, pattern, value_range in STAGED_MODELS:
+            tfl = extract(wheel, member, tmp)
+            pattern = os.path.join(args.out, pattern)
+            if args.check:
+                paths, k = [], 1
+                while os.path.exists(pattern.format(k)):
+                    paths.append(pattern.format(k))
+                    k += 1
+            else:
+                paths = convert_staged(tfl, pattern)
+            stage_diff, chain_diff = verify_staged(tfl, paths, value_range)
+            ok = stage_diff <= TOLERANCE and chain_diff <= TOLERANCE
+            failed |= not ok
+            print(f"{os.path.basename(member)} -> {len(paths)} stages: max abs diff vs TFLite "
+                  f"per stage {stage_diff:.3g}, chained with the numpy custom ops "
+                  f"{chain_diff:.3g} ({'ok' if ok else 'FAIL'})")
+            for p in paths:
+                print(f"  {os.path.basename(p)}: sha256 {sha256(p)}, {os.path.getsize(p)} bytes")
     return 1 if failed else 0
 
 
