@@ -75,6 +75,8 @@ def test_dataset_reference_rows_and_layout(clip):
         assert len(cand) == REF_TOP and np.isin(cand, tr).all() and (np.abs(cand - r) >= REF_GAP).all()
         F, far = np.nan_to_num(clip.features), tr[np.abs(tr - r) >= REF_GAP]
         assert cand[0] == far[np.argmin(((F[far] - F[r]) ** 2).sum(1))]  # the nearest beyond the gap
+    wide = Dataset([clip], WINDOW, "face-only", ref=True, ref_gap=30)
+    assert all(abs(int(wide.candidates(0, r)[0]) - r) >= 30 for r in (0, 40, int(tr[-1])))
     for r in va:  # held-out rows take the nearest training row
         cand = ds.candidates(0, int(r))
         F = np.nan_to_num(clip.features)

@@ -134,17 +134,18 @@ class Dataset:
     (same for the context, the reference and the target) and, with ``flip``, a random left/right
     mirror. ``ref``: inputs hold the actor reference (:mod:`reenact.face.reference`), picked
     from the clip's training rows: for a training row one of the ``REF_TOP`` nearest at least
-    ``REF_GAP`` frames away (drawn when augmenting, else the nearest; ``REF_TOP`` is 1), for any
+    ``ref_gap`` frames away (drawn when augmenting, else the nearest; ``REF_TOP`` is 1), for any
     other row the nearest training row."""
 
     def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False,
-                 ref=False):
+                 ref=False, ref_gap=REF_GAP):
         self.clips = list(clips)
         self.window = int(window)
         self.mode = mode
         self.augment = bool(augment)
         self.flip = bool(flip)
         self.ref = bool(ref)
+        self.ref_gap = int(ref_gap)
         self.holdout = holdout
         self.train_rows, self.val_rows = [], []
         self._pool = []  # per clip: training rows (the reference pool)
@@ -170,7 +171,7 @@ class Dataset:
                 raise ValueError("{}: no training rows for the reference".format(c.name))
             is_train = np.isin(r, pool)
             if is_train:
-                far = pool[np.abs(pool - int(r)) >= REF_GAP]
+                far = pool[np.abs(pool - int(r)) >= self.ref_gap]
                 pool = far if len(far) else pool[pool != r] if len(pool) > 1 else pool
             got = pool[nearest(c.features[pool], c.features[r], REF_TOP if is_train else 1)]
             self._cand[key] = got

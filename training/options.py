@@ -37,6 +37,8 @@ def add_common(p):
                    help="face-only: work in colour normalised by the ring around the hole (auto: as the --init weights)")
     p.add_argument("--ref", choices=("auto", "on", "off"), default="auto",
                    help="face-only: also show the network the actor's nearest own frame (auto: as the --init weights)")
+    p.add_argument("--ref-gap", type=int, default=10, metavar="FRAMES",
+                   help="training: a frame's reference is at least this many frames away (default 10)")
 
 
 def common_kwargs(a):
@@ -46,6 +48,6 @@ def common_kwargs(a):
                 gan=a.gan, time_limit=a.time_limit, progress_lines=a.progress_lines, preview=a.preview,
                 preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16, augment=a.augment, flip=a.flip,
                 ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm],
-                ref={"auto": None, "on": True, "off": False}[a.ref])
+                ref={"auto": None, "on": True, "off": False}[a.ref], ref_gap=a.ref_gap)
 
 

@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 from ..face.raster import DEFAULT_WINDOW, in_channels
-from ..face.reference import REF_CHANNELS
+from ..face.reference import REF_CHANNELS, REF_GAP
 from .data import HOLDOUT, Dataset, prepare_clip
 from .metrics import nearest_neighbour, summarise
 from .options import add_common, common_kwargs
@@ -229,7 +229,7 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
           mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
           progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
           cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None,
-          ref=None):
+          ref=None, ref_gap=REF_GAP):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
     baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
@@ -239,7 +239,8 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     space normalised by the context ring (face-only; :class:`~reenact.training.model.RendererNet`);
     ``None`` takes it from ``init``'s configuration (off without ``init``). ``ref``: the network
     also sees the actor reference (:mod:`reenact.face.reference`; face-only), ``None`` as
-    ``init``'s configuration."""
+    ``init``'s configuration; ``ref_gap``: a training frame's reference is at least that many
+    frames away."""
     torch = _torch()
     from ..face.track import Track
 
@@ -265,7 +266,7 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     if ref is None:
         ref = bool(icfg and icfg.get("ref"))
     ref = bool(ref) and mode == "face-only"
-    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref)
+    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref, ref_gap=ref_gap)
     config = {"in_ch": in_channels(window, mode, ref), "base": int(base), "mode": mode, "window": int(window),
               "size": int(size)}
     if ctx_norm and mode == "face-only":
