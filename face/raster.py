@@ -280,9 +280,14 @@ class Rasterizer:
 
     def cond(self, i):
         """(COND_CHANNELS, S, S) uint8 conditioning of row ``i`` (corr xyz, eyes, mouth opening)."""
-        r = self.render(i)
-        c = np.concatenate([r["corr"], r["eyes"][..., None], r["mouth"][..., None]], 2)
-        return np.round(np.clip(c, 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
+        return cond_image(self.render(i))
+
+
+def cond_image(out):
+    """The network's (COND_CHANNELS, S, S) uint8 conditioning from a :meth:`Rasterizer.render`
+    result: corr x, y, z, eyes, mouth opening, 0..1 as 0..255."""
+    c = np.concatenate([out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2)
+    return np.round(np.clip(c, 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
 
 
 def hole_mask(face, size):

@@ -176,9 +176,7 @@ def build_pool(track, video, size, transforms=None, k=POOL_SIZE, progress=None, 
                 continue
             r = i - a
             crops[n] = crop_frame(frame, xf.M[r], S)
-            out = rast.render(r)
-            c = np.concatenate([out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2)
-            cond[n] = np.round(np.clip(c, 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
+            cond[n] = rast.cond(r)
             points[n] = rast.points(r)
             got += 1
             if progress is not None:

@@ -343,9 +343,10 @@ class _Frames:
                 _COND.move_to_end(k)
                 return c
         t = time.perf_counter()
+        from ..face.raster import cond_image
+
         out = self.rast.render(r)
-        c = np.round(np.clip(np.concatenate([out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2),
-                             0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
+        c = cond_image(out)
         self.extras[r] = (out["face"] > 0.5, out["mouth_region"] > 0.5)  # masks of this row
         self.t_cond += time.perf_counter() - t
         with _LOCK:

@@ -16,6 +16,45 @@ def carphone():
     return sample_clip()
 
 
+@pytest.fixture(scope="session")
+def carphone_track(carphone):
+    """carphone tracked once per test session (tests copy it with ``subset`` before editing)."""
+    from reenact.inference.tracker import track_video
+
+    return track_video(carphone)[0]
+
+
+def write_movie_with_audio(path, frames, rate, seconds, sr=48000, crf=None):
+    """Write RGB ``frames`` as H.264 at ``rate`` plus ``seconds`` of a 440 Hz mono AAC tone."""
+    import av
+    import numpy as np
+
+    c = av.open(os.fspath(path), "w")
+    v = c.add_stream("libx264", rate=rate)
+    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+    if crf is not None:
+        v.options = {"crf": str(crf)}
+    a = c.add_stream("aac", rate=sr)
+    a.layout = "mono"
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    x = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(sr * seconds)) / sr)).astype(np.float32)
+    for k in range(0, len(x), 1024):
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[k:k + 1024][None, :]), format="flt", layout="mono")
+        af.sample_rate, af.pts = sr, k
+        for p in a.encode(af):
+            c.mux(p)
+    for p in a.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
 def shared_clip(name):
     """A clip from ../shared/data/clips, or skip with the reason."""
     path = os.path.join(SHARED_DATA, "clips", name)

@@ -17,7 +17,7 @@ N = 24
 @pytest.fixture(scope="module")
 def clip_with_audio(carphone, tmp_path_factory):
     """The first N frames of carphone with an AAC sine track (carphone itself has no audio)."""
-    import av
+    from conftest import write_movie_with_audio
 
     from reenact.video import open_video
 
@@ -25,30 +25,7 @@ def clip_with_audio(carphone, tmp_path_factory):
     with open_video(carphone) as src:
         frames = [f for _, f in src.iter_frames(0, N)]
         rate = src.rate
-    c = av.open(path, "w")
-    v = c.add_stream("libx264", rate=rate)
-    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-    v.options = {"crf": "12"}
-    a = c.add_stream("aac", rate=48000)
-    a.layout = "mono"
-    for i, f in enumerate(frames):
-        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
-        vf.pts = i
-        for p in v.encode(vf):
-            c.mux(p)
-    for p in v.encode():
-        c.mux(p)
-    sr = 48000
-    x = (0.3 * np.sin(2 * np.pi * 440 * np.arange(int(sr * N / float(rate))) / sr)).astype(np.float32)
-    for k in range(0, len(x), 1024):
-        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[k:k + 1024][None]), format="flt", layout="mono")
-        af.sample_rate, af.pts = sr, k
-        for p in a.encode(af):
-            c.mux(p)
-    for p in a.encode():
-        c.mux(p)
-    c.close()
-    return path
+    return write_movie_with_audio(path, frames, rate, N / float(rate), crf=12)
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,9 @@ from reenact.face.topology import NOSE_TIP, load_topology
 
 
 @pytest.fixture(scope="module")
-def track(carphone, tmp_path_factory):
-    from reenact.inference.tracker import track_video
-
-    tr = track_video(carphone)[0]
-    assert tr.tracked.mean() > 0.9
-    return tr
+def track(carphone_track):
+    assert carphone_track.tracked.mean() > 0.9
+    return carphone_track
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,8 @@ SIZE, WINDOW = 64, 3
 
 
 @pytest.fixture(scope="module")
-def track(carphone):
-    from reenact.inference.tracker import track_video
-
-    return track_video(carphone)[0]
+def track(carphone_track):
+    return carphone_track
 
 
 @pytest.fixture(scope="module")

@@ -74,34 +74,10 @@ def write_synth(path, n, rate=Fraction(30000, 1001), **kw):
 
 def write_audio_clip(path, n_frames=30, rate=Fraction(25), seconds=None, sr=48000):
     """A clip with an H.264 video stream and an AAC sine audio stream, made with PyAV."""
-    import av
+    from conftest import write_movie_with_audio
 
     seconds = seconds if seconds is not None else float(n_frames / rate)
-    c = av.open(os.fspath(path), "w")
-    v = c.add_stream("libx264", rate=rate)
-    v.width, v.height, v.pix_fmt = W, H, "yuv420p"
-    a = c.add_stream("aac", rate=sr)
-    a.layout = "mono"
-    for i in range(n_frames):
-        f = av.VideoFrame.from_ndarray(synth_frame(i), format="rgb24")
-        f.pts = i
-        for p in v.encode(f):
-            c.mux(p)
-    for p in v.encode():
-        c.mux(p)
-    t = np.arange(int(sr * seconds)) / sr
-    x = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    for k in range(0, len(x), 1024):
-        chunk = np.ascontiguousarray(x[k:k + 1024][None, :])
-        af = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-        af.sample_rate = sr
-        af.pts = k
-        for p in a.encode(af):
-            c.mux(p)
-    for p in a.encode():
-        c.mux(p)
-    c.close()
-    return path
+    return write_movie_with_audio(path, [synth_frame(i) for i in range(n_frames)], rate, seconds, sr)
 
 
 def audio_packets(path):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..face.raster import COND_CHANNELS, Rasterizer, crop_frame, crop_transforms, hole_mask, stack_window
+from ..face.raster import (COND_CHANNELS, Rasterizer, cond_image, crop_frame, crop_transforms, hole_mask,
+                           stack_window)
 from ..face.reference import REF_GAP, REF_TOP, alignment, features, nearest, warp_reference
 
 HOLDOUT = 0.15
@@ -79,8 +80,7 @@ def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None,
             crops[r] = crop_frame(frame, xf.M[r], S)
             if ok[r]:
                 out = rast.render(r)
-                c = np.concatenate([out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2)
-                cond[r] = np.round(np.clip(c, 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
+                cond[r] = cond_image(out)
                 face[r] = out["face"] > 0.5
                 mouth[r] = out["mouth_region"] > 0.5
                 hole[r] = hole_mask(out["face"], S)

@@ -59,16 +59,16 @@ def nearest_neighbour(clip, train_rows, val_rows):
     """Nearest-neighbour baseline: for each held-out row, the training row with the closest
     expression + pose features, its crop aligned onto the held-out row's crop by the similarity
     between their fitted mesh points. Returns (H, W, 3) float images in 0..1 per held-out row."""
+    from ..face.reference import alignment
+
     F = np.nan_to_num(clip.features)
     tr = np.asarray(train_rows)
+    S = clip.crops.shape[1]
     out = []
     for r in val_rows:
         d = ((F[tr] - F[r]) ** 2).sum(1)
         j = int(tr[np.argmin(d)])
-        A, _ = cv2.estimateAffinePartial2D(clip.points[j].astype(np.float32), clip.points[r].astype(np.float32), method=cv2.LMEDS)
-        S = clip.crops.shape[1]
-        img = clip.crops[j]
-        if A is not None:
-            img = cv2.warpAffine(img, A, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        img = cv2.warpAffine(clip.crops[j], alignment(clip.points[j], clip.points[r]), (S, S),
+                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out.append(img.astype(np.float32) / 255.0)
     return out
