@@ -14,16 +14,12 @@ __all__ = ["__version__", "register", "unregister"]
 
 
 def register():
-    from . import props, operators, panels
+    from . import blender  # bpy glue, imported only when Blender registers the extension
 
-    props.register()
-    operators.register()
-    panels.register()
+    blender.register()
 
 
 def unregister():
-    from . import props, operators, panels
+    from . import blender
 
-    panels.unregister()
-    operators.unregister()
-    props.unregister()
+    blender.unregister()

@@ -12,10 +12,11 @@ import sys
 import time
 
 from ._version import __version__
+from .errors import ReenactError
 
 
-class UserError(Exception):
-    """An expected failure (bad input): reported as one line, exit status 2."""
+#: the CLI's name for the core's error type (kept for callers of ``reenact.cli``)
+UserError = ReenactError
 
 
 def _emit_json(obj):
@@ -49,7 +50,7 @@ def _out_path(path, suffix):
 
 
 def cmd_track(args):
-    from .inference.tracker import track_video
+    from .tracking.tracker import track_video
     from .progress import ConsoleProgress
 
     out = _out_path(args.out, ".npz")
@@ -170,7 +171,8 @@ def cmd_train(args):
 
 def cmd_render(args):
     from .face.track import Track
-    from .inference.pipeline import get_renderer, render_clip, resolve_range
+    from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
+    from .render.pipeline import get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
     from .video import MOVIE_EXTENSIONS, VideoError, open_video
 
@@ -181,8 +183,16 @@ def cmd_render(args):
         raise UserError(str(exc)) from exc
     try:
         renderer = get_renderer(args.model, prefer_gpu=not args.cpu)
+        renderer.check_region(args.region)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    warnings = []
+    turn = head_turn_degrees(track, crop_track)
+    if args.region != "head" and turn > HEAD_TURN_WARN_DEG:
+        warnings.append("the performance turns the head up to {:.0f} degrees away from the footage's, but "
+                        "--region {} keeps the footage's head: use --region head for full reenactment"
+                        .format(turn, args.region))
+        print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
             n, size = len(src), (src.width, src.height)
@@ -210,6 +220,7 @@ def cmd_render(args):
     finally:
         bar.close()
     summary["fps"] = round(summary["frames"] / summary["seconds"], 2) if summary["seconds"] > 0 else None
+    summary["warnings"] = warnings
     _emit_json(summary)
     return 0
 
@@ -217,7 +228,7 @@ def cmd_render(args):
 # --- demo ---------------------------------------------------------------------------------
 
 def cmd_demo(args):
-    from .demo import run_demo
+    from .blender.demo import run_demo
 
     summary = run_demo(out_dir=args.out)
     _emit_json(summary)
@@ -281,11 +292,13 @@ def build_parser():
     p.add_argument("--frames", default=None, metavar="A:B",
                    help="0-based clip frames A..B-1 to render (default: all); the other frames are "
                         "copied unchanged, so the output keeps the clip's frame count")
-    p.add_argument("--region", choices=("face", "mouth"), default="face",
-                   help="what is pasted back: the whole face, or the mouth region only (visual dubbing)")
+    p.add_argument("--region", choices=("face", "mouth", "head"), default="face",
+                   help="what is rendered: the face, the mouth region only (visual dubbing), or the whole "
+                        "head moved to the requested pose (full reenactment)")
     p.add_argument("--crop-track", default=None, metavar="T.npz",
-                   help="the footage's own tracked Track, to place the crops when TRACK is an edited "
-                        "or transferred performance (default: TRACK)")
+                   help="the footage's own tracked Track, to place the crops and make the actor "
+                        "reference (default: the footage's rows that a transferred TRACK carries, "
+                        "else TRACK itself)")
     p.add_argument("--cache", default=None, metavar="DIR",
                    help="crop cache folder (default: reenact_cache/ beside the output); unchanged "
                         "frames are not rendered again")

@@ -80,7 +80,7 @@ def runtime_report(prefer_gpu=True):
         report["error"] = report["error"] or "onnxruntime is not installed"
         return report
     try:
-        from .inference.session import probe_provider
+        from .session import probe_provider
 
         report["provider"] = probe_provider(prefer_gpu=prefer_gpu)
     except Exception as exc:  # a broken install must still produce a report

@@ -11,6 +11,7 @@ import time
 import traceback
 
 from .progress import Cancelled
+from .paths import PACKAGE_ROOT
 
 
 class BackgroundJob:
@@ -72,7 +73,6 @@ class BackgroundJob:
 
 # --- training in a separate Python (the training stack is not in Blender) -------------------
 
-PACKAGE_ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
 def python_has_torch(python):

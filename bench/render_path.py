@@ -48,7 +48,7 @@ def _pearson(a, b):
 
 
 def _compare(req, got, names, rows):
-    from reenact.face.expressions import MOUTH_GROUP
+    from ..face.expressions import MOUTH_GROUP
 
     out = {}
     k = names.index("jawOpen")
@@ -69,14 +69,14 @@ def _retrack(path, out_npz):
                          capture_output=True, text=True, cwd=ROOT)
     if res.returncode != 0:
         raise RuntimeError(res.stderr.strip().splitlines()[-1])
-    from reenact.face.track import Track
+    from ..face.track import Track
 
     return Track.load(out_npz)
 
 
 def lipsync(clip, model, tmp):
-    from reenact.face.transfer import transfer
-    from reenact.inference.pipeline import render_clip
+    from ..face.transfer import transfer
+    from ..render.pipeline import render_clip
 
     name = os.path.splitext(os.path.basename(clip))[0]
     trk_path = os.path.join(tmp, name + ".npz")
@@ -105,8 +105,8 @@ def lipsync(clip, model, tmp):
 
 def path_timing(clip, model, size, tmp, frames=48):
     """ms per frame of the whole path (fresh cache) over ``frames`` frames."""
-    from reenact.face.track import Track
-    from reenact.inference.pipeline import get_renderer, render_clip
+    from ..face.track import Track
+    from ..render.pipeline import get_renderer, render_clip
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
     rend = get_renderer(model, prefer_gpu=False)
@@ -138,11 +138,11 @@ def path_timing(clip, model, size, tmp, frames=48):
 
 def composite_timing(clip, tmp, size=256, repeat=20):
     """paste_back alone for a ``size`` crop on a real frame of ``clip`` (both regions), median ms."""
-    from reenact.face.raster import Rasterizer, crop_frame, crop_transforms, hole_mask
-    from reenact.face.track import Track
-    from reenact.inference.composite import paste_back
-    from reenact.inference.pipeline import lower_face_mask
-    from reenact.video import open_video
+    from ..render.conditioning import Rasterizer, crop_frame, crop_transforms, hole_mask
+    from ..face.track import Track
+    from ..render.composite import paste_back
+    from ..render.pipeline import lower_face_mask
+    from ..video import open_video
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
     r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
@@ -167,10 +167,11 @@ def composite_timing(clip, tmp, size=256, repeat=20):
 
 
 def preview_latency(clip, model, size, tmp):
-    from reenact.face.raster import crop_transforms
-    from reenact.face.track import Track
-    from reenact.inference.pipeline import get_renderer, render_frame, source_identity
-    from reenact.video import open_video
+    from ..render.conditioning import crop_transforms
+    from ..face.track import Track
+    from ..render.cache import source_identity
+    from ..render.pipeline import get_renderer, render_frame
+    from ..video import open_video
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
     rend = get_renderer(model, prefer_gpu=False)
@@ -183,7 +184,7 @@ def preview_latency(clip, model, size, tmp):
         res = {}
         pool = None
         if rend.ref:  # built once per actor (first preview), then kept: timed on its own
-            from reenact.inference import pipeline
+            from ..render import pipeline
 
             pipeline._POOLS.clear()  # the timing renders above left this actor's pool in memory
             reference_pool = pipeline.reference_pool
@@ -212,8 +213,8 @@ def main(argv=None):
     ap.add_argument("--model", default=None, help="renderer ONNX (default: bundled base model)")
     ap.add_argument("--no-shared", action="store_true", help="skip the shared clip")
     args = ap.parse_args(argv)
-    from reenact.inference.renderer import BASE_MODEL
-    from reenact.sample import sample_clip
+    from ..render.renderer import BASE_MODEL
+    from ..sample import sample_clip
 
     model = args.model or BASE_MODEL
     clips = args.clip or [sample_clip()] + ([SHARED_CLIP] if os.path.isfile(SHARED_CLIP) and not args.no_shared else [])

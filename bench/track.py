@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _decode(path):
-    from reenact.video import open_video
+    from ..video import open_video
 
     t0 = time.perf_counter()
     with open_video(path) as src:
@@ -32,9 +32,9 @@ def _decode(path):
 
 
 def _ours(frames, fps, repeat, landmark_model="attention"):
-    from reenact.face.fit import fit_track
-    from reenact.inference.facemesh import STAGES, FaceMesh
-    from reenact.inference.smoothing import smooth_landmarks
+    from ..face.fit import fit_track
+    from ..tracking.facemesh import STAGES, FaceMesh
+    from ..tracking.smoothing import smooth_landmarks
 
     fm = FaceMesh(max_faces=1, profile=True, landmark_model=landmark_model)
     # warm-up (session initialisation, allocator)
@@ -138,7 +138,7 @@ def main(argv=None):
                     help="FaceMesh landmark model (default: attention, the tracker's default)")
     ap.add_argument("--out", default=None, help="JSON file (default bench/results/track_<clip>.json)")
     args = ap.parse_args(argv)
-    from reenact.sample import sample_clip
+    from ..sample import sample_clip
 
     clip = args.clip or sample_clip()
     if args.out is None:

@@ -18,9 +18,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..paths import MODELS_DIR
+
 N_VERTS = 468
 N_LANDMARKS = 478
-TOPOLOGY_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "face_topology.npz")
+TOPOLOGY_PATH = os.path.join(MODELS_DIR, "face_topology.npz")
 
 # Named MediaPipe landmarks (left/right = the actor's own).
 EYE_RIGHT_OUTER, EYE_RIGHT_INNER = 33, 133

@@ -7,11 +7,12 @@ are those of :mod:`reenact.face.fit`. ``T`` = frames, ``K`` = expression coeffic
 """
 
 import os
-import tempfile
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from ..fsutil import write_atomic
+from .camera import Camera, project
 from .topology import N_LANDMARKS, N_VERTS, TOPOLOGY_PATH, file_checksum
 
 FORMAT_VERSION = 1
@@ -66,6 +67,12 @@ class Track:
     smoothing_names: np.ndarray = field(default_factory=lambda: np.array([], dtype="<U1"))
     topology_checksum: str = field(default_factory=_topology_checksum)
     format_version: int = FORMAT_VERSION
+    # The footage's own fitted performance, kept when pose/expression/gaze are edited or
+    # transferred (empty: this Track is the footage's own). The render crops the frames and
+    # builds the actor reference from these rows, never from an edited performance.
+    footage_pose: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # (T, 6) or empty
+    footage_expression: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (T, K) or empty
+    footage_gaze: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # (T, 4) or empty
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -86,8 +93,6 @@ class Track:
         return int(np.flatnonzero(self.expression_names == name)[0])
 
     def camera(self):
-        from .fit import Camera
-
         return Camera(float(self.focal_px), tuple(float(v) for v in self.principal), tuple(int(v) for v in self.size))
 
     def subset(self, a, b):
@@ -99,7 +104,7 @@ class Track:
         kw = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in _PER_FRAME:
+            if f.name in _PER_FRAME and (f.name not in _FOOTAGE or len(v)):
                 v = np.array(v[sl], copy=True)
             elif isinstance(v, np.ndarray):
                 v = v.copy()
@@ -107,10 +112,44 @@ class Track:
         kw["frame_start"] = a
         return Track(**kw)
 
+    @property
+    def edited(self):
+        """True when pose/expression/gaze are not the footage's own (a transfer or an edit)."""
+        return len(self.footage_pose) > 0
+
+    def footage(self):
+        """The footage's own Track: this one when it was not edited, else a copy whose pose,
+        expression, gaze and blinks are the footage's fitted rows (what the frames show)."""
+        if not self.edited:
+            return self
+        kw = {f.name: getattr(self, f.name) for f in fields(self)}
+        kw.update(pose=np.array(self.footage_pose, np.float64), expression=np.array(self.footage_expression, np.float64),
+                  gaze=np.array(self.footage_gaze, np.float64))
+        names = [str(n) for n in self.expression_names]
+        blink = np.array(self.blink, np.float64)
+        for side, name in enumerate(("eyeBlinkLeft", "eyeBlinkRight")):
+            if name in names:
+                blink[:, side] = kw["expression"][:, names.index(name)]
+        kw["blink"] = blink
+        for k in _FOOTAGE:
+            kw[k] = np.zeros((0,) + np.shape(getattr(self, k))[1:])
+        return Track(**kw)
+
+    def with_footage_rows(self, footage):
+        """This Track remembering ``footage``'s own rows (``footage.footage()``: so the rows of
+        an already edited Track carry through); ``footage`` must cover the same frames."""
+        own = footage.footage()
+        if own.n_frames != self.n_frames or int(own.frame_start) != int(self.frame_start):
+            raise ValueError("the footage's track covers clip frames {}..{}, this one {}..{}".format(
+                own.frame_start, own.frame_start + own.n_frames - 1,
+                self.frame_start, self.frame_start + self.n_frames - 1))
+        self.footage_pose = np.array(own.pose, np.float64)
+        self.footage_expression = np.array(own.expression, np.float64)
+        self.footage_gaze = np.array(own.gaze, np.float64)
+        return self
+
     def project(self):
         """(T, 468, 2) pixels of the fitted model (NaN on untracked frames)."""
-        from .fit import project
-
         return project(self.identity, self.expression_basis, self.expression, self.pose, self.camera())
 
     # ------------------------------------------------------------------ I/O
@@ -128,18 +167,8 @@ class Track:
     def save(self, path):
         """Validate and write ``path`` atomically (temporary file in the same folder, then rename)."""
         self.validate(path)
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".track-", suffix=".npz.tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **self.to_arrays())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        arrays = self.to_arrays()
+        return write_atomic(path, lambda fh: np.savez_compressed(fh, **arrays))
 
     @classmethod
     def load(cls, path, validate=True):
@@ -238,8 +267,18 @@ class Track:
             bad("landmarks of tracked frames must be finite")
         if fin[~tr].any():
             bad("landmarks of untracked frames must be NaN")
-        for k in ("pose", "expression", "gaze", "blink"):
+        for k, own in (("footage_pose", "pose"), ("footage_expression", "expression"), ("footage_gaze", "gaze")):
+            v, ref = np.asarray(getattr(self, k)), np.asarray(getattr(self, own))
+            if len(v) and v.shape != ref.shape:
+                bad("{} has shape {}, expected {} (or empty)".format(k, v.shape, ref.shape))
+            if len(v) and v.dtype.kind not in "fiu":
+                bad("{} must be numeric".format(k))
+        if len(self.footage_pose) and not (len(self.footage_expression) and len(self.footage_gaze)):
+            bad("footage_pose, footage_expression and footage_gaze come together")
+        for k in ("pose", "expression", "gaze", "blink", "footage_pose", "footage_expression", "footage_gaze"):
             v = np.asarray(getattr(self, k))
+            if k.startswith("footage_") and not len(v):
+                continue
             if not np.isfinite(v[tr]).all():
                 bad("{} must be finite on tracked frames".format(k))
             if np.isfinite(v[~tr]).any():
@@ -267,33 +306,11 @@ class Track:
         return self
 
 
-_PER_FRAME = {
-    "landmarks",
-    "landmarks_z",
-    "confidence",
-    "tracked",
-    "pose",
-    "expression",
-    "gaze",
-    "blink",
-    "fit_error",
-}
-_REQUIRED = {
-    "fps",
-    "size",
-    "landmarks",
-    "landmarks_z",
-    "confidence",
-    "tracked",
-    "pose",
-    "expression",
-    "expression_names",
-    "expression_basis",
-    "expression_range",
-    "identity",
-    "focal_px",
-    "principal",
-    "gaze",
-    "blink",
-    "format_version",
-}
+#: fields with one row per frame (``subset`` slices them)
+_PER_FRAME = frozenset("""landmarks landmarks_z confidence tracked pose expression gaze blink fit_error
+    footage_pose footage_expression footage_gaze""".split())
+#: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
+_FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze"))
+#: fields a Track file must hold (the others have defaults)
+_REQUIRED = frozenset("""fps size landmarks landmarks_z confidence tracked pose expression expression_names
+    expression_basis expression_range identity focal_px principal gaze blink format_version""".split())

@@ -24,7 +24,8 @@ Conventions (see ``docs/transfer.md``):
 import numpy as np
 
 from .expressions import GROUPS, group_of
-from .fit import GAZE_LIMIT, euler_to_matrix, matrix_to_euler, rodrigues
+from .camera import euler_to_matrix, matrix_to_euler, rodrigues
+from .gaze import GAZE_LIMIT
 
 MODES = ("full", "expression", "mouth", "pose", "gaze")
 MODE_HELP = {
@@ -314,7 +315,7 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     rows_used = rows[use]
     val = val[use]
 
-    out = _copy(target)
+    out = _copy(target).with_footage_rows(target)  # the render crops and references from these
     k = len(order)
     if k:
         g = np.array([gains.get(group_of(n), 1.0) if _known(n) else 1.0 for n in expr_names])
@@ -380,7 +381,7 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
         if arr.shape != shape:
             raise ValueError("{} has shape {}, expected {}".format(key, arr.shape, shape))
     ok = np.asarray(base.tracked, bool)
-    out = _copy(base)
+    out = _copy(base).with_footage_rows(base)
     ex = expression[:, [names.index(n) for n in base_names]]
     finite = np.isfinite(pose).all(1) & np.isfinite(ex).all(1) & np.isfinite(gaze).all(1)
     if not finite[ok].all():

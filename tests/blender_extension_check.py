@@ -35,9 +35,10 @@ def main(zip_path, clip=None):
     assert mod is not None, "extension module not imported after install"
     assert module_name in bpy.context.preferences.addons, "extension not enabled"
 
-    ops = list(mod.operators.classes)
-    panels = list(mod.panels.classes)
-    props = list(mod.props.classes)
+    glue = mod.blender
+    ops = list(glue.operators.classes)
+    panels = list(glue.panels.classes)
+    props = list(glue.props.classes)
     result["operators"] = [c.bl_idname for c in ops]
     result["panels"] = [c.__name__ for c in panels]
     for cls in ops + panels + props:
@@ -50,8 +51,8 @@ def main(zip_path, clip=None):
             assert cls.bl_space_type == "SEQUENCE_EDITOR" and cls.bl_category == "Reenact", cls.__name__
         else:  # the Strip > Reenact menu lists every operator (and makes them findable with F3)
             assert issubclass(cls, bpy.types.Menu)
-            assert {c.bl_idname for c in mod.panels.menus.operator_classes()} == {c.bl_idname for c in ops}
-    assert mod.panels.menus.draw_strip_menu in bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()
+            assert {c.bl_idname for c in glue.panels.menus.operator_classes()} == {c.bl_idname for c in ops}
+    assert glue.panels.menus.draw_strip_menu in bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()
     assert hasattr(bpy.types.Scene, "reenact")
 
     # The runtime wheels inside the zip really load: a real onnxruntime session runs.
@@ -84,7 +85,7 @@ def main(zip_path, clip=None):
     # ... and enabling again works (no leftovers from the first registration).
     bpy.ops.preferences.addon_enable(module=module_name)
     mod = sys.modules[module_name]
-    assert all(c.is_registered for c in mod.operators.classes + mod.panels.classes)
+    assert all(c.is_registered for c in mod.blender.operators.classes + mod.blender.panels.classes)
     bpy.ops.preferences.addon_disable(module=module_name)
     result["reenabled"] = True
     print("RESULT " + json.dumps(result))

@@ -22,10 +22,11 @@ import numpy as np
 def main(cfg):
     import cv2
 
-    from reenact import blend, register
-    from reenact.inference.pipeline import render_clip
-    from reenact.operators import render as R
-    from reenact.operators.transfer import curves_to_track
+    from reenact.blender import blend
+    from reenact import register
+    from reenact.render.pipeline import render_clip
+    from reenact.blender import actor as actor_data
+    from reenact.blender.layers import curves_to_track
 
     res = {"blender": bpy.app.version_string}
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -73,7 +74,7 @@ def main(cfg):
     res["folder_rel"] = os.path.relpath(folder, os.path.dirname(blend_path))
 
     # --- frame exact: the strip's image at timeline frame f == the pipeline's clip frame f-5 --
-    base = R.tracked_track(ob)
+    base = actor_data.tracked_track(ob)
     perf = curves_to_track(ob, scene, base)
     direct = {}
     render_clip(perf, cfg["clip"], None, out=None, frames=(10, 22), region="mouth", crop_track=base,
@@ -133,6 +134,14 @@ def main(cfg):
                 crop_track=base, on_frame=lambda i, f: one.__setitem__(i, f))
     res["preview_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
     res["preview_changed"] = bool(np.abs(img.astype(int) - orig[42]).max() > 0)
+    # the head region (full reenactment) through the same operator equals the core's render
+    assert bpy.ops.reenact.preview_frame(region="head") == {"FINISHED"}
+    pv = scene.sequence_editor.strips_all["Reenact Preview"]
+    img = cv2.cvtColor(cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename)), cv2.COLOR_BGR2RGB)
+    one = {}
+    render_clip(curves_to_track(ob, scene, base), cfg["clip"], None, out=None, frames=(42, 43), region="head",
+                crop_track=base, on_frame=lambda i, f: one.__setitem__(i, f))
+    res["preview_head_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
     bpy.ops.wm.save_mainfile()
     print("RESULT " + json.dumps(res))
 

@@ -65,7 +65,7 @@ class CheckingLayout:
 
 def draw_panels():
     """Draw every Reenact panel with the checking layout; returns the operators they offer."""
-    from reenact import panels
+    from reenact.blender import panels
 
     drawn = []
     for cls in panels.classes:
@@ -81,9 +81,10 @@ def draw_panels():
 
 
 def main(clip, blend_path, seq_dir=None):
-    from reenact import blend, register
+    from reenact.blender import blend
+    from reenact import register
     from reenact.face.track import Track
-    from reenact.operators.actor_data import track_pose_to_blender
+    from reenact.blender.actor import track_pose_to_blender
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
     register()
@@ -158,7 +159,7 @@ def main(clip, blend_path, seq_dir=None):
 
 def image_sequence_strip(seq_dir):
     """An image-sequence strip tracks too, frames mapped through its position."""
-    from reenact import blend
+    from reenact.blender import blend
 
     files = sorted(f for f in os.listdir(seq_dir) if f.endswith(".png"))
     scene = bpy.context.scene

@@ -2,7 +2,8 @@
 """Run by tests/test_blender_train.py: track carphone, then Train Renderer (a few steps, in a
 subprocess Python with torch) assigns the model to the actor. Prints RESULT <json>."""
 import sys, json, bpy
-from reenact import blend, register
+from reenact.blender import blend
+from reenact import register
 from reenact.sample import sample_clip
 bpy.ops.wm.read_factory_settings(use_empty=True)
 register()

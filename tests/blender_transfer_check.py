@@ -21,7 +21,7 @@ import numpy as np
 
 def fingerprint(ob):
     """Everything the operators may change on an actor, as comparable Python data."""
-    from reenact.operators import transfer as T
+    from reenact.blender import layers as T
 
     out = {}
     for which, idd in enumerate(T.animated_ids(ob)):
@@ -44,11 +44,13 @@ def fingerprint(ob):
 
 
 def main(cfg):
-    from reenact import blend, register
+    from reenact.blender import blend
+    from reenact import register
     from reenact.face.expressions import MOUTH_GROUP
     from reenact.face.track import Track
-    from reenact.operators import actor_data
-    from reenact.operators import transfer as T
+    from reenact.blender import actor as actor_data
+    from reenact.blender import layers as T
+    from reenact.blender.operators import transfer as O
 
     out_dir = cfg["out"]
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -201,8 +203,8 @@ def main(cfg):
     out["failures"] = r
 
     # --- undo / redo of a real transfer (undo steps pushed as the UI does around an operator) --
-    ops = (T.REENACT_OT_transfer_performance, T.REENACT_OT_reset_to_tracked, T.REENACT_OT_curves_to_track,
-           T.REENACT_OT_mute_edit_layer)
+    ops = (O.REENACT_OT_transfer_performance, O.REENACT_OT_reset_to_tracked, O.REENACT_OT_curves_to_track,
+           O.REENACT_OT_mute_edit_layer)
     out["undo_flags"] = all({"REGISTER", "UNDO"} <= set(c.bl_options) for c in ops)
     bpy.ops.ed.undo_push(message="before transfer")
     before = state()

@@ -19,7 +19,7 @@ def carphone():
 @pytest.fixture(scope="session")
 def carphone_track(carphone):
     """carphone tracked once per test session (tests copy it with ``subset`` before editing)."""
-    from reenact.inference.tracker import track_video
+    from reenact.tracking.tracker import track_video
 
     return track_video(carphone)[0]
 

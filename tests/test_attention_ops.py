@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The numpy kernels of MediaPipe's custom ops (reenact.inference.attention_ops) on known cases.
+"""The numpy kernels of MediaPipe's custom ops (reenact.tracking.attention_ops) on known cases.
 
 The end-to-end check against MediaPipe's own C++ kernels is in test_facemesh_parity.py
 (``test_attention_per_roi_matches_mediapipe``); these pin the semantics case by case.
@@ -13,10 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from reenact.inference import attention_ops as ops
-from reenact.inference import session
-from reenact.inference.facemesh import (EYE_CONTOUR_33, EYE_CONTOUR_263, LIPS,
-                                        refine_attention_landmarks)
+from reenact.tracking import attention_ops as ops
+from reenact import session
+from reenact.tracking.facemesh import EYE_CONTOUR_33, EYE_CONTOUR_263, LIPS, refine_attention_landmarks
 
 
 def _matrix(a, t):

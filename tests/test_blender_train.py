@@ -30,13 +30,11 @@ def test_train_renderer_operator_assigns_model(tmp_path, carphone):
     assert sess.get_inputs()[0].shape[0] in ("batch", None) or isinstance(sess.get_inputs()[0].shape[0], str)
 
 
-def test_stopping_training_keeps_the_checkpoint(tmp_path, carphone):
+def test_stopping_training_keeps_the_checkpoint(tmp_path, carphone, carphone_track):
     """Esc in Blender = SIGTERM to the trainer: it saves its checkpoint and exits as cancelled."""
     from reenact.jobs import TrainingProcess, find_training_python
-    from reenact.inference.tracker import track_video
-
     track = tmp_path / "t.npz"
-    track_video(carphone)[0].save(str(track))
+    carphone_track.save(str(track))
     out = tmp_path / "m.onnx"
     p = TrainingProcess(find_training_python(), ["--data", "{}={}".format(track, carphone), "--out", str(out),
                                                  "--steps", "100000", "--size", "64", "--window", "3",

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""reenact.inference.facemesh against MediaPipe FaceMesh 0.10.21 (the reference, test-only).
+"""reenact.tracking.facemesh against MediaPipe FaceMesh 0.10.21 (the reference, test-only).
 
 Metric: per frame, the mean over landmarks of the 2-D pixel distance |ours - MediaPipe|
 divided by the inter-ocular distance (IOD) = distance between the two iris centres 468 and 473
@@ -36,8 +36,8 @@ import cv2
 import numpy as np
 import pytest
 
-from reenact.inference import session
-from reenact.inference.facemesh import NUM_LANDMARKS, FaceMesh, FaceMeshResult
+from reenact import session
+from reenact.tracking.facemesh import NUM_LANDMARKS, FaceMesh, FaceMeshResult
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_CLIPS = os.environ.get(
@@ -230,7 +230,7 @@ def test_attention_per_roi_matches_mediapipe():
 
 
 def _roi_of(lm):
-    from reenact.inference.facemesh import rect_from_points
+    from reenact.tracking.roi import rect_from_points
 
     return rect_from_points(lm[:, :2], 33, 263, 1.5)
 
@@ -324,7 +324,7 @@ def test_no_face(kind):
 
 
 def test_eye_point_modes():
-    from reenact.inference.facemesh import EYE_CONTOUR_33, EYE_CONTOUR_263
+    from reenact.tracking.facemesh import EYE_CONTOUR_33, EYE_CONTOUR_263
 
     frame = read_frames(carphone_path(), 1)[0]
     lm = {mode: FaceMesh(eye_points=mode, landmark_model="mesh+iris").process(frame).landmarks[0]

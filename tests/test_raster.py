@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Conditioning images (reenact.face.raster) on real footage (carphone, tracked here)."""
+"""Conditioning images (reenact.render.conditioning) on real footage (carphone, tracked here)."""
 
-import time
 
 import cv2
 import numpy as np
 import pytest
 
-from reenact.face import raster as R
+from reenact.face.geometry import apply_affine
+from reenact.render import conditioning as R
 from reenact.face.topology import NOSE_TIP, load_topology
 
 
@@ -27,7 +27,7 @@ def test_affine_round_trip(track, rast):
     assert xf.M.shape == (track.n_frames, 2, 3) and xf.Minv.shape == xf.M.shape
     pts = np.random.default_rng(0).uniform(-50, 300, (100, 2))
     for i in range(0, track.n_frames, 7):
-        back = R.apply_affine(xf.Minv[i], R.apply_affine(xf.M[i], pts))
+        back = apply_affine(xf.Minv[i], apply_affine(xf.M[i], pts))
         np.testing.assert_allclose(back, pts, atol=1e-9)
     # the projected face lands in the crop where the template puts it (stable, centred)
     P = rast.points(0)
@@ -89,16 +89,3 @@ def test_window_stacking(rast):
     np.testing.assert_allclose(x0[:5], x0[10:15])
     np.testing.assert_array_equal(R.window_indices(1, 4, 6), [0, 0, 0, 1])
 
-
-def test_conditioning_speed_reasonable(track):
-    r = R.Rasterizer(track, 256)
-    cv2.setNumThreads(1)
-    try:
-        r.cond(0)
-        t0 = time.perf_counter()
-        for i in range(20):
-            r.cond(i)
-        ms = (time.perf_counter() - t0) / 20 * 1000
-    finally:
-        cv2.setNumThreads(-1)
-    assert ms < 40, ms  # target 10 ms (bench/render.py measures it); lenient on a shared CI core

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The actor reference of the renderer (reenact.face.reference) on real footage (carphone):
+"""The actor reference of the renderer (reenact.render.reference) on real footage (carphone):
 pool selection, retrieval, alignment, the training rows it may use, the network input layout,
 weight inheritance into a model with a reference, and the pool cache of the render path."""
 
@@ -9,9 +9,18 @@ import cv2
 import numpy as np
 import pytest
 
-from reenact.face.raster import in_channels
-from reenact.face.reference import (REF_CHANNELS, REF_GAP, REF_TOP, ReferencePool, alignment, build_pool, features,
-                                    nearest, select_rows, warp_reference)
+from reenact.face.geometry import robust_similarity_2d
+from reenact.render.conditioning import REF_CHANNELS, in_channels
+from reenact.render.reference import (
+    REF_GAP,
+    REF_TOP,
+    ReferencePool,
+    build_pool,
+    features,
+    nearest,
+    select_rows,
+    warp_reference,
+)
 
 SIZE, WINDOW = 64, 3
 
@@ -55,7 +64,7 @@ def test_alignment_recovers_a_similarity(clip):
     th, s, t = 0.1, 1.1, np.array([3.0, -2.0])
     A = np.array([[s * np.cos(th), -s * np.sin(th), t[0]], [s * np.sin(th), s * np.cos(th), t[1]]])
     q = p @ A[:, :2].T + A[:, 2]
-    np.testing.assert_allclose(alignment(p, q), A, atol=1e-4)
+    np.testing.assert_allclose(robust_similarity_2d(p, q), A, atol=1e-4)
     # warping moves the picture with the points
     rgb, c = warp_reference(clip.crops[30], clip.cond[30], A)
     ref = cv2.warpAffine(clip.crops[30], A, (SIZE, SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -82,7 +91,7 @@ def test_dataset_reference_rows_and_layout(clip):
     x, y = ds.item(0, 40)[:2]
     assert x.shape == (in_channels(WINDOW, "face-only", True), SIZE, SIZE) == (5 * WINDOW + REF_CHANNELS + 4, SIZE, SIZE)
     j = int(ds.candidates(0, 40)[0])
-    rgb, rc = warp_reference(clip.crops[j], clip.cond[j], alignment(clip.points[j], clip.points[40]))
+    rgb, rc = warp_reference(clip.crops[j], clip.cond[j], robust_similarity_2d(clip.points[j], clip.points[40]))
     np.testing.assert_allclose(x[5 * WINDOW:5 * WINDOW + 3], rgb.transpose(2, 0, 1) / 255.0, atol=1e-6)
     np.testing.assert_allclose(x[5 * WINDOW + 3:5 * WINDOW + 8], rc / 255.0, atol=1e-6)
     np.testing.assert_allclose(x[-1], clip.hole[40])
@@ -173,13 +182,13 @@ def test_ctx_norm_normalises_the_reference_too():
 
 
 def test_pool_build_cache_and_render(track, carphone, tmp_path):
-    from reenact.inference.pipeline import POOL_PREFIX, reference_pool
+    from reenact.render.pipeline import POOL_PREFIX, reference_pool
 
     pool = build_pool(track, carphone, SIZE, k=8)
     assert len(pool) == 8 and pool.crops.shape == (8, SIZE, SIZE, 3) and pool.cond.shape == (8, 5, SIZE, SIZE)
     assert np.array_equal(pool.rows, select_rows(features(track), track.tracked, 8))
     # the pool crop of a row is that frame's crop
-    from reenact.face.raster import crop_frame, crop_transforms
+    from reenact.render.conditioning import crop_frame, crop_transforms
     from reenact.video import open_video
 
     xf = crop_transforms(track, SIZE)
@@ -205,3 +214,35 @@ def test_pool_build_cache_and_render(track, carphone, tmp_path):
         none = track.subset(track.frame_start, track.frame_start + track.n_frames)
         none.tracked[:] = False
         build_pool(none, carphone, SIZE)
+
+
+def test_mesh_reference_moves_the_mouth(carphone_track, carphone):
+    """The mesh-warped reference of a closed-mouth frame onto an open-mouth frame is closer to
+    the open frame inside the face than the similarity-aligned one, marks the mouth interior it
+    cannot supply as grey, and the Dataset serves it when asked."""
+    from reenact.render.reference import align_reference, mesh_reference
+    from reenact.training.data import Dataset, prepare_clip
+
+    big = prepare_clip(carphone_track, carphone, 128)
+    jaw = np.nan_to_num(np.asarray(carphone_track.expression)[:, list(carphone_track.expression_names).index("jawOpen")])
+    ok = np.flatnonzero(carphone_track.tracked)
+    r = int(ok[np.argmax(jaw[ok])])  # widest open
+    j = int(ok[np.argmin(jaw[ok] + 10 * (np.abs(ok - r) < 15))])  # closed, at least 15 frames away
+    mesh, mc = mesh_reference(big.crops[j], big.cond[j], big.points[j], big.points[r])
+    sim, _ = align_reference(big.crops[j], big.cond[j], big.points[j], big.points[r], "similarity")
+    face = (big.face[r] > 0) & ~np.all(mesh == 128, -1)
+
+    def err(a):
+        return float(np.abs(a.astype(np.float64) - big.crops[r].astype(np.float64))[face].mean())
+
+    assert err(mesh) < err(sim), (err(mesh), err(sim))
+    grey = np.all(mesh == 128, -1)
+    assert (big.mouth[r][grey] > 0).sum() > 100  # the new mouth interior is marked
+    assert mc.shape == (5, 128, 128) and mc.dtype == np.uint8
+    ds = Dataset([big], WINDOW, "face-only", ref=True, ref_warp="mesh")
+    x = ds.item(0, 40)[0]
+    k = int(ds.candidates(0, 40)[0])
+    rgb, _ = mesh_reference(big.crops[k], big.cond[k], big.points[k], big.points[40])
+    np.testing.assert_allclose(x[5 * WINDOW:5 * WINDOW + 3], rgb.transpose(2, 0, 1) / 255.0, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown reference warp"):
+        align_reference(big.crops[j], big.cond[j], big.points[j], big.points[r], "bogus")

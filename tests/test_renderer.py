@@ -8,17 +8,15 @@ import numpy as np
 import pytest
 
 from conftest import run_py
-from reenact.inference.pipeline import render_clip
-from reenact.inference.renderer import BASE_MODEL, NeuralRenderer
-from reenact.inference.composite import feather_mask, paste_back
+from reenact.render.pipeline import render_clip
+from reenact.render.renderer import BASE_MODEL, NeuralRenderer
+from reenact.render.composite import feather_mask, paste_back
 
 
 @pytest.fixture(scope="module")
-def track_file(carphone, tmp_path_factory):
-    from reenact.inference.tracker import track_video
-
+def track_file(carphone_track, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("trk") / "carphone.npz")
-    track_video(carphone)[0].save(path)
+    carphone_track.save(path)
     return path
 
 

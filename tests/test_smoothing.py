@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import numpy as np
 
-from reenact.inference.smoothing import OneEuroParams, segments, smooth_landmarks
+from reenact.tracking.smoothing import OneEuroParams, segments, smooth_landmarks
 
 
 def _signal(T=300, fps=30.0, seed=0):

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from reenact.face.raster import in_channels  # noqa: E402
+from reenact.render.conditioning import in_channels  # noqa: E402
 from reenact.training import train as T  # noqa: E402
 from reenact.training.data import Dataset, prepare_clip  # noqa: E402
 from reenact.training.export import PARITY_ATOL_FP16, PARITY_ATOL_FP32, export_onnx  # noqa: E402

@@ -15,7 +15,7 @@ import pytest
 
 from reenact.face import transfer as X
 from reenact.face.expressions import MOUTH_GROUP
-from reenact.face.fit import euler_to_matrix, matrix_to_euler
+from reenact.face.camera import euler_to_matrix, matrix_to_euler
 from reenact.face.track import Track
 
 from conftest import shared_clip
@@ -25,15 +25,16 @@ _TRACKS = {}
 
 def _track(path):
     if path not in _TRACKS:
-        from reenact.inference.tracker import track_video
+        from reenact.tracking.tracker import track_video
 
         _TRACKS[path] = track_video(path)[0]
     return X._copy(_TRACKS[path])
 
 
 @pytest.fixture(scope="module")
-def carphone_track(carphone):
-    return _track(carphone)
+def carphone_track(carphone_track):
+    """The session's tracked carphone (conftest), copied: these tests edit it."""
+    return X._copy(carphone_track)
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +71,10 @@ def _reframed(tr, angles=(0.2, -0.3, 0.1), shift=(5.0, -3.0, 20.0)):
 
 
 def _unchanged(a, b, skip=()):
-    """Every per-frame and static array of two Tracks identical, except the keys in ``skip``."""
+    """Every per-frame and static array of two Tracks identical, except the keys in ``skip`` (and
+    the footage rows a transfer adds: test_transferred_track_keeps_the_footage_rows checks them)."""
     for k, v in a.to_arrays().items():
-        if k in skip:
+        if k in skip or k.startswith("footage_"):
             continue
         w = b.to_arrays()[k]
         if v.dtype.kind == "f":
@@ -350,3 +352,55 @@ def test_cli_unreadable_track(tmp_path):
     res = _cli("--source", str(bad), "--target", str(bad), "--mode", "full", "--out", str(tmp_path / "o.npz"))
     assert res.returncode == 2 and "bad.npz" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.npz").exists()
+
+
+# ----------------------------------------------------------------------------- footage rows
+def test_transferred_track_keeps_the_footage_rows(carphone_track, tmp_path):
+    """A transfer changes the performance but remembers what the frames really show, through
+    save/load and subset; footage() gives the target back exactly."""
+    tgt = X._copy(carphone_track)
+    assert not tgt.edited and tgt.footage() is tgt
+    out = X.transfer(carphone_track, tgt, "full", offset=30)
+    assert out.edited
+    assert not np.allclose(np.nan_to_num(out.expression), np.nan_to_num(tgt.expression))
+    own = out.footage()
+    for k in ("pose", "expression", "gaze", "blink"):
+        np.testing.assert_array_equal(getattr(own, k), getattr(tgt, k))
+    path = str(tmp_path / "dub.npz")
+    out.save(path)
+    back = Track.load(path)
+    np.testing.assert_array_equal(back.footage_pose, tgt.pose)
+    part = back.subset(40, 60)
+    np.testing.assert_array_equal(part.footage().expression, tgt.expression[40:60])
+    # a transfer onto an already transferred Track keeps the footage's rows, not the edit's
+    again = X.transfer(carphone_track, out, "mouth", offset=10)
+    np.testing.assert_array_equal(again.footage().expression, tgt.expression)
+    # and a Track whose footage rows do not fit is refused on load
+    bad = X._copy(out)
+    bad.footage_gaze = bad.footage_gaze[:-1]
+    with pytest.raises(ValueError, match="footage_gaze"):
+        bad.validate()
+
+
+def test_render_of_a_transfer_never_uses_the_edited_performance_for_crops(carphone, carphone_track, tmp_path):
+    """Without --crop-track the render of a transferred Track crops and picks references from the
+    footage's own rows: the frames equal those rendered with the footage's Track given
+    explicitly, and differ from a Track that has lost its footage rows."""
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    dub = X.transfer(carphone_track, X._copy(carphone_track), "full", offset=40)
+    got, ref, lost = {}, {}, {}
+    kw = dict(frames=(60, 64), region="face", prefer_gpu=False)
+    render_clip(dub, carphone, BASE_MODEL, on_frame=lambda i, f: got.__setitem__(i, f),
+                cache_dir=str(tmp_path / "c1"), **kw)
+    render_clip(dub, carphone, BASE_MODEL, crop_track=carphone_track, on_frame=lambda i, f: ref.__setitem__(i, f),
+                cache_dir=str(tmp_path / "c2"), **kw)
+    naive = X._copy(dub)
+    for k in ("footage_pose", "footage_expression", "footage_gaze"):
+        setattr(naive, k, np.zeros((0,) + getattr(naive, k).shape[1:]))
+    render_clip(naive, carphone, BASE_MODEL, on_frame=lambda i, f: lost.__setitem__(i, f),
+                cache_dir=str(tmp_path / "c3"), **kw)
+    for i in range(60, 64):
+        np.testing.assert_array_equal(got[i], ref[i])
+    assert any(np.abs(got[i].astype(int) - lost[i].astype(int)).max() > 8 for i in range(60, 64))

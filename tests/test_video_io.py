@@ -14,13 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from reenact.video import (
-    ImageSequenceWriter,
-    VideoError,
-    VideoWriter,
-    open_video,
-    open_writer,
-)
+from reenact.video import ImageSequenceWriter, VideoError, VideoWriter, open_video, open_writer
 
 
 def _carphone_path():

@@ -50,10 +50,10 @@ def _plot(tr, width, height):
 
 def main():
     sys.path.insert(0, os.path.dirname(ROOT))
-    from reenact.face.topology import load_topology
-    from reenact.inference.tracker import track_video
-    from reenact.sample import sample_clip
-    from reenact.video import open_video
+    from ..face.topology import load_topology
+    from ..tracking.tracker import track_video
+    from ..sample import sample_clip
+    from ..video import open_video
 
     clip = sample_clip()
     tr = track_video(clip)[0]

@@ -2,7 +2,7 @@
 """Training data: frames decoded once into uint8 crops, conditioning precomputed (no torch here).
 
 :func:`prepare_clip` decodes a clip once, crops every tracked frame with the stabilised crop of
-:mod:`reenact.face.raster`, rasterises its conditioning and keeps everything as uint8 arrays
+:mod:`reenact.render.conditioning`, rasterises its conditioning and keeps everything as uint8 arrays
 (in RAM, or in ``np.memmap`` files in a temporary folder when ``cache_dir`` is given).
 :class:`Dataset` holds several clips, splits each into its first 85 % (training) and last 15 %
 (held out) and assembles batches as numpy arrays (the training loop converts them).
@@ -13,9 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..face.raster import (COND_CHANNELS, Rasterizer, cond_image, crop_frame, crop_transforms, hole_mask,
-                           stack_window)
-from ..face.reference import REF_GAP, REF_TOP, alignment, features, nearest, warp_reference
+from ..render.conditioning import (
+    COND_CHANNELS,
+    Rasterizer,
+    cond_image,
+    crop_frame,
+    crop_transforms,
+    hole_mask,
+    stack_window,
+)
+from ..render.reference import REF_GAP, REF_TOP, REF_WARPS, align_reference, features, nearest
+from ..video import open_video
+
 
 HOLDOUT = 0.15
 
@@ -56,8 +65,6 @@ def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None,
 
     ``frames``: optional (a, b) clip-frame range. Returns a :class:`Clip`.
     """
-    from ..video import open_video
-
     if frames is not None:
         track = track.subset(*frames)
     xf = crop_transforms(track, size)
@@ -132,13 +139,13 @@ class Dataset:
 
     ``augment``: training batches (:meth:`train_batch`) get :func:`photometric` colour changes
     (same for the context, the reference and the target) and, with ``flip``, a random left/right
-    mirror. ``ref``: inputs hold the actor reference (:mod:`reenact.face.reference`), picked
+    mirror. ``ref``: inputs hold the actor reference (:mod:`reenact.render.reference`), picked
     from the clip's training rows: for a training row one of the ``REF_TOP`` nearest at least
     ``ref_gap`` frames away (drawn when augmenting, else the nearest; ``REF_TOP`` is 1), for any
     other row the nearest training row."""
 
     def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False,
-                 ref=False, ref_gap=REF_GAP):
+                 ref=False, ref_gap=REF_GAP, ref_warp=REF_WARPS[0]):
         self.clips = list(clips)
         self.window = int(window)
         self.mode = mode
@@ -146,6 +153,7 @@ class Dataset:
         self.flip = bool(flip)
         self.ref = bool(ref)
         self.ref_gap = int(ref_gap)
+        self.ref_warp = ref_warp
         self.holdout = holdout
         self.train_rows, self.val_rows = [], []
         self._pool = []  # per clip: training rows (the reference pool)
@@ -182,7 +190,7 @@ class Dataset:
         c = self.clips[ci]
         cand = self.candidates(ci, r)
         j = int(cand[rng.integers(len(cand))] if (rng is not None and self.augment) else cand[0])
-        return warp_reference(c.crops[j], c.cond[j], alignment(c.points[j], c.points[r]))
+        return align_reference(c.crops[j], c.cond[j], c.points[j], c.points[r], self.ref_warp)
 
     def item(self, ci, r, rng=None):
         """One sample; with ``rng`` (and ``augment``/``flip`` set) a randomly augmented one."""

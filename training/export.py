@@ -13,14 +13,14 @@ import os
 
 import numpy as np
 
+from ..render.conditioning import COND_CHANNELS
+
 #: max |onnx - torch| accepted on random inputs (outputs are 0..1)
 PARITY_ATOL_FP32 = 1e-4
 PARITY_ATOL_FP16 = 2e-2
 
 
 def _meta(config):
-    from ..face.raster import COND_CHANNELS
-
     return {
         "reenact.kind": "renderer",
         "reenact.config": json.dumps(config, sort_keys=True),

@@ -9,6 +9,8 @@ K1 = 0.01, K2 = 0.03, per channel) averaged over the masked pixels.
 import cv2
 import numpy as np
 
+from ..face.geometry import robust_similarity_2d
+
 
 def psnr_masked(pred, target, mask):
     """PSNR (dB) of (H, W, 3) images in 0..1 over the pixels where ``mask`` (H, W) > 0.5."""
@@ -59,8 +61,6 @@ def nearest_neighbour(clip, train_rows, val_rows):
     """Nearest-neighbour baseline: for each held-out row, the training row with the closest
     expression + pose features, its crop aligned onto the held-out row's crop by the similarity
     between their fitted mesh points. Returns (H, W, 3) float images in 0..1 per held-out row."""
-    from ..face.reference import alignment
-
     F = np.nan_to_num(clip.features)
     tr = np.asarray(train_rows)
     S = clip.crops.shape[1]
@@ -68,7 +68,7 @@ def nearest_neighbour(clip, train_rows, val_rows):
     for r in val_rows:
         d = ((F[tr] - F[r]) ** 2).sum(1)
         j = int(tr[np.argmin(d)])
-        img = cv2.warpAffine(clip.crops[j], alignment(clip.points[j], clip.points[r]), (S, S),
+        img = cv2.warpAffine(clip.crops[j], robust_similarity_2d(clip.points[j], clip.points[r]), (S, S),
                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out.append(img.astype(np.float32) / 255.0)
     return out

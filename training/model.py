@@ -2,7 +2,7 @@
 """The rendering-to-video network: a small U-Net (PyTorch; training only).
 
 Input: (N, C, H, W) float32 0..1, the space-time conditioning stack of
-:func:`reenact.face.raster.stack_window` (C = 5 W, plus 4 in face-only mode: masked real crop RGB
+:func:`reenact.render.conditioning.stack_window` (C = 5 W, plus 4 in face-only mode: masked real crop RGB
 and the hole mask, plus 8 before those with the actor reference). H and W must be multiples of 16. Output: (N, 3, H, W) RGB 0..1. In face-only
 mode the output keeps the real crop outside the hole (``real + hole * (pred - real)``), so the
 network only has to synthesise the face interior.
@@ -53,7 +53,7 @@ def context_stats(real, hole, cell=8, reach=2, eps=0.03):
 
 
 class RendererNet(nn.Module):
-    """``ref`` (face-only): the input holds the actor reference (:mod:`reenact.face.reference`:
+    """``ref`` (face-only): the input holds the actor reference (:mod:`reenact.render.reference`:
     aligned reference crop RGB + its 5 conditioning channels) just before the masked real crop,
     and the network predicts a *correction* of that reference: ``ref + sd * out`` (``ref + out``
     without ``ctx_norm``). Where the reference fits (skin, beard, teeth of a similar mouth) its

@@ -4,7 +4,7 @@
 Plain argparse (no numpy, no torch), so building the ``reenact`` parser stays instant.
 """
 
-DEFAULT_WINDOW = 11  # = reenact.face.raster.DEFAULT_WINDOW
+DEFAULT_WINDOW = 11  # = reenact.render.conditioning.DEFAULT_WINDOW
 
 
 def add_common(p):
@@ -39,6 +39,9 @@ def add_common(p):
                    help="face-only: also show the network the actor's nearest own frame (auto: as the --init weights)")
     p.add_argument("--ref-gap", type=int, default=10, metavar="FRAMES",
                    help="training: a frame's reference is at least this many frames away (default 10)")
+    p.add_argument("--ref-warp", choices=("auto", "similarity", "mesh"), default="auto",
+                   help="how the reference is moved onto the frame: a 2-D similarity, or the dense mesh warp "
+                        "(warp, then refine); auto: as the --init weights")
 
 
 def common_kwargs(a):
@@ -48,6 +51,7 @@ def common_kwargs(a):
                 gan=a.gan, time_limit=a.time_limit, progress_lines=a.progress_lines, preview=a.preview,
                 preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16, augment=a.augment, flip=a.flip,
                 ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm],
-                ref={"auto": None, "on": True, "off": False}[a.ref], ref_gap=a.ref_gap)
+                ref={"auto": None, "on": True, "off": False}[a.ref], ref_gap=a.ref_gap,
+                ref_warp=None if a.ref_warp == "auto" else a.ref_warp)
 
 

@@ -32,11 +32,16 @@ import time
 
 import numpy as np
 
-from ..face.raster import DEFAULT_WINDOW, in_channels
-from ..face.reference import REF_CHANNELS, REF_GAP
-from .data import HOLDOUT, Dataset, prepare_clip
+from ..face.track import Track
+from ..render.conditioning import DEFAULT_WINDOW, REF_CHANNELS, in_channels
+from ..render.reference import REF_GAP, REF_WARPS
+from ..video.encode import write_png
+from .data import Dataset, HOLDOUT, prepare_clip
+from .export import export_onnx
 from .metrics import nearest_neighbour, summarise
+from .model import PatchDiscriminator, RendererNet
 from .options import add_common, common_kwargs
+
 
 
 def _torch():
@@ -93,8 +98,6 @@ def recon_loss(pred, target, w, kernel, ssim_weight):
 
 # ----------------------------------------------------------------------------- model io
 def build_model(config):
-    from .model import RendererNet
-
     return RendererNet(config["in_ch"], config.get("base", 40), config.get("mode", "face-only") == "face-only",
                        ctx_norm=bool(config.get("ctx_norm", False)), ref=bool(config.get("ref", False)))
 
@@ -214,14 +217,10 @@ class _Stop:
 
 
 def _preview(path, x, pred, target):
-    import cv2
-
     real = x[0, -4:-1] if x.shape[1] % 5 else x[0, -5:-2]
     row = [real, pred[0], target[0]]
     img = np.concatenate([np.clip(z.transpose(1, 2, 0), 0, 1) for z in row], 1)
-    tmp = path + ".tmp.png"
-    cv2.imwrite(tmp, np.round(img[..., ::-1] * 255).astype(np.uint8))
-    os.replace(tmp, path)
+    write_png(path, np.round(img * 255).astype(np.uint8))
 
 
 def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2000, batch=8, lr=5e-4,
@@ -229,7 +228,7 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
           mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
           progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
           cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None,
-          ref=None, ref_gap=REF_GAP):
+          ref=None, ref_gap=REF_GAP, ref_warp=None):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
     baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
@@ -238,12 +237,11 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     (:class:`~reenact.training.data.Dataset`). ``ctx_norm``: the network works in the colour
     space normalised by the context ring (face-only; :class:`~reenact.training.model.RendererNet`);
     ``None`` takes it from ``init``'s configuration (off without ``init``). ``ref``: the network
-    also sees the actor reference (:mod:`reenact.face.reference`; face-only), ``None`` as
+    also sees the actor reference (:mod:`reenact.render.reference`; face-only), ``None`` as
     ``init``'s configuration; ``ref_gap``: a training frame's reference is at least that many
-    frames away."""
+    frames away; ``ref_warp``: how the reference is moved onto the frame ("similarity" or
+    "mesh": :data:`reenact.render.reference.REF_WARPS`), ``None`` as ``init``'s configuration."""
     torch = _torch()
-    from ..face.track import Track
-
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
     if threads:
         torch.set_num_threads(int(threads))
@@ -266,21 +264,25 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     if ref is None:
         ref = bool(icfg and icfg.get("ref"))
     ref = bool(ref) and mode == "face-only"
-    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref, ref_gap=ref_gap)
+    if ref_warp is None:
+        ref_warp = (icfg or {}).get("ref_warp", REF_WARPS[0])
+    if ref_warp not in REF_WARPS:
+        raise ValueError("unknown reference warp '{}' (choose {})".format(ref_warp, ", ".join(REF_WARPS)))
+    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref, ref_gap=ref_gap, ref_warp=ref_warp)
     config = {"in_ch": in_channels(window, mode, ref), "base": int(base), "mode": mode, "window": int(window),
               "size": int(size)}
     if ctx_norm and mode == "face-only":
         config["ctx_norm"] = True
     if ref:
         config["ref"] = True
+        if ref_warp != REF_WARPS[0]:
+            config["ref_warp"] = ref_warp
     model = build_model(config)
     if state is not None:
         init_from(model, state, log, icfg)
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999) if gan > 0 else (0.9, 0.999))
     disc = dopt = None
     if gan > 0:
-        from .model import PatchDiscriminator
-
         disc = PatchDiscriminator(3 + 5)
         dopt = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
     def lr_factor(s):
@@ -380,8 +382,6 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
             print("CANCELLED {}".format(step), flush=True)
         return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses}
     model.eval()
-    from .export import export_onnx
-
     weights = weights or (os.path.splitext(out)[0] + ".pt")
     save_weights(model, config, weights)
     exp = export_onnx(model, out, config, fp16=fp16)

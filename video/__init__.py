@@ -4,22 +4,11 @@
 No bpy, no torch. See docs/video-io.md.
 """
 
-from .decode import (
-    DEFAULT_SEQUENCE_FPS,
-    IMAGE_EXTENSIONS,
-    ImageSequenceSource,
-    MovieSource,
-    VideoError,
-    VideoSource,
-    open_video,
-)
-from .encode import (
-    MOVIE_EXTENSIONS,
-    ImageSequenceWriter,
-    VideoWriter,
-    available_video_codecs,
-    open_writer,
-)
+from .decode import open_video
+from .movie import MovieSource
+from .sequence import ImageSequenceSource
+from .source import DEFAULT_SEQUENCE_FPS, IMAGE_EXTENSIONS, VideoError, VideoSource
+from .encode import MOVIE_EXTENSIONS, ImageSequenceWriter, VideoWriter, available_video_codecs, open_writer
 
 __all__ = [
     "VideoError",

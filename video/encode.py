@@ -18,12 +18,14 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from fractions import Fraction
 from typing import Optional, Tuple
 
 import numpy as np
 
-from .decode import VideoError, VideoSource, _as_rate, _describe_av_error
+from ..fsutil import write_atomic
+from .source import VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
            "available_video_codecs"]
@@ -105,6 +107,25 @@ class _AtomicOutput:
         else:
             self.close()
         return False
+
+    def __del__(self):
+        # a writer dropped without close(): never leave the temporary output behind
+        try:
+            if not self._done:
+                self.abort()
+        except Exception:
+            pass
+
+    def _close_failed(self, exc, what):
+        """Abort after a failed close; an OSError or FFmpeg error becomes one VideoError line
+        (``what``: the step that failed), anything else is re-raised as it is."""
+        self.abort()
+        av = sys.modules.get("av")
+        if av is not None and isinstance(exc, av.error.FFmpegError):
+            raise VideoError(self.path, f"{what} failed: {_describe_av_error(exc)}") from None
+        if isinstance(exc, OSError):
+            raise VideoError(self.path, f"{what}: {exc.strerror or exc}") from None
+        raise exc
 
 
 class VideoWriter(_AtomicOutput):
@@ -326,8 +347,6 @@ class VideoWriter(_AtomicOutput):
     def close(self) -> None:
         """Flush, finalise and move the file into place. Raises VideoError on failure
         (and then leaves no output behind)."""
-        import av
-
         if self._done:
             return
         try:
@@ -342,14 +361,7 @@ class VideoWriter(_AtomicOutput):
             os.replace(self._tmp, self.path)
             self._done = True
         except BaseException as exc:
-            self.abort()
-            if isinstance(exc, av.error.FFmpegError):
-                raise VideoError(self.path, f"finishing the file failed: "
-                                            f"{_describe_av_error(exc)}") from None
-            if isinstance(exc, OSError):
-                raise VideoError(self.path, f"cannot write the output: "
-                                            f"{exc.strerror or exc}") from None
-            raise
+            self._close_failed(exc, "finishing the file")
 
     def abort(self) -> None:
         """Discard everything written so far; an existing output file is left untouched."""
@@ -380,13 +392,18 @@ class VideoWriter(_AtomicOutput):
             except OSError:
                 pass
 
-    def __del__(self):
-        # a writer dropped without close(): never leave the temporary file behind
-        try:
-            if not self._done:
-                self.abort()
-        except Exception:
-            pass
+
+def write_png(path, rgb, compression=3, label=None):
+    """Write an RGB (H, W, 3) uint8 or uint16 image as a PNG at ``path`` atomically: a unique
+    temporary name in the same folder, renamed when complete, removed on any failure.
+    ``label``: the file or folder named in the error (default ``path``)."""
+    import cv2
+
+    a = np.ascontiguousarray(rgb)
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(a, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, int(compression)])
+    if not ok:
+        raise VideoError(label or path, "PNG encoding failed")
+    return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
 
 
 class ImageSequenceWriter(_AtomicOutput):
@@ -441,7 +458,6 @@ class ImageSequenceWriter(_AtomicOutput):
 
     def write(self, frame, index: Optional[int] = None) -> str:
         """Write one frame; returns the final path it will have."""
-        import cv2
 
         if self._done:
             raise VideoError(self.path, "writer is already closed")
@@ -455,14 +471,9 @@ class ImageSequenceWriter(_AtomicOutput):
         a = _as_rgb_frame(frame, self.size, self.path, allow16=True)
         if self.size is None:
             self.size = (a.shape[1], a.shape[0])
-        ok, buf = cv2.imencode(".png", cv2.cvtColor(a, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_PNG_COMPRESSION, self.compression])
-        if not ok:
-            raise VideoError(self.path, f"PNG encoding of frame {index} failed")
         name = self.filename(index)
         try:
-            with open(os.path.join(self._tmp, name), "wb") as f:
-                f.write(buf.tobytes())
+            write_png(os.path.join(self._tmp, name), a, self.compression, label=self.path)
         except OSError as exc:
             raise VideoError(self.path, f"cannot write {name}: {exc.strerror or exc}") from None
         self._indices.add(index)
@@ -486,25 +497,15 @@ class ImageSequenceWriter(_AtomicOutput):
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.rename(self._tmp, self.path)
-            self._done = True
         except BaseException as exc:
-            self.abort()
-            if isinstance(exc, OSError):
-                raise VideoError(self.path, f"cannot move the frames into place: "
-                                            f"{exc.strerror or exc}") from None
-            raise
+            self._close_failed(exc, "moving the frames into place")
+        self._done = True
 
     def abort(self) -> None:
+        """Remove the temporary folder; an existing output folder is left untouched."""
         self._done = True
         if self._tmp and os.path.isdir(self._tmp):
             shutil.rmtree(self._tmp, ignore_errors=True)
-
-    def __del__(self):
-        try:
-            if not self._done:
-                self.abort()
-        except Exception:
-            pass
 
 
 def open_writer(path, fps, size, **kwargs):
@@ -518,3 +519,45 @@ def open_writer(path, fps, size, **kwargs):
     kwargs.pop("lossless", None)
     kwargs.pop("audio_from", None)
     return ImageSequenceWriter(path, fps, size, **kwargs)
+
+
+#: names of the frames of a resumable frame folder: frame_000000.png, ...
+FRAME_PREFIX = "frame_"
+FRAME_DIGITS = 6
+
+
+class FrameFolder:
+    """``frame_000000.png`` ... written straight into ``folder``, each file atomically (temp +
+    rename), so an interrupted render keeps every frame it finished. A folder holding files
+    that this writer would not name is refused; at :meth:`close`, own-named frames beyond the
+    clip are removed."""
+
+    def __init__(self, folder, n_frames, compression=1):
+        self.path = os.path.abspath(os.fspath(folder))
+        self.n = int(n_frames)
+        self.compression = int(compression)
+        self.frames_written = 0
+        self._re = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
+        if os.path.exists(self.path):
+            if not os.path.isdir(self.path):
+                raise VideoError(self.path, "exists and is not a folder")
+            foreign = [n for n in os.listdir(self.path) if not self._re.match(n) and n not in (".DS_Store", "Thumbs.db")]
+            if foreign:
+                raise VideoError(self.path, "output folder already holds other files (e.g. {}); choose an "
+                                            "empty or new folder".format(foreign[0]))
+        os.makedirs(self.path, exist_ok=True)
+
+    def filename(self, index):
+        return "{}{:0{}d}.png".format(FRAME_PREFIX, int(index), FRAME_DIGITS)
+
+    def write(self, frame, index):
+        final = write_png(os.path.join(self.path, self.filename(index)), np.asarray(frame, np.uint8),
+                          self.compression, label=self.path)
+        self.frames_written += 1
+        return final
+
+    def close(self):
+        for name in os.listdir(self.path):
+            m = self._re.match(name)
+            if m and int(m.group(1)) >= self.n:
+                os.remove(os.path.join(self.path, name))

@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Turn a Track into Blender data (and find it again): the camera matching the footage and the
+actor mesh whose shape keys are the actor's expression basis, with keyframed shape-key values,
+head transform, gaze and confidence.
+
+Coordinates: a Track's pose maps model points (cm, x right, y up, z toward the viewer) into
+an OpenCV camera (x right, y down, z forward). The Blender camera sits at the world origin
+looking down -Z with +Y up, so the actor's transform is the pose flipped by diag(1, -1, -1)
+(``face.camera.pose_to_gl``), with centimetres turned into metres.
+"""
+
+import os
+import re
+import threading
+
+import bpy
+import numpy as np
+
+from . import blend
+
+CM = 0.01  # model units (cm) to Blender metres
+GAZE_PROPS = ("gaze_left_x", "gaze_left_y", "gaze_right_x", "gaze_right_y")
+SENSOR_WIDTH_MM = 36.0
+
+
+def track_pose_to_blender(pose):
+    """Track pose (T, 6: XYZ Euler of the camera-space rotation, translation in cm) ->
+    Blender object (location m (T,3), rotation_euler XYZ (T,3)), via the fit module's
+    OpenCV -> Blender camera conversion (:func:`reenact.face.camera.pose_to_gl`)."""
+    from ..face.camera import pose_to_gl
+
+    gl = pose_to_gl(pose)
+    return gl[:, 3:] * CM, gl[:, :3]
+
+
+def blender_to_track_pose(loc, rot_euler):
+    """Inverse of :func:`track_pose_to_blender`."""
+    from ..face.camera import pose_from_gl
+
+    return pose_from_gl(np.concatenate([np.asarray(rot_euler, np.float64), np.asarray(loc, np.float64) / CM], axis=1))
+
+
+def _topology():
+    from ..face.topology import load_topology
+
+    return load_topology()
+
+
+def is_actor(ob):
+    """True for a Reenact actor mesh object."""
+    return ob is not None and ob.type == "MESH" and ob.reenact.is_actor
+
+
+def actor_objects(scene=None):
+    return [ob for ob in bpy.data.objects if is_actor(ob)
+            and (scene is None or ob.reenact.scene_name == scene.name)]
+
+
+
+def remove_actor(ob):
+    """Remove an actor object with its mesh, shape keys and actions (nothing left orphaned)."""
+    mesh = ob.data
+    actions = []
+    for idd in (ob, mesh.shape_keys):
+        if idd is not None and idd.animation_data and idd.animation_data.action:
+            actions.append(idd.animation_data.action)
+        if idd is not None and idd.animation_data:  # NLA layers (the "Tracked" layer)
+            actions += [s.action for t in idd.animation_data.nla_tracks for s in t.strips
+                        if s.action and s.action not in actions]
+    bpy.data.objects.remove(ob)
+    if mesh.users == 0:
+        bpy.data.meshes.remove(mesh)
+    for act in actions:
+        if act.users == 0:
+            bpy.data.actions.remove(act)
+
+
+def ensure_camera(scene, coll, track, strip, name):
+    w, h = (int(v) for v in track.size)
+    cam_data = bpy.data.cameras.get(name) or bpy.data.cameras.new(name)
+    cam_data.sensor_fit = "HORIZONTAL"
+    cam_data.sensor_width = SENSOR_WIDTH_MM
+    cam_data.lens = float(track.focal_px) * SENSOR_WIDTH_MM / w
+    cam_data.clip_start = 0.01
+    cam_data.clip_end = 100.0
+    cam = bpy.data.objects.get(name)
+    if cam is None or cam.type != "CAMERA":
+        cam = bpy.data.objects.new(name, cam_data)
+    if cam.name not in coll.objects:
+        coll.objects.link(cam)
+    cam.location = (0.0, 0.0, 0.0)
+    cam.rotation_euler = (0.0, 0.0, 0.0)
+    # the footage as the camera background, lined up with the strip on the timeline
+    cam_data.show_background_images = True
+    while len(cam_data.background_images):
+        cam_data.background_images.remove(cam_data.background_images[0])
+    bg = cam_data.background_images.new()
+    path = blend.strip_filepath(strip)
+    if strip.type == "MOVIE":
+        clip = bpy.data.movieclips.load(path, check_existing=True)
+        clip.frame_start = int(strip.frame_start)
+        bg.source = "MOVIE_CLIP"
+        bg.clip = clip
+    else:
+        img = bpy.data.images.load(path, check_existing=True)
+        img.source = "SEQUENCE"
+        bg.source = "IMAGE"
+        bg.image = img
+        bg.image_user.frame_start = int(strip.frame_start)
+        bg.image_user.frame_duration = len(strip.elements)
+    bg.alpha = 1.0
+    if scene.camera is None:
+        scene.camera = cam
+    scene.render.resolution_x, scene.render.resolution_y = w, h
+    return cam
+
+
+def build_actor(scene, coll, track, strip, index, track_path, camera):
+    """Create the actor mesh object for ``track``; returns it."""
+    topo = _topology()
+    name = "{} Actor {}".format(strip.name, index)
+    identity = np.asarray(track.identity, np.float64)
+    basis = np.asarray(track.expression_basis, np.float64)
+    names = [str(n) for n in track.expression_names]
+
+    mesh = bpy.data.meshes.new(name)
+    verts = identity * CM
+    tris = np.asarray(topo.triangles, np.int64)
+    mesh.from_pydata(verts.tolist(), [], tris.tolist())
+    uv_layer = mesh.uv_layers.new(name="UVMap")
+    uv = np.asarray(topo.uv, np.float32)[tris.reshape(-1)]
+    uv_layer.data.foreach_set("uv", uv.reshape(-1))
+    mesh.update()
+    ob = bpy.data.objects.new(name, mesh)
+    coll.objects.link(ob)
+    ob.parent = camera
+    ob.rotation_mode = "XYZ"
+
+    ob.shape_key_add(name="Basis", from_mix=False)
+    for k, kname in enumerate(names):
+        kb = ob.shape_key_add(name=kname, from_mix=False)
+        kb.slider_min = -1.0
+        kb.slider_max = 2.0
+        kb.data.foreach_set("co", ((identity + basis[k]) * CM).astype(np.float32).reshape(-1))
+    mesh.shape_keys.name = name + " Expressions"
+
+    s = ob.reenact
+    s.is_actor = True
+    s.strip_name = strip.name
+    s.scene_name = scene.name
+    s.actor_index = index
+    s.source_path = blend.strip_filepath(strip)
+    s.track_path = track_path
+    s.frame_offset = int(strip.frame_start)
+    s.frame_count = int(track.source_frames)
+    s.tracked_fraction = float(np.mean(track.tracked)) if len(track.tracked) else 0.0
+    for p in GAZE_PROPS + ("confidence",):
+        ob[p] = 0.0
+    write_animation(ob, track, int(strip.frame_start))
+    return ob
+
+
+def write_animation(ob, track, frame_offset, bags=None):
+    """Keyframe every tracked frame: shape-key values, head transform, gaze, confidence.
+    Untracked frames get no keys (confidence is keyed 0 there, so gaps show in the editor).
+    ``bags``: (object channelbag, shape-key channelbag) to write into instead of the actions
+    assigned to the object and its shape keys."""
+    tracked = np.asarray(track.tracked, bool)
+    frame_index = np.arange(len(tracked)) + int(getattr(track, "frame_start", 0))
+    frames = (frame_index + frame_offset).astype(np.float64)
+    ft = frames[tracked]
+
+    ensure = blend.ensure_action
+    if bags is None:
+        ensure(ob, ob.name + " Head")
+        bag = blend.channelbag(ob)
+    else:
+        bag = bags[0]
+    loc, rot = track_pose_to_blender(np.asarray(track.pose, np.float64)[tracked])
+    for i in range(3):
+        blend.set_fcurve(bag, "location", i, ft, loc[:, i], group="Head")
+        blend.set_fcurve(bag, "rotation_euler", i, ft, rot[:, i], group="Head")
+    gaze = np.asarray(track.gaze, np.float64)[tracked]
+    for i, p in enumerate(GAZE_PROPS):
+        blend.set_fcurve(bag, '["{}"]'.format(p), 0, ft, gaze[:, i], group="Gaze")
+    conf = np.where(tracked, np.asarray(track.confidence, np.float64), 0.0)
+    blend.set_fcurve(bag, '["confidence"]', 0, frames, conf, group="Tracking", interpolation="CONSTANT")
+
+    if bags is None:
+        key = ob.data.shape_keys
+        ensure(key, ob.name + " Expressions")
+        kbag = blend.channelbag(key)
+    else:
+        kbag = bags[1]
+    expr = np.asarray(track.expression, np.float64)[tracked]
+    for k, kname in enumerate(track.expression_names):
+        blend.set_fcurve(kbag, 'key_blocks["{}"].value'.format(kname), 0, ft, expr[:, k], group="Expressions")
+
+
+def track_file_path(scene, strip, index):
+    """Where the Track of an actor is kept: ``//reenact/<scene>_<strip>_actor<i>.npz`` next to
+    the saved .blend; for a file not saved yet, the extension's user folder, with a unique
+    suffix so two unsaved files never share a Track."""
+    safe = bpy.path.clean_name("{}_{}".format(scene.name, strip.name))
+    if bpy.data.filepath:
+        folder = os.path.join(bpy.path.abspath("//"), "reenact")
+        os.makedirs(folder, exist_ok=True)
+        return os.path.join(folder, "{}_actor{}.npz".format(safe, index))
+    import uuid
+
+    return os.path.join(blend.data_folder("tracks"), "{}_actor{}_{}.npz".format(safe, index, uuid.uuid4().hex[:8]))
+
+
+def load_actor_track(ob):
+    """The actor's Track file, checked against the actor's footage."""
+    from ..face.track import Track
+    from ..face.transfer import check_clip
+
+    path = bpy.path.abspath(ob.reenact.track_path)
+    if not ob.reenact.track_path:
+        raise ValueError("actor '{}' has no Track file: track it again".format(ob.name))
+    tr = Track.load(path)
+    check_clip(tr, ob.reenact.source_path, ob.reenact.frame_count,
+               what="Track file {}".format(os.path.basename(path)), where="the footage of '{}'".format(ob.name))
+    return tr
+
+
+_MEMO = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def active_actor(context, exclude=None):
+    """The one "which actor?" rule of every operator and panel: the active object when it is a
+    tracked actor of the scene (and not ``exclude``), else the scene's only remaining actor,
+    else None."""
+    scene = getattr(context, "scene", None)
+    actors = [a for a in actor_objects(scene) if a != exclude] if scene is not None else []
+    view_layer = getattr(context, "view_layer", None)
+    ob = view_layer.objects.active if view_layer is not None else getattr(context, "active_object", None)
+    if ob in actors:
+        return ob
+    return actors[0] if len(actors) == 1 else None
+
+
+def actor_strip(ob):
+    scene = bpy.data.scenes.get(ob.reenact.scene_name)
+    ed = scene.sequence_editor if scene else None
+    strip = ed.strips_all.get(ob.reenact.strip_name) if ed else None
+    if strip is None:
+        raise ValueError("the strip '{}' of actor '{}' is gone".format(ob.reenact.strip_name, ob.name))
+    return scene, strip
+
+
+
+
+def model_of(ob):
+    return bpy.path.abspath(ob.reenact.model_path) if ob.reenact.model_path else None
+
+
+def tracked_track(ob):
+    """The actor's Track file (the footage's own tracking), memoised per file version."""
+    path = bpy.path.abspath(ob.reenact.track_path)
+    try:
+        st = os.stat(path)
+        key = ("track", path, st.st_size, st.st_mtime_ns, ob.reenact.source_path, ob.reenact.frame_count)
+    except OSError:
+        key = None
+    with _MEMO_LOCK:
+        if key is not None and key in _MEMO:
+            return _MEMO[key]
+    tr = load_actor_track(ob)
+    if key is not None:
+        with _MEMO_LOCK:
+            for k in [k for k in _MEMO if k[0] == "track" and k[1] == path]:
+                del _MEMO[k]
+            _MEMO[key] = tr
+    return tr
+
+
+def crop_transforms_of(track, size):
+    """Crop transforms of a tracked Track, memoised (Preview Frame calls this every time)."""
+    from ..render.conditioning import crop_transforms
+
+    key = ("xf", id(track), int(size))
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+    if hit is not None and hit[0] is track:
+        return hit[1]
+    xf = crop_transforms(track, size)
+    with _MEMO_LOCK:
+        _MEMO[key] = (track, xf)
+    return xf
+
+
+def strip_source(strip):
+    """The footage of a movie or image strip: a file path, or the list of image paths."""
+    if strip.type == "MOVIE":
+        return blend.strip_filepath(strip)
+    if strip.type == "IMAGE":
+        directory = bpy.path.abspath(strip.directory, library=strip.id_data.library)
+        return [os.path.join(directory, e.filename) for e in strip.elements]
+    raise ValueError("strip '{}' is not a movie or image strip".format(strip.name))
+
+
+def clip_range(strip):
+    """Clip frame indices [a, b) visible on the timeline (the strip's trims applied)."""
+    a = int(strip.frame_final_start - strip.frame_start)
+    b = int(strip.frame_final_end - strip.frame_start)
+    return max(a, 0), b
+
+
+RENDER_DIR = "//reenact/renders"
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "actor"
+
+
+def render_root():
+    """Absolute ``//reenact/renders`` of the saved .blend (ValueError when it is not saved)."""
+    if not bpy.data.filepath:
+        raise ValueError("save the .blend first: renders go into reenact/renders next to it")
+    return bpy.path.abspath(RENDER_DIR)

@@ -1,0 +1,265 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The small adapter between Blender data and the core (imports bpy).
+
+Everything that differs between Blender 4.5 LTS and 5.x lives here, so operators and the
+command line share one tested code path.
+"""
+
+import os
+
+import bpy
+
+
+def strips_of(scene):
+    """The top-level strip collection (``strips`` since 4.4; ``sequences`` was removed in 5.0)."""
+    ed = scene.sequence_editor_create()
+    return ed.strips
+
+
+def all_strips(scene):
+    ed = scene.sequence_editor
+    if ed is None:
+        return []
+    return list(ed.strips_all)
+
+
+def active_strip(scene):
+    ed = scene.sequence_editor
+    return ed.active_strip if ed else None
+
+
+def strip_filepath(strip):
+    """Absolute path of a movie strip's file or an image strip's folder + first element."""
+    if strip.type == "MOVIE":
+        return bpy.path.abspath(strip.filepath, library=strip.id_data.library)
+    if strip.type == "IMAGE":
+        directory = bpy.path.abspath(strip.directory, library=strip.id_data.library)
+        return os.path.join(directory, strip.elements[0].filename)
+    raise ValueError("strip '{}' is a {} strip, not a movie or image strip".format(strip.name, strip.type))
+
+
+def free_channel_above(scene, strip):
+    """The lowest channel above ``strip`` that is free over its whole frame range."""
+    start, end = strip.frame_final_start, strip.frame_final_end
+    channel = strip.channel + 1
+    used = [(s.channel, s.frame_final_start, s.frame_final_end) for s in all_strips(scene)]
+    while any(c == channel and s < end and e > start for c, s, e in used):
+        channel += 1
+    return channel
+
+
+def add_movie_strip(scene, filepath, channel=1, frame_start=1, name=None, fit_scene=True):
+    """Add a movie strip and, when ``fit_scene``, make the scene's resolution, frame rate and
+    range match the footage so the sequencer shows it frame for frame."""
+    strips = strips_of(scene)
+    name = name or os.path.splitext(os.path.basename(filepath))[0]
+    strip = strips.new_movie(name=name, filepath=filepath, channel=channel, frame_start=frame_start)
+    if fit_scene:
+        elem = strip.elements[0] if len(strip.elements) else None
+        if elem is not None and elem.orig_width > 0:
+            scene.render.resolution_x = elem.orig_width
+            scene.render.resolution_y = elem.orig_height
+            scene.render.resolution_percentage = 100
+        fps = strip.fps
+        if fps > 0:
+            set_scene_fps(scene, fps)
+        scene.frame_start = strip.frame_final_start
+        scene.frame_end = strip.frame_final_end - 1
+    return strip
+
+
+def set_scene_fps(scene, fps):
+    """Set the scene rate from a float (29.97 -> 30000/1001 exactly)."""
+    for base in (1.0, 1.001):
+        num = fps * base
+        if abs(num - round(num)) < 1e-3:
+            scene.render.fps = int(round(num))
+            scene.render.fps_base = base
+            return
+    scene.render.fps = int(round(fps * 1000))
+    scene.render.fps_base = 1000.0
+
+
+def new_scene(name):
+    scene = bpy.data.scenes.new(name)
+    scene.sequence_editor_create()
+    return scene
+
+
+def save_blend(filepath):
+    """Save to a temporary name, then rename: a failed save leaves the old file intact."""
+    filepath = os.path.abspath(filepath)
+    os.makedirs(os.path.dirname(filepath), exist_ok=True)
+    tmp = filepath + ".tmp.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, compress=True)
+    os.replace(tmp, filepath)
+    return filepath
+
+
+# --- animation: one F-curve helper for Blender 4.5 (slotted actions) and 5.x ----------------
+
+def ensure_action(id_data, name):
+    """The action assigned to ``id_data`` (created and assigned, with a slot, when missing)."""
+    ad = id_data.animation_data or id_data.animation_data_create()
+    if ad.action is None:
+        ad.action = bpy.data.actions.new(name)
+    action = ad.action
+    if getattr(ad, "action_slot", None) is None:
+        slot = action.slots.new(id_type=id_data.id_type, name=id_data.name)
+        ad.action_slot = slot
+    return action
+
+
+def channelbag(id_data, ensure=True):
+    """The channelbag of the action slot assigned to ``id_data`` (4.4+: layered actions;
+    ``Action.fcurves`` is gone in 5.0)."""
+    ad = id_data.animation_data
+    if ad is None or ad.action is None or ad.action_slot is None:
+        if not ensure:
+            return None
+        ensure_action(id_data, id_data.name + "Action")
+        ad = id_data.animation_data
+    action, slot = ad.action, ad.action_slot
+    for layer in action.layers:
+        for strip in layer.strips:
+            bag = strip.channelbag(slot)
+            if bag:
+                return bag
+    if not ensure:
+        return None
+    layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
+    strip = layer.strips[0] if len(layer.strips) else layer.strips.new(type="KEYFRAME")
+    return strip.channelbag(slot, ensure=True)
+
+
+def set_fcurve(bag, data_path, index, frames, values, group=None, interpolation="LINEAR"):
+    """Replace the F-curve ``data_path[index]`` with keys at ``frames`` (bulk ``foreach_set``)."""
+    fc = bag.fcurves.find(data_path, index=index)
+    if fc is not None:
+        bag.fcurves.remove(fc)
+    fc = bag.fcurves.new(data_path, index=index)
+    if group:
+        grp = bag.groups.get(group) if hasattr(bag.groups, "get") else None
+        if grp is None:
+            grp = next((g for g in bag.groups if g.name == group), None) or bag.groups.new(group)
+        fc.group = grp
+    n = len(frames)
+    if n:
+        import numpy as np
+
+        co = np.empty(2 * n, np.float32)
+        co[0::2] = frames
+        co[1::2] = values
+        fc.keyframe_points.add(n)
+        fc.keyframe_points.foreach_set("co", co)
+        interp = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items[interpolation].value
+        fc.keyframe_points.foreach_set("interpolation", np.full(n, interp, np.int32))
+        fc.update()
+    return fc
+
+
+def read_fcurve_keys(fc):
+    import numpy as np
+
+    n = len(fc.keyframe_points)
+    co = np.empty(2 * n, np.float32)
+    fc.keyframe_points.foreach_get("co", co)
+    return co[0::2].copy(), co[1::2].copy()
+
+
+def ensure_collection(scene, name="Reenact"):
+    coll = bpy.data.collections.get(name)
+    if coll is None:
+        coll = bpy.data.collections.new(name)
+    if coll.name not in scene.collection.children:
+        scene.collection.children.link(coll)
+    return coll
+
+
+def data_folder(kind):
+    """Where Reenact keeps files it makes (Tracks, models, renders): ``//reenact/<kind>`` next to
+    the .blend once it is saved; before that the extension's user folder (kept across
+    sessions and upgrades), or this session's temporary folder when not running as an
+    extension."""
+    if bpy.data.filepath:
+        folder = os.path.join(bpy.path.abspath("//"), "reenact", kind)
+    else:
+        try:
+            folder = bpy.utils.extension_path_user(__package__, path=kind, create=True)
+        except (ValueError, AttributeError, TypeError):
+            folder = os.path.join(bpy.app.tempdir, "reenact", kind)
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+PREVIEW_STRIP = "Reenact Preview"
+
+
+def _strip_paths(s):
+    if s.type == "MOVIE":
+        return os.path.normpath(bpy.path.abspath(s.filepath))
+    if s.type == "IMAGE":
+        return os.path.normpath(bpy.path.abspath(s.directory))
+    return None
+
+
+def add_result_strip(scene, original, out, n_frames, name):
+    """The rendered clip as a strip in the free channel above ``original``, same start, same
+    trims, so it lines up frame for frame. A previous strip of the same output is replaced."""
+    target = os.path.normpath(out)
+    for s in list(all_strips(scene)):
+        if s != original and s.type in {"MOVIE", "IMAGE"} and _strip_paths(s) == target:
+            scene.sequence_editor.strips.remove(s)
+    channel = free_channel_above(scene, original)
+    strips = strips_of(scene)
+    start = int(original.frame_start)
+    if os.path.isdir(out):
+        from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
+
+        names = ["{}{:0{}d}.png".format(FRAME_PREFIX, i, FRAME_DIGITS) for i in range(n_frames)]
+        st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
+        for nm in names[1:]:
+            st.elements.append(nm)
+    else:
+        st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
+    st.frame_start = start
+    st.frame_offset_start = original.frame_offset_start
+    st.frame_offset_end = original.frame_offset_end
+    st.frame_start = start
+    if st.channel != channel:
+        st.channel = channel
+    return st
+
+
+_READERS = {}
+
+
+def read_frame(source, i):
+    from ..video import open_video
+
+    key = source if isinstance(source, str) else tuple(source)
+    src = _READERS.get(key)
+    if src is None:
+        for old in _READERS.values():
+            old.close()
+        _READERS.clear()
+        src = _READERS[key] = open_video(source)
+    frame = src.read(int(i))
+    if frame is None:
+        raise ValueError("clip frame {} is missing".format(i))
+    return frame
+
+
+def preview_strip(scene, original, path, frame):
+    """Show ``path`` for one frame at ``frame`` in an image strip above everything there."""
+    import time as _time
+
+    strips = strips_of(scene)
+    st = scene.sequence_editor.strips_all.get(PREVIEW_STRIP)
+    if st is not None:
+        strips.remove(st)
+    used = [s.channel for s in all_strips(scene) if s.frame_final_start <= frame < s.frame_final_end]
+    channel = max(used + [original.channel]) + 1
+    st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
+    st["reenact_preview_time"] = _time.time()
+    return st

@@ -1,0 +1,327 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The actor's animation layers: the locked "Tracked" NLA strip rebuilt from the Track file,
+the edit layer (the active action) above it, F-curve key splicing, and the two directions
+between curves and Tracks (imports bpy). Layout and behaviour: docs/transfer.md."""
+
+import bpy
+import numpy as np
+
+from . import actor as actor_data
+
+
+TRACKED = "Tracked"
+
+
+MUTE_PROP = "reenact_edit_influence"  # remembered influences while the edit layer is muted
+
+
+def animated_ids(ob):
+    """(object, shape keys): the two IDs that carry an actor's performance."""
+    return ob, ob.data.shape_keys
+
+
+def timeline_frames(ob, track):
+    return (np.asarray(track.frames()) + int(ob.reenact.frame_offset)).astype(np.int64)
+
+
+def evaluate_actor(ob, track, scene):
+    """Evaluate the actor's animation (everything Blender evaluates) at the timeline frame of
+    every row of ``track``: returns pose (T, 6, Track convention), expression (T, K), the
+    shape-key names, gaze (T, 4), confidence (T,)."""
+    frames = timeline_frames(ob, track)
+    T = len(frames)
+    kb = ob.data.shape_keys.key_blocks
+    names = [k.name for k in kb][1:]
+    vals = np.empty(len(kb), np.float32)
+    expr = np.empty((T, len(names)))
+    loc = np.empty((T, 3))
+    rot = np.empty((T, 3))
+    gaze = np.empty((T, 4))
+    conf = np.empty(T)
+    cur, sub = scene.frame_current, scene.frame_subframe
+    try:
+        for i, f in enumerate(frames):
+            scene.frame_set(int(f))
+            kb.foreach_get("value", vals)
+            expr[i] = vals[1:]
+            loc[i] = ob.location
+            rot[i] = ob.rotation_euler if ob.rotation_mode == "XYZ" else ob.matrix_basis.to_euler("XYZ")
+            gaze[i] = [float(ob.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
+            conf[i] = float(ob.get("confidence", 0.0))
+    finally:
+        scene.frame_set(cur, subframe=sub)
+    pose = actor_data.blender_to_track_pose(loc, rot)
+    return pose, expr, names, gaze, conf
+
+
+def curves_to_track(ob, scene, base=None, info=None):
+    """The actor's current performance as a Track (base: the actor's Track file)."""
+    from ..face.transfer import track_from_curves
+
+    base = actor_data.load_actor_track(ob) if base is None else base
+    pose, expr, names, gaze, conf = evaluate_actor(ob, base, scene)
+    return track_from_curves(base, pose, expr, gaze, conf, names=names, info=info)
+
+
+_KEY_ATTRS = (  # (name, components, dtype) of every Keyframe property worth keeping
+    ("co", 2, np.float32), ("handle_left", 2, np.float32), ("handle_right", 2, np.float32),
+    ("handle_left_type", 1, np.int32), ("handle_right_type", 1, np.int32),
+    ("interpolation", 1, np.int32), ("type", 1, np.int32), ("easing", 1, np.int32),
+    ("back", 1, np.float32), ("amplitude", 1, np.float32), ("period", 1, np.float32),
+)
+
+
+def _enum(prop, item):
+    return bpy.types.Keyframe.bl_rna.properties[prop].enum_items[item].value
+
+
+def read_keys(fc):
+    """Every keyframe of ``fc`` as {attribute: array}."""
+    n = len(fc.keyframe_points)
+    out = {}
+    for name, c, dt in _KEY_ATTRS:
+        a = np.empty(n * c, dt)
+        fc.keyframe_points.foreach_get(name, a)
+        out[name] = a.reshape(n, c) if c > 1 else a
+    return out
+
+
+def new_keys(frames, values, interpolation="LINEAR"):
+    n = len(frames)
+    co = np.stack([np.asarray(frames, np.float32), np.asarray(values, np.float32)], 1)
+    return {
+        "co": co, "handle_left": co.copy(), "handle_right": co.copy(),
+        "handle_left_type": np.full(n, _enum("handle_left_type", "AUTO_CLAMPED"), np.int32),
+        "handle_right_type": np.full(n, _enum("handle_right_type", "AUTO_CLAMPED"), np.int32),
+        "interpolation": np.full(n, _enum("interpolation", interpolation), np.int32),
+        "type": np.full(n, _enum("type", "KEYFRAME"), np.int32),
+        "easing": np.full(n, _enum("easing", "AUTO"), np.int32),
+        "back": np.full(n, 1.70158, np.float32), "amplitude": np.full(n, 0.8, np.float32),
+        "period": np.full(n, 4.1, np.float32),
+    }
+
+
+def _take(keys, mask):
+    return {k: v[mask] for k, v in keys.items()}
+
+
+def splice_keys(fc, new, drop):
+    """Replace the keys of ``fc`` for which ``drop(frames)`` is True by the keys ``new``."""
+    old = read_keys(fc)
+    keep = _take(old, ~drop(old["co"][:, 0]))
+    merged = {k: np.concatenate([keep[k], new[k]]) for k in keep}
+    order = np.argsort(merged["co"][:, 0], kind="stable")
+    merged = _take(merged, order)
+    kp = fc.keyframe_points
+    kp.clear()
+    n = len(order)
+    if n:
+        kp.add(n)
+        for name, _, _ in _KEY_ATTRS:
+            kp.foreach_set(name, np.ascontiguousarray(merged[name]).reshape(-1))
+    fc.update()
+
+
+def _fcurve(bag, path, index, group):
+    fc = bag.fcurves.find(path, index=index)
+    if fc is None:
+        fc = bag.fcurves.new(path, index=index)
+        grp = next((g for g in bag.groups if g.name == group), None) or bag.groups.new(group)
+        fc.group = grp
+    return fc
+
+
+def _channelbag_of(action, slot):
+    for layer in action.layers:
+        for strip in layer.strips:
+            bag = strip.channelbag(slot)
+            if bag:
+                return bag
+    return None
+
+
+def tracked_strip(idd):
+    ad = idd.animation_data
+    tr = ad.nla_tracks.get(TRACKED) if ad is not None else None
+    if tr is None or not len(tr.strips):
+        return None
+    return tr.strips[0]
+
+
+def tracked_bag(idd):
+    st = tracked_strip(idd)
+    return None if st is None or st.action is None else _channelbag_of(st.action, st.action_slot)
+
+
+def edit_bag(idd):
+    ad = idd.animation_data
+    if ad is None or ad.action is None or ad.action_slot is None:
+        return None
+    return _channelbag_of(ad.action, ad.action_slot)
+
+
+def has_layers(ob):
+    return all(tracked_bag(idd) is not None and edit_bag(idd) is not None for idd in animated_ids(ob))
+
+
+def ensure_layers(ob, track):
+    """Create the "Tracked" NLA layer (from ``track``, the actor's Track file) and the edit
+    layer (the active action, kept as it is, or a copy of the tracked one) where missing."""
+    ids = animated_ids(ob)
+    if all(tracked_bag(idd) is not None for idd in ids):
+        tracked_actions = [tracked_strip(idd).action for idd in ids]
+    else:
+        tracked_actions = []
+        bags = []
+        for idd, kind in zip(ids, ("Head", "Expressions")):
+            act = bpy.data.actions.new("{} {} Tracked".format(ob.name, kind))
+            slot = act.slots.new(id_type=idd.id_type, name=idd.name)
+            strip = act.layers.new("Layer").strips.new(type="KEYFRAME")
+            bags.append(strip.channelbag(slot, ensure=True))
+            tracked_actions.append(act)
+        actor_data.write_animation(ob, track, int(ob.reenact.frame_offset), bags=tuple(bags))
+        for idd, act in zip(ids, tracked_actions):
+            ad = idd.animation_data or idd.animation_data_create()
+            for t in [t for t in ad.nla_tracks if t.name == TRACKED]:
+                ad.nla_tracks.remove(t)
+            nt = ad.nla_tracks.new()
+            nt.name = TRACKED
+            start = int(np.floor(act.frame_range[0]))
+            st = nt.strips.new(TRACKED, start, act)
+            st.action_slot = act.slots[0]
+            st.blend_type = "REPLACE"
+            st.extrapolation = "HOLD"
+            nt.lock = True
+    for idd, act in zip(ids, tracked_actions):
+        ad = idd.animation_data
+        for t in ad.nla_tracks:
+            if t.name == TRACKED:
+                t.mute = False
+                t.is_solo = False
+        if ad.action is None:
+            edit = act.copy()
+            edit.name = act.name[: -len(" Tracked")] if act.name.endswith(" Tracked") else act.name + " Edit"
+            ad.action = edit
+        if ad.action_slot is None:
+            ad.action_slot = ad.action.slots[0]
+        ad.action_blend_type = "REPLACE"
+        ad.action_extrapolation = "HOLD"
+        ad.use_nla = True
+
+
+def edit_muted(ob):
+    ids = [idd for idd in animated_ids(ob) if idd.animation_data is not None]
+    return bool(ids) and has_layers(ob) and all(idd.animation_data.action_influence == 0.0 for idd in ids)
+
+
+def _channel_filter(mode, names):
+    """Predicate (id index 0 = object / 1 = shape keys, data_path, index) for ``mode``;
+    'full' means every channel (also confidence and any channel added by hand)."""
+    from ..face.transfer import mode_channels
+
+    if mode == "full":
+        return lambda which, path, index: True
+    expr, pose, gaze = mode_channels(mode, names)
+    expr_paths = {'key_blocks["{}"].value'.format(n) for n in expr}
+    gaze_paths = {'["{}"]'.format(p) for p in actor_data.GAZE_PROPS}
+
+    def ok(which, path, index):
+        if which == 1:
+            return path in expr_paths
+        return (pose and path in ("location", "rotation_euler")) or (gaze and path in gaze_paths)
+
+    return ok
+
+
+def write_transfer(ob, track, result, info):
+    """Write the channels ``info`` says were transferred, on the transferred frames, into the
+    edit layer of ``ob`` (``track``: the actor's Track file; ``result``: transfer's output)."""
+    ob_id, key_id = animated_ids(ob)
+    fr = np.asarray(info["transferred_frames"], np.int64)
+    if not len(fr):
+        return
+    rows = fr - int(track.frame_start)
+    tl = (fr + int(ob.reenact.frame_offset)).astype(np.float64)
+    lo, hi = tl.min() - 0.5, tl.max() + 0.5
+    on_frames = set(tl.astype(np.int64).tolist())
+
+    def drop(x):
+        xi = np.round(x).astype(np.int64)
+        return (x > lo) & (x < hi) & np.isin(xi, list(on_frames)) & (np.abs(x - xi) < 1e-3)
+
+    names = [str(n) for n in result.expression_names]
+    kbag = edit_bag(key_id)
+    for n in info["expressions"]:
+        k = names.index(n)
+        fc = _fcurve(kbag, 'key_blocks["{}"].value'.format(n), 0, "Expressions")
+        splice_keys(fc, new_keys(tl, result.expression[rows, k]), drop)
+    bag = edit_bag(ob_id)
+    if info["gaze"]:
+        for i, p in enumerate(actor_data.GAZE_PROPS):
+            fc = _fcurve(bag, '["{}"]'.format(p), 0, "Gaze")
+            splice_keys(fc, new_keys(tl, result.gaze[rows, i]), drop)
+    if info["pose"]:
+        ok = np.asarray(result.tracked, bool)
+        loc_all, rot_all = actor_data.track_pose_to_blender(np.asarray(result.pose, np.float64)[ok])
+        where = np.searchsorted(np.flatnonzero(ok), rows)
+        for i in range(3):
+            splice_keys(_fcurve(bag, "location", i, "Head"), new_keys(tl, loc_all[where, i]), drop)
+            splice_keys(_fcurve(bag, "rotation_euler", i, "Head"), new_keys(tl, rot_all[where, i]), drop)
+
+
+def reset_range(ob, a, b, mode="full"):
+    """Copy the tracked keys of timeline frames a..b (inclusive) back into the edit layer, for
+    the channels of ``mode``. Returns the number of F-curves touched."""
+    names = [k.name for k in ob.data.shape_keys.key_blocks][1:]
+    want = _channel_filter(mode, names)
+    lo, hi = a - 0.5, b + 0.5
+
+    def drop(x):
+        return (x > lo) & (x < hi)
+
+    touched = 0
+    for which, idd in enumerate(animated_ids(ob)):
+        tb, eb = tracked_bag(idd), edit_bag(idd)
+        done = set()
+        for fc in list(eb.fcurves):
+            if not want(which, fc.data_path, fc.array_index):
+                continue
+            tf = tb.fcurves.find(fc.data_path, index=fc.array_index)
+            if tf is None:  # a channel keyed by hand: no tracked keys to bring back
+                new = new_keys([], [])
+            else:
+                keys = read_keys(tf)
+                new = _take(keys, drop(keys["co"][:, 0]))
+            splice_keys(fc, new, drop)
+            done.add((fc.data_path, fc.array_index))
+            touched += 1
+        for tf in tb.fcurves:  # a channel deleted from the edit layer comes back
+            if (tf.data_path, tf.array_index) in done or not want(which, tf.data_path, tf.array_index):
+                continue
+            fc = _fcurve(eb, tf.data_path, tf.array_index, tf.group.name if tf.group else "Reenact")
+            keys = read_keys(tf)
+            splice_keys(fc, _take(keys, drop(keys["co"][:, 0])), drop)
+            touched += 1
+    return touched
+
+
+def performance_rows(ob, base, scene, rows):
+    """``base`` with the actor's evaluated curves written into ``rows`` (the other rows keep the
+    tracked values). The whole-performance path is ``transfer.curves_to_track``."""
+    import numpy as np
+
+    from ..face.transfer import track_from_curves
+
+    sub = base.subset(base.frame_start + min(rows), base.frame_start + max(rows) + 1)
+    pose, expr, names, gaze, conf = evaluate_actor(ob, sub, scene)
+    names_b = [str(n) for n in base.expression_names]
+    full_pose = np.array(base.pose, np.float64)
+    full_expr = np.array(base.expression, np.float64)
+    full_gaze = np.array(base.gaze, np.float64)
+    full_conf = np.array(base.confidence, np.float64)
+    lo, hi = min(rows), max(rows) + 1
+    full_pose[lo:hi] = pose
+    full_expr[lo:hi] = expr[:, [names.index(n) for n in names_b]]
+    full_gaze[lo:hi] = gaze
+    full_conf[lo:hi] = conf
+    return track_from_curves(base, full_pose, full_expr, full_gaze, full_conf, names=names_b)

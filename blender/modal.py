@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared machinery for long operators: a worker thread polled by a modal timer in the UI, a
+progress bar in the sidebar and the status bar, Esc to cancel; blocking in background mode
+(and in the PyPI bpy module, where timers never fire). Blender data is only written on the main
+thread once the job has succeeded, so a failed or cancelled job leaves the .blend as it was."""
+
+import bpy
+
+from ..jobs import BackgroundJob
+from ..progress import Cancelled
+from .report import EXPECTED, fail, report
+
+
+def _redraw_sidebars(context):
+    wm = context.window_manager
+    for win in wm.windows:
+        for area in win.screen.areas:
+            if area.type == "SEQUENCE_EDITOR":
+                area.tag_redraw()
+
+
+def set_job_state(context, running, fraction=0.0, text=""):
+    """The sidebar's progress bar (Scene.reenact.job_*)."""
+    settings = context.scene.reenact
+    settings.job_running = running
+    settings.job_progress = fraction
+    settings.job_text = text
+
+
+def begin_modal(op, context, interval, text):
+    """Timer, modal handler, progress cursor and status text for a long operator."""
+    wm = context.window_manager
+    op._timer = wm.event_timer_add(interval, window=context.window)
+    wm.modal_handler_add(op)
+    wm.progress_begin(0, 1000)
+    set_job_state(context, True, 0.0, text)
+    context.workspace.status_text_set("Reenact: {} (Esc to cancel)".format(text))
+
+
+def end_modal(op, context):
+    """Undo everything :func:`begin_modal` set up."""
+    wm = context.window_manager
+    if op._timer is not None:
+        wm.event_timer_remove(op._timer)
+        op._timer = None
+    wm.progress_end()
+    context.workspace.status_text_set(None)
+    set_job_state(context, False)
+    _redraw_sidebars(context)
+
+
+class ModalJobMixin:
+    """Subclasses define ``prepare(context) -> (func, args, kwargs)`` (main thread; reads Blender
+    state) and ``apply(context, result)`` (main thread; writes Blender state)."""
+
+    job_label = "Working"
+    cancel_note = "nothing changed"  # what Esc leaves behind, for the warning
+    _timer = None
+    _job = None
+
+    def _set_state(self, context, running, fraction=0.0, text=""):
+        set_job_state(context, running, fraction, text)
+
+    def _finish(self, context, result):
+        try:
+            self.apply(context, result)
+        except (ValueError, OSError, RuntimeError) as exc:
+            report(self, "ERROR", exc)
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+    def execute(self, context):
+        """Blocking path (background mode, scripts, F3 redo)."""
+        try:
+            func, args, kwargs = self.prepare(context)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        job = BackgroundJob(func, *args, **kwargs)
+        job._run()  # same code path as the thread, on this thread
+        if job.error:
+            report(self, "ERROR", "{}".format(job.error))
+            if job.traceback and "Error: " not in job.error:
+                print(job.traceback)
+            return {"CANCELLED"}
+        if job.cancelled:
+            report(self, "WARNING", "cancelled")
+            return {"CANCELLED"}
+        return self._finish(context, job.result)
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        if context.scene.reenact.job_running:
+            report(self, "WARNING", "another job is running; wait or press Esc")
+            return {"CANCELLED"}
+        try:
+            func, args, kwargs = self.prepare(context)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        self._job = BackgroundJob(func, *args, **kwargs).start()
+        begin_modal(self, context, 0.1, self.job_label + "…")
+        return {"RUNNING_MODAL"}
+
+    def _cleanup(self, context):
+        end_modal(self, context)
+
+    def modal(self, context, event):
+        job = self._job
+        if event.type == "ESC" and event.value == "PRESS":
+            job.cancel()
+            job.join()
+            self._cleanup(context)
+            report(self, "WARNING", "{} cancelled, {}".format(self.job_label.lower(), self.cancel_note))
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        if job.running:
+            done, total, message = job.status()
+            frac = job.fraction()
+            context.window_manager.progress_update(int(frac * 1000))
+            text = "{} {}/{} {}".format(self.job_label, done, total, message).strip()
+            self._set_state(context, True, frac, text)
+            context.workspace.status_text_set("Reenact: {} (Esc to cancel)".format(text))
+            _redraw_sidebars(context)
+            return {"RUNNING_MODAL"}
+        self._cleanup(context)
+        if job.cancelled:
+            report(self, "WARNING", "cancelled")
+            return {"CANCELLED"}
+        if job.error:
+            if job.traceback:
+                print(job.traceback)
+            report(self, "ERROR", "{}".format(job.error))
+            return {"CANCELLED"}
+        return self._finish(context, job.result)
+
+    def cancel(self, context):
+        if self._job is not None:
+            self._job.cancel()
+            self._job.join()
+        self._cleanup(context)

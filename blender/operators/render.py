@@ -1,0 +1,203 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render Performance and Preview Frame: the actor's performance (read from its curves) becomes
+photoreal footage composited into the original frames, as a new strip above the original
+(see docs/compositing.md)."""
+
+import os
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, IntProperty
+
+from .. import blend
+from .. import actor as actor_data
+from .. import layers
+from ..modal import ModalJobMixin
+from ..report import EXPECTED, fail, report
+
+REGION_ITEMS = (
+    ("mouth", "Mouth", "Paste back the mouth region only (visual dubbing): eyes, brows and head stay the footage's"),
+    ("face", "Face", "Paste back the whole rendered face (the head stays where the footage has it)"),
+    ("head", "Head", "Full reenactment: move the whole head (hair, ears, neck) to the performance's pose, "
+                     "fill the background it uncovers from the shot, and render the face in it"),
+)
+OUTPUT_ITEMS = (
+    ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written)"),
+    ("MOVIE", "Movie", "One movie file (H.264; lossless RGB with the Lossless option)"),
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _poll_actor(cls, context):
+    if context.scene is None or actor_data.active_actor(context) is None:
+        cls.poll_message_set("Make a tracked actor active (Track Actor first)")
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- Render Performance
+def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, progress):
+    """Worker thread: no bpy here."""
+    from ...render.pipeline import render_clip
+
+    return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
+                       progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu)
+
+
+def _render_inputs(context):
+    """The active actor, its scene and strip, the render folder and its tracked Track."""
+    ob = actor_data.active_actor(context)
+    if ob is None:
+        raise ValueError("no active tracked actor")
+    scene, strip = actor_data.actor_strip(ob)
+    return ob, scene, strip, actor_data.render_root(), actor_data.tracked_track(ob)
+
+class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
+    """Render the active actor's performance (its curves, edits included) with its renderer,
+    composite it into the original frames and add the result as a new strip above the original"""
+
+    bl_idname = "reenact.render_performance"
+    bl_label = "Render Performance"
+    bl_options = {"REGISTER", "UNDO"}
+
+    region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
+    use_range: BoolProperty(name="Frame Range", default=False,
+                            description="Render only these timeline frames; the others are the footage's own")
+    frame_first: IntProperty(name="First", default=1, description="First timeline frame to render")
+    frame_last: IntProperty(name="Last", default=250, description="Last timeline frame to render (included)")
+    output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
+    cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
+
+    job_label = "Rendering"
+    cancel_note = "the frames already rendered are kept (cache and frame folder); render again to resume"
+
+    @classmethod
+    def poll(cls, context):
+        return _poll_actor(cls, context)
+
+    def draw(self, context):
+        layout = self.layout
+        layout.prop(self, "region", expand=True)
+        layout.prop(self, "use_range")
+        row = layout.row(align=True)
+        row.enabled = self.use_range
+        row.prop(self, "frame_first")
+        row.prop(self, "frame_last")
+        layout.prop(self, "output")
+        if self.output == "MOVIE":
+            layout.prop(self, "lossless")
+        layout.prop(self, "cpu")
+
+    def prepare(self, context):
+
+        ob, scene, strip, root, base = _render_inputs(context)
+        track = layers.curves_to_track(ob, scene, base)
+        n = int(base.source_frames) or int(strip.frame_duration)
+        if self.use_range:
+            a = int(self.frame_first) - int(strip.frame_start)
+            b = int(self.frame_last) + 1 - int(strip.frame_start)
+            if not (0 <= a < b <= n):
+                raise ValueError("frames {}..{} are outside strip '{}' (frames {}..{})".format(
+                    self.frame_first, self.frame_last, strip.name, int(strip.frame_start), int(strip.frame_start) + n - 1))
+        else:  # the strip's visible part
+            a = max(0, int(strip.frame_final_start - strip.frame_start))
+            b = min(n, int(strip.frame_final_end - strip.frame_start))
+        name = actor_data._safe(ob.name)
+        if self.output == "MOVIE":
+            out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
+        else:
+            out = os.path.join(root, name)
+        self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
+        self._out = out
+        cache = os.path.join(root, "reenact_cache")
+        return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
+                             self.lossless, cache, not self.cpu), {})
+
+    def apply(self, context, summary):
+        scene = bpy.data.scenes[self._scene_name]
+        strip = scene.sequence_editor.strips_all[self._strip_name]
+        ob = bpy.data.objects.get(self._ob_name)
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], "{} Reenact".format(strip.name))
+        st["reenact_provider"] = summary["provider"]
+        st["reenact_rendered"] = summary["rendered"]
+        st["reenact_cached"] = summary["cached"]
+        if ob is not None:
+            ob["reenact_last_render"] = "{} · {}".format(os.path.basename(self._out), summary["provider"])
+        report(self, "INFO", "rendered {} frame(s), {} from the cache, on {} -> strip '{}' in channel {}".format(
+            summary["rendered"], summary["cached"], summary["provider"].replace("ExecutionProvider", ""),
+            st.name, st.channel))
+
+
+# --------------------------------------------------------------------------- Preview Frame
+
+
+class REENACT_OT_preview_frame(bpy.types.Operator):
+    """Re-render the current frame with the active actor's performance and show it in the
+    sequencer (a one-frame strip above the original)"""
+
+    bl_idname = "reenact.preview_frame"
+    bl_label = "Preview Frame"
+    bl_options = {"REGISTER", "UNDO"}
+
+    region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
+
+    @classmethod
+    def poll(cls, context):
+        return _poll_actor(cls, context)
+
+    def execute(self, context):
+        import time
+
+        from ...render.conditioning import window_indices
+        from ...render.cache import source_identity
+        from ...render.pipeline import get_renderer, render_frame
+
+        t0 = time.perf_counter()
+        try:
+            ob, scene, strip, root, base = _render_inputs(context)
+            f = int(context.scene.frame_current)
+            i = f - int(strip.frame_start)
+            r = i - int(base.frame_start)
+            if not (0 <= r < base.n_frames):
+                raise ValueError("frame {} is outside the actor's clip (frames {}..{})".format(
+                    f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1))
+            renderer = get_renderer(actor_data.model_of(ob))
+            rows = [int(k) for k in window_indices(r, renderer.window, base.n_frames)]
+            track = layers.performance_rows(ob, base, scene, rows)
+            source = actor_data.strip_source(strip)
+            frame = blend.read_frame(source, i)
+            cache_dir = os.path.join(root, "reenact_cache")
+            xf = actor_data.crop_transforms_of(base, renderer.size)
+            pool = None
+            if renderer.ref:  # built once per actor (one pass over the footage), then cached
+                from ...render.pipeline import reference_pool
+
+                pool = reference_pool(base, source, renderer.size, xf, cache_dir)[0]
+            # region head: the crop follows the performance's head, not the footage's
+            out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
+                                     transforms=None if self.region == "head" else xf, crop_track=base,
+                                     source_id=source_identity(source), pool=pool, video=source)
+            from ...video.encode import write_png
+            import numpy as np
+
+            folder = os.path.join(root, "preview")
+            os.makedirs(folder, exist_ok=True)
+            # alternate two names so the sequencer never shows a stale cached image
+            prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP)
+            name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
+            path = os.path.join(folder, name)
+            write_png(path, np.asarray(out, np.uint8), compression=1)
+            st = blend.preview_strip(scene, strip, path, f)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        ms = (time.perf_counter() - t0) * 1000.0
+        ob["reenact_last_preview_ms"] = round(ms, 1)
+        report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(
+            f, ms, "cached" if info["cached"] else "rendered", info["provider"].replace("ExecutionProvider", "")))
+        self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
+        return {"FINISHED"}
+
+
+classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame)

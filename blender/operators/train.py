@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Train Renderer: fine-tune a neural renderer on the active actor's footage.
+
+Training runs as a separate process in a Python that has torch (the training stack is not
+part of Blender); the sidebar shows the step, the loss and a preview image; Esc stops it and
+keeps the last checkpoint, from which the next run resumes.
+"""
+
+import os
+
+import bpy
+from bpy.props import IntProperty
+
+from .. import actor as actor_data
+from .. import props
+from ..modal import begin_modal, end_modal
+from ..report import EXPECTED, fail, report
+
+PREVIEW_IMAGE = "Reenact Training Preview"
+
+
+def _models_dir():
+    from .. import blend
+
+    return blend.data_folder("models")
+
+
+def base_weights():
+    from ...paths import MODELS_DIR
+
+    return os.path.join(MODELS_DIR, "renderer_base.pt")
+
+
+
+def _show_preview(path):
+    if not path or not os.path.isfile(path):
+        return
+    img = bpy.data.images.get(PREVIEW_IMAGE)
+    if img is None:
+        img = bpy.data.images.load(path, check_existing=False)
+        img.name = PREVIEW_IMAGE
+    else:
+        img.filepath = path
+        img.reload()
+    img.preview_ensure()
+
+
+class REENACT_OT_train_renderer(bpy.types.Operator):
+    """Fine-tune a neural renderer on the active actor's footage, starting from the bundled base model.
+    Runs in a separate Python with PyTorch; Esc stops and keeps the last checkpoint"""
+
+    bl_idname = "reenact.train_renderer"
+    bl_label = "Train Renderer"
+    bl_options = {"REGISTER"}
+
+    steps: IntProperty(name="Steps", default=400, min=1, max=1000000,
+                       description="Training steps (resumes from the last checkpoint when there is one)")
+
+    _timer = None
+    _proc = None
+    _serial = 0
+
+    @classmethod
+    def poll(cls, context):
+        ob = actor_data.active_actor(context)
+        if ob is None:
+            cls.poll_message_set("Make a tracked actor the active object (Track Actor first)")
+            return False
+        if not os.path.isfile(bpy.path.abspath(ob.reenact.track_path)):
+            cls.poll_message_set("The actor's Track file is missing: track the strip again")
+            return False
+        if context.scene.reenact.job_running:
+            cls.poll_message_set("Another Reenact job is running")
+            return False
+        return True
+
+    def _start(self, context):
+        from ...jobs import TrainingProcess, find_training_python
+
+        ob = actor_data.active_actor(context)
+        prefs = props.preferences(context)
+        python = find_training_python(prefs.training_python if prefs else "")
+        track = bpy.path.abspath(ob.reenact.track_path)
+        video = bpy.path.abspath(ob.reenact.source_path)
+        if not os.path.exists(video):
+            raise ValueError("{}: the actor's footage is missing".format(video))
+        out = os.path.join(_models_dir(), bpy.path.clean_name(ob.name) + ".onnx")
+        self._out = out
+        self._actor = ob.name
+        self._preview = os.path.join(os.path.dirname(out), bpy.path.clean_name(ob.name) + "_preview.png")
+        args = ["--data", "{}={}".format(track, video), "--out", out, "--steps", str(self.steps),
+                "--preview", self._preview, "--preview-every", "25"]
+        if os.path.isfile(base_weights()):
+            args += ["--init", base_weights()]
+        extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
+        self._proc = TrainingProcess(python, args, extra_paths=extra).start()
+
+    def _finish(self, context):
+        p = self._proc
+        if p.cancelled:
+            report(self, "WARNING", "training stopped at step {}; the checkpoint is kept and the next "
+                                     "run resumes from it".format(p.step))
+            return {"CANCELLED"}
+        if p.error or not p.done_path:
+            report(self, "ERROR", "training failed: {}".format(p.error or "no model written"))
+            return {"CANCELLED"}
+        ob = bpy.data.objects.get(self._actor)
+        if ob is not None:
+            ob.reenact.model_path = p.done_path
+        _show_preview(p.preview)
+        report(self, "INFO", "renderer trained ({} steps, loss {:.4f}): {}".format(
+            p.step, p.loss, p.done_path))
+        return {"FINISHED"}
+
+    def execute(self, context):
+        try:
+            self._start(context)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        self._proc.wait()
+        return self._finish(context)
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        try:
+            self._start(context)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        begin_modal(self, context, 0.25, "Training…")
+        return {"RUNNING_MODAL"}
+
+    def _cleanup(self, context):
+        end_modal(self, context)
+
+    def modal(self, context, event):
+        p = self._proc
+        if event.type == "ESC" and event.value == "PRESS":
+            p.cancel()  # the trainer checkpoints and exits; keep polling until it has
+            context.scene.reenact.job_text = "Stopping, saving the checkpoint…"
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        step, total, loss, preview, serial = p.status()
+        if p.running:
+            frac = step / total if total else 0.0
+            s = context.scene.reenact
+            s.job_progress = frac
+            if not p.cancelled:
+                s.job_text = "Training {}/{} · loss {:.4f}".format(step, total, loss)
+            context.window_manager.progress_update(int(frac * 1000))
+            context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(s.job_text))
+            if serial != self._serial:
+                self._serial = serial
+                _show_preview(preview)
+            for area in context.screen.areas:
+                if area.type == "SEQUENCE_EDITOR":
+                    area.tag_redraw()
+            return {"RUNNING_MODAL"}
+        self._cleanup(context)
+        return self._finish(context)
+
+    def cancel(self, context):
+        if self._proc is not None:
+            self._proc.cancel()
+            self._proc.wait(60)
+        self._cleanup(context)
+
+
+classes = (REENACT_OT_train_renderer,)

@@ -1,0 +1,368 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Transfer Performance, Reset to Tracked, Curves to Track, Mute Edit Layer: non-destructive
+editing of tracked actors (see docs/transfer.md).
+
+Layout of an actor's animation (its object: head, gaze, confidence; its shape keys:
+expressions), created the first time one of these operators changes the actor:
+
+- NLA track **"Tracked"** (bottom, locked, never muted): one strip holding the tracked
+  performance, rebuilt from the actor's Track file, so it is exactly what the tracker produced.
+- The **edit layer**: the active action, evaluated on top of the NLA stack (blend Replace). It
+  starts as a complete copy of the tracked curves (what Track Actor keyed), so the Graph Editor
+  and the Dope Sheet edit it directly and a key added on any channel behaves as usual.
+  Transfers write into it; its influence (``action_influence``) blends it over the tracked
+  layer (0 = tracked, 1 = edited); Mute sets the influence to 0 and back; Reset to Tracked
+  copies the tracked keys back over a frame range.
+
+Curves to Track evaluates the whole stack (``scene.frame_set`` at every frame: interpolation,
+NLA layers, influence, modifiers, drivers) and writes a Track: the inverse of tracking.
+"""
+
+import os
+
+import bpy
+
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+from .. import actor as actor_data
+from .. import layers
+from ..report import EXPECTED, fail, report
+
+MODE_ITEMS = (
+    ("full", "Full", "Head pose, all expressions and gaze (Deep Video Portraits)"),
+    ("expression", "Expression", "All expression coefficients; the target keeps its head and gaze"),
+    ("mouth", "Mouth", "Jaw and mouth coefficients only (visual dubbing): the target keeps head, eyes, brows"),
+    ("pose", "Pose", "Head rotation and position, relative to each actor's rest pose"),
+    ("gaze", "Gaze", "Eye directions only"),
+)
+
+# --------------------------------------------------------------------------- actor enum
+_ACTOR_ITEMS = []  # module-level: Blender does not keep the strings of dynamic enum items alive
+
+
+def _actor_items(self, context):
+    global _ACTOR_ITEMS
+    scene = getattr(context, "scene", None) if context else None
+    items = [(ob.name, ob.name, "Actor {} of strip '{}'".format(ob.reenact.actor_index, ob.reenact.strip_name))
+             for ob in (actor_data.actor_objects(scene) if scene else [])]
+    _ACTOR_ITEMS = items or [("NONE", "No Actors", "Track an actor first")]
+    return _ACTOR_ITEMS
+
+
+def _resolve(op, context, prop, exclude=None):
+    """The actor named by the operator property ``prop`` (the active actor when unset)."""
+    if op.properties.is_property_set(prop):
+        name = getattr(op, prop)
+        ob = bpy.data.objects.get(name)
+        if ob is None or ob not in actor_data.actor_objects(context.scene):
+            raise ValueError("'{}' is not a tracked actor of scene '{}'".format(name, context.scene.name))
+        return ob
+    ob = actor_data.active_actor(context, exclude)
+    if ob is None:
+        raise ValueError("no tracked actor in scene '{}'".format(context.scene.name))
+    return ob
+
+
+def _poll_actors(cls, context):
+    if context.scene is None or not actor_data.actor_objects(context.scene):
+        cls.poll_message_set("Track an actor first (Track Actor in the Track panel)")
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- the actor's data
+
+
+# --------------------------------------------------------------------------- keys in bulk
+
+
+# --------------------------------------------------------------------------- layers
+
+
+# --------------------------------------------------------------------------- channels
+
+
+# --------------------------------------------------------------------------- operators
+class REENACT_OT_transfer_performance(bpy.types.Operator):
+    """Transfer the source actor's performance (or part of it) onto the target actor, as an
+    editable layer on top of the target's tracked performance"""
+
+    bl_idname = "reenact.transfer_performance"
+    bl_label = "Transfer Performance"
+    bl_options = {"REGISTER", "UNDO"}
+
+    source: EnumProperty(name="Source", items=_actor_items, description="Actor whose performance is transferred")
+    target: EnumProperty(name="Target", items=_actor_items, description="Actor who takes the performance")
+    mode: EnumProperty(name="Mode", items=MODE_ITEMS, default="mouth")
+    offset: IntProperty(name="Offset", default=0,
+                        description="Target timeline frame F takes the source at timeline frame F - Offset "
+                                    "(0: what lines up on the timeline)")
+    use_range: BoolProperty(name="Frame Range", default=False,
+                            description="Only change the target frames below (else every frame that overlaps)")
+    frame_start: IntProperty(name="Start", default=1, description="First target timeline frame to change")
+    frame_end: IntProperty(name="End", default=250, description="Last target timeline frame to change (included)")
+    gain_mouth: FloatProperty(name="Mouth", default=1.0, min=0.0, soft_max=2.0,
+                              description="Gain of the jaw and mouth coefficients")
+    gain_eyes: FloatProperty(name="Eyes", default=1.0, min=0.0, soft_max=2.0,
+                             description="Gain of blinks, squints, widening")
+    gain_brows: FloatProperty(name="Brows", default=1.0, min=0.0, soft_max=2.0,
+                              description="Gain of the brow coefficients")
+    gain_pose: FloatProperty(name="Pose", default=1.0, min=0.0, soft_max=2.0,
+                             description="Gain of the head motion relative to the rest pose")
+    smoothing: FloatProperty(name="Smoothing", default=0.0, min=0.0, soft_max=5.0,
+                             description="Gaussian smoothing of the source's curves (sigma, frames); 0 = none")
+
+    @classmethod
+    def poll(cls, context):
+        return _poll_actors(cls, context)
+
+    def invoke(self, context, event):
+        tgt = actor_data.active_actor(context)
+        if not self.properties.is_property_set("target") and tgt is not None:
+            self.target = tgt.name
+        if not self.properties.is_property_set("source"):
+            src = actor_data.active_actor(context, exclude=tgt)
+            if src is not None:
+                self.source = src.name
+        if not self.properties.is_property_set("frame_start"):
+            self.frame_start, self.frame_end = context.scene.frame_start, context.scene.frame_end
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        return context.window_manager.invoke_props_dialog(self, width=360)
+
+    def draw(self, context):
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        for p in ("source", "target", "mode", "offset", "smoothing"):
+            layout.prop(self, p)
+        col = layout.column(heading="Gain", align=True)
+        for p in ("gain_mouth", "gain_eyes", "gain_brows", "gain_pose"):
+            col.prop(self, p)
+        layout.prop(self, "use_range")
+        col = layout.column(align=True)
+        col.active = self.use_range
+        col.prop(self, "frame_start")
+        col.prop(self, "frame_end")
+
+    def execute(self, context):
+        from ...face.transfer import rest_pose, transfer
+
+        scene = context.scene
+        try:
+            tgt = _resolve(self, context, "target")
+            src = _resolve(self, context, "source", exclude=tgt)
+            if src == tgt and self.offset == 0:
+                raise ValueError("source and target are the same actor ('{}'): pick another source, "
+                                 "or an offset to re-time this actor".format(tgt.name))
+            tgt_track = actor_data.load_actor_track(tgt)
+            src_tracked = actor_data.load_actor_track(src)
+            src_perf = layers.curves_to_track(src, scene, base=src_tracked)
+            offset = int(self.offset) + int(src.reenact.frame_offset) - int(tgt.reenact.frame_offset)
+            frames = None
+            if self.use_range:
+                if self.frame_end < self.frame_start:
+                    raise ValueError("frame range {}-{} is empty".format(self.frame_start, self.frame_end))
+                fo = int(tgt.reenact.frame_offset)
+                frames = (self.frame_start - fo, self.frame_end + 1 - fo)
+                c0, c1 = int(tgt_track.frame_start), int(tgt_track.frame_start) + tgt_track.n_frames
+                if frames[1] <= c0 or frames[0] >= c1:
+                    raise ValueError("frames {}-{} lie outside the clip of '{}' ({}-{})".format(
+                        self.frame_start, self.frame_end, tgt.name, c0 + fo, c1 - 1 + fo))
+            gains = {"mouth": self.gain_mouth, "eyes": self.gain_eyes, "brows": self.gain_brows,
+                     "pose": self.gain_pose}
+            info = {}
+            try:
+                result = transfer(src_perf, tgt_track, self.mode, offset=offset, gains=gains, frames=frames,
+                                  smoothing=self.smoothing, source_rest=rest_pose(src_tracked),
+                                  target_rest=rest_pose(tgt_track), info=info)
+            except ValueError as exc:
+                if str(exc).startswith("no overlapping frames") and src_perf.fps == tgt_track.fps:
+                    raise ValueError(self._no_overlap(src, tgt, src_perf, tgt_track)) from None
+                raise
+            if not info["transferred"]:
+                raise ValueError("no frame to transfer: the source or the target is untracked on every "
+                                 "overlapping frame")
+        except EXPECTED as exc:
+            return fail(self, exc)
+        layers.ensure_layers(tgt, tgt_track)
+        layers.write_transfer(tgt, tgt_track, result, info)
+        scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
+        fo = int(tgt.reenact.frame_offset)
+        fr = info["transferred_frames"]
+        report(self, "INFO", "{} transfer '{}' -> '{}': {} frames ({}-{}){}".format(
+            self.mode, src.name, tgt.name, len(fr), fr[0] + fo, fr[-1] + fo,
+            ", {} skipped (untracked)".format(info["skipped_untracked_source"] + info["skipped_untracked_target"])
+            if info["skipped_untracked_source"] + info["skipped_untracked_target"] else ""))
+        return {"FINISHED"}
+
+
+    def _no_overlap(self, src, tgt, src_track, tgt_track):
+        """The no-overlap message in timeline frames (what the artist sees)."""
+        t0 = int(tgt.reenact.frame_offset) + int(tgt_track.frame_start)
+        t1 = t0 + tgt_track.n_frames - 1
+        if self.use_range:
+            t0, t1 = max(t0, self.frame_start), min(t1, self.frame_end)
+        s0 = int(src.reenact.frame_offset) + int(src_track.frame_start)
+        return ("no overlapping frames: target '{}' frames {}-{} take source frames {}-{} (offset {}), "
+                "but '{}' covers frames {}-{}".format(tgt.name, t0, t1, t0 - self.offset, t1 - self.offset,
+                                                      self.offset, src.name, s0, s0 + src_track.n_frames - 1))
+
+
+class REENACT_OT_reset_to_tracked(bpy.types.Operator):
+    """Put the tracked performance back over a frame range (only the chosen channels), undoing
+    transfers and hand edits there"""
+
+    bl_idname = "reenact.reset_to_tracked"
+    bl_label = "Reset to Tracked"
+    bl_options = {"REGISTER", "UNDO"}
+
+    actor: EnumProperty(name="Actor", items=_actor_items)
+    channels: EnumProperty(name="Channels", items=(
+        ("full", "All", "Every channel: head, expressions, gaze, confidence"),
+        ("expression", "Expressions", "All expression coefficients"),
+        ("mouth", "Mouth", "Jaw and mouth coefficients"),
+        ("pose", "Pose", "Head rotation and position"),
+        ("gaze", "Gaze", "Eye directions"),
+    ), default="full")
+    use_range: BoolProperty(name="Frame Range", default=False,
+                            description="Only reset the frames below (else the actor's whole clip)")
+    frame_start: IntProperty(name="Start", default=1, description="First timeline frame to reset")
+    frame_end: IntProperty(name="End", default=250, description="Last timeline frame to reset (included)")
+
+    @classmethod
+    def poll(cls, context):
+        return _poll_actors(cls, context)
+
+    def invoke(self, context, event):
+        if not self.properties.is_property_set("frame_start"):
+            self.frame_start, self.frame_end = context.scene.frame_start, context.scene.frame_end
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        return context.window_manager.invoke_props_dialog(self)
+
+    def execute(self, context):
+        try:
+            ob = _resolve(self, context, "actor")
+            track = actor_data.load_actor_track(ob)
+            frames = layers.timeline_frames(ob, track)
+            a, b = int(frames[0]), int(frames[-1])
+            if self.use_range:
+                if self.frame_end < self.frame_start:
+                    raise ValueError("frame range {}-{} is empty".format(self.frame_start, self.frame_end))
+                a, b = max(a, self.frame_start), min(b, self.frame_end)
+                if b < a:
+                    raise ValueError("frames {}-{} lie outside the clip of '{}' ({}-{})".format(
+                        self.frame_start, self.frame_end, ob.name, int(frames[0]), int(frames[-1])))
+        except EXPECTED as exc:
+            return fail(self, exc)
+        layers.ensure_layers(ob, track)
+        n = layers.reset_range(ob, a, b, self.channels)
+        context.scene.frame_set(context.scene.frame_current, subframe=context.scene.frame_subframe)
+        report(self, "INFO", "'{}' reset to tracked on frames {}-{} ({} curves)".format(ob.name, a, b, n))
+        return {"FINISHED"}
+
+
+class REENACT_OT_curves_to_track(bpy.types.Operator):
+    """Write the actor's performance as Blender shows it (every curve, layer, influence and
+    modifier evaluated at every frame of its clip) to a Track file"""
+
+    bl_idname = "reenact.curves_to_track"
+    bl_label = "Curves to Track"
+    bl_options = {"REGISTER", "UNDO"}
+
+    actor: EnumProperty(name="Actor", items=_actor_items)
+    filepath: StringProperty(name="Track File", subtype="FILE_PATH",
+                             description="Where to write the Track (.npz); empty: next to the .blend")
+    filter_glob: StringProperty(default="*.npz", options={"HIDDEN"})
+
+    @classmethod
+    def poll(cls, context):
+        return _poll_actors(cls, context)
+
+    @staticmethod
+    def default_path(ob):
+        track_path = bpy.path.abspath(ob.reenact.track_path)
+        folder = os.path.join(bpy.path.abspath("//"), "reenact") if bpy.data.filepath else os.path.dirname(track_path)
+        stem = os.path.splitext(os.path.basename(track_path))[0] or bpy.path.clean_name(ob.name)
+        return os.path.join(folder, stem + "_performance.npz")
+
+    def invoke(self, context, event):
+        ob = actor_data.active_actor(context) if not self.properties.is_property_set("actor") else None
+        if ob is not None:
+            self.actor = ob.name
+        if not self.filepath:
+            try:
+                self.filepath = self.default_path(_resolve(self, context, "actor"))
+            except ValueError:
+                pass
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        context.window_manager.fileselect_add(self)
+        return {"RUNNING_MODAL"}
+
+    def execute(self, context):
+        try:
+            ob = _resolve(self, context, "actor")
+            path = bpy.path.abspath(self.filepath) if self.filepath else self.default_path(ob)
+            if not path.lower().endswith(".npz"):
+                raise ValueError("{}: a Track file must end in .npz".format(path))
+            info = {}
+            tr = layers.curves_to_track(ob, context.scene, info=info)
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            tr.save(path)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        self.filepath = path
+        msg = "wrote {} ({} frames of '{}')".format(path, tr.n_frames, ob.name)
+        if info.get("clipped"):
+            msg += "; {} values outside 0..1 clipped".format(info["clipped"])
+        report(self, "WARNING" if info.get("clipped") else "INFO", msg)
+        return {"FINISHED"}
+
+
+class REENACT_OT_mute_edit_layer(bpy.types.Operator):
+    """Mute or unmute the actor's edit layer (transfers and hand edits): muted, the actor shows
+    its tracked performance"""
+
+    bl_idname = "reenact.mute_edit_layer"
+    bl_label = "Mute Edit Layer"
+    bl_options = {"REGISTER", "UNDO"}
+
+    actor: EnumProperty(name="Actor", items=_actor_items)
+
+    @classmethod
+    def poll(cls, context):
+        return _poll_actors(cls, context)
+
+    def execute(self, context):
+        try:
+            ob = _resolve(self, context, "actor")
+            track = actor_data.load_actor_track(ob)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        layers.ensure_layers(ob, track)
+        ids = layers.animated_ids(ob)
+        if layers.edit_muted(ob):
+            saved = list(ob.get(layers.MUTE_PROP, [1.0, 1.0]))
+            for idd, v in zip(ids, saved):
+                idd.animation_data.action_influence = float(v) if v > 0 else 1.0
+            if layers.MUTE_PROP in ob:
+                del ob[layers.MUTE_PROP]
+            text = "unmuted"
+        else:
+            ob[layers.MUTE_PROP] = [float(idd.animation_data.action_influence) for idd in ids]
+            for idd in ids:
+                idd.animation_data.action_influence = 0.0
+            text = "muted: showing the tracked performance"
+        context.scene.frame_set(context.scene.frame_current, subframe=context.scene.frame_subframe)
+        report(self, "INFO", "edit layer of '{}' {}".format(ob.name, text))
+        return {"FINISHED"}
+
+
+classes = (
+    REENACT_OT_transfer_performance,
+    REENACT_OT_reset_to_tracked,
+    REENACT_OT_curves_to_track,
+    REENACT_OT_mute_edit_layer,
+)

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+import bpy
+
+from .common import ReenactSequencerPanel
+
+
+def draw_job_progress(layout, settings):
+    if settings.job_running:
+        row = layout.row()
+        row.progress(factor=settings.job_progress, type="BAR", text=settings.job_text or "Working…")
+        layout.label(text="Esc cancels", icon="CANCEL")
+        return True
+    return False
+
+
+class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
+    bl_label = "Track"
+    bl_order = 0
+
+    def draw(self, context):
+        layout = self.layout
+        settings = context.scene.reenact
+        ed = context.scene.sequence_editor
+        strip = ed.active_strip if ed else None
+        col = layout.column(align=True)
+        col.label(text=strip.name if strip else "No active strip", icon="SEQUENCE")
+        col = layout.column()
+        col.use_property_split = True
+        col.use_property_decorate = False
+        col.prop(settings, "max_faces")
+        col.prop(settings, "use_focal")
+        sub = col.column()
+        sub.active = settings.use_focal
+        sub.prop(settings, "focal_mm")
+        col.prop(settings, "small_faces")
+        if not draw_job_progress(layout, settings):
+            layout.operator("reenact.track_strip", icon="TRACKING")
+
+
+class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
+    bl_label = "Actors"
+    bl_order = 10
+
+    def draw(self, context):
+        layout = self.layout
+        from ..actor import is_actor
+
+        actors = [ob for ob in context.scene.objects if is_actor(ob)]
+        if not actors:
+            layout.label(text="No tracked actors yet", icon="INFO")
+            return
+        active = context.view_layer.objects.active
+        for ob in actors:
+            box = layout.box()
+            row = box.row()
+            row.label(text=ob.name, icon="OUTLINER_OB_MESH" if ob != active else "RADIOBUT_ON")
+            s = ob.reenact
+            box.label(text="{} · {:.0%} tracked · {} shape keys".format(
+                s.strip_name, s.tracked_fraction,
+                max(0, len(ob.data.shape_keys.key_blocks) - 1) if ob.data.shape_keys else 0))
+
+
+class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
+    bl_label = "Renderer"
+    bl_order = 30
+
+    def draw(self, context):
+        import os
+
+        layout = self.layout
+        ob = context.active_object
+        from ..actor import is_actor
+
+        if not is_actor(ob):
+            layout.label(text="Make a tracked actor active", icon="INFO")
+            return
+        s = ob.reenact
+        col = layout.column(align=True)
+        if s.model_path:
+            col.label(text=os.path.basename(s.model_path), icon="NETWORK_DRIVE")
+        else:
+            col.label(text="Bundled base model", icon="NETWORK_DRIVE")
+        col.prop(s, "model_path", text="")
+        settings = context.scene.reenact
+        if not draw_job_progress(layout, settings):
+            layout.operator("reenact.train_renderer", icon="PLAY")
+            row = layout.row(align=True)
+            row.operator("reenact.render_performance", icon="RENDER_ANIMATION")
+            row.operator("reenact.preview_frame", text="Preview", icon="RESTRICT_VIEW_OFF")
+        if ob.get("reenact_last_render"):
+            layout.label(text=str(ob["reenact_last_render"]), icon="SEQUENCE")
+        img = bpy.data.images.get("Reenact Training Preview")
+        if img is not None and img.preview is not None:
+            layout.template_icon(icon_value=img.preview.icon_id, scale=8.0)
+
+
+classes = (SEQUENCER_PT_reenact_track, SEQUENCER_PT_reenact_actors, SEQUENCER_PT_reenact_renderer)

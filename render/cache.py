@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The render cache: content digests of everything that decides a rendered crop (the footage,
+the renderer, the performance rows, the crop transform) and the crops on disk (layout in
+:mod:`reenact.render.pipeline`'s docstring and docs/renderer.md)."""
+
+import hashlib
+import os
+import threading
+
+import numpy as np
+
+from .conditioning import window_indices
+from .reference import POOL_SIZE, POOL_VERSION
+
+
+CACHE_FORMAT = "reenact-crop-1"
+
+
+CACHE_DIRNAME = "reenact_cache"
+
+
+_DIGESTS = {}
+
+
+_LOCK = threading.Lock()
+
+
+def file_digest(path):
+    """SHA-256 hex of a file, remembered per (path, size, mtime)."""
+    path = os.path.abspath(os.fspath(path))
+    st = os.stat(path)
+    k = (path, st.st_size, st.st_mtime_ns)
+    with _LOCK:
+        if k in _DIGESTS:
+            return _DIGESTS[k]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    with _LOCK:
+        _DIGESTS[k] = h.hexdigest()
+    return _DIGESTS[k]
+
+
+def source_identity(video):
+    """A string naming the footage: path(s), sizes and modification times (not the pixels)."""
+    paths = [video] if isinstance(video, (str, os.PathLike)) else list(video)
+    parts = []
+    for p in paths:
+        p = os.path.abspath(os.fspath(p))
+        try:
+            st = os.stat(p)
+            parts.append("{}|{}|{}".format(p, st.st_size, st.st_mtime_ns))
+        except OSError:
+            parts.append(p)
+    return hashlib.sha1("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _f32(a):
+    return np.ascontiguousarray(np.nan_to_num(np.asarray(a, np.float64)).astype(np.float32)).tobytes()
+
+
+def geometry_digest(track):
+    """Hash of what every row shares: identity, expression basis and names, camera."""
+    h = hashlib.sha1(CACHE_FORMAT.encode())
+    for a in (track.identity, track.expression_basis, [track.focal_px], track.principal, track.size):
+        h.update(_f32(a))
+    h.update("|".join(str(n) for n in track.expression_names).encode())
+    return h.hexdigest()
+
+
+def row_digests(track):
+    """(T,) list of per-row hashes of pose, expression, gaze and the tracked flag."""
+    ok = np.asarray(track.tracked, bool) & np.isfinite(np.asarray(track.pose)).all(1)
+    pose, ex, gz = (np.nan_to_num(np.asarray(a, np.float64)).astype(np.float32)
+                    for a in (track.pose, track.expression, track.gaze))
+    return [hashlib.sha1(b"%d" % ok[k] + pose[k].tobytes() + ex[k].tobytes() + gz[k].tobytes()).digest()
+            for k in range(track.n_frames)]
+
+
+def frame_keys(track, transforms, rows, window, renderer_id, source_id, geometry=None, rowd=None):
+    """{row: cache key} for the given track ``rows`` (see the module doc)."""
+    geometry = geometry or geometry_digest(track)
+    rowd = rowd or row_digests(track)
+    T = track.n_frames
+    keys = {}
+    for r in rows:
+        h = hashlib.sha256()
+        h.update("{}|{}|{}|{}|{}".format(geometry, renderer_id, source_id, int(track.frame_start) + int(r), window).encode())
+        h.update(np.asarray(transforms.M[r], np.float64).tobytes())
+        for k in window_indices(r, window, T):
+            h.update(rowd[k])
+        keys[r] = h.hexdigest()
+    return keys
+
+
+class CropCache:
+    """Rendered crops on disk: ``folder/<key[:2]>/<key>.npy``, each written atomically."""
+
+    def __init__(self, folder):
+        self.folder = os.path.abspath(os.fspath(folder)) if folder else None
+
+    def _path(self, key):
+        return os.path.join(self.folder, key[:2], key + ".npy")
+
+    def get(self, key):
+        if not self.folder:
+            return None
+        p = self._path(key)
+        if not os.path.isfile(p):
+            return None
+        try:
+            return np.load(p, allow_pickle=False)
+        except (OSError, ValueError):  # a damaged entry is simply rendered again
+            return None
+
+    def put(self, key, crop):
+        if not self.folder:
+            return
+        p = self._path(key)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        tmp = p + ".{}.tmp.npy".format(os.getpid())
+        np.save(tmp, np.ascontiguousarray(crop, np.uint8), allow_pickle=False)
+        os.replace(tmp, p)
+
+
+def default_cache_dir(out):
+    """``reenact_cache`` in the folder that holds ``out`` (a movie file or a frame folder)."""
+    return os.path.join(os.path.dirname(os.path.abspath(os.fspath(out))), CACHE_DIRNAME)
+
+
+def renderer_identity(renderer):
+    c = renderer.config
+    return "{}|{}|{}|{}".format(file_digest(renderer.path), renderer.size, renderer.mode, renderer.window) + \
+        "|" + str(sorted((k, str(v)) for k, v in c.items()))
+
+
+def pool_identity(pool):
+    """Hash of a pool's content (for pools made outside :func:`reference_pool`)."""
+    d = getattr(pool, "_digest", None)
+    if d is None:
+        h = hashlib.sha256()
+        for a in (pool.rows, pool.features, pool.points, pool.crops, pool.cond):
+            h.update(np.ascontiguousarray(a).tobytes())
+        d = pool._digest = h.hexdigest()
+    return d
+
+
+def pool_digest(track, video, size):
+    """Hash of what decides a reference pool: footage, the footage's Track, crop size."""
+    h = hashlib.sha256("{}|{}|{}|{}|{}".format(POOL_VERSION, POOL_SIZE, int(size), source_identity(video),
+                                                geometry_digest(track)).encode())
+    h.update(b"%d" % int(track.frame_start))
+    for d in row_digests(track):
+        h.update(d)
+    return h.hexdigest()
+
+
+def performance_digest(track):
+    """SHA-256 (hex, 16) of a Track's whole performance (tracked flags, pose, expression, gaze)."""
+    h = hashlib.sha256()
+    for a in (track.tracked, track.pose, track.expression, track.gaze):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The head around the face: its outline and mask estimated from the mesh (face oval grown,
+a hair cap, the upper neck), the posed mesh of a Track row (points and camera depths), and the
+background plate that fills what a moving head uncovers."""
+
+import cv2
+import numpy as np
+
+from ..face.camera import euler_to_matrix, shapes_from
+from ..face.topology import CHIN, N_VERTS, load_topology
+from .meshes import FOREHEAD_TOP, _fix, _mesh
+
+#: head region defaults (fractions of the face size)
+GROW = 0.3  # the face oval grown by this about its centre
+HAIR = 0.25  # ... and its top pushed up by this much of the face height
+
+
+def head_outline(pts, grow=GROW, hair=HAIR, neck=0.0):
+    """(K, 2) convex outline of the head estimated from the (468, 2) mesh points: the face oval
+    grown by ``grow`` about its centre, its upper half pushed further up (along the chin ->
+    forehead axis, so it follows a rolled head) by up to ``hair`` face heights, and, with
+    ``neck`` > 0, a neck ``neck`` face heights long and 0.6 face widths wide under the chin."""
+    P = np.asarray(pts, np.float64)
+    if len(P) >= N_VERTS:
+        oval = P[_mesh().oval]
+        up = P[FOREHEAD_TOP] - P[CHIN]
+    else:
+        oval = P[cv2.convexHull(P.astype(np.float32), returnPoints=False).ravel()]
+        up = np.array([0.0, -(oval[:, 1].max() - oval[:, 1].min())])
+    H = max(np.linalg.norm(up), 1e-6)
+    u = up / H
+    c = oval.mean(0)
+    q = c + (oval - c) * (1.0 + grow)
+    hgt = (q - c) @ u
+    top = max(hgt.max(), 1e-6)
+    q = q + np.outer(hair * H * np.clip(hgt / top, 0, 1) ** 2, u)
+    if neck > 0:
+        side = np.array([-u[1], u[0]])
+        Wd = 0.3 * np.linalg.norm(oval.max(0) - oval.min(0)) / np.sqrt(2)
+        chin = P[CHIN] if len(P) >= N_VERTS else c - u * H / 2
+        base = chin + u * 0.2 * H
+        foot = chin - u * neck * H
+        q = np.concatenate([q, [base + side * Wd, base - side * Wd, foot + side * Wd, foot - side * Wd]], 0)
+    return q[cv2.convexHull(q.astype(np.float32), returnPoints=False).ravel()]
+
+
+def head_mask(pts, shape, grow=GROW, hair=HAIR, neck=0.0, pixel_centre=0.5):
+    """(H, W) bool estimate of the head's footprint from the mesh points (see
+    :func:`head_outline`): face oval grown by 30 % plus a hair cap (and a neck with ``neck``)."""
+    H, W = int(shape[0]), int(shape[1])
+    m = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(m, [_fix(head_outline(pts, grow, hair, neck), pixel_centre)], 1, cv2.LINE_8, 4)
+    return m.astype(bool)
+
+
+def posed_points(track, rows=None, neutral=False):
+    """Pixels (R, 468, 2) and camera depths (R, 468) (larger = farther) of ``track``'s fitted mesh
+    for ``rows`` (default all): what :func:`warp_field` takes as points and ``*_depth``.
+    ``neutral``: without the expression (points that move with the head only)."""
+    rows = np.arange(track.n_frames) if rows is None else np.atleast_1d(np.asarray(rows, np.int64))
+    ex = np.nan_to_num(np.asarray(track.expression, np.float64)[rows])
+    if neutral:
+        ex = np.zeros_like(ex)
+    pose = np.asarray(track.pose, np.float64)[rows]
+    S = shapes_from(track.identity, track.expression_basis, ex)
+    X = np.einsum("rij,rnj->rni", euler_to_matrix(np.nan_to_num(pose[:, :3])), S) + np.nan_to_num(pose[:, None, 3:])
+    uv = float(track.focal_px) * X[..., :2] / X[..., 2:3] + np.asarray(track.principal, np.float64)
+    bad = ~np.isfinite(pose).all(1)
+    uv[bad] = np.nan
+    z = X[..., 2].copy()
+    z[bad] = np.nan
+    return uv, z
+
+
+def neutral_points(track, rows=None):
+    """(R, 468, 2) pixels of ``track``'s identity shape (no expression) posed by each row's head
+    pose: points that move with the head only. Give the pair for the source and destination
+    rows as ``rigid_points`` to :func:`warp_field` to carry the posed head's motion exactly."""
+    return posed_points(track, rows, neutral=True)[0]
+
+
+def frontal_points(size, width=0.52, centre=(0.5, 0.54)):
+    """(468, 2) the topology's mean shape seen from the front in a ``size`` px square: the face
+    oval ``width`` of the square wide, its bounding box centred at ``centre`` (fractions), as
+    the renderer's crop template. For tests and timings."""
+    topo = load_topology()
+    P = np.asarray(topo.mean_shape[:, :2], np.float64) * (1.0, -1.0)
+    oval = P[topo.group("face_oval")]
+    lo, hi = oval.min(0), oval.max(0)
+    return (P - 0.5 * (lo + hi)) * (width * size / (hi[0] - lo[0])) + np.asarray(centre) * size
+
+
+def background_plate(frames, covered, max_frames=31):
+    """The shot's background: per pixel the median of the ``frames`` (T, H, W, 3) uint8 where
+    ``covered`` (T, H, W) bool (the head region of each frame, e.g. :func:`head_mask`) is off;
+    uses at most ``max_frames`` frames spread over the shot. Returns (plate (H, W, 3) uint8,
+    known (H, W) bool: pixels some frame showed)."""
+    frames = np.asarray(frames)
+    covered = np.asarray(covered, bool)
+    T = len(frames)
+    idx = np.unique(np.linspace(0, T - 1, min(T, int(max_frames))).round().astype(int))
+    f = frames[idx].astype(np.float32)
+    f[covered[idx]] = np.nan
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            plate = np.nanmedian(f, axis=0)
+    known = np.isfinite(plate).all(2)
+    plate = np.where(known[..., None], plate, 0.0)
+    return np.clip(plate + 0.5, 0, 255).astype(np.uint8), known
+
+
+def fill_background(img, hole, plate=None, known=None, radius=3):
+    """``img`` (H, W, 3) uint8 with ``hole`` (H, W) bool filled: from the ``plate`` of
+    :func:`background_plate` where it is ``known``, then ``cv2.inpaint`` (Telea) for the rest.
+    Returns a new image; pixels outside ``hole`` are untouched."""
+    out = np.array(img, copy=True)
+    hole = np.asarray(hole, bool)
+    rest = hole.copy()
+    if plate is not None:
+        k = hole & (np.ones_like(hole) if known is None else np.asarray(known, bool))
+        out[k] = np.asarray(plate)[k]
+        rest &= ~k
+    if rest.any():
+        out = cv2.inpaint(out, rest.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
+    return out
+
+

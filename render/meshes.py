@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The parts of the face mesh the warp needs: the topology's triangles plus a strip of
+triangles across the mouth opening (a ladder between the inner lips), the face oval, and the
+face size (the unit of the warp's distances)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..face.topology import CHIN, N_VERTS, load_topology
+
+#: forehead top vertex (face oval) and the two cheek extremes used for the face size
+FOREHEAD_TOP = 10
+CHEEK_RIGHT, CHEEK_LEFT = 234, 454
+
+
+@dataclass(frozen=True)
+class _Mesh:
+    skin: np.ndarray  # (F, 3) topology triangles
+    mouth: np.ndarray  # (M, 3) ladder triangles of the mouth opening
+    mouth_v: np.ndarray  # (M, 3) 0 upper lip, 1 lower lip, 0.5 corner
+    mouth_col: np.ndarray  # (M, 3) column of each corner (into upper/lower below)
+    upper: np.ndarray  # (C,) column -> upper-lip vertex (corners at both ends)
+    lower: np.ndarray  # (C,) column -> lower-lip vertex
+    eyes: tuple  # (loop, loop) eye-opening vertex loops
+    lips_inner: np.ndarray  # inner-lip loop
+    oval: np.ndarray  # face-oval loop
+    rigid: np.ndarray  # expression-free vertices
+
+
+def _ladder(loop):
+    """Triangles filling a closed ``loop`` whose corners are at positions 0 and n/2: columns join
+    ``loop[k]`` (one side) and ``loop[n-k]`` (the other side)."""
+    loop = np.asarray(loop, np.int64)
+    n = len(loop)
+    h = n // 2
+    upper = np.array([loop[k] for k in range(h + 1)])
+    lower = np.array([loop[0]] + [loop[n - k] for k in range(1, h)] + [loop[h]])
+    tris, v, col = [], [], []
+    for k in range(h):
+        u0, u1, l0, l1 = upper[k], upper[k + 1], lower[k], lower[k + 1]
+        vu0, vl0 = (0.5, 0.5) if k == 0 else (0.0, 1.0)
+        vu1, vl1 = (0.5, 0.5) if k + 1 == h else (0.0, 1.0)
+        if k == 0:
+            tris.append((u0, u1, l1)), v.append((vu0, vu1, vl1)), col.append((k, k + 1, k + 1))
+        elif k + 1 == h:
+            tris.append((u0, u1, l0)), v.append((vu0, vu1, vl0)), col.append((k, k + 1, k))
+        else:
+            tris.append((u0, u1, l1)), v.append((vu0, vu1, vl1)), col.append((k, k + 1, k + 1))
+            tris.append((u0, l1, l0)), v.append((vu0, vl1, vl0)), col.append((k, k + 1, k))
+    return (np.array(tris, np.int64), np.array(v, np.float64), np.array(col, np.int64), upper, lower)
+
+
+_MESH = None
+
+
+def _mesh():
+    global _MESH
+    if _MESH is None:
+        topo = load_topology()
+        tris, v, col, upper, lower = _ladder(topo.group("loop_lips_inner"))
+        _MESH = _Mesh(
+            skin=np.asarray(topo.triangles, np.int64),
+            mouth=tris, mouth_v=v, mouth_col=col, upper=upper, lower=lower,
+            eyes=tuple(np.asarray(topo.group(k), np.int64) for k in ("loop_eye_left", "loop_eye_right")),
+            lips_inner=np.asarray(topo.group("loop_lips_inner"), np.int64),
+            oval=np.asarray(topo.group("loop_face_oval"), np.int64),
+            rigid=np.asarray(topo.group("rigid"), np.int64),
+        )
+    return _MESH
+
+
+def mesh_triangles():
+    """(F + M, 3) the topology's triangles followed by the ladder that fills the mouth opening
+    (the eye openings are not triangulated: the eyeball moves with the head)."""
+    m = _mesh()
+    return np.concatenate([m.skin, m.mouth], 0)
+
+
+def face_size(pts):
+    """Face size in pixels: sqrt(oval height x oval width) of the (468, 2) points (for other
+    point sets: sqrt of the bounding box area)."""
+    P = np.asarray(pts, np.float64)
+    if len(P) >= N_VERTS:
+        h = np.linalg.norm(P[FOREHEAD_TOP] - P[CHIN])
+        w = np.linalg.norm(P[CHEEK_LEFT] - P[CHEEK_RIGHT])
+    else:
+        w, h = P.max(0) - P.min(0)
+    return float(max(np.sqrt(max(h, 1e-6) * max(w, 1e-6)), 1.0))
+
+
+def _fix(p, centre):
+    """Points -> fixed-point (shift 4) integer pixel coordinates for cv2 drawing."""
+    return np.round((np.asarray(p, np.float64) - centre) * 16).astype(np.int32)
+
+
+#: forehead top vertex (face oval) and the two cheek extremes used for the face size

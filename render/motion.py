@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Full reenactment's head motion (region ``head``): footage frames warped so the whole head
+takes the requested pose and expression (:mod:`.warp`), the uncovered background filled from
+the shot's plate (:mod:`.head`)."""
+
+import numpy as np
+
+from ..face.camera import euler_to_matrix
+from ..video import open_video
+from .cache import performance_digest, source_identity
+from .head import background_plate, fill_background, head_mask, posed_points
+from .warp import warp_field, warp_image
+
+
+
+
+#: how far below the chin a plate frame's head mask reaches (fractions of the face size): the
+#: neck and collar move with the head and must not leak into the background plate
+NECK_PLATE = 0.6
+#: changes whenever the head warp changes what it draws (part of the render cache keys)
+MOTION_VERSION = "warp-1"
+
+
+class HeadMotion:
+    """Full reenactment's first step (region ``head``): each footage frame warped so that the
+    whole head (face, hair, ears, upper neck) takes the requested pose and expression, the
+    background it uncovers filled from the shot's other frames. The renderer then refines the
+    face inside the moved head.
+
+    ``own``: the footage's own Track (what the frames show); ``requested``: the performance,
+    same rows. ``plate``: (plate, known) from :func:`background_plate` (optional: without it the
+    uncovered background is inpainted)."""
+
+    def __init__(self, own, requested, plate=None):
+        if own.n_frames != requested.n_frames or int(own.frame_start) != int(requested.frame_start):
+            raise ValueError("the footage's track and the performance cover different frames")
+        self.ps, self.zs = posed_points(own)
+        self.pd, self.zd = posed_points(requested)
+        ok = np.asarray(own.tracked, bool) & np.asarray(requested.tracked, bool)
+        self.ok = ok & np.isfinite(self.ps).all((1, 2)) & np.isfinite(self.pd).all((1, 2))
+        self.identity = np.asarray(requested.identity, np.float64)
+        self.plate, self.known = plate if plate is not None else (None, None)
+
+    def moves(self, r):
+        """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
+        return bool(self.ok[r]) and float(np.abs(self.ps[r] - self.pd[r]).max()) > 0.05
+
+    def frame(self, r, frame):
+        """(the frame with the head moved to row ``r`` of the performance, the WarpField or None
+        when the row is not moved)."""
+        if not self.moves(r):
+            return frame, None
+        f = warp_field(self.ps[r], self.pd[r], None, frame.shape[:2], src_depth=self.zs[r],
+                             dst_depth=self.zd[r], model_points=self.identity)
+        out = warp_image(frame, f)
+        if f.disocclusion.any():
+            out = fill_background(out, f.disocclusion, self.plate, self.known)
+        return out, f
+
+
+def shot_plate(source, own, count=31):
+    """The background plate of a shot (:func:`background_plate` over ``count`` frames spread over
+    the clip ``source``, an open :class:`~reenact.video.VideoSource`, with the heads of the
+    footage's own Track ``own`` masked out)."""
+    pts = posed_points(own)[0]
+    rows = np.flatnonzero(np.asarray(own.tracked, bool) & np.isfinite(pts).all((1, 2)))
+    if not len(rows):
+        return None
+    pick = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), count)).round().astype(int))]
+    frames, covered = [], []
+    for r in pick:
+        fr = source.read(int(own.frame_start) + int(r))
+        frames.append(fr)
+        covered.append(head_mask(pts[r], fr.shape[:2], neck=NECK_PLATE))
+    return background_plate(np.stack(frames), np.stack(covered), max_frames=count)
+
+
+#: a performance whose head turns further than this from the footage's needs region ``head``
+HEAD_TURN_WARN_DEG = 2.0
+
+
+def head_turn_degrees(track, own=None):
+    """Largest angle (degrees) between the head rotation ``track`` asks for and the one its
+    footage shows (``own``, default ``track.footage()``), over rows tracked in both."""
+    own = track.footage() if own is None else own
+    ok = np.asarray(track.tracked, bool) & np.asarray(own.tracked, bool)
+    if len(own.pose) != len(track.pose) or not ok.any():
+        return 0.0
+    Ra = euler_to_matrix(np.asarray(track.pose, np.float64)[ok, :3])
+    Rb = euler_to_matrix(np.asarray(own.pose, np.float64)[ok, :3])
+    cos = (np.einsum("tij,tij->t", Ra, Rb) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).max())
+
+
+_PLATES = {}
+
+
+def cached_plate(video, own):
+    """:func:`shot_plate` of the footage ``video`` (a path or list of images), memoised per
+    footage and Track (Preview Frame asks for it on every call)."""
+    key = (source_identity(video), performance_digest(own))
+    if key not in _PLATES:
+        with open_video(video) as src:
+            plate = shot_plate(src, own)
+        _PLATES.clear()  # one shot at a time: plates are frame-sized
+        _PLATES[key] = plate
+    return _PLATES[key]

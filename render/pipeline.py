@@ -1,0 +1,473 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The render path: a performance (Track) + its footage + a renderer -> composited frames.
+
+One code path for ``reenact render``, Blender's Render Performance and Preview Frame, the demo
+and the benchmark (no bpy, no torch)::
+
+    summary = render_clip(track, video, model, out="shot.mp4" | "frames/" | None,
+                          frames=(a, b), region="mouth", crop_track=tracked, progress=cb)
+    frame, info = render_frame(track, video, i, model, ...)        # one frame (Preview Frame)
+
+Per clip frame ``i`` in ``frames`` that the track covers and tracked: the conditioning of the
+window rows is rasterised in the stabilised crop, the renderer runs on batches, the crop is
+pasted back with :func:`reenact.render.composite.paste_back` (mouth region or whole face).
+Frames outside ``frames``, not covered or not tracked, are the footage's own frames, so the
+output always has the clip's frame count, size and frame rate (and its audio, for a movie).
+
+**Crops.** ``crop_track`` (default: ``track.footage()``, the footage's own rows that a
+transferred or edited Track carries) places the crop and makes the actor reference, so the crop
+follows the face that is really in the frame, an edit of one frame never moves the crops of its
+neighbours, and no reference is ever built from an edited performance.
+
+**Cache.** Rendered crops are stored in ``cache_dir`` (default ``reenact_cache/`` beside the
+output) as ``<key[:2]>/<key>.npy`` (uint8 S x S x 3), where ``key`` hashes everything that
+decides the crop: the pose, expression and gaze of the W window rows (and whether they are
+tracked), the actor's identity, expression basis and camera, the crop transform of the frame,
+the model file's SHA-256, the renderer's size/mode/window, the footage file (path, size,
+modification time) and the clip frame index. Only frames whose key is missing are rendered;
+compositing (region, feather, colour match) is re-applied from the cached crop, which is cheap,
+so changing the region re-renders nothing. Delete the folder to reclaim the space.
+
+**Progress / cancel.** ``progress(done, total, message)`` after every output frame; returning
+False raises :class:`reenact.progress.Cancelled`. Crops already rendered stay in the cache and
+frames already written to a folder output stay there (a movie output is only ever complete:
+its temporary file is removed), so running again resumes where it stopped.
+"""
+
+import os
+import time
+from collections import OrderedDict
+
+import numpy as np
+
+from ..progress import Cancelled
+from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
+from ..video.encode import FrameFolder
+from .cache import (
+    CropCache,
+    _LOCK,
+    default_cache_dir,
+    frame_keys,
+    geometry_digest,
+    performance_digest,
+    pool_digest,
+    pool_identity,
+    renderer_identity,
+    row_digests,
+    source_identity,
+)
+from .composite import paste_back
+from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
+from .conditioning import hole_mask, stack_window, window_indices
+from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
+from .reference import ReferencePool, build_pool, features
+from .renderer import BASE_MODEL, REGIONS, NeuralRenderer
+
+
+
+
+# ----------------------------------------------------------------------------- identities
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+# ----------------------------------------------------------------------------- renderer
+_RENDERERS = OrderedDict()
+
+
+def get_renderer(model=None, prefer_gpu=True, threads=None):
+    """A :class:`NeuralRenderer` for ``model`` (path or instance; None = the bundled base model),
+    kept open between calls (Preview Frame must not reload the session)."""
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        return model
+    path = os.path.abspath(os.fspath(model or BASE_MODEL))
+    if not os.path.isfile(path):
+        raise ValueError("{}: renderer model not found".format(path))
+    st = os.stat(path)
+    k = (path, st.st_size, st.st_mtime_ns, bool(prefer_gpu), threads)
+    with _LOCK:
+        if k in _RENDERERS:
+            return _RENDERERS[k]
+    try:
+        r = NeuralRenderer(path, prefer_gpu=prefer_gpu, threads=threads)
+    except ValueError:
+        raise
+    except Exception as exc:  # onnxruntime load errors
+        raise ValueError("{}: cannot load the model ({})".format(os.path.basename(path), type(exc).__name__)) from exc
+    with _LOCK:
+        _RENDERERS[k] = r
+        while len(_RENDERERS) > 2:
+            _RENDERERS.popitem(last=False)
+    return r
+
+
+# ----------------------------------------------------------------------------- actor reference
+_POOLS = OrderedDict()
+POOL_PREFIX = "pool_"
+
+
+def reference_pool(track, video, size, transforms=None, cache_dir=None, progress=None, cancel=None):
+    """The actor reference pool (:mod:`reenact.render.reference`) of ``track`` (the footage's own
+    tracked Track) over ``video`` at crop ``size``: kept in memory between calls and stored in
+    ``cache_dir`` as ``pool_<digest>.npz``, so only the first render of an actor decodes the
+    footage for it. Returns (pool, digest)."""
+    digest = pool_digest(track, video, size)
+    with _LOCK:
+        hit = _POOLS.get(digest)
+        if hit is not None:
+            _POOLS.move_to_end(digest)
+            return hit, digest
+    path = os.path.join(cache_dir, POOL_PREFIX + digest + ".npz") if cache_dir else None
+    pool = None
+    if path and os.path.isfile(path):
+        try:
+            pool = ReferencePool.load(path)
+        except (OSError, ValueError, KeyError):  # damaged or old: build it again
+            pool = None
+    if pool is None:
+        pool = build_pool(track, video, size, transforms, progress=progress, cancel=cancel)
+        if path:
+            os.makedirs(cache_dir, exist_ok=True)
+            pool.save(path)
+    pool._digest = digest
+    with _LOCK:
+        _POOLS[digest] = pool
+        while len(_POOLS) > 4:
+            _POOLS.popitem(last=False)
+    return pool, digest
+
+
+# ----------------------------------------------------------------------------- conditioning
+_COND = OrderedDict()  # (geometry, row digest, M bytes, S) -> (5, S, S) uint8, shared by calls
+_COND_MAX = 256
+
+
+class _Frames:
+    """Conditioning and network inputs for the rows of one track (memoised per row)."""
+
+    def __init__(self, track, transforms, renderer, pool=None, feats=None):
+        if renderer.ref and pool is None:
+            raise ValueError("{}: this renderer needs the actor's reference frames".format(os.path.basename(renderer.path)))
+        self.pool = pool if renderer.ref else None
+        self.feats = (features(track) if feats is None else feats) if self.pool is not None else None
+        self.track = track
+        self.xf = transforms
+        self.S = renderer.size
+        self.W = renderer.window
+        self.mode = renderer.mode
+        self.ref_warp = renderer.ref_warp
+        self.rast = Rasterizer(track, self.S, transforms)
+        self.geometry = geometry_digest(track)
+        self.rowd = row_digests(track)
+        self.t_cond = 0.0
+        self.extras = {}
+
+    def cond(self, r):
+        k = (self.geometry, self.rowd[r], np.asarray(self.xf.M[r], np.float64).tobytes(), self.S)
+        with _LOCK:
+            c = _COND.get(k)
+            if c is not None:
+                _COND.move_to_end(k)
+                return c
+        t = time.perf_counter()
+        out = self.rast.render(r)
+        c = cond_image(out)
+        self.extras[r] = (out["face"] > 0.5, out["mouth_region"] > 0.5)  # masks of this row
+        self.t_cond += time.perf_counter() - t
+        with _LOCK:
+            _COND[k] = c
+            while len(_COND) > _COND_MAX:
+                _COND.popitem(last=False)
+        return c
+
+    def masks(self, r):
+        """(face hole mask, mouth region mask) of row ``r`` (float32 S x S)."""
+        if r not in self.extras:
+            t = time.perf_counter()
+            out = self.rast.render(r)
+            self.extras[r] = (out["face"] > 0.5, out["mouth_region"] > 0.5)
+            self.t_cond += time.perf_counter() - t
+        face, mouth = self.extras.pop(r)
+        for k in [k for k in self.extras if k < r - self.W]:
+            del self.extras[k]
+        hole = hole_mask(face, self.S)
+        return hole, lower_face_mask(hole, mouth, self.rast.points(r))
+
+    def network_input(self, r, frame):
+        idx = window_indices(r, self.W, self.track.n_frames)
+        stack = np.stack([self.cond(k) for k in idx])
+        hole, mouth = self.masks(r)
+        crop = crop_frame(frame, self.xf.M[r], self.S) if self.mode == "face-only" else None
+        ref = None
+        if self.pool is not None:
+            t = time.perf_counter()
+            ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
+            self.t_cond += time.perf_counter() - t
+        x = stack_window(stack, len(stack) - 1, len(stack), self.mode, crop, hole, ref)
+        return x, hole, mouth
+
+
+#: MediaPipe vertex under the nose (subnasale): the mouth region starts just above it
+SUBNASALE = 2
+
+
+def lower_face_mask(hole, mouth_region, points):
+    """The ``mouth`` compositing region (float32 0/1, crop space): the face hole below the
+    bottom of the nose (jaw, chin, lips and the cheeks beside them: a jaw that opens moves the
+    chin, so the lips alone are not enough), plus the lip region itself. The crop is
+    stabilised upright, so "below" is a crop row."""
+    S = hole.shape[0]
+    y_cut = int(np.clip(np.floor(points[SUBNASALE, 1]), 0, S))
+    m = np.zeros_like(hole, np.float32)
+    m[y_cut:] = hole[y_cut:]
+    return np.maximum(m, np.asarray(mouth_region, np.float32))
+
+
+def _check_inputs(track, crop_track, size):
+    if (int(track.size[0]), int(track.size[1])) != tuple(size):
+        raise ValueError("the track is for {}x{} frames, the footage is {}x{}".format(
+            int(track.size[0]), int(track.size[1]), size[0], size[1]))
+    if crop_track is not None and (crop_track.n_frames != track.n_frames or crop_track.frame_start != track.frame_start):
+        raise ValueError("the crop track covers clip frames {}..{}, the performance {}..{}".format(
+            crop_track.frame_start, crop_track.frame_start + crop_track.n_frames - 1,
+            track.frame_start, track.frame_start + track.n_frames - 1))
+
+
+def _region_mask(region, hole, mouth):
+    """The compositing mask of the rendered crop: the lower face for ``mouth``, the face for
+    ``face`` and ``head`` (the rest of the moved head is already in the warped frame)."""
+    if region not in REGIONS:
+        raise ValueError("region must be one of {}".format(", ".join(REGIONS)))
+    return mouth if region == "mouth" else hole
+
+
+# ----------------------------------------------------------------------------- whole clips
+def resolve_range(frames, n):
+    """``frames`` (a, b) with None / negative values (Python slice rules) -> checked (a, b)."""
+    a, b = (None, None) if frames is None else frames
+    a = 0 if a is None else (int(a) + n if int(a) < 0 else int(a))
+    b = n if b is None else (int(b) + n if int(b) < 0 else int(b))
+    if not (0 <= a < b <= n):
+        raise ValueError("frames {}:{} are outside the clip's {} frames".format(
+            "" if frames is None or frames[0] is None else frames[0],
+            "" if frames is None or frames[1] is None else frames[1], n))
+    return a, b
+
+
+def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
+                batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
+                prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None):
+    """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
+    frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
+    (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
+    frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
+
+    ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
+    ``pool``: the actor reference pool for renderers that use one (default: built from the crop
+    track over ``video`` by :func:`reference_pool`, cached beside the crops).
+    See the module doc for the cache, crops and cancelling."""
+    t_start = time.perf_counter()
+    renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
+    renderer.check_region(region)
+    src = open_video(video)
+    try:
+        n, size = len(src), (src.width, src.height)
+        _check_inputs(track, crop_track, size)
+        a, b = resolve_range(frames, n)
+        S = renderer.size
+        own = crop_track if crop_track is not None else track.footage()
+        head = region == "head"
+        # the crop follows the face in the frame: the footage's, or the requested one once the
+        # whole head has been moved there
+        xf = transforms if transforms is not None else crop_transforms(track if head else own, S)
+        if out is not None and cache_dir is None:
+            cache_dir = default_cache_dir(out)
+        rid = renderer_identity(renderer)
+        if renderer.ref:
+            if pool is None:
+                def pool_progress(done, total):
+                    if progress is not None and progress(0, n, "reference frames {}/{}".format(done, total)) is False:
+                        raise Cancelled()
+
+                pool, pdig = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir,
+                                            pool_progress)
+            else:
+                pdig = pool_identity(pool)
+            rid += "|pool " + pdig
+        motion = None
+        if head:
+            motion = HeadMotion(own, track, shot_plate(src, own))
+            rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
+        fr = _Frames(track, xf, renderer, pool)
+        T, f0 = track.n_frames, int(track.frame_start)
+        rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0]]
+        keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
+        cache = CropCache(cache_dir)
+        writer = None
+        is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
+        if out is not None:
+            if is_movie:
+                writer = VideoWriter(out, src.rate, size, lossless=lossless,
+                                     audio_from=video if (src.kind == "movie" and src.has_audio) else None)
+            else:
+                writer = FrameFolder(out, n)
+        stats = dict(rendered=0, cached=0, copied=0, written=0)
+        short = renderer.provider.replace("ExecutionProvider", "")
+        tm = dict(decode=0.0, warp=0.0, infer=0.0, composite=0.0, encode=0.0, cache=0.0)
+        queue = []  # [i, frame, ready_frame or None, pending entry]
+        pending = []
+
+        def emit(i, frame):
+            t = time.perf_counter()
+            if writer is not None:
+                if is_movie:
+                    writer.write(frame)
+                else:
+                    writer.write(frame, i)
+            tm["encode"] += time.perf_counter() - t
+            if on_frame is not None:
+                on_frame(i, frame)
+            stats["written"] += 1
+            if progress is not None and progress(stats["written"], n, "frame {} on {}".format(i, short)) is False:
+                raise Cancelled()
+
+        def composite(entry, crop):
+            i, frame, r, mask = entry
+            t = time.perf_counter()
+            res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour)
+            tm["composite"] += time.perf_counter() - t
+            return res
+
+        def flush(force=False):
+            if pending and (force or len(pending) >= batch):
+                t = time.perf_counter()
+                crops = renderer.run(np.stack([p[1] for p in pending]), batch)
+                tm["infer"] += time.perf_counter() - t
+                for (slot, _x, key), crop in zip(pending, crops):
+                    t = time.perf_counter()
+                    cache.put(key, crop)
+                    tm["cache"] += time.perf_counter() - t
+                    slot[2] = composite(slot[3], crop)
+                    stats["rendered"] += 1
+                pending.clear()
+            while queue and queue[0][2] is not None:
+                i, _f, ready, _e = queue.pop(0)
+                emit(i, ready)
+
+        try:
+            t = time.perf_counter()
+            for i, frame in src.iter_frames(0, n):
+                tm["decode"] += time.perf_counter() - t
+                r = i - f0
+                if r not in keys:  # outside the range, not covered or untracked: the footage
+                    queue.append([i, frame, frame, None])
+                    stats["copied"] += 1
+                else:
+                    if motion is not None:
+                        t = time.perf_counter()
+                        frame = motion.frame(r, frame)[0]
+                        tm["warp"] += time.perf_counter() - t
+                    hit = cache.get(keys[r])
+                    if hit is not None and hit.shape == (S, S, 3):
+                        hole, mouth = fr.masks(r)
+                        entry = (i, frame, r, _region_mask(region, hole, mouth))
+                        queue.append([i, frame, composite(entry, hit), entry])
+                        stats["cached"] += 1
+                    else:
+                        x, hole, mouth = fr.network_input(r, frame)
+                        slot = [i, frame, None, (i, frame, r, _region_mask(region, hole, mouth))]
+                        queue.append(slot)
+                        pending.append((slot, x, keys[r]))
+                flush(force=len(queue) > 4 * batch)
+                t = time.perf_counter()
+            flush(force=True)
+        except BaseException:
+            if writer is not None and is_movie:
+                writer.abort()
+            raise
+        if writer is not None:
+            t = time.perf_counter()
+            writer.close()
+            tm["encode"] += time.perf_counter() - t
+    finally:
+        src.close()
+    seconds = time.perf_counter() - t_start
+    tm["conditioning"] = fr.t_cond
+    return {
+        "out": os.path.abspath(os.fspath(out)) if out is not None else None,
+        "frames": stats["written"], "range": [a, b], "region": region,
+        "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"],
+        "provider": renderer.provider, "model": renderer.path, "size": S,
+        "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
+        "seconds": round(seconds, 3),
+        "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
+    }
+
+
+# ----------------------------------------------------------------------------- one frame
+def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
+                 crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
+                 pool=None, video=None):
+    """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
+    performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
+    provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
+    the preview of a frame next to the previous one costs one conditioning and one inference.
+    ``transforms``: the crop transforms of the whole track (pass them to avoid recomputing).
+    ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
+    omitted it is made from ``video`` (the footage; cached in ``cache_dir``)."""
+    t0 = time.perf_counter()
+    renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
+    renderer.check_region(region)
+    S = renderer.size
+    frame = np.asarray(frame)
+    _check_inputs(track, crop_track, (frame.shape[1], frame.shape[0]))
+    r = int(i) - int(track.frame_start)
+    info = {"rendered": 0, "cached": 0, "provider": renderer.provider, "key": None, "timings_ms": {}}
+    if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
+        return frame.copy(), info
+    own = crop_track if crop_track is not None else track.footage()
+    head = region == "head"
+    xf = transforms if transforms is not None else crop_transforms(track if head else own, S)
+    idx = window_indices(r, renderer.window, track.n_frames)
+    lo = int(idx[0])
+    sub = track.subset(track.frame_start + lo, track.frame_start + r + 1)  # only the window rows
+    sub_xf = CropTransforms(xf.M[lo:r + 1], xf.Minv[lo:r + 1], xf.size)
+    rid = renderer_identity(renderer)
+    feats = None
+    if renderer.ref and pool is None and video is not None:
+        pool = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir)[0]
+    if renderer.ref and pool is not None:
+        feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
+        rid += "|pool " + pool_identity(pool)
+    if head:
+        plate = cached_plate(video, own) if video is not None else None
+        motion = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate)
+        t = time.perf_counter()
+        frame = motion.frame(0, frame)[0]
+        info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
+        rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
+    fr = _Frames(sub, sub_xf, renderer, pool, feats)
+    key = frame_keys(sub, sub_xf, [r - lo], renderer.window, rid, source_id,
+                     geometry=fr.geometry, rowd=fr.rowd)[r - lo]
+    # the window of the sub-track is clamped at its own start, as the whole track's is at row 0
+    info["key"] = key
+    cache = CropCache(cache_dir)
+    crop = cache.get(key)
+    t = time.perf_counter()
+    if crop is None or crop.shape != (S, S, 3):
+        x, hole, mouth = fr.network_input(r - lo, frame)
+        t1 = time.perf_counter()
+        crop = renderer.run(x[None], 1)[0]
+        info["timings_ms"]["infer"] = round((time.perf_counter() - t1) * 1000, 1)
+        cache.put(key, crop)
+        info["rendered"] = 1
+    else:
+        hole, mouth = fr.masks(r - lo)
+        info["cached"] = 1
+    info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
+    t = time.perf_counter()
+    out = paste_back(frame, crop, _region_mask(region, hole, mouth), xf.Minv[r], feather=feather, colour=colour)
+    info["timings_ms"]["composite"] = round((time.perf_counter() - t) * 1000, 1)
+    info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out, info

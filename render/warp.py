@@ -1,0 +1,612 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The dense, mesh-driven warp of "warp, then refine" (numpy + OpenCV, no torch, no bpy).
+
+Given an image whose face shows the projected mesh ``src_pts`` (N x 2 pixels, e.g. one row of
+:meth:`reenact.face.track.Track.project` or :meth:`reenact.render.conditioning.Rasterizer.points`),
+:func:`warp_field` builds the backward map (for ``cv2.remap``) that makes it show the face with
+``dst_pts``, and says where the warp has no real pixel to supply::
+
+    field = warp_field(src_pts, dst_pts, None, (H, W))
+    out = warp_image(img, field)          # img moved to the dst performance
+    field.hole                            # what a refinement network / background fill draws
+
+The field, per destination pixel:
+
+- **Face** (pixels covered by the destination mesh): piecewise affine over the mesh triangles
+  (triangle-id raster, painter's order by depth when ``dst_depth`` is given, otherwise
+  back-face culling), so every vertex lands exactly where ``dst_pts`` puts it.
+- **Mouth interior** (a ladder of triangles between the upper and lower inner lip): each column
+  between the lips is split at its middle; the upper half of the source opening travels with the
+  upper lip, the lower half with the lower lip, unstretched. Where the destination opening is
+  taller than the source's, the band in the middle has no source pixel: ``mouth_hole``.
+- **Eye openings**: the eyeball moves with the face's rigid motion (below); what the destination
+  lids uncover beyond the source opening is ``eye_hole``.
+- **The face's rigid motion** (eyeballs; the reference for comparing mouth openings): a 2-D
+  affine (``rigid_model``: or similarity, projective) fit of the motion of the topology's
+  expression-free ``rigid`` vertices (forehead, nose bridge, temples, eye corners).
+- **Head outside the mesh** (hair, ears, head outline, upper neck): the motion of the plane
+  through the head's centre of rotation (``head_plane`` cm in the model frame, 0 = the centre),
+  from affine cameras fitted to the ``rigid`` vertices against the 3-D model (``model_points``,
+  default the topology's mean shape). A turning head moves its face by the face's depth but
+  its outline much less; a 2-D fit of the face's motion (``head_plane=None``) over-moves hair
+  and ears (over the moved region on driving_d3 3 to 6 dB worse; on driving_d0, whose head
+  barely turns, between 0.3 dB worse and 1.6 dB better: see docs/warp.md). The caller may give the motion
+  instead: ``rigid`` (a source -> destination matrix) or ``rigid_points`` (a pair of point
+  sets that move with the head only, e.g. :func:`neutral_points`), used for face and head.
+  Where the mesh border moves otherwise (a jaw that opens moves the chin; the face turning
+  against the outline), the border's residual motion is carried outward from the nearest
+  border pixel and fades to zero over ``band`` face sizes, so the field is continuous across
+  the mesh border (no seam).
+- **Background**: beyond the head region (face oval grown by ``grow``, plus a hair cap, see
+  :func:`head_mask`) the displacement fades smoothly (smoothstep) to exactly zero over
+  ``fade`` face sizes, and below the chin over ``neck`` face sizes (the torso stays); farther
+  away the map is the identity and ``cv2.remap`` returns the source pixels bit-exact. On a
+  big frame only the bounding box of both head regions grown by the fade is computed
+  (``WarpField.roi``).
+
+Masks (destination pixels): ``mouth_hole``, ``eye_hole``, ``occluded`` (face surface the source
+does not show: triangles back-facing in the source and, with ``src_depth``, surface hidden
+behind another part of the face in the source, such as a cheek behind the nose),
+``disocclusion`` (background the head uncovers: inside the source head region's footprint but
+outside the destination head, or sampling source head pixels from outside the destination
+head), their union ``hole``, and a confidence ``valid``: 0 on the holes, below 1 on face
+triangles stretched more than ``STRETCH_OK`` times in area beyond the face's rigid scale
+change (a cheek the source saw foreshortened: real pixels, less detail), else 1. The masks are
+exact to about a pixel at their edges: dilate them for a network or a fill.
+
+Coordinates: points are in the project's pixel convention, pixel ``(row j, col i)`` has its
+centre at ``(i + 0.5, j + 0.5)`` (as in :mod:`reenact.render.conditioning`); ``pixel_centre`` changes
+that. Maps are in OpenCV's convention (pixel centres at integers), ready for ``cv2.remap``.
+
+Face size (the unit of ``fade`` and ``band``): the geometric mean of the destination face
+oval's height (forehead top 10 -> chin 152) and width (234 -> 454).
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..face.topology import CHIN, N_VERTS, load_topology
+from .head import GROW, HAIR, head_mask, head_outline
+from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size
+
+CHEEK_RIGHT, CHEEK_LEFT = 234, 454
+
+#: defaults (fractions of the face size unless stated)
+FADE = 0.6  # distance over which the head's motion fades to zero beyond the head region
+BAND = 0.15  # distance over which the mesh border's non-rigid motion fades into the rigid one
+NECK = 0.45  # below the chin the head's motion fades out over this distance (the torso stays)
+#: face triangles stretched up to this factor (in area, beyond the face's rigid scale change)
+#: keep full confidence; k times more gives 1/k
+STRETCH_OK = 2.0
+#: model-frame depth (cm) of the plane whose motion carries hair, ears and outline: 0 = the
+#: plane through the head's centre of rotation, parallel to the face (the head's silhouette)
+HEAD_PLANE = 0.0
+
+
+def smoothstep(t):
+    """Hermite smoothstep of ``t`` clamped to 0..1 (exactly 0 below 0 and 1 above 1); keeps a
+    float32 input float32."""
+    t = np.clip(t, 0.0, 1.0)
+    out = t * t
+    out *= 3.0 - 2.0 * t
+    return out
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+def _rigid_fit(src, dst, model):
+    """3x3 matrix taking ``dst`` points to ``src`` points (least squares)."""
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    B = np.eye(3)
+    if model == "projective" and len(src) >= 4:
+        Hm, _ = cv2.findHomography(dst, src, 0)
+        if Hm is not None and np.isfinite(Hm).all():
+            return Hm / Hm[2, 2]
+        model = "affine"
+    if model == "similarity":
+        md, ms = dst.mean(0), src.mean(0)
+        a, b = dst - md, src - ms
+        var = max((a ** 2).sum(), 1e-12)
+        c = (a * b).sum() / var
+        s = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum() / var
+        R = np.array([[c, -s], [s, c]])
+        B[:2, :2] = R
+        B[:2, 2] = ms - R @ md
+        return B
+    if model != "affine":
+        raise ValueError("rigid_model must be affine, similarity or projective, got {!r}".format(model))
+    X = np.concatenate([dst, np.ones((len(dst), 1))], 1)
+    sol, *_ = np.linalg.lstsq(X, src, rcond=None)
+    B[:2] = sol.T
+    return B
+
+
+
+# ----------------------------------------------------------------------------- the field
+@dataclass
+class WarpField:
+    """A backward warp: destination pixel (row j, col i) takes the source at
+    (``map_x[j, i]``, ``map_y[j, i]``) (OpenCV pixel convention). All masks are (H, W) in the
+    destination."""
+
+    map_x: np.ndarray  # float32
+    map_y: np.ndarray  # float32
+    valid: np.ndarray  # float32 0..1: 0 on the holes, < 1 where the face is stretched, else 1
+    mouth_hole: np.ndarray  # bool: mouth interior wider than the source's opening
+    eye_hole: np.ndarray  # bool: eye opening the source lids covered
+    occluded: np.ndarray  # bool: face surface hidden (back-facing) in the source
+    disocclusion: np.ndarray  # bool: background uncovered by the head's motion
+    face: np.ndarray  # bool: covered by the destination mesh (with mouth and eye openings)
+    head: np.ndarray  # bool: destination head region (moves with the head)
+    weight: np.ndarray  # float32: how much of the head's motion applies (1 head .. 0 background)
+    rigid: np.ndarray  # (3, 3) the head outline's motion (hair, ears), destination -> source pixels
+    face_rigid: np.ndarray = None  # (3, 3) the face's rigid motion (eyeballs), destination -> source
+    roi: tuple = None  # (x0, y0, w, h) outside which the map is the identity (None: anywhere)
+
+    @property
+    def shape(self):
+        return self.map_x.shape
+
+    @property
+    def hole(self):
+        """bool: everything the warp cannot supply (mouth, eyes, occluded, disoccluded)."""
+        return self.mouth_hole | self.eye_hole | self.occluded | self.disocclusion
+
+    def displacement(self):
+        """(H, W, 2) float32 source minus destination position (x, y) per pixel."""
+        H, W = self.shape
+        return np.stack([self.map_x - np.arange(W, dtype=np.float32)[None, :],
+                         self.map_y - np.arange(H, dtype=np.float32)[:, None]], 2)
+
+    def source_of(self, pts, pixel_centre=0.5):
+        """Where the field samples the source for destination points ``pts`` (..., 2), in
+        point coordinates (bilinear in the maps, float64; for checks and debugging)."""
+        p = np.asarray(pts, np.float64).reshape(-1, 2) - pixel_centre
+        H, W = self.shape
+        x = np.clip(p[:, 0], 0, W - 1)
+        y = np.clip(p[:, 1], 0, H - 1)
+        x0 = np.minimum(np.floor(x).astype(np.int64), W - 2)
+        y0 = np.minimum(np.floor(y).astype(np.int64), H - 2)
+        fx, fy = x - x0, y - y0
+        out = []
+        for m in (self.map_x, self.map_y):
+            m = m.astype(np.float64)
+            top = m[y0, x0] * (1 - fx) + m[y0, x0 + 1] * fx
+            bot = m[y0 + 1, x0] * (1 - fx) + m[y0 + 1, x0 + 1] * fx
+            out.append(top * (1 - fy) + bot * fy)
+        return (np.stack(out, -1) + pixel_centre).reshape(np.shape(pts))
+
+
+def _affine_coeffs(S, D):
+    """Per triangle (K, 3, 2) source and destination corners -> (K, 6) coefficients of the
+    displacement ``src - x = (M - I) x + c`` as (m00-1, m01, m10, m11-1, c0, c1), and the
+    destination determinant (K,)."""
+    d1, d2 = D[:, 1] - D[:, 0], D[:, 2] - D[:, 0]
+    s1, s2 = S[:, 1] - S[:, 0], S[:, 2] - S[:, 0]
+    det = d1[:, 0] * d2[:, 1] - d2[:, 0] * d1[:, 1]
+    safe = np.where(np.abs(det) < 1e-12, 1.0, det)
+    # inv([d1 d2]) = [[d2y, -d2x], [-d1y, d1x]] / det ; M = [s1 s2] @ inv
+    i00, i01, i10, i11 = d2[:, 1] / safe, -d2[:, 0] / safe, -d1[:, 1] / safe, d1[:, 0] / safe
+    m00 = s1[:, 0] * i00 + s2[:, 0] * i10
+    m01 = s1[:, 0] * i01 + s2[:, 0] * i11
+    m10 = s1[:, 1] * i00 + s2[:, 1] * i10
+    m11 = s1[:, 1] * i01 + s2[:, 1] * i11
+    c0 = S[:, 0, 0] - (m00 * D[:, 0, 0] + m01 * D[:, 0, 1])
+    c1 = S[:, 0, 1] - (m10 * D[:, 0, 0] + m11 * D[:, 0, 1])
+    return np.stack([m00 - 1.0, m01, m10, m11 - 1.0, c0, c1], 1), det
+
+
+def _signed_area(P, tris):
+    a, b, c = P[tris[:, 0]], P[tris[:, 1]], P[tris[:, 2]]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+
+
+def _rigid_disp(B, H, W, centre):
+    """(H, W) x and y displacement of the 3x3 dst -> src map ``B`` at pixel centres."""
+    x = np.arange(W, dtype=np.float64) + centre
+    y = np.arange(H, dtype=np.float64) + centre
+    if np.allclose(B[2], [0, 0, 1]):
+        # affine: separable sums (terms computed in float64, summed in float32)
+        f32 = np.float32
+        dx = ((B[0, 0] - 1.0) * x).astype(f32)[None, :] + (B[0, 1] * y + B[0, 2]).astype(f32)[:, None]
+        dy = (B[1, 0] * x).astype(f32)[None, :] + ((B[1, 1] - 1.0) * y + B[1, 2]).astype(f32)[:, None]
+        return dx, dy
+    X, Y = np.meshgrid(x, y)
+    w = B[2, 0] * X + B[2, 1] * Y + B[2, 2]
+    w = np.where(np.abs(w) < 1e-9, 1e-9, w)
+    dx = (B[0, 0] * X + B[0, 1] * Y + B[0, 2]) / w - X
+    dy = (B[1, 0] * X + B[1, 1] * Y + B[1, 2]) / w - Y
+    return dx.astype(np.float32), dy.astype(np.float32)
+
+
+def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, dst_depth=None,
+               rigid=None, rigid_points=None, rigid_model="affine", head_plane=HEAD_PLANE, model_points=None,
+               grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5):
+    """The backward map moving an image whose face shows ``src_pts`` to ``dst_pts`` (module doc).
+
+    ``src_pts``, ``dst_pts``: (N, 2) projected vertices (N = 468 for the project's mesh, which
+    enables the mouth/eye/head handling; other meshes get the plain piecewise-affine + rigid
+    field). ``triangles``: (F, 3) mesh triangles, default the topology's (the mouth ladder is
+    added for the project's mesh in either case). ``shape``: (H, W) of the destination.
+    ``src_depth``, ``dst_depth``: optional (N,) camera depths (larger = farther, see
+    :func:`posed_points`); with ``dst_depth`` triangles are drawn far to near (painter's order),
+    with ``src_depth`` surface hidden in the source is marked ``occluded``. ``rigid``: optional
+    2x3 or 3x3 source -> destination head motion in pixels; ``rigid_points``: optional pair of
+    (M, 2) arrays that move with the head only (see :func:`neutral_points`); otherwise the
+    face's motion is fitted (``rigid_model``: affine, similarity or projective) on the
+    topology's expression-free ``rigid`` vertices and the outline's is that of the model plane
+    ``z = head_plane`` (None: the face's) under affine cameras fitted against ``model_points``
+    (468, 3) (default the topology's mean shape; ``track.identity`` fits an actor better).
+    ``grow``, ``hair``: head region (:func:`head_outline`); ``fade``: the head's motion falls to
+    zero over this many face sizes beyond it, ``neck``: ... and over this many below the chin
+    (None: no neck fade); ``band``: the mesh border's own motion fades over this many face
+    sizes. Returns a :class:`WarpField`.
+    """
+    if shape is None:
+        raise ValueError("warp_field needs the destination shape (H, W)")
+    H, W = int(shape[0]), int(shape[1])
+    Ps = np.asarray(src_pts, np.float64)
+    Pd = np.asarray(dst_pts, np.float64)
+    if Ps.shape != Pd.shape or Ps.ndim != 2 or Ps.shape[1] != 2:
+        raise ValueError("src_pts and dst_pts must both be (N, 2), got {} and {}".format(Ps.shape, Pd.shape))
+    if not (np.isfinite(Ps).all() and np.isfinite(Pd).all()):
+        raise ValueError("src_pts and dst_pts must be finite (untracked frame?)")
+    c0 = float(pixel_centre)
+    ours = len(Ps) == N_VERTS
+    mesh = _mesh() if ours else None
+    skin = np.asarray(mesh.skin if triangles is None else triangles, np.int64)
+    if triangles is None and not ours:
+        raise ValueError("triangles are needed for a mesh of {} points".format(len(Ps)))
+
+    # --- the head's rigid motion, destination -> source --------------------------------------
+    # B: the face's (eyeballs, mouth opening); Bh: the head outline's (hair, ears)
+    if rigid is not None:
+        F = np.eye(3)
+        F[: np.shape(rigid)[0]] = np.asarray(rigid, np.float64)
+        B = np.linalg.inv(F)
+        B /= B[2, 2]
+        Bh = B
+    elif rigid_points is not None:
+        rs, rd = (np.asarray(a, np.float64).reshape(-1, 2) for a in rigid_points)
+        B = Bh = _rigid_fit(rs, rd, rigid_model)
+    else:
+        idx = mesh.rigid if ours else np.arange(len(Ps))
+        B = Bh = _rigid_fit(Ps[idx], Pd[idx], rigid_model)
+        if ours and head_plane is not None:
+            X = load_topology().mean_shape if model_points is None else model_points
+            Bh = _plane_motion(np.asarray(X, np.float64)[idx], Ps[idx], Pd[idx], float(head_plane), B)
+    # --- the region the field can move: both heads and the fade around them --------------------
+    fs = face_size(Pd)
+    H0, W0 = H, W
+    ox, oy, W, H = _roi(Ps, Pd, (H0, W0), ours, grow, hair, fade * fs)
+    roi = (ox, oy, H, W) != (0, 0, H0, W0)
+    B_full, Bh_full = B, Bh
+    if roi:
+        To = np.array([[1.0, 0.0, ox], [0.0, 1.0, oy], [0.0, 0.0, 1.0]])
+        Ti = np.linalg.inv(To)
+        B, Bh = Ti @ B @ To, Ti @ Bh @ To
+        Ps = Ps - (ox, oy)
+        Pd = Pd - (ox, oy)
+    f = _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0)
+    f.rigid, f.face_rigid = Bh_full, B_full
+    if not roi:
+        return f
+    out = WarpField(
+        map_x=np.broadcast_to(np.arange(W0, dtype=np.float32)[None, :], (H0, W0)).copy(),
+        map_y=np.broadcast_to(np.arange(H0, dtype=np.float32)[:, None], (H0, W0)).copy(),
+        valid=np.ones((H0, W0), np.float32), mouth_hole=np.zeros((H0, W0), bool),
+        eye_hole=np.zeros((H0, W0), bool), occluded=np.zeros((H0, W0), bool),
+        disocclusion=np.zeros((H0, W0), bool), face=np.zeros((H0, W0), bool), head=np.zeros((H0, W0), bool),
+        weight=np.zeros((H0, W0), np.float32), rigid=Bh_full, face_rigid=B_full, roi=(ox, oy, W, H))
+    sl = (slice(oy, oy + H), slice(ox, ox + W))
+    out.map_x[sl] = f.map_x + np.float32(ox)
+    out.map_y[sl] = f.map_y + np.float32(oy)
+    for k in ("valid", "mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head", "weight"):
+        getattr(out, k)[sl] = getattr(f, k)
+    return out
+
+
+def _roi(Ps, Pd, shape, ours, grow, hair, margin):
+    """(x0, y0, w, h) of the pixels the field may move: the bounding box of both head regions
+    grown by ``margin`` px (the fade), clipped to the image; the whole image when that is most
+    of it."""
+    H, W = int(shape[0]), int(shape[1])
+    pts = [Ps, Pd]
+    if ours:
+        pts += [head_outline(Ps, grow, hair), head_outline(Pd, grow, hair)]
+    else:
+        for P in (Ps, Pd):
+            c = P.mean(0)
+            pts.append(c + (P - c) * (1 + grow))
+    allp = np.concatenate(pts, 0)
+    lo = np.floor(allp.min(0) - margin - 4).astype(int)
+    hi = np.ceil(allp.max(0) + margin + 4).astype(int)
+    x0, y0 = max(0, lo[0]), max(0, lo[1])
+    x1, y1 = min(W, hi[0]), min(H, hi[1])
+    if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) > 0.7 * W * H:
+        return 0, 0, W, H
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
+def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0):
+    """The field on an (H, W) image (see :func:`warp_field`; matrices and points in its pixels)."""
+    rdx, rdy = _rigid_disp(Bh, H, W, c0)
+
+    # --- triangle-id raster of the destination --------------------------------------------------
+    area_d = _signed_area(Pd, skin)
+    area_s = _signed_area(Ps, skin)
+    # counter-clockwise from the front (y up) = clockwise in the image; another mesh's winding
+    # is unknown: no culling
+    front = area_d < 0 if ours else np.ones(len(skin), bool)
+    order = np.flatnonzero(front)
+    if dst_depth is not None:
+        z = np.asarray(dst_depth, np.float64)
+        order = order[np.argsort(-z[skin[order]].mean(1), kind="stable")]
+    mouth = mesh.mouth if ours else np.zeros((0, 3), np.int64)
+    tris = np.concatenate([skin, mouth], 0)
+    coef, det = _affine_coeffs(Ps[tris], Pd[tris])
+    coef = coef.astype(np.float32)
+    nskin, nmouth = len(skin), len(mouth)
+    EYE = nskin + nmouth + 1  # id of the eye openings
+    ids = np.zeros((H, W), np.int32)
+    fx = _fix(Pd, c0)
+    if ours:
+        cv2.fillPoly(ids, [fx[e] for e in mesh.eyes], EYE, cv2.LINE_8, 4)
+        mdraw = np.flatnonzero(np.abs(det[nskin:]) > 1e-9)
+        for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
+            cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+    order = order[np.abs(det[order]) > 1e-9]
+    for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
+        cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+
+    cov = ids > 0
+    yy, xx = np.nonzero(cov)
+    t = ids[yy, xx] - 1
+    px = xx.astype(np.float32) + np.float32(c0)
+    py = yy.astype(np.float32) + np.float32(c0)
+    is_eye = t == EYE - 1
+    tri_pix = ~is_eye
+    tt = t[tri_pix]
+    k = coef[tt]
+    dx_in = np.empty(len(t), np.float32)
+    dy_in = np.empty(len(t), np.float32)
+    dx_in[tri_pix] = k[:, 0] * px[tri_pix] + k[:, 1] * py[tri_pix] + k[:, 4]
+    dy_in[tri_pix] = k[:, 2] * px[tri_pix] + k[:, 3] * py[tri_pix] + k[:, 5]
+    if is_eye.any():
+        ex, ey = _apply_h(B, px[is_eye].astype(np.float64), py[is_eye].astype(np.float64))
+        dx_in[is_eye] = ex - px[is_eye]
+        dy_in[is_eye] = ey - py[is_eye]
+
+    mouth_hole = np.zeros((H, W), bool)
+    if nmouth:
+        sel = np.flatnonzero(tri_pix)[(tt >= nskin)]
+        if len(sel):
+            mt = t[sel] - nskin
+            _mouth_columns(Ps, Pd, mesh, mt, px[sel], py[sel], dx_in, dy_in, sel, mouth_hole, yy, xx, B)
+
+    # --- outside the mesh: the rigid motion + the border's residual, faded ----------------------
+    fs = face_size(Pd)
+    dx = rdx
+    dy = rdy
+    if cov.any():
+        rx = dx_in - rdx[yy, xx]
+        ry = dy_in - rdy[yy, xx]
+        outside = (~cov).astype(np.uint8)
+        dist_out, labels = cv2.distanceTransformWithLabels(outside, cv2.DIST_L2, cv2.DIST_MASK_5,
+                                                           labelType=cv2.DIST_LABEL_PIXEL)
+        lut_x = np.zeros(int(labels.max()) + 1, np.float32)
+        lut_y = np.zeros_like(lut_x)
+        lab_in = labels[yy, xx]
+        lut_x[lab_in] = rx
+        lut_y[lab_in] = ry
+        decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
+        dx = rdx + decay * lut_x[labels]
+        dy = rdy + decay * lut_y[labels]
+    head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else _hull_mask(Pd, (H, W), grow, c0)
+    head |= cov
+    dist_head = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    weight = smoothstep(1.0 - dist_head * np.float32(1.0 / max(fade * fs, 1.0)))
+    if ours and neck is not None:
+        # below the chin (along the head's chin -> forehead axis) the motion fades out: the
+        # neck stretches, the torso stays
+        up = Pd[FOREHEAD_TOP] - Pd[CHIN]
+        up /= max(np.linalg.norm(up), 1e-9)
+        below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
+                 - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
+        weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
+    dx *= weight
+    dy *= weight
+    dx[yy, xx] = dx_in
+    dy[yy, xx] = dy_in
+    dx += np.arange(W, dtype=np.float32)[None, :]
+    dy += np.arange(H, dtype=np.float32)[:, None]
+    map_x, map_y = dx, dy
+
+    # --- what the warp cannot supply ----------------------------------------------------------
+    eye_hole = np.zeros((H, W), bool)
+    if ours and is_eye.any():
+        se = np.zeros((H, W), np.uint8)
+        cv2.fillPoly(se, [_fix(Ps[e], c0) for e in mesh.eyes], 1, cv2.LINE_8, 4)
+        ey, ex = yy[is_eye], xx[is_eye]
+        sx = np.clip(np.round(map_x[ey, ex]).astype(np.int64), 0, W - 1)
+        sy = np.clip(np.round(map_y[ey, ex]).astype(np.int64), 0, H - 1)
+        eye_hole[ey[se[sy, sx] == 0], ex[se[sy, sx] == 0]] = True
+    occluded = np.zeros((H, W), bool)
+    hidden = np.zeros(len(tris) + 2, bool)
+    if ours:  # front in the destination, not in the source
+        hidden[1: nskin + 1] = front & ~(area_s < 0)
+    else:  # winding flipped between the two
+        hidden[1: nskin + 1] = np.sign(area_s) != np.sign(area_d)
+    occluded[yy, xx] = hidden[ids[yy, xx]]
+    if src_depth is not None:
+        occluded |= _hidden_in_source(Ps, np.asarray(src_depth, np.float64), skin, area_s, ids, yy, xx, t,
+                                      map_x, map_y, nskin, c0)
+    src_head = head_mask(Ps, (H, W), grow, hair, pixel_centre=c0) if ours else _hull_mask(Ps, (H, W), grow, c0)
+    sampled = cv2.remap(src_head.view(np.uint8), map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    disocc = ~head & (src_head | (sampled > 0))
+    valid = np.ones((H, W), np.float32)
+    # face surface stretched beyond the face's own scale change (a cheek the source saw
+    # foreshortened) carries less detail: confidence falls below 1 past STRETCH_OK
+    rigid_area = max(abs(float(np.linalg.det(B[:2, :2]))), 1e-12)  # source / destination area
+    conf = np.ones(len(tris) + 2, np.float32)
+    conf[1: nskin + 1] = np.clip(STRETCH_OK * np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area, 0, 1)
+    valid[yy, xx] = conf[ids[yy, xx]]
+    valid[mouth_hole | eye_hole | occluded | disocc] = 0.0
+    return WarpField(map_x, map_y, valid, mouth_hole, eye_hole,
+                     occluded, disocc, cov, head, weight, Bh, B)
+
+
+def _adjacency(tris, n_verts):
+    """(F+1, F+1) bool: triangles sharing a vertex (index 0 = no triangle, adjacent to none)."""
+    F = len(tris)
+    vt = np.zeros((n_verts, F + 1), bool)
+    for j in range(3):
+        vt[tris[:, j], np.arange(1, F + 1)] = True
+    vt = vt.astype(np.float32)
+    return (vt.T @ vt) > 0
+
+
+_ADJ = {}
+
+
+def _hidden_in_source(Ps, zs, skin, area_s, ids, yy, xx, t, map_x, map_y, nskin, c0):
+    """Destination face pixels whose surface point the source shows covered by another part of
+    the face (the nose over a far cheek): the source's own triangle-id raster (painter's order by
+    ``zs``) at the sampled position holds a triangle that shares no vertex with the pixel's."""
+    H, W = ids.shape
+    order = np.flatnonzero(area_s < 0)
+    order = order[np.argsort(-zs[skin[order]].mean(1), kind="stable")]
+    sid = np.zeros((H, W), np.int32)
+    fx = _fix(Ps, c0)
+    for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
+        cv2.fillConvexPoly(sid, poly, k, cv2.LINE_8, 4)
+    key = (skin.shape, hash(skin.tobytes()))
+    if key not in _ADJ:
+        _ADJ.clear()
+        _ADJ[key] = _adjacency(skin, int(skin.max()) + 1)
+    adj = _ADJ[key]
+    out = np.zeros((H, W), bool)
+    sk = t < nskin
+    py, px = yy[sk], xx[sk]
+    sx = np.clip(np.round(map_x[py, px]).astype(np.int64), 0, W - 1)
+    sy = np.clip(np.round(map_y[py, px]).astype(np.int64), 0, H - 1)
+    seen = sid[sy, sx]
+    bad = (seen > 0) & ~adj[t[sk] + 1, seen]
+    out[py[bad], px[bad]] = True
+    return out
+
+
+def _apply_h(B, x, y):
+    w = B[2, 0] * x + B[2, 1] * y + B[2, 2]
+    w = np.where(np.abs(w) < 1e-9, 1e-9, w)
+    return (B[0, 0] * x + B[0, 1] * y + B[0, 2]) / w, (B[1, 0] * x + B[1, 1] * y + B[1, 2]) / w
+
+
+def _affine_camera(X, p):
+    """2x4 affine camera ``p ~ A @ [X, 1]`` fitted by least squares (``X`` (M, 3) model points,
+    ``p`` (M, 2) pixels); None when ill-conditioned."""
+    Xh = np.concatenate([X, np.ones((len(X), 1))], 1)
+    if len(X) < 4 or np.linalg.cond(Xh) > 1e6:
+        return None
+    sol, *_ = np.linalg.lstsq(Xh, p, rcond=None)
+    return sol.T
+
+
+def _plane_motion(X, ps, pd, z0, fallback):
+    """3x3 destination -> source motion of the model-frame plane ``z = z0`` under the affine
+    cameras that fit the model points ``X`` onto ``ps`` and ``pd``."""
+    As, Ad = _affine_camera(X, ps), _affine_camera(X, pd)
+    if As is None or Ad is None:
+        return fallback
+    Hs, Hd = np.eye(3), np.eye(3)
+    for Hm, A in ((Hs, As), (Hd, Ad)):
+        Hm[:2, :2] = A[:, :2]
+        Hm[:2, 2] = A[:, 2] * z0 + A[:, 3]
+    if abs(np.linalg.det(Hd)) < 1e-12:
+        return fallback
+    B = Hs @ np.linalg.inv(Hd)
+    return B / B[2, 2]
+
+
+def _hull_mask(P, shape, grow, centre):
+    hull = P[cv2.convexHull(P.astype(np.float32), returnPoints=False).ravel()]
+    c = hull.mean(0)
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [_fix(c + (hull - c) * (1 + grow), centre)], 1, cv2.LINE_8, 4)
+    return m.astype(bool)
+
+
+def _mouth_columns(Ps, Pd, mesh, mt, px, py, dx_in, dy_in, sel, hole, yy, xx, B):
+    """Mouth-opening pixels (ladder triangles ``mt``): re-sample each column so that the upper
+    and lower halves of the source opening travel with their lips, unstretched; mark the band
+    in the middle that the source cannot supply. Updates ``dx_in``/``dy_in`` at ``sel`` and
+    ``hole`` in place. The openings are compared after the head's motion (``B``, destination
+    -> source), so a head that comes closer does not open a hole; differences under a pixel are
+    ignored."""
+    tri = mesh.mouth[mt]  # (P, 3)
+    # barycentric coordinates of the pixels in their destination triangles
+    D = Pd[tri]
+    d1, d2 = D[:, 1] - D[:, 0], D[:, 2] - D[:, 0]
+    det = d1[:, 0] * d2[:, 1] - d2[:, 0] * d1[:, 1]
+    det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+    qx, qy = px - D[:, 0, 0], py - D[:, 0, 1]
+    b1 = np.clip((qx * d2[:, 1] - qy * d2[:, 0]) / det, 0, 1)
+    b2 = np.clip((d1[:, 0] * qy - d1[:, 1] * qx) / det, 0, 1)
+    s = np.maximum(b1 + b2, 1.0)
+    b1, b2 = b1 / s, b2 / s
+    b0 = 1.0 - b1 - b2
+    bary = np.stack([b0, b1, b2], 1)
+    # per column: source gap vector, ratio of source to destination opening
+    gs = Ps[mesh.lower] - Ps[mesh.upper]  # (C, 2)
+    gd = Pd[mesh.lower] - Pd[mesh.upper]
+    A = np.linalg.inv(B[:2, :2])  # the head's motion, source -> destination (linear part)
+    gsd = gs @ A.T
+    ld = np.linalg.norm(gd, axis=1)
+    ls = np.linalg.norm(gsd, axis=1) * (np.einsum("ij,ij->i", gsd, gd) > 0)  # lips crossed: closed
+    rho = np.clip(ls / np.maximum(ld, 1e-9), 0, 1)
+    rho[(1.0 - rho) * ld < 1.0] = 1.0  # under a pixel of difference: nothing to fill
+    C = len(rho)
+    rho[0], rho[-1] = rho[min(1, C - 1)], rho[max(C - 2, 0)]  # corners: their neighbour column
+    cols = mesh.mouth_col[mt]
+    v = (bary * mesh.mouth_v[mt]).sum(1)
+    r = (bary * rho[cols]).sum(1)
+    g = np.einsum("pk,pkd->pd", bary, gs[cols])
+    lo, hi = 0.5 * r, 1.0 - 0.5 * r
+    rs = np.maximum(r, 1e-3)
+    v2 = np.where(v <= lo, v / rs, np.where(v >= hi, 1.0 - (1.0 - v) / rs, 0.5))
+    v2 = np.where(r >= 1.0 - 1e-6, v, v2)
+    dx_in[sel] += ((v2 - v) * g[:, 0]).astype(np.float32)
+    dy_in[sel] += ((v2 - v) * g[:, 1]).astype(np.float32)
+    gap = (v > lo) & (v < hi) & (r < 1.0 - 1e-6)
+    hole[yy[sel][gap], xx[sel][gap]] = True
+
+
+def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REPLICATE):
+    """``img`` (H, W[, C]) resampled by the :class:`WarpField` ``field`` (``cv2.remap``); where
+    the map is the identity (far background) the pixels come back bit-exact (outside the
+    field's ``roi`` they are copied, not resampled)."""
+    img = np.ascontiguousarray(img)
+    if field.roi is None:
+        return cv2.remap(img, field.map_x, field.map_y, interpolation, borderMode=border)
+    x0, y0, w, h = field.roi
+    out = img.copy()
+    sl = (slice(y0, y0 + h), slice(x0, x0 + w))
+    out[sl] = cv2.remap(img, np.ascontiguousarray(field.map_x[sl]), np.ascontiguousarray(field.map_y[sl]),
+                        interpolation, borderMode=border).reshape(out[sl].shape)
+    return out
+
+
+def warp_points(pts, field, pixel_centre=0.5):
+    """Destination points where the field takes each source point ``pts`` (M, 2) (inverts the
+    backward map by a few fixed-point steps; for checks)."""
+    p = np.asarray(pts, np.float64).copy()
+    target = p.copy()
+    for _ in range(10):
+        s = field.source_of(p.astype(np.float32), pixel_centre).astype(np.float64)
+        p = p + (target - s)
+    return p
+

@@ -1,0 +1,418 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The mesh-driven dense warp (reenact.render.warp) on synthetic heads, and on one shared clip."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.face.geometry import robust_similarity_2d as similarity_2d
+from reenact.face.topology import load_topology
+from reenact.render.head import background_plate, fill_background, frontal_points, head_mask, posed_points
+from reenact.render.warp import warp_field, warp_image, warp_points
+
+from conftest import shared_clip
+
+S = 256
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# ----------------------------------------------------------------------------- synthetic scenes
+def _template(size):
+    return frontal_points(size)
+
+
+def _waves(seed, n=10, min_period=14.0, max_period=60.0):
+    """A smooth random texture as a function of continuous coordinates: sum of plane waves."""
+    rng = np.random.default_rng(seed)
+    ang = rng.uniform(0, np.pi, n)
+    freq = 2 * np.pi / rng.uniform(min_period, max_period, n)
+    ph = rng.uniform(0, 2 * np.pi, n)
+    amp = rng.uniform(0.5, 1.0, (n, 3))
+
+    def tex(x, y):
+        out = np.zeros(x.shape + (3,))
+        for k in range(n):
+            out += np.sin(freq[k] * (np.cos(ang[k]) * x + np.sin(ang[k]) * y) + ph[k])[..., None] * amp[k]
+        return out / amp.sum(0) * 2.0  # about -1..1
+
+    return tex
+
+
+FACE_TEX, HAIR_TEX, BG_TEX = _waves(1), _waves(2), _waves(3, min_period=8.0)
+
+
+def _scene(P, Sinv=None):
+    """A textured head for the (468, 2) template points ``P``: skin inside an ellipse fitted to
+    the face oval grown by 10 %, hair in a bigger ellipse above it (beyond the mesh), a textured
+    background. ``Sinv``: 3x3 destination -> scene map (the head is drawn moved by its inverse;
+    the background never moves). Pixel centres at +0.5."""
+    yy, xx = np.mgrid[0:S, 0:S].astype(np.float64) + 0.5
+    if Sinv is None:
+        Sinv = np.eye(3)
+    qx = Sinv[0, 0] * xx + Sinv[0, 1] * yy + Sinv[0, 2]
+    qy = Sinv[1, 0] * xx + Sinv[1, 1] * yy + Sinv[1, 2]
+    oval = P[load_topology().group("loop_face_oval")]
+    c = 0.5 * (oval.min(0) + oval.max(0))
+    ax = 0.5 * (oval.max(0) - oval.min(0))
+    skin = ((qx - c[0]) / (1.1 * ax[0])) ** 2 + ((qy - c[1]) / (1.1 * ax[1])) ** 2 <= 1
+    hair = ((qx - c[0]) / (1.22 * ax[0])) ** 2 + ((qy - c[1] + 0.12 * ax[1]) / (1.25 * ax[1])) ** 2 <= 1
+    img = 110 + 40 * BG_TEX(xx, yy)
+    img = np.where(hair[..., None], 60 + 30 * HAIR_TEX(qx, qy), img)
+    img = np.where(skin[..., None], 170 + 35 * FACE_TEX(qx, qy), img)
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8), (hair | skin, skin)
+
+
+def _similarity(theta, scale, t, centre):
+    c, s = np.cos(theta) * scale, np.sin(theta) * scale
+    A = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    A[:2, 2] = np.asarray(centre) + np.asarray(t) - A[:2, :2] @ np.asarray(centre)
+    return A
+
+
+def _apply(A, P):
+    return P @ A[:2, :2].T + A[:2, 2]
+
+
+# ----------------------------------------------------------------------------- tests
+def test_identity_map():
+    P = _template(S)
+    f = warp_field(P, P, None, (S, S))
+    assert f.map_x.shape == (S, S) and f.map_x.dtype == np.float32
+    assert np.abs(f.displacement()).max() < 1e-3
+    assert not f.hole.any() and f.valid.min() == 1.0
+    img, _ = _scene(P)
+    assert np.array_equal(warp_image(img, f), img)
+
+
+def test_rigid_motion_moves_the_head_exactly():
+    P = _template(S)
+    P = (P - S / 2) * 0.8 + S / 2  # a smaller head: room for far background in the crop
+    A = _similarity(0.12, 1.06, (7.0, -4.0), P.mean(0))
+    Q = _apply(A, P)
+    src, _ = _scene(P)
+    gt, (gt_head, gt_skin) = _scene(P, np.linalg.inv(A))
+    f = warp_field(P, Q, None, (S, S), fade=0.3)  # a short fade: far background inside the crop
+    for a in (f.map_x, f.map_y, f.valid):
+        assert a.shape == (S, S) and np.isfinite(a).all()
+    out = warp_image(src, f)
+    # the head (skin and the hair beyond the mesh), away from the aliased outlines
+    k5 = np.ones((5, 5), np.uint8)
+    inner = (cv2.erode(gt_skin.astype(np.uint8), k5) | cv2.erode((gt_head & ~gt_skin).astype(np.uint8), k5)) > 0
+    assert inner.sum() > 0.15 * S * S
+    assert f.head[inner].all(), "the head region must cover the hair"
+    err = np.abs(out.astype(np.float64) - gt)[inner]
+    assert err.mean() < 1.0 and np.percentile(err, 99) < 4.0, (err.mean(), np.percentile(err, 99))
+    # the hair band (head beyond the face mesh) moves too
+    hair = inner & ~cv2.dilate(f.face.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert hair.sum() > 1000
+    assert np.abs(out.astype(np.float64) - gt)[hair].mean() < 1.0
+    assert np.abs(src.astype(np.float64) - gt)[hair].mean() > 10.0  # it did have to move
+    # the mesh vertices land where they were asked to (both ways round)
+    assert np.abs(f.source_of(Q) - P).max() < 0.05
+    assert np.abs(warp_points(P, f) - Q).max() < 0.05
+    # far background untouched: zero displacement, bit-exact pixels
+    far = f.weight == 0
+    assert far.sum() > 0.1 * S * S
+    assert np.abs(f.displacement()[far]).max() == 0.0
+    assert np.array_equal(out[far], src[far])
+    # no seam at the mesh border: inside the head the field is the one similarity (its
+    # gradient is about |s R - I| = 0.13), and the fade is smooth (no fold: steps under 1 px)
+    d = f.displacement()
+    gy, gx = np.abs(np.diff(d, axis=0)).max(2), np.abs(np.diff(d, axis=1)).max(2)
+    hh = f.head & (f.weight == 1)
+    assert max(gy[hh[1:] & hh[:-1]].max(), gx[hh[:, 1:] & hh[:, :-1]].max()) < 0.2
+    assert max(gy.max(), gx.max()) < 1.0
+    # background uncovered by the head's motion is marked, and only outside the moved head
+    assert f.disocclusion.any()
+    assert not (f.disocclusion & f.head).any()
+    assert not f.mouth_hole.any() and not f.eye_hole.any() and not f.occluded.any()
+    assert (f.valid[f.face] == 1).all()  # a rigid motion stretches nothing
+
+
+def _closed_mouth(P):
+    """Template points with the lips closed: each lower inner-lip vertex onto its upper partner."""
+    topo = load_topology()
+    loop = topo.group("loop_lips_inner")
+    n = len(loop)
+    Q = P.copy()
+    for k in range(1, n // 2):
+        Q[loop[n - k]] = P[loop[k]] + (0.0, 0.3)
+    return Q
+
+
+def _jaw_drop(P, h):
+    """``P`` with the jaw dropped by ``h`` px: everything below the mouth corners moves down by h
+    (a short ramp at the corners' height), the lower inner lip fully, the upper lip not at all.
+    Returns (points, per-vertex move, upper inner-lip set, lower inner-lip set)."""
+    loop = load_topology().group("loop_lips_inner")
+    n = len(loop)
+    upper = set(int(v) for v in loop[1:n // 2])
+    lower_inner = set(int(v) for v in loop[n // 2 + 1:])
+    yc = P[[loop[0], loop[n // 2]], 1].mean()
+    move = h * np.clip((P[:, 1] - yc + 1.0) / 3.0, 0, 1)
+    move[list(upper)] = 0.0
+    move[list(lower_inner)] = h
+    return P + np.stack([np.zeros_like(move), move], 1), move, upper, lower_inner
+
+
+def test_mouth_warp_opens_the_lips():
+    topo = load_topology()
+    P = _closed_mouth(_template(S))
+    loop = topo.group("loop_lips_inner")
+    h = 12.0
+    Q, move, upper, lower_inner = _jaw_drop(P, h)
+    # a face with visible lips: skin texture, dark red lips between the outer and inner loops
+    img, _ = _scene(P)
+    lips = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(lips, [np.round((P[topo.group("lips_outer")] - 0.5) * 16).astype(np.int32)[
+        np.argsort(np.arctan2(*(P[topo.group("lips_outer")] - P[topo.group("lips_outer")].mean(0)).T[::-1]))]],
+        1, cv2.LINE_8, 4)
+    img[lips > 0] = (0.6 * img[lips > 0] + 0.4 * np.array([150, 30, 40])).astype(np.uint8)
+    f = warp_field(P, Q, None, (S, S))
+    out = warp_image(img, f)
+    assert np.isfinite(f.map_x).all() and np.isfinite(f.map_y).all()
+    # the lower lip's pixels moved down by h: inside the triangles whose corners all moved by h
+    tris = topo.triangles
+    lowlip = [t for t in tris if np.all(move[t] == h) and any(int(v) in lower_inner for v in t)]
+    assert len(lowlip) >= 8
+    m = np.zeros((S, S), np.uint8)
+    for t in lowlip:
+        cv2.fillConvexPoly(m, np.round((Q[t] - 0.5) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    m = cv2.erode(m, np.ones((3, 3), np.uint8)).astype(bool)
+    assert m.sum() > 50
+    shifted = np.roll(img, int(h), axis=0)  # src(x - (0, h))
+    err = np.abs(out.astype(np.float64) - shifted)[m].mean()
+    moved = np.abs(img.astype(np.float64) - shifted)[m].mean()
+    assert err < 1.5 and moved > 8 * err, (err, moved)
+    dy = f.displacement()[..., 1][m]
+    assert np.abs(dy + h).max() < 1e-3
+    # the new mouth interior is the hole
+    inner = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(inner, [np.round((Q[loop] - 0.5) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    core = cv2.erode(inner, np.ones((5, 5), np.uint8)).astype(bool)  # the lips' edge pixels may go either way
+    assert core.sum() > 100
+    assert f.mouth_hole[core].all()
+    near = cv2.dilate(inner, np.ones((5, 5), np.uint8)).astype(bool)
+    assert not (f.mouth_hole & ~near).any()
+    area = cv2.contourArea(Q[loop].astype(np.float32))
+    assert 0.8 * area <= f.mouth_hole.sum() <= inner.sum(), (f.mouth_hole.sum(), area)
+    assert (f.valid[core] == 0).all() and (f.valid[m] == 1).all()
+    # the upper lip and the forehead stay
+    yc = P[list(upper), 1].mean()
+    still = [t for t in tris if np.all(move[t] == 0) and yc - 15 < P[t, 1].mean() < yc]  # upper lip band
+    m = np.zeros((S, S), np.uint8)
+    for t in still:
+        cv2.fillConvexPoly(m, np.round((Q[t] - 0.5) * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+    m = cv2.erode(m, np.ones((3, 3), np.uint8)).astype(bool)
+    assert m.sum() > 50 and np.abs(f.displacement()[m]).max() < 1e-3
+    assert np.abs(f.displacement()[: int(P[:, 1].min())]).max() < 1e-3
+
+
+def test_partly_open_source_keeps_its_teeth_with_the_lips():
+    """Source mouth open by g, destination by 2g: the middle band (about g) is the hole, the rest
+    of the opening comes from the source unstretched next to each lip."""
+    P, *_ = _jaw_drop(_template(S), 6.0)
+    Q, *_ = _jaw_drop(P, 10.0)
+    f = warp_field(P, Q, None, (S, S))
+    mid = P[[13, 14]].mean(0)  # 13 / 14: upper / lower inner lip at the middle
+    col = int(mid[0] - 0.5)
+    hole_rows = np.flatnonzero(f.mouth_hole[:, col])
+    gap_dst = Q[14, 1] - Q[13, 1]
+    gap_src = P[14, 1] - P[13, 1]
+    assert abs(len(hole_rows) - (gap_dst - gap_src)) <= 2, (len(hole_rows), gap_dst - gap_src)
+    # pixels 2 px under the upper lip / over the lower lip sample the source at the same
+    # distance from that lip (pixel centres at +0.5)
+    j = int(np.ceil(Q[13, 1])) + 1
+    assert abs(f.map_y[j, col] + 0.5 - (P[13, 1] + (j + 0.5 - Q[13, 1]))) < 0.25
+    j = int(np.floor(Q[14, 1])) - 2
+    assert abs(f.map_y[j, col] + 0.5 - (P[14, 1] - (Q[14, 1] - j - 0.5))) < 0.25
+
+
+def _ortho(X, yaw, scale=9.0, offset=(128.0, 120.0)):
+    """Orthographic image of model-frame points ``X`` (cm, y up) turned by ``yaw`` about the
+    model's y axis: (pixels (M, 2), camera depth (M,), larger = farther)."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    R = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    Y = X @ R.T
+    return np.stack([Y[:, 0], -Y[:, 1]], 1) * scale + offset, -Y[:, 2]
+
+
+def test_turning_head_moves_outline_with_its_centre_plane():
+    """A yaw moves the face by its depth but the head's outline (hair, ears: the plane through the
+    centre of rotation) much less; the field carries each by its own motion."""
+    X = load_topology().mean_shape
+    P, zs = _ortho(X, 0.0)
+    Q, zd = _ortho(X, 0.3)
+    f = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd)
+    assert np.isfinite(f.map_x).all() and np.isfinite(f.map_y).all()
+    # visible vertices land where they were asked to
+    front = [1, 4, 6, 9, 168, 13, 14, 152]
+    assert np.abs(f.source_of(Q[front]) - P[front]).max() < 0.15  # bilinear across the kinks
+    # points of the centre plane beyond the face: the top of the hair, hair over the ears (with
+    # a wide head region and a narrow band where the face border's own motion fades out, so
+    # that they see the outline's motion alone)
+    outline = np.array([[0.0, 12.5, 0.0], [-9.5, 5.0, 0.0], [9.5, 5.0, 0.0]])
+    po, _ = _ortho(outline, 0.0)
+    qo, _ = _ortho(outline, 0.3)
+    f = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd, grow=0.5, band=0.05)
+    assert np.abs(f.source_of(qo) - po).max() < 0.5, f.source_of(qo) - po
+    # ... which a 2-D fit of the face's motion would have moved by pixels
+    g = warp_field(P, Q, None, (S, S), head_plane=None, grow=0.5, band=0.05)
+    assert np.abs(g.source_of(qo) - po).max() > 3.0
+    # the side turning towards the camera (image left: x' = x cos + z sin) was foreshortened in
+    # the source and is stretched now: real pixels, lower confidence
+    low = f.face & (f.valid > 0) & (f.valid < 1)
+    assert low.sum() > 30 and np.nonzero(low)[1].mean() < Q[1, 0] - 20
+
+
+def test_source_self_occlusion_is_marked():
+    """Source turned away (the nose hides part of the far cheek), destination frontal: with the
+    source depths, the cheek pixels the source does not show are ``occluded``."""
+    X = load_topology().mean_shape
+    P, zs = _ortho(X, 0.6)
+    Q, zd = _ortho(X, 0.0)
+    f = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd)
+    g = warp_field(P, Q, None, (S, S), dst_depth=zd)
+    assert f.occluded.sum() > g.occluded.sum() + 20
+    assert (f.occluded & f.face).sum() == f.occluded.sum()
+    # the extra pixels lie on the side the source turned away from (image right here: the
+    # yaw brings the nose to the right, over the cheek beside it)
+    extra = f.occluded & ~g.occluded
+    assert np.nonzero(extra)[1].mean() > Q[1, 0] + 5
+    # a frontal pair has no self-occlusion
+    assert not warp_field(Q, Q, None, (S, S), src_depth=zd, dst_depth=zd).occluded.any()
+
+
+def test_large_frame_field_is_the_crop_field():
+    """On a big frame only the region around the heads is computed: the same field as on a
+    crop holding them (whole, fade included), the identity elsewhere."""
+    P = (_template(S) - S / 2) * 0.6 + S / 2
+    A = _similarity(0.1, 1.04, (6.0, -3.0), P.mean(0))
+    Q = _apply(A, P)
+    small = warp_field(P, Q, None, (S, S), fade=0.2)
+    o = np.array([500.0, 300.0])
+    big = warp_field(P + o, Q + o, None, (1080, 1920), fade=0.2)
+    win = (slice(300, 300 + S), slice(500, 500 + S))
+    assert np.abs(big.map_x[win] - 500 - small.map_x).max() < 1e-3
+    assert np.abs(big.map_y[win] - 300 - small.map_y).max() < 1e-3
+    for k in ("valid", "mouth_hole", "occluded", "disocclusion", "face", "head", "weight"):
+        assert np.array_equal(getattr(big, k)[win], getattr(small, k)), k
+    To = np.array([[1, 0, 500], [0, 1, 300], [0, 0, 1.0]])
+    assert np.allclose(big.rigid, To @ small.rigid @ np.linalg.inv(To), atol=1e-6)
+    outside = np.ones((1080, 1920), bool)
+    outside[win] = False
+    assert np.abs(big.displacement()[outside]).max() == 0.0
+    assert not big.hole[outside].any() and (big.valid[outside] == 1).all()
+    img = np.random.default_rng(0).integers(0, 255, (1080, 1920, 3), dtype=np.uint8)
+    assert np.array_equal(warp_image(img, big), cv2.remap(img, big.map_x, big.map_y, cv2.INTER_LINEAR,
+                                                          borderMode=cv2.BORDER_REPLICATE))
+
+
+def test_any_mesh_with_its_triangles():
+    """A mesh other than the project's (a grid) with its own triangles: piecewise affine inside,
+    the fitted motion outside, either winding."""
+    g = np.stack(np.meshgrid(np.linspace(80, 176, 7), np.linspace(80, 176, 7)), -1).reshape(-1, 2)
+    tris = []
+    for r in range(6):
+        for c in range(6):
+            a = r * 7 + c
+            tris += [(a, a + 1, a + 8), (a, a + 8, a + 7)] if (r + c) % 2 else [(a, a + 8, a + 1), (a, a + 7, a + 8)]
+    tris = np.array(tris)
+    A = _similarity(0.05, 1.0, (4.0, 2.0), (128.0, 128.0))
+    f = warp_field(g, _apply(A, g), tris, (S, S))
+    inner = f.face & (f.weight == 1)
+    yy, xx = np.nonzero(inner)
+    src = np.stack([f.map_x[yy, xx], f.map_y[yy, xx]], 1) + 0.5
+    assert np.abs(_apply(np.linalg.inv(A), np.stack([xx, yy], 1) + 0.5) - src).max() < 1e-3
+    assert not f.occluded.any() and not f.mouth_hole.any()
+    ident = warp_field(g, g, tris, (S, S))
+    assert np.abs(ident.displacement()).max() < 1e-3
+
+
+def test_head_mask_and_nan_inputs():
+    P = _template(S)
+    m = head_mask(P, (S, S))
+    oval = np.zeros((S, S), np.uint8)
+    cv2.fillPoly(oval, [np.round((P[load_topology().group("loop_face_oval")] - 0.5) * 16).astype(np.int32)],
+                 1, cv2.LINE_8, 4)
+    assert m[oval > 0].all() and m.sum() > 1.6 * oval.sum()
+    top = np.flatnonzero(m.any(1))[0]
+    assert top < P[10, 1] - 0.2 * (P[152, 1] - P[10, 1])  # the hair cap above the forehead
+    bad = P.copy()
+    bad[3] = np.nan
+    with pytest.raises(ValueError):
+        warp_field(bad, P, None, (S, S))
+    with pytest.raises(ValueError):
+        warp_field(P[:10], P, None, (S, S))
+
+
+def test_depth_order_and_given_rigid_motion():
+    """With depths the triangles are drawn far to near; a rigid motion the caller gives is used
+    as is (and reproduces the fitted one for a similarity)."""
+    P = _template(S)
+    A = _similarity(-0.08, 0.95, (-6.0, 5.0), P.mean(0))
+    Q = _apply(A, P)
+    z = 50.0 - load_topology().mean_shape[:, 2]
+    f1 = warp_field(P, Q, None, (S, S), dst_depth=z, src_depth=z)
+    f2 = warp_field(P, Q, None, (S, S), rigid=A[:2])
+    f3 = warp_field(P, Q, None, (S, S), rigid_points=(P, Q), rigid_model="projective")
+    for f in (f2, f3):
+        assert np.abs(f.displacement() - f1.displacement()).max() < 1e-2
+    assert np.allclose(f2.rigid, np.linalg.inv(A), atol=1e-9)
+
+
+def test_background_fill():
+    rng = np.random.default_rng(0)
+    bg = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    frames, covered = [], []
+    for k in range(7):
+        f = bg.copy()
+        m = np.zeros((48, 64), bool)
+        m[10:30, 5 + 7 * k:25 + 7 * k] = True
+        f[m] = 200
+        frames.append(f)
+        covered.append(m)
+    plate, known = background_plate(np.array(frames), np.array(covered))
+    assert known.all() and np.array_equal(plate, bg)
+    hole = covered[3]
+    out = fill_background(frames[3], hole, plate, known)
+    assert np.array_equal(out, bg)
+    known2 = known.copy()
+    known2[12:14, 30:32] = False
+    out2 = fill_background(frames[3], hole, plate, known2)
+    assert np.array_equal(out2[~hole], frames[3][~hole]) and (out2[12:14, 30:32] != 200).any()
+
+
+# ----------------------------------------------------------------------------- real footage
+def _psnr(a, b, m):
+    d = (a.astype(np.float64) - b.astype(np.float64))[m]
+    return 10 * np.log10(255.0 ** 2 / max(float((d ** 2).mean()), 1e-9))
+
+
+def test_real_clip_warp_beats_unwarped_and_similarity():
+    path = shared_clip("driving_d0.mp4")
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    a, t, u = 0, 8, 27  # mouth closed at t, open at u (jawOpen ~0.5)
+    track = track_video(path, frames=(a, u + 1))[0]
+    assert track.tracked[[t, u]].all()
+    P = track.project()
+    pts, depth = posed_points(track)
+    assert np.allclose(pts[[t, u]], P[[t, u]], atol=1e-6) and (np.diff(depth[[t, u]], axis=0) != 0).any()
+    with open_video(path) as v:
+        ft, fu = v.read(t), v.read(u)
+    H, W = ft.shape[:2]
+    f = warp_field(P[t], P[u], None, (H, W))
+    out = warp_image(ft, f)
+    face = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(face, [np.round((P[u][load_topology().group("loop_face_oval")] - 0.5) * 16).astype(np.int32)],
+                 1, cv2.LINE_8, 4)
+    m = (face > 0) & ~cv2.dilate(f.hole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    sim = cv2.warpAffine(ft, similarity_2d(P[t], P[u]), (W, H), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+    p_warp, p_none, p_sim = _psnr(out, fu, m), _psnr(ft, fu, m), _psnr(sim, fu, m)
+    assert f.mouth_hole.sum() > 50
+    assert p_warp > p_none + 1.0 and p_warp > p_sim + 0.5, (p_warp, p_none, p_sim)

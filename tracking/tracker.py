@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Video tracking: decode -> face mesh per frame (ROI from the previous frame, re-detection when
+a face is lost) -> stable actor identities -> zero-phase One Euro smoothing -> face fit -> one
+Track per actor. No bpy; used by the CLI (``reenact track``) and the Track Actor operator.
+
+Untracked frames stay marked (NaN landmarks, ``tracked = False``, confidence 0); they are never
+interpolated.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from ..errors import ReenactError
+from ..face.camera import focal_mm_to_px
+from ..face.fit import fit_track
+from ..progress import Cancelled, null_progress
+from ..video import open_video
+from .facemesh import FaceMesh
+from .smoothing import OneEuroParams, segments, smooth_landmarks
+
+
+
+NUM_POINTS = 478
+#: a face whose inter-ocular distance is below this (pixels) is too small to track reliably
+MIN_IOD_PX = 8.0
+#: tracked runs shorter than this (seconds, and at least 3 frames) are dropped as spurious
+#: detections: on real footage without faces the landmark model can "see" a face for a frame
+#: or two, while a real face is on screen far longer than this.
+MIN_SEGMENT_SECONDS = 0.15
+
+
+class TrackingError(ReenactError):
+    """No usable face: a one-line message naming the file."""
+
+
+def _label(source):
+    if isinstance(source, (list, tuple)):
+        return os.path.dirname(os.fspath(source[0])) if source else "<empty list>"
+    return os.fspath(source)
+
+
+def _roi_center_size(roi):
+    return np.array([roi[0], roi[1]]), float(max(roi[2], roi[3]))
+
+
+class _Slots:
+    """Assign the faces of each frame to actor slots by proximity to where each actor was last
+    seen, so an actor keeps its identity when faces cross, leave and come back."""
+
+    def __init__(self, max_faces):
+        self.max_faces = max_faces
+        self.last = [None] * max_faces  # (center, size, frame)
+
+    def assign(self, rois, t):
+        n = len(rois)
+        out = [-1] * n
+        if n == 0:
+            return out
+        cs = [_roi_center_size(r) for r in rois]
+        pairs = []
+        for i, (c, s) in enumerate(cs):
+            for k, last in enumerate(self.last):
+                if last is None:
+                    continue
+                lc, ls, lt = last
+                d = np.linalg.norm(c - lc) / max(s, ls, 1.0)
+                pairs.append((d + 0.01 * (t - lt), i, k))
+        used_i, used_k = set(), set()
+        for d, i, k in sorted(pairs):
+            if i in used_i or k in used_k or d > 1.5:
+                continue
+            out[i] = k
+            used_i.add(i)
+            used_k.add(k)
+        for i in range(n):
+            if out[i] >= 0:
+                continue
+            free = [k for k in range(self.max_faces) if k not in used_k and self.last[k] is None]
+            if not free:  # an actor that has been gone longest takes the new face
+                free = sorted((k for k in range(self.max_faces) if k not in used_k),
+                              key=lambda k: self.last[k][2])
+            if free:
+                out[i] = free[0]
+                used_k.add(free[0])
+        for i, k in enumerate(out):
+            if k >= 0:
+                self.last[k] = (cs[i][0], cs[i][1], t)
+        return out
+
+
+def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, facemesh=None,
+                    allow_gaps=True, stats=None, small_faces=False):
+    """Raw landmarks of every frame: returns (landmarks (A, T, 478, 3) NaN where untracked,
+    presence (A, T), video info dict). ``frames``: (start, stop) clip indices to track."""
+    label = _label(source)
+    t_start = time.perf_counter()
+    src = open_video(source, allow_gaps=allow_gaps)
+    try:
+        n_total = src.frame_count
+        a, b = (0, n_total) if frames is None else (max(0, int(frames[0])), min(n_total, int(frames[1])))
+        if b <= a:
+            raise TrackingError("{}: no frames to track in range {}:{} (clip has {} frames)".format(
+                label, a, b, n_total))
+        T = b - a
+        fm = facemesh or FaceMesh(max_faces=max_faces, redetect_interval=1 if max_faces == 1 else 5,
+                                  tile_detection=small_faces)
+        lms = np.full((max_faces, T, NUM_POINTS, 3), np.nan, np.float32)
+        presence = np.zeros((max_faces, T), np.float32)
+        slots = _Slots(max_faces)
+        missing_rows = []
+        timer = {"decode": 0.0}
+        blank = None
+
+        def frames_in():
+            # Missing images of a sequence become blank frames (no face: the tracker re-detects
+            # after them) and are marked untracked below.
+            nonlocal blank
+            t0 = time.perf_counter()
+            for j, (idx, frame) in enumerate(src.iter_frames(a, b)):
+                if frame is None:
+                    if blank is None:
+                        blank = np.zeros((src.size[1], src.size[0], 3), np.uint8)
+                    missing_rows.append(j)
+                    frame = blank
+                timer["decode"] += time.perf_counter() - t0
+                yield frame
+                t0 = time.perf_counter()
+
+        t_loop = time.perf_counter()
+        for j, res in enumerate(fm.track(frames_in())):
+            for i, k in enumerate(slots.assign(res.rois, j)):
+                if k >= 0:
+                    lms[k, j] = res.landmarks[i]
+                    presence[k, j] = res.presence[i]
+            if not progress(j + 1, T, "frame {}".format(a + j)):
+                raise Cancelled()
+        lms[:, missing_rows] = np.nan
+        presence[:, missing_rows] = 0.0
+        t_decode = timer["decode"]
+        t_mesh = time.perf_counter() - t_loop - t_decode
+        info = {
+            "path": label,
+            "fps": float(src.fps),
+            "size": (int(src.size[0]), int(src.size[1])) if hasattr(src, "size") else (src.width, src.height),
+            "frame_count": int(n_total),
+            "frame_start": a,
+            "provider": fm.provider,
+            "missing_frames": [int(m) for m in getattr(src, "missing", [])],
+        }
+    finally:
+        src.close()
+    if stats is not None:
+        stats.update(decode_s=t_decode, facemesh_s=t_mesh, frames=T,
+                     total_s=time.perf_counter() - t_start)
+    return lms, presence, info
+
+
+def _iod(lms):
+    """Inter-ocular distance (outer eye corners 33-263) per frame."""
+    return np.linalg.norm(lms[..., 33, :2] - lms[..., 263, :2], axis=-1)
+
+
+def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progress=null_progress,
+                smoothing=OneEuroParams(), stats=None, small_faces=False):
+    """Track ``source`` (movie path, image-sequence folder/pattern or list of images) and fit the
+    face model: returns a list of Tracks, the most prominent actor first."""
+    label = _label(source)
+    stats = {} if stats is None else stats
+
+    steps = {}
+
+    def track_progress(done, total, message=""):  # fitting counts as the last tenth of the job
+        steps["total"] = total + max(1, total // 10)
+        return progress(done, steps["total"], message)
+
+    lms, presence, info = track_landmarks(source, max_faces=max_faces, frames=frames,
+                                          progress=track_progress, stats=stats, small_faces=small_faces)
+    T = lms.shape[1]
+    w, h = info["size"]
+    tracked = np.isfinite(lms[..., 0, 0])
+    min_run = max(3, int(np.ceil(MIN_SEGMENT_SECONDS * info["fps"])))
+    for k in range(max_faces):
+        for a, b in segments(tracked[k]):
+            if b - a < min_run and not (a == 0 and b == T):  # a clip shorter than min_run is kept
+                tracked[k, a:b] = False
+                lms[k, a:b] = np.nan
+                presence[k, a:b] = 0.0
+    if not tracked.any():
+        raise TrackingError("{}: no face found in any of its {} frames".format(label, T))
+    iod = _iod(lms)
+    usable = tracked & (np.nan_to_num(iod) >= MIN_IOD_PX)
+    if not usable.any():
+        raise TrackingError("{}: the face is too small to track (eyes {:.0f} px apart; at least {:.0f} needed)"
+                            .format(label, float(np.nanmedian(iod[tracked])), MIN_IOD_PX))
+    lms[~usable] = np.nan
+    presence[~usable] = 0.0
+
+    # the most prominent actor first: tracked frames x face size
+    prominence = [float(np.nansum(np.where(usable[k], iod[k], 0.0))) for k in range(max_faces)]
+    order = [k for k in np.argsort(prominence)[::-1] if usable[k].any()]
+
+    t_fit = time.perf_counter()
+    tracks = []
+    focal_px = None if focal_mm is None else focal_mm_to_px(focal_mm, w)
+    for rank, k in enumerate(order):
+        smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing)
+        tr = fit_track(smooth, size=(w, h), fps=info["fps"], focal_px=focal_px, presence=presence[k],
+                       actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
+                       smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names())
+        tr.frame_start = info["frame_start"]
+        tracks.append(tr)
+    stats["fit_s"] = time.perf_counter() - t_fit
+    stats["provider"] = info["provider"]
+    stats["missing_frames"] = info["missing_frames"]
+    progress(steps["total"], steps["total"], "fitted")
+    return tracks

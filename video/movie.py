@@ -1,0 +1,546 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Movies through PyAV: frame-exact streaming decode and seeking by presentation timestamp."""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+from typing import Iterator, Optional
+
+import numpy as np
+
+from .source import VideoError, VideoSource, _as_rate, _av, _describe_av_error
+
+
+def _looks_like_isobmff(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return len(head) >= 8 and head[4:8] in (b"ftyp", b"mdat", b"moov", b"free", b"wide")
+
+
+class _Index:
+    """Presentation-order table of a video stream, built by demuxing (no decoding)."""
+
+    __slots__ = ("pts", "pts_to_index", "key_positions", "key_seek_ts", "frame_key")
+
+    def __init__(self, pts, pts_to_index, key_positions, key_seek_ts, frame_key):
+        self.pts = pts                      # pts of frame i (sorted ascending)
+        self.pts_to_index = pts_to_index    # pts -> i
+        self.key_positions = key_positions  # sorted frame indices of keyframes
+        self.key_seek_ts = key_seek_ts      # timestamp to seek to for each keyframe
+        self.frame_key = frame_key          # frame i -> position in key_positions
+
+
+class MovieSource(VideoSource):
+    """A movie file decoded with PyAV. See :class:`VideoSource`."""
+
+    kind = "movie"
+
+    def __init__(self, path: str, *, fps=None, allow_truncated: bool = False,
+                 stream_index: int = 0, threads: int = 0):
+        super().__init__()
+        av = _av()
+        self.path = path
+        self._threads = threads
+        self._open_containers = []
+        self._reader = None
+        self._dropped_pts = set()
+        try:
+            container = av.open(path, mode="r")
+        except av.error.FFmpegError as exc:
+            if _looks_like_isobmff(path):
+                raise VideoError(path, "cannot read this MP4/MOV file: it is truncated or damaged "
+                                       "(its index is missing, e.g. an unfinished recording or "
+                                       "an incomplete copy)") from None
+            raise VideoError(path, f"not a video file or unreadable ({_describe_av_error(exc)})") from None
+        except OSError as exc:  # permission denied etc.
+            raise VideoError(path, f"cannot open: {exc.strerror or exc}") from None
+        try:
+            vstreams = list(container.streams.video)
+            # skip attached pictures (cover art) masquerading as video streams
+            vstreams = [s for s in vstreams if not (s.disposition & 0x400)] or vstreams
+            if not vstreams:
+                raise VideoError(path, "has no video stream"
+                                 + (" (it is an audio file)" if container.streams.audio else ""))
+            if stream_index >= len(vstreams):
+                raise VideoError(path, f"has no video stream #{stream_index}")
+            vs = vstreams[stream_index]
+            self._stream_index = vs.index
+            if vs.codec_context is None:
+                raise VideoError(path, "video codec is not supported by this build of FFmpeg")
+            self.codec = vs.codec_context.name
+            w, h = vs.codec_context.width, vs.codec_context.height
+            if not w or not h:
+                raise VideoError(path, "video stream has no frame size (unsupported or damaged)")
+            self.size = (int(w), int(h))
+            rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+            self.stream_rate = Fraction(rate.numerator, rate.denominator) if rate else None
+            self.rate = _as_rate(fps) if fps is not None else (self.stream_rate or Fraction(25))
+            self.time_base = vs.time_base
+            self._header_frames = int(vs.frames or 0)
+            self._is_isobmff = container.format is not None and any(
+                n in container.format.name.split(",") for n in ("mov", "mp4"))
+            self._index_beyond_eof = self._sample_table_beyond_eof(container, path)
+            self._expected_end = self._expected_end_seconds(container, vs)
+            self._probe_audio(container)
+            self._build_index(container, vs)
+        finally:
+            container.close()
+
+        if self.frame_count == 0:
+            raise VideoError(path, "contains no decodable video frames"
+                             + (" (the file is truncated)" if self.truncated else ""))
+        if self.truncated and not allow_truncated:
+            exp = self.expected_frame_count
+            of = f" of about {exp}" if exp else ""
+            raise VideoError(path, f"file is truncated: only the first {self.frame_count}{of} "
+                                   f"frames are readable (open with allow_truncated=True to use them)")
+        # decode frame 0 now: proves the codec works, checks that frame pts match the index,
+        # and reads the display rotation
+        first = self._first_frame()
+        self.rotation = int(getattr(first, "rotation", 0) or 0)
+
+    # -- probing -----------------------------------------------------------------------------
+    @staticmethod
+    def _expected_end_seconds(container, vs) -> Optional[float]:
+        """The stream's end time according to the header, if the header says so."""
+        if vs.duration:
+            start = vs.start_time or 0
+            return float((start + vs.duration) * vs.time_base)
+        tag = (vs.metadata or {}).get("DURATION") or (vs.metadata or {}).get("duration")
+        if tag:
+            m = re.match(r"(\d+):(\d+):(\d+(?:\.\d*)?)", tag)
+            if m:
+                return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+        if len(container.streams) == 1 and container.duration:
+            return container.duration / 1_000_000
+        return None
+
+    @staticmethod
+    def _sample_table_beyond_eof(container, path) -> bool:
+        """MP4/MOV: does the sample table point past the end of the file (= truncated)?"""
+        try:
+            size = os.path.getsize(path)
+            for st in container.streams:
+                entries = st.index_entries
+                m = len(entries)
+                for k in range(max(0, m - 16), m):
+                    e = entries[k]
+                    if e.size > 0 and e.pos >= 0 and e.pos + e.size > size:
+                        return True
+        except Exception:
+            return False
+        return False
+
+    def _probe_audio(self, container):
+        astreams = list(container.streams.audio)
+        self.has_audio = bool(astreams)
+        if not astreams:
+            self.audio_stream_info = None
+            return
+        a = astreams[0]
+        cc = a.codec_context
+        dur = float(a.duration * a.time_base) if a.duration else None
+        if dur is None:
+            end = self._expected_end_seconds(container, a)
+            if end is not None:
+                dur = end - (float(a.start_time * a.time_base) if a.start_time else 0.0)
+        layout = getattr(cc, "layout", None) if cc is not None else None
+        self.audio_stream_info = {
+            "index": a.index,
+            "codec": cc.name if cc is not None else None,
+            "sample_rate": int(cc.sample_rate) if cc is not None and cc.sample_rate else None,
+            "channels": int(cc.channels) if cc is not None and cc.channels else None,
+            "layout": layout.name if layout is not None else None,
+            "duration": dur,
+            "start_time": float(a.start_time * a.time_base) if a.start_time is not None else None,
+            "bit_rate": int(cc.bit_rate) if cc is not None and cc.bit_rate else None,
+            "time_base": a.time_base,
+            "streams": len(astreams),
+        }
+
+    def _build_index(self, container, vs):
+        av = _av()
+        entries = []  # decode order: (pts, dts, is_key, is_corrupt)
+        demux_error = None
+        try:
+            for p in container.demux(vs):
+                if p.size == 0 and p.pts is None and p.dts is None:
+                    continue  # PyAV's end-of-stream flush packet
+                if p.is_discard:
+                    continue  # edit-list "discard" packets are never output by the decoder
+                entries.append((p.pts, p.dts, bool(p.is_keyframe), bool(p.is_corrupt)))
+        except av.error.FFmpegError as exc:
+            demux_error = exc
+
+        truncated = demux_error is not None
+        self._dropped_pts = set()
+        while entries and entries[-1][3]:  # a cut-off last packet: never fed to the decoder
+            self._dropped_pts.add(entries.pop()[0])
+            truncated = True
+
+        pts = [e[0] for e in entries]
+        usable = bool(pts) and all(p is not None for p in pts) and len(set(pts)) == len(pts)
+        self._pts_mode = usable
+        if not usable:
+            self._index = None
+            self._sequential_count()
+            return
+
+        order = sorted(pts)
+        # truncation the demuxer did not notice (a cut exactly between two packets)
+        if self._index_beyond_eof:
+            truncated = True
+        elif self._expected_end is not None and len(order) >= 2 and not self._is_isobmff:
+            # formats without a sample table (Matroska, ...): the header's duration.
+            # Generous tolerance: a false alarm would refuse a good file.
+            step = float((order[-1] - order[0]) / (len(order) - 1) * self.time_base)
+            last_end = float(order[-1] * self.time_base) + step
+            if step > 0 and last_end < self._expected_end - max(2 * step, 1.0):
+                truncated = True
+        if truncated:
+            order = self._trim_truncated_tail(order)
+        self.truncated = truncated
+
+        n = len(order)
+        pts_to_index = {p: i for i, p in enumerate(order)}
+        keys = sorted({pts_to_index[e[0]]: (e[0] if e[1] is None else min(e[0], e[1]))
+                       for e in entries if e[2] and e[0] in pts_to_index}.items())
+        if not keys or keys[0][0] != 0:
+            keys.insert(0, (0, None))  # "None" = decode from the very start
+        key_positions = [k for k, _ in keys]
+        key_seek_ts = [t for _, t in keys]
+        frame_key = np.searchsorted(np.asarray(key_positions), np.arange(n), side="right") - 1
+        self._index = _Index(order, pts_to_index, key_positions, key_seek_ts, frame_key)
+        self.frame_count = n
+
+    def _trim_truncated_tail(self, order):
+        """After a cut, frames near the end in presentation order may be missing (their
+        packets came later in decode order). Drop the tail after the first pts gap."""
+        if len(order) < 3:
+            return order
+        d = np.diff(np.asarray(order, dtype=np.float64))
+        typical = float(np.median(d))
+        tail = max(0, len(order) - 17)
+        for j in range(tail, len(d)):
+            if d[j] > 1.5 * typical:
+                return order[: j + 1]
+        return order
+
+    def _sequential_count(self):
+        """Fallback for streams without usable timestamps: count by decoding."""
+        n = 0
+        truncated = False
+        for _i, _f in self._decode_sequential(0, strict=False):
+            n += 1
+        if self._seq_decode_failed:
+            truncated = True
+        if self._header_frames and n < self._header_frames:
+            truncated = True
+        self.frame_count = n
+        self.truncated = truncated
+
+    @property
+    def expected_frame_count(self) -> Optional[int]:
+        """Frame count the header promises (None when it does not say)."""
+        if self._header_frames:
+            return self._header_frames
+        if self._expected_end is not None:
+            return int(round(self._expected_end * float(self.stream_rate or self.rate)))
+        return None
+
+    # -- containers --------------------------------------------------------------------------
+    def _open(self):
+        self._check_open()
+        av = _av()
+        try:
+            c = av.open(self.path, mode="r")
+        except av.error.FFmpegError as exc:
+            raise VideoError(self.path, f"cannot reopen the file ({_describe_av_error(exc)})") from None
+        except OSError as exc:
+            raise VideoError(self.path, f"cannot reopen the file: {exc.strerror or exc}") from None
+        s = c.streams[self._stream_index]
+        cc = s.codec_context
+        cc.thread_type = "AUTO"
+        cc.thread_count = self._threads
+        self._open_containers.append(c)
+        return c, s
+
+    def _release(self, c):
+        try:
+            c.close()
+        except Exception:
+            pass
+        try:
+            self._open_containers.remove(c)
+        except ValueError:
+            pass
+
+    def close(self):
+        for c in list(self._open_containers):
+            self._release(c)
+        self._reader = None
+        super().close()
+
+    def __del__(self):
+        try:
+            for c in list(self._open_containers):
+                c.close()
+        except Exception:
+            pass
+
+    # -- decoding engine ---------------------------------------------------------------------
+    def _decode_error(self, index, exc) -> VideoError:
+        return VideoError(self.path, f"cannot decode frame {index}: {_describe_av_error(exc)} "
+                                     f"(the file is damaged)")
+
+    def _decode_pts(self, state: dict, start: int) -> Iterator[tuple]:
+        """Yield (index, av.VideoFrame) for start, start+1, ... in order, using ``state``
+        ({'c': container, 's': stream}) which may be replaced when decoding restarts."""
+        av = _av()
+        idx = self._index
+        n = self.frame_count
+        target_pts = idx.pts[start]
+        kpos = int(idx.frame_key[start])
+        while True:
+            seek_ts = idx.key_seek_ts[kpos]
+            c, s = state["c"], state["s"]
+            landing = None
+            if seek_ts is None:
+                # decode from the very beginning with a fresh container
+                self._release(c)
+                c, s = self._open()
+                state["c"], state["s"] = c, s
+                packets = c.demux(s)
+            else:
+                try:
+                    c.seek(int(seek_ts), backward=True, any_frame=False, stream=s)
+                except av.error.FFmpegError:
+                    kpos = self._earlier_key(kpos)
+                    continue
+                packets = c.demux(s)
+                first = None
+                for p in packets:
+                    if p.size == 0 and p.pts is None:
+                        break
+                    if p.is_discard:
+                        continue
+                    first = p
+                    break
+                if first is None or first.pts is None or not first.is_keyframe or first.pts > target_pts:
+                    kpos = self._earlier_key(kpos)  # seek overshot or landed oddly: step back
+                    continue
+                landing = first.pts
+                packets = _chain_first(first, packets)
+            expected = start
+            dropped = self._dropped_pts
+            for p in packets:
+                if dropped and p.is_corrupt and p.pts in dropped:
+                    continue
+                try:
+                    frames = p.decode()
+                except av.error.FFmpegError as exc:
+                    if p.is_corrupt or p.size == 0:
+                        continue
+                    raise self._decode_error(expected, exc) from None
+                for fr in frames:
+                    fp = fr.pts
+                    if fp is None:
+                        continue
+                    if landing is not None and fp < landing:
+                        continue  # leading frames of an open GOP after a seek
+                    i = idx.pts_to_index.get(fp)
+                    if i is None or i < expected:
+                        continue
+                    if i > expected:
+                        raise VideoError(self.path, f"frame {expected} could not be decoded "
+                                                    f"(the file is damaged)")
+                    yield i, fr
+                    expected += 1
+                    if expected >= n:
+                        return
+            raise VideoError(self.path, f"decoding stopped at frame {expected} of {n} "
+                                        f"(the file is damaged or truncated)")
+
+    def _earlier_key(self, kpos: int) -> int:
+        """The keyframe before ``kpos``; position 0 is always 'decode from the start'."""
+        if kpos <= 0:
+            raise VideoError(self.path, "cannot seek in this file (decoding from the start failed)")
+        kpos -= 1
+        if kpos == 0 and self._index.key_seek_ts[0] is not None:
+            # make the last resort a clean decode from the beginning
+            self._index.key_seek_ts[0] = None
+        return kpos
+
+    def _decode_sequential(self, start: int, strict: bool = True, state: Optional[dict] = None):
+        """Fallback engine (no usable pts): decode from the start and count frames.
+        ``strict=False`` (counting at open) stops quietly at the first error and sets
+        ``_seq_decode_failed``."""
+        av = _av()
+        self._seq_decode_failed = False
+        if state is not None and state.get("c") is not None:
+            self._release(state["c"])
+        c, s = self._open()
+        if state is not None:
+            state["c"], state["s"] = c, s
+        i = 0
+        try:
+            try:
+                for p in c.demux(s):
+                    if p.is_discard:
+                        continue
+                    try:
+                        frames = p.decode()
+                    except av.error.FFmpegError as exc:
+                        if p.is_corrupt:
+                            self._seq_decode_failed = True
+                            continue
+                        if strict:
+                            raise self._decode_error(i, exc) from None
+                        self._seq_decode_failed = True
+                        break
+                    for fr in frames:
+                        if i >= start:
+                            yield i, fr
+                        i += 1
+                        if strict and i >= self.frame_count:
+                            return
+            except av.error.FFmpegError as exc:  # demuxer error
+                if strict:
+                    raise self._decode_error(i, exc) from None
+                self._seq_decode_failed = True
+        finally:
+            if state is None:
+                self._release(c)
+        if strict and i < self.frame_count:
+            raise VideoError(self.path, f"decoding stopped at frame {i} of {self.frame_count} "
+                                        f"(the file is damaged or truncated)")
+
+    def _engine(self, state: dict, start: int):
+        if self._pts_mode:
+            return self._decode_pts(state, start)
+        return self._decode_sequential(start, strict=True, state=state)
+
+    def _first_frame(self):
+        av = _av()
+        if self._pts_mode:
+            try:
+                return self._first_frame_with(self._decode_pts)
+            except VideoError:
+                # frame timestamps do not match the packet index (odd codec/container):
+                # fall back to counting frames by decoding
+                self._pts_mode = False
+                self._index = None
+                self._sequential_count()
+                if self.frame_count == 0:
+                    raise VideoError(self.path, "contains no decodable video frames") from None
+        return self._first_frame_with(lambda st, i: self._decode_sequential(i, True, st))
+
+    def _first_frame_with(self, engine):
+        av = _av()
+        c, s = self._open()
+        state = {"c": c, "s": s}
+        try:
+            gen = engine(state, 0)
+            try:
+                _i, fr = next(gen)
+            except StopIteration:
+                raise VideoError(self.path, "contains no decodable video frames") from None
+            finally:
+                gen.close()
+            fr.to_ndarray(format="rgb24")  # the pixel conversion works
+            return fr
+        except av.error.FFmpegError as exc:
+            raise self._decode_error(0, exc) from None
+        finally:
+            self._release(state["c"])
+
+    @staticmethod
+    def _to_rgb(fr) -> np.ndarray:
+        # honours the frame's colourspace/range tags (untagged YUV = BT.601, limited range)
+        arr = fr.to_ndarray(format="rgb24")
+        return np.ascontiguousarray(arr)
+
+    # -- public API --------------------------------------------------------------------------
+    def iter_frames(self, start: int = 0, stop: Optional[int] = None, step: int = 1):
+        self._check_open()
+        r = self._range(start, stop, step)
+        return self._iter(r)
+
+    def _iter(self, r: range):
+        if len(r) == 0:
+            return
+        c, s = self._open()
+        state = {"c": c, "s": s}
+        try:
+            targets = iter(r)
+            target = next(targets)
+            gen = self._engine(state, target)
+            try:
+                while True:
+                    i, fr = next(gen)
+                    if i < target:
+                        continue
+                    yield i, self._to_rgb(fr)
+                    try:
+                        target = next(targets)
+                    except StopIteration:
+                        return
+                    if self._should_seek(i, target):
+                        gen.close()
+                        gen = self._engine(state, target)
+            finally:
+                gen.close()
+        except StopIteration:
+            raise VideoError(self.path, "decoding ended early (the file is damaged)") from None
+        finally:
+            self._release(state["c"])
+
+    def _should_seek(self, current: int, target: int) -> bool:
+        """Seek forward when a keyframe lies between the decoder and the target."""
+        if not self._pts_mode or target <= current:
+            return target <= current
+        fk = self._index.frame_key
+        return fk[target] > fk[current] and self._index.key_seek_ts[fk[target]] is not None
+
+    def read(self, index: int) -> np.ndarray:
+        self._check_open()
+        i = self._check_index(index)
+        rd = self._reader
+        if rd is not None and rd["last"] is not None and rd["last"][0] == i:
+            return rd["last"][1].copy()
+        if rd is None or rd["pos"] is None or i <= rd["pos"] or self._should_seek(rd["pos"], i):
+            if rd is None:
+                c, s = self._open()
+                rd = self._reader = {"state": {"c": c, "s": s}, "gen": None, "pos": None, "last": None}
+            if rd["gen"] is not None:
+                rd["gen"].close()
+            rd["gen"] = self._engine(rd["state"], i)
+            rd["pos"] = None
+        try:
+            while True:
+                j, fr = next(rd["gen"])
+                rd["pos"] = j
+                if j == i:
+                    arr = self._to_rgb(fr)
+                    rd["last"] = (i, arr)
+                    return arr.copy()
+        except StopIteration:
+            rd["gen"] = None
+            rd["pos"] = None
+            raise VideoError(self.path, f"frame {i} could not be decoded (the file is damaged)") from None
+        except BaseException:
+            if rd["gen"] is not None:
+                rd["gen"].close()
+            rd["gen"] = None
+            rd["pos"] = None
+            raise
+
+
+def _chain_first(first, rest):
+    yield first
+    yield from rest

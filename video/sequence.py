@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Image sequences through OpenCV: discovery (folders, printf/hash/glob patterns, numbered
+names, gaps) and decoding to RGB uint8."""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .source import (
+    _UNSUPPORTED_IMAGE_EXTENSIONS,
+    DEFAULT_SEQUENCE_FPS,
+    IMAGE_EXTENSIONS,
+    VideoError,
+    VideoSource,
+    _as_rate,
+    _natural_key,
+)
+
+
+def _imread_rgb(path: str) -> np.ndarray:
+    import cv2
+
+    try:
+        data = np.fromfile(path, dtype=np.uint8)  # works with any Unicode path
+    except FileNotFoundError:
+        raise VideoError(path, "image file does not exist") from None
+    except OSError as exc:
+        raise VideoError(path, f"cannot read image: {exc.strerror or exc}") from None
+    if data.size == 0:
+        raise VideoError(path, "image file is empty (0 bytes)")
+    ext = os.path.splitext(path)[1].lower()
+    if ext in _UNSUPPORTED_IMAGE_EXTENSIONS:
+        raise VideoError(path, f"{ext} images are not supported (convert them to PNG)")
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        img = None
+    if img is None:
+        raise VideoError(path, "not a readable image (damaged or unsupported format)")
+    return _to_rgb8(img, path)
+
+
+def _to_rgb8(img: np.ndarray, path: str) -> np.ndarray:
+    import cv2
+
+    if img.dtype == np.uint16:
+        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    elif img.dtype in (np.float32, np.float64):
+        img = np.clip(np.rint(np.nan_to_num(img) * 255.0), 0, 255).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise VideoError(path, f"unsupported image sample type {img.dtype}")
+    if img.ndim == 2:
+        return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
+    ch = img.shape[2]
+    if ch == 1:
+        return np.ascontiguousarray(np.repeat(img, 3, axis=2))
+    if ch == 2:  # grey + alpha
+        return np.ascontiguousarray(np.repeat(img[:, :, :1], 3, axis=2))
+    if ch == 3:
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    if ch == 4:
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+    raise VideoError(path, f"unsupported image with {ch} channels")
+
+
+_PRINTF_RE = re.compile(r"%(0?)(\d*)d")
+
+
+_HASH_RE = re.compile(r"#+")
+
+
+_NUMBERED_RE = re.compile(r"^(.*?)(\d+)(\D*)$")
+
+
+def _is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+class ImageSequenceSource(VideoSource):
+    """A numbered image sequence (or an explicit list of images). See :class:`VideoSource`.
+
+    ``frame_numbers[i]`` is the number in the file name of frame ``i`` (None for a plain
+    list), ``files[i]`` its path (None where the number is missing). Frame ``i`` is number
+    ``first_number + i``.
+    """
+
+    kind = "sequence"
+
+    def __init__(self, path, files: Sequence[Optional[str]], numbers: Optional[Sequence[int]],
+                 *, fps=None, allow_gaps: bool = False):
+        super().__init__()
+        self.path = path
+        self.rate = _as_rate(fps) if fps is not None else DEFAULT_SEQUENCE_FPS
+        self.files = list(files)
+        self.frame_numbers = list(numbers) if numbers is not None else None
+        self.first_number = self.frame_numbers[0] if self.frame_numbers else None
+        self.allow_gaps = allow_gaps
+        self.frame_count = len(self.files)
+        self.missing = [nmb for nmb, f in zip(self.frame_numbers or [], self.files) if f is None]
+        if self.frame_count == 0:
+            raise VideoError(path, "image sequence is empty (no images found)")
+        if self.missing and not allow_gaps:
+            shown = ", ".join(str(m) for m in self.missing[:8])
+            more = f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
+            raise VideoError(path, f"image sequence has {len(self.missing)} missing frame(s): "
+                                   f"{shown}{more} (open with allow_gaps=True to get None for them)")
+        first = next(f for f in self.files if f is not None)
+        img = _imread_rgb(first)
+        self.size = (int(img.shape[1]), int(img.shape[0]))
+
+    def _load(self, i: int) -> Optional[np.ndarray]:
+        f = self.files[i]
+        if f is None:
+            if self.allow_gaps:
+                return None
+            raise VideoError(self.path, f"frame {i} (number {self.frame_numbers[i]}) is missing")
+        img = _imread_rgb(f)
+        if (img.shape[1], img.shape[0]) != self.size:
+            raise VideoError(f, f"image is {img.shape[1]}x{img.shape[0]} but the sequence is "
+                                f"{self.size[0]}x{self.size[1]}")
+        return img
+
+    def iter_frames(self, start: int = 0, stop: Optional[int] = None, step: int = 1):
+        self._check_open()
+        r = self._range(start, stop, step)
+        return self._iter(r)
+
+    def _iter(self, r):
+        for i in r:
+            self._check_open()
+            yield i, self._load(i)
+
+    def read(self, index: int) -> Optional[np.ndarray]:
+        self._check_open()
+        return self._load(self._check_index(index))
+
+
+def _numbered(path_label, names_to_paths: dict):
+    """Group {name: path} by the last digit run. Returns (files, numbers) or raises."""
+    groups = {}
+    plain = []
+    for name, p in names_to_paths.items():
+        m = _NUMBERED_RE.match(os.path.splitext(name)[0])
+        if not m:
+            plain.append((name, p))
+            continue
+        ext = os.path.splitext(name)[1].lower()
+        key = (m[1], m[3], ext)
+        groups.setdefault(key, []).append((int(m[2]), name, p))
+    if not groups:
+        plain.sort(key=lambda t: _natural_key(t[0]))
+        return [p for _n, p in plain], None
+    if len(groups) > 1:
+        pats = sorted(f"{a}####{b}{e}" for (a, b, e) in groups)
+        shown = ", ".join(pats[:3]) + (" ..." if len(pats) > 3 else "")
+        raise VideoError(path_label, f"holds several image sequences ({shown}); "
+                                     f"give a pattern such as shot/frame_%04d.png")
+    (items,) = groups.values()
+    by_num = {}
+    for num, name, p in items:
+        if num in by_num:
+            raise VideoError(path_label, f"frame number {num} appears twice "
+                                         f"({by_num[num][0]} and {name})")
+        by_num[num] = (name, p)
+    lo, hi = min(by_num), max(by_num)
+    if hi - lo + 1 > 10 * len(by_num) + 100_000:
+        raise VideoError(path_label, f"frame numbers {lo}..{hi} are too sparse to be one sequence")
+    files = [by_num[k][1] if k in by_num else None for k in range(lo, hi + 1)]
+    return files, list(range(lo, hi + 1))
+
+
+def _list_dir(d: str):
+    try:
+        return os.listdir(d)
+    except FileNotFoundError:
+        raise VideoError(d, "folder does not exist") from None
+    except OSError as exc:
+        raise VideoError(d, f"cannot list folder: {exc.strerror or exc}") from None
+
+
+def _open_sequence_dir(d: str, fps, allow_gaps):
+    names = [n for n in _list_dir(d) if not n.startswith(".")]
+    bad = [n for n in names if os.path.splitext(n)[1].lower() in _UNSUPPORTED_IMAGE_EXTENSIONS]
+    imgs = {n: os.path.join(d, n) for n in names
+            if _is_image_name(n) and os.path.isfile(os.path.join(d, n))}
+    if not imgs:
+        if bad:
+            raise VideoError(d, f"{os.path.splitext(bad[0])[1]} images are not supported "
+                                f"(convert them to PNG)")
+        raise VideoError(d, "image sequence is empty (no PNG/JPEG/TIFF images in the folder)")
+    files, numbers = _numbered(d, imgs)
+    return ImageSequenceSource(d, files, numbers, fps=fps, allow_gaps=allow_gaps)
+
+
+def _open_sequence_pattern(pattern: str, fps, allow_gaps):
+    d, base = os.path.split(pattern)
+    d = d or "."
+    if _HASH_RE.search(base) and not _PRINTF_RE.search(base):
+        base = _HASH_RE.sub(lambda m: f"%0{len(m[0])}d", base, count=1)
+    m = _PRINTF_RE.search(base)
+    if m:
+        if not os.path.isdir(d):
+            raise VideoError(pattern, "folder of the image sequence does not exist")
+        width = int(m[2]) if m[2] else 0
+        pad = bool(m[1])
+        prefix, suffix = base[: m.start()], base[m.end():]
+        rx = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"$")
+        found = {}
+        for n in _list_dir(d):
+            mm = rx.match(n)
+            if not mm:
+                continue
+            s = mm[1]
+            num = int(s)
+            ok = (s == (f"{num:0{width}d}" if pad else f"{num:{width}d}".strip())) if width else s == str(num)
+            if ok and os.path.isfile(os.path.join(d, n)):
+                found[num] = os.path.join(d, n)
+        if not found:
+            raise VideoError(pattern, "image sequence is empty (no file matches the pattern)")
+        lo, hi = min(found), max(found)
+        files = [found.get(k) for k in range(lo, hi + 1)]
+        return ImageSequenceSource(pattern, files, list(range(lo, hi + 1)), fps=fps,
+                                   allow_gaps=allow_gaps)
+    # glob
+    matches = [p for p in _glob.glob(pattern) if os.path.isfile(p)]
+    if not matches:
+        raise VideoError(pattern, "image sequence is empty (no file matches the pattern)")
+    bad = [p for p in matches if not _is_image_name(p)]
+    if bad:
+        raise VideoError(bad[0], "is not a supported image (PNG/JPEG/TIFF/BMP/WebP)")
+    names = {os.path.basename(p): p for p in matches}
+    if len(names) != len(matches):  # pattern spans folders: keep the given order
+        matches.sort(key=_natural_key)
+        return ImageSequenceSource(pattern, matches, None, fps=fps, allow_gaps=allow_gaps)
+    files, numbers = _numbered(pattern, names)
+    return ImageSequenceSource(pattern, files, numbers, fps=fps, allow_gaps=allow_gaps)
