@@ -535,12 +535,14 @@ def _ranges(windows, frame_scores, n):
         if not all(i in frame_scores for i in idx):
             continue
         s = np.array([frame_scores[i][0] for i in idx])
-        d = w0 if w0["detected"] else w1
-        da, db = d["frames"]
-        mu = float(np.median([frame_scores[i][0] for i in range(da, db)]))
-        if not mu > 0:
+        d, u = (w0, w1) if w0["detected"] else (w1, w0)
+        mu = float(np.median([frame_scores[i][0] for i in range(*d["frames"])]))
+        mu0 = float(np.median([frame_scores[i][0] for i in range(*u["frames"])]))
+        if not mu > mu0:
             continue
-        x = s - mu / 2.0
+        # two levels: the marked window's median and the unmarked one's (the static picture
+        # correlates a little with the pattern too); the cut is where the sum crosses midway
+        x = s - (mu + mu0) / 2.0
         if w0["detected"]:   # marked then unmarked: the cut maximises the sum before it
             c = np.concatenate([[0.0], np.cumsum(x)])
             cut = int(np.argmax(c))
