@@ -266,8 +266,8 @@ def main(argv=None):
                     rec["windows"] += 1
                     rec["detected"] += int(w["detected"])
                     own = (w.get("payload") or {}).get("job_id") == want
-                    rec["right_payload"] += int(w["detected"] and (own or (w.get("payload_match") and
-                                                                              (r["payload"] or {}).get("job_id") == want)))
+                    match = bool(w.get("payload_match")) and (r["payload"] or {}).get("job_id") == want
+                    rec["right_payload"] += int(bool(w["detected"]) and (own or match))
                     rec["scores"].append(w["score"])
                 rec["files"] += 1
                 rec["file_payload_right"] += int((r["payload"] or {}).get("job_id") == want)

@@ -380,7 +380,9 @@ class Detector:
         F = np.fft.rfft2(_fold(img, al.scale))
         F[0, 0] = 0.0
         A = np.abs(F) if spectrum is None else spectrum
-        fold = np.fft.irfft2(F / (A + 1e-3 * A.mean() + 1e-12), s=(2 * N, 2 * N))
+        # half-way whitening (|F|^0.5) reads cells better than full phase correlation, which
+        # lifts the high frequencies a codec has already emptied
+        fold = np.fft.irfft2(F / np.sqrt(A + 1e-3 * A.mean() + 1e-12), s=(2 * N, 2 * N))
         fold = np.roll(fold, (-al.dy, -al.dx), axis=(0, 1))
         cells = fold.reshape(N, 2, N, 2).sum(axis=(1, 3))
         return cells * self.wm.signs
