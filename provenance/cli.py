@@ -12,6 +12,17 @@ import sys
 from .watermark import DEFAULT_KEY
 
 
+def add_signing_arguments(parser):
+    """``--sign-cert``/``--sign-key`` for commands that export (render, restyle apply): pass
+    ``args.sign_cert``/``args.sign_key`` to :func:`reenact.provenance.manifest.sign_file`."""
+    parser.add_argument("--sign-cert", default=None, metavar="CHAIN.pem",
+                        help="C2PA signing certificate chain (leaf first); default: a local chain made on "
+                             "first use, trusted by no one else (see docs/provenance.md)")
+    parser.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")
+    parser.add_argument("--job-id", default=None, metavar="ID",
+                        help="job id carried by the watermark (hex < 2**40, or any text, hashed); default: random")
+
+
 def add_parser(subparsers):
     p = subparsers.add_parser("verify", help="check movies, images or frame folders for Reenact's "
                                              "watermark and C2PA manifest")

@@ -9,31 +9,46 @@ from .watermark import DEFAULT_KEY, detect
 __all__ = ["verify_path", "format_report"]
 
 
-def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True):
-    """Verify one movie, image or folder of frames. Raises ``ValueError`` (one line naming the
-    file) when it cannot be read. Returns ``{file, kind, frames, fps, duration, watermark,
-    manifest}``: ``watermark`` is :func:`reenact.provenance.watermark.detect`'s verdict,
-    ``manifest`` :func:`reenact.provenance.manifest.read_manifest`'s (for a folder, of its first
-    frame; None when ``manifest`` is False)."""
+def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None):
+    """Verify one movie, image, folder of frames or list of image files (an image-sequence
+    strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
+    ``{file, kind, frames, fps, duration, watermark, manifest}``: ``watermark`` is
+    :func:`reenact.provenance.watermark.detect`'s verdict (``frame_ranges`` are 0-based frame
+    numbers of the file), ``manifest`` :func:`reenact.provenance.manifest.read_manifest`'s (for
+    a folder or list, of its first frame; None when ``manifest`` is False). ``progress(done,
+    total, message)`` after each frame; returning False raises
+    :class:`reenact.progress.Cancelled`."""
+    from ..progress import Cancelled
     from ..video import open_video
 
-    path = os.fspath(path)
+    listed = isinstance(path, (list, tuple))
+    path = [os.fspath(p) for p in path] if listed else os.fspath(path)
     with open_video(path, fps=fps) as src:
-        kind = src.kind if src.frame_count > 1 or os.path.isdir(path) else "image"
+        seq = listed or os.path.isdir(path)
+        kind = src.kind if src.frame_count > 1 or seq else "image"
         rate = src.rate
-        frames = (f for _i, f in src.iter_frames() if f is not None)
-        wm = detect(frames, rate, key=key, window=window)
+        total = src.frame_count
+
+        def frames():
+            for i, f in src.iter_frames():
+                if progress is not None and progress(i + 1, total, "verify frame {}".format(i)) is False:
+                    raise Cancelled()
+                if f is not None:
+                    yield f
+
+        wm = detect(frames(), rate, key=key, window=window)
         files = list(getattr(src, "files", None) or [])
-    out = {"file": os.path.abspath(path), "kind": kind, "frames": wm["frames"], "fps": float(rate),
+    label = path[0] if listed and path else path
+    out = {"file": os.path.abspath(label), "kind": kind, "frames": wm["frames"], "fps": float(rate),
            "duration": round(wm["frames"] / float(rate), 3), "watermark": wm, "manifest": None}
     if manifest:
         from .manifest import read_manifest
 
         target = path
-        if os.path.isdir(path):
-            target = next((f for f in files if f), None)
+        if seq:
+            target = next((f for f in files if f), None) or (path[0] if listed else None)
         out["manifest"] = read_manifest(target) if target else None
-        if os.path.isdir(path) and out["manifest"] is not None:
+        if seq and out["manifest"] is not None:
             out["manifest"]["of"] = os.path.basename(target)
     return out
 

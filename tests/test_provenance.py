@@ -325,3 +325,24 @@ def test_verify_cli_bad_input(tmp_path, capsys):
     assert main(["verify", str(tmp_path / "missing.mp4"), "--json"]) != 0
     cap = capsys.readouterr()
     assert "missing.mp4" in cap.err and json.loads(cap.out)["errors"][0]["file"].endswith("missing.mp4")
+
+
+def test_verify_path_image_list_progress_and_cancel(tmp_path, marked):
+    """What Blender's Verify Strip calls for an image-sequence strip: a list of files, a progress
+    callback, cancel."""
+    import cv2
+
+    from reenact.progress import Cancelled
+    from reenact.provenance.verify import verify_path
+
+    files = []
+    for i, f in enumerate(marked[:30]):
+        p = str(tmp_path / "shot_{:03d}.png".format(i))
+        cv2.imwrite(p, cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        files.append(p)
+    seen = []
+    r = verify_path(files, fps=30, manifest=False, progress=lambda d, t, m="": seen.append((d, t)) or True)
+    assert r["kind"] == "sequence" and r["watermark"]["detected"] and r["watermark"]["frame_ranges"] == [[0, 30]]
+    assert seen[-1] == (30, 30)
+    with pytest.raises(Cancelled):
+        verify_path(files, fps=30, manifest=False, progress=lambda d, t, m="": d < 5)
