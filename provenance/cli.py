@@ -9,8 +9,6 @@ Exit status 0 when every file was read, whatever the verdict; 2 when a file coul
 import json
 import sys
 
-from .watermark import DEFAULT_KEY
-
 
 def add_signing_arguments(parser):
     """``--sign-cert``/``--sign-key`` for commands that export (render, restyle apply): pass
@@ -28,7 +26,7 @@ def add_parser(subparsers):
                                              "watermark and C2PA manifest")
     p.add_argument("files", nargs="+", metavar="FILE", help="movie, image or folder of frames")
     p.add_argument("--json", action="store_true", help="print one JSON object: {\"results\": [...], \"errors\": [...]}")
-    p.add_argument("--key", default=DEFAULT_KEY, help="watermark key (default: Reenact's public key)")
+    p.add_argument("--key", default=None, help="watermark key (default: Reenact's public key)")
     p.add_argument("--window", type=float, default=1.0, metavar="SECONDS", help="window length (default 1 s)")
     p.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default 25)")
     p.add_argument("--no-manifest", action="store_true", help="skip the C2PA manifest")
@@ -38,14 +36,16 @@ def add_parser(subparsers):
 
 def run(args):
     from .verify import format_report, verify_path
+    from .watermark import DEFAULT_KEY
 
+    key = args.key if args.key is not None else DEFAULT_KEY
     if not args.window > 0:
         print("reenact: error: --window must be > 0", file=sys.stderr)
         return 2
     results, errors = [], []
     for f in args.files:
         try:
-            r = verify_path(f, key=args.key, window=args.window, fps=args.fps, manifest=not args.no_manifest)
+            r = verify_path(f, key=key, window=args.window, fps=args.fps, manifest=not args.no_manifest)
         except (ValueError, OSError) as exc:
             msg = " ".join(str(exc).split())
             if f not in msg:

@@ -2,31 +2,31 @@
 """A keyed spread-spectrum video watermark in low-frequency luma, read over one-second windows.
 
 **The mark.** A key (any string; :data:`DEFAULT_KEY` is the one ``reenact verify`` knows)
-draws a tile of ``N x N`` = 32 x 32 cells: each cell gets a keyed random sign, 3/8 of the cells
-(keyed choice) form the *synchronisation* pattern, the other 5/8 carry the coded payload (each
-coded bit spread over 4-5 cells in keyed order). The tile is repeated over the frame with cells
-of ``H / 60`` pixels (9 px at 540 rows, 18 px at 1080: the cell size follows the frame height,
-so a downscale does not move the mark), interpolated smoothly (bicubic), and added to R, G and
-B alike (= to luma only, nothing in chroma, which 4:2:0 halves) with an RMS of
+draws a tile of ``N x N`` = 32 x 32 cells: each cell gets a keyed random sign, half of the cells
+(keyed choice) form the *synchronisation* pattern, the other half carry the coded payload (each
+coded bit spread over 3-4 cells per tile in keyed order). The tile is repeated over the frame
+with cells of ``H / 80`` pixels (6.75 px at 540 rows, 13.5 at 1080: the cell size follows the
+frame height, so a downscale does not move the mark), interpolated smoothly (bicubic), and added
+to R, G and B alike (= to luma only, nothing in chroma, which 4:2:0 halves) with an RMS of
 :data:`DEFAULT_STRENGTH` levels. The pattern is the same in every marked frame: H.264 codes it
-once in a key frame and inter prediction carries it, and summing frames averages the codec's
-noise and the moving content away.
+once and inter prediction carries it, and summing frames averages the codec's noise and the
+moving content away.
 
 **Payload** (:func:`make_payload`): 52 bits = tool id (8) + format version (4) + job id (40),
 then CRC-16 and a rate-1/2, K=7 convolutional code (:mod:`.ecc`): 148 coded bits.
 
-**Detection** (:func:`detect`). Frames are reduced to luma at 240 rows (4 px per cell) and
-averaged over a window (one second). The average is whitened (a local mean and local contrast
+**Detection** (:func:`detect`). Frames are reduced to luma at 320 rows (4 px per cell) and
+averaged over a window (one second). The average is whitened (local mean and local contrast
 removed) and, for each candidate scale (cell size from 0.96x to 1.40x the nominal: a crop
 enlarges the cells relative to the frame height), resampled to 2 samples per cell and folded
-modulo the tile into 64 x 64; a circular cross-correlation with the sync pattern (FFT) finds the
-shift. The score is the peak over the correlation surface's own spread (a z-score). Under the
-null (no mark, or another key) the surface is Gaussian with that spread, so the probability
-that an unmarked window scores ``z`` or more anywhere in the search is at most
-``n_tests * Q(z)`` (Bonferroni over every shift and scale); a window is *detected* when this is
-below :data:`FALSE_POSITIVE_LIMIT` (1e-6). The payload is read from the data cells at the found
-alignment and decoded (Viterbi, CRC). Per-frame scores at that alignment then place the edges of
-the synthesised ranges to the frame.
+modulo the tile into 64 x 64; a phase correlation with the sync pattern (FFT, the fold's
+spectrum whitened) finds the shift. The score is the peak over the correlation surface's own
+spread (a z-score). Under the null (no mark, or another key) the surface is Gaussian with that
+spread, so the probability that an unmarked window scores ``z`` or more anywhere in the search is
+at most ``n_tests * Q(z)`` (Bonferroni over every shift and scale); a window is *detected* when
+this is below :data:`FALSE_POSITIVE_LIMIT` (1e-6). The payload is read from the data cells at
+the found alignment and decoded (Viterbi, CRC), per window and summed over the detected windows.
+Per-frame scores at that alignment then place the edges of the synthesised ranges to the frame.
 
 All of this is numpy + OpenCV; nothing here imports bpy.
 """
