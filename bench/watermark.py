@@ -331,7 +331,7 @@ def main(argv=None):
                                                      "max_score": fp_max_score, "keys": len(keys),
                                                      "offsets": offsets, "threshold_z": _threshold(wm)},
               "invisibility": invis, "speed_ms": speed, "c2pa": c2,
-              "settings": {"strength_rms": wm.DEFAULT_STRENGTH, "cells_per_height": wm.CELLS_PER_HEIGHT,
+              "settings": {"strength_rms": wm.DEFAULT_STRENGTH, "cells_per_side": wm.CELLS_PER_SIDE,
                            "tile": wm.N, "payload_bits": wm.PAYLOAD_BITS, "coded_bits": wm.CODED_BITS},
               "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
               "command": "python -m bench.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}

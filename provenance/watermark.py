@@ -5,8 +5,8 @@
 draws a tile of ``N x N`` = 32 x 32 cells: each cell gets a keyed random sign, half of the cells
 (keyed choice) form the *synchronisation* pattern, the other half carry the coded payload (each
 coded bit spread over 3-4 cells per tile in keyed order). The tile is repeated over the frame
-with cells of ``H / 80`` pixels (6.75 px at 540 rows, 13.5 at 1080: the cell size follows the
-frame height, so a downscale does not move the mark), interpolated smoothly (bicubic), and added
+with cells of 1/80 of the frame's shorter side (6.75 px at 960x540, 13.5 at 1920x1080: the
+cell size follows the frame size, so a downscale does not move the mark), interpolated smoothly (bicubic), and added
 to R, G and B alike (= to luma only, nothing in chroma, which 4:2:0 halves) with an RMS of
 :data:`DEFAULT_STRENGTH` levels. The pattern is the same in every marked frame: H.264 codes it
 once and inter prediction carries it, and summing frames averages the codec's noise and the
@@ -15,10 +15,10 @@ moving content away.
 **Payload** (:func:`make_payload`): 52 bits = tool id (8) + format version (4) + job id (40),
 then CRC-16 and a rate-1/2, K=7 convolutional code (:mod:`.ecc`): 148 coded bits.
 
-**Detection** (:func:`detect`). Frames are reduced to luma at 320 rows (4 px per cell) and
+**Detection** (:func:`detect`). Frames are reduced to luma, shorter side 320 px (4 px per cell), and
 averaged over a window (one second). The average is whitened (local mean and local contrast
 removed) and, for each candidate scale (cell size from 0.96x to 1.40x the nominal: a crop
-enlarges the cells relative to the frame height), resampled to 2 samples per cell and folded
+enlarges the cells relative to the frame), resampled to 2 samples per cell and folded
 modulo the tile into 64 x 64; a phase correlation with the sync pattern (FFT, the fold's
 spectrum whitened) finds the shift. The score is the peak over the correlation surface's own
 spread (a z-score). Under the null (no mark, or another key) the surface is Gaussian with that
@@ -64,12 +64,12 @@ PAYLOAD_MATCH_Z = 4.0
 FALSE_POSITIVE_LIMIT = 1e-6
 
 N = 32                    # cells per tile side
-CELLS_PER_HEIGHT = 80.0
+CELLS_PER_SIDE = 80.0     # cell size = the frame's shorter side / 80
 SYNC_FRACTION = 4.0 / 8.0
 PAYLOAD_BITS = 52
 CODED_BITS = ecc.coded_length(PAYLOAD_BITS)
-WORK_ROWS = int(4 * CELLS_PER_HEIGHT)  # detection resolution: 4 px per cell at the nominal scale
-_WORK_CELL = WORK_ROWS / CELLS_PER_HEIGHT
+WORK_SIDE = int(4 * CELLS_PER_SIDE)  # detection resolution (shorter side): 4 px per cell
+_WORK_CELL = WORK_SIDE / CELLS_PER_SIDE
 SCALES = tuple(float(s) for s in np.exp(np.arange(np.log(0.96), np.log(1.405), np.log(1.0075))))
 
 
@@ -209,7 +209,7 @@ class Watermark:
         k = (int(height), int(width), payload)
         p = self._patterns.get(k)
         if p is None:
-            cell = height / CELLS_PER_HEIGHT
+            cell = min(height, width) / CELLS_PER_SIDE
             f = _periodic_upsample(self.cell_grid(payload), cell, cell, int(height), int(width))
             f = f * (self.strength / max(1e-6, float(np.sqrt((f * f).mean()))))
             q = np.rint(f).astype(np.int16)
@@ -298,14 +298,16 @@ def _to_luma(frame):
 
 
 def work_image(frame):
-    """A frame (RGB or luma) -> float32 luma at :data:`WORK_ROWS` rows (the detector's input)."""
+    """A frame (RGB or luma) -> float32 luma with its shorter side at :data:`WORK_SIDE` pixels
+    (the detector's input)."""
     import cv2
 
     y = _to_luma(frame)
     h, w = y.shape[:2]
-    wr = max(8, int(round(w * WORK_ROWS / h)))
-    interp = cv2.INTER_AREA if h > WORK_ROWS else cv2.INTER_LINEAR
-    return cv2.resize(y, (wr, WORK_ROWS), interpolation=interp).astype(np.float32)
+    f = WORK_SIDE / min(h, w)
+    size = (max(8, int(round(w * f))), max(8, int(round(h * f))))
+    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+    return cv2.resize(y, size, interpolation=interp).astype(np.float32)
 
 
 def _whiten(avg):
