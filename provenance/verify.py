@@ -74,11 +74,23 @@ def format_report(r):
         lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(
             r["file"], wm["score"], r["frames"], r["duration"]))
     wins = wm["windows"]
-    if len(wins) > 1:
+    if 1 < len(wins) <= 12:
         cells = ["{}-{}s {}{:.1f}".format(_fmt_time(w["start"]), _fmt_time(w["end"]),
                                            "+" if w["detected"] else "-", w["score"]) for w in wins]
         for k in range(0, len(cells), 6):
             lines.append(("  windows: " if k == 0 else "           ") + "  ".join(cells[k:k + 6]))
+    elif len(wins) > 12:  # long files: runs of windows with the same verdict
+        runs = []
+        for w in wins:
+            if runs and runs[-1][0] == w["detected"]:
+                runs[-1][2] = w["end"]
+                runs[-1][3].append(w["score"])
+            else:
+                runs.append([w["detected"], w["start"], w["end"], [w["score"]]])
+        lines.append("  windows ({} x {:.2g} s):".format(len(wins), wins[0]["end"] - wins[0]["start"]))
+        for det, a, b, sc in runs:
+            lines.append("    {}-{} s  {}  score {:.1f}-{:.1f}".format(
+                _fmt_time(a), _fmt_time(b), "detected" if det else "not detected", min(sc), max(sc)))
     m = r.get("manifest")
     if m is None:
         lines.append("  manifest: not checked")
