@@ -43,7 +43,7 @@ from . import ecc
 
 __all__ = [
     "DEFAULT_KEY", "DEFAULT_STRENGTH", "TOOL_ID", "FORMAT_VERSION", "FALSE_POSITIVE_LIMIT",
-    "Payload", "make_payload", "new_job_id", "Watermark", "mark_frame", "mark_delta", "detect",
+    "Payload", "make_payload", "new_job_id", "job_id_from", "Watermark", "mark_frame", "mark_delta", "detect",
     "Detector", "ALGORITHM",
 ]
 
@@ -113,6 +113,14 @@ class Payload:
 def new_job_id():
     """A random 40-bit render job id."""
     return secrets.randbits(40)
+
+
+def job_id_from(*parts):
+    """A deterministic 40-bit job id from strings (e.g. the footage's and the renderer's
+    identities and the performance's digest): renders of disjoint frame ranges in parallel
+    processes, and Preview Frame, then carry the same id without being told one."""
+    h = hashlib.sha256("\0".join(str(p) for p in parts).encode("utf-8")).digest()
+    return int.from_bytes(h[:5], "big")
 
 
 def make_payload(job_id=None):
