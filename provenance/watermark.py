@@ -42,7 +42,7 @@ import numpy as np
 from . import ecc
 
 __all__ = [
-    "DEFAULT_KEY", "DEFAULT_STRENGTH", "TOOL_ID", "FORMAT_VERSION", "FALSE_POSITIVE_LIMIT",
+    "DEFAULT_KEY", "DEFAULT_STRENGTH", "MAX_CHANGE", "TOOL_ID", "FORMAT_VERSION", "FALSE_POSITIVE_LIMIT",
     "Payload", "make_payload", "new_job_id", "job_id_from", "Watermark", "mark_frame", "mark_delta", "detect",
     "Detector", "ALGORITHM",
 ]
@@ -52,6 +52,8 @@ __all__ = [
 DEFAULT_KEY = "reenact-public-watermark-v1"
 #: RMS of the luma change in 8-bit levels (PSNR ~ 20 log10(255 / strength) on the marked frame).
 DEFAULT_STRENGTH = 2.3
+#: The most any channel of any pixel changes (by construction; 5 at the default strength).
+MAX_CHANGE = 6
 #: Tool id in the payload: 0x52 ("R"eenact).
 TOOL_ID = 0x52
 #: Version of this watermark format (payload layout, tile, cell size).
@@ -220,7 +222,7 @@ class Watermark:
             cell = min(height, width) / CELLS_PER_SIDE
             f = _periodic_upsample(self.cell_grid(payload), cell, cell, int(height), int(width))
             f = f * (self.strength / max(1e-6, float(np.sqrt((f * f).mean()))))
-            q = np.rint(f).astype(np.int16)
+            q = np.rint(np.clip(f, -MAX_CHANGE, MAX_CHANGE)).astype(np.int16)
             pos = np.ascontiguousarray(np.repeat(np.clip(q, 0, 255).astype(np.uint8)[..., None], 3, axis=2))
             neg = np.ascontiguousarray(np.repeat(np.clip(-q, 0, 255).astype(np.uint8)[..., None], 3, axis=2))
             p = (q, pos, neg)
@@ -243,7 +245,8 @@ def mark_frame(rgb, frame_index=0, key=DEFAULT_KEY, payload=0, mask=None, streng
     job id (see :func:`make_payload`). ``mask`` (H, W), optional: mark only where it is > 0,
     scaled by it when it is a float weight in 0..1 (the composited region). Pixels where the mask
     is 0 are returned bit-exact; elsewhere every channel changes by at most the pattern's peak
-    (:func:`mark_delta`'s max abs, 6 levels at the default strength) before clipping at 0/255."""
+    (:func:`mark_delta`'s max abs: 5 levels at the default strength, never more than
+    :data:`MAX_CHANGE` = 6), the same in R, G and B except where 0/255 clips."""
     import cv2
 
     a = np.asarray(rgb)
