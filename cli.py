@@ -311,6 +311,9 @@ def build_parser():
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.set_defaults(func=cmd_demo)
 
+    from .provenance.cli import add_parser as _add_verify  # reenact verify (argparse only)
+    _add_verify(sub)
+
     return parser
 
 

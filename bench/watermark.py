@@ -1,0 +1,361 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Watermark benchmark (issue 13): robustness, false positives, invisibility, speed, C2PA cost.
+Prints a table and writes ``bench/results/watermark.json``.
+
+    .venv/bin/python -m bench.watermark [--clips N] [--seconds S] [--keys K] [--no-shared]
+
+**Clips.** The first ``--seconds`` (default 4) of up to ``--clips`` (default 6) clips of
+../shared/data/clips (when present), else generated footage (static textured background, a
+moving textured blob, sensor noise). Each clip is marked in every frame with its own job id.
+
+**Attacks** (PyAV, libx264/libx265, yuv420p): none; H.264 CRF 23; H.264 CRF 28; H.265 CRF 28;
+50 % downscale + CRF 28; crop 10 % per side + CRF 28; 30 -> 25 fps (frames resampled in time) +
+CRF 28 (25 -> 20 for 25 fps clips); a re-encode of an excerpt (from 0.5 s on) at CRF 28. Per attack: the share of one-second
+windows detected, the share detected *with the right payload* (the window's own decode, or its
+data cells agreeing with the file's decoded payload at z >= 4), files whose payload was decoded
+right, the mean window score.
+
+**False positives.** The unmarked clips and their CRF 28 re-encodes, every window start offset
+in ``--offsets`` (default 0, 0.25, 0.5, 0.75 s) and ``--keys`` keys (default 40: Reenact's and
+random ones): windows counted and false detections (limit: 1e-6 per window by construction).
+
+**Invisibility.** PSNR of marked vs unmarked frames; warping error (mean absolute difference
+between frame t and frame t-1 warped to it by DIS optical flow computed on the unmarked frames,
+non-occluded pixels) of marked and of unmarked frames.
+
+**Speed** (ms per frame, this machine): embed at 512x512, 960x540, 1920x1080; detect at 1080p
+(luma reduction per frame + the window search amortised over one second at 30 fps). C2PA: sign
+time and bytes added for an MP4 and a PNG.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results", "watermark.json")
+SHARED_CLIPS = os.path.join(ROOT, "..", "shared", "data", "clips")
+
+
+def synthetic_clip(n, size=(960, 540), seed=0):
+    import cv2
+
+    w, h = size
+    rng = np.random.default_rng(seed)
+    bg = np.zeros((h, w, 3), np.float32)
+    for sigma, amp in ((2.0, 25.0), (8.0, 40.0), (30.0, 60.0)):
+        bg += cv2.GaussianBlur(rng.normal(0, 1, (h, w, 3)).astype(np.float32), (0, 0), sigma) * amp * sigma ** 0.5 / 3
+    bg += np.array([110, 100, 90], np.float32)
+    tex = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 3.0) * 30
+    yy, xx = np.mgrid[0:h, 0:w]
+    out = []
+    for t in range(n):
+        cx = w * (0.5 + 0.25 * np.sin(2 * np.pi * t / 70.0))
+        cy = h * (0.5 + 0.15 * np.cos(2 * np.pi * t / 55.0))
+        inside = (((xx - cx) / (0.16 * w)) ** 2 + ((yy - cy) / (0.3 * h)) ** 2) < 1.0
+        f = bg.copy()
+        f[inside] = np.array([200, 160, 140], np.float32) + np.roll(tex, t * 3, axis=1)[inside][:, None]
+        f += rng.normal(0, 2.0, f.shape).astype(np.float32)
+        out.append(np.clip(f, 0, 255).astype(np.uint8))
+    return out
+
+
+def read(path, n=None):
+    from reenact.video import open_video
+
+    with open_video(path) as s:
+        return [f for _i, f in s.iter_frames(0, n)], s.fps
+
+
+def encode(frames, fps, path, crf=28, codec="libx264"):
+    """Encode RGB frames (even size, yuv420p) and decode them back."""
+    import av
+
+    h, w = frames[0].shape[:2]
+    h, w = h - h % 2, w - w % 2
+    c = av.open(path, "w")
+    v = c.add_stream(codec, rate=int(round(fps)))
+    v.width, v.height, v.pix_fmt = w, h, "yuv420p"
+    v.options = {"crf": str(crf), "preset": "veryfast"}
+    if codec == "libx265":
+        v.options["x265-params"] = "log-level=error"
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[:h, :w]), format="rgb24")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    c.close()
+    return read(path)[0]
+
+
+def attacks(tmp):
+    import cv2
+
+    mp4 = os.path.join(tmp, "a.mp4")
+
+    def crop(f, q=0.1):
+        h, w = f.shape[:2]
+        return f[int(h * q):h - int(h * q), int(w * q):w - int(w * q)]
+
+    def slower(fps):
+        return 25.0 if fps > 26 else 20.0
+
+    def refps(x, fps):
+        to = slower(fps)
+        n = int(len(x) / fps * to)
+        return [x[min(len(x) - 1, int(round(j * fps / to)))] for j in range(n)]
+
+    return {
+        "none": lambda x, fps: (x, fps),
+        "h264 crf23": lambda x, fps: (encode(x, fps, mp4, 23), fps),
+        "h264 crf28": lambda x, fps: (encode(x, fps, mp4, 28), fps),
+        "h265 crf28": lambda x, fps: (encode(x, fps, mp4, 28, "libx265"), fps),
+        "downscale 50% + crf28": lambda x, fps: (encode([cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2),
+                                                                    interpolation=cv2.INTER_AREA) for f in x],
+                                                        fps, mp4, 28), fps),
+        "crop 10%/side + crf28": lambda x, fps: (encode([crop(f) for f in x], fps, mp4, 28), fps),
+        "fps 30->25 (25->20) + crf28": lambda x, fps: (encode(refps(x, fps), slower(fps), mp4, 28), slower(fps)),
+        "excerpt from 0.5 s + crf28": lambda x, fps: (encode(x[int(0.5 * fps):], fps, mp4, 28), fps),
+    }
+
+
+def warping_error(frames, flows, static=False):
+    """Mean |frame t - warp(frame t-1)| over non-occluded pixels; ``static``: only where the
+    flow is below 0.25 px (there a change is flicker, not a moved pattern)."""
+    errs = []
+    import cv2
+
+    for t, fl in flows:
+        a = frames[t].astype(np.float32)
+        b = frames[t - 1].astype(np.float32)
+        h, w = fl.shape[:2]
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        warped = cv2.remap(b, gx + fl[..., 0], gy + fl[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        valid = (gx + fl[..., 0] >= 0) & (gx + fl[..., 0] <= w - 1) & (gy + fl[..., 1] >= 0) & (gy + fl[..., 1] <= h - 1)
+        if static:
+            valid &= np.hypot(fl[..., 0], fl[..., 1]) < 0.25
+            if not valid.any():
+                continue
+        errs.append(float(np.abs(a - warped).mean(-1)[valid].mean()))
+    return float(np.mean(errs))
+
+
+def flows_of(frames, n_pairs=12):
+    import cv2
+
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    out = []
+    step = max(1, (len(frames) - 1) // n_pairs)
+    for t in range(1, len(frames), step)[:n_pairs]:
+        g1 = cv2.cvtColor(frames[t], cv2.COLOR_RGB2GRAY)
+        g0 = cv2.cvtColor(frames[t - 1], cv2.COLOR_RGB2GRAY)
+        out.append((t, dis.calc(g1, g0, None)))  # flow from t to t-1
+    return out
+
+
+def embed_ms(wm, size, reps=40, mask=False):
+    w, h = size
+    f = (np.random.default_rng(0).random((h, w, 3)) * 255).astype(np.uint8)
+    m = None
+    if mask:  # a feathered face-sized region
+        import cv2
+
+        m = np.zeros((h, w), np.float32)
+        cv2.ellipse(m, (w // 2, h // 2), (w // 8, h // 4), 0, 0, 360, 1.0, -1)
+        m = cv2.GaussianBlur(m, (0, 0), 6)
+    wm.mark_frame(f, 0, wm.DEFAULT_KEY, 1, mask=m)  # pattern precomputed once per size and payload
+    t = time.perf_counter()
+    for i in range(reps):
+        wm.mark_frame(f, i, wm.DEFAULT_KEY, 1, mask=m)
+    return (time.perf_counter() - t) / reps * 1000.0
+
+
+def detect_ms_1080p(wm, frames=30):
+    f = synthetic_clip(1, (1920, 1080), seed=9)[0]
+    t = time.perf_counter()
+    ims = [wm.work_image(f) for _ in range(frames)]
+    t1 = time.perf_counter()
+    wm.detect(ims, 30, prepared=True)
+    t2 = time.perf_counter()
+    return (t1 - t) / frames * 1000.0, (t2 - t1) / frames * 1000.0
+
+
+def c2pa_cost(tmp, frames, fps):
+    import cv2
+
+    from reenact.provenance.manifest import read_manifest, sign_file
+
+    out = {}
+    mp4 = os.path.join(tmp, "signed.mp4")
+    encode(frames[:60], fps, mp4, 23)
+    png = os.path.join(tmp, "signed.png")
+    cv2.imwrite(png, cv2.cvtColor(frames[0], cv2.COLOR_RGB2BGR))
+    sign_file(png, action="c2pa.created", payload=1)  # warm up: library load, local chain
+    cv2.imwrite(png, cv2.cvtColor(frames[0], cv2.COLOR_RGB2BGR))
+    for name, path, act in (("mp4", mp4, "c2pa.edited"), ("png", png, "c2pa.created")):
+        t = time.perf_counter()
+        info = sign_file(path, action=act, payload=1)
+        ms = (time.perf_counter() - t) * 1000.0
+        m = read_manifest(path)
+        out[name] = {"sign_ms": round(ms, 1), "bytes_added": info["bytes_added"], "valid": m["valid"],
+                     "actions": [a["action"] for a in m["actions"]]}
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.watermark")
+    ap.add_argument("--clips", type=int, default=6)
+    ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--keys", type=int, default=40)
+    ap.add_argument("--offsets", default="0,0.25,0.5,0.75")
+    ap.add_argument("--no-shared", action="store_true")
+    ap.add_argument("--out", default=RESULTS)
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("REENACT_C2PA_DIR", os.path.join(tempfile.gettempdir(), "reenact-bench-c2pa"))
+    from reenact.provenance import watermark as wm
+
+    names = []
+    if not args.no_shared and os.path.isdir(SHARED_CLIPS):
+        names = sorted(f for f in os.listdir(SHARED_CLIPS) if f.endswith(".mp4"))[: args.clips]
+    clips = []
+    for n in names:
+        fr, fps = read(os.path.join(SHARED_CLIPS, n))
+        clips.append((n, fr[: int(round(args.seconds * fps))], fps))
+    if not clips:
+        for k in range(max(1, min(args.clips, 3))):
+            clips.append(("generated_{}".format(k), synthetic_clip(int(30 * args.seconds), seed=k), 30.0))
+    print("clips: " + ", ".join("{} {}x{} {:.0f} fps".format(n, f[0].shape[1], f[0].shape[0], fps)
+                                for n, f, fps in clips))
+
+    per_attack = {}
+    invis = []
+    fp_windows = fp_false = 0
+    fp_max_score = 0.0
+    keys = [wm.DEFAULT_KEY] + ["bench-key-{}".format(k) for k in range(args.keys - 1)]
+    offsets = [float(x) for x in args.offsets.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        atk = attacks(tmp)
+        for ci, (name, frames, fps) in enumerate(clips):
+            job = 0x1000000000 + ci * 7919
+            pl = wm.make_payload(job)
+            marked = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) for i, f in enumerate(frames)]
+            mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(frames, marked)])
+            fl = flows_of(frames)
+            invis.append({"clip": name, "psnr": float(10 * np.log10(255.0 ** 2 / mse)),
+                          "warp_err_unmarked": warping_error(frames, fl),
+                          "warp_err_marked": warping_error(marked, fl),
+                          "warp_err_static_unmarked": warping_error(frames, fl, True),
+                          "warp_err_static_marked": warping_error(marked, fl, True)})
+            for an, fn in atk.items():
+                x, f2 = fn(marked, fps)
+                r = wm.detect(x, f2)
+                want = "{:010x}".format(job)
+                rec = per_attack.setdefault(an, {"windows": 0, "detected": 0, "right_payload": 0,
+                                                 "files": 0, "file_payload_right": 0, "scores": []})
+                for w in r["windows"]:
+                    rec["windows"] += 1
+                    rec["detected"] += int(w["detected"])
+                    own = (w.get("payload") or {}).get("job_id") == want
+                    match = bool(w.get("payload_match")) and (r["payload"] or {}).get("job_id") == want
+                    rec["right_payload"] += int(bool(w["detected"]) and (own or match))
+                    rec["scores"].append(w["score"])
+                rec["files"] += 1
+                rec["file_payload_right"] += int((r["payload"] or {}).get("job_id") == want)
+                print("  {:12s} {:28s} windows {}/{} payload {} score {}".format(
+                    name[:12], an, sum(w["detected"] for w in r["windows"]), len(r["windows"]),
+                    (r["payload"] or {}).get("job_id"), [w["score"] for w in r["windows"]]), flush=True)
+            # unmarked: the clip and its CRF 28 re-encode, many keys and window offsets
+            for src in (frames, encode(frames, fps, os.path.join(tmp, "u.mp4"), 28)):
+                ims = [wm.work_image(f) for f in src]
+                for off in offsets:
+                    k0 = int(round(off * fps))
+                    for key in keys:
+                        r = wm.detect(ims[k0:], fps, key=key, prepared=True)
+                        fp_windows += len(r["windows"])
+                        fp_false += sum(w["detected"] for w in r["windows"])
+                        fp_max_score = max(fp_max_score, max(w["score"] for w in r["windows"]))
+            print("  {:12s} unmarked: {} windows so far, {} false, max score {:.2f}".format(
+                name[:12], fp_windows, fp_false, fp_max_score), flush=True)
+        c2 = c2pa_cost(tmp, clips[0][1], clips[0][2])
+
+    speed = {"embed_ms_512x512": embed_ms(wm, (512, 512)), "embed_ms_960x540": embed_ms(wm, (960, 540)),
+             "embed_ms_1920x1080": embed_ms(wm, (1920, 1080)),
+             "embed_ms_960x540_region_mask": embed_ms(wm, (960, 540), mask=True)}
+    red, search = detect_ms_1080p(wm)
+    speed.update(detect_ms_1080p_reduce=red, detect_ms_1080p_search=search, detect_ms_1080p=red + search)
+
+    table = []
+    for an, rec in per_attack.items():
+        table.append({"attack": an, "windows": rec["windows"],
+                      "detected": rec["detected"] / max(1, rec["windows"]),
+                      "right_payload": rec["right_payload"] / max(1, rec["windows"]),
+                      "file_payload_right": "{}/{}".format(rec["file_payload_right"], rec["files"]),
+                      "mean_score": float(np.mean(rec["scores"])), "min_score": float(np.min(rec["scores"]))})
+    print()
+    print("{:28s} {:>8s} {:>9s} {:>14s} {:>13s} {:>6s} {:>6s}".format(
+        "attack", "windows", "detected", "right payload", "file payload", "mean z", "min z"))
+    for t in table:
+        print("{:28s} {:8d} {:9.1%} {:14.1%} {:>13s} {:6.1f} {:6.1f}".format(
+            t["attack"], t["windows"], t["detected"], t["right_payload"], t["file_payload_right"],
+            t["mean_score"], t["min_score"]))
+    print("unmarked: {} windows ({} keys x {} offsets x clips and their CRF 28 re-encodes): {} false "
+          "detections, highest score {:.2f} (threshold ~{:.2f})".format(
+              fp_windows, len(keys), len(offsets), fp_false, fp_max_score, _threshold(wm)))
+    psnr = [v["psnr"] for v in invis]
+    wu = np.mean([v["warp_err_unmarked"] for v in invis])
+    wmk = np.mean([v["warp_err_marked"] for v in invis])
+    su = np.mean([v["warp_err_static_unmarked"] for v in invis])
+    sm = np.mean([v["warp_err_static_marked"] for v in invis])
+    print("PSNR marked vs unmarked: mean {:.2f} dB, min {:.2f} dB; warping error unmarked {:.3f}, marked {:.3f} "
+          "({:+.1%}); on static pixels (flicker) unmarked {:.3f}, marked {:.3f} ({:+.1%})".format(
+              np.mean(psnr), np.min(psnr), wu, wmk, wmk / wu - 1, su, sm, sm / su - 1))
+    print("embed ms/frame: 512x512 {:.2f}, 960x540 {:.2f} (region mask {:.2f}), 1920x1080 {:.2f}; detect ms/frame at 1080p {:.2f} "
+          "(reduce {:.2f} + search {:.2f})".format(speed["embed_ms_512x512"], speed["embed_ms_960x540"],
+                                                   speed["embed_ms_960x540_region_mask"],
+                                                   speed["embed_ms_1920x1080"], speed["detect_ms_1080p"], red, search))
+    print("C2PA: " + "; ".join("{} {} ms, +{} bytes, valid {}".format(k, v["sign_ms"], v["bytes_added"], v["valid"])
+                               for k, v in c2.items()))
+    report = {"clips": [{"name": n, "size": [f[0].shape[1], f[0].shape[0]], "fps": fps, "frames": len(f)}
+                        for n, f, fps in clips],
+              "attacks": table, "false_positives": {"windows": fp_windows, "false": fp_false,
+                                                     "max_score": fp_max_score, "keys": len(keys),
+                                                     "offsets": offsets, "threshold_z": _threshold(wm)},
+              "invisibility": invis, "speed_ms": speed, "c2pa": c2,
+              "settings": {"strength_rms": wm.DEFAULT_STRENGTH, "cells_per_side": wm.CELLS_PER_SIDE,
+                           "tile": wm.N, "payload_bits": wm.PAYLOAD_BITS, "coded_bits": wm.CODED_BITS},
+              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+              "command": "python -m bench.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    tmpf = args.out + ".tmp"
+    with open(tmpf, "w") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+    os.replace(tmpf, args.out)
+    print("wrote", args.out)
+    return 0
+
+
+def _threshold(wm):
+    """The window score at which the false-positive probability reaches the limit."""
+    det = wm.Detector()
+    lo, hi = 3.0, 20.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if det.false_positive_probability(mid) < wm.FALSE_POSITIVE_LIMIT:
+            hi = mid
+        else:
+            lo = mid
+    return round(hi, 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

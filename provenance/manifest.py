@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""C2PA manifests on exported movies (MP4/MOV) and images (PNG, JPEG): sign and read back.
+
+:func:`sign_file` embeds a signed manifest (c2pa-python) with
+
+* ``c2pa.actions.v2``: ``c2pa.created`` (a new render) or ``c2pa.edited`` (synthesised frames
+  composited into existing footage), ``digitalSourceType`` = IPTC ``trainedAlgorithmicMedia``,
+  ``softwareAgent`` = Reenact and its version, and the render's parameters;
+* ``c2pa.soft-binding``: the watermark (:data:`~.watermark.ALGORITHM`) and its payload (tool,
+  format version, job id) as the value, so a copy whose manifest was stripped by a re-encode can
+  still be tied to this render by ``reenact verify``;
+* ``claim_generator_info``: Reenact and its version.
+
+**Certificates.** ``cert``/``key`` (PEM files: the leaf first, then its intermediates; the
+private key) come from ``--sign-cert``/``--sign-key`` or the add-on preferences. Without them a
+local chain (root CA -> intermediate CA -> leaf, ECDSA P-256, ES256) is created on first use in
+:func:`local_chain_dir` (``$REENACT_C2PA_DIR``, else ``$XDG_DATA_HOME/reenact/c2pa``, else
+``~/.local/share/reenact/c2pa``). Nobody else trusts that root: a C2PA validator reports such
+files as well-formed and untampered but signed by an unknown signer. :func:`read_manifest`
+reports ``valid`` (the signature, the hashes of the file and the certificate chain check out)
+and ``trusted`` (the chain ends in a root of the trust list, which here is only the local root).
+
+**Atomic.** The signed file is written to a uniquely named temporary file in the destination's
+folder and renamed over it only when signing succeeded; the temporary file is removed on any
+failure, so the destination is either the old file or the complete signed one.
+"""
+
+import datetime
+import json
+import os
+import secrets
+
+from .._version import __version__
+
+__all__ = ["sign_file", "read_manifest", "local_chain", "local_chain_dir", "ManifestError",
+           "TRAINED_ALGORITHMIC_MEDIA", "MIME_TYPES"]
+
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+MIME_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
+              ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+ACTIONS = ("c2pa.created", "c2pa.edited")
+_CHAIN_FILES = ("root.pem", "intermediate.pem", "leaf.pem", "leaf.key", "chain.pem")
+
+
+class ManifestError(ValueError):
+    """Signing or reading a manifest failed; ``str()`` is one line naming the file."""
+
+
+# ------------------------------------------------------------------------------ local chain
+def local_chain_dir():
+    """Where the local signing chain lives (created on first use)."""
+    d = os.environ.get("REENACT_C2PA_DIR")
+    if d:
+        return os.path.abspath(d)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "reenact", "c2pa")
+
+
+def _write_atomic(path, data, mode=0o644):
+    tmp = "{}.tmp-{}".format(path, secrets.token_hex(4))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _make_chain(folder):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
+    now = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "user"
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Reenact local signing (untrusted)"),
+                          x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def cert(subject, key, issuer, issuer_key, ca, years, pathlen=None):
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=365 * years))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=pathlen), critical=True)
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+                            critical=False))
+        if ca:
+            b = b.add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                              encipher_only=False, decipher_only=False), critical=True)
+        else:
+            b = b.add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                              encipher_only=False, decipher_only=False), critical=True)
+            b = b.add_extension(x509.ExtendedKeyUsage([ObjectIdentifier("1.3.6.1.5.5.7.3.36"),  # documentSigning
+                                                       ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        return b.sign(issuer_key, hashes.SHA256())
+
+    k_root, k_int, k_leaf = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    n_root = name("Reenact local root CA ({})".format(user))
+    n_int = name("Reenact local intermediate CA ({})".format(user))
+    n_leaf = name("Reenact renderer ({})".format(user))
+    c_root = cert(n_root, k_root, n_root, k_root, True, 20, 1)
+    c_int = cert(n_int, k_int, n_root, k_root, True, 10, 0)
+    c_leaf = cert(n_leaf, k_leaf, n_int, k_int, False, 5)
+    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+    os.makedirs(folder, exist_ok=True)
+    _write_atomic(os.path.join(folder, "root.pem"), pem(c_root))
+    _write_atomic(os.path.join(folder, "intermediate.pem"), pem(c_int))
+    _write_atomic(os.path.join(folder, "leaf.pem"), pem(c_leaf))
+    _write_atomic(os.path.join(folder, "leaf.key"), k_leaf.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), 0o600)
+    _write_atomic(os.path.join(folder, "README.txt"), (
+        "Reenact's local C2PA signing chain, made on first use. The root CA is not trusted by anyone\n"
+        "else: validators report files signed with it as intact but from an unknown signer. Give a\n"
+        "certificate from a C2PA-recognised CA with --sign-cert/--sign-key to be trusted.\n").encode())
+    # written last: its presence means the chain is complete
+    _write_atomic(os.path.join(folder, "chain.pem"), pem(c_leaf) + pem(c_int))
+
+
+def local_chain(folder=None):
+    """(chain PEM path, key PEM path, root PEM path) of the local chain, made on first use."""
+    folder = folder or local_chain_dir()
+    paths = [os.path.join(folder, f) for f in _CHAIN_FILES]
+    if not all(os.path.isfile(p) for p in paths):
+        try:
+            _make_chain(folder)
+        except OSError as exc:
+            raise ManifestError("{}: cannot create the local signing certificates: {}".format(
+                folder, exc.strerror or exc)) from None
+    return os.path.join(folder, "chain.pem"), os.path.join(folder, "leaf.key"), os.path.join(folder, "root.pem")
+
+
+# ------------------------------------------------------------------------------ signing
+def _settings(trust_pem=None):
+    s = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+         "builder": {"thumbnail": {"enabled": False}}}
+    if trust_pem:
+        s["trust"] = {"trust_anchors": trust_pem}
+    return s
+
+
+def manifest_definition(path, action="c2pa.edited", payload=None, parameters=None, title=None,
+                        parent_title=None):
+    """The manifest JSON (dict) that :func:`sign_file` signs."""
+    from .watermark import ALGORITHM, make_payload
+
+    if action not in ACTIONS:
+        raise ValueError("action must be one of {}".format(", ".join(ACTIONS)))
+    agent = {"name": "Reenact", "version": __version__}
+    act = {"action": action, "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": agent,
+           "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    if parameters:
+        act["parameters"] = dict(parameters)
+    actions = [act]
+    ingredients = []
+    if action == "c2pa.edited":
+        # an edit starts from the footage: a parent ingredient, "opened" first (C2PA 2.x rule)
+        ingredients.append({"title": parent_title or "footage", "relationship": "parentOf",
+                            "label": "footage"})
+        actions.insert(0, {"action": "c2pa.opened", "parameters": {"ingredientIds": ["footage"]}})
+    assertions = [{"label": "c2pa.actions.v2", "data": {"actions": actions}}]
+    if payload is not None:
+        p = make_payload(payload)
+        value = "{:02x}{:x}{:010x}".format(p.tool, p.version, p.job_id)
+        assertions.append({"label": "c2pa.soft-binding", "data": {
+            "alg": ALGORITHM, "blocks": [{"scope": {}, "value": value}]}})
+    return {
+        "claim_generator_info": [agent],
+        "title": title or os.path.basename(path),
+        "format": MIME_TYPES[os.path.splitext(path)[1].lower()],
+        "assertions": assertions,
+        "ingredients": ingredients,
+    }
+
+
+def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, parameters=None,
+              out=None, alg="es256", source=None):
+    """Embed a signed C2PA manifest into ``path`` (MP4/MOV/PNG/JPEG), in place or to ``out``.
+
+    ``action``: ``c2pa.created`` or ``c2pa.edited``; ``payload``: the watermark payload (or job
+    id) declared as soft binding; ``cert``/``key``: PEM paths (default: the local chain);
+    ``parameters``: a JSON-able dict recorded with the action. Returns a dict (``out``,
+    ``bytes_added``, ``signer``, ``local_chain``)."""
+    import c2pa
+
+    path = os.path.abspath(os.fspath(path))
+    out = os.path.abspath(os.fspath(out)) if out else path
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in MIME_TYPES:
+        raise ManifestError("{}: cannot sign '{}' files (MP4, MOV, PNG or JPEG)".format(path, ext or "(none)"))
+    if not os.path.isfile(path):
+        raise ManifestError("{}: no such file".format(path))
+    local = cert is None
+    if (cert is None) != (key is None):
+        raise ManifestError("give both a signing certificate and its key, or neither")
+    if local:
+        cert, key, _root = local_chain()
+    try:
+        with open(cert, "rb") as f:
+            cert_pem = f.read()
+        with open(key, "rb") as f:
+            key_pem = f.read()
+    except OSError as exc:
+        raise ManifestError("{}: cannot read: {}".format(exc.filename, exc.strerror)) from None
+    src_fmt = MIME_TYPES.get(os.path.splitext(os.fspath(source))[1].lower()) if source else None
+    definition = manifest_definition(path, action, payload, parameters,
+                                     parent_title=os.path.basename(os.fspath(source)) if source else None)
+    if src_fmt:
+        parent = definition.pop("ingredients")[0]
+        parent["format"] = src_fmt
+    size0 = os.path.getsize(path)
+    tmp = os.path.join(os.path.dirname(out), ".{}.reenact-{}{}".format(
+        os.path.basename(out), secrets.token_hex(4), ext))
+    try:
+        info = c2pa.C2paSignerInfo(alg, cert_pem, key_pem, None)
+        signer = c2pa.Signer.from_info(info)
+        ctx = c2pa.Context(c2pa.Settings.from_dict(_settings()))
+        with c2pa.Builder(definition, context=ctx) as builder:
+            if src_fmt and action == "c2pa.edited":
+                with open(source, "rb") as f:
+                    builder.add_ingredient(parent, src_fmt, f)
+            with open(path, "rb") as src, open(tmp, "w+b") as dst:
+                builder.sign(signer, definition["format"], src, dst)
+        os.replace(tmp, out)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, c2pa.C2paError):
+            raise ManifestError("{}: C2PA signing failed: {}".format(path, " ".join(str(exc).split()))) from None
+        raise
+    return {"out": out, "bytes_added": os.path.getsize(out) - size0, "signer": _subject(cert_pem),
+            "local_chain": local}
+
+
+def _subject(pem):
+    try:
+        from cryptography import x509
+
+        c = x509.load_pem_x509_certificates(pem)[0]
+        return c.subject.rfc4514_string()
+    except Exception:
+        return None
+
+
+# ------------------------------------------------------------------------------ reading
+def read_manifest(path, trust=None):
+    """The C2PA manifest of ``path``: dict with ``present``, ``valid``, ``trusted``,
+    ``validation_state``, ``signer`` (issuer common name / organisation), ``actions`` (list of
+    {action, digitalSourceType, softwareAgent}), ``soft_binding`` ({alg, value} or None),
+    ``claim_generator``, ``errors`` (validation failure codes), ``trust_list`` ("local root" when
+    the only trusted root was this machine's own). ``trust``: trusted root PEM path (default: the
+    local root, when it exists)."""
+    import c2pa
+
+    path = os.fspath(path)
+    res = {"present": False, "valid": False, "trusted": False, "trust_list": None,
+           "validation_state": None, "signer": None,
+           "actions": [], "soft_binding": None, "claim_generator": None, "errors": []}
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in MIME_TYPES:
+        res["errors"] = ["format not supported for C2PA here"]
+        return res
+    res["trust_list"] = "given" if trust else None
+    if trust is None:
+        root = os.path.join(local_chain_dir(), "root.pem")
+        trust = root if os.path.isfile(root) else None
+        res["trust_list"] = "local root" if trust else None
+    trust_pem = None
+    if trust:
+        with open(trust, "r", encoding="ascii") as f:
+            trust_pem = f.read()
+    try:
+        ctx = c2pa.Context(c2pa.Settings.from_dict(_settings(trust_pem)))
+        with open(path, "rb") as f:
+            with c2pa.Reader(MIME_TYPES[ext], f, context=ctx) as reader:
+                store = json.loads(reader.json())
+    except c2pa.C2paError as exc:
+        msg = " ".join(str(exc).split())
+        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in msg or "not found" in msg.lower():
+            return res
+        res["present"] = True
+        res["errors"] = [msg]
+        return res
+    active = store.get("active_manifest")
+    m = (store.get("manifests") or {}).get(active) if active else None
+    if m is None:
+        return res
+    res["present"] = True
+    state = store.get("validation_state")
+    res["validation_state"] = state
+    failures = [s.get("code") for s in (store.get("validation_status") or [])]
+    vr = (store.get("validation_results") or {}).get("activeManifest") or {}
+    failures += [s.get("code") for s in vr.get("failure", [])]
+    failures = sorted(set(c for c in failures if c))
+    res["errors"] = failures
+    # "untrusted signer" is not a broken file: the signature and hashes are checked regardless
+    res["valid"] = state in ("Valid", "Trusted") or (
+        state is not None and all(c == "signingCredential.untrusted" for c in failures))
+    res["trusted"] = state == "Trusted"
+    si = m.get("signature_info") or {}
+    res["signer"] = si.get("common_name") or si.get("issuer")
+    res["signer_issuer"] = si.get("issuer")
+    gi = m.get("claim_generator_info") or []
+    if gi:
+        res["claim_generator"] = "{} {}".format(gi[0].get("name", ""), gi[0].get("version", "")).strip()
+    for a in m.get("assertions") or []:
+        label = a.get("label", "")
+        if label.startswith("c2pa.actions"):
+            for act in (a.get("data") or {}).get("actions") or []:
+                agent = act.get("softwareAgent")
+                if isinstance(agent, dict):
+                    agent = "{} {}".format(agent.get("name", ""), agent.get("version", "")).strip()
+                res["actions"].append({"action": act.get("action"),
+                                       "digitalSourceType": act.get("digitalSourceType"),
+                                       "softwareAgent": agent})
+        elif label.startswith("c2pa.soft-binding"):
+            d = a.get("data") or {}
+            blocks = d.get("blocks") or []
+            res["soft_binding"] = {"alg": d.get("alg"), "value": blocks[0].get("value") if blocks else None}
+    return res

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``verify_path``: the watermark verdict and the C2PA manifest of a movie, an image or a folder
+of frames, as one JSON-able dict (what ``reenact verify`` and Blender's Verify Strip show)."""
+
+import os
+
+from .watermark import DEFAULT_KEY, detect
+
+__all__ = ["verify_path", "format_report"]
+
+
+def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None):
+    """Verify one movie, image, folder of frames or list of image files (an image-sequence
+    strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
+    ``{file, kind, frames, fps, duration, watermark, manifest}``: ``watermark`` is
+    :func:`reenact.provenance.watermark.detect`'s verdict (``frame_ranges`` are 0-based frame
+    numbers of the file), ``manifest`` :func:`reenact.provenance.manifest.read_manifest`'s (for
+    a folder or list, of its first frame; None when ``manifest`` is False). ``progress(done,
+    total, message)`` after each frame; returning False raises
+    :class:`reenact.progress.Cancelled`."""
+    from ..progress import Cancelled
+    from ..video import open_video
+
+    listed = isinstance(path, (list, tuple))
+    path = [os.fspath(p) for p in path] if listed else os.fspath(path)
+    with open_video(path, fps=fps) as src:
+        seq = listed or os.path.isdir(path)
+        kind = src.kind if src.frame_count > 1 or seq else "image"
+        rate = src.rate
+        total = src.frame_count
+
+        def frames():
+            for i, f in src.iter_frames():
+                if progress is not None and progress(i + 1, total, "verify frame {}".format(i)) is False:
+                    raise Cancelled()
+                if f is not None:
+                    yield f
+
+        wm = detect(frames(), rate, key=key, window=window)
+        files = list(getattr(src, "files", None) or [])
+    label = path[0] if listed and path else path
+    out = {"file": os.path.abspath(label), "kind": kind, "frames": wm["frames"], "fps": float(rate),
+           "duration": round(wm["frames"] / float(rate), 3), "watermark": wm, "manifest": None}
+    if manifest:
+        from .manifest import read_manifest
+
+        target = path
+        if seq:
+            target = next((f for f in files if f), None) or (path[0] if listed else None)
+        out["manifest"] = read_manifest(target) if target else None
+        if seq and out["manifest"] is not None:
+            out["manifest"]["of"] = os.path.basename(target)
+    return out
+
+
+def _fmt_time(t):
+    return "{:.2f}".format(t)
+
+
+def format_report(r):
+    """A few human-readable lines for one :func:`verify_path` result."""
+    wm = r["watermark"]
+    lines = []
+    if wm["detected"]:
+        pl = wm.get("payload")
+        pls = ("tool {} v{} job {}".format(pl.get("tool_name") or "0x{:02x}".format(pl["tool"]), pl["version"],
+                                        pl["job_id"]) if pl else "payload unreadable")
+        lines.append("{}: watermark DETECTED (score {:.1f}, false-positive probability {:.2g}); {}".format(
+            r["file"], wm["score"], wm["false_positive_probability"], pls))
+        rng = ", ".join("{}-{} s (frames {}-{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1)
+                        for (a, b), (fa, fb) in zip(wm["ranges"], wm["frame_ranges"]))
+        lines.append("  synthesised: {}".format(rng or "none"))
+    else:
+        lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(
+            r["file"], wm["score"], r["frames"], r["duration"]))
+    wins = wm["windows"]
+    if 1 < len(wins) <= 12:
+        cells = ["{}-{}s {}{:.1f}".format(_fmt_time(w["start"]), _fmt_time(w["end"]),
+                                           "+" if w["detected"] else "-", w["score"]) for w in wins]
+        for k in range(0, len(cells), 6):
+            lines.append(("  windows: " if k == 0 else "           ") + "  ".join(cells[k:k + 6]))
+    elif len(wins) > 12:  # long files: runs of windows with the same verdict
+        runs = []
+        for w in wins:
+            if runs and runs[-1][0] == w["detected"]:
+                runs[-1][2] = w["end"]
+                runs[-1][3].append(w["score"])
+            else:
+                runs.append([w["detected"], w["start"], w["end"], [w["score"]]])
+        lines.append("  windows ({} x {:.2g} s):".format(len(wins), wins[0]["end"] - wins[0]["start"]))
+        for det, a, b, sc in runs:
+            lines.append("    {}-{} s  {}  score {:.1f}-{:.1f}".format(
+                _fmt_time(a), _fmt_time(b), "detected" if det else "not detected", min(sc), max(sc)))
+    m = r.get("manifest")
+    if m is None:
+        lines.append("  manifest: not checked")
+    elif not m["present"]:
+        lines.append("  manifest: absent" + (" ({})".format(m["errors"][0]) if m.get("errors") else ""))
+    else:
+        acts = ", ".join(a["action"] + (" ({})".format(a["digitalSourceType"].rsplit("/", 1)[-1])
+                                        if a.get("digitalSourceType") else "") for a in m["actions"])
+        lines.append("  manifest: present, {}{}, signer {!r}{}; actions: {}".format(
+            "valid" if m["valid"] else "INVALID",
+            "" if not m["valid"] else (", signer not trusted" if not m["trusted"] else
+                                       ", trusted by this machine's local root only"
+                                       if m.get("trust_list") == "local root" else ", trusted"),
+            m.get("signer"), " [{}]".format(", ".join(m["errors"])) if m["errors"] else "", acts or "none"))
+    return "\n".join(lines)

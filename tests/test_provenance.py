@@ -1,0 +1,353 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Watermark (mark -> H.264 / downscale / PNG -> detect), C2PA manifests and ``reenact verify``.
+
+Footage is generated here (a static textured background, a moving textured blob, sensor noise:
+the static background is the hard case for a watermark read by correlation), so the tests run
+without ../shared/data; one case uses a shared clip when it is present."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from reenact.provenance import ecc
+from reenact.provenance import watermark as wm
+
+FPS = 30
+W, H = 640, 360
+JOB = 0x3A5F00C0DE
+
+
+def synthetic_clip(n, size=(W, H), seed=0):
+    """``n`` RGB frames: static band-limited texture + a moving textured ellipse + noise."""
+    import cv2
+
+    w, h = size
+    rng = np.random.default_rng(seed)
+    bg = np.zeros((h, w, 3), np.float32)
+    for sigma, amp in ((2.0, 25.0), (8.0, 40.0), (30.0, 60.0)):
+        bg += cv2.GaussianBlur(rng.normal(0, 1, (h, w, 3)).astype(np.float32), (0, 0), sigma) * amp * sigma ** 0.5 / 3
+    bg += np.array([110, 100, 90], np.float32)
+    blob_tex = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 3.0) * 30
+    yy, xx = np.mgrid[0:h, 0:w]
+    frames = []
+    for t in range(n):
+        cx = w * (0.5 + 0.25 * np.sin(2 * np.pi * t / 70.0))
+        cy = h * (0.5 + 0.15 * np.cos(2 * np.pi * t / 55.0))
+        inside = (((xx - cx) / (0.16 * w)) ** 2 + ((yy - cy) / (0.3 * h)) ** 2) < 1.0
+        f = bg.copy()
+        f[inside] = np.array([200, 160, 140], np.float32) + np.roll(blob_tex, t * 3, axis=1)[inside][:, None]
+        f += rng.normal(0, 2.0, f.shape).astype(np.float32)
+        frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    return frames
+
+
+def write_h264(path, frames, crf=28, fps=FPS):
+    from reenact.video import VideoWriter
+
+    with VideoWriter(path, fps, (frames[0].shape[1], frames[0].shape[0]), crf=crf, preset="veryfast") as w:
+        for f in frames:
+            w.write(f)
+    return path
+
+
+def read_frames(path):
+    from reenact.video import open_video
+
+    with open_video(path) as src:
+        return [f for _i, f in src.iter_frames()], src.fps
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return synthetic_clip(90)
+
+
+@pytest.fixture(scope="module")
+def marked(clip):
+    pl = wm.make_payload(JOB)
+    return [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) for i, f in enumerate(clip)]
+
+
+@pytest.fixture(autouse=True)
+def _c2pa_dir(tmp_path_factory, monkeypatch):
+    """Never touch the user's ~/.local/share: one local chain for the whole test session."""
+    d = tmp_path_factory.getbasetemp() / "c2pa-chain"
+    monkeypatch.setenv("REENACT_C2PA_DIR", str(d))
+
+
+# ----------------------------------------------------------------------------- payload / ECC
+def test_payload_bits_round_trip_and_ecc_corrects_errors():
+    p = wm.make_payload(JOB)
+    assert wm.Payload.from_bits(p.bits()) == p and len(p.bits()) == wm.PAYLOAD_BITS >= 48
+    code = ecc.encode(p.bits())
+    assert len(code) == wm.CODED_BITS
+    soft = code.astype(float) * 2 - 1
+    soft[::7] *= -1  # 15 % of the coded bits flipped
+    bits, ok = ecc.decode(soft, wm.PAYLOAD_BITS)
+    assert ok and bits == p.bits()
+    bits, ok = ecc.decode(-soft, wm.PAYLOAD_BITS)  # garbage: the CRC says so
+    assert not ok or bits != p.bits()
+    assert wm.make_payload("3a5f00c0de") == p
+    assert wm.make_payload("some job name") == wm.make_payload("some job name")
+    assert wm.job_id_from("clip.mp4", "model") == wm.job_id_from("clip.mp4", "model") < 2 ** 40
+
+
+# ----------------------------------------------------------------------------- marking
+def test_mark_is_invisible_bounded_and_fast(clip, marked):
+    import time
+
+    mse = np.mean([np.mean((a.astype(float) - b) ** 2) for a, b in zip(clip, marked)])
+    psnr = 10 * np.log10(255.0 ** 2 / mse)
+    assert psnr >= 40.0
+    peak = int(np.abs(wm.mark_delta(H, W, JOB)).max())
+    assert peak <= wm.MAX_CHANGE
+    d = np.abs(marked[0].astype(int) - clip[0])
+    assert d.max() <= peak
+    # the change is the same in R, G and B (luma only) wherever nothing clipped
+    ok = (clip[0] > 10) & (clip[0] < 245)
+    ok = ok.all(-1)
+    dd = marked[0].astype(int) - clip[0]
+    assert (dd[ok][:, 0] == dd[ok][:, 1]).all() and (dd[ok][:, 1] == dd[ok][:, 2]).all()
+    f = clip[0]
+    wm.mark_frame(f, 0, wm.DEFAULT_KEY, JOB)
+    t = time.perf_counter()
+    for i in range(20):
+        wm.mark_frame(f, i, wm.DEFAULT_KEY, JOB)
+    assert (time.perf_counter() - t) / 20 < 0.02  # a few ms; generous for a loaded test machine
+
+
+def test_region_mask_leaves_outside_bit_exact(clip):
+    f = clip[5]
+    mask = np.zeros(f.shape[:2], np.float32)
+    mask[100:250, 200:400] = 1.0
+    mask[100:250, 180:200] = 0.5  # a feathered edge
+    out = wm.mark_frame(f, 5, wm.DEFAULT_KEY, JOB, mask=mask)
+    d = np.abs(out.astype(int) - f)
+    peak = int(np.abs(wm.mark_delta(H, W, JOB)).max())
+    assert d[mask == 0].max() == 0             # outside the region: unchanged
+    assert 0 < d[mask > 0].max() <= peak       # inside: changed by the mark only, at most its peak
+    out_b = wm.mark_frame(f, 5, wm.DEFAULT_KEY, JOB, mask=mask > 0)
+    assert np.abs(out_b.astype(int) - f)[mask == 0].max() == 0
+
+
+# ----------------------------------------------------------------------------- detection
+def test_marked_clip_survives_h264_crf28(tmp_path, marked):
+    frames, fps = read_frames(write_h264(str(tmp_path / "marked.mp4"), marked, crf=28))
+    r = wm.detect(frames, fps)
+    assert r["detected"] and r["payload_valid"]
+    assert r["payload"]["job_id"] == "{:010x}".format(JOB) and r["payload"]["tool"] == wm.TOOL_ID
+    assert r["false_positive_probability"] < 1e-6
+    assert [w["detected"] for w in r["windows"]] == [True, True, True]
+    assert r["frame_ranges"] == [[0, 90]] and r["ranges"] == [[0.0, 3.0]]
+
+
+def test_marked_clip_survives_downscale_and_reencode(tmp_path, marked):
+    import cv2
+
+    small = [cv2.resize(f, (W // 2, H // 2), interpolation=cv2.INTER_AREA) for f in marked]
+    frames, fps = read_frames(write_h264(str(tmp_path / "small.mp4"), small, crf=23))
+    r = wm.detect(frames, fps)
+    assert r["detected"] and r["payload"] and r["payload"]["job_id"] == "{:010x}".format(JOB)
+
+
+def test_unmarked_clip_is_not_detected(tmp_path, clip):
+    frames, fps = read_frames(write_h264(str(tmp_path / "clean.mp4"), clip, crf=23))
+    r = wm.detect(frames, fps)
+    assert not r["detected"] and r["payload"] is None and r["ranges"] == []
+    assert all(not w["detected"] for w in r["windows"])
+    # other keys: nothing either (the benchmark runs 10,000 such windows)
+    ims = [wm.work_image(f) for f in frames]
+    for k in range(8):
+        assert not wm.detect(ims, fps, key="someone-else-{}".format(k), prepared=True)["detected"]
+    # and another key does not read Reenact's mark
+    m = [wm.mark_frame(f, i, wm.DEFAULT_KEY, JOB) for i, f in enumerate(clip[:30])]
+    assert not wm.detect(m, fps, key="someone-else")["detected"]
+
+
+def test_only_seconds_one_to_two_marked(tmp_path, clip):
+    pl = wm.make_payload(JOB)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if 30 <= i < 60 else f for i, f in enumerate(clip)]
+    dec, fps = read_frames(write_h264(str(tmp_path / "part.mp4"), frames, crf=23))
+    r = wm.detect(dec, fps)
+    assert [w["detected"] for w in r["windows"]] == [False, True, False]
+    assert [(w["start"], w["end"]) for w in r["windows"]] == [(0.0, 1.0), (1.0, 2.0), (2.0, 3.0)]
+    assert len(r["frame_ranges"]) == 1
+    a, b = r["frame_ranges"][0]
+    assert abs(a - 30) <= 2 and abs(b - 60) <= 2
+    assert r["payload"]["job_id"] == "{:010x}".format(JOB)
+
+
+def test_png_round_trip(tmp_path):
+    import cv2
+
+    f = synthetic_clip(1, size=(960, 540), seed=3)[0]
+    m = wm.mark_frame(f, 0, wm.DEFAULT_KEY, JOB)
+    p = str(tmp_path / "still.png")
+    cv2.imwrite(p, cv2.cvtColor(m, cv2.COLOR_RGB2BGR))
+    back = cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(back, m)
+    r = wm.detect([back], 25)
+    assert r["detected"] and r["payload"]["job_id"] == "{:010x}".format(JOB)
+    assert not wm.detect([f], 25)["detected"]
+
+
+def test_shared_clip_crf28(tmp_path):
+    from conftest import shared_clip
+
+    path = shared_clip("driving_d14.mp4")
+    frames, fps = read_frames(path)
+    frames = frames[:60]
+    m = [wm.mark_frame(f, i, wm.DEFAULT_KEY, JOB) for i, f in enumerate(frames)]
+    dec, fps2 = read_frames(write_h264(str(tmp_path / "d14.mp4"), m, crf=28, fps=fps))
+    r = wm.detect(dec, fps2)
+    assert r["detected"] and r["payload"]["job_id"] == "{:010x}".format(JOB)
+    assert not wm.detect(frames, fps)["detected"]
+
+
+# ----------------------------------------------------------------------------- C2PA
+def _tmp_leftovers(folder):
+    return [n for n in os.listdir(folder) if ".reenact-" in n or ".tmp-" in n]
+
+
+@pytest.fixture(scope="module")
+def signed_movie(tmp_path_factory, marked):
+    return str(tmp_path_factory.mktemp("signed") / "render.mp4")
+
+
+def test_c2pa_sign_movie_and_read_back(tmp_path, marked):
+    from reenact.provenance.manifest import read_manifest, sign_file
+
+    src = write_h264(str(tmp_path / "footage.mp4"), marked[:30], crf=30)
+    out = write_h264(str(tmp_path / "render.mp4"), marked[:30], crf=30)
+    size0 = os.path.getsize(out)
+    info = sign_file(out, action="c2pa.edited", payload=JOB, source=src, parameters={"region": "mouth"})
+    assert 0 < info["bytes_added"] <= 10_000 and info["local_chain"]
+    assert os.path.getsize(out) == size0 + info["bytes_added"]
+    assert _tmp_leftovers(str(tmp_path)) == []
+    m = read_manifest(out)
+    assert m["present"] and m["valid"], m
+    acts = [a["action"] for a in m["actions"]]
+    assert acts == ["c2pa.opened", "c2pa.edited"]
+    edited = m["actions"][1]
+    assert edited["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    assert edited["softwareAgent"].startswith("Reenact")
+    assert m["soft_binding"]["alg"] == wm.ALGORITHM
+    assert m["soft_binding"]["value"].endswith("{:010x}".format(JOB))
+    assert "Reenact" in (m["signer"] or "")
+    # the signed file still plays and still carries the mark
+    frames, fps = read_frames(out)
+    assert len(frames) == 30 and wm.detect(frames, fps)["detected"]
+    # a tampered copy: the manifest no longer validates
+    data = bytearray(open(out, "rb").read())
+    k = data.find(b"mdat") + 200
+    data[k:k + 64] = bytes(64)
+    bad = str(tmp_path / "tampered.mp4")
+    open(bad, "wb").write(bytes(data))
+    assert not read_manifest(bad)["valid"]
+
+
+def test_c2pa_sign_png_created(tmp_path):
+    import cv2
+
+    from reenact.provenance.manifest import read_manifest, sign_file
+
+    f = wm.mark_frame(synthetic_clip(1, (320, 240), seed=4)[0], 0, wm.DEFAULT_KEY, JOB)
+    p = str(tmp_path / "frame.png")
+    cv2.imwrite(p, cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    info = sign_file(p, action="c2pa.created", payload=JOB)
+    assert info["bytes_added"] <= 10_000
+    m = read_manifest(p)
+    assert m["valid"] and [a["action"] for a in m["actions"]] == ["c2pa.created"]
+    assert m["actions"][0]["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    back = cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(back, f)  # signing does not touch the pixels
+    # unsigned file: manifest absent
+    q = str(tmp_path / "plain.png")
+    cv2.imwrite(q, cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    assert read_manifest(q)["present"] is False
+
+
+def test_c2pa_sign_failure_leaves_nothing(tmp_path):
+    from reenact.provenance.manifest import ManifestError, sign_file
+
+    p = tmp_path / "not-a-movie.mp4"
+    p.write_bytes(b"\x00" * 1000)
+    before = p.read_bytes()
+    with pytest.raises(ManifestError) as e:
+        sign_file(str(p), action="c2pa.created", payload=JOB)
+    assert str(p) in str(e.value) and "\n" not in str(e.value)
+    assert p.read_bytes() == before and _tmp_leftovers(str(tmp_path)) == []
+
+
+# ----------------------------------------------------------------------------- reenact verify
+def test_verify_cli(tmp_path, marked, clip, capsys):
+    from reenact.cli import main
+    from reenact.provenance.manifest import sign_file
+
+    pl = wm.make_payload(JOB)
+    part = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if i >= 30 else f for i, f in enumerate(clip)]
+    movie = write_h264(str(tmp_path / "part.mp4"), part, crf=23)
+    sign_file(movie, action="c2pa.edited", payload=pl)
+    plain = write_h264(str(tmp_path / "plain.mp4"), clip[:30], crf=23)
+    assert main(["verify", movie, plain, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    r, c = out["results"]
+    assert out["errors"] == []
+    w = r["watermark"]
+    assert w["detected"] and w["payload"]["job_id"] == "{:010x}".format(JOB)
+    assert [x["detected"] for x in w["windows"]] == [False, True, True]
+    assert set(w["windows"][0]) >= {"start", "end", "detected", "score"}
+    assert abs(w["frame_ranges"][0][0] - 30) <= 2 and w["frame_ranges"][0][1] == 90
+    assert r["manifest"]["present"] and r["manifest"]["valid"]
+    assert [a["action"] for a in r["manifest"]["actions"]] == ["c2pa.opened", "c2pa.edited"]
+    assert not c["watermark"]["detected"] and c["manifest"]["present"] is False
+    # human-readable
+    assert main(["verify", movie]) == 0
+    text = capsys.readouterr().out
+    assert "DETECTED" in text and "synthesised: " in text and "manifest: present, valid" in text
+    # a folder of frames
+    import cv2
+
+    d = tmp_path / "frames"
+    d.mkdir()
+    for i, f in enumerate(marked[:30]):
+        cv2.imwrite(str(d / "frame_{:04d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    assert main(["verify", str(d), "--json", "--fps", "30"]) == 0
+    r = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["results"][0]
+    assert r["watermark"]["detected"] and r["frames"] == 30 and r["manifest"]["present"] is False
+
+
+def test_verify_cli_bad_input(tmp_path, capsys):
+    from reenact.cli import main
+
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"not a movie at all")
+    assert main(["verify", str(bad)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(bad) in err[0] and err[0].startswith("reenact: error: ")
+    assert main(["verify", str(tmp_path / "missing.mp4"), "--json"]) != 0
+    cap = capsys.readouterr()
+    assert "missing.mp4" in cap.err and json.loads(cap.out)["errors"][0]["file"].endswith("missing.mp4")
+
+
+def test_verify_path_image_list_progress_and_cancel(tmp_path, marked):
+    """What Blender's Verify Strip calls for an image-sequence strip: a list of files, a progress
+    callback, cancel."""
+    import cv2
+
+    from reenact.progress import Cancelled
+    from reenact.provenance.verify import verify_path
+
+    files = []
+    for i, f in enumerate(marked[:30]):
+        p = str(tmp_path / "shot_{:03d}.png".format(i))
+        cv2.imwrite(p, cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+        files.append(p)
+    seen = []
+    r = verify_path(files, fps=30, manifest=False, progress=lambda d, t, m="": seen.append((d, t)) or True)
+    assert r["kind"] == "sequence" and r["watermark"]["detected"] and r["watermark"]["frame_ranges"] == [[0, 30]]
+    assert seen[-1] == (30, 30)
+    with pytest.raises(Cancelled):
+        verify_path(files, fps=30, manifest=False, progress=lambda d, t, m="": d < 5)
