@@ -13,6 +13,8 @@ import time
 
 from ._version import __version__
 from .errors import ReenactError
+from .provenance.cli import add_parser as add_verify_parser
+from .provenance.cli import add_signing_arguments
 
 
 #: the CLI's name for the core's error type (kept for callers of ``reenact.cli``)
@@ -214,7 +216,8 @@ def cmd_render(args):
     try:
         summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
-                              lossless=args.lossless)
+                              lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
+                              sign_key=args.sign_key)
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -305,14 +308,14 @@ def build_parser():
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    add_signing_arguments(p)
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("demo", help="run the whole job on the embedded sample clip")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.set_defaults(func=cmd_demo)
 
-    from .provenance.cli import add_parser as _add_verify  # reenact verify (argparse only)
-    _add_verify(sub)
+    add_verify_parser(sub)
 
     return parser
 

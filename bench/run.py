@@ -10,7 +10,9 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED_CLIP = os.path.join(HERE, "..", "..", "shared", "data", "clips", "driving_d14.mp4")
+SHARED_DATA = os.path.join(HERE, "..", "..", "shared", "data")
+SHARED_CLIP = os.path.join(SHARED_DATA, "clips", "driving_d14.mp4")
+WARP_CLIPS = ("driving_d0", "driving_d3", "driving_d10", "driving_d12", "driving_d14", "driving_d19")
 
 
 def main():
@@ -28,6 +30,13 @@ def main():
     from bench import render_path
 
     render_path.main([])
+    from bench import watermark
+
+    watermark.main([] if os.path.isdir(SHARED_DATA) else ["--no-shared"])
+    if os.path.isdir(SHARED_DATA):
+        from bench import warp
+
+        warp.main([os.path.join(SHARED_DATA, "clips", c + ".mp4") for c in WARP_CLIPS])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import os
 
 import bpy
 
+from .props import ADDON
+
 
 def strips_of(scene):
     """The top-level strip collection (``strips`` since 4.4; ``sequences`` was removed in 5.0)."""
@@ -185,7 +187,7 @@ def data_folder(kind):
         folder = os.path.join(bpy.path.abspath("//"), "reenact", kind)
     else:
         try:
-            folder = bpy.utils.extension_path_user(__package__, path=kind, create=True)
+            folder = bpy.utils.extension_path_user(ADDON, path=kind, create=True)
         except (ValueError, AttributeError, TypeError):
             folder = os.path.join(bpy.app.tempdir, "reenact", kind)
     os.makedirs(folder, exist_ok=True)

@@ -5,9 +5,13 @@ and the add-on preferences. Registered first, unregistered last (see ``__init__`
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
+#: the extension's module name (``bl_ext.<repo>.reenact``, or ``reenact`` from a checkout): this
+#: module lives one level below it, in ``blender/``
+ADDON = __package__.rpartition(".")[0]
+
 
 class ReenactPreferences(bpy.types.AddonPreferences):
-    bl_idname = __package__
+    bl_idname = ADDON
 
     use_gpu: BoolProperty(
         name="Use GPU when available",
@@ -24,10 +28,22 @@ class ReenactPreferences(bpy.types.AddonPreferences):
         default="",
     )
 
+    sign_cert: StringProperty(
+        name="Signing Certificate",
+        description="C2PA certificate chain (PEM, leaf first) that signs rendered movies and images. Empty: "
+                    "a local chain made on first use, trusted by no one else (docs/provenance.md)",
+        subtype="FILE_PATH",
+        default="",
+    )
+    sign_key: StringProperty(name="Signing Key", description="Private key (PEM) of the signing certificate",
+                             subtype="FILE_PATH", default="")
+
     def draw(self, context):
         layout = self.layout
         layout.prop(self, "use_gpu")
         layout.prop(self, "training_python")
+        layout.prop(self, "sign_cert")
+        layout.prop(self, "sign_key")
         layout.label(text="GPU inference needs the onnxruntime-gpu build; see the README.", icon="INFO")
 
 
@@ -93,7 +109,7 @@ def preferences(context=None):
     """The add-on preferences, or None when the add-on is not registered as an extension
     (for example when the package is imported from a plain checkout)."""
     context = context or bpy.context
-    addon = context.preferences.addons.get(__package__)
+    addon = context.preferences.addons.get(ADDON)
     return addon.preferences if addon else None
 
 

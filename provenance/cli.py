@@ -18,7 +18,9 @@ def add_signing_arguments(parser):
                              "first use, trusted by no one else (see docs/provenance.md)")
     parser.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")
     parser.add_argument("--job-id", default=None, metavar="ID",
-                        help="job id carried by the watermark (hex < 2**40, or any text, hashed); default: random")
+                        help="job id carried by the watermark (hex < 2**40, or any text, hashed); default: "
+                             "derived from the footage, the renderer and the actor, so chunks of one job "
+                             "rendered in parallel carry the same id")
 
 
 def add_parser(subparsers):

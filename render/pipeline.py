@@ -41,6 +41,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..progress import Cancelled
+from ..provenance.manifest import sign_file
+from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
 from .cache import (
@@ -257,7 +259,8 @@ def resolve_range(frames, n):
 
 def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
-                prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None):
+                prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
+                job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
@@ -266,7 +269,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
     ``pool``: the actor reference pool for renderers that use one (default: built from the crop
     track over ``video`` by :func:`reference_pool`, cached beside the crops).
-    See the module doc for the cache, crops and cancelling."""
+    See the module doc for the cache, crops and cancelling.
+
+    Provenance (docs/provenance.md): every frame this renders carries the watermark with
+    ``job_id`` (default: one derived from the footage, the renderer and the actor, so parallel
+    renders of disjoint ranges and Preview Frame carry the same one; ``watermark=False`` only for
+    measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
+    of a frame folder gets a signed C2PA manifest (``sign``; ``sign_cert``/``sign_key`` PEM
+    paths, default the local chain)."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
@@ -300,6 +310,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             motion = HeadMotion(own, track, shot_plate(src, own))
             rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
         fr = _Frames(track, xf, renderer, pool)
+        payload = render_payload(job_id, source_identity(video), renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
         rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0]]
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
@@ -318,13 +329,18 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         queue = []  # [i, frame, ready_frame or None, pending entry]
         pending = []
 
-        def emit(i, frame):
+        signed = []
+
+        def emit(i, frame, synthesised):
             t = time.perf_counter()
             if writer is not None:
                 if is_movie:
                     writer.write(frame)
                 else:
-                    writer.write(frame, i)
+                    path = writer.write(frame, i)
+                    if synthesised and sign:
+                        signed.append(sign_file(path, "c2pa.edited", payload, sign_cert, sign_key,
+                                                _manifest_parameters(renderer, region, (a, b), payload)))
             tm["encode"] += time.perf_counter() - t
             if on_frame is not None:
                 on_frame(i, frame)
@@ -336,6 +352,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             i, frame, r, mask = entry
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour)
+            if watermark:
+                res = mark_frame(res, i, DEFAULT_KEY, payload)
             tm["composite"] += time.perf_counter() - t
             return res
 
@@ -352,8 +370,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     stats["rendered"] += 1
                 pending.clear()
             while queue and queue[0][2] is not None:
-                i, _f, ready, _e = queue.pop(0)
-                emit(i, ready)
+                i, _f, ready, entry = queue.pop(0)
+                emit(i, ready, entry is not None)
 
         try:
             t = time.perf_counter()
@@ -386,10 +404,20 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if writer is not None and is_movie:
                 writer.abort()
             raise
+        manifest = None
         if writer is not None:
             t = time.perf_counter()
             writer.close()
             tm["encode"] += time.perf_counter() - t
+            if is_movie and sign and stats["rendered"] + stats["cached"]:
+                if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
+                    manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key,
+                                         _manifest_parameters(renderer, region, (a, b), payload), source=video)
+                else:
+                    manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
+                        os.path.splitext(os.fspath(out))[1])}
+            elif signed:
+                manifest = dict(signed[-1], files=len(signed))
     finally:
         src.close()
     seconds = time.perf_counter() - t_start
@@ -402,20 +430,41 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
         "seconds": round(seconds, 3),
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
+        "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
     }
+
+
+#: movie containers a C2PA manifest can be embedded in
+SIGNABLE_MOVIES = (".mp4", ".mov")
+
+
+def render_payload(job_id, source_id, renderer, own):
+    """The watermark payload of a render: ``job_id`` when given, else one derived from the
+    footage (``source_id``: :func:`~.cache.source_identity`), the renderer and the actor (not
+    the performance), so chunks of one job rendered in parallel and Preview Frame carry the
+    same id."""
+    if job_id is None:
+        job_id = job_id_from(source_id, renderer_identity(renderer), geometry_digest(own))
+    return make_payload(job_id)
+
+
+def _manifest_parameters(renderer, region, frames, payload):
+    return {"tool": "Reenact", "model": os.path.basename(renderer.path), "region": region,
+            "frames": [int(frames[0]), int(frames[1])], "job_id": payload.to_dict()["job_id"]}
 
 
 # ----------------------------------------------------------------------------- one frame
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
-                 pool=None, video=None):
+                 pool=None, video=None, job_id=None, watermark=True):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
     the preview of a frame next to the previous one costs one conditioning and one inference.
     ``transforms``: the crop transforms of the whole track (pass them to avoid recomputing).
     ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
-    omitted it is made from ``video`` (the footage; cached in ``cache_dir``)."""
+    omitted it is made from ``video`` (the footage; cached in ``cache_dir``). The rendered frame
+    carries the watermark of :func:`render_clip` (same default job id, from ``source_id``)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
@@ -468,6 +517,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
     out = paste_back(frame, crop, _region_mask(region, hole, mouth), xf.Minv[r], feather=feather, colour=colour)
+    if watermark:
+        sid = source_id or (source_identity(video) if video is not None else "")
+        out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))
     info["timings_ms"]["composite"] = round((time.perf_counter() - t) * 1000, 1)
     info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
     return out, info

@@ -54,6 +54,10 @@ def main(zip_path, clip=None):
             assert {c.bl_idname for c in glue.panels.menus.operator_classes()} == {c.bl_idname for c in ops}
     assert glue.panels.menus.draw_strip_menu in bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()
     assert hasattr(bpy.types.Scene, "reenact")
+    # the preferences belong to the extension module (not to its blender/ subpackage)
+    prefs = glue.props.preferences(bpy.context)
+    assert prefs is not None and hasattr(prefs, "training_python"), "add-on preferences not found"
+    assert glue.props.ADDON == module_name
 
     # The runtime wheels inside the zip really load: a real onnxruntime session runs.
     assert bpy.ops.reenact.check_runtime() == {"FINISHED"}

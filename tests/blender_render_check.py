@@ -142,6 +142,20 @@ def main(cfg):
     render_clip(curves_to_track(ob, scene, base), cfg["clip"], None, out=None, frames=(42, 43), region="head",
                 crop_track=base, on_frame=lambda i, f: one.__setitem__(i, f))
     res["preview_head_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
+
+    # --- Verify Strip on a whole-strip movie render: marked, which frames, signed -----------------
+    before = {s.name for s in blend.all_strips(scene)}
+    assert bpy.ops.reenact.render_performance(use_range=False, region="mouth", output="MOVIE") == {"FINISHED"}
+    new = [s for s in blend.all_strips(scene) if s.name not in before and s.type == "MOVIE"][0]
+    scene.sequence_editor.active_strip = new
+    assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
+    ver = json.loads(new["reenact_verify"])
+    res["verify"] = {"detected": ver["watermark"]["detected"], "scene_ranges": ver["scene_ranges"],
+                     "manifest_valid": bool(ver["manifest"] and ver["manifest"].get("valid")),
+                     "strip": [int(new.frame_final_start), int(new.frame_final_end)]}
+    scene.sequence_editor.active_strip = strip  # the original footage: not marked
+    assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
+    res["verify_original_detected"] = json.loads(strip["reenact_verify"])["watermark"]["detected"]
     bpy.ops.wm.save_mainfile()
     print("RESULT " + json.dumps(res))
 

@@ -46,4 +46,8 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     # Preview Frame: a one-frame strip at the current frame, equal to the pipeline's frame
     assert r["preview_strip"][:2] == [start + 42, 1] and r["preview_max_diff"] == 0 and r["preview_changed"]
     assert r["preview_head_max_diff"] <= 1  # Preview Frame offers the head region too
+    v = r["verify"]  # Verify Strip: the render is marked over the strip's frames and signed
+    assert v["detected"] and v["manifest_valid"] and v["scene_ranges"]
+    assert v["strip"][0] <= v["scene_ranges"][0][0] and v["scene_ranges"][-1][1] <= v["strip"][1]
+    assert r["verify_original_detected"] is False
     assert all(ms > 0 for ms in r["preview_ms"])  # its speed: bench/render_path.py

@@ -3,7 +3,7 @@
 
 import bpy
 
-from . import render, runtime, track, train, transfer
+from . import render, runtime, track, train, transfer, verify
 
 classes = (
     *track.classes,
@@ -11,6 +11,7 @@ classes = (
     *transfer.classes,
     *train.classes,
     *render.classes,
+    *verify.classes,
 )
 
 register, unregister = bpy.utils.register_classes_factory(classes)

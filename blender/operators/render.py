@@ -11,6 +11,7 @@ from bpy.props import BoolProperty, EnumProperty, IntProperty
 from .. import blend
 from .. import actor as actor_data
 from .. import layers
+from .. import props
 from ..modal import ModalJobMixin
 from ..report import EXPECTED, fail, report
 
@@ -37,12 +38,14 @@ def _poll_actor(cls, context):
 
 
 # --------------------------------------------------------------------------- Render Performance
-def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, progress):
-    """Worker thread: no bpy here."""
+def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
+               progress):
+    """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
-                       progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu)
+                       progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
+                       sign_cert=sign[0], sign_key=sign[1])
 
 
 def _render_inputs(context):
@@ -112,8 +115,11 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
         cache = os.path.join(root, "reenact_cache")
+        prefs = props.preferences(context)
+        sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
+            prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
-                             self.lossless, cache, not self.cpu), {})
+                             self.lossless, cache, not self.cpu, sign), {})
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

@@ -3,12 +3,13 @@
 
 import bpy
 
-from . import actors, menus, system, transfer
+from . import actors, menus, system, transfer, verify
 
 classes = (
     *actors.classes,
     *system.classes,
     *transfer.classes,
+    *verify.classes,
     *menus.classes,
 )
 

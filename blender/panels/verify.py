@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+import json
+
+import bpy
+
+from .common import ReenactSequencerPanel
+
+RESULT_PROP = "reenact_verify"  # = operators.verify.RESULT_PROP (panels do not import operators)
+
+
+class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
+    bl_label = "Verify"
+    bl_options = {"DEFAULT_CLOSED"}
+    bl_order = 90
+
+    def draw(self, context):
+        layout = self.layout
+        ed = context.scene.sequence_editor if context.scene else None
+        strip = ed.active_strip if ed else None
+        layout.operator("reenact.verify_strip", icon="CHECKMARK")
+        raw = strip.get(RESULT_PROP) if strip is not None else None
+        if not raw:
+            layout.label(text="Not verified yet")
+            return
+        res = json.loads(raw)
+        w, m = res.get("watermark") or {}, res.get("manifest") or {}
+        col = layout.column(align=True)
+        if w.get("detected"):
+            col.label(text="Reenact watermark, job {}".format((w.get("payload") or {}).get("job_id", "?")),
+                      icon="ERROR")
+            col.label(text="False-positive probability {}".format(w.get("false_positive_probability")))
+            for a, b in res.get("scene_ranges") or []:
+                col.label(text="Synthesised: frames {}-{}".format(a, b))
+        else:
+            col.label(text="No Reenact watermark", icon="CHECKMARK")
+        if m.get("present"):
+            col.label(text="C2PA: {} ({})".format("valid" if m.get("valid") else "INVALID", m.get("signer") or "?"))
+            acts = ", ".join(a.get("action", "?") for a in m.get("actions") or [])
+            if acts:
+                col.label(text="Actions: " + acts)
+        else:
+            col.label(text="C2PA: no manifest")
+
+
+classes = (SEQUENCER_PT_reenact_verify,)
