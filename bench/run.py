@@ -28,6 +28,9 @@ def main():
     from bench import render_path
 
     render_path.main([])
+    from bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
+
+    reenact.main([])
 
 
 if __name__ == "__main__":
