@@ -70,7 +70,8 @@ BASE_TRAINED_ON = {"driving_d0", "driving_d3", "driving_d10", "driving_d11", "dr
 # defaults, chosen by the survey (printed and stored in the JSON; a different survey result is
 # reported): driver -> target
 DEFAULT_MOUTH_PAIRS = [("driving_d18", "source_s20"),  # most expressive driver -> quietest target
-                       ("driving_d10", "driving_d14")]  # a target the bundled base never saw
+                       ("driving_d10", "driving_d14"),  # a target the bundled base never saw
+                       ("driving_d3", "driving_d19")]  # the stillest clip, small mouth openings
 DEFAULT_HEAD_PAIR = ("driving_d12", "driving_d14")  # largest head turns -> unseen target
 SELF_CLIP = "driving_d14"  # held out from the base's training (as bench/render.py)
 
@@ -328,6 +329,8 @@ def survey(names, work, log):
             "head_turn_p95_deg": _r(np.nanpercentile(turn, 95), 1),
             "motion_iod_per_frame": _r(np.nanmedian(d), 4),
             "face_height_px": int(np.nanmedian(fh)),
+            # calibration of case 1's measure: tracked-landmark lip gap against the fitted mesh's
+            "lip_gap_landmarks_vs_mesh": fit_line(lip_gap(tr.project()), g),
             "seen_by_bundled_base": n in BASE_TRAINED_ON,
         }
     return out
@@ -566,8 +569,6 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
 # ----------------------------------------------------------------------------- case 3
 def self_reenact(clip, models, work, log, limit=None, crop=256):
     """Held-out last 15 % of ``clip``, pool from the first 85 % (pipeline API)."""
-    import cv2
-
     raster = ("reenact.render.conditioning", "reenact.face.raster")
     Rasterizer, crop_transforms, hole_mask = (_api(n, *raster) for n in ("Rasterizer", "crop_transforms", "hole_mask"))
     build_pool, features = (_api(n, "reenact.render.reference", "reenact.face.reference") for n in ("build_pool", "features"))
@@ -823,6 +824,7 @@ def main(argv=None):
     ap.add_argument("--images", dest="images", action="store_true", default=None,
                     help="write the contact sheets docs/images/reenact_*.jpg (default: yes, no with --quick)")
     ap.add_argument("--no-images", dest="images", action="store_false")
+    ap.add_argument("--cases", default="1,2,3,4,5", help="which cases to run (default 1,2,3,4,5)")
     ap.add_argument("--data", default=None, help="shared data folder holding clips/ (default ../shared/data)")
     a = ap.parse_args(argv)
     global CLIPS
@@ -837,6 +839,7 @@ def main(argv=None):
         print("reenact bench: error: {}: no such model".format(model), file=sys.stderr)
         return 2
     L = a.frames or (32 if a.quick else 90)
+    cases = {int(c) for c in a.cases.split(",") if c.strip()}
     images = (not a.quick) if a.images is None else a.images
     regions = cli_regions()
     region = a.region or ("head" if "head" in regions else "face")
@@ -846,6 +849,7 @@ def main(argv=None):
            "frames_per_case": L, "cli_render_regions": regions, "full_reenactment_region": region,
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
            "targets": TARGETS, "bundled_base_trained_on": sorted(BASE_TRAINED_ON),
+           "load_average_start": [round(x, 2) for x in os.getloadavg()],
            "command": "python -m bench.reenact " + " ".join(argv if argv is not None else sys.argv[1:])}
     if region == "head" and "head" not in regions:
         rep["note_region"] = "render does not accept --region head (accepts {}): the full reenactment will fail".format(regions)
@@ -879,7 +883,7 @@ def main(argv=None):
         for spec in a.finetuned:
             clip, _, path = spec.rpartition("=")
             ft[clip or pairs[0][1]] = os.path.abspath(path)
-        for drv, tgt in pairs:
+        for drv, tgt in (pairs if 1 in cases else []):
             for label, m in [("zero_shot", model)] + ([("finetuned", ft[tgt])] if tgt in ft else []):
                 print("1. mouth dub {} -> {} ({}) ...".format(drv, tgt, label), flush=True)
                 try:
@@ -888,39 +892,47 @@ def main(argv=None):
                 except Exception as exc:  # one broken case must not hide the others
                     rep["mouth_dub"].append({"driver": drv, "target": tgt, "model": label, "error": _err(exc)})
         # 2. full reenactment
-        print("2. full reenactment {} -> {} (region {}) ...".format(*head_pair, region), flush=True)
-        try:
-            rep["full_reenactment"] = full_reenact(head_pair[0], head_pair[1], model, work, L, region, log, images=images)
-        except Exception as exc:
-            rep["full_reenactment"] = {"driver": head_pair[0], "target": head_pair[1], "error": _err(exc)}
+        if 2 in cases:
+            print("2. full reenactment {} -> {} (region {}) ...".format(*head_pair, region), flush=True)
+            try:
+                rep["full_reenactment"] = full_reenact(head_pair[0], head_pair[1], model, work, L, region, log,
+                                                       images=images)
+            except Exception as exc:
+                rep["full_reenactment"] = {"driver": head_pair[0], "target": head_pair[1], "error": _err(exc)}
         # 3. self-reenactment
-        print("3. self-reenactment {} held-out 15 % ...".format(SELF_CLIP), flush=True)
-        try:
-            models = {"zero_shot": model}
-            if SELF_CLIP in ft:
-                models["finetuned"] = ft[SELF_CLIP]
-            rep["self_reenactment"] = self_reenact(SELF_CLIP, models, work, log, limit=L if a.quick else None)
-        except Exception as exc:
-            rep["self_reenactment"] = {"clip": SELF_CLIP, "error": _err(exc)}
-        # 4. flicker, 5. sharpness + time
-        print("4. flicker on {} ...".format(still), flush=True)
-        try:
-            rep["flicker"] = flicker(still, model, work, L, "face", log)
-        except Exception as exc:
-            rep["flicker"] = {"clip": still, "error": _err(exc)}
-        print("5. sharpness and render time on {} ...".format(large), flush=True)
-        try:
-            rep["sharpness"] = sharpness(large, model, work, L, "face", log, whole=not a.quick)
-        except Exception as exc:
-            rep["sharpness"] = {"clip": large, "error": _err(exc)}
+        if 3 in cases:
+            print("3. self-reenactment {} held-out 15 % ...".format(SELF_CLIP), flush=True)
+            try:
+                models = {"zero_shot": model}
+                if SELF_CLIP in ft:
+                    models["finetuned"] = ft[SELF_CLIP]
+                rep["self_reenactment"] = self_reenact(SELF_CLIP, models, work, log, limit=L if a.quick else None)
+            except Exception as exc:
+                rep["self_reenactment"] = {"clip": SELF_CLIP, "error": _err(exc)}
+        # 4. flicker
+        if 4 in cases:
+            print("4. flicker on {} ...".format(still), flush=True)
+            try:
+                rep["flicker"] = flicker(still, model, work, L, "face", log)
+            except Exception as exc:
+                rep["flicker"] = {"clip": still, "error": _err(exc)}
+        # 5. sharpness + time
+        if 5 in cases:
+            print("5. sharpness and render time on {} ...".format(large), flush=True)
+            try:
+                rep["sharpness"] = sharpness(large, model, work, L, "face", log, whole=not a.quick)
+            except Exception as exc:
+                rep["sharpness"] = {"clip": large, "error": _err(exc)}
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+    rep["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     rep["commands"] = log
     rep["seconds"] = round(time.perf_counter() - t_start, 1)
     print(table(rep))
-    print("bench seconds: {}".format(rep["seconds"]))
-    out = a.out or (None if a.quick else RESULTS)
+    print("bench seconds: {} (load average at start {}, at end {})".format(
+        rep["seconds"], rep["load_average_start"], rep["load_average_end"]))
+    out = a.out or (None if a.quick or cases != {1, 2, 3, 4, 5} else RESULTS)
     if out:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out + ".tmp", "w") as f:
