@@ -89,7 +89,8 @@ EYE_L, EYE_R = (33, 133), (362, 263)
 # ----------------------------------------------------------------------------- command line
 def _env():
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(ROOT)] + rest)
     env.setdefault("OMP_NUM_THREADS", "2")
     return env
 
@@ -444,7 +445,8 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
     dg = lip_gap(drv.landmarks)
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanstd(dg[rows])))
     O = os.path.join(d, "request.npz")
-    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "mouth", "--frames", "{}:{}".format(a, b), "--out", O], log)
+    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "mouth", "--frames", "{}:{}".format(a, b),
+         "--out", O], log)
     out = os.path.join(d, "render")
     summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
                       "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
@@ -481,7 +483,8 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         finally:
             F.close()
             G.close()
-        res["contact_sheet"] = contact_sheet(os.path.join(IMAGES, "reenact_mouth_{}_{}.jpg".format(driver, target)), rws)
+        res["contact_sheet"] = contact_sheet(
+            os.path.join(IMAGES, "reenact_mouth_{}_{}.jpg".format(driver, target)), rws)
     return res
 
 
@@ -499,7 +502,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     turn = rot_angle_deg(Rd, rest[None])
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanmax(turn[rows]) - np.nanmin(turn[rows])))
     O = os.path.join(d, "request.npz")
-    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "full", "--frames", "{}:{}".format(a, b), "--out", O], log)
+    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "full", "--frames", "{}:{}".format(a, b),
+         "--out", O], log)
     out = os.path.join(d, "render")
     summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
                       "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
@@ -556,7 +560,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         G = Frames(clip_path(driver))
         try:
             rws = sheet_rows(orig, G.get([source_index(t, tgt, drv) for t in ts]), res_frames, tgt, drv, ts,
-                             ["frame {}: turn {:.0f} deg, error {:.0f} deg".format(t, base[t - a], err[t - a]) for t in ts])
+                             ["frame {}: turn {:.0f} deg, error {:.0f} deg".format(t, base[t - a], err[t - a])
+                              for t in ts])
         finally:
             G.close()
         res["contact_sheet"] = contact_sheet(os.path.join(IMAGES, "reenact_head_{}_{}.jpg".format(driver, target)), rws)
@@ -571,7 +576,8 @@ def self_reenact(clip, models, work, log, limit=None, crop=256):
     """Held-out last 15 % of ``clip``, pool from the first 85 % (pipeline API)."""
     raster = ("reenact.render.conditioning", "reenact.face.raster")
     Rasterizer, crop_transforms, hole_mask = (_api(n, *raster) for n in ("Rasterizer", "crop_transforms", "hole_mask"))
-    build_pool, features = (_api(n, "reenact.render.reference", "reenact.face.reference") for n in ("build_pool", "features"))
+    build_pool, features = (_api(n, "reenact.render.reference", "reenact.face.reference")
+                            for n in ("build_pool", "features"))
     paste_back = _api("paste_back", "reenact.render.composite", "reenact.inference.composite")
     get_renderer, render_clip = (_api(n, "reenact.render.pipeline", "reenact.inference.pipeline")
                                  for n in ("get_renderer", "render_clip"))
@@ -610,9 +616,13 @@ def self_reenact(clip, models, work, log, limit=None, crop=256):
         if getattr(rend, "ref", False):
             pool = build_pool(tr.subset(0, cut), clip_path(clip), S)
         got = {}
+
+        def keep(i, f):
+            if cut <= i < end:
+                got[i] = np.ascontiguousarray(f[..., ::-1])
+
         render_clip(tr, clip_path(clip), rend, out=None, frames=(cut, end), region="face", crop_track=tr,
-                    cache_dir=tempfile.mkdtemp(dir=work), prefer_gpu=False, pool=pool,
-                    on_frame=lambda i, f: got.__setitem__(i, np.ascontiguousarray(f[..., ::-1])) if cut <= i < end else None)
+                    cache_dir=tempfile.mkdtemp(dir=work), prefer_gpu=False, pool=pool, on_frame=keep)
         res[label] = scores(got)
         if first is None:
             first = (S, pool)
@@ -703,7 +713,8 @@ def sharpness(clip, model, work, length, region, log, whole=True):
     tm = dict(summ.get("timings_ms", {}))
     per = {k: round(v / (w if k in ("decode", "encode") else n), 2) for k, v in tm.items()}
     return {
-        "clip": clip, "region": region, "frames_measured": [int(rows[0]), int(rows[-1]) + 1], "rendered_range": [int(a), int(b)],
+        "clip": clip, "region": region, "frames_measured": [int(rows[0]), int(rows[-1]) + 1],
+        "rendered_range": [int(a), int(b)],
         "face_height_px": int(fh), "seen_by_bundled_base": clip in BASE_TRAINED_ON,
         "laplacian_var_original": _r(np.mean(vo), 1), "laplacian_var_result": _r(np.mean(vr), 1),
         "ratio": _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3),
@@ -732,75 +743,77 @@ def _ok(flag):
 
 def table(rep):
     lines = []
-    add = lines.append
-    add("\nReenactment benchmark (issue 11), model {} [{}]".format(rep["model"], rep["quick"] and "quick" or "full"))
-    add("{:<58} {:>16} {:>22} {:>5}".format("figure", "value", "target", "met"))
-    for c in rep["mouth_dub"]:
+
+    def row(name, value, target="", met=None):
+        lines.append("{:<64} {:>24} {:>21} {:>4}".format(name, value, target, "" if met is None else _ok(met)).rstrip())
+
+    def rs(x):
+        return "{} / {}".format(_fmt(x["r"], "{:.2f}"), _fmt(x["slope"], "{:.2f}"))
+
+    lines.append("\nReenactment benchmark (issue 11), model {} [{}]".format(
+        rep["model"], "quick" if rep["quick"] else "full"))
+    row("figure", "value", "target", None)
+    lo, hi = TARGETS["lipsync_slope"]
+    for c in rep.get("mouth_dub", []):
         if "error" in c:
-            add("mouth dub {} -> {}: {}".format(c.get("driver"), c.get("target"), c["error"]))
+            lines.append("1 dub {} -> {}: {}".format(c.get("driver"), c.get("target"), c["error"]))
             continue
-        ft = c["model"] != "zero_shot"
-        tr = TARGETS["lipsync_r_finetuned"] if ft else TARGETS["lipsync_r_zero_shot"]
-        lo, hi = TARGETS["lipsync_slope"]
+        tr = TARGETS["lipsync_r_zero_shot" if c["model"] == "zero_shot" else "lipsync_r_finetuned"]
         seen = "seen" if c["target_seen_by_bundled_base"] else "unseen"
         for key, name in (("lip_gap", "lip gap"), ("jawOpen", "jawOpen")):
             x = c[key]
-            met = x["r"] is not None and x["r"] >= tr and lo <= x["slope"] <= hi
-            add("{:<58} {:>16} {:>22} {:>5}".format(
-                "1 dub {}->{} ({} target, {}) {} r / slope".format(_nick(c["driver"]), _nick(c["target"]), seen, c["model"], name),
-                "{} / {}".format(_fmt(x["r"], "{:.2f}"), _fmt(x["slope"], "{:.2f}")),
-                "r>={} slope {}-{}".format(tr, lo, hi), _ok(met)))
-        for key, name in (("lip_gap_mesh", "re-tracked mesh lip gap"), ("before_lip_gap", "before (footage) lip gap"),
-                          ("before_jawOpen", "before (footage) jawOpen")):
-            b = c[key]
-            add("{:<58} {:>16}".format("    {} r / slope".format(name), "{} / {}".format(_fmt(b["r"], "{:.2f}"), _fmt(b["slope"], "{:.2f}"))))
-        add("{:<58} {:>16}".format("    lip gap max: requested / result / target footage", "{} / {} / {}".format(
-            c["requested_lip_gap_max"], c["result_lip_gap_max"], c["target_footage_lip_gap_max"])))
+            row("1 dub {}->{} ({} target, {}) {} r / slope".format(_nick(c["driver"]), _nick(c["target"]), seen,
+                                                                 c["model"], name),
+                rs(x), "r>={} slope {}-{}".format(tr, lo, hi),
+                x["r"] is not None and x["r"] >= tr and lo <= x["slope"] <= hi)
+        row("    re-tracked mesh lip gap r / slope", rs(c["lip_gap_mesh"]))
+        row("    before the render (footage) lip gap, jawOpen r / slope",
+            "{}, {}".format(rs(c["before_lip_gap"]), rs(c["before_jawOpen"])))
+        row("    lip gap max: requested / result / target's footage", "{} / {} / {}".format(
+            c["requested_lip_gap_max"], c["result_lip_gap_max"], c["target_footage_lip_gap_max"]))
     h = rep.get("full_reenactment") or {}
     if "error" in h:
-        add("full reenactment: " + h["error"])
+        lines.append("2 full reenactment: " + h["error"])
     elif h:
-        add("{:<58} {:>16} {:>22} {:>5}".format(
-            "2 full {}->{} region {}: rotation error (median)".format(_nick(h["driver"]), _nick(h["target"]), h["region"]),
-            "{} deg".format(_fmt(h["rotation_error_deg_median"], "{:.1f}")), "<= 3 deg",
-            _ok(h["rotation_error_deg_median"] is not None and h["rotation_error_deg_median"] <= TARGETS["head_rotation_error_deg"])))
-        add("{:<58} {:>16}".format("    untouched footage vs request (baseline)",
-                                   "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}"))))
-        add("{:<58} {:>16}".format("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}")))
+        e = h["rotation_error_deg_median"]
+        row("2 full {}->{} region {}: rotation error (median)".format(
+            _nick(h["driver"]), _nick(h["target"]), h["region"]),
+            "{} deg".format(_fmt(e, "{:.1f}")), "<= 3 deg", e is not None and e <= TARGETS["head_rotation_error_deg"])
+        row("    untouched footage vs request (baseline)",
+            "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
+        row("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}"))
     s = rep.get("self_reenactment") or {}
     if "error" in s:
-        add("self-reenactment: " + s["error"])
+        lines.append("3 self-reenactment: " + s["error"])
     elif s:
+        def quad(m):
+            return "{:.2f}/{:.3f} {:.2f}/{:.3f}".format(m["psnr_face"], m["ssim_face"], m["psnr_crop"], m["ssim_crop"])
+
         for label in [k for k in s if isinstance(s[k], dict) and k != "nearest_neighbour"]:
             g = s[label + "_minus_nn_db_face"]
             tgt = TARGETS["self_reenact_gain_db"] if label == "zero_shot" else 6.0
-            add("{:<58} {:>16} {:>22} {:>5}".format(
-                "3 self {} held-out {}:{} {} face PSNR - NN".format(s["clip"], *s["held_out"], label),
-                "{:+.2f} dB".format(g), ">= NN + {:.0f} dB".format(tgt), _ok(g >= tgt)))
-            m = s[label]
-            add("{:<58} {:>16}".format("    face PSNR/SSIM, crop PSNR/SSIM", "{:.2f}/{:.3f} {:.2f}/{:.3f}".format(
-                m["psnr_face"], m["ssim_face"], m["psnr_crop"], m["ssim_crop"])))
-        m = s["nearest_neighbour"]
-        add("{:<58} {:>16}".format("    nearest neighbour: face PSNR/SSIM, crop PSNR/SSIM", "{:.2f}/{:.3f} {:.2f}/{:.3f}".format(
-            m["psnr_face"], m["ssim_face"], m["psnr_crop"], m["ssim_crop"])))
+            row("3 self {} held-out {}:{} {} face PSNR - NN".format(_nick(s["clip"]), *s["held_out"], label),
+                "{:+.2f} dB".format(g), ">= NN + {:.0f} dB".format(tgt), g >= tgt)
+            row("    face PSNR/SSIM, crop PSNR/SSIM", quad(s[label]))
+        row("    nearest neighbour: face PSNR/SSIM, crop PSNR/SSIM", quad(s["nearest_neighbour"]))
     f = rep.get("flicker") or {}
     if "error" in f:
-        add("flicker: " + f["error"])
+        lines.append("4 flicker: " + f["error"])
     elif f:
-        add("{:<58} {:>16} {:>22} {:>5}".format("4 flicker {} (stillest) result / original".format(f["clip"]),
-                                               "{:.2f}x".format(f["ratio"]), "<= 1.2x", _ok(f["ratio"] <= TARGETS["flicker_ratio"])))
+        row("4 flicker {} (stillest) result / original".format(_nick(f["clip"])), "{:.2f}x".format(f["ratio"]),
+            "<= 1.2x", f["ratio"] <= TARGETS["flicker_ratio"])
     p = rep.get("sharpness") or {}
     if "error" in p:
-        add("sharpness: " + p["error"])
+        lines.append("5 sharpness: " + p["error"])
     elif p:
-        add("{:<58} {:>16} {:>22} {:>5}".format("5 sharpness {} (face {} px) Laplacian var result / orig".format(
-            p["clip"], p["face_height_px"]), "{:.2f}".format(p["ratio"]), ">= 0.8", _ok(p["ratio"] >= TARGETS["sharpness_ratio"])))
-        add("{:<58} {:>16}".format("    the same with the face scaled to 256 px", "{:.2f}".format(p["ratio_face_256px"])))
-        add("{:<58} {:>16} {:>22} {:>5}".format("5 render command, {} px model, {} frames: wall / frame".format(
-            p["model_size"], p["frames_rendered"]), "{:.0f} ms".format(p["ms_per_frame_wall"]), "<= 60 ms at 256",
-            _ok(p["model_size"] == 256 and p["ms_per_frame_wall"] <= TARGETS["ms_per_frame_256"])))
-        st = p["ms_per_frame_stage"]
-        add("    path stages per frame: " + ", ".join("{} {:.1f}".format(k, v) for k, v in sorted(st.items())) +
+        row("5 sharpness {} (face {} px) Laplacian var result / original".format(_nick(p["clip"]), p["face_height_px"]),
+            "{:.2f}".format(p["ratio"]), ">= 0.8", p["ratio"] >= TARGETS["sharpness_ratio"])
+        row("    the same with the face scaled to 256 px", "{:.2f}".format(p["ratio_face_256px"]))
+        row("5 render command, {} px model, {} frames: wall / frame".format(p["model_size"], p["frames_rendered"]),
+            "{:.0f} ms".format(p["ms_per_frame_wall"]), "<= 60 ms at 256",
+            p["model_size"] == 256 and p["ms_per_frame_wall"] <= TARGETS["ms_per_frame_256"])
+        lines.append("    path stages per frame: " + ", ".join(
+            "{} {:.1f}".format(k, v) for k, v in sorted(p["ms_per_frame_stage"].items())) +
             " = {:.0f} ms".format(p["ms_per_frame_path"]))
     return "\n".join(lines)
 
@@ -832,7 +845,8 @@ def main(argv=None):
         CLIPS = os.path.join(os.path.abspath(a.data), "clips")
 
     if not os.path.isdir(CLIPS):
-        print("skipping the reenactment benchmark: {} not present (it needs ../shared/data)".format(os.path.normpath(CLIPS)))
+        print("skipping the reenactment benchmark: {} not present (it needs ../shared/data)".format(
+            os.path.normpath(CLIPS)))
         return 0
     model = os.path.abspath(a.model)
     if not os.path.isfile(model):
@@ -852,7 +866,7 @@ def main(argv=None):
            "load_average_start": [round(x, 2) for x in os.getloadavg()],
            "command": "python -m bench.reenact " + " ".join(argv if argv is not None else sys.argv[1:])}
     if region == "head" and "head" not in regions:
-        rep["note_region"] = "render does not accept --region head (accepts {}): the full reenactment will fail".format(regions)
+        rep["note_region"] = "render does not accept --region head (accepts {}): case 2 will fail".format(regions)
     tmp = None
     if a.work:
         work = os.path.abspath(a.work)
@@ -863,7 +877,8 @@ def main(argv=None):
     else:
         work = tmp = tempfile.mkdtemp(prefix="reenact-bench-")
     try:
-        pairs = [tuple(p.split(":")) for p in a.pair] if a.pair else list(DEFAULT_MOUTH_PAIRS[:1] if a.quick else DEFAULT_MOUTH_PAIRS)
+        pairs = ([tuple(p.split(":")) for p in a.pair] if a.pair
+                 else list(DEFAULT_MOUTH_PAIRS[:1] if a.quick else DEFAULT_MOUTH_PAIRS))
         head_pair = tuple(a.head_pair.split(":")) if a.head_pair else DEFAULT_HEAD_PAIR
         names = sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(CLIPS, "*.mp4")))
         if not a.quick:
