@@ -37,6 +37,9 @@ def main():
         from bench import warp
 
         warp.main([os.path.join(SHARED_DATA, "clips", c + ".mp4") for c in WARP_CLIPS])
+    from bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
+
+    reenact.main([])
 
 
 if __name__ == "__main__":

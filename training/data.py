@@ -145,7 +145,7 @@ class Dataset:
     other row the nearest training row."""
 
     def __init__(self, clips, window=11, mode="face-only", holdout=HOLDOUT, train_all=(), augment=False, flip=False,
-                 ref=False, ref_gap=REF_GAP, ref_warp=REF_WARPS[0]):
+                 ref=False, ref_gap=REF_GAP, ref_warp=REF_WARPS[0], ref_top=REF_TOP):
         self.clips = list(clips)
         self.window = int(window)
         self.mode = mode
@@ -154,6 +154,7 @@ class Dataset:
         self.ref = bool(ref)
         self.ref_gap = int(ref_gap)
         self.ref_warp = ref_warp
+        self.ref_top = int(ref_top)
         self.holdout = holdout
         self.train_rows, self.val_rows = [], []
         self._pool = []  # per clip: training rows (the reference pool)
@@ -181,7 +182,7 @@ class Dataset:
             if is_train:
                 far = pool[np.abs(pool - int(r)) >= self.ref_gap]
                 pool = far if len(far) else pool[pool != r] if len(pool) > 1 else pool
-            got = pool[nearest(c.features[pool], c.features[r], REF_TOP if is_train else 1)]
+            got = pool[nearest(c.features[pool], c.features[r], self.ref_top if is_train else 1)]
             self._cand[key] = got
         return got
 

@@ -42,6 +42,8 @@ def add_common(p):
     p.add_argument("--ref-warp", choices=("auto", "similarity", "mesh"), default="auto",
                    help="how the reference is moved onto the frame: a 2-D similarity, or the dense mesh warp "
                         "(warp, then refine); auto: as the --init weights")
+    p.add_argument("--ref-top", type=int, default=1, metavar="N",
+                   help="training: draw a frame's reference among its N nearest candidates (default 1)")
 
 
 def common_kwargs(a):
@@ -52,6 +54,6 @@ def common_kwargs(a):
                 preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16, augment=a.augment, flip=a.flip,
                 ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm],
                 ref={"auto": None, "on": True, "off": False}[a.ref], ref_gap=a.ref_gap,
-                ref_warp=None if a.ref_warp == "auto" else a.ref_warp)
+                ref_warp=None if a.ref_warp == "auto" else a.ref_warp, ref_top=a.ref_top)
 
 

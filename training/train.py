@@ -34,7 +34,7 @@ import numpy as np
 
 from ..face.track import Track
 from ..render.conditioning import DEFAULT_WINDOW, REF_CHANNELS, in_channels
-from ..render.reference import REF_GAP, REF_WARPS
+from ..render.reference import REF_GAP, REF_TOP, REF_WARPS
 from ..video.encode import write_png
 from .data import Dataset, HOLDOUT, prepare_clip
 from .export import export_onnx
@@ -228,7 +228,7 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
           mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
           progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
           cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None,
-          ref=None, ref_gap=REF_GAP, ref_warp=None):
+          ref=None, ref_gap=REF_GAP, ref_warp=None, ref_top=REF_TOP):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
     baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
@@ -240,7 +240,10 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     also sees the actor reference (:mod:`reenact.render.reference`; face-only), ``None`` as
     ``init``'s configuration; ``ref_gap``: a training frame's reference is at least that many
     frames away; ``ref_warp``: how the reference is moved onto the frame ("similarity" or
-    "mesh": :data:`reenact.render.reference.REF_WARPS`), ``None`` as ``init``'s configuration."""
+    "mesh": :data:`reenact.render.reference.REF_WARPS`), ``None`` as ``init``'s configuration;
+    ``ref_top``: a training frame's reference is drawn among that many nearest candidates (with
+    the mesh warp, references that differ from the frame teach the network to draw what the
+    conditioning asks rather than copy the reference)."""
     torch = _torch()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
     if threads:
@@ -268,7 +271,8 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
         ref_warp = (icfg or {}).get("ref_warp", REF_WARPS[0])
     if ref_warp not in REF_WARPS:
         raise ValueError("unknown reference warp '{}' (choose {})".format(ref_warp, ", ".join(REF_WARPS)))
-    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref, ref_gap=ref_gap, ref_warp=ref_warp)
+    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref, ref_gap=ref_gap, ref_warp=ref_warp,
+                 ref_top=ref_top)
     config = {"in_ch": in_channels(window, mode, ref), "base": int(base), "mode": mode, "window": int(window),
               "size": int(size)}
     if ctx_norm and mode == "face-only":

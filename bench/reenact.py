@@ -1,0 +1,635 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Cross-actor reenactment benchmark (issue 11): the real use, on pairs of *different* actors.
+
+    python -m bench.reenact [--model MODEL.onnx] [--region head|face] [--finetuned [CLIP=]MODEL.onnx]
+                            [--quick] [--work DIR] [--out JSON] [--no-images]
+
+Everything that makes a picture goes through the command line (``reenact track``, ``transfer``,
+``render``) in subprocesses, so the same bench measures any renderer that honours the contracts
+of the design (docs/reenact-bench.md). Footage: ``../shared/data/clips``; without it the bench
+prints why and exits 0.
+
+1. **Cross-actor mouth dub.** Driver A and target B tracked; ``transfer --mode mouth``; render
+   with B's own Track as ``--crop-track``; the composited result re-tracked. Pearson r and
+   least-squares slope of the result's inner-lip gap (landmarks 13-14 over the inter-ocular
+   distance, on the re-tracked landmarks) and of its jawOpen against the *requested* Track's
+   (lip gap of the requested fitted mesh). The untouched footage against the request is the
+   "before" column. One pair puts the most expressive driver on the quietest target (the clip
+   whose footage never opens the mouth wide: smallest 99th-percentile lip gap).
+2. **Full reenactment.** ``transfer --mode full`` from the driver with the largest head turns;
+   render with ``--region head`` when the CLI accepts it, else ``--region face`` (reported);
+   median angle between the re-tracked head rotation and the requested one, and the same for the
+   untouched footage (baseline); fraction of the head outline (face oval grown 30 % about its
+   centre) that moved with the head: DIS flow original -> result at outline points compared with
+   the displacement the requested pose predicts (a point counts where the request moves it >= 2 px
+   and the flow is within half that displacement of it).
+3. **Self-reenactment** on the held-out last 15 % of a clip, the reference pool built from its
+   first 85 % only (the CLI has no switch for that, so this case calls the render pipeline's
+   Python API, as bench/render.py does): PSNR / SSIM inside the face and over the whole crop
+   (256 px square around the face, native pixels) against the nearest-neighbour baseline (the
+   pool frame nearest in expression and pose, aligned and composited the same way).
+4. **Flicker** on the stillest clip: its own Track rendered (region face); mean absolute
+   frame-to-frame change inside the face, result / original.
+5. **Sharpness** on the clip with the largest face (>= 256 px): variance of the Laplacian inside
+   the face, result / original; **ms per frame** of the render command (wall time / rendered
+   frames, and the render path's own per-stage figures).
+
+Results: a table with the targets of issue 11, ``bench/results/reenact.json``, contact sheets
+``docs/images/reenact_*.jpg`` (original target | driver | result).
+"""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from .reenact_measures import (
+    _api,
+    _r,
+    BASE_TRAINED_ON,
+    cli,
+    cli_regions,
+    clip_path,
+    contact_sheet,
+    cv2_warp,
+    face_mask,
+    fit_line,
+    Frames,
+    hard_frames,
+    HERE,
+    jaw,
+    laplacian_var,
+    lip_gap,
+    load_track,
+    output_frames,
+    oval_index,
+    PATHS,
+    pick_window,
+    psnr,
+    ROOT,
+    rot_angle_deg,
+    rotations,
+    sheet_rows,
+    source_index,
+    square_crop,
+    ssim,
+    survey,
+    survey_picks,
+    track_clip,
+)
+
+RESULTS = os.path.join(HERE, "results", "reenact.json")
+IMAGES = os.path.join(ROOT, "docs", "images")
+BASE = os.path.join(ROOT, "models", "renderer_base.onnx")
+
+# defaults, chosen by the survey (printed and stored in the JSON; a different survey result is
+# reported): driver -> target
+DEFAULT_MOUTH_PAIRS = [("driving_d18", "source_s20"),  # most expressive driver -> quietest target
+                       ("driving_d10", "driving_d14"),  # a target the bundled base never saw
+                       ("driving_d3", "driving_d19")]  # the stillest clip, small mouth openings
+DEFAULT_HEAD_PAIR = ("driving_d12", "driving_d14")  # largest head turns -> unseen target
+SELF_CLIP = "driving_d14"  # held out from the base's training (as bench/render.py)
+
+TARGETS = {
+    "lipsync_r_zero_shot": 0.9, "lipsync_slope": (0.7, 1.3), "lipsync_r_finetuned": 0.95,
+    "head_rotation_error_deg": 3.0, "self_reenact_gain_db": 3.0, "flicker_ratio": 1.2,
+    "sharpness_ratio": 0.8, "ms_per_frame_256": 60.0,
+}
+
+
+
+# ----------------------------------------------------------------------------- case 1
+def mouth_dub(driver, target, model, work, length, log, region="mouth", label="zero_shot", images=True):
+    tag = "{}_to_{}_{}".format(driver, target, label)
+    d = os.path.join(work, "mouth_" + tag)
+    os.makedirs(d, exist_ok=True)
+    Tp, Dp = track_clip(target, work, log), track_clip(driver, work, log)
+    tgt, drv = load_track(Tp), load_track(Dp)
+    dg = lip_gap(drv.landmarks)
+    a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanstd(dg[rows])))
+    O = os.path.join(d, "request.npz")
+    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "mouth", "--frames", "{}:{}".format(a, b),
+         "--out", O], log)
+    out = os.path.join(d, "render")
+    summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
+                      "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
+                      "--cache", os.path.join(d, "cache"), "--cpu"], log)
+    R = os.path.join(d, "result.npz")
+    cli(["track", out, "--out", R], log)
+    req, got = load_track(O), load_track(R)
+    rows = np.arange(a, b)
+    g_req = lip_gap(req.project())[rows]
+    g_got = lip_gap(got.landmarks)[rows]
+    g_got_mesh = lip_gap(got.project())[rows]
+    g_orig = lip_gap(tgt.landmarks)[rows]
+    res = {
+        "driver": driver, "target": target, "model": label, "region": region, "frames": [int(a), int(b)],
+        "target_seen_by_bundled_base": target in BASE_TRAINED_ON,
+        "lip_gap": fit_line(g_req, g_got),
+        "lip_gap_mesh": fit_line(g_req, g_got_mesh),
+        "jawOpen": fit_line(jaw(req)[rows], jaw(got)[rows]),
+        "before_lip_gap": fit_line(g_req, g_orig),
+        "before_jawOpen": fit_line(jaw(req)[rows], jaw(tgt)[rows]),
+        "requested_lip_gap_max": _r(np.nanmax(g_req)), "result_lip_gap_max": _r(np.nanmax(g_got)),
+        "target_footage_lip_gap_max": _r(np.nanmax(lip_gap(tgt.landmarks))),
+        "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3),
+        "render_wall_s": round(wall, 2), "render_rendered": summ.get("rendered"),
+    }
+    if images:
+        ts = hard_frames(g_req, rows)
+        F = Frames(clip_path(target))
+        G = Frames(clip_path(driver))
+        try:
+            rws = sheet_rows(F.get(ts), G.get([source_index(t, tgt, drv) for t in ts]), output_frames(out, ts),
+                             tgt, drv, ts, ["frame {}: requested gap {:.2f}, got {:.2f}".format(
+                                 t, lip_gap(req.project())[t], lip_gap(got.landmarks)[t]) for t in ts])
+        finally:
+            F.close()
+            G.close()
+        res["contact_sheet"] = contact_sheet(
+            os.path.join(IMAGES, "reenact_mouth_{}_{}.jpg".format(driver, target)), rws)
+    return res
+
+
+# ----------------------------------------------------------------------------- case 2
+def full_reenact(driver, target, model, work, length, region, log, images=True):
+    import cv2
+
+    d = os.path.join(work, "full_{}_to_{}".format(driver, target))
+    os.makedirs(d, exist_ok=True)
+    Tp, Dp = track_clip(target, work, log), track_clip(driver, work, log)
+    tgt, drv = load_track(Tp), load_track(Dp)
+    Rd = rotations(drv.pose)
+    ok = np.asarray(drv.tracked, bool)
+    rest = Rd[ok][len(Rd[ok]) // 2]
+    turn = rot_angle_deg(Rd, rest[None])
+    a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanmax(turn[rows]) - np.nanmin(turn[rows])))
+    O = os.path.join(d, "request.npz")
+    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "full", "--frames", "{}:{}".format(a, b),
+         "--out", O], log)
+    out = os.path.join(d, "render")
+    summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
+                      "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
+                      "--cache", os.path.join(d, "cache"), "--cpu"], log)
+    R = os.path.join(d, "result.npz")
+    cli(["track", out, "--out", R], log)
+    req, got = load_track(O), load_track(R)
+    rows = np.arange(a, b)
+    Rq, Rg, Ro = rotations(req.pose)[rows], rotations(got.pose)[rows], rotations(tgt.pose)[rows]
+    err = rot_angle_deg(Rq, Rg)
+    base = rot_angle_deg(Rq, Ro)
+    # outline: the face oval grown 30 % about its centre, original pose vs requested pose
+    oval = oval_index()
+    P0, P1 = tgt.project()[rows][:, oval], req.project()[rows][:, oval]
+    q0 = P0.mean(1, keepdims=True) + 1.3 * (P0 - P0.mean(1, keepdims=True))
+    q1 = P1.mean(1, keepdims=True) + 1.3 * (P1 - P1.mean(1, keepdims=True))
+    disp = q1 - q0
+    F = Frames(clip_path(target))
+    orig = F.get(rows)
+    res_frames = output_frames(out, rows)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    moved, counted, along = 0, 0, []
+    H, W = orig[int(a)].shape[:2]
+    for k, t in enumerate(rows):
+        dk = disp[k]
+        mag = np.linalg.norm(dk, axis=1)
+        sel = (mag >= 2.0) & np.isfinite(q0[k]).all(1) & (q0[k, :, 0] >= 0) & (q0[k, :, 0] < W - 1) \
+            & (q0[k, :, 1] >= 0) & (q0[k, :, 1] < H - 1)
+        if not sel.any():
+            continue
+        g0 = cv2.cvtColor(orig[int(t)], cv2.COLOR_BGR2GRAY)
+        g1 = cv2.cvtColor(res_frames[int(t)], cv2.COLOR_BGR2GRAY)
+        flow = dis.calc(g0, g1, None)
+        p = np.round(q0[k, sel]).astype(int)
+        f = flow[p[:, 1], p[:, 0]].astype(np.float64)
+        moved += int((np.linalg.norm(f - dk[sel], axis=1) <= 0.5 * mag[sel]).sum())
+        counted += int(sel.sum())
+        along.extend(list((f * dk[sel]).sum(1) / mag[sel] ** 2))
+    res = {
+        "driver": driver, "target": target, "region": region, "frames": [int(a), int(b)],
+        "target_seen_by_bundled_base": target in BASE_TRAINED_ON,
+        "rotation_error_deg_median": _r(np.nanmedian(err), 2),
+        "rotation_error_deg_p90": _r(np.nanpercentile(err, 90), 2),
+        "untouched_vs_request_deg_median": _r(np.nanmedian(base), 2),
+        "requested_turn_deg_max": _r(np.nanmax(base), 1),
+        "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
+        "outline_points_counted": counted,
+        "outline_displacement_realised_median": _r(np.median(along) if along else np.nan, 3),
+        "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3),
+        "render_wall_s": round(wall, 2),
+    }
+    if images:
+        ts = hard_frames(base, rows)
+        G = Frames(clip_path(driver))
+        try:
+            rws = sheet_rows(orig, G.get([source_index(t, tgt, drv) for t in ts]), res_frames, tgt, drv, ts,
+                             ["frame {}: turn {:.0f} deg, error {:.0f} deg".format(t, base[t - a], err[t - a])
+                              for t in ts])
+        finally:
+            G.close()
+        res["contact_sheet"] = contact_sheet(os.path.join(IMAGES, "reenact_head_{}_{}.jpg".format(driver, target)), rws)
+    F.close()
+    return res
+
+
+# ----------------------------------------------------------------------------- case 3
+def self_reenact(clip, models, work, log, limit=None, crop=256):
+    """Held-out last 15 % of ``clip``, pool from the first 85 % (pipeline API)."""
+    raster = ("reenact.render.conditioning", "reenact.face.raster")
+    Rasterizer, crop_transforms, hole_mask = (_api(n, *raster) for n in ("Rasterizer", "crop_transforms", "hole_mask"))
+    build_pool, features = (_api(n, "reenact.render.reference", "reenact.face.reference")
+                            for n in ("build_pool", "features"))
+    paste_back = _api("paste_back", "reenact.render.composite", "reenact.inference.composite")
+    get_renderer, render_clip = (_api(n, "reenact.render.pipeline", "reenact.inference.pipeline")
+                                 for n in ("get_renderer", "render_clip"))
+
+    tr = load_track(track_clip(clip, work, log))
+    n = tr.n_frames
+    cut = int(round(0.85 * n))
+    end = n if limit is None else min(n, cut + limit)
+    rows = np.arange(cut, end)
+    F = Frames(clip_path(clip))
+    orig = F.get(rows)
+    F.close()
+    oval = oval_index()
+    L = np.asarray(tr.landmarks, np.float64)
+
+    def scores(frames):
+        out = {"psnr_face": [], "ssim_face": [], "psnr_crop": [], "ssim_crop": []}
+        for t in rows:
+            pts = L[t, :468]
+            a, A = square_crop(orig[int(t)], pts, crop, 1.3)
+            b = cv2_warp(frames[int(t)], A, crop)
+            m = face_mask(a.shape, (np.c_[L[t, oval], np.ones(len(oval))] @ A.T), erode=2)
+            out["psnr_face"].append(psnr(b, a, m))
+            out["ssim_face"].append(ssim(b, a, m))
+            out["psnr_crop"].append(psnr(b, a))
+            out["ssim_crop"].append(ssim(b, a))
+        return {k: round(float(np.mean(v)), 3 if k.startswith("ssim") else 2) for k, v in out.items()}
+
+    res = {"clip": clip, "held_out": [int(cut), int(end)], "pool_frames": [0, int(cut)],
+           "seen_by_bundled_base": clip in BASE_TRAINED_ON, "crop_px": crop}
+    first = None
+    for label, model in models.items():
+        rend = get_renderer(model, prefer_gpu=False)
+        S = rend.size
+        pool = None
+        if getattr(rend, "ref", False):
+            pool = build_pool(tr.subset(0, cut), clip_path(clip), S)
+        got = {}
+
+        def keep(i, f):
+            if cut <= i < end:
+                got[i] = np.ascontiguousarray(f[..., ::-1])
+
+        render_clip(tr, clip_path(clip), rend, out=None, frames=(cut, end), region="face", crop_track=tr,
+                    cache_dir=tempfile.mkdtemp(dir=work), prefer_gpu=False, pool=pool, on_frame=keep)
+        res[label] = scores(got)
+        if first is None:
+            first = (S, pool)
+    # nearest-neighbour baseline: the pool frame nearest in expression + pose, aligned onto the
+    # crop and composited like a render (same hole, same paste_back)
+    S, pool = first
+    if pool is None:
+        rend = get_renderer(next(iter(models.values())), prefer_gpu=False)
+        pool = build_pool(tr.subset(0, cut), clip_path(clip), S)
+    xf = crop_transforms(tr, S)
+    rast = Rasterizer(tr, S, xf)
+    feats = features(tr)
+    nn = {}
+    for t in rows:
+        rgb, _ = pool.reference(feats[t], rast.points(int(t)))
+        hole = hole_mask(rast.render(int(t))["face"], S)
+        frame_rgb = np.ascontiguousarray(orig[int(t)][..., ::-1])
+        nn[int(t)] = np.ascontiguousarray(paste_back(frame_rgb, rgb, hole, xf.Minv[int(t)])[..., ::-1])
+    res["nearest_neighbour"] = scores(nn)
+    for label in models:
+        res[label + "_minus_nn_db_face"] = round(res[label]["psnr_face"] - res["nearest_neighbour"]["psnr_face"], 2)
+        res[label + "_minus_nn_db_crop"] = round(res[label]["psnr_crop"] - res["nearest_neighbour"]["psnr_crop"], 2)
+    return res
+
+
+# ----------------------------------------------------------------------------- cases 4, 5
+def own_render(clip, model, work, length, region, log, tag, whole=False):
+    """Render ``clip``'s own Track over a centred window of ``length`` frames (or the whole clip),
+    region ``region``; returns (a, b, folder, summary, wall, track)."""
+    Tp = track_clip(clip, work, log)
+    tr = load_track(Tp)
+    a = 0 if whole else max(0, (tr.n_frames - length) // 2)
+    b = tr.n_frames if whole else min(tr.n_frames, a + length)
+    d = os.path.join(work, tag + "_" + clip)
+    out = os.path.join(d, "render")
+    summ, wall = cli(["render", Tp, "--video", clip_path(clip), "--model", model, "--out", out,
+                      "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
+                      "--cache", os.path.join(d, "cache"), "--cpu"], log)
+    return a, b, out, summ, wall, tr
+
+
+def flicker(clip, model, work, length, region, log):
+    a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "flicker")
+    rows = np.arange(a, b)
+    F = Frames(clip_path(clip))
+    orig = F.get(rows)
+    F.close()
+    res_f = output_frames(out, rows)
+    oval = oval_index()
+    L = np.asarray(tr.landmarks, np.float64)
+    masks = {int(t): face_mask(orig[int(t)].shape, L[t, oval], erode=3) for t in rows}
+    d_o, d_r = [], []
+    for t in rows[1:]:
+        m = (masks[int(t)] & masks[int(t) - 1]) > 0
+        d_o.append(np.abs(orig[int(t)].astype(np.int16) - orig[int(t) - 1])[m].mean())
+        d_r.append(np.abs(res_f[int(t)].astype(np.int16) - res_f[int(t) - 1])[m].mean())
+    return {"clip": clip, "region": region, "frames": [int(a), int(b)], "seen_by_bundled_base": clip in BASE_TRAINED_ON,
+            "original_mean_abs_change": _r(np.mean(d_o), 3), "result_mean_abs_change": _r(np.mean(d_r), 3),
+            "ratio": _r(np.mean(d_r) / max(np.mean(d_o), 1e-9), 3)}
+
+
+def sharpness(clip, model, work, length, region, log, whole=True):
+    """Variance of the Laplacian inside the face, result / original, at the footage's pixels and
+    with both scaled so that the face is 256 px tall; ms per frame of the render command, which
+    renders the whole clip (``whole``) so that its wall time is the whole path's."""
+    a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "sharp", whole=whole)
+    mid = (a + b) // 2
+    rows = np.arange(max(a, mid - length // 2), min(b, mid - length // 2 + length))
+    F = Frames(clip_path(clip))
+    orig = F.get(rows)
+    F.close()
+    res_f = output_frames(out, rows)
+    oval = oval_index()
+    L = np.asarray(tr.landmarks, np.float64)
+    vo, vr, so, sr = [], [], [], []
+    for t in rows:
+        m = face_mask(orig[int(t)].shape, L[t, oval], erode=4)
+        vo.append(laplacian_var(orig[int(t)], m))
+        vr.append(laplacian_var(res_f[int(t)], m))
+        x, A = square_crop(orig[int(t)], L[t, :468], int(256 * 1.3), 1.3)  # face box -> 256 px
+        y = cv2_warp(res_f[int(t)], A, int(256 * 1.3))
+        m2 = face_mask(x.shape, np.c_[L[t, oval], np.ones(len(oval))] @ A.T, erode=3)
+        so.append(laplacian_var(x, m2))
+        sr.append(laplacian_var(y, m2))
+    fh = float(np.nanmedian(np.nanmax(L[rows, :, 1], 1) - np.nanmin(L[rows, :, 1], 1)))
+    n = max(1, int(summ.get("rendered") or (b - a)))
+    w = max(1, int(summ.get("frames") or n))
+    tm = dict(summ.get("timings_ms", {}))
+    per = {k: round(v / (w if k in ("decode", "encode") else n), 2) for k, v in tm.items()}
+    return {
+        "clip": clip, "region": region, "frames_measured": [int(rows[0]), int(rows[-1]) + 1],
+        "rendered_range": [int(a), int(b)],
+        "face_height_px": int(fh), "seen_by_bundled_base": clip in BASE_TRAINED_ON,
+        "laplacian_var_original": _r(np.mean(vo), 1), "laplacian_var_result": _r(np.mean(vr), 1),
+        "ratio": _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3),
+        "ratio_face_256px": _r(np.mean(sr) / max(np.mean(so), 1e-9), 3),
+        "model_size": summ.get("size"),
+        "render_wall_s": round(wall, 2), "frames_rendered": n, "frames_written": w,
+        "ms_per_frame_wall": _r(wall * 1000.0 / n, 1),
+        "cpu_ms_per_frame": _r(summ["bench_cpu_seconds"] * 1000.0 / n, 1),  # user + system, all threads
+        "ms_per_frame_path": _r(sum(per.values()), 1),
+        "ms_per_frame_stage": per,
+        "provider": summ.get("provider"),
+    }
+
+
+# ----------------------------------------------------------------------------- report
+def _fmt(v, f="{:.3f}"):
+    return "n/a" if v is None else f.format(v)
+
+
+def _nick(name):
+    return name.replace("driving_", "").replace("source_", "")
+
+
+def _ok(flag):
+    return "yes" if flag else "NO"
+
+
+def table(rep):
+    lines = []
+
+    def row(name, value, target="", met=None):
+        lines.append("{:<64} {:>24} {:>21} {:>4}".format(name, value, target, "" if met is None else _ok(met)).rstrip())
+
+    def rs(x):
+        return "{} / {}".format(_fmt(x["r"], "{:.2f}"), _fmt(x["slope"], "{:.2f}"))
+
+    lines.append("\nReenactment benchmark (issue 11), model {} [{}]".format(
+        rep["model"], "quick" if rep["quick"] else "full"))
+    row("figure", "value", "target", None)
+    lo, hi = TARGETS["lipsync_slope"]
+    for c in rep.get("mouth_dub", []):
+        if "error" in c:
+            lines.append("1 dub {} -> {}: {}".format(c.get("driver"), c.get("target"), c["error"]))
+            continue
+        tr = TARGETS["lipsync_r_zero_shot" if c["model"] == "zero_shot" else "lipsync_r_finetuned"]
+        seen = "seen" if c["target_seen_by_bundled_base"] else "unseen"
+        for key, name in (("lip_gap", "lip gap"), ("jawOpen", "jawOpen")):
+            x = c[key]
+            row("1 dub {}->{} ({} target, {}) {} r / slope".format(_nick(c["driver"]), _nick(c["target"]), seen,
+                                                                 c["model"], name),
+                rs(x), "r>={} slope {}-{}".format(tr, lo, hi),
+                x["r"] is not None and x["r"] >= tr and lo <= x["slope"] <= hi)
+        row("    re-tracked mesh lip gap r / slope", rs(c["lip_gap_mesh"]))
+        row("    before the render (footage) lip gap, jawOpen r / slope",
+            "{}, {}".format(rs(c["before_lip_gap"]), rs(c["before_jawOpen"])))
+        row("    lip gap max: requested / result / target's footage", "{} / {} / {}".format(
+            c["requested_lip_gap_max"], c["result_lip_gap_max"], c["target_footage_lip_gap_max"]))
+    h = rep.get("full_reenactment") or {}
+    if "error" in h:
+        lines.append("2 full reenactment: " + h["error"])
+    elif h:
+        e = h["rotation_error_deg_median"]
+        row("2 full {}->{} region {}: rotation error (median)".format(
+            _nick(h["driver"]), _nick(h["target"]), h["region"]),
+            "{} deg".format(_fmt(e, "{:.1f}")), "<= 3 deg", e is not None and e <= TARGETS["head_rotation_error_deg"])
+        row("    untouched footage vs request (baseline)",
+            "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
+        row("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}"))
+    s = rep.get("self_reenactment") or {}
+    if "error" in s:
+        lines.append("3 self-reenactment: " + s["error"])
+    elif s:
+        def quad(m):
+            return "{:.2f}/{:.3f} {:.2f}/{:.3f}".format(m["psnr_face"], m["ssim_face"], m["psnr_crop"], m["ssim_crop"])
+
+        for label in [k for k in s if isinstance(s[k], dict) and k != "nearest_neighbour"]:
+            g = s[label + "_minus_nn_db_face"]
+            tgt = TARGETS["self_reenact_gain_db"] if label == "zero_shot" else 6.0
+            row("3 self {} held-out {}:{} {} face PSNR - NN".format(_nick(s["clip"]), *s["held_out"], label),
+                "{:+.2f} dB".format(g), ">= NN + {:.0f} dB".format(tgt), g >= tgt)
+            row("    face PSNR/SSIM, crop PSNR/SSIM", quad(s[label]))
+        row("    nearest neighbour: face PSNR/SSIM, crop PSNR/SSIM", quad(s["nearest_neighbour"]))
+    f = rep.get("flicker") or {}
+    if "error" in f:
+        lines.append("4 flicker: " + f["error"])
+    elif f:
+        row("4 flicker {} (stillest) result / original".format(_nick(f["clip"])), "{:.2f}x".format(f["ratio"]),
+            "<= 1.2x", f["ratio"] <= TARGETS["flicker_ratio"])
+    p = rep.get("sharpness") or {}
+    if "error" in p:
+        lines.append("5 sharpness: " + p["error"])
+    elif p:
+        row("5 sharpness {} (face {} px) Laplacian var result / original".format(_nick(p["clip"]), p["face_height_px"]),
+            "{:.2f}".format(p["ratio"]), ">= 0.8", p["ratio"] >= TARGETS["sharpness_ratio"])
+        row("    the same with the face scaled to 256 px", "{:.2f}".format(p["ratio_face_256px"]))
+        row("5 render command, {} px model, {} frames: wall / frame".format(p["model_size"], p["frames_rendered"]),
+            "{:.0f} ms".format(p["ms_per_frame_wall"]), "<= 60 ms at 256",
+            p["model_size"] == 256 and p["ms_per_frame_wall"] <= TARGETS["ms_per_frame_256"])
+        row("    CPU time of the command / frame (user + system, all threads)",
+            "{:.0f} ms".format(p["cpu_ms_per_frame"]))
+        lines.append("    path stages per frame: " + ", ".join(
+            "{} {:.1f}".format(k, v) for k, v in sorted(p["ms_per_frame_stage"].items())) +
+            " = {:.0f} ms".format(p["ms_per_frame_path"]))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.reenact", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=BASE, help="renderer ONNX (default: the bundled base)")
+    ap.add_argument("--region", default=None, choices=("head", "face"),
+                    help="region of the full reenactment (default: head when `reenact render` accepts it, else face)")
+    ap.add_argument("--dub-region", default="mouth", help="region of the mouth dub (default mouth)")
+    ap.add_argument("--finetuned", action="append", default=[], metavar="[CLIP=]MODEL",
+                    help="per-actor fine-tuned renderer for the target CLIP (default: the quiet target); "
+                         "repeatable; its dub (and self-reenactment, if CLIP is the held-out clip) is reported too")
+    ap.add_argument("--pair", action="append", default=None, metavar="DRIVER:TARGET",
+                    help="mouth-dub pair of clip names (repeatable; default: the survey's)")
+    ap.add_argument("--head-pair", default=None, metavar="DRIVER:TARGET")
+    ap.add_argument("--quick", action="store_true", help="a ~2-minute smoke run (short windows, one pair, no survey)")
+    ap.add_argument("--frames", type=int, default=None, help="frames per case (default 90, quick 32)")
+    ap.add_argument("--work", default=None, help="keep tracks and renders here (default: a temporary folder)")
+    ap.add_argument("--out", default=None, help="results JSON (default bench/results/reenact.json; quick: none)")
+    ap.add_argument("--images", dest="images", action="store_true", default=None,
+                    help="write the contact sheets docs/images/reenact_*.jpg (default: yes, no with --quick)")
+    ap.add_argument("--no-images", dest="images", action="store_false")
+    ap.add_argument("--cases", default="1,2,3,4,5", help="which cases to run (default 1,2,3,4,5)")
+    ap.add_argument("--data", default=None, help="shared data folder holding clips/ (default ../shared/data)")
+    a = ap.parse_args(argv)
+    if a.data:
+        PATHS["clips"] = os.path.join(os.path.abspath(a.data), "clips")
+
+    if not os.path.isdir(PATHS["clips"]):
+        print("skipping the reenactment benchmark: {} not present (it needs ../shared/data)".format(
+            os.path.normpath(PATHS["clips"])))
+        return 0
+    model = os.path.abspath(a.model)
+    if not os.path.isfile(model):
+        print("reenact bench: error: {}: no such model".format(model), file=sys.stderr)
+        return 2
+    L = a.frames or (32 if a.quick else 90)
+    cases = {int(c) for c in a.cases.split(",") if c.strip()}
+    images = (not a.quick) if a.images is None else a.images
+    regions = cli_regions()
+    region = a.region or ("head" if "head" in regions else "face")
+    t_start = time.perf_counter()
+    log = []
+    rep = {"model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model, "quick": a.quick,
+           "frames_per_case": L, "cli_render_regions": regions, "full_reenactment_region": region,
+           "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+           "targets": TARGETS, "bundled_base_trained_on": sorted(BASE_TRAINED_ON),
+           "load_average_start": [round(x, 2) for x in os.getloadavg()],
+           "command": "python -m bench.reenact " + " ".join(argv if argv is not None else sys.argv[1:])}
+    if region == "head" and "head" not in regions:
+        rep["note_region"] = "render does not accept --region head (accepts {}): case 2 will fail".format(regions)
+    tmp = None
+    if a.work:
+        work = os.path.abspath(a.work)
+        os.makedirs(work, exist_ok=True)
+        for sub in glob.glob(os.path.join(work, "*")):  # renders and caches are never reused; tracks are
+            if os.path.basename(sub) != "tracks":
+                shutil.rmtree(sub, ignore_errors=True)
+    else:
+        work = tmp = tempfile.mkdtemp(prefix="reenact-bench-")
+    try:
+        pairs = ([tuple(p.split(":")) for p in a.pair] if a.pair
+                 else list(DEFAULT_MOUTH_PAIRS[:1] if a.quick else DEFAULT_MOUTH_PAIRS))
+        head_pair = tuple(a.head_pair.split(":")) if a.head_pair else DEFAULT_HEAD_PAIR
+        names = sorted(os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(PATHS["clips"], "*.mp4")))
+        if not a.quick:
+            print("survey: tracking {} clips ...".format(len(names)), flush=True)
+            rep["survey"] = survey(names, work, log)
+            picks = survey_picks(rep["survey"])
+            rep["survey_picks"] = picks
+            still, large = picks.get("stillest", "driving_d19"), picks.get("largest_face", "driving_d13")
+            if not a.pair and picks and (picks["most_expressive_mouth"], picks["quietest_mouth"]) != pairs[0]:
+                rep["note_survey"] = "the survey picks {} -> {} for the quiet pair; the default is {} -> {}".format(
+                    picks["most_expressive_mouth"], picks["quietest_mouth"], *pairs[0])
+        else:
+            still, large = "driving_d19", "driving_d13"
+        # 1. mouth dub
+        rep["mouth_dub"] = []
+        ft = {}
+        for spec in a.finetuned:
+            clip, _, path = spec.rpartition("=")
+            ft[clip or pairs[0][1]] = os.path.abspath(path)
+        for drv, tgt in (pairs if 1 in cases else []):
+            for label, m in [("zero_shot", model)] + ([("finetuned", ft[tgt])] if tgt in ft else []):
+                print("1. mouth dub {} -> {} ({}) ...".format(drv, tgt, label), flush=True)
+                try:
+                    rep["mouth_dub"].append(mouth_dub(drv, tgt, m, work, L, log, region=a.dub_region, label=label,
+                                                      images=images and label == "zero_shot"))
+                except Exception as exc:  # one broken case must not hide the others
+                    rep["mouth_dub"].append({"driver": drv, "target": tgt, "model": label, "error": _err(exc)})
+        # 2. full reenactment
+        if 2 in cases:
+            print("2. full reenactment {} -> {} (region {}) ...".format(*head_pair, region), flush=True)
+            try:
+                rep["full_reenactment"] = full_reenact(head_pair[0], head_pair[1], model, work, L, region, log,
+                                                       images=images)
+            except Exception as exc:
+                rep["full_reenactment"] = {"driver": head_pair[0], "target": head_pair[1], "error": _err(exc)}
+        # 3. self-reenactment
+        if 3 in cases:
+            print("3. self-reenactment {} held-out 15 % ...".format(SELF_CLIP), flush=True)
+            try:
+                models = {"zero_shot": model}
+                if SELF_CLIP in ft:
+                    models["finetuned"] = ft[SELF_CLIP]
+                rep["self_reenactment"] = self_reenact(SELF_CLIP, models, work, log, limit=L if a.quick else None)
+            except Exception as exc:
+                rep["self_reenactment"] = {"clip": SELF_CLIP, "error": _err(exc)}
+        # 4. flicker
+        if 4 in cases:
+            print("4. flicker on {} ...".format(still), flush=True)
+            try:
+                rep["flicker"] = flicker(still, model, work, L, "face", log)
+            except Exception as exc:
+                rep["flicker"] = {"clip": still, "error": _err(exc)}
+        # 5. sharpness + time
+        if 5 in cases:
+            print("5. sharpness and render time on {} ...".format(large), flush=True)
+            try:
+                rep["sharpness"] = sharpness(large, model, work, L, "face", log, whole=not a.quick)
+            except Exception as exc:
+                rep["sharpness"] = {"clip": large, "error": _err(exc)}
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    rep["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    rep["commands"] = log
+    rep["seconds"] = round(time.perf_counter() - t_start, 1)
+    print(table(rep))
+    print("bench seconds: {} (load average at start {}, at end {})".format(
+        rep["seconds"], rep["load_average_start"], rep["load_average_end"]))
+    out = a.out or (None if a.quick or cases != {1, 2, 3, 4, 5} else RESULTS)
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out + ".tmp", "w") as f:
+            json.dump(rep, f, indent=1, sort_keys=True)
+        os.replace(out + ".tmp", out)
+        print("wrote", os.path.relpath(out, ROOT) if os.path.abspath(out).startswith(ROOT) else out)
+    return 0
+
+
+def _err(exc):
+    return "{}: {}".format(type(exc).__name__, exc) if not isinstance(exc, RuntimeError) else str(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

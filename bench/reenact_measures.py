@@ -1,0 +1,388 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Measures, clip survey, command-line driver and contact sheets of the cross-actor
+reenactment benchmark (:mod:`bench.reenact`, docs/reenact-bench.md)."""
+
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+#: ../shared/data beside the repository (override: --data DIR or $REENACT_BENCH_DATA)
+DATA = os.environ.get("REENACT_BENCH_DATA") or os.path.join(os.path.dirname(ROOT), "shared", "data")
+#: where the clips are (main() may point it elsewhere: --data)
+PATHS = {"clips": os.path.join(DATA, "clips")}
+
+#: clips the bundled base renderer was trained on (models/README.md): every shared clip but
+#: driving_d14, plus carphone
+BASE_TRAINED_ON = {"driving_d0", "driving_d3", "driving_d10", "driving_d11", "driving_d12", "driving_d13",
+                   "driving_d18", "driving_d19", "driving_d20", "source_s13", "source_s20", "source_s29",
+                   "source_s32"}
+
+# MediaPipe landmark indices
+UPPER_INNER_LIP, LOWER_INNER_LIP = 13, 14
+EYE_L, EYE_R = (33, 133), (362, 263)
+
+
+# ----------------------------------------------------------------------------- command line
+def _env():
+    env = dict(os.environ)
+    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(ROOT)] + rest)
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return env
+
+
+def cli(args, log=None):
+    """Run ``reenact ARGS``; returns (summary dict from the last stdout JSON line, wall seconds).
+    Raises RuntimeError with the command's one-line error."""
+    import resource
+
+    cmd = [sys.executable, "-m", "reenact"] + [str(a) for a in args]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=os.path.dirname(ROOT))
+    wall = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # both cores, whatever the load
+    if log is not None:
+        log.append({"command": "reenact " + " ".join(_short(a) for a in args), "seconds": round(wall, 2),
+                    "cpu_seconds": round(cpu, 2), "rc": res.returncode})
+    if res.returncode != 0:
+        err = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+        raise RuntimeError("reenact {} failed (exit {}): {}".format(args[0], res.returncode, err[-1] if err else "?"))
+    out = [ln for ln in res.stdout.strip().splitlines() if ln.startswith("{")]
+    summary = json.loads(out[-1]) if out else {}
+    summary["bench_cpu_seconds"] = cpu
+    return summary, wall
+
+
+def _short(a):
+    a = str(a)
+    return os.path.basename(a) if os.sep in a else a
+
+
+def cli_regions():
+    """Regions ``reenact render --region`` accepts (from its help)."""
+    res = subprocess.run([sys.executable, "-m", "reenact", "render", "--help"], capture_output=True, text=True,
+                         env=_env(), cwd=os.path.dirname(ROOT))
+    m = re.search(r"--region \{([^}]*)\}", res.stdout)
+    return [s.strip() for s in m.group(1).split(",")] if m else []
+
+
+
+
+
+# ----------------------------------------------------------------------------- contact sheets
+
+
+def load_track(path):
+    from reenact.face.track import Track
+
+    return Track.load(path)
+
+
+def iod(P):
+    """(T, N, 2) points -> (T,) inter-ocular distance (eye-corner midpoints)."""
+    a = (P[:, EYE_L[0]] + P[:, EYE_L[1]]) / 2.0
+    b = (P[:, EYE_R[0]] + P[:, EYE_R[1]]) / 2.0
+    return np.linalg.norm(a - b, axis=-1)
+
+
+def lip_gap(P):
+    """(T, N, 2) -> (T,) inner-lip gap over the inter-ocular distance (NaN untracked)."""
+    P = np.asarray(P, np.float64)
+    return np.linalg.norm(P[:, UPPER_INNER_LIP] - P[:, LOWER_INNER_LIP], axis=-1) / iod(P)
+
+
+def jaw(track):
+    return np.asarray(track.expression, np.float64)[:, list(track.expression_names).index("jawOpen")]
+
+
+def fit_line(req, got):
+    """Pearson r and least-squares slope of ``got`` on ``req`` over finite pairs."""
+    req, got = np.asarray(req, np.float64), np.asarray(got, np.float64)
+    ok = np.isfinite(req) & np.isfinite(got)
+    x, y = req[ok], got[ok]
+    if len(x) < 3 or x.std() < 1e-9:
+        return {"r": None, "slope": None, "n": int(len(x))}
+    r = float(np.corrcoef(x, y)[0, 1]) if y.std() > 1e-12 else 0.0
+    slope = float(np.polyfit(x, y, 1)[0])
+    return {"r": round(r, 3), "slope": round(slope, 3), "n": int(len(x))}
+
+
+def rotations(pose):
+    """(T, 6) Track poses -> (T, 3, 3) rotations: XYZ Euler, R = Rz @ Ry @ Rx (docs/track-format.md)."""
+    e = np.asarray(pose, np.float64)[:, :3]
+    cx, cy, cz = np.cos(e.T)
+    sx, sy, sz = np.sin(e.T)
+    one, zero = np.ones_like(cx), np.zeros_like(cx)
+    Rx = np.stack([one, zero, zero, zero, cx, -sx, zero, sx, cx], -1).reshape(-1, 3, 3)
+    Ry = np.stack([cy, zero, sy, zero, one, zero, -sy, zero, cy], -1).reshape(-1, 3, 3)
+    Rz = np.stack([cz, -sz, zero, sz, cz, zero, zero, zero, one], -1).reshape(-1, 3, 3)
+    return Rz @ Ry @ Rx
+
+
+def rot_angle_deg(Ra, Rb):
+    c = (np.trace(np.swapaxes(Ra, -1, -2) @ Rb, axis1=-2, axis2=-1) - 1.0) / 2.0
+    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+
+
+#: MediaPipe FACEMESH_FACE_OVAL as a closed loop from the forehead (the topology's ``face_oval``)
+FACE_OVAL = np.array([10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+                      152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109])
+
+
+def oval_index():
+    return FACE_OVAL
+
+
+def _api(name, *modules):
+    """``name`` from the first importable of ``modules`` (the render internals are moving:
+    inference/ and face/raster, face/reference -> render/)."""
+    import importlib
+
+    err = None
+    for m in modules:
+        try:
+            return getattr(importlib.import_module(m), name)
+        except (ImportError, AttributeError) as exc:
+            err = exc
+    raise ImportError("{} not found in {}: {}".format(name, ", ".join(modules), err))
+
+
+def face_mask(shape, pts, erode=0):
+    """Filled face-oval polygon (uint8 0/1) of (N, 2) oval points in an image of ``shape``."""
+    import cv2
+
+    m = np.zeros(shape[:2], np.uint8)
+    if not np.isfinite(pts).all():
+        return m
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1)
+    if erode > 0:
+        m = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1, 2 * erode + 1)))
+    return m
+
+
+def square_crop(img, pts, out, scale=1.25):
+    """``out`` x ``out`` crop of ``img`` around the (N, 2) points' box, ``scale`` x its larger
+    side, and the 2x3 crop <- image affine."""
+    import cv2
+
+    lo, hi = np.nanmin(pts, 0), np.nanmax(pts, 0)
+    c = (lo + hi) / 2.0
+    side = float(max(hi - lo)) * scale
+    s = out / side
+    A = np.array([[s, 0.0, out / 2.0 - s * c[0]], [0.0, s, out / 2.0 - s * c[1]]])
+    return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE), A
+
+
+def psnr(a, b, mask=None):
+    d = (np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2
+    mse = d.mean() if mask is None else d[np.asarray(mask) > 0].mean()
+    return float(10.0 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
+
+
+def ssim(a, b, mask=None):
+    """Mean SSIM (Gaussian window sigma 1.5, per channel) over ``mask`` (or everywhere)."""
+    import cv2
+
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def g(x):
+        return cv2.GaussianBlur(x, (11, 11), 1.5)
+
+    mu_a, mu_b = g(a), g(b)
+    va, vb, cov = g(a * a) - mu_a ** 2, g(b * b) - mu_b ** 2, g(a * b) - mu_a * mu_b
+    m = ((2 * mu_a * mu_b + C1) * (2 * cov + C2)) / ((mu_a ** 2 + mu_b ** 2 + C1) * (va + vb + C2))
+    m = m.mean(-1) if m.ndim == 3 else m
+    return float(m.mean() if mask is None else m[np.asarray(mask) > 0].mean())
+
+
+def laplacian_var(img, mask):
+    import cv2
+
+    g = cv2.cvtColor(np.asarray(img), cv2.COLOR_BGR2GRAY).astype(np.float64)
+    lap = cv2.Laplacian(g, cv2.CV_64F, ksize=3)
+    return float(lap[mask > 0].var())
+
+
+class Frames:
+    """Frames of a clip (the project's decoder, as the render path reads them) by index, BGR."""
+
+    def __init__(self, video):
+        from reenact.video import open_video
+
+        self.video = video
+        self.src = open_video(video)
+        self.memo = {}
+
+    def get(self, idx):
+        """{i: frame} for the indices ``idx`` (decoded in one pass). The decoder gives RGB."""
+        want = sorted(set(int(i) for i in idx) - set(self.memo))
+        if want:
+            for i, f in self.src.iter_frames(want[0], want[-1] + 1):
+                if i in want:
+                    self.memo[i] = np.ascontiguousarray(f[..., ::-1])
+        return {int(i): self.memo[int(i)] for i in idx}
+
+    def close(self):
+        self.src.close()
+
+
+def output_frames(folder, idx):
+    """{i: frame} of the PNG folder a render wrote (sorted names = frame order), BGR."""
+    import cv2
+
+    names = sorted(glob.glob(os.path.join(folder, "*.png")))
+    return {int(i): cv2.imread(names[int(i)], cv2.IMREAD_COLOR) for i in idx}
+
+
+def clip_path(name):
+    return os.path.join(PATHS["clips"], name + ".mp4")
+
+
+def track_clip(name, work, log):
+    path = os.path.join(work, "tracks", name + ".npz")
+    if not os.path.isfile(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        cli(["track", clip_path(name), "--out", path], log)
+    return path
+
+
+def survey(names, work, log):
+    """Per clip: lip gap / jawOpen percentiles, head-rotation spread, stillness, face size."""
+    out = {}
+    for n in names:
+        try:
+            tr = load_track(track_clip(n, work, log))
+        except RuntimeError as exc:
+            out[n] = {"error": str(exc)}
+            continue
+        L = np.asarray(tr.landmarks, np.float64)
+        g = lip_gap(L)
+        R = rotations(tr.pose)
+        ok = np.asarray(tr.tracked, bool)
+        rest = R[ok][len(R[ok]) // 2] if ok.any() else np.eye(3)
+        turn = rot_angle_deg(R, rest[None])
+        d = np.linalg.norm(np.diff(np.nanmean(L, 1), axis=0), axis=1) / np.nanmedian(iod(L))
+        fh = np.nanmax(L[:, :, 1], 1) - np.nanmin(L[:, :, 1], 1)
+        out[n] = {
+            "frames": tr.n_frames, "size": [int(v) for v in tr.size], "fps": float(tr.fps),
+            "tracked": round(float(ok.mean()), 3),
+            "lip_gap_p50": _r(np.nanmedian(g)), "lip_gap_p99": _r(np.nanpercentile(g, 99)),
+            "jawOpen_p99": _r(np.nanpercentile(jaw(tr), 99)),
+            "head_turn_p95_deg": _r(np.nanpercentile(turn, 95), 1),
+            "motion_iod_per_frame": _r(np.nanmedian(d), 4),
+            "face_height_px": int(np.nanmedian(fh)),
+            # calibration of case 1's measure: tracked-landmark lip gap against the fitted mesh's
+            "lip_gap_landmarks_vs_mesh": fit_line(lip_gap(tr.project()), g),
+            "seen_by_bundled_base": n in BASE_TRAINED_ON,
+        }
+    return out
+
+
+def _r(x, n=3):
+    return None if x is None or not np.isfinite(x) else round(float(x), n)
+
+
+def survey_picks(s):
+    good = {k: v for k, v in s.items() if "error" not in v and v["tracked"] >= 0.95 and v["frames"] >= 120}
+    if not good:
+        return {}
+    return {
+        "quietest_mouth": min(good, key=lambda k: good[k]["lip_gap_p99"]),
+        "most_expressive_mouth": max(good, key=lambda k: good[k]["lip_gap_p99"]),
+        "largest_head_turns": max(good, key=lambda k: good[k]["head_turn_p95_deg"]),
+        "stillest": min(good, key=lambda k: good[k]["motion_iod_per_frame"]),
+        "largest_face": max(good, key=lambda k: good[k]["face_height_px"]),
+    }
+
+
+def source_index(t, tgt, drv):
+    """Driver frame that drives target frame ``t`` (transfer offset 0, frame-rate mapping)."""
+    return int(round(t * float(drv.fps) / float(tgt.fps)))
+
+
+def pick_window(tgt, drv, length, score):
+    """Start of the ``length``-frame window of target frames (driven by existing driver frames)
+    that maximises ``score(driver rows)``; deterministic (step 5)."""
+    n = tgt.n_frames
+    while n > 0 and source_index(n - 1, tgt, drv) >= drv.n_frames:
+        n -= 1
+    length = min(length, n)
+    best, best_a = -np.inf, 0
+    for a in range(0, n - length + 1, 5):
+        rows = [source_index(t, tgt, drv) for t in range(a, a + length)]
+        s = score(rows)
+        if np.isfinite(s) and s > best:
+            best, best_a = s, a
+    return best_a, best_a + length
+
+
+def contact_sheet(path, rows, cell=200, labels=("original target", "driver", "result")):
+    """JPEG of rows of (original, driver, result) crops, each ``cell`` px square."""
+    import cv2
+
+    bar = 22
+    sheet = []
+    head = np.full((bar, cell * 3, 3), 255, np.uint8)
+    for k, t in enumerate(labels):
+        cv2.putText(head, t, (k * cell + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    sheet.append(head)
+    for cells, caption in rows:
+        row = np.concatenate(cells, 1)
+        cv2.putText(row, caption, (6, cell - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
+        sheet.append(row)
+    img = np.concatenate(sheet, 0)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    q = 88
+    while True:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+        if len(buf) < 190_000 or q <= 40:
+            break
+        q -= 8
+    with open(path + ".tmp", "wb") as f:
+        f.write(buf.tobytes())
+    os.replace(path + ".tmp", path)
+    return os.path.relpath(path, ROOT)
+
+
+def hard_frames(score, rows, k=3, gap=8):
+    """Up to ``k`` rows with the highest ``score``, at least ``gap`` apart."""
+    order = [int(rows[i]) for i in np.argsort(-np.nan_to_num(score, nan=-np.inf), kind="stable")]
+    out = []
+    for r in order:
+        if all(abs(r - o) >= gap for o in out):
+            out.append(r)
+        if len(out) == k:
+            break
+    return sorted(out)
+
+
+def sheet_rows(frames_t, frames_d, frames_r, tgt, drv, ts, captions, cell=200):
+    rows = []
+    for t, cap in zip(ts, captions):
+        di = source_index(t, tgt, drv)
+        lt = np.asarray(tgt.landmarks[t], np.float64)
+        ld = np.asarray(drv.landmarks[min(di, drv.n_frames - 1)], np.float64)
+        a, A = square_crop(frames_t[t], lt, cell, 1.6)
+        b, _ = square_crop(frames_d[di], ld if np.isfinite(ld).all() else lt, cell, 1.6)
+        c = cv2_warp(frames_r[t], A, cell)
+        rows.append(([a, b, c], cap))
+    return rows
+
+
+def cv2_warp(img, A, out):
+    import cv2
+
+    return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)

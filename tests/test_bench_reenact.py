@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The measures of bench/reenact.py (no footage needed) and its clean skip without ../shared/data."""
+
+import numpy as np
+
+
+def test_skips_without_shared_data(tmp_path, capsys):
+    from bench import reenact
+
+    assert reenact.main(["--data", str(tmp_path / "absent"), "--quick"]) == 0
+    assert "skipping the reenactment benchmark" in capsys.readouterr().out
+
+
+def test_rotations_match_the_track_convention():
+    from bench.reenact import rot_angle_deg, rotations
+    from reenact.face.fit import euler_to_matrix
+
+    pose = np.random.default_rng(0).normal(size=(7, 6))
+    assert np.abs(rotations(pose) - euler_to_matrix(pose[:, :3])).max() < 1e-12
+    turned = pose.copy()
+    turned[:, 1] += np.radians(5.0)  # 5 degrees more about y, applied before Rz in R = Rz Ry Rx
+    assert np.allclose(rot_angle_deg(rotations(pose), rotations(pose)), 0.0, atol=1e-5)
+    assert np.all(rot_angle_deg(rotations(pose), rotations(turned)) <= 5.0 + 1e-6)
+
+
+def test_lip_gap_and_line_fit():
+    from bench.reenact import fit_line, lip_gap
+
+    P = np.zeros((3, 478, 2))
+    P[:, 33], P[:, 133], P[:, 362], P[:, 263] = (0, 0), (20, 0), (60, 0), (80, 0)  # eye centres 60 px apart
+    P[:, 13] = (40, 50)
+    P[:, 14, 0] = 40
+    P[:, 14, 1] = 50 + np.array([0.0, 6.0, 12.0])
+    assert np.allclose(lip_gap(P), [0.0, 0.1, 0.2])
+    x = np.linspace(0, 1, 20)
+    f = fit_line(x, 0.5 * x + 0.1)
+    assert f["r"] == 1.0 and f["slope"] == 0.5 and f["n"] == 20
+    assert fit_line(np.zeros(5), x[:5])["r"] is None  # a request that never moves says nothing
