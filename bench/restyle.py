@@ -72,6 +72,13 @@ def coloured(names, size):
     return [load_clip(clip(n), size, MAX_FRAMES, CACHE) for n in names]
 
 
+#: (model name, 2 = per-frame and stabilised inference, 1 = per-frame only); the first is the one pictured
+STYLE_MODELS = [("style-recycle-bank", 2), ("style-cycle-bank", 2), ("style-recycle", 2), ("style-cycle", 2),
+                ("style-cycle-long", 1), ("style-recycle-pixel", 1), ("style-recycle-global", 1),
+                ("style-cycle-global", 1), ("style-recycle-swd", 1), ("style-textbook", 1)]
+
+COLOUR_MODELS = ("colourise-recycle", "colourise-cycle")
+
 JOBS = {
     # name: (x domain, y domain, config overrides)
     "style-recycle": ("plain", "styled", dict(method="recycle")),
@@ -163,28 +170,27 @@ def eval_style(n_frames, stabilise, sheet=None):
     from reenact.restyle.colour import STYLES
     from reenact.restyle.metrics import flows_with_occlusion
 
-    out = {}
-    for mname in ("style-recycle", "style-cycle", "style-textbook"):
-        m = _model(mname)
-        if m is None:
-            continue
-        res = {"training": _train_info(mname), "clips": {}}
-        for c in TEST:
-            frames = _read(c, n_frames)
-            truth = [_u8(STYLES[STYLE](_f(f))) for f in frames]
-            small = _small(frames)
-            flows = flows_with_occlusion(small)
-            row = {"identity": _clip_metrics(frames, truth, small, flows)}
-            for label, w in (("per_frame", 0.0), ("stabilised", stabilise)):
+    models = [(n, v, _model(n)) for n, v in STYLE_MODELS]
+    models = [(n, v, m) for n, v, m in models if m is not None]
+    out = {n: {"training": _train_info(n), "clips": {}} for n, _, _ in models}
+    for c in TEST:
+        frames = _read(c, n_frames)
+        truth = [_u8(STYLES[STYLE](_f(f))) for f in frames]
+        small = _small(frames)
+        flows = flows_with_occlusion(small)
+        ident = _clip_metrics(frames, truth, small, flows)
+        for mname, variants, m in models:
+            row = {"identity": ident}
+            for label, w in (("per_frame", 0.0), ("stabilised", stabilise))[:variants]:
                 t0 = time.perf_counter()
                 r = restyle_frames(m, frames, w)
                 ms = 1000 * (time.perf_counter() - t0) / len(frames)
                 row[label] = dict(_clip_metrics(r, truth, small, flows), ms_per_frame=round(ms, 1))
-                if sheet is not None and mname == "style-recycle" and label == "stabilised" and c == TEST[0]:
+                if sheet is not None and mname == models[0][0] and label == "stabilised" and c == TEST[0]:
                     sheet["style"] = (frames[len(frames) // 2], r[len(frames) // 2], truth[len(frames) // 2])
-            res["clips"][c] = row
+            out[mname]["clips"][c] = row
+    for res in out.values():
         res["mean"] = _mean_rows(res["clips"])
-        out[mname] = res
     return out
 
 
@@ -221,7 +227,7 @@ def eval_colourise(n_frames, stabilise, sheet=None):
                 "colourfulness": float(np.mean([colourfulness(np.clip(r, 0, 1)) for r in res])),
                 "cdc": cdc(res)}
 
-    models = {k: _model(k) for k in ("colourise-recycle", "colourise-cycle")}
+    models = {k: _model(k) for k in COLOUR_MODELS}
     out = {"clips": {}, "training": {k: _train_info(k) for k, m in models.items() if m is not None}}
     for c in TEST:
         frames = _read(c, n_frames)
@@ -307,6 +313,8 @@ def print_table(res):
             print("| identity (input) | - | {:.2f} | {:.3f} | {:.2f} | - |".format(i["psnr"], i["ssim"], i["warp_ratio_truth"]))
             first = False
         for lab in ("per_frame", "stabilised"):
+            if lab not in mean:
+                continue
             v = mean[lab]
             print("| {} ({} steps, {} min) | {} | {:.2f} | {:.3f} | {:.2f} | {:.0f} |".format(
                 m, r["training"].get("steps"), r["training"].get("train_minutes"), lab, v["psnr"], v["ssim"],

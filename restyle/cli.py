@@ -26,9 +26,9 @@ def add_parser(subparsers):
     t.add_argument("--steps", type=int, default=None, help="training steps (default 2000 without --minutes)")
     t.add_argument("--batch", type=int, default=4)
     t.add_argument("--base", type=int, default=16, help="network width (default 16)")
-    t.add_argument("--arch", choices=("transform", "unet"), default="transform",
+    t.add_argument("--arch", choices=("transform", "global", "unet"), default="transform",
                    help="transform: colour transform starting at identity (default); unet: free residual")
-    t.add_argument("--disc", choices=("stats", "patch"), default="stats",
+    t.add_argument("--disc", choices=("stats", "pixel", "patch"), default="stats",
                    help="stats: colour/texture discriminator (default); patch: 70x70 PatchGAN")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-frames", type=int, default=None, help="frames read per clip (default all)")

@@ -59,23 +59,16 @@ def upsample(coef, size):
     coef = np.ascontiguousarray(coef, np.float32)
     if coef.shape[:2] == (H, W):
         return coef
-    K = coef.shape[2]
-    parts = []
-    for k in range(0, K, 4):  # OpenCV resizes at most 4 channels at a time reliably
-        c = cv2.resize(np.ascontiguousarray(coef[..., k:k + 4]), (W, H), interpolation=cv2.INTER_LINEAR)
-        parts.append(c if c.ndim == 3 else c[..., None])
-    return np.concatenate(parts, -1)
+    out = cv2.resize(coef, (W, H), interpolation=cv2.INTER_LINEAR)
+    return out if out.ndim == 3 else out[..., None]
 
 
 def apply_rgb(img, coef):
     """Apply an RGB transform: ``img`` (H, W, 3) float 0..1, ``coef`` (H, W, 21) -> (H, W, 3), unclipped."""
     img = np.asarray(img, np.float32)
-    A = coef.reshape(coef.shape[0], coef.shape[1], 3, N_FEAT)
-    sq = img * img
-    out = A[..., 6].copy()
-    for j in range(3):
-        out += A[..., j] * img[..., j:j + 1] + A[..., 3 + j] * sq[..., j:j + 1]
-    return out
+    H, W = img.shape[:2]
+    feat = np.concatenate([img, img * img, np.ones_like(img[..., :1])], -1)
+    return np.einsum("hwck,hwk->hwc", coef.reshape(H, W, 3, N_FEAT), feat)
 
 
 def chroma_from(y, coef):

@@ -12,8 +12,10 @@ class RestyleConfig:
     colourise: bool = False        # X = grey shots, Y = colour reference; predicts chroma only
     size: int = 128                # working resolution (frames are resized to size x size)
     base: int = 16                 # generator / predictor width
-    arch: str = "transform"        # transform: per-pixel colour transform starting at identity; unet: free RGB residual
-    disc: str = "stats"            # stats: small-receptive-field D on colour/texture; patch: textbook 70x70-style PatchGAN
+    arch: str = "transform"        # transform: spatially varying colour transform starting at identity;
+                                   # global: one colour transform per frame; unet: free RGB residual (textbook)
+    disc: str = "stats"            # stats: small-receptive-field D on colour/texture; pixel: per-pixel colour
+                                   # statistics only (1x1); patch: textbook 70x70-style PatchGAN
     batch: int = 4
     lr: float = 3e-4
     w_gan: float = 1.0
@@ -52,10 +54,10 @@ class RestyleConfig:
     def check(self):
         if self.method not in ("recycle", "cycle"):
             raise ValueError("method must be recycle or cycle, not {!r}".format(self.method))
-        if self.arch not in ("transform", "unet"):
-            raise ValueError("arch must be transform or unet")
-        if self.disc not in ("stats", "patch"):
-            raise ValueError("disc must be stats or patch")
+        if self.arch not in ("transform", "global", "unet"):
+            raise ValueError("arch must be transform, global or unet")
+        if self.disc not in ("stats", "pixel", "patch"):
+            raise ValueError("disc must be stats, pixel or patch")
         if self.size % 16 or self.size < 32:
             raise ValueError("--size must be a multiple of 16, at least 32")
         return self

@@ -84,13 +84,17 @@ def _nets():
     class TransformG(nn.Module):
         """Image (N, C, S, S) -> colour-transform coefficients (N, K, S/2, S/2), identity at init."""
 
-        def __init__(self, cin, K, base, ident):
+        def __init__(self, cin, K, base, ident, global_only=False):
             super().__init__()
             self.body = UNet(cin, K, base)
+            self.global_only = bool(global_only)
             self.register_buffer("ident", torch.tensor(np.asarray(ident, np.float32)).view(1, K, 1, 1))
 
         def forward(self, x):
-            return self.body(F.avg_pool2d(x, 2)) + self.ident
+            c = self.body(F.avg_pool2d(x, 2))
+            if self.global_only:  # one transform per image, broadcast over the grid
+                c = c.mean((2, 3), keepdim=True).expand_as(c)
+            return c + self.ident
 
     class ResidualG(nn.Module):
         """Textbook-style: image -> image (input + a free residual) at the working resolution."""
@@ -128,6 +132,21 @@ def _nets():
         def forward(self, x):
             return self.net(F.avg_pool2d(x, 2))
 
+    class PixelD(nn.Module):
+        """Discriminator on per-pixel colour statistics only: each half-resolution pixel's colour
+        and its difference from the local (3x3) mean, through 1x1 convolutions. It cannot see
+        layout or content, only which colours (and local contrasts) occur."""
+
+        def __init__(self, c=3, w=64):
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Conv2d(2 * c, w, 1), nn.LeakyReLU(0.2), nn.Conv2d(w, w, 1), nn.LeakyReLU(0.2),
+                nn.Conv2d(w, w, 1), nn.LeakyReLU(0.2), nn.Conv2d(w, 1, 1))
+
+        def forward(self, x):
+            h = F.avg_pool2d(x, 2)
+            return self.net(torch.cat([h, h - F.avg_pool2d(h, 3, 1, 1, count_include_pad=False)], 1))
+
     class PatchD(nn.Module):
         """Textbook PatchGAN (4x4 convs, three stride-2, ~70 px receptive field)."""
 
@@ -144,7 +163,7 @@ def _nets():
             return self.net(x)
 
     return dict(UNet=UNet, TransformG=TransformG, ResidualG=ResidualG, Predictor=Predictor,
-                StatsD=StatsD, PatchD=PatchD)
+                StatsD=StatsD, PatchD=PatchD, PixelD=PixelD)
 
 
 # ================================================================= differentiable colour maths
@@ -197,16 +216,16 @@ class Restyle:
             self.G_xy = N["TransformG"](1, 4, cfg.base, [0.0, cb0, 0.0, cr0])
             self.G_yx = None  # the luminance
             self.P_x = N["Predictor"](1, max(8, cfg.base // 2))
-        elif cfg.arch == "transform":
-            self.G_xy = N["TransformG"](3, 21, cfg.base, identity_coefs())
-            self.G_yx = N["TransformG"](3, 21, cfg.base, identity_coefs())
+        elif cfg.arch in ("transform", "global"):
+            self.G_xy = N["TransformG"](3, 21, cfg.base, identity_coefs(), cfg.arch == "global")
+            self.G_yx = N["TransformG"](3, 21, cfg.base, identity_coefs(), cfg.arch == "global")
             self.P_x = N["Predictor"](3, max(8, cfg.base // 2))
         else:
             self.G_xy = N["ResidualG"](3, cfg.base)
             self.G_yx = N["ResidualG"](3, cfg.base)
             self.P_x = N["Predictor"](3, max(8, cfg.base // 2))
         self.P_y = N["Predictor"](3, max(8, cfg.base // 2))
-        Dcls = N["StatsD"] if cfg.disc == "stats" else N["PatchD"]
+        Dcls = {"stats": N["StatsD"], "patch": N["PatchD"], "pixel": N["PixelD"]}[cfg.disc]
         self.D_y = Dcls(3)
         self.D_x = None if cfg.colourise else Dcls(3)
         gparams = [p for m in (self.G_xy, self.G_yx, self.P_x, self.P_y) if m is not None for p in m.parameters()]
@@ -219,16 +238,28 @@ class Restyle:
     def gxy(self, x):
         if self.cfg.colourise:
             return t_colourise(x, self.G_xy(x))
-        if self.cfg.arch == "transform":
+        if self.cfg.arch != "unet":
             return t_apply_rgb(x, self.G_xy(x))
         return self.G_xy(x)
 
     def gyx(self, y):
         if self.cfg.colourise:
             return t_luma(y)
-        if self.cfg.arch == "transform":
+        if self.cfg.arch != "unet":
             return t_apply_rgb(y, self.G_yx(y))
         return self.G_yx(y)
+
+    def set_banks(self, X, Y, n=256):
+        """Domain-level colour distributions for the sliced-Wasserstein term: ``n`` frames spread
+        over each domain's clips (uint8 lists of (T, S, S, 3)), as (n, 3, S, S) tensors. Matching
+        the whole reference domain, not the 4 frames of a batch, keeps the term off the content."""
+        torch = _torch()
+
+        def bank(clips):
+            frames = np.concatenate([c[:: max(1, len(c) * len(clips) // n)] for c in clips])[:n]
+            return torch.from_numpy(frames).float().div_(255.0).permute(0, 3, 1, 2)
+
+        self.banks = (bank(Y), bank(X))
 
     def modules(self):
         return {k: getattr(self, k) for k in ("G_xy", "G_yx", "P_x", "P_y", "D_x", "D_y") if getattr(self, k) is not None}
@@ -284,9 +315,10 @@ class Restyle:
                                                 + L1(self.gxy(self.P_x(fx3[:, 0], fx3[:, 1])), y[:, 2]))
         if cfg.w_swd > 0:
             gen = torch.Generator().manual_seed(int(cfg.seed) * 1000003 + int(step))
-            terms["swd"] = cfg.w_swd * sliced_wasserstein(fy, ya, gen)
+            by, bx = getattr(self, "banks", (ya, xa))  # the whole domains' pixels when set_banks() was called
+            terms["swd"] = cfg.w_swd * sliced_wasserstein(fy, by, gen)
             if not cfg.colourise:
-                terms["swd"] = terms["swd"] + cfg.w_swd * sliced_wasserstein(fx, xa, gen)
+                terms["swd"] = terms["swd"] + cfg.w_swd * sliced_wasserstein(fx, bx, gen)
         loss = sum(terms.values())
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
@@ -431,6 +463,8 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     log("restyle: X {} clip(s) / {} frames, Y {} clip(s) / {} frames, {:.1f} s".format(
         len(X), sum(map(len, X)), len(Y), sum(map(len, Y)), time.perf_counter() - t0))
     bundle = Restyle(cfg)
+    if cfg.w_swd > 0 and not cfg.colourise:
+        bundle.set_banks(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     step, history = 0, []
     if resume and os.path.isfile(checkpoint):

@@ -220,3 +220,23 @@ def test_empty_domain_is_an_error():
 
     with pytest.raises(ValueError, match="empty"):
         load_domain([], 32, name="Y (the reference)")
+
+
+@pytest.mark.parametrize("arch,disc", [("global", "pixel"), ("unet", "patch"), ("transform", "stats")])
+def test_variants_train_a_step(arch, disc, torch1):
+    from reenact.restyle.train import Restyle
+
+    r = Restyle(tiny_cfg(arch=arch, disc=disc, warmup=0, w_swd=1.0))
+    if arch == "global":
+        r.set_banks([moving_clip(seed=5)], [moving_clip(seed=6)])
+    xb = moving_clip()[None, :3].repeat(2, 0)
+    terms = r.step(xb, moving_clip(seed=3)[None, :3].repeat(2, 0), 0)
+    assert all(np.isfinite(v) for v in terms.values())
+
+
+def test_sliced_wasserstein_zero_on_same_distribution(torch1):
+    from reenact.restyle.train import sliced_wasserstein
+
+    a = torch1.from_numpy(moving_clip(T=2).astype(np.float32) / 255).permute(0, 3, 1, 2)
+    same = torch1.cat([a, a])
+    assert float(sliced_wasserstein(same, same, torch1.Generator().manual_seed(1))) < 0.05
