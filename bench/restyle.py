@@ -75,7 +75,8 @@ def coloured(names, size):
 #: (model name, 2 = per-frame and stabilised inference, 1 = per-frame only); the first is the one pictured
 STYLE_MODELS = [("style-recycle", 2), ("style-cycle", 2), ("style-recycle-bank", 2), ("style-cycle-bank", 2),
                 ("style-cycle-long", 1), ("style-recycle-pixel", 1), ("style-recycle-global", 1),
-                ("style-cycle-global", 1), ("style-recycle-swd", 1), ("style-textbook", 1)]
+                ("style-cycle-global", 1), ("style-recycle-pixel-ttur", 1), ("style-recycle-global-stats", 1),
+                ("style-recycle-swd", 1), ("style-textbook", 1)]
 
 COLOUR_MODELS = ("colourise-recycle", "colourise-cycle")
 

@@ -18,6 +18,7 @@ class RestyleConfig:
                                    # statistics only (1x1); patch: textbook 70x70-style PatchGAN
     batch: int = 4
     lr: float = 3e-4
+    d_lr_mult: float = 1.0         # discriminator learning rate = lr * d_lr_mult
     w_gan: float = 1.0
     w_cycle: float = 10.0          # cycle term (always on for --method cycle; optional for recycle)
     w_recycle: float = 10.0

@@ -231,7 +231,7 @@ class Restyle:
         gparams = [p for m in (self.G_xy, self.G_yx, self.P_x, self.P_y) if m is not None for p in m.parameters()]
         dparams = [p for m in (self.D_x, self.D_y) if m is not None for p in m.parameters()]
         self.opt_g = torch.optim.Adam(gparams, lr=cfg.lr, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(dparams, lr=cfg.lr, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(dparams, lr=cfg.lr * cfg.d_lr_mult, betas=(0.5, 0.999))
         self.C = C
 
     # -- the generators as image -> image
