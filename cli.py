@@ -311,6 +311,9 @@ def build_parser():
     add_signing_arguments(p)
     p.set_defaults(func=cmd_render)
 
+    from .restyle.cli import add_parser as _restyle_parser  # argparse only
+    _restyle_parser(sub)
+
     p = sub.add_parser("demo", help="run the whole job on the embedded sample clip")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.set_defaults(func=cmd_demo)

@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Apply a restyle model (ONNX, onnxruntime; no torch) to a clip at its own resolution.
+
+Per frame: the frame is resized to the working resolution, the generator predicts its colour
+transform on a coarse grid (:mod:`.colour`), the transform is stabilised in time (the previous
+frame's transform, moved by DIS optical flow, is blended in where the flow is reliable), upsampled
+to the full frame and applied to the full-resolution pixels, so the shot's detail is kept. In
+colourise mode the transform gives chroma as a function of the shot's own luminance, which is
+kept as it is.
+"""
+
+import os
+
+import cv2
+import numpy as np
+
+from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
+from .config import RestyleConfig
+
+#: default weight of the flow-warped previous transform (0 = per-frame)
+DEFAULT_STABILISE = 0.8
+
+
+class RestyleError(ValueError):
+    pass
+
+
+class RestyleModel:
+    """An exported restyle generator: ``cfg`` (RestyleConfig), ``provider`` (really in use)."""
+
+    def __init__(self, path, prefer_gpu=True, threads=None):
+        from ..inference.session import create_session, session_provider
+
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise RestyleError("{}: model file does not exist".format(path))
+        try:
+            import onnx
+
+            meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+        except Exception:
+            raise RestyleError("{}: not an ONNX model".format(path)) from None
+        if meta.get("reenact.kind") != "restyle" or "reenact.config" not in meta:
+            raise RestyleError("{}: not a restyle model (reenact.kind is {!r})".format(path, meta.get("reenact.kind")))
+        self.cfg = RestyleConfig.from_json(meta["reenact.config"])
+        self.meta = meta
+        self.sess = create_session(path, prefer_gpu=prefer_gpu, threads=threads)
+        self.provider = session_provider(self.sess)
+
+    @property
+    def size(self):
+        return self.cfg.size
+
+    def small(self, frame_u8):
+        S = self.cfg.size
+        return cv2.resize(frame_u8, (S, S), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+    def predict(self, small):
+        """(S, S, 3) float working-resolution frame -> (S, S, K) change map at the working resolution."""
+        if self.cfg.colourise:
+            inp = luma(small)[None, None]
+        else:
+            inp = small.transpose(2, 0, 1)[None]
+        out = self.sess.run(None, {"input": np.ascontiguousarray(inp, np.float32)})[0][0].transpose(1, 2, 0)
+        if self.cfg.arch == "unet" and not self.cfg.colourise:
+            return out - small  # the change, carried to full resolution as an upsampled residual
+        return upsample(out, (self.cfg.size, self.cfg.size))
+
+    def render(self, frame_u8, change):
+        """Full-resolution result (uint8) of one frame from its working-resolution change map."""
+        H, W = frame_u8.shape[:2]
+        img = frame_u8.astype(np.float32) / 255.0
+        full = upsample(change, (W, H))
+        if self.cfg.colourise:
+            return to_uint8(colourise_rgb(luma(img), full))
+        if self.cfg.arch == "unet":
+            return to_uint8(img + full)
+        return to_uint8(apply_rgb(img, full))
+
+
+class Stabiliser:
+    """Blend the previous frame's change map, warped by DIS flow at the working resolution, into
+    the current one where the warped previous input matches the current input."""
+
+    def __init__(self, weight=DEFAULT_STABILISE, sigma=0.04):
+        self.weight, self.sigma = float(weight), float(sigma)
+        self.prev = None
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) if weight > 0 else None
+
+    def __call__(self, small, change):
+        if self.weight <= 0:
+            return change
+        from .metrics import warp
+
+        g = cv2.cvtColor(to_uint8(small), cv2.COLOR_RGB2GRAY)
+        if self.prev is not None:
+            pg, psmall, pchange = self.prev
+            flow = self._dis.calc(g, pg, None)  # current -> previous
+            wimg = warp(psmall, flow)
+            err = np.abs(wimg - small).mean(-1)
+            m = (self.weight * np.exp(-((err / self.sigma) ** 2)))[..., None]
+            change = change + m * (warp(pchange, flow) - change)
+        self.prev = (g, small, change)
+        return change
+
+    def reset(self):
+        self.prev = None
+
+
+def _parse_range(text, n):
+    if text is None:
+        return 0, n
+    try:
+        a, b = text.split(":")
+        a = int(a) if a.strip() else 0
+        b = int(b) if b.strip() else n
+    except ValueError:
+        raise RestyleError("--frames {}: expected A:B (0-based, B excluded)".format(text)) from None
+    if a < 0 or b > n or a >= b:
+        raise RestyleError("--frames {}: outside the clip's {} frames".format(text, n))
+    return a, b
+
+
+def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False):
+    """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs).
+    ``frames``: "A:B" or (a, b); frames outside are copied unchanged so the count stays the
+    clip's. Writes atomically; returns a summary."""
+    import time
+
+    from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
+
+    if not isinstance(model, RestyleModel):
+        model = RestyleModel(model)
+    try:
+        src = open_video(video)
+    except VideoError as exc:
+        raise RestyleError(str(exc)) from None
+    with src:
+        n, W, H, fps = len(src), src.width, src.height, src.fps
+        a, b = frames if isinstance(frames, tuple) else _parse_range(frames, n)
+        if model.cfg.colourise:
+            probe = [src.read(i) for i in np.linspace(a, b - 1, min(5, b - a)).astype(int)]
+            if not is_grey([p for p in probe if p is not None]):
+                raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
+        ext = os.path.splitext(os.fspath(out))[1].lower()
+        kw = {"audio_from": video, "lossless": lossless} if ext in MOVIE_EXTENSIONS else {}
+        try:
+            writer = open_writer(out, fps, (W, H), **kw)
+        except VideoError as exc:
+            raise RestyleError(str(exc)) from None
+        stab = Stabiliser(stabilise)
+        t_net = 0.0
+        t0 = time.perf_counter()
+        with writer:
+            for i, f in src.iter_frames():
+                if a <= i < b:
+                    t = time.perf_counter()
+                    small = model.small(f)
+                    change = stab(small, model.predict(small))
+                    f = model.render(f, change)
+                    t_net += time.perf_counter() - t
+                writer.write(f)
+                if progress is not None and progress(i + 1, n, "") is False:
+                    raise KeyboardInterrupt
+    return {"out": os.fspath(out), "frames": n, "restyled": b - a, "size": [W, H], "fps": fps,
+            "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
+            "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise}
+
+
+def restyle_frames(model, frames_u8, stabilise=DEFAULT_STABILISE):
+    """In-memory variant for benchmarks and tests: list of uint8 frames -> list of uint8 frames."""
+    stab = Stabiliser(stabilise)
+    out = []
+    for f in frames_u8:
+        small = model.small(f)
+        out.append(model.render(f, stab(small, model.predict(small))))
+    return out

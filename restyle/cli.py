@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``reenact restyle train`` and ``reenact restyle apply`` (argparse here; work in .train / .apply).
+
+Registered by the main CLI with ``add_parser(subparsers)``; every failure on bad input is one line
+on stderr and a non-zero exit, with nothing written.
+"""
+
+import json
+import os
+import sys
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("restyle", help="restyle footage (Recycle-GAN; colourise black-and-white shots)")
+    sub = p.add_subparsers(dest="restyle_command", metavar="ACTION")
+
+    t = sub.add_parser("train", help="train X (shots) -> Y (reference footage), unpaired; export ONNX")
+    t.add_argument("--x", action="append", required=True, metavar="SHOT", help="shot to change (repeatable)")
+    t.add_argument("--y", action="append", required=True, metavar="REF", help="reference footage (repeatable)")
+    t.add_argument("--out", required=True, metavar="MODEL.onnx")
+    t.add_argument("--method", choices=("recycle", "cycle"), default="recycle",
+                   help="recycle (temporal predictors; default) or cycle (per-frame baseline)")
+    t.add_argument("--colourise", action="store_true", help="X is black-and-white, Y colour: predict chroma")
+    t.add_argument("--size", type=int, default=128, help="working resolution (multiple of 16, default 128)")
+    t.add_argument("--minutes", type=float, default=None, help="training time budget")
+    t.add_argument("--steps", type=int, default=None, help="training steps (default 2000 without --minutes)")
+    t.add_argument("--batch", type=int, default=4)
+    t.add_argument("--base", type=int, default=16, help="network width (default 16)")
+    t.add_argument("--arch", choices=("transform", "global", "unet"), default="transform",
+                   help="transform: colour transform starting at identity (default); unet: free residual")
+    t.add_argument("--disc", choices=("stats", "pixel", "patch"), default="stats",
+                   help="stats: colour/texture discriminator (default); patch: 70x70 PatchGAN")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-frames", type=int, default=None, help="frames read per clip (default all)")
+    t.add_argument("--threads", type=int, default=None, help="torch threads")
+    t.add_argument("--report", default=None, metavar="METRICS.json")
+    t.add_argument("--preview", default=None, metavar="PNG")
+    t.add_argument("--checkpoint", default=None)
+    t.add_argument("--no-resume", action="store_true")
+    t.add_argument("--cache", default=None, metavar="DIR", help="cache decoded working-size frames here")
+    t.set_defaults(func=run)
+
+    a = sub.add_parser("apply", help="apply a restyle model to a clip at its resolution")
+    a.add_argument("model", metavar="MODEL.onnx")
+    a.add_argument("--video", required=True)
+    a.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
+    a.add_argument("--frames", default=None, metavar="A:B", help="0-based frames A..B-1 (others copied)")
+    a.add_argument("--stabilise", type=float, default=None,
+                   help="weight of the flow-warped previous frame's transform, 0 = per frame (default 0.8)")
+    a.add_argument("--lossless", action="store_true")
+    a.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    a.set_defaults(func=run)
+    p.set_defaults(func=run, restyle_command=None, _restyle_parser=p)
+    return p
+
+
+def _fail(msg):
+    print("reenact: error: {}".format(msg), file=sys.stderr)
+    return 2
+
+
+def run(args):
+    cmd = getattr(args, "restyle_command", None)
+    if cmd == "train":
+        return _train(args)
+    if cmd == "apply":
+        return _apply(args)
+    args._restyle_parser.print_help()
+    return 2
+
+
+def _train(args):
+    from .config import RestyleConfig
+
+    for p in list(args.x) + list(args.y):
+        if not os.path.exists(p):
+            return _fail("{}: file does not exist".format(p))
+    if not args.out.lower().endswith(".onnx"):
+        return _fail("--out must be an .onnx file")
+    cfg = RestyleConfig(method=args.method, colourise=args.colourise, size=args.size, base=args.base,
+                        arch=args.arch, disc=args.disc, batch=args.batch, seed=args.seed)
+    try:
+        cfg.check()
+    except ValueError as exc:
+        return _fail(str(exc))
+    from ..progress import ConsoleProgress
+    from .train import train
+
+    bar = ConsoleProgress("restyle", stream=sys.stderr)
+    try:
+        s = train(args.x, args.y, args.out, cfg, steps=args.steps, minutes=args.minutes, checkpoint=args.checkpoint,
+                  resume=not args.no_resume, report=args.report, preview=args.preview, progress=bar,
+                  cache_dir=args.cache, max_frames=args.max_frames, threads=args.threads)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    finally:
+        bar.close()
+    if s.get("cancelled"):
+        print("reenact: cancelled; checkpoint kept at {}".format(s["checkpoint"]), file=sys.stderr)
+        return 130
+    print(json.dumps(s, sort_keys=True))
+    return 0
+
+
+def _apply(args):
+    from ..progress import ConsoleProgress
+    from .apply import DEFAULT_STABILISE, RestyleError, RestyleModel, apply_clip
+
+    try:
+        model = RestyleModel(args.model, prefer_gpu=not args.cpu)
+        bar = ConsoleProgress("restyle", stream=sys.stderr)
+        try:
+            s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,
+                           stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise)
+        finally:
+            bar.close()
+    except (RestyleError, ValueError, OSError) as exc:
+        return _fail(str(exc))
+    print(json.dumps(s, sort_keys=True))
+    return 0

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The configuration of one restyle model: written once here, used by the CLI, the training loop
+and saved as JSON into the exported ONNX (``reenact.config``)."""
+
+import dataclasses
+import json
+
+
+@dataclasses.dataclass
+class RestyleConfig:
+    method: str = "recycle"        # recycle | cycle (cycle: no temporal losses, the per-frame baseline)
+    colourise: bool = False        # X = grey shots, Y = colour reference; predicts chroma only
+    size: int = 128                # working resolution (frames are resized to size x size)
+    base: int = 16                 # generator / predictor width
+    arch: str = "transform"        # transform: spatially varying colour transform starting at identity;
+                                   # global: one colour transform per frame; unet: free RGB residual (textbook)
+    disc: str = "stats"            # stats: small-receptive-field D on colour/texture; pixel: per-pixel colour
+                                   # statistics only (1x1); patch: textbook 70x70-style PatchGAN
+    batch: int = 4
+    lr: float = 3e-4
+    d_lr_mult: float = 1.0         # discriminator learning rate = lr * d_lr_mult
+    w_gan: float = 1.0
+    w_cycle: float = 10.0          # cycle term (always on for --method cycle; optional for recycle)
+    w_recycle: float = 10.0
+    w_recurrent: float = 10.0
+    w_identity: float = 5.0
+    w_paired: float = 20.0         # colourise: G(grey(y)) = y
+    w_swd: float = 0.0             # sliced Wasserstein distance between G_XY(x) and y colour distributions
+    warmup: int = 20               # steps of discriminator-only training before the generators see it
+    seed: int = 0
+    # filled by training
+    chroma_prior: tuple = (0.0, 0.0)   # colourise: mean reference (Cb, Cr), the generator's starting point
+    steps: int = 0
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        d = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in names}
+        if "chroma_prior" in d:
+            d["chroma_prior"] = tuple(d["chroma_prior"])
+        return cls(**d)
+
+    @property
+    def in_ch(self):
+        return 1 if self.colourise else 3
+
+    @property
+    def coef_ch(self):
+        return 4 if self.colourise else 21
+
+    def check(self):
+        if self.method not in ("recycle", "cycle"):
+            raise ValueError("method must be recycle or cycle, not {!r}".format(self.method))
+        if self.arch not in ("transform", "global", "unet"):
+            raise ValueError("arch must be transform, global or unet")
+        if self.disc not in ("stats", "pixel", "patch"):
+            raise ValueError("disc must be stats, pixel or patch")
+        if self.size % 16 or self.size < 32:
+            raise ValueError("--size must be a multiple of 16, at least 32")
+        return self

@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Restyle (issue 12): losses, training + exact resume, ONNX parity, apply at full resolution,
+colourise keeping luminance, bad input. Fast: generated footage, tiny networks, a few steps."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import write_movie_with_audio
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, PYTHONPATH=os.path.dirname(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "reenact", "restyle", *map(str, args)], capture_output=True,
+                          text=True, env=ENV, timeout=300)
+
+
+def moving_clip(T=10, S=32, colour=True, seed=0):
+    """A textured pattern sliding one pixel per frame (uint8, T x S x S x 3)."""
+    rng = np.random.default_rng(seed)
+    base = rng.random((S, S + T, 3)).astype(np.float32)
+    import cv2
+
+    base = cv2.GaussianBlur(base, (5, 5), 1.0)
+    if not colour:
+        base = np.repeat(base.mean(-1, keepdims=True), 3, -1)
+    else:
+        base = base * np.array([1.0, 0.6, 0.3], np.float32)
+    return np.stack([np.round(base[:, t:t + S] * 255).astype(np.uint8) for t in range(T)])
+
+
+def tiny_cfg(**kw):
+    from reenact.restyle.config import RestyleConfig
+
+    d = dict(size=32, base=8, batch=2, warmup=1)
+    d.update(kw)
+    return RestyleConfig(**d)
+
+
+@pytest.fixture(scope="module")
+def torch1():
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
+
+
+# ---------------------------------------------------------------- losses
+def test_recycle_loss_is_zero_for_a_perfect_predictor(torch1):
+    from reenact.restyle.train import recurrent_loss, recycle_loss
+
+    clip = torch1.from_numpy(moving_clip(T=3, S=24).astype(np.float32) / 255).permute(0, 3, 1, 2)
+    x0, x1, x2 = clip[0:1], clip[1:2], clip[2:3]
+
+    def perfect(a, b):  # the pattern slides one pixel left per frame
+        return torch1.cat([b[..., 1:], x2[..., -1:]], -1)
+
+    ident = lambda z: z  # noqa: E731
+    assert float(recurrent_loss(x0, x1, x2, perfect)) == 0.0
+    assert float(recycle_loss(x0, x1, x2, ident, ident, perfect)) == 0.0
+    # a generator pair that is a bijection (invert colours both ways) keeps it zero
+    inv = lambda z: 1 - z  # noqa: E731
+    perf_inv = lambda a, b: 1 - perfect(1 - a, 1 - b)  # noqa: E731
+    assert float(recycle_loss(x0, x1, x2, inv, inv, perf_inv)) < 1e-7
+    # copying the last frame is not a perfect predictor
+    assert float(recycle_loss(x0, x1, x2, ident, ident, lambda a, b: b)) > 1e-3
+
+
+def test_colour_transform_identity_and_torch_twin(torch1):
+    from reenact.restyle.colour import apply_rgb, identity_coefs, upsample
+    from reenact.restyle.train import t_apply_rgb
+
+    rng = np.random.default_rng(1)
+    img = rng.random((20, 24, 3)).astype(np.float32)
+    ident = np.broadcast_to(identity_coefs(), (5, 6, 21)).astype(np.float32)
+    np.testing.assert_allclose(apply_rgb(img, upsample(ident, (24, 20))), img, atol=1e-6)
+    coef = rng.normal(size=(5, 6, 21)).astype(np.float32)
+    got = apply_rgb(img, upsample(coef, (24, 20)))
+    ref = t_apply_rgb(torch1.from_numpy(img).permute(2, 0, 1)[None],
+                      torch1.from_numpy(coef).permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+
+
+# ---------------------------------------------------------------- training, resume, export
+def test_train_steps_finite_resume_exact_and_onnx_parity(tmp_path, torch1):
+    import onnx
+
+    from reenact.restyle.train import train
+
+    X = [moving_clip(seed=1)]
+    Y = [moving_clip(seed=2)[..., ::-1].copy()]
+    a = train(X, Y, str(tmp_path / "a.onnx"), tiny_cfg(), steps=4, resume=False, report=str(tmp_path / "a.json"))
+    assert a["steps"] == 4 and np.isfinite(a["final_g"])
+    assert a["parity"]["max_abs_diff"] <= 1e-4
+    # stop after 2 steps, resume to 4: the same weights, bit for bit
+    b = train(X, Y, str(tmp_path / "b.onnx"), tiny_cfg(), steps=4, resume=False, stop_at=2)
+    assert b["cancelled"] and b["steps"] == 2 and not os.path.exists(tmp_path / "b.onnx")
+    b = train(X, Y, str(tmp_path / "b.onnx"), tiny_cfg(), steps=4)
+    assert b["steps"] == 4
+    ca = torch1.load(a["checkpoint"], weights_only=True)["state"]
+    cb = torch1.load(b["checkpoint"], weights_only=True)["state"]
+    for net in ("G_xy", "G_yx", "P_x", "P_y", "D_x", "D_y"):
+        for k, v in ca[net].items():
+            assert torch1.equal(v, cb[net][k]), (net, k)
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "a.onnx")).metadata_props}
+    assert meta["reenact.kind"] == "restyle"
+    from reenact.restyle.config import RestyleConfig
+
+    assert RestyleConfig.from_json(meta["reenact.config"]).size == 32
+
+
+def test_cycle_method_has_no_temporal_terms(tmp_path, torch1):
+    from reenact.restyle.train import Restyle
+
+    r = Restyle(tiny_cfg(method="cycle", warmup=0))
+    terms = r.step(moving_clip()[None, :3].repeat(2, 0), moving_clip(seed=3)[None, :3].repeat(2, 0), 0)
+    assert "recycle" not in terms and "recurrent" not in terms and np.isfinite(terms["g"])
+    r = Restyle(tiny_cfg(method="recycle", warmup=0))
+    terms = r.step(moving_clip()[None, :3].repeat(2, 0), moving_clip(seed=3)[None, :3].repeat(2, 0), 0)
+    assert terms["recycle"] > 0 and terms["recurrent"] > 0
+
+
+# ---------------------------------------------------------------- apply
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, torch1):
+    from reenact.restyle.train import train
+
+    d = tmp_path_factory.mktemp("restyle_models")
+    X = [moving_clip(seed=1)]
+    Y = [moving_clip(seed=2)]
+    rgb = str(d / "rgb.onnx")
+    train(X, Y, rgb, tiny_cfg(), steps=2, resume=False)
+    col = str(d / "col.onnx")
+    train([moving_clip(seed=4, colour=False)], Y, col, tiny_cfg(colourise=True), steps=2, resume=False)
+    return {"rgb": rgb, "col": col}
+
+
+def _clip(tmp_path, name, colour=True, n=9, size=(72, 56)):
+    rng = np.random.default_rng(5)
+    frames = []
+    for t in range(n):
+        f = np.zeros((size[1], size[0], 3), np.uint8)
+        f[:] = (40 + 10 * t, 120, 200) if colour else (90 + 5 * t,) * 3
+        f[10:30, 5 + t:25 + t] = (230, 60, 40) if colour else (220, 220, 220)
+        f = np.clip(f.astype(int) + rng.integers(-3, 4, f.shape[:2])[..., None], 0, 255).astype(np.uint8)
+        frames.append(f)
+    return write_movie_with_audio(str(tmp_path / name), frames, 25, n / 25.0)
+
+
+def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
+    from reenact.video import open_video
+
+    src = _clip(tmp_path, "in.mp4")
+    out = tmp_path / "out.mp4"
+    r = cli("apply", models["rgb"], "--video", src, "--out", out, "--frames", "2:6", "--cpu")
+    assert r.returncode == 0, r.stderr
+    with open_video(src) as a, open_video(str(out)) as b:
+        assert (len(b), b.width, b.height, b.fps) == (len(a), a.width, a.height, a.fps)
+        assert b.has_audio if hasattr(b, "has_audio") else True
+    import av
+
+    with av.open(str(out)) as c:
+        assert len(c.streams.audio) == 1
+    folder = tmp_path / "frames"
+    r = cli("apply", models["rgb"], "--video", src, "--out", folder, "--cpu")
+    assert r.returncode == 0, r.stderr
+    assert len([f for f in os.listdir(folder) if f.endswith(".png")]) == 9
+
+
+def test_colourise_changes_chroma_and_keeps_luminance(tmp_path, models):
+    import cv2
+
+    from reenact.restyle.colour import luma, rgb_to_ycc
+    from reenact.video import open_video
+
+    src = _clip(tmp_path, "grey.mp4", colour=False)
+    folder = tmp_path / "col"
+    r = cli("apply", models["col"], "--video", src, "--out", folder, "--cpu")
+    assert r.returncode == 0, r.stderr
+    names = sorted(f for f in os.listdir(folder) if f.endswith(".png"))
+    with open_video(src) as s:
+        ins = [f for _, f in s.iter_frames()]
+    assert len(names) == len(ins)
+    for name, f in zip(names, ins):
+        out = cv2.imread(str(folder / name))[..., ::-1]
+        chroma = np.abs(rgb_to_ycc(out.astype(np.float32) / 255)[..., 1:]).mean() * 255
+        assert chroma > 1.0  # the reference's colour cast at least
+        y_in = np.round(luma(f.astype(np.float32) / 255) * 255)
+        y_out = np.round(luma(out.astype(np.float32) / 255) * 255)
+        assert np.array_equal(y_in, y_out)
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input_one_line_nothing_written(tmp_path, models):
+    colour = _clip(tmp_path, "colour.mp4")
+    out = tmp_path / "x.mp4"
+    not_restyle = os.path.join(ROOT, "models", "face_detection_short_range.onnx")
+    for args in (["apply", not_restyle, "--video", colour, "--out", out],
+                 ["apply", models["col"], "--video", colour, "--out", out],
+                 ["apply", models["rgb"], "--video", tmp_path / "missing.mp4", "--out", out],
+                 ["apply", models["rgb"], "--video", colour, "--out", out, "--frames", "5:99"],
+                 ["train", "--x", tmp_path / "missing.mp4", "--y", colour, "--out", tmp_path / "m.onnx"],
+                 ["train", "--x", colour, "--y", colour, "--out", tmp_path / "m.onnx", "--colourise", "--steps", "1",
+                  "--size", "32"]):
+        r = cli(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error")]
+        assert len(lines) == 1, r.stderr
+        assert not out.exists() and not (tmp_path / "m.onnx").exists()
+        assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
+
+
+def test_empty_domain_is_an_error():
+    from reenact.restyle.data import load_domain
+
+    with pytest.raises(ValueError, match="empty"):
+        load_domain([], 32, name="Y (the reference)")
+
+
+@pytest.mark.parametrize("arch,disc", [("global", "pixel"), ("unet", "patch"), ("transform", "stats")])
+def test_variants_train_a_step(arch, disc, torch1):
+    from reenact.restyle.train import Restyle
+
+    r = Restyle(tiny_cfg(arch=arch, disc=disc, warmup=0, w_swd=1.0))
+    if arch == "global":
+        r.set_banks([moving_clip(seed=5)], [moving_clip(seed=6)])
+    xb = moving_clip()[None, :3].repeat(2, 0)
+    terms = r.step(xb, moving_clip(seed=3)[None, :3].repeat(2, 0), 0)
+    assert all(np.isfinite(v) for v in terms.values())
+
+
+def test_sliced_wasserstein_zero_on_same_distribution(torch1):
+    from reenact.restyle.train import sliced_wasserstein
+
+    a = torch1.from_numpy(moving_clip(T=2).astype(np.float32) / 255).permute(0, 3, 1, 2)
+    same = torch1.cat([a, a])
+    assert float(sliced_wasserstein(same, same, torch1.Generator().manual_seed(1))) < 0.05
