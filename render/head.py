@@ -112,10 +112,33 @@ def background_plate(frames, covered, max_frames=31):
     return np.clip(plate + 0.5, 0, 255).astype(np.uint8), known
 
 
+def smooth_fill(img, hole):
+    """``img`` (H, W, 3) uint8 with ``hole`` filled by pull-push: known pixels averaged up an
+    image pyramid, the holes filled from the coarser levels back down, so a large hole gets a
+    smooth continuation of its surroundings (no streaks, unlike a border-propagating
+    inpainting). Pixels outside ``hole`` are untouched."""
+    hole = np.asarray(hole, bool)
+    w = (~hole).astype(np.float32)
+    f = np.asarray(img, np.float32) * w[..., None]
+    levels = []
+    while min(w.shape) > 4:
+        levels.append((f, w))
+        f, w = cv2.pyrDown(f), cv2.pyrDown(w)
+    est = f / np.maximum(w, 1e-6)[..., None]
+    for lf, lw in reversed(levels):
+        up = cv2.pyrUp(est, dstsize=(lw.shape[1], lw.shape[0]))
+        a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]  # confident where enough known pixels
+        est = a * (lf / np.maximum(lw, 1e-6)[..., None]) + (1.0 - a) * up
+    out = np.array(img, copy=True)
+    out[hole] = np.clip(est[hole] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 def fill_background(img, hole, plate=None, known=None, radius=3):
     """``img`` (H, W, 3) uint8 with ``hole`` (H, W) bool filled: from the ``plate`` of
-    :func:`background_plate` where it is ``known``, then ``cv2.inpaint`` (Telea) for the rest.
-    Returns a new image; pixels outside ``hole`` are untouched."""
+    :func:`background_plate` where it is ``known``, then by :func:`smooth_fill` (small holes,
+    up to ``radius`` px thick, by ``cv2.inpaint``). Returns a new image; pixels outside
+    ``hole`` are untouched."""
     out = np.array(img, copy=True)
     hole = np.asarray(hole, bool)
     rest = hole.copy()
@@ -124,7 +147,11 @@ def fill_background(img, hole, plate=None, known=None, radius=3):
         out[k] = np.asarray(plate)[k]
         rest &= ~k
     if rest.any():
-        out = cv2.inpaint(out, rest.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
+        thick = cv2.erode(rest.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
+        if thick:
+            out = smooth_fill(out, rest)
+        else:
+            out = cv2.inpaint(out, rest.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
     return out
 
 

@@ -10,10 +10,17 @@ kept as it is.
 """
 
 import os
+import time
 
 import cv2
 import numpy as np
 
+from ..errors import ReenactError
+from ..provenance.manifest import sign_file
+from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
+from ..render.cache import file_digest, source_identity
+from ..session import create_session, session_provider
+from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
 from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
 
@@ -21,30 +28,28 @@ from .config import RestyleConfig
 DEFAULT_STABILISE = 0.8
 
 
-class RestyleError(ValueError):
-    pass
+class RestyleError(ReenactError):
+    """Bad restyle input (one line naming the file)."""
 
 
 class RestyleModel:
     """An exported restyle generator: ``cfg`` (RestyleConfig), ``provider`` (really in use)."""
 
     def __init__(self, path, prefer_gpu=True, threads=None):
-        from ..inference.session import create_session, session_provider
-
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise RestyleError("{}: model file does not exist".format(path))
-        try:
-            import onnx
-
-            meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+        try:  # onnxruntime reads the metadata: the onnx package is not a runtime dependency
+            sess = create_session(path, prefer_gpu=prefer_gpu, threads=threads)
+            meta = dict(sess.get_modelmeta().custom_metadata_map)
         except Exception:
             raise RestyleError("{}: not an ONNX model".format(path)) from None
         if meta.get("reenact.kind") != "restyle" or "reenact.config" not in meta:
             raise RestyleError("{}: not a restyle model (reenact.kind is {!r})".format(path, meta.get("reenact.kind")))
+        self.path = path
         self.cfg = RestyleConfig.from_json(meta["reenact.config"])
         self.meta = meta
-        self.sess = create_session(path, prefer_gpu=prefer_gpu, threads=threads)
+        self.sess = sess
         self.provider = session_provider(self.sess)
 
     @property
@@ -121,13 +126,13 @@ def _parse_range(text, n):
     return a, b
 
 
-def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False):
+def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
+               job_id=None, sign=True, sign_cert=None, sign_key=None):
     """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs).
     ``frames``: "A:B" or (a, b); frames outside are copied unchanged so the count stays the
-    clip's. Writes atomically; returns a summary."""
-    import time
-
-    from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
+    clip's. Writes atomically; returns a summary. Every restyled frame carries the watermark
+    (``job_id``: default derived from the footage and the model) and a movie or PNG folder gets a
+    signed C2PA manifest (docs/provenance.md)."""
 
     if not isinstance(model, RestyleModel):
         model = RestyleModel(model)
@@ -149,22 +154,36 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         except VideoError as exc:
             raise RestyleError(str(exc)) from None
         stab = Stabiliser(stabilise)
+        payload = make_payload(job_id if job_id is not None else job_id_from(
+            source_identity(video), "restyle", file_digest(model.path)))
         t_net = 0.0
         t0 = time.perf_counter()
+        written = []
         with writer:
             for i, f in src.iter_frames():
                 if a <= i < b:
                     t = time.perf_counter()
                     small = model.small(f)
                     change = stab(small, model.predict(small))
-                    f = model.render(f, change)
+                    f = mark_frame(model.render(f, change), i, DEFAULT_KEY, payload)
                     t_net += time.perf_counter() - t
-                writer.write(f)
+                    written.append(writer.write(f))
+                else:
+                    writer.write(f)
                 if progress is not None and progress(i + 1, n, "") is False:
                     raise KeyboardInterrupt
+    manifest = None
+    params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
+              "frames": [int(a), int(b)], "job_id": payload.to_dict()["job_id"]}
+    if sign and ext in (".mp4", ".mov"):
+        manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key, params, source=video)
+    elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
+        for path in written:
+            manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params)
     return {"out": os.fspath(out), "frames": n, "restyled": b - a, "size": [W, H], "fps": fps,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
-            "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise}
+            "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise,
+            "job_id": payload.to_dict()["job_id"], "manifest": manifest}
 
 
 def restyle_frames(model, frames_u8, stabilise=DEFAULT_STABILISE):

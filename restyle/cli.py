@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+from ..provenance.cli import add_signing_arguments
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser("restyle", help="restyle footage (Recycle-GAN; colourise black-and-white shots)")
@@ -49,6 +51,7 @@ def add_parser(subparsers):
                    help="weight of the flow-warped previous frame's transform, 0 = per frame (default 0.8)")
     a.add_argument("--lossless", action="store_true")
     a.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    add_signing_arguments(a)
     a.set_defaults(func=run)
     p.set_defaults(func=run, restyle_command=None, _restyle_parser=p)
     return p
@@ -111,7 +114,8 @@ def _apply(args):
         bar = ConsoleProgress("restyle", stream=sys.stderr)
         try:
             s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,
-                           stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise)
+                           stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise,
+                           job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key)
         finally:
             bar.close()
     except (RestyleError, ValueError, OSError) as exc:
