@@ -5,12 +5,40 @@ Long jobs take a ``progress`` callable ``progress(done, total, message="") -> bo
 False asks the job to stop (cancel). ``ConsoleProgress`` draws a bar on stderr for the CLI.
 """
 
+import signal
 import sys
 import time
 
 
 class Cancelled(Exception):
     """Raised inside a job when its progress callback asked it to stop."""
+
+
+class StopFlag:
+    """A signal handler that only records the request (``flag``): a long loop checks it at a
+    safe point, saves what it has and stops (training on SIGTERM / Esc in Blender)."""
+
+    def __init__(self):
+        self.flag = False
+        self._old = {}
+
+    def __call__(self, signum, frame):
+        self.flag = True
+
+    def install(self):
+        """Handle SIGTERM and SIGINT with this flag (main thread only; elsewhere a no-op)."""
+        for s in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._old[s] = signal.signal(s, self)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def restore(self):
+        """Put back the handlers :meth:`install` replaced."""
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        self._old.clear()
 
 
 def null_progress(done, total, message=""):

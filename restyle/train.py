@@ -22,12 +22,12 @@ reference chroma), G_YX is the fixed luminance; the paired term ``G_XY(grey(y)) 
 
 import json
 import os
-import signal
 import sys
 import time
 
 import numpy as np
 
+from ..progress import StopFlag
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
 from .data import load_domain, sample_triplets
@@ -403,14 +403,6 @@ def export_onnx(bundle: Restyle, path, extra_meta=None, opset=17):
 
 
 # ================================================================= training loop
-class _Stop:
-    def __init__(self):
-        self.flag = False
-
-    def __call__(self, signum, frame):
-        self.flag = True
-
-
 def _preview(path, bundle):
     import cv2
 
@@ -486,13 +478,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         torch.save(d, tmp)
         os.replace(tmp, checkpoint)
 
-    stop = _Stop()
-    old = {}
-    for s in (signal.SIGTERM, signal.SIGINT):
-        try:
-            old[s] = signal.signal(s, stop)
-        except ValueError:
-            pass
+    stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
     cancelled = False
     t_train = time.perf_counter()
     start_step = step
@@ -526,8 +512,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
             if step % checkpoint_every == 0:
                 save_ck()
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        stop.restore()
     save_ck()
     summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled,
                "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}

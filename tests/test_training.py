@@ -169,3 +169,27 @@ def test_ctx_norm_export_and_init_inherits(track, carphone, tmp_path):
     assert b["config"].get("ctx_norm") is True  # fine-tuning keeps the base's architecture
     c = T.train([(track, carphone)], str(tmp_path / "c.onnx"), fp16=False, **kw)
     assert "ctx_norm" not in c["config"]
+
+
+def test_one_training_configuration():
+    """TrainConfig is the one source of the options: the parser is generated from it, a parsed
+    command line gives it back, its defaults agree with the render side, and train() refuses
+    an option it does not define."""
+    import argparse
+    import dataclasses
+
+    from reenact.render.conditioning import DEFAULT_WINDOW
+    from reenact.render.reference import REF_GAP, REF_TOP
+    from reenact.training.options import TrainConfig, add_common, config_from_args
+
+    p = argparse.ArgumentParser()
+    add_common(p)
+    assert config_from_args(p.parse_args([])) == TrainConfig()
+    got = config_from_args(p.parse_args(["--steps", "7", "--no-fp16", "--ref", "on", "--ref-warp", "mesh",
+                                         "--ctx-norm", "off", "--time-limit", "2.5", "--augment"]))
+    assert got == dataclasses.replace(TrainConfig(), steps=7, fp16=False, ref=True, ref_warp="mesh",
+                                      ctx_norm=False, time_limit=2.5, augment=True)
+    d = TrainConfig()
+    assert (d.window, d.ref_gap, d.ref_top) == (DEFAULT_WINDOW, REF_GAP, REF_TOP)
+    with pytest.raises(TypeError):
+        T.train([], "x.onnx", no_such_option=1)

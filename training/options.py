@@ -1,59 +1,105 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Training command-line options shared by ``reenact train`` and ``python -m reenact.training.train``.
+"""The training configuration: one dataclass, :class:`TrainConfig`, that ``reenact train``,
+``python -m reenact.training.train``, Blender's Train Renderer subprocess and
+:func:`reenact.training.train.train` all read; the command-line options are generated from it.
 
-Plain argparse (no numpy, no torch), so building the ``reenact`` parser stays instant.
+Plain dataclasses + argparse (no numpy, no torch), so building the ``reenact`` parser stays instant.
 """
+
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Optional
 
 DEFAULT_WINDOW = 11  # = reenact.render.conditioning.DEFAULT_WINDOW
 
 
+def _opt(default, help, **cli):
+    """A field with its command-line help (and argparse extras: choices, metavar, tri-state)."""
+    return field(default=default, metadata=dict(help=help, **cli))
+
+
+#: tri-state options: "auto" (None: as the --init weights), "on", "off"
+_TRI = {"auto": None, "on": True, "off": False}
+
+
+@dataclass
+class TrainConfig:
+    """Every option of a renderer training run, with its default (docs/renderer.md, Training)."""
+
+    mode: str = _opt("face-only", "what the network draws", choices=("face-only", "full"))
+    size: int = _opt(128, "crop size, multiple of 16 (default 128)")
+    window: int = _opt(DEFAULT_WINDOW, "space-time window in frames (default 11)")
+    steps: int = _opt(2000, "training steps")
+    batch: int = _opt(8, "batch size")
+    lr: float = _opt(5e-4, "learning rate (Adam, cosine decay)")
+    base: int = _opt(40, "U-Net width (default 40)")
+    seed: int = _opt(0, "random seed")
+    init: Optional[str] = _opt(None, "weights (.pt) to start from; reenact train defaults to the bundled "
+                                     "models/renderer_base.pt, 'none' starts from scratch")
+    report: Optional[str] = _opt(None, "write held-out metrics here", metavar="METRICS.json")
+    checkpoint: Optional[str] = _opt(None, "checkpoint file (default OUT.ckpt.pt)")
+    resume: bool = _opt(True, "resume from the checkpoint when its configuration matches", flag="--no-resume")
+    checkpoint_every: int = _opt(200, "steps between checkpoints")
+    mouth_weight: float = _opt(2.0, "loss weight of the mouth region")
+    ssim_weight: float = _opt(0.2, "weight of the (1 - SSIM) term")
+    gan: float = _opt(0.0, "PatchGAN weight (0 = off)")
+    time_limit: Optional[float] = _opt(None, "stop after this many seconds", metavar="SECONDS")
+    progress_lines: bool = _opt(False, "progress as lines (for a parent process)")
+    preview: Optional[str] = _opt(None, "write a preview image here", metavar="PNG")
+    preview_every: int = _opt(100, "steps between previews")
+    threads: Optional[int] = _opt(None, "torch threads")
+    fp16: bool = _opt(True, "also export an fp16 ONNX model", flag="--no-fp16")
+    augment: bool = _opt(False, "photometric colour augmentation (same change on context and target)")
+    flip: bool = _opt(False, "random left/right mirroring of training samples")
+    ctx_norm: Optional[bool] = _opt(None, "face-only: work in colour normalised by the ring around the hole "
+                                          "(auto: as the --init weights)", tri=True)
+    ref: Optional[bool] = _opt(None, "face-only: also show the network the actor's nearest own frame "
+                                     "(auto: as the --init weights)", tri=True)
+    ref_gap: int = _opt(10, "training: a frame's reference is at least this many frames away (default 10)",
+                        metavar="FRAMES")
+    ref_warp: Optional[str] = _opt(None, "how the reference is moved onto the frame: a 2-D similarity, or the dense "
+                                         "mesh warp (warp, then refine); auto: as the --init weights",
+                                   choices=("similarity", "mesh"), auto=True)
+    ref_top: int = _opt(1, "training: draw a frame's reference among its N nearest candidates (default 1)",
+                        metavar="N")
+
+
 def add_common(p):
-    """Options shared by this script and ``reenact train``."""
-    p.add_argument("--mode", choices=("face-only", "full"), default="face-only")
-    p.add_argument("--size", type=int, default=128, help="crop size, multiple of 16 (default 128)")
-    p.add_argument("--window", type=int, default=DEFAULT_WINDOW, help="space-time window in frames (default 11)")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--base", type=int, default=40, help="U-Net width (default 40)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--init", default=None, help="weights (.pt) to start from; reenact train defaults to the bundled models/renderer_base.pt, 'none' starts from scratch")
-    p.add_argument("--report", default=None, metavar="METRICS.json")
-    p.add_argument("--checkpoint", default=None)
-    p.add_argument("--no-resume", action="store_true")
-    p.add_argument("--checkpoint-every", type=int, default=200)
-    p.add_argument("--mouth-weight", type=float, default=2.0)
-    p.add_argument("--ssim-weight", type=float, default=0.2)
-    p.add_argument("--gan", type=float, default=0.0, help="PatchGAN weight (0 = off)")
-    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS")
-    p.add_argument("--progress-lines", action="store_true")
-    p.add_argument("--preview", default=None, metavar="PNG")
-    p.add_argument("--preview-every", type=int, default=100)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--no-fp16", action="store_true")
-    p.add_argument("--augment", action="store_true", help="photometric colour augmentation (same change on context and target)")
-    p.add_argument("--flip", action="store_true", help="random left/right mirroring of training samples")
-    p.add_argument("--ctx-norm", choices=("auto", "on", "off"), default="auto",
-                   help="face-only: work in colour normalised by the ring around the hole (auto: as the --init weights)")
-    p.add_argument("--ref", choices=("auto", "on", "off"), default="auto",
-                   help="face-only: also show the network the actor's nearest own frame (auto: as the --init weights)")
-    p.add_argument("--ref-gap", type=int, default=10, metavar="FRAMES",
-                   help="training: a frame's reference is at least this many frames away (default 10)")
-    p.add_argument("--ref-warp", choices=("auto", "similarity", "mesh"), default="auto",
-                   help="how the reference is moved onto the frame: a 2-D similarity, or the dense mesh warp "
-                        "(warp, then refine); auto: as the --init weights")
-    p.add_argument("--ref-top", type=int, default=1, metavar="N",
-                   help="training: draw a frame's reference among its N nearest candidates (default 1)")
+    """The options of :class:`TrainConfig` on an argparse parser (``--name-with-dashes``)."""
+    for f in fields(TrainConfig):
+        md, flag = f.metadata, "--" + f.name.replace("_", "-")
+        if md.get("tri"):
+            p.add_argument(flag, choices=tuple(_TRI), default="auto", help=md["help"])
+        elif md.get("auto"):
+            p.add_argument(flag, choices=("auto",) + tuple(md["choices"]), default="auto", help=md["help"])
+        elif f.type is bool:
+            if f.default:
+                p.add_argument(md["flag"], dest=f.name, action="store_false", help="do not: " + md["help"])
+            else:
+                p.add_argument(flag, action="store_true", help=md["help"])
+        else:
+            kind = {int: int, float: float, Optional[int]: int, Optional[float]: float}.get(f.type, str)
+            extra = {k: md[k] for k in ("choices", "metavar") if k in md}
+            p.add_argument(flag, type=kind, default=f.default, help=md["help"], **extra)
+
+
+def config_from_args(a):
+    """The :class:`TrainConfig` an argparse namespace from :func:`add_common` describes."""
+    kw = {}
+    for f in fields(TrainConfig):
+        v = getattr(a, f.name)
+        if f.metadata.get("tri"):
+            v = _TRI[v]
+        elif f.metadata.get("auto") and v == "auto":
+            v = None
+        kw[f.name] = v
+    return TrainConfig(**kw)
 
 
 def common_kwargs(a):
-    return dict(mode=a.mode, size=a.size, window=a.window, steps=a.steps, batch=a.batch, lr=a.lr, base=a.base,
-                seed=a.seed, init=a.init, report=a.report, checkpoint=a.checkpoint, resume=not a.no_resume,
-                checkpoint_every=a.checkpoint_every, mouth_weight=a.mouth_weight, ssim_weight=a.ssim_weight,
-                gan=a.gan, time_limit=a.time_limit, progress_lines=a.progress_lines, preview=a.preview,
-                preview_every=a.preview_every, threads=a.threads, fp16=not a.no_fp16, augment=a.augment, flip=a.flip,
-                ctx_norm={"auto": None, "on": True, "off": False}[a.ctx_norm],
-                ref={"auto": None, "on": True, "off": False}[a.ref], ref_gap=a.ref_gap,
-                ref_warp=None if a.ref_warp == "auto" else a.ref_warp, ref_top=a.ref_top)
+    """:func:`config_from_args` as keyword arguments of :func:`reenact.training.train.train`."""
+    return asdict(config_from_args(a))
 
 
+def defaults():
+    """{option: default} of :class:`TrainConfig`."""
+    return {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}

@@ -26,21 +26,22 @@ import argparse
 import json
 import os
 import random
-import signal
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
+from ..progress import StopFlag
 from ..face.track import Track
-from ..render.conditioning import DEFAULT_WINDOW, REF_CHANNELS, in_channels
-from ..render.reference import REF_GAP, REF_TOP, REF_WARPS
+from ..render.conditioning import REF_CHANNELS, in_channels
+from ..render.reference import REF_WARPS
 from ..video.encode import write_png
 from .data import Dataset, HOLDOUT, prepare_clip
 from .export import export_onnx
 from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
-from .options import add_common, common_kwargs
+from .options import TrainConfig, add_common, common_kwargs
 
 
 
@@ -208,14 +209,6 @@ def evaluate(model, ds, clip_indices=None, predict=None):
 
 
 # ----------------------------------------------------------------------------- training
-class _Stop:
-    def __init__(self):
-        self.flag = False
-
-    def __call__(self, signum, frame):
-        self.flag = True
-
-
 def _preview(path, x, pred, target):
     real = x[0, -4:-1] if x.shape[1] % 5 else x[0, -5:-2]
     row = [real, pred[0], target[0]]
@@ -223,13 +216,11 @@ def _preview(path, x, pred, target):
     write_png(path, np.round(img * 255).astype(np.uint8))
 
 
-def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2000, batch=8, lr=5e-4,
-          base=40, seed=0, init=None, report=None, checkpoint=None, resume=True, checkpoint_every=200,
-          mouth_weight=2.0, ssim_weight=0.2, gan=0.0, holdout=HOLDOUT, eval_pairs=(), time_limit=None,
-          progress_lines=False, preview=None, preview_every=100, threads=None, weights=None,
-          cache_dir=None, log=None, bar=True, fp16=True, stop_at=None, augment=False, flip=False, ctx_norm=None,
-          ref=None, ref_gap=REF_GAP, ref_warp=None, ref_top=REF_TOP):
+def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
+          bar=True, stop_at=None, **options):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
+    ``train_config``: a :class:`~reenact.training.options.TrainConfig` (default: its defaults);
+    ``options``: any of its fields, overriding it (``train(pairs, out, steps=100, size=64)``).
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
     baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
     ``stop_at``: behave as if cancelled once that step is reached (checkpoint kept, no export).
@@ -244,38 +235,40 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     ``ref_top``: a training frame's reference is drawn among that many nearest candidates (with
     the mesh warp, references that differ from the frame teach the network to draw what the
     conditioning asks rather than copy the reference)."""
+    cfg = replace(train_config or TrainConfig(), **options)
+    ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
-    if threads:
-        torch.set_num_threads(int(threads))
-    seed_all(seed)
+    if cfg.threads:
+        torch.set_num_threads(int(cfg.threads))
+    seed_all(cfg.seed)
     t_start = time.perf_counter()
 
     def load(pair):
         tr, video = pair
         tr = Track.load(tr) if isinstance(tr, (str, os.PathLike)) else tr
-        return prepare_clip(tr, video, size, cache_dir=cache_dir)
+        return prepare_clip(tr, video, cfg.size, cache_dir=cache_dir)
 
     clips = [load(p) for p in pairs]
     ev = [load(p) for p in eval_pairs]
     log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
     icfg = state = None
-    if init:
-        icfg, state = load_weights(init)
+    if cfg.init:
+        icfg, state = load_weights(cfg.init)
     if ctx_norm is None:
         ctx_norm = bool(icfg and icfg.get("ctx_norm"))
     if ref is None:
         ref = bool(icfg and icfg.get("ref"))
-    ref = bool(ref) and mode == "face-only"
+    ref = bool(ref) and cfg.mode == "face-only"
     if ref_warp is None:
         ref_warp = (icfg or {}).get("ref_warp", REF_WARPS[0])
     if ref_warp not in REF_WARPS:
         raise ValueError("unknown reference warp '{}' (choose {})".format(ref_warp, ", ".join(REF_WARPS)))
-    ds = Dataset(clips, window, mode, holdout, augment=augment, flip=flip, ref=ref, ref_gap=ref_gap, ref_warp=ref_warp,
-                 ref_top=ref_top)
-    config = {"in_ch": in_channels(window, mode, ref), "base": int(base), "mode": mode, "window": int(window),
-              "size": int(size)}
-    if ctx_norm and mode == "face-only":
+    ds = Dataset(clips, cfg.window, cfg.mode, holdout, augment=cfg.augment, flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
+                 ref_top=cfg.ref_top)
+    config = {"in_ch": in_channels(cfg.window, cfg.mode, ref), "base": int(cfg.base), "mode": cfg.mode, "window": int(cfg.window),
+              "size": int(cfg.size)}
+    if ctx_norm and cfg.mode == "face-only":
         config["ctx_norm"] = True
     if ref:
         config["ref"] = True
@@ -284,22 +277,22 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
     model = build_model(config)
     if state is not None:
         init_from(model, state, log, icfg)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999) if gan > 0 else (0.9, 0.999))
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999) if cfg.gan > 0 else (0.9, 0.999))
     disc = dopt = None
-    if gan > 0:
+    if cfg.gan > 0:
         disc = PatchDiscriminator(3 + 5)
-        dopt = torch.optim.Adam(disc.parameters(), lr=lr, betas=(0.5, 0.999))
+        dopt = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     def lr_factor(s):
         # cosine decay over the run; with a time limit, over whichever ends first (steps or time)
-        frac = s / max(1, steps)
-        if time_limit:
-            frac = max(frac, (time.perf_counter() - t_start) / float(time_limit))
+        frac = s / max(1, cfg.steps)
+        if cfg.time_limit:
+            frac = max(frac, (time.perf_counter() - t_start) / float(cfg.time_limit))
         return float(0.5 * (1 + np.cos(np.pi * min(1.0, frac))) * 0.95 + 0.05)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     step = 0
-    if resume and os.path.isfile(checkpoint):
+    if cfg.resume and os.path.isfile(checkpoint):
         ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
         if ck.get("config") == config:
             model.load_state_dict(ck["model"])
@@ -319,34 +312,28 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
         torch.save(d, tmp)
         os.replace(tmp, checkpoint)
 
-    stop = _Stop()
-    old = {}
-    for s in (signal.SIGTERM, signal.SIGINT):
-        try:
-            old[s] = signal.signal(s, stop)
-        except ValueError:  # not the main thread
-            pass
+    stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
     kernel = _gauss_kernel(torch, 3)
-    cond_cur = slice((window - 1) * 5, window * 5)
+    cond_cur = slice((cfg.window - 1) * 5, cfg.window * 5)
     losses = []
     cancelled = False
     t_train = time.perf_counter()
     try:
-        while step < steps:
+        while step < cfg.steps:
             if stop.flag or (stop_at is not None and step >= stop_at):
                 cancelled = True
                 break
-            if time_limit and time.perf_counter() - t_start > time_limit:
+            if cfg.time_limit and time.perf_counter() - t_start > cfg.time_limit:
                 log("time limit reached at step {}".format(step))
                 break
-            x, y, f, m, h = (torch.from_numpy(a) for a in ds.train_batch(step, batch, seed))
+            x, y, f, m, h = (torch.from_numpy(a) for a in ds.train_batch(step, cfg.batch, cfg.seed))
             pred = model(x)
-            w = loss_weights(torch, f, m, h, mode, mouth_weight)
-            loss, l1 = recon_loss(pred, y, w, kernel, ssim_weight)
+            w = loss_weights(torch, f, m, h, cfg.mode, cfg.mouth_weight)
+            loss, l1 = recon_loss(pred, y, w, kernel, cfg.ssim_weight)
             if disc is not None:
                 cond = x[:, cond_cur]
                 g = disc(torch.cat([cond, pred], 1))
-                loss = loss + gan * ((g - 1) ** 2).mean()
+                loss = loss + cfg.gan * ((g - 1) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -361,50 +348,49 @@ def train(pairs, out, mode="face-only", size=128, window=DEFAULT_WINDOW, steps=2
             step += 1
             lv = float(loss.detach())
             losses.append(lv)
-            if progress_lines:
-                print("PROGRESS {} {} {:.5f}".format(step, steps, lv), flush=True)
-            if bar and (step % 10 == 0 or step == steps):
+            if cfg.progress_lines:
+                print("PROGRESS {} {} {:.5f}".format(step, cfg.steps, lv), flush=True)
+            if bar and (step % 10 == 0 or step == cfg.steps):
                 rate = (len(losses)) / max(time.perf_counter() - t_train, 1e-9)
-                frac = step / steps
+                frac = step / cfg.steps
                 sys.stderr.write("\rtrain [{}{}] {}/{} loss {:.4f} {:.2f} it/s".format(
-                    "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, steps, float(np.mean(losses[-10:])), rate))
+                    "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, cfg.steps, float(np.mean(losses[-10:])), rate))
                 sys.stderr.flush()
-            if preview and (step % preview_every == 0 or step == 1):
-                _preview(preview, x.numpy(), pred.detach().numpy(), y.numpy())
-                if progress_lines:
-                    print("PREVIEW {}".format(preview), flush=True)
-            if step % checkpoint_every == 0:
+            if cfg.preview and (step % cfg.preview_every == 0 or step == 1):
+                _preview(cfg.preview, x.numpy(), pred.detach().numpy(), y.numpy())
+                if cfg.progress_lines:
+                    print("PREVIEW {}".format(cfg.preview), flush=True)
+            if step % cfg.checkpoint_every == 0:
                 save_ck()
     finally:
-        for s, h0 in old.items():
-            signal.signal(s, h0)
+        stop.restore()
         if bar:
             sys.stderr.write("\n")
     save_ck()
     if cancelled:
-        if progress_lines:
+        if cfg.progress_lines:
             print("CANCELLED {}".format(step), flush=True)
         return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses}
     model.eval()
     weights = weights or (os.path.splitext(out)[0] + ".pt")
     save_weights(model, config, weights)
-    exp = export_onnx(model, out, config, fp16=fp16)
+    exp = export_onnx(model, out, config, fp16=cfg.fp16)
     summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
                "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
                "train_seconds": round(time.perf_counter() - t_train, 1), "export": exp,
-               "train_frames": len(ds.train_rows), "seed": seed, "losses": [round(v, 6) for v in losses]}
-    if report:
+               "train_frames": len(ds.train_rows), "seed": cfg.seed, "losses": [round(v, 6) for v in losses]}
+    if cfg.report:
         if ev:
-            eds = Dataset(ev, window, mode, holdout=HOLDOUT, ref=ref)
+            eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref)
             metrics = evaluate(model, eds)
         else:
             metrics = evaluate(model, ds)
         summary["metrics"] = metrics
-        tmp = report + ".tmp"
+        tmp = cfg.report + ".tmp"
         with open(tmp, "w") as fh:
             json.dump({k: v for k, v in summary.items() if k != "losses"}, fh, indent=2, sort_keys=True)
-        os.replace(tmp, report)
-    if progress_lines:
+        os.replace(tmp, cfg.report)
+    if cfg.progress_lines:
         print("DONE {}".format(out), flush=True)
     return summary
 
