@@ -62,7 +62,7 @@ from .composite import paste_back
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
-from .reference import ReferencePool, build_pool, features
+from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, REGIONS, NeuralRenderer
 
 
@@ -304,7 +304,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                                             pool_progress)
             else:
                 pdig = pool_identity(pool)
-            rid += "|pool " + pdig
+            rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
         motion = None
         if head:
             motion = HeadMotion(own, track, shot_plate(src, own))
@@ -488,7 +488,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         pool = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir)[0]
     if renderer.ref and pool is not None:
         feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
-        rid += "|pool " + pool_identity(pool)
+        rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION)
     if head:
         plate = cached_plate(video, own) if video is not None else None
         motion = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate)

@@ -44,6 +44,11 @@ POOL_VERSION = 1
 #: how a reference frame is moved onto the frame it serves: "similarity" (2-D, the renderers
 #: trained before the mesh warp) or "mesh" (warp, then refine: :func:`mesh_reference`)
 REF_WARPS = ("similarity", "mesh")
+#: what a mesh-warped reference shows where the requested mouth opens wider than the reference's:
+#: the dark of a mouth interior (other holes are mid-grey)
+MOUTH_FILL = (48, 28, 28)
+#: changes whenever what a reference shows changes (part of the render cache keys)
+REF_VERSION = "ref-2"
 
 
 def features(track):
@@ -187,8 +192,11 @@ def mesh_reference(crop, cond, src_points, dst_points):
     S = crop.shape[0]
     f = warp_field(np.asarray(src_points, np.float64), np.asarray(dst_points, np.float64), None, (S, S))
     rgb = warp_image(np.ascontiguousarray(crop), f)
-    hole = cv2.dilate(f.hole.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    k = np.ones((3, 3), np.uint8)
+    hole = cv2.dilate(f.hole.astype(np.uint8), k) > 0
     rgb[hole] = 128
+    mouth = (cv2.dilate(f.mouth_hole.astype(np.uint8), k) > 0) & hole
+    rgb[mouth] = MOUTH_FILL
     c = warp_image(np.ascontiguousarray(np.asarray(cond).transpose(1, 2, 0)), f, interpolation=cv2.INTER_NEAREST,
                    border=cv2.BORDER_CONSTANT)
     return rgb, np.ascontiguousarray(c.transpose(2, 0, 1))
