@@ -212,36 +212,21 @@ class Track:
         T = self.n_frames
         names = np.asarray(self.expression_names)
         K = len(names)
-        shapes = {
-            "size": (2,),
-            "landmarks": (T, N_LANDMARKS, 2),
-            "landmarks_z": (T, N_LANDMARKS),
-            "confidence": (T,),
-            "tracked": (T,),
-            "pose": (T, 6),
-            "expression": (T, K),
-            "expression_names": (K,),
-            "expression_basis": (K, N_VERTS, 3),
-            "expression_range": (K, 2),
-            "identity": (N_VERTS, 3),
-            "principal": (2,),
-            "gaze": (T, 4),
-            "blink": (T, 2),
-            "fit_error": (T,),
-        }
-        for k, shp in shapes.items():
+        dims = {"T": T, "K": K, "L": N_LANDMARKS, "V": N_VERTS}
+        for k, (shape, kind, _per_frame, _required) in FIELDS.items():
             v = np.asarray(getattr(self, k))
-            if v.shape != shp:
-                bad("{} has shape {}, expected {}".format(k, v.shape, shp))
-        for k in shapes:
-            v = np.asarray(getattr(self, k))
-            if k == "expression_names":
-                if v.dtype.kind != "U":
-                    bad("expression_names must be unicode strings")
-            elif k == "tracked":
-                if v.dtype != np.bool_:
-                    bad("tracked must be bool")
-            elif v.dtype.kind not in "fiu":
+            if shape is None:  # a scalar (checked below) or a free-form array
+                continue
+            want = tuple(dims.get(d, d) for d in shape)
+            if k in _FOOTAGE and not len(v):
+                continue  # absent: the Track is the footage's own
+            if v.shape != want:
+                bad("{} has shape {}, expected {}".format(k, v.shape, want))
+            if kind == "U" and v.dtype.kind != "U":
+                bad("{} must be unicode strings".format(k))
+            elif kind == "b" and v.dtype != np.bool_:
+                bad("{} must be bool".format(k))
+            elif kind == "f" and v.dtype.kind not in "fiu":
                 bad("{} must be numeric, got {}".format(k, v.dtype))
         if len(set(names.tolist())) != K or any(not n for n in names.tolist()):
             bad("expression_names must be unique and non-empty")
@@ -267,12 +252,6 @@ class Track:
             bad("landmarks of tracked frames must be finite")
         if fin[~tr].any():
             bad("landmarks of untracked frames must be NaN")
-        for k, own in (("footage_pose", "pose"), ("footage_expression", "expression"), ("footage_gaze", "gaze")):
-            v, ref = np.asarray(getattr(self, k)), np.asarray(getattr(self, own))
-            if len(v) and v.shape != ref.shape:
-                bad("{} has shape {}, expected {} (or empty)".format(k, v.shape, ref.shape))
-            if len(v) and v.dtype.kind not in "fiu":
-                bad("{} must be numeric".format(k))
         if len(self.footage_pose) and not (len(self.footage_expression) and len(self.footage_gaze)):
             bad("footage_pose, footage_expression and footage_gaze come together")
         for k in ("pose", "expression", "gaze", "blink", "footage_pose", "footage_expression", "footage_gaze"):
@@ -306,11 +285,43 @@ class Track:
         return self
 
 
+#: Every field of a Track file, once: name -> (shape with T = frames, K = expression
+#: coefficients, L = landmarks, V = mesh vertices; None = scalar or free-form; dtype kind f
+#: numeric, b bool, U unicode; per-frame (``subset`` slices it); required in a file). Used by
+#: ``subset``, ``load`` and ``validate``; docs/track-format.md describes each.
+FIELDS = {
+    "format_version": (None, "i", False, True),
+    "fps": (None, "f", False, True),
+    "size": ((2,), "f", False, True),
+    "frame_start": (None, "i", False, False),
+    "source": (None, "U", False, False),
+    "source_frames": (None, "i", False, False),
+    "actor": (None, "i", False, False),
+    "landmarks": (("T", "L", 2), "f", True, True),
+    "landmarks_z": (("T", "L"), "f", True, True),
+    "tracked": (("T",), "b", True, True),
+    "confidence": (("T",), "f", True, True),
+    "fit_error": (("T",), "f", True, False),
+    "pose": (("T", 6), "f", True, True),
+    "expression": (("T", "K"), "f", True, True),
+    "expression_names": (("K",), "U", False, True),
+    "expression_basis": (("K", "V", 3), "f", False, True),
+    "expression_range": (("K", 2), "f", False, True),
+    "identity": (("V", 3), "f", False, True),
+    "focal_px": (None, "f", False, True),
+    "principal": ((2,), "f", False, True),
+    "gaze": (("T", 4), "f", True, True),
+    "blink": (("T", 2), "f", True, True),
+    "smoothing": (None, "f", False, False),
+    "smoothing_names": (None, "U", False, False),
+    "topology_checksum": (None, "U", False, False),
+    "footage_pose": (("T", 6), "f", True, False),
+    "footage_expression": (("T", "K"), "f", True, False),
+    "footage_gaze": (("T", 4), "f", True, False),
+}
 #: fields with one row per frame (``subset`` slices them)
-_PER_FRAME = frozenset("""landmarks landmarks_z confidence tracked pose expression gaze blink fit_error
-    footage_pose footage_expression footage_gaze""".split())
+_PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
 _FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze"))
 #: fields a Track file must hold (the others have defaults)
-_REQUIRED = frozenset("""fps size landmarks landmarks_z confidence tracked pose expression expression_names
-    expression_basis expression_range identity focal_px principal gaze blink format_version""".split())
+_REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])

@@ -404,3 +404,16 @@ def test_render_of_a_transfer_never_uses_the_edited_performance_for_crops(carpho
     for i in range(60, 64):
         np.testing.assert_array_equal(got[i], ref[i])
     assert any(np.abs(got[i].astype(int) - lost[i].astype(int)).max() > 8 for i in range(60, 64))
+
+
+def test_track_fields_are_described_once():
+    """FIELDS is the one table of a Track's keys: it covers every dataclass field, and the
+    format doc describes every key."""
+    from dataclasses import fields
+
+    from reenact.face.track import FIELDS
+
+    assert set(FIELDS) == {f.name for f in fields(Track)}
+    doc = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
+                            "track-format.md"), encoding="utf-8").read()
+    assert [k for k in FIELDS if "`{}`".format(k) not in doc] == []
