@@ -51,7 +51,6 @@ import time
 import numpy as np
 
 from .reenact_measures import (
-    _api,
     _r,
     BASE_TRAINED_ON,
     cli,
@@ -105,6 +104,23 @@ TARGETS = {
 
 
 
+def transfer_render_retrack(mode, driver_track, target_track, target, model, region, frames, d, log):
+    """The use being measured, through the CLI: ``transfer --mode MODE`` of the driver onto the
+    target over ``frames``, ``render`` it into the target's footage, ``track`` the result.
+    Returns (request.npz, render folder, result.npz, render summary, render wall seconds)."""
+    a, b = frames
+    O = os.path.join(d, "request.npz")
+    cli(["transfer", "--source", driver_track, "--target", target_track, "--mode", mode,
+         "--frames", "{}:{}".format(a, b), "--out", O], log)
+    out = os.path.join(d, "render")
+    summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
+                      "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", target_track,
+                      "--cache", os.path.join(d, "cache"), "--cpu"], log)
+    R = os.path.join(d, "result.npz")
+    cli(["track", out, "--out", R], log)
+    return O, out, R, summ, wall
+
+
 # ----------------------------------------------------------------------------- case 1
 def mouth_dub(driver, target, model, work, length, log, region="mouth", label="zero_shot", images=True):
     tag = "{}_to_{}_{}".format(driver, target, label)
@@ -114,15 +130,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
     tgt, drv = load_track(Tp), load_track(Dp)
     dg = lip_gap(drv.landmarks)
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanstd(dg[rows])))
-    O = os.path.join(d, "request.npz")
-    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "mouth", "--frames", "{}:{}".format(a, b),
-         "--out", O], log)
-    out = os.path.join(d, "render")
-    summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
-                      "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
-                      "--cache", os.path.join(d, "cache"), "--cpu"], log)
-    R = os.path.join(d, "result.npz")
-    cli(["track", out, "--out", R], log)
+    O, out, R, summ, wall = transfer_render_retrack("mouth", Dp, Tp, target, model, region, (a, b), d, log)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
     g_req = lip_gap(req.project())[rows]
@@ -171,15 +179,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     rest = Rd[ok][len(Rd[ok]) // 2]
     turn = rot_angle_deg(Rd, rest[None])
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanmax(turn[rows]) - np.nanmin(turn[rows])))
-    O = os.path.join(d, "request.npz")
-    cli(["transfer", "--source", Dp, "--target", Tp, "--mode", "full", "--frames", "{}:{}".format(a, b),
-         "--out", O], log)
-    out = os.path.join(d, "render")
-    summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
-                      "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", Tp,
-                      "--cache", os.path.join(d, "cache"), "--cpu"], log)
-    R = os.path.join(d, "result.npz")
-    cli(["track", out, "--out", R], log)
+    O, out, R, summ, wall = transfer_render_retrack("full", Dp, Tp, target, model, region, (a, b), d, log)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
     Rq, Rg, Ro = rotations(req.pose)[rows], rotations(got.pose)[rows], rotations(tgt.pose)[rows]
@@ -242,13 +242,10 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
 # ----------------------------------------------------------------------------- case 3
 def self_reenact(clip, models, work, log, limit=None, crop=256):
     """Held-out last 15 % of ``clip``, pool from the first 85 % (pipeline API)."""
-    raster = ("reenact.render.conditioning", "reenact.face.raster")
-    Rasterizer, crop_transforms, hole_mask = (_api(n, *raster) for n in ("Rasterizer", "crop_transforms", "hole_mask"))
-    build_pool, features = (_api(n, "reenact.render.reference", "reenact.face.reference")
-                            for n in ("build_pool", "features"))
-    paste_back = _api("paste_back", "reenact.render.composite", "reenact.inference.composite")
-    get_renderer, render_clip = (_api(n, "reenact.render.pipeline", "reenact.inference.pipeline")
-                                 for n in ("get_renderer", "render_clip"))
+    from reenact.render.composite import paste_back
+    from reenact.render.conditioning import Rasterizer, crop_transforms, hole_mask
+    from reenact.render.pipeline import get_renderer, render_clip
+    from reenact.render.reference import build_pool, features
 
     tr = load_track(track_clip(clip, work, log))
     n = tr.n_frames

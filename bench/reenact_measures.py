@@ -12,6 +12,10 @@ import time
 
 import numpy as np
 
+from reenact.face.camera import euler_to_matrix, rotation_angle_deg
+from reenact.face.topology import load_topology
+from reenact.face.track import Track
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 #: ../shared/data beside the repository (override: --data DIR or $REENACT_BENCH_DATA)
@@ -83,8 +87,6 @@ def cli_regions():
 
 
 def load_track(path):
-    from reenact.face.track import Track
-
     return Track.load(path)
 
 
@@ -118,43 +120,18 @@ def fit_line(req, got):
 
 
 def rotations(pose):
-    """(T, 6) Track poses -> (T, 3, 3) rotations: XYZ Euler, R = Rz @ Ry @ Rx (docs/track-format.md)."""
-    e = np.asarray(pose, np.float64)[:, :3]
-    cx, cy, cz = np.cos(e.T)
-    sx, sy, sz = np.sin(e.T)
-    one, zero = np.ones_like(cx), np.zeros_like(cx)
-    Rx = np.stack([one, zero, zero, zero, cx, -sx, zero, sx, cx], -1).reshape(-1, 3, 3)
-    Ry = np.stack([cy, zero, sy, zero, one, zero, -sy, zero, cy], -1).reshape(-1, 3, 3)
-    Rz = np.stack([cz, -sz, zero, sz, cz, zero, zero, zero, one], -1).reshape(-1, 3, 3)
-    return Rz @ Ry @ Rx
+    """(T, 6) Track poses -> (T, 3, 3) rotations (XYZ Euler, docs/track-format.md)."""
+    return euler_to_matrix(np.asarray(pose, np.float64)[:, :3])
 
 
 def rot_angle_deg(Ra, Rb):
-    c = (np.trace(np.swapaxes(Ra, -1, -2) @ Rb, axis1=-2, axis2=-1) - 1.0) / 2.0
-    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
-
-
-#: MediaPipe FACEMESH_FACE_OVAL as a closed loop from the forehead (the topology's ``face_oval``)
-FACE_OVAL = np.array([10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
-                      152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109])
+    return rotation_angle_deg(Ra, Rb)
 
 
 def oval_index():
-    return FACE_OVAL
-
-
-def _api(name, *modules):
-    """``name`` from the first importable of ``modules`` (the render internals are moving:
-    inference/ and face/raster, face/reference -> render/)."""
-    import importlib
-
-    err = None
-    for m in modules:
-        try:
-            return getattr(importlib.import_module(m), name)
-        except (ImportError, AttributeError) as exc:
-            err = exc
-    raise ImportError("{} not found in {}: {}".format(name, ", ".join(modules), err))
+    """The face oval as a closed loop from the forehead (the topology's ``loop_face_oval``)."""
+    g = np.asarray(load_topology().group("loop_face_oval"))
+    return np.roll(g[::-1], 1)  # MediaPipe's FACEMESH_FACE_OVAL order: 10, 338, ...
 
 
 def face_mask(shape, pts, erode=0):

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from reenact.face.geometry import robust_similarity_2d
-from reenact.render.head import frontal_points, posed_points
+from reenact.render.conditioning import frontal_template
+from reenact.render.head import posed_points
 from reenact.render.meshes import _fix, _mesh
 from reenact.render.warp import warp_field, warp_image
 from reenact.tracking.tracker import track_video
@@ -31,7 +32,7 @@ def _bench(clips, pairs=24, gap=15, seed=0, log=print):
     frames. Returns the figures as a dict."""
     out = {"timing_ms": {}, "clips": {}}
     for size in (256, 512):
-        P = frontal_points(size)
+        P = frontal_template(size)
         c = np.array([size / 2.0, size / 2.0])
         th = 0.1
         R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])

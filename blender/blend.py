@@ -195,6 +195,8 @@ def data_folder(kind):
 
 
 PREVIEW_STRIP = "Reenact Preview"
+#: the custom property where Verify Strip keeps a strip's verdict (JSON; the sidebar reads it)
+VERIFY_PROP = "reenact_verify"
 
 
 def _strip_paths(s):

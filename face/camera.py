@@ -141,14 +141,25 @@ def project(identity, basis, coeffs, pose, camera):
     ``camera``: a :class:`Camera` (or anything with ``focal_px`` and ``principal``). Frames
     whose pose or coefficients are NaN give NaN.
     """
+    return project_points(posed_vertices(identity, basis, coeffs, pose), float(camera.focal_px), camera.principal)
+
+
+def posed_vertices(identity, basis, coeffs, pose):
+    """Camera-space points (T, 468, 3) cm of the model ``identity + coeffs @ basis`` posed by
+    ``pose`` (T, 6); NaN on frames whose pose or coefficients are NaN."""
     pose = np.asarray(pose, np.float64)
     S = shapes_from(identity, basis, np.nan_to_num(np.asarray(coeffs, np.float64)))
     R = euler_to_matrix(np.nan_to_num(pose[:, :3]))
     X = rotate(R, S) + np.nan_to_num(pose[:, None, 3:])
-    uv = project_points(X, float(camera.focal_px), camera.principal)
     bad = ~(np.isfinite(pose).all(1) & np.isfinite(np.asarray(coeffs, np.float64)).all(1))
-    uv[bad] = np.nan
-    return uv
+    X[bad] = np.nan
+    return X
+
+
+def rotation_angle_deg(Ra, Rb):
+    """Angle in degrees of the rotation between (..., 3, 3) rotations ``Ra`` and ``Rb``."""
+    c = (np.trace(np.swapaxes(Ra, -1, -2) @ Rb, axis1=-2, axis2=-1) - 1.0) / 2.0
+    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
 
 
 def rotate(R, S):

@@ -66,7 +66,7 @@ def in_channels(window=DEFAULT_WINDOW, mode="face-only", ref=False):
 
 
 # ----------------------------------------------------------------------------- template
-def _template(size):
+def frontal_template(size):
     """(468, 2) frontal template positions in crop pixels (image y down)."""
     topo = load_topology()
     P = np.asarray(topo.mean_shape[:, :2], np.float64) * np.array([1.0, -1.0])
@@ -123,7 +123,7 @@ def crop_transforms(track, size=DEFAULT_SIZE, sigma=2.0, points=None):
     if not ok.any():
         raise ValueError("track has no tracked frame to crop")
     rigid = load_topology().group("rigid")
-    tpl = _template(size)
+    tpl = frontal_template(size)
     # frame <- crop parameters: crop centre in the frame (2), log scale, angle
     par = np.zeros((T, 4))
     for i in np.flatnonzero(ok):

@@ -6,8 +6,8 @@ background plate that fills what a moving head uncovers."""
 import cv2
 import numpy as np
 
-from ..face.camera import euler_to_matrix, shapes_from
-from ..face.topology import CHIN, N_VERTS, load_topology
+from ..face.camera import posed_vertices, project_points
+from ..face.topology import CHIN, N_VERTS
 from .meshes import FOREHEAD_TOP, _fix, _mesh
 
 #: head region defaults (fractions of the face size)
@@ -61,15 +61,8 @@ def posed_points(track, rows=None, neutral=False):
     ex = np.nan_to_num(np.asarray(track.expression, np.float64)[rows])
     if neutral:
         ex = np.zeros_like(ex)
-    pose = np.asarray(track.pose, np.float64)[rows]
-    S = shapes_from(track.identity, track.expression_basis, ex)
-    X = np.einsum("rij,rnj->rni", euler_to_matrix(np.nan_to_num(pose[:, :3])), S) + np.nan_to_num(pose[:, None, 3:])
-    uv = float(track.focal_px) * X[..., :2] / X[..., 2:3] + np.asarray(track.principal, np.float64)
-    bad = ~np.isfinite(pose).all(1)
-    uv[bad] = np.nan
-    z = X[..., 2].copy()
-    z[bad] = np.nan
-    return uv, z
+    X = posed_vertices(track.identity, track.expression_basis, ex, np.asarray(track.pose, np.float64)[rows])
+    return project_points(X, float(track.focal_px), np.asarray(track.principal, np.float64)), X[..., 2].copy()
 
 
 def neutral_points(track, rows=None):
@@ -79,15 +72,6 @@ def neutral_points(track, rows=None):
     return posed_points(track, rows, neutral=True)[0]
 
 
-def frontal_points(size, width=0.52, centre=(0.5, 0.54)):
-    """(468, 2) the topology's mean shape seen from the front in a ``size`` px square: the face
-    oval ``width`` of the square wide, its bounding box centred at ``centre`` (fractions), as
-    the renderer's crop template. For tests and timings."""
-    topo = load_topology()
-    P = np.asarray(topo.mean_shape[:, :2], np.float64) * (1.0, -1.0)
-    oval = P[topo.group("face_oval")]
-    lo, hi = oval.min(0), oval.max(0)
-    return (P - 0.5 * (lo + hi)) * (width * size / (hi[0] - lo[0])) + np.asarray(centre) * size
 
 
 def background_plate(frames, covered, max_frames=31):

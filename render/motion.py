@@ -5,7 +5,7 @@ the shot's plate (:mod:`.head`)."""
 
 import numpy as np
 
-from ..face.camera import euler_to_matrix
+from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..video import open_video
 from .cache import performance_digest, source_identity
 from .head import background_plate, fill_background, head_mask, posed_points
@@ -88,8 +88,7 @@ def head_turn_degrees(track, own=None):
         return 0.0
     Ra = euler_to_matrix(np.asarray(track.pose, np.float64)[ok, :3])
     Rb = euler_to_matrix(np.asarray(own.pose, np.float64)[ok, :3])
-    cos = (np.einsum("tij,tij->t", Ra, Rb) - 1.0) / 2.0
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).max())
+    return float(rotation_angle_deg(Ra, Rb).max())
 
 
 _PLATES = {}

@@ -21,26 +21,9 @@ JOB = 0x3A5F00C0DE
 
 def synthetic_clip(n, size=(W, H), seed=0):
     """``n`` RGB frames: static band-limited texture + a moving textured ellipse + noise."""
-    import cv2
+    from bench.watermark import synthetic_clip as make
 
-    w, h = size
-    rng = np.random.default_rng(seed)
-    bg = np.zeros((h, w, 3), np.float32)
-    for sigma, amp in ((2.0, 25.0), (8.0, 40.0), (30.0, 60.0)):
-        bg += cv2.GaussianBlur(rng.normal(0, 1, (h, w, 3)).astype(np.float32), (0, 0), sigma) * amp * sigma ** 0.5 / 3
-    bg += np.array([110, 100, 90], np.float32)
-    blob_tex = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 3.0) * 30
-    yy, xx = np.mgrid[0:h, 0:w]
-    frames = []
-    for t in range(n):
-        cx = w * (0.5 + 0.25 * np.sin(2 * np.pi * t / 70.0))
-        cy = h * (0.5 + 0.15 * np.cos(2 * np.pi * t / 55.0))
-        inside = (((xx - cx) / (0.16 * w)) ** 2 + ((yy - cy) / (0.3 * h)) ** 2) < 1.0
-        f = bg.copy()
-        f[inside] = np.array([200, 160, 140], np.float32) + np.roll(blob_tex, t * 3, axis=1)[inside][:, None]
-        f += rng.normal(0, 2.0, f.shape).astype(np.float32)
-        frames.append(np.clip(f, 0, 255).astype(np.uint8))
-    return frames
+    return make(n, size, seed)
 
 
 def write_h264(path, frames, crf=28, fps=FPS):

@@ -9,7 +9,8 @@ import pytest
 
 from reenact.face.geometry import robust_similarity_2d as similarity_2d
 from reenact.face.topology import load_topology
-from reenact.render.head import background_plate, fill_background, frontal_points, head_mask, posed_points
+from reenact.render.conditioning import frontal_template
+from reenact.render.head import background_plate, fill_background, head_mask, posed_points
 from reenact.render.warp import warp_field, warp_image, warp_points
 
 from conftest import shared_clip
@@ -20,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ----------------------------------------------------------------------------- synthetic scenes
 def _template(size):
-    return frontal_points(size)
+    return frontal_template(size)
 
 
 def _waves(seed, n=10, min_period=14.0, max_period=60.0):

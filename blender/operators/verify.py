@@ -11,8 +11,6 @@ from .. import blend
 from ..modal import ModalJobMixin
 from ..report import report
 
-#: where the verdict is kept on the strip (a JSON string; the sidebar reads it)
-RESULT_PROP = "reenact_verify"
 
 
 def verify_job(source, fps, progress):
@@ -63,7 +61,7 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
     def apply(self, context, result):
         strip = bpy.data.scenes[self._scene_name].sequence_editor.strips_all[self._strip_name]
         result = dict(result, scene_ranges=strip_ranges(result, strip))
-        strip[RESULT_PROP] = json.dumps(result)
+        strip[blend.VERIFY_PROP] = json.dumps(result)
         w, m = result.get("watermark") or {}, result.get("manifest") or {}
         if w.get("detected"):
             ranges = ", ".join("{}-{}".format(a, b) for a, b in result["scene_ranges"]) or "none on the timeline"

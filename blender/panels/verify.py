@@ -3,9 +3,9 @@ import json
 
 import bpy
 
+from .. import blend
 from .common import ReenactSequencerPanel
 
-RESULT_PROP = "reenact_verify"  # = operators.verify.RESULT_PROP (panels do not import operators)
 
 
 class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
@@ -18,7 +18,7 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
         ed = context.scene.sequence_editor if context.scene else None
         strip = ed.active_strip if ed else None
         layout.operator("reenact.verify_strip", icon="CHECKMARK")
-        raw = strip.get(RESULT_PROP) if strip is not None else None
+        raw = strip.get(blend.VERIFY_PROP) if strip is not None else None
         if not raw:
             layout.label(text="Not verified yet")
             return
