@@ -329,15 +329,18 @@ def own_render(clip, model, work, length, region, log, tag, whole=False):
     return a, b, out, summ, wall, tr
 
 
-def flicker(clip, model, work, length, region, log):
-    a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "flicker")
-    rows = np.arange(a, b)
+def _frames_and_faces(clip, out, rows, tr):
+    """The footage's and the result's frames of ``rows``, the face-oval indices, the landmarks."""
     F = Frames(clip_path(clip))
     orig = F.get(rows)
     F.close()
-    res_f = output_frames(out, rows)
-    oval = oval_index()
-    L = np.asarray(tr.landmarks, np.float64)
+    return orig, output_frames(out, rows), oval_index(), np.asarray(tr.landmarks, np.float64)
+
+
+def flicker(clip, model, work, length, region, log):
+    a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "flicker")
+    rows = np.arange(a, b)
+    orig, res_f, oval, L = _frames_and_faces(clip, out, rows, tr)
     masks = {int(t): face_mask(orig[int(t)].shape, L[t, oval], erode=3) for t in rows}
     d_o, d_r = [], []
     for t in rows[1:]:
@@ -356,12 +359,7 @@ def sharpness(clip, model, work, length, region, log, whole=True):
     a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "sharp", whole=whole)
     mid = (a + b) // 2
     rows = np.arange(max(a, mid - length // 2), min(b, mid - length // 2 + length))
-    F = Frames(clip_path(clip))
-    orig = F.get(rows)
-    F.close()
-    res_f = output_frames(out, rows)
-    oval = oval_index()
-    L = np.asarray(tr.landmarks, np.float64)
+    orig, res_f, oval, L = _frames_and_faces(clip, out, rows, tr)
     vo, vr, so, sr = [], [], [], []
     for t in rows:
         m = face_mask(orig[int(t)].shape, L[t, oval], erode=4)
