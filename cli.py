@@ -217,7 +217,7 @@ def cmd_render(args):
         summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
-                              sign_key=args.sign_key)
+                              sign_key=args.sign_key, detail=not args.no_detail)
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -308,6 +308,9 @@ def build_parser():
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    p.add_argument("--no-detail", action="store_true",
+                   help="composite the network's crop alone, without the footage's fine detail "
+                        "(docs/compositing.md)")
     add_signing_arguments(p)
     p.set_defaults(func=cmd_render)
 

@@ -122,14 +122,71 @@ def colour_offset(render, frame, inner_hard, band, sigma, limit=48.0):
     return off * inner_hard[..., None]
 
 
-def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None):
+#: detail transfer (see :func:`paste_back`): where the render and the detail source differ by
+#: less than DETAIL_AGREE (8-bit levels, crop scale, blurred by DETAIL_BLUR crop pixels) the
+#: detail is kept whole; from DETAIL_DISAGREE up it is dropped (the network drew something the
+#: source does not show)
+DETAIL_AGREE = 10.0
+DETAIL_DISAGREE = 30.0
+DETAIL_BLUR = 1.5
+#: below SNAP_AGREE levels of difference the render's colours are the detail source's, above
+#: SNAP_DIFFER the render's own (the network's frame-to-frame noise is a few levels)
+SNAP_AGREE = 3.0
+SNAP_DIFFER = 8.0
+
+
+def _ramp(d, zero_at, one_at):
+    """float32 weight: 1 at or below ``one_at``, 0 at or above ``zero_at``, linear between."""
+    return np.clip((zero_at - d) / (zero_at - one_at), 0.0, 1.0).astype(np.float32)
+
+
+def detail_gate(rend, source, blur=DETAIL_BLUR):
+    """Crop-space weight (float32 S x S, 0..1) of the detail layer: 1 where the render ``rend``
+    and the detail source at crop scale ``source`` agree, 0 where they differ (both float32
+    S x S x 3)."""
+    d = cv2.GaussianBlur(np.abs(rend - source).mean(2), (0, 0), blur)
+    return _ramp(d, DETAIL_DISAGREE, DETAIL_AGREE)
+
+
+def crop_lowpass(img, M, Minv, S):
+    """``img`` (H, W, 3) resampled into the S x S crop (``M``: frame -> crop, ``Minv`` its
+    inverse) without aliasing: blurred first by half the frame pixels per crop pixel, so the
+    crop holds the image's low frequencies and not a sample of its grain. float32."""
+    scale = float(np.sqrt(abs(np.linalg.det(np.asarray(Minv, np.float64)[:, :2]))))
+    if scale <= 1.25:
+        return cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    H, W = img.shape[:2]
+    corners = np.array([[0, 0], [S, 0], [0, S], [S, S]], np.float64) @ Minv[:, :2].T + Minv[:, 2]
+    pad = int(np.ceil(2 * scale)) + 2
+    x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + pad, (W, H))
+    if x1 <= x0 or y1 <= y0:
+        return cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    sub = cv2.GaussianBlur(np.ascontiguousarray(img[y0:y1, x0:x1]), (0, 0), 0.5 * scale)
+    M2 = np.asarray(M, np.float64).copy()
+    M2[:, 2] += M2[:, :2] @ np.array([x0, y0], np.float64)
+    return cv2.warpAffine(sub, M2, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+
+
+def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, detail=None,
+               detail_valid=None):
     """``frame`` (H, W, 3) uint8 with ``crop`` (S, S, 3) uint8 pasted where ``mask`` (S, S),
     warped by ``Minv`` (2x3, frame <- crop), is on: colour matched and blended with a Laplacian
     pyramid (see the module doc). ``feather`` in crop pixels (default S/32); ``colour``: match
     the render's low frequencies to the frame around the mask edge; ``levels``: pyramid levels
     (default: enough for the feather). Pixels outside the blend region (the mask grown by
     about ``2 * feather`` px, see :func:`blend_region`) are returned bit-exact; a new array is
-    returned."""
+    returned.
+
+    ``detail`` (H, W, 3) uint8, optional: a full-resolution image aligned with the requested
+    face (the frame itself, or the frame warped to the performance by the face mesh). Its
+    frequencies above the crop's resolution are added inside the mask wherever the render at
+    crop scale agrees with it (:func:`detail_gate`) and ``detail_valid`` ((H, W) 0..1, the
+    warp's validity; default 1) allows, so skin, stubble and hair keep the footage's sharpness
+    while what the network drew anew (an opened mouth, teeth) stays the network's. Where the
+    render equals the detail source at crop scale the result is the detail source itself."""
     frame = np.asarray(frame)
     crop = np.asarray(crop)
     S = crop.shape[0]
@@ -159,6 +216,18 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None):
             rend = rend + cv2.resize(off, (S, S), interpolation=cv2.INTER_LINEAR) * region[..., None]
     if levels is None:
         levels = int(np.clip(np.log2(max(2.0, fpx * 2)), 1, 5))
+    if detail is not None:
+        detail = np.asarray(detail)
+        real_d = crop_lowpass(detail, M, Minv, S)
+        diff = cv2.GaussianBlur(np.abs(rend - real_d).mean(2), (0, 0), DETAIL_BLUR)
+        gate = _ramp(diff, DETAIL_DISAGREE, DETAIL_AGREE) * inner
+        # differences of a few levels are the network's noise, not the performance: there the
+        # footage's own colours are kept (a still face stays still)
+        snap = _ramp(diff, SNAP_DIFFER, SNAP_AGREE)
+        if detail_valid is not None:  # not from a warp's holes
+            snap *= cv2.warpAffine(np.asarray(detail_valid, np.float32), M, (S, S), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        rend = rend + snap[..., None] * (real_d - rend)
     blend = laplacian_blend(rend, real, inner, levels)
     # --- frame space, inside the bounding box of the blend region -----------------------------
     y0c, x0c, y1c, x1c = _support_bbox(outer)
@@ -185,6 +254,17 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None):
     res *= w_out[..., None]
     res += orig
     res += w_in * (wrp(real) - orig)
+    if detail is not None:
+        g = wrp(gate)
+        if detail_valid is not None:
+            # the warp's holes, grown and softened by a couple of crop pixels: the footage's
+            # pixels at a hole's rim are the stretched edge of what the hole replaced
+            v = np.ascontiguousarray(np.asarray(detail_valid, np.float32)[y0:y1, x0:x1])
+            px = float(np.sqrt(abs(np.linalg.det(Minv[:, :2]))))
+            r = int(np.ceil(1.5 * px))
+            v = cv2.erode(v, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+            g *= cv2.GaussianBlur(v, (0, 0), max(0.5, px))
+        res += g[..., None] * (detail[y0:y1, x0:x1].astype(np.float32) - wrp(real_d))
     res += 0.5
     res = np.clip(res, 0, 255, out=res).astype(np.uint8)
     np.copyto(roi, res, where=(w_out > 0)[..., None])  # outside the region: untouched

@@ -45,17 +45,31 @@ class HeadMotion:
         """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
         return bool(self.ok[r]) and float(np.abs(self.ps[r] - self.pd[r]).max()) > 0.05
 
+    def field(self, r, shape):
+        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``."""
+        return warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
+                          dst_depth=self.zd[r], model_points=self.identity)
+
     def frame(self, r, frame):
         """(the frame with the head moved to row ``r`` of the performance, the WarpField or None
         when the row is not moved)."""
         if not self.moves(r):
             return frame, None
-        f = warp_field(self.ps[r], self.pd[r], None, frame.shape[:2], src_depth=self.zs[r],
-                             dst_depth=self.zd[r], model_points=self.identity)
+        f = self.field(r, frame.shape)
         out = warp_image(frame, f)
         if f.disocclusion.any():
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
+
+    def detail(self, r, frame):
+        """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
+        (the footage frame warped to the performance's face, its validity (H, W) float32 or None
+        when everything is valid). Nothing moves the frame itself here (regions ``mouth`` and
+        ``face``): only the fine detail the render takes from it is moved."""
+        if not self.moves(r):
+            return frame, None
+        f = self.field(r, frame.shape)
+        return warp_image(frame, f), f.valid
 
 
 def shot_plate(source, own, count=31):

@@ -229,6 +229,17 @@ def _check_inputs(track, crop_track, size):
             track.frame_start, track.frame_start + track.n_frames - 1))
 
 
+def _detail_source(detail, head, warper, r, frame, field):
+    """(detail image, validity) for :func:`paste_back`: none without ``detail``; for region
+    ``head`` the moved frame itself (``field``: its WarpField or None); else the footage frame
+    warped to the performance by ``warper`` (a :class:`HeadMotion`)."""
+    if not detail:
+        return None, None
+    if head:
+        return frame, (field.valid if field is not None else None)
+    return warper.detail(r, frame)
+
+
 def _region_mask(region, hole, mouth):
     """The compositing mask of the rendered crop: the lower face for ``mouth``, the face for
     ``face`` and ``head`` (the rest of the moved head is already in the warped frame)."""
@@ -253,7 +264,7 @@ def resolve_range(frames, n):
 def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
-                job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None):
+                job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, detail=True):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
@@ -269,7 +280,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     renders of disjoint ranges and Preview Frame carry the same one; ``watermark=False`` only for
     measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
     of a frame folder gets a signed C2PA manifest (``sign``; ``sign_cert``/``sign_key`` PEM
-    paths, default the local chain)."""
+    paths, default the local chain).
+
+    ``detail``: keep the footage's fine detail (skin, stubble) where the render agrees with the
+    footage frame warped to the performance (see :func:`~reenact.render.composite.paste_back`);
+    False composites the network's crop alone (self-reenactment measurements, where the frame
+    is the truth)."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
@@ -301,6 +317,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         motion = None
         if head:
             motion = HeadMotion(own, track, shot_plate(src, own))
+        warper = motion if motion is not None else (HeadMotion(own, track) if detail else None)
+        if head:
             rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
@@ -342,9 +360,13 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 raise Cancelled()
 
         def composite(entry, crop):
-            i, frame, r, mask = entry
+            i, frame, r, mask, field = entry
             t = time.perf_counter()
-            res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour)
+            dimg, dvalid = _detail_source(detail, head, warper, r, frame, field)
+            tm["warp"] += time.perf_counter() - t
+            t = time.perf_counter()
+            res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
+                             detail_valid=dvalid)
             if watermark:
                 res = mark_frame(res, i, DEFAULT_KEY, payload)
             tm["composite"] += time.perf_counter() - t
@@ -375,19 +397,20 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     queue.append([i, frame, frame, None])
                     stats["copied"] += 1
                 else:
+                    field = None
                     if motion is not None:
                         t = time.perf_counter()
-                        frame = motion.frame(r, frame)[0]
+                        frame, field = motion.frame(r, frame)
                         tm["warp"] += time.perf_counter() - t
                     hit = cache.get(keys[r])
                     if hit is not None and hit.shape == (S, S, 3):
                         hole, mouth = fr.masks(r)
-                        entry = (i, frame, r, _region_mask(region, hole, mouth))
+                        entry = (i, frame, r, _region_mask(region, hole, mouth), field)
                         queue.append([i, frame, composite(entry, hit), entry])
                         stats["cached"] += 1
                     else:
                         x, hole, mouth = fr.network_input(r, frame)
-                        slot = [i, frame, None, (i, frame, r, _region_mask(region, hole, mouth))]
+                        slot = [i, frame, None, (i, frame, r, _region_mask(region, hole, mouth), field)]
                         queue.append(slot)
                         pending.append((slot, x, keys[r]))
                 flush(force=len(queue) > 4 * batch)
@@ -449,7 +472,7 @@ def _manifest_parameters(renderer, region, frames, payload):
 # ----------------------------------------------------------------------------- one frame
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
-                 pool=None, video=None, job_id=None, watermark=True):
+                 pool=None, video=None, job_id=None, watermark=True, detail=True):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -457,7 +480,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     ``transforms``: the crop transforms of the whole track (pass them to avoid recomputing).
     ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
     omitted it is made from ``video`` (the footage; cached in ``cache_dir``). The rendered frame
-    carries the watermark of :func:`render_clip` (same default job id, from ``source_id``)."""
+    carries the watermark of :func:`render_clip` (same default job id, from ``source_id``);
+    ``detail`` as :func:`render_clip`."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
@@ -482,11 +506,13 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if renderer.ref and pool is not None:
         feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
         rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION)
+    field = warper = None
+    if head or detail:
+        plate = cached_plate(video, own) if head and video is not None else None
+        warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate)
     if head:
-        plate = cached_plate(video, own) if video is not None else None
-        motion = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate)
         t = time.perf_counter()
-        frame = motion.frame(0, frame)[0]
+        frame, field = warper.frame(0, frame)
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
         rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
     fr = _Frames(sub, sub_xf, renderer, pool, feats)
@@ -509,7 +535,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["cached"] = 1
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
-    out = paste_back(frame, crop, _region_mask(region, hole, mouth), xf.Minv[r], feather=feather, colour=colour)
+    dimg, dvalid = _detail_source(detail, head, warper, 0, frame, field)
+    out = paste_back(frame, crop, _region_mask(region, hole, mouth), xf.Minv[r], feather=feather, colour=colour,
+                     detail=dimg, detail_valid=dvalid)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))

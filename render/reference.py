@@ -47,8 +47,11 @@ REF_WARPS = ("similarity", "mesh")
 #: what a mesh-warped reference shows where the requested mouth opens wider than the reference's:
 #: the dark of a mouth interior (other holes are mid-grey)
 MOUTH_FILL = (48, 28, 28)
+#: the mesh reference's holes fade in over this many crop pixels (Gaussian sigma) outside
+#: their edge; inside they are the fill
+HOLE_EDGE = 0.8
 #: changes whenever what a reference shows changes (part of the render cache keys)
-REF_VERSION = "ref-2"
+REF_VERSION = "ref-3"
 
 
 def features(track):
@@ -191,12 +194,17 @@ def mesh_reference(crop, cond, src_points, dst_points):
     warped the same way, so it says what the warped reference really shows."""
     S = crop.shape[0]
     f = warp_field(np.asarray(src_points, np.float64), np.asarray(dst_points, np.float64), None, (S, S))
-    rgb = warp_image(np.ascontiguousarray(crop), f)
+    rgb = warp_image(np.ascontiguousarray(crop), f).astype(np.float32)
     k = np.ones((3, 3), np.uint8)
     hole = cv2.dilate(f.hole.astype(np.uint8), k) > 0
-    rgb[hole] = 128
     mouth = (cv2.dilate(f.mouth_hole.astype(np.uint8), k) > 0) & hole
-    rgb[mouth] = MOUTH_FILL
+    fill = np.full_like(rgb, 128.0)
+    fill[cv2.dilate(mouth.astype(np.uint8), k) > 0] = MOUTH_FILL
+    # soft edges (anti-aliased over about a pixel, outside the hole): a hard mask at crop
+    # resolution draws a staircase along the lips that the network passes through and the
+    # frame shows 4x larger
+    a = np.maximum(cv2.GaussianBlur(hole.astype(np.float32), (0, 0), HOLE_EDGE), hole)[..., None]
+    rgb = np.clip(rgb * (1 - a) + fill * a + 0.5, 0, 255).astype(np.uint8)
     c = warp_image(np.ascontiguousarray(np.asarray(cond).transpose(1, 2, 0)), f, interpolation=cv2.INTER_NEAREST,
                    border=cv2.BORDER_CONSTANT)
     return rgb, np.ascontiguousarray(c.transpose(2, 0, 1))

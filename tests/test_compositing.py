@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from reenact.render.composite import blend_region, paste_back
+from reenact.render.composite import blend_region, crop_lowpass, paste_back
 from reenact.render.renderer import BASE_MODEL
 
 N = 24
@@ -89,6 +89,68 @@ def test_paste_back_colour_match_and_seam(frame_and_masks):
 
     assert seam(matched) < 0.25 * seam(hard), (seam(matched), seam(hard))
 
+
+
+@pytest.fixture(scope="module")
+def big_textured(frame_and_masks):
+    """The frame 4x larger with fine texture (like skin and stubble on a face bigger than the
+    crop), a 64 px crop transform into it and the face hole at 64 px."""
+    import cv2
+
+    frame, _crop, hole, _mouth, Minv = frame_and_masks
+    big = cv2.resize(frame, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    rng = np.random.default_rng(7)
+    big = np.clip(big + rng.normal(0, 14, big.shape[:2])[..., None], 0, 255).astype(np.uint8)
+    Minv64 = np.asarray(Minv, np.float64) * 4.0
+    Minv64[:, :2] *= 4.0  # 64 px crop -> 256 px crop -> 4x frame
+    hole64 = (cv2.resize(hole, (64, 64), interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
+    # a render that agrees with the footage: the footage's own low frequencies at 64 px
+    rend = np.clip(crop_lowpass(big, cv2.invertAffineTransform(Minv64), Minv64, 64) + 0.5, 0, 255).astype(np.uint8)
+    inside = cv2.warpAffine(cv2.erode(hole64, np.ones((9, 9), np.uint8)), Minv64, big.shape[1::-1]) > 0.99
+    return big, rend, hole64, Minv64, inside
+
+
+def test_paste_back_detail_keeps_the_footage_texture_where_the_render_agrees(big_textured):
+    big, rend, hole64, Minv64, inside = big_textured
+    err = lambda o: float(np.abs(o.astype(int) - big.astype(int))[inside].mean())  # noqa: E731
+    plain = paste_back(big, rend, hole64, Minv64)
+    kept = paste_back(big, rend, hole64, Minv64, detail=big)
+    assert inside.sum() > 5000
+    assert err(plain) > 8.0  # a 64 px crop blown up 4x has lost the texture
+    assert err(kept) < 1.0, err(kept)  # the render agrees: the footage's own pixels come back
+    # a render a couple of levels off (the network's frame-to-frame noise) still gives the
+    # footage back: a still face stays still
+    noisy = np.clip(rend.astype(int) + 2, 0, 255).astype(np.uint8)
+    assert err(paste_back(big, noisy, hole64, Minv64, detail=big)) < 1.0
+    # outside the blend region nothing changes either way
+    region = blend_region(big.shape, hole64, Minv64)
+    np.testing.assert_array_equal(kept[~region], big[~region])
+    # the validity of the detail source (a warp's holes) switches it off
+    off = paste_back(big, rend, hole64, Minv64, detail=big, detail_valid=np.zeros(big.shape[:2], np.float32))
+    np.testing.assert_array_equal(off, plain)
+
+
+def test_paste_back_detail_never_paints_footage_over_what_the_network_drew(big_textured):
+    import cv2
+
+    big, rend, hole64, Minv64, inside = big_textured
+    # the network draws a dark open mouth the footage does not show
+    drawn = rend.copy()
+    ys, xs = np.nonzero(hole64 > 0.5)
+    cy, cx = int(np.percentile(ys, 75)), int(np.mean(xs))
+    cv2.ellipse(drawn, (cx, cy), (9, 5), 0, 0, 360, (40, 20, 20), -1)
+    disc = np.zeros((64, 64), np.float32)
+    cv2.ellipse(disc, (cx, cy), (6, 3), 0, 0, 360, 1.0, -1)
+    disc = cv2.warpAffine(disc, Minv64, big.shape[1::-1]) > 0.99
+    plain = paste_back(big, drawn, hole64, Minv64)
+    kept = paste_back(big, drawn, hole64, Minv64, detail=big)
+    assert disc.sum() > 200
+    # inside the drawn mouth: the network's pixels (no footage texture, no lips showing through)
+    assert float(np.abs(kept.astype(int) - plain.astype(int))[disc].mean()) < 1.0
+    assert float(kept[disc].mean()) < 70.0
+    # away from it the texture is still the footage's
+    far = inside & ~(cv2.dilate(disc.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0)
+    assert float(np.abs(kept.astype(int) - big.astype(int))[far].mean()) < 1.0
 
 
 # ----------------------------------------------------------------------------- pipeline

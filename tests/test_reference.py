@@ -242,6 +242,14 @@ def test_mesh_reference_moves_the_mouth(carphone_track, carphone):
     dark = np.all(mesh == np.array(MOUTH_FILL, np.uint8), -1)
     assert (big.mouth[r][dark] > 0).sum() > 100  # the new mouth interior starts dark
     assert (big.mouth[r][dark] > 0).mean() > 0.8  # ... and only there
+    # its edge is anti-aliased, not a staircase: the ring just outside is part way to the fill
+    import cv2
+
+    k3 = np.ones((3, 3), np.uint8)
+    ring1 = (cv2.dilate(dark.astype(np.uint8), k3) > 0) & ~filled
+    ring3 = (cv2.dilate(dark.astype(np.uint8), k3, iterations=4) > 0) & ~(cv2.dilate(dark.astype(np.uint8), k3, iterations=3) > 0)
+    to_fill = np.abs(mesh.astype(np.float64) - np.array(MOUTH_FILL)).mean(-1)
+    assert to_fill[ring1].mean() < 0.8 * to_fill[ring3].mean(), (to_fill[ring1].mean(), to_fill[ring3].mean())
     assert mc.shape == (5, 128, 128) and mc.dtype == np.uint8
     ds = Dataset([big], WINDOW, "face-only", ref=True, ref_warp="mesh")
     x = ds.item(0, 40)[0]
