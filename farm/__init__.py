@@ -27,7 +27,7 @@ def _lit(value):
         return "True" if value else "False"
     if isinstance(value, int):
         return str(int(value))
-    return json.dumps(str(value))
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _call(op, kwargs):
@@ -81,7 +81,7 @@ def chunks(first, last, size):
 
 def blender_executable(name=None):
     """The Blender to run: ``name`` (a path or a name on PATH), else ``blender`` on PATH, else
-    None (then the bpy module runs the command: :mod:`reenact.blender.farm`)."""
+    None (then the bpy module runs the command: :mod:`reenact.blender.background`)."""
     exe = shutil.which(name or "blender")
     if name and exe is None:
         raise ValueError("{}: Blender executable not found".format(name))
@@ -95,6 +95,6 @@ def run(blendfile, expr, blender=None, env=None):
     exe = blender_executable(blender)
     if exe is not None:
         cmd = [exe]
-    else:  # reenact.farm -> reenact.blender.farm, whatever the package is installed as
-        cmd = [sys.executable, "-m", __name__.rsplit(".", 1)[0] + ".blender.farm"]
+    else:  # reenact.farm -> reenact.blender.background, whatever the package is installed as
+        cmd = [sys.executable, "-m", __name__.rsplit(".", 1)[0] + ".blender.background"]
     return subprocess.call(cmd + blender_args(blendfile, expr), env=env)
