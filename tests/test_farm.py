@@ -156,3 +156,56 @@ def test_chunk_errors_are_one_line(shot, tmp_path):
                           "--out", str(tmp_path / "m.mp4")], capture_output=True, text=True, env=_env())
     assert res.returncode == 2 and "16 of the clip's 24 frames are missing (8, 9," in res.stderr, res.stderr
     assert not os.path.exists(tmp_path / "m.mp4")
+
+
+def test_progress_lines_for_headless_runs():
+    """Blender in background mode prints a parseable line per step, at most one per interval
+    (first and last always)."""
+    import io
+    import re
+
+    from reenact.progress import ProgressLines
+
+    buf = io.StringIO()
+    lines = ProgressLines("Rendering", stream=buf, interval=3600)
+    for k in range(1, 11):
+        assert lines(k, 10, "frame {} on CPU".format(k + 3)) is True
+    out = buf.getvalue().splitlines()
+    assert out == ["Reenact: Rendering 1/10 frame 4 on CPU", "Reenact: Rendering 10/10 frame 13 on CPU"]
+    m = re.match(r"^Reenact: (.+?) (\d+)/(\d+)", out[-1])
+    assert m and m.groups() == ("Rendering", "10", "10")
+    every = io.StringIO()
+    each = ProgressLines("Tracking", stream=every, interval=0)
+    for k in range(3):
+        each(k, 3)
+    assert every.getvalue() == "Reenact: Tracking 0/3\nReenact: Tracking 1/3\nReenact: Tracking 2/3\n"
+
+
+def test_unsigned_chunk_files_are_byte_identical(shot, tmp_path):
+    """Without C2PA signing (whose manifests carry the signing time) the PNG files themselves of
+    chunks, run in any order, equal one render's byte for byte; with signing only the manifests
+    of the rendered frames differ (the pixels are compared above)."""
+    import hashlib
+
+    from reenact.face.track import Track
+    from reenact.render.pipeline import chunk_segments, render_clip
+
+    clip, path = shot
+    track = Track.load(path)
+
+    def digests(folder):
+        return {n: hashlib.sha256(open(os.path.join(folder, n), "rb").read()).hexdigest()
+                for n in sorted(os.listdir(folder))}
+
+    kw = dict(frames=(4, 20), region="mouth", prefer_gpu=False, sign=False, job_id="farm-test")
+    one = render_clip(track, clip, BASE_MODEL, out=str(tmp_path / "one"), cache_dir=str(tmp_path / "c1"), **kw)
+    for c in ((16, 20), (4, 9), (9, 16)):  # three chunks, last one first
+        render_clip(track, clip, BASE_MODEL, out=str(tmp_path / "parts"), cache_dir=str(tmp_path / "c2"), chunk=c, **kw)
+    assert one["frames"] == N and digests(tmp_path / "parts") == digests(tmp_path / "one")
+    # which frames a chunk writes: its own, and the footage's on its side of the job's range
+    assert chunk_segments((4, 20), (4, 9), N) == [(0, 4), (4, 9)]
+    assert chunk_segments((4, 20), (9, 16), N) == [(9, 16)]
+    assert chunk_segments((4, 20), (16, 20), N) == [(16, 20), (20, 24)]
+    assert chunk_segments((0, N), None, N) == [(0, N)]
+    with pytest.raises(ValueError, match="not inside the frames 4:20"):
+        chunk_segments((4, 20), (2, 9), N)
