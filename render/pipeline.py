@@ -455,7 +455,15 @@ def chunk_segments(frames, chunk, n):
 
 
 def _iter_segments(src, segments):
+    """Decode the frames of ``segments`` in order, one pass over each run of adjacent segments
+    (a whole-clip render decodes straight through, as it always did)."""
+    runs = []
     for s, e in segments:
+        if runs and runs[-1][1] == s:
+            runs[-1][1] = e
+        else:
+            runs.append([s, e])
+    for s, e in runs:
         yield from src.iter_frames(s, e)
 
 

@@ -209,3 +209,34 @@ def test_unsigned_chunk_files_are_byte_identical(shot, tmp_path):
     assert chunk_segments((0, N), None, N) == [(0, N)]
     with pytest.raises(ValueError, match="not inside the frames 4:20"):
         chunk_segments((4, 20), (2, 9), N)
+
+
+def test_two_chunks_of_a_shared_clip_equal_one_render(tmp_path):
+    """The issue's acceptance check on real footage with audio and a keyframe mid-clip
+    (driving_d12: 183 frames, 512 x 512, keyframes at 0 and 164): the second chunk starts by
+    seeking, the first decodes from the start; in parallel they give the single render's frames,
+    and the assembled movie keeps the audio."""
+    from conftest import shared_clip
+
+    from reenact.tracking.tracker import track_video
+
+    clip = shared_clip("driving_d12.mp4")
+    track = str(tmp_path / "d12.npz")
+    track_video(clip)[0].save(track)
+    shot = (clip, track)
+
+    def cmd(out, cache, *extra):
+        c = _render_cmd(shot, out, cache, *extra)
+        c[c.index("--frames") + 1] = "160:176"
+        return c
+
+    single = _run(cmd(str(tmp_path / "single"), str(tmp_path / "c1")))
+    assert single["frames"] == 183 and single["rendered"] + single["cached"] == 16
+    out, cache = str(tmp_path / "chunks"), str(tmp_path / "c2")
+    procs = [subprocess.Popen(cmd(out, cache, "--chunk", c), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=_env()) for c in ("160:168", "168:176")]
+    res = [p.communicate(timeout=900) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in res]
+    _same(_frames(out), _frames(str(tmp_path / "single")))
+    a = _run([sys.executable, "-m", "reenact", "assemble", out, "--video", clip, "--out", str(tmp_path / "d12.mp4")])
+    assert a["frames"] == 183 and a["audio"]
