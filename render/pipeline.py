@@ -273,8 +273,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     See the module doc for the cache, crops and cancelling.
 
     Provenance (docs/provenance.md): every frame this renders carries the watermark with
-    ``job_id`` (default: one derived from the footage, the renderer and the actor, so parallel
-    renders of disjoint ranges and Preview Frame carry the same one; ``watermark=False`` only for
+    ``job_id`` (default: one derived from the footage, the renderer and the actor, so the
+    chunks of one job rendered in parallel and Preview Frame carry the same one; ``watermark=False`` only for
     measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
     of a frame folder gets a signed C2PA manifest (``sign``; ``sign_cert``/``sign_key`` PEM
     paths, default the local chain)."""
