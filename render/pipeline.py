@@ -274,8 +274,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
 
     Provenance (docs/provenance.md): every frame this renders carries the watermark with
     ``job_id`` (default: one derived from the footage, the renderer and the actor, so the
-    chunks of one job rendered in parallel and Preview Frame carry the same one; ``watermark=False`` only for
-    measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
+    chunks of one job rendered in parallel and Preview Frame carry the same one;
+    ``watermark=False`` only for measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
     of a frame folder gets a signed C2PA manifest (``sign``; ``sign_cert``/``sign_key`` PEM
     paths, default the local chain)."""
     t_start = time.perf_counter()
@@ -288,6 +288,11 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         a, b = resolve_range(frames, n)
         chunk_range = (a, b) if chunk is None else resolve_range(chunk, n)
         segments = chunk_segments((a, b), chunk_range, n)
+        total = sum(e - s for s, e in segments)
+        is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
+        if is_movie and total != n:  # before any long work
+            raise ValueError("{}: a chunk of the frames renders into a frame folder; assemble the movie "
+                             "from the folder when every chunk is done".format(os.fspath(out)))
         S = renderer.size
         own = crop_track if crop_track is not None else track.footage()
         head = region == "head"
@@ -319,11 +324,6 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)
         writer = None
-        is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
-        total = sum(e - s for s, e in segments)
-        if is_movie and total != n:
-            raise ValueError("{}: a chunk of the frames renders into a frame folder; assemble the movie "
-                             "from the folder when every chunk is done".format(os.fspath(out)))
         if out is not None:
             if is_movie:
                 writer = VideoWriter(out, src.rate, size, lossless=lossless,
