@@ -121,7 +121,9 @@ def _check(cfg):
                          env=_env())
     lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
-    return json.loads(lines[-1][7:])
+    out = json.loads(lines[-1][7:])
+    out["stdout"] = res.stdout
+    return out
 
 
 def _pixels(folder):
@@ -146,6 +148,8 @@ def test_compiled_job_runs_chunked_equal_to_one_render(carphone, tmp_path):
     blend = str(tmp_path / "shot.blend")
     setup = _check({"mode": "setup", "clip": clip, "blend": blend})
     actor = setup["actor"]
+    # Track Actor in background mode printed its progress (issue 14, item 15)
+    assert any(l.startswith("Reenact: Tracking ") for l in setup["stdout"].splitlines()), setup["stdout"][-2000:]
     # timeline 9..24 = clip frames 4..19 (the strip starts at frame 5); two chunks
     job = compile_job(actor=actor, frames="9-24", chunk_size=8, blendfile=blend, output="MOVIE")
     renders, assemble = job["tasks"][:-1], job["tasks"][-1]
