@@ -3,7 +3,8 @@
 
 argv: JSON {"mode", ...}. Prints RESULT <json>.
 
-* ``setup`` {"clip", "blend"}: a strip at timeline frame 5, Track Actor, save the .blend.
+* ``setup`` {"clip", "blend", "evals"}: a strip at timeline frame 5, Track Actor, save the
+  .blend; then the job type's ``eval`` settings with the actor active and with none.
 * ``inspect`` {"blend"}: open the .blend, list the result strips (name, channel, start, length,
   type, path) and the original strip's place.
 """
@@ -28,7 +29,14 @@ def setup(cfg):
     assert bpy.ops.reenact.track_strip() == {"FINISHED"}
     ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
     bpy.ops.wm.save_mainfile()
-    return {"actor": ob.name, "strip": [strip.channel, int(strip.frame_final_start), int(strip.frame_final_duration)]}
+    # the job type's `eval` settings, evaluated as Flamenco's add-on does (empty globals)
+    bpy.context.view_layer.objects.active = ob
+    scene.frame_start, scene.frame_end = 1, 250
+    evals = {k: eval(e, {}, {"bpy": bpy, "C": bpy.context}) for k, e in cfg.get("evals", {}).items()}
+    bpy.context.view_layer.objects.active = None
+    evals_inactive = {k: eval(e, {}, {"bpy": bpy, "C": bpy.context}) for k, e in cfg.get("evals", {}).items()}
+    return {"actor": ob.name, "strip": [strip.channel, int(strip.frame_final_start), int(strip.frame_final_duration)],
+            "evals": evals, "evals_inactive": evals_inactive}
 
 
 def inspect(cfg):

@@ -146,8 +146,12 @@ def test_compiled_job_runs_chunked_equal_to_one_render(carphone, tmp_path):
     with open_video(carphone) as src:
         write_movie_with_audio(clip, [f for _, f in src.iter_frames(0, n)], src.rate, n / float(src.rate), crf=12)
     blend = str(tmp_path / "shot.blend")
-    setup = _check({"mode": "setup", "clip": clip, "blend": blend})
+    evals = {s["key"]: s["eval"] for s in compile_job()["job_type"]["settings"] if "eval" in s}
+    setup = _check({"mode": "setup", "clip": clip, "blend": blend, "evals": evals})
     actor = setup["actor"]
+    # what Flamenco's add-on fills in: the active actor and its clip (timeline 5..28) in the scene range
+    assert setup["evals"] == {"actor": actor, "frames": "5-28"}
+    assert setup["evals_inactive"] == {"actor": "", "frames": "1-250"}
     # Track Actor in background mode printed its progress (issue 14, item 15)
     assert any(l.startswith("Reenact: Tracking ") for l in setup["stdout"].splitlines()), setup["stdout"][-2000:]
     # timeline 9..24 = clip frames 4..19 (the strip starts at frame 5); two chunks

@@ -95,7 +95,8 @@ function parseRange(text) {
 }
 
 function renderTask(settings, first, last, chunk) {
-    const [c, d] = parseRange(chunk);
+    const range = parseRange(chunk);  // no destructuring: plain ES5.1-style for any Manager's engine
+    const c = range[0], d = range[1];
     const expr = "import bpy; " + operatorCall("render_performance", {
         actor: settings.actor, region: settings.region || "mouth",
         use_range: true, frame_first: first, frame_last: last,
@@ -139,7 +140,8 @@ function compileJob(job) {
     if (!settings.blendfile) {
         throw "Reenact: no blend file";
     }
-    const [first, last] = parseRange(settings.frames);
+    const range = parseRange(settings.frames);
+    const first = range[0], last = range[1];
     const size = settings.chunk_size || 1;
     if (size < 1) {
         throw "Reenact: chunk_size must be at least 1";
