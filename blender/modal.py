@@ -7,7 +7,7 @@ thread once the job has succeeded, so a failed or cancelled job leaves the .blen
 import bpy
 
 from ..jobs import BackgroundJob
-from ..progress import Cancelled, ProgressLines
+from ..progress import ProgressLines
 from .report import EXPECTED, fail, report
 
 
