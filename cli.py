@@ -204,12 +204,21 @@ def cmd_render(args):
         a, b = resolve_range(_frame_range(args.frames) if args.frames else None, n)
     except ValueError:
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
+    chunk = None
+    if args.chunk:
+        c = _frame_range(args.chunk)
+        chunk = (a if c[0] is None else c[0], b if c[1] is None else c[1])
+        if not (a <= chunk[0] < chunk[1] <= b):
+            raise UserError("--chunk {}: not inside the job's frames {}:{}".format(args.chunk, a, b))
     if (int(track.size[0]), int(track.size[1])) != size:
         raise UserError("{}: track is for {}x{} frames, the video is {}x{}".format(
             args.track, track.size[0], track.size[1], size[0], size[1]))
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
+    if chunk is not None and chunk != (a, b) and ext:
+        raise UserError("{}: a --chunk renders into a frame folder; `reenact assemble` makes the movie "
+                        "when every chunk is done".format(args.out))
     if args.batch < 1:
         raise UserError("--batch must be at least 1")
     bar = ConsoleProgress("render", stream=sys.stderr)
@@ -217,7 +226,7 @@ def cmd_render(args):
         summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
-                              sign_key=args.sign_key, detail=not args.no_detail)
+                              sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail)
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -226,6 +235,50 @@ def cmd_render(args):
     summary["warnings"] = warnings
     _emit_json(summary)
     return 0
+
+
+# --- render farms -------------------------------------------------------------------------
+
+def cmd_assemble(args):
+    from .progress import ConsoleProgress
+    from .render.assemble import assemble_movie
+    from .video import MOVIE_EXTENSIONS
+
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext not in MOVIE_EXTENSIONS:
+        raise UserError("{}: the movie must be .mp4, .mov or .mkv".format(args.out))
+    _out_path(args.out, ext)
+    bar = ConsoleProgress("assemble", stream=sys.stderr)
+    try:
+        summary = assemble_movie(args.folder, args.video, args.out, lossless=args.lossless, progress=bar,
+                                 sign_cert=args.sign_cert, sign_key=args.sign_key)
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        bar.close()
+    _emit_json(summary)
+    return 0
+
+
+def cmd_blender_render(args):
+    from . import farm
+
+    if not os.path.isfile(args.blend):
+        raise UserError("{}: no such .blend".format(args.blend))
+    try:
+        first, last = farm.parse_frames(args.frames)
+        chunk = farm.parse_frames(args.chunk) if args.chunk else (first, last)
+        farm.blender_executable(args.blender)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    if args.assemble:
+        expr = farm.assemble_expr(args.actor, "MOVIE" if args.movie else "IMAGES", args.lossless, save=not args.no_save)
+    else:
+        if not (first <= chunk[0] <= chunk[1] <= last):
+            raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))
+        expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "")
+    sys.stdout.flush()
+    return farm.run(args.blend, expr, args.blender)
 
 
 # --- demo ---------------------------------------------------------------------------------
@@ -306,6 +359,10 @@ def build_parser():
                    help="crop cache folder (default: reenact_cache/ beside the output); unchanged "
                         "frames are not rendered again")
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
+    p.add_argument("--chunk", default=None, metavar="C:D",
+                   help="render only clip frames C..D-1 of --frames and write them to the frame folder (a "
+                        "render farm's task; chunks covering --frames once give the frames of one render, "
+                        "see docs/farm.md)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     p.add_argument("--no-detail", action="store_true",
@@ -313,6 +370,34 @@ def build_parser():
                         "(docs/compositing.md)")
     add_signing_arguments(p)
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("assemble", help="make the movie of a render done in chunks, from its frame folder, with "
+                                        "the footage's audio")
+    p.add_argument("folder", help="the frame folder the chunks wrote (frame_000000.png ...)")
+    p.add_argument("--video", required=True, help="the footage (frame count, rate and audio)")
+    p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv)")
+    p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
+    add_signing_arguments(p)
+    p.set_defaults(func=cmd_assemble)
+
+    p = sub.add_parser("blender-render", help="render an actor's performance from a saved .blend in Blender's "
+                                              "background mode (one render-farm task)")
+    p.add_argument("blend", help="the saved .blend")
+    p.add_argument("--actor", required=True, help="the actor object's name")
+    p.add_argument("--frames", required=True, metavar="FIRST-LAST",
+                   help="timeline frames of the job, both included (e.g. 1-250)")
+    p.add_argument("--chunk", default=None, metavar="FIRST-LAST",
+                   help="this task's timeline frames, inside --frames (default: all of them)")
+    p.add_argument("--region", choices=("face", "mouth", "head"), default="mouth")
+    p.add_argument("--job-id", default=None, metavar="ID", help="job id carried by the watermark")
+    p.add_argument("--assemble", action="store_true",
+                   help="the job's last task instead: add the result strip (after every chunk is done)")
+    p.add_argument("--movie", action="store_true", help="with --assemble: also make the movie (footage audio)")
+    p.add_argument("--lossless", action="store_true", help="with --movie: lossless (.mkv)")
+    p.add_argument("--no-save", action="store_true", help="with --assemble: do not save the .blend")
+    p.add_argument("--blender", default=None, metavar="EXE",
+                   help="Blender executable (default: blender on PATH, else this Python's bpy module)")
+    p.set_defaults(func=cmd_blender_render)
 
     from .restyle.cli import add_parser as _restyle_parser  # argparse only
     _restyle_parser(sub)

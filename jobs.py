@@ -16,6 +16,8 @@ from .paths import PACKAGE_ROOT
 
 class BackgroundJob:
     def __init__(self, func, *args, **kwargs):
+        #: also called with every progress step (e.g. :class:`reenact.progress.ProgressLines`)
+        self.echo = None
         self._func = func
         self._args = args
         self._kwargs = kwargs
@@ -38,6 +40,8 @@ class BackgroundJob:
     def _progress(self, done, total, message=""):
         with self._lock:
             self.done, self.total, self.message = done, total, message
+        if self.echo is not None:
+            self.echo(done, total, message)
         return not self._cancel.is_set()
 
     def _run(self):

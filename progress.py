@@ -80,3 +80,31 @@ class ConsoleProgress:
         if self._shown and self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class ProgressLines:
+    """Progress as plain lines a render farm can parse, for headless runs (Blender in background
+    mode prints nothing else for minutes)::
+
+        Reenact: Rendering 12/250 frame 57 on CPU
+
+    ``Reenact: <label> <done>/<total> <message>``: the first and the last step always, else at
+    most one line per ``interval`` seconds; written to ``stream`` (default stdout) and flushed."""
+
+    PREFIX = "Reenact: "
+
+    def __init__(self, label, stream=None, interval=1.0):
+        self.label = label
+        self.stream = stream
+        self.interval = float(interval)
+        self._last = None
+
+    def __call__(self, done, total, message=""):
+        now = time.perf_counter()
+        if self._last is not None and done != total and now - self._last < self.interval:
+            return True
+        self._last = now
+        out = self.stream or sys.stdout
+        out.write("{}{} {}/{} {}".format(self.PREFIX, self.label, done, total, message).rstrip() + "\n")
+        out.flush()
+        return True

@@ -7,7 +7,7 @@ thread once the job has succeeded, so a failed or cancelled job leaves the .blen
 import bpy
 
 from ..jobs import BackgroundJob
-from ..progress import Cancelled
+from ..progress import ProgressLines
 from .report import EXPECTED, fail, report
 
 
@@ -76,6 +76,8 @@ class ModalJobMixin:
         except EXPECTED as exc:
             return fail(self, exc)
         job = BackgroundJob(func, *args, **kwargs)
+        if bpy.app.background:  # headless (a farm, a script): progress lines on stdout
+            job.echo = ProgressLines(self.job_label)
         job._run()  # same code path as the thread, on this thread
         if job.error:
             report(self, "ERROR", "{}".format(job.error))

@@ -264,11 +264,20 @@ def resolve_range(frames, n):
 def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
-                job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, detail=True):
+                job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
+                detail=True):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
     frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
+
+    ``chunk`` = (c, d), inside ``frames``: this process's share of the job ``frames`` (a render
+    farm's task). Only clip frames c..d-1 are rendered and written, plus the footage frames
+    before ``a`` (by the chunk that starts at ``a``) and after ``b`` (by the chunk that ends at
+    ``b``), so chunks covering ``frames`` once, run in parallel processes into one frame folder
+    and cache, write exactly the frames of one render of ``frames`` (see docs/farm.md). A chunk
+    smaller than ``frames`` needs a frame folder (or no output): the movie is assembled from the
+    folder afterwards (:func:`reenact.render.assemble.assemble_movie`).
 
     ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
     ``pool``: the actor reference pool for renderers that use one (default: built from the crop
@@ -276,9 +285,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     See the module doc for the cache, crops and cancelling.
 
     Provenance (docs/provenance.md): every frame this renders carries the watermark with
-    ``job_id`` (default: one derived from the footage, the renderer and the actor, so parallel
-    renders of disjoint ranges and Preview Frame carry the same one; ``watermark=False`` only for
-    measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
+    ``job_id`` (default: one derived from the footage, the renderer and the actor, so the
+    chunks of one job rendered in parallel and Preview Frame carry the same one;
+    ``watermark=False`` only for measurements); frames copied through are untouched. A movie (.mp4/.mov) or every rendered PNG
     of a frame folder gets a signed C2PA manifest (``sign``; ``sign_cert``/``sign_key`` PEM
     paths, default the local chain).
 
@@ -294,6 +303,13 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         n, size = len(src), (src.width, src.height)
         _check_inputs(track, crop_track, size)
         a, b = resolve_range(frames, n)
+        chunk_range = (a, b) if chunk is None else resolve_range(chunk, n)
+        segments = chunk_segments((a, b), chunk_range, n)
+        total = sum(e - s for s, e in segments)
+        is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
+        if is_movie and total != n:  # before any long work
+            raise ValueError("{}: a chunk of the frames renders into a frame folder; assemble the movie "
+                             "from the folder when every chunk is done".format(os.fspath(out)))
         S = renderer.size
         own = crop_track if crop_track is not None else track.footage()
         head = region == "head"
@@ -327,7 +343,6 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)
         writer = None
-        is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
         if out is not None:
             if is_movie:
                 writer = VideoWriter(out, src.rate, size, lossless=lossless,
@@ -356,7 +371,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if on_frame is not None:
                 on_frame(i, frame)
             stats["written"] += 1
-            if progress is not None and progress(stats["written"], n, "frame {} on {}".format(i, short)) is False:
+            if progress is not None and progress(stats["written"], total, "frame {} on {}".format(i, short)) is False:
                 raise Cancelled()
 
         def composite(entry, crop):
@@ -390,7 +405,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
 
         try:
             t = time.perf_counter()
-            for i, frame in src.iter_frames(0, n):
+            for i, frame in _iter_segments(src, segments):
                 tm["decode"] += time.perf_counter() - t
                 r = i - f0
                 if r not in keys:  # outside the range, not covered or untracked: the footage
@@ -440,7 +455,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     tm["conditioning"] = fr.t_cond
     return {
         "out": os.path.abspath(os.fspath(out)) if out is not None else None,
-        "frames": stats["written"], "range": [a, b], "region": region,
+        "frames": stats["written"], "range": [a, b], "chunk": list(chunk_range), "region": region,
         "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"],
         "provider": renderer.provider, "model": renderer.path, "size": S,
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
@@ -448,6 +463,32 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
     }
+
+
+def chunk_segments(frames, chunk, n):
+    """The clip frames a chunk (c, d) of the job's frames (a, b) writes, as [start, stop)
+    segments in order: c..d-1, with 0..a-1 in front when c == a and b..n-1 behind when d == b
+    (the footage frames around the job's range belong to its first and last chunks). ``chunk``
+    None is the whole job: every clip frame."""
+    a, b = frames
+    c, d = (a, b) if chunk is None else resolve_range(chunk, n)
+    if not (a <= c < d <= b):
+        raise ValueError("chunk {}:{} is not inside the frames {}:{} of the job".format(c, d, a, b))
+    segs = ([(0, c)] if c == a and a > 0 else []) + [(c, d)] + ([(d, n)] if d == b and b < n else [])
+    return segs
+
+
+def _iter_segments(src, segments):
+    """Decode the frames of ``segments`` in order, one pass over each run of adjacent segments
+    (a whole-clip render decodes straight through, as it always did)."""
+    runs = []
+    for s, e in segments:
+        if runs and runs[-1][1] == s:
+            runs[-1][1] = e
+        else:
+            runs.append([s, e])
+    for s, e in runs:
+        yield from src.iter_frames(s, e)
 
 
 #: movie containers a C2PA manifest can be embedded in

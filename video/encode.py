@@ -529,8 +529,11 @@ FRAME_DIGITS = 6
 class FrameFolder:
     """``frame_000000.png`` ... written straight into ``folder``, each file atomically (temp +
     rename), so an interrupted render keeps every frame it finished. A folder holding files
-    that this writer would not name is refused; at :meth:`close`, own-named frames beyond the
-    clip are removed."""
+    that this writer would not name is refused (the hidden temporaries of a frame, named
+    ``.frame_000012.png.…``, which a killed process leaves, are not foreign: they never block a
+    retry, and :meth:`remove_temporaries` clears them once no process writes there); at
+    :meth:`close`, own-named frames beyond the clip are removed. Several processes may write
+    disjoint frames into one folder at once (render farm chunks)."""
 
     def __init__(self, folder, n_frames, compression=1):
         self.path = os.path.abspath(os.fspath(folder))
@@ -538,10 +541,12 @@ class FrameFolder:
         self.compression = int(compression)
         self.frames_written = 0
         self._re = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
+        self._tmp_re = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.")
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
-            foreign = [n for n in os.listdir(self.path) if not self._re.match(n) and n not in (".DS_Store", "Thumbs.db")]
+            foreign = [n for n in os.listdir(self.path) if not self._re.match(n) and not self._tmp_re.match(n)
+                       and n not in (".DS_Store", "Thumbs.db")]
             if foreign:
                 raise VideoError(self.path, "output folder already holds other files (e.g. {}); choose an "
                                             "empty or new folder".format(foreign[0]))
@@ -560,4 +565,25 @@ class FrameFolder:
         for name in os.listdir(self.path):
             m = self._re.match(name)
             if m and int(m.group(1)) >= self.n:
-                os.remove(os.path.join(self.path, name))
+                try:
+                    os.remove(os.path.join(self.path, name))
+                except FileNotFoundError:  # another chunk of the job removed it first
+                    pass
+
+    def missing(self):
+        """Clip frames 0..n-1 that have no file yet."""
+        have = {int(m.group(1)) for m in map(self._re.match, os.listdir(self.path)) if m}
+        return [i for i in range(self.n) if i not in have]
+
+    def remove_temporaries(self):
+        """Remove the temporaries killed processes left (only when none writes here any more);
+        returns how many."""
+        gone = 0
+        for name in os.listdir(self.path):
+            if self._tmp_re.match(name):
+                try:
+                    os.remove(os.path.join(self.path, name))
+                    gone += 1
+                except FileNotFoundError:
+                    pass
+        return gone

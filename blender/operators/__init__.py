@@ -3,7 +3,7 @@
 
 import bpy
 
-from . import render, runtime, track, train, transfer, verify
+from . import farm, render, runtime, track, train, transfer, verify
 
 classes = (
     *track.classes,
@@ -11,6 +11,7 @@ classes = (
     *transfer.classes,
     *train.classes,
     *render.classes,
+    *farm.classes,
     *verify.classes,
 )
 

@@ -6,9 +6,10 @@ photoreal footage composited into the original frames, as a new strip above the 
 import os
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, IntProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from .. import blend
+from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
@@ -21,16 +22,15 @@ REGION_ITEMS = (
     ("head", "Head", "Full reenactment: move the whole head (hair, ears, neck) to the performance's pose, "
                      "fill the background it uncovers from the shot, and render the face in it"),
 )
-OUTPUT_ITEMS = (
-    ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written)"),
-    ("MOVIE", "Movie", "One movie file (H.264; lossless RGB with the Lossless option)"),
-)
+OUTPUT_ITEMS = farm.OUTPUT_ITEMS
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 def _poll_actor(cls, context):
+    if bpy.app.background and context.scene is not None:
+        return True  # a farm or a script names its actor (``actor``); execute says what is wrong
     if context.scene is None or actor_data.active_actor(context) is None:
         cls.poll_message_set("Make a tracked actor active (Track Actor first)")
         return False
@@ -39,22 +39,20 @@ def _poll_actor(cls, context):
 
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
-               progress):
+               progress, chunk=None, job_id=None):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
-                       sign_cert=sign[0], sign_key=sign[1])
+                       sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id)
 
 
-def _render_inputs(context):
-    """The active actor, its scene and strip, the render folder and its tracked Track."""
-    ob = actor_data.active_actor(context)
-    if ob is None:
-        raise ValueError("no active tracked actor")
-    scene, strip = actor_data.actor_strip(ob)
-    return ob, scene, strip, actor_data.render_root(), actor_data.tracked_track(ob)
+def _render_inputs(context, name=""):
+    """The actor (``name``, else the active one), its scene and strip, the render folder and its
+    tracked Track."""
+    ob, scene, strip, root = farm.render_target(context, name)
+    return ob, scene, strip, root, actor_data.tracked_track(ob)
 
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
@@ -72,6 +70,17 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
+    # a render farm's task (docs/farm.md): not in the dialog
+    actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
+                          description="Actor object to render (default: the active actor)")
+    use_chunk: BoolProperty(name="Chunk", default=False, options={"SKIP_SAVE"},
+                            description="Render only the timeline frames Chunk First..Chunk Last of the range "
+                                        "into the image folder and add no strip (Assemble Render adds it)")
+    chunk_first: IntProperty(name="Chunk First", default=1, options={"SKIP_SAVE"})
+    chunk_last: IntProperty(name="Chunk Last", default=1, options={"SKIP_SAVE"})
+    job_id: StringProperty(name="Job ID", default="", options={"SKIP_SAVE"},
+                           description="Job id carried by the watermark (default: derived from the footage, "
+                                       "the renderer and the actor)")
 
     job_label = "Rendering"
     cancel_note = "the frames already rendered are kept (cache and frame folder); render again to resume"
@@ -95,7 +104,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
 
-        ob, scene, strip, root, base = _render_inputs(context)
+        ob, scene, strip, root, base = _render_inputs(context, self.actor)
         track = layers.curves_to_track(ob, scene, base)
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
@@ -107,6 +116,15 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         else:  # the strip's visible part
             a = max(0, int(strip.frame_final_start - strip.frame_start))
             b = min(n, int(strip.frame_final_end - strip.frame_start))
+        chunk = None
+        if self.use_chunk:
+            chunk = (int(self.chunk_first) - int(strip.frame_start), int(self.chunk_last) + 1 - int(strip.frame_start))
+            if not (a <= chunk[0] < chunk[1] <= b):
+                raise ValueError("chunk {}..{} is not inside the frames {}..{} of the render".format(
+                    self.chunk_first, self.chunk_last, a + int(strip.frame_start), b - 1 + int(strip.frame_start)))
+            if self.output == "MOVIE" and chunk != (a, b):
+                raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
+        self._chunk = chunk
         name = actor_data._safe(ob.name)
         if self.output == "MOVIE":
             out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
@@ -119,9 +137,14 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
             prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
-                             self.lossless, cache, not self.cpu, sign), {})
+                             self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None})
 
     def apply(self, context, summary):
+        if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
+            report(self, "INFO", "rendered chunk {}..{}: {} frame(s) written, {} rendered, {} from the cache, on {}".format(
+                self.chunk_first, self.chunk_last, summary["frames"], summary["rendered"], summary["cached"],
+                summary["provider"].replace("ExecutionProvider", "")))
+            return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)

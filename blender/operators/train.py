@@ -117,6 +117,15 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
             self._start(context)
         except EXPECTED as exc:
             return fail(self, exc)
+        if bpy.app.background:  # headless: progress lines on stdout while the trainer runs
+            from ...progress import ProgressLines
+
+            lines = ProgressLines("Training", interval=0.0)
+            while self._proc.running:
+                self._proc.wait(5.0)
+                step, total, loss, _preview, _serial = self._proc.status()
+                if total:
+                    lines(step, total, "loss {:.4f}".format(loss))
         self._proc.wait()
         return self._finish(context)
 

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Assemble Render: the last task of a render-farm job (docs/farm.md). The chunks of Render
+Performance filled the actor's frame folder; this makes the movie from it (with the footage's
+audio) when asked and adds the result strip, once."""
+
+import os
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, StringProperty
+
+from .. import actor as actor_data
+from .. import blend, farm, props
+from ..modal import ModalJobMixin
+from ..report import report
+
+
+def assemble_job(folder, source, out, lossless, sign, progress):
+    """Worker: no bpy. ``out`` None: the folder itself is the result (checked complete)."""
+    from ...render.assemble import assemble_movie
+    from ...video import open_video
+    from ...video.encode import FrameFolder
+
+    if out is not None:
+        return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
+                              sign_cert=sign[0], sign_key=sign[1])
+    with open_video(source) as src:
+        n = len(src)
+    if not os.path.isdir(folder):
+        raise ValueError("{}: no frames rendered for this actor yet".format(folder))
+    frames = FrameFolder(folder, n)
+    missing = frames.missing()
+    if missing:
+        raise ValueError("{}: {} of the clip's {} frames are missing (first: {}): a chunk has not finished; "
+                         "render it again".format(folder, len(missing), n, missing[0]))
+    return {"out": folder, "frames": n, "temporaries_removed": frames.remove_temporaries()}
+
+
+class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
+    """Add the result strip of a render made in chunks (on a render farm): check the actor's frame
+    folder is complete, make the movie from it (keeping the footage's audio) when Output is Movie"""
+
+    bl_idname = "reenact.assemble_render"
+    bl_label = "Assemble Render"
+    bl_options = {"REGISTER", "UNDO"}
+
+    actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
+                          description="Actor object whose render is assembled (default: the active actor)")
+    output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+
+    job_label = "Assembling"
+    cancel_note = "the frames are kept"
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None
+
+    def prepare(self, context):
+        ob, scene, strip, root = farm.render_target(context, self.actor)
+        name = actor_data._safe(ob.name)
+        folder = os.path.join(root, name)
+        out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4")) if self.output == "MOVIE" else None
+        self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
+        self._out = out or folder
+        prefs = props.preferences(context)
+        sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
+            prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
+        return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {}
+
+    def apply(self, context, summary):
+        scene = bpy.data.scenes[self._scene_name]
+        strip = scene.sequence_editor.strips_all[self._strip_name]
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], "{} Reenact".format(strip.name))
+        ob = bpy.data.objects.get(self._ob_name)
+        if ob is not None:
+            ob["reenact_last_render"] = os.path.basename(self._out)
+        report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(
+            summary["frames"], st.name, st.channel))
+
+
+classes = (REENACT_OT_assemble_render,)

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render farms (docs/farm.md), no bpy: the Blender command lines of a farm job's tasks.
+
+A job renders one actor's performance over timeline frames ``first..last`` of a saved .blend in
+chunks (Render Performance with ``use_chunk``), each a Blender background process, then one
+assemble task adds the result strip (and makes the movie). The Flamenco job type
+``farm/flamenco/reenact_render.js`` builds the same command lines; ``reenact blender-render``
+runs them on this machine (Deadline or any queue: one command per chunk)::
+
+    blender -b shot.blend --python-exit-code 1 --python-expr "import bpy; ..."
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+#: exit status of Blender when the expression fails (``--python-exit-code``)
+EXIT_CODE = 1
+
+
+def _lit(value):
+    """A Python literal that JavaScript's JSON.stringify writes the same way (strings, ints,
+    booleans are spelled for Python)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(int(value))
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _call(op, kwargs):
+    args = ", ".join("{}={}".format(k, _lit(v)) for k, v in kwargs.items())
+    return "r = bpy.ops.reenact.{}({}); assert r == {{'FINISHED'}}, r".format(op, args)
+
+
+def render_expr(actor, first, last, chunk=None, region="mouth", job_id=""):
+    """The expression of a render task: timeline frames ``chunk`` = (c, d) (both included) of the
+    job's ``first..last`` into the actor's frame folder (no strip)."""
+    c, d = chunk if chunk is not None else (first, last)
+    kw = {"actor": actor, "region": region, "use_range": True, "frame_first": first, "frame_last": last,
+          "use_chunk": True, "chunk_first": c, "chunk_last": d, "output": "IMAGES", "job_id": job_id}
+    return "import bpy; " + _call("render_performance", kw)
+
+
+def assemble_expr(actor, output="IMAGES", lossless=False, save=True):
+    """The expression of the assemble task: Assemble Render (movie when ``output`` is MOVIE),
+    then save the .blend with the strip when ``save``."""
+    kw = {"actor": actor, "output": output, "lossless": lossless}
+    return "import bpy; " + _call("assemble_render", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
+
+
+def blender_args(blendfile, expr):
+    """What follows the Blender executable: background mode, the file, the expression."""
+    return ["-b", os.fspath(blendfile), "--python-exit-code", str(EXIT_CODE), "--python-expr", expr]
+
+
+def parse_frames(text):
+    """'A-B', 'A..B' or 'A' (timeline frames, both ends included) -> (A, B)."""
+    s = str(text).strip().replace("..", "-")
+    try:
+        if "-" in s[1:]:
+            k = s.index("-", 1)
+            a, b = int(s[:k]), int(s[k + 1:])
+        else:
+            a = b = int(s)
+    except ValueError:
+        raise ValueError("frames '{}': expected FIRST-LAST timeline frames, e.g. 1-250".format(text)) from None
+    if b < a:
+        raise ValueError("frames '{}': the last frame is before the first".format(text))
+    return a, b
+
+
+def chunks(first, last, size):
+    """Consecutive (c, d) chunks of ``size`` frames covering first..last once (both included)."""
+    if size < 1:
+        raise ValueError("chunk size must be at least 1")
+    return [(c, min(c + size - 1, last)) for c in range(first, last + 1, size)]
+
+
+def blender_executable(name=None):
+    """The Blender to run: ``name`` (a path or a name on PATH), else ``blender`` on PATH, else
+    None (then the bpy module runs the command: :mod:`reenact.blender.background`)."""
+    exe = shutil.which(name or "blender")
+    if name and exe is None:
+        raise ValueError("{}: Blender executable not found".format(name))
+    return exe
+
+
+def run(blendfile, expr, blender=None, env=None):
+    """Run one task's expression on ``blendfile``: in Blender when there is one, else in this
+    Python with the bpy module. Its output (progress lines ``Reenact: ...``) goes to this
+    process's stdout. Returns the exit status."""
+    exe = blender_executable(blender)
+    if exe is not None:
+        cmd = [exe]
+    else:  # reenact.farm -> reenact.blender.background, whatever the package is installed as
+        cmd = [sys.executable, "-m", __name__.rsplit(".", 1)[0] + ".blender.background"]
+    return subprocess.call(cmd + blender_args(blendfile, expr), env=env)

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// Reenact Render: a Flamenco job type (docs/farm.md). Renders one actor's performance from the
+// submitted .blend in chunks of timeline frames (Render Performance, each chunk a Blender
+// background process writing its frames into the actor's frame folder and the shared crop
+// cache), then one last task that depends on every chunk adds the result strip (Assemble
+// Render: the movie with the footage's audio when Output is MOVIE) and saves the .blend.
+//
+// Install: copy this file into the `scripts/` folder next to the flamenco-manager executable and
+// restart the Manager. Workers need Blender with the Reenact extension installed and enabled,
+// and the .blend, its footage and its Track files on the shared storage ("work directly on the
+// shared storage": Flamenco must not copy the .blend, the renders go next to it).
+//
+// The command lines are the ones `reenact blender-render` runs (reenact/farm/__init__.py); the
+// test tests/test_farm_flamenco.py compiles jobs with Node and checks they agree.
+
+const JOB_TYPE = {
+    label: "Reenact Render",
+    description: "Render a Reenact actor's performance in chunks and add the result strip",
+    settings: [
+        {
+            key: "actor", type: "string", required: true,
+            eval: "C.active_object.name if C.active_object is not None and C.active_object.reenact.is_actor else ''",
+            evalInfo: { showLinkButton: true, description: "The active actor" },
+            description: "Name of the actor object whose performance is rendered",
+        },
+        {
+            key: "frames", type: "string", required: true,
+            // the actor's clip, inside the scene's range
+            eval: "f'{max(C.scene.frame_start, C.active_object.reenact.frame_offset)}-" +
+                  "{min(C.scene.frame_end, C.active_object.reenact.frame_offset + C.active_object.reenact.frame_count - 1)}' " +
+                  "if C.active_object is not None and C.active_object.reenact.is_actor " +
+                  "else f'{C.scene.frame_start}-{C.scene.frame_end}'",
+            evalInfo: { showLinkButton: true, description: "The actor's clip within the scene range" },
+            description: "Timeline frames to render, first-last (both included), e.g. '1-250'",
+        },
+        {
+            key: "chunk_size", type: "int32", default: 25, propargs: { min: 1 }, visible: "submission",
+            description: "Frames per render task",
+        },
+        {
+            key: "region", type: "string", choices: ["mouth", "face", "head"], default: "mouth", visible: "submission",
+            description: "mouth: visual dubbing; face: the whole face; head: full reenactment",
+        },
+        {
+            key: "output", type: "string", choices: ["IMAGES", "MOVIE"], default: "IMAGES", visible: "submission",
+            description: "IMAGES: the strip shows the frame folder; MOVIE: the last task also makes the movie, with the footage's audio",
+        },
+        { key: "lossless", type: "bool", default: false, visible: "submission", description: "Lossless movie (.mkv)" },
+        {
+            key: "add_strip", type: "bool", default: true, visible: "submission",
+            description: "The last task adds the result strip and saves the .blend (untick when the file stays open in Blender; run Assemble Render there)",
+        },
+        {
+            key: "job_id", type: "string", default: "", visible: "submission",
+            description: "Job id the watermark carries (empty: derived from the footage, the renderer and the actor)",
+        },
+        // Filled in by Flamenco's Blender add-on on submission.
+        { key: "blendfile", type: "string", required: true, visible: "web", description: "The .blend to render" },
+    ],
+};
+
+// A Python literal of a setting, spelled like JSON (a string), True/False or an integer.
+function pyLiteral(value) {
+    if (typeof value === "boolean") {
+        return value ? "True" : "False";
+    }
+    if (typeof value === "number") {
+        if (!Number.isInteger(value)) {
+            throw `Reenact: expected a whole number, got ${value}`;
+        }
+        return String(value);
+    }
+    return JSON.stringify(String(value));
+}
+
+// "import bpy; r = bpy.ops.reenact.OP(k=v, ...); assert r == {'FINISHED'}, r"
+function operatorCall(op, kwargs) {
+    const parts = Object.keys(kwargs).map((k) => `${k}=${pyLiteral(kwargs[k])}`);
+    return `r = bpy.ops.reenact.${op}(${parts.join(", ")}); assert r == {'FINISHED'}, r`;
+}
+
+// "12-20" or "12" (both ends included) -> [12, 20]
+function parseRange(text) {
+    const m = /^\s*(-?\d+)\s*(?:(?:-|\.\.)\s*(-?\d+)\s*)?$/.exec(String(text));
+    if (!m) {
+        throw `Reenact: frames "${text}": give one range of timeline frames, first-last (e.g. 1-250)`;
+    }
+    const first = parseInt(m[1], 10);
+    const last = m[2] === undefined ? first : parseInt(m[2], 10);
+    if (last < first) {
+        throw `Reenact: frames "${text}": the last frame is before the first`;
+    }
+    return [first, last];
+}
+
+function renderTask(settings, first, last, chunk) {
+    const range = parseRange(chunk);  // no destructuring: plain ES5.1-style for any Manager's engine
+    const c = range[0], d = range[1];
+    const expr = "import bpy; " + operatorCall("render_performance", {
+        actor: settings.actor, region: settings.region || "mouth",
+        use_range: true, frame_first: first, frame_last: last,
+        use_chunk: true, chunk_first: c, chunk_last: d,
+        output: "IMAGES", job_id: settings.job_id || "",
+    });
+    const task = author.Task(`reenact-render-${chunk}`, "blender");
+    task.addCommand(author.Command("blender-render", {
+        exe: "{blender}",
+        exeArgs: "{blenderArgs}",
+        argsBefore: [],
+        blendfile: settings.blendfile,
+        args: ["--python-exit-code", "1", "--python-expr", expr],
+    }));
+    return task;
+}
+
+function assembleTask(settings) {
+    let expr = "import bpy; " + operatorCall("assemble_render", {
+        actor: settings.actor, output: settings.output || "IMAGES", lossless: !!settings.lossless,
+    });
+    if (settings.add_strip !== false) {
+        expr += "; bpy.ops.wm.save_mainfile()";
+    }
+    const task = author.Task("reenact-assemble", "blender");
+    task.addCommand(author.Command("blender-render", {
+        exe: "{blender}",
+        exeArgs: "{blenderArgs}",
+        argsBefore: [],
+        blendfile: settings.blendfile,
+        args: ["--python-exit-code", "1", "--python-expr", expr],
+    }));
+    return task;
+}
+
+function compileJob(job) {
+    const settings = job.settings;
+    if (!settings.actor) {
+        throw "Reenact: no actor: make the actor active before submitting, or type its name";
+    }
+    if (!settings.blendfile) {
+        throw "Reenact: no blend file";
+    }
+    const range = parseRange(settings.frames);
+    const first = range[0], last = range[1];
+    const size = settings.chunk_size || 1;
+    if (size < 1) {
+        throw "Reenact: chunk_size must be at least 1";
+    }
+    const renders = [];
+    for (const chunk of frameChunker(`${first}-${last}`, size)) {
+        const task = renderTask(settings, first, last, chunk);
+        job.addTask(task);
+        renders.push(task);
+    }
+    const last_task = assembleTask(settings);
+    for (const task of renders) {
+        last_task.addDependency(task);
+    }
+    job.addTask(last_task);
+}

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The last step of a chunked render (a render farm's job): the frame folder that the chunks
+filled becomes a movie with the footage's audio (no bpy, no torch)::
+
+    summary = assemble_movie("renders/tom", "shot.mp4", "renders/tom.mp4")
+
+Every clip frame must be in the folder (``frame_000000.png`` ...: the chunks of a job write the
+footage's own frames around the job's range too, see :func:`reenact.render.pipeline.chunk_segments`);
+a missing frame is one clear line naming the first missing ones and nothing is written. The
+movie is encoded like :func:`~reenact.render.pipeline.render_clip` encodes one (same writer,
+frame rate and audio copy), so it equals the movie of a single render of the job. It is signed
+(C2PA) with the job id the rendered frames' manifests declare; the hidden temporaries of killed
+chunks are removed from the folder.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from ..progress import Cancelled
+from ..video import VideoWriter, open_video
+from ..video.encode import FrameFolder
+from .pipeline import SIGNABLE_MOVIES
+
+
+def _read_png(path, size):
+    import cv2
+
+    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError("{}: cannot read this frame (damaged PNG?); render its chunk again".format(path))
+    if (bgr.shape[1], bgr.shape[0]) != tuple(size):
+        raise ValueError("{}: frame is {}x{}, the footage {}x{}: a render of other footage?".format(
+            path, bgr.shape[1], bgr.shape[0], size[0], size[1]))
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def _job_payload(folder, names):
+    """The watermark payload the first signed frame of ``folder`` declares (None: unsigned)."""
+    from ..provenance.manifest import read_manifest
+
+    for name in names:
+        sb = read_manifest(os.path.join(folder, name)).get("soft_binding")
+        if sb and sb.get("value"):
+            return int(sb["value"][-10:], 16)
+    return None
+
+
+def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None):
+    """Encode the frames of ``folder`` (one per clip frame of ``video``) into the movie ``out``
+    (.mp4/.mov/.mkv) with ``video``'s audio. Returns a summary dict (``out``, ``frames``,
+    ``audio``, ``job_id``, ``manifest``, ``temporaries_removed``, ``seconds``)."""
+    t0 = time.perf_counter()
+    folder = os.path.abspath(os.fspath(folder))
+    if not os.path.isdir(folder):
+        raise ValueError("{}: no such frame folder".format(folder))
+    with open_video(video) as src:
+        n, size, rate = len(src), (src.width, src.height), src.rate
+        audio = video if (src.kind == "movie" and src.has_audio) else None
+    frames = FrameFolder(folder, n)
+    missing = frames.missing()
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        raise ValueError("{}: {} of the clip's {} frames are missing ({}): a chunk has not finished; "
+                         "render it again".format(folder, len(missing), n, shown))
+    removed = frames.remove_temporaries()
+    names = [frames.filename(i) for i in range(n)]
+    writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio)
+    try:
+        for i, name in enumerate(names):
+            writer.write(_read_png(os.path.join(folder, name), size))
+            if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
+                raise Cancelled()
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    job = _job_payload(folder, names)
+    manifest = None
+    if sign and job is not None:
+        from ..provenance.manifest import sign_file
+
+        if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
+            manifest = sign_file(out, "c2pa.edited", job, sign_cert, sign_key,
+                                 {"tool": "Reenact", "assembled_from": os.path.basename(folder), "frames": n,
+                                  "job_id": "{:010x}".format(job)}, source=video)
+        else:
+            manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
+                os.path.splitext(os.fspath(out))[1])}
+    return {"out": os.path.abspath(os.fspath(out)), "frames": n, "audio": bool(writer.audio_copied),
+            "job_id": None if job is None else "{:010x}".format(job), "manifest": manifest,
+            "temporaries_removed": removed, "seconds": round(time.perf_counter() - t0, 3)}

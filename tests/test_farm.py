@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Chunked renders for render farms (docs/farm.md) with the command line, on real footage
+(carphone's first 24 frames with an AAC track): two ``reenact render --chunk`` processes run in
+parallel into one frame folder and cache and give the frames of one render, byte for byte; a
+chunk killed mid-way (SIGKILL) leaves nothing that blocks its retry; a finished chunk run again
+renders nothing; ``reenact assemble`` makes the movie of the single render, with the audio."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from reenact.render.renderer import BASE_MODEL
+
+N = 24
+JOB = "4:20"  # the job's clip frames; the frames around it are the footage's own
+
+
+@pytest.fixture(scope="module")
+def shot(carphone, tmp_path_factory):
+    """(clip with audio, its Track file) in a module folder."""
+    from conftest import write_movie_with_audio
+
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    d = tmp_path_factory.mktemp("farm")
+    clip = str(d / "shot.mp4")
+    with open_video(carphone) as src:
+        frames = [f for _, f in src.iter_frames(0, N)]
+        rate = src.rate
+    write_movie_with_audio(clip, frames, rate, N / float(rate), crf=12)
+    track = str(d / "shot.npz")
+    track_video(clip)[0].save(track)
+    return clip, track
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
+def _render_cmd(shot, out, cache, *extra):
+    clip, track = shot
+    return [sys.executable, "-m", "reenact", "render", track, "--video", clip, "--model", BASE_MODEL, "--out", out,
+            "--frames", JOB, "--region", "mouth", "--cache", cache, "--cpu", "--job-id", "farm-test", *extra]
+
+
+def _run(cmd):
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=_env())
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _frames(folder):
+    """{name: decoded RGB pixels} of a frame folder; fails on any other file."""
+    import cv2
+
+    names = sorted(os.listdir(folder))
+    assert all(n.startswith("frame_") and n.endswith(".png") for n in names), names
+    return {n: cv2.imread(os.path.join(folder, n), cv2.IMREAD_UNCHANGED) for n in names}
+
+
+def _same(a, b):
+    assert sorted(a) == sorted(b)
+    diff = [n for n in a if a[n].shape != b[n].shape or a[n].tobytes() != b[n].tobytes()]
+    assert diff == [], diff
+
+
+@pytest.fixture(scope="module")
+def single(shot, tmp_path_factory):
+    d = tmp_path_factory.mktemp("single")
+    s = _run(_render_cmd(shot, str(d / "frames"), str(d / "cache")))
+    assert s["frames"] == N and s["rendered"] == 16 and s["chunk"] == [4, 20]
+    return str(d / "frames"), s
+
+
+def test_two_parallel_chunks_equal_one_render(shot, single, tmp_path):
+    out, cache = str(tmp_path / "frames"), str(tmp_path / "cache")
+    procs = [subprocess.Popen(_render_cmd(shot, out, cache, "--chunk", c), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=_env()) for c in ("4:12", "12:20")]
+    res = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in res]
+    s1, s2 = (json.loads(r[0].strip().splitlines()[-1]) for r in res)
+    # each chunk writes its frames and the footage's frames on its side of the job's range
+    assert (s1["frames"], s1["rendered"], s1["copied"]) == (12, 8, 4)
+    assert (s2["frames"], s2["rendered"], s2["copied"]) == (12, 8, 4)
+    assert s1["job_id"] == s2["job_id"] == single[1]["job_id"]
+    _same(_frames(out), _frames(single[0]))
+    # the watermark carries the job's id in the union as in the single render
+    from reenact.provenance.verify import verify_path
+
+    v = verify_path(out, fps=30, manifest=False)
+    assert v["watermark"]["detected"] and v["watermark"]["payload"]["job_id"] == single[1]["job_id"]
+
+    # a finished chunk run again renders nothing (the cache) and changes nothing
+    again = _run(_render_cmd(shot, out, cache, "--chunk", "4:12"))
+    assert (again["rendered"], again["cached"]) == (0, 8)
+    _same(_frames(out), _frames(single[0]))
+
+
+def test_killed_chunk_is_retried_to_the_same_frames(shot, single, tmp_path):
+    out, cache = str(tmp_path / "frames"), str(tmp_path / "cache")
+    first = _run(_render_cmd(shot, out, cache, "--chunk", "12:20"))
+    assert first["rendered"] == 8
+    p = subprocess.Popen(_render_cmd(shot, out, cache, "--chunk", "4:12", "--batch", "1"),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    want = os.path.join(out, "frame_000005.png")  # the chunk has written a rendered frame: kill it
+    t0 = time.time()
+    while not os.path.exists(want) and p.poll() is None and time.time() - t0 < 300:
+        time.sleep(0.005)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert p.returncode == -signal.SIGKILL
+    done = set(os.listdir(out))
+    assert "frame_000011.png" not in done  # killed mid-way
+    # what a killed chunk may leave (hidden temporaries of a frame) does not block the retry
+    open(os.path.join(out, ".frame_000009.png.x1y2z3.tmp"), "wb").write(b"partial")
+    retry = _run(_render_cmd(shot, out, cache, "--chunk", "4:12"))
+    assert retry["cached"] >= 1 and retry["rendered"] + retry["cached"] == 8
+    # the movie: assembled from the folder (temporaries removed) = the single render's movie
+    movie = str(tmp_path / "movie.mp4")
+    a = _run([sys.executable, "-m", "reenact", "assemble", out, "--video", shot[0], "--out", movie])
+    assert a["frames"] == N and a["audio"] and a["temporaries_removed"] >= 1 and a["job_id"] == single[1]["job_id"]
+    _same(_frames(out), _frames(single[0]))
+    ref = str(tmp_path / "single.mp4")
+    _run(_render_cmd(shot, ref, str(tmp_path / "cache")))
+    from reenact.video import open_video
+
+    with open_video(movie) as m, open_video(ref) as r:
+        assert len(m) == len(r) == N and m.rate == r.rate and m.has_audio and r.has_audio
+        fm = np.stack([f for _, f in m.iter_frames(0, N)])
+        fr = np.stack([f for _, f in r.iter_frames(0, N)])
+    assert np.array_equal(fm, fr)
+
+
+def test_chunk_errors_are_one_line(shot, tmp_path):
+    clip, track = shot
+    res = subprocess.run(_render_cmd(shot, str(tmp_path / "m.mp4"), str(tmp_path / "c"), "--chunk", "4:8"),
+                         capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "assemble" in res.stderr and not os.path.exists(tmp_path / "m.mp4")
+    res = subprocess.run(_render_cmd(shot, str(tmp_path / "f"), str(tmp_path / "c"), "--chunk", "2:8"),
+                         capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "not inside the job's frames 4:20" in res.stderr
+    # assembling before every chunk is done: one line naming the missing frames, no movie
+    os.makedirs(tmp_path / "part")
+    _run(_render_cmd(shot, str(tmp_path / "part"), str(tmp_path / "c"), "--chunk", "4:8"))
+    res = subprocess.run([sys.executable, "-m", "reenact", "assemble", str(tmp_path / "part"), "--video", clip,
+                          "--out", str(tmp_path / "m.mp4")], capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "16 of the clip's 24 frames are missing (8, 9," in res.stderr, res.stderr
+    assert not os.path.exists(tmp_path / "m.mp4")
+
+
+def test_progress_lines_for_headless_runs():
+    """Blender in background mode prints a parseable line per step, at most one per interval
+    (first and last always)."""
+    import io
+    import re
+
+    from reenact.progress import ProgressLines
+
+    buf = io.StringIO()
+    lines = ProgressLines("Rendering", stream=buf, interval=3600)
+    for k in range(1, 11):
+        assert lines(k, 10, "frame {} on CPU".format(k + 3)) is True
+    out = buf.getvalue().splitlines()
+    assert out == ["Reenact: Rendering 1/10 frame 4 on CPU", "Reenact: Rendering 10/10 frame 13 on CPU"]
+    m = re.match(r"^Reenact: (.+?) (\d+)/(\d+)", out[-1])
+    assert m and m.groups() == ("Rendering", "10", "10")
+    every = io.StringIO()
+    each = ProgressLines("Tracking", stream=every, interval=0)
+    for k in range(3):
+        each(k, 3)
+    assert every.getvalue() == "Reenact: Tracking 0/3\nReenact: Tracking 1/3\nReenact: Tracking 2/3\n"
+
+
+def test_unsigned_chunk_files_are_byte_identical(shot, tmp_path):
+    """Without C2PA signing (whose manifests carry the signing time) the PNG files themselves of
+    chunks, run in any order, equal one render's byte for byte; with signing only the manifests
+    of the rendered frames differ (the pixels are compared above)."""
+    import hashlib
+
+    from reenact.face.track import Track
+    from reenact.render.pipeline import chunk_segments, render_clip
+
+    clip, path = shot
+    track = Track.load(path)
+
+    def digests(folder):
+        return {n: hashlib.sha256(open(os.path.join(folder, n), "rb").read()).hexdigest()
+                for n in sorted(os.listdir(folder))}
+
+    kw = dict(frames=(4, 20), region="mouth", prefer_gpu=False, sign=False, job_id="farm-test")
+    one = render_clip(track, clip, BASE_MODEL, out=str(tmp_path / "one"), cache_dir=str(tmp_path / "c1"), **kw)
+    for c in ((16, 20), (4, 9), (9, 16)):  # three chunks, last one first
+        render_clip(track, clip, BASE_MODEL, out=str(tmp_path / "parts"), cache_dir=str(tmp_path / "c2"), chunk=c, **kw)
+    assert one["frames"] == N and digests(tmp_path / "parts") == digests(tmp_path / "one")
+    # which frames a chunk writes: its own, and the footage's on its side of the job's range
+    assert chunk_segments((4, 20), (4, 9), N) == [(0, 4), (4, 9)]
+    assert chunk_segments((4, 20), (9, 16), N) == [(9, 16)]
+    assert chunk_segments((4, 20), (16, 20), N) == [(16, 20), (20, 24)]
+    assert chunk_segments((0, N), None, N) == [(0, N)]
+    with pytest.raises(ValueError, match="not inside the frames 4:20"):
+        chunk_segments((4, 20), (2, 9), N)
+
+
+def test_two_chunks_of_a_shared_clip_equal_one_render(tmp_path):
+    """The issue's acceptance check on real footage with audio and a keyframe mid-clip
+    (driving_d12: 183 frames, 512 x 512, keyframes at 0 and 164): the second chunk starts by
+    seeking, the first decodes from the start; in parallel they give the single render's frames,
+    and the assembled movie keeps the audio."""
+    from conftest import shared_clip
+
+    from reenact.tracking.tracker import track_video
+
+    clip = shared_clip("driving_d12.mp4")
+    track = str(tmp_path / "d12.npz")
+    track_video(clip)[0].save(track)
+    shot = (clip, track)
+
+    def cmd(out, cache, *extra):
+        c = _render_cmd(shot, out, cache, *extra)
+        c[c.index("--frames") + 1] = "160:176"
+        return c
+
+    single = _run(cmd(str(tmp_path / "single"), str(tmp_path / "c1")))
+    assert single["frames"] == 183 and single["rendered"] + single["cached"] == 16
+    out, cache = str(tmp_path / "chunks"), str(tmp_path / "c2")
+    procs = [subprocess.Popen(cmd(out, cache, "--chunk", c), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=_env()) for c in ("160:168", "168:176")]
+    res = [p.communicate(timeout=900) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [r[1][-2000:] for r in res]
+    _same(_frames(out), _frames(str(tmp_path / "single")))
+    a = _run([sys.executable, "-m", "reenact", "assemble", out, "--video", clip, "--out", str(tmp_path / "d12.mp4")])
+    assert a["frames"] == 183 and a["audio"]
