@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 
+from ..fsutil import write_atomic
 from .conditioning import window_indices
 from .reference import POOL_SIZE, POOL_VERSION
 
@@ -119,9 +120,8 @@ class CropCache:
             return
         p = self._path(key)
         os.makedirs(os.path.dirname(p), exist_ok=True)
-        tmp = p + ".{}.tmp.npy".format(os.getpid())
-        np.save(tmp, np.ascontiguousarray(crop, np.uint8), allow_pickle=False)
-        os.replace(tmp, p)
+        a = np.ascontiguousarray(crop, np.uint8)
+        write_atomic(p, lambda fh: np.save(fh, a, allow_pickle=False))
 
 
 def default_cache_dir(out):

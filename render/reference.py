@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from ..face.geometry import robust_similarity_2d
+from ..fsutil import write_atomic
 from ..video import open_video
 from .conditioning import Rasterizer, crop_frame, crop_transforms
 from .warp import warp_field, warp_image
@@ -130,10 +131,9 @@ class ReferencePool:
         return align_reference(self.crops[j], self.cond[j], self.points[j], points, warp)
 
     def save(self, path):
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, version=POOL_VERSION, rows=self.rows, features=self.features, crops=self.crops,
-                 cond=self.cond, points=self.points)
-        os.replace(tmp, path)
+        arrays = dict(version=POOL_VERSION, rows=self.rows, features=self.features, crops=self.crops,
+                      cond=self.cond, points=self.points)
+        write_atomic(path, lambda fh: np.savez(fh, **arrays))  # unique temporary name, removed on failure
 
     @classmethod
     def load(cls, path):

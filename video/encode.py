@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import sys
+import time
 from fractions import Fraction
 from typing import Optional, Tuple
 
@@ -524,6 +525,25 @@ def open_writer(path, fps, size, **kwargs):
 #: names of the frames of a resumable frame folder: frame_000000.png, ...
 FRAME_PREFIX = "frame_"
 FRAME_DIGITS = 6
+_FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
+#: the temporary name of a frame being written (:func:`reenact.fsutil.atomic_path`): a render
+#: killed mid-write (SIGKILL, power cut) leaves one; the next render removes it
+_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]*\.tmp$")
+#: files a file manager leaves in any folder
+_SYSTEM_FILES = (".DS_Store", "Thumbs.db")
+
+
+#: a temporary frame older than this (seconds) is a leftover, not a parallel render's frame in
+#: flight (writing one PNG takes milliseconds)
+STALE_TMP_SECONDS = 60.0
+
+
+def _remove_stale(path):
+    try:
+        if os.stat(path).st_mtime < time.time() - STALE_TMP_SECONDS:
+            os.remove(path)
+    except OSError:
+        pass
 
 
 class FrameFolder:
@@ -537,15 +557,25 @@ class FrameFolder:
         self.n = int(n_frames)
         self.compression = int(compression)
         self.frames_written = 0
-        self._re = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
+        self._re = _FRAME_RE
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
-            foreign = [n for n in os.listdir(self.path) if not self._re.match(n) and n not in (".DS_Store", "Thumbs.db")]
+            names = os.listdir(self.path)
+            foreign = [n for n in names if not self.owns(n)]
             if foreign:
                 raise VideoError(self.path, "output folder already holds other files (e.g. {}); choose an "
                                             "empty or new folder".format(foreign[0]))
+            for n in names:  # a frame a killed render was writing: never a reason to refuse
+                if _FRAME_TMP_RE.match(n):
+                    _remove_stale(os.path.join(self.path, n))
         os.makedirs(self.path, exist_ok=True)
+
+    @staticmethod
+    def owns(name):
+        """True for a name this writer makes in its folder: a frame, a frame being written (the
+        temporary name of an interrupted write), or a file manager's own file."""
+        return bool(_FRAME_RE.match(name) or _FRAME_TMP_RE.match(name)) or name in _SYSTEM_FILES
 
     def filename(self, index):
         return "{}{:0{}d}.png".format(FRAME_PREFIX, int(index), FRAME_DIGITS)
