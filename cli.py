@@ -165,6 +165,10 @@ def cmd_train(args):
     for opt in ("report", "preview", "checkpoint"):  # every file the run writes, before it runs
         if getattr(args, opt):
             check_output_file(getattr(args, opt), option="--" + opt)
+    stem = os.path.splitext(out)[0]
+    for path in (stem + ".pt", stem + ".fp16.onnx", args.checkpoint or stem + ".ckpt.pt"):
+        if os.path.isdir(path):
+            raise UserError("is a folder; training writes a file there (beside --out)", path=path)
     from .progress import EXIT_INTERRUPTED
     from .training.train import common_kwargs, train
 
@@ -253,9 +257,9 @@ def cmd_render(args):
 # --- demo ---------------------------------------------------------------------------------
 
 def cmd_demo(args):
+    check_output_folder(args.out)
     from .blender.demo import run_demo
 
-    check_output_folder(args.out)
     summary = run_demo(out_dir=args.out)
     _emit_json(summary)
     return 0
@@ -354,7 +358,7 @@ def main(argv=None):
         return 2
     from .progress import EXIT_INTERRUPTED, EXIT_TERMINATED, Cancelled, Terminated, terminate_as_interrupt
 
-    terminate_as_interrupt()  # SIGTERM cleans up like Ctrl-C
+    restore = terminate_as_interrupt()  # SIGTERM cleans up like Ctrl-C
     try:
         return args.func(args)
     except UserError as exc:
@@ -369,6 +373,8 @@ def main(argv=None):
     except (KeyboardInterrupt, Cancelled):
         print("reenact: cancelled", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

@@ -50,13 +50,59 @@ def atomic_path(path, mode=0o644):
         raise
 
 
+class _Output:
+    """The temporary file as ``write`` sees it. Once a write has failed or the file is closed,
+    calls only move a virtual position: a library whose write failed half-way (zipfile under
+    ``np.savez``) finishes in its finaliser later, and must not print a traceback after the one
+    clear line (the temporary file is removed anyway)."""
+
+    def __init__(self, fh):
+        self._fh = fh
+        self._pos = None  # the virtual position once the file is out of use
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def _dead(self):
+        if self._pos is None and self._fh.closed:
+            self._pos = 0
+        return self._pos is not None
+
+    def write(self, data):
+        if not self._dead():
+            try:
+                return self._fh.write(data)
+            except OSError:
+                try:
+                    self._pos = self._fh.tell()
+                except (OSError, ValueError):
+                    self._pos = 0
+                raise
+        n = memoryview(data).nbytes
+        self._pos += n
+        return n
+
+    def seek(self, offset, whence=0):
+        if not self._dead():
+            return self._fh.seek(offset, whence)
+        self._pos = offset if whence == 0 else self._pos + offset if whence == 1 else self._pos
+        return self._pos
+
+    def tell(self):
+        return self._pos if self._dead() else self._fh.tell()
+
+    def flush(self):
+        if not self._dead():
+            self._fh.flush()
+
+
 def write_atomic(path, write, mode=0o644):
     """Create ``path`` through ``write(fileobj)``: the bytes go to a unique temporary name in the
     same folder, which is renamed to ``path`` when complete (readable like any other file:
     ``mode`` before the umask) and removed on any failure. Returns ``path``."""
     with atomic_path(path, mode) as tmp:
         with open(tmp, "wb") as fh:
-            write(fh)
+            write(_Output(fh))
     return os.fspath(path)
 
 

@@ -30,11 +30,13 @@ def _raise_terminated(signum, frame):
 
 def terminate_as_interrupt():
     """Make SIGTERM raise :class:`Terminated` in the main thread (the command line's jobs: a
-    farm manager's kill cleans up like Ctrl-C). A no-op outside the main thread."""
+    farm manager's kill cleans up like Ctrl-C). Returns a function that puts the previous
+    handler back. A no-op outside the main thread."""
     try:
-        signal.signal(signal.SIGTERM, _raise_terminated)
+        old = signal.signal(signal.SIGTERM, _raise_terminated)
     except ValueError:  # not the main thread
-        pass
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, old)
 
 
 class StopFlag:
