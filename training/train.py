@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..fsutil import write_atomic
+from ..fsutil import os_error, write_atomic
 from ..progress import StopFlag
 from ..face.track import Track
 from ..render.conditioning import REF_CHANNELS, in_channels
@@ -413,7 +413,14 @@ def main(argv=None):
     if a.size % 16:
         print("train: error: --size must be a multiple of 16", file=sys.stderr)
         return 2
-    s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, **common_kwargs(a))
+    try:
+        s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, **common_kwargs(a))
+    except ValueError as exc:  # ReenactError and the other expected failures: one line
+        print("train: error: {}".format(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk that filled or turned read-only
+        print("train: error: {}".format(os_error(exc)), file=sys.stderr)
+        return 2
     if not s.get("cancelled"):
         print(json.dumps({k: v for k, v in s.items() if k not in ("metrics", "losses")}, sort_keys=True))
         if "metrics" in s:

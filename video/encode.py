@@ -549,8 +549,9 @@ def _remove_stale(path):
 class FrameFolder:
     """``frame_000000.png`` ... written straight into ``folder``, each file atomically (temp +
     rename), so an interrupted render keeps every frame it finished. A folder holding files
-    that this writer would not name is refused; at :meth:`close`, own-named frames beyond the
-    clip are removed."""
+    that this writer would not name is refused (:meth:`owns`; the temporary name of a frame a
+    killed render was writing is not a reason, and is removed once stale); at :meth:`close`,
+    own-named frames beyond the clip are removed."""
 
     def __init__(self, folder, n_frames, compression=1):
         self.path = os.path.abspath(os.fspath(folder))
