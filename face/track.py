@@ -250,7 +250,7 @@ class Track:
         for k, kind in _SCALARS.items():  # a scalar of its type (a string stays a string)
             v = getattr(self, k)
             if (kind is str) != isinstance(v, (str, np.str_)) or (kind is int and isinstance(v, (float, np.floating))
-                                                                   and v != int(v)):
+                                                                   and not float(v).is_integer()):
                 bad("{} must be {}, got {!r}".format(k, {str: "a string", int: "a whole number",
                                                          float: "a number"}[kind], v))
         if not (np.isfinite(self.fps) and 0 < self.fps <= MAX_FPS):

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 from reenact import cli
-from reenact.face.track import Track
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE_MODEL = os.path.join(ROOT, "models", "renderer_base.onnx")
