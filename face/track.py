@@ -259,7 +259,7 @@ class Track:
         if np.any(sz < 1) or np.any(sz > MAX_SIZE):
             bad("size must be 1..{} pixels, got {}".format(MAX_SIZE, sz.tolist()))
         if not (np.isfinite(self.focal_px) and 0 < self.focal_px <= MAX_FOCAL * float(sz.max())):
-            bad("focal_px must lie in 0..{} x the frame width, got {}".format(MAX_FOCAL, self.focal_px))
+            bad("focal_px must lie in 0..{} x the frame's longer side, got {}".format(MAX_FOCAL, self.focal_px))
         if not np.isfinite(self.principal).all() or np.any(np.abs(np.asarray(self.principal)) > 2 * MAX_SIZE):
             bad("principal must be finite pixels, got {}".format(np.asarray(self.principal).tolist()))
         if int(self.frame_start) < 0:
