@@ -2,7 +2,10 @@
 """The ``reenact`` command: the same core as the Blender extension, for headless and farm use.
 
 Every subcommand exits 0 on success; on bad input it prints one line ``reenact: error: ...``
-naming the file and the problem, exits 2, and leaves no half-written output behind.
+naming the file and the problem, exits 2, and leaves no half-written output behind. Where the
+results go is checked before the work starts (:mod:`reenact.fsutil`); a disk that fills or turns
+read-only during the work is one line too (exit 2). Ctrl-C exits 130 and SIGTERM 143 after the
+same cleanup, with one line ``reenact: cancelled`` (docs/errors.md).
 """
 
 import argparse
@@ -13,6 +16,7 @@ import time
 
 from ._version import __version__
 from .errors import ReenactError
+from .fsutil import check_output_file, check_output_folder, os_error
 from .provenance.cli import add_parser as add_verify_parser
 from .provenance.cli import add_signing_arguments
 
@@ -42,13 +46,10 @@ def cmd_doctor(args):
 
 # --- track --------------------------------------------------------------------------------
 
-def _out_path(path, suffix):
-    if not path.lower().endswith(suffix):
-        raise UserError("{}: output must be a {} file".format(path, suffix))
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UserError("{}: output folder does not exist".format(folder))
-    return path
+def _out_path(path, suffix, option="--out"):
+    """``path`` checked before the work: a ``suffix`` file in an existing folder that accepts
+    new files (one line naming the path otherwise)."""
+    return check_output_file(path, suffix, option)
 
 
 def cmd_track(args):
@@ -74,7 +75,10 @@ def cmd_track(args):
     paths = []
     for i, tr in enumerate(tracks):
         path = out if i == 0 else "{}_actor{}.npz".format(out[: -len(".npz")], i)
-        tr.save(path)
+        try:
+            tr.save(path)
+        except OSError as exc:  # full or read-only disk: one line, nothing half-written
+            raise os_error(exc, path) from None
         paths.append(path)
     seconds = time.perf_counter() - t0
     frames = int(len(tracks[0].tracked))
@@ -125,6 +129,8 @@ def cmd_transfer(args):
         result.save(out)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise os_error(exc, out) from None
     summary = {k: v for k, v in info.items() if k not in ("transferred_frames", "expressions")}
     summary["expression_curves"] = len(info["expressions"])
     summary.update(out=out, source=args.source, target=args.target,
@@ -156,15 +162,25 @@ def cmd_train(args):
         args.init = None
     if args.init and not os.path.isfile(args.init):
         raise UserError("{}: --init weights not found".format(args.init))
+    for opt in ("report", "preview", "checkpoint"):  # every file the run writes, before it runs
+        if getattr(args, opt):
+            check_output_file(getattr(args, opt), option="--" + opt)
+    stem = os.path.splitext(out)[0]
+    for path in (stem + ".pt", stem + ".fp16.onnx", args.checkpoint or stem + ".ckpt.pt"):
+        if os.path.isdir(path):
+            raise UserError("is a folder; training writes a file there (beside --out)", path=path)
+    from .progress import EXIT_INTERRUPTED
     from .training.train import common_kwargs, train
 
     try:
         summary = train([(track, args.video)], out, **common_kwargs(args))
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise os_error(exc) from None
     if summary.get("cancelled"):
         print("reenact: cancelled; checkpoint kept at {}".format(summary["checkpoint"]), file=sys.stderr)
-        return 130
+        return 128 + summary["signal"] if summary.get("signal") else EXIT_INTERRUPTED
     _emit_json({k: v for k, v in summary.items() if k not in ("metrics", "losses")} | (
         {"metrics": {"model": summary["metrics"]["model"], "nearest_neighbour": summary["metrics"]["nearest_neighbour"]}}
         if "metrics" in summary else {}))
@@ -221,14 +237,24 @@ def cmd_render(args):
                         "when every chunk is done".format(args.out))
     if args.batch < 1:
         raise UserError("--batch must be at least 1")
+    if ext:
+        check_output_file(args.out)
+    else:
+        from .video.encode import FrameFolder
+
+        check_output_folder(args.out, FrameFolder.owns)
+    if args.cache:
+        check_output_folder(args.cache, option="--cache")
     bar = ConsoleProgress("render", stream=sys.stderr)
     try:
         summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
                               sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise os_error(exc) from None
     finally:
         bar.close()
     summary["fps"] = round(summary["frames"] / summary["seconds"], 2) if summary["seconds"] > 0 else None
@@ -284,6 +310,7 @@ def cmd_blender_render(args):
 # --- demo ---------------------------------------------------------------------------------
 
 def cmd_demo(args):
+    check_output_folder(args.out)
     from .blender.demo import run_demo
 
     summary = run_demo(out_dir=args.out)
@@ -417,14 +444,25 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .progress import EXIT_INTERRUPTED, EXIT_TERMINATED, Cancelled, Terminated, terminate_as_interrupt
+
+    restore = terminate_as_interrupt()  # SIGTERM cleans up like Ctrl-C
     try:
         return args.func(args)
     except UserError as exc:
         print("reenact: error: {}".format(exc), file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except OSError as exc:  # a disk that filled or turned read-only under a job: one line
+        print("reenact: error: {}".format(os_error(exc)), file=sys.stderr)
+        return 2
+    except Terminated:
+        print("reenact: cancelled (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
+    except (KeyboardInterrupt, Cancelled):
         print("reenact: cancelled", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

@@ -1,26 +1,177 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Writing files so that nothing half-written is ever left behind."""
+"""Writing files so that nothing half-written is ever left behind, and checking a destination
+before long work starts.
 
+Every file the project writes goes through :func:`write_atomic` (or :func:`atomic_path` for a
+library that wants a path): a unique temporary name in the destination's folder
+(``.NAME.XXXXXXXX.tmp``), renamed over the destination when complete, removed on every failure
+path (an exception, Ctrl-C, and SIGTERM once the CLI has turned it into a cancellation). The
+file ends with the permissions of any other new file (``mode`` less the umask).
+"""
+
+import errno
 import os
 import tempfile
+from contextlib import contextmanager
+
+from .errors import ReenactError
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+@contextmanager
+def atomic_path(path, mode=0o644):
+    """``with atomic_path(path) as tmp: write(tmp)``: ``tmp`` is a unique empty file in the
+    folder of ``path``; when the block ends normally it gets ``mode`` (less the umask) and is
+    renamed to ``path``; on any failure it is removed and ``path`` is left as it was."""
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + name + ".", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, mode & ~_umask())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        _remove(tmp)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):
+            exc.filename = path  # the message names the file being written, not its temporary name
+        raise
+
+
+class _Output:
+    """The temporary file as ``write`` sees it. Once a write has failed or the file is closed,
+    calls only move a virtual position: a library whose write failed half-way (zipfile under
+    ``np.savez``) finishes in its finaliser later, and must not print a traceback after the one
+    clear line (the temporary file is removed anyway)."""
+
+    def __init__(self, fh):
+        self._fh = fh
+        self._pos = None  # the virtual position once the file is out of use
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+    def _dead(self):
+        if self._pos is None and self._fh.closed:
+            self._pos = 0
+        return self._pos is not None
+
+    def write(self, data):
+        if not self._dead():
+            try:
+                return self._fh.write(data)
+            except OSError:
+                try:
+                    self._pos = self._fh.tell()
+                except (OSError, ValueError):
+                    self._pos = 0
+                raise
+        n = memoryview(data).nbytes
+        self._pos += n
+        return n
+
+    def seek(self, offset, whence=0):
+        if not self._dead():
+            return self._fh.seek(offset, whence)
+        self._pos = offset if whence == 0 else self._pos + offset if whence == 1 else self._pos
+        return self._pos
+
+    def tell(self):
+        return self._pos if self._dead() else self._fh.tell()
+
+    def flush(self):
+        if not self._dead():
+            self._fh.flush()
 
 
 def write_atomic(path, write, mode=0o644):
     """Create ``path`` through ``write(fileobj)``: the bytes go to a unique temporary name in the
     same folder, which is renamed to ``path`` when complete (readable like any other file:
     ``mode`` before the umask) and removed on any failure. Returns ``path``."""
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + name + ".", suffix=".tmp", dir=folder)
+    with atomic_path(path, mode) as tmp:
+        with open(tmp, "wb") as fh:
+            write(_Output(fh))
+    return os.fspath(path)
+
+
+def write_bytes(path, data, mode=0o644):
+    """:func:`write_atomic` of ``data`` (bytes or a buffer)."""
+    return write_atomic(path, lambda fh: fh.write(data), mode)
+
+
+# ----------------------------------------------------------------------------- before the work
+def os_error(exc, path=None, doing="cannot write"):
+    """A :class:`ReenactError` (one line naming the file) for an OSError: ``doing``: what failed
+    (``"cannot write"``), the system's reason (No space left on device, Read-only file system,
+    Permission denied, ...)."""
+    where = path if path is not None else (exc.filename or None)
+    reason = exc.strerror or str(exc) or errno.errorcode.get(exc.errno, "error")
+    return ReenactError("{}: {}".format(doing, reason), path=where)
+
+
+def _probe(folder, shown):
+    """Create and remove a unique file in ``folder``: the only check that is right for root, a
+    read-only mount and network file systems alike."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, mode & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+        fd, tmp = tempfile.mkstemp(prefix=".reenact-probe-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise os_error(exc, shown, "cannot write in this folder") from None
+    os.close(fd)
+    _remove(tmp)
+
+
+def check_output_file(path, suffix=None, option="--out"):
+    """Raise :class:`ReenactError` (one line naming ``path``) unless a file can be written at
+    ``path``: ``suffix`` (e.g. ".npz") when given, not an existing folder, its folder exists and
+    accepts new files. Returns ``path``. Call it before long work."""
+    p = os.fspath(path)
+    if suffix and not p.lower().endswith(suffix):
+        raise ReenactError("{} must be a {} file".format(option, suffix), path=p)
+    if os.path.isdir(p):
+        raise ReenactError("is a folder; {} wants a file name".format(option), path=p)
+    folder = os.path.dirname(os.path.abspath(p))
+    if not os.path.isdir(folder):
+        raise ReenactError("output folder does not exist" if not os.path.exists(folder)
+                           else "is not a folder", path=folder)
+    _probe(folder, folder)
+    return p
+
+
+def check_output_folder(path, allowed=None, option="--out"):
+    """Raise :class:`ReenactError` (one line naming ``path``) unless ``path`` can take a folder
+    of outputs: not an existing file; an existing folder accepts new files and holds only names
+    for which ``allowed(name)`` is true (``None``: anything); a new folder's parent exists and
+    accepts new folders. Returns ``path``."""
+    p = os.fspath(path)
+    if os.path.exists(p) and not os.path.isdir(p):
+        raise ReenactError("exists and is not a folder; {} wants a folder here".format(option), path=p)
+    if os.path.isdir(p):
+        if allowed is not None:
+            foreign = sorted(n for n in os.listdir(p) if not allowed(n))
+            if foreign:
+                raise ReenactError("output folder already holds other files (e.g. {}); choose an empty "
+                                   "or new folder".format(foreign[0]), path=p)
+        _probe(p, p)
+        return p
+    parent = os.path.dirname(os.path.abspath(p))
+    while not os.path.exists(parent):  # makedirs will create the missing levels
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    if not os.path.isdir(parent):
+        raise ReenactError("is not a folder", path=parent)
+    _probe(parent, parent)
+    return p

@@ -112,7 +112,8 @@ class TrainingProcess:
 
     The package is made importable as ``reenact`` whatever its install name (inside Blender it
     is ``bl_ext.<repo>.reenact``) through a symlink in a temporary folder on PYTHONPATH.
-    Cancel sends SIGTERM: the trainer saves its checkpoint and exits with status 130.
+    Cancel sends SIGTERM: the trainer saves its checkpoint and exits with status 143 (130 for
+    SIGINT).
     """
 
     def __init__(self, python, args, extra_paths=()):
@@ -164,7 +165,7 @@ class TrainingProcess:
                     self.cancelled = True
         code = self._proc.wait()
         with self._lock:
-            if code == 130:
+            if code in (130, 143):
                 self.cancelled = True
             elif code != 0 and not self.cancelled:
                 errs = [l for l in self.tail if "error" in l.lower()]

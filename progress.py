@@ -14,16 +14,43 @@ class Cancelled(Exception):
     """Raised inside a job when its progress callback asked it to stop."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM turned into the same clean cancellation as Ctrl-C (see :func:`terminate_as_interrupt`):
+    every ``finally`` and ``except BaseException`` cleanup runs (temporary files are removed)."""
+
+
+#: exit status of a job cancelled by Ctrl-C (SIGINT) and by SIGTERM: 128 + the signal number
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def terminate_as_interrupt():
+    """Make SIGTERM raise :class:`Terminated` in the main thread (the command line's jobs: a
+    farm manager's kill cleans up like Ctrl-C). Returns a function that puts the previous
+    handler back. A no-op outside the main thread."""
+    try:
+        old = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, old)
+
+
 class StopFlag:
     """A signal handler that only records the request (``flag``): a long loop checks it at a
     safe point, saves what it has and stops (training on SIGTERM / Esc in Blender)."""
 
     def __init__(self):
         self.flag = False
+        self.signum = None
         self._old = {}
 
     def __call__(self, signum, frame):
         self.flag = True
+        self.signum = signum
 
     def install(self):
         """Handle SIGTERM and SIGINT with this flag (main thread only; elsewhere a no-op)."""

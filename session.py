@@ -68,7 +68,8 @@ def create_session(path, prefer_gpu: bool = True, threads: int | None = None):
     threads = int(threads) if threads else _default_threads()
     want_gpu = (_gpu_allowed(prefer_gpu) and not _cuda_failed
                 and CUDA in ort.get_available_providers())
-    key = (path, CUDA if want_gpu else CPU, threads)
+    st = os.stat(path)  # a file written again (a retrained model) is opened again
+    key = (path, st.st_size, st.st_mtime_ns, CUDA if want_gpu else CPU, threads)
     with _lock:
         sess = _cache.get(key)
         if sess is not None:
@@ -100,9 +101,11 @@ def create_session(path, prefer_gpu: bool = True, threads: int | None = None):
                 ort.set_default_logger_severity(2)  # onnxruntime's default (warnings)
         if want_gpu and session_provider(sess) != CUDA:
             _cuda_failed = True
+        for k in [k for k in _cache if k[0] == path and k[1:3] != key[1:3]]:
+            del _cache[k]  # sessions of an older version of the file
         _cache[key] = sess
         # Also file it under the provider really in use, so a CPU request finds it later.
-        _cache.setdefault((path, session_provider(sess), threads), sess)
+        _cache.setdefault(key[:3] + (session_provider(sess), threads), sess)
         return sess
 
 

@@ -23,6 +23,7 @@ import shutil
 import time
 
 from ..errors import ReenactError
+from ..fsutil import write_atomic
 
 #: the edit: clip frame t takes the mouth of clip frame t - OFFSET, for t in EDIT_RANGE (clip frames)
 OFFSET = 40
@@ -60,8 +61,8 @@ def run_demo(out_dir="out"):
             raise ReenactError("{}: tracking the sample clip failed".format(clip))
         actor = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
         track_out = os.path.join(out_dir, "demo_track.npz")
-        shutil.copyfile(actor.reenact.track_path, track_out + ".tmp.npz")
-        os.replace(track_out + ".tmp.npz", track_out)
+        with open(actor.reenact.track_path, "rb") as src:
+            write_atomic(track_out, lambda fh: shutil.copyfileobj(src, fh))
         actor.reenact.track_path = track_out
         bpy.context.view_layer.objects.active = actor
         # save first: renders go next to the .blend (//reenact/renders)

@@ -17,6 +17,14 @@ from .topology import N_LANDMARKS, N_VERTS, TOPOLOGY_PATH, file_checksum
 
 FORMAT_VERSION = 1
 
+#: sane bounds that ``validate`` enforces (a crafted file must not ask for a 1e9-pixel frame)
+MAX_SIZE = 32768  # pixels, each side
+MAX_FPS = 1000.0
+MAX_FOCAL = 1000.0  # x the frame's longer side
+MAX_FRAMES = 100_000_000  # source_frames: over a month at 30 fps
+MAX_ACTOR = 1000
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
 
 def _topology_checksum():
     try:
@@ -192,7 +200,10 @@ class Track:
             if f.name in _SCALARS:
                 if v.shape != ():
                     raise ValueError("{}: {} must be a scalar".format(name, f.name))
-                v = _SCALARS[f.name](v.item() if _SCALARS[f.name] is not str else str(v))
+                try:
+                    v = _SCALARS[f.name](v.item() if _SCALARS[f.name] is not str else str(v))
+                except (TypeError, ValueError, OverflowError):
+                    raise ValueError("{}: {} is {!r}, not a {}".format(name, f.name, v.item(), _SCALARS[f.name].__name__)) from None
             kw[f.name] = v
         tr = cls(**kw)
         if validate:
@@ -214,35 +225,49 @@ class Track:
         K = len(names)
         dims = {"T": T, "K": K, "L": N_LANDMARKS, "V": N_VERTS}
         for k, (shape, kind, _per_frame, _required) in FIELDS.items():
-            v = np.asarray(getattr(self, k))
-            if shape is None:  # a scalar (checked below) or a free-form array
+            if k in _SCALARS:  # converted to their type on save and load; values checked below
                 continue
-            want = tuple(dims.get(d, d) for d in shape)
+            v = np.asarray(getattr(self, k))
             if k in _FOOTAGE and not len(v):
                 continue  # absent: the Track is the footage's own
-            if v.shape != want:
-                bad("{} has shape {}, expected {}".format(k, v.shape, want))
-            if kind == "U" and v.dtype.kind != "U":
+            if shape is not None:
+                want = tuple(dims.get(d, d) for d in shape)
+                if v.shape != want:
+                    bad("{} has shape {}, expected {}".format(k, v.shape, want))
+            if kind == "U" and v.size and v.dtype.kind != "U":
                 bad("{} must be unicode strings".format(k))
             elif kind == "b" and v.dtype != np.bool_:
                 bad("{} must be bool".format(k))
-            elif kind == "f" and v.dtype.kind not in "fiu":
-                bad("{} must be numeric, got {}".format(k, v.dtype))
+            elif kind == "f" and v.dtype not in _FLOATS:
+                bad("{} must be float32 or float64, got {}".format(k, v.dtype))
+            elif kind == "i" and v.dtype.kind not in "iu":
+                bad("{} must be integers, got {}".format(k, v.dtype))
         if len(set(names.tolist())) != K or any(not n for n in names.tolist()):
             bad("expression_names must be unique and non-empty")
         sm, smn = np.asarray(self.smoothing), np.asarray(self.smoothing_names)
         if sm.ndim != 1 or smn.shape != sm.shape or (len(smn) and smn.dtype.kind != "U"):
             bad("smoothing and smoothing_names must be 1-D of equal length (numbers, unicode names)")
-        if not (np.isfinite(self.fps) and self.fps > 0):
-            bad("fps must be positive, got {}".format(self.fps))
-        if np.any(np.asarray(self.size) <= 0):
-            bad("size must be positive, got {}".format(list(np.asarray(self.size))))
-        if not (np.isfinite(self.focal_px) and self.focal_px > 0):
-            bad("focal_px must be positive, got {}".format(self.focal_px))
-        if not np.isfinite(self.principal).all():
-            bad("principal must be finite")
+        for k, kind in _SCALARS.items():  # a scalar of its type (a string stays a string)
+            v = getattr(self, k)
+            if (kind is str) != isinstance(v, (str, np.str_)) or (kind is int and isinstance(v, (float, np.floating))
+                                                                   and not float(v).is_integer()):
+                bad("{} must be {}, got {!r}".format(k, {str: "a string", int: "a whole number",
+                                                         float: "a number"}[kind], v))
+        if not (np.isfinite(self.fps) and 0 < self.fps <= MAX_FPS):
+            bad("fps must lie in 0..{}, got {}".format(MAX_FPS, self.fps))
+        sz = np.asarray(self.size)
+        if np.any(sz < 1) or np.any(sz > MAX_SIZE):
+            bad("size must be 1..{} pixels, got {}".format(MAX_SIZE, sz.tolist()))
+        if not (np.isfinite(self.focal_px) and 0 < self.focal_px <= MAX_FOCAL * float(sz.max())):
+            bad("focal_px must lie in 0..{} x the frame's longer side, got {}".format(MAX_FOCAL, self.focal_px))
+        if not np.isfinite(self.principal).all() or np.any(np.abs(np.asarray(self.principal)) > 2 * MAX_SIZE):
+            bad("principal must be finite pixels, got {}".format(np.asarray(self.principal).tolist()))
         if int(self.frame_start) < 0:
             bad("frame_start must be >= 0")
+        if int(self.source_frames) > MAX_FRAMES:
+            bad("source_frames must be at most {}, got {}".format(MAX_FRAMES, self.source_frames))
+        if not 0 <= int(self.actor) <= MAX_ACTOR:
+            bad("actor must lie in 0..{}, got {}".format(MAX_ACTOR, self.actor))
         if int(self.source_frames) < int(self.frame_start) + T:
             bad("source_frames {} < frame_start + frames {}".format(self.source_frames, int(self.frame_start) + T))
         tr = np.asarray(self.tracked, bool)
@@ -287,12 +312,12 @@ class Track:
 
 #: Every field of a Track file, once: name -> (shape with T = frames, K = expression
 #: coefficients, L = landmarks, V = mesh vertices; None = scalar or free-form; dtype kind f
-#: numeric, b bool, U unicode; per-frame (``subset`` slices it); required in a file). Used by
+#: float32/float64, i integer, b bool, U unicode; per-frame (``subset`` slices it); required in a file). Used by
 #: ``subset``, ``load`` and ``validate``; docs/track-format.md describes each.
 FIELDS = {
     "format_version": (None, "i", False, True),
     "fps": (None, "f", False, True),
-    "size": ((2,), "f", False, True),
+    "size": ((2,), "i", False, True),
     "frame_start": (None, "i", False, False),
     "source": (None, "U", False, False),
     "source_frames": (None, "i", False, False),

@@ -31,6 +31,7 @@ import os
 import secrets
 
 from .._version import __version__
+from ..fsutil import write_bytes
 
 __all__ = ["sign_file", "read_manifest", "local_chain", "local_chain_dir", "ManifestError",
            "TRAINED_ALGORITHMIC_MEDIA", "MIME_TYPES"]
@@ -57,16 +58,7 @@ def local_chain_dir():
 
 
 def _write_atomic(path, data, mode=0o644):
-    tmp = "{}.tmp-{}".format(path, secrets.token_hex(4))
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes(path, data, mode)  # the one writer (fsutil): created 0600, ``mode`` once complete
 
 
 def _make_chain(folder):

@@ -121,7 +121,8 @@ class CropCache:
         p = self._path(key)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         # a unique temporary name (processes on several machines may share the cache)
-        write_atomic(p, lambda fh: np.save(fh, np.ascontiguousarray(crop, np.uint8), allow_pickle=False))
+        a = np.ascontiguousarray(crop, np.uint8)
+        write_atomic(p, lambda fh: np.save(fh, a, allow_pickle=False))
 
 
 def default_cache_dir(out):

@@ -135,8 +135,9 @@ class ReferencePool:
 
     def save(self, path):
         # a unique temporary name: chunks of one job may build the same pool at once
-        write_atomic(path, lambda fh: np.savez(fh, version=POOL_VERSION, rows=self.rows, features=self.features,
-                                               crops=self.crops, cond=self.cond, points=self.points))
+        arrays = dict(version=POOL_VERSION, rows=self.rows, features=self.features, crops=self.crops,
+                      cond=self.cond, points=self.points)
+        write_atomic(path, lambda fh: np.savez(fh, **arrays))  # unique temporary name, removed on failure
 
     @classmethod
     def load(cls, path):

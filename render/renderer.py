@@ -25,6 +25,76 @@ BASE_MODEL = os.path.join(MODELS_DIR, "renderer_base.onnx")
 REGIONS = ("mouth", "face", "head")
 
 
+#: bounds of a renderer's configuration (its ONNX metadata is checked against them on load: a
+#: crafted size must not allocate terabytes)
+SIZE_RANGE = (32, 1024)
+WINDOW_RANGE = (1, 64)
+
+
+def check_config(text, path):
+    """The renderer configuration (``reenact.config`` metadata, JSON) of the model at ``path``,
+    checked: known mode and reference warp, ``size`` a multiple of 16 in :data:`SIZE_RANGE`,
+    ``window`` in :data:`WINDOW_RANGE`, ``in_ch`` the channel count they imply. Raises
+    ReenactError naming the file."""
+    from .conditioning import MODES, in_channels
+    from .reference import REF_WARPS
+
+    name = os.path.basename(os.fspath(path))
+
+    def bad(problem):
+        raise ReenactError("not a usable Reenact renderer: " + problem, path=name)
+
+    try:
+        c = json.loads(text)
+    except ValueError:
+        bad("its reenact.config metadata is not JSON")
+    if not isinstance(c, dict):
+        bad("its reenact.config metadata is not a JSON object")
+
+    def integer(key, lo, hi):
+        v = c.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            bad("{} is {!r}, expected a whole number in {}..{}".format(key, v, lo, hi))
+        return v
+
+    if c.get("mode") not in MODES:
+        bad("mode is {!r}, expected one of {}".format(c.get("mode"), ", ".join(MODES)))
+    size = integer("size", *SIZE_RANGE)
+    if size % 16:
+        bad("size {} is not a multiple of 16".format(size))
+    window = integer("window", *WINDOW_RANGE)
+    ref = c.get("ref", False)
+    if not isinstance(ref, bool) or (ref and c["mode"] != "face-only"):
+        bad("ref is {!r} (a true/false, and only for face-only models)".format(ref))
+    if c.get("ref_warp", REF_WARPS[0]) not in REF_WARPS:
+        bad("ref_warp is {!r}, expected one of {}".format(c.get("ref_warp"), ", ".join(REF_WARPS)))
+    regions = c.get("regions", list(REGIONS))
+    if not isinstance(regions, list) or not regions or any(r not in REGIONS for r in regions):
+        bad("regions is {!r}, expected some of {}".format(regions, ", ".join(REGIONS)))
+    want = in_channels(window, c["mode"], ref)
+    if c.get("in_ch") != want:
+        bad("in_ch is {!r}, but a {} model with window {}{} takes {} channels".format(
+            c.get("in_ch"), c["mode"], window, " and the reference" if ref else "", want))
+    return c
+
+
+def check_io(sess, in_ch, out_ch, path):
+    """One float input and one float output, both (N, C, H, W), with ``in_ch`` / ``out_ch``
+    channels where the model declares a number. Raises ReenactError naming the file."""
+    name = os.path.basename(os.fspath(path))
+    ins, outs = sess.get_inputs(), sess.get_outputs()
+    for what, args, ch in (("input", ins, in_ch), ("output", outs, out_ch)):
+        if len(args) != 1:
+            raise ReenactError("not a usable Reenact model: {} {}s, expected one".format(len(args), what), path=name)
+        a = args[0]
+        if a.type != "tensor(float)" or len(a.shape or ()) != 4:
+            raise ReenactError("not a usable Reenact model: its {} is {} of shape {}, expected float (N, {}, H, W)"
+                               .format(what, a.type, a.shape, ch), path=name)
+        if isinstance(a.shape[1], int) and a.shape[1] != ch:
+            raise ReenactError("not a usable Reenact model: its {} has {} channels, its metadata says {}".format(
+                what, a.shape[1], ch), path=name)
+
+
 class NeuralRenderer:
     def __init__(self, path=BASE_MODEL, prefer_gpu=True, threads=None):
         path = os.fspath(path)
@@ -40,7 +110,8 @@ class NeuralRenderer:
         meta = sess.get_modelmeta().custom_metadata_map
         if "reenact.config" not in meta:
             raise ValueError("{}: not a Reenact renderer (no reenact.config metadata)".format(os.path.basename(path)))
-        self.config = json.loads(meta["reenact.config"])
+        self.config = check_config(meta["reenact.config"], path)
+        check_io(sess, self.config["in_ch"], 3, path)
         self.path = path
         self.sess = sess
         self.provider = session_provider(sess)
@@ -81,5 +152,8 @@ class NeuralRenderer:
                 y = io.copy_outputs_to_cpu()[0]
             else:
                 y = self.sess.run([self.output_name], {self.input_name: xb})[0]
+            if y.shape != (len(xb), 3) + xb.shape[2:]:  # declared shapes can be symbolic: check what came
+                raise ReenactError("the model gave an output of shape {} for an input of {} (expected {})".format(
+                    tuple(y.shape), tuple(xb.shape), (len(xb), 3) + xb.shape[2:]), path=os.path.basename(self.path))
             outs.append(np.clip(y.transpose(0, 2, 3, 1) * 255.0 + 0.5, 0, 255).astype(np.uint8))
         return np.concatenate(outs) if outs else np.zeros((0, x.shape[2], x.shape[3], 3), np.uint8)

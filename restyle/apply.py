@@ -19,6 +19,7 @@ from ..errors import ReenactError
 from ..provenance.manifest import sign_file
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..render.cache import file_digest, source_identity
+from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
 from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
@@ -30,6 +31,27 @@ DEFAULT_STABILISE = 0.8
 
 class RestyleError(ReenactError):
     """Bad restyle input (one line naming the file)."""
+
+
+#: bounds of a restyle model's working resolution (checked on load: a crafted size must not
+#: allocate terabytes)
+SIZE_RANGE = (32, 1024)
+
+
+def check_config(text, path):
+    """The :class:`RestyleConfig` in a model's ``reenact.config`` metadata, checked (known
+    method, arch, discriminator; ``size`` a multiple of 16 in :data:`SIZE_RANGE`). Raises
+    RestyleError naming the file."""
+    try:
+        cfg = RestyleConfig.from_json(text)
+        if isinstance(cfg.size, bool) or not isinstance(cfg.size, int) or not SIZE_RANGE[0] <= cfg.size <= SIZE_RANGE[1]:
+            raise ValueError("size is {!r}, expected a multiple of 16 in {}..{}".format(cfg.size, *SIZE_RANGE))
+        if not isinstance(cfg.colourise, bool):
+            raise ValueError("colourise is {!r}, expected true or false".format(cfg.colourise))
+        cfg.check()
+    except (ValueError, TypeError, AttributeError) as exc:  # JSON, unknown fields' types, RestyleConfig.check
+        raise RestyleError("not a usable restyle model: {}".format(str(exc).lstrip("-")), path=path) from None
+    return cfg
 
 
 class RestyleModel:
@@ -47,7 +69,12 @@ class RestyleModel:
         if meta.get("reenact.kind") != "restyle" or "reenact.config" not in meta:
             raise RestyleError("{}: not a restyle model (reenact.kind is {!r})".format(path, meta.get("reenact.kind")))
         self.path = path
-        self.cfg = RestyleConfig.from_json(meta["reenact.config"])
+        self.cfg = check_config(meta["reenact.config"], path)
+        self.out_ch = 3 if self.cfg.arch == "unet" and not self.cfg.colourise else self.cfg.coef_ch
+        try:
+            check_io(sess, self.cfg.in_ch, self.out_ch, path)
+        except ReenactError as exc:
+            raise RestyleError(exc.problem, path=path) from None
         self.meta = meta
         self.sess = sess
         self.provider = session_provider(self.sess)
@@ -66,7 +93,13 @@ class RestyleModel:
             inp = luma(small)[None, None]
         else:
             inp = small.transpose(2, 0, 1)[None]
-        out = self.sess.run(None, {"input": np.ascontiguousarray(inp, np.float32)})[0][0].transpose(1, 2, 0)
+        y = self.sess.run(None, {"input": np.ascontiguousarray(inp, np.float32)})[0]
+        S = self.cfg.size
+        if y.ndim != 4 or y.shape[:2] != (1, self.out_ch) or not (0 < y.shape[2] <= S and 0 < y.shape[3] <= S) or (
+                self.out_ch == 3 and y.shape[2:] != (S, S)):  # declared shapes can be symbolic: check what came
+            raise RestyleError("the model gave an output of shape {} for an input of {}".format(
+                tuple(y.shape), tuple(inp.shape)), path=self.path)
+        out = y[0].transpose(1, 2, 0)
         if self.cfg.arch == "unet" and not self.cfg.colourise:
             return out - small  # the change, carried to full resolution as an upsampled residual
         return upsample(out, (self.cfg.size, self.cfg.size))

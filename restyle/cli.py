@@ -7,8 +7,11 @@ on stderr and a non-zero exit, with nothing written.
 
 import json
 import os
+import re
 import sys
 
+from ..errors import ReenactError
+from ..fsutil import check_output_file, check_output_folder, os_error
 from ..provenance.cli import add_signing_arguments
 
 
@@ -78,8 +81,15 @@ def _train(args):
     for p in list(args.x) + list(args.y):
         if not os.path.exists(p):
             return _fail("{}: file does not exist".format(p))
-    if not args.out.lower().endswith(".onnx"):
-        return _fail("--out must be an .onnx file")
+    try:  # every file the run writes, before it runs
+        check_output_file(args.out, ".onnx")
+        for opt in ("report", "preview", "checkpoint"):
+            if getattr(args, opt):
+                check_output_file(getattr(args, opt), option="--" + opt)
+        if args.cache:
+            check_output_folder(args.cache, option="--cache")
+    except ReenactError as exc:
+        return _fail(str(exc))
     cfg = RestyleConfig(method=args.method, colourise=args.colourise, size=args.size, base=args.base,
                         arch=args.arch, disc=args.disc, batch=args.batch, seed=args.seed)
     try:
@@ -94,22 +104,31 @@ def _train(args):
         s = train(args.x, args.y, args.out, cfg, steps=args.steps, minutes=args.minutes, checkpoint=args.checkpoint,
                   resume=not args.no_resume, report=args.report, preview=args.preview, progress=bar,
                   cache_dir=args.cache, max_frames=args.max_frames, threads=args.threads)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         return _fail(str(exc))
+    except OSError as exc:  # a disk that filled or turned read-only: one line
+        return _fail(str(os_error(exc)))
     finally:
         bar.close()
     if s.get("cancelled"):
+        from ..progress import EXIT_INTERRUPTED
+
         print("reenact: cancelled; checkpoint kept at {}".format(s["checkpoint"]), file=sys.stderr)
-        return 130
+        return 128 + s["signal"] if s.get("signal") else EXIT_INTERRUPTED
     print(json.dumps(s, sort_keys=True))
     return 0
 
 
 def _apply(args):
     from ..progress import ConsoleProgress
+    from ..video import MOVIE_EXTENSIONS
     from .apply import DEFAULT_STABILISE, RestyleError, RestyleModel, apply_clip
 
     try:
+        if os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
+            check_output_file(args.out)
+        else:
+            check_output_folder(args.out, lambda n: re.match(r"frame_\d+\.png$", n) or n in (".DS_Store", "Thumbs.db"))
         model = RestyleModel(args.model, prefer_gpu=not args.cpu)
         bar = ConsoleProgress("restyle", stream=sys.stderr)
         try:
@@ -118,7 +137,9 @@ def _apply(args):
                            job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key)
         finally:
             bar.close()
-    except (RestyleError, ValueError, OSError) as exc:
+    except (RestyleError, ValueError) as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        return _fail(str(os_error(exc)))
     print(json.dumps(s, sort_keys=True))
     return 0

@@ -13,6 +13,7 @@ import os
 import cv2
 import numpy as np
 
+from ..fsutil import write_atomic
 from ..video import open_video
 
 #: frame rate the triplets are sampled at: faster footage is subsampled to about this rate
@@ -46,9 +47,7 @@ def load_clip(path, size, max_frames=None, cache_dir=None):
     arr = np.stack(frames)
     if cache_dir:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = "{}.{}.tmp.npy".format(cp, os.getpid())
-        np.save(tmp, arr)
-        os.replace(tmp, cp)
+        write_atomic(cp, lambda fh: np.save(fh, arr, allow_pickle=False))
     return arr
 
 

@@ -20,6 +20,7 @@ Colourise mode: X = grey (luminance), Y = colour. G_XY predicts chroma only (sta
 reference chroma), G_YX is the fixed luminance; the paired term ``G_XY(grey(y)) = y`` is added.
 """
 
+import io
 import json
 import os
 import sys
@@ -27,7 +28,9 @@ import time
 
 import numpy as np
 
+from ..fsutil import write_atomic, write_bytes
 from ..progress import StopFlag
+from ..training.files import load_checkpoint, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
 from .data import load_domain, sample_triplets
@@ -381,11 +384,11 @@ def export_onnx(bundle: Restyle, path, extra_meta=None, opset=17):
     cfg = bundle.cfg
     model = bundle.G_xy.eval()
     x = torch.rand(1, cfg.in_ch, cfg.size, cfg.size)
-    tmp = path + ".tmp"
+    buf = io.BytesIO()  # in memory, then written whole (fsutil)
     dyn = {0: "batch", 2: "height", 3: "width"}
-    torch.onnx.export(model, x, tmp, dynamo=False, input_names=["input"], output_names=["coef"],
+    torch.onnx.export(model, x, buf, dynamo=False, input_names=["input"], output_names=["coef"],
                       dynamic_axes={"input": dyn, "coef": dyn}, opset_version=opset)
-    m = onnx.load(tmp)
+    m = onnx.load_from_string(buf.getvalue())
     meta = {"reenact.kind": KIND, "reenact.config": cfg.to_json(),
             "reenact.output": ("rgb-image" if cfg.arch == "unet" and not cfg.colourise else
                                "chroma-coefficients (a_cb, b_cb, a_cr, b_cr) at half resolution" if cfg.colourise
@@ -395,8 +398,7 @@ def export_onnx(bundle: Restyle, path, extra_meta=None, opset=17):
     for k, v in meta.items():
         p = m.metadata_props.add()
         p.key, p.value = k, str(v)
-    onnx.save(m, tmp)
-    os.replace(tmp, path)
+    write_bytes(path, m.SerializeToString())
     par = parity(model, path, {"size": cfg.size, "in_ch": cfg.in_ch}, atol=PARITY_ATOL_FP32)
     model.train()
     return par
@@ -411,9 +413,9 @@ def _preview(path, bundle):
     if a.shape[2] == 1:
         a = np.repeat(a, 3, 2)
     img = np.concatenate([a, f[0].numpy().transpose(1, 2, 0)], 1)
-    tmp = path + ".tmp.png"
-    cv2.imwrite(tmp, np.clip(np.round(img[..., ::-1] * 255), 0, 255).astype(np.uint8))
-    os.replace(tmp, path)
+    ok, png = cv2.imencode(".png", np.clip(np.round(img[..., ::-1] * 255), 0, 255).astype(np.uint8))
+    if ok:
+        write_bytes(path, png.tobytes())
 
 
 def mean_chroma(clips):
@@ -460,23 +462,22 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     step, history = 0, []
     if resume and os.path.isfile(checkpoint):
-        ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        saved = RestyleConfig.from_json(ck["config"])
-        saved.steps = cfg.steps
-        if saved == cfg:
+        ck = load_checkpoint(checkpoint, ("config", "state", "step", "history"), log)
+        saved = RestyleConfig.from_json(ck["config"]) if ck is not None else None  # None: moved aside
+        if saved is not None:
+            saved.steps = cfg.steps
+        if saved is not None and saved == cfg:
             bundle.load_state(ck["state"])
             step = int(ck["step"])
             history = json.loads(ck["history"])
             log("restyle: resumed from {} at step {}".format(checkpoint, step))
-        else:
+        elif saved is not None:
             log("restyle: {} is for another configuration; starting afresh".format(checkpoint))
 
     def save_ck():
         cfg.steps = step
         d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history)}
-        tmp = checkpoint + ".tmp"
-        torch.save(d, tmp)
-        os.replace(tmp, checkpoint)
+        save_torch(d, checkpoint)
 
     stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
     cancelled = False
@@ -514,7 +515,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     finally:
         stop.restore()
     save_ck()
-    summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled,
+    summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled, "signal": stop.signum,
                "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}
     if cancelled:
         return summary
@@ -522,8 +523,6 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                                     "reenact.x_clips": len(X), "reenact.y_clips": len(Y)})
     summary.update(out=out, parity=par, final_g=float(np.mean([h[1] for h in history[-20:]])) if history else None)
     if report:
-        tmp = report + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump(dict(summary, history=history), fh, indent=1)
-        os.replace(tmp, report)
+        text = json.dumps(dict(summary, history=history), indent=1)
+        write_atomic(report, lambda fh: fh.write(text.encode()))
     return summary

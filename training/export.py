@@ -8,11 +8,13 @@ the graph in float16 (for CUDA) but keeps float32 input and output (Cast nodes a
 :func:`parity` checks onnxruntime against PyTorch on random inputs.
 """
 
+import io
 import json
 import os
 
 import numpy as np
 
+from ..fsutil import write_bytes
 from ..render.conditioning import COND_CHANNELS
 
 #: max |onnx - torch| accepted on random inputs (outputs are 0..1)
@@ -68,9 +70,7 @@ def to_fp16(src, dst):
     g.node.append(helper.make_node("Cast", [out + "_fp16"], [out], to=TensorProto.FLOAT, name="cast_out"))
     del g.value_info[:]
     onnx.checker.check_model(m)
-    tmp = dst + ".tmp"
-    onnx.save(m, tmp)
-    os.replace(tmp, dst)
+    write_bytes(dst, m.SerializeToString())
     return dst
 
 
@@ -83,14 +83,13 @@ def export_onnx(model, path, config, fp16=True, opset=17):
     model = model.eval()
     S = int(config["size"])
     x = torch.rand(1, int(config["in_ch"]), S, S)
-    tmp = path + ".tmp"
+    buf = io.BytesIO()  # in memory, then written whole (fsutil): nothing half-written on a full disk
     dyn = {0: "batch", 2: "height", 3: "width"}
-    torch.onnx.export(model, x, tmp, dynamo=False, input_names=["input"], output_names=["output"],
+    torch.onnx.export(model, x, buf, dynamo=False, input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": dyn, "output": dyn}, opset_version=opset)
-    m = onnx.load(tmp)
+    m = onnx.load_from_string(buf.getvalue())
     _set_meta(m, _meta(config))
-    onnx.save(m, tmp)
-    os.replace(tmp, path)
+    write_bytes(path, m.SerializeToString())
     res = {"onnx": path, "parity_fp32": parity(model, path, config, atol=PARITY_ATOL_FP32)}
     if fp16:
         p16 = os.path.splitext(path)[0] + ".fp16.onnx"

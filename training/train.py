@@ -32,6 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..fsutil import os_error, write_atomic
 from ..progress import StopFlag
 from ..face.track import Track
 from ..render.conditioning import REF_CHANNELS, in_channels
@@ -39,6 +40,7 @@ from ..render.reference import REF_WARPS
 from ..video.encode import write_png
 from .data import Dataset, HOLDOUT, prepare_clip
 from .export import export_onnx
+from .files import load_checkpoint, load_torch, save_torch
 from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
 from .options import TrainConfig, add_common, common_kwargs
@@ -104,18 +106,15 @@ def build_model(config):
 
 
 def save_weights(model, config, path):
-    """Weights-only file for ``--init``: {"config": {...}, "state_dict": {...}} (torch.save)."""
-    torch = _torch()
-    tmp = path + ".tmp"
-    torch.save({"config": dict(config), "state_dict": model.state_dict()}, tmp)
-    os.replace(tmp, path)
+    """Weights-only file for ``--init``: {"config": {...}, "state_dict": {...}} (torch.save),
+    written atomically."""
+    save_torch({"config": dict(config), "state_dict": model.state_dict()}, path)
 
 
 def load_weights(path):
-    torch = _torch()
-    d = torch.load(path, map_location="cpu", weights_only=True)
-    if "state_dict" not in d:
-        raise ValueError("{}: not a renderer weights file".format(os.path.basename(path)))
+    """(config, state_dict) of a weights file of :func:`save_weights`; anything else is one line
+    naming the file (ReenactError)."""
+    d = load_torch(path, ("config", "state_dict"), "renderer weights file")
     return d["config"], d["state_dict"]
 
 
@@ -293,8 +292,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     step = 0
     if cfg.resume and os.path.isfile(checkpoint):
-        ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        if ck.get("config") == config:
+        ck = load_checkpoint(checkpoint, ("config", "model", "opt", "sched", "step"), log)
+        if ck is not None and ck.get("config") == config:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["opt"])
             sched.load_state_dict(ck["sched"])
@@ -308,9 +307,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step}
         if disc is not None:
             d["disc"], d["dopt"] = disc.state_dict(), dopt.state_dict()
-        tmp = checkpoint + ".tmp"
-        torch.save(d, tmp)
-        os.replace(tmp, checkpoint)
+        save_torch(d, checkpoint)
 
     stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
     kernel = _gauss_kernel(torch, 3)
@@ -370,7 +367,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     if cancelled:
         if cfg.progress_lines:
             print("CANCELLED {}".format(step), flush=True)
-        return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses}
+        return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
     model.eval()
     weights = weights or (os.path.splitext(out)[0] + ".pt")
     save_weights(model, config, weights)
@@ -386,10 +383,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         else:
             metrics = evaluate(model, ds)
         summary["metrics"] = metrics
-        tmp = cfg.report + ".tmp"
-        with open(tmp, "w") as fh:
-            json.dump({k: v for k, v in summary.items() if k != "losses"}, fh, indent=2, sort_keys=True)
-        os.replace(tmp, cfg.report)
+        text = json.dumps({k: v for k, v in summary.items() if k != "losses"}, indent=2, sort_keys=True)
+        write_atomic(cfg.report, lambda fh: fh.write(text.encode()))
     if cfg.progress_lines:
         print("DONE {}".format(out), flush=True)
     return summary
@@ -418,12 +413,19 @@ def main(argv=None):
     if a.size % 16:
         print("train: error: --size must be a multiple of 16", file=sys.stderr)
         return 2
-    s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, **common_kwargs(a))
+    try:
+        s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, **common_kwargs(a))
+    except ValueError as exc:  # ReenactError and the other expected failures: one line
+        print("train: error: {}".format(exc), file=sys.stderr)
+        return 2
+    except OSError as exc:  # a disk that filled or turned read-only
+        print("train: error: {}".format(os_error(exc)), file=sys.stderr)
+        return 2
     if not s.get("cancelled"):
         print(json.dumps({k: v for k, v in s.items() if k not in ("metrics", "losses")}, sort_keys=True))
         if "metrics" in s:
             print(json.dumps({"model": s["metrics"]["model"], "nearest_neighbour": s["metrics"]["nearest_neighbour"]}))
-    return 130 if s.get("cancelled") else 0
+    return (128 + s["signal"] if s.get("signal") else 130) if s.get("cancelled") else 0
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import sys
+import time
 from fractions import Fraction
 from typing import Optional, Tuple
 
@@ -524,33 +525,61 @@ def open_writer(path, fps, size, **kwargs):
 #: names of the frames of a resumable frame folder: frame_000000.png, ...
 FRAME_PREFIX = "frame_"
 FRAME_DIGITS = 6
+_FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
+#: the temporary name of a frame being written (:func:`reenact.fsutil.atomic_path`): a render
+#: killed mid-write (SIGKILL, power cut) leaves one; the next render removes it
+_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]*\.tmp$")
+#: files a file manager leaves in any folder
+_SYSTEM_FILES = (".DS_Store", "Thumbs.db")
+
+
+#: a temporary frame older than this (seconds) is a leftover, not a parallel render's frame in
+#: flight (writing one PNG takes milliseconds)
+STALE_TMP_SECONDS = 60.0
+
+
+def _remove_stale(path):
+    try:
+        if os.stat(path).st_mtime < time.time() - STALE_TMP_SECONDS:
+            os.remove(path)
+    except OSError:
+        pass
 
 
 class FrameFolder:
     """``frame_000000.png`` ... written straight into ``folder``, each file atomically (temp +
     rename), so an interrupted render keeps every frame it finished. A folder holding files
-    that this writer would not name is refused (the hidden temporaries of a frame, named
-    ``.frame_000012.png.…``, which a killed process leaves, are not foreign: they never block a
-    retry, and :meth:`remove_temporaries` clears them once no process writes there); at
-    :meth:`close`, own-named frames beyond the clip are removed. Several processes may write
-    disjoint frames into one folder at once (render farm chunks)."""
+    that this writer would not name is refused (:meth:`owns`; the hidden temporary name of a
+    frame, ``.frame_000012.png.….tmp``, which a killed process leaves, is not a reason: it is
+    removed once stale, and :meth:`remove_temporaries` clears them once no process writes
+    there); at :meth:`close`, own-named frames beyond the clip are removed. Several processes
+    may write disjoint frames into one folder at once (render farm chunks)."""
 
     def __init__(self, folder, n_frames, compression=1):
         self.path = os.path.abspath(os.fspath(folder))
         self.n = int(n_frames)
         self.compression = int(compression)
         self.frames_written = 0
-        self._re = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
-        self._tmp_re = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.")
+        self._re = _FRAME_RE
+        self._tmp_re = _FRAME_TMP_RE
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
-            foreign = [n for n in os.listdir(self.path) if not self._re.match(n) and not self._tmp_re.match(n)
-                       and n not in (".DS_Store", "Thumbs.db")]
+            names = os.listdir(self.path)
+            foreign = [n for n in names if not self.owns(n)]
             if foreign:
                 raise VideoError(self.path, "output folder already holds other files (e.g. {}); choose an "
                                             "empty or new folder".format(foreign[0]))
+            for n in names:  # a frame a killed render was writing: never a reason to refuse
+                if _FRAME_TMP_RE.match(n):
+                    _remove_stale(os.path.join(self.path, n))
         os.makedirs(self.path, exist_ok=True)
+
+    @staticmethod
+    def owns(name):
+        """True for a name this writer makes in its folder: a frame, a frame being written (the
+        temporary name of an interrupted write), or a file manager's own file."""
+        return bool(_FRAME_RE.match(name) or _FRAME_TMP_RE.match(name)) or name in _SYSTEM_FILES
 
     def filename(self, index):
         return "{}{:0{}d}.png".format(FRAME_PREFIX, int(index), FRAME_DIGITS)
