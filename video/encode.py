@@ -526,9 +526,11 @@ def open_writer(path, fps, size, **kwargs):
 FRAME_PREFIX = "frame_"
 FRAME_DIGITS = 6
 _FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
-#: the temporary name of a frame being written (:func:`reenact.fsutil.atomic_path`): a render
-#: killed mid-write (SIGKILL, power cut) leaves one; the next render removes it
-_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]*\.tmp$")
+#: the temporary names of a frame being written (``.frame_000012.png.XXXX.tmp`` from
+#: :func:`reenact.fsutil.atomic_path`, ``.frame_000012.png.reenact-XXXX.png`` while its C2PA
+#: manifest is signed in): a render killed mid-write (SIGKILL, power cut) leaves one; the next
+#: render removes it
+_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]+$")
 #: files a file manager leaves in any folder
 _SYSTEM_FILES = (".DS_Store", "Thumbs.db")
 
