@@ -97,7 +97,8 @@ class ReenactActorSettings(bpy.types.PropertyGroup):
     scene_name: StringProperty(name="Scene", description="Scene holding that strip")
     actor_index: IntProperty(name="Actor", description="Which face of the strip (0 = most prominent)", min=0)
     source_path: StringProperty(name="Footage", subtype="FILE_PATH")
-    track_path: StringProperty(name="Track File", description="The tracked performance (.npz)", subtype="FILE_PATH")
+    track_path: StringProperty(name="Track File", description="The tracked performance (.npz)", subtype="FILE_PATH",
+                               options={"PATH_SUPPORTS_BLEND_RELATIVE"})
     frame_offset: IntProperty(name="Frame Offset", description="Timeline frame of the clip's first frame")
     frame_count: IntProperty(name="Frames", description="Frames in the clip")
     tracked_fraction: FloatProperty(name="Tracked", subtype="FACTOR", min=0.0, max=1.0)
