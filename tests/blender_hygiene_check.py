@@ -154,6 +154,14 @@ def main(cfg):
 
     # --- 4. saving moves the Tracks next to the .blend ---------------------------------------------
     old = {n: bpy.path.abspath(bpy.data.objects[n].reenact.track_path) for n in (onscreen, dubbing)}
+    # a save where the Tracks cannot follow (its "reenact" is a file): the actors keep their old paths
+    blocked = os.path.join(cfg["out"], "blocked")
+    os.makedirs(blocked)
+    with open(os.path.join(blocked, "reenact"), "w") as fh:
+        fh.write("a file where the folder should be\n")
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(blocked, "shot.blend"))
+    res["blocked_save"] = {n: [bpy.data.objects[n].reenact.track_path == p, os.path.isfile(p)]
+                           for n, p in old.items()}
     project = os.path.join(cfg["out"], "project")
     blend_path = os.path.join(project, "shot.blend")
     os.makedirs(project)

@@ -100,6 +100,8 @@ def test_saving_moves_the_tracks_next_to_the_blend(run):
     """Item 13: the Tracks of the unsaved file (user folder) move to //reenact/ on the first save,
     the old files go, and the reopened file loads them."""
     onscreen, dubbing = run["actors"]
+    # a save where they cannot go leaves each actor on its old, working Track
+    assert run["blocked_save"] == {onscreen: [True, True], dubbing: [True, True]}
     s = run["save"]
     assert s["old_in_project"] == {onscreen: False, dubbing: False}
     for n in (onscreen, dubbing):
