@@ -207,9 +207,9 @@ def _strip_paths(s):
     return None
 
 
-def _free(scene, channel, start, end):
+def _free(scene, channel, start, end, ignore=None):
     return not any(s.channel == channel and s.frame_final_start < end and s.frame_final_end > start
-                   for s in all_strips(scene))
+                   for s in all_strips(scene) if s != ignore)
 
 
 def add_result_strip(scene, original, out, n_frames, name, key=None):
@@ -217,20 +217,18 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     frame for frame. ``key`` (actor name, region): one result strip per key: a previous result
     of that key (or any strip of the same output) is replaced in place (its channel and name);
     otherwise the strip goes into the lowest free channel above the original. Preview strips
-    over the original's range are removed first (the render supersedes them)."""
+    over the original's range are removed (the render supersedes them). The new strip is made
+    before anything is removed, so a failure leaves the sequencer as it was."""
     target = os.path.normpath(out)
-    remove_previews(scene, original.frame_final_start, original.frame_final_end)
-    channel = None
-    for s in list(all_strips(scene)):
+
+    def replaced(s):
         same_key = key is not None and s.get("reenact_actor") == key[0] and s.get("reenact_region") == key[1]
-        if s != original and s.type in {"MOVIE", "IMAGE"} and (same_key or _strip_paths(s) == target):
-            channel = s.channel if channel is None else min(channel, s.channel)
-            scene.sequence_editor.strips.remove(s)
-    if channel is None or channel <= original.channel or not _free(
-            scene, channel, original.frame_final_start, original.frame_final_end):
-        channel = free_channel_above(scene, original)
+        return s != original and s.type in {"MOVIE", "IMAGE"} and not is_preview(s) and (
+            same_key or _strip_paths(s) == target)
+
     strips = strips_of(scene)
     start = int(original.frame_start)
+    channel = free_channel_above(scene, original)
     if os.path.isdir(out):
         from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
 
@@ -240,12 +238,23 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
             st.elements.append(nm)
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
+    old = [s for s in all_strips(scene) if s != st and replaced(s)]
+    keep = min((s.channel for s in old), default=None)
+    remove_previews(scene, original.frame_final_start, original.frame_final_end)
+    for s in old:
+        scene.sequence_editor.strips.remove(s)
+    st.name = name
     st.frame_start = start
     st.frame_offset_start = original.frame_offset_start
     st.frame_offset_end = original.frame_offset_end
     st.frame_start = start
-    if st.channel != channel:
-        st.channel = channel
+    a, b = original.frame_final_start, original.frame_final_end
+    if keep is None or keep <= original.channel or not _free(scene, keep, a, b, ignore=st):
+        keep = original.channel + 1
+        while not _free(scene, keep, a, b, ignore=st):
+            keep += 1
+    if st.channel != keep:
+        st.channel = keep
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
     return st
