@@ -40,7 +40,8 @@ def blender_to_track_pose(loc, rot_euler):
     return pose_from_gl(np.concatenate([np.asarray(rot_euler, np.float64), np.asarray(loc, np.float64) / CM], axis=1))
 
 
-def _topology():
+def topology():
+    """The bundled mesh topology (read once, then cached)."""
     from ..face.topology import load_topology
 
     return load_topology()
@@ -125,7 +126,7 @@ def use_camera(scene, cam, resolution=True):
 
 def build_actor(scene, coll, track, strip, index, track_path, camera):
     """Create the actor mesh object for ``track``; returns it."""
-    topo = _topology()
+    topo = topology()
     name = "{} Actor {}".format(strip.name, index)
     identity = np.asarray(track.identity, np.float64)
     basis = np.asarray(track.expression_basis, np.float64)

@@ -102,6 +102,23 @@ def failed_track(cfg, res):
     res["failed_track_unchanged"] = blend_state(scene) == before
     res["failed_track_diff"] = {k: [before[k], v] for k, v in blend_state(scene).items() if before[k] != v}
     res["failed_track_leftovers"] = sorted(f for f in os.listdir(folder) if f not in ("reenact", "failing.blend"))
+    # re-tracking that fails at the very end (the Track's name is taken by a folder), with another
+    # focal length asked: the strip's actor, its Track and its camera stay as they were
+    os.remove(os.path.join(folder, "reenact"))
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    track = bpy.path.abspath(next(o for o in bpy.data.objects if o.reenact.is_actor).reenact.track_path)
+    os.replace(track, track + ".kept")
+    os.mkdir(track)
+
+    def actors():
+        return [(o.name, o.reenact.track_path, o.parent.name) for o in bpy.data.objects if o.reenact.is_actor]
+
+    before = dict(blend_state(scene), actors=actors(), lens=bpy.data.cameras["shot Camera"].lens)
+    res["failed_retrack_error"] = error_line(lambda: bpy.ops.reenact.track_strip(use_focal=True, focal_mm=20.0))
+    after = dict(blend_state(scene), actors=actors(), lens=bpy.data.cameras["shot Camera"].lens)
+    res["failed_retrack_unchanged"] = after == before
+    res["failed_retrack_diff"] = {k: [before[k], v] for k, v in after.items() if before[k] != v}
+    res["failed_retrack_leftovers"] = sorted(os.listdir(os.path.dirname(track)))
 
 
 def main(cfg):

@@ -117,6 +117,10 @@ def test_failed_track_leaves_the_blend_as_it_was(run):
     msg = run["failed_track_error"]
     assert "cannot write the Track files to" in msg and "Traceback" not in msg, msg
     assert run["failed_track_leftovers"] == []
+    # re-tracking the strip with another focal length, failing: its actor and camera stay as they were
+    assert "cannot write the Track file" in run["failed_retrack_error"], run["failed_retrack_error"]
+    assert run["failed_retrack_unchanged"], run["failed_retrack_diff"]
+    assert len(run["failed_retrack_leftovers"]) == 2, run["failed_retrack_leftovers"]  # the folder and .kept
 
 
 def test_preview_errors_are_one_line(run):

@@ -82,6 +82,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         old = [o for o in actor_data.actor_objects(scene) if o.reenact.strip_name == strip.name]
         # the scene's camera and resolution follow its first tracked clip; another clip's only when asked
         first = not any(o.reenact.strip_name != strip.name for o in actor_data.actor_objects(scene))
+        actor_data.topology()  # read before anything is written (the one file the actors need)
         # 1. the Track files, beside their final names: a failure here has changed nothing in the .blend
         staged = stage_tracks(scene, strip, tracks)
         # 2. the Blender data; on any failure everything made here is removed and the scene restored
@@ -151,8 +152,34 @@ def stage_tracks(scene, strip, tracks):
 
 
 def commit_tracks(staged):
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    """Rename the staged Tracks to their final names. A Track they replace (re-tracking) is kept
+    aside until all are in place, and put back if one fails."""
+    import uuid
+
+    done = []  # (final path, the file it replaced, kept aside, or None)
+    try:
+        for tmp, path in staged:
+            aside = None
+            if os.path.isfile(path):
+                aside = "{}.{}.old.npz".format(os.path.splitext(path)[0], uuid.uuid4().hex[:8])
+                os.replace(path, aside)
+            try:
+                os.replace(tmp, path)
+            except OSError:
+                if aside is not None:
+                    os.replace(aside, path)
+                raise
+            done.append((path, aside))
+    except OSError as exc:
+        for path, aside in reversed(done):
+            if aside is not None:
+                os.replace(aside, path)
+            else:
+                os.remove(path)
+        raise OSError("cannot write the Track file {}: {}".format(path, exc.strerror or exc)) from None
+    for _, aside in done:
+        if aside is not None:
+            os.remove(aside)
 
 
 def discard_tracks(staged):
@@ -173,6 +200,7 @@ class Rollback:
         self.clips = set(bpy.data.movieclips)
         self.images = set(bpy.data.images)
         self.linked = None
+        self.cam_data = None
 
     def collection(self, make, scene, name):
         existed = bpy.data.collections.get(name)
@@ -184,8 +212,12 @@ class Rollback:
             self.linked = coll
         return coll
 
+    CAMERA_PROPS = ("lens", "sensor_fit", "sensor_width", "clip_start", "clip_end", "show_background_images")
+
     def camera(self, make, scene, coll, track, strip, name):
         had_ob, had_data = bpy.data.objects.get(name), bpy.data.cameras.get(name)
+        if had_data is not None:  # re-tracking: the strip's camera gets the new focal length
+            self.cam_data = (had_data, {p: getattr(had_data, p) for p in self.CAMERA_PROPS})
         cam = make(scene, coll, track, strip, name)
         if had_ob is None or had_ob != cam:
             self.new_ids.append((bpy.data.objects, cam))
@@ -206,6 +238,9 @@ class Rollback:
             bpy.data.movieclips.remove(clip)
         for img in [i for i in bpy.data.images if i not in self.images]:
             bpy.data.images.remove(img)
+        if self.cam_data is not None and self.cam_data[0] in set(bpy.data.cameras):
+            for p, v in self.cam_data[1].items():
+                setattr(self.cam_data[0], p, v)
 
 
 class REENACT_OT_view_actor_camera(bpy.types.Operator):
