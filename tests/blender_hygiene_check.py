@@ -179,6 +179,13 @@ def main(cfg):
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(blocked, "shot.blend"))
     res["blocked_save"] = {n: [bpy.data.objects[n].reenact.track_path == p, os.path.isfile(p)]
                            for n, p in old.items()}
+    # "Save Copy": the copy gets the Tracks next to it, this session keeps its own
+    copy = os.path.join(cfg["out"], "copy")
+    os.makedirs(copy)
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(copy, "shot copy.blend"), copy=True)
+    res["copy_save"] = {"session_kept": all(bpy.data.objects[n].reenact.track_path == p and os.path.isfile(p)
+                                            for n, p in old.items()),
+                        "copied": sorted(os.listdir(os.path.join(copy, "reenact")))}
     project = os.path.join(cfg["out"], "project")
     blend_path = os.path.join(project, "shot.blend")
     os.makedirs(project)

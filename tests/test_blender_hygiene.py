@@ -102,6 +102,8 @@ def test_saving_moves_the_tracks_next_to_the_blend(run):
     onscreen, dubbing = run["actors"]
     # a save where they cannot go leaves each actor on its old, working Track
     assert run["blocked_save"] == {onscreen: [True, True], dubbing: [True, True]}
+    # "Save Copy": the copy takes copies, the session keeps its files
+    assert run["copy_save"]["session_kept"] and len(run["copy_save"]["copied"]) == 2, run["copy_save"]
     s = run["save"]
     assert s["old_in_project"] == {onscreen: False, dubbing: False}
     for n in (onscreen, dubbing):
