@@ -185,7 +185,8 @@ def main(cfg):
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(copy, "shot copy.blend"), copy=True)
     res["copy_save"] = {"session_kept": all(bpy.data.objects[n].reenact.track_path == p and os.path.isfile(p)
                                             for n, p in old.items()),
-                        "copied": sorted(os.listdir(os.path.join(copy, "reenact")))}
+                        "copied": sorted(os.listdir(os.path.join(copy, "reenact")))
+                        if os.path.isdir(os.path.join(copy, "reenact")) else []}
     project = os.path.join(cfg["out"], "project")
     blend_path = os.path.join(project, "shot.blend")
     os.makedirs(project)
