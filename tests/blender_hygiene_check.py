@@ -168,6 +168,12 @@ def main(cfg):
     res["remembered_2"] = [getattr(s, "transfer_source", None), getattr(s, "transfer_target", None)]
     out, text = captured(lambda: bpy.ops.reenact.transfer_performance("INVOKE_DEFAULT", mode="mouth", offset=-OFFSET))
     res["remembered_transfer"] = {"result": str(out), "report": text.strip()}
+    try:  # only the source named, the remembered target being that actor: the other one is the target
+        from reenact.blender.operators.transfer import default_pair
+
+        res["source_only_pair"] = [o.name for o in default_pair(scene, source=dubbing)]
+    except ImportError as exc:
+        res["source_only_pair"] = str(exc)
 
     # --- 4. saving moves the Tracks next to the .blend ---------------------------------------------
     old = {n: bpy.path.abspath(bpy.data.objects[n].reenact.track_path) for n in (onscreen, dubbing)}

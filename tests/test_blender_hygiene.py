@@ -72,6 +72,7 @@ def test_transfer_defaults_follow_the_readme_order(run):
     assert "the source '{}' has edits of its own on 1".format(onscreen) in e["report"], e["report"]  # 10-12 frames
     assert run["remembered_2"] == [onscreen, dubbing]
     assert "'{}' -> '{}'".format(onscreen, dubbing) in run["remembered_transfer"]["report"]
+    assert run["source_only_pair"] == [dubbing, onscreen]
 
 
 def test_second_clip_keeps_the_scene_resolution_and_camera(run):

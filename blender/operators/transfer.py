@@ -80,6 +80,9 @@ def default_pair(scene, source=None, target=None):
     ordered = sorted(actors, key=lambda o: (o.reenact.track_order or 1 << 30, o.name))
     settings = scene.reenact
     tgt = pick(target, settings.transfer_target) or (ordered[0] if ordered else None)
+    given = pick(source)
+    if target is None and given is not None and given == tgt:  # only the source named: another target
+        tgt = next((o for o in ordered if o != given), tgt)
     others = [o for o in ordered if o != tgt]
     src = pick(source, settings.transfer_source if settings.transfer_source != getattr(tgt, "name", None)
                else None) or (others[-1] if others else tgt)
