@@ -40,7 +40,8 @@ def blender_to_track_pose(loc, rot_euler):
     return pose_from_gl(np.concatenate([np.asarray(rot_euler, np.float64), np.asarray(loc, np.float64) / CM], axis=1))
 
 
-def _topology():
+def topology():
+    """The bundled mesh topology (read once, then cached)."""
     from ..face.topology import load_topology
 
     return load_topology()
@@ -109,15 +110,23 @@ def ensure_camera(scene, coll, track, strip, name):
         bg.image_user.frame_start = int(strip.frame_start)
         bg.image_user.frame_duration = len(strip.elements)
     bg.alpha = 1.0
-    if scene.camera is None:
-        scene.camera = cam
-    scene.render.resolution_x, scene.render.resolution_y = w, h
+    cam_data["reenact_size"] = [w, h]  # the footage's size (View Actor Camera matches it)
     return cam
+
+
+def use_camera(scene, cam, resolution=True):
+    """Make ``cam`` (a footage camera) the scene camera and, with ``resolution``, set the
+    scene's resolution to its footage's, so the camera view frames the footage exactly."""
+    scene.camera = cam
+    size = cam.data.get("reenact_size")
+    if resolution and size is not None:
+        scene.render.resolution_x, scene.render.resolution_y = int(size[0]), int(size[1])
+        scene.render.resolution_percentage = 100
 
 
 def build_actor(scene, coll, track, strip, index, track_path, camera):
     """Create the actor mesh object for ``track``; returns it."""
-    topo = _topology()
+    topo = topology()
     name = "{} Actor {}".format(strip.name, index)
     identity = np.asarray(track.identity, np.float64)
     basis = np.asarray(track.expression_basis, np.float64)
@@ -211,12 +220,27 @@ def track_file_path(scene, strip, index):
     return os.path.join(blend.data_folder("tracks"), "{}_actor{}_{}.npz".format(safe, index, uuid.uuid4().hex[:8]))
 
 
+TRACK_DIR = "//reenact"
+
+
+def track_file(ob):
+    """Absolute path of the actor's Track file. A path that no longer exists falls back to the
+    file of the same name in ``//reenact/`` next to the .blend (where saving moves the Tracks of
+    an unsaved file, see ``saving``; also a project folder moved as a whole)."""
+    path = bpy.path.abspath(ob.reenact.track_path)
+    if ob.reenact.track_path and not os.path.isfile(path) and bpy.data.filepath:
+        moved = os.path.join(bpy.path.abspath(TRACK_DIR), os.path.basename(path.replace("\\", "/")))
+        if os.path.isfile(moved):
+            return moved
+    return path
+
+
 def load_actor_track(ob):
     """The actor's Track file, checked against the actor's footage."""
     from ..face.track import Track
     from ..face.transfer import check_clip
 
-    path = bpy.path.abspath(ob.reenact.track_path)
+    path = track_file(ob)
     if not ob.reenact.track_path:
         raise ValueError("actor '{}' has no Track file: track it again".format(ob.name))
     tr = Track.load(path)
@@ -259,7 +283,7 @@ def model_of(ob):
 
 def tracked_track(ob):
     """The actor's Track file (the footage's own tracking), memoised per file version."""
-    path = bpy.path.abspath(ob.reenact.track_path)
+    path = track_file(ob)
     try:
         st = os.stat(path)
         key = ("track", path, st.st_size, st.st_mtime_ns, ob.reenact.source_path, ob.reenact.frame_count)

@@ -207,16 +207,28 @@ def _strip_paths(s):
     return None
 
 
-def add_result_strip(scene, original, out, n_frames, name):
-    """The rendered clip as a strip in the free channel above ``original``, same start, same
-    trims, so it lines up frame for frame. A previous strip of the same output is replaced."""
+def _free(scene, channel, start, end, ignore=None):
+    return not any(s.channel == channel and s.frame_final_start < end and s.frame_final_end > start
+                   for s in all_strips(scene) if s != ignore)
+
+
+def add_result_strip(scene, original, out, n_frames, name, key=None):
+    """The rendered clip as a strip above ``original``, same start, same trims, so it lines up
+    frame for frame. ``key`` (actor name, region): one result strip per key: a previous result
+    of that key (or any strip of the same output) is replaced in place (its channel and name);
+    otherwise the strip goes into the lowest free channel above the original. Preview strips
+    over the original's range are removed (the render supersedes them). The new strip is made
+    before anything is removed, so a failure leaves the sequencer as it was."""
     target = os.path.normpath(out)
-    for s in list(all_strips(scene)):
-        if s != original and s.type in {"MOVIE", "IMAGE"} and _strip_paths(s) == target:
-            scene.sequence_editor.strips.remove(s)
-    channel = free_channel_above(scene, original)
+
+    def replaced(s):
+        same_key = key is not None and s.get("reenact_actor") == key[0] and s.get("reenact_region") == key[1]
+        return s != original and s.type in {"MOVIE", "IMAGE"} and not is_preview(s) and (
+            same_key or _strip_paths(s) == target)
+
     strips = strips_of(scene)
     start = int(original.frame_start)
+    channel = free_channel_above(scene, original)
     if os.path.isdir(out):
         from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
 
@@ -226,12 +238,25 @@ def add_result_strip(scene, original, out, n_frames, name):
             st.elements.append(nm)
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
+    old = [s for s in all_strips(scene) if s != st and replaced(s)]
+    keep = min((s.channel for s in old), default=None)
+    remove_previews(scene, original.frame_final_start, original.frame_final_end)
+    for s in old:
+        scene.sequence_editor.strips.remove(s)
+    st.name = name
     st.frame_start = start
     st.frame_offset_start = original.frame_offset_start
     st.frame_offset_end = original.frame_offset_end
     st.frame_start = start
-    if st.channel != channel:
-        st.channel = channel
+    a, b = original.frame_final_start, original.frame_final_end
+    if keep is None or keep <= original.channel or not _free(scene, keep, a, b, ignore=st):
+        keep = original.channel + 1
+        while not _free(scene, keep, a, b, ignore=st):
+            keep += 1
+    if st.channel != keep:
+        st.channel = keep
+    if key is not None:
+        st["reenact_actor"], st["reenact_region"] = key
     return st
 
 
@@ -254,16 +279,31 @@ def read_frame(source, i):
     return frame
 
 
-def preview_strip(scene, original, path, frame):
-    """Show ``path`` for one frame at ``frame`` in an image strip above everything there."""
+def is_preview(s):
+    return "reenact_preview_time" in s or s.name.startswith(PREVIEW_STRIP)
+
+
+def remove_previews(scene, start=None, end=None):
+    """Remove the Preview Frame strips (those over frames [start, end) when given)."""
+    n = 0
+    for s in list(all_strips(scene)):
+        if is_preview(s) and (start is None or (s.frame_final_start < end and s.frame_final_end > start)):
+            scene.sequence_editor.strips.remove(s)
+            n += 1
+    return n
+
+
+def preview_strip(scene, original, path, frame, actor=None):
+    """Show ``path`` for one frame at ``frame`` in an image strip above everything there (the
+    scene's one preview strip: the previous one is replaced)."""
     import time as _time
 
     strips = strips_of(scene)
-    st = scene.sequence_editor.strips_all.get(PREVIEW_STRIP)
-    if st is not None:
-        strips.remove(st)
+    remove_previews(scene)
     used = [s.channel for s in all_strips(scene) if s.frame_final_start <= frame < s.frame_final_end]
     channel = max(used + [original.channel]) + 1
     st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
     st["reenact_preview_time"] = _time.time()
+    if actor is not None:
+        st["reenact_actor"] = actor
     return st

@@ -80,6 +80,9 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
                     "and more false faces on cluttered footage",
         default=False,
     )
+    # Transfer Performance's last choice in this scene (actor names; the dialog's defaults).
+    transfer_source: StringProperty(name="Transfer Source", default="")
+    transfer_target: StringProperty(name="Transfer Target", default="")
     # State of the running job, drawn as a progress bar in the sidebar.
     job_running: BoolProperty(default=False, options={"SKIP_SAVE"})
     job_progress: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})
@@ -94,10 +97,13 @@ class ReenactActorSettings(bpy.types.PropertyGroup):
     scene_name: StringProperty(name="Scene", description="Scene holding that strip")
     actor_index: IntProperty(name="Actor", description="Which face of the strip (0 = most prominent)", min=0)
     source_path: StringProperty(name="Footage", subtype="FILE_PATH")
-    track_path: StringProperty(name="Track File", description="The tracked performance (.npz)", subtype="FILE_PATH")
+    track_path: StringProperty(name="Track File", description="The tracked performance (.npz)", subtype="FILE_PATH",
+                               options={"PATH_SUPPORTS_BLEND_RELATIVE"})
     frame_offset: IntProperty(name="Frame Offset", description="Timeline frame of the clip's first frame")
     frame_count: IntProperty(name="Frames", description="Frames in the clip")
     tracked_fraction: FloatProperty(name="Tracked", subtype="FACTOR", min=0.0, max=1.0)
+    track_order: IntProperty(name="Track Order", default=0, min=0,
+                             description="When this actor's strip was first tracked in its scene (1 = first)")
     model_path: StringProperty(
         name="Renderer",
         description="This actor's neural renderer (.onnx); empty = the bundled base model",

@@ -16,3 +16,36 @@ def fail(op, exc):
     """Report an expected failure as one error line; returns {'CANCELLED'} for the operator."""
     report(op, "ERROR", exc)
     return {"CANCELLED"}
+
+
+def describe(exc, what=None):
+    """One line for any failure of the work an operator calls: the core's own errors as they
+    are, memory and onnxruntime/OpenCV errors (whose messages span lines and name C++ internals)
+    said plainly, with ``what`` (for example the model file) in front."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    module = type(exc).__module__ or ""
+    if isinstance(exc, EXPECTED):
+        return text
+    if isinstance(exc, MemoryError):
+        line = "not enough memory{}: close other programs or use a smaller model".format(
+            " ({})".format(text) if text else "")
+    elif module.startswith("onnxruntime"):
+        parts = [p.strip() for p in text.split(" : ")]
+        code = parts[2] if len(parts) > 3 and parts[0] == "[ONNXRuntimeError]" else type(exc).__name__
+        line = "onnxruntime could not run the model ({}): {}".format(code, parts[-1] if len(parts) > 3 else text)
+    elif module.startswith("cv2"):
+        line = "OpenCV failed: {}".format(text.split(") ")[-1] if ") " in text else text)
+    else:
+        line = "{}: {}".format(type(exc).__name__, text) if text else type(exc).__name__
+    return "{}: {}".format(what, line) if what else line
+
+
+def fail_any(op, exc, what=None):
+    """Report any exception as one error line (the traceback of an unexpected one goes to the
+    console, for a bug report); returns {'CANCELLED'}."""
+    if not isinstance(exc, EXPECTED + (MemoryError,)):
+        import traceback
+
+        traceback.print_exception(exc)
+    report(op, "ERROR", describe(exc, what))
+    return {"CANCELLED"}

@@ -144,9 +144,8 @@ def main(cfg):
     res["preview_head_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
 
     # --- Verify Strip on a whole-strip movie render: marked, which frames, signed -----------------
-    before = {s.name for s in blend.all_strips(scene)}
     assert bpy.ops.reenact.render_performance(use_range=False, region="mouth", output="MOVIE") == {"FINISHED"}
-    new = [s for s in blend.all_strips(scene) if s.name not in before and s.type == "MOVIE"][0]
+    new = [s for s in blend.all_strips(scene) if s.type == "MOVIE" and s.get("reenact_region") == "mouth"][0]
     scene.sequence_editor.active_strip = new
     assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
     ver = json.loads(new["reenact_verify"])

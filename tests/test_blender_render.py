@@ -41,8 +41,8 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     # cache: a second render renders nothing; one edited key (clip frame 15, window 11) re-renders 15..21
     assert r["counts_1"] == [12, 0] and r["counts_2"] == [0, 12] and r["counts_3"] == [7, 5]
     assert r["strips_after_rerender"] == 1  # replaced, not stacked
-    # lossless movie: another strip, same start and length
-    assert len(r["movie"]) == 1 and r["movie"][0][1:3] == [start, dur] and r["movie"][0][3].endswith(".mkv")
+    # lossless movie: replaces the image-sequence result in place (one result per actor and region)
+    assert len(r["movie"]) == 1 and r["movie"][0][:3] == [ch + 1, start, dur] and r["movie"][0][3].endswith(".mkv")
     # Preview Frame: a one-frame strip at the current frame, equal to the pipeline's frame
     assert r["preview_strip"][:2] == [start + 42, 1] and r["preview_max_diff"] == 0 and r["preview_changed"]
     assert r["preview_head_max_diff"] <= 1  # Preview Frame offers the head region too

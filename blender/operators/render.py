@@ -14,7 +14,7 @@ from .. import actor as actor_data
 from .. import layers
 from .. import props
 from ..modal import ModalJobMixin
-from ..report import EXPECTED, fail, report
+from ..report import EXPECTED, fail, fail_any, report
 
 REGION_ITEMS = (
     ("mouth", "Mouth", "Paste back the mouth region only (visual dubbing): eyes, brows and head stay the footage's"),
@@ -53,6 +53,14 @@ def _render_inputs(context, name=""):
     tracked Track."""
     ob, scene, strip, root = farm.render_target(context, name)
     return ob, scene, strip, root, actor_data.tracked_track(ob)
+
+def result_name(strip, ob, region):
+    """"<strip> Reenact <Region>" (and the actor, when the strip has more than one)."""
+    name = "{} Reenact {}".format(strip.name, region.title())
+    if ob is not None and ob.reenact.actor_index:
+        name += " ({})".format(ob.name)
+    return name
+
 
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
@@ -148,7 +156,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], "{} Reenact".format(strip.name))
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
+                                    result_name(strip, ob, self.region), key=(self._ob_name, self.region))
         st["reenact_provider"] = summary["provider"]
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]
@@ -184,6 +193,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         from ...render.pipeline import get_renderer, render_frame
 
         t0 = time.perf_counter()
+        ob = None
         try:
             ob, scene, strip, root, base = _render_inputs(context)
             f = int(context.scene.frame_current)
@@ -218,9 +228,12 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
             path = os.path.join(folder, name)
             write_png(path, np.asarray(out, np.uint8), compression=1)
-            st = blend.preview_strip(scene, strip, path, f)
+            st = blend.preview_strip(scene, strip, path, f, actor=ob.name)
         except EXPECTED as exc:
             return fail(self, exc)
+        except Exception as exc:  # onnxruntime, memory: one line, the .blend as it was
+            return fail_any(self, exc, os.path.basename(actor_data.model_of(ob) or "renderer_base.onnx")
+                            if ob is not None else None)
         ms = (time.perf_counter() - t0) * 1000.0
         ob["reenact_last_preview_ms"] = round(ms, 1)
         report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(

@@ -63,6 +63,47 @@ def _resolve(op, context, prop, exclude=None):
     return ob
 
 
+def default_pair(scene, source=None, target=None):
+    """(source, target) actors for Transfer Performance: the names given, else the scene's last
+    choice, else the README's order: the target is the actor tracked first (the on-screen
+    actor), the source the one tracked last besides it (the dubbing actor). None where the scene
+    has no actor."""
+    actors = actor_data.actor_objects(scene)
+
+    def pick(*names):
+        for n in names:
+            ob = bpy.data.objects.get(n) if n else None
+            if ob in actors:
+                return ob
+        return None
+
+    ordered = sorted(actors, key=lambda o: (o.reenact.track_order or 1 << 30, o.name))
+    settings = scene.reenact
+    tgt = pick(target, settings.transfer_target) or (ordered[0] if ordered else None)
+    given = pick(source)
+    if target is None and given is not None and given == tgt:  # only the source named: another target
+        tgt = next((o for o in ordered if o != given), tgt)
+    others = [o for o in ordered if o != tgt]
+    src = pick(source, settings.transfer_source if settings.transfer_source != getattr(tgt, "name", None)
+               else None) or (others[-1] if others else tgt)
+    return src, tgt
+
+
+def source_edits(src, perf, tracked):
+    """Timeline frames where the source's curves (``perf``, what Transfer Performance sends)
+    differ from its Track file (``tracked``): edits of its own (hand edits, an earlier transfer)."""
+    import numpy as np
+
+    ok = np.asarray(tracked.tracked, bool) & np.asarray(perf.tracked, bool)
+    diff = np.zeros(len(ok), bool)
+    for key in ("expression", "gaze", "pose"):
+        a, b = np.asarray(getattr(perf, key), np.float64), np.asarray(getattr(tracked, key), np.float64)
+        d = np.abs(np.nan_to_num(a) - np.nan_to_num(b)).reshape(len(ok), -1).max(axis=1)
+        diff |= d > 1e-4
+    diff &= ok
+    return (np.flatnonzero(diff) + int(tracked.frame_start) + int(src.reenact.frame_offset)).tolist()
+
+
 def _poll_actors(cls, context):
     if context.scene is None or not actor_data.actor_objects(context.scene):
         cls.poll_message_set("Track an actor first (Track Actor in the Track panel)")
@@ -116,25 +157,56 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
     def poll(cls, context):
         return _poll_actors(cls, context)
 
+    # what the dialog found about its default source (hidden; shown by draw)
+    checked_source: StringProperty(options={"HIDDEN", "SKIP_SAVE"})
+    checked_edits: IntProperty(options={"HIDDEN", "SKIP_SAVE"})
+
+    def _pair(self, context):
+        """The actors named by the operator, else the defaults (:func:`default_pair`)."""
+        scene = context.scene
+        src, tgt = default_pair(
+            scene, self.source if self.properties.is_property_set("source") else None,
+            self.target if self.properties.is_property_set("target") else None)
+        for prop, ob in (("target", tgt), ("source", src)):
+            if self.properties.is_property_set(prop) and (ob is None or ob.name != getattr(self, prop)):
+                raise ValueError("'{}' is not a tracked actor of scene '{}'".format(getattr(self, prop), scene.name))
+        if tgt is None:
+            raise ValueError("no tracked actor in scene '{}'".format(scene.name))
+        return src, tgt
+
     def invoke(self, context, event):
-        tgt = actor_data.active_actor(context)
+        src, tgt = default_pair(context.scene)
         if not self.properties.is_property_set("target") and tgt is not None:
             self.target = tgt.name
-        if not self.properties.is_property_set("source"):
-            src = actor_data.active_actor(context, exclude=tgt)
-            if src is not None:
-                self.source = src.name
+        if not self.properties.is_property_set("source") and src is not None:
+            self.source = src.name
         if not self.properties.is_property_set("frame_start"):
             self.frame_start, self.frame_end = context.scene.frame_start, context.scene.frame_end
         if bpy.app.background or context.window is None:
             return self.execute(context)
+        src = bpy.data.objects.get(self.source)
+        if src is not None and src in actor_data.actor_objects(context.scene):
+            try:
+                tracked = actor_data.load_actor_track(src)
+                self.checked_edits = len(source_edits(src, layers.curves_to_track(src, context.scene, tracked),
+                                                      tracked))
+                self.checked_source = src.name
+            except EXPECTED:
+                pass
         return context.window_manager.invoke_props_dialog(self, width=360)
 
     def draw(self, context):
         layout = self.layout
         layout.use_property_split = True
         layout.use_property_decorate = False
-        for p in ("source", "target", "mode", "offset", "smoothing"):
+        layout.prop(self, "source", text="Source (Dubbing)")
+        if self.checked_edits and self.source == self.checked_source:
+            row = layout.row()
+            row.alert = True
+            row.label(text="The source has edits of its own on {} frames: they are transferred too".format(
+                self.checked_edits), icon="ERROR")
+        layout.prop(self, "target", text="Target (On Screen)")
+        for p in ("mode", "offset", "smoothing"):
             layout.prop(self, p)
         col = layout.column(heading="Gain", align=True)
         for p in ("gain_mouth", "gain_eyes", "gain_brows", "gain_pose"):
@@ -150,14 +222,14 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
 
         scene = context.scene
         try:
-            tgt = _resolve(self, context, "target")
-            src = _resolve(self, context, "source", exclude=tgt)
+            src, tgt = self._pair(context)
             if src == tgt and self.offset == 0:
                 raise ValueError("source and target are the same actor ('{}'): pick another source, "
                                  "or an offset to re-time this actor".format(tgt.name))
             tgt_track = actor_data.load_actor_track(tgt)
             src_tracked = actor_data.load_actor_track(src)
             src_perf = layers.curves_to_track(src, scene, base=src_tracked)
+            edited = source_edits(src, src_perf, src_tracked) if src != tgt else []
             offset = int(self.offset) + int(src.reenact.frame_offset) - int(tgt.reenact.frame_offset)
             frames = None
             if self.use_range:
@@ -188,12 +260,18 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         layers.ensure_layers(tgt, tgt_track)
         layers.write_transfer(tgt, tgt_track, result, info)
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
+        scene.reenact.transfer_source, scene.reenact.transfer_target = src.name, tgt.name
         fo = int(tgt.reenact.frame_offset)
         fr = info["transferred_frames"]
-        report(self, "INFO", "{} transfer '{}' -> '{}': {} frames ({}-{}){}".format(
+        msg = "{} transfer '{}' -> '{}': {} frames ({}-{}){}".format(
             self.mode, src.name, tgt.name, len(fr), fr[0] + fo, fr[-1] + fo,
             ", {} skipped (untracked)".format(info["skipped_untracked_source"] + info["skipped_untracked_target"])
-            if info["skipped_untracked_source"] + info["skipped_untracked_target"] else ""))
+            if info["skipped_untracked_source"] + info["skipped_untracked_target"] else "")
+        if edited:
+            msg += ("; the source '{}' has edits of its own on {} frames ({}-{}) and they were transferred too "
+                    "(Mute Edit Layer on it to transfer its tracked performance)").format(
+                        src.name, len(edited), edited[0], edited[-1])
+        report(self, "WARNING" if edited else "INFO", msg)
         return {"FINISHED"}
 
 

@@ -58,6 +58,7 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
             box.label(text="{} · {:.0%} tracked · {} shape keys".format(
                 s.strip_name, s.tracked_fraction,
                 max(0, len(ob.data.shape_keys.key_blocks) - 1) if ob.data.shape_keys else 0))
+        layout.operator("reenact.view_actor_camera", icon="OUTLINER_OB_CAMERA")
 
 
 class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):

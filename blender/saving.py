@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Saving a .blend makes its project folder self-contained: the Track files that Track Actor
+wrote to the user folder while the file was unsaved move to ``//reenact/`` next to it.
+
+Copy, then switch, then remove: before the file is written (``save_pre``) each such Track is
+copied next to the new .blend and the actor's path switched to the copy (``//reenact/<name>``,
+so the saved file finds it wherever the folder goes); once the save succeeded (``save_post``)
+the old file is removed. A copy that fails leaves that actor on its old, working path; a save
+that fails (``save_post_fail``) or a "Save Copy" (the session keeps its own file) puts the old
+paths back and keeps the old files. Nothing here raises into Blender's save."""
+
+import os
+import shutil
+
+import bpy
+
+from . import actor as actor_data
+from . import blend
+
+_PENDING = []  # (actor name, old track_path, old absolute path, new absolute path) of this save
+_MADE = []  # the folder this save made, removed again when the save fails
+
+
+def _norm(path):
+    return os.path.normcase(os.path.realpath(path))
+
+
+def user_track_folders():
+    """Where Track Actor writes the Tracks of an unsaved file (``blend.data_folder``'s fallbacks)."""
+    folders = [os.path.join(bpy.app.tempdir, "reenact", "tracks")]
+    try:
+        folders.append(bpy.utils.extension_path_user(blend.ADDON, path="tracks", create=False))
+    except (ValueError, AttributeError, TypeError):
+        pass
+    return [_norm(f) for f in folders if f]
+
+
+def _inside(path, folders):
+    folder = os.path.dirname(_norm(path))
+    return any(folder == f for f in folders)
+
+
+def _unique(folder, name):
+    stem, ext = os.path.splitext(name)
+    path, k = os.path.join(folder, name), 1
+    while os.path.exists(path):
+        path = os.path.join(folder, "{}_{}{}".format(stem, k, ext))
+        k += 1
+    return path
+
+
+def move_tracks_before_save(filepath):
+    """Copy the user-folder Tracks next to ``filepath`` and point their actors at the copies."""
+    _PENDING.clear()
+    _MADE.clear()
+    if not filepath:
+        return
+    folders = user_track_folders()
+    dest = os.path.join(os.path.dirname(os.path.abspath(filepath)), "reenact")
+    if not os.path.isdir(os.path.dirname(dest)):
+        return  # Blender cannot write there either
+    copied = {}  # one copy per file, shared by the actors that use it
+    for ob in bpy.data.objects:
+        if not actor_data.is_actor(ob) or not ob.reenact.track_path:
+            continue
+        old = bpy.path.abspath(ob.reenact.track_path)
+        if not os.path.isfile(old) or not _inside(old, folders):
+            continue
+        try:
+            new = copied.get(old)
+            if new is None:
+                if not os.path.isdir(dest):
+                    os.mkdir(dest)
+                    _MADE.append(dest)
+                new = _unique(dest, os.path.basename(old))
+                tmp = new + ".copy.tmp"
+                try:
+                    shutil.copyfile(old, tmp)
+                    os.replace(tmp, new)
+                finally:
+                    if os.path.exists(tmp):
+                        os.remove(tmp)
+                copied[old] = new
+        except OSError as exc:
+            print("Reenact: kept the Track of '{}' at {} ({})".format(ob.name, old, exc))
+            continue
+        _PENDING.append((ob.name, ob.reenact.track_path, old, new))
+        ob.reenact.track_path = "//reenact/" + os.path.basename(new)
+
+
+def _restore(remove_copies):
+    for name, old_value, old, new in _PENDING:
+        ob = bpy.data.objects.get(name)
+        if ob is not None:
+            ob.reenact.track_path = old_value
+    if remove_copies:
+        for new in {p[3] for p in _PENDING}:
+            if os.path.exists(new):
+                os.remove(new)
+        for folder in _MADE:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+    _PENDING.clear()
+    _MADE.clear()
+
+
+@bpy.app.handlers.persistent
+def on_save_pre(filepath, *args):
+    try:
+        move_tracks_before_save(filepath)
+    except Exception as exc:  # never break a save
+        print("Reenact: Tracks not moved next to the .blend: {}".format(exc))
+        _restore(remove_copies=True)
+
+
+@bpy.app.handlers.persistent
+def on_save_post(filepath, *args):
+    if not _PENDING:
+        return
+    if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):
+        # "Save Copy": the copy holds the new paths; this session keeps using the old files
+        _restore(remove_copies=False)
+        return
+    for old in {p[2] for p in _PENDING}:
+        try:
+            os.remove(old)
+        except OSError:
+            pass
+    _PENDING.clear()
+    _MADE.clear()
+
+
+@bpy.app.handlers.persistent
+def on_save_post_fail(filepath, *args):
+    _restore(remove_copies=True)
+
+
+HANDLERS = (("save_pre", on_save_pre), ("save_post", on_save_post), ("save_post_fail", on_save_post_fail))
+
+
+def register():
+    for kind, fn in HANDLERS:
+        handlers = getattr(bpy.app.handlers, kind, None)
+        if handlers is not None and fn not in handlers:
+            handlers.append(fn)
+
+
+def unregister():
+    for kind, fn in HANDLERS:
+        handlers = getattr(bpy.app.handlers, kind, None)
+        if handlers is not None and fn in handlers:
+            handlers.remove(fn)
