@@ -298,7 +298,8 @@ def cmd_blender_render(args):
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     if args.assemble:
-        expr = farm.assemble_expr(args.actor, "MOVIE" if args.movie else "IMAGES", args.lossless, save=not args.no_save)
+        expr = farm.assemble_expr(args.actor, "MOVIE" if args.movie else "IMAGES", args.lossless, save=not args.no_save,
+                                  region=args.region)
     else:
         if not (first <= chunk[0] <= chunk[1] <= last):
             raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))

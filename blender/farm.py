@@ -6,6 +6,12 @@ import bpy
 
 from . import actor as actor_data
 
+REGION_ITEMS = (
+    ("mouth", "Mouth", "Paste back the mouth region only (visual dubbing): eyes, brows and head stay the footage's"),
+    ("face", "Face", "Paste back the whole rendered face (the head stays where the footage has it)"),
+    ("head", "Head", "Full reenactment: move the whole head (hair, ears, neck) to the performance's pose, "
+                     "fill the background it uncovers from the shot, and render the face in it"),
+)
 OUTPUT_ITEMS = (
     ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written)"),
     ("MOVIE", "Movie", "One movie file (H.264; lossless RGB with the Lossless option)"),
@@ -30,3 +36,12 @@ def render_target(context, name=""):
         raise ValueError("no active tracked actor")
     scene, strip = actor_data.actor_strip(ob)
     return ob, scene, strip, actor_data.render_root()
+
+
+def result_name(strip, ob, region):
+    """"<strip> Reenact <Region>" (and the actor, when the strip has more than one): the one
+    result strip of an actor and region (Render Performance and Assemble Render)."""
+    name = "{} Reenact {}".format(strip.name, region.title())
+    if ob is not None and ob.reenact.actor_index:
+        name += " ({})".format(ob.name)
+    return name

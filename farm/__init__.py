@@ -44,10 +44,10 @@ def render_expr(actor, first, last, chunk=None, region="mouth", job_id=""):
     return "import bpy; " + _call("render_performance", kw)
 
 
-def assemble_expr(actor, output="IMAGES", lossless=False, save=True):
+def assemble_expr(actor, output="IMAGES", lossless=False, save=True, region="mouth"):
     """The expression of the assemble task: Assemble Render (movie when ``output`` is MOVIE),
     then save the .blend with the strip when ``save``."""
-    kw = {"actor": actor, "output": output, "lossless": lossless}
+    kw = {"actor": actor, "region": region, "output": output, "lossless": lossless}
     return "import bpy; " + _call("assemble_render", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
 
 

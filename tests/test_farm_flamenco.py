@@ -83,7 +83,7 @@ def test_compiled_tasks_cover_the_range_once():
     assert covered == list(range(1, 251))  # every frame once, in order
     assert last["name"] == "reenact-assemble" and last["type"] == "blender"
     assert sorted(last["dependencies"]) == sorted(t["name"] for t in renders)
-    assert last["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr('Zoë "B"', "IMAGES", False, save=True)
+    assert last["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr('Zoë "B"', "IMAGES", False, save=True, region="face")
     assert [tuple(x) for x in farm.chunks(1, 250, 30)] == [
         (_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in renders]
 

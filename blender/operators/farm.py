@@ -45,6 +45,8 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
 
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object whose render is assembled (default: the active actor)")
+    region: EnumProperty(name="Region", items=farm.REGION_ITEMS, default="mouth",
+                         description="The region the chunks rendered (names the result strip, one per actor and region)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
 
@@ -70,8 +72,9 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], "{} Reenact".format(strip.name))
         ob = bpy.data.objects.get(self._ob_name)
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], farm.result_name(strip, ob, self.region),
+                                    key=(self._ob_name, self.region))
         if ob is not None:
             ob["reenact_last_render"] = os.path.basename(self._out)
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(

@@ -16,12 +16,7 @@ from .. import props
 from ..modal import ModalJobMixin
 from ..report import EXPECTED, fail, fail_any, report
 
-REGION_ITEMS = (
-    ("mouth", "Mouth", "Paste back the mouth region only (visual dubbing): eyes, brows and head stay the footage's"),
-    ("face", "Face", "Paste back the whole rendered face (the head stays where the footage has it)"),
-    ("head", "Head", "Full reenactment: move the whole head (hair, ears, neck) to the performance's pose, "
-                     "fill the background it uncovers from the shot, and render the face in it"),
-)
+REGION_ITEMS = farm.REGION_ITEMS
 OUTPUT_ITEMS = farm.OUTPUT_ITEMS
 
 
@@ -53,14 +48,6 @@ def _render_inputs(context, name=""):
     tracked Track."""
     ob, scene, strip, root = farm.render_target(context, name)
     return ob, scene, strip, root, actor_data.tracked_track(ob)
-
-def result_name(strip, ob, region):
-    """"<strip> Reenact <Region>" (and the actor, when the strip has more than one)."""
-    name = "{} Reenact {}".format(strip.name, region.title())
-    if ob is not None and ob.reenact.actor_index:
-        name += " ({})".format(ob.name)
-    return name
-
 
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
@@ -157,7 +144,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
-                                    result_name(strip, ob, self.region), key=(self._ob_name, self.region))
+                                    farm.result_name(strip, ob, self.region), key=(self._ob_name, self.region))
         st["reenact_provider"] = summary["provider"]
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]

@@ -116,7 +116,8 @@ function renderTask(settings, first, last, chunk) {
 
 function assembleTask(settings) {
     let expr = "import bpy; " + operatorCall("assemble_render", {
-        actor: settings.actor, output: settings.output || "IMAGES", lossless: !!settings.lossless,
+        actor: settings.actor, region: settings.region || "mouth", output: settings.output || "IMAGES",
+        lossless: !!settings.lossless,
     });
     if (settings.add_strip !== false) {
         expr += "; bpy.ops.wm.save_mainfile()";
