@@ -329,9 +329,10 @@ def main(argv=None):
                     arec["windows"] += len(ra)
                     arec["right"] += sum(w["right"] for w in ra)
                     arec["bit_accuracy"] += [w["bit_accuracy"] for w in ra]
-                    print("  {:12s} {:28s} anchor: {}/{} windows right, bit accuracy {:.3f}".format(
+                    acc = [w["bit_accuracy"] for w in ra if w["bit_accuracy"] == w["bit_accuracy"]]
+                    print("  {:12s} {:28s} anchor: {}/{} windows right, bit accuracy {}".format(
                         name[:12], an, sum(w["right"] for w in ra), len(ra),
-                        float(np.nanmean([w["bit_accuracy"] for w in ra]))), flush=True)
+                        "{:.3f}".format(np.mean(acc)) if acc else "- (frames too small for the library)"), flush=True)
             # unmarked: the clip and its CRF 28 re-encode, many keys and window offsets
             for src in (frames, encode(frames, fps, os.path.join(tmp, "u.mp4"), 28)):
                 ims = [wm.work_image(f) for f in src]
