@@ -3,8 +3,9 @@
 per-frame image watermark, marked on the same clips and read after the same attacks.
 
 invisible-watermark 0.2.0 (requirements/anchor.txt, installed with ``--no-deps``: its metadata
-asks for opencv-python, which must not sit beside opencv-python-headless, and for torch, which
-``dwtDctSvd`` does not use) with PyWavelets. It embeds a fixed number of bits in every frame
+asks for opencv-python, which must not sit beside opencv-python-headless; headless cv2 works)
+with PyWavelets; the package imports torch (dev environment). ``dwtDctSvd`` marks the U chroma
+plane of each frame (the library's default scales). It embeds a fixed number of bits in every frame
 and always returns bits: it has no detector and no false-positive figure. Here every frame
 carries 48 bits (a hash of the clip's job id: ones and zeros balanced); a one-second window
 counts as read *with the right payload* when the bitwise majority over its decoded frames is
