@@ -18,6 +18,7 @@ $(VENV)/.stamp: requirements/*.txt pyproject.toml
 	$(PIP) install -q --upgrade pip==25.2 setuptools==80.9.0 wheel==0.45.1
 	$(PIP) install -q -r requirements/dev.txt -c requirements/constraints.txt
 	$(PIP) install -q --no-deps -r requirements/reference.txt
+	$(PIP) install -q --no-deps -r requirements/anchor.txt
 	$(PIP) install -q --no-deps -e .
 	touch $@
 

@@ -2,7 +2,7 @@
 """Watermark benchmark (issue 13): robustness, false positives, invisibility, speed, C2PA cost.
 Prints a table and writes ``bench/results/watermark.json``.
 
-    .venv/bin/python -m bench.watermark [--clips N] [--seconds S] [--keys K] [--no-shared]
+    .venv/bin/python -m bench.watermark [--clips N] [--seconds S] [--keys K] [--no-shared] [--no-anchor]
 
 **Clips.** The first ``--seconds`` (default 4) of up to ``--clips`` (default 6) clips of
 ../shared/data/clips (when present), else generated footage (static textured background, a
@@ -21,11 +21,20 @@ random ones): windows counted and false detections (limit: 1e-6 per window by co
 
 **Invisibility.** PSNR of marked vs unmarked frames; warping error (mean absolute difference
 between frame t and frame t-1 warped to it by DIS optical flow computed on the unmarked frames,
-non-occluded pixels) of marked and of unmarked frames.
+pixels inside the frame that pass the flow's forward-backward check), the same flow and pixels
+for marked and unmarked; over all such pixels and per class: static (flow < 0.25 px), moving and
+flat, moving and textured. The same for the anchor.
+
+**Anchor** (bench/watermark_anchor.py): invisible-watermark's dwtDctSvd on the same clips, the
+same attacks (windows read with the right 48 bits, bit accuracy), PSNR, warping error, ms per
+1080p frame; one line saying why when it is not installed (requirements/anchor.txt).
 
 **Speed** (ms per frame, this machine): embed at 512x512, 960x540, 1920x1080; detect at 1080p
-(luma reduction per frame + the window search amortised over one second at 30 fps). C2PA: sign
-time and bytes added for an MP4 and a PNG.
+(luma reduction per frame + the window search amortised over one second at 30 fps), decoding
+excluded; OpenCV's threads and the usable cores are recorded. C2PA: sign time and bytes added
+for a small MP4, a 1080p MP4 and a PNG, each read back and validated.
+
+``REENACT_SHARED_CLIPS`` names the clips folder when it is not ../shared/data/clips.
 """
 
 import argparse
@@ -41,7 +50,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results", "watermark.json")
-SHARED_CLIPS = os.path.join(ROOT, "..", "shared", "data", "clips")
+SHARED_CLIPS = os.environ.get("REENACT_SHARED_CLIPS") or os.path.join(ROOT, "..", "shared", "data", "clips")
 
 
 def synthetic_clip(n, size=(960, 540), seed=0):
@@ -128,28 +137,43 @@ def attacks(tmp):
     }
 
 
-def warping_error(frames, flows, static=False):
-    """Mean |frame t - warp(frame t-1)| over non-occluded pixels; ``static``: only where the
-    flow is below 0.25 px (there a change is flicker, not a moved pattern)."""
-    errs = []
+def warping_error(frames, flows, reference):
+    """Warping error of ``frames``: mean |frame t - frame t-1 warped to t| (8-bit levels, mean of
+    R, G, B), with the flow of ``flows`` (computed on the unmarked frames, the same for marked and
+    unmarked) and over the same pixels for both: inside the frame and not occluded
+    (forward-backward check of the flow). Returned per pixel class, decided on ``reference`` (the
+    unmarked frames): ``all``, ``static`` (flow < 0.25 px: a change there is flicker),
+    ``moving_flat`` (flow >= 0.25 px, local contrast < 1 level: the flow is hardly observable
+    there), ``moving_textured``; ``no_occlusion_check``: all pixels inside the frame (the
+    previous measure). Each entry: mean error and share of pixels."""
     import cv2
 
-    for t, fl in flows:
+    sums = {}
+    for t, fl, occluded in flows:
         a = frames[t].astype(np.float32)
         b = frames[t - 1].astype(np.float32)
         h, w = fl.shape[:2]
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         warped = cv2.remap(b, gx + fl[..., 0], gy + fl[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        valid = (gx + fl[..., 0] >= 0) & (gx + fl[..., 0] <= w - 1) & (gy + fl[..., 1] >= 0) & (gy + fl[..., 1] <= h - 1)
-        if static:
-            valid &= np.hypot(fl[..., 0], fl[..., 1]) < 0.25
-            if not valid.any():
-                continue
-        errs.append(float(np.abs(a - warped).mean(-1)[valid].mean()))
-    return float(np.mean(errs))
+        err = np.abs(a - warped).mean(-1)
+        inside = (gx + fl[..., 0] >= 0) & (gx + fl[..., 0] <= w - 1) & (gy + fl[..., 1] >= 0) & (gy + fl[..., 1] <= h - 1)
+        valid = inside & ~occluded
+        y = cv2.cvtColor(reference[t], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        hp = y - cv2.GaussianBlur(y, (0, 0), 2.0)
+        flat = np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), 4.0)) < 1.0
+        moving = np.hypot(fl[..., 0], fl[..., 1]) >= 0.25
+        for name, m in (("all", valid), ("static", valid & ~moving), ("moving_flat", valid & moving & flat),
+                        ("moving_textured", valid & moving & ~flat), ("no_occlusion_check", inside)):
+            s = sums.setdefault(name, [0.0, 0, 0])
+            s[0] += float(err[m].sum())
+            s[1] += int(m.sum())
+            s[2] += h * w
+    return {k: {"error": v[0] / max(1, v[1]), "share": v[1] / max(1, v[2])} for k, v in sums.items()}
 
 
 def flows_of(frames, n_pairs=12):
+    """DIS flow from frame t to t-1 for ``n_pairs`` pairs, and the pixels the forward-backward
+    check calls occluded (|f_t->t-1(x) + f_t-1->t(x + f(x))| above 0.01 |f|^2 + 0.5 px)."""
     import cv2
 
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
@@ -158,7 +182,14 @@ def flows_of(frames, n_pairs=12):
     for t in range(1, len(frames), step)[:n_pairs]:
         g1 = cv2.cvtColor(frames[t], cv2.COLOR_RGB2GRAY)
         g0 = cv2.cvtColor(frames[t - 1], cv2.COLOR_RGB2GRAY)
-        out.append((t, dis.calc(g1, g0, None)))  # flow from t to t-1
+        back = dis.calc(g1, g0, None)   # t -> t-1
+        fwd = dis.calc(g0, g1, None)    # t-1 -> t
+        h, w = back.shape[:2]
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        f2 = cv2.remap(fwd, gx + back[..., 0], gy + back[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        d = back + f2
+        occluded = (d ** 2).sum(-1) > 0.01 * ((back ** 2).sum(-1) + (f2 ** 2).sum(-1)) + 0.5
+        out.append((t, back, occluded))
     return out
 
 
@@ -197,16 +228,20 @@ def c2pa_cost(tmp, frames, fps):
     out = {}
     mp4 = os.path.join(tmp, "signed.mp4")
     encode(frames[:60], fps, mp4, 23)
+    mp4_1080 = os.path.join(tmp, "signed1080.mp4")
+    encode([cv2.resize(f, (1920, 1080), interpolation=cv2.INTER_LINEAR) for f in frames[:60]], fps, mp4_1080, 18)
     png = os.path.join(tmp, "signed.png")
     cv2.imwrite(png, cv2.cvtColor(frames[0], cv2.COLOR_RGB2BGR))
     sign_file(png, action="c2pa.created", payload=1)  # warm up: library load, local chain
     cv2.imwrite(png, cv2.cvtColor(frames[0], cv2.COLOR_RGB2BGR))
-    for name, path, act in (("mp4", mp4, "c2pa.edited"), ("png", png, "c2pa.created")):
+    for name, path, act in (("mp4", mp4, "c2pa.edited"), ("mp4_1080p", mp4_1080, "c2pa.edited"),
+                            ("png", png, "c2pa.created")):
+        size = os.path.getsize(path)
         t = time.perf_counter()
         info = sign_file(path, action=act, payload=1)
         ms = (time.perf_counter() - t) * 1000.0
         m = read_manifest(path)
-        out[name] = {"sign_ms": round(ms, 1), "bytes_added": info["bytes_added"], "valid": m["valid"],
+        out[name] = {"sign_ms": round(ms, 1), "bytes_added": info["bytes_added"], "valid": m["valid"], "file_bytes": size,
                      "actions": [a["action"] for a in m["actions"]]}
     return out
 
@@ -218,6 +253,8 @@ def main(argv=None):
     ap.add_argument("--keys", type=int, default=40)
     ap.add_argument("--offsets", default="0,0.25,0.5,0.75")
     ap.add_argument("--no-shared", action="store_true")
+    ap.add_argument("--no-anchor", action="store_true", help="skip invisible-watermark's dwtDctSvd")
+    ap.add_argument("--anchor-step", type=int, default=3, help="decode every N-th frame for the anchor")
     ap.add_argument("--out", default=RESULTS)
     args = ap.parse_args(argv)
 
@@ -237,6 +274,12 @@ def main(argv=None):
     print("clips: " + ", ".join("{} {}x{} {:.0f} fps".format(n, f[0].shape[1], f[0].shape[0], fps)
                                 for n, f, fps in clips))
 
+    from bench import watermark_anchor as anchor
+
+    anchor_why = "skipped (--no-anchor)" if args.no_anchor else anchor.unavailable()
+    if anchor_why:
+        print("anchor (invisible-watermark dwtDctSvd): " + anchor_why)
+    anchor_attack = {}
     per_attack = {}
     invis = []
     fp_windows = fp_false = 0
@@ -249,13 +292,18 @@ def main(argv=None):
             job = 0x1000000000 + ci * 7919
             pl = wm.make_payload(job)
             marked = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) for i, f in enumerate(frames)]
-            mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(frames, marked)])
             fl = flows_of(frames)
-            invis.append({"clip": name, "psnr": float(10 * np.log10(255.0 ** 2 / mse)),
-                          "warp_err_unmarked": warping_error(frames, fl),
-                          "warp_err_marked": warping_error(marked, fl),
-                          "warp_err_static_unmarked": warping_error(frames, fl, True),
-                          "warp_err_static_marked": warping_error(marked, fl, True)})
+            rec_i = {"clip": name, "psnr": psnr(frames, marked), "warp_unmarked": warping_error(frames, fl, frames),
+                     "warp_marked": warping_error(marked, fl, frames)}
+            anchored = None
+            if anchor_why is None:
+                anc = anchor.Anchor(anchor.payload_bits(job))
+                anchored = [anc.embed(f) for f in frames]
+                rec_i.update(anchor_psnr=psnr(frames, anchored), warp_anchor=warping_error(anchored, fl, frames))
+            invis.append(rec_i)
+            print("  {:12s} PSNR {:.2f} dB, warping error unmarked {:.3f} marked {:.3f} ({:+.1%})".format(
+                name[:12], rec_i["psnr"], rec_i["warp_unmarked"]["all"]["error"], rec_i["warp_marked"]["all"]["error"],
+                rec_i["warp_marked"]["all"]["error"] / rec_i["warp_unmarked"]["all"]["error"] - 1), flush=True)
             for an, fn in atk.items():
                 x, f2 = fn(marked, fps)
                 r = wm.detect(x, f2)
@@ -274,6 +322,17 @@ def main(argv=None):
                 print("  {:12s} {:28s} windows {}/{} payload {} score {}".format(
                     name[:12], an, sum(w["detected"] for w in r["windows"]), len(r["windows"]),
                     (r["payload"] or {}).get("job_id"), [w["score"] for w in r["windows"]]), flush=True)
+                if anchored is not None:
+                    xa, fa = fn(anchored, fps)
+                    ra = anchor.read_windows(anc, xa, fa, step=args.anchor_step)
+                    arec = anchor_attack.setdefault(an, {"windows": 0, "right": 0, "bit_accuracy": []})
+                    arec["windows"] += len(ra)
+                    arec["right"] += sum(w["right"] for w in ra)
+                    arec["bit_accuracy"] += [w["bit_accuracy"] for w in ra]
+                    acc = [w["bit_accuracy"] for w in ra if w["bit_accuracy"] == w["bit_accuracy"]]
+                    print("  {:12s} {:28s} anchor: {}/{} windows right, bit accuracy {}".format(
+                        name[:12], an, sum(w["right"] for w in ra), len(ra),
+                        "{:.3f}".format(np.mean(acc)) if acc else "- (frames too small for the library)"), flush=True)
             # unmarked: the clip and its CRF 28 re-encode, many keys and window offsets
             for src in (frames, encode(frames, fps, os.path.join(tmp, "u.mp4"), 28)):
                 ims = [wm.work_image(f) for f in src]
@@ -311,29 +370,58 @@ def main(argv=None):
     print("unmarked: {} windows ({} keys x {} offsets x clips and their CRF 28 re-encodes): {} false "
           "detections, highest score {:.2f} (threshold ~{:.2f})".format(
               fp_windows, len(keys), len(offsets), fp_false, fp_max_score, _threshold(wm)))
-    psnr = [v["psnr"] for v in invis]
-    wu = np.mean([v["warp_err_unmarked"] for v in invis])
-    wmk = np.mean([v["warp_err_marked"] for v in invis])
-    su = np.mean([v["warp_err_static_unmarked"] for v in invis])
-    sm = np.mean([v["warp_err_static_marked"] for v in invis])
-    print("PSNR marked vs unmarked: mean {:.2f} dB, min {:.2f} dB; warping error unmarked {:.3f}, marked {:.3f} "
-          "({:+.1%}); on static pixels (flicker) unmarked {:.3f}, marked {:.3f} ({:+.1%})".format(
-              np.mean(psnr), np.min(psnr), wu, wmk, wmk / wu - 1, su, sm, sm / su - 1))
+    ps = [v["psnr"] for v in invis]
+    print("PSNR marked vs unmarked: mean {:.2f} dB, min {:.2f} dB".format(np.mean(ps), np.min(ps)))
+    warp = {}
+    for cls in ("all", "static", "moving_flat", "moving_textured", "no_occlusion_check"):
+        wu = float(np.mean([v["warp_unmarked"][cls]["error"] for v in invis]))
+        wk = float(np.mean([v["warp_marked"][cls]["error"] for v in invis]))
+        share = float(np.mean([v["warp_unmarked"][cls]["share"] for v in invis]))
+        rel = wk / wu - 1 if wu > 0 else float("nan")
+        warp[cls] = {"unmarked": wu, "marked": wk, "increase": rel, "pixel_share": share}
+        line = "warping error {:18s} ({:5.1%} of pixels): unmarked {:.3f}, marked {:.3f} ({:+.1%})".format(
+            cls, share, wu, wk, rel)
+        if anchor_why is None:
+            wa = float(np.mean([v["warp_anchor"][cls]["error"] for v in invis]))
+            warp[cls]["anchor"] = wa
+            line += "; anchor {:.3f} ({:+.1%})".format(wa, wa / wu - 1 if wu > 0 else float("nan"))
+        print(line)
     print("embed ms/frame: 512x512 {:.2f}, 960x540 {:.2f} (region mask {:.2f}), 1920x1080 {:.2f}; detect ms/frame at 1080p {:.2f} "
           "(reduce {:.2f} + search {:.2f})".format(speed["embed_ms_512x512"], speed["embed_ms_960x540"],
                                                    speed["embed_ms_960x540_region_mask"],
                                                    speed["embed_ms_1920x1080"], speed["detect_ms_1080p"], red, search))
-    print("C2PA: " + "; ".join("{} {} ms, +{} bytes, valid {}".format(k, v["sign_ms"], v["bytes_added"], v["valid"])
-                               for k, v in c2.items()))
+    print("C2PA (sign time, bytes added, manifest valid on read-back): " + "; ".join(
+        "{} of {:.2f} MB: {} ms, +{} bytes, {}".format(k, v["file_bytes"] / 1e6, v["sign_ms"], v["bytes_added"],
+                                                     "valid" if v["valid"] else "NOT VALID") for k, v in c2.items()))
+    anchor_report = {"unavailable": anchor_why}
+    if anchor_why is None:
+        ae, ad = anchor.speed_1080p(clips[0][1][0])
+        anchor_report = {"method": anchor.METHOD, "bits": anchor.BITS, "decode_step": args.anchor_step,
+                         "psnr_mean": float(np.mean([v["anchor_psnr"] for v in invis])),
+                         "psnr_min": float(np.min([v["anchor_psnr"] for v in invis])),
+                         "embed_ms_1920x1080": ae, "decode_ms_1920x1080": ad, "attacks": []}
+        print()
+        print("anchor: invisible-watermark {} ({} bits per frame, no detector: always returns bits; "
+              "a window is right when the majority of every {}th frame's bits is the payload)".format(
+                  anchor.METHOD, anchor.BITS, args.anchor_step))
+        print("{:28s} {:>8s} {:>14s} {:>13s}".format("attack", "windows", "right payload", "bit accuracy"))
+        for an, rec in anchor_attack.items():
+            row = {"attack": an, "windows": rec["windows"], "right_payload": rec["right"] / max(1, rec["windows"]),
+                   "bit_accuracy": float(np.nanmean(rec["bit_accuracy"]))}
+            anchor_report["attacks"].append(row)
+            print("{:28s} {:8d} {:14.1%} {:13.3f}".format(an, row["windows"], row["right_payload"], row["bit_accuracy"]))
+        print("anchor PSNR mean {:.2f} dB, min {:.2f} dB; ms per 1080p frame: embed {:.0f}, decode {:.0f}".format(
+            anchor_report["psnr_mean"], anchor_report["psnr_min"], ae, ad))
     report = {"clips": [{"name": n, "size": [f[0].shape[1], f[0].shape[0]], "fps": fps, "frames": len(f)}
                         for n, f, fps in clips],
               "attacks": table, "false_positives": {"windows": fp_windows, "false": fp_false,
                                                      "max_score": fp_max_score, "keys": len(keys),
                                                      "offsets": offsets, "threshold_z": _threshold(wm)},
-              "invisibility": invis, "speed_ms": speed, "c2pa": c2,
+              "invisibility": invis, "warping_error": warp, "speed_ms": speed, "c2pa": c2, "anchor": anchor_report,
               "settings": {"strength_rms": wm.DEFAULT_STRENGTH, "cells_per_side": wm.CELLS_PER_SIDE,
                            "tile": wm.N, "payload_bits": wm.PAYLOAD_BITS, "coded_bits": wm.CODED_BITS},
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+              "machine": {"cpu_count": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)),
+                          "opencv_threads": _cv2_threads(), "platform": platform.platform()},
               "command": "python -m bench.watermark " + " ".join(argv if argv is not None else sys.argv[1:])}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     tmpf = args.out + ".tmp"
@@ -342,6 +430,17 @@ def main(argv=None):
     os.replace(tmpf, args.out)
     print("wrote", args.out)
     return 0
+
+
+def psnr(a, b):
+    mse = np.mean([np.mean((x.astype(np.float64) - y) ** 2) for x, y in zip(a, b)])
+    return float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def _cv2_threads():
+    import cv2
+
+    return cv2.getNumThreads()
 
 
 def _threshold(wm):

@@ -315,6 +315,12 @@ def work_image(frame):
 
     y = _to_luma(frame)
     h, w = y.shape[:2]
+    k = int(min(h, w) // WORK_SIDE)
+    if k >= 2:
+        # an integer box reduction first (OpenCV's fast path: half the time at 1080p), then
+        # the small fractional rest (in float): nearly the same area average as one step
+        y = cv2.resize(y, (w // k, h // k), interpolation=cv2.INTER_AREA).astype(np.float32)
+        h, w = y.shape[:2]
     f = WORK_SIDE / min(h, w)
     size = (max(8, int(round(w * f))), max(8, int(round(h * f))))
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
