@@ -139,7 +139,7 @@ def cmd_train(args):
     from .face.track import Track
 
     try:
-        track = Track.load(args.track)
+        Track.load(args.track)  # a bad Track file: one line before anything else
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     if not os.path.isfile(args.video) and not os.path.isdir(args.video):
@@ -159,7 +159,7 @@ def cmd_train(args):
     from .training.train import common_kwargs, train
 
     try:
-        summary = train([(track, args.video)], out, **common_kwargs(args))
+        summary = train([(args.track, args.video)], out, **common_kwargs(args))
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     if summary.get("cancelled"):
@@ -174,7 +174,7 @@ def cmd_train(args):
 def cmd_render(args):
     from .face.track import Track
     from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
-    from .render.pipeline import get_renderer, render_clip, resolve_range
+    from .render.pipeline import check_tracks_footage, get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
     from .video import MOVIE_EXTENSIONS, VideoError, open_video
 
@@ -197,16 +197,19 @@ def cmd_render(args):
         print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
-            n, size = len(src), (src.width, src.height)
+            n = len(src)
     except VideoError as exc:
         raise UserError(str(exc)) from exc
     try:
         a, b = resolve_range(_frame_range(args.frames) if args.frames else None, n)
     except ValueError:
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
-    if (int(track.size[0]), int(track.size[1])) != size:
-        raise UserError("{}: track is for {}x{} frames, the video is {}x{}".format(
-            args.track, track.size[0], track.size[1], size[0], size[1]))
+    try:  # the Tracks must be of this footage (one line naming both files)
+        for w in check_tracks_footage(track, args.video, crop_track, args.accept_footage, (args.track, args.crop_track)):
+            warnings.append(w)
+            print("reenact: warning: " + w, file=sys.stderr)
+    except VideoError as exc:
+        raise UserError(str(exc)) from exc
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
@@ -217,7 +220,7 @@ def cmd_render(args):
         summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
-                              sign_key=args.sign_key)
+                              sign_key=args.sign_key, accept_footage=args.accept_footage)
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -306,6 +309,9 @@ def build_parser():
                    help="crop cache folder (default: reenact_cache/ beside the output); unchanged "
                         "frames are not rendered again")
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
+    p.add_argument("--accept-footage", action="store_true",
+                   help="accept footage whose pixels or frame rate differ from the Track's (a re-encoded copy "
+                        "of the same shot); frame size and count must still match")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     add_signing_arguments(p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from fractions import Fraction
 from typing import Iterator, Optional
 
@@ -41,8 +42,10 @@ class MovieSource(VideoSource):
     kind = "movie"
 
     def __init__(self, path: str, *, fps=None, allow_truncated: bool = False,
-                 stream_index: int = 0, threads: int = 0):
+                 stream_index: int = 0, threads: int = 0, allow_variable_rate: bool = False):
         super().__init__()
+        self.variable_rate = False
+        self.rate_drift = 0.0
         av = _av()
         self.path = path
         self._threads = threads
@@ -94,6 +97,7 @@ class MovieSource(VideoSource):
         if self.frame_count == 0:
             raise VideoError(path, "contains no decodable video frames"
                              + (" (the file is truncated)" if self.truncated else ""))
+        self._check_constant_rate(allow_variable_rate)
         if self.truncated and not allow_truncated:
             exp = self.expected_frame_count
             of = f" of about {exp}" if exp else ""
@@ -105,6 +109,26 @@ class MovieSource(VideoSource):
         self.rotation = int(getattr(first, "rotation", 0) or 0)
 
     # -- probing -----------------------------------------------------------------------------
+    def _check_constant_rate(self, allow):
+        """Variable frame rate: frame ``i`` is shown at its pts, but everything downstream (the
+        Track's frame numbers, a rendered movie written at ``rate`` with the audio copied) puts
+        it at ``i / rate``. ``rate_drift``: the largest difference (seconds); more than half a
+        frame is ``variable_rate`` and refused unless ``allow``."""
+        rate = self.stream_rate or self.rate
+        if self._index is None or self.frame_count < 2 or not rate:
+            return
+        t = (np.asarray(self._index.pts, np.float64) - float(self._index.pts[0])) * float(self.time_base)
+        ideal = np.arange(len(t)) / float(rate)
+        self.rate_drift = float(np.max(np.abs(t - ideal)))
+        self.variable_rate = self.rate_drift > 0.5 / float(rate)
+        if self.variable_rate and not allow:
+            out = os.path.splitext(os.path.basename(self.path))[0] + "_cfr.mp4"
+            raise VideoError(self.path, "variable frame rate: frames are up to {:.0f} ms off a constant {:.6g} fps, "
+                                        "so results would drift against the audio; re-encode it at a constant rate "
+                                        "first, e.g. ffmpeg -i {} -vf fps={} -c:v libx264 -crf 16 -c:a copy {}".format(
+                                            1000 * self.rate_drift, float(rate), shlex.quote(self.path),
+                                            _nominal_rate(rate), shlex.quote(out)))
+
     @staticmethod
     def _expected_end_seconds(container, vs) -> Optional[float]:
         """The stream's end time according to the header, if the header says so."""
@@ -539,6 +563,18 @@ class MovieSource(VideoSource):
             rd["gen"] = None
             rd["pos"] = None
             raise
+
+
+#: the usual constant rates, for the re-encode command of a variable-rate clip
+_COMMON_RATES = ("24000/1001", "24", "25", "30000/1001", "30", "48", "50", "60000/1001", "60")
+
+
+def _nominal_rate(rate) -> str:
+    """The usual rate within 1 % of ``rate`` ("30000/1001"), else ``rate`` to 3 decimals."""
+    for r in _COMMON_RATES:
+        if abs(float(Fraction(r)) / float(rate) - 1.0) < 0.01:
+            return r
+    return "{:.3f}".format(float(rate)).rstrip("0").rstrip(".")
 
 
 def _chain_first(first, rest):
