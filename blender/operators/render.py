@@ -21,6 +21,10 @@ REGION_ITEMS = (
     ("head", "Head", "Full reenactment: move the whole head (hair, ears, neck) to the performance's pose, "
                      "fill the background it uncovers from the shot, and render the face in it"),
 )
+ACCEPT_FOOTAGE = dict(name="Accept Re-encoded Footage", default=False,
+                      description="Go ahead although the strip's pixels or frame rate differ from the footage the actor "
+                                  "was tracked in (a re-encoded copy of the same shot); its frame size and length must "
+                                  "still match")
 OUTPUT_ITEMS = (
     ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written)"),
     ("MOVIE", "Movie", "One movie file (H.264; lossless RGB with the Lossless option)"),
@@ -39,22 +43,27 @@ def _poll_actor(cls, context):
 
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
-               progress):
+               progress, accept_footage=False):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
-                       sign_cert=sign[0], sign_key=sign[1])
+                       sign_cert=sign[0], sign_key=sign[1], accept_footage=accept_footage)
 
 
-def _render_inputs(context):
-    """The active actor, its scene and strip, the render folder and its tracked Track."""
+def _render_inputs(context, op=None, accept=False):
+    """The active actor, its scene and strip, the render folder and its tracked Track, checked
+    against the footage the strip shows now (warnings reported on ``op``)."""
     ob = actor_data.active_actor(context)
     if ob is None:
         raise ValueError("no active tracked actor")
     scene, strip = actor_data.actor_strip(ob)
-    return ob, scene, strip, actor_data.render_root(), actor_data.tracked_track(ob)
+    root, base = actor_data.render_root(), actor_data.tracked_track(ob)
+    for w in actor_data.check_strip_footage(ob, strip, base, accept):
+        if op is not None:
+            report(op, "WARNING", w)
+    return ob, scene, strip, root, base
 
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
@@ -72,6 +81,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
+    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     job_label = "Rendering"
     cancel_note = "the frames already rendered are kept (cache and frame folder); render again to resume"
@@ -92,10 +102,11 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self.output == "MOVIE":
             layout.prop(self, "lossless")
         layout.prop(self, "cpu")
+        layout.prop(self, "accept_footage")
 
     def prepare(self, context):
 
-        ob, scene, strip, root, base = _render_inputs(context)
+        ob, scene, strip, root, base = _render_inputs(context, self, self.accept_footage)
         track = layers.curves_to_track(ob, scene, base)
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
@@ -119,7 +130,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
             prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
-                             self.lossless, cache, not self.cpu, sign), {})
+                             self.lossless, cache, not self.cpu, sign), {"accept_footage": self.accept_footage})
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
@@ -148,6 +159,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
+    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
     def poll(cls, context):
@@ -162,7 +174,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
         t0 = time.perf_counter()
         try:
-            ob, scene, strip, root, base = _render_inputs(context)
+            ob, scene, strip, root, base = _render_inputs(context, self, self.accept_footage)
             f = int(context.scene.frame_current)
             i = f - int(strip.frame_start)
             r = i - int(base.frame_start)
@@ -184,7 +196,8 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             # region head: the crop follows the performance's head, not the footage's
             out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                      transforms=None if self.region == "head" else xf, crop_track=base,
-                                     source_id=source_identity(source), pool=pool, video=source)
+                                     source_id=source_identity(source), pool=pool, video=source,
+                                     accept_footage=self.accept_footage)
             from ...video.encode import write_png
             import numpy as np
 

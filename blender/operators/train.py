@@ -9,9 +9,10 @@ keeps the last checkpoint, from which the next run resumes.
 import os
 
 import bpy
-from bpy.props import IntProperty
+from bpy.props import BoolProperty, IntProperty
 
 from .. import actor as actor_data
+from .. import blend
 from .. import props
 from ..modal import begin_modal, end_modal
 from ..report import EXPECTED, fail, report
@@ -55,6 +56,10 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
 
     steps: IntProperty(name="Steps", default=400, min=1, max=1000000,
                        description="Training steps (resumes from the last checkpoint when there is one)")
+    accept_footage: BoolProperty(name="Accept Re-encoded Footage", default=False,
+                                 description="Train although the strip's pixels or frame rate differ from the footage "
+                                             "the actor was tracked in (a re-encoded copy of the same shot); its frame "
+                                             "size and length must still match")
 
     _timer = None
     _proc = None
@@ -81,9 +86,15 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
         prefs = props.preferences(context)
         python = find_training_python(prefs.training_python if prefs else "")
         track = bpy.path.abspath(ob.reenact.track_path)
-        video = bpy.path.abspath(ob.reenact.source_path)
+        # the footage the strip shows now, checked against the Track before the trainer starts
+        _scene, strip = actor_data.actor_strip(ob)
+        video = blend.strip_filepath(strip)
+        if strip.type == "IMAGE":
+            video = os.path.dirname(video)  # the trainer opens the sequence's folder
         if not os.path.exists(video):
             raise ValueError("{}: the actor's footage is missing".format(video))
+        for w in actor_data.check_strip_footage(ob, strip, actor_data.tracked_track(ob), self.accept_footage):
+            report(self, "WARNING", w)
         out = os.path.join(_models_dir(), bpy.path.clean_name(ob.name) + ".onnx")
         self._out = out
         self._actor = ob.name
@@ -92,6 +103,8 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
                 "--preview", self._preview, "--preview-every", "25"]
         if os.path.isfile(base_weights()):
             args += ["--init", base_weights()]
+        if self.accept_footage:
+            args.append("--accept-footage")
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra).start()
 
