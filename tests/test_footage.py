@@ -63,6 +63,10 @@ def test_track_records_its_footage(carphone, carphone_track, track_file):
     assert carphone_track.source_digest == fid.digest and len(fid.digest) == 64
     assert Track.load(track_file).source_digest == fid.digest
     assert sample_indices(120) == [0, 30, 60, 89, 119] and sample_indices(3) == [0, 1, 2]
+    # a movie with enough keyframes: the keyframe at or before each (a seek, no long decode)
+    assert sample_indices(536, keys=[0, 250, 500]) == [0, 250, 500]
+    assert sample_indices(536, keys=[0, 100, 200, 300, 400, 500]) == [0, 100, 200, 400, 500]
+    assert sample_indices(120, keys=[0]) == [0, 30, 60, 89, 119]  # one keyframe: the frames themselves
 
 
 def test_check_footage(carphone, carphone_track, footage):

@@ -3,7 +3,8 @@
 
 :func:`footage_id` gives the clip's frame size, frame count, exact frame rate and ``digest``:
 a SHA-256 over those and the decoded pixels of a handful of frames spread over the clip
-(:data:`SAMPLES`, first and last included), so it costs a few seeks, not a decode of the clip.
+(:func:`sample_indices`: keyframes where a movie has enough), so it costs a few seeks, not a
+decode of the clip.
 The tracker records the digest in the Track (``source_digest``, docs/track-format.md);
 :func:`check_footage` compares a Track with the footage wherever the two meet (render, train,
 Blender) and raises one line naming both files and what differs. See docs/errors.md.
@@ -21,8 +22,10 @@ import numpy as np
 
 from ..errors import ReenactError
 
-#: how many frames the digest hashes (spread evenly over the clip, first and last included)
+#: how many frames the digest hashes (spread evenly over the clip)
 SAMPLES = 5
+#: a movie's samples move to the keyframe at or before each when that still gives this many
+MIN_KEYFRAMES = 3
 DIGEST_VERSION = "reenact-footage-1"
 #: the command-line flag that accepts a re-encoded copy (named in the error line)
 ACCEPT_FLAG = "--accept-footage"
@@ -52,12 +55,22 @@ class FootageId:
         return "{}x{}, {} frames, {:.6g} fps".format(self.width, self.height, self.frames, self.fps)
 
 
-def sample_indices(n, k=SAMPLES):
-    """The clip frames the digest hashes: ``k`` spread evenly over ``n`` (first and last included)."""
+def sample_indices(n, k=SAMPLES, keys=None):
+    """The clip frames the digest hashes: ``k`` spread evenly over ``n`` (first and last
+    included); with ``keys`` (a movie's keyframe indices) the keyframe at or before each, when
+    that gives at least :data:`MIN_KEYFRAMES` different frames (a keyframe decodes on its own,
+    so a long clip costs a few seeks, not a decode of whole groups of pictures)."""
     n = int(n)
     if n <= 0:
         return []
-    return sorted({int(v) for v in np.round(np.linspace(0, n - 1, min(int(k), n)))})
+    targets = sorted({int(v) for v in np.round(np.linspace(0, n - 1, min(int(k), n)))})
+    if keys:
+        keys = np.asarray(sorted(int(v) for v in keys if 0 <= int(v) < n))
+        if len(keys) and keys[0] == 0:
+            picked = sorted({int(keys[np.searchsorted(keys, t, side="right") - 1]) for t in targets})
+            if len(picked) >= min(MIN_KEYFRAMES, len(targets)):
+                return picked
+    return targets
 
 
 def _label(video):
@@ -95,7 +108,7 @@ def digest_of(src, k=SAMPLES):
     h = hashlib.sha256()
     h.update("{}|{}x{}|{}|{}".format(DIGEST_VERSION, src.size[0], src.size[1], src.frame_count,
                                      _rate_text(src.rate)).encode())
-    for i in sample_indices(src.frame_count, k):
+    for i in sample_indices(src.frame_count, k, getattr(src, "keyframe_indices", None)):
         frame = src.read(i)
         h.update("|{}|".format(i).encode())
         h.update(b"missing" if frame is None else np.ascontiguousarray(frame).tobytes())

@@ -269,6 +269,12 @@ class MovieSource(VideoSource):
         self.truncated = truncated
 
     @property
+    def keyframe_indices(self) -> Optional[list]:
+        """Frames that decode without decoding others first (keyframes, and frame 0), or None
+        when the stream has no usable timestamps."""
+        return list(self._index.key_positions) if self._pts_mode and self._index is not None else None
+
+    @property
     def expected_frame_count(self) -> Optional[int]:
         """Frame count the header promises (None when it does not say)."""
         if self._header_frames:
