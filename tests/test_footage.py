@@ -81,6 +81,11 @@ def test_check_footage(carphone, carphone_track, footage):
     with pytest.raises(FootageMismatch, match="pixels differ"):
         check_footage(carphone_track, footage["reencode"])
     assert check_footage(carphone_track, footage["reencode"], accept=True) == []
+    faster = carphone_track.subset(0, 120)
+    faster.fps = 30.0
+    with pytest.raises(FootageMismatch, match="frame rate differs"):
+        check_footage(faster, carphone)
+    assert check_footage(faster, carphone, accept=True) == []
     # size and frame count are never accepted
     with pytest.raises(FootageMismatch, match="frame count differs"):
         check_footage(carphone_track, footage["shorter"], accept=True)

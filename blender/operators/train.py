@@ -60,6 +60,9 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
                                  description="Train although the strip's pixels or frame rate differ from the footage "
                                              "the actor was tracked in (a re-encoded copy of the same shot); its frame "
                                              "size and length must still match")
+    fresh: BoolProperty(name="Start Fresh", default=False,
+                        description="Train from the start instead of resuming the actor's last checkpoint (needed "
+                                    "when that checkpoint was trained on other footage or another Track)")
 
     _timer = None
     _proc = None
@@ -105,6 +108,8 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
             args += ["--init", base_weights()]
         if self.accept_footage:
             args.append("--accept-footage")
+        if self.fresh:
+            args.append("--no-resume")
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra).start()
 
@@ -115,7 +120,10 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
                                      "run resumes from it".format(p.step))
             return {"CANCELLED"}
         if p.error or not p.done_path:
-            report(self, "ERROR", "training failed: {}".format(p.error or "no model written"))
+            # the trainer names its command-line flags; here they are this operator's options
+            err = (p.error or "no model written").replace("--no-resume", "the Start Fresh option").replace(
+                "--accept-footage", actor_data.ACCEPT_HINT)
+            report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
         ob = bpy.data.objects.get(self._actor)
         if ob is not None:
