@@ -172,6 +172,13 @@ def test_cli_train_refuses_another_clip_before_training(track_file, footage, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("reenact: error: {}: ".format(track_file)), err
     assert "noise.mp4" in err[0] and "pixels differ" in err[0]
+    # the training subprocess (Blender's Train Renderer) says the same in one line
+    from reenact.training.train import main as train_main
+
+    assert train_main(["--data", "{}={}".format(track_file, footage["noise"]), "--out", str(out), "--steps", "1",
+                       "--size", "32"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("train: error: {}: ".format(track_file)), err
     assert os.listdir(tmp_path) == []
 
 
