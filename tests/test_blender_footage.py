@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A strip relinked to another file of the same size and length (PyPI bpy module, 5.0): Render
 Performance, Preview Frame and Train Renderer refuse it in one line naming both files and add
-nothing; a re-encoded copy of the same shot renders with Accept Re-encoded Footage."""
+nothing; a re-encoded copy of the same shot renders with Accept Re-encoded Footage; an old Track
+renders with a warning."""
 
 import json
 import os
@@ -35,3 +36,7 @@ def test_relinked_strip_is_refused_blender_5(carphone, tmp_path):
         assert got["strips"] == ["carphone"] and not got["renders_folder"]  # nothing added
     assert r["copy_accepted"] == {"render": ["FINISHED"], "preview": ["FINISHED"]}
     assert r["original"] == {"render": ["FINISHED"], "preview": ["FINISHED"]}
+    # an old Track file (no digest): renders, with a warning saying what could not be checked
+    assert r["old_track"] == {"render": ["FINISHED"]}
+    warn = [l for l in res.stdout.splitlines() if l.startswith("Warning: Reenact: ")]
+    assert len(warn) == 1 and "the pixels cannot be checked" in warn[0], warn
