@@ -5,7 +5,8 @@ Tracks carphone in a strip, saves the .blend, then relinks the strip to other fi
 size and length: noise (another clip) and a re-encoded copy of carphone (the same shot, other
 pixels). Render Performance, Preview Frame and Train Renderer must refuse both with one line
 naming both files (adding nothing), and accept the re-encoded copy with the Accept Re-encoded
-Footage option.
+Footage option. Train Renderer over a checkpoint of other data is refused and Start Fresh
+trains anew; an old Track renders with a warning.
 
 argv: JSON {"clip", "out"}. Prints RESULT <json>.
 """
@@ -79,6 +80,18 @@ def main(cfg):
     # back to the original: no option needed
     strip.filepath = cfg["clip"]
     res["original"] = {"render": sorted(render()), "preview": sorted(bpy.ops.reenact.preview_frame(region="mouth"))}
+    # Train Renderer over a checkpoint of other data (another actor's of the same name): refused,
+    # naming the operator's Start Fresh option, which then trains from step 0
+    import torch
+
+    from reenact.blender.operators.train import _models_dir
+
+    ckpt = os.path.join(_models_dir(), bpy.path.clean_name(ob.name) + ".ckpt.pt")
+    torch.save({"config": {}, "step": 5, "data": [{"track": "0" * 64, "footage": "1" * 64, "name": "other.mp4"}]},
+               ckpt)
+    res["train_other_checkpoint"] = _error(lambda: bpy.ops.reenact.train_renderer(steps=1))
+    res["train_fresh"] = sorted(bpy.ops.reenact.train_renderer(steps=1, fresh=True))
+    res["trained_on"] = [d["name"] for d in torch.load(ckpt, weights_only=True)["data"]]
     # an old Track file (no footage digest): size and length checked, the rest said
     from reenact.face.track import Track
 

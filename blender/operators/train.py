@@ -121,8 +121,8 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
             return {"CANCELLED"}
         if p.error or not p.done_path:
             # the trainer names its command-line flags; here they are this operator's options
-            err = (p.error or "no model written").replace("--no-resume", "the Start Fresh option").replace(
-                "--accept-footage", actor_data.ACCEPT_HINT)
+            err = (p.error or "no model written").replace(", or train to another --out", "").replace(
+                "--no-resume", "the Start Fresh option").replace("--accept-footage", actor_data.ACCEPT_HINT)
             report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
         ob = bpy.data.objects.get(self._actor)
