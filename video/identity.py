@@ -108,13 +108,17 @@ def digest_of(src, k=SAMPLES):
     h = hashlib.sha256()
     h.update("{}|{}x{}|{}|{}".format(DIGEST_VERSION, src.size[0], src.size[1], src.frame_count,
                                      _rate_text(src.rate)).encode())
-    for i in sample_indices(src.frame_count, k, getattr(src, "keyframe_indices", None)):
+    idx = sample_indices(src.frame_count, k, getattr(src, "keyframe_indices", None))
+    if hasattr(src, "iter_decoded"):  # a movie: the decoder's own samples (no RGB rounding)
+        frames = src.iter_decoded(idx)
+    else:
+        frames = ((i, src.read(i)) for i in idx)
+    for i, frame in frames:
         h.update("|{}|".format(i).encode())
-        if hasattr(src, "decoded_bytes"):  # a movie: the decoder's own samples (no RGB rounding)
-            h.update(src.decoded_bytes(i))
-            continue
-        frame = src.read(i)
-        h.update(b"missing" if frame is None else np.ascontiguousarray(frame).tobytes())
+        if frame is None:
+            h.update(b"missing")
+        else:
+            h.update(frame if isinstance(frame, bytes) else np.ascontiguousarray(frame).tobytes())
     return h.hexdigest()
 
 

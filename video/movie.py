@@ -232,7 +232,7 @@ class MovieSource(VideoSource):
 
         n = len(order)
         pts_to_index = {p: i for i, p in enumerate(order)}
-        keys = sorted({pts_to_index[e[0]]: (e[0] if e[1] is None else min(e[0], e[1]))
+        keys = sorted({pts_to_index[e[0]]: e[0]
                        for e in entries if e[2] and e[0] in pts_to_index}.items())
         if not keys or keys[0][0] != 0:
             keys.insert(0, (0, None))  # "None" = decode from the very start
@@ -500,7 +500,9 @@ class MovieSource(VideoSource):
         r = self._range(start, stop, step)
         return self._iter(r)
 
-    def _iter(self, r: range):
+    def _iter(self, r, convert=None):
+        """(index, converted frame) for the increasing indices ``r`` (``convert``: RGB)."""
+        convert = convert or self._to_rgb
         if len(r) == 0:
             return
         c, s = self._open()
@@ -514,7 +516,7 @@ class MovieSource(VideoSource):
                     i, fr = next(gen)
                     if i < target:
                         continue
-                    yield i, self._to_rgb(fr)
+                    yield i, convert(fr)
                     try:
                         target = next(targets)
                     except StopIteration:
@@ -529,26 +531,17 @@ class MovieSource(VideoSource):
         finally:
             self._release(state["c"])
 
-    def decoded_bytes(self, index: int) -> bytes:
-        """Frame ``index`` as the decoder output it (its planes, no colour conversion, row
-        padding removed): what the file holds, the same on every machine for bit-exact codecs
-        (H.264, HEVC, ...), where the RGB conversion may round differently. Formats whose
-        planes are not plain rows of 8- or 16-bit samples give the RGB pixels instead."""
+    def iter_decoded(self, indices):
+        """``(index, bytes)`` for the increasing frame ``indices``: each frame as the decoder
+        output it (its planes, no colour conversion, row padding removed), in one forward pass
+        (seeking only past keyframes). What the file holds, the same on every machine for
+        bit-exact codecs (H.264, HEVC, ...), where the RGB conversion may round differently.
+        Formats whose planes are not plain rows of 8- or 16-bit samples give the RGB pixels."""
         self._check_open()
-        i = self._check_index(index)
-        c, s = self._open()
-        state = {"c": c, "s": s}
-        try:
-            gen = self._engine(state, i)
-            try:
-                for j, fr in gen:
-                    if j == i:
-                        return _plane_bytes(fr)
-            finally:
-                gen.close()
-        finally:
-            self._release(state["c"])
-        raise VideoError(self.path, f"frame {i} could not be decoded (the file is damaged)")
+        idx = [self._check_index(i) for i in indices]
+        if any(b <= a for a, b in zip(idx, idx[1:])):
+            raise ValueError("iter_decoded needs increasing frame indices")
+        return self._iter(idx, _plane_bytes)
 
     def _should_seek(self, current: int, target: int) -> bool:
         """Seek forward when a keyframe lies between the decoder and the target."""
