@@ -145,7 +145,7 @@ def cmd_train(args):
     from .face.track import Track
 
     try:
-        track = Track.load(args.track)
+        Track.load(args.track)  # a bad Track file: one line before anything else
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     if not os.path.isfile(args.video) and not os.path.isdir(args.video):
@@ -173,7 +173,7 @@ def cmd_train(args):
     from .training.train import common_kwargs, train
 
     try:
-        summary = train([(track, args.video)], out, **common_kwargs(args))
+        summary = train([(args.track, args.video)], out, **common_kwargs(args))
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -190,7 +190,7 @@ def cmd_train(args):
 def cmd_render(args):
     from .face.track import Track
     from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
-    from .render.pipeline import get_renderer, render_clip, resolve_range
+    from .render.pipeline import check_tracks_footage, get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
     from .video import MOVIE_EXTENSIONS, VideoError, open_video
 
@@ -213,7 +213,7 @@ def cmd_render(args):
         print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
-            n, size = len(src), (src.width, src.height)
+            n = len(src)
     except VideoError as exc:
         raise UserError(str(exc)) from exc
     try:
@@ -226,9 +226,12 @@ def cmd_render(args):
         chunk = (a if c[0] is None else c[0], b if c[1] is None else c[1])
         if not (a <= chunk[0] < chunk[1] <= b):
             raise UserError("--chunk {}: not inside the job's frames {}:{}".format(args.chunk, a, b))
-    if (int(track.size[0]), int(track.size[1])) != size:
-        raise UserError("{}: track is for {}x{} frames, the video is {}x{}".format(
-            args.track, track.size[0], track.size[1], size[0], size[1]))
+    try:  # the Tracks must be of this footage (one line naming both files)
+        for w in check_tracks_footage(track, args.video, crop_track, args.accept_footage, (args.track, args.crop_track)):
+            warnings.append(w)
+            print("reenact: warning: " + w, file=sys.stderr)
+    except VideoError as exc:
+        raise UserError(str(exc)) from exc
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
@@ -250,7 +253,8 @@ def cmd_render(args):
         summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
-                              sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail)
+                              sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
+                              accept_footage=args.accept_footage)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -391,6 +395,9 @@ def build_parser():
                    help="render only clip frames C..D-1 of --frames and write them to the frame folder (a "
                         "render farm's task; chunks covering --frames once give the frames of one render, "
                         "see docs/farm.md)")
+    p.add_argument("--accept-footage", action="store_true",
+                   help="accept footage whose pixels or frame rate differ from the Track's (a re-encoded copy "
+                        "of the same shot); frame size and count must still match")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     p.add_argument("--no-detail", action="store_true",

@@ -249,6 +249,20 @@ def load_actor_track(ob):
     return tr
 
 
+#: how the Blender operators name the override of a footage mismatch (in the error line)
+ACCEPT_HINT = "the Accept Re-encoded Footage option"
+
+
+def check_strip_footage(ob, strip, track, accept=False):
+    """The actor's Track must be of the footage its strip shows now: a strip relinked to another
+    file (even one of the same size and length) is refused in one line naming both files;
+    ``accept``: a re-encoded copy of the same shot. Returns warnings (an old Track)."""
+    from ..video.identity import check_footage
+
+    label = os.path.basename(bpy.path.abspath(ob.reenact.track_path)) or "Track of '{}'".format(ob.name)
+    return check_footage(track, strip_source(strip), accept, label, ACCEPT_HINT)
+
+
 _MEMO = {}
 _MEMO_LOCK = threading.Lock()
 

@@ -42,6 +42,7 @@ _SCALARS = {
     "actor": int,
     "source": str,
     "source_frames": int,
+    "source_digest": str,
     "topology_checksum": str,
 }
 
@@ -70,6 +71,8 @@ class Track:
     actor: int = 0
     source: str = ""
     source_frames: int = 0
+    # what identifies the footage (reenact.video.identity.footage_id(...).digest; "" = not recorded)
+    source_digest: str = ""
     frame_start: int = 0
     smoothing: np.ndarray = field(default_factory=lambda: np.zeros(0))
     smoothing_names: np.ndarray = field(default_factory=lambda: np.array([], dtype="<U1"))
@@ -304,9 +307,10 @@ class Track:
         rg = np.asarray(self.expression_range)
         if K and np.any(rg[:, 0] == rg[:, 1]):
             bad("expression_range lo and hi must differ")
-        cs = str(self.topology_checksum)
-        if cs and (len(cs) != 64 or any(ch not in "0123456789abcdef" for ch in cs)):
-            bad("topology_checksum must be a sha256 hex digest")
+        for k in ("topology_checksum", "source_digest"):
+            cs = str(getattr(self, k))
+            if cs and (len(cs) != 64 or any(ch not in "0123456789abcdef" for ch in cs)):
+                bad("{} must be a sha256 hex digest".format(k))
         return self
 
 
@@ -321,6 +325,7 @@ FIELDS = {
     "frame_start": (None, "i", False, False),
     "source": (None, "U", False, False),
     "source_frames": (None, "i", False, False),
+    "source_digest": (None, "U", False, False),
     "actor": (None, "i", False, False),
     "landmarks": (("T", "L", 2), "f", True, True),
     "landmarks_z": (("T", "L"), "f", True, True),

@@ -23,7 +23,7 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
 
     listed = isinstance(path, (list, tuple))
     path = [os.fspath(p) for p in path] if listed else os.fspath(path)
-    with open_video(path, fps=fps) as src:
+    with open_video(path, fps=fps, allow_variable_rate=True) as src:  # times approximate
         seq = listed or os.path.isdir(path)
         kind = src.kind if src.frame_count > 1 or seq else "image"
         rate = src.rate

@@ -45,6 +45,7 @@ from ..provenance.manifest import sign_file
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
+from ..video.identity import check_footage
 from .cache import (
     CropCache,
     _LOCK,
@@ -240,6 +241,16 @@ def _detail_source(detail, head, warper, r, frame, field):
     return warper.detail(r, frame)
 
 
+def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
+    """The performance ``track`` (and ``crop_track``, the footage's own) must have been made from
+    ``video`` (:func:`reenact.video.identity.check_footage`: one line naming both files, before
+    any long work; ``accept``: a re-encoded copy of the same shot). Returns the warnings."""
+    warnings = check_footage(track, video, accept, labels[0])
+    if crop_track is not None:
+        warnings += [w for w in check_footage(crop_track, video, accept, labels[1] or "crop track") if w not in warnings]
+    return warnings
+
+
 def _region_mask(region, hole, mouth):
     """The compositing mask of the rendered crop: the lower face for ``mouth``, the face for
     ``face`` and ``head`` (the rest of the moved head is already in the warped frame)."""
@@ -265,7 +276,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
-                detail=True):
+                detail=True, accept_footage=False):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
@@ -294,13 +305,17 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``detail``: keep the footage's fine detail (skin, stubble) where the render agrees with the
     footage frame warped to the performance (see :func:`~reenact.render.composite.paste_back`);
     False composites the network's crop alone (self-reenactment measurements, where the frame
-    is the truth)."""
+    is the truth).
+
+    The Tracks must be of ``video`` (:func:`check_tracks_footage`; ``accept_footage``: a
+    re-encoded copy of the same shot); the summary's ``warnings`` say what could not be checked."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
     src = open_video(video)
     try:
         n, size = len(src), (src.width, src.height)
+        warnings = check_tracks_footage(track, video, crop_track, accept_footage)
         _check_inputs(track, crop_track, size)
         a, b = resolve_range(frames, n)
         chunk_range = (a, b) if chunk is None else resolve_range(chunk, n)
@@ -462,6 +477,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "seconds": round(seconds, 3),
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
+        "warnings": warnings,
     }
 
 
@@ -513,7 +529,7 @@ def _manifest_parameters(renderer, region, frames, payload):
 # ----------------------------------------------------------------------------- one frame
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
-                 pool=None, video=None, job_id=None, watermark=True, detail=True):
+                 pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -522,12 +538,15 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
     omitted it is made from ``video`` (the footage; cached in ``cache_dir``). The rendered frame
     carries the watermark of :func:`render_clip` (same default job id, from ``source_id``);
-    ``detail`` as :func:`render_clip`."""
+    ``detail`` as :func:`render_clip`.
+    With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
     S = renderer.size
     frame = np.asarray(frame)
+    if video is not None:
+        check_tracks_footage(track, video, crop_track, accept_footage)
     _check_inputs(track, crop_track, (frame.shape[1], frame.shape[0]))
     r = int(i) - int(track.frame_start)
     info = {"rendered": 0, "cached": 0, "provider": renderer.provider, "key": None, "timings_ms": {}}

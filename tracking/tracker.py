@@ -17,6 +17,7 @@ from ..face.camera import focal_mm_to_px
 from ..face.fit import fit_track
 from ..progress import Cancelled, null_progress
 from ..video import open_video
+from ..video.identity import digest_of
 from .facemesh import FaceMesh
 from .smoothing import OneEuroParams, segments, smooth_landmarks
 
@@ -148,6 +149,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "frame_start": a,
             "provider": fm.provider,
             "missing_frames": [int(m) for m in getattr(src, "missing", [])],
+            "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
         src.close()
@@ -210,6 +212,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
                        smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names())
         tr.frame_start = info["frame_start"]
+        tr.source_digest = info["digest"]
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]

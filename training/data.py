@@ -24,6 +24,7 @@ from ..render.conditioning import (
 )
 from ..render.reference import REF_GAP, REF_TOP, REF_WARPS, align_reference, features, nearest
 from ..video import open_video
+from ..video.identity import check_footage
 
 
 HOLDOUT = 0.15
@@ -60,11 +61,15 @@ def _alloc(cache_dir, name, shape, dtype=np.uint8):
     return np.lib.format.open_memmap(os.path.join(cache_dir, name + ".npy"), mode="w+", dtype=dtype, shape=shape)
 
 
-def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None, progress=None):
+def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None, progress=None,
+                 accept_footage=False, track_label=None):
     """Decode ``video`` once and precompute everything for ``track`` at crop ``size``.
 
-    ``frames``: optional (a, b) clip-frame range. Returns a :class:`Clip`.
+    ``frames``: optional (a, b) clip-frame range. Returns a :class:`Clip`. The Track must be of
+    ``video`` (:func:`reenact.video.identity.check_footage`; ``accept_footage``: a re-encoded
+    copy of the same shot; ``track_label``: the Track's file, for the error line).
     """
+    check_footage(track, video, accept_footage, track_label)
     if frames is not None:
         track = track.subset(*frames)
     xf = crop_transforms(track, size)

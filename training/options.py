@@ -59,6 +59,8 @@ class TrainConfig:
     ref_warp: Optional[str] = _opt(None, "how the reference is moved onto the frame: a 2-D similarity, or the dense "
                                          "mesh warp (warp, then refine); auto: as the --init weights",
                                    choices=("similarity", "mesh"), auto=True)
+    accept_footage: bool = _opt(False, "accept footage whose pixels or frame rate differ from its Track's (a "
+                                       "re-encoded copy of the same shot); frame size and count must still match")
     ref_top: int = _opt(1, "training: draw a frame's reference among its N nearest candidates (default 1)",
                         metavar="N")
 

@@ -23,6 +23,7 @@ Only this package imports torch.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -32,12 +33,14 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import ReenactError
 from ..fsutil import os_error, write_atomic
 from ..progress import StopFlag
 from ..face.track import Track
 from ..render.conditioning import REF_CHANNELS, in_channels
 from ..render.reference import REF_WARPS
 from ..video.encode import write_png
+from ..video.identity import check_footage, footage_id
 from .data import Dataset, HOLDOUT, prepare_clip
 from .export import export_onnx
 from .files import load_checkpoint, load_torch, save_torch
@@ -215,6 +218,57 @@ def _preview(path, x, pred, target):
     write_png(path, np.round(img * 255).astype(np.uint8))
 
 
+def _checked_pair(pair, accept, log):
+    """(Track, video, Track label) of a (Track or path, video) pair whose Track is of the video
+    (:func:`reenact.video.identity.check_footage`); warnings go to ``log``."""
+    tr, video = pair
+    label = os.fspath(tr) if isinstance(tr, (str, os.PathLike)) else None
+    tr = Track.load(tr) if label is not None else tr
+    for w in check_footage(tr, video, accept, label):
+        log("warning: " + w)
+    return tr, video, label
+
+
+def track_digest(track):
+    """SHA-256 of everything a Track holds (its saved arrays)."""
+    h = hashlib.sha256()
+    for k, v in sorted(track.to_arrays().items()):
+        v = np.ascontiguousarray(v)
+        h.update("|{}|{}|{}|".format(k, v.dtype.str, v.shape).encode())
+        h.update(v.tobytes())
+    return h.hexdigest()
+
+
+def training_data(pairs):
+    """What a run trains on, as a checkpoint records it: per (Track, video, label) pair the
+    Track's digest, the footage's digest and the footage's name (for messages)."""
+    return [{"track": track_digest(tr), "footage": footage_id(video).digest, "name": os.path.basename(footage_id(video).label)}
+            for tr, video, _label in pairs]
+
+
+def check_checkpoint_data(path, data, log):
+    """Refuse (one line naming ``path``) to resume a checkpoint trained on other data than
+    ``data`` (:func:`training_data`). A checkpoint that cannot be read or records no data is left
+    to the resume step (which ignores a configuration that differs)."""
+    if not os.path.isfile(path):
+        return
+    try:
+        ck = load_torch(path)
+    except (ReenactError, OSError):  # damaged: the resume step moves it aside and says so
+        return
+    old = ck.get("data") if isinstance(ck, dict) else None
+    if old is None:
+        log("warning: {}: the checkpoint does not record what it was trained on; resuming it "
+            "unchecked (--no-resume starts fresh)".format(path))
+        return
+    same = [(d.get("track"), d.get("footage")) for d in old] == [(d["track"], d["footage"]) for d in data]
+    if not same:
+        raise ReenactError("holds a checkpoint of other training data ({}; this run: {}): start fresh with "
+                           "--no-resume (it is overwritten), or train to another --out".format(
+                               ", ".join(str(d.get("name")) for d in old) or "nothing",
+                               ", ".join(d["name"] for d in data)), path)
+
+
 def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
           bar=True, stop_at=None, **options):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
@@ -243,10 +297,18 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     seed_all(cfg.seed)
     t_start = time.perf_counter()
 
+    # before any long work: every Track is of its footage, and a checkpoint to resume is of this data
+    pairs = [_checked_pair(p, cfg.accept_footage, log) for p in pairs]
+    eval_pairs = [_checked_pair(p, cfg.accept_footage, log) for p in eval_pairs]
+    data = training_data(pairs)
+    checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
+    if cfg.resume:
+        check_checkpoint_data(checkpoint, data, log)
+
     def load(pair):
-        tr, video = pair
-        tr = Track.load(tr) if isinstance(tr, (str, os.PathLike)) else tr
-        return prepare_clip(tr, video, cfg.size, cache_dir=cache_dir)
+        tr, video, label = pair
+        return prepare_clip(tr, video, cfg.size, cache_dir=cache_dir, accept_footage=cfg.accept_footage,
+                            track_label=label)
 
     clips = [load(p) for p in pairs]
     ev = [load(p) for p in eval_pairs]
@@ -289,7 +351,6 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         return float(0.5 * (1 + np.cos(np.pi * min(1.0, frac))) * 0.95 + 0.05)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     step = 0
     if cfg.resume and os.path.isfile(checkpoint):
         ck = load_checkpoint(checkpoint, ("config", "model", "opt", "sched", "step"), log)
@@ -304,7 +365,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             log("resumed from {} at step {}".format(checkpoint, step))
 
     def save_ck():
-        d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step}
+        d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
+             "data": data}
         if disc is not None:
             d["disc"], d["dopt"] = disc.state_dict(), dopt.state_dict()
         save_torch(d, checkpoint)

@@ -22,7 +22,7 @@ from .source import _UNSUPPORTED_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS, VideoError,
 
 
 def open_video(path, *, fps=None, allow_gaps: bool = False, allow_truncated: bool = False,
-               threads: int = 0) -> VideoSource:
+               threads: int = 0, allow_variable_rate: bool = False) -> VideoSource:
     """Open a movie file or an image sequence.
 
     ``path`` is a movie file; a folder of numbered images; a pattern such as
@@ -33,6 +33,8 @@ def open_video(path, *, fps=None, allow_gaps: bool = False, allow_truncated: boo
     image sequence with missing numbers opens and yields ``None`` for them (default: raise).
     ``allow_truncated``: a truncated movie opens with the frames that are readable and
     ``truncated=True`` (default: raise). ``threads``: decoder threads (0 = automatic).
+    ``allow_variable_rate``: a movie whose frame times drift more than half a frame from its
+    constant rate opens with ``variable_rate=True`` (default: raise, naming the remedy).
     """
     if isinstance(path, (list, tuple)):
         files = [os.fspath(p) for p in path]
@@ -67,7 +69,8 @@ def open_video(path, *, fps=None, allow_gaps: bool = False, allow_truncated: boo
             raise VideoError(p, f"{ext} images are not supported (convert them to PNG)")
         if not os.access(p, os.R_OK):
             raise VideoError(p, "cannot read file: permission denied")
-        return MovieSource(p, fps=fps, allow_truncated=allow_truncated, threads=threads)
+        return MovieSource(p, fps=fps, allow_truncated=allow_truncated, threads=threads,
+                           allow_variable_rate=allow_variable_rate)
     base = os.path.basename(p)
     if _PRINTF_RE.search(base) or _HASH_RE.search(base) or any(ch in base for ch in "*?["):
         return _open_sequence_pattern(p, fps, allow_gaps)

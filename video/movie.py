@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from fractions import Fraction
 from typing import Iterator, Optional
 
@@ -41,8 +42,10 @@ class MovieSource(VideoSource):
     kind = "movie"
 
     def __init__(self, path: str, *, fps=None, allow_truncated: bool = False,
-                 stream_index: int = 0, threads: int = 0):
+                 stream_index: int = 0, threads: int = 0, allow_variable_rate: bool = False):
         super().__init__()
+        self.variable_rate = False
+        self.rate_drift = 0.0
         av = _av()
         self.path = path
         self._threads = threads
@@ -94,6 +97,7 @@ class MovieSource(VideoSource):
         if self.frame_count == 0:
             raise VideoError(path, "contains no decodable video frames"
                              + (" (the file is truncated)" if self.truncated else ""))
+        self._check_constant_rate(allow_variable_rate)
         if self.truncated and not allow_truncated:
             exp = self.expected_frame_count
             of = f" of about {exp}" if exp else ""
@@ -105,6 +109,26 @@ class MovieSource(VideoSource):
         self.rotation = int(getattr(first, "rotation", 0) or 0)
 
     # -- probing -----------------------------------------------------------------------------
+    def _check_constant_rate(self, allow):
+        """Variable frame rate: frame ``i`` is shown at its pts, but everything downstream (the
+        Track's frame numbers, a rendered movie written at ``rate`` with the audio copied) puts
+        it at ``i / rate``. ``rate_drift``: the largest difference (seconds); more than half a
+        frame is ``variable_rate`` and refused unless ``allow``."""
+        rate = self.stream_rate or self.rate
+        if self._index is None or self.frame_count < 2 or not rate:
+            return
+        t = (np.asarray(self._index.pts, np.float64) - float(self._index.pts[0])) * float(self.time_base)
+        ideal = np.arange(len(t)) / float(rate)
+        self.rate_drift = float(np.max(np.abs(t - ideal)))
+        self.variable_rate = self.rate_drift > 0.5 / float(rate)
+        if self.variable_rate and not allow:
+            out = os.path.splitext(os.path.basename(self.path))[0] + "_cfr.mp4"
+            raise VideoError(self.path, "variable frame rate: frames are up to {:.0f} ms off a constant {:.6g} fps, "
+                                        "so results would drift against the audio; re-encode it at a constant rate "
+                                        "first, e.g. ffmpeg -i {} -vf fps={} -c:v libx264 -crf 16 -c:a copy {}".format(
+                                            1000 * self.rate_drift, float(rate), shlex.quote(self.path),
+                                            _nominal_rate(rate), shlex.quote(out)))
+
     @staticmethod
     def _expected_end_seconds(container, vs) -> Optional[float]:
         """The stream's end time according to the header, if the header says so."""
@@ -208,7 +232,7 @@ class MovieSource(VideoSource):
 
         n = len(order)
         pts_to_index = {p: i for i, p in enumerate(order)}
-        keys = sorted({pts_to_index[e[0]]: (e[0] if e[1] is None else min(e[0], e[1]))
+        keys = sorted({pts_to_index[e[0]]: e[0]
                        for e in entries if e[2] and e[0] in pts_to_index}.items())
         if not keys or keys[0][0] != 0:
             keys.insert(0, (0, None))  # "None" = decode from the very start
@@ -243,6 +267,12 @@ class MovieSource(VideoSource):
             truncated = True
         self.frame_count = n
         self.truncated = truncated
+
+    @property
+    def keyframe_indices(self) -> Optional[list]:
+        """Frames that decode without decoding others first (keyframes, and frame 0), or None
+        when the stream has no usable timestamps."""
+        return list(self._index.key_positions) if self._pts_mode and self._index is not None else None
 
     @property
     def expected_frame_count(self) -> Optional[int]:
@@ -426,7 +456,6 @@ class MovieSource(VideoSource):
         return self._decode_sequential(start, strict=True, state=state)
 
     def _first_frame(self):
-        av = _av()
         if self._pts_mode:
             try:
                 return self._first_frame_with(self._decode_pts)
@@ -471,7 +500,9 @@ class MovieSource(VideoSource):
         r = self._range(start, stop, step)
         return self._iter(r)
 
-    def _iter(self, r: range):
+    def _iter(self, r, convert=None):
+        """(index, converted frame) for the increasing indices ``r`` (``convert``: RGB)."""
+        convert = convert or self._to_rgb
         if len(r) == 0:
             return
         c, s = self._open()
@@ -485,7 +516,7 @@ class MovieSource(VideoSource):
                     i, fr = next(gen)
                     if i < target:
                         continue
-                    yield i, self._to_rgb(fr)
+                    yield i, convert(fr)
                     try:
                         target = next(targets)
                     except StopIteration:
@@ -499,6 +530,18 @@ class MovieSource(VideoSource):
             raise VideoError(self.path, "decoding ended early (the file is damaged)") from None
         finally:
             self._release(state["c"])
+
+    def iter_decoded(self, indices):
+        """``(index, bytes)`` for the increasing frame ``indices``: each frame as the decoder
+        output it (its planes, no colour conversion, row padding removed), in one forward pass
+        (seeking only past keyframes). What the file holds, the same on every machine for
+        bit-exact codecs (H.264, HEVC, ...), where the RGB conversion may round differently.
+        Formats whose planes are not plain rows of 8- or 16-bit samples give the RGB pixels."""
+        self._check_open()
+        idx = [self._check_index(i) for i in indices]
+        if any(b <= a for a, b in zip(idx, idx[1:])):
+            raise ValueError("iter_decoded needs increasing frame indices")
+        return self._iter(idx, _plane_bytes)
 
     def _should_seek(self, current: int, target: int) -> bool:
         """Seek forward when a keyframe lies between the decoder and the target."""
@@ -539,6 +582,36 @@ class MovieSource(VideoSource):
             rd["gen"] = None
             rd["pos"] = None
             raise
+
+
+#: the usual constant rates, for the re-encode command of a variable-rate clip
+_COMMON_RATES = ("24000/1001", "24", "25", "30000/1001", "30", "48", "50", "60000/1001", "60")
+
+
+def _nominal_rate(rate) -> str:
+    """The usual rate within 1 % of ``rate`` ("30000/1001"), else ``rate`` to 3 decimals."""
+    for r in _COMMON_RATES:
+        if abs(float(Fraction(r)) / float(rate) - 1.0) < 0.01:
+            return r
+    return "{:.3f}".format(float(rate)).rstrip("0").rstrip(".")
+
+
+def _plane_bytes(fr) -> bytes:
+    """The samples of a decoded frame, plane by plane without row padding (see
+    :meth:`MovieSource.decoded_bytes`); the RGB pixels for other layouts."""
+    comps = list(fr.format.components)
+    parts = [fr.format.name.encode(), b"|"]
+    for k, plane in enumerate(fr.planes):
+        mine = [cmp for cmp in comps if cmp.plane == k]
+        bits = {cmp.bits for cmp in mine}
+        if len(bits) != 1 or not (bits == {8} or (len(mine) == 1 and 8 < min(bits) <= 16)):
+            return MovieSource._to_rgb(fr).tobytes()
+        row = plane.width * len(mine) * (1 if bits == {8} else 2)
+        if row > plane.line_size or plane.height * plane.line_size > plane.buffer_size:
+            return MovieSource._to_rgb(fr).tobytes()
+        a = np.frombuffer(memoryview(plane), np.uint8, plane.height * plane.line_size)
+        parts.append(a.reshape(plane.height, plane.line_size)[:, :row].tobytes())
+    return b"".join(parts)
 
 
 def _chain_first(first, rest):

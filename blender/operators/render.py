@@ -17,6 +17,10 @@ from ..modal import ModalJobMixin
 from ..report import EXPECTED, fail, fail_any, report
 
 REGION_ITEMS = farm.REGION_ITEMS
+ACCEPT_FOOTAGE = dict(name="Accept Re-encoded Footage", default=False,
+                      description="Go ahead although the strip's pixels or frame rate differ from the footage the actor "
+                                  "was tracked in (a re-encoded copy of the same shot); its frame size and length must "
+                                  "still match")
 OUTPUT_ITEMS = farm.OUTPUT_ITEMS
 
 
@@ -34,20 +38,26 @@ def _poll_actor(cls, context):
 
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
-               progress, chunk=None, job_id=None):
+               progress, chunk=None, job_id=None, accept_footage=False):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
-                       sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id)
+                       sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
+                       accept_footage=accept_footage)
 
 
-def _render_inputs(context, name=""):
+def _render_inputs(context, name="", op=None, accept=False):
     """The actor (``name``, else the active one), its scene and strip, the render folder and its
-    tracked Track."""
+    tracked Track, checked against the footage the strip shows now (warnings reported on
+    ``op``)."""
     ob, scene, strip, root = farm.render_target(context, name)
-    return ob, scene, strip, root, actor_data.tracked_track(ob)
+    base = actor_data.tracked_track(ob)
+    for w in actor_data.check_strip_footage(ob, strip, base, accept):
+        if op is not None:
+            report(op, "WARNING", w)
+    return ob, scene, strip, root, base
 
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
@@ -76,6 +86,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     job_id: StringProperty(name="Job ID", default="", options={"SKIP_SAVE"},
                            description="Job id carried by the watermark (default: derived from the footage, "
                                        "the renderer and the actor)")
+    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     job_label = "Rendering"
     cancel_note = "the frames already rendered are kept (cache and frame folder); render again to resume"
@@ -96,10 +107,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self.output == "MOVIE":
             layout.prop(self, "lossless")
         layout.prop(self, "cpu")
+        layout.prop(self, "accept_footage")
 
     def prepare(self, context):
-
-        ob, scene, strip, root, base = _render_inputs(context, self.actor)
+        ob, scene, strip, root, base = _render_inputs(context, self.actor, self, self.accept_footage)
         track = layers.curves_to_track(ob, scene, base)
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
@@ -132,7 +143,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
             prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
-                             self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None})
+                             self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
+                                                                        "accept_footage": self.accept_footage})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -167,6 +179,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
+    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
     def poll(cls, context):
@@ -182,7 +195,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         t0 = time.perf_counter()
         ob = None
         try:
-            ob, scene, strip, root, base = _render_inputs(context)
+            ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
             f = int(context.scene.frame_current)
             i = f - int(strip.frame_start)
             r = i - int(base.frame_start)
@@ -204,7 +217,8 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             # region head: the crop follows the performance's head, not the footage's
             out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                      transforms=None if self.region == "head" else xf, crop_track=base,
-                                     source_id=source_identity(source), pool=pool, video=source)
+                                     source_id=source_identity(source), pool=pool, video=source,
+                                     accept_footage=self.accept_footage)
             from ...video.encode import write_png
             import numpy as np
 

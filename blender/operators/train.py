@@ -9,9 +9,10 @@ keeps the last checkpoint, from which the next run resumes.
 import os
 
 import bpy
-from bpy.props import IntProperty
+from bpy.props import BoolProperty, IntProperty
 
 from .. import actor as actor_data
+from .. import blend
 from .. import props
 from ..modal import begin_modal, end_modal
 from ..report import EXPECTED, fail, report
@@ -55,6 +56,13 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
 
     steps: IntProperty(name="Steps", default=400, min=1, max=1000000,
                        description="Training steps (resumes from the last checkpoint when there is one)")
+    accept_footage: BoolProperty(name="Accept Re-encoded Footage", default=False,
+                                 description="Train although the strip's pixels or frame rate differ from the footage "
+                                             "the actor was tracked in (a re-encoded copy of the same shot); its frame "
+                                             "size and length must still match")
+    fresh: BoolProperty(name="Start Fresh", default=False,
+                        description="Train from the start instead of resuming the actor's last checkpoint (needed "
+                                    "when that checkpoint was trained on other footage or another Track)")
 
     _timer = None
     _proc = None
@@ -81,9 +89,15 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
         prefs = props.preferences(context)
         python = find_training_python(prefs.training_python if prefs else "")
         track = bpy.path.abspath(ob.reenact.track_path)
-        video = bpy.path.abspath(ob.reenact.source_path)
+        # the footage the strip shows now, checked against the Track before the trainer starts
+        _scene, strip = actor_data.actor_strip(ob)
+        video = blend.strip_filepath(strip)
+        if strip.type == "IMAGE":
+            video = os.path.dirname(video)  # the trainer opens the sequence's folder
         if not os.path.exists(video):
             raise ValueError("{}: the actor's footage is missing".format(video))
+        for w in actor_data.check_strip_footage(ob, strip, actor_data.tracked_track(ob), self.accept_footage):
+            report(self, "WARNING", w)
         out = os.path.join(_models_dir(), bpy.path.clean_name(ob.name) + ".onnx")
         self._out = out
         self._actor = ob.name
@@ -92,6 +106,10 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
                 "--preview", self._preview, "--preview-every", "25"]
         if os.path.isfile(base_weights()):
             args += ["--init", base_weights()]
+        if self.accept_footage:
+            args.append("--accept-footage")
+        if self.fresh:
+            args.append("--no-resume")
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra).start()
 
@@ -102,7 +120,10 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
                                      "run resumes from it".format(p.step))
             return {"CANCELLED"}
         if p.error or not p.done_path:
-            report(self, "ERROR", "training failed: {}".format(p.error or "no model written"))
+            # the trainer names its command-line flags; here they are this operator's options
+            err = (p.error or "no model written").replace(", or train to another --out", "").replace(
+                "--no-resume", "the Start Fresh option").replace("--accept-footage", actor_data.ACCEPT_HINT)
+            report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
         ob = bpy.data.objects.get(self._actor)
         if ob is not None:
