@@ -22,6 +22,10 @@ ACCEPT_FOOTAGE = dict(name="Accept Re-encoded Footage", default=False,
                                   "was tracked in (a re-encoded copy of the same shot); its frame size and length must "
                                   "still match")
 OUTPUT_ITEMS = farm.OUTPUT_ITEMS
+FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
+                      description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
+                                  "performance, wherever the render agrees with it; off: the renderer's crop alone "
+                                  "(softer on faces larger than the crop)")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -38,14 +42,14 @@ def _poll_actor(cls, context):
 
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
-               progress, chunk=None, job_id=None, accept_footage=False):
+               progress, chunk=None, job_id=None, accept_footage=False, detail=True):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                        sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
-                       accept_footage=accept_footage)
+                       accept_footage=accept_footage, detail=detail)
 
 
 def _render_inputs(context, name="", op=None, accept=False):
@@ -75,6 +79,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
+    detail: BoolProperty(**FOOTAGE_DETAIL)
     # a render farm's task (docs/farm.md): not in the dialog
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object to render (default: the active actor)")
@@ -107,6 +112,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self.output == "MOVIE":
             layout.prop(self, "lossless")
         layout.prop(self, "cpu")
+        layout.prop(self, "detail")
         layout.prop(self, "accept_footage")
 
     def prepare(self, context):
@@ -144,7 +150,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
-                                                                        "accept_footage": self.accept_footage})
+                                                                        "accept_footage": self.accept_footage,
+                                                                        "detail": self.detail})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -179,6 +186,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
+    detail: BoolProperty(**FOOTAGE_DETAIL)
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
@@ -218,7 +226,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                      transforms=None if self.region == "head" else xf, crop_track=base,
                                      source_id=source_identity(source), pool=pool, video=source,
-                                     accept_footage=self.accept_footage)
+                                     accept_footage=self.accept_footage, detail=self.detail)
             from ...video.encode import write_png
             import numpy as np
 
