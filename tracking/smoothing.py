@@ -41,22 +41,27 @@ def _alpha(cutoff, dt):
     return 1.0 / (1.0 + tau / dt)
 
 
-def _one_euro_pass(x, fps, p):
-    """Causal One Euro over axis 0 of x (T, ...), no NaNs."""
-    out = np.empty_like(x)
-    dt = 1.0 / fps
-    a_d = _alpha(p.d_cutoff, dt)
-    prev = x[0].copy()
-    dprev = np.zeros_like(prev)
-    out[0] = prev
-    for t in range(1, len(x)):
-        dx = (x[t] - prev) * fps
-        dprev = dprev + a_d * (dx - dprev)
-        cutoff = p.min_cutoff + p.beta * np.abs(dprev)
-        a = _alpha(cutoff, dt)
-        prev = prev + a * (x[t] - prev)
-        out[t] = prev
-    return out
+class _OneEuro:
+    """One causal One Euro filter state over rows of shape (N, D); ``step`` takes the next row
+    (float64, no NaNs) and returns the filtered row (a new array)."""
+
+    def __init__(self, fps, p):
+        self.fps, self.p = fps, p
+        self.dt = 1.0 / fps
+        self.a_d = _alpha(p.d_cutoff, self.dt)
+        self.prev = None
+
+    def step(self, x):
+        if self.prev is None:
+            self.prev = x.copy()
+            self.dprev = np.zeros_like(x)
+            return self.prev
+        dx = (x - self.prev) * self.fps
+        self.dprev = self.dprev + self.a_d * (dx - self.dprev)
+        cutoff = self.p.min_cutoff + self.p.beta * np.abs(self.dprev)
+        a = _alpha(cutoff, self.dt)
+        self.prev = self.prev + a * (x - self.prev)
+        return self.prev
 
 
 def segments(valid):
@@ -66,29 +71,51 @@ def segments(valid):
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
+def _rows_valid(x, chunk=4096):
+    """(T,) bool: rows of x (T, ...) without NaN, computed a chunk of rows at a time."""
+    T = len(x)
+    out = np.empty(T, bool)
+    for a in range(0, T, chunk):
+        out[a : a + chunk] = np.isfinite(x[a : a + chunk]).reshape(min(chunk, T - a), -1).all(axis=1)
+    return out
+
+
 def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams()):
     """Smooth (T, N, D) landmarks over time. Rows with any NaN are untracked and stay NaN.
 
     ``scale``: per-frame face size (T,) used to normalise speeds; defaults to the spread of
-    the points. Returns a new array.
+    the points. Returns a new float64 array.
+
+    Memory: the result and a few rows; the input (float32 from the tracker) is read one row at
+    a time, so smoothing a long clip needs no whole-clip temporaries. The forward pass writes
+    into the result, the backward pass averages into it in place.
     """
-    x = np.asarray(landmarks, np.float64)
-    out = np.array(x, copy=True)
-    valid = np.isfinite(x).reshape(len(x), -1).all(axis=1)
+    x = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
+    T = len(x)
+    out = np.empty(x.shape, np.float64)
+    valid = _rows_valid(x)
     if scale is None:
-        spread = np.nanstd(x[..., :2], axis=1).mean(axis=-1) if x.size else np.ones(len(x))
+        spread = np.ones(T)
+        for a in range(0, T, 4096):
+            c = np.asarray(x[a : a + 4096], np.float64)
+            if c.size:
+                spread[a : a + 4096] = np.nanstd(c[..., :2], axis=1).mean(axis=-1)
         scale = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
     scale = np.asarray(scale, np.float64)
+    for a, b in segments(~valid):
+        out[a:b] = x[a:b]  # untracked rows stay as they are (NaN)
     for a, b in segments(valid):
         if b - a < 2:
+            out[a:b] = x[a:b]
             continue
         s = np.median(scale[a:b])
-        seg = x[a:b] / s
-        fwd = _one_euro_pass(seg, fps, params)
+        fwd = _OneEuro(fps, params)
+        for t in range(a, b):
+            out[t] = fwd.step(np.asarray(x[t], np.float64) / s)
         if params.zero_phase:
-            bwd = _one_euro_pass(seg[::-1], fps, params)[::-1]
-            seg_s = 0.5 * (fwd + bwd)
+            bwd = _OneEuro(fps, params)
+            for t in range(b - 1, a - 1, -1):
+                out[t] = 0.5 * (out[t] + bwd.step(np.asarray(x[t], np.float64) / s)) * s
         else:
-            seg_s = fwd
-        out[a:b] = seg_s * s
+            out[a:b] *= s
     return out
