@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..face.fit import finite_rows
+
 
 @dataclass(frozen=True)
 class OneEuroParams:
@@ -71,15 +73,6 @@ def segments(valid):
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def _rows_valid(x, chunk=4096):
-    """(T,) bool: rows of x (T, ...) without NaN, computed a chunk of rows at a time."""
-    T = len(x)
-    out = np.empty(T, bool)
-    for a in range(0, T, chunk):
-        out[a : a + chunk] = np.isfinite(x[a : a + chunk]).reshape(min(chunk, T - a), -1).all(axis=1)
-    return out
-
-
 def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams()):
     """Smooth (T, N, D) landmarks over time. Rows with any NaN are untracked and stay NaN.
 
@@ -93,7 +86,7 @@ def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams()):
     x = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
     T = len(x)
     out = np.empty(x.shape, np.float64)
-    valid = _rows_valid(x)
+    valid = finite_rows(x)
     if scale is None:
         spread = np.ones(T)
         for a in range(0, T, 4096):

@@ -206,6 +206,8 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     focal_px = None if focal_mm is None else focal_mm_to_px(focal_mm, w)
     for rank, k in enumerate(order):
         smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing)
+        if rank == len(order) - 1:
+            del lms  # the raw landmarks are not needed any more: the fit runs without them
         tr = fit_track(smooth, size=(w, h), fps=info["fps"], focal_px=focal_px, presence=presence[k],
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
                        smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names())
