@@ -514,6 +514,7 @@ def fit_track(
     smoothing_names=None,
     iterations=1,
     chunk=None,
+    adopt_landmarks=False,
 ):
     """Fit the face model to one actor's tracked landmarks; returns a :class:`Track`.
 
@@ -524,13 +525,15 @@ def fit_track(
     smoothing / smoothing_names: the tracker's filter parameters, stored for reproducibility.
     chunk: frames fitted at once (default :data:`CHUNK`; :func:`fit_landmarks`): memory does not
     grow with the clip beyond the landmarks themselves and small per-frame arrays.
+    adopt_landmarks: the Track keeps views of ``landmarks`` (float32) instead of copies; for a
+    caller that hands its array over (the tracker), so a long clip's landmarks are in memory
+    once.
     """
     L = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
     if L.ndim != 3 or L.shape[1:] != (N_LANDMARKS, 3):
         raise ValueError("landmarks must be (T, {}, 3), got {}".format(N_LANDMARKS, L.shape))
     T = len(L)
     tracked = finite_rows(L)
-    xy, z = L[:, :, :2].astype(np.float32), L[:, :, 2].astype(np.float32)
     K = len(names)
     nan = np.nan
     pose = np.full((T, 6), nan)
@@ -538,6 +541,7 @@ def fit_track(
     gaze = np.full((T, 4), nan)
     conf = np.zeros(T)
     err_frame = np.full(T, nan)
+    failed = np.zeros(T, bool)
     if tracked.any():
         r = fit_landmarks(L, size, focal_px, names, iterations, rows=np.flatnonzero(tracked), chunk=chunk)
         cam = r.camera
@@ -557,7 +561,7 @@ def fit_track(
         failed = tracked & ~(np.isfinite(pose).all(1) & np.isfinite(expr).all(1) & np.isfinite(gaze).all(1))
         if failed.any():
             tracked = tracked & ~failed
-            for a in (xy, z, pose, expr, gaze):
+            for a in (pose, expr, gaze):
                 a[failed] = np.nan
             err_frame[failed] = np.nan
             conf[failed] = 0.0
@@ -566,6 +570,12 @@ def fit_track(
         identity = load_topology().mean_shape.copy()
         basis = np.zeros((K, N_VERTS, 3))
         ranges = np.tile([0.0, 1.0], (K, 1))
+    # the Track's copy of the landmarks, made after the fit so it does not add to the fit's peak
+    if adopt_landmarks and L.dtype == np.float32:
+        xy, z = L[:, :, :2], L[:, :, 2]
+    else:
+        xy, z = L[:, :, :2].astype(np.float32), L[:, :, 2].astype(np.float32)
+    xy[failed], z[failed] = nan, nan
     blink = np.full((T, 2), nan)
     ni = {n: i for i, n in enumerate(names)}
     if "eyeBlinkLeft" in ni and "eyeBlinkRight" in ni:
