@@ -53,6 +53,14 @@ The fit, per actor (one landmark sequence):
    that for jawOpen and the blinks), then the basis is re-regressed on the refined
    coefficients. Every step is batched over frames (matmul / batched solves); the coefficient
    normal matrices are built in O(K^2) per frame from 9 precomputed K x K blocks.
+
+Memory: the clip is fitted :data:`CHUNK` frames at a time in a few passes (rigid pose, the
+rigid reference, measures, basis, refinement, final pose). Across passes only small per-frame
+arrays are kept (pose, coefficients, measures, errors); ``A`` and every dense intermediate is
+made for one chunk and dropped, the per-actor means and the basis regression are accumulated
+over chunks (:class:`~.basis.BasisMoments`). Every fitted frame still counts in the per-actor
+estimates; the chunk size changes results only through the order of floating-point sums
+(tests/test_track_memory.py).
 5. Gaze from the iris centres (:func:`gaze_from_iris`), blinks = eyeBlink coefficients,
    confidence = tracker presence x exp(-(median reprojection error / IOD / 0.03)^2).
 
