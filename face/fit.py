@@ -401,9 +401,10 @@ def fit_landmarks(
     ``landmarks``: (T, 478, 3) pixels (float32 or float64); ``rows``: the frames to fit
     (default all; none of them may hold NaN). The per-actor estimates (rigid reference,
     expression ranges, identity and basis) use every fitted frame; the clip is read ``chunk``
-    frames at a time (default :data:`CHUNK`) in a few passes, so memory beyond the input is a few small arrays per frame
-    (pose, coefficients, measures) plus one chunk's dense intermediates, whatever the clip's
-    length. The result does not depend on ``chunk`` beyond the order of floating-point sums.
+    frames at a time (default :data:`CHUNK`) in a few passes, so memory beyond the input is a
+    few small arrays per frame (pose, coefficients, measures) plus one chunk's dense
+    intermediates, whatever the clip's length. The result does not depend on ``chunk`` beyond
+    the order of floating-point sums.
     """
     t0 = time.perf_counter()
     L_all = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
@@ -440,26 +441,24 @@ def fit_landmarks(
         R[a:b], t[a:b] = Ra, ta
     good = e <= max(4.0 * np.median(e), 0.02)
 
-    def rigid_shapes(ref):
-        def shape_of(a, b):
-            L = obs(a, b)
-            return _to_model(_observed_cam(L, R[a:b], t[a:b], cam, ref, rig, use_model_depth=False), R[a:b], t[a:b])
-        return shape_of
+    def shapes(a, b, S, model_depth, L=None):
+        """Pose-normalised shapes A of frames a..b-1: landmarks un-projected with the current
+        pose and shape S (a mean shape, or per-frame shapes), into the model frame."""
+        L = obs(a, b) if L is None else L
+        return _to_model(_observed_cam(L, R[a:b], t[a:b], cam, S, rig, model_depth), R[a:b], t[a:b])
 
-    ref1 = _mean_pass(chunks, rigid_shapes(ref0), good)
-    raw = None
+    ref1 = _mean_pass(chunks, lambda a, b: shapes(a, b, ref0, False), good)
+    raw = np.empty((T, len(names)))
     acc, n = np.zeros((N_VERTS, 3)), 0
     for a, b in chunks:
         L = obs(a, b)
         R[a:b], t[a:b] = _gn_pose(ref1[rig], L[:, :N_VERTS, :2][:, rig], R[a:b], t[a:b], cam, iters=3)
-        A = rigid_shapes(ref1)(a, b)
+        A = shapes(a, b, ref1, False, L)
         u = good[a:b]
         if u.any():
             acc += A[u].sum(0)
             n += int(u.sum())
-        m = semantic_measures(A, names)
-        raw = np.empty((T, m.shape[1])) if raw is None else raw
-        raw[a:b] = m
+        raw[a:b] = semantic_measures(A, names)
     ref = acc / n
 
     # 2. semantic coefficients
@@ -469,7 +468,8 @@ def fit_landmarks(
     # 3. basis
     masks = region_masks(names, topo)
     templates = expression_templates(ref, ranges, names, masks)
-    identity, B = _regress_pass(chunks, rigid_shapes(ref1), C_sem, good, ref, masks, ridge, names, templates)
+    identity, B = _regress_pass(chunks, lambda a, b: shapes(a, b, ref1, False), C_sem, good, ref, masks, ridge,
+                                names, templates)
     C = C_sem.copy()
 
     # 4. refinement
@@ -478,16 +478,17 @@ def fit_landmarks(
         solver = _CoeffSolver(B, depth_weight, pri)
         C_new = np.empty_like(C)
 
-        def refined_shapes(a, b, ident=identity, basis=B, coeffs=C):
-            return _to_model(_observed_cam(obs(a, b), R[a:b], t[a:b], cam, shapes_from(ident, basis, coeffs[a:b]),
-                                           rig, use_model_depth=True), R[a:b], t[a:b])
-
         for a, b in chunks:
-            S = shapes_from(identity, B, C[a:b])
-            R[a:b], t[a:b] = _gn_pose(S, obs(a, b)[:, :N_VERTS, :2], R[a:b], t[a:b], cam, iters=GN_ITERS)
-            C_new[a:b] = solver.solve(refined_shapes(a, b) - identity[None], R[a:b, 2, :], C_sem[a:b])
-        if it < iterations - 1:
-            identity, B = _regress_pass(chunks, refined_shapes, C_new, good, ref, masks, ridge, names, templates)
+            L, S = obs(a, b), shapes_from(identity, B, C[a:b])
+            R[a:b], t[a:b] = _gn_pose(S, L[:, :N_VERTS, :2], R[a:b], t[a:b], cam, iters=GN_ITERS)
+            A = shapes(a, b, S, True, L)
+            C_new[a:b] = solver.solve(A - identity[None], R[a:b, 2, :], C_sem[a:b])
+        if it < iterations - 1:  # the basis again, on this round's shapes and coefficients
+
+            def refined(a, b, ident=identity, basis=B, coeffs=C):
+                return shapes(a, b, shapes_from(ident, basis, coeffs[a:b]), True)
+
+            identity, B = _regress_pass(chunks, refined, C_new, good, ref, masks, ridge, names, templates)
         C = C_new
 
     # final pose, errors, gaze
