@@ -464,6 +464,7 @@ def fit_landmarks(
     # 2. semantic coefficients
     ranges = expression_ranges(raw[good], names)
     C_sem = normalise(raw, ranges)
+    del raw
 
     # 3. basis
     masks = region_masks(names, topo)
@@ -476,7 +477,8 @@ def fit_landmarks(
     pri = np.array([prior * (STRONG if n in PRIOR_STRONG else 1.0) for n in names])
     for it in range(iterations):
         solver = _CoeffSolver(B, depth_weight, pri)
-        C_new = np.empty_like(C)
+        # the last round updates C in place (each chunk's rows are read before written)
+        C_new = C if it == iterations - 1 else np.empty_like(C)
 
         for a, b in chunks:
             L, S = obs(a, b), shapes_from(identity, B, C[a:b])
@@ -543,6 +545,8 @@ def fit_track(
         raise ValueError("landmarks must be (T, {}, 3), got {}".format(N_LANDMARKS, L.shape))
     T = len(L)
     tracked = finite_rows(L)
+    r = fit_landmarks(L, size, focal_px, names, iterations, rows=np.flatnonzero(tracked), chunk=chunk) \
+        if tracked.any() else None
     K = len(names)
     nan = np.nan
     pose = np.full((T, 6), nan)
@@ -551,8 +555,7 @@ def fit_track(
     conf = np.zeros(T)
     err_frame = np.full(T, nan)
     failed = np.zeros(T, bool)
-    if tracked.any():
-        r = fit_landmarks(L, size, focal_px, names, iterations, rows=np.flatnonzero(tracked), chunk=chunk)
+    if r is not None:
         cam = r.camera
         pose[tracked] = r.pose
         expr[tracked] = r.expression

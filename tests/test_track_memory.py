@@ -4,6 +4,7 @@ chunk of frames at a time, so what tracking holds beyond the Track's own data do
 the clip; the chunked results equal the whole-clip ones. Peak RSS at 500 and 5 000 frames is
 measured by bench/track.py (docs/benchmarks.md)."""
 
+import gc
 import tracemalloc
 
 import numpy as np
@@ -65,13 +66,15 @@ def test_tracker_matches_the_float64_whole_clip_fit(carphone, carphone_raw, carp
     assert np.array_equal(tr.landmarks_z, ref.landmarks_z, equal_nan=True)
     for name in FIT_FIELDS:
         assert _max_diff(tr, ref, name) < 1e-4, name
-    # a saved Track refits to itself: the fit reads exactly the landmarks the Track keeps
+    # a saved Track refits to itself: the fit reads exactly the landmarks the Track keeps (up to
+    # the summation order of a BLAS call; the float64 path above differs by ~1e-6)
     L = np.concatenate([tr.landmarks, tr.landmarks_z[..., None]], -1)
     again = F.fit_track(L, size, fps, presence=np.ones(len(L)))
-    assert _max_diff(again, tr, "pose") == 0.0 and _max_diff(again, tr, "expression") == 0.0
+    assert _max_diff(again, tr, "pose") < 1e-10 and _max_diff(again, tr, "expression") < 1e-10
 
 
 def _traced_peak(fn):
+    gc.collect()  # garbage freed during fn would lower its peak
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
