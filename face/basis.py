@@ -305,11 +305,6 @@ class BasisMoments:
         self.Csum += Cc.sum(0)
         self.n += len(Y)
 
-    @property
-    def mean(self):
-        """The mean shape (468, 3) of the frames added."""
-        return (self.Y0[0] + self.Ysum / self.n).reshape(N_VERTS, 3)
-
     def regress(self, masks, ridge=RIDGE, names=EXPRESSION_NAMES, prior_basis=None):
         if self.n != self.T:
             raise ValueError("BasisMoments: {} frames of shapes for {} coefficient rows".format(self.n, self.T))

@@ -50,8 +50,8 @@ BLOCK = 256
 
 class _OneEuro:
     """One causal One Euro filter state over rows of shape (N, D); ``step`` takes the next row
-    (float64, no NaNs) and returns the filtered row (a new array). ``state`` / ``state=`` save
-    and restore the filter exactly."""
+    (float64, no NaNs) and returns the filtered row (a new array). ``state`` saves the filter
+    exactly; a filter made with that ``state`` continues from there."""
 
     def __init__(self, fps, p, state=(None, None)):
         self.fps, self.p = fps, p
