@@ -7,12 +7,22 @@ as the reference. Prints a table and writes bench/results/track.json.
 
 Target (issue 3), 2 CPU cores: >= 200 frames/s at 512x512 for detection + landmarks + fit,
 the fit adding <= 20 % to the tracker's time.
+
+Memory (issue 14): peak RSS of ``track_video`` (decode, landmarks, smoothing, fit: everything
+``reenact track`` does but writing the file) on the clip looped to 500 and 5 000 frames, each in
+a fresh process (``resource.getrusage`` ``ru_maxrss``); ``--memory-frames`` sets the lengths,
+``--no-memory`` skips it. Target: flat, i.e. what a frame adds is bounded by the Track's own
+per-frame data (its landmarks: 478 x 3 float32 = 5.6 KB/frame) — at most 12 KB/frame.
 """
 
 import argparse
 import json
 import os
 import platform
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 
 import cv2
@@ -53,7 +63,7 @@ def _ours(frames, fps, repeat, landmark_model="attention"):
         t_mesh = time.perf_counter() - t0
         t1 = time.perf_counter()
         iod = np.linalg.norm(lms[:, 33, :2] - lms[:, 263, :2], axis=1)
-        sm = smooth_landmarks(lms, fps, scale=iod)
+        sm = smooth_landmarks(lms, fps, scale=iod, out=np.empty_like(lms))  # float32, as the tracker
         t_smooth = time.perf_counter() - t1
         t2 = time.perf_counter()
         h, w = frames[0].shape[:2]
@@ -129,6 +139,61 @@ def bench_size(label, frames, fps, decode_s, repeat, landmark_model="attention")
     return row
 
 
+#: what one more frame may add to tracking's peak memory (KB): the Track's landmarks (5.6 KB) and
+#: its small per-frame fields, with room for the fit's per-frame arrays; the whole-clip fit added ~88
+MEMORY_TARGET_KB_PER_FRAME = 12.0
+
+
+def _looped_clip(frames, fps, n, path):
+    """Write ``frames`` looped to ``n`` frames as an H.264 movie (the project's writer)."""
+    from ..video.encode import VideoWriter
+
+    h, w = frames[0].shape[:2]
+    with VideoWriter(path, fps, (w, h), preset="ultrafast") as out:
+        for i in range(n):
+            out.write(frames[i % len(frames)])
+    return path
+
+
+def _memory_child(path):
+    """Track ``path`` as `reenact track` does; print frames, seconds and the peak RSS as JSON."""
+    import resource
+
+    from ..tracking.tracker import track_video
+
+    t0 = time.perf_counter()
+    tracks = track_video(path)
+    print(json.dumps({"frames": int(tracks[0].n_frames), "seconds": time.perf_counter() - t0,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+
+
+def bench_memory(frames, fps, lengths):
+    """Peak RSS of tracking the clip looped to each length, each in a fresh process."""
+    module = __spec__.name if __spec__ is not None else __name__
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    tmp = tempfile.mkdtemp(prefix="reenact-bench-memory-")
+    rows = []
+    try:
+        for n in lengths:
+            clip = _looped_clip(frames, fps, n, os.path.join(tmp, "looped_{}.mp4".format(n)))
+            out = subprocess.run([sys.executable, "-m", module, "--memory-child", clip], env=env,
+                                 capture_output=True, text=True, check=True)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            os.remove(clip)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    first, last = rows[0], rows[-1]
+    span = last["frames"] - first["frames"]
+    growth = 1024.0 * (last["peak_rss_mb"] - first["peak_rss_mb"]) / span if span else 0.0
+    return {
+        "rows": rows,
+        "growth_kb_per_frame": growth,
+        "ratio": last["peak_rss_mb"] / first["peak_rss_mb"],
+        "target_kb_per_frame": MEMORY_TARGET_KB_PER_FRAME,
+        "meets_target": bool(growth <= MEMORY_TARGET_KB_PER_FRAME),
+    }
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="tracking benchmark")
     ap.add_argument("--clip", default=None, help="clip to measure (default: carphone)")
@@ -137,18 +202,26 @@ def main(argv=None):
     ap.add_argument("--landmark-model", default="attention", choices=("attention", "mesh+iris"),
                     help="FaceMesh landmark model (default: attention, the tracker's default)")
     ap.add_argument("--out", default=None, help="JSON file (default bench/results/track_<clip>.json)")
+    ap.add_argument("--memory-frames", default="500,5000",
+                    help="clip lengths (frames, comma-separated) for the peak-memory measurement")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    ap.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.memory_child:
+        return _memory_child(args.memory_child)
     from ..sample import sample_clip
 
     clip = args.clip or sample_clip()
     if args.out is None:
         args.out = os.path.join(HERE, "results", "track_{}.json".format(os.path.splitext(os.path.basename(clip))[0]))
     frames, fps, decode_s = _decode(clip)
+    memory = None
+    if not args.no_memory:  # first, while this process is small: the children are measured alone
+        memory = bench_memory(frames, fps, [int(v) for v in args.memory_frames.split(",")])
     decode_s *= min(1.0, args.frames / len(frames))
     frames = frames[: args.frames]
     rows = [bench_size("{}x{} (clip)".format(frames[0].shape[1], frames[0].shape[0]), frames, fps, decode_s,
                        args.repeat, args.landmark_model)]
-    t0 = time.perf_counter()
     big = [cv2.resize(f, (512, 512), interpolation=cv2.INTER_LINEAR) for f in frames]
     rows.append(bench_size("512x512", big, fps, None, args.repeat, args.landmark_model))
 
@@ -164,6 +237,14 @@ def main(argv=None):
     for r in rows:
         print("stages ms/frame @ {}: ".format(r["size"]) +
               ", ".join("{} {:.2f}".format(k, v) for k, v in r["stages_ms"].items()))
+    if memory is not None:
+        print("peak memory of tracking (fresh process, {} looped):".format(os.path.basename(clip)))
+        print("frames | peak RSS MB | seconds")
+        for r in memory["rows"]:
+            print("{} | {:.0f} | {:.1f}".format(r["frames"], r["peak_rss_mb"], r["seconds"]))
+        print("growth {:.1f} KB/frame (target <= {:.0f}), {:.2f}x from {} to {} frames".format(
+            memory["growth_kb_per_frame"], memory["target_kb_per_frame"], memory["ratio"],
+            memory["rows"][0]["frames"], memory["rows"][-1]["frames"]))
     result = {
         "clip": os.path.basename(clip),
         "landmark_model": args.landmark_model,
@@ -171,6 +252,7 @@ def main(argv=None):
         "target": {"track_fps_512": 200, "fit_share_max": 0.20},
         "rows": rows,
         "meets_target": bool(rows[1]["track_fps"] >= 200 and rows[1]["fit_share_of_tracker"] <= 0.20),
+        "memory": memory,
     }
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     tmp = args.out + ".tmp"

@@ -266,24 +266,65 @@ def regress_basis(A, C, masks, ridge=RIDGE, names=EXPRESSION_NAMES, prior_basis=
     to move them (``masks`` (K, 468)); each group is one ridge regression on centred data,
     shrunk toward ``prior_basis`` (the generic templates; zero if None) with weight
     ``ridge[stage] * T``. The identity is the intercept: the shape at all-zero coefficients.
+    Computed from the moments (:class:`BasisMoments`), which the fit accumulates a chunk of
+    frames at a time on long clips.
     """
-    T, K = C.shape
-    Y = A.reshape(T, N_VERTS, 3)
-    Cm = C.mean(0)
-    Cc = C - Cm
-    Ym = Y.mean(0)
-    Yc = (Y - Ym).reshape(T, N_VERTS * 3)
-    B = np.zeros((K, N_VERTS, 3))
-    B0 = np.zeros((K, N_VERTS * 3)) if prior_basis is None else np.asarray(prior_basis).reshape(K, -1)
-    ridges = np.broadcast_to(np.asarray(ridge, np.float64), (3,))
-    for si, (ks, groups) in enumerate(_vertex_groups(masks, tuple(names))):
-        alpha = ridges[min(si, 2)] * T
-        G = Cc[:, ks].T @ Cc[:, ks]
-        for act, verts, cols in groups:
-            Ga = G[np.ix_(act, act)] + alpha * np.eye(len(act))
-            rhs = Cc[:, ks[act]].T @ Yc[:, cols] + alpha * B0[np.ix_(ks[act], cols)]
-            sol = np.linalg.solve(Ga, rhs)  # (len(act), 3 * len(verts))
-            B[np.ix_(ks[act], verts)] = sol.reshape(len(act), len(verts), 3)
-        Yc = Yc - Cc[:, ks] @ B[ks].reshape(len(ks), -1)
-    identity = Ym - np.einsum("k,kni->ni", Cm, B)
-    return identity, B
+    m = BasisMoments(C, A.reshape(len(C), N_VERTS, 3).mean(0))
+    m.add(A, C, np.ones(len(C), bool))
+    return m.regress(masks, ridge, names, prior_basis)
+
+
+class BasisMoments:
+    """The sufficient statistics of :func:`regress_basis`, accumulated over chunks of frames.
+
+    ``C`` (T, K): the coefficients of every frame used (small, known before the shapes are
+    streamed); ``Y0`` (468, 3): a shape near the clip's mean (the data is centred on it first,
+    for accuracy). ``add(A, C, use)`` takes a chunk of shapes A (n, 468, 3), its coefficients
+    and which of its frames to use. The result equals the whole-clip regression up to the
+    order of floating-point sums.
+    """
+
+    def __init__(self, C, Y0):
+        self.Cm = C.mean(0)
+        Cc = C - self.Cm
+        self.CC = Cc.T @ Cc  # (K, K)
+        self.T = len(C)
+        self.Y0 = np.asarray(Y0, np.float64).reshape(1, -1)
+        self.CY = np.zeros((C.shape[1], self.Y0.shape[1]))  # sum of Cc^T (Y - Y0)
+        self.Ysum = np.zeros(self.Y0.shape[1])  # sum of (Y - Y0)
+        self.Csum = np.zeros(C.shape[1])  # sum of Cc (zero up to rounding)
+        self.n = 0
+
+    def add(self, A, C, use):
+        if not use.any():
+            return
+        Y = A[use].reshape(int(use.sum()), -1) - self.Y0
+        Cc = C[use] - self.Cm
+        self.CY += Cc.T @ Y
+        self.Ysum += Y.sum(0)
+        self.Csum += Cc.sum(0)
+        self.n += len(Y)
+
+    def regress(self, masks, ridge=RIDGE, names=EXPRESSION_NAMES, prior_basis=None):
+        if self.n != self.T:
+            raise ValueError("BasisMoments: {} frames of shapes for {} coefficient rows".format(self.n, self.T))
+        T, K = self.T, len(self.Cm)
+        Ym = self.Y0[0] + self.Ysum / T
+        # Cc^T (Y - Ym) from the sums around Y0
+        CY = self.CY - np.outer(self.Csum, Ym - self.Y0[0])
+        B = np.zeros((K, N_VERTS, 3))
+        Bflat = B.reshape(K, -1)
+        B0 = np.zeros((K, N_VERTS * 3)) if prior_basis is None else np.asarray(prior_basis).reshape(K, -1)
+        ridges = np.broadcast_to(np.asarray(ridge, np.float64), (3,))
+        for si, (ks, groups) in enumerate(_vertex_groups(masks, tuple(names))):
+            alpha = ridges[min(si, 2)] * T
+            G = self.CC[np.ix_(ks, ks)]
+            for act, verts, cols in groups:
+                Ga = G[np.ix_(act, act)] + alpha * np.eye(len(act))
+                rhs = CY[np.ix_(ks[act], cols)] + alpha * B0[np.ix_(ks[act], cols)]
+                sol = np.linalg.solve(Ga, rhs)  # (len(act), 3 * len(verts))
+                B[np.ix_(ks[act], verts)] = sol.reshape(len(act), len(verts), 3)
+            # what this stage explains leaves the data: Cc^T (Yc - Cc[:, ks] B[ks])
+            CY = CY - self.CC[:, ks] @ Bflat[ks]
+        identity = Ym.reshape(N_VERTS, 3) - np.einsum("k,kni->ni", self.Cm, B)
+        return identity, B

@@ -53,6 +53,14 @@ The fit, per actor (one landmark sequence):
    that for jawOpen and the blinks), then the basis is re-regressed on the refined
    coefficients. Every step is batched over frames (matmul / batched solves); the coefficient
    normal matrices are built in O(K^2) per frame from 9 precomputed K x K blocks.
+
+Memory: the clip is fitted :data:`CHUNK` frames at a time in a few passes (rigid pose, the
+rigid reference, measures, basis, refinement, final pose). Across passes only small per-frame
+arrays are kept (pose, coefficients, measures, errors); ``A`` and every dense intermediate is
+made for one chunk and dropped, the per-actor means and the basis regression are accumulated
+over chunks (:class:`~.basis.BasisMoments`). Every fitted frame still counts in the per-actor
+estimates; the chunk size changes results only through the order of floating-point sums
+(tests/test_track_memory.py).
 5. Gaze from the iris centres (:func:`gaze_from_iris`), blinks = eyeBlink coefficients,
    confidence = tracker presence x exp(-(median reprojection error / IOD / 0.03)^2).
 
@@ -66,7 +74,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .basis import RIDGE, expression_templates, region_masks, regress_basis
+from .basis import RIDGE, BasisMoments, expression_templates, region_masks
 from .camera import (
     Camera,
     DEFAULT_FOCAL_MM,
@@ -98,8 +106,9 @@ PRIOR_STRONG = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight")
 CONFIDENCE_ERROR_SCALE = 0.03
 #: Gauss-Newton pose iterations per refinement round
 GN_ITERS = 1
-#: frames processed at once in the batched solvers (bounds memory on long clips)
-CHUNK = 1024
+#: frames processed at once (bounds memory on long clips: the fit keeps only small per-frame
+#: arrays for the whole clip and makes its dense intermediates a chunk at a time)
+CHUNK = 256
 
 
 # ----------------------------------------------------------------------------- camera
@@ -279,7 +288,7 @@ def _rigid_error(obs, cam, ref, rig, iters=3):
     return float(np.mean(err))
 
 
-def estimate_focal(landmarks, size, n_frames=24, grid=None, flat_tolerance=0.01):
+def estimate_focal(landmarks, size, n_frames=24, grid=None, flat_tolerance=0.01, rows=None):
     """Estimate the focal length (pixels) from tracked landmarks; returns (focal_px, info).
 
     Estimator: on up to ``n_frames`` tracked frames spread over the clip, for each candidate
@@ -294,18 +303,18 @@ def estimate_focal(landmarks, size, n_frames=24, grid=None, flat_tolerance=0.01)
     (``info['flat']``). Accuracy: on synthetic perspective-correct landmarks with head motion
     (0.3 px noise) the estimate is within 7 % of the truth for f = 0.8 .. 2.5 image widths; on
     real MediaPipe-style landmarks it is often unidentified (default used) and, when found,
-    plausible but unverified. Give the focal length when you know it.
+    plausible but unverified. Give the focal length when you know it. ``rows``: the frames to
+    sample from (default: those without NaN).
     """
-    L = np.asarray(landmarks, np.float64)
-    ok = np.isfinite(L.reshape(len(L), -1)).all(1)
-    L = L[ok]
+    L = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
+    rows = np.flatnonzero(finite_rows(L)) if rows is None else np.asarray(rows)
     w = float(size[0])
     default = focal_mm_to_px(DEFAULT_FOCAL_MM, w)
     info = {"grid": [], "cost": [], "flat": True, "default": default}
-    if len(L) < 3:
+    if len(rows) < 3:
         return default, info
-    sel = np.unique(np.linspace(0, len(L) - 1, min(n_frames, len(L))).round().astype(int))
-    obs = L[sel]
+    sel = np.unique(np.linspace(0, len(rows) - 1, min(n_frames, len(rows))).round().astype(int))
+    obs = np.asarray(L[rows[sel]], np.float64)
     topo = load_topology()
     ref, rig = topo.mean_shape, topo.groups["rigid"]
     grid = np.geomspace(0.5, 8.0, 9) * w if grid is None else np.asarray(grid, np.float64)
@@ -338,12 +347,40 @@ class FitResult:
     expression_range: np.ndarray  # (K, 2)
     pose: np.ndarray  # (F, 6)
     gaze: np.ndarray  # (F, 4)
-    projected: np.ndarray  # (F, 468, 2) pixels
-    error_px: np.ndarray  # (F, 468) reprojection error
+    error_px: np.ndarray  # (F,) median reprojection error of the 468 points
     iod_px: np.ndarray  # (F,)
     focal_info: dict
     inliers: np.ndarray  # (F,) bool: frames used for the per-actor estimates
     seconds: float
+
+
+def finite_rows(x, chunk=4096):
+    """(T,) bool: the rows of ``x`` (T, ...) without NaN or inf, a chunk of rows at a time (no
+    whole-clip temporary)."""
+    T = len(x)
+    out = np.empty(T, bool)
+    for a in range(0, T, chunk):
+        out[a : a + chunk] = np.isfinite(x[a : a + chunk]).reshape(min(chunk, T - a), -1).all(axis=1)
+    return out
+
+
+def _mean_pass(chunks, shape_of, use):
+    """Mean over the frames in ``use`` of the (n, 468, 3) shapes ``shape_of(a, b)`` gives."""
+    acc, n = np.zeros((N_VERTS, 3)), 0
+    for a, b in chunks:
+        u = use[a:b]
+        if u.any():
+            acc += shape_of(a, b)[u].sum(0)
+            n += int(u.sum())
+    return acc / n
+
+
+def _regress_pass(chunks, shape_of, C, use, Y0, masks, ridge, names, templates):
+    """Staged basis regression (:class:`BasisMoments`) of the shapes on ``C`` over ``use``."""
+    m = BasisMoments(C[use], Y0)
+    for a, b in chunks:
+        m.add(shape_of(a, b), C[a:b], use[a:b])
+    return m.regress(masks, ridge, names, templates)
 
 
 def fit_landmarks(
@@ -355,72 +392,121 @@ def fit_landmarks(
     prior=PRIOR,
     depth_weight=DEPTH_WEIGHT,
     ridge=RIDGE,
+    *,
+    rows=None,
+    chunk=None,
 ):
     """The fit on tracked frames only; returns a :class:`FitResult` (see :func:`fit_track`).
 
-    ``landmarks``: (T, 478, 3) pixels, no NaN.
+    ``landmarks``: (T, 478, 3) pixels (float32 or float64); ``rows``: the frames to fit
+    (default all; none of them may hold NaN). The per-actor estimates (rigid reference,
+    expression ranges, identity and basis) use every fitted frame; the clip is read ``chunk``
+    frames at a time (default :data:`CHUNK`) in a few passes, so memory beyond the input is a
+    few small arrays per frame (pose, coefficients, measures) plus one chunk's dense
+    intermediates, whatever the clip's length. The result does not depend on ``chunk`` beyond
+    the order of floating-point sums.
     """
     t0 = time.perf_counter()
-    L = np.asarray(landmarks, np.float64)
-    T = len(L)
+    L_all = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
+    rows = np.arange(len(L_all)) if rows is None else np.asarray(rows)
+    T = len(rows)
+    chunk = max(1, int(CHUNK if chunk is None else chunk))
+    chunks = [(a, min(T, a + chunk)) for a in range(0, T, chunk)]
+
+    def obs(a, b):
+        return np.asarray(L_all[rows[a:b]], np.float64)
+
     topo = load_topology()
     rig = topo.groups["rigid"]
     focal_info = None
     if focal_px is None:
-        focal_px, focal_info = estimate_focal(L, size)
+        focal_px, focal_info = estimate_focal(L_all, size, rows=rows)
     cam = Camera.centered(size, focal_px)
-    obs2 = L[:, :N_VERTS, :2]
+    f, c = cam.focal_px, cam.principal
+    R, t = np.empty((T, 3, 3)), np.empty((T, 3))
 
     # 1. rigid stage (twice: template, then the actor's own rigid mean). Frames whose rigid
     # points fit far worse than the clip's median (tracker failures) are left out of
     # everything estimated per actor (identity, ranges, basis), but still fitted.
-    ref = topo.mean_shape
-    R, t = _weak_init(L, ref, rig, cam)
-    good = np.ones(T, bool)
-    for k in range(2):
-        R, t = _gn_pose(ref[rig], obs2[:, rig], R, t, cam, iters=3)
-        if k == 0:
-            P = rotate(R, ref[rig]) + t[:, None]
-            e = np.median(np.linalg.norm(project_points(P, cam.focal_px, cam.principal) - obs2[:, rig], axis=-1), 1)
-            e = e / np.maximum(iod_px(L), 1e-9)
-            good = e <= max(4.0 * np.median(e), 0.02)
-        A = _to_model(_observed_cam(L, R, t, cam, ref, rig, use_model_depth=False), R, t)
-        ref = A[good].mean(0)
+    ref0 = topo.mean_shape
+    e, iod = np.empty(T), np.empty(T)
+    for a, b in chunks:
+        L = obs(a, b)
+        o2 = L[:, :N_VERTS, :2][:, rig]
+        Ra, ta = _weak_init(L, ref0, rig, cam)
+        Ra, ta = _gn_pose(ref0[rig], o2, Ra, ta, cam, iters=3)
+        P = rotate(Ra, ref0[rig]) + ta[:, None]
+        iod[a:b] = iod_px(L)
+        e[a:b] = np.median(np.linalg.norm(project_points(P, f, c) - o2, axis=-1), 1) / np.maximum(iod[a:b], 1e-9)
+        R[a:b], t[a:b] = Ra, ta
+    good = e <= max(4.0 * np.median(e), 0.02)
+
+    def shapes(a, b, S, model_depth, L=None):
+        """Pose-normalised shapes A of frames a..b-1: landmarks un-projected with the current
+        pose and shape S (a mean shape, or per-frame shapes), into the model frame."""
+        L = obs(a, b) if L is None else L
+        return _to_model(_observed_cam(L, R[a:b], t[a:b], cam, S, rig, model_depth), R[a:b], t[a:b])
+
+    ref1 = _mean_pass(chunks, lambda a, b: shapes(a, b, ref0, False), good)
+    raw = np.empty((T, len(names)))
+    acc, n = np.zeros((N_VERTS, 3)), 0
+    for a, b in chunks:
+        L = obs(a, b)
+        R[a:b], t[a:b] = _gn_pose(ref1[rig], L[:, :N_VERTS, :2][:, rig], R[a:b], t[a:b], cam, iters=3)
+        A = shapes(a, b, ref1, False, L)
+        u = good[a:b]
+        if u.any():
+            acc += A[u].sum(0)
+            n += int(u.sum())
+        raw[a:b] = semantic_measures(A, names)
+    ref = acc / n
 
     # 2. semantic coefficients
-    raw = semantic_measures(A, names)
     ranges = expression_ranges(raw[good], names)
     C_sem = normalise(raw, ranges)
+    del raw
 
     # 3. basis
     masks = region_masks(names, topo)
     templates = expression_templates(ref, ranges, names, masks)
-    identity, B = regress_basis(A[good], C_sem[good], masks, ridge, names, templates)
+    identity, B = _regress_pass(chunks, lambda a, b: shapes(a, b, ref1, False), C_sem, good, ref, masks, ridge,
+                                names, templates)
     C = C_sem.copy()
 
     # 4. refinement
+    pri = np.array([prior * (STRONG if n in PRIOR_STRONG else 1.0) for n in names])
     for it in range(iterations):
-        S = shapes_from(identity, B, C)
-        R, t = _gn_pose(S, obs2, R, t, cam, iters=GN_ITERS)
-        A = _to_model(_observed_cam(L, R, t, cam, S, rig, use_model_depth=True), R, t)
-        pri = np.array([prior * (STRONG if n in PRIOR_STRONG else 1.0) for n in names])
         solver = _CoeffSolver(B, depth_weight, pri)
-        C = solver.solve(A - identity[None], R[:, 2, :], C_sem)
-        if it < iterations - 1:
-            identity, B = regress_basis(A[good], C[good], masks, ridge, names, templates)
-    S = shapes_from(identity, B, C)
-    R, t = _gn_pose(S, obs2, R, t, cam, iters=GN_ITERS)
+        # the last round updates C in place (each chunk's rows are read before written)
+        C_new = C if it == iterations - 1 else np.empty_like(C)
 
-    # errors, gaze
-    P = rotate(R, S) + t[:, None]
-    uv = project_points(P, cam.focal_px, cam.principal)
-    err = np.linalg.norm(uv - obs2, axis=-1)  # (T, 468) px
-    iod = iod_px(L)
-    iris = L[:, [IRIS_LEFT, IRIS_RIGHT], :2]
-    gaze = gaze_from_iris(iris, identity, R, t, cam)
+        for a, b in chunks:
+            L, S = obs(a, b), shapes_from(identity, B, C[a:b])
+            R[a:b], t[a:b] = _gn_pose(S, L[:, :N_VERTS, :2], R[a:b], t[a:b], cam, iters=GN_ITERS)
+            A = shapes(a, b, S, True, L)
+            C_new[a:b] = solver.solve(A - identity[None], R[a:b, 2, :], C_sem[a:b])
+        if it < iterations - 1:  # the basis again, on this round's shapes and coefficients
+
+            def refined(a, b, ident=identity, basis=B, coeffs=C):
+                return shapes(a, b, shapes_from(ident, basis, coeffs[a:b]), True)
+
+            identity, B = _regress_pass(chunks, refined, C_new, good, ref, masks, ridge, names, templates)
+        C = C_new
+
+    # final pose, errors, gaze
+    err = np.empty(T)
+    gaze = np.empty((T, 4))
+    for a, b in chunks:
+        L = obs(a, b)
+        o2 = L[:, :N_VERTS, :2]
+        S = shapes_from(identity, B, C[a:b])
+        R[a:b], t[a:b] = _gn_pose(S, o2, R[a:b], t[a:b], cam, iters=GN_ITERS)
+        P = rotate(R[a:b], S) + t[a:b, None]
+        err[a:b] = np.median(np.linalg.norm(project_points(P, f, c) - o2, axis=-1), axis=1)
+        gaze[a:b] = gaze_from_iris(L[:, [IRIS_LEFT, IRIS_RIGHT], :2], identity, R[a:b], t[a:b], cam)
     pose = np.concatenate([matrix_to_euler(R), t], 1)
     return FitResult(camera=cam, identity=identity, basis=B, expression=C, expression_semantic=C_sem,
-                     expression_range=ranges, pose=pose, gaze=gaze, projected=uv, error_px=err, iod_px=iod,
+                     expression_range=ranges, pose=pose, gaze=gaze, error_px=err, iod_px=iod,
                      focal_info=focal_info, inliers=good, seconds=time.perf_counter() - t0)
 
 
@@ -438,6 +524,8 @@ def fit_track(
     smoothing=None,
     smoothing_names=None,
     iterations=1,
+    chunk=None,
+    adopt_landmarks=False,
 ):
     """Fit the face model to one actor's tracked landmarks; returns a :class:`Track`.
 
@@ -446,12 +534,19 @@ def fit_track(
     size: (w, h) of the frames. fps: frame rate. focal_px: the focal length in pixels, or None
     to estimate it (:func:`estimate_focal`). presence: optional (T,) tracker confidence 0..1.
     smoothing / smoothing_names: the tracker's filter parameters, stored for reproducibility.
+    chunk: frames fitted at once (default :data:`CHUNK`; :func:`fit_landmarks`): memory does not
+    grow with the clip beyond the landmarks themselves and small per-frame arrays.
+    adopt_landmarks: the Track keeps views of ``landmarks`` (float32) instead of copies; for a
+    caller that hands its array over (the tracker), so a long clip's landmarks are in memory
+    once.
     """
-    L = np.asarray(landmarks, np.float64)
+    L = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
     if L.ndim != 3 or L.shape[1:] != (N_LANDMARKS, 3):
         raise ValueError("landmarks must be (T, {}, 3), got {}".format(N_LANDMARKS, L.shape))
     T = len(L)
-    tracked = np.isfinite(L.reshape(T, -1)).all(1)
+    tracked = finite_rows(L)
+    r = fit_landmarks(L, size, focal_px, names, iterations, rows=np.flatnonzero(tracked), chunk=chunk) \
+        if tracked.any() else None
     K = len(names)
     nan = np.nan
     pose = np.full((T, 6), nan)
@@ -459,13 +554,13 @@ def fit_track(
     gaze = np.full((T, 4), nan)
     conf = np.zeros(T)
     err_frame = np.full(T, nan)
-    if tracked.any():
-        r = fit_landmarks(L[tracked], size, focal_px, names, iterations)
+    failed = np.zeros(T, bool)
+    if r is not None:
         cam = r.camera
         pose[tracked] = r.pose
         expr[tracked] = r.expression
         gaze[tracked] = r.gaze
-        med = np.median(r.error_px, axis=1)
+        med = r.error_px
         err_frame[tracked] = med
         if presence is None:
             pres = np.ones(int(tracked.sum()))
@@ -478,8 +573,7 @@ def fit_track(
         failed = tracked & ~(np.isfinite(pose).all(1) & np.isfinite(expr).all(1) & np.isfinite(gaze).all(1))
         if failed.any():
             tracked = tracked & ~failed
-            L = L.copy()
-            for a in (L, pose, expr, gaze):
+            for a in (pose, expr, gaze):
                 a[failed] = np.nan
             err_frame[failed] = np.nan
             conf[failed] = 0.0
@@ -488,6 +582,12 @@ def fit_track(
         identity = load_topology().mean_shape.copy()
         basis = np.zeros((K, N_VERTS, 3))
         ranges = np.tile([0.0, 1.0], (K, 1))
+    # the Track's copy of the landmarks, made after the fit so it does not add to the fit's peak
+    if adopt_landmarks and L.dtype == np.float32:
+        xy, z = L[:, :, :2], L[:, :, 2]
+    else:
+        xy, z = L[:, :, :2].astype(np.float32), L[:, :, 2].astype(np.float32)
+    xy[failed], z[failed] = nan, nan
     blink = np.full((T, 2), nan)
     ni = {n: i for i, n in enumerate(names)}
     if "eyeBlinkLeft" in ni and "eyeBlinkRight" in ni:
@@ -497,8 +597,8 @@ def fit_track(
     return Track(
         fps=float(fps),
         size=np.array([int(size[0]), int(size[1])], np.int64),
-        landmarks=L[:, :, :2].astype(np.float32),
-        landmarks_z=L[:, :, 2].astype(np.float32),
+        landmarks=xy,
+        landmarks_z=z,
         confidence=conf,
         tracked=tracked,
         pose=pose,

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..face.fit import finite_rows
+
 
 @dataclass(frozen=True)
 class OneEuroParams:
@@ -41,22 +43,37 @@ def _alpha(cutoff, dt):
     return 1.0 / (1.0 + tau / dt)
 
 
-def _one_euro_pass(x, fps, p):
-    """Causal One Euro over axis 0 of x (T, ...), no NaNs."""
-    out = np.empty_like(x)
-    dt = 1.0 / fps
-    a_d = _alpha(p.d_cutoff, dt)
-    prev = x[0].copy()
-    dprev = np.zeros_like(prev)
-    out[0] = prev
-    for t in range(1, len(x)):
-        dx = (x[t] - prev) * fps
-        dprev = dprev + a_d * (dx - dprev)
-        cutoff = p.min_cutoff + p.beta * np.abs(dprev)
-        a = _alpha(cutoff, dt)
-        prev = prev + a * (x[t] - prev)
-        out[t] = prev
-    return out
+#: rows per block of the backward pass (the forward pass is recomputed a block at a time from
+#: its saved state, so no whole-segment forward result is kept)
+BLOCK = 256
+
+
+class _OneEuro:
+    """One causal One Euro filter state over rows of shape (N, D); ``step`` takes the next row
+    (float64, no NaNs) and returns the filtered row (a new array). ``state`` saves the filter
+    exactly; a filter made with that ``state`` continues from there."""
+
+    def __init__(self, fps, p, state=(None, None)):
+        self.fps, self.p = fps, p
+        self.dt = 1.0 / fps
+        self.a_d = _alpha(p.d_cutoff, self.dt)
+        self.prev, self.dprev = state
+
+    @property
+    def state(self):
+        return self.prev, self.dprev  # replaced, never modified, by step: no copy needed
+
+    def step(self, x):
+        if self.prev is None:
+            self.prev = x.copy()
+            self.dprev = np.zeros_like(x)
+            return self.prev
+        dx = (x - self.prev) * self.fps
+        self.dprev = self.dprev + self.a_d * (dx - self.dprev)
+        cutoff = self.p.min_cutoff + self.p.beta * np.abs(self.dprev)
+        a = _alpha(cutoff, self.dt)
+        self.prev = self.prev + a * (x - self.prev)
+        return self.prev
 
 
 def segments(valid):
@@ -66,29 +83,64 @@ def segments(valid):
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams()):
+def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams(), out=None):
     """Smooth (T, N, D) landmarks over time. Rows with any NaN are untracked and stay NaN.
 
     ``scale``: per-frame face size (T,) used to normalise speeds; defaults to the spread of
-    the points. Returns a new array.
+    the points. Returns a new float64 array, or writes into ``out`` (any float dtype; it may
+    be ``landmarks`` itself: the tracker smooths its float32 landmarks in place) and returns
+    it. The filter runs in float64 whatever the dtypes, so ``out`` holds the float64 result
+    rounded to its dtype.
+
+    Memory: a few rows and one block of :data:`BLOCK` rows besides the result, so smoothing a
+    long clip needs no whole-clip temporaries. The forward pass saves its state at the start of
+    each block; the backward pass recomputes one block's forward result at a time from there,
+    averages it with its own and writes the block.
     """
-    x = np.asarray(landmarks, np.float64)
-    out = np.array(x, copy=True)
-    valid = np.isfinite(x).reshape(len(x), -1).all(axis=1)
+    x = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
+    T = len(x)
+    if out is None:
+        out = np.empty(x.shape, np.float64)
+    elif out.shape != x.shape:
+        raise ValueError("smooth_landmarks: out has shape {}, landmarks {}".format(out.shape, x.shape))
+    valid = finite_rows(x)
     if scale is None:
-        spread = np.nanstd(x[..., :2], axis=1).mean(axis=-1) if x.size else np.ones(len(x))
+        spread = np.ones(T)
+        for a in range(0, T, 4096):
+            c = np.asarray(x[a : a + 4096], np.float64)
+            if c.size:
+                spread[a : a + 4096] = np.nanstd(c[..., :2], axis=1).mean(axis=-1)
         scale = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
     scale = np.asarray(scale, np.float64)
+    if out is not x:
+        for a, b in segments(~valid):
+            out[a:b] = x[a:b]  # untracked rows stay as they are (NaN)
     for a, b in segments(valid):
         if b - a < 2:
+            out[a:b] = x[a:b]
             continue
         s = np.median(scale[a:b])
-        seg = x[a:b] / s
-        fwd = _one_euro_pass(seg, fps, params)
-        if params.zero_phase:
-            bwd = _one_euro_pass(seg[::-1], fps, params)[::-1]
-            seg_s = 0.5 * (fwd + bwd)
-        else:
-            seg_s = fwd
-        out[a:b] = seg_s * s
+
+        def row(t):
+            return np.asarray(x[t], np.float64) / s
+
+        fwd = _OneEuro(fps, params)
+        if not params.zero_phase:
+            for t in range(a, b):
+                out[t] = fwd.step(row(t)) * s
+            continue
+        saved = {}
+        for t in range(a, b):  # forward pass: only its state at each block start is kept
+            if (t - a) % BLOCK == 0:
+                saved[t] = fwd.state
+            fwd.step(row(t))
+        bwd = _OneEuro(fps, params)
+        block = np.empty((min(BLOCK, b - a),) + x.shape[1:])
+        for u in sorted(saved, reverse=True):
+            v = min(b, u + BLOCK)
+            f = _OneEuro(fps, params, saved[u])
+            for t in range(u, v):
+                block[t - u] = f.step(row(t))
+            for t in range(v - 1, u - 1, -1):  # rows of this block are read before written
+                out[t] = 0.5 * (block[t - u] + bwd.step(row(t))) * s
     return out

@@ -207,10 +207,14 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     tracks = []
     focal_px = None if focal_mm is None else focal_mm_to_px(focal_mm, w)
     for rank, k in enumerate(order):
-        smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing)
+        # smoothed in place (float32, as the Track keeps them), fitted from there and kept by the
+        # Track: no whole-clip copies, so memory stays near the Track's own size on long clips
+        smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing,
+                                  out=lms[k])
         tr = fit_track(smooth, size=(w, h), fps=info["fps"], focal_px=focal_px, presence=presence[k],
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
-                       smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names())
+                       smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names(),
+                       adopt_landmarks=True)
         tr.frame_start = info["frame_start"]
         tr.source_digest = info["digest"]
         tracks.append(tr)
