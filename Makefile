@@ -54,7 +54,7 @@ test-fast: env
 	$(PY) -m pytest -q -m "not blender and not slow"
 
 bench: env
-	$(PY) -m bench.run
+	$(PY) -m reenact.bench.run
 
 doctor: env
 	$(VENV)/bin/reenact doctor

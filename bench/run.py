@@ -16,28 +16,28 @@ WARP_CLIPS = ("driving_d0", "driving_d3", "driving_d10", "driving_d12", "driving
 
 
 def main():
-    from bench import track
+    from reenact.bench import track
 
     track.main([])
     if os.path.isfile(SHARED_CLIP):
         track.main(["--clip", SHARED_CLIP, "--no-memory"])  # memory: measured on carphone
     else:
         print("skipping the shared-clip tracking benchmark: {} not present".format(SHARED_CLIP))
-    if importlib.util.find_spec("bench.render") is not None:
-        from bench import render
+    if importlib.util.find_spec("reenact.bench.render") is not None:
+        from reenact.bench import render
 
         render.main([])
-    from bench import render_path
+    from reenact.bench import render_path
 
     render_path.main([])
-    from bench import watermark
+    from reenact.bench import watermark
 
     watermark.main([] if os.path.isdir(SHARED_DATA) else ["--no-shared"])
     if os.path.isdir(SHARED_DATA):
-        from bench import warp
+        from reenact.bench import warp
 
         warp.main([os.path.join(SHARED_DATA, "clips", c + ".mp4") for c in WARP_CLIPS])
-    from bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
+    from reenact.bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
 
     reenact.main([])
 
