@@ -82,6 +82,9 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
     )
     # Transfer Performance's last choice in this scene (actor names; the dialog's defaults).
     transfer_source: StringProperty(name="Transfer Source", default="")
+    # the last restyle model used (Restyle Strip)
+    restyle_model: StringProperty(name="Restyle Model", subtype="FILE_PATH", default="",
+                                  description="Restyle model (.onnx from `reenact restyle train`)")
     transfer_target: StringProperty(name="Transfer Target", default="")
     # State of the running job, drawn as a progress bar in the sidebar.
     job_running: BoolProperty(default=False, options={"SKIP_SAVE"})

@@ -3,7 +3,7 @@
 
 import bpy
 
-from . import farm, render, runtime, track, train, transfer, verify
+from . import farm, render, restyle, runtime, track, train, transfer, verify
 
 classes = (
     *track.classes,
@@ -12,6 +12,7 @@ classes = (
     *train.classes,
     *render.classes,
     *farm.classes,
+    *restyle.classes,
     *verify.classes,
 )
 

@@ -3,12 +3,13 @@
 
 import bpy
 
-from . import actors, menus, system, transfer, verify
+from . import actors, menus, restyle, system, transfer, verify
 
 classes = (
     *actors.classes,
     *system.classes,
     *transfer.classes,
+    *restyle.classes,
     *verify.classes,
     *menus.classes,
 )
