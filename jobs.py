@@ -28,6 +28,7 @@ class BackgroundJob:
         self.message = ""
         self.result = None
         self.error = None  # one-line message for the user
+        self.exception = None  # what raised it (the UI says it plainly: blender/report.describe)
         self.traceback = None
         self.cancelled = False
         self.started = time.perf_counter()
@@ -51,9 +52,11 @@ class BackgroundJob:
             self.cancelled = True
         except (ValueError, OSError, RuntimeError) as exc:
             self.error = str(exc) or exc.__class__.__name__
+            self.exception = exc
             self.traceback = traceback.format_exc()
         except Exception as exc:  # unexpected: keep the traceback for the console
             self.error = "{}: {}".format(exc.__class__.__name__, exc)
+            self.exception = exc
             self.traceback = traceback.format_exc()
 
     def cancel(self):

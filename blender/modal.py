@@ -8,7 +8,7 @@ import bpy
 
 from ..jobs import BackgroundJob
 from ..progress import ProgressLines
-from .report import EXPECTED, fail, report
+from .report import EXPECTED, describe, fail, report
 
 
 def _redraw_sidebars(context):
@@ -49,6 +49,13 @@ def end_modal(op, context):
     _redraw_sidebars(context)
 
 
+def job_error(job):
+    """The one line a failed job reports: onnxruntime, OpenCV and memory errors said plainly
+    (:func:`~reenact.blender.report.describe`), the core's own errors as they are."""
+    exc = getattr(job, "exception", None)
+    return describe(exc) if exc is not None else "{}".format(job.error)
+
+
 class ModalJobMixin:
     """Subclasses define ``prepare(context) -> (func, args, kwargs)`` (main thread; reads Blender
     state) and ``apply(context, result)`` (main thread; writes Blender state)."""
@@ -80,7 +87,7 @@ class ModalJobMixin:
             job.echo = ProgressLines(self.job_label)
         job._run()  # same code path as the thread, on this thread
         if job.error:
-            report(self, "ERROR", "{}".format(job.error))
+            report(self, "ERROR", job_error(job))
             if job.traceback and "Error: " not in job.error:
                 print(job.traceback)
             return {"CANCELLED"}
@@ -132,7 +139,7 @@ class ModalJobMixin:
         if job.error:
             if job.traceback:
                 print(job.traceback)
-            report(self, "ERROR", "{}".format(job.error))
+            report(self, "ERROR", job_error(job))
             return {"CANCELLED"}
         return self._finish(context, job.result)
 

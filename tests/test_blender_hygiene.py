@@ -139,3 +139,42 @@ def test_preview_errors_are_one_line(run):
     huge = run["preview_failures"]["memory"]["message"]
     assert "huge_size.onnx" in huge and ("memory" in huge or "not a usable Reenact renderer" in huge), huge
 
+
+
+def test_background_job_errors_are_one_plain_line(tmp_path):
+    """Render Performance, Restyle Strip, Verify Strip run as background jobs: an onnxruntime,
+    memory or unexpected failure in the worker is reported as one plain line (no C++ internals,
+    no multi-line text), the core's own errors as they are."""
+    from conftest import run_py
+
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    code = r'''
+import json
+from reenact.jobs import BackgroundJob
+from reenact.blender.modal import job_error
+
+def ort(progress):
+    import onnxruntime
+    onnxruntime.InferenceSession(%r)
+
+def oom(progress):
+    raise MemoryError()
+
+def core(progress):
+    raise ValueError("shot.npz: made from 'a.mp4', not from b.mp4")
+
+out = {}
+for name, f in (("ort", ort), ("oom", oom), ("core", core)):
+    job = BackgroundJob(f)
+    job._run()
+    out[name] = job_error(job)
+print("RESULT " + json.dumps(out))
+''' % str(bad)
+    res = run_py(code)
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-2000:] + res.stderr[-2000:]
+    out = json.loads(lines[-1][7:])
+    assert out["ort"].startswith("onnxruntime could not run the model") and "\n" not in out["ort"], out["ort"]
+    assert out["oom"].startswith("not enough memory"), out["oom"]
+    assert out["core"] == "shot.npz: made from 'a.mp4', not from b.mp4"
