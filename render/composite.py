@@ -140,14 +140,6 @@ def _ramp(d, zero_at, one_at):
     return np.clip((zero_at - d) / (zero_at - one_at), 0.0, 1.0).astype(np.float32)
 
 
-def detail_gate(rend, source, blur=DETAIL_BLUR):
-    """Crop-space weight (float32 S x S, 0..1) of the detail layer: 1 where the render ``rend``
-    and the detail source at crop scale ``source`` agree, 0 where they differ (both float32
-    S x S x 3)."""
-    d = cv2.GaussianBlur(np.abs(rend - source).mean(2), (0, 0), blur)
-    return _ramp(d, DETAIL_DISAGREE, DETAIL_AGREE)
-
-
 def crop_lowpass(img, M, Minv, S):
     """``img`` (H, W, 3) resampled into the S x S crop (``M``: frame -> crop, ``Minv`` its
     inverse) without aliasing: blurred first by half the frame pixels per crop pixel, so the
@@ -183,7 +175,7 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
     ``detail`` (H, W, 3) uint8, optional: a full-resolution image aligned with the requested
     face (the frame itself, or the frame warped to the performance by the face mesh). Its
     frequencies above the crop's resolution are added inside the mask wherever the render at
-    crop scale agrees with it (:func:`detail_gate`) and ``detail_valid`` ((H, W) 0..1, the
+    crop scale agrees with it (within DETAIL_AGREE..DETAIL_DISAGREE levels) and ``detail_valid`` ((H, W) 0..1, the
     warp's validity; default 1) allows, so skin, stubble and hair keep the footage's sharpness
     while what the network drew anew (an opened mouth, teeth) stays the network's. Where the
     render equals the detail source at crop scale the result is the detail source itself."""

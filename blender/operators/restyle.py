@@ -69,14 +69,6 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         if self.output == "MOVIE":
             layout.prop(self, "lossless")
 
-    def invoke(self, context, event):
-        settings = context.scene.reenact
-        if not self.model and settings.restyle_model:
-            self.model = settings.restyle_model
-        if not bpy.app.background and context.window is not None and not self.model:
-            return context.window_manager.invoke_props_dialog(self)
-        return super().invoke(context, event)
-
     def prepare(self, context):
         from ...restyle.apply import RestyleModel
 
@@ -84,7 +76,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         strip = blend.active_strip(scene)
         model = self.model or scene.reenact.restyle_model
         if not model:
-            raise ValueError("choose a restyle model (.onnx from `reenact restyle train`)")
+            raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")
         path = bpy.path.abspath(model)
         RestyleModel(path, prefer_gpu=False)  # one line naming the file when it is not one, before any work
         source = actor_data.strip_source(strip)
