@@ -40,6 +40,15 @@ def strip_filepath(strip):
     raise ValueError("strip '{}' is a {} strip, not a movie or image strip".format(strip.name, strip.type))
 
 
+def poll_media_strip(cls, context):
+    """Operator poll: the active strip is a movie or image strip (else says what to select)."""
+    strip = active_strip(context.scene) if context.scene else None
+    if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
+        cls.poll_message_set("Select a movie or image strip in the sequencer")
+        return False
+    return True
+
+
 def free_channel_above(scene, strip):
     """The lowest channel above ``strip`` that is free over its whole frame range."""
     start, end = strip.frame_final_start, strip.frame_final_end

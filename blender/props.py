@@ -122,6 +122,15 @@ def preferences(context=None):
     return addon.preferences if addon else None
 
 
+def signing_paths(context=None):
+    """(certificate, key) absolute paths from the preferences for C2PA signing, or (None, None)
+    for the local chain."""
+    prefs = preferences(context)
+    if prefs and prefs.sign_cert and prefs.sign_key:
+        return bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)
+    return None, None
+
+
 classes = (
     ReenactPreferences,
     ReenactSceneSettings,

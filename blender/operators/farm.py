@@ -64,9 +64,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4")) if self.output == "MOVIE" else None
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out or folder
-        prefs = props.preferences(context)
-        sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
-            prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
+        sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {}
 
     def apply(self, context, summary):

@@ -145,9 +145,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
         cache = os.path.join(root, "reenact_cache")
-        prefs = props.preferences(context)
-        sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
-            prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
+        sign = props.signing_paths(context)
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,

@@ -55,11 +55,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        strip = blend.active_strip(context.scene) if context.scene else None
-        if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
-            cls.poll_message_set("Select a movie or image strip in the sequencer")
-            return False
-        return True
+        return blend.poll_media_strip(cls, context)
 
     def draw(self, context):
         layout = self.layout
@@ -86,9 +82,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         os.makedirs(root, exist_ok=True)
         self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
         self._model_setting = model
-        prefs = props.preferences(context)
-        sign = (bpy.path.abspath(prefs.sign_cert), bpy.path.abspath(prefs.sign_key)) if (
-            prefs and prefs.sign_cert and prefs.sign_key) else (None, None)
+        sign = props.signing_paths(context)
         return restyle_job, (path, source, out, self.stabilise, self.lossless, sign), {}
 
     def apply(self, context, summary):

@@ -46,11 +46,7 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        strip = blend.active_strip(context.scene) if context.scene else None
-        if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
-            cls.poll_message_set("Select a movie or image strip in the sequencer")
-            return False
-        return True
+        return blend.poll_media_strip(cls, context)
 
     def prepare(self, context):
         strip = blend.active_strip(context.scene)

@@ -94,16 +94,10 @@ function parseRange(text) {
     return [first, last];
 }
 
-function renderTask(settings, first, last, chunk) {
-    const range = parseRange(chunk);  // no destructuring: plain ES5.1-style for any Manager's engine
-    const c = range[0], d = range[1];
-    const expr = "import bpy; " + operatorCall("render_performance", {
-        actor: settings.actor, region: settings.region || "mouth",
-        use_range: true, frame_first: first, frame_last: last,
-        use_chunk: true, chunk_first: c, chunk_last: d,
-        output: "IMAGES", job_id: settings.job_id || "",
-    });
-    const task = author.Task(`reenact-render-${chunk}`, "blender");
+// A "blender" task running Flamenco's blender-render command on the job's .blend with `expr`
+// (reenact.farm.blender_args builds the same command line).
+function blenderTask(name, settings, expr) {
+    const task = author.Task(name, "blender");
     task.addCommand(author.Command("blender-render", {
         exe: "{blender}",
         exeArgs: "{blenderArgs}",
@@ -114,6 +108,18 @@ function renderTask(settings, first, last, chunk) {
     return task;
 }
 
+function renderTask(settings, first, last, chunk) {
+    const range = parseRange(chunk);  // no destructuring: plain ES5.1-style for any Manager's engine
+    const c = range[0], d = range[1];
+    const expr = "import bpy; " + operatorCall("render_performance", {
+        actor: settings.actor, region: settings.region || "mouth",
+        use_range: true, frame_first: first, frame_last: last,
+        use_chunk: true, chunk_first: c, chunk_last: d,
+        output: "IMAGES", job_id: settings.job_id || "",
+    });
+    return blenderTask(`reenact-render-${chunk}`, settings, expr);
+}
+
 function assembleTask(settings) {
     let expr = "import bpy; " + operatorCall("assemble_render", {
         actor: settings.actor, region: settings.region || "mouth", output: settings.output || "IMAGES",
@@ -122,15 +128,7 @@ function assembleTask(settings) {
     if (settings.add_strip !== false) {
         expr += "; bpy.ops.wm.save_mainfile()";
     }
-    const task = author.Task("reenact-assemble", "blender");
-    task.addCommand(author.Command("blender-render", {
-        exe: "{blender}",
-        exeArgs: "{blenderArgs}",
-        argsBefore: [],
-        blendfile: settings.blendfile,
-        args: ["--python-exit-code", "1", "--python-expr", expr],
-    }));
-    return task;
+    return blenderTask("reenact-assemble", settings, expr);
 }
 
 function compileJob(job) {
