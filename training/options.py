@@ -63,6 +63,10 @@ class TrainConfig:
                                        "re-encoded copy of the same shot); frame size and count must still match")
     ref_top: int = _opt(1, "training: draw a frame's reference among its N nearest candidates (default 1)",
                         metavar="N")
+    anchor: float = _opt(0.0, "fine-tuning: weight of the pull back toward the --init weights (L2-SP: the squared "
+                              "distance, per weight, to the weights it started from; 0 = off)", metavar="W")
+    rehearse_share: float = _opt(0.25, "share of each batch drawn from the --rehearse clips (other actors), so that "
+                                       "a fine-tune keeps what the base learnt from them", metavar="F")
 
 
 def add_common(p):

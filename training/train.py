@@ -270,7 +270,7 @@ def check_checkpoint_data(path, data, log):
 
 
 def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
-          bar=True, stop_at=None, **options):
+          bar=True, stop_at=None, rehearse=(), **options):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``train_config``: a :class:`~reenact.training.options.TrainConfig` (default: its defaults);
     ``options``: any of its fields, overriding it (``train(pairs, out, steps=100, size=64)``).
@@ -287,7 +287,13 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     "mesh": :data:`reenact.render.reference.REF_WARPS`), ``None`` as ``init``'s configuration;
     ``ref_top``: a training frame's reference is drawn among that many nearest candidates (with
     the mesh warp, references that differ from the frame teach the network to draw what the
-    conditioning asks rather than copy the reference)."""
+    conditioning asks rather than copy the reference).
+
+    Fine-tuning one actor without forgetting the others: ``rehearse`` = [(Track or path, video)]
+    of other actors, every tracked frame of which is trained on as ``rehearse_share`` of each
+    batch (their training rows are not held out; they are recorded with the data a checkpoint
+    was trained on); ``anchor`` = W adds W x the squared distance of the weights to the
+    ``init`` weights (L2-SP) to the loss."""
     cfg = replace(train_config or TrainConfig(), **options)
     ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
@@ -300,7 +306,14 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     # before any long work: every Track is of its footage, and a checkpoint to resume is of this data
     pairs = [_checked_pair(p, cfg.accept_footage, log) for p in pairs]
     eval_pairs = [_checked_pair(p, cfg.accept_footage, log) for p in eval_pairs]
-    data = training_data(pairs)
+    rehearse = [_checked_pair(p, cfg.accept_footage, log) for p in rehearse]
+    if rehearse and not 0.0 < cfg.rehearse_share < 1.0:
+        raise ValueError("--rehearse-share {}: must be above 0 and below 1".format(cfg.rehearse_share))
+    if cfg.anchor < 0:
+        raise ValueError("--anchor {}: must be 0 or more".format(cfg.anchor))
+    if cfg.anchor > 0 and not cfg.init:
+        raise ValueError("--anchor pulls toward the --init weights: give --init")
+    data = training_data(pairs) + [dict(d, rehearse=True) for d in training_data(rehearse)]
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     if cfg.resume:
         check_checkpoint_data(checkpoint, data, log)
@@ -312,6 +325,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
 
     clips = [load(p) for p in pairs]
     ev = [load(p) for p in eval_pairs]
+    rclips = [load(p) for p in rehearse]
     log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
     icfg = state = None
     if cfg.init:
@@ -327,6 +341,11 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         raise ValueError("unknown reference warp '{}' (choose {})".format(ref_warp, ", ".join(REF_WARPS)))
     ds = Dataset(clips, cfg.window, cfg.mode, holdout, augment=cfg.augment, flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
                  ref_top=cfg.ref_top)
+    rds = None
+    if rclips:  # every tracked frame of the other actors: nothing of theirs is held out
+        rds = Dataset(rclips, cfg.window, cfg.mode, holdout, train_all={c.name for c in rclips}, augment=cfg.augment,
+                      flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp, ref_top=cfg.ref_top)
+    n_rehearse = min(cfg.batch - 1, max(1, int(round(cfg.batch * cfg.rehearse_share)))) if rds is not None else 0
     config = {"in_ch": in_channels(cfg.window, cfg.mode, ref), "base": int(cfg.base), "mode": cfg.mode, "window": int(cfg.window),
               "size": int(cfg.size)}
     if ctx_norm and cfg.mode == "face-only":
@@ -338,6 +357,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     model = build_model(config)
     if state is not None:
         init_from(model, state, log, icfg)
+    anchor = [(p, p.detach().clone()) for p in model.parameters()] if cfg.anchor > 0 else []
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999) if cfg.gan > 0 else (0.9, 0.999))
     disc = dopt = None
     if cfg.gan > 0:
@@ -375,6 +395,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     kernel = _gauss_kernel(torch, 3)
     cond_cur = slice((cfg.window - 1) * 5, cfg.window * 5)
     losses = []
+    drift = 0.0
     cancelled = False
     t_train = time.perf_counter()
     try:
@@ -385,10 +406,16 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             if cfg.time_limit and time.perf_counter() - t_start > cfg.time_limit:
                 log("time limit reached at step {}".format(step))
                 break
-            x, y, f, m, h = (torch.from_numpy(a) for a in ds.train_batch(step, cfg.batch, cfg.seed))
+            parts = ds.train_batch(step, cfg.batch - n_rehearse, cfg.seed)
+            if n_rehearse:
+                parts = [np.concatenate(z) for z in zip(parts, rds.train_batch(step, n_rehearse, cfg.seed + 7919))]
+            x, y, f, m, h = (torch.from_numpy(a) for a in parts)
             pred = model(x)
             w = loss_weights(torch, f, m, h, cfg.mode, cfg.mouth_weight)
             loss, l1 = recon_loss(pred, y, w, kernel, cfg.ssim_weight)
+            if anchor:
+                drift = sum(((p - p0) ** 2).sum() for p, p0 in anchor)
+                loss = loss + cfg.anchor * drift
             if disc is not None:
                 cond = x[:, cond_cur]
                 g = disc(torch.cat([cond, pred], 1))
@@ -437,7 +464,9 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
                "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
                "train_seconds": round(time.perf_counter() - t_train, 1), "export": exp,
-               "train_frames": len(ds.train_rows), "seed": cfg.seed, "losses": [round(v, 6) for v in losses]}
+               "train_frames": len(ds.train_rows), "seed": cfg.seed,
+               "rehearse_frames": len(rds.train_rows) if rds is not None else 0,
+               "weight_drift": round(float(drift), 6) if anchor else None, "losses": [round(v, 6) for v in losses]}
     if cfg.report:
         if ev:
             eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref)
@@ -467,6 +496,8 @@ def build_parser():
     p.add_argument("--out", required=True)
     add_common(p)
     p.add_argument("--holdout", type=float, default=HOLDOUT)
+    p.add_argument("--rehearse", type=_pair, action="append", default=[], metavar="TRACK=VIDEO",
+                   help="other actors' clips mixed into every batch (--rehearse-share), not held out")
     return p
 
 
@@ -476,7 +507,7 @@ def main(argv=None):
         print("train: error: --size must be a multiple of 16", file=sys.stderr)
         return 2
     try:
-        s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, **common_kwargs(a))
+        s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, rehearse=a.rehearse, **common_kwargs(a))
     except ValueError as exc:  # ReenactError and the other expected failures: one line
         print("train: error: {}".format(exc), file=sys.stderr)
         return 2
