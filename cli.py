@@ -187,6 +187,12 @@ def cmd_train(args):
     return 0
 
 
+def _track_video(s):
+    if "=" not in s:
+        raise argparse.ArgumentTypeError("expected DRIVER.npz=DRIVER.mp4")
+    return tuple(s.split("=", 1))
+
+
 def cmd_render(args):
     from .face.track import Track
     from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
@@ -232,6 +238,23 @@ def cmd_render(args):
             print("reenact: warning: " + w, file=sys.stderr)
     except VideoError as exc:
         raise UserError(str(exc)) from exc
+    mouth_from = None
+    if args.mouth_from:  # the driver's mouth: checked before any long work
+        from .render.donor import open_donor
+
+        if args.region != "mouth":
+            raise UserError("--mouth-from draws a mouth dub's lower face: use --region mouth")
+        dt, dv = args.mouth_from
+        if not os.path.isfile(dv) and not os.path.isdir(dv):
+            raise UserError("{}: no such video (--mouth-from)".format(dv))
+        try:
+            donor, dw = open_donor(track, dt, dv, args.accept_footage, performance_label=args.track)
+            donor.close()
+        except (ValueError, VideoError) as exc:
+            raise UserError(str(exc)) from exc
+        for w in dw:
+            print("reenact: warning: " + w, file=sys.stderr)
+        mouth_from = (dt, dv)
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
@@ -254,7 +277,7 @@ def cmd_render(args):
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
                               sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
-                              accept_footage=args.accept_footage)
+                              accept_footage=args.accept_footage, mouth_from=mouth_from)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -398,6 +421,10 @@ def build_parser():
     p.add_argument("--accept-footage", action="store_true",
                    help="accept footage whose pixels or frame rate differ from the Track's (a re-encoded copy "
                         "of the same shot); frame size and count must still match")
+    p.add_argument("--mouth-from", type=_track_video, default=None, metavar="DRIVER.npz=DRIVER.mp4",
+                   help="mouth dub: draw the lower face from the footage warped to the requested mouth, with "
+                        "the driver's own mouth interior (teeth, tongue) in the opening; the driver's Track "
+                        "and footage, which TRACK must have been transferred from (docs/compositing.md)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     p.add_argument("--no-detail", action="store_true",

@@ -106,9 +106,11 @@ TARGETS = {
 
 #: extra `reenact render` options of every render (``--no-detail``)
 RENDER_OPTIONS = []
+#: mouth dubs draw the driver's mouth (``render --mouth-from``; bench option ``--mouth-from``)
+MOUTH_FROM = False
 
 
-def transfer_render_retrack(mode, driver_track, target_track, target, model, region, frames, d, log):
+def transfer_render_retrack(mode, driver_track, target_track, target, model, region, frames, d, log, extra=()):
     """The use being measured, through the CLI: ``transfer --mode MODE`` of the driver onto the
     target over ``frames``, ``render`` it into the target's footage, ``track`` the result.
     Returns (request.npz, render folder, result.npz, render summary, render wall seconds)."""
@@ -119,7 +121,7 @@ def transfer_render_retrack(mode, driver_track, target_track, target, model, reg
     out = os.path.join(d, "render")
     summ, wall = cli(["render", O, "--video", clip_path(target), "--model", model, "--out", out,
                       "--frames", "{}:{}".format(a, b), "--region", region, "--crop-track", target_track,
-                      "--cache", os.path.join(d, "cache"), "--cpu"] + RENDER_OPTIONS, log)
+                      "--cache", os.path.join(d, "cache"), "--cpu"] + RENDER_OPTIONS + list(extra), log)
     R = os.path.join(d, "result.npz")
     cli(["track", out, "--out", R], log)
     return O, out, R, summ, wall
@@ -134,7 +136,8 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
     tgt, drv = load_track(Tp), load_track(Dp)
     dg = lip_gap(drv.landmarks)
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanstd(dg[rows])))
-    O, out, R, summ, wall = transfer_render_retrack("mouth", Dp, Tp, target, model, region, (a, b), d, log)
+    extra = ["--mouth-from", "{}={}".format(Dp, clip_path(driver))] if MOUTH_FROM else []
+    O, out, R, summ, wall = transfer_render_retrack("mouth", Dp, Tp, target, model, region, (a, b), d, log, extra)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
     g_req = lip_gap(req.project())[rows]
@@ -515,6 +518,8 @@ def main(argv=None):
     ap.add_argument("--region", default=None, choices=("head", "face"),
                     help="region of the full reenactment (default: head when `reenact render` accepts it, else face)")
     ap.add_argument("--dub-region", default="mouth", help="region of the mouth dub (default mouth)")
+    ap.add_argument("--mouth-from", action="store_true",
+                    help="mouth dubs draw the driver's mouth interior over the warped footage (render --mouth-from)")
     ap.add_argument("--no-detail", action="store_true",
                     help="render without the footage's detail layer (`reenact render --no-detail`), for comparison")
     ap.add_argument("--finetuned", action="append", default=[], metavar="[CLIP=]MODEL",
@@ -534,6 +539,8 @@ def main(argv=None):
     ap.add_argument("--data", default=None, help="shared data folder holding clips/ (default ../shared/data)")
     a = ap.parse_args(argv)
     RENDER_OPTIONS[:] = ["--no-detail"] if a.no_detail else []
+    global MOUTH_FROM
+    MOUTH_FROM = bool(a.mouth_from)
     if a.data:
         PATHS["clips"] = os.path.join(os.path.abspath(a.data), "clips")
 
@@ -552,7 +559,7 @@ def main(argv=None):
     region = a.region or ("head" if "head" in regions else "face")
     t_start = time.perf_counter()
     log = []
-    rep = {"detail": not a.no_detail, "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model, "quick": a.quick,
+    rep = {"detail": not a.no_detail, "mouth_from": MOUTH_FROM, "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model, "quick": a.quick,
            "frames_per_case": L, "cli_render_regions": regions, "full_reenactment_region": region,
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
            "targets": TARGETS, "bundled_base_trained_on": sorted(BASE_TRAINED_ON),

@@ -43,6 +43,7 @@ _SCALARS = {
     "source": str,
     "source_frames": int,
     "source_digest": str,
+    "performance_source": str,
     "topology_checksum": str,
 }
 
@@ -84,6 +85,11 @@ class Track:
     footage_pose: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # (T, 6) or empty
     footage_expression: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (T, K) or empty
     footage_gaze: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))  # (T, 4) or empty
+    # Where a transferred performance comes from: per row the source clip frame that drives it
+    # (NaN: not driven), and the source Track's footage digest ("" = not recorded). Empty: not a
+    # transfer. The mouth dub's driver mouth (render --mouth-from) reads and checks these.
+    performance_frame: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) or empty
+    performance_source: str = ""
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -144,6 +150,7 @@ class Track:
         kw["blink"] = blink
         for k in _FOOTAGE:
             kw[k] = np.zeros((0,) + np.shape(getattr(self, k))[1:])
+        kw["performance_source"] = ""
         return Track(**kw)
 
     def with_footage_rows(self, footage):
@@ -307,7 +314,7 @@ class Track:
         rg = np.asarray(self.expression_range)
         if K and np.any(rg[:, 0] == rg[:, 1]):
             bad("expression_range lo and hi must differ")
-        for k in ("topology_checksum", "source_digest"):
+        for k in ("topology_checksum", "source_digest", "performance_source"):
             cs = str(getattr(self, k))
             if cs and (len(cs) != 64 or any(ch not in "0123456789abcdef" for ch in cs)):
                 bad("{} must be a sha256 hex digest".format(k))
@@ -348,10 +355,12 @@ FIELDS = {
     "footage_pose": (("T", 6), "f", True, False),
     "footage_expression": (("T", "K"), "f", True, False),
     "footage_gaze": (("T", 4), "f", True, False),
+    "performance_frame": (("T",), "f", True, False),
+    "performance_source": (None, "U", False, False),
 }
 #: fields with one row per frame (``subset`` slices them)
 _PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
-_FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze"))
+_FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze", "performance_frame"))
 #: fields a Track file must hold (the others have defaults)
 _REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])

@@ -316,6 +316,10 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     val = val[use]
 
     out = _copy(target).with_footage_rows(target)  # the render crops and references from these
+    # where the performance comes from, per row (render --mouth-from draws the driver's mouth)
+    out.performance_frame = np.full(Tt, np.nan)
+    out.performance_frame[rows_used] = pos[rows_used] + int(source.frame_start)
+    out.performance_source = str(source.source_digest)
     k = len(order)
     if k:
         g = np.array([gains.get(group_of(n), 1.0) if _known(n) else 1.0 for n in expr_names])

@@ -8,6 +8,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..video import open_video
 from .cache import performance_digest, source_identity
+from .donor import pin_upper_face
 from .head import background_plate, fill_background, head_mask, posed_points
 from .warp import warp_field, warp_image
 
@@ -29,13 +30,16 @@ class HeadMotion:
 
     ``own``: the footage's own Track (what the frames show); ``requested``: the performance,
     same rows. ``plate``: (plate, known) from :func:`background_plate` (optional: without it the
-    uncovered background is inpainted)."""
+    uncovered background is inpainted). ``lower_only``: move only what is below the nose
+    (:func:`~reenact.render.donor.pin_upper_face`; the mouth dub's driver mouth)."""
 
-    def __init__(self, own, requested, plate=None):
+    def __init__(self, own, requested, plate=None, lower_only=False):
         if own.n_frames != requested.n_frames or int(own.frame_start) != int(requested.frame_start):
             raise ValueError("the footage's track and the performance cover different frames")
         self.ps, self.zs = posed_points(own)
         self.pd, self.zd = posed_points(requested)
+        if lower_only:  # a mouth dub: lips and jaw move, the face above the upper lip stays
+            self.pd, self.zd = pin_upper_face(self.ps, self.zs, self.pd, self.zd)
         ok = np.asarray(own.tracked, bool) & np.asarray(requested.tracked, bool)
         self.ok = ok & np.isfinite(self.ps).all((1, 2)) & np.isfinite(self.pd).all((1, 2))
         self.identity = np.asarray(requested.identity, np.float64)

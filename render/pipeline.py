@@ -60,6 +60,7 @@ from .cache import (
     source_identity,
 )
 from .composite import paste_back
+from .donor import open_donor
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
@@ -276,7 +277,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
-                detail=True, accept_footage=False):
+                detail=True, accept_footage=False, mouth_from=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
@@ -307,15 +308,27 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     False composites the network's crop alone (self-reenactment measurements, where the frame
     is the truth).
 
+    ``mouth_from`` = (driver Track or path, driver video): a mouth dub's lower face drawn from
+    the footage warped to the requested mouth with the driver's own mouth interior in the
+    opening (:mod:`reenact.render.donor`; region ``mouth`` only; ``track`` must be a transfer
+    from that driver).
+
     The Tracks must be of ``video`` (:func:`check_tracks_footage`; ``accept_footage``: a
     re-encoded copy of the same shot); the summary's ``warnings`` say what could not be checked."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
+    donor = None
+    if mouth_from is not None:
+        if region != "mouth":
+            raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
+        donor, donor_warnings = open_donor(track, mouth_from[0], mouth_from[1], accept_footage)
     src = open_video(video)
     try:
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
+        if donor is not None:
+            warnings += donor_warnings
         _check_inputs(track, crop_track, size)
         a, b = resolve_range(frames, n)
         chunk_range = (a, b) if chunk is None else resolve_range(chunk, n)
@@ -348,7 +361,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         motion = None
         if head:
             motion = HeadMotion(own, track, shot_plate(src, own))
-        warper = motion if motion is not None else (HeadMotion(own, track) if detail else None)
+        warper = motion if motion is not None else (
+            HeadMotion(own, track, lower_only=donor is not None) if (detail or donor is not None) else None)
         if head:
             rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
         fr = _Frames(track, xf, renderer, pool)
@@ -397,6 +411,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                              detail_valid=dvalid)
+            if donor is not None:
+                warped = dimg if dimg is not None else warper.detail(r, frame)[0]
+                res = donor.lower_face(r, res, warped, warper.pd[r], warper.ps[r])
             if watermark:
                 res = mark_frame(res, i, DEFAULT_KEY, payload)
             tm["composite"] += time.perf_counter() - t
@@ -466,6 +483,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 manifest = dict(signed[-1], files=len(signed))
     finally:
         src.close()
+        if donor is not None:
+            donor.close()
     seconds = time.perf_counter() - t_start
     tm["conditioning"] = fr.t_cond
     return {
@@ -477,7 +496,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "seconds": round(seconds, 3),
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
-        "warnings": warnings,
+        "warnings": warnings, "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if donor is not None else None,
     }
 
 

@@ -72,9 +72,10 @@ def _reframed(tr, angles=(0.2, -0.3, 0.1), shift=(5.0, -3.0, 20.0)):
 
 def _unchanged(a, b, skip=()):
     """Every per-frame and static array of two Tracks identical, except the keys in ``skip`` (and
-    the footage rows a transfer adds: test_transferred_track_keeps_the_footage_rows checks them)."""
+    the footage rows and the performance's origin a transfer adds: test_transferred_track_keeps_the_footage_rows
+    and test_transfer_records_the_driving_frames check them)."""
     for k, v in a.to_arrays().items():
-        if k in skip or k.startswith("footage_"):
+        if k in skip or k.startswith(("footage_", "performance_")):
             continue
         w = b.to_arrays()[k]
         if v.dtype.kind == "f":
@@ -417,3 +418,28 @@ def test_track_fields_are_described_once():
     doc = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
                             "track-format.md"), encoding="utf-8").read()
     assert [k for k in FIELDS if "`{}`".format(k) not in doc] == []
+
+
+def test_transfer_records_the_driving_frames(carphone_track, tmp_path):
+    """A transfer records, per row, the source clip frame that drives it (NaN where the row
+    keeps the target's own) and the source's footage; save/load and subset keep them, and the
+    footage's own Track (footage()) has none."""
+    src = X._copy(carphone_track)
+    src.source_digest = "ab" * 32
+    tgt = _renamed(carphone_track, "other.mp4")
+    out = X.transfer(src, tgt, "mouth", offset=30, frames=(40, 90))
+    pf = out.performance_frame
+    assert pf.shape == (tgt.n_frames,) and out.performance_source == "ab" * 32
+    t = tgt.frames()
+    driven = np.isfinite(pf)
+    assert driven.any() and not driven[(t < 40) | (t >= 90)].any()
+    np.testing.assert_array_equal(pf[driven], t[driven] - 30)
+    path = str(tmp_path / "dub.npz")
+    out.save(path)
+    back = Track.load(path)
+    np.testing.assert_array_equal(back.performance_frame, pf)
+    assert back.performance_source == "ab" * 32
+    part = back.subset(50, 60)
+    np.testing.assert_array_equal(part.performance_frame, np.arange(50, 60) - 30)
+    own = back.footage()
+    assert len(own.performance_frame) == 0 and own.performance_source == ""

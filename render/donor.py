@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The driver's mouth in a mouth dub (``reenact render --mouth-from DRIVER.npz=DRIVER.mp4``).
+
+A mouth dub asks the target's face for openings its footage may never show (a quiet target, a
+wide-open driver). The renderer network cannot draw a mouth no reference shows (it smears:
+docs/reenact-bench.md), so this path draws the lower face without it:
+
+1. the target's footage frame is warped by the fitted meshes to the requested mouth (the same
+   dense mesh warp as the detail layer and full reenactment, :mod:`.warp`), with the face
+   above the upper lip held where the footage has it (a mouth dub moves lips and jaw, not the
+   nose); the lips and chin keep the footage's own pixels, at full resolution;
+2. the opening between the lips, which no target frame supplies, is filled with the *driver's*
+   mouth interior (teeth, tongue, the dark of the mouth) from the driver's frame that drives
+   this row, mapped by an affine fit of the driver's inner-lip contour onto the requested one
+   and matched in colour to the target's lips around it;
+3. the result replaces the lower face (the hull of the jaw line and the nose base, feathered)
+   over the render.
+
+Which driver frame drives which target row is recorded by ``reenact transfer`` in the
+performance (``Track.source_frame``, ``Track.source_footage``), so the driver's footage is
+checked against it: a driver clip that is not the transfer's source is refused.
+"""
+
+import numpy as np
+import cv2
+
+from ..video import open_video
+
+#: the inner lip contour of the face mesh, in order around the opening
+INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+#: the jaw line from ear to ear and the nose base: their hull is the lower face a dub replaces
+LOWER_FACE = (132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361,
+              327, 326, 2, 97, 98)
+#: mesh points that define the face's vertical axis: eye corners, chin, nose base, upper lip
+_EYES, _CHIN, _NOSE_BASE, _UPPER_LIP = (33, 263), 152, 2, 0
+#: how far the interior reaches over the lips' inner edge, as a fraction of the opening's width
+#: (covers the footage's stretched inner lip surface)
+INTERIOR_GROW = 0.06
+#: mean opening height / width under which the lips count as closed (no interior drawn)
+CLOSED = 0.03
+#: feather of the lower face's edge, as a fraction of the face height
+LOWER_FEATHER = 0.06
+
+
+def lower_face_weights(P):
+    """(468,) weights of the mesh points ``P`` (468, 2) of one row: 0 at and above the nose
+    base, 1 from the upper lip down, smooth between (a mouth dub moves what is below the nose)."""
+    top = 0.5 * (P[_EYES[0]] + P[_EYES[1]])
+    axis = P[_CHIN] - top
+    n = float(np.hypot(*axis))
+    if not np.isfinite(n) or n < 1e-6:
+        return np.ones(len(P))
+    axis = axis / n
+    t = (P - top) @ axis
+    t0, t1 = float((P[_NOSE_BASE] - top) @ axis), float((P[_UPPER_LIP] - top) @ axis)
+    if t1 - t0 < 1e-6:
+        return (t >= t1).astype(np.float64)
+    u = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
+    return u * u * (3.0 - 2.0 * u)
+
+
+def pin_upper_face(ps, zs, pd, zd):
+    """Requested points (and depths) with the face above the upper lip held at the footage's
+    (``ps``, ``zs``): per row, ``ps + w (pd - ps)`` with :func:`lower_face_weights` of ``ps``."""
+    pd, zd = np.array(pd, np.float64), np.array(zd, np.float64)
+    for r in range(len(ps)):
+        if np.isfinite(ps[r]).all() and np.isfinite(pd[r]).all():
+            w = lower_face_weights(ps[r])
+            pd[r] = ps[r] + w[:, None] * (pd[r] - ps[r])
+            zd[r] = zs[r] + w * (zd[r] - zs[r])
+    return pd, zd
+
+
+def opening_weight(contour, width):
+    """How much of the driver's interior an opening takes: 0 for closed lips (an opening under
+    :data:`CLOSED` of the mouth's width high on average), 1 from twice that, smooth between."""
+    x, y = np.asarray(contour, np.float64).T
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+    u = np.clip((area / max(width, 1e-6) ** 2 - CLOSED) / CLOSED, 0.0, 1.0)
+    return float(u * u * (3.0 - 2.0 * u))
+
+
+def _poly_mask(shape, pts, roi):
+    x0, y0 = roi[0], roi[1]
+    m = np.zeros(shape, np.uint8)
+    q = np.round((np.asarray(pts, np.float64) - (x0, y0)) * 16).astype(np.int32)
+    cv2.fillPoly(m, [q], 1, lineType=cv2.LINE_AA, shift=4)
+    return m
+
+
+class MouthDonor:
+    """The driver's mouth interior for the rows of a mouth dub.
+
+    ``track``: the driver's Track (its landmarks locate the driver's inner lips); ``video``: the
+    driver's footage (the clip that Track was made from); ``source_frame``: per row of the
+    performance, the driver clip frame that drives it (``Track.source_frame``; NaN: not driven,
+    nothing is drawn). Frames are decoded in order (a render goes forward) and kept a few at a
+    time. :meth:`close` (or ``with``) releases the decoder."""
+
+    def __init__(self, track, video, source_frame):
+        self.track = track
+        self.video = video
+        self.source_frame = np.asarray(source_frame, np.float64)
+        self.landmarks = np.asarray(track.landmarks, np.float64)[..., :2]
+        self.tracked = np.asarray(track.tracked, bool)
+        self.f0 = int(track.frame_start)
+        self._src = None
+        self._it = None
+        self._frames = {}
+
+    def close(self):
+        if self._src is not None:
+            self._src.close()
+            self._src = None
+            self._it = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def driver_row(self, r):
+        """The driver Track row that drives performance row ``r``, or None."""
+        if r >= len(self.source_frame) or not np.isfinite(self.source_frame[r]):
+            return None
+        j = int(round(self.source_frame[r])) - self.f0
+        if not 0 <= j < len(self.tracked) or not self.tracked[j]:
+            return None
+        return j
+
+    def _frame(self, j):
+        i = j + self.f0
+        if i in self._frames:
+            return self._frames[i]
+        if self._it is None or (self._frames and i < min(self._frames)):
+            self.close()
+            self._src = open_video(self.video)
+            self._it = self._src.iter_frames(i, len(self._src))
+            self._frames = {}
+        for k, fr in self._it:
+            self._frames[k] = fr
+            for old in [q for q in self._frames if q < k - 4]:
+                del self._frames[old]
+            if k >= i:
+                break
+        if i not in self._frames:
+            raise ValueError("{}: frame {} could not be decoded".format(self.video, i))
+        return self._frames[i]
+
+    def lower_face(self, r, base, warped, requested, own):
+        """``base`` (the render's frame, (H, W, 3) uint8) with the lower face replaced by
+        ``warped`` (the footage warped to the requested mouth) and the driver's mouth interior
+        in the requested opening. ``requested`` / ``own``: (468, 2) pixels of the requested and
+        the footage's fitted mesh at row ``r``. Rows no driver frame drives are returned as
+        ``base``."""
+        j = self.driver_row(r)
+        if j is None or not np.isfinite(requested).all() or not np.isfinite(own).all():
+            return base
+        H, W = base.shape[:2]
+        face_h = float(np.ptp(own[:, 1]))
+        hull = np.concatenate([requested[list(LOWER_FACE)], own[list(LOWER_FACE)]])
+        pad = int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2
+        x0, y0 = (np.floor(hull.min(0)) - pad).astype(int)
+        x1, y1 = (np.ceil(hull.max(0)) + pad).astype(int)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+        if x1 <= x0 or y1 <= y0:
+            return base
+        roi = (x0, y0, x1 - x0, y1 - y0)
+        shape = (roi[3], roi[2])
+        sl = (slice(y0, y1), slice(x0, x1))
+        comp = warped[sl].astype(np.float32)
+
+        dst = requested[list(INNER_LIP)]
+        src = self.landmarks[j][list(INNER_LIP)]
+        width = float(np.hypot(*(dst[10] - dst[0])))  # corner to corner
+        A, _ = cv2.estimateAffine2D(src.astype(np.float32), dst.astype(np.float32))
+        if A is not None and width > 2:
+            A = A.copy()
+            A[:, 2] -= (x0, y0)
+            g = cv2.warpAffine(self._frame(j), A, (roi[2], roi[3]), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+            opening = _poly_mask(shape, dst, roi)
+            grow = max(1, int(round(INTERIOR_GROW * width)))
+            k = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+            inside = cv2.dilate(opening, k)
+            ring = cv2.dilate(inside, np.ones((4 * grow + 1, 4 * grow + 1), np.uint8)) - inside
+            if ring.any():  # the driver's lips around the opening take the target's lips' colour
+                gain = (comp[ring > 0].mean(0) + 1.0) / (g[ring > 0].mean(0) + 1.0)
+                g *= np.clip(gain, 0.5, 2.0).astype(np.float32)
+            a = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(0.8, 0.5 * grow))[..., None]
+            comp = comp * (1.0 - a * opening_weight(dst, width)) + g * (a * opening_weight(dst, width))
+
+        lower = _poly_mask(shape, cv2.convexHull(hull.astype(np.float32))[:, 0], roi).astype(np.float32)
+        lf = cv2.GaussianBlur(lower, (0, 0), LOWER_FEATHER * face_h)[..., None]
+        out = base.copy()
+        out[sl] = np.clip(base[sl].astype(np.float32) * (1.0 - lf) + comp * lf + 0.5, 0, 255).astype(np.uint8)
+        return out
+
+
+
+def open_donor(performance, driver_track, driver_video, accept_footage=False, label=None, performance_label=None):
+    """The :class:`MouthDonor` of a transferred ``performance`` whose driver is ``driver_track``
+    (a Track or its path) over ``driver_video``, after checking that they belong together: the
+    performance records its driving frames (``performance_frame``), the driver Track is the
+    transfer's source (``performance_source``) and of ``driver_video``
+    (:func:`reenact.video.identity.check_footage`). Any mismatch: ValueError, one line naming
+    the file. Returns (donor, warnings)."""
+    from ..errors import ReenactError
+    from ..face.track import Track
+    from ..video.identity import check_footage
+
+    if isinstance(driver_track, (str, bytes)) or hasattr(driver_track, "__fspath__"):
+        label = label or str(driver_track)
+        driver_track = Track.load(driver_track)
+    pf = np.asarray(performance.performance_frame, np.float64)
+    if not len(pf) or not np.isfinite(pf).any():
+        raise ReenactError("the performance records no driving frames (it is not a transfer, or was made before "
+                           "Reenact recorded them): make it again with `reenact transfer`", performance_label)
+    src = str(performance.performance_source)
+    if src and driver_track.source_digest and src != str(driver_track.source_digest):
+        raise ReenactError("is not the Track the performance was transferred from (another clip's footage)", label)
+    warnings = list(check_footage(driver_track, driver_video, accept_footage, label))
+    if not src:
+        warnings.append("the performance does not record its source's footage: the driver Track cannot be "
+                        "checked against it")
+    f0, n = int(driver_track.frame_start), int(driver_track.n_frames)
+    used = pf[np.isfinite(pf)]
+    if used.min() < f0 - 0.5 or used.max() > f0 + n - 0.5:
+        raise ReenactError("covers clip frames {}..{}, the performance is driven by frames {:g}..{:g}".format(
+            f0, f0 + n - 1, used.min(), used.max()), label)
+    return MouthDonor(driver_track, driver_video, pf), warnings

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The mouth dub's driver mouth (render/donor.py, ``render --mouth-from``): the driver's mouth
+interior lands in the requested opening, nothing changes outside the lower face, closed lips
+take no interior, the face above the upper lip stays, and a driver that does not belong to the
+performance is refused with one line."""
+
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.face import transfer as X
+from reenact.render.donor import INNER_LIP, MouthDonor, lower_face_weights, open_donor, pin_upper_face
+from reenact.render.head import posed_points
+from reenact.video import VideoWriter
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BLUE = np.array([20, 40, 230], np.uint8)
+
+
+def _driver_clip(track, path, rate=30):
+    """A driver clip the size of ``track``'s footage: grey, with the inside of each frame's
+    tracked inner lips (grown by 2 px) pure blue: the 'teeth' that must reach the target."""
+    w, h = (int(v) for v in track.size)
+    with VideoWriter(path, rate, (w, h), lossless=True) as wr:
+        for t in range(track.n_frames):
+            fr = np.full((h, w, 3), 128, np.uint8)
+            if track.tracked[t]:
+                q = np.round(track.landmarks[t][list(INNER_LIP), :2] * 16).astype(np.int32)
+                cv2.fillPoly(fr, [q], BLUE.tolist(), shift=4)
+                m = cv2.dilate((fr == BLUE).all(2).astype(np.uint8), np.ones((5, 5), np.uint8))
+                fr[m > 0] = BLUE
+            wr.write(fr)
+    return path
+
+
+def _opened(P, px):
+    """The mesh points ``P`` (468, 2) with the lower inner lip and everything below the mouth
+    moved down by ``px`` pixels (an opened mouth)."""
+    Q = P.copy()
+    lower = [317, 14, 87, 178, 88, 95, 324, 318, 402]
+    y_lip = P[13, 1]
+    below = np.flatnonzero(P[:, 1] > y_lip + 0.5)
+    Q[below, 1] += px
+    Q[lower, 1] = P[lower, 1] + px
+    return Q
+
+
+def test_lower_face_weights_hold_the_upper_face(carphone_track):
+    r = int(np.flatnonzero(carphone_track.tracked)[0])
+    P, Z = posed_points(carphone_track, [r])
+    w = lower_face_weights(P[0])
+    assert w[168] == 0.0 and w[1] == 0.0 and w[33] == 0.0  # nose bridge, nose tip, eye corner
+    assert w[152] == 1.0 and w[14] == 1.0 and w[17] == 1.0  # chin, lower lip
+    Pd = P + np.array([0.0, 5.0])
+    pd, zd = pin_upper_face(P, Z, Pd, Z + 1.0)
+    np.testing.assert_allclose(pd[0, 1], P[0, 1])  # the nose tip stays where the footage has it
+    np.testing.assert_allclose(pd[0, 152], Pd[0, 152])  # the chin moves as asked
+
+
+def test_driver_interior_lands_in_the_requested_opening(carphone_track, tmp_path):
+    tr = carphone_track
+    video = _driver_clip(tr, str(tmp_path / "driver.mkv"))
+    r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
+    own = posed_points(tr, [r])[0][0]
+    h, w = (int(v) for v in tr.size[::-1])
+    rng = np.random.default_rng(0)
+    base = np.clip(rng.normal(150, 20, (h, w, 3)), 0, 255).astype(np.uint8)  # the render
+    warped = np.full((h, w, 3), (200, 150, 130), np.uint8)  # the footage warped: skin
+    frames = np.full(tr.n_frames, np.nan)
+    frames[r] = r + int(tr.frame_start)
+    with MouthDonor(tr, video, frames) as donor:
+        req = _opened(own, 6.0)
+        out = donor.lower_face(r, base, warped, req, own)
+        shut = own.copy()
+        shut[list(INNER_LIP), 1] = own[list(INNER_LIP), 1].mean()
+        closed = donor.lower_face(r, base, warped, shut, own)  # the request keeps the lips shut
+        other = donor.lower_face(r - 1, base, warped, req, own)  # a row no driver frame drives
+    m = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(m, [np.round(req[list(INNER_LIP)] * 16).astype(np.int32)], 1, shift=4)
+    core = cv2.erode(m, np.ones((3, 3), np.uint8)) > 0
+    assert core.sum() >= 10
+    inside = out[core].astype(float).mean(0)
+    assert inside[2] > inside[0] + 40 and inside[2] > inside[1] + 40, inside  # blue: the driver's interior
+    # the lower face is the warped footage, the rest of the frame the render, untouched
+    far = np.ones((h, w), bool)
+    far[int(own[:, 1].min()) - 2:, :] = False  # everything above the face's top row
+    np.testing.assert_array_equal(out[far], base[far])
+    chin = np.round(own[152] + [0, -2]).astype(int)
+    np.testing.assert_allclose(out[chin[1], chin[0]].astype(float), warped[chin[1], chin[0]], atol=12)
+    c2 = closed[core].astype(float).mean(0)
+    np.testing.assert_allclose(c2, [200, 150, 130], atol=3)  # closed lips: no interior, only the warped skin
+    np.testing.assert_array_equal(other, base)
+
+
+def test_a_driver_that_does_not_belong_is_refused(carphone_track, tmp_path):
+    src = X._copy(carphone_track)
+    src.source_digest = "ab" * 32
+    tgt = X._copy(carphone_track)
+    tgt.source = "other.mp4"
+    perf = X.transfer(src, tgt, "mouth", offset=10)
+    video = _driver_clip(carphone_track, str(tmp_path / "driver.mkv"))
+    stranger = X._copy(carphone_track)
+    stranger.source_digest = "cd" * 32
+    with pytest.raises(ValueError, match="not the Track the performance was transferred from"):
+        open_donor(perf, stranger, video, label="stranger.npz")
+    with pytest.raises(ValueError, match="records no driving frames"):
+        open_donor(tgt, src, video, performance_label="own.npz")
+    short = src.subset(int(src.frame_start), int(src.frame_start) + 20)
+    with pytest.raises(ValueError, match="covers clip frames"):
+        open_donor(perf, short, video, accept_footage=True)
+
+
+def test_cli_mouth_from_needs_the_mouth_region(carphone, carphone_track, tmp_path):
+    src = X._copy(carphone_track)
+    tgt = X._copy(carphone_track)
+    tgt.source = "other.mp4"
+    perf = str(tmp_path / "dub.npz")
+    X.transfer(src, tgt, "mouth", offset=10).save(perf)
+    drv = str(tmp_path / "drv.npz")
+    src.save(drv)
+    out = str(tmp_path / "out")
+    res = subprocess.run([sys.executable, "-m", "reenact", "render", perf, "--video", carphone, "--out", out,
+                          "--model", os.path.join(ROOT, "models", "renderer_base.onnx"), "--region", "face",
+                          "--mouth-from", "{}={}".format(drv, carphone), "--cpu"],
+                         capture_output=True, text=True, cwd=str(tmp_path))
+    assert res.returncode != 0
+    lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+    assert "--mouth-from" in lines[-1] and "--region mouth" in lines[-1], res.stderr
+    assert not os.path.exists(out)
