@@ -359,3 +359,46 @@ def render_root():
     if not bpy.data.filepath:
         raise ValueError("save the .blend first: renders go into reenact/renders next to it")
     return bpy.path.abspath(RENDER_DIR)
+
+
+# --------------------------------------------------------------------------- the dubbing actor
+#: custom properties of a transfer's target: the source actor's name and, per row of the
+#: target's Track, the source clip frame that drives it (-1: none); Render Performance's
+#: Driver's Mouth reads them (reenact.render.donor)
+DRIVER_PROP, DRIVER_FRAMES_PROP = "reenact_driver", "reenact_driver_frames"
+
+
+def record_driver(ob, source, performance_frame):
+    """Remember on ``ob`` that ``source`` drives the rows where ``performance_frame`` (the
+    transfer's ``Track.performance_frame``) is finite; rows an earlier transfer from the same
+    source drove keep theirs, another source replaces them all."""
+    pf = np.asarray(performance_frame, np.float64)
+    new = np.where(np.isfinite(pf), pf, -1.0)
+    old = ob.get(DRIVER_FRAMES_PROP)
+    if ob.get(DRIVER_PROP) == source.name and old is not None and len(old) == len(new):
+        new = np.where(new >= 0, new, np.asarray(old, np.float64))
+    ob[DRIVER_PROP] = source.name
+    ob[DRIVER_FRAMES_PROP] = new.tolist()
+
+
+def driver_of(ob, track):
+    """(driver Track, driver footage) of the actor that drives ``ob``'s mouth, with ``track``'s
+    ``performance_frame``/``performance_source`` set from what :func:`record_driver` kept; None
+    when no transfer recorded one. A driver that is gone or a record that no longer fits the
+    Track: ValueError, one line."""
+    name = ob.get(DRIVER_PROP)
+    frames = ob.get(DRIVER_FRAMES_PROP)
+    if not name or frames is None:
+        return None
+    drv = bpy.data.objects.get(name)
+    if drv is None or not is_actor(drv):
+        raise ValueError("the actor '{}' whose mouth drives '{}' is gone: turn Driver's Mouth off, or transfer "
+                         "again".format(name, ob.name))
+    pf = np.asarray(frames, np.float64)
+    if len(pf) != track.n_frames:
+        raise ValueError("'{}': the record of its driving frames does not fit its Track ({} rows, {} recorded): "
+                         "transfer again".format(ob.name, track.n_frames, len(pf)))
+    dtrack = tracked_track(drv)
+    track.performance_frame = np.where(pf >= 0, pf, np.nan)
+    track.performance_source = str(dtrack.source_digest)
+    return dtrack, strip_source(actor_strip(drv)[1])

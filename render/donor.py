@@ -71,6 +71,34 @@ def pin_upper_face(ps, zs, pd, zd):
     return pd, zd
 
 
+def _mouth_axes(contour):
+    """(centre, unit axis corner to corner, width, mean opening height) of an inner-lip contour."""
+    c = np.asarray(contour, np.float64)
+    u = c[10] - c[0]
+    width = float(np.hypot(*u))
+    x, y = c.T
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+    return c.mean(0), u / max(width, 1e-9), width, area / max(width, 1e-9)
+
+
+def mouth_affine(src, dst, stretch=(0.5, 3.0)):
+    """2x3 affine taking the inner-lip contour ``src`` (the driver's) onto ``dst`` (the
+    requested one): centre onto centre, corner-to-corner axis onto axis, the width scaled to the
+    width and the opening height to the height (that stretch clamped to ``stretch``). A fit of
+    a general affine to the contour points shears and flips when the two shapes differ; this
+    never does. None for a degenerate contour."""
+    cs, us, ws, hs = _mouth_axes(src)
+    cd, ud, wd, hd = _mouth_axes(dst)
+    if ws < 1e-6 or wd < 1e-6:
+        return None
+    sx = wd / ws
+    sy = float(np.clip(hd / max(hs, 1e-6), stretch[0] * sx, stretch[1] * sx)) if hs > 0.5 else stretch[1] * sx
+    Rs = np.array([us, [-us[1], us[0]]])  # rows: the source's mouth axes
+    Rd = np.array([ud, [-ud[1], ud[0]]])
+    L = Rd.T @ np.diag([sx, sy]) @ Rs
+    return np.concatenate([L, (cd - L @ cs)[:, None]], 1)
+
+
 def opening_weight(contour, width):
     """How much of the driver's interior an opening takes: 0 for closed lips (an opening under
     :data:`CLOSED` of the mouth's width high on average), 1 from twice that, smooth between."""
@@ -174,9 +202,8 @@ class MouthDonor:
         dst = requested[list(INNER_LIP)]
         src = self.landmarks[j][list(INNER_LIP)]
         width = float(np.hypot(*(dst[10] - dst[0])))  # corner to corner
-        A, _ = cv2.estimateAffine2D(src.astype(np.float32), dst.astype(np.float32))
+        A = mouth_affine(src, dst)
         if A is not None and width > 2:
-            A = A.copy()
             A[:, 2] -= (x0, y0)
             g = cv2.warpAffine(self._frame(j), A, (roi[2], roi[3]), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE).astype(np.float32)

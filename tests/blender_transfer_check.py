@@ -223,6 +223,16 @@ def main(cfg):
     tgt, src = bpy.data.objects[tgt_name], bpy.data.objects[src_name]
     scene = bpy.context.scene
 
+    # --- the dubbing actor and its driving frames, kept for Render Performance's Driver's Mouth
+    out["driver_name_ok"] = tgt.get(actor_data.DRIVER_PROP) == src_name
+    probe = Track.load(cfg["target"]["track"])
+    dt, dv = actor_data.driver_of(tgt, probe)
+    pf = np.asarray(probe.performance_frame)
+    rows = np.flatnonzero(np.isfinite(pf))
+    out["driver_rows"] = [int(rows.min()), int(rows.max()) + 1] if len(rows) else []
+    out["driver_frames_ok"] = bool(len(rows)) and bool(np.array_equal(pf[rows], rows + int(probe.frame_start) - core_offset))
+    out["driver_video_ok"] = os.path.abspath(dv) == os.path.abspath(cfg["source"]["clip"]) and dt.n_frames == s_track.n_frames
+
     # --- the NLA layout after the transfer --------------------------------------------------
     lay = {}
     for which, idd in enumerate(T.animated_ids(tgt)):

@@ -87,6 +87,9 @@ def _check(r):
     # after the mouth transfer: mouth = source's (offset applied), everything else unchanged
     assert r["transferred_rows"] > 40 and r["mouth_err"] == 0.0
     assert r["mouth_outside_unchanged"] and r["others_unchanged"], r.get("others_diff")
+    # the source is remembered as the dubbing actor, with the source frame that drives each row
+    assert r["driver_name_ok"] and r["driver_frames_ok"] and r["driver_video_ok"], r
+    assert r["driver_rows"][1] - r["driver_rows"][0] >= r["transferred_rows"]
     assert r["hand_edit_kept"] == r["hand_edit_expected"]
     # blend, mute, unmute
     assert r["half_influence_err"] < 1e-6 and r["muted_is_tracked"] and r["unmuted_is_edit"]

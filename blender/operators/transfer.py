@@ -259,6 +259,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             return fail(self, exc)
         layers.ensure_layers(tgt, tgt_track)
         layers.write_transfer(tgt, tgt_track, result, info)
+        actor_data.record_driver(tgt, src, result.performance_frame)
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         scene.reenact.transfer_source, scene.reenact.transfer_target = src.name, tgt.name
         fo = int(tgt.reenact.frame_offset)
