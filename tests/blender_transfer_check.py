@@ -233,6 +233,39 @@ def main(cfg):
     out["driver_frames_ok"] = bool(len(rows)) and bool(np.array_equal(pf[rows], rows + int(probe.frame_start) - core_offset))
     out["driver_video_ok"] = os.path.abspath(dv) == os.path.abspath(cfg["source"]["clip"]) and dt.n_frames == s_track.n_frames
 
+    # Render Performance with the Driver's Mouth on and off (a few frames of the transfer)
+    if cfg.get("render_driver_mouth"):
+        import cv2
+
+        bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out_dir, "driver mouth.blend"))
+        scene = bpy.context.scene
+        f0 = fo_t + a + 10
+
+        def render(driver_mouth):
+            bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
+            r = bpy.ops.reenact.render_performance(use_range=True, frame_first=f0, frame_last=f0 + 3, region="mouth",
+                                                   driver_mouth=driver_mouth, cpu=True)
+            st = [x for x in blend.all_strips(scene) if x.type == "IMAGE" and x.name.startswith("target")]
+            folder = bpy.path.abspath(st[0].directory)
+            frames = [cv2.imread(os.path.join(folder, "frame_{:06d}.png".format(f0 - fo_t + k))) for k in range(4)]
+            return r, len(st), frames
+
+        r_on, n_on, on = render(True)
+        r_off, n_off, off = render(False)
+        out["driver_mouth_render"] = [sorted(r_on), n_on, sorted(r_off), n_off]
+        out["driver_mouth_changed"] = [int((np.abs(x.astype(int) - y).max(2) > 8).sum()) for x, y in zip(on, off)]
+        # a dubbing actor that is gone: one line, nothing added
+        keep = tgt[actor_data.DRIVER_PROP]
+        tgt[actor_data.DRIVER_PROP] = "nobody"
+        n = len(blend.all_strips(scene))
+        try:
+            bpy.ops.reenact.render_performance(use_range=True, frame_first=f0, frame_last=f0 + 3, region="mouth")
+            out["driver_gone_error"] = None
+        except RuntimeError as exc:
+            out["driver_gone_error"] = str(exc).strip().splitlines()[-1]
+        out["driver_gone_unchanged"] = len(blend.all_strips(scene)) == n
+        tgt[actor_data.DRIVER_PROP] = keep
+
     # --- the NLA layout after the transfer --------------------------------------------------
     lay = {}
     for which, idd in enumerate(T.animated_ids(tgt)):

@@ -90,6 +90,11 @@ def _check(r):
     # the source is remembered as the dubbing actor, with the source frame that drives each row
     assert r["driver_name_ok"] and r["driver_frames_ok"] and r["driver_video_ok"], r
     assert r["driver_rows"][1] - r["driver_rows"][0] >= r["transferred_rows"]
+    if "driver_mouth_render" in r:  # Render Performance: the driver's mouth changes the mouth, one strip
+        assert r["driver_mouth_render"] == [["FINISHED"], 1, ["FINISHED"], 1], r["driver_mouth_render"]
+        assert min(r["driver_mouth_changed"]) > 5, r["driver_mouth_changed"]
+        assert "nobody" in r["driver_gone_error"] and "is gone" in r["driver_gone_error"], r["driver_gone_error"]
+        assert r["driver_gone_unchanged"]
     assert r["hand_edit_kept"] == r["hand_edit_expected"]
     # blend, mute, unmute
     assert r["half_influence_err"] < 1e-6 and r["muted_is_tracked"] and r["unmuted_is_edit"]
@@ -132,9 +137,10 @@ def _cli_matches_operator(cfg, out):
 
 @pytest.mark.parametrize("pair", ["carphone", "shared"])
 def test_transfer_operators_blender_5(pair, carphone, track_dir, tmp_path):
-    cfg = _config(pair, carphone, track_dir, tmp_path)
+    cfg = dict(_config(pair, carphone, track_dir, tmp_path), render_driver_mouth=True)
     r = _run(sys.executable, cfg, tmp_path)
     assert r["blender"].startswith("5.0")
+    assert "driver_mouth_render" in r
     _check(r)
     _cli_matches_operator(cfg, str(tmp_path))
 
