@@ -18,6 +18,8 @@ from .warp import warp_field, warp_image
 #: how far below the chin a plate frame's head mask reaches (fractions of the face size): the
 #: neck and collar move with the head and must not leak into the background plate
 NECK_PLATE = 0.6
+#: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
+LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
 MOTION_VERSION = "warp-1"
 
@@ -38,6 +40,7 @@ class HeadMotion:
             raise ValueError("the footage's track and the performance cover different frames")
         self.ps, self.zs = posed_points(own)
         self.pd, self.zd = posed_points(requested)
+        self.lower_only = bool(lower_only)
         if lower_only:  # a mouth dub: lips and jaw move, the face above the upper lip stays
             self.pd, self.zd = pin_upper_face(self.ps, self.zs, self.pd, self.zd)
         ok = np.asarray(own.tracked, bool) & np.asarray(requested.tracked, bool)
@@ -50,9 +53,15 @@ class HeadMotion:
         return bool(self.ok[r]) and float(np.abs(self.ps[r] - self.pd[r]).max()) > 0.05
 
     def field(self, r, shape):
-        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``."""
-        return warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
-                          dst_depth=self.zd[r], model_points=self.identity)
+        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``. With
+        ``lower_only`` its displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face
+        height): the mesh's piecewise-affine motion creases the skin at the mouth corners when
+        the lips open far."""
+        f = warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
+                       dst_depth=self.zd[r], model_points=self.identity)
+        if self.lower_only:
+            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1])))
+        return f
 
     def frame(self, r, frame):
         """(the frame with the head moved to row ``r`` of the performance, the WarpField or None
@@ -74,6 +83,29 @@ class HeadMotion:
             return frame, None
         f = self.field(r, frame.shape)
         return warp_image(frame, f), f.valid
+
+
+def smooth_field(f, sigma):
+    """The WarpField ``f`` with its displacement Gaussian-smoothed (``sigma`` pixels) inside its
+    region of interest (grown by 3 sigma; the map stays the identity outside)."""
+    import cv2
+    from dataclasses import replace
+
+    if not sigma > 0:
+        return f
+    H, W = f.shape
+    if f.roi is None:
+        x0, y0, x1, y1 = 0, 0, W, H
+    else:
+        g = int(np.ceil(3 * sigma))
+        x0, y0 = max(0, f.roi[0] - g), max(0, f.roi[1] - g)
+        x1, y1 = min(W, f.roi[0] + f.roi[2] + g), min(H, f.roi[1] + f.roi[3] + g)
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    mx, my = f.map_x.copy(), f.map_y.copy()
+    mx[y0:y1, x0:x1] = xs + cv2.GaussianBlur(f.map_x[y0:y1, x0:x1] - xs, (0, 0), sigma)
+    my[y0:y1, x0:x1] = ys + cv2.GaussianBlur(f.map_y[y0:y1, x0:x1] - ys, (0, 0), sigma)
+    return replace(f, map_x=mx, map_y=my, roi=(x0, y0, x1 - x0, y1 - y0))
 
 
 def shot_plate(source, own, count=31):
