@@ -139,6 +139,7 @@ class TrainingProcess:
         self._lock = threading.Lock()
         self._proc = None
         self._tmp = None
+        self._cancel_sent = False
 
     def start(self):
         import tempfile
@@ -174,8 +175,8 @@ class TrainingProcess:
                     self.cancelled = True
         code = self._proc.wait()
         with self._lock:
-            if code in (130, 143):
-                self.cancelled = True
+            if code in (130, 143) or (self._cancel_sent and code in (-2, -15)):  # -15: stopped before the
+                self.cancelled = True                                      # trainer caught signals
             elif code != 0 and not self.cancelled:
                 errs = [l for l in self.tail if "error" in l.lower()]
                 self.error = (errs[-1] if errs else (self.tail[-1] if self.tail else "")) or \
@@ -196,6 +197,7 @@ class TrainingProcess:
         if self._proc is not None and self._proc.poll() is None:
             import signal
 
+            self._cancel_sent = True
             self._proc.send_signal(signal.SIGTERM)
 
     def wait(self, timeout=None):

@@ -282,3 +282,19 @@ def test_sliced_wasserstein_zero_on_same_distribution(torch1):
     a = torch1.from_numpy(moving_clip(T=2).astype(np.float32) / 255).permute(0, 3, 1, 2)
     same = torch1.cat([a, a])
     assert float(sliced_wasserstein(same, same, torch1.Generator().manual_seed(1))) < 0.05
+
+
+def test_training_process_stopped_at_once_is_cancelled_not_failed(tmp_path):
+    """Esc right after Train Restyle starts: SIGTERM reaches the trainer before it handles
+    signals (status -15); that is a cancel, not a failure, and nothing is written."""
+    from reenact.jobs import TrainingProcess
+
+    grey = _clip(tmp_path, "grey.mp4", colour=False)
+    colour = _clip(tmp_path, "colour.mp4")
+    out = tmp_path / "m.onnx"
+    p = TrainingProcess(sys.executable, ["restyle", "train", "--x", grey, "--y", colour, "--out", str(out),
+                                         "--steps", "50", "--size", "32"], module="reenact").start()
+    p.cancel()
+    p.wait(120)
+    assert p.cancelled and not p.error, p.tail
+    assert not out.exists() and not any(".tmp" in f for f in os.listdir(tmp_path))

@@ -184,8 +184,11 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
     def _finish(self, context):
         p = self._proc
         if p.cancelled:
-            report(self, "WARNING", "restyle training stopped at step {}; the checkpoint is kept and the next "
-                                     "Train Restyle resumes from it".format(p.step))
+            if p.step:
+                report(self, "WARNING", "restyle training stopped at step {}; the checkpoint is kept and the next "
+                                         "Train Restyle resumes from it".format(p.step))
+            else:
+                report(self, "WARNING", "restyle training stopped before its first step; nothing changed")
             return {"CANCELLED"}
         if p.error or not p.done_path:
             err = (p.error or "no model written").replace("reenact: error: ", "")
