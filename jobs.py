@@ -111,7 +111,9 @@ def find_training_python(preferred=""):
 
 
 class TrainingProcess:
-    """``python -m reenact.training.train ... --progress-lines`` in a subprocess, read by a thread.
+    """``python -m reenact.training.train ... --progress-lines`` in a subprocess, read by a thread
+    (``module="reenact"`` with ``args`` starting ``restyle train`` runs the restyle trainer, which
+    speaks the same lines).
 
     The package is made importable as ``reenact`` whatever its install name (inside Blender it
     is ``bl_ext.<repo>.reenact``) through a symlink in a temporary folder on PYTHONPATH.
@@ -119,8 +121,9 @@ class TrainingProcess:
     SIGINT).
     """
 
-    def __init__(self, python, args, extra_paths=()):
+    def __init__(self, python, args, extra_paths=(), module="reenact.training.train"):
         self.python = python
+        self.module = module
         self.args = list(args)
         self.extra_paths = [p for p in extra_paths if p and os.path.isdir(p)]
         self.step = 0
@@ -129,12 +132,14 @@ class TrainingProcess:
         self.preview = None
         self.preview_serial = 0
         self.done_path = None
+        self.resumed_from = 0  # the step the trainer resumed at (RESUMED <step>; 0: fresh)
         self.cancelled = False
         self.error = None
         self.tail = []
         self._lock = threading.Lock()
         self._proc = None
         self._tmp = None
+        self._cancel_sent = False
 
     def start(self):
         import tempfile
@@ -145,7 +150,7 @@ class TrainingProcess:
         paths = [self._tmp] + self.extra_paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
         env["PYTHONPATH"] = os.pathsep.join(paths)
         env["PYTHONUNBUFFERED"] = "1"
-        self._proc = subprocess.Popen([self.python, "-m", "reenact.training.train", *self.args, "--progress-lines"],
+        self._proc = subprocess.Popen([self.python, "-m", self.module, *self.args, "--progress-lines"],
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self._reader = threading.Thread(target=self._read, name="reenact-train-reader", daemon=True)
         self._reader.start()
@@ -164,12 +169,14 @@ class TrainingProcess:
                     self.preview_serial += 1
                 elif line.startswith("DONE "):
                     self.done_path = line[len("DONE "):]
+                elif line.startswith("RESUMED ") and len(parts) == 2 and parts[1].isdigit():
+                    self.resumed_from = int(parts[1])
                 elif line.startswith("CANCELLED"):
                     self.cancelled = True
         code = self._proc.wait()
         with self._lock:
-            if code in (130, 143):
-                self.cancelled = True
+            if code in (130, 143) or (self._cancel_sent and code in (-2, -15)):  # -15: stopped before the
+                self.cancelled = True                                      # trainer caught signals
             elif code != 0 and not self.cancelled:
                 errs = [l for l in self.tail if "error" in l.lower()]
                 self.error = (errs[-1] if errs else (self.tail[-1] if self.tail else "")) or \
@@ -190,6 +197,7 @@ class TrainingProcess:
         if self._proc is not None and self._proc.poll() is None:
             import signal
 
+            self._cancel_sent = True
             self._proc.send_signal(signal.SIGTERM)
 
     def wait(self, timeout=None):

@@ -3,6 +3,8 @@
 
     python -m bench.restyle train --job style-recycle --minutes 10   # one training run
     python -m bench.restyle eval                                     # table + bench/results/restyle.json
+    python -m bench.restyle quick                                    # `make bench`: four short runs, table
+                                                                     # + bench/results/restyle_quick.json
 
 Clips come from ../shared/data/clips (never committed). The split is fixed below; the TEST clips
 are in no training set and were not used for tuning. Known style: Y = the deterministic
@@ -47,29 +49,29 @@ def _threads():
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
 
-def styled(names, size):
+def styled(names, size, max_frames=MAX_FRAMES):
     from reenact.restyle.colour import STYLES
     from reenact.restyle.data import load_clip
 
     out = []
     for n in names:
-        a = load_clip(clip(n), size, MAX_FRAMES, CACHE).astype(np.float32) / 255.0
+        a = load_clip(clip(n), size, max_frames, CACHE).astype(np.float32) / 255.0
         out.append(np.clip(np.round(STYLES[STYLE](a) * 255), 0, 255).astype(np.uint8))
     return out
 
 
-def greyed(names, size):
+def greyed(names, size, max_frames=MAX_FRAMES):
     from reenact.restyle.colour import grey3
     from reenact.restyle.data import load_clip
 
-    return [np.clip(np.round(grey3(load_clip(clip(n), size, MAX_FRAMES, CACHE).astype(np.float32) / 255.0) * 255),
+    return [np.clip(np.round(grey3(load_clip(clip(n), size, max_frames, CACHE).astype(np.float32) / 255.0) * 255),
                     0, 255).astype(np.uint8) for n in names]
 
 
-def coloured(names, size):
+def coloured(names, size, max_frames=MAX_FRAMES):
     from reenact.restyle.data import load_clip
 
-    return [load_clip(clip(n), size, MAX_FRAMES, CACHE) for n in names]
+    return [load_clip(clip(n), size, max_frames, CACHE) for n in names]
 
 
 #: (model name, 2 = per-frame and stabilised inference, 1 = per-frame only); the first is the one pictured
@@ -90,21 +92,27 @@ JOBS = {
 }
 
 
-def cmd_train(a):
+def train_job(job, size, steps=None, minutes=None, work=WORK, name=None, overrides=None, resume=True,
+              max_frames=MAX_FRAMES):
+    """One training run of ``job`` into ``work``/NAME.onnx (+ .json report, .png preview)."""
     from reenact.restyle.config import RestyleConfig
     from reenact.restyle.train import train
 
     _threads()
-    xs, ys, over = JOBS[a.job]
-    over = dict(over, **json.loads(a.set or "{}"))
-    cfg = RestyleConfig(size=a.size, **over)
-    X = coloured(X_CLIPS, a.size) if xs == "plain" else greyed(X_CLIPS, a.size)
-    Y = styled(Y_STYLE, a.size) if ys == "styled" else coloured(Y_COLOUR, a.size)
-    os.makedirs(WORK, exist_ok=True)
-    name = a.name or a.job
-    out = os.path.join(WORK, name + ".onnx")
-    s = train(X, Y, out, cfg, steps=a.steps, minutes=a.minutes, report=os.path.join(WORK, name + ".json"),
-              preview=os.path.join(WORK, name + ".png"), resume=not a.no_resume)
+    xs, ys, over = JOBS[job]
+    cfg = RestyleConfig(size=size, **dict(over, **(overrides or {})))
+    X = coloured(X_CLIPS, size, max_frames) if xs == "plain" else greyed(X_CLIPS, size, max_frames)
+    Y = styled(Y_STYLE, size, max_frames) if ys == "styled" else coloured(Y_COLOUR, size, max_frames)
+    os.makedirs(work, exist_ok=True)
+    name = name or job
+    out = os.path.join(work, name + ".onnx")
+    return train(X, Y, out, cfg, steps=steps, minutes=minutes, report=os.path.join(work, name + ".json"),
+                 preview=os.path.join(work, name + ".png"), resume=resume)
+
+
+def cmd_train(a):
+    s = train_job(a.job, a.size, a.steps, a.minutes, name=a.name, overrides=json.loads(a.set or "{}"),
+                  resume=not a.no_resume)
     print(json.dumps({k: v for k, v in s.items() if k != "history"}))
 
 
@@ -150,15 +158,15 @@ def _clip_metrics(results, truths, inputs_small, flows):
             "warp_err": warping_error(rs, flows), "warp_err_truth": warping_error(ts, flows)}
 
 
-def _model(name):
+def _model(name, work=WORK):
     from reenact.restyle.apply import RestyleModel
 
-    p = os.path.join(WORK, name + ".onnx")
+    p = os.path.join(work, name + ".onnx")
     return RestyleModel(p, prefer_gpu=False) if os.path.isfile(p) else None
 
 
-def _train_info(name):
-    p = os.path.join(WORK, name + ".json")
+def _train_info(name, work=WORK):
+    p = os.path.join(work, name + ".json")
     if not os.path.isfile(p):
         return {}
     with open(p) as fh:
@@ -166,14 +174,14 @@ def _train_info(name):
     return {"steps": r["steps"], "train_minutes": round(r["train_seconds"] / 60.0, 1), "config": r["config"]}
 
 
-def eval_style(n_frames, stabilise, sheet=None):
+def eval_style(n_frames, stabilise, sheet=None, work=WORK):
     from reenact.restyle.apply import restyle_frames
     from reenact.restyle.colour import STYLES
     from reenact.restyle.metrics import flows_with_occlusion
 
-    models = [(n, v, _model(n)) for n, v in STYLE_MODELS]
+    models = [(n, v, _model(n, work)) for n, v in STYLE_MODELS]
     models = [(n, v, m) for n, v, m in models if m is not None]
-    out = {n: {"training": _train_info(n), "clips": {}} for n, _, _ in models}
+    out = {n: {"training": _train_info(n, work), "clips": {}} for n, _, _ in models}
     for c in TEST:
         frames = _read(c, n_frames)
         truth = [_u8(STYLES[STYLE](_f(f))) for f in frames]
@@ -208,7 +216,7 @@ def _mean_rows(clips):
     return mean
 
 
-def eval_colourise(n_frames, stabilise, sheet=None):
+def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
     from reenact.restyle.apply import restyle_frames
     from reenact.restyle.colour import colourise_rgb, grey3, luma, rgb_to_ycc
     from reenact.restyle.metrics import cdc, colourfulness, psnr, ssim
@@ -228,8 +236,8 @@ def eval_colourise(n_frames, stabilise, sheet=None):
                 "colourfulness": float(np.mean([colourfulness(np.clip(r, 0, 1)) for r in res])),
                 "cdc": cdc(res)}
 
-    models = {k: _model(k) for k in COLOUR_MODELS}
-    out = {"clips": {}, "training": {k: _train_info(k) for k, m in models.items() if m is not None}}
+    models = {k: _model(k, work) for k in COLOUR_MODELS}
+    out = {"clips": {}, "training": {k: _train_info(k, work) for k, m in models.items() if m is not None}}
     for c in TEST:
         frames = _read(c, n_frames)
         grey = [_u8(grey3(_f(f))) for f in frames]
@@ -283,21 +291,54 @@ def _contact_sheet(path, triple, height=256):
     cv2.imwrite(path, img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
 
 
+def evaluate(frames, stabilise, work=WORK, results=RESULTS, sheet=None, extra=None):
+    """Every model found in ``work``: the tables, printed and written to ``results`` (JSON)."""
+    res = {"split": {"x": X_CLIPS, "y_style": Y_STYLE, "y_colour": Y_COLOUR, "test": TEST, "style": STYLE},
+           "frames_per_test_clip": frames, "stabilise": stabilise, "cpu_threads": 1}
+    res.update(extra or {})
+    res["known_style"] = eval_style(frames, stabilise, sheet, work)
+    res["colourise"] = eval_colourise(frames, stabilise, sheet, work)
+    os.makedirs(os.path.dirname(results), exist_ok=True)
+    with open(results + ".tmp", "w") as fh:
+        json.dump(res, fh, indent=1, sort_keys=True)
+    os.replace(results + ".tmp", results)
+    print_table(res)
+    return res
+
+
 def cmd_eval(a):
     if not CLIPS:
         print("bench.restyle: ../shared/data/clips not present; nothing to evaluate")
         return 0
-    sheet = {}
-    res = {"split": {"x": X_CLIPS, "y_style": Y_STYLE, "y_colour": Y_COLOUR, "test": TEST, "style": STYLE},
-           "frames_per_test_clip": a.frames, "stabilise": a.stabilise, "cpu_threads": 1}
-    res["known_style"] = eval_style(a.frames, a.stabilise, sheet)
-    res["colourise"] = eval_colourise(a.frames, a.stabilise, sheet)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS + ".tmp", "w") as fh:
-        json.dump(res, fh, indent=1, sort_keys=True)
-    os.replace(RESULTS + ".tmp", RESULTS)
+    evaluate(a.frames, a.stabilise, sheet={})
     cmd_sheet(a)
-    print_table(res)
+    return 0
+
+
+#: what `make bench` trains (each for --minutes, fresh, at --size) and evaluates
+QUICK_JOBS = ("style-recycle", "style-cycle", "colourise-recycle", "colourise-cycle")
+QUICK_RESULTS = os.path.join(HERE, "results", "restyle_quick.json")
+
+
+def cmd_quick(a):
+    """The short form for `make bench`: the four main models trained for a.minutes each (fresh,
+    into WORK/quick, never over the full runs' models), evaluated on a.frames frames per test
+    clip; the same tables, to restyle_quick.json. The figures of docs/restyle.md are the full runs
+    (12 min per model, `train` + `eval`)."""
+    if not CLIPS:
+        print("skipping the restyle benchmark: ../shared/data/clips not present")
+        return 0
+    work = os.path.join(WORK, "quick")
+    t0 = time.perf_counter()
+    for job in QUICK_JOBS:
+        s = train_job(job, a.size, minutes=a.minutes, work=work, resume=False, max_frames=a.max_frames)
+        print("bench.restyle quick: {} trained {} steps in {:.1f} min".format(job, s["steps"],
+                                                                             s["train_seconds"] / 60.0))
+    print("Quick run ({:g} min of CPU training per model at {} px; the full figures are in docs/restyle.md)".format(
+        a.minutes, a.size))
+    evaluate(a.frames, 0.8, work, QUICK_RESULTS,
+             extra={"quick": {"minutes_per_model": a.minutes, "size": a.size, "max_frames_per_clip": a.max_frames}})
+    print("bench.restyle quick: {:.1f} min in all; {}".format((time.perf_counter() - t0) / 60.0, QUICK_RESULTS))
     return 0
 
 
@@ -370,7 +411,14 @@ def main(argv=None):
     e.add_argument("--frames", type=int, default=EVAL_FRAMES)
     e.add_argument("--stabilise", type=float, default=0.8)
     sub.add_parser("sheet")
+    q = sub.add_parser("quick", help="what `make bench` runs: four short trainings, the tables")
+    q.add_argument("--minutes", type=float, default=0.75, help="training minutes per model (default 0.75)")
+    q.add_argument("--size", type=int, default=64)
+    q.add_argument("--frames", type=int, default=30, help="frames per test clip")
+    q.add_argument("--max-frames", type=int, default=60, help="frames read per training clip")
     a = p.parse_args(argv)
+    if a.cmd == "quick":
+        return cmd_quick(a)
     if a.cmd == "sheet":
         return cmd_sheet(a)
     if a.cmd == "train":

@@ -4,6 +4,8 @@ progress bar in the sidebar and the status bar, Esc to cancel; blocking in backg
 (and in the PyPI bpy module, where timers never fire). Blender data is only written on the main
 thread once the job has succeeded, so a failed or cancelled job leaves the .blend as it was."""
 
+import os
+
 import bpy
 
 from ..jobs import BackgroundJob
@@ -147,4 +149,94 @@ class ModalJobMixin:
         if self._job is not None:
             self._job.cancel()
             self._job.join()
+        self._cleanup(context)
+
+
+# --- training in a separate process (Train Renderer, Train Restyle) ---------------------------
+def show_preview(path, name):
+    """Load or reload the trainer's preview PNG as the image ``name`` (the sidebar draws its preview)."""
+    if not path or not os.path.isfile(path):
+        return
+    img = bpy.data.images.get(name)
+    if img is None:
+        img = bpy.data.images.load(path, check_existing=False)
+        img.name = name
+    else:
+        img.filepath = path
+        img.reload()
+    img.preview_ensure()
+
+
+class TrainingJobMixin:
+    """A trainer in a separate process (:class:`reenact.jobs.TrainingProcess`), polled by a modal
+    timer: step, loss and preview in the sidebar and the status bar, Esc stops it (the trainer
+    saves its checkpoint), blocking with progress lines in background mode. Subclasses define
+    ``_start(context)`` (checks, then ``self._proc = TrainingProcess(...).start()``) and
+    ``_finish(context)`` (reads ``self._proc``; writes Blender state only on success)."""
+
+
+    preview_image = "Reenact Training Preview"  #: the image the sidebar shows
+    _timer = None
+    _proc = None
+    _serial = 0
+
+    def execute(self, context):
+        try:
+            self._start(context)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        if bpy.app.background:  # headless: progress lines on stdout while the trainer runs
+            lines = ProgressLines("Training", interval=0.0)
+            while self._proc.running:
+                self._proc.wait(5.0)
+                step, total, loss, _preview, _serial = self._proc.status()
+                if total:
+                    lines(step, total, "loss {:.4f}".format(loss))
+        self._proc.wait()
+        return self._finish(context)
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        try:
+            self._start(context)
+        except EXPECTED as exc:
+            return fail(self, exc)
+        begin_modal(self, context, 0.25, "Training…")
+        return {"RUNNING_MODAL"}
+
+    def _cleanup(self, context):
+        end_modal(self, context)
+
+    def modal(self, context, event):
+        p = self._proc
+        if event.type == "ESC" and event.value == "PRESS":
+            p.cancel()  # the trainer checkpoints and exits; keep polling until it has
+            context.scene.reenact.job_text = "Stopping, saving the checkpoint…"
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        step, total, loss, preview, serial = p.status()
+        if p.running:
+            frac = step / total if total else 0.0
+            s = context.scene.reenact
+            s.job_progress = frac
+            if not p.cancelled:
+                s.job_text = "Training {}/{} · loss {:.4f}".format(step, total, loss)
+            context.window_manager.progress_update(int(frac * 1000))
+            context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(s.job_text))
+            if serial != self._serial:
+                self._serial = serial
+                show_preview(preview, self.preview_image)
+            for area in context.screen.areas:
+                if area.type == "SEQUENCE_EDITOR":
+                    area.tag_redraw()
+            return {"RUNNING_MODAL"}
+        self._cleanup(context)
+        return self._finish(context)
+
+    def cancel(self, context):
+        if self._proc is not None:
+            self._proc.cancel()
+            self._proc.wait(60)
         self._cleanup(context)

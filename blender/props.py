@@ -3,7 +3,7 @@
 and the add-on preferences. Registered first, unregistered last (see ``__init__``)."""
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
 
 #: the extension's module name (``bl_ext.<repo>.reenact``, or ``reenact`` from a checkout): this
 #: module lives one level below it, in ``blender/``
@@ -86,6 +86,22 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
     restyle_model: StringProperty(name="Restyle Model", subtype="FILE_PATH", default="",
                                   description="Restyle model (.onnx from `reenact restyle train`)")
     transfer_target: StringProperty(name="Transfer Target", default="")
+    # Train Restyle (the defaults of `reenact restyle train`, plus a time budget)
+    restyle_colourise: BoolProperty(
+        name="Colourise", default=False,
+        description="The shot is black-and-white and the reference footage in colour: learn its colours only "
+                    "(the shot's luminance is kept exactly)")
+    restyle_method: EnumProperty(
+        name="Method", default="recycle",
+        items=(("recycle", "Recycle", "Recycle-GAN: with temporal predictors (steadier over time)"),
+               ("cycle", "Cycle", "CycleGAN: frame by frame, the baseline")))
+    restyle_size: IntProperty(name="Working Size", default=128, min=32, max=512, step=16,
+                              description="The networks see frames at this size (a multiple of 16); the result "
+                                          "is carried to the shot's full resolution")
+    restyle_minutes: FloatProperty(name="Minutes", default=15.0, min=0.0, max=10000.0,
+                                   description="Training time budget (0: no limit, only Steps)")
+    restyle_steps: IntProperty(name="Steps", default=2000, min=1, max=1000000,
+                               description="Training steps at most (a second Train resumes from the checkpoint)")
     # State of the running job, drawn as a progress bar in the sidebar.
     job_running: BoolProperty(default=False, options={"SKIP_SAVE"})
     job_progress: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})

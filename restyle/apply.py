@@ -175,7 +175,12 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         raise RestyleError(str(exc)) from None
     with src:
         n, W, H, fps = len(src), src.width, src.height, src.fps
-        a, b = frames if isinstance(frames, tuple) else _parse_range(frames, n)
+        if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
+            a, b = max(0, int(frames[0])), min(n, int(frames[1]))
+            if a >= b:
+                raise RestyleError("{}: frames {}:{} are outside the clip's {} frames".format(video, *frames, n))
+        else:
+            a, b = _parse_range(frames, n)
         if model.cfg.colourise:
             probe = [src.read(i) for i in np.linspace(a, b - 1, min(5, b - a)).astype(int)]
             if not is_grey([p for p in probe if p is not None]):

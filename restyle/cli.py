@@ -20,8 +20,10 @@ def add_parser(subparsers):
     sub = p.add_subparsers(dest="restyle_command", metavar="ACTION")
 
     t = sub.add_parser("train", help="train X (shots) -> Y (reference footage), unpaired; export ONNX")
-    t.add_argument("--x", action="append", required=True, metavar="SHOT", help="shot to change (repeatable)")
-    t.add_argument("--y", action="append", required=True, metavar="REF", help="reference footage (repeatable)")
+    t.add_argument("--x", action="append", required=True, metavar="SHOT",
+                   help="shot to change (repeatable); SHOT@A:B uses its frames A..B-1 only")
+    t.add_argument("--y", action="append", required=True, metavar="REF",
+                   help="reference footage (repeatable); REF@A:B uses its frames A..B-1 only")
     t.add_argument("--out", required=True, metavar="MODEL.onnx")
     t.add_argument("--method", choices=("recycle", "cycle"), default="recycle",
                    help="recycle (temporal predictors; default) or cycle (per-frame baseline)")
@@ -40,6 +42,9 @@ def add_parser(subparsers):
     t.add_argument("--threads", type=int, default=None, help="torch threads")
     t.add_argument("--report", default=None, metavar="METRICS.json")
     t.add_argument("--preview", default=None, metavar="PNG")
+    t.add_argument("--preview-every", type=int, default=50, metavar="N", help="refresh the preview every N steps")
+    t.add_argument("--progress-lines", action="store_true",
+                   help="machine-readable PROGRESS/PREVIEW/DONE/CANCELLED lines on stdout (for the Blender UI)")
     t.add_argument("--checkpoint", default=None)
     t.add_argument("--no-resume", action="store_true")
     t.add_argument("--cache", default=None, metavar="DIR", help="cache decoded working-size frames here")
@@ -78,9 +83,12 @@ def run(args):
 def _train(args):
     from .config import RestyleConfig
 
-    for p in list(args.x) + list(args.y):
-        if not os.path.exists(p):
-            return _fail("{}: file does not exist".format(p))
+    from .data import check_domains
+
+    try:  # the inputs: missing files, ranges, X = Y, a colour shot to colourise: before any work
+        check_domains(args.x, args.y, args.colourise)
+    except ValueError as exc:
+        return _fail(str(exc))
     try:  # every file the run writes, before it runs
         check_output_file(args.out, ".onnx")
         for opt in ("report", "preview", "checkpoint"):
@@ -100,22 +108,34 @@ def _train(args):
     from .train import train
 
     bar = ConsoleProgress("restyle", stream=sys.stderr)
+    hooks = {}
+    if args.progress_lines:  # the protocol reenact.jobs.TrainingProcess reads
+        hooks["on_step"] = lambda step, total, terms: print("PROGRESS {} {} {:.5f}".format(
+            step, total, terms["g"]), flush=True)
+        hooks["on_preview"] = lambda path: print("PREVIEW {}".format(os.path.abspath(path)), flush=True)
     try:
         s = train(args.x, args.y, args.out, cfg, steps=args.steps, minutes=args.minutes, checkpoint=args.checkpoint,
                   resume=not args.no_resume, report=args.report, preview=args.preview, progress=bar,
-                  cache_dir=args.cache, max_frames=args.max_frames, threads=args.threads)
+                  preview_every=max(1, args.preview_every), cache_dir=args.cache, max_frames=args.max_frames,
+                  threads=args.threads, **hooks)
     except ValueError as exc:
         return _fail(str(exc))
     except OSError as exc:  # a disk that filled or turned read-only: one line
         return _fail(str(os_error(exc)))
     finally:
         bar.close()
+    if args.progress_lines and s.get("resumed_from"):
+        print("RESUMED {}".format(s["resumed_from"]), flush=True)
     if s.get("cancelled"):
         from ..progress import EXIT_INTERRUPTED
 
         print("reenact: cancelled; checkpoint kept at {}".format(s["checkpoint"]), file=sys.stderr)
+        if args.progress_lines:
+            print("CANCELLED {}".format(s["steps"]), flush=True)
         return 128 + s["signal"] if s.get("signal") else EXIT_INTERRUPTED
     print(json.dumps(s, sort_keys=True))
+    if args.progress_lines:
+        print("DONE {}".format(os.path.abspath(args.out)), flush=True)
     return 0
 
 

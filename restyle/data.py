@@ -3,12 +3,15 @@
 sampling of frame triplets (t-2, t-1, t) for the temporal predictors. numpy + OpenCV only.
 
 A domain is a list of clips; a clip is a path (any movie/image sequence ``open_video`` reads, of any
-size or frame rate: frames are resized to ``size`` x ``size``) or an already loaded
-(T, size, size, 3) uint8 array.
+size or frame rate: frames are resized to ``size`` x ``size``), a :class:`ClipSpec` (a path and a
+frame range: what a trimmed sequencer strip shows; on the command line ``PATH@A:B``) or an already
+loaded (T, size, size, 3) uint8 array.
 """
 
+import collections
 import hashlib
 import os
+import re
 
 import cv2
 import numpy as np
@@ -20,23 +23,89 @@ from ..video import open_video
 TARGET_FPS = 30.0
 
 
-def _cache_name(path, size, max_frames):
+#: a clip and the frames [start, stop) of it to use (0-based, stop excluded; None: to the end)
+ClipSpec = collections.namedtuple("ClipSpec", "path start stop")
+
+_RANGE = re.compile(r"^(.+)@(\d*):(\d*)$")
+
+
+def clip_spec(item):
+    """A path, ``PATH@A:B`` (frames A..B-1; either side may be empty) or a ClipSpec -> ClipSpec.
+    A path that exists as written is a path, even if it contains ``@``."""
+    if isinstance(item, ClipSpec):
+        return item
+    if isinstance(item, (tuple, list)):
+        return ClipSpec(*item)
+    item = os.fspath(item)
+    m = _RANGE.match(item)
+    if m and not os.path.exists(item):
+        a, b = m.group(2), m.group(3)
+        return ClipSpec(m.group(1), int(a) if a else 0, int(b) if b else None)
+    return ClipSpec(item, 0, None)
+
+
+def spec_text(spec):
+    """The command-line form of a ClipSpec (``PATH`` or ``PATH@A:B``)."""
+    spec = clip_spec(spec)
+    if not spec.start and spec.stop is None:
+        return spec.path
+    return "{}@{}:{}".format(spec.path, spec.start or 0, "" if spec.stop is None else spec.stop)
+
+
+def check_domains(x_items, y_items, colourise=False):
+    """What can be known before any decoding or training, one ValueError line each: an empty
+    domain, a missing file, a frame range that is empty, the same file as shot and reference, and
+    (``colourise``) a shot that is already in colour (a few frames of its range are read)."""
+    for items, name in ((x_items, "X (the shots)"), (y_items, "Y (the reference)")):
+        if not items:
+            raise ValueError("{} is empty: give at least one clip".format(name))
+    xs = [clip_spec(i) for i in x_items if not isinstance(i, np.ndarray)]
+    ys = [clip_spec(i) for i in y_items if not isinstance(i, np.ndarray)]
+    for s in xs + ys:
+        if not os.path.exists(s.path):
+            raise ValueError("{}: file does not exist".format(s.path))
+        if s.stop is not None and s.stop - (s.start or 0) < 3:
+            raise ValueError("{}: frames {}:{} hold fewer than 3 frames".format(s.path, s.start, s.stop))
+    for y in ys:
+        for x in xs:
+            if os.path.realpath(x.path) == os.path.realpath(y.path) or os.path.samefile(x.path, y.path):
+                raise ValueError("{}: the reference footage is the shot itself (the same file as X); "
+                                 "choose other footage with the look you want".format(y.path))
+    if colourise:
+        from .colour import is_grey
+
+        for s in xs:
+            with open_video(s.path) as src:
+                stop = src.frame_count if s.stop is None else min(s.stop, src.frame_count)
+                idx = np.unique(np.linspace(s.start or 0, max(stop - 1, 0), 8).astype(int))
+                frames = [src.read(int(i)) for i in idx]
+            if not is_grey([f for f in frames if f is not None]):
+                raise ValueError("{}: --colourise: the shot (X) is already in colour; give a black-and-white "
+                                 "shot".format(s.path))
+
+
+def _cache_name(path, size, max_frames, start=0, stop=None):
     st = os.stat(path)
     key = "{}|{}|{}|{}|{}".format(os.path.abspath(path), st.st_size, int(st.st_mtime), size, max_frames)
+    if start or stop is not None:
+        key += "|{}:{}".format(start or 0, stop)
     return hashlib.sha1(key.encode()).hexdigest()[:16] + ".npy"
 
 
-def load_clip(path, size, max_frames=None, cache_dir=None):
-    """(T, size, size, 3) uint8 RGB frames of a clip, each resized (INTER_AREA) to size x size,
-    subsampled to about :data:`TARGET_FPS`."""
+def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
+    """(T, size, size, 3) uint8 RGB frames [start, stop) of a clip, each resized (INTER_AREA) to
+    size x size, subsampled to about :data:`TARGET_FPS`."""
     if cache_dir:
-        cp = os.path.join(cache_dir, _cache_name(path, size, max_frames))
+        cp = os.path.join(cache_dir, _cache_name(path, size, max_frames, start, stop))
         if os.path.isfile(cp):
             return np.load(cp, allow_pickle=False)
     frames = []
     with open_video(path) as src:
         step = max(1, int(round(src.fps / TARGET_FPS)))
-        for _, f in src.iter_frames(0, None, step):
+        if (start or 0) >= src.frame_count or (stop is not None and stop > src.frame_count):
+            raise ValueError("{}: frames {}:{} are outside the clip ({} frames)".format(
+                path, start or 0, "" if stop is None else stop, src.frame_count))
+        for _, f in src.iter_frames(start or 0, stop, step):
             if f is None:
                 continue
             frames.append(cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA))
@@ -61,7 +130,21 @@ def load_domain(items, size, max_frames=None, cache_dir=None, name="domain"):
                 raise ValueError("{}: arrays must be (T>=3, {s}, {s}, 3) uint8".format(name, s=size))
             out.append(it.astype(np.uint8, copy=False))
         else:
-            out.append(load_clip(it, size, max_frames, cache_dir))
+            sp = clip_spec(it)
+            out.append(load_clip(sp.path, size, max_frames, cache_dir, sp.start, sp.stop))
+    return out
+
+
+def data_key(items):
+    """What a checkpoint was trained on (paths and ranges; arrays by shape), to resume only on
+    the same data."""
+    out = []
+    for it in items:
+        if isinstance(it, np.ndarray):
+            out.append("array{}".format(list(it.shape)))
+        else:
+            sp = clip_spec(it)
+            out.append("{}@{}:{}".format(os.path.abspath(sp.path), sp.start or 0, "" if sp.stop is None else sp.stop))
     return out
 
 

@@ -33,7 +33,7 @@ from ..progress import StopFlag
 from ..training.files import load_checkpoint, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
-from .data import load_domain, sample_triplets
+from .data import data_key, load_domain, sample_triplets
 
 KIND = "restyle"
 
@@ -432,11 +432,14 @@ def mean_chroma(clips):
 
 def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=None, checkpoint=None,
           resume=True, checkpoint_every=100, report=None, preview=None, preview_every=50, progress=None,
-          log=None, cache_dir=None, max_frames=None, threads=None, stop_at=None):
-    """Train X -> Y and export G_XY to ``out`` (ONNX). ``x_items``/``y_items``: paths or loaded
-    (T, S, S, 3) uint8 arrays. Stops at ``steps`` or after ``minutes`` (whichever first; the
-    checkpoint is kept and training resumes from it). ``progress(done, total, message)`` returning
-    False cancels (checkpoint kept, no export). Returns a summary dict."""
+          log=None, cache_dir=None, max_frames=None, threads=None, stop_at=None, on_step=None, on_preview=None):
+    """Train X -> Y and export G_XY to ``out`` (ONNX). ``x_items``/``y_items``: paths, ``PATH@A:B``
+    or :class:`~.data.ClipSpec` (a frame range), or loaded (T, S, S, 3) uint8 arrays. Stops at
+    ``steps`` or after ``minutes`` (whichever first; the checkpoint is kept and training resumes
+    from it, when it was trained on the same clips and configuration). ``progress(done, total,
+    message)`` returning False cancels (checkpoint kept, no export). ``on_step(step, total,
+    terms)`` sees every step's loss terms, ``on_preview(path)`` every preview written. Returns a
+    summary dict."""
     torch = _torch()
     from .colour import is_grey
 
@@ -460,13 +463,16 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     if cfg.w_swd > 0 and not cfg.colourise:
         bundle.set_banks(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
+    data = json.dumps([data_key(x_items), data_key(y_items)])
     step, history = 0, []
     if resume and os.path.isfile(checkpoint):
         ck = load_checkpoint(checkpoint, ("config", "state", "step", "history"), log)
         saved = RestyleConfig.from_json(ck["config"]) if ck is not None else None  # None: moved aside
         if saved is not None:
             saved.steps = cfg.steps
-        if saved is not None and saved == cfg:
+        if saved is not None and ck.get("data", data) != data:
+            log("restyle: {} was trained on other clips or frame ranges; starting afresh".format(checkpoint))
+        elif saved is not None and saved == cfg:
             bundle.load_state(ck["state"])
             step = int(ck["step"])
             history = json.loads(ck["history"])
@@ -476,7 +482,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
 
     def save_ck():
         cfg.steps = step
-        d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history)}
+        d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history), "data": data}
         save_torch(d, checkpoint)
 
     stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
@@ -503,19 +509,26 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                     step, terms["g"], terms["d"], " ".join("{} {:.3f}".format(k, v) for k, v in terms.items()
                                                           if k not in ("g", "d")), el / max(1, step - start_step))
                 log("restyle: " + msg)
+            tot = total if total is not None else max(step + 1, int(step * 60.0 * minutes / max(el, 1e-3)))
+            if minutes is not None and total is not None:  # whichever comes first
+                tot = min(total, max(step + 1, int(step * 60.0 * minutes / max(el, 1e-3))))
+            if on_step is not None:
+                on_step(step, tot, terms)
             if progress is not None:
-                tot = total if total is not None else max(step + 1, int(step * 60.0 * minutes / max(el, 1e-3)))
                 if progress(step, tot, "g {:.3f} d {:.3f}".format(terms["g"], terms["d"])) is False:
                     cancelled = True
                     break
             if preview and (step % preview_every == 0 or step == 1):
                 _preview(preview, bundle)
+                if on_preview is not None:
+                    on_preview(preview)
             if step % checkpoint_every == 0:
                 save_ck()
     finally:
         stop.restore()
     save_ck()
     summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled, "signal": stop.signum,
+               "resumed_from": start_step,
                "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}
     if cancelled:
         return summary

@@ -63,3 +63,68 @@ def test_restyle_strip_adds_one_result_strip(tmp_path):
         assert a is not None and b is not None and np.array_equal(a, b), n
     out0 = cv2.imread(os.path.join(got["folder"], pngs[0]))[..., ::-1]
     assert out0.shape == (64, 64, 3) and float(np.abs(out0.astype(int) - frames[0].astype(int)).mean()) > 1.0
+
+
+TRAIN_CHECK = os.path.join(ROOT, "tests", "blender_train_restyle_check.py")
+
+
+def test_train_restyle_from_strips(tmp_path):
+    """Train Restyle on strips: refusals (one line, nothing written), trims honoured, progress,
+    the scene's model set and applied by Restyle Strip; a stopped run keeps its checkpoint,
+    leaves the .blend as it was, and a second Train resumes from it."""
+    pytest.importorskip("torch")
+    from reenact.video import VideoWriter
+    from test_restyle import moving_clip
+
+    def movie(name, frames):
+        path = str(tmp_path / name)
+        with VideoWriter(path, 24, (frames.shape[2], frames.shape[1])) as w:
+            for f in frames:
+                w.write(f)
+        return path
+
+    # black and white, except 4 colour frames at the start that the strip's trim hides
+    grey = moving_clip(T=16, S=64, colour=False, seed=3)
+    lead = moving_clip(T=16, S=64, colour=True, seed=3)[:4]
+    cfg = {"shot": movie("shot.mp4", np.concatenate([lead, grey[4:]])),
+           "refs": [movie("look{}.mp4".format(i), moving_clip(T=12, S=48, seed=10 + i)) for i in range(2)],
+           "colour_shot": movie("colour.mp4", moving_clip(T=8, S=64, seed=5)),
+           "gone": movie("gone.mp4", moving_clip(T=8, S=64, seed=6)), "out": str(tmp_path)}
+    env = dict(os.environ, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
+    res = subprocess.run([sys.executable, TRAIN_CHECK, json.dumps(cfg)], capture_output=True, text=True,
+                         timeout=1200, cwd=str(tmp_path), env=env)
+    out = res.stdout + res.stderr
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, out[-4000:]
+    r = json.loads(lines[-1][7:])
+    ref = r["refused"]
+    for key, words in (("no_active", "active strip"), ("no_reference", "select one or more reference"),
+                       ("same_file", "same file"), ("missing", "gone.mp4: file does not exist"),
+                       ("colour_shot", "colour.mp4: --colourise: the shot (X) is already in colour"),
+                       ("untrimmed", "shot.mp4: --colourise: the shot (X) is already in colour")):
+        assert ref[key].get("lines") == 1 and words in ref[key]["line"], (key, ref[key])
+        assert not ref[key]["written"] and ref[key]["model"] == "", (key, ref[key])
+    # trained on what the trimmed strip shows (the grey frames), with progress lines
+    assert r["trained"] == ["FINISHED"], out[-4000:]
+    models = os.path.join(str(tmp_path), "reenact", "models")
+    assert r["model"] == os.path.join(models, "shot_colourise.onnx") and os.path.isfile(r["model"])
+    assert os.path.isfile(r["preview"])
+    assert "Training 3/3" in out or "3/3" in out, out[-3000:]
+    from reenact.restyle.apply import RestyleModel
+
+    assert RestyleModel(r["model"], prefer_gpu=False).cfg.colourise
+    # Restyle Strip applied the scene's model: a strip above, same start and length as shown
+    assert r["applied"] == ["FINISHED"]
+    assert len(r["result"]) == 1, r["result"]
+    got = r["result"][0]
+    assert got["name"] == "shot Restyled shot_colourise" and got["channel"] > 1
+    assert (got["start"], got["length"]) == (r["shot"]["start"], r["shot"]["length"]) == (5, 11)
+    # stopped: checkpoint kept, no model, the .blend as it was; a second Train resumes from it
+    assert r["sent"] >= 1 and r["stopped"] == ["CANCELLED"], out[-3000:]
+    assert r["unchanged"], r["after_stop"]
+    assert r["checkpoint"] and not r["restyle_onnx_after_stop"]
+    k = r["checkpoint_step"]
+    assert k >= 1 and r["resumed"] == ["FINISHED"]
+    assert "resumed from step {}".format(k) in out, out[-3000:]
+    assert r["model_after_resume"] == os.path.join(models, "shot_restyle.onnx")
+    assert r["left_running"] == []

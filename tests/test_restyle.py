@@ -213,13 +213,48 @@ def test_bad_input_one_line_nothing_written(tmp_path, models):
                  ["apply", models["rgb"], "--video", colour, "--out", out, "--frames", "5:99"],
                  ["train", "--x", tmp_path / "missing.mp4", "--y", colour, "--out", tmp_path / "m.onnx"],
                  ["train", "--x", colour, "--y", colour, "--out", tmp_path / "m.onnx", "--colourise", "--steps", "1",
-                  "--size", "32"]):
+                  "--size", "32"],
+                 ["train", "--x", colour, "--y", colour, "--out", tmp_path / "m.onnx", "--steps", "1", "--size", "32"],
+                 ["train", "--x", "{}@0:2".format(colour), "--y", models["rgb"], "--out", tmp_path / "m.onnx"]):
         r = cli(*args)
         assert r.returncode == 2, (args, r.stderr)
         lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error")]
         assert len(lines) == 1, r.stderr
         assert not out.exists() and not (tmp_path / "m.onnx").exists()
         assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
+
+
+def test_frame_ranges_train_on_what_a_strip_shows(tmp_path, torch1):
+    """``PATH@A:B`` (a trimmed strip) loads frames A..B-1 only; a checkpoint trained on other
+    frames is not resumed (it starts afresh, saying so)."""
+    from reenact.restyle.data import ClipSpec, check_domains, clip_spec, load_domain, spec_text
+    from reenact.restyle.train import train
+
+    grey = _clip(tmp_path, "grey.mp4", colour=False, n=12)
+    assert clip_spec(grey + "@3:9") == ClipSpec(grey, 3, 9) and clip_spec(grey + "@4:") == ClipSpec(grey, 4, None)
+    assert clip_spec(grey) == ClipSpec(grey, 0, None) and spec_text(ClipSpec(grey, 3, 9)) == grey + "@3:9"
+    whole, part = load_domain([grey, grey + "@3:9"], 32)
+    assert len(whole) == 12 and len(part) == 6 and np.array_equal(part, whole[3:9])
+    # colourise checks the frames the range shows: a colour lead-in outside it does not count
+    mixed = str(tmp_path / "mixed.mp4")
+    from reenact.video import VideoWriter
+
+    with VideoWriter(mixed, 24, (32, 32)) as w:
+        for f in np.concatenate([moving_clip(T=4, seed=1), moving_clip(T=8, seed=1, colour=False)]):
+            w.write(f)
+    colour = _clip(tmp_path, "colour.mp4")
+    with pytest.raises(ValueError, match="already in colour"):
+        check_domains([mixed], [colour], colourise=True)
+    check_domains([mixed + "@4:12"], [colour], colourise=True)
+    with pytest.raises(ValueError, match="the same file as X"):
+        check_domains([mixed + "@4:12"], [mixed + "@0:4"])
+    logs = []
+    out = str(tmp_path / "m.onnx")
+    train([grey + "@0:6"], [colour], out, tiny_cfg(), steps=2, resume=False, log=logs.append)
+    s = train([grey + "@6:12"], [colour], out, tiny_cfg(), steps=3, log=logs.append)
+    assert s["resumed_from"] == 0 and any("other clips or frame ranges" in m for m in logs), logs
+    s = train([grey + "@6:12"], [colour], out, tiny_cfg(), steps=4, log=logs.append)
+    assert s["resumed_from"] == 3
 
 
 def test_empty_domain_is_an_error():
@@ -247,3 +282,19 @@ def test_sliced_wasserstein_zero_on_same_distribution(torch1):
     a = torch1.from_numpy(moving_clip(T=2).astype(np.float32) / 255).permute(0, 3, 1, 2)
     same = torch1.cat([a, a])
     assert float(sliced_wasserstein(same, same, torch1.Generator().manual_seed(1))) < 0.05
+
+
+def test_training_process_stopped_at_once_is_cancelled_not_failed(tmp_path):
+    """Esc right after Train Restyle starts: SIGTERM reaches the trainer before it handles
+    signals (status -15); that is a cancel, not a failure, and nothing is written."""
+    from reenact.jobs import TrainingProcess
+
+    grey = _clip(tmp_path, "grey.mp4", colour=False)
+    colour = _clip(tmp_path, "colour.mp4")
+    out = tmp_path / "m.onnx"
+    p = TrainingProcess(sys.executable, ["restyle", "train", "--x", grey, "--y", colour, "--out", str(out),
+                                         "--steps", "50", "--size", "32"], module="reenact").start()
+    p.cancel()
+    p.wait(120)
+    assert p.cancelled and not p.error, p.tail
+    assert not out.exists() and not any(".tmp" in f for f in os.listdir(tmp_path))

@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Restyle Strip: a trained restyle model (``reenact restyle train``, docs/restyle.md) applied to
-the active movie or image strip; the restyled shot (watermarked, signed) becomes a strip above
-the original, one per strip and model, replaced in place when restyled again."""
+"""Train Restyle: a restyle model trained (``reenact restyle train`` in a separate Python with
+PyTorch) from the active movie strip (X, the shot) and the other selected movie strips (Y, the
+reference footage), each as trimmed on the timeline; the scene's restyle model becomes the result.
+
+Restyle Strip: a trained restyle model (docs/restyle.md) applied to the active movie or image
+strip; the restyled shot (watermarked, signed) becomes a strip above the original, one per strip
+and model, replaced in place when restyled again."""
 
 import os
 
@@ -10,15 +14,16 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
 
 from .. import actor as actor_data
 from .. import blend, farm, props
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, TrainingJobMixin, show_preview
 from ..report import report
 
 #: restyle results go here, next to the .blend (beside the renders)
 RESTYLE_DIR = "restyle"
 
 
-def restyle_job(model, source, out, stabilise, lossless, sign, progress):
-    """Worker thread: no bpy here."""
+def restyle_job(model, source, out, stabilise, lossless, sign, frames, progress):
+    """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
+    others are copied, so the result strip takes the original's trims and lines up)."""
     from ...progress import Cancelled
     from ...restyle.apply import apply_clip
 
@@ -26,7 +31,7 @@ def restyle_job(model, source, out, stabilise, lossless, sign, progress):
         if progress(done, total, message) is False:
             raise Cancelled()
 
-    return apply_clip(model, source, out, stabilise=stabilise, progress=step, lossless=lossless,
+    return apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
                       sign_cert=sign[0], sign_key=sign[1])
 
 
@@ -83,7 +88,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
         self._model_setting = model
         sign = props.signing_paths(context)
-        return restyle_job, (path, source, out, self.stabilise, self.lossless, sign), {}
+        frames = actor_data.clip_range(strip)
+        return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames), {}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
@@ -98,4 +104,103 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
             str(summary.get("provider", "")).replace("ExecutionProvider", ""), st.name, st.channel))
 
 
-classes = (REENACT_OT_restyle_strip,)
+PREVIEW_IMAGE = "Reenact Restyle Preview"
+
+
+def training_domains(scene):
+    """(X, Y): the active movie strip and the other selected movie strips, as
+    :class:`reenact.restyle.data.ClipSpec` (file, and the clip frames the strip shows). One
+    ValueError line when there is no shot or no reference; sound and other strips are ignored."""
+    from ...restyle.data import ClipSpec
+
+    x = blend.active_strip(scene)
+    if x is None or x.type != "MOVIE":
+        raise ValueError("make the shot to restyle the active strip (a movie strip), and select the reference "
+                         "footage with it")
+    ys = [s for s in blend.all_strips(scene) if s.select and s != x and s.type == "MOVIE"]
+    if not ys:
+        raise ValueError("select one or more reference movie strips (the footage with the look you want) "
+                         "besides the active strip '{}'".format(x.name))
+
+    def spec(strip):
+        a, b = actor_data.clip_range(strip)
+        return ClipSpec(blend.strip_filepath(strip), a, b)
+
+    return x, spec(x), [spec(s) for s in sorted(ys, key=lambda s: (s.channel, s.frame_final_start, s.name))]
+
+
+class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
+    """Train a restyle model: the active movie strip is the shot to change, the other selected movie
+    strips are the reference footage (unpaired; what each strip shows on the timeline). Runs in a
+    separate Python with PyTorch; Esc stops and keeps the checkpoint, a second Train resumes.
+    The scene's restyle model becomes the result, for Restyle Strip"""
+
+    bl_idname = "reenact.train_restyle"
+    bl_label = "Train Restyle"
+    bl_options = {"REGISTER"}
+
+    preview_image = PREVIEW_IMAGE
+
+    @classmethod
+    def poll(cls, context):
+        strip = blend.active_strip(context.scene) if context.scene else None
+        if strip is None or strip.type != "MOVIE":
+            cls.poll_message_set("Make the shot to restyle the active strip (a movie strip), with the reference "
+                                 "strips selected")
+            return False
+        if context.scene.reenact.job_running:
+            cls.poll_message_set("Another Reenact job is running")
+            return False
+        return True
+
+    def _start(self, context):
+        from ...jobs import TrainingProcess, find_training_python
+        from ...restyle.data import check_domains, spec_text
+
+        scene = context.scene
+        s = scene.reenact
+        if s.restyle_size % 16:
+            raise ValueError("the working size must be a multiple of 16 (not {})".format(s.restyle_size))
+        strip, x, ys = training_domains(scene)
+        check_domains([x], ys, s.restyle_colourise)  # missing files, X = Y, a colour shot: before any work
+        prefs = props.preferences(context)
+        python = find_training_python(prefs.training_python if prefs else "")
+        kind = "colourise" if s.restyle_colourise else "restyle"
+        out = os.path.join(blend.data_folder("models"), "{}_{}.onnx".format(actor_data._safe(strip.name), kind))
+        self._out, self._scene_name = out, scene.name
+        self._preview = os.path.splitext(out)[0] + "_preview.png"
+        args = ["restyle", "train", "--x", spec_text(x)]
+        for y in ys:
+            args += ["--y", spec_text(y)]
+        args += ["--out", out, "--method", s.restyle_method, "--size", str(s.restyle_size),
+                 "--steps", str(s.restyle_steps), "--preview", self._preview, "--preview-every", "10"]
+        if s.restyle_minutes > 0:
+            args += ["--minutes", "{:g}".format(s.restyle_minutes)]
+        if s.restyle_colourise:
+            args.append("--colourise")
+        extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
+        self._proc = TrainingProcess(python, args, extra_paths=extra, module="reenact").start()
+
+    def _finish(self, context):
+        p = self._proc
+        if p.cancelled:
+            if p.step:
+                report(self, "WARNING", "restyle training stopped at step {}; the checkpoint is kept and the next "
+                                         "Train Restyle resumes from it".format(p.step))
+            else:
+                report(self, "WARNING", "restyle training stopped before its first step; nothing changed")
+            return {"CANCELLED"}
+        if p.error or not p.done_path:
+            err = (p.error or "no model written").replace("reenact: error: ", "")
+            report(self, "ERROR", "restyle training failed: {}".format(err))
+            return {"CANCELLED"}
+        scene = bpy.data.scenes.get(self._scene_name) or context.scene
+        scene.reenact.restyle_model = p.done_path
+        show_preview(p.preview, PREVIEW_IMAGE)
+        resumed = " (resumed from step {})".format(p.resumed_from) if p.resumed_from else ""
+        report(self, "INFO", "restyle model trained ({} steps{}, loss {:.4f}): {}; Restyle Strip applies it".format(
+            p.step, resumed, p.loss, p.done_path))
+        return {"FINISHED"}
+
+
+classes = (REENACT_OT_train_restyle, REENACT_OT_restyle_strip)

@@ -14,10 +14,8 @@ from bpy.props import BoolProperty, IntProperty
 from .. import actor as actor_data
 from .. import blend
 from .. import props
-from ..modal import begin_modal, end_modal
-from ..report import EXPECTED, fail, report
-
-PREVIEW_IMAGE = "Reenact Training Preview"
+from ..modal import TrainingJobMixin, show_preview
+from ..report import report
 
 
 def _models_dir():
@@ -33,20 +31,7 @@ def base_weights():
 
 
 
-def _show_preview(path):
-    if not path or not os.path.isfile(path):
-        return
-    img = bpy.data.images.get(PREVIEW_IMAGE)
-    if img is None:
-        img = bpy.data.images.load(path, check_existing=False)
-        img.name = PREVIEW_IMAGE
-    else:
-        img.filepath = path
-        img.reload()
-    img.preview_ensure()
-
-
-class REENACT_OT_train_renderer(bpy.types.Operator):
+class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
     """Fine-tune a neural renderer on the active actor's footage, starting from the bundled base model.
     Runs in a separate Python with PyTorch; Esc stops and keeps the last checkpoint"""
 
@@ -63,10 +48,6 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
     fresh: BoolProperty(name="Start Fresh", default=False,
                         description="Train from the start instead of resuming the actor's last checkpoint (needed "
                                     "when that checkpoint was trained on other footage or another Track)")
-
-    _timer = None
-    _proc = None
-    _serial = 0
 
     @classmethod
     def poll(cls, context):
@@ -128,73 +109,9 @@ class REENACT_OT_train_renderer(bpy.types.Operator):
         ob = bpy.data.objects.get(self._actor)
         if ob is not None:
             ob.reenact.model_path = p.done_path
-        _show_preview(p.preview)
+        show_preview(p.preview, self.preview_image)
         report(self, "INFO", "renderer trained ({} steps, loss {:.4f}): {}".format(
             p.step, p.loss, p.done_path))
         return {"FINISHED"}
-
-    def execute(self, context):
-        try:
-            self._start(context)
-        except EXPECTED as exc:
-            return fail(self, exc)
-        if bpy.app.background:  # headless: progress lines on stdout while the trainer runs
-            from ...progress import ProgressLines
-
-            lines = ProgressLines("Training", interval=0.0)
-            while self._proc.running:
-                self._proc.wait(5.0)
-                step, total, loss, _preview, _serial = self._proc.status()
-                if total:
-                    lines(step, total, "loss {:.4f}".format(loss))
-        self._proc.wait()
-        return self._finish(context)
-
-    def invoke(self, context, event):
-        if bpy.app.background or context.window is None:
-            return self.execute(context)
-        try:
-            self._start(context)
-        except EXPECTED as exc:
-            return fail(self, exc)
-        begin_modal(self, context, 0.25, "Training…")
-        return {"RUNNING_MODAL"}
-
-    def _cleanup(self, context):
-        end_modal(self, context)
-
-    def modal(self, context, event):
-        p = self._proc
-        if event.type == "ESC" and event.value == "PRESS":
-            p.cancel()  # the trainer checkpoints and exits; keep polling until it has
-            context.scene.reenact.job_text = "Stopping, saving the checkpoint…"
-            return {"RUNNING_MODAL"}
-        if event.type != "TIMER":
-            return {"PASS_THROUGH"}
-        step, total, loss, preview, serial = p.status()
-        if p.running:
-            frac = step / total if total else 0.0
-            s = context.scene.reenact
-            s.job_progress = frac
-            if not p.cancelled:
-                s.job_text = "Training {}/{} · loss {:.4f}".format(step, total, loss)
-            context.window_manager.progress_update(int(frac * 1000))
-            context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(s.job_text))
-            if serial != self._serial:
-                self._serial = serial
-                _show_preview(preview)
-            for area in context.screen.areas:
-                if area.type == "SEQUENCE_EDITOR":
-                    area.tag_redraw()
-            return {"RUNNING_MODAL"}
-        self._cleanup(context)
-        return self._finish(context)
-
-    def cancel(self, context):
-        if self._proc is not None:
-            self._proc.cancel()
-            self._proc.wait(60)
-        self._cleanup(context)
-
 
 classes = (REENACT_OT_train_renderer,)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
+from .actors import draw_job_progress
 from .common import ReenactSequencerPanel
 
 
@@ -11,9 +12,23 @@ class SEQUENCER_PT_reenact_restyle(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        layout.prop(context.scene.reenact, "restyle_model", text="Model")
+        s = context.scene.reenact
+        box = layout.box()
+        box.label(text="Active strip: the shot · selected strips: the look", icon="SEQUENCE")
+        box.prop(s, "restyle_colourise")
+        row = box.row(align=True)
+        row.prop(s, "restyle_method", expand=True)
+        col = box.column(align=True)
+        col.prop(s, "restyle_size")
+        col.prop(s, "restyle_minutes")
+        col.prop(s, "restyle_steps")
+        if not draw_job_progress(box, s):
+            box.operator("reenact.train_restyle", icon="PLAY")
+        img = bpy.data.images.get("Reenact Restyle Preview")
+        if img is not None and img.preview is not None:
+            box.template_icon(icon_value=img.preview.icon_id, scale=8.0)
+        layout.prop(s, "restyle_model", text="Model")
         layout.operator("reenact.restyle_strip", icon="BRUSH_DATA")
-        layout.label(text="Train models with `reenact restyle train`")
 
 
 classes = (SEQUENCER_PT_reenact_restyle,)
