@@ -280,7 +280,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 detail=True, accept_footage=False, mouth_from=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
-    (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
+    (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn with
+    the driver's mouth, ``mouth_from``, without the network), ``copied`` (footage
     frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
 
     ``chunk`` = (c, d), inside ``frames``: this process's share of the job ``frames`` (a render
@@ -378,7 +379,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                                      audio_from=video if (src.kind == "movie" and src.has_audio) else None)
             else:
                 writer = FrameFolder(out, n)
-        stats = dict(rendered=0, cached=0, copied=0, written=0)
+        stats = dict(rendered=0, cached=0, copied=0, written=0, warped=0)
         short = renderer.provider.replace("ExecutionProvider", "")
         tm = dict(decode=0.0, warp=0.0, infer=0.0, composite=0.0, encode=0.0, cache=0.0)
         queue = []  # [i, frame, ready_frame or None, pending entry]
@@ -411,9 +412,6 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                              detail_valid=dvalid)
-            if donor is not None:
-                warped = dimg if dimg is not None else warper.detail(r, frame)[0]
-                res = donor.lower_face(r, res, warped, warper.pd[r], warper.ps[r])
             if watermark:
                 res = mark_frame(res, i, DEFAULT_KEY, payload)
             tm["composite"] += time.perf_counter() - t
@@ -443,6 +441,17 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 if r not in keys:  # outside the range, not covered or untracked: the footage
                     queue.append([i, frame, frame, None])
                     stats["copied"] += 1
+                elif donor is not None and donor.driver_row(r) is not None:
+                    # the driver's mouth: the footage's lower face warped, no network
+                    t = time.perf_counter()
+                    res = donor.lower_face(r, frame, warper.detail(r, frame)[0], warper.pd[r], warper.ps[r])
+                    tm["warp"] += time.perf_counter() - t
+                    if watermark:
+                        t = time.perf_counter()
+                        res = mark_frame(res, i, DEFAULT_KEY, payload)
+                        tm["composite"] += time.perf_counter() - t
+                    queue.append([i, frame, res, (i, frame, r, None, None)])
+                    stats["warped"] += 1
                 else:
                     field = None
                     if motion is not None:
@@ -472,7 +481,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             t = time.perf_counter()
             writer.close()
             tm["encode"] += time.perf_counter() - t
-            if is_movie and sign and stats["rendered"] + stats["cached"]:
+            if is_movie and sign and stats["rendered"] + stats["cached"] + stats["warped"]:
                 if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
                     manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key,
                                          _manifest_parameters(renderer, region, (a, b), payload), source=video)
@@ -490,7 +499,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     return {
         "out": os.path.abspath(os.fspath(out)) if out is not None else None,
         "frames": stats["written"], "range": [a, b], "chunk": list(chunk_range), "region": region,
-        "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"],
+        "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"], "warped": stats["warped"],
         "provider": renderer.provider, "model": renderer.path, "size": S,
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
         "seconds": round(seconds, 3),
