@@ -557,7 +557,8 @@ def _manifest_parameters(renderer, region, frames, payload):
 # ----------------------------------------------------------------------------- one frame
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
-                 pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False):
+                 pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False,
+                 mouth_from=None):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -566,7 +567,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
     omitted it is made from ``video`` (the footage; cached in ``cache_dir``). The rendered frame
     carries the watermark of :func:`render_clip` (same default job id, from ``source_id``);
-    ``detail`` as :func:`render_clip`.
+    ``detail`` and ``mouth_from`` (the driver's mouth: then ``info["warped"]`` is 1 on a row the
+    transfer drives) as :func:`render_clip`.
     With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
@@ -581,6 +583,22 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
         return frame.copy(), info
     own = crop_track if crop_track is not None else track.footage()
+    if mouth_from is not None:
+        if region != "mouth":
+            raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
+        donor = open_donor(track, mouth_from[0], mouth_from[1], accept_footage)[0]
+        with donor:
+            if donor.driver_row(r) is not None:  # drawn from the footage and the driver, no network
+                t = time.perf_counter()
+                hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True)
+                out = donor.lower_face(r, frame, hm.detail(0, frame)[0], hm.pd[0], hm.ps[0])
+                if watermark:
+                    sid = source_id or (source_identity(video) if video is not None else "")
+                    out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))
+                info["warped"] = 1
+                info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
+                info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
+                return out, info
     head = region == "head"
     xf = transforms if transforms is not None else crop_transforms(track if head else own, S)
     idx = window_indices(r, renderer.window, track.n_frames)

@@ -195,6 +195,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     detail: BoolProperty(**FOOTAGE_DETAIL)
+    driver_mouth: BoolProperty(**DRIVER_MOUTH)
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
@@ -234,7 +235,9 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                      transforms=None if self.region == "head" else xf, crop_track=base,
                                      source_id=source_identity(source), pool=pool, video=source,
-                                     accept_footage=self.accept_footage, detail=self.detail)
+                                     accept_footage=self.accept_footage, detail=self.detail,
+                                     mouth_from=actor_data.driver_of(ob, track)
+                                     if (self.region == "mouth" and self.driver_mouth) else None)
             from ...video.encode import write_png
             import numpy as np
 
@@ -254,7 +257,8 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         ms = (time.perf_counter() - t0) * 1000.0
         ob["reenact_last_preview_ms"] = round(ms, 1)
         report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(
-            f, ms, "cached" if info["cached"] else "rendered", info["provider"].replace("ExecutionProvider", "")))
+            f, ms, "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
+            info["provider"].replace("ExecutionProvider", "")))
         self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
         return {"FINISHED"}
 
