@@ -12,6 +12,7 @@ import errno
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,10 +213,12 @@ def test_restyle_refuses_before_work(tmp_path, carphone, readonly_dir, capsys, m
     import reenact.restyle.train as rtrain
 
     monkeypatch.setattr(rtrain, "train", _never("restyle training"))
-    line = _one_error_line(*_main(capsys, "restyle", "train", "--x", carphone, "--y", carphone,
+    ref = tmp_path / "reference.mp4"  # another file (the shot itself as its own reference is refused too)
+    shutil.copyfile(carphone, ref)
+    line = _one_error_line(*_main(capsys, "restyle", "train", "--x", carphone, "--y", ref,
                                   "--out", readonly_dir / "s.onnx"))
     assert str(readonly_dir) in line
-    line = _one_error_line(*_main(capsys, "restyle", "train", "--x", carphone, "--y", carphone,
+    line = _one_error_line(*_main(capsys, "restyle", "train", "--x", carphone, "--y", ref,
                                   "--out", tmp_path / "s.onnx", "--preview", tmp_path / "gone" / "p.png"))
     assert "does not exist" in line
 
