@@ -9,6 +9,7 @@ from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..video import open_video
 from .cache import performance_digest, source_identity
 from .head import background_plate, fill_background, head_mask, posed_points
+from .meshes import face_size
 from .warp import warp_field, warp_image
 
 
@@ -19,6 +20,9 @@ from .warp import warp_field, warp_image
 NECK_PLATE = 0.6
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
 MOTION_VERSION = "warp-1"
+#: the detail layer's warp covers both faces grown by this many face sizes (see
+#: :meth:`HeadMotion.detail`)
+DETAIL_MARGIN = 0.25
 
 
 class HeadMotion:
@@ -45,11 +49,6 @@ class HeadMotion:
         """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
         return bool(self.ok[r]) and float(np.abs(self.ps[r] - self.pd[r]).max()) > 0.05
 
-    def field(self, r, shape):
-        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``."""
-        return warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
-                          dst_depth=self.zd[r], model_points=self.identity)
-
     def frame(self, r, frame):
         """(the frame with the head moved to row ``r`` of the performance, the WarpField or None
         when the row is not moved)."""
@@ -61,14 +60,32 @@ class HeadMotion:
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
 
+    def field(self, r, shape, within=None):
+        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``
+        (``within``: :func:`~reenact.render.warp.warp_field`'s box)."""
+        return warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
+                          dst_depth=self.zd[r], model_points=self.identity, within=within)
+
+    def detail_box(self, r, shape):
+        """(x0, y0, x1, y1): the part of the frame the detail layer warps for row ``r``: both
+        faces (footage and performance) grown by DETAIL_MARGIN face sizes, clipped to ``shape``."""
+        P = np.concatenate([self.ps[r], self.pd[r]], 0)
+        m = DETAIL_MARGIN * face_size(self.pd[r])
+        lo = np.floor(P.min(0) - m).astype(int)
+        hi = np.ceil(P.max(0) + m).astype(int)
+        return max(0, lo[0]), max(0, lo[1]), min(shape[1], hi[0]), min(shape[0], hi[1])
+
     def detail(self, r, frame):
         """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
         (the footage frame warped to the performance's face, its validity (H, W) float32 or None
         when everything is valid). Nothing moves the frame itself here (regions ``mouth`` and
-        ``face``): only the fine detail the render takes from it is moved."""
+        ``face``): only the fine detail the render takes from it is moved, and only inside
+        :meth:`detail_box` (beyond it the frame is its own detail source: the composite reads
+        the detail only under the crop, where away from the face it moves the colours of a
+        blurred pyramid level at most)."""
         if not self.moves(r):
             return frame, None
-        f = self.field(r, frame.shape)
+        f = self.field(r, frame.shape, self.detail_box(r, frame.shape))
         return warp_image(frame, f), f.valid
 
 

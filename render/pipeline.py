@@ -61,7 +61,7 @@ from .cache import (
 )
 from .composite import paste_back
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
-from .conditioning import hole_mask, stack_window, window_indices
+from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, REGIONS, NeuralRenderer
@@ -200,7 +200,7 @@ class _Frames:
             t = time.perf_counter()
             ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
             self.t_cond += time.perf_counter() - t
-        x = stack_window(stack, len(stack) - 1, len(stack), self.mode, crop, hole, ref)
+        x = stack_window_u8(stack, self.mode, crop, hole, ref)  # the network scales it (renderer.run)
         return x, hole, mouth
 
 

@@ -311,6 +311,31 @@ def test_large_frame_field_is_the_crop_field():
                                                           borderMode=cv2.BORDER_REPLICATE))
 
 
+def test_field_within_a_box_is_the_field_on_the_face():
+    """``within`` (the detail layer's box): the same field on the face as without it, the
+    identity outside the box, and a box off the image moves nothing."""
+    P = _closed_mouth(_template(S))
+    Q, _move, _u, _l = _jaw_drop(P, 10.0)
+    full = warp_field(P, Q, None, (S, S))
+    lo = np.floor(np.minimum(P.min(0), Q.min(0))).astype(int) - 4
+    hi = np.ceil(np.maximum(P.max(0), Q.max(0))).astype(int) + 4
+    box = warp_field(P, Q, None, (S, S), within=(lo[0], lo[1], hi[0], hi[1]))
+    face = full.face
+    assert face.sum() > 1000 and np.array_equal(box.face, face)
+    assert np.abs(box.map_x[face] - full.map_x[face]).max() < 1e-4
+    assert np.abs(box.map_y[face] - full.map_y[face]).max() < 1e-4
+    assert np.array_equal(box.mouth_hole, full.mouth_hole) and box.mouth_hole.any()
+    outside = np.ones((S, S), bool)
+    outside[lo[1]:hi[1], lo[0]:hi[0]] = False
+    assert np.abs(box.displacement()[outside]).max() == 0.0 and (box.valid[outside] == 1).all()
+    assert np.abs(full.displacement()[outside]).max() > 0.5  # the whole field reaches further
+    img = np.random.default_rng(0).integers(0, 255, (S, S, 3), dtype=np.uint8)
+    w = warp_image(img, box)
+    assert np.array_equal(w[outside], img[outside]) and np.array_equal(w[face], warp_image(img, full)[face])
+    none = warp_field(P, Q, None, (S, S), within=(S + 10, 0, S + 50, 40))
+    assert np.abs(none.displacement()).max() == 0.0 and np.array_equal(warp_image(img, none), img)
+
+
 def test_any_mesh_with_its_triangles():
     """A mesh other than the project's (a grid) with its own triangles: piecewise affine inside,
     the fitted motion outside, either winding."""
