@@ -32,6 +32,12 @@ so changing the region re-renders nothing. Delete the folder to reclaim the spac
 False raises :class:`reenact.progress.Cancelled`. Crops already rendered stay in the cache and
 frames already written to a folder output stay there (a movie output is only ever complete:
 its temporary file is removed), so running again resumes where it stopped.
+
+**Overlap** (:mod:`.overlap`): the network runs in its own thread (the next batch infers while
+this one is composited) and so does the writer (PNG encoding and signing, or the movie
+encoder; at most ``WRITE_AHEAD`` frames ahead, in order). A writer's error is raised by
+``render_clip``; on a cancel or an error the frames already handed to a folder's writer are
+written, a movie is removed. The pictures are the same as one thread's.
 """
 
 import os
@@ -63,6 +69,7 @@ from .composite import paste_back
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
+from .overlap import Lane
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, REGIONS, NeuralRenderer
 
@@ -260,6 +267,9 @@ def _region_mask(region, hole, mouth):
 
 
 # ----------------------------------------------------------------------------- whole clips
+#: frames handed to the writer's thread ahead of the disk (memory: this many frames)
+WRITE_AHEAD = 8
+
 def resolve_range(frames, n):
     """``frames`` (a, b) with None / negative values (Python slice rules) -> checked (a, b)."""
     a, b = (None, None) if frames is None else frames
@@ -371,18 +381,27 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         pending = []
 
         signed = []
+        # the network runs on one lane (the next batch infers while this thread composites the
+        # previous one), the writer on another (encoding and signing while the next frames are
+        # prepared): render/overlap.py. Stage timings are per stage, so they overlap in time.
+        infer_lane = Lane(depth=1, name="reenact-infer")
+        write_lane = Lane(depth=WRITE_AHEAD, name="reenact-write") if writer is not None else None
+        inflight = []  # [(Future of the crops, the batch's pending entries)], at most one
+
+        def write(i, frame, synthesised):
+            t = time.perf_counter()
+            if is_movie:
+                writer.write(frame)
+            else:
+                path = writer.write(frame, i)
+                if synthesised and sign:
+                    signed.append(sign_file(path, "c2pa.edited", payload, sign_cert, sign_key,
+                                            _manifest_parameters(renderer, region, (a, b), payload)))
+            tm["encode"] += time.perf_counter() - t
 
         def emit(i, frame, synthesised):
-            t = time.perf_counter()
-            if writer is not None:
-                if is_movie:
-                    writer.write(frame)
-                else:
-                    path = writer.write(frame, i)
-                    if synthesised and sign:
-                        signed.append(sign_file(path, "c2pa.edited", payload, sign_cert, sign_key,
-                                                _manifest_parameters(renderer, region, (a, b), payload)))
-            tm["encode"] += time.perf_counter() - t
+            if write_lane is not None:
+                write_lane.submit(write, i, frame, synthesised)
             if on_frame is not None:
                 on_frame(i, frame)
             stats["written"] += 1
@@ -402,18 +421,32 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             tm["composite"] += time.perf_counter() - t
             return res
 
+        def infer(x):
+            t = time.perf_counter()
+            crops = renderer.run(x, batch)
+            tm["infer"] += time.perf_counter() - t
+            return crops
+
+        def land(job):
+            fut, items = job
+            crops = fut.result()
+            for (slot, _x, key), crop in zip(items, crops):
+                t = time.perf_counter()
+                cache.put(key, crop)
+                tm["cache"] += time.perf_counter() - t
+                slot[2] = composite(slot[3], crop)
+                stats["rendered"] += 1
+
         def flush(force=False):
             if pending and (force or len(pending) >= batch):
-                t = time.perf_counter()
-                crops = renderer.run(np.stack([p[1] for p in pending]), batch)
-                tm["infer"] += time.perf_counter() - t
-                for (slot, _x, key), crop in zip(pending, crops):
-                    t = time.perf_counter()
-                    cache.put(key, crop)
-                    tm["cache"] += time.perf_counter() - t
-                    slot[2] = composite(slot[3], crop)
-                    stats["rendered"] += 1
+                items = list(pending)
                 pending.clear()
+                prev = inflight.pop() if inflight else None
+                inflight.append((infer_lane.submit(infer, np.stack([p[1] for p in items])), items))
+                if prev is not None:  # composited while the new batch infers
+                    land(prev)
+            if force and inflight:
+                land(inflight.pop())
             while queue and queue[0][2] is not None:
                 i, _f, ready, entry = queue.pop(0)
                 emit(i, ready, entry is not None)
@@ -446,7 +479,19 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 flush(force=len(queue) > 4 * batch)
                 t = time.perf_counter()
             flush(force=True)
+            infer_lane.finish()
+            if write_lane is not None:
+                write_lane.finish()
         except BaseException:
+            infer_lane.abort()
+            if write_lane is not None:
+                if is_movie:
+                    write_lane.abort()
+                else:  # the frames handed over are written (a resumed render skips them)
+                    try:
+                        write_lane.finish()
+                    except Exception:  # the error being raised is the one to report
+                        pass
             if writer is not None and is_movie:
                 writer.abort()
             raise
