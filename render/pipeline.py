@@ -248,6 +248,23 @@ def _detail_source(detail, head, warper, r, frame, field):
     return warper.detail(r, frame)
 
 
+def reference_track(own, frames):
+    """The rows of the footage's own Track ``own`` that the actor reference pool is made of:
+    clip frames ``frames`` = (c, d) (either may be None: the track's start / end; None: all).
+    Raises ValueError (one line) for a range outside the track or without a tracked frame."""
+    if frames is None:
+        return own
+    f0, n = int(own.frame_start), int(own.n_frames)
+    c = f0 if frames[0] is None else int(frames[0])
+    d = f0 + n if frames[1] is None else int(frames[1])
+    if not (f0 <= c < d <= f0 + n):
+        raise ValueError("reference frames {}:{} are outside the crop track's frames {}:{}".format(c, d, f0, f0 + n))
+    sub = own.subset(c, d)
+    if not (np.asarray(sub.tracked, bool) & np.isfinite(np.asarray(sub.pose)).all(1)).any():
+        raise ValueError("reference frames {}:{} hold no tracked frame of the crop track".format(c, d))
+    return sub
+
+
 def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
     """The performance ``track`` (and ``crop_track``, the footage's own) must have been made from
     ``video`` (:func:`reenact.video.identity.check_footage`: one line naming both files, before
@@ -286,7 +303,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
-                detail=True, accept_footage=False):
+                detail=True, accept_footage=False, reference_frames=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``copied`` (footage
@@ -303,6 +320,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
     ``pool``: the actor reference pool for renderers that use one (default: built from the crop
     track over ``video`` by :func:`reference_pool`, cached beside the crops).
+    ``reference_frames`` = (c, d): build that pool from clip frames c..d-1 of the crop track only
+    (:func:`reference_track`; a held-out self-reenactment keeps the frames it is scored on out
+    of it); the summary's ``pool_frames`` lists the clip frames the pool holds.
     See the module doc for the cache, crops and cancelling.
 
     Provenance (docs/provenance.md): every frame this renders carries the watermark with
@@ -337,6 +357,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                              "from the folder when every chunk is done".format(os.fspath(out)))
         S = renderer.size
         own = crop_track if crop_track is not None else track.footage()
+        ref_own = reference_track(own, reference_frames) if renderer.ref else None  # before any long work
+        pool_frames = None
         head = region == "head"
         # the crop follows the face in the frame: the footage's, or the requested one once the
         # whole head has been moved there
@@ -350,8 +372,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     if progress is not None and progress(0, n, "reference frames {}/{}".format(done, total)) is False:
                         raise Cancelled()
 
-                pool, pdig = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir,
-                                            pool_progress)
+                if reference_frames is None:
+                    pool, pdig = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir,
+                                                pool_progress)
+                    pool_start = int(own.frame_start)
+                else:  # only those frames (their own crop transforms, as bench/reenact.py case 3)
+                    pool, pdig = reference_pool(ref_own, video, S, None, cache_dir, pool_progress)
+                    pool_start = int(ref_own.frame_start)
+                pool_frames = sorted(int(r) + pool_start for r in pool.rows)
             else:
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
@@ -522,7 +550,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "seconds": round(seconds, 3),
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
-        "warnings": warnings,
+        "warnings": warnings, "pool_frames": pool_frames,
     }
 
 

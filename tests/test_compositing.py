@@ -296,3 +296,38 @@ def test_cli_render_bad_inputs_exit_2_no_output(tracked, clip_with_audio, carpho
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("reenact: error:"), err
     assert sorted(os.listdir(tmp_path)) == ["t.npz"]
+
+
+def test_reference_frames_restrict_the_pool(tracked, clip_with_audio, tmp_path, capsys):
+    """``reference_frames`` / ``render --reference-frames A:B``: the actor reference pool holds
+    only clip frames A..B-1 of the crop track (held-out self-reenactment from the CLI); a range
+    outside the track is refused in one line before any output."""
+    from reenact.cli import main
+    from reenact.render.pipeline import render_clip
+
+    every = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
+                        cache_dir=str(tmp_path / "c1"))
+    assert max(every["pool_frames"]) >= 12  # unrestricted, the pool reaches past frame 12
+    got = {}
+    held = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
+                       cache_dir=str(tmp_path / "c2"), reference_frames=(0, 12),
+                       on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    assert held["pool_frames"] and all(0 <= f < 12 for f in held["pool_frames"])
+    assert held["rendered"] == 4
+    trk = str(tmp_path / "t.npz")
+    tracked.save(trk)
+    out = str(tmp_path / "frames")
+    argv = ["render", trk, "--video", clip_with_audio, "--model", BASE_MODEL, "--cpu", "--out", out,
+            "--frames", "16:20", "--region", "face", "--crop-track", trk, "--cache", str(tmp_path / "c3")]
+    capsys.readouterr()
+    assert main(argv + ["--reference-frames", "0:12"]) == 0
+    import json
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pool_frames"] == held["pool_frames"]
+    for bad in ("20:30", "5:2", "x"):
+        capsys.readouterr()
+        assert main(argv[:-6] + ["--out", str(tmp_path / "bad"), "--reference-frames", bad]) == 2, bad
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("reenact: error: --reference-frames"), err
+    assert not os.path.exists(str(tmp_path / "bad"))
