@@ -66,26 +66,32 @@ class HeadMotion:
         return warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
                           dst_depth=self.zd[r], model_points=self.identity, within=within)
 
-    def detail_box(self, r, shape):
-        """(x0, y0, x1, y1): the part of the frame the detail layer warps for row ``r``: both
-        faces (footage and performance) grown by DETAIL_MARGIN face sizes, clipped to ``shape``."""
-        P = np.concatenate([self.ps[r], self.pd[r]], 0)
+    def detail_box(self, r, shape, region=None):
+        """(x0, y0, x1, y1): the part of the frame the detail layer warps for row ``r``: the
+        composite's ``region`` (a frame box, e.g. :func:`~reenact.render.composite.mask_box` of
+        its mask; default both faces, footage and performance) grown by DETAIL_MARGIN face sizes,
+        clipped to ``shape``."""
         m = DETAIL_MARGIN * face_size(self.pd[r])
-        lo = np.floor(P.min(0) - m).astype(int)
-        hi = np.ceil(P.max(0) + m).astype(int)
+        if region is None:
+            P = np.concatenate([self.ps[r], self.pd[r]], 0)
+            lo, hi = P.min(0), P.max(0)
+        else:
+            lo, hi = np.array(region[:2], np.float64), np.array(region[2:], np.float64)
+        lo = np.floor(lo - m).astype(int)
+        hi = np.ceil(hi + m).astype(int)
         return max(0, lo[0]), max(0, lo[1]), min(shape[1], hi[0]), min(shape[0], hi[1])
 
-    def detail(self, r, frame):
+    def detail(self, r, frame, region=None):
         """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
         (the footage frame warped to the performance's face, its validity (H, W) float32 or None
         when everything is valid). Nothing moves the frame itself here (regions ``mouth`` and
         ``face``): only the fine detail the render takes from it is moved, and only inside
-        :meth:`detail_box` (beyond it the frame is its own detail source: the composite reads
-        the detail only under the crop, where away from the face it moves the colours of a
-        blurred pyramid level at most)."""
+        :meth:`detail_box` (``region``: the frame box of the composite's mask): beyond it the
+        frame is its own detail source (the composite reads the detail there only through the
+        blurred levels of its pyramid)."""
         if not self.moves(r):
             return frame, None
-        f = self.field(r, frame.shape, self.detail_box(r, frame.shape))
+        f = self.field(r, frame.shape, self.detail_box(r, frame.shape, region))
         return warp_image(frame, f), f.valid
 
 

@@ -65,7 +65,7 @@ from .cache import (
     row_digests,
     source_identity,
 )
-from .composite import paste_back
+from .composite import mask_box, paste_back
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
@@ -237,15 +237,16 @@ def _check_inputs(track, crop_track, size):
             track.frame_start, track.frame_start + track.n_frames - 1))
 
 
-def _detail_source(detail, head, warper, r, frame, field):
+def _detail_source(detail, head, warper, r, frame, field, mask=None, Minv=None):
     """(detail image, validity) for :func:`paste_back`: none without ``detail``; for region
     ``head`` the moved frame itself (``field``: its WarpField or None); else the footage frame
-    warped to the performance by ``warper`` (a :class:`HeadMotion`)."""
+    warped to the performance by ``warper`` (a :class:`HeadMotion`), around the composite's
+    ``mask`` (crop space, ``Minv``: crop -> frame) when given."""
     if not detail:
         return None, None
     if head:
         return frame, (field.valid if field is not None else None)
-    return warper.detail(r, frame)
+    return warper.detail(r, frame, mask_box(mask, Minv, frame.shape) if mask is not None else None)
 
 
 def reference_track(own, frames):
@@ -439,7 +440,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         def composite(entry, crop):
             i, frame, r, mask, field = entry
             t = time.perf_counter()
-            dimg, dvalid = _detail_source(detail, head, warper, r, frame, field)
+            dimg, dvalid = _detail_source(detail, head, warper, r, frame, field, mask, xf.Minv[r])
             tm["warp"] += time.perf_counter() - t
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
@@ -668,9 +669,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["cached"] = 1
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
-    dimg, dvalid = _detail_source(detail, head, warper, 0, frame, field)
-    out = paste_back(frame, crop, _region_mask(region, hole, mouth), xf.Minv[r], feather=feather, colour=colour,
-                     detail=dimg, detail_valid=dvalid)
+    mask = _region_mask(region, hole, mouth)
+    dimg, dvalid = _detail_source(detail, head, warper, 0, frame, field, mask, xf.Minv[r])
+    out = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
+                     detail_valid=dvalid)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))
