@@ -471,7 +471,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 items = list(pending)
                 pending.clear()
                 prev = inflight.pop() if inflight else None
-                inflight.append((infer_lane.submit(infer, np.stack([p[1] for p in items])), items))
+                inflight.append((infer_lane.submit(infer, [p[1] for p in items]), items))
                 if prev is not None:  # composited while the new batch infers
                     land(prev)
             if force and inflight:

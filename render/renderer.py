@@ -151,18 +151,34 @@ class NeuralRenderer:
     def run(self, x, batch=8):
         """(N, C, H, W) float32 0..1 -> (N, H, W, 3) uint8 crops, ``batch`` at a time. A uint8
         ``x`` (:func:`~reenact.render.conditioning.stack_window_u8`) is the same input scaled by
-        1/255: it is converted a batch at a time into a float buffer kept per thread, exactly as
-        ``x.astype(np.float32) / 255`` would (a batch of 256 px float inputs is 140 MB: making
-        it anew for every batch cost more than a tenth of the inference)."""
-        x = np.asarray(x)
-        u8 = x.dtype == np.uint8
-        if not u8:
-            x = np.ascontiguousarray(x, np.float32)
+        1/255, and ``x`` may be a list of (C, H, W) arrays (the render path's pending frames,
+        never stacked): each batch is written into a float buffer kept per thread, exactly as
+        ``x.astype(np.float32) / 255`` would be (a batch of 256 px float inputs is 140 MB:
+        making it anew for every batch cost more than a tenth of the inference)."""
+        items = list(x) if isinstance(x, (list, tuple)) else None
+        if items is None:
+            x = np.asarray(x)
+            if x.dtype != np.uint8:
+                x = np.ascontiguousarray(x, np.float32)
+            n = len(x)
+        else:
+            n = len(items)
+        if n == 0:
+            shape = x.shape[2:] if items is None else (self.size, self.size)
+            return np.zeros((0,) + tuple(shape) + (3,), np.uint8)
         outs = []
-        for i in range(0, len(x), int(batch)):
-            xb = x[i:i + int(batch)]
-            if u8:
-                xb = np.divide(xb, np.float32(255.0), out=self._buffer(xb.shape), dtype=np.float32)
+        for i in range(0, n, int(batch)):
+            if items is None and x.dtype != np.uint8:
+                xb = x[i:i + int(batch)]
+            else:
+                part = x[i:i + int(batch)] if items is None else items[i:i + int(batch)]
+                xb = self._buffer((len(part),) + tuple(np.shape(part[0])))
+                for j, a in enumerate(part):
+                    a = np.asarray(a)
+                    if a.dtype == np.uint8:
+                        np.divide(a, np.float32(255.0), out=xb[j], dtype=np.float32)
+                    else:
+                        xb[j] = a
             if self.provider == CUDA:  # IO binding: output stays on the device until copied once
                 io = self.sess.io_binding()
                 io.bind_cpu_input(self.input_name, xb)
@@ -175,4 +191,4 @@ class NeuralRenderer:
                 raise ReenactError("the model gave an output of shape {} for an input of {} (expected {})".format(
                     tuple(y.shape), tuple(xb.shape), (len(xb), 3) + xb.shape[2:]), path=os.path.basename(self.path))
             outs.append(np.clip(y.transpose(0, 2, 3, 1) * 255.0 + 0.5, 0, 255).astype(np.uint8))
-        return np.concatenate(outs) if outs else np.zeros((0, x.shape[2], x.shape[3], 3), np.uint8)
+        return np.concatenate(outs)

@@ -39,6 +39,7 @@ def test_base_model_inference_on_carphone(track_file, carphone):
     u = (x * 255).astype(np.uint8)
     np.testing.assert_array_equal(rend.run(u, batch=2), rend.run(u.astype(np.float32) / 255.0, batch=2))
     np.testing.assert_array_equal(rend.run(u[:1], batch=1), rend.run(u[:1].astype(np.float32) / 255.0, batch=1))
+    np.testing.assert_array_equal(rend.run([u[1], u[0]], batch=2), rend.run(u[::-1], batch=2))  # a list of frames
     tr = Track.load(track_file)
     from reenact.video import open_video
 
