@@ -199,7 +199,7 @@ class _Frames:
 
     def network_input(self, r, frame):
         idx = window_indices(r, self.W, self.track.n_frames)
-        stack = np.stack([self.cond(k) for k in idx])
+        stack = [self.cond(k) for k in idx]
         hole, mouth = self.masks(r)
         crop = crop_frame(frame, self.xf.M[r], self.S) if self.mode == "face-only" else None
         ref = None

@@ -105,6 +105,7 @@ def test_window_stacking_u8_is_the_float_input_exactly(rast):
         u = R.stack_window_u8(cond[2:6], "face-only", crop, hole, r)
         assert u.dtype == np.uint8 and u.shape == x.shape
         np.testing.assert_array_equal(u.astype(np.float32) / 255.0, x)
+        np.testing.assert_array_equal(R.stack_window_u8(list(cond[2:6]), "face-only", crop, hole, r), u)  # rows
     np.testing.assert_array_equal(R.stack_window_u8(cond[:3], "full").astype(np.float32) / 255.0,
                                   R.stack_window(cond[:3], 2, 3, "full"))
     with pytest.raises(ValueError, match="uint8"):
