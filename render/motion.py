@@ -67,19 +67,8 @@ class HeadMotion:
                           dst_depth=self.zd[r], model_points=self.identity, within=within)
 
     def detail_box(self, r, shape, region=None):
-        """(x0, y0, x1, y1): the part of the frame the detail layer warps for row ``r``: the
-        composite's ``region`` (a frame box, e.g. :func:`~reenact.render.composite.mask_box` of
-        its mask; default both faces, footage and performance) grown by DETAIL_MARGIN face sizes,
-        clipped to ``shape``."""
-        m = DETAIL_MARGIN * face_size(self.pd[r])
-        if region is None:
-            P = np.concatenate([self.ps[r], self.pd[r]], 0)
-            lo, hi = P.min(0), P.max(0)
-        else:
-            lo, hi = np.array(region[:2], np.float64), np.array(region[2:], np.float64)
-        lo = np.floor(lo - m).astype(int)
-        hi = np.ceil(hi + m).astype(int)
-        return max(0, lo[0]), max(0, lo[1]), min(shape[1], hi[0]), min(shape[0], hi[1])
+        """:func:`detail_box` of row ``r``."""
+        return detail_box(self.ps[r], self.pd[r], shape, region)
 
     def detail(self, r, frame, region=None):
         """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
@@ -93,6 +82,22 @@ class HeadMotion:
             return frame, None
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape, region))
         return warp_image(frame, f), f.valid
+
+
+def detail_box(ps, pd, shape, region=None):
+    """(x0, y0, x1, y1): the part of the frame the detail layer warps from the face ``ps`` to
+    ``pd`` ((468, 2) points): the composite's ``region`` (a frame box, e.g.
+    :func:`~reenact.render.composite.mask_box` of its mask; default both faces) grown by
+    DETAIL_MARGIN face sizes, clipped to ``shape``."""
+    m = DETAIL_MARGIN * face_size(pd)
+    if region is None:
+        P = np.concatenate([np.asarray(ps, np.float64), np.asarray(pd, np.float64)], 0)
+        lo, hi = P.min(0), P.max(0)
+    else:
+        lo, hi = np.array(region[:2], np.float64), np.array(region[2:], np.float64)
+    lo = np.floor(lo - m).astype(int)
+    hi = np.ceil(hi + m).astype(int)
+    return max(0, int(lo[0])), max(0, int(lo[1])), min(int(shape[1]), int(hi[0])), min(int(shape[0]), int(hi[1]))
 
 
 def shot_plate(source, own, count=31):

@@ -442,3 +442,44 @@ def test_real_clip_warp_beats_unwarped_and_similarity():
     p_warp, p_none, p_sim = _psnr(out, fu, m), _psnr(ft, fu, m), _psnr(sim, fu, m)
     assert f.mouth_hole.sum() > 50
     assert p_warp > p_none + 1.0 and p_warp > p_sim + 0.5, (p_warp, p_none, p_sim)
+
+
+def test_detail_warp_in_the_mask_box_composites_like_the_whole_field():
+    """The render path warps the detail source only around the composited mask
+    (motion.detail_box): on a generated frame (a textured head, its jaw dropped, a 64 px crop
+    of the lower face) the composite with that warp is within 1 level of the composite with the
+    whole field, while the warped box is a real restriction."""
+    from reenact.render.composite import mask_box, paste_back
+    from reenact.render.conditioning import crop_frame
+    from reenact.render.motion import detail_box
+
+    P = _closed_mouth(_template(S))
+    P = (P - S / 2) * 0.55 + S / 2  # a head well inside the frame
+    Q, _move, _u, _l = _jaw_drop(P, 6.0)
+    img, _ = _scene(P)
+    grain = np.random.default_rng(7).integers(-25, 26, (S, S, 1))  # detail finer than the crop
+    img = np.clip(img.astype(int) + grain, 0, 255).astype(np.uint8)
+    full = warp_field(P, Q, None, (S, S))
+    # the crop: 64 px over the face of Q (frame <- crop: scale 2.2), the render = the warped
+    # frame at crop scale, a little darker (what the network drew)
+    C = 64
+    sc = 2.2
+    c0 = Q.mean(0) - sc * C / 2
+    Minv = np.array([[sc, 0.0, c0[0]], [0.0, sc, c0[1]]])
+    M = cv2.invertAffineTransform(Minv)
+    warped = warp_image(img, full)
+    crop = np.clip(crop_frame(warped, M, C).astype(int) - 6, 0, 255).astype(np.uint8)
+    q = (Q - c0) / sc  # the face in crop pixels
+    hull = cv2.convexHull(np.round(q * 16).astype(np.int32))
+    mask = np.zeros((C, C), np.uint8)
+    cv2.fillConvexPoly(mask, hull, 1, cv2.LINE_8, 4)
+    mask[: int(q[2, 1])] = 0  # below the nose: the mouth region
+    assert 100 < mask.sum() < C * C / 2
+    box = detail_box(P, Q, (S, S), mask_box(mask, Minv, img.shape))
+    part = warp_field(P, Q, None, (S, S), within=box)
+    assert part.roi[2] * part.roi[3] < 0.6 * (full.roi[2] * full.roi[3] if full.roi else S * S)
+    a = paste_back(img, crop, mask, Minv, detail=warped, detail_valid=full.valid)
+    b = paste_back(img, crop, mask, Minv, detail=warp_image(img, part), detail_valid=part.valid)
+    plain = paste_back(img, crop, mask, Minv)
+    assert np.abs(a.astype(int) - plain.astype(int)).max() > 5  # the detail layer did something
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
