@@ -97,7 +97,7 @@ def cmd_track(args):
 
 # --- transfer -----------------------------------------------------------------------------
 
-def _frame_range(text):
+def _frame_range(text, option="--frames"):
     """'A:B' (B excluded, like a Python slice; either side may be empty) -> (A or None, B or None)."""
     a, sep, b = str(text).partition(":")
     try:
@@ -105,11 +105,11 @@ def _frame_range(text):
             raise ValueError
         out = (int(a) if a.strip() else None, int(b) if b.strip() else None)
     except ValueError:
-        raise UserError("--frames {}: expected A:B, clip frame numbers (0-based, B excluded)".format(text)) from None
+        raise UserError(option + " {}: expected A:B, clip frame numbers (0-based, B excluded)".format(text)) from None
     if out[0] is not None and out[1] is not None and out[1] <= out[0]:
-        raise UserError("--frames {}: empty range (A:B needs A < B)".format(text))
+        raise UserError(option + " {}: empty range (A:B needs A < B)".format(text))
     if any(v is not None and v < 0 for v in out):
-        raise UserError("--frames {}: frame numbers start at 0".format(text))
+        raise UserError(option + " {}: frame numbers start at 0".format(text))
     return out
 
 
@@ -232,6 +232,17 @@ def cmd_render(args):
         chunk = (a if c[0] is None else c[0], b if c[1] is None else c[1])
         if not (a <= chunk[0] < chunk[1] <= b):
             raise UserError("--chunk {}: not inside the job's frames {}:{}".format(args.chunk, a, b))
+    ref_frames = None
+    if args.reference_frames:
+        from .render.pipeline import reference_track
+
+        ref_frames = _frame_range(args.reference_frames, "--reference-frames")
+        if not renderer.ref:
+            raise UserError("--reference-frames: {} uses no actor reference".format(os.path.basename(renderer.path)))
+        try:
+            reference_track(crop_track if crop_track is not None else track.footage(), ref_frames)
+        except ValueError as exc:
+            raise UserError("--reference-frames {}: {}".format(args.reference_frames, exc)) from None
     try:  # the Tracks must be of this footage (one line naming both files)
         for w in check_tracks_footage(track, args.video, crop_track, args.accept_footage, (args.track, args.crop_track)):
             warnings.append(w)
@@ -277,7 +288,8 @@ def cmd_render(args):
                               cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
                               sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
-                              accept_footage=args.accept_footage, mouth_from=mouth_from)
+                              accept_footage=args.accept_footage, mouth_from=mouth_from,
+                              reference_frames=ref_frames)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -425,6 +437,9 @@ def build_parser():
                    help="mouth dub: draw the lower face from the footage warped to the requested mouth, with "
                         "the driver's own mouth interior (teeth, tongue) in the opening; the driver's Track "
                         "and footage, which TRACK must have been transferred from (docs/compositing.md)")
+    p.add_argument("--reference-frames", default=None, metavar="A:B",
+                   help="make the actor reference only from clip frames A..B-1 of --crop-track (e.g. a "
+                        "held-out self-reenactment: the frames it is scored on stay out of the pool)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     p.add_argument("--no-detail", action="store_true",

@@ -3,6 +3,7 @@
 Preview Frame latency. Prints a table and writes ``bench/results/render_path.json``.
 
     .venv/bin/python -m bench.render_path [--clip PATH ...] [--model MODEL.onnx] [--no-shared]
+                                          [--speed-clip PATH] [--speed-only]
 
 **Lip-sync check.** The clip is tracked; the edit asks for the mouth of clip frame t - 40 at
 frame t over the rest of the clip (``face.transfer.transfer(mode='mouth', offset=40)``, the
@@ -16,6 +17,13 @@ the frames said before the render: the render has to move away from it).
 **Time per frame** of the whole path (conditioning, inference, composite, decode, PNG/H.264
 encode), from the pipeline's own stage timers, at the model's size and with the same network
 run at 256 x 256 (the network is fully convolutional; timing only).
+
+**Whole-path speed** (issue 11: <= 60 ms per frame at 256 x 256 on 2 cores, detail layer on):
+:func:`path_speed` renders a 64-frame excerpt of 512 x 512 footage (shared driving_d14) whose
+mouth is re-timed on every frame, at 128 and 256, into PNGs and H.264, and reports wall and
+CPU (user + system) ms per frame, the stages and the load average (the machine is shared:
+the CPU figure is the one that survives other people's jobs). ``--speed-only`` runs just this
+and merges it into the JSON.
 
 **Preview Frame latency** (``render_frame``: window conditioning, inference, composite, plus
 reading the frame) at 256: a cold frame (all 11 window rows rasterised), the next frame while
@@ -37,6 +45,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results", "render_path.json")
 SHARED_CLIP = os.path.join(ROOT, "..", "shared", "data", "clips", "driving_d12.mp4")
+#: 512 x 512 footage for the whole-path speed figure (the sample clip when absent)
+SPEED_CLIP = os.path.join(ROOT, "..", "shared", "data", "clips", "driving_d14.mp4")
 OFFSET = 40
 
 
@@ -136,6 +146,78 @@ def path_timing(clip, model, size, tmp, frames=48):
             "ms_per_frame_stage": stage, "setup_ms_per_render": round(setup, 1), "provider": png["provider"]}
 
 
+#: the whole-path speed figure (issue 11): frames of the excerpt, the mouth's re-timing
+SPEED_FRAMES = 64
+SPEED_SHIFT = 16
+#: (crop size, output, detail layer, onnxruntime threads: None = all cores) rows of the speed table
+SPEED_CASES = ((128, "png", True, None), (128, "mp4", True, None), (256, "png", True, None), (256, "mp4", True, None),
+               (256, "png", False, None), (256, "png", True, 1))
+
+
+def _cpu_seconds():
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES):
+    """ms per frame of the whole render path with the detail layer (issue 11's target: <= 60 ms
+    at 256 x 256 on 2 cores), wall and CPU (user + system of this process, all its threads).
+
+    The first ``frames`` frames of ``clip`` are written as an excerpt (H.264, crf 12) and
+    tracked; every frame gets the mouth of the frame SPEED_SHIFT later (wrapping round), so the
+    detail layer's warp runs on every frame, as in a dub. Each case renders the whole excerpt
+    (region mouth, fresh crop cache, the session and the actor's reference pool already made:
+    one warm-up render per crop size) to a PNG folder or an H.264 movie. ``seconds`` is the
+    whole ``render_clip`` call (setup included) over the excerpt's frames; the stages overlap
+    in time (the network and the writer have their own threads), so their sum exceeds it."""
+    from ..face.transfer import transfer
+    from ..render.pipeline import get_renderer, render_clip
+    from ..video import VideoWriter, open_video
+
+    name = os.path.splitext(os.path.basename(clip))[0]
+    excerpt = os.path.join(tmp, "speed_{}.mp4".format(name))
+    with open_video(clip) as src:
+        n = min(int(frames), len(src))
+        with VideoWriter(excerpt, src.rate, src.size, crf=12) as w:
+            for _, f in src.iter_frames(0, n):
+                w.write(f)
+        size_px = list(src.size)
+    tr = _retrack(excerpt, os.path.join(tmp, "speed_{}.npz".format(name)))
+    k = min(SPEED_SHIFT, n // 2)
+    perf = transfer(tr, transfer(tr, tr, "mouth", offset=k, frames=(k, n)), "mouth", offset=k - n, frames=(0, k))
+    rows = []
+    warm = set()
+    for size, fmt, detail, threads in cases:
+        rend = get_renderer(model, prefer_gpu=False, threads=threads)
+        orig = rend.size
+        rend.size = size
+        try:
+            if (size, threads) not in warm:  # the session and the actor's pool at this size, made once
+                render_clip(perf, excerpt, rend, out=None, frames=(0, 2), region="mouth", crop_track=tr,
+                            cache_dir=os.path.join(tmp, "speed_pool"), prefer_gpu=False)
+                warm.add((size, threads))
+            out = os.path.join(tmp, "speed_{}_{}_{}_{}{}".format(size, fmt, int(detail), threads or 0,
+                                                                ".mp4" if fmt == "mp4" else ""))
+            load = os.getloadavg()
+            c0, t0 = _cpu_seconds(), time.perf_counter()
+            s = render_clip(perf, excerpt, rend, out=out, region="mouth", crop_track=tr, detail=detail,
+                            cache_dir=tempfile.mkdtemp(dir=tmp), prefer_gpu=False)
+            wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+            nf = s["frames"]
+            rows.append({"size": size, "output": fmt, "detail": detail, "threads": threads or os.cpu_count(),
+                         "frames": nf, "rendered": s["rendered"],
+                         "wall_ms_per_frame": round(wall * 1000.0 / nf, 1),
+                         "cpu_ms_per_frame": round(cpu * 1000.0 / nf, 1),
+                         "stage_ms_per_frame": {a: round(v / nf, 1) for a, v in s["timings_ms"].items()},
+                         "load_before": round(load[0], 2), "load_after": round(os.getloadavg()[0], 2)})
+        finally:
+            rend.size = orig
+    return {"clip": name, "frame_size": size_px, "frames": n, "cores": os.cpu_count(), "target_ms": 60,
+            "cases": rows}
+
+
 def composite_timing(clip, tmp, size=256, repeat=20):
     """paste_back alone for a ``size`` crop on a real frame of ``clip`` (both regions), median ms."""
     from ..render.conditioning import Rasterizer, crop_frame, crop_transforms, hole_mask
@@ -207,11 +289,44 @@ def preview_latency(clip, model, size, tmp):
     return res
 
 
+def print_speed(sp):
+    print("\nWhole render path with the detail layer, {} ({}x{}), {} frames, mouth re-timed on every frame; "
+          "ms per frame (target <= {} at 256 on 2 cores)".format(sp["clip"], sp["frame_size"][0], sp["frame_size"][1],
+                                                                sp["frames"], sp["target_ms"]))
+    print("{:>5} {:>4} {:>6} {:>3} | {:>7} {:>7} | {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} | {:>9}".format(
+        "crop", "out", "detail", "thr", "wall", "CPU", "decod", "cond", "infer", "warp", "comp", "encod", "cache",
+        "load"))
+    for r in sp["cases"]:
+        s = r["stage_ms_per_frame"]
+        print("{:>5} {:>4} {:>6} {:>3} | {:>7.1f} {:>7.1f} | {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} | "
+              "{:>4.1f}-{:<4.1f}".format(r["size"], r["output"], "on" if r["detail"] else "off",
+                                         r.get("threads", "?"), r["wall_ms_per_frame"],
+                                         r["cpu_ms_per_frame"], s["decode"], s["conditioning"], s["infer"], s["warp"],
+                                         s["composite"], s["encode"], s["cache"], r["load_before"], r["load_after"]))
+
+
+def _merge_speed(speed):
+    """Write ``speed`` into the results file, keeping the rest of an earlier full run."""
+    report = {}
+    if os.path.isfile(RESULTS):
+        with open(RESULTS) as f:
+            report = json.load(f)
+    report["speed"] = speed
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS + ".tmp", "w") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+    os.replace(RESULTS + ".tmp", RESULTS)
+    print("wrote", os.path.relpath(RESULTS, ROOT))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.render_path")
     ap.add_argument("--clip", action="append", default=None, help="clip(s) for the lip-sync check")
     ap.add_argument("--model", default=None, help="renderer ONNX (default: bundled base model)")
     ap.add_argument("--no-shared", action="store_true", help="skip the shared clip")
+    ap.add_argument("--speed-clip", default=None, help="footage for the speed table (default: shared driving_d14)")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only the whole-path speed table (ms per frame at 128 and 256 with the detail layer)")
     args = ap.parse_args(argv)
     from ..render.renderer import BASE_MODEL
     from ..sample import sample_clip
@@ -221,7 +336,13 @@ def main(argv=None):
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
               "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model,
               "lipsync": [], "timing": [], "preview": None}
+    speed_clip = args.speed_clip or (SPEED_CLIP if os.path.isfile(SPEED_CLIP) and not args.no_shared else clips[-1])
     with tempfile.TemporaryDirectory(prefix="reenact-bench-") as tmp:
+        report["speed"] = path_speed(speed_clip, model, tmp)
+        print_speed(report["speed"])
+        if args.speed_only:
+            _merge_speed(report["speed"])
+            return 0
         for c in clips:
             report["lipsync"].append(lipsync(c, model, tmp))
         first = clips[0]

@@ -263,6 +263,21 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
     return out
 
 
+def mask_box(mask, Minv, frame_shape):
+    """(x0, y0, x1, y1): the frame pixels under the bounding box of ``mask``'s non-zero pixels
+    (crop space, mapped by ``Minv``), clipped to ``frame_shape``; None for an empty mask."""
+    m = np.asarray(mask)
+    if not (m > 0).any():
+        return None
+    y0c, x0c, y1c, x1c = _support_bbox(m > 0)
+    Minv = np.asarray(Minv, np.float64)
+    corners = np.array([[x0c, y0c], [x1c, y0c], [x0c, y1c], [x1c, y1c]], np.float64) @ Minv[:, :2].T + Minv[:, 2]
+    H, W = frame_shape[:2]
+    x0, y0 = np.floor(corners.min(0)).astype(int)
+    x1, y1 = np.ceil(corners.max(0)).astype(int)
+    return max(0, int(x0)), max(0, int(y0)), min(W, int(x1)), min(H, int(y1))
+
+
 def blend_region(frame_shape, mask, Minv, feather=None):
     """Boolean (H, W) map of the frame pixels :func:`paste_back` may change for this mask."""
     H, W = frame_shape[:2]

@@ -307,3 +307,41 @@ def stack_window(cond, t, window, mode="face-only", crop=None, hole=None, ref=No
         rgb, rc = ref
         parts += [np.asarray(rgb, np.float32).transpose(2, 0, 1) / 255.0, np.asarray(rc, np.float32) / 255.0]
     return np.concatenate(parts + [real, h[None]], 0)
+
+
+def stack_window_u8(cond, mode="face-only", crop=None, hole=None, ref=None):
+    """:func:`stack_window` of the last row of ``cond`` (the W window rows, oldest first) as
+    uint8 (C, S, S): ``stack_window(cond, len(cond) - 1, len(cond), ...)`` equals
+    ``stack_window_u8(...).astype(np.float32) / 255`` bit for bit (the hole is 0 or 1, so the
+    masked crop is a uint8 too). A quarter of the float input's memory: the render path keeps
+    its pending frames in this form and scales a whole batch at once
+    (:meth:`reenact.render.renderer.NeuralRenderer.run`). ``cond`` may be a list of the W
+    (5, S, S) rows (copied straight into the result, never stacked first)."""
+    rows = list(cond) if isinstance(cond, (list, tuple)) else list(np.asarray(cond))
+    S = np.shape(rows[0])[-1]
+    nc = sum(int(np.shape(c)[0]) for c in rows)
+    if mode != "full" and (crop is None or hole is None):
+        raise ValueError("face-only mode needs the real crop and the hole mask")
+    for name, a in tuple(("cond", c) for c in rows) + ((("crop", crop),) if mode != "full" else ()) + (
+            (("reference", ref[0]), ("reference cond", ref[1])) if ref is not None and mode != "full" else ()):
+        if np.asarray(a).dtype != np.uint8:
+            raise ValueError("stack_window_u8 needs uint8 images, {} is {}".format(name, np.asarray(a).dtype))
+    if mode == "full":
+        return np.concatenate(rows, 0)
+    h = np.asarray(hole) > 0.5
+    if not np.array_equal(np.asarray(hole, np.float32), h.astype(np.float32)):
+        raise ValueError("stack_window_u8 needs a 0/1 hole mask")
+    n = nc + (3 + ref[1].shape[0] if ref is not None else 0) + 4
+    out = np.empty((n, S, S), np.uint8)
+    k = 0
+    for c in rows:
+        out[k:k + len(c)] = c
+        k += len(c)
+    if ref is not None:
+        rgb, rc = ref
+        out[k:k + 3] = np.asarray(rgb).transpose(2, 0, 1)
+        out[k + 3:k + 3 + len(rc)] = rc
+        k += 3 + len(rc)
+    np.multiply(np.asarray(crop).transpose(2, 0, 1), ~h, out=out[k:k + 3])  # the hole masked out
+    np.multiply(h, np.uint8(255), out=out[k + 3])
+    return out

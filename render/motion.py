@@ -10,6 +10,7 @@ from ..video import open_video
 from .cache import performance_digest, source_identity
 from .donor import pin_upper_face
 from .head import background_plate, fill_background, head_mask, posed_points
+from .meshes import face_size
 from .warp import warp_field, warp_image
 
 
@@ -22,6 +23,9 @@ NECK_PLATE = 0.6
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
 MOTION_VERSION = "warp-1"
+#: the detail layer's warp covers both faces grown by this many face sizes (see
+#: :meth:`HeadMotion.detail`)
+DETAIL_MARGIN = 0.25
 
 
 class HeadMotion:
@@ -52,17 +56,6 @@ class HeadMotion:
         """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
         return bool(self.ok[r]) and float(np.abs(self.ps[r] - self.pd[r]).max()) > 0.05
 
-    def field(self, r, shape):
-        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``. With
-        ``lower_only`` its displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face
-        height): the mesh's piecewise-affine motion creases the skin at the mouth corners when
-        the lips open far."""
-        f = warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
-                       dst_depth=self.zd[r], model_points=self.identity)
-        if self.lower_only:
-            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1])))
-        return f
-
     def frame(self, r, frame):
         """(the frame with the head moved to row ``r`` of the performance, the WarpField or None
         when the row is not moved)."""
@@ -74,14 +67,32 @@ class HeadMotion:
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
 
-    def detail(self, r, frame):
+    def field(self, r, shape, within=None):
+        """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``
+        (``within``: :func:`~reenact.render.warp.warp_field`'s box). With ``lower_only`` its
+        displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face height): the mesh's
+        piecewise-affine motion creases the skin at the mouth corners when the lips open far."""
+        f = warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
+                       dst_depth=self.zd[r], model_points=self.identity, within=within)
+        if self.lower_only:
+            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1])))
+        return f
+
+    def detail_box(self, r, shape, region=None):
+        """:func:`detail_box` of row ``r``."""
+        return detail_box(self.ps[r], self.pd[r], shape, region)
+
+    def detail(self, r, frame, region=None):
         """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
         (the footage frame warped to the performance's face, its validity (H, W) float32 or None
         when everything is valid). Nothing moves the frame itself here (regions ``mouth`` and
-        ``face``): only the fine detail the render takes from it is moved."""
+        ``face``): only the fine detail the render takes from it is moved, and only inside
+        :meth:`detail_box` (``region``: the frame box of the composite's mask): beyond it the
+        frame is its own detail source (the composite reads the detail there only through the
+        blurred levels of its pyramid)."""
         if not self.moves(r):
             return frame, None
-        f = self.field(r, frame.shape)
+        f = self.field(r, frame.shape, self.detail_box(r, frame.shape, region))
         return warp_image(frame, f), f.valid
 
 
@@ -106,6 +117,22 @@ def smooth_field(f, sigma):
     mx[y0:y1, x0:x1] = xs + cv2.GaussianBlur(f.map_x[y0:y1, x0:x1] - xs, (0, 0), sigma)
     my[y0:y1, x0:x1] = ys + cv2.GaussianBlur(f.map_y[y0:y1, x0:x1] - ys, (0, 0), sigma)
     return replace(f, map_x=mx, map_y=my, roi=(x0, y0, x1 - x0, y1 - y0))
+
+
+def detail_box(ps, pd, shape, region=None):
+    """(x0, y0, x1, y1): the part of the frame the detail layer warps from the face ``ps`` to
+    ``pd`` ((468, 2) points): the composite's ``region`` (a frame box, e.g.
+    :func:`~reenact.render.composite.mask_box` of its mask; default both faces) grown by
+    DETAIL_MARGIN face sizes, clipped to ``shape``."""
+    m = DETAIL_MARGIN * face_size(pd)
+    if region is None:
+        P = np.concatenate([np.asarray(ps, np.float64), np.asarray(pd, np.float64)], 0)
+        lo, hi = P.min(0), P.max(0)
+    else:
+        lo, hi = np.array(region[:2], np.float64), np.array(region[2:], np.float64)
+    lo = np.floor(lo - m).astype(int)
+    hi = np.ceil(hi + m).astype(int)
+    return max(0, int(lo[0])), max(0, int(lo[1])), min(int(shape[1]), int(hi[0])), min(int(shape[0]), int(hi[1]))
 
 
 def shot_plate(source, own, count=31):

@@ -32,6 +32,12 @@ so changing the region re-renders nothing. Delete the folder to reclaim the spac
 False raises :class:`reenact.progress.Cancelled`. Crops already rendered stay in the cache and
 frames already written to a folder output stay there (a movie output is only ever complete:
 its temporary file is removed), so running again resumes where it stopped.
+
+**Overlap** (:mod:`.overlap`): the network runs in its own thread (the next batch infers while
+this one is composited) and so does the writer (PNG encoding and signing, or the movie
+encoder; at most ``WRITE_AHEAD`` frames ahead, in order). A writer's error is raised by
+``render_clip``; on a cancel or an error the frames already handed to a folder's writer are
+written, a movie is removed. The pictures are the same as one thread's.
 """
 
 import os
@@ -59,11 +65,13 @@ from .cache import (
     row_digests,
     source_identity,
 )
-from .composite import paste_back
+from .composite import mask_box, paste_back
 from .donor import open_donor
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
-from .conditioning import hole_mask, stack_window, window_indices
+from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
+from .overlap import Lane
+from .ranges import chunk_segments, iter_segments, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, REGIONS, NeuralRenderer
 
@@ -193,7 +201,7 @@ class _Frames:
 
     def network_input(self, r, frame):
         idx = window_indices(r, self.W, self.track.n_frames)
-        stack = np.stack([self.cond(k) for k in idx])
+        stack = [self.cond(k) for k in idx]
         hole, mouth = self.masks(r)
         crop = crop_frame(frame, self.xf.M[r], self.S) if self.mode == "face-only" else None
         ref = None
@@ -201,7 +209,7 @@ class _Frames:
             t = time.perf_counter()
             ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
             self.t_cond += time.perf_counter() - t
-        x = stack_window(stack, len(stack) - 1, len(stack), self.mode, crop, hole, ref)
+        x = stack_window_u8(stack, self.mode, crop, hole, ref)  # the network scales it (renderer.run)
         return x, hole, mouth
 
 
@@ -231,15 +239,33 @@ def _check_inputs(track, crop_track, size):
             track.frame_start, track.frame_start + track.n_frames - 1))
 
 
-def _detail_source(detail, head, warper, r, frame, field):
+def _detail_source(detail, head, warper, r, frame, field, mask=None, Minv=None):
     """(detail image, validity) for :func:`paste_back`: none without ``detail``; for region
     ``head`` the moved frame itself (``field``: its WarpField or None); else the footage frame
-    warped to the performance by ``warper`` (a :class:`HeadMotion`)."""
+    warped to the performance by ``warper`` (a :class:`HeadMotion`), around the composite's
+    ``mask`` (crop space, ``Minv``: crop -> frame) when given."""
     if not detail:
         return None, None
     if head:
         return frame, (field.valid if field is not None else None)
-    return warper.detail(r, frame)
+    return warper.detail(r, frame, mask_box(mask, Minv, frame.shape) if mask is not None else None)
+
+
+def reference_track(own, frames):
+    """The rows of the footage's own Track ``own`` that the actor reference pool is made of:
+    clip frames ``frames`` = (c, d) (either may be None: the track's start / end; None: all).
+    Raises ValueError (one line) for a range outside the track or without a tracked frame."""
+    if frames is None:
+        return own
+    f0, n = int(own.frame_start), int(own.n_frames)
+    c = f0 if frames[0] is None else int(frames[0])
+    d = f0 + n if frames[1] is None else int(frames[1])
+    if not (f0 <= c < d <= f0 + n):
+        raise ValueError("reference frames {}:{} are outside the crop track's frames {}:{}".format(c, d, f0, f0 + n))
+    sub = own.subset(c, d)
+    if not (np.asarray(sub.tracked, bool) & np.isfinite(np.asarray(sub.pose)).all(1)).any():
+        raise ValueError("reference frames {}:{} hold no tracked frame of the crop track".format(c, d))
+    return sub
 
 
 def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
@@ -261,23 +287,14 @@ def _region_mask(region, hole, mouth):
 
 
 # ----------------------------------------------------------------------------- whole clips
-def resolve_range(frames, n):
-    """``frames`` (a, b) with None / negative values (Python slice rules) -> checked (a, b)."""
-    a, b = (None, None) if frames is None else frames
-    a = 0 if a is None else (int(a) + n if int(a) < 0 else int(a))
-    b = n if b is None else (int(b) + n if int(b) < 0 else int(b))
-    if not (0 <= a < b <= n):
-        raise ValueError("frames {}:{} are outside the clip's {} frames".format(
-            "" if frames is None or frames[0] is None else frames[0],
-            "" if frames is None or frames[1] is None else frames[1], n))
-    return a, b
-
+#: frames handed to the writer's thread ahead of the disk (memory: this many frames)
+WRITE_AHEAD = 8
 
 def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
-                detail=True, accept_footage=False, mouth_from=None):
+                detail=True, accept_footage=False, reference_frames=None, mouth_from=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn with
@@ -295,6 +312,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
     ``pool``: the actor reference pool for renderers that use one (default: built from the crop
     track over ``video`` by :func:`reference_pool`, cached beside the crops).
+    ``reference_frames`` = (c, d): build that pool from clip frames c..d-1 of the crop track only
+    (:func:`reference_track`; a held-out self-reenactment keeps the frames it is scored on out
+    of it); the summary's ``pool_frames`` lists the clip frames the pool holds.
     See the module doc for the cache, crops and cancelling.
 
     Provenance (docs/provenance.md): every frame this renders carries the watermark with
@@ -341,6 +361,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                              "from the folder when every chunk is done".format(os.fspath(out)))
         S = renderer.size
         own = crop_track if crop_track is not None else track.footage()
+        ref_own = reference_track(own, reference_frames) if renderer.ref else None  # before any long work
+        pool_frames = None
         head = region == "head"
         # the crop follows the face in the frame: the footage's, or the requested one once the
         # whole head has been moved there
@@ -354,8 +376,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     if progress is not None and progress(0, n, "reference frames {}/{}".format(done, total)) is False:
                         raise Cancelled()
 
-                pool, pdig = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir,
-                                            pool_progress)
+                if reference_frames is None:
+                    pool, pdig = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir,
+                                                pool_progress)
+                    pool_start = int(own.frame_start)
+                else:  # only those frames (their own crop transforms, as bench/reenact.py case 3)
+                    pool, pdig = reference_pool(ref_own, video, S, None, cache_dir, pool_progress)
+                    pool_start = int(ref_own.frame_start)
+                pool_frames = sorted(int(r) + pool_start for r in pool.rows)
             else:
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
@@ -386,18 +414,27 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         pending = []
 
         signed = []
+        # the network runs on one lane (the next batch infers while this thread composites the
+        # previous one), the writer on another (encoding and signing while the next frames are
+        # prepared): render/overlap.py. Stage timings are per stage, so they overlap in time.
+        infer_lane = Lane(depth=1, name="reenact-infer")
+        write_lane = Lane(depth=WRITE_AHEAD, name="reenact-write") if writer is not None else None
+        inflight = []  # [(Future of the crops, the batch's pending entries)], at most one
+
+        def write(i, frame, synthesised):
+            t = time.perf_counter()
+            if is_movie:
+                writer.write(frame)
+            else:
+                path = writer.write(frame, i)
+                if synthesised and sign:
+                    signed.append(sign_file(path, "c2pa.edited", payload, sign_cert, sign_key,
+                                            _manifest_parameters(renderer, region, (a, b), payload)))
+            tm["encode"] += time.perf_counter() - t
 
         def emit(i, frame, synthesised):
-            t = time.perf_counter()
-            if writer is not None:
-                if is_movie:
-                    writer.write(frame)
-                else:
-                    path = writer.write(frame, i)
-                    if synthesised and sign:
-                        signed.append(sign_file(path, "c2pa.edited", payload, sign_cert, sign_key,
-                                                _manifest_parameters(renderer, region, (a, b), payload)))
-            tm["encode"] += time.perf_counter() - t
+            if write_lane is not None:
+                write_lane.submit(write, i, frame, synthesised)
             if on_frame is not None:
                 on_frame(i, frame)
             stats["written"] += 1
@@ -407,7 +444,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         def composite(entry, crop):
             i, frame, r, mask, field = entry
             t = time.perf_counter()
-            dimg, dvalid = _detail_source(detail, head, warper, r, frame, field)
+            dimg, dvalid = _detail_source(detail, head, warper, r, frame, field, mask, xf.Minv[r])
             tm["warp"] += time.perf_counter() - t
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
@@ -417,25 +454,39 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             tm["composite"] += time.perf_counter() - t
             return res
 
+        def infer(x):
+            t = time.perf_counter()
+            crops = renderer.run(x, batch)
+            tm["infer"] += time.perf_counter() - t
+            return crops
+
+        def land(job):
+            fut, items = job
+            crops = fut.result()
+            for (slot, _x, key), crop in zip(items, crops):
+                t = time.perf_counter()
+                cache.put(key, crop)
+                tm["cache"] += time.perf_counter() - t
+                slot[2] = composite(slot[3], crop)
+                stats["rendered"] += 1
+
         def flush(force=False):
             if pending and (force or len(pending) >= batch):
-                t = time.perf_counter()
-                crops = renderer.run(np.stack([p[1] for p in pending]), batch)
-                tm["infer"] += time.perf_counter() - t
-                for (slot, _x, key), crop in zip(pending, crops):
-                    t = time.perf_counter()
-                    cache.put(key, crop)
-                    tm["cache"] += time.perf_counter() - t
-                    slot[2] = composite(slot[3], crop)
-                    stats["rendered"] += 1
+                items = list(pending)
                 pending.clear()
+                prev = inflight.pop() if inflight else None
+                inflight.append((infer_lane.submit(infer, [p[1] for p in items]), items))
+                if prev is not None:  # composited while the new batch infers
+                    land(prev)
+            if force and inflight:
+                land(inflight.pop())
             while queue and queue[0][2] is not None:
                 i, _f, ready, entry = queue.pop(0)
                 emit(i, ready, entry is not None)
 
         try:
             t = time.perf_counter()
-            for i, frame in _iter_segments(src, segments):
+            for i, frame in iter_segments(src, segments):
                 tm["decode"] += time.perf_counter() - t
                 r = i - f0
                 if r not in keys:  # outside the range, not covered or untracked: the footage
@@ -472,7 +523,19 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 flush(force=len(queue) > 4 * batch)
                 t = time.perf_counter()
             flush(force=True)
+            infer_lane.finish()
+            if write_lane is not None:
+                write_lane.finish()
         except BaseException:
+            infer_lane.abort()
+            if write_lane is not None:
+                if is_movie:
+                    write_lane.abort()
+                else:  # the frames handed over are written (a resumed render skips them)
+                    try:
+                        write_lane.finish()
+                    except Exception:  # the error being raised is the one to report
+                        pass
             if writer is not None and is_movie:
                 writer.abort()
             raise
@@ -505,34 +568,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "seconds": round(seconds, 3),
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
-        "warnings": warnings, "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if donor is not None else None,
+        "warnings": warnings, "pool_frames": pool_frames,
+        "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if donor is not None else None,
     }
-
-
-def chunk_segments(frames, chunk, n):
-    """The clip frames a chunk (c, d) of the job's frames (a, b) writes, as [start, stop)
-    segments in order: c..d-1, with 0..a-1 in front when c == a and b..n-1 behind when d == b
-    (the footage frames around the job's range belong to its first and last chunks). ``chunk``
-    None is the whole job: every clip frame."""
-    a, b = frames
-    c, d = (a, b) if chunk is None else resolve_range(chunk, n)
-    if not (a <= c < d <= b):
-        raise ValueError("chunk {}:{} is not inside the frames {}:{} of the job".format(c, d, a, b))
-    segs = ([(0, c)] if c == a and a > 0 else []) + [(c, d)] + ([(d, n)] if d == b and b < n else [])
-    return segs
-
-
-def _iter_segments(src, segments):
-    """Decode the frames of ``segments`` in order, one pass over each run of adjacent segments
-    (a whole-clip render decodes straight through, as it always did)."""
-    runs = []
-    for s, e in segments:
-        if runs and runs[-1][1] == s:
-            runs[-1][1] = e
-        else:
-            runs.append([s, e])
-    for s, e in runs:
-        yield from src.iter_frames(s, e)
 
 
 #: movie containers a C2PA manifest can be embedded in
@@ -641,9 +679,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["cached"] = 1
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
-    dimg, dvalid = _detail_source(detail, head, warper, 0, frame, field)
-    out = paste_back(frame, crop, _region_mask(region, hole, mouth), xf.Minv[r], feather=feather, colour=colour,
-                     detail=dimg, detail_valid=dvalid)
+    mask = _region_mask(region, hole, mouth)
+    dimg, dvalid = _detail_source(detail, head, warper, 0, frame, field, mask, xf.Minv[r])
+    out = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
+                     detail_valid=dvalid)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))

@@ -10,6 +10,7 @@ render path of the CLI and of Blender).
 
 import json
 import os
+import threading
 
 import numpy as np
 
@@ -127,7 +128,16 @@ class NeuralRenderer:
         #: (reenact.render.motion); a model may declare fewer ("regions" in its config)
         self.regions = tuple(self.config.get("regions", REGIONS if self.mode == "face-only" else ("mouth", "face")))
         self.input_name = sess.get_inputs()[0].name
+        self._local = threading.local()
         self.output_name = sess.get_outputs()[0].name
+
+    def _buffer(self, shape):
+        """A float32 array of ``shape`` reused between batches of this thread."""
+        buf = getattr(self._local, "buf", None)
+        n = int(np.prod(shape))
+        if buf is None or buf.size < n:
+            buf = self._local.buf = np.empty(n, np.float32)
+        return buf[:n].reshape(shape)
 
     def check_region(self, region):
         """Refuse, in one line naming the model, a region this model cannot render."""
@@ -139,11 +149,36 @@ class NeuralRenderer:
                                path=os.path.basename(self.path))
 
     def run(self, x, batch=8):
-        """(N, C, H, W) float32 0..1 -> (N, H, W, 3) uint8 crops, ``batch`` at a time."""
-        x = np.ascontiguousarray(x, np.float32)
+        """(N, C, H, W) float32 0..1 -> (N, H, W, 3) uint8 crops, ``batch`` at a time. A uint8
+        ``x`` (:func:`~reenact.render.conditioning.stack_window_u8`) is the same input scaled by
+        1/255, and ``x`` may be a list of (C, H, W) arrays (the render path's pending frames,
+        never stacked): each batch is written into a float buffer kept per thread, exactly as
+        ``x.astype(np.float32) / 255`` would be (a batch of 256 px float inputs is 140 MB:
+        making it anew for every batch cost more than a tenth of the inference)."""
+        items = list(x) if isinstance(x, (list, tuple)) else None
+        if items is None:
+            x = np.asarray(x)
+            if x.dtype != np.uint8:
+                x = np.ascontiguousarray(x, np.float32)
+            n = len(x)
+        else:
+            n = len(items)
+        if n == 0:
+            shape = x.shape[2:] if items is None else (self.size, self.size)
+            return np.zeros((0,) + tuple(shape) + (3,), np.uint8)
         outs = []
-        for i in range(0, len(x), int(batch)):
-            xb = x[i:i + int(batch)]
+        for i in range(0, n, int(batch)):
+            if items is None and x.dtype != np.uint8:
+                xb = x[i:i + int(batch)]
+            else:
+                part = x[i:i + int(batch)] if items is None else items[i:i + int(batch)]
+                xb = self._buffer((len(part),) + tuple(np.shape(part[0])))
+                for j, a in enumerate(part):
+                    a = np.asarray(a)
+                    if a.dtype == np.uint8:
+                        np.divide(a, np.float32(255.0), out=xb[j], dtype=np.float32)
+                    else:
+                        xb[j] = a
             if self.provider == CUDA:  # IO binding: output stays on the device until copied once
                 io = self.sess.io_binding()
                 io.bind_cpu_input(self.input_name, xb)
@@ -156,4 +191,4 @@ class NeuralRenderer:
                 raise ReenactError("the model gave an output of shape {} for an input of {} (expected {})".format(
                     tuple(y.shape), tuple(xb.shape), (len(xb), 3) + xb.shape[2:]), path=os.path.basename(self.path))
             outs.append(np.clip(y.transpose(0, 2, 3, 1) * 255.0 + 0.5, 0, 255).astype(np.uint8))
-        return np.concatenate(outs) if outs else np.zeros((0, x.shape[2], x.shape[3], 3), np.uint8)
+        return np.concatenate(outs)

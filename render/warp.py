@@ -225,7 +225,7 @@ def _rigid_disp(B, H, W, centre):
 
 def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, dst_depth=None,
                rigid=None, rigid_points=None, rigid_model="affine", head_plane=HEAD_PLANE, model_points=None,
-               grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5):
+               grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None):
     """The backward map moving an image whose face shows ``src_pts`` to ``dst_pts`` (module doc).
 
     ``src_pts``, ``dst_pts``: (N, 2) projected vertices (N = 468 for the project's mesh, which
@@ -244,7 +244,10 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     ``grow``, ``hair``: head region (:func:`head_outline`); ``fade``: the head's motion falls to
     zero over this many face sizes beyond it, ``neck``: ... and over this many below the chin
     (None: no neck fade); ``band``: the mesh border's own motion fades over this many face
-    sizes. Returns a :class:`WarpField`.
+    sizes. ``within``: optional (x0, y0, x1, y1) pixel box: the field is computed only there
+    and is the identity outside (for a caller that reads only part of the warped image, e.g.
+    the detail layer of the composite; the box should hold both faces, since the field inside
+    depends on the whole destination mesh). Returns a :class:`WarpField`.
     """
     if shape is None:
         raise ValueError("warp_field needs the destination shape (H, W)")
@@ -283,6 +286,13 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     fs = face_size(Pd)
     H0, W0 = H, W
     ox, oy, W, H = _roi(Ps, Pd, (H0, W0), ours, grow, hair, fade * fs)
+    if within is not None:
+        bx0, by0, bx1, by1 = (int(v) for v in within)
+        x0, y0 = max(ox, bx0), max(oy, by0)
+        x1, y1 = min(ox + W, bx1), min(oy + H, by1)
+        ox, oy, W, H = x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+        if W < 2 or H < 2:  # nothing of the box in the image: the identity
+            return _identity_field(H0, W0, B, Bh, (ox, oy, 0, 0))
     roi = (ox, oy, H, W) != (0, 0, H0, W0)
     B_full, Bh_full = B, Bh
     if roi:
@@ -295,19 +305,24 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     f.rigid, f.face_rigid = Bh_full, B_full
     if not roi:
         return f
-    out = WarpField(
-        map_x=np.broadcast_to(np.arange(W0, dtype=np.float32)[None, :], (H0, W0)).copy(),
-        map_y=np.broadcast_to(np.arange(H0, dtype=np.float32)[:, None], (H0, W0)).copy(),
-        valid=np.ones((H0, W0), np.float32), mouth_hole=np.zeros((H0, W0), bool),
-        eye_hole=np.zeros((H0, W0), bool), occluded=np.zeros((H0, W0), bool),
-        disocclusion=np.zeros((H0, W0), bool), face=np.zeros((H0, W0), bool), head=np.zeros((H0, W0), bool),
-        weight=np.zeros((H0, W0), np.float32), rigid=Bh_full, face_rigid=B_full, roi=(ox, oy, W, H))
+    out = _identity_field(H0, W0, B_full, Bh_full, (ox, oy, W, H))
     sl = (slice(oy, oy + H), slice(ox, ox + W))
     out.map_x[sl] = f.map_x + np.float32(ox)
     out.map_y[sl] = f.map_y + np.float32(oy)
     for k in ("valid", "mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head", "weight"):
         getattr(out, k)[sl] = getattr(f, k)
     return out
+
+
+def _identity_field(H, W, B, Bh, roi):
+    """A field of (H, W) that moves nothing (its ``roi`` filled in by the caller)."""
+    return WarpField(
+        map_x=np.broadcast_to(np.arange(W, dtype=np.float32)[None, :], (H, W)).copy(),
+        map_y=np.broadcast_to(np.arange(H, dtype=np.float32)[:, None], (H, W)).copy(),
+        valid=np.ones((H, W), np.float32), mouth_hole=np.zeros((H, W), bool),
+        eye_hole=np.zeros((H, W), bool), occluded=np.zeros((H, W), bool),
+        disocclusion=np.zeros((H, W), bool), face=np.zeros((H, W), bool), head=np.zeros((H, W), bool),
+        weight=np.zeros((H, W), np.float32), rigid=Bh, face_rigid=B, roi=roi)
 
 
 def _roi(Ps, Pd, shape, ours, grow, hair, margin):
@@ -594,6 +609,8 @@ def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REP
         return cv2.remap(img, field.map_x, field.map_y, interpolation, borderMode=border)
     x0, y0, w, h = field.roi
     out = img.copy()
+    if w == 0 or h == 0:
+        return out
     sl = (slice(y0, y0 + h), slice(x0, x0 + w))
     out[sl] = cv2.remap(img, np.ascontiguousarray(field.map_x[sl]), np.ascontiguousarray(field.map_y[sl]),
                         interpolation, borderMode=border).reshape(out[sl].shape)

@@ -209,7 +209,7 @@ def test_cancel_keeps_written_frames_and_resumes(tracked, clip_with_audio, tmp_p
 
     with pytest.raises(Cancelled):
         render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, progress=progress, batch=4, prefer_gpu=False)
-    assert "on CPU" in seen[0]  # the provider is in the progress text
+    assert "on CPU" in seen[-1]  # the provider is in the progress text (the first may be the pool's)
     assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(10)]
     again = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, batch=4, prefer_gpu=False)
     assert again["cached"] >= 10 and again["rendered"] == int(np.sum(tracked.tracked)) - again["cached"]
@@ -219,6 +219,41 @@ def test_cancel_keeps_written_frames_and_resumes(tracked, clip_with_audio, tmp_p
         render_clip(tracked, clip_with_audio, BASE_MODEL, out=movie, progress=lambda d, t, m="": d < 3,
                     prefer_gpu=False)
     assert not os.path.exists(movie) and not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("kind", ["movie", "folder"])
+def test_writer_error_in_its_thread_reaches_the_caller_and_leaves_no_partial_output(
+        tracked, clip_with_audio, tmp_path, monkeypatch, kind):
+    """The writer runs in its own thread (render/overlap.py): a failing write is raised by
+    render_clip; a movie leaves no file and no temporary, a folder keeps whole frames only, in
+    order up to the failure, and no writer thread is left running."""
+    import threading
+
+    from reenact.render.pipeline import render_clip
+    from reenact.video import encode
+
+    calls = []
+    cls, name = (encode.VideoWriter, "write") if kind == "movie" else (encode.FrameFolder, "write")
+    orig = getattr(cls, name)
+
+    def failing(self, frame, *args):
+        calls.append(threading.current_thread().name)
+        if len(calls) == 7:
+            raise OSError("No space left on device")
+        return orig(self, frame, *args)
+
+    monkeypatch.setattr(cls, name, failing)
+    out = str(tmp_path / ("m.mp4" if kind == "movie" else "frames"))
+    with pytest.raises(OSError, match="No space left"):
+        render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, frames=(2, 20), batch=4, prefer_gpu=False,
+                    cache_dir=str(tmp_path / "cache"))
+    assert calls and all(c.startswith("reenact-write") for c in calls)  # written off the main thread
+    assert len(calls) == 7  # nothing written after the failure
+    if kind == "movie":
+        assert sorted(os.listdir(tmp_path)) == ["cache"]
+    else:
+        assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(6)]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("reenact-write", "reenact-infer"))]
 
 
 def test_render_frame_equals_clip_frame(tracked, clip_with_audio, tmp_path):
@@ -261,3 +296,38 @@ def test_cli_render_bad_inputs_exit_2_no_output(tracked, clip_with_audio, carpho
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("reenact: error:"), err
     assert sorted(os.listdir(tmp_path)) == ["t.npz"]
+
+
+def test_reference_frames_restrict_the_pool(tracked, clip_with_audio, tmp_path, capsys):
+    """``reference_frames`` / ``render --reference-frames A:B``: the actor reference pool holds
+    only clip frames A..B-1 of the crop track (held-out self-reenactment from the CLI); a range
+    outside the track is refused in one line before any output."""
+    from reenact.cli import main
+    from reenact.render.pipeline import render_clip
+
+    every = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
+                        cache_dir=str(tmp_path / "c1"))
+    assert max(every["pool_frames"]) >= 12  # unrestricted, the pool reaches past frame 12
+    got = {}
+    held = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
+                       cache_dir=str(tmp_path / "c2"), reference_frames=(0, 12),
+                       on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    assert held["pool_frames"] and all(0 <= f < 12 for f in held["pool_frames"])
+    assert held["rendered"] == 4
+    trk = str(tmp_path / "t.npz")
+    tracked.save(trk)
+    out = str(tmp_path / "frames")
+    argv = ["render", trk, "--video", clip_with_audio, "--model", BASE_MODEL, "--cpu", "--out", out,
+            "--frames", "16:20", "--region", "face", "--crop-track", trk, "--cache", str(tmp_path / "c3")]
+    capsys.readouterr()
+    assert main(argv + ["--reference-frames", "0:12"]) == 0
+    import json
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["pool_frames"] == held["pool_frames"]
+    for bad in ("20:30", "5:2", "x"):
+        capsys.readouterr()
+        assert main(argv[:-6] + ["--out", str(tmp_path / "bad"), "--reference-frames", bad]) == 2, bad
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("reenact: error: --reference-frames"), err
+    assert not os.path.exists(str(tmp_path / "bad"))

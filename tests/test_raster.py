@@ -89,3 +89,24 @@ def test_window_stacking(rast):
     np.testing.assert_allclose(x0[:5], x0[10:15])
     np.testing.assert_array_equal(R.window_indices(1, 4, 6), [0, 0, 0, 1])
 
+
+
+def test_window_stacking_u8_is_the_float_input_exactly(rast):
+    """The render path's uint8 network input scales to the float one bit for bit (with the
+    actor reference, a textured crop and a real hole)."""
+    cond = np.stack([rast.cond(i) for i in range(6)])
+    rng = np.random.default_rng(3)
+    crop = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    ref = (rng.integers(0, 256, (128, 128, 3), dtype=np.uint8), rng.integers(0, 256, (5, 128, 128), dtype=np.uint8))
+    hole = R.hole_mask(rast.render(5)["face"], 128)
+    assert 0 < hole.mean() < 1
+    for r in (ref, None):
+        x = R.stack_window(cond[2:6], 3, 4, "face-only", crop, hole, r)
+        u = R.stack_window_u8(cond[2:6], "face-only", crop, hole, r)
+        assert u.dtype == np.uint8 and u.shape == x.shape
+        np.testing.assert_array_equal(u.astype(np.float32) / 255.0, x)
+        np.testing.assert_array_equal(R.stack_window_u8(list(cond[2:6]), "face-only", crop, hole, r), u)  # rows
+    np.testing.assert_array_equal(R.stack_window_u8(cond[:3], "full").astype(np.float32) / 255.0,
+                                  R.stack_window(cond[:3], 2, 3, "full"))
+    with pytest.raises(ValueError, match="uint8"):
+        R.stack_window_u8(cond[2:6], "face-only", crop.astype(np.float32), hole)

@@ -34,6 +34,12 @@ def test_base_model_inference_on_carphone(track_file, carphone):
     x = np.random.default_rng(0).random((2, rend.config["in_ch"], rend.size, rend.size), dtype=np.float32)
     crops = rend.run(x, batch=2)
     assert crops.shape == (2, rend.size, rend.size, 3) and crops.dtype == np.uint8
+    # a uint8 input (the render path's) is the float input scaled by 1/255: the same crops,
+    # also for a batch that reuses the buffer of a bigger one
+    u = (x * 255).astype(np.uint8)
+    np.testing.assert_array_equal(rend.run(u, batch=2), rend.run(u.astype(np.float32) / 255.0, batch=2))
+    np.testing.assert_array_equal(rend.run(u[:1], batch=1), rend.run(u[:1].astype(np.float32) / 255.0, batch=1))
+    np.testing.assert_array_equal(rend.run([u[1], u[0]], batch=2), rend.run(u[::-1], batch=2))  # a list of frames
     tr = Track.load(track_file)
     from reenact.video import open_video
 

@@ -311,6 +311,31 @@ def test_large_frame_field_is_the_crop_field():
                                                           borderMode=cv2.BORDER_REPLICATE))
 
 
+def test_field_within_a_box_is_the_field_on_the_face():
+    """``within`` (the detail layer's box): the same field on the face as without it, the
+    identity outside the box, and a box off the image moves nothing."""
+    P = _closed_mouth(_template(S))
+    Q, _move, _u, _l = _jaw_drop(P, 10.0)
+    full = warp_field(P, Q, None, (S, S))
+    lo = np.floor(np.minimum(P.min(0), Q.min(0))).astype(int) - 4
+    hi = np.ceil(np.maximum(P.max(0), Q.max(0))).astype(int) + 4
+    box = warp_field(P, Q, None, (S, S), within=(lo[0], lo[1], hi[0], hi[1]))
+    face = full.face
+    assert face.sum() > 1000 and np.array_equal(box.face, face)
+    assert np.abs(box.map_x[face] - full.map_x[face]).max() < 1e-4
+    assert np.abs(box.map_y[face] - full.map_y[face]).max() < 1e-4
+    assert np.array_equal(box.mouth_hole, full.mouth_hole) and box.mouth_hole.any()
+    outside = np.ones((S, S), bool)
+    outside[lo[1]:hi[1], lo[0]:hi[0]] = False
+    assert np.abs(box.displacement()[outside]).max() == 0.0 and (box.valid[outside] == 1).all()
+    assert np.abs(full.displacement()[outside]).max() > 0.5  # the whole field reaches further
+    img = np.random.default_rng(0).integers(0, 255, (S, S, 3), dtype=np.uint8)
+    w = warp_image(img, box)
+    assert np.array_equal(w[outside], img[outside]) and np.array_equal(w[face], warp_image(img, full)[face])
+    none = warp_field(P, Q, None, (S, S), within=(S + 10, 0, S + 50, 40))
+    assert np.abs(none.displacement()).max() == 0.0 and np.array_equal(warp_image(img, none), img)
+
+
 def test_any_mesh_with_its_triangles():
     """A mesh other than the project's (a grid) with its own triangles: piecewise affine inside,
     the fitted motion outside, either winding."""
@@ -417,3 +442,44 @@ def test_real_clip_warp_beats_unwarped_and_similarity():
     p_warp, p_none, p_sim = _psnr(out, fu, m), _psnr(ft, fu, m), _psnr(sim, fu, m)
     assert f.mouth_hole.sum() > 50
     assert p_warp > p_none + 1.0 and p_warp > p_sim + 0.5, (p_warp, p_none, p_sim)
+
+
+def test_detail_warp_in_the_mask_box_composites_like_the_whole_field():
+    """The render path warps the detail source only around the composited mask
+    (motion.detail_box): on a generated frame (a textured head, its jaw dropped, a 64 px crop
+    of the lower face) the composite with that warp is within 1 level of the composite with the
+    whole field, while the warped box is a real restriction."""
+    from reenact.render.composite import mask_box, paste_back
+    from reenact.render.conditioning import crop_frame
+    from reenact.render.motion import detail_box
+
+    P = _closed_mouth(_template(S))
+    P = (P - S / 2) * 0.55 + S / 2  # a head well inside the frame
+    Q, _move, _u, _l = _jaw_drop(P, 6.0)
+    img, _ = _scene(P)
+    grain = np.random.default_rng(7).integers(-25, 26, (S, S, 1))  # detail finer than the crop
+    img = np.clip(img.astype(int) + grain, 0, 255).astype(np.uint8)
+    full = warp_field(P, Q, None, (S, S))
+    # the crop: 64 px over the face of Q (frame <- crop: scale 2.2), the render = the warped
+    # frame at crop scale, a little darker (what the network drew)
+    C = 64
+    sc = 2.2
+    c0 = Q.mean(0) - sc * C / 2
+    Minv = np.array([[sc, 0.0, c0[0]], [0.0, sc, c0[1]]])
+    M = cv2.invertAffineTransform(Minv)
+    warped = warp_image(img, full)
+    crop = np.clip(crop_frame(warped, M, C).astype(int) - 6, 0, 255).astype(np.uint8)
+    q = (Q - c0) / sc  # the face in crop pixels
+    hull = cv2.convexHull(np.round(q * 16).astype(np.int32))
+    mask = np.zeros((C, C), np.uint8)
+    cv2.fillConvexPoly(mask, hull, 1, cv2.LINE_8, 4)
+    mask[: int(q[2, 1])] = 0  # below the nose: the mouth region
+    assert 100 < mask.sum() < C * C / 2
+    box = detail_box(P, Q, (S, S), mask_box(mask, Minv, img.shape))
+    part = warp_field(P, Q, None, (S, S), within=box)
+    assert part.roi[2] * part.roi[3] < 0.6 * (full.roi[2] * full.roi[3] if full.roi else S * S)
+    a = paste_back(img, crop, mask, Minv, detail=warped, detail_valid=full.valid)
+    b = paste_back(img, crop, mask, Minv, detail=warp_image(img, part), detail_valid=part.valid)
+    plain = paste_back(img, crop, mask, Minv)
+    assert np.abs(a.astype(int) - plain.astype(int)).max() > 5  # the detail layer did something
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 1

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which clip frames a render reads and writes: a job's frame range, and a render farm chunk's
+share of it (:mod:`reenact.render.pipeline`, docs/farm.md). No imports beyond the standard
+library."""
+
+
+def resolve_range(frames, n):
+    """``frames`` (a, b) with None / negative values (Python slice rules) -> checked (a, b)."""
+    a, b = (None, None) if frames is None else frames
+    a = 0 if a is None else (int(a) + n if int(a) < 0 else int(a))
+    b = n if b is None else (int(b) + n if int(b) < 0 else int(b))
+    if not (0 <= a < b <= n):
+        raise ValueError("frames {}:{} are outside the clip's {} frames".format(
+            "" if frames is None or frames[0] is None else frames[0],
+            "" if frames is None or frames[1] is None else frames[1], n))
+    return a, b
+
+
+def chunk_segments(frames, chunk, n):
+    """The clip frames a chunk (c, d) of the job's frames (a, b) writes, as [start, stop)
+    segments in order: c..d-1, with 0..a-1 in front when c == a and b..n-1 behind when d == b
+    (the footage frames around the job's range belong to its first and last chunks). ``chunk``
+    None is the whole job: every clip frame."""
+    a, b = frames
+    c, d = (a, b) if chunk is None else resolve_range(chunk, n)
+    if not (a <= c < d <= b):
+        raise ValueError("chunk {}:{} is not inside the frames {}:{} of the job".format(c, d, a, b))
+    segs = ([(0, c)] if c == a and a > 0 else []) + [(c, d)] + ([(d, n)] if d == b and b < n else [])
+    return segs
+
+
+def iter_segments(src, segments):
+    """Decode the frames of ``segments`` in order, one pass over each run of adjacent segments
+    (a whole-clip render decodes straight through, as it always did)."""
+    runs = []
+    for s, e in segments:
+        if runs and runs[-1][1] == s:
+            runs[-1][1] = e
+        else:
+            runs.append([s, e])
+    for s, e in runs:
+        yield from src.iter_frames(s, e)

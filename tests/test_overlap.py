@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The render path's background lanes (render/overlap.py): order, bound, errors, abort."""
+
+import threading
+import time
+
+import pytest
+
+from reenact.render.overlap import Lane
+
+
+def test_jobs_run_in_order_in_one_other_thread():
+    lane = Lane(depth=3)
+    seen, threads = [], set()
+
+    def job(k):
+        time.sleep(0.002 * (k % 3))  # uneven durations must not reorder anything
+        seen.append(k)
+        threads.add(threading.get_ident())
+        return k * k
+
+    futs = [lane.submit(job, k) for k in range(20)]
+    lane.finish()
+    assert seen == list(range(20)) and [f.result() for f in futs] == [k * k for k in range(20)]
+    assert len(threads) == 1 and threading.get_ident() not in threads
+
+
+def test_bounded_submit_waits_for_the_oldest():
+    lane = Lane(depth=2)
+    gate = threading.Event()
+    started = []
+
+    def job(k):
+        started.append(k)
+        gate.wait(5)
+
+    for k in range(2):  # one running, one waiting: depth 2 reached, nothing blocks yet
+        lane.submit(job, k)
+    t = threading.Thread(target=lane.submit, args=(job, 2))
+    t.start()
+    time.sleep(0.1)
+    assert t.is_alive()  # the third waits until the first is done
+    gate.set()
+    t.join(5)
+    assert not t.is_alive()
+    lane.finish()
+    assert started == [0, 1, 2]
+
+
+def test_first_error_is_raised_and_later_jobs_do_not_run():
+    lane = Lane(depth=8)
+    ran = []
+
+    def job(k):
+        if k == 2:
+            raise OSError("disk full")
+        ran.append(k)
+
+    for k in range(6):
+        lane.submit(job, k)
+    with pytest.raises(OSError, match="disk full"):
+        lane.finish()
+    assert ran == [0, 1]
+    # a lane whose job failed raises at the next submit too
+    lane2 = Lane(depth=1)
+    lane2.submit(job, 2)
+    time.sleep(0.1)
+    with pytest.raises(OSError):
+        lane2.submit(job, 3)
+    lane2.abort()
+
+
+def test_abort_drops_what_has_not_started_and_waits_for_the_running_job():
+    lane = Lane(depth=8)
+    gate = threading.Event()
+    done = []
+
+    def job(k):
+        if k == 0:
+            gate.wait(5)
+            time.sleep(0.05)
+        done.append(k)
+
+    for k in range(5):
+        lane.submit(job, k)
+    threading.Timer(0.05, gate.set).start()
+    lane.abort()
+    assert done == [0]  # the running job finished before abort returned; the rest never ran
+    time.sleep(0.05)
+    assert done == [0]
