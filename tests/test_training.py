@@ -193,3 +193,29 @@ def test_one_training_configuration():
     assert (d.window, d.ref_gap, d.ref_top) == (DEFAULT_WINDOW, REF_GAP, REF_TOP)
     with pytest.raises(TypeError):
         T.train([], "x.onnx", no_such_option=1)
+
+
+def test_fine_tune_rehearses_on_the_sample_and_keeps_near_the_base(track, carphone, tmp_path):
+    """A fine-tune (--init) mixes the bundled sample clip, another actor, into each batch and is
+    pulled toward its starting weights (the defaults); a run from scratch, an explicit
+    --no-rehearse-sample or training on the sample itself do not rehearse. The rehearsal is part
+    of the data a checkpoint records."""
+    import shutil
+
+    shot = str(tmp_path / "shot.mp4")  # another file (the same pixels: enough for the mechanics)
+    shutil.copyfile(carphone, shot)
+    kw = dict(size=SIZE, window=WINDOW, steps=2, batch=4, base=8, threads=2, bar=False, log=lambda *a: None, fp16=False)
+    a = T.train([(track, shot)], str(tmp_path / "a.onnx"), **kw)
+    assert a["rehearse_frames"] == 0 and a["weight_drift"] is None  # from scratch: neither
+    b = T.train([(track, shot)], str(tmp_path / "b.onnx"), init=str(tmp_path / "a.pt"), **kw)
+    assert b["rehearse_frames"] == 120 and b["weight_drift"] is not None and b["weight_drift"] > 0
+    data = T.load_torch(b["checkpoint"])["data"]
+    assert [d.get("rehearse", False) for d in data] == [False, True]
+    assert data[1]["name"] == "carphone_pristine.mp4"
+    c = T.train([(track, shot)], str(tmp_path / "c.onnx"), init=str(tmp_path / "a.pt"), rehearse_sample=False,
+                anchor=0.0, **kw)
+    assert c["rehearse_frames"] == 0 and c["weight_drift"] is None
+    d = T.train([(track, carphone)], str(tmp_path / "d.onnx"), init=str(tmp_path / "a.pt"), **kw)
+    assert d["rehearse_frames"] == 0  # the sample is the shot itself
+    with pytest.raises(ValueError, match="--anchor pulls toward the --init weights"):
+        T.train([(track, shot)], str(tmp_path / "e.onnx"), anchor=0.01, **kw)

@@ -63,10 +63,14 @@ class TrainConfig:
                                        "re-encoded copy of the same shot); frame size and count must still match")
     ref_top: int = _opt(1, "training: draw a frame's reference among its N nearest candidates (default 1)",
                         metavar="N")
-    anchor: float = _opt(0.0, "fine-tuning: weight of the pull back toward the --init weights (L2-SP: the squared "
-                              "distance, per weight, to the weights it started from; 0 = off)", metavar="W")
-    rehearse_share: float = _opt(0.25, "share of each batch drawn from the --rehearse clips (other actors), so that "
+    anchor: Optional[float] = _opt(None, "fine-tuning: weight of the pull back toward the --init weights (L2-SP: the "
+                                         "squared distance, per weight, to the weights it started from; default "
+                                         "0.01 with --init, else 0)", metavar="W")
+    rehearse_share: float = _opt(0.25, "share of each batch drawn from the rehearsal clips (other actors), so that "
                                        "a fine-tune keeps what the base learnt from them", metavar="F")
+    rehearse_sample: bool = _opt(True, "fine-tuning from --init: rehearse on the bundled sample clip (another "
+                                       "actor) as --rehearse-share of each batch, so that the actor's renderer still "
+                                       "opens a mouth its footage never shows", flag="--no-rehearse-sample")
 
 
 def add_common(p):

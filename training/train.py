@@ -269,6 +269,34 @@ def check_checkpoint_data(path, data, log):
                                ", ".join(d["name"] for d in data)), path)
 
 
+#: the default --anchor of a fine-tune (from --init); chosen on source_s20 (docs/renderer.md)
+DEFAULT_ANCHOR = 0.01
+
+
+def sample_rehearsal(pairs, log):
+    """[(Track, video)] of the bundled sample clip (tracked here, two seconds), the rehearsal of a
+    fine-tune: none when the sample is missing or is itself being trained on."""
+    from ..sample import SampleMissing, sample_clip
+
+    try:
+        path = sample_clip()
+    except SampleMissing as exc:
+        log("warning: no rehearsal clip: {}".format(exc))
+        return []
+    for p in pairs:  # (Track, video[, label])
+        video = p[1]
+        if isinstance(video, (str, os.PathLike)) and os.path.exists(video) and os.path.samefile(video, path):
+            return []
+    from ..tracking.tracker import track_video
+
+    tracks = track_video(path)
+    if not tracks:
+        return []
+    log("rehearsal: {} ({} frames, another actor) as a share of each batch".format(os.path.basename(path),
+                                                                                  tracks[0].n_frames))
+    return [(tracks[0], path)]
+
+
 def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
           bar=True, stop_at=None, rehearse=(), **options):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
@@ -293,7 +321,10 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     of other actors, every tracked frame of which is trained on as ``rehearse_share`` of each
     batch (their training rows are not held out; they are recorded with the data a checkpoint
     was trained on); ``anchor`` = W adds W x the squared distance of the weights to the
-    ``init`` weights (L2-SP) to the loss."""
+    ``init`` weights (L2-SP) to the loss (None: :data:`DEFAULT_ANCHOR` with ``init``, else 0).
+    A fine-tune (``init``) with ``rehearse_sample`` and no ``rehearse`` rehearses on the bundled
+    sample clip (:func:`sample_rehearsal`): fine-tuned on a quiet target alone, the renderer
+    forgot how to open a mouth (docs/renderer.md, *Fine-tuning keeps the base's range*)."""
     cfg = replace(train_config or TrainConfig(), **options)
     ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
@@ -306,13 +337,16 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     # before any long work: every Track is of its footage, and a checkpoint to resume is of this data
     pairs = [_checked_pair(p, cfg.accept_footage, log) for p in pairs]
     eval_pairs = [_checked_pair(p, cfg.accept_footage, log) for p in eval_pairs]
+    anchor_w = (DEFAULT_ANCHOR if cfg.init else 0.0) if cfg.anchor is None else float(cfg.anchor)
+    if anchor_w < 0:
+        raise ValueError("--anchor {}: must be 0 or more".format(cfg.anchor))
+    if anchor_w > 0 and not cfg.init:
+        raise ValueError("--anchor pulls toward the --init weights: give --init")
+    if cfg.init and cfg.rehearse_sample and not rehearse:
+        rehearse = sample_rehearsal(pairs, log)
     rehearse = [_checked_pair(p, cfg.accept_footage, log) for p in rehearse]
     if rehearse and not 0.0 < cfg.rehearse_share < 1.0:
         raise ValueError("--rehearse-share {}: must be above 0 and below 1".format(cfg.rehearse_share))
-    if cfg.anchor < 0:
-        raise ValueError("--anchor {}: must be 0 or more".format(cfg.anchor))
-    if cfg.anchor > 0 and not cfg.init:
-        raise ValueError("--anchor pulls toward the --init weights: give --init")
     data = training_data(pairs) + [dict(d, rehearse=True) for d in training_data(rehearse)]
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     if cfg.resume:
@@ -357,7 +391,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     model = build_model(config)
     if state is not None:
         init_from(model, state, log, icfg)
-    anchor = [(p, p.detach().clone()) for p in model.parameters()] if cfg.anchor > 0 else []
+    anchor = [(p, p.detach().clone()) for p in model.parameters()] if anchor_w > 0 else []
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999) if cfg.gan > 0 else (0.9, 0.999))
     disc = dopt = None
     if cfg.gan > 0:
@@ -415,7 +449,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             loss, l1 = recon_loss(pred, y, w, kernel, cfg.ssim_weight)
             if anchor:
                 drift = sum(((p - p0) ** 2).sum() for p, p0 in anchor)
-                loss = loss + cfg.anchor * drift
+                loss = loss + anchor_w * drift
             if disc is not None:
                 cond = x[:, cond_cur]
                 g = disc(torch.cat([cond, pred], 1))
