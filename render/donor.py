@@ -17,8 +17,8 @@ docs/reenact-bench.md), so this path draws the lower face without it:
    over the render.
 
 Which driver frame drives which target row is recorded by ``reenact transfer`` in the
-performance (``Track.source_frame``, ``Track.source_footage``), so the driver's footage is
-checked against it: a driver clip that is not the transfer's source is refused.
+performance (``Track.performance_frame``, ``Track.performance_source``), so the driver's
+footage is checked against it: a driver clip that is not the transfer's source is refused.
 """
 
 import numpy as np
@@ -71,14 +71,18 @@ def pin_upper_face(ps, zs, pd, zd):
     return pd, zd
 
 
+def _area(contour):
+    """Area of a closed polygon (N, 2) (shoelace)."""
+    x, y = np.asarray(contour, np.float64).T
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
 def _mouth_axes(contour):
     """(centre, unit axis corner to corner, width, mean opening height) of an inner-lip contour."""
     c = np.asarray(contour, np.float64)
     u = c[10] - c[0]
     width = float(np.hypot(*u))
-    x, y = c.T
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-    return c.mean(0), u / max(width, 1e-9), width, area / max(width, 1e-9)
+    return c.mean(0), u / max(width, 1e-9), width, _area(c) / max(width, 1e-9)
 
 
 def mouth_affine(src, dst, stretch=(0.5, 3.0)):
@@ -102,9 +106,7 @@ def mouth_affine(src, dst, stretch=(0.5, 3.0)):
 def opening_weight(contour, width):
     """How much of the driver's interior an opening takes: 0 for closed lips (an opening under
     :data:`CLOSED` of the mouth's width high on average), 1 from twice that, smooth between."""
-    x, y = np.asarray(contour, np.float64).T
-    area = 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
-    u = np.clip((area / max(width, 1e-6) ** 2 - CLOSED) / CLOSED, 0.0, 1.0)
+    u = np.clip((_area(contour) / max(width, 1e-6) ** 2 - CLOSED) / CLOSED, 0.0, 1.0)
     return float(u * u * (3.0 - 2.0 * u))
 
 
@@ -120,15 +122,15 @@ class MouthDonor:
     """The driver's mouth interior for the rows of a mouth dub.
 
     ``track``: the driver's Track (its landmarks locate the driver's inner lips); ``video``: the
-    driver's footage (the clip that Track was made from); ``source_frame``: per row of the
-    performance, the driver clip frame that drives it (``Track.source_frame``; NaN: not driven,
+    driver's footage (the clip that Track was made from); ``performance_frame``: per row of the
+    performance, the driver clip frame that drives it (``Track.performance_frame``; NaN: not driven,
     nothing is drawn). Frames are decoded in order (a render goes forward) and kept a few at a
     time. :meth:`close` (or ``with``) releases the decoder."""
 
-    def __init__(self, track, video, source_frame):
+    def __init__(self, track, video, performance_frame):
         self.track = track
         self.video = video
-        self.source_frame = np.asarray(source_frame, np.float64)
+        self.performance_frame = np.asarray(performance_frame, np.float64)
         self.landmarks = np.asarray(track.landmarks, np.float64)[..., :2]
         self.tracked = np.asarray(track.tracked, bool)
         self.f0 = int(track.frame_start)
@@ -150,9 +152,9 @@ class MouthDonor:
 
     def driver_row(self, r):
         """The driver Track row that drives performance row ``r``, or None."""
-        if r >= len(self.source_frame) or not np.isfinite(self.source_frame[r]):
+        if r >= len(self.performance_frame) or not np.isfinite(self.performance_frame[r]):
             return None
-        j = int(round(self.source_frame[r])) - self.f0
+        j = int(round(self.performance_frame[r])) - self.f0
         if not 0 <= j < len(self.tracked) or not self.tracked[j]:
             return None
         return j
@@ -216,7 +218,8 @@ class MouthDonor:
                 gain = (comp[ring > 0].mean(0) + 1.0) / (g[ring > 0].mean(0) + 1.0)
                 g *= np.clip(gain, 0.5, 2.0).astype(np.float32)
             a = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(0.8, 0.5 * grow))[..., None]
-            comp = comp * (1.0 - a * opening_weight(dst, width)) + g * (a * opening_weight(dst, width))
+            a *= opening_weight(dst, width)
+            comp = comp * (1.0 - a) + g * a
 
         lower = _poly_mask(shape, cv2.convexHull(hull.astype(np.float32))[:, 0], roi).astype(np.float32)
         lf = cv2.GaussianBlur(lower, (0, 0), LOWER_FEATHER * face_h)[..., None]
