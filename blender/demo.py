@@ -80,8 +80,10 @@ def run_demo(out_dir="out"):
                                                       frame_start=f0 + a, frame_end=f0 + b - 1)
         if result != {"FINISHED"}:
             raise ReenactError("the demo's mouth transfer failed")
+        # the neural renderer and its cache (the actor re-timed onto itself; Driver's Mouth would
+        # draw these frames from the footage instead: docs/compositing.md)
         result = bpy.ops.reenact.render_performance(region="mouth", use_range=True, frame_first=f0 + a,
-                                                    frame_last=f0 + b - 1, output="IMAGES")
+                                                    frame_last=f0 + b - 1, output="IMAGES", driver_mouth=False)
         if result != {"FINISHED"}:
             raise ReenactError("the demo's render failed")
         new = [s for s in blend.all_strips(scene) if s.name.startswith(strip.name + " Reenact")][0]
