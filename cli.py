@@ -289,7 +289,7 @@ def cmd_render(args):
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
                               sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
                               accept_footage=args.accept_footage, mouth_from=mouth_from,
-                              reference_frames=ref_frames)
+                              mouth_mode=args.driver_mouth, reference_frames=ref_frames)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -437,6 +437,9 @@ def build_parser():
                    help="mouth dub: draw the lower face from the footage warped to the requested mouth, with "
                         "the driver's own mouth interior (teeth, tongue) in the opening; the driver's Track "
                         "and footage, which TRACK must have been transferred from (docs/compositing.md)")
+    p.add_argument("--driver-mouth", choices=("auto", "on"), default="auto",
+                   help="with --mouth-from: 'auto' (default) draws the driver's mouth only when the dub opens the "
+                        "mouth beyond anything the footage shows (the renderer draws the rest); 'on' always")
     p.add_argument("--reference-frames", default=None, metavar="A:B",
                    help="make the actor reference only from clip frames A..B-1 of --crop-track (e.g. a "
                         "held-out self-reenactment: the frames it is scored on stay out of the pool)")

@@ -83,7 +83,7 @@ def run_demo(out_dir="out"):
         # the neural renderer and its cache (the actor re-timed onto itself; Driver's Mouth would
         # draw these frames from the footage instead: docs/compositing.md)
         result = bpy.ops.reenact.render_performance(region="mouth", use_range=True, frame_first=f0 + a,
-                                                    frame_last=f0 + b - 1, output="IMAGES", driver_mouth=False)
+                                                    frame_last=f0 + b - 1, output="IMAGES", driver_mouth="OFF")
         if result != {"FINISHED"}:
             raise ReenactError("the demo's render failed")
         new = [s for s in blend.all_strips(scene) if s.name.startswith(strip.name + " Reenact")][0]

@@ -229,6 +229,35 @@ class MouthDonor:
 
 
 
+#: ``auto``: the driver's mouth is drawn when the performance opens the mouth wider than this
+#: many times the widest opening of the footage (the renderer follows what the footage shows)
+BEYOND_FOOTAGE = 1.25
+#: how the driver's mouth is chosen: always, or only for a shot asked to open beyond its footage
+MODES = ("auto", "on")
+
+
+def mouth_openings(track, rows=None):
+    """(T,) or (len(rows),) inner-lip gap of ``track``'s fitted mesh over its outer-eye-corner
+    distance (NaN where untracked): how open the mouth is, comparable between actors."""
+    from ..face.geometry import iod_px
+
+    P = track.project()
+    if rows is not None:
+        P = P[np.asarray(rows, np.int64)]
+    return np.linalg.norm(P[:, 13] - P[:, 14], axis=-1) / np.maximum(iod_px(P), 1e-9)
+
+
+def beyond_footage(performance, own, rows):
+    """(True when ``performance`` opens the mouth over ``rows`` wider than :data:`BEYOND_FOOTAGE`
+    x the widest opening of the footage's own Track ``own`` anywhere, the performance's widest,
+    the footage's widest): the shot needs a mouth its footage never shows."""
+    asked = mouth_openings(performance, rows)
+    shown = mouth_openings(own)
+    a = float(np.nanmax(asked)) if np.isfinite(asked).any() else 0.0
+    f = float(np.nanmax(shown)) if np.isfinite(shown).any() else 0.0
+    return a > BEYOND_FOOTAGE * f, round(a, 3), round(f, 3)
+
+
 def open_donor(performance, driver_track, driver_video, accept_footage=False, label=None, performance_label=None):
     """The :class:`MouthDonor` of a transferred ``performance`` whose driver is ``driver_track``
     (a Track or its path) over ``driver_video``, after checking that they belong together: the
@@ -260,3 +289,18 @@ def open_donor(performance, driver_track, driver_video, accept_footage=False, la
         raise ReenactError("covers clip frames {}..{}, the performance is driven by frames {:g}..{:g}".format(
             f0, f0 + n - 1, used.min(), used.max()), label)
     return MouthDonor(driver_track, driver_video, pf), warnings
+
+
+def choose_donor(donor, performance, own, mode="auto"):
+    """(``donor`` or None, what was chosen): one choice per performance, whatever frames are
+    rendered (a dub never switches between two mouths, and Preview Frame shows what the render
+    draws): ``mode`` "on" uses the driver's mouth on every driven row, "auto" only when the
+    driven rows open beyond the footage (:func:`beyond_footage`). A donor not used is closed."""
+    if donor is None:
+        return None, None
+    driven = [r for r in range(performance.n_frames) if donor.driver_row(r) is not None]
+    need, asked, shown = beyond_footage(performance, own, driven) if driven else (False, 0.0, 0.0)
+    use = bool(driven) and (mode == "on" or need)
+    if not use:
+        donor.close()
+    return (donor if use else None), {"used": use, "mode": mode, "asked_opening": asked, "footage_opening": shown}

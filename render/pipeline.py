@@ -43,6 +43,7 @@ written, a movie is removed. The pictures are the same as one thread's.
 import os
 import time
 from collections import OrderedDict
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -66,7 +67,7 @@ from .cache import (
     source_identity,
 )
 from .composite import mask_box, paste_back
-from .donor import open_donor
+from .donor import MODES as MOUTH_MODES, choose_donor, open_donor
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
@@ -294,7 +295,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
-                detail=True, accept_footage=False, reference_frames=None, mouth_from=None):
+                detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto"):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn with
@@ -332,7 +333,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``mouth_from`` = (driver Track or path, driver video): a mouth dub's lower face drawn from
     the footage warped to the requested mouth with the driver's own mouth interior in the
     opening (:mod:`reenact.render.donor`; region ``mouth`` only; ``track`` must be a transfer
-    from that driver).
+    from that driver). ``mouth_mode`` ``"auto"``: only when the transfer opens the mouth beyond
+    what the footage ever shows (:func:`~reenact.render.donor.choose_donor`; else the renderer
+    draws it); ``"on"``: always. The summary's ``driver_mouth`` says which.
 
     The Tracks must be of ``video`` (:func:`check_tracks_footage`; ``accept_footage``: a
     re-encoded copy of the same shot); the summary's ``warnings`` say what could not be checked."""
@@ -343,6 +346,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     if mouth_from is not None:
         if region != "mouth":
             raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
+        if mouth_mode not in MOUTH_MODES:
+            raise ValueError("unknown driver's mouth mode '{}' (choose {})".format(mouth_mode, ", ".join(MOUTH_MODES)))
         donor, donor_warnings = open_donor(track, mouth_from[0], mouth_from[1], accept_footage)
     src = open_video(video)
     try:
@@ -361,6 +366,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                              "from the folder when every chunk is done".format(os.fspath(out)))
         S = renderer.size
         own = crop_track if crop_track is not None else track.footage()
+        donor, driver_mouth = choose_donor(donor, track, own, mouth_mode)
         ref_own = reference_track(own, reference_frames) if renderer.ref else None  # before any long work
         pool_frames = None
         head = region == "head"
@@ -569,7 +575,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
         "warnings": warnings, "pool_frames": pool_frames,
-        "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if donor is not None else None,
+        "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
+        "driver_mouth": driver_mouth,
     }
 
 
@@ -596,7 +603,7 @@ def _manifest_parameters(renderer, region, frames, payload):
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
                  pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False,
-                 mouth_from=None):
+                 mouth_from=None, mouth_mode="auto"):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -624,9 +631,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if mouth_from is not None:
         if region != "mouth":
             raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
-        donor = open_donor(track, mouth_from[0], mouth_from[1], accept_footage)[0]
-        with donor:
-            if donor.driver_row(r) is not None:  # drawn from the footage and the driver, no network
+        donor = choose_donor(open_donor(track, mouth_from[0], mouth_from[1], accept_footage)[0], track, own,
+                             mouth_mode)[0]
+        with donor if donor is not None else nullcontext():
+            if donor is not None and donor.driver_row(r) is not None:  # the footage and the driver, no network
                 t = time.perf_counter()
                 hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True)
                 out = donor.lower_face(r, frame, hm.detail(0, frame)[0], hm.pd[0], hm.ps[0])

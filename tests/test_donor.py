@@ -131,3 +131,34 @@ def test_cli_mouth_from_needs_the_mouth_region(carphone, carphone_track, tmp_pat
     lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
     assert "--mouth-from" in lines[-1] and "--region mouth" in lines[-1], res.stderr
     assert not os.path.exists(out)
+
+
+def test_auto_draws_the_driver_mouth_only_beyond_the_footage(carphone_track, tmp_path):
+    """``auto`` picks the driver's mouth for a performance that opens the mouth wider than the
+    footage ever does, and the renderer for one within the footage's range; ``on`` always; one
+    choice for the whole performance."""
+    from reenact.render.donor import beyond_footage, choose_donor, mouth_openings
+
+    from reenact.face.expressions import MOUTH_GROUP
+
+    def quiet(tr, name):  # the same actor, the mouth opening a third as far: a quiet footage
+        out = X._copy(tr)
+        out.source = name
+        cols = [k for k, n in enumerate(out.expression_names) if str(n) in MOUTH_GROUP]
+        out.expression[:, cols] *= 0.3
+        return out
+
+    src = X._copy(carphone_track)
+    tgt = quiet(carphone_track, "quiet_target.mp4")
+    video = _driver_clip(carphone_track, str(tmp_path / "driver.mkv"))
+    wide = X.transfer(src, tgt, "mouth", offset=10)  # carphone's wide mouth onto the quiet one
+    within = X.transfer(quiet(carphone_track, "quiet_driver.mp4"), tgt, "mouth", offset=10)
+    own = tgt.footage()
+    rows = np.flatnonzero(np.isfinite(wide.performance_frame))
+    assert np.nanmax(mouth_openings(wide, rows)) > 1.25 * np.nanmax(mouth_openings(own))
+    assert beyond_footage(wide, own, rows)[0] and not beyond_footage(within, own, rows)[0]
+    for perf, mode, used in ((within, "auto", False), (wide, "auto", True), (within, "on", True)):
+        donor, info = choose_donor(open_donor(perf, src, video, accept_footage=True)[0], perf, own, mode)
+        assert (donor is not None) == used and info["used"] == used and info["mode"] == mode
+        if donor is not None:
+            donor.close()

@@ -26,11 +26,15 @@ FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
                       description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
                                   "performance, wherever the render agrees with it; off: the renderer's crop alone "
                                   "(softer on faces larger than the crop)")
-DRIVER_MOUTH = dict(name="Driver's Mouth", default=True,
-                    description="Mouth region, on a performance transferred from another actor: the lower face is "
-                                "the footage moved by the face mesh to the performance's lips and jaw, with the "
-                                "dubbing actor's own mouth interior (teeth, tongue) in the opening; off: the "
-                                "renderer draws the mouth (it cannot open it much wider than the footage does)")
+DRIVER_MOUTH = dict(
+    name="Driver's Mouth", default="AUTO",
+    items=[("AUTO", "Auto", "The driver's mouth when the dub opens the mouth beyond anything the shot's footage shows "
+                            "(the renderer cannot draw that), else the renderer"),
+           ("ON", "On", "Always the driver's mouth on the frames the transfer drives"),
+           ("OFF", "Off", "The renderer draws the mouth")],
+    description="Mouth region, on a performance transferred from another actor: the lower face drawn from the "
+                "footage moved by the face mesh to the performance's lips and jaw, with the dubbing actor's own "
+                "mouth interior (teeth, tongue) in the opening")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -47,14 +51,15 @@ def _poll_actor(cls, context):
 
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
-               progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None):
+               progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None,
+               mouth_mode="auto"):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                        sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
-                       accept_footage=accept_footage, detail=detail, mouth_from=mouth_from)
+                       accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode)
 
 
 def _render_inputs(context, name="", op=None, accept=False):
@@ -85,7 +90,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
     detail: BoolProperty(**FOOTAGE_DETAIL)
-    driver_mouth: BoolProperty(**DRIVER_MOUTH)
+    driver_mouth: EnumProperty(**DRIVER_MOUTH)
     # a render farm's task (docs/farm.md): not in the dialog
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object to render (default: the active actor)")
@@ -146,7 +151,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
         # a dub from another actor: the driver's mouth (a performance no transfer made has none)
-        mouth_from = actor_data.driver_of(ob, track) if (self.region == "mouth" and self.driver_mouth) else None
+        mouth_from = actor_data.driver_of(ob, track) if (self.region == "mouth" and self.driver_mouth != "OFF") else None
         name = actor_data._safe(ob.name)
         if self.output == "MOVIE":
             out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
@@ -159,7 +164,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
-                                                                        "detail": self.detail, "mouth_from": mouth_from})
+                                                                        "detail": self.detail, "mouth_from": mouth_from,
+                                                                        "mouth_mode": self.driver_mouth.lower()})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -195,7 +201,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     detail: BoolProperty(**FOOTAGE_DETAIL)
-    driver_mouth: BoolProperty(**DRIVER_MOUTH)
+    driver_mouth: EnumProperty(**DRIVER_MOUTH)
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
@@ -237,7 +243,8 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                                      source_id=source_identity(source), pool=pool, video=source,
                                      accept_footage=self.accept_footage, detail=self.detail,
                                      mouth_from=actor_data.driver_of(ob, track)
-                                     if (self.region == "mouth" and self.driver_mouth) else None)
+                                     if (self.region == "mouth" and self.driver_mouth != "OFF") else None,
+                                     mouth_mode=self.driver_mouth.lower())
             from ...video.encode import write_png
             import numpy as np
 
