@@ -106,8 +106,9 @@ TARGETS = {
 
 #: extra `reenact render` options of every render (``--no-detail``)
 RENDER_OPTIONS = []
-#: mouth dubs draw the driver's mouth (``render --mouth-from``; bench option ``--mouth-from``)
-MOUTH_FROM = False
+#: mouth dubs pass the driver (``render --mouth-from``, auto: the driver's mouth where the dub opens
+#: beyond the footage), as the README's command and Blender do; bench option ``--no-mouth-from``
+MOUTH_FROM = True
 
 
 def transfer_render_retrack(mode, driver_track, target_track, target, model, region, frames, d, log, extra=()):
@@ -538,8 +539,10 @@ def main(argv=None):
     ap.add_argument("--region", default=None, choices=("head", "face"),
                     help="region of the full reenactment (default: head when `reenact render` accepts it, else face)")
     ap.add_argument("--dub-region", default="mouth", help="region of the mouth dub (default mouth)")
-    ap.add_argument("--mouth-from", action="store_true",
-                    help="mouth dubs draw the driver's mouth interior over the warped footage (render --mouth-from)")
+    ap.add_argument("--mouth-from", dest="mouth_from", action="store_true", default=True,
+                    help="mouth dubs pass the driver (render --mouth-from, auto): the default")
+    ap.add_argument("--no-mouth-from", dest="mouth_from", action="store_false",
+                    help="mouth dubs drawn by the renderer alone (the figures before 2026-11-30 02:20 UTC)")
     ap.add_argument("--no-detail", action="store_true",
                     help="render without the footage's detail layer (`reenact render --no-detail`), for comparison")
     ap.add_argument("--finetuned", action="append", default=[], metavar="[CLIP=]MODEL",
