@@ -72,7 +72,10 @@ PAYLOAD_BITS = 52
 CODED_BITS = ecc.coded_length(PAYLOAD_BITS)
 WORK_SIDE = int(4 * CELLS_PER_SIDE)  # detection resolution (shorter side): 4 px per cell
 _WORK_CELL = WORK_SIDE / CELLS_PER_SIDE
-SCALES = tuple(float(s) for s in np.exp(np.arange(np.log(0.96), np.log(1.405), np.log(1.0075))))
+# cell scales searched: steps of 0.75 % from 0.96 to 1.40 through 1.0 exactly (an untouched or a
+# downscaled copy; the grid from 0.96 missed 1.0 by 0.4 % and lost up to 15 % of the score there)
+SCALES = tuple(float(s) for s in 1.0075 ** np.arange(math.ceil(math.log(0.96) / math.log(1.0075)),
+                                                     math.log(1.405) / math.log(1.0075)))
 
 
 # ------------------------------------------------------------------------------ payload
