@@ -36,6 +36,11 @@ _EYES, _CHIN, _NOSE_BASE, _UPPER_LIP = (33, 263), 152, 2, 0
 #: how far the interior reaches over the lips' inner edge, as a fraction of the opening's width
 #: (covers the footage's stretched inner lip surface)
 INTERIOR_GROW = 0.06
+#: the outer lip contour of the face mesh
+OUTER_LIP = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+#: the band of skin around the lips where the interior's brightness is matched (fractions of the
+#: mouth's width beyond the outer lip contour)
+SKIN_RING = (0.08, 0.25)
 #: mean opening height / width under which the lips count as closed (no interior drawn)
 CLOSED = 0.03
 #: feather of the lower face's edge, as a fraction of the face height
@@ -213,10 +218,17 @@ class MouthDonor:
             grow = max(1, int(round(INTERIOR_GROW * width)))
             k = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
             inside = cv2.dilate(opening, k)
-            ring = cv2.dilate(inside, np.ones((4 * grow + 1, 4 * grow + 1), np.uint8)) - inside
-            if ring.any():  # the driver's lips around the opening take the target's lips' colour
-                gain = (comp[ring > 0].mean(0) + 1.0) / (g[ring > 0].mean(0) + 1.0)
-                g *= np.clip(gain, 0.5, 2.0).astype(np.float32)
+            # brightness matched on the skin around the lips (both faces', where the mapping puts
+            # them): one gain for R, G and B, so teeth stay white and the tongue red (a gain per
+            # channel measured on the lips tinted the interior with the two actors' lip colours)
+            lips = _poly_mask(shape, cv2.convexHull(requested[list(OUTER_LIP)].astype(np.float32))[:, 0], roi)
+            g1, g2 = max(1, int(round(SKIN_RING[0] * width))), max(2, int(round(SKIN_RING[1] * width)))
+            ring = cv2.dilate(lips, np.ones((2 * g2 + 1, 2 * g2 + 1), np.uint8)) - cv2.dilate(
+                lips, np.ones((2 * g1 + 1, 2 * g1 + 1), np.uint8))
+            if ring.any():
+                luma = np.array([0.299, 0.587, 0.114], np.float32)
+                gain = (float(comp[ring > 0].mean(0) @ luma) + 1.0) / (float(g[ring > 0].mean(0) @ luma) + 1.0)
+                g *= np.float32(np.clip(gain, 0.5, 2.0))
             a = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(0.8, 0.5 * grow))[..., None]
             a *= opening_weight(dst, width)
             comp = comp * (1.0 - a) + g * a
