@@ -259,6 +259,14 @@ def main(cfg):
         img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename))
         out["driver_mouth_preview_diff"] = int(np.abs(img.astype(int) - on[1]).max())
         r_off, n_off, off = render("OFF")
+        # Auto: the preview decides on the whole performance, as the render does
+        _r, _n, auto = render("AUTO")
+        scene.frame_set(f0 + 1)
+        bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
+        assert bpy.ops.reenact.preview_frame(region="mouth", driver_mouth="AUTO") == {"FINISHED"}
+        pv = [x for x in blend.all_strips(scene) if x.name == blend.PREVIEW_STRIP][0]
+        img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename))
+        out["driver_mouth_auto_preview_diff"] = int(np.abs(img.astype(int) - auto[1]).max())
         out["driver_mouth_render"] = [sorted(r_on), n_on, sorted(r_off), n_off]
         out["driver_mouth_changed"] = [int((np.abs(x.astype(int) - y).max(2) > 8).sum()) for x, y in zip(on, off)]
         # a dubbing actor that is gone: one line, nothing added

@@ -208,6 +208,24 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
     def poll(cls, context):
         return _poll_actor(cls, context)
 
+    def _driver_mouth(self, ob, scene, base, track):
+        """render_frame's ``mouth_from``/``mouth_mode``. Auto is decided on the whole performance
+        (the preview's ``track`` holds only the window's rows from the curves), as Render
+        Performance decides it, so the preview shows what the render will draw."""
+        if self.region != "mouth" or self.driver_mouth == "OFF":
+            return {}
+        mouth_from = actor_data.driver_of(ob, track)
+        if mouth_from is None or self.driver_mouth == "ON":
+            return {"mouth_from": mouth_from, "mouth_mode": "on"}
+        import numpy as np
+
+        from ...render.donor import beyond_footage
+
+        full = layers.curves_to_track(ob, scene, base)
+        actor_data.driver_of(ob, full)
+        need = beyond_footage(full, base, np.flatnonzero(np.isfinite(full.performance_frame)))[0]
+        return {"mouth_from": mouth_from, "mouth_mode": "on"} if need else {}
+
     def execute(self, context):
         import time
 
@@ -242,9 +260,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                                      transforms=None if self.region == "head" else xf, crop_track=base,
                                      source_id=source_identity(source), pool=pool, video=source,
                                      accept_footage=self.accept_footage, detail=self.detail,
-                                     mouth_from=actor_data.driver_of(ob, track)
-                                     if (self.region == "mouth" and self.driver_mouth != "OFF") else None,
-                                     mouth_mode=self.driver_mouth.lower())
+                                     **self._driver_mouth(ob, scene, base, track))
             from ...video.encode import write_png
             import numpy as np
 
