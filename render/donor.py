@@ -183,6 +183,11 @@ class MouthDonor:
             raise ValueError("{}: frame {} could not be decoded".format(self.video, i))
         return self._frames[i]
 
+    def draw(self, r, frame, motion, row):
+        """:meth:`lower_face` of performance row ``r`` over the footage ``frame``, warped by
+        ``motion`` (a lower-only :class:`~reenact.render.motion.HeadMotion`) at its row ``row``."""
+        return self.lower_face(r, frame, motion.detail(row, frame)[0], motion.pd[row], motion.ps[row])
+
     def lower_face(self, r, base, warped, requested, own):
         """``base`` (the render's frame, (H, W, 3) uint8) with the lower face replaced by
         ``warped`` (the footage warped to the requested mouth) and the driver's mouth interior
@@ -310,9 +315,9 @@ def choose_donor(donor, performance, own, mode="auto"):
     driven rows open beyond the footage (:func:`beyond_footage`). A donor not used is closed."""
     if donor is None:
         return None, None
-    driven = [r for r in range(performance.n_frames) if donor.driver_row(r) is not None]
-    need, asked, shown = beyond_footage(performance, own, driven) if driven else (False, 0.0, 0.0)
-    use = bool(driven) and (mode == "on" or need)
+    driven = np.flatnonzero([donor.driver_row(r) is not None for r in range(performance.n_frames)])
+    need, asked, shown = beyond_footage(performance, own, driven) if len(driven) else (False, 0.0, 0.0)
+    use = bool(len(driven)) and (mode == "on" or need)
     if not use:
         donor.close()
     return (donor if use else None), {"used": use, "mode": mode, "asked_opening": asked, "footage_opening": shown}

@@ -501,7 +501,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 elif donor is not None and donor.driver_row(r) is not None:
                     # the driver's mouth: the footage's lower face warped, no network
                     t = time.perf_counter()
-                    res = donor.lower_face(r, frame, warper.detail(r, frame)[0], warper.pd[r], warper.ps[r])
+                    res = donor.draw(r, frame, warper, r)
                     tm["warp"] += time.perf_counter() - t
                     if watermark:
                         t = time.perf_counter()
@@ -637,7 +637,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
             if donor is not None and donor.driver_row(r) is not None:  # the footage and the driver, no network
                 t = time.perf_counter()
                 hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True)
-                out = donor.lower_face(r, frame, hm.detail(0, frame)[0], hm.pd[0], hm.ps[0])
+                out = donor.draw(r, frame, hm, 0)
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))

@@ -250,23 +250,20 @@ def main(cfg):
             frames = [cv2.imread(os.path.join(folder, "frame_{:06d}.png".format(f0 - fo_t + k))) for k in range(4)]
             return r, len(st), frames
 
+        def preview_diff(driver_mouth, rendered):
+            """Preview Frame at the second rendered frame against the render's pixels there."""
+            scene.frame_set(f0 + 1)
+            bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
+            assert bpy.ops.reenact.preview_frame(region="mouth", driver_mouth=driver_mouth) == {"FINISHED"}
+            pv = [x for x in blend.all_strips(scene) if x.name == blend.PREVIEW_STRIP][0]
+            img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename))
+            return int(np.abs(img.astype(int) - rendered[1]).max())
+
         r_on, n_on, on = render("ON")
-        # Preview Frame draws the same frame
-        scene.frame_set(f0 + 1)
-        bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
-        assert bpy.ops.reenact.preview_frame(region="mouth", driver_mouth="ON") == {"FINISHED"}
-        pv = [x for x in blend.all_strips(scene) if x.name == blend.PREVIEW_STRIP][0]
-        img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename))
-        out["driver_mouth_preview_diff"] = int(np.abs(img.astype(int) - on[1]).max())
+        out["driver_mouth_preview_diff"] = preview_diff("ON", on)  # Preview Frame draws the same frame
         r_off, n_off, off = render("OFF")
         # Auto: the preview decides on the whole performance, as the render does
-        _r, _n, auto = render("AUTO")
-        scene.frame_set(f0 + 1)
-        bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
-        assert bpy.ops.reenact.preview_frame(region="mouth", driver_mouth="AUTO") == {"FINISHED"}
-        pv = [x for x in blend.all_strips(scene) if x.name == blend.PREVIEW_STRIP][0]
-        img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename))
-        out["driver_mouth_auto_preview_diff"] = int(np.abs(img.astype(int) - auto[1]).max())
+        out["driver_mouth_auto_preview_diff"] = preview_diff("AUTO", render("AUTO")[2])
         out["driver_mouth_render"] = [sorted(r_on), n_on, sorted(r_off), n_off]
         out["driver_mouth_changed"] = [int((np.abs(x.astype(int) - y).max(2) > 8).sum()) for x, y in zip(on, off)]
         # a dubbing actor that is gone: one line, nothing added

@@ -217,14 +217,14 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         mouth_from = actor_data.driver_of(ob, track)
         if mouth_from is None or self.driver_mouth == "ON":
             return {"mouth_from": mouth_from, "mouth_mode": "on"}
-        import numpy as np
-
-        from ...render.donor import beyond_footage
+        from ...render.donor import choose_donor, open_donor
 
         full = layers.curves_to_track(ob, scene, base)
         actor_data.driver_of(ob, full)
-        need = beyond_footage(full, base, np.flatnonzero(np.isfinite(full.performance_frame)))[0]
-        return {"mouth_from": mouth_from, "mouth_mode": "on"} if need else {}
+        donor, chosen = choose_donor(open_donor(full, *mouth_from, self.accept_footage)[0], full, base, "auto")
+        if donor is not None:
+            donor.close()
+        return {"mouth_from": mouth_from, "mouth_mode": "on"} if chosen["used"] else {}
 
     def execute(self, context):
         import time
