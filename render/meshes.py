@@ -95,3 +95,12 @@ def _fix(p, centre):
 
 
 #: forehead top vertex (face oval) and the two cheek extremes used for the face size
+
+
+def smoothstep(t):
+    """Hermite smoothstep of ``t`` clamped to 0..1 (exactly 0 below 0 and 1 above 1); keeps a
+    float32 input float32."""
+    t = np.clip(t, 0.0, 1.0)
+    out = t * t
+    out *= 3.0 - 2.0 * t
+    return out

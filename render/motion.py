@@ -3,6 +3,7 @@
 takes the requested pose and expression (:mod:`.warp`), the uncovered background filled from
 the shot's plate (:mod:`.head`)."""
 
+import cv2
 import numpy as np
 
 from ..face.camera import euler_to_matrix, rotation_angle_deg
@@ -10,7 +11,9 @@ from ..video import open_video
 from .cache import performance_digest, source_identity
 from .donor import pin_upper_face
 from .head import background_plate, fill_background, head_mask, posed_points
+from .composite import mask_box
 from .meshes import face_size
+from .renderer import REGIONS
 from .warp import warp_field, warp_image
 
 
@@ -22,10 +25,12 @@ NECK_PLATE = 0.6
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-1"
+MOTION_VERSION = "warp-2"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
+#: region ``head``: the warp's holes the network fills are grown by this many crop pixels
+HOLE_GROW = 2
 
 
 class HeadMotion:
@@ -62,7 +67,8 @@ class HeadMotion:
         if not self.moves(r):
             return frame, None
         f = self.field(r, frame.shape)
-        out = warp_image(frame, f)
+        # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
+        out = warp_image(frame, f, border=cv2.BORDER_REFLECT_101)
         if f.disocclusion.any():
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
@@ -181,3 +187,40 @@ def cached_plate(video, own):
         _PLATES.clear()  # one shot at a time: plates are frame-sized
         _PLATES[key] = plate
     return _PLATES[key]
+
+
+def region_mask(region, hole, mouth, field=None, Minv=None):
+    """The compositing mask of the rendered crop (S, S): the lower face ``mouth`` for region
+    ``mouth``, the face ``hole`` for ``face``; for ``head`` only what the moved frame cannot show
+    inside the face: the WarpField ``field``'s mouth interior, what the lids uncover and surface
+    the footage hides (crop -> frame affine ``Minv``), grown by :data:`HOLE_GROW` px. The rest of
+    the moved head is the footage's own pixels; a row whose head did not move (``field`` None)
+    or whose warp has no hole takes nothing from the network (an empty mask)."""
+    if region not in REGIONS:
+        raise ValueError("region must be one of {}".format(", ".join(REGIONS)))
+    if region != "head":
+        return mouth if region == "mouth" else hole
+    hole = np.asarray(hole)
+    if field is None:
+        return np.zeros_like(hole)
+    S = hole.shape[0]
+    holes = (field.mouth_hole | field.eye_hole | field.occluded).view(np.uint8)
+    if not holes.any():
+        return np.zeros_like(hole)
+    M = cv2.invertAffineTransform(np.asarray(Minv, np.float64))
+    h = cv2.warpAffine(holes * np.uint8(255), M, (S, S), flags=cv2.INTER_LINEAR) > 0
+    k = 2 * HOLE_GROW + 1
+    h = cv2.dilate(h.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+    return np.where(h, hole, np.zeros_like(hole))
+
+
+def detail_source(detail, head, warper, r, frame, field, mask=None, Minv=None):
+    """(detail image, validity) for :func:`~reenact.render.composite.paste_back`: none without
+    ``detail``; for region ``head`` the moved frame itself (``field``: its WarpField or None);
+    else the footage frame warped to the performance by ``warper`` (a :class:`HeadMotion`),
+    around the composite's ``mask`` (crop space, ``Minv``: crop -> frame) when given."""
+    if not detail:
+        return None, None
+    if head:
+        return frame, (field.valid if field is not None else None)
+    return warper.detail(r, frame, mask_box(mask, Minv, frame.shape) if mask is not None else None)

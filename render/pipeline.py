@@ -66,15 +66,15 @@ from .cache import (
     row_digests,
     source_identity,
 )
-from .composite import mask_box, paste_back
+from .composite import paste_back
 from .donor import MODES as MOUTH_MODES, choose_donor, open_donor
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
-from .motion import MOTION_VERSION, HeadMotion, cached_plate, shot_plate
+from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
 from .overlap import Lane
 from .ranges import chunk_segments, iter_segments, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
-from .renderer import BASE_MODEL, REGIONS, NeuralRenderer
+from .renderer import BASE_MODEL, NeuralRenderer
 
 
 
@@ -200,18 +200,19 @@ class _Frames:
         hole = hole_mask(face, self.S)
         return hole, lower_face_mask(hole, mouth, self.rast.points(r))
 
-    def network_input(self, r, frame):
+    def network_input(self, r, frame, masks=None):
+        """The network input (uint8) of row ``r`` (``masks``: :meth:`masks` of the row, when
+        the caller took them already)."""
         idx = window_indices(r, self.W, self.track.n_frames)
         stack = [self.cond(k) for k in idx]
-        hole, mouth = self.masks(r)
+        hole, mouth = self.masks(r) if masks is None else masks
         crop = crop_frame(frame, self.xf.M[r], self.S) if self.mode == "face-only" else None
         ref = None
         if self.pool is not None:
             t = time.perf_counter()
             ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
             self.t_cond += time.perf_counter() - t
-        x = stack_window_u8(stack, self.mode, crop, hole, ref)  # the network scales it (renderer.run)
-        return x, hole, mouth
+        return stack_window_u8(stack, self.mode, crop, hole, ref)  # the network scales it (renderer.run)
 
 
 #: MediaPipe vertex under the nose (subnasale): the mouth region starts just above it
@@ -238,18 +239,6 @@ def _check_inputs(track, crop_track, size):
         raise ValueError("the crop track covers clip frames {}..{}, the performance {}..{}".format(
             crop_track.frame_start, crop_track.frame_start + crop_track.n_frames - 1,
             track.frame_start, track.frame_start + track.n_frames - 1))
-
-
-def _detail_source(detail, head, warper, r, frame, field, mask=None, Minv=None):
-    """(detail image, validity) for :func:`paste_back`: none without ``detail``; for region
-    ``head`` the moved frame itself (``field``: its WarpField or None); else the footage frame
-    warped to the performance by ``warper`` (a :class:`HeadMotion`), around the composite's
-    ``mask`` (crop space, ``Minv``: crop -> frame) when given."""
-    if not detail:
-        return None, None
-    if head:
-        return frame, (field.valid if field is not None else None)
-    return warper.detail(r, frame, mask_box(mask, Minv, frame.shape) if mask is not None else None)
 
 
 def reference_track(own, frames):
@@ -279,14 +268,6 @@ def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(No
     return warnings
 
 
-def _region_mask(region, hole, mouth):
-    """The compositing mask of the rendered crop: the lower face for ``mouth``, the face for
-    ``face`` and ``head`` (the rest of the moved head is already in the warped frame)."""
-    if region not in REGIONS:
-        raise ValueError("region must be one of {}".format(", ".join(REGIONS)))
-    return mouth if region == "mouth" else hole
-
-
 # ----------------------------------------------------------------------------- whole clips
 #: frames handed to the writer's thread ahead of the disk (memory: this many frames)
 WRITE_AHEAD = 8
@@ -298,8 +279,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto"):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
-    (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn with
-    the driver's mouth, ``mouth_from``, without the network), ``copied`` (footage
+    (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn without
+    the network: the driver's mouth, ``mouth_from``, or region ``head`` where the moved frame has
+    no hole), ``copied`` (footage
     frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
 
     ``chunk`` = (c, d), inside ``frames``: this process's share of the job ``frames`` (a render
@@ -450,7 +432,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         def composite(entry, crop):
             i, frame, r, mask, field = entry
             t = time.perf_counter()
-            dimg, dvalid = _detail_source(detail, head, warper, r, frame, field, mask, xf.Minv[r])
+            dimg, dvalid = detail_source(detail, head, warper, r, frame, field, mask, xf.Minv[r])
             tm["warp"] += time.perf_counter() - t
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
@@ -459,6 +441,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 res = mark_frame(res, i, DEFAULT_KEY, payload)
             tm["composite"] += time.perf_counter() - t
             return res
+
+        def warped(i, frame, res, r):
+            if watermark:
+                t = time.perf_counter()
+                res = mark_frame(res, i, DEFAULT_KEY, payload)
+                tm["composite"] += time.perf_counter() - t
+            queue.append([i, frame, res, (i, frame, r, None, None)])
+            stats["warped"] += 1
 
         def infer(x):
             t = time.perf_counter()
@@ -503,29 +493,26 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     t = time.perf_counter()
                     res = donor.draw(r, frame, warper, r)
                     tm["warp"] += time.perf_counter() - t
-                    if watermark:
-                        t = time.perf_counter()
-                        res = mark_frame(res, i, DEFAULT_KEY, payload)
-                        tm["composite"] += time.perf_counter() - t
-                    queue.append([i, frame, res, (i, frame, r, None, None)])
-                    stats["warped"] += 1
+                    warped(i, frame, res, r)
                 else:
                     field = None
                     if motion is not None:
                         t = time.perf_counter()
                         frame, field = motion.frame(r, frame)
                         tm["warp"] += time.perf_counter() - t
+                    hole, mouth = fr.masks(r)
+                    mask = region_mask(region, hole, mouth, field, xf.Minv[r])
                     hit = cache.get(keys[r])
-                    if hit is not None and hit.shape == (S, S, 3):
-                        hole, mouth = fr.masks(r)
-                        entry = (i, frame, r, _region_mask(region, hole, mouth), field)
+                    if head and not mask.any():  # the moved head has no hole: no network
+                        warped(i, frame, frame, r)
+                    elif hit is not None and hit.shape == (S, S, 3):
+                        entry = (i, frame, r, mask, field)
                         queue.append([i, frame, composite(entry, hit), entry])
                         stats["cached"] += 1
                     else:
-                        x, hole, mouth = fr.network_input(r, frame)
-                        slot = [i, frame, None, (i, frame, r, _region_mask(region, hole, mouth), field)]
+                        slot = [i, frame, None, (i, frame, r, mask, field)]
                         queue.append(slot)
-                        pending.append((slot, x, keys[r]))
+                        pending.append((slot, fr.network_input(r, frame, (hole, mouth)), keys[r]))
                 flush(force=len(queue) > 4 * batch)
                 t = time.perf_counter()
             flush(force=True)
@@ -612,8 +599,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
     omitted it is made from ``video`` (the footage; cached in ``cache_dir``). The rendered frame
     carries the watermark of :func:`render_clip` (same default job id, from ``source_id``);
-    ``detail`` and ``mouth_from`` (the driver's mouth: then ``info["warped"]`` is 1 on a row the
-    transfer drives) as :func:`render_clip`.
+    ``detail`` and ``mouth_from`` (``info["warped"]`` is 1 on a row drawn without the network: the
+    driver's mouth, or a moved head without a hole) as :func:`render_clip`.
     With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
@@ -673,22 +660,24 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     # the window of the sub-track is clamped at its own start, as the whole track's is at row 0
     info["key"] = key
     cache = CropCache(cache_dir)
+    hole, mouth = fr.masks(r - lo)
+    mask = region_mask(region, hole, mouth, field, xf.Minv[r])
     crop = cache.get(key)
     t = time.perf_counter()
-    if crop is None or crop.shape != (S, S, 3):
-        x, hole, mouth = fr.network_input(r - lo, frame)
+    if head and not mask.any():  # the moved head has no hole: no network
+        crop, info["warped"] = np.zeros((S, S, 3), np.uint8), 1
+    elif crop is None or crop.shape != (S, S, 3):
+        x = fr.network_input(r - lo, frame, (hole, mouth))
         t1 = time.perf_counter()
         crop = renderer.run(x[None], 1)[0]
         info["timings_ms"]["infer"] = round((time.perf_counter() - t1) * 1000, 1)
         cache.put(key, crop)
         info["rendered"] = 1
     else:
-        hole, mouth = fr.masks(r - lo)
         info["cached"] = 1
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
-    mask = _region_mask(region, hole, mouth)
-    dimg, dvalid = _detail_source(detail, head, warper, 0, frame, field, mask, xf.Minv[r])
+    dimg, dvalid = detail_source(detail, head, warper, 0, frame, field, mask, xf.Minv[r])
     out = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                      detail_valid=dvalid)
     if watermark:

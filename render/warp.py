@@ -24,13 +24,16 @@ The field, per destination pixel:
 - **The face's rigid motion** (eyeballs; the reference for comparing mouth openings): a 2-D
   affine (``rigid_model``: or similarity, projective) fit of the motion of the topology's
   expression-free ``rigid`` vertices (forehead, nose bridge, temples, eye corners).
-- **Head outside the mesh** (hair, ears, head outline, upper neck): the motion of the plane
-  through the head's centre of rotation (``head_plane`` cm in the model frame, 0 = the centre),
-  from affine cameras fitted to the ``rigid`` vertices against the 3-D model (``model_points``,
-  default the topology's mean shape). A turning head moves its face by the face's depth but
-  its outline much less; a 2-D fit of the face's motion (``head_plane=None``) over-moves hair
-  and ears (over the moved region on driving_d3 3 to 6 dB worse; on driving_d0, whose head
-  barely turns, between 0.3 dB worse and 1.6 dB better: see docs/warp.md). The caller may give the motion
+- **Head outside the mesh** (hair, ears, head outline, upper neck): a 3-D proxy of the head
+  (``head_model="ellipsoid"``, :mod:`.proxy`): each pixel's ray under the destination's affine
+  camera meets an ellipsoid about the head's centre of rotation, and that point under the
+  source's camera is where the pixel comes from, so temples, hair and ears turn with the face as
+  one solid; beyond the proxy's silhouette, the plane through the centre of rotation. The
+  cameras are fitted to the topology's expression-free ``rigid`` vertices against the 3-D model
+  (``model_points``, default the topology's mean shape). ``head_model="plane"``: the single
+  motion of that plane (``head_plane`` cm in the model frame, 0 = the centre; None: a 2-D fit of
+  the face's motion, which over-moves hair and ears when the head turns); the outline then moves
+  less than the face's border and the band between them shears. The caller may give the motion
   instead: ``rigid`` (a source -> destination matrix) or ``rigid_points`` (a pair of point
   sets that move with the head only, e.g. :func:`neutral_points`), used for face and head.
   Where the mesh border moves otherwise (a jaw that opens moves the chin; the face turning
@@ -69,7 +72,8 @@ import numpy as np
 
 from ..face.topology import CHIN, N_VERTS, load_topology
 from .head import GROW, HAIR, head_mask, head_outline
-from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size
+from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size, smoothstep
+from .proxy import head_proxy, plane_motion, proxy_disp
 
 CHEEK_RIGHT, CHEEK_LEFT = 234, 454
 
@@ -83,15 +87,6 @@ STRETCH_OK = 2.0
 #: model-frame depth (cm) of the plane whose motion carries hair, ears and outline: 0 = the
 #: plane through the head's centre of rotation, parallel to the face (the head's silhouette)
 HEAD_PLANE = 0.0
-
-
-def smoothstep(t):
-    """Hermite smoothstep of ``t`` clamped to 0..1 (exactly 0 below 0 and 1 above 1); keeps a
-    float32 input float32."""
-    t = np.clip(t, 0.0, 1.0)
-    out = t * t
-    out *= 3.0 - 2.0 * t
-    return out
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -225,7 +220,7 @@ def _rigid_disp(B, H, W, centre):
 
 def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, dst_depth=None,
                rigid=None, rigid_points=None, rigid_model="affine", head_plane=HEAD_PLANE, model_points=None,
-               grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None):
+               head_model="ellipsoid", grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None):
     """The backward map moving an image whose face shows ``src_pts`` to ``dst_pts`` (module doc).
 
     ``src_pts``, ``dst_pts``: (N, 2) projected vertices (N = 468 for the project's mesh, which
@@ -241,6 +236,10 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     topology's expression-free ``rigid`` vertices and the outline's is that of the model plane
     ``z = head_plane`` (None: the face's) under affine cameras fitted against ``model_points``
     (468, 3) (default the topology's mean shape; ``track.identity`` fits an actor better).
+    ``head_model``: "ellipsoid" (default) carries hair, ears and outline on a 3-D proxy of the
+    head (an ellipsoid about the centre of rotation, :data:`~reenact.render.proxy.PROXY_AXES`) under those cameras,
+    so a turning head moves its sides and hair as a solid would; "plane": the plane's single
+    motion (the outline moves less than the face and the band between them shears).
     ``grow``, ``hair``: head region (:func:`head_outline`); ``fade``: the head's motion falls to
     zero over this many face sizes beyond it, ``neck``: ... and over this many below the chin
     (None: no neck fade); ``band``: the mesh border's own motion fades over this many face
@@ -281,7 +280,13 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         B = Bh = _rigid_fit(Ps[idx], Pd[idx], rigid_model)
         if ours and head_plane is not None:
             X = load_topology().mean_shape if model_points is None else model_points
-            Bh = _plane_motion(np.asarray(X, np.float64)[idx], Ps[idx], Pd[idx], float(head_plane), B)
+            Bh = plane_motion(np.asarray(X, np.float64)[idx], Ps[idx], Pd[idx], float(head_plane), B)
+    proxy = None
+    if ours and rigid is None and rigid_points is None and head_model == "ellipsoid":
+        X = np.asarray(load_topology().mean_shape if model_points is None else model_points, np.float64)
+        proxy = (X, mesh.rigid)
+    elif head_model not in ("ellipsoid", "plane"):
+        raise ValueError("head_model must be ellipsoid or plane, got {!r}".format(head_model))
     # --- the region the field can move: both heads and the fade around them --------------------
     fs = face_size(Pd)
     H0, W0 = H, W
@@ -301,7 +306,10 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         B, Bh = Ti @ B @ To, Ti @ Bh @ To
         Ps = Ps - (ox, oy)
         Pd = Pd - (ox, oy)
-    f = _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0)
+    if proxy is not None:
+        proxy = head_proxy(proxy[0], proxy[1], Ps, Pd)
+    f = _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0,
+               proxy)
     f.rigid, f.face_rigid = Bh_full, B_full
     if not roi:
         return f
@@ -347,9 +355,14 @@ def _roi(Ps, Pd, shape, ours, grow, hair, margin):
     return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
-def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0):
+def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0,
+           proxy=None):
     """The field on an (H, W) image (see :func:`warp_field`; matrices and points in its pixels)."""
-    rdx, rdy = _rigid_disp(Bh, H, W, c0)
+    if proxy is not None:
+        rdx, rdy, seen = proxy_disp(proxy, H, W, c0, STRETCH_OK)
+    else:
+        rdx, rdy = _rigid_disp(Bh, H, W, c0)
+        seen = None
 
     # --- triangle-id raster of the destination --------------------------------------------------
     area_d = _signed_area(Pd, skin)
@@ -470,6 +483,8 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     conf = np.ones(len(tris) + 2, np.float32)
     conf[1: nskin + 1] = np.clip(STRETCH_OK * np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area, 0, 1)
     valid[yy, xx] = conf[ids[yy, xx]]
+    if seen is not None:  # hair and sides the source saw edge-on carry less detail
+        valid = np.where(cov, valid, np.minimum(valid, 1.0 - weight * (1.0 - seen))).astype(np.float32)
     valid[mouth_hole | eye_hole | occluded | disocc] = 0.0
     return WarpField(map_x, map_y, valid, mouth_hole, eye_hole,
                      occluded, disocc, cov, head, weight, Bh, B)
@@ -519,32 +534,6 @@ def _apply_h(B, x, y):
     w = B[2, 0] * x + B[2, 1] * y + B[2, 2]
     w = np.where(np.abs(w) < 1e-9, 1e-9, w)
     return (B[0, 0] * x + B[0, 1] * y + B[0, 2]) / w, (B[1, 0] * x + B[1, 1] * y + B[1, 2]) / w
-
-
-def _affine_camera(X, p):
-    """2x4 affine camera ``p ~ A @ [X, 1]`` fitted by least squares (``X`` (M, 3) model points,
-    ``p`` (M, 2) pixels); None when ill-conditioned."""
-    Xh = np.concatenate([X, np.ones((len(X), 1))], 1)
-    if len(X) < 4 or np.linalg.cond(Xh) > 1e6:
-        return None
-    sol, *_ = np.linalg.lstsq(Xh, p, rcond=None)
-    return sol.T
-
-
-def _plane_motion(X, ps, pd, z0, fallback):
-    """3x3 destination -> source motion of the model-frame plane ``z = z0`` under the affine
-    cameras that fit the model points ``X`` onto ``ps`` and ``pd``."""
-    As, Ad = _affine_camera(X, ps), _affine_camera(X, pd)
-    if As is None or Ad is None:
-        return fallback
-    Hs, Hd = np.eye(3), np.eye(3)
-    for Hm, A in ((Hs, As), (Hd, Ad)):
-        Hm[:2, :2] = A[:, :2]
-        Hm[:2, 2] = A[:, 2] * z0 + A[:, 3]
-    if abs(np.linalg.det(Hd)) < 1e-12:
-        return fallback
-    B = Hs @ np.linalg.inv(Hd)
-    return B / B[2, 2]
 
 
 def _hull_mask(P, shape, grow, centre):

@@ -93,6 +93,60 @@ def test_head_region_follows_the_requested_rotation(turned, carphone, carphone_t
     assert 0.5 * YAW < moved < 1.5 * YAW, moved
 
 
+def test_head_region_draws_only_what_the_warp_cannot_show(turned, carphone, carphone_track, tmp_path):
+    """The moved head is the footage's own pixels: the render equals the warped frame except
+    near the warp's holes (here the side of the nose an 8 degree turn uncovers), which the
+    network fills; opening the jaw beyond the footage adds the mouth interior to them."""
+    import cv2
+
+    from reenact.render.motion import HeadMotion, shot_plate
+    from reenact.video import open_video
+
+    def changed(req, folder):
+        got = _render(req, carphone, "head", folder)
+        with open_video(carphone) as src:
+            hm = HeadMotion(carphone_track, req, shot_plate(src, carphone_track))
+            out = []
+            for i in range(*FRAMES):
+                moved, field = hm.frame(i - int(carphone_track.frame_start), src.read(i))
+                diff = np.abs(got[i].astype(int) - moved.astype(int)).max(-1) > 0
+                holes = (field.mouth_hole | field.eye_hole | field.occluded).astype(np.uint8)
+                near = cv2.dilate(holes, np.ones((15, 15), np.uint8)) > 0
+                assert not diff[~near].any()  # nothing changed away from the holes
+                out.append((diff.sum() / field.face.sum(), field.mouth_hole.sum()))
+        return np.array(out)
+
+    turn = changed(turned, tmp_path / "t")
+    assert (turn[:, 0] < 0.2).all() and (turn[:, 1] == 0).all(), turn
+    jaw = X._copy(turned)
+    jaw.expression = np.array(jaw.expression)
+    jaw.expression[:, list(jaw.expression_names).index("jawOpen")] = 0.9
+    opened = changed(jaw.with_footage_rows(carphone_track), tmp_path / "j")
+    assert opened[:, 1].sum() > 0 and opened[:, 0].sum() > turn[:, 0].sum(), (opened, turn)
+
+
+def test_region_mask_of_the_head_is_the_warp_holes():
+    from reenact.render.motion import region_mask
+    from reenact.render.warp import warp_field
+    from reenact.render.conditioning import frontal_template
+
+    S = 64
+    hole = np.zeros((S, S), bool)
+    hole[8:56, 8:56] = True
+    mouth = hole & (np.arange(S)[:, None] > 36)
+    assert region_mask("mouth", hole, mouth) is mouth and region_mask("face", hole, mouth) is hole
+    with pytest.raises(ValueError):
+        region_mask("torso", hole, mouth)
+    assert not region_mask("head", hole, mouth, None).any()  # the head did not move
+    P = frontal_template(S)
+    f = warp_field(P, P + (2.0, 0.0), None, (S, S))  # a shift: nothing to fill
+    assert not (f.mouth_hole | f.eye_hole | f.occluded).any()  # (background it uncovers: the plate)
+    assert not region_mask("head", hole, mouth, f, np.eye(2, 3)).any()
+    f.occluded[30:34, 30:34] = True
+    m = region_mask("head", hole, mouth, f, np.eye(2, 3))
+    assert m[30:34, 30:34].all() and 16 < m.sum() < 100 and not m[~hole].any()
+
+
 def _model_with_regions(tmp_path, regions):
     onnx = pytest.importorskip("onnx")
     m = onnx.load(BASE_MODEL)

@@ -260,12 +260,41 @@ def test_turning_head_moves_outline_with_its_centre_plane():
     f = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd, grow=0.5, band=0.05)
     assert np.abs(f.source_of(qo) - po).max() < 0.5, f.source_of(qo) - po
     # ... which a 2-D fit of the face's motion would have moved by pixels
-    g = warp_field(P, Q, None, (S, S), head_plane=None, grow=0.5, band=0.05)
+    g = warp_field(P, Q, None, (S, S), head_plane=None, head_model="plane", grow=0.5, band=0.05)
     assert np.abs(g.source_of(qo) - po).max() > 3.0
     # the side turning towards the camera (image left: x' = x cos + z sin) was foreshortened in
     # the source and is stretched now: real pixels, lower confidence
     low = f.face & (f.valid > 0) & (f.valid < 1)
     assert low.sum() > 30 and np.nonzero(low)[1].mean() < Q[1, 0] - 20
+
+
+def test_turning_head_carries_the_sides_of_the_head_as_a_solid():
+    """Hair and temples beyond the mesh on the head's proxy surface (an ellipsoid about the centre
+    of rotation) turn with the head exactly; the single plane motion of the outline (the previous
+    model) leaves them pixels behind and shears the band between face and outline."""
+    from reenact.render.proxy import PROXY_AXES, PROXY_UP
+    from reenact.render.meshes import _mesh
+
+    X = load_topology().mean_shape
+    oval = X[_mesh().oval]
+    half = 0.5 * np.ptp(oval[:, 0])
+    C = np.array([oval[:, 0].mean(), oval[:, 1].mean() + PROXY_UP * half, 0.0])
+    A = np.asarray(PROXY_AXES) * half
+    # points of the proxy's front surface outside the face oval: temples, hair above the forehead
+    d = np.array([[0.8, 0.45], [-0.8, 0.45], [0.0, 0.9], [0.6, 0.7], [-0.6, 0.7]])
+    surf = C + A * np.concatenate([d, np.sqrt(1 - (d ** 2).sum(1, keepdims=True))], 1)
+    P, zs = _ortho(X, 0.0)
+    Q, zd = _ortho(X, 0.25)
+    ps, _ = _ortho(surf, 0.0)
+    qs, _ = _ortho(surf, 0.25)
+    f = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd, grow=0.6, hair=0.4, band=0.02)
+    assert not f.face[tuple(np.round(qs - 0.5).astype(int)[:, ::-1].T)].any()  # beyond the mesh
+    assert np.abs(f.source_of(qs) - ps).max() < 0.75, f.source_of(qs) - ps
+    g = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd, grow=0.6, hair=0.4, band=0.02,
+                   head_model="plane")
+    assert np.abs(g.source_of(qs) - ps).max() > 3.0
+    with pytest.raises(ValueError, match="head_model"):
+        warp_field(P, Q, None, (S, S), head_model="sphere")
 
 
 def test_source_self_occlusion_is_marked():

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""How the head moves beyond the face mesh (hair, ears, outline) in :func:`~reenact.render.warp.warp_field`:
+affine cameras fitted to the mesh against the 3-D model, and either one plane through the head's
+centre of rotation (``head_model="plane"``) or a 3-D proxy of the head, an ellipsoid about that
+centre (``"ellipsoid"``, the default), whose surface each pixel's ray meets."""
+
+import numpy as np
+
+from .meshes import _mesh, smoothstep
+
+#: the head proxy (``head_model="ellipsoid"``) in the model frame, as multiples of the face
+#: oval's half width: semi-axes across, up and deep, and how far above the oval's centre its
+#: centre sits (the skull, hair included, is taller than the face and deeper than wide)
+PROXY_AXES = (1.15, 1.75, 1.5)
+PROXY_UP = 0.35
+#: beyond the proxy's silhouette the hair moves with the centre plane, reached over this much of
+#: the proxy's size (so the field stays continuous there)
+PROXY_BAND = 0.15
+
+
+def _affine_camera(X, p):
+    """2x4 affine camera ``p ~ A @ [X, 1]`` fitted by least squares (``X`` (M, 3) model points,
+    ``p`` (M, 2) pixels); None when ill-conditioned."""
+    Xh = np.concatenate([X, np.ones((len(X), 1))], 1)
+    if len(X) < 4 or np.linalg.cond(Xh) > 1e6:
+        return None
+    sol, *_ = np.linalg.lstsq(Xh, p, rcond=None)
+    return sol.T
+
+
+def plane_motion(X, ps, pd, z0, fallback):
+    """3x3 destination -> source motion of the model-frame plane ``z = z0`` under the affine
+    cameras that fit the model points ``X`` onto ``ps`` and ``pd``."""
+    As, Ad = _affine_camera(X, ps), _affine_camera(X, pd)
+    if As is None or Ad is None:
+        return fallback
+    Hs, Hd = np.eye(3), np.eye(3)
+    for Hm, A in ((Hs, As), (Hd, Ad)):
+        Hm[:2, :2] = A[:, :2]
+        Hm[:2, 2] = A[:, 2] * z0 + A[:, 3]
+    if abs(np.linalg.det(Hd)) < 1e-12:
+        return fallback
+    B = Hs @ np.linalg.inv(Hd)
+    return B / B[2, 2]
+
+
+def head_proxy(X, idx, ps, pd):
+    """The ellipsoid head proxy of :func:`warp_field` (``head_model="ellipsoid"``): affine
+    cameras (2x4) fitted to the model points ``X[idx]`` against the source and destination
+    pixels, the ellipsoid's centre and semi-axes in the model frame; None when a camera is
+    ill-conditioned (the plane motion is used then)."""
+    As, Ad = _affine_camera(X[idx], ps[idx]), _affine_camera(X[idx], pd[idx])
+    if As is None or Ad is None:
+        return None
+    oval = X[_mesh().oval]
+    half = 0.5 * float(np.ptp(oval[:, 0]))
+    centre = np.array([float(oval[:, 0].mean()), float(oval[:, 1].mean()) + PROXY_UP * half, 0.0])
+    axes = np.asarray(PROXY_AXES, np.float64) * half
+    front = X[1] - centre  # the nose tip: towards each camera
+    return As, Ad, centre, axes, front
+
+
+def _view_ray(A, front):
+    """(M+, unit viewing direction away from the camera) of the affine camera ``A`` (2x4)."""
+    M = A[:, :3]
+    v = np.cross(M[0], M[1])
+    v /= max(np.linalg.norm(v), 1e-12)
+    if v @ front > 0:  # the nose is nearer the camera than the head's centre
+        v = -v
+    return np.linalg.pinv(M), v
+
+
+def proxy_disp(proxy, H, W, c0, stretch_ok=2.0):
+    """(dx, dy, seen) on an (H, W) image: each pixel's ray under the destination camera meets
+    the ellipsoid's front (beyond the silhouette the centre plane, reached smoothly), and that
+    model point projected by the source camera is where the pixel comes from. ``seen``: 0..1,
+    how much less stretched than ``stretch_ok`` times the source saw that surface (0: hidden).
+    Every pixel is computed (~8-12 ms on a 512 x 512 region, one core): near the destination's
+    silhouette the motion changes too fast to interpolate from a coarser grid (4 px: up to 10 px
+    off there)."""
+    x = np.arange(W, dtype=np.float32) + np.float32(c0)
+    y = np.arange(H, dtype=np.float32) + np.float32(c0)
+    return _proxy_at(proxy, x, y, stretch_ok)
+
+
+def _proxy_at(proxy, x, y, stretch_ok):
+    """:func:`proxy_disp` at the pixel centres ``x`` (W,) and ``y`` (H,)."""
+    As, Ad, C, S, front = proxy
+    Mp, v = _view_ray(Ad, front)
+    # X0 = Mp @ (p - b): a point on each pixel's ray; u = (X0 - C) / S, w = v / S
+    f32 = np.float32
+    base = (Mp @ (-Ad[:, 3]) - C) / S
+    cx, cy = (Mp[:, 0] / S).astype(f32), (Mp[:, 1] / S).astype(f32)
+    w = v / S
+    a = float(w @ w)
+    u = [base[k].astype(f32) + cx[k] * x[None, :] + cy[k] * y[:, None] for k in range(3)]
+    b = 2.0 * (u[0] * f32(w[0]) + u[1] * f32(w[1]) + u[2] * f32(w[2]))
+    c = u[0] * u[0] + u[1] * u[1] + u[2] * u[2] - f32(1.0)
+    disc = b * b - f32(4.0 * a) * c
+    lam = (-b - np.sqrt(np.maximum(disc, 0))) * f32(0.5 / a)
+    if abs(w[2]) > 1e-6:
+        # beyond the silhouette (hair standing out), the plane through the centre parallel to
+        # the face, reached smoothly from the silhouette's own point over PROXY_BAND
+        miss = np.sqrt(np.maximum(c - b * b * f32(0.25 / a) + f32(1.0), 1.0)) - f32(1.0)
+        k = smoothstep(miss * f32(1.0 / PROXY_BAND))
+        lam += k * (-u[2] * f32(1.0 / w[2]) - lam)
+    # the model point (in S units about C), then the source projection
+    q = [u[k] + lam * f32(w[k]) for k in range(3)]
+    Xs = [q[k] * f32(S[k]) + f32(C[k]) for k in range(3)]
+    px = sum(Xs[k] * f32(As[0, k]) for k in range(3)) + f32(As[0, 3])
+    py = sum(Xs[k] * f32(As[1, k]) for k in range(3)) + f32(As[1, 3])
+    # outward normal (gradient of the ellipsoid) against each camera's viewing direction: the
+    # surface is stretched by about cos(source) / cos(destination) (area, as warp.STRETCH_OK: ``stretch_ok``)
+    n = [q[k] / f32(S[k]) for k in range(3)]
+    cos_s, cos_d = (-(n[0] * f32(vv[0]) + n[1] * f32(vv[1]) + n[2] * f32(vv[2])) for vv in (_view_ray(As, front)[1], v))
+    e = f32(0.05)  # edge-on in both (the silhouette, beyond it): not stretched
+    seen = np.clip(f32(stretch_ok) * (np.maximum(cos_s, 0) + e) / (np.maximum(cos_d, 0) + e), 0, 1).astype(f32)
+    return px - x[None, :], py - y[:, None], seen
