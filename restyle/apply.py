@@ -160,8 +160,10 @@ def _parse_range(text, n):
 
 
 def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
-               job_id=None, sign=True, sign_cert=None, sign_key=None):
+               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None):
     """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs).
+    ``video``: a movie, or an image sequence (a folder of numbered images, a pattern, a list of
+    image files), played at ``fps`` (default 25; ignored for movies, which have their own rate).
     ``frames``: "A:B" or (a, b); frames outside are copied unchanged so the count stays the
     clip's. Writes atomically; returns a summary. Every restyled frame carries the watermark
     (``job_id``: default derived from the footage and the model) and a movie or PNG folder gets a
@@ -171,8 +173,12 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         model = RestyleModel(model)
     try:
         src = open_video(video)
+        if src.kind == "sequence" and fps is not None:
+            src.close()
+            src = open_video(video, fps=fps)
     except VideoError as exc:
         raise RestyleError(str(exc)) from None
+    movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient
     with src:
         n, W, H, fps = len(src), src.width, src.height, src.fps
         if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
@@ -186,14 +192,14 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             if not is_grey([p for p in probe if p is not None]):
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
         ext = os.path.splitext(os.fspath(out))[1].lower()
-        kw = {"audio_from": video, "lossless": lossless} if ext in MOVIE_EXTENSIONS else {}
+        kw = {"audio_from": video if movie else None, "lossless": lossless} if ext in MOVIE_EXTENSIONS else {}
         try:
             writer = open_writer(out, fps, (W, H), **kw)
         except VideoError as exc:
             raise RestyleError(str(exc)) from None
         stab = Stabiliser(stabilise)
         payload = make_payload(job_id if job_id is not None else job_id_from(
-            source_identity(video), "restyle", file_digest(model.path)))
+            source_identity(video if movie else [f for f in src.files if f]), "restyle", file_digest(model.path)))
         t_net = 0.0
         t0 = time.perf_counter()
         written = []
@@ -214,7 +220,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
               "frames": [int(a), int(b)], "job_id": payload.to_dict()["job_id"]}
     if sign and ext in (".mp4", ".mov"):
-        manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key, params, source=video)
+        manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key, params, source=video if movie else None)
     elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params)

@@ -52,7 +52,10 @@ def add_parser(subparsers):
 
     a = sub.add_parser("apply", help="apply a restyle model to a clip at its resolution")
     a.add_argument("model", metavar="MODEL.onnx")
-    a.add_argument("--video", required=True)
+    a.add_argument("--video", required=True,
+                   help="the shot: a movie, a folder of numbered images or a pattern (shot/frame_%%04d.png)")
+    a.add_argument("--fps", type=float, default=None,
+                   help="frame rate of an image-sequence shot (default 25; a movie keeps its own)")
     a.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
     a.add_argument("--frames", default=None, metavar="A:B", help="0-based frames A..B-1 (others copied)")
     a.add_argument("--stabilise", type=float, default=None,
@@ -154,7 +157,7 @@ def _apply(args):
         try:
             s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,
                            stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise,
-                           job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key)
+                           job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps)
         finally:
             bar.close()
     except (RestyleError, ValueError) as exc:

@@ -2,9 +2,10 @@
 """Training data: clips decoded and resized to the working resolution, and deterministic
 sampling of frame triplets (t-2, t-1, t) for the temporal predictors. numpy + OpenCV only.
 
-A domain is a list of clips; a clip is a path (any movie/image sequence ``open_video`` reads, of any
-size or frame rate: frames are resized to ``size`` x ``size``), a :class:`ClipSpec` (a path and a
-frame range: what a trimmed sequencer strip shows; on the command line ``PATH@A:B``) or an already
+A domain is a list of clips; a clip is a path (any movie/image sequence ``open_video`` reads: a
+movie, a folder of numbered images or a pattern such as ``shot/frame_%04d.png``, of any size or
+frame rate: frames are resized to ``size`` x ``size``), a :class:`ClipSpec` (a path and a frame
+range: what a trimmed sequencer strip shows; on the command line ``PATH@A:B``) or an already
 loaded (T, size, size, 3) uint8 array.
 """
 
@@ -17,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..fsutil import write_atomic
-from ..video import open_video
+from ..video import open_video, sequence_pattern
 
 #: frame rate the triplets are sampled at: faster footage is subsampled to about this rate
 TARGET_FPS = 30.0
@@ -44,6 +45,28 @@ def clip_spec(item):
     return ClipSpec(item, 0, None)
 
 
+def sequence_spec(files, start=0, stop=None):
+    """The ClipSpec of frames [start, stop) of an image sequence given as its files in frame
+    order (a Blender image strip's folder and elements): the sequence's numbered pattern, text
+    that another process opens, and the range in it. ValueError (one line naming the folder)
+    when the files are not one consecutive numbered run."""
+    pattern, first = sequence_pattern(files)
+    stop = len(files) if stop is None else min(int(stop), len(files))
+    return ClipSpec(pattern, first + max(0, int(start or 0)), first + stop)
+
+
+def _is_pattern(path):
+    """A path that names an image sequence by pattern (``%04d``, ``####``, a glob), not a file."""
+    base = os.path.basename(path)
+    return not os.path.exists(path) and ("%" in base or "#" in base or any(c in base for c in "*?["))
+
+
+def _same(a, b):
+    if _is_pattern(a) or _is_pattern(b):
+        return os.path.realpath(a) == os.path.realpath(b)
+    return os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b)
+
+
 def spec_text(spec):
     """The command-line form of a ClipSpec (``PATH`` or ``PATH@A:B``)."""
     spec = clip_spec(spec)
@@ -62,13 +85,15 @@ def check_domains(x_items, y_items, colourise=False):
     xs = [clip_spec(i) for i in x_items if not isinstance(i, np.ndarray)]
     ys = [clip_spec(i) for i in y_items if not isinstance(i, np.ndarray)]
     for s in xs + ys:
-        if not os.path.exists(s.path):
+        if _is_pattern(s.path):  # an image sequence: its files listed, its first image read
+            open_video(s.path).close()
+        elif not os.path.exists(s.path):
             raise ValueError("{}: file does not exist".format(s.path))
         if s.stop is not None and s.stop - (s.start or 0) < 3:
             raise ValueError("{}: frames {}:{} hold fewer than 3 frames".format(s.path, s.start, s.stop))
     for y in ys:
         for x in xs:
-            if os.path.realpath(x.path) == os.path.realpath(y.path) or os.path.samefile(x.path, y.path):
+            if _same(x.path, y.path):
                 raise ValueError("{}: the reference footage is the shot itself (the same file as X); "
                                  "choose other footage with the look you want".format(y.path))
     if colourise:
@@ -85,8 +110,15 @@ def check_domains(x_items, y_items, colourise=False):
 
 
 def _cache_name(path, size, max_frames, start=0, stop=None):
-    st = os.stat(path)
-    key = "{}|{}|{}|{}|{}".format(os.path.abspath(path), st.st_size, int(st.st_mtime), size, max_frames)
+    if os.path.isfile(path):
+        st = os.stat(path)
+        stamp = "{}|{}".format(st.st_size, int(st.st_mtime))
+    else:  # a folder or pattern: every image of the sequence
+        with open_video(path) as src:
+            stats = [os.stat(f) for f in src.files if f]
+        stamp = hashlib.sha1("|".join("{}:{}:{}".format(f, s.st_size, s.st_mtime_ns) for f, s in zip(
+            src.files, stats)).encode("utf-8", "surrogateescape")).hexdigest()
+    key = "{}|{}|{}|{}".format(os.path.abspath(path), stamp, size, max_frames)
     if start or stop is not None:
         key += "|{}:{}".format(start or 0, stop)
     return hashlib.sha1(key.encode()).hexdigest()[:16] + ".npy"

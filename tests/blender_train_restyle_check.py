@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run by tests/test_blender_restyle.py in a fresh bpy process (Blender 5.0): Train Restyle from
-strips (the trainer is a separate Python with torch: this one).
+"""Run by tests/test_blender_restyle.py in a fresh bpy process (Blender 5.0 or 4.5 LTS): Train
+Restyle from strips (the trainer is a separate Python with torch: this one, or on 4.5, whose
+Python has no torch, the one named by ``training_python``, set in the add-on's preferences as a
+user would).
 
 A trimmed black-and-white shot (its hidden first frames are in colour) and colour reference
 strips in a saved .blend. Bad selections are refused in one line each with nothing written;
@@ -9,7 +11,7 @@ trains and sets the scene's restyle model, which Restyle Strip applies (a strip 
 and length). A restyle run stopped by SIGTERM (what Esc sends) keeps its checkpoint and changes
 nothing in the .blend; a second Train resumes from it.
 
-argv: JSON {"shot", "refs": [..], "colour_shot", "gone", "out"}. Prints RESULT <json>.
+argv: JSON {"shot", "refs": [..], "colour_shot", "gone", "out", "training_python" (optional)}. Prints RESULT <json>.
 """
 
 import json
@@ -41,13 +43,34 @@ def children_running(word):
     return out
 
 
+def checkpoint_step(path, python=None):
+    """The step a checkpoint holds, read with torch here or (Blender 4.5: no torch in its
+    Python) by the training Python."""
+    code = ("import sys; from reenact.training.files import load_torch; "
+            "print(int(load_torch(sys.argv[1], ('step',))['step']))")
+    if not python:
+        from reenact.training.files import load_torch
+
+        return int(load_torch(path, ("step",))["step"])
+    import subprocess
+
+    out = subprocess.run([python, "-c", code, path], capture_output=True, text=True, check=True)
+    return int(out.stdout.split()[-1])
+
+
 def main(cfg):
     from reenact import register
     from reenact.blender import blend
 
     res = {"blender": bpy.app.version_string, "refused": {}}
     bpy.ops.wm.read_factory_settings(use_empty=True)
-    register()
+    if cfg.get("training_python"):  # enabled as an add-on, so it has preferences
+        import addon_utils
+
+        addon_utils.enable("reenact", default_set=True)
+        bpy.context.preferences.addons["reenact"].preferences.training_python = cfg["training_python"]
+    else:
+        register()
     scene = bpy.context.scene
     ed = scene.sequence_editor_create()
     shot = blend.add_movie_strip(scene, cfg["shot"], channel=1, frame_start=1, name="shot")
@@ -144,9 +167,7 @@ def main(cfg):
     res["checkpoint"] = os.path.isfile(ck)
     res["restyle_onnx_after_stop"] = os.path.isfile(os.path.join(models, "shot_restyle.onnx"))
     if res["checkpoint"]:
-        from reenact.training.files import load_torch
-
-        k = int(load_torch(ck, ("step",))["step"])
+        k = checkpoint_step(ck, cfg.get("training_python"))
         res["checkpoint_step"] = k
         s.restyle_steps = k + 2
         res["resumed"] = sorted(bpy.ops.reenact.train_restyle())

@@ -70,3 +70,32 @@ def run_py(code, python=None, env=None, timeout=600):
     return subprocess.run(
         [python or sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=timeout
     )
+
+
+@pytest.fixture(scope="session")
+def blender45(tmp_path_factory):
+    """``(python, env)`` that run a check script in Blender 4.5 LTS (the bpy 4.5 module's venv,
+    ``REENACT_PY45`` or .venv-bpy45): the checkout importable as ``reenact`` through a symlink,
+    and the runtime wheels the extension ships (blender_manifest.toml) unpacked beside it, as
+    the extension installs them (the 4.5 venv has only numpy). Skips when the venv or the wheels
+    are missing."""
+    import tomllib
+    import zipfile
+
+    py = os.environ.get("REENACT_PY45") or os.path.join(ROOT, ".venv-bpy45", "bin", "python")
+    if not os.path.isfile(py):
+        pytest.skip("Blender 4.5 environment not built (make env45, or set REENACT_PY45)")
+    with open(os.path.join(ROOT, "blender_manifest.toml"), "rb") as fh:
+        picked = [os.path.join(ROOT, w) for w in tomllib.load(fh).get("wheels", [])]
+    if not picked or not all(os.path.isfile(w) for w in picked):
+        pytest.skip("runtime wheels missing from wheels/ (make wheels)")
+    base = tmp_path_factory.mktemp("bpy45")
+    site = base / "site"
+    for w in picked:
+        with zipfile.ZipFile(w) as z:
+            z.extractall(str(site))
+    link = base / "path"
+    link.mkdir()
+    os.symlink(ROOT, str(link / "reenact"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(link), str(site)]))
+    return py, env

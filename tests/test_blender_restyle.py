@@ -68,10 +68,20 @@ def test_restyle_strip_adds_one_result_strip(tmp_path):
 TRAIN_CHECK = os.path.join(ROOT, "tests", "blender_train_restyle_check.py")
 
 
-def test_train_restyle_from_strips(tmp_path):
+def blender_python(version, request):
+    """(python, env) of a bpy check process: this Python for 5.0; for 4.5 LTS the bpy 4.5 venv
+    with the extension's runtime wheels (conftest ``blender45``)."""
+    if version == "5.0":
+        return sys.executable, dict(os.environ)
+    return request.getfixturevalue("blender45")
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_train_restyle_from_strips(tmp_path, version, request):
     """Train Restyle on strips: refusals (one line, nothing written), trims honoured, progress,
     the scene's model set and applied by Restyle Strip; a stopped run keeps its checkpoint,
-    leaves the .blend as it was, and a second Train resumes from it."""
+    leaves the .blend as it was, and a second Train resumes from it. On Blender 5.0 and on 4.5
+    LTS (whose Python has no torch: the trainer is the Python set in the add-on's preferences)."""
     pytest.importorskip("torch")
     from reenact.video import VideoWriter
     from test_restyle import moving_clip
@@ -90,13 +100,17 @@ def test_train_restyle_from_strips(tmp_path):
            "refs": [movie("look{}.mp4".format(i), moving_clip(T=12, S=48, seed=10 + i)) for i in range(2)],
            "colour_shot": movie("colour.mp4", moving_clip(T=8, S=64, seed=5)),
            "gone": movie("gone.mp4", moving_clip(T=8, S=64, seed=6)), "out": str(tmp_path)}
-    env = dict(os.environ, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
-    res = subprocess.run([sys.executable, TRAIN_CHECK, json.dumps(cfg)], capture_output=True, text=True,
+    py, env = blender_python(version, request)
+    if version != "5.0":
+        cfg["training_python"] = sys.executable
+    env = dict(env, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
+    res = subprocess.run([py, TRAIN_CHECK, json.dumps(cfg)], capture_output=True, text=True,
                          timeout=1200, cwd=str(tmp_path), env=env)
     out = res.stdout + res.stderr
     lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
     assert res.returncode == 0 and lines, out[-4000:]
     r = json.loads(lines[-1][7:])
+    assert r["blender"].startswith(version), r["blender"]
     ref = r["refused"]
     for key, words in (("no_active", "active strip"), ("no_reference", "select one or more reference"),
                        ("same_file", "same file"), ("missing", "gone.mp4: file does not exist"),
@@ -128,3 +142,94 @@ def test_train_restyle_from_strips(tmp_path):
     assert "resumed from step {}".format(k) in out, out[-3000:]
     assert r["model_after_resume"] == os.path.join(models, "shot_restyle.onnx")
     assert r["left_running"] == []
+
+
+SEQUENCE_CHECK = os.path.join(ROOT, "tests", "blender_restyle_sequence_check.py")
+
+
+def png_sequence(folder, frames, name="shot_", first=1):
+    """``frames`` written as ``folder/name0001.png``, ... (numbered from ``first``); their paths."""
+    import cv2
+
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i, f in enumerate(frames):
+        p = os.path.join(folder, "{}{:04d}.png".format(name, first + i))
+        assert cv2.imwrite(p, np.ascontiguousarray(f[..., ::-1]))
+        paths.append(p)
+    return paths
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_restyle_image_sequence_strips(tmp_path, version, request):
+    """Image-sequence strips (numbered PNGs): Train Restyle takes them as shot and reference
+    (trims honoured), Restyle Strip writes the shot's frames as a PNG folder in an image strip
+    above (same start and length, frames outside the trims copied, the same frames as `reenact
+    restyle apply` on the folder) or a movie at the scene's rate; a still image, a reference whose
+    images are not one numbered run, and a file that is not a restyle model: one line each,
+    nothing changed."""
+    pytest.importorskip("torch")
+    import cv2
+
+    from reenact.render.renderer import BASE_MODEL
+    from reenact.restyle.apply import apply_clip
+    from reenact.video import VideoWriter, open_video
+    from test_restyle import moving_clip
+
+    shot_frames = moving_clip(T=14, S=48, seed=3)[:, :, 4:44]  # 40 x 48: not square
+    shot = png_sequence(str(tmp_path / "shot seq"), shot_frames)
+    ref = png_sequence(str(tmp_path / "look"), moving_clip(T=10, S=40, seed=11), name="look.", first=101)
+    gappy = png_sequence(str(tmp_path / "gappy"), moving_clip(T=6, S=40, seed=12))
+    del gappy[3]  # shot_0004 is not in the strip: not one numbered run
+    ref_movie = str(tmp_path / "look.mp4")
+    with VideoWriter(ref_movie, 24, (40, 40)) as w:
+        for f in moving_clip(T=10, S=40, seed=13):
+            w.write(f)
+    cfg = {"shot": shot, "ref": ref, "ref_movie": ref_movie, "gappy": gappy, "still": ref[0],
+           "bad_model": BASE_MODEL, "out": str(tmp_path)}
+    py, env = blender_python(version, request)
+    if version != "5.0":
+        cfg["training_python"] = sys.executable
+    env = dict(env, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
+    res = subprocess.run([py, SEQUENCE_CHECK, json.dumps(cfg)], capture_output=True, text=True, timeout=1200,
+                         cwd=str(tmp_path), env=env)
+    out = res.stdout + res.stderr
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, out[-4000:]
+    r = json.loads(lines[-1][7:])
+    assert r["blender"].startswith(version), r["blender"]
+    ref_ = r["refused"]
+    for key, words in (("still", "strip 'still' holds 1 image(s)"),
+                       ("gappy", "strip 'gappy': {}: the images are not one run".format(tmp_path / "gappy"))):
+        assert ref_[key].get("lines") == 1 and words in ref_[key]["line"], (key, ref_[key])
+        assert not ref_[key]["written"] and ref_[key]["model"] == "", (key, ref_[key])
+    bad = ref_["bad_model"]
+    assert bad.get("lines") == 1 and "renderer_base.onnx" in bad["line"] and "not a restyle model" in bad["line"], bad
+    assert r["bad_model_unchanged"] and not r["restyle_folder_after_bad"]
+    # trained on the strips (the shot as trimmed: clip frames 2..12)
+    assert r["trained"] == ["FINISHED"], out[-4000:]
+    assert r["model"] == os.path.join(str(tmp_path), "reenact", "models", "shot_restyle.onnx")
+    assert "Training 2/2" in out, out[-3000:]
+    # Restyle Strip: a PNG folder in an image strip above, same start and length as shown
+    assert r["applied"] == ["FINISHED"] and len(r["images"]) == 1, r["images"]
+    got = r["images"][0]
+    assert got["type"] == "IMAGE" and got["channel"] > r["shot"]["channel"]
+    assert (got["start"], got["length"]) == (r["shot"]["start"], r["shot"]["length"]) == (5, 11)
+    assert len(got["elements"]) == 14
+    reference = str(tmp_path / "cli")
+    apply_clip(r["model"], str(tmp_path / "shot seq"), reference, frames="2:13", sign=False)
+    for i, name in enumerate(got["elements"]):
+        a = cv2.imread(os.path.join(got["path"], name))[..., ::-1]
+        b = cv2.imread(os.path.join(reference, name))[..., ::-1]
+        assert a.shape == (48, 40, 3) and np.array_equal(a, b), name  # the CLI on the folder: the same frames
+        if i < 2 or i == 13:  # outside the trims: copied
+            assert np.array_equal(a, shot_frames[i]), name
+        elif i == 2:
+            assert float(np.abs(a.astype(int) - shot_frames[i].astype(int)).mean()) > 1.0
+    # as a movie: the same strip replaced, at the scene's rate, frame for frame
+    assert r["applied_movie"] == ["FINISHED"] and len(r["movie"]) == 1, r["movie"]
+    mov = r["movie"][0]
+    assert mov["type"] == "MOVIE" and (mov["channel"], mov["start"], mov["length"]) == (
+        got["channel"], got["start"], got["length"])
+    with open_video(mov["path"]) as v:
+        assert (len(v), v.size, v.fps, v.has_audio) == (14, (40, 48), 24.0, False)

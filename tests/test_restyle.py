@@ -298,3 +298,56 @@ def test_training_process_stopped_at_once_is_cancelled_not_failed(tmp_path):
     p.wait(120)
     assert p.cancelled and not p.error, p.tail
     assert not out.exists() and not any(".tmp" in f for f in os.listdir(tmp_path))
+
+
+# ---------------------------------------------------------------- image sequences
+def test_image_sequences_as_shot_and_reference(tmp_path, models):
+    """A numbered PNG sequence given as its files (an image strip) is named by one pattern with a
+    frame range (what the trainer process reads); the CLI applies a model to a folder of PNGs, to
+    PNGs or to a movie at ``--fps``; bad sequences are one line naming the folder, nothing written."""
+    import cv2
+
+    from reenact.restyle.data import ClipSpec, check_domains, load_domain, sequence_spec, spec_text
+    from reenact.video import VideoError, open_video, sequence_pattern
+
+    d = tmp_path / "shot 1"
+    d.mkdir()
+    frames = moving_clip(T=12, S=32, seed=7)
+    files = []
+    for i, f in enumerate(frames):
+        files.append(str(d / "shot_v2_{:04d}.png".format(i + 1)))
+        cv2.imwrite(files[-1], f[..., ::-1])
+    pattern = str(d / "shot_v2_%04d.png")
+    assert sequence_pattern(files[3:9]) == (pattern, 3)
+    assert sequence_spec(files, 2, 9) == ClipSpec(pattern, 2, 9)
+    assert sequence_spec(files[1:], 0, 99) == ClipSpec(pattern, 1, 12)  # clamped to the strip's images
+    (part,) = load_domain([spec_text(sequence_spec(files, 2, 9))], 32)
+    assert len(part) == 7 and np.array_equal(part, frames[2:9])
+    for _ in range(2):  # decoded, then from the cache (keyed on every image of the sequence)
+        (cached,) = load_domain([pattern + "@2:9"], 32, cache_dir=str(tmp_path / "cache"))
+        assert np.array_equal(cached, part) and len(os.listdir(tmp_path / "cache")) == 1
+    colour = _clip(tmp_path, "colour.mp4")
+    check_domains([spec_text(sequence_spec(files, 2, 9))], [colour])
+    with pytest.raises(ValueError, match="the same file as X"):
+        check_domains([pattern + "@0:6"], [pattern + "@6:12"])
+    with pytest.raises(VideoError, match="not one run of consecutive frame numbers"):
+        sequence_pattern(files[:3] + files[4:6])
+    with pytest.raises(ValueError, match="no file matches the pattern"):
+        check_domains([str(tmp_path / "none_%04d.png")], [colour])
+    # the CLI: a folder in, PNGs out (count and size kept) or a movie at --fps
+    r = cli("apply", models["rgb"], "--video", d, "--out", tmp_path / "pngs", "--frames", "2:9", "--cpu")
+    assert r.returncode == 0, r.stderr
+    outs = sorted(os.listdir(tmp_path / "pngs"))
+    assert len(outs) == 12 and cv2.imread(str(tmp_path / "pngs" / outs[0])).shape == (32, 32, 3)
+    r = cli("apply", models["rgb"], "--video", pattern, "--out", tmp_path / "m.mp4", "--fps", "24", "--cpu")
+    assert r.returncode == 0, r.stderr
+    with open_video(str(tmp_path / "m.mp4")) as v:
+        assert (len(v), v.size, v.rate, v.has_audio) == (12, (32, 32), 24, False)
+    # a sequence with a missing frame: one line naming the folder, nothing written
+    os.remove(files[5])
+    with pytest.raises(VideoError, match="sequence shot_v2_%04d.png has missing frame"):
+        sequence_pattern(files[:4])  # consecutive, but the folder's sequence has a gap
+    r = cli("apply", models["rgb"], "--video", d, "--out", tmp_path / "bad", "--cpu")
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error")]
+    assert r.returncode == 2 and len(lines) == 1 and str(d) in lines[0] and "missing frame" in lines[0], r.stderr
+    assert not (tmp_path / "bad").exists() and not [f for f in os.listdir(tmp_path) if ".tmp" in f]

@@ -239,3 +239,42 @@ def _open_sequence_pattern(pattern: str, fps, allow_gaps):
         return ImageSequenceSource(pattern, matches, None, fps=fps, allow_gaps=allow_gaps)
     files, numbers = _numbered(pattern, names)
     return ImageSequenceSource(pattern, files, numbers, fps=fps, allow_gaps=allow_gaps)
+
+
+def sequence_pattern(files):
+    """``(pattern, first)``: a printf-style pattern (``shot/frame_%04d.png``) that
+    :func:`~reenact.video.open_video` opens as a sequence whose frames ``first ..
+    first + len(files) - 1`` are exactly ``files`` (image paths in frame order), so a sequence
+    given as a list (a Blender image strip's folder and elements) can be named in one line of
+    text, for another process. Raises VideoError naming the folder when the files are not one
+    run of consecutive numbers of one name in one folder, or when that folder's sequence has
+    gaps."""
+    files = [os.path.abspath(os.fspath(f)) for f in files]
+    if not files:
+        raise VideoError("<list of images>", "image sequence is empty (empty list)")
+    d = os.path.dirname(files[0])
+    parts = []
+    for f in files:
+        stem, ext = os.path.splitext(os.path.basename(f))
+        m = _NUMBERED_RE.match(stem)
+        if os.path.dirname(f) != d or not m or not _is_image_name(f):
+            raise VideoError(f, "is not a numbered image of the sequence in {} (frames must be one folder of "
+                                "numbered PNG/JPEG/TIFF images)".format(d))
+        parts.append((m[1], m[3], ext, m[2]))
+    a, b, ext, digits = parts[0]
+    consecutive = all((p[0], p[1], p[2]) == (a, b, ext) and int(p[3]) == int(digits) + i for i, p in enumerate(parts))
+    if not consecutive:
+        raise VideoError(d, "the images are not one run of consecutive frame numbers ({} .. {})".format(
+            os.path.basename(files[0]), os.path.basename(files[-1])))
+    width = "%0{}d".format(len(digits)) if len({len(p[3]) for p in parts}) == 1 else "%d"
+    pattern = os.path.join(d, a + width + b + ext)
+    src = _open_sequence_pattern(pattern, None, True)
+    if src.missing:  # the reader opens the whole numbered sequence, not only these files
+        shown = ", ".join(str(m) for m in src.missing[:8]) + (" ..." if len(src.missing) > 8 else "")
+        raise VideoError(d, "the folder's sequence {} has missing frame(s) {}; fill them or move these images to a "
+                            "folder of their own".format(os.path.basename(pattern), shown))
+    first = int(digits) - src.first_number if src.first_number is not None else -1
+    if first < 0 or [os.path.abspath(f) for f in src.files[first:first + len(files)]] != files:
+        raise VideoError(d, "the images cannot be named by one pattern ({}): rename them as name_0001.png, "
+                            "name_0002.png, ...".format(os.path.basename(pattern)))
+    return pattern, first

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Train Restyle: a restyle model trained (``reenact restyle train`` in a separate Python with
-PyTorch) from the active movie strip (X, the shot) and the other selected movie strips (Y, the
-reference footage), each as trimmed on the timeline; the scene's restyle model becomes the result.
+PyTorch) from the active movie or image-sequence strip (X, the shot) and the other selected movie
+or image-sequence strips (Y, the reference footage), each as trimmed on the timeline; the scene's
+restyle model becomes the result.
 
 Restyle Strip: a trained restyle model (docs/restyle.md) applied to the active movie or image
 strip; the restyled shot (watermarked, signed) becomes a strip above the original, one per strip
@@ -21,9 +22,10 @@ from ..report import report
 RESTYLE_DIR = "restyle"
 
 
-def restyle_job(model, source, out, stabilise, lossless, sign, frames, progress):
+def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
-    others are copied, so the result strip takes the original's trims and lines up)."""
+    others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
+    scene's rate, for an image sequence written as a movie."""
     from ...progress import Cancelled
     from ...restyle.apply import apply_clip
 
@@ -32,7 +34,7 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, progress)
             raise Cancelled()
 
     return apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
-                      sign_cert=sign[0], sign_key=sign[1])
+                      sign_cert=sign[0], sign_key=sign[1], fps=fps)
 
 
 def _model_name(path):
@@ -89,7 +91,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         self._model_setting = model
         sign = props.signing_paths(context)
         frames = actor_data.clip_range(strip)
-        return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames), {}
+        fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
+        return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
@@ -107,31 +110,50 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
 PREVIEW_IMAGE = "Reenact Restyle Preview"
 
 
-def training_domains(scene):
-    """(X, Y): the active movie strip and the other selected movie strips, as
-    :class:`reenact.restyle.data.ClipSpec` (file, and the clip frames the strip shows). One
-    ValueError line when there is no shot or no reference; sound and other strips are ignored."""
-    from ...restyle.data import ClipSpec
+#: strips that hold footage Train Restyle reads: movies and image sequences
+FOOTAGE = {"MOVIE", "IMAGE"}
 
-    x = blend.active_strip(scene)
-    if x is None or x.type != "MOVIE":
-        raise ValueError("make the shot to restyle the active strip (a movie strip), and select the reference "
-                         "footage with it")
-    ys = [s for s in blend.all_strips(scene) if s.select and s != x and s.type == "MOVIE"]
-    if not ys:
-        raise ValueError("select one or more reference movie strips (the footage with the look you want) "
-                         "besides the active strip '{}'".format(x.name))
 
-    def spec(strip):
-        a, b = actor_data.clip_range(strip)
+def strip_spec(strip):
+    """The :class:`reenact.restyle.data.ClipSpec` of what a strip shows: a movie's file, or an
+    image strip's numbered sequence (its folder's ``name_%04d.png`` pattern), with the clip
+    frames inside the strip's trims. One ValueError line naming the strip for a still image or
+    images that are not one numbered run."""
+    from ...restyle.data import ClipSpec, sequence_spec
+
+    a, b = actor_data.clip_range(strip)
+    if strip.type == "MOVIE":
         return ClipSpec(blend.strip_filepath(strip), a, b)
+    files = actor_data.strip_source(strip)
+    if len(files) < 3:
+        raise ValueError("strip '{}' holds {} image(s) ({}); train on footage: a movie or an image sequence of 3 "
+                         "frames or more".format(strip.name, len(files), files[0] if files else "no file"))
+    try:
+        return sequence_spec(files, a, b)
+    except ValueError as exc:
+        raise ValueError("strip '{}': {}".format(strip.name, exc)) from None
+
+
+def training_domains(scene):
+    """(X, Y): the active movie or image-sequence strip and the other selected ones, as
+    :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`). One ValueError line when there
+    is no shot or no reference; sound and other strips are ignored."""
+    x = blend.active_strip(scene)
+    if x is None or x.type not in FOOTAGE:
+        raise ValueError("make the shot to restyle the active strip (a movie or image-sequence strip), and select "
+                         "the reference footage with it")
+    ys = [s for s in blend.all_strips(scene) if s.select and s != x and s.type in FOOTAGE]
+    if not ys:
+        raise ValueError("select one or more reference movie or image-sequence strips (the footage with the look "
+                         "you want) besides the active strip '{}'".format(x.name))
+    spec = strip_spec
 
     return x, spec(x), [spec(s) for s in sorted(ys, key=lambda s: (s.channel, s.frame_final_start, s.name))]
 
 
 class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
-    """Train a restyle model: the active movie strip is the shot to change, the other selected movie
-    strips are the reference footage (unpaired; what each strip shows on the timeline). Runs in a
+    """Train a restyle model: the active movie or image-sequence strip is the shot to change, the
+    other selected movie or image-sequence strips are the reference footage (unpaired; what each strip shows on the timeline). Runs in a
     separate Python with PyTorch; Esc stops and keeps the checkpoint, a second Train resumes.
     The scene's restyle model becomes the result, for Restyle Strip"""
 
@@ -144,9 +166,9 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         strip = blend.active_strip(context.scene) if context.scene else None
-        if strip is None or strip.type != "MOVIE":
-            cls.poll_message_set("Make the shot to restyle the active strip (a movie strip), with the reference "
-                                 "strips selected")
+        if strip is None or strip.type not in FOOTAGE:
+            cls.poll_message_set("Make the shot to restyle the active strip (a movie or image-sequence strip), "
+                                 "with the reference strips selected")
             return False
         if context.scene.reenact.job_running:
             cls.poll_message_set("Another Reenact job is running")
