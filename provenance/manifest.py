@@ -21,8 +21,13 @@ reports ``valid`` (the signature, the hashes of the file and the certificate cha
 and ``trusted`` (the chain ends in a root of the trust list, which here is only the local root).
 
 **Atomic.** The signed file is written to a uniquely named temporary file in the destination's
-folder and renamed over it only when signing succeeded; the temporary file is removed on any
+folder and put in place (:func:`.c2pa_io.replace`: an atomic rename, or an atomic exchange of
+the two names on Linux) only when signing succeeded; the temporary file is removed on any
 failure, so the destination is either the old file or the complete signed one.
+
+**Cost.** A signed MP4 is a full rewrite of the file (c2pa-rs inserts the manifest box after
+``ftyp`` and shifts every chunk), hashed on the way. :func:`.c2pa_io.sign` lets the native
+library read and write the files itself (no Python per 8 KB chunk) where it can.
 """
 
 import datetime
@@ -32,6 +37,7 @@ import secrets
 
 from .._version import __version__
 from ..fsutil import write_bytes
+from . import c2pa_io
 
 __all__ = ["sign_file", "read_manifest", "local_chain", "local_chain_dir", "ManifestError",
            "TRAINED_ALGORITHMIC_MEDIA", "MIME_TYPES"]
@@ -220,14 +226,16 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
             if src_fmt and action == "c2pa.edited":
                 with open(source, "rb") as f:
                     builder.add_ingredient(parent, src_fmt, f)
-            with open(path, "rb") as src, open(tmp, "w+b") as dst:
-                builder.sign(signer, definition["format"], src, dst)
-        os.replace(tmp, out)
+            c2pa_io.sign(builder, signer, definition["format"], path, tmp)
+        c2pa_io.replace(tmp, out)
     except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
         if isinstance(exc, c2pa.C2paError):
             raise ManifestError("{}: C2PA signing failed: {}".format(path, " ".join(str(exc).split()))) from None
+        if isinstance(exc, OSError):
+            raise ManifestError("{}: cannot write the signed file: {}".format(
+                exc.filename or out, exc.strerror or exc)) from None
         raise
     return {"out": out, "bytes_added": os.path.getsize(out) - size0, "signer": _subject(cert_pem),
             "local_chain": local}

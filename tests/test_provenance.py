@@ -264,6 +264,134 @@ def test_c2pa_sign_failure_leaves_nothing(tmp_path):
     assert p.read_bytes() == before and _tmp_leftovers(str(tmp_path)) == []
 
 
+class _NoPythonStreams:
+    def __init__(self, *a, **k):
+        raise AssertionError("signing went through c2pa-python's Python stream callbacks")
+
+
+def _top_boxes(data):
+    """[(type, size)] of an MP4's top-level boxes."""
+    import struct
+
+    out, i = [], 0
+    while i < len(data):
+        size, kind = struct.unpack(">I4s", data[i:i + 8])
+        size = struct.unpack(">Q", data[i + 8:i + 16])[0] if size == 1 else size or len(data) - i
+        out.append((kind.decode("latin-1"), size))
+        i += size
+    return out
+
+
+def _frame_digests(path):
+    import hashlib
+
+    from reenact.video import open_video
+
+    with open_video(path) as src:
+        return [hashlib.sha1(f.tobytes()).hexdigest() for _i, f in src.iter_frames()]
+
+
+def test_c2pa_sign_large_movie_with_native_streams(tmp_path, monkeypatch):
+    """A few-MB 1080p movie from the render path's writer, signed in place the fast way (the
+    native library reads and writes the files itself): valid with the same assertions, the
+    media data bit-exact, the same bytes as c2pa-python's own streams write, and a copy
+    tampered deep inside the media data no longer validates."""
+    import sys
+
+    import c2pa
+
+    from bench.watermark import noisy_movie
+    from reenact._version import __version__
+    from reenact.provenance import c2pa_io
+    from reenact.provenance.manifest import read_manifest, sign_file
+
+    movie = str(tmp_path / "render.mp4")
+    size0 = noisy_movie(movie, 2.0)
+    assert size0 > 2_500_000
+    unsigned = open(movie, "rb").read()
+    other = str(tmp_path / "python_streams.mp4")
+    open(other, "wb").write(unsigned)
+    frames0 = _frame_digests(movie)
+
+    with monkeypatch.context() as m:
+        if sys.platform.startswith("linux"):
+            # the pinned c2pa-python still has what the native path rests on, and it is taken
+            assert c2pa_io.native_available()
+            m.setattr(c2pa.c2pa, "Stream", _NoPythonStreams)
+        info = sign_file(movie, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
+    assert 0 < info["bytes_added"] <= 10_000
+    signed = open(movie, "rb").read()
+    assert len(signed) == size0 + info["bytes_added"]
+    assert _tmp_leftovers(str(tmp_path)) == []
+    mdat = unsigned.find(b"mdat") - 4
+    assert signed.endswith(unsigned[mdat:])  # the media data is untouched
+    m = read_manifest(movie)
+    assert m["present"] and m["valid"], m
+    assert [a["action"] for a in m["actions"]] == ["c2pa.opened", "c2pa.edited"]
+    assert m["actions"][1]["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    assert m["actions"][1]["softwareAgent"] == "Reenact " + __version__
+    assert m["claim_generator"] == "Reenact " + __version__
+    assert m["soft_binding"] == {"alg": wm.ALGORITHM, "value": "521{:010x}".format(JOB)}
+    assert _frame_digests(movie) == frames0  # plays, the same frames
+
+    # c2pa-python's own streams write the same movie (only the manifest differs: time, signature)
+    monkeypatch.setenv("REENACT_C2PA_IO", "python")
+    assert not c2pa_io.native_available()
+    info2 = sign_file(other, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
+    assert abs(info2["bytes_added"] - info["bytes_added"]) <= 64 and read_manifest(other)["valid"]
+    signed2 = open(other, "rb").read()
+    assert signed2.endswith(unsigned[mdat:])
+    boxes, boxes2 = _top_boxes(signed), _top_boxes(signed2)
+    assert boxes[1][0] == boxes2[1][0] == "uuid" and boxes[-1][0] == "mdat"
+    assert [b for b in boxes if b[0] != "uuid"] == [b for b in boxes2 if b[0] != "uuid"]
+
+    # tampered deep inside the media data: the manifest no longer validates
+    bad = bytearray(signed)
+    k = len(bad) * 3 // 4
+    bad[k:k + 16] = bytes(16)
+    tampered = str(tmp_path / "tampered.mp4")
+    open(tampered, "wb").write(bytes(bad))
+    t = read_manifest(tampered)
+    assert t["present"] and not t["valid"]
+
+
+def test_c2pa_sign_unwritable_destination_leaves_nothing(tmp_path):
+    from reenact.provenance.manifest import ManifestError, sign_file
+
+    clip = write_h264(str(tmp_path / "clip.mp4"), synthetic_clip(10, (320, 240), seed=2), crf=30)
+    before = open(clip, "rb").read()
+    dest = str(tmp_path / "missing" / "out.mp4")
+    with pytest.raises(ManifestError) as e:
+        sign_file(clip, action="c2pa.created", payload=JOB, out=dest)
+    assert "cannot write the signed file" in str(e.value) and "\n" not in str(e.value)
+    assert open(clip, "rb").read() == before and _tmp_leftovers(str(tmp_path)) == []
+    assert not os.path.exists(os.path.dirname(dest))
+
+
+def test_c2pa_io_replace_is_atomic_and_removes_the_old_file(tmp_path):
+    from reenact.provenance.c2pa_io import replace
+
+    out, tmp = tmp_path / "a.mp4", tmp_path / ".a.mp4.reenact-1.mp4"
+    out.write_bytes(b"old")
+    tmp.write_bytes(b"new")
+    fd = os.open(str(out), os.O_RDONLY)
+    try:
+        replace(str(tmp), str(out))
+        assert out.read_bytes() == b"new" and not tmp.exists()
+        assert os.fstat(fd).st_nlink == 0  # the old file is gone, not left under another name
+    finally:
+        os.close(fd)
+    assert sorted(os.listdir(tmp_path)) == ["a.mp4"]
+    tmp.write_bytes(b"first")  # no destination yet: a plain rename
+    replace(str(tmp), str(tmp_path / "b.mp4"))
+    assert (tmp_path / "b.mp4").read_bytes() == b"first" and not tmp.exists()
+    (tmp_path / "c.mp4").mkdir()  # a folder in the way is not swapped away
+    tmp.write_bytes(b"x")
+    with pytest.raises(OSError):
+        replace(str(tmp), str(tmp_path / "c.mp4"))
+    assert (tmp_path / "c.mp4").is_dir() and tmp.read_bytes() == b"x"
+
+
 # ----------------------------------------------------------------------------- reenact verify
 def test_verify_cli(tmp_path, marked, clip, capsys):
     from reenact.cli import main
