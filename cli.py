@@ -266,6 +266,11 @@ def cmd_render(args):
         for w in dw:
             print("reenact: warning: " + w, file=sys.stderr)
         mouth_from = (dt, dv)
+    mouth = args.mouth if args.mouth is not None else args.driver_mouth  # --driver-mouth: the older name
+    if mouth in ("driver", "on") and mouth_from is None:
+        raise UserError("--mouth driver needs the driver: --mouth-from DRIVER.npz=DRIVER.mp4")
+    if mouth not in (None, "auto") and args.region != "mouth":
+        raise UserError("--mouth chooses a mouth dub's lower face: use --region mouth")
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
@@ -289,7 +294,7 @@ def cmd_render(args):
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
                               sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
                               accept_footage=args.accept_footage, mouth_from=mouth_from,
-                              mouth_mode=args.driver_mouth, reference_frames=ref_frames)
+                              mouth_mode=mouth or "auto", reference_frames=ref_frames)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -437,9 +442,14 @@ def build_parser():
                    help="mouth dub: draw the lower face from the footage warped to the requested mouth, with "
                         "the driver's own mouth interior (teeth, tongue) in the opening; the driver's Track "
                         "and footage, which TRACK must have been transferred from (docs/compositing.md)")
-    p.add_argument("--driver-mouth", choices=("auto", "on"), default="auto",
-                   help="with --mouth-from: 'auto' (default) draws the driver's mouth only when the dub opens the "
-                        "mouth beyond anything the footage shows (the renderer draws the rest); 'on' always")
+    p.add_argument("--mouth", choices=("auto", "shot", "driver", "renderer"), default=None,
+                   help="region mouth: where the lower face of the rows the performance changes comes from: "
+                        "'shot' the footage's own frame with the nearest mouth, warped to the requested one "
+                        "(the actor's own lips and teeth); 'driver' the footage warped to the requested mouth "
+                        "with the driver's mouth interior (--mouth-from); 'renderer' the network; 'auto' "
+                        "(default) the driver's mouth when the dub opens the mouth beyond anything the footage "
+                        "shows (the renderer without --mouth-from), else the shot's own mouth")
+    p.add_argument("--driver-mouth", choices=("auto", "on"), default=None, help=argparse.SUPPRESS)
     p.add_argument("--reference-frames", default=None, metavar="A:B",
                    help="make the actor reference only from clip frames A..B-1 of --crop-track (e.g. a "
                         "held-out self-reenactment: the frames it is scored on stay out of the pool)")

@@ -109,6 +109,8 @@ RENDER_OPTIONS = []
 #: mouth dubs pass the driver (``render --mouth-from``, auto: the driver's mouth where the dub opens
 #: beyond the footage), as the README's command and Blender do; bench option ``--no-mouth-from``
 MOUTH_FROM = True
+#: ``reenact render --mouth`` of case 1: where the dub's lower face comes from
+MOUTH = "auto"
 
 
 def transfer_render_retrack(mode, driver_track, target_track, target, model, region, frames, d, log, extra=()):
@@ -141,7 +143,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
     tgt, drv = load_track(Tp), load_track(Dp)
     dg = lip_gap(drv.landmarks)
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanstd(dg[rows])))
-    extra = ["--mouth-from", "{}={}".format(Dp, clip_path(driver))] if MOUTH_FROM else []
+    extra = (["--mouth-from", "{}={}".format(Dp, clip_path(driver))] if MOUTH_FROM else []) + ["--mouth", MOUTH]
     O, out, R, summ, wall = transfer_render_retrack("mouth", Dp, Tp, target, model, region, (a, b), d, log, extra)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
@@ -303,6 +305,7 @@ def self_reenact(clip, models, work, log, limit=None, crop=256):
 
     def scores(frames):
         out = {"psnr_face": [], "ssim_face": [], "psnr_crop": [], "ssim_crop": []}
+        sharp = []
         for t in rows:
             pts = L[t, :468]
             a, A = square_crop(orig[int(t)], pts, crop, 1.3)
@@ -312,7 +315,10 @@ def self_reenact(clip, models, work, log, limit=None, crop=256):
             out["ssim_face"].append(ssim(b, a, m))
             out["psnr_crop"].append(psnr(b, a))
             out["ssim_crop"].append(ssim(b, a))
-        return {k: round(float(np.mean(v)), 3 if k.startswith("ssim") else 2) for k, v in out.items()}
+            sharp.append(laplacian_var(b, m) / max(laplacian_var(a, m), 1e-9))
+        res = {k: round(float(np.mean(v)), 3 if k.startswith("ssim") else 2) for k, v in out.items()}
+        res["sharpness_face"] = round(float(np.median(sharp)), 3)  # the result's fine detail / the truth's
+        return res
 
     res = {"clip": clip, "held_out": [int(cut), int(end)], "pool_frames": [0, int(cut)],
            "seen_by_bundled_base": clip in BASE_TRAINED_ON, "crop_px": crop}
@@ -506,7 +512,8 @@ def table(rep):
             tgt = TARGETS["self_reenact_gain_db"] if label == "zero_shot" else 6.0
             row("3 self {} held-out {}:{} {} face PSNR - NN".format(_nick(s["clip"]), *s["held_out"], label),
                 "{:+.2f} dB".format(g), ">= NN + {:.0f} dB".format(tgt), g >= tgt)
-            row("    face PSNR/SSIM, crop PSNR/SSIM", quad(s[label]))
+            row("    face PSNR/SSIM, crop PSNR/SSIM; face sharpness / truth", quad(s[label]) + "; {:.2f}".format(
+                s[label].get("sharpness_face", float("nan"))))
         row("    nearest neighbour: face PSNR/SSIM, crop PSNR/SSIM", quad(s["nearest_neighbour"]))
     f = rep.get("flicker") or {}
     if "error" in f:
@@ -542,7 +549,10 @@ def main(argv=None):
     ap.add_argument("--mouth-from", dest="mouth_from", action="store_true", default=True,
                     help="mouth dubs pass the driver (render --mouth-from, auto): the default")
     ap.add_argument("--no-mouth-from", dest="mouth_from", action="store_false",
-                    help="mouth dubs drawn by the renderer alone (the figures before 2026-11-30 02:20 UTC)")
+                    help="case 1 without the driver (`--mouth-from` not passed)")
+    ap.add_argument("--mouth", default="auto", choices=("auto", "shot", "driver", "renderer"),
+                    help="case 1's `reenact render --mouth` (renderer: the network alone, the earlier figures)")
+    ap.add_argument("--self-clip", default=None, help="case 3's clip (default driving_d14: never in the base's training)")
     ap.add_argument("--no-detail", action="store_true",
                     help="render without the footage's detail layer (`reenact render --no-detail`), for comparison")
     ap.add_argument("--finetuned", action="append", default=[], metavar="[CLIP=]MODEL",
@@ -562,8 +572,9 @@ def main(argv=None):
     ap.add_argument("--data", default=None, help="shared data folder holding clips/ (default ../shared/data)")
     a = ap.parse_args(argv)
     RENDER_OPTIONS[:] = ["--no-detail"] if a.no_detail else []
-    global MOUTH_FROM
+    global MOUTH_FROM, MOUTH
     MOUTH_FROM = bool(a.mouth_from)
+    MOUTH = a.mouth
     if a.data:
         PATHS["clips"] = os.path.join(os.path.abspath(a.data), "clips")
 
@@ -582,7 +593,7 @@ def main(argv=None):
     region = a.region or ("head" if "head" in regions else "face")
     t_start = time.perf_counter()
     log = []
-    rep = {"detail": not a.no_detail, "mouth_from": MOUTH_FROM, "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model, "quick": a.quick,
+    rep = {"detail": not a.no_detail, "mouth_from": MOUTH_FROM, "mouth": MOUTH, "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model, "quick": a.quick,
            "frames_per_case": L, "cli_render_regions": regions, "full_reenactment_region": region,
            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
            "targets": TARGETS, "bundled_base_trained_on": sorted(BASE_TRAINED_ON),
@@ -639,14 +650,15 @@ def main(argv=None):
                 rep["full_reenactment"] = {"driver": head_pair[0], "target": head_pair[1], "error": _err(exc)}
         # 3. self-reenactment
         if 3 in cases:
-            print("3. self-reenactment {} held-out 15 % ...".format(SELF_CLIP), flush=True)
+            self_clip = a.self_clip or SELF_CLIP
+            print("3. self-reenactment {} held-out 15 % ...".format(self_clip), flush=True)
             try:
                 models = {"zero_shot": model}
-                if SELF_CLIP in ft:
-                    models["finetuned"] = ft[SELF_CLIP]
-                rep["self_reenactment"] = self_reenact(SELF_CLIP, models, work, log, limit=L if a.quick else None)
+                if self_clip in ft:
+                    models["finetuned"] = ft[self_clip]
+                rep["self_reenactment"] = self_reenact(self_clip, models, work, log, limit=L if a.quick else None)
             except Exception as exc:
-                rep["self_reenactment"] = {"clip": SELF_CLIP, "error": _err(exc)}
+                rep["self_reenactment"] = {"clip": self_clip, "error": _err(exc)}
         # 4. flicker
         if 4 in cases:
             print("4. flicker on {} ...".format(still), flush=True)

@@ -352,14 +352,20 @@ def sheet_rows(frames_t, frames_d, frames_r, tgt, drv, ts, captions, cell=200):
         di = source_index(t, tgt, drv)
         lt = np.asarray(tgt.landmarks[t], np.float64)
         ld = np.asarray(drv.landmarks[min(di, drv.n_frames - 1)], np.float64)
-        a, A = square_crop(frames_t[t], lt, cell, 1.6)
+        _, A = square_crop(frames_t[t], lt, cell, 1.6)
         b, _ = square_crop(frames_d[di], ld if np.isfinite(ld).all() else lt, cell, 1.6)
-        c = cv2_warp(frames_r[t], A, cell)
+        # beyond the frame: black (an edge repeated streaks with the watermark's grain)
+        a, c = cv2_warp(frames_t[t], A, cell, border=0), cv2_warp(frames_r[t], A, cell, border=0)
         rows.append(([a, b, c], cap))
     return rows
 
 
-def cv2_warp(img, A, out):
+def cv2_warp(img, A, out, border=None):
+    """``img`` by the 2x3 ``A`` into an ``out`` x ``out`` crop; beyond the image: its edge
+    repeated, or the constant ``border``."""
     import cv2
 
-    return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    if border is None:
+        return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=(border, border, border))

@@ -392,7 +392,7 @@ def driver_of(ob, track):
         return None
     drv = bpy.data.objects.get(name)
     if drv is None or not is_actor(drv):
-        raise ValueError("the actor '{}' whose mouth drives '{}' is gone: turn Driver's Mouth off, or transfer "
+        raise ValueError("the actor '{}' whose mouth drives '{}' is gone: set Mouth to Shot or Renderer, or transfer "
                          "again".format(name, ob.name))
     pf = np.asarray(frames, np.float64)
     if len(pf) != track.n_frames:

@@ -80,10 +80,10 @@ def run_demo(out_dir="out"):
                                                       frame_start=f0 + a, frame_end=f0 + b - 1)
         if result != {"FINISHED"}:
             raise ReenactError("the demo's mouth transfer failed")
-        # the neural renderer and its cache (the actor re-timed onto itself; Driver's Mouth would
-        # draw these frames from the footage instead: docs/compositing.md)
+        # the neural renderer and its cache (the actor re-timed onto itself: Mouth Auto would
+        # draw these frames from the footage's own frames instead: docs/compositing.md)
         result = bpy.ops.reenact.render_performance(region="mouth", use_range=True, frame_first=f0 + a,
-                                                    frame_last=f0 + b - 1, output="IMAGES", driver_mouth="OFF")
+                                                    frame_last=f0 + b - 1, output="IMAGES", mouth="RENDERER")
         if result != {"FINISHED"}:
             raise ReenactError("the demo's render failed")
         new = [s for s in blend.all_strips(scene) if s.name.startswith(strip.name + " Reenact")][0]
@@ -130,6 +130,7 @@ def _write_outputs(actor, scene, clip, out_dir, rng):
     frames = {}
     movie = os.path.join(out_dir, "demo.mp4")
     summ = render_clip(perf, clip, actor_data.model_of(actor), out=movie, frames=rng, region="mouth", crop_track=base,
+                       mouth_mode="renderer",  # as the strip: the renderer, from its cache
                        cache_dir=os.path.join(root, "reenact_cache"),
                        on_frame=lambda i, f: frames.__setitem__(i, f) if rng[0] <= i < rng[1] else None)
     # side by side where the edit moved the jaw most (at least 8 frames apart)

@@ -132,7 +132,8 @@ class MouthDonor:
     nothing is drawn). Frames are decoded in order (a render goes forward) and kept a few at a
     time. :meth:`close` (or ``with``) releases the decoder."""
 
-    def __init__(self, track, video, performance_frame):
+    def __init__(self, track, video, performance_frame, frame_start=0):
+        self.frame_start = int(frame_start)  # the performance's first clip frame (its row 0)
         self.track = track
         self.video = video
         self.performance_frame = np.asarray(performance_frame, np.float64)
@@ -249,8 +250,21 @@ class MouthDonor:
 #: ``auto``: the driver's mouth is drawn when the performance opens the mouth wider than this
 #: many times the widest opening of the footage (the renderer follows what the footage shows)
 BEYOND_FOOTAGE = 1.25
-#: how the driver's mouth is chosen: always, or only for a shot asked to open beyond its footage
-MODES = ("auto", "on")
+#: where a mouth dub's lower face comes from (``reenact render --mouth``; Blender: Mouth): chosen
+#: automatically, the driver's mouth (:class:`MouthDonor`), the shot's own frames
+#: (:class:`~reenact.render.rewrite.ShotMouth`) or the renderer network
+MODES = ("auto", "driver", "shot", "renderer")
+#: older names: ``--driver-mouth on`` is the driver's mouth, Blender's Driver's Mouth Off the renderer
+ALIASES = {"on": "driver", "off": "renderer"}
+
+
+def mouth_mode(mode):
+    """``mode`` as one of :data:`MODES` (case-insensitive, :data:`ALIASES` accepted); ValueError
+    (one line) otherwise."""
+    m = ALIASES.get(str(mode).lower(), str(mode).lower())
+    if m not in MODES:
+        raise ValueError("unknown mouth source '{}' (choose {})".format(mode, ", ".join(MODES)))
+    return m
 
 
 def mouth_openings(track, rows=None):
@@ -305,19 +319,4 @@ def open_donor(performance, driver_track, driver_video, accept_footage=False, la
     if used.min() < f0 - 0.5 or used.max() > f0 + n - 0.5:
         raise ReenactError("covers clip frames {}..{}, the performance is driven by frames {:g}..{:g}".format(
             f0, f0 + n - 1, used.min(), used.max()), label)
-    return MouthDonor(driver_track, driver_video, pf), warnings
-
-
-def choose_donor(donor, performance, own, mode="auto"):
-    """(``donor`` or None, what was chosen): one choice per performance, whatever frames are
-    rendered (a dub never switches between two mouths, and Preview Frame shows what the render
-    draws): ``mode`` "on" uses the driver's mouth on every driven row, "auto" only when the
-    driven rows open beyond the footage (:func:`beyond_footage`). A donor not used is closed."""
-    if donor is None:
-        return None, None
-    driven = np.flatnonzero([donor.driver_row(r) is not None for r in range(performance.n_frames)])
-    need, asked, shown = beyond_footage(performance, own, driven) if len(driven) else (False, 0.0, 0.0)
-    use = bool(len(driven)) and (mode == "on" or need)
-    if not use:
-        donor.close()
-    return (donor if use else None), {"used": use, "mode": mode, "asked_opening": asked, "footage_opening": shown}
+    return MouthDonor(driver_track, driver_video, pf, performance.frame_start), warnings

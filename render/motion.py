@@ -25,7 +25,7 @@ NECK_PLATE = 0.6
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-2"
+MOTION_VERSION = "warp-3"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -68,7 +68,7 @@ class HeadMotion:
             return frame, None
         f = self.field(r, frame.shape)
         # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
-        out = warp_image(frame, f, border=cv2.BORDER_REFLECT_101)
+        out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
         if f.disocclusion.any():
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
@@ -78,8 +78,11 @@ class HeadMotion:
         (``within``: :func:`~reenact.render.warp.warp_field`'s box). With ``lower_only`` its
         displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face height): the mesh's
         piecewise-affine motion creases the skin at the mouth corners when the lips open far."""
+        # a mouth dub's head does not move: the outline's plane motion (the identity here) is
+        # enough and costs a fraction of the head proxy
         f = warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
-                       dst_depth=self.zd[r], model_points=self.identity, within=within)
+                       dst_depth=self.zd[r], model_points=self.identity, within=within,
+                       head_model="plane" if self.lower_only else "ellipsoid")
         if self.lower_only:
             f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1])))
         return f
@@ -99,7 +102,7 @@ class HeadMotion:
         if not self.moves(r):
             return frame, None
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape, region))
-        return warp_image(frame, f), f.valid
+        return warp_image(frame, f, interpolation=cv2.INTER_CUBIC), f.valid
 
 
 def smooth_field(f, sigma):

@@ -67,12 +67,13 @@ from .cache import (
     source_identity,
 )
 from .composite import paste_back
-from .donor import MODES as MOUTH_MODES, choose_donor, open_donor
+from .donor import mouth_mode as mouth_mode_of
+from .rewrite import prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
 from .overlap import Lane
-from .ranges import chunk_segments, iter_segments, resolve_range
+from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, NeuralRenderer
 
@@ -241,23 +242,6 @@ def _check_inputs(track, crop_track, size):
             track.frame_start, track.frame_start + track.n_frames - 1))
 
 
-def reference_track(own, frames):
-    """The rows of the footage's own Track ``own`` that the actor reference pool is made of:
-    clip frames ``frames`` = (c, d) (either may be None: the track's start / end; None: all).
-    Raises ValueError (one line) for a range outside the track or without a tracked frame."""
-    if frames is None:
-        return own
-    f0, n = int(own.frame_start), int(own.n_frames)
-    c = f0 if frames[0] is None else int(frames[0])
-    d = f0 + n if frames[1] is None else int(frames[1])
-    if not (f0 <= c < d <= f0 + n):
-        raise ValueError("reference frames {}:{} are outside the crop track's frames {}:{}".format(c, d, f0, f0 + n))
-    sub = own.subset(c, d)
-    if not (np.asarray(sub.tracked, bool) & np.isfinite(np.asarray(sub.pose)).all(1)).any():
-        raise ValueError("reference frames {}:{} hold no tracked frame of the crop track".format(c, d))
-    return sub
-
-
 def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
     """The performance ``track`` (and ``crop_track``, the footage's own) must have been made from
     ``video`` (:func:`reenact.video.identity.check_footage`: one line naming both files, before
@@ -312,31 +296,34 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     False composites the network's crop alone (self-reenactment measurements, where the frame
     is the truth).
 
-    ``mouth_from`` = (driver Track or path, driver video): a mouth dub's lower face drawn from
-    the footage warped to the requested mouth with the driver's own mouth interior in the
-    opening (:mod:`reenact.render.donor`; region ``mouth`` only; ``track`` must be a transfer
-    from that driver). ``mouth_mode`` ``"auto"``: only when the transfer opens the mouth beyond
-    what the footage ever shows (:func:`~reenact.render.donor.choose_donor`; else the renderer
-    draws it); ``"on"``: always. The summary's ``driver_mouth`` says which.
+    Region ``mouth``: where the lower face of the rows whose mouth the performance changes comes
+    from, ``mouth_mode`` (:func:`~reenact.render.rewrite.choose_mouth`): "auto" (default), "shot"
+    (the footage's own frame with the nearest mouth, warped to the requested one:
+    :mod:`reenact.render.rewrite`), "driver" (the footage warped to the requested mouth with the
+    driver's own mouth interior: :mod:`reenact.render.donor`; needs ``mouth_from`` = (driver
+    Track or path, driver video), of which ``track`` must be a transfer) or "renderer" (the
+    network). Auto: the driver's mouth when the dub opens beyond anything the footage shows and
+    a driver is given (the renderer without one), else the shot's own mouth. Rows drawn
+    without the network count as ``warped``; the summary's ``driver_mouth`` says what was chosen.
 
     The Tracks must be of ``video`` (:func:`check_tracks_footage`; ``accept_footage``: a
     re-encoded copy of the same shot); the summary's ``warnings`` say what could not be checked."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
-    donor = None
-    if mouth_from is not None:
-        if region != "mouth":
-            raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
-        if mouth_mode not in MOUTH_MODES:
-            raise ValueError("unknown driver's mouth mode '{}' (choose {})".format(mouth_mode, ", ".join(MOUTH_MODES)))
-        donor, donor_warnings = open_donor(track, mouth_from[0], mouth_from[1], accept_footage)
+    mouth_mode = mouth_mode_of(mouth_mode)
+    if mouth_from is not None and region != "mouth":
+        raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
+    donor, donor_warnings, driver_mouth = None, [], None
+    if region == "mouth":  # the driver checked against the performance before any long work
+        donor, driver_mouth, donor_warnings = prepare_mouth(
+            track, crop_track if crop_track is not None else track.footage(), video, mouth_from, mouth_mode,
+            accept_footage, pool_rows(crop_track if crop_track is not None else track, reference_frames))
     src = open_video(video)
     try:
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
-        if donor is not None:
-            warnings += donor_warnings
+        warnings += donor_warnings
         _check_inputs(track, crop_track, size)
         a, b = resolve_range(frames, n)
         chunk_range = (a, b) if chunk is None else resolve_range(chunk, n)
@@ -348,7 +335,6 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                              "from the folder when every chunk is done".format(os.fspath(out)))
         S = renderer.size
         own = crop_track if crop_track is not None else track.footage()
-        donor, driver_mouth = choose_donor(donor, track, own, mouth_mode)
         ref_own = reference_track(own, reference_frames) if renderer.ref else None  # before any long work
         pool_frames = None
         head = region == "head"
@@ -590,7 +576,7 @@ def _manifest_parameters(renderer, region, frames, payload):
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
                  pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False,
-                 mouth_from=None, mouth_mode="auto"):
+                 mouth_from=None, mouth_mode="auto", mouth=None):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -599,8 +585,12 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     ``pool``: the actor reference pool (:func:`reference_pool`) for renderers that use one; when
     omitted it is made from ``video`` (the footage; cached in ``cache_dir``). The rendered frame
     carries the watermark of :func:`render_clip` (same default job id, from ``source_id``);
-    ``detail`` and ``mouth_from`` (``info["warped"]`` is 1 on a row drawn without the network: the
-    driver's mouth, or a moved head without a hole) as :func:`render_clip`.
+    ``detail``, ``mouth_from`` and ``mouth_mode`` (``info["warped"]`` is 1 on a row drawn without the
+    network: the shot's or the driver's mouth, or a moved head without a hole) as
+    :func:`render_clip`; ``mouth``: what draws the mouth, made by the caller on the whole
+    performance (:func:`~reenact.render.rewrite.prepare_mouth`: its choice and the shot's mouth's
+    frames depend on every row, and Preview Frame's ``track`` holds only the window's; not closed
+    here), else made here from ``track``.
     With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
@@ -615,16 +605,18 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
         return frame.copy(), info
     own = crop_track if crop_track is not None else track.footage()
-    if mouth_from is not None:
-        if region != "mouth":
-            raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
-        donor = choose_donor(open_donor(track, mouth_from[0], mouth_from[1], accept_footage)[0], track, own,
-                             mouth_mode)[0]
-        with donor if donor is not None else nullcontext():
-            if donor is not None and donor.driver_row(r) is not None:  # the footage and the driver, no network
+    if mouth_from is not None and region != "mouth":
+        raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
+    own_mouth = region == "mouth" and mouth is None  # made here: closed here
+    if own_mouth:
+        mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode_of(mouth_mode), accept_footage)[0]
+    if region == "mouth" and mouth is not None:
+        with mouth if own_mouth else nullcontext():
+            rm = int(i) - int(mouth.frame_start)
+            if mouth.driver_row(rm) is not None:  # the footage (and the driver), no network
                 t = time.perf_counter()
                 hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True)
-                out = donor.draw(r, frame, hm, 0)
+                out = mouth.draw(rm, frame, hm, 0)
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Which clip frames a render reads and writes: a job's frame range, and a render farm chunk's
-share of it (:mod:`reenact.render.pipeline`, docs/farm.md). No imports beyond the standard
-library."""
+share of it (:mod:`reenact.render.pipeline`, docs/farm.md), and the footage rows a render may
+take its references from (``--reference-frames``)."""
+
+import numpy as np
 
 
 def resolve_range(frames, n):
@@ -40,3 +42,30 @@ def iter_segments(src, segments):
             runs.append([s, e])
     for s, e in runs:
         yield from src.iter_frames(s, e)
+
+
+def pool_rows(own, frames):
+    """Rows of the footage's Track ``own`` in clip frames ``frames`` (None: all)."""
+    if frames is None:
+        return None
+    f0 = int(own.frame_start)
+    c = f0 if frames[0] is None else int(frames[0])
+    d = f0 + own.n_frames if frames[1] is None else int(frames[1])
+    return np.arange(max(c, f0), min(d, f0 + own.n_frames)) - f0
+
+
+def reference_track(own, frames):
+    """The rows of the footage's own Track ``own`` that the actor reference pool is made of:
+    clip frames ``frames`` = (c, d) (either may be None: the track's start / end; None: all).
+    Raises ValueError (one line) for a range outside the track or without a tracked frame."""
+    if frames is None:
+        return own
+    f0, n = int(own.frame_start), int(own.n_frames)
+    c = f0 if frames[0] is None else int(frames[0])
+    d = f0 + n if frames[1] is None else int(frames[1])
+    if not (f0 <= c < d <= f0 + n):
+        raise ValueError("reference frames {}:{} are outside the crop track's frames {}:{}".format(c, d, f0, f0 + n))
+    sub = own.subset(c, d)
+    if not (np.asarray(sub.tracked, bool) & np.isfinite(np.asarray(sub.pose)).all(1)).any():
+        raise ValueError("reference frames {}:{} hold no tracked frame of the crop track".format(c, d))
+    return sub

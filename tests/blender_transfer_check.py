@@ -241,29 +241,33 @@ def main(cfg):
         scene = bpy.context.scene
         f0 = fo_t + a + 10
 
-        def render(driver_mouth):
+        def render(mouth):
             bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
             r = bpy.ops.reenact.render_performance(use_range=True, frame_first=f0, frame_last=f0 + 3, region="mouth",
-                                                   driver_mouth=driver_mouth, cpu=True)
+                                                   mouth=mouth, cpu=True)
             st = [x for x in blend.all_strips(scene) if x.type == "IMAGE" and x.name.startswith("target")]
             folder = bpy.path.abspath(st[0].directory)
             frames = [cv2.imread(os.path.join(folder, "frame_{:06d}.png".format(f0 - fo_t + k))) for k in range(4)]
             return r, len(st), frames
 
-        def preview_diff(driver_mouth, rendered):
+        def preview_diff(mouth, rendered):
             """Preview Frame at the second rendered frame against the render's pixels there."""
             scene.frame_set(f0 + 1)
             bpy.context.view_layer.objects.active = bpy.data.objects[tgt_name]
-            assert bpy.ops.reenact.preview_frame(region="mouth", driver_mouth=driver_mouth) == {"FINISHED"}
+            assert bpy.ops.reenact.preview_frame(region="mouth", mouth=mouth) == {"FINISHED"}
             pv = [x for x in blend.all_strips(scene) if x.name == blend.PREVIEW_STRIP][0]
             img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename))
             return int(np.abs(img.astype(int) - rendered[1]).max())
 
-        r_on, n_on, on = render("ON")
-        out["driver_mouth_preview_diff"] = preview_diff("ON", on)  # Preview Frame draws the same frame
-        r_off, n_off, off = render("OFF")
-        # Auto: the preview decides on the whole performance, as the render does
+        r_on, n_on, on = render("DRIVER")
+        out["driver_mouth_preview_diff"] = preview_diff("DRIVER", on)  # Preview Frame draws the same frame
+        r_off, n_off, off = render("RENDERER")
+        # Auto and the shot's mouth: the preview decides and plans on the whole performance, as
+        # the render does
         out["driver_mouth_auto_preview_diff"] = preview_diff("AUTO", render("AUTO")[2])
+        r_shot, n_shot, shot = render("SHOT")
+        out["shot_mouth_preview_diff"] = preview_diff("SHOT", shot)
+        out["shot_mouth_changed"] = [int((np.abs(x.astype(int) - y).max(2) > 8).sum()) for x, y in zip(shot, off)]
         out["driver_mouth_render"] = [sorted(r_on), n_on, sorted(r_off), n_off]
         out["driver_mouth_changed"] = [int((np.abs(x.astype(int) - y).max(2) > 8).sum()) for x, y in zip(on, off)]
         # a dubbing actor that is gone: one line, nothing added

@@ -95,6 +95,8 @@ def _check(r):
         assert min(r["driver_mouth_changed"]) > 5, r["driver_mouth_changed"]
         assert r["driver_mouth_preview_diff"] <= 1, r["driver_mouth_preview_diff"]  # Preview == the render
         assert r["driver_mouth_auto_preview_diff"] <= 1, r["driver_mouth_auto_preview_diff"]
+        assert r["shot_mouth_preview_diff"] <= 1, r["shot_mouth_preview_diff"]
+        assert min(r["shot_mouth_changed"]) > 5, r["shot_mouth_changed"]  # not the renderer's mouth
         assert "nobody" in r["driver_gone_error"] and "is gone" in r["driver_gone_error"], r["driver_gone_error"]
         assert r["driver_gone_unchanged"]
     assert r["hand_edit_kept"] == r["hand_edit_expected"]

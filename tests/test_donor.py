@@ -135,9 +135,10 @@ def test_cli_mouth_from_needs_the_mouth_region(carphone, carphone_track, tmp_pat
 
 def test_auto_draws_the_driver_mouth_only_beyond_the_footage(carphone_track, tmp_path):
     """``auto`` picks the driver's mouth for a performance that opens the mouth wider than the
-    footage ever does, and the renderer for one within the footage's range; ``on`` always; one
-    choice for the whole performance."""
-    from reenact.render.donor import beyond_footage, choose_donor, mouth_openings
+    footage ever does, and the shot's own mouth for one within the footage's range (the renderer
+    beyond it without a driver); ``driver`` always; one choice for the whole performance."""
+    from reenact.render.donor import beyond_footage, mouth_openings
+    from reenact.render.rewrite import choose_mouth
 
     from reenact.face.expressions import MOUTH_GROUP
 
@@ -157,8 +158,16 @@ def test_auto_draws_the_driver_mouth_only_beyond_the_footage(carphone_track, tmp
     rows = np.flatnonzero(np.isfinite(wide.performance_frame))
     assert np.nanmax(mouth_openings(wide, rows)) > 1.25 * np.nanmax(mouth_openings(own))
     assert beyond_footage(wide, own, rows)[0] and not beyond_footage(within, own, rows)[0]
-    for perf, mode, used in ((within, "auto", False), (wide, "auto", True), (within, "on", True)):
-        donor, info = choose_donor(open_donor(perf, src, video, accept_footage=True)[0], perf, own, mode)
-        assert (donor is not None) == used and info["used"] == used and info["mode"] == mode
-        if donor is not None:
-            donor.close()
+    for perf, mode, source in ((within, "auto", "shot"), (wide, "auto", "driver"), (within, "on", "driver"),
+                               (wide, "shot", "shot"), (wide, "renderer", "renderer")):
+        donor = open_donor(perf, src, video, accept_footage=True)[0]
+        got, info = choose_mouth(donor, perf, own, mode)
+        assert got == source and info["source"] == source and info["used"] == (source == "driver"), (mode, info)
+        donor.close()
+    # without a driver: the shot's own mouth within the footage, the renderer beyond it
+    assert choose_mouth(None, within, own, "auto")[0] == "shot"
+    assert choose_mouth(None, wide, own, "auto")[0] == "renderer"
+    with pytest.raises(ValueError, match="--mouth-from"):
+        choose_mouth(None, wide, own, "driver")
+    with pytest.raises(ValueError, match="unknown mouth source"):
+        choose_mouth(None, wide, own, "teeth")

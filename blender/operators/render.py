@@ -26,15 +26,16 @@ FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
                       description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
                                   "performance, wherever the render agrees with it; off: the renderer's crop alone "
                                   "(softer on faces larger than the crop)")
-DRIVER_MOUTH = dict(
-    name="Driver's Mouth", default="AUTO",
-    items=[("AUTO", "Auto", "The driver's mouth when the dub opens the mouth beyond anything the shot's footage shows "
-                            "(the renderer cannot draw that), else the renderer"),
-           ("ON", "On", "Always the driver's mouth on the frames the transfer drives"),
-           ("OFF", "Off", "The renderer draws the mouth")],
-    description="Mouth region, on a performance transferred from another actor: the lower face drawn from the "
-                "footage moved by the face mesh to the performance's lips and jaw, with the dubbing actor's own "
-                "mouth interior (teeth, tongue) in the opening")
+MOUTH = dict(
+    name="Mouth", default="AUTO",
+    items=[("AUTO", "Auto", "The dubbing actor's mouth when the dub opens the mouth beyond anything the shot's "
+                            "footage shows, else the shot's own mouth"),
+           ("SHOT", "Shot", "The shot's own frame with the nearest mouth, moved by the face mesh to the "
+                            "performance's lips and jaw: the actor's own lips and teeth"),
+           ("DRIVER", "Driver", "The footage moved to the performance's lips and jaw, with the dubbing actor's "
+                                "mouth interior (teeth, tongue) in the opening"),
+           ("RENDERER", "Renderer", "The renderer network draws the mouth")],
+    description="Mouth region: where the lower face of the frames whose mouth the performance changes comes from")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -90,7 +91,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
     detail: BoolProperty(**FOOTAGE_DETAIL)
-    driver_mouth: EnumProperty(**DRIVER_MOUTH)
+    mouth: EnumProperty(**MOUTH)
     # a render farm's task (docs/farm.md): not in the dialog
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object to render (default: the active actor)")
@@ -125,7 +126,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         layout.prop(self, "cpu")
         layout.prop(self, "detail")
         if self.region == "mouth":
-            layout.prop(self, "driver_mouth")
+            layout.prop(self, "mouth")
         layout.prop(self, "accept_footage")
 
     def prepare(self, context):
@@ -151,7 +152,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
         # a dub from another actor: the driver's mouth (a performance no transfer made has none)
-        mouth_from = actor_data.driver_of(ob, track) if (self.region == "mouth" and self.driver_mouth != "OFF") else None
+        mouth_from = actor_data.driver_of(ob, track) if self.region == "mouth" and self.mouth in ("AUTO", "DRIVER") else None
+        if self.region == "mouth" and self.mouth == "DRIVER" and mouth_from is None:
+            raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
+                             "(Transfer Performance records the dubbing actor)")
         name = actor_data._safe(ob.name)
         if self.output == "MOVIE":
             out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
@@ -165,7 +169,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
                                                                         "detail": self.detail, "mouth_from": mouth_from,
-                                                                        "mouth_mode": self.driver_mouth.lower()})
+                                                                        "mouth_mode": self.mouth.lower()})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -201,30 +205,28 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     detail: BoolProperty(**FOOTAGE_DETAIL)
-    driver_mouth: EnumProperty(**DRIVER_MOUTH)
+    mouth: EnumProperty(**MOUTH)
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
     def poll(cls, context):
         return _poll_actor(cls, context)
 
-    def _driver_mouth(self, ob, scene, base, track):
-        """render_frame's ``mouth_from``/``mouth_mode``. Auto is decided on the whole performance
-        (the preview's ``track`` holds only the window's rows from the curves), as Render
-        Performance decides it, so the preview shows what the render will draw."""
-        if self.region != "mouth" or self.driver_mouth == "OFF":
-            return {}
-        mouth_from = actor_data.driver_of(ob, track)
-        if mouth_from is None or self.driver_mouth == "ON":
-            return {"mouth_from": mouth_from, "mouth_mode": "on"}
-        from ...render.donor import choose_donor, open_donor
+    def _mouth(self, ob, scene, base, track, source):
+        """render_frame's ``mouth``: chosen and planned on the whole performance (the preview's
+        ``track`` holds only the window's rows from the curves), as Render Performance does, so
+        the preview shows what the render will draw; None for the renderer (closed by the
+        caller)."""
+        if self.region != "mouth" or self.mouth == "RENDERER":
+            return None
+        from ...render.rewrite import prepare_mouth
 
         full = layers.curves_to_track(ob, scene, base)
-        actor_data.driver_of(ob, full)
-        donor, chosen = choose_donor(open_donor(full, *mouth_from, self.accept_footage)[0], full, base, "auto")
-        if donor is not None:
-            donor.close()
-        return {"mouth_from": mouth_from, "mouth_mode": "on"} if chosen["used"] else {}
+        mouth_from = actor_data.driver_of(ob, full) if self.mouth in ("AUTO", "DRIVER") else None
+        if self.mouth == "DRIVER" and mouth_from is None:
+            raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
+                             "(Transfer Performance records the dubbing actor)")
+        return prepare_mouth(full, base, source, mouth_from, self.mouth.lower(), self.accept_footage)[0]
 
     def execute(self, context):
         import time
@@ -255,12 +257,16 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                 from ...render.pipeline import reference_pool
 
                 pool = reference_pool(base, source, renderer.size, xf, cache_dir)[0]
-            # region head: the crop follows the performance's head, not the footage's
-            out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
-                                     transforms=None if self.region == "head" else xf, crop_track=base,
-                                     source_id=source_identity(source), pool=pool, video=source,
-                                     accept_footage=self.accept_footage, detail=self.detail,
-                                     **self._driver_mouth(ob, scene, base, track))
+            mouth = self._mouth(ob, scene, base, track, source)
+            try:  # region head: the crop follows the performance's head, not the footage's
+                out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
+                                         transforms=None if self.region == "head" else xf, crop_track=base,
+                                         source_id=source_identity(source), pool=pool, video=source,
+                                         accept_footage=self.accept_footage, detail=self.detail, mouth=mouth,
+                                         mouth_mode="auto" if mouth is not None else "renderer")
+            finally:
+                if mouth is not None:
+                    mouth.close()
             from ...video.encode import write_png
             import numpy as np
 

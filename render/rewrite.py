@@ -1,0 +1,298 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shot's own mouth in a mouth dub: each driven row's lower face taken from the frame of the
+target's own footage whose mouth is closest to the requested one, warped by the fitted meshes
+to the requested lips and jaw (in the manner of Bregler et al.'s Video Rewrite, with the dense
+mesh warp of :mod:`.warp` in place of their morphing).
+
+Where the dub asks for a mouth the footage shows somewhere (the same opening, the same lip
+shape), this draws the target's own lips, teeth and tongue at full resolution, where the
+renderer network draws a soft 128 px mouth and the driver's mouth (:mod:`.donor`) another
+actor's teeth. A mouth closed by the dub over footage whose mouth is open is drawn from a frame
+where it is closed, which no warp of the frame itself can do.
+
+Choice of the frames: per driven row, the cost of footage row ``j`` is the distance between the
+requested and ``j``'s lips and jaw in the actor's model frame (cm, pose removed) plus a pose
+term (the warp degrades with the head turn between ``j`` and the row being replaced); a run of
+consecutive footage frames costs nothing to continue and :data:`SWITCH_COST` to leave, so the
+mouth moves as the footage moved and does not flicker between frames (a dynamic programme over
+each row's :data:`CANDIDATES` nearest frames).
+"""
+
+import cv2
+import numpy as np
+
+from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
+from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
+from .head import posed_points
+from .motion import LOWER_SMOOTH, smooth_field
+from .warp import warp_field, warp_image
+
+#: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
+MOUTH_POINTS = tuple(sorted(set(INNER_LIP) | set(OUTER_LIP) | set(LOWER_FACE[:17])))
+#: cost (cm of lip distance) per degree of head turn between the footage frame and the row
+POSE_COST = 0.01
+#: cost of leaving a run of consecutive footage frames (cm of lip distance)
+SWITCH_COST = 0.05
+#: footage frames considered per row (the nearest by lip distance)
+CANDIDATES = 24
+#: cost per cm by which a footage frame's lips are open less than asked (the warp cannot draw
+#: the teeth and mouth it lacks: the lips stay shut) and more than asked (squeezed shut, its
+#: teeth still show in a slit)
+OPEN_COST = (3.0, 1.5)
+#: detail finer than this (a fraction of the face height) comes from the frame being replaced
+DETAIL_SIGMA = 0.012
+#: inner-lip vertex pairs (upper, lower) whose distances measure the opening
+GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
+
+
+def mouth_shapes(track, rows=None):
+    """((R, M, 3) model-frame positions (cm, no pose) of :data:`MOUTH_POINTS` of ``track``'s
+    fitted mesh, (R,) mean inner-lip opening (cm, :data:`GAP_PAIRS`)); NaN where untracked."""
+    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
+    ex = np.asarray(track.expression, np.float64)[rows]
+    zero = np.zeros((len(rows), 6))
+    V = posed_vertices(track.identity, track.expression_basis, ex, zero)
+    X = V[:, list(MOUTH_POINTS)]
+    gap = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in GAP_PAIRS], 0)
+    bad = ~np.isfinite(ex).all(1)
+    X[bad] = np.nan
+    gap[bad] = np.nan
+    return X, gap
+
+
+def changed_rows(own, requested):
+    """Rows where the ``requested`` performance's lips or jaw differ from the footage's (``own``)."""
+    a = mouth_shapes(own)[0]
+    b = mouth_shapes(requested)[0]
+    return np.flatnonzero(np.isfinite(b).all((1, 2)) & ~(np.abs(a - b) <= 1e-6).all((1, 2)))
+
+
+def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITCH_COST, candidates=CANDIDATES):
+    """(len(rows),) footage rows of ``own`` (the footage's Track) that draw the mouth of the
+    ``requested`` performance's ``rows`` (-1: none: no usable footage frame), and their lip
+    distances (cm). ``pool``: the footage rows allowed (default every tracked one)."""
+    ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
+    pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
+    rows = np.asarray(rows, np.int64)
+    out = np.full(len(rows), -1, np.int64)
+    dist = np.full(len(rows), np.nan)
+    if not len(pool) or not len(rows):
+        return out, dist
+    F, gf = mouth_shapes(own, pool)
+    Q, gq = mouth_shapes(requested, rows)
+    F, Q = F.reshape(len(pool), -1), Q.reshape(len(rows), -1)
+    M = len(MOUTH_POINTS)
+    R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
+    own_pose = np.asarray(own.pose, np.float64)
+    K = min(int(candidates), len(pool))
+    cand, cost = [], []
+    for k, r in enumerate(rows):
+        if not np.isfinite(Q[k]).all() or not ok[r]:
+            cand.append(None)
+            cost.append(None)
+            continue
+        d = np.sqrt(((F - Q[k]) ** 2).sum(1) / M)
+        turn = rotation_angle_deg(R_pool, euler_to_matrix(own_pose[r:r + 1, :3])[0][None])
+        c = d + pose_cost * turn + OPEN_COST[0] * np.maximum(gq[k] - gf, 0) + OPEN_COST[1] * np.maximum(gf - gq[k], 0)
+        idx = np.argpartition(c, K - 1)[:K]
+        cand.append(pool[idx])
+        cost.append(np.stack([c[idx], d[idx]], 1))
+    # dynamic programme over runs of consecutive rows that have candidates
+    k = 0
+    while k < len(rows):
+        if cand[k] is None:
+            k += 1
+            continue
+        e = k
+        while e < len(rows) and cand[e] is not None:
+            e += 1
+        acc = cost[k][:, 0].copy()
+        back = []
+        for t in range(k + 1, e):
+            prev, cur = cand[t - 1], cand[t]
+            step = cur[:, None] - prev[None, :]  # (cur, prev)
+            trans = np.where(step == rows[t] - rows[t - 1], 0.0, switch_cost)
+            tot = acc[None, :] + trans
+            b = np.argmin(tot, 1)
+            back.append(b)
+            acc = tot[np.arange(len(cur)), b] + cost[t][:, 0]
+        i = int(np.argmin(acc))
+        for t in range(e - 1, k - 1, -1):
+            out[t] = cand[t][i]
+            dist[t] = cost[t][i, 1]
+            if t > k:
+                i = int(back[t - k - 1][i])
+        k = e
+    return out, dist
+
+
+class ShotFrames:
+    """Frames of the footage ``video`` read by Track row of ``own`` (a few kept), with the
+    fitted mesh's points and depths of every row; a context manager that closes the decoder."""
+
+    def __init__(self, own, video):
+        from ..video import open_video
+
+        self.own = own
+        self.video = video
+        self.ps, self.zs = posed_points(own)
+        self.identity = np.asarray(own.identity, np.float64)
+        self._src = open_video(video)
+        self._frames = {}
+
+    def close(self):
+        if self._src is not None:
+            self._src.close()
+            self._src = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _frame(self, j):
+        i = int(self.own.frame_start) + int(j)
+        if i not in self._frames:
+            if len(self._frames) > 8:
+                self._frames.pop(next(iter(self._frames)))
+            self._frames[i] = self._src.read(i)
+        return self._frames[i]
+
+    def warped(self, j, pd, zd, box, smooth=0.0, head_model="plane"):
+        """Footage row ``j`` warped by the fitted meshes to the points ``pd`` (depths ``zd``),
+        inside the frame box (x0, y0, x1, y1) only, bicubic: float32 (y1-y0, x1-x0, 3).
+        ``head_model`` (:func:`~reenact.render.warp.warp_field`): the plane by default (what lies
+        beyond the mesh only feathers the lower face's edge here)."""
+        x0, y0, x1, y1 = box
+        H, W = self._frame(j).shape[:2]
+        f = warp_field(self.ps[j], pd, None, (H, W), src_depth=self.zs[j], dst_depth=zd,
+                       model_points=self.identity, within=box, head_model=head_model)
+        if smooth > 0:
+            f = smooth_field(f, smooth)
+        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC)[y0:y1, x0:x1].astype(np.float32)
+
+
+def replace_region(frame, src, box, hull, feather):
+    """``frame`` with the convex ``hull`` (K, 2) filled from ``src`` (the frame box ``box``'s
+    pixels, float32), feathered by a Gaussian of ``feather`` px, ``src``'s colour matched per
+    channel (gain 0.8-1.25) over the feathered edge, where the two meet."""
+    x0, y0, x1, y1 = box
+    sl = (slice(y0, y1), slice(x0, x1))
+    base = frame[sl].astype(np.float32)
+    roi = (x0, y0, x1 - x0, y1 - y0)
+    m = _poly_mask((roi[3], roi[2]), cv2.convexHull(np.asarray(hull, np.float32))[:, 0], roi).astype(np.float32)
+    lf = cv2.GaussianBlur(m, (0, 0), feather)
+    edge = (lf > 0.05) & (lf < 0.95)
+    if edge.sum() > 16:
+        src = src * np.clip((base[edge].mean(0) + 1.0) / (src[edge].mean(0) + 1.0), 0.8, 1.25).astype(np.float32)
+    a = lf[..., None]
+    out = frame.copy()
+    out[sl] = np.clip(base * (1.0 - a) + src * a + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+class ShotMouth(ShotFrames):
+    """The footage's own mouth for the rows of a mouth dub (see the module doc).
+
+    ``own``: the footage's Track; ``requested``: the performance (same rows); ``video``: the
+    footage (the clip ``own`` was made from; frames are read by index and kept a few at a time);
+    ``rows``: the performance rows to draw (default those whose mouth differs from the
+    footage's); ``pool``: footage rows allowed as sources (e.g. ``--reference-frames``)."""
+
+    def __init__(self, own, requested, video, rows=None, pool=None):
+        if own.n_frames != requested.n_frames or int(own.frame_start) != int(requested.frame_start):
+            raise ValueError("the footage's track and the performance cover different frames")
+        self.frame_start = int(requested.frame_start)
+        self.rows = changed_rows(own, requested) if rows is None else np.asarray(rows, np.int64)
+        self.source, self.distance = plan(own, requested, self.rows, pool)
+        self._row = {int(r): int(j) for r, j in zip(self.rows, self.source) if j >= 0}
+        super().__init__(own, video)
+
+    def driver_row(self, r):
+        """The footage row whose mouth draws performance row ``r``, or None."""
+        return self._row.get(int(r))
+
+    def draw(self, r, frame, motion, row):
+        """``frame`` (the footage at row ``r``) with its lower face replaced by footage row
+        :meth:`driver_row`'s, warped to the requested lips and jaw (``motion``: the lower-only
+        :class:`~reenact.render.motion.HeadMotion` of the render, at its row ``row``: the
+        requested points with the upper face held at this frame's)."""
+        j = self.driver_row(r)
+        pd, zd, own = motion.pd[row], motion.zd[row], motion.ps[row]
+        if j is None or not (np.isfinite(pd).all() and np.isfinite(self.ps[j]).all() and np.isfinite(own).all()):
+            return frame
+        H, W = frame.shape[:2]
+        face_h = float(np.ptp(own[:, 1]))
+        hull = np.concatenate([pd[list(LOWER_FACE)], own[list(LOWER_FACE)]])
+        pad = int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2
+        x0, y0 = np.maximum((np.floor(hull.min(0)) - pad).astype(int), 0)
+        x1, y1 = np.minimum((np.ceil(hull.max(0)) + pad).astype(int), (W, H))
+        if x1 <= x0 or y1 <= y0:
+            return frame
+        src = self.warped(j, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
+        sl = (slice(y0, y1), slice(x0, x1))
+        roi = (x0, y0, x1 - x0, y1 - y0)
+        shape = (roi[3], roi[2])
+        # the skin keeps this frame's own fine detail (grain, stubble: the other frame's may be
+        # softer, moving), moved to the requested mouth; lips and mouth are the other frame's
+        here = motion.detail(row, frame)[0][sl].astype(np.float32)
+        sigma = DETAIL_SIGMA * face_h
+        lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
+        width = float(np.hypot(*(pd[291] - pd[61])))
+        lips = np.clip(cv2.GaussianBlur(lips, (0, 0), max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
+        src += (1.0 - lips) * ((here - cv2.GaussianBlur(here, (0, 0), sigma)) - (src - cv2.GaussianBlur(src, (0, 0), sigma)))
+        # the two frames' light may differ a little: matched over the feathered edge
+        return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
+
+
+def choose_mouth(donor, performance, own, mode="auto"):
+    """(where a mouth dub's lower face comes from: "driver", "shot" or "renderer", what was
+    chosen (a dict for the render summary)). One choice per performance, whatever frames are
+    rendered (a dub never switches between two mouths, and Preview Frame shows what the render
+    draws). ``donor``: the driver's :class:`MouthDonor` or None (no driver given; closed here
+    when not used); ``own``: the footage's Track.
+
+    ``mode`` (:data:`MODES`): "auto" takes the driver's mouth when a driver is given and the
+    dub opens the mouth beyond anything the footage shows (:func:`beyond_footage`), the renderer
+    when it does so without a driver, and otherwise the shot's own frames, which hold every
+    mouth the dub asks for. "driver" needs a ``donor``."""
+    mode = mouth_mode(mode)
+    if donor is not None:
+        rows = np.flatnonzero([donor.driver_row(r) is not None for r in range(performance.n_frames)])
+    else:
+        rows = changed_rows(own, performance)
+    need, asked, shown = beyond_footage(performance, own, rows) if len(rows) else (False, 0.0, 0.0)
+    if mode == "driver" and donor is None:
+        raise ValueError("the driver's mouth needs the driver's Track and footage (--mouth-from)")
+    if mode == "auto":
+        source = ("driver" if donor is not None else "renderer") if need else "shot"
+    else:
+        source = mode
+    if not len(rows) or (source == "driver" and donor is None):
+        source = "renderer"
+    if source != "driver" and donor is not None:
+        donor.close()
+    return source, {"source": source, "mode": mode, "used": source == "driver", "asked_opening": asked,
+                    "footage_opening": shown}
+
+
+def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_footage=False, pool=None):
+    """What draws a mouth dub's driven rows, chosen once for the whole ``performance``
+    (:func:`~reenact.render.rewrite.choose_mouth`): (a :class:`~reenact.render.donor.MouthDonor`,
+    a :class:`ShotMouth`, or None for the renderer network; the choice (a dict); warnings).
+    ``mouth_from``: (driver Track or path, driver footage) or None; ``own``: the footage's Track
+    over ``video`` (None: the shot's own mouth is not available); ``pool``: footage rows the
+    shot's mouth may take. The driver and the performance are checked before anything else
+    (:func:`~reenact.render.donor.open_donor`)."""
+    from .donor import open_donor
+
+    donor, warnings = (None, [])
+    if mouth_from is not None:
+        donor, warnings = open_donor(performance, mouth_from[0], mouth_from[1], accept_footage)
+    source, info = choose_mouth(donor, performance, own, mode)
+    if source == "shot" and video is None:
+        source = info["source"] = "renderer"
+    if source == "shot":
+        return ShotMouth(own, performance, video, pool=pool), info, warnings
+    return (donor if source == "driver" else None), info, warnings

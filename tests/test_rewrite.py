@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shot's own mouth in a mouth dub (render/rewrite.py, ``render --mouth shot``, the default
+within the footage's range): the footage frame whose mouth the dub asks for is found, runs of
+consecutive frames are kept, its lower face lands on the frame being replaced and nothing else
+changes; the render path draws those rows without the network."""
+
+import numpy as np
+import pytest
+
+from reenact.face import transfer as X
+from reenact.render.motion import HeadMotion
+from reenact.render.rewrite import ShotMouth, changed_rows, plan
+from reenact.video import open_video
+
+
+def _retimed(track, offset):
+    """``track``'s own mouth re-timed by ``offset`` frames: a dub whose every mouth the footage
+    shows (the performance of row t is the footage's row ``offset`` frames away)."""
+    return X.transfer(track, track, "mouth", offset=offset)
+
+
+def test_plan_finds_the_footage_frames_that_show_the_requested_mouth(carphone_track):
+    req = _retimed(carphone_track, 12)
+    rows = changed_rows(carphone_track, req)
+    assert len(rows) > 50
+    src, dist = plan(carphone_track, req, rows)
+    ok = src >= 0
+    assert ok.mean() > 0.95
+    # the frames that drive them (12 apart) hold exactly these mouths; the plan takes them (or
+    # one as close)
+    drive = np.asarray(req.performance_frame)[rows].astype(int) - int(carphone_track.frame_start)
+    assert (np.abs(drive - rows) == 12).all()
+    assert (src == drive).mean() > 0.9 and np.nanmedian(dist[ok]) < 0.05
+    # ... as runs of consecutive frames, not a frame-by-frame jumble
+    assert (np.diff(src[ok]) == np.diff(rows[ok])).mean() > 0.8
+    # a pool without those frames: it still finds the nearest the pool holds
+    pool = np.arange(0, carphone_track.n_frames, 2)
+    src2, dist2 = plan(carphone_track, req, rows, pool=pool)
+    assert set(src2[src2 >= 0].tolist()) <= set(pool.tolist())
+
+
+def test_shot_mouth_draws_the_requested_mouth(carphone, carphone_track, tmp_path):
+    """Each row asks for the mouth of the footage row 12 frames away: re-tracked, the drawn
+    frames open and close the lips as asked (far closer than the footage does), and above the
+    brows nothing changes."""
+    import os
+
+    from reenact.face.geometry import iod_px
+    from reenact.tracking.tracker import track_video
+    from reenact.video.encode import write_png
+
+    req = _retimed(carphone_track, 12)
+    rows = [r for r in range(20, 110, 3) if carphone_track.tracked[r]]
+    folder = str(tmp_path / "out")
+    os.makedirs(folder)
+    with ShotMouth(carphone_track, req, carphone) as sm, open_video(carphone) as src:
+        hm = HeadMotion(carphone_track, req, lower_only=True)
+        for k, r in enumerate(rows):
+            frame = src.read(int(carphone_track.frame_start) + r)
+            out = sm.draw(r, frame, hm, r)
+            top = int(carphone_track.project()[r][[70, 300], 1].min())  # above the brows nothing moves
+            assert sm.driver_row(r) is not None and np.array_equal(out[:top], frame[:top])
+            write_png(os.path.join(folder, "f_{:03d}.png".format(k)), out)
+    got = track_video(folder)[0]
+    assert got.tracked.all()
+
+    def gap(P):
+        return np.linalg.norm(P[:, 13] - P[:, 14], axis=-1) / iod_px(P)
+
+    asked = gap(req.project()[rows])
+    result = gap(np.asarray(got.landmarks)[..., :2])
+    footage = gap(carphone_track.project()[rows])
+    assert np.corrcoef(asked, result)[0, 1] > 0.9, np.corrcoef(asked, result)[0, 1]
+    assert np.abs(result - asked).mean() < 0.5 * np.abs(footage - asked).mean()
+    with pytest.raises(ValueError, match="different frames"):
+        ShotMouth(carphone_track.subset(0, 50), req, carphone)
+
+
+def test_render_draws_a_dub_within_the_footage_with_the_shot_mouth(carphone, carphone_track, tmp_path):
+    from reenact.render.pipeline import render_clip
+
+    req = _retimed(carphone_track, 12)
+    got = {}
+    s = render_clip(req, carphone, out=None, frames=(40, 46), region="mouth", crop_track=carphone_track,
+                    prefer_gpu=False, cache_dir=str(tmp_path / "c"), on_frame=lambda i, f: got.__setitem__(i, f))
+    assert s["driver_mouth"]["source"] == "shot" and s["warped"] == 6 and s["rendered"] == 0, s
+    r = render_clip(req, carphone, out=None, frames=(40, 46), region="mouth", crop_track=carphone_track,
+                    prefer_gpu=False, cache_dir=str(tmp_path / "c"), mouth_mode="renderer")
+    assert r["driver_mouth"]["source"] == "renderer" and r["rendered"] == 6 and r["warped"] == 0, r
+
+
+def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
+    """``--mouth driver`` without the driver and ``--mouth`` outside region mouth: one line each,
+    before any work, nothing written."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    perf = str(tmp_path / "dub.npz")
+    _retimed(carphone_track, 12).save(perf)
+    out = str(tmp_path / "out")
+    for extra, words in ((["--mouth", "driver"], ("--mouth driver", "--mouth-from")),
+                         (["--mouth", "shot", "--region", "face"], ("--mouth", "--region mouth"))):
+        res = subprocess.run([sys.executable, "-m", "reenact", "render", perf, "--video", carphone, "--out", out,
+                              "--model", os.path.join(root, "models", "renderer_base.onnx"), "--cpu"] + extra,
+                             capture_output=True, text=True, cwd=str(tmp_path))
+        lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
+        assert res.returncode != 0 and all(w in lines[-1] for w in words), res.stderr
+        assert not os.path.exists(out)
