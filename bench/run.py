@@ -33,6 +33,9 @@ def main():
     from reenact.bench import watermark
 
     watermark.main([] if os.path.isdir(SHARED_DATA) else ["--no-shared"])
+    from reenact.bench import watermark_masking  # the mark on flat areas vs the downscale; skips without clips
+
+    watermark_masking.main([])
     if os.path.isdir(SHARED_DATA):
         from reenact.bench import warp
 
