@@ -65,6 +65,9 @@ from .reenact_measures import (
     HERE,
     jaw,
     laplacian_var,
+    lower_face_flicker,
+    lower_face_sharpness,
+    frames_and_faces,
     lip_gap,
     load_track,
     output_frames,
@@ -131,7 +134,6 @@ def transfer_render_retrack(mode, driver_track, target_track, target, model, reg
 
 
 #: the outer lip contour of the face mesh
-OUTER_LIP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146]
 
 
 # ----------------------------------------------------------------------------- case 1
@@ -154,8 +156,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
     res = {
         "driver": driver, "target": target, "model": label, "region": region, "frames": [int(a), int(b)],
         "target_seen_by_bundled_base": target in BASE_TRAINED_ON,
-        "lip_gap": fit_line(g_req, g_got),
-        "lip_gap_mesh": fit_line(g_req, g_got_mesh),
+        "lip_gap": fit_line(g_req, g_got), "lip_gap_mesh": fit_line(g_req, g_got_mesh),
         "jawOpen": fit_line(jaw(req)[rows], jaw(got)[rows]),
         "before_lip_gap": fit_line(g_req, g_orig),
         "before_jawOpen": fit_line(jaw(req)[rows], jaw(tgt)[rows]),
@@ -165,6 +166,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         "render_wall_s": round(wall, 2), "render_rendered": summ.get("rendered"),
         "lower_face_sharpness": lower_face_sharpness(target, out, rows, tgt),
         "lower_face_skin_sharpness": lower_face_sharpness(target, out, rows, tgt, exclude=req.project()),
+        "lower_face_flicker": lower_face_flicker(*frames_and_faces(target, out, rows, tgt)[:2], rows, np.asarray(tgt.landmarks, np.float64)),
     }
     if images:
         ts = hard_frames(g_req, rows)
@@ -180,35 +182,6 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         res["contact_sheet"] = contact_sheet(
             os.path.join(IMAGES, "reenact_mouth_{}_{}.jpg".format(driver, target)), rws)
     return res
-
-
-def lower_face_sharpness(clip, out, rows, tr, step=5, exclude=None):
-    """Variance of the Laplacian in the lower face (the face oval below the nose, where a dub
-    changes the picture), result / the target's footage, at the footage's pixels, over every
-    ``step``-th row: the sharpness a compositor sees in a dub, where the footage's own detail
-    cannot simply be passed through. ``exclude``: (T, 468, 2) requested mesh points; then the
-    lips and the mouth (the footage's and the requested, grown by a fifth of the mouth's width)
-    are left out, so that teeth drawn into an opened mouth do not count as detail: the skin's
-    sharpness alone."""
-    import cv2
-
-    rows = np.asarray(rows)[::step]
-    orig, res_f, oval, L = _frames_and_faces(clip, out, rows, tr)
-    vo, vr = [], []
-    for t in rows:
-        m = face_mask(orig[int(t)].shape, L[t, oval], erode=4)
-        m[:int(L[t, 2, 1])] = 0  # below the subnasale
-        if exclude is not None:
-            lips = np.concatenate([L[t, OUTER_LIP, :2], np.asarray(exclude[t])[OUTER_LIP]])
-            if np.isfinite(lips).all():
-                hull = cv2.convexHull(np.round(lips).astype(np.int32))
-                w = float(np.ptp(lips[:, 0]))
-                grow = max(1, int(round(0.2 * w)))
-                lm = cv2.dilate(face_mask(m.shape, hull[:, 0]), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-                m[lm > 0] = 0
-        vo.append(laplacian_var(orig[int(t)], m))
-        vr.append(laplacian_var(res_f[int(t)], m))
-    return _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3)
 
 
 # ----------------------------------------------------------------------------- case 2
@@ -378,18 +351,10 @@ def own_render(clip, model, work, length, region, log, tag, whole=False):
     return a, b, out, summ, wall, tr
 
 
-def _frames_and_faces(clip, out, rows, tr):
-    """The footage's and the result's frames of ``rows``, the face-oval indices, the landmarks."""
-    F = Frames(clip_path(clip))
-    orig = F.get(rows)
-    F.close()
-    return orig, output_frames(out, rows), oval_index(), np.asarray(tr.landmarks, np.float64)
-
-
 def flicker(clip, model, work, length, region, log):
     a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "flicker")
     rows = np.arange(a, b)
-    orig, res_f, oval, L = _frames_and_faces(clip, out, rows, tr)
+    orig, res_f, oval, L = frames_and_faces(clip, out, rows, tr)
     masks = {int(t): face_mask(orig[int(t)].shape, L[t, oval], erode=3) for t in rows}
     d_o, d_r = [], []
     for t in rows[1:]:
@@ -408,7 +373,7 @@ def sharpness(clip, model, work, length, region, log, whole=True):
     a, b, out, summ, wall, tr = own_render(clip, model, work, length, region, log, "sharp", whole=whole)
     mid = (a + b) // 2
     rows = np.arange(max(a, mid - length // 2), min(b, mid - length // 2 + length))
-    orig, res_f, oval, L = _frames_and_faces(clip, out, rows, tr)
+    orig, res_f, oval, L = frames_and_faces(clip, out, rows, tr)
     vo, vr, so, sr = [], [], [], []
     for t in rows:
         m = face_mask(orig[int(t)].shape, L[t, oval], erode=4)
@@ -489,6 +454,9 @@ def table(rep):
         if c.get("lower_face_skin_sharpness") is not None:  # the lips and mouth left out: teeth are not detail
             row("    lower-face skin sharpness (lips and mouth left out)", "{:.2f}".format(c["lower_face_skin_sharpness"]),
                 ">= 0.8", 0.8 <= c["lower_face_skin_sharpness"] <= 1.25)
+        if c.get("lower_face_flicker") is not None:  # texture that changes frame to frame, motion compensated
+            row("    lower-face flicker (warping error result / footage; compare methods)",
+                "{:.2f}".format(c["lower_face_flicker"]))
     h = rep.get("full_reenactment") or {}
     if "error" in h:
         lines.append("2 full reenactment: " + h["error"])

@@ -369,3 +369,68 @@ def cv2_warp(img, A, out, border=None):
         return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE)
     return cv2.warpAffine(img, A, (out, out), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT,
                           borderValue=(border, border, border))
+
+
+def lower_face_flicker(orig_frames, result_frames, rows, L):
+    """How much a dub's lower face flickers: the warping error (Lai et al.: frame t-1 warped to
+    frame t by DIS flow computed on the same clip, forward-backward occlusion check, mean squared
+    difference) inside the footage's face oval below the nose, of the result (its own flow) over
+    the footage's (its own flow), over consecutive ``rows``. Motion the flow follows costs
+    nothing; texture that changes from frame to frame (a mouth drawn from another moment of the
+    shot each frame, a network's noise) does. 1: as steady as the footage."""
+    from reenact.restyle.metrics import flows_with_occlusion, warping_error
+
+    def err(frames):
+        f = [np.asarray(frames[int(t)], np.float32) / 255.0 for t in rows]
+        flows = flows_with_occlusion(f)
+        out = []
+        for k in range(1, len(rows)):
+            t = int(rows[k])
+            m = face_mask(f[k].shape, L[t, oval_index()], erode=4).astype(np.float32)
+            m[:int(L[t, 2, 1])] = 0  # below the subnasale
+            fb, ok = flows[k - 1]
+            out.append(warping_error([f[k - 1], f[k]], [(fb, ok * m)]))
+        return float(np.mean(out))
+
+    return _r(err(result_frames) / max(err(orig_frames), 1e-12), 3)
+
+
+#: the outer lip contour of the face mesh
+OUTER_LIP = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146]
+
+
+def frames_and_faces(clip, out, rows, tr):
+    """The footage's and the result's frames of ``rows``, the face-oval indices, the landmarks."""
+    F = Frames(clip_path(clip))
+    orig = F.get(rows)
+    F.close()
+    return orig, output_frames(out, rows), oval_index(), np.asarray(tr.landmarks, np.float64)
+
+
+def lower_face_sharpness(clip, out, rows, tr, step=5, exclude=None):
+    """Variance of the Laplacian in the lower face (the face oval below the nose, where a dub
+    changes the picture), result / the target's footage, at the footage's pixels, over every
+    ``step``-th row: the sharpness a compositor sees in a dub, where the footage's own detail
+    cannot simply be passed through. ``exclude``: (T, 468, 2) requested mesh points; then the
+    lips and the mouth (the footage's and the requested, grown by a fifth of the mouth's width)
+    are left out, so that teeth drawn into an opened mouth do not count as detail: the skin's
+    sharpness alone."""
+    import cv2
+
+    rows = np.asarray(rows)[::step]
+    orig, res_f, oval, L = frames_and_faces(clip, out, rows, tr)
+    vo, vr = [], []
+    for t in rows:
+        m = face_mask(orig[int(t)].shape, L[t, oval], erode=4)
+        m[:int(L[t, 2, 1])] = 0  # below the subnasale
+        if exclude is not None:
+            lips = np.concatenate([L[t, OUTER_LIP, :2], np.asarray(exclude[t])[OUTER_LIP]])
+            if np.isfinite(lips).all():
+                hull = cv2.convexHull(np.round(lips).astype(np.int32))
+                w = float(np.ptp(lips[:, 0]))
+                grow = max(1, int(round(0.2 * w)))
+                lm = cv2.dilate(face_mask(m.shape, hull[:, 0]), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+                m[lm > 0] = 0
+        vo.append(laplacian_var(orig[int(t)], m))
+        vr.append(laplacian_var(res_f[int(t)], m))
+    return _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3)

@@ -14,8 +14,9 @@ Choice of the frames: per driven row, the cost of footage row ``j`` is the dista
 requested and ``j``'s lips and jaw in the actor's model frame (cm, pose removed) plus a pose
 term (the warp degrades with the head turn between ``j`` and the row being replaced); a run of
 consecutive footage frames costs nothing to continue and :data:`SWITCH_COST` to leave, so the
-mouth moves as the footage moved and does not flicker between frames (a dynamic programme over
-each row's :data:`CANDIDATES` nearest frames).
+mouth moves as the footage moved (a dynamic programme over each row's :data:`CANDIDATES`
+nearest frames). Each row blends its source with its neighbours' (all warped to its own mouth),
+so a change of source does not flicker.
 """
 
 import cv2
@@ -32,7 +33,7 @@ MOUTH_POINTS = tuple(sorted(set(INNER_LIP) | set(OUTER_LIP) | set(LOWER_FACE[:17
 #: cost (cm of lip distance) per degree of head turn between the footage frame and the row
 POSE_COST = 0.01
 #: cost of leaving a run of consecutive footage frames (cm of lip distance)
-SWITCH_COST = 0.05
+SWITCH_COST = 0.5
 #: footage frames considered per row (the nearest by lip distance)
 CANDIDATES = 24
 #: cost per cm by which a footage frame's lips are open less than asked (the warp cannot draw
@@ -230,7 +231,16 @@ class ShotMouth(ShotFrames):
         x1, y1 = np.minimum((np.ceil(hull.max(0)) + pad).astype(int), (W, H))
         if x1 <= x0 or y1 <= y0:
             return frame
-        src = self.warped(j, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
+        # the sources of this row and its neighbours, all warped to this row's mouth and blended
+        # (1/4, 1/2, 1/4): the source changes often (a driver's mouth seldom moves as any stretch
+        # of the shot did), and a hard switch every frame flickers
+        src, wsum = 0.0, 0.0
+        for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25)):
+            jk = self.driver_row(k) if k != r else j
+            if jk is not None:
+                src = src + w * self.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
+                wsum += w
+        src = src / wsum
         sl = (slice(y0, y1), slice(x0, x1))
         roi = (x0, y0, x1 - x0, y1 - y0)
         shape = (roi[3], roi[2])
