@@ -455,7 +455,7 @@ def table(rep):
             row("    lower-face skin sharpness (lips and mouth left out)", "{:.2f}".format(c["lower_face_skin_sharpness"]),
                 ">= 0.8", 0.8 <= c["lower_face_skin_sharpness"] <= 1.25)
         if c.get("lower_face_flicker") is not None:  # texture that changes frame to frame, motion compensated
-            row("    lower-face flicker (warping error result / footage; compare methods)",
+            row("    lower-face flicker (result / footage; compare methods)",
                 "{:.2f}".format(c["lower_face_flicker"]))
     h = rep.get("full_reenactment") or {}
     if "error" in h:

@@ -108,7 +108,6 @@ class HeadMotion:
 def smooth_field(f, sigma):
     """The WarpField ``f`` with its displacement Gaussian-smoothed (``sigma`` pixels) inside its
     region of interest (grown by 3 sigma; the map stays the identity outside)."""
-    import cv2
     from dataclasses import replace
 
     if not sigma > 0:
@@ -123,9 +122,24 @@ def smooth_field(f, sigma):
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
     mx, my = f.map_x.copy(), f.map_y.copy()
-    mx[y0:y1, x0:x1] = xs + cv2.GaussianBlur(f.map_x[y0:y1, x0:x1] - xs, (0, 0), sigma)
-    my[y0:y1, x0:x1] = ys + cv2.GaussianBlur(f.map_y[y0:y1, x0:x1] - ys, (0, 0), sigma)
+    mx[y0:y1, x0:x1] = xs + _blur(f.map_x[y0:y1, x0:x1] - xs, sigma)
+    my[y0:y1, x0:x1] = ys + _blur(f.map_y[y0:y1, x0:x1] - ys, sigma)
     return replace(f, map_x=mx, map_y=my, roi=(x0, y0, x1 - x0, y1 - y0))
+
+
+def _blur(d, sigma):
+    """Gaussian blur of the (h, w) float32 ``d`` by ``sigma`` px; a wide one at a reduced scale
+    (a factor of sigma / 3: what survives such a blur is smooth, within ~0.05 px of the
+    full-scale blur on a mouth dub's displacement) at a fraction of the cost."""
+    import cv2
+
+    k = int(sigma // 3)
+    h, w = d.shape
+    if k < 2 or min(h, w) < 4 * k:
+        return cv2.GaussianBlur(d, (0, 0), sigma)
+    small = cv2.resize(d, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / k)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def detail_box(ps, pd, shape, region=None):
