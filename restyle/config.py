@@ -26,6 +26,10 @@ class RestyleConfig:
     w_identity: float = 5.0
     w_paired: float = 20.0         # colourise: G(grey(y)) = y
     w_swd: float = 0.0             # sliced Wasserstein distance between G_XY(x) and y colour distributions
+    w_cstat: float = 0.0           # colour statistics per luminance band (tone quantile, median and spread of
+                                   # Cb/Cr) of G_XY(x) against the whole Y domain's (and G_YX(y) against X's)
+    cstat_bands: int = 8           # luminance-quantile bands of that term
+    cstat_momentum: float = 0.9    # running (domain-level) estimate of the output's band statistics
     warmup: int = 20               # steps of discriminator-only training before the generators see it
     seed: int = 0
     # filled by training

@@ -264,12 +264,53 @@ class Restyle:
 
         self.banks = (bank(Y), bank(X))
 
+    def set_stat_targets(self, X, Y, n=1 << 16):
+        """Domain-level targets of the tone-conditioned colour statistics term (:func:`band_stats`
+        of ``n`` pixels drawn, seeded, from all of each domain's clips), and the running estimates
+        of the generators' output statistics (start: the targets of the source domain, i.e. the
+        identity's)."""
+        torch = _torch()
+
+        def pixels(clips, seed):
+            rng = np.random.default_rng([int(self.cfg.seed), seed])
+            lens = np.array([c.shape[0] * c.shape[1] * c.shape[2] for c in clips], np.int64)
+            idx = np.sort(rng.integers(0, lens.sum(), n))
+            flat, out, start = None, [], 0
+            for c, L in zip(clips, lens):
+                sel = idx[(idx >= start) & (idx < start + L)] - start
+                flat = c.reshape(-1, 3)
+                out.append(flat[sel])
+                start += L
+            return torch.from_numpy(np.concatenate(out)).float().div_(255.0)
+
+        K = int(self.cfg.cstat_bands)
+        with torch.no_grad():
+            ty, tx = band_stats(pixels(Y, 1), K), band_stats(pixels(X, 2), K)
+        self.stat_target = (ty, tx)
+        self.stat_run = [tx.clone(), ty.clone()]  # running stats of G_XY(x) (starts as X's), G_YX(y)
+
+    def _stat_term(self, out, inp, which):
+        """L1 between the target and a running (domain-level) estimate of the output's band
+        statistics whose gradient flows through this batch's: a batch shows one or two clips,
+        the target is a whole domain, so the batch alone would pull toward its own content."""
+        cfg = self.cfg
+        t = self.stat_target[which]
+        lum = t_luma(inp[:, :3]) if inp.shape[1] >= 3 else inp
+        s = band_stats(out, int(cfg.cstat_bands), lum)
+        m = float(cfg.cstat_momentum)
+        run = m * self.stat_run[which] + (1 - m) * s.detach()
+        self.stat_run[which] = run
+        est = run + (s - s.detach())  # the value of the running estimate, the gradient of the batch
+        return (est - t).abs().mean()
+
     def modules(self):
         return {k: getattr(self, k) for k in ("G_xy", "G_yx", "P_x", "P_y", "D_x", "D_y") if getattr(self, k) is not None}
 
     def state(self):
         d = {k: m.state_dict() for k, m in self.modules().items()}
         d["opt_g"], d["opt_d"] = self.opt_g.state_dict(), self.opt_d.state_dict()
+        if getattr(self, "stat_run", None) is not None:
+            d["stat_run"] = [r.clone() for r in self.stat_run]
         return d
 
     def load_state(self, d):
@@ -277,6 +318,8 @@ class Restyle:
             m.load_state_dict(d[k])
         self.opt_g.load_state_dict(d["opt_g"])
         self.opt_d.load_state_dict(d["opt_d"])
+        if "stat_run" in d and getattr(self, "stat_run", None) is not None:
+            self.stat_run = [r.clone() for r in d["stat_run"]]
 
     def step(self, xb, yb, step):
         """One generator + discriminator update on uint8 triplets (B, 3, S, S, 3); returns the terms."""
@@ -316,6 +359,8 @@ class Restyle:
                                                     + L1(self.P_y(y[:, 0], y[:, 1]), y[:, 2]))
             terms["recycle"] = cfg.w_recycle * (L1(self.gyx(self.P_y(fy3[:, 0], fy3[:, 1])), x[:, 2])
                                                 + L1(self.gxy(self.P_x(fx3[:, 0], fx3[:, 1])), y[:, 2]))
+        if cfg.w_cstat > 0 and not cfg.colourise and getattr(self, "stat_target", None) is not None:
+            terms["cstat"] = cfg.w_cstat * (self._stat_term(fy, xa, 0) + self._stat_term(fx, ya, 1))
         if cfg.w_swd > 0:
             gen = torch.Generator().manual_seed(int(cfg.seed) * 1000003 + int(step))
             by, bx = getattr(self, "banks", (ya, xa))  # the whole domains' pixels when set_banks() was called
@@ -361,6 +406,25 @@ def sliced_wasserstein(a, b, gen, n_proj=32, n_pix=4096):
     pb = torch.sort(d @ fb[:, ib], 1)[0]
     return (pa - pb).abs().mean()
 
+
+
+def band_stats(img, bands, key=None):
+    """Colour statistics conditioned on tone: the pixels of ``img`` (N, 3, H, W) 0..1 (or (P, 3)
+    pixels) split into ``bands`` equal-count luminance-quantile bands, ordered by ``key`` (a (P,)
+    luminance to rank by, e.g. the *input's*, so a monotone tone change keeps each pixel in its
+    band; default the image's own luminance), and per band: mean luminance (the tone quantile),
+    median Cb and Cr, spread (std) of Cb and Cr -> (5 * bands,) tensor. Differentiable in ``img``.
+    Medians and spreads per tone are what a grade sets (a tone curve, a colour balance and a
+    saturation per tone); content differences between clips move them far less than means."""
+    torch = _torch()
+    p = img if img.dim() == 2 else img[:, :3].permute(0, 2, 3, 1).reshape(-1, 3)
+    y = p[:, 0] * KR + p[:, 1] * KG + p[:, 2] * KB
+    cb = (p[:, 2] - y) * (0.5 / (1 - KB))
+    cr = (p[:, 0] - y) * (0.5 / (1 - KR))
+    order = torch.argsort((y if key is None else key).detach().reshape(-1))
+    n = (len(order) // bands) * bands
+    c = torch.stack([y, cb, cr])[:, order[:n]].view(3, bands, -1)
+    return torch.cat([c[0].mean(1), c[1:].median(2)[0].reshape(-1), c[1:].std(2).reshape(-1)])
 
 
 def recycle_loss(x0, x1, x2, g_xy, g_yx, p_y):
@@ -462,6 +526,8 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     bundle = Restyle(cfg)
     if cfg.w_swd > 0 and not cfg.colourise:
         bundle.set_banks(X, Y)
+    if cfg.w_cstat > 0 and not cfg.colourise:
+        bundle.set_stat_targets(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     data = json.dumps([data_key(x_items), data_key(y_items)])
     step, history = 0, []

@@ -268,12 +268,14 @@ def test_empty_domain_is_an_error():
 def test_variants_train_a_step(arch, disc, torch1):
     from reenact.restyle.train import Restyle
 
-    r = Restyle(tiny_cfg(arch=arch, disc=disc, warmup=0, w_swd=1.0))
+    r = Restyle(tiny_cfg(arch=arch, disc=disc, warmup=0, w_swd=1.0, w_cstat=1.0))
     if arch == "global":
         r.set_banks([moving_clip(seed=5)], [moving_clip(seed=6)])
+    r.set_stat_targets([moving_clip(seed=5)], [moving_clip(seed=6)])
     xb = moving_clip()[None, :3].repeat(2, 0)
     terms = r.step(xb, moving_clip(seed=3)[None, :3].repeat(2, 0), 0)
-    assert all(np.isfinite(v) for v in terms.values())
+    assert all(np.isfinite(v) for v in terms.values()) and terms["cstat"] > 0
+    assert "stat_run" in r.state()
 
 
 def test_sliced_wasserstein_zero_on_same_distribution(torch1):
@@ -282,6 +284,32 @@ def test_sliced_wasserstein_zero_on_same_distribution(torch1):
     a = torch1.from_numpy(moving_clip(T=2).astype(np.float32) / 255).permute(0, 3, 1, 2)
     same = torch1.cat([a, a])
     assert float(sliced_wasserstein(same, same, torch1.Generator().manual_seed(1))) < 0.05
+
+
+def test_band_stats_follow_a_grade_and_learn_it_from_the_same_content(torch1):
+    """The tone-conditioned colour statistics: ranking by the input's luminance equals ranking by
+    the output's own under a monotone grade; and matching them (unpaired: only the statistics of
+    the graded frames are used) moves a colour transform from the identity to the grade."""
+    from reenact.restyle.colour import STYLES, identity_coefs
+    from reenact.restyle.train import band_stats, t_apply_rgb, t_luma
+
+    x = torch1.from_numpy(np.concatenate([moving_clip(T=4, seed=s) for s in (1, 2)]).astype(np.float32) / 255)
+    x = x.permute(0, 3, 1, 2)
+    graded = torch1.from_numpy(STYLES["grade"](x.permute(0, 2, 3, 1).numpy())).permute(0, 3, 1, 2)
+    a, b = band_stats(graded, 4, t_luma(x)), band_stats(graded, 4)
+    assert a.shape == (20,) and float((a - b).abs().max()) < 0.02
+    target = band_stats(graded[torch1.randperm(len(graded), generator=torch1.Generator().manual_seed(0))], 4)
+    coef = torch1.tensor(identity_coefs()).view(1, 21, 1, 1).repeat(1, 1, 1, 1).requires_grad_(True)
+    opt = torch1.optim.Adam([coef], lr=1e-2)
+    for _ in range(150):
+        loss = (band_stats(t_apply_rgb(x, coef.expand(len(x), -1, -1, -1)), 4, t_luma(x)) - target).abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch1.no_grad():
+        before = float(((x - graded) ** 2).mean())
+        after = float(((t_apply_rgb(x, coef.expand(len(x), -1, -1, -1)).clamp(0, 1) - graded) ** 2).mean())
+    assert after < 0.5 * before, (before, after)
 
 
 def test_training_process_stopped_at_once_is_cancelled_not_failed(tmp_path):
