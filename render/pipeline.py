@@ -68,7 +68,7 @@ from .cache import (
 )
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
-from .rewrite import prepare_mouth
+from .rewrite import ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
@@ -319,7 +319,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         donor, driver_mouth, donor_warnings = prepare_mouth(
             track, crop_track if crop_track is not None else track.footage(), video, mouth_from, mouth_mode,
             accept_footage, pool_rows(crop_track if crop_track is not None else track, reference_frames))
-    src = open_video(video)
+    src, motion = open_video(video), None
     try:
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
@@ -361,9 +361,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             else:
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
-        motion = None
-        if head:
-            motion = HeadMotion(own, track, shot_plate(src, own))
+        if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
+            motion = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames))
         warper = motion if motion is not None else (
             HeadMotion(own, track, lower_only=donor is not None) if (detail or donor is not None) else None)
         if head:
@@ -534,8 +533,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 manifest = dict(signed[-1], files=len(signed))
     finally:
         src.close()
-        if donor is not None:
-            donor.close()
+        for held in (donor, motion):
+            if held is not None:
+                held.close()
     seconds = time.perf_counter() - t_start
     tm["conditioning"] = fr.t_cond
     return {
@@ -576,7 +576,7 @@ def _manifest_parameters(renderer, region, frames, payload):
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
                  pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False,
-                 mouth_from=None, mouth_mode="auto", mouth=None):
+                 mouth_from=None, mouth_mode="auto", mouth=None, shot_head=None):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -590,7 +590,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     :func:`render_clip`; ``mouth``: what draws the mouth, made by the caller on the whole
     performance (:func:`~reenact.render.rewrite.prepare_mouth`: its choice and the shot's mouth's
     frames depend on every row, and Preview Frame's ``track`` holds only the window's; not closed
-    here), else made here from ``track``.
+    here), else made here from ``track``. Region ``head``: the head comes from the footage frame
+    nearest in pose (:class:`~reenact.render.rewrite.ShotHead`), chosen on the whole performance:
+    ``shot_head`` made by the caller on it (Preview Frame), else made here from ``track``.
     With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
@@ -643,7 +645,13 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate)
     if head:
         t = time.perf_counter()
-        frame, field = warper.frame(0, frame)
+        if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
+            with ShotHead(own, track, video, plate) as sh:
+                frame, field = sh.frame(r, frame)
+        elif shot_head is not None:
+            frame, field = shot_head.frame(int(i) - shot_head.frame_start, frame)
+        else:
+            frame, field = warper.frame(0, frame)
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
         rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
     fr = _Frames(sub, sub_xf, renderer, pool, feats)

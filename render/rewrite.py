@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The shot's own mouth in a mouth dub: each driven row's lower face taken from the frame of the
+"""Drawing from the shot's own frames. :class:`ShotMouth` (below) for mouth dubs;
+:class:`ShotHead` for full reenactment (each row's head from the frame nearest in head pose).
+
+The shot's own mouth in a mouth dub: each driven row's lower face taken from the frame of the
 target's own footage whose mouth is closest to the requested one, warped by the fitted meshes
 to the requested lips and jaw (in the manner of Bregler et al.'s Video Rewrite, with the dense
 mesh warp of :mod:`.warp` in place of their morphing).
@@ -98,7 +101,14 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
-    # dynamic programme over runs of consecutive rows that have candidates
+    return _runs(rows, cand, cost, switch_cost, out, dist)
+
+
+def _runs(rows, cand, cost, switch_cost, out, dist):
+    """The dynamic programme of :func:`plan`: per stretch of consecutive ``rows`` that have
+    candidates (``cand[k]``: footage rows, ``cost[k]``: (K, 2) cost and distance), the candidate
+    path of least total cost, where continuing a run of consecutive footage frames is free and
+    leaving it costs ``switch_cost``. Fills and returns (``out``, ``dist``)."""
     k = 0
     while k < len(rows):
         if cand[k] is None:
@@ -306,3 +316,83 @@ def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_
     if source == "shot":
         return ShotMouth(own, performance, video, pool=pool), info, warnings
     return (donor if source == "driver" else None), info, warnings
+
+
+#: full reenactment from the shot's own frames (:class:`ShotHead`): a footage frame other than
+#: the one being replaced must be closer in head rotation to the request by this many degrees
+HEAD_KEEP = 2.0
+#: ... and leaving a run of consecutive footage frames costs this many degrees
+HEAD_SWITCH = 3.0
+#: ... and a unit of expression difference (L2 over the coefficients) counts as this many degrees
+HEAD_EXPRESSION = 4.0
+
+
+class ShotHead(ShotFrames):
+    """Full reenactment (region ``head``) from the shot's own frames: each row's whole head taken
+    from the footage frame whose head rotation is closest to the requested one (the frame being
+    replaced unless another is closer by :data:`HEAD_KEEP` degrees; a dynamic programme keeps
+    runs of consecutive frames, :data:`HEAD_SWITCH`), warped by the fitted meshes to the
+    requested pose and expression, over this frame's own background (the motion's weight: 1 on
+    the head, fading to 0). A 2-D warp of a frontal frame cannot show the side of a head the
+    request turns to; a frame of the shot where the actor turned that way can. Same interface
+    as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
+
+    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES):
+        from .motion import HeadMotion
+
+        super().__init__(own, video)
+        self.motion = HeadMotion(own, requested, plate)
+        self.frame_start = int(requested.frame_start)
+        ok = self.motion.ok.copy()
+        avail = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
+        Ro = euler_to_matrix(np.nan_to_num(np.asarray(own.pose, np.float64)[:, :3]))
+        Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[:, :3]))
+        rows = np.flatnonzero(ok)
+        Eo = np.nan_to_num(np.asarray(own.expression, np.float64))
+        Er = np.nan_to_num(np.asarray(requested.expression, np.float64))
+        self.source = np.full(own.n_frames, -1, np.int64)
+        self.turn = np.full(own.n_frames, np.nan)
+        if not len(avail) or not len(rows):
+            return
+        K = min(int(candidates), len(avail))
+        cand, cost = [], []
+        for r in rows:
+            d = rotation_angle_deg(Ro[avail], Rr[r][None])
+            # the expression too: a warp moves a frown's brows but keeps its wrinkles
+            c = d + HEAD_EXPRESSION * np.linalg.norm(Eo[avail] - Er[r], axis=1) + HEAD_KEEP * (avail != r)
+            idx = np.argpartition(c, K - 1)[:K]
+            if r not in avail[idx]:  # the frame itself stays a candidate when it is available
+                idx = np.concatenate([idx, np.flatnonzero(avail == r)])
+            cand.append(avail[idx])
+            cost.append(np.stack([c[idx], d[idx]], 1))
+        src, turn = _runs(rows, cand, cost, HEAD_SWITCH, np.full(len(rows), -1, np.int64), np.full(len(rows), np.nan))
+        self.source[rows], self.turn[rows] = src, turn
+
+    def moves(self, r):
+        return self.motion.moves(r)
+
+    def driver_row(self, r):
+        """The footage row whose head draws performance row ``r``, or None."""
+        j = int(self.source[r]) if 0 <= r < len(self.source) else -1
+        return None if j < 0 else j
+
+    def frame(self, r, frame):
+        """(``frame`` with the head moved to row ``r`` of the performance, drawn from footage row
+        :meth:`driver_row`, the WarpField or None when the row is not moved)."""
+        j = self.driver_row(r)
+        if j is None or j == r or not self.motion.moves(r):
+            return self.motion.frame(r, frame)
+        m = self.motion
+        g = warp_field(self.ps[j], m.pd[r], None, frame.shape[:2], src_depth=self.zs[j], dst_depth=m.zd[r],
+                       model_points=m.identity)
+        moved = warp_image(self._frame(j), g, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
+        if g.disocclusion.any():
+            from .head import fill_background
+
+            moved = fill_background(moved, g.disocclusion, m.plate, m.known)
+        # around the head, this frame moved the same way (its own head must not show beside the
+        # other frame's)
+        here = m.frame(r, frame)[0]
+        w = g.weight[..., None]
+        out = np.clip(w * moved.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+        return out, g

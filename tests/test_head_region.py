@@ -99,13 +99,14 @@ def test_head_region_draws_only_what_the_warp_cannot_show(turned, carphone, carp
     network fills; opening the jaw beyond the footage adds the mouth interior to them."""
     import cv2
 
-    from reenact.render.motion import HeadMotion, shot_plate
+    from reenact.render.motion import shot_plate
+    from reenact.render.rewrite import ShotHead
     from reenact.video import open_video
 
     def changed(req, folder):
         got = _render(req, carphone, "head", folder)
         with open_video(carphone) as src:
-            hm = HeadMotion(carphone_track, req, shot_plate(src, carphone_track))
+            hm = ShotHead(carphone_track, req, carphone, shot_plate(src, carphone_track))
             out = []
             for i in range(*FRAMES):
                 moved, field = hm.frame(i - int(carphone_track.frame_start), src.read(i))
@@ -182,3 +183,34 @@ def test_cli_warns_when_a_face_render_keeps_a_turned_head(turned, carphone, tmp_
     assert "use --region head" in res.stderr
     summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert summary["warnings"] and "8 degrees" in summary["warnings"][0]
+
+
+def test_shot_head_takes_the_footage_frame_that_shows_the_requested_pose(carphone, carphone_track):
+    """Rows asked for the head pose of another moment of the shot are drawn from a frame with
+    that pose (within a degree), not by turning their own frame; rows asked for their own pose
+    keep their own frame."""
+    from reenact.face.camera import euler_to_matrix, rotation_angle_deg
+    from reenact.render.rewrite import HEAD_KEEP, ShotHead
+
+    tr = carphone_track
+    R = euler_to_matrix(np.nan_to_num(np.asarray(tr.pose, np.float64)[:, :3]))
+    ok = np.flatnonzero(tr.tracked)
+    # the pair of tracked frames whose head rotations differ most
+    D = rotation_angle_deg(R[ok][:, None], R[ok][None, :])
+    a, b = np.unravel_index(np.argmax(D), D.shape)
+    r, k = int(ok[a]), int(ok[b])
+    assert D[a, b] > 3 * HEAD_KEEP, D[a, b]
+    req = X._copy(tr)
+    req.pose = np.array(req.pose)
+    req.expression = np.array(req.expression)
+    rows = [q for q in range(max(0, r - 2), min(tr.n_frames, r + 3)) if tr.tracked[q]]
+    for q in rows:  # the head (and face) of frame k on frame r's neighbourhood
+        req.pose[q] = tr.pose[k]
+        req.expression[q] = tr.expression[k]
+    req = req.with_footage_rows(tr)
+    with ShotHead(tr, req, carphone) as sh:
+        j = sh.driver_row(r)
+        assert j is not None and j != r
+        assert rotation_angle_deg(R[j], R[k]) < 1.0 + 1e-6, (j, k)
+        untouched = [q for q in ok if abs(q - r) > 3][0]
+        assert sh.driver_row(untouched) in (None, untouched)

@@ -258,15 +258,22 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
                 pool = reference_pool(base, source, renderer.size, xf, cache_dir)[0]
             mouth = self._mouth(ob, scene, base, track, source)
+            head = None
+            if self.region == "head":  # the head's source frames are chosen on the whole performance
+                from ...render.motion import cached_plate
+                from ...render.rewrite import ShotHead
+
+                head = ShotHead(base, layers.curves_to_track(ob, scene, base), source, cached_plate(source, base))
             try:  # region head: the crop follows the performance's head, not the footage's
                 out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                          transforms=None if self.region == "head" else xf, crop_track=base,
                                          source_id=source_identity(source), pool=pool, video=source,
                                          accept_footage=self.accept_footage, detail=self.detail, mouth=mouth,
-                                         mouth_mode="auto" if mouth is not None else "renderer")
+                                         mouth_mode="auto" if mouth is not None else "renderer", shot_head=head)
             finally:
-                if mouth is not None:
-                    mouth.close()
+                for held in (mouth, head):
+                    if held is not None:
+                        held.close()
             from ...video.encode import write_png
             import numpy as np
 
