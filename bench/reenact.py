@@ -240,8 +240,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
         "outline_points_counted": counted,
         "outline_displacement_realised_median": _r(np.median(along) if along else np.nan, 3),
-        "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3),
-        "render_wall_s": round(wall, 2),
+        "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3), "render_wall_s": round(wall, 2),
+        "face_flicker": lower_face_flicker(orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False),
     }
     if images:
         ts = hard_frames(base, rows)
@@ -468,6 +468,7 @@ def table(rep):
         row("    untouched footage vs request (baseline)",
             "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
         row("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}"))
+        row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))
     s = rep.get("self_reenactment") or {}
     if "error" in s:
         lines.append("3 self-reenactment: " + s["error"])

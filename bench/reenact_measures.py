@@ -371,28 +371,33 @@ def cv2_warp(img, A, out, border=None):
                           borderValue=(border, border, border))
 
 
-def lower_face_flicker(orig_frames, result_frames, rows, L):
+def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True):
     """How much a dub's lower face flickers: the warping error (Lai et al.: frame t-1 warped to
     frame t by DIS flow computed on the same clip, forward-backward occlusion check, mean squared
     difference) inside the footage's face oval below the nose, of the result (its own flow) over
     the footage's (its own flow), over consecutive ``rows``. Motion the flow follows costs
     nothing; texture that changes from frame to frame (a mouth drawn from another moment of the
-    shot each frame, a network's noise) does. 1: as steady as the footage."""
+    shot each frame, a network's noise) does. 1: as steady as the footage. ``L_result``: the
+    result's own landmarks for its mask (a moved head; default ``L``); ``lower=False``: the whole
+    face oval."""
     from reenact.restyle.metrics import flows_with_occlusion, warping_error
 
-    def err(frames):
+    def err(frames, LL):
         f = [np.asarray(frames[int(t)], np.float32) / 255.0 for t in rows]
         flows = flows_with_occlusion(f)
         out = []
         for k in range(1, len(rows)):
             t = int(rows[k])
-            m = face_mask(f[k].shape, L[t, oval_index()], erode=4).astype(np.float32)
-            m[:int(L[t, 2, 1])] = 0  # below the subnasale
+            if not np.isfinite(LL[t]).all():
+                continue
+            m = face_mask(f[k].shape, LL[t, oval_index()], erode=4).astype(np.float32)
+            if lower:
+                m[:int(LL[t, 2, 1])] = 0  # below the subnasale
             fb, ok = flows[k - 1]
             out.append(warping_error([f[k - 1], f[k]], [(fb, ok * m)]))
         return float(np.mean(out))
 
-    return _r(err(result_frames) / max(err(orig_frames), 1e-12), 3)
+    return _r(err(result_frames, L if L_result is None else L_result) / max(err(orig_frames, L), 1e-12), 3)
 
 
 #: the outer lip contour of the face mesh

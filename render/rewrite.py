@@ -331,8 +331,9 @@ class ShotHead(ShotFrames):
     """Full reenactment (region ``head``) from the shot's own frames: each row's whole head taken
     from the footage frame whose head rotation is closest to the requested one (the frame being
     replaced unless another is closer by :data:`HEAD_KEEP` degrees; a dynamic programme keeps
-    runs of consecutive frames, :data:`HEAD_SWITCH`), warped by the fitted meshes to the
-    requested pose and expression, over this frame's own background (the motion's weight: 1 on
+    runs of consecutive frames, :data:`HEAD_SWITCH`; blended with its neighbours' sources,
+    1/4, 1/2, 1/4), warped by the fitted meshes to the requested pose and expression, over this
+    frame's own background (the motion's weight: 1 on
     the head, fading to 0). A 2-D warp of a frontal frame cannot show the side of a head the
     request turns to; a frame of the shot where the actor turned that way can. Same interface
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
@@ -383,9 +384,20 @@ class ShotHead(ShotFrames):
         if j is None or j == r or not self.motion.moves(r):
             return self.motion.frame(r, frame)
         m = self.motion
-        g = warp_field(self.ps[j], m.pd[r], None, frame.shape[:2], src_depth=self.zs[j], dst_depth=m.zd[r],
-                       model_points=m.identity)
-        moved = warp_image(self._frame(j), g, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
+        # the sources of this row and its neighbours, each warped to this row's head and blended
+        # (1/4, 1/2, 1/4), so that a change of source fades over three frames
+        moved, wsum, g = 0.0, 0.0, None
+        for k, wk in ((r, 0.5), (r - 1, 0.25), (r + 1, 0.25)):
+            jk = j if k == r else self.driver_row(k)
+            if jk is None:
+                continue
+            gk = warp_field(self.ps[jk], m.pd[r], None, frame.shape[:2], src_depth=self.zs[jk], dst_depth=m.zd[r],
+                            model_points=m.identity)
+            g = gk if g is None else g
+            moved = moved + wk * warp_image(self._frame(jk), gk, interpolation=cv2.INTER_CUBIC,
+                                            border=cv2.BORDER_REFLECT_101).astype(np.float32)
+            wsum += wk
+        moved = np.clip(moved / wsum + 0.5, 0, 255).astype(np.uint8)
         if g.disocclusion.any():
             from .head import fill_background
 
