@@ -123,38 +123,61 @@ def _poly_mask(shape, pts, roi):
     return m
 
 
-class MouthDonor:
-    """The driver's mouth interior for the rows of a mouth dub.
+class ClipFrames:
+    """Frames of the clip ``video`` read by clip index, the last few kept (a render asks for
+    the same frame from neighbouring rows); the decoder opens on the first read. A context
+    manager: :meth:`close` releases the decoder. ``VideoSource.read`` decodes forward without a
+    seek while the frames asked for go forward."""
 
-    ``track``: the driver's Track (its landmarks locate the driver's inner lips); ``video``: the
-    driver's footage (the clip that Track was made from); ``performance_frame``: per row of the
-    performance, the driver clip frame that drives it (``Track.performance_frame``; NaN: not driven,
-    nothing is drawn). Frames are decoded in order (a render goes forward) and kept a few at a
-    time. :meth:`close` (or ``with``) releases the decoder."""
+    KEEP = 8
 
-    def __init__(self, track, video, performance_frame, frame_start=0):
-        self.frame_start = int(frame_start)  # the performance's first clip frame (its row 0)
-        self.track = track
+    def __init__(self, video):
         self.video = video
-        self.performance_frame = np.asarray(performance_frame, np.float64)
-        self.landmarks = np.asarray(track.landmarks, np.float64)[..., :2]
-        self.tracked = np.asarray(track.tracked, bool)
-        self.f0 = int(track.frame_start)
         self._src = None
-        self._it = None
         self._frames = {}
 
     def close(self):
         if self._src is not None:
             self._src.close()
             self._src = None
-            self._it = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+    def clip_frame(self, i):
+        i = int(i)
+        if i not in self._frames:
+            if self._src is None:
+                self._src = open_video(self.video)
+            if len(self._frames) >= self.KEEP:
+                self._frames.pop(next(iter(self._frames)))
+            fr = self._src.read(i)
+            if fr is None:
+                raise ValueError("{}: frame {} could not be decoded".format(self.video, i))
+            self._frames[i] = fr
+        return self._frames[i]
+
+
+class MouthDonor(ClipFrames):
+    """The driver's mouth interior for the rows of a mouth dub.
+
+    ``track``: the driver's Track (its landmarks locate the driver's inner lips); ``video``: the
+    driver's footage (the clip that Track was made from); ``performance_frame``: per row of the
+    performance, the driver clip frame that drives it (``Track.performance_frame``; NaN: not driven,
+    nothing is drawn). Frames are read as :class:`ClipFrames`. :meth:`close` (or ``with``)
+    releases the decoder."""
+
+    def __init__(self, track, video, performance_frame, frame_start=0):
+        super().__init__(video)
+        self.frame_start = int(frame_start)  # the performance's first clip frame (its row 0)
+        self.track = track
+        self.performance_frame = np.asarray(performance_frame, np.float64)
+        self.landmarks = np.asarray(track.landmarks, np.float64)[..., :2]
+        self.tracked = np.asarray(track.tracked, bool)
+        self.f0 = int(track.frame_start)
 
     def driver_row(self, r):
         """The driver Track row that drives performance row ``r``, or None."""
@@ -166,23 +189,7 @@ class MouthDonor:
         return j
 
     def _frame(self, j):
-        i = j + self.f0
-        if i in self._frames:
-            return self._frames[i]
-        if self._it is None or (self._frames and i < min(self._frames)):
-            self.close()
-            self._src = open_video(self.video)
-            self._it = self._src.iter_frames(i, len(self._src))
-            self._frames = {}
-        for k, fr in self._it:
-            self._frames[k] = fr
-            for old in [q for q in self._frames if q < k - 4]:
-                del self._frames[old]
-            if k >= i:
-                break
-        if i not in self._frames:
-            raise ValueError("{}: frame {} could not be decoded".format(self.video, i))
-        return self._frames[i]
+        return self.clip_frame(j + self.f0)
 
     def draw(self, r, frame, motion, row):
         """:meth:`lower_face` of performance row ``r`` over the footage ``frame``, warped by

@@ -44,13 +44,17 @@ def iter_segments(src, segments):
         yield from src.iter_frames(s, e)
 
 
+def _bounds(own, frames):
+    """Clip frames (c, d) of ``frames`` = (c, d) on ``own``'s frames (None: its start / end)."""
+    f0, n = int(own.frame_start), int(own.n_frames)
+    return (f0 if frames[0] is None else int(frames[0])), (f0 + n if frames[1] is None else int(frames[1]))
+
+
 def pool_rows(own, frames):
     """Rows of the footage's Track ``own`` in clip frames ``frames`` (None: all)."""
     if frames is None:
         return None
-    f0 = int(own.frame_start)
-    c = f0 if frames[0] is None else int(frames[0])
-    d = f0 + own.n_frames if frames[1] is None else int(frames[1])
+    f0, (c, d) = int(own.frame_start), _bounds(own, frames)
     return np.arange(max(c, f0), min(d, f0 + own.n_frames)) - f0
 
 
@@ -61,8 +65,7 @@ def reference_track(own, frames):
     if frames is None:
         return own
     f0, n = int(own.frame_start), int(own.n_frames)
-    c = f0 if frames[0] is None else int(frames[0])
-    d = f0 + n if frames[1] is None else int(frames[1])
+    c, d = _bounds(own, frames)
     if not (f0 <= c < d <= f0 + n):
         raise ValueError("reference frames {}:{} are outside the crop track's frames {}:{}".format(c, d, f0, f0 + n))
     sub = own.subset(c, d)

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
-from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
+from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, ClipFrames, _poly_mask, beyond_footage, mouth_mode
 from .head import posed_points
 from .motion import LOWER_SMOOTH, smooth_field
 from .warp import warp_field, warp_image
@@ -137,38 +137,19 @@ def _runs(rows, cand, cost, switch_cost, out, dist):
     return out, dist
 
 
-class ShotFrames:
-    """Frames of the footage ``video`` read by Track row of ``own`` (a few kept), with the
-    fitted mesh's points and depths of every row; a context manager that closes the decoder."""
+class ShotFrames(ClipFrames):
+    """Frames of the footage ``video`` read by Track row of ``own`` (:class:`~reenact.render.donor.ClipFrames`),
+    with the fitted mesh's points and depths of every row (``points``: (points, depths) of
+    :func:`~reenact.render.head.posed_points`, when the caller has them)."""
 
-    def __init__(self, own, video):
-        from ..video import open_video
-
+    def __init__(self, own, video, points=None):
+        super().__init__(video)
         self.own = own
-        self.video = video
-        self.ps, self.zs = posed_points(own)
+        self.ps, self.zs = posed_points(own) if points is None else points
         self.identity = np.asarray(own.identity, np.float64)
-        self._src = open_video(video)
-        self._frames = {}
-
-    def close(self):
-        if self._src is not None:
-            self._src.close()
-            self._src = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _frame(self, j):
-        i = int(self.own.frame_start) + int(j)
-        if i not in self._frames:
-            if len(self._frames) > 8:
-                self._frames.pop(next(iter(self._frames)))
-            self._frames[i] = self._src.read(i)
-        return self._frames[i]
+        return self.clip_frame(int(self.own.frame_start) + int(j))
 
     def warped(self, j, pd, zd, box, smooth=0.0, head_model="plane"):
         """Footage row ``j`` warped by the fitted meshes to the points ``pd`` (depths ``zd``),
@@ -266,7 +247,7 @@ class ShotMouth(ShotFrames):
         return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
 
 
-def choose_mouth(donor, performance, own, mode="auto"):
+def choose_mouth(donor, performance, own, mode="auto", changed=None):
     """(where a mouth dub's lower face comes from: "driver", "shot" or "renderer", what was
     chosen (a dict for the render summary)). One choice per performance, whatever frames are
     rendered (a dub never switches between two mouths, and Preview Frame shows what the render
@@ -276,12 +257,13 @@ def choose_mouth(donor, performance, own, mode="auto"):
     ``mode`` (:data:`MODES`): "auto" takes the driver's mouth when a driver is given and the
     dub opens the mouth beyond anything the footage shows (:func:`beyond_footage`), the renderer
     when it does so without a driver, and otherwise the shot's own frames, which hold every
-    mouth the dub asks for. "driver" needs a ``donor``."""
+    mouth the dub asks for. "driver" needs a ``donor``. ``changed``: :func:`changed_rows` of the
+    two, when the caller has them."""
     mode = mouth_mode(mode)
     if donor is not None:
         rows = np.flatnonzero([donor.driver_row(r) is not None for r in range(performance.n_frames)])
     else:
-        rows = changed_rows(own, performance)
+        rows = changed_rows(own, performance) if changed is None else changed
     need, asked, shown = beyond_footage(performance, own, rows) if len(rows) else (False, 0.0, 0.0)
     if mode == "driver" and donor is None:
         raise ValueError("the driver's mouth needs the driver's Track and footage (--mouth-from)")
@@ -310,11 +292,12 @@ def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_
     donor, warnings = (None, [])
     if mouth_from is not None:
         donor, warnings = open_donor(performance, mouth_from[0], mouth_from[1], accept_footage)
-    source, info = choose_mouth(donor, performance, own, mode)
+    changed = changed_rows(own, performance)  # the rows the shot's mouth draws, and auto's measure without a driver
+    source, info = choose_mouth(donor, performance, own, mode, changed)
     if source == "shot" and video is None:
         source = info["source"] = "renderer"
     if source == "shot":
-        return ShotMouth(own, performance, video, pool=pool), info, warnings
+        return ShotMouth(own, performance, video, rows=changed, pool=pool), info, warnings
     return (donor if source == "driver" else None), info, warnings
 
 
@@ -341,8 +324,8 @@ class ShotHead(ShotFrames):
     def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES):
         from .motion import HeadMotion
 
-        super().__init__(own, video)
         self.motion = HeadMotion(own, requested, plate)
+        super().__init__(own, video, (self.motion.ps, self.motion.zs))
         self.frame_start = int(requested.frame_start)
         ok = self.motion.ok.copy()
         avail = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)

@@ -30,18 +30,11 @@ def image_strip(scene, name, files, channel, start):
 
 
 def main(cfg):
-    from reenact import register
+    from blender_train_restyle_check import start_reenact  # this script's folder is on sys.path
     from reenact.blender import blend
 
     res = {"blender": bpy.app.version_string, "refused": {}}
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    if cfg.get("training_python"):  # enabled as an add-on, so it has preferences
-        import addon_utils
-
-        addon_utils.enable("reenact", default_set=True)
-        bpy.context.preferences.addons["reenact"].preferences.training_python = cfg["training_python"]
-    else:
-        register()
+    start_reenact(cfg)
     scene = bpy.context.scene
     ed = scene.sequence_editor_create()
     scene.render.fps, scene.render.fps_base = 24, 1.0

@@ -58,11 +58,9 @@ def checkpoint_step(path, python=None):
     return int(out.stdout.split()[-1])
 
 
-def main(cfg):
-    from reenact import register
-    from reenact.blender import blend
-
-    res = {"blender": bpy.app.version_string, "refused": {}}
+def start_reenact(cfg):
+    """An empty file with Reenact registered: enabled as an add-on with ``training_python`` as
+    its Training Python when given (Blender 4.5 has no torch of its own), else registered."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     if cfg.get("training_python"):  # enabled as an add-on, so it has preferences
         import addon_utils
@@ -70,7 +68,16 @@ def main(cfg):
         addon_utils.enable("reenact", default_set=True)
         bpy.context.preferences.addons["reenact"].preferences.training_python = cfg["training_python"]
     else:
+        from reenact import register
+
         register()
+
+
+def main(cfg):
+    from reenact.blender import blend
+
+    res = {"blender": bpy.app.version_string, "refused": {}}
+    start_reenact(cfg)
     scene = bpy.context.scene
     ed = scene.sequence_editor_create()
     shot = blend.add_movie_strip(scene, cfg["shot"], channel=1, frame_start=1, name="shot")

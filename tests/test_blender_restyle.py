@@ -76,6 +76,30 @@ def blender_python(version, request):
     return request.getfixturevalue("blender45")
 
 
+def run_check(script, cfg, version, request, tmp_path):
+    """``script`` run with ``cfg`` in the bpy of ``version`` (4.5 trains through this Python, as
+    its Training Python preference): (its RESULT, from that Blender, and its output)."""
+    py, env = blender_python(version, request)
+    if version != "5.0":
+        cfg["training_python"] = sys.executable
+    env = dict(env, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
+    res = subprocess.run([py, script, json.dumps(cfg)], capture_output=True, text=True, timeout=1200,
+                         cwd=str(tmp_path), env=env)
+    out = res.stdout + res.stderr
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, out[-4000:]
+    r = json.loads(lines[-1][7:])
+    assert r["blender"].startswith(version), r["blender"]
+    return r, out
+
+
+def assert_refused(refused, cases):
+    """Each (key, words): one line holding ``words``, nothing written, the model unset."""
+    for key, words in cases:
+        assert refused[key].get("lines") == 1 and words in refused[key]["line"], (key, refused[key])
+        assert not refused[key]["written"] and refused[key]["model"] == "", (key, refused[key])
+
+
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
 def test_train_restyle_from_strips(tmp_path, version, request):
     """Train Restyle on strips: refusals (one line, nothing written), trims honoured, progress,
@@ -100,24 +124,12 @@ def test_train_restyle_from_strips(tmp_path, version, request):
            "refs": [movie("look{}.mp4".format(i), moving_clip(T=12, S=48, seed=10 + i)) for i in range(2)],
            "colour_shot": movie("colour.mp4", moving_clip(T=8, S=64, seed=5)),
            "gone": movie("gone.mp4", moving_clip(T=8, S=64, seed=6)), "out": str(tmp_path)}
-    py, env = blender_python(version, request)
-    if version != "5.0":
-        cfg["training_python"] = sys.executable
-    env = dict(env, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
-    res = subprocess.run([py, TRAIN_CHECK, json.dumps(cfg)], capture_output=True, text=True,
-                         timeout=1200, cwd=str(tmp_path), env=env)
-    out = res.stdout + res.stderr
-    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
-    assert res.returncode == 0 and lines, out[-4000:]
-    r = json.loads(lines[-1][7:])
-    assert r["blender"].startswith(version), r["blender"]
+    r, out = run_check(TRAIN_CHECK, cfg, version, request, tmp_path)
     ref = r["refused"]
-    for key, words in (("no_active", "active strip"), ("no_reference", "select one or more reference"),
-                       ("same_file", "same file"), ("missing", "gone.mp4: file does not exist"),
-                       ("colour_shot", "colour.mp4: --colourise: the shot (X) is already in colour"),
-                       ("untrimmed", "shot.mp4: --colourise: the shot (X) is already in colour")):
-        assert ref[key].get("lines") == 1 and words in ref[key]["line"], (key, ref[key])
-        assert not ref[key]["written"] and ref[key]["model"] == "", (key, ref[key])
+    assert_refused(ref, (("no_active", "active strip"), ("no_reference", "select one or more reference"),
+                         ("same_file", "same file"), ("missing", "gone.mp4: file does not exist"),
+                         ("colour_shot", "colour.mp4: --colourise: the shot (X) is already in colour"),
+                         ("untrimmed", "shot.mp4: --colourise: the shot (X) is already in colour")))
     # trained on what the trimmed strip shows (the grey frames), with progress lines
     assert r["trained"] == ["FINISHED"], out[-4000:]
     models = os.path.join(str(tmp_path), "reenact", "models")
@@ -187,22 +199,10 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
             w.write(f)
     cfg = {"shot": shot, "ref": ref, "ref_movie": ref_movie, "gappy": gappy, "still": ref[0],
            "bad_model": BASE_MODEL, "out": str(tmp_path)}
-    py, env = blender_python(version, request)
-    if version != "5.0":
-        cfg["training_python"] = sys.executable
-    env = dict(env, OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
-    res = subprocess.run([py, SEQUENCE_CHECK, json.dumps(cfg)], capture_output=True, text=True, timeout=1200,
-                         cwd=str(tmp_path), env=env)
-    out = res.stdout + res.stderr
-    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
-    assert res.returncode == 0 and lines, out[-4000:]
-    r = json.loads(lines[-1][7:])
-    assert r["blender"].startswith(version), r["blender"]
+    r, out = run_check(SEQUENCE_CHECK, cfg, version, request, tmp_path)
     ref_ = r["refused"]
-    for key, words in (("still", "strip 'still' holds 1 image(s)"),
-                       ("gappy", "strip 'gappy': {}: the images are not one run".format(tmp_path / "gappy"))):
-        assert ref_[key].get("lines") == 1 and words in ref_[key]["line"], (key, ref_[key])
-        assert not ref_[key]["written"] and ref_[key]["model"] == "", (key, ref_[key])
+    assert_refused(ref_, (("still", "strip 'still' holds 1 image(s)"),
+                          ("gappy", "strip 'gappy': {}: the images are not one run".format(tmp_path / "gappy"))))
     bad = ref_["bad_model"]
     assert bad.get("lines") == 1 and "renderer_base.onnx" in bad["line"] and "not a restyle model" in bad["line"], bad
     assert r["bad_model_unchanged"] and not r["restyle_folder_after_bad"]
