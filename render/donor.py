@@ -43,13 +43,21 @@ OUTER_LIP = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314
 SKIN_RING = (0.08, 0.25)
 #: mean opening height / width under which the lips count as closed (no interior drawn)
 CLOSED = 0.03
+#: the footage's mouth line filled before a dub's warp (:func:`fill_lip_line`): grown by this
+#: fraction of the mouth's width, and reaching CORNER_REACH of it past each corner
+LINE_GROW = 0.045
+CORNER_REACH = 0.15
+#: the mouth dub's motion is whole up to SIDE_FADE[0] of the face's half width from its axis and
+#: none from SIDE_FADE[1] (:func:`lower_face_weights`)
+SIDE_FADE = (0.55, 0.95)
 #: feather of the lower face's edge, as a fraction of the face height
 LOWER_FEATHER = 0.06
 
 
 def lower_face_weights(P):
     """(468,) weights of the mesh points ``P`` (468, 2) of one row: 0 at and above the nose
-    base, 1 from the upper lip down, smooth between (a mouth dub moves what is below the nose)."""
+    base, 1 from the upper lip down, smooth between (a mouth dub moves what is below the nose),
+    and fading to 0 toward the face's sides (:data:`SIDE_FADE`)."""
     top = 0.5 * (P[_EYES[0]] + P[_EYES[1]])
     axis = P[_CHIN] - top
     n = float(np.hypot(*axis))
@@ -59,9 +67,19 @@ def lower_face_weights(P):
     t = (P - top) @ axis
     t0, t1 = float((P[_NOSE_BASE] - top) @ axis), float((P[_UPPER_LIP] - top) @ axis)
     if t1 - t0 < 1e-6:
-        return (t >= t1).astype(np.float64)
-    u = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
-    return u * u * (3.0 - 2.0 * u)
+        w = (t >= t1).astype(np.float64)
+    else:
+        u = np.clip((t - t0) / (t1 - t0), 0.0, 1.0)
+        w = u * u * (3.0 - 2.0 * u)
+    # toward the face's sides (the jaw's angles below the ears) the motion fades out: a mouth
+    # dub opens the lips and drops the chin; an outline moved sideways drags the cheek over the
+    # hair or background beside it
+    side = np.abs((P - top) @ np.array([-axis[1], axis[0]]))
+    half = float(side.max())
+    if half > 1e-6:
+        v = np.clip((SIDE_FADE[1] - side / half) / (SIDE_FADE[1] - SIDE_FADE[0]), 0.0, 1.0)
+        w = w * v * v * (3.0 - 2.0 * v)
+    return w
 
 
 def pin_upper_face(ps, zs, pd, zd):
@@ -121,6 +139,38 @@ def _poly_mask(shape, pts, roi):
     q = np.round((np.asarray(pts, np.float64) - (x0, y0)) * 16).astype(np.int32)
     cv2.fillPoly(m, [q], 1, lineType=cv2.LINE_AA, shift=4)
     return m
+
+
+def fill_lip_line(frame, own, reach=CORNER_REACH):
+    """``frame`` with the footage's mouth line (the inner-lip opening of its fitted mesh ``own``
+    (468, 2), grown by a few pixels and reaching ``reach`` x the mouth's width past each corner)
+    filled from the lips around it (OpenCV inpainting in a box around the mouth). A dub that
+    opens the mouth wider stretches what lies between the lips over the opening and its corners:
+    the interior is drawn over, the corners are not, and a dark crease stretched there reads as
+    a smudge beside the mouth. A new array; ``frame`` when the mesh is not usable."""
+    c = np.asarray(own, np.float64)[list(INNER_LIP)]
+    if not np.isfinite(c).all():
+        return frame
+    centre, u, width, _ = _mouth_axes(c)
+    if width < 4:
+        return frame
+    ext = c.copy()
+    ext[0] -= reach * width * u
+    ext[10] += reach * width * u
+    H, W = frame.shape[:2]
+    pad = int(np.ceil(0.3 * width)) + 4
+    x0, y0 = np.maximum(np.floor(ext.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(ext.max(0)).astype(int) + pad, (W, H))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return frame
+    roi = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+    m = _poly_mask((roi[3], roi[2]), ext, roi)
+    g = max(1, int(round(LINE_GROW * width)))
+    m = cv2.dilate(m, np.ones((2 * g + 1, 2 * g + 1), np.uint8))
+    out = frame.copy()
+    sub = np.ascontiguousarray(frame[y0:y1, x0:x1])
+    out[y0:y1, x0:x1] = cv2.inpaint(sub, m, max(2.0, 0.1 * width), cv2.INPAINT_TELEA)
+    return out
 
 
 class ClipFrames:
@@ -193,8 +243,13 @@ class MouthDonor(ClipFrames):
 
     def draw(self, r, frame, motion, row):
         """:meth:`lower_face` of performance row ``r`` over the footage ``frame``, warped by
-        ``motion`` (a lower-only :class:`~reenact.render.motion.HeadMotion`) at its row ``row``."""
-        return self.lower_face(r, frame, motion.detail(row, frame)[0], motion.pd[row], motion.ps[row])
+        ``motion`` (a lower-only :class:`~reenact.render.motion.HeadMotion`) at its row ``row``.
+        The footage's lip line is filled with the lips' own colours before the warp
+        (:func:`fill_lip_line`): the warp would stretch its dark crease into the opened corners."""
+        src = frame
+        if self.driver_row(r) is not None and motion.moves(row):
+            src = fill_lip_line(frame, motion.ps[row])
+        return self.lower_face(r, frame, motion.detail(row, src)[0], motion.pd[row], motion.ps[row])
 
     def lower_face(self, r, base, warped, requested, own):
         """``base`` (the render's frame, (H, W, 3) uint8) with the lower face replaced by
@@ -208,7 +263,7 @@ class MouthDonor(ClipFrames):
         H, W = base.shape[:2]
         face_h = float(np.ptp(own[:, 1]))
         hull = np.concatenate([requested[list(LOWER_FACE)], own[list(LOWER_FACE)]])
-        pad = int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2
+        pad = int(np.ceil(5 * LOWER_FEATHER * face_h)) + 2
         x0, y0 = (np.floor(hull.min(0)) - pad).astype(int)
         x1, y1 = (np.ceil(hull.max(0)) + pad).astype(int)
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
@@ -246,8 +301,13 @@ class MouthDonor(ClipFrames):
             a *= opening_weight(dst, width)
             comp = comp * (1.0 - a) + g * a
 
-        lower = _poly_mask(shape, cv2.convexHull(hull.astype(np.float32))[:, 0], roi).astype(np.float32)
-        lf = cv2.GaussianBlur(lower, (0, 0), LOWER_FEATHER * face_h)[..., None]
+        # grown by two feathers before the feather: the moved jaw and chin are whole, and the
+        # blend falls where the warp has faded out (a feather across the moved outline leaves a
+        # half-transparent band of skin over the hair or the neck)
+        lower = _poly_mask(shape, cv2.convexHull(hull.astype(np.float32))[:, 0], roi)
+        g = max(1, int(round(2 * LOWER_FEATHER * face_h)))
+        lower = cv2.dilate(lower, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+        lf = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), LOWER_FEATHER * face_h)[..., None]
         out = base.copy()
         out[sl] = np.clip(base[sl].astype(np.float32) * (1.0 - lf) + comp * lf + 0.5, 0, 255).astype(np.uint8)
         return out

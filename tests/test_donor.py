@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from reenact.face import transfer as X
-from reenact.render.donor import INNER_LIP, MouthDonor, lower_face_weights, open_donor, pin_upper_face
+from reenact.render.donor import (INNER_LIP, LOWER_FACE, MouthDonor, fill_lip_line, lower_face_weights, open_donor,
+                                  pin_upper_face)
 from reenact.render.head import posed_points
 from reenact.video import VideoWriter
 
@@ -59,6 +60,46 @@ def test_lower_face_weights_hold_the_upper_face(carphone_track):
     pd, zd = pin_upper_face(P, Z, Pd, Z + 1.0)
     np.testing.assert_allclose(pd[0, 1], P[0, 1])  # the nose tip stays where the footage has it
     np.testing.assert_allclose(pd[0, 152], Pd[0, 152])  # the chin moves as asked
+
+
+def test_lower_face_weights_fade_toward_the_jaw_angles(carphone_track):
+    """A dub's motion fades out toward the face's sides: the jaw's angles below the ears stay
+    (moved sideways they drag the cheek over the hair beside it), the chin moves whole."""
+    r = int(np.flatnonzero(carphone_track.tracked)[0])
+    P = posed_points(carphone_track, [r])[0][0]
+    w = lower_face_weights(P)
+    assert w[132] < 0.1 and w[361] < 0.1  # the jaw line's ends, below the ears
+    assert w[152] == 1.0 and w[61] > 0.9 and w[291] > 0.9  # chin, mouth corners
+    jaw = w[list(LOWER_FACE[:17])]  # ear to ear along the jaw: rises toward the chin, then falls
+    assert jaw[8] == 1.0 and (np.diff(jaw[:9]) >= -1e-9).all() and (np.diff(jaw[8:]) <= 1e-9).all()
+
+
+def test_fill_lip_line_removes_the_crease_and_nothing_else(carphone_track):
+    """The footage's dark lip line (which a dub's warp would stretch into the opened corners) is
+    filled with the colour around it; pixels away from the mouth are untouched."""
+    tr = carphone_track
+    r = int(np.flatnonzero(tr.tracked)[0])
+    own = posed_points(tr, [r])[0][0]
+    h, w = (int(v) for v in tr.size[::-1])
+    frame = np.full((h, w, 3), (120, 140, 200), np.uint8)  # skin
+    line = np.zeros((h, w), np.uint8)
+    c = own[list(INNER_LIP)]
+    a, b = c[0], c[10]  # the corners: a dark crease from corner to corner, a little beyond
+    u = (b - a) / np.linalg.norm(b - a)
+    p0, p1 = a - 0.05 * np.linalg.norm(b - a) * u, b + 0.05 * np.linalg.norm(b - a) * u
+    cv2.line(line, tuple(int(v) for v in np.round(p0)), tuple(int(v) for v in np.round(p1)), 1, 2)
+    frame[line > 0] = (30, 30, 60)
+    out = fill_lip_line(frame, own)
+    assert out is not frame and out.shape == frame.shape
+    err = np.abs(out[line > 0].astype(int) - (120, 140, 200)).max()
+    assert err <= 12, err  # the crease is gone
+    far = np.ones((h, w), bool)
+    lo, hi = np.floor(c.min(0)).astype(int), np.ceil(c.max(0)).astype(int)
+    far[max(lo[1] - 20, 0):hi[1] + 20, max(lo[0] - 20, 0):hi[0] + 20] = False
+    assert (out[far] == frame[far]).all()
+    bad = own.copy()
+    bad[13] = np.nan
+    assert fill_lip_line(frame, bad) is frame  # no usable mesh: the frame as it is
 
 
 def test_driver_interior_lands_in_the_requested_opening(carphone_track, tmp_path):
