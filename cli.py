@@ -141,6 +141,28 @@ def cmd_transfer(args):
 
 # --- train / render -----------------------------------------------------------------------
 
+def cmd_quantize(args):
+    from .face.track import Track
+    from .video.identity import check_footage
+
+    try:
+        from .training.quantize import MIN_PSNR, calibration_inputs, quantize
+    except ImportError as exc:
+        raise UserError("quantize needs the training requirements (onnx, ml_dtypes): {}".format(exc)) from exc
+    data = []
+    try:
+        for tpath, clip in args.data:
+            tr = Track.load(tpath)
+            for w in check_footage(tr, clip, False, tpath):
+                print("warning: " + w, file=sys.stderr)
+            data.append((tr, clip))
+        inputs = calibration_inputs(args.model, data)
+        summary = quantize(args.model, inputs, args.out, MIN_PSNR if args.min_psnr is None else args.min_psnr)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(summary))
+
+
 def cmd_train(args):
     from .face.track import Track
 
@@ -206,7 +228,7 @@ def cmd_render(args):
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     try:
-        renderer = get_renderer(args.model, prefer_gpu=not args.cpu)
+        renderer = get_renderer(args.model, prefer_gpu=not args.cpu, precision=args.precision)
         renderer.check_region(args.region)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -455,11 +477,23 @@ def build_parser():
                         "held-out self-reenactment: the frames it is scored on stay out of the pool)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
+    p.add_argument("--precision", choices=("auto", "fp32"), default="auto",
+                   help="on the CPU, 'auto' runs MODEL.int8.onnx when `reenact quantize` made it from this "
+                        "very model (about half the CPU time), 'fp32' always the model itself")
     p.add_argument("--no-detail", action="store_true",
                    help="composite the network's crop alone, without the footage's fine detail "
                         "(docs/compositing.md)")
     add_signing_arguments(p)
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("quantize", help="make MODEL.int8.onnx, the renderer's int8 variant for the CPU")
+    p.add_argument("model", help="the fp32 renderer ONNX")
+    p.add_argument("--data", action="append", required=True, type=_track_video, metavar="TRACK.npz=CLIP",
+                   help="a tracked clip to calibrate on (repeatable; a few seconds of each are rendered)")
+    p.add_argument("--out", default=None, help="default: MODEL.int8.onnx beside MODEL (where render finds it)")
+    p.add_argument("--min-psnr", type=float, default=None,
+                   help="refuse a variant whose face differs from the fp32 model's by more (dB; default 40)")
+    p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("assemble", help="make the movie of a render done in chunks, from its frame folder, with "
                                         "the footage's audio")

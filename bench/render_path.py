@@ -149,9 +149,14 @@ def path_timing(clip, model, size, tmp, frames=48):
 #: the whole-path speed figure (issue 11): frames of the excerpt, the mouth's re-timing
 SPEED_FRAMES = 64
 SPEED_SHIFT = 16
-#: (crop size, output, detail layer, onnxruntime threads: None = all cores) rows of the speed table
-SPEED_CASES = ((128, "png", True, None), (128, "mp4", True, None), (256, "png", True, None), (256, "mp4", True, None),
-               (256, "png", False, None), (256, "png", True, 1))
+#: (crop size, output, detail layer, onnxruntime threads: None = all cores, precision, mouth) rows of
+#: the speed table. The mouth is the network's (``renderer``) in every row but the last: that is
+#: the path issue 11's target is about; the default ``auto`` draws a re-timed mouth within the
+#: footage's range from the shot's own frames (no network): its row says what a dub costs today
+SPEED_CASES = ((128, "png", True, None, "auto", "renderer"), (128, "mp4", True, None, "auto", "renderer"),
+               (256, "png", True, None, "auto", "renderer"), (256, "mp4", True, None, "auto", "renderer"),
+               (256, "png", True, None, "fp32", "renderer"), (256, "png", False, None, "auto", "renderer"),
+               (256, "png", True, 1, "auto", "renderer"), (256, "png", True, None, "auto", "auto"))
 
 
 def _cpu_seconds():
@@ -189,24 +194,25 @@ def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES):
     perf = transfer(tr, transfer(tr, tr, "mouth", offset=k, frames=(k, n)), "mouth", offset=k - n, frames=(0, k))
     rows = []
     warm = set()
-    for size, fmt, detail, threads in cases:
-        rend = get_renderer(model, prefer_gpu=False, threads=threads)
+    for size, fmt, detail, threads, precision, mouth in cases:
+        rend = get_renderer(model, prefer_gpu=False, threads=threads, precision=precision)
         orig = rend.size
         rend.size = size
         try:
-            if (size, threads) not in warm:  # the session and the actor's pool at this size, made once
+            if (size, threads, precision) not in warm:  # the session and the actor's pool at this size, made once
                 render_clip(perf, excerpt, rend, out=None, frames=(0, 2), region="mouth", crop_track=tr,
-                            cache_dir=os.path.join(tmp, "speed_pool"), prefer_gpu=False)
-                warm.add((size, threads))
-            out = os.path.join(tmp, "speed_{}_{}_{}_{}{}".format(size, fmt, int(detail), threads or 0,
-                                                                ".mp4" if fmt == "mp4" else ""))
+                            cache_dir=os.path.join(tmp, "speed_pool"), prefer_gpu=False, mouth_mode="renderer")
+                warm.add((size, threads, precision))
+            out = os.path.join(tmp, "speed_{}_{}_{}_{}_{}_{}{}".format(size, fmt, int(detail), threads or 0, precision,
+                                                                      mouth, ".mp4" if fmt == "mp4" else ""))
             load = os.getloadavg()
             c0, t0 = _cpu_seconds(), time.perf_counter()
             s = render_clip(perf, excerpt, rend, out=out, region="mouth", crop_track=tr, detail=detail,
-                            cache_dir=tempfile.mkdtemp(dir=tmp), prefer_gpu=False)
+                            cache_dir=tempfile.mkdtemp(dir=tmp), prefer_gpu=False, mouth_mode=mouth)
             wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
             nf = s["frames"]
             rows.append({"size": size, "output": fmt, "detail": detail, "threads": threads or os.cpu_count(),
+                         "precision": s.get("precision", rend.precision), "mouth": mouth,
                          "frames": nf, "rendered": s["rendered"],
                          "wall_ms_per_frame": round(wall * 1000.0 / nf, 1),
                          "cpu_ms_per_frame": round(cpu * 1000.0 / nf, 1),
@@ -293,14 +299,15 @@ def print_speed(sp):
     print("\nWhole render path with the detail layer, {} ({}x{}), {} frames, mouth re-timed on every frame; "
           "ms per frame (target <= {} at 256 on 2 cores)".format(sp["clip"], sp["frame_size"][0], sp["frame_size"][1],
                                                                 sp["frames"], sp["target_ms"]))
-    print("{:>5} {:>4} {:>6} {:>3} | {:>7} {:>7} | {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} | {:>9}".format(
-        "crop", "out", "detail", "thr", "wall", "CPU", "decod", "cond", "infer", "warp", "comp", "encod", "cache",
-        "load"))
+    print("{:>5} {:>4} {:>6} {:>3} {:>5} {:>8} | {:>7} {:>7} | {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} | {:>9}".format(
+        "crop", "out", "detail", "thr", "prec", "mouth", "wall", "CPU", "decod", "cond", "infer", "warp", "comp", "encod",
+        "cache", "load"))
     for r in sp["cases"]:
         s = r["stage_ms_per_frame"]
-        print("{:>5} {:>4} {:>6} {:>3} | {:>7.1f} {:>7.1f} | {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} | "
-              "{:>4.1f}-{:<4.1f}".format(r["size"], r["output"], "on" if r["detail"] else "off",
-                                         r.get("threads", "?"), r["wall_ms_per_frame"],
+        print("{:>5} {:>4} {:>6} {:>3} {:>5} {:>8} | {:>7.1f} {:>7.1f} | {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} "
+              "{:>5.1f} | {:>4.1f}-{:<4.1f}".format(r["size"], r["output"], "on" if r["detail"] else "off",
+                                         r.get("threads", "?"), r.get("precision", "fp32"), r.get("mouth", "renderer"),
+                                         r["wall_ms_per_frame"],
                                          r["cpu_ms_per_frame"], s["decode"], s["conditioning"], s["infer"], s["warp"],
                                          s["composite"], s["encode"], s["cache"], r["load_before"], r["load_after"]))
 

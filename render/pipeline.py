@@ -83,21 +83,22 @@ from .renderer import BASE_MODEL, NeuralRenderer
 _RENDERERS = OrderedDict()
 
 
-def get_renderer(model=None, prefer_gpu=True, threads=None):
+def get_renderer(model=None, prefer_gpu=True, threads=None, precision="auto"):
     """A :class:`NeuralRenderer` for ``model`` (path or instance; None = the bundled base model),
-    kept open between calls (Preview Frame must not reload the session)."""
+    kept open between calls (Preview Frame must not reload the session); ``precision``: see
+    :data:`~reenact.render.renderer.PRECISIONS`."""
     if model is not None and not isinstance(model, (str, os.PathLike)):
         return model
     path = os.path.abspath(os.fspath(model or BASE_MODEL))
     if not os.path.isfile(path):
         raise ValueError("{}: renderer model not found".format(path))
     st = os.stat(path)
-    k = (path, st.st_size, st.st_mtime_ns, bool(prefer_gpu), threads)
+    k = (path, st.st_size, st.st_mtime_ns, bool(prefer_gpu), threads, precision)
     with _LOCK:
         if k in _RENDERERS:
             return _RENDERERS[k]
     try:
-        r = NeuralRenderer(path, prefer_gpu=prefer_gpu, threads=threads)
+        r = NeuralRenderer(path, prefer_gpu=prefer_gpu, threads=threads, precision=precision)
     except ValueError:
         raise
     except Exception as exc:  # onnxruntime load errors
@@ -542,12 +543,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "out": os.path.abspath(os.fspath(out)) if out is not None else None,
         "frames": stats["written"], "range": [a, b], "chunk": list(chunk_range), "region": region,
         "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"], "warped": stats["warped"],
-        "provider": renderer.provider, "model": renderer.path, "size": S,
+        "provider": renderer.provider, "model": renderer.path, "precision": getattr(renderer, "precision", "fp32"), "size": S,
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
         "seconds": round(seconds, 3),
         "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
-        "warnings": warnings, "pool_frames": pool_frames,
+        "warnings": warnings + list(getattr(renderer, "warnings", [])), "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
         "driver_mouth": driver_mouth,
     }

@@ -96,11 +96,47 @@ def check_io(sess, in_ch, out_ch, path):
                 what, a.shape[1], ch), path=name)
 
 
+#: the metadata key of an int8 variant naming the fp32 model it was made from (its file digest,
+#: :func:`reenact.render.cache.file_digest`); ``reenact quantize`` writes it
+INT8_OF = "reenact.int8_of"
+#: which weights a renderer runs on the CPU: ``auto`` the int8 variant when one made from this
+#: very model lies beside it (about half the CPU time), else the fp32 model; ``fp32`` always
+#: the model itself
+PRECISIONS = ("auto", "fp32")
+
+
+def int8_path(model):
+    """``MODEL.int8.onnx`` for ``MODEL.onnx`` (where ``reenact quantize`` writes its variant)."""
+    return os.path.splitext(os.fspath(model))[0] + ".int8.onnx"
+
+
+def _int8_variant(path, threads, warnings):
+    """A CPU session of ``path``'s int8 variant, or None (none beside it, or made from another
+    model: then a line in ``warnings``)."""
+    p8 = int8_path(path)
+    if not os.path.isfile(p8):
+        return None
+    from .cache import file_digest
+
+    s8 = create_session(p8, prefer_gpu=False, threads=threads)
+    made_from = s8.get_modelmeta().custom_metadata_map.get(INT8_OF)
+    if made_from != file_digest(path):
+        warnings.append("{}: made from another version of {} (quantize it again): the fp32 model runs".format(
+            os.path.basename(p8), os.path.basename(path)))
+        return None
+    return s8
+
+
 class NeuralRenderer:
-    def __init__(self, path=BASE_MODEL, prefer_gpu=True, threads=None):
+    def __init__(self, path=BASE_MODEL, prefer_gpu=True, threads=None, precision="auto"):
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise ValueError("{}: renderer model not found".format(os.path.basename(path)))
+        if precision not in PRECISIONS:
+            raise ValueError("precision must be one of {}".format(", ".join(PRECISIONS)))
+        #: lines for the render summary (a stale int8 variant)
+        self.warnings = []
+        self.fp32_path = path
         sess = create_session(path, prefer_gpu=prefer_gpu, threads=threads)
         if session_provider(sess) == CUDA:  # the fp16 variant, when it was exported beside it
             p16 = os.path.splitext(path)[0] + ".fp16.onnx"
@@ -108,6 +144,12 @@ class NeuralRenderer:
                 s16 = create_session(p16, prefer_gpu=True, threads=threads)
                 if session_provider(s16) == CUDA:
                     sess, path = s16, p16
+        elif precision == "auto":  # on the CPU, the int8 variant made from this model
+            s8 = _int8_variant(path, threads, self.warnings)
+            if s8 is not None:
+                sess, path = s8, int8_path(path)
+        #: the weights that run: "fp16" (CUDA), "int8" (CPU variant) or "fp32"
+        self.precision = "fp16" if path.endswith(".fp16.onnx") else "int8" if path.endswith(".int8.onnx") else "fp32"
         meta = sess.get_modelmeta().custom_metadata_map
         if "reenact.config" not in meta:
             raise ValueError("{}: not a Reenact renderer (no reenact.config metadata)".format(os.path.basename(path)))

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The renderer's int8 variant for the CPU (``reenact quantize``, training/quantize.py): made from
+real network inputs, checked against the fp32 model before it is written, used by the renderer
+only beside the very model it was made from, and the bundled one is the bundled base's."""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from reenact.errors import ReenactError
+from reenact.render.renderer import BASE_MODEL, NeuralRenderer, int8_path
+
+pytest.importorskip("onnxruntime.quantization")
+
+
+@pytest.fixture(scope="module")
+def calib(carphone, carphone_track):
+    from reenact.training.quantize import calibration_inputs
+
+    x = calibration_inputs(BASE_MODEL, [(carphone_track, carphone)])
+    assert x.dtype == np.uint8 and x.ndim == 4 and x.shape[1] == 67 and len(x) >= 8
+    return x
+
+
+def test_bundled_int8_variant_is_made_from_the_bundled_model():
+    r = NeuralRenderer(prefer_gpu=False)
+    assert r.precision == "int8" and r.path == int8_path(BASE_MODEL) and not r.warnings
+    assert NeuralRenderer(prefer_gpu=False, precision="fp32").precision == "fp32"
+
+
+def test_quantize_writes_a_variant_that_draws_like_the_model(calib, tmp_path):
+    from reenact.training.quantize import quantize
+
+    model = str(tmp_path / "actor.onnx")
+    shutil.copy(BASE_MODEL, model)
+    s = quantize(model, calib)
+    assert s["out"] == int8_path(model) and os.path.isfile(s["out"])
+    assert s["psnr_db"] >= 40.0 and s["bytes"] < 0.4 * s["fp32_bytes"], s
+    r8 = NeuralRenderer(model, prefer_gpu=False)
+    r32 = NeuralRenderer(model, prefer_gpu=False, precision="fp32")
+    assert r8.precision == "int8" and r32.precision == "fp32"
+    x = calib[:4]
+    a, b = r32.run(x), r8.run(x)
+    hole = np.transpose(x[:, -1:] > 127, (0, 2, 3, 1))[..., 0]
+    d = np.abs(a.astype(int) - b.astype(int))[hole]
+    assert d.mean() < 2.0 and d.max() < 40, (d.mean(), d.max())  # the same face, not another picture
+    assert np.abs(a.astype(int) - b.astype(int))[~hole].max() <= 1  # outside the face: the footage
+
+
+def test_a_variant_of_another_model_is_not_used(calib, tmp_path):
+    import onnx
+
+    from reenact.training.quantize import quantize
+
+    model = str(tmp_path / "actor.onnx")
+    shutil.copy(BASE_MODEL, model)
+    quantize(model, calib)
+    m = onnx.load(model)  # the actor model retrained (here: changed) after its variant was made
+    m.metadata_props.add(key="reenact.note", value="retrained")
+    onnx.save(m, model)
+    r = NeuralRenderer(model, prefer_gpu=False)
+    assert r.precision == "fp32" and r.path == model
+    assert len(r.warnings) == 1 and "actor.int8.onnx" in r.warnings[0] and "quantize it again" in r.warnings[0]
+
+
+def test_quantize_refuses_a_variant_that_draws_another_face(calib, tmp_path):
+    from reenact.training.quantize import quantize
+
+    model = str(tmp_path / "actor.onnx")
+    shutil.copy(BASE_MODEL, model)
+    with pytest.raises(ReenactError, match="dB from the fp32 model"):
+        quantize(model, calib, min_psnr=90.0)
+    assert sorted(os.listdir(tmp_path)) == ["actor.onnx"]  # nothing written, no temporary left
+    with pytest.raises(ReenactError, match="already an int8 variant"):
+        quantize(int8_path(BASE_MODEL), calib)
