@@ -178,7 +178,7 @@ def test_marked_clip_survives_downscale_and_reencode(tmp_path, marked):
 def test_uncropped_copy_read_by_the_scale_one_test_cropped_copy_by_the_search(tmp_path, clip):
     """A faint mark (format 1 at 1.4 levels RMS) after a 50 % downscale + CRF 28 is found by
     the single test at scale 1, no shift (threshold 4.89), where the search over every scale and
-    shift (6.87) misses some windows; a cropped copy is found by the search; unmarked windows'
+    shift (6.91) misses some windows; a cropped copy is found by the search; unmarked windows'
     scale-1 scores behave as the standard normal the threshold assumes."""
     import cv2
 
