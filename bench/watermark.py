@@ -379,7 +379,7 @@ def main(argv=None):
     per_attack = {}
     invis = []
     fp_windows = fp_false = 0
-    fp_max_score = 0.0
+    fp_max_score = fp_max_prior = 0.0
     keys = [wm.DEFAULT_KEY] + ["bench-key-{}".format(k) for k in range(args.keys - 1)]
     offsets = [float(x) for x in args.offsets.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -438,7 +438,8 @@ def main(argv=None):
                         r = wm.detect(ims[k0:], fps, key=key, prepared=True)
                         fp_windows += len(r["windows"])
                         fp_false += sum(w["detected"] for w in r["windows"])
-                        fp_max_score = max(fp_max_score, max(w["score"] for w in r["windows"]))
+                        fp_max_score = max(fp_max_score, max(w["search_score"] for w in r["windows"]))
+                        fp_max_prior = max(fp_max_prior, max(w["prior_score"] for w in r["windows"]))
             print("  {:12s} unmarked: {} windows so far, {} false, max score {:.2f}".format(
                 name[:12], fp_windows, fp_false, fp_max_score), flush=True)
         c2 = c2pa_cost(tmp, clips[0][1], clips[0][2], args.c2pa_repeats)
@@ -464,8 +465,9 @@ def main(argv=None):
             t["attack"], t["windows"], t["detected"], t["right_payload"], t["file_payload_right"],
             t["mean_score"], t["min_score"]))
     print("unmarked: {} windows ({} keys x {} offsets x clips and their CRF 28 re-encodes): {} false "
-          "detections, highest score {:.2f} (threshold ~{:.2f})".format(
-              fp_windows, len(keys), len(offsets), fp_false, fp_max_score, _threshold(wm)))
+          "detections, highest score {:.2f} (thresholds: search {:.2f}, scale-1 test {:.2f}); highest "
+          "scale-1 test score {:.2f}".format(fp_windows, len(keys), len(offsets), fp_false, fp_max_score,
+                                               _threshold(wm), _threshold(wm, prior=True), fp_max_prior))
     ps = [v["psnr"] for v in invis]
     print("PSNR marked vs unmarked: mean {:.2f} dB, min {:.2f} dB".format(np.mean(ps), np.min(ps)))
     warp = {}
@@ -510,7 +512,9 @@ def main(argv=None):
                         for n, f, fps in clips],
               "attacks": table, "false_positives": {"windows": fp_windows, "false": fp_false,
                                                      "max_score": fp_max_score, "keys": len(keys),
-                                                     "offsets": offsets, "threshold_z": _threshold(wm)},
+                                                     "max_prior_score": fp_max_prior,
+                                                     "offsets": offsets, "threshold_z": _threshold(wm),
+                                                     "threshold_prior_z": _threshold(wm, prior=True)},
               "invisibility": invis, "warping_error": warp, "speed_ms": speed, "c2pa": c2, "anchor": anchor_report,
               "settings": {"strength_rms": wm.DEFAULT_STRENGTH, "cells_per_side": wm.CELLS_PER_SIDE,
                            "tile": wm.N, "payload_bits": wm.PAYLOAD_BITS, "coded_bits": wm.CODED_BITS},
@@ -557,13 +561,15 @@ def _cv2_threads():
     return cv2.getNumThreads()
 
 
-def _threshold(wm):
-    """The window score at which the false-positive probability reaches the limit."""
+def _threshold(wm, prior=False):
+    """The window score at which the false-positive probability reaches the limit: of the search
+    over every scale and shift, or (``prior``) of the single test at scale 1, no shift."""
     det = wm.Detector()
+    prob = det.prior_probability if prior else det.search_probability
     lo, hi = 3.0, 20.0
     for _ in range(50):
         mid = (lo + hi) / 2
-        if det.false_positive_probability(mid) < wm.FALSE_POSITIVE_LIMIT:
+        if prob(mid) < wm.FALSE_POSITIVE_LIMIT:
             hi = mid
         else:
             lo = mid

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """How visible the watermark is on flat skin and sky against what survives a 50 % downscale +
-CRF 28 (issue 13; docs/provenance.md, "Visibility: the trade-off measured"). Prints a table and
+CRF 28 (issue 13; docs/provenance.md, "Visibility: the trade-off measured" and "Visibility:
+format 2"). Prints a table and
 writes ``bench/results/watermark_masking.json``.
 
     .venv/bin/python -m bench.watermark_masking [--clips 6] [--seconds 4] [--gains 1,0.7,0.5,0.3]
@@ -8,17 +9,17 @@ writes ``bench/results/watermark_masking.json``.
 
 For each cell size (cells per shorter side; the shipped mark: 80) and each *flat gain* (the
 pattern's gain where the picture is flat, rising to ``--textured`` on texture and near edges:
-the perceptual masking of branch h-wm, ``masking_gain``; 1 = the shipped, unmasked mark), every
-clip (the first ``--seconds`` of the first ``--clips`` shared clips, the same ones as
-bench.watermark) is marked with its own payload, the frame's RMS change capped at 2.5 levels
-(PSNR >= 40 dB), and measured:
+``reenact.provenance.masking``; 1 = format 1's unmasked mark, in format 1's layout and code;
+below 1, format 2's layout and code, and at 0.3 format 2's shipped mark), every clip (the first
+``--seconds`` of the first ``--clips`` shared clips, the same ones as bench.watermark) is marked
+with its own payload, the frame's RMS change capped at 2.5 levels (PSNR >= 40 dB), and measured:
 
 - **flat RMS**: the mark's RMS (luma, 8-bit levels) over the pixels whose local contrast is under
   1 level (flat skin, sky, walls; every 10th frame), as bench.watermark's h-wm variant measured it;
 - **PSNR** of marked vs unmarked;
 - after **50 % downscale + H.264 CRF 28** (bench.watermark's attack): per one-second window, at
   the alignment a downscaled copy has (scale 1, shift 0; no search), the sync cells' z (the
-  shipped detector searches; its threshold is 6.81, a single test's 4.75) and the whole tile's
+  detector's single test there needs 4.89, its search 6.91) and the whole tile's
   z with the payload known (sync + data cells); the coded-bit error rate of the payload read
   from the window, and from the whole file (soft values summed over its windows), and whether
   the file's payload decodes (Viterbi, CRC). A window can carry the right payload only when the
@@ -65,50 +66,27 @@ def cell_size(cells_per_side):
 
 
 def masking_gain(y, cells_per_side, flat, textured, t0=1.0, t1=5.0):
-    """The pattern's gain per pixel of a frame of luma ``y`` (float, 8-bit levels): ``flat`` x the
-    brightness (0.5-1.5 of mid-grey, Weber) where the local contrast at the mark's scale is under
-    ``t0`` levels, rising smoothly to ``textured`` at ``t1`` and within a cell of an edge;
-    smooth over a cell (h-wm's ``masking_gain``)."""
-    import cv2
+    """The pattern's gain per pixel of a frame of luma ``y`` (:mod:`reenact.provenance.masking`,
+    what format 2 ships with flat 0.3, textured 1.8)."""
+    from reenact.provenance import masking
 
-    h, w = y.shape
-    f1 = min(1.0, 4.0 / (min(h, w) / cells_per_side))      # 4 px per cell
-    s1 = (max(4, int(round(w * f1))), max(4, int(round(h * f1))))
-    ys = (cv2.resize(y, s1, interpolation=cv2.INTER_AREA) if f1 < 1 else y).astype(np.float32)
-    fine = ys - cv2.blur(ys, (3, 3))
-    s2 = (max(4, s1[0] // 2), max(4, s1[1] // 2))          # 2 samples per cell
-    yc = cv2.resize(ys, s2, interpolation=cv2.INTER_AREA)
-    energy = cv2.resize(fine * fine, s2, interpolation=cv2.INTER_AREA) * 2.0
-    band = yc - cv2.GaussianBlur(yc, (0, 0), 1.0)
-    contrast = np.sqrt(cv2.GaussianBlur(energy + band * band, (0, 0), 1.0))
-    contrast = cv2.dilate(contrast, np.ones((3, 3), np.uint8))
-    t = np.clip((contrast - t0) / (t1 - t0), 0.0, 1.0)
-    t = t * t * (3.0 - 2.0 * t)
-    lum = np.clip(cv2.GaussianBlur(yc, (0, 0), 1.0) / 128.0, 0.5, 1.5)
-    lo = flat * lum
-    g = cv2.GaussianBlur((lo + (np.maximum(textured, lo) - lo) * t).astype(np.float32), (0, 0), 1.0)
-    return cv2.resize(g, (w, h), interpolation=cv2.INTER_LINEAR)
+    return masking.masking_gain(y, cells_per_side, flat, textured, t0, t1)
 
 
 def mark(wm, frames, payload, flat, textured):
-    """Frames marked with the key's pattern times the masking gain (flat gain 1: the shipped
-    mark, unmasked), the frame's RMS capped at :data:`RMS_CAP`, rounded, the same in R, G, B."""
-    import cv2
-
-    h, w = frames[0].shape[:2]
-    cell = min(h, w) / wm.CELLS_PER_SIDE
-    f = wm._periodic_upsample(wm.Watermark.get(wm.DEFAULT_KEY).cell_grid(payload), cell, cell, h, w)
-    f = f * (wm.DEFAULT_STRENGTH / float(np.sqrt((f * f).mean())))
+    """Frames marked with the key's pattern in ``payload``'s format: flat gain 1, the pattern
+    unmasked (format 1's mark for a format-1 payload); below 1, times the masking gain with that
+    flat gain, the frame's RMS capped at :data:`RMS_CAP` (format 2's ``masked_delta``: with flat
+    0.3 and textured 1.8 the shipped mark). Rounded, the same in R, G, B."""
+    W = wm.Watermark.get(wm.DEFAULT_KEY)
+    payload = wm.make_payload(payload)
     out = []
     for fr in frames:
-        d = f
+        h, w = fr.shape[:2]
         if flat < 1.0:
-            y = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY).astype(np.float32)
-            d = f * masking_gain(y, wm.CELLS_PER_SIDE, flat, textured)
-        rms = float(np.sqrt((d * d).mean()))
-        if rms > RMS_CAP:
-            d = d * (RMS_CAP / rms)
-        q = np.rint(np.clip(d, -wm.MAX_CHANGE, wm.MAX_CHANGE)).astype(np.int16)
+            q = W.masked_delta(fr, payload, flat=flat, textured=textured, rms_cap=RMS_CAP)
+        else:
+            q = W.pattern(h, w, payload)[0]
         out.append(np.clip(fr.astype(np.int16) + q[..., None], 0, 255).astype(np.uint8))
     return out
 
@@ -141,24 +119,26 @@ def read_at_prior(wm, frames, fps, payload):
     det = wm.Detector(wm.DEFAULT_KEY, scales=(1.0,))
     W = det.wm
     P = 2 * wm.N
-    code = ecc.encode(wm.make_payload(payload).bits()).astype(np.float64) * 2.0 - 1.0
+    payload = wm.make_payload(payload)
+    v = payload.version
+    code = ecc.encode(payload.bits(), wm.FORMATS[v]["gens"]).astype(np.float64) * 2.0 - 1.0
     full = wm._periodic_upsample(W.cell_grid(payload), 2.0, 2.0, P, P)
     full_fft = np.conj(np.fft.rfft2(full - full.mean()))
     ims = [wm.work_image(f) for f in frames]
     n = max(1, int(round(fps)))
-    wins, soft_sum = [], np.zeros(wm.CODED_BITS)
+    wins, soft_sum = [], np.zeros(len(code))
     for s in range(0, len(ims) - n + 1, n):
         hp, norm = wm._whiten(np.mean(ims[s:s + n], axis=0))
         img = hp * norm
         F, _A = wm._whitened_fft(wm._fold(img, 1.0))
         c = np.fft.irfft2(F * W._template_fft, s=(P, P))
         ck = np.fft.irfft2(F * full_fft, s=(P, P))
-        soft, g = det.soft_bits(img, wm._Alignment(1.0, 0, 0, 0.0))
+        soft, g = det.soft_bits(img, wm._Alignment(1.0, 0, 0, 0.0), v)
         soft_sum += soft * g * g
         wins.append({"sync_z": float(c[0, 0] / c.std()), "tile_z": float(ck[0, 0] / ck.std()),
                      "bit_errors": float(np.mean(np.sign(soft) != code))})
-    bits, ok = ecc.decode(soft_sum, wm.PAYLOAD_BITS)
-    right = bool(ok) and wm.Payload.from_bits(bits) == wm.make_payload(payload)
+    pl, ok = det.decode(soft_sum, 1.0, v)
+    right = bool(ok) and pl == payload
     return wins, right, float(np.mean(np.sign(soft_sum) != code))
 
 
@@ -171,7 +151,7 @@ def crops(wm, out_dir, gains, textured):
         if not os.path.isfile(path):
             continue
         f = read(path, 11)[0][10:11]
-        tiles = [f[0]] + [mark(wm, f, 0x1234, g, textured)[0] for g in gains]
+        tiles = [f[0]] + [mark(wm, f, wm.Payload(0x1234, version=1 if g >= 1 else 2), g, textured)[0] for g in gains]
         row = np.concatenate([cv2.resize(t[y0:y1, x0:x1], None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
                               for t in tiles], axis=1)
         p = os.path.join(out_dir, "watermark_masking_{}_cells{:g}.png".format(name, wm.CELLS_PER_SIDE))
@@ -209,9 +189,10 @@ def main(argv=None):
                     crops(wm, args.crops, gains, args.textured)
                 for g in gains:
                     row = {"cells_per_side": cps, "flat_gain": g, "textured_gain": args.textured if g < 1 else 1.0,
-                           "clips": []}
+                           "format": 1 if g >= 1 else 2, "clips": []}
                     for ci, (name, frames, fps) in enumerate(clips):
-                        job = 0x1000000000 + ci * 7919
+                        # flat gain 1: format 1 (unmasked); below: format 2's masked mark and code
+                        job = wm.Payload(0x1000000000 + ci * 7919, version=1 if g >= 1 else 2)
                         m = mark(wm, frames, job, g, args.textured)
                         small = [cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2), interpolation=cv2.INTER_AREA)
                                  for f in m]

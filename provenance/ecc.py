@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Error-correcting code of the watermark payload: CRC-16 + a rate-1/2 convolutional code.
+"""Error-correcting code of the watermark payload: CRC-16 + a convolutional code.
 
-``encode(bits)`` appends a CRC-16/CCITT of the message, then codes message + CRC with the
-constraint-length-7 convolutional code (generators 133, 171 octal, the one of 802.11 and DVB)
-terminated by six zero bits: ``n`` message bits become ``2 * (n + 16 + 6)`` coded bits.
-``decode(soft)`` runs a soft-decision Viterbi decoder on the coded bits' soft values (positive
-means 1) and checks the CRC: it returns ``(message bits, crc_ok)``.
+``encode(bits, G)`` appends a CRC-16/CCITT of the message, then codes message + CRC with a
+constraint-length-7 convolutional code terminated by six zero bits: ``n`` message bits become
+``len(G) * (n + 16 + 6)`` coded bits. :data:`G` (133, 171 octal, the rate-1/2 code of 802.11 and
+DVB: watermark format 1) or :data:`G3` (133, 171, 165, the rate-1/3 code of LTE: format 2).
+``decode(soft, n, G)`` runs a soft-decision Viterbi decoder on the coded bits' soft values
+(positive means 1) and checks the CRC: it returns ``(message bits, crc_ok)``.
 
 numpy only; the decoder is vectorised over the 64 states, ~1 ms for a 64-bit payload.
 """
@@ -14,6 +15,7 @@ import numpy as np
 
 K = 7
 G = (0o133, 0o171)
+G3 = (0o133, 0o171, 0o165)
 CRC_BITS = 16
 _N_STATES = 1 << (K - 1)
 
@@ -33,50 +35,64 @@ def _parity(x):
     return bin(x).count("1") & 1
 
 
-# transition tables: from state s (the last K-1 input bits, newest in the high bit) with input b
-_NEXT = np.zeros((_N_STATES, 2), np.int64)
-_OUT = np.zeros((_N_STATES, 2, 2), np.int8)
-for _s in range(_N_STATES):
-    for _b in range(2):
-        _reg = (_b << (K - 1)) | _s
-        _NEXT[_s, _b] = _reg >> 1
-        for _g in range(2):
-            _OUT[_s, _b, _g] = _parity(_reg & G[_g])
-# predecessors of each state: state t is reached from p0/p1 with input b(t) = high bit of t
-_PRED = np.zeros((_N_STATES, 2), np.int64)
-_cnt = np.zeros(_N_STATES, np.int64)
-for _s in range(_N_STATES):
-    for _b in range(2):
-        _t = _NEXT[_s, _b]
-        _PRED[_t, _cnt[_t]] = _s
-        _cnt[_t] += 1
-_IN = (np.arange(_N_STATES) >> (K - 2)) & 1  # the input bit that leads into each state
-_PRED_OUT = np.stack([_OUT[_PRED[:, j], _IN] for j in range(2)], axis=1)  # (S, 2 preds, 2 outputs)
+def _tables(gens):
+    """Transition tables of the code with generators ``gens``: next state, outputs, and for the
+    decoder each state's two predecessors with the outputs of those branches."""
+    t = _TABLES.get(gens)
+    if t is not None:
+        return t
+    nxt = np.zeros((_N_STATES, 2), np.int64)
+    out = np.zeros((_N_STATES, 2, len(gens)), np.int8)
+    for s in range(_N_STATES):
+        for b in range(2):
+            reg = (b << (K - 1)) | s
+            nxt[s, b] = reg >> 1
+            for g in range(len(gens)):
+                out[s, b, g] = _parity(reg & gens[g])
+    # predecessors of each state: state t is reached from p0/p1 with input b(t) = high bit of t
+    pred = np.zeros((_N_STATES, 2), np.int64)
+    cnt = np.zeros(_N_STATES, np.int64)
+    for s in range(_N_STATES):
+        for b in range(2):
+            u = nxt[s, b]
+            pred[u, cnt[u]] = s
+            cnt[u] += 1
+    inp = (np.arange(_N_STATES) >> (K - 2)) & 1  # the input bit that leads into each state
+    pred_out = np.stack([out[pred[:, j], inp] for j in range(2)], axis=1)  # (S, 2 preds, outputs)
+    t = _TABLES[gens] = (nxt, out, pred, inp, pred_out)
+    return t
 
 
-def coded_length(n_message_bits):
-    return 2 * (n_message_bits + CRC_BITS + K - 1)
+_TABLES = {}
+_NEXT, _OUT, _PRED, _IN, _PRED_OUT = _tables(G)
 
 
-def encode(bits):
+def coded_length(n_message_bits, gens=G):
+    return len(gens) * (n_message_bits + CRC_BITS + K - 1)
+
+
+def encode(bits, gens=G):
     """Message bits -> coded bits (numpy uint8), CRC and tail included."""
+    nxt, out_t = _tables(tuple(gens))[:2]
     msg = [int(b) & 1 for b in bits]
     data = msg + crc16(msg) + [0] * (K - 1)
     s = 0
     out = []
     for b in data:
-        out.extend(int(v) for v in _OUT[s, b])
-        s = int(_NEXT[s, b])
+        out.extend(int(v) for v in out_t[s, b])
+        s = int(nxt[s, b])
     return np.asarray(out, np.uint8)
 
 
-def decode(soft, n_message_bits):
+def decode(soft, n_message_bits, gens=G):
     """Soft values of the coded bits (> 0 means 1, magnitude = confidence) -> (message bits as
     a list of ints, crc_ok)."""
-    soft = np.asarray(soft, np.float64).reshape(-1, 2)
+    gens = tuple(gens)
+    _n, _o, _PRED, _IN, _PRED_OUT = _tables(gens)
+    soft = np.asarray(soft, np.float64).reshape(-1, len(gens))
     n = n_message_bits + CRC_BITS + K - 1
     if soft.shape[0] != n:
-        raise ValueError("expected {} coded bits, got {}".format(2 * n, soft.size))
+        raise ValueError("expected {} coded bits, got {}".format(len(gens) * n, soft.size))
     sym = 2.0 * _PRED_OUT - 1.0  # +-1 expected per (state, pred, output)
     metric = np.full(_N_STATES, -np.inf)
     metric[0] = 0.0

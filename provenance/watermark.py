@@ -2,44 +2,52 @@
 """A keyed spread-spectrum video watermark in low-frequency luma, read over one-second windows.
 
 **The mark.** A key (any string; :data:`DEFAULT_KEY` is the one ``reenact verify`` knows)
-draws a tile of ``N x N`` = 32 x 32 cells: each cell gets a keyed random sign, half of the cells
-(keyed choice) form the *synchronisation* pattern, the other half carry the coded payload (each
-coded bit spread over 3-4 cells per tile in keyed order). The tile is repeated over the frame
-with cells of 1/80 of the frame's shorter side (6.75 px at 960x540, 13.5 at 1920x1080: the
-cell size follows the frame size, so a downscale does not move the mark), interpolated smoothly (bicubic), and added
-to R, G and B alike (= to luma only, nothing in chroma, which 4:2:0 halves) with an RMS of
-:data:`DEFAULT_STRENGTH` levels. The pattern is the same in every marked frame: H.264 codes it
-once and inter prediction carries it, and summing frames averages the codec's noise and the
-moving content away.
+draws a tile of ``N x N`` = 32 x 32 cells: each cell gets a keyed random sign and a keyed place
+in an order; the first cells of that order form the *synchronisation* pattern (384 in format 2,
+512 in format 1: format 2's are a subset, one search template finds both), the others carry the
+coded payload (each coded bit spread over 3-4 cells per tile). The tile is repeated over the
+frame with cells of 1/80 of the frame's shorter side (6.75 px at 960x540, 13.5 at 1920x1080: the
+cell size follows the frame size, so a downscale does not move the mark), interpolated smoothly
+(bicubic), and added to R, G and B alike (= to luma only, nothing in chroma, which 4:2:0 halves)
+with an RMS of :data:`DEFAULT_STRENGTH` levels; format 2 multiplies it per pixel by the frame's
+masking gain (:mod:`.masking`: 0.3 on flat skin and sky, up to 1.8 on texture, the frame's RMS
+capped at 2.5). The pattern is the same in every marked frame: H.264 codes it once and inter
+prediction carries it, and summing frames averages the codec's noise and the moving content away.
 
-**Payload** (:func:`make_payload`): 52 bits = tool id (8) + format version (4) + job id (40),
-then CRC-16 and a rate-1/2, K=7 convolutional code (:mod:`.ecc`): 148 coded bits.
+**Payload** (:mod:`.payload`): 52 bits = tool id (8) + format version (4) + job id (40), then
+CRC-16 and a K=7 convolutional code (:mod:`.ecc`): rate 1/3, 222 coded bits (format 2); rate
+1/2, 148 (format 1). A payload is valid when the CRC holds and it names Reenact and the format it
+was read in; formats are tried newest first.
 
-**Detection** (:func:`detect`). Frames are reduced to luma, shorter side 320 px (4 px per cell), and
-averaged over a window (one second). The average is whitened (local mean and local contrast
-removed) and, for each candidate scale (cell size from 0.96x to 1.40x the nominal: a crop
-enlarges the cells relative to the frame), resampled to 2 samples per cell and folded
-modulo the tile into 64 x 64; a phase correlation with the sync pattern (FFT, the fold's
-spectrum whitened) finds the shift. The score is the peak over the correlation surface's own
-spread (a z-score). Under the null (no mark, or another key) the surface is Gaussian with that
-spread, so the probability that an unmarked window scores ``z`` or more anywhere in the search is
-at most ``n_tests * Q(z)`` (Bonferroni over every shift and scale); a window is *detected* when
-this is below :data:`FALSE_POSITIVE_LIMIT` (1e-6). The payload is read from the data cells at
-the found alignment and decoded (Viterbi, CRC), per window and summed over the detected windows.
-Per-frame scores at that alignment then place the edges of the synthesised ranges to the frame.
+**Detection** (:func:`detect`). Frames are reduced to luma, shorter side 320 px (4 px per cell),
+and averaged over a window (one second). The host is suppressed: the average minus its 5 x 5
+median (edges and shading, which a median keeps, leave) minus what is left larger than a cell,
+weighted by (local variance + 0.25)^-0.75. For each candidate scale (cell size from 0.96x to
+1.40x the nominal: a crop enlarges the cells relative to the frame) it is resampled to 2 samples
+per cell and folded modulo the tile into 64 x 64; a correlation with the sync pattern (FFT, the
+fold's spectrum half whitened) gives a surface whose values over its own spread are z-scores.
+Under the null (no mark, or another key) they are Gaussian, so the false-positive probability is
+bounded by construction (Bonferroni): half of :data:`FALSE_POSITIVE_LIMIT` (1e-6) goes to the
+single test at scale 1 and no shift (where an untouched, re-encoded, downscaled copy, an excerpt
+or another frame rate has the mark: z >= 4.89), half to the search over every scale and shift
+(``n_tests`` = 64 x 64 x 51: z >= 6.91, crops). The payload is read from the data cells at the
+found alignment and decoded (Viterbi, CRC), per window and from the detected windows' soft
+values summed. Per-frame scores at that alignment then place the edges of the synthesised ranges
+to the frame.
 
 All of this is numpy + OpenCV; nothing here imports bpy.
 """
 
 import hashlib
 import math
-import secrets
 from collections import OrderedDict
 from fractions import Fraction
 
 import numpy as np
 
 from . import ecc
+from .payload import FORMAT_VERSION, PAYLOAD_BITS, TOOL_ID, Payload, job_id_from, make_payload, new_job_id
+from .ranges import frame_ranges as _ranges
 
 __all__ = [
     "DEFAULT_KEY", "DEFAULT_STRENGTH", "MAX_CHANGE", "TOOL_ID", "FORMAT_VERSION", "FALSE_POSITIVE_LIMIT",
@@ -54,12 +62,8 @@ DEFAULT_KEY = "reenact-public-watermark-v1"
 DEFAULT_STRENGTH = 2.3
 #: The most any channel of any pixel changes (by construction; 5 at the default strength).
 MAX_CHANGE = 6
-#: Tool id in the payload: 0x52 ("R"eenact).
-TOOL_ID = 0x52
-#: Version of this watermark format (payload layout, tile, cell size).
-FORMAT_VERSION = 1
 #: Soft-binding algorithm name written into C2PA manifests.
-ALGORITHM = "org.reenact.watermark.ss-luma.1"
+ALGORITHM = "org.reenact.watermark.ss-luma.2"
 #: A detected window "carries the file's payload" when its data cells agree with it at this z.
 PAYLOAD_MATCH_Z = 4.0
 #: A window is "detected" when the probability that an unmarked window scores as high is below this.
@@ -67,84 +71,25 @@ FALSE_POSITIVE_LIMIT = 1e-6
 
 N = 32                    # cells per tile side
 CELLS_PER_SIDE = 80.0     # cell size = the frame's shorter side / 80
-SYNC_FRACTION = 4.0 / 8.0
-PAYLOAD_BITS = 52
-CODED_BITS = ecc.coded_length(PAYLOAD_BITS)
+#: per format: sync cells (the first of the key's cell order: format 2's are a subset of format
+#: 1's, so one search template finds both), the code's generators, whether the mark is masked
+FORMATS = {1: {"sync": 512, "gens": ecc.G, "masked": False},
+           2: {"sync": 384, "gens": ecc.G3, "masked": True}}
+TEMPLATE_SYNC = min(f["sync"] for f in FORMATS.values())
+CODED_BITS = ecc.coded_length(PAYLOAD_BITS, FORMATS[FORMAT_VERSION]["gens"])
 WORK_SIDE = int(4 * CELLS_PER_SIDE)  # detection resolution (shorter side): 4 px per cell
 _WORK_CELL = WORK_SIDE / CELLS_PER_SIDE
 # cell scales searched: steps of 0.75 % from 0.96 to 1.40 through 1.0 exactly (an untouched or a
 # downscaled copy; the grid from 0.96 missed 1.0 by 0.4 % and lost up to 15 % of the score there)
+#: the spectral whitening of the sync search (magnitude ** -power) and of the payload cells
+SYNC_WHITENING = 0.5
+CELL_WHITENING = 0.0
+#: share of FALSE_POSITIVE_LIMIT spent on the single test at the alignment of an uncropped copy
+#: (scale 1, no shift: untouched, re-encoded, downscaled, an excerpt, another frame rate); the
+#: rest on the search over every scale and shift (crops)
+PRIOR_SHARE = 0.5
 SCALES = tuple(float(s) for s in 1.0075 ** np.arange(math.ceil(math.log(0.96) / math.log(1.0075)),
                                                      math.log(1.405) / math.log(1.0075)))
-
-
-# ------------------------------------------------------------------------------ payload
-class Payload:
-    """What the mark carries: ``tool`` (8 bits), ``version`` (4 bits), ``job_id`` (40 bits)."""
-
-    __slots__ = ("tool", "version", "job_id")
-
-    def __init__(self, job_id, tool=TOOL_ID, version=FORMAT_VERSION):
-        self.tool, self.version, self.job_id = int(tool), int(version), int(job_id)
-        if not (0 <= self.tool < 256 and 0 <= self.version < 16 and 0 <= self.job_id < (1 << 40)):
-            raise ValueError("payload out of range: tool < 256, version < 16, job id < 2**40")
-
-    def bits(self):
-        v = (self.tool << 44) | (self.version << 40) | self.job_id
-        return [(v >> (PAYLOAD_BITS - 1 - i)) & 1 for i in range(PAYLOAD_BITS)]
-
-    @classmethod
-    def from_bits(cls, bits):
-        v = 0
-        for b in bits:
-            v = (v << 1) | int(b)
-        return cls(job_id=v & ((1 << 40) - 1), tool=(v >> 44) & 0xFF, version=(v >> 40) & 0xF)
-
-    def to_dict(self):
-        return {"tool": self.tool, "tool_name": "Reenact" if self.tool == TOOL_ID else None,
-                "version": self.version, "job_id": "{:010x}".format(self.job_id)}
-
-    def __eq__(self, other):
-        return isinstance(other, Payload) and (self.tool, self.version, self.job_id) == (
-            other.tool, other.version, other.job_id)
-
-    def __hash__(self):
-        return hash((self.tool, self.version, self.job_id))
-
-    def __repr__(self):
-        return "Payload(job_id=0x{:010x}, tool=0x{:02x}, version={})".format(self.job_id, self.tool, self.version)
-
-
-def new_job_id():
-    """A random 40-bit render job id."""
-    return secrets.randbits(40)
-
-
-def job_id_from(*parts):
-    """A deterministic 40-bit job id from strings (e.g. the footage's and the renderer's
-    identities and the performance's digest): renders of disjoint frame ranges in parallel
-    processes, and Preview Frame, then carry the same id without being told one."""
-    h = hashlib.sha256("\0".join(str(p) for p in parts).encode("utf-8")).digest()
-    return int.from_bytes(h[:5], "big")
-
-
-def make_payload(job_id=None):
-    """The payload of a Reenact render: ``job_id`` an int < 2**40, a hex string, any other
-    string (hashed to 40 bits), or None (a new random id)."""
-    if job_id is None:
-        return Payload(new_job_id())
-    if isinstance(job_id, Payload):
-        return job_id
-    if isinstance(job_id, (int, np.integer)):
-        return Payload(int(job_id))
-    s = str(job_id).strip()
-    try:
-        v = int(s, 16)
-        if v < (1 << 40) and len(s) <= 10:
-            return Payload(v)
-    except ValueError:
-        pass
-    return Payload(int.from_bytes(hashlib.sha256(s.encode("utf-8")).digest()[:5], "big"))
 
 
 # ------------------------------------------------------------------------------ key material
@@ -171,8 +116,20 @@ def _periodic_upsample(grid, factor_rows, factor_cols, rows, cols):
     return up[o_r:o_r + rows, o_c:o_c + cols]
 
 
+class _Layout:
+    """One format's use of the tile: sync cells, data cells, the coded bit of each data cell."""
+
+    def __init__(self, order, version):
+        f = FORMATS[version]
+        self.version, self.gens, self.masked = version, f["gens"], f["masked"]
+        self.coded_bits = ecc.coded_length(PAYLOAD_BITS, self.gens)
+        self.sync_cells = np.sort(order[:f["sync"]])
+        self.data_cells = order[f["sync"]:]  # keyed order = interleaving
+        self.data_bit = np.arange(len(self.data_cells)) % self.coded_bits
+
+
 class Watermark:
-    """The key's patterns: signs, the sync cells, the cells of each coded bit."""
+    """The key's patterns: signs, the sync cells, the cells of each coded bit (per format)."""
 
     _cache = OrderedDict()
 
@@ -183,11 +140,11 @@ class Watermark:
         self.signs = np.where(r.random((N, N)) < 0.5, -1.0, 1.0).astype(np.float32)
         r = _rng(self.key, "layout")
         order = r.permutation(N * N)
-        n_sync = int(round(N * N * SYNC_FRACTION))
-        self.sync_cells = np.sort(order[:n_sync])
-        data = order[n_sync:]  # keyed order = interleaving
-        self.data_cells = data
-        self.data_bit = np.arange(len(data)) % CODED_BITS  # coded bit carried by each data cell
+        self.layouts = {v: _Layout(order, v) for v in FORMATS}
+        cur = self.layouts[FORMAT_VERSION]
+        self.data_cells, self.data_bit = cur.data_cells, cur.data_bit
+        # the detector's sync template: the cells that are sync in every format
+        self.sync_cells = np.sort(order[:TEMPLATE_SYNC])
         sync = np.zeros(N * N, np.float32)
         sync[self.sync_cells] = 1.0
         self.sync_grid = (sync.reshape(N, N) * self.signs)
@@ -208,36 +165,97 @@ class Watermark:
         return wm
 
     # -- embedding ----------------------------------------------------------------------------
+    def layout(self, version):
+        lay = self.layouts.get(int(version))
+        if lay is None:
+            raise ValueError("watermark format {} is not known here (formats {})".format(
+                version, ", ".join(str(v) for v in FORMATS)))
+        return lay
+
     def cell_grid(self, payload):
-        """The N x N tile of +-1 values for ``payload``."""
-        coded = ecc.encode(make_payload(payload).bits()).astype(np.float32) * 2.0 - 1.0
+        """The N x N tile of +-1 values for ``payload`` (in its format, ``payload.version``)."""
+        payload = make_payload(payload)
+        lay = self.layout(payload.version)
+        coded = ecc.encode(payload.bits(), lay.gens).astype(np.float32) * 2.0 - 1.0
         flat = np.zeros(N * N, np.float32)
-        flat[self.sync_cells] = 1.0
-        flat[self.data_cells] = coded[self.data_bit]
+        flat[lay.sync_cells] = 1.0
+        flat[lay.data_cells] = coded[lay.data_bit]
         return flat.reshape(N, N) * self.signs
 
     def pattern(self, height, width, payload):
-        """Integer luma change (H, W) int16 for a frame of that size (cached per size/payload)."""
+        """``(q, pos, neg, f)`` for a frame of that size (cached per size/payload): the unmasked
+        integer luma change q (H, W) int16, its positive and negative parts as (H, W, 3) uint8,
+        and the float pattern f (RMS = strength) that a masked format multiplies by the gain."""
         payload = make_payload(payload)
         k = (int(height), int(width), payload)
         p = self._patterns.get(k)
         if p is None:
             cell = min(height, width) / CELLS_PER_SIDE
             f = _periodic_upsample(self.cell_grid(payload), cell, cell, int(height), int(width))
-            f = f * (self.strength / max(1e-6, float(np.sqrt((f * f).mean()))))
+            f = (f * (self.strength / max(1e-6, float(np.sqrt((f * f).mean()))))).astype(np.float32)
             q = np.rint(np.clip(f, -MAX_CHANGE, MAX_CHANGE)).astype(np.int16)
-            pos = np.ascontiguousarray(np.repeat(np.clip(q, 0, 255).astype(np.uint8)[..., None], 3, axis=2))
-            neg = np.ascontiguousarray(np.repeat(np.clip(-q, 0, 255).astype(np.uint8)[..., None], 3, axis=2))
-            p = (q, pos, neg)
+            pos, neg = _split(q)
+            p = (q, pos, neg, f)
             self._patterns[k] = p
             while len(self._patterns) > 6:
                 self._patterns.popitem(last=False)
         return p
 
+    def masked_delta(self, rgb, payload, **masking_args):
+        """The integer luma change (H, W) int16 of a masked format for the frame ``rgb``: the
+        pattern times the frame's masking gain (:mod:`.masking`), the frame's RMS change capped at
+        ``rms_cap`` levels, within +-MAX_CHANGE."""
+        pos, neg = self.masked_parts(rgb, payload, **masking_args)
+        return pos.astype(np.int16) - neg.astype(np.int16)
 
-def mark_delta(height, width, payload, key=DEFAULT_KEY, strength=DEFAULT_STRENGTH):
-    """The integer luma change (H, W) int16 that :func:`mark_frame` adds to R, G and B."""
-    return Watermark.get(key, strength).pattern(height, width, payload)[0]
+    def masked_parts(self, rgb, payload, **masking_args):
+        """:meth:`masked_delta` as its positive and negative parts, (H, W) uint8 each."""
+        import cv2
+
+        from . import masking
+
+        a = np.asarray(rgb)
+        h, w = a.shape[:2]
+        f = self.pattern(h, w, payload)[3]
+        cap = masking_args.pop("rms_cap", masking.MASKING["rms_cap"])
+        y = a if a.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
+        g = masking.gain_grid(y, CELLS_PER_SIDE, **masking_args)
+        # the pattern (RMS = strength) is independent of the gain: the frame's RMS change is
+        # strength x RMS(gain), computed on the small gain grid
+        rms = self.strength * float(np.sqrt(np.mean(g * g)))
+        if rms > cap:
+            g = g * (cap / rms)
+        d = cv2.multiply(f, cv2.resize(g, (w, h), interpolation=cv2.INTER_LINEAR))
+        # rounded (half to even, as np.rint) and saturated by OpenCV, capped at MAX_CHANGE
+        pos = cv2.min(cv2.convertScaleAbs(cv2.max(d, 0.0)), MAX_CHANGE)
+        neg = cv2.min(cv2.convertScaleAbs(cv2.min(d, 0.0)), MAX_CHANGE)
+        return pos, neg
+
+
+def _split(q):
+    """The positive and negative parts of an int16 change as (H, W, 3) uint8 (for saturating adds)."""
+    return _three(np.clip(q, 0, 255).astype(np.uint8), np.clip(-q, 0, 255).astype(np.uint8))
+
+
+def _three(p, n):
+    import cv2
+
+    return cv2.merge([p, p, p]), cv2.merge([n, n, n])
+
+
+def mark_delta(height, width, payload, key=DEFAULT_KEY, strength=DEFAULT_STRENGTH, frame=None):
+    """The integer luma change (H, W) int16 that :func:`mark_frame` adds to R, G and B of
+    ``frame`` (the frame before marking). Format 1 (unmasked) does not depend on the frame. For a
+    masked format (2) without ``frame``: the unmasked pattern, whose sign the masked change has
+    at every pixel where it is not 0 (its size is the pattern's times the frame's gain)."""
+    wmk = Watermark.get(key, strength)
+    payload = make_payload(payload)
+    if frame is not None and wmk.layout(payload.version).masked:
+        a = np.asarray(frame)
+        if a.shape[:2] != (height, width):
+            raise ValueError("frame is {}, not {}x{}".format(a.shape, height, width))
+        return wmk.masked_delta(a, payload)
+    return wmk.pattern(height, width, payload)[0]
 
 
 def mark_frame(rgb, frame_index=0, key=DEFAULT_KEY, payload=0, mask=None, strength=DEFAULT_STRENGTH):
@@ -245,18 +263,28 @@ def mark_frame(rgb, frame_index=0, key=DEFAULT_KEY, payload=0, mask=None, streng
 
     ``frame_index`` is accepted for the render path's convenience; the pattern is the same in
     every frame (what lets H.264's inter prediction keep it). ``payload``: a :class:`Payload` or a
-    job id (see :func:`make_payload`). ``mask`` (H, W), optional: mark only where it is > 0,
-    scaled by it when it is a float weight in 0..1 (the composited region). Pixels where the mask
-    is 0 are returned bit-exact; elsewhere every channel changes by at most the pattern's peak
-    (:func:`mark_delta`'s max abs: 5 levels at the default strength, never more than
-    :data:`MAX_CHANGE` = 6), the same in R, G and B except where 0/255 clips."""
+    job id (see :func:`make_payload`; format :data:`FORMAT_VERSION` unless the payload says
+    otherwise). Format 2 scales the pattern per pixel by the frame's masking gain (faint on flat
+    areas, stronger on texture; a function of the frame alone). ``mask`` (H, W), optional: mark
+    only where it is > 0, scaled by it when it is a float weight in 0..1 (the composited region).
+    Pixels where the mask is 0 are returned bit-exact; elsewhere every channel changes by at most
+    :data:`MAX_CHANGE` = 6 levels (:func:`mark_delta`), the same in R, G and B except where
+    0/255 clips."""
     import cv2
 
     a = np.asarray(rgb)
     if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != 3:
         raise ValueError("mark_frame expects an (H, W, 3) uint8 RGB frame, got {} {}".format(a.dtype, a.shape))
     h, w = a.shape[:2]
-    q, pos, neg = Watermark.get(key, strength).pattern(h, w, payload)
+    wmk = Watermark.get(key, strength)
+    payload = make_payload(payload)
+    q, pos, neg = wmk.pattern(h, w, payload)[:3]
+    if wmk.layout(payload.version).masked:
+        p1, n1 = wmk.masked_parts(a, payload)
+        if mask is None:
+            pos, neg = _three(p1, n1)
+        else:
+            q = p1.astype(np.int16) - n1.astype(np.int16)
     if mask is None:
         out = cv2.add(a, pos)
         cv2.subtract(out, neg, dst=out)
@@ -330,23 +358,35 @@ def work_image(frame):
     return cv2.resize(y, size, interpolation=interp).astype(np.float32)
 
 
-def _whiten(avg):
-    """Remove the local mean (features larger than a few cells) and equalise local contrast."""
+def _residual(im):
+    """The part of a work image the host's own neighbourhood does not predict: minus its 5 x 5
+    median (edges and smooth shading, which the median keeps, leave; the cells' peaks stay),
+    then minus what is left of features larger than a cell."""
     import cv2
 
-    hp = avg - _lowpass(avg)
-    var = cv2.GaussianBlur(hp * hp, (0, 0), 2.0 * _WORK_CELL)
-    norm = 1.0 / np.sqrt(var + 0.25)
+    r = im - cv2.medianBlur(np.ascontiguousarray(im, dtype=np.float32), 5)
+    return r - _lowpass(r)
+
+
+def _whiten(avg):
+    """The window's residual and its local normalisation: weight (local variance + 0.25)^-0.75,
+    between the matched filter of a mark of constant strength (1/variance) and of a mark that
+    grows with texture (1/sd)."""
+    import cv2
+
+    hp = _residual(avg)
+    var = cv2.GaussianBlur(hp * hp, (0, 0), 0.7 * _WORK_CELL)
+    norm = (var + 0.25) ** -0.75
     return hp, norm
 
 
-def _whitened_fft(fold):
-    """The fold's spectrum with its magnitude removed (phase correlation whitening: the host's
-    1/f spectrum no longer dominates the correlation)."""
+def _whitened_fft(fold, power=SYNC_WHITENING):
+    """The fold's spectrum divided by its magnitude to ``power`` (1: phase correlation; the
+    host's 1/f spectrum no longer dominates the correlation; 0.5 reads a codec-softened mark better)."""
     F = np.fft.rfft2(fold)
     F[0, 0] = 0.0
     A = np.abs(F)
-    return F / (A + 1e-3 * A.mean() + 1e-12), A
+    return F / (A + 1e-3 * A.mean() + 1e-12) ** power, A
 
 
 def _fold(img, scale):
@@ -366,10 +406,11 @@ def _fold(img, scale):
 
 
 class _Alignment:
-    __slots__ = ("scale", "dy", "dx", "z", "spectrum")
+    __slots__ = ("scale", "dy", "dx", "z", "spectrum", "p", "search_z", "prior_z")
 
-    def __init__(self, scale, dy, dx, z, spectrum=None):
-        self.scale, self.dy, self.dx, self.z, self.spectrum = scale, dy, dx, z, spectrum
+    def __init__(self, scale, dy, dx, z, spectrum=None, p=1.0):
+        self.scale, self.dy, self.dx, self.z, self.spectrum, self.p = scale, dy, dx, z, spectrum, p
+        self.search_z = self.prior_z = None
 
 
 class Detector:
@@ -381,8 +422,11 @@ class Detector:
         self.n_tests = (2 * N) * (2 * N) * len(self.scales)
 
     def search(self, img, scales=None):
-        """Best alignment of the sync pattern in a whitened work image."""
+        """Best alignment of the sync pattern in a whitened work image: the search over every
+        scale and shift, and the single test at scale 1 and no shift (``prior_z``); ``z`` and
+        ``p`` of the better of the two by false-positive probability."""
         best = None
+        prior_z = None
         P = 2 * N
         for s in (scales or self.scales):
             F, A = _whitened_fft(_fold(img, s))
@@ -390,47 +434,87 @@ class Detector:
             sd = float(c.std())
             if sd <= 0:
                 continue
+            if s == 1.0:
+                prior_z = float(c[0, 0]) / sd
+                prior = _Alignment(1.0, 0, 0, prior_z, A)
             k = int(np.argmax(c))
             z = float(c.flat[k]) / sd
             if best is None or z > best.z:
                 best = _Alignment(s, k // P, k % P, z, A)
-        return best
+        if best is None:
+            return None
+        best.p = self.search_probability(best.z)
+        out = best
+        if prior_z is not None:
+            prior.p = self.prior_probability(prior_z)
+            if prior.p < best.p:
+                out = prior
+        out.search_z, out.prior_z = best.z, prior_z
+        return out
 
-    def cell_values(self, img, al, spectrum=None):
+    def cell_values(self, img, al, spectrum=None, power=CELL_WHITENING):
         """The N x N cell values of a whitened image at alignment ``al`` (sign of the key applied).
-        ``spectrum``: the magnitude to whiten the fold with (default: its own)."""
+        ``spectrum``: the magnitude to whiten the fold with (default: its own) to ``power``
+        (the median residual has already flattened the host's spectrum: the payload cells read
+        best without more whitening, which would lift the frequencies a codec has emptied)."""
         F = np.fft.rfft2(_fold(img, al.scale))
         F[0, 0] = 0.0
-        A = np.abs(F) if spectrum is None else spectrum
-        # half-way whitening (|F|^0.5) reads cells better than full phase correlation, which
-        # lifts the high frequencies a codec has already emptied
-        fold = np.fft.irfft2(F / np.sqrt(A + 1e-3 * A.mean() + 1e-12), s=(2 * N, 2 * N))
+        if power:
+            A = np.abs(F) if spectrum is None else spectrum
+            F = F / (A + 1e-3 * A.mean() + 1e-12) ** power
+        fold = np.fft.irfft2(F, s=(2 * N, 2 * N))
         fold = np.roll(fold, (-al.dy, -al.dx), axis=(0, 1))
         cells = fold.reshape(N, 2, N, 2).sum(axis=(1, 3))
         return cells * self.wm.signs
 
-    def soft_bits(self, img, al):
-        v = self.cell_values(img, al).ravel()
-        sync = v[self.wm.sync_cells]
-        # scale so that the sync cells (known to be +1) have unit mean: comparable across windows
+    def soft_bits(self, img, al, version=FORMAT_VERSION, values=None):
+        """The coded bits' soft values of format ``version`` at alignment ``al``, scaled so that
+        the format's sync cells (known +1) have unit mean, and that scale over their spread."""
+        lay = self.wm.layout(version)
+        v = (self.cell_values(img, al) if values is None else values).ravel()
+        sync = v[lay.sync_cells]
         gain = float(sync.mean()) if sync.mean() > 0 else 1.0
         noise = float(sync.std()) or 1.0
-        soft = np.bincount(self.wm.data_bit, weights=v[self.wm.data_cells], minlength=CODED_BITS)
+        soft = np.bincount(lay.data_bit, weights=v[lay.data_cells], minlength=lay.coded_bits)
         return soft / gain, gain / noise
 
     def frame_score(self, img, al):
         """Correlation of one whitened frame with the sync pattern at ``al`` (normalised later)."""
-        v = self.cell_values(img, al, spectrum=al.spectrum).ravel()
+        v = self.cell_values(img, al, spectrum=al.spectrum, power=0.5).ravel()
         return float(v[self.wm.sync_cells].sum())
 
-    def decode(self, soft, gain_over_noise):
+    def decode(self, soft, gain_over_noise=1.0, version=FORMAT_VERSION):
+        """``(payload, valid)``: valid when the CRC holds and the payload names Reenact and the
+        format it was read in (a random CRC match is then 2**-28 likely)."""
         # Viterbi wants log-likelihood-like values: soft / sigma^2 with sigma per coded bit
-        bits, ok = ecc.decode(soft * max(gain_over_noise, 1e-6) ** 2, PAYLOAD_BITS)
-        return Payload.from_bits(bits), ok
+        lay = self.wm.layout(version)
+        bits, ok = ecc.decode(soft * max(gain_over_noise, 1e-6) ** 2, PAYLOAD_BITS, lay.gens)
+        pl = Payload.from_bits(bits)
+        return pl, bool(ok and pl.tool == TOOL_ID and pl.version == version)
+
+    def decode_any(self, softs):
+        """The first format (newest first) whose soft values (``{version: soft}``, already
+        weighted) decode to a valid payload: ``(payload, version)`` or ``(None, None)``."""
+        for v in sorted(softs, reverse=True):
+            pl, ok = self.decode(softs[v], 1.0, v)
+            if ok:
+                return pl, v
+        return None, None
+
+    def search_probability(self, z):
+        """Probability that an unmarked window's search peaks at ``z`` or more, over the share
+        of the limit the search has: n_tests * Q(z) / (1 - PRIOR_SHARE)."""
+        lp = _log10_q(z) + math.log10(self.n_tests / (1.0 - PRIOR_SHARE))
+        return 1.0 if lp >= 0 else 10.0 ** lp
+
+    def prior_probability(self, z):
+        """The same for the single test at scale 1, no shift: Q(z) / PRIOR_SHARE."""
+        lp = _log10_q(z) - math.log10(PRIOR_SHARE)
+        return 1.0 if lp >= 0 else 10.0 ** lp
 
     def false_positive_probability(self, z):
-        lp = _log10_q(z) + math.log10(self.n_tests)
-        return 1.0 if lp >= 0 else 10.0 ** lp
+        """Of the search alone (kept for callers that have only a search score)."""
+        return self.search_probability(z)
 
 
 def _fmt_p(p):
@@ -461,12 +545,11 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
     buf = []
     t0 = 0
     n = 0
-    soft_sum = np.zeros(CODED_BITS)
-    gains = []
+    soft_sum = {}   # format -> the detected windows' weighted soft values, summed
 
     def score_frames(imgs, first, al, norm, widx):
         for j, im in enumerate(imgs):
-            frame_scores[first + j] = (det.frame_score((im - _lowpass(im)) * norm, al), widx)
+            frame_scores[first + j] = (det.frame_score(_residual(im) * norm, al), widx)
 
     def finish(imgs, first):
         nonlocal prev
@@ -475,19 +558,23 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
         hp, norm = _whiten(avg)
         img = hp * norm
         al = det.search(img)
-        p = det.false_positive_probability(al.z) if al is not None else 1.0
+        p = al.p if al is not None else 1.0
         rec = {"start": round(first / fps, 6), "end": round((first + len(imgs)) / fps, 6),
                "frames": [first, first + len(imgs)], "detected": bool(p < FALSE_POSITIVE_LIMIT),
                "score": round(al.z, 2) if al is not None else 0.0,
-               "false_positive_probability": _fmt_p(p), "payload": None}
-        rec["_al"], rec["_norm"] = al, norm
+               "false_positive_probability": _fmt_p(p), "payload": None,
+               "search_score": round(al.search_z, 2) if al is not None else 0.0,
+               "prior_score": round(al.prior_z, 2) if al is not None and al.prior_z is not None else 0.0}
+        rec["_al"], rec["_norm"], rec["_p"] = al, norm, p
         if rec["detected"]:
-            soft, g = det.soft_bits(img, al)
-            pl, ok = det.decode(soft, g)
-            rec["payload"] = pl.to_dict() if ok else None
-            rec["_soft"] = soft * g * g
-            soft_sum[:] += soft * g * g
-            gains.append(g)
+            values = det.cell_values(img, al)
+            rec["_soft"] = {}
+            for v in FORMATS:
+                soft, g = det.soft_bits(img, al, v, values)
+                rec["_soft"][v] = soft * g * g
+                soft_sum[v] = soft_sum.get(v, 0.0) + soft * g * g
+            pl, _v = det.decode_any(rec["_soft"])
+            rec["payload"] = pl.to_dict() if pl is not None else None
             score_frames(imgs, first, al, norm, k)
             # the previous window, if not detected, is scored at this alignment (range edges)
             if prev is not None and not prev[0]["detected"]:
@@ -510,17 +597,18 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
 
     detected = [w for w in windows if w["detected"]]
     nwin = max(1, len(windows))
-    best = max(windows, key=lambda w: w["score"]) if windows else None
-    p_file = min(1.0, (best["false_positive_probability"] if best else 1.0) * nwin)
+    best = min(windows, key=lambda w: (w["_p"], -w["score"])) if windows else None
+    p_file = min(1.0, (best["_p"] if best else 1.0) * nwin)
     payload, valid = None, False
     if detected:
-        bits, valid = ecc.decode(soft_sum, PAYLOAD_BITS)
-        payload = Payload.from_bits(bits).to_dict() if valid else None
+        pl, version = det.decode_any(soft_sum)
+        valid = pl is not None
+        payload = pl.to_dict() if valid else None
         if valid:
             # each detected window: do its data cells agree with the file's payload?
-            code = ecc.encode(bits).astype(np.float64) * 2.0 - 1.0
+            code = ecc.encode(pl.bits(), FORMATS[version]["gens"]).astype(np.float64) * 2.0 - 1.0
             for w in detected:
-                soft = w["_soft"]
+                soft = w["_soft"][version]
                 zd = float(soft @ code) / max(1e-12, float(np.sqrt(soft @ soft)))
                 w["payload_score"] = round(zd, 2)
                 w["payload_match"] = bool(zd >= PAYLOAD_MATCH_Z)
@@ -550,53 +638,3 @@ def _lowpass(im):
     import cv2
 
     return cv2.GaussianBlur(im, (0, 0), 1.0 * _WORK_CELL)
-
-
-def _ranges(windows, frame_scores, n):
-    """Synthesised frame ranges: detected windows merged; where a detected window borders an
-    undetected one, the edge is placed by a CUSUM of per-frame scores at the detected alignment."""
-    mark = np.zeros(n, bool)
-    for w in windows:
-        if w["detected"]:
-            a, b = w["frames"]
-            mark[a:b] = True
-    # refine each edge between a detected and an undetected window
-    for k in range(len(windows) - 1):
-        w0, w1 = windows[k], windows[k + 1]
-        if w0["detected"] == w1["detected"]:
-            continue
-        a, b = w0["frames"][0], w1["frames"][1]
-        idx = list(range(a, b))
-        if not all(i in frame_scores for i in idx):
-            continue
-        s = np.array([frame_scores[i][0] for i in idx])
-        d, u = (w0, w1) if w0["detected"] else (w1, w0)
-        mu = float(np.median([frame_scores[i][0] for i in range(*d["frames"])]))
-        mu0 = float(np.median([frame_scores[i][0] for i in range(*u["frames"])]))
-        if not mu > mu0:
-            continue
-        # two levels: the marked window's median and the unmarked one's (the static picture
-        # correlates a little with the pattern too); the cut is where the sum crosses midway
-        x = s - (mu + mu0) / 2.0
-        if w0["detected"]:   # marked then unmarked: the cut maximises the sum before it
-            c = np.concatenate([[0.0], np.cumsum(x)])
-            cut = int(np.argmax(c))
-            mark[a:a + cut] = True
-            mark[a + cut:b] = False
-        else:                # unmarked then marked: the cut maximises the sum after it
-            c = np.concatenate([np.cumsum(x[::-1])[::-1], [0.0]])
-            cut = int(np.argmax(c))
-            mark[a:a + cut] = False
-            mark[a + cut:b] = True
-    out = []
-    i = 0
-    while i < n:
-        if mark[i]:
-            j = i
-            while j < n and mark[j]:
-                j += 1
-            out.append([i, j])
-            i = j
-        else:
-            i += 1
-    return out

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""bench/watermark_masking.py measures the shipped mark at flat gain 1, a masked one below it, and
-leaves the watermark module as it was (no footage needed)."""
+"""bench/watermark_masking.py measures format 1's mark at flat gain 1, format 2's masked one below
+it (flat 0.3: the shipped mark), and leaves the watermark module as it was (no footage needed)."""
 
 import numpy as np
 
@@ -18,11 +18,14 @@ def test_gain_one_is_the_shipped_mark_and_masking_lowers_it_on_flat_pixels():
     from reenact.provenance import watermark as wm
 
     f = _frame()
-    shipped = wm.mark_frame(f, 0, wm.DEFAULT_KEY, 0x12345)
+    v1 = wm.Payload(0x12345, version=1)
+    shipped = wm.mark_frame(f, 0, wm.DEFAULT_KEY, v1)              # format 1, unmasked
     with wmm.cell_size(wm.CELLS_PER_SIDE) as w80:
-        same = wmm.mark(w80, [f], 0x12345, 1.0, 1.8)[0]
+        same = wmm.mark(w80, [f], v1, 1.0, 1.8)[0]
         masked = wmm.mark(w80, [f], 0x12345, 0.3, 1.8)[0]
     assert np.array_equal(same, shipped)
+    # flat gain 0.3, textured 1.8 in format 2 is what mark_frame ships
+    assert np.array_equal(masked, wm.mark_frame(f, 0, wm.DEFAULT_KEY, 0x12345))
     d_ship = shipped.astype(np.float32) - f
     d_mask = masked.astype(np.float32) - f
     assert np.array_equal(d_mask[..., 0], d_mask[..., 2])            # luma only, as the mark

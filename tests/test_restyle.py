@@ -197,9 +197,12 @@ def test_colourise_changes_chroma_and_keeps_luminance(tmp_path, models):
         y_in = np.round(luma(f.astype(np.float32) / 255) * 255)
         y_out = np.round(luma(out.astype(np.float32) / 255) * 255)
         # the shot's luminance, changed only by the watermark (the same change in R, G and B)
-        delta = mark_delta(out.shape[0], out.shape[1], make_payload(summary["job_id"]))
+        # (format 2's mark is masked by the frame it is added to; its luma is the shot's)
+        delta = mark_delta(out.shape[0], out.shape[1], make_payload(summary["job_id"]), frame=f)
         err = np.abs(y_out - np.clip(y_in + delta, 0, 255))
-        assert err.max() <= 2 and err.mean() < 0.05  # rounding, and a channel clipped at 0 or 255
+        # rounding, a channel clipped at 0 or 255, and the mask's gain from the output's luma
+        # (the shot's up to a level) rather than the shot's own
+        assert err.max() <= 2 and err.mean() < 0.1
 
 
 # ---------------------------------------------------------------- bad input
