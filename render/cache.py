@@ -79,6 +79,22 @@ def row_digests(track):
             for k in range(track.n_frames)]
 
 
+def unchanged_rows(track, own, rowd=None):
+    """(T,) bool: rows where the performance ``track`` asks for exactly what the footage's own
+    Track ``own`` shows (same actor shape, same pose, expression and gaze): a render copies
+    those frames as they are, since drawing them again could only add the network's noise.
+    False everywhere when the two cover different frames."""
+    T = track.n_frames
+    if own is None or own.n_frames != T or int(own.frame_start) != int(track.frame_start):
+        return np.zeros(T, bool)
+    if geometry_digest(track) != geometry_digest(own):
+        return np.zeros(T, bool)
+    a = rowd or row_digests(track)
+    b = row_digests(own)
+    ok = np.asarray(track.tracked, bool)
+    return np.array([bool(ok[k]) and a[k] == b[k] for k in range(T)], bool)
+
+
 def frame_keys(track, transforms, rows, window, renderer_id, source_id, geometry=None, rowd=None):
     """{row: cache key} for the given track ``rows`` (see the module doc)."""
     geometry = geometry or geometry_digest(track)

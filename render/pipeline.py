@@ -65,6 +65,7 @@ from .cache import (
     renderer_identity,
     row_digests,
     source_identity,
+    unchanged_rows,
 )
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
@@ -371,7 +372,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
-        rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0]]
+        # rows the performance does not change are the footage as it is (region head: a head
+        # that does not move keeps its frame, below)
+        same = unchanged_rows(track, own, fr.rowd) if not head else np.zeros(T, bool)
+        rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0] and not same[i - f0]]
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)
         writer = None
@@ -608,6 +612,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
         return frame.copy(), info
     own = crop_track if crop_track is not None else track.footage()
+    if region != "head" and unchanged_rows(track, own)[r]:  # the footage as it is, as render_clip
+        return frame.copy(), info
     if mouth_from is not None and region != "mouth":
         raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
     own_mouth = region == "mouth" and mouth is None  # made here: closed here

@@ -24,6 +24,27 @@ def carphone_track(carphone):
     return track_video(carphone)[0]
 
 
+def edited(track, coeff="browInnerUp", amount=0.4):
+    """An animator's edit of ``track``: ``coeff`` raised by ``amount`` on every row (clipped to
+    0..1), remembering ``track``'s rows as the footage's. A render draws every row of it; the
+    performance exactly as tracked is copied through (nothing to draw)."""
+    import numpy as np
+
+    from reenact.face.transfer import _copy
+
+    e = _copy(track)
+    e.expression = np.array(e.expression, np.float64)
+    k = [str(n) for n in e.expression_names].index(coeff)
+    e.expression[:, k] = np.clip(e.expression[:, k] + amount, 0.0, 1.0)
+    return e.with_footage_rows(track)
+
+
+@pytest.fixture(scope="session")
+def carphone_edit(carphone_track):
+    """:func:`edited` carphone: brows raised on every frame."""
+    return edited(carphone_track)
+
+
 def write_movie_with_audio(path, frames, rate, seconds, sr=48000, crf=None):
     """Write RGB ``frames`` as H.264 at ``rate`` plus ``seconds`` of a 440 Hz mono AAC tone."""
     import av

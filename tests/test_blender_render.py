@@ -44,7 +44,10 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     # lossless movie: replaces the image-sequence result in place (one result per actor and region)
     assert len(r["movie"]) == 1 and r["movie"][0][:3] == [ch + 1, start, dur] and r["movie"][0][3].endswith(".mkv")
     # Preview Frame: a one-frame strip at the current frame, equal to the pipeline's frame
-    assert r["preview_strip"][:2] == [start + 42, 1] and r["preview_max_diff"] == 0 and r["preview_changed"]
+    # (within a level: Preview Frame evaluates only the window's rows of the edited curves
+    # (layers.performance_rows), the direct render all of them (curves_to_track); given the same
+    # Track, render_frame equals render_clip exactly: test_compositing)
+    assert r["preview_strip"][:2] == [start + 42, 1] and r["preview_max_diff"] <= 1 and r["preview_changed"]
     assert r["preview_head_max_diff"] <= 1  # Preview Frame offers the head region too
     v = r["verify"]  # Verify Strip: the render is marked over the strip's frames and signed
     assert v["detected"] and v["manifest_valid"] and v["scene_ranges"]

@@ -35,6 +35,14 @@ def tracked(clip_with_audio):
 
 
 @pytest.fixture(scope="module")
+def performance(tracked):
+    """An edit of the clip's own performance (brows raised): what a render draws."""
+    from conftest import edited
+
+    return edited(tracked)
+
+
+@pytest.fixture(scope="module")
 def frame_and_masks(tracked, clip_with_audio):
     from reenact.render.conditioning import Rasterizer, crop_frame, crop_transforms, hole_mask
     from reenact.video import open_video
@@ -154,12 +162,12 @@ def test_paste_back_detail_never_paints_footage_over_what_the_network_drew(big_t
 
 
 # ----------------------------------------------------------------------------- pipeline
-def test_render_movie_keeps_count_size_rate_and_audio(tracked, clip_with_audio, tmp_path):
+def test_render_movie_keeps_count_size_rate_and_audio(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip
     from reenact.video import open_video
 
     out = str(tmp_path / "out.mp4")
-    s = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, frames=(4, 12), region="mouth", prefer_gpu=False)
+    s = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, frames=(4, 12), region="mouth", prefer_gpu=False)
     assert s["frames"] == N and s["rendered"] == 8 and s["copied"] == N - 8 and s["audio"]
     with open_video(clip_with_audio) as a, open_video(out) as b:
         assert len(b) == len(a) == N and b.size == a.size and b.rate == a.rate
@@ -168,18 +176,18 @@ def test_render_movie_keeps_count_size_rate_and_audio(tracked, clip_with_audio, 
     assert sorted(os.listdir(tmp_path)) == ["out.mp4", "reenact_cache"]  # no temporary files
 
 
-def test_cache_rerenders_only_what_changed(tracked, clip_with_audio, tmp_path):
+def test_cache_rerenders_only_what_changed(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip
 
     out = str(tmp_path / "frames")
-    first = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, region="face", prefer_gpu=False)
+    first = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, region="face", prefer_gpu=False)
     ok = int(np.sum(tracked.tracked))
     assert first["rendered"] == ok and first["frames"] == N
     assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(N)]
-    again = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, region="mouth", prefer_gpu=False)
+    again = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, region="mouth", prefer_gpu=False)
     assert again["rendered"] == 0 and again["cached"] == ok  # the region is compositing only
     # one frame's expression changed: only the frames whose window (t-10..t) holds it
-    edited = tracked.subset(0, N)
+    edited = performance.subset(0, N)
     k = [str(n) for n in edited.expression_names].index("jawOpen")
     edited.expression[12, k] = 1.0 - edited.expression[12, k]
     third = render_clip(edited, clip_with_audio, BASE_MODEL, out=out, region="mouth", crop_track=tracked,
@@ -192,11 +200,11 @@ def test_cache_rerenders_only_what_changed(tracked, clip_with_audio, tmp_path):
     shutil.copyfile(BASE_MODEL, other)
     with open(other, "ab") as f:
         f.write(b"\xc0\x3e\x01")  # an unknown protobuf field: a different file, same network
-    fourth = render_clip(tracked, clip_with_audio, other, out=out, frames=(0, 3), prefer_gpu=False)
+    fourth = render_clip(performance, clip_with_audio, other, out=out, frames=(0, 3), prefer_gpu=False)
     assert fourth["rendered"] == 3
 
 
-def test_cancel_keeps_written_frames_and_resumes(tracked, clip_with_audio, tmp_path):
+def test_cancel_keeps_written_frames_and_resumes(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip
     from reenact.progress import Cancelled
 
@@ -208,22 +216,22 @@ def test_cancel_keeps_written_frames_and_resumes(tracked, clip_with_audio, tmp_p
         return done < 10
 
     with pytest.raises(Cancelled):
-        render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, progress=progress, batch=4, prefer_gpu=False)
+        render_clip(performance, clip_with_audio, BASE_MODEL, out=out, progress=progress, batch=4, prefer_gpu=False)
     assert "on CPU" in seen[-1]  # the provider is in the progress text (the first may be the pool's)
     assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(10)]
-    again = render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, batch=4, prefer_gpu=False)
+    again = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, batch=4, prefer_gpu=False)
     assert again["cached"] >= 10 and again["rendered"] == int(np.sum(tracked.tracked)) - again["cached"]
     # a cancelled movie leaves no file
     movie = str(tmp_path / "m.mp4")
     with pytest.raises(Cancelled):
-        render_clip(tracked, clip_with_audio, BASE_MODEL, out=movie, progress=lambda d, t, m="": d < 3,
+        render_clip(performance, clip_with_audio, BASE_MODEL, out=movie, progress=lambda d, t, m="": d < 3,
                     prefer_gpu=False)
     assert not os.path.exists(movie) and not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 
 
 @pytest.mark.parametrize("kind", ["movie", "folder"])
 def test_writer_error_in_its_thread_reaches_the_caller_and_leaves_no_partial_output(
-        tracked, clip_with_audio, tmp_path, monkeypatch, kind):
+        tracked, performance, clip_with_audio, tmp_path, monkeypatch, kind):
     """The writer runs in its own thread (render/overlap.py): a failing write is raised by
     render_clip; a movie leaves no file and no temporary, a folder keeps whole frames only, in
     order up to the failure, and no writer thread is left running."""
@@ -245,7 +253,7 @@ def test_writer_error_in_its_thread_reaches_the_caller_and_leaves_no_partial_out
     monkeypatch.setattr(cls, name, failing)
     out = str(tmp_path / ("m.mp4" if kind == "movie" else "frames"))
     with pytest.raises(OSError, match="No space left"):
-        render_clip(tracked, clip_with_audio, BASE_MODEL, out=out, frames=(2, 20), batch=4, prefer_gpu=False,
+        render_clip(performance, clip_with_audio, BASE_MODEL, out=out, frames=(2, 20), batch=4, prefer_gpu=False,
                     cache_dir=str(tmp_path / "cache"))
     assert calls and all(c.startswith("reenact-write") for c in calls)  # written off the main thread
     assert len(calls) == 7  # nothing written after the failure
@@ -256,20 +264,20 @@ def test_writer_error_in_its_thread_reaches_the_caller_and_leaves_no_partial_out
     assert not [t for t in threading.enumerate() if t.name.startswith(("reenact-write", "reenact-infer"))]
 
 
-def test_render_frame_equals_clip_frame(tracked, clip_with_audio, tmp_path):
+def test_render_frame_equals_clip_frame(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip, render_frame, source_identity
     from reenact.video import open_video
 
     frames = {}
-    render_clip(tracked, clip_with_audio, BASE_MODEL, out=None, frames=(14, 15), region="mouth",
+    render_clip(performance, clip_with_audio, BASE_MODEL, out=None, frames=(14, 15), region="mouth",
                 cache_dir=str(tmp_path / "c"), on_frame=lambda i, f: frames.__setitem__(i, f), prefer_gpu=False)
     with open_video(clip_with_audio) as src:
         f14 = src.read(14)
-    one, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", cache_dir=str(tmp_path / "c"),
+    one, info = render_frame(performance, f14, 14, BASE_MODEL, region="mouth", cache_dir=str(tmp_path / "c"),
                              source_id=source_identity(clip_with_audio), prefer_gpu=False, video=clip_with_audio)
     assert info["cached"] == 1  # same key as the clip render
     np.testing.assert_array_equal(one, frames[14])
-    two, info = render_frame(tracked, f14, 14, BASE_MODEL, region="mouth", prefer_gpu=False, video=clip_with_audio)
+    two, info = render_frame(performance, f14, 14, BASE_MODEL, region="mouth", prefer_gpu=False, video=clip_with_audio)
     assert info["rendered"] == 1
     assert np.abs(two.astype(int) - one.astype(int)).max() <= 1
 
@@ -298,18 +306,18 @@ def test_cli_render_bad_inputs_exit_2_no_output(tracked, clip_with_audio, carpho
     assert sorted(os.listdir(tmp_path)) == ["t.npz"]
 
 
-def test_reference_frames_restrict_the_pool(tracked, clip_with_audio, tmp_path, capsys):
+def test_reference_frames_restrict_the_pool(tracked, performance, clip_with_audio, tmp_path, capsys):
     """``reference_frames`` / ``render --reference-frames A:B``: the actor reference pool holds
     only clip frames A..B-1 of the crop track (held-out self-reenactment from the CLI); a range
     outside the track is refused in one line before any output."""
     from reenact.cli import main
     from reenact.render.pipeline import render_clip
 
-    every = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
+    every = render_clip(performance, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
                         cache_dir=str(tmp_path / "c1"))
     assert max(every["pool_frames"]) >= 12  # unrestricted, the pool reaches past frame 12
     got = {}
-    held = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
+    held = render_clip(performance, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
                        cache_dir=str(tmp_path / "c2"), reference_frames=(0, 12),
                        on_frame=lambda i, f: got.__setitem__(i, f.copy()))
     assert held["pool_frames"] and all(0 <= f < 12 for f in held["pool_frames"])
@@ -331,3 +339,32 @@ def test_reference_frames_restrict_the_pool(tracked, clip_with_audio, tmp_path, 
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("reenact: error: --reference-frames"), err
     assert not os.path.exists(str(tmp_path / "bad"))
+
+
+def test_rows_the_performance_does_not_change_are_the_footage(tracked, performance, clip_with_audio, tmp_path):
+    """A render of the footage's own performance draws nothing: every frame is the footage, bit
+    for bit, unmarked (it was not synthesised); an edit of a few rows draws only those, and
+    Preview Frame shows the same."""
+    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.video import open_video
+
+    got = {}
+    s = render_clip(tracked, clip_with_audio, BASE_MODEL, frames=(0, N), region="face", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "c"), on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    assert s["rendered"] == 0 and s["cached"] == 0 and s["copied"] == N
+    with open_video(clip_with_audio) as src:
+        frames = {i: f for i, f in src.iter_frames(0, N)}
+    assert all(np.array_equal(got[i], frames[i]) for i in range(N))
+    one, info = render_frame(tracked, frames[10], 10, BASE_MODEL, region="face", prefer_gpu=False,
+                             cache_dir=str(tmp_path / "c"))
+    assert np.array_equal(one, frames[10]) and info["rendered"] == 0
+    few = tracked.subset(0, N)
+    few.expression = np.array(few.expression)
+    few.expression[5:8] = performance.expression[5:8]  # brows raised on frames 5..7 only
+    few.with_footage_rows(tracked)
+    got.clear()
+    s = render_clip(few, clip_with_audio, BASE_MODEL, frames=(0, N), region="face", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "c2"), on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    assert s["rendered"] == 3 and s["copied"] == N - 3
+    assert all(np.array_equal(got[i], frames[i]) for i in range(N) if not 5 <= i < 8)
+    assert all(not np.array_equal(got[i], frames[i]) for i in range(5, 8))

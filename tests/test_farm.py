@@ -24,8 +24,8 @@ JOB = "4:20"  # the job's clip frames; the frames around it are the footage's ow
 
 @pytest.fixture(scope="module")
 def shot(carphone, tmp_path_factory):
-    """(clip with audio, its Track file) in a module folder."""
-    from conftest import write_movie_with_audio
+    """(clip with audio, an edit of its Track as a file) in a module folder."""
+    from conftest import edited, write_movie_with_audio
 
     from reenact.tracking.tracker import track_video
     from reenact.video import open_video
@@ -37,7 +37,7 @@ def shot(carphone, tmp_path_factory):
         rate = src.rate
     write_movie_with_audio(clip, frames, rate, N / float(rate), crf=12)
     track = str(d / "shot.npz")
-    track_video(clip)[0].save(track)
+    edited(track_video(clip)[0]).save(track)  # an edit (brows raised): a render draws every frame
     return clip, track
 
 
@@ -216,13 +216,13 @@ def test_two_chunks_of_a_shared_clip_equal_one_render(tmp_path):
     (driving_d12: 183 frames, 512 x 512, keyframes at 0 and 164): the second chunk starts by
     seeking, the first decodes from the start; in parallel they give the single render's frames,
     and the assembled movie keeps the audio."""
-    from conftest import shared_clip
+    from conftest import edited, shared_clip
 
     from reenact.tracking.tracker import track_video
 
     clip = shared_clip("driving_d12.mp4")
     track = str(tmp_path / "d12.npz")
-    track_video(clip)[0].save(track)
+    edited(track_video(clip)[0]).save(track)
     shot = (clip, track)
 
     def cmd(out, cache, *extra):

@@ -125,7 +125,7 @@ def track_file(tmp_path_factory, carphone):
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory, carphone):
-    """carphone four times over (480 frames) and its Track: long enough to signal mid-work."""
+    """carphone four times over (480 frames) and an edit of its Track: long enough to signal mid-work."""
     from reenact.tracking.tracker import track_video
     from reenact.video import VideoWriter, open_video
 
@@ -139,7 +139,9 @@ def long_clip(tmp_path_factory, carphone):
             for f in frames:
                 w.write(f)
     track = str(d / "long.npz")
-    track_video(clip)[0].save(track)
+    from conftest import edited
+
+    edited(track_video(clip)[0]).save(track)  # an edit (brows raised): a render draws every frame
     return clip, track
 
 

@@ -539,7 +539,7 @@ def test_verify_path_image_list_progress_and_cancel(tmp_path, marked):
 
 
 # ----------------------------------------------------------------------------- the render path
-def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone_track, tmp_path):
+def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone_edit, tmp_path):
     """A render of frames 30..89 of carphone (30 fps): the watermark with the render's job id is
     found in the rendered seconds and not in the copied ones; the movie carries a valid C2PA
     manifest; chunks of the same job carry the same id; Preview Frame marks the same way."""
@@ -550,7 +550,7 @@ def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone
     from reenact.video import open_video
 
     out = str(tmp_path / "dub.mp4")
-    s = render_clip(carphone_track, carphone, BASE_MODEL, out=out, frames=(30, 90), region="face",
+    s = render_clip(carphone_edit, carphone, BASE_MODEL, out=out, frames=(30, 90), region="face",
                     prefer_gpu=False)
     assert s["watermark"] and len(s["job_id"]) == 10 and s["manifest"]["out"] == out
     v = verify_path(out)
@@ -561,14 +561,14 @@ def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone
     assert v["manifest"]["present"] and v["manifest"]["valid"]
     assert any(a.get("action") == "c2pa.edited" for a in v["manifest"]["actions"])
     # another chunk of the same job: the same id; Preview Frame of one of its frames too
-    other = render_clip(carphone_track, carphone, BASE_MODEL, out=None, frames=(90, 95), region="face",
+    other = render_clip(carphone_edit, carphone, BASE_MODEL, out=None, frames=(90, 95), region="face",
                         prefer_gpu=False)
     assert other["job_id"] == s["job_id"]
     got = {}
-    render_clip(carphone_track, carphone, BASE_MODEL, frames=(40, 41), region="face", prefer_gpu=False,
+    render_clip(carphone_edit, carphone, BASE_MODEL, frames=(40, 41), region="face", prefer_gpu=False,
                 on_frame=lambda i, f: got.__setitem__(i, f), cache_dir=str(tmp_path / "c"))
     with open_video(carphone) as src:
         frame = src.read(40)
-    one, _ = render_frame(carphone_track, frame, 40, BASE_MODEL, region="face", cache_dir=str(tmp_path / "c"),
+    one, _ = render_frame(carphone_edit, frame, 40, BASE_MODEL, region="face", cache_dir=str(tmp_path / "c"),
                           source_id=source_identity(carphone), prefer_gpu=False, video=carphone)
     np.testing.assert_array_equal(one, got[40])

@@ -14,9 +14,10 @@ from reenact.render.composite import feather_mask, paste_back
 
 
 @pytest.fixture(scope="module")
-def track_file(carphone_track, tmp_path_factory):
+def track_file(carphone_edit, tmp_path_factory):
+    """carphone's performance edited (brows raised): a render draws every frame of it."""
     path = str(tmp_path_factory.mktemp("trk") / "carphone.npz")
-    carphone_track.save(path)
+    carphone_edit.save(path)
     return path
 
 

@@ -3,7 +3,6 @@
 line naming the file, exit status 2, nothing half-written."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
