@@ -410,7 +410,7 @@ def sharpness(clip, model, work, length, region, log, whole=True):
         so.append(laplacian_var(x, m2))
         sr.append(laplacian_var(y, m2))
     fh = float(np.nanmedian(np.nanmax(L[rows, :, 1], 1) - np.nanmin(L[rows, :, 1], 1)))
-    n = max(1, int(summ.get("rendered") or (b - a)))
+    n = max(1, int((summ.get("rendered") or 0) + (summ.get("warped") or 0)) or (b - a))  # drawn frames
     w = max(1, int(summ.get("frames") or n))
     tm = dict(summ.get("timings_ms", {}))
     per = {k: round(v / (w if k in ("decode", "encode") else n), 2) for k, v in tm.items()}

@@ -25,7 +25,7 @@ NECK_PLATE = 0.6
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-4"
+MOTION_VERSION = "warp-5"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -68,6 +68,19 @@ class HeadMotion:
             return frame, None
         f = self.field(r, frame.shape)
         # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
+        out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
+        if f.disocclusion.any():
+            out = fill_background(out, f.disocclusion, self.plate, self.known)
+        return out, f
+
+    def face_frame(self, r, frame):
+        """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
+        :func:`face_edit_rows`): the warp computed only around the two faces (:meth:`detail_box`:
+        beyond it such an edit moves nothing) with the plane for what lies beyond the mesh."""
+        if not self.moves(r):
+            return frame, None
+        f = warp_field(self.ps[r], self.pd[r], None, frame.shape[:2], src_depth=self.zs[r], dst_depth=self.zd[r],
+                       model_points=self.identity, within=self.detail_box(r, frame.shape), head_model="plane")
         out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
         if f.disocclusion.any():
             out = fill_background(out, f.disocclusion, self.plate, self.known)
@@ -156,6 +169,18 @@ def detail_box(ps, pd, shape, region=None):
     lo = np.floor(lo - m).astype(int)
     hi = np.ceil(hi + m).astype(int)
     return max(0, int(lo[0])), max(0, int(lo[1])), min(int(shape[1]), int(hi[0])), min(int(shape[0]), int(hi[1]))
+
+
+def face_edit_rows(track, own):
+    """(T,) bool: rows of the performance ``track`` whose head pose is the footage's own
+    (``own``: same rows): an edit of expression or gaze. Region ``face`` moves the footage's
+    own face there by the mesh warp (:meth:`HeadMotion.frame`) and the network draws only what
+    the warp cannot show (:func:`region_mask` as for region ``head``); elsewhere (another pose
+    asked inside the unmoved head) the network draws the whole face."""
+    if own is None or own.n_frames != track.n_frames or int(own.frame_start) != int(track.frame_start):
+        return np.zeros(track.n_frames, bool)
+    a, b = np.asarray(track.pose, np.float64), np.asarray(own.pose, np.float64)
+    return np.isfinite(a).all(1) & np.isfinite(b).all(1) & (np.abs(a - b) <= 1e-6).all(1)
 
 
 def shot_plate(source, own, count=31):

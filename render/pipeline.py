@@ -53,26 +53,15 @@ from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
 from ..video.identity import check_footage
-from .cache import (
-    CropCache,
-    _LOCK,
-    default_cache_dir,
-    frame_keys,
-    geometry_digest,
-    performance_digest,
-    pool_digest,
-    pool_identity,
-    renderer_identity,
-    row_digests,
-    source_identity,
-    unchanged_rows,
-)
+from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
+                    pool_digest, pool_identity, renderer_identity, row_digests, source_identity, unchanged_rows)
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .rewrite import ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
-from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
+from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, face_edit_rows, region_mask,
+                     shot_plate)
 from .overlap import Lane
 from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
@@ -369,6 +358,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             HeadMotion(own, track, lower_only=donor is not None) if (detail or donor is not None) else None)
         if head:
             rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
+        # region face: a row that keeps the footage's head pose is its own face moved to the edit
+        edit = face_edit_rows(track, own) if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
+        rid += "|face-edit {}".format(MOTION_VERSION) if region == "face" and warper is not None else ""
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
@@ -422,7 +414,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         def composite(entry, crop):
             i, frame, r, mask, field = entry
             t = time.perf_counter()
-            dimg, dvalid = detail_source(detail, head, warper, r, frame, field, mask, xf.Minv[r])
+            dimg, dvalid = detail_source(detail, head or field is not None, warper, r, frame, field, mask, xf.Minv[r])
             tm["warp"] += time.perf_counter() - t
             t = time.perf_counter()
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
@@ -486,14 +478,15 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     warped(i, frame, res, r)
                 else:
                     field = None
-                    if motion is not None:
+                    if motion is not None or (edit[r] and warper.moves(r)):
                         t = time.perf_counter()
-                        frame, field = motion.frame(r, frame)
+                        frame, field = motion.frame(r, frame) if motion is not None else warper.face_frame(r, frame)
                         tm["warp"] += time.perf_counter() - t
                     hole, mouth = fr.masks(r)
-                    mask = region_mask(region, hole, mouth, field, xf.Minv[r])
+                    moved = head or field is not None
+                    mask = region_mask("head" if moved else region, hole, mouth, field, xf.Minv[r])
                     hit = cache.get(keys[r])
-                    if head and not mask.any():  # the moved head has no hole: no network
+                    if moved and not mask.any():  # the moved head or face has no hole: no network
                         warped(i, frame, frame, r)
                     elif hit is not None and hit.shape == (S, S, 3):
                         entry = (i, frame, r, mask, field)
@@ -661,6 +654,11 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
             frame, field = warper.frame(0, frame)
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
         rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
+    elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
+        rid += "|face-edit {}".format(MOTION_VERSION)
+        if face_edit_rows(track.subset(int(i), int(i) + 1), own.subset(int(i), int(i) + 1))[0] and warper.moves(0):
+            frame, field = warper.face_frame(0, frame)
+    moved = head or field is not None
     fr = _Frames(sub, sub_xf, renderer, pool, feats)
     key = frame_keys(sub, sub_xf, [r - lo], renderer.window, rid, source_id,
                      geometry=fr.geometry, rowd=fr.rowd)[r - lo]
@@ -668,10 +666,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     info["key"] = key
     cache = CropCache(cache_dir)
     hole, mouth = fr.masks(r - lo)
-    mask = region_mask(region, hole, mouth, field, xf.Minv[r])
+    mask = region_mask("head" if moved else region, hole, mouth, field, xf.Minv[r])
     crop = cache.get(key)
     t = time.perf_counter()
-    if head and not mask.any():  # the moved head has no hole: no network
+    if moved and not mask.any():  # the moved head or face has no hole: no network
         crop, info["warped"] = np.zeros((S, S, 3), np.uint8), 1
     elif crop is None or crop.shape != (S, S, 3):
         x = fr.network_input(r - lo, frame, (hole, mouth))
@@ -684,7 +682,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["cached"] = 1
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
-    dimg, dvalid = detail_source(detail, head, warper, 0, frame, field, mask, xf.Minv[r])
+    dimg, dvalid = detail_source(detail, moved, warper, 0, frame, field, mask, xf.Minv[r])
     out = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                      detail_valid=dvalid)
     if watermark:

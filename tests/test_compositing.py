@@ -180,11 +180,15 @@ def test_cache_rerenders_only_what_changed(tracked, performance, clip_with_audio
     from reenact.render.pipeline import render_clip
 
     out = str(tmp_path / "frames")
-    first = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, region="face", prefer_gpu=False)
+    # (without the detail layer: with it, region face moves the footage's own face where the edit
+    # keeps the head pose, and the network draws only the warp's holes: test below)
+    first = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, region="face", prefer_gpu=False,
+                        detail=False)
     ok = int(np.sum(tracked.tracked))
     assert first["rendered"] == ok and first["frames"] == N
     assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(N)]
-    again = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, region="mouth", prefer_gpu=False)
+    again = render_clip(performance, clip_with_audio, BASE_MODEL, out=out, region="mouth", prefer_gpu=False,
+                        detail=False)
     assert again["rendered"] == 0 and again["cached"] == ok  # the region is compositing only
     # one frame's expression changed: only the frames whose window (t-10..t) holds it
     edited = performance.subset(0, N)
@@ -314,11 +318,11 @@ def test_reference_frames_restrict_the_pool(tracked, performance, clip_with_audi
     from reenact.render.pipeline import render_clip
 
     every = render_clip(performance, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
-                        cache_dir=str(tmp_path / "c1"))
+                        cache_dir=str(tmp_path / "c1"), detail=False)
     assert max(every["pool_frames"]) >= 12  # unrestricted, the pool reaches past frame 12
     got = {}
     held = render_clip(performance, clip_with_audio, BASE_MODEL, frames=(16, 20), region="face", prefer_gpu=False,
-                       cache_dir=str(tmp_path / "c2"), reference_frames=(0, 12),
+                       cache_dir=str(tmp_path / "c2"), reference_frames=(0, 12), detail=False,
                        on_frame=lambda i, f: got.__setitem__(i, f.copy()))
     assert held["pool_frames"] and all(0 <= f < 12 for f in held["pool_frames"])
     assert held["rendered"] == 4
@@ -365,6 +369,36 @@ def test_rows_the_performance_does_not_change_are_the_footage(tracked, performan
     got.clear()
     s = render_clip(few, clip_with_audio, BASE_MODEL, frames=(0, N), region="face", prefer_gpu=False,
                     cache_dir=str(tmp_path / "c2"), on_frame=lambda i, f: got.__setitem__(i, f.copy()))
-    assert s["rendered"] == 3 and s["copied"] == N - 3
+    assert s["rendered"] + s["warped"] == 3 and s["copied"] == N - 3
     assert all(np.array_equal(got[i], frames[i]) for i in range(N) if not 5 <= i < 8)
     assert all(not np.array_equal(got[i], frames[i]) for i in range(5, 8))
+
+
+def test_a_face_edit_that_keeps_the_pose_moves_the_footage_s_own_face(tracked, performance, clip_with_audio, tmp_path):
+    """Region face, an edit of expression only (brows raised): each frame is the footage warped
+    by the fitted meshes to the edit, and the network draws only near what the warp cannot show
+    (the frame equals the warped footage away from the warp's holes); the brows moved."""
+    import cv2
+
+    from reenact.render.motion import HeadMotion
+    from reenact.render.pipeline import render_clip
+    from reenact.video import open_video
+
+    got = {}
+    s = render_clip(performance, clip_with_audio, BASE_MODEL, frames=(8, 14), region="face", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "c"), watermark=False, on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    assert s["rendered"] + s["warped"] == 6 and s["warped"] >= 1
+    hm = HeadMotion(tracked, performance)
+    brows = [105, 66, 107, 334, 296, 336]  # inner and middle brow points of the mesh
+    with open_video(clip_with_audio) as src:
+        for i in range(8, 14):
+            r = i - int(tracked.frame_start)
+            frame = src.read(i)
+            moved, field = hm.face_frame(r, frame)
+            assert field is not None
+            holes = (field.mouth_hole | field.eye_hole | field.occluded).astype(np.uint8)
+            near = cv2.dilate(holes, np.ones((25, 25), np.uint8)) > 0
+            diff = np.abs(got[i].astype(int) - moved.astype(int)).max(-1)
+            assert diff[~near].max() <= 1, diff[~near].max()
+            assert (hm.ps[r][brows, 1] - hm.pd[r][brows, 1]).mean() > 0.2  # raised: up in the image (a small face)
+            assert np.abs(got[i].astype(int) - frame.astype(int)).max() > 4  # and the picture changed
