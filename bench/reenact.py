@@ -309,7 +309,7 @@ def self_reenact(clip, models, work, log, limit=None, crop=256):
                 got[i] = np.ascontiguousarray(f[..., ::-1])
 
         render_clip(tr, clip_path(clip), rend, out=None, frames=(cut, end), region="face", crop_track=tr, detail=False,
-                    cache_dir=tempfile.mkdtemp(dir=work), prefer_gpu=False, pool=pool, on_frame=keep)
+                    cache_dir=tempfile.mkdtemp(dir=work), prefer_gpu=False, pool=pool, on_frame=keep, redraw=True)
         res[label] = scores(got)
         if first is None:
             first = (S, pool)

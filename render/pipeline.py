@@ -251,7 +251,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
-                detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto"):
+                detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto",
+                redraw=False):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn without
@@ -285,7 +286,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``detail``: keep the footage's fine detail (skin, stubble) where the render agrees with the
     footage frame warped to the performance (see :func:`~reenact.render.composite.paste_back`);
     False composites the network's crop alone (self-reenactment measurements, where the frame
-    is the truth).
+    is the truth). A row the performance does not change is the footage as it is, unless
+    ``redraw`` (the same measurements: the renderer scored on the footage's own performance).
 
     Region ``mouth``: where the lower face of the rows whose mouth the performance changes comes
     from, ``mouth_mode`` (:func:`~reenact.render.rewrite.choose_mouth`): "auto" (default), "shot"
@@ -366,7 +368,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
         # that does not move keeps its frame, below)
-        same = unchanged_rows(track, own, fr.rowd) if not head else np.zeros(T, bool)
+        same = unchanged_rows(track, own, fr.rowd) if not (head or redraw) else np.zeros(T, bool)
         rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0] and not same[i - f0]]
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """An int8 variant of a renderer for the CPU (``reenact quantize``).
 
-``MODEL.int8.onnx`` beside ``MODEL.onnx``: the same network with int8 weights (per output
-channel) and uint8 activations (QDQ format, static ranges), which onnxruntime runs with integer
-convolutions: about half the CPU time of the fp32 model per frame. The activation ranges are
+``MODEL.int8.onnx`` beside ``MODEL.onnx``: the same network with its convolutions (all but the
+first and the last) in int8 weights (per output channel) and uint8 activations (QDQ format,
+static ranges), which onnxruntime runs with integer convolutions: about half the CPU time of
+the fp32 model per frame. The activation ranges are
 calibrated on real network inputs: the render path's own conditioning stacks for a few clips
 (region face, each clip's mouth re-timed so the network draws something new), recorded while
 rendering them. Before the file is written, the int8 model's output is compared with the fp32
@@ -119,8 +120,13 @@ def quantize(model, inputs, out=None, min_psnr=MIN_PSNR, check_every=4):
     with tempfile.TemporaryDirectory(prefix="reenact_int8_") as tmp:
         pre, q = os.path.join(tmp, "pre.onnx"), os.path.join(tmp, "int8.onnx")
         quant_pre_process(model, pre, skip_symbolic_shape=True)
+        # the convolutions only (the context normalisation's pooling and arithmetic stay in
+        # float), and not the first (the input mix) and the last (the picture's own values):
+        # 46 -> 52 dB against fp32 on held-out footage, and no slower
+        convs = [n.name for n in onnx.load(pre).graph.node if n.op_type == "Conv"]
         quantize_static(pre, q, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=["Conv"], nodes_to_exclude=convs[:1] + convs[-1:])
         m = onnx.load(q)
         keep = [p for p in m.metadata_props if p.key.startswith("reenact.")]
         del m.metadata_props[:]
