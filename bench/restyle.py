@@ -80,15 +80,19 @@ STYLE_MODELS = [("style-recycle", 2), ("style-cycle", 2), ("style-recycle-bank",
                 ("style-cycle-global", 1), ("style-recycle-pixel-ttur", 1), ("style-recycle-global-stats", 1),
                 ("style-recycle-swd", 1), ("style-textbook", 1)]
 
-COLOUR_MODELS = ("colourise-recycle", "colourise-cycle")
+#: colourisers evaluated when present (the first is pictured): with the retrieval prior (the default)
+#: and, for the comparison, without it (mean reference chroma as the starting point)
+COLOUR_MODELS = ("colourise-recycle", "colourise-cycle", "colourise-recycle-noprior", "colourise-cycle-noprior")
 
 JOBS = {
     # name: (x domain, y domain, config overrides)
     "style-recycle": ("plain", "styled", dict(method="recycle")),
     "style-cycle": ("plain", "styled", dict(method="cycle")),
     "style-textbook": ("plain", "styled", dict(method="cycle", arch="unet", disc="patch")),
-    "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True)),
-    "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True)),
+    "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True, prior="retrieval")),
+    "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True, prior="retrieval")),
+    "colourise-recycle-noprior": ("grey", "colour", dict(method="recycle", colourise=True)),
+    "colourise-cycle-noprior": ("grey", "colour", dict(method="cycle", colourise=True)),
 }
 
 
@@ -228,6 +232,9 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
     mean_c = ref_ycc[..., 1:].reshape(-1, 2).mean(0)
     import cv2
 
+    from reenact.restyle.prior import RefPool
+
+    pool = RefPool.from_clips(coloured(Y_COLOUR, 64))
     thumbs = np.stack([cv2.resize(y, (32, 32), interpolation=cv2.INTER_AREA) for y in ref_ycc[..., 0]]).reshape(len(ref_f), -1)
 
     def scores(res, truth):
@@ -253,6 +260,12 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
             cb, cr = ref_ycc[j][..., 1], ref_ycc[j][..., 2]
             nn.append(colourise_rgb(y, np.stack([0 * cb, cb, 0 * cr, cr], -1)))
         row["nearest_frame_chroma"] = scores(nn, truth)
+        # the retrieval prior by itself (restyle/prior.py, no network): the 64 px prior's coefficients
+        # upsampled to 128 px and applied to the 128 px luminance
+        pr = [colourise_rgb(y, cv2.resize(pool.prior_for(cv2.resize(y, (pool.side,) * 2, interpolation=cv2.INTER_AREA),
+                                                         pool.side)[..., :4], (S, S), interpolation=cv2.INTER_LINEAR))
+              for y in ys]
+        row["retrieval_prior"] = scores(pr, truth)
         for k, m in models.items():
             if m is None:
                 continue
