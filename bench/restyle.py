@@ -82,15 +82,19 @@ STYLE_MODELS = [("style-recycle", 2), ("style-cycle", 2), ("style-recycle-bank",
 
 #: colourisers evaluated when present (the first is pictured): with the retrieval prior (the default)
 #: and, for the comparison, without it (mean reference chroma as the starting point)
-COLOUR_MODELS = ("colourise-recycle", "colourise-cycle", "colourise-recycle-noprior", "colourise-cycle-noprior")
+#: and variants (trained with --name NAME --set '{"w_gan": 1}' / '{"prior_head": "residual"}', see docs/restyle.md)
+COLOUR_MODELS = ("colourise-cycle", "colourise-recycle", "colourise-cycle-gan", "colourise-recycle-gan",
+                 "colourise-cycle-residual", "colourise-recycle-residual", "colourise-cycle-residual-gan",
+                 "colourise-recycle-residual-gan", "colourise-cycle-noprior", "colourise-recycle-noprior")
 
 JOBS = {
     # name: (x domain, y domain, config overrides)
     "style-recycle": ("plain", "styled", dict(method="recycle")),
     "style-cycle": ("plain", "styled", dict(method="cycle")),
     "style-textbook": ("plain", "styled", dict(method="cycle", arch="unet", disc="patch")),
-    "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True, prior="retrieval")),
-    "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True, prior="retrieval")),
+    # the CLI's colourise defaults: the retrieval prior, gate head, no adversarial term
+    "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True, prior="retrieval", w_gan=0.0)),
+    "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True, prior="retrieval", w_gan=0.0)),
     "colourise-recycle-noprior": ("grey", "colour", dict(method="recycle", colourise=True)),
     "colourise-cycle-noprior": ("grey", "colour", dict(method="cycle", colourise=True)),
 }
@@ -221,7 +225,7 @@ def _mean_rows(clips):
 
 
 def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
-    from reenact.restyle.apply import restyle_frames
+    from reenact.restyle.apply import Stabiliser, restyle_frames
     from reenact.restyle.colour import colourise_rgb, grey3, luma, rgb_to_ycc
     from reenact.restyle.metrics import cdc, colourfulness, psnr, ssim
 
@@ -261,11 +265,14 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
             nn.append(colourise_rgb(y, np.stack([0 * cb, cb, 0 * cr, cr], -1)))
         row["nearest_frame_chroma"] = scores(nn, truth)
         # the retrieval prior by itself (restyle/prior.py, no network): the 64 px prior's coefficients
-        # upsampled to 128 px and applied to the 128 px luminance
-        pr = [colourise_rgb(y, cv2.resize(pool.prior_for(cv2.resize(y, (pool.side,) * 2, interpolation=cv2.INTER_AREA),
-                                                         pool.side)[..., :4], (S, S), interpolation=cv2.INTER_LINEAR))
-              for y in ys]
-        row["retrieval_prior"] = scores(pr, truth)
+        # upsampled to 128 px and applied to the 128 px luminance; per frame and stabilised as apply does
+        for label, w in (("retrieval_prior", 0.0), ("retrieval_prior_stabilised", stabilise)):
+            stab, pr = Stabiliser(w), []
+            for y in ys:
+                small = cv2.resize(y, (pool.side,) * 2, interpolation=cv2.INTER_AREA)
+                coef = stab(np.repeat(small[..., None], 3, -1), pool.prior_for(small, pool.side)[..., :4])
+                pr.append(colourise_rgb(y, cv2.resize(coef, (S, S), interpolation=cv2.INTER_LINEAR)))
+            row[label] = scores(pr, truth)
         for k, m in models.items():
             if m is None:
                 continue
@@ -279,7 +286,7 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
                                                      for a, g in zip(r, grey)))
                 sc["ms_per_frame"] = round(ms, 1)
                 row["{}/{}".format(k, label)] = sc
-                if sheet is not None and k == "colourise-recycle" and label == "stabilised" and c == TEST[0]:
+                if sheet is not None and k == COLOUR_MODELS[0] and label == "stabilised" and c == TEST[0]:
                     sheet["colourise"] = (grey[len(frames) // 2], r[len(frames) // 2], frames[len(frames) // 2])
         for name, v in row.items():
             v["colourfulness_ratio"] = v["colourfulness"] / row["truth"]["colourfulness"]
@@ -371,12 +378,12 @@ def cmd_sheet(a):
         r = restyle_frames(m, frames)
         _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_style.jpg"),
                        (frames[pick], r[pick], _u8(STYLES[STYLE](_f(frames[pick])))), height=216)
-    m = _model(COLOUR_MODELS[0])
-    if m is not None:
+    m, before = _model(COLOUR_MODELS[0]), _model(COLOUR_MODELS[0] + "-noprior")
+    if m is not None:  # grey | without the retrieval prior (when trained) | with it | truth
         grey = [_u8(grey3(_f(f))) for f in frames]
         r = restyle_frames(m, grey)
-        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_colourise.jpg"),
-                       (grey[pick], r[pick], frames[pick]), height=216)
+        tiles = [grey[pick]] + ([restyle_frames(before, grey)[pick]] if before is not None else []) + [r[pick], frames[pick]]
+        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_colourise.jpg"), tiles, height=216)
 
 
 def print_table(res):

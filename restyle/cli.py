@@ -31,6 +31,9 @@ def add_parser(subparsers):
     t.add_argument("--prior", choices=("retrieval", "none"), default="retrieval",
                    help="colourise: start from the nearest reference frames' chroma, aligned by optical flow "
                         "(retrieval, default) or from the mean reference chroma (none)")
+    t.add_argument("--gan", type=float, default=None, metavar="W",
+                   help="weight of the adversarial term (default 1; 0 for --colourise with the retrieval prior, "
+                        "where the paired term teaches it and the adversarial term measured worse)")
     t.add_argument("--pool-frames", type=int, default=512, metavar="N",
                    help="colourise: reference frames shipped in the model for the prior (default 512, ~4 MB; "
                         "0: none, apply then needs --reference)")
@@ -113,6 +116,7 @@ def _train(args):
     cfg = RestyleConfig(method=args.method, colourise=args.colourise, size=args.size, base=args.base,
                         arch=args.arch, disc=args.disc, batch=args.batch, seed=args.seed,
                         prior=args.prior if args.colourise else "none", pool_frames=args.pool_frames)
+    cfg.w_gan = args.gan if args.gan is not None else 0.0 if cfg.uses_prior else 1.0
     try:
         cfg.check()
     except ValueError as exc:

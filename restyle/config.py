@@ -35,6 +35,8 @@ class RestyleConfig:
     prior: str = "none"            # colourise: none | retrieval (the nearest reference frames' chroma, aligned
                                    # by flow, fed to G_XY as extra input channels; restyle/prior.py)
     prior_k: int = 6               # reference frames blended into the prior
+    prior_head: str = "gate"       # G_XY on the prior: gate (scales the prior's departure from the mean
+                                   # chroma per pixel by 0..2) | trust (by 0..1) | residual (adds a free correction)
     pool_frames: int = 512         # reference frames shipped in the ONNX for the prior (0: give --reference)
     # filled by training
     chroma_prior: tuple = (0.0, 0.0)   # colourise: mean reference (Cb, Cr), the generator's starting point
@@ -77,6 +79,8 @@ class RestyleConfig:
             raise ValueError("prior must be none or retrieval")
         if self.prior == "retrieval" and not self.colourise:
             raise ValueError("the retrieval prior is for --colourise only")
+        if self.prior_head not in ("gate", "trust", "residual"):
+            raise ValueError("prior_head must be gate, trust or residual")
         if isinstance(self.prior_k, bool) or not isinstance(self.prior_k, int) or not 1 <= self.prior_k <= 32:
             raise ValueError("prior_k must be 1..32")
         if isinstance(self.pool_frames, bool) or not isinstance(self.pool_frames, int) or not 0 <= self.pool_frames <= 4096:

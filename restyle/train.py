@@ -101,16 +101,28 @@ def _nets():
 
     class PriorG(nn.Module):
         """Colourise with the retrieval prior: input (N, 6, S, S) = luminance, the prior's chroma
-        coefficients (a_cb, b_cb, a_cr, b_cr) and its confidence; output the prior (at half
-        resolution) plus a correction that starts at zero."""
+        coefficients (a_cb, b_cb, a_cr, b_cr) and its confidence; output at half resolution.
+        ``gate`` (default): the mean reference chroma plus the prior's departure from it scaled per
+        pixel by 2 * sigmoid(.) (for Cb and Cr), 1 at the start: it can trust, doubt or strengthen
+        the prior but paints no colour of its own. ``trust``: the same with the scale in 0..1 (0.98
+        at the start): it can only doubt the prior. ``residual``: the prior plus a free correction
+        (zero at the start)."""
 
-        def __init__(self, cin, base):
+        def __init__(self, cin, base, mean, head="gate"):
             super().__init__()
-            self.body = UNet(cin, 4, base)
+            self.gate = head in ("gate", "trust")
+            self.trust = head == "trust"
+            self.body = UNet(cin, 2 if self.gate else 4, base)
+            self.register_buffer("mean", torch.tensor(np.asarray(mean, np.float32)).view(1, 4, 1, 1))
 
         def forward(self, x):
             h = F.avg_pool2d(x, 2)
-            return self.body(h) + h[:, 1:5]
+            p = h[:, 1:5]
+            if not self.gate:
+                return self.body(h) + p
+            g = torch.sigmoid(self.body(h) + 4.0) if self.trust else 2.0 * torch.sigmoid(self.body(h))
+            g = torch.cat([g[:, 0:1], g[:, 0:1], g[:, 1:2], g[:, 1:2]], 1)
+            return self.mean + g * (p - self.mean)
 
     class ResidualG(nn.Module):
         """Textbook-style: image -> image (input + a free residual) at the working resolution."""
@@ -228,7 +240,8 @@ class Restyle:
         C = 1 if cfg.colourise else cfg.in_ch  # the X domain's channels (the prior is extra input)
         torch.manual_seed(cfg.seed)
         if cfg.uses_prior:
-            self.G_xy = N["PriorG"](cfg.in_ch, cfg.base)
+            cb0, cr0 = cfg.chroma_prior
+            self.G_xy = N["PriorG"](cfg.in_ch, cfg.base, [0.0, cb0, 0.0, cr0], cfg.prior_head)
             self.G_yx = None
             self.P_x = N["Predictor"](1, max(8, cfg.base // 2))
         elif cfg.colourise:
