@@ -82,17 +82,19 @@ STYLE_MODELS = [("style-recycle", 2), ("style-cycle", 2), ("style-recycle-bank",
 
 #: colourisers evaluated when present (the first is pictured): with the retrieval prior (the default)
 #: and, for the comparison, without it (mean reference chroma as the starting point)
-#: and variants (trained with --name NAME --set '{"w_gan": 1}' / '{"prior_head": "residual"}', see docs/restyle.md)
-COLOUR_MODELS = ("colourise-cycle", "colourise-recycle", "colourise-cycle-gan", "colourise-recycle-gan",
-                 "colourise-cycle-residual", "colourise-recycle-residual", "colourise-cycle-residual-gan",
-                 "colourise-recycle-residual-gan", "colourise-cycle-noprior", "colourise-recycle-noprior")
+#: and variants (trained with --name NAME --set '{"prior_head": "gate"}' / '{"prior_head": "gate", "w_gan": 1}' /
+#: '{"prior_head": "residual"}' / '{"prior_head": "residual", "w_gan": 1}', see docs/restyle.md)
+COLOUR_MODELS = ("colourise-cycle", "colourise-recycle", "colourise-cycle-gate", "colourise-recycle-gate",
+                 "colourise-cycle-gate-gan", "colourise-recycle-gate-gan", "colourise-cycle-residual",
+                 "colourise-recycle-residual", "colourise-cycle-residual-gan", "colourise-recycle-residual-gan",
+                 "colourise-cycle-noprior", "colourise-recycle-noprior")
 
 JOBS = {
     # name: (x domain, y domain, config overrides)
     "style-recycle": ("plain", "styled", dict(method="recycle")),
     "style-cycle": ("plain", "styled", dict(method="cycle")),
     "style-textbook": ("plain", "styled", dict(method="cycle", arch="unet", disc="patch")),
-    # the CLI's colourise defaults: the retrieval prior, gate head, no adversarial term
+    # the CLI's colourise defaults: the retrieval prior, trust head, no adversarial term
     "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True, prior="retrieval", w_gan=0.0)),
     "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True, prior="retrieval", w_gan=0.0)),
     "colourise-recycle-noprior": ("grey", "colour", dict(method="recycle", colourise=True)),

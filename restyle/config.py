@@ -35,8 +35,8 @@ class RestyleConfig:
     prior: str = "none"            # colourise: none | retrieval (the nearest reference frames' chroma, aligned
                                    # by flow, fed to G_XY as extra input channels; restyle/prior.py)
     prior_k: int = 6               # reference frames blended into the prior
-    prior_head: str = "gate"       # G_XY on the prior: gate (scales the prior's departure from the mean
-                                   # chroma per pixel by 0..2) | trust (by 0..1) | residual (adds a free correction)
+    prior_head: str = "trust"      # G_XY on the prior: trust (scales the prior's departure from the mean
+                                   # chroma per pixel by 0..1) | gate (by 0..2) | residual (adds a free correction)
     pool_frames: int = 512         # reference frames shipped in the ONNX for the prior (0: give --reference)
     # filled by training
     chroma_prior: tuple = (0.0, 0.0)   # colourise: mean reference (Cb, Cr), the generator's starting point

@@ -102,11 +102,11 @@ def _nets():
     class PriorG(nn.Module):
         """Colourise with the retrieval prior: input (N, 6, S, S) = luminance, the prior's chroma
         coefficients (a_cb, b_cb, a_cr, b_cr) and its confidence; output at half resolution.
-        ``gate`` (default): the mean reference chroma plus the prior's departure from it scaled per
-        pixel by 2 * sigmoid(.) (for Cb and Cr), 1 at the start: it can trust, doubt or strengthen
-        the prior but paints no colour of its own. ``trust``: the same with the scale in 0..1 (0.98
-        at the start): it can only doubt the prior. ``residual``: the prior plus a free correction
-        (zero at the start)."""
+        ``trust`` (default): the mean reference chroma plus the prior's departure from it scaled per
+        pixel by sigmoid(. + 4) (for Cb and for Cr; 0.98 at the start): it can doubt the prior but
+        paints no colour of its own and never strengthens one. ``gate``: the same scale by
+        2 * sigmoid(.) (1 at the start), which can also strengthen the prior. ``residual``: the
+        prior plus a free correction (zero at the start)."""
 
         def __init__(self, cin, base, mean, head="gate"):
             super().__init__()

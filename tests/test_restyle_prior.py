@@ -128,7 +128,7 @@ def test_shipped_pool_colourises_and_keeps_luminance(prior_models):
 
     m = RestyleModel(prior_models["shipped"], prefer_gpu=False)
     assert m.cfg.uses_prior and m.cfg.in_ch == 6 and m.pool is not None and m.pool.n_clips == 2
-    assert (m.cfg.prior_head, m.cfg.w_gan) == ("gate", 0.0)  # the CLI's colourise defaults
+    assert (m.cfg.prior_head, m.cfg.w_gan) == ("trust", 0.0)  # the CLI's colourise defaults
     assert "reenact.pool" in m.meta and m.sess.get_inputs()[0].shape[1] == 6
     with open_video(prior_models["shot"]) as s:
         grey = [f for _, f in s.iter_frames()]
@@ -169,25 +169,29 @@ def test_model_without_its_references_refuses_and_takes_them_at_apply(prior_mode
     assert r.returncode == 2 and "--reference is for colourisers" in r.stderr and not (tmp_path / "e.mp4").exists()
 
 
-def test_generator_starts_at_the_prior_and_only_rescales_it():
+@pytest.mark.parametrize("head,start,top", [("trust", 0.982, 1.0), ("gate", 1.0, 2.0)])
+def test_generator_starts_at_the_prior_and_only_rescales_it(head, start, top):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     from reenact.restyle.config import RestyleConfig
     from reenact.restyle.train import Restyle
 
-    cfg = RestyleConfig(colourise=True, prior="retrieval", size=32, base=8, chroma_prior=(-0.02, 0.01))
+    cfg = RestyleConfig(colourise=True, prior="retrieval", prior_head=head, size=32, base=8, chroma_prior=(-0.02, 0.01))
     pool = RefPool.from_clips([scene_clip(S=32, seed=1), scene_clip(S=32, seed=2, x0=12)])
     y = luma(grey_u8(scene_clip(S=32, seed=5))[3].astype(np.float32) / 255)
     p = pool.prior_for(y, 32)
     x = torch.from_numpy(np.concatenate([y[..., None], p], -1).transpose(2, 0, 1)[None].copy())
     half = torch.nn.functional.avg_pool2d(x[:, 1:5], 2)
     g = Restyle(cfg).G_xy
-    assert torch.allclose(g(x), half, atol=1e-6)  # training starts at the prior
-    with torch.no_grad():  # whatever the gate learns, the chroma is mean + s * (prior - mean), 0 < s < 2
+    mean = g.mean
+    ok = (half - mean).abs() > 1e-3
+    with torch.no_grad():
+        s0 = (g(x) - mean) / (half - mean)
+    assert torch.allclose(s0[ok], torch.full_like(s0[ok], start), atol=1e-3)  # training starts at the prior
+    with torch.no_grad():  # whatever it learns, the chroma is mean + s * (prior - mean), 0 < s < top
         for prm in g.parameters():
             prm.add_(torch.randn_like(prm) * 0.5)
-    out, mean = g(x), g.mean
-    s_ = (out - mean) / (half - mean)
-    ok = (half - mean).abs() > 1e-3
-    assert (s_[ok] > 0).all() and (s_[ok] < 2).all()
-    assert torch.allclose(s_[:, 0][ok[:, 0] & ok[:, 1]], s_[:, 1][ok[:, 0] & ok[:, 1]], atol=1e-4)  # one scale for a and b
+        s_ = (g(x) - mean) / (half - mean)
+    assert (s_[ok] > 0).all() and (s_[ok] < top).all() and s_[ok].std() > 0.01
+    both = ok[:, 0] & ok[:, 1]
+    assert torch.allclose(s_[:, 0][both], s_[:, 1][both], atol=1e-4)  # one scale for a and b
