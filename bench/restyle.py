@@ -80,15 +80,25 @@ STYLE_MODELS = [("style-recycle", 2), ("style-cycle", 2), ("style-recycle-bank",
                 ("style-cycle-global", 1), ("style-recycle-pixel-ttur", 1), ("style-recycle-global-stats", 1),
                 ("style-recycle-swd", 1), ("style-textbook", 1)]
 
-COLOUR_MODELS = ("colourise-recycle", "colourise-cycle")
+#: colourisers evaluated when present (the first is pictured): with the retrieval prior (the default)
+#: and, for the comparison, without it (mean reference chroma as the starting point)
+#: and variants (trained with --name NAME --set '{"prior_head": "gate"}' / '{"prior_head": "gate", "w_gan": 1}' /
+#: '{"prior_head": "residual"}' / '{"prior_head": "residual", "w_gan": 1}', see docs/restyle.md)
+COLOUR_MODELS = ("colourise-cycle", "colourise-recycle", "colourise-cycle-gate", "colourise-recycle-gate",
+                 "colourise-cycle-gate-gan", "colourise-recycle-gate-gan", "colourise-cycle-residual",
+                 "colourise-recycle-residual", "colourise-cycle-residual-gan", "colourise-recycle-residual-gan",
+                 "colourise-cycle-noprior", "colourise-recycle-noprior")
 
 JOBS = {
     # name: (x domain, y domain, config overrides)
     "style-recycle": ("plain", "styled", dict(method="recycle")),
     "style-cycle": ("plain", "styled", dict(method="cycle")),
     "style-textbook": ("plain", "styled", dict(method="cycle", arch="unet", disc="patch")),
-    "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True)),
-    "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True)),
+    # the CLI's colourise defaults: the retrieval prior, trust head, no adversarial term
+    "colourise-recycle": ("grey", "colour", dict(method="recycle", colourise=True, prior="retrieval", w_gan=0.0)),
+    "colourise-cycle": ("grey", "colour", dict(method="cycle", colourise=True, prior="retrieval", w_gan=0.0)),
+    "colourise-recycle-noprior": ("grey", "colour", dict(method="recycle", colourise=True)),
+    "colourise-cycle-noprior": ("grey", "colour", dict(method="cycle", colourise=True)),
 }
 
 
@@ -217,7 +227,7 @@ def _mean_rows(clips):
 
 
 def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
-    from reenact.restyle.apply import restyle_frames
+    from reenact.restyle.apply import Stabiliser, restyle_frames
     from reenact.restyle.colour import colourise_rgb, grey3, luma, rgb_to_ycc
     from reenact.restyle.metrics import cdc, colourfulness, psnr, ssim
 
@@ -228,6 +238,9 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
     mean_c = ref_ycc[..., 1:].reshape(-1, 2).mean(0)
     import cv2
 
+    from reenact.restyle.prior import RefPool
+
+    pool = RefPool.from_clips(coloured(Y_COLOUR, 64))
     thumbs = np.stack([cv2.resize(y, (32, 32), interpolation=cv2.INTER_AREA) for y in ref_ycc[..., 0]]).reshape(len(ref_f), -1)
 
     def scores(res, truth):
@@ -253,6 +266,15 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
             cb, cr = ref_ycc[j][..., 1], ref_ycc[j][..., 2]
             nn.append(colourise_rgb(y, np.stack([0 * cb, cb, 0 * cr, cr], -1)))
         row["nearest_frame_chroma"] = scores(nn, truth)
+        # the retrieval prior by itself (restyle/prior.py, no network): the 64 px prior's coefficients
+        # upsampled to 128 px and applied to the 128 px luminance; per frame and stabilised as apply does
+        for label, w in (("retrieval_prior", 0.0), ("retrieval_prior_stabilised", stabilise)):
+            stab, pr = Stabiliser(w), []
+            for y in ys:
+                small = cv2.resize(y, (pool.side,) * 2, interpolation=cv2.INTER_AREA)
+                coef = stab(np.repeat(small[..., None], 3, -1), pool.prior_for(small, pool.side)[..., :4])
+                pr.append(colourise_rgb(y, cv2.resize(coef, (S, S), interpolation=cv2.INTER_LINEAR)))
+            row[label] = scores(pr, truth)
         for k, m in models.items():
             if m is None:
                 continue
@@ -266,7 +288,7 @@ def eval_colourise(n_frames, stabilise, sheet=None, work=WORK):
                                                      for a, g in zip(r, grey)))
                 sc["ms_per_frame"] = round(ms, 1)
                 row["{}/{}".format(k, label)] = sc
-                if sheet is not None and k == "colourise-recycle" and label == "stabilised" and c == TEST[0]:
+                if sheet is not None and k == COLOUR_MODELS[0] and label == "stabilised" and c == TEST[0]:
                     sheet["colourise"] = (grey[len(frames) // 2], r[len(frames) // 2], frames[len(frames) // 2])
         for name, v in row.items():
             v["colourfulness_ratio"] = v["colourfulness"] / row["truth"]["colourfulness"]
@@ -358,12 +380,12 @@ def cmd_sheet(a):
         r = restyle_frames(m, frames)
         _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_style.jpg"),
                        (frames[pick], r[pick], _u8(STYLES[STYLE](_f(frames[pick])))), height=216)
-    m = _model(COLOUR_MODELS[0])
-    if m is not None:
+    m, before = _model(COLOUR_MODELS[0]), _model(COLOUR_MODELS[0] + "-noprior")
+    if m is not None:  # grey | without the retrieval prior (when trained) | with it | truth
         grey = [_u8(grey3(_f(f))) for f in frames]
         r = restyle_frames(m, grey)
-        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_colourise.jpg"),
-                       (grey[pick], r[pick], frames[pick]), height=216)
+        tiles = [grey[pick]] + ([restyle_frames(before, grey)[pick]] if before is not None else []) + [r[pick], frames[pick]]
+        _contact_sheet(os.path.join(HERE, "..", "docs", "images", "restyle_colourise.jpg"), tiles, height=216)
 
 
 def print_table(res):

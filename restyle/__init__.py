@@ -6,6 +6,7 @@ black-and-white shots.
 - :mod:`.colour`  numpy colour maths: the colour transform the generator predicts, YCbCr, styles
 - :mod:`.metrics` PSNR/SSIM, colourfulness, CDC, warping error (numpy + OpenCV)
 - :mod:`.data`    clips decoded at the working resolution, triplet sampling
+- :mod:`.prior`   colourise: the reference pool and the retrieval (exemplar) chroma prior
 - :mod:`.train`   the only module that imports torch: networks, losses, training loop, ONNX export
 - :mod:`.apply`   onnxruntime inference at full resolution with temporal stabilisation
 - :mod:`.cli`     ``reenact restyle train|apply``

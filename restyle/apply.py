@@ -55,9 +55,12 @@ def check_config(text, path):
 
 
 class RestyleModel:
-    """An exported restyle generator: ``cfg`` (RestyleConfig), ``provider`` (really in use)."""
+    """An exported restyle generator: ``cfg`` (RestyleConfig), ``provider`` (really in use).
+    A colouriser with the retrieval prior (``cfg.uses_prior``) retrieves from ``pool``: the
+    reference frames shipped in the model, or those of ``reference`` (colour clips: paths,
+    ``PATH@A:B``) when given."""
 
-    def __init__(self, path, prefer_gpu=True, threads=None):
+    def __init__(self, path, prefer_gpu=True, threads=None, reference=None):
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise RestyleError("{}: model file does not exist".format(path))
@@ -76,8 +79,27 @@ class RestyleModel:
         except ReenactError as exc:
             raise RestyleError(exc.problem, path=path) from None
         self.meta = meta
+        self.pool = self._pool(meta, reference)
         self.sess = sess
         self.provider = session_provider(self.sess)
+
+    def _pool(self, meta, reference):
+        from .prior import RefPool
+
+        if not self.cfg.uses_prior:
+            if reference:
+                raise RestyleError("{}: --reference is for colourisers trained with the retrieval prior; this model "
+                                   "has none".format(self.path))
+            return None
+        if reference:
+            return reference_pool(reference, self.cfg.pool_frames or None)
+        if "reenact.pool" not in meta:
+            raise RestyleError("{}: this colouriser was exported without its reference frames (--pool-frames 0); give "
+                               "its colour reference footage with --reference REF.mp4".format(self.path))
+        try:
+            return RefPool.from_text(meta["reenact.pool"])
+        except ValueError as exc:
+            raise RestyleError("{}: {}".format(self.path, exc)) from None
 
     @property
     def size(self):
@@ -89,7 +111,11 @@ class RestyleModel:
 
     def predict(self, small):
         """(S, S, 3) float working-resolution frame -> (S, S, K) change map at the working resolution."""
-        if self.cfg.colourise:
+        if self.cfg.uses_prior:
+            y = luma(small)
+            p = self.pool.prior_for(y, self.cfg.size, self.cfg.prior_k)
+            inp = np.concatenate([y[..., None], p], -1).transpose(2, 0, 1)[None]
+        elif self.cfg.colourise:
             inp = luma(small)[None, None]
         else:
             inp = small.transpose(2, 0, 1)[None]
@@ -114,6 +140,27 @@ class RestyleModel:
         if self.cfg.arch == "unet":
             return to_uint8(img + full)
         return to_uint8(apply_rgb(img, full))
+
+
+def reference_pool(items, max_frames=None):
+    """The retrieval pool of colour reference clips given at apply time (``--reference``): paths
+    or ``PATH@A:B``; one RestyleError line for a missing, unreadable or black-and-white clip."""
+    from .data import clip_spec, load_clip
+    from .prior import POOL_FRAMES, POOL_SIDE, RefPool
+
+    clips = []
+    for it in items:
+        sp = clip_spec(it)
+        try:
+            c = load_clip(sp.path, POOL_SIDE, None, None, sp.start, sp.stop)
+        except (ValueError, VideoError) as exc:
+            raise RestyleError("--reference: {}".format(exc)) from None
+        except OSError as exc:
+            raise RestyleError("--reference {}: {}".format(sp.path, exc.strerror or exc)) from None
+        if is_grey(c[:: max(1, len(c) // 8)]):
+            raise RestyleError("{}: --reference is black-and-white; the reference footage must be in colour".format(sp.path))
+        clips.append(c)
+    return RefPool.from_clips(clips, max_frames or POOL_FRAMES)
 
 
 class Stabiliser:

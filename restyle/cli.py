@@ -28,6 +28,15 @@ def add_parser(subparsers):
     t.add_argument("--method", choices=("recycle", "cycle"), default="recycle",
                    help="recycle (temporal predictors; default) or cycle (per-frame baseline)")
     t.add_argument("--colourise", action="store_true", help="X is black-and-white, Y colour: predict chroma")
+    t.add_argument("--prior", choices=("retrieval", "none"), default="retrieval",
+                   help="colourise: start from the nearest reference frames' chroma, aligned by optical flow "
+                        "(retrieval, default) or from the mean reference chroma (none)")
+    t.add_argument("--gan", type=float, default=None, metavar="W",
+                   help="weight of the adversarial term (default 1; 0 for --colourise with the retrieval prior, "
+                        "where the paired term teaches it and the adversarial term measured worse)")
+    t.add_argument("--pool-frames", type=int, default=512, metavar="N",
+                   help="colourise: reference frames shipped in the model for the prior (default 512, ~4 MB; "
+                        "0: none, apply then needs --reference)")
     t.add_argument("--size", type=int, default=128, help="working resolution (multiple of 16, default 128)")
     t.add_argument("--minutes", type=float, default=None, help="training time budget")
     t.add_argument("--steps", type=int, default=None, help="training steps (default 2000 without --minutes)")
@@ -58,6 +67,9 @@ def add_parser(subparsers):
                    help="frame rate of an image-sequence shot (default 25; a movie keeps its own)")
     a.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
     a.add_argument("--frames", default=None, metavar="A:B", help="0-based frames A..B-1 (others copied)")
+    a.add_argument("--reference", action="append", default=None, metavar="REF",
+                   help="colourise: colour reference footage to retrieve the prior from (repeatable; REF@A:B "
+                        "for a range), instead of the frames shipped in the model")
     a.add_argument("--stabilise", type=float, default=None,
                    help="weight of the flow-warped previous frame's transform, 0 = per frame (default 0.8)")
     a.add_argument("--lossless", action="store_true")
@@ -102,7 +114,9 @@ def _train(args):
     except ReenactError as exc:
         return _fail(str(exc))
     cfg = RestyleConfig(method=args.method, colourise=args.colourise, size=args.size, base=args.base,
-                        arch=args.arch, disc=args.disc, batch=args.batch, seed=args.seed)
+                        arch=args.arch, disc=args.disc, batch=args.batch, seed=args.seed,
+                        prior=args.prior if args.colourise else "none", pool_frames=args.pool_frames)
+    cfg.w_gan = args.gan if args.gan is not None else 0.0 if cfg.uses_prior else 1.0
     try:
         cfg.check()
     except ValueError as exc:
@@ -152,7 +166,7 @@ def _apply(args):
             check_output_file(args.out)
         else:
             check_output_folder(args.out, lambda n: re.match(r"frame_\d+\.png$", n) or n in (".DS_Store", "Thumbs.db"))
-        model = RestyleModel(args.model, prefer_gpu=not args.cpu)
+        model = RestyleModel(args.model, prefer_gpu=not args.cpu, reference=args.reference)
         bar = ConsoleProgress("restyle", stream=sys.stderr)
         try:
             s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,

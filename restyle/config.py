@@ -32,6 +32,12 @@ class RestyleConfig:
     cstat_momentum: float = 0.9    # running (domain-level) estimate of the output's band statistics
     warmup: int = 20               # steps of discriminator-only training before the generators see it
     seed: int = 0
+    prior: str = "none"            # colourise: none | retrieval (the nearest reference frames' chroma, aligned
+                                   # by flow, fed to G_XY as extra input channels; restyle/prior.py)
+    prior_k: int = 6               # reference frames blended into the prior
+    prior_head: str = "trust"      # G_XY on the prior: trust (scales the prior's departure from the mean
+                                   # chroma per pixel by 0..1) | gate (by 0..2) | residual (adds a free correction)
+    pool_frames: int = 512         # reference frames shipped in the ONNX for the prior (0: give --reference)
     # filled by training
     chroma_prior: tuple = (0.0, 0.0)   # colourise: mean reference (Cb, Cr), the generator's starting point
     steps: int = 0
@@ -49,8 +55,14 @@ class RestyleConfig:
         return cls(**d)
 
     @property
+    def uses_prior(self):
+        return bool(self.colourise) and self.prior == "retrieval"
+
+    @property
     def in_ch(self):
-        return 1 if self.colourise else 3
+        if self.colourise:
+            return 6 if self.uses_prior else 1  # luminance (+ the prior: 4 coefficients, confidence)
+        return 3
 
     @property
     def coef_ch(self):
@@ -63,6 +75,16 @@ class RestyleConfig:
             raise ValueError("arch must be transform, global or unet")
         if self.disc not in ("stats", "pixel", "patch"):
             raise ValueError("disc must be stats, pixel or patch")
+        if self.prior not in ("none", "retrieval"):
+            raise ValueError("prior must be none or retrieval")
+        if self.prior == "retrieval" and not self.colourise:
+            raise ValueError("the retrieval prior is for --colourise only")
+        if self.prior_head not in ("gate", "trust", "residual"):
+            raise ValueError("prior_head must be gate, trust or residual")
+        if isinstance(self.prior_k, bool) or not isinstance(self.prior_k, int) or not 1 <= self.prior_k <= 32:
+            raise ValueError("prior_k must be 1..32")
+        if isinstance(self.pool_frames, bool) or not isinstance(self.pool_frames, int) or not 0 <= self.pool_frames <= 4096:
+            raise ValueError("pool_frames must be 0..4096")
         if self.size % 16 or self.size < 32:
             raise ValueError("--size must be a multiple of 16, at least 32")
         return self

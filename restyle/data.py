@@ -78,7 +78,8 @@ def spec_text(spec):
 def check_domains(x_items, y_items, colourise=False):
     """What can be known before any decoding or training, one ValueError line each: an empty
     domain, a missing file, a frame range that is empty, the same file as shot and reference, and
-    (``colourise``) a shot that is already in colour (a few frames of its range are read)."""
+    (``colourise``) a shot that is already in colour or black-and-white reference footage (a few
+    frames of each range are read)."""
     for items, name in ((x_items, "X (the shots)"), (y_items, "Y (the reference)")):
         if not items:
             raise ValueError("{} is empty: give at least one clip".format(name))
@@ -99,14 +100,21 @@ def check_domains(x_items, y_items, colourise=False):
     if colourise:
         from .colour import is_grey
 
-        for s in xs:
+        def grey(s):
             with open_video(s.path) as src:
                 stop = src.frame_count if s.stop is None else min(s.stop, src.frame_count)
                 idx = np.unique(np.linspace(s.start or 0, max(stop - 1, 0), 8).astype(int))
                 frames = [src.read(int(i)) for i in idx]
-            if not is_grey([f for f in frames if f is not None]):
+            return is_grey([f for f in frames if f is not None])
+
+        for s in xs:
+            if not grey(s):
                 raise ValueError("{}: --colourise: the shot (X) is already in colour; give a black-and-white "
                                  "shot".format(s.path))
+        for s in ys:
+            if grey(s):
+                raise ValueError("{}: --colourise: the reference footage (Y) is black-and-white; give colour "
+                                 "footage".format(s.path))
 
 
 def _cache_name(path, size, max_frames, start=0, stop=None):
@@ -180,16 +188,23 @@ def data_key(items):
     return out
 
 
-def sample_triplets(clips, rng, batch):
+def sample_triplets(clips, rng, batch, aux=None):
     """(batch, 3, S, S, 3) uint8 triplets from ``clips`` (clip chosen in proportion to its length),
-    randomly mirrored left/right (the same way for the three frames)."""
+    randomly mirrored left/right (the same way for the three frames). ``aux``: per-frame arrays
+    beside the clips (the colourise prior, (T, S, S, K) each): then returns (triplets, the same
+    triplets of ``aux``, mirrored alike)."""
     lens = np.array([len(c) - 2 for c in clips], np.float64)
     ci = rng.choice(len(clips), size=batch, p=lens / lens.sum())
-    out = []
+    out, extra = [], []
     for c in ci:
         t = int(rng.integers(2, len(clips[c])))
         tri = clips[c][t - 2:t + 1]
+        ax = None if aux is None else aux[c][t - 2:t + 1]
         if rng.random() < 0.5:
             tri = tri[:, :, ::-1]
+            ax = None if ax is None else ax[:, :, ::-1]
         out.append(tri)
-    return np.stack(out)
+        extra.append(ax)
+    if aux is None:
+        return np.stack(out)
+    return np.stack(out), np.stack(extra)

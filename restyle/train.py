@@ -99,6 +99,31 @@ def _nets():
                 c = c.mean((2, 3), keepdim=True).expand_as(c)
             return c + self.ident
 
+    class PriorG(nn.Module):
+        """Colourise with the retrieval prior: input (N, 6, S, S) = luminance, the prior's chroma
+        coefficients (a_cb, b_cb, a_cr, b_cr) and its confidence; output at half resolution.
+        ``trust`` (default): the mean reference chroma plus the prior's departure from it scaled per
+        pixel by sigmoid(. + 4) (for Cb and for Cr; 0.98 at the start): it can doubt the prior but
+        paints no colour of its own and never strengthens one. ``gate``: the same scale by
+        2 * sigmoid(.) (1 at the start), which can also strengthen the prior. ``residual``: the
+        prior plus a free correction (zero at the start)."""
+
+        def __init__(self, cin, base, mean, head="gate"):
+            super().__init__()
+            self.gate = head in ("gate", "trust")
+            self.trust = head == "trust"
+            self.body = UNet(cin, 2 if self.gate else 4, base)
+            self.register_buffer("mean", torch.tensor(np.asarray(mean, np.float32)).view(1, 4, 1, 1))
+
+        def forward(self, x):
+            h = F.avg_pool2d(x, 2)
+            p = h[:, 1:5]
+            if not self.gate:
+                return self.body(h) + p
+            g = torch.sigmoid(self.body(h) + 4.0) if self.trust else 2.0 * torch.sigmoid(self.body(h))
+            g = torch.cat([g[:, 0:1], g[:, 0:1], g[:, 1:2], g[:, 1:2]], 1)
+            return self.mean + g * (p - self.mean)
+
     class ResidualG(nn.Module):
         """Textbook-style: image -> image (input + a free residual) at the working resolution."""
 
@@ -165,7 +190,7 @@ def _nets():
         def forward(self, x):
             return self.net(x)
 
-    return dict(UNet=UNet, TransformG=TransformG, ResidualG=ResidualG, Predictor=Predictor,
+    return dict(UNet=UNet, TransformG=TransformG, PriorG=PriorG, ResidualG=ResidualG, Predictor=Predictor,
                 StatsD=StatsD, PatchD=PatchD, PixelD=PixelD)
 
 
@@ -212,9 +237,14 @@ class Restyle:
         torch = _torch()
         N = _nets()
         self.cfg = cfg
-        C = cfg.in_ch
+        C = 1 if cfg.colourise else cfg.in_ch  # the X domain's channels (the prior is extra input)
         torch.manual_seed(cfg.seed)
-        if cfg.colourise:
+        if cfg.uses_prior:
+            cb0, cr0 = cfg.chroma_prior
+            self.G_xy = N["PriorG"](cfg.in_ch, cfg.base, [0.0, cb0, 0.0, cr0], cfg.prior_head)
+            self.G_yx = None
+            self.P_x = N["Predictor"](1, max(8, cfg.base // 2))
+        elif cfg.colourise:
             cb0, cr0 = cfg.chroma_prior
             self.G_xy = N["TransformG"](1, 4, cfg.base, [0.0, cb0, 0.0, cr0])
             self.G_yx = None  # the luminance
@@ -238,9 +268,11 @@ class Restyle:
         self.C = C
 
     # -- the generators as image -> image
-    def gxy(self, x):
+    def gxy(self, x, prior=None):
+        """G_XY as image -> image; colourise with the retrieval prior: ``prior`` (N, 5, S, S)."""
         if self.cfg.colourise:
-            return t_colourise(x, self.G_xy(x))
+            inp = x if prior is None else _torch().cat([x, prior], 1)
+            return t_colourise(x, self.G_xy(inp))
         if self.cfg.arch != "unet":
             return t_apply_rgb(x, self.G_xy(x))
         return self.G_xy(x)
@@ -321,8 +353,9 @@ class Restyle:
         if "stat_run" in d and getattr(self, "stat_run", None) is not None:
             self.stat_run = [r.clone() for r in d["stat_run"]]
 
-    def step(self, xb, yb, step):
-        """One generator + discriminator update on uint8 triplets (B, 3, S, S, 3); returns the terms."""
+    def step(self, xb, yb, step, xp=None, yp=None):
+        """One generator + discriminator update on uint8 triplets (B, 3, S, S, 3) (colourise with the
+        prior: ``xp``, ``yp`` the triplets' priors (B, 3, S, S, 5)); returns the terms."""
         torch = _torch()
         cfg = self.cfg
         B = xb.shape[0]
@@ -336,7 +369,12 @@ class Restyle:
             x = t_luma(x.flatten(0, 1)).view(B, 3, 1, x.shape[-2], x.shape[-1])
         S = x.shape[-1]
         xa, ya = x.flatten(0, 1), y.flatten(0, 1)
-        fy = self.gxy(xa)
+        pxa = pya = py3 = None
+        if xp is not None:  # the priors (float16 arrays) as (B * 3, 5, S, S)
+            pxa = torch.from_numpy(np.ascontiguousarray(xp, np.float32)).permute(0, 1, 4, 2, 3).flatten(0, 1)
+            py3 = torch.from_numpy(np.ascontiguousarray(yp, np.float32)).permute(0, 1, 4, 2, 3)
+            pya = py3.flatten(0, 1)
+        fy = self.gxy(xa, pxa)
         fx = self.gyx(ya)
         fy3, fx3 = fy.view(B, 3, 3, S, S), fx.view(B, 3, self.C, S, S)
         L1 = lambda a, b: (a - b).abs().mean()  # noqa: E731
@@ -348,7 +386,7 @@ class Restyle:
                 g = g + ((self.D_x(fx) - 1) ** 2).mean()
             terms["gan"] = cfg.w_gan * g
         if cfg.colourise:
-            terms["paired"] = cfg.w_paired * L1(self.gxy(fx), ya)
+            terms["paired"] = cfg.w_paired * L1(self.gxy(fx, pya), ya)
         else:
             if cfg.w_cycle > 0:
                 terms["cycle"] = cfg.w_cycle * (L1(self.gyx(fy3[:, 2]), x[:, 2]) + L1(self.gxy(fx3[:, 2]), y[:, 2]))
@@ -358,7 +396,8 @@ class Restyle:
             terms["recurrent"] = cfg.w_recurrent * (L1(self.P_x(x[:, 0], x[:, 1]), x[:, 2])
                                                     + L1(self.P_y(y[:, 0], y[:, 1]), y[:, 2]))
             terms["recycle"] = cfg.w_recycle * (L1(self.gyx(self.P_y(fy3[:, 0], fy3[:, 1])), x[:, 2])
-                                                + L1(self.gxy(self.P_x(fx3[:, 0], fx3[:, 1])), y[:, 2]))
+                                                + L1(self.gxy(self.P_x(fx3[:, 0], fx3[:, 1]),
+                                                              None if py3 is None else py3[:, 2]), y[:, 2]))
         if cfg.w_cstat > 0 and not cfg.colourise and getattr(self, "stat_target", None) is not None:
             terms["cstat"] = cfg.w_cstat * (self._stat_term(fy, xa, 0) + self._stat_term(fx, ya, 1))
         if cfg.w_swd > 0:
@@ -454,6 +493,8 @@ def export_onnx(bundle: Restyle, path, extra_meta=None, opset=17):
                       dynamic_axes={"input": dyn, "coef": dyn}, opset_version=opset)
     m = onnx.load_from_string(buf.getvalue())
     meta = {"reenact.kind": KIND, "reenact.config": cfg.to_json(),
+            "reenact.input": ("luminance, prior a_cb b_cb a_cr b_cr, prior confidence" if cfg.uses_prior else
+                              "luminance" if cfg.colourise else "rgb"),
             "reenact.output": ("rgb-image" if cfg.arch == "unet" and not cfg.colourise else
                                "chroma-coefficients (a_cb, b_cb, a_cr, b_cr) at half resolution" if cfg.colourise
                                else "rgb-transform-coefficients (3 x [r g b r2 g2 b2 1]) at half resolution")}
@@ -517,12 +558,26 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     t0 = time.perf_counter()
     X = load_domain(x_items, cfg.size, max_frames, cache_dir, "X (the shots)")
     Y = load_domain(y_items, cfg.size, max_frames, cache_dir, "Y (the reference)")
+    PX = PY = pool = None
     if cfg.colourise:
         if not all(is_grey(c[:: max(1, len(c) // 8)]) for c in X):
             raise ValueError("--colourise: the shot (X) is already in colour; give a black-and-white shot")
         cfg.chroma_prior = mean_chroma(Y)
     log("restyle: X {} clip(s) / {} frames, Y {} clip(s) / {} frames, {:.1f} s".format(
         len(X), sum(map(len, X)), len(Y), sum(map(len, Y)), time.perf_counter() - t0))
+    if cfg.uses_prior:  # the pool the model ships, and every training frame's prior from it
+        from .prior import POOL_FRAMES, RefPool
+
+        t1 = time.perf_counter()
+        for i, c in enumerate(Y):
+            if is_grey(c[:: max(1, len(c) // 8)]):
+                raise ValueError("--colourise: reference clip {} is black-and-white; the reference footage "
+                                 "(Y) must be in colour".format(i + 1))
+        pool = RefPool.from_clips(Y, cfg.pool_frames or POOL_FRAMES)
+        PX = [pool.clip_priors(c, cfg.prior_k) for c in X]
+        PY = [pool.clip_priors(c, cfg.prior_k, clip_id=i) for i, c in enumerate(Y)]  # never its own clip
+        log("restyle: retrieval prior: {} reference frames, priors of {} frames in {:.1f} s".format(
+            len(pool), sum(map(len, X + Y)), time.perf_counter() - t1))
     bundle = Restyle(cfg)
     if cfg.w_swd > 0 and not cfg.colourise:
         bundle.set_banks(X, Y)
@@ -564,9 +619,12 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                 log("restyle: time budget reached at step {}".format(step))
                 break
             rng = np.random.default_rng([cfg.seed, step])
-            xb = sample_triplets(X, rng, cfg.batch)
-            yb = sample_triplets(Y, rng, cfg.batch)
-            terms = bundle.step(xb, yb, step)
+            if PX is not None:
+                xb, xp = sample_triplets(X, rng, cfg.batch, PX)
+                yb, yp = sample_triplets(Y, rng, cfg.batch, PY)
+                terms = bundle.step(xb, yb, step, xp, yp)
+            else:
+                terms = bundle.step(sample_triplets(X, rng, cfg.batch), sample_triplets(Y, rng, cfg.batch), step)
             step += 1
             history.append([step] + [round(terms.get(k, 0.0), 5) for k in ("g", "d")])
             el = time.perf_counter() - t_train
@@ -598,8 +656,10 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}
     if cancelled:
         return summary
-    par = export_onnx(bundle, out, {"reenact.train_steps": step,
-                                    "reenact.x_clips": len(X), "reenact.y_clips": len(Y)})
+    meta = {"reenact.train_steps": step, "reenact.x_clips": len(X), "reenact.y_clips": len(Y)}
+    if pool is not None and cfg.pool_frames > 0:  # the reference frames the prior retrieves from
+        meta["reenact.pool"] = pool.to_text()
+    par = export_onnx(bundle, out, meta)
     summary.update(out=out, parity=par, final_g=float(np.mean([h[1] for h in history[-20:]])) if history else None)
     if report:
         text = json.dumps(dict(summary, history=history), indent=1)
