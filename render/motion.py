@@ -174,7 +174,7 @@ def detail_box(ps, pd, shape, region=None):
 def face_edit_rows(track, own):
     """(T,) bool: rows of the performance ``track`` whose head pose is the footage's own
     (``own``: same rows): an edit of expression or gaze. Region ``face`` moves the footage's
-    own face there by the mesh warp (:meth:`HeadMotion.frame`) and the network draws only what
+    own face there by the mesh warp (:meth:`HeadMotion.face_frame`) and the network draws only what
     the warp cannot show (:func:`region_mask` as for region ``head``); elsewhere (another pose
     asked inside the unmoved head) the network draws the whole face."""
     if own is None or own.n_frames != track.n_frames or int(own.frame_start) != int(track.frame_start):

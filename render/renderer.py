@@ -118,7 +118,12 @@ def _int8_variant(path, threads, warnings):
         return None
     from .cache import file_digest
 
-    s8 = create_session(p8, prefer_gpu=False, threads=threads)
+    try:
+        s8 = create_session(p8, prefer_gpu=False, threads=threads)
+    except Exception as exc:  # a damaged file beside the model must not stop the render
+        warnings.append("{}: cannot be loaded ({}): the fp32 model runs".format(os.path.basename(p8),
+                                                                               type(exc).__name__))
+        return None
     made_from = s8.get_modelmeta().custom_metadata_map.get(INT8_OF)
     if made_from != file_digest(path):
         warnings.append("{}: made from another version of {} (quantize it again): the fp32 model runs".format(
@@ -134,9 +139,8 @@ class NeuralRenderer:
             raise ValueError("{}: renderer model not found".format(os.path.basename(path)))
         if precision not in PRECISIONS:
             raise ValueError("precision must be one of {}".format(", ".join(PRECISIONS)))
-        #: lines for the render summary (a stale int8 variant)
+        #: lines for the render summary (a stale or damaged int8 variant)
         self.warnings = []
-        self.fp32_path = path
         sess = create_session(path, prefer_gpu=prefer_gpu, threads=threads)
         if session_provider(sess) == CUDA:  # the fp16 variant, when it was exported beside it
             p16 = os.path.splitext(path)[0] + ".fp16.onnx"

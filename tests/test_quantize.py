@@ -65,6 +65,15 @@ def test_a_variant_of_another_model_is_not_used(calib, tmp_path):
     assert len(r.warnings) == 1 and "actor.int8.onnx" in r.warnings[0] and "quantize it again" in r.warnings[0]
 
 
+def test_a_damaged_variant_is_not_used(tmp_path):
+    model = str(tmp_path / "actor.onnx")
+    shutil.copy(BASE_MODEL, model)
+    with open(int8_path(model), "wb") as f:
+        f.write(b"not an onnx file")
+    r = NeuralRenderer(model, prefer_gpu=False)
+    assert r.precision == "fp32" and len(r.warnings) == 1 and "cannot be loaded" in r.warnings[0]
+
+
 def test_quantize_refuses_a_variant_that_draws_another_face(calib, tmp_path):
     from reenact.training.quantize import quantize
 
