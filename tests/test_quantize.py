@@ -84,3 +84,7 @@ def test_quantize_refuses_a_variant_that_draws_another_face(calib, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["actor.onnx"]  # nothing written, no temporary left
     with pytest.raises(ReenactError, match="already an int8 variant"):
         quantize(int8_path(BASE_MODEL), calib)
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx file")
+    with pytest.raises(ReenactError, match="cannot load the model"):
+        quantize(str(bad), calib)

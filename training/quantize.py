@@ -98,7 +98,10 @@ def quantize(model, inputs, out=None, min_psnr=MIN_PSNR, check_every=4):
         raise ReenactError("needs at least 4 recorded network inputs (N, C, S, S) uint8")
     hold = np.arange(len(inputs)) % int(check_every) == 0
     calib, check = inputs[~hold], inputs[hold]
-    fp32 = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    try:
+        fp32 = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # not an ONNX file, damaged
+        raise ReenactError("cannot load the model ({})".format(type(exc).__name__), model) from exc
     meta = fp32.get_modelmeta().custom_metadata_map
     if meta.get("reenact.kind") != "renderer":
         raise ReenactError("not a Reenact renderer (no reenact.kind metadata)", model)
