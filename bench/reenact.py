@@ -53,11 +53,14 @@ import numpy as np
 from .reenact_measures import (
     _r,
     BASE_TRAINED_ON,
+    brows_raised,
     cli,
     cli_regions,
     clip_path,
     contact_sheet,
     cv2_warp,
+    EDIT_AMOUNT,
+    EDIT_COEFF,
     face_mask,
     fit_line,
     Frames,
@@ -336,24 +339,11 @@ def self_reenact(clip, models, work, log, limit=None, crop=256):
 
 
 # ----------------------------------------------------------------------------- cases 4, 5
-#: cases 4 and 5 render an animator's edit of the clip's own performance: this expression
-#: coefficient raised by EDIT_AMOUNT on every frame (clipped to 0..1). The performance exactly as
-#: tracked is copied through by the render (nothing to draw), so it would measure nothing.
-EDIT_COEFF, EDIT_AMOUNT = "browInnerUp", 0.4
-
-
 def edited_performance(Tp, path):
-    """The Track at ``Tp`` with :data:`EDIT_COEFF` raised by :data:`EDIT_AMOUNT` on every row,
-    carrying its own rows as the footage's, written to ``path``."""
-    from reenact.face.track import Track
-    from reenact.face.transfer import _copy
-
-    own = Track.load(Tp)
-    e = _copy(own)
-    e.expression = np.array(e.expression, np.float64)
-    k = list(e.expression_names).index(EDIT_COEFF)
-    e.expression[:, k] = np.clip(e.expression[:, k] + EDIT_AMOUNT, 0.0, 1.0)
-    e.with_footage_rows(own).save(path)
+    """Cases 4 and 5 render an animator's edit of the clip's own performance (the Track at
+    ``Tp``, :func:`brows_raised`), written to ``path``: the performance exactly as tracked is
+    copied through by the render (nothing to draw), so it would measure nothing."""
+    brows_raised(load_track(Tp)).save(path)
     return path
 
 

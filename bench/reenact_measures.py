@@ -43,6 +43,23 @@ def _env():
     return env
 
 
+
+#: an animator's edit the benchmarks render where the footage's own performance would be copied
+#: through untouched: this expression coefficient raised by EDIT_AMOUNT on every row (0..1)
+EDIT_COEFF, EDIT_AMOUNT = "browInnerUp", 0.4
+
+
+def brows_raised(track):
+    """``track`` with :data:`EDIT_COEFF` raised by :data:`EDIT_AMOUNT` on every row, carrying its
+    own rows as the footage's: a performance the render draws."""
+    from reenact.face.transfer import _copy
+
+    e = _copy(track)
+    e.expression = np.array(e.expression, np.float64)
+    k = [str(n) for n in e.expression_names].index(EDIT_COEFF)
+    e.expression[:, k] = np.clip(e.expression[:, k] + EDIT_AMOUNT, 0.0, 1.0)
+    return e.with_footage_rows(track)
+
 def cli(args, log=None):
     """Run ``reenact ARGS``; returns (summary dict from the last stdout JSON line, wall seconds).
     Raises RuntimeError with the command's one-line error."""

@@ -113,22 +113,11 @@ def lipsync(clip, model, tmp):
     return res
 
 
-def _edited(tr):
-    """``tr`` with the brows raised (browInnerUp + 0.4) on every row: a performance the render
-    draws (the Track as tracked is copied through untouched)."""
-    from ..face.transfer import _copy
-
-    e = _copy(tr)
-    e.expression = np.array(e.expression, np.float64)
-    k = [str(n) for n in e.expression_names].index("browInnerUp")
-    e.expression[:, k] = np.clip(e.expression[:, k] + 0.4, 0.0, 1.0)
-    return e.with_footage_rows(tr)
-
-
 def path_timing(clip, model, size, tmp, frames=48):
     """ms per frame of the whole path (fresh cache) over ``frames`` frames."""
     from ..face.track import Track
     from ..render.pipeline import get_renderer, render_clip
+    from .reenact_measures import brows_raised
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
     rend = get_renderer(model, prefer_gpu=False)
@@ -138,7 +127,7 @@ def path_timing(clip, model, size, tmp, frames=48):
     try:
         for fmt in ("png", "mp4"):
             out = os.path.join(tmp, "timing_{}_{}{}".format(rend.size, fmt, "" if fmt == "png" else ".mp4"))
-            s = render_clip(_edited(tr), clip, rend, out=out, frames=(0, frames), region="mouth", crop_track=tr,
+            s = render_clip(brows_raised(tr), clip, rend, out=out, frames=(0, frames), region="mouth", crop_track=tr,
                             cache_dir=tempfile.mkdtemp(dir=tmp), prefer_gpu=False)
             if fmt == "png":
                 png = s
@@ -272,6 +261,7 @@ def preview_latency(clip, model, size, tmp):
     from ..render.cache import source_identity
     from ..render.pipeline import get_renderer, render_frame
     from ..video import open_video
+    from .reenact_measures import brows_raised
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
     rend = get_renderer(model, prefer_gpu=False)
@@ -292,7 +282,7 @@ def preview_latency(clip, model, size, tmp):
             pool = reference_pool(tr, clip, size, xf, cache)[0]
             res["pool_build_once_ms"] = round((time.perf_counter() - t) * 1000.0, 1)
         src = open_video(clip)
-        perf = _edited(tr)
+        perf = brows_raised(tr)
         rend.run(np.zeros((1, rend.config["in_ch"], size, size), np.float32), 1)  # session warm-up
         for label, i in (("cold", 60), ("scrub_next", 61), ("unchanged", 61), ("cold_2", 30), ("scrub_next_2", 31)):
             t = time.perf_counter()

@@ -70,29 +70,33 @@ def geometry_digest(track):
     return h.hexdigest()
 
 
-def row_digests(track):
-    """(T,) list of per-row hashes of pose, expression, gaze and the tracked flag."""
-    ok = np.asarray(track.tracked, bool) & np.isfinite(np.asarray(track.pose)).all(1)
-    pose, ex, gz = (np.nan_to_num(np.asarray(a, np.float64)).astype(np.float32)
+def row_digests(track, rows=None):
+    """Per-row hashes of pose, expression, gaze and the tracked flag: a list over ``rows``
+    (default every row)."""
+    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
+    ok = np.asarray(track.tracked, bool)[rows] & np.isfinite(np.asarray(track.pose)[rows]).all(1)
+    pose, ex, gz = (np.nan_to_num(np.asarray(a, np.float64)[rows]).astype(np.float32)
                     for a in (track.pose, track.expression, track.gaze))
     return [hashlib.sha1(b"%d" % ok[k] + pose[k].tobytes() + ex[k].tobytes() + gz[k].tobytes()).digest()
-            for k in range(track.n_frames)]
+            for k in range(len(rows))]
 
 
-def unchanged_rows(track, own, rowd=None):
-    """(T,) bool: rows where the performance ``track`` asks for exactly what the footage's own
-    Track ``own`` shows (same actor shape, same pose, expression and gaze): a render copies
-    those frames as they are, since drawing them again could only add the network's noise.
-    False everywhere when the two cover different frames."""
+def unchanged_rows(track, own, rowd=None, rows=None):
+    """Bool array over ``rows`` (default every row): where the performance ``track`` asks for
+    exactly what the footage's own Track ``own`` shows (same actor shape, same pose, expression
+    and gaze), a render copies the frame as it is, since drawing it again could only add the
+    network's noise. False everywhere when the two cover different frames. ``rowd``:
+    :func:`row_digests` of ``track`` when the caller has them."""
     T = track.n_frames
+    rows = np.arange(T) if rows is None else np.asarray(rows, np.int64)
     if own is None or own.n_frames != T or int(own.frame_start) != int(track.frame_start):
-        return np.zeros(T, bool)
+        return np.zeros(len(rows), bool)
     if geometry_digest(track) != geometry_digest(own):
-        return np.zeros(T, bool)
-    a = rowd or row_digests(track)
-    b = row_digests(own)
-    ok = np.asarray(track.tracked, bool)
-    return np.array([bool(ok[k]) and a[k] == b[k] for k in range(T)], bool)
+        return np.zeros(len(rows), bool)
+    a = [rowd[k] for k in rows] if rowd else row_digests(track, rows)
+    b = row_digests(own, rows)
+    ok = np.asarray(track.tracked, bool)[rows]
+    return ok & np.array([x == y for x, y in zip(a, b)], bool)
 
 
 def frame_keys(track, transforms, rows, window, renderer_id, source_id, geometry=None, rowd=None):

@@ -66,12 +66,7 @@ class HeadMotion:
         when the row is not moved)."""
         if not self.moves(r):
             return frame, None
-        f = self.field(r, frame.shape)
-        # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
-        out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
-        if f.disocclusion.any():
-            out = fill_background(out, f.disocclusion, self.plate, self.known)
-        return out, f
+        return self._moved(frame, self.field(r, frame.shape))
 
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
@@ -79,8 +74,13 @@ class HeadMotion:
         beyond it such an edit moves nothing) with the plane for what lies beyond the mesh."""
         if not self.moves(r):
             return frame, None
-        f = warp_field(self.ps[r], self.pd[r], None, frame.shape[:2], src_depth=self.zs[r], dst_depth=self.zd[r],
-                       model_points=self.identity, within=self.detail_box(r, frame.shape), head_model="plane")
+        return self._moved(frame, warp_field(self.ps[r], self.pd[r], None, frame.shape[:2], src_depth=self.zs[r],
+                                             dst_depth=self.zd[r], model_points=self.identity,
+                                             within=self.detail_box(r, frame.shape), head_model="plane"))
+
+    def _moved(self, frame, f):
+        """(``frame`` warped by the WarpField ``f``, the background it uncovers filled, ``f``)."""
+        # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
         out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
         if f.disocclusion.any():
             out = fill_background(out, f.disocclusion, self.plate, self.known)

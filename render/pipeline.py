@@ -607,7 +607,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
         return frame.copy(), info
     own = crop_track if crop_track is not None else track.footage()
-    if region != "head" and unchanged_rows(track, own)[r]:  # the footage as it is, as render_clip
+    if region != "head" and unchanged_rows(track, own, rows=[r])[0]:  # the footage as it is, as render_clip
         return frame.copy(), info
     if mouth_from is not None and region != "mouth":
         raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from .colour import luma, rgb_to_ycc
+from .metrics import warp
 
 #: side of the pool's frames (and of the prior, which is upsampled to the working size)
 POOL_SIDE = 64
@@ -48,13 +49,6 @@ def _box(a, r):
 
 def _u8(a):
     return np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8)
-
-
-def _warp(img, flow):
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(np.ascontiguousarray(img, np.float32), gx + flow[..., 0], gy + flow[..., 1],
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def thumb(y):
@@ -170,8 +164,8 @@ class RefPool:
         best = np.zeros((s, s), np.float32)
         for j in self.candidates(y, k, exclude):
             flow = self._dis.calc(yq, self.y[j], None)  # y(p) ~ ref(p + flow)
-            yr = _warp(self.yf[j], flow)
-            cr = _warp(self.cf[j], flow)
+            yr = warp(self.yf[j], flow)
+            cr = warp(self.cf[j], flow)
             match = np.exp(-(_box(np.abs(yr - y), 2) / _SIGMA) ** 2)
             w = match + 1e-4
             my = _box(yr, r)

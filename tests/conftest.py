@@ -24,25 +24,27 @@ def carphone_track(carphone):
     return track_video(carphone)[0]
 
 
-def edited(track, coeff="browInnerUp", amount=0.4):
-    """An animator's edit of ``track``: ``coeff`` raised by ``amount`` on every row (clipped to
-    0..1), remembering ``track``'s rows as the footage's. A render draws every row of it; the
-    performance exactly as tracked is copied through (nothing to draw)."""
-    import numpy as np
+def edited(track):
+    """An animator's edit of ``track`` (the benchmarks' :func:`reenact.bench.reenact_measures.brows_raised`:
+    brows raised on every row, ``track``'s rows kept as the footage's). A render draws every row
+    of it; the performance exactly as tracked is copied through (nothing to draw)."""
+    from reenact.bench.reenact_measures import brows_raised
 
-    from reenact.face.transfer import _copy
-
-    e = _copy(track)
-    e.expression = np.array(e.expression, np.float64)
-    k = [str(n) for n in e.expression_names].index(coeff)
-    e.expression[:, k] = np.clip(e.expression[:, k] + amount, 0.0, 1.0)
-    return e.with_footage_rows(track)
+    return brows_raised(track)
 
 
 @pytest.fixture(scope="session")
 def carphone_edit(carphone_track):
     """:func:`edited` carphone: brows raised on every frame."""
     return edited(carphone_track)
+
+
+def restyle_cli(*args):
+    """``reenact restyle ARGS`` in a subprocess on one thread (the restyle tests' command line)."""
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "reenact", "restyle", *map(str, args)], capture_output=True,
+                          text=True, env=env, timeout=300)
 
 
 def write_movie_with_audio(path, frames, rate, seconds, sr=48000, crf=None):

@@ -4,7 +4,6 @@ colourise keeping luminance, bad input. Fast: generated footage, tiny networks, 
 
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -14,14 +13,8 @@ import pytest
 
 from conftest import write_movie_with_audio
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = dict(os.environ, PYTHONPATH=os.path.dirname(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reenact", "restyle", *map(str, args)], capture_output=True,
-                          text=True, env=ENV, timeout=300)
+from conftest import ROOT
+from conftest import restyle_cli as cli
 
 
 def moving_clip(T=10, S=32, colour=True, seed=0):

@@ -4,9 +4,6 @@ aligned by flow, carried onto a grey shot; never its own clip in training; shipp
 given with --reference; luminance kept. Generated footage only."""
 
 import json
-import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -15,14 +12,7 @@ import pytest
 from reenact.restyle.colour import colourise_rgb, grey3, luma, rgb_to_ycc
 from reenact.restyle.prior import RefPool
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = dict(os.environ, PYTHONPATH=os.path.dirname(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           OMP_NUM_THREADS="1", REENACT_ORT_THREADS="1")
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "reenact", "restyle", *map(str, args)], capture_output=True,
-                          text=True, env=ENV, timeout=300)
+from conftest import restyle_cli as cli
 
 
 def scene_clip(T=12, S=64, x0=8, dx=2, seed=0):

@@ -27,7 +27,7 @@ from ..errors import ReenactError
 #: the int8 output against the fp32 output on inputs the calibration did not see, inside the
 #: face (the hole the network draws): a variant below this is refused
 MIN_PSNR = 40.0
-from ..render.renderer import INT8_OF, int8_path  # noqa: F401  (the renderer finds the variant)
+from ..render.renderer import INT8_OF, int8_path
 
 
 def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None):
@@ -39,15 +39,14 @@ def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None
     from ..render.pipeline import render_clip
     from ..render.renderer import NeuralRenderer
 
-    class Recorder(NeuralRenderer):
-        kept = []
+    kept = []
 
+    class Recorder(NeuralRenderer):
         def run(self, x, batch=8):
             items = list(x) if isinstance(x, (list, tuple)) else list(np.asarray(x))
-            Recorder.kept.extend(np.asarray(a, np.uint8).copy() for a in items[::every])
+            kept.extend(np.asarray(a, np.uint8).copy() for a in items[::every])
             return super().run(x, batch)
 
-    Recorder.kept = []
     rend = Recorder(model, prefer_gpu=False, precision="fp32")
     if size:
         rend.size = int(size)
@@ -65,9 +64,9 @@ def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None
                         cache_dir=tmp, prefer_gpu=False, mouth_mode="renderer", watermark=False, sign=False)
         if progress is not None:
             progress(k + 1, len(data))
-    if not Recorder.kept:
+    if not kept:
         raise ReenactError("the calibration clips gave the network nothing to draw")
-    return np.stack(Recorder.kept)
+    return np.stack(kept)
 
 
 def _psnr_in_hole(ya, yb, x):
