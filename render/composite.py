@@ -135,35 +135,44 @@ SNAP_AGREE = 3.0
 SNAP_DIFFER = 8.0
 
 
+#: :func:`paste_back` works on the part of the crop within SUB_PAD_FEATHERS feathers plus
+#: SUB_PAD_LEVEL coarsest-level pixels of the mask, when that part is under SUB_AREA of the crop
+#: (the result differs from the whole crop's by the pyramid's far tails: well under a level)
+SUB_PAD_FEATHERS = 2.0
+SUB_PAD_LEVEL = 2
+SUB_AREA = 0.7
+
+
 def _ramp(d, zero_at, one_at):
     """float32 weight: 1 at or below ``one_at``, 0 at or above ``zero_at``, linear between."""
     return np.clip((zero_at - d) / (zero_at - one_at), 0.0, 1.0).astype(np.float32)
 
 
 def crop_lowpass(img, M, Minv, S):
-    """``img`` (H, W, 3) resampled into the S x S crop (``M``: frame -> crop, ``Minv`` its
-    inverse) without aliasing: blurred first by half the frame pixels per crop pixel, so the
+    """``img`` (H, W, 3) resampled into the S x S crop (``S`` may be a (width, height) pair;
+    ``M``: frame -> crop, ``Minv`` its inverse) without aliasing: blurred first by half the frame pixels per crop pixel, so the
     crop holds the image's low frequencies and not a sample of its grain. float32."""
+    cw, ch = (int(S), int(S)) if np.ndim(S) == 0 else (int(S[0]), int(S[1]))
     scale = float(np.sqrt(abs(np.linalg.det(np.asarray(Minv, np.float64)[:, :2]))))
     if scale <= 1.25:
-        return cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR,
+        return cv2.warpAffine(img, M, (cw, ch), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     H, W = img.shape[:2]
-    corners = np.array([[0, 0], [S, 0], [0, S], [S, S]], np.float64) @ Minv[:, :2].T + Minv[:, 2]
+    corners = np.array([[0, 0], [cw, 0], [0, ch], [cw, ch]], np.float64) @ Minv[:, :2].T + Minv[:, 2]
     pad = int(np.ceil(2 * scale)) + 2
     x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int) - pad, 0)
     x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + pad, (W, H))
     if x1 <= x0 or y1 <= y0:
-        return cv2.warpAffine(img, M, (S, S), flags=cv2.INTER_LINEAR,
+        return cv2.warpAffine(img, M, (cw, ch), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     sub = cv2.GaussianBlur(np.ascontiguousarray(img[y0:y1, x0:x1]), (0, 0), 0.5 * scale)
     M2 = np.asarray(M, np.float64).copy()
     M2[:, 2] += M2[:, :2] @ np.array([x0, y0], np.float64)
-    return cv2.warpAffine(sub, M2, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    return cv2.warpAffine(sub, M2, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
 
 
 def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, detail=None,
-               detail_valid=None):
+               detail_valid=None, _sub=True):
     """``frame`` (H, W, 3) uint8 with ``crop`` (S, S, 3) uint8 pasted where ``mask`` (S, S),
     warped by ``Minv`` (2x3, frame <- crop), is on: colour matched and blended with a Laplacian
     pyramid (see the module doc). ``feather`` in crop pixels (default S/32); ``colour``: match
@@ -184,18 +193,33 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
     S = crop.shape[0]
     H, W = frame.shape[:2]
     feather = S / 32.0 if feather is None else float(feather)
-    out = frame.copy()
     hard = np.asarray(mask, np.float32) > 0.5
     if not hard.any():
-        return out
+        return frame.copy()
     Minv = np.asarray(Minv, np.float64)
+    fpx = max(1.0, feather)
+    if levels is None:
+        levels = int(np.clip(np.log2(max(2.0, fpx * 2)), 1, 5))
+    if _sub:
+        # a mask covering part of the crop (the mouth region): the crop-space work is done on
+        # the part of the crop that can matter, the blend region and the pyramid's reach
+        y0c, x0c, y1c, x1c = _support_bbox(hard)
+        pad = int(np.ceil(SUB_PAD_FEATHERS * fpx)) + SUB_PAD_LEVEL * 2 ** levels
+        y0c, x0c = max(0, y0c - pad), max(0, x0c - pad)
+        y1c, x1c = min(crop.shape[0], y1c + pad), min(crop.shape[1], x1c + pad)
+        if (y1c - y0c) * (x1c - x0c) < SUB_AREA * crop.shape[0] * crop.shape[1]:
+            Ms = Minv.copy()
+            Ms[:, 2] += Minv[:, :2] @ np.array([x0c, y0c], np.float64)
+            return paste_back(frame, crop[y0c:y1c, x0c:x1c], hard[y0c:y1c, x0c:x1c], Ms, feather, colour, levels,
+                              detail, detail_valid, _sub=False)
+    out = frame.copy()
+    cw, ch = crop.shape[1], crop.shape[0]
     inner = feather_mask(hard, feather)
     outer = region_mask(hard, feather)
     # --- crop space: colour match and multi-band blend against the frame's own crop ----------
     M = cv2.invertAffineTransform(Minv)
-    real = cv2.warpAffine(frame, M, (S, S), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    real = cv2.warpAffine(frame, M, (cw, ch), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     rend = crop.astype(np.float32)
-    fpx = max(1.0, feather)
     if colour:
         dist = _inside_distance(hard)
         band = ((dist > 0) & (dist <= 2 * fpx)).astype(np.float32)
@@ -205,19 +229,17 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
             region = (outer > 0).astype(np.float32)
             off = colour_offset(cv2.pyrDown(rend), cv2.pyrDown(real), cv2.pyrDown(region), cv2.pyrDown(band),
                                 max(1.0, extent / 8.0))
-            rend = rend + cv2.resize(off, (S, S), interpolation=cv2.INTER_LINEAR) * region[..., None]
-    if levels is None:
-        levels = int(np.clip(np.log2(max(2.0, fpx * 2)), 1, 5))
+            rend = rend + cv2.resize(off, (cw, ch), interpolation=cv2.INTER_LINEAR) * region[..., None]
     if detail is not None:
         detail = np.asarray(detail)
-        real_d = crop_lowpass(detail, M, Minv, S)
+        real_d = crop_lowpass(detail, M, Minv, (cw, ch))
         diff = cv2.GaussianBlur(np.abs(rend - real_d).mean(2), (0, 0), DETAIL_BLUR)
         gate = _ramp(diff, DETAIL_DISAGREE, DETAIL_AGREE) * inner
         # differences of a few levels are the network's noise, not the performance: there the
         # footage's own colours are kept (a still face stays still)
         snap = _ramp(diff, SNAP_DIFFER, SNAP_AGREE)
         if detail_valid is not None:  # not from a warp's holes
-            snap *= cv2.warpAffine(np.asarray(detail_valid, np.float32), M, (S, S), flags=cv2.INTER_LINEAR,
+            snap *= cv2.warpAffine(np.asarray(detail_valid, np.float32), M, (cw, ch), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         rend = rend + snap[..., None] * (real_d - rend)
     blend = laplacian_blend(rend, real, inner, levels)

@@ -309,14 +309,42 @@ def stack_window(cond, t, window, mode="face-only", crop=None, hole=None, ref=No
     return np.concatenate(parts + [real, h[None]], 0)
 
 
-def stack_window_u8(cond, mode="face-only", crop=None, hole=None, ref=None):
+class StackedInput:
+    """A network input (C, S, S) uint8 kept as its parts (the window's conditioning rows, the
+    reference, the masked crop and hole), concatenated along the channels only when it is
+    scaled into the network's float buffer (:meth:`fill`): the render path's main thread never
+    copies the window (the cached rows are shared between consecutive frames)."""
+
+    __slots__ = ("parts", "shape", "dtype")
+
+    def __init__(self, parts):
+        self.parts = list(parts)
+        S = self.parts[0].shape[-2:]
+        self.shape = (sum(int(p.shape[0]) for p in self.parts),) + tuple(S)
+        self.dtype = np.dtype(np.uint8)
+
+    def fill(self, out):
+        """``out`` (C, S, S) float32 = this input / 255 (bit for bit ``np.asarray(self) / 255``)."""
+        k = 0
+        for p in self.parts:
+            np.divide(p, np.float32(255.0), out=out[k:k + len(p)], dtype=np.float32)
+            k += len(p)
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.concatenate(self.parts, 0)
+        return a if dtype is None else a.astype(dtype)
+
+
+def stack_window_u8(cond, mode="face-only", crop=None, hole=None, ref=None, lazy=False):
     """:func:`stack_window` of the last row of ``cond`` (the W window rows, oldest first) as
     uint8 (C, S, S): ``stack_window(cond, len(cond) - 1, len(cond), ...)`` equals
     ``stack_window_u8(...).astype(np.float32) / 255`` bit for bit (the hole is 0 or 1, so the
     masked crop is a uint8 too). A quarter of the float input's memory: the render path keeps
     its pending frames in this form and scales a whole batch at once
     (:meth:`reenact.render.renderer.NeuralRenderer.run`). ``cond`` may be a list of the W
-    (5, S, S) rows (copied straight into the result, never stacked first)."""
+    (5, S, S) rows (copied straight into the result, never stacked first). ``lazy``: a
+    :class:`StackedInput` of the same values instead (no copy of the window)."""
     rows = list(cond) if isinstance(cond, (list, tuple)) else list(np.asarray(cond))
     S = np.shape(rows[0])[-1]
     nc = sum(int(np.shape(c)[0]) for c in rows)
@@ -327,10 +355,16 @@ def stack_window_u8(cond, mode="face-only", crop=None, hole=None, ref=None):
         if np.asarray(a).dtype != np.uint8:
             raise ValueError("stack_window_u8 needs uint8 images, {} is {}".format(name, np.asarray(a).dtype))
     if mode == "full":
-        return np.concatenate(rows, 0)
+        return StackedInput(rows) if lazy else np.concatenate(rows, 0)
     h = np.asarray(hole) > 0.5
     if not np.array_equal(np.asarray(hole, np.float32), h.astype(np.float32)):
         raise ValueError("stack_window_u8 needs a 0/1 hole mask")
+    if lazy:
+        tail = np.empty((4,) + h.shape, np.uint8)
+        np.multiply(np.asarray(crop).transpose(2, 0, 1), ~h, out=tail[:3])
+        np.multiply(h, np.uint8(255), out=tail[3])
+        refs = [np.asarray(ref[0]).transpose(2, 0, 1), np.asarray(ref[1])] if ref is not None else []
+        return StackedInput(rows + refs + [tail])
     n = nc + (3 + ref[1].shape[0] if ref is not None else 0) + 4
     out = np.empty((n, S, S), np.uint8)
     k = 0

@@ -29,6 +29,10 @@ MOTION_VERSION = "warp-5"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
+#: the composite's detail layer computes its warp at this fraction of the frame's resolution and
+#: interpolates it (a mesh warp is piecewise affine and continuous: bilinear interpolation of it
+#: is exact inside each triangle); the image itself is resampled at full resolution
+DETAIL_FIELD_SCALE = 0.5
 #: region ``head``: the warp's holes the network fills are grown by this many crop pixels
 HOLE_GROW = 2
 
@@ -55,6 +59,8 @@ class HeadMotion:
         ok = np.asarray(own.tracked, bool) & np.asarray(requested.tracked, bool)
         self.ok = ok & np.isfinite(self.ps).all((1, 2)) & np.isfinite(self.pd).all((1, 2))
         self.identity = np.asarray(requested.identity, np.float64)
+        #: rows whose head pose is the footage's (an edit of expression or gaze, a mouth dub)
+        self.same_pose = face_edit_rows(requested, own)
         self.plate, self.known = plate if plate is not None else (None, None)
 
     def moves(self, r):
@@ -86,36 +92,91 @@ class HeadMotion:
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
 
-    def field(self, r, shape, within=None):
+    def field(self, r, shape, within=None, scale=1.0, head_model=None):
         """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``
-        (``within``: :func:`~reenact.render.warp.warp_field`'s box). With ``lower_only`` its
+        (``within``: :func:`~reenact.render.warp.warp_field`'s box; ``scale``: the points are
+        scaled by it, for a ``shape`` that is the frame's scaled down; ``head_model``: see
+        :func:`~reenact.render.warp.warp_field`, default the ellipsoid but for ``lower_only``). With ``lower_only`` its
         displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face height): the mesh's
         piecewise-affine motion creases the skin at the mouth corners when the lips open far."""
         # a mouth dub's head does not move: the outline's plane motion (the identity here) is
         # enough and costs a fraction of the head proxy
-        f = warp_field(self.ps[r], self.pd[r], None, shape[:2], src_depth=self.zs[r],
+        sc = np.asarray(scale, np.float64)
+        f = warp_field(self.ps[r] * sc, self.pd[r] * sc, None, shape[:2], src_depth=self.zs[r],
                        dst_depth=self.zd[r], model_points=self.identity, within=within,
-                       head_model="plane" if self.lower_only else "ellipsoid")
+                       head_model=head_model or ("plane" if self.lower_only else "ellipsoid"))
         if self.lower_only:
-            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1])))
+            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1] * sc.min())))
         return f
 
     def detail_box(self, r, shape, region=None):
         """:func:`detail_box` of row ``r``."""
         return detail_box(self.ps[r], self.pd[r], shape, region)
 
-    def detail(self, r, frame, region=None):
+    def detail(self, r, frame, region=None, field_scale=1.0):
         """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
         (the footage frame warped to the performance's face, its validity (H, W) float32 or None
         when everything is valid). Nothing moves the frame itself here (regions ``mouth`` and
         ``face``): only the fine detail the render takes from it is moved, and only inside
         :meth:`detail_box` (``region``: the frame box of the composite's mask): beyond it the
         frame is its own detail source (the composite reads the detail there only through the
-        blurred levels of its pyramid)."""
+        blurred levels of its pyramid). ``field_scale``: compute the warp at this fraction of
+        the resolution (:func:`upscaled_field`)."""
         if not self.moves(r):
             return frame, None
-        f = self.field(r, frame.shape, self.detail_box(r, frame.shape, region))
+        box = self.detail_box(r, frame.shape, region)
+        # a head that keeps the footage's pose: nothing beyond the mesh moves, the plane will do
+        hm = "plane" if self.same_pose[r] else None
+        if field_scale < 1.0:
+            f = upscaled_field(lambda s, shape, within: self.field(r, shape, within, s, hm), frame.shape, box,
+                               field_scale)
+        else:
+            f = self.field(r, frame.shape, box, head_model=hm)
         return warp_image(frame, f, interpolation=cv2.INTER_CUBIC), f.valid
+
+
+def upscaled_field(compute, shape, within, scale):
+    """A WarpField for frames of ``shape`` computed at ``scale`` of their resolution and
+    interpolated: ``compute(s, small_shape, small_within)`` returns the field of the scaled frame
+    (points multiplied by ``s`` = (sx, sy), the exact ratios of the two sizes). The maps are
+    interpolated bilinearly (pixel centres aligned) and rescaled, ``valid`` bilinearly: what
+    the detail layer reads; the masks and ``weight`` are None. Only ``within`` (x0, y0, x1, y1)
+    is moved."""
+    from dataclasses import replace
+
+    H, W = int(shape[0]), int(shape[1])
+    h, w = max(2, int(round(H * scale))), max(2, int(round(W * scale)))
+    sx, sy = w / W, h / H
+    x0, y0, x1, y1 = within
+    small = (int(np.floor(x0 * sx)), int(np.floor(y0 * sy)), int(np.ceil(x1 * sx)), int(np.ceil(y1 * sy)))
+    f = compute(np.array([sx, sy]), (h, w), small)
+    if f.roi is None:
+        bx0, by0, bx1, by1 = 0, 0, W, H
+    else:  # the full-resolution box of the small field's region of interest (+1 px for the interpolation)
+        rx, ry, rw, rh = f.roi
+        bx0, by0 = max(0, int(np.floor(rx / sx)) - 1), max(0, int(np.floor(ry / sy)) - 1)
+        bx1, by1 = min(W, int(np.ceil((rx + rw) / sx)) + 1), min(H, int(np.ceil((ry + rh) / sy)) + 1)
+    bw, bh = bx1 - bx0, by1 - by0
+    # small-image coordinates of the box's pixel centres (OpenCV's resize convention)
+    ux = ((np.arange(bx0, bx1, dtype=np.float32) + 0.5) * np.float32(sx) - 0.5)[None, :].repeat(bh, 0)
+    uy = ((np.arange(by0, by1, dtype=np.float32) + 0.5) * np.float32(sy) - 0.5)[:, None].repeat(bw, 1)
+
+    def up(a):
+        return cv2.remap(a, ux, uy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    # where the small map is the identity this gives back x (and y) exactly
+    mx = np.broadcast_to(np.arange(W, dtype=np.float32)[None, :], (H, W)).copy()
+    my = np.broadcast_to(np.arange(H, dtype=np.float32)[:, None], (H, W)).copy()
+    m = up(np.dstack([f.map_x, f.map_y]))
+    mx[by0:by1, bx0:bx1] = (m[..., 0] + 0.5) / np.float32(sx) - 0.5
+    my[by0:by1, bx0:bx1] = (m[..., 1] + 0.5) / np.float32(sy) - 0.5
+    valid = np.ones((H, W), np.float32)
+    valid[by0:by1, bx0:bx1] = up(f.valid)
+    S = np.diag([sx, sy, 1.0])
+    Si = np.diag([1.0 / sx, 1.0 / sy, 1.0])
+    return replace(f, map_x=mx, map_y=my, valid=valid, roi=(bx0, by0, bw, bh), rigid=Si @ f.rigid @ S,
+                   face_rigid=None if f.face_rigid is None else Si @ f.face_rigid @ S, weight=None,
+                   **{k: None for k in ("mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head")})
 
 
 def smooth_field(f, sigma):
@@ -265,4 +326,5 @@ def detail_source(detail, head, warper, r, frame, field, mask=None, Minv=None):
         return None, None
     if head:
         return frame, (field.valid if field is not None else None)
-    return warper.detail(r, frame, mask_box(mask, Minv, frame.shape) if mask is not None else None)
+    return warper.detail(r, frame, mask_box(mask, Minv, frame.shape) if mask is not None else None,
+                         DETAIL_FIELD_SCALE)

@@ -182,6 +182,8 @@ class _Frames:
     def masks(self, r):
         """(face hole mask, mouth region mask) of row ``r`` (float32 S x S)."""
         if r not in self.extras:
+            self.cond(r)  # rasterises the row once for both (unless its conditioning is cached)
+        if r not in self.extras:
             t = time.perf_counter()
             out = self.rast.render(r)
             self.extras[r] = (out["face"] > 0.5, out["mouth_region"] > 0.5)
@@ -204,7 +206,8 @@ class _Frames:
             t = time.perf_counter()
             ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
             self.t_cond += time.perf_counter() - t
-        return stack_window_u8(stack, self.mode, crop, hole, ref)  # the network scales it (renderer.run)
+        # the parts, scaled into the network's buffer by renderer.run on its own thread
+        return stack_window_u8(stack, self.mode, crop, hole, ref, lazy=True)
 
 
 #: MediaPipe vertex under the nose (subnasale): the mouth region starts just above it
@@ -434,9 +437,11 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             queue.append([i, frame, res, (i, frame, r, None, None)])
             stats["warped"] += 1
 
+        lane_sess = renderer.lane_session()
+
         def infer(x):
             t = time.perf_counter()
-            crops = renderer.run(x, batch)
+            crops = renderer.run(x, batch, lane_sess)
             tm["infer"] += time.perf_counter() - t
             return crops
 
@@ -676,7 +681,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     elif crop is None or crop.shape != (S, S, 3):
         x = fr.network_input(r - lo, frame, (hole, mouth))
         t1 = time.perf_counter()
-        crop = renderer.run(x[None], 1)[0]
+        crop = renderer.run([x], 1)[0]
         info["timings_ms"]["infer"] = round((time.perf_counter() - t1) * 1000, 1)
         cache.put(key, crop)
         info["rendered"] = 1

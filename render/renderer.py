@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from ..session import CUDA, create_session, session_provider
+from .conditioning import StackedInput
 from ..errors import ReenactError
 from ..paths import MODELS_DIR
 
@@ -174,6 +175,8 @@ class NeuralRenderer:
         #: (reenact.render.motion); a model may declare fewer ("regions" in its config)
         self.regions = tuple(self.config.get("regions", REGIONS if self.mode == "face-only" else ("mouth", "face")))
         self.input_name = sess.get_inputs()[0].name
+        #: intra-op threads asked for (None: the session's default, all cores)
+        self.threads = threads
         self._local = threading.local()
         self.output_name = sess.get_outputs()[0].name
 
@@ -194,10 +197,24 @@ class NeuralRenderer:
                                "model made for it".format(region, ", ".join(self.regions)),
                                path=os.path.basename(self.path))
 
-    def run(self, x, batch=8):
-        """(N, C, H, W) float32 0..1 -> (N, H, W, 3) uint8 crops, ``batch`` at a time. A uint8
+    def lane_session(self):
+        """The session for a network that runs beside other work (the render path's infer lane,
+        :func:`~reenact.render.pipeline.render_clip`): on the CPU, one intra-op thread fewer than
+        the cores (the main thread keeps one: two threads fighting for one core cost more CPU
+        than they save), unless threads were asked for; else the renderer's own session."""
+        if self.provider == CUDA or self.threads or os.environ.get("REENACT_ORT_THREADS", "").strip():
+            return self.sess
+        n = max(1, (os.cpu_count() or 1) - 1)
+        if n >= (os.cpu_count() or 1):
+            return self.sess
+        return create_session(self.path, prefer_gpu=False, threads=n)
+
+    def run(self, x, batch=8, session=None):
+        """(N, C, H, W) float32 0..1 -> (N, H, W, 3) uint8 crops, ``batch`` at a time
+        (``session``: another session of the same model, e.g. :meth:`lane_session`). A uint8
         ``x`` (:func:`~reenact.render.conditioning.stack_window_u8`) is the same input scaled by
-        1/255, and ``x`` may be a list of (C, H, W) arrays (the render path's pending frames,
+        1/255, and ``x`` may be a list of (C, H, W) arrays or
+        :class:`~reenact.render.conditioning.StackedInput` (the render path's pending frames,
         never stacked): each batch is written into a float buffer kept per thread, exactly as
         ``x.astype(np.float32) / 255`` would be (a batch of 256 px float inputs is 140 MB:
         making it anew for every batch cost more than a tenth of the inference)."""
@@ -212,6 +229,7 @@ class NeuralRenderer:
         if n == 0:
             shape = x.shape[2:] if items is None else (self.size, self.size)
             return np.zeros((0,) + tuple(shape) + (3,), np.uint8)
+        sess = self.sess if session is None else session
         outs = []
         for i in range(0, n, int(batch)):
             if items is None and x.dtype != np.uint8:
@@ -220,19 +238,22 @@ class NeuralRenderer:
                 part = x[i:i + int(batch)] if items is None else items[i:i + int(batch)]
                 xb = self._buffer((len(part),) + tuple(np.shape(part[0])))
                 for j, a in enumerate(part):
+                    if isinstance(a, StackedInput):  # scaled part by part
+                        a.fill(xb[j])
+                        continue
                     a = np.asarray(a)
                     if a.dtype == np.uint8:
                         np.divide(a, np.float32(255.0), out=xb[j], dtype=np.float32)
                     else:
                         xb[j] = a
             if self.provider == CUDA:  # IO binding: output stays on the device until copied once
-                io = self.sess.io_binding()
+                io = sess.io_binding()
                 io.bind_cpu_input(self.input_name, xb)
                 io.bind_output(self.output_name, "cuda")
-                self.sess.run_with_iobinding(io)
+                sess.run_with_iobinding(io)
                 y = io.copy_outputs_to_cpu()[0]
             else:
-                y = self.sess.run([self.output_name], {self.input_name: xb})[0]
+                y = sess.run([self.output_name], {self.input_name: xb})[0]
             if y.shape != (len(xb), 3) + xb.shape[2:]:  # declared shapes can be symbolic: check what came
                 raise ReenactError("the model gave an output of shape {} for an input of {} (expected {})".format(
                     tuple(y.shape), tuple(xb.shape), (len(xb), 3) + xb.shape[2:]), path=os.path.basename(self.path))

@@ -28,7 +28,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, ClipFrames, _poly_mask, beyond_footage, mouth_mode
 from .head import posed_points
-from .motion import LOWER_SMOOTH, smooth_field
+from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH, smooth_field, upscaled_field
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
@@ -45,6 +45,10 @@ CANDIDATES = 24
 OPEN_COST = (3.0, 1.5)
 #: detail finer than this (a fraction of the face height) comes from the frame being replaced
 DETAIL_SIGMA = 0.012
+#: the lower face's warps (smoothed over LOWER_SMOOTH of the face height) are computed at this
+#: fraction of the frame's resolution and interpolated (:func:`~reenact.render.motion.upscaled_field`);
+#: the frames themselves are resampled at full resolution
+FIELD_SCALE = 0.5
 #: inner-lip vertex pairs (upper, lower) whose distances measure the opening
 GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
 
@@ -158,10 +162,16 @@ class ShotFrames(ClipFrames):
         beyond the mesh only feathers the lower face's edge here)."""
         x0, y0, x1, y1 = box
         H, W = self._frame(j).shape[:2]
-        f = warp_field(self.ps[j], pd, None, (H, W), src_depth=self.zs[j], dst_depth=zd,
-                       model_points=self.identity, within=box, head_model=head_model)
-        if smooth > 0:
-            f = smooth_field(f, smooth)
+
+        def field(s, shape, within):  # only the map is used: no source depths (they only mark occlusions)
+            f = warp_field(self.ps[j] * s, pd * s, None, shape, dst_depth=zd,
+                           model_points=self.identity, within=within, head_model=head_model)
+            return smooth_field(f, smooth * float(np.min(s))) if smooth > 0 else f
+
+        if smooth > 0 and FIELD_SCALE < 1.0:  # a smooth field: computed small, interpolated
+            f = upscaled_field(field, (H, W), box, FIELD_SCALE)
+        else:
+            f = field(np.ones(2), (H, W), box)
         return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC)[y0:y1, x0:x1].astype(np.float32)
 
 
@@ -237,7 +247,7 @@ class ShotMouth(ShotFrames):
         shape = (roi[3], roi[2])
         # the skin keeps this frame's own fine detail (grain, stubble: the other frame's may be
         # softer, moving), moved to the requested mouth; lips and mouth are the other frame's
-        here = motion.detail(row, frame)[0][sl].astype(np.float32)
+        here = motion.detail(row, frame, field_scale=DETAIL_FIELD_SCALE)[0][sl].astype(np.float32)
         sigma = DETAIL_SIGMA * face_h
         lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
         width = float(np.hypot(*(pd[291] - pd[61])))

@@ -388,6 +388,7 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
             cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
     order = order[np.abs(det[order]) > 1e-9]
+    order = order[_touches(fx[skin[order]], H, W)]
     for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
         cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
 
@@ -512,6 +513,7 @@ def _hidden_in_source(Ps, zs, skin, area_s, ids, yy, xx, t, map_x, map_y, nskin,
     order = order[np.argsort(-zs[skin[order]].mean(1), kind="stable")]
     sid = np.zeros((H, W), np.int32)
     fx = _fix(Ps, c0)
+    order = order[_touches(fx[skin[order]], H, W)]
     for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
         cv2.fillConvexPoly(sid, poly, k, cv2.LINE_8, 4)
     key = (skin.shape, hash(skin.tobytes()))
@@ -528,6 +530,13 @@ def _hidden_in_source(Ps, zs, skin, area_s, ids, yy, xx, t, map_x, map_y, nskin,
     bad = (seen > 0) & ~adj[t[sk] + 1, seen]
     out[py[bad], px[bad]] = True
     return out
+
+
+def _touches(polys, H, W):
+    """(F,) bool: the fixed-point (shift 4) polygons (F, K, 2) whose bounding box reaches the
+    (H, W) image: the others draw no pixel (skipped before the per-triangle fill)."""
+    lo, hi = polys.min(1), polys.max(1)
+    return (hi[:, 0] >= -16) & (hi[:, 1] >= -16) & (lo[:, 0] < (W + 1) * 16) & (lo[:, 1] < (H + 1) * 16)
 
 
 def _apply_h(B, x, y):

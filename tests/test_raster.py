@@ -110,3 +110,21 @@ def test_window_stacking_u8_is_the_float_input_exactly(rast):
                                   R.stack_window(cond[:3], 2, 3, "full"))
     with pytest.raises(ValueError, match="uint8"):
         R.stack_window_u8(cond[2:6], "face-only", crop.astype(np.float32), hole)
+
+
+def test_stacked_input_is_the_stack(tmp_path):
+    """stack_window_u8(lazy=True) keeps the parts and scales them into the network's buffer with
+    exactly the values of the stacked uint8 input / 255 (the render path's pending frames)."""
+    rng = np.random.default_rng(3)
+    cond = [rng.integers(0, 256, (5, 32, 32), dtype=np.uint8) for _ in range(4)]
+    crop = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    hole = (rng.random((32, 32)) > 0.5).astype(np.float32)
+    ref = (rng.integers(0, 256, (32, 32, 3), dtype=np.uint8), rng.integers(0, 256, (5, 32, 32), dtype=np.uint8))
+    for mode, r in (("face-only", ref), ("face-only", None), ("full", None)):
+        u = R.stack_window_u8(cond, mode, crop, hole, r)
+        lazy = R.stack_window_u8(cond, mode, crop, hole, r, lazy=True)
+        assert lazy.shape == u.shape
+        np.testing.assert_array_equal(np.asarray(lazy), u)
+        out = np.full(u.shape, -1.0, np.float32)
+        lazy.fill(out)
+        np.testing.assert_array_equal(out, u.astype(np.float32) / 255.0)

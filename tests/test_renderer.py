@@ -41,6 +41,12 @@ def test_base_model_inference_on_carphone(track_file, carphone):
     np.testing.assert_array_equal(rend.run(u, batch=2), rend.run(u.astype(np.float32) / 255.0, batch=2))
     np.testing.assert_array_equal(rend.run(u[:1], batch=1), rend.run(u[:1].astype(np.float32) / 255.0, batch=1))
     np.testing.assert_array_equal(rend.run([u[1], u[0]], batch=2), rend.run(u[::-1], batch=2))  # a list of frames
+    # frames kept as their parts (the render path's StackedInput), and the lane's session
+    from reenact.render.conditioning import StackedInput
+
+    parts = [StackedInput([a[:7], a[7:]]) for a in (u[1], u[0])]
+    np.testing.assert_array_equal(rend.run(parts, batch=2), rend.run(u[::-1], batch=2))
+    np.testing.assert_array_equal(rend.run(u, batch=2, session=rend.lane_session()), rend.run(u, batch=2))
     tr = Track.load(track_file)
     from reenact.video import open_video
 
