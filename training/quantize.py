@@ -42,10 +42,10 @@ def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None
     kept = []
 
     class Recorder(NeuralRenderer):
-        def run(self, x, batch=8):
+        def run(self, x, batch=8, session=None):
             items = list(x) if isinstance(x, (list, tuple)) else list(np.asarray(x))
-            kept.extend(np.asarray(a, np.uint8).copy() for a in items[::every])
-            return super().run(x, batch)
+            kept.extend(np.array(a, np.uint8) for a in items[::every])
+            return super().run(x, batch, session)
 
     rend = Recorder(model, prefer_gpu=False, precision="fp32")
     if size:
