@@ -9,7 +9,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..video import open_video
 from .cache import performance_digest, source_identity
-from .donor import pin_upper_face
+from .donor import OUTER_LIP, pin_upper_face
 from .head import background_plate, fill_background, head_mask, posed_points
 from .composite import mask_box
 from .meshes import face_size
@@ -128,20 +128,25 @@ class HeadMotion:
         # a head that keeps the footage's pose: nothing beyond the mesh moves, the plane will do
         hm = "plane" if self.same_pose[r] else None
         if field_scale < 1.0:
+            # the lips at full resolution: the opening's two sides come from two places (unless
+            # the field is smoothed, as for lower_only)
+            sharp = None if self.lower_only else lips_box(self.ps[r], self.pd[r])
             f = upscaled_field(lambda s, shape, within: self.field(r, shape, within, s, hm), frame.shape, box,
-                               field_scale)
+                               field_scale, sharp)
         else:
             f = self.field(r, frame.shape, box, head_model=hm)
         return warp_image(frame, f, interpolation=cv2.INTER_CUBIC), f.valid
 
 
-def upscaled_field(compute, shape, within, scale):
+def upscaled_field(compute, shape, within, scale, sharp=None):
     """A WarpField for frames of ``shape`` computed at ``scale`` of their resolution and
     interpolated: ``compute(s, small_shape, small_within)`` returns the field of the scaled frame
     (points multiplied by ``s`` = (sx, sy), the exact ratios of the two sizes). The maps are
     interpolated bilinearly (pixel centres aligned) and rescaled, ``valid`` bilinearly: what
     the detail layer reads; the masks and ``weight`` are None. Only ``within`` (x0, y0, x1, y1)
-    is moved."""
+    is moved. ``sharp``: a box (x0, y0, x1, y1) computed at full resolution instead (where the
+    map is discontinuous: the mouth's opening, whose two lips come from two places; there an
+    interpolated map draws a staircase along the lips)."""
     from dataclasses import replace
 
     H, W = int(shape[0]), int(shape[1])
@@ -172,6 +177,13 @@ def upscaled_field(compute, shape, within, scale):
     my[by0:by1, bx0:bx1] = (m[..., 1] + 0.5) / np.float32(sy) - 0.5
     valid = np.ones((H, W), np.float32)
     valid[by0:by1, bx0:bx1] = up(f.valid)
+    if sharp is not None:
+        sx0, sy0 = max(int(sharp[0]), bx0), max(int(sharp[1]), by0)
+        sx1, sy1 = min(int(sharp[2]), bx1), min(int(sharp[3]), by1)
+        if sx1 > sx0 and sy1 > sy0:
+            g = compute(np.ones(2), (H, W), (sx0, sy0, sx1, sy1))
+            sl = (slice(sy0, sy1), slice(sx0, sx1))
+            mx[sl], my[sl], valid[sl] = g.map_x[sl], g.map_y[sl], g.valid[sl]
     S = np.diag([sx, sy, 1.0])
     Si = np.diag([1.0 / sx, 1.0 / sy, 1.0])
     return replace(f, map_x=mx, map_y=my, valid=valid, roi=(bx0, by0, bw, bh), rigid=Si @ f.rigid @ S,
@@ -214,6 +226,21 @@ def _blur(d, sigma):
     small = cv2.resize(d, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), sigma / k)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+#: :func:`lips_box` grows the lips' box by this many face sizes (the source positions of its
+#: pixels must stay inside it: the occlusion test samples the source raster there)
+LIPS_MARGIN = 0.06
+
+
+def lips_box(ps, pd):
+    """(x0, y0, x1, y1): both faces' lips ((468, 2) points ``ps``, ``pd``), grown by
+    LIPS_MARGIN face sizes + 2 px."""
+    idx = list(OUTER_LIP)
+    P = np.concatenate([np.asarray(ps, np.float64)[idx], np.asarray(pd, np.float64)[idx]], 0)
+    m = LIPS_MARGIN * face_size(pd) + 2
+    lo, hi = np.floor(P.min(0) - m).astype(int), np.ceil(P.max(0) + m).astype(int)
+    return int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])
 
 
 def detail_box(ps, pd, shape, region=None):

@@ -45,10 +45,11 @@ CANDIDATES = 24
 OPEN_COST = (3.0, 1.5)
 #: detail finer than this (a fraction of the face height) comes from the frame being replaced
 DETAIL_SIGMA = 0.012
-#: the lower face's warps (smoothed over LOWER_SMOOTH of the face height) are computed at this
-#: fraction of the frame's resolution and interpolated (:func:`~reenact.render.motion.upscaled_field`);
-#: the frames themselves are resampled at full resolution
-FIELD_SCALE = 0.5
+#: the source frames' warps are computed at this fraction of the frame's resolution and
+#: interpolated (:func:`~reenact.render.motion.upscaled_field`) when below 1. Kept at 1: at half
+#: resolution the warp beyond the mesh, where the dropped jaw's motion is carried out to the
+#: cheek, moved by up to 3 px and drew hair onto a cheek (driving_d14, seen at 2x)
+FIELD_SCALE = 1.0
 #: inner-lip vertex pairs (upper, lower) whose distances measure the opening
 GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
 
@@ -168,7 +169,7 @@ class ShotFrames(ClipFrames):
                            model_points=self.identity, within=within, head_model=head_model)
             return smooth_field(f, smooth * float(np.min(s))) if smooth > 0 else f
 
-        if smooth > 0 and FIELD_SCALE < 1.0:  # a smooth field: computed small, interpolated
+        if smooth > 0 and FIELD_SCALE < 1.0:  # computed small, interpolated
             f = upscaled_field(field, (H, W), box, FIELD_SCALE)
         else:
             f = field(np.ones(2), (H, W), box)

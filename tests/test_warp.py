@@ -545,3 +545,12 @@ def test_field_computed_at_half_resolution_is_the_full_field():
     a, b = warp_image(img, full).astype(float), warp_image(img, half).astype(float)
     assert np.abs(a - b)[moved].mean() < 1.5, np.abs(a - b)[moved].mean()
     assert np.abs(half.valid - full.valid)[face].mean() < 0.05
+    # the lips' box (motion.lips_box) at full resolution: there the map is the full field's
+    lb = (112, 144, 144, 170)  # around the lips (jaw dropped)
+    sharp = upscaled_field(lambda s, shape, within: warp_field(P * s, Q * s, None, shape, within=within),
+                           (S, S), box, 0.5, sharp=lb)
+    inner = (slice(lb[1], lb[3]), slice(lb[0], lb[2]))
+    assert (full.face[inner]).all()  # inside the mesh: the same field whatever the box
+    e2 = np.hypot(sharp.map_x - full.map_x, sharp.map_y - full.map_y)[inner]
+    assert (e2 < 1e-3).mean() > 0.99 and e2.max() < 0.25, (np.mean(e2 < 1e-3), e2.max())
+    assert np.percentile(err[inner], 99) > 10 * np.percentile(e2, 99)  # the interpolated one is not
