@@ -92,17 +92,20 @@ class HeadMotion:
             out = fill_background(out, f.disocclusion, self.plate, self.known)
         return out, f
 
-    def field(self, r, shape, within=None, scale=1.0, head_model=None):
+    def field(self, r, shape, within=None, scale=1.0, head_model=None, origin=(0, 0)):
         """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``
         (``within``: :func:`~reenact.render.warp.warp_field`'s box; ``scale``: the points are
         scaled by it, for a ``shape`` that is the frame's scaled down; ``head_model``: see
-        :func:`~reenact.render.warp.warp_field`, default the ellipsoid but for ``lower_only``). With ``lower_only`` its
+        :func:`~reenact.render.warp.warp_field`, default the ellipsoid but for ``lower_only``;
+        ``origin``: the frame pixel (x, y) that is pixel (0, 0) of ``shape``, for a field of a
+        part of the frame, in that part's pixels). With ``lower_only`` its
         displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face height): the mesh's
         piecewise-affine motion creases the skin at the mouth corners when the lips open far."""
         # a mouth dub's head does not move: the outline's plane motion (the identity here) is
         # enough and costs a fraction of the head proxy
         sc = np.asarray(scale, np.float64)
-        f = warp_field(self.ps[r] * sc, self.pd[r] * sc, None, shape[:2], src_depth=self.zs[r],
+        o = np.asarray(origin, np.float64)
+        f = warp_field(self.ps[r] * sc - o, self.pd[r] * sc - o, None, shape[:2], src_depth=self.zs[r],
                        dst_depth=self.zd[r], model_points=self.identity, within=within,
                        head_model=head_model or ("plane" if self.lower_only else "ellipsoid"))
         if self.lower_only:
@@ -131,8 +134,8 @@ class HeadMotion:
             # the lips at full resolution: the opening's two sides come from two places (unless
             # the field is smoothed, as for lower_only)
             sharp = None if self.lower_only else lips_box(self.ps[r], self.pd[r])
-            f = upscaled_field(lambda s, shape, within: self.field(r, shape, within, s, hm), frame.shape, box,
-                               field_scale, sharp)
+            f = upscaled_field(lambda s, shape, within, origin=(0, 0): self.field(r, shape, within, s, hm, origin),
+                               frame.shape, box, field_scale, sharp)
         else:
             f = self.field(r, frame.shape, box, head_model=hm)
         return warp_image(frame, f, interpolation=cv2.INTER_CUBIC), f.valid
@@ -140,8 +143,9 @@ class HeadMotion:
 
 def upscaled_field(compute, shape, within, scale, sharp=None):
     """A WarpField for frames of ``shape`` computed at ``scale`` of their resolution and
-    interpolated: ``compute(s, small_shape, small_within)`` returns the field of the scaled frame
-    (points multiplied by ``s`` = (sx, sy), the exact ratios of the two sizes). The maps are
+    interpolated: ``compute(s, small_shape, small_within, origin=(0, 0))`` returns the field of
+    the scaled frame (points multiplied by ``s`` = (sx, sy), the exact ratios of the two sizes,
+    then moved by -``origin``). The maps are
     interpolated bilinearly (pixel centres aligned) and rescaled, ``valid`` bilinearly: what
     the detail layer reads; the masks and ``weight`` are None. Only ``within`` (x0, y0, x1, y1)
     is moved. ``sharp``: a box (x0, y0, x1, y1) computed at full resolution instead (where the
@@ -181,9 +185,10 @@ def upscaled_field(compute, shape, within, scale, sharp=None):
         sx0, sy0 = max(int(sharp[0]), bx0), max(int(sharp[1]), by0)
         sx1, sy1 = min(int(sharp[2]), bx1), min(int(sharp[3]), by1)
         if sx1 > sx0 and sy1 > sy0:
-            g = compute(np.ones(2), (H, W), (sx0, sy0, sx1, sy1))
+            # the box as an image of its own (only its pixels are made)
+            g = compute(np.ones(2), (sy1 - sy0, sx1 - sx0), None, (sx0, sy0))
             sl = (slice(sy0, sy1), slice(sx0, sx1))
-            mx[sl], my[sl], valid[sl] = g.map_x[sl], g.map_y[sl], g.valid[sl]
+            mx[sl], my[sl], valid[sl] = g.map_x + np.float32(sx0), g.map_y + np.float32(sy0), g.valid
     S = np.diag([sx, sy, 1.0])
     Si = np.diag([1.0 / sx, 1.0 / sy, 1.0])
     return replace(f, map_x=mx, map_y=my, valid=valid, roi=(bx0, by0, bw, bh), rigid=Si @ f.rigid @ S,

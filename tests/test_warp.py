@@ -547,7 +547,8 @@ def test_field_computed_at_half_resolution_is_the_full_field():
     assert np.abs(half.valid - full.valid)[face].mean() < 0.05
     # the lips' box (motion.lips_box) at full resolution: there the map is the full field's
     lb = (112, 144, 144, 170)  # around the lips (jaw dropped)
-    sharp = upscaled_field(lambda s, shape, within: warp_field(P * s, Q * s, None, shape, within=within),
+    sharp = upscaled_field(lambda s, shape, within, origin=(0, 0): warp_field(P * s - origin, Q * s - origin, None,
+                                                                             shape, within=within),
                            (S, S), box, 0.5, sharp=lb)
     inner = (slice(lb[1], lb[3]), slice(lb[0], lb[2]))
     assert (full.face[inner]).all()  # inside the mesh: the same field whatever the box
