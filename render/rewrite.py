@@ -164,9 +164,9 @@ class ShotFrames(ClipFrames):
         x0, y0, x1, y1 = box
         H, W = self._frame(j).shape[:2]
 
-        def field(s, shape, within):  # only the map is used: no source depths (they only mark occlusions)
+        def field(s, shape, within):  # only the map is used: no masks, no occlusion tests
             f = warp_field(self.ps[j] * s, pd * s, None, shape, dst_depth=zd,
-                           model_points=self.identity, within=within, head_model=head_model)
+                           model_points=self.identity, within=within, head_model=head_model, masks=False)
             return smooth_field(f, smooth * float(np.min(s))) if smooth > 0 else f
 
         if smooth > 0 and FIELD_SCALE < 1.0:  # computed small, interpolated

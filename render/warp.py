@@ -220,7 +220,8 @@ def _rigid_disp(B, H, W, centre):
 
 def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, dst_depth=None,
                rigid=None, rigid_points=None, rigid_model="affine", head_plane=HEAD_PLANE, model_points=None,
-               head_model="ellipsoid", grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None):
+               head_model="ellipsoid", grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None,
+               masks=True):
     """The backward map moving an image whose face shows ``src_pts`` to ``dst_pts`` (module doc).
 
     ``src_pts``, ``dst_pts``: (N, 2) projected vertices (N = 468 for the project's mesh, which
@@ -246,7 +247,10 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     sizes. ``within``: optional (x0, y0, x1, y1) pixel box: the field is computed only there
     and is the identity outside (for a caller that reads only part of the warped image, e.g.
     the detail layer of the composite; the box should hold both faces, since the field inside
-    depends on the whole destination mesh). Returns a :class:`WarpField`.
+    depends on the whole destination mesh). ``masks=False``: the maps only (a caller that
+    resamples a frame and needs nothing else): ``valid`` and the masks are None, and what only
+    they need (the source's head region, the occlusion tests) is not computed. Returns a
+    :class:`WarpField`.
     """
     if shape is None:
         raise ValueError("warp_field needs the destination shape (H, W)")
@@ -308,8 +312,8 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         Pd = Pd - (ox, oy)
     if proxy is not None:
         proxy = head_proxy(proxy[0], proxy[1], Ps, Pd)
-    f = _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0,
-               proxy)
+    f = _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth if masks else None, dst_depth, grow, hair, fade, neck,
+               band, c0, proxy, masks)
     f.rigid, f.face_rigid = Bh_full, B_full
     if not roi:
         return f
@@ -318,7 +322,10 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     out.map_x[sl] = f.map_x + np.float32(ox)
     out.map_y[sl] = f.map_y + np.float32(oy)
     for k in ("valid", "mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head", "weight"):
-        getattr(out, k)[sl] = getattr(f, k)
+        if getattr(f, k) is None:
+            setattr(out, k, None)
+        else:
+            getattr(out, k)[sl] = getattr(f, k)
     return out
 
 
@@ -356,7 +363,7 @@ def _roi(Ps, Pd, shape, ours, grow, hair, margin):
 
 
 def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0,
-           proxy=None):
+           proxy=None, masks=True):
     """The field on an (H, W) image (see :func:`warp_field`; matrices and points in its pixels)."""
     if proxy is not None:
         rdx, rdy, seen = proxy_disp(proxy, H, W, c0, STRETCH_OK)
@@ -454,6 +461,9 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     dx += np.arange(W, dtype=np.float32)[None, :]
     dy += np.arange(H, dtype=np.float32)[:, None]
     map_x, map_y = dx, dy
+
+    if not masks:
+        return WarpField(map_x, map_y, None, None, None, None, None, None, None, weight, Bh, B)
 
     # --- what the warp cannot supply ----------------------------------------------------------
     eye_hole = np.zeros((H, W), bool)

@@ -555,3 +555,17 @@ def test_field_computed_at_half_resolution_is_the_full_field():
     e2 = np.hypot(sharp.map_x - full.map_x, sharp.map_y - full.map_y)[inner]
     assert (e2 < 1e-3).mean() > 0.99 and e2.max() < 0.25, (np.mean(e2 < 1e-3), e2.max())
     assert np.percentile(err[inner], 99) > 10 * np.percentile(e2, 99)  # the interpolated one is not
+
+
+def test_maps_only_field_is_the_same_map():
+    """warp_field(masks=False) (the shot mouth's source warps) gives the same maps without the
+    masks and validity."""
+    P = _closed_mouth(_template(S))
+    P = (P - S / 2) * 0.55 + S / 2
+    Q = _jaw_drop(P, 6.0)[0]
+    full = warp_field(P, Q, None, (S, S), within=(40, 60, 200, 230))
+    maps = warp_field(P, Q, None, (S, S), within=(40, 60, 200, 230), masks=False)
+    assert maps.valid is None and maps.mouth_hole is None and full.mouth_hole.any()
+    np.testing.assert_array_equal(maps.map_x, full.map_x)
+    np.testing.assert_array_equal(maps.map_y, full.map_y)
+    np.testing.assert_array_equal(warp_image(_scene(P)[0], maps), warp_image(_scene(P)[0], full))
