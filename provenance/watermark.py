@@ -258,7 +258,7 @@ def mark_delta(height, width, payload, key=DEFAULT_KEY, strength=DEFAULT_STRENGT
     return wmk.pattern(height, width, payload)[0]
 
 
-def mark_frame(rgb, frame_index=0, key=DEFAULT_KEY, payload=0, mask=None, strength=DEFAULT_STRENGTH):
+def mark_frame(rgb, frame_index=0, key=DEFAULT_KEY, payload=0, mask=None, strength=DEFAULT_STRENGTH, keep_out=None):
     """``rgb`` (H, W, 3) uint8 with the watermark added: a new array.
 
     ``frame_index`` is accepted for the render path's convenience; the pattern is the same in
@@ -269,7 +269,19 @@ def mark_frame(rgb, frame_index=0, key=DEFAULT_KEY, payload=0, mask=None, streng
     only where it is > 0, scaled by it when it is a float weight in 0..1 (the composited region).
     Pixels where the mask is 0 are returned bit-exact; elsewhere every channel changes by at most
     :data:`MAX_CHANGE` = 6 levels (:func:`mark_delta`), the same in R, G and B except where
-    0/255 clips."""
+    0/255 clips. ``keep_out`` = ((x0, y0, x1, y1), weight (y1-y0, x1-x0) float 0..1), optional:
+    the mark is scaled by 1 - weight inside that box (the render path keeps it off the lips of a
+    performance, where a face tracker read it as lip motion: docs/provenance.md)."""
+    out = _mark(rgb, key, payload, mask, strength)
+    if keep_out is not None:
+        (x0, y0, x1, y1), wgt = keep_out
+        a = np.asarray(rgb)[y0:y1, x0:x1].astype(np.float32)
+        keep = np.clip(np.asarray(wgt, np.float32), 0.0, 1.0)[..., None]
+        out[y0:y1, x0:x1] = np.rint(out[y0:y1, x0:x1] + keep * (a - out[y0:y1, x0:x1])).astype(np.uint8)
+    return out
+
+
+def _mark(rgb, key, payload, mask, strength):
     import cv2
 
     a = np.asarray(rgb)

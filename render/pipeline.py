@@ -49,7 +49,6 @@ import numpy as np
 
 from ..progress import Cancelled
 from ..provenance.manifest import sign_file
-from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
 from ..video.identity import check_footage
@@ -60,6 +59,8 @@ from .donor import mouth_mode as mouth_mode_of
 from .rewrite import ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
+from .head import posed_points
+from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload
 from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, face_edit_rows, region_mask,
                      shot_plate)
 from .overlap import Lane
@@ -368,6 +369,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         rid += "|face-edit {}".format(MOTION_VERSION) if region == "face" and warper is not None else ""
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
+        lips = posed_points(track)[0]  # the performance's mesh in frame pixels (the mark keeps off its lips)
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
         # that does not move keeps its frame, below)
@@ -425,14 +427,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                              detail_valid=dvalid)
             if watermark:
-                res = mark_frame(res, i, DEFAULT_KEY, payload)
+                res = mark_performance(res, i, payload, lips[r])
             tm["composite"] += time.perf_counter() - t
             return res
 
         def warped(i, frame, res, r):
             if watermark:
                 t = time.perf_counter()
-                res = mark_frame(res, i, DEFAULT_KEY, payload)
+                res = mark_performance(res, i, payload, lips[r])
                 tm["composite"] += time.perf_counter() - t
             queue.append([i, frame, res, (i, frame, r, None, None)])
             stats["warped"] += 1
@@ -562,21 +564,6 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
 SIGNABLE_MOVIES = (".mp4", ".mov")
 
 
-def render_payload(job_id, source_id, renderer, own):
-    """The watermark payload of a render: ``job_id`` when given, else one derived from the
-    footage (``source_id``: :func:`~.cache.source_identity`), the renderer and the actor (not
-    the performance), so chunks of one job rendered in parallel and Preview Frame carry the
-    same id."""
-    if job_id is None:
-        job_id = job_id_from(source_id, renderer_identity(renderer), geometry_digest(own))
-    return make_payload(job_id)
-
-
-def _manifest_parameters(renderer, region, frames, payload):
-    return {"tool": "Reenact", "model": os.path.basename(renderer.path), "region": region,
-            "frames": [int(frames[0]), int(frames[1])], "job_id": payload.to_dict()["job_id"]}
-
-
 # ----------------------------------------------------------------------------- one frame
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
@@ -628,7 +615,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 out = mouth.draw(rm, frame, hm, 0)
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
-                    out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))
+                    out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
+                                           posed_points(track.subset(int(i), int(i) + 1))[0][0])
                 info["warped"] = 1
                 info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
                 info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -694,7 +682,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                      detail_valid=dvalid)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
-        out = mark_frame(out, int(i), DEFAULT_KEY, render_payload(job_id, sid, renderer, own))
+        out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
+                               posed_points(track.subset(int(i), int(i) + 1))[0][0])
     info["timings_ms"]["composite"] = round((time.perf_counter() - t) * 1000, 1)
     info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
     return out, info

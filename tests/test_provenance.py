@@ -155,6 +155,42 @@ def test_region_mask_leaves_outside_bit_exact(clip):
     assert np.abs(out_b.astype(int) - f)[mask == 0].max() == 0
 
 
+def test_mark_keeps_off_the_lips(clip):
+    """mark_frame(keep_out=...) scales the mark by 1 - weight in its box (no change where the
+    weight is 1), the rest of the frame as without it; the render path's mark_performance keeps
+    it off the lips of the performance's mesh (a face tracker read it as lip motion) and the
+    frames are still read."""
+    from reenact.face.topology import load_topology
+    from reenact.render.donor import OUTER_LIP
+    from reenact.render.marking import mark_performance
+
+    f = clip[5]
+    plain = wm.mark_frame(f, 5, wm.DEFAULT_KEY, JOB)
+    wgt = np.zeros((60, 80), np.float32)
+    wgt[10:50, 10:70] = 1.0
+    wgt[10:50, 5:10] = 0.5
+    out = wm.mark_frame(f, 5, wm.DEFAULT_KEY, JOB, keep_out=((200, 100, 280, 160), wgt))
+    inside = np.zeros(f.shape[:2], bool)
+    inside[100:160, 200:280] = True
+    np.testing.assert_array_equal(out[~inside], plain[~inside])
+    box = (slice(100, 160), slice(200, 280))
+    assert (out[box][wgt == 1] == f[box][wgt == 1]).all()
+    assert (out[box][wgt == 0] == plain[box][wgt == 0]).all()
+    assert np.abs(plain.astype(int) - f)[box][wgt == 1].max() > 0  # the mark was there
+    # a face mesh over the frame: its lips are left as they were, the rest is marked
+    m = np.asarray(load_topology().mean_shape, np.float64)[:, :2]
+    pts = (m - m.mean(0)) / np.ptp(m[:, 1]) * np.array([1.0, -1.0]) * 200 + (W / 2, H / 2)
+    lips = pts[list(OUTER_LIP)]
+    cx, cy = np.round(lips.mean(0)).astype(int)
+    got = mark_performance(f, 5, wm.make_payload(JOB), pts)
+    np.testing.assert_array_equal(got[cy - 1:cy + 2, cx - 3:cx + 4], f[cy - 1:cy + 2, cx - 3:cx + 4])
+    np.testing.assert_array_equal(got[:40], plain[:40])  # far from the lips: the plain mark
+    np.testing.assert_array_equal(mark_performance(f, 5, wm.make_payload(JOB), None), plain)
+    frames = [mark_performance(g, i, wm.make_payload(JOB), pts) for i, g in enumerate(clip[:30])]
+    r = wm.detect(frames, FPS, wm.DEFAULT_KEY)
+    assert r["detected"] and r["payload"]["job_id"] == wm.make_payload(JOB).to_dict()["job_id"]
+
+
 # ----------------------------------------------------------------------------- detection
 def test_marked_clip_survives_h264_crf28(tmp_path, marked):
     frames, fps = read_frames(write_h264(str(tmp_path / "marked.mp4"), marked, crf=28))

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the render path writes into its frames and files for provenance (docs/provenance.md):
+the watermark payload of a render, the C2PA manifest's parameters, and the mark itself, kept
+off the lips of the performance."""
+
+import os
+
+import cv2
+import numpy as np
+
+from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
+from .cache import geometry_digest, renderer_identity
+from .donor import OUTER_LIP
+
+
+def render_payload(job_id, source_id, renderer, own):
+    """The watermark payload of a render: ``job_id`` when given, else one derived from the
+    footage (``source_id``: :func:`~.cache.source_identity`), the renderer and the actor (not
+    the performance), so chunks of one job rendered in parallel and Preview Frame carry the
+    same id."""
+    if job_id is None:
+        job_id = job_id_from(source_id, renderer_identity(renderer), geometry_digest(own))
+    return make_payload(job_id)
+
+
+def manifest_parameters(renderer, region, frames, payload):
+    """The parameters the C2PA manifest records with a render's action."""
+    return {"tool": "Reenact", "model": os.path.basename(renderer.path), "region": region,
+            "frames": [int(frames[0]), int(frames[1])], "job_id": payload.to_dict()["job_id"]}
+
+
+#: the mark keeps off the lips (their hull grown by LIPS_KEEP_OUT about its centre, feathered by
+#: LIPS_FEATHER of the lips' width): docs/provenance.md
+LIPS_KEEP_OUT = 1.4
+LIPS_FEATHER = 0.1
+
+
+def mark_performance(frame, i, payload, points):
+    """``frame`` (a frame the render path synthesised, frame index ``i``) with the watermark of
+    ``payload``, kept off the lips of the performance's mesh ``points`` ((468, 2) frame pixels;
+    None: marked everywhere)."""
+    keep = None
+    p = None if points is None else np.asarray(points, np.float64)[list(OUTER_LIP)]
+    if p is not None and np.isfinite(p).all():
+        c = p.mean(0)
+        hull = cv2.convexHull((c + (p - c) * LIPS_KEEP_OUT).astype(np.float32))[:, 0]
+        f = max(1.0, LIPS_FEATHER * float(np.ptp(p[:, 0])))
+        H, W = frame.shape[:2]
+        x0, y0 = np.maximum(np.floor(hull.min(0) - 3 * f).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(hull.max(0) + 3 * f).astype(int), (W, H))
+        if x1 > x0 and y1 > y0:
+            m = np.zeros((y1 - y0, x1 - x0), np.float32)
+            cv2.fillConvexPoly(m, np.round((hull - (x0, y0)) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
+            keep = ((int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(m, (0, 0), f))
+    return mark_frame(frame, i, DEFAULT_KEY, payload, keep_out=keep)
