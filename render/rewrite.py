@@ -253,7 +253,8 @@ class ShotMouth(ShotFrames):
         lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
         width = float(np.hypot(*(pd[291] - pd[61])))
         lips = np.clip(cv2.GaussianBlur(lips, (0, 0), max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
-        src += (1.0 - lips) * ((here - cv2.GaussianBlur(here, (0, 0), sigma)) - (src - cv2.GaussianBlur(src, (0, 0), sigma)))
+        d = here - src  # here's fine detail in place of src's: (here - blur(here)) - (src - blur(src))
+        src += (1.0 - lips) * (d - cv2.GaussianBlur(d, (0, 0), sigma))
         # the two frames' light may differ a little: matched over the feathered edge
         return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
 
