@@ -46,7 +46,8 @@ def test_base_model_inference_on_carphone(track_file, carphone):
 
     parts = [StackedInput([a[:7], a[7:]]) for a in (u[1], u[0])]
     np.testing.assert_array_equal(rend.run(parts, batch=2), rend.run(u[::-1], batch=2))
-    np.testing.assert_array_equal(rend.run(u, batch=2, session=rend.lane_session()), rend.run(u, batch=2))
+    lane = rend.run(u, batch=2, session=rend.lane_session())  # threads may sum in another order: a level
+    assert np.abs(lane.astype(int) - rend.run(u, batch=2)).max() <= 1
     tr = Track.load(track_file)
     from reenact.video import open_video
 
