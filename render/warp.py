@@ -65,6 +65,8 @@ Face size (the unit of ``fade`` and ``band``): the geometric mean of the destina
 oval's height (forehead top 10 -> chin 152) and width (234 -> 454).
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -387,20 +389,31 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     coef = coef.astype(np.float32)
     nskin, nmouth = len(skin), len(mouth)
     EYE = nskin + nmouth + 1  # id of the eye openings
-    ids = np.zeros((H, W), np.int32)
     fx = _fix(Pd, c0)
-    if ours:
-        cv2.fillPoly(ids, [fx[e] for e in mesh.eyes], EYE, cv2.LINE_8, 4)
-        mdraw = np.flatnonzero(np.abs(det[nskin:]) > 1e-9)
-        for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
-            cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+    mdraw = np.flatnonzero(np.abs(det[nskin:]) > 1e-9) if ours else np.zeros(0, np.int64)
     order = order[np.abs(det[order]) > 1e-9]
     order = order[_touches(fx[skin[order]], H, W)]
-    for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
-        cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
-
-    cov = ids > 0
-    yy, xx = np.nonzero(cov)
+    fs = face_size(Pd)
+    # what depends on the destination only is shared by consecutive fields onto the same one
+    # (the shot mouth warps three footage frames onto each row's mouth)
+    key = (Pd.tobytes(), H, W, float(c0), ours, order.tobytes(), mdraw.tobytes(), skin.tobytes(),
+           grow, hair, fade, neck, band)
+    with _DEST_LOCK:
+        dest = _DEST.get(key)
+    if dest is None:
+        ids = np.zeros((H, W), np.int32)
+        if ours:
+            cv2.fillPoly(ids, [fx[e] for e in mesh.eyes], EYE, cv2.LINE_8, 4)
+            for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
+                cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+        for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
+            cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+        dest = _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
+        with _DEST_LOCK:
+            _DEST[key] = dest
+            while len(_DEST) > 2:
+                _DEST.popitem(last=False)
+    ids, cov, yy, xx, dist_out, labels, decay, head, weight = dest
     t = ids[yy, xx] - 1
     px = xx.astype(np.float32) + np.float32(c0)
     py = yy.astype(np.float32) + np.float32(c0)
@@ -425,35 +438,18 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
             _mouth_columns(Ps, Pd, mesh, mt, px[sel], py[sel], dx_in, dy_in, sel, mouth_hole, yy, xx, B)
 
     # --- outside the mesh: the rigid motion + the border's residual, faded ----------------------
-    fs = face_size(Pd)
     dx = rdx
     dy = rdy
-    if cov.any():
+    if len(yy):
         rx = dx_in - rdx[yy, xx]
         ry = dy_in - rdy[yy, xx]
-        outside = (~cov).astype(np.uint8)
-        dist_out, labels = cv2.distanceTransformWithLabels(outside, cv2.DIST_L2, cv2.DIST_MASK_5,
-                                                           labelType=cv2.DIST_LABEL_PIXEL)
         lut_x = np.zeros(int(labels.max()) + 1, np.float32)
         lut_y = np.zeros_like(lut_x)
         lab_in = labels[yy, xx]
         lut_x[lab_in] = rx
         lut_y[lab_in] = ry
-        decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
         dx = rdx + decay * lut_x[labels]
         dy = rdy + decay * lut_y[labels]
-    head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else _hull_mask(Pd, (H, W), grow, c0)
-    head |= cov
-    dist_head = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    weight = smoothstep(1.0 - dist_head * np.float32(1.0 / max(fade * fs, 1.0)))
-    if ours and neck is not None:
-        # below the chin (along the head's chin -> forehead axis) the motion fades out: the
-        # neck stretches, the torso stays
-        up = Pd[FOREHEAD_TOP] - Pd[CHIN]
-        up /= max(np.linalg.norm(up), 1e-9)
-        below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
-                 - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
-        weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
     dx *= weight
     dy *= weight
     dx[yy, xx] = dx_in
@@ -463,7 +459,7 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     map_x, map_y = dx, dy
 
     if not masks:
-        return WarpField(map_x, map_y, None, None, None, None, None, None, None, weight, Bh, B)
+        return WarpField(map_x, map_y, None, None, None, None, None, None, None, weight.copy(), Bh, B)
 
     # --- what the warp cannot supply ----------------------------------------------------------
     eye_hole = np.zeros((H, W), bool)
@@ -498,7 +494,42 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         valid = np.where(cov, valid, np.minimum(valid, 1.0 - weight * (1.0 - seen))).astype(np.float32)
     valid[mouth_hole | eye_hole | occluded | disocc] = 0.0
     return WarpField(map_x, map_y, valid, mouth_hole, eye_hole,
-                     occluded, disocc, cov, head, weight, Bh, B)
+                     occluded, disocc, cov.copy(), head.copy(), weight.copy(), Bh, B)
+
+
+_DEST = OrderedDict()
+_DEST_LOCK = threading.Lock()
+
+
+def _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
+    """What a field's destination alone decides (shared by fields onto the same mesh, read-only):
+    (ids, cov, yy, xx, dist_out, labels, decay, head, weight): the triangle-id raster, the mesh's
+    pixels, the distance and nearest mesh pixel of every other pixel and the border's fade, the
+    head region and the head motion's weight."""
+    cov = ids > 0
+    yy, xx = np.nonzero(cov)
+    dist_out = labels = decay = None
+    if len(yy):
+        dist_out, labels = cv2.distanceTransformWithLabels((~cov).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
+                                                           labelType=cv2.DIST_LABEL_PIXEL)
+        decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
+    head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else _hull_mask(Pd, (H, W), grow, c0)
+    head |= cov
+    dist_head = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    weight = smoothstep(1.0 - dist_head * np.float32(1.0 / max(fade * fs, 1.0)))
+    if ours and neck is not None:
+        # below the chin (along the head's chin -> forehead axis) the motion fades out: the
+        # neck stretches, the torso stays
+        up = Pd[FOREHEAD_TOP] - Pd[CHIN]
+        up /= max(np.linalg.norm(up), 1e-9)
+        below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
+                 - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
+        weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
+    out = (ids, cov, yy, xx, dist_out, labels, decay, head, weight)
+    for a in out:
+        if a is not None:
+            a.setflags(write=False)
+    return out
 
 
 def _adjacency(tris, n_verts):
