@@ -369,7 +369,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         rid += "|face-edit {}".format(MOTION_VERSION) if region == "face" and warper is not None else ""
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
-        lips = posed_points(track)[0]  # the performance's mesh in frame pixels (the mark keeps off its lips)
+        # the performance's mesh in frame pixels, one row at a time as Preview Frame does (the
+        # mark keeps off its lips)
+        lips = lambda r: posed_points(track, [r])[0][0]  # noqa: E731
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
         # that does not move keeps its frame, below)
@@ -427,14 +429,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                              detail_valid=dvalid)
             if watermark:
-                res = mark_performance(res, i, payload, lips[r])
+                res = mark_performance(res, i, payload, lips(r))
             tm["composite"] += time.perf_counter() - t
             return res
 
         def warped(i, frame, res, r):
             if watermark:
                 t = time.perf_counter()
-                res = mark_performance(res, i, payload, lips[r])
+                res = mark_performance(res, i, payload, lips(r))
                 tm["composite"] += time.perf_counter() - t
             queue.append([i, frame, res, (i, frame, r, None, None)])
             stats["warped"] += 1
