@@ -394,12 +394,14 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     order = order[np.abs(det[order]) > 1e-9]
     order = order[_touches(fx[skin[order]], H, W)]
     fs = face_size(Pd)
-    # what depends on the destination only is shared by consecutive fields onto the same one
-    # (the shot mouth warps three footage frames onto each row's mouth)
+    # what depends on the destination only is shared by consecutive maps-only fields onto the
+    # same one (the shot mouth warps three footage frames onto each row's mouth); one kept
     key = (Pd.tobytes(), H, W, float(c0), ours, order.tobytes(), mdraw.tobytes(), skin.tobytes(),
            grow, hair, fade, neck, band)
-    with _DEST_LOCK:
-        dest = _DEST.get(key)
+    dest = None
+    if not masks:
+        with _DEST_LOCK:
+            dest = _DEST.get(key)
     if dest is None:
         ids = np.zeros((H, W), np.int32)
         if ours:
@@ -409,10 +411,10 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
             cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
         dest = _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
-        with _DEST_LOCK:
-            _DEST[key] = dest
-            while len(_DEST) > 2:
-                _DEST.popitem(last=False)
+        if not masks:
+            with _DEST_LOCK:
+                _DEST.clear()
+                _DEST[key] = dest
     ids, cov, yy, xx, dist_out, labels, decay, head, weight = dest
     t = ids[yy, xx] - 1
     px = xx.astype(np.float32) + np.float32(c0)
