@@ -500,7 +500,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
                "train_seconds": round(time.perf_counter() - t_train, 1), "export": exp,
                "train_frames": len(ds.train_rows), "seed": cfg.seed,
                "rehearse_frames": len(rds.train_rows) if rds is not None else 0,
-               "weight_drift": round(float(drift), 6) if anchor else None, "losses": [round(v, 6) for v in losses]}
+               "weight_drift": round(float(drift.detach() if hasattr(drift, "detach") else drift), 6) if anchor else None, "losses": [round(v, 6) for v in losses]}
     if cfg.report:
         if ev:
             eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref)
