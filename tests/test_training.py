@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Renderer training on real footage at a tiny size (carphone, 64 px), export parity, resume."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -81,6 +83,11 @@ def test_checkpoint_resume_identical_next_step(track, carphone, tmp_path):
               fp16=False, log=lambda *a: None)
     full = T.train([(track, carphone)], str(tmp_path / "a.onnx"), **kw)
     assert len(full["losses"]) == 4 and (tmp_path / "a.onnx").exists() and (tmp_path / "a.pt").exists()
+    # the int8 variant for the CPU, calibrated on the training footage, is what the renderer runs
+    from reenact.render.renderer import NeuralRenderer
+
+    assert full["int8"]["psnr_db"] >= 40 and os.path.isfile(full["int8"]["out"]), full["int8"]
+    assert NeuralRenderer(str(tmp_path / "a.onnx"), prefer_gpu=False).precision == "int8"
     part = T.train([(track, carphone)], str(tmp_path / "b.onnx"), stop_at=2, **kw)
     assert part["cancelled"] and part["step"] == 2 and not (tmp_path / "b.onnx").exists()
     rest = T.train([(track, carphone)], str(tmp_path / "b.onnx"), **kw)

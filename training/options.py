@@ -48,6 +48,8 @@ class TrainConfig:
     preview_every: int = _opt(100, "steps between previews")
     threads: Optional[int] = _opt(None, "torch threads")
     fp16: bool = _opt(True, "also export an fp16 ONNX model", flag="--no-fp16")
+    int8: bool = _opt(True, "also make the int8 variant for the CPU (MODEL.int8.onnx, calibrated on the training "
+                            "footage: reenact quantize)", flag="--no-int8")
     augment: bool = _opt(False, "photometric colour augmentation (same change on context and target)")
     flip: bool = _opt(False, "random left/right mirroring of training samples")
     ctx_norm: Optional[bool] = _opt(None, "face-only: work in colour normalised by the ring around the hole "

@@ -30,11 +30,11 @@ MIN_PSNR = 40.0
 from ..render.renderer import INT8_OF, int8_path
 
 
-def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None):
+def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None, accept_footage=False):
     """(N, C, S, S) uint8 network inputs recorded while rendering ``data`` (list of (Track,
     clip) pairs) with ``model``: ``frames`` frames from the middle of each clip, region face,
     the mouth re-timed by 15 frames; every ``every``-th input is kept. ``size``: crop size
-    (default the model's)."""
+    (default the model's); ``accept_footage``: as :func:`~reenact.render.pipeline.render_clip`."""
     from ..face.transfer import transfer
     from ..render.pipeline import render_clip
     from ..render.renderer import NeuralRenderer
@@ -61,7 +61,8 @@ def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None
         perf = transfer(track, track, "mouth", offset=min(15, max(1, (b - a) // 2)), frames=(a0, b0))
         with tempfile.TemporaryDirectory(prefix="reenact_calib_") as tmp:
             render_clip(perf, clip, rend, out=None, frames=(a0, b0), region="face", crop_track=track,
-                        cache_dir=tmp, prefer_gpu=False, mouth_mode="renderer", watermark=False, sign=False)
+                        cache_dir=tmp, prefer_gpu=False, mouth_mode="renderer", watermark=False, sign=False,
+                        accept_footage=accept_footage)
         if progress is not None:
             progress(k + 1, len(data))
     if not kept:

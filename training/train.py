@@ -501,6 +501,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
                "train_frames": len(ds.train_rows), "seed": cfg.seed,
                "rehearse_frames": len(rds.train_rows) if rds is not None else 0,
                "weight_drift": round(float(drift.detach() if hasattr(drift, "detach") else drift), 6) if anchor else None, "losses": [round(v, 6) for v in losses]}
+    if cfg.int8:
+        summary["int8"] = _int8_variant(out, pairs[:3], cfg.accept_footage)
     if cfg.report:
         if ev:
             eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref)
@@ -513,6 +515,24 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     if cfg.progress_lines:
         print("DONE {}".format(out), flush=True)
     return summary
+
+
+def _int8_variant(out, pairs, accept_footage=False):
+    """MODEL.int8.onnx beside the exported ``out``, calibrated on (up to three of) the training
+    clips ``pairs`` ((Track, video, label), checked) (:mod:`.quantize`; a few seconds at 128 px):
+    the CPU render runs it. One that
+    cannot be made or is refused is a warning line: the fp32 model is complete without it."""
+    try:
+        from .quantize import calibration_inputs, quantize
+
+        data = [(tr, video) for tr, video, _label in pairs]  # as _checked_pair made them
+        s = quantize(out, calibration_inputs(out, data, accept_footage=accept_footage))
+        return {"out": s["out"], "psnr_db": s["psnr_db"]}
+    except Exception as exc:  # noqa: BLE001 - optional: the fp32 model is complete without it
+        msg = "no int8 variant ({}): the fp32 model runs on the CPU".format(" ".join(str(exc).split()) or
+                                                                          type(exc).__name__)
+        print("train: warning: " + msg, file=sys.stderr)
+        return {"error": msg}
 
 
 def _pair(s):
