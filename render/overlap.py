@@ -23,6 +23,8 @@ not run. **Cancel.** :meth:`Lane.abort` (the caller's error or cancel path) drop
 have not started and waits for the one running, so nothing writes after it returns.
 """
 
+import glob
+import os
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -74,3 +76,53 @@ class Lane:
             f.cancel()
         self._pending.clear()
         self._ex.shutdown(wait=True)
+
+
+# ------------------------------------------------------------------------------ numpy's BLAS
+_BLAS = {}
+
+
+def _openblas():
+    """(set, get) of numpy's OpenBLAS thread count, or None (another BLAS, or not reachable)."""
+    if "fns" in _BLAS:
+        return _BLAS["fns"]
+    fns = None
+    try:
+        import ctypes
+
+        import numpy
+
+        here = os.path.dirname(numpy.__file__)
+        libs = sorted(glob.glob(os.path.join(here + ".libs", "*openblas*")) + glob.glob(os.path.join(
+            here, ".dylibs", "*openblas*")) + glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")))
+        for path in libs:
+            lib = ctypes.CDLL(path)  # the library numpy loaded: the same handle
+            for suffix in ("64_", ""):
+                set_, get = (getattr(lib, "openblas_{}_num_threads{}".format(k, suffix), None) for k in ("set", "get"))
+                if set_ is not None and get is not None:
+                    set_.argtypes, get.restype = [ctypes.c_int], ctypes.c_int
+                    fns = (set_, get)
+                    break
+            if fns:
+                break
+    except (OSError, ImportError, AttributeError):
+        fns = None
+    _BLAS["fns"] = fns
+    return fns
+
+
+def blas_threads(n):
+    """Run numpy's OpenBLAS on ``n`` threads; returns a function that restores the count it had
+    (a no-op where numpy uses another BLAS). The render path's matrices are tiny (3x3 inverses,
+    a row of blend shapes): BLAS threads cannot speed them up, and waiting for work between
+    calls they took 10-15 ms of CPU per frame from the network and the composite on two cores
+    (docs/reenact-bench.md)."""
+    fns = _openblas()
+    if fns is None:
+        return lambda: None
+    set_, get = fns
+    with _BLAS.setdefault("lock", threading.Lock()):
+        old = int(get())
+        set_(int(n))
+    return lambda: set_(old)
+

@@ -63,7 +63,7 @@ from .head import posed_points
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload
 from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, face_edit_rows, region_mask,
                      shot_plate)
-from .overlap import Lane
+from .overlap import Lane, blas_threads
 from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, NeuralRenderer
@@ -317,6 +317,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             track, crop_track if crop_track is not None else track.footage(), video, mouth_from, mouth_mode,
             accept_footage, pool_rows(crop_track if crop_track is not None else track, reference_frames))
     src, motion = open_video(video), None
+    restore_blas = None
     try:
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
@@ -473,6 +474,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 i, _f, ready, entry = queue.pop(0)
                 emit(i, ready, entry is not None)
 
+        restore_blas = blas_threads(1)  # restored in the finally below
         try:
             t = time.perf_counter()
             for i, frame in iter_segments(src, segments):
@@ -542,6 +544,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 manifest = dict(signed[-1], files=len(signed))
     finally:
         src.close()
+        if restore_blas is not None:
+            restore_blas()
         for held in (donor, motion):
             if held is not None:
                 held.close()

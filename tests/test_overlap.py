@@ -88,3 +88,18 @@ def test_abort_drops_what_has_not_started_and_waits_for_the_running_job():
     assert done == [0]  # the running job finished before abort returned; the rest never ran
     time.sleep(0.05)
     assert done == [0]
+
+
+def test_blas_threads_set_and_restored():
+    """blas_threads(1) runs numpy's OpenBLAS on one thread and gives back the count it had (the
+    render path sets it for its loop: tiny matrices, two cores)."""
+    from reenact.render.overlap import _openblas, blas_threads
+
+    fns = _openblas()
+    if fns is None:
+        pytest.skip("numpy does not use OpenBLAS here")
+    before = fns[1]()
+    restore = blas_threads(1)
+    assert fns[1]() == 1
+    restore()
+    assert fns[1]() == before
