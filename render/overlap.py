@@ -80,6 +80,7 @@ class Lane:
 
 # ------------------------------------------------------------------------------ numpy's BLAS
 _BLAS = {}
+_BLAS_LOCK = threading.Lock()
 
 
 def _openblas():
@@ -121,8 +122,21 @@ def blas_threads(n):
     if fns is None:
         return lambda: None
     set_, get = fns
-    with _BLAS.setdefault("lock", threading.Lock()):
-        old = int(get())
+    with _BLAS_LOCK:  # renders at once (threads): the first saves the count, the last restores it
+        if _BLAS.get("users", 0) == 0:
+            _BLAS["old"] = int(get())
+        _BLAS["users"] = _BLAS.get("users", 0) + 1
         set_(int(n))
-    return lambda: set_(old)
+    done = []
+
+    def restore():
+        with _BLAS_LOCK:
+            if done:
+                return
+            done.append(True)
+            _BLAS["users"] -= 1
+            if _BLAS["users"] == 0:
+                set_(_BLAS["old"])
+
+    return restore
 

@@ -101,5 +101,9 @@ def test_blas_threads_set_and_restored():
     before = fns[1]()
     restore = blas_threads(1)
     assert fns[1]() == 1
+    inner = blas_threads(1)  # another render at once: the count comes back when both are done
     restore()
+    assert fns[1]() == 1
+    inner()
+    inner()  # twice: no effect
     assert fns[1]() == before
