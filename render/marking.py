@@ -11,6 +11,7 @@ import numpy as np
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from .cache import geometry_digest, renderer_identity
 from .donor import OUTER_LIP
+from .head import posed_points
 
 
 def render_payload(job_id, source_id, renderer, own):
@@ -35,10 +36,16 @@ LIPS_KEEP_OUT = 1.4
 LIPS_FEATHER = 0.1
 
 
+def row_points(track, row):
+    """(468, 2) frame pixels of row ``row`` of ``track``'s fitted mesh, computed for that row
+    alone (render_clip and Preview Frame get the same numbers)."""
+    return posed_points(track, [row])[0][0]
+
+
 def mark_performance(frame, i, payload, points):
     """``frame`` (a frame the render path synthesised, frame index ``i``) with the watermark of
-    ``payload``, kept off the lips of the performance's mesh ``points`` ((468, 2) frame pixels;
-    None: marked everywhere)."""
+    ``payload``, kept off the lips of the performance's mesh ``points`` ((468, 2) frame pixels,
+    :func:`row_points`; None: marked everywhere)."""
     keep = None
     p = None if points is None else np.asarray(points, np.float64)[list(OUTER_LIP)]
     if p is not None and np.isfinite(p).all():

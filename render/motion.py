@@ -80,9 +80,7 @@ class HeadMotion:
         beyond it such an edit moves nothing) with the plane for what lies beyond the mesh."""
         if not self.moves(r):
             return frame, None
-        return self._moved(frame, warp_field(self.ps[r], self.pd[r], None, frame.shape[:2], src_depth=self.zs[r],
-                                             dst_depth=self.zd[r], model_points=self.identity,
-                                             within=self.detail_box(r, frame.shape), head_model="plane"))
+        return self._moved(frame, self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane"))
 
     def _moved(self, frame, f):
         """(``frame`` warped by the WarpField ``f``, the background it uncovers filled, ``f``)."""

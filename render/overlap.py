@@ -94,8 +94,8 @@ def _openblas():
         import numpy
 
         here = os.path.dirname(numpy.__file__)
-        libs = sorted(glob.glob(os.path.join(here + ".libs", "*openblas*")) + glob.glob(os.path.join(
-            here, ".dylibs", "*openblas*")) + glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")))
+        libs = sorted(glob.glob(os.path.join(here + ".libs", "*openblas*")) +  # Linux, Windows wheels
+                      glob.glob(os.path.join(here, ".dylibs", "*openblas*")))  # macOS wheels
         for path in libs:
             lib = ctypes.CDLL(path)  # the library numpy loaded: the same handle
             for suffix in ("64_", ""):

@@ -59,9 +59,8 @@ from .donor import mouth_mode as mouth_mode_of
 from .rewrite import ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, stack_window_u8, window_indices
-from .head import posed_points
-from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload
-from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, face_edit_rows, region_mask,
+from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
+from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask,
                      shot_plate)
 from .overlap import Lane, blas_threads
 from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
@@ -366,13 +365,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         if head:
             rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
-        edit = face_edit_rows(track, own) if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
+        edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
         rid += "|face-edit {}".format(MOTION_VERSION) if region == "face" and warper is not None else ""
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
-        # the performance's mesh in frame pixels, one row at a time as Preview Frame does (the
-        # mark keeps off its lips)
-        lips = lambda r: posed_points(track, [r])[0][0]  # noqa: E731
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
         # that does not move keeps its frame, below)
@@ -430,14 +426,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                              detail_valid=dvalid)
             if watermark:
-                res = mark_performance(res, i, payload, lips(r))
+                res = mark_performance(res, i, payload, row_points(track, r))
             tm["composite"] += time.perf_counter() - t
             return res
 
         def warped(i, frame, res, r):
             if watermark:
                 t = time.perf_counter()
-                res = mark_performance(res, i, payload, lips(r))
+                res = mark_performance(res, i, payload, row_points(track, r))
                 tm["composite"] += time.perf_counter() - t
             queue.append([i, frame, res, (i, frame, r, None, None)])
             stats["warped"] += 1
@@ -622,7 +618,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
-                                           posed_points(track.subset(int(i), int(i) + 1))[0][0])
+                                           row_points(track, r))
                 info["warped"] = 1
                 info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
                 info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -657,7 +653,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
     elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
         rid += "|face-edit {}".format(MOTION_VERSION)
-        if face_edit_rows(track.subset(int(i), int(i) + 1), own.subset(int(i), int(i) + 1))[0] and warper.moves(0):
+        if warper.same_pose[0] and warper.moves(0):
             frame, field = warper.face_frame(0, frame)
     moved = head or field is not None
     fr = _Frames(sub, sub_xf, renderer, pool, feats)
@@ -688,8 +684,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                      detail_valid=dvalid)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
-        out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
-                               posed_points(track.subset(int(i), int(i) + 1))[0][0])
+        out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r))
     info["timings_ms"]["composite"] = round((time.perf_counter() - t) * 1000, 1)
     info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
     return out, info

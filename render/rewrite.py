@@ -28,7 +28,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, ClipFrames, _poly_mask, beyond_footage, mouth_mode
 from .head import posed_points
-from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH, smooth_field, upscaled_field
+from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH, smooth_field
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
@@ -45,11 +45,6 @@ CANDIDATES = 24
 OPEN_COST = (3.0, 1.5)
 #: detail finer than this (a fraction of the face height) comes from the frame being replaced
 DETAIL_SIGMA = 0.012
-#: the source frames' warps are computed at this fraction of the frame's resolution and
-#: interpolated (:func:`~reenact.render.motion.upscaled_field`) when below 1. Kept at 1: at half
-#: resolution the warp beyond the mesh, where the dropped jaw's motion is carried out to the
-#: cheek, moved by up to 3 px and drew hair onto a cheek (driving_d14, seen at 2x)
-FIELD_SCALE = 1.0
 #: inner-lip vertex pairs (upper, lower) whose distances measure the opening
 GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
 
@@ -163,16 +158,12 @@ class ShotFrames(ClipFrames):
         beyond the mesh only feathers the lower face's edge here)."""
         x0, y0, x1, y1 = box
         H, W = self._frame(j).shape[:2]
-
-        def field(s, shape, within):  # only the map is used: no masks, no occlusion tests
-            f = warp_field(self.ps[j] * s, pd * s, None, shape, dst_depth=zd,
-                           model_points=self.identity, within=within, head_model=head_model, masks=False)
-            return smooth_field(f, smooth * float(np.min(s))) if smooth > 0 else f
-
-        if smooth > 0 and FIELD_SCALE < 1.0:  # computed small, interpolated
-            f = upscaled_field(field, (H, W), box, FIELD_SCALE)
-        else:
-            f = field(np.ones(2), (H, W), box)
+        # at full resolution (at half, the jaw's motion carried beyond the mesh moved up to 3 px
+        # and drew hair onto a cheek: docs/warp.md); only the map is used: no masks, no occlusion tests
+        f = warp_field(self.ps[j], pd, None, (H, W), dst_depth=zd, model_points=self.identity, within=box,
+                       head_model=head_model, masks=False)
+        if smooth > 0:
+            f = smooth_field(f, smooth)
         return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC)[y0:y1, x0:x1].astype(np.float32)
 
 

@@ -502,7 +502,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
                "rehearse_frames": len(rds.train_rows) if rds is not None else 0,
                "weight_drift": round(float(drift.detach() if hasattr(drift, "detach") else drift), 6) if anchor else None, "losses": [round(v, 6) for v in losses]}
     if cfg.int8:
-        summary["int8"] = _int8_variant(out, pairs[:3], cfg.accept_footage)
+        summary["int8"] = _make_int8(out, pairs[:3], cfg.accept_footage)
     if cfg.report:
         if ev:
             eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref)
@@ -517,7 +517,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     return summary
 
 
-def _int8_variant(out, pairs, accept_footage=False):
+def _make_int8(out, pairs, accept_footage=False):
     """MODEL.int8.onnx beside the exported ``out``, calibrated on (up to three of) the training
     clips ``pairs`` ((Track, video, label), checked) (:mod:`.quantize`; a few seconds at 128 px):
     the CPU render runs it. One that
