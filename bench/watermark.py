@@ -256,8 +256,10 @@ def c2pa_cost(tmp, frames, fps, repeats=5):
     fresh copy of the unsigned file, as the render path signs the movie its writer just
     closed) and bytes added, for a small MP4 of ``frames``, 1080p movies of ~6 and ~23 MB made here
     (:func:`noisy_movie`) and a PNG; each read back and validated. MP4s are timed with the
-    native file streams, with c2pa-python's Python streams (``REENACT_C2PA_IO=python``) and as
-    before :mod:`reenact.provenance.c2pa_io` (those streams, ``os.replace``): "before"."""
+    manifest appended (the default: "append"), rewritten by the native library with the native
+    file streams (``REENACT_C2PA_IO=rewrite``: "native"), with c2pa-python's Python streams
+    (``REENACT_C2PA_IO=python``) and as before :mod:`reenact.provenance.c2pa_io` (those streams,
+    ``os.replace``): "before"."""
     import shutil
 
     import cv2
@@ -278,17 +280,20 @@ def c2pa_cost(tmp, frames, fps, repeats=5):
     warm = os.path.join(tmp, "warm.png")
     shutil.copyfile(src["png"], warm)
     sign_file(warm, action="c2pa.created", payload=1)  # library load, local chain
-    modes = ["native", "python"] if c2pa_io.native_available() else ["python"]
+    modes = ["append"] if c2pa_io.append_available() else []
+    modes += ["native", "python"] if c2pa_io.native_available() else ["python"]
     modes.append("before")  # Python streams and os.replace: signing as it was before c2pa_io
+    env = {"append": "", "native": "rewrite", "python": "python", "before": "python"}
     before = os.environ.get("REENACT_C2PA_IO")
-    out = {"io": {"native_available": c2pa_io.native_available(), "repeats": repeats}}
+    out = {"io": {"native_available": c2pa_io.native_available(), "append_available": c2pa_io.append_available(),
+                  "repeats": repeats}}
     try:
         for name, path in src.items():
             ext = os.path.splitext(path)[1]
             act = "c2pa.created" if ext == ".png" else "c2pa.edited"
             rec = {"file_bytes": os.path.getsize(path)}
             for mode in (modes if ext == ".mp4" else modes[:1]):
-                os.environ["REENACT_C2PA_IO"] = "python" if mode == "before" else mode
+                os.environ["REENACT_C2PA_IO"] = env[mode]
                 walls, cpus = [], []
                 for _ in range(repeats):
                     dst = os.path.join(tmp, "signed" + ext)
@@ -306,6 +311,7 @@ def c2pa_cost(tmp, frames, fps, repeats=5):
                 m = read_manifest(dst)
                 rec[mode] = {"sign_ms": round(float(np.median(walls)), 1), "sign_ms_min": round(min(walls), 1),
                              "cpu_ms": round(float(np.median(cpus)), 1), "bytes_added": info["bytes_added"],
+                             "embedding": info.get("embedding"),
                              "valid": m["valid"], "actions": [a["action"] for a in m["actions"]]}
             best = rec[modes[0]]
             rec.update(sign_ms=best["sign_ms"], cpu_ms=best["cpu_ms"], bytes_added=best["bytes_added"],
@@ -320,13 +326,18 @@ def c2pa_cost(tmp, frames, fps, repeats=5):
 
 
 def print_c2pa(c2):
+    io = c2["io"]
     print("C2PA: sign in place (median of {} wall / CPU ms; {}), bytes added, manifest valid on read-back".format(
-        c2["io"]["repeats"], "native file streams" if c2["io"]["native_available"] else "Python streams"))
+        io["repeats"], "movies: manifest appended" if io.get("append_available") else
+        "native file streams" if io["native_available"] else "Python streams"))
     for k, v in c2.items():
         if k == "io":
             continue
-        line = "  {:16s} {:6.2f} MB: {:6.1f} / {:6.1f} ms, +{} bytes, {}".format(
-            k, v["file_bytes"] / 1e6, v["sign_ms"], v["cpu_ms"], v["bytes_added"], "valid" if v["valid"] else "NOT VALID")
+        line = "  {:16s} {:6.2f} MB: {:6.1f} / {:6.1f} ms, +{} bytes, {} ({})".format(
+            k, v["file_bytes"] / 1e6, v["sign_ms"], v["cpu_ms"], v["bytes_added"], "valid" if v["valid"] else "NOT VALID",
+            v[v["io"]].get("embedding"))
+        if "native" in v and v["io"] != "native":
+            line += "; rewritten with native streams {:.1f} / {:.1f}".format(v["native"]["sign_ms"], v["native"]["cpu_ms"])
         if "python" in v and v["io"] != "python":
             line += "; c2pa-python's streams {:.1f} / {:.1f}".format(v["python"]["sign_ms"], v["python"]["cpu_ms"])
         if "before" in v:

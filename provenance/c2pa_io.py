@@ -1,5 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""File I/O for C2PA signing without Python in the per-chunk loop, and an atomic swap.
+"""File I/O for C2PA signing: a manifest appended to a movie without rewriting it, native
+streams for the full rewrite, and an atomic swap.
+
+**Appended** (:func:`sign_append`, the default for MP4/MOV signed in place). The native
+library's embeddable API (c2pa-rs 0.91: ``c2pa_builder_placeholder``,
+``c2pa_builder_update_hash_from_stream``, ``c2pa_builder_sign_embeddable``; c2pa-python 0.38
+does not wrap it, so it is called through ``ctypes`` with the Builder's handle): the placeholder
+fixes the manifest's size and adds the BMFF hash assertion, the file is hashed as it is (the
+manifest's ``uuid`` box is excluded from a BMFF hash, and appending a box moves no other box),
+the claim is signed, and the manifest box is **appended after the last top-level box** in one
+write. Nothing else in the file moves or is rewritten: a 21 MB movie signs in ~21 ms instead of
+~50 (a full rewrite reads and writes every byte and hashes in c2pa-rs's 8 KB steps). The box
+sits after ``mdat`` rather than right after ``ftyp`` (where c2pa-rs puts it when it rewrites):
+c2pa-rs finds and validates it there (tests), a reader that stops at ``mdat`` would not. If the
+write fails the file is truncated back to its old length. Used only where the file is a clean
+sequence of top-level boxes to its end with no C2PA box yet (:func:`append_refusal`); otherwise,
+and with ``REENACT_C2PA_IO=rewrite`` or ``python``, the full rewrite below.
 
 c2pa-python hands every stream to the native library as four callbacks (read, seek, write,
 flush) and implements them in Python; c2pa-rs calls them for every 8 KB it reads or writes. A
@@ -25,12 +41,14 @@ the old file, now under the temporary name, is removed; the new file's blocks ar
 later like any other written file's (the encoder's output included).
 """
 
+import contextlib
 import ctypes
 import os
 import stat
 import sys
 
-__all__ = ["native_available", "sign", "replace"]
+__all__ = ["native_available", "sign", "replace", "append_available", "append_refusal", "sign_append",
+           "top_level_boxes", "C2PA_UUID"]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -114,6 +132,143 @@ def sign(builder, signer, fmt, src_path, dst_path):
             s.close()
         for fd in fds:
             os.close(fd)
+
+
+# ------------------------------------------------------------------------------ appended manifest
+#: the ``uuid`` of a C2PA manifest store box in BMFF
+C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
+_EMBED_FUNCS = ("c2pa_builder_placeholder", "c2pa_builder_update_hash_from_stream", "c2pa_builder_sign_embeddable")
+
+
+def _embed():
+    """The c2pa module internals with the embeddable functions' signatures set, or None."""
+    if "embed" in _state:
+        return _state["embed"]
+    mod = None
+    try:
+        from c2pa import c2pa as lib
+
+        if all(hasattr(lib._lib, n) for n in _EMBED_FUNCS) and hasattr(lib, "_check_ffi_operation_result"):
+            out = ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte))
+            for n in ("c2pa_builder_placeholder", "c2pa_builder_sign_embeddable"):
+                f = getattr(lib._lib, n)
+                f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, out]
+                f.restype = ctypes.c_int64
+            f = lib._lib.c2pa_builder_update_hash_from_stream
+            f.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+            f.restype = ctypes.c_int
+            mod = lib
+    except (ImportError, OSError, AttributeError):
+        mod = None
+    _state["embed"] = mod
+    return mod
+
+
+def append_available():
+    """Whether :func:`sign_append` can run here (``REENACT_C2PA_IO=rewrite`` or ``python`` turn
+    it off)."""
+    return os.environ.get("REENACT_C2PA_IO", "").lower() not in ("python", "rewrite") and _embed() is not None
+
+
+def top_level_boxes(fd):
+    """[(type, offset, size, uuid or None)] of the top-level boxes of the BMFF file open as
+    ``fd``, or None unless they tile the file exactly (no box of size 0 "to the end", none
+    shorter than its header or past the end)."""
+    end = os.fstat(fd).st_size
+    boxes, off = [], 0
+    while off < end:
+        head = os.pread(fd, 32, off)
+        if len(head) < 8:
+            return None
+        size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+        hdr = 8
+        if size == 1:
+            if len(head) < 16:
+                return None
+            size, hdr = int.from_bytes(head[8:16], "big"), 16
+        if size < hdr or off + size > end:
+            return None
+        uuid = None
+        if kind == b"uuid":
+            if size < hdr + 16 or len(head) < hdr + 16:
+                return None
+            uuid = head[hdr:hdr + 16]
+        boxes.append((kind, off, size, uuid))
+        off += size
+    return boxes
+
+
+def append_refusal(path):
+    """None when a manifest can be appended to the movie ``path``, else why not (one line)."""
+    if not append_available():
+        return "the C2PA library has no embeddable signing here"
+    try:
+        fd = _open(path, os.O_RDONLY)
+    except OSError as exc:
+        return exc.strerror
+    try:
+        boxes = top_level_boxes(fd)
+    finally:
+        os.close(fd)
+    if not boxes or boxes[0][0] != b"ftyp":
+        return "not a plain sequence of top-level boxes starting with ftyp"
+    if any(b[3] == C2PA_UUID for b in boxes):
+        return "the file already has a C2PA manifest box"
+    return None
+
+
+def sign_append(builder, fmt, path):
+    """Sign ``builder``'s manifest (its Context holds the signer) for the movie ``path`` and
+    append it as a top-level ``uuid`` box; returns the bytes appended. The file is unchanged on
+    any failure. Check :func:`append_refusal` first."""
+    lib = _embed()
+    ll = lib._lib
+    fmt_b = fmt.encode("ascii")
+    check = lib._check_ffi_operation_result
+
+    def composed(func, what):
+        ptr = ctypes.POINTER(ctypes.c_ubyte)()
+        n = check(func(builder._handle, fmt_b, ctypes.byref(ptr)), what + ": {}", check=lambda r: r < 0)
+        try:
+            return ctypes.string_at(ptr, n)
+        finally:
+            ll.c2pa_free(ptr)
+
+    hold = getattr(builder, "_exclusive_native_call", None)
+    fd = _open(path, os.O_RDWR)
+    stream = fobj = None
+    try:
+        size0 = os.fstat(fd).st_size
+        with (hold() if hold is not None else contextlib.nullcontext()):
+            placeholder = composed(ll.c2pa_builder_placeholder, "C2PA placeholder")
+            nat = _native() if native_available() else None
+            if nat is not None:
+                stream = _FdStream(nat, fd)
+                handle = stream._stream
+            else:
+                fobj = os.fdopen(os.dup(fd), "rb")
+                stream = lib.Stream(fobj)
+                handle = stream._stream
+            os.lseek(fd, 0, os.SEEK_SET)
+            check(ll.c2pa_builder_update_hash_from_stream(builder._handle, fmt_b, ctypes.cast(handle, ctypes.c_void_p)),
+                  "C2PA hash: {}", check=lambda r: r != 0)
+            box = composed(ll.c2pa_builder_sign_embeddable, "C2PA signing")
+        if len(box) != len(placeholder) or box[8:24] != C2PA_UUID:
+            raise lib.C2paError("the signed manifest box is not the placeholder's size")
+        try:
+            done = 0
+            while done < len(box):
+                done += os.pwrite(fd, box[done:], size0 + done)
+        except BaseException:
+            os.ftruncate(fd, size0)
+            raise
+        return len(box)
+    finally:
+        if stream is not None:
+            stream.close()
+        if fobj is not None:
+            fobj.close()
+        os.close(fd)
 
 
 def _renameat2():

@@ -20,14 +20,17 @@ files as well-formed and untampered but signed by an unknown signer. :func:`read
 reports ``valid`` (the signature, the hashes of the file and the certificate chain check out)
 and ``trusted`` (the chain ends in a root of the trust list, which here is only the local root).
 
-**Atomic.** The signed file is written to a uniquely named temporary file in the destination's
-folder and put in place (:func:`.c2pa_io.replace`: an atomic rename, or an atomic exchange of
-the two names on Linux) only when signing succeeded; the temporary file is removed on any
+**Movies signed in place** (the render path's case) get the manifest box **appended** after the
+file's last box (:func:`.c2pa_io.sign_append`): the file is hashed as it is, signed, and one
+write adds the box; nothing else moves, and a failed write is truncated away. Elsewhere (images,
+``out`` given, a movie that already has a manifest or is not a clean box sequence, a library
+without the embeddable API, ``REENACT_C2PA_IO=rewrite``), the **rewrite**: c2pa-rs writes the
+signed file, the box after ``ftyp`` and every chunk shifted, into a uniquely named temporary file
+in the destination's folder, put in place (:func:`.c2pa_io.replace`: an atomic rename, or an
+atomic exchange of the two names on Linux) only when signing succeeded and removed on any
 failure, so the destination is either the old file or the complete signed one.
-
-**Cost.** A signed MP4 is a full rewrite of the file (c2pa-rs inserts the manifest box after
-``ftyp`` and shifts every chunk), hashed on the way. :func:`.c2pa_io.sign` lets the native
-library read and write the files itself (no Python per 8 KB chunk) where it can.
+:func:`.c2pa_io.sign` lets the native library read and write the files itself (no Python per
+8 KB chunk) where it can.
 """
 
 import datetime
@@ -218,16 +221,23 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
     size0 = os.path.getsize(path)
     tmp = os.path.join(os.path.dirname(out), ".{}.reenact-{}{}".format(
         os.path.basename(out), secrets.token_hex(4), ext))
+    # a movie signed in place gets its manifest appended (nothing else rewritten) where it can
+    append = out == path and definition["format"].startswith("video/") and c2pa_io.append_refusal(path) is None
     try:
         info = c2pa.C2paSignerInfo(alg, cert_pem, key_pem, None)
         signer = c2pa.Signer.from_info(info)
-        ctx = c2pa.Context(c2pa.Settings.from_dict(_settings()))
+        settings = c2pa.Settings.from_dict(_settings())
+        ctx = c2pa.Context(settings, signer=signer) if append else c2pa.Context(settings)
         with c2pa.Builder(definition, context=ctx) as builder:
             if src_fmt and action == "c2pa.edited":
                 with open(source, "rb") as f:
                     builder.add_ingredient(parent, src_fmt, f)
-            c2pa_io.sign(builder, signer, definition["format"], path, tmp)
-        c2pa_io.replace(tmp, out)
+            if append:
+                c2pa_io.sign_append(builder, definition["format"], path)
+            else:
+                c2pa_io.sign(builder, signer, definition["format"], path, tmp)
+        if not append:
+            c2pa_io.replace(tmp, out)
     except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -238,7 +248,7 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
                 exc.filename or out, exc.strerror or exc)) from None
         raise
     return {"out": out, "bytes_added": os.path.getsize(out) - size0, "signer": _subject(cert_pem),
-            "local_chain": local}
+            "local_chain": local, "embedding": "appended" if append else "rewritten"}
 
 
 def _subject(pem):

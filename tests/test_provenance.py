@@ -401,17 +401,40 @@ def _frame_digests(path):
         return [hashlib.sha1(f.tobytes()).hexdigest() for _i, f in src.iter_frames()]
 
 
-def test_c2pa_sign_large_movie_with_native_streams(tmp_path, monkeypatch):
-    """A few-MB 1080p movie from the render path's writer, signed in place the fast way (the
-    native library reads and writes the files itself): valid with the same assertions, the
-    media data bit-exact, the same bytes as c2pa-python's own streams write, and a copy
-    tampered deep inside the media data no longer validates."""
+def _check_render_manifest(path):
+    from reenact._version import __version__
+    from reenact.provenance.manifest import read_manifest
+
+    m = read_manifest(path)
+    assert m["present"] and m["valid"], m
+    assert [a["action"] for a in m["actions"]] == ["c2pa.opened", "c2pa.edited"]
+    assert m["actions"][1]["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    assert m["actions"][1]["softwareAgent"] == "Reenact " + __version__
+    assert m["claim_generator"] == "Reenact " + __version__
+    assert m["soft_binding"] == {"alg": wm.ALGORITHM, "value": "52{}{:010x}".format(wm.FORMAT_VERSION, JOB)}
+
+
+def _tampered_copy(data, at, folder, name):
+    bad = bytearray(data)
+    bad[at:at + 16] = bytes(16)
+    path = os.path.join(folder, name)
+    open(path, "wb").write(bytes(bad))
+    return path
+
+
+def test_c2pa_sign_large_movie_appended_and_rewritten(tmp_path, monkeypatch):
+    """A few-MB 1080p movie from the render path's writer, signed in place: the manifest box is
+    appended (the file before it bit-exact, one C2PA ``uuid`` box after it), valid with the
+    render's assertions, the same frames; a copy tampered deep in the media data or in ``moov``
+    no longer validates. The full rewrite (``REENACT_C2PA_IO=rewrite``: the native library
+    reads and writes the files itself; ``python``: c2pa-python's streams) writes the same boxes
+    with the manifest after ``ftyp``, also valid; a movie that already has a manifest is
+    rewritten, not given a second box."""
     import sys
 
     import c2pa
 
     from bench.watermark import noisy_movie
-    from reenact._version import __version__
     from reenact.provenance import c2pa_io
     from reenact.provenance.manifest import read_manifest, sign_file
 
@@ -419,50 +442,92 @@ def test_c2pa_sign_large_movie_with_native_streams(tmp_path, monkeypatch):
     size0 = noisy_movie(movie, 2.0)
     assert size0 > 2_500_000
     unsigned = open(movie, "rb").read()
-    other = str(tmp_path / "python_streams.mp4")
-    open(other, "wb").write(unsigned)
     frames0 = _frame_digests(movie)
+    rewritten, other = str(tmp_path / "rewritten.mp4"), str(tmp_path / "python_streams.mp4")
+    open(rewritten, "wb").write(unsigned)
+    open(other, "wb").write(unsigned)
 
     with monkeypatch.context() as m:
         if sys.platform.startswith("linux"):
-            # the pinned c2pa-python still has what the native path rests on, and it is taken
-            assert c2pa_io.native_available()
+            # the pinned c2pa-python's library has the embeddable API, and the file is hashed by
+            # the native library reading it itself
+            assert c2pa_io.append_available() and c2pa_io.native_available()
             m.setattr(c2pa.c2pa, "Stream", _NoPythonStreams)
         info = sign_file(movie, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
-    assert 0 < info["bytes_added"] <= 10_000
+    assert info["embedding"] == "appended" and 0 < info["bytes_added"] <= 10_000
     signed = open(movie, "rb").read()
-    assert len(signed) == size0 + info["bytes_added"]
+    assert len(signed) == size0 + info["bytes_added"] and signed[:size0] == unsigned
+    assert _top_boxes(signed)[-1] == ("uuid", info["bytes_added"]) and signed[size0 + 8:size0 + 24] == c2pa_io.C2PA_UUID
     assert _tmp_leftovers(str(tmp_path)) == []
-    mdat = unsigned.find(b"mdat") - 4
-    assert signed.endswith(unsigned[mdat:])  # the media data is untouched
-    m = read_manifest(movie)
-    assert m["present"] and m["valid"], m
-    assert [a["action"] for a in m["actions"]] == ["c2pa.opened", "c2pa.edited"]
-    assert m["actions"][1]["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
-    assert m["actions"][1]["softwareAgent"] == "Reenact " + __version__
-    assert m["claim_generator"] == "Reenact " + __version__
-    assert m["soft_binding"] == {"alg": wm.ALGORITHM, "value": "52{}{:010x}".format(wm.FORMAT_VERSION, JOB)}
+    _check_render_manifest(movie)
     assert _frame_digests(movie) == frames0  # plays, the same frames
+    moov = unsigned.find(b"moov") - 4
+    for at, name in ((len(unsigned) * 3 // 4, "tampered_mdat.mp4"), (moov + 200, "tampered_moov.mp4")):
+        t = read_manifest(_tampered_copy(signed, at, str(tmp_path), name))
+        assert t["present"] and not t["valid"], name
 
-    # c2pa-python's own streams write the same movie (only the manifest differs: time, signature)
-    monkeypatch.setenv("REENACT_C2PA_IO", "python")
-    assert not c2pa_io.native_available()
-    info2 = sign_file(other, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
-    assert abs(info2["bytes_added"] - info["bytes_added"]) <= 64 and read_manifest(other)["valid"]
-    signed2 = open(other, "rb").read()
+    # the full rewrite: the manifest after ftyp, every other box the same
+    monkeypatch.setenv("REENACT_C2PA_IO", "rewrite")
+    assert not c2pa_io.append_available()
+    info2 = sign_file(rewritten, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
+    assert info2["embedding"] == "rewritten" and abs(info2["bytes_added"] - info["bytes_added"]) <= 64
+    _check_render_manifest(rewritten)
+    signed2 = open(rewritten, "rb").read()
+    mdat = unsigned.find(b"mdat") - 4
     assert signed2.endswith(unsigned[mdat:])
     boxes, boxes2 = _top_boxes(signed), _top_boxes(signed2)
-    assert boxes[1][0] == boxes2[1][0] == "uuid" and boxes[-1][0] == "mdat"
+    assert boxes2[1][0] == "uuid" and boxes2[-1][0] == "mdat"
     assert [b for b in boxes if b[0] != "uuid"] == [b for b in boxes2 if b[0] != "uuid"]
-
-    # tampered deep inside the media data: the manifest no longer validates
-    bad = bytearray(signed)
-    k = len(bad) * 3 // 4
-    bad[k:k + 16] = bytes(16)
-    tampered = str(tmp_path / "tampered.mp4")
-    open(tampered, "wb").write(bytes(bad))
-    t = read_manifest(tampered)
+    # c2pa-python's own streams write the same movie (only the manifest differs: time, signature)
+    monkeypatch.setenv("REENACT_C2PA_IO", "python")
+    assert not c2pa_io.native_available() and not c2pa_io.append_available()
+    info3 = sign_file(other, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
+    assert abs(info3["bytes_added"] - info2["bytes_added"]) <= 64 and read_manifest(other)["valid"]
+    assert _top_boxes(open(other, "rb").read()) == [(k, n + (info3["bytes_added"] - info2["bytes_added"]) * (k == "uuid"))
+                                                   for k, n in boxes2]
+    t = read_manifest(_tampered_copy(signed2, len(signed2) * 3 // 4, str(tmp_path), "tampered2.mp4"))
     assert t["present"] and not t["valid"]
+
+    # a movie that has a manifest already is not given a second box
+    monkeypatch.delenv("REENACT_C2PA_IO")
+    assert c2pa_io.append_refusal(movie) == "the file already has a C2PA manifest box"
+    again = sign_file(movie, action="c2pa.edited", payload=JOB, parameters={"frames": [0, 60]})
+    assert again["embedding"] == "rewritten"
+    assert [b[0] for b in _top_boxes(open(movie, "rb").read())].count("uuid") == 1
+    assert read_manifest(movie)["valid"]
+
+
+def test_c2pa_append_failure_leaves_the_movie_as_it_was(tmp_path, monkeypatch):
+    """The appended manifest's write fails half-way (disk full): the movie is truncated back to
+    its exact old bytes, one clear line, nothing left behind; a file that is not a clean box
+    sequence is rewritten instead of appended to."""
+    import errno
+
+    from reenact.provenance import c2pa_io
+    from reenact.provenance.manifest import ManifestError, read_manifest, sign_file
+
+    clip = write_h264(str(tmp_path / "clip.mp4"), synthetic_clip(10, (320, 240), seed=2), crf=30)
+    before = open(clip, "rb").read()
+    if c2pa_io.append_refusal(clip) is not None:
+        pytest.skip("appending is not available here: " + c2pa_io.append_refusal(clip))
+    real = os.pwrite
+
+    def half_then_full(fd, data, offset):
+        real(fd, data[:len(data) // 2], offset)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), clip)
+
+    monkeypatch.setattr(os, "pwrite", half_then_full)
+    with pytest.raises(ManifestError) as e:
+        sign_file(clip, action="c2pa.edited", payload=JOB)
+    monkeypatch.undo()
+    assert "clip.mp4" in str(e.value) and "No space left" in str(e.value) and "\n" not in str(e.value)
+    assert open(clip, "rb").read() == before and _tmp_leftovers(str(tmp_path)) == []
+    assert not read_manifest(clip)["present"]
+
+    # trailing bytes that are no box: refused for appending (sign_file then rewrites)
+    odd = str(tmp_path / "odd.mp4")
+    open(odd, "wb").write(before + b"\0\0\0\0")
+    assert c2pa_io.append_refusal(odd) == "not a plain sequence of top-level boxes starting with ftyp"
 
 
 def test_c2pa_sign_unwritable_destination_leaves_nothing(tmp_path):
