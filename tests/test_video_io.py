@@ -216,7 +216,9 @@ def test_lossy_colour_is_close(tmp_path):
             w.write(f)
     with open_video(tmp_path / "c.mp4") as v:
         err = np.abs(v.read(1).astype(int) - f.astype(int))
-    assert err.mean() < 3.0  # BT.709 in, BT.709 out: no colour shift
+    # BT.709 in, BT.709 out: no colour shift. The default encoder (veryfast, here at CRF 10) leaves
+    # 3.04 levels on this noisy frame (medium: 2.93); decoding it as BT.601 would add 5.7
+    assert err.mean() < 3.5
 
 
 def test_odd_size_is_written(tmp_path):
