@@ -40,6 +40,7 @@ All of this is numpy + OpenCV; nothing here imports bpy.
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from fractions import Fraction
 
@@ -128,6 +129,9 @@ class _Layout:
         self.data_bit = np.arange(len(self.data_cells)) % self.coded_bits
 
 
+_CACHE_LOCK = threading.RLock()
+
+
 class Watermark:
     """The key's patterns: signs, the sync cells, the cells of each coded bit (per format)."""
 
@@ -157,11 +161,12 @@ class Watermark:
     @classmethod
     def get(cls, key=DEFAULT_KEY, strength=DEFAULT_STRENGTH):
         k = (str(key), float(strength))
-        wm = cls._cache.get(k)
-        if wm is None:
-            wm = cls._cache[k] = Watermark(key, strength)
-            while len(cls._cache) > 8:
-                cls._cache.popitem(last=False)
+        with _CACHE_LOCK:  # the render path marks frames on two threads (render/overlap.py)
+            wm = cls._cache.get(k)
+            if wm is None:
+                wm = cls._cache[k] = Watermark(key, strength)
+                while len(cls._cache) > 8:
+                    cls._cache.popitem(last=False)
         return wm
 
     # -- embedding ----------------------------------------------------------------------------
@@ -188,7 +193,8 @@ class Watermark:
         and the float pattern f (RMS = strength) that a masked format multiplies by the gain."""
         payload = make_payload(payload)
         k = (int(height), int(width), payload)
-        p = self._patterns.get(k)
+        with _CACHE_LOCK:
+            p = self._patterns.get(k)
         if p is None:
             cell = min(height, width) / CELLS_PER_SIDE
             f = _periodic_upsample(self.cell_grid(payload), cell, cell, int(height), int(width))
@@ -196,9 +202,10 @@ class Watermark:
             q = np.rint(np.clip(f, -MAX_CHANGE, MAX_CHANGE)).astype(np.int16)
             pos, neg = _split(q)
             p = (q, pos, neg, f)
-            self._patterns[k] = p
-            while len(self._patterns) > 6:
-                self._patterns.popitem(last=False)
+            with _CACHE_LOCK:
+                self._patterns[k] = p
+                while len(self._patterns) > 6:
+                    self._patterns.popitem(last=False)
         return p
 
     def masked_delta(self, rgb, payload, **masking_args):

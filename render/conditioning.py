@@ -33,7 +33,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, shapes_from
 from ..face.gaze import iris_points
 from ..face.geometry import apply_affine, similarity_2d
-from ..face.topology import load_topology
+from ..face.topology import SUBNASALE, load_topology
 
 #: channels per frame of conditioning: corr x, y, z, eyes, mouth opening
 COND_CHANNELS = 5
@@ -272,6 +272,18 @@ def cond_image(out):
     result: corr x, y, z, eyes, mouth opening, 0..1 as 0..255."""
     c = np.concatenate([out["corr"], out["eyes"][..., None], out["mouth"][..., None]], 2)
     return np.round(np.clip(c, 0, 1) * 255).astype(np.uint8).transpose(2, 0, 1)
+
+
+def lower_face_mask(hole, mouth_region, points):
+    """The ``mouth`` compositing region (float32 0/1, crop space): the face hole below the
+    bottom of the nose (jaw, chin, lips and the cheeks beside them: a jaw that opens moves the
+    chin, so the lips alone are not enough), plus the lip region itself. The crop is
+    stabilised upright, so "below" is a crop row."""
+    S = hole.shape[0]
+    y_cut = int(np.clip(np.floor(points[SUBNASALE, 1]), 0, S))
+    m = np.zeros_like(hole, np.float32)
+    m[y_cut:] = hole[y_cut:]
+    return np.maximum(m, np.asarray(mouth_region, np.float32))
 
 
 def hole_mask(face, size):

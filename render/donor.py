@@ -21,6 +21,8 @@ performance (``Track.performance_frame``, ``Track.performance_source``), so the 
 footage is checked against it: a driver clip that is not the transfer's source is refused.
 """
 
+import threading
+
 import numpy as np
 import cv2
 
@@ -185,11 +187,13 @@ class ClipFrames:
         self.video = video
         self._src = None
         self._frames = {}
+        self._lock = threading.Lock()  # the render path draws two rows at once (overlap.Draws)
 
     def close(self):
-        if self._src is not None:
-            self._src.close()
-            self._src = None
+        with self._lock:
+            if self._src is not None:
+                self._src.close()
+                self._src = None
 
     def __enter__(self):
         return self
@@ -199,6 +203,10 @@ class ClipFrames:
 
     def clip_frame(self, i):
         i = int(i)
+        with self._lock:
+            return self._clip_frame(i)
+
+    def _clip_frame(self, i):
         if i not in self._frames:
             if self._src is None:
                 self._src = open_video(self.video)

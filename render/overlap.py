@@ -78,6 +78,49 @@ class Lane:
         self._ex.shutdown(wait=True)
 
 
+class Draws:
+    """Jobs run ``workers`` at a time in background threads, their results taken back in the
+    order submitted: the render path's rows that are only warped (a mouth dub's lower face from
+    the shot's own or the driver's frames: no network, so its lane is idle) are drawn two at a
+    time on two cores. At most ``ahead`` jobs wait to be taken back before :meth:`land` waits
+    for the oldest. A job's error is raised by the :meth:`land` that takes it back; jobs that
+    had not started by then do not run."""
+
+    def __init__(self, workers=2, ahead=3, name="reenact-draw"):
+        self.ahead = max(1, int(ahead))
+        self._ex = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix=name)
+        self._jobs = deque()
+        self._failed = threading.Event()
+
+    def _run(self, fn, args):
+        if self._failed.is_set():
+            return None
+        try:
+            return fn(*args)
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def submit(self, slot, fn, *args):
+        """Run ``fn(*args)``; its result comes back with ``slot`` from :meth:`land`."""
+        self._jobs.append((slot, self._ex.submit(self._run, fn, args)))
+
+    def land(self, force=False):
+        """(slot, result) of the jobs taken back, in submission order: the oldest while it is
+        done or more than ``ahead`` wait; all of them when ``force``."""
+        while self._jobs and (force or len(self._jobs) > self.ahead or self._jobs[0][1].done()):
+            slot, fut = self._jobs.popleft()
+            yield slot, fut.result()
+
+    def close(self):
+        """Drop the jobs that have not started, wait for those running, stop the threads."""
+        self._failed.set()
+        for _slot, fut in self._jobs:
+            fut.cancel()
+        self._jobs.clear()
+        self._ex.shutdown(wait=True)
+
+
 # ------------------------------------------------------------------------------ numpy's BLAS
 _BLAS = {}
 _BLAS_LOCK = threading.Lock()

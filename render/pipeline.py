@@ -58,11 +58,11 @@ from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .rewrite import ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
-from .conditioning import hole_mask, stack_window_u8, window_indices
+from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
 from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask,
                      shot_plate)
-from .overlap import Lane, blas_threads
+from .overlap import Draws, Lane, blas_threads
 from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, NeuralRenderer
@@ -208,22 +208,6 @@ class _Frames:
             self.t_cond += time.perf_counter() - t
         # the parts, scaled into the network's buffer by renderer.run on its own thread
         return stack_window_u8(stack, self.mode, crop, hole, ref, lazy=True)
-
-
-#: MediaPipe vertex under the nose (subnasale): the mouth region starts just above it
-SUBNASALE = 2
-
-
-def lower_face_mask(hole, mouth_region, points):
-    """The ``mouth`` compositing region (float32 0/1, crop space): the face hole below the
-    bottom of the nose (jaw, chin, lips and the cheeks beside them: a jaw that opens moves the
-    chin, so the lips alone are not enough), plus the lip region itself. The crop is
-    stabilised upright, so "below" is a crop row."""
-    S = hole.shape[0]
-    y_cut = int(np.clip(np.floor(points[SUBNASALE, 1]), 0, S))
-    m = np.zeros_like(hole, np.float32)
-    m[y_cut:] = hole[y_cut:]
-    return np.maximum(m, np.asarray(mouth_region, np.float32))
 
 
 def _check_inputs(track, crop_track, size):
@@ -396,6 +380,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         infer_lane = Lane(depth=1, name="reenact-infer")
         write_lane = Lane(depth=WRITE_AHEAD, name="reenact-write") if writer is not None else None
         inflight = []  # [(Future of the crops, the batch's pending entries)], at most one
+        draws = Draws()  # rows only warped: two at once (threads start with the first)
 
         def write(i, frame, synthesised):
             t = time.perf_counter()
@@ -430,6 +415,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             tm["composite"] += time.perf_counter() - t
             return res
 
+        def draw(i, frame, r):
+            t = time.perf_counter()
+            res = donor.draw(r, frame, warper, r)
+            t1 = time.perf_counter()
+            if watermark:
+                res = mark_performance(res, i, payload, row_points(track, r))
+            return res, t1 - t, time.perf_counter() - t1
+
         def warped(i, frame, res, r):
             if watermark:
                 t = time.perf_counter()
@@ -457,6 +450,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 stats["rendered"] += 1
 
         def flush(force=False):
+            for slot, (res, t_warp, t_mark) in draws.land(force):
+                slot[2] = res
+                tm["warp"] += t_warp
+                tm["composite"] += t_mark
             if pending and (force or len(pending) >= batch):
                 items = list(pending)
                 pending.clear()
@@ -480,11 +477,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     queue.append([i, frame, frame, None])
                     stats["copied"] += 1
                 elif donor is not None and donor.driver_row(r) is not None:
-                    # the driver's mouth: the footage's lower face warped, no network
-                    t = time.perf_counter()
-                    res = donor.draw(r, frame, warper, r)
-                    tm["warp"] += time.perf_counter() - t
-                    warped(i, frame, res, r)
+                    # the driver's or the shot's mouth: the footage's lower face warped, no
+                    # network; drawn on two threads (overlap.Draws), emitted in order
+                    slot = [i, frame, None, (i, frame, r, None, None)]
+                    queue.append(slot)
+                    draws.submit(slot, draw, i, frame, r)
+                    stats["warped"] += 1
                 else:
                     field = None
                     if motion is not None or (edit[r] and warper.moves(r)):
@@ -508,11 +506,13 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 flush(force=len(queue) > 4 * batch)
                 t = time.perf_counter()
             flush(force=True)
+            draws.close()
             infer_lane.finish()
             if write_lane is not None:
                 write_lane.finish()
         except BaseException:
             infer_lane.abort()
+            draws.close()
             if write_lane is not None:
                 if is_movie:
                     write_lane.abort()

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The render path's background lanes (render/overlap.py): order, bound, errors, abort."""
+"""The render path's background lanes and draws (render/overlap.py): order, bound, errors, abort."""
 
 import threading
 import time
 
 import pytest
 
-from reenact.render.overlap import Lane
+from reenact.render.overlap import Draws, Lane
 
 
 def test_jobs_run_in_order_in_one_other_thread():
@@ -88,6 +88,50 @@ def test_abort_drops_what_has_not_started_and_waits_for_the_running_job():
     assert done == [0]  # the running job finished before abort returned; the rest never ran
     time.sleep(0.05)
     assert done == [0]
+
+
+def test_draws_run_two_at_once_and_land_in_order():
+    """Draws: jobs of uneven length run on two threads at once; :meth:`land` gives them back in
+    the order submitted, only the done head without ``force``, all with it; no more than
+    ``ahead`` are left waiting."""
+    d = Draws(workers=2, ahead=3)
+    both = threading.Barrier(2, timeout=5)  # two jobs must be running at the same time
+    got = []
+
+    def job(k):
+        if k < 2:
+            both.wait()
+        time.sleep(0.003 * ((k * 7) % 4))
+        return k * k
+
+    for k in range(10):
+        d.submit(["slot", k], job, k)
+        for slot, res in d.land():
+            got.append((slot[1], res))
+        assert len(d._jobs) <= 3
+    got += [(slot[1], res) for slot, res in d.land(force=True)]
+    d.close()
+    assert got == [(k, k * k) for k in range(10)]
+
+
+def test_draws_error_reaches_the_caller_and_close_drops_the_rest():
+    d = Draws(workers=1, ahead=8)
+    gate, ran = threading.Event(), []
+
+    def job(k):
+        if k == 0:
+            gate.wait(5)
+            raise ValueError("frame 0 could not be decoded")
+        ran.append(k)
+        return k
+
+    for k in range(5):
+        d.submit([k], job, k)
+    gate.set()
+    with pytest.raises(ValueError, match="could not be decoded"):
+        list(d.land(force=True))
+    d.close()
+    assert ran == []  # the jobs after the failed one did not run
 
 
 def test_blas_threads_set_and_restored():
