@@ -107,14 +107,14 @@ class HeadMotion:
                        dst_depth=self.zd[r], model_points=self.identity, within=within,
                        head_model=head_model or ("plane" if self.lower_only else "ellipsoid"))
         if self.lower_only:
-            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1] * sc.min())))
+            f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1] * sc.min())), inplace=True)
         return f
 
     def detail_box(self, r, shape, region=None):
         """:func:`detail_box` of row ``r``."""
         return detail_box(self.ps[r], self.pd[r], shape, region)
 
-    def detail(self, r, frame, region=None, field_scale=1.0):
+    def detail(self, r, frame, region=None, field_scale=1.0, part=None):
         """The detail source of row ``r`` for :func:`~reenact.render.composite.paste_back`:
         (the footage frame warped to the performance's face, its validity (H, W) float32 or None
         when everything is valid). Nothing moves the frame itself here (regions ``mouth`` and
@@ -122,9 +122,10 @@ class HeadMotion:
         :meth:`detail_box` (``region``: the frame box of the composite's mask): beyond it the
         frame is its own detail source (the composite reads the detail there only through the
         blurred levels of its pyramid). ``field_scale``: compute the warp at this fraction of
-        the resolution (:func:`upscaled_field`)."""
+        the resolution (:func:`upscaled_field`). ``part`` (x0, y0, x1, y1): only that part of
+        the image is returned (the validity stays the frame's)."""
         if not self.moves(r):
-            return frame, None
+            return (frame if part is None else frame[part[1]:part[3], part[0]:part[2]]), None
         box = self.detail_box(r, frame.shape, region)
         # a head that keeps the footage's pose: nothing beyond the mesh moves, the plane will do
         hm = "plane" if self.same_pose[r] else None
@@ -136,7 +137,7 @@ class HeadMotion:
                                frame.shape, box, field_scale, sharp)
         else:
             f = self.field(r, frame.shape, box, head_model=hm)
-        return warp_image(frame, f, interpolation=cv2.INTER_CUBIC), f.valid
+        return warp_image(frame, f, interpolation=cv2.INTER_CUBIC, box=part), f.valid
 
 
 def upscaled_field(compute, shape, within, scale, sharp=None):
@@ -194,9 +195,10 @@ def upscaled_field(compute, shape, within, scale, sharp=None):
                    **{k: None for k in ("mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head")})
 
 
-def smooth_field(f, sigma):
+def smooth_field(f, sigma, inplace=False):
     """The WarpField ``f`` with its displacement Gaussian-smoothed (``sigma`` pixels) inside its
-    region of interest (grown by 3 sigma; the map stays the identity outside)."""
+    region of interest (grown by 3 sigma; the map stays the identity outside). ``inplace``: in
+    ``f``'s own maps (a field made for this use alone), not copies of them."""
     from dataclasses import replace
 
     if not sigma > 0:
@@ -210,7 +212,7 @@ def smooth_field(f, sigma):
         x1, y1 = min(W, f.roi[0] + f.roi[2] + g), min(H, f.roi[1] + f.roi[3] + g)
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
-    mx, my = f.map_x.copy(), f.map_y.copy()
+    mx, my = (f.map_x, f.map_y) if inplace else (f.map_x.copy(), f.map_y.copy())
     mx[y0:y1, x0:x1] = xs + _blur(f.map_x[y0:y1, x0:x1] - xs, sigma)
     my[y0:y1, x0:x1] = ys + _blur(f.map_y[y0:y1, x0:x1] - ys, sigma)
     return replace(f, map_x=mx, map_y=my, roi=(x0, y0, x1 - x0, y1 - y0))

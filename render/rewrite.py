@@ -163,8 +163,8 @@ class ShotFrames(ClipFrames):
         f = warp_field(self.ps[j], pd, None, (H, W), dst_depth=zd, model_points=self.identity, within=box,
                        head_model=head_model, masks=False)
         if smooth > 0:
-            f = smooth_field(f, smooth)
-        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC)[y0:y1, x0:x1].astype(np.float32)
+            f = smooth_field(f, smooth, inplace=True)
+        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC, box=box).astype(np.float32)
 
 
 def replace_region(frame, src, box, hull, feather):
@@ -234,12 +234,11 @@ class ShotMouth(ShotFrames):
                 src = src + w * self.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
                 wsum += w
         src = src / wsum
-        sl = (slice(y0, y1), slice(x0, x1))
         roi = (x0, y0, x1 - x0, y1 - y0)
         shape = (roi[3], roi[2])
         # the skin keeps this frame's own fine detail (grain, stubble: the other frame's may be
         # softer, moving), moved to the requested mouth; lips and mouth are the other frame's
-        here = motion.detail(row, frame, field_scale=DETAIL_FIELD_SCALE)[0][sl].astype(np.float32)
+        here = motion.detail(row, frame, field_scale=DETAIL_FIELD_SCALE, part=(x0, y0, x1, y1))[0].astype(np.float32)
         sigma = DETAIL_SIGMA * face_h
         lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
         width = float(np.hypot(*(pd[291] - pd[61])))

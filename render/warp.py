@@ -319,27 +319,30 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     f.rigid, f.face_rigid = Bh_full, B_full
     if not roi:
         return f
-    out = _identity_field(H0, W0, B_full, Bh_full, (ox, oy, W, H))
+    out = _identity_field(H0, W0, B_full, Bh_full, (ox, oy, W, H),
+                          have=[k for k in _MASKS if getattr(f, k) is not None])
     sl = (slice(oy, oy + H), slice(ox, ox + W))
     out.map_x[sl] = f.map_x + np.float32(ox)
     out.map_y[sl] = f.map_y + np.float32(oy)
-    for k in ("valid", "mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head", "weight"):
-        if getattr(f, k) is None:
-            setattr(out, k, None)
-        else:
+    for k in _MASKS:
+        if getattr(f, k) is not None:
             getattr(out, k)[sl] = getattr(f, k)
     return out
 
 
-def _identity_field(H, W, B, Bh, roi):
-    """A field of (H, W) that moves nothing (its ``roi`` filled in by the caller)."""
+#: a WarpField's masks (None in a maps-only field) and their value where nothing moves
+_MASKS = {"valid": (np.float32, 1), "mouth_hole": (bool, 0), "eye_hole": (bool, 0), "occluded": (bool, 0),
+          "disocclusion": (bool, 0), "face": (bool, 0), "head": (bool, 0), "weight": (np.float32, 0)}
+
+
+def _identity_field(H, W, B, Bh, roi, have=tuple(_MASKS)):
+    """A field of (H, W) that moves nothing (its ``roi`` filled in by the caller); the masks not
+    in ``have`` are None (a maps-only field: none of them made at the frame's size)."""
+    masks = {k: (np.full((H, W), v, t) if k in have else None) for k, (t, v) in _MASKS.items()}
     return WarpField(
         map_x=np.broadcast_to(np.arange(W, dtype=np.float32)[None, :], (H, W)).copy(),
         map_y=np.broadcast_to(np.arange(H, dtype=np.float32)[:, None], (H, W)).copy(),
-        valid=np.ones((H, W), np.float32), mouth_hole=np.zeros((H, W), bool),
-        eye_hole=np.zeros((H, W), bool), occluded=np.zeros((H, W), bool),
-        disocclusion=np.zeros((H, W), bool), face=np.zeros((H, W), bool), head=np.zeros((H, W), bool),
-        weight=np.zeros((H, W), np.float32), rigid=Bh, face_rigid=B, roi=roi)
+        rigid=Bh, face_rigid=B, roi=roi, **masks)
 
 
 def _roi(Ps, Pd, shape, ours, grow, hair, margin):
@@ -641,20 +644,28 @@ def _mouth_columns(Ps, Pd, mesh, mt, px, py, dx_in, dy_in, sel, hole, yy, xx, B)
     hole[yy[sel][gap], xx[sel][gap]] = True
 
 
-def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REPLICATE):
+def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REPLICATE, box=None):
     """``img`` (H, W[, C]) resampled by the :class:`WarpField` ``field`` (``cv2.remap``); where
     the map is the identity (far background) the pixels come back bit-exact (outside the
-    field's ``roi`` they are copied, not resampled)."""
+    field's ``roi`` they are copied, not resampled). ``box`` (x0, y0, x1, y1): only that part of
+    the result (the same pixels as ``warp_image(...)[y0:y1, x0:x1]``, without the whole frame)."""
     img = np.ascontiguousarray(img)
+    H, W = img.shape[:2]
+    bx0, by0, bx1, by1 = (0, 0, W, H) if box is None else (int(v) for v in box)
     if field.roi is None:
-        return cv2.remap(img, field.map_x, field.map_y, interpolation, borderMode=border)
-    x0, y0, w, h = field.roi
-    out = img.copy()
-    if w == 0 or h == 0:
+        x0, y0, x1, y1 = bx0, by0, bx1, by1
+        if box is None:
+            return cv2.remap(img, field.map_x, field.map_y, interpolation, borderMode=border)
+    else:
+        x0, y0 = max(bx0, field.roi[0]), max(by0, field.roi[1])
+        x1, y1 = min(bx1, field.roi[0] + field.roi[2]), min(by1, field.roi[1] + field.roi[3])
+    out = img[by0:by1, bx0:bx1].copy()
+    if x1 <= x0 or y1 <= y0:
         return out
-    sl = (slice(y0, y0 + h), slice(x0, x0 + w))
-    out[sl] = cv2.remap(img, np.ascontiguousarray(field.map_x[sl]), np.ascontiguousarray(field.map_y[sl]),
-                        interpolation, borderMode=border).reshape(out[sl].shape)
+    sl = (slice(y0, y1), slice(x0, x1))
+    out[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = cv2.remap(
+        img, np.ascontiguousarray(field.map_x[sl]), np.ascontiguousarray(field.map_y[sl]), interpolation,
+        borderMode=border).reshape((y1 - y0, x1 - x0) + img.shape[2:])
     return out
 
 
