@@ -77,13 +77,27 @@ def test_shot_mouth_draws_the_requested_mouth(carphone, carphone_track, tmp_path
 
 
 def test_render_draws_a_dub_within_the_footage_with_the_shot_mouth(carphone, carphone_track, tmp_path):
-    from reenact.render.pipeline import render_clip
+    """... on two threads (render/overlap.py: Draws), the frames handed on in order and each the
+    same as Preview Frame draws it alone."""
+    from reenact.render.pipeline import render_clip, render_frame, source_identity
 
     req = _retimed(carphone_track, 12)
-    got = {}
+    got, order = {}, []
+
+    def keep(i, f):
+        order.append(i)
+        got[i] = f
+
     s = render_clip(req, carphone, out=None, frames=(40, 46), region="mouth", crop_track=carphone_track,
-                    prefer_gpu=False, cache_dir=str(tmp_path / "c"), on_frame=lambda i, f: got.__setitem__(i, f))
+                    prefer_gpu=False, cache_dir=str(tmp_path / "c"), on_frame=keep)
     assert s["driver_mouth"]["source"] == "shot" and s["warped"] == 6 and s["rendered"] == 0, s
+    assert order == list(range(40, 46))
+    with open_video(carphone) as src:
+        for i in (40, 43, 45):
+            one, info = render_frame(req, src.read(i), i, region="mouth", crop_track=carphone_track, prefer_gpu=False,
+                                     video=carphone, source_id=source_identity(carphone), cache_dir=str(tmp_path / "c"))
+            assert info["warped"] == 1
+            np.testing.assert_array_equal(one, got[i])
     r = render_clip(req, carphone, out=None, frames=(40, 46), region="mouth", crop_track=carphone_track,
                     prefer_gpu=False, cache_dir=str(tmp_path / "c"), mouth_mode="renderer")
     assert r["driver_mouth"]["source"] == "renderer" and r["rendered"] == 6 and r["warped"] == 0, r
