@@ -91,7 +91,7 @@ def test_render_draws_a_dub_within_the_footage_with_the_shot_mouth(carphone, car
     s = render_clip(req, carphone, out=None, frames=(40, 46), region="mouth", crop_track=carphone_track,
                     prefer_gpu=False, cache_dir=str(tmp_path / "c"), on_frame=keep)
     assert s["driver_mouth"]["source"] == "shot" and s["warped"] == 6 and s["rendered"] == 0, s
-    assert order == list(range(40, 46))
+    assert order == sorted(order) and set(range(40, 46)) <= set(order)
     with open_video(carphone) as src:
         for i in (40, 43, 45):
             one, info = render_frame(req, src.read(i), i, region="mouth", crop_track=carphone_track, prefer_gpu=False,
