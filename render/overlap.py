@@ -11,8 +11,8 @@
 The render path (:func:`reenact.render.pipeline.render_clip`) runs the network on one lane
 (the next batch infers while the main thread composites the previous one) and the frame
 writer on another (PNG encoding and signing, or the movie encoder, while the next frames are
-prepared). onnxruntime, OpenCV, zlib and the codecs release the GIL, so on two cores the lanes
-really run beside the main thread.
+prepared), and the rows' warps on :class:`Draws` (two at a time). onnxruntime, OpenCV, zlib
+and the codecs release the GIL, so on two cores the lanes really run beside the main thread.
 
 **Order.** A lane has one thread: jobs run one at a time, in the order submitted.
 **Bounded.** At most ``depth`` jobs are unfinished: :meth:`Lane.submit` waits for the oldest
@@ -80,9 +80,9 @@ class Lane:
 
 class Draws:
     """Jobs run ``workers`` at a time in background threads, their results taken back in the
-    order submitted: the render path's rows that are only warped (a mouth dub's lower face from
-    the shot's own or the driver's frames: no network, so its lane is idle) are drawn two at a
-    time on two cores. At most ``ahead`` jobs wait to be taken back before :meth:`land` waits
+    order submitted: the render path's warps (a mouth dub's lower face from the shot's own or
+    the driver's frames; a moved head or edited face, whose holes then go to the network) run
+    two rows at a time on two cores, the main thread finishing each row as it lands. At most ``ahead`` jobs wait to be taken back before :meth:`land` waits
     for the oldest. A job's error is raised by the :meth:`land` that takes it back; jobs that
     had not started by then do not run."""
 

@@ -415,21 +415,47 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             tm["composite"] += time.perf_counter() - t
             return res
 
-        def draw(i, frame, r):
+        # rows warped on the draw threads (overlap.Draws) return what the main thread does with
+        # them when they land, in order: a mouth dub's drawn frame, or a moved head or face
+        def draw(slot, r, frame):
             t = time.perf_counter()
             res = donor.draw(r, frame, warper, r)
             t1 = time.perf_counter()
             if watermark:
-                res = mark_performance(res, i, payload, row_points(track, r))
-            return res, t1 - t, time.perf_counter() - t1
+                res = mark_performance(res, slot[0], payload, row_points(track, r))
+            return drawn, (res, t1 - t, time.perf_counter() - t1)
 
-        def warped(i, frame, res, r):
-            if watermark:
+        def move(slot, r, frame):
+            t = time.perf_counter()
+            frame, field = motion.frame(r, frame) if motion is not None else warper.face_frame(r, frame)
+            return admit, (r, frame, field, time.perf_counter() - t)
+
+        def drawn(slot, res, t_warp, t_mark):
+            tm["warp"] += t_warp
+            tm["composite"] += t_mark
+            slot[2] = res
+
+        def admit(slot, r, frame, field, t_warp=0.0):
+            """The slot of row ``r`` (``frame``: the footage, or moved by ``field``): drawn
+            without the network, composited from the cache, or queued for the network."""
+            tm["warp"] += t_warp
+            i = slot[0]
+            hole, mouth = fr.masks(r)
+            moved = head or field is not None
+            mask = region_mask("head" if moved else region, hole, mouth, field, xf.Minv[r])
+            hit = cache.get(keys[r])
+            slot[1], slot[3] = frame, (i, frame, r, mask, field)
+            if moved and not mask.any():  # the moved head or face has no hole: no network
                 t = time.perf_counter()
-                res = mark_performance(res, i, payload, row_points(track, r))
-                tm["composite"] += time.perf_counter() - t
-            queue.append([i, frame, res, (i, frame, r, None, None)])
-            stats["warped"] += 1
+                slot[3] = (i, frame, r, None, None)
+                drawn(slot, mark_performance(frame, i, payload, row_points(track, r)) if watermark else frame, 0.0,
+                      time.perf_counter() - t)
+                stats["warped"] += 1
+            elif hit is not None and hit.shape == (S, S, 3):
+                slot[2] = composite(slot[3], hit)
+                stats["cached"] += 1
+            else:
+                pending.append((slot, fr.network_input(r, frame, (hole, mouth)), keys[r]))
 
         lane_sess = renderer.lane_session()
 
@@ -450,10 +476,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 stats["rendered"] += 1
 
         def flush(force=False):
-            for slot, (res, t_warp, t_mark) in draws.land(force):
-                slot[2] = res
-                tm["warp"] += t_warp
-                tm["composite"] += t_mark
+            for slot, (then, got) in draws.land(force):
+                then(slot, *got)
             if pending and (force or len(pending) >= batch):
                 items = list(pending)
                 pending.clear()
@@ -476,33 +500,17 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 if r not in keys:  # outside the range, not covered or untracked: the footage
                     queue.append([i, frame, frame, None])
                     stats["copied"] += 1
-                elif donor is not None and donor.driver_row(r) is not None:
-                    # the driver's or the shot's mouth: the footage's lower face warped, no
-                    # network; drawn on two threads (overlap.Draws), emitted in order
+                else:
                     slot = [i, frame, None, (i, frame, r, None, None)]
                     queue.append(slot)
-                    draws.submit(slot, draw, i, frame, r)
-                    stats["warped"] += 1
-                else:
-                    field = None
-                    if motion is not None or (edit[r] and warper.moves(r)):
-                        t = time.perf_counter()
-                        frame, field = motion.frame(r, frame) if motion is not None else warper.face_frame(r, frame)
-                        tm["warp"] += time.perf_counter() - t
-                    hole, mouth = fr.masks(r)
-                    moved = head or field is not None
-                    mask = region_mask("head" if moved else region, hole, mouth, field, xf.Minv[r])
-                    hit = cache.get(keys[r])
-                    if moved and not mask.any():  # the moved head or face has no hole: no network
-                        warped(i, frame, frame, r)
-                    elif hit is not None and hit.shape == (S, S, 3):
-                        entry = (i, frame, r, mask, field)
-                        queue.append([i, frame, composite(entry, hit), entry])
-                        stats["cached"] += 1
+                    if donor is not None and donor.driver_row(r) is not None:
+                        # the driver's or the shot's mouth: the footage's lower face warped
+                        draws.submit(slot, draw, slot, r, frame)
+                        stats["warped"] += 1
+                    elif motion is not None or (edit[r] and warper.moves(r)):  # the head or face moved
+                        draws.submit(slot, move, slot, r, frame)
                     else:
-                        slot = [i, frame, None, (i, frame, r, mask, field)]
-                        queue.append(slot)
-                        pending.append((slot, fr.network_input(r, frame, (hole, mouth)), keys[r]))
+                        admit(slot, r, frame, None)
                 flush(force=len(queue) > 4 * batch)
                 t = time.perf_counter()
             flush(force=True)
