@@ -11,6 +11,7 @@ kept as it is.
 
 import os
 import time
+from contextlib import closing
 
 import cv2
 import numpy as np
@@ -19,14 +20,19 @@ from ..errors import ReenactError
 from ..provenance.manifest import sign_file
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..render.cache import file_digest, source_identity
+from ..render.ranges import chunk_segments, iter_segments
 from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
+from ..video.encode import FrameFolder
 from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
 
 #: default weight of the flow-warped previous transform (0 = per-frame)
 DEFAULT_STABILISE = 0.8
+#: a chunk (``apply_clip(chunk=True)``) runs the stabiliser over this many frames before its first
+#: one, unwritten, so that its first frames match a render of the whole clip (0.8 ** 16 < 3 %)
+CHUNK_WARMUP = 16
 
 
 class RestyleError(ReenactError):
@@ -192,7 +198,7 @@ class Stabiliser:
         self.prev = None
 
 
-def _parse_range(text, n):
+def _parse_range(text, n, option="--frames"):
     if text is None:
         return 0, n
     try:
@@ -200,21 +206,27 @@ def _parse_range(text, n):
         a = int(a) if a.strip() else 0
         b = int(b) if b.strip() else n
     except ValueError:
-        raise RestyleError("--frames {}: expected A:B (0-based, B excluded)".format(text)) from None
+        raise RestyleError("{} {}: expected A:B (0-based, B excluded)".format(option, text)) from None
     if a < 0 or b > n or a >= b:
-        raise RestyleError("--frames {}: outside the clip's {} frames".format(text, n))
+        raise RestyleError("{} {}: outside the clip's {} frames".format(option, text, n))
     return a, b
 
 
 def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
-               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None):
+               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None):
     """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs).
     ``video``: a movie, or an image sequence (a folder of numbered images, a pattern, a list of
     image files), played at ``fps`` (default 25; ignored for movies, which have their own rate).
     ``frames``: "A:B" or (a, b); frames outside are copied unchanged so the count stays the
     clip's. Writes atomically; returns a summary. Every restyled frame carries the watermark
     (``job_id``: default derived from the footage and the model) and a movie or PNG folder gets a
-    signed C2PA manifest (docs/provenance.md)."""
+    signed C2PA manifest (docs/provenance.md). ``chunk``: "C:D" or (c, d), a render farm's
+    task (docs/farm.md), like ``reenact render --chunk``: this process's part of ``frames``, written
+    into the frame folder ``out`` (:class:`~reenact.video.encode.FrameFolder`, where the job's
+    other chunks write at the same time; the first and last chunks also write the footage's own
+    frames before and after ``frames``), each restyled frame signed; the stabiliser first runs,
+    unwritten, over the :data:`CHUNK_WARMUP` frames of the job before C; ``reenact assemble out
+    --video VIDEO --out MOVIE`` then makes the movie."""
 
     if not isinstance(model, RestyleModel):
         model = RestyleModel(model)
@@ -240,8 +252,19 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
         ext = os.path.splitext(os.fspath(out))[1].lower()
         kw = {"audio_from": video if movie else None, "lossless": lossless} if ext in MOVIE_EXTENSIONS else {}
+        if chunk is not None:
+            if ext in MOVIE_EXTENSIONS:
+                raise RestyleError("{}: a chunk is written into a frame folder, not a movie".format(out))
+            c, d = _parse_range(chunk, n, "--chunk") if isinstance(chunk, str) else (int(chunk[0]), int(chunk[1]))
+            try:
+                segments = chunk_segments((a, b), (c, d), n)
+            except ValueError as exc:
+                raise RestyleError("{}: {}".format(video, exc)) from None
+            warm = (max(a, c - CHUNK_WARMUP), c)
+        else:
+            segments, warm = [(0, n)], (a, a)
         try:
-            writer = open_writer(out, fps, (W, H), **kw)
+            writer = closing(FrameFolder(out, n)) if chunk is not None else open_writer(out, fps, (W, H), **kw)
         except VideoError as exc:
             raise RestyleError(str(exc)) from None
         stab = Stabiliser(stabilise)
@@ -250,18 +273,26 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         t_net = 0.0
         t0 = time.perf_counter()
         written = []
-        with writer:
-            for i, f in src.iter_frames():
+        total = sum(e - s for s, e in segments)
+        with writer as w:
+            for _i, f in src.iter_frames(*warm):  # a chunk's frames before it: the stabiliser's state
+                small = model.small(f)
+                stab(small, model.predict(small))
+            done = 0
+            for i, f in iter_segments(src, segments):
                 if a <= i < b:
                     t = time.perf_counter()
                     small = model.small(f)
                     change = stab(small, model.predict(small))
                     f = mark_frame(model.render(f, change), i, DEFAULT_KEY, payload)
                     t_net += time.perf_counter() - t
-                    written.append(writer.write(f))
+                    written.append(w.write(f, i) if chunk is not None else w.write(f))
+                elif chunk is not None:  # the footage's own frame
+                    w.write(f, i)
                 else:
-                    writer.write(f)
-                if progress is not None and progress(i + 1, n, "") is False:
+                    w.write(f)
+                done += 1
+                if progress is not None and progress(done, total, "") is False:
                     raise KeyboardInterrupt
     manifest = None
     params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
@@ -271,10 +302,11 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params)
-    return {"out": os.fspath(out), "frames": n, "restyled": b - a, "size": [W, H], "fps": fps,
+    return {"out": os.fspath(out), "frames": n, "written": total, "restyled": len(written), "size": [W, H], "fps": fps,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
             "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise,
-            "job_id": payload.to_dict()["job_id"], "manifest": manifest}
+            "job_id": payload.to_dict()["job_id"], "manifest": manifest,
+            "chunk": None if chunk is None else [int(segments[0][0]), int(segments[-1][1])]}
 
 
 def restyle_frames(model, frames_u8, stabilise=DEFAULT_STABILISE):

@@ -73,6 +73,10 @@ def add_parser(subparsers):
     a.add_argument("--stabilise", type=float, default=None,
                    help="weight of the flow-warped previous frame's transform, 0 = per frame (default 0.8)")
     a.add_argument("--lossless", action="store_true")
+    a.add_argument("--chunk", default=None, metavar="C:D",
+                   help="a render farm's task: this process's part of --frames (0-based, D excluded), written into "
+                        "the frame folder --out beside the job's other chunks; then `reenact assemble OUT --video "
+                        "VIDEO --out MOVIE` (docs/farm.md)")
     a.add_argument("--cpu", action="store_true", help="do not try CUDA")
     add_signing_arguments(a)
     a.set_defaults(func=run)
@@ -159,19 +163,24 @@ def _train(args):
 def _apply(args):
     from ..progress import ConsoleProgress
     from ..video import MOVIE_EXTENSIONS
+    from ..video.encode import FrameFolder
     from .apply import DEFAULT_STABILISE, RestyleError, RestyleModel, apply_clip
 
     try:
+        if args.chunk is not None and os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
+            return _fail("{}: --chunk writes into a frame folder, not a movie (assemble it afterwards)".format(args.out))
         if os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
             check_output_file(args.out)
         else:
-            check_output_folder(args.out, lambda n: re.match(r"frame_\d+\.png$", n) or n in (".DS_Store", "Thumbs.db"))
+            check_output_folder(args.out, FrameFolder.owns if args.chunk is not None else  # other chunks' frames
+                                lambda n: re.match(r"frame_\d+\.png$", n) or n in (".DS_Store", "Thumbs.db"))
         model = RestyleModel(args.model, prefer_gpu=not args.cpu, reference=args.reference)
         bar = ConsoleProgress("restyle", stream=sys.stderr)
         try:
             s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,
                            stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise,
-                           job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps)
+                           job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps,
+                           chunk=args.chunk)
         finally:
             bar.close()
     except (RestyleError, ValueError) as exc:

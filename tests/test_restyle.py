@@ -141,7 +141,7 @@ def _clip(tmp_path, name, colour=True, n=9, size=(72, 56)):
     frames = []
     for t in range(n):
         f = np.zeros((size[1], size[0], 3), np.uint8)
-        f[:] = (40 + 10 * t, 120, 200) if colour else (90 + 5 * t,) * 3
+        f[:] = (min(250, 40 + 10 * t), 120, 200) if colour else (min(250, 90 + 5 * t),) * 3
         f[10:30, 5 + t:25 + t] = (230, 60, 40) if colour else (220, 220, 220)
         f = np.clip(f.astype(int) + rng.integers(-3, 4, f.shape[:2])[..., None], 0, 255).astype(np.uint8)
         frames.append(f)
@@ -166,6 +166,65 @@ def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
     r = cli("apply", models["rgb"], "--video", src, "--out", folder, "--cpu")
     assert r.returncode == 0, r.stderr
     assert len([f for f in os.listdir(folder) if f.endswith(".png")]) == 9
+
+
+def test_farm_chunks_make_the_whole_clip(tmp_path, models):
+    """A render farm's restyle job, like ``render --chunk``: the job's ``--frames A:B`` in two
+    chunks (``apply --chunk C:D``, separate processes, last one first) fill one frame folder, the
+    footage's own frames around the job's range included, each restyled frame watermarked and
+    signed; every frame equals one apply of the job, bit-exact up to the second chunk and within a
+    level or two after (its stabiliser warmed up on the job's frames before it); ``reenact
+    assemble`` makes the movie (count, rate, manifest, mark). A chunk into a movie, or outside
+    the job's frames, is refused in one line with nothing written."""
+    import subprocess
+
+    import cv2
+
+    from reenact.provenance import watermark as wm
+    from reenact.provenance.manifest import read_manifest
+    from reenact.restyle.apply import CHUNK_WARMUP
+    from reenact.video import open_video
+
+    n = CHUNK_WARMUP + 14
+    src = _clip(tmp_path, "long.mp4", n=n)
+    whole, farm = tmp_path / "whole", tmp_path / "farm"
+    job = "2:{}".format(n - 1)
+    assert cli("apply", models["rgb"], "--video", src, "--out", whole, "--frames", job, "--cpu").returncode == 0
+    cut = CHUNK_WARMUP + 6
+    for c, d, wrote in ((cut, n - 1, [cut, n]), (2, cut, [0, cut])):  # in any order, into one folder
+        r = cli("apply", models["rgb"], "--video", src, "--out", farm, "--frames", job, "--chunk",
+                "{}:{}".format(c, d), "--cpu")
+        assert r.returncode == 0, r.stderr
+        s = json.loads(r.stdout)
+        assert s["chunk"] == wrote and s["restyled"] == d - c, s
+    names = sorted(os.listdir(farm))
+    assert names == ["frame_{:06d}.png".format(i) for i in range(n)]
+
+    def png(folder, i):
+        return cv2.imread(str(folder / "frame_{:06d}.png".format(i)))[:, :, ::-1].astype(int)
+
+    for i in range(cut):
+        assert np.array_equal(png(farm, i), png(whole, i)), i
+    assert max(np.abs(png(farm, i) - png(whole, i)).max() for i in range(cut, n)) <= 2
+    m = read_manifest(str(farm / names[cut]))
+    assert m["valid"] and m["soft_binding"]["value"] == read_manifest(str(whole / names[cut]))["soft_binding"]["value"]
+
+    movie = tmp_path / "restyled.mp4"
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-m", "reenact", "assemble", str(farm), "--video", src, "--out", str(movie)],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    with open_video(src) as a, open_video(str(movie)) as b:
+        assert (len(b), b.width, b.height, b.fps) == (len(a), a.width, a.height, a.fps)
+    assert read_manifest(str(movie))["valid"]
+    with open_video(str(movie)) as b:
+        assert wm.detect([f for _i, f in b.iter_frames()], b.fps)["payload"] is not None
+
+    for extra in (["--out", tmp_path / "c.mp4", "--chunk", "0:4"], ["--out", tmp_path / "c", "--frames", "4:9",
+                                                                       "--chunk", "2:6"]):
+        r = cli("apply", models["rgb"], "--video", src, "--cpu", *extra)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not os.path.exists(extra[1])
 
 
 def test_colourise_changes_chroma_and_keeps_luminance(tmp_path, models):
