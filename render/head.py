@@ -83,16 +83,16 @@ def background_plate(frames, covered, max_frames=31):
     covered = np.asarray(covered, bool)
     T = len(frames)
     idx = np.unique(np.linspace(0, T - 1, min(T, int(max_frames))).round().astype(int))
-    f = frames[idx].astype(np.float32)
-    f[covered[idx]] = np.nan
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            plate = np.nanmedian(f, axis=0)
-    known = np.isfinite(plate).all(2)
-    plate = np.where(known[..., None], plate, 0.0)
+    cov = covered[idx]
+    # the median of each pixel's shown values: sorted with the covered ones (256) last, the
+    # middle one or two of the n shown (np.nanmedian's values, ~7x faster than its masked sort)
+    v = np.sort(np.moveaxis(np.where(cov[..., None], np.uint16(256), frames[idx].astype(np.uint16)), 0, -1), axis=-1)
+    n = (len(idx) - np.count_nonzero(cov, axis=0))[..., None, None]  # (H, W, 1, 1)
+    shape = v.shape[:3] + (1,)
+    lo = np.take_along_axis(v, np.broadcast_to(np.maximum(n - 1, 0) // 2, shape), -1)[..., 0]
+    hi = np.take_along_axis(v, np.broadcast_to(np.minimum(n // 2, len(idx) - 1), shape), -1)[..., 0]
+    known = n[..., 0, 0] > 0
+    plate = np.where(known[..., None], (lo.astype(np.float32) + hi.astype(np.float32)) / 2, 0.0)
     return np.clip(plate + 0.5, 0, 255).astype(np.uint8), known
 
 

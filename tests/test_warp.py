@@ -440,6 +440,28 @@ def test_background_fill():
     assert np.array_equal(out2[~hole], frames[3][~hole]) and (out2[12:14, 30:32] != 200).any()
 
 
+def test_background_plate_is_the_median_of_the_shown_values():
+    """The plate equals NumPy's nanmedian over the frames' uncovered values (odd and even counts,
+    pixels no frame shows, a single frame), rounded as before."""
+    import warnings
+
+    rng = np.random.default_rng(3)
+    for T in (40, 6, 1):
+        frames = rng.integers(0, 256, (T, 30, 20, 3), dtype=np.uint8)
+        covered = rng.random((T, 30, 20)) < 0.5
+        covered[:, :4, :4] = True
+        plate, known = background_plate(frames, covered)
+        idx = np.unique(np.linspace(0, T - 1, min(T, 31)).round().astype(int))
+        f = frames[idx].astype(np.float32)
+        f[covered[idx]] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(f, axis=0)
+        want = np.isfinite(med).all(2)
+        assert np.array_equal(known, want) and not known[:4, :4].any()
+        assert np.array_equal(plate, np.clip(np.where(want[..., None], med, 0.0) + 0.5, 0, 255).astype(np.uint8))
+
+
 # ----------------------------------------------------------------------------- real footage
 def _psnr(a, b, m):
     d = (a.astype(np.float64) - b.astype(np.float64))[m]
