@@ -30,7 +30,7 @@ from .config import RestyleConfig
 
 #: default weight of the flow-warped previous transform (0 = per-frame)
 DEFAULT_STABILISE = 0.8
-#: a chunk (``apply_clip(chunk=True)``) runs the stabiliser over this many frames before its first
+#: a chunk (``apply_clip(chunk=(c, d))``) runs the stabiliser over this many frames before its first
 #: one, unwritten, so that its first frames match a render of the whole clip (0.8 ** 16 < 3 %)
 CHUNK_WARMUP = 16
 
