@@ -214,3 +214,35 @@ def test_shot_head_takes_the_footage_frame_that_shows_the_requested_pose(carphon
         assert rotation_angle_deg(R[j], R[k]) < 1.0 + 1e-6, (j, k)
         untouched = [q for q in ok if abs(q - r) > 3][0]
         assert sh.driver_row(untouched) in (None, untouched)
+
+
+def test_head_render_cancelled_keeps_its_frames_and_stops_its_threads(turned, carphone, tmp_path):
+    """Region head warps its rows on the draw threads (render/overlap.py): a render cancelled
+    from its progress callback raises Cancelled, keeps the frames written before (each equal to
+    an uncancelled render's) and leaves no draw thread running; the full render hands every
+    frame on in order."""
+    import threading
+
+    from reenact.progress import Cancelled
+
+    full, order = {}, []
+
+    def keep(i, f):
+        order.append(i)
+        full[i] = f
+
+    render_clip(turned, carphone, BASE_MODEL, frames=(40, 52), region="head", prefer_gpu=False,
+                cache_dir=str(tmp_path / "a"), on_frame=keep, watermark=False)
+    assert order == sorted(order) and set(range(40, 52)) <= set(order)
+    out = tmp_path / "frames"
+    with pytest.raises(Cancelled):
+        render_clip(turned, carphone, BASE_MODEL, out=str(out), frames=(40, 52), region="head", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "b"), watermark=False, progress=lambda k, n, msg: k < 45)
+    names = sorted(os.listdir(out))
+    assert names and all(n.startswith("frame_") for n in names)
+    import cv2
+
+    for n in names:
+        i = int(n[6:12])
+        np.testing.assert_array_equal(cv2.imread(str(out / n))[:, :, ::-1], full[i])
+    assert not [t for t in threading.enumerate() if t.name.startswith("reenact-draw")]
