@@ -82,9 +82,10 @@ class Draws:
     """Jobs run ``workers`` at a time in background threads, their results taken back in the
     order submitted: the render path's warps (a mouth dub's lower face from the shot's own or
     the driver's frames; a moved head or edited face, whose holes then go to the network) run
-    two rows at a time on two cores, the main thread finishing each row as it lands. At most ``ahead`` jobs wait to be taken back before :meth:`land` waits
-    for the oldest. A job's error is raised by the :meth:`land` that takes it back; jobs that
-    had not started by then do not run."""
+    two rows at a time on two cores, the main thread finishing each row as it lands. At most
+    ``ahead`` jobs wait to be taken back before :meth:`land` waits for the oldest. A job's error
+    is raised by the :meth:`land` that takes it back; jobs that had not started by then do not
+    run."""
 
     def __init__(self, workers=2, ahead=3, name="reenact-draw"):
         self.ahead = max(1, int(ahead))

@@ -168,7 +168,8 @@ def _apply(args):
 
     try:
         if args.chunk is not None and os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
-            return _fail("{}: --chunk writes into a frame folder, not a movie (assemble it afterwards)".format(args.out))
+            return _fail("{}: --chunk writes into a frame folder, not a movie (assemble it afterwards)".format(
+                args.out))
         if os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
             check_output_file(args.out)
         else:
