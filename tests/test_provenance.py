@@ -500,7 +500,8 @@ def test_c2pa_sign_large_movie_appended_and_rewritten(tmp_path, monkeypatch):
 def test_c2pa_append_failure_leaves_the_movie_as_it_was(tmp_path, monkeypatch):
     """The appended manifest's write fails half-way (disk full): the movie is truncated back to
     its exact old bytes, one clear line, nothing left behind; a file that is not a clean box
-    sequence is rewritten instead of appended to."""
+    sequence is rewritten instead of appended to; a movie left by a process killed between the
+    box's body and its header still plays and is signed again."""
     import errno
 
     from reenact.provenance import c2pa_io
@@ -528,6 +529,18 @@ def test_c2pa_append_failure_leaves_the_movie_as_it_was(tmp_path, monkeypatch):
     odd = str(tmp_path / "odd.mp4")
     open(odd, "wb").write(before + b"\0\0\0\0")
     assert c2pa_io.append_refusal(odd) == "not a plain sequence of top-level boxes starting with ftyp"
+
+    # killed between the body and the header (the header is written last): the movie ends in a
+    # box of size 0 and no type, plays, has no manifest, and is signed again (rewritten)
+    from reenact.video import open_video
+
+    torn = str(tmp_path / "torn.mp4")
+    open(torn, "wb").write(before + bytes(8) + b"x" * 4000)
+    assert not read_manifest(torn)["present"]
+    with open_video(torn) as v:
+        assert sum(1 for _ in v.iter_frames()) == 10
+    assert sign_file(torn, action="c2pa.edited", payload=JOB)["embedding"] == "rewritten"
+    assert read_manifest(torn)["valid"]
 
 
 def test_c2pa_sign_unwritable_destination_leaves_nothing(tmp_path):
