@@ -14,8 +14,12 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
     strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
     ``{file, kind, frames, fps, duration, watermark, manifest}``: ``watermark`` is
     :func:`reenact.provenance.watermark.detect`'s verdict (``frame_ranges`` are 0-based frame
-    numbers of the file), ``manifest`` :func:`reenact.provenance.manifest.read_manifest`'s (for
-    a folder or list, of its first frame; None when ``manifest`` is False). ``progress(done,
+    numbers of the file), ``manifest`` :func:`reenact.provenance.manifest.read_manifest`'s (None
+    when ``manifest`` is False). For a folder or list every frame's manifest is read (a render
+    signs only the frames it synthesised; the frames it copies through are the footage's own):
+    ``manifest`` is the first signed frame's (``of``: its name; the first frame's when none is
+    signed) and ``manifests`` counts them: ``{frames, signed, valid, invalid}`` (``invalid``: the
+    names of up to 10 signed frames whose manifest does not validate, e.g. edited afterwards). ``progress(done,
     total, message)`` after each frame; returning False raises
     :class:`reenact.progress.Cancelled`."""
     from ..progress import Cancelled
@@ -44,12 +48,25 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
     if manifest:
         from .manifest import read_manifest
 
-        target = path
-        if seq:
-            target = next((f for f in files if f), None) or (path[0] if listed else None)
-        out["manifest"] = read_manifest(target) if target else None
-        if seq and out["manifest"] is not None:
-            out["manifest"]["of"] = os.path.basename(target)
+        if not seq:
+            out["manifest"] = read_manifest(path)
+            return out
+        names = [f for f in files if f] or (list(path) if listed else [])
+        first, signed, bad = None, 0, []
+        for k, name in enumerate(names):
+            m = read_manifest(name)
+            if m["present"]:
+                signed += 1
+                first = first or (name, m)
+                if not m["valid"]:
+                    bad.append(os.path.basename(name))
+            if progress is not None and progress(k + 1, len(names), "manifest of frame {}".format(k)) is False:
+                raise Cancelled()
+        if first is None and names:
+            first = (names[0], read_manifest(names[0]))
+        if first is not None:
+            out["manifest"] = dict(first[1], of=os.path.basename(first[0]))
+        out["manifests"] = {"frames": len(names), "signed": signed, "valid": signed - len(bad), "invalid": bad[:10]}
     return out
 
 
@@ -92,6 +109,11 @@ def format_report(r):
             lines.append("    {}-{} s  {}  score {:.1f}-{:.1f}".format(
                 _fmt_time(a), _fmt_time(b), "detected" if det else "not detected", min(sc), max(sc)))
     m = r.get("manifest")
+    ms = r.get("manifests")
+    if ms is not None:
+        lines.append("  manifests: {} of {} frames signed, {}".format(
+            ms["signed"], ms["frames"], "all valid" if ms["valid"] == ms["signed"] else "{} INVALID ({}{})".format(
+                ms["signed"] - ms["valid"], ", ".join(ms["invalid"]), ", ..." if ms["signed"] - ms["valid"] > 10 else "")))
     if m is None:
         lines.append("  manifest: not checked")
     elif not m["present"]:
@@ -99,7 +121,8 @@ def format_report(r):
     else:
         acts = ", ".join(a["action"] + (" ({})".format(a["digitalSourceType"].rsplit("/", 1)[-1])
                                         if a.get("digitalSourceType") else "") for a in m["actions"])
-        lines.append("  manifest: present, {}{}, signer {!r}{}; actions: {}".format(
+        lines.append("  manifest{}: present, {}{}, signer {!r}{}; actions: {}".format(
+            " ({})".format(m["of"]) if m.get("of") else "",
             "valid" if m["valid"] else "INVALID",
             "" if not m["valid"] else (", signer not trusted" if not m["trusted"] else
                                        ", trusted by this machine's local root only"

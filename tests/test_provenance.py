@@ -616,6 +616,30 @@ def test_verify_cli(tmp_path, marked, clip, capsys):
     assert main(["verify", str(d), "--json", "--fps", "30"]) == 0
     r = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["results"][0]
     assert r["watermark"]["detected"] and r["frames"] == 30 and r["manifest"]["present"] is False
+    assert r["manifests"] == {"frames": 30, "signed": 0, "valid": 0, "invalid": []}
+    # a render's folder: only the synthesised frames are signed, so the first frame is not; every
+    # frame's manifest is read, and one edited afterwards is named
+    from reenact.provenance.manifest import sign_file as sign
+
+    for i in range(10, 30):
+        sign(str(d / "frame_{:04d}.png".format(i)), action="c2pa.edited", payload=JOB)
+    f = d / "frame_0017.png"
+    img = cv2.imread(str(f))
+    img[5, 5] = 255 - img[5, 5]
+    ok, buf = cv2.imencode(".png", img)  # the pixels edited, the manifest copied over unchanged
+    data = f.read_bytes()
+    start = data.find(b"caBX") - 4
+    size = int.from_bytes(data[start:start + 4], "big") + 12
+    png = buf.tobytes()
+    f.write_bytes(png[:33] + data[start:start + size] + png[33:])
+    assert main(["verify", str(d), "--json", "--fps", "30"]) == 0
+    r = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["results"][0]
+    assert r["manifest"]["present"] and r["manifest"]["valid"] and r["manifest"]["of"] == "frame_0010.png"
+    assert r["manifests"] == {"frames": 30, "signed": 20, "valid": 19, "invalid": ["frame_0017.png"]}
+    assert main(["verify", str(d), "--fps", "30"]) == 0
+    text = capsys.readouterr().out
+    assert "manifests: 20 of 30 frames signed, 1 INVALID (frame_0017.png)" in text
+    assert "manifest (frame_0010.png): present, valid" in text
 
 
 def test_verify_cli_bad_input(tmp_path, capsys):

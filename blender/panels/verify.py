@@ -40,6 +40,12 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
                 col.label(text="Actions: " + acts)
         else:
             col.label(text="C2PA: no manifest")
+        ms = res.get("manifests")
+        if ms and ms.get("frames", 0) > 1:  # an image sequence: every frame's manifest was read
+            bad = ms["signed"] - ms["valid"]
+            col.label(text="Signed frames: {} of {}{}".format(ms["signed"], ms["frames"],
+                                                             ", {} INVALID".format(bad) if bad else ""),
+                      icon="ERROR" if bad else "NONE")
 
 
 classes = (SEQUENCER_PT_reenact_verify,)
