@@ -32,10 +32,12 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
         kind = src.kind if src.frame_count > 1 or seq else "image"
         rate = src.rate
         total = src.frame_count
+        # a sequence's manifests are read after its frames: one progress over both passes
+        steps = 2 * total if (manifest and seq) else total
 
         def frames():
             for i, f in src.iter_frames():
-                if progress is not None and progress(i + 1, total, "verify frame {}".format(i)) is False:
+                if progress is not None and progress(i + 1, steps, "verify frame {}".format(i)) is False:
                     raise Cancelled()
                 if f is not None:
                     yield f
@@ -60,7 +62,8 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
                 first = first or (name, m)
                 if not m["valid"]:
                     bad.append(os.path.basename(name))
-            if progress is not None and progress(k + 1, len(names), "manifest of frame {}".format(k)) is False:
+            if progress is not None and progress(min(steps, total + k + 1), steps,
+                                                 "manifest of frame {}".format(k)) is False:
                 raise Cancelled()
         if first is None and names:
             first = (names[0], read_manifest(names[0]))

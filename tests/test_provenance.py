@@ -674,6 +674,11 @@ def test_verify_path_image_list_progress_and_cancel(tmp_path, marked):
     assert seen[-1] == (30, 30)
     with pytest.raises(Cancelled):
         verify_path(files, fps=30, manifest=False, progress=lambda d, t, m="": d < 5)
+    seen = []  # with the manifests: one progress over the frames, then their manifests
+    verify_path(files, fps=30, progress=lambda d, t, m="": seen.append((d, t)) or True)
+    assert [d for d, _t in seen] == list(range(1, 61)) and {t for _d, t in seen} == {60}
+    with pytest.raises(Cancelled):
+        verify_path(files, fps=30, progress=lambda d, t, m="": d < 40)  # cancelled among the manifests
 
 
 # ----------------------------------------------------------------------------- the render path
