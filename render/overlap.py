@@ -30,14 +30,15 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 
-class Lane:
-    """One background thread running submitted jobs in order (see the module doc)."""
+class _Threads:
+    """Background threads whose jobs stop running once one of them has failed."""
 
-    def __init__(self, depth=8, name="reenact-lane"):
-        self.depth = max(1, int(depth))
-        self._ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._pending = deque()
+    def __init__(self, workers, name):
+        self._ex = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix=name)
         self._failed = threading.Event()
+
+    def _start(self, fn, args):
+        return self._ex.submit(self._run, fn, args)
 
     def _run(self, fn, args):
         if self._failed.is_set():  # an earlier job failed: nothing after it runs
@@ -48,10 +49,26 @@ class Lane:
             self._failed.set()
             raise
 
+    def _stop(self, futures):
+        """Drop the jobs of ``futures`` that have not started, wait for those running."""
+        self._failed.set()
+        for f in futures:
+            f.cancel()
+        self._ex.shutdown(wait=True)
+
+
+class Lane(_Threads):
+    """One background thread running submitted jobs in order (see the module doc)."""
+
+    def __init__(self, depth=8, name="reenact-lane"):
+        super().__init__(1, name)
+        self.depth = max(1, int(depth))
+        self._pending = deque()
+
     def submit(self, fn, *args):
         """Queue ``fn(*args)``; returns its Future. Raises the error of a finished job."""
         self._raise_done()
-        fut = self._ex.submit(self._run, fn, args)
+        fut = self._start(fn, args)
         self._pending.append(fut)
         while len(self._pending) > self.depth:
             self._pending.popleft().result()
@@ -71,14 +88,11 @@ class Lane:
 
     def abort(self):
         """Drop the jobs that have not started, wait for the running one, stop the thread."""
-        self._failed.set()
-        for f in self._pending:
-            f.cancel()
+        self._stop(self._pending)
         self._pending.clear()
-        self._ex.shutdown(wait=True)
 
 
-class Draws:
+class Draws(_Threads):
     """Jobs run ``workers`` at a time in background threads, their results taken back in the
     order submitted: the render path's warps (a mouth dub's lower face from the shot's own or
     the driver's frames; a moved head or edited face, whose holes then go to the network) run
@@ -88,23 +102,13 @@ class Draws:
     run."""
 
     def __init__(self, workers=2, ahead=3, name="reenact-draw"):
+        super().__init__(workers, name)
         self.ahead = max(1, int(ahead))
-        self._ex = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix=name)
         self._jobs = deque()
-        self._failed = threading.Event()
-
-    def _run(self, fn, args):
-        if self._failed.is_set():
-            return None
-        try:
-            return fn(*args)
-        except BaseException:
-            self._failed.set()
-            raise
 
     def submit(self, slot, fn, *args):
         """Run ``fn(*args)``; its result comes back with ``slot`` from :meth:`land`."""
-        self._jobs.append((slot, self._ex.submit(self._run, fn, args)))
+        self._jobs.append((slot, self._start(fn, args)))
 
     def land(self, force=False):
         """(slot, result) of the jobs taken back, in submission order: the oldest while it is
@@ -115,11 +119,8 @@ class Draws:
 
     def close(self):
         """Drop the jobs that have not started, wait for those running, stop the threads."""
-        self._failed.set()
-        for _slot, fut in self._jobs:
-            fut.cancel()
+        self._stop([fut for _slot, fut in self._jobs])
         self._jobs.clear()
-        self._ex.shutdown(wait=True)
 
 
 # ------------------------------------------------------------------------------ numpy's BLAS

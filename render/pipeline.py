@@ -417,15 +417,15 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
 
         # rows warped on the draw threads (overlap.Draws) return what the main thread does with
         # them when they land, in order: a mouth dub's drawn frame, or a moved head or face
-        def draw(slot, r, frame):
+        def draw(i, r, frame):
             t = time.perf_counter()
             res = donor.draw(r, frame, warper, r)
             t1 = time.perf_counter()
             if watermark:
-                res = mark_performance(res, slot[0], payload, row_points(track, r))
+                res = mark_performance(res, i, payload, row_points(track, r))
             return drawn, (res, t1 - t, time.perf_counter() - t1)
 
-        def move(slot, r, frame):
+        def move(r, frame):
             t = time.perf_counter()
             frame, field = motion.frame(r, frame) if motion is not None else warper.face_frame(r, frame)
             return admit, (r, frame, field, time.perf_counter() - t)
@@ -505,10 +505,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     queue.append(slot)
                     if donor is not None and donor.driver_row(r) is not None:
                         # the driver's or the shot's mouth: the footage's lower face warped
-                        draws.submit(slot, draw, slot, r, frame)
+                        draws.submit(slot, draw, i, r, frame)
                         stats["warped"] += 1
                     elif motion is not None or (edit[r] and warper.moves(r)):  # the head or face moved
-                        draws.submit(slot, move, slot, r, frame)
+                        draws.submit(slot, move, r, frame)
                     else:
                         admit(slot, r, frame, None)
                 flush(force=len(queue) > 4 * batch)
