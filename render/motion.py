@@ -8,6 +8,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..video import open_video
+from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
 from .head import background_plate, fill_background, head_mask, posed_points
@@ -25,7 +26,7 @@ NECK_PLATE = 0.6
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-5"
+MOTION_VERSION = "warp-6"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -62,6 +63,9 @@ class HeadMotion:
         #: rows whose head pose is the footage's (an edit of expression or gaze, a mouth dub)
         self.same_pose = face_edit_rows(requested, own)
         self.plate, self.known = plate if plate is not None else (None, None)
+        #: the picture inside letterbox or pillarbox bars, from the plate (None: the whole frame):
+        #: the warps sample only the picture (:func:`~reenact.render.warp.warp_image`'s ``area``)
+        self.area = None if self.plate is None else picture_area(self.plate, self.known)
 
     def moves(self, r):
         """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
@@ -85,9 +89,9 @@ class HeadMotion:
     def _moved(self, frame, f):
         """(``frame`` warped by the WarpField ``f``, the background it uncovers filled, ``f``)."""
         # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
-        out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
-        if f.disocclusion.any():
-            out = fill_background(out, f.disocclusion, self.plate, self.known)
+        out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
+        if f.disocclusion.any():  # (the bars stay the footage's)
+            out = fill_background(out, within(f.disocclusion, self.area), self.plate, self.known)
         return out, f
 
     def field(self, r, shape, within=None, scale=1.0, head_model=None, origin=(0, 0)):
@@ -137,7 +141,7 @@ class HeadMotion:
                                frame.shape, box, field_scale, sharp)
         else:
             f = self.field(r, frame.shape, box, head_model=hm)
-        return warp_image(frame, f, interpolation=cv2.INTER_CUBIC, box=part), f.valid
+        return warp_image(frame, f, interpolation=cv2.INTER_CUBIC, box=part, area=self.area), f.valid
 
 
 def upscaled_field(compute, shape, within, scale, sharp=None):

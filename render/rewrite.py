@@ -380,13 +380,14 @@ class ShotHead(ShotFrames):
                             model_points=m.identity)
             g = gk if g is None else g
             moved = moved + wk * warp_image(self._frame(jk), gk, interpolation=cv2.INTER_CUBIC,
-                                            border=cv2.BORDER_REFLECT_101).astype(np.float32)
+                                            border=cv2.BORDER_REFLECT_101, area=m.area).astype(np.float32)
             wsum += wk
         moved = np.clip(moved / wsum + 0.5, 0, 255).astype(np.uint8)
         if g.disocclusion.any():
+            from ..video.bars import within
             from .head import fill_background
 
-            moved = fill_background(moved, g.disocclusion, m.plate, m.known)
+            moved = fill_background(moved, within(g.disocclusion, m.area), m.plate, m.known)
         # around the head, this frame moved the same way (its own head must not show beside the
         # other frame's)
         here = m.frame(r, frame)[0]

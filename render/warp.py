@@ -644,27 +644,40 @@ def _mouth_columns(Ps, Pd, mesh, mt, px, py, dx_in, dy_in, sel, hole, yy, xx, B)
     hole[yy[sel][gap], xx[sel][gap]] = True
 
 
-def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REPLICATE, box=None):
+def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REPLICATE, box=None, area=None):
     """``img`` (H, W[, C]) resampled by the :class:`WarpField` ``field`` (``cv2.remap``); where
     the map is the identity (far background) the pixels come back bit-exact (outside the
     field's ``roi`` they are copied, not resampled). ``box`` (x0, y0, x1, y1): only that part of
-    the result (the same pixels as ``warp_image(...)[y0:y1, x0:x1]``, without the whole frame)."""
+    the result (the same pixels as ``warp_image(...)[y0:y1, x0:x1]``, without the whole frame).
+    ``area`` (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
+    (:func:`~reenact.video.bars.picture_area`): only its pixels are resampled, from it alone,
+    with ``border`` at its edges (the bars never stream into the picture), and the bars are
+    copied."""
     img = np.ascontiguousarray(img)
     H, W = img.shape[:2]
     bx0, by0, bx1, by1 = (0, 0, W, H) if box is None else (int(v) for v in box)
+    ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
+    whole = (ax0, ay0, ax1, ay1) == (0, 0, W, H)
     if field.roi is None:
         x0, y0, x1, y1 = bx0, by0, bx1, by1
-        if box is None:
+        if box is None and whole:
             return cv2.remap(img, field.map_x, field.map_y, interpolation, borderMode=border)
     else:
         x0, y0 = max(bx0, field.roi[0]), max(by0, field.roi[1])
         x1, y1 = min(bx1, field.roi[0] + field.roi[2]), min(by1, field.roi[1] + field.roi[3])
+    src, mx, my = img, field.map_x, field.map_y
+    if not whole:
+        x0, y0, x1, y1 = max(x0, ax0), max(y0, ay0), min(x1, ax1), min(y1, ay1)
+        src = img[ay0:ay1, ax0:ax1]
     out = img[by0:by1, bx0:bx1].copy()
     if x1 <= x0 or y1 <= y0:
         return out
     sl = (slice(y0, y1), slice(x0, x1))
+    mx, my = mx[sl], my[sl]
+    if not whole:  # the maps in the picture's own pixels
+        mx, my = mx - np.float32(ax0), my - np.float32(ay0)
     out[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = cv2.remap(
-        img, np.ascontiguousarray(field.map_x[sl]), np.ascontiguousarray(field.map_y[sl]), interpolation,
+        src, np.ascontiguousarray(mx), np.ascontiguousarray(my), interpolation,
         borderMode=border).reshape((y1 - y0, x1 - x0) + img.shape[2:])
     return out
 

@@ -24,6 +24,7 @@ from ..render.ranges import chunk_segments, iter_segments
 from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
+from ..video.bars import is_whole, shot_picture_area
 from ..video.encode import FrameFolder
 from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
@@ -274,17 +275,22 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         t0 = time.perf_counter()
         written = []
         total = sum(e - s for s, e in segments)
+        # letterbox or pillarbox bars stay as they are (a grade would lift them to grey, a
+        # colouriser tint them) and the model sees only the picture; found on the whole clip, so
+        # every chunk of a farm job crops the same box
+        area = shot_picture_area(src)
         with writer as w:
             for _i, f in src.iter_frames(*warm):  # a chunk's frames before it: the stabiliser's state
-                small = model.small(f)
+                small = model.small(_picture(f, area))
                 stab(small, model.predict(small))
             done = 0
             for i, f in iter_segments(src, segments):
                 if a <= i < b:
                     t = time.perf_counter()
-                    small = model.small(f)
+                    p = _picture(f, area)
+                    small = model.small(p)
                     change = stab(small, model.predict(small))
-                    f = mark_frame(model.render(f, change), i, DEFAULT_KEY, payload)
+                    f = mark_frame(_paste(f, model.render(p, change), area), i, DEFAULT_KEY, payload)
                     t_net += time.perf_counter() - t
                     written.append(w.write(f, i) if chunk is not None else w.write(f))
                 elif chunk is not None:  # the footage's own frame
@@ -304,16 +310,36 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params)
     return {"out": os.fspath(out), "frames": n, "written": total, "restyled": len(written), "size": [W, H], "fps": fps,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
-            "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise,
+            "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise, "picture": [int(v) for v in area],
             "job_id": payload.to_dict()["job_id"], "manifest": manifest,
             "chunk": None if chunk is None else [int(segments[0][0]), int(segments[-1][1])]}
 
 
-def restyle_frames(model, frames_u8, stabilise=DEFAULT_STABILISE):
-    """In-memory variant for benchmarks and tests: list of uint8 frames -> list of uint8 frames."""
+def _picture(frame, area):
+    """The part of ``frame`` inside the bars (:func:`~reenact.video.bars.picture_area`)."""
+    x0, y0, x1, y1 = area
+    return frame[y0:y1, x0:x1]
+
+
+def _paste(frame, picture, area):
+    """``frame`` with its picture replaced by ``picture`` (the bars kept)."""
+    if is_whole(area, frame.shape):
+        return picture
+    x0, y0, x1, y1 = area
+    out = frame.copy()
+    out[y0:y1, x0:x1] = picture
+    return out
+
+
+def restyle_frames(model, frames_u8, stabilise=DEFAULT_STABILISE, area=None):
+    """In-memory variant for benchmarks and tests: list of uint8 frames -> list of uint8 frames.
+    ``area``: the picture inside bars (x0, y0, x1, y1) as ``apply_clip`` finds it (default the
+    whole frame: the benchmark's figures are on whole frames)."""
     stab = Stabiliser(stabilise)
     out = []
     for f in frames_u8:
-        small = model.small(f)
-        out.append(model.render(f, stab(small, model.predict(small))))
+        a = area or (0, 0, f.shape[1], f.shape[0])
+        p = _picture(f, a)
+        small = model.small(p)
+        out.append(_paste(f, model.render(p, stab(small, model.predict(small))), a))
     return out

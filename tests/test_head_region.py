@@ -30,12 +30,12 @@ def turned(carphone_track):
     return req.with_footage_rows(carphone_track)
 
 
-def _render(track, clip, region, tmp, model=BASE_MODEL):
+def _render(track, clip, region, tmp, model=BASE_MODEL, accept_footage=False):
     got = {}
     # without the watermark (it changes every rendered pixel by up to 6 levels: tested in
     # test_provenance), so "far background untouched" can be checked bit for bit
     render_clip(track, clip, model, frames=FRAMES, region=region, prefer_gpu=False, cache_dir=str(tmp),
-                on_frame=lambda i, f: got.__setitem__(i, f), watermark=False)
+                on_frame=lambda i, f: got.__setitem__(i, f), watermark=False, accept_footage=accept_footage)
     return got
 
 
@@ -246,3 +246,41 @@ def test_head_render_cancelled_keeps_its_frames_and_stops_its_threads(turned, ca
         i = int(n[6:12])
         np.testing.assert_array_equal(cv2.imread(str(out / n))[:, :, ::-1], full[i])
     assert not [t for t in threading.enumerate() if t.name.startswith("reenact-draw")]
+
+
+def test_head_region_keeps_a_pillarbox_bar_out_of_the_picture(turned, carphone, carphone_track, tmp_path):
+    """Footage with a pillarbox bar beside the head: the moved head's surroundings are warped from
+    the picture only (the bar's black does not streak in), the bar stays the footage's, and a
+    whole render of it keeps the bar bit-exact."""
+    from reenact.render.motion import HeadMotion, shot_plate
+    from reenact.video import open_video
+    from conftest import write_movie_with_audio
+
+    B = 30  # the face starts at x ~ 52: the bar is within the head's fade
+    with open_video(carphone) as s:
+        frames = [f for _i, f in s.iter_frames()]
+    for f in frames:
+        f[:, :B] = 0
+
+    class Frames:  # the footage, as shot_plate reads it
+        def read(self, i):
+            return frames[i]
+
+    m = HeadMotion(carphone_track, turned, shot_plate(Frames(), carphone_track))
+    assert m.area == (B, 0, frames[0].shape[1], frames[0].shape[0])
+    for r in (60, 61):
+        out, _f = m.frame(r, frames[r])
+        area, m.area = m.area, None
+        streaked, _f = m.frame(r, frames[r])  # what the warp did before it knew the bar
+        m.area = area
+        dark = int((frames[r][:, B:].max(2) < 12).sum())
+        assert (streaked[:, B:].max(2) < 12).sum() > dark + 100
+        assert (out[:, B:].max(2) < 12).sum() <= dark + 3
+        assert np.array_equal(out[:, :B], frames[r][:, :B])
+    clip = write_movie_with_audio(str(tmp_path / "pillarbox.mp4"), frames, 25, len(frames) / 25.0, crf=0)
+    got = _render(turned, clip, "head", tmp_path / "c", accept_footage=True)  # the shot, with its bar
+    with open_video(clip) as src:
+        for i in range(*FRAMES):
+            orig = src.read(i)
+            assert np.array_equal(got[i][:, :B], orig[:, :B])
+            assert (got[i][:, B:].max(2) < 12).sum() <= (orig[:, B:].max(2) < 12).sum() + 3

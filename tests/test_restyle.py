@@ -257,6 +257,62 @@ def test_colourise_changes_chroma_and_keeps_luminance(tmp_path, models):
         assert err.max() <= 2 and err.mean() < 0.1
 
 
+def test_apply_keeps_letterbox_bars_and_restyles_the_picture_alone(tmp_path, models):
+    """A letterboxed shot (black bars top and bottom) restyled by a model that lifts blacks (a
+    grade's lifted shadows): the bars stay black (changed only by the watermark), the picture is
+    restyled as it would be without the bars, and a chunked farm job crops the same box."""
+    import cv2
+    import onnx
+    from onnx import numpy_helper
+
+    from reenact.restyle.apply import RestyleModel, restyle_frames
+    from reenact.video import open_video
+
+    m = onnx.load(models["rgb"])  # the trained model with its constant terms raised by 0.25
+    for init in m.graph.initializer:
+        if init.name == "ident":
+            a = numpy_helper.to_array(init).copy()
+            a[0, [6, 13, 20]] += 0.25
+            init.CopyFrom(numpy_helper.from_array(a, "ident"))
+    lift = str(tmp_path / "lift.onnx")
+    onnx.save(m, lift)
+    W, H, bar = 72, 56, 8
+    rng = np.random.default_rng(6)
+    frames = []
+    for t in range(9):
+        f = np.zeros((H, W, 3), np.uint8)
+        f[bar:H - bar] = (60 + 10 * t, 120, 180)
+        f[bar + 6:bar + 26, 5 + t:25 + t] = (230, 60, 40)
+        f[bar:H - bar] = np.clip(f[bar:H - bar].astype(int) + rng.integers(-3, 4, (H - 2 * bar, W))[..., None], 0, 255)
+        frames.append(f)
+    src = write_movie_with_audio(str(tmp_path / "scope.mp4"), frames, 25, 9 / 25.0, crf=0)
+    out = tmp_path / "out"
+    r = cli("apply", lift, "--video", src, "--out", out, "--cpu")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["picture"] == [0, bar, W, H - bar]
+    model = RestyleModel(lift, prefer_gpu=False)
+    with open_video(src) as s:
+        ins = [f for _i, f in s.iter_frames()]
+    whole = restyle_frames(model, ins)  # the model on whole frames: the bars lifted
+    cropped = restyle_frames(model, [f[bar:H - bar] for f in ins])  # on the picture alone
+    names = sorted(f for f in os.listdir(out) if f.endswith(".png"))
+    assert len(names) == len(ins)
+    payload = make_payload(json.loads(r.stdout.strip().splitlines()[-1])["job_id"])
+    for name, f, w, c in zip(names, ins, whole, cropped):
+        got = cv2.imread(str(out / name))[..., ::-1].astype(int)
+        assert np.concatenate([w[:bar], w[H - bar:]]).mean() > 40  # what a whole-frame restyle does
+        want = f.copy()  # the footage's bars around the picture's own restyle, then the watermark
+        want[bar:H - bar] = c
+        want = np.clip(want + mark_delta(H, W, payload, frame=want)[..., None], 0, 255)
+        err = np.abs(got - want)
+        assert err.max() <= 1 and err.mean() < 0.05, (err.max(), err.mean())
+        assert np.abs(got[:bar] - f[:bar].astype(int)).max() <= 6  # the bars: the mark at most
+    chunk = tmp_path / "chunk"
+    r = cli("apply", lift, "--video", src, "--out", chunk, "--frames", "0:9", "--chunk", "5:9", "--cpu")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["picture"] == [0, bar, W, H - bar]
+
+
 # ---------------------------------------------------------------- bad input
 def test_bad_input_one_line_nothing_written(tmp_path, models):
     colour = _clip(tmp_path, "colour.mp4")

@@ -591,3 +591,65 @@ def test_maps_only_field_is_the_same_map():
     np.testing.assert_array_equal(maps.map_x, full.map_x)
     np.testing.assert_array_equal(maps.map_y, full.map_y)
     np.testing.assert_array_equal(warp_image(_scene(P)[0], maps), warp_image(_scene(P)[0], full))
+
+
+def test_picture_area_finds_letterbox_and_pillarbox_bars():
+    from reenact.video.bars import picture_area, within
+
+    rng = np.random.default_rng(3)
+    frames = rng.integers(40, 220, (4, 90, 160, 3)).astype(np.uint8)
+    frames[:, :, :20] = rng.integers(0, 12, (4, 90, 20, 3))  # a pillarbox bar with a decoder's noise
+    frames[:, 80:] = 0  # a letterbox bar
+    assert picture_area(frames) == (20, 0, 160, 80)
+    assert picture_area(frames[0]) == (20, 0, 160, 80)
+    # one frame lighting a column is enough for it to be picture
+    lit = frames.copy()
+    lit[2, :80, 15:20] = 200
+    assert picture_area(lit) == (15, 0, 160, 80)
+    # no bars; a bar of one row (an encoder's padding); a dark shot is not bars
+    clean = rng.integers(40, 220, (2, 90, 160, 3)).astype(np.uint8)
+    assert picture_area(clean) == (0, 0, 160, 90)
+    clean[:, -1:] = 0
+    assert picture_area(clean) == (0, 0, 160, 90)
+    dark = np.zeros((2, 90, 160, 3), np.uint8)
+    dark[:, 40:50, 70:90] = 120
+    assert picture_area(dark) == (0, 0, 160, 90)
+    # a plate: pixels it does not know are picture
+    known = np.ones((90, 160), bool)
+    known[:80, 10] = False
+    assert picture_area(frames[0], known) == (10, 0, 160, 80)
+    m = np.ones((90, 160), bool)
+    assert within(m, (20, 0, 160, 80)).sum() == 140 * 80 and within(m, None).all()
+
+
+def test_warp_within_the_picture_never_samples_the_bars():
+    """A head moving beside a pillarbox bar: the warp reflects at the picture's edge instead of
+    streaking the bar's black into the picture, and the bar stays bit-exact."""
+    from reenact.video.bars import picture_area
+
+    P = _template(S)
+    P = (P - S / 2) * 0.8 + S / 2
+    A = _similarity(0.0, 1.0, (18.0, 0.0), P.mean(0))  # the head moves away from the bar
+    Q = _apply(A, P)
+    src, _ = _scene(P)
+    bar = int(np.floor(P[:, 0].min())) - 6  # the bar ends just beside the face
+    assert bar > 10
+    src[:, :bar] = 0
+    area = picture_area(src)
+    assert area == (bar, 0, S, S)
+    f = warp_field(P, Q, None, (S, S), fade=0.6)
+    plain = warp_image(src, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101)
+    kept = warp_image(src, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=area)
+    pic = np.zeros((S, S), bool)
+    pic[:, bar:] = True
+    darkest = src[pic].max(1).min()  # the scene itself is never this dark
+    assert darkest > 20
+    assert (plain[pic].max(1) < darkest - 10).sum() > 50, "without the area the bar streaks in"
+    assert (kept[pic].max(1) < darkest - 10).sum() == 0
+    assert np.array_equal(kept[:, :bar], src[:, :bar])
+    # where the warp does not reach the bar, both agree; the box form gives the same pixels
+    far = pic & (np.abs(f.displacement()).max(2) == 0)
+    assert np.array_equal(kept[far], plain[far])
+    box = (bar - 5, 20, S - 10, S - 30)
+    part = warp_image(src, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, box=box, area=area)
+    assert np.array_equal(part, kept[20:S - 30, bar - 5:S - 10])
