@@ -566,3 +566,66 @@ def test_png_rgb8_is_lossless_and_standard(tmp_path):
     q = write_png(str(tmp_path / "b.png"), deep, 1)
     assert np.array_equal(cv2.cvtColor(cv2.imread(q, cv2.IMREAD_UNCHANGED), cv2.COLOR_BGR2RGB), deep)
     assert sorted(os.listdir(tmp_path)) == ["a.png", "b.png"]
+
+
+def _rotated_movie(path, frames, rotation):
+    """``frames`` (upright) stored turned the other way with a display rotation of ``rotation``
+    degrees, as a phone records portrait footage (lossless RGB H.264)."""
+    import av
+
+    turns = (rotation // 90) % 4
+    c = av.open(str(path), "w")
+    v = c.add_stream("libx264rgb", rate=25)
+    stored = [np.ascontiguousarray(np.rot90(f, -turns)) for f in frames]
+    v.width, v.height, v.pix_fmt = stored[0].shape[1], stored[0].shape[0], "rgb24"
+    v.options = {"qp": "0"}
+    v.set_display_rotation(rotation)
+    for i, f in enumerate(stored):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    c.close()
+    return str(path)
+
+
+@pytest.mark.parametrize("rotation", [-90, 90, 180])
+def test_display_rotation_is_applied_as_blender_shows_it(tmp_path, rotation):
+    """Phone footage: pixels stored sideways plus a display rotation. Frames come back the way
+    players and Blender's movie strips show them (upright), with the size to match, streamed
+    and read at random; the writer's movie of them is upright without metadata."""
+    frames = [synth_frame(i, 64, 48) for i in range(6)]
+    path = _rotated_movie(tmp_path / "phone.mp4", frames, rotation)
+    with open_video(path) as v:
+        assert v.rotation % 360 == rotation % 360 and v.size == (64, 48)
+        got = [a for _, a in v.iter_frames()]
+        assert all(np.array_equal(a, b) for a, b in zip(got, frames))
+        assert np.array_equal(v.read(4), frames[4]) and np.array_equal(v.read(1), frames[1])
+        with VideoWriter(tmp_path / "out.mkv", v.rate, v.size, lossless=True) as w:
+            for a in got:
+                w.write(a)
+    with open_video(tmp_path / "out.mkv") as v:
+        assert v.rotation == 0 and v.size == (64, 48)
+        assert np.array_equal(v.read(3), frames[3])
+
+
+def test_display_rotation_matches_blenders_strip(tmp_path):
+    """Blender's movie strip of a rotated phone clip has the size Reenact reads (so a Track of
+    it lines up with the strip)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("bpy")
+    path = _rotated_movie(tmp_path / "phone.mp4", [synth_frame(i, 64, 48) for i in range(3)], -90)
+    code = ("import bpy; sc = bpy.context.scene; sc.sequence_editor_create(); "
+            "s = sc.sequence_editor.strips.new_movie('m', {!r}, 1, 1); "
+            "print('SIZE', s.elements[0].orig_width, s.elements[0].orig_height)").format(path)
+    # Blender 5.0 (this Python's bpy) and 4.5 LTS where its Python is given (as the Blender tests do)
+    for py in [sys.executable] + [p for p in (os.environ.get("REENACT_PY45"),) if p]:
+        r = subprocess.run([py, "-c", code], capture_output=True, text=True, timeout=300)
+        line = [ln for ln in r.stdout.splitlines() if ln.startswith("SIZE ")]
+        assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
+        with open_video(path) as v:
+            assert tuple(int(x) for x in line[0].split()[1:]) == v.size == (64, 48), py

@@ -107,6 +107,12 @@ class MovieSource(VideoSource):
         # and reads the display rotation
         first = self._first_frame()
         self.rotation = int(getattr(first, "rotation", 0) or 0)
+        # phone footage stores its pixels sideways with a display rotation, which Blender's
+        # movie strips (4.5 and 5.0) and players apply: frames are returned the way they are
+        # shown (quarter turns; anything else is returned as stored), and the size with them
+        self._turns = (self.rotation // 90) % 4 if self.rotation % 90 == 0 else 0
+        if self._turns % 2:
+            self.size = (self.size[1], self.size[0])
 
     # -- probing -----------------------------------------------------------------------------
     def _check_constant_rate(self, allow):
@@ -489,10 +495,17 @@ class MovieSource(VideoSource):
             self._release(state["c"])
 
     @staticmethod
-    def _to_rgb(fr) -> np.ndarray:
+    def _stored_rgb(fr) -> np.ndarray:
         # honours the frame's colourspace/range tags (untagged YUV = BT.601, limited range)
         arr = fr.to_ndarray(format="rgb24")
         return np.ascontiguousarray(arr)
+
+    def _to_rgb(self, fr) -> np.ndarray:
+        """The frame as shown: RGB with the display rotation applied (:attr:`rotation`)."""
+        arr = self._stored_rgb(fr)
+        if getattr(self, "_turns", 0):
+            arr = np.ascontiguousarray(np.rot90(arr, self._turns))
+        return arr
 
     # -- public API --------------------------------------------------------------------------
     def iter_frames(self, start: int = 0, stop: Optional[int] = None, step: int = 1):
@@ -605,10 +618,10 @@ def _plane_bytes(fr) -> bytes:
         mine = [cmp for cmp in comps if cmp.plane == k]
         bits = {cmp.bits for cmp in mine}
         if len(bits) != 1 or not (bits == {8} or (len(mine) == 1 and 8 < min(bits) <= 16)):
-            return MovieSource._to_rgb(fr).tobytes()
+            return MovieSource._stored_rgb(fr).tobytes()
         row = plane.width * len(mine) * (1 if bits == {8} else 2)
         if row > plane.line_size or plane.height * plane.line_size > plane.buffer_size:
-            return MovieSource._to_rgb(fr).tobytes()
+            return MovieSource._stored_rgb(fr).tobytes()
         a = np.frombuffer(memoryview(plane), np.uint8, plane.height * plane.line_size)
         parts.append(a.reshape(plane.height, plane.line_size)[:, :row].tobytes())
     return b"".join(parts)
