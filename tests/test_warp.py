@@ -614,10 +614,16 @@ def test_picture_area_finds_letterbox_and_pillarbox_bars():
     dark = np.zeros((2, 90, 160, 3), np.uint8)
     dark[:, 40:50, 70:90] = 120
     assert picture_area(dark) == (0, 0, 160, 90)
-    # a plate: pixels it does not know are picture
+    # a night shot whose left edge is dark and brightens gradually: picture, not a bar
+    night = np.tile(np.clip(np.arange(160) * 0.6, 0, 255).astype(np.uint8)[None, None, :, None], (2, 90, 1, 3))
+    assert (night[0, :, :30] <= 24).all() and picture_area(night) == (0, 0, 160, 90)
+    # a plate: pixels it does not know are picture (a bar cut short by them ends in no edge, and
+    # is not trusted)
     known = np.ones((90, 160), bool)
+    known[:80, 60] = False
+    assert picture_area(frames[0], known) == (20, 0, 160, 80)
     known[:80, 10] = False
-    assert picture_area(frames[0], known) == (10, 0, 160, 80)
+    assert picture_area(frames[0], known) == (0, 0, 160, 80)
     m = np.ones((90, 160), bool)
     assert within(m, (20, 0, 160, 80)).sum() == 140 * 80 and within(m, None).all()
 

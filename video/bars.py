@@ -18,6 +18,10 @@ MIN_BAR = 2
 #: the picture is at least this fraction of the frame each way; otherwise the frames are taken for
 #: a dark shot, not bars, and the whole frame is returned
 MIN_PICTURE = 0.5
+#: a bar ends in an edge: the picture's first row or column (each pixel's brightest over the
+#: frames, averaged along it) is at least this much brighter than the bar; a dark part of the
+#: scene that fades in (a night shot's dark edge) is picture, not a bar
+EDGE_STEP = 16
 
 
 def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
@@ -32,17 +36,25 @@ def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
     if a.ndim != 4 or not a.size:
         raise ValueError("picture_area expects (H, W, C) or (T, H, W, C) frames, got shape {}".format(a.shape))
     H, W = a.shape[1:3]
-    dark = (a.max(axis=(0, 3)) <= black)
+    peak = a.max(axis=(0, 3)).astype(np.float32)  # each pixel's brightest over frames and channels
+    dark = peak <= black
     if known is not None:
         dark &= np.asarray(known, bool)
     cols, rows = dark.all(axis=0), dark.all(axis=1)
 
-    def run(v):
+    def run(v, lines):
+        """The bar's thickness along ``v`` (dark lines from the edge), ``lines(n)``: (the bar's
+        pixels, the picture's first line) when it is ``n`` thick."""
         n = int(np.argmin(v)) if not v.all() else len(v)
-        return n if n >= min_bar else 0
+        if n < min_bar or n >= len(v):
+            return 0
+        bar, edge = lines(n)
+        return n if float(edge.mean()) - float(bar.mean()) >= EDGE_STEP else 0
 
-    x0, x1 = run(cols), W - run(cols[::-1])
-    y0, y1 = run(rows), H - run(rows[::-1])
+    x0 = run(cols, lambda n: (peak[:, :n], peak[:, n]))
+    x1 = W - run(cols[::-1], lambda n: (peak[:, W - n:], peak[:, W - n - 1]))
+    y0 = run(rows, lambda n: (peak[:n], peak[n]))
+    y1 = H - run(rows[::-1], lambda n: (peak[H - n:], peak[H - n - 1]))
     if x1 - x0 < MIN_PICTURE * W or y1 - y0 < MIN_PICTURE * H:
         return (0, 0, W, H)
     return (x0, y0, x1, y1)
