@@ -11,6 +11,7 @@ file ends with the permissions of any other new file (``mode`` less the umask).
 
 import errno
 import os
+import secrets
 import tempfile
 from contextlib import contextmanager
 
@@ -37,14 +38,27 @@ def atomic_path(path, mode=0o644):
     renamed to ``path``; on any failure it is removed and ``path`` is left as it was."""
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + name + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
+    tmp = None
     try:
+        # the name is known before the file exists, so a Ctrl-C or SIGTERM that lands while it
+        # is being created (the signal is raised as the call returns) still removes it
+        # (``tempfile.mkstemp`` returned the name only after creating the file: a cancellation
+        # in between left it behind, seen once in a SIGTERM test on a loaded machine)
+        for _ in range(100):
+            tmp = os.path.join(folder, ".{}.{}.tmp".format(name, secrets.token_hex(4)))
+            try:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                break
+            except FileExistsError:
+                tmp = None
+        else:
+            raise FileExistsError(errno.EEXIST, "no unique temporary name", folder)
         yield tmp
         os.chmod(tmp, mode & ~_umask())
         os.replace(tmp, path)
     except BaseException as exc:
-        _remove(tmp)
+        if tmp is not None:
+            _remove(tmp)
         if isinstance(exc, OSError) and exc.filename in (None, tmp):
             exc.filename = path  # the message names the file being written, not its temporary name
         raise

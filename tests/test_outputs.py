@@ -394,3 +394,30 @@ def test_cli_summary_is_json(tmp_path, carphone):
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout.strip().splitlines()[-1])["frames"] == 120
     assert _leftovers(tmp_path) == []
+
+
+def test_cancellation_while_the_temporary_file_is_created_leaves_nothing(tmp_path, monkeypatch):
+    """A Ctrl-C or SIGTERM (raised in Python as the system call returns) that lands while
+    ``atomic_path`` creates its temporary file: the file is removed and the destination left as
+    it was (``tempfile.mkstemp`` gave the name only after creating it: seen once as a crop-cache
+    ``.npy.XXXX.tmp`` left by a SIGTERM'd render)."""
+    from reenact import fsutil
+
+    dest = tmp_path / "crop.npy"
+    dest.write_bytes(b"old")
+    real_close = os.close
+    calls = []
+
+    def interrupted_close(fd):
+        real_close(fd)
+        if not calls:
+            calls.append(fd)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(fsutil.os, "close", interrupted_close)
+    with pytest.raises(KeyboardInterrupt):
+        fsutil.write_bytes(dest, b"new")
+    monkeypatch.setattr(fsutil.os, "close", real_close)
+    assert calls and dest.read_bytes() == b"old" and _leftovers(tmp_path) == []
+    fsutil.write_bytes(dest, b"new")  # and the next write goes through
+    assert dest.read_bytes() == b"new" and _leftovers(tmp_path) == []
