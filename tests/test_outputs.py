@@ -421,3 +421,33 @@ def test_cancellation_while_the_temporary_file_is_created_leaves_nothing(tmp_pat
     assert calls and dest.read_bytes() == b"old" and _leftovers(tmp_path) == []
     fsutil.write_bytes(dest, b"new")  # and the next write goes through
     assert dest.read_bytes() == b"new" and _leftovers(tmp_path) == []
+
+
+def test_cancellation_while_a_movie_writer_starts_leaves_nothing(tmp_path, monkeypatch):
+    """Ctrl-C / SIGTERM as the movie writer starts encoding (PyAV creates the temporary file
+    then): the caller never gets a writer to abort, so the constructor removes it."""
+    import av
+
+    from reenact.video import VideoWriter
+
+    real_open = av.open
+
+    def interrupted_open(*a, **k):
+        c = real_open(*a, **k)
+
+        class Container:  # the real one, interrupted once it has started (and made the file)
+            def __getattr__(self, name):
+                return getattr(c, name)
+
+            def start_encoding(self):
+                c.start_encoding()
+                assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+                raise KeyboardInterrupt
+
+        return Container()
+
+    monkeypatch.setattr(av, "open", interrupted_open)
+    with pytest.raises(KeyboardInterrupt):
+        VideoWriter(tmp_path / "out.mp4", 25, (64, 48))
+    monkeypatch.setattr(av, "open", real_open)
+    assert os.listdir(tmp_path) == []

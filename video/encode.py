@@ -196,6 +196,9 @@ class VideoWriter(_AtomicOutput):
             self._cleanup_tmp()
             raise VideoError(self.path, f"cannot create output file: "
                                         f"{getattr(exc, 'strerror', None) or exc}") from None
+        except BaseException:  # Ctrl-C / SIGTERM as the file is created: no writer to abort it later
+            self._cleanup_tmp()
+            raise
         try:
             st = self._container.add_stream(codec, rate=self.rate)
             st.width, st.height = self.size
@@ -226,6 +229,9 @@ class VideoWriter(_AtomicOutput):
                 msg = (f"cannot copy the {self._in_audio['codec']} audio into a "
                        f"{ext} file ({msg}); try .mkv or .mov")
             raise VideoError(self.path, f"cannot start encoding: {msg}") from None
+        except BaseException:  # (as above: the caller never gets a writer to abort)
+            self.abort()
+            raise
 
     # -- setup -------------------------------------------------------------------------------
     def _choose_codec(self, ext, codec, crf, preset):
@@ -489,6 +495,10 @@ class ImageSequenceWriter(_AtomicOutput):
         except OSError as exc:
             raise VideoError(self.path, f"cannot create the output folder: "
                                         f"{exc.strerror or exc}") from None
+        except BaseException:  # Ctrl-C / SIGTERM as the folder is made: no writer to abort it later
+            if self._tmp is not None and os.path.isdir(self._tmp) and not os.listdir(self._tmp):
+                os.rmdir(self._tmp)
+            raise
 
     def filename(self, index: int) -> str:
         return f"{self.prefix}{int(index):0{self.digits}d}.png"
