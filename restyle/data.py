@@ -19,6 +19,7 @@ import numpy as np
 
 from ..fsutil import write_atomic
 from ..video import open_video, sequence_pattern
+from ..video.bars import shot_picture_area
 
 #: frame rate the triplets are sampled at: faster footage is subsampled to about this rate
 TARGET_FPS = 30.0
@@ -126,7 +127,7 @@ def _cache_name(path, size, max_frames, start=0, stop=None):
             stats = [os.stat(f) for f in src.files if f]
         stamp = hashlib.sha1("|".join("{}:{}:{}".format(f, s.st_size, s.st_mtime_ns) for f, s in zip(
             src.files, stats)).encode("utf-8", "surrogateescape")).hexdigest()
-    key = "{}|{}|{}|{}".format(os.path.abspath(path), stamp, size, max_frames)
+    key = "{}|{}|{}|{}|bars".format(os.path.abspath(path), stamp, size, max_frames)
     if start or stop is not None:
         key += "|{}:{}".format(start or 0, stop)
     return hashlib.sha1(key.encode()).hexdigest()[:16] + ".npy"
@@ -134,7 +135,9 @@ def _cache_name(path, size, max_frames, start=0, stop=None):
 
 def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
     """(T, size, size, 3) uint8 RGB frames [start, stop) of a clip, each resized (INTER_AREA) to
-    size x size, subsampled to about :data:`TARGET_FPS`."""
+    size x size, subsampled to about :data:`TARGET_FPS`. Letterbox or pillarbox bars (found on the
+    whole clip, :func:`~reenact.video.bars.shot_picture_area`, as ``apply`` finds them) are cut
+    off first: a letterboxed reference would otherwise teach the look a share of pure black."""
     if cache_dir:
         cp = os.path.join(cache_dir, _cache_name(path, size, max_frames, start, stop))
         if os.path.isfile(cp):
@@ -145,10 +148,11 @@ def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
         if (start or 0) >= src.frame_count or (stop is not None and stop > src.frame_count):
             raise ValueError("{}: frames {}:{} are outside the clip ({} frames)".format(
                 path, start or 0, "" if stop is None else stop, src.frame_count))
+        x0, y0, x1, y1 = shot_picture_area(src)
         for _, f in src.iter_frames(start or 0, stop, step):
             if f is None:
                 continue
-            frames.append(cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA))
+            frames.append(cv2.resize(f[y0:y1, x0:x1], (size, size), interpolation=cv2.INTER_AREA))
             if max_frames and len(frames) >= max_frames:
                 break
     if len(frames) < 3:

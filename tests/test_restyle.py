@@ -313,6 +313,24 @@ def test_apply_keeps_letterbox_bars_and_restyles_the_picture_alone(tmp_path, mod
     assert json.loads(r.stdout.strip().splitlines()[-1])["picture"] == [0, bar, W, H - bar]
 
 
+def test_training_frames_leave_letterbox_bars_out(tmp_path):
+    """A letterboxed reference clip is loaded for training without its bars (as apply crops
+    them), so the look learnt from it holds no share of pure black."""
+    from reenact.restyle.data import load_clip
+
+    W, H, bar = 72, 56, 8
+    frames = []
+    for t in range(6):
+        f = np.zeros((H, W, 3), np.uint8)
+        f[bar:H - bar] = (90 + 5 * t, 140, 200)
+        frames.append(f)
+    src = write_movie_with_audio(str(tmp_path / "scope.mp4"), frames, 25, 6 / 25.0, crf=0)
+    got = load_clip(src, 32, cache_dir=str(tmp_path / "cache"))
+    assert got.shape[1:] == (32, 32, 3) and got.min() > 60  # no black rows left
+    again = load_clip(src, 32, cache_dir=str(tmp_path / "cache"))  # from the cache: the same
+    assert np.array_equal(got, again)
+
+
 # ---------------------------------------------------------------- bad input
 def test_bad_input_one_line_nothing_written(tmp_path, models):
     colour = _clip(tmp_path, "colour.mp4")
