@@ -58,6 +58,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
     with open_video(video) as src:
         n, size, rate = len(src), (src.width, src.height), src.rate
         audio = video if (src.kind == "movie" and src.has_audio) else None
+        colour = getattr(src, "colour", None)  # an HDR shot's movie keeps its colour encoding
     frames = FrameFolder(folder, n)
     missing = frames.missing()
     if missing:
@@ -66,7 +67,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
                          "render it again".format(folder, len(missing), n, shown))
     removed = frames.remove_temporaries()
     names = [frames.filename(i) for i in range(n)]
-    writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio)
+    writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio, colour=colour)
     try:
         for i, name in enumerate(names):
             writer.write(_read_png(os.path.join(folder, name), size))

@@ -363,7 +363,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         writer = None
         if out is not None:
             if is_movie:
-                writer = VideoWriter(out, src.rate, size, lossless=lossless,
+                writer = VideoWriter(out, src.rate, size, lossless=lossless, colour=getattr(src, "colour", None),
                                      audio_from=video if (src.kind == "movie" and src.has_audio) else None)
             else:
                 writer = FrameFolder(out, n)

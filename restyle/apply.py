@@ -252,7 +252,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             if not is_grey([p for p in probe if p is not None]):
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
         ext = os.path.splitext(os.fspath(out))[1].lower()
-        kw = {"audio_from": video if movie else None, "lossless": lossless} if ext in MOVIE_EXTENSIONS else {}
+        kw = {"audio_from": video if movie else None, "lossless": lossless,
+              "colour": getattr(src, "colour", None)} if ext in MOVIE_EXTENSIONS else {}
         if chunk is not None:
             if ext in MOVIE_EXTENSIONS:
                 raise RestyleError("{}: a chunk is written into a frame folder, not a movie".format(out))

@@ -629,3 +629,100 @@ def test_display_rotation_matches_blenders_strip(tmp_path):
         assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
         with open_video(path) as v:
             assert tuple(int(x) for x in line[0].split()[1:]) == v.size == (64, 48), py
+
+
+def _hlg_movie(path, frames):
+    """``frames`` as an HDR phone clip would store them: 10-bit H.264, BT.2020 matrix and
+    primaries, HLG transfer, limited range."""
+    import av
+
+    c = av.open(str(path), "w")
+    v = c.add_stream("libx264", rate=25)
+    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p10le"
+    v.options = {"qp": "0"}
+    cc = v.codec_context
+    cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 9, 18, 9, 1
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p10le", dst_colorspace="BT2020",
+                                                                    dst_color_range="MPEG")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    c.close()
+    return str(path)
+
+
+def test_hdr_shot_keeps_its_colour_encoding(tmp_path):
+    """An HLG shot (iPhones record HDR by default): its movie is written with the shot's colour
+    encoding (BT.2020, HLG, 10 bits), so Blender shows it as it shows the shot (it reads the tags);
+    an SDR shot's movie stays BT.709, 8 bits."""
+    import av
+
+    frames = [synth_frame(i, 64, 48) for i in range(4)]
+    src = _hlg_movie(tmp_path / "hlg.mp4", frames)
+    with open_video(src) as v:
+        assert v.colour == {"primaries": 9, "trc": 18, "space": 9, "range": 1, "bits": 10}
+        got = [a for _, a in v.iter_frames()]
+        colour = v.colour
+    with VideoWriter(tmp_path / "out.mp4", 25, (64, 48), colour=colour) as w:
+        for a in got:
+            w.write(a)
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        fr = next(c.decode(video=0))
+        assert (fr.format.name, fr.color_primaries, fr.color_trc, fr.colorspace, fr.color_range) == (
+            "yuv420p10le", 9, 18, 9, 1)
+    with open_video(tmp_path / "out.mp4") as v:
+        back = [a for _, a in v.iter_frames()]
+    err = np.mean([np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(back, got)])
+    assert err < 3.0, err  # the same pixels through the same matrix (and x264's quantisation)
+    with VideoWriter(tmp_path / "sdr.mp4", 25, (64, 48), colour={"trc": 1, "primaries": 1, "space": 1}) as w:
+        w.write(got[0])
+    with av.open(str(tmp_path / "sdr.mp4")) as c:
+        fr = next(c.decode(video=0))
+        assert (fr.format.name, fr.color_trc, fr.colorspace) == ("yuv420p", 1, 1)
+
+
+def test_hdr_movie_is_read_by_blender_like_the_shot(tmp_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("bpy")
+    src = _hlg_movie(tmp_path / "hlg.mp4", [synth_frame(i, 64, 48) for i in range(3)])
+    with open_video(src) as v:
+        got = [a for _, a in v.iter_frames()]
+        colour = v.colour
+    with VideoWriter(tmp_path / "out.mp4", 25, (64, 48), colour=colour) as w:
+        for a in got:
+            w.write(a)
+    code = ("import bpy; sc = bpy.context.scene; sc.sequence_editor_create(); "
+            "print('SPACES', *[sc.sequence_editor.strips.new_movie(n, p, 1, 1).colorspace_settings.name.replace(' ', '_') "
+            "for n, p in (('a', {!r}), ('b', {!r}))])").format(src, str(tmp_path / "out.mp4"))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("SPACES ")]
+    assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
+    shot, ours = line[0].split()[1:]
+    assert shot == ours and "HLG" in shot, line
+
+
+def test_render_of_an_hdr_shot_keeps_its_colour_encoding(tmp_path, carphone, carphone_edit):
+    """``reenact render`` (render_clip) of an HLG copy of the sample clip writes an HLG movie."""
+    import av
+
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames()]
+    src = _hlg_movie(tmp_path / "hlg.mp4", frames)
+    out = tmp_path / "dub.mp4"
+    render_clip(carphone_edit, src, BASE_MODEL, out=str(out), frames=(60, 63), region="mouth", prefer_gpu=False,
+                cache_dir=str(tmp_path / "cache"), accept_footage=True, sign=False)
+    with av.open(str(out)) as c:
+        fr = next(c.decode(video=0))
+        assert (fr.format.name, fr.color_primaries, fr.color_trc, fr.colorspace) == ("yuv420p10le", 9, 18, 9)
+    with open_video(out) as v, open_video(src) as shot:
+        assert len(v) == len(frames)
+        # a frame copied through: the shot's as read, through the same matrix and CRF 16
+        assert np.abs(v.read(10).astype(int) - shot.read(10).astype(int)).mean() < 3.0

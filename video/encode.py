@@ -157,7 +157,8 @@ class VideoWriter(_AtomicOutput):
 
     def __init__(self, path, fps, size, lossless: bool = False, audio_from=None, *,
                  codec: Optional[str] = None, crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET,
-                 options: Optional[dict] = None, faststart: bool = True, threads: int = 0):
+                 options: Optional[dict] = None, faststart: bool = True, threads: int = 0,
+                 colour: Optional[dict] = None):
         import av
 
         self.path = os.path.abspath(os.fspath(path))
@@ -182,6 +183,11 @@ class VideoWriter(_AtomicOutput):
             raise VideoError(self.path, f"cannot create the output folder: {exc.strerror or exc}") from None
 
         codec, pix_fmt, opts = self._choose_codec(ext, codec, crf, preset)
+        # an HDR shot (HLG or PQ): the movie keeps its colour encoding (tags, BT.2020 matrix, 10
+        # bits), so Blender shows it as it shows the shot; everything else is BT.709 as before
+        self.hdr = hdr_colour(colour) if codec == "libx264" else None
+        if self.hdr is not None and self.hdr["bits"] > 8:
+            pix_fmt = "yuv420p10le" if pix_fmt == "yuv420p" else "yuv444p10le"
         if options:
             opts.update({str(k): str(v) for k, v in options.items()})
         self.codec, self.pix_fmt = codec, pix_fmt
@@ -208,7 +214,10 @@ class VideoWriter(_AtomicOutput):
             cc.time_base = Fraction(1) / self.rate
             cc.framerate = self.rate
             cc.thread_count = threads
-            if self._yuv:
+            if self._yuv and self.hdr is not None:
+                cc.colorspace, cc.color_range = self.hdr["space"], self.hdr["range"]
+                cc.color_primaries, cc.color_trc = self.hdr["primaries"], self.hdr["trc"]
+            elif self._yuv:
                 cc.colorspace = _BT709
                 cc.color_range = _RANGE_TV
                 cc.color_primaries = _BT709
@@ -310,7 +319,10 @@ class VideoWriter(_AtomicOutput):
             raise VideoError(self.path, "writer is already closed")
         a = _as_rgb_frame(frame, self.size, self.path)
         vf = av.VideoFrame.from_ndarray(a, format="rgb24")
-        if self._yuv:
+        if self._yuv and self.hdr is not None:
+            vf = vf.reformat(format=self.pix_fmt, dst_colorspace="BT2020" if self.hdr["space"] in (9, 10) else "ITU709",
+                             dst_color_range="JPEG" if self.hdr["range"] == 2 else "MPEG")
+        elif self._yuv:
             vf = vf.reformat(format=self.pix_fmt, dst_colorspace="ITU709",
                              dst_color_range="MPEG")
         elif self.pix_fmt != "rgb24":
@@ -555,6 +567,21 @@ class ImageSequenceWriter(_AtomicOutput):
             shutil.rmtree(self._tmp, ignore_errors=True)
 
 
+#: transfer characteristics of HDR video (FFmpeg's AVColorTransferCharacteristic): PQ, HLG
+HDR_TRC = {16: "PQ", 18: "HLG"}
+
+
+def hdr_colour(colour):
+    """``colour`` (a :class:`~reenact.video.movie.MovieSource`'s ``colour``) when it is HDR (an
+    HLG or PQ transfer), with the range made explicit (limited unless full); else None."""
+    if not colour or int(colour.get("trc", 2)) not in HDR_TRC:
+        return None
+    c = dict(colour)
+    c["range"] = 2 if int(c.get("range", 0)) == 2 else 1
+    c["bits"] = int(c.get("bits", 8))
+    return c
+
+
 def open_writer(path, fps, size, **kwargs):
     """A :class:`VideoWriter` for a movie path (.mp4/.mov/.mkv/.m4v), otherwise an
     :class:`ImageSequenceWriter` for a folder of PNGs."""
@@ -565,6 +592,7 @@ def open_writer(path, fps, size, **kwargs):
         raise VideoError(path, f"unsupported output '{ext}' (use .mp4, .mov, .mkv or a folder)")
     kwargs.pop("lossless", None)
     kwargs.pop("audio_from", None)
+    kwargs.pop("colour", None)
     return ImageSequenceWriter(path, fps, size, **kwargs)
 
 

@@ -107,6 +107,12 @@ class MovieSource(VideoSource):
         # and reads the display rotation
         first = self._first_frame()
         self.rotation = int(getattr(first, "rotation", 0) or 0)
+        # the colour encoding, for a writer to keep an HDR shot's (see VideoWriter's ``colour``)
+        bits = max((int(c.bits) for c in first.format.components), default=8)
+        self.colour = {"primaries": int(getattr(first, "color_primaries", 2) or 2),
+                       "trc": int(getattr(first, "color_trc", 2) or 2),
+                       "space": int(getattr(first, "colorspace", 2) or 2),
+                       "range": int(getattr(first, "color_range", 0) or 0), "bits": bits}
         # phone footage stores its pixels sideways with a display rotation, which Blender's
         # movie strips (4.5 and 5.0) and players apply: frames are returned the way they are
         # shown (quarter turns; anything else is returned as stored), and the size with them
