@@ -185,9 +185,10 @@ class VideoWriter(_AtomicOutput):
         codec, pix_fmt, opts = self._choose_codec(ext, codec, crf, preset)
         # an HDR shot (HLG or PQ): the movie keeps its colour encoding (tags, BT.2020 matrix, 10
         # bits), so Blender shows it as it shows the shot; everything else is BT.709 as before
-        self.hdr = hdr_colour(colour) if codec == "libx264" else None
-        if self.hdr is not None and self.hdr["bits"] > 8:
-            pix_fmt = "yuv420p10le" if pix_fmt == "yuv420p" else "yuv444p10le"
+        # (lossless RGB movies get the tags alone: no matrix, 8 bits)
+        self.hdr = hdr_colour(colour) if codec in ("libx264", "libx264rgb", "ffv1") else None
+        if self.hdr is not None and self.hdr["bits"] > 8 and pix_fmt in ("yuv420p", "yuv444p"):
+            pix_fmt = pix_fmt + "10le"
         if options:
             opts.update({str(k): str(v) for k, v in options.items()})
         self.codec, self.pix_fmt = codec, pix_fmt
@@ -216,6 +217,9 @@ class VideoWriter(_AtomicOutput):
             cc.thread_count = threads
             if self._yuv and self.hdr is not None:
                 cc.colorspace, cc.color_range = self.hdr["space"], self.hdr["range"]
+                cc.color_primaries, cc.color_trc = self.hdr["primaries"], self.hdr["trc"]
+            elif self.hdr is not None:  # RGB: the shot's primaries and transfer
+                cc.colorspace, cc.color_range = 0, 2
                 cc.color_primaries, cc.color_trc = self.hdr["primaries"], self.hdr["trc"]
             elif self._yuv:
                 cc.colorspace = _BT709
