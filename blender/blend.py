@@ -221,6 +221,18 @@ def _free(scene, channel, start, end, ignore=None):
                    for s in all_strips(scene) if s != ignore)
 
 
+def match_colourspace(strip, original):
+    """Give an image strip of rendered PNGs the colourspace Blender reads ``original`` in: the
+    PNGs hold the shot's code values as Reenact reads them, so an HDR shot's (Blender 5.0 reads an
+    HLG movie as Rec.2100-HLG) must be shown the same way, not as sRGB."""
+    try:
+        name = original.colorspace_settings.name
+        if name and strip.colorspace_settings.name != name:
+            strip.colorspace_settings.name = name
+    except (AttributeError, TypeError, ValueError):  # a strip without colour settings
+        pass
+
+
 def add_result_strip(scene, original, out, n_frames, name, key=None):
     """The rendered clip as a strip above ``original``, same start, same trims, so it lines up
     frame for frame. ``key`` (actor name, region): one result strip per key: a previous result
@@ -245,6 +257,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
         for nm in names[1:]:
             st.elements.append(nm)
+        match_colourspace(st, original)
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
     old = [s for s in all_strips(scene) if s != st and replaced(s)]
@@ -312,6 +325,7 @@ def preview_strip(scene, original, path, frame, actor=None):
     used = [s.channel for s in all_strips(scene) if s.frame_final_start <= frame < s.frame_final_end]
     channel = max(used + [original.channel]) + 1
     st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
+    match_colourspace(st, original)
     st["reenact_preview_time"] = _time.time()
     if actor is not None:
         st["reenact_actor"] = actor

@@ -730,3 +730,32 @@ def test_render_of_an_hdr_shot_keeps_its_colour_encoding(tmp_path, carphone, car
         assert len(v) == len(frames)
         # a frame copied through: the shot's as read, through the same matrix and CRF 16
         assert np.abs(v.read(10).astype(int) - shot.read(10).astype(int)).mean() < 3.0
+
+
+def test_rendered_png_strips_take_the_shots_colourspace(tmp_path):
+    """A render to PNGs (and Preview Frame's PNG) of an HLG shot: Blender shows the result strip
+    in the shot's colourspace (Rec.2100-HLG), not as sRGB."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("bpy")
+    src = _hlg_movie(tmp_path / "hlg.mp4", [synth_frame(i, 64, 48) for i in range(3)])
+    out = tmp_path / "render"
+    out.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(out / "frame_{:06d}.png".format(i)), synth_frame(i, 64, 48))
+    code = "\n".join([
+        "import bpy",
+        "from reenact.blender.blend import add_result_strip, preview_strip",
+        "sc = bpy.context.scene; sc.sequence_editor_create()",
+        "shot = sc.sequence_editor.strips.new_movie('shot', {!r}, 1, 1)".format(src),
+        "res = add_result_strip(sc, shot, {!r}, 3, 'shot Reenact Mouth')".format(str(out)),
+        "pre = preview_strip(sc, shot, {!r}, 2)".format(str(out / "frame_000001.png")),
+        "print('SPACES', *[s.colorspace_settings.name.replace(' ', '_') for s in (shot, res, pre)])"])
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+               + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith("SPACES ")]
+    assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
+    shot, res, pre = line[0].split()[1:]
+    assert "HLG" in shot and res == shot and pre == shot, line
