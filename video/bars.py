@@ -27,9 +27,10 @@ EDGE_STEP = 16
 def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
     """(x0, y0, x1, y1): the box of ``frames`` ((H, W, C) or (T, H, W, C) uint8; or one plate with
     ``known`` (H, W) bool, pixels it does not know counting as picture) inside full rows and
-    columns that are black (<= ``black`` in every channel of every frame) from each edge inward.
-    The whole frame when there are no bars, when a bar would be thinner than ``min_bar``, or when
-    the picture left would be under :data:`MIN_PICTURE` of the frame (a dark shot)."""
+    columns that are black (<= ``black`` in every channel of every frame) from each edge inward
+    and end in an edge (:data:`EDGE_STEP`, over the pixels ``known``). The whole frame when there
+    are no bars, when a bar would be thinner than ``min_bar``, or when the picture left would be
+    under :data:`MIN_PICTURE` of the frame (a dark shot)."""
     a = np.asarray(frames)
     if a.ndim == 3:
         a = a[None]
@@ -39,7 +40,10 @@ def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
     peak = a.max(axis=(0, 3)).astype(np.float32)  # each pixel's brightest over frames and channels
     dark = peak <= black
     if known is not None:
-        dark &= np.asarray(known, bool)
+        known = np.asarray(known, bool)
+        dark &= known
+        # the edge is judged on what the plate knows (the value it holds elsewhere is no pixel)
+        peak = np.where(known, peak, np.nan)
     cols, rows = dark.all(axis=0), dark.all(axis=1)
 
     def run(v, lines):
@@ -49,7 +53,9 @@ def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
         if n < min_bar or n >= len(v):
             return 0
         bar, edge = lines(n)
-        return n if float(edge.mean()) - float(bar.mean()) >= EDGE_STEP else 0
+        if not np.isfinite(edge).any():
+            return 0
+        return n if float(np.nanmean(edge)) - float(np.nanmean(bar)) >= EDGE_STEP else 0
 
     x0 = run(cols, lambda n: (peak[:, :n], peak[:, n]))
     x1 = W - run(cols[::-1], lambda n: (peak[:, W - n:], peak[:, W - n - 1]))
