@@ -568,20 +568,19 @@ def test_png_rgb8_is_lossless_and_standard(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["a.png", "b.png"]
 
 
-def _rotated_movie(path, frames, rotation):
-    """``frames`` (upright) stored turned the other way with a display rotation of ``rotation``
-    degrees, as a phone records portrait footage (lossless RGB H.264)."""
+def _encoded(path, frames, codec, pix_fmt, setup, convert=None):
+    """``frames`` encoded losslessly (qp 0) by ``codec`` in ``pix_fmt`` after ``setup(stream)``
+    (its tags), each RGB frame passed through ``convert`` (default: as it is)."""
     import av
 
-    turns = (rotation // 90) % 4
     c = av.open(str(path), "w")
-    v = c.add_stream("libx264rgb", rate=25)
-    stored = [np.ascontiguousarray(np.rot90(f, -turns)) for f in frames]
-    v.width, v.height, v.pix_fmt = stored[0].shape[1], stored[0].shape[0], "rgb24"
+    v = c.add_stream(codec, rate=25)
+    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], pix_fmt
     v.options = {"qp": "0"}
-    v.set_display_rotation(rotation)
-    for i, f in enumerate(stored):
+    setup(v)
+    for i, f in enumerate(frames):
         vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf = convert(vf) if convert is not None else vf
         vf.pts = i
         for p in v.encode(vf):
             c.mux(p)
@@ -589,6 +588,26 @@ def _rotated_movie(path, frames, rotation):
         c.mux(p)
     c.close()
     return str(path)
+
+
+def _rotated_movie(path, frames, rotation):
+    """``frames`` (upright) stored turned the other way with a display rotation of ``rotation``
+    degrees, as a phone records portrait footage (lossless RGB H.264)."""
+    turns = (rotation // 90) % 4
+    stored = [np.ascontiguousarray(np.rot90(f, -turns)) for f in frames]
+    return _encoded(path, stored, "libx264rgb", "rgb24", lambda v: v.set_display_rotation(rotation))
+
+
+def _blender_prints(code, tag, python=None, reenact=False):
+    """The words after ``tag`` on the line a bpy script ``code`` prints (``python``: another
+    Blender's; ``reenact``: the checkout importable as ``reenact``)."""
+    from conftest import ROOT, run_py
+
+    env = {"PYTHONPATH": os.path.dirname(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")} if reenact else None
+    r = run_py(code, python, env, timeout=300)
+    line = [ln for ln in r.stdout.splitlines() if ln.startswith(tag + " ")]
+    assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
+    return line[0].split()[1:]
 
 
 @pytest.mark.parametrize("rotation", [-90, 90, 180])
@@ -614,7 +633,6 @@ def test_display_rotation_is_applied_as_blender_shows_it(tmp_path, rotation):
 def test_display_rotation_matches_blenders_strip(tmp_path):
     """Blender's movie strip of a rotated phone clip has the size Reenact reads (so a Track of
     it lines up with the strip)."""
-    import subprocess
     import sys
 
     pytest.importorskip("bpy")
@@ -624,34 +642,20 @@ def test_display_rotation_matches_blenders_strip(tmp_path):
             "print('SIZE', s.elements[0].orig_width, s.elements[0].orig_height)").format(path)
     # Blender 5.0 (this Python's bpy) and 4.5 LTS where its Python is given (as the Blender tests do)
     for py in [sys.executable] + [p for p in (os.environ.get("REENACT_PY45"),) if p]:
-        r = subprocess.run([py, "-c", code], capture_output=True, text=True, timeout=300)
-        line = [ln for ln in r.stdout.splitlines() if ln.startswith("SIZE ")]
-        assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
+        size = _blender_prints(code, "SIZE", py)
         with open_video(path) as v:
-            assert tuple(int(x) for x in line[0].split()[1:]) == v.size == (64, 48), py
+            assert tuple(int(x) for x in size) == v.size == (64, 48), py
 
 
 def _hlg_movie(path, frames):
     """``frames`` as an HDR phone clip would store them: 10-bit H.264, BT.2020 matrix and
     primaries, HLG transfer, limited range."""
-    import av
+    def tags(v):
+        cc = v.codec_context
+        cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 9, 18, 9, 1
 
-    c = av.open(str(path), "w")
-    v = c.add_stream("libx264", rate=25)
-    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p10le"
-    v.options = {"qp": "0"}
-    cc = v.codec_context
-    cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 9, 18, 9, 1
-    for i, f in enumerate(frames):
-        vf = av.VideoFrame.from_ndarray(f, format="rgb24").reformat(format="yuv420p10le", dst_colorspace="BT2020",
-                                                                    dst_color_range="MPEG")
-        vf.pts = i
-        for p in v.encode(vf):
-            c.mux(p)
-    for p in v.encode():
-        c.mux(p)
-    c.close()
-    return str(path)
+    return _encoded(path, frames, "libx264", "yuv420p10le", tags,
+                    lambda vf: vf.reformat(format="yuv420p10le", dst_colorspace="BT2020", dst_color_range="MPEG"))
 
 
 def test_hdr_shot_keeps_its_colour_encoding(tmp_path):
@@ -685,9 +689,6 @@ def test_hdr_shot_keeps_its_colour_encoding(tmp_path):
 
 
 def test_hdr_movie_is_read_by_blender_like_the_shot(tmp_path):
-    import subprocess
-    import sys
-
     pytest.importorskip("bpy")
     src = _hlg_movie(tmp_path / "hlg.mp4", [synth_frame(i, 64, 48) for i in range(3)])
     with open_video(src) as v:
@@ -703,11 +704,8 @@ def test_hdr_movie_is_read_by_blender_like_the_shot(tmp_path):
     code = ("import bpy; sc = bpy.context.scene; sc.sequence_editor_create(); "
             "print('SPACES', *[sc.sequence_editor.strips.new_movie(str(i), p, 1, 1).colorspace_settings.name.replace(' ', '_') "
             "for i, p in enumerate({!r})])").format([src] + [str(o) for o in outs])
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("SPACES ")]
-    assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
-    shot, *ours = line[0].split()[1:]
-    assert "HLG" in shot and ours == [shot] * 3, line
+    shot, *ours = _blender_prints(code, "SPACES")
+    assert "HLG" in shot and ours == [shot] * 3, ours
 
 
 def test_render_of_an_hdr_shot_keeps_its_colour_encoding(tmp_path, carphone, carphone_edit):
@@ -735,9 +733,6 @@ def test_render_of_an_hdr_shot_keeps_its_colour_encoding(tmp_path, carphone, car
 def test_rendered_png_strips_take_the_shots_colourspace(tmp_path):
     """A render to PNGs (and Preview Frame's PNG) of an HLG shot: Blender shows the result strip
     in the shot's colourspace (Rec.2100-HLG), not as sRGB."""
-    import subprocess
-    import sys
-
     pytest.importorskip("bpy")
     src = _hlg_movie(tmp_path / "hlg.mp4", [synth_frame(i, 64, 48) for i in range(3)])
     out = tmp_path / "render"
@@ -752,10 +747,5 @@ def test_rendered_png_strips_take_the_shots_colourspace(tmp_path):
         "res = add_result_strip(sc, shot, {!r}, 3, 'shot Reenact Mouth')".format(str(out)),
         "pre = preview_strip(sc, shot, {!r}, 2)".format(str(out / "frame_000001.png")),
         "print('SPACES', *[s.colorspace_settings.name.replace(' ', '_') for s in (shot, res, pre)])"])
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-               + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
-    line = [ln for ln in r.stdout.splitlines() if ln.startswith("SPACES ")]
-    assert r.returncode == 0 and line, r.stdout[-2000:] + r.stderr[-2000:]
-    shot, res, pre = line[0].split()[1:]
-    assert "HLG" in shot and res == shot and pre == shot, line
+    shot, res, pre = _blender_prints(code, "SPACES", reenact=True)
+    assert "HLG" in shot and res == shot and pre == shot, (shot, res, pre)

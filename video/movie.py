@@ -46,6 +46,7 @@ class MovieSource(VideoSource):
         super().__init__()
         self.variable_rate = False
         self.rate_drift = 0.0
+        self._turns = 0  # quarter turns of the display rotation (set once frame 0 is decoded)
         av = _av()
         self.path = path
         self._threads = threads
@@ -509,7 +510,7 @@ class MovieSource(VideoSource):
     def _to_rgb(self, fr) -> np.ndarray:
         """The frame as shown: RGB with the display rotation applied (:attr:`rotation`)."""
         arr = self._stored_rgb(fr)
-        if getattr(self, "_turns", 0):
+        if self._turns:
             arr = np.ascontiguousarray(np.rot90(arr, self._turns))
         return arr
 
