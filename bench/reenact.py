@@ -53,6 +53,7 @@ import numpy as np
 from .reenact_measures import (
     _r,
     BASE_TRAINED_ON,
+    background_change,
     brows_raised,
     cli,
     cli_regions,
@@ -233,6 +234,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         moved += int((np.linalg.norm(f - dk[sel], axis=1) <= 0.5 * mag[sel]).sum())
         counted += int(sel.sum())
         along.extend(list((f * dk[sel]).sum(1) / mag[sel] ** 2))
+    bg = background_change(orig, res_frames, rows, tgt.project()[rows], req.project()[rows])
     res = {
         "driver": driver, "target": target, "region": region, "frames": [int(a), int(b)],
         "target_seen_by_bundled_base": target in BASE_TRAINED_ON,
@@ -243,6 +245,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
         "outline_points_counted": counted,
         "outline_displacement_realised_median": _r(np.median(along) if along else np.nan, 3),
+        "background_change_levels_median": _r(np.nanmedian(bg), 2),
+        "background_change_levels_p90": _r(np.nanpercentile(bg, 90), 2),
         "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3), "render_wall_s": round(wall, 2),
         "face_flicker": lower_face_flicker(orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False),
     }
@@ -484,6 +488,8 @@ def table(rep):
         row("    untouched footage vs request (baseline)",
             "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
         row("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}"))
+        row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
+            _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
         row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))
     s = rep.get("self_reenactment") or {}
     if "error" in s:

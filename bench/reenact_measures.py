@@ -456,3 +456,27 @@ def lower_face_sharpness(clip, out, rows, tr, step=5, exclude=None):
         vo.append(laplacian_var(orig[int(t)], m))
         vr.append(laplacian_var(res_f[int(t)], m))
     return _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3)
+
+
+def background_change(orig, result, rows, P0, P1):
+    """Per row, the mean absolute change (0-255, mean of the channels) of the background beside
+    the head: a band 0.5 face heights wide around both heads (the original and the requested
+    one, each its face oval grown by 60 %, a hair cap of 40 % and a neck of 0.8 face heights),
+    where a head that turns should leave the room as it is. NaN for untracked rows."""
+    import cv2
+
+    from reenact.render.head import head_mask
+
+    out = []
+    for k, t in enumerate(rows):
+        a, b = orig[int(t)], result[int(t)]
+        if not (np.isfinite(P0[k]).all() and np.isfinite(P1[k]).all()):
+            out.append(np.nan)
+            continue
+        u = head_mask(P0[k], a.shape, 0.6, 0.4, 0.8) | head_mask(P1[k], a.shape, 0.6, 0.4, 0.8)
+        r = max(1, int(round(0.5 * float(np.ptp(P0[k][:, 1])))))
+        band = (cv2.dilate(u.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+                > 0) & ~u
+        d = np.abs(a.astype(np.int16) - b.astype(np.int16)).mean(-1)
+        out.append(float(d[band].mean()) if band.any() else np.nan)
+    return np.asarray(out, np.float64)

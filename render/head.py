@@ -139,3 +139,63 @@ def fill_background(img, hole, plate=None, known=None, radius=3):
     return out
 
 
+#: region ``head``'s layer (:func:`layer_head`): the frame's own actor is taken out where its
+#: matte is above this, grown by :data:`LAYER_GROW` of the frame's shorter side (hair wisps
+#: beyond the matte)
+LAYER_CUT = 0.1
+LAYER_GROW = 1.0 / 160
+#: the layer applies where the head's motion moves pixels by more than the first figure (px),
+#: fully from the second on
+LAYER_REACH = (0.05, 0.5)
+
+
+def layer_reach(field, feather=2.0):
+    """(H, W) float32 0..1: where the WarpField ``field`` moves anything (its displacement above
+    :data:`LAYER_REACH`, or background it uncovers), feathered by ``feather`` px; 0 where the map
+    is the identity, so :func:`layer_head` leaves those pixels as they were."""
+    d = np.hypot(field.map_x - np.arange(field.shape[1], dtype=np.float32)[None, :],
+                 field.map_y - np.arange(field.shape[0], dtype=np.float32)[:, None])
+    lo, hi = LAYER_REACH
+    t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
+    t = np.maximum(t, field.disocclusion.astype(np.float32))
+    return np.clip(cv2.GaussianBlur(t, (0, 0), feather), 0.0, 1.0) * ((d > 0.5 * lo) | field.disocclusion)
+
+
+def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None, known=None, area=None):
+    """Region ``head``'s composite: the moved actor as a layer over ``frame``'s own background.
+
+    ``moved`` (H, W, 3) uint8: a footage frame warped to the requested head; ``alpha_moved``
+    (H, W) float: that frame's actor matte (:func:`reenact.render.matte.actor_matte`) warped the
+    same way; ``frame`` / ``alpha_frame``: this row's footage frame and its matte. The actor is
+    cut out of ``frame`` (matte above :data:`LAYER_CUT`, grown by :data:`LAYER_GROW`) and the
+    hole filled by :func:`fill_background` from the shot's ``plate`` where it is ``known``,
+    elsewhere by a smooth fill; the moved actor goes over it by its matte. Where ``reach``
+    (:func:`layer_reach`) is 0 the result is ``plain`` (the warp without a layer: the frame
+    itself where nothing moves), in between a blend. ``area`` (x0, y0, x1, y1), optional: the
+    picture inside letterbox or pillarbox bars; nothing outside it is filled. A new image (or
+    ``plain`` itself when nothing moves)."""
+    reach = np.asarray(reach, np.float32)
+    on = reach > 0
+    if not on.any():
+        return plain
+    H, W = on.shape
+    ys, xs = np.nonzero(on)
+    g = max(1, int(round(LAYER_GROW * min(H, W))))
+    pad = 2 * g + 2
+    y0, y1 = max(0, ys.min() - pad), min(H, ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(W, xs.max() + 1 + pad)
+    sl = (slice(y0, y1), slice(x0, x1))
+    cut = np.asarray(alpha_frame)[sl] > LAYER_CUT
+    cut = cv2.dilate(cut.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
+    if area is not None:
+        inside = np.zeros((H, W), bool)
+        inside[int(area[1]):int(area[3]), int(area[0]):int(area[2])] = True
+        cut &= inside[sl]
+    bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
+                         None if known is None else np.asarray(known)[sl])
+    a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)[..., None]
+    layered = a * np.asarray(moved)[sl].astype(np.float32) + (1.0 - a) * bg.astype(np.float32)
+    r = reach[sl][..., None]
+    out = np.array(plain, copy=True)
+    out[sl] = np.clip(r * layered + (1.0 - r) * np.asarray(plain)[sl].astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+    return out

@@ -3,6 +3,8 @@
 takes the requested pose and expression (:mod:`.warp`), the uncovered background filled from
 the shot's plate (:mod:`.head`)."""
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -11,7 +13,9 @@ from ..video import open_video
 from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
-from .head import background_plate, fill_background, head_mask, posed_points
+from .head import (LAYER_CUT, LAYER_GROW, background_plate, fill_background, head_mask, layer_head, layer_reach,
+                   posed_points)
+from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
 from .renderer import REGIONS
@@ -20,13 +24,10 @@ from .warp import warp_field, warp_image
 
 
 
-#: how far below the chin a plate frame's head mask reaches (fractions of the face size): the
-#: neck and collar move with the head and must not leak into the background plate
-NECK_PLATE = 0.6
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-6"
+MOTION_VERSION = "warp-7"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -45,11 +46,14 @@ class HeadMotion:
     face inside the moved head.
 
     ``own``: the footage's own Track (what the frames show); ``requested``: the performance,
-    same rows. ``plate``: (plate, known) from :func:`background_plate` (optional: without it the
+    same rows. ``plate``: (plate, known[, picture area]) from :func:`shot_plate` (optional: without it the
     uncovered background is inpainted). ``lower_only``: move only what is below the nose
-    (:func:`~reenact.render.donor.pin_upper_face`; the mouth dub's driver mouth)."""
+    (:func:`~reenact.render.donor.pin_upper_face`; the mouth dub's driver mouth). ``matte``:
+    move the actor as a layer over the frame's own background (:func:`~.head.layer_head`, the
+    actor's matte from :mod:`.matte`); default on with a ``plate`` (region ``head``) and off for
+    ``lower_only``."""
 
-    def __init__(self, own, requested, plate=None, lower_only=False):
+    def __init__(self, own, requested, plate=None, lower_only=False, matte=None):
         if own.n_frames != requested.n_frames or int(own.frame_start) != int(requested.frame_start):
             raise ValueError("the footage's track and the performance cover different frames")
         self.ps, self.zs = posed_points(own)
@@ -62,21 +66,62 @@ class HeadMotion:
         self.identity = np.asarray(requested.identity, np.float64)
         #: rows whose head pose is the footage's (an edit of expression or gaze, a mouth dub)
         self.same_pose = face_edit_rows(requested, own)
-        self.plate, self.known = plate if plate is not None else (None, None)
-        #: the picture inside letterbox or pillarbox bars, from the plate (None: the whole frame):
-        #: the warps sample only the picture (:func:`~reenact.render.warp.warp_image`'s ``area``)
-        self.area = None if self.plate is None else picture_area(self.plate, self.known)
+        self.plate, self.known = plate[:2] if plate is not None else (None, None)
+        #: the picture inside letterbox or pillarbox bars, from :func:`shot_plate` (or the plate;
+        #: None: the whole frame): the warps sample only the picture (``warp_image``'s ``area``)
+        self.area = None if self.plate is None else (
+            tuple(plate[2]) if len(plate) > 2 else picture_area(self.plate, self.known))
+        self.matte = (plate is not None and not self.lower_only) if matte is None else bool(matte)
+        self._mattes = {}
+        self._mattes_lock = threading.Lock()
+
+    def actor_matte(self, key, rgb, pts):
+        """:func:`~.matte.actor_matte` of ``rgb`` (a footage frame whose fitted mesh is ``pts``),
+        the last few kept by ``key`` (its footage row): the render path asks for a row's frame
+        again from its neighbours."""
+        with self._mattes_lock:  # the render path draws two rows at once
+            m = self._mattes.get(key)
+        if m is None or m.shape != rgb.shape[:2]:
+            m = actor_matte(rgb, pts)
+            with self._mattes_lock:
+                while len(self._mattes) >= 8:
+                    self._mattes.pop(next(iter(self._mattes)))
+                self._mattes[key] = m
+        return m
+
+    def uncovered(self, f):
+        """The background the head uncovers in the WarpField ``f`` that the fill draws (inside the
+        picture). With :attr:`matte`, slivers narrower than a few pixels are left to the warp:
+        along the head region's edge through long hair the region's estimate cuts the hair, and
+        a plate-filled sliver drew a light line through it (the layer's matte decides there)."""
+        hole = within(f.disocclusion, self.area)
+        if self.matte and hole.any():
+            k = 2 * max(1, int(round(min(f.shape) / 256.0))) + 1
+            hole = cv2.morphologyEx(hole.view(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8)) > 0
+        return hole
+
+    def layered(self, plain, moved, alpha_moved, r, frame, f):
+        """:func:`~.head.layer_head` of row ``r``: ``moved`` (with its warped matte
+        ``alpha_moved``) over ``frame``'s own background where the WarpField ``f`` moves."""
+        return layer_head(plain, moved, alpha_moved, frame, self.actor_matte(r, frame, self.ps[r]), layer_reach(f),
+                          self.plate, self.known, self.area)
 
     def moves(self, r):
         """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
         return bool(self.ok[r]) and float(np.abs(self.ps[r] - self.pd[r]).max()) > 0.05
 
-    def frame(self, r, frame):
+    def frame(self, r, frame, layer=True):
         """(the frame with the head moved to row ``r`` of the performance, the WarpField or None
-        when the row is not moved)."""
+        when the row is not moved); ``layer``: as a layer over the frame's background when
+        :attr:`matte` is on."""
         if not self.moves(r):
             return frame, None
-        return self._moved(frame, self.field(r, frame.shape))
+        f = self.field(r, frame.shape)
+        out, f = self._moved(frame, f)
+        if layer and self.matte:
+            alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
+            out = self.layered(out, out, alpha, r, frame, f)
+        return out, f
 
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
@@ -91,7 +136,7 @@ class HeadMotion:
         # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
         out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
         if f.disocclusion.any():  # (the bars stay the footage's)
-            out = fill_background(out, within(f.disocclusion, self.area), self.plate, self.known)
+            out = fill_background(out, self.uncovered(f), self.plate, self.known)
         return out, f
 
     def field(self, r, shape, within=None, scale=1.0, head_model=None, origin=(0, 0)):
@@ -281,9 +326,11 @@ def face_edit_rows(track, own):
 
 
 def shot_plate(source, own, count=31):
-    """The background plate of a shot (:func:`background_plate` over ``count`` frames spread over
-    the clip ``source``, an open :class:`~reenact.video.VideoSource`, with the heads of the
-    footage's own Track ``own`` masked out)."""
+    """(plate, known, picture area): the background plate of a shot (:func:`background_plate`
+    over ``count`` frames spread over the clip ``source``, an open
+    :class:`~reenact.video.VideoSource`, with the actor of the footage's own Track ``own``
+    masked out by its matte, :mod:`.matte`) and the picture inside any letterbox or pillarbox
+    bars (:func:`~reenact.video.bars.picture_area` of those frames)."""
     pts = posed_points(own)[0]
     rows = np.flatnonzero(np.asarray(own.tracked, bool) & np.isfinite(pts).all((1, 2)))
     if not len(rows):
@@ -293,8 +340,15 @@ def shot_plate(source, own, count=31):
     for r in pick:
         fr = source.read(int(own.frame_start) + int(r))
         frames.append(fr)
-        covered.append(head_mask(pts[r], fr.shape[:2], neck=NECK_PLATE))
-    return background_plate(np.stack(frames), np.stack(covered), max_frames=count)
+        # the actor by its matte (hair, shoulders), grown a little, and the face for sure: the
+        # background right beside the head is what a turning head uncovers
+        g = max(1, int(round(2 * LAYER_GROW * min(fr.shape[:2]))))
+        person = cv2.dilate((actor_matte(fr, pts[r]) > LAYER_CUT).astype(np.uint8),
+                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
+        covered.append(person | head_mask(pts[r], fr.shape[:2], grow=0.0, hair=0.0))
+    frames = np.stack(frames)
+    # the bars from the frames themselves: next to a bar the plate may know only dark wall
+    return background_plate(frames, np.stack(covered), max_frames=count) + (picture_area(frames),)
 
 
 #: a performance whose head turns further than this from the footage's needs region ``head``

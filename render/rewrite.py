@@ -371,7 +371,7 @@ class ShotHead(ShotFrames):
         m = self.motion
         # the sources of this row and its neighbours, each warped to this row's head and blended
         # (1/4, 1/2, 1/4), so that a change of source fades over three frames
-        moved, wsum, g = 0.0, 0.0, None
+        moved, alpha, wsum, g = 0.0, 0.0, 0.0, None
         for k, wk in ((r, 0.5), (r - 1, 0.25), (r + 1, 0.25)):
             jk = j if k == r else self.driver_row(k)
             if jk is None:
@@ -379,18 +379,23 @@ class ShotHead(ShotFrames):
             gk = warp_field(self.ps[jk], m.pd[r], None, frame.shape[:2], src_depth=self.zs[jk], dst_depth=m.zd[r],
                             model_points=m.identity)
             g = gk if g is None else g
-            moved = moved + wk * warp_image(self._frame(jk), gk, interpolation=cv2.INTER_CUBIC,
+            src = self._frame(jk)
+            moved = moved + wk * warp_image(src, gk, interpolation=cv2.INTER_CUBIC,
                                             border=cv2.BORDER_REFLECT_101, area=m.area).astype(np.float32)
+            if m.matte:  # the source's actor, warped the same way (its layer's matte)
+                alpha = alpha + wk * warp_image(m.actor_matte(jk, src, self.ps[jk]), gk,
+                                                border=cv2.BORDER_REFLECT_101, area=m.area)
             wsum += wk
         moved = np.clip(moved / wsum + 0.5, 0, 255).astype(np.uint8)
         if g.disocclusion.any():
-            from ..video.bars import within
             from .head import fill_background
 
-            moved = fill_background(moved, within(g.disocclusion, m.area), m.plate, m.known)
+            moved = fill_background(moved, m.uncovered(g), m.plate, m.known)
         # around the head, this frame moved the same way (its own head must not show beside the
         # other frame's)
-        here = m.frame(r, frame)[0]
+        here = m.frame(r, frame, layer=False)[0]
         w = g.weight[..., None]
         out = np.clip(w * moved.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+        if m.matte:  # the other frame's actor over this frame's own background
+            out = m.layered(out, moved, alpha / wsum, r, frame, g)
         return out, g

@@ -2,8 +2,10 @@
 """Convert MediaPipe's face tracking TFLite models to ONNX (development time only).
 
 Reproducible recipe for ``models/face_detection_short_range.onnx``,
-``models/face_landmark.onnx``, ``models/iris_landmark.onnx`` and the two stages
-``models/face_landmark_with_attention_{1,2}.onnx`` of the attention landmark model.
+``models/face_landmark.onnx``, ``models/iris_landmark.onnx``, the two stages
+``models/face_landmark_with_attention_{1,2}.onnx`` of the attention landmark model, and
+``models/selfie_segmentation.onnx`` (the actor's matte of region ``head``; its custom op
+``Convolution2DTransposeBias`` becomes ONNX ``ConvTranspose``, :func:`rewrite_transpose_conv_bias`).
 
 Runs in its own virtual environment (never the runtime one)::
 
@@ -80,6 +82,16 @@ MODELS = [
     ("mediapipe/modules/iris_landmark/iris_landmark.tflite",
      "iris_landmark.onnx", (0.0, 1.0)),
 ]
+
+# (wheel member, output file, input range) of models whose one MediaPipe custom op,
+# Convolution2DTransposeBias (a transposed convolution with bias), is rewritten into ONNX's
+# ConvTranspose: the selfie segmentation (person matte) region ``head`` composites with. Opset 14
+# (HardSwish).
+TRANSPOSE_CONV_MODELS = [
+    ("mediapipe/modules/selfie_segmentation/selfie_segmentation.tflite",
+     "selfie_segmentation.onnx", (0.0, 1.0)),
+]
+TRANSPOSE_CONV_OPSET = 14
 
 # (wheel member, output file pattern with {} = stage number, input range) of models with
 # MediaPipe custom ops, cut into ONNX stages at those ops.
@@ -253,22 +265,139 @@ def canonicalize(model):
     return model
 
 
-def convert(tflite_path: str, out_path: str):
+def convert(tflite_path: str, out_path: str, opset: int = OPSET, transpose_conv: bool = False):
     import onnx
     import tf2onnx
 
-    model, _ = tf2onnx.convert.from_tflite(tflite_path, opset=OPSET)
+    model, _ = tf2onnx.convert.from_tflite(tflite_path, opset=opset)
+    if transpose_conv:
+        model = rewrite_transpose_conv_bias(model, tflite_path)
     model = rewrite_prelu(model)
     model = make_batch_dynamic(model)
     model = canonicalize(model)
     model.doc_string = (f"Converted from MediaPipe {MEDIAPIPE_VERSION} "
                         f"{os.path.basename(tflite_path)} with tf2onnx {tf2onnx.__version__} "
-                        f"(opset {OPSET}, dynamic batch, PRelu rewritten as depthwise convs + Relu). "
-                        f"Apache-2.0, see LICENSE-mediapipe.txt.")
+                        f"(opset {opset}, dynamic batch, PRelu rewritten as depthwise convs + Relu"
+                        + (", Convolution2DTransposeBias as ConvTranspose" if transpose_conv else "") + "). "
+                        "Apache-2.0, see LICENSE-mediapipe.txt.")
     model.producer_name = "reenact/tools/convert_mediapipe.py"
     model = onnx.shape_inference.infer_shapes(model)
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, out_path)
+
+
+def _transpose_conv_ops(tflite_path: str):
+    """[(input, weights, bias, output tensor names, (padding, stride_w, stride_h))] of every
+    Convolution2DTransposeBias in a TFLite flatbuffer (its custom options are MediaPipe's
+    TfLiteTransposeConvParams struct: three int32; weights (O, kh, kw, I), bias (O,))."""
+    import numpy as np
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    with open(tflite_path, "rb") as f:
+        m = schema.ModelT.InitFromPackedBuf(f.read(), 0)
+    g = m.subgraphs[0]
+    out = []
+    for op in g.operators:
+        if m.operatorCodes[op.opcodeIndex].customCode == b"Convolution2DTransposeBias":
+            params = tuple(int(v) for v in np.frombuffer(bytes(op.customOptions), np.int32)[:3])
+            names = [g.tensors[i].name.decode() for i in list(op.inputs[:3]) + [op.outputs[0]]]
+            out.append((*names, params))
+    return out
+
+
+def rewrite_transpose_conv_bias(model, tflite_path: str):
+    """Replace tf2onnx's unconverted ``TFL_Convolution2DTransposeBias`` node (NHWC in, NHWC
+    out; weights (O, kh, kw, I) and bias as initializers) by ONNX ``ConvTranspose`` (NCHW)
+    between transposes. Only what the bundled model has is handled: one such op, kernel =
+    stride (no overlap and no padding, for SAME as for VALID)."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    inits = {t.name: t for t in model.graph.initializer}
+    ops = _transpose_conv_ops(tflite_path)
+    found = [n for n in model.graph.node if n.op_type == "TFL_Convolution2DTransposeBias"]
+    if len(ops) != 1 or len(found) != 1:
+        raise SystemExit(f"{tflite_path}: expected one Convolution2DTransposeBias, found {len(ops)} ({len(found)} nodes)")
+    sw, sh = ops[0][4][1:]
+    nodes = []
+    for n in model.graph.node:
+        if n is not found[0]:
+            nodes.append(n)
+            continue
+        w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)   # (O, kh, kw, I)
+        b = numpy_helper.to_array(inits[n.input[2]]).astype(np.float32).reshape(-1)
+        kh, kw = w.shape[1:3]
+        if (kh, kw) != (sh, sw):
+            raise SystemExit(f"{n.name}: kernel {kh}x{kw} with stride {sh}x{sw} is not handled")
+        wt = numpy_helper.from_array(np.ascontiguousarray(w.transpose(3, 0, 1, 2)), "tconv_w")  # (I, O, kh, kw)
+        bt = numpy_helper.from_array(b, "tconv_b")
+        model.graph.initializer.extend([wt, bt])
+        nodes += [
+            helper.make_node("Transpose", [n.input[0]], ["tconv_nchw"], name="tconv_in", perm=[0, 3, 1, 2]),
+            helper.make_node("ConvTranspose", ["tconv_nchw", wt.name, bt.name], ["tconv_out"], name="tconv",
+                             kernel_shape=[int(kh), int(kw)], strides=[int(sh), int(sw)]),
+            helper.make_node("Transpose", ["tconv_out"], [n.output[0]], name="tconv_outt", perm=[0, 2, 3, 1]),
+        ]
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    used = {i for n in nodes for i in n.input}
+    keep = [t for t in model.graph.initializer if t.name in used]
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(keep)
+    return model
+
+
+def verify_transpose_conv(tflite_path: str, onnx_path: str, value_range) -> float:
+    """Max abs diff of the rewritten model against TFLite: the TFLite graph up to the custom
+    op (:func:`tflite_cut`; the interpreter gives its input and its dequantized weights and
+    bias), the op in numpy (each input pixel spreads over a kernel-sized block of the output,
+    plus the bias), then the graph's tail, a sigmoid (the output's producer, checked by
+    name); batch 1 and 3 like :func:`verify`."""
+    import numpy as np
+    import onnxruntime as ort
+    import tensorflow as tf
+
+    ops = _transpose_conv_ops(tflite_path)
+    if len(ops) != 1:
+        raise SystemExit(f"{tflite_path}: expected one Convolution2DTransposeBias, found {len(ops)}")
+    src, wname, bname, _, (_, sw, sh) = ops[0]
+    with open(tflite_path, "rb") as f:
+        head = tflite_cut(f.read(), [_input_name(tflite_path)], [src, wname, bname])
+    # without XNNPACK: it folds the dequantized weights away and fails to give them as outputs
+    interp = tf.lite.Interpreter(model_content=head, experimental_op_resolver_type=
+                                 tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
+    inp = interp.get_input_details()[0]
+    outs = {o["name"]: o["index"] for o in interp.get_output_details()}
+    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    lo, hi = value_range
+    shape = tuple(inp["shape"][1:])
+    batch = rng.uniform(lo, hi, size=(3,) + shape).astype(np.float32)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]] / float(shape[0])
+    batch[2] = (lo + (hi - lo) * (np.stack([np.sin(3 * xx + c) * np.cos(2 * yy - c) for c in range(3)], -1)
+                                  * 0.5 + 0.5)).astype(np.float32)
+    worst = 0.0
+    name = sess.get_inputs()[0].name
+    got_b = sess.run(None, {name: batch})[0]
+    for i in range(len(batch)):
+        interp.set_tensor(inp["index"], batch[i:i + 1])
+        interp.invoke()
+        x = interp.get_tensor(outs[src])[0]                                     # (H, W, I)
+        w, b = interp.get_tensor(outs[wname]), interp.get_tensor(outs[bname]).reshape(-1)
+        y = np.einsum("hwc,oijc->hiwjo", x, w).reshape(x.shape[0] * sh, x.shape[1] * sw, -1) + b
+        ref = 1.0 / (1.0 + np.exp(-y))
+        got_1 = sess.run(None, {name: batch[i:i + 1]})[0][0]
+        worst = max(worst, float(np.abs(got_1 - ref).max()), float(np.abs(got_b[i] - ref).max()))
+    return worst
+
+
+def _input_name(tflite_path: str) -> str:
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    with open(tflite_path, "rb") as f:
+        g = schema.Model.GetRootAsModel(f.read(), 0).Subgraphs(0)
+    return g.Tensors(int(g.Inputs(0))).Name().decode()
 
 
 def verify(tflite_path: str, onnx_path: str, value_range) -> float:
@@ -610,6 +739,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--wheel", help="use this mediapipe wheel instead of pip download")
     ap.add_argument("--out", default=MODELS_DIR, help="output folder (default: models/)")
+    ap.add_argument("--only", nargs="+", default=None, metavar="FILE.onnx",
+                    help="convert or check only these outputs (e.g. selfie_segmentation.onnx)")
     ap.add_argument("--check", action="store_true",
                     help="do not convert; only verify the existing ONNX files against TFLite")
     args = ap.parse_args(argv)
@@ -620,6 +751,8 @@ def main(argv=None) -> int:
         wheel = args.wheel or fetch_wheel(tmp)
         failed = False
         for member, out_name, value_range in MODELS:
+            if args.only and out_name not in args.only:
+                continue
             tfl = extract(wheel, member, tmp)
             out_path = os.path.join(args.out, out_name)
             if not args.check:
@@ -630,7 +763,21 @@ def main(argv=None) -> int:
             print(f"{out_name}: max abs diff vs TFLite = {diff:.3g} "
                   f"({'ok' if ok else 'FAIL'}), sha256 {sha256(out_path)}, "
                   f"{os.path.getsize(out_path)} bytes")
+        for member, out_name, value_range in TRANSPOSE_CONV_MODELS:
+            if args.only and out_name not in args.only:
+                continue
+            tfl = extract(wheel, member, tmp)
+            out_path = os.path.join(args.out, out_name)
+            if not args.check:
+                convert(tfl, out_path, TRANSPOSE_CONV_OPSET, transpose_conv=True)
+            diff = verify_transpose_conv(tfl, out_path, value_range)
+            ok = diff <= TOLERANCE
+            failed |= not ok
+            print(f"{out_name}: max abs diff vs TFLite (+ the op in numpy) = {diff:.3g} "
+                  f"({'ok' if ok else 'FAIL'}), sha256 {sha256(out_path)}, {os.path.getsize(out_path)} bytes")
         for member, pattern, value_range in STAGED_MODELS:
+            if args.only and pattern.format(1) not in args.only:
+                continue
             tfl = extract(wheel, member, tmp)
             pattern = os.path.join(args.out, pattern)
             if args.check:

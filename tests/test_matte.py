@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The actor's matte (``render/matte.py``: MediaPipe's selfie segmentation in ONNX) and region
+head's layer (``render/head.py: layer_head``): a turning head moves over the room, the room
+stays where it is."""
+
+import importlib.util
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.render.head import layer_head, layer_reach
+from reenact.render.matte import actor_matte, person_matte
+from reenact.render.warp import WarpField, warp_image
+
+
+def _frame(carphone, i=60):
+    from reenact.video import open_video
+
+    with open_video(carphone) as s:
+        return s.read(i)
+
+
+def _hull_mask(shape, pts):
+    m = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(m, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+    return m > 0
+
+
+def test_person_matte_covers_the_actor_not_the_car(carphone, carphone_track):
+    f = _frame(carphone)
+    m = person_matte(f)
+    assert m.shape == f.shape[:2] and m.dtype == np.float32
+    assert 0.0 <= m.min() and m.max() <= 1.0
+    face = _hull_mask(f.shape, np.asarray(carphone_track.landmarks)[60, :468])
+    assert m[face].mean() > 0.9
+    assert m[:60, 150:].mean() < 0.1   # the car's side window
+    assert m[:25, :40].mean() < 0.1    # the roof lining
+
+
+def test_person_matte_matches_mediapipe(carphone):
+    """The converted network with Reenact's preprocessing against MediaPipe's own graph (a
+    test-only dependency): the same matte but for a few pixels along the edges."""
+    if importlib.util.find_spec("mediapipe") is None:
+        pytest.skip("mediapipe not installed (build-time reference only)")
+    import mediapipe as mp
+
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        for i in (0, 60):
+            f = _frame(carphone, i)
+            ref = seg.process(f).segmentation_mask
+            got = person_matte(f)
+            assert np.abs(got - ref).mean() < 0.01
+            assert ((got > 0.5) == (ref > 0.5)).mean() > 0.99
+
+
+def test_actor_matte_keeps_only_the_person_whose_face_it_is(carphone, carphone_track):
+    """Two people side by side (the frame and its mirror image): the matte of the one whose
+    mesh is given keeps that person and drops the other."""
+    f = _frame(carphone)
+    W, G = f.shape[1], 40
+    gap = np.full((f.shape[0], G, 3), 128, np.uint8)   # a plain wall between them
+    pair = np.ascontiguousarray(np.concatenate([f, gap, f[:, ::-1]], 1))
+    both = person_matte(pair)
+    assert both[:, :W].mean() > 0.15 and both[:, W + G:].mean() > 0.15
+    pts = np.asarray(carphone_track.landmarks)[60, :468]
+    own = actor_matte(pair, pts)
+    face = _hull_mask(pair.shape, pts)
+    assert own[face].mean() > 0.9
+    assert own[:, W + G + W // 3:].max() < 0.05     # the other person: gone
+    assert own[:, :W].sum() > 0.7 * both[:, :W].sum()   # this one: kept (its weak fringes may fade)
+    away = ~(cv2.dilate(face.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)   # beyond the face: only less
+    assert (own[away] <= both[away] + 1e-6).all()
+
+
+def test_actor_matte_always_holds_the_face(carphone, carphone_track):
+    """A frame the network sees no person in (flat grey): the actor's matte still holds the face
+    (the mesh's hull), so region head never leaves a face behind; elsewhere it stays empty."""
+    f = np.full_like(_frame(carphone), 128)
+    assert person_matte(f).max() < 0.2
+    pts = np.asarray(carphone_track.landmarks)[60, :468]
+    m = actor_matte(f, pts)
+    face = _hull_mask(f.shape, pts)
+    assert m[cv2.erode(face.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0].min() > 0.9
+    assert m[~(cv2.dilate(face.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0)].max() < 0.2
+
+
+def _shift_field(H, W, cx, cy, R, dx, fade):
+    """A WarpField that moves a disc of radius ``R`` about (cx, cy) by ``dx`` pixels to the right,
+    its motion fading to 0 over ``fade`` px beyond the disc (a head's motion dragging the room)."""
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    d = np.hypot(xx - (cx + dx), yy - cy)
+    w = np.clip(1.0 - (d - R) / fade, 0.0, 1.0).astype(np.float32)
+    src_disc = np.hypot(xx - cx, yy - cy) <= R
+    dst_disc = d <= R
+    z = np.zeros((H, W), bool)
+    return WarpField(map_x=xx - dx * w, map_y=yy.copy(), valid=np.ones((H, W), np.float32), mouth_hole=z,
+                     eye_hole=z, occluded=z, disocclusion=src_disc & ~dst_disc, face=dst_disc, head=dst_disc,
+                     weight=w, rigid=np.eye(3), face_rigid=np.eye(3), roi=None)
+
+
+def test_layer_head_moves_the_actor_and_leaves_the_room():
+    """A textured room and a textured disc ("the actor") moved 12 px right by a field whose
+    motion fades over the room beside it: the plain warp drags the room; the layer leaves every
+    room pixel outside both discs as it was (bit for bit), draws the disc where the warp put it,
+    and fills what the disc uncovers from the plate."""
+    rng = np.random.default_rng(3)
+    H, W, cx, cy, R, dx = 120, 160, 70, 60, 25, 12
+    room = cv2.GaussianBlur(rng.integers(0, 256, (H, W, 3)).astype(np.uint8), (0, 0), 1.5)
+    actor = cv2.GaussianBlur(rng.integers(0, 256, (H, W, 3)).astype(np.uint8), (0, 0), 1.0)
+    yy, xx = np.mgrid[0:H, 0:W]
+    disc = np.hypot(xx - cx, yy - cy) <= R
+    frame = np.where(disc[..., None], actor, room)
+    alpha = disc.astype(np.float32)
+    f = _shift_field(H, W, cx, cy, R, dx, fade=30)
+    plain = warp_image(frame, f)
+    moved_alpha = warp_image(alpha, f)
+    known = np.ones((H, W), bool)
+    out = layer_head(plain, plain, moved_alpha, frame, alpha, layer_reach(f), room, known)
+
+    dst_disc = np.hypot(xx - (cx + dx), yy - cy) <= R
+    grow = cv2.dilate((disc | dst_disc).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    reach = layer_reach(f)
+    ring = (reach >= 1.0) & ~grow         # the room the motion moves by half a pixel or more
+    assert ring.sum() > 2000
+    assert np.abs(plain[ring].astype(int) - frame[ring]).mean() > 5      # the plain warp drags it
+    assert np.array_equal(out[ring], frame[ring])                       # the layer does not
+    # where the motion fades out (under half a pixel) the layer blends into the plain warp: never
+    # further from the room than the plain warp
+    room_px = ~grow
+    assert (np.abs(out[room_px].astype(int) - frame[room_px]) <= np.abs(plain[room_px].astype(int) - frame[room_px]) + 1).all()
+    assert np.array_equal(out[reach == 0], frame[reach == 0])
+    inner = np.hypot(xx - (cx + dx), yy - cy) <= R - 2
+    assert np.array_equal(out[inner], plain[inner])                     # the actor, moved
+    uncovered = disc & ~dst_disc & ~(cv2.dilate(dst_disc.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)
+    assert np.abs(out[uncovered].astype(int) - room[uncovered]).max() <= 1   # filled from the plate
+    # nothing moves: the frame comes back as it was
+    still = _shift_field(H, W, cx, cy, R, 0, fade=30)
+    assert layer_head(frame, frame, alpha, frame, alpha, layer_reach(still), room, known) is frame
+
+
+def test_head_region_keeps_the_room_beside_a_turning_head_still(carphone, carphone_track):
+    """carphone's head turned 8 degrees (region head's HeadMotion with the shot's plate): the
+    car beside the head changes far less with the actor moved as a layer than with the plain
+    warp, which drags it along with the head."""
+    from reenact.face import transfer as X
+    from reenact.render.head import head_mask, posed_points
+    from reenact.render.motion import HeadMotion, shot_plate
+    from reenact.video import open_video
+
+    req = X._copy(carphone_track)
+    req.pose = np.array(req.pose)
+    req.pose[:, 1] += 0.14
+    req = req.with_footage_rows(carphone_track)
+    with open_video(carphone) as src:
+        m = HeadMotion(carphone_track, req, shot_plate(src, carphone_track))
+        assert m.matte
+        P0, P1 = posed_points(carphone_track)[0], posed_points(req)[0]
+        for r in (60, 61):
+            f = src.read(r)
+            layered, _ = m.frame(r, f)
+            plain, _ = m.frame(r, f, layer=False)
+            u = head_mask(P0[r], f.shape, 0.6, 0.4, 0.8) | head_mask(P1[r], f.shape, 0.6, 0.4, 0.8)
+            band = (cv2.dilate(u.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0) & ~u
+            change = [np.abs(x[band].astype(int) - f[band]).mean() for x in (layered, plain)]
+            assert change[1] > 1.0 and change[0] < 0.5 * change[1], change
