@@ -117,11 +117,14 @@ class HeadMotion:
         if not self.moves(r):
             return frame, None
         f = self.field(r, frame.shape)
-        out, f = self._moved(frame, f)
-        if layer and self.matte:
-            alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
-            out = self.layered(out, out, alpha, r, frame, f)
-        return out, f
+        if not (layer and self.matte):
+            return self._moved(frame, f)
+        # the layer: the warp as it is (what the head region's estimate calls uncovered may be
+        # hair it cut through; the matte decides), over this frame's own background
+        raw = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
+        out = fill_background(raw, self.uncovered(f), self.plate, self.known) if f.disocclusion.any() else raw
+        alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
+        return self.layered(out, raw, alpha, r, frame, f), f
 
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,

@@ -371,7 +371,8 @@ class ShotHead(ShotFrames):
         m = self.motion
         # the sources of this row and its neighbours, each warped to this row's head and blended
         # (1/4, 1/2, 1/4), so that a change of source fades over three frames
-        moved, alpha, wsum, g = 0.0, 0.0, 0.0, None
+        moved, wsum, g = 0.0, 0.0, None
+        lay_c, lay_a = 0.0, 0.0  # with the matte: the sources' colours premultiplied by their mattes
         for k, wk in ((r, 0.5), (r - 1, 0.25), (r + 1, 0.25)):
             jk = j if k == r else self.driver_row(k)
             if jk is None:
@@ -380,22 +381,33 @@ class ShotHead(ShotFrames):
                             model_points=m.identity)
             g = gk if g is None else g
             src = self._frame(jk)
-            moved = moved + wk * warp_image(src, gk, interpolation=cv2.INTER_CUBIC,
-                                            border=cv2.BORDER_REFLECT_101, area=m.area).astype(np.float32)
+            ck = warp_image(src, gk, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
+                            area=m.area).astype(np.float32)
+            moved = moved + wk * ck
             if m.matte:  # the source's actor, warped the same way (its layer's matte)
-                alpha = alpha + wk * warp_image(m.actor_matte(jk, src, self.ps[jk]), gk,
-                                                border=cv2.BORDER_REFLECT_101, area=m.area)
+                ak = wk * warp_image(m.actor_matte(jk, src, self.ps[jk]), gk, border=cv2.BORDER_REFLECT_101,
+                                     area=m.area)
+                lay_a = lay_a + ak
+                lay_c = lay_c + ak[..., None] * ck
             wsum += wk
-        moved = np.clip(moved / wsum + 0.5, 0, 255).astype(np.uint8)
+        moved = moved / wsum
+        plain = np.clip(moved + 0.5, 0, 255).astype(np.uint8)
         if g.disocclusion.any():
             from .head import fill_background
 
-            moved = fill_background(moved, m.uncovered(g), m.plate, m.known)
+            plain = fill_background(plain, m.uncovered(g), m.plate, m.known)
         # around the head, this frame moved the same way (its own head must not show beside the
         # other frame's)
         here = m.frame(r, frame, layer=False)[0]
         w = g.weight[..., None]
-        out = np.clip(w * moved.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
-        if m.matte:  # the other frame's actor over this frame's own background
-            out = m.layered(out, moved, alpha / wsum, r, frame, g)
+        out = np.clip(w * plain.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+        if m.matte:
+            # the other frames' actor over this frame's own background. Their colours are averaged
+            # by their mattes: where one source has hair and its neighbour wall, the hair's colour
+            # with half its opacity over this frame's room, not a lighter band of both (a change
+            # of source used to draw an arc through the hair); what the head uncovers is room
+            sure = lay_a > 1e-3
+            layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
+            alpha = (lay_a / wsum).astype(np.float32)
+            out = m.layered(out, np.clip(layer + 0.5, 0, 255).astype(np.uint8), alpha, r, frame, g)
         return out, g

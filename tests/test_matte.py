@@ -164,3 +164,28 @@ def test_head_region_keeps_the_room_beside_a_turning_head_still(carphone, carpho
             band = (cv2.dilate(u.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0) & ~u
             change = [np.abs(x[band].astype(int) - f[band]).mean() for x in (layered, plain)]
             assert change[1] > 1.0 and change[0] < 0.5 * change[1], change
+
+
+def test_head_region_keeps_hair_the_head_outline_estimate_cuts(carphone, carphone_track):
+    """carphone's head turned 14°: where the warp's head-region estimate (face oval grown, a hair
+    cap) ends inside the hair, the plain path fills what it calls uncovered with the room; the
+    layer keeps what the warp moved there wherever the actor's warped matte says actor."""
+    from reenact.face import transfer as X
+    from reenact.render.motion import HeadMotion, shot_plate
+    from reenact.video import open_video
+
+    req = X._copy(carphone_track)
+    req.pose = np.array(req.pose)
+    req.pose[:, 1] += 0.25
+    req = req.with_footage_rows(carphone_track)
+    with open_video(carphone) as src:
+        m = HeadMotion(carphone_track, req, shot_plate(src, carphone_track))
+        f0 = src.read(60)
+    out, f = m.frame(60, f0)
+    plain, _ = m.frame(60, f0, layer=False)
+    raw = warp_image(f0, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=m.area)
+    alpha = warp_image(m.actor_matte(60, f0, m.ps[60]), f, border=cv2.BORDER_REFLECT_101, area=m.area)
+    cut = f.disocclusion & (alpha > 0.99) & (layer_reach(f) >= 1.0)
+    assert cut.sum() > 50
+    assert np.abs(plain[cut].astype(int) - raw[cut]).mean() > 15      # the plain path: room there
+    assert np.abs(out[cut].astype(int) - raw[cut]).max() <= 3          # the layer: the moved hair
