@@ -392,13 +392,14 @@ class ShotHead(ShotFrames):
             wsum += wk
         moved = moved / wsum
         plain = np.clip(moved + 0.5, 0, 255).astype(np.uint8)
-        if g.disocclusion.any():
+        if g.disocclusion.any() and not m.matte:  # (with the matte the layer draws the room there)
             from .head import fill_background
 
             plain = fill_background(plain, m.uncovered(g), m.plate, m.known)
         # around the head, this frame moved the same way (its own head must not show beside the
-        # other frame's)
-        here = m.frame(r, frame, layer=False)[0]
+        # other frame's); with the matte the layer takes this frame's own head out instead, and the
+        # plain blend serves only where the motion fades out, where this frame is its own answer
+        here = frame if m.matte else m.frame(r, frame, layer=False)[0]
         w = g.weight[..., None]
         out = np.clip(w * plain.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
         if m.matte:
