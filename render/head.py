@@ -161,6 +161,28 @@ def layer_reach(field, feather=2.0):
     return np.clip(cv2.GaussianBlur(t, (0, 0), feather), 0.0, 1.0) * ((d > 0.5 * lo) | field.disocclusion)
 
 
+def attached_alpha(alpha, uncovered):
+    """``alpha`` (H, W) float (a moved actor's matte) with what lies in ``uncovered`` (H, W) bool
+    (what the warp's head-region estimate calls room the head uncovered) kept only where it is
+    part of the moved actor itself: a component of the matte (above 0.5) that also reaches
+    outside ``uncovered``. Hair the estimate cut through stays; a fleck the warp folded out into
+    the room (an ear's edge copied beside the head) goes. A new array."""
+    alpha = np.asarray(alpha, np.float32)
+    hole = np.asarray(uncovered, bool)
+    if not hole.any():
+        return alpha.copy()
+    n, lab = cv2.connectedComponents((alpha > 0.5).astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(lab[~hole & (lab > 0)])] = True
+    keep[0] = False
+    out = alpha.copy()
+    detached = hole & (lab > 0) & ~keep[lab]
+    # a detached component's soft fringe (below 0.5, a couple of pixels) goes with it
+    fringe = cv2.dilate(detached.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool) & (lab == 0) & hole
+    out[detached | fringe] = 0.0
+    return out
+
+
 def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None, known=None, area=None):
     """Region ``head``'s composite: the moved actor as a layer over ``frame``'s own background.
 

@@ -13,8 +13,8 @@ from ..video import open_video
 from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
-from .head import (LAYER_CUT, LAYER_GROW, background_plate, fill_background, head_mask, layer_head, layer_reach,
-                   posed_points)
+from .head import (LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, fill_background, head_mask, layer_head,
+                   layer_reach, posed_points)
 from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
@@ -24,6 +24,8 @@ from .warp import warp_field, warp_image
 
 
 
+#: a plate frame's actor is its matte and at least its face oval grown by this (the ears)
+PLATE_GROW = 0.2
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
@@ -124,7 +126,7 @@ class HeadMotion:
         raw = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
         out = fill_background(raw, self.uncovered(f), self.plate, self.known) if f.disocclusion.any() else raw
         alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
-        return self.layered(out, raw, alpha, r, frame, f), f
+        return self.layered(out, raw, attached_alpha(alpha, f.disocclusion), r, frame, f), f
 
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
@@ -343,12 +345,14 @@ def shot_plate(source, own, count=31):
     for r in pick:
         fr = source.read(int(own.frame_start) + int(r))
         frames.append(fr)
-        # the actor by its matte (hair, shoulders), grown a little, and the face for sure: the
-        # background right beside the head is what a turning head uncovers
+        # the actor by its matte (hair, shoulders), grown a little, and the face with its ears for
+        # sure (the matte can miss an ear against a green screen, and the plate would then put
+        # it back where the head left): the background right beside the head is what a turning
+        # head uncovers
         g = max(1, int(round(2 * LAYER_GROW * min(fr.shape[:2]))))
         person = cv2.dilate((actor_matte(fr, pts[r]) > LAYER_CUT).astype(np.uint8),
                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
-        covered.append(person | head_mask(pts[r], fr.shape[:2], grow=0.0, hair=0.0))
+        covered.append(person | head_mask(pts[r], fr.shape[:2], grow=PLATE_GROW, hair=0.0))
     frames = np.stack(frames)
     # the bars from the frames themselves: next to a bar the plate may know only dark wall
     return background_plate(frames, np.stack(covered), max_frames=count) + (picture_area(frames),)

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, ClipFrames, _poly_mask, beyond_footage, mouth_mode
-from .head import posed_points
+from .head import attached_alpha, posed_points
 from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH, smooth_field
 from .warp import warp_field, warp_image
 
@@ -409,6 +409,6 @@ class ShotHead(ShotFrames):
             # of source used to draw an arc through the hair); what the head uncovers is room
             sure = lay_a > 1e-3
             layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
-            alpha = (lay_a / wsum).astype(np.float32)
+            alpha = attached_alpha(lay_a / wsum, g.disocclusion)
             out = m.layered(out, np.clip(layer + 0.5, 0, 255).astype(np.uint8), alpha, r, frame, g)
         return out, g

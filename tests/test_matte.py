@@ -189,3 +189,24 @@ def test_head_region_keeps_hair_the_head_outline_estimate_cuts(carphone, carphon
     assert cut.sum() > 50
     assert np.abs(plain[cut].astype(int) - raw[cut]).mean() > 15      # the plain path: room there
     assert np.abs(out[cut].astype(int) - raw[cut]).max() <= 3          # the layer: the moved hair
+
+
+def test_attached_alpha_keeps_hair_and_drops_flecks():
+    """In what the warp's head-region estimate calls uncovered, the moved actor's matte is kept
+    where it continues the actor (hair the estimate cut through) and dropped where it is a fleck
+    the warp folded out into the room."""
+    from reenact.render.head import attached_alpha
+
+    H, W = 80, 120
+    alpha = np.zeros((H, W), np.float32)
+    alpha[20:60, 20:60] = 1.0          # the head
+    alpha[25:35, 60:75] = 1.0          # hair reaching past the estimate's edge (x 60)
+    alpha[40:50, 95:98] = 0.9          # a fleck of ear, out in the room
+    alpha[39, 94:99] = 0.3             # ... with a soft fringe
+    uncovered = np.zeros((H, W), bool)
+    uncovered[:, 60:] = True
+    got = attached_alpha(alpha, uncovered)
+    assert np.array_equal(got[:, :60], alpha[:, :60])          # nothing outside the region changes
+    assert np.array_equal(got[25:35, 60:75], alpha[25:35, 60:75])   # the hair stays
+    assert got[38:51, 93:100].max() == 0.0                    # the fleck and its fringe go
+    assert np.array_equal(attached_alpha(alpha, np.zeros((H, W), bool)), alpha)
