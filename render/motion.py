@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Full reenactment's head motion (region ``head``): footage frames warped so the whole head
-takes the requested pose and expression (:mod:`.warp`), the uncovered background filled from
-the shot's plate (:mod:`.head`)."""
+takes the requested pose and expression (:mod:`.warp`), the actor moved as a layer over the
+frame's own background by its matte (:mod:`.matte`, :func:`.head.layer_head`), the uncovered
+background filled from the shot's plate (:mod:`.head`)."""
 
 import threading
 

@@ -318,8 +318,9 @@ class ShotHead(ShotFrames):
     replaced unless another is closer by :data:`HEAD_KEEP` degrees; a dynamic programme keeps
     runs of consecutive frames, :data:`HEAD_SWITCH`; blended with its neighbours' sources,
     1/4, 1/2, 1/4), warped by the fitted meshes to the requested pose and expression, over this
-    frame's own background (the motion's weight: 1 on
-    the head, fading to 0). A 2-D warp of a frontal frame cannot show the side of a head the
+    frame's own background: by the actor's matte, this frame's own actor taken out
+    (:meth:`~reenact.render.motion.HeadMotion.layered`; without a matte, by the motion's weight: 1
+    on the head, fading to 0). A 2-D warp of a frontal frame cannot show the side of a head the
     request turns to; a frame of the shot where the actor turned that way can. Same interface
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
 
@@ -406,7 +407,8 @@ class ShotHead(ShotFrames):
             # the other frames' actor over this frame's own background. Their colours are averaged
             # by their mattes: where one source has hair and its neighbour wall, the hair's colour
             # with half its opacity over this frame's room, not a lighter band of both (a change
-            # of source used to draw an arc through the hair); what the head uncovers is room
+            # of source used to draw an arc through the hair); in what the head-region estimate
+            # calls uncovered, only what continues the moved actor (attached_alpha)
             sure = lay_a > 1e-3
             layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
             alpha = attached_alpha(lay_a / wsum, g.disocclusion)
