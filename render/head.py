@@ -161,6 +161,15 @@ def layer_reach(field, feather=2.0):
     return np.clip(cv2.GaussianBlur(t, (0, 0), feather), 0.0, 1.0) * ((d > 0.5 * lo) | field.disocclusion)
 
 
+def sampled_outside(field, area=None):
+    """(H, W) bool: pixels the WarpField ``field`` takes from beyond the picture (``area`` (x0,
+    y0, x1, y1), default the whole frame), where a warp mirrors or repeats the edge."""
+    H, W = field.shape
+    x0, y0, x1, y1 = (0, 0, W, H) if area is None else (int(v) for v in area)
+    return ((field.map_x < x0 - 0.5) | (field.map_x > x1 - 0.5)
+            | (field.map_y < y0 - 0.5) | (field.map_y > y1 - 0.5))
+
+
 def attached_alpha(alpha, uncovered):
     """``alpha`` (H, W) float (a moved actor's matte) with what lies in ``uncovered`` (H, W) bool
     (what the warp's head-region estimate calls room the head uncovered) kept only where it is

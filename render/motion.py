@@ -15,7 +15,7 @@ from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
 from .head import (LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, fill_background, head_mask, layer_head,
-                   layer_reach, posed_points)
+                   layer_reach, posed_points, sampled_outside)
 from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
@@ -103,6 +103,13 @@ class HeadMotion:
             hole = cv2.morphologyEx(hole.view(np.uint8), cv2.MORPH_OPEN, np.ones((k, k), np.uint8)) > 0
         return hole
 
+    def unsure(self, f):
+        """(H, W) bool: where the moved actor of the WarpField ``f`` is kept only as far as it
+        continues the actor (:func:`~.head.attached_alpha`): what the head-region estimate calls
+        uncovered, and what the warp takes from beyond the picture's edge (mirrored there: a
+        head moved down from the frame's top edge brings a mirrored fleck of its hair along)."""
+        return f.disocclusion | sampled_outside(f, self.area)
+
     def layered(self, plain, moved, alpha_moved, r, frame, f):
         """:func:`~.head.layer_head` of row ``r``: ``moved`` (with its warped matte
         ``alpha_moved``) over ``frame``'s own background where the WarpField ``f`` moves."""
@@ -127,7 +134,7 @@ class HeadMotion:
         raw = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
         out = fill_background(raw, self.uncovered(f), self.plate, self.known) if f.disocclusion.any() else raw
         alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
-        return self.layered(out, raw, attached_alpha(alpha, f.disocclusion), r, frame, f), f
+        return self.layered(out, raw, attached_alpha(alpha, self.unsure(f)), r, frame, f), f
 
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,

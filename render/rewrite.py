@@ -411,6 +411,6 @@ class ShotHead(ShotFrames):
             # calls uncovered, only what continues the moved actor (attached_alpha)
             sure = lay_a > 1e-3
             layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
-            alpha = attached_alpha(lay_a / wsum, g.disocclusion)
+            alpha = attached_alpha(lay_a / wsum, m.unsure(g))
             out = m.layered(out, np.clip(layer + 0.5, 0, 255).astype(np.uint8), alpha, r, frame, g)
         return out, g

@@ -210,3 +210,17 @@ def test_attached_alpha_keeps_hair_and_drops_flecks():
     assert np.array_equal(got[25:35, 60:75], alpha[25:35, 60:75])   # the hair stays
     assert got[38:51, 93:100].max() == 0.0                    # the fleck and its fringe go
     assert np.array_equal(attached_alpha(alpha, np.zeros((H, W), bool)), alpha)
+
+
+def test_sampled_outside_marks_what_the_warp_takes_from_beyond_the_picture():
+    """A disc at the frame's left edge moved 12 px right: the pixels its motion fetches from
+    left of the frame (mirrored there by the warp) are marked, within a pillarbox's picture too,
+    and nothing else."""
+    from reenact.render.head import sampled_outside
+
+    f = _shift_field(60, 100, 10, 30, 15, 12, fade=20)
+    got = sampled_outside(f)
+    assert np.array_equal(got, f.map_x < -0.5) and got.any()
+    assert not sampled_outside(_shift_field(60, 100, 50, 30, 15, 0, fade=20)).any()
+    bar = sampled_outside(f, (8, 0, 100, 60))          # a picture starting 8 px in
+    assert np.array_equal(bar, f.map_x < 7.5) and bar.sum() > got.sum()
