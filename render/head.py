@@ -153,8 +153,8 @@ def layer_reach(field, feather=2.0):
     """(H, W) float32 0..1: where the WarpField ``field`` moves anything (its displacement above
     :data:`LAYER_REACH`, or background it uncovers), feathered by ``feather`` px; 0 where the map
     is the identity, so :func:`layer_head` leaves those pixels as they were."""
-    d = np.hypot(field.map_x - np.arange(field.shape[1], dtype=np.float32)[None, :],
-                 field.map_y - np.arange(field.shape[0], dtype=np.float32)[:, None])
+    disp = field.displacement()
+    d = np.hypot(disp[..., 0], disp[..., 1])
     lo, hi = LAYER_REACH
     t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
     t = np.maximum(t, field.disocclusion.astype(np.float32))
@@ -218,10 +218,11 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
     sl = (slice(y0, y1), slice(x0, x1))
     cut = np.asarray(alpha_frame)[sl] > LAYER_CUT
     cut = cv2.dilate(cut.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
-    if area is not None:
-        inside = np.zeros((H, W), bool)
-        inside[int(area[1]):int(area[3]), int(area[0]):int(area[2])] = True
-        cut &= inside[sl]
+    if area is not None:  # nothing outside the picture is cut (the slice's own coordinates)
+        ax0, ay0, ax1, ay1 = (int(v) for v in area)
+        inside = np.zeros(cut.shape, bool)
+        inside[max(0, ay0 - y0):max(0, ay1 - y0), max(0, ax0 - x0):max(0, ax1 - x0)] = True
+        cut &= inside
     bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
                          None if known is None else np.asarray(known)[sl])
     a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)[..., None]

@@ -33,6 +33,18 @@ def edited(track):
     return brows_raised(track)
 
 
+def turned(track, yaw):
+    """``track``'s performance with the head turned by ``yaw`` radians on every row, ``track``'s
+    rows kept as the footage's (a full reenactment's request, for region ``head``)."""
+    import numpy as np
+    from reenact.face import transfer as X
+
+    req = X._copy(track)
+    req.pose = np.array(req.pose)
+    req.pose[:, 1] += yaw
+    return req.with_footage_rows(track)
+
+
 @pytest.fixture(scope="session")
 def carphone_edit(carphone_track):
     """:func:`edited` carphone: brows raised on every frame."""

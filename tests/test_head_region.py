@@ -24,10 +24,9 @@ YAW = 0.14  # rad, ~8 degrees
 @pytest.fixture(scope="module")
 def turned(carphone_track):
     """carphone's performance with the head turned ~8 degrees (yaw) on every frame."""
-    req = X._copy(carphone_track)
-    req.pose = np.array(req.pose)
-    req.pose[:, 1] += YAW
-    return req.with_footage_rows(carphone_track)
+    from conftest import turned as turn
+
+    return turn(carphone_track, YAW)
 
 
 def _render(track, clip, region, tmp, model=BASE_MODEL, accept_footage=False):

@@ -143,15 +143,12 @@ def test_head_region_keeps_the_room_beside_a_turning_head_still(carphone, carpho
     """carphone's head turned 8 degrees (region head's HeadMotion with the shot's plate): the
     car beside the head changes far less with the actor moved as a layer than with the plain
     warp, which drags it along with the head."""
-    from reenact.face import transfer as X
+    from conftest import turned
     from reenact.render.head import head_mask, posed_points
     from reenact.render.motion import HeadMotion, shot_plate
     from reenact.video import open_video
 
-    req = X._copy(carphone_track)
-    req.pose = np.array(req.pose)
-    req.pose[:, 1] += 0.14
-    req = req.with_footage_rows(carphone_track)
+    req = turned(carphone_track, 0.14)
     with open_video(carphone) as src:
         m = HeadMotion(carphone_track, req, shot_plate(src, carphone_track))
         assert m.matte
@@ -170,14 +167,11 @@ def test_head_region_keeps_hair_the_head_outline_estimate_cuts(carphone, carphon
     """carphone's head turned 14°: where the warp's head-region estimate (face oval grown, a hair
     cap) ends inside the hair, the plain path fills what it calls uncovered with the room; the
     layer keeps what the warp moved there wherever the actor's warped matte says actor."""
-    from reenact.face import transfer as X
+    from conftest import turned
     from reenact.render.motion import HeadMotion, shot_plate
     from reenact.video import open_video
 
-    req = X._copy(carphone_track)
-    req.pose = np.array(req.pose)
-    req.pose[:, 1] += 0.25
-    req = req.with_footage_rows(carphone_track)
+    req = turned(carphone_track, 0.25)
     with open_video(carphone) as src:
         m = HeadMotion(carphone_track, req, shot_plate(src, carphone_track))
         f0 = src.read(60)

@@ -750,31 +750,23 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or fetch_wheel(tmp)
         failed = False
-        for member, out_name, value_range in MODELS:
+        # (member, output, input range, convert, verify, what the verification compares with)
+        single = ([(m, o, r, convert, verify, "TFLite") for m, o, r in MODELS]
+                  + [(m, o, r, lambda t, p: convert(t, p, TRANSPOSE_CONV_OPSET, transpose_conv=True),
+                      verify_transpose_conv, "TFLite (+ the op in numpy)") for m, o, r in TRANSPOSE_CONV_MODELS])
+        for member, out_name, value_range, convert_one, verify_one, against in single:
             if args.only and out_name not in args.only:
                 continue
             tfl = extract(wheel, member, tmp)
             out_path = os.path.join(args.out, out_name)
             if not args.check:
-                convert(tfl, out_path)
-            diff = verify(tfl, out_path, value_range)
+                convert_one(tfl, out_path)
+            diff = verify_one(tfl, out_path, value_range)
             ok = diff <= TOLERANCE
             failed |= not ok
-            print(f"{out_name}: max abs diff vs TFLite = {diff:.3g} "
+            print(f"{out_name}: max abs diff vs {against} = {diff:.3g} "
                   f"({'ok' if ok else 'FAIL'}), sha256 {sha256(out_path)}, "
                   f"{os.path.getsize(out_path)} bytes")
-        for member, out_name, value_range in TRANSPOSE_CONV_MODELS:
-            if args.only and out_name not in args.only:
-                continue
-            tfl = extract(wheel, member, tmp)
-            out_path = os.path.join(args.out, out_name)
-            if not args.check:
-                convert(tfl, out_path, TRANSPOSE_CONV_OPSET, transpose_conv=True)
-            diff = verify_transpose_conv(tfl, out_path, value_range)
-            ok = diff <= TOLERANCE
-            failed |= not ok
-            print(f"{out_name}: max abs diff vs TFLite (+ the op in numpy) = {diff:.3g} "
-                  f"({'ok' if ok else 'FAIL'}), sha256 {sha256(out_path)}, {os.path.getsize(out_path)} bytes")
         for member, pattern, value_range in STAGED_MODELS:
             if args.only and pattern.format(1) not in args.only:
                 continue
