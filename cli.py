@@ -289,10 +289,12 @@ def cmd_render(args):
             print("reenact: warning: " + w, file=sys.stderr)
         mouth_from = (dt, dv)
     mouth = args.mouth if args.mouth is not None else args.driver_mouth  # --driver-mouth: the older name
+    if mouth in ("driver", "on") and args.region != "mouth":
+        raise UserError("--mouth driver draws a mouth dub's lower face: use --region mouth")
     if mouth in ("driver", "on") and mouth_from is None:
         raise UserError("--mouth driver needs the driver: --mouth-from DRIVER.npz=DRIVER.mp4")
-    if mouth not in (None, "auto") and args.region != "mouth":
-        raise UserError("--mouth chooses a mouth dub's lower face: use --region mouth")
+    if mouth not in (None, "auto") and args.region == "face":
+        raise UserError("--mouth {} chooses the lower face of region mouth or head, not face".format(mouth))
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
@@ -465,7 +467,9 @@ def build_parser():
                         "the driver's own mouth interior (teeth, tongue) in the opening; the driver's Track "
                         "and footage, which TRACK must have been transferred from (docs/compositing.md)")
     p.add_argument("--mouth", choices=("auto", "shot", "driver", "renderer"), default=None,
-                   help="region mouth: where the lower face of the rows the performance changes comes from: "
+                   help="region head: 'shot' (default) the moved head's lower face from the footage frame with the "
+                        "nearest mouth, 'renderer' the network fills its opening. Region mouth: where the lower "
+                        "face of the rows the performance changes comes from: "
                         "'shot' the footage's own frame with the nearest mouth, warped to the requested one "
                         "(the actor's own lips and teeth); 'driver' the footage warped to the requested mouth "
                         "with the driver's mouth interior (--mouth-from); 'renderer' the network; 'auto' "

@@ -70,6 +70,8 @@ from .reenact_measures import (
     jaw,
     laplacian_var,
     lower_face_flicker,
+    lips_in_the_opening,
+    outline_motion,
     lower_face_sharpness,
     frames_and_faces,
     lip_gap,
@@ -190,8 +192,6 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
 
 # ----------------------------------------------------------------------------- case 2
 def full_reenact(driver, target, model, work, length, region, log, images=True):
-    import cv2
-
     d = os.path.join(work, "full_{}_to_{}".format(driver, target))
     os.makedirs(d, exist_ok=True)
     Tp, Dp = track_clip(target, work, log), track_clip(driver, work, log)
@@ -201,7 +201,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     rest = Rd[ok][len(Rd[ok]) // 2]
     turn = rot_angle_deg(Rd, rest[None])
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanmax(turn[rows]) - np.nanmin(turn[rows])))
-    O, out, R, summ, wall = transfer_render_retrack("full", Dp, Tp, target, model, region, (a, b), d, log)
+    extra = ["--mouth", MOUTH] if region == "head" and MOUTH in ("shot", "renderer") else []
+    O, out, R, summ, wall = transfer_render_retrack("full", Dp, Tp, target, model, region, (a, b), d, log, extra)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
     Rq, Rg, Ro = rotations(req.pose)[rows], rotations(got.pose)[rows], rotations(tgt.pose)[rows]
@@ -216,25 +217,14 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     F = Frames(clip_path(target))
     orig = F.get(rows)
     res_frames = output_frames(out, rows)
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    moved, counted, along = 0, 0, []
-    H, W = orig[int(a)].shape[:2]
-    for k, t in enumerate(rows):
-        dk = disp[k]
-        mag = np.linalg.norm(dk, axis=1)
-        sel = (mag >= 2.0) & np.isfinite(q0[k]).all(1) & (q0[k, :, 0] >= 0) & (q0[k, :, 0] < W - 1) \
-            & (q0[k, :, 1] >= 0) & (q0[k, :, 1] < H - 1)
-        if not sel.any():
-            continue
-        g0 = cv2.cvtColor(orig[int(t)], cv2.COLOR_BGR2GRAY)
-        g1 = cv2.cvtColor(res_frames[int(t)], cv2.COLOR_BGR2GRAY)
-        flow = dis.calc(g0, g1, None)
-        p = np.round(q0[k, sel]).astype(int)
-        f = flow[p[:, 1], p[:, 0]].astype(np.float64)
-        moved += int((np.linalg.norm(f - dk[sel], axis=1) <= 0.5 * mag[sel]).sum())
-        counted += int(sel.sum())
-        along.extend(list((f * dk[sel]).sum(1) / mag[sel] ** 2))
+    moved, counted, along = outline_motion(orig, res_frames, rows, q0, disp)
     bg = background_change(orig, res_frames, rows, tgt.project()[rows], req.project()[rows])
+    # the mouth: open where asked (re-tracked), and teeth or a dark interior there, not closed lips
+    # stretched over the opening (against the target's own open frames, up to 60 of them)
+    g_req, g_own = lip_gap(req.project()), lip_gap(tgt.project())
+    mine = np.flatnonzero(g_own >= 0.08)[:60]
+    mouth = (lips_in_the_opening(res_frames, req.project(), rows, g_req),
+             lips_in_the_opening(F.get(mine), tgt.project(), mine, g_own))
     res = {
         "driver": driver, "target": target, "region": region, "frames": [int(a), int(b)],
         "target_seen_by_bundled_base": target in BASE_TRAINED_ON,
@@ -249,6 +239,9 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "background_change_levels_p90": _r(np.nanpercentile(bg, 90), 2),
         "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3), "render_wall_s": round(wall, 2),
         "face_flicker": lower_face_flicker(orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False),
+        "lip_gap": fit_line(g_req[rows], lip_gap(got.landmarks)[rows]),
+        "lips_in_the_opening_median": _r(np.median(mouth[0]), 3) if len(mouth[0]) else None,
+        "target_footage_lips_in_the_opening_median": _r(np.median(mouth[1]), 3) if len(mouth[1]) else None,
     }
     if images:
         ts = hard_frames(base, rows)
@@ -491,6 +484,10 @@ def table(rep):
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
         row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))
+        lg = h.get("lip_gap") or {}
+        row("    lip gap r / slope; opening drawn as lips (result / footage's own)", "{} / {}; {} / {}".format(
+            _fmt(lg.get("r"), "{:.2f}"), _fmt(lg.get("slope"), "{:.2f}"), _fmt(h.get("lips_in_the_opening_median"),
+            "{:.2f}"), _fmt(h.get("target_footage_lips_in_the_opening_median"), "{:.2f}")))
     s = rep.get("self_reenactment") or {}
     if "error" in s:
         lines.append("3 self-reenactment: " + s["error"])
@@ -542,7 +539,8 @@ def main(argv=None):
     ap.add_argument("--no-mouth-from", dest="mouth_from", action="store_false",
                     help="case 1 without the driver (`--mouth-from` not passed)")
     ap.add_argument("--mouth", default="auto", choices=("auto", "shot", "driver", "renderer"),
-                    help="case 1's `reenact render --mouth` (renderer: the network alone, the earlier figures)")
+                    help="case 1's `reenact render --mouth` (renderer: the network alone, the earlier figures); "
+                         "case 2 (region head) takes shot or renderer")
     ap.add_argument("--self-clip", default=None, help="case 3's clip (default driving_d14: never in the base's training)")
     ap.add_argument("--no-detail", action="store_true",
                     help="render without the footage's detail layer (`reenact render --no-detail`), for comparison")

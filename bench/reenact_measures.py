@@ -480,3 +480,69 @@ def background_change(orig, result, rows, P0, P1):
         d = np.abs(a.astype(np.int16) - b.astype(np.int16)).mean(-1)
         out.append(float(d[band].mean()) if band.any() else np.nan)
     return np.asarray(out, np.float64)
+
+
+def lips_in_the_opening(frames, P, rows, opening, min_opening=0.08):
+    """How much of an opened mouth is drawn as lips: per row of ``rows`` whose mouth is open
+    (``opening``: inner-lip gap over the eye-corner distance, >= ``min_opening``), the fraction
+    of the pixels inside the inner-lip contour of ``P`` ((T, 468, 2) pixels: the mouth drawn
+    there) whose colour lies within 3 standard deviations (Mahalanobis, CIELAB) of the colours
+    of the lips around it, in ``frames`` ({row: BGR uint8}). A warp that stretched closed lips
+    over the opening scores high; teeth, tongue and a dark interior score low (the footage's own
+    open mouths: 0.1-0.2). (The mean colour alone could not tell them apart: teeth and dark gaps
+    average to a lip-like colour.) Returns the fractions."""
+    import cv2
+
+    from reenact.render.donor import INNER_LIP, OUTER_LIP
+
+    out = []
+    for t in rows:
+        t = int(t)
+        if not opening[t] >= min_opening or not np.isfinite(P[t]).all():
+            continue
+        im = frames[t]
+        inner = np.zeros(im.shape[:2], np.uint8)
+        cv2.fillPoly(inner, [np.round(P[t][list(INNER_LIP)]).astype(np.int32)], 1)
+        outer = np.zeros(im.shape[:2], np.uint8)
+        cv2.fillConvexPoly(outer, cv2.convexHull(np.round(P[t][list(OUTER_LIP)]).astype(np.int32)), 1)
+        g = max(1, int(0.04 * np.hypot(*(P[t][291] - P[t][61]))))
+        k = np.ones((2 * g + 1, 2 * g + 1), np.uint8)
+        core = cv2.erode(inner, k) > 0
+        lips = (outer > 0) & ~(cv2.dilate(inner, k) > 0)
+        if core.sum() < 20 or lips.sum() < 20:
+            continue
+        lab = cv2.cvtColor(im, cv2.COLOR_BGR2LAB).astype(np.float64) * np.array([100.0 / 255.0, 1.0, 1.0])
+        mu, C = lab[lips].mean(0), np.cov(lab[lips].T) + np.eye(3)
+        d = lab[core] - mu
+        out.append(float((np.einsum("ij,jk,ik->i", d, np.linalg.inv(C), d) < 9.0).mean()))
+    return np.asarray(out)
+
+
+def outline_motion(orig, res_frames, rows, q0, disp):
+    """How much of the head's outline moved with the head: per row, DIS flow from the footage
+    (``orig``, {row: BGR}) to the result at the outline points ``q0`` ((R, K, 2), the footage's)
+    that the request moves by ``disp`` ((R, K, 2)) 2 px or more; a point moved when the flow is
+    within half its requested displacement of it. Returns (moved, counted, displacement realised
+    along the requested one, per point)."""
+    import cv2
+
+    a = int(rows[0])
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    moved, counted, along = 0, 0, []
+    H, W = orig[a].shape[:2]
+    for k, t in enumerate(rows):
+        dk = disp[k]
+        mag = np.linalg.norm(dk, axis=1)
+        sel = (mag >= 2.0) & np.isfinite(q0[k]).all(1) & (q0[k, :, 0] >= 0) & (q0[k, :, 0] < W - 1) \
+            & (q0[k, :, 1] >= 0) & (q0[k, :, 1] < H - 1)
+        if not sel.any():
+            continue
+        g0 = cv2.cvtColor(orig[int(t)], cv2.COLOR_BGR2GRAY)
+        g1 = cv2.cvtColor(res_frames[int(t)], cv2.COLOR_BGR2GRAY)
+        flow = dis.calc(g0, g1, None)
+        p = np.round(q0[k, sel]).astype(int)
+        f = flow[p[:, 1], p[:, 0]].astype(np.float64)
+        moved += int((np.linalg.norm(f - dk[sel], axis=1) <= 0.5 * mag[sel]).sum())
+        counted += int(sel.sum())
+        along.extend(list((f * dk[sel]).sum(1) / mag[sel] ** 2))
+    return moved, counted, along

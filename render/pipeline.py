@@ -292,7 +292,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
     mouth_mode = mouth_mode_of(mouth_mode)
-    if mouth_from is not None and region != "mouth":
+    if (mouth_from is not None or mouth_mode == "driver") and region != "mouth":
         raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
     donor, donor_warnings, driver_mouth = None, [], None
     if region == "mouth":  # the driver checked against the performance before any long work
@@ -343,11 +343,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
         if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
-            motion = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames))
+            motion = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames),
+                              mouth=mouth_mode != "renderer")
+            rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
+                                              motion.mouth_source)
         warper = motion if motion is not None else (
             HeadMotion(own, track, lower_only=donor is not None) if (detail or donor is not None) else None)
-        if head:
-            rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
         rid += "|face-edit {}".format(MOTION_VERSION) if region == "face" and warper is not None else ""
@@ -611,11 +612,12 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     own = crop_track if crop_track is not None else track.footage()
     if region != "head" and unchanged_rows(track, own, rows=[r])[0]:  # the footage as it is, as render_clip
         return frame.copy(), info
-    if mouth_from is not None and region != "mouth":
+    mouth_mode = mouth_mode_of(mouth_mode)
+    if (mouth_from is not None or mouth_mode == "driver") and region != "mouth":
         raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
     own_mouth = region == "mouth" and mouth is None  # made here: closed here
     if own_mouth:
-        mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode_of(mouth_mode), accept_footage)[0]
+        mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode, accept_footage)[0]
     if region == "mouth" and mouth is not None:
         with mouth if own_mouth else nullcontext():
             rm = int(i) - int(mouth.frame_start)
@@ -651,14 +653,14 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if head:
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
-            with ShotHead(own, track, video, plate) as sh:
-                frame, field = sh.frame(r, frame)
+            with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer") as sh:
+                (frame, field), drawn_by = sh.frame(r, frame), sh.mouth_source
         elif shot_head is not None:
-            frame, field = shot_head.frame(int(i) - shot_head.frame_start, frame)
+            (frame, field), drawn_by = shot_head.frame(int(i) - shot_head.frame_start, frame), shot_head.mouth_source
         else:
-            frame, field = warper.frame(0, frame)
+            (frame, field), drawn_by = warper.frame(0, frame), "renderer"
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
-        rid += "|head {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own))
+        rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own), drawn_by)
     elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
         rid += "|face-edit {}".format(MOTION_VERSION)
         if warper.same_pose[0] and warper.moves(0):

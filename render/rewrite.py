@@ -22,6 +22,8 @@ nearest frames). Each row blends its source with its neighbours' (all warped to 
 so a change of source does not flicker.
 """
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -71,10 +73,13 @@ def changed_rows(own, requested):
     return np.flatnonzero(np.isfinite(b).all((1, 2)) & ~(np.abs(a - b) <= 1e-6).all((1, 2)))
 
 
-def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITCH_COST, candidates=CANDIDATES):
+def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITCH_COST, candidates=CANDIDATES,
+         moved=False):
     """(len(rows),) footage rows of ``own`` (the footage's Track) that draw the mouth of the
     ``requested`` performance's ``rows`` (-1: none: no usable footage frame), and their lip
-    distances (cm). ``pool``: the footage rows allowed (default every tracked one)."""
+    distances (cm). ``pool``: the footage rows allowed (default every tracked one). The pose
+    term compares with the footage's head at the row, or with the requested head when the
+    render has ``moved`` the head there (full reenactment)."""
     ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
     pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
     rows = np.asarray(rows, np.int64)
@@ -87,7 +92,7 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
     F, Q = F.reshape(len(pool), -1), Q.reshape(len(rows), -1)
     M = len(MOUTH_POINTS)
     R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
-    own_pose = np.asarray(own.pose, np.float64)
+    own_pose = np.asarray((requested if moved else own).pose, np.float64)
     K = min(int(candidates), len(pool))
     cand, cost = [], []
     for k, r in enumerate(rows):
@@ -212,41 +217,64 @@ class ShotMouth(ShotFrames):
         :meth:`driver_row`'s, warped to the requested lips and jaw (``motion``: the lower-only
         :class:`~reenact.render.motion.HeadMotion` of the render, at its row ``row``: the
         requested points with the upper face held at this frame's)."""
-        j = self.driver_row(r)
         pd, zd, own = motion.pd[row], motion.zd[row], motion.ps[row]
-        if j is None or not (np.isfinite(pd).all() and np.isfinite(self.ps[j]).all() and np.isfinite(own).all()):
+        if not np.isfinite(own).all():
             return frame
-        H, W = frame.shape[:2]
-        face_h = float(np.ptp(own[:, 1]))
-        hull = np.concatenate([pd[list(LOWER_FACE)], own[list(LOWER_FACE)]])
-        pad = int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2
-        x0, y0 = np.maximum((np.floor(hull.min(0)) - pad).astype(int), 0)
-        x1, y1 = np.minimum((np.ceil(hull.max(0)) + pad).astype(int), (W, H))
-        if x1 <= x0 or y1 <= y0:
-            return frame
-        # the sources of this row and its neighbours, all warped to this row's mouth and blended
-        # (1/4, 1/2, 1/4): the source changes often (a driver's mouth seldom moves as any stretch
-        # of the shot did), and a hard switch every frame flickers
-        src, wsum = 0.0, 0.0
-        for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25)):
-            jk = self.driver_row(k) if k != r else j
-            if jk is not None:
-                src = src + w * self.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
-                wsum += w
-        src = src / wsum
-        roi = (x0, y0, x1 - x0, y1 - y0)
-        shape = (roi[3], roi[2])
         # the skin keeps this frame's own fine detail (grain, stubble: the other frame's may be
         # softer, moving), moved to the requested mouth; lips and mouth are the other frame's
-        here = motion.detail(row, frame, field_scale=DETAIL_FIELD_SCALE, part=(x0, y0, x1, y1))[0].astype(np.float32)
-        sigma = DETAIL_SIGMA * face_h
-        lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
-        width = float(np.hypot(*(pd[291] - pd[61])))
-        lips = np.clip(cv2.GaussianBlur(lips, (0, 0), max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
-        d = here - src  # here's fine detail in place of src's: (here - blur(here)) - (src - blur(src))
-        src += (1.0 - lips) * (d - cv2.GaussianBlur(d, (0, 0), sigma))
-        # the two frames' light may differ a little: matched over the feathered edge
-        return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
+        return self._draw(r, frame, pd, zd, own, lambda box: motion.detail(
+            row, frame, field_scale=DETAIL_FIELD_SCALE, part=box)[0].astype(np.float32))
+
+    def draw_moved(self, r, frame, pd, zd):
+        """``frame``, whose head a full reenactment has already moved to the requested points
+        ``pd`` (depths ``zd``) of row ``r``, with its lower face replaced as in :meth:`draw`:
+        the warp that moved the head stretched a closed mouth over the requested opening (lips
+        drawn into the mouth), where a footage frame with that mouth has lips, teeth and
+        tongue. The skin's fine detail is the moved frame's own."""
+        return self._draw(r, frame, pd, zd, pd, lambda box: frame[box[1]:box[3], box[0]:box[2]].astype(np.float32))
+
+    def _draw(self, r, frame, pd, zd, own, here_of):
+        return lower_face_from(self, self.driver_row, r, frame, pd, zd, own, here_of)
+
+
+def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
+    """``frame`` with the lower face of performance row ``r`` drawn from the footage row
+    ``source_of(r)`` of ``shot`` (a :class:`ShotFrames`), blended with the sources of the rows
+    beside it, warped to the requested points ``pd`` (depths ``zd``); ``own``: the points of the
+    face in ``frame`` (its lower face is replaced too); ``here_of(box)``: ``frame``'s pixels at
+    the requested mouth in that frame box (float32), whose fine skin detail is kept."""
+    j = source_of(r)
+    if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
+        return frame
+    H, W = frame.shape[:2]
+    face_h = float(np.ptp(own[:, 1]))
+    hull = np.concatenate([pd[list(LOWER_FACE)], own[list(LOWER_FACE)]])
+    pad = int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2
+    x0, y0 = np.maximum((np.floor(hull.min(0)) - pad).astype(int), 0)
+    x1, y1 = np.minimum((np.ceil(hull.max(0)) + pad).astype(int), (W, H))
+    if x1 <= x0 or y1 <= y0:
+        return frame
+    # the sources of this row and its neighbours, all warped to this row's mouth and blended
+    # (1/4, 1/2, 1/4): the source changes often (a driver's mouth seldom moves as any stretch
+    # of the shot did), and a hard switch every frame flickers
+    src, wsum = 0.0, 0.0
+    for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25)):
+        jk = source_of(k) if k != r else j
+        if jk is not None:
+            src = src + w * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
+            wsum += w
+    src = src / wsum
+    roi = (x0, y0, x1 - x0, y1 - y0)
+    shape = (roi[3], roi[2])
+    here = here_of((x0, y0, x1, y1))
+    sigma = DETAIL_SIGMA * face_h
+    lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
+    width = float(np.hypot(*(pd[291] - pd[61])))
+    lips = np.clip(cv2.GaussianBlur(lips, (0, 0), max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
+    d = here - src  # here's fine detail in place of src's: (here - blur(here)) - (src - blur(src))
+    src += (1.0 - lips) * (d - cv2.GaussianBlur(d, (0, 0), sigma))
+    # the two frames' light may differ a little: matched over the feathered edge
+    return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
 
 
 def choose_mouth(donor, performance, own, mode="auto", changed=None):
@@ -324,7 +352,7 @@ class ShotHead(ShotFrames):
     request turns to; a frame of the shot where the actor turned that way can. Same interface
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
 
-    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES):
+    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True):
         from .motion import HeadMotion
 
         self.motion = HeadMotion(own, requested, plate)
@@ -354,6 +382,14 @@ class ShotHead(ShotFrames):
             cost.append(np.stack([c[idx], d[idx]], 1))
         src, turn = _runs(rows, cand, cost, HEAD_SWITCH, np.full(len(rows), -1, np.int64), np.full(len(rows), np.nan))
         self.source[rows], self.turn[rows] = src, turn
+        # the lower face from the footage frame with the nearest mouth (ShotMouth's choice, at the
+        # requested pose): the head's source seldom has the requested opening, and the warp
+        # stretches its lips over the opening (a red blob where the request opens a closed mouth)
+        self.mouth = np.full(own.n_frames, -1, np.int64)
+        #: what draws the moved head's mouth, for the crop cache's keys
+        self.mouth_source = "shot" if mouth else "renderer"
+        if mouth:
+            self.mouth[rows] = plan(own, requested, rows, avail, moved=True)[0]
 
     def moves(self, r):
         return self.motion.moves(r)
@@ -363,9 +399,26 @@ class ShotHead(ShotFrames):
         j = int(self.source[r]) if 0 <= r < len(self.source) else -1
         return None if j < 0 else j
 
+    def mouth_row(self, r):
+        """The footage row whose mouth draws performance row ``r``, or None (the network draws
+        what the moved head's mouth lacks)."""
+        j = int(self.mouth[r]) if 0 <= r < len(self.mouth) else -1
+        return None if j < 0 else j
+
     def frame(self, r, frame):
         """(``frame`` with the head moved to row ``r`` of the performance, drawn from footage row
-        :meth:`driver_row`, the WarpField or None when the row is not moved)."""
+        :meth:`driver_row`, its lower face from footage row :meth:`mouth_row`, the WarpField or
+        None when the row is not moved). Where the mouth was drawn, the field has no mouth hole
+        left for the network."""
+        out, g = self._moved(r, frame)
+        if g is None or self.mouth_row(r) is None:
+            return out, g
+        m = self.motion
+        out = lower_face_from(self, self.mouth_row, r, out, m.pd[r], m.zd[r], m.pd[r],
+                              lambda b: out[b[1]:b[3], b[0]:b[2]].astype(np.float32))
+        return out, replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+
+    def _moved(self, r, frame):
         j = self.driver_row(r)
         if j is None or j == r or not self.motion.moves(r):
             return self.motion.frame(r, frame)

@@ -36,3 +36,27 @@ def test_lip_gap_and_line_fit():
     f = fit_line(x, 0.5 * x + 0.1)
     assert f["r"] == 1.0 and f["slope"] == 0.5 and f["n"] == 20
     assert fit_line(np.zeros(5), x[:5])["r"] is None  # a request that never moves says nothing
+
+
+def test_lips_in_the_opening_tells_teeth_from_stretched_lips():
+    """An opening filled with the lips' own colour reads as lips; teeth or a dark interior do not."""
+    import cv2
+
+    from bench.reenact_measures import lips_in_the_opening
+    from reenact.render.donor import INNER_LIP, OUTER_LIP
+
+    t = np.linspace(0, 2 * np.pi, 20, endpoint=False)
+    P = np.zeros((1, 468, 2))
+    P[0, list(OUTER_LIP)] = np.stack([100 + 60 * np.cos(t), 100 + 30 * np.sin(t)], 1)
+    P[0, list(INNER_LIP)] = np.stack([100 + 45 * np.cos(t), 100 + 15 * np.sin(t)], 1)
+    P[0, 61], P[0, 291] = (40, 100), (160, 100)
+    rng = np.random.default_rng(0)
+    got = []
+    for inside in ((60, 60, 170), (235, 235, 240), (20, 15, 25)):  # BGR: lip red, teeth, dark mouth
+        im = np.full((200, 200, 3), 180, np.uint8)
+        cv2.fillPoly(im, [np.round(P[0, list(OUTER_LIP)]).astype(np.int32)], (60, 60, 170))
+        cv2.fillPoly(im, [np.round(P[0, list(INNER_LIP)]).astype(np.int32)], inside)
+        im = np.clip(im + rng.normal(0, 3, im.shape), 0, 255).astype(np.uint8)
+        got.append(lips_in_the_opening({0: im}, P, [0], np.array([0.3]))[0])
+    assert got[0] > 0.9 and got[1] < 0.05 and got[2] < 0.05, got
+    assert not len(lips_in_the_opening({0: im}, P, [0], np.array([0.01])))  # a closed mouth is not measured

@@ -29,12 +29,13 @@ def turned(carphone_track):
     return turn(carphone_track, YAW)
 
 
-def _render(track, clip, region, tmp, model=BASE_MODEL, accept_footage=False):
+def _render(track, clip, region, tmp, model=BASE_MODEL, accept_footage=False, frames=FRAMES, mouth_mode="auto"):
     got = {}
     # without the watermark (it changes every rendered pixel by up to 6 levels: tested in
     # test_provenance), so "far background untouched" can be checked bit for bit
-    render_clip(track, clip, model, frames=FRAMES, region=region, prefer_gpu=False, cache_dir=str(tmp),
-                on_frame=lambda i, f: got.__setitem__(i, f), watermark=False, accept_footage=accept_footage)
+    render_clip(track, clip, model, frames=frames, region=region, prefer_gpu=False, cache_dir=str(tmp),
+                on_frame=lambda i, f: got.__setitem__(i, f), watermark=False, accept_footage=accept_footage,
+                mouth_mode=mouth_mode)
     return got
 
 
@@ -95,7 +96,8 @@ def test_head_region_follows_the_requested_rotation(turned, carphone, carphone_t
 def test_head_region_draws_only_what_the_warp_cannot_show(turned, carphone, carphone_track, tmp_path):
     """The moved head is the footage's own pixels: the render equals the warped frame except
     near the warp's holes (here the side of the nose an 8 degree turn uncovers), which the
-    network fills; opening the jaw beyond the footage adds the mouth interior to them."""
+    network fills; opening the jaw beyond the footage adds the mouth interior to them (with the
+    mouth left to the renderer, ``--mouth renderer``)."""
     import cv2
 
     from reenact.render.motion import shot_plate
@@ -103,9 +105,9 @@ def test_head_region_draws_only_what_the_warp_cannot_show(turned, carphone, carp
     from reenact.video import open_video
 
     def changed(req, folder):
-        got = _render(req, carphone, "head", folder)
+        got = _render(req, carphone, "head", folder, mouth_mode="renderer")
         with open_video(carphone) as src:
-            hm = ShotHead(carphone_track, req, carphone, shot_plate(src, carphone_track))
+            hm = ShotHead(carphone_track, req, carphone, shot_plate(src, carphone_track), mouth=False)
             out = []
             for i in range(*FRAMES):
                 moved, field = hm.frame(i - int(carphone_track.frame_start), src.read(i))
@@ -123,6 +125,66 @@ def test_head_region_draws_only_what_the_warp_cannot_show(turned, carphone, carp
     jaw.expression[:, list(jaw.expression_names).index("jawOpen")] = 0.9
     opened = changed(jaw.with_footage_rows(carphone_track), tmp_path / "j")
     assert opened[:, 1].sum() > 0 and opened[:, 0].sum() > turn[:, 0].sum(), (opened, turn)
+
+
+def _opening_unlike_lips(frame, P):
+    """CIELAB distance between the mean colour inside the inner-lip contour of the (468, 2)
+    points ``P`` and that of the lips around it, in the RGB ``frame``: small where closed lips are
+    stretched over the opening. (bench/reenact.py measures the lip-coloured share of the
+    opening instead, which tells teeth from lips on faces larger than carphone's 20 px mouth.)"""
+    import cv2
+
+    from reenact.render.donor import INNER_LIP, OUTER_LIP
+
+    inner = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(P[list(INNER_LIP)]).astype(np.int32)], 1)
+    outer = np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillConvexPoly(outer, cv2.convexHull(np.round(P[list(OUTER_LIP)]).astype(np.int32)), 1)
+    k = np.ones((3, 3), np.uint8)
+    core, lips = cv2.erode(inner, k) > 0, (outer > 0) & ~(cv2.dilate(inner, k) > 0)
+    lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float64) * np.array([100.0 / 255.0, 1.0, 1.0])
+    return float(np.linalg.norm(lab[core].mean(0) - lab[lips].mean(0)))
+
+
+def test_head_region_draws_the_opened_mouth_from_the_shot(turned, carphone, carphone_track, tmp_path):
+    """A full reenactment that opens a mouth the footage holds closed: the moved head's lower
+    face comes from a footage frame whose mouth is open (teeth, a dark interior), not the
+    closed lips stretched over the opening, and the network draws nothing there."""
+    import cv2
+
+    from reenact.render.head import posed_points
+    from reenact.render.motion import shot_plate
+    from reenact.render.rewrite import ShotHead, mouth_shapes
+    from reenact.video import open_video
+
+    gap = mouth_shapes(carphone_track)[1]
+    r0 = int(np.nanargmin(np.where(np.isfinite(gap[:-3]), gap[:-3], np.inf)))  # the footage's mouth shut
+    rows = range(r0, r0 + 3)
+    jaw = X._copy(turned)
+    jaw.expression = np.array(jaw.expression)
+    jaw.expression[:, list(jaw.expression_names).index("jawOpen")] = 0.9
+    jaw = jaw.with_footage_rows(carphone_track)
+    P = posed_points(jaw)[0]
+    f0 = int(carphone_track.frame_start)
+    got = _render(jaw, carphone, "head", tmp_path / "m", frames=(f0 + r0, f0 + r0 + 3))
+    with open_video(carphone) as src:
+        plate = shot_plate(src, carphone_track)
+        with ShotHead(carphone_track, jaw, carphone, plate) as shot, \
+                ShotHead(carphone_track, jaw, carphone, plate, mouth=False) as stretched:
+            for r in rows:
+                frame = src.read(f0 + r)
+                j = shot.mouth_row(r)
+                assert j is not None and gap[j] > 3 * gap[r], (r, j, gap[r])
+                drawn, field = shot.frame(r, frame)
+                plain, plain_field = stretched.frame(r, frame)
+                assert not field.mouth_hole.any() and plain_field.mouth_hole.any()
+                # the opening is the mouth's dark interior with the shot's mouth, lips without it
+                a, b = _opening_unlike_lips(drawn, P[r]), _opening_unlike_lips(plain, P[r])
+                assert a > 20 and a > b + 5, (r, a, b)
+                # the render is that frame but near the eyes and what the turn uncovers
+                holes = (field.eye_hole | field.occluded).astype(np.uint8)
+                near = cv2.dilate(holes, np.ones((15, 15), np.uint8)) > 0
+                assert not (np.abs(got[f0 + r].astype(int) - drawn.astype(int)).max(-1) > 0)[~near].any()
 
 
 def test_region_mask_of_the_head_is_the_warp_holes():

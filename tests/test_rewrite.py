@@ -104,8 +104,9 @@ def test_render_draws_a_dub_within_the_footage_with_the_shot_mouth(carphone, car
 
 
 def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
-    """``--mouth driver`` without the driver and ``--mouth`` outside region mouth: one line each,
-    before any work, nothing written."""
+    """``--mouth driver`` without the driver or outside region mouth, and ``--mouth shot`` with
+    region face (region head takes shot or renderer): one line each, before any work, nothing
+    written."""
     import os
     import subprocess
     import sys
@@ -114,8 +115,9 @@ def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
     perf = str(tmp_path / "dub.npz")
     _retimed(carphone_track, 12).save(perf)
     out = str(tmp_path / "out")
-    for extra, words in ((["--mouth", "driver"], ("--mouth driver", "--mouth-from")),
-                         (["--mouth", "shot", "--region", "face"], ("--mouth", "--region mouth"))):
+    for extra, words in ((["--mouth", "driver", "--region", "mouth"], ("--mouth driver", "--mouth-from")),
+                         (["--mouth", "shot", "--region", "face"], ("--mouth shot", "region mouth or head")),
+                         (["--mouth", "driver", "--region", "head"], ("--mouth driver", "--region mouth"))):
         res = subprocess.run([sys.executable, "-m", "reenact", "render", perf, "--video", carphone, "--out", out,
                               "--model", os.path.join(root, "models", "renderer_base.onnx"), "--cpu"] + extra,
                              capture_output=True, text=True, cwd=str(tmp_path))

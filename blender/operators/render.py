@@ -35,7 +35,16 @@ MOUTH = dict(
            ("DRIVER", "Driver", "The footage moved to the performance's lips and jaw, with the dubbing actor's "
                                 "mouth interior (teeth, tongue) in the opening"),
            ("RENDERER", "Renderer", "The renderer network draws the mouth")],
-    description="Mouth region: where the lower face of the frames whose mouth the performance changes comes from")
+    description="Mouth region: where the lower face of the frames whose mouth the performance changes comes from. "
+                "Head region: Renderer leaves the moved head's mouth to the network, any other the shot's own mouth")
+
+
+def head_mouth(region, mouth):
+    """render_clip's ``mouth_mode`` for the Mouth setting ``mouth`` in ``region``: region head
+    takes the shot's own mouth unless Renderer is chosen (the driver's mouth is for dubs)."""
+    if region != "head":
+        return mouth.lower()
+    return "renderer" if mouth == "RENDERER" else "shot"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -125,7 +134,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             layout.prop(self, "lossless")
         layout.prop(self, "cpu")
         layout.prop(self, "detail")
-        if self.region == "mouth":
+        if self.region in ("mouth", "head"):
             layout.prop(self, "mouth")
         layout.prop(self, "accept_footage")
 
@@ -169,7 +178,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
                                                                         "detail": self.detail, "mouth_from": mouth_from,
-                                                                        "mouth_mode": self.mouth.lower()})
+                                                                        "mouth_mode": head_mouth(self.region, self.mouth)})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -263,7 +272,8 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                 from ...render.motion import cached_plate
                 from ...render.rewrite import ShotHead
 
-                head = ShotHead(base, layers.curves_to_track(ob, scene, base), source, cached_plate(source, base))
+                head = ShotHead(base, layers.curves_to_track(ob, scene, base), source, cached_plate(source, base),
+                                mouth=head_mouth(self.region, self.mouth) != "renderer")
             try:  # region head: the crop follows the performance's head, not the footage's
                 out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                          transforms=None if self.region == "head" else xf, crop_track=base,
