@@ -70,6 +70,7 @@ from .reenact_measures import (
     jaw,
     laplacian_var,
     lower_face_flicker,
+    gaze_error_deg,
     lips_in_the_opening,
     outline_motion,
     lower_face_sharpness,
@@ -208,6 +209,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     Rq, Rg, Ro = rotations(req.pose)[rows], rotations(got.pose)[rows], rotations(tgt.pose)[rows]
     err = rot_angle_deg(Rq, Rg)
     base = rot_angle_deg(Rq, Ro)
+    gaze, gaze_base = gaze_error_deg(req.gaze, got.gaze)[rows], gaze_error_deg(req.gaze, tgt.gaze)[rows]
     # outline: the face oval grown 30 % about its centre, original pose vs requested pose
     oval = oval_index()
     P0, P1 = tgt.project()[rows][:, oval], req.project()[rows][:, oval]
@@ -240,6 +242,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3), "render_wall_s": round(wall, 2),
         "face_flicker": lower_face_flicker(orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False),
         "lip_gap": fit_line(g_req[rows], lip_gap(got.landmarks)[rows]),
+        "gaze_error_deg_median": _r(np.nanmedian(gaze), 2), "untouched_gaze_vs_request_deg_median": _r(np.nanmedian(gaze_base), 2),
         "lips_in_the_opening_median": _r(np.median(mouth[0]), 3) if len(mouth[0]) else None,
         "target_footage_lips_in_the_opening_median": _r(np.median(mouth[1]), 3) if len(mouth[1]) else None,
     }
@@ -484,6 +487,8 @@ def table(rep):
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
         row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))
+        row("    gaze error, median (untouched footage vs request)", "{} deg ({} deg)".format(
+            _fmt(h.get("gaze_error_deg_median"), "{:.1f}"), _fmt(h.get("untouched_gaze_vs_request_deg_median"), "{:.1f}")))
         lg = h.get("lip_gap") or {}
         row("    lip gap r / slope; opening drawn as lips (result / footage's own)", "{} / {}; {} / {}".format(
             _fmt(lg.get("r"), "{:.2f}"), _fmt(lg.get("slope"), "{:.2f}"), _fmt(h.get("lips_in_the_opening_median"),

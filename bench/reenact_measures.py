@@ -546,3 +546,13 @@ def outline_motion(orig, res_frames, rows, q0, disp):
         counted += int(sel.sum())
         along.extend(list((f * dk[sel]).sum(1) / mag[sel] ** 2))
     return moved, counted, along
+
+
+def gaze_error_deg(a, b):
+    """(T,) angle in degrees between the gazes ``a`` and ``b`` ((T, 4) yaw/pitch of both eyes, a
+    Track's ``gaze``), the mean of the two eyes (NaN where either is missing)."""
+    from reenact.face.gaze import gaze_to_directions
+
+    da, db = gaze_to_directions(a), gaze_to_directions(b)
+    cos = np.clip((da * db).sum(-1), -1.0, 1.0)
+    return np.degrees(np.arccos(cos)).mean(-1)

@@ -346,7 +346,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             motion = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames),
                               mouth=mouth_mode != "renderer")
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
-                                              motion.mouth_source)
+                                              motion.key)
         warper = motion if motion is not None else (
             HeadMotion(own, track, lower_only=donor is not None) if (detail or donor is not None) else None)
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
@@ -654,9 +654,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
             with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer") as sh:
-                (frame, field), drawn_by = sh.frame(r, frame), sh.mouth_source
+                (frame, field), drawn_by = sh.frame(r, frame), sh.key
         elif shot_head is not None:
-            (frame, field), drawn_by = shot_head.frame(int(i) - shot_head.frame_start, frame), shot_head.mouth_source
+            (frame, field), drawn_by = shot_head.frame(int(i) - shot_head.frame_start, frame), shot_head.key
         else:
             (frame, field), drawn_by = warper.frame(0, frame), "renderer"
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)

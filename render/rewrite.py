@@ -331,6 +331,122 @@ def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_
     return (donor if source == "driver" else None), info, warnings
 
 
+#: the eyes of a moved head (:func:`plan_eyes`): cost (cm) per radian of gaze difference (the iris
+#: sits on a 1.25 cm sphere; counted twice: the eye goes wherever the iris is)
+GAZE_COST = 2.5
+#: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
+EYE_OPEN_COST = 3.0
+#: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
+#: sources are not blended: a blend of two gazes is two irises)
+EYE_SWITCH_COST = 0.2
+#: upper / lower lid vertex pairs whose distances measure how open the eyes are
+EYE_PAIRS = ((159, 145), (386, 374))
+
+
+def eye_shapes(track, rows=None):
+    """((R, E, 3) model-frame positions (cm, no pose) of the eye-opening loops of ``track``'s
+    fitted mesh, (R,) mean lid opening (cm, :data:`EYE_PAIRS`), (R, 4) gaze); NaN where untracked."""
+    from .meshes import _mesh
+
+    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
+    ex = np.asarray(track.expression, np.float64)[rows]
+    V = posed_vertices(track.identity, track.expression_basis, ex, np.zeros((len(rows), 6)))
+    X = V[:, np.concatenate(_mesh().eyes)]
+    opening = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in EYE_PAIRS], 0)
+    gaze = np.asarray(track.gaze, np.float64)[rows]
+    bad = ~(np.isfinite(ex).all(1) & np.isfinite(gaze).all(1))
+    X[bad], opening[bad], gaze[bad] = np.nan, np.nan, np.nan
+    return X, opening, gaze
+
+
+def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
+    """(len(rows),) footage rows of ``own`` whose eyes draw the moved head's eyes of the
+    ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`), open at least
+    as far (:data:`EYE_OPEN_COST`), little turned from the requested head (:data:`POSE_COST`),
+    runs kept (:data:`EYE_SWITCH_COST`)."""
+    ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
+    pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
+    rows = np.asarray(rows, np.int64)
+    out = np.full(len(rows), -1, np.int64)
+    if not len(pool) or not len(rows):
+        return out
+    F, of, gf = eye_shapes(own, pool)
+    Q, oq, gq = eye_shapes(requested, rows)
+    good = np.isfinite(of) & np.isfinite(gf).all(1)
+    pool, F, of, gf = pool[good], F[good], of[good], gf[good]
+    if not len(pool):
+        return out
+    F, Q = F.reshape(len(pool), -1), Q.reshape(len(rows), -1)
+    E = F.shape[1] // 3
+    R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
+    R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
+    K = min(int(candidates), len(pool))
+    cand, cost = [], []
+    for k in range(len(rows)):
+        if not (np.isfinite(Q[k]).all() and np.isfinite(gq[k]).all()):
+            cand.append(None)
+            cost.append(None)
+            continue
+        d = np.sqrt(((F - Q[k]) ** 2).sum(1) / E)
+        c = d + GAZE_COST * np.linalg.norm(gf - gq[k], axis=1) + EYE_OPEN_COST * np.maximum(oq[k] - of, 0) \
+            + POSE_COST * rotation_angle_deg(R_pool, R_req[k][None])
+        idx = np.argpartition(c, K - 1)[:K]
+        cand.append(pool[idx])
+        cost.append(np.stack([c[idx], d[idx]], 1))
+    return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan))[0]
+
+
+def eyes_from(shot, j, frame, pd, area=None):
+    """(``frame`` with both eyes (the openings and the lids around them) of the requested points
+    ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
+    lids; the (H, W) bool eye hole: what the requested lids open beyond row ``j``'s opening), or
+    (``frame``, None) when it cannot. Each eye is moved by its own affine map, fitted on its
+    opening's loop: lids and eyeball move together, and the far eye of a turned head is
+    foreshortened as it should be (the face's one rigid motion, which the mesh warp gives the
+    eyeballs, put the far eye's iris beside its lids at 20 degrees of turn). ``area``: the
+    picture inside letterbox or pillarbox bars (x0, y0, x1, y1), which nothing here crosses."""
+    from .meshes import _mesh
+
+    if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
+        return frame, None
+    H, W = frame.shape[:2]
+    ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
+    src = shot._frame(j)
+    out, hole = frame, np.zeros((H, W), bool)
+    for lp in _mesh().eyes:
+        P, Q = pd[list(lp)], shot.ps[j][list(lp)]
+        width = float(np.ptp(P[:, 0]))
+        if width < 2.0:
+            continue
+        c = P.mean(0)
+        region = c + 1.6 * (P - c)  # the opening and the lids around it
+        pad = int(np.ceil(0.45 * width)) + 2
+        x0, y0 = np.maximum(np.floor(region.min(0)).astype(int) - pad, (ax0, ay0))
+        x1, y1 = np.minimum(np.ceil(region.max(0)).astype(int) + pad, (ax1, ay1))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        A = cv2.estimateAffine2D(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]  # dst -> src
+        if A is None:
+            continue
+        A = A.copy()
+        A[:, 2] += A[:, :2] @ np.array([x0, y0], np.float64)  # the box's pixels
+        roi = (x0, y0, x1 - x0, y1 - y0)
+        shape = (roi[3], roi[2])
+        moved = cv2.warpAffine(src, A, (roi[2], roi[3]), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        opening_j = np.zeros(src.shape[:2], np.uint8)
+        cv2.fillPoly(opening_j, [np.round(Q * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        seen = cv2.warpAffine(opening_j * np.uint8(255), A, (roi[2], roi[3]), flags=cv2.INTER_LINEAR |
+                              cv2.WARP_INVERSE_MAP) > 127
+        hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
+        a = cv2.GaussianBlur(_poly_mask(shape, region, roi).astype(np.float32), (0, 0), 0.15 * width)[..., None]
+        sl = (slice(y0, y1), slice(x0, x1))
+        if out is frame:
+            out = frame.copy()
+        out[sl] = np.clip(out[sl].astype(np.float32) * (1.0 - a) + moved * a + 0.5, 0, 255).astype(np.uint8)
+    return out, hole
+
+
 #: full reenactment from the shot's own frames (:class:`ShotHead`): a footage frame other than
 #: the one being replaced must be closer in head rotation to the request by this many degrees
 HEAD_KEEP = 2.0
@@ -352,7 +468,7 @@ class ShotHead(ShotFrames):
     request turns to; a frame of the shot where the actor turned that way can. Same interface
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
 
-    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True):
+    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True, eyes=True):
         from .motion import HeadMotion
 
         self.motion = HeadMotion(own, requested, plate)
@@ -386,10 +502,15 @@ class ShotHead(ShotFrames):
         # requested pose): the head's source seldom has the requested opening, and the warp
         # stretches its lips over the opening (a red blob where the request opens a closed mouth)
         self.mouth = np.full(own.n_frames, -1, np.int64)
-        #: what draws the moved head's mouth, for the crop cache's keys
-        self.mouth_source = "shot" if mouth else "renderer"
+        #: what draws the moved head's mouth and eyes, for the crop cache's keys
+        self.key = "mouth {} eyes {}".format("shot" if mouth else "renderer", "shot" if eyes else "head")
         if mouth:
             self.mouth[rows] = plan(own, requested, rows, avail, moved=True)[0]
+        # the eyes from the footage frame nearest in lids and gaze: the head's source looks where
+        # that moment looked, and its neighbours' blend drew two irises where their gazes differ
+        self.eyes = np.full(own.n_frames, -1, np.int64)
+        if eyes:
+            self.eyes[rows] = plan_eyes(own, requested, rows, avail)
 
     def moves(self, r):
         return self.motion.moves(r)
@@ -411,12 +532,19 @@ class ShotHead(ShotFrames):
         None when the row is not moved). Where the mouth was drawn, the field has no mouth hole
         left for the network."""
         out, g = self._moved(r, frame)
-        if g is None or self.mouth_row(r) is None:
+        if g is None:
             return out, g
         m = self.motion
-        out = lower_face_from(self, self.mouth_row, r, out, m.pd[r], m.zd[r], m.pd[r],
-                              lambda b: out[b[1]:b[3], b[0]:b[2]].astype(np.float32))
-        return out, replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+        if self.eyes[r] >= 0:
+            out, hole = eyes_from(self, int(self.eyes[r]), out, m.pd[r], m.area)
+            if hole is not None:
+                g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
+        if self.mouth_row(r) is not None:
+            moved = out
+            out = lower_face_from(self, self.mouth_row, r, moved, m.pd[r], m.zd[r], m.pd[r],
+                                  lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
+            g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+        return out, g
 
     def _moved(self, r, frame):
         j = self.driver_row(r)

@@ -60,3 +60,14 @@ def test_lips_in_the_opening_tells_teeth_from_stretched_lips():
         got.append(lips_in_the_opening({0: im}, P, [0], np.array([0.3]))[0])
     assert got[0] > 0.9 and got[1] < 0.05 and got[2] < 0.05, got
     assert not len(lips_in_the_opening({0: im}, P, [0], np.array([0.01])))  # a closed mouth is not measured
+
+
+def test_gaze_error_is_the_angle_between_the_gazes():
+    from bench.reenact_measures import gaze_error_deg
+
+    g = np.array([[0.1, 0.05, 0.12, 0.04], [np.nan, 0, 0, 0]])
+    h = g.copy()
+    h[:, [0, 2]] += 0.1  # both eyes 0.1 rad further in yaw
+    e = gaze_error_deg(g, h)
+    assert abs(e[0] - np.degrees(0.1)) < 0.1 and np.isnan(e[1])
+    assert gaze_error_deg(g[:1], g[:1])[0] < 1e-5

@@ -277,6 +277,54 @@ def test_shot_head_takes_the_footage_frame_that_shows_the_requested_pose(carphon
         assert sh.driver_row(untouched) in (None, untouched)
 
 
+def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carphone_track):
+    """Rows asked to look where another moment of the shot looked draw their eyes from a frame
+    that looks there (the head's source looks where its own moment did); the eyes change the
+    picture only around the eyes."""
+    import cv2
+
+    from reenact.face.gaze import gaze_to_directions
+    from reenact.render.motion import shot_plate
+    from reenact.video import open_video
+    from reenact.render.rewrite import ShotHead
+
+    tr = carphone_track
+    g = np.asarray(tr.gaze, np.float64)
+    ok = np.flatnonzero(np.asarray(tr.tracked, bool) & np.isfinite(g).all(1))
+    D = gaze_to_directions(g[ok])
+    ang = np.degrees(np.arccos(np.clip(np.einsum("aei,bei->abe", D, D), -1, 1))).mean(-1)
+    a, b = np.unravel_index(np.argmax(ang), ang.shape)
+    r, k = int(ok[a]), int(ok[b])
+    assert ang[a, b] > 10, ang[a, b]
+    req = X._copy(tr)
+    req.gaze = np.array(req.gaze)
+    req.pose = np.array(req.pose)
+    rows = [q for q in range(max(0, r - 2), min(tr.n_frames, r + 3)) if tr.tracked[q]]
+    for q in rows:
+        req.gaze[q] = g[k]
+        req.pose[q, 1] += 0.1  # and a turn, so that the head moves
+    req = req.with_footage_rows(tr)
+
+    def off(j):  # degrees between row j's gaze and the requested one
+        d = gaze_to_directions(np.stack([g[j], g[k]]))
+        return float(np.degrees(np.arccos(np.clip((d[0] * d[1]).sum(-1), -1, 1))).mean())
+
+    with open_video(carphone) as src:
+        plate = shot_plate(src, tr)
+        frame = src.read(int(tr.frame_start) + r)
+        with ShotHead(tr, req, carphone, plate) as sh, ShotHead(tr, req, carphone, plate, eyes=False) as plain:
+            j = int(sh.eyes[r])
+            assert j >= 0 and off(j) < 0.25 * off(r), (j, off(j), off(r))
+            with_eyes, _ = sh.frame(r, frame)
+            without, _ = plain.frame(r, frame)
+    P = sh.motion.pd[r]
+    near = np.zeros(frame.shape[:2], np.uint8)
+    for e in (33, 133, 263, 362, 159, 145, 386, 374):
+        cv2.circle(near, tuple(int(v) for v in np.round(P[e])), int(np.hypot(*(P[33] - P[133]))), 1, -1)
+    diff = np.abs(with_eyes.astype(int) - without.astype(int)).max(-1) > 0
+    assert diff.any() and not diff[near == 0].any()
+
+
 def test_head_render_cancelled_keeps_its_frames_and_stops_its_threads(turned, carphone, tmp_path):
     """Region head warps its rows on the draw threads (render/overlap.py): a render cancelled
     from its progress callback raises Cancelled, keeps the frames written before (each equal to
