@@ -170,6 +170,19 @@ def sampled_outside(field, area=None):
             | (field.map_y < y0 - 0.5) | (field.map_y > y1 - 0.5))
 
 
+def mirrored_weight(field, area, reach):
+    """(H, W) float32: how much of what the WarpField ``field`` takes from beyond the picture
+    (``area`` (x0, y0, x1, y1)), where a warp mirrors the edge, may count as the moved actor: 1
+    inside the picture and up to ``reach`` px beyond its left, right and top edges, falling to 0
+    at twice that; 1 anywhere below the bottom edge (a body continues below the frame, and the
+    mirror of a shirt is a shirt). A head moved far from a side edge otherwise carried the mirror
+    image of its own face into the room beside it (d12 -> d14, beside the pillarbox bar)."""
+    H, W = field.shape
+    x0, y0, x1, y1 = (0, 0, W, H) if area is None else (int(v) for v in area)
+    d = np.maximum(np.maximum(x0 - 0.5 - field.map_x, field.map_x - (x1 - 0.5)), y0 - 0.5 - field.map_y)
+    return np.clip(2.0 - d / max(float(reach), 1.0), 0.0, 1.0).astype(np.float32)
+
+
 def attached_alpha(alpha, uncovered):
     """``alpha`` (H, W) float (a moved actor's matte) with what lies in ``uncovered`` (H, W) bool
     (what the warp's head-region estimate calls room the head uncovered) kept only where it is

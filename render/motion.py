@@ -15,7 +15,7 @@ from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
 from .head import (LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, fill_background, head_mask, layer_head,
-                   layer_reach, posed_points, sampled_outside)
+                   layer_reach, mirrored_weight, posed_points, sampled_outside)
 from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
@@ -27,6 +27,9 @@ from .warp import warp_field, warp_image
 
 #: a plate frame's actor is its matte and at least its face oval grown by this (the ears)
 PLATE_GROW = 0.2
+#: what a moved actor's warp mirrors from beyond the picture's sides and top is kept for this
+#: fraction of the face height (hair cut by the edge), gone at twice it
+MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
@@ -112,7 +115,10 @@ class HeadMotion:
 
     def layered(self, plain, moved, alpha_moved, r, frame, f):
         """:func:`~.head.layer_head` of row ``r``: ``moved`` (with its warped matte
-        ``alpha_moved``) over ``frame``'s own background where the WarpField ``f`` moves."""
+        ``alpha_moved``) over ``frame``'s own background where the WarpField ``f`` moves; what the
+        warp mirrors from beyond the picture's sides and top counts as actor only within
+        :data:`MIRROR_REACH` face heights of the edge (:func:`~.head.mirrored_weight`)."""
+        alpha_moved = alpha_moved * mirrored_weight(f, self.area, MIRROR_REACH * float(np.ptp(self.pd[r][:, 1])))
         return layer_head(plain, moved, alpha_moved, frame, self.actor_matte(r, frame, self.ps[r]), layer_reach(f),
                           self.plate, self.known, self.area)
 

@@ -218,3 +218,26 @@ def test_sampled_outside_marks_what_the_warp_takes_from_beyond_the_picture():
     assert not sampled_outside(_shift_field(60, 100, 50, 30, 15, 0, fade=20)).any()
     bar = sampled_outside(f, (8, 0, 100, 60))          # a picture starting 8 px in
     assert np.array_equal(bar, f.map_x < 7.5) and bar.sum() > got.sum()
+
+
+def test_mirrored_weight_keeps_a_little_beyond_the_sides_and_all_below():
+    """What a warp fetches from beyond the picture's left, right or top edge counts as actor
+    for ``reach`` px and not beyond twice that (a head moved far from a side edge brought the
+    mirror image of its face into the room); below the bottom edge it all counts (the body
+    continues below the frame)."""
+    from reenact.render.head import mirrored_weight
+
+    H, W = 40, 100
+    x = np.arange(W, dtype=np.float32)[None, :].repeat(H, 0)
+    y = np.arange(H, dtype=np.float32)[:, None].repeat(W, 1)
+    area = (10, 0, 100, 40)  # a 10 px pillarbox bar on the left
+    f = WarpField(x - 30.0, y.copy(), *([None] * 9))  # everything fetched from 30 px further left
+    w = mirrored_weight(f, area, reach=5)
+    src = x[0] - 30.0  # the source column of each pixel
+    assert (w[:, src >= 4.5] == 1).all()             # inside the picture, or within 5 px of its edge
+    assert (w[:, src <= -0.5] == 0).all()            # 10 px or more beyond it
+    assert ((w > 0) & (w < 1)).any()                 # a ramp between
+    below = WarpField(x.copy(), y + 25.0, *([None] * 9))
+    assert (mirrored_weight(below, area, reach=5)[:, 10:] == 1).all()
+    above = WarpField(x.copy(), y - 25.0, *([None] * 9))
+    assert (mirrored_weight(above, area, reach=5)[:5, 10:] == 0).all()
