@@ -511,6 +511,16 @@ class ShotHead(ShotFrames):
         self.eyes = np.full(own.n_frames, -1, np.int64)
         if eyes:
             self.eyes[rows] = plan_eyes(own, requested, rows, avail)
+        # the mouths and eyes read with decoders of their own: each source moves forward through
+        # the clip in runs, and one decoder shared with the heads' sources seeked back and forth
+        self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs)) if mouth else None
+        self._eye_frames = ShotFrames(own, video, (self.ps, self.zs)) if eyes else None
+
+    def close(self):
+        for f in (self._mouth_frames, self._eye_frames):
+            if f is not None:
+                f.close()
+        super().close()
 
     def moves(self, r):
         return self.motion.moves(r)
@@ -536,12 +546,12 @@ class ShotHead(ShotFrames):
             return out, g
         m = self.motion
         if self.eyes[r] >= 0:
-            out, hole = eyes_from(self, int(self.eyes[r]), out, m.pd[r], m.area)
+            out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area)
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
         if self.mouth_row(r) is not None:
             moved = out
-            out = lower_face_from(self, self.mouth_row, r, moved, m.pd[r], m.zd[r], m.pd[r],
+            out = lower_face_from(self._mouth_frames, self.mouth_row, r, moved, m.pd[r], m.zd[r], m.pd[r],
                                   lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
             g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
         return out, g
