@@ -193,6 +193,8 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
 
 # ----------------------------------------------------------------------------- case 2
 def full_reenact(driver, target, model, work, length, region, log, images=True):
+    from reenact.render.rewrite import eye_shapes  # lids' opening of the fitted mesh (cm)
+
     d = os.path.join(work, "full_{}_to_{}".format(driver, target))
     os.makedirs(d, exist_ok=True)
     Tp, Dp = track_clip(target, work, log), track_clip(driver, work, log)
@@ -243,6 +245,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "face_flicker": lower_face_flicker(orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False),
         "lip_gap": fit_line(g_req[rows], lip_gap(got.landmarks)[rows]),
         "gaze_error_deg_median": _r(np.nanmedian(gaze), 2), "untouched_gaze_vs_request_deg_median": _r(np.nanmedian(gaze_base), 2),
+        "eye_opening": fit_line(*(eye_shapes(t, rows)[1] for t in (req, got))),
         "lips_in_the_opening_median": _r(np.median(mouth[0]), 3) if len(mouth[0]) else None,
         "target_footage_lips_in_the_opening_median": _r(np.median(mouth[1]), 3) if len(mouth[1]) else None,
     }
@@ -487,8 +490,9 @@ def table(rep):
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
         row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))
-        row("    gaze error, median (untouched footage vs request)", "{} deg ({} deg)".format(
-            _fmt(h.get("gaze_error_deg_median"), "{:.1f}"), _fmt(h.get("untouched_gaze_vs_request_deg_median"), "{:.1f}")))
+        row("    gaze error, median (untouched footage vs request); eye opening r", "{} deg ({} deg); {}".format(
+            _fmt(h.get("gaze_error_deg_median"), "{:.1f}"), _fmt(h.get("untouched_gaze_vs_request_deg_median"), "{:.1f}"),
+            _fmt((h.get("eye_opening") or {}).get("r"), "{:.2f}")))
         lg = h.get("lip_gap") or {}
         row("    lip gap r / slope; opening drawn as lips (result / footage's own)", "{} / {}; {} / {}".format(
             _fmt(lg.get("r"), "{:.2f}"), _fmt(lg.get("slope"), "{:.2f}"), _fmt(h.get("lips_in_the_opening_median"),
