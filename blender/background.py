@@ -51,8 +51,20 @@ def main(argv=None):
     return 0
 
 
+def remove_session_tempdir():
+    """Remove Blender's session temporary folder (``blender_XXXXXX`` in the system's or the
+    preferences' temporary folder), which Blender removes when it exits normally and
+    ``os._exit`` skips: every farm task run through here left one behind."""
+    import shutil
+
+    d = os.path.normpath(bpy.app.tempdir or "")
+    if os.path.basename(d).startswith("blender_") and os.path.isdir(d):
+        shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
+    remove_session_tempdir()
     os._exit(code)  # the bpy module can hang on interpreter exit; nothing is left to write

@@ -59,4 +59,7 @@ if __name__ == "__main__":
     res = {"setup": setup, "inspect": inspect}[cfg["mode"]](cfg)
     print("RESULT " + json.dumps(res))
     sys.stdout.flush()
+    from reenact.blender.background import remove_session_tempdir
+
+    remove_session_tempdir()
     os._exit(0)
