@@ -43,6 +43,9 @@ def main():
     from reenact.bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
 
     reenact.main([])
+    from reenact.bench import gaze_edit  # an animator's gaze keys, re-tracked (~3 min); skips without ../shared/data
+
+    gaze_edit.main([])
     from reenact.bench import restyle  # issue 12: four short trainings (~5 min); skips without ../shared/data
 
     restyle.main(["quick"])

@@ -5,6 +5,7 @@ frame's own background by its matte (:mod:`.matte`, :func:`.head.layer_head`), t
 background filled from the shot's plate (:mod:`.head`)."""
 
 import threading
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -78,6 +79,9 @@ class HeadMotion:
         self.area = None if self.plate is None else (
             tuple(plate[2]) if len(plate) > 2 else picture_area(self.plate, self.known))
         self.matte = (plate is not None and not self.lower_only) if matte is None else bool(matte)
+        #: region ``face``: a :class:`~reenact.render.rewrite.ShotEyes` over the footage's whole Track
+        #: (this one's row ``r`` is its row ``r + own_offset``) draws edited eyes (:meth:`face_frame`)
+        self.shot_eyes, self.own_offset, self.requested, self._eye_rows = None, 0, requested, {}
         self._mattes = {}
         self._mattes_lock = threading.Lock()
 
@@ -142,13 +146,54 @@ class HeadMotion:
         alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
         return self.layered(out, raw, attached_alpha(alpha, self.unsure(f)), r, frame, f), f
 
+    def close(self):
+        """Release :attr:`shot_eyes`' decoder."""
+        if self.shot_eyes is not None:
+            self.shot_eyes.close()
+
+    def with_shot_eyes(self, own, video, own_offset=0, pool=None):
+        """This motion with :attr:`shot_eyes` over the footage ``video`` and its whole Track
+        ``own``, whose row ``r + own_offset`` is this motion's row ``r`` (Preview Frame's motion
+        holds one row); ``video`` None: without. Returns self."""
+        if video is not None:
+            from .rewrite import ShotEyes
+
+            self.shot_eyes, self.own_offset = ShotEyes(own, video, pool), int(own_offset)
+        return self
+
+    def edits(self, r):
+        """True when row ``r`` keeps the footage's head pose and asks for another face or other
+        eyes than the footage shows (:meth:`face_frame` draws it)."""
+        return bool(self.same_pose[r]) and (self.moves(r) or self.eye_source(r) is not None)
+
+    def eye_source(self, r):
+        """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze
+        or the lids, with :attr:`shot_eyes`: a :class:`~reenact.render.rewrite.ShotEyes`), or None."""
+        if self.shot_eyes is None or not self.same_pose[r]:
+            return None
+        if r not in self._eye_rows:
+            self._eye_rows[r] = self.shot_eyes.source(self.requested, r, r + self.own_offset)
+        return self._eye_rows[r]
+
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
         :func:`face_edit_rows`): the warp computed only around the two faces (:meth:`detail_box`:
-        beyond it such an edit moves nothing) with the plane for what lies beyond the mesh."""
-        if not self.moves(r):
+        beyond it such an edit moves nothing) with the plane for what lies beyond the mesh; with
+        :attr:`shot_eyes`, eyes that look elsewhere or open otherwise than the footage's drawn from
+        the footage frame that shows them (the field's eye hole is then what that frame's lids
+        do not open)."""
+        j = self.eye_source(r)
+        if not self.moves(r) and j is None:
             return frame, None
-        return self._moved(frame, self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane"))
+        f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
+        out, f = self._moved(frame, f) if self.moves(r) else (frame, f)
+        if j is not None:
+            from .rewrite import eyes_from
+
+            out, hole = eyes_from(self.shot_eyes, j, out, self.pd[r], self.area)
+            if hole is not None:
+                f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
+        return out, f
 
     def _moved(self, frame, f):
         """(``frame`` warped by the WarpField ``f``, the background it uncovers filled, ``f``)."""

@@ -60,13 +60,11 @@ from .rewrite import ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
-from .motion import (MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask,
-                     shot_plate)
+from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
 from .overlap import Draws, Lane, blas_threads
 from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, NeuralRenderer
-
 
 
 # ----------------------------------------------------------------------------- renderer
@@ -299,7 +297,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         donor, driver_mouth, donor_warnings = prepare_mouth(
             track, crop_track if crop_track is not None else track.footage(), video, mouth_from, mouth_mode,
             accept_footage, pool_rows(crop_track if crop_track is not None else track, reference_frames))
-    src, motion = open_video(video), None
+    src, motion, warper = open_video(video), None, None
     restore_blas = None
     try:
         n, size = len(src), (src.width, src.height)
@@ -347,11 +345,11 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                               mouth=mouth_mode != "renderer")
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)
-        warper = motion if motion is not None else (
-            HeadMotion(own, track, lower_only=donor is not None) if (detail or donor is not None) else None)
+        warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None).with_shot_eyes(
+            own, video if region == "face" else None, 0, pool_rows(own, reference_frames)) if (detail or donor is not None) else None)
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
-        rid += "|face-edit {}".format(MOTION_VERSION) if region == "face" and warper is not None else ""
+        rid += "|face-edit {} eyes".format(MOTION_VERSION) if region == "face" and warper is not None else ""
         fr = _Frames(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
@@ -508,7 +506,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                         # the driver's or the shot's mouth: the footage's lower face warped
                         draws.submit(slot, draw, i, r, frame)
                         stats["warped"] += 1
-                    elif motion is not None or (edit[r] and warper.moves(r)):  # the head or face moved
+                    elif motion is not None or (edit[r] and warper.edits(r)):  # the head, face or eyes moved
                         draws.submit(slot, move, r, frame)
                     else:
                         admit(slot, r, frame, None)
@@ -551,7 +549,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         src.close()
         if restore_blas is not None:
             restore_blas()
-        for held in (donor, motion):
+        for held in (donor, motion, warper):
             if held is not None:
                 held.close()
     seconds = time.perf_counter() - t_start
@@ -649,7 +647,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     field = warper = None
     if head or detail:
         plate = cached_plate(video, own) if head and video is not None else None
-        warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate)
+        warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate).with_shot_eyes(
+            own, video if region == "face" else None, int(i) - int(own.frame_start))
     if head:
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
@@ -662,9 +661,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
         rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own), drawn_by)
     elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
-        rid += "|face-edit {}".format(MOTION_VERSION)
-        if warper.same_pose[0] and warper.moves(0):
+        rid += "|face-edit {} eyes".format(MOTION_VERSION)
+        if warper.edits(0):
             frame, field = warper.face_frame(0, frame)
+        warper.close()  # (its eyes' decoder; the detail below needs only its meshes)
     moved = head or field is not None
     fr = _Frames(sub, sub_xf, renderer, pool, feats)
     key = frame_keys(sub, sub_xf, [r - lo], renderer.window, rid, source_id,

@@ -71,3 +71,26 @@ def test_gaze_error_is_the_angle_between_the_gazes():
     e = gaze_error_deg(g, h)
     assert abs(e[0] - np.degrees(0.1)) < 0.1 and np.isnan(e[1])
     assert gaze_error_deg(g[:1], g[:1])[0] < 1e-5
+
+
+def test_gaze_edit_bench_skips_without_shared_data(tmp_path, capsys):
+    from bench import gaze_edit
+
+    assert gaze_edit.main(["--data", str(tmp_path / "absent")]) == 0
+    assert "skipping the gaze-edit benchmark" in capsys.readouterr().out
+    rows = np.arange(3, 6)
+
+    class T:  # the fields gaze_edit touches
+        gaze = np.zeros((8, 4))
+        frame_start = 0
+
+    from reenact.face import transfer as X
+    orig = X._copy
+    try:
+        X._copy = lambda t: T()
+        T.with_footage_rows = lambda self, tr: self
+        req = gaze_edit.gaze_edit(T(), 0.3, rows)
+    finally:
+        X._copy = orig
+    assert np.allclose(req.gaze[rows][:, [0, 2]], 0.3) and np.allclose(req.gaze[rows][:, [1, 3]], 0)
+    assert np.allclose(np.delete(req.gaze, rows, 0), 0)

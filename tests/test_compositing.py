@@ -402,3 +402,59 @@ def test_a_face_edit_that_keeps_the_pose_moves_the_footage_s_own_face(tracked, p
             assert diff[~near].max() <= 1, diff[~near].max()
             assert (hm.ps[r][brows, 1] - hm.pd[r][brows, 1]).mean() > 0.2  # raised: up in the image (a small face)
             assert np.abs(got[i].astype(int) - frame.astype(int)).max() > 4  # and the picture changed
+
+
+def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_with_audio, tmp_path):
+    """Region face, an edit of the gaze only (an animator's gaze keys): the rows whose asked gaze
+    some footage frame shows take their eyes from that frame (the frame's own eyeball turns with
+    the face and cannot look elsewhere); the picture changes only around the eyes; Preview Frame
+    draws the same; an edit too far from any footage gaze is left to the renderer."""
+    import cv2
+
+    from reenact.face import transfer as X
+    from reenact.face.gaze import gaze_to_directions
+    from reenact.render.motion import HeadMotion
+    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.video import open_video
+
+    g = np.asarray(tracked.gaze, np.float64)
+    f0 = int(tracked.frame_start)
+    rows = [r for r in range(8 - f0, 14 - f0) if tracked.tracked[r]]
+    ok = np.flatnonzero(np.asarray(tracked.tracked, bool) & np.isfinite(g).all(1))
+    k = int(ok[np.argmax([np.linalg.norm(g[j] - g[rows].mean(0)) for j in ok])])  # the gaze furthest from theirs
+    req = X._copy(tracked)
+    req.gaze = np.array(req.gaze)
+    req.gaze[rows] = g[k]
+    req = req.with_footage_rows(tracked)
+
+    def off(gz, r):  # degrees between a gaze and the one asked on row r
+        d = gaze_to_directions(np.stack([gz, req.gaze[r]]))
+        return float(np.degrees(np.arccos(np.clip((d[0] * d[1]).sum(-1), -1, 1))).mean())
+
+    hm = HeadMotion(tracked, req).with_shot_eyes(tracked, clip_with_audio)
+    for r in rows:
+        j = hm.eye_source(r)
+        assert j is not None and off(g[j], r) < 0.5 * off(g[r], r), (r, j)
+        assert hm.edits(r) and not hm.moves(r)  # the gaze alone: no mesh point moves
+    got = {}
+    render_clip(req, clip_with_audio, BASE_MODEL, frames=(8, 14), region="face", prefer_gpu=False, crop_track=tracked,
+                cache_dir=str(tmp_path / "c"), watermark=False, on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    with open_video(clip_with_audio) as src:
+        for r in rows:
+            i = r + f0
+            frame = src.read(i)
+            P = hm.pd[r]
+            near = np.zeros(frame.shape[:2], np.uint8)
+            for e in (33, 133, 263, 362, 159, 145, 386, 374):
+                cv2.circle(near, tuple(int(v) for v in np.round(P[e])), int(np.hypot(*(P[33] - P[133]))), 1, -1)
+            diff = np.abs(got[i].astype(int) - frame.astype(int)).max(-1)
+            assert diff[near == 0].max() <= 1 and diff[near > 0].max() > 10, (i, diff[near == 0].max())
+            one, _ = render_frame(req, frame, i, BASE_MODEL, region="face", cache_dir=str(tmp_path / "c"),
+                                  crop_track=tracked, video=clip_with_audio, prefer_gpu=False, watermark=False)
+            assert np.array_equal(one, got[i])
+    far = X._copy(tracked)
+    far.gaze = np.array(far.gaze)
+    far.gaze[rows, 0::2] = 5.0  # no eye turns that far
+    far = far.with_footage_rows(tracked)
+    assert all(HeadMotion(tracked, far).with_shot_eyes(tracked, clip_with_audio).eye_source(r) is None for r in rows)
+    hm.close()

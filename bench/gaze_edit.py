@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's gaze keys, rendered: ``python -m bench.gaze_edit`` (issue 11).
+
+Per case: a shared clip's own tracked performance with the gaze turned by a fixed angle on 40
+frames (both eyes, yaw), rendered with region ``face`` (the documented workflow for an edit that
+keeps the head pose), then re-tracked; the figure is the median angle between the re-tracked
+gaze and the asked one (degrees), beside the untouched footage's (the size of the edit). Two
+renders per case: the default (the eyes of the footage frame that looks there, where one does:
+``render/rewrite.py: ShotEyes``) and the renderer alone (the network draws the whole face, as
+before 2026-11-30 18:40 UTC). Writes ``bench/results/gaze_edit.json``; needs ../shared/data
+(``--data DIR``) and says so without it.
+
+The constants of ``ShotEyes`` (``EDIT_GAZE_COST``, ``EDIT_GAZE_REACH``) were set on the first
+six cases; the last two (``set_on`` False) were run once afterwards.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results", "gaze_edit.json")
+DATA = os.environ.get("REENACT_BENCH_DATA") or os.path.join(os.path.dirname(ROOT), "shared", "data")
+#: (clip, first frame, yaw added to both eyes (rad), used to set the constants)
+CASES = (("driving_d3", 100, 0.3, True), ("driving_d14", 100, 0.3, True), ("driving_d10", 100, 0.3, True),
+         ("driving_d13", 40, -0.3, True), ("driving_d19", 40, -0.3, True), ("source_s29", 40, -0.3, True),
+         ("source_s32", 40, 0.3, False), ("driving_d11", 40, 0.3, False))
+FRAMES = 40
+
+
+def gaze_edit(track, yaw, rows):
+    """``track``'s performance with ``yaw`` radians added to both eyes' gaze on ``rows``."""
+    from reenact.face import transfer as X
+
+    req = X._copy(track)
+    req.gaze = np.array(req.gaze)
+    req.gaze[np.asarray(rows)[:, None], [0, 2]] += yaw
+    return req.with_footage_rows(track)
+
+
+def run_case(clip, tr, first, yaw, work, renderer_alone):
+    from .reenact_measures import gaze_error_deg
+    from reenact.render import rewrite
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+
+    rows = np.arange(first, first + FRAMES) - int(tr.frame_start)
+    req = gaze_edit(tr, yaw, rows)
+    out = tempfile.mkdtemp(dir=work)
+    reach = rewrite.EDIT_GAZE_REACH
+    if renderer_alone:
+        rewrite.EDIT_GAZE_REACH = -1.0  # no footage frame is near enough: every row to the renderer
+    try:
+        t = time.perf_counter()
+        s = render_clip(req, clip, None, out=os.path.join(out, "f"), frames=(first, first + FRAMES), region="face",
+                        prefer_gpu=False, cache_dir=os.path.join(out, "c"), crop_track=tr, watermark=False, sign=False)
+        wall = time.perf_counter() - t
+    finally:
+        rewrite.EDIT_GAZE_REACH = reach
+    got = track_video(os.path.join(out, "f"))[0]
+    err = gaze_error_deg(req.gaze, got.gaze)[rows]
+    return {"gaze_error_deg_median": round(float(np.nanmedian(err)), 2),
+            "footage_vs_request_deg_median": round(float(np.nanmedian(gaze_error_deg(req.gaze, tr.gaze)[rows])), 2),
+            "render_wall_s": round(wall, 2), "rendered": int(s["rendered"]), "frames": [int(first), int(first + FRAMES)]}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.gaze_edit")
+    ap.add_argument("--data", default=DATA)
+    ap.add_argument("--out", default=RESULTS)
+    ap.add_argument("--cases", type=int, default=len(CASES), help="run the first N cases")
+    a = ap.parse_args(argv)
+    clips = os.path.join(a.data, "clips")
+    if not os.path.isdir(clips):
+        print("skipping the gaze-edit benchmark: {} not present".format(clips))
+        return 0
+    from reenact.tracking.tracker import track_video
+
+    rep = {"command": "python -m bench.gaze_edit " + " ".join(argv or sys.argv[1:]), "cases": []}
+    print("{:12s} {:>7s} {:>10s} {:>16s} {:>16s}".format("clip", "yaw", "footage", "renderer alone", "default (eyes)"))
+    with tempfile.TemporaryDirectory() as work:
+        for clip_name, first, yaw, set_on in CASES[:a.cases]:
+            clip = os.path.join(clips, clip_name + ".mp4")
+            tr = track_video(clip)[0]
+            before = run_case(clip, tr, first, yaw, work, True)
+            now = run_case(clip, tr, first, yaw, work, False)
+            rep["cases"].append({"clip": clip_name, "yaw_rad": yaw, "set_on": set_on, "renderer_alone": before,
+                                 "default": now})
+            print("{:12s} {:+7.2f} {:>9.1f}° {:>15.1f}° {:>15.1f}°{}".format(
+                clip_name, yaw, now["footage_vs_request_deg_median"], before["gaze_error_deg_median"],
+                now["gaze_error_deg_median"], "" if set_on else "  (not used to set it)"), flush=True)
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    with open(a.out, "w") as f:
+        json.dump(rep, f, indent=1, sort_keys=True)
+    print("wrote " + a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
