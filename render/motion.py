@@ -151,24 +151,21 @@ class HeadMotion:
         if self.shot_eyes is not None:
             self.shot_eyes.close()
 
-    def with_shot_eyes(self, own, video, own_offset=0, pool=None):
-        """This motion with :attr:`shot_eyes` over the footage ``video`` and its whole Track
-        ``own``, whose row ``r + own_offset`` is this motion's row ``r`` (Preview Frame's motion
-        holds one row); ``video`` None: without. Returns self."""
-        if video is not None:
-            from .rewrite import ShotEyes
-
-            self.shot_eyes, self.own_offset = ShotEyes(own, video, pool), int(own_offset)
+    def with_shot_eyes(self, shot_eyes, own_offset=0):
+        """This motion with :attr:`shot_eyes` (a :class:`~reenact.render.rewrite.ShotEyes` over
+        the footage's whole Track, whose row ``r + own_offset`` is this motion's row ``r``:
+        Preview Frame's motion holds one row; None: without). Returns self."""
+        self.shot_eyes, self.own_offset = shot_eyes, int(own_offset)
         return self
 
     def edits(self, r):
-        """True when row ``r`` keeps the footage's head pose and asks for another face or other
-        eyes than the footage shows (:meth:`face_frame` draws it)."""
+        """True when row ``r`` keeps the footage's head pose and asks for another face or another
+        gaze than the footage shows (:meth:`face_frame` draws it)."""
         return bool(self.same_pose[r]) and (self.moves(r) or self.eye_source(r) is not None)
 
     def eye_source(self, r):
-        """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze
-        or the lids, with :attr:`shot_eyes`: a :class:`~reenact.render.rewrite.ShotEyes`), or None."""
+        """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze,
+        with :attr:`shot_eyes`: a :class:`~reenact.render.rewrite.ShotEyes`), or None."""
         if self.shot_eyes is None or not self.same_pose[r]:
             return None
         if r not in self._eye_rows:
@@ -179,18 +176,15 @@ class HeadMotion:
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
         :func:`face_edit_rows`): the warp computed only around the two faces (:meth:`detail_box`:
         beyond it such an edit moves nothing) with the plane for what lies beyond the mesh; with
-        :attr:`shot_eyes`, eyes that look elsewhere or open otherwise than the footage's drawn from
-        the footage frame that shows them (the field's eye hole is then what that frame's lids
-        do not open)."""
+        :attr:`shot_eyes`, eyes that look elsewhere than the footage's drawn from the footage
+        frame that looks there (the field's eye hole is then what that frame's lids do not open)."""
         j = self.eye_source(r)
         if not self.moves(r) and j is None:
             return frame, None
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
         out, f = self._moved(frame, f) if self.moves(r) else (frame, f)
         if j is not None:
-            from .rewrite import eyes_from
-
-            out, hole = eyes_from(self.shot_eyes, j, out, self.pd[r], self.area)
+            out, hole = self.shot_eyes.draw(j, out, self.pd[r], self.area)
             if hole is not None:
                 f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
         return out, f

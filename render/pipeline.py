@@ -56,7 +56,7 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
                     pool_digest, pool_identity, renderer_identity, row_digests, source_identity, unchanged_rows)
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
-from .rewrite import ShotHead, prepare_mouth
+from .rewrite import ShotEyes, ShotHead, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
@@ -345,8 +345,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                               mouth=mouth_mode != "renderer")
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)
+        eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
         warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None).with_shot_eyes(
-            own, video if region == "face" else None, 0, pool_rows(own, reference_frames)) if (detail or donor is not None) else None)
+            eyes) if (detail or donor is not None) else None)
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
         rid += "|face-edit {} eyes".format(MOTION_VERSION) if region == "face" and warper is not None else ""
@@ -648,7 +649,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if head or detail:
         plate = cached_plate(video, own) if head and video is not None else None
         warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate).with_shot_eyes(
-            own, video if region == "face" else None, int(i) - int(own.frame_start))
+            ShotEyes(own, video) if region == "face" and video is not None else None, int(i) - int(own.frame_start))
     if head:
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
@@ -662,8 +663,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own), drawn_by)
     elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
         rid += "|face-edit {} eyes".format(MOTION_VERSION)
-        if warper.edits(0):
-            frame, field = warper.face_frame(0, frame)
+        frame, field = warper.face_frame(0, frame) if warper.edits(0) else (frame, field)
         warper.close()  # (its eyes' decoder; the detail below needs only its meshes)
     moved = head or field is not None
     fr = _Frames(sub, sub_xf, renderer, pool, feats)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Drawing from the shot's own frames. :class:`ShotMouth` (below) for mouth dubs;
-:class:`ShotHead` for full reenactment (each row's head from the frame nearest in head pose).
+:class:`ShotHead` for full reenactment (each row's head from the frame nearest in head pose, its
+mouth and eyes from the frames nearest in mouth and in gaze); :class:`ShotEyes` for an edit of
+the gaze (region ``face``).
 
 The shot's own mouth in a mouth dub: each driven row's lower face taken from the frame of the
 target's own footage whose mouth is closest to the requested one, warped by the fitted meshes
@@ -224,14 +226,6 @@ class ShotMouth(ShotFrames):
         # softer, moving), moved to the requested mouth; lips and mouth are the other frame's
         return self._draw(r, frame, pd, zd, own, lambda box: motion.detail(
             row, frame, field_scale=DETAIL_FIELD_SCALE, part=box)[0].astype(np.float32))
-
-    def draw_moved(self, r, frame, pd, zd):
-        """``frame``, whose head a full reenactment has already moved to the requested points
-        ``pd`` (depths ``zd``) of row ``r``, with its lower face replaced as in :meth:`draw`:
-        the warp that moved the head stretched a closed mouth over the requested opening (lips
-        drawn into the mouth), where a footage frame with that mouth has lips, teeth and
-        tongue. The skin's fine detail is the moved frame's own."""
-        return self._draw(r, frame, pd, zd, pd, lambda box: frame[box[1]:box[3], box[0]:box[2]].astype(np.float32))
 
     def _draw(self, r, frame, pd, zd, own, here_of):
         return lower_face_from(self, self.driver_row, r, frame, pd, zd, own, here_of)
@@ -495,6 +489,10 @@ class ShotEyes(ShotFrames):
         # look where the footage looks)
         return int(self.pool[k]) if np.linalg.norm(self.gf[k] - gq[0]) <= EDIT_GAZE_REACH else None
 
+    def draw(self, j, frame, pd, area=None):
+        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``."""
+        return eyes_from(self, j, frame, pd, area)
+
 
 #: full reenactment from the shot's own frames (:class:`ShotHead`): a footage frame other than
 #: the one being replaced must be closer in head rotation to the request by this many degrees
@@ -587,9 +585,10 @@ class ShotHead(ShotFrames):
 
     def frame(self, r, frame):
         """(``frame`` with the head moved to row ``r`` of the performance, drawn from footage row
-        :meth:`driver_row`, its lower face from footage row :meth:`mouth_row`, the WarpField or
-        None when the row is not moved). Where the mouth was drawn, the field has no mouth hole
-        left for the network."""
+        :meth:`driver_row`, its eyes from footage row ``eyes[r]`` (:func:`eyes_from`) and its
+        lower face from footage row :meth:`mouth_row` (:func:`lower_face_from`), the WarpField
+        or None when the row is not moved). The field's eye hole is then what the eyes' frame
+        does not open, and where the mouth was drawn it has no mouth hole left for the network."""
         out, g = self._moved(r, frame)
         if g is None:
             return out, g

@@ -415,6 +415,7 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     from reenact.face.gaze import gaze_to_directions
     from reenact.render.motion import HeadMotion
     from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.rewrite import ShotEyes
     from reenact.video import open_video
 
     g = np.asarray(tracked.gaze, np.float64)
@@ -431,7 +432,7 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
         d = gaze_to_directions(np.stack([gz, req.gaze[r]]))
         return float(np.degrees(np.arccos(np.clip((d[0] * d[1]).sum(-1), -1, 1))).mean())
 
-    hm = HeadMotion(tracked, req).with_shot_eyes(tracked, clip_with_audio)
+    hm = HeadMotion(tracked, req).with_shot_eyes(ShotEyes(tracked, clip_with_audio))
     for r in rows:
         j = hm.eye_source(r)
         assert j is not None and off(g[j], r) < 0.5 * off(g[r], r), (r, j)
@@ -456,5 +457,5 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     far.gaze = np.array(far.gaze)
     far.gaze[rows, 0::2] = 5.0  # no eye turns that far
     far = far.with_footage_rows(tracked)
-    assert all(HeadMotion(tracked, far).with_shot_eyes(tracked, clip_with_audio).eye_source(r) is None for r in rows)
+    assert all(HeadMotion(tracked, far).with_shot_eyes(hm.shot_eyes).eye_source(r) is None for r in rows)
     hm.close()
