@@ -275,8 +275,8 @@ def cmd_render(args):
     if args.mouth_from:  # the driver's mouth: checked before any long work
         from .render.donor import open_donor
 
-        if args.region != "mouth":
-            raise UserError("--mouth-from draws a mouth dub's lower face: use --region mouth")
+        if args.region == "face":
+            raise UserError("--mouth-from draws the driver's mouth in a dub or a moved head: use --region mouth or head")
         dt, dv = args.mouth_from
         if not os.path.isfile(dv) and not os.path.isdir(dv):
             raise UserError("{}: no such video (--mouth-from)".format(dv))
@@ -289,8 +289,8 @@ def cmd_render(args):
             print("reenact: warning: " + w, file=sys.stderr)
         mouth_from = (dt, dv)
     mouth = args.mouth if args.mouth is not None else args.driver_mouth  # --driver-mouth: the older name
-    if mouth in ("driver", "on") and args.region != "mouth":
-        raise UserError("--mouth driver draws a mouth dub's lower face: use --region mouth")
+    if mouth in ("driver", "on") and args.region == "face":
+        raise UserError("--mouth driver draws the driver's mouth in a dub or a moved head: use --region mouth or head")
     if mouth in ("driver", "on") and mouth_from is None:
         raise UserError("--mouth driver needs the driver: --mouth-from DRIVER.npz=DRIVER.mp4")
     if mouth not in (None, "auto") and args.region == "face":
@@ -463,12 +463,14 @@ def build_parser():
                    help="accept footage whose pixels or frame rate differ from the Track's (a re-encoded copy "
                         "of the same shot); frame size and count must still match")
     p.add_argument("--mouth-from", type=_track_video, default=None, metavar="DRIVER.npz=DRIVER.mp4",
-                   help="mouth dub: draw the lower face from the footage warped to the requested mouth, with "
-                        "the driver's own mouth interior (teeth, tongue) in the opening; the driver's Track "
-                        "and footage, which TRACK must have been transferred from (docs/compositing.md)")
+                   help="mouth dub (and region head): draw the lower face from the footage warped to the requested "
+                        "mouth, with the driver's own mouth interior (teeth, tongue) in the opening; the driver's "
+                        "Track and footage, which TRACK must have been transferred from (docs/compositing.md)")
     p.add_argument("--mouth", choices=("auto", "shot", "driver", "renderer"), default=None,
-                   help="region head: 'shot' (default) the moved head's lower face from the footage frame with the "
-                        "nearest mouth, 'renderer' the network fills its opening. Region mouth: where the lower "
+                   help="region head: the moved head's lower face from the footage frame with the nearest mouth, "
+                        "with the driver's mouth interior in its opening where the performance opens beyond the "
+                        "footage and --mouth-from is given ('auto', default; 'driver': always; 'shot': never), or "
+                        "'renderer': the network fills the opening. Region mouth: where the lower "
                         "face of the rows the performance changes comes from: "
                         "'shot' the footage's own frame with the nearest mouth, warped to the requested one "
                         "(the actor's own lips and teeth); 'driver' the footage warped to the requested mouth "

@@ -204,7 +204,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     rest = Rd[ok][len(Rd[ok]) // 2]
     turn = rot_angle_deg(Rd, rest[None])
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanmax(turn[rows]) - np.nanmin(turn[rows])))
-    extra = ["--mouth", MOUTH] if region == "head" and MOUTH in ("shot", "renderer") else []
+    extra = (["--mouth", MOUTH] if MOUTH in ("shot", "renderer", "driver") else []) if region == "head" else []
+    extra += ["--mouth-from", "{}={}".format(Dp, clip_path(driver))] if extra[1:] == ["driver"] else []
     O, out, R, summ, wall = transfer_render_retrack("full", Dp, Tp, target, model, region, (a, b), d, log, extra)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
@@ -549,7 +550,7 @@ def main(argv=None):
                     help="case 1 without the driver (`--mouth-from` not passed)")
     ap.add_argument("--mouth", default="auto", choices=("auto", "shot", "driver", "renderer"),
                     help="case 1's `reenact render --mouth` (renderer: the network alone, the earlier figures); "
-                         "case 2 (region head) takes shot or renderer")
+                         "case 2 (region head) takes shot, renderer or driver (then with --mouth-from)")
     ap.add_argument("--self-clip", default=None, help="case 3's clip (default driving_d14: never in the base's training)")
     ap.add_argument("--no-detail", action="store_true",
                     help="render without the footage's detail layer (`reenact render --no-detail`), for comparison")

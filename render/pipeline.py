@@ -56,13 +56,13 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
                     pool_digest, pool_identity, renderer_identity, row_digests, source_identity, unchanged_rows)
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
-from .rewrite import ShotEyes, ShotHead, prepare_mouth
+from .rewrite import ShotEyes, ShotHead, head_donor, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
 from .overlap import Draws, Lane, blas_threads
-from .ranges import chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
+from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import BASE_MODEL, NeuralRenderer
 
@@ -208,16 +208,6 @@ class _Frames:
         return stack_window_u8(stack, self.mode, crop, hole, ref, lazy=True)
 
 
-def _check_inputs(track, crop_track, size):
-    if (int(track.size[0]), int(track.size[1])) != tuple(size):
-        raise ValueError("the track is for {}x{} frames, the footage is {}x{}".format(
-            int(track.size[0]), int(track.size[1]), size[0], size[1]))
-    if crop_track is not None and (crop_track.n_frames != track.n_frames or crop_track.frame_start != track.frame_start):
-        raise ValueError("the crop track covers clip frames {}..{}, the performance {}..{}".format(
-            crop_track.frame_start, crop_track.frame_start + crop_track.n_frames - 1,
-            track.frame_start, track.frame_start + track.n_frames - 1))
-
-
 def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
     """The performance ``track`` (and ``crop_track``, the footage's own) must have been made from
     ``video`` (:func:`reenact.video.identity.check_footage`: one line naming both files, before
@@ -290,20 +280,23 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
     mouth_mode = mouth_mode_of(mouth_mode)
-    if (mouth_from is not None or mouth_mode == "driver") and region != "mouth":
-        raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
-    donor, donor_warnings, driver_mouth = None, [], None
+    if (mouth_from is not None or mouth_mode == "driver") and region == "face":
+        raise ValueError("the driver's mouth (--mouth-from) is for regions mouth and head, not face")
+    donor, donor_warnings, driver_mouth, head_mouth = None, [], None, None
     if region == "mouth":  # the driver checked against the performance before any long work
         donor, driver_mouth, donor_warnings = prepare_mouth(
             track, crop_track if crop_track is not None else track.footage(), video, mouth_from, mouth_mode,
             accept_footage, pool_rows(crop_track if crop_track is not None else track, reference_frames))
+    elif region == "head":  # (the same for the driver's mouth in the moved head's opening)
+        head_mouth, driver_mouth, donor_warnings = head_donor(
+            track, crop_track if crop_track is not None else track.footage(), mouth_from, mouth_mode, accept_footage)
     src, motion, warper = open_video(video), None, None
     restore_blas = None
     try:
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
         warnings += donor_warnings
-        _check_inputs(track, crop_track, size)
+        check_inputs(track, crop_track, size)
         a, b = resolve_range(frames, n)
         chunk_range = (a, b) if chunk is None else resolve_range(chunk, n)
         segments = chunk_segments((a, b), chunk_range, n)
@@ -341,8 +334,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
         if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
-            motion = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames),
-                              mouth=mouth_mode != "renderer")
+            motion, head_mouth = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames),
+                                          mouth=mouth_mode != "renderer", donor=head_mouth), None
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
@@ -550,7 +543,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         src.close()
         if restore_blas is not None:
             restore_blas()
-        for held in (donor, motion, warper):
+        for held in (donor, motion, warper, head_mouth):
             if held is not None:
                 held.close()
     seconds = time.perf_counter() - t_start
@@ -603,7 +596,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     frame = np.asarray(frame)
     if video is not None:
         check_tracks_footage(track, video, crop_track, accept_footage)
-    _check_inputs(track, crop_track, (frame.shape[1], frame.shape[0]))
+    check_inputs(track, crop_track, (frame.shape[1], frame.shape[0]))
     r = int(i) - int(track.frame_start)
     info = {"rendered": 0, "cached": 0, "provider": renderer.provider, "key": None, "timings_ms": {}}
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
@@ -612,8 +605,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if region != "head" and unchanged_rows(track, own, rows=[r])[0]:  # the footage as it is, as render_clip
         return frame.copy(), info
     mouth_mode = mouth_mode_of(mouth_mode)
-    if (mouth_from is not None or mouth_mode == "driver") and region != "mouth":
-        raise ValueError("the driver's mouth (--mouth-from) is for mouth dubs: use region mouth, not {}".format(region))
+    if (mouth_from is not None or mouth_mode == "driver") and region == "face":
+        raise ValueError("the driver's mouth (--mouth-from) is for regions mouth and head, not face")
     own_mouth = region == "mouth" and mouth is None  # made here: closed here
     if own_mouth:
         mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode, accept_footage)[0]
@@ -653,7 +646,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if head:
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
-            with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer") as sh:
+            with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer",
+                          donor=head_donor(track, own, mouth_from, mouth_mode, accept_footage)[0]) as sh:
                 (frame, field), drawn_by = sh.frame(r, frame), sh.key
         elif shot_head is not None:
             (frame, field), drawn_by = shot_head.frame(int(i) - shot_head.frame_start, frame), shot_head.key

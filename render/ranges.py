@@ -72,3 +72,14 @@ def reference_track(own, frames):
     if not (np.asarray(sub.tracked, bool) & np.isfinite(np.asarray(sub.pose)).all(1)).any():
         raise ValueError("reference frames {}:{} hold no tracked frame of the crop track".format(c, d))
     return sub
+
+
+def check_inputs(track, crop_track, size):
+    """ValueError (one line) unless ``track`` is for frames of ``size`` (w, h) and ``crop_track`` covers its rows."""
+    if (int(track.size[0]), int(track.size[1])) != tuple(size):
+        raise ValueError("the track is for {}x{} frames, the footage is {}x{}".format(
+            int(track.size[0]), int(track.size[1]), size[0], size[1]))
+    if crop_track is not None and (crop_track.n_frames != track.n_frames or crop_track.frame_start != track.frame_start):
+        raise ValueError("the crop track covers clip frames {}..{}, the performance {}..{}".format(
+            crop_track.frame_start, crop_track.frame_start + crop_track.n_frames - 1,
+            track.frame_start, track.frame_start + track.n_frames - 1))

@@ -325,6 +325,41 @@ def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_
     return (donor if source == "driver" else None), info, warnings
 
 
+#: region ``head``, ``auto``: the driver's mouth interior when the performance opens the mouth wider
+#: than this many times the footage's widest opening. Higher than a dub's 1.25: the moved head's
+#: shot mouth keeps its own teeth and light (d12 -> d14 at 1.5x: the driver's warm-lit teeth looked
+#: worse than hers); a target whose footage never opens (d18 -> s20 at 6x) needs the driver's
+HEAD_BEYOND_FOOTAGE = 2.0
+
+
+def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=False):
+    """The driver's mouth for a full reenactment (region ``head``): (a
+    :class:`~reenact.render.donor.MouthDonor` or None, the choice (a dict for the render summary),
+    warnings). The moved head's lower face is the shot's own mouth (:class:`ShotHead`); with the
+    driver (``mouth_from`` = (Track or path, footage)) and ``mode`` "driver", or "auto" where the
+    performance opens the mouth over :data:`HEAD_BEYOND_FOOTAGE` times as wide as the footage
+    ``own`` ever does, the driver's mouth interior is drawn into
+    its opening, as in a dub: the nearest footage mouth, stretched, showed lips and streaks there.
+    The driver is checked against the performance before any long work."""
+    from .donor import open_donor
+
+    mode = mouth_mode(mode)
+    if mode == "driver" and mouth_from is None:
+        raise ValueError("the driver's mouth needs the driver's Track and footage (--mouth-from)")
+    info = {"source": "shot" if mode != "renderer" else "renderer", "mode": mode, "used": False}
+    if mouth_from is None:
+        return None, info, []
+    donor, warnings = open_donor(performance, mouth_from[0], mouth_from[1], accept_footage)
+    rows = [r for r in range(performance.n_frames) if donor.driver_row(r) is not None]
+    asked, shown = beyond_footage(performance, own, rows)[1:] if rows else (0.0, 0.0)
+    info.update(asked_opening=asked, footage_opening=shown)
+    if mode == "driver" or (mode == "auto" and rows and asked > HEAD_BEYOND_FOOTAGE * shown):
+        info.update(source="shot+driver", used=True)
+        return donor, info, warnings
+    donor.close()
+    return None, info, warnings
+
+
 #: the eyes of a moved head (:func:`plan_eyes`): cost (cm) per radian of gaze difference (the iris
 #: sits on a 1.25 cm sphere; counted twice: the eye goes wherever the iris is)
 GAZE_COST = 2.5
@@ -515,7 +550,8 @@ class ShotHead(ShotFrames):
     request turns to; a frame of the shot where the actor turned that way can. Same interface
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
 
-    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True, eyes=True):
+    def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True, eyes=True,
+                 donor=None):
         from .motion import HeadMotion
 
         self.motion = HeadMotion(own, requested, plate)
@@ -530,6 +566,18 @@ class ShotHead(ShotFrames):
         Er = np.nan_to_num(np.asarray(requested.expression, np.float64))
         self.source = np.full(own.n_frames, -1, np.int64)
         self.turn = np.full(own.n_frames, np.nan)
+        # each row's mouth and eyes from frames of their own (below): -1 where none
+        self.mouth = np.full(own.n_frames, -1, np.int64)
+        self.eyes = np.full(own.n_frames, -1, np.int64)
+        #: what draws the moved head's mouth and eyes, for the crop cache's keys
+        self.key = "mouth {}{} eyes {}".format("shot" if mouth else "renderer", "+driver" if donor is not None else "",
+                                               "shot" if eyes else "head")
+        #: the driver's mouth interior drawn into the opening (:func:`head_donor`), or None
+        self.donor = donor
+        # the mouths and eyes read with decoders of their own: each source moves forward through
+        # the clip in runs, and one decoder shared with the heads' sources seeked back and forth
+        self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs)) if mouth else None
+        self._eye_frames = ShotFrames(own, video, (self.ps, self.zs)) if eyes else None
         if not len(avail) or not len(rows):
             return
         K = min(int(candidates), len(avail))
@@ -548,23 +596,15 @@ class ShotHead(ShotFrames):
         # the lower face from the footage frame with the nearest mouth (ShotMouth's choice, at the
         # requested pose): the head's source seldom has the requested opening, and the warp
         # stretches its lips over the opening (a red blob where the request opens a closed mouth)
-        self.mouth = np.full(own.n_frames, -1, np.int64)
-        #: what draws the moved head's mouth and eyes, for the crop cache's keys
-        self.key = "mouth {} eyes {}".format("shot" if mouth else "renderer", "shot" if eyes else "head")
         if mouth:
             self.mouth[rows] = plan(own, requested, rows, avail, moved=True)[0]
         # the eyes from the footage frame nearest in lids and gaze: the head's source looks where
         # that moment looked, and its neighbours' blend drew two irises where their gazes differ
-        self.eyes = np.full(own.n_frames, -1, np.int64)
         if eyes:
             self.eyes[rows] = plan_eyes(own, requested, rows, avail)
-        # the mouths and eyes read with decoders of their own: each source moves forward through
-        # the clip in runs, and one decoder shared with the heads' sources seeked back and forth
-        self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs)) if mouth else None
-        self._eye_frames = ShotFrames(own, video, (self.ps, self.zs)) if eyes else None
 
     def close(self):
-        for f in (self._mouth_frames, self._eye_frames):
+        for f in (self._mouth_frames, self._eye_frames, self.donor):
             if f is not None:
                 f.close()
         super().close()
@@ -602,6 +642,10 @@ class ShotHead(ShotFrames):
             out = lower_face_from(self._mouth_frames, self.mouth_row, r, moved, m.pd[r], m.zd[r], m.pd[r],
                                   lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
             g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+        if self.donor is not None and self.donor.driver_row(r) is not None:
+            if self.mouth_row(r) is None:  # the driver's interior fills the opening the network would have
+                g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+            out = self.donor.lower_face(r, out, out, m.pd[r], m.pd[r])  # (the moved head's mouth is at pd)
         return out, g
 
     def _moved(self, r, frame):

@@ -393,3 +393,49 @@ def test_head_region_keeps_a_pillarbox_bar_out_of_the_picture(turned, carphone, 
             orig = src.read(i)
             assert np.array_equal(got[i][:, :B], orig[:, :B])
             assert (got[i][:, B:].max(2) < 12).sum() <= (orig[:, B:].max(2) < 12).sum() + 3
+
+
+def test_head_region_draws_the_driver_s_mouth_where_asked(carphone, carphone_track, tmp_path):
+    """A full reenactment with the driver (``--mouth-from``): with mouth ``driver`` the driver's
+    mouth interior goes into the moved head's opening (the picture changes only around the
+    mouth, the network draws none of it); ``auto`` takes it only where the performance opens the
+    mouth beyond the footage; a mismatched driver is refused before any work."""
+    import cv2
+
+    from reenact.render.motion import shot_plate
+    from reenact.render.rewrite import ShotHead, head_donor
+    from reenact.video import open_video
+
+    drv = X._copy(carphone_track)
+    tgt = X._copy(carphone_track)
+    tgt.source = "other.mp4"
+    perf = X.transfer(drv, tgt, "full", offset=10).with_footage_rows(carphone_track)
+    path = str(tmp_path / "drv.npz")
+    drv.save(path)
+    donor, info, _ = head_donor(perf, carphone_track, (path, carphone), "driver")
+    assert donor is not None and info["used"]
+    none, info_auto, _ = head_donor(perf, carphone_track, (path, carphone), "auto")
+    assert none is None and not info_auto["used"]  # the driver opens no wider than the footage: the shot's mouth
+    with pytest.raises(ReenactError):
+        head_donor(perf, carphone_track, (path, str(tmp_path / "missing.mp4")), "driver")
+    with open_video(carphone) as src:
+        plate = shot_plate(src, carphone_track)
+        with ShotHead(carphone_track, perf, carphone, plate, donor=donor) as with_driver, \
+                ShotHead(carphone_track, perf, carphone, plate) as shot:
+            assert "+driver" in with_driver.key and "+driver" not in shot.key
+            changed = 0
+            for r in range(60, 66):
+                frame = src.read(int(carphone_track.frame_start) + r)
+                a, fa = with_driver.frame(r, frame)
+                b, _ = shot.frame(r, frame)
+                if fa is None:
+                    continue
+                assert not fa.mouth_hole.any()
+                P = with_driver.motion.pd[r]
+                near = np.zeros(frame.shape[:2], np.uint8)
+                c = P[[13, 14]].mean(0)
+                cv2.circle(near, tuple(int(v) for v in np.round(c)), int(1.5 * np.hypot(*(P[291] - P[61]))), 1, -1)
+                diff = np.abs(a.astype(int) - b.astype(int)).max(-1)
+                assert not diff[near == 0].any()
+                changed += int(diff[near > 0].max() > 10)
+            assert changed > 0

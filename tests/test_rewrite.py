@@ -117,7 +117,7 @@ def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
     out = str(tmp_path / "out")
     for extra, words in ((["--mouth", "driver", "--region", "mouth"], ("--mouth driver", "--mouth-from")),
                          (["--mouth", "shot", "--region", "face"], ("--mouth shot", "region mouth or head")),
-                         (["--mouth", "driver", "--region", "head"], ("--mouth driver", "--region mouth"))):
+                         (["--mouth", "driver", "--region", "face"], ("--mouth driver", "--region mouth or head"))):
         res = subprocess.run([sys.executable, "-m", "reenact", "render", perf, "--video", carphone, "--out", out,
                               "--model", os.path.join(root, "models", "renderer_base.onnx"), "--cpu"] + extra,
                              capture_output=True, text=True, cwd=str(tmp_path))

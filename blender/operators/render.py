@@ -36,15 +36,8 @@ MOUTH = dict(
                                 "mouth interior (teeth, tongue) in the opening"),
            ("RENDERER", "Renderer", "The renderer network draws the mouth")],
     description="Mouth region: where the lower face of the frames whose mouth the performance changes comes from. "
-                "Head region: Renderer leaves the moved head's mouth to the network, any other the shot's own mouth")
-
-
-def head_mouth(region, mouth):
-    """render_clip's ``mouth_mode`` for the Mouth setting ``mouth`` in ``region``: region head
-    takes the shot's own mouth unless Renderer is chosen (the driver's mouth is for dubs)."""
-    if region != "head":
-        return mouth.lower()
-    return "renderer" if mouth == "RENDERER" else "shot"
+                "Head region: the shot's own mouth, with the dubbing actor's mouth interior in the opening for "
+                "Driver, and for Auto where the performance opens the mouth beyond the footage; Renderer: the network")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -161,8 +154,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
         # a dub from another actor: the driver's mouth (a performance no transfer made has none)
-        mouth_from = actor_data.driver_of(ob, track) if self.region == "mouth" and self.mouth in ("AUTO", "DRIVER") else None
-        if self.region == "mouth" and self.mouth == "DRIVER" and mouth_from is None:
+        mouth_from = (actor_data.driver_of(ob, track) if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER")
+                      else None)
+        if self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
         name = actor_data._safe(ob.name)
@@ -178,7 +172,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
                                                                         "detail": self.detail, "mouth_from": mouth_from,
-                                                                        "mouth_mode": head_mouth(self.region, self.mouth)})
+                                                                        "mouth_mode": self.mouth.lower()})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -270,10 +264,16 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             head = None
             if self.region == "head":  # the head's source frames are chosen on the whole performance
                 from ...render.motion import cached_plate
-                from ...render.rewrite import ShotHead
+                from ...render.rewrite import ShotHead, head_donor
 
-                head = ShotHead(base, layers.curves_to_track(ob, scene, base), source, cached_plate(source, base),
-                                mouth=head_mouth(self.region, self.mouth) != "renderer")
+                full = layers.curves_to_track(ob, scene, base)
+                driver = actor_data.driver_of(ob, full) if self.mouth in ("AUTO", "DRIVER") else None
+                if self.mouth == "DRIVER" and driver is None:
+                    raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
+                                     "(Transfer Performance records the dubbing actor)")
+                donor = head_donor(full, base, driver, self.mouth.lower(), self.accept_footage)[0]
+                head = ShotHead(base, full, source, cached_plate(source, base), mouth=self.mouth != "RENDERER",
+                                donor=donor)
             try:  # region head: the crop follows the performance's head, not the footage's
                 out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                          transforms=None if self.region == "head" else xf, crop_track=base,
