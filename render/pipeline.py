@@ -273,6 +273,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     network). Auto: the driver's mouth when the dub opens beyond anything the footage shows and
     a driver is given (the renderer without one), else the shot's own mouth. Rows drawn
     without the network count as ``warped``; the summary's ``driver_mouth`` says what was chosen.
+    Region ``head``: the moved head's mouth and eyes come from the shot's own frames
+    (:class:`~reenact.render.rewrite.ShotHead`; ``mouth_mode`` "renderer": the network fills the
+    opening), with ``mouth_from`` the driver's mouth interior in it (:func:`~.rewrite.head_donor`).
 
     The Tracks must be of ``video`` (:func:`check_tracks_footage`; ``accept_footage``: a
     re-encoded copy of the same shot); the summary's ``warnings`` say what could not be checked."""
