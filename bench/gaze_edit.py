@@ -6,7 +6,7 @@ frames (both eyes, yaw), rendered with region ``face`` (the documented workflow 
 keeps the head pose), then re-tracked; the figure is the median angle between the re-tracked
 gaze and the asked one (degrees), beside the untouched footage's (the size of the edit). Two
 renders per case: the default (the eyes of the footage frame that looks there, where one does:
-``render/rewrite.py: ShotEyes``) and the renderer alone (the network draws the whole face, as
+``render/eyes.py: ShotEyes``) and the renderer alone (the network draws the whole face, as
 before 2026-11-30 18:40 UTC). Writes ``bench/results/gaze_edit.json``; needs ../shared/data
 (``--data DIR``) and says so without it.
 
@@ -45,23 +45,23 @@ def gaze_edit(track, yaw, rows):
 
 def run_case(clip, tr, first, yaw, work, renderer_alone):
     from .reenact_measures import gaze_error_deg
-    from reenact.render import rewrite
+    from reenact.render import eyes
     from reenact.render.pipeline import render_clip
     from reenact.tracking.tracker import track_video
 
     rows = np.arange(first, first + FRAMES) - int(tr.frame_start)
     req = gaze_edit(tr, yaw, rows)
     out = tempfile.mkdtemp(dir=work)
-    reach = rewrite.EDIT_GAZE_REACH
+    reach = eyes.EDIT_GAZE_REACH
     if renderer_alone:
-        rewrite.EDIT_GAZE_REACH = -1.0  # no footage frame is near enough: every row to the renderer
+        eyes.EDIT_GAZE_REACH = -1.0  # no footage frame is near enough: every row to the renderer
     try:
         t = time.perf_counter()
         s = render_clip(req, clip, None, out=os.path.join(out, "f"), frames=(first, first + FRAMES), region="face",
                         prefer_gpu=False, cache_dir=os.path.join(out, "c"), crop_track=tr, watermark=False, sign=False)
         wall = time.perf_counter() - t
     finally:
-        rewrite.EDIT_GAZE_REACH = reach
+        eyes.EDIT_GAZE_REACH = reach
     got = track_video(os.path.join(out, "f"))[0]
     err = gaze_error_deg(req.gaze, got.gaze)[rows]
     return {"gaze_error_deg_median": round(float(np.nanmedian(err)), 2),

@@ -193,7 +193,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
 
 # ----------------------------------------------------------------------------- case 2
 def full_reenact(driver, target, model, work, length, region, log, images=True):
-    from reenact.render.rewrite import eye_shapes  # lids' opening of the fitted mesh (cm)
+    from reenact.render.eyes import eye_shapes  # lids' opening of the fitted mesh (cm)
 
     d = os.path.join(work, "full_{}_to_{}".format(driver, target))
     os.makedirs(d, exist_ok=True)
@@ -204,8 +204,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     rest = Rd[ok][len(Rd[ok]) // 2]
     turn = rot_angle_deg(Rd, rest[None])
     a, b = pick_window(tgt, drv, length, lambda rows: float(np.nanmax(turn[rows]) - np.nanmin(turn[rows])))
-    extra = (["--mouth", MOUTH] if MOUTH in ("shot", "renderer", "driver") else []) if region == "head" else []
-    extra += ["--mouth-from", "{}={}".format(Dp, clip_path(driver))] if extra[1:] == ["driver"] else []
+    extra = ["--mouth", MOUTH] if region == "head" and MOUTH != "auto" else []  # (driver: with the driver)
+    extra += ["--mouth-from", "{}={}".format(Dp, clip_path(driver))] if extra and MOUTH == "driver" else []
     O, out, R, summ, wall = transfer_render_retrack("full", Dp, Tp, target, model, region, (a, b), d, log, extra)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
@@ -215,7 +215,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     gaze, gaze_base = gaze_error_deg(req.gaze, got.gaze)[rows], gaze_error_deg(req.gaze, tgt.gaze)[rows]
     # outline: the face oval grown 30 % about its centre, original pose vs requested pose
     oval = oval_index()
-    P0, P1 = tgt.project()[rows][:, oval], req.project()[rows][:, oval]
+    Pt, Pq = tgt.project(), req.project()  # the footage's and the requested mesh, every row
+    P0, P1 = Pt[rows][:, oval], Pq[rows][:, oval]
     q0 = P0.mean(1, keepdims=True) + 1.3 * (P0 - P0.mean(1, keepdims=True))
     q1 = P1.mean(1, keepdims=True) + 1.3 * (P1 - P1.mean(1, keepdims=True))
     disp = q1 - q0
@@ -223,13 +224,12 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     orig = F.get(rows)
     res_frames = output_frames(out, rows)
     moved, counted, along = outline_motion(orig, res_frames, rows, q0, disp)
-    bg = background_change(orig, res_frames, rows, tgt.project()[rows], req.project()[rows])
+    bg = background_change(orig, res_frames, rows, Pt[rows], Pq[rows])
     # the mouth: open where asked (re-tracked), and teeth or a dark interior there, not closed lips
     # stretched over the opening (against the target's own open frames, up to 60 of them)
-    g_req, g_own = lip_gap(req.project()), lip_gap(tgt.project())
+    g_req, g_own = lip_gap(Pq), lip_gap(Pt)
     mine = np.flatnonzero(g_own >= 0.08)[:60]
-    mouth = (lips_in_the_opening(res_frames, req.project(), rows, g_req),
-             lips_in_the_opening(F.get(mine), tgt.project(), mine, g_own))
+    mouth = (lips_in_the_opening(res_frames, Pq, rows, g_req), lips_in_the_opening(F.get(mine), Pt, mine, g_own))
     res = {
         "driver": driver, "target": target, "region": region, "frames": [int(a), int(b)],
         "target_seen_by_bundled_base": target in BASE_TRAINED_ON,

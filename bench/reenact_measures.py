@@ -482,6 +482,21 @@ def background_change(orig, result, rows, P0, P1):
     return np.asarray(out, np.float64)
 
 
+def opening_and_lips(shape, P, grow):
+    """((H, W) bool inside the inner-lip contour of the (468, 2) points ``P``, shrunk by ``grow``
+    px; (H, W) bool the lips: inside the outer contour's hull and beyond the inner grown by ``grow``)."""
+    import cv2
+
+    from reenact.render.donor import INNER_LIP, OUTER_LIP
+
+    inner = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(P[list(INNER_LIP)]).astype(np.int32)], 1)
+    outer = np.zeros(shape[:2], np.uint8)
+    cv2.fillConvexPoly(outer, cv2.convexHull(np.round(P[list(OUTER_LIP)]).astype(np.int32)), 1)
+    k = np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)
+    return cv2.erode(inner, k) > 0, (outer > 0) & ~(cv2.dilate(inner, k) > 0)
+
+
 def lips_in_the_opening(frames, P, rows, opening, min_opening=0.08):
     """How much of an opened mouth is drawn as lips: per row of ``rows`` whose mouth is open
     (``opening``: inner-lip gap over the eye-corner distance, >= ``min_opening``), the fraction
@@ -493,22 +508,13 @@ def lips_in_the_opening(frames, P, rows, opening, min_opening=0.08):
     average to a lip-like colour.) Returns the fractions."""
     import cv2
 
-    from reenact.render.donor import INNER_LIP, OUTER_LIP
-
     out = []
     for t in rows:
         t = int(t)
         if not opening[t] >= min_opening or not np.isfinite(P[t]).all():
             continue
         im = frames[t]
-        inner = np.zeros(im.shape[:2], np.uint8)
-        cv2.fillPoly(inner, [np.round(P[t][list(INNER_LIP)]).astype(np.int32)], 1)
-        outer = np.zeros(im.shape[:2], np.uint8)
-        cv2.fillConvexPoly(outer, cv2.convexHull(np.round(P[t][list(OUTER_LIP)]).astype(np.int32)), 1)
-        g = max(1, int(0.04 * np.hypot(*(P[t][291] - P[t][61]))))
-        k = np.ones((2 * g + 1, 2 * g + 1), np.uint8)
-        core = cv2.erode(inner, k) > 0
-        lips = (outer > 0) & ~(cv2.dilate(inner, k) > 0)
+        core, lips = opening_and_lips(im.shape, P[t], max(1, int(0.04 * np.hypot(*(P[t][291] - P[t][61])))))
         if core.sum() < 20 or lips.sum() < 20:
             continue
         lab = cv2.cvtColor(im, cv2.COLOR_BGR2LAB).astype(np.float64) * np.array([100.0 / 255.0, 1.0, 1.0])

@@ -79,7 +79,7 @@ class HeadMotion:
         self.area = None if self.plate is None else (
             tuple(plate[2]) if len(plate) > 2 else picture_area(self.plate, self.known))
         self.matte = (plate is not None and not self.lower_only) if matte is None else bool(matte)
-        #: region ``face``: a :class:`~reenact.render.rewrite.ShotEyes` over the footage's whole Track
+        #: region ``face``: a :class:`~reenact.render.eyes.ShotEyes` over the footage's whole Track
         #: (this one's row ``r`` is its row ``r + own_offset``) draws edited eyes (:meth:`face_frame`)
         self.shot_eyes, self.own_offset, self.requested, self._eye_rows = None, 0, requested, {}
         self._mattes = {}
@@ -152,7 +152,7 @@ class HeadMotion:
             self.shot_eyes.close()
 
     def with_shot_eyes(self, shot_eyes, own_offset=0):
-        """This motion with :attr:`shot_eyes` (a :class:`~reenact.render.rewrite.ShotEyes` over
+        """This motion with :attr:`shot_eyes` (a :class:`~reenact.render.eyes.ShotEyes` over
         the footage's whole Track, whose row ``r + own_offset`` is this motion's row ``r``:
         Preview Frame's motion holds one row; None: without). Returns self."""
         self.shot_eyes, self.own_offset = shot_eyes, int(own_offset)
@@ -165,7 +165,7 @@ class HeadMotion:
 
     def eye_source(self, r):
         """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze,
-        with :attr:`shot_eyes`: a :class:`~reenact.render.rewrite.ShotEyes`), or None."""
+        with :attr:`shot_eyes`: a :class:`~reenact.render.eyes.ShotEyes`), or None."""
         if self.shot_eyes is None or not self.same_pose[r]:
             return None
         if r not in self._eye_rows:

@@ -56,7 +56,8 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
                     pool_digest, pool_identity, renderer_identity, row_digests, source_identity, unchanged_rows)
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
-from .rewrite import ShotEyes, ShotHead, head_donor, prepare_mouth
+from .eyes import ShotEyes
+from .rewrite import ShotHead, head_donor, prepare_mouth
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points

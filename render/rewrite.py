@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Drawing from the shot's own frames. :class:`ShotMouth` (below) for mouth dubs;
 :class:`ShotHead` for full reenactment (each row's head from the frame nearest in head pose, its
-mouth and eyes from the frames nearest in mouth and in gaze); :class:`ShotEyes` for an edit of
+mouth and eyes from the frames nearest in mouth and in gaze); :class:`~.eyes.ShotEyes` for an edit of
 the gaze (region ``face``).
 
 The shot's own mouth in a mouth dub: each driven row's lower face taken from the frame of the
@@ -30,19 +30,17 @@ import cv2
 import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
-from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, ClipFrames, _poly_mask, beyond_footage, mouth_mode
-from .head import attached_alpha, posed_points
-from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH, smooth_field
+from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
+from .eyes import eyes_from, plan_eyes
+from .head import attached_alpha
+from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
 MOUTH_POINTS = tuple(sorted(set(INNER_LIP) | set(OUTER_LIP) | set(LOWER_FACE[:17])))
-#: cost (cm of lip distance) per degree of head turn between the footage frame and the row
-POSE_COST = 0.01
 #: cost of leaving a run of consecutive footage frames (cm of lip distance)
 SWITCH_COST = 0.5
-#: footage frames considered per row (the nearest by lip distance)
-CANDIDATES = 24
 #: cost per cm by which a footage frame's lips are open less than asked (the warp cannot draw
 #: the teeth and mouth it lacks: the lips stay shut) and more than asked (squeezed shut, its
 #: teeth still show in a slit)
@@ -109,69 +107,6 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
     return _runs(rows, cand, cost, switch_cost, out, dist)
-
-
-def _runs(rows, cand, cost, switch_cost, out, dist):
-    """The dynamic programme of :func:`plan`: per stretch of consecutive ``rows`` that have
-    candidates (``cand[k]``: footage rows, ``cost[k]``: (K, 2) cost and distance), the candidate
-    path of least total cost, where continuing a run of consecutive footage frames is free and
-    leaving it costs ``switch_cost``. Fills and returns (``out``, ``dist``)."""
-    k = 0
-    while k < len(rows):
-        if cand[k] is None:
-            k += 1
-            continue
-        e = k
-        while e < len(rows) and cand[e] is not None:
-            e += 1
-        acc = cost[k][:, 0].copy()
-        back = []
-        for t in range(k + 1, e):
-            prev, cur = cand[t - 1], cand[t]
-            step = cur[:, None] - prev[None, :]  # (cur, prev)
-            trans = np.where(step == rows[t] - rows[t - 1], 0.0, switch_cost)
-            tot = acc[None, :] + trans
-            b = np.argmin(tot, 1)
-            back.append(b)
-            acc = tot[np.arange(len(cur)), b] + cost[t][:, 0]
-        i = int(np.argmin(acc))
-        for t in range(e - 1, k - 1, -1):
-            out[t] = cand[t][i]
-            dist[t] = cost[t][i, 1]
-            if t > k:
-                i = int(back[t - k - 1][i])
-        k = e
-    return out, dist
-
-
-class ShotFrames(ClipFrames):
-    """Frames of the footage ``video`` read by Track row of ``own`` (:class:`~reenact.render.donor.ClipFrames`),
-    with the fitted mesh's points and depths of every row (``points``: (points, depths) of
-    :func:`~reenact.render.head.posed_points`, when the caller has them)."""
-
-    def __init__(self, own, video, points=None):
-        super().__init__(video)
-        self.own = own
-        self.ps, self.zs = posed_points(own) if points is None else points
-        self.identity = np.asarray(own.identity, np.float64)
-
-    def _frame(self, j):
-        return self.clip_frame(int(self.own.frame_start) + int(j))
-
-    def warped(self, j, pd, zd, box, smooth=0.0, head_model="plane"):
-        """Footage row ``j`` warped by the fitted meshes to the points ``pd`` (depths ``zd``),
-        inside the frame box (x0, y0, x1, y1) only, bicubic: float32 (y1-y0, x1-x0, 3).
-        ``head_model`` (:func:`~reenact.render.warp.warp_field`): the plane by default (what lies
-        beyond the mesh only feathers the lower face's edge here)."""
-        x0, y0, x1, y1 = box
-        H, W = self._frame(j).shape[:2]
-        # at full resolution (at half, the jaw's motion carried beyond the mesh moved up to 3 px
-        # and drew hair onto a cheek: docs/warp.md); only the map is used: no masks, no occlusion tests
-        f = warp_field(self.ps[j], pd, None, (H, W), dst_depth=zd, model_points=self.identity, within=box,
-                       head_model=head_model, masks=False)
-        if smooth > 0:
-            f = smooth_field(f, smooth, inplace=True)
-        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC, box=box).astype(np.float32)
 
 
 def replace_region(frame, src, box, hull, feather):
@@ -360,175 +295,6 @@ def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=Fa
     return None, info, warnings
 
 
-#: the eyes of a moved head (:func:`plan_eyes`): cost (cm) per radian of gaze difference (the iris
-#: sits on a 1.25 cm sphere; counted twice: the eye goes wherever the iris is)
-GAZE_COST = 2.5
-#: ... and for an edit of the gaze that keeps the head (:class:`ShotEyes`), where the gaze is the
-#: point: at 2.5 the lids' shape outweighed a 0.3 rad edit on driving_d3 (re-tracked gaze error
-#: 16.4 degrees for 17.2 asked), at 12 it follows (9.2; d10 7.8, d14 7.1; 20 no better)
-EDIT_GAZE_COST = 12.0
-#: ... where the nearest footage gaze is further than this (radians, both eyes' L2) from the
-#: asked one, the row is left to the renderer
-EDIT_GAZE_REACH = 0.25
-#: ... and rows whose gaze differs from the footage's by less than this (radians) keep their own
-#: eyes (an edit of the brows or the lids: the mesh warp of the frame itself moves the lids)
-EDIT_GAZE_MIN = 0.03
-#: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
-EYE_OPEN_COST = 3.0
-#: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
-#: sources are not blended: a blend of two gazes is two irises)
-EYE_SWITCH_COST = 0.2
-#: upper / lower lid vertex pairs whose distances measure how open the eyes are
-EYE_PAIRS = ((159, 145), (386, 374))
-
-
-def eye_shapes(track, rows=None):
-    """((R, E, 3) model-frame positions (cm, no pose) of the eye-opening loops of ``track``'s
-    fitted mesh, (R,) mean lid opening (cm, :data:`EYE_PAIRS`), (R, 4) gaze); NaN where untracked."""
-    from .meshes import _mesh
-
-    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
-    ex = np.asarray(track.expression, np.float64)[rows]
-    V = posed_vertices(track.identity, track.expression_basis, ex, np.zeros((len(rows), 6)))
-    X = V[:, np.concatenate(_mesh().eyes)]
-    opening = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in EYE_PAIRS], 0)
-    gaze = np.asarray(track.gaze, np.float64)[rows]
-    bad = ~(np.isfinite(ex).all(1) & np.isfinite(gaze).all(1))
-    X[bad], opening[bad], gaze[bad] = np.nan, np.nan, np.nan
-    return X, opening, gaze
-
-
-def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
-    """(len(rows),) footage rows of ``own`` whose eyes draw the moved head's eyes of the
-    ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`), open at least
-    as far (:data:`EYE_OPEN_COST`), little turned from the requested head (:data:`POSE_COST`),
-    runs kept (:data:`EYE_SWITCH_COST`)."""
-    ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
-    pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
-    rows = np.asarray(rows, np.int64)
-    out = np.full(len(rows), -1, np.int64)
-    if not len(pool) or not len(rows):
-        return out
-    F, of, gf = eye_shapes(own, pool)
-    Q, oq, gq = eye_shapes(requested, rows)
-    good = np.isfinite(of) & np.isfinite(gf).all(1)
-    pool, F, of, gf = pool[good], F[good], of[good], gf[good]
-    if not len(pool):
-        return out
-    F, Q = F.reshape(len(pool), -1), Q.reshape(len(rows), -1)
-    E = F.shape[1] // 3
-    R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
-    R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
-    K = min(int(candidates), len(pool))
-    cand, cost = [], []
-    for k in range(len(rows)):
-        if not (np.isfinite(Q[k]).all() and np.isfinite(gq[k]).all()):
-            cand.append(None)
-            cost.append(None)
-            continue
-        d = np.sqrt(((F - Q[k]) ** 2).sum(1) / E)
-        c = d + GAZE_COST * np.linalg.norm(gf - gq[k], axis=1) + EYE_OPEN_COST * np.maximum(oq[k] - of, 0) \
-            + POSE_COST * rotation_angle_deg(R_pool, R_req[k][None])
-        idx = np.argpartition(c, K - 1)[:K]
-        cand.append(pool[idx])
-        cost.append(np.stack([c[idx], d[idx]], 1))
-    return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan))[0]
-
-
-def eyes_from(shot, j, frame, pd, area=None):
-    """(``frame`` with both eyes (the openings and the lids around them) of the requested points
-    ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
-    lids; the (H, W) bool eye hole: what the requested lids open beyond row ``j``'s opening), or
-    (``frame``, None) when it cannot. Each eye is moved by its own affine map, fitted on its
-    opening's loop: lids and eyeball move together, and the far eye of a turned head is
-    foreshortened as it should be (the face's one rigid motion, which the mesh warp gives the
-    eyeballs, put the far eye's iris beside its lids at 20 degrees of turn). ``area``: the
-    picture inside letterbox or pillarbox bars (x0, y0, x1, y1), which nothing here crosses."""
-    from .meshes import _mesh
-
-    if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
-        return frame, None
-    H, W = frame.shape[:2]
-    ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
-    src = shot._frame(j)
-    out, hole = frame, np.zeros((H, W), bool)
-    for lp in _mesh().eyes:
-        P, Q = pd[list(lp)], shot.ps[j][list(lp)]
-        width = float(np.ptp(P[:, 0]))
-        if width < 2.0:
-            continue
-        c = P.mean(0)
-        region = c + 1.6 * (P - c)  # the opening and the lids around it
-        pad = int(np.ceil(0.45 * width)) + 2
-        x0, y0 = np.maximum(np.floor(region.min(0)).astype(int) - pad, (ax0, ay0))
-        x1, y1 = np.minimum(np.ceil(region.max(0)).astype(int) + pad, (ax1, ay1))
-        if x1 <= x0 or y1 <= y0:
-            continue
-        A = cv2.estimateAffine2D(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]  # dst -> src
-        if A is None:
-            continue
-        A = A.copy()
-        A[:, 2] += A[:, :2] @ np.array([x0, y0], np.float64)  # the box's pixels
-        roi = (x0, y0, x1 - x0, y1 - y0)
-        shape = (roi[3], roi[2])
-        moved = cv2.warpAffine(src, A, (roi[2], roi[3]), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        opening_j = np.zeros(src.shape[:2], np.uint8)
-        cv2.fillPoly(opening_j, [np.round(Q * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-        seen = cv2.warpAffine(opening_j * np.uint8(255), A, (roi[2], roi[3]), flags=cv2.INTER_LINEAR |
-                              cv2.WARP_INVERSE_MAP) > 127
-        hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
-        a = cv2.GaussianBlur(_poly_mask(shape, region, roi).astype(np.float32), (0, 0), 0.15 * width)[..., None]
-        sl = (slice(y0, y1), slice(x0, x1))
-        if out is frame:
-            out = frame.copy()
-        out[sl] = np.clip(out[sl].astype(np.float32) * (1.0 - a) + moved * a + 0.5, 0, 255).astype(np.uint8)
-    return out, hole
-
-
-class ShotEyes(ShotFrames):
-    """The footage's own eyes for an edit that keeps the head pose but changes where the actor
-    looks (region ``face``: an animator's gaze keys): the eyes
-    of the footage frame nearest in lids and gaze (:func:`plan_eyes`' cost, each row on its own,
-    so Preview Frame's one row chooses as the render does), moved onto the row's eyes by
-    :func:`eyes_from`. The mesh warp of the frame itself cannot move an iris (the eyeball turns
-    with the face), and the network asked for the whole face drew the footage's gaze, softer.
-    ``own``: the footage's Track (its tracked rows are the candidates, or ``pool``)."""
-
-    def __init__(self, own, video, pool=None):
-        super().__init__(own, video)
-        ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
-        pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
-        F, of, gf = eye_shapes(own, pool)
-        good = np.isfinite(of) & np.isfinite(gf).all(1) & np.isfinite(F).all((1, 2))
-        self.pool, self.F, self.of, self.gf = pool[good], F[good].reshape(int(good.sum()), -1), of[good], gf[good]
-        self.R = euler_to_matrix(np.asarray(own.pose, np.float64)[self.pool, :3])
-
-    def source(self, requested, r, own_row):
-        """The footage row whose eyes draw row ``r`` of the performance ``requested`` (a Track),
-        whose footage is row ``own_row`` of ``own``; None where the row asks for the gaze that
-        footage row shows (:data:`EDIT_GAZE_MIN`) or no footage frame looks near enough
-        (:data:`EDIT_GAZE_REACH`)."""
-        Q, oq, gq = eye_shapes(requested, [r])
-        gx = eye_shapes(self.own, [own_row])[2]
-        if not (np.isfinite(Q).all() and np.isfinite(gq).all()) or not len(self.pool):
-            return None
-        if np.isfinite(gx).all() and np.linalg.norm(gq - gx) < EDIT_GAZE_MIN:
-            return None  # the gaze the footage shows: the mesh warp of the frame itself moves its lids
-        d = np.sqrt(((self.F - Q.reshape(1, -1)) ** 2).sum(1) / (self.F.shape[1] // 3))
-        Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[r:r + 1, :3]))[0]
-        c = d + EDIT_GAZE_COST * np.linalg.norm(self.gf - gq[0], axis=1) + EYE_OPEN_COST * np.maximum(oq[0] - self.of, 0) \
-            + POSE_COST * rotation_angle_deg(self.R, Rr[None])
-        k = int(np.argmin(c))
-        # a gaze the footage never shows is left to the renderer, as before (the nearest would
-        # look where the footage looks)
-        return int(self.pool[k]) if np.linalg.norm(self.gf[k] - gq[0]) <= EDIT_GAZE_REACH else None
-
-    def draw(self, j, frame, pd, area=None):
-        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``."""
-        return eyes_from(self, j, frame, pd, area)
-
-
 #: full reenactment from the shot's own frames (:class:`ShotHead`): a footage frame other than
 #: the one being replaced must be closer in head rotation to the request by this many degrees
 HEAD_KEEP = 2.0
@@ -637,15 +403,16 @@ class ShotHead(ShotFrames):
             out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area)
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
-        if self.mouth_row(r) is not None:
+        shot_mouth = self.mouth_row(r) is not None
+        driver_mouth = self.donor is not None and self.donor.driver_row(r) is not None
+        if shot_mouth:
             moved = out
             out = lower_face_from(self._mouth_frames, self.mouth_row, r, moved, m.pd[r], m.zd[r], m.pd[r],
                                   lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
-            g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
-        if self.donor is not None and self.donor.driver_row(r) is not None:
-            if self.mouth_row(r) is None:  # the driver's interior fills the opening the network would have
-                g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+        if driver_mouth:
             out = self.donor.lower_face(r, out, out, m.pd[r], m.pd[r])  # (the moved head's mouth is at pd)
+        if shot_mouth or driver_mouth:  # the mouth is drawn: nothing left there for the network
+            g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
         return out, g
 
     def _moved(self, r, frame):

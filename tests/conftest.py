@@ -134,3 +134,15 @@ def blender45(tmp_path_factory):
     os.symlink(ROOT, str(link / "reenact"))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(link), str(site)]))
     return py, env
+
+
+def around_eyes(P, shape):
+    """(H, W) bool: the pixels within an eye's width of the eye corners and lids of the (468, 2)
+    mesh points ``P``: where drawing the eyes may change a frame."""
+    import cv2
+    import numpy as np
+
+    near = np.zeros(shape[:2], np.uint8)
+    for e in (33, 133, 263, 362, 159, 145, 386, 374):
+        cv2.circle(near, tuple(int(v) for v in np.round(P[e])), int(np.hypot(*(P[33] - P[133]))), 1, -1)
+    return near > 0

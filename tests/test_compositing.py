@@ -409,13 +409,13 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     some footage frame shows take their eyes from that frame (the frame's own eyeball turns with
     the face and cannot look elsewhere); the picture changes only around the eyes; Preview Frame
     draws the same; an edit too far from any footage gaze is left to the renderer."""
-    import cv2
+    from conftest import around_eyes
 
     from reenact.face import transfer as X
     from reenact.face.gaze import gaze_to_directions
     from reenact.render.motion import HeadMotion
     from reenact.render.pipeline import render_clip, render_frame
-    from reenact.render.rewrite import ShotEyes
+    from reenact.render.eyes import ShotEyes
     from reenact.video import open_video
 
     g = np.asarray(tracked.gaze, np.float64)
@@ -445,11 +445,9 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
             i = r + f0
             frame = src.read(i)
             P = hm.pd[r]
-            near = np.zeros(frame.shape[:2], np.uint8)
-            for e in (33, 133, 263, 362, 159, 145, 386, 374):
-                cv2.circle(near, tuple(int(v) for v in np.round(P[e])), int(np.hypot(*(P[33] - P[133]))), 1, -1)
+            near = around_eyes(P, frame.shape)
             diff = np.abs(got[i].astype(int) - frame.astype(int)).max(-1)
-            assert diff[near == 0].max() <= 1 and diff[near > 0].max() > 10, (i, diff[near == 0].max())
+            assert diff[~near].max() <= 1 and diff[near].max() > 10, (i, diff[~near].max())
             one, _ = render_frame(req, frame, i, BASE_MODEL, region="face", cache_dir=str(tmp_path / "c"),
                                   crop_track=tracked, video=clip_with_audio, prefer_gpu=False, watermark=False)
             assert np.array_equal(one, got[i])

@@ -134,14 +134,9 @@ def _opening_unlike_lips(frame, P):
     opening instead, which tells teeth from lips on faces larger than carphone's 20 px mouth.)"""
     import cv2
 
-    from reenact.render.donor import INNER_LIP, OUTER_LIP
+    from bench.reenact_measures import opening_and_lips
 
-    inner = np.zeros(frame.shape[:2], np.uint8)
-    cv2.fillPoly(inner, [np.round(P[list(INNER_LIP)]).astype(np.int32)], 1)
-    outer = np.zeros(frame.shape[:2], np.uint8)
-    cv2.fillConvexPoly(outer, cv2.convexHull(np.round(P[list(OUTER_LIP)]).astype(np.int32)), 1)
-    k = np.ones((3, 3), np.uint8)
-    core, lips = cv2.erode(inner, k) > 0, (outer > 0) & ~(cv2.dilate(inner, k) > 0)
+    core, lips = opening_and_lips(frame.shape, P, 1)
     lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB).astype(np.float64) * np.array([100.0 / 255.0, 1.0, 1.0])
     return float(np.linalg.norm(lab[core].mean(0) - lab[lips].mean(0)))
 
@@ -281,12 +276,12 @@ def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carph
     """Rows asked to look where another moment of the shot looked draw their eyes from a frame
     that looks there (the head's source looks where its own moment did); the eyes change the
     picture only around the eyes."""
-    import cv2
+    from conftest import around_eyes
 
     from reenact.face.gaze import gaze_to_directions
     from reenact.render.motion import shot_plate
-    from reenact.video import open_video
     from reenact.render.rewrite import ShotHead
+    from reenact.video import open_video
 
     tr = carphone_track
     g = np.asarray(tr.gaze, np.float64)
@@ -318,11 +313,8 @@ def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carph
             with_eyes, _ = sh.frame(r, frame)
             without, _ = plain.frame(r, frame)
     P = sh.motion.pd[r]
-    near = np.zeros(frame.shape[:2], np.uint8)
-    for e in (33, 133, 263, 362, 159, 145, 386, 374):
-        cv2.circle(near, tuple(int(v) for v in np.round(P[e])), int(np.hypot(*(P[33] - P[133]))), 1, -1)
     diff = np.abs(with_eyes.astype(int) - without.astype(int)).max(-1) > 0
-    assert diff.any() and not diff[near == 0].any()
+    assert diff.any() and not diff[~around_eyes(P, frame.shape)].any()
 
 
 def test_head_render_cancelled_keeps_its_frames_and_stops_its_threads(turned, carphone, tmp_path):

@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Eyes from the shot's own frames: the footage frame nearest in lids and gaze, each eye moved onto
+the requested one by its own affine map (:func:`eyes_from`). For a moved head (:func:`plan_eyes`,
+used by :class:`~reenact.render.rewrite.ShotHead`) and for an edit of the gaze that keeps the head
+(:class:`ShotEyes`, region ``face``): the mesh warp of a frame cannot turn its eyeball."""
+
+import cv2
+import numpy as np
+
+from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
+from .donor import _poly_mask
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
+
+
+#: the eyes of a moved head (:func:`plan_eyes`): cost (cm) per radian of gaze difference (the iris
+#: sits on a 1.25 cm sphere; counted twice: the eye goes wherever the iris is)
+GAZE_COST = 2.5
+#: ... and for an edit of the gaze that keeps the head (:class:`ShotEyes`), where the gaze is the
+#: point: at 2.5 the lids' shape outweighed a 0.3 rad edit on driving_d3 (re-tracked gaze error
+#: 16.4 degrees for 17.2 asked), at 12 it follows (9.2; d10 7.8, d14 7.1; 20 no better)
+EDIT_GAZE_COST = 12.0
+#: ... where the nearest footage gaze is further than this (radians, both eyes' L2) from the
+#: asked one, the row is left to the renderer
+EDIT_GAZE_REACH = 0.25
+#: ... and rows whose gaze differs from the footage's by less than this (radians) keep their own
+#: eyes (an edit of the brows or the lids: the mesh warp of the frame itself moves the lids)
+EDIT_GAZE_MIN = 0.03
+#: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
+EYE_OPEN_COST = 3.0
+#: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
+#: sources are not blended: a blend of two gazes is two irises)
+EYE_SWITCH_COST = 0.2
+#: upper / lower lid vertex pairs whose distances measure how open the eyes are
+EYE_PAIRS = ((159, 145), (386, 374))
+
+
+def eye_shapes(track, rows=None):
+    """((R, E, 3) model-frame positions (cm, no pose) of the eye-opening loops of ``track``'s
+    fitted mesh, (R,) mean lid opening (cm, :data:`EYE_PAIRS`), (R, 4) gaze); NaN where untracked."""
+    from .meshes import _mesh
+
+    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
+    ex = np.asarray(track.expression, np.float64)[rows]
+    V = posed_vertices(track.identity, track.expression_basis, ex, np.zeros((len(rows), 6)))
+    X = V[:, np.concatenate(_mesh().eyes)]
+    opening = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in EYE_PAIRS], 0)
+    gaze = np.asarray(track.gaze, np.float64)[rows]
+    bad = ~(np.isfinite(ex).all(1) & np.isfinite(gaze).all(1))
+    X[bad], opening[bad], gaze[bad] = np.nan, np.nan, np.nan
+    return X, opening, gaze
+
+
+class _EyePool:
+    """The footage rows whose eyes can be drawn (``own``'s tracked rows, or those of ``pool``
+    with a finite pose, lids and gaze) and what :meth:`cost` compares: the eye loops (model
+    frame, flattened), the lids' opening, the gaze, the head rotation."""
+
+    def __init__(self, own, pool=None):
+        ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
+        pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
+        F, of, gf = eye_shapes(own, pool)
+        good = np.isfinite(of) & np.isfinite(gf).all(1)
+        self.rows, self.of, self.gf = pool[good], of[good], gf[good]
+        self.F = F[good].reshape(len(self.rows), -1)
+        self.R = euler_to_matrix(np.asarray(own.pose, np.float64)[self.rows, :3])
+
+    def cost(self, Q, oq, gq, R_req, gaze_cost):
+        """(cost, lid distance) of every pool row for the eyes ``Q`` (flattened loops), lids'
+        opening ``oq``, gaze ``gq`` and head rotation ``R_req`` (3, 3) asked."""
+        d = np.sqrt(((self.F - Q) ** 2).sum(1) / (self.F.shape[1] // 3))
+        c = d + gaze_cost * np.linalg.norm(self.gf - gq, axis=1) + EYE_OPEN_COST * np.maximum(oq - self.of, 0) \
+            + POSE_COST * rotation_angle_deg(self.R, R_req[None])
+        return c, d
+
+
+def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
+    """(len(rows),) footage rows of ``own`` whose eyes draw the moved head's eyes of the
+    ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`), open at least
+    as far (:data:`EYE_OPEN_COST`), little turned from the requested head (:data:`POSE_COST`),
+    runs kept (:data:`EYE_SWITCH_COST`)."""
+    rows = np.asarray(rows, np.int64)
+    out = np.full(len(rows), -1, np.int64)
+    eyes = _EyePool(own, pool)
+    if not len(eyes.rows) or not len(rows):
+        return out
+    Q, oq, gq = eye_shapes(requested, rows)
+    Q = Q.reshape(len(rows), -1)
+    R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
+    K = min(int(candidates), len(eyes.rows))
+    cand, cost = [], []
+    for k in range(len(rows)):
+        if not (np.isfinite(Q[k]).all() and np.isfinite(gq[k]).all()):
+            cand.append(None)
+            cost.append(None)
+            continue
+        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], GAZE_COST)
+        idx = np.argpartition(c, K - 1)[:K]
+        cand.append(eyes.rows[idx])
+        cost.append(np.stack([c[idx], d[idx]], 1))
+    return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan))[0]
+
+
+def eyes_from(shot, j, frame, pd, area=None):
+    """(``frame`` with both eyes (the openings and the lids around them) of the requested points
+    ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
+    lids; the (H, W) bool eye hole: what the requested lids open beyond row ``j``'s opening), or
+    (``frame``, None) when it cannot. Each eye is moved by its own affine map, fitted on its
+    opening's loop: lids and eyeball move together, and the far eye of a turned head is
+    foreshortened as it should be (the face's one rigid motion, which the mesh warp gives the
+    eyeballs, put the far eye's iris beside its lids at 20 degrees of turn). ``area``: the
+    picture inside letterbox or pillarbox bars (x0, y0, x1, y1), which nothing here crosses."""
+    from .meshes import _mesh
+
+    if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
+        return frame, None
+    H, W = frame.shape[:2]
+    ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
+    src = shot._frame(j)
+    out, hole = frame, np.zeros((H, W), bool)
+    for lp in _mesh().eyes:
+        P, Q = pd[list(lp)], shot.ps[j][list(lp)]
+        width = float(np.ptp(P[:, 0]))
+        if width < 2.0:
+            continue
+        c = P.mean(0)
+        region = c + 1.6 * (P - c)  # the opening and the lids around it
+        pad = int(np.ceil(0.45 * width)) + 2
+        x0, y0 = np.maximum(np.floor(region.min(0)).astype(int) - pad, (ax0, ay0))
+        x1, y1 = np.minimum(np.ceil(region.max(0)).astype(int) + pad, (ax1, ay1))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        A = cv2.estimateAffine2D(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]  # dst -> src
+        if A is None:
+            continue
+        A = A.copy()
+        A[:, 2] += A[:, :2] @ np.array([x0, y0], np.float64)  # the box's pixels
+        roi = (x0, y0, x1 - x0, y1 - y0)
+        shape = (roi[3], roi[2])
+        moved = cv2.warpAffine(src, A, (roi[2], roi[3]), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        # row j's opening, rasterised in a box around it (outside it the mask is 0, as the warp's
+        # constant border reads), carried by the same map
+        sx0, sy0 = np.maximum(np.floor(Q.min(0)).astype(int) - 2, 0)
+        sx1, sy1 = np.minimum(np.ceil(Q.max(0)).astype(int) + 3, (src.shape[1], src.shape[0]))
+        opening_j = np.zeros((max(sy1 - sy0, 1), max(sx1 - sx0, 1)), np.uint8)
+        cv2.fillPoly(opening_j, [np.round((Q - (sx0, sy0)) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        Aj = A.copy()
+        Aj[:, 2] -= (sx0, sy0)
+        seen = cv2.warpAffine(opening_j * np.uint8(255), Aj, (roi[2], roi[3]), flags=cv2.INTER_LINEAR |
+                              cv2.WARP_INVERSE_MAP) > 127
+        hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
+        a = cv2.GaussianBlur(_poly_mask(shape, region, roi).astype(np.float32), (0, 0), 0.15 * width)[..., None]
+        sl = (slice(y0, y1), slice(x0, x1))
+        if out is frame:
+            out = frame.copy()
+        out[sl] = np.clip(out[sl].astype(np.float32) * (1.0 - a) + moved * a + 0.5, 0, 255).astype(np.uint8)
+    return out, hole
+
+
+class ShotEyes(ShotFrames):
+    """The footage's own eyes for an edit that keeps the head pose but changes where the actor
+    looks (region ``face``: an animator's gaze keys): the eyes
+    of the footage frame nearest in lids and gaze (:func:`plan_eyes`' cost, each row on its own,
+    so Preview Frame's one row chooses as the render does), moved onto the row's eyes by
+    :func:`eyes_from`. The mesh warp of the frame itself cannot move an iris (the eyeball turns
+    with the face), and the network asked for the whole face drew the footage's gaze, softer.
+    ``own``: the footage's Track (its tracked rows are the candidates, or ``pool``)."""
+
+    def __init__(self, own, video, pool=None):
+        super().__init__(own, video)
+        self.pool = _EyePool(own, pool)
+
+    def source(self, requested, r, own_row):
+        """The footage row whose eyes draw row ``r`` of the performance ``requested`` (a Track),
+        whose footage is row ``own_row`` of ``own``; None where the row asks for the gaze that
+        footage row shows (:data:`EDIT_GAZE_MIN`) or no footage frame looks near enough
+        (:data:`EDIT_GAZE_REACH`)."""
+        gq = np.asarray(requested.gaze, np.float64)[r]
+        gx = np.asarray(self.own.gaze, np.float64)[own_row]
+        if not len(self.pool.rows) or (np.isfinite(gx).all() and np.linalg.norm(gq - gx) < EDIT_GAZE_MIN):
+            return None  # the gaze the footage shows: the mesh warp of the frame itself moves its lids
+        Q, oq, gq = eye_shapes(requested, [r])
+        if not (np.isfinite(Q).all() and np.isfinite(gq).all()):
+            return None
+        Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[r:r + 1, :3]))[0]
+        k = int(np.argmin(self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, EDIT_GAZE_COST)[0]))
+        # a gaze the footage never shows is left to the renderer, as before (the nearest would
+        # look where the footage looks)
+        return int(self.pool.rows[k]) if np.linalg.norm(self.pool.gf[k] - gq[0]) <= EDIT_GAZE_REACH else None
+
+    def draw(self, j, frame, pd, area=None):
+        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``."""
+        return eyes_from(self, j, frame, pd, area)

@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shot's own frames as sources (:mod:`.rewrite`, :mod:`.eyes`): footage frames read by Track
+row with their fitted meshes (:class:`ShotFrames`), and the choice of a source frame per row that
+keeps runs of consecutive frames (:func:`_runs`)."""
+
+import cv2
+import numpy as np
+
+from .donor import ClipFrames
+from .head import posed_points
+from .motion import smooth_field
+from .warp import warp_field, warp_image
+
+#: cost (cm of lip distance) per degree of head turn between the footage frame and the row
+POSE_COST = 0.01
+#: footage frames considered per row (the nearest by lip distance)
+CANDIDATES = 24
+
+
+def _runs(rows, cand, cost, switch_cost, out, dist):
+    """The dynamic programme of :func:`plan`: per stretch of consecutive ``rows`` that have
+    candidates (``cand[k]``: footage rows, ``cost[k]``: (K, 2) cost and distance), the candidate
+    path of least total cost, where continuing a run of consecutive footage frames is free and
+    leaving it costs ``switch_cost``. Fills and returns (``out``, ``dist``)."""
+    k = 0
+    while k < len(rows):
+        if cand[k] is None:
+            k += 1
+            continue
+        e = k
+        while e < len(rows) and cand[e] is not None:
+            e += 1
+        acc = cost[k][:, 0].copy()
+        back = []
+        for t in range(k + 1, e):
+            prev, cur = cand[t - 1], cand[t]
+            step = cur[:, None] - prev[None, :]  # (cur, prev)
+            trans = np.where(step == rows[t] - rows[t - 1], 0.0, switch_cost)
+            tot = acc[None, :] + trans
+            b = np.argmin(tot, 1)
+            back.append(b)
+            acc = tot[np.arange(len(cur)), b] + cost[t][:, 0]
+        i = int(np.argmin(acc))
+        for t in range(e - 1, k - 1, -1):
+            out[t] = cand[t][i]
+            dist[t] = cost[t][i, 1]
+            if t > k:
+                i = int(back[t - k - 1][i])
+        k = e
+    return out, dist
+
+
+class ShotFrames(ClipFrames):
+    """Frames of the footage ``video`` read by Track row of ``own`` (:class:`~reenact.render.donor.ClipFrames`),
+    with the fitted mesh's points and depths of every row (``points``: (points, depths) of
+    :func:`~reenact.render.head.posed_points`, when the caller has them)."""
+
+    def __init__(self, own, video, points=None):
+        super().__init__(video)
+        self.own = own
+        self.ps, self.zs = posed_points(own) if points is None else points
+        self.identity = np.asarray(own.identity, np.float64)
+
+    def _frame(self, j):
+        return self.clip_frame(int(self.own.frame_start) + int(j))
+
+    def warped(self, j, pd, zd, box, smooth=0.0, head_model="plane"):
+        """Footage row ``j`` warped by the fitted meshes to the points ``pd`` (depths ``zd``),
+        inside the frame box (x0, y0, x1, y1) only, bicubic: float32 (y1-y0, x1-x0, 3).
+        ``head_model`` (:func:`~reenact.render.warp.warp_field`): the plane by default (what lies
+        beyond the mesh only feathers the lower face's edge here)."""
+        x0, y0, x1, y1 = box
+        H, W = self._frame(j).shape[:2]
+        # at full resolution (at half, the jaw's motion carried beyond the mesh moved up to 3 px
+        # and drew hair onto a cheek: docs/warp.md); only the map is used: no masks, no occlusion tests
+        f = warp_field(self.ps[j], pd, None, (H, W), dst_depth=zd, model_points=self.identity, within=box,
+                       head_model=head_model, masks=False)
+        if smooth > 0:
+            f = smooth_field(f, smooth, inplace=True)
+        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC, box=box).astype(np.float32)
