@@ -324,12 +324,12 @@ def pick_window(tgt, drv, length, score):
 
 
 def contact_sheet(path, rows, cell=200, labels=("original target", "driver", "result")):
-    """JPEG of rows of (original, driver, result) crops, each ``cell`` px square."""
+    """JPEG of rows of crops (one per label: original, driver, result), each ``cell`` px square."""
     import cv2
 
     bar = 22
     sheet = []
-    head = np.full((bar, cell * 3, 3), 255, np.uint8)
+    head = np.full((bar, cell * len(labels), 3), 255, np.uint8)
     for k, t in enumerate(labels):
         cv2.putText(head, t, (k * cell + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     sheet.append(head)
@@ -562,3 +562,24 @@ def gaze_error_deg(a, b):
     da, db = gaze_to_directions(a), gaze_to_directions(b)
     cos = np.clip((da * db).sum(-1), -1.0, 1.0)
     return np.degrees(np.arccos(cos)).mean(-1)
+
+
+def self_sheet(path, track, cut, orig, columns, cell=256):
+    """Case 3's contact sheet: the 4 held-out rows farthest (expression and pose features) from
+    every pool row, 8 frames apart at least; per row the truth then ``columns`` ({label: {row:
+    frame}}, BGR frames), each the 1.3x square crop around the face."""
+    from reenact.render.reference import features
+
+    f = features(track)
+    rows = sorted(orig)
+    far = np.argsort([-np.min(np.linalg.norm(f[:cut] - f[t], axis=1)) for t in rows])
+    pick = []
+    for k in far:
+        if len(pick) < 4 and all(abs(rows[k] - p) > 8 for p in pick):
+            pick.append(rows[k])
+    L = np.asarray(track.landmarks, np.float64)
+    out = []
+    for t in sorted(pick):
+        a, A = square_crop(orig[t], L[t, :468], cell, 1.3)
+        out.append(([a] + [cv2_warp(c[t], A, cell) for c in columns.values()], "frame {}".format(t)))
+    return contact_sheet(path, out, cell, ("original (truth)",) + tuple(columns))

@@ -58,6 +58,7 @@ from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
 from .rewrite import ShotHead, head_donor, prepare_mouth
+from .shotface import shot_face
 from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
 from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
@@ -232,9 +233,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn without
-    the network: the driver's mouth, ``mouth_from``, or region ``head`` where the moved frame has
-    no hole), ``copied`` (footage
-    frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
+    the network: the driver's or shot's mouth, a moved head or face without a hole), ``copied``
+    (footage frames passed through), ``provider``, ``timings_ms`` (per stage), ``seconds``, ...
 
     ``chunk`` = (c, d), inside ``frames``: this process's share of the job ``frames`` (a render
     farm's task). Only clip frames c..d-1 are rendered and written, plus the footage frames
@@ -247,9 +247,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     ``on_frame(i, frame)`` is called for every output frame (e.g. to collect them).
     ``pool``: the actor reference pool for renderers that use one (default: built from the crop
     track over ``video`` by :func:`reference_pool`, cached beside the crops).
-    ``reference_frames`` = (c, d): build that pool from clip frames c..d-1 of the crop track only
-    (:func:`reference_track`; a held-out self-reenactment keeps the frames it is scored on out
-    of it); the summary's ``pool_frames`` lists the clip frames the pool holds.
+    ``reference_frames`` = (c, d): draw the actor from clip frames c..d-1 of the crop track only:
+    the pool (:func:`reference_track`) and, region ``face`` with ``detail``, the faces of rows
+    outside them (:mod:`.shotface`; a held-out self-reenactment's scored frames).
     See the module doc for the cache, crops and cancelling.
 
     Provenance (docs/provenance.md): every frame this renders carries the watermark with
@@ -260,10 +260,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     paths, default the local chain).
 
     ``detail``: keep the footage's fine detail (skin, stubble) where the render agrees with the
-    footage frame warped to the performance (see :func:`~reenact.render.composite.paste_back`);
-    False composites the network's crop alone (self-reenactment measurements, where the frame
-    is the truth). A row the performance does not change is the footage as it is, unless
-    ``redraw`` (the same measurements: the renderer scored on the footage's own performance).
+    footage frame warped to the performance (:func:`~reenact.render.composite.paste_back`);
+    False: the network's crop alone. A row the performance does not change is the footage as it
+    is, unless ``redraw`` (measurements: the render scored on the footage's own performance).
 
     Region ``mouth``: where the lower face of the rows whose mouth the performance changes comes
     from, ``mouth_mode`` (:func:`~reenact.render.rewrite.choose_mouth`): "auto" (default), "shot"
@@ -345,6 +344,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
         warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None).with_shot_eyes(
             eyes) if (detail or donor is not None) else None)
+        if region == "face" and detail:  # rows outside reference_frames: their faces from those frames
+            warper, face_key = shot_face(warper, own, track, video, pool_rows(own, reference_frames), S, xf, src)
+            rid += face_key
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
         rid += "|face-edit {} eyes".format(MOTION_VERSION) if region == "face" and warper is not None else ""

@@ -317,10 +317,13 @@ class ShotHead(ShotFrames):
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
 
     def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True, eyes=True,
-                 donor=None):
+                 donor=None, redraw=None, matte=None):
         from .motion import HeadMotion
 
-        self.motion = HeadMotion(own, requested, plate)
+        self.motion = HeadMotion(own, requested, plate, matte=matte)
+        #: rows drawn from another frame even where the head does not move (bool per row, or
+        #: None): rows whose own frame may not be drawn from (:class:`~.shotface.ShotFace`)
+        self.redraw = redraw
         super().__init__(own, video, (self.motion.ps, self.motion.zs))
         self.frame_start = int(requested.frame_start)
         ok = self.motion.ok.copy()
@@ -417,7 +420,10 @@ class ShotHead(ShotFrames):
 
     def _moved(self, r, frame):
         j = self.driver_row(r)
-        if j is None or j == r or not self.motion.moves(r):
+        forced = self.redraw is not None and bool(self.redraw[r])
+        if forced and (j is None or j == r):  # its own frame may not be drawn from
+            return frame, None
+        if j is None or j == r or not (self.motion.moves(r) or forced):
             return self.motion.frame(r, frame)
         m = self.motion
         # the sources of this row and its neighbours, each warped to this row's head and blended

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Region face for rows outside ``reference_frames`` (render/shotface.py): their faces come from
+the allowed frames only, never from their own frame, and the render path uses it."""
+import numpy as np
+import pytest
+
+CUT = 30          # allowed: clip frames 0..CUT-1
+HELD = (34, 38)   # scored rows, outside
+
+
+@pytest.fixture(scope="module")
+def folders(carphone, tmp_path_factory):
+    """carphone as two PNG folders: as it is, and with the face of every frame from CUT on painted
+    over (what a row outside the allowed frames holds must not reach its render)."""
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+    from reenact.video.encode import FrameFolder
+
+    with open_video(carphone) as src:
+        frames = [f for _, f in src.iter_frames(0, HELD[1] + 4)]
+    base = tmp_path_factory.mktemp("shotface")
+    paths = {}
+    for name in ("real", "painted"):
+        w = FrameFolder(str(base / name), len(frames))
+        for i, f in enumerate(frames):
+            g = f.copy()
+            if name == "painted" and i >= CUT:
+                h, wd = g.shape[:2]
+                g[h // 5:4 * h // 5, wd // 4:3 * wd // 4] = (0, 255, 0)
+            w.write(g, i)
+        w.close()
+        paths[name] = str(base / name)
+    track = track_video(paths["real"])[0]
+    return frames, paths, track
+
+
+def _face(track, r, S, xf, erode, shape=(144, 176)):
+    """The face hole of row ``r`` in the frame (bool), eroded by ``erode`` px."""
+    import cv2
+
+    from reenact.render.conditioning import Rasterizer, hole_mask
+
+    hole = hole_mask(Rasterizer(track, S, xf).render(r)["face"], S)
+    full = cv2.warpAffine(hole, np.asarray(xf.Minv[r], np.float64), (shape[1], shape[0])) > 0.5
+    return cv2.erode(full.astype(np.uint8), np.ones((2 * erode + 1,) * 2, np.uint8)) > 0
+
+
+def test_outside_rows_are_drawn_from_the_allowed_frames_only(folders):
+    from reenact.render.conditioning import crop_transforms
+    from reenact.render.shotface import ShotFace
+
+    frames, paths, track = folders
+    assert track.n_frames == len(frames) and int(track.frame_start) == 0
+    S = 128
+    xf = crop_transforms(track, S)
+    allowed = np.arange(CUT)
+    real = ShotFace(None, track, track, paths["real"], allowed, S, xf)
+    painted = ShotFace(None, track, track, paths["painted"], allowed, S, xf)
+    try:
+        assert real.outside[CUT:].all() and not real.outside[:CUT].any()
+        assert not real.edits(CUT - 1) and real.edits(HELD[0])
+        for r in range(*HELD):
+            assert 0 <= real.head.driver_row(r) < CUT and 0 <= real.head.mouth_row(r) < CUT
+            assert real.detail(r, frames[r]) == (None, None)  # (its own frame is no detail source)
+            a, fa = real.face_frame(r, frames[r])
+            b, _ = painted.face_frame(r, frames[r])
+            assert fa is not None
+            # the footage's frames read are the allowed ones: the painted rows change nothing
+            assert np.array_equal(a, b)
+            # what the row's own frame holds inside the face does not reach the face drawn (but
+            # at its rim, a few pixels wide, where the face is blended into the frame, as every
+            # composite of region face is; the colour is not matched to the frame's face rim)
+            own = frames[r].copy()
+            inner = _face(track, r, S, xf, 8)
+            own[inner] = (0, 255, 0)
+            c, _ = real.face_frame(r, own)
+            assert np.abs(c[inner].astype(int) - a[inner].astype(int)).max() <= 2
+            face = _face(track, r, S, xf, 3)
+            # drawn, and like the truth: the actor's face from the other frames
+            err = np.abs(a[face].astype(float) - frames[r][face].astype(float)).mean()
+            assert 0 < err < 12, err
+            # far from the face the frame is its own
+            assert np.array_equal(a[:, :8], frames[r][:, :8])
+    finally:
+        real.close()
+        painted.close()
+
+
+def test_render_draws_outside_rows_from_the_allowed_frames(folders, tmp_path):
+    """render_clip(region face, reference_frames): a held-out row's face is drawn (closer to the
+    truth than the network's alone), the pool holds only allowed frames, and the crop cache's
+    keys change with the allowed frames."""
+    from reenact.render.pipeline import render_clip
+
+    frames, paths, track = folders
+    BASE = None
+    got = {}
+
+    def run(detail, ref, cache):
+        got.clear()
+        s = render_clip(track, paths["real"], BASE, frames=HELD, region="face", crop_track=track, prefer_gpu=False,
+                        cache_dir=str(tmp_path / cache), detail=detail, reference_frames=ref, redraw=True,
+                        watermark=False, on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+        return s, {i: got[i] for i in range(*HELD)}
+
+    s1, shot = run(True, (0, CUT), "c1")
+    _, alone = run(False, (0, CUT), "c2")
+    assert all(0 <= f < CUT for f in s1["pool_frames"])
+    S = 128
+    from reenact.render.conditioning import crop_transforms
+
+    xf = crop_transforms(track, S)
+    e_shot, e_alone = [], []
+    for r in range(*HELD):
+        face = _face(track, r, S, xf, 3)
+        e_shot.append(np.abs(shot[r][face].astype(float) - frames[r][face]).mean())
+        e_alone.append(np.abs(alone[r][face].astype(float) - frames[r][face]).mean())
+        assert not np.array_equal(shot[r], frames[r])
+    assert np.mean(e_shot) < np.mean(e_alone), (e_shot, e_alone)
+    # footage whose held-out faces are painted over (a hand over the face): drawn from the
+    # allowed frames, the faces are the actor's, not the paint (what the paint reaches: the face's
+    # rim, blended into the frame, and through it the network's crop, which fills the eyes)
+    got.clear()
+    render_clip(track, paths["painted"], BASE, frames=HELD, region="face", crop_track=track, prefer_gpu=False,
+                cache_dir=str(tmp_path / "c4"), reference_frames=(0, CUT), redraw=True, watermark=False,
+                accept_footage=True, on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    for r in range(*HELD):
+        inner = _face(track, r, S, xf, 8)
+        d = np.abs(got[r][inner].astype(float) - shot[r][inner]).max(-1)
+        assert d.mean() < 3 and np.percentile(d, 95) < 8, (d.mean(), np.percentile(d, 95))
+    # another allowed range is another picture, not the cache's
+    s3, other = run(True, (0, CUT - 10), "c1")
+    assert s3["cached"] == 0 and s3["rendered"] + s3["warped"] == HELD[1] - HELD[0]
