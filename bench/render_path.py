@@ -245,7 +245,7 @@ def composite_timing(clip, tmp, size=256, repeat=20):
     from ..render.conditioning import Rasterizer, crop_frame, crop_transforms, hole_mask
     from ..face.track import Track
     from ..render.composite import paste_back
-    from ..render.pipeline import lower_face_mask
+    from ..render.conditioning import lower_face_mask
     from ..video import open_video
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))

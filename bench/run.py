@@ -46,6 +46,9 @@ def main():
     from reenact.bench import gaze_edit  # an animator's gaze keys, re-tracked (~3 min); skips without ../shared/data
 
     gaze_edit.main([])
+    from reenact.bench import face_keys  # an animator's jawOpen and blink keys, re-tracked (~5 min); skips without data
+
+    face_keys.main([])
     from reenact.bench import restyle  # issue 12: four short trainings (~5 min); skips without ../shared/data
 
     restyle.main(["quick"])

@@ -25,11 +25,26 @@ EDIT_GAZE_REACH = 0.25
 #: ... and rows whose gaze differs from the footage's by less than this (radians) keep their own
 #: eyes (an edit of the brows or the lids: the mesh warp of the frame itself moves the lids)
 EDIT_GAZE_MIN = 0.03
+#: ... or whose lids (mean opening, :func:`eye_shapes`) differ from the footage's by less than
+#: this (cm; open eyes measure about 1 cm on the shared clips, a blink 0.25-0.3): a blink key
+#: warped the open eye shut and crushed its iris into a smear; the footage's own blink is a lid
+EDIT_LIDS_MIN = 0.15
+#: ... weighing the lids' opening this much per cm (the loops' shape alone chose open eyes
+#: looking the same way over the footage's own blinks)
+EDIT_LIDS_COST = 5.0
+#: ... where the nearest footage lids are further than this (cm) from the asked ones, the row's
+#: own eyes are warped, as before
+EDIT_LIDS_REACH = 0.15
 #: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
 EYE_OPEN_COST = 3.0
 #: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
 #: sources are not blended: a blend of two gazes is two irises)
 EYE_SWITCH_COST = 0.2
+#: lids keyed away from the frame's own (the eye loop's height differs by this much of its
+#: width, :func:`eyes_from` with ``cover``): the eye drawn covers the lids around it at least
+#: :data:`CLOSED_EYE` of its width high
+LIDS_MOVED = 0.08
+CLOSED_EYE = 0.5
 #: upper / lower lid vertex pairs whose distances measure how open the eyes are
 EYE_PAIRS = ((159, 145), (386, 374))
 
@@ -100,7 +115,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan))[0]
 
 
-def eyes_from(shot, j, frame, pd, area=None):
+def eyes_from(shot, j, frame, pd, area=None, cover=None):
     """(``frame`` with both eyes (the openings and the lids around them) of the requested points
     ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
     lids; the (H, W) bool eye hole: what the requested lids open beyond row ``j``'s opening), or
@@ -108,7 +123,9 @@ def eyes_from(shot, j, frame, pd, area=None):
     opening's loop: lids and eyeball move together, and the far eye of a turned head is
     foreshortened as it should be (the face's one rigid motion, which the mesh warp gives the
     eyeballs, put the far eye's iris beside its lids at 20 degrees of turn). ``area``: the
-    picture inside letterbox or pillarbox bars (x0, y0, x1, y1), which nothing here crosses."""
+    picture inside letterbox or pillarbox bars (x0, y0, x1, y1), which nothing here crosses.
+    ``cover``: the points of the eyes ``frame`` shows now (its own eyes, where they differ from
+    ``pd``: a blink key's frame, whose iris the lids' warp left in place), drawn over too."""
     from .meshes import _mesh
 
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
@@ -124,12 +141,26 @@ def eyes_from(shot, j, frame, pd, area=None):
             continue
         c = P.mean(0)
         region = c + 1.6 * (P - c)  # the opening and the lids around it
+        regions = [region]
+        C = None if cover is None else np.asarray(cover, np.float64)[list(lp)]
+        # lids keyed away from the frame's own (a blink key): the frame's eye is covered too, and
+        # a closed one covers the lids of an open one (the lids' warp left the iris in place)
+        lids = C is not None and np.isfinite(C).all() and abs(np.ptp(C[:, 1]) - np.ptp(P[:, 1])) > LIDS_MOVED * width
+        if lids:
+            tall = float(np.ptp(region[:, 1]))
+            if tall < CLOSED_EYE * width:
+                region[:, 1] = c[1] + (region[:, 1] - c[1]) * (CLOSED_EYE * width / max(tall, 1e-3))
+            regions.append(C.mean(0) + 1.6 * (C - C.mean(0)))
+        every = np.concatenate(regions)
         pad = int(np.ceil(0.45 * width)) + 2
-        x0, y0 = np.maximum(np.floor(region.min(0)).astype(int) - pad, (ax0, ay0))
-        x1, y1 = np.minimum(np.ceil(region.max(0)).astype(int) + pad, (ax1, ay1))
+        x0, y0 = np.maximum(np.floor(every.min(0)).astype(int) - pad, (ax0, ay0))
+        x1, y1 = np.minimum(np.ceil(every.max(0)).astype(int) + pad, (ax1, ay1))
         if x1 <= x0 or y1 <= y0:
             continue
-        A = cv2.estimateAffine2D(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]  # dst -> src
+        # dst -> src; a slit (a closed eye) does not fix the vertical scale: rotation and scale only
+        thin = lids and min(np.ptp(P[:, 1]) / width, np.ptp(Q[:, 1]) / max(np.ptp(Q[:, 0]), 1e-3)) < 0.2
+        fit = cv2.estimateAffinePartial2D if thin else cv2.estimateAffine2D
+        A = fit(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]
         if A is None:
             continue
         A = A.copy()
@@ -149,7 +180,10 @@ def eyes_from(shot, j, frame, pd, area=None):
         seen = cv2.warpAffine(opening_j * np.uint8(255), Aj, (roi[2], roi[3]), flags=cv2.INTER_LINEAR |
                               cv2.WARP_INVERSE_MAP) > 127
         hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
-        a = cv2.GaussianBlur(_poly_mask(shape, region, roi).astype(np.float32), (0, 0), 0.15 * width)[..., None]
+        m = np.zeros(shape, np.float32)
+        for g in regions:
+            m = np.maximum(m, _poly_mask(shape, g, roi).astype(np.float32))
+        a = cv2.GaussianBlur(m, (0, 0), 0.15 * width)[..., None]
         sl = (slice(y0, y1), slice(x0, x1))
         if out is frame:
             out = frame.copy()
@@ -172,22 +206,34 @@ class ShotEyes(ShotFrames):
 
     def source(self, requested, r, own_row):
         """The footage row whose eyes draw row ``r`` of the performance ``requested`` (a Track),
-        whose footage is row ``own_row`` of ``own``; None where the row asks for the gaze that
-        footage row shows (:data:`EDIT_GAZE_MIN`) or no footage frame looks near enough
-        (:data:`EDIT_GAZE_REACH`)."""
+        whose footage is row ``own_row`` of ``own``; None where the row asks for the gaze and the
+        lids that footage row shows (:data:`EDIT_GAZE_MIN`, :data:`EDIT_LIDS_MIN`) or no footage
+        frame comes near enough (:data:`EDIT_GAZE_REACH`, :data:`EDIT_LIDS_REACH`). A gaze key
+        weighs the gaze :data:`EDIT_GAZE_COST`; a key of the lids alone (a blink) weighs it as a
+        moved head's eyes do, less as the asked lids close (closed eyes show no gaze)."""
         gq = np.asarray(requested.gaze, np.float64)[r]
         gx = np.asarray(self.own.gaze, np.float64)[own_row]
-        if not len(self.pool.rows) or (np.isfinite(gx).all() and np.linalg.norm(gq - gx) < EDIT_GAZE_MIN):
-            return None  # the gaze the footage shows: the mesh warp of the frame itself moves its lids
+        if not len(self.pool.rows):
+            return None
+        gaze_key = not (np.isfinite(gx).all() and np.linalg.norm(gq - gx) < EDIT_GAZE_MIN)
         Q, oq, gq = eye_shapes(requested, [r])
         if not (np.isfinite(Q).all() and np.isfinite(gq).all()):
             return None
+        ox = eye_shapes(self.own, [own_row])[1][0]
+        lids_key = np.isfinite(ox) and abs(oq[0] - ox) >= EDIT_LIDS_MIN
+        if not (gaze_key or lids_key):
+            return None  # the footage's gaze and lids: the mesh warp of the frame itself will do
         Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[r:r + 1, :3]))[0]
-        k = int(np.argmin(self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, EDIT_GAZE_COST)[0]))
-        # a gaze the footage never shows is left to the renderer, as before (the nearest would
-        # look where the footage looks)
-        return int(self.pool.rows[k]) if np.linalg.norm(self.pool.gf[k] - gq[0]) <= EDIT_GAZE_REACH else None
+        w = EDIT_GAZE_COST if gaze_key else GAZE_COST * min(1.0, oq[0] / max(float(np.median(self.pool.of)), 1e-6))
+        c = self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, w)[0]
+        k = int(np.argmin(c + EDIT_LIDS_COST * np.abs(self.pool.of - oq[0]) if lids_key else c))
+        if gaze_key and np.linalg.norm(self.pool.gf[k] - gq[0]) > EDIT_GAZE_REACH:
+            return None  # a gaze the footage never shows: the renderer, as before
+        if lids_key and abs(self.pool.of[k] - oq[0]) > EDIT_LIDS_REACH:
+            return None  # lids the footage never shows: the frame's own, warped, as before
+        return int(self.pool.rows[k])
 
-    def draw(self, j, frame, pd, area=None):
-        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``."""
-        return eyes_from(self, j, frame, pd, area)
+    def draw(self, j, frame, pd, area=None, cover=None):
+        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``
+        (``cover``: the points of the eyes ``frame`` shows, drawn over too)."""
+        return eyes_from(self, j, frame, pd, area, cover)

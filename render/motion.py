@@ -82,6 +82,8 @@ class HeadMotion:
         #: region ``face``: a :class:`~reenact.render.eyes.ShotEyes` over the footage's whole Track
         #: (this one's row ``r`` is its row ``r + own_offset``) draws edited eyes (:meth:`face_frame`)
         self.shot_eyes, self.own_offset, self.requested, self._eye_rows = None, 0, requested, {}
+        #: region ``face``: the shot's mouth for edited mouths (:meth:`with_shot_mouth`)
+        self.shot_mouth, self.mouth_offset = None, 0
         self._mattes = {}
         self._mattes_lock = threading.Lock()
 
@@ -158,6 +160,20 @@ class HeadMotion:
         self.shot_eyes, self.own_offset = shot_eyes, int(own_offset)
         return self
 
+    def with_shot_mouth(self, shot_mouth, offset=0):
+        """This motion with :attr:`shot_mouth` (a :class:`~reenact.render.rewrite.ShotMouth` over
+        the whole performance, whose row ``r + offset`` is this motion's row ``r``; None:
+        without): :meth:`face_frame` draws an edited mouth from the footage frame it chose, not
+        the network. Not closed here. Returns self."""
+        self.shot_mouth, self.mouth_offset = shot_mouth, int(offset)
+        return self
+
+    def mouth_source(self, r):
+        """The footage row whose mouth :meth:`face_frame` draws on row ``r``, or None."""
+        if self.shot_mouth is None or not self.same_pose[r]:
+            return None
+        return self.shot_mouth.driver_row(r + self.mouth_offset)
+
     def edits(self, r):
         """True when row ``r`` keeps the footage's head pose and asks for another face or another
         gaze than the footage shows (:meth:`face_frame` draws it)."""
@@ -184,9 +200,13 @@ class HeadMotion:
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
         out, f = self._moved(frame, f) if self.moves(r) else (frame, f)
         if j is not None:
-            out, hole = self.shot_eyes.draw(j, out, self.pd[r], self.area)
+            # (its own eyes' place too: a blink key's warp leaves the iris where it was)
+            out, hole = self.shot_eyes.draw(j, out, self.pd[r], self.area, cover=self.ps[r])
             if hole is not None:
                 f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
+        if self.moves(r) and self.mouth_source(r) is not None:  # the mouth is drawn: no hole there
+            out = self.shot_mouth.draw_moved(r, out, self.pd[r], self.zd[r], self.mouth_offset)
+            f = replace(f, mouth_hole=np.zeros_like(f.mouth_hole), valid=np.maximum(f.valid, f.mouth_hole))
         return out, f
 
     def _moved(self, frame, f):

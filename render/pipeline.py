@@ -53,16 +53,16 @@ from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
 from ..video.identity import check_footage
 from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
-                    pool_digest, pool_identity, renderer_identity, row_digests, source_identity, unchanged_rows)
+                    pool_digest, pool_identity, renderer_identity, source_identity, unchanged_rows)
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
-from .rewrite import ShotHead, head_donor, prepare_mouth
+from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth
 from .shotface import shot_face
-from .conditioning import CropTransforms, Rasterizer, cond_image, crop_frame, crop_transforms
-from .conditioning import hole_mask, lower_face_mask, stack_window_u8, window_indices
+from .conditioning import CropTransforms, crop_transforms, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
 from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
+from .netinputs import NetInputs
 from .overlap import Draws, Lane, blas_threads
 from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
@@ -134,80 +134,6 @@ def reference_pool(track, video, size, transforms=None, cache_dir=None, progress
         while len(_POOLS) > 4:
             _POOLS.popitem(last=False)
     return pool, digest
-
-
-# ----------------------------------------------------------------------------- conditioning
-_COND = OrderedDict()  # (geometry, row digest, M bytes, S) -> (5, S, S) uint8, shared by calls
-_COND_MAX = 256
-
-
-class _Frames:
-    """Conditioning and network inputs for the rows of one track (memoised per row)."""
-
-    def __init__(self, track, transforms, renderer, pool=None, feats=None):
-        if renderer.ref and pool is None:
-            raise ValueError("{}: this renderer needs the actor's reference frames".format(os.path.basename(renderer.path)))
-        self.pool = pool if renderer.ref else None
-        self.feats = (features(track) if feats is None else feats) if self.pool is not None else None
-        self.track = track
-        self.xf = transforms
-        self.S = renderer.size
-        self.W = renderer.window
-        self.mode = renderer.mode
-        self.ref_warp = renderer.ref_warp
-        self.rast = Rasterizer(track, self.S, transforms)
-        self.geometry = geometry_digest(track)
-        self.rowd = row_digests(track)
-        self.t_cond = 0.0
-        self.extras = {}
-
-    def cond(self, r):
-        k = (self.geometry, self.rowd[r], np.asarray(self.xf.M[r], np.float64).tobytes(), self.S)
-        with _LOCK:
-            c = _COND.get(k)
-            if c is not None:
-                _COND.move_to_end(k)
-                return c
-        t = time.perf_counter()
-        out = self.rast.render(r)
-        c = cond_image(out)
-        self.extras[r] = (out["face"] > 0.5, out["mouth_region"] > 0.5)  # masks of this row
-        self.t_cond += time.perf_counter() - t
-        with _LOCK:
-            _COND[k] = c
-            while len(_COND) > _COND_MAX:
-                _COND.popitem(last=False)
-        return c
-
-    def masks(self, r):
-        """(face hole mask, mouth region mask) of row ``r`` (float32 S x S)."""
-        if r not in self.extras:
-            self.cond(r)  # rasterises the row once for both (unless its conditioning is cached)
-        if r not in self.extras:
-            t = time.perf_counter()
-            out = self.rast.render(r)
-            self.extras[r] = (out["face"] > 0.5, out["mouth_region"] > 0.5)
-            self.t_cond += time.perf_counter() - t
-        face, mouth = self.extras.pop(r)
-        for k in [k for k in self.extras if k < r - self.W]:
-            del self.extras[k]
-        hole = hole_mask(face, self.S)
-        return hole, lower_face_mask(hole, mouth, self.rast.points(r))
-
-    def network_input(self, r, frame, masks=None):
-        """The network input (uint8) of row ``r`` (``masks``: :meth:`masks` of the row, when
-        the caller took them already)."""
-        idx = window_indices(r, self.W, self.track.n_frames)
-        stack = [self.cond(k) for k in idx]
-        hole, mouth = self.masks(r) if masks is None else masks
-        crop = crop_frame(frame, self.xf.M[r], self.S) if self.mode == "face-only" else None
-        ref = None
-        if self.pool is not None:
-            t = time.perf_counter()
-            ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
-            self.t_cond += time.perf_counter() - t
-        # the parts, scaled into the network's buffer by renderer.run on its own thread
-        return stack_window_u8(stack, self.mode, crop, hole, ref, lazy=True)
 
 
 def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
@@ -344,13 +270,16 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
         warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None).with_shot_eyes(
             eyes) if (detail or donor is not None) else None)
-        if region == "face" and detail:  # rows outside reference_frames: their faces from those frames
+        if region == "face" and detail:  # an edited mouth from the shot's frames (closed below, as head_mouth);
+            head_mouth, driver_mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))
+            warper.with_shot_mouth(head_mouth)  # rows outside reference_frames: their faces from those frames
             warper, face_key = shot_face(warper, own, track, video, pool_rows(own, reference_frames), S, xf, src)
             rid += face_key
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
-        rid += "|face-edit {} eyes".format(MOTION_VERSION) if region == "face" and warper is not None else ""
-        fr = _Frames(track, xf, renderer, pool)
+        rid += "|face-edit {} eyes|face-mouth {}".format(MOTION_VERSION, driver_mouth["source"]) if (
+            region == "face" and warper is not None) else ""
+        fr = NetInputs(track, xf, renderer, pool)
         payload = render_payload(job_id, source_identity(video), renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
@@ -613,8 +542,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     mouth_mode = mouth_mode_of(mouth_mode)
     if (mouth_from is not None or mouth_mode == "driver") and region == "face":
         raise ValueError("the driver's mouth (--mouth-from) is for regions mouth and head, not face")
-    own_mouth = region == "mouth" and mouth is None  # made here: closed here
-    if own_mouth:
+    own_mouth = mouth is None and (region == "mouth" or (region == "face" and detail))  # made here: closed here
+    if own_mouth and region == "face":
+        mouth = face_mouth(track, own, video, mouth_mode)[0]
+    elif own_mouth:
         mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode, accept_footage)[0]
     if region == "mouth" and mouth is not None:
         with mouth if own_mouth else nullcontext():
@@ -649,6 +580,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         plate = cached_plate(video, own) if head and video is not None else None
         warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate).with_shot_eyes(
             ShotEyes(own, video) if region == "face" and video is not None else None, int(i) - int(own.frame_start))
+        if region == "face" and mouth is not None:  # (planned on the whole performance: see ``mouth``)
+            warper.with_shot_mouth(mouth, int(i) - int(mouth.frame_start))
     if head:
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
@@ -662,11 +595,13 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
         rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own), drawn_by)
     elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
-        rid += "|face-edit {} eyes".format(MOTION_VERSION)
+        rid += "|face-edit {} eyes|face-mouth {}".format(MOTION_VERSION, "shot" if mouth is not None else "renderer")
         frame, field = warper.face_frame(0, frame) if warper.edits(0) else (frame, field)
         warper.close()  # (its eyes' decoder; the detail below needs only its meshes)
+        if own_mouth and mouth is not None:
+            mouth.close()
     moved = head or field is not None
-    fr = _Frames(sub, sub_xf, renderer, pool, feats)
+    fr = NetInputs(sub, sub_xf, renderer, pool, feats)
     key = frame_keys(sub, sub_xf, [r - lo], renderer.window, rid, source_id,
                      geometry=fr.geometry, rowd=fr.rowd)[r - lo]
     # the window of the sub-track is clamped at its own start, as the whole track's is at row 0

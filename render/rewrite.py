@@ -165,6 +165,34 @@ class ShotMouth(ShotFrames):
     def _draw(self, r, frame, pd, zd, own, here_of):
         return lower_face_from(self, self.driver_row, r, frame, pd, zd, own, here_of)
 
+    def draw_moved(self, r, moved, pd, zd, offset=0):
+        """``moved`` (a frame whose face is already at the requested points ``pd``, depths ``zd``:
+        region face's edit) with the lower face of row ``r`` (this one's row ``r + offset``:
+        Preview Frame's motion holds one row) drawn from :meth:`driver_row`'s footage frame;
+        ``moved``'s own skin detail is kept."""
+        return moved_lower_face(self, lambda k: self.driver_row(k + offset), r, moved, pd, zd)
+
+
+def moved_lower_face(shot, source_of, r, moved, pd, zd):
+    """:func:`lower_face_from` for a frame already moved to the requested points ``pd``."""
+    return lower_face_from(shot, source_of, r, moved, pd, zd, pd, lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
+
+
+def face_mouth(performance, own, video, mode="auto", pool=None):
+    """Region ``face``'s mouth: (a :class:`ShotMouth` over the rows whose mouth ``performance``
+    changes, or None where the network draws it, the choice (a dict for the render summary)).
+    An animator's jawOpen key asks for a mouth the frame being edited does not have: warped, its
+    closed lips stretched over the opening and the network painted more lip into it. The shot's
+    own frame with the nearest mouth draws it instead (:func:`choose_mouth` without a driver:
+    ``auto`` up to :data:`SHOT_MOUTH_REACH` times the footage's widest opening; ``renderer``: the
+    network; ``driver`` is refused for region face by the render path)."""
+    changed = changed_rows(own, performance)
+    source, info = choose_mouth(None, performance, own, mode, changed)
+    if source != "shot" or video is None or not len(changed):
+        info["source"] = "renderer"
+        return None, info
+    return ShotMouth(own, performance, video, rows=changed, pool=pool), info
+
 
 def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     """``frame`` with the lower face of performance row ``r`` drawn from the footage row
@@ -206,6 +234,14 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
 
 
+#: ``auto`` without a driver: the shot's own mouth, stretched, up to this many times the footage's
+#: widest opening; the renderer network beyond. A jawOpen key on d14 asking 1.3x her widest: the
+#: network drew a pink smear (region mouth) or a lipstick blob (region face), her own open mouth
+#: stretched looked right; on s20 at 2.5x her stretched lips barely parted and the network's dark
+#: open mouth looked better (docs/compositing.md, "A mouth the animator opens")
+SHOT_MOUTH_REACH = 2.0
+
+
 def choose_mouth(donor, performance, own, mode="auto", changed=None):
     """(where a mouth dub's lower face comes from: "driver", "shot" or "renderer", what was
     chosen (a dict for the render summary)). One choice per performance, whatever frames are
@@ -214,10 +250,11 @@ def choose_mouth(donor, performance, own, mode="auto", changed=None):
     when not used); ``own``: the footage's Track.
 
     ``mode`` (:data:`MODES`): "auto" takes the driver's mouth when a driver is given and the
-    dub opens the mouth beyond anything the footage shows (:func:`beyond_footage`), the renderer
-    when it does so without a driver, and otherwise the shot's own frames, which hold every
-    mouth the dub asks for. "driver" needs a ``donor``. ``changed``: :func:`changed_rows` of the
-    two, when the caller has them."""
+    dub opens the mouth beyond anything the footage shows (:func:`beyond_footage`); without a
+    driver the shot's own frames (their widest mouth stretched) up to :data:`SHOT_MOUTH_REACH`
+    times the footage's widest opening, the renderer beyond; and otherwise the shot's own
+    frames, which hold every mouth the dub asks for. "driver" needs a ``donor``. ``changed``:
+    :func:`changed_rows` of the two, when the caller has them."""
     mode = mouth_mode(mode)
     if donor is not None:
         rows = np.flatnonzero([donor.driver_row(r) is not None for r in range(performance.n_frames)])
@@ -227,7 +264,8 @@ def choose_mouth(donor, performance, own, mode="auto", changed=None):
     if mode == "driver" and donor is None:
         raise ValueError("the driver's mouth needs the driver's Track and footage (--mouth-from)")
     if mode == "auto":
-        source = ("driver" if donor is not None else "renderer") if need else "shot"
+        source = ("driver" if donor is not None else
+                  "renderer" if asked > SHOT_MOUTH_REACH * shown else "shot") if need else "shot"
     else:
         source = mode
     if not len(rows) or (source == "driver" and donor is None):
@@ -409,9 +447,7 @@ class ShotHead(ShotFrames):
         shot_mouth = self.mouth_row(r) is not None
         driver_mouth = self.donor is not None and self.donor.driver_row(r) is not None
         if shot_mouth:
-            moved = out
-            out = lower_face_from(self._mouth_frames, self.mouth_row, r, moved, m.pd[r], m.zd[r], m.pd[r],
-                                  lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
+            out = moved_lower_face(self._mouth_frames, self.mouth_row, r, out, m.pd[r], m.zd[r])
         if driver_mouth:
             out = self.donor.lower_face(r, out, out, m.pd[r], m.pd[r])  # (the moved head's mouth is at pd)
         if shot_mouth or driver_mouth:  # the mouth is drawn: nothing left there for the network

@@ -177,18 +177,22 @@ def test_cli_mouth_from_needs_the_mouth_region(carphone, carphone_track, tmp_pat
 def test_auto_draws_the_driver_mouth_only_beyond_the_footage(carphone_track, tmp_path):
     """``auto`` picks the driver's mouth for a performance that opens the mouth wider than the
     footage ever does, and the shot's own mouth for one within the footage's range (the renderer
-    beyond it without a driver); ``driver`` always; one choice for the whole performance."""
+    beyond twice the footage's widest without a driver); ``driver`` always; one choice for the whole
+    performance."""
     from reenact.render.donor import beyond_footage, mouth_openings
     from reenact.render.rewrite import choose_mouth
 
     from reenact.face.expressions import MOUTH_GROUP
 
-    def quiet(tr, name):  # the same actor, the mouth opening a third as far: a quiet footage
+    def quiet_by(tr, name, f):  # the same actor, the mouth opening f as far
         out = X._copy(tr)
         out.source = name
         cols = [k for k, n in enumerate(out.expression_names) if str(n) in MOUTH_GROUP]
-        out.expression[:, cols] *= 0.3
+        out.expression[:, cols] *= f
         return out
+
+    def quiet(tr, name):  # a third as far: a quiet footage
+        return quiet_by(tr, name, 0.3)
 
     src = X._copy(carphone_track)
     tgt = quiet(carphone_track, "quiet_target.mp4")
@@ -205,9 +209,15 @@ def test_auto_draws_the_driver_mouth_only_beyond_the_footage(carphone_track, tmp
         got, info = choose_mouth(donor, perf, own, mode)
         assert got == source and info["source"] == source and info["used"] == (source == "driver"), (mode, info)
         donor.close()
-    # without a driver: the shot's own mouth within the footage, the renderer beyond it
+    # without a driver: the shot's own mouth within the footage and up to twice its widest
+    # opening (stretched), the renderer beyond
     assert choose_mouth(None, within, own, "auto")[0] == "shot"
     assert choose_mouth(None, wide, own, "auto")[0] == "renderer"
+    assert np.nanmax(mouth_openings(wide, rows)) > 2 * np.nanmax(mouth_openings(own))
+    mid = X.transfer(quiet_by(carphone_track, "mid_driver.mp4", 0.45), tgt, "mouth", offset=10)
+    ratio = np.nanmax(mouth_openings(mid, rows)) / np.nanmax(mouth_openings(own))
+    assert 1.25 < ratio < 2.0 and beyond_footage(mid, own, rows)[0], ratio
+    assert choose_mouth(None, mid, own, "auto")[0] == "shot"
     with pytest.raises(ValueError, match="--mouth-from"):
         choose_mouth(None, wide, own, "driver")
     with pytest.raises(ValueError, match="unknown mouth source"):

@@ -37,10 +37,17 @@ MOUTH = dict(
            ("RENDERER", "Renderer", "The renderer network draws the mouth")],
     description="Mouth region: where the lower face of the frames whose mouth the performance changes comes from. "
                 "Head region: the shot's own mouth, with the dubbing actor's mouth interior in the opening for "
-                "Driver, and for Auto where the performance opens the mouth beyond the footage; Renderer: the network")
+                "Driver, and for Auto where the performance opens the mouth beyond the footage; Renderer: the network. "
+                "Face region: an edited mouth from the shot's frame with the nearest mouth (Auto: up to twice the "
+                "footage's widest opening, the network beyond; Driver is for dubs)")
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _face_driver(op):
+    """Mouth Driver is a dub's: refused for region Face in one line, before any work."""
+    if op.region == "face" and op.mouth == "DRIVER":
+        raise ValueError("Mouth Driver is for regions Mouth and Head; for region Face choose Auto, Shot or Renderer")
 
 
 def _poll_actor(cls, context):
@@ -127,8 +134,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             layout.prop(self, "lossless")
         layout.prop(self, "cpu")
         layout.prop(self, "detail")
-        if self.region in ("mouth", "head"):
-            layout.prop(self, "mouth")
+        layout.prop(self, "mouth")
         layout.prop(self, "accept_footage")
 
     def prepare(self, context):
@@ -153,6 +159,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if self.output == "MOVIE" and chunk != (a, b):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
+        _face_driver(self)
         # a dub from another actor: the driver's mouth (a performance no transfer made has none)
         mouth_from = (actor_data.driver_of(ob, track) if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER")
                       else None)
@@ -220,11 +227,13 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         ``track`` holds only the window's rows from the curves), as Render Performance does, so
         the preview shows what the render will draw; None for the renderer (closed by the
         caller)."""
-        if self.region != "mouth" or self.mouth == "RENDERER":
+        if self.region not in ("mouth", "face") or self.mouth == "RENDERER" or (self.region == "face" and not self.detail):
             return None
-        from ...render.rewrite import prepare_mouth
+        from ...render.rewrite import face_mouth, prepare_mouth
 
         full = layers.curves_to_track(ob, scene, base)
+        if self.region == "face":
+            return face_mouth(full, base, source, self.mouth.lower())[0]
         mouth_from = actor_data.driver_of(ob, full) if self.mouth in ("AUTO", "DRIVER") else None
         if self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
@@ -260,6 +269,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                 from ...render.pipeline import reference_pool
 
                 pool = reference_pool(base, source, renderer.size, xf, cache_dir)[0]
+            _face_driver(self)
             mouth = self._mouth(ob, scene, base, track, source)
             head = None
             if self.region == "head":  # the head's source frames are chosen on the whole performance

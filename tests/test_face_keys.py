@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Region face: an animator's jawOpen key draws the mouth from the shot's own frames
+(render/rewrite.py face_mouth, HeadMotion.with_shot_mouth), not the network's lipstick blob; a
+blink key draws the eyes from one of the shot's blinks (render/eyes.py ShotEyes)."""
+import numpy as np
+
+from reenact.render.renderer import BASE_MODEL
+
+
+def _jaw_key(track):
+    """(``track`` with jawOpen keyed on its 6 most closed tracked rows to the footage's widest
+    jawOpen, the edited rows)."""
+    from reenact.face import transfer as X
+    from reenact.render.donor import mouth_openings
+
+    ok = np.flatnonzero(np.asarray(track.tracked, bool))
+    gaps = mouth_openings(track, ok)
+    rows = sorted(int(r) for r in ok[np.argsort(gaps)[:6]])
+    req = X._copy(track)
+    req.expression = np.array(req.expression, np.float64)
+    k = [str(n) for n in req.expression_names].index("jawOpen")
+    req.expression[rows, k] = np.nanmax(req.expression[ok, k])
+    return req.with_footage_rows(track), rows
+
+
+def test_a_jaw_key_draws_the_mouth_from_the_shot(carphone, carphone_track, tmp_path):
+    """The edited rows' lower face comes from the footage frame with the nearest mouth, which
+    opens wider than the frame edited; the moved face then has no mouth hole for the network
+    (the warp alone has one); render_clip says so and Preview Frame draws the same frame;
+    ``mouth_mode="renderer"`` keeps the network."""
+    from reenact.render.donor import mouth_openings
+    from reenact.render.motion import HeadMotion
+    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.rewrite import face_mouth
+    from reenact.video import open_video
+
+    track = carphone_track
+    req, rows = _jaw_key(track)
+    f0 = int(track.frame_start)
+    mouth, info = face_mouth(req, track, carphone)
+    assert info["source"] == "shot" and mouth is not None
+    hm = HeadMotion(track, req).with_shot_mouth(mouth)
+    plain = HeadMotion(track, req)
+    with open_video(carphone) as src:
+        for r in rows:
+            j = hm.mouth_source(r)
+            assert j is not None and mouth_openings(track, [j])[0] > mouth_openings(track, [r])[0] + 1e-3, (r, j)
+            frame = src.read(r + f0)
+            out, f = hm.face_frame(r, frame)
+            ref, g = plain.face_frame(r, frame)
+            assert g.mouth_hole.any() and not f.mouth_hole.any()
+            assert np.abs(out.astype(int) - ref.astype(int)).max() > 20  # another mouth than the stretched lips
+    mouth.close()
+    got = {}
+    a, b = rows[0] + f0, rows[-1] + f0 + 1
+    s = render_clip(req, carphone, BASE_MODEL, frames=(a, b), region="face", prefer_gpu=False, crop_track=track,
+                    cache_dir=str(tmp_path / "c"), watermark=False, on_frame=lambda i, fr: got.__setitem__(i, fr.copy()))
+    assert s["driver_mouth"]["source"] == "shot"
+    net = {}
+    s2 = render_clip(req, carphone, BASE_MODEL, frames=(a, b), region="face", prefer_gpu=False, crop_track=track,
+                     cache_dir=str(tmp_path / "c"), watermark=False, mouth_mode="renderer",
+                     on_frame=lambda i, fr: net.__setitem__(i, fr.copy()))
+    assert s2["driver_mouth"]["source"] == "renderer"
+    with open_video(carphone) as src:
+        for r in rows:
+            i = r + f0
+            assert not np.array_equal(got[i], net[i])
+            one, _ = render_frame(req, src.read(i), i, BASE_MODEL, region="face", cache_dir=str(tmp_path / "c"),
+                                  crop_track=track, video=carphone, prefer_gpu=False, watermark=False)
+            assert np.array_equal(one, got[i])
+
+
+def test_a_blink_key_draws_the_eyes_from_a_blink_of_the_shot(carphone, carphone_track, tmp_path):
+    """An animator's blink key (eyeBlink 1 on frames whose eyes are open): the eyes come from a
+    footage frame whose lids are closed (carphone blinks around frames 42 and 92), drawn over
+    the frame's own open eyes too (the lids' warp left the iris in place); a brows key keeps the
+    frame's own eyes; Preview Frame draws what the render draws."""
+    from reenact.face import transfer as X
+    from reenact.render.eyes import ShotEyes, eye_shapes
+    from reenact.render.motion import HeadMotion
+    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.video import open_video
+
+    track = carphone_track
+    f0 = int(track.frame_start)
+    _, opening, _ = eye_shapes(track)
+    rows = [r for r in range(60, 66) if opening[r] > 0.9]
+    assert len(rows) >= 3
+    req = X._copy(track)
+    req.expression = np.array(req.expression, np.float64)
+    names = [str(n) for n in req.expression_names]
+    for n in ("eyeBlinkLeft", "eyeBlinkRight"):
+        req.expression[rows, names.index(n)] = 1.0
+    brows = X._copy(track)
+    brows.expression = np.array(brows.expression, np.float64)
+    brows.expression[rows, names.index("browInnerUp")] += 0.4
+    req, brows = req.with_footage_rows(track), brows.with_footage_rows(track)
+    asked = eye_shapes(req, rows)[1]
+    eyes = ShotEyes(track, carphone)
+    hm = HeadMotion(track, req).with_shot_eyes(eyes)
+    with open_video(carphone) as src:
+        for k, r in enumerate(rows):
+            j = hm.eye_source(r)
+            assert j is not None and abs(opening[j] - asked[k]) < 0.15 and opening[j] < 0.6, (r, j)
+            assert eyes.source(brows, r, r) is None
+            frame = src.read(r + f0)
+            out, _ = hm.face_frame(r, frame)
+            plain, _ = HeadMotion(track, req).face_frame(r, frame)
+            assert np.abs(out.astype(int) - plain.astype(int)).max() > 20
+    got = {}
+    a, b = rows[0] + f0, rows[-1] + f0 + 1
+    render_clip(req, carphone, BASE_MODEL, frames=(a, b), region="face", prefer_gpu=False, crop_track=track,
+                cache_dir=str(tmp_path / "c"), watermark=False, on_frame=lambda i, fr: got.__setitem__(i, fr.copy()))
+    with open_video(carphone) as src:
+        for r in rows:
+            one, _ = render_frame(req, src.read(r + f0), r + f0, BASE_MODEL, region="face", crop_track=track,
+                                  cache_dir=str(tmp_path / "c"), video=carphone, prefer_gpu=False, watermark=False)
+            assert np.array_equal(one, got[r + f0])
+    eyes.close()
