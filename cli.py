@@ -293,8 +293,6 @@ def cmd_render(args):
         raise UserError("--mouth driver draws the driver's mouth in a dub or a moved head: use --region mouth or head")
     if mouth in ("driver", "on") and mouth_from is None:
         raise UserError("--mouth driver needs the driver: --mouth-from DRIVER.npz=DRIVER.mp4")
-    if mouth not in (None, "auto") and args.region == "face":
-        raise UserError("--mouth {} chooses the lower face of region mouth or head, not face".format(mouth))
     ext = os.path.splitext(args.out)[1].lower()
     if ext and ext not in MOVIE_EXTENSIONS:
         raise UserError("{}: unsupported output '{}' (use .mp4, .mov, .mkv or a folder)".format(args.out, ext))
@@ -476,11 +474,15 @@ def build_parser():
                         "(the actor's own lips and teeth); 'driver' the footage warped to the requested mouth "
                         "with the driver's mouth interior (--mouth-from); 'renderer' the network; 'auto' "
                         "(default) the driver's mouth when the dub opens the mouth beyond anything the footage "
-                        "shows (the renderer without --mouth-from), else the shot's own mouth")
+                        "shows (without --mouth-from the shot's own mouth up to twice the footage's widest "
+                        "opening, the renderer beyond), else the shot's own mouth. Region face: an edited mouth "
+                        "(a jawOpen key) from the footage frame with the nearest mouth ('auto': up to twice the "
+                        "footage's widest opening; 'shot': always) or the network ('renderer')")
     p.add_argument("--driver-mouth", choices=("auto", "on"), default=None, help=argparse.SUPPRESS)
     p.add_argument("--reference-frames", default=None, metavar="A:B",
-                   help="make the actor reference only from clip frames A..B-1 of --crop-track (e.g. a "
-                        "held-out self-reenactment: the frames it is scored on stay out of the pool)")
+                   help="draw the actor only from clip frames A..B-1 of --crop-track: the reference pool and, "
+                        "region face, the faces of the frames outside them, taken from those frames (a hand over "
+                        "the face; a held-out self-reenactment, whose scored frames stay out)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--cpu", action="store_true", help="do not try CUDA")
     p.add_argument("--precision", choices=("auto", "fp32"), default="auto",

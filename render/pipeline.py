@@ -199,6 +199,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     network). Auto: the driver's mouth when the dub opens beyond anything the footage shows and
     a driver is given (the renderer without one), else the shot's own mouth. Rows drawn
     without the network count as ``warped``; the summary's ``driver_mouth`` says what was chosen.
+    Region ``face`` (with ``detail``): an edited mouth comes from the shot's frame with the nearest
+    mouth (:func:`~reenact.render.rewrite.face_mouth`; ``mouth_mode`` "auto": up to twice the
+    footage's widest opening, "shot", "renderer"), edited eyes (gaze, lids) from the frame nearest
+    in them (:class:`~reenact.render.eyes.ShotEyes`).
     Region ``head``: the moved head's mouth and eyes come from the shot's own frames
     (:class:`~reenact.render.rewrite.ShotHead`; ``mouth_mode`` "renderer": the network fills the
     opening), with ``mouth_from`` the driver's mouth interior in it (:func:`~.rewrite.head_donor`).

@@ -104,9 +104,8 @@ def test_render_draws_a_dub_within_the_footage_with_the_shot_mouth(carphone, car
 
 
 def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
-    """``--mouth driver`` without the driver or outside region mouth, and ``--mouth shot`` with
-    region face (region head takes shot or renderer): one line each, before any work, nothing
-    written."""
+    """``--mouth driver`` without the driver or with region face (a dub's; region face takes auto,
+    shot or renderer for an edited mouth): one line each, before any work, nothing written."""
     import os
     import subprocess
     import sys
@@ -116,7 +115,6 @@ def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
     _retimed(carphone_track, 12).save(perf)
     out = str(tmp_path / "out")
     for extra, words in ((["--mouth", "driver", "--region", "mouth"], ("--mouth driver", "--mouth-from")),
-                         (["--mouth", "shot", "--region", "face"], ("--mouth shot", "region mouth or head")),
                          (["--mouth", "driver", "--region", "face"], ("--mouth driver", "--region mouth or head"))):
         res = subprocess.run([sys.executable, "-m", "reenact", "render", perf, "--video", carphone, "--out", out,
                               "--model", os.path.join(root, "models", "renderer_base.onnx"), "--cpu"] + extra,
