@@ -510,7 +510,8 @@ SIGNABLE_MOVIES = (".mp4", ".mov")
 def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, transforms=None,
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
                  pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False,
-                 mouth_from=None, mouth_mode="auto", mouth=None, shot_head=None):
+                 mouth_from=None, mouth_mode="auto", mouth=None, shot_head=None, shot_face=None,
+                 reference_frames=None):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -527,6 +528,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     here), else made here from ``track``. Region ``head``: the head comes from the footage frame
     nearest in pose (:class:`~reenact.render.rewrite.ShotHead`), chosen on the whole performance:
     ``shot_head`` made by the caller on it (Preview Frame), else made here from ``track``.
+    ``reference_frames`` as :func:`render_clip`'s (the pool, the shot's eyes and mouth), with
+    ``shot_face``: region ``face``'s :func:`~reenact.render.shotface.preview_face`, made by the
+    caller on the whole performance.
     With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
@@ -548,7 +552,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         raise ValueError("the driver's mouth (--mouth-from) is for regions mouth and head, not face")
     own_mouth = mouth is None and (region == "mouth" or (region == "face" and detail))  # made here: closed here
     if own_mouth and region == "face":
-        mouth = face_mouth(track, own, video, mouth_mode)[0]
+        mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))[0]
     elif own_mouth:
         mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode, accept_footage)[0]
     if region == "mouth" and mouth is not None:
@@ -575,7 +579,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     rid = renderer_identity(renderer)
     feats = None
     if renderer.ref and pool is None and video is not None:
-        pool = reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir)[0]
+        pool = (reference_pool(own, video, S, crop_transforms(own, S) if head else xf, cache_dir) if reference_frames
+                is None else reference_pool(reference_track(own, reference_frames), video, S, None, cache_dir))[0]
     if renderer.ref and pool is not None:
         feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
         rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION)
@@ -583,7 +588,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if head or detail:
         plate = cached_plate(video, own) if head and video is not None else None
         warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate).with_shot_eyes(
-            ShotEyes(own, video) if region == "face" and video is not None else None, int(i) - int(own.frame_start))
+            ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and video is not None else None,
+            int(i) - int(own.frame_start))
         if region == "face" and mouth is not None:  # (planned on the whole performance: see ``mouth``)
             warper.with_shot_mouth(mouth, int(i) - int(mouth.frame_start))
     if head:
@@ -599,8 +605,13 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
         rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own), drawn_by)
     elif region == "face" and warper is not None:  # as render_clip: the footage's face moved to an edit
-        rid += "|face-edit {} eyes|face-mouth {}".format(MOTION_VERSION, "shot" if mouth is not None else "renderer")
-        frame, field = warper.face_frame(0, frame) if warper.edits(0) else (frame, field)
+        rid += (shot_face.key if shot_face is not None else "") + "|face-edit {} eyes|face-mouth {}".format(
+            MOTION_VERSION, "shot" if mouth is not None else "renderer")
+        if shot_face is not None and shot_face.outside_row(int(i) - shot_face.frame_start):
+            frame, field = shot_face.face_frame(int(i) - shot_face.frame_start, frame)
+            detail = detail and field is not None  # (never its own frame's detail)
+        else:
+            frame, field = warper.face_frame(0, frame) if warper.edits(0) else (frame, field)
         warper.close()  # (its eyes' decoder; the detail below needs only its meshes)
         if own_mouth and mouth is not None:
             mouth.close()

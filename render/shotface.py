@@ -30,7 +30,7 @@ from .composite import paste_back
 from .conditioning import Rasterizer, crop_frame, hole_mask
 from .rewrite import ShotHead
 
-__all__ = ["ShotFace", "outside_rows"]
+__all__ = ["ShotFace", "outside_rows", "shot_face", "preview_face"]
 
 
 def outside_rows(n, allowed):
@@ -60,6 +60,17 @@ class ShotFace:
         base = warper.same_pose if warper is not None else np.zeros(own.n_frames, bool)
         #: every outside row is drawn here, whatever its pose (the face re-posed in the frame's head)
         self.same_pose = base | self.outside
+        self.frame_start = int(requested.frame_start)
+        from .cache import geometry_digest
+        from .motion import MOTION_VERSION
+
+        rows = hashlib.sha1(np.packbits(self.outside).tobytes()).hexdigest()[:16]
+        #: the crop cache's part (the render's and Preview Frame's)
+        self.key = "|shot-face {} {} {}".format(MOTION_VERSION, geometry_digest(own), rows)
+
+    def outside_row(self, r):
+        """True when row ``r`` may not take its face from its own frame."""
+        return self._out(r)
 
     def _out(self, r):
         return 0 <= r < len(self.outside) and bool(self.outside[r])
@@ -99,12 +110,20 @@ def shot_face(warper, own, requested, video, allowed, size, transforms, source):
     """(the region ``face`` warper, its part of the crop cache's key): ``warper`` as it is when
     every row may be drawn from its own frame, else a :class:`ShotFace` over it (``source``: the
     open footage, for the picture's area inside bars, :func:`~reenact.render.motion.shot_plate`)."""
-    from .cache import geometry_digest
-    from .motion import MOTION_VERSION, shot_plate
+    from .motion import shot_plate
 
     if not outside_rows(own.n_frames, allowed).any():
         return warper, ""
     face = ShotFace(warper, own, requested, video, allowed, size, transforms, shot_plate(source, own))
-    rows = hashlib.sha1(np.packbits(face.outside).tobytes()).hexdigest()[:16]
-    key = "|shot-face {} {} {}".format(MOTION_VERSION, geometry_digest(own), rows)
-    return face, key
+    return face, face.key
+
+
+def preview_face(own, requested, video, allowed, size, transforms):
+    """Preview Frame's :class:`ShotFace` (no wrapped warper), made on the whole performance
+    ``requested`` as :func:`shot_face` makes the render's, or None when every row is allowed;
+    its ``key`` is the crop cache's part."""
+    from .motion import cached_plate
+
+    if not outside_rows(own.n_frames, allowed).any():
+        return None
+    return ShotFace(None, own, requested, video, allowed, size, transforms, cached_plate(video, own))

@@ -153,6 +153,28 @@ def main(cfg):
     render_clip(curves_to_track(ob, scene, base), cfg["clip"], None, out=None, frames=(42, 43), region="head",
                 crop_track=base, on_frame=lambda i, f: one.__setitem__(i, f))
     res["preview_head_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
+    # Draw From Frames (clip frames 0..29): frame 42's face drawn from them, as render_clip's
+    f0 = int(strip.frame_start)
+    assert bpy.ops.reenact.preview_frame(region="face", use_reference=True, reference_first=f0,
+                                         reference_last=f0 + 29) == {"FINISHED"}
+    pv = scene.sequence_editor.strips_all["Reenact Preview"]
+    img = cv2.cvtColor(cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename)), cv2.COLOR_BGR2RGB)
+    one, own = {}, {}
+    render_clip(curves_to_track(ob, scene, base), cfg["clip"], None, out=None, frames=(42, 43), region="face",
+                crop_track=base, reference_frames=(0, 30), on_frame=lambda i, f: one.__setitem__(i, f))
+    render_clip(curves_to_track(ob, scene, base), cfg["clip"], None, out=None, frames=(42, 43), region="face",
+                crop_track=base, on_frame=lambda i, f: own.__setitem__(i, f))
+    res["preview_reference_max_diff"] = int(np.abs(img.astype(int) - one[42].astype(int)).max())
+    res["reference_changes_the_face"] = bool(np.abs(one[42].astype(int) - own[42].astype(int)).max() > 10)
+    try:
+        bpy.ops.reenact.render_performance(use_range=True, frame_first=f0 + 40, frame_last=f0 + 43, region="face",
+                                           use_reference=True, reference_first=f0 + 500, reference_last=f0 + 520)
+        res["reference_error"] = None
+    except RuntimeError as exc:
+        res["reference_error"] = str(exc).strip().splitlines()[-1]
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=f0 + 40, frame_last=f0 + 43, region="face",
+                                              use_reference=True, reference_first=f0,
+                                              reference_last=f0 + 29) == {"FINISHED"}
 
     # --- Verify Strip on a whole-strip movie render: marked, which frames, signed -----------------
     assert bpy.ops.reenact.render_performance(use_range=False, region="mouth", output="MOVIE") == {"FINISHED"}

@@ -49,6 +49,10 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     # Track, render_frame equals render_clip exactly: test_compositing)
     assert r["preview_strip"][:2] == [start + 42, 1] and r["preview_max_diff"] <= 1 and r["preview_changed"]
     assert r["preview_head_max_diff"] <= 1  # Preview Frame offers the head region too
+    # Draw From Frames: Preview Frame draws an outside frame's face from them, as the render does;
+    # a range outside the clip is one line
+    assert r["preview_reference_max_diff"] <= 1 and r["reference_changes_the_face"]
+    assert r["reference_error"] and "Draw From Frames" in r["reference_error"], r["reference_error"]
     v = r["verify"]  # Verify Strip: the render is marked over the strip's frames and signed
     assert v["detected"] and v["manifest_valid"] and v["scene_ranges"]
     assert v["strip"][0] <= v["scene_ranges"][0][0] and v["scene_ranges"][-1][1] <= v["strip"][1]

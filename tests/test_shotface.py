@@ -131,3 +131,38 @@ def test_render_draws_outside_rows_from_the_allowed_frames(folders, tmp_path):
     # another allowed range is another picture, not the cache's
     s3, other = run(True, (0, CUT - 10), "c1")
     assert s3["cached"] == 0 and s3["rendered"] + s3["warped"] == HELD[1] - HELD[0]
+
+
+def test_preview_frame_draws_what_the_render_draws(folders, tmp_path):
+    """Preview Frame with ``shot_face`` (made on the whole performance, as Blender does) draws an
+    outside row as render_clip(reference_frames) does, bit for bit; without it, the row's own face."""
+    from conftest import edited
+
+    from reenact.render.conditioning import crop_transforms
+    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.renderer import BASE_MODEL
+    from reenact.render.shotface import preview_face
+
+    frames, paths, track = folders
+    perf = edited(track)  # (an edit of every row: render_frame draws only what a render draws)
+    got = {}
+    render_clip(perf, paths["real"], BASE_MODEL, frames=HELD, region="face", crop_track=track, prefer_gpu=False,
+                cache_dir=str(tmp_path / "c"), reference_frames=(0, CUT), watermark=False,
+                on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    S = 128
+    xf = crop_transforms(track, S)
+    face = preview_face(track, perf, paths["real"], np.arange(CUT), S, xf)
+    ref = dict(reference_frames=(0, CUT), shot_face=face)
+    assert face is not None and preview_face(track, perf, paths["real"], None, S, xf) is None
+    try:
+        for i in range(*HELD):
+            one, _ = render_frame(perf, frames[i], i, BASE_MODEL, region="face", crop_track=track, transforms=xf,
+                                  cache_dir=str(tmp_path / "p"), video=paths["real"], prefer_gpu=False,
+                                  watermark=False, **ref)
+            assert np.array_equal(one, got[i]), i
+            own, _ = render_frame(perf, frames[i], i, BASE_MODEL, region="face", crop_track=track, transforms=xf,
+                                  cache_dir=str(tmp_path / "p"), video=paths["real"], prefer_gpu=False,
+                                  watermark=False)
+            assert not np.array_equal(own, got[i])
+    finally:
+        face.close()

@@ -44,6 +44,28 @@ MOUTH = dict(
 
 # --------------------------------------------------------------------------- helpers
 
+USE_REFERENCE = dict(name="Draw From Frames", default=False,
+                     description="Take the actor only from the timeline frames From..To: the renderer's reference "
+                                 "frames, the shot's mouths and eyes, and with region Face the faces of the frames "
+                                 "outside the range, drawn from it instead of their own (a hand over the face, a "
+                                 "damaged stretch)")
+
+
+def _reference_frames(op, strip, base):
+    """Clip frames (c, d) of the operator's Draw From Frames range, checked against the actor's
+    Track (one line), or None."""
+    if not op.use_reference:
+        return None
+    from ...render.ranges import reference_track
+
+    ref = (int(op.reference_first) - int(strip.frame_start), int(op.reference_last) + 1 - int(strip.frame_start))
+    try:
+        reference_track(base, ref)
+    except ValueError as exc:
+        raise ValueError("Draw From Frames {}..{}: {}".format(op.reference_first, op.reference_last, exc)) from None
+    return ref
+
+
 def _face_driver(op):
     """Mouth Driver is a dub's: refused for region Face in one line, before any work."""
     if op.region == "face" and op.mouth == "DRIVER":
@@ -62,14 +84,15 @@ def _poll_actor(cls, context):
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
                progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None,
-               mouth_mode="auto"):
+               mouth_mode="auto", reference_frames=None):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
     return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                        sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
-                       accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode)
+                       accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode,
+                       reference_frames=reference_frames)
 
 
 def _render_inputs(context, name="", op=None, accept=False):
@@ -101,6 +124,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
     detail: BoolProperty(**FOOTAGE_DETAIL)
     mouth: EnumProperty(**MOUTH)
+    use_reference: BoolProperty(**USE_REFERENCE)
+    reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
+    reference_last: IntProperty(name="To", default=250, description="Last timeline frame to draw the actor from")
     # a render farm's task (docs/farm.md): not in the dialog
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object to render (default: the active actor)")
@@ -135,6 +161,11 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         layout.prop(self, "cpu")
         layout.prop(self, "detail")
         layout.prop(self, "mouth")
+        layout.prop(self, "use_reference")
+        row = layout.row(align=True)
+        row.enabled = self.use_reference
+        row.prop(self, "reference_first")
+        row.prop(self, "reference_last")
         layout.prop(self, "accept_footage")
 
     def prepare(self, context):
@@ -160,6 +191,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
         _face_driver(self)
+        reference = _reference_frames(self, strip, base)
         # a dub from another actor: the driver's mouth (a performance no transfer made has none)
         mouth_from = (actor_data.driver_of(ob, track) if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER")
                       else None)
@@ -179,7 +211,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
                                                                         "detail": self.detail, "mouth_from": mouth_from,
-                                                                        "mouth_mode": self.mouth.lower()})
+                                                                        "mouth_mode": self.mouth.lower(),
+                                                                        "reference_frames": reference})
 
     def apply(self, context, summary):
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -216,13 +249,16 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     detail: BoolProperty(**FOOTAGE_DETAIL)
     mouth: EnumProperty(**MOUTH)
+    use_reference: BoolProperty(**USE_REFERENCE)
+    reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
+    reference_last: IntProperty(name="To", default=250, description="Last timeline frame to draw the actor from")
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
 
     @classmethod
     def poll(cls, context):
         return _poll_actor(cls, context)
 
-    def _mouth(self, ob, scene, base, track, source):
+    def _mouth(self, ob, scene, base, track, source, reference=None):
         """render_frame's ``mouth``: chosen and planned on the whole performance (the preview's
         ``track`` holds only the window's rows from the curves), as Render Performance does, so
         the preview shows what the render will draw; None for the renderer (closed by the
@@ -232,13 +268,16 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         from ...render.rewrite import face_mouth, prepare_mouth
 
         full = layers.curves_to_track(ob, scene, base)
+        from ...render.ranges import pool_rows
+
         if self.region == "face":
-            return face_mouth(full, base, source, self.mouth.lower())[0]
+            return face_mouth(full, base, source, self.mouth.lower(), pool_rows(base, reference))[0]
         mouth_from = actor_data.driver_of(ob, full) if self.mouth in ("AUTO", "DRIVER") else None
         if self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
-        return prepare_mouth(full, base, source, mouth_from, self.mouth.lower(), self.accept_footage)[0]
+        return prepare_mouth(full, base, source, mouth_from, self.mouth.lower(), self.accept_footage,
+                             pool_rows(base, reference))[0]
 
     def execute(self, context):
         import time
@@ -265,13 +304,22 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             cache_dir = os.path.join(root, "reenact_cache")
             xf = actor_data.crop_transforms_of(base, renderer.size)
             pool = None
+            _face_driver(self)
+            reference = _reference_frames(self, strip, base)
             if renderer.ref:  # built once per actor (one pass over the footage), then cached
                 from ...render.pipeline import reference_pool
+                from ...render.ranges import reference_track
 
-                pool = reference_pool(base, source, renderer.size, xf, cache_dir)[0]
-            _face_driver(self)
-            mouth = self._mouth(ob, scene, base, track, source)
-            head = None
+                pool = (reference_pool(base, source, renderer.size, xf, cache_dir) if reference is None else
+                        reference_pool(reference_track(base, reference), source, renderer.size, None, cache_dir))[0]
+            mouth = self._mouth(ob, scene, base, track, source, reference)
+            head = face = None
+            if self.region == "face" and self.detail and reference is not None:  # on the whole performance
+                from ...render.ranges import pool_rows
+                from ...render.shotface import preview_face
+
+                face = preview_face(base, layers.curves_to_track(ob, scene, base), source, pool_rows(base, reference),
+                                    renderer.size, xf)
             if self.region == "head":  # the head's source frames are chosen on the whole performance
                 from ...render.motion import cached_plate
                 from ...render.rewrite import ShotHead, head_donor
@@ -282,16 +330,19 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                     raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                                      "(Transfer Performance records the dubbing actor)")
                 donor = head_donor(full, base, driver, self.mouth.lower(), self.accept_footage)[0]
+                from ...render.ranges import pool_rows
+
                 head = ShotHead(base, full, source, cached_plate(source, base), mouth=self.mouth != "RENDERER",
-                                donor=donor)
+                                donor=donor, pool=pool_rows(base, reference))
             try:  # region head: the crop follows the performance's head, not the footage's
                 out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                          transforms=None if self.region == "head" else xf, crop_track=base,
                                          source_id=source_identity(source), pool=pool, video=source,
                                          accept_footage=self.accept_footage, detail=self.detail, mouth=mouth,
-                                         mouth_mode="auto" if mouth is not None else "renderer", shot_head=head)
+                                         mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
+                                         shot_face=face, reference_frames=reference)
             finally:
-                for held in (mouth, head):
+                for held in (mouth, head, face):
                     if held is not None:
                         held.close()
             from ...video.encode import write_png
