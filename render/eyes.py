@@ -23,7 +23,7 @@ EDIT_GAZE_COST = 12.0
 #: asked one, the row is left to the renderer
 EDIT_GAZE_REACH = 0.25
 #: ... and rows whose gaze differs from the footage's by less than this (radians) keep their own
-#: eyes (an edit of the brows or the lids: the mesh warp of the frame itself moves the lids)
+#: eyes (an edit of the brows: the mesh warp of the frame itself moves them), unless the lids do:
 EDIT_GAZE_MIN = 0.03
 #: ... or whose lids (mean opening, :func:`eye_shapes`) differ from the footage's by less than
 #: this (cm; open eyes measure about 1 cm on the shared clips, a blink 0.25-0.3): a blink key
@@ -193,7 +193,7 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None):
 
 class ShotEyes(ShotFrames):
     """The footage's own eyes for an edit that keeps the head pose but changes where the actor
-    looks (region ``face``: an animator's gaze keys): the eyes
+    looks or how far the lids open (region ``face``: an animator's gaze and blink keys): the eyes
     of the footage frame nearest in lids and gaze (:func:`plan_eyes`' cost, each row on its own,
     so Preview Frame's one row chooses as the render does), moved onto the row's eyes by
     :func:`eyes_from`. The mesh warp of the frame itself cannot move an iris (the eyeball turns

@@ -180,8 +180,8 @@ class HeadMotion:
         return bool(self.same_pose[r]) and (self.moves(r) or self.eye_source(r) is not None)
 
     def eye_source(self, r):
-        """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze,
-        with :attr:`shot_eyes`: a :class:`~reenact.render.eyes.ShotEyes`), or None."""
+        """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze
+        or the lids, with :attr:`shot_eyes`: a :class:`~reenact.render.eyes.ShotEyes`), or None."""
         if self.shot_eyes is None or not self.same_pose[r]:
             return None
         if r not in self._eye_rows:
@@ -192,8 +192,9 @@ class HeadMotion:
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
         :func:`face_edit_rows`): the warp computed only around the two faces (:meth:`detail_box`:
         beyond it such an edit moves nothing) with the plane for what lies beyond the mesh; with
-        :attr:`shot_eyes`, eyes that look elsewhere than the footage's drawn from the footage
-        frame that looks there (the field's eye hole is then what that frame's lids do not open)."""
+        :attr:`shot_eyes`, eyes that look elsewhere or open otherwise than the footage's drawn from
+        the footage frame that does (the field's eye hole is then what that frame's lids do not
+        open); with :attr:`shot_mouth`, an edited mouth drawn from the frame with the nearest one."""
         j = self.eye_source(r)
         if not self.moves(r) and j is None:
             return frame, None

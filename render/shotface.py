@@ -10,9 +10,9 @@ with :class:`~reenact.render.rewrite.ShotHead`'s choice: the head from the frame
 and expression, the lower face from the frame with the nearest mouth, the eyes from the frame
 nearest in lids and gaze, each warped by the fitted meshes to the performance. The composition
 goes inside the face (the network's face hole, :func:`~reenact.render.conditioning.hole_mask`)
-over the row's frame with :func:`~reenact.render.composite.paste_back` (colour matched to the
-frame around it, blended by a Laplacian pyramid); the rest of the frame is the row's own, as for
-every region ``face`` render. What no allowed frame shows (an eye opened wider than any, surface
+over the row's frame with :func:`~reenact.render.composite.paste_back`, blended by a Laplacian
+pyramid but not colour matched (that match reads the frame's own face rim, which may not be
+drawn from); the rest of the frame is the row's own, as for every region ``face`` render. What no allowed frame shows (an eye opened wider than any, surface
 hidden in the source) is the field's hole, which the network fills (region ``face``'s moved-face
 path in :mod:`~reenact.render.pipeline`). Other rows are the wrapped warper's.
 
@@ -26,8 +26,10 @@ import threading
 
 import numpy as np
 
+from .cache import geometry_digest
 from .composite import paste_back
 from .conditioning import Rasterizer, crop_frame, hole_mask
+from .motion import MOTION_VERSION, cached_plate, shot_plate
 from .rewrite import ShotHead
 
 __all__ = ["ShotFace", "outside_rows", "shot_face", "preview_face"]
@@ -61,9 +63,6 @@ class ShotFace:
         #: every outside row is drawn here, whatever its pose (the face re-posed in the frame's head)
         self.same_pose = base | self.outside
         self.frame_start = int(requested.frame_start)
-        from .cache import geometry_digest
-        from .motion import MOTION_VERSION
-
         rows = hashlib.sha1(np.packbits(self.outside).tobytes()).hexdigest()[:16]
         #: the crop cache's part (the render's and Preview Frame's)
         self.key = "|shot-face {} {} {}".format(MOTION_VERSION, geometry_digest(own), rows)
@@ -110,8 +109,6 @@ def shot_face(warper, own, requested, video, allowed, size, transforms, source):
     """(the region ``face`` warper, its part of the crop cache's key): ``warper`` as it is when
     every row may be drawn from its own frame, else a :class:`ShotFace` over it (``source``: the
     open footage, for the picture's area inside bars, :func:`~reenact.render.motion.shot_plate`)."""
-    from .motion import shot_plate
-
     if not outside_rows(own.n_frames, allowed).any():
         return warper, ""
     face = ShotFace(warper, own, requested, video, allowed, size, transforms, shot_plate(source, own))
@@ -122,8 +119,6 @@ def preview_face(own, requested, video, allowed, size, transforms):
     """Preview Frame's :class:`ShotFace` (no wrapped warper), made on the whole performance
     ``requested`` as :func:`shot_face` makes the render's, or None when every row is allowed;
     its ``key`` is the crop cache's part."""
-    from .motion import cached_plate
-
     if not outside_rows(own.n_frames, allowed).any():
         return None
     return ShotFace(None, own, requested, video, allowed, size, transforms, cached_plate(video, own))
