@@ -441,7 +441,7 @@ class ShotHead(ShotFrames):
             return out, g
         m = self.motion
         if self.eyes[r] >= 0:
-            out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area)
+            out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area, cover=self._head_eyes(r))
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
         shot_mouth = self.mouth_row(r) is not None
@@ -453,6 +453,25 @@ class ShotHead(ShotFrames):
         if shot_mouth or driver_mouth:  # the mouth is drawn: nothing left there for the network
             g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
         return out, g
+
+    def _head_eyes(self, r):
+        """Where the head source's own eyes lie in the moved frame (the ``cover`` of
+        :func:`~reenact.render.eyes.eyes_from`): its eye loops scaled onto the requested ones'
+        centres. The warp opens or closes the lids to the request but leaves the eyeball where the
+        source had it: a driver's blink over an open-eyed source left a grey smudge of iris."""
+        from .meshes import _mesh
+
+        j = self.driver_row(r)
+        if j is None:
+            return None
+        P0, Q0 = self.motion.pd[r], self.ps[j]
+        C = np.array(P0, np.float64, copy=True)
+        for lp in _mesh().eyes:
+            P, Q = P0[list(lp)], Q0[list(lp)]
+            wq = float(np.ptp(Q[:, 0]))
+            if wq > 1e-6:
+                C[list(lp)] = P.mean(0) + (Q - Q.mean(0)) * (float(np.ptp(P[:, 0])) / wq)
+        return C
 
     def _moved(self, r, frame):
         j = self.driver_row(r)

@@ -117,3 +117,47 @@ def test_a_blink_key_draws_the_eyes_from_a_blink_of_the_shot(carphone, carphone_
                                   cache_dir=str(tmp_path / "c"), video=carphone, prefer_gpu=False, watermark=False)
             assert np.array_equal(one, got[r + f0])
     eyes.close()
+
+
+def test_eyes_drawn_over_a_blink_cover_the_open_eye_they_replace(carphone, carphone_track):
+    """eyes_from with ``cover`` (the eyes the frame shows, open, where the request closes them: a
+    blink key, a moved head whose source has open eyes): the closed eyes drawn from a footage
+    blink also cover the open eye's place above and below the slit, where the lids' warp left the
+    iris; without lids keyed (cover = the request itself) nothing changes."""
+    from reenact.face import transfer as X
+    from reenact.render.eyes import ShotEyes, eye_shapes, eyes_from
+    from reenact.render.head import posed_points
+    from reenact.render.meshes import _mesh
+    from reenact.video import open_video
+
+    track = carphone_track
+    _, opening, _ = eye_shapes(track)
+    r = next(k for k in range(60, 70) if opening[k] > 0.9)  # open eyes
+    j = int(np.argmin(np.where(np.isfinite(opening), opening, np.inf)))  # the footage's blink
+    req = X._copy(track)
+    req.expression = np.array(req.expression, np.float64)
+    names = [str(n) for n in req.expression_names]
+    for n in ("eyeBlinkLeft", "eyeBlinkRight"):
+        req.expression[r, names.index(n)] = 1.0
+    pd = posed_points(req, [r])[0][0]
+    own = posed_points(track, [r])[0][0]
+    eyes = ShotEyes(track, carphone)
+    with open_video(carphone) as src:
+        frame = src.read(r + int(track.frame_start))
+    plain, _ = eyes_from(eyes, j, frame, pd)
+    covered, _ = eyes_from(eyes, j, frame, pd, cover=own)
+    same, _ = eyes_from(eyes, j, frame, pd, cover=pd)
+    eyes.close()
+    assert np.array_equal(same, plain)
+    diff = np.abs(covered.astype(int) - plain.astype(int)).max(-1)
+    lp = list(_mesh().eyes[0])
+    x0, y0 = np.floor(own[lp].min(0)).astype(int)
+    x1, y1 = np.ceil(own[lp].max(0)).astype(int)
+    assert diff[y0:y1 + 1, x0:x1 + 1].max() > 10  # the open eye's place is drawn over
+    both = np.concatenate([own[list(e)] for e in _mesh().eyes] + [pd[list(e)] for e in _mesh().eyes])
+    pad = int(np.ceil(np.ptp(own[lp][:, 0])))  # an eye's width around both eyes
+    far = np.ones(diff.shape, bool)
+    bx0, by0 = np.maximum(np.floor(both.min(0)).astype(int) - pad, 0)
+    bx1, by1 = np.ceil(both.max(0)).astype(int) + pad
+    far[by0:by1 + 1, bx0:bx1 + 1] = False
+    assert diff[far].max() == 0  # nothing away from the eyes
