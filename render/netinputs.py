@@ -10,7 +10,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .cache import _LOCK, geometry_digest, row_digests
-from .conditioning import Rasterizer, cond_image, crop_frame, hole_mask, lower_face_mask, stack_window_u8, window_indices
+from .conditioning import (Rasterizer, cond_image, crop_frame, hole_mask, lower_face_mask, stack_window_u8,
+                           window_indices)
 from .reference import features
 
 _COND = OrderedDict()  # (geometry, row digest, M bytes, S) -> (5, S, S) uint8, shared by calls

@@ -175,7 +175,8 @@ class ShotMouth(ShotFrames):
 
 def moved_lower_face(shot, source_of, r, moved, pd, zd):
     """:func:`lower_face_from` for a frame already moved to the requested points ``pd``."""
-    return lower_face_from(shot, source_of, r, moved, pd, zd, pd, lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
+    return lower_face_from(shot, source_of, r, moved, pd, zd, pd,
+                           lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
 
 
 def face_mouth(performance, own, video, mode="auto", pool=None):
@@ -238,7 +239,7 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
 #: widest opening; the renderer network beyond. A jawOpen key on d14 asking 1.3x her widest: the
 #: network drew a pink smear (region mouth) or a lipstick blob (region face), her own open mouth
 #: stretched looked right; on s20 at 2.5x her stretched lips barely parted and the network's dark
-#: open mouth looked better (docs/compositing.md, "A mouth the animator opens")
+#: open mouth looked better (docs/reenact-bench.md, *JawOpen and blink keys*)
 SHOT_MOUTH_REACH = 2.0
 
 
@@ -441,7 +442,8 @@ class ShotHead(ShotFrames):
             return out, g
         m = self.motion
         if self.eyes[r] >= 0:
-            out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area, cover=self._head_eyes(r))
+            out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area,
+                                  cover=self._head_eyes(r))
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
         shot_mouth = self.mouth_row(r) is not None

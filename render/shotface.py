@@ -12,9 +12,10 @@ nearest in lids and gaze, each warped by the fitted meshes to the performance. T
 goes inside the face (the network's face hole, :func:`~reenact.render.conditioning.hole_mask`)
 over the row's frame with :func:`~reenact.render.composite.paste_back`, blended by a Laplacian
 pyramid but not colour matched (that match reads the frame's own face rim, which may not be
-drawn from); the rest of the frame is the row's own, as for every region ``face`` render. What no allowed frame shows (an eye opened wider than any, surface
-hidden in the source) is the field's hole, which the network fills (region ``face``'s moved-face
-path in :mod:`~reenact.render.pipeline`). Other rows are the wrapped warper's.
+drawn from); the rest of the frame is the row's own, as for every region ``face`` render. What
+no allowed frame shows (an eye opened wider than any, surface hidden in the source) is the
+field's hole, which the network fills (region ``face``'s moved-face path in
+:mod:`~reenact.render.pipeline`). Other rows are the wrapped warper's.
 
 On the held-out last 15 % of a clip (``bench/reenact.py`` case 3) the face drawn this way is
 3.3 dB closer to the truth than the nearest-neighbour baseline on d14, which the network never

@@ -54,7 +54,8 @@ def test_a_jaw_key_draws_the_mouth_from_the_shot(carphone, carphone_track, tmp_p
     got = {}
     a, b = rows[0] + f0, rows[-1] + f0 + 1
     s = render_clip(req, carphone, BASE_MODEL, frames=(a, b), region="face", prefer_gpu=False, crop_track=track,
-                    cache_dir=str(tmp_path / "c"), watermark=False, on_frame=lambda i, fr: got.__setitem__(i, fr.copy()))
+                    cache_dir=str(tmp_path / "c"), watermark=False,
+                    on_frame=lambda i, fr: got.__setitem__(i, fr.copy()))
     assert s["driver_mouth"]["source"] == "shot"
     net = {}
     s2 = render_clip(req, carphone, BASE_MODEL, frames=(a, b), region="face", prefer_gpu=False, crop_track=track,
