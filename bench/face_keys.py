@@ -30,7 +30,6 @@ s20 by eye, the blink constants on d14; the others were run once afterwards.
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -211,10 +210,9 @@ def main(argv=None):
     if a.images and blinks:
         rep["blink_sheet"] = contact_sheet(os.path.join(IMAGES, "blink_keys.jpg"), blinks, 200,
                                            ("footage", "warped shut (before)", "default"))
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        json.dump(rep, f, indent=1, sort_keys=True)
-    print("wrote " + a.out)
+    from .reenact_measures import write_report
+
+    write_report(a.out, rep)
     return 0
 
 

@@ -15,7 +15,6 @@ six cases; the last two (``set_on`` False) were run once afterwards.
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -94,10 +93,9 @@ def main(argv=None):
             print("{:12s} {:+7.2f} {:>9.1f}° {:>15.1f}° {:>15.1f}°{}".format(
                 clip_name, yaw, now["footage_vs_request_deg_median"], before["gaze_error_deg_median"],
                 now["gaze_error_deg_median"], "" if set_on else "  (not used to set it)"), flush=True)
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        json.dump(rep, f, indent=1, sort_keys=True)
-    print("wrote " + a.out)
+    from .reenact_measures import write_report
+
+    write_report(a.out, rep)
     return 0
 
 

@@ -335,7 +335,7 @@ def self_reenact(clip, models, work, log, limit=None, crop=256, sheet=None):
         res["sheet"] = self_sheet(sheet, tr, cut, {int(t): orig[int(t)] for t in rows}, {"nearest frame": nn, **{
             k.replace("zero_shot_", "").replace("zero_shot", "shipped: shot's frames").replace("_", " "): v
             for k, v in shown.items()}})
-    for label in [k for k in res if k in models or k[:-14] in models]:
+    for label in [k for k in res if k.removesuffix("_network_alone") in models]:
         res[label + "_minus_nn_db_face"] = round(res[label]["psnr_face"] - res["nearest_neighbour"]["psnr_face"], 2)
         res[label + "_minus_nn_db_crop"] = round(res[label]["psnr_crop"] - res["nearest_neighbour"]["psnr_crop"], 2)
     return res

@@ -583,3 +583,12 @@ def self_sheet(path, track, cut, orig, columns, cell=256):
         a, A = square_crop(orig[t], L[t, :468], cell, 1.3)
         out.append(([a] + [cv2_warp(c[t], A, cell) for c in columns.values()], "frame {}".format(t)))
     return contact_sheet(path, out, cell, ("original (truth)",) + tuple(columns))
+
+
+def write_report(path, report):
+    """``report`` as JSON at ``path`` (complete or not at all: fsutil.write_bytes), announced."""
+    from reenact.fsutil import write_bytes
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_bytes(path, json.dumps(report, indent=1, sort_keys=True).encode())
+    print("wrote " + path)

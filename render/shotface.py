@@ -70,20 +70,17 @@ class ShotFace:
 
     def outside_row(self, r):
         """True when row ``r`` may not take its face from its own frame."""
-        return self._out(r)
-
-    def _out(self, r):
         return 0 <= r < len(self.outside) and bool(self.outside[r])
 
     def edits(self, r):
-        if self._out(r):
+        if self.outside_row(r):
             return self.head.driver_row(r) is not None
         return self.warper is not None and self.warper.edits(r)
 
     def face_frame(self, r, frame):
         """(``frame`` with its face drawn from the allowed frames, the WarpField whose holes the
         network fills) for an outside row; the wrapped warper's otherwise."""
-        if not self._out(r):
+        if not self.outside_row(r):
             return self.warper.face_frame(r, frame) if self.warper is not None else (frame, None)
         drawn, g = self.head.frame(r, frame)
         if g is None:
@@ -96,7 +93,7 @@ class ShotFace:
     def detail(self, r, frame, region=None, field_scale=1.0, part=None):
         """The wrapped warper's detail source; none for an outside row (its own frame is what
         may not be drawn from)."""
-        if self._out(r) or self.warper is None:
+        if self.outside_row(r) or self.warper is None:
             return None, None
         return self.warper.detail(r, frame, region, field_scale, part)
 

@@ -303,23 +303,19 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
             frame = blend.read_frame(source, i)
             cache_dir = os.path.join(root, "reenact_cache")
             xf = actor_data.crop_transforms_of(base, renderer.size)
-            pool = None
             _face_driver(self)
             reference = _reference_frames(self, strip, base)
-            if renderer.ref:  # built once per actor (one pass over the footage), then cached
-                from ...render.pipeline import reference_pool
-                from ...render.ranges import reference_track
+            from ...render.ranges import pool_rows
 
-                pool = (reference_pool(base, source, renderer.size, xf, cache_dir) if reference is None else
-                        reference_pool(reference_track(base, reference), source, renderer.size, None, cache_dir))[0]
+            allowed = pool_rows(base, reference)
+            # (the actor reference: render_frame makes it from the footage, or from the Draw From
+            # Frames, as render_clip does; built once per actor, then cached by reference_pool)
             mouth = self._mouth(ob, scene, base, track, source, reference)
             head = face = None
             if self.region == "face" and self.detail and reference is not None:  # on the whole performance
-                from ...render.ranges import pool_rows
                 from ...render.shotface import preview_face
 
-                face = preview_face(base, layers.curves_to_track(ob, scene, base), source, pool_rows(base, reference),
-                                    renderer.size, xf)
+                face = preview_face(base, layers.curves_to_track(ob, scene, base), source, allowed, renderer.size, xf)
             if self.region == "head":  # the head's source frames are chosen on the whole performance
                 from ...render.motion import cached_plate
                 from ...render.rewrite import ShotHead, head_donor
@@ -330,14 +326,12 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                     raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                                      "(Transfer Performance records the dubbing actor)")
                 donor = head_donor(full, base, driver, self.mouth.lower(), self.accept_footage)[0]
-                from ...render.ranges import pool_rows
-
                 head = ShotHead(base, full, source, cached_plate(source, base), mouth=self.mouth != "RENDERER",
-                                donor=donor, pool=pool_rows(base, reference))
+                                donor=donor, pool=allowed)
             try:  # region head: the crop follows the performance's head, not the footage's
                 out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
                                          transforms=None if self.region == "head" else xf, crop_track=base,
-                                         source_id=source_identity(source), pool=pool, video=source,
+                                         source_id=source_identity(source), video=source,
                                          accept_footage=self.accept_footage, detail=self.detail, mouth=mouth,
                                          mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
                                          shot_face=face, reference_frames=reference)
