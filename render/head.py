@@ -96,6 +96,103 @@ def background_plate(frames, covered, max_frames=31):
     return np.clip(plate + 0.5, 0, 255).astype(np.uint8), known
 
 
+#: :func:`camera_offsets`: the flow between plate frames is computed with the shorter side this
+#: many pixels; a camera whose picture moves less than :data:`CAMERA_STILL` px over the shot is
+#: still (one plate for every frame, as before)
+CAMERA_SIDE = 160
+CAMERA_STILL = 2.0
+
+
+def camera_offsets(frames, covered):
+    """(T, 2) float: where each of ``frames`` (T, H, W, 3) uint8, in order through the shot,
+    shows the room relative to the first: the median optical flow (OpenCV DIS, at
+    :data:`CAMERA_SIDE` px) between consecutive frames over pixels ``covered`` (T, H, W) bool in
+    neither (the room, not the actor), summed. A pan or tilt moves the room through the picture;
+    a plate made as if it stood still is a smear of it."""
+    frames = np.asarray(frames)
+    T, H, W = frames.shape[:3]
+    out = np.zeros((T, 2))
+    s = min(1.0, CAMERA_SIDE / float(min(H, W)))
+    size = (max(8, int(round(W * s))), max(8, int(round(H * s))))
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def small(k):
+        g = cv2.cvtColor(np.ascontiguousarray(frames[k]), cv2.COLOR_RGB2GRAY)
+        return cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+
+    prev = small(0)
+    for k in range(1, T):
+        cur = small(k)
+        room = cv2.resize((~(np.asarray(covered[k - 1]) | np.asarray(covered[k]))).view(np.uint8), size,
+                          interpolation=cv2.INTER_NEAREST) > 0
+        d = np.zeros(2)
+        if np.count_nonzero(room) >= 0.05 * room.size:
+            flow = dis.calc(prev, cur, None)
+            d = np.median(flow[room], axis=0) / np.array([size[0] / W, size[1] / H])
+        out[k] = out[k - 1] + d
+        prev = cur
+    return out
+
+
+class MovingPlate:
+    """The background plate of a shot whose camera moves (:func:`moving_plate`): one picture of
+    the room larger than the frame, every plate frame laid where its room lies, and each row's
+    plate cut from it where that frame shows the room. ``at(n)`` -> (plate, known) of clip frame
+    ``n``, like :func:`background_plate`'s."""
+
+    def __init__(self, canvas, known, origin, rows, offsets, shape):
+        self.canvas, self.canvas_known = canvas, known
+        self.origin = np.asarray(origin, np.int64)  # canvas pixel of the first plate frame's (0, 0)
+        self.rows = np.asarray(rows, np.float64)  # clip frame numbers of the plate frames
+        self.offsets = np.asarray(offsets, np.float64)  # their room's offsets (camera_offsets)
+        self.shape = tuple(shape)
+
+    def offset(self, r):
+        """(dx, dy): clip frame ``r``'s room relative to the first plate frame's (linear between
+        the plate frames, held beyond them)."""
+        return tuple(float(np.interp(r, self.rows, self.offsets[:, k])) for k in (0, 1))
+
+    def at(self, r):
+        H, W = self.shape
+        dx, dy = self.offset(r)
+        ch, cw = self.canvas_known.shape
+        x0 = min(max(int(self.origin[0] - round(dx)), 0), cw - W)
+        y0 = min(max(int(self.origin[1] - round(dy)), 0), ch - H)
+        sl = (slice(y0, y0 + H), slice(x0, x0 + W))
+        return self.canvas[sl], self.canvas_known[sl]
+
+
+def moving_plate(frames, covered, rows, offsets, max_frames=31):
+    """:class:`MovingPlate` of ``frames`` (T, H, W, 3) uint8, clip frames ``rows`` (T,), their actor
+    ``covered`` (T, H, W) bool and room ``offsets`` (T, 2) from :func:`camera_offsets`: per pixel
+    of the room the median of the frames that show it there (:func:`background_plate` on the
+    frames laid out on one canvas, computed a band of rows at a time)."""
+    frames = np.asarray(frames)
+    T, H, W = frames.shape[:3]
+    o = np.round(np.asarray(offsets, np.float64)).astype(np.int64)
+    # a frame whose room lies at +d shows canvas pixel u at u + d: it is laid at -d
+    lo = (-o).min(0)
+    hi = (-o).max(0)
+    cw, ch = int(W + hi[0] - lo[0]), int(H + hi[1] - lo[1])
+    origin = -lo  # canvas position of the first frame's (0, 0) (its offset is 0)
+    canvas = np.zeros((ch, cw, 3), np.uint8)
+    known = np.zeros((ch, cw), bool)
+    band = max(8, int(2 ** 22 // max(1, cw * T * 8)))  # ~32 MB of sort keys per band
+    for y in range(0, ch, band):
+        yb = min(ch, y + band)
+        fs = np.zeros((T, yb - y, cw, 3), np.uint8)
+        cov = np.ones((T, yb - y, cw), bool)
+        for k in range(T):
+            x0, y0 = int(origin[0] - o[k, 0]), int(origin[1] - o[k, 1])
+            a, b = max(y, y0), min(yb, y0 + H)
+            if a >= b:
+                continue
+            fs[k, a - y:b - y, x0:x0 + W] = frames[k, a - y0:b - y0]
+            cov[k, a - y:b - y, x0:x0 + W] = np.asarray(covered[k])[a - y0:b - y0]
+        canvas[y:yb], known[y:yb] = background_plate(fs, cov, max_frames=T)
+    return MovingPlate(canvas, known, origin, rows, np.asarray(offsets, np.float64), (H, W))
+
+
 def smooth_fill(img, hole):
     """``img`` (H, W, 3) uint8 with ``hole`` filled by pull-push: known pixels averaged up an
     image pyramid, the holes filled from the coarser levels back down, so a large hole gets a
@@ -137,6 +234,50 @@ def fill_background(img, hole, plate=None, known=None, radius=3):
         else:
             out = cv2.inpaint(out, rest.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
     return out
+
+
+#: :func:`body_offset`: the flow is computed at a scale where the face is this many pixels high,
+#: over the actor from this fraction of the face height below the chin down
+BODY_FACE_PX = 100
+BODY_BELOW = 0.15
+
+
+def body_offset(frame, other, pts, matte=None):
+    """(dx, dy) px: where ``other`` (another frame of the shot) shows what ``frame`` shows of the
+    actor below the head (neck, shoulders, chest), ``pts`` being ``frame``'s fitted mesh (468,
+    2): the median optical flow (OpenCV DIS) from ``frame`` to ``other`` over ``matte`` > 0.5
+    (``frame``'s actor; None: every pixel) from :data:`BODY_BELOW` face heights under the chin
+    down, at a scale where the face is :data:`BODY_FACE_PX` high. (0, 0) when too little of the
+    body is in view. A camera that pans or tilts, or an actor who shifts in the chair, puts the
+    body elsewhere in another frame of the shot than in this one."""
+    P = np.asarray(pts, np.float64)
+    H, W = frame.shape[:2]
+    fh, fw = float(np.ptp(P[:, 1])), float(np.ptp(P[:, 0]))
+    if not (np.isfinite(P).all() and fh > 4 and fw > 4):
+        return 0.0, 0.0
+    s = min(1.0, BODY_FACE_PX / fh)
+    cx = float(P[:, 0].mean())
+    x0, x1 = int(max(0, cx - 2.0 * fw)), int(min(W, cx + 2.0 * fw))
+    y0 = int(max(0, P[CHIN, 1] - 0.5 * fh))  # the chin's surroundings too: the flow needs context
+    below = P[CHIN, 1] + BODY_BELOW * fh
+    if H - below < 4 / s or x1 - x0 < 16:
+        return 0.0, 0.0
+
+    def small(img):
+        g = cv2.cvtColor(np.ascontiguousarray(np.asarray(img)[y0:, x0:x1]), cv2.COLOR_RGB2GRAY)
+        return cv2.resize(g, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1.0 else g
+
+    a, b = small(frame), small(other)
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)
+    yy = (np.arange(a.shape[0], dtype=np.float64)[:, None] + 0.5) / s + y0
+    sel = np.broadcast_to(yy > below, a.shape)
+    if matte is not None:
+        m = np.asarray(matte, np.float32)[y0:, x0:x1]
+        sel = sel & (cv2.resize(m, (a.shape[1], a.shape[0]), interpolation=cv2.INTER_AREA) > 0.5)
+    if np.count_nonzero(sel) < 32:
+        return 0.0, 0.0
+    d = np.median(flow[sel], axis=0) / s
+    return float(d[0]), float(d[1])
 
 
 #: region ``head``'s layer (:func:`layer_head`): the frame's own actor is taken out where its

@@ -15,7 +15,8 @@ from ..video import open_video
 from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
-from .head import (LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, fill_background, head_mask, layer_head,
+from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets, fill_background,
+                   head_mask, layer_head, moving_plate,
                    layer_reach, mirrored_weight, posed_points, sampled_outside)
 from .matte import actor_matte
 from .composite import mask_box
@@ -34,7 +35,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-7"
+MOTION_VERSION = "warp-8"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -74,6 +75,9 @@ class HeadMotion:
         #: rows whose head pose is the footage's (an edit of expression or gaze, a mouth dub)
         self.same_pose = face_edit_rows(requested, own)
         self.plate, self.known = plate[:2] if plate is not None else (None, None)
+        #: a moving camera's plate (:class:`~.head.MovingPlate`): each row's own (:meth:`plate_at`)
+        self.moving_plate = plate[3] if plate is not None and len(plate) > 3 else None
+        self.frame0 = int(own.frame_start)
         #: the picture inside letterbox or pillarbox bars, from :func:`shot_plate` (or the plate;
         #: None: the whole frame): the warps sample only the picture (``warp_image``'s ``area``)
         self.area = None if self.plate is None else (
@@ -126,7 +130,7 @@ class HeadMotion:
         :data:`MIRROR_REACH` face heights of the edge (:func:`~.head.mirrored_weight`)."""
         alpha_moved = alpha_moved * mirrored_weight(f, self.area, MIRROR_REACH * float(np.ptp(self.pd[r][:, 1])))
         return layer_head(plain, moved, alpha_moved, frame, self.actor_matte(r, frame, self.ps[r]), layer_reach(f),
-                          self.plate, self.known, self.area)
+                          *self.plate_at(r), self.area)
 
     def moves(self, r):
         """True when row ``r`` asks for another head than the footage shows (> 0.05 px)."""
@@ -140,11 +144,11 @@ class HeadMotion:
             return frame, None
         f = self.field(r, frame.shape)
         if not (layer and self.matte):
-            return self._moved(frame, f)
+            return self._moved(frame, f, r)
         # the layer: the warp as it is (what the head region's estimate calls uncovered may be
         # hair it cut through; the matte decides), over this frame's own background
         raw = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
-        out = fill_background(raw, self.uncovered(f), self.plate, self.known) if f.disocclusion.any() else raw
+        out = fill_background(raw, self.uncovered(f), *self.plate_at(r)) if f.disocclusion.any() else raw
         alpha = warp_image(self.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=self.area)
         return self.layered(out, raw, attached_alpha(alpha, self.unsure(f)), r, frame, f), f
 
@@ -199,7 +203,7 @@ class HeadMotion:
         if not self.moves(r) and j is None:
             return frame, None
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
-        out, f = self._moved(frame, f) if self.moves(r) else (frame, f)
+        out, f = self._moved(frame, f, r) if self.moves(r) else (frame, f)
         if j is not None:
             # (its own eyes' place too: a blink key's warp leaves the iris where it was)
             out, hole = self.shot_eyes.draw(j, out, self.pd[r], self.area, cover=self.ps[r])
@@ -210,12 +214,20 @@ class HeadMotion:
             f = replace(f, mouth_hole=np.zeros_like(f.mouth_hole), valid=np.maximum(f.valid, f.mouth_hole))
         return out, f
 
-    def _moved(self, frame, f):
-        """(``frame`` warped by the WarpField ``f``, the background it uncovers filled, ``f``)."""
+    def plate_at(self, r):
+        """(plate, known) of row ``r``: the shot's background plate (with a moving camera, where
+        this row's frame shows the room) or (None, None)."""
+        if self.moving_plate is not None:
+            return self.moving_plate.at(self.frame0 + int(r))
+        return self.plate, self.known
+
+    def _moved(self, frame, f, r):
+        """(``frame`` (row ``r``'s) warped by the WarpField ``f``, the background it uncovers
+        filled, ``f``)."""
         # a head moving away from the frame's edge samples beyond it: mirrored, not smeared
         out = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, area=self.area)
         if f.disocclusion.any():  # (the bars stay the footage's)
-            out = fill_background(out, self.uncovered(f), self.plate, self.known)
+            out = fill_background(out, self.uncovered(f), *self.plate_at(r))
         return out, f
 
     def field(self, r, shape, within=None, scale=1.0, head_model=None, origin=(0, 0)):
@@ -409,7 +421,10 @@ def shot_plate(source, own, count=31):
     over ``count`` frames spread over the clip ``source``, an open
     :class:`~reenact.video.VideoSource`, with the actor of the footage's own Track ``own``
     masked out by its matte, :mod:`.matte`) and the picture inside any letterbox or pillarbox
-    bars (:func:`~reenact.video.bars.picture_area` of those frames)."""
+    bars (:func:`~reenact.video.bars.picture_area` of those frames). Where the camera moves
+    (:func:`~.head.camera_offsets`: the room moves by :data:`~.head.CAMERA_STILL` px or more),
+    a fourth item, the :class:`~.head.MovingPlate` that gives each frame its own plate; the
+    plate returned is then the middle plate frame's."""
     pts = posed_points(own)[0]
     rows = np.flatnonzero(np.asarray(own.tracked, bool) & np.isfinite(pts).all((1, 2)))
     if not len(rows):
@@ -427,9 +442,16 @@ def shot_plate(source, own, count=31):
         person = cv2.dilate((actor_matte(fr, pts[r]) > LAYER_CUT).astype(np.uint8),
                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
         covered.append(person | head_mask(pts[r], fr.shape[:2], grow=PLATE_GROW, hair=0.0))
-    frames = np.stack(frames)
+    frames, covered = np.stack(frames), np.stack(covered)
     # the bars from the frames themselves: next to a bar the plate may know only dark wall
-    return background_plate(frames, np.stack(covered), max_frames=count) + (picture_area(frames),)
+    area = picture_area(frames)
+    # a camera that pans or tilts: each row's plate from one picture of the room laid out by the
+    # camera's motion (a plate made as if it stood still was a smear of the room: d20)
+    offsets = camera_offsets(frames, covered)
+    if np.abs(offsets - offsets[0]).max() >= CAMERA_STILL:
+        moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets, max_frames=count)
+        return moving.at(int(own.frame_start) + int(pick[len(pick) // 2])) + (area, moving)
+    return background_plate(frames, covered, max_frames=count) + (area,)
 
 
 #: a performance whose head turns further than this from the footage's needs region ``head``

@@ -24,6 +24,7 @@ nearest frames). Each row blends its source with its neighbours' (all warped to 
 so a change of source does not flicker.
 """
 
+import threading
 from dataclasses import replace
 
 import cv2
@@ -32,7 +33,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
 from .eyes import eyes_from, plan_eyes
-from .head import attached_alpha
+from .head import attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
 from .warp import warp_field, warp_image
@@ -341,6 +342,8 @@ HEAD_KEEP = 2.0
 HEAD_SWITCH = 3.0
 #: ... and a unit of expression difference (L2 over the coefficients) counts as this many degrees
 HEAD_EXPRESSION = 4.0
+#: a head source's body offset (:meth:`ShotHead.body_offset`) below this many pixels is ignored
+BODY_MIN = 0.5
 
 
 class ShotHead(ShotFrames):
@@ -386,6 +389,7 @@ class ShotHead(ShotFrames):
         # the clip in runs, and one decoder shared with the heads' sources seeked back and forth
         self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs)) if mouth else None
         self._eye_frames = ShotFrames(own, video, (self.ps, self.zs)) if eyes else None
+        self._offsets, self._offsets_lock = {}, threading.Lock()
         if not len(avail) or not len(rows):
             return
         K = min(int(candidates), len(avail))
@@ -475,6 +479,38 @@ class ShotHead(ShotFrames):
                 C[list(lp)] = P.mean(0) + (Q - Q.mean(0)) * (float(np.ptp(P[:, 0])) / wq)
         return C
 
+    def body_offset(self, j, r, frame):
+        """(dx, dy) px: where footage row ``j`` shows what row ``r``'s ``frame`` shows of the
+        actor's body (:func:`~.head.body_offset`, over row ``r``'s matte when the layer has one;
+        the last few kept)."""
+        key = (int(j), int(r))
+        with self._offsets_lock:
+            d = self._offsets.get(key)
+        if d is None:
+            m = self.motion
+            matte = m.actor_matte(r, frame, self.ps[r]) if m.matte else None
+            d = body_offset(frame, self._frame(j), self.ps[r], matte)
+            with self._offsets_lock:
+                while len(self._offsets) >= 16:
+                    self._offsets.pop(next(iter(self._offsets)))
+                self._offsets[key] = d
+        return d
+
+    def _carried(self, f, j, r, frame):
+        """The WarpField ``f`` (footage row ``j``'s head onto row ``r``'s requested one) with what
+        lies beyond the head's motion taken from where frame ``j`` shows row ``r``'s body
+        (:meth:`body_offset`), fading in as the head's motion (``f.weight``) fades out. Without
+        it a source frame whose body sat elsewhere (d20: the camera tilts, the actor's collar 80
+        px higher 120 frames later) laid its own neck and collar over this frame's: two collars,
+        the room between them. The field's masks and weight are ``f``'s."""
+        if j == r:
+            return f
+        dx, dy = self.body_offset(j, r, frame)
+        if dx * dx + dy * dy < BODY_MIN * BODY_MIN:
+            return f
+        a = 1.0 - f.weight
+        return replace(f, map_x=f.map_x + np.float32(dx) * a, map_y=f.map_y + np.float32(dy) * a, roi=None)
+
     def _moved(self, r, frame):
         j = self.driver_row(r)
         forced = self.redraw is not None and bool(self.redraw[r])
@@ -494,6 +530,7 @@ class ShotHead(ShotFrames):
             gk = warp_field(self.ps[jk], m.pd[r], None, frame.shape[:2], src_depth=self.zs[jk], dst_depth=m.zd[r],
                             model_points=m.identity)
             g = gk if g is None else g
+            gk = self._carried(gk, jk, r, frame)
             src = self._frame(jk)
             ck = warp_image(src, gk, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
                             area=m.area).astype(np.float32)
@@ -509,7 +546,7 @@ class ShotHead(ShotFrames):
         if g.disocclusion.any() and not m.matte:  # (with the matte the layer draws the room there)
             from .head import fill_background
 
-            plain = fill_background(plain, m.uncovered(g), m.plate, m.known)
+            plain = fill_background(plain, m.uncovered(g), *m.plate_at(r))
         # around the head, this frame moved the same way (its own head must not show beside the
         # other frame's); with the matte the layer takes this frame's own head out instead, and the
         # plain blend serves only where the motion fades out, where this frame is its own answer

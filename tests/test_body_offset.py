@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Region head from another frame of the shot whose body sat elsewhere (a camera that tilts, an
+actor who shifts): the source's neck and collar are carried onto this frame's body, not laid
+over it a second time."""
+
+import cv2
+import numpy as np
+
+from reenact.render.head import body_offset, posed_points
+
+
+def _shifted(img, dx, dy):
+    M = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(img, M, (img.shape[1], img.shape[0]), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def _frame_and_points(carphone, carphone_track):
+    from reenact.render.shotframes import ShotFrames
+
+    tr = carphone_track
+    r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
+    with ShotFrames(tr, carphone) as sf:
+        frame = sf._frame(r).copy()
+    return frame, posed_points(tr, [r])[0][0]
+
+
+def test_body_offset_finds_where_another_frame_shows_the_body(carphone, carphone_track):
+    frame, P = _frame_and_points(carphone, carphone_track)
+    for d in ((6.0, -9.0), (-4.0, 3.0)):
+        got = body_offset(frame, _shifted(frame, *d), P)
+        assert np.hypot(got[0] - d[0], got[1] - d[1]) < 1.0, (d, got)
+    still = body_offset(frame, frame, P)
+    assert np.hypot(*still) < 0.25, still
+    # only the body below the chin counts: a head moved alone leaves it where it is
+    moved_head = frame.copy()
+    top = int(P[:, 1].min()) - 5
+    chin = int(P[152, 1])
+    moved_head[max(0, top):chin] = _shifted(frame, 8.0, 0.0)[max(0, top):chin]
+    assert np.hypot(*body_offset(frame, moved_head, P)) < 1.0
+
+
+def test_shot_head_carries_a_source_frame_s_body_onto_this_frame_s(carphone, carphone_track, monkeypatch):
+    """The field from another footage frame keeps its head motion where the head moves
+    (weight 1) and samples that frame where it shows this frame's body beyond (weight 0)."""
+    from reenact.face import transfer as X
+    from reenact.render.rewrite import ShotHead
+
+    tr = carphone_track
+    ok = np.flatnonzero(tr.tracked)
+    r, j = int(ok[len(ok) // 2]), int(ok[0])
+    req = X._copy(tr)
+    req.pose = np.array(req.pose)
+    req.pose[r] = tr.pose[j]
+    req = req.with_footage_rows(tr)
+    with ShotHead(tr, req, carphone) as sh:
+        monkeypatch.setattr(sh, "body_offset", lambda a, b, frame: (5.0, -7.0))
+        from reenact.render.warp import warp_field
+
+        m = sh.motion
+        frame = sh._frame(r)
+        f = warp_field(sh.ps[j], m.pd[r], None, frame.shape[:2], src_depth=sh.zs[j], dst_depth=m.zd[r],
+                       model_points=m.identity)
+        c = sh._carried(f, j, r, frame)
+        head, away = f.weight >= 1.0, f.weight <= 0.0
+        assert head.any() and away.any()
+        assert np.array_equal(c.map_x[head], f.map_x[head]) and np.array_equal(c.map_y[head], f.map_y[head])
+        np.testing.assert_allclose(c.map_x[away], f.map_x[away] + 5.0, atol=1e-3)
+        np.testing.assert_allclose(c.map_y[away], f.map_y[away] - 7.0, atol=1e-3)
+        assert c.weight is f.weight and c.disocclusion is f.disocclusion
+        assert sh._carried(f, r, r, frame) is f  # its own frame: nothing to carry
+
+
+def _room(h, w, seed=3):
+    """A textured room (smooth blobs at several scales), larger than the frames cut from it."""
+    rng = np.random.default_rng(seed)
+    room = np.zeros((h, w, 3), np.float32)
+    for s in (3, 9, 27):
+        n = rng.normal(0, 1, (h // s + 2, w // s + 2, 3)).astype(np.float32)
+        room += cv2.resize(n, (w, h), interpolation=cv2.INTER_CUBIC) * 25
+    return np.clip(room + 120, 0, 255).astype(np.uint8)
+
+
+def test_a_panning_camera_gets_a_plate_of_the_room_where_each_frame_shows_it():
+    """A camera tilting 4 px a frame over a textured room, an actor (a disc) in front: the room's
+    motion is found (not the actor's), and each frame's plate is the room it shows, where known;
+    a plate made as if the camera stood still smears it."""
+    from reenact.render.head import background_plate, camera_offsets, moving_plate
+
+    H, W, T, step = 96, 128, 12, 4
+    room = _room(H + T * step + 8, W + 8)
+    frames, covered = [], []
+    yy, xx = np.mgrid[0:H, 0:W]
+    for k in range(T):
+        f = room[k * step:k * step + H, 4:4 + W].copy()
+        disc = (yy - 60) ** 2 + (xx - (40 + 4 * k)) ** 2 < 22 ** 2  # the actor walks right
+        f[disc] = (200, 60, 60)
+        frames.append(f)
+        covered.append(disc)
+    frames, covered = np.stack(frames), np.stack(covered)
+    off = camera_offsets(frames, covered)
+    np.testing.assert_allclose(off[:, 1], -step * np.arange(T), atol=1.0)
+    np.testing.assert_allclose(off[:, 0], 0.0, atol=1.0)
+    rows = 100 + np.arange(T)  # clip frame numbers
+    mp = moving_plate(frames, covered, rows, off)
+    still, _ = background_plate(frames, covered)
+    for k in (0, 5, T - 1):
+        plate, known = mp.at(100 + k)
+        truth = room[k * step:k * step + H, 4:4 + W]
+        assert plate.shape == truth.shape and known.mean() > 0.9
+        err = np.abs(plate.astype(int) - truth.astype(int))[known].mean()
+        assert err < 4.0, (k, err)
+        assert np.abs(still.astype(int) - truth.astype(int)).mean() > 4 * err + 5
