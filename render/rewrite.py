@@ -34,7 +34,7 @@ from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
 from .eyes import eyes_from, plan_eyes
 from .head import attached_alpha, body_offset
-from .motion import DETAIL_FIELD_SCALE, LOWER_SMOOTH
+from .motion import DETAIL_FIELD_SCALE
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
 from .warp import warp_field, warp_image
 
@@ -48,6 +48,11 @@ SWITCH_COST = 0.5
 OPEN_COST = (3.0, 1.5)
 #: detail finer than this (a fraction of the face height) comes from the frame being replaced
 DETAIL_SIGMA = 0.012
+#: the shot's mouth warp smooths its displacement by this fraction of the face height: half the
+#: driver's mouth's (:data:`~.motion.LOWER_SMOOTH`, which stretches another actor's lips much
+#: farther); at that one the lips moved only part of the way, and a dub read the source frame's
+#: opening more than the requested one (d3 -> d19 lip gap r / slope 0.94 / 0.89 -> 0.95 / 0.95)
+SHOT_SMOOTH = 0.01
 #: inner-lip vertex pairs (upper, lower) whose distances measure the opening
 GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
 
@@ -220,7 +225,7 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25)):
         jk = source_of(k) if k != r else j
         if jk is not None:
-            src = src + w * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=LOWER_SMOOTH * face_h)
+            src = src + w * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=SHOT_SMOOTH * face_h)
             wsum += w
     src = src / wsum
     roi = (x0, y0, x1 - x0, y1 - y0)
