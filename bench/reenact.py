@@ -257,7 +257,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         try:
             rws = sheet_rows(orig, G.get([source_index(t, tgt, drv) for t in ts]), res_frames, tgt, drv, ts,
                              ["frame {}: turn {:.0f} deg, error {:.0f} deg".format(t, base[t - a], err[t - a])
-                              for t in ts])
+                              for t in ts], also=got.landmarks)
         finally:
             G.close()
         res["contact_sheet"] = contact_sheet(os.path.join(IMAGES, "reenact_head_{}_{}.jpg".format(driver, target)), rws)

@@ -363,11 +363,16 @@ def hard_frames(score, rows, k=3, gap=8):
     return sorted(out)
 
 
-def sheet_rows(frames_t, frames_d, frames_r, tgt, drv, ts, captions, cell=200):
+def sheet_rows(frames_t, frames_d, frames_r, tgt, drv, ts, captions, cell=200, also=None):
+    """Contact sheet rows (target | driver | result) at rows ``ts``; the target's and result's
+    crop holds the target's face and, with ``also`` ((T, N, 2) points, e.g. the re-tracked
+    result's), those too (a moved head is not cut off)."""
     rows = []
     for t, cap in zip(ts, captions):
         di = source_index(t, tgt, drv)
         lt = np.asarray(tgt.landmarks[t], np.float64)
+        if also is not None and np.isfinite(np.asarray(also[t], np.float64)).all():
+            lt = np.concatenate([lt, np.asarray(also[t], np.float64)], 0)
         ld = np.asarray(drv.landmarks[min(di, drv.n_frames - 1)], np.float64)
         _, A = square_crop(frames_t[t], lt, cell, 1.6)
         b, _ = square_crop(frames_d[di], ld if np.isfinite(ld).all() else lt, cell, 1.6)
