@@ -507,8 +507,9 @@ class ShotHead(ShotFrames):
         (:meth:`body_offset`), fading in as the head's motion (``f.weight``) fades out. Without
         it a source frame whose body sat elsewhere (d20: the camera tilts, the actor's collar 80
         px higher 120 frames later) laid its own neck and collar over this frame's: two collars,
-        the room between them. The field's masks and weight are ``f``'s."""
-        if j == r:
+        the room between them. The field's masks and weight are ``f``'s. Only for the layer (with
+        the actor's matte): without it only the face is used (:class:`~.shotface.ShotFace`)."""
+        if j == r or not self.motion.matte:
             return f
         dx, dy = self.body_offset(j, r, frame)
         if dx * dx + dy * dy < BODY_MIN * BODY_MIN:

@@ -52,7 +52,7 @@ def test_shot_head_carries_a_source_frame_s_body_onto_this_frame_s(carphone, car
     req.pose = np.array(req.pose)
     req.pose[r] = tr.pose[j]
     req = req.with_footage_rows(tr)
-    with ShotHead(tr, req, carphone) as sh:
+    with ShotHead(tr, req, carphone, matte=True) as sh:
         monkeypatch.setattr(sh, "body_offset", lambda a, b, frame: (5.0, -7.0))
         from reenact.render.warp import warp_field
 
@@ -68,6 +68,9 @@ def test_shot_head_carries_a_source_frame_s_body_onto_this_frame_s(carphone, car
         np.testing.assert_allclose(c.map_y[away], f.map_y[away] - 7.0, atol=1e-3)
         assert c.weight is f.weight and c.disocclusion is f.disocclusion
         assert sh._carried(f, r, r, frame) is f  # its own frame: nothing to carry
+    with ShotHead(tr, req, carphone, matte=False) as sh:  # no layer (ShotFace): only the face is used
+        monkeypatch.setattr(sh, "body_offset", lambda a, b, frame: (5.0, -7.0))
+        assert sh._carried(f, j, r, frame) is f
 
 
 def _room(h, w, seed=3):
