@@ -113,3 +113,36 @@ def test_a_panning_camera_gets_a_plate_of_the_room_where_each_frame_shows_it():
         err = np.abs(plate.astype(int) - truth.astype(int))[known].mean()
         assert err < 4.0, (k, err)
         assert np.abs(still.astype(int) - truth.astype(int)).mean() > 4 * err + 5
+
+
+def test_head_preview_frame_equals_the_render_on_a_panning_shot(carphone, tmp_path):
+    """A shot whose camera tilts (carphone moved down 2 px a frame): region head's plate is the
+    moving one, and Preview Frame (render_frame) draws what render_clip draws, bit for bit."""
+    from conftest import turned
+
+    from reenact.render.motion import cached_plate
+    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.renderer import BASE_MODEL
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    folder = tmp_path / "pan"
+    folder.mkdir()
+    frames = []
+    with open_video(carphone) as src:
+        for k in range(48):
+            f = _shifted(src.read(k), 0.0, 2.0 * k)
+            frames.append(f)
+            cv2.imwrite(str(folder / "pan_{:04d}.png".format(k)), f[..., ::-1])
+    track = track_video(str(folder / "pan_%04d.png"))[0]
+    plate = cached_plate(str(folder / "pan_%04d.png"), track)
+    assert plate is not None and len(plate) == 4, "the tilt was not found"
+    perf = turned(track, 0.12)
+    got = {}
+    render_clip(perf, str(folder / "pan_%04d.png"), BASE_MODEL, frames=(20, 26), region="head", prefer_gpu=False,
+                cache_dir=str(tmp_path / "c"), watermark=False, on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    for i in (20, 25):
+        one, _ = render_frame(perf, frames[i], i, BASE_MODEL, region="head", crop_track=track,
+                              cache_dir=str(tmp_path / "p"), video=str(folder / "pan_%04d.png"), prefer_gpu=False,
+                              watermark=False)
+        assert np.array_equal(one, got[i]), i
