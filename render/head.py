@@ -101,13 +101,22 @@ def background_plate(frames, covered, max_frames=31):
 #: still (one plate for every frame, as before)
 CAMERA_SIDE = 160
 CAMERA_STILL = 2.0
+#: ... over room pixels whose local contrast (gradient magnitude, grey levels per pixel at that
+#: size) is above this; with under 3 % of the picture such, the camera counts as still there
+CAMERA_TEXTURE = 6.0
+
+
+def _texture(grey):
+    g = grey.astype(np.float32)
+    gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3) / 8.0, cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    return cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 1.0)
 
 
 def camera_offsets(frames, covered):
     """(T, 2) float: where each of ``frames`` (T, H, W, 3) uint8, in order through the shot,
     shows the room relative to the first: the median optical flow (OpenCV DIS, at
     :data:`CAMERA_SIDE` px) between consecutive frames over pixels ``covered`` (T, H, W) bool in
-    neither (the room, not the actor), summed. A pan or tilt moves the room through the picture;
+    neither (the room, not the actor) that have texture to follow (:data:`CAMERA_TEXTURE`), summed. A pan or tilt moves the room through the picture;
     a plate made as if it stood still is a smear of it."""
     frames = np.asarray(frames)
     T, H, W = frames.shape[:3]
@@ -125,8 +134,10 @@ def camera_offsets(frames, covered):
         cur = small(k)
         room = cv2.resize((~(np.asarray(covered[k - 1]) | np.asarray(covered[k]))).view(np.uint8), size,
                           interpolation=cv2.INTER_NEAREST) > 0
+        # only room with texture to follow: on a plain wall or a green screen the flow is noise
+        room &= _texture(prev) > CAMERA_TEXTURE
         d = np.zeros(2)
-        if np.count_nonzero(room) >= 0.05 * room.size:
+        if np.count_nonzero(room) >= 0.03 * room.size:
             flow = dis.calc(prev, cur, None)
             d = np.median(flow[room], axis=0) / np.array([size[0] / W, size[1] / H])
         out[k] = out[k - 1] + d
