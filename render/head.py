@@ -116,8 +116,9 @@ def camera_offsets(frames, covered):
     """(T, 2) float: where each of ``frames`` (T, H, W, 3) uint8, in order through the shot,
     shows the room relative to the first: the median optical flow (OpenCV DIS, at
     :data:`CAMERA_SIDE` px) between consecutive frames over pixels ``covered`` (T, H, W) bool in
-    neither (the room, not the actor) that have texture to follow (:data:`CAMERA_TEXTURE`), summed. A pan or tilt moves the room through the picture;
-    a plate made as if it stood still is a smear of it."""
+    neither (the room, not the actor) that have texture to follow (:data:`CAMERA_TEXTURE`),
+    summed. A pan or tilt moves the room through the picture; a plate made as if it stood still
+    is a smear of it."""
     frames = np.asarray(frames)
     T, H, W = frames.shape[:3]
     out = np.zeros((T, 2))
@@ -173,7 +174,7 @@ class MovingPlate:
         return self.canvas[sl], self.canvas_known[sl]
 
 
-def moving_plate(frames, covered, rows, offsets, max_frames=31):
+def moving_plate(frames, covered, rows, offsets):
     """:class:`MovingPlate` of ``frames`` (T, H, W, 3) uint8, clip frames ``rows`` (T,), their actor
     ``covered`` (T, H, W) bool and room ``offsets`` (T, 2) from :func:`camera_offsets`: per pixel
     of the room the median of the frames that show it there (:func:`background_plate` on the
@@ -188,7 +189,7 @@ def moving_plate(frames, covered, rows, offsets, max_frames=31):
     origin = -lo  # canvas position of the first frame's (0, 0) (its offset is 0)
     canvas = np.zeros((ch, cw, 3), np.uint8)
     known = np.zeros((ch, cw), bool)
-    band = max(8, int(2 ** 22 // max(1, cw * T * 8)))  # ~32 MB of sort keys per band
+    band = max(8, int(2 ** 22 // max(1, cw * T * 8)))  # a few MB of sort keys per band
     for y in range(0, ch, band):
         yb = min(ch, y + band)
         fs = np.zeros((T, yb - y, cw, 3), np.uint8)

@@ -15,9 +15,9 @@ from ..video import open_video
 from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
-from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets, fill_background,
-                   head_mask, layer_head, moving_plate,
-                   layer_reach, mirrored_weight, posed_points, sampled_outside)
+from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets,
+                   fill_background, head_mask, layer_head, layer_reach, mirrored_weight, moving_plate, posed_points,
+                   sampled_outside)
 from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
@@ -449,7 +449,7 @@ def shot_plate(source, own, count=31):
     # camera's motion (a plate made as if it stood still was a smear of the room: d20)
     offsets = camera_offsets(frames, covered)
     if np.abs(offsets - offsets[0]).max() >= CAMERA_STILL:
-        moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets, max_frames=count)
+        moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets)
         return moving.at(int(own.frame_start) + int(pick[len(pick) // 2])) + (area, moving)
     return background_plate(frames, covered, max_frames=count) + (area,)
 

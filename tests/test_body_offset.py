@@ -11,7 +11,8 @@ from reenact.render.head import body_offset, posed_points
 
 def _shifted(img, dx, dy):
     M = np.float32([[1, 0, dx], [0, 1, dy]])
-    return cv2.warpAffine(img, M, (img.shape[1], img.shape[0]), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+    return cv2.warpAffine(img, M, (img.shape[1], img.shape[0]), flags=cv2.INTER_CUBIC,
+                          borderMode=cv2.BORDER_REFLECT_101)
 
 
 def _frame_and_points(carphone, carphone_track):
