@@ -36,6 +36,9 @@ def main():
     from reenact.bench import watermark_masking  # the mark on flat areas vs the downscale; skips without clips
 
     watermark_masking.main([])
+    from reenact.bench import watermark_render  # the render path's mark (lips kept out); skips without clips
+
+    watermark_render.main([])
     if os.path.isdir(SHARED_DATA):
         from reenact.bench import warp
 
