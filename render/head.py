@@ -205,39 +205,70 @@ def moving_plate(frames, covered, rows, offsets):
     return MovingPlate(canvas, known, origin, rows, np.asarray(offsets, np.float64), (H, W))
 
 
-def smooth_fill(img, hole):
-    """``img`` (H, W, 3) uint8 with ``hole`` filled by pull-push: known pixels averaged up an
-    image pyramid, the holes filled from the coarser levels back down, so a large hole gets a
-    smooth continuation of its surroundings (no streaks, unlike a border-propagating
-    inpainting). Pixels outside ``hole`` are untouched."""
-    hole = np.asarray(hole, bool)
-    w = (~hole).astype(np.float32)
-    f = np.asarray(img, np.float32) * w[..., None]
+def _pull_push(values, have):
+    """(H, W, C) float32: ``values`` (H, W, C) where ``have`` (H, W) bool, elsewhere a smooth
+    continuation of them (pull-push over an image pyramid: known values averaged up, the rest
+    filled from the coarser levels back down)."""
+    w = np.asarray(have, bool).astype(np.float32)
+    f = np.asarray(values, np.float32) * w[..., None]
     levels = []
     while min(w.shape) > 4:
         levels.append((f, w))
         f, w = cv2.pyrDown(f), cv2.pyrDown(w)
+    if f.ndim == 2:
+        f = f[..., None]
     est = f / np.maximum(w, 1e-6)[..., None]
     for lf, lw in reversed(levels):
         up = cv2.pyrUp(est, dstsize=(lw.shape[1], lw.shape[0]))
+        if up.ndim == 2:
+            up = up[..., None]
+        if lf.ndim == 2:
+            lf = lf[..., None]
         a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]  # confident where enough known pixels
         est = a * (lf / np.maximum(lw, 1e-6)[..., None]) + (1.0 - a) * up
+    return est
+
+
+def smooth_fill(img, hole):
+    """``img`` (H, W, 3) uint8 with ``hole`` filled by pull-push (:func:`_pull_push`), so a large
+    hole gets a smooth continuation of its surroundings (no streaks, unlike a border-propagating
+    inpainting). Pixels outside ``hole`` are untouched."""
+    hole = np.asarray(hole, bool)
+    est = _pull_push(img, ~hole)
     out = np.array(img, copy=True)
     out[hole] = np.clip(est[hole] + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
-def fill_background(img, hole, plate=None, known=None, radius=3):
+#: :func:`fill_background` with ``match``: the plate is brought to the frame's own room by the
+#: difference measured on a ring this many pixels wide (at least; 1 % of the frame's shorter
+#: side) around the hole, carried smoothly into it
+MATCH_RING = 4
+
+
+def fill_background(img, hole, plate=None, known=None, radius=3, match=False):
     """``img`` (H, W, 3) uint8 with ``hole`` (H, W) bool filled: from the ``plate`` of
     :func:`background_plate` where it is ``known``, then by :func:`smooth_fill` (small holes,
-    up to ``radius`` px thick, by ``cv2.inpaint``). Returns a new image; pixels outside
-    ``hole`` are untouched."""
+    up to ``radius`` px thick, by ``cv2.inpaint``). ``match`` (where the pixels around the hole
+    are the room itself, as where :func:`layer_head` cuts the actor out): the plate is first
+    brought to this frame's light by the difference ``img - plate`` on a ring around the hole,
+    carried smoothly into it (a plate made over frames whose exposure or haze differs, or
+    a moving camera's plate laid out by one translation, left a seam around the filled place).
+    Returns a new image; pixels outside ``hole`` are untouched."""
     out = np.array(img, copy=True)
     hole = np.asarray(hole, bool)
     rest = hole.copy()
     if plate is not None:
-        k = hole & (np.ones_like(hole) if known is None else np.asarray(known, bool))
-        out[k] = np.asarray(plate)[k]
+        kn = np.ones_like(hole) if known is None else np.asarray(known, bool)
+        k = hole & kn
+        fill = np.asarray(plate)
+        if match and k.any():
+            g = max(MATCH_RING, int(round(0.01 * min(hole.shape))))
+            ring = cv2.dilate(hole.view(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).view(bool) & ~hole & kn
+            if ring.sum() >= 16:
+                d = _pull_push(np.asarray(img, np.float32) - fill.astype(np.float32), ring)
+                fill = np.clip(fill.astype(np.float32) + d + 0.5, 0, 255).astype(np.uint8)
+        out[k] = fill[k]
         rest &= ~k
     if rest.any():
         thick = cv2.erode(rest.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
@@ -390,7 +421,7 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
         inside[max(0, ay0 - y0):max(0, ay1 - y0), max(0, ax0 - x0):max(0, ax1 - x0)] = True
         cut &= inside
     bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
-                         None if known is None else np.asarray(known)[sl])
+                         None if known is None else np.asarray(known)[sl], match=True)
     a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)[..., None]
     layered = a * np.asarray(moved)[sl].astype(np.float32) + (1.0 - a) * bg.astype(np.float32)
     r = reach[sl][..., None]
