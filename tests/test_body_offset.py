@@ -147,3 +147,24 @@ def test_head_preview_frame_equals_the_render_on_a_panning_shot(carphone, tmp_pa
                               cache_dir=str(tmp_path / "p"), video=str(folder / "pan_%04d.png"), prefer_gpu=False,
                               watermark=False)
         assert np.array_equal(one, got[i]), i
+
+
+def test_the_plate_is_brought_to_the_frame_s_light_where_it_fills_the_actor():
+    """A plate made in other light (20 levels darker, a little warmer) fills a cut-out actor
+    without a seam when matched: inside the hole it takes the frame's light, outside nothing
+    changes; unmatched, the step stays."""
+    from reenact.render.head import fill_background
+
+    room = _room(120, 160)
+    frame = np.clip(room.astype(int) + 20, 0, 255).astype(np.uint8)
+    plate = np.clip(room.astype(int) + (0, 3, -2), 0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[0:120, 0:160]
+    hole = (yy - 60) ** 2 + (xx - 80) ** 2 < 30 ** 2
+    actor = frame.copy()
+    actor[hole] = (200, 40, 40)
+    plain = fill_background(actor, hole, plate)
+    matched = fill_background(actor, hole, plate, match=True)
+    assert np.array_equal(matched[~hole], actor[~hole])
+    step = np.abs(plain.astype(int) - frame)[hole].mean()
+    err = np.abs(matched.astype(int) - frame)[hole].mean()
+    assert step > 15 and err < 3, (step, err)
