@@ -236,13 +236,16 @@ class Watermark:
         g = masking.gain_grid(y, CELLS_PER_SIDE, **masking_args)
         kept = 1.0
         if keep_out is not None:
-            # the share of the gain's energy the keep-out leaves, on the gain's own grid
+            # the share of the gain's energy the keep-out leaves: the gain upsampled as below, but
+            # only over the keep-out's box (the frame's energy from the small grid)
             (x0, y0, x1, y1), wgt = keep_out
-            full = np.zeros((h, w), np.float32)
-            full[y0:y1, x0:x1] = np.clip(np.asarray(wgt, np.float32), 0.0, 1.0)
-            left = (1.0 - cv2.resize(full, (g.shape[1], g.shape[0]), interpolation=cv2.INTER_AREA)) ** 2
-            e = float(np.sum(g * g))
-            kept = float(np.sum(g * g * left)) / e if e > 0 else 1.0
+            sx, sy = g.shape[1] / float(w), g.shape[0] / float(h)
+            to_grid = np.float32([[sx, 0, (x0 + 0.5) * sx - 0.5], [0, sy, (y0 + 0.5) * sy - 0.5]])
+            gb = cv2.warpAffine(g, to_grid, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_REPLICATE)
+            took = 1.0 - (1.0 - np.clip(np.asarray(wgt, np.float32), 0.0, 1.0)) ** 2
+            e = float(np.mean(g * g)) * h * w
+            kept = 1.0 - float(np.sum(gb * gb * took)) / e if e > 0 else 1.0
             if 0.0 < kept < 1.0:
                 g = g * min(KEEP_OUT_MAKEUP, 1.0 / float(np.sqrt(kept)))
         # the pattern (RMS = strength) is independent of the gain: the frame's RMS change is
