@@ -5,9 +5,8 @@
                             [--quick] [--work DIR] [--out JSON] [--no-images]
 
 Everything that makes a picture goes through the command line (``reenact track``, ``transfer``,
-``render``) in subprocesses, so the same bench measures any renderer that honours the contracts
-of the design (docs/reenact-bench.md). Footage: ``../shared/data/clips``; without it the bench
-prints why and exits 0.
+``render``) in subprocesses, so the same bench measures any renderer that honours the contracts of
+the design (docs/reenact-bench.md). Footage: ``../shared/data/clips``; without it, one line, exit 0.
 
 1. **Cross-actor mouth dub.** Driver A and target B tracked; ``transfer --mode mouth``; render
    with B's own Track as ``--crop-track``; the composited result re-tracked. Pearson r and
@@ -18,8 +17,9 @@ prints why and exits 0.
    whose footage never opens the mouth wide: smallest 99th-percentile lip gap).
 2. **Full reenactment.** ``transfer --mode full`` from the driver with the largest head turns;
    render with ``--region head`` when the CLI accepts it, else ``--region face`` (reported);
-   median angle between the re-tracked head rotation and the requested one, and the same for the
-   untouched footage (baseline); fraction of the head outline (face oval grown 30 % about its
+   median angle between the head rotation re-tracked in the footage's camera (its focal length)
+   and the requested one, the same for the untouched footage (baseline) and for the rows left as
+   footage (the re-track's own noise); fraction of the head outline (face oval grown 30 % about its
    centre) that moved with the head: DIS flow original -> result at outline points compared with
    the displacement the requested pose predicts (a point counts where the request moves it >= 2 px
    and the flow is within half that displacement of it).
@@ -50,8 +50,6 @@ import time
 
 import numpy as np
 
-from reenact.face.camera import SENSOR_WIDTH_MM as SENSOR_MM
-
 from .reenact_measures import (
     _r,
     BASE_TRAINED_ON,
@@ -59,6 +57,7 @@ from .reenact_measures import (
     brows_raised,
     cli,
     cli_regions,
+    focal_mm,
     clip_path,
     contact_sheet,
     cv2_warp,
@@ -115,8 +114,6 @@ TARGETS = {
     "sharpness_ratio": 0.8, "ms_per_frame_256": 60.0,
 }
 
-
-
 #: extra `reenact render` options of every render (``--no-detail``)
 RENDER_OPTIONS = []
 #: mouth dubs pass the driver (``render --mouth-from``, auto: the driver's mouth where the dub opens
@@ -141,20 +138,6 @@ def transfer_render_retrack(mode, driver_track, target_track, target, model, reg
     R = os.path.join(d, "result.npz")
     cli(["track", out, "--out", R, "--focal", "{:.6f}".format(focal_mm(target_track))], log)
     return O, out, R, summ, wall
-
-
-def focal_mm(track_path):
-    """The focal length (mm, 36 mm sensor) of the Track at ``track_path``: the result is re-tracked
-    with the footage's own camera. The tracker estimates the focal length of every clip it
-    tracks; on a rendered clip it estimated another one (source_s20: 667 px instead of the
-    footage's 1960), and a head off the picture's centre then reads a different rotation for the
-    same picture: the untouched rows of that re-track were 9.6 deg from the footage's own track.
-    The request is posed in the footage's camera, so the result is read in it too."""
-    t = load_track(track_path)
-    return float(t.focal_px) * SENSOR_MM / float(t.size[0])
-
-
-#: the outer lip contour of the face mesh
 
 
 # ----------------------------------------------------------------------------- case 1
@@ -226,10 +209,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     Rq, Rg, Ro = rotations(req.pose)[rows], rotations(got.pose)[rows], rotations(tgt.pose)[rows]
     err = rot_angle_deg(Rq, Rg)
     base = rot_angle_deg(Rq, Ro)
-    # the measure's own noise: the rows outside the window are the footage itself, re-tracked with
-    # the result (the tracker fits one face shape per clip, so the rendered rows can move them)
-    kept = np.setdiff1d(np.flatnonzero(np.asarray(got.tracked) & np.asarray(tgt.tracked)), rows)
-    floor = rot_angle_deg(rotations(got.pose)[kept], rotations(tgt.pose)[kept]) if len(kept) else np.array([np.nan])
+    kept = np.setdiff1d(np.flatnonzero(np.asarray(got.tracked) & np.asarray(tgt.tracked)), rows)  # the footage
+    floor = rot_angle_deg(rotations(got.pose)[kept], rotations(tgt.pose)[kept]) if len(kept) else [np.nan]
     gaze, gaze_base = gaze_error_deg(req.gaze, got.gaze)[rows], gaze_error_deg(req.gaze, tgt.gaze)[rows]
     # outline: the face oval grown 30 % about its centre, original pose vs requested pose
     oval = oval_index()
@@ -254,9 +235,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "rotation_error_deg_median": _r(np.nanmedian(err), 2),
         "rotation_error_deg_p90": _r(np.nanpercentile(err, 90), 2),
         "untouched_vs_request_deg_median": _r(np.nanmedian(base), 2),
-        "retrack_floor_deg_median": _r(np.nanmedian(floor), 2),
-        "retrack_floor_rows": int(len(kept)),
-        "retrack_focal_mm": _r(focal_mm(Tp), 3),
+        "retrack_floor_deg_median": _r(np.nanmedian(floor), 2), "retrack_focal_mm": _r(focal_mm(Tp), 3),
         "requested_turn_deg_max": _r(np.nanmax(base), 1),
         "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
         "outline_points_counted": counted,
@@ -506,9 +485,7 @@ def table(rep):
             "{} deg".format(_fmt(e, "{:.1f}")), "<= 3 deg", e is not None and e <= TARGETS["head_rotation_error_deg"])
         row("    untouched footage vs request (baseline)",
             "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
-        if h.get("retrack_floor_deg_median") is not None:
-            row("    the re-track's own noise (rows left as footage)", "{} deg".format(
-                _fmt(h["retrack_floor_deg_median"], "{:.1f}")))
+        row("    the re-track's own noise (rows left as footage)", "{} deg".format(_fmt(h.get("retrack_floor_deg_median"), "{:.1f}")))
         row("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}"))
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from reenact.face.camera import euler_to_matrix, rotation_angle_deg
+from reenact.face.camera import SENSOR_WIDTH_MM, euler_to_matrix, rotation_angle_deg
 from reenact.face.topology import load_topology
 from reenact.face.track import Track
 
@@ -105,6 +105,17 @@ def cli_regions():
 
 def load_track(path):
     return Track.load(path)
+
+
+def focal_mm(track_path):
+    """The focal length (mm, 36 mm sensor) of the Track at ``track_path``: the result is re-tracked
+    with the footage's own camera. The tracker estimates the focal length of every clip it
+    tracks; on a rendered clip it estimated another one (source_s20: 667 px instead of the
+    footage's 1960), and a head off the picture's centre then reads a different rotation for the
+    same picture: the untouched rows of that re-track were 9.6 deg from the footage's own track.
+    The request is posed in the footage's camera, so the result is read in it too."""
+    t = load_track(track_path)
+    return float(t.focal_px) * SENSOR_WIDTH_MM / float(t.size[0])
 
 
 def iod(P):
