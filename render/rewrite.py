@@ -349,6 +349,8 @@ HEAD_SWITCH = 3.0
 HEAD_EXPRESSION = 4.0
 #: a head source's body offset (:meth:`ShotHead.body_offset`) below this many pixels is ignored
 BODY_MIN = 0.5
+#: the layer turns into this frame's own actor where the head's motion fades (:meth:`ShotHead._own_beyond`)
+OWN_FADE = True
 
 
 class ShotHead(ShotFrames):
@@ -517,6 +519,25 @@ class ShotHead(ShotFrames):
         a = 1.0 - f.weight
         return replace(f, map_x=f.map_x + np.float32(dx) * a, map_y=f.map_y + np.float32(dy) * a, roi=None)
 
+    def _own_beyond(self, layer, alpha, weight, r, frame):
+        """The other frames' actor (``layer`` (H, W, 3) float, ``alpha`` (H, W)) turned into this
+        frame's own actor where the head's motion (``weight``) fades out: premultiplied by their
+        mattes, ``weight`` of the sources' and ``1 - weight`` of this frame's. Where the motion
+        ends the layer is then this frame's own actor, as the frame beyond it: the sources'
+        hair and shoulders no longer meet this frame's along the motion's edge (s20: her hair
+        hung otherwise in the source moment, and a wedge of sky opened at that edge)."""
+        m = self.motion
+        f = m.field(r, frame.shape)  # this frame's actor moved to the requested head, as the sources
+        own = attached_alpha(warp_image(m.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101,
+                                        area=m.area), m.unsure(f))
+        mine = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
+                          area=m.area).astype(np.float32)
+        w = np.asarray(weight, np.float32)
+        a = w * alpha + (1.0 - w) * own
+        c = (w * alpha)[..., None] * layer + ((1.0 - w) * own)[..., None] * mine
+        sure = a > 1e-3
+        return np.where(sure[..., None], c / np.where(sure, a, 1.0)[..., None], layer), a
+
     def _moved(self, r, frame):
         j = self.driver_row(r)
         forced = self.redraw is not None and bool(self.redraw[r])
@@ -568,5 +589,7 @@ class ShotHead(ShotFrames):
             sure = lay_a > 1e-3
             layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
             alpha = attached_alpha(lay_a / wsum, m.unsure(g))
+            if OWN_FADE:
+                layer, alpha = self._own_beyond(layer, alpha, g.weight, r, frame)
             out = m.layered(out, np.clip(layer + 0.5, 0, 255).astype(np.uint8), alpha, r, frame, g)
         return out, g

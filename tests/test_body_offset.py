@@ -168,3 +168,44 @@ def test_the_plate_is_brought_to_the_frame_s_light_where_it_fills_the_actor():
     step = np.abs(plain.astype(int) - frame)[hole].mean()
     err = np.abs(matched.astype(int) - frame)[hole].mean()
     assert step > 15 and err < 3, (step, err)
+
+
+def test_region_head_turns_into_this_frame_s_actor_where_the_head_s_motion_fades(carphone, carphone_track,
+                                                                                  monkeypatch):
+    """Where the head's motion fades out (beside and below the head), the moved actor is this
+    frame's own, moved the same way, not the source frame's: a source moment whose hair hung
+    otherwise met this frame's along the motion's edge (a wedge of sky through s20's hair). The
+    source frame is painted red here; the band where the motion is almost gone stays this
+    frame's colour but for the motion's remaining weight (and is red without the fade)."""
+    from reenact.face import transfer as X
+    from reenact.render import rewrite
+    from reenact.render.head import layer_reach
+    from reenact.render.rewrite import ShotHead
+
+    tr = carphone_track
+    ok = np.flatnonzero(tr.tracked)
+    r, j = int(ok[len(ok) // 2]), int(ok[0])
+    req = X._copy(tr)
+    req.pose = np.array(req.pose)
+    req.pose[r - 1:r + 2] = tr.pose[j]
+    req.pose[r - 1:r + 2, 3] += 1.5  # (cm) the head moves well beyond the noise of the reach
+    req = req.with_footage_rows(tr)
+    with ShotHead(tr, req, carphone, matte=True) as sh:
+        sh.source[:] = j
+        m = sh.motion
+        clean, clean_matte = sh._frame, m.actor_matte
+        red = lambda k: np.dstack([np.full_like(clean(k)[..., 0], 255), clean(k)[..., 1:]]) if k == j else clean(k)
+        monkeypatch.setattr(sh, "_frame", red)
+        monkeypatch.setattr(m, "actor_matte", lambda key, rgb, pts: clean_matte(key, clean(key), pts))
+        monkeypatch.setattr(sh, "body_offset", lambda a, b, frame: (0.0, 0.0))
+        frame = clean(r)
+        reds = {}
+        for fade in (True, False):
+            monkeypatch.setattr(rewrite, "OWN_FADE", fade)
+            out, g = sh._moved(r, frame)
+            # the actor where the motion is fading (weight < 0.3) but the layer applies
+            band = (g.weight > 0) & (g.weight < 0.3) & (layer_reach(g) > 0.5) & (clean_matte(r, frame, sh.ps[r]) > 0.9)
+            assert band.sum() > 200
+            reds[fade] = float(np.mean(out[band, 0].astype(np.float32) - frame[band, 0]))
+    assert reds[False] > 100.0, reds  # the source's actor, red
+    assert reds[True] < 0.25 * reds[False], reds  # the source only by the motion's weight there
