@@ -34,7 +34,7 @@ from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
 from .eyes import eyes_from, plan_eyes
 from .head import attached_alpha, body_offset
-from .motion import DETAIL_FIELD_SCALE
+from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
 from .warp import warp_field, warp_image
 
@@ -351,6 +351,8 @@ HEAD_EXPRESSION = 4.0
 BODY_MIN = 0.5
 #: the layer turns into this frame's own actor where the head's motion fades (:meth:`ShotHead._own_beyond`)
 OWN_FADE = True
+#: ... this frame's own actor moved by a field computed at this fraction of the resolution
+OWN_FIELD_SCALE = 0.5
 
 
 class ShotHead(ShotFrames):
@@ -519,19 +521,27 @@ class ShotHead(ShotFrames):
         a = 1.0 - f.weight
         return replace(f, map_x=f.map_x + np.float32(dx) * a, map_y=f.map_y + np.float32(dy) * a, roi=None)
 
-    def _own_beyond(self, layer, alpha, weight, r, frame):
+    def _own_beyond(self, layer, alpha, weight, r, frame, unsure, mine=None):
         """The other frames' actor (``layer`` (H, W, 3) float, ``alpha`` (H, W)) turned into this
         frame's own actor where the head's motion (``weight``) fades out: premultiplied by their
         mattes, ``weight`` of the sources' and ``1 - weight`` of this frame's. Where the motion
         ends the layer is then this frame's own actor, as the frame beyond it: the sources'
         hair and shoulders no longer meet this frame's along the motion's edge (s20: her hair
-        hung otherwise in the source moment, and a wedge of sky opened at that edge)."""
+        hung otherwise in the source moment, and a wedge of sky opened at that edge). ``unsure``:
+        where the moved actor is kept only as far as it continues the actor (the sources' field's,
+        :meth:`~.motion.HeadMotion.unsure`: the same requested head). ``mine``: (this frame
+        warped, its matte warped) when the sources included it."""
         m = self.motion
-        f = m.field(r, frame.shape)  # this frame's actor moved to the requested head, as the sources
-        own = attached_alpha(warp_image(m.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101,
-                                        area=m.area), m.unsure(f))
-        mine = warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
-                          area=m.area).astype(np.float32)
+        if mine is None:  # this frame's actor moved to the requested head, as the sources (the field
+            # at half resolution: it serves the hair and neck where the head's motion fades)
+            H, W = frame.shape[:2]
+            f = upscaled_field(lambda s, shape, within, origin=(0, 0): m.field(r, shape, within, s, None, origin),
+                               frame.shape, (0, 0, W, H), OWN_FIELD_SCALE)
+            mine = (warp_image(frame, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
+                               area=m.area).astype(np.float32),
+                    warp_image(m.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=m.area))
+        own = attached_alpha(mine[1], unsure)
+        mine = mine[0]
         w = np.asarray(weight, np.float32)
         a = w * alpha + (1.0 - w) * own
         c = (w * alpha)[..., None] * layer + ((1.0 - w) * own)[..., None] * mine
@@ -550,6 +560,7 @@ class ShotHead(ShotFrames):
         # (1/4, 1/2, 1/4), so that a change of source fades over three frames
         moved, wsum, g = 0.0, 0.0, None
         lay_c, lay_a = 0.0, 0.0  # with the matte: the sources' colours premultiplied by their mattes
+        mine = None
         for k, wk in ((r, 0.5), (r - 1, 0.25), (r + 1, 0.25)):
             jk = j if k == r else self.driver_row(k)
             if jk is None:
@@ -567,6 +578,8 @@ class ShotHead(ShotFrames):
                                      area=m.area)
                 lay_a = lay_a + ak
                 lay_c = lay_c + ak[..., None] * ck
+                if jk == r:  # this frame itself, moved: what _own_beyond needs
+                    mine = (ck, ak / wk)
             wsum += wk
         moved = moved / wsum
         plain = np.clip(moved + 0.5, 0, 255).astype(np.uint8)
@@ -588,8 +601,9 @@ class ShotHead(ShotFrames):
             # calls uncovered, only what continues the moved actor (attached_alpha)
             sure = lay_a > 1e-3
             layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
-            alpha = attached_alpha(lay_a / wsum, m.unsure(g))
+            unsure = m.unsure(g)
+            alpha = attached_alpha(lay_a / wsum, unsure)
             if OWN_FADE:
-                layer, alpha = self._own_beyond(layer, alpha, g.weight, r, frame)
+                layer, alpha = self._own_beyond(layer, alpha, g.weight, r, frame, unsure, mine)
             out = m.layered(out, np.clip(layer + 0.5, 0, 255).astype(np.uint8), alpha, r, frame, g)
         return out, g
