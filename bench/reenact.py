@@ -51,49 +51,12 @@ import time
 import numpy as np
 
 from .reenact_measures import (
-    _r,
-    BASE_TRAINED_ON,
-    background_change,
-    brows_raised,
-    cli,
-    cli_regions,
-    focal_mm,
-    clip_path,
-    contact_sheet,
-    cv2_warp,
-    EDIT_AMOUNT,
-    EDIT_COEFF,
-    face_mask,
-    fit_line,
-    Frames,
-    hard_frames,
-    HERE,
-    jaw,
-    laplacian_var,
-    lower_face_flicker,
-    gaze_error_deg,
-    lips_in_the_opening,
-    outline_motion,
-    lower_face_sharpness,
-    frames_and_faces,
-    lip_gap,
-    load_track,
-    output_frames,
-    oval_index,
-    PATHS,
-    pick_window,
-    psnr,
-    ROOT,
-    rot_angle_deg,
-    rotations,
-    self_sheet,
-    sheet_rows,
-    source_index,
-    square_crop,
-    ssim,
-    survey,
-    survey_picks,
-    track_clip,
+    _r, BASE_TRAINED_ON, background_change, brows_raised, cli, cli_regions, focal_mm, clip_path,
+    contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
+    laplacian_var, lower_face_flicker, gaze_error_deg, lips_in_the_opening, outline_motion,
+    lower_face_sharpness, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
+    pick_window, psnr, ROOT, rot_angle_deg, rotations, self_sheet, sheet_rows, source_index, square_crop,
+    ssim, survey, survey_picks, track_clip,
 )
 
 RESULTS = os.path.join(HERE, "results", "reenact.json")
@@ -212,6 +175,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     kept = np.setdiff1d(np.flatnonzero(np.asarray(got.tracked) & np.asarray(tgt.tracked)), rows)  # the footage
     floor = rot_angle_deg(rotations(got.pose)[kept], rotations(tgt.pose)[kept]) if len(kept) else [np.nan]
     gaze, gaze_base = gaze_error_deg(req.gaze, got.gaze)[rows], gaze_error_deg(req.gaze, tgt.gaze)[rows]
+    cam = [gaze_error_deg(req.gaze, t.gaze, req.pose, t.pose)[rows] for t in (got, tgt)]  # where the eyes look
     # outline: the face oval grown 30 % about its centre, original pose vs requested pose
     oval = oval_index()
     Pt, Pq = tgt.project(), req.project()  # the footage's and the requested mesh, every row
@@ -246,6 +210,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "face_flicker": lower_face_flicker(orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False),
         "lip_gap": fit_line(g_req[rows], lip_gap(got.landmarks)[rows]),
         "gaze_error_deg_median": _r(np.nanmedian(gaze), 2), "untouched_gaze_vs_request_deg_median": _r(np.nanmedian(gaze_base), 2),
+        "gaze_error_camera_deg_median": _r(np.nanmedian(cam[0]), 2), "untouched_gaze_camera_deg_median": _r(np.nanmedian(cam[1]), 2),
         "eye_opening": fit_line(*(eye_shapes(t, rows)[1] for t in (req, got))),
         "lips_in_the_opening_median": _r(np.median(mouth[0]), 3) if len(mouth[0]) else None,
         "target_footage_lips_in_the_opening_median": _r(np.median(mouth[1]), 3) if len(mouth[1]) else None,
@@ -490,9 +455,10 @@ def table(rep):
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
         row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))
-        row("    gaze error, median (untouched footage vs request); eye opening r", "{} deg ({} deg); {}".format(
-            _fmt(h.get("gaze_error_deg_median"), "{:.1f}"), _fmt(h.get("untouched_gaze_vs_request_deg_median"), "{:.1f}"),
-            _fmt((h.get("eye_opening") or {}).get("r"), "{:.2f}")))
+        row("    gaze error in the head / in the picture, median (untouched footage); eye opening r",
+            "{} ({}) / {} ({}) deg; {}".format(*(_fmt(h.get(k), "{:.1f}") for k in (
+                "gaze_error_deg_median", "untouched_gaze_vs_request_deg_median", "gaze_error_camera_deg_median",
+                "untouched_gaze_camera_deg_median")), _fmt((h.get("eye_opening") or {}).get("r"), "{:.2f}")))
         lg = h.get("lip_gap") or {}
         row("    lip gap r / slope; opening drawn as lips (result / footage's own)", "{} / {}; {} / {}".format(
             _fmt(lg.get("r"), "{:.2f}"), _fmt(lg.get("slope"), "{:.2f}"), _fmt(h.get("lips_in_the_opening_median"),

@@ -570,12 +570,19 @@ def outline_motion(orig, res_frames, rows, q0, disp):
     return moved, counted, along
 
 
-def gaze_error_deg(a, b):
+def gaze_error_deg(a, b, pose_a=None, pose_b=None):
     """(T,) angle in degrees between the gazes ``a`` and ``b`` ((T, 4) yaw/pitch of both eyes, a
-    Track's ``gaze``), the mean of the two eyes (NaN where either is missing)."""
+    Track's ``gaze``), the mean of the two eyes (NaN where either is missing). A Track's gaze is
+    in the head's frame; with the Tracks' poses ((T, 6) each) the directions are compared in the
+    camera's, where the eyes look in the picture (a head re-tracked a few degrees off otherwise
+    moves the eyes' reading by as much)."""
     from reenact.face.gaze import gaze_to_directions
 
     da, db = gaze_to_directions(a), gaze_to_directions(b)
+    if pose_a is not None and pose_b is not None:
+        Ra = euler_to_matrix(np.asarray(pose_a, np.float64)[:, :3])
+        Rb = euler_to_matrix(np.asarray(pose_b, np.float64)[:, :3])
+        da, db = np.einsum("tij,tej->tei", Ra, da), np.einsum("tij,tej->tei", Rb, db)
     cos = np.clip((da * db).sum(-1), -1.0, 1.0)
     return np.degrees(np.arccos(cos)).mean(-1)
 
