@@ -3,7 +3,9 @@
 
 A job renders one actor's performance over timeline frames ``first..last`` of a saved .blend in
 chunks (Render Performance with ``use_chunk``), each a Blender background process, then one
-assemble task adds the result strip (and makes the movie). The Flamenco job type
+assemble task adds the result strip (and makes the movie). A restyle job does the same for a
+strip and a restyle model (Restyle Strip with ``use_chunk``, then Assemble Restyle;
+``farm/flamenco/reenact_restyle.js``). The Flamenco job type
 ``farm/flamenco/reenact_render.js`` builds the same command lines; ``reenact blender-render``
 runs them on this machine (Deadline or any queue: one command per chunk)::
 
@@ -20,6 +22,10 @@ import sys
 EXIT_CODE = 1
 
 
+class _Float(float):
+    """A float setting, written as JavaScript's ``String(number)`` writes it (0.8, 1, 0.25)."""
+
+
 def _lit(value):
     """A Python literal that JavaScript's JSON.stringify writes the same way (strings, ints,
     booleans are spelled for Python)."""
@@ -27,6 +33,8 @@ def _lit(value):
         return "True" if value else "False"
     if isinstance(value, int):
         return str(int(value))
+    if isinstance(value, _Float):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -49,6 +57,23 @@ def assemble_expr(actor, output="IMAGES", lossless=False, save=True, region="mou
     then save the .blend with the strip when ``save``."""
     kw = {"actor": actor, "region": region, "output": output, "lossless": lossless}
     return "import bpy; " + _call("assemble_render", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
+
+
+def restyle_expr(strip, model, first, last, chunk=None, job_id="", stabilise=0.8):
+    """The expression of a restyle task (``farm/flamenco/reenact_restyle.js``): Restyle Strip of
+    ``strip`` with ``model`` over timeline frames ``first..last``, this task's ``chunk`` = (c, d)
+    of them (both included) into the strip's frame folder (no strip added)."""
+    c, d = chunk if chunk is not None else (first, last)
+    kw = {"strip_name": strip, "model": model, "use_range": True, "frame_first": first, "frame_last": last,
+          "use_chunk": True, "chunk_first": c, "chunk_last": d, "output": "IMAGES", "job_id": job_id,
+          "stabilise": _Float(stabilise)}
+    return "import bpy; " + _call("restyle_strip", kw)
+
+
+def restyle_assemble_expr(strip, model, output="IMAGES", lossless=False, save=True):
+    """The expression of a restyle job's last task: Assemble Restyle, then save the .blend."""
+    kw = {"strip_name": strip, "model": model, "output": output, "lossless": lossless}
+    return "import bpy; " + _call("assemble_restyle", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
 
 
 def blender_args(blendfile, expr):

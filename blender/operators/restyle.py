@@ -11,7 +11,7 @@ and model, replaced in place when restyled again."""
 import os
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from .. import actor as actor_data
 from .. import blend, farm, props
@@ -22,10 +22,11 @@ from ..report import report
 RESTYLE_DIR = "restyle"
 
 
-def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress):
+def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
     others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
-    scene's rate, for an image sequence written as a movie."""
+    scene's rate, for an image sequence written as a movie; ``chunk``: a render farm's part of
+    ``frames`` (clip frames [c, d)) written into the frame folder ``out``."""
     from ...progress import Cancelled
     from ...restyle.apply import apply_clip
 
@@ -34,11 +35,53 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
             raise Cancelled()
 
     return apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
-                      sign_cert=sign[0], sign_key=sign[1], fps=fps)
+                      sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id)
 
 
 def _model_name(path):
     return os.path.splitext(os.path.basename(path))[0]
+
+
+def restyle_target(context, strip_name, model):
+    """(scene, strip, model path, result path without extension) of a restyle of ``strip_name``
+    (default: the active strip) with ``model`` (default: the scene's restyle model)."""
+    scene = context.scene
+    strip = blend.active_strip(scene) if not strip_name else (
+        scene.sequence_editor.strips_all.get(strip_name) if scene.sequence_editor else None)
+    if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
+        raise ValueError("no movie or image strip '{}' in scene '{}'".format(strip_name, scene.name) if strip_name
+                         else "select a movie or image strip in the sequencer")
+    model = model or scene.reenact.restyle_model
+    if not model:
+        raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")
+    path = bpy.path.abspath(model)
+    root = os.path.join(os.path.dirname(actor_data.render_root()), RESTYLE_DIR)
+    name = "{}_{}".format(actor_data._safe(strip.name), actor_data._safe(_model_name(path)))
+    return scene, strip, path, os.path.join(root, name)
+
+
+def add_restyled_strip(scene, strip, out, frames, model):
+    """The result strip ``<strip> Restyled <model>`` above ``strip``, replaced in place when there."""
+    return blend.add_result_strip(scene, strip, out, frames, "{} Restyled {}".format(strip.name, _model_name(model)),
+                                  key=("restyle " + strip.name, _model_name(model)))
+
+
+#: Restyle Strip's farm properties (docs/farm.md, *Restyle on a farm*): not in the dialog
+FARM_PROPS = dict(
+    strip_name=StringProperty(name="Strip", default="", options={"SKIP_SAVE"},
+                              description="Strip to restyle (default: the active strip)"),
+    use_range=BoolProperty(name="Frame Range", default=False, options={"SKIP_SAVE"},
+                           description="Restyle only these timeline frames; the strip's others are copied"),
+    frame_first=IntProperty(name="First", default=1, options={"SKIP_SAVE"}),
+    frame_last=IntProperty(name="Last", default=250, options={"SKIP_SAVE"}),
+    use_chunk=BoolProperty(name="Chunk", default=False, options={"SKIP_SAVE"},
+                           description="Restyle only the timeline frames Chunk First..Chunk Last of the range into "
+                                       "the image folder and add no strip (Assemble Restyle adds it)"),
+    chunk_first=IntProperty(name="Chunk First", default=1, options={"SKIP_SAVE"}),
+    chunk_last=IntProperty(name="Chunk Last", default=1, options={"SKIP_SAVE"}),
+    job_id=StringProperty(name="Job ID", default="", options={"SKIP_SAVE"},
+                          description="Job id carried by the watermark (default: derived from the footage and the model)"),
+)
 
 
 class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
@@ -56,6 +99,14 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
                                          "is kept (0: every frame on its own; more: steadier, slower to follow)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+    strip_name: FARM_PROPS["strip_name"]
+    use_range: FARM_PROPS["use_range"]
+    frame_first: FARM_PROPS["frame_first"]
+    frame_last: FARM_PROPS["frame_last"]
+    use_chunk: FARM_PROPS["use_chunk"]
+    chunk_first: FARM_PROPS["chunk_first"]
+    chunk_last: FARM_PROPS["chunk_last"]
+    job_id: FARM_PROPS["job_id"]
 
     job_label = "Restyling"
     cancel_note = "frames written so far are kept in the folder"
@@ -75,36 +126,95 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     def prepare(self, context):
         from ...restyle.apply import RestyleModel
 
-        scene = context.scene
-        strip = blend.active_strip(scene)
-        model = self.model or scene.reenact.restyle_model
-        if not model:
-            raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")
-        path = bpy.path.abspath(model)
+        scene, strip, path, out = restyle_target(context, self.strip_name, self.model)
         RestyleModel(path, prefer_gpu=False)  # one line naming the file when it is not one, before any work
         source = actor_data.strip_source(strip)
-        root = os.path.join(os.path.dirname(actor_data.render_root()), RESTYLE_DIR)
-        name = "{}_{}".format(actor_data._safe(strip.name), actor_data._safe(_model_name(path)))
-        out = os.path.join(root, name + ((".mkv" if self.lossless else ".mp4") if self.output == "MOVIE" else ""))
-        os.makedirs(root, exist_ok=True)
+        frames, chunk = self._frames(strip)
+        out += (".mkv" if self.lossless else ".mp4") if self.output == "MOVIE" else ""
+        os.makedirs(os.path.dirname(out), exist_ok=True)
         self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
-        self._model_setting = model
+        self._model_setting, self._chunk = self.model or scene.reenact.restyle_model, chunk
         sign = props.signing_paths(context)
-        frames = actor_data.clip_range(strip)
         fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
-        return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {}
+        return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {
+            "chunk": chunk, "job_id": self.job_id or None}
+
+    def _frames(self, strip):
+        """(the clip frames [a, b) restyled, the chunk [c, d) of them or None) from the strip's
+        visible part or the timeline range, and the chunk's timeline frames."""
+        a, b = actor_data.clip_range(strip)
+        s0 = int(strip.frame_start)
+        if self.use_range:
+            lo, hi = int(self.frame_first) - s0, int(self.frame_last) + 1 - s0
+            if not (a <= lo < hi <= b):
+                raise ValueError("frames {}..{} are outside what strip '{}' shows (frames {}..{})".format(
+                    self.frame_first, self.frame_last, strip.name, a + s0, b - 1 + s0))
+            a, b = lo, hi
+        if not self.use_chunk:
+            return (a, b), None
+        chunk = (int(self.chunk_first) - s0, int(self.chunk_last) + 1 - s0)
+        if not (a <= chunk[0] < chunk[1] <= b):
+            raise ValueError("chunk {}..{} is not inside the frames {}..{} of the restyle".format(
+                self.chunk_first, self.chunk_last, a + s0, b - 1 + s0))
+        if self.output == "MOVIE":
+            raise ValueError("a chunk restyles into the image folder; Assemble Restyle makes the movie")
+        return (a, b), chunk
 
     def apply(self, context, summary):
+        if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Restyle adds the strip
+            report(self, "INFO", "restyled chunk {}..{}: {} frame(s) written, {} restyled".format(
+                self.chunk_first, self.chunk_last, summary["written"], summary["restyled"]))
+            return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
-        name = "{} Restyled {}".format(strip.name, _model_name(self._model))
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], name,
-                                    key=("restyle " + strip.name, _model_name(self._model)))
+        st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
         st["reenact_provider"] = summary.get("provider", "")
         scene.reenact.restyle_model = self._model_setting
         report(self, "INFO", "restyled {} frame(s) with {} on {} -> strip '{}' in channel {}".format(
             summary["restyled"], os.path.basename(self._model),
             str(summary.get("provider", "")).replace("ExecutionProvider", ""), st.name, st.channel))
+
+
+class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
+    """Add the result strip of a restyle made in chunks (on a render farm): check the strip's frame
+    folder is complete, make the movie from it (keeping the footage's audio) when Output is Movie"""
+
+    bl_idname = "reenact.assemble_restyle"
+    bl_label = "Assemble Restyle"
+    bl_options = {"REGISTER", "UNDO"}
+
+    strip_name: FARM_PROPS["strip_name"]
+    model: StringProperty(name="Model", subtype="FILE_PATH", default="", options={"SKIP_SAVE"},
+                          description="The restyle model the chunks used (default: the scene's)")
+    output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+
+    job_label = "Assembling"
+    cancel_note = "the frames are kept"
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None
+
+    def prepare(self, context):
+        from .farm import assemble_job
+
+        scene, strip, path, folder = restyle_target(context, self.strip_name, self.model)
+        out = None
+        if self.output == "MOVIE":
+            if strip.type != "MOVIE":  # a sequence has no rate or audio of its own to assemble with
+                raise ValueError("strip '{}' is an image sequence: its chunks make an image folder (Output Images)"
+                                 .format(strip.name))
+            out = folder + (".mkv" if self.lossless else ".mp4")
+        self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or folder
+        return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, props.signing_paths(context)), {}
+
+    def apply(self, context, summary):
+        scene = bpy.data.scenes[self._scene_name]
+        strip = scene.sequence_editor.strips_all[self._strip_name]
+        st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
+        report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(summary["frames"], st.name,
+                                                                                      st.channel))
 
 
 PREVIEW_IMAGE = "Reenact Restyle Preview"
@@ -225,4 +335,4 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (REENACT_OT_train_restyle, REENACT_OT_restyle_strip)
+classes = (REENACT_OT_train_restyle, REENACT_OT_restyle_strip, REENACT_OT_assemble_restyle)
