@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from test_farm_flamenco import _argv, _env
 
 from reenact import farm
 
@@ -72,17 +73,6 @@ def test_restyle_job_type_compiles_chunks_that_cover_the_range_once():
                      ({"frames": "1-10, 20-30"}, "one range"), ({"stabilise": 2}, "stabilise")):
         job = compile_job(**bad)
         assert job["error"] and msg in job["error"] and job["tasks"] == [], (bad, job["error"])
-
-
-def _env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    return env
-
-
-def _argv(task):
-    p = task["commands"][0]["parameters"]
-    return [sys.executable, "-m", "reenact.blender.background", "-b", *p["argsBefore"], p["blendfile"], *p["args"]]
 
 
 def _check(cfg):

@@ -13,7 +13,9 @@
 // storage": Flamenco must not copy the .blend, the results go next to it).
 //
 // The command lines are reenact.farm's restyle_expr / restyle_assemble_expr; the test
-// tests/test_farm_restyle.py compiles jobs with Node and checks they agree.
+// tests/test_farm_restyle.py compiles jobs with Node and checks they agree. The helpers below
+// (pyLiteral, operatorCall, parseRange, blenderTask) repeat reenact_render.js's: Flamenco runs
+// every job type script on its own, with no way to load a shared one.
 
 const JOB_TYPE = {
     label: "Reenact Restyle",
