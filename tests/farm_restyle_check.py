@@ -3,8 +3,8 @@
 
 argv: JSON {"mode", ...}. Prints RESULT <json>.
 
-* ``setup`` {"clip", "model", "blend", "evals"}: a movie strip at timeline frame 5 with its first
-  clip frame trimmed off, the scene's restyle model, the .blend saved; then the job type's
+* ``setup`` {"clip" or "images", "model", "blend", "evals"}: a movie strip (or an image-sequence
+  strip of ``images``) at timeline frame 5 with its first clip frame trimmed off, the scene's restyle model, the .blend saved; then the job type's
   ``eval`` settings with the strip active and with none.
 * ``single`` {"blend"}: Restyle Strip on the active strip in one go (Output Images).
 * ``inspect`` {"blend"}: open the .blend, list the restyle result strips (name, channel, start,
@@ -26,7 +26,12 @@ def setup(cfg):
     register()
     bpy.ops.wm.save_as_mainfile(filepath=cfg["blend"])
     scene = bpy.context.scene
-    strip = blend.add_movie_strip(scene, cfg["clip"], channel=2, frame_start=5, name="shot")
+    if cfg.get("images"):  # an image-sequence strip
+        strip = blend.strips_of(scene).new_image(name="shot", filepath=cfg["images"][0], channel=2, frame_start=5)
+        for f in cfg["images"][1:]:
+            strip.elements.append(os.path.basename(f))
+    else:
+        strip = blend.add_movie_strip(scene, cfg["clip"], channel=2, frame_start=5, name="shot")
     strip.frame_offset_start = 1  # the strip shows clip frames 1.. from timeline frame 6
     scene.sequence_editor.active_strip = strip
     scene.reenact.restyle_model = bpy.path.relpath(cfg["model"])

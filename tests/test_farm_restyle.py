@@ -144,3 +144,45 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
         assert a is not None and b is not None and np.array_equal(a, b), name
     # restyled, and clip frame 0 (trimmed off) is the footage's own
     assert float(np.abs(single[5][..., ::-1].astype(int) - frames[5].astype(int)).mean()) > 1.0
+
+
+@pytest.mark.blender
+@needs_node
+def test_restyle_job_on_an_image_sequence_strip(tmp_path):
+    """An image-sequence strip: two chunks make the PNG folder of one Restyle Strip; the assemble
+    task adds an image strip; asked for a movie (a sequence has no rate or audio of its own to
+    assemble with) it refuses in one line and adds nothing."""
+    pytest.importorskip("torch")
+    from test_blender_restyle import png_sequence
+    from test_restyle import moving_clip, tiny_cfg
+
+    from reenact.restyle.train import train
+
+    model = str(tmp_path / "look.onnx")
+    train([moving_clip(seed=1)], [moving_clip(seed=2)], model, tiny_cfg(), steps=2, resume=False)
+    images = png_sequence(str(tmp_path / "seq"), moving_clip(T=9, S=48, seed=4))
+    blend = str(tmp_path / "seq.blend")
+    setup = _check({"mode": "setup", "images": images, "model": model, "blend": blend})
+    job = compile_job(strip="shot", model=setup["model"], frames="6-13", chunk_size=4, blendfile=blend,
+                      output="MOVIE")
+    chunks, movie = job["tasks"][:-1], job["tasks"][-1]
+    for t in chunks:
+        res = subprocess.run(_argv(t), capture_output=True, text=True, timeout=900, env=_env())
+        assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    refused = subprocess.run(_argv(movie), capture_output=True, text=True, timeout=900, env=_env())
+    assert refused.returncode == 1
+    lines = [l for l in (refused.stdout + refused.stderr).splitlines() if "image sequence" in l]
+    assert lines and "Output Images" in lines[0], refused.stdout[-2000:] + refused.stderr[-2000:]
+    assert _check({"mode": "inspect", "blend": blend})["results"] == []
+    folder = str(tmp_path / "reenact" / "restyle" / "shot_look")
+    names, chunked = _pixels(folder)
+    assert len(names) == 9
+    images_job = compile_job(strip="shot", model=setup["model"], frames="6-13", chunk_size=4, blendfile=blend)
+    done = subprocess.run(_argv(images_job["tasks"][-1]), capture_output=True, text=True, timeout=900, env=_env())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    strips = _check({"mode": "inspect", "blend": blend})["results"]
+    assert [s[1:5] for s in strips] == [[setup["strip"][0] + 1, 6, 8, "IMAGE"]], strips
+    shutil.move(folder, str(tmp_path / "chunked"))
+    assert _check({"mode": "single", "blend": blend})["result"] == ["FINISHED"]
+    names1, single = _pixels(folder)
+    assert names1 == names and all(np.array_equal(a, b) for a, b in zip(chunked, single))
