@@ -363,12 +363,18 @@ def cmd_blender_render(args):
         farm.blender_executable(args.blender)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    if args.assemble:
-        expr = farm.assemble_expr(args.actor, "MOVIE" if args.movie else "IMAGES", args.lossless, save=not args.no_save,
-                                  region=args.region)
+    output = "MOVIE" if args.movie else "IMAGES"
+    if not args.assemble and not (first <= chunk[0] <= chunk[1] <= last):
+        raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))
+    if args.restyle and not 0.0 <= args.stabilise <= 0.95:
+        raise UserError("--stabilise {}: give a value from 0 to 0.95".format(args.stabilise))
+    if args.restyle and args.assemble:
+        expr = farm.restyle_assemble_expr(args.restyle, args.model, output, args.lossless, save=not args.no_save)
+    elif args.restyle:
+        expr = farm.restyle_expr(args.restyle, args.model, first, last, chunk, args.job_id or "", args.stabilise)
+    elif args.assemble:
+        expr = farm.assemble_expr(args.actor, output, args.lossless, save=not args.no_save, region=args.region)
     else:
-        if not (first <= chunk[0] <= chunk[1] <= last):
-            raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))
         expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "")
     sys.stdout.flush()
     return farm.run(args.blend, expr, args.blender)
@@ -512,10 +518,15 @@ def build_parser():
     add_signing_arguments(p)
     p.set_defaults(func=cmd_assemble)
 
-    p = sub.add_parser("blender-render", help="render an actor's performance from a saved .blend in Blender's "
-                                              "background mode (one render-farm task)")
+    p = sub.add_parser("blender-render", help="render an actor's performance (or restyle a strip) from a saved .blend "
+                                              "in Blender's background mode (one render-farm task)")
     p.add_argument("blend", help="the saved .blend")
-    p.add_argument("--actor", required=True, help="the actor object's name")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--actor", help="the actor object's name")
+    who.add_argument("--restyle", metavar="STRIP",
+                     help="restyle this movie or image strip instead (Restyle Strip; Assemble Restyle with --assemble)")
+    p.add_argument("--model", default="", help="with --restyle: the restyle model (default: the scene's)")
+    p.add_argument("--stabilise", type=float, default=0.8, help="with --restyle: as Restyle Strip's (default 0.8)")
     p.add_argument("--frames", required=True, metavar="FIRST-LAST",
                    help="timeline frames of the job, both included (e.g. 1-250)")
     p.add_argument("--chunk", default=None, metavar="FIRST-LAST",

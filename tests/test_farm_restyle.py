@@ -117,10 +117,16 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
     chunks, assemble = job["tasks"][:-1], job["tasks"][-1]
     assert len(chunks) == 3
     folder = str(tmp_path / "reenact" / "restyle" / "shot_look")
-    for t in reversed(chunks):  # any order
+    for t in reversed(chunks[1:]):  # any order
         res = subprocess.run(_argv(t), capture_output=True, text=True, timeout=900, env=_env())
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
         assert "restyled chunk" in res.stdout + res.stderr
+    # the first through `reenact blender-render` (another queue's command), the scene's model
+    kw = _kw(chunks[0])
+    res = subprocess.run([sys.executable, "-m", "reenact", "blender-render", blend, "--restyle", "shot", "--frames", "6-18",
+                          "--chunk", "{}-{}".format(kw["chunk_first"], kw["chunk_last"])],
+                         capture_output=True, text=True, timeout=900, env=_env())
+    assert res.returncode == 0 and "restyled chunk" in res.stdout + res.stderr, res.stdout[-3000:] + res.stderr[-3000:]
     names, chunked = _pixels(folder)
     assert len(names) == n  # the trimmed-off clip frame 0 too (the footage's own)
     done = subprocess.run(_argv(assemble), capture_output=True, text=True, timeout=900, env=_env())
