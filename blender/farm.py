@@ -2,6 +2,8 @@
 """Render-farm glue on the Blender side (docs/farm.md): which actor a farm task means (the
 command line over the bpy module is :mod:`reenact.blender.background`)."""
 
+import os
+
 import bpy
 
 from . import actor as actor_data
@@ -45,3 +47,25 @@ def result_name(strip, ob, region):
     if ob is not None and ob.reenact.actor_index:
         name += " ({})".format(ob.name)
     return name
+
+
+def assemble_job(folder, source, out, lossless, sign, progress):
+    """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
+    folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete."""
+    from ..render.assemble import assemble_movie
+    from ..video import open_video
+    from ..video.encode import FrameFolder
+
+    if out is not None:
+        return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
+                              sign_cert=sign[0], sign_key=sign[1])
+    with open_video(source) as src:
+        n = len(src)
+    if not os.path.isdir(folder):
+        raise ValueError("{}: no frames rendered here yet".format(folder))
+    frames = FrameFolder(folder, n)
+    missing = frames.missing()
+    if missing:
+        raise ValueError("{}: {} of the clip's {} frames are missing (first: {}): a chunk has not finished; "
+                         "render it again".format(folder, len(missing), n, missing[0]))
+    return {"out": folder, "frames": n, "temporaries_removed": frames.remove_temporaries()}

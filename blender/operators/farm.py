@@ -10,29 +10,9 @@ from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from .. import actor as actor_data
 from .. import blend, farm, props
+from ..farm import assemble_job
 from ..modal import ModalJobMixin
 from ..report import report
-
-
-def assemble_job(folder, source, out, lossless, sign, progress):
-    """Worker: no bpy. ``out`` None: the folder itself is the result (checked complete)."""
-    from ...render.assemble import assemble_movie
-    from ...video import open_video
-    from ...video.encode import FrameFolder
-
-    if out is not None:
-        return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
-                              sign_cert=sign[0], sign_key=sign[1])
-    with open_video(source) as src:
-        n = len(src)
-    if not os.path.isdir(folder):
-        raise ValueError("{}: no frames rendered for this actor yet".format(folder))
-    frames = FrameFolder(folder, n)
-    missing = frames.missing()
-    if missing:
-        raise ValueError("{}: {} of the clip's {} frames are missing (first: {}): a chunk has not finished; "
-                         "render it again".format(folder, len(missing), n, missing[0]))
-    return {"out": folder, "frames": n, "temporaries_removed": frames.remove_temporaries()}
 
 
 class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):

@@ -197,8 +197,6 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
         return context.scene is not None
 
     def prepare(self, context):
-        from .farm import assemble_job
-
         scene, strip, path, folder = restyle_target(context, self.strip_name, self.model)
         out = None
         if self.output == "MOVIE":
@@ -207,7 +205,8 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
                                  .format(strip.name))
             out = folder + (".mkv" if self.lossless else ".mp4")
         self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or folder
-        return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, props.signing_paths(context)), {}
+        sign = props.signing_paths(context)
+        return farm.assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
