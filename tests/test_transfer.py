@@ -70,16 +70,19 @@ def _reframed(tr, angles=(0.2, -0.3, 0.1), shift=(5.0, -3.0, 20.0)):
     return out, G, np.array(shift)
 
 
-def _unchanged(a, b, skip=()):
+def _unchanged(a, b, skip=(), atol=0.0):
     """Every per-frame and static array of two Tracks identical, except the keys in ``skip`` (and
     the footage rows and the performance's origin a transfer adds: test_transferred_track_keeps_the_footage_rows
-    and test_transfer_records_the_driving_frames check them)."""
+    and test_transfer_records_the_driving_frames check them). ``atol``: floats may differ by this
+    much (a Track computed in another process)."""
     for k, v in a.to_arrays().items():
         if k in skip or k.startswith(("footage_", "performance_")):
             continue
         w = b.to_arrays()[k]
         if v.dtype.kind == "f":
-            assert np.array_equal(v, w, equal_nan=True), k
+            same = (np.array_equal(v, w, equal_nan=True) if atol == 0 else
+                    v.shape == w.shape and np.allclose(v, w, rtol=0.0, atol=atol, equal_nan=True))
+            assert same, (k, float(np.nanmax(np.abs(v - w))) if v.shape == w.shape else None)
         else:
             assert np.array_equal(v, w), k
 
@@ -326,7 +329,9 @@ def test_cli_transfer(carphone_track, tmp_path):
     got = Track.load(out)
     want = X.transfer(Track.load(s), Track.load(t), "full", offset=3, gains={"mouth": 1.2, "pose": 0.8},
                       frames=(10, 90), smoothing=1.0)
-    _unchanged(got, want)
+    # the command's process and this one (with torch loaded by earlier tests) differ in the last
+    # bit of a pose now and then (4e-16 seen): the same transfer, not the same bits
+    _unchanged(got, want, atol=1e-12)
 
 
 @pytest.mark.parametrize("args, message", [
