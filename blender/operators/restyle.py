@@ -140,8 +140,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
             "chunk": chunk, "job_id": self.job_id or None}
 
     def _frames(self, strip):
-        """(the clip frames [a, b) restyled, the chunk [c, d) of them or None) from the strip's
-        visible part or the timeline range, and the chunk's timeline frames."""
+        """(the clip frames [a, b) restyled: the strip's visible part, or the timeline range when
+        asked; the chunk [c, d) of them from the chunk's timeline frames, or None)."""
         a, b = actor_data.clip_range(strip)
         s0 = int(strip.frame_start)
         if self.use_range:
