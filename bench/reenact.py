@@ -199,7 +199,7 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "rotation_error_deg_median": _r(np.nanmedian(err), 2),
         "rotation_error_deg_p90": _r(np.nanpercentile(err, 90), 2),
         "untouched_vs_request_deg_median": _r(np.nanmedian(base), 2),
-        "retrack_floor_deg_median": _r(np.nanmedian(floor), 2), "retrack_focal_mm": _r(focal_mm(Tp), 3),
+        "retrack_floor_deg_median": _r(np.nanmedian(floor), 2), "retrack_focal_mm": _r(focal_mm(tgt), 3),
         "requested_turn_deg_max": _r(np.nanmax(base), 1),
         "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
         "outline_points_counted": counted,

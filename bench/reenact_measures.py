@@ -107,14 +107,15 @@ def load_track(path):
     return Track.load(path)
 
 
-def focal_mm(track_path):
-    """The focal length (mm, 36 mm sensor) of the Track at ``track_path``: the result is re-tracked
+def focal_mm(track):
+    """The focal length (mm, 36 mm sensor) of a Track: the result is re-tracked
     with the footage's own camera. The tracker estimates the focal length of every clip it
     tracks; on a rendered clip it estimated another one (source_s20: 667 px instead of the
     footage's 1960), and a head off the picture's centre then reads a different rotation for the
     same picture: the untouched rows of that re-track were 9.6 deg from the footage's own track.
-    The request is posed in the footage's camera, so the result is read in it too."""
-    t = load_track(track_path)
+    The request is posed in the footage's camera, so the result is read in it too. ``track``: a
+    Track or its path."""
+    t = load_track(track) if isinstance(track, (str, os.PathLike)) else track
     return float(t.focal_px) * SENSOR_WIDTH_MM / float(t.size[0])
 
 
@@ -580,9 +581,7 @@ def gaze_error_deg(a, b, pose_a=None, pose_b=None):
 
     da, db = gaze_to_directions(a), gaze_to_directions(b)
     if pose_a is not None and pose_b is not None:
-        Ra = euler_to_matrix(np.asarray(pose_a, np.float64)[:, :3])
-        Rb = euler_to_matrix(np.asarray(pose_b, np.float64)[:, :3])
-        da, db = np.einsum("tij,tej->tei", Ra, da), np.einsum("tij,tej->tei", Rb, db)
+        da, db = np.einsum("tij,tej->tei", rotations(pose_a), da), np.einsum("tij,tej->tei", rotations(pose_b), db)
     cos = np.clip((da * db).sum(-1), -1.0, 1.0)
     return np.degrees(np.arccos(cos)).mean(-1)
 

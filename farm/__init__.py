@@ -22,10 +22,6 @@ import sys
 EXIT_CODE = 1
 
 
-class _Float(float):
-    """A float setting, written as JavaScript's ``String(number)`` writes it (0.8, 1, 0.25)."""
-
-
 def _lit(value):
     """A Python literal that JavaScript's JSON.stringify writes the same way (strings, ints,
     booleans are spelled for Python)."""
@@ -33,8 +29,8 @@ def _lit(value):
         return "True" if value else "False"
     if isinstance(value, int):
         return str(int(value))
-    if isinstance(value, _Float):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, float):  # as JavaScript's String(number): 0.8, 1, 0.25
+        return str(int(value)) if value.is_integer() else repr(value)
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -66,7 +62,7 @@ def restyle_expr(strip, model, first, last, chunk=None, job_id="", stabilise=0.8
     c, d = chunk if chunk is not None else (first, last)
     kw = {"strip_name": strip, "model": model, "use_range": True, "frame_first": first, "frame_last": last,
           "use_chunk": True, "chunk_first": c, "chunk_last": d, "output": "IMAGES", "job_id": job_id,
-          "stabilise": _Float(stabilise)}
+          "stabilise": float(stabilise)}
     return "import bpy; " + _call("restyle_strip", kw)
 
 
