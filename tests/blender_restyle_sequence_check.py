@@ -2,9 +2,10 @@
 """Run by tests/test_blender_restyle.py in a fresh bpy process (Blender 5.0 or 4.5 LTS): Train
 Restyle and Restyle Strip on image-sequence strips (numbered PNGs, as artists often hold shots).
 
-The shot is a trimmed image strip, the reference an image strip and a movie strip. A still image
-as the shot and a reference whose images are not one numbered run are refused in one line each,
-nothing written; Train Restyle trains on what the strips show and sets the scene's model;
+The shot is a trimmed image strip, the reference an image strip, a movie strip and an image strip
+whose images are not one numbered run (trained on through a numbered sequence of links to its
+images). A still image as the shot is refused in one line, nothing written; Train Restyle trains
+on what the strips show and sets the scene's model;
 Restyle Strip on the image strip adds a strip above with the same start and length (a PNG
 folder, then a movie at the scene's rate that replaces it); a model that is not a restyle model
 leaves the .blend as it was.
@@ -72,14 +73,21 @@ def main(cfg):
 
     select("still", ["look"])
     run("still", bpy.ops.reenact.train_restyle)
-    select("shot", ["look", "gappy"])
-    run("gappy", bpy.ops.reenact.train_restyle)
+    from reenact.blender.operators.restyle import strip_spec
+    from reenact.video import open_video
+
+    gappy = ed.strips_all["gappy"]
+    gappy.frame_offset_start = 1  # trimmed: clip frames 1.. of the strip's images
+    spec = strip_spec(gappy)
+    with open_video(spec.path) as src:
+        res["gappy"] = {"start": spec.start, "stop": spec.stop, "pattern": spec.path,
+                        "files": [os.path.realpath(f) for f in src.files]}
 
     shot.frame_offset_start = 2
     shot.frame_offset_end = 1
     res["shot"] = {"start": int(shot.frame_final_start), "length": int(shot.frame_final_duration),
                    "channel": shot.channel}
-    select("shot", ["look", "look movie"])
+    select("shot", ["look", "look movie", "gappy"])
     res["trained"] = sorted(bpy.ops.reenact.train_restyle())
     res["model"] = s.restyle_model
 

@@ -177,9 +177,9 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
     """Image-sequence strips (numbered PNGs): Train Restyle takes them as shot and reference
     (trims honoured), Restyle Strip writes the shot's frames as a PNG folder in an image strip
     above (same start and length, frames outside the trims copied, the same frames as `reenact
-    restyle apply` on the folder) or a movie at the scene's rate; a still image, a reference whose
-    images are not one numbered run, and a file that is not a restyle model: one line each,
-    nothing changed."""
+    restyle apply` on the folder) or a movie at the scene's rate; a reference whose images are not
+    one numbered run trained on through links to its images; a still image and a file that is not
+    a restyle model: one line each, nothing changed."""
     pytest.importorskip("torch")
     import cv2
 
@@ -201,8 +201,13 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
            "bad_model": BASE_MODEL, "out": str(tmp_path)}
     r, out = run_check(SEQUENCE_CHECK, cfg, version, request, tmp_path)
     ref_ = r["refused"]
-    assert_refused(ref_, (("still", "strip 'still' holds 1 image(s)"),
-                          ("gappy", "strip 'gappy': {}: the images are not one run".format(tmp_path / "gappy"))))
+    assert_refused(ref_, (("still", "strip 'still' holds 1 image(s)"),))
+    # images that are not one numbered run: a numbered sequence of links to them, in the strip's
+    # order, in the .blend's data folder, with the strip's trims (clip frames 1..5)
+    g = r["gappy"]
+    assert g["files"] == [os.path.realpath(f) for f in gappy], g
+    assert (g["start"], g["stop"]) == (1, 5)
+    assert g["pattern"].startswith(os.path.join(str(tmp_path), "reenact", "restyle_frames") + os.sep)
     bad = ref_["bad_model"]
     assert bad.get("lines") == 1 and "renderer_base.onnx" in bad["line"] and "not a restyle model" in bad["line"], bad
     assert r["bad_model_unchanged"] and not r["restyle_folder_after_bad"]

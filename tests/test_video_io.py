@@ -749,3 +749,66 @@ def test_rendered_png_strips_take_the_shots_colourspace(tmp_path):
         "print('SPACES', *[s.colorspace_settings.name.replace(' ', '_') for s in (shot, res, pre)])"])
     shot, res, pre = _blender_prints(code, "SPACES", reenact=True)
     assert "HLG" in shot and res == shot and pre == shot, (shot, res, pre)
+
+
+def test_link_sequence_names_any_image_list_as_one_numbered_sequence(tmp_path, monkeypatch):
+    """Images that no one pattern names (two folders, another name, a gap) become a numbered
+    sequence of links that open_video reads frame for frame in the list's order; the same list
+    names the same folder again; a missing file, a file that is not an image and images of two
+    kinds are refused in one line naming the file, and leave nothing behind; without symbolic or
+    hard links the images are copied."""
+    from reenact.video import link_sequence
+
+    rng = np.random.default_rng(5)
+    frames = [rng.integers(0, 256, (16, 24, 3), dtype=np.uint8) for _ in range(5)]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    names = ["a/shot_0001.png", "a/shot_0003.png", "b/take.png", "a/shot_0002.png", "b/pick 7.png"]
+    files = [str(tmp_path / n) for n in names]
+    for f, im in zip(files, frames):
+        assert cv2.imwrite(f, im)
+    out = str(tmp_path / "links")
+    pattern, first = link_sequence(files, out)
+    assert first == 0 and pattern.startswith(out + os.sep) and pattern.endswith("frame_%06d.png")
+    with open_video(pattern) as src:
+        assert len(src) == 5
+        for i, im in enumerate(frames):
+            assert np.array_equal(src.read(i), im[..., ::-1]), i  # RGB out
+    assert link_sequence(files, out) == (pattern, 0) and len(os.listdir(out)) == 1  # the same folder again
+    for bad, line in ((files[:2] + [str(tmp_path / "a" / "notes.txt")], "notes.txt: is not a PNG/JPEG/TIFF image"),
+                      (files[:2] + [str(tmp_path / "gone.png")], "gone.png: image file does not exist")):
+        if bad[-1].endswith(".txt"):
+            open(bad[-1], "w").close()
+        with pytest.raises(VideoError) as err:
+            link_sequence(bad, str(tmp_path / "refused"))
+        assert line in str(err.value) and "\n" not in str(err.value)
+        assert not (tmp_path / "refused").exists()
+    jpg = str(tmp_path / "b" / "x.jpg")
+    assert cv2.imwrite(jpg, frames[0])
+    with pytest.raises(VideoError, match="more than one kind"):
+        link_sequence(files[:2] + [jpg], str(tmp_path / "refused"))
+
+    def no_link(*_a, **_k):
+        raise OSError("links not supported here")
+
+    monkeypatch.setattr(os, "symlink", no_link)
+    monkeypatch.setattr(os, "link", no_link)
+    copied, _ = link_sequence(files[:3], str(tmp_path / "copies"))
+    folder = os.path.dirname(copied)
+    assert [os.path.islink(os.path.join(folder, n)) for n in sorted(os.listdir(folder))] == [False] * 3
+    with open_video(copied) as src:
+        assert np.array_equal(src.read(2), frames[2][..., ::-1])
+    monkeypatch.undo()
+    # a failure while linking: the temporary folder is removed
+    calls, real_symlink = [], os.symlink
+
+    def fail_third(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        real_symlink(src, dst)
+
+    monkeypatch.setattr(os, "symlink", fail_third)
+    with pytest.raises(KeyboardInterrupt):
+        link_sequence(files[1:], str(tmp_path / "interrupted"))
+    assert os.listdir(tmp_path / "interrupted") == []

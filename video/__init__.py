@@ -6,7 +6,7 @@ No bpy, no torch. See docs/video-io.md.
 
 from .decode import open_video
 from .movie import MovieSource
-from .sequence import ImageSequenceSource, sequence_pattern
+from .sequence import ImageSequenceSource, link_sequence, sequence_pattern
 from .source import DEFAULT_SEQUENCE_FPS, IMAGE_EXTENSIONS, VideoError, VideoSource
 from .encode import MOVIE_EXTENSIONS, ImageSequenceWriter, VideoWriter, available_video_codecs, open_writer
 
@@ -16,6 +16,7 @@ __all__ = [
     "MovieSource",
     "ImageSequenceSource",
     "sequence_pattern",
+    "link_sequence",
     "open_video",
     "VideoWriter",
     "ImageSequenceWriter",

@@ -278,3 +278,62 @@ def sequence_pattern(files):
         raise VideoError(d, "the images cannot be named by one pattern ({}): rename them as name_0001.png, "
                             "name_0002.png, ...".format(os.path.basename(pattern)))
     return pattern, first
+
+
+def link_sequence(files, folder):
+    """``(pattern, 0)``: the images ``files`` (paths in frame order, any names and folders) as
+    one numbered sequence ``folder/<digest>/frame_%06d<ext>`` that :func:`~reenact.video.open_video`
+    opens and another process can be given in one line of text, for image lists that
+    :func:`sequence_pattern` cannot name (hand-picked images, a run with gaps, mixed names). The
+    numbered names are symbolic links to the images (hard links, then copies where the file
+    system has no symbolic links), made in a temporary folder that is renamed when complete: a
+    failure leaves nothing behind, and the same list names the same folder again (its digest
+    covers the paths, sizes and modification times). VideoError naming the file for a missing
+    file or one that is not a PNG/JPEG/TIFF image, or for images of more than one kind."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    files = [os.path.abspath(os.fspath(f)) for f in files]
+    if not files:
+        raise VideoError("<list of images>", "image sequence is empty (empty list)")
+    for f in files:
+        if not _is_image_name(f):
+            raise VideoError(f, "is not a PNG/JPEG/TIFF image (frames must be image files)")
+        if not os.path.isfile(f):
+            raise VideoError(f, "image file does not exist")
+    exts = {os.path.splitext(f)[1].lower() for f in files}
+    if len(exts) > 1:
+        raise VideoError(files[0], "the images are of more than one kind ({}); convert them to one".format(
+            ", ".join(sorted(exts))))
+    ext = os.path.splitext(files[0])[1]
+    h = hashlib.sha1()
+    for f in files:
+        st = os.stat(f)
+        h.update("{}|{}|{}\n".format(f, st.st_size, st.st_mtime_ns).encode("utf-8", "surrogateescape"))
+    final = os.path.join(folder, "seq_" + h.hexdigest()[:16])
+    pattern = os.path.join(final, "frame_%06d" + ext)
+    if os.path.isdir(final):
+        return pattern, 0
+    os.makedirs(folder, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".seq_", dir=folder)
+    try:
+        for i, f in enumerate(files):
+            dst = os.path.join(tmp, "frame_%06d%s" % (i, ext))
+            try:
+                os.symlink(f, dst)
+            except (OSError, NotImplementedError):
+                try:
+                    os.link(f, dst)
+                except OSError:
+                    shutil.copy2(f, dst)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not os.path.isdir(final):  # not another process making the same folder meanwhile
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return pattern, 0

@@ -226,9 +226,13 @@ FOOTAGE = {"MOVIE", "IMAGE"}
 def strip_spec(strip):
     """The :class:`reenact.restyle.data.ClipSpec` of what a strip shows: a movie's file, or an
     image strip's numbered sequence (its folder's ``name_%04d.png`` pattern), with the clip
-    frames inside the strip's trims. One ValueError line naming the strip for a still image or
-    images that are not one numbered run."""
+    frames inside the strip's trims. An image strip whose images are not one numbered run
+    (hand-picked images, a run with gaps, mixed names) is given as a numbered sequence of links
+    to its images in the data folder ``restyle_frames`` (:func:`reenact.video.link_sequence`).
+    One ValueError line naming the strip for a still image, a missing image or images of more
+    than one kind."""
     from ...restyle.data import ClipSpec, sequence_spec
+    from ...video import link_sequence
 
     a, b = actor_data.clip_range(strip)
     if strip.type == "MOVIE":
@@ -239,8 +243,13 @@ def strip_spec(strip):
                          "frames or more".format(strip.name, len(files), files[0] if files else "no file"))
     try:
         return sequence_spec(files, a, b)
-    except ValueError as exc:
+    except ValueError:
+        pass  # not one numbered run: linked as one below
+    try:
+        pattern, first = link_sequence(files, blend.data_folder("restyle_frames"))
+    except (ValueError, OSError) as exc:
         raise ValueError("strip '{}': {}".format(strip.name, exc)) from None
+    return ClipSpec(pattern, first + a, first + b)
 
 
 def training_domains(scene):
