@@ -54,7 +54,7 @@ from .reenact_measures import (
     _r, BASE_TRAINED_ON, background_change, brows_raised, cli, cli_regions, focal_mm, clip_path,
     contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
     laplacian_var, lower_face_flicker, gaze_error_deg, lips_in_the_opening, outline_motion,
-    lower_face_sharpness, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
+    lower_face_sharpness, corner_creases, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
     pick_window, psnr, ROOT, rot_angle_deg, rotations, self_sheet, sheet_rows, source_index, square_crop,
     ssim, survey, survey_picks, track_clip,
 )
@@ -134,6 +134,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         "lower_face_sharpness": lower_face_sharpness(target, out, rows, tgt),
         "lower_face_skin_sharpness": lower_face_sharpness(target, out, rows, tgt, exclude=req.project()),
         "lower_face_flicker": lower_face_flicker(*frames_and_faces(target, out, rows, tgt)[:2], rows, np.asarray(tgt.landmarks, np.float64)),
+        "corner_creases": corner_creases(target, out, rows, tgt, req.project()),
     }
     if images:
         ts = hard_frames(g_req, rows)
@@ -437,6 +438,8 @@ def table(rep):
         if c.get("lower_face_skin_sharpness") is not None:  # the lips and mouth left out: teeth are not detail
             row("    lower-face skin sharpness (lips and mouth left out)", "{:.2f}".format(c["lower_face_skin_sharpness"]),
                 ">= 0.8", 0.8 <= c["lower_face_skin_sharpness"] <= 1.25)
+        if c.get("corner_creases") is not None:  # a corner's crease stretched into the cheek
+            row("    dark lines beside the mouth corners (result / footage)", "{:.2f}".format(c["corner_creases"]))
         if c.get("lower_face_flicker") is not None:  # texture that changes frame to frame, motion compensated
             row("    lower-face flicker (result / footage; compare methods)",
                 "{:.2f}".format(c["lower_face_flicker"]))
