@@ -536,11 +536,15 @@ def main(argv=None):
     ap.add_argument("--images", dest="images", action="store_true", default=None,
                     help="write the contact sheets docs/images/reenact_*.jpg (default: yes, no with --quick)")
     ap.add_argument("--no-images", dest="images", action="store_false")
+    ap.add_argument("--images-dir", default=None, help="where the contact sheets go (default docs/images)")
     ap.add_argument("--cases", default="1,2,3,4,5", help="which cases to run (default 1,2,3,4,5)")
     ap.add_argument("--data", default=None, help="shared data folder holding clips/ (default ../shared/data)")
     a = ap.parse_args(argv)
     RENDER_OPTIONS[:] = ["--no-detail"] if a.no_detail else []
-    global MOUTH_FROM, MOUTH
+    global MOUTH_FROM, MOUTH, IMAGES
+    if a.images_dir:
+        IMAGES = os.path.abspath(a.images_dir)
+        os.makedirs(IMAGES, exist_ok=True)
     MOUTH_FROM = bool(a.mouth_from)
     MOUTH = a.mouth
     if a.data:

@@ -1,17 +1,33 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Figures for the README, made from real results on the sample clip (carphone):
+"""Figures for the README, made from real results:
 
-    .venv/bin/python tools/make_figures.py      # writes docs/images/track_carphone.png
+    .venv/bin/python tools/make_figures.py              # track: docs/images/track_carphone.png (the sample clip)
+    .venv/bin/python tools/make_figures.py dub          # the cross-actor mouth dubs' contact sheets
+    .venv/bin/python tools/make_figures.py head         # the full reenactments' (head pose) contact sheets
+    .venv/bin/python tools/make_figures.py all [--out DIR] [--data ../shared/data]
+
+``track`` needs only the installed environment (the sample clip comes from a pinned package).
+``dub`` and ``head`` render and re-track pairs of different actors from ``../shared/data`` with
+the benchmark's own cases (``python -m bench.reenact --cases 1`` / ``2``: original target |
+driver | result at the hard frames, the figures printed beside them); without the data they
+say so and write nothing. Their figures go to a temporary JSON, not to ``bench/results``.
 """
 
+import argparse
 import os
+import subprocess
 import sys
+import tempfile
 
 import cv2
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: the README's cross-actor dubs (driver:target): the quiet target, the shot's own mouth, an unseen target
+DUB_PAIRS = ("driving_d18:source_s20", "driving_d3:driving_d19", "driving_d10:driving_d14")
+#: the README's full reenactments (driver:target): an unseen target, a panning shot
+HEAD_PAIRS = ("driving_d12:driving_d14", "driving_d12:source_s20")
 
 
 def _overlay(frame, tr, t, topo, scale):
@@ -36,8 +52,8 @@ def _plot(tr, width, height):
     names = ["jawOpen", "mouthSmileLeft", "eyeBlinkLeft", "browInnerUp"]
     colours = [(40, 40, 220), (40, 160, 40), (200, 120, 20), (150, 60, 150)]
     T = tr.n_frames
-    x = lambda t: int(40 + (width - 60) * t / max(T - 1, 1))
-    y = lambda v: int(height - 30 - (height - 60) * v)
+    x = lambda t: int(40 + (width - 60) * t / max(T - 1, 1))  # noqa: E731
+    y = lambda v: int(height - 30 - (height - 60) * v)  # noqa: E731
     cv2.rectangle(img, (40, 30), (width - 20, height - 30), (200, 200, 200), 1)
     for k, (n, c) in enumerate(zip(names, colours)):
         v = tr.expression[:, tr.expression_index(n)]
@@ -48,12 +64,12 @@ def _plot(tr, width, height):
     return img
 
 
-def main():
-    sys.path.insert(0, os.path.dirname(ROOT))
-    from ..face.topology import load_topology
-    from ..tracking.tracker import track_video
-    from ..sample import sample_clip
-    from ..video import open_video
+def track_figure(out_dir):
+    """The tracked sample clip: the fitted mesh at rest and wide open, four expression curves."""
+    from reenact.face.topology import load_topology
+    from reenact.sample import sample_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
 
     clip = sample_clip()
     tr = track_video(clip)[0]
@@ -64,17 +80,58 @@ def main():
     rest = int(np.nanargmin(jaw))
     wide = int(np.nanargmax(jaw))
     scale = 3
-    a = _overlay(frames[rest], tr, rest, topo, scale)
-    b = _overlay(frames[wide], tr, wide, topo, scale)
-    top = np.concatenate([a, b], axis=1)
-    plot = _plot(tr, top.shape[1], 220)
-    fig = np.concatenate([top, plot], axis=0)
-    out = os.path.join(ROOT, "docs", "images", "track_carphone.png")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    cv2.imwrite(out + ".tmp.png", fig)
-    os.replace(out + ".tmp.png", out)
+    top = np.concatenate([_overlay(frames[rest], tr, rest, topo, scale), _overlay(frames[wide], tr, wide, topo, scale)],
+                         axis=1)
+    fig = np.concatenate([top, _plot(tr, top.shape[1], 220)], axis=0)
+    out = os.path.join(out_dir, "track_carphone.png")
+    os.makedirs(out_dir, exist_ok=True)
+    tmp = out + ".tmp.png"
+    try:
+        if not cv2.imwrite(tmp, fig):
+            raise OSError("{}: could not be written".format(tmp))
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
     print(out, "rest frame", rest, "open frame", wide)
+    return out
+
+
+def bench_figures(kind, out_dir, data=None):
+    """The contact sheets of the benchmark's cross-actor cases (``dub``: case 1 on
+    :data:`DUB_PAIRS`, ``head``: case 2 on :data:`HEAD_PAIRS`) written to ``out_dir``; the
+    benchmark's exit code (0 and a line without ../shared/data)."""
+    with tempfile.TemporaryDirectory(prefix="reenact_figures_") as tmp:
+        base = [sys.executable, "-m", "bench.reenact", "--images", "--images-dir", out_dir, "--work", tmp]
+        if data:
+            base += ["--data", data]
+        runs = ([base + ["--cases", "1", "--out", os.path.join(tmp, "dub.json")]
+                 + [x for p in DUB_PAIRS for x in ("--pair", p)]] if kind == "dub" else
+                [base + ["--cases", "2", "--head-pair", p, "--out", os.path.join(tmp, "head{}.json".format(i))]
+                 for i, p in enumerate(HEAD_PAIRS)])
+        for cmd in runs:
+            rc = subprocess.call(cmd, cwd=ROOT)
+            if rc:
+                return rc
+    return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", nargs="?", default="track", choices=("track", "dub", "head", "all"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "images"), help="folder (default docs/images)")
+    ap.add_argument("--data", default=None, help="shared data folder holding clips/ (dub, head; default ../shared/data)")
+    a = ap.parse_args(argv)
+    out = os.path.abspath(a.out)
+    if a.what in ("track", "all"):
+        track_figure(out)
+    for kind in ("dub", "head"):
+        if a.what in (kind, "all"):
+            rc = bench_figures(kind, out, a.data)
+            if rc:
+                return rc
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
