@@ -4,11 +4,13 @@
 Per case: a shared clip's own tracked performance with the gaze turned by a fixed angle on 40
 frames (both eyes, yaw), rendered with region ``face`` (the documented workflow for an edit that
 keeps the head pose), then re-tracked; the figure is the median angle between the re-tracked
-gaze and the asked one (degrees), beside the untouched footage's (the size of the edit). Two
+gaze and the asked one (degrees), beside the untouched footage's (the size of the edit). Three
 renders per case: the default (the eyes of the footage frame that looks there, where one does:
-``render/eyes.py: ShotEyes``) and the renderer alone (the network draws the whole face, as
-before 2026-11-30 18:40 UTC). Writes ``bench/results/gaze_edit.json``; needs ../shared/data
-(``--data DIR``) and says so without it.
+``render/eyes.py: ShotEyes``; elsewhere the frame's own irises moved inside its eyes:
+``render/irises.py``, since 2026-12-01), the irises moved in every row, and the renderer alone
+(the network draws the whole face, as before 2026-11-30 18:40 UTC). ``--pitch`` runs up and
+down keys instead (:data:`PITCH_CASES`). Writes ``bench/results/gaze_edit.json``; needs
+../shared/data (``--data DIR``) and says so without it.
 
 The constants of ``ShotEyes`` (``EDIT_GAZE_COST``, ``EDIT_GAZE_REACH``) were set on the first
 six cases; the last two (``set_on`` False) were run once afterwards.
@@ -30,37 +32,45 @@ CASES = (("driving_d3", 100, 0.3, True), ("driving_d14", 100, 0.3, True), ("driv
          ("driving_d13", 40, -0.3, True), ("driving_d19", 40, -0.3, True), ("source_s29", 40, -0.3, True),
          ("source_s32", 40, 0.3, False), ("driving_d11", 40, 0.3, False))
 FRAMES = 40
+#: ``--pitch``: (clip, first frame, pitch added to both eyes (rad)): up and down keys, which the
+#: shot's frames and the renderer hardly followed (2026-11-30)
+PITCH_CASES = (("driving_d13", 40, 0.2), ("source_s29", 40, -0.2), ("driving_d19", 40, 0.2), ("driving_d14", 100, -0.2))
 
 
-def gaze_edit(track, yaw, rows):
-    """``track``'s performance with ``yaw`` radians added to both eyes' gaze on ``rows``."""
+def gaze_edit(track, yaw, rows, axis=0):
+    """``track``'s performance with ``yaw`` radians added to both eyes' gaze on ``rows``
+    (``axis`` 1: to the pitch instead)."""
     from reenact.face import transfer as X
 
     req = X._copy(track)
     req.gaze = np.array(req.gaze)
-    req.gaze[np.asarray(rows)[:, None], [0, 2]] += yaw
+    req.gaze[np.asarray(rows)[:, None], [axis, 2 + axis]] += yaw
     return req.with_footage_rows(track)
 
 
-def run_case(clip, tr, first, yaw, work, renderer_alone):
+def run_case(clip, tr, first, yaw, work, method="default", axis=0):
+    """``method``: ``default`` (the footage frame that looks there, else the frame's own irises
+    moved), ``irises`` (the irises moved in every row) or ``renderer`` (the network alone)."""
     from .reenact_measures import gaze_error_deg
-    from reenact.render import eyes
+    from reenact.render import eyes, irises
     from reenact.render.pipeline import render_clip
     from reenact.tracking.tracker import track_video
 
     rows = np.arange(first, first + FRAMES) - int(tr.frame_start)
-    req = gaze_edit(tr, yaw, rows)
+    req = gaze_edit(tr, yaw, rows, axis)
     out = tempfile.mkdtemp(dir=work)
-    reach = eyes.EDIT_GAZE_REACH
-    if renderer_alone:
-        eyes.EDIT_GAZE_REACH = -1.0  # no footage frame is near enough: every row to the renderer
+    reach, shift = eyes.EDIT_GAZE_REACH, irises.MIN_SHIFT
+    if method != "default":
+        eyes.EDIT_GAZE_REACH = -1.0  # no footage frame is near enough
+    if method == "renderer":
+        irises.MIN_SHIFT = float("inf")  # and no iris moves: every row to the renderer
     try:
         t = time.perf_counter()
         s = render_clip(req, clip, None, out=os.path.join(out, "f"), frames=(first, first + FRAMES), region="face",
                         prefer_gpu=False, cache_dir=os.path.join(out, "c"), crop_track=tr, watermark=False, sign=False)
         wall = time.perf_counter() - t
     finally:
-        eyes.EDIT_GAZE_REACH = reach
+        eyes.EDIT_GAZE_REACH, irises.MIN_SHIFT = reach, shift
     got = track_video(os.path.join(out, "f"))[0]
     err = gaze_error_deg(req.gaze, got.gaze)[rows]
     return {"gaze_error_deg_median": round(float(np.nanmedian(err)), 2),
@@ -73,6 +83,7 @@ def main(argv=None):
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--cases", type=int, default=len(CASES), help="run the first N cases")
+    ap.add_argument("--pitch", action="store_true", help="the up/down keys instead (PITCH_CASES)")
     a = ap.parse_args(argv)
     clips = os.path.join(a.data, "clips")
     if not os.path.isdir(clips):
@@ -81,18 +92,23 @@ def main(argv=None):
     from reenact.tracking.tracker import track_video
 
     rep = {"command": "python -m bench.gaze_edit " + " ".join(argv or sys.argv[1:]), "cases": []}
-    print("{:12s} {:>7s} {:>10s} {:>16s} {:>16s}".format("clip", "yaw", "footage", "renderer alone", "default (eyes)"))
+    axis = 1 if a.pitch else 0
+    cases = [c + (True,) for c in PITCH_CASES] if a.pitch else CASES
+    print("{:12s} {:>7s} {:>10s} {:>16s} {:>16s} {:>16s}".format("clip", "pitch" if a.pitch else "yaw", "footage",
+                                                                "renderer alone", "irises moved", "default"))
     with tempfile.TemporaryDirectory() as work:
-        for clip_name, first, yaw, set_on in CASES[:a.cases]:
+        for clip_name, first, yaw, set_on in cases[:a.cases]:
             clip = os.path.join(clips, clip_name + ".mp4")
             tr = track_video(clip)[0]
-            before = run_case(clip, tr, first, yaw, work, True)
-            now = run_case(clip, tr, first, yaw, work, False)
-            rep["cases"].append({"clip": clip_name, "yaw_rad": yaw, "set_on": set_on, "renderer_alone": before,
-                                 "default": now})
-            print("{:12s} {:+7.2f} {:>9.1f}° {:>15.1f}° {:>15.1f}°{}".format(
+            before = run_case(clip, tr, first, yaw, work, "renderer", axis)
+            moved = run_case(clip, tr, first, yaw, work, "irises", axis)
+            now = run_case(clip, tr, first, yaw, work, "default", axis)
+            rep["cases"].append({"clip": clip_name, ("pitch_rad" if a.pitch else "yaw_rad"): yaw, "set_on": set_on,
+                                 "renderer_alone": before, "irises_moved": moved, "default": now})
+            print("{:12s} {:+7.2f} {:>9.1f}° {:>15.1f}° {:>15.1f}° {:>15.1f}°{}".format(
                 clip_name, yaw, now["footage_vs_request_deg_median"], before["gaze_error_deg_median"],
-                now["gaze_error_deg_median"], "" if set_on else "  (not used to set it)"), flush=True)
+                moved["gaze_error_deg_median"], now["gaze_error_deg_median"],
+                "" if set_on else "  (not used to set it)"), flush=True)
     from .reenact_measures import write_report
 
     write_report(a.out, rep)

@@ -204,6 +204,13 @@ class ShotEyes(ShotFrames):
         super().__init__(own, video)
         self.pool = _EyePool(own, pool)
 
+    def gaze_key(self, requested, r, own_row):
+        """True when row ``r`` of ``requested`` asks for another gaze than footage row
+        ``own_row`` shows (:data:`EDIT_GAZE_MIN`)."""
+        gq = np.asarray(requested.gaze, np.float64)[r]
+        gx = np.asarray(self.own.gaze, np.float64)[own_row]
+        return bool(np.isfinite(gq).all() and np.isfinite(gx).all() and np.linalg.norm(gq - gx) >= EDIT_GAZE_MIN)
+
     def source(self, requested, r, own_row):
         """The footage row whose eyes draw row ``r`` of the performance ``requested`` (a Track),
         whose footage is row ``own_row`` of ``own``; None where the row asks for the gaze and the

@@ -22,6 +22,7 @@ from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
 from .renderer import REGIONS
+from . import irises
 from .warp import warp_field, warp_image
 
 
@@ -35,7 +36,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-10"
+MOTION_VERSION = "warp-11"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -86,6 +87,7 @@ class HeadMotion:
         #: region ``face``: a :class:`~reenact.render.eyes.ShotEyes` over the footage's whole Track
         #: (this one's row ``r`` is its row ``r + own_offset``) draws edited eyes (:meth:`face_frame`)
         self.shot_eyes, self.own_offset, self.requested, self._eye_rows = None, 0, requested, {}
+        self._iris_rows = {}
         #: region ``face``: the shot's mouth for edited mouths (:meth:`with_shot_mouth`)
         self.shot_mouth, self.mouth_offset = None, 0
         self._mattes = {}
@@ -181,7 +183,8 @@ class HeadMotion:
     def edits(self, r):
         """True when row ``r`` keeps the footage's head pose and asks for another face or another
         gaze than the footage shows (:meth:`face_frame` draws it)."""
-        return bool(self.same_pose[r]) and (self.moves(r) or self.eye_source(r) is not None)
+        return bool(self.same_pose[r]) and (self.moves(r) or self.eye_source(r) is not None
+                                            or self.iris_move(r) is not None)
 
     def eye_source(self, r):
         """The footage row whose eyes :meth:`face_frame` draws on row ``r`` (an edit of the gaze
@@ -192,6 +195,34 @@ class HeadMotion:
             self._eye_rows[r] = self.shot_eyes.source(self.requested, r, r + self.own_offset)
         return self._eye_rows[r]
 
+    def iris_move(self, r):
+        """(2, 2) px by which row ``r``'s gaze key moves each iris (left, right) inside the
+        footage's own eyes (:mod:`~reenact.render.irises`), where no footage frame looks that way
+        (:meth:`eye_source` is None); None for other rows."""
+        if self.shot_eyes is None or not self.same_pose[r] or self.eye_source(r) is not None:
+            return None
+        if r not in self._iris_rows:
+            own_row, s = r + self.own_offset, None
+            if self.shot_eyes.gaze_key(self.requested, r, own_row):
+                s = irises.iris_shift(self.shot_eyes.own, self.requested, own_row, r)
+                if not np.isfinite(s).all() or float(np.hypot(s[:, 0], s[:, 1]).max()) < irises.MIN_SHIFT:
+                    s = None
+            self._iris_rows[r] = s
+        return self._iris_rows[r]
+
+    def _irises_moved(self, r, out):
+        """``out`` (row ``r``'s frame as drawn, its eyes at :attr:`pd`) with :meth:`iris_move`'s
+        irises moved."""
+        from .meshes import _mesh
+
+        L = np.asarray(self.shot_eyes.own.landmarks, np.float64)[r + self.own_offset]
+        loops = [self.pd[r][list(lp)] for lp in _mesh().eyes]
+        moved_by = []
+        for centre, _ in irises.IRISES:  # how far the frame's eye (the loop nearest the iris) sits off the footage's
+            lp = min(_mesh().eyes, key=lambda q: float(np.hypot(*(self.ps[r][list(q)].mean(0) - L[centre, :2]))))
+            moved_by.append(self.pd[r][list(lp)].mean(0) - self.ps[r][list(lp)].mean(0))
+        return irises.move_irises(out, L, self.iris_move(r), loops, moved_by)
+
     def face_frame(self, r, frame):
         """:meth:`frame` for a row that keeps the footage's head pose (region ``face``'s edits,
         :func:`face_edit_rows`): the warp computed only around the two faces (:meth:`detail_box`:
@@ -200,7 +231,8 @@ class HeadMotion:
         the footage frame that does (the field's eye hole is then what that frame's lids do not
         open); with :attr:`shot_mouth`, an edited mouth drawn from the frame with the nearest one."""
         j = self.eye_source(r)
-        if not self.moves(r) and j is None:
+        iris = self.iris_move(r) if j is None else None
+        if not self.moves(r) and j is None and iris is None:
             return frame, None
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
         out, f = self._moved(frame, f, r) if self.moves(r) else (frame, f)
@@ -209,6 +241,8 @@ class HeadMotion:
             out, hole = self.shot_eyes.draw(j, out, self.pd[r], self.area, cover=self.ps[r])
             if hole is not None:
                 f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
+        elif iris is not None:  # a gaze no footage frame shows: the frame's own irises, moved
+            out = self._irises_moved(r, out)
         if self.moves(r) and self.mouth_source(r) is not None:  # the mouth is drawn: no hole there
             out = self.shot_mouth.draw_moved(r, out, self.pd[r], self.zd[r], self.mouth_offset)
             f = replace(f, mouth_hole=np.zeros_like(f.mouth_hole), valid=np.maximum(f.valid, f.mouth_hole))

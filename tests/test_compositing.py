@@ -408,7 +408,8 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     """Region face, an edit of the gaze only (an animator's gaze keys): the rows whose asked gaze
     some footage frame shows take their eyes from that frame (the frame's own eyeball turns with
     the face and cannot look elsewhere); the picture changes only around the eyes; Preview Frame
-    draws the same; an edit too far from any footage gaze is left to the renderer."""
+    draws the same; an edit too far from any footage gaze moves the frame's own irises, and one
+    beyond any eye's turn is left to the renderer."""
     from conftest import around_eyes
 
     from reenact.face import transfer as X
@@ -455,5 +456,13 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     far.gaze = np.array(far.gaze)
     far.gaze[rows, 0::2] = 5.0  # no eye turns that far
     far = far.with_footage_rows(tracked)
-    assert all(HeadMotion(tracked, far).with_shot_eyes(hm.shot_eyes).eye_source(r) is None for r in rows)
+    hf = HeadMotion(tracked, far).with_shot_eyes(hm.shot_eyes)
+    assert all(hf.eye_source(r) is None and hf.iris_move(r) is None and not hf.edits(r) for r in rows)
+    # a turn no footage frame shows but an eye can make: the frame's own irises, moved (render/irises.py)
+    near = X._copy(tracked)
+    near.gaze = np.array(near.gaze)
+    near.gaze[rows, 0::2] = np.clip(g[rows, 0::2] + 0.6, -0.85, 0.85)
+    hn = HeadMotion(tracked, near.with_footage_rows(tracked)).with_shot_eyes(hm.shot_eyes)
+    out_of_reach = [r for r in rows if hn.eye_source(r) is None]
+    assert out_of_reach and all(hn.iris_move(r) is not None and hn.edits(r) for r in out_of_reach)
     hm.close()

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Irises moved inside the footage's own eyes: a gaze key that no frame of the shot shows.
+
+An animator's gaze key on a row that keeps the head pose takes the eyes of the footage frame
+that looks that way (:class:`~reenact.render.eyes.ShotEyes`). Where no frame comes near enough
+(the actor never looks there in the shot), the row's own eyes are kept and each iris is moved
+inside its eye opening to where the requested gaze puts it (:func:`iris_shift`, the tracker's
+eyeball model: the iris on a 1.25 cm sphere, :mod:`reenact.face.gaze`): the white of the eye
+where the iris was is inpainted from the opening around it and lifted to the eye's own white
+where the inpainting left it whitish (the lids' and lashes' dark stays), and the iris (the part
+of it the lids show) is laid at its new place, cut by the lids. What this cannot do: show the
+part of an iris the footage's lids hide, or move the lids with the gaze (an eye looking down
+lowers its upper lid); at 4x the moved iris can carry a piece of the lid line with it, and an
+iris pushed into the eye's corner is cut off (driving_d3, asked 0.5 rad). The shot's own frames
+come first where one looks near enough (docs/reenact-bench.md, *Gaze keys*).
+"""
+
+import cv2
+import numpy as np
+
+from ..face.camera import posed_vertices, project_points
+from ..face.gaze import GAZE_LIMIT, iris_points
+
+#: the tracker's landmarks of each iris (centre, ring), in the order of :func:`iris_points`'
+#: eyes (the actor's left, then right)
+IRISES = ((473, (474, 475, 476, 477)), (468, (469, 470, 471, 472)))
+#: the sclera fill covers the footage's iris grown by this factor (its soft rim and shadow)
+FILL_GROW = 1.2
+#: the filled white is lifted to the white around it where the inpainting left it brighter than
+#: LIFT_FROM[0] of that white, wholly from LIFT_FROM[1]
+LIFT_FROM = (0.45, 0.75)
+#: moves under this many pixels leave the eyes as they are (``inf``: never move them; the
+#: gaze bench's renderer-alone column)
+MIN_SHIFT = 0.5
+
+
+def _iris_pixels(track, row):
+    """(2, 2) pixels of the eyeball model's iris centres (left, right) at ``track``'s row ``row``
+    (its gaze, pose and camera); NaN when the row has no gaze or pose."""
+    gaze = np.asarray(track.gaze, np.float64)[row:row + 1]
+    pose = np.asarray(track.pose, np.float64)[row:row + 1]
+    if not (np.isfinite(gaze).all() and np.isfinite(pose).all()):
+        return np.full((2, 2), np.nan)
+    X = iris_points(track.identity, gaze)[0]  # (2, 3) model frame
+    C = posed_vertices(X, np.zeros((1, 2, 3)), np.zeros((1, 1)), pose)[0]  # (no expression moves them)
+    cam = track.camera()
+    return project_points(C, float(cam.focal_px), cam.principal)
+
+
+def iris_shift(own, requested, own_row, r):
+    """(2, 2) pixels by which row ``r`` of the performance ``requested`` moves each iris (left,
+    right) from where footage row ``own_row`` of ``own`` shows it: the difference of the
+    eyeball model's iris centres under the two gazes (and poses), so a model that sits a little
+    off the footage's eyes still moves each iris by the right amount. NaN where either gaze is
+    unknown or the asked one lies beyond what the tracker reads (:data:`GAZE_LIMIT`)."""
+    g = np.asarray(requested.gaze, np.float64)[r]
+    if not np.isfinite(g).all() or np.abs(g).max() > GAZE_LIMIT:  # beyond what the tracker reads: not an eye's turn
+        return np.full((2, 2), np.nan)
+    return _iris_pixels(requested, r) - _iris_pixels(own, own_row)
+
+
+def _soft_disc(shape, centre, radius, soft=1.0):
+    """(h, w) float32 0..1: a disc, its edge ramped over ``soft`` px."""
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    d = np.hypot(xx - np.float32(centre[0]), yy - np.float32(centre[1]))
+    return np.clip((np.float32(radius) - d) / np.float32(max(soft, 1e-3)) + 0.5, 0.0, 1.0)
+
+
+def move_irises(frame, landmarks, shift, loops, moved_by=None):
+    """``frame`` (H, W, 3) uint8 with each iris moved by ``shift`` (2, 2) px (left, right:
+    :func:`iris_shift`) inside its eye opening. ``landmarks``: (478, 2+) the footage row's
+    tracked landmarks (its iris centres and rings); ``loops``: the eye-opening loops (N, 2) px
+    of the eyes ``frame`` shows (the requested mesh's, as drawn); ``moved_by``: optional (2, 2)
+    px by which ``frame``'s eyes sit off the footage row's (a frame the mesh warp moved: the
+    loops' centres minus the footage's). A new array; ``frame`` itself where nothing moves."""
+    L = np.asarray(landmarks, np.float64)[:, :2]
+    H, W = frame.shape[:2]
+    out = frame
+    for k, (centre, ring) in enumerate(IRISES):
+        s = np.asarray(shift[k], np.float64)
+        c = L[centre] + (0.0 if moved_by is None else np.asarray(moved_by[k], np.float64))
+        if not (np.isfinite(s).all() and np.isfinite(c).all()) or float(np.hypot(*s)) < MIN_SHIFT:
+            continue
+        rad = float(np.mean(np.linalg.norm(L[list(ring)] - L[centre], axis=1)))
+        loop = min(loops, key=lambda p: float(np.hypot(*(np.asarray(p).mean(0) - c))))
+        loop = np.asarray(loop, np.float64)
+        if not (np.isfinite(loop).all() and np.isfinite(rad)) or rad < 1.0:
+            continue
+        pad = int(np.ceil(2 * rad + np.abs(s).max())) + 3
+        x0, y0 = np.maximum(np.floor(np.minimum(loop.min(0), c - rad)).astype(int) - pad, 0)
+        x1, y1 = np.minimum(np.ceil(np.maximum(loop.max(0), c + rad)).astype(int) + pad, (W, H))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        shape = (y1 - y0, x1 - x0)
+        eye = np.zeros(shape, np.uint8)
+        cv2.fillPoly(eye, [np.round((loop - (x0, y0)) * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
+        eye = eye.astype(np.float32)
+        if eye.sum() < 4:
+            continue
+        box = frame[y0:y1, x0:x1].astype(np.float32)
+        cl = c - (x0, y0)
+        iris = _soft_disc(shape, cl, rad, soft=0.15 * rad) * eye  # the iris as the lids show it
+        # the white of the eye where the iris was: inpainted from the opening around it (its
+        # sclera, shading and lids) ...
+        gone = (_soft_disc(shape, cl, FILL_GROW * rad) > 0.5) & (eye > 0.5)
+        filled = cv2.inpaint(np.ascontiguousarray(frame[y0:y1, x0:x1]), gone.astype(np.uint8),
+                             max(2.0, 0.5 * rad), cv2.INPAINT_TELEA).astype(np.float32)
+        # ... and lifted to the brighter half of the white around it: inpainting alone carries the
+        # lids' and lashes' dark in, a grey smear the eye (and the tracker) reads as iris
+        away = (eye > 0.5) & ~gone
+        if away.sum() >= 4:
+            luma = box @ np.array([0.299, 0.587, 0.114], np.float32)
+            white = box[away & (luma >= np.median(luma[away]))].mean(0)
+            # (only what the inpainting made whitish: the lid's and lashes' dark stays dark)
+            lw = max(float(white @ np.array([0.299, 0.587, 0.114], np.float32)), 1.0)
+            t = np.clip(((filled @ np.array([0.299, 0.587, 0.114], np.float32)) / lw - LIFT_FROM[0])
+                        / (LIFT_FROM[1] - LIFT_FROM[0]), 0.0, 1.0)[..., None]
+            filled = filled + t * (np.maximum(filled, white) - filled)
+        fill = _soft_disc(shape, cl, FILL_GROW * rad, soft=0.3 * rad) * eye
+        comp = box * (1.0 - fill[..., None]) + filled * fill[..., None]
+        A = np.float32([[1, 0, s[0]], [0, 1, s[1]]])
+        moved = cv2.warpAffine(box, A, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha = cv2.warpAffine(iris, A, (shape[1], shape[0]), flags=cv2.INTER_LINEAR) * eye
+        comp = comp * (1.0 - alpha[..., None]) + moved * alpha[..., None]
+        if out is frame:
+            out = frame.copy()
+        out[y0:y1, x0:x1] = np.clip(comp + 0.5, 0, 255).astype(np.uint8)
+    return out

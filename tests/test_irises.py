@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Irises moved inside the footage's own eyes (render/irises.py): a gaze key no frame of the
+shot shows. The move is the one the tracker's eyeball model asks for (read back by the
+tracker's own gaze estimate), and it changes nothing outside the eye openings."""
+
+import numpy as np
+
+from reenact.face import transfer as X
+from reenact.face.camera import euler_to_matrix
+from reenact.face.gaze import gaze_from_iris
+from reenact.render.irises import IRISES, iris_shift, move_irises
+
+
+def _ellipse(c, a, b, n=16):
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    return np.stack([c[0] + a * np.cos(t), c[1] + b * np.sin(t)], 1)
+
+
+def _eyes_picture():
+    """A 120 x 200 face: skin, two almond eyes (white, shaded toward the lids), a dark iris with
+    a lighter ring in each; the landmarks of both irises; the two eye loops."""
+    H, W = 120, 200
+    img = np.zeros((H, W, 3), np.float32) + (150, 170, 205)  # BGR-ish skin
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    L = np.full((478, 2), np.nan)
+    loops = []
+    for (centre, ring), cx in zip(IRISES, (140.0, 60.0)):
+        c = np.array([cx, 60.0])
+        loop = _ellipse(c, 30.0, 12.0)
+        loops.append(loop)
+        inside = ((xx - c[0]) / 30.0) ** 2 + ((yy - c[1]) / 12.0) ** 2 <= 1.0
+        img[inside] = (235, 238, 240)
+        img[inside & (np.abs(yy - c[1]) > 8)] = (215, 218, 222)  # the lids' shadow
+        d = np.hypot(xx - c[0], yy - c[1])
+        img[inside & (d <= 9)] = (90, 110, 60)
+        img[inside & (d <= 5)] = (20, 20, 20)
+        L[centre] = c
+        L[list(ring)] = c + 9.0 * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])
+    return np.round(img).astype(np.uint8), L, loops
+
+
+def _dark_centroid(img, loop):
+    import cv2
+
+    m = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(loop).astype(np.int32)], 1)
+    dark = (img.astype(int).sum(-1) < 200) & (m > 0)
+    ys, xs = np.nonzero(dark)
+    return np.array([xs.mean(), ys.mean()]), int(dark.sum())
+
+
+def test_move_irises_moves_each_iris_inside_its_eye_and_nothing_else():
+    import cv2
+
+    img, L, loops = _eyes_picture()
+    shift = np.array([[7.0, 0.0], [0.0, 0.0]])  # the actor's left iris (image right) moves, the other stays
+    out = move_irises(img, L, shift, loops)
+    assert out is not img and out.shape == img.shape and out.dtype == np.uint8
+    before, n0 = _dark_centroid(img, loops[0])
+    after, n1 = _dark_centroid(out, loops[0])
+    assert abs(after[0] - before[0] - 7.0) < 1.0 and abs(after[1] - before[1]) < 0.5, (before, after)
+    assert abs(n1 - n0) <= 0.1 * n0  # the pupil moved whole, not smeared or cut
+    # where the iris's far side was, the white of the eye (filled from around it)
+    assert out[60, 131].astype(int).sum() > 3 * 180, out[60, 131]
+    # nothing outside the eye openings changes; the other eye not at all
+    eyes = np.zeros(img.shape[:2], np.uint8)
+    for lp in loops:
+        cv2.fillPoly(eyes, [np.round(lp).astype(np.int32)], 1)
+    eyes = cv2.dilate(eyes, np.ones((3, 3), np.uint8)) > 0
+    assert np.array_equal(out[~eyes], img[~eyes])
+    assert np.array_equal(out[:, :100], img[:, :100])
+    # no move: the frame itself
+    assert move_irises(img, L, np.zeros((2, 2)), loops) is img
+
+
+def test_iris_shift_is_the_move_the_tracker_reads_as_the_asked_gaze(carphone_track):
+    """The tracked sample clip: a gaze key of (+0.2, +0.1) rad on both eyes moves the irises by
+    iris_shift; the tracker's gaze estimate on the moved iris centres reads the key back."""
+    tr = carphone_track
+    r = int(np.flatnonzero(np.asarray(tr.tracked, bool))[len(tr.tracked) // 2])
+    req = X._copy(tr)
+    req.gaze = np.array(req.gaze, np.float64)
+    req.gaze[r] += (0.2, 0.1, 0.2, 0.1)
+    s = iris_shift(tr, req, r, r)
+    assert s.shape == (2, 2) and np.isfinite(s).all()
+    pose = np.asarray(tr.pose, np.float64)[r:r + 1]
+    R, t, cam = euler_to_matrix(pose[:, :3]), pose[:, 3:], tr.camera()
+    px = np.asarray(tr.landmarks, np.float64)[r][[c for c, _ in IRISES], :2][None]
+    g0 = gaze_from_iris(px, tr.identity, R, t, cam)[0]
+    g1 = gaze_from_iris(px + s[None], tr.identity, R, t, cam)[0]
+    assert np.allclose(g1 - g0, (0.2, 0.1, 0.2, 0.1), atol=0.03), (g1 - g0)
+    # a gaze beyond what the tracker reads is not an eye's turn: no move
+    req.gaze[r] = (5.0, 0.0, 5.0, 0.0)
+    assert np.isnan(iris_shift(tr, req, r, r)).all()
