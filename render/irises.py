@@ -29,6 +29,8 @@ FILL_GROW = 1.2
 #: the filled white is lifted to the white around it where the inpainting left it brighter than
 #: LIFT_FROM[0] of that white, wholly from LIFT_FROM[1]
 LIFT_FROM = (0.45, 0.75)
+#: a moved iris's centre stays this many iris radii inside the eye opening's corners (:func:`fits`)
+CORNER_MARGIN = 1.0
 #: moves under this many pixels leave the eyes as they are (``inf``: never move them; the
 #: gaze bench's renderer-alone column)
 MIN_SHIFT = 0.5
@@ -57,6 +59,28 @@ def iris_shift(own, requested, own_row, r):
     if not np.isfinite(g).all() or np.abs(g).max() > GAZE_LIMIT:  # beyond what the tracker reads: not an eye's turn
         return np.full((2, 2), np.nan)
     return _iris_pixels(requested, r) - _iris_pixels(own, own_row)
+
+
+def fits(landmarks, shift, loops):
+    """True when each iris moved by ``shift`` (2, 2) px (:func:`iris_shift`) keeps its centre in
+    its eye opening (``loops``: the openings' (N, 2) px; ``landmarks``: the footage row's tracked
+    landmarks) and at least :data:`CORNER_MARGIN` of its radius from the opening's corners (left
+    and right): an iris pushed into the eye's corner is cut off there and reads as hardly any
+    turn (driving_d3)."""
+    L = np.asarray(landmarks, np.float64)[:, :2]
+    for k, (centre, ring) in enumerate(IRISES):
+        c, s = L[centre], np.asarray(shift[k], np.float64)
+        if not (np.isfinite(c).all() and np.isfinite(s).all()):
+            return False
+        rad = float(np.mean(np.linalg.norm(L[list(ring)] - c, axis=1)))
+        loop = np.asarray(min(loops, key=lambda p: float(np.hypot(*(np.asarray(p).mean(0) - c)))), np.float32)
+        if not np.isfinite(rad) or cv2.pointPolygonTest(loop.reshape(-1, 1, 2), (float(c[0] + s[0]),
+                                                                                 float(c[1] + s[1])), False) < 0:
+            return False  # (up and down the lids cover the iris anyway: only its centre must stay inside)
+        x = float(c[0] + s[0])
+        if not (loop[:, 0].min() + CORNER_MARGIN * rad <= x <= loop[:, 0].max() - CORNER_MARGIN * rad):
+            return False
+    return True
 
 
 def _soft_disc(shape, centre, radius, soft=1.0):

@@ -92,3 +92,13 @@ def test_iris_shift_is_the_move_the_tracker_reads_as_the_asked_gaze(carphone_tra
     # a gaze beyond what the tracker reads is not an eye's turn: no move
     req.gaze[r] = (5.0, 0.0, 5.0, 0.0)
     assert np.isnan(iris_shift(tr, req, r, r)).all()
+
+
+def test_an_iris_pushed_into_the_eye_s_corner_does_not_fit():
+    from reenact.render.irises import fits
+
+    _, L, loops = _eyes_picture()  # eyes 60 px wide, irises of radius 9
+    assert fits(L, np.array([[7.0, 0.0], [-7.0, 2.0]]), loops)
+    assert not fits(L, np.array([[24.0, 0.0], [0.0, 0.0]]), loops)  # 6 px from the corner: cut off there
+    assert not fits(L, np.array([[0.0, 0.0], [0.0, 20.0]]), loops)  # below the eye
+    assert not fits(L, np.array([[np.nan, 0.0], [0.0, 0.0]]), loops)
