@@ -18,9 +18,10 @@ into the stretched lips, the only path before 2026-11-30 20:20 UTC). Figures ove
 
 **Blink keys.** Per case: eyeBlinkLeft/Right keyed to 1 on the 12 consecutive frames whose eyes
 are the most open, region ``face``, re-tracked. Two renders: the default (the eyes of the footage
-frame nearest in lids, where one is within 0.15 cm: ``render/eyes.py: ShotEyes``) and the frame's
-own eyes warped shut (the only path before 2026-11-30 20:30 UTC). Figure: the re-tracked lids'
-opening (the fitted mesh's, cm) over the keyed frames, median, beside the asked and the
+frame nearest in lids, where one is within 0.15 cm: ``render/eyes.py: ShotEyes``; elsewhere the
+frame's own lids closed over its eyes: ``render/lids.py``, since 2026-12-01) and the frame's own
+eyes warped shut by the mesh (the only path before 2026-11-30 20:30 UTC). Figure: the re-tracked
+lids' opening (the fitted mesh's, cm) over the keyed frames, median, beside the asked and the
 footage's.
 
 Writes ``bench/results/face_keys.json`` and, with ``--images``, ``docs/images/jaw_edit.jpg`` and
@@ -203,7 +204,7 @@ def main(argv=None):
                 clip_name, now["asked_cm"], now["footage_cm"], before["retracked_cm"], now["retracked_cm"],
                 now["rows_from_shot"], "" if set_on else "  (not used to set it)"), flush=True)
             if a.images:
-                blinks.append(_sheet_row(clip, clip_name, tr, rows, fb, fd, "{} rows".format(now["rows_from_shot"])))
+                blinks.append(_sheet_row(clip, clip_name, tr, rows, fb, fd, "{} rows from the shot".format(now["rows_from_shot"])))
     if sheet:
         rep["contact_sheet"] = contact_sheet(os.path.join(IMAGES, "jaw_edit.jpg"), sheet, 200,
                                              ("footage", "renderer (before)", "default"))

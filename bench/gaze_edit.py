@@ -9,7 +9,8 @@ renders per case: the default (the eyes of the footage frame that looks there, w
 ``render/eyes.py: ShotEyes``; elsewhere the frame's own irises moved inside its eyes:
 ``render/irises.py``, since 2026-12-01), the irises moved in every row, and the renderer alone
 (the network draws the whole face, as before 2026-11-30 18:40 UTC). ``--pitch`` runs up and
-down keys instead (:data:`PITCH_CASES`). Writes ``bench/results/gaze_edit.json``; needs
+down keys instead (:data:`PITCH_CASES`); ``--images`` writes a contact sheet of the middle keyed
+frame's eyes to docs/images. Writes ``bench/results/gaze_edit.json``; needs
 ../shared/data (``--data DIR``) and says so without it.
 
 The constants of ``ShotEyes`` (``EDIT_GAZE_COST``, ``EDIT_GAZE_REACH``) were set on the first
@@ -48,10 +49,11 @@ def gaze_edit(track, yaw, rows, axis=0):
     return req.with_footage_rows(track)
 
 
-def run_case(clip, tr, first, yaw, work, method="default", axis=0):
-    """``method``: ``default`` (the footage frame that looks there, else the frame's own irises
+def run_case(clip, tr, first, yaw, work, method="default", axis=0, images=False):
+    """(figures, the middle keyed frame as rendered (BGR) with ``images``, else None).
+    ``method``: ``default`` (the footage frame that looks there, else the frame's own irises
     moved), ``irises`` (the irises moved in every row) or ``renderer`` (the network alone)."""
-    from .reenact_measures import gaze_error_deg
+    from .reenact_measures import gaze_error_deg, output_frames
     from reenact.render import eyes, irises
     from reenact.render.pipeline import render_clip
     from reenact.tracking.tracker import track_video
@@ -73,9 +75,44 @@ def run_case(clip, tr, first, yaw, work, method="default", axis=0):
         eyes.EDIT_GAZE_REACH, irises.MIN_SHIFT = reach, shift
     got = track_video(os.path.join(out, "f"))[0]
     err = gaze_error_deg(req.gaze, got.gaze)[rows]
+    mid = first + FRAMES // 2
+    pic = output_frames(os.path.join(out, "f"), [mid])[mid] if images else None
     return {"gaze_error_deg_median": round(float(np.nanmedian(err)), 2),
             "footage_vs_request_deg_median": round(float(np.nanmedian(gaze_error_deg(req.gaze, tr.gaze)[rows])), 2),
-            "render_wall_s": round(wall, 2), "rendered": int(s["rendered"]), "frames": [int(first), int(first + FRAMES)]}
+            "render_wall_s": round(wall, 2), "rendered": int(s["rendered"]), "frames": [int(first), int(first + FRAMES)]}, pic
+
+
+def eyes_strip(img, landmarks, width=360):
+    """A ``width`` x ``width`` / 3 crop of both eyes of ``img`` (BGR), placed by the footage
+    row's ``landmarks`` (the eyes' outer corners 33 and 263), for the contact sheet."""
+    import cv2
+
+    L = np.asarray(landmarks, np.float64)[:, :2]
+    c = 0.5 * (L[33] + L[263])
+    w = 1.5 * float(np.hypot(*(L[263] - L[33])))
+    A = np.float64([[width / w, 0, width / 2 - c[0] * width / w], [0, width / w, width / 6 - c[1] * width / w]])
+    return cv2.warpAffine(img, A, (width, width // 3), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def write_sheet(path, rows, width=360):
+    """JPEG of rows of eye strips (footage | renderer alone | irises moved | default), captioned."""
+    import cv2
+
+    labels = ("footage", "renderer alone", "irises moved", "default")
+    head = np.full((22, width * len(labels), 3), 255, np.uint8)
+    for k, t in enumerate(labels):
+        cv2.putText(head, t, (k * width + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    out = [head]
+    for cells, caption in rows:
+        row = np.concatenate(cells, 1)
+        cv2.putText(row, caption, (6, width // 3 - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+        out.append(row)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    ok, buf = cv2.imencode(".jpg", np.concatenate(out, 0), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    with open(path + ".tmp", "wb") as f:
+        f.write(buf.tobytes())
+    os.replace(path + ".tmp", path)
+    return os.path.relpath(path, ROOT)
 
 
 def main(argv=None):
@@ -84,6 +121,9 @@ def main(argv=None):
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--cases", type=int, default=len(CASES), help="run the first N cases")
     ap.add_argument("--pitch", action="store_true", help="the up/down keys instead (PITCH_CASES)")
+    ap.add_argument("--images", action="store_true",
+                    help="write docs/images/gaze_keys_irises.jpg (--pitch: gaze_keys_pitch.jpg): the middle keyed "
+                         "frame's eyes, footage | the three renders")
     a = ap.parse_args(argv)
     clips = os.path.join(a.data, "clips")
     if not os.path.isdir(clips):
@@ -96,19 +136,32 @@ def main(argv=None):
     cases = [c + (True,) for c in PITCH_CASES] if a.pitch else CASES
     print("{:12s} {:>7s} {:>10s} {:>16s} {:>16s} {:>16s}".format("clip", "pitch" if a.pitch else "yaw", "footage",
                                                                 "renderer alone", "irises moved", "default"))
+    sheet = []
     with tempfile.TemporaryDirectory() as work:
         for clip_name, first, yaw, set_on in cases[:a.cases]:
             clip = os.path.join(clips, clip_name + ".mp4")
             tr = track_video(clip)[0]
-            before = run_case(clip, tr, first, yaw, work, "renderer", axis)
-            moved = run_case(clip, tr, first, yaw, work, "irises", axis)
-            now = run_case(clip, tr, first, yaw, work, "default", axis)
+            before, pb = run_case(clip, tr, first, yaw, work, "renderer", axis, a.images)
+            moved, pm = run_case(clip, tr, first, yaw, work, "irises", axis, a.images)
+            now, pn = run_case(clip, tr, first, yaw, work, "default", axis, a.images)
+            if a.images:
+                from reenact.video import open_video
+
+                mid = first + FRAMES // 2
+                with open_video(clip) as src:
+                    orig = np.ascontiguousarray(src.read(mid)[..., ::-1])
+                L = np.asarray(tr.landmarks)[mid - int(tr.frame_start)]
+                sheet.append(([eyes_strip(x, L) for x in (orig, pb, pm, pn)], "{} frame {}, {} {:+.1f} rad".format(
+                    clip_name.split("_")[-1], mid, "pitch" if a.pitch else "yaw", yaw)))
             rep["cases"].append({"clip": clip_name, ("pitch_rad" if a.pitch else "yaw_rad"): yaw, "set_on": set_on,
                                  "renderer_alone": before, "irises_moved": moved, "default": now})
             print("{:12s} {:+7.2f} {:>9.1f}° {:>15.1f}° {:>15.1f}° {:>15.1f}°{}".format(
                 clip_name, yaw, now["footage_vs_request_deg_median"], before["gaze_error_deg_median"],
                 moved["gaze_error_deg_median"], now["gaze_error_deg_median"],
                 "" if set_on else "  (not used to set it)"), flush=True)
+    if sheet:
+        rep["contact_sheet"] = write_sheet(os.path.join(ROOT, "docs", "images", "gaze_keys_pitch.jpg" if a.pitch
+                                                        else "gaze_keys_irises.jpg"), sheet)
     from .reenact_measures import write_report
 
     write_report(a.out, rep)

@@ -39,7 +39,8 @@ EDIT_LIDS_MIN = 0.15
 #: looking the same way over the footage's own blinks)
 EDIT_LIDS_COST = 5.0
 #: ... where the nearest footage lids are further than this (cm) from the asked ones, the row's
-#: own eyes are warped, as before
+#: own lids close over its eyes where the key closes them (:mod:`.lids`; before 2026-12-01 the
+#: mesh warp squeezed the eyes shut), else its eyes are warped
 EDIT_LIDS_REACH = 0.15
 #: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
 EYE_OPEN_COST = 3.0
@@ -247,8 +248,21 @@ class ShotEyes(ShotFrames):
                 self._irises_fit(requested, r, own_row):
             return None  # the nearest frame brings the gaze less than that far: the irises moved
         if lids_key and abs(self.pool.of[k] - oq[0]) > EDIT_LIDS_REACH:
-            return None  # lids the footage never shows: the frame's own, warped, as before
+            return None  # lids the footage never shows: the frame's own, closed (lids.py) or warped
         return int(self.pool.rows[k])
+
+    def lids_keep(self, requested, r, own_row):
+        """(E,) per eye (:func:`~reenact.render.lids.lid_keep`) how much of footage row
+        ``own_row``'s eye opening row ``r`` of ``requested`` keeps, where the key closes the lids
+        by :data:`EDIT_LIDS_MIN` or more and some eye less than fully; None elsewhere."""
+        from .lids import lid_keep
+
+        oq = eye_shapes(requested, [r])[1][0]
+        ox = eye_shapes(self.own, [own_row])[1][0]
+        if not (np.isfinite(oq) and np.isfinite(ox) and oq <= ox - EDIT_LIDS_MIN):
+            return None
+        keep = lid_keep(self.own, requested, r, own_row, EYE_PAIRS)
+        return keep if keep is not None and float(keep.min()) < 1.0 else None
 
     def _irises_fit(self, requested, r, own_row):
         """True when footage row ``own_row``'s irises, moved to row ``r``'s gaze, stay inside its

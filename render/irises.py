@@ -7,11 +7,13 @@ that looks that way (:class:`~reenact.render.eyes.ShotEyes`). Where no frame com
 inside its eye opening to where the requested gaze puts it (:func:`iris_shift`, the tracker's
 eyeball model: the iris on a 1.25 cm sphere, :mod:`reenact.face.gaze`): the white of the eye
 where the iris was is inpainted from the opening around it and lifted to the eye's own white
-where the inpainting left it whitish (the lids' and lashes' dark stays), and the iris (the part
-of it the lids show) is laid at its new place, cut by the lids. What this cannot do: show the
-part of an iris the footage's lids hide, or move the lids with the gaze (an eye looking down
-lowers its upper lid); at 4x the moved iris can carry a piece of the lid line with it, and an
-iris pushed into the eye's corner is cut off (driving_d3, asked 0.5 rad). The shot's own frames
+where the inpainting left it whitish (the lids' and lashes' dark stays); the lids follow the
+iris up or down as real lids do (an eye looking down lowers its upper lid: :func:`lid_field`,
+a smooth warp of the lids and the skin next to them); and the iris (the part of it the lids
+show) is laid at its new place, cut by the lids. What this cannot do: show the part of an iris
+the footage's lids hide (beyond what the lids' follow uncovers), or fold the skin of the lid as
+it rolls; at 4x the moved iris can carry a piece of the lid line with it, and an iris pushed
+into the eye's corner is cut off (driving_d3, asked 0.5 rad). The shot's own frames
 come first where one looks near enough (docs/reenact-bench.md, *Gaze keys*).
 """
 
@@ -31,6 +33,16 @@ FILL_GROW = 1.2
 LIFT_FROM = (0.45, 0.75)
 #: a moved iris's centre stays this many iris radii inside the eye opening's corners (:func:`fits`)
 CORNER_MARGIN = 1.0
+#: the lids follow the iris up and down (an eye looking down lowers its upper lid): the upper
+#: lid's margin moves by the iris's vertical move times LID_FOLLOW[0] (at the middle of the eye,
+#: nothing at its corners), the lower lid's by LID_FOLLOW[1]; the skin above the upper lid follows
+#: it over LID_REACH[0] of the eye's width, below the lower lid over LID_REACH[1]
+LID_FOLLOW = (1.0, 0.3)
+LID_REACH = (0.45, 0.3)
+#: an eye whose opening is nowhere this many iris radii high is shut: left as it is
+SHUT = 0.5
+#: the iris's cut by the lids and the lifted white are softened by a Gaussian of this many px
+EDGE_SOFT = 0.7
 #: moves under this many pixels leave the eyes as they are (``inf``: never move them; the
 #: gaze bench's renderer-alone column)
 MIN_SHIFT = 0.5
@@ -90,6 +102,34 @@ def _soft_disc(shape, centre, radius, soft=1.0):
     return np.clip((np.float32(radius) - d) / np.float32(max(soft, 1e-3)) + 0.5, 0.0, 1.0)
 
 
+def lid_field(eye, dy):
+    """(h, w) float32 px, or None when it moves nothing: how far down each pixel of an eye's box
+    moves when its iris moves ``dy`` px down (``eye``: the eye opening's (h, w) 0..1 mask in the
+    box). The upper lid's margin by ``dy`` x :data:`LID_FOLLOW` [0], the lower lid's by
+    ``LID_FOLLOW[1]``, the white between them in proportion, the skin outside fading to nothing
+    over :data:`LID_REACH` of the eye's width; across the eye a half sine, nothing at the corners
+    (the lids are fixed there)."""
+    m = np.asarray(eye) > 0.5
+    has = m.any(0)
+    cols = np.flatnonzero(has)
+    if abs(float(dy)) * LID_FOLLOW[0] < 0.25 or cols.size < 3:
+        return None
+    h, w = m.shape
+    xa, ew = float(cols[0]), float(cols[-1] - cols[0])
+    yu = np.where(has, np.argmax(m, 0), 0).astype(np.float32)[None, :]
+    yl = np.where(has, h - 1 - np.argmax(m[::-1], 0), 0).astype(np.float32)[None, :]
+    y = np.arange(h, dtype=np.float32)[:, None]
+    up, lo = np.float32(LID_FOLLOW[0]), np.float32(LID_FOLLOW[1])
+    above = up * 0.5 * (1 + np.cos(np.pi * np.clip((yu - y) / max(LID_REACH[0] * ew, 1.0), 0, 1)))
+    between = up + (lo - up) * np.clip((y - yu) / np.maximum(yl - yu, 1.0), 0, 1)
+    below = lo * 0.5 * (1 + np.cos(np.pi * np.clip((y - yl) / max(LID_REACH[1] * ew, 1.0), 0, 1)))
+    wy = np.where(y < yu, above, np.where(y > yl, below, between))
+    wx = np.where(has, np.sin(np.pi * np.clip((np.arange(w) - xa) / max(ew, 1.0), 0, 1)), 0).astype(np.float32)
+    D = np.float32(dy) * wx[None, :] * wy
+    k = max(0.05 * ew, 1.0)  # (a column's lid line is a pixel grid: smoothed across)
+    return cv2.GaussianBlur(D.astype(np.float32), (0, 0), sigmaX=k, sigmaY=1.0)
+
+
 def move_irises(frame, landmarks, shift, loops, moved_by=None):
     """``frame`` (H, W, 3) uint8 with each iris moved by ``shift`` (2, 2) px (left, right:
     :func:`iris_shift`) inside its eye opening. ``landmarks``: (478, 2+) the footage row's
@@ -111,16 +151,19 @@ def move_irises(frame, landmarks, shift, loops, moved_by=None):
         if not (np.isfinite(loop).all() and np.isfinite(rad)) or rad < 1.0:
             continue
         pad = int(np.ceil(2 * rad + np.abs(s).max())) + 3
-        x0, y0 = np.maximum(np.floor(np.minimum(loop.min(0), c - rad)).astype(int) - pad, 0)
-        x1, y1 = np.minimum(np.ceil(np.maximum(loop.max(0), c + rad)).astype(int) + pad, (W, H))
+        ew = float(np.ptp(loop[:, 0]))  # (the skin the lids carry: LID_REACH of the eye's width)
+        x0, y0 = np.maximum(np.floor(np.minimum(loop.min(0), c - rad)).astype(int)
+                            - (pad, pad + int(np.ceil(LID_REACH[0] * ew))), 0)
+        x1, y1 = np.minimum(np.ceil(np.maximum(loop.max(0), c + rad)).astype(int)
+                            + (pad, pad + int(np.ceil(LID_REACH[1] * ew))), (W, H))
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
         shape = (y1 - y0, x1 - x0)
         eye = np.zeros(shape, np.uint8)
         cv2.fillPoly(eye, [np.round((loop - (x0, y0)) * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
         eye = eye.astype(np.float32)
-        if eye.sum() < 4:
-            continue
+        if eye.sum() < 4 or eye.sum(0).max() < SHUT * rad:
+            continue  # (a shut eye shows no iris, and its lid does not follow one)
         box = frame[y0:y1, x0:x1].astype(np.float32)
         cl = c - (x0, y0)
         iris = _soft_disc(shape, cl, rad, soft=0.15 * rad) * eye  # the iris as the lids show it
@@ -138,13 +181,20 @@ def move_irises(frame, landmarks, shift, loops, moved_by=None):
             # (only what the inpainting made whitish: the lid's and lashes' dark stays dark)
             lw = max(float(white @ np.array([0.299, 0.587, 0.114], np.float32)), 1.0)
             t = np.clip(((filled @ np.array([0.299, 0.587, 0.114], np.float32)) / lw - LIFT_FROM[0])
-                        / (LIFT_FROM[1] - LIFT_FROM[0]), 0.0, 1.0)[..., None]
+                        / (LIFT_FROM[1] - LIFT_FROM[0]), 0.0, 1.0)
+            t = cv2.GaussianBlur(t, (0, 0), EDGE_SOFT)[..., None]  # (per pixel it left the lashes' dark stippled)
             filled = filled + t * (np.maximum(filled, white) - filled)
         fill = _soft_disc(shape, cl, FILL_GROW * rad, soft=0.3 * rad) * eye
         comp = box * (1.0 - fill[..., None]) + filled * fill[..., None]
+        D = lid_field(eye, s[1])
+        if D is not None:  # the lids (and the white between them) follow the iris up or down
+            yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+            comp = cv2.remap(comp, xx, yy - D, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            eye = cv2.remap(eye, xx, yy - D, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         A = np.float32([[1, 0, s[0]], [0, 1, s[1]]])
         moved = cv2.warpAffine(box, A, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        alpha = cv2.warpAffine(iris, A, (shape[1], shape[0]), flags=cv2.INTER_LINEAR) * eye
+        # cut by the lids as drawn, over a pixel or so as the footage's lid lines are
+        alpha = cv2.warpAffine(iris, A, (shape[1], shape[0]), flags=cv2.INTER_LINEAR) * cv2.GaussianBlur(eye, (0, 0), EDGE_SOFT)
         comp = comp * (1.0 - alpha[..., None]) + moved * alpha[..., None]
         if out is frame:
             out = frame.copy()

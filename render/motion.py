@@ -22,7 +22,7 @@ from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
 from .renderer import REGIONS
-from . import irises
+from . import irises, lids
 from .warp import warp_field, warp_image
 
 
@@ -36,7 +36,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-11"
+MOTION_VERSION = "warp-12"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -87,7 +87,7 @@ class HeadMotion:
         #: region ``face``: a :class:`~reenact.render.eyes.ShotEyes` over the footage's whole Track
         #: (this one's row ``r`` is its row ``r + own_offset``) draws edited eyes (:meth:`face_frame`)
         self.shot_eyes, self.own_offset, self.requested, self._eye_rows = None, 0, requested, {}
-        self._iris_rows = {}
+        self._iris_rows, self._lid_rows = {}, {}
         #: region ``face``: the shot's mouth for edited mouths (:meth:`with_shot_mouth`)
         self.shot_mouth, self.mouth_offset = None, 0
         self._mattes = {}
@@ -210,6 +210,31 @@ class HeadMotion:
             self._iris_rows[r] = s
         return self._iris_rows[r]
 
+    def lids_close(self, r):
+        """True when row ``r`` keeps the footage's head pose and its key closes the lids further
+        than the footage frame's (:meth:`~reenact.render.eyes.ShotEyes.lids_keep`) where no footage
+        frame's lids come near (:meth:`eye_source` None) and no iris moves: :meth:`face_frame`
+        slides the frame's own lids shut (:mod:`~reenact.render.lids`) rather than squeeze its
+        eyes with the mesh."""
+        if self.shot_eyes is None or not self.same_pose[r] or self.eye_source(r) is not None \
+                or self.iris_move(r) is not None:
+            return False
+        if r not in self._lid_rows:
+            self._lid_rows[r] = self.shot_eyes.lids_keep(self.requested, r, r + self.own_offset)
+        return self._lid_rows[r] is not None
+
+    def _lids_closed(self, r, frame, out):
+        """``out`` (row ``r``'s frame as drawn) with its eyes replaced by footage ``frame``'s own,
+        their lids slid to the requested ones (:func:`~reenact.render.lids.close_lids`)."""
+        from .meshes import _mesh
+
+        loops = [self.ps[r][list(lp)] for lp in _mesh().eyes]
+        closed, w = lids.close_lids(frame, loops, self._lid_rows[r])
+        if w is None:
+            return out
+        w = w[..., None]
+        return np.clip(out.astype(np.float32) * (1.0 - w) + closed.astype(np.float32) * w + 0.5, 0, 255).astype(np.uint8)
+
     def _irises_moved(self, r, out):
         """``out`` (row ``r``'s frame as drawn, its eyes at :attr:`pd`) with :meth:`iris_move`'s
         irises moved."""
@@ -243,6 +268,8 @@ class HeadMotion:
                 f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
         elif iris is not None:  # a gaze no footage frame shows: the frame's own irises, moved
             out = self._irises_moved(r, out)
+        elif self.lids_close(r):  # a blink no footage frame shows: the frame's own lids, slid shut
+            out = self._lids_closed(r, frame, out)
         if self.moves(r) and self.mouth_source(r) is not None:  # the mouth is drawn: no hole there
             out = self.shot_mouth.draw_moved(r, out, self.pd[r], self.zd[r], self.mouth_offset)
             f = replace(f, mouth_hole=np.zeros_like(f.mouth_hole), valid=np.maximum(f.valid, f.mouth_hole))

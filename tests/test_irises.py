@@ -73,6 +73,35 @@ def test_move_irises_moves_each_iris_inside_its_eye_and_nothing_else():
     assert move_irises(img, L, np.zeros((2, 2)), loops) is img
 
 
+def _lid_row(img, x, skin=(150, 170, 205)):
+    """The first row from the top where column ``x`` leaves the skin: the upper lid's margin."""
+    off = np.abs(img[:, x].astype(int) - skin).sum(-1) > 30
+    return int(np.argmax(off))
+
+
+def test_the_lids_follow_an_iris_moved_down_and_nothing_far_from_the_eye_changes():
+    img, L, loops = _eyes_picture()
+    out = move_irises(img, L, np.array([[0.0, 6.0], [0.0, 0.0]]), loops)  # the eye at x 110..170 looks down
+    before, _ = _dark_centroid(img, loops[0] + (0, 6))
+    after, _ = _dark_centroid(out, loops[0] + (0, 6))
+    assert abs(after[1] - before[1] - 6.0) < 1.0 and abs(after[0] - before[0]) < 0.5, (before, after)
+    # the upper lid comes down with the iris at the middle of the eye, hardly at its corners
+    assert abs(_lid_row(out, 140) - _lid_row(img, 140) - 6) <= 1, (_lid_row(img, 140), _lid_row(out, 140))
+    assert abs(_lid_row(out, 112) - _lid_row(img, 112)) <= 1
+    # the lower lid follows a little (LID_FOLLOW[1]): the white still ends within 3 px of where it did
+    low = lambda im: int(np.flatnonzero(np.abs(im[:, 140].astype(int) - (150, 170, 205)).sum(-1) > 30).max())
+    assert 0 <= low(out) - low(img) <= 3, (low(img), low(out))
+    # the other eye, and the skin well above and below the eye, as they were
+    assert np.array_equal(out[:, :100], img[:, :100])
+    assert np.array_equal(out[:15], img[:15]) and np.array_equal(out[100:], img[100:])
+    # a shut eye (its opening a sliver) is left as it is
+    shut = [_ellipse(loops[0].mean(0), 30.0, 1.5), loops[1]]
+    assert move_irises(img, L, np.array([[0.0, 6.0], [0.0, 0.0]]), shut) is img
+    # up: the lid goes up with the iris
+    up = move_irises(img, L, np.array([[0.0, -5.0], [0.0, 0.0]]), loops)
+    assert abs(_lid_row(up, 140) - _lid_row(img, 140) + 5) <= 1
+
+
 def test_iris_shift_is_the_move_the_tracker_reads_as_the_asked_gaze(carphone_track):
     """The tracked sample clip: a gaze key of (+0.2, +0.1) rad on both eyes moves the irises by
     iris_shift; the tracker's gaze estimate on the moved iris centres reads the key back."""

@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Lids slid shut over the footage's own eyes (render/lids.py): a blink key no frame of the shot
+shows. The upper lid comes down over an eyeball that stays where it is (not squeezed into the
+slit), keys that keep the eye open change nothing, and nothing far from the eye changes."""
+
+import numpy as np
+
+from reenact.render.eyes import EYE_PAIRS
+from reenact.render.lids import close_lids, lid_chains, lid_keep
+
+from test_irises import _dark_centroid, _ellipse, _eyes_picture
+
+
+def _white(img):
+    return int((img.astype(int).sum(-1) > 600).sum())
+
+
+def test_lid_chains_split_a_loop_into_its_upper_and_lower_lid():
+    xs, up, lo = lid_chains(_ellipse((100.0, 50.0), 30.0, 10.0))
+    assert xs[0] == 70 and xs[-1] == 130
+    mid = int(np.argmin(np.abs(xs - 100)))
+    assert abs(up[mid] - 40.0) < 0.5 and abs(lo[mid] - 60.0) < 0.5
+    assert (up <= lo + 1e-9).all()
+
+
+def test_a_blink_slides_the_upper_lid_down_over_an_eyeball_that_stays():
+    img, L, loops = _eyes_picture()
+    c = loops[0].mean(0)
+    out, w = close_lids(img, loops, [0.5, 1.0])  # the eye at x 110..170 half shut, the other as it is
+    assert out is not img and w is not None and w.shape == img.shape[:2]
+    # the white above the new margin is covered by the skin the lid brought down ...
+    assert _white(out[:, 100:]) < 0.65 * _white(img[:, 100:])
+    assert (np.abs(out[50, 140].astype(int) - (150, 170, 205)).sum() < 40), out[50, 140]
+    # ... while the pupil, where the slit still shows it, is where it was, not squeezed
+    slit = _ellipse(c + (0, 3.6), 30.0, 6.0)  # (the lids meet 0.8 of the way down)
+    before, n0 = _dark_centroid(img, slit)
+    after, n1 = _dark_centroid(out, slit)
+    assert np.abs(after - before).max() < 0.6 and abs(n1 - n0) <= 0.1 * n0, (before, after, n0, n1)
+    # the other eye and the skin far from the eye as they were
+    assert np.array_equal(out[:, :100], img[:, :100]) and w[:, :90].max() == 0
+    assert np.array_equal(out[:8], img[:8]) and np.array_equal(out[112:], img[112:])
+    # shut: hardly any white left
+    shut, _ = close_lids(img, loops, [0.0, 1.0])
+    assert _white(shut[:, 100:]) < 0.1 * _white(img[:, 100:])
+
+
+def test_lids_kept_open_change_nothing():
+    img, L, loops = _eyes_picture()
+    out, w = close_lids(img, loops, [1.0, 1.5])
+    assert out is img and w is None
+
+
+def _open_rows(tr, n=1):
+    """The ``n`` tracked rows of ``tr`` whose eyes are the most open (the fitted blinks lowest)."""
+    names = [str(n) for n in tr.expression_names]
+    b = np.asarray(tr.expression, np.float64)[:, [names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")]].max(1)
+    b = np.where(np.asarray(tr.tracked, bool) & np.isfinite(b), b, np.inf)
+    return [int(r) for r in np.argsort(b, kind="stable")[:n]]
+
+
+def test_lid_keep_reads_a_key_between_the_footage_and_shut(carphone_track):
+    tr = carphone_track
+    r = _open_rows(tr)[0]
+    names = [str(n) for n in tr.expression_names]
+    assert np.allclose(lid_keep(tr, tr, r, r, EYE_PAIRS), 1.0)
+    for v, lo, hi in ((1.0, 0.0, 0.05), (0.5, 0.1, 0.9)):
+        req = tr.subset(0, tr.n_frames)
+        req.expression = np.array(req.expression, np.float64)
+        req.expression[r, names.index("eyeBlinkLeft")] = max(v, req.expression[r, names.index("eyeBlinkLeft")])
+        req.expression[r, names.index("eyeBlinkRight")] = max(v, req.expression[r, names.index("eyeBlinkRight")])
+        k = lid_keep(tr, req, r, r, EYE_PAIRS)
+        assert k.shape == (2,) and ((lo <= k) & (k <= hi)).all(), (v, k)
+
+
+def test_a_blink_key_no_frame_shows_closes_the_frames_own_lids(carphone_track, carphone, monkeypatch):
+    """The render path: a blink key beyond every footage frame's lids (the shot's eyes' reach
+    set below zero) is drawn by sliding the frame's own lids shut, not by the mesh squeeze."""
+    from reenact.face import transfer as X
+    from reenact.render import eyes
+    from reenact.render.eyes import ShotEyes
+    from reenact.render.meshes import _mesh
+    from reenact.render.motion import HeadMotion
+    from reenact.video import open_video
+
+    monkeypatch.setattr(eyes, "EDIT_LIDS_REACH", -1.0)
+    tr = carphone_track
+    f0 = int(tr.frame_start)
+    rows = _open_rows(tr, 3)
+    names = [str(n) for n in tr.expression_names]
+    req = X._copy(tr)
+    req.expression = np.array(req.expression, np.float64)
+    req.expression[np.ix_(rows, [names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")])] = 1.0
+    req = req.with_footage_rows(tr)
+    hm = HeadMotion(tr, req).with_shot_eyes(ShotEyes(tr, carphone))
+    try:
+        with open_video(carphone) as src:
+            for r in rows:
+                assert hm.edits(r) and hm.eye_source(r) is None and hm.lids_close(r), r
+                frame = src.read(r + f0)
+                out, _ = hm.face_frame(r, frame)
+                squeezed = hm._moved(frame, hm.field(r, frame.shape, hm.detail_box(r, frame.shape), head_model="plane"), r)[0]
+                d = np.abs(out.astype(int) - squeezed.astype(int)).max(-1)
+                assert d.max() > 20  # the eyes are drawn otherwise than the mesh squeezes them ...
+                ys, xs = np.nonzero(d > 3)
+                eye_pts = hm.ps[r][np.concatenate([list(lp) for lp in _mesh().eyes])]
+                lo, hi = eye_pts.min(0), eye_pts.max(0)
+                w = hi[0] - lo[0]
+                # ... and only around them
+                assert xs.min() >= lo[0] - w and xs.max() <= hi[0] + w and ys.min() >= lo[1] - w and ys.max() <= hi[1] + w
+    finally:
+        hm.close()
