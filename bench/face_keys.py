@@ -24,8 +24,14 @@ eyes warped shut by the mesh (the only path before 2026-11-30 20:30 UTC). Figure
 lids' opening (the fitted mesh's, cm) over the keyed frames, median, beside the asked and the
 footage's.
 
-Writes ``bench/results/face_keys.json`` and, with ``--images``, ``docs/images/jaw_edit.jpg`` and
-``docs/images/blink_keys.jpg`` (footage | before | default); needs ../shared/data (``--data DIR``)
+**Wide keys** (since 2026-12-01): eyeWideLeft/Right keyed to 1 (blinks and squints 0) on 12
+consecutive frames whose lids open about as the footage usually does; before (the mesh warp, the
+network drawing what the lids uncover) and the default (the frame's own lids slid open over its
+own eyeball, ``render/lids.py: open_lids``); figure: the share of the asked widening the
+re-tracked lids show.
+
+Writes ``bench/results/face_keys.json`` and, with ``--images``, ``docs/images/jaw_edit.jpg``,
+``docs/images/blink_keys.jpg`` and ``docs/images/wide_keys.jpg`` (footage | before | default); needs ../shared/data (``--data DIR``)
 and says so without it. The mouth rule's constant (``SHOT_MOUTH_REACH`` = 2) was set on d14 and
 s20 by eye, the blink constants on d14; the others were run once afterwards.
 """
@@ -112,6 +118,29 @@ def blink_key(track):
     return req.with_footage_rows(track), rows
 
 
+def wide_key(track):
+    """(``track``'s performance with both eyes keyed wide (eyeWideLeft/Right 1, blinks and squints
+    0) on the BLINK_FRAMES consecutive rows whose lids open nearest the footage's median, none of
+    them in a blink, those rows)."""
+    from reenact.face import transfer as X
+    from reenact.render.eyes import eye_shapes
+
+    o = eye_shapes(track)[1]
+    o = np.where(np.asarray(track.tracked, bool) & np.isfinite(o), o, np.nan)
+    med = float(np.nanmedian(o))
+    score = [abs(np.mean(o[s:s + BLINK_FRAMES]) - med) if np.nanmin(o[s:s + BLINK_FRAMES]) > 0.8 * med else np.inf
+             for s in range(max(1, len(o) - BLINK_FRAMES))]
+    a = int(np.nanargmin(np.nan_to_num(score, nan=np.inf)))
+    rows = np.arange(a, a + BLINK_FRAMES)
+    req = X._copy(track)
+    req.expression = np.array(req.expression, np.float64)
+    names = [str(n) for n in req.expression_names]
+    for n, v in (("eyeWideLeft", 1.0), ("eyeWideRight", 1.0), ("eyeBlinkLeft", 0.0), ("eyeBlinkRight", 0.0),
+                 ("eyeSquintLeft", 0.0), ("eyeSquintRight", 0.0)):
+        req.expression[rows, names.index(n)] = v
+    return req.with_footage_rows(track), rows
+
+
 def run_blink(clip, tr, req, rows, work, shot_eyes):
     from .reenact_measures import output_frames
     from reenact.render import eyes
@@ -139,6 +168,17 @@ def run_blink(clip, tr, req, rows, work, shot_eyes):
     med = lambda t: round(float(np.nanmedian(eyes.eye_shapes(t, rows)[1])), 3)  # noqa: E731
     return ({"asked_cm": med(req), "footage_cm": med(tr), "retracked_cm": med(got), "rows_from_shot": int(shot),
              "render_wall_s": round(wall, 2), "frames": [a, b]}, output_frames(os.path.join(out, "f"), rows + f0))
+
+
+def _lids_case(clips, clip_name, key, work):
+    """(clip path, its Track, the keyed rows, (figures, frames) before, (figures, frames) now) of
+    a key of the lids (``key``: :func:`blink_key` or :func:`wide_key`) on shared clip ``clip_name``."""
+    from reenact.tracking.tracker import track_video
+
+    clip = os.path.join(clips, clip_name + ".mp4")
+    tr = track_video(clip)[0]
+    req, rows = key(tr)
+    return clip, tr, rows, run_blink(clip, tr, req, rows, work, False), run_blink(clip, tr, req, rows, work, True)
 
 
 def _sheet_row(clip, clip_name, tr, rows, before, now, note):
@@ -194,20 +234,32 @@ def main(argv=None):
                                                                  "default"))
         blinks = []
         for clip_name, set_on in BLINK_CASES[:a.cases]:
-            clip = os.path.join(clips, clip_name + ".mp4")
-            tr = track_video(clip)[0]
-            req, rows = blink_key(tr)
-            before, fb = run_blink(clip, tr, req, rows, work, False)
-            now, fd = run_blink(clip, tr, req, rows, work, True)
+            clip, tr, rows, (before, fb), (now, fd) = _lids_case(clips, clip_name, blink_key, work)
             rep["blink_cases"].append({"clip": clip_name, "set_on": set_on, "before": before, "default": now})
             print("{:12s} {:>9.2f}cm {:>9.2f}cm {:>21.2f}cm {:>17.2f}cm  ({} rows from the shot){}".format(
                 clip_name, now["asked_cm"], now["footage_cm"], before["retracked_cm"], now["retracked_cm"],
                 now["rows_from_shot"], "" if set_on else "  (not used to set it)"), flush=True)
             if a.images:
                 blinks.append(_sheet_row(clip, clip_name, tr, rows, fb, fd, "{} rows from the shot".format(now["rows_from_shot"])))
+        print("\n{:12s} {:>10s} {:>10s} {:>26s} {:>22s}".format("wide key", "asked", "footage",
+                                                                 "before (the network): got", "default: got"))
+        rep["wide_cases"], wides = [], []
+        for clip_name, set_on in BLINK_CASES[:a.cases]:
+            clip, tr, rows, (before, fb), (now, fd) = _lids_case(clips, clip_name, wide_key, work)
+            for x in (before, now):  # the share of the asked widening the re-tracked lids show
+                x["reached"] = round((x["retracked_cm"] - x["footage_cm"]) / max(x["asked_cm"] - x["footage_cm"], 1e-6), 2)
+            rep["wide_cases"].append({"clip": clip_name, "before": before, "default": now})
+            print("{:12s} {:>9.2f}cm {:>9.2f}cm {:>19.2f}cm {:4.2f} {:>15.2f}cm {:4.2f}".format(
+                clip_name, now["asked_cm"], now["footage_cm"], before["retracked_cm"], before["reached"],
+                now["retracked_cm"], now["reached"]), flush=True)
+            if a.images:
+                wides.append(_sheet_row(clip, clip_name, tr, rows, fb, fd, "wide"))
     if sheet:
         rep["contact_sheet"] = contact_sheet(os.path.join(IMAGES, "jaw_edit.jpg"), sheet, 200,
                                              ("footage", "renderer (before)", "default"))
+    if a.images and wides:
+        rep["wide_sheet"] = contact_sheet(os.path.join(IMAGES, "wide_keys.jpg"), wides, 200,
+                                          ("footage", "the network (before)", "default"))
     if a.images and blinks:
         rep["blink_sheet"] = contact_sheet(os.path.join(IMAGES, "blink_keys.jpg"), blinks, 200,
                                            ("footage", "warped shut (before)", "default"))

@@ -42,6 +42,11 @@ EDIT_LIDS_COST = 5.0
 #: own lids close over its eyes where the key closes them (:mod:`.lids`; before 2026-12-01 the
 #: mesh warp squeezed the eyes shut), else its eyes are warped
 EDIT_LIDS_REACH = 0.15
+#: ... and where a key closes the lids, a footage frame whose lids keep more than this share
+#: (between the row's open lids and shut) beyond what the key keeps: source_s29's only blinks
+#: close 85 % of the way (0.44 cm for a shut key's 0.35, within the reach above) and drew a
+#: half-closed, downcast eye for a blink (re-tracked 0.51 cm); its own lids slid shut read 0.40
+EDIT_LIDS_SHUT = 0.1
 #: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
 EYE_OPEN_COST = 3.0
 #: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
@@ -249,20 +254,37 @@ class ShotEyes(ShotFrames):
             return None  # the nearest frame brings the gaze less than that far: the irises moved
         if lids_key and abs(self.pool.of[k] - oq[0]) > EDIT_LIDS_REACH:
             return None  # lids the footage never shows: the frame's own, closed (lids.py) or warped
+        if lids_key and oq[0] < ox and self._shuts_less(own_row, self.pool.of[k], oq[0], ox):
+            return None  # the shot's nearest lids close too little: the frame's own, slid shut (lids.py)
         return int(self.pool.rows[k])
+
+    def _shuts_less(self, own_row, of, oq, ox):
+        """True when footage lids opening ``of`` (cm) keep more than :data:`EDIT_LIDS_SHUT` more
+        of footage row ``own_row``'s opening ``ox`` than the key's ``oq`` does, both read between
+        ``ox`` and that row's face with both eyeBlink coefficients at 1 (a shut eye)."""
+        names = [str(n) for n in self.own.expression_names]
+        if not {"eyeBlinkLeft", "eyeBlinkRight"} <= set(names):
+            return False
+        ex = np.array(self.own.expression, np.float64)[own_row]
+        ex[[names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")]] = 1.0
+        V = posed_vertices(self.own.identity, self.own.expression_basis, ex[None], np.zeros((1, 6)))[0]
+        shut = float(np.mean([np.linalg.norm(V[u] - V[d]) for u, d in EYE_PAIRS]))
+        if not (np.isfinite(shut) and ox - shut > 1e-3):
+            return False
+        return (of - oq) / (ox - shut) > EDIT_LIDS_SHUT
 
     def lids_keep(self, requested, r, own_row):
         """(E,) per eye (:func:`~reenact.render.lids.lid_keep`) how much of footage row
-        ``own_row``'s eye opening row ``r`` of ``requested`` keeps, where the key closes the lids
-        by :data:`EDIT_LIDS_MIN` or more and some eye less than fully; None elsewhere."""
+        ``own_row``'s eye opening row ``r`` of ``requested`` keeps (above 1: opens wider), where
+        the key moves the lids by :data:`EDIT_LIDS_MIN` or more; None elsewhere."""
         from .lids import lid_keep
 
         oq = eye_shapes(requested, [r])[1][0]
         ox = eye_shapes(self.own, [own_row])[1][0]
-        if not (np.isfinite(oq) and np.isfinite(ox) and oq <= ox - EDIT_LIDS_MIN):
+        if not (np.isfinite(oq) and np.isfinite(ox) and abs(oq - ox) >= EDIT_LIDS_MIN):
             return None
         keep = lid_keep(self.own, requested, r, own_row, EYE_PAIRS)
-        return keep if keep is not None and float(keep.min()) < 1.0 else None
+        return keep if keep is not None and float(np.abs(keep - 1.0).max()) > 0.02 else None
 
     def _irises_fit(self, requested, r, own_row):
         """True when footage row ``own_row``'s irises, moved to row ``r``'s gaze, stay inside its

@@ -130,6 +130,31 @@ def lid_field(eye, dy):
     return cv2.GaussianBlur(D.astype(np.float32), (0, 0), sigmaX=k, sigmaY=1.0)
 
 
+def without_iris(box, eye, cl, rad):
+    """(h, w, 3) float32: the eye box ``box`` (uint8) with its iris (centre ``cl`` px in the box,
+    radius ``rad``) taken out of the eye opening ``eye`` ((h, w) 0..1): the white of the eye where
+    the iris was, inpainted from the opening around it (its sclera, shading and lids) and lifted to
+    the brighter half of the white around it where the inpainting left it whitish (inpainting alone
+    carries the lids' and lashes' dark in, a grey smear the eye, and the tracker, read as iris)."""
+    shape = eye.shape
+    f32 = box.astype(np.float32)
+    gone = (_soft_disc(shape, cl, FILL_GROW * rad) > 0.5) & (eye > 0.5)
+    filled = cv2.inpaint(np.ascontiguousarray(box), gone.astype(np.uint8), max(2.0, 0.5 * rad),
+                         cv2.INPAINT_TELEA).astype(np.float32)
+    away = (eye > 0.5) & ~gone
+    if away.sum() >= 4:
+        lum = np.array([0.299, 0.587, 0.114], np.float32)
+        luma = f32 @ lum
+        white = f32[away & (luma >= np.median(luma[away]))].mean(0)
+        # (only what the inpainting made whitish: the lid's and lashes' dark stays dark)
+        lw = max(float(white @ lum), 1.0)
+        t = np.clip(((filled @ lum) / lw - LIFT_FROM[0]) / (LIFT_FROM[1] - LIFT_FROM[0]), 0.0, 1.0)
+        t = cv2.GaussianBlur(t, (0, 0), EDGE_SOFT)[..., None]  # (per pixel it left the lashes' dark stippled)
+        filled = filled + t * (np.maximum(filled, white) - filled)
+    fill = _soft_disc(shape, cl, FILL_GROW * rad, soft=0.3 * rad) * eye
+    return f32 * (1.0 - fill[..., None]) + filled * fill[..., None]
+
+
 def move_irises(frame, landmarks, shift, loops, moved_by=None):
     """``frame`` (H, W, 3) uint8 with each iris moved by ``shift`` (2, 2) px (left, right:
     :func:`iris_shift`) inside its eye opening. ``landmarks``: (478, 2+) the footage row's
@@ -167,25 +192,7 @@ def move_irises(frame, landmarks, shift, loops, moved_by=None):
         box = frame[y0:y1, x0:x1].astype(np.float32)
         cl = c - (x0, y0)
         iris = _soft_disc(shape, cl, rad, soft=0.15 * rad) * eye  # the iris as the lids show it
-        # the white of the eye where the iris was: inpainted from the opening around it (its
-        # sclera, shading and lids) ...
-        gone = (_soft_disc(shape, cl, FILL_GROW * rad) > 0.5) & (eye > 0.5)
-        filled = cv2.inpaint(np.ascontiguousarray(frame[y0:y1, x0:x1]), gone.astype(np.uint8),
-                             max(2.0, 0.5 * rad), cv2.INPAINT_TELEA).astype(np.float32)
-        # ... and lifted to the brighter half of the white around it: inpainting alone carries the
-        # lids' and lashes' dark in, a grey smear the eye (and the tracker) reads as iris
-        away = (eye > 0.5) & ~gone
-        if away.sum() >= 4:
-            luma = box @ np.array([0.299, 0.587, 0.114], np.float32)
-            white = box[away & (luma >= np.median(luma[away]))].mean(0)
-            # (only what the inpainting made whitish: the lid's and lashes' dark stays dark)
-            lw = max(float(white @ np.array([0.299, 0.587, 0.114], np.float32)), 1.0)
-            t = np.clip(((filled @ np.array([0.299, 0.587, 0.114], np.float32)) / lw - LIFT_FROM[0])
-                        / (LIFT_FROM[1] - LIFT_FROM[0]), 0.0, 1.0)
-            t = cv2.GaussianBlur(t, (0, 0), EDGE_SOFT)[..., None]  # (per pixel it left the lashes' dark stippled)
-            filled = filled + t * (np.maximum(filled, white) - filled)
-        fill = _soft_disc(shape, cl, FILL_GROW * rad, soft=0.3 * rad) * eye
-        comp = box * (1.0 - fill[..., None]) + filled * fill[..., None]
+        comp = without_iris(frame[y0:y1, x0:x1], eye, cl, rad)
         D = lid_field(eye, s[1])
         if D is not None:  # the lids (and the white between them) follow the iris up or down
             yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)

@@ -6,11 +6,13 @@ A key of the lids takes the eyes of the footage frame whose lids open as far
 (:class:`~reenact.render.eyes.ShotEyes`). Where the shot has none (an actor who never blinks in
 the shot), the mesh warp of the frame itself squeezed the open eye into the requested slit, iris
 and all: a crushed dark smear, the eye still half open to the tracker (driving_d19). Here the
-lids move as lids do, over an eyeball that stays where it is: the upper lid and the skin above
-it slide down to the requested margin (the skin stretched over :data:`REACH` of the eye's
-width), the lower lid up, and between the new margins the eye shows what it showed
-(:func:`close_lids`). Only closing: lids opened wider than the frame's would uncover an eyeball
-the footage does not show (those keys keep the mesh warp and the network).
+lids move as lids do, over an eyeball that stays where it is: the upper lid's lash line and the
+skin above it slide down to the requested margin (the skin stretched over :data:`REACH` of the
+eye's width), the lower lid up, and between the new margins the eye shows what it showed
+(:func:`close_lids`). Lids keyed wider than the frame's (a surprised look) slide the other way
+and uncover the eye's own eyeball: its white stretched to the new opening, its iris completed
+from the part the lids showed (:func:`open_lids`; before, the network drew what they uncover: a
+pale crescent under a dark line).
 """
 
 import cv2
@@ -23,6 +25,10 @@ REACH = (0.45, 0.3)
 LASH = 0.06
 #: of a blink's closing, the share the upper lid makes (the lower lid rises the rest)
 UPPER_SHARE = 0.8
+#: lids opened wider than the frame's: the share of the widening the upper lid makes, and the
+#: most the opening grows (times the frame's)
+OPEN_UPPER_SHARE = 0.85
+OPEN_MAX = 1.6
 #: the pasted eye region reaches this far beyond the eye's corners (eye widths), feathered over
 #: half of it
 SIDE = 0.25
@@ -31,7 +37,8 @@ SIDE = 0.25
 def lid_keep(own, requested, r, own_row, pairs):
     """(E,) per eye-opening loop of the mesh (:func:`~reenact.render.meshes._mesh`'s ``eyes``):
     how much of the footage row ``own_row``'s (of ``own``) eye opening row ``r`` of the
-    performance ``requested`` keeps, 1 open as the footage, 0 shut. The fitted mesh's lids never
+    performance ``requested`` keeps, 1 open as the footage, 0 shut, above 1 wider (up to
+    :data:`OPEN_MAX`). The fitted mesh's lids never
     meet (a shut eye measures 0.25-0.35 cm between the lid vertices on the shared clips, an open
     one about 1), so the key's opening is read between the footage row's and that row's face with
     both eyeBlink coefficients at 1. ``pairs``: the (upper, lower) lid vertex of each eye
@@ -54,7 +61,7 @@ def lid_keep(own, requested, r, own_row, pairs):
     for loop in _mesh().eyes:
         u, d = next(p for p in pairs if p[0] in set(int(i) for i in loop))
         o, c, q = np.linalg.norm(V[:, u] - V[:, d], axis=-1)
-        keep.append(float(np.clip((q - c) / (o - c), 0.0, 1.0)) if o - c > 1e-3 else 1.0)
+        keep.append(float(np.clip((q - c) / (o - c), 0.0, OPEN_MAX)) if o - c > 1e-3 else 1.0)
     return np.asarray(keep)
 
 
@@ -119,15 +126,106 @@ def close_lids(frame, loops, keep):
         # (a map into the whole frame: the skin the lid brings down may lie above the box)
         slid = cv2.remap(frame, xx, (yy - D).astype(np.float32), cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        w = np.zeros((y1 - y0, x1 - x0), np.float32)
-        f = max(0.5 * side, 1.0)
-        cx = np.clip(np.minimum(cols - x0 + 1, x1 - 1 - cols + 1) / f, 0, 1)
-        ry = np.arange(y1 - y0, dtype=np.float64)
-        cy = np.clip(np.minimum(ry + 1, y1 - y0 - ry) / max(0.5 * min(A, B), 1.0), 0, 1)
-        w[:] = (cy[:, None] * cx[None, :]).astype(np.float32)
+        w = _feather((y1 - y0, x1 - x0), cols, x0, x1, side, min(A, B))
         if out is frame:
             out, weight = frame.copy(), np.zeros((H, W), np.float32)
         box = out[y0:y1, x0:x1].astype(np.float32)
         out[y0:y1, x0:x1] = np.clip(box + w[..., None] * (slid.astype(np.float32) - box) + 0.5, 0, 255).astype(np.uint8)
         weight[y0:y1, x0:x1] = np.maximum(weight[y0:y1, x0:x1], w)
     return out, weight
+
+
+def open_lids(frame, loops, keep, landmarks):
+    """(``frame`` with each eye's lids opened wider, the eye opening's loop ``loops[e]`` ((N, 2)
+    px) widened to ``keep[e]`` (> 1, at most :data:`OPEN_MAX`) of its height, the upper lid rising
+    :data:`OPEN_UPPER_SHARE` of the way, the skin beyond following as :func:`close_lids`' does;
+    (H, W) float32 weight of the region drawn). The eyeball the lids uncover is the eye's own: its
+    white (the iris taken out, :func:`~reenact.render.irises.without_iris`) stretched to the new
+    opening, its iris where it was, what the lids hid of it completed from the part they show
+    mirrored across its centre line (``landmarks``: the footage row's tracked landmarks, for the
+    irises). ``frame`` itself and None where no lid moves."""
+    from .irises import IRISES, _soft_disc, without_iris
+
+    H, W = frame.shape[:2]
+    Lm = np.asarray(landmarks, np.float64)[:, :2]
+    out, weight = frame, None
+    for src, k in zip(loops, keep):
+        xs, us, ls = lid_chains(src)
+        ew = float(xs[-1] - xs[0])
+        k = float(np.clip(k, 1.0, OPEN_MAX)) if np.isfinite(k) else 1.0
+        if ew < 4 or k <= 1.0 or not (np.isfinite(us).all() and np.isfinite(ls).all()):
+            continue
+        centre, ring = min(IRISES, key=lambda q: float(np.hypot(*(Lm[q[0]] - np.asarray(src).mean(0)))))
+        c = Lm[centre]
+        rad = float(np.mean(np.linalg.norm(Lm[list(ring)] - c, axis=1)))
+        if not (np.isfinite(c).all() and np.isfinite(rad)) or rad < 1.0:
+            continue
+        h = np.maximum(ls - us, 0.0)
+        gap = (k - 1.0) * h  # how much more the lids open
+        du, dl = -OPEN_UPPER_SHARE * gap, (1.0 - OPEN_UPPER_SHARE) * gap
+        U, L = us + du, ls + dl
+        if max(float(-du.min()), float(dl.max())) < 0.5:
+            continue
+        A = max(REACH[0] * ew, 2.0 * float(-du.min()), 2.0)
+        B = max(REACH[1] * ew, 2.0 * float(dl.max()), 2.0)
+        side = SIDE * ew
+        x0, x1 = int(max(np.floor(xs[0] - side), 0)), int(min(np.ceil(xs[-1] + side) + 1, W))
+        y0 = int(max(np.floor(min(U.min(), c[1] - rad) - A) - 2, 0))
+        y1 = int(min(np.ceil(max(L.max(), c[1] + rad) + B) + 3, H))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        shape = (y1 - y0, x1 - x0)
+        cols = np.arange(x0, x1, dtype=np.float64)
+        inside = (cols >= xs[0]) & (cols <= xs[-1])
+        usc, lsc = np.interp(cols, xs, us)[None], np.interp(cols, xs, ls)[None]
+        Uc, Lc = np.interp(cols, xs, U)[None], np.interp(cols, xs, L)[None]
+        duc = np.where(inside, np.interp(cols, xs, du), 0.0)[None]
+        dlc = np.where(inside, np.interp(cols, xs, dl), 0.0)[None]
+        y = np.arange(y0, y1, dtype=np.float64)[:, None]
+        fall = lambda t: 0.5 * (1.0 + np.cos(np.pi * np.clip(t, 0.0, 1.0)))  # noqa: E731
+        # the lids and the skin beyond them moved out (pressed together over A and B); between
+        # the new margins the white stretched from the old opening (the eyeball stays)
+        inner = (y >= Uc) & (y <= Lc) & inside[None]
+        t = np.clip((y - Uc) / np.maximum(Lc - Uc, 1e-3), 0.0, 1.0)
+        ysrc = np.where(inner, usc + t * (lsc - usc), y - np.where(
+            y < Uc, duc * fall((Uc - y) / A), np.where(y > Lc, dlc * fall((y - Lc) / B), 0.0)))
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        slid = cv2.remap(frame, xx, ysrc.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        old = np.zeros(shape, np.uint8)
+        cv2.fillPoly(old, [np.round((np.asarray(src, np.float64) - (x0, y0)) * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
+        old = old.astype(np.float32)
+        box = frame[y0:y1, x0:x1]
+        cl = c - (x0, y0)
+        white = without_iris(box, old, cl, rad)
+        white = cv2.remap(white, xx - x0, (ysrc - y0).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        img = np.where(inner[..., None], white, slid.astype(np.float32))
+        # the iris where it was, what the old lids hid of it mirrored from what they showed
+        vis = old > 0.5
+        my = (2.0 * cl[1] - (yy - y0)).astype(np.float32)
+        mirrored = cv2.remap(box, xx - x0, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        seen = cv2.remap(old, xx - x0, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT) > 0.5
+        disc = _soft_disc(shape, cl, rad, soft=0.15 * rad)
+        shown = vis & (disc > 0.5)
+        mean = box[shown].astype(np.float32).mean(0) if shown.sum() >= 4 else None
+        iris = np.where(vis[..., None], box.astype(np.float32), np.where(seen[..., None], mirrored,
+                                                                         mean if mean is not None else mirrored))
+        new = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 0.7)
+        alpha = (disc * new)[..., None]
+        img = img * (1.0 - alpha) + iris * alpha
+        w = _feather(shape, cols, x0, x1, side, min(A, B))
+        if out is frame:
+            out, weight = frame.copy(), np.zeros((H, W), np.float32)
+        cur = out[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = np.clip(cur + w[..., None] * (img - cur) + 0.5, 0, 255).astype(np.uint8)
+        weight[y0:y1, x0:x1] = np.maximum(weight[y0:y1, x0:x1], w)
+    return out, weight
+
+
+def _feather(shape, cols, x0, x1, side, reach):
+    """(h, w) float32: 1 inside an eye's box, ramped to 0 at its sides (over half ``side``) and
+    at its top and bottom (over half ``reach``)."""
+    f = max(0.5 * side, 1.0)
+    cx = np.clip(np.minimum(cols - x0 + 1, x1 - 1 - cols + 1) / f, 0, 1)
+    ry = np.arange(shape[0], dtype=np.float64)
+    cy = np.clip(np.minimum(ry + 1, shape[0] - ry) / max(0.5 * reach, 1.0), 0, 1)
+    return (cy[:, None] * cx[None, :]).astype(np.float32)

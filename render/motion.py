@@ -36,7 +36,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-12"
+MOTION_VERSION = "warp-13"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -210,12 +210,12 @@ class HeadMotion:
             self._iris_rows[r] = s
         return self._iris_rows[r]
 
-    def lids_close(self, r):
-        """True when row ``r`` keeps the footage's head pose and its key closes the lids further
-        than the footage frame's (:meth:`~reenact.render.eyes.ShotEyes.lids_keep`) where no footage
+    def lids_move(self, r):
+        """True when row ``r`` keeps the footage's head pose and its key moves the lids away from
+        the footage frame's (:meth:`~reenact.render.eyes.ShotEyes.lids_keep`) where no footage
         frame's lids come near (:meth:`eye_source` None) and no iris moves: :meth:`face_frame`
-        slides the frame's own lids shut (:mod:`~reenact.render.lids`) rather than squeeze its
-        eyes with the mesh."""
+        slides the frame's own lids shut or open over its own eyeball (:mod:`~reenact.render.lids`)
+        rather than squeeze its eyes with the mesh or have the network draw what opens."""
         if self.shot_eyes is None or not self.same_pose[r] or self.eye_source(r) is not None \
                 or self.iris_move(r) is not None:
             return False
@@ -223,17 +223,21 @@ class HeadMotion:
             self._lid_rows[r] = self.shot_eyes.lids_keep(self.requested, r, r + self.own_offset)
         return self._lid_rows[r] is not None
 
-    def _lids_closed(self, r, frame, out):
+    def _lids_moved(self, r, frame, out):
         """``out`` (row ``r``'s frame as drawn) with its eyes replaced by footage ``frame``'s own,
-        their lids slid to the requested ones (:func:`~reenact.render.lids.close_lids`)."""
+        their lids slid to the requested ones (:func:`~reenact.render.lids.close_lids`,
+        :func:`~reenact.render.lids.open_lids`)."""
         from .meshes import _mesh
 
         loops = [self.ps[r][list(lp)] for lp in _mesh().eyes]
-        closed, w = lids.close_lids(frame, loops, self._lid_rows[r])
-        if w is None:
+        keep = np.asarray(self._lid_rows[r], np.float64)
+        drawn, w = lids.close_lids(frame, loops, np.minimum(keep, 1.0))
+        L = np.asarray(self.shot_eyes.own.landmarks, np.float64)[r + self.own_offset]
+        drawn, w2 = lids.open_lids(drawn, loops, np.maximum(keep, 1.0), L)
+        if w is None and w2 is None:
             return out
-        w = w[..., None]
-        return np.clip(out.astype(np.float32) * (1.0 - w) + closed.astype(np.float32) * w + 0.5, 0, 255).astype(np.uint8)
+        w = (w2 if w is None else w if w2 is None else np.maximum(w, w2))[..., None]
+        return np.clip(out.astype(np.float32) * (1.0 - w) + drawn.astype(np.float32) * w + 0.5, 0, 255).astype(np.uint8)
 
     def _irises_moved(self, r, out):
         """``out`` (row ``r``'s frame as drawn, its eyes at :attr:`pd`) with :meth:`iris_move`'s
@@ -268,8 +272,10 @@ class HeadMotion:
                 f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
         elif iris is not None:  # a gaze no footage frame shows: the frame's own irises, moved
             out = self._irises_moved(r, out)
-        elif self.lids_close(r):  # a blink no footage frame shows: the frame's own lids, slid shut
-            out = self._lids_closed(r, frame, out)
+        elif self.lids_move(r):  # lids no footage frame shows: the frame's own, slid shut or open
+            out = self._lids_moved(r, frame, out)
+            if f.eye_hole.any():  # (what opens is drawn: no hole for the network there)
+                f = replace(f, eye_hole=np.zeros_like(f.eye_hole), valid=np.where(f.eye_hole, np.float32(1), f.valid))
         if self.moves(r) and self.mouth_source(r) is not None:  # the mouth is drawn: no hole there
             out = self.shot_mouth.draw_moved(r, out, self.pd[r], self.zd[r], self.mouth_offset)
             f = replace(f, mouth_hole=np.zeros_like(f.mouth_hole), valid=np.maximum(f.valid, f.mouth_hole))

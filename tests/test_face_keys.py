@@ -74,8 +74,9 @@ def test_a_jaw_key_draws_the_mouth_from_the_shot(carphone, carphone_track, tmp_p
 def test_a_blink_key_draws_the_eyes_from_a_blink_of_the_shot(carphone, carphone_track, tmp_path):
     """An animator's blink key (eyeBlink 1 on frames whose eyes are open): the eyes come from a
     footage frame whose lids are closed (carphone blinks around frames 42 and 92), drawn over
-    the frame's own open eyes too (the lids' warp left the iris in place); a brows key keeps the
-    frame's own eyes; Preview Frame draws what the render draws."""
+    the frame's own open eyes too (the lids' warp left the iris in place), or where that blink
+    closes too little for the row, the row's own lids slid shut; a brows key keeps the frame's
+    own eyes; Preview Frame draws what the render draws."""
     from reenact.face import transfer as X
     from reenact.render.eyes import ShotEyes, eye_shapes
     from reenact.render.motion import HeadMotion
@@ -99,15 +100,21 @@ def test_a_blink_key_draws_the_eyes_from_a_blink_of_the_shot(carphone, carphone_
     asked = eye_shapes(req, rows)[1]
     eyes = ShotEyes(track, carphone)
     hm = HeadMotion(track, req).with_shot_eyes(eyes)
+    shot = 0
     with open_video(carphone) as src:
         for k, r in enumerate(rows):
             j = hm.eye_source(r)
-            assert j is not None and abs(opening[j] - asked[k]) < 0.15 and opening[j] < 0.6, (r, j)
+            if j is None:  # the shot's nearest blink closes too little for this row: its own lids slid shut
+                assert hm.lids_move(r), r
+            else:
+                assert abs(opening[j] - asked[k]) < 0.15 and opening[j] < 0.6, (r, j)
+                shot += 1
             assert eyes.source(brows, r, r) is None
             frame = src.read(r + f0)
             out, _ = hm.face_frame(r, frame)
             plain, _ = HeadMotion(track, req).face_frame(r, frame)
             assert np.abs(out.astype(int) - plain.astype(int)).max() > 20
+    assert shot >= 2  # (carphone's blink, around frame 92, serves most rows)
     got = {}
     a, b = rows[0] + f0, rows[-1] + f0 + 1
     render_clip(req, carphone, BASE_MODEL, frames=(a, b), region="face", prefer_gpu=False, crop_track=track,

@@ -95,7 +95,7 @@ def test_a_blink_key_no_frame_shows_closes_the_frames_own_lids(carphone_track, c
     try:
         with open_video(carphone) as src:
             for r in rows:
-                assert hm.edits(r) and hm.eye_source(r) is None and hm.lids_close(r), r
+                assert hm.edits(r) and hm.eye_source(r) is None and hm.lids_move(r), r
                 frame = src.read(r + f0)
                 out, _ = hm.face_frame(r, frame)
                 squeezed = hm._moved(frame, hm.field(r, frame.shape, hm.detail_box(r, frame.shape), head_model="plane"), r)[0]
@@ -109,3 +109,70 @@ def test_a_blink_key_no_frame_shows_closes_the_frames_own_lids(carphone_track, c
                 assert xs.min() >= lo[0] - w and xs.max() <= hi[0] + w and ys.min() >= lo[1] - w and ys.max() <= hi[1] + w
     finally:
         hm.close()
+
+
+def test_a_shot_blink_that_closes_too_little_is_set_aside(carphone_track, carphone):
+    """ShotEyes takes a footage frame's blink for a shut key only where it closes nearly as far
+    (EDIT_LIDS_SHUT of the way between the row's open lids and shut); else the row's own lids
+    are slid shut."""
+    from reenact.render.eyes import EDIT_LIDS_SHUT, ShotEyes, eye_shapes
+
+    tr = carphone_track
+    r = _open_rows(tr)[0]
+    names = [str(n) for n in tr.expression_names]
+    req = tr.subset(0, tr.n_frames)
+    req.expression = np.array(req.expression, np.float64)
+    req.expression[r, [names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")]] = 1.0
+    oq, ox = eye_shapes(req, [r])[1][0], eye_shapes(tr, [r])[1][0]
+    se = ShotEyes(tr, carphone)
+    try:
+        span = ox - oq  # (the key is the row's face shut: oq is the shut opening)
+        assert se._shuts_less(r, oq + (EDIT_LIDS_SHUT + 0.05) * span, oq, ox)
+        assert not se._shuts_less(r, oq + (EDIT_LIDS_SHUT - 0.05) * span, oq, ox)
+    finally:
+        se.close()
+
+
+def _narrow_eye():
+    """A 120 x 120 face with one narrow eye (opening 30 x 6 px half-axes) whose lids hide the top
+    and bottom of its iris (radius 9): the picture, its landmarks, its loop (which follows the lids
+    exactly; where a mesh's loop runs over the lashes, they are carried into the iris)."""
+    from reenact.render.irises import IRISES
+
+    H = W = 120
+    img = np.zeros((H, W, 3), np.float32) + (150, 170, 205)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    c = np.array([60.0, 60.0])
+    inside = ((xx - c[0]) / 30.0) ** 2 + ((yy - c[1]) / 6.0) ** 2 <= 1.0
+    d = np.hypot(xx - c[0], yy - c[1])
+    img[inside] = (235, 238, 240)
+    img[inside & (d <= 9)] = (90, 110, 60)
+    img[inside & (d <= 4)] = (20, 20, 20)
+    L = np.full((478, 2), np.nan)
+    centre, ring = IRISES[0]
+    L[centre] = c
+    L[list(ring)] = c + 9.0 * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])
+    return np.round(img).astype(np.uint8), L, [_ellipse(c, 30.0, 6.0)]
+
+
+def test_lids_opened_wider_uncover_the_eyes_own_white_and_a_whole_iris():
+    from reenact.render.lids import open_lids
+
+    img, L, loops = _narrow_eye()
+    out, w = open_lids(img, loops, [1.5], L)
+    assert out is not img and w is not None
+    assert _white(out) > 1.3 * _white(img)  # more white shows
+    col = np.abs(out[:, 60].astype(int) - (150, 170, 205)).sum(-1) > 30  # the middle column's opening
+    col0 = np.abs(img[:, 60].astype(int) - (150, 170, 205)).sum(-1) > 30
+    assert col.sum() >= col0.sum() + 4, (col0.sum(), col.sum())
+    # the iris, which the lids cut to 12 px high, shows whole now (its hidden top and bottom drawn
+    # from the part the lids showed), still centred where it was
+    green = (np.abs(out.astype(int) - (90, 110, 60)).sum(-1) < 40) | (out.astype(int).sum(-1) < 100)
+    ys, xs = np.nonzero(green)
+    assert ys.max() - ys.min() + 1 >= 16 and abs(xs.mean() - 60) < 1.0 and abs(ys.mean() - 60) < 1.5
+    pupil = np.nonzero(out.astype(int).sum(-1) < 100)[0]  # not stretched with the white
+    assert pupil.max() - pupil.min() + 1 <= 10, (pupil.min(), pupil.max())
+    # far from the eye nothing changes; a key that keeps the eye does nothing
+    assert np.array_equal(out[:, :20], img[:, :20]) and np.array_equal(out[:, 100:], img[:, 100:])
+    same, w1 = open_lids(img, loops, [1.0], L)
+    assert same is img and w1 is None
