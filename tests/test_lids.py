@@ -176,3 +176,38 @@ def test_lids_opened_wider_uncover_the_eyes_own_white_and_a_whole_iris():
     assert np.array_equal(out[:, :20], img[:, :20]) and np.array_equal(out[:, 100:], img[:, 100:])
     same, w1 = open_lids(img, loops, [1.0], L)
     assert same is img and w1 is None
+
+
+def test_a_wide_key_slides_the_frames_own_lids_open_and_leaves_no_hole(carphone_track, carphone):
+    """The render path: eyeWide keyed on open-eyed rows of the sample clip (no footage frame
+    opens that wide) is drawn by sliding the row's own lids open; the network is left no eye hole
+    to fill there."""
+    from reenact.face import transfer as X
+    from reenact.render.eyes import ShotEyes
+    from reenact.render.motion import HeadMotion
+    from reenact.video import open_video
+
+    tr = carphone_track
+    rows = _open_rows(tr, 2)
+    names = [str(n) for n in tr.expression_names]
+    req = X._copy(tr)
+    req.expression = np.array(req.expression, np.float64)
+    req.expression[np.ix_(rows, [names.index("eyeWideLeft"), names.index("eyeWideRight")])] = 1.0
+    req = req.with_footage_rows(tr)
+    hm = HeadMotion(tr, req).with_shot_eyes(ShotEyes(tr, carphone))
+    tested = 0
+    try:
+        with open_video(carphone) as src:
+            for r in rows:
+                if hm.eye_source(r) is not None:
+                    continue  # (a footage frame opens that wide: its eyes are drawn)
+                tested += 1
+                assert hm.lids_move(r) and float(np.max(hm._lid_rows[r])) > 1.0, r
+                frame = src.read(r + int(tr.frame_start))
+                out, f = hm.face_frame(r, frame)
+                plain, g = HeadMotion(tr, req).face_frame(r, frame)
+                assert np.abs(out.astype(int) - plain.astype(int)).max() > 10
+                assert not f.eye_hole.any() and (f.valid[g.eye_hole] == 1).all()
+    finally:
+        hm.close()
+    assert tested
