@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Lids closed over the footage's own eyes: a blink (or a squint) key that no frame of the shot
-shows.
+"""Lids moved over the footage's own eyes: a blink, squint or wide-eyed key that no frame of the
+shot shows.
 
 A key of the lids takes the eyes of the footage frame whose lids open as far
 (:class:`~reenact.render.eyes.ShotEyes`). Where the shot has none (an actor who never blinks in
@@ -38,10 +38,9 @@ def lid_keep(own, requested, r, own_row, pairs):
     """(E,) per eye-opening loop of the mesh (:func:`~reenact.render.meshes._mesh`'s ``eyes``):
     how much of the footage row ``own_row``'s (of ``own``) eye opening row ``r`` of the
     performance ``requested`` keeps, 1 open as the footage, 0 shut, above 1 wider (up to
-    :data:`OPEN_MAX`). The fitted mesh's lids never
-    meet (a shut eye measures 0.25-0.35 cm between the lid vertices on the shared clips, an open
-    one about 1), so the key's opening is read between the footage row's and that row's face with
-    both eyeBlink coefficients at 1. ``pairs``: the (upper, lower) lid vertex of each eye
+    :data:`OPEN_MAX`). The fitted mesh's lids never meet (a shut eye measures 0.25-0.35 cm
+    between the lid vertices on the shared clips, an open one about 1), so the key's opening is
+    read between the footage row's and that row's face with both eyeBlink coefficients at 1. ``pairs``: the (upper, lower) lid vertex of each eye
     (:data:`~reenact.render.eyes.EYE_PAIRS`). None where a row is untracked or the model has no
     blink."""
     from ..face.camera import posed_vertices
