@@ -82,37 +82,21 @@ def run_case(clip, tr, first, yaw, work, method="default", axis=0, images=False)
             "render_wall_s": round(wall, 2), "rendered": int(s["rendered"]), "frames": [int(first), int(first + FRAMES)]}, pic
 
 
-def eyes_strip(img, landmarks, width=360):
-    """A ``width`` x ``width`` / 3 crop of both eyes of ``img`` (BGR), placed by the footage
+#: the contact sheet's cells: both eyes, (width, height) px
+STRIP = (360, 120)
+
+
+def eyes_strip(img, landmarks, size=STRIP):
+    """A ``size`` (width, height) crop of both eyes of ``img`` (BGR), placed by the footage
     row's ``landmarks`` (the eyes' outer corners 33 and 263), for the contact sheet."""
     import cv2
 
     L = np.asarray(landmarks, np.float64)[:, :2]
     c = 0.5 * (L[33] + L[263])
     w = 1.5 * float(np.hypot(*(L[263] - L[33])))
-    A = np.float64([[width / w, 0, width / 2 - c[0] * width / w], [0, width / w, width / 6 - c[1] * width / w]])
-    return cv2.warpAffine(img, A, (width, width // 3), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-
-
-def write_sheet(path, rows, width=360):
-    """JPEG of rows of eye strips (footage | renderer alone | irises moved | default), captioned."""
-    import cv2
-
-    labels = ("footage", "renderer alone", "irises moved", "default")
-    head = np.full((22, width * len(labels), 3), 255, np.uint8)
-    for k, t in enumerate(labels):
-        cv2.putText(head, t, (k * width + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    out = [head]
-    for cells, caption in rows:
-        row = np.concatenate(cells, 1)
-        cv2.putText(row, caption, (6, width // 3 - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
-        out.append(row)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    ok, buf = cv2.imencode(".jpg", np.concatenate(out, 0), [cv2.IMWRITE_JPEG_QUALITY, 88])
-    with open(path + ".tmp", "wb") as f:
-        f.write(buf.tobytes())
-    os.replace(path + ".tmp", path)
-    return os.path.relpath(path, ROOT)
+    k = size[0] / w
+    A = np.float64([[k, 0, size[0] / 2 - c[0] * k], [0, k, size[1] / 2 - c[1] * k]])
+    return cv2.warpAffine(img, A, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
 
 def main(argv=None):
@@ -160,8 +144,11 @@ def main(argv=None):
                 moved["gaze_error_deg_median"], now["gaze_error_deg_median"],
                 "" if set_on else "  (not used to set it)"), flush=True)
     if sheet:
-        rep["contact_sheet"] = write_sheet(os.path.join(ROOT, "docs", "images", "gaze_keys_pitch.jpg" if a.pitch
-                                                        else "gaze_keys_irises.jpg"), sheet)
+        from .reenact_measures import contact_sheet
+
+        rep["contact_sheet"] = contact_sheet(os.path.join(ROOT, "docs", "images", "gaze_keys_pitch.jpg" if a.pitch
+                                                          else "gaze_keys_irises.jpg"), sheet, STRIP,
+                                             ("footage", "renderer alone", "irises moved", "default"))
     from .reenact_measures import write_report
 
     write_report(a.out, rep)

@@ -336,18 +336,20 @@ def pick_window(tgt, drv, length, score):
 
 
 def contact_sheet(path, rows, cell=200, labels=("original target", "driver", "result")):
-    """JPEG of rows of crops (one per label: original, driver, result), each ``cell`` px square."""
+    """JPEG of rows of crops (one per label: original, driver, result), each ``cell`` px square or
+    ``cell`` = (width, height) px."""
     import cv2
 
+    cw, ch = (cell, cell) if np.isscalar(cell) else cell
     bar = 22
     sheet = []
-    head = np.full((bar, cell * len(labels), 3), 255, np.uint8)
+    head = np.full((bar, cw * len(labels), 3), 255, np.uint8)
     for k, t in enumerate(labels):
-        cv2.putText(head, t, (k * cell + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(head, t, (k * cw + 6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     sheet.append(head)
     for cells, caption in rows:
         row = np.concatenate(cells, 1)
-        cv2.putText(row, caption, (6, cell - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(row, caption, (6, ch - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (255, 255, 255), 1, cv2.LINE_AA)
         sheet.append(row)
     img = np.concatenate(sheet, 0)
     os.makedirs(os.path.dirname(path), exist_ok=True)

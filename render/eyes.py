@@ -261,14 +261,13 @@ class ShotEyes(ShotFrames):
     def _shuts_less(self, own_row, of, oq, ox):
         """True when footage lids opening ``of`` (cm) keep more than :data:`EDIT_LIDS_SHUT` more
         of footage row ``own_row``'s opening ``ox`` than the key's ``oq`` does, both read between
-        ``ox`` and that row's face with both eyeBlink coefficients at 1 (a shut eye)."""
-        names = [str(n) for n in self.own.expression_names]
-        if not {"eyeBlinkLeft", "eyeBlinkRight"} <= set(names):
+        ``ox`` and that row's face shut (:func:`~reenact.render.lids.shut_openings`)."""
+        from .lids import shut_openings
+
+        ocq = shut_openings(self.own, own_row, np.asarray(self.own.expression, np.float64)[own_row], EYE_PAIRS)
+        if ocq is None:
             return False
-        ex = np.array(self.own.expression, np.float64)[own_row]
-        ex[[names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")]] = 1.0
-        V = posed_vertices(self.own.identity, self.own.expression_basis, ex[None], np.zeros((1, 6)))[0]
-        shut = float(np.mean([np.linalg.norm(V[u] - V[d]) for u, d in EYE_PAIRS]))
+        shut = float(np.mean(ocq[1]))
         if not (np.isfinite(shut) and ox - shut > 1e-3):
             return False
         return (of - oq) / (ox - shut) > EDIT_LIDS_SHUT

@@ -34,34 +34,64 @@ OPEN_MAX = 1.6
 SIDE = 0.25
 
 
-def lid_keep(own, requested, r, own_row, pairs):
-    """(E,) per eye-opening loop of the mesh (:func:`~reenact.render.meshes._mesh`'s ``eyes``):
-    how much of the footage row ``own_row``'s (of ``own``) eye opening row ``r`` of the
-    performance ``requested`` keeps, 1 open as the footage, 0 shut, above 1 wider (up to
-    :data:`OPEN_MAX`). The fitted mesh's lids never meet (a shut eye measures 0.25-0.35 cm
-    between the lid vertices on the shared clips, an open one about 1), so the key's opening is
-    read between the footage row's and that row's face with both eyeBlink coefficients at 1. ``pairs``: the (upper, lower) lid vertex of each eye
-    (:data:`~reenact.render.eyes.EYE_PAIRS`). None where a row is untracked or the model has no
-    blink."""
+def shut_openings(own, own_row, asked, pairs):
+    """((E,) open, (E,) shut, (E,) asked) lid openings (cm) per eye-opening loop of the mesh
+    (:func:`~reenact.render.meshes._mesh`'s ``eyes``): footage row ``own_row``'s face (of
+    ``own``), the same face with both eyeBlink coefficients at 1 (the fitted mesh's shut eye: its
+    lids never meet), and the expression coefficients ``asked`` (K,) on ``own``'s identity.
+    ``pairs``: the (upper, lower) lid vertex of each eye (:data:`~reenact.render.eyes.EYE_PAIRS`).
+    None where a row is untracked or the model has no blink."""
     from ..face.camera import posed_vertices
     from .meshes import _mesh
 
     names = [str(n) for n in own.expression_names]
-    if [str(n) for n in requested.expression_names] != names or not {"eyeBlinkLeft", "eyeBlinkRight"} <= set(names):
+    if not {"eyeBlinkLeft", "eyeBlinkRight"} <= set(names):
         return None
     ex = np.asarray(own.expression, np.float64)[own_row]
     shut = ex.copy()
     shut[[names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")]] = 1.0
-    asked = np.asarray(requested.expression, np.float64)[r]
+    asked = np.asarray(asked, np.float64)
     if not (np.isfinite(ex).all() and np.isfinite(asked).all()):
         return None
     V = posed_vertices(own.identity, own.expression_basis, np.stack([ex, shut, asked]), np.zeros((3, 6)))
-    keep = []
+    ocq = []
     for loop in _mesh().eyes:
         u, d = next(p for p in pairs if p[0] in set(int(i) for i in loop))
-        o, c, q = np.linalg.norm(V[:, u] - V[:, d], axis=-1)
-        keep.append(float(np.clip((q - c) / (o - c), 0.0, OPEN_MAX)) if o - c > 1e-3 else 1.0)
-    return np.asarray(keep)
+        ocq.append(np.linalg.norm(V[:, u] - V[:, d], axis=-1))
+    return tuple(np.asarray(ocq).T)
+
+
+def lid_keep(own, requested, r, own_row, pairs):
+    """(E,) per eye-opening loop of the mesh: how much of the footage row ``own_row``'s (of
+    ``own``) eye opening row ``r`` of the performance ``requested`` keeps, 1 open as the footage,
+    0 shut, above 1 wider (up to :data:`OPEN_MAX`). The fitted mesh's lids never meet (a shut eye
+    measures 0.25-0.35 cm between the lid vertices on the shared clips, an open one about 1), so
+    the key's opening is read between the footage row's and that row's face shut
+    (:func:`shut_openings`). None where a row is untracked or the model has no blink."""
+    if [str(n) for n in requested.expression_names] != [str(n) for n in own.expression_names]:
+        return None
+    ocq = shut_openings(own, own_row, np.asarray(requested.expression, np.float64)[r], pairs)
+    if ocq is None:
+        return None
+    return np.asarray([float(np.clip((q - c) / (o - c), 0.0, OPEN_MAX)) if o - c > 1e-3 else 1.0
+                       for o, c, q in zip(*ocq)])
+
+
+def _fall(t):
+    """A raised cosine from 1 at ``t`` <= 0 to 0 at ``t`` >= 1 (how the skin beyond a lid follows it)."""
+    return 0.5 * (1.0 + np.cos(np.pi * np.clip(t, 0.0, 1.0)))
+
+
+def _paste(frame, out, weight, x0, y0, img, w):
+    """(out, weight) with ``img`` (h, w, 3) float32 blended into ``out`` at (``x0``, ``y0``) by the
+    feather ``w`` (h, w): ``out`` and ``weight`` made (a copy of ``frame``, zeros) on first use."""
+    h, wd = w.shape
+    if out is frame:
+        out, weight = frame.copy(), np.zeros(frame.shape[:2], np.float32)
+    cur = out[y0:y0 + h, x0:x0 + wd].astype(np.float32)
+    out[y0:y0 + h, x0:x0 + wd] = np.clip(cur + w[..., None] * (img - cur) + 0.5, 0, 255).astype(np.uint8)
+    weight[y0:y0 + h, x0:x0 + wd] = np.maximum(weight[y0:y0 + h, x0:x0 + wd], w)
+    return out, weight
 
 
 def lid_chains(loop):
@@ -115,22 +145,16 @@ def close_lids(frame, loops, keep):
         duc = np.where(inside, np.interp(cols, xs, du), 0.0)[None]
         dlc = np.where(inside, np.interp(cols, xs, dl), 0.0)[None]
         y = np.arange(y0, y1, dtype=np.float64)[:, None]
-        fall = lambda t: 0.5 * (1.0 + np.cos(np.pi * np.clip(t, 0.0, 1.0)))  # noqa: E731
         # the lash line (its strip above the margin) moved down whole, the skin above it stretched
         # after it (the lid the open eye folds away), the eyeball kept between the new margins,
         # the lower lid up with the skin below it following
-        D = np.where(y < Uc - lash, duc * fall((Uc - lash - y) / A), np.where(
-            y < Uc, duc, np.where(y > Lc, dlc * fall((y - Lc) / B), 0.0)))
+        D = np.where(y < Uc - lash, duc * _fall((Uc - lash - y) / A), np.where(
+            y < Uc, duc, np.where(y > Lc, dlc * _fall((y - Lc) / B), 0.0)))
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         # (a map into the whole frame: the skin the lid brings down may lie above the box)
         slid = cv2.remap(frame, xx, (yy - D).astype(np.float32), cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        w = _feather((y1 - y0, x1 - x0), cols, x0, x1, side, min(A, B))
-        if out is frame:
-            out, weight = frame.copy(), np.zeros((H, W), np.float32)
-        box = out[y0:y1, x0:x1].astype(np.float32)
-        out[y0:y1, x0:x1] = np.clip(box + w[..., None] * (slid.astype(np.float32) - box) + 0.5, 0, 255).astype(np.uint8)
-        weight[y0:y1, x0:x1] = np.maximum(weight[y0:y1, x0:x1], w)
+        out, weight = _paste(frame, out, weight, x0, y0, slid, _feather((y1 - y0, x1 - x0), cols, x0, x1, side, min(A, B)))
     return out, weight
 
 
@@ -181,13 +205,12 @@ def open_lids(frame, loops, keep, landmarks):
         duc = np.where(inside, np.interp(cols, xs, du), 0.0)[None]
         dlc = np.where(inside, np.interp(cols, xs, dl), 0.0)[None]
         y = np.arange(y0, y1, dtype=np.float64)[:, None]
-        fall = lambda t: 0.5 * (1.0 + np.cos(np.pi * np.clip(t, 0.0, 1.0)))  # noqa: E731
         # the lids and the skin beyond them moved out (pressed together over A and B); between
         # the new margins the white stretched from the old opening (the eyeball stays)
         inner = (y >= Uc) & (y <= Lc) & inside[None]
         t = np.clip((y - Uc) / np.maximum(Lc - Uc, 1e-3), 0.0, 1.0)
         ysrc = np.where(inner, usc + t * (lsc - usc), y - np.where(
-            y < Uc, duc * fall((Uc - y) / A), np.where(y > Lc, dlc * fall((y - Lc) / B), 0.0)))
+            y < Uc, duc * _fall((Uc - y) / A), np.where(y > Lc, dlc * _fall((y - Lc) / B), 0.0)))
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
         slid = cv2.remap(frame, xx, ysrc.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         old = np.zeros(shape, np.uint8)
@@ -211,12 +234,7 @@ def open_lids(frame, loops, keep, landmarks):
         new = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), 0.7)
         alpha = (disc * new)[..., None]
         img = img * (1.0 - alpha) + iris * alpha
-        w = _feather(shape, cols, x0, x1, side, min(A, B))
-        if out is frame:
-            out, weight = frame.copy(), np.zeros((H, W), np.float32)
-        cur = out[y0:y1, x0:x1].astype(np.float32)
-        out[y0:y1, x0:x1] = np.clip(cur + w[..., None] * (img - cur) + 0.5, 0, 255).astype(np.uint8)
-        weight[y0:y1, x0:x1] = np.maximum(weight[y0:y1, x0:x1], w)
+        out, weight = _paste(frame, out, weight, x0, y0, img, _feather(shape, cols, x0, x1, side, min(A, B)))
     return out, weight
 
 

@@ -58,6 +58,19 @@ def _open_rows(tr, n=1):
     return [int(r) for r in np.argsort(b, kind="stable")[:n]]
 
 
+def _keyed(tr, rows, **values):
+    """``tr``'s performance with the expression coefficients ``values`` (name: value) keyed on
+    ``rows``, its rows kept as the footage's."""
+    from reenact.face import transfer as X
+
+    names = [str(n) for n in tr.expression_names]
+    req = X._copy(tr)
+    req.expression = np.array(req.expression, np.float64)
+    for n, v in values.items():
+        req.expression[np.asarray(rows, np.int64), names.index(n)] = v
+    return req.with_footage_rows(tr)
+
+
 def test_lid_keep_reads_a_key_between_the_footage_and_shut(carphone_track):
     tr = carphone_track
     r = _open_rows(tr)[0]
@@ -75,7 +88,6 @@ def test_lid_keep_reads_a_key_between_the_footage_and_shut(carphone_track):
 def test_a_blink_key_no_frame_shows_closes_the_frames_own_lids(carphone_track, carphone, monkeypatch):
     """The render path: a blink key beyond every footage frame's lids (the shot's eyes' reach
     set below zero) is drawn by sliding the frame's own lids shut, not by the mesh squeeze."""
-    from reenact.face import transfer as X
     from reenact.render import eyes
     from reenact.render.eyes import ShotEyes
     from reenact.render.meshes import _mesh
@@ -86,11 +98,7 @@ def test_a_blink_key_no_frame_shows_closes_the_frames_own_lids(carphone_track, c
     tr = carphone_track
     f0 = int(tr.frame_start)
     rows = _open_rows(tr, 3)
-    names = [str(n) for n in tr.expression_names]
-    req = X._copy(tr)
-    req.expression = np.array(req.expression, np.float64)
-    req.expression[np.ix_(rows, [names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")])] = 1.0
-    req = req.with_footage_rows(tr)
+    req = _keyed(tr, rows, eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
     hm = HeadMotion(tr, req).with_shot_eyes(ShotEyes(tr, carphone))
     try:
         with open_video(carphone) as src:
@@ -119,10 +127,7 @@ def test_a_shot_blink_that_closes_too_little_is_set_aside(carphone_track, carpho
 
     tr = carphone_track
     r = _open_rows(tr)[0]
-    names = [str(n) for n in tr.expression_names]
-    req = tr.subset(0, tr.n_frames)
-    req.expression = np.array(req.expression, np.float64)
-    req.expression[r, [names.index("eyeBlinkLeft"), names.index("eyeBlinkRight")]] = 1.0
+    req = _keyed(tr, [r], eyeBlinkLeft=1.0, eyeBlinkRight=1.0)
     oq, ox = eye_shapes(req, [r])[1][0], eye_shapes(tr, [r])[1][0]
     se = ShotEyes(tr, carphone)
     try:
@@ -182,18 +187,13 @@ def test_a_wide_key_slides_the_frames_own_lids_open_and_leaves_no_hole(carphone_
     """The render path: eyeWide keyed on open-eyed rows of the sample clip (no footage frame
     opens that wide) is drawn by sliding the row's own lids open; the network is left no eye hole
     to fill there."""
-    from reenact.face import transfer as X
     from reenact.render.eyes import ShotEyes
     from reenact.render.motion import HeadMotion
     from reenact.video import open_video
 
     tr = carphone_track
     rows = _open_rows(tr, 2)
-    names = [str(n) for n in tr.expression_names]
-    req = X._copy(tr)
-    req.expression = np.array(req.expression, np.float64)
-    req.expression[np.ix_(rows, [names.index("eyeWideLeft"), names.index("eyeWideRight")])] = 1.0
-    req = req.with_footage_rows(tr)
+    req = _keyed(tr, rows, eyeWideLeft=1.0, eyeWideRight=1.0)
     hm = HeadMotion(tr, req).with_shot_eyes(ShotEyes(tr, carphone))
     tested = 0
     try:
