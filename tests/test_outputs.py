@@ -310,24 +310,6 @@ def test_frame_folder_ignores_and_clears_a_killed_writes_leftover(tmp_path):
     assert sorted(os.listdir(d)) == sorted([".frame_000002.png.a8c0d1e2.tmp", "frame_000000.png", "frame_000001.png"])
 
 
-def test_a_rerun_chunk_clears_the_fresh_leftover_of_a_frame_it_writes(tmp_path):
-    """A chunk killed mid-write and run again at once (a farm's retry): its own frame's leftover
-    is too fresh to call stale, but once the rerun has written that frame it is removed; another
-    frame's temporary (a parallel chunk's, in flight) stays."""
-    from reenact.video.encode import FrameFolder
-
-    d = tmp_path / "frames"
-    d.mkdir()
-    mine = d / ".frame_000001.png.f760ba1e.tmp"
-    mine.write_bytes(b"half")
-    other = d / ".frame_000002.png.a8c0d1e2.tmp"
-    other.write_bytes(b"half")
-    ff = FrameFolder(str(d), 3)
-    assert mine.exists()  # (fresh: not removed as stale)
-    ff.write(np.zeros((4, 4, 3), np.uint8), 1)
-    assert not mine.exists() and other.exists()
-
-
 def _signal_when(proc, ready, timeout=120):
     t0 = time.time()
     while not ready():

@@ -608,7 +608,7 @@ _FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
 #: :func:`reenact.fsutil.atomic_path`, ``.frame_000012.png.reenact-XXXX.png`` while its C2PA
 #: manifest is signed in): a render killed mid-write (SIGKILL, power cut) leaves one; the next
 #: render removes it
-_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"(\d+)\.png\.[^/]+$")
+_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]+$")
 #: files a file manager leaves in any folder
 _SYSTEM_FILES = (".DS_Store", "Thumbs.db")
 
@@ -631,8 +631,8 @@ class FrameFolder:
     rename), so an interrupted render keeps every frame it finished. A folder holding files
     that this writer would not name is refused (:meth:`owns`; the hidden temporary name of a
     frame, ``.frame_000012.png.….tmp``, which a killed process leaves, is not a reason: it is
-    removed once stale or once this writer has written that frame itself, and
-    :meth:`remove_temporaries` clears them once no process writes there); at :meth:`close`, own-named frames beyond the clip are removed. Several processes
+    removed once stale, and :meth:`remove_temporaries` clears them once no process writes
+    there); at :meth:`close`, own-named frames beyond the clip are removed. Several processes
     may write disjoint frames into one folder at once (render farm chunks)."""
 
     def __init__(self, folder, n_frames, compression=1):
@@ -642,7 +642,6 @@ class FrameFolder:
         self.frames_written = 0
         self._re = _FRAME_RE
         self._tmp_re = _FRAME_TMP_RE
-        self._leftover = {}  # frame -> temporaries too fresh to call stale (a render killed just now)
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
@@ -652,11 +651,8 @@ class FrameFolder:
                 raise VideoError(self.path, "output folder already holds other files (e.g. {}); choose an "
                                             "empty or new folder".format(foreign[0]))
             for n in names:  # a frame a killed render was writing: never a reason to refuse
-                m = _FRAME_TMP_RE.match(n)
-                if m:
+                if _FRAME_TMP_RE.match(n):
                     _remove_stale(os.path.join(self.path, n))
-                    if os.path.exists(os.path.join(self.path, n)):
-                        self._leftover.setdefault(int(m.group(1)), []).append(n)
         os.makedirs(self.path, exist_ok=True)
 
     @staticmethod
@@ -672,11 +668,6 @@ class FrameFolder:
         final = write_png(os.path.join(self.path, self.filename(index)), np.asarray(frame, np.uint8),
                           self.compression, label=self.path)
         self.frames_written += 1
-        for n in self._leftover.pop(int(index), ()):  # this frame is done: a killed write of it is a leftover
-            try:
-                os.remove(os.path.join(self.path, n))
-            except FileNotFoundError:
-                pass
         return final
 
     def close(self):
