@@ -33,7 +33,9 @@ EDIT_GAZE_GAIN = 0.5
 EDIT_GAZE_MIN = 0.03
 #: ... or whose lids (mean opening, :func:`eye_shapes`) differ from the footage's by less than
 #: this (cm; open eyes measure about 1 cm on the shared clips, a blink 0.25-0.3): a blink key
-#: warped the open eye shut and crushed its iris into a smear; the footage's own blink is a lid
+#: warped the open eye shut and crushed its iris into a smear; the footage's own blink is a lid.
+#: A gaze key takes its eyes only from frames whose lids are open within this of the asked ones:
+#: the gaze weight chose driving_d10's startled, wide-open eyes (1.37 cm for 0.83) for a look aside
 EDIT_LIDS_MIN = 0.15
 #: ... weighing the lids' opening this much per cm (the loops' shape alone chose open eyes
 #: looking the same way over the footage's own blinks)
@@ -245,6 +247,10 @@ class ShotEyes(ShotFrames):
         Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[r:r + 1, :3]))[0]
         w = EDIT_GAZE_COST if gaze_key else GAZE_COST * min(1.0, oq[0] / max(float(np.median(self.pool.of)), 1e-6))
         c = self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, w)[0]
+        if gaze_key and not lids_key:  # a gaze key keeps the lids: a frame opened wider is another expression
+            c = np.where(np.abs(self.pool.of - oq[0]) < EDIT_LIDS_MIN, c, np.inf)
+            if not np.isfinite(c).any():
+                return None
         k = int(np.argmin(c + EDIT_LIDS_COST * np.abs(self.pool.of - oq[0]) if lids_key else c))
         if gaze_key and np.linalg.norm(self.pool.gf[k] - gq[0]) > EDIT_GAZE_REACH:
             return None  # a gaze the footage never shows: the frame's own irises moved (irises.py)

@@ -94,3 +94,26 @@ def test_gaze_edit_bench_skips_without_shared_data(tmp_path, capsys):
         X._copy = orig
     assert np.allclose(req.gaze[rows][:, [0, 2]], 0.3) and np.allclose(req.gaze[rows][:, [1, 3]], 0)
     assert np.allclose(np.delete(req.gaze, rows, 0), 0)
+
+
+def test_gaze_in_footage_head_reads_the_moved_irises_in_the_head_the_picture_shows(carphone_track):
+    """The gaze bench's second reading: a re-track whose irises moved by a +0.2 rad pitch key
+    while its own head fit pitched (the lids' pull) reads the key in the footage's head; the
+    footage's own irises read the footage's gaze."""
+    from bench.gaze_edit import gaze_in_footage_head
+    from reenact.face import transfer as X
+    from reenact.render.irises import IRISES, iris_shift
+
+    tr = carphone_track
+    r = int(np.flatnonzero(np.asarray(tr.tracked, bool))[len(tr.tracked) // 2])
+    req = X._copy(tr)
+    req.gaze = np.array(req.gaze, np.float64)
+    req.gaze[r, [1, 3]] += 0.2
+    got = X._copy(tr)
+    got.landmarks = np.array(tr.landmarks, np.float64)
+    got.landmarks[r, [c for c, _ in IRISES], :2] += iris_shift(tr, req, r, r)
+    got.pose = np.array(tr.pose, np.float64)
+    got.pose[r, 0] += np.radians(1.0)  # the re-track's head, pitched by the lids' pull
+    g = gaze_in_footage_head(got, tr)
+    assert np.allclose(g[r] - np.asarray(tr.gaze)[r], (0, 0.2, 0, 0.2), atol=0.03), g[r] - np.asarray(tr.gaze)[r]
+    assert np.allclose(gaze_in_footage_head(tr, tr), np.asarray(tr.gaze), atol=1e-6, equal_nan=True)

@@ -169,3 +169,37 @@ def test_eyes_drawn_over_a_blink_cover_the_open_eye_they_replace(carphone, carph
     bx1, by1 = np.ceil(both.max(0)).astype(int) + pad
     far[by0:by1 + 1, bx0:bx1 + 1] = False
     assert diff[far].max() == 0  # nothing away from the eyes
+
+
+def test_a_gaze_key_takes_no_eyes_whose_lids_open_otherwise(carphone, carphone_track):
+    """A gaze key (the lids not keyed) takes its eyes from a footage frame only where that frame's
+    lids open within EDIT_LIDS_MIN of the asked ones: a frame looking exactly there with its eyes
+    much wider or narrower would change the expression (driving_d10's startled eyes for a look
+    aside); one with the row's lids looking nearly there is taken."""
+    from reenact.face import transfer as X
+    from reenact.render.eyes import EDIT_LIDS_MIN, ShotEyes
+
+    track = carphone_track
+    eyes = ShotEyes(track, carphone)
+    rows, of = eyes.pool.rows, eyes.pool.of
+    j = int(rows[np.argmax(of)])  # the widest lids of the shot
+    r = int(rows[np.argmin(np.abs(of - (of.max() - 2.5 * EDIT_LIDS_MIN)))])  # a row whose lids open less
+    o_r = float(of[rows == r][0])
+    near = [int(k) for k, o in zip(rows, of) if abs(o - o_r) < 0.3 * EDIT_LIDS_MIN and abs(int(k) - r) > 3]
+    eyes.close()
+    assert abs(float(of[rows == j][0]) - o_r) > 2 * EDIT_LIDS_MIN and near, (o_r, of.min(), of.max())
+    key = np.asarray(track.gaze, np.float64)[r] + (0.2, 0.0, 0.2, 0.0)
+    own = X._copy(track)
+    own.gaze = np.array(track.gaze, np.float64)
+    own.gaze[j] = key  # the far lids look exactly where the key asks
+    own.gaze[near[0]] = key + (0.04, 0.0, 0.04, 0.0)  # the row's own lids, nearly there
+    req = X._copy(track)
+    req.gaze = np.array(track.gaze, np.float64)
+    req.gaze[r] = key
+    eyes = ShotEyes(own, carphone)
+    try:
+        got = eyes.source(req, r, r)
+    finally:
+        eyes.close()
+    assert got is not None and got != j, got
+    assert abs(float(of[rows == got][0]) - o_r) < EDIT_LIDS_MIN, got
