@@ -43,6 +43,16 @@ LID_REACH = (0.45, 0.3)
 SHUT = 0.5
 #: the iris's cut by the lids and the lifted white are softened by a Gaussian of this many px
 EDGE_SOFT = 0.7
+#: the iris's circle in the picture (:func:`iris_circle`): centres within CIRCLE_REACH[0] of the
+#: tracked radius from the tracked centre across, CIRCLE_REACH[2] up or down (the sides alone
+#: hardly tell a circle moved up from a wider one: free, every clip's came out 2-5 px higher and
+#: wider), radii CIRCLE_REACH[1] times it; its edge read on the
+#: sides within CIRCLE_SIDES degrees of horizontal, where at least CIRCLE_SEEN of them lie in the
+#: eye opening, and taken where it steps by CIRCLE_STEP levels or more (else the tracked circle)
+CIRCLE_REACH = (0.3, (0.8, 1.4), 0.1)
+CIRCLE_SIDES = 50.0
+CIRCLE_SEEN = 0.3
+CIRCLE_STEP = 8.0
 #: moves under this many pixels leave the eyes as they are (``inf``: never move them; the
 #: gaze bench's renderer-alone column)
 MIN_SHIFT = 0.5
@@ -100,6 +110,48 @@ def _soft_disc(shape, centre, radius, soft=1.0):
     yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
     d = np.hypot(xx - np.float32(centre[0]), yy - np.float32(centre[1]))
     return np.clip((np.float32(radius) - d) / np.float32(max(soft, 1e-3)) + 0.5, 0.0, 1.0)
+
+
+def iris_circle(box, eye, cl, rad):
+    """((2,) centre px, radius px) of the iris as the picture shows it, near the tracked one
+    (centre ``cl`` in the box, radius ``rad``): the circle whose edge steps most from dark inside
+    to bright outside on its sides (within :data:`CIRCLE_SIDES` of horizontal, where the lids leave
+    the white beside the iris; only where the outside lies in the eye opening ``eye`` (h, w) 0..1),
+    centres within :data:`CIRCLE_REACH` [0] of the radius, radii :data:`CIRCLE_REACH` [1]. The
+    tracked circle where no candidate shows a clear edge (:data:`CIRCLE_STEP` levels) on
+    :data:`CIRCLE_SEEN` of its sides. The tracker's ring can sit off the picture's: a moved iris
+    then left its rim behind as a dark arc (driving_d10), a completed one a pale ring (d14)."""
+    cl = np.asarray(cl, np.float64)
+    gray = cv2.GaussianBlur(np.asarray(box, np.float32) @ np.float32([0.114, 0.587, 0.299])
+                            if np.asarray(box).ndim == 3 else np.asarray(box, np.float32), (0, 0), 0.7)
+    inside = cv2.erode((np.asarray(eye) > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    step = max(0.5, rad / 12.0)
+    offs = step * np.arange(-int(CIRCLE_REACH[0] * rad / step), int(CIRCLE_REACH[0] * rad / step) + 1)
+    radii = rad + step * np.arange(-int((1 - CIRCLE_REACH[1][0]) * rad / step),
+                                   int((CIRCLE_REACH[1][1] - 1) * rad / step) + 1)
+    side = np.radians(CIRCLE_SIDES)
+    th = np.concatenate([np.linspace(-side, side, 9), np.pi + np.linspace(-side, side, 9)])
+    offy = offs[np.abs(offs) <= CIRCLE_REACH[2] * rad + 1e-6]
+    cx = cl[0] + offs[:, None, None, None]
+    cy = cl[1] + offy[None, :, None, None]
+    rr = radii[None, None, :, None]
+    d = np.maximum(1.0, 0.12 * rr)
+    ct, st = np.cos(th)[None, None, None, :], np.sin(th)[None, None, None, :]
+
+    def at(img, r):
+        x, y = (cx + r * ct).astype(np.float32), (cy + r * st).astype(np.float32)
+        x, y = np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)), np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape))
+        return cv2.remap(img, x.reshape(-1, 1), y.reshape(-1, 1), cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(x.shape)
+
+    seen = at(inside, rr + d) > 0.5
+    edge = np.where(seen, at(gray, rr + d) - at(gray, rr - d), 0.0)
+    n = seen.sum(-1)
+    score = np.where(n >= CIRCLE_SEEN * len(th), edge.sum(-1) / np.maximum(n, 1), -np.inf)
+    i, j, k = np.unravel_index(int(np.argmax(score)), score.shape)
+    if not score[i, j, k] >= CIRCLE_STEP:
+        return cl, float(rad)
+    return np.array([cl[0] + offs[i], cl[1] + offy[j]]), float(radii[k])
 
 
 def lid_field(eye, dy):
@@ -190,7 +242,7 @@ def move_irises(frame, landmarks, shift, loops, moved_by=None):
         if eye.sum() < 4 or eye.sum(0).max() < SHUT * rad:
             continue  # (a shut eye shows no iris, and its lid does not follow one)
         box = frame[y0:y1, x0:x1].astype(np.float32)
-        cl = c - (x0, y0)
+        cl, rad = iris_circle(box, eye, c - (x0, y0), rad)  # (the picture's iris, near the tracked ring)
         iris = _soft_disc(shape, cl, rad, soft=0.15 * rad) * eye  # the iris as the lids show it
         comp = without_iris(frame[y0:y1, x0:x1], eye, cl, rad)
         D = lid_field(eye, s[1])

@@ -167,7 +167,7 @@ def open_lids(frame, loops, keep, landmarks):
     opening, its iris where it was, what the lids hid of it completed from the part they show
     mirrored across its centre line (``landmarks``: the footage row's tracked landmarks, for the
     irises). ``frame`` itself and None where no lid moves."""
-    from .irises import IRISES, _soft_disc, without_iris
+    from .irises import IRISES, _soft_disc, iris_circle, without_iris
 
     H, W = frame.shape[:2]
     Lm = np.asarray(landmarks, np.float64)[:, :2]
@@ -217,7 +217,7 @@ def open_lids(frame, loops, keep, landmarks):
         cv2.fillPoly(old, [np.round((np.asarray(src, np.float64) - (x0, y0)) * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
         old = old.astype(np.float32)
         box = frame[y0:y1, x0:x1]
-        cl = c - (x0, y0)
+        cl, rad = iris_circle(box, old, c - (x0, y0), rad)  # (the picture's iris, near the tracked ring)
         white = without_iris(box, old, cl, rad)
         white = cv2.remap(white, xx - x0, (ysrc - y0).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         img = np.where(inner[..., None], white, slid.astype(np.float32))

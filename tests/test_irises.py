@@ -131,3 +131,32 @@ def test_an_iris_pushed_into_the_eye_s_corner_does_not_fit():
     assert not fits(L, np.array([[24.0, 0.0], [0.0, 0.0]]), loops)  # 6 px from the corner: cut off there
     assert not fits(L, np.array([[0.0, 0.0], [0.0, 20.0]]), loops)  # below the eye
     assert not fits(L, np.array([[np.nan, 0.0], [0.0, 0.0]]), loops)
+
+
+def test_iris_circle_finds_the_picture_s_iris_near_a_tracked_ring_that_is_off():
+    """iris_circle: the synthetic eye's iris (radius 9, lids over its top and bottom) is found from
+    a tracked ring 2 px to the side and 20 % too small, and from one 25 % too large; a flat eye
+    (no edge) keeps the tracked ring; the iris moved from a ring too small leaves no dark rim."""
+    import cv2
+
+    from reenact.render.irises import iris_circle
+
+    img, L, loops = _eyes_picture()
+    c = L[IRISES[0][0]]
+    eye = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(eye, [np.round(loops[0] * 16).astype(np.int32)], 1, cv2.LINE_AA, 4)
+    eye = eye.astype(np.float32)
+    for off, r in (((2.0, 0.0), 7.2), ((-1.5, 0.0), 11.25)):
+        got_c, got_r = iris_circle(img, eye, c + off, r)
+        assert abs(got_r - 9.0) <= 0.8 and np.abs(got_c - c).max() <= 0.8, (off, r, got_c - c, got_r)
+    flat = np.full_like(img, 200)
+    got_c, got_r = iris_circle(flat, eye, c + (2.0, 0.0), 7.2)
+    assert np.allclose(got_c, c + (2.0, 0.0)) and got_r == 7.2
+    # the move from a ring 20 % too small: nothing dark stays where the iris's rim was
+    small = L.copy()
+    for centre, ring in IRISES:
+        small[list(ring)] = small[centre] + 0.8 * (L[list(ring)] - L[centre])
+    out = move_irises(img, small, np.array([[8.0, 0.0], [8.0, 0.0]]), loops)
+    rim = (np.hypot(*(np.mgrid[0:img.shape[0], 0:img.shape[1]][::-1] - c[:, None, None])) > 7.5) & \
+          (np.mgrid[0:img.shape[0], 0:img.shape[1]][1] < c[0] - 6) & (eye > 0.5)
+    assert out[rim].astype(int).sum(-1).min() > 400, out[rim].astype(int).sum(-1).min()
