@@ -46,9 +46,9 @@ EDGE_SOFT = 0.7
 #: the iris's circle in the picture (:func:`iris_circle`): centres within CIRCLE_REACH[0] of the
 #: tracked radius from the tracked centre across, CIRCLE_REACH[2] up or down (the sides alone
 #: hardly tell a circle moved up from a wider one: free, every clip's came out 2-5 px higher and
-#: wider), radii CIRCLE_REACH[1] times it; its edge read on the
-#: sides within CIRCLE_SIDES degrees of horizontal, where at least CIRCLE_SEEN of them lie in the
-#: eye opening, and taken where it steps by CIRCLE_STEP levels or more (else the tracked circle)
+#: wider), radii CIRCLE_REACH[1] times it; its edge read on the sides within CIRCLE_SIDES degrees
+#: of horizontal, where at least CIRCLE_SEEN of them lie in the eye opening, and taken where it
+#: steps by CIRCLE_STEP levels or more (else the tracked circle)
 CIRCLE_REACH = (0.3, (0.8, 1.4), 0.1)
 CIRCLE_SIDES = 50.0
 CIRCLE_SEEN = 0.3
@@ -114,7 +114,8 @@ def _soft_disc(shape, centre, radius, soft=1.0):
 
 def iris_circle(box, eye, cl, rad):
     """((2,) centre px, radius px) of the iris as the picture shows it, near the tracked one
-    (centre ``cl`` in the box, radius ``rad``): the circle whose edge steps most from dark inside
+    (``box``: (h, w, 3) RGB, as the render path's frames, or (h, w) luma; centre ``cl`` in the
+    box, radius ``rad``): the circle whose edge steps most from dark inside
     to bright outside on its sides (within :data:`CIRCLE_SIDES` of horizontal, where the lids leave
     the white beside the iris; only where the outside lies in the eye opening ``eye`` (h, w) 0..1),
     centres within :data:`CIRCLE_REACH` [0] of the radius, radii :data:`CIRCLE_REACH` [1]. The
@@ -122,7 +123,7 @@ def iris_circle(box, eye, cl, rad):
     :data:`CIRCLE_SEEN` of its sides. The tracker's ring can sit off the picture's: a moved iris
     then left its rim behind as a dark arc (driving_d10), a completed one a pale ring (d14)."""
     cl = np.asarray(cl, np.float64)
-    gray = cv2.GaussianBlur(np.asarray(box, np.float32) @ np.float32([0.114, 0.587, 0.299])
+    gray = cv2.GaussianBlur(np.asarray(box, np.float32) @ np.float32([0.299, 0.587, 0.114])
                             if np.asarray(box).ndim == 3 else np.asarray(box, np.float32), (0, 0), 0.7)
     inside = cv2.erode((np.asarray(eye) > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
     step = max(0.5, rad / 12.0)
