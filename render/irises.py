@@ -71,6 +71,14 @@ def _iris_pixels(track, row):
     return project_points(C, float(cam.focal_px), cam.principal)
 
 
+def tracked_radius(landmarks, k):
+    """Px radius of iris ``k`` (:data:`IRISES`' order) in a row's tracked ``landmarks`` ((478, 2+)):
+    the mean distance of its ring from its centre (NaN where untracked)."""
+    centre, ring = IRISES[k]
+    L = np.asarray(landmarks, np.float64)[:, :2]
+    return float(np.mean(np.linalg.norm(L[list(ring)] - L[centre], axis=1)))
+
+
 def iris_shift(own, requested, own_row, r):
     """(2, 2) pixels by which row ``r`` of the performance ``requested`` moves each iris (left,
     right) from where footage row ``own_row`` of ``own`` shows it: the difference of the
@@ -90,11 +98,11 @@ def fits(landmarks, shift, loops):
     and right): an iris pushed into the eye's corner is cut off there and reads as hardly any
     turn (driving_d3)."""
     L = np.asarray(landmarks, np.float64)[:, :2]
-    for k, (centre, ring) in enumerate(IRISES):
+    for k, (centre, _) in enumerate(IRISES):
         c, s = L[centre], np.asarray(shift[k], np.float64)
         if not (np.isfinite(c).all() and np.isfinite(s).all()):
             return False
-        rad = float(np.mean(np.linalg.norm(L[list(ring)] - c, axis=1)))
+        rad = tracked_radius(L, k)
         loop = np.asarray(min(loops, key=lambda p: float(np.hypot(*(np.asarray(p).mean(0) - c)))), np.float32)
         if not np.isfinite(rad) or cv2.pointPolygonTest(loop.reshape(-1, 1, 2), (float(c[0] + s[0]),
                                                                                  float(c[1] + s[1])), False) < 0:
@@ -139,11 +147,10 @@ def iris_circle(box, eye, cl, rad):
     d = np.maximum(1.0, 0.12 * rr)
     ct, st = np.cos(th)[None, None, None, :], np.sin(th)[None, None, None, :]
 
-    def at(img, r):
-        x, y = (cx + r * ct).astype(np.float32), (cy + r * st).astype(np.float32)
-        x, y = np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)), np.broadcast_to(y, np.broadcast_shapes(x.shape, y.shape))
-        return cv2.remap(img, x.reshape(-1, 1), y.reshape(-1, 1), cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(x.shape)
+    def at(img, r):  # img sampled on the circles of radius r about every candidate centre
+        x, y = np.broadcast_arrays(cx + r * ct, cy + r * st)
+        return cv2.remap(img, x.reshape(-1, 1).astype(np.float32), y.reshape(-1, 1).astype(np.float32),
+                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0).reshape(x.shape)
 
     seen = at(inside, rr + d) > 0.5
     edge = np.where(seen, at(gray, rr + d) - at(gray, rr - d), 0.0)
@@ -218,12 +225,12 @@ def move_irises(frame, landmarks, shift, loops, moved_by=None):
     L = np.asarray(landmarks, np.float64)[:, :2]
     H, W = frame.shape[:2]
     out = frame
-    for k, (centre, ring) in enumerate(IRISES):
+    for k, (centre, _) in enumerate(IRISES):
         s = np.asarray(shift[k], np.float64)
         c = L[centre] + (0.0 if moved_by is None else np.asarray(moved_by[k], np.float64))
         if not (np.isfinite(s).all() and np.isfinite(c).all()) or float(np.hypot(*s)) < MIN_SHIFT:
             continue
-        rad = float(np.mean(np.linalg.norm(L[list(ring)] - L[centre], axis=1)))
+        rad = tracked_radius(L, k)
         loop = min(loops, key=lambda p: float(np.hypot(*(np.asarray(p).mean(0) - c))))
         loop = np.asarray(loop, np.float64)
         if not (np.isfinite(loop).all() and np.isfinite(rad)) or rad < 1.0:

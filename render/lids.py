@@ -167,7 +167,7 @@ def open_lids(frame, loops, keep, landmarks):
     opening, its iris where it was, what the lids hid of it completed from the part they show
     mirrored across its centre line (``landmarks``: the footage row's tracked landmarks, for the
     irises). ``frame`` itself and None where no lid moves."""
-    from .irises import IRISES, _soft_disc, iris_circle, without_iris
+    from .irises import IRISES, _soft_disc, iris_circle, tracked_radius, without_iris
 
     H, W = frame.shape[:2]
     Lm = np.asarray(landmarks, np.float64)[:, :2]
@@ -178,9 +178,9 @@ def open_lids(frame, loops, keep, landmarks):
         k = float(np.clip(k, 1.0, OPEN_MAX)) if np.isfinite(k) else 1.0
         if ew < 4 or k <= 1.0 or not (np.isfinite(us).all() and np.isfinite(ls).all()):
             continue
-        centre, ring = min(IRISES, key=lambda q: float(np.hypot(*(Lm[q[0]] - np.asarray(src).mean(0)))))
-        c = Lm[centre]
-        rad = float(np.mean(np.linalg.norm(Lm[list(ring)] - c, axis=1)))
+        e = min(range(len(IRISES)), key=lambda q: float(np.hypot(*(Lm[IRISES[q][0]] - np.asarray(src).mean(0)))))
+        c = Lm[IRISES[e][0]]
+        rad = tracked_radius(Lm, e)
         if not (np.isfinite(c).all() and np.isfinite(rad)) or rad < 1.0:
             continue
         h = np.maximum(ls - us, 0.0)

@@ -132,9 +132,11 @@ def _pixels(folder, leftovers=False):
     step); they are skipped here, any other file still fails."""
     import cv2
 
+    from reenact.video.encode import _FRAME_TMP_RE
+
     names = sorted(os.listdir(folder))
     if leftovers:
-        names = [n for n in names if not re.match(r"\.frame_\d+\.png\.", n)]
+        names = [n for n in names if not _FRAME_TMP_RE.match(n)]
     assert all(n.startswith("frame_") and n.endswith(".png") for n in names), names
     return {n: cv2.imread(os.path.join(folder, n), cv2.IMREAD_UNCHANGED).tobytes() for n in names}
 
