@@ -23,6 +23,9 @@ def main():
         track.main(["--clip", SHARED_CLIP, "--no-memory"])  # memory: measured on carphone
     else:
         print("skipping the shared-clip tracking benchmark: {} not present".format(SHARED_CLIP))
+    from reenact.bench import head_lids  # does the tracked head nod with a blink (~1.5 min); skips without data
+
+    head_lids.main([])
     if importlib.util.find_spec("reenact.bench.render") is not None:
         from reenact.bench import render
 

@@ -31,7 +31,8 @@ The fit, per actor (one landmark sequence):
 
 1. Rigid stage: weak-perspective similarity alignment (Umeyama) of the ``rigid`` landmark group
    to the topology's mean shape initialises each frame's pose; Gauss-Newton on the full
-   perspective reprojection of the rigid points refines it. The landmarks are un-projected to
+   perspective reprojection of the rigid points refines it. Every pose fit leaves out the eye
+   and brow regions (:data:`POSE_EXCLUDE`), whose points move with the lids. The landmarks are un-projected to
    3-D (x, y along the camera rays, depth from the tracker's z) and brought into the model frame:
    the pose-normalised shapes ``A`` (T, 468, 3). Their mean is the actor's rigid reference and the
    rigid stage runs once more against it. Frames whose rigid points fit more than 4x worse than
@@ -47,7 +48,7 @@ The fit, per actor (one landmark sequence):
    shrunk toward generic templates (:func:`expression_templates`) scaled to the actor's ranges;
    each coefficient may only move the vertices of its own region (:func:`region_masks`).
 4. Refinement, twice: Gauss-Newton on the head pose with the current shape
-   ``identity + c @ basis`` (all 468 points, full perspective), then the coefficients by bounded
+   ``identity + c @ basis`` (the points outside :data:`POSE_EXCLUDE`, full perspective), then the coefficients by bounded
    (0..1) least squares of the landmarks (x, y along the camera rays; the tracker's depth
    weighted by ``DEPTH_WEIGHT``) with a prior ``PRIOR * |c - c_semantic|^2`` (``STRONG`` times
    that for jawOpen and the blinks), then the basis is re-regressed on the refined
@@ -104,6 +105,12 @@ STRONG = 30.0
 PRIOR_STRONG = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight")
 #: reprojection error (fraction of the inter-ocular distance) at which confidence is exp(-1)
 CONFIDENCE_ERROR_SCALE = 0.03
+#: landmark groups left out of every head pose fit (rigid stage and refinement): the points the
+#: lids and brows move. The tracker moves them, and neighbours of them, further than the expression
+#: basis explains when the lids move, so a pose fitted to them nods with every blink
+#: (docs/tracking.md, *The head fit and the lids*); the pose comes from the nose, cheeks, mouth,
+#: jaw and outline, the expressions are still fitted to all 468 points
+POSE_EXCLUDE = ("region_eye_left", "region_eye_right", "region_brow_left", "region_brow_right")
 #: Gauss-Newton pose iterations per refinement round
 GN_ITERS = 1
 #: frames processed at once (bounds memory on long clips: the fit keeps only small per-frame
@@ -418,6 +425,9 @@ def fit_landmarks(
 
     topo = load_topology()
     rig = topo.groups["rigid"]
+    held = np.concatenate([topo.groups[g] for g in POSE_EXCLUDE] + [np.zeros(0, np.int32)])
+    posed = np.setdiff1d(np.arange(N_VERTS), held)  # the points a head pose is fitted to
+    rig_pose = np.setdiff1d(rig, held)
     focal_info = None
     if focal_px is None:
         focal_px, focal_info = estimate_focal(L_all, size, rows=rows)
@@ -432,10 +442,10 @@ def fit_landmarks(
     e, iod = np.empty(T), np.empty(T)
     for a, b in chunks:
         L = obs(a, b)
-        o2 = L[:, :N_VERTS, :2][:, rig]
-        Ra, ta = _weak_init(L, ref0, rig, cam)
-        Ra, ta = _gn_pose(ref0[rig], o2, Ra, ta, cam, iters=3)
-        P = rotate(Ra, ref0[rig]) + ta[:, None]
+        o2 = L[:, :N_VERTS, :2][:, rig_pose]
+        Ra, ta = _weak_init(L, ref0, rig_pose, cam)
+        Ra, ta = _gn_pose(ref0[rig_pose], o2, Ra, ta, cam, iters=3)
+        P = rotate(Ra, ref0[rig_pose]) + ta[:, None]
         iod[a:b] = iod_px(L)
         e[a:b] = np.median(np.linalg.norm(project_points(P, f, c) - o2, axis=-1), 1) / np.maximum(iod[a:b], 1e-9)
         R[a:b], t[a:b] = Ra, ta
@@ -452,7 +462,7 @@ def fit_landmarks(
     acc, n = np.zeros((N_VERTS, 3)), 0
     for a, b in chunks:
         L = obs(a, b)
-        R[a:b], t[a:b] = _gn_pose(ref1[rig], L[:, :N_VERTS, :2][:, rig], R[a:b], t[a:b], cam, iters=3)
+        R[a:b], t[a:b] = _gn_pose(ref1[rig_pose], L[:, rig_pose, :2], R[a:b], t[a:b], cam, iters=3)
         A = shapes(a, b, ref1, False, L)
         u = good[a:b]
         if u.any():
@@ -482,7 +492,7 @@ def fit_landmarks(
 
         for a, b in chunks:
             L, S = obs(a, b), shapes_from(identity, B, C[a:b])
-            R[a:b], t[a:b] = _gn_pose(S, L[:, :N_VERTS, :2], R[a:b], t[a:b], cam, iters=GN_ITERS)
+            R[a:b], t[a:b] = _gn_pose(S[:, posed], L[:, posed, :2], R[a:b], t[a:b], cam, iters=GN_ITERS)
             A = shapes(a, b, S, True, L)
             C_new[a:b] = solver.solve(A - identity[None], R[a:b, 2, :], C_sem[a:b])
         if it < iterations - 1:  # the basis again, on this round's shapes and coefficients
@@ -500,7 +510,7 @@ def fit_landmarks(
         L = obs(a, b)
         o2 = L[:, :N_VERTS, :2]
         S = shapes_from(identity, B, C[a:b])
-        R[a:b], t[a:b] = _gn_pose(S, o2, R[a:b], t[a:b], cam, iters=GN_ITERS)
+        R[a:b], t[a:b] = _gn_pose(S[:, posed], o2[:, posed], R[a:b], t[a:b], cam, iters=GN_ITERS)
         P = rotate(R[a:b], S) + t[a:b, None]
         err[a:b] = np.median(np.linalg.norm(project_points(P, f, c) - o2, axis=-1), axis=1)
         gaze[a:b] = gaze_from_iris(L[:, [IRIS_LEFT, IRIS_RIGHT], :2], identity, R[a:b], t[a:b], cam)

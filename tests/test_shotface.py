@@ -87,9 +87,11 @@ def test_outside_rows_are_drawn_from_the_allowed_frames_only(folders):
 
 
 def test_render_draws_outside_rows_from_the_allowed_frames(folders, tmp_path):
-    """render_clip(region face, reference_frames): a held-out row's face is drawn (closer to the
-    truth than the network's alone), the pool holds only allowed frames, and the crop cache's
-    keys change with the allowed frames."""
+    """render_clip(region face, reference_frames): a held-out row's face is drawn from the allowed
+    frames and like the truth, the pool holds only allowed frames, and the crop cache's keys
+    change with the allowed frames. (Closer to the truth than the network alone: on a clip the
+    network never saw, below; carphone's 31 px face is a tie either way, 4.23 against 4.20 levels
+    on these rows with the eye-free head fit, 4.04 against 4.41 with the fit before.)"""
     from reenact.render.pipeline import render_clip
 
     frames, paths, track = folders
@@ -116,7 +118,7 @@ def test_render_draws_outside_rows_from_the_allowed_frames(folders, tmp_path):
         e_shot.append(np.abs(shot[r][face].astype(float) - frames[r][face]).mean())
         e_alone.append(np.abs(alone[r][face].astype(float) - frames[r][face]).mean())
         assert not np.array_equal(shot[r], frames[r])
-    assert np.mean(e_shot) < np.mean(e_alone), (e_shot, e_alone)
+    assert np.mean(e_shot) < 1.15 * np.mean(e_alone) and max(e_shot) < 8, (e_shot, e_alone)
     # footage whose held-out faces are painted over (a hand over the face): drawn from the
     # allowed frames, the faces are the actor's, not the paint (what the paint reaches: the face's
     # rim, blended into the frame, and through it the network's crop, which fills the eyes)
@@ -166,3 +168,39 @@ def test_preview_frame_draws_what_the_render_draws(folders, tmp_path):
             assert not np.array_equal(own, got[i])
     finally:
         face.close()
+
+
+def test_held_out_faces_from_the_shot_beat_the_network_alone(tmp_path):
+    """driving_d14, which the bundled base never saw: rows after ``reference_frames`` drawn by the
+    shipped path (faces from the allowed frames, detail on) are closer to the truth inside the face
+    than the network alone (bench case 3 on its last 80 rows: 24.9 dB against 22.7)."""
+    from conftest import shared_clip
+    from reenact.render.conditioning import crop_transforms
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    clip = shared_clip("driving_d14.mp4")
+    track = track_video(clip)[0]
+    cut, rows = 456, (470, 474)
+    with open_video(clip) as src:
+        truth = {i: f for i, f in src.iter_frames(*rows)}
+    got = {}
+
+    def run(detail, cache):
+        got.clear()
+        render_clip(track, clip, None, frames=rows, region="face", crop_track=track, prefer_gpu=False,
+                    cache_dir=str(tmp_path / cache), detail=detail, reference_frames=(0, cut), redraw=True,
+                    watermark=False, on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+        return dict(got)
+
+    shot, alone = run(True, "c1"), run(False, "c2")
+    xf = crop_transforms(track, 128)
+    h, w = truth[rows[0]].shape[:2]
+    e_shot, e_alone = [], []
+    for r in range(*rows):
+        face = _face(track, r, 128, xf, 6, shape=(h, w))
+        e_shot.append(np.abs(shot[r][face].astype(float) - truth[r][face]).mean())
+        e_alone.append(np.abs(alone[r][face].astype(float) - truth[r][face]).mean())
+    print("held-out d14 face error: shot {:.2f}, network alone {:.2f}".format(np.mean(e_shot), np.mean(e_alone)))
+    assert np.mean(e_shot) < 0.9 * np.mean(e_alone), (e_shot, e_alone)
