@@ -183,8 +183,9 @@ def main(argv=None):
     print("\nthe head per full blink (real motion included), all points / fit:")
     print("{:<13}{:>18}{:>18}{:>18}".format("clip", "height mm", "distance mm", "pitch deg"))
     for r in rows:
-        print("{:<13}".format(r["clip"]) + "".join("{:>9.2f} /{:>6.2f} ".format(r[k]["fit, all points"], r[k]["fit"]) for k in (
-            "head_height_mm_per_blink", "head_distance_mm_per_blink", "pitch_deg_per_blink")))
+        cells = ("{:>9.2f} /{:>6.2f} ".format(r[k]["fit, all points"], r[k]["fit"]) for k in (
+            "head_height_mm_per_blink", "head_distance_mm_per_blink", "pitch_deg_per_blink"))
+        print("{:<13}".format(r["clip"]) + "".join(cells))
     met = all(summary[n]["fit"] <= TARGET_MM for n in PAIRS)
     result = {"benchmark": "head_lids", "clips": clips, "rows": rows, "summary": summary, "target_mm": TARGET_MM,
               "target": "median |fit - picture| <= target_mm for both measures", "met": met,

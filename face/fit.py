@@ -32,9 +32,9 @@ The fit, per actor (one landmark sequence):
 1. Rigid stage: weak-perspective similarity alignment (Umeyama) of the ``rigid`` landmark group
    to the topology's mean shape initialises each frame's pose; Gauss-Newton on the full
    perspective reprojection of the rigid points refines it. Every pose fit leaves out the eye
-   and brow regions (:data:`POSE_EXCLUDE`), whose points move with the lids. The landmarks are un-projected to
-   3-D (x, y along the camera rays, depth from the tracker's z) and brought into the model frame:
-   the pose-normalised shapes ``A`` (T, 468, 3). Their mean is the actor's rigid reference and the
+   and brow regions (:data:`POSE_EXCLUDE`), whose points move with the lids. The landmarks are
+   un-projected to 3-D (x, y along the camera rays, depth from the tracker's z) and brought into
+   the model frame: the pose-normalised shapes ``A`` (T, 468, 3). Their mean is the actor's rigid reference and the
    rigid stage runs once more against it. Frames whose rigid points fit more than 4x worse than
    the median (tracker glitches) are left out of the per-actor estimates (identity, ranges,
    basis); they are still fitted and get a confidence near 0.
@@ -48,9 +48,9 @@ The fit, per actor (one landmark sequence):
    shrunk toward generic templates (:func:`expression_templates`) scaled to the actor's ranges;
    each coefficient may only move the vertices of its own region (:func:`region_masks`).
 4. Refinement, twice: Gauss-Newton on the head pose with the current shape
-   ``identity + c @ basis`` (the points outside :data:`POSE_EXCLUDE`, full perspective), then the coefficients by bounded
-   (0..1) least squares of the landmarks (x, y along the camera rays; the tracker's depth
-   weighted by ``DEPTH_WEIGHT``) with a prior ``PRIOR * |c - c_semantic|^2`` (``STRONG`` times
+   ``identity + c @ basis`` (the points outside :data:`POSE_EXCLUDE`, full perspective), then the
+   coefficients by bounded (0..1) least squares of the landmarks (x, y along the camera rays;
+   the tracker's depth weighted by ``DEPTH_WEIGHT``) with a prior ``PRIOR * |c - c_semantic|^2`` (``STRONG`` times
    that for jawOpen and the blinks), then the basis is re-regressed on the refined
    coefficients. Every step is batched over frames (matmul / batched solves); the coefficient
    normal matrices are built in O(K^2) per frame from 9 precomputed K x K blocks.
