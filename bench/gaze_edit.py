@@ -87,10 +87,10 @@ def run_case(clip, tr, first, yaw, work, method="default", axis=0, images=False)
 def gaze_in_footage_head(got, footage):
     """(T, 4) the gaze of ``got``'s re-tracked iris centres read in ``footage``'s head pose, camera
     and identity. A gaze key rendered in region face changes only the eyes, so the head in the
-    picture is the footage's; the re-track's own head fit, though, moves with the eyes' landmarks
-    (lids raised by an upward look pull it up: driving_d13, +0.2 rad pitch, re-tracked head 0.65°
-    and 0.16 cm up), and a Track's gaze is read in that head, so part of the iris's move is lost."""
-    from reenact.face.fit import euler_to_matrix
+    picture is the footage's; the re-track fits its own head (until 2026-12-01 pulled by the lids
+    an upward look raises: driving_d13, +0.2 rad pitch, re-tracked head 0.65° and 0.16 cm up), and
+    a Track's gaze is read in that head, so part of the iris's move can be lost."""
+    from reenact.face.camera import euler_to_matrix
     from reenact.face.gaze import gaze_from_iris
     from reenact.render.irises import IRISES
 

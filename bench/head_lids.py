@@ -17,7 +17,8 @@ running median), in mm of face per full blink:
 - **landmarks**: the tracker's points themselves;
 - **fit, all points**: the head pose fitted to all 468 points (the fit until 2026-12-01), its
   rigid face (identity, no expression) projected;
-- **fit**: the same with the eye and brow regions left out of the pose (``face.fit.POSE_EXCLUDE``).
+- **fit**: the tracker's own fit, the eye and brow regions left out of the pose
+  (``face.fit.POSE_EXCLUDE``).
 
 The fit's rows should match the picture's; the distance between them is the nod the tracker adds.
 Also per fit: the head's height (mm) and pitch (degrees) per full blink (these include real head
@@ -108,14 +109,10 @@ def measure(clip, path):
     t0 = time.perf_counter()
     tr = track_video(path)[0]
     L = np.dstack([np.asarray(tr.landmarks, np.float64), np.asarray(tr.landmarks_z, np.float64)[..., None]])
-    fits = {}
-    for name, exclude in (("fit, all points", ()), ("fit", F.POSE_EXCLUDE)):
-        old = F.POSE_EXCLUDE
-        F.POSE_EXCLUDE = exclude
-        try:
-            fits[name] = F.fit_track(L, tuple(int(v) for v in tr.size), float(tr.fps), focal_px=float(tr.focal_px))
-        finally:
-            F.POSE_EXCLUDE = old
+    # the tracker's own fit is the default one; the same landmarks refitted with every point
+    fits = {"fit, all points": F.fit_track(L, tuple(int(v) for v in tr.size), float(tr.fps),
+                                           focal_px=float(tr.focal_px), pose_exclude=()),
+            "fit": tr}
     groups = [g for pair in PAIRS.values() for g in pair]
     flow = picture_motion(path, L, groups)
     b = blink_signal(L)

@@ -402,6 +402,7 @@ def fit_landmarks(
     *,
     rows=None,
     chunk=None,
+    pose_exclude=None,
 ):
     """The fit on tracked frames only; returns a :class:`FitResult` (see :func:`fit_track`).
 
@@ -425,7 +426,8 @@ def fit_landmarks(
 
     topo = load_topology()
     rig = topo.groups["rigid"]
-    held = np.concatenate([topo.groups[g] for g in POSE_EXCLUDE] + [np.zeros(0, np.int32)])
+    exclude = POSE_EXCLUDE if pose_exclude is None else pose_exclude
+    held = np.concatenate([topo.groups[g] for g in exclude] + [np.zeros(0, np.int32)])
     posed = np.setdiff1d(np.arange(N_VERTS), held)  # the points a head pose is fitted to
     rig_pose = np.setdiff1d(rig, held)
     focal_info = None
@@ -536,6 +538,7 @@ def fit_track(
     iterations=1,
     chunk=None,
     adopt_landmarks=False,
+    pose_exclude=None,
 ):
     """Fit the face model to one actor's tracked landmarks; returns a :class:`Track`.
 
@@ -548,14 +551,16 @@ def fit_track(
     grow with the clip beyond the landmarks themselves and small per-frame arrays.
     adopt_landmarks: the Track keeps views of ``landmarks`` (float32) instead of copies; for a
     caller that hands its array over (the tracker), so a long clip's landmarks are in memory
-    once.
+    once. pose_exclude: landmark groups left out of the head pose fits (default
+    :data:`POSE_EXCLUDE`; ``()``: every point, the fit before 2026-12-01).
     """
     L = landmarks if isinstance(landmarks, np.ndarray) else np.asarray(landmarks, np.float64)
     if L.ndim != 3 or L.shape[1:] != (N_LANDMARKS, 3):
         raise ValueError("landmarks must be (T, {}, 3), got {}".format(N_LANDMARKS, L.shape))
     T = len(L)
     tracked = finite_rows(L)
-    r = fit_landmarks(L, size, focal_px, names, iterations, rows=np.flatnonzero(tracked), chunk=chunk) \
+    r = fit_landmarks(L, size, focal_px, names, iterations, rows=np.flatnonzero(tracked), chunk=chunk,
+                      pose_exclude=pose_exclude) \
         if tracked.any() else None
     K = len(names)
     nan = np.nan
