@@ -10,6 +10,11 @@ Render path::
     payload = wm.make_payload(job_id)                 # once per render
     frame = wm.mark_frame(frame, i, wm.DEFAULT_KEY, payload)   # each synthesised frame
     ...
-    from reenact.provenance.manifest import sign_file
-    sign_file(out_path, action="c2pa.edited", payload=payload)  # the finished export
+    from reenact.provenance.movie_signing import MovieSigning
+    signing = MovieSigning(out_path, "c2pa.edited", payload, expected_frames=n)  # before writing
+    signing.follow(writer)                            # the movie's samples hashed as written
+    ...
+    writer.close(); signing.finish()                  # signs and appends the manifest
+
+An image, or a file signed afterwards: ``manifest.sign_file(path, "c2pa.edited", payload)``.
 """

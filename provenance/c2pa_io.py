@@ -15,7 +15,11 @@ sits after ``mdat`` rather than right after ``ftyp`` (where c2pa-rs puts it when
 c2pa-rs finds and validates it there (tests), a reader that stops at ``mdat`` would not. If the
 write fails the file is truncated back to its old length. Used only where the file is a clean
 sequence of top-level boxes to its end with no C2PA box yet (:func:`append_refusal`); otherwise,
-and with ``REENACT_C2PA_IO=rewrite`` or ``python``, the full rewrite below.
+and with ``REENACT_C2PA_IO=rewrite`` or ``python``, the full rewrite below. With
+:func:`set_merkle_leaf` and :func:`hash_mdat` (``c2pa_builder_set_fixed_size_merkle``,
+``c2pa_builder_hash_mdat_bytes``) the ``mdat`` is hashed as a Merkle tree from bytes fed while
+the movie is written (:mod:`.movie_signing`), and :func:`sign_append` then hashes only the
+other boxes.
 
 c2pa-python hands every stream to the native library as four callbacks (read, seek, write,
 flush) and implements them in Python; c2pa-rs calls them for every 8 KB it reads or writes. A
@@ -48,7 +52,7 @@ import stat
 import sys
 
 __all__ = ["native_available", "sign", "replace", "append_available", "append_refusal", "sign_append",
-           "top_level_boxes", "C2PA_UUID"]
+           "top_level_boxes", "C2PA_UUID", "placeholder", "merkle_available", "set_merkle_leaf", "hash_mdat"]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -138,6 +142,7 @@ def sign(builder, signer, fmt, src_path, dst_path):
 #: the ``uuid`` of a C2PA manifest store box in BMFF
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 _EMBED_FUNCS = ("c2pa_builder_placeholder", "c2pa_builder_update_hash_from_stream", "c2pa_builder_sign_embeddable")
+_MERKLE_FUNCS = ("c2pa_builder_set_fixed_size_merkle", "c2pa_builder_hash_mdat_bytes")
 
 
 def _embed():
@@ -217,30 +222,67 @@ def append_refusal(path):
     return None
 
 
-def sign_append(builder, fmt, path):
+def _composed(builder, func, fmt, what):
+    lib = _embed()
+    ptr = ctypes.POINTER(ctypes.c_ubyte)()
+    n = lib._check_ffi_operation_result(func(builder._handle, fmt.encode("ascii"), ctypes.byref(ptr)),
+                                        what + ": {}", check=lambda r: r < 0)
+    try:
+        return ctypes.string_at(ptr, n)
+    finally:
+        lib._lib.c2pa_free(ptr)
+
+
+def placeholder(builder, fmt):
+    """Make ``builder``'s placeholder (fixes the manifest and adds the BMFF hash assertion);
+    :func:`sign_append` does it unless told it was done."""
+    return _composed(builder, _embed()._lib.c2pa_builder_placeholder, fmt, "C2PA placeholder")
+
+
+def merkle_available():
+    """Whether the movie's sample data can be hashed as it is written (:func:`hash_mdat`)."""
+    lib = _embed()
+    if lib is None or not all(hasattr(lib._lib, n) for n in _MERKLE_FUNCS):
+        return False
+    f = lib._lib.c2pa_builder_set_fixed_size_merkle
+    f.argtypes, f.restype = [ctypes.c_void_p, ctypes.c_size_t], ctypes.c_int
+    f = lib._lib.c2pa_builder_hash_mdat_bytes
+    f.argtypes, f.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_bool], ctypes.c_int
+    return True
+
+
+def set_merkle_leaf(builder, leaf_kb):
+    """Hash the movie's ``mdat`` as a Merkle tree of ``leaf_kb`` KB leaves (after
+    :func:`placeholder`, before the first :func:`hash_mdat`)."""
+    lib = _embed()
+    lib._check_ffi_operation_result(lib._lib.c2pa_builder_set_fixed_size_merkle(builder._handle, int(leaf_kb)),
+                                    "C2PA Merkle leaves: {}", check=lambda r: r != 0)
+
+
+def hash_mdat(builder, data):
+    """Feed the next bytes of the movie's (only) ``mdat`` payload, in file order."""
+    lib = _embed()
+    lib._check_ffi_operation_result(lib._lib.c2pa_builder_hash_mdat_bytes(builder._handle, 0, data, len(data), False),
+                                    "C2PA mdat hash: {}", check=lambda r: r != 0)
+
+
+def sign_append(builder, fmt, path, placeholder_made=False):
     """Sign ``builder``'s manifest (its Context holds the signer) for the movie ``path`` and
     append it as a top-level ``uuid`` box; returns the bytes appended. The file is unchanged on
-    any failure. Check :func:`append_refusal` first."""
+    any failure. Check :func:`append_refusal` first. ``placeholder_made``: :func:`placeholder`
+    was called already (and the ``mdat`` fed to :func:`hash_mdat`: it is then not read here)."""
     lib = _embed()
     ll = lib._lib
     fmt_b = fmt.encode("ascii")
     check = lib._check_ffi_operation_result
-
-    def composed(func, what):
-        ptr = ctypes.POINTER(ctypes.c_ubyte)()
-        n = check(func(builder._handle, fmt_b, ctypes.byref(ptr)), what + ": {}", check=lambda r: r < 0)
-        try:
-            return ctypes.string_at(ptr, n)
-        finally:
-            ll.c2pa_free(ptr)
-
     hold = getattr(builder, "_exclusive_native_call", None)
     fd = _open(path, os.O_RDWR)
     stream = fobj = None
     try:
         size0 = os.fstat(fd).st_size
         with (hold() if hold is not None else contextlib.nullcontext()):
-            placeholder = composed(ll.c2pa_builder_placeholder, "C2PA placeholder")
+            if not placeholder_made:
+                placeholder(builder, fmt)
             nat = _native() if native_available() else None
             if nat is not None:
                 stream = _FdStream(nat, fd)
@@ -252,9 +294,11 @@ def sign_append(builder, fmt, path):
             os.lseek(fd, 0, os.SEEK_SET)
             check(ll.c2pa_builder_update_hash_from_stream(builder._handle, fmt_b, ctypes.cast(handle, ctypes.c_void_p)),
                   "C2PA hash: {}", check=lambda r: r != 0)
-            box = composed(ll.c2pa_builder_sign_embeddable, "C2PA signing")
-        if len(box) != len(placeholder) or box[8:24] != C2PA_UUID:
-            raise lib.C2paError("the signed manifest box is not the placeholder's size")
+            box = _composed(builder, ll.c2pa_builder_sign_embeddable, fmt, "C2PA signing")
+        # one whole top-level box (a Merkle tree of the mdat makes it larger than the placeholder)
+        if len(box) < 24 or int.from_bytes(box[:4], "big") != len(box) or box[4:8] != b"uuid" \
+                or box[8:24] != C2PA_UUID:
+            raise lib.C2paError("the signed manifest is not one C2PA box")
         try:
             # the body first, the 8-byte header last: until that one small write lands, the file
             # ends in a box of size 0 ("to the end of the file", legal for the last box) of an

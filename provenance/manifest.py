@@ -22,7 +22,9 @@ and ``trusted`` (the chain ends in a root of the trust list, which here is only 
 
 **Movies signed in place** (the render path's case) get the manifest box **appended** after the
 file's last box (:func:`.c2pa_io.sign_append`): the file is hashed as it is, signed, and one
-write adds the box; nothing else moves, and a failed write is truncated away. Elsewhere (images,
+write adds the box; nothing else moves, and a failed write is truncated away. The render path
+prepares the manifest before writing and hashes the movie's samples as they are written
+(:class:`.movie_signing.MovieSigning`), so only a few ms are left when the writer closes. Elsewhere (images,
 ``out`` given, a movie that already has a manifest or is not a clean box sequence, a library
 without the embeddable API, ``REENACT_C2PA_IO=rewrite``), the **rewrite**: c2pa-rs writes the
 signed file, the box after ``ftyp`` and every chunk shifted, into a uniquely named temporary file
@@ -183,6 +185,50 @@ def manifest_definition(path, action="c2pa.edited", payload=None, parameters=Non
     }
 
 
+def credentials(cert=None, key=None):
+    """(certificate chain PEM bytes, key PEM bytes, whether it is the local chain) from the PEM
+    paths ``cert``/``key``, or the local chain when both are None."""
+    local = cert is None
+    if (cert is None) != (key is None):
+        raise ManifestError("give both a signing certificate and its key, or neither")
+    if local:
+        cert, key, _root = local_chain()
+    try:
+        with open(cert, "rb") as f:
+            cert_pem = f.read()
+        with open(key, "rb") as f:
+            key_pem = f.read()
+    except OSError as exc:
+        raise ManifestError("{}: cannot read: {}".format(exc.filename, exc.strerror)) from None
+    return cert_pem, key_pem, local
+
+
+def definition_for(path, action, payload, parameters, source):
+    """(manifest definition, the parent ingredient to add from ``source`` or None)."""
+    src_fmt = MIME_TYPES.get(os.path.splitext(os.fspath(source))[1].lower()) if source else None
+    definition = manifest_definition(path, action, payload, parameters,
+                                     parent_title=os.path.basename(os.fspath(source)) if source else None)
+    parent = None
+    if src_fmt and definition["ingredients"]:  # an edit of the footage ``source``
+        parent = definition.pop("ingredients")[0]
+        parent["format"] = src_fmt
+    return definition, parent
+
+
+def context_for(cert_pem, key_pem, alg="es256", with_signer=True):
+    """(c2pa Context, Signer): the signer goes into the Context for the embeddable API."""
+    import c2pa
+
+    signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(alg, cert_pem, key_pem, None))
+    settings = c2pa.Settings.from_dict(_settings())
+    return (c2pa.Context(settings, signer=signer) if with_signer else c2pa.Context(settings)), signer
+
+
+def add_parent(builder, parent, source):
+    with open(source, "rb") as f:
+        builder.add_ingredient(parent, parent["format"], f)
+
+
 def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, parameters=None,
               out=None, alg="es256", source=None):
     """Embed a signed C2PA manifest into ``path`` (MP4/MOV/PNG/JPEG), in place or to ``out``.
@@ -200,38 +246,18 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
         raise ManifestError("{}: cannot sign '{}' files (MP4, MOV, PNG or JPEG)".format(path, ext or "(none)"))
     if not os.path.isfile(path):
         raise ManifestError("{}: no such file".format(path))
-    local = cert is None
-    if (cert is None) != (key is None):
-        raise ManifestError("give both a signing certificate and its key, or neither")
-    if local:
-        cert, key, _root = local_chain()
-    try:
-        with open(cert, "rb") as f:
-            cert_pem = f.read()
-        with open(key, "rb") as f:
-            key_pem = f.read()
-    except OSError as exc:
-        raise ManifestError("{}: cannot read: {}".format(exc.filename, exc.strerror)) from None
-    src_fmt = MIME_TYPES.get(os.path.splitext(os.fspath(source))[1].lower()) if source else None
-    definition = manifest_definition(path, action, payload, parameters,
-                                     parent_title=os.path.basename(os.fspath(source)) if source else None)
-    if src_fmt:
-        parent = definition.pop("ingredients")[0]
-        parent["format"] = src_fmt
+    cert_pem, key_pem, local = credentials(cert, key)
+    definition, parent = definition_for(path, action, payload, parameters, source)
     size0 = os.path.getsize(path)
     tmp = os.path.join(os.path.dirname(out), ".{}.reenact-{}{}".format(
         os.path.basename(out), secrets.token_hex(4), ext))
     # a movie signed in place gets its manifest appended (nothing else rewritten) where it can
     append = out == path and definition["format"].startswith("video/") and c2pa_io.append_refusal(path) is None
     try:
-        info = c2pa.C2paSignerInfo(alg, cert_pem, key_pem, None)
-        signer = c2pa.Signer.from_info(info)
-        settings = c2pa.Settings.from_dict(_settings())
-        ctx = c2pa.Context(settings, signer=signer) if append else c2pa.Context(settings)
+        ctx, signer = context_for(cert_pem, key_pem, alg, with_signer=append)
         with c2pa.Builder(definition, context=ctx) as builder:
-            if src_fmt and action == "c2pa.edited":
-                with open(source, "rb") as f:
-                    builder.add_ingredient(parent, src_fmt, f)
+            if parent is not None:
+                add_parent(builder, parent, source)
             if append:
                 c2pa_io.sign_append(builder, definition["format"], path)
             else:

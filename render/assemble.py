@@ -67,28 +67,37 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
                          "render it again".format(folder, len(missing), n, shown))
     removed = frames.remove_temporaries()
     names = [frames.filename(i) for i in range(n)]
-    writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio, colour=colour)
-    try:
-        for i, name in enumerate(names):
-            writer.write(_read_png(os.path.join(folder, name), size))
-            if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
-                raise Cancelled()
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
     job = _job_payload(folder, names)
-    manifest = None
+    manifest = signing = None
     if sign and job is not None:
-        from ..provenance.manifest import sign_file
-
         if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
-            manifest = sign_file(out, "c2pa.edited", job, sign_cert, sign_key,
-                                 {"tool": "Reenact", "assembled_from": os.path.basename(folder), "frames": n,
-                                  "job_id": "{:010x}".format(job)}, source=video)
+            from ..provenance.movie_signing import MovieSigning
+
+            # the manifest set up now, the movie's samples hashed as they are written
+            signing = MovieSigning(out, "c2pa.edited", job, sign_cert, sign_key,
+                                   {"tool": "Reenact", "assembled_from": os.path.basename(folder), "frames": n,
+                                    "job_id": "{:010x}".format(job)}, source=video, expected_frames=n)
         else:
             manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                 os.path.splitext(os.fspath(out))[1])}
+    try:
+        writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio, colour=colour)
+        try:
+            if signing is not None:
+                signing.follow(writer)
+            for i, name in enumerate(names):
+                writer.write(_read_png(os.path.join(folder, name), size))
+                if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
+                    raise Cancelled()
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+        if signing is not None:
+            manifest = signing.finish()
+    finally:
+        if signing is not None:
+            signing.cancel()
     return {"out": os.path.abspath(os.fspath(out)), "frames": n, "audio": bool(writer.audio_copied),
             "job_id": None if job is None else "{:010x}".format(job), "manifest": manifest,
             "temporaries_removed": removed, "seconds": round(time.perf_counter() - t0, 3)}

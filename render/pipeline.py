@@ -49,6 +49,7 @@ import numpy as np
 
 from ..progress import Cancelled
 from ..provenance.manifest import sign_file
+from ..provenance.movie_signing import MovieSigning
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
 from ..video.identity import check_footage
@@ -224,7 +225,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         head_mouth, driver_mouth, donor_warnings = head_donor(
             track, crop_track if crop_track is not None else track.footage(), mouth_from, mouth_mode, accept_footage)
     src, motion, warper = open_video(video), None, None
-    restore_blas = None
+    restore_blas = signing = None
     try:
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
@@ -295,8 +296,15 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         writer = None
         if out is not None:
             if is_movie:
+                if sign and os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
+                    # the manifest set up now, the movie's samples hashed as they are written
+                    signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key,
+                                           _manifest_parameters(renderer, region, (a, b), payload), source=video,
+                                           expected_frames=n)
                 writer = VideoWriter(out, src.rate, size, lossless=lossless, colour=getattr(src, "colour", None),
                                      audio_from=video if (src.kind == "movie" and src.has_audio) else None)
+                if signing is not None:
+                    signing.follow(writer)
             else:
                 writer = FrameFolder(out, n)
         stats = dict(rendered=0, cached=0, copied=0, written=0, warped=0)
@@ -470,9 +478,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             writer.close()
             tm["encode"] += time.perf_counter() - t
             if is_movie and sign and stats["rendered"] + stats["cached"] + stats["warped"]:
-                if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
-                    manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key,
-                                         _manifest_parameters(renderer, region, (a, b), payload), source=video)
+                if signing is not None:
+                    manifest = signing.finish()
                 else:
                     manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                         os.path.splitext(os.fspath(out))[1])}
@@ -480,6 +487,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 manifest = dict(signed[-1], files=len(signed))
     finally:
         src.close()
+        if signing is not None:  # not signed (nothing synthesised, an error): the follower stops
+            signing.cancel()
         if restore_blas is not None:
             restore_blas()
         for held in (donor, motion, warper, head_mouth):

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import ReenactError
 from ..provenance.manifest import sign_file
+from ..provenance.movie_signing import MovieSigning
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..render.cache import file_digest, source_identity
 from ..render.ranges import chunk_segments, iter_segments
@@ -280,32 +281,46 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         # colouriser tint them) and the model sees only the picture; found on the whole clip, so
         # every chunk of a farm job crops the same box
         area = shot_picture_area(src)
-        with writer as w:
-            for _i, f in src.iter_frames(*warm):  # a chunk's frames before it: the stabiliser's state
-                small = model.small(_picture(f, area))
-                stab(small, model.predict(small))
-            done = 0
-            for i, f in iter_segments(src, segments):
-                if a <= i < b:
-                    t = time.perf_counter()
-                    p = _picture(f, area)
-                    small = model.small(p)
-                    change = stab(small, model.predict(small))
-                    f = mark_frame(_paste(f, model.render(p, change), area), i, DEFAULT_KEY, payload)
-                    t_net += time.perf_counter() - t
-                    written.append(w.write(f, i) if chunk is not None else w.write(f))
-                elif chunk is not None:  # the footage's own frame
-                    w.write(f, i)
-                else:
-                    w.write(f)
-                done += 1
-                if progress is not None and progress(done, total, "") is False:
-                    raise KeyboardInterrupt
+        params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
+                  "frames": [int(a), int(b)], "job_id": payload.to_dict()["job_id"]}
+        signing = None
+        if sign and ext in (".mp4", ".mov"):  # the manifest set up now, the samples hashed as written
+            try:
+                signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key, params,
+                                       source=video if movie else None, expected_frames=n)
+                signing.follow(writer)
+            except BaseException:
+                writer.abort()
+                raise
+        try:
+            with writer as w:
+                for _i, f in src.iter_frames(*warm):  # a chunk's frames before it: the stabiliser's state
+                    small = model.small(_picture(f, area))
+                    stab(small, model.predict(small))
+                done = 0
+                for i, f in iter_segments(src, segments):
+                    if a <= i < b:
+                        t = time.perf_counter()
+                        p = _picture(f, area)
+                        small = model.small(p)
+                        change = stab(small, model.predict(small))
+                        f = mark_frame(_paste(f, model.render(p, change), area), i, DEFAULT_KEY, payload)
+                        t_net += time.perf_counter() - t
+                        written.append(w.write(f, i) if chunk is not None else w.write(f))
+                    elif chunk is not None:  # the footage's own frame
+                        w.write(f, i)
+                    else:
+                        w.write(f)
+                    done += 1
+                    if progress is not None and progress(done, total, "") is False:
+                        raise KeyboardInterrupt
+        except BaseException:
+            if signing is not None:
+                signing.cancel()
+            raise
     manifest = None
-    params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
-              "frames": [int(a), int(b)], "job_id": payload.to_dict()["job_id"]}
-    if sign and ext in (".mp4", ".mov"):
-        manifest = sign_file(out, "c2pa.edited", payload, sign_cert, sign_key, params, source=video if movie else None)
+    if signing is not None:
+        manifest = signing.finish()
     elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params)

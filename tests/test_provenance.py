@@ -703,6 +703,8 @@ def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone
     s = render_clip(carphone_edit, carphone, BASE_MODEL, out=out, frames=(30, 90), region="face",
                     prefer_gpu=False)
     assert s["watermark"] and len(s["job_id"]) == 10 and s["manifest"]["out"] == out
+    # hashed while the movie was written (reenact.provenance.movie_signing), not afterwards
+    assert s["manifest"]["prehashed"] and s["manifest"]["fallback"] is None, s["manifest"]
     v = verify_path(out)
     w = v["watermark"]
     assert w["detected"] and w["payload"]["job_id"] == s["job_id"] and w["payload"]["tool_name"] == "Reenact"

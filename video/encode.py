@@ -194,7 +194,9 @@ class VideoWriter(_AtomicOutput):
         self.codec, self.pix_fmt = codec, pix_fmt
         self._yuv = pix_fmt.startswith("yuv")
 
-        self._tmp = _temp_sibling(self.path, ".tmp")
+        # temp_path: the file being written; before_trailer: callables close() runs before the trailer
+        self._tmp = self.temp_path = _temp_sibling(self.path, ".tmp")
+        self.before_trailer = []
         container_opts = {"movflags": "+faststart"} if faststart and ext != ".mkv" else {}
         try:
             self._container = av.open(self._tmp, mode="w", format=MOVIE_EXTENSIONS[ext],
@@ -337,8 +339,7 @@ class VideoWriter(_AtomicOutput):
             for pkt in self._stream.encode(vf):
                 self._container.mux(pkt)
         except av.error.FFmpegError as exc:
-            raise VideoError(self.path, f"encoding frame {self.frames_written} failed: "
-                                        f"{_describe_av_error(exc)}") from None
+            raise VideoError(self.path, f"encoding frame {self.frames_written} failed: {_describe_av_error(exc)}") from None
         self.frames_written += 1
         self._mux_audio_until(float(self.frames_written / self.rate) + 0.5)
 
@@ -373,8 +374,7 @@ class VideoWriter(_AtomicOutput):
             try:
                 self._container.mux(pkt)
             except av.error.FFmpegError as exc:
-                raise VideoError(self.path, f"copying the audio failed: "
-                                            f"{_describe_av_error(exc)}") from None
+                raise VideoError(self.path, f"copying the audio failed: {_describe_av_error(exc)}") from None
 
     # -- finishing ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -389,6 +389,8 @@ class VideoWriter(_AtomicOutput):
                 self._container.mux(pkt)
             self._mux_audio_until(None)
             self._close_inputs()
+            for f in self.before_trailer:
+                f()
             self._container.close()
             self._container = None
             os.replace(self._tmp, self.path)
