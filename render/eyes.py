@@ -2,12 +2,15 @@
 """Eyes from the shot's own frames: the footage frame nearest in lids and gaze, each eye moved onto
 the requested one by its own affine map (:func:`eyes_from`). For a moved head (:func:`plan_eyes`,
 used by :class:`~reenact.render.rewrite.ShotHead`) and for an edit of the gaze that keeps the head
-(:class:`ShotEyes`, region ``face``): the mesh warp of a frame cannot turn its eyeball."""
+(:class:`ShotEyes`, region ``face``): the mesh warp of a frame cannot turn its eyeball. A key of
+the gaze alone carries the frame's eyes by the head's motion instead (:func:`head_maps`), so the
+iris stays where that frame's head has it, and then moves its irises the rest of the way to the
+key (:meth:`ShotEyes.rest_of_turn`, :mod:`.irises`)."""
 
 import cv2
 import numpy as np
 
-from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
+from ..face.camera import euler_to_matrix, posed_vertices, project_points, rotation_angle_deg
 from .donor import _poly_mask
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
 
@@ -129,7 +132,25 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan))[0]
 
 
-def eyes_from(shot, j, frame, pd, area=None, cover=None):
+def head_maps(shot, j, pose):
+    """Per eye loop (:func:`~reenact.render.meshes._mesh`'s ``eyes``) the (2, 3) affine map from
+    a frame whose head has ``pose`` (6,) to footage row ``j`` of ``shot``: the head's rigid
+    motion at that eye (the actor's neutral eye loop, projected under both poses), or None."""
+    from .meshes import _mesh
+
+    pj = np.asarray(shot.own.pose, np.float64)[j]
+    pose = np.asarray(pose, np.float64)
+    if not (np.isfinite(pj).all() and np.isfinite(pose).all()):
+        return None
+    cam = shot.own.camera()
+    zero = np.zeros((1,) + shot.identity.shape)
+    proj = [project_points(posed_vertices(shot.identity, zero, np.zeros((1, 1)), p[None])[0],
+                           float(cam.focal_px), cam.principal) for p in (pose, pj)]
+    return [cv2.estimateAffine2D(proj[0][list(lp)].astype(np.float32), proj[1][list(lp)].astype(np.float32))[0]
+            for lp in _mesh().eyes]
+
+
+def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
     """(``frame`` with both eyes (the openings and the lids around them) of the requested points
     ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
     lids; the (H, W) bool eye hole: what the requested lids open beyond row ``j``'s opening), or
@@ -139,16 +160,22 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None):
     eyeballs, put the far eye's iris beside its lids at 20 degrees of turn). ``area``: the
     picture inside letterbox or pillarbox bars (x0, y0, x1, y1), which nothing here crosses.
     ``cover``: the points of the eyes ``frame`` shows now (its own eyes, where they differ from
-    ``pd``: a blink key's frame, whose iris the lids' warp left in place), drawn over too."""
+    ``pd``: a blink key's frame, whose iris the lids' warp left in place), drawn over too.
+    ``pose``: (a gaze key that keeps the lids) ``frame``'s head pose: each eye is carried by the
+    head's motion from row ``j`` (:func:`head_maps`), lids and all, not fitted onto the asked
+    opening: an iris that looks down lowers the upper lid with it, and the fit onto the row's
+    opening lifted it back (driving_d13, 0.2 rad down: 10.9 of 11.5 degrees off the key where
+    row ``j`` itself reads 5.5). What row ``j``'s lids show is drawn: no hole then."""
     from .meshes import _mesh
 
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame, None
+    rigid = head_maps(shot, j, pose) if pose is not None else None
     H, W = frame.shape[:2]
     ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
     src = shot._frame(j)
     out, hole = frame, np.zeros((H, W), bool)
-    for lp in _mesh().eyes:
+    for e, lp in enumerate(_mesh().eyes):
         P, Q = pd[list(lp)], shot.ps[j][list(lp)]
         width = float(np.ptp(P[:, 0]))
         if width < 2.0:
@@ -174,7 +201,7 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None):
         # dst -> src; a slit (a closed eye) does not fix the vertical scale: rotation and scale only
         thin = lids and min(np.ptp(P[:, 1]) / width, np.ptp(Q[:, 1]) / max(np.ptp(Q[:, 0]), 1e-3)) < 0.2
         fit = cv2.estimateAffinePartial2D if thin else cv2.estimateAffine2D
-        A = fit(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]
+        A = rigid[e] if rigid is not None else fit(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]
         if A is None:
             continue
         A = A.copy()
@@ -193,7 +220,8 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None):
         Aj[:, 2] -= (sx0, sy0)
         seen = cv2.warpAffine(opening_j * np.uint8(255), Aj, (roi[2], roi[3]), flags=cv2.INTER_LINEAR |
                               cv2.WARP_INVERSE_MAP) > 127
-        hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
+        if rigid is None:
+            hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
         m = np.zeros(shape, np.float32)
         for g in regions:
             m = np.maximum(m, _poly_mask(shape, g, roi).astype(np.float32))
@@ -300,7 +328,43 @@ class ShotEyes(ShotFrames):
         loops = [self.ps[own_row][list(lp)] for lp in _mesh().eyes]
         return fits(self.own.landmarks[own_row], iris_shift(self.own, requested, own_row, r), loops)
 
-    def draw(self, j, frame, pd, area=None, cover=None):
+    def rest_of_turn(self, requested, r, j, pose):
+        """For row ``r`` of ``requested`` drawn with footage row ``j``'s eyes carried by the head
+        (:func:`eyes_from` with ``pose``): (row ``j``'s landmarks where the drawn eyes put them,
+        (2, 2) px by which each iris moves on from row ``j``'s gaze to the asked one, the drawn
+        eye openings) for :func:`~reenact.render.irises.move_irises`, or None where nothing is
+        left to move or a moved iris would leave its opening (:func:`~reenact.render.irises.fits`)."""
+        from .irises import IRISES, MIN_SHIFT, _iris_pixels, fits
+        from .meshes import _mesh
+
+        maps = head_maps(self, j, pose)
+        gj = np.asarray(self.own.gaze, np.float64)[j]
+        if maps is None or any(A is None for A in maps) or not np.isfinite(gj).all():
+            return None
+        shift = _iris_pixels(requested, r) - _iris_pixels(requested, r, gaze=gj)  # both in the row's head
+        if not np.isfinite(shift).all() or float(np.hypot(shift[:, 0], shift[:, 1]).max()) < MIN_SHIFT:
+            return None
+        L = np.asarray(self.own.landmarks, np.float64)[j, :, :2].copy()
+        loops = []
+        for lp, A in zip(_mesh().eyes, maps):
+            back = cv2.invertAffineTransform(A)  # row j -> the frame drawn
+            loop = self.ps[j][list(lp)]
+            loops.append(loop @ back[:, :2].T + back[:, 2])
+            for centre, ring in IRISES:  # the iris inside this opening
+                if cv2.pointPolygonTest(loop.astype(np.float32).reshape(-1, 1, 2), tuple(map(float, L[centre])), False) >= 0:
+                    k = [centre, *ring]
+                    L[k] = L[k] @ back[:, :2].T + back[:, 2]
+        return (L, shift, loops) if fits(L, shift, loops) else None
+
+    def keeps_lids(self, requested, r, own_row):
+        """True when row ``r`` of ``requested`` opens the lids as footage row ``own_row`` does
+        (within :data:`EDIT_LIDS_MIN`): a key of the gaze alone."""
+        oq = eye_shapes(requested, [r])[1][0]
+        ox = eye_shapes(self.own, [own_row])[1][0]
+        return bool(np.isfinite(oq) and np.isfinite(ox) and abs(oq - ox) < EDIT_LIDS_MIN)
+
+    def draw(self, j, frame, pd, area=None, cover=None, pose=None):
         """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``
-        (``cover``: the points of the eyes ``frame`` shows, drawn over too)."""
-        return eyes_from(self, j, frame, pd, area, cover)
+        (``cover``: the points of the eyes ``frame`` shows, drawn over too; ``pose``: ``frame``'s
+        head pose, for a gaze key that keeps the lids)."""
+        return eyes_from(self, j, frame, pd, area, cover, pose)

@@ -58,10 +58,10 @@ CIRCLE_STEP = 8.0
 MIN_SHIFT = 0.5
 
 
-def _iris_pixels(track, row):
+def _iris_pixels(track, row, gaze=None):
     """(2, 2) pixels of the eyeball model's iris centres (left, right) at ``track``'s row ``row``
-    (its gaze, pose and camera); NaN when the row has no gaze or pose."""
-    gaze = np.asarray(track.gaze, np.float64)[row:row + 1]
+    (its gaze, or ``gaze`` (4,); its pose and camera); NaN when the row has no gaze or pose."""
+    gaze = np.asarray(track.gaze, np.float64)[row:row + 1] if gaze is None else np.asarray(gaze, np.float64).reshape(1, 4)
     pose = np.asarray(track.pose, np.float64)[row:row + 1]
     if not (np.isfinite(gaze).all() and np.isfinite(pose).all()):
         return np.full((2, 2), np.nan)

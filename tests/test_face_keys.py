@@ -203,3 +203,62 @@ def test_a_gaze_key_takes_no_eyes_whose_lids_open_otherwise(carphone, carphone_t
         eyes.close()
     assert got is not None and got != j, got
     assert abs(float(of[rows == got][0]) - o_r) < EDIT_LIDS_MIN, got
+
+
+def test_a_gaze_key_carries_the_shot_s_eyes_with_the_head(carphone, carphone_track):
+    """A gaze key that keeps the lids (eyes_from with the row's ``pose``) carries the footage
+    frame's eyes by the head's motion (head_maps), so its iris stays where that frame's head has
+    it; fitted onto the asked opening instead, lids that moved with the look (an eye looking down
+    lowers its upper lid) pull the iris back (driving_d13: 10.9 of 11.5 degrees off a key where
+    the frame itself reads 5.5). A red dot painted on the frame's iris is found where each map
+    puts it, with the frame's upper lids lowered by 1.5 px in its fitted mesh."""
+    import cv2
+
+    from reenact.render.eyes import ShotEyes, eye_shapes, eyes_from, head_maps
+    from reenact.render.head import posed_points
+    from reenact.render.irises import IRISES
+    from reenact.render.meshes import _mesh
+    from reenact.video import open_video
+
+    track = carphone_track
+    _, opening, _ = eye_shapes(track)
+    r = next(k for k in range(60, 90) if opening[k] > 0.9)
+    j = next(k for k in range(r + 5, r + 40) if opening[k] > 0.9)
+    eyes = ShotEyes(track, carphone)
+    L = np.asarray(track.landmarks, np.float64)[j, :, :2]
+    with open_video(carphone) as src:
+        frame_r = src.read(r + int(track.frame_start))
+        clean = src.read(j + int(track.frame_start))
+    c = L[IRISES[0][0]]  # the actor's left iris
+    painted = clean.copy()
+    c = np.round(c)  # the dot's centre
+    cv2.circle(painted, (int(c[0]), int(c[1])), 1, (255, 0, 0), -1)
+    source = {"frame": painted}
+    eyes._frame = lambda k: source["frame"]
+    lp = min(_mesh().eyes, key=lambda q: float(np.hypot(*(eyes.ps[j][list(q)].mean(0) - c))))
+    loop = eyes.ps[j][list(lp)]
+    upper = loop[:, 1] < np.median(loop[:, 1])
+    eyes.ps[j][np.asarray(lp)[upper], 1] += 1.5  # row j's upper lid lower, as with a look down
+    pd = posed_points(track, [r])[0][0]
+    pose = np.asarray(track.pose, np.float64)[r]
+
+    def dot(**kw):
+        """Where the dot lands: the red of the frame drawn from the painted frame over the clean one's."""
+        source["frame"] = painted
+        img, hole = eyes_from(eyes, j, frame_r, pd, **kw)
+        source["frame"] = clean
+        ref, _ = eyes_from(eyes, j, frame_r, pd, **kw)
+        red = np.clip(img[..., 0].astype(float) - ref[..., 0], 0, None)
+        ys, xs = np.nonzero(red > 10)
+        assert len(xs), "the dot was not drawn"
+        w = red[ys, xs]
+        return np.array([np.average(xs, weights=w), np.average(ys, weights=w)]), hole
+
+    carried, hole = dot(pose=pose)
+    fitted, _ = dot()
+    eyes.close()
+    A = head_maps(eyes, j, pose)[list(_mesh().eyes).index(lp)]
+    want = cv2.invertAffineTransform(A) @ np.array([c[0], c[1], 1.0])
+    assert np.hypot(*(carried - want)) < 0.25, (carried, want)
+    assert fitted[1] < want[1] - 0.5, (fitted, want)  # the fit onto the opening lifts the iris
+    assert hole is not None and not hole.any()  # row j's own lids are drawn: nothing for the network
