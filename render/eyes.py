@@ -150,6 +150,73 @@ def head_maps(shot, j, pose):
             for lp in _mesh().eyes]
 
 
+def _lids_keyed(P, C, width):
+    """Lids keyed away from the frame's own (``C``: the eye loop ``frame`` shows, ``P``: the asked)."""
+    return C is not None and np.isfinite(C).all() and abs(np.ptp(C[:, 1]) - np.ptp(P[:, 1])) > LIDS_MOVED * width
+
+
+def eye_maps(shot, j, pd, cover=None, pose=None):
+    """Per eye loop the (2, 3) affine map (the drawn frame's pixels -> row ``j``'s) by which
+    :func:`eyes_from` draws row ``j``'s eye there, or None where it draws none."""
+    from .meshes import _mesh
+
+    if j is None or not np.isfinite(shot.ps[j]).all():
+        return [None] * len(_mesh().eyes)
+    if pose is not None:
+        return head_maps(shot, j, pose) or [None] * len(_mesh().eyes)
+    if not np.isfinite(pd).all():
+        return [None] * len(_mesh().eyes)
+    maps = []
+    for lp in _mesh().eyes:
+        P, Q = pd[list(lp)], shot.ps[j][list(lp)]
+        width = float(np.ptp(P[:, 0]))
+        C = None if cover is None else np.asarray(cover, np.float64)[list(lp)]
+        if width < 2.0:
+            maps.append(None)
+            continue
+        # a slit (a closed eye) does not fix the vertical scale: rotation and scale only
+        thin = _lids_keyed(P, C, width) and min(np.ptp(P[:, 1]) / width, np.ptp(Q[:, 1]) / max(np.ptp(Q[:, 0]), 1e-3)) < 0.2
+        fit = cv2.estimateAffinePartial2D if thin else cv2.estimateAffine2D
+        maps.append(fit(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0])
+    return maps
+
+
+def rest_of_turn(shot, j, maps, requested, r, carried=False):
+    """For row ``r`` of ``requested`` drawn with footage row ``j``'s eyes by ``maps``
+    (:func:`eye_maps`): (row ``j``'s landmarks where the drawn eyes put them, (2, 2) px by which
+    each iris moves on to where the asked gaze puts it, the drawn eye openings) for
+    :func:`~reenact.render.irises.move_irises`, or None where nothing is left to move, an eye
+    has no iris in its opening or a moved iris would leave it (:func:`~reenact.render.irises.fits`).
+    The move is between the eyeball model's irises (row ``j``'s carried by the map, and the
+    asked one), so a model that sits a little off the picture's eyes still moves by the right
+    amount; ``carried``: ``maps`` carry the eyes by the head's motion (:func:`head_maps`), and
+    the move is between row ``j``'s gaze and the asked one in row ``r``'s head."""
+    from .irises import IRISES, MIN_SHIFT, _iris_pixels, fits
+    from .meshes import _mesh
+
+    if any(A is None for A in maps):
+        return None
+    model_r = _iris_pixels(requested, r)
+    model_j = _iris_pixels(requested, r, gaze=np.asarray(shot.own.gaze, np.float64)[j]) if carried \
+        else _iris_pixels(shot.own, j)
+    L = np.asarray(shot.own.landmarks, np.float64)[j, :, :2].copy()
+    shift, loops, done = np.full((2, 2), np.nan), [], set()
+    for lp, A in zip(_mesh().eyes, maps):
+        back = cv2.invertAffineTransform(A)  # row j -> the frame drawn
+        loop = shot.ps[j][list(lp)]
+        loops.append(loop @ back[:, :2].T + back[:, 2])
+        for k, (centre, ring) in enumerate(IRISES):  # the iris inside this opening
+            if k not in done and np.isfinite(L[centre]).all() and \
+                    cv2.pointPolygonTest(loop.astype(np.float32).reshape(-1, 1, 2), tuple(map(float, L[centre])), False) >= 0:
+                done.add(k)
+                idx = [centre, *ring]
+                L[idx] = L[idx] @ back[:, :2].T + back[:, 2]
+                shift[k] = model_r[k] - (model_j[k] if carried else back[:, :2] @ model_j[k] + back[:, 2])
+    if not np.isfinite(shift).all() or float(np.hypot(shift[:, 0], shift[:, 1]).max()) < MIN_SHIFT:
+        return None
+    return (L, shift, loops) if fits(L, shift, loops) else None
+
+
 def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
     """(``frame`` with both eyes (the openings and the lids around them) of the requested points
     ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
@@ -170,7 +237,7 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
 
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame, None
-    rigid = head_maps(shot, j, pose) if pose is not None else None
+    maps = eye_maps(shot, j, pd, cover, pose)
     H, W = frame.shape[:2]
     ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
     src = shot._frame(j)
@@ -186,7 +253,7 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
         C = None if cover is None else np.asarray(cover, np.float64)[list(lp)]
         # lids keyed away from the frame's own (a blink key): the frame's eye is covered too, and
         # a closed one covers the lids of an open one (the lids' warp left the iris in place)
-        lids = C is not None and np.isfinite(C).all() and abs(np.ptp(C[:, 1]) - np.ptp(P[:, 1])) > LIDS_MOVED * width
+        lids = _lids_keyed(P, C, width)
         if lids:
             tall = float(np.ptp(region[:, 1]))
             if tall < CLOSED_EYE * width:
@@ -198,10 +265,7 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
         x1, y1 = np.minimum(np.ceil(every.max(0)).astype(int) + pad, (ax1, ay1))
         if x1 <= x0 or y1 <= y0:
             continue
-        # dst -> src; a slit (a closed eye) does not fix the vertical scale: rotation and scale only
-        thin = lids and min(np.ptp(P[:, 1]) / width, np.ptp(Q[:, 1]) / max(np.ptp(Q[:, 0]), 1e-3)) < 0.2
-        fit = cv2.estimateAffinePartial2D if thin else cv2.estimateAffine2D
-        A = rigid[e] if rigid is not None else fit(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0]
+        A = maps[e]  # dst -> src
         if A is None:
             continue
         A = A.copy()
@@ -220,7 +284,7 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
         Aj[:, 2] -= (sx0, sy0)
         seen = cv2.warpAffine(opening_j * np.uint8(255), Aj, (roi[2], roi[3]), flags=cv2.INTER_LINEAR |
                               cv2.WARP_INVERSE_MAP) > 127
-        if rigid is None:
+        if pose is None:
             hole[y0:y1, x0:x1] |= (_poly_mask(shape, P, roi) > 0) & ~seen
         m = np.zeros(shape, np.float32)
         for g in regions:
@@ -329,32 +393,9 @@ class ShotEyes(ShotFrames):
         return fits(self.own.landmarks[own_row], iris_shift(self.own, requested, own_row, r), loops)
 
     def rest_of_turn(self, requested, r, j, pose):
-        """For row ``r`` of ``requested`` drawn with footage row ``j``'s eyes carried by the head
-        (:func:`eyes_from` with ``pose``): (row ``j``'s landmarks where the drawn eyes put them,
-        (2, 2) px by which each iris moves on from row ``j``'s gaze to the asked one, the drawn
-        eye openings) for :func:`~reenact.render.irises.move_irises`, or None where nothing is
-        left to move or a moved iris would leave its opening (:func:`~reenact.render.irises.fits`)."""
-        from .irises import IRISES, MIN_SHIFT, _iris_pixels, fits
-        from .meshes import _mesh
-
-        maps = head_maps(self, j, pose)
-        gj = np.asarray(self.own.gaze, np.float64)[j]
-        if maps is None or any(A is None for A in maps) or not np.isfinite(gj).all():
-            return None
-        shift = _iris_pixels(requested, r) - _iris_pixels(requested, r, gaze=gj)  # both in the row's head
-        if not np.isfinite(shift).all() or float(np.hypot(shift[:, 0], shift[:, 1]).max()) < MIN_SHIFT:
-            return None
-        L = np.asarray(self.own.landmarks, np.float64)[j, :, :2].copy()
-        loops = []
-        for lp, A in zip(_mesh().eyes, maps):
-            back = cv2.invertAffineTransform(A)  # row j -> the frame drawn
-            loop = self.ps[j][list(lp)]
-            loops.append(loop @ back[:, :2].T + back[:, 2])
-            for centre, ring in IRISES:  # the iris inside this opening
-                if cv2.pointPolygonTest(loop.astype(np.float32).reshape(-1, 1, 2), tuple(map(float, L[centre])), False) >= 0:
-                    k = [centre, *ring]
-                    L[k] = L[k] @ back[:, :2].T + back[:, 2]
-        return (L, shift, loops) if fits(L, shift, loops) else None
+        """:func:`rest_of_turn` for row ``r`` drawn with footage row ``j``'s eyes carried by the
+        head (:func:`eyes_from` with ``pose``)."""
+        return rest_of_turn(self, j, eye_maps(self, j, None, pose=pose), requested, r, carried=True)
 
     def keeps_lids(self, requested, r, own_row):
         """True when row ``r`` of ``requested`` opens the lids as footage row ``own_row`` does

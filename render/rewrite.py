@@ -32,7 +32,8 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
-from .eyes import eyes_from, plan_eyes
+from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
+from .irises import move_irises
 from .head import attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
@@ -455,10 +456,15 @@ class ShotHead(ShotFrames):
             return out, g
         m = self.motion
         if self.eyes[r] >= 0:
-            out, hole = eyes_from(self._eye_frames, int(self.eyes[r]), out, m.pd[r], m.area,
-                                  cover=self._head_eyes(r))
+            j, cover = int(self.eyes[r]), self._head_eyes(r)
+            out, hole = eyes_from(self._eye_frames, j, out, m.pd[r], m.area, cover=cover)
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
+                # fitted onto the asked openings, the eyes look less far than row j's (lids follow
+                # a look up or down): the irises moved on to the asked gaze
+                rest = rest_of_turn(self._eye_frames, j, eye_maps(self._eye_frames, j, m.pd[r], cover), m.requested, r)
+                if rest is not None:
+                    out = move_irises(out, *rest)
         shot_mouth = self.mouth_row(r) is not None
         driver_mouth = self.donor is not None and self.donor.driver_row(r) is not None
         if shot_mouth:

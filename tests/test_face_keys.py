@@ -262,3 +262,38 @@ def test_a_gaze_key_carries_the_shot_s_eyes_with_the_head(carphone, carphone_tra
     assert np.hypot(*(carried - want)) < 0.25, (carried, want)
     assert fitted[1] < want[1] - 0.5, (fitted, want)  # the fit onto the opening lifts the iris
     assert hole is not None and not hole.any()  # row j's own lids are drawn: nothing for the network
+
+
+def test_the_rest_of_the_turn_moves_the_irises_to_the_asked_gaze(carphone, carphone_track):
+    """rest_of_turn (a moved head's eyes, a gaze key's carried eyes): the irises of the footage
+    frame drawn move on to where the asked gaze puts them; read back by the tracker's eyeball
+    model in the row's head, the moved iris centres give the asked gaze. Nothing moves where the
+    frame already looks there."""
+    from reenact.face import transfer as X
+    from reenact.face.camera import euler_to_matrix
+    from reenact.face.gaze import gaze_from_iris
+    from reenact.render.eyes import ShotEyes, eye_maps, eye_shapes, rest_of_turn
+    from reenact.render.head import posed_points
+
+    track = carphone_track
+    _, opening, _ = eye_shapes(track)
+    r = next(k for k in range(60, 90) if opening[k] > 0.9)
+    key = np.asarray(track.gaze, np.float64)[r] + (0.15, 0.08, 0.15, 0.08)
+    req = X._copy(track)
+    req.gaze = np.array(track.gaze, np.float64)
+    req.gaze[r] = key
+    own = track
+    eyes = ShotEyes(own, carphone)
+    pd = posed_points(req, [r])[0][0]
+    try:
+        maps = eye_maps(eyes, r, pd)
+        L, shift, loops = rest_of_turn(eyes, r, maps, req, r)
+        assert rest_of_turn(eyes, r, maps, own, r) is None  # the frame looks there already
+    finally:
+        eyes.close()
+    pose = np.asarray(track.pose, np.float64)[r:r + 1]
+    R, t, cam = euler_to_matrix(pose[:, :3]), pose[:, 3:], track.camera()
+    px = L[[473, 468]][None]
+    g0 = gaze_from_iris(px, track.identity, R, t, cam)[0]
+    g1 = gaze_from_iris(px + shift[None], track.identity, R, t, cam)[0]
+    assert np.allclose(g1 - g0, key - np.asarray(track.gaze, np.float64)[r], atol=0.03), (g1 - g0)
