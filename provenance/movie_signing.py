@@ -122,8 +122,8 @@ class MovieSigning:
     def follow(self, writer):
         """Start hashing ``writer``'s temporary file as it grows; the writer stops it before
         its trailer."""
-        if self._builder is None or self._thread is not None:
-            return
+        if self._builder is None or self.fallback is not None or self._thread is not None:
+            return  # (the finished file is signed whole)
         writer.before_trailer.append(self.pause)
         self._thread = threading.Thread(target=self._run, args=(writer,), name="reenact-c2pa-follow", daemon=True)
         self._thread.start()
