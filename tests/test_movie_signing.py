@@ -58,13 +58,14 @@ def _mdat(data):
 
 
 @pytest.mark.skipif(not c2pa_io.merkle_available(), reason="the pinned C2PA library has no mdat Merkle hashing")
-def test_movie_signed_while_written_is_valid_and_tamper_evident(tmp_path):
+@pytest.mark.parametrize("ext", [".mp4", ".mov"])
+def test_movie_signed_while_written_is_valid_and_tamper_evident(tmp_path, ext):
     from reenact._version import __version__
     from reenact.provenance.manifest import read_manifest
 
     footage = str(tmp_path / "footage.mp4")
     _write_signed(footage, 5)[0].cancel()  # any movie as the parent ingredient
-    out = str(tmp_path / "render.mp4")
+    out = str(tmp_path / ("render" + ext))  # (QuickTime's muxer writes a "wide" box before mdat)
     signing, at_trailer = _write_signed(out, 75, source=footage)
     unsigned_size = os.path.getsize(out)
     data0 = open(out, "rb").read()
