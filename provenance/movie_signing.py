@@ -56,10 +56,10 @@ def leaf_kb_for(expected_bytes):
     return kb
 
 
-def _mdat_payload(fd, need_size):
-    """(payload offset, box offset) of the file's first ``mdat`` after ``ftyp``, or None while
-    its header is not written yet / when the file is not laid out so. ``need_size``: the
-    header's size field must be final (a finished file) rather than the muxer's placeholder."""
+def _mdat_payload(fd):
+    """The payload offset of the first ``mdat`` after ``ftyp`` of the file being written, or None
+    while its header is not written yet or when the file is not laid out so (the ``mdat``'s size
+    is the muxer's placeholder until the trailer)."""
     end = os.fstat(fd).st_size
     off, first = 0, True
     while off + 8 <= end:
@@ -69,9 +69,7 @@ def _mdat_payload(fd, need_size):
             return None
         first = False
         if kind == b"mdat":
-            if size == 1 and len(head) == 16:
-                return None if need_size else (off + 16, off)  # 64-bit sizes: not followed
-            return (off + 8, off) if (size >= 8 or not need_size) else None
+            return off + (16 if size == 1 else 8)
         if size < 8:
             return None
         off += size
@@ -142,8 +140,7 @@ class MovieSigning:
             while True:
                 stopping = self._stop.is_set()
                 if start is None:
-                    found = _mdat_payload(fd, need_size=False)
-                    start = found[0] if found else None
+                    start = _mdat_payload(fd)
                 if start is not None and (self.leaf_kb is not None or self._choose_leaf(writer, fd, start, stopping)):
                     # everything the muxer has written so far is final sample data
                     self._feed_from(fd, start, os.fstat(fd).st_size - start)
@@ -216,13 +213,12 @@ class MovieSigning:
             return None
         fd = os.open(self.out, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         try:
-            boxes = c2pa_io.top_level_boxes(fd)
-            found = _mdat_payload(fd, need_size=True)
-            mdats = [b for b in boxes or () if b[0] == b"mdat"]
-            if found is None or len(mdats) != 1 or mdats[0][1] != found[1]:
-                self._drop("the finished movie is not one mdat after ftyp with a 32-bit size")
+            # (append_refusal found ftyp first and boxes tiling the file)
+            mdats = [b for b in c2pa_io.top_level_boxes(fd) or () if b[0] == b"mdat"]
+            if len(mdats) != 1 or os.pread(fd, 4, mdats[0][1]) == b"\0\0\0\1":
+                self._drop("the finished movie is not one mdat with a 32-bit size")
                 return None
-            start, length = found[0], mdats[0][2] - (found[0] - found[1])
+            start, length = mdats[0][1] + 8, mdats[0][2] - 8
             if self.fed > length:
                 self._drop("more bytes were hashed than the finished mdat holds")
                 return None

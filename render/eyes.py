@@ -5,7 +5,7 @@ used by :class:`~reenact.render.rewrite.ShotHead`) and for an edit of the gaze t
 (:class:`ShotEyes`, region ``face``): the mesh warp of a frame cannot turn its eyeball. A key of
 the gaze alone carries the frame's eyes by the head's motion instead (:func:`head_maps`), so the
 iris stays where that frame's head has it, and then moves its irises the rest of the way to the
-key (:meth:`ShotEyes.rest_of_turn`, :mod:`.irises`)."""
+key (:func:`rest_of_turn`, :meth:`ShotEyes.draw`, :mod:`.irises`)."""
 
 import cv2
 import numpy as np
@@ -217,7 +217,7 @@ def rest_of_turn(shot, j, maps, requested, r, carried=False):
     return (L, shift, loops) if fits(L, shift, loops) else None
 
 
-def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
+def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None, maps=None):
     """(``frame`` with both eyes (the openings and the lids around them) of the requested points
     ``pd`` drawn from footage row ``j`` of ``shot`` (a :class:`ShotFrames`), feathered over the
     lids; the (H, W) bool eye hole: what the requested lids open beyond row ``j``'s opening), or
@@ -232,12 +232,13 @@ def eyes_from(shot, j, frame, pd, area=None, cover=None, pose=None):
     head's motion from row ``j`` (:func:`head_maps`), lids and all, not fitted onto the asked
     opening: an iris that looks down lowers the upper lid with it, and the fit onto the row's
     opening lifted it back (driving_d13, 0.2 rad down: 10.9 of 11.5 degrees off the key where
-    row ``j`` itself reads 5.5). What row ``j``'s lids show is drawn: no hole then."""
+    row ``j`` itself reads 5.5). What row ``j``'s lids show is drawn: no hole then. ``maps``:
+    :func:`eye_maps` of these arguments, when the caller has them already."""
     from .meshes import _mesh
 
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame, None
-    maps = eye_maps(shot, j, pd, cover, pose)
+    maps = eye_maps(shot, j, pd, cover, pose) if maps is None else maps
     H, W = frame.shape[:2]
     ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
     src = shot._frame(j)
@@ -392,10 +393,6 @@ class ShotEyes(ShotFrames):
         loops = [self.ps[own_row][list(lp)] for lp in _mesh().eyes]
         return fits(self.own.landmarks[own_row], iris_shift(self.own, requested, own_row, r), loops)
 
-    def rest_of_turn(self, requested, r, j, pose):
-        """:func:`rest_of_turn` for row ``r`` drawn with footage row ``j``'s eyes carried by the
-        head (:func:`eyes_from` with ``pose``)."""
-        return rest_of_turn(self, j, eye_maps(self, j, None, pose=pose), requested, r, carried=True)
 
     def keeps_lids(self, requested, r, own_row):
         """True when row ``r`` of ``requested`` opens the lids as footage row ``own_row`` does
@@ -404,8 +401,18 @@ class ShotEyes(ShotFrames):
         ox = eye_shapes(self.own, [own_row])[1][0]
         return bool(np.isfinite(oq) and np.isfinite(ox) and abs(oq - ox) < EDIT_LIDS_MIN)
 
-    def draw(self, j, frame, pd, area=None, cover=None, pose=None):
-        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd``
-        (``cover``: the points of the eyes ``frame`` shows, drawn over too; ``pose``: ``frame``'s
-        head pose, for a gaze key that keeps the lids)."""
-        return eyes_from(self, j, frame, pd, area, cover, pose)
+    def draw(self, requested, r, own_row, j, frame, pd, area=None, cover=None):
+        """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd`` for row
+        ``r`` of ``requested``, whose footage is row ``own_row`` (``cover``: the points of the eyes
+        ``frame`` shows, drawn over too);
+        a key of the gaze alone (:meth:`keeps_lids`) carries the eyes by the head's motion and then
+        moves their irises the rest of the way (:func:`rest_of_turn`). Returns (frame, hole)."""
+        pose = np.asarray(requested.pose, np.float64)[r] if self.keeps_lids(requested, r, own_row) else None
+        maps = eye_maps(self, j, pd, cover, pose)
+        out, hole = eyes_from(self, j, frame, pd, area, cover, pose, maps)
+        rest = rest_of_turn(self, j, maps, requested, r, carried=True) if pose is not None else None
+        if rest is not None:
+            from .irises import move_irises
+
+            out = move_irises(out, *rest)
+        return out, hole

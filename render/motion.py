@@ -267,13 +267,8 @@ class HeadMotion:
         out, f = self._moved(frame, f, r) if self.moves(r) else (frame, f)
         if j is not None:
             # (its own eyes' place too: a blink key's warp leaves the iris where it was)
-            # a key of the gaze alone: the eyes carried by the head's motion, lids and all
-            pose = np.asarray(self.requested.pose, np.float64)[r] if \
-                self.shot_eyes.keeps_lids(self.requested, r, r + self.own_offset) else None
-            out, hole = self.shot_eyes.draw(j, out, self.pd[r], self.area, cover=self.ps[r], pose=pose)
-            rest = self.shot_eyes.rest_of_turn(self.requested, r, j, pose) if pose is not None else None
-            if rest is not None:  # and their irises moved on the rest of the way to the key
-                out = irises.move_irises(out, *rest)
+            out, hole = self.shot_eyes.draw(self.requested, r, r + self.own_offset, j, out, self.pd[r], self.area,
+                                            cover=self.ps[r])
             if hole is not None:
                 f = replace(f, eye_hole=hole, valid=np.where(f.eye_hole & ~hole, np.float32(1), f.valid))
         elif iris is not None:  # a gaze no footage frame shows: the frame's own irises, moved

@@ -457,12 +457,13 @@ class ShotHead(ShotFrames):
         m = self.motion
         if self.eyes[r] >= 0:
             j, cover = int(self.eyes[r]), self._head_eyes(r)
-            out, hole = eyes_from(self._eye_frames, j, out, m.pd[r], m.area, cover=cover)
+            maps = eye_maps(self._eye_frames, j, m.pd[r], cover)
+            out, hole = eyes_from(self._eye_frames, j, out, m.pd[r], m.area, cover=cover, maps=maps)
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
                 # fitted onto the asked openings, the eyes look less far than row j's (lids follow
                 # a look up or down): the irises moved on to the asked gaze
-                rest = rest_of_turn(self._eye_frames, j, eye_maps(self._eye_frames, j, m.pd[r], cover), m.requested, r)
+                rest = rest_of_turn(self._eye_frames, j, maps, m.requested, r)
                 if rest is not None:
                     out = move_irises(out, *rest)
         shot_mouth = self.mouth_row(r) is not None
