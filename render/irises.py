@@ -5,7 +5,11 @@ An animator's gaze key on a row that keeps the head pose takes the eyes of the f
 that looks that way (:class:`~reenact.render.eyes.ShotEyes`). Where no frame comes near enough
 (the actor never looks there in the shot), the row's own eyes are kept and each iris is moved
 inside its eye opening to where the requested gaze puts it (:func:`iris_shift`, the tracker's
-eyeball model: the iris on a 1.25 cm sphere, :mod:`reenact.face.gaze`): the white of the eye
+eyeball model: the iris on a 1.25 cm sphere, :mod:`reenact.face.gaze`). A move of a few pixels
+(:data:`PUSH_MAX`) pushes the eye's pixels (:func:`push_field`): the iris and the white beside
+it slide, stretched behind it and squeezed ahead of it, fading out before the corners, and
+nothing is filled, so an opening's loop that sits off the picture's lids (dark, soft eyes) leaves
+no piece of the old iris and no pale fill behind. A larger move takes the iris out: the white of the eye
 where the iris was is inpainted from the opening around it and lifted to the eye's own white
 where the inpainting left it whitish (the lids' and lashes' dark stays); the lids follow the
 iris up or down as real lids do (an eye looking down lowers its upper lid: :func:`lid_field`,
@@ -53,6 +57,12 @@ CIRCLE_REACH = (0.3, (0.8, 1.4), 0.1)
 CIRCLE_SIDES = 50.0
 CIRCLE_SEEN = 0.3
 CIRCLE_STEP = 8.0
+#: a move of at most PUSH_MAX iris radii (and 6 px) pushes the eye's pixels instead
+#: (:func:`push_field`): the iris and the white around it slide, nothing is inpainted; the
+#: push fades to nothing over PUSH_FADE iris radii (at least twice the move) beyond the iris and
+#: ends inside the opening's corners, which never move. Larger moves take the white-fill path
+PUSH_MAX = 0.6
+PUSH_FADE = 0.5
 #: moves under this many pixels leave the eyes as they are (``inf``: never move them; the
 #: gaze bench's renderer-alone column)
 MIN_SHIFT = 0.5
@@ -190,6 +200,51 @@ def lid_field(eye, dy):
     return cv2.GaussianBlur(D.astype(np.float32), (0, 0), sigmaX=k, sigmaY=1.0)
 
 
+def push_field(eye, cl, rad, s):
+    """(h, w, 2) float32 px by which each pixel of an eye's box is pushed (the picture at ``x``
+    shows what the footage shows at ``x - D(x)``) so that the iris (centre ``cl`` px in the box,
+    radius ``rad``) slides by ``s`` (2,) px inside its opening (``eye``: (h, w) 0..1 mask in the
+    box): the whole move on the iris's old and new discs, fading to nothing over
+    :data:`PUSH_FADE` radii (and at least twice the move) beyond them, and ending inside the
+    opening's corners (the corners and the skin beyond them stay). The lids next to the iris
+    slide with it (up or down they follow it wholly there, where :func:`lid_field` moves the
+    lower lid a third as far). None where the move is too large for it (:data:`PUSH_MAX`): the
+    fill path."""
+    s = np.asarray(s, np.float64)
+    n = float(np.hypot(*s))
+    cols = np.flatnonzero((np.asarray(eye) > 0.5).any(0))
+    if n > min(PUSH_MAX * rad, 6.0) or cols.size < 3:
+        return None
+    fade = max(PUSH_FADE * rad, 2.0 * n, 1.0)
+    xa, xb = float(cols[0]), float(cols[-1])
+    lo, hi = min(cl[0], cl[0] + s[0]) - rad, max(cl[0], cl[0] + s[0]) + rad
+    # behind the iris the picture is stretched over at least 1.5x the move (else its pixels
+    # fold): the white it leaves, or where the iris sits in the corner (a look aside), the
+    # iris's own back edge, as if it came out from under the lids there; ahead of it the white is
+    # squeezed, which a short fade does without folding (in the corner, the iris's front edge:
+    # it goes under the lids there)
+    room_back = (xb - hi) if s[0] < 0 else (lo - xa)
+    room_ahead = (lo - xa) if s[0] < 0 else (xb - hi)
+    h, w = eye.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    px, py = xx - cl[0], yy - cl[1]  # distance to the segment from the old centre to the new
+    t = np.clip((px * s[0] + py * s[1]) / max(n * n, 1e-9), 0.0, 1.0)
+    d = np.hypot(px - t * s[0], py - t * s[1])
+    u = np.clip((d - rad) / fade, 0.0, 1.0)
+    wgt = 1.0 - u * u * (3.0 - 2.0 * u)  # (smoothstep: slope at most 1.5 / fade < 1 / move)
+    # the corners and the skin beyond them stay: across the eye the push ends at the corners
+    ahead, back = (max(min(room, fade), 1.5 * abs(s[0]) + 0.5) for room in (room_ahead, room_back))
+    (el, fl), (er, fr) = ((xa, ahead), (xb, back)) if s[0] < 0 else ((xa, back), (xb, ahead))
+    el, er = max(el, lo - fl), min(er, hi + fr)  # (where the push ends: the corner, or the fade's end)
+    cx = np.clip(np.minimum((xx[0] - el) / fl, (er - xx[0]) / fr), 0.0, 1.0)
+    wgt = wgt * (cx * cx * (3.0 - 2.0 * cx))[None, :]
+    D = wgt[..., None] * s[None, None, :]
+    lids = lid_field(eye, s[1])
+    if lids is not None:  # up or down, the lids follow the iris beyond it as the fill path's do
+        D[..., 1] += (1.0 - wgt) * lids
+    return D.astype(np.float32)
+
+
 def without_iris(box, eye, cl, rad):
     """(h, w, 3) float32: the eye box ``box`` (uint8) with its iris (centre ``cl`` px in the box,
     radius ``rad``) taken out of the eye opening ``eye`` ((h, w) 0..1): the white of the eye where
@@ -251,6 +306,14 @@ def move_irises(frame, landmarks, shift, loops, moved_by=None):
             continue  # (a shut eye shows no iris, and its lid does not follow one)
         box = frame[y0:y1, x0:x1].astype(np.float32)
         cl, rad = iris_circle(box, eye, c - (x0, y0), rad)  # (the picture's iris, near the tracked ring)
+        P = push_field(eye, cl, rad, s)
+        if P is not None:  # a small move: the iris and the white beside it slide, nothing is filled
+            yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+            comp = cv2.remap(box, xx - P[..., 0], yy - P[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            if out is frame:
+                out = frame.copy()
+            out[y0:y1, x0:x1] = np.clip(comp + 0.5, 0, 255).astype(np.uint8)
+            continue
         iris = _soft_disc(shape, cl, rad, soft=0.15 * rad) * eye  # the iris as the lids show it
         comp = without_iris(frame[y0:y1, x0:x1], eye, cl, rad)
         D = lid_field(eye, s[1])

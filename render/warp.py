@@ -73,6 +73,7 @@ import cv2
 import numpy as np
 
 from ..face.topology import CHIN, N_VERTS, load_topology
+from .borderfield import border_residual
 from .head import GROW, HAIR, head_mask, head_outline
 from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size, smoothstep
 from .proxy import head_proxy, plane_motion, proxy_disp
@@ -448,6 +449,8 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     if len(yy):
         rx = dx_in - rdx[yy, xx]
         ry = dy_in - rdy[yy, xx]
+        rx, ry, odd = border_residual(rx, ry, yy, xx, is_eye, fs)
+        dx_in[odd], dy_in[odd] = rx[odd] + rdx[yy[odd], xx[odd]], ry[odd] + rdy[yy[odd], xx[odd]]
         lut_x = np.zeros(int(labels.max()) + 1, np.float32)
         lut_y = np.zeros_like(lut_x)
         lab_in = labels[yy, xx]

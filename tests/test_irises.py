@@ -160,3 +160,28 @@ def test_iris_circle_finds_the_picture_s_iris_near_a_tracked_ring_that_is_off():
     rim = (np.hypot(*(np.mgrid[0:img.shape[0], 0:img.shape[1]][::-1] - c[:, None, None])) > 7.5) & \
           (np.mgrid[0:img.shape[0], 0:img.shape[1]][1] < c[0] - 6) & (eye > 0.5)
     assert out[rim].astype(int).sum(-1).min() > 400, out[rim].astype(int).sum(-1).min()
+
+
+def test_a_small_move_pushes_the_iris_and_fills_nothing():
+    """A move of a few pixels slides the iris and the white beside it (push_field): nothing is
+    inpainted, so an eye-opening loop that sits off the picture's lids (as the mesh's and the
+    tracker's can on dark, soft eyes) leaves no piece of the old iris behind and no pale fill
+    over the lid; the iris moves whole; the eye's corners and everything beyond the push stay."""
+    from reenact.render import irises
+
+    img, L, loops = _eyes_picture()
+    low = [loops[0] + (0.0, 10.0), loops[1]]  # the loop off the picture's opening: the pupil's top outside it
+    whole = np.array([[105, 40], [175, 40], [175, 80], [105, 80]], np.float64)
+    for lp in (loops, low):
+        out = move_irises(img, L, np.array([[3.0, 0.0], [0.0, 0.0]]), lp)
+        before, n0 = _dark_centroid(img, whole)
+        after, n1 = _dark_centroid(out, whole)
+        assert abs(after[0] - before[0] - 3.0) < 0.5 and abs(after[1] - before[1]) < 0.3, (before, after)
+        assert abs(n1 - n0) <= 0.05 * n0  # the whole pupil moved: none of it left above the loop
+        # the corners (columns 110 and 170) and what lies beyond them do not move
+        assert np.array_equal(out[:, :111], img[:, :111]) and np.array_equal(out[:, 170:], img[:, 170:])
+        # the push fades out: well above and below the eye nothing changes
+        assert np.array_equal(out[:30], img[:30]) and np.array_equal(out[92:], img[92:])
+    # a larger move than PUSH_MAX of the radius takes the white-fill path (as the first test)
+    assert irises.push_field(np.ones((40, 80), np.float32), (40.0, 20.0), 9.0, (7.0, 0.0)) is None
+    assert irises.push_field(np.ones((40, 80), np.float32), (40.0, 20.0), 9.0, (3.0, 0.0)) is not None
