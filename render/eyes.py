@@ -377,9 +377,7 @@ class ShotEyes(ShotFrames):
         the key moves the lids by :data:`EDIT_LIDS_MIN` or more; None elsewhere."""
         from .lids import lid_keep
 
-        oq = eye_shapes(requested, [r])[1][0]
-        ox = eye_shapes(self.own, [own_row])[1][0]
-        if not (np.isfinite(oq) and np.isfinite(ox) and abs(oq - ox) >= EDIT_LIDS_MIN):
+        if not self._lid_change(requested, r, own_row) >= EDIT_LIDS_MIN:
             return None
         keep = lid_keep(self.own, requested, r, own_row, EYE_PAIRS)
         return keep if keep is not None and float(np.abs(keep - 1.0).max()) > 0.02 else None
@@ -393,13 +391,15 @@ class ShotEyes(ShotFrames):
         loops = [self.ps[own_row][list(lp)] for lp in _mesh().eyes]
         return fits(self.own.landmarks[own_row], iris_shift(self.own, requested, own_row, r), loops)
 
+    def _lid_change(self, requested, r, own_row):
+        """How far row ``r`` of ``requested`` opens the lids away from footage row ``own_row``
+        (:func:`eye_shapes`' opening), NaN where either is unknown."""
+        return abs(eye_shapes(requested, [r])[1][0] - eye_shapes(self.own, [own_row])[1][0])
 
     def keeps_lids(self, requested, r, own_row):
         """True when row ``r`` of ``requested`` opens the lids as footage row ``own_row`` does
         (within :data:`EDIT_LIDS_MIN`): a key of the gaze alone."""
-        oq = eye_shapes(requested, [r])[1][0]
-        ox = eye_shapes(self.own, [own_row])[1][0]
-        return bool(np.isfinite(oq) and np.isfinite(ox) and abs(oq - ox) < EDIT_LIDS_MIN)
+        return bool(self._lid_change(requested, r, own_row) < EDIT_LIDS_MIN)
 
     def draw(self, requested, r, own_row, j, frame, pd, area=None, cover=None):
         """:func:`eyes_from` footage row ``j`` onto ``frame``'s eyes at the points ``pd`` for row
