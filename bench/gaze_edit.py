@@ -6,8 +6,9 @@ frames (both eyes, yaw), rendered with region ``face`` (the documented workflow 
 keeps the head pose), then re-tracked; the figure is the median angle between the re-tracked
 gaze and the asked one (degrees), beside the untouched footage's (the size of the edit). Three
 renders per case: the default (the eyes of the footage frame that looks there, where one does:
-``render/eyes.py: ShotEyes``; elsewhere the frame's own irises moved inside its eyes:
-``render/irises.py``, since 2026-12-01), the irises moved in every row, and the renderer alone
+``render/eyes.py: ShotEyes``; elsewhere, and for every key more up or down than sideways since
+2026-12-01 23:40 UTC, the frame's own irises moved inside its eyes: ``render/irises.py``), the
+irises moved in every row, and the renderer alone
 (the network draws the whole face, as before 2026-11-30 18:40 UTC). ``--pitch`` runs up and
 down keys instead (:data:`PITCH_CASES`); ``--images`` writes a contact sheet of the middle keyed
 frame's eyes to docs/images. Writes ``bench/results/gaze_edit.json``; needs
@@ -33,9 +34,12 @@ CASES = (("driving_d3", 100, 0.3, True), ("driving_d14", 100, 0.3, True), ("driv
          ("driving_d13", 40, -0.3, True), ("driving_d19", 40, -0.3, True), ("source_s29", 40, -0.3, True),
          ("source_s32", 40, 0.3, False), ("driving_d11", 40, 0.3, False))
 FRAMES = 40
-#: ``--pitch``: (clip, first frame, pitch added to both eyes (rad)): up and down keys, which the
-#: shot's frames and the renderer hardly followed (2026-11-30)
-PITCH_CASES = (("driving_d13", 40, 0.2), ("source_s29", 40, -0.2), ("driving_d19", 40, 0.2), ("driving_d14", 100, -0.2))
+#: ``--pitch``: (clip, first frame, pitch added to both eyes (rad), used to set the rules): up and
+#: down keys, which the shot's frames and the renderer hardly followed (2026-11-30); the last four
+#: were added 2026-12-01 to check ``eyes.EDIT_GAZE_VERTICAL_IRISES``, chosen on the first four
+PITCH_CASES = (("driving_d13", 40, 0.2, True), ("source_s29", 40, -0.2, True), ("driving_d19", 40, 0.2, True),
+               ("driving_d14", 100, -0.2, True), ("driving_d10", 40, -0.2, False), ("driving_d11", 40, 0.2, False),
+               ("source_s32", 40, -0.2, False), ("driving_d3", 40, 0.2, False))
 
 
 def gaze_edit(track, yaw, rows, axis=0):
@@ -120,7 +124,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.gaze_edit")
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--out", default=RESULTS)
-    ap.add_argument("--cases", type=int, default=len(CASES), help="run the first N cases")
+    ap.add_argument("--cases", type=int, default=None, help="run the first N cases")
     ap.add_argument("--pitch", action="store_true", help="the up/down keys instead (PITCH_CASES)")
     ap.add_argument("--images", action="store_true",
                     help="write docs/images/gaze_keys_irises.jpg (--pitch: gaze_keys_pitch.jpg): the middle keyed "
@@ -134,13 +138,13 @@ def main(argv=None):
 
     rep = {"command": "python -m bench.gaze_edit " + " ".join(argv or sys.argv[1:]), "cases": []}
     axis = 1 if a.pitch else 0
-    cases = [c + (True,) for c in PITCH_CASES] if a.pitch else CASES
+    cases = PITCH_CASES if a.pitch else CASES
     print("gaze error to the key, median over the keyed rows: re-tracked (in the footage's head)")
     print("{:12s} {:>7s} {:>10s} {:>16s} {:>16s} {:>16s}".format("clip", "pitch" if a.pitch else "yaw", "footage",
                                                                 "renderer alone", "irises moved", "default"))
     sheet = []
     with tempfile.TemporaryDirectory() as work:
-        for clip_name, first, yaw, set_on in cases[:a.cases]:
+        for clip_name, first, yaw, set_on in cases[:a.cases or len(cases)]:
             clip = os.path.join(clips, clip_name + ".mp4")
             tr = track_video(clip)[0]
             before, pb = run_case(clip, tr, first, yaw, work, "renderer", axis, a.images)

@@ -31,6 +31,13 @@ EDIT_GAZE_REACH = 0.25
 #: own irises are moved instead (:mod:`.irises`): a 0.2 rad key up or down took frames looking
 #: hardly further, and the eyes did not move (re-tracked 10.3-11.4 degrees of 11.5)
 EDIT_GAZE_GAIN = 0.5
+#: ... and a key that moves the gaze more up or down than sideways (pitch over yaw, both eyes)
+#: moves the frame's own irises wherever they stay in its openings: a frame of the shot that
+#: looks up or down has its lids raised or lowered with the look, and fitted onto the row's lids
+#: (a gaze key keeps them) it gives back part of the move. Measured 2026-12-01 on clips the rule
+#: was not chosen on (d10, d11, s32, d3; up and down, 0.2 rad): the moved irises read nearer in
+#: the footage's head in all eight cases (1.3-5.1 against 1.9-8.3 degrees)
+EDIT_GAZE_VERTICAL_IRISES = True
 #: ... and rows whose gaze differs from the footage's by less than this (radians) keep their own
 #: eyes (an edit of the brows: the mesh warp of the frame itself moves them), unless the lids do:
 EDIT_GAZE_MIN = 0.03
@@ -80,6 +87,13 @@ def eye_shapes(track, rows=None):
     bad = ~(np.isfinite(ex).all(1) & np.isfinite(gaze).all(1))
     X[bad], opening[bad], gaze[bad] = np.nan, np.nan, np.nan
     return X, opening, gaze
+
+
+def _vertical(d):
+    """True when the gaze change ``d`` (4,: left yaw, pitch, right yaw, pitch) is more up or down
+    than sideways."""
+    d = np.abs(np.asarray(d, np.float64))
+    return bool(d[1] + d[3] > d[0] + d[2])
 
 
 class _EyePool:
@@ -345,6 +359,8 @@ class ShotEyes(ShotFrames):
             if not np.isfinite(c).any():
                 return None
         k = int(np.argmin(c + EDIT_LIDS_COST * np.abs(self.pool.of - oq[0]) if lids_key else c))
+        if gaze_key and not lids_key and EDIT_GAZE_VERTICAL_IRISES and np.isfinite(gx).all() and _vertical(gq[0] - gx):
+            return None  # a look up or down: the frame's own irises moved (irises.py), the lids following
         if gaze_key and np.linalg.norm(self.pool.gf[k] - gq[0]) > EDIT_GAZE_REACH:
             return None  # a gaze the footage never shows: the frame's own irises moved (irises.py)
         if gaze_key and not lids_key and np.isfinite(gx).all() and \

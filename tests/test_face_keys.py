@@ -205,6 +205,45 @@ def test_a_gaze_key_takes_no_eyes_whose_lids_open_otherwise(carphone, carphone_t
     assert abs(float(of[rows == got][0]) - o_r) < EDIT_LIDS_MIN, got
 
 
+def test_a_look_up_or_down_moves_the_row_s_own_irises(carphone, carphone_track, monkeypatch):
+    """A gaze key that moves the eyes more up or down than sideways keeps the row's own eyes and
+    moves their irises (render/irises.py) even where a frame of the shot looks exactly there
+    with the row's lids: such a frame's lids, fitted onto the row's, give back part of a vertical
+    look (docs/reenact-bench.md, *Looks up and down*). The same move sideways takes that frame."""
+    from reenact.face import transfer as X
+    from reenact.render import eyes as E
+
+    track = carphone_track
+    eyes = E.ShotEyes(track, carphone)
+    rows, of = eyes.pool.rows, eyes.pool.of
+    eyes.close()
+    r = int(rows[len(rows) // 2])
+    o_r = float(of[rows == r][0])
+    near = [int(k) for k, o in zip(rows, of) if abs(o - o_r) < 0.3 * E.EDIT_LIDS_MIN and abs(int(k) - r) > 3]
+    assert near
+    got = {}
+    for name, move in (("down", (0.0, -0.08, 0.0, -0.08)), ("aside", (0.08, 0.0, 0.08, 0.0))):
+        key = np.asarray(track.gaze, np.float64)[r] + move
+        own = X._copy(track)
+        own.gaze = np.array(track.gaze, np.float64)
+        own.gaze[near[0]] = key  # a frame with the row's lids looks exactly there
+        req = X._copy(track)
+        req.gaze = np.array(track.gaze, np.float64)
+        req.gaze[r] = key
+        for rule in (True, False):
+            monkeypatch.setattr(E, "EDIT_GAZE_VERTICAL_IRISES", rule)
+            eyes = E.ShotEyes(own, carphone)
+            try:
+                got[name, rule] = eyes.source(req, r, r)
+                if name == "down":
+                    assert eyes._irises_fit(req, r, r)
+            finally:
+                eyes.close()
+    assert got["down", True] is None, got  # the row's own irises, moved down
+    assert got["down", False] == near[0], got  # without the rule: the shot's frame
+    assert got["aside", True] == got["aside", False] == near[0], got
+
+
 def test_a_gaze_key_carries_the_shot_s_eyes_with_the_head(carphone, carphone_track):
     """A gaze key that keeps the lids (eyes_from with the row's ``pose``) carries the footage
     frame's eyes by the head's motion (head_maps), so its iris stays where that frame's head has
