@@ -42,6 +42,9 @@ def main():
     from reenact.bench import watermark_render  # the render path's mark (lips kept out); skips without clips
 
     watermark_render.main([])
+    from reenact.bench import watermark_payload  # the payload after the downscale, many job ids; skips without clips
+
+    watermark_payload.main([])
     if os.path.isdir(SHARED_DATA):
         from reenact.bench import warp
 

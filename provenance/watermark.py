@@ -31,9 +31,9 @@ bounded by construction (Bonferroni): half of :data:`FALSE_POSITIVE_LIMIT` (1e-6
 single test at scale 1 and no shift (where an untouched, re-encoded, downscaled copy, an excerpt
 or another frame rate has the mark: z >= 4.89), half to the search over every scale and shift
 (``n_tests`` = 64 x 64 x 51: z >= 6.91, crops). The payload is read from the data cells at the
-found alignment and decoded (Viterbi, CRC), per window and from the detected windows' soft
-values summed. Per-frame scores at that alignment then place the edges of the synthesised ranges
-to the frame.
+found alignment and decoded (a list Viterbi decoder keeping 16 paths, CRC), per window and
+from the detected windows' soft values summed. Per-frame scores at that alignment then place the
+edges of the synthesised ranges to the frame.
 
 All of this is numpy + OpenCV; nothing here imports bpy.
 """
@@ -71,6 +71,9 @@ KEEP_OUT_MAKEUP = 1.15
 ALGORITHM = "org.reenact.watermark.ss-luma.2"
 #: A detected window "carries the file's payload" when its data cells agree with it at this z.
 PAYLOAD_MATCH_Z = 4.0
+#: paths the payload's list Viterbi decoder keeps (CRC-aided list decoding, 2026-12-01: after a
+#: 50 % downscale + CRF 28 the best path of a close-up's windows is often a bit or two off)
+LIST_PATHS = 16
 #: A window is "detected" when the probability that an unmarked window scores as high is below this.
 FALSE_POSITIVE_LIMIT = 1e-6
 
@@ -527,10 +530,18 @@ class Detector:
 
     def decode(self, soft, gain_over_noise=1.0, version=FORMAT_VERSION):
         """``(payload, valid)``: valid when the CRC holds and the payload names Reenact and the
-        format it was read in (a random CRC match is then 2**-28 likely)."""
+        format it was read in. The decoder keeps the :data:`LIST_PATHS` best paths and takes the
+        best valid one (:func:`~.ecc.decode_list`): a wrong payload is then at most
+        LIST_PATHS x 2**-28 likely (6e-8)."""
         # Viterbi wants log-likelihood-like values: soft / sigma^2 with sigma per coded bit
         lay = self.wm.layout(version)
-        bits, ok = ecc.decode(soft * max(gain_over_noise, 1e-6) ** 2, PAYLOAD_BITS, lay.gens)
+
+        def names_reenact(bits):
+            pl = Payload.from_bits(bits)
+            return pl.tool == TOOL_ID and pl.version == version
+
+        bits, ok, _rank = ecc.decode_list(soft * max(gain_over_noise, 1e-6) ** 2, PAYLOAD_BITS, lay.gens,
+                                          LIST_PATHS, names_reenact)
         pl = Payload.from_bits(bits)
         return pl, bool(ok and pl.tool == TOOL_ID and pl.version == version)
 
