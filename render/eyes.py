@@ -32,11 +32,12 @@ EDIT_GAZE_REACH = 0.25
 #: hardly further, and the eyes did not move (re-tracked 10.3-11.4 degrees of 11.5)
 EDIT_GAZE_GAIN = 0.5
 #: ... and a key that moves the gaze more up or down than sideways (pitch over yaw, both eyes)
-#: moves the frame's own irises wherever they stay in its openings: a frame of the shot that
-#: looks up or down has its lids raised or lowered with the look, and fitted onto the row's lids
-#: (a gaze key keeps them) it gives back part of the move. Measured 2026-12-01 on clips the rule
-#: was not chosen on (d10, d11, s32, d3; up and down, 0.2 rad): the moved irises read nearer in
-#: the footage's head in all eight cases (1.3-5.1 against 1.9-8.3 degrees)
+#: moves the frame's own irises, the lids following, even where an iris's centre goes under a
+#: lid: a frame of the shot that looks up or down has its lids raised or lowered with the look,
+#: and fitted onto the row's lids (a gaze key keeps them) it gives back part of the move.
+#: Measured 2026-12-01 on clips the rule was not chosen on (d10, d11, s32, d3; up and down, 0.2
+#: rad): the moved irises read nearer in the footage's head in all four (1.3-5.1 against 1.9-8.3
+#: degrees), and on the four it was chosen on (docs/reenact-bench.md, *Looks up and down*)
 EDIT_GAZE_VERTICAL_IRISES = True
 #: ... and rows whose gaze differs from the footage's by less than this (radians) keep their own
 #: eyes (an edit of the brows: the mesh warp of the frame itself moves them), unless the lids do:
@@ -336,7 +337,8 @@ class ShotEyes(ShotFrames):
         """The footage row whose eyes draw row ``r`` of the performance ``requested`` (a Track),
         whose footage is row ``own_row`` of ``own``; None where the row asks for the gaze and the
         lids that footage row shows (:data:`EDIT_GAZE_MIN`, :data:`EDIT_LIDS_MIN`) or no footage
-        frame comes near enough (:data:`EDIT_GAZE_REACH`, :data:`EDIT_LIDS_REACH`). A gaze key
+        frame comes near enough (:data:`EDIT_GAZE_REACH`, :data:`EDIT_LIDS_REACH`), and for a gaze
+        key more up or down than sideways (:data:`EDIT_GAZE_VERTICAL_IRISES`). A gaze key
         weighs the gaze :data:`EDIT_GAZE_COST`; a key of the lids alone (a blink) weighs it as a
         moved head's eyes do, less as the asked lids close (closed eyes show no gaze)."""
         gq = np.asarray(requested.gaze, np.float64)[r]
@@ -351,6 +353,8 @@ class ShotEyes(ShotFrames):
         lids_key = np.isfinite(ox) and abs(oq[0] - ox) >= EDIT_LIDS_MIN
         if not (gaze_key or lids_key):
             return None  # the footage's gaze and lids: the mesh warp of the frame itself will do
+        if gaze_key and not lids_key and EDIT_GAZE_VERTICAL_IRISES and np.isfinite(gx).all() and _vertical(gq[0] - gx):
+            return None  # a look up or down: the frame's own irises moved (irises.py), the lids following
         Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[r:r + 1, :3]))[0]
         w = EDIT_GAZE_COST if gaze_key else GAZE_COST * min(1.0, oq[0] / max(float(np.median(self.pool.of)), 1e-6))
         c = self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, w)[0]
@@ -359,8 +363,6 @@ class ShotEyes(ShotFrames):
             if not np.isfinite(c).any():
                 return None
         k = int(np.argmin(c + EDIT_LIDS_COST * np.abs(self.pool.of - oq[0]) if lids_key else c))
-        if gaze_key and not lids_key and EDIT_GAZE_VERTICAL_IRISES and np.isfinite(gx).all() and _vertical(gq[0] - gx):
-            return None  # a look up or down: the frame's own irises moved (irises.py), the lids following
         if gaze_key and np.linalg.norm(self.pool.gf[k] - gq[0]) > EDIT_GAZE_REACH:
             return None  # a gaze the footage never shows: the frame's own irises moved (irises.py)
         if gaze_key and not lids_key and np.isfinite(gx).all() and \
