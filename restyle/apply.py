@@ -306,11 +306,11 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                         change = stab(small, model.predict(small))
                         f = mark_frame(_paste(f, model.render(p, change), area), i, DEFAULT_KEY, payload)
                         t_net += time.perf_counter() - t
-                        written.append(w.write(f, i) if chunk is not None else w.write(f))
+                        written.append(w.write(f, i) if chunk is not None else w.write(f, keyframe=i == a and i > 0))
                     elif chunk is not None:  # the footage's own frame
                         w.write(f, i)
-                    else:
-                        w.write(f)
+                    else:  # an I-frame where the restyled frames end: no mark predicted into a copy
+                        w.write(f, keyframe=i == b)
                     done += 1
                     if progress is not None and progress(done, total, "") is False:
                         raise KeyboardInterrupt

@@ -301,6 +301,30 @@ def test_only_seconds_one_to_two_marked(tmp_path, clip):
     assert r["payload"]["job_id"] == "{:010x}".format(JOB)
 
 
+def test_an_unmarked_second_between_marked_ones_is_not_reported(tmp_path, clip):
+    """H.264 predicts the frames after a marked stretch from it: where the background is static
+    the copied frames carry the mark (the tests' clip: a static texture), and an unmarked second
+    between two marked ones read as synthesised. The movie writer codes the frame where marked
+    and unmarked meet on its own (``keyframe``, as the render path and restyle apply do)."""
+    from reenact.video import VideoWriter
+
+    pl = wm.make_payload(JOB)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if i < 30 or i >= 60 else f for i, f in enumerate(clip)]
+    got = {}
+    for keys in ((), (30, 60)):
+        path = str(tmp_path / "gap{}.mp4".format(len(keys)))
+        with VideoWriter(path, FPS, (frames[0].shape[1], frames[0].shape[0]), crf=23, preset="veryfast") as w:
+            for i, f in enumerate(frames):
+                w.write(f, keyframe=i in keys)
+        got[keys] = wm.detect(*read_frames(path))
+    assert [w["detected"] for w in got[()]["windows"]] == [True, True, True]  # the copies carry it
+    r = got[(30, 60)]
+    assert [w["detected"] for w in r["windows"]] == [True, False, True]
+    assert [[abs(a - e0) <= 1, abs(b - e1) <= 1] for (a, b), (e0, e1) in zip(r["frame_ranges"], ((0, 30), (60, 90)))] \
+        == [[True, True], [True, True]] and len(r["frame_ranges"]) == 2
+    assert r["payload"]["job_id"] == "{:010x}".format(JOB)
+
+
 def test_png_round_trip(tmp_path):
     import cv2
 

@@ -165,11 +165,8 @@ class VideoWriter(_AtomicOutput):
         self.rate: Fraction = _as_rate(fps)
         self.size = _as_size(size)
         self.lossless = bool(lossless)
-        self.frames_written = 0
-        self.audio_copied = False
-        self._container = None
-        self._in_audio = None
-        self._done = False
+        self.frames_written, self.audio_copied = 0, False
+        self._container, self._in_audio, self._done = None, None, False
         ext = os.path.splitext(self.path)[1].lower()
         if ext not in MOVIE_EXTENSIONS:
             raise VideoError(self.path, f"unsupported movie format '{ext or '(none)'}' "
@@ -317,8 +314,9 @@ class VideoWriter(_AtomicOutput):
         self.audio_copied = True
 
     # -- writing -----------------------------------------------------------------------------
-    def write(self, frame) -> None:
-        """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA are accepted too)."""
+    def write(self, frame, keyframe: bool = False) -> None:
+        """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA are accepted too); ``keyframe``:
+        code it on its own (an I-frame), so that it and the frames after it take nothing from before."""
         import av
 
         if self._done:
@@ -333,6 +331,8 @@ class VideoWriter(_AtomicOutput):
                              dst_color_range="MPEG")
         elif self.pix_fmt != "rgb24":
             vf = vf.reformat(format=self.pix_fmt)
+        if keyframe:
+            vf.pict_type = av.video.frame.PictureType.I
         vf.pts = self.frames_written
         vf.time_base = self._stream.codec_context.time_base
         try:
@@ -521,8 +521,8 @@ class ImageSequenceWriter(_AtomicOutput):
     def filename(self, index: int) -> str:
         return f"{self.prefix}{int(index):0{self.digits}d}.png"
 
-    def write(self, frame, index: Optional[int] = None) -> str:
-        """Write one frame; returns the final path it will have."""
+    def write(self, frame, index: Optional[int] = None, keyframe: bool = False) -> str:
+        """Write one frame (``keyframe``: as the movie writer's, nothing to do); returns its final path."""
 
         if self._done:
             raise VideoError(self.path, "writer is already closed")
