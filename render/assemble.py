@@ -47,6 +47,26 @@ def _job_payload(folder, names):
     return None
 
 
+def _signed_png(path):
+    """True when the PNG ``path`` carries a C2PA manifest (a ``caBX`` chunk before its image
+    data): the render path signs the frames it synthesises and leaves copies unsigned."""
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return False
+            while True:
+                head = fh.read(8)
+                if len(head) < 8 or head[4:] in (b"IDAT", b"IEND"):
+                    return False
+                if head[4:] == b"caBX":
+                    return True
+                fh.seek(struct.unpack(">I", head[:4])[0] + 4, 1)
+    except OSError:
+        return False
+
+
 def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None):
     """Encode the frames of ``folder`` (one per clip frame of ``video``) into the movie ``out``
     (.mp4/.mov/.mkv) with ``video``'s audio. Returns a summary dict (``out``, ``frames``,
@@ -85,8 +105,12 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         try:
             if signing is not None:
                 signing.follow(writer)
+            was = None  # a keyframe where signed (synthesised) and unsigned (copied) frames meet
             for i, name in enumerate(names):
-                writer.write(_read_png(os.path.join(folder, name), size))
+                path = os.path.join(folder, name)
+                synthesised = _signed_png(path)
+                writer.write(_read_png(path, size), keyframe=was is not None and synthesised != was)
+                was = synthesised
                 if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
                     raise Cancelled()
         except BaseException:

@@ -240,3 +240,22 @@ def test_two_chunks_of_a_shared_clip_equal_one_render(tmp_path):
     _same(_frames(out), _frames(str(tmp_path / "single")))
     a = _run([sys.executable, "-m", "reenact", "assemble", out, "--video", clip, "--out", str(tmp_path / "d12.mp4")])
     assert a["frames"] == 183 and a["audio"]
+
+
+def test_assembled_movie_starts_a_keyframe_where_rendered_and_copied_frames_meet(shot, single, tmp_path):
+    """The assembled movie codes the first rendered frame (4) and the first copied one after
+    the job (20) on their own: H.264 then predicts no copied frame from a watermarked picture
+    (docs/provenance.md, "Limits"). Rendered frames are the signed PNGs of the folder."""
+    import av
+
+    from reenact.render.assemble import _signed_png, assemble_movie
+
+    folder = single[0]
+    signed = [i for i, n in enumerate(sorted(os.listdir(folder))) if _signed_png(os.path.join(folder, n))]
+    assert signed == list(range(4, 20))
+    out = str(tmp_path / "job.mp4")
+    assemble_movie(folder, shot[0], out)
+    with av.open(out) as c:
+        s = c.streams.video[0]
+        keys = sorted(int(round(float(p.pts * s.time_base) * 30)) for p in c.demux(s) if p.pts is not None and p.is_keyframe)
+    assert {4, 20} <= set(keys) and set(keys) <= {0, 4, 20}, keys
