@@ -92,31 +92,9 @@ def encode(bits, gens=G):
 
 def decode(soft, n_message_bits, gens=G):
     """Soft values of the coded bits (> 0 means 1, magnitude = confidence) -> (message bits as
-    a list of ints, crc_ok)."""
-    gens = tuple(gens)
-    _n, _o, _PRED, _IN, _PRED_OUT = _tables(gens)
-    soft = np.asarray(soft, np.float64).reshape(-1, len(gens))
-    n = n_message_bits + CRC_BITS + K - 1
-    if soft.shape[0] != n:
-        raise ValueError("expected {} coded bits, got {}".format(len(gens) * n, soft.size))
-    sym = 2.0 * _PRED_OUT - 1.0  # +-1 expected per (state, pred, output)
-    metric = np.full(_N_STATES, -np.inf)
-    metric[0] = 0.0
-    choice = np.zeros((n, _N_STATES), np.int8)
-    for t in range(n):
-        branch = metric[_PRED] + (sym * soft[t]).sum(-1)  # (S, 2)
-        c = np.argmax(branch, axis=1)
-        choice[t] = c
-        metric = branch[np.arange(_N_STATES), c]
-    state = 0  # terminated: the tail returns the encoder to state 0
-    bits = []
-    for t in range(n - 1, -1, -1):
-        bits.append(int(_IN[state]))
-        state = int(_PRED[state, choice[t, state]])
-    bits.reverse()
-    msg = bits[:n_message_bits]
-    crc = bits[n_message_bits:n_message_bits + CRC_BITS]
-    return msg, crc == crc16(msg)
+    a list of ints, crc_ok): the Viterbi path (:func:`decode_list` with one path)."""
+    msg, ok, _rank = decode_list(soft, n_message_bits, gens, size=1)
+    return msg, ok
 
 
 def decode_list(soft, n_message_bits, gens=G, size=16, accept=None):

@@ -248,11 +248,11 @@ def test_writer_error_in_its_thread_reaches_the_caller_and_leaves_no_partial_out
     cls, name = (encode.VideoWriter, "write") if kind == "movie" else (encode.FrameFolder, "write")
     orig = getattr(cls, name)
 
-    def failing(self, frame, *args):
+    def failing(self, frame, *args, **kwargs):
         calls.append(threading.current_thread().name)
         if len(calls) == 7:
             raise OSError("No space left on device")
-        return orig(self, frame, *args)
+        return orig(self, frame, *args, **kwargs)
 
     monkeypatch.setattr(cls, name, failing)
     out = str(tmp_path / ("m.mp4" if kind == "movie" else "frames"))
