@@ -4,7 +4,7 @@ docs/provenance.md, *The payload after a downscale, over many job ids*). Prints 
 writes ``bench/results/watermark_payload.json``.
 
     .venv/bin/python -m bench.watermark_payload [--clips driving_d14,driving_d11] [--ids 12]
-                                                [--seconds 4,1] [--paths 1,16]
+                                                [--seconds 4,1] [--paths 1,64]
 
 bench.watermark marks each clip with one job id; the mark's data cells change with the job id,
 and so does what a close-up's downscaled copy leaves of them. Here every clip (the close-ups by
@@ -71,7 +71,7 @@ def main(argv=None):
     ap.add_argument("--clips", default="driving_d14,driving_d11")
     ap.add_argument("--ids", type=int, default=12, help="job ids per clip (fixed seed)")
     ap.add_argument("--seconds", default="4,1", help="excerpt lengths (s), each read on its own")
-    ap.add_argument("--paths", default="1,16", help="list decoder sizes to compare (1: plain Viterbi)")
+    ap.add_argument("--paths", default="1,64", help="list decoder sizes to compare (1: plain Viterbi)")
     ap.add_argument("--out", default=RESULTS)
     a = ap.parse_args(argv)
     if not os.path.isdir(SHARED_CLIPS):

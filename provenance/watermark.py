@@ -31,7 +31,7 @@ bounded by construction (Bonferroni): half of :data:`FALSE_POSITIVE_LIMIT` (1e-6
 single test at scale 1 and no shift (where an untouched, re-encoded, downscaled copy, an excerpt
 or another frame rate has the mark: z >= 4.89), half to the search over every scale and shift
 (``n_tests`` = 64 x 64 x 51: z >= 6.91, crops). The payload is read from the data cells at the
-found alignment and decoded (a list Viterbi decoder keeping 16 paths, CRC), per window and
+found alignment and decoded (a list Viterbi decoder keeping 64 paths, CRC), per window and
 from the detected windows' soft values summed. Per-frame scores at that alignment then place the
 edges of the synthesised ranges to the frame.
 
@@ -72,8 +72,10 @@ ALGORITHM = "org.reenact.watermark.ss-luma.2"
 #: A detected window "carries the file's payload" when its data cells agree with it at this z.
 PAYLOAD_MATCH_Z = 4.0
 #: paths the payload's list Viterbi decoder keeps (CRC-aided list decoding, 2026-12-01: after a
-#: 50 % downscale + CRF 28 the best path of a close-up's windows is often a bit or two off)
-LIST_PATHS = 16
+#: 50 % downscale + CRF 28 the best path of a close-up's windows is often a bit or two off; a
+#: one-second excerpt of d11 gives its payload for 3 / 7 / 9 / 11 of 12 job ids with 1 / 16 / 64
+#: / 256 paths, at up to 16 ms per decode with 64 and 67 with 256)
+LIST_PATHS = 64
 #: A window is "detected" when the probability that an unmarked window scores as high is below this.
 FALSE_POSITIVE_LIMIT = 1e-6
 
@@ -532,7 +534,7 @@ class Detector:
         """``(payload, valid)``: valid when the CRC holds and the payload names Reenact and the
         format it was read in. The decoder keeps the :data:`LIST_PATHS` best paths and takes the
         best valid one (:func:`~.ecc.decode_list`): a wrong payload is then at most
-        LIST_PATHS x 2**-28 likely (6e-8)."""
+        LIST_PATHS x 2**-28 likely (2.4e-7)."""
         # Viterbi wants log-likelihood-like values: soft / sigma^2 with sigma per coded bit
         lay = self.wm.layout(version)
 
