@@ -288,6 +288,27 @@ def _subject(pem):
 
 
 # ------------------------------------------------------------------------------ reading
+def png_has_manifest(path):
+    """True when the PNG ``path`` carries a C2PA manifest (a ``caBX`` chunk before its image data),
+    without reading or validating it (the render path signs the frames it synthesises and leaves
+    copies unsigned)."""
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return False
+            while True:
+                head = fh.read(8)
+                if len(head) < 8 or head[4:] in (b"IDAT", b"IEND"):
+                    return False
+                if head[4:] == b"caBX":
+                    return True
+                fh.seek(struct.unpack(">I", head[:4])[0] + 4, 1)
+    except OSError:
+        return False
+
+
 def read_manifest(path, trust=None):
     """The C2PA manifest of ``path``: dict with ``present``, ``valid``, ``trusted``,
     ``validation_state``, ``signer`` (issuer common name / organisation), ``actions`` (list of

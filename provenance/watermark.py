@@ -544,8 +544,7 @@ class Detector:
 
         bits, ok, _rank = ecc.decode_list(soft * max(gain_over_noise, 1e-6) ** 2, PAYLOAD_BITS, lay.gens,
                                           LIST_PATHS, names_reenact)
-        pl = Payload.from_bits(bits)
-        return pl, bool(ok and pl.tool == TOOL_ID and pl.version == version)
+        return Payload.from_bits(bits), bool(ok)
 
     def decode_any(self, softs):
         """The first format (newest first) whose soft values (``{version: soft}``, already

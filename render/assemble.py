@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 from ..progress import Cancelled
+from ..provenance.manifest import png_has_manifest, read_manifest
 from ..video import VideoWriter, open_video
 from ..video.encode import FrameFolder
 from .pipeline import SIGNABLE_MOVIES
@@ -36,35 +37,14 @@ def _read_png(path, size):
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
-def _job_payload(folder, names):
-    """The watermark payload the first signed frame of ``folder`` declares (None: unsigned)."""
-    from ..provenance.manifest import read_manifest
-
-    for name in names:
-        sb = read_manifest(os.path.join(folder, name)).get("soft_binding")
+def _job_payload(paths, signed):
+    """The watermark payload the first signed frame of ``paths`` (``signed``: which carry a
+    manifest) declares (None: unsigned)."""
+    for path, s in zip(paths, signed):
+        sb = read_manifest(path).get("soft_binding") if s else None
         if sb and sb.get("value"):
             return int(sb["value"][-10:], 16)
     return None
-
-
-def _signed_png(path):
-    """True when the PNG ``path`` carries a C2PA manifest (a ``caBX`` chunk before its image
-    data): the render path signs the frames it synthesises and leaves copies unsigned."""
-    import struct
-
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-                return False
-            while True:
-                head = fh.read(8)
-                if len(head) < 8 or head[4:] in (b"IDAT", b"IEND"):
-                    return False
-                if head[4:] == b"caBX":
-                    return True
-                fh.seek(struct.unpack(">I", head[:4])[0] + 4, 1)
-    except OSError:
-        return False
 
 
 def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None):
@@ -86,8 +66,9 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         raise ValueError("{}: {} of the clip's {} frames are missing ({}): a chunk has not finished; "
                          "render it again".format(folder, len(missing), n, shown))
     removed = frames.remove_temporaries()
-    names = [frames.filename(i) for i in range(n)]
-    job = _job_payload(folder, names)
+    paths = [os.path.join(folder, frames.filename(i)) for i in range(n)]
+    signed = [png_has_manifest(p) for p in paths]  # the synthesised frames (copies are unsigned)
+    job = _job_payload(paths, signed)
     manifest = signing = None
     if sign and job is not None:
         if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
@@ -105,12 +86,8 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         try:
             if signing is not None:
                 signing.follow(writer)
-            was = None  # a keyframe where signed (synthesised) and unsigned (copied) frames meet
-            for i, name in enumerate(names):
-                path = os.path.join(folder, name)
-                synthesised = _signed_png(path)
-                writer.write(_read_png(path, size), keyframe=was is not None and synthesised != was)
-                was = synthesised
+            for i, path in enumerate(paths):  # an I-frame where synthesised and copied frames meet
+                writer.write(_read_png(path, size), segment=signed[i])
                 if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
                     raise Cancelled()
         except BaseException:

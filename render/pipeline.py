@@ -322,13 +322,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         inflight = []  # [(Future of the crops, the batch's pending entries)], at most one
         draws = Draws()  # rows only warped: two at once (threads start with the first)
 
-        was = [None]  # whether the frame written before was synthesised (the write lane's order)
-
         def write(i, frame, synthesised):
             t = time.perf_counter()
             if is_movie:  # an I-frame where synthesised and copied frames meet: no mark predicted into a copy
-                writer.write(frame, keyframe=was[0] is not None and was[0] != synthesised)
-                was[0] = synthesised
+                writer.write(frame, segment=synthesised)
             else:
                 path = writer.write(frame, i)
                 if synthesised and sign:

@@ -306,11 +306,11 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                         change = stab(small, model.predict(small))
                         f = mark_frame(_paste(f, model.render(p, change), area), i, DEFAULT_KEY, payload)
                         t_net += time.perf_counter() - t
-                        written.append(w.write(f, i) if chunk is not None else w.write(f, keyframe=i == a and i > 0))
+                        written.append(w.write(f, i) if chunk is not None else w.write(f, segment=True))
                     elif chunk is not None:  # the footage's own frame
                         w.write(f, i)
-                    else:  # an I-frame where the restyled frames end: no mark predicted into a copy
-                        w.write(f, keyframe=i == b)
+                    else:  # (a movie starts an I-frame where restyled and copied frames meet)
+                        w.write(f, segment=False)
                     done += 1
                     if progress is not None and progress(done, total, "") is False:
                         raise KeyboardInterrupt

@@ -248,10 +248,11 @@ def test_assembled_movie_starts_a_keyframe_where_rendered_and_copied_frames_meet
     (docs/provenance.md, "Limits"). Rendered frames are the signed PNGs of the folder."""
     import av
 
-    from reenact.render.assemble import _signed_png, assemble_movie
+    from reenact.provenance.manifest import png_has_manifest
+    from reenact.render.assemble import assemble_movie
 
     folder = single[0]
-    signed = [i for i, n in enumerate(sorted(os.listdir(folder))) if _signed_png(os.path.join(folder, n))]
+    signed = [i for i, n in enumerate(sorted(os.listdir(folder))) if png_has_manifest(os.path.join(folder, n))]
     assert signed == list(range(4, 20))
     out = str(tmp_path / "job.mp4")
     assemble_movie(folder, shot[0], out)

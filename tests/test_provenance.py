@@ -305,7 +305,7 @@ def test_an_unmarked_second_between_marked_ones_is_not_reported(tmp_path, clip):
     """H.264 predicts the frames after a marked stretch from it: where the background is static
     the copied frames carry the mark (the tests' clip: a static texture), and an unmarked second
     between two marked ones read as synthesised. The movie writer codes the frame where marked
-    and unmarked meet on its own (``keyframe``, as the render path and restyle apply do)."""
+    and unmarked meet on its own (``segment``, as the render path and restyle apply do)."""
     from reenact.video import VideoWriter
 
     pl = wm.make_payload(JOB)
@@ -315,7 +315,7 @@ def test_an_unmarked_second_between_marked_ones_is_not_reported(tmp_path, clip):
         path = str(tmp_path / "gap{}.mp4".format(len(keys)))
         with VideoWriter(path, FPS, (frames[0].shape[1], frames[0].shape[0]), crf=23, preset="veryfast") as w:
             for i, f in enumerate(frames):
-                w.write(f, keyframe=i in keys)
+                w.write(f, segment=(i < 30 or i >= 60) if keys else None)  # (30, 60): the segments' edges
         got[keys] = wm.detect(*read_frames(path))
     assert [w["detected"] for w in got[()]["windows"]] == [True, True, True]  # the copies carry it
     r = got[(30, 60)]

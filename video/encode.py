@@ -166,7 +166,7 @@ class VideoWriter(_AtomicOutput):
         self.size = _as_size(size)
         self.lossless = bool(lossless)
         self.frames_written, self.audio_copied = 0, False
-        self._container, self._in_audio, self._done = None, None, False
+        self._container, self._in_audio, self._done, self._segment = None, None, False, None
         ext = os.path.splitext(self.path)[1].lower()
         if ext not in MOVIE_EXTENSIONS:
             raise VideoError(self.path, f"unsupported movie format '{ext or '(none)'}' "
@@ -313,10 +313,9 @@ class VideoWriter(_AtomicOutput):
         self._out_audio = self._container.add_stream_from_template(ia)
         self.audio_copied = True
 
-    # -- writing -----------------------------------------------------------------------------
-    def write(self, frame, keyframe: bool = False) -> None:
-        """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA are accepted too); ``keyframe``:
-        code it on its own (an I-frame), so that it and the frames after it take nothing from before."""
+    def write(self, frame, segment=None) -> None:
+        """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA too). A frame whose ``segment`` differs
+        from the previous one's is an I-frame: nothing after it is predicted from before."""
         import av
 
         if self._done:
@@ -331,8 +330,9 @@ class VideoWriter(_AtomicOutput):
                              dst_color_range="MPEG")
         elif self.pix_fmt != "rgb24":
             vf = vf.reformat(format=self.pix_fmt)
-        if keyframe:
+        if self.frames_written and segment != self._segment:
             vf.pict_type = av.video.frame.PictureType.I
+        self._segment = segment
         vf.pts = self.frames_written
         vf.time_base = self._stream.codec_context.time_base
         try:
@@ -521,8 +521,8 @@ class ImageSequenceWriter(_AtomicOutput):
     def filename(self, index: int) -> str:
         return f"{self.prefix}{int(index):0{self.digits}d}.png"
 
-    def write(self, frame, index: Optional[int] = None, keyframe: bool = False) -> str:
-        """Write one frame (``keyframe``: as the movie writer's, nothing to do); returns its final path."""
+    def write(self, frame, index: Optional[int] = None, segment=None) -> str:
+        """Write one frame (``segment``: as the movie writer's, nothing to do); returns its final path."""
 
         if self._done:
             raise VideoError(self.path, "writer is already closed")
