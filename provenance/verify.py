@@ -95,8 +95,11 @@ def format_report(r):
             r["file"], wm["score"], r["frames"], r["duration"]))
     wins = wm["windows"]
     if 1 < len(wins) <= 12:
-        cells = ["{}-{}s {}{:.1f}".format(_fmt_time(w["start"]), _fmt_time(w["end"]),
-                                           "+" if w["detected"] else "-", w["score"]) for w in wins]
+        # a window found by the second look (the whole tile, the payload known) shows that score
+        cells = ["{}-{}s {}{:.1f}{}".format(_fmt_time(w["start"]), _fmt_time(w["end"]),
+                                             "+" if w["detected"] else "-", w["score"],
+                                             " (tile {:.1f})".format(w["second_look"]) if "second_look" in w else "")
+                 for w in wins]
         for k in range(0, len(cells), 6):
             lines.append(("  windows: " if k == 0 else "           ") + "  ".join(cells[k:k + 6]))
     elif len(wins) > 12:  # long files: runs of windows with the same verdict

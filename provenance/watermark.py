@@ -46,7 +46,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import ecc
+from . import ecc, second_look
 from .payload import FORMAT_VERSION, PAYLOAD_BITS, TOOL_ID, Payload, job_id_from, make_payload, new_job_id
 from .ranges import frame_ranges as _ranges
 
@@ -633,10 +633,12 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
             # the previous window, if not detected, is scored at this alignment (range edges)
             if prev is not None and not prev[0]["detected"]:
                 score_frames(prev[1], prev[0]["frames"][0], al, prev[0]["_norm"], k)
+                second_look.keep(det, prev[0], prev[1], prev[2], al)
         elif prev is not None and prev[0]["detected"]:
             score_frames(imgs, first, prev[0]["_al"], norm, k - 1)
+            second_look.keep(det, rec, imgs, img, prev[0]["_al"])
         windows.append(rec)
-        prev = (rec, imgs)
+        prev = (rec, imgs, img)
 
     for frame in frames:
         im = frame if prepared else work_image(frame)
@@ -666,6 +668,7 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
                 zd = float(soft @ code) / max(1e-12, float(np.sqrt(soft @ soft)))
                 w["payload_score"] = round(zd, 2)
                 w["payload_match"] = bool(zd >= PAYLOAD_MATCH_Z)
+            second_look.apply(det, windows, pl)  # the windows the sync test missed, whole tile known
     frame_ranges = _ranges(windows, frame_scores, n)
     out = {
         "detected": bool(detected),

@@ -325,6 +325,26 @@ def test_an_unmarked_second_between_marked_ones_is_not_reported(tmp_path, clip):
     assert r["payload"]["job_id"] == "{:010x}".format(JOB)
 
 
+def test_a_window_the_sync_test_misses_is_found_with_the_file_s_payload(tmp_path, clip):
+    """A second marked more weakly (strength 1.0 of 2.3) than the rest: its sync cells alone read
+    under the threshold; once the payload is read from the other windows, the whole tile on the
+    window's changing pixels at its neighbour's alignment finds it (provenance/second_look.py)."""
+    from reenact.provenance import second_look
+
+    pl = wm.make_payload(JOB)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl, strength=1.0 if i < 30 else wm.DEFAULT_STRENGTH)
+              for i, f in enumerate(clip)]
+    dec, fps = read_frames(write_h264(str(tmp_path / "weak.mp4"), frames, crf=23))
+    r = wm.detect(dec, fps)
+    w0 = r["windows"][0]
+    assert w0["score"] < 4.89 and w0["second_look"] >= second_look.SECOND_LOOK_Z
+    assert [w["detected"] for w in r["windows"]] == [True, True, True] and r["frame_ranges"] == [[0, 90]]
+    assert w0["payload_match"] and w0["false_positive_probability"] <= 1e-6
+    # without the payload's other windows there is nothing to look again with
+    alone = wm.detect(dec[:30], fps)
+    assert not alone["detected"] and "second_look" not in alone["windows"][0]
+
+
 def test_png_round_trip(tmp_path):
     import cv2
 
