@@ -5,10 +5,9 @@ payload is known (:func:`.watermark.detect`).
 The sync search tests the tile's 384 sync cells (the template both formats share) against every
 shift and scale. Once the payload has been read from the windows that passed it, the whole tile
 is known: sync and data cells, 1,024 values instead of 384, at the alignment a neighbouring
-window found. That single
-test per window is far more sensitive (driving_d14 downscaled by half at CRF 28: the window the
-sync search misses at 4.60 reads 7.9) and spends a tenth of the per-window false-positive budget
-(z >= 5.20, Q(z) <= 1e-7).
+window found. That single test per window is far more sensitive (driving_d14 downscaled by half
+at CRF 28: the window the sync search misses at 4.60 reads 7.9) and spends a tenth of the
+per-window false-positive budget (z >= 5.20, Q(z) <= 1e-7).
 
 What it must not read is a *copy* of the mark: a video codec predicts the frames after a marked
 stretch from the marked picture, and where the background stands still (skip blocks) the copy
