@@ -50,11 +50,12 @@ import time
 
 import numpy as np
 
+from .mouth_measures import corner_creases, lip_colour
 from .reenact_measures import (
     _r, BASE_TRAINED_ON, background_change, brows_raised, cli, cli_regions, focal_mm, clip_path,
     contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
     laplacian_var, lower_face_flicker, gaze_error_deg, lips_in_the_opening, outline_motion,
-    lower_face_sharpness, corner_creases, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
+    lower_face_sharpness, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
     pick_window, psnr, ROOT, rot_angle_deg, rotations, self_sheet, sheet_rows, source_index, square_crop,
     ssim, survey, survey_picks, track_clip,
 )
@@ -135,6 +136,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         "lower_face_skin_sharpness": lower_face_sharpness(target, out, rows, tgt, exclude=req.project()),
         "lower_face_flicker": lower_face_flicker(*frames_and_faces(target, out, rows, tgt)[:2], rows, np.asarray(tgt.landmarks, np.float64)),
         "corner_creases": corner_creases(target, out, rows, tgt, req.project()),
+        "lip_colour": lip_colour(target, out, rows, tgt, req.project(), g_req),
     }
     if images:
         ts = hard_frames(g_req, rows)
@@ -440,6 +442,10 @@ def table(rep):
                 ">= 0.8", 0.8 <= c["lower_face_skin_sharpness"] <= 1.25)
         if c.get("corner_creases") is not None:  # a corner's crease stretched into the cheek
             row("    dark lines beside the mouth corners (result / footage)", "{:.2f}".format(c["corner_creases"]))
+        if c.get("lip_colour") is not None:  # another actor's lips drawn over the target's
+            lc = c["lip_colour"]
+            row("    lip colour, result vs footage (delta E: all rows, widest-open third)",
+                "{:.1f}, {}".format(lc["delta_e"], lc.get("delta_e_widest_third", "-")))
         if c.get("lower_face_flicker") is not None:  # texture that changes frame to frame, motion compensated
             row("    lower-face flicker (result / footage; compare methods)",
                 "{:.2f}".format(c["lower_face_flicker"]))

@@ -477,57 +477,6 @@ def lower_face_sharpness(clip, out, rows, tr, step=5, exclude=None):
     return _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3)
 
 
-def corner_creases(clip, out, rows, tr, requested, step=3):
-    """Dark lines beside the mouth corners, result / the target's footage: the mean black-hat
-    response (grey closing minus the luma, a disc a tenth of the mouth's width across: thin dark
-    structures) in a box beyond each outer-lip corner (out to 0.4 of the mouth's width, 0.3 of it
-    high, the lips grown by 4 % left out), over every ``step``-th row. The result is read around
-    the ``requested`` mesh's corners (T, 468, 2), the footage around its own (``tr``): the
-    footage's own corner shadows count once on each side, a crease the warp stretches out of a
-    corner raises the ratio (docs/reenact-bench.md, "Creases at the mouth corners")."""
-    import cv2
-
-    rows = np.asarray(rows)[::step]
-    orig, res_f, _, L = frames_and_faces(clip, out, rows, tr)
-    luma = np.array([0.114, 0.587, 0.299], np.float32)  # frames are BGR
-
-    def lines(img, P):
-        oc = np.asarray(P, np.float64)[OUTER_LIP, :2]
-        if not np.isfinite(oc).all():
-            return None
-        c0, c1 = oc[0], oc[10]
-        w = float(np.hypot(*(c1 - c0)))
-        if w < 8:
-            return None
-        u = (c1 - c0) / w
-        n = np.array([-u[1], u[0]])
-        y = img.astype(np.float32) @ luma
-        k = max(3, int(0.1 * w) | 1)
-        bh = cv2.morphologyEx(y, cv2.MORPH_BLACKHAT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        lips = np.zeros(y.shape, np.uint8)
-        cv2.fillConvexPoly(lips, cv2.convexHull(np.round(oc).astype(np.int32)), 1)
-        g = max(1, int(round(0.04 * w)))
-        lips = cv2.dilate(lips, np.ones((2 * g + 1, 2 * g + 1), np.uint8))
-        yy, xx = np.mgrid[0:y.shape[0], 0:y.shape[1]]
-        vals = []
-        for corner, sgn in ((c0, -1.0), (c1, 1.0)):
-            dx, dy = xx - (corner[0] + sgn * 0.2 * w * u[0]), yy - (corner[1] + sgn * 0.2 * w * u[1])
-            box = (np.abs(dx * u[0] + dy * u[1]) < 0.2 * w) & (np.abs(dx * n[0] + dy * n[1]) < 0.15 * w) & (lips == 0)
-            if box.any():
-                vals.append(float(bh[box].mean()))
-        return float(np.mean(vals)) if vals else None
-
-    vo, vr = [], []
-    for t in rows:
-        a, b = lines(orig[int(t)], L[t]), lines(res_f[int(t)], np.asarray(requested[t]))
-        if a is not None and b is not None:
-            vo.append(a)
-            vr.append(b)
-    if not vo:
-        return None
-    return _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3)
-
-
 def background_change(orig, result, rows, P0, P1):
     """Per row, the mean absolute change (0-255, mean of the channels) of the background beside
     the head: a band 0.5 face heights wide around both heads (the original and the requested

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from reenact.face import transfer as X
-from reenact.render.donor import (INNER_LIP, LOWER_FACE, MouthDonor, fill_lip_line, lower_face_weights, open_donor,
-                                  pin_upper_face)
+from reenact.render.donor import (INNER_LIP, INTERIOR_GROW, LOWER_FACE, OUTER_LIP, MouthDonor, fill_lip_line,
+                                  lower_face_weights, open_donor, pin_upper_face)
 from reenact.render.head import posed_points
 from reenact.video import VideoWriter
 
@@ -135,6 +135,63 @@ def test_driver_interior_lands_in_the_requested_opening(carphone_track, tmp_path
     c2 = closed[core].astype(float).mean(0)
     np.testing.assert_allclose(c2, [200, 150, 130], atol=3)  # closed lips: no interior, only the warped skin
     np.testing.assert_array_equal(other, base)
+
+
+def _lipped_driver_clip(track, path, lips, scale=1):
+    """Like :func:`_driver_clip`, ``scale`` times the size, the inner lips' inside blue (not
+    grown) and the lips around them (the outer lip contour's hull) the colour ``lips``."""
+    w, h = (int(v) * scale for v in track.size)
+    with VideoWriter(path, 30, (w, h), lossless=True) as wr:
+        for t in range(track.n_frames):
+            fr = np.full((h, w, 3), 128, np.uint8)
+            if track.tracked[t]:
+                P = track.landmarks[t][:, :2] * scale
+                hull = cv2.convexHull(np.round(P[list(OUTER_LIP)] * 16).astype(np.int32))
+                cv2.fillConvexPoly(fr, hull, list(lips), shift=4)
+                cv2.fillPoly(fr, [np.round(P[list(INNER_LIP)] * 16).astype(np.int32)], BLUE.tolist(), shift=4)
+            wr.write(fr)
+    return path
+
+
+def test_the_driver_s_lips_take_the_target_s_lip_colour(carphone_track, tmp_path, monkeypatch):
+    """The interior reaches over the lips' inner edge, bringing the driver's lips with it; they
+    are recoloured to the target's lips (d10's orange lips onto d14's pink ones read as painted
+    on: docs/compositing.md). Checked against the same draw without the recolouring, which shows
+    the driver's orange lips there."""
+    s = 4  # carphone's mouth is ~20 px wide: four times the size, so the lips are a band
+    tr = X._copy(carphone_track)
+    tr.landmarks = np.array(tr.landmarks, np.float64)
+    tr.landmarks[..., :2] *= s
+    tr.size = np.asarray(tr.size) * s
+    ORANGE, PINK, SKIN = (230, 110, 70), (200, 100, 130), (200, 150, 130)  # the driver's lips, the target's
+    video = _lipped_driver_clip(carphone_track, str(tmp_path / "driver.mkv"), ORANGE, s)
+    r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
+    own = tr.landmarks[r][:, :2].copy()
+    h, w = (int(v) for v in tr.size[::-1])
+    req = _opened(own, 6.0 * s)
+    base, warped = (np.full((h, w, 3), SKIN, np.uint8) for _ in range(2))  # the footage (skin, pink lips)
+    for im, P in ((base, own), (warped, req)):  # ... and the footage warped to the request
+        cv2.fillConvexPoly(im, cv2.convexHull(np.round(P[list(OUTER_LIP)] * 16).astype(np.int32)), PINK, shift=4)
+    frames = np.full(tr.n_frames, np.nan)
+    frames[r] = r + int(tr.frame_start)
+    opening = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(opening, [np.round(req[list(INNER_LIP)] * 16).astype(np.int32)], 1, shift=4)
+    width = float(np.hypot(*(req[INNER_LIP[10]] - req[INNER_LIP[0]])))
+    g = max(1, int(round(INTERIOR_GROW * width)))
+    band = (cv2.dilate(opening, np.ones((2 * g + 1, 2 * g + 1), np.uint8)) > 0) & (opening == 0)
+    assert band.sum() >= 30
+    with MouthDonor(tr, video, frames) as donor:
+        out = donor.lower_face(r, base, warped, req, own)
+        monkeypatch.setattr(MouthDonor, "_lip_colour", lambda self, g, *a: g)
+        plain = donor.lower_face(r, base, warped, req, own)
+    lips = band & (plain[..., 2].astype(int) < plain[..., 0].astype(int) - 100)  # orange (PINK: R - B = 70)
+    assert lips.sum() >= 0.2 * band.sum()  # without the recolouring the driver's orange lips show there
+    got = out[lips].astype(float).mean(0)
+    assert np.abs(got - PINK).max() < 20, got  # with it the target's pink
+    # the interior (the driver's blue 'teeth') as it was
+    teeth = (opening > 0) & (plain[..., 2].astype(int) > plain[..., :2].max(-1).astype(int) + 150)
+    assert teeth.sum() >= 30
+    np.testing.assert_allclose(out[teeth].astype(float).mean(0), plain[teeth].astype(float).mean(0), atol=3)
 
 
 def test_a_driver_that_does_not_belong_is_refused(carphone_track, tmp_path):
