@@ -178,7 +178,8 @@ def warping_error(frames, flows, reference):
     unmarked frames): ``all``, ``static`` (flow < 0.25 px: a change there is flicker),
     ``moving_flat`` (flow >= 0.25 px, local contrast < 1 level: the flow is hardly observable
     there), ``moving_textured``; ``no_occlusion_check``: all pixels inside the frame (the
-    previous measure). Each entry: mean error and share of pixels."""
+    previous measure). Each entry: mean error (``error``), the mean squared error (``squared``:
+    Lai et al.'s own form, which weighs the large residuals more) and the share of pixels."""
     import cv2
 
     sums = {}
@@ -189,6 +190,7 @@ def warping_error(frames, flows, reference):
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         warped = cv2.remap(b, gx + fl[..., 0], gy + fl[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         err = np.abs(a - warped).mean(-1)
+        sq = ((a - warped) ** 2).mean(-1)
         inside = (gx + fl[..., 0] >= 0) & (gx + fl[..., 0] <= w - 1) & (gy + fl[..., 1] >= 0) & (gy + fl[..., 1] <= h - 1)
         valid = inside & ~occluded
         y = cv2.cvtColor(reference[t], cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -197,11 +199,13 @@ def warping_error(frames, flows, reference):
         moving = np.hypot(fl[..., 0], fl[..., 1]) >= 0.25
         for name, m in (("all", valid), ("static", valid & ~moving), ("moving_flat", valid & moving & flat),
                         ("moving_textured", valid & moving & ~flat), ("no_occlusion_check", inside)):
-            s = sums.setdefault(name, [0.0, 0, 0])
+            s = sums.setdefault(name, [0.0, 0, 0, 0.0])
             s[0] += float(err[m].sum())
             s[1] += int(m.sum())
             s[2] += h * w
-    return {k: {"error": v[0] / max(1, v[1]), "share": v[1] / max(1, v[2])} for k, v in sums.items()}
+            s[3] += float(sq[m].sum())
+    return {k: {"error": v[0] / max(1, v[1]), "squared": v[3] / max(1, v[1]), "share": v[1] / max(1, v[2])}
+            for k, v in sums.items()}
 
 
 def flows_of(frames, n_pairs=12):
@@ -543,9 +547,12 @@ def main(argv=None):
         wk = float(np.mean([v["warp_marked"][cls]["error"] for v in invis]))
         share = float(np.mean([v["warp_unmarked"][cls]["share"] for v in invis]))
         rel = wk / wu - 1 if wu > 0 else float("nan")
-        warp[cls] = {"unmarked": wu, "marked": wk, "increase": rel, "pixel_share": share}
-        line = "warping error {:18s} ({:5.1%} of pixels): unmarked {:.3f}, marked {:.3f} ({:+.1%})".format(
-            cls, share, wu, wk, rel)
+        qu = float(np.mean([v["warp_unmarked"][cls].get("squared", np.nan) for v in invis]))
+        qk = float(np.mean([v["warp_marked"][cls].get("squared", np.nan) for v in invis]))
+        warp[cls] = {"unmarked": wu, "marked": wk, "increase": rel, "pixel_share": share,
+                     "squared_unmarked": qu, "squared_marked": qk, "squared_increase": qk / qu - 1 if qu > 0 else None}
+        line = "warping error {:18s} ({:5.1%} of pixels): unmarked {:.3f}, marked {:.3f} ({:+.1%}; squared {:+.1%})".format(
+            cls, share, wu, wk, rel, qk / qu - 1 if qu > 0 else float("nan"))
         if anchor_why is None:
             wa = float(np.mean([v["warp_anchor"][cls]["error"] for v in invis]))
             warp[cls]["anchor"] = wa
