@@ -330,7 +330,8 @@ class MouthDonor(ClipFrames):
         channel taking the mean colour of the driver's lips (:func:`lip_band`) to that of the
         target's lips as they are before the dub (``target``, the ``roi`` of the frame the lower
         face replaces, its mouth at ``own``), weighted by the driver's lip mask carried by ``A``
-        (a gain keeps the lips' shading; an offset in CIELAB turned their shadows lilac). The
+        (its lips, and inside its inner contour what has their colour; a gain keeps the lips'
+        shading, an offset in CIELAB turned their shadows lilac). The
         interior reaches over the lips' inner edge (:data:`INTERIOR_GROW`), so without this the
         driver's lip colour (lipstick, or none) shows there as painted-on lips; the teeth and
         tongue are left as they are."""
@@ -362,6 +363,14 @@ class MouthDonor(ClipFrames):
         band = lip_band(drv, (droi[3], droi[2]), droi, 0).astype(np.float32)
         inner = _poly_mask((droi[3], droi[2]), drv[list(INNER_LIP)], droi).astype(np.float32)
         soft = np.maximum(band, cv2.GaussianBlur(band, (0, 0), max(0.7, 0.03 * wd))) * (1.0 - inner)
+        # inside the driver's inner contour, what has its lips' colour is lips too (a nearly closed
+        # mouth shows its lips meeting there, not teeth): weighted by the distance of its chroma
+        # from the lips' (in their spread), the teeth and the dark of the mouth far from it
+        lab = cv2.cvtColor(patch / 255.0, cv2.COLOR_RGB2Lab)
+        ref = lab[d_lips > 0]
+        mu, sd = ref.mean(0), ref.std(0) + 1.0
+        dist = np.sqrt((((lab[..., 1:] - mu[1:]) / sd[1:]) ** 2).sum(-1) + ((lab[..., 0] - mu[0]) / (2 * sd[0])) ** 2)
+        soft = np.maximum(soft, inner * np.clip(2.0 - dist / 1.5, 0.0, 1.0))
         wmask = cv2.warpAffine(soft, Ap, (roi[2], roi[3]), flags=cv2.INTER_LINEAR, borderValue=0)[..., None]
         if not (wmask > 0.01).any():
             return g
