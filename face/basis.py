@@ -12,6 +12,15 @@ from .topology import N_VERTS, load_topology
 #: ridge weight of the basis regression toward the generic templates, relative to the number
 #: of frames, per regression stage (jawOpen and blinks are measured well: the data decides)
 RIDGE = (0.0005, 0.02, 0.02)
+#: per coefficient, a ridge weight that replaces its stage's. jawOpen's is the variance of the
+#: coefficient at which the actor's data and the template weigh alike: an actor whose footage
+#: barely opens the mouth (source_s20: jawOpen spread 0.03, variance 0.0011) had its basis made
+#: from those small openings, and a dub that opens the mouth ten times wider extrapolated it
+#: (her upper lip thickened 1.07 cm per unit, a pursed ring with creases from its corners); with
+#: this the template (a jaw rotating about its hinge) takes most of such an actor's jawOpen,
+#: while an actor who talks with the mouth open (spread 0.1-0.38) keeps 76-98 % of its own
+#: (docs/track-format.md, *Expression basis*)
+RIDGE_OF = {"jawOpen": 0.003}
 
 
 #: coefficients allowed to move the outline of the face (the face oval): the jaw
@@ -265,7 +274,8 @@ def regress_basis(A, C, masks, ridge=RIDGE, names=EXPRESSION_NAMES, prior_basis=
     previous ones left. Within a stage, vertices are grouped by the set of coefficients allowed
     to move them (``masks`` (K, 468)); each group is one ridge regression on centred data,
     shrunk toward ``prior_basis`` (the generic templates; zero if None) with weight
-    ``ridge[stage] * T``. The identity is the intercept: the shape at all-zero coefficients.
+    ``ridge[stage] * T`` (:data:`RIDGE_OF` for the coefficients named there). The identity is
+    the intercept: the shape at all-zero coefficients.
     Computed from the moments (:class:`BasisMoments`), which the fit accumulates a chunk of
     frames at a time on long clips.
     """
@@ -317,11 +327,11 @@ class BasisMoments:
         B0 = np.zeros((K, N_VERTS * 3)) if prior_basis is None else np.asarray(prior_basis).reshape(K, -1)
         ridges = np.broadcast_to(np.asarray(ridge, np.float64), (3,))
         for si, (ks, groups) in enumerate(_vertex_groups(masks, tuple(names))):
-            alpha = ridges[min(si, 2)] * T
+            alpha = T * np.array([RIDGE_OF.get(str(names[k]), ridges[min(si, 2)]) for k in ks])
             G = self.CC[np.ix_(ks, ks)]
             for act, verts, cols in groups:
-                Ga = G[np.ix_(act, act)] + alpha * np.eye(len(act))
-                rhs = CY[np.ix_(ks[act], cols)] + alpha * B0[np.ix_(ks[act], cols)]
+                Ga = G[np.ix_(act, act)] + np.diag(alpha[act])
+                rhs = CY[np.ix_(ks[act], cols)] + alpha[act, None] * B0[np.ix_(ks[act], cols)]
                 sol = np.linalg.solve(Ga, rhs)  # (len(act), 3 * len(verts))
                 B[np.ix_(ks[act], verts)] = sol.reshape(len(act), len(verts), 3)
             # what this stage explains leaves the data: Cc^T (Yc - Cc[:, ks] B[ks])

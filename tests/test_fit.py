@@ -496,3 +496,31 @@ def test_a_blink_does_not_nod_the_head(exclude):
     pitch = np.degrees(np.polyfit(blink, tr.pose[:, 0] - pose[:, 0], 1)[0])
     print("head per full blink: {:.3f} cm, pitch {:.2f} deg".format(drop, pitch))
     assert abs(drop) < 0.08 and abs(pitch) < 0.3
+
+
+@pytest.mark.parametrize("spread, own", [(0.03, False), (0.3, True)])
+def test_a_jaw_the_footage_barely_opens_takes_the_template(spread, own):
+    """The jawOpen basis follows the actor's data where the footage opens the mouth, and the
+    template where it barely does (basis.RIDGE_OF): an actor whose small openings come with an
+    upper-lip raise must not have that raise extrapolated tenfold by a wide dub (source_s20's
+    pursed ring: docs/reenact-bench.md, *The quiet target's jaw*)."""
+    topo = load_topology()
+    names = list(EXPRESSION_NAMES)
+    k = names.index("jawOpen")
+    ident = topo.mean_shape.astype(np.float64)
+    masks = basis.region_masks(names, topo)
+    ranges = np.tile([0.0, 1.0], (len(names), 1))
+    T = basis.expression_templates(ident, ranges, names, masks)
+    data = T[k].copy()
+    data[[0, 37, 267], 1] += 1.0  # the actor's own: the outer upper lip rises 1 cm per unit
+    rng = np.random.default_rng(3)
+    c = np.clip(rng.normal(0.05 + spread, spread, 400), 0, 1)
+    C = np.zeros((len(c), len(names)))
+    C[:, k] = c
+    A = ident[None] + c[:, None, None] * data[None] + rng.normal(0, 0.01, (len(c),) + ident.shape)
+    _, B = basis.regress_basis(A, C, masks, names=names, prior_basis=T)
+    raise_ = float(B[k, 0, 1] - T[k, 0, 1])  # 1.0: the actor's, 0.0: the template's
+    if own:
+        assert raise_ > 0.85, raise_
+    else:
+        assert raise_ < 0.35, raise_
