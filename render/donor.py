@@ -331,10 +331,10 @@ class MouthDonor(ClipFrames):
         target's lips as they are before the dub (``target``, the ``roi`` of the frame the lower
         face replaces, its mouth at ``own``), weighted by the driver's lip mask carried by ``A``
         (its lips, and inside its inner contour what has their colour; a gain keeps the lips'
-        shading, an offset in CIELAB turned their shadows lilac). The
-        interior reaches over the lips' inner edge (:data:`INTERIOR_GROW`), so without this the
-        driver's lip colour (lipstick, or none) shows there as painted-on lips; the teeth and
-        tongue are left as they are."""
+        shading, an offset in CIELAB turned their shadows lilac). The interior reaches over the
+        lips' inner edge (:data:`INTERIOR_GROW`), so without this the driver's lip colour
+        (lipstick, or none) shows there as painted-on lips; the teeth and tongue are left as
+        they are."""
         drv = self.landmarks[j]
         if not np.isfinite(drv[list(OUTER_LIP) + list(INNER_LIP)]).all():
             return g
