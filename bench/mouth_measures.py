@@ -4,21 +4,33 @@
 
 import numpy as np
 
-from .reenact_measures import _r, frames_and_faces, opening_and_lips, OUTER_LIP
+from .reenact_measures import _r, clip_path, Frames, opening_and_lips, output_frames, OUTER_LIP
 
 
-def corner_creases(clip, out, rows, tr, requested, step=3):
+def read_rows(clip, out, rows, step=3):
+    """(every ``step``-th of ``rows``, the footage's frames of them, the result's): what
+    :func:`corner_creases` and :func:`lip_colour` read, decoded once for both."""
+    rows = np.asarray(rows)[::step]
+    F = Frames(clip_path(clip))
+    try:
+        orig = F.get(rows)
+    finally:
+        F.close()
+    return rows, orig, output_frames(out, rows)
+
+
+def corner_creases(orig, res_f, rows, L, requested):
     """Dark lines beside the mouth corners, result / the target's footage: the mean black-hat
     response (grey closing minus the luma, a disc a tenth of the mouth's width across: thin dark
     structures) in a box beyond each outer-lip corner (out to 0.4 of the mouth's width, 0.3 of it
-    high, the lips grown by 4 % left out), over every ``step``-th row. The result is read around
-    the ``requested`` mesh's corners (T, 468, 2), the footage around its own (``tr``): the
+    high, the lips grown by 4 % left out), over ``rows`` (the footage's and the result's frames
+    ``orig``, ``res_f`` by row: :func:`read_rows`). The result is read around the ``requested``
+    mesh's corners (T, 468, 2), the footage around its own landmarks ``L`` (T, 468, 2+): the
     footage's own corner shadows count once on each side, a crease the warp stretches out of a
     corner raises the ratio (docs/reenact-bench.md, "Creases at the mouth corners")."""
     import cv2
 
-    rows = np.asarray(rows)[::step]
-    orig, res_f, _, L = frames_and_faces(clip, out, rows, tr)
+    L = np.asarray(L, np.float64)
     luma = np.array([0.114, 0.587, 0.299], np.float32)  # frames are BGR
 
     def lines(img, P):
@@ -58,21 +70,20 @@ def corner_creases(clip, out, rows, tr, requested, step=3):
     return _r(np.mean(vr) / max(np.mean(vo), 1e-9), 3)
 
 
-def lip_colour(clip, out, rows, tr, requested, opening=None, step=3):
+def lip_colour(orig, res_f, rows, own, requested, opening=None):
     """The lips' colour in the result against the target's footage: per row, the mean CIELAB
     colour of the redder half (by a*) of the lips (:func:`opening_and_lips`: inside the outer
     contour's hull, beyond the inner contour grown by 4 % of the mouth's width, so a drawn
-    opening is left out), read around
-    the ``requested`` mesh (T, 468, 2) in the result and around the footage's own fitted mesh
-    (``tr.project()``) in the footage, every ``step``-th row. Returns the median over rows of
+    opening is left out), read around the ``requested`` mesh (T, 468, 2) in the result
+    (``res_f``) and around the footage's own fitted mesh ``own`` (T, 468, 2) in the footage
+    (``orig``), over ``rows`` (:func:`read_rows`). Returns the median over rows of
     the CIE76 difference between the two means (delta E; ~2 is about what an eye notices side by
-    side) and of the hue and chroma terms (a*, b* shifts), or None. A mouth dub keeps the target's
-    lips: another actor's lip colour drawn over them shows here."""
+    side) and of the L*, a*, b* shifts, or None; with ``opening`` (per row of ``rows``, the
+    requested lip gap) also delta E over the widest-open third of the rows read. A mouth dub
+    keeps the target's lips: another actor's lip colour drawn over them shows here."""
     import cv2
 
-    rows = np.asarray(rows)[::step]
-    orig, res_f, _, _ = frames_and_faces(clip, out, rows, tr)
-    own = np.asarray(tr.project(), np.float64)
+    own = np.asarray(own, np.float64)
 
     def mean_lab(img, P):
         P = np.asarray(P, np.float64)[:, :2]
@@ -90,7 +101,7 @@ def lip_colour(clip, out, rows, tr, requested, opening=None, step=3):
         return lab[lab[:, 1] >= np.median(lab[:, 1])].mean(0)
 
     d, gap = [], []
-    op = None if opening is None else np.asarray(opening, np.float64)[::step]
+    op = None if opening is None else np.asarray(opening, np.float64)
     for k, t in enumerate(rows):
         a, b = mean_lab(orig[int(t)], own[t]), mean_lab(res_f[int(t)], np.asarray(requested[t]))
         if a is not None and b is not None:

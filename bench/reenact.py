@@ -50,7 +50,7 @@ import time
 
 import numpy as np
 
-from .mouth_measures import corner_creases, lip_colour
+from .mouth_measures import corner_creases, lip_colour, read_rows
 from .reenact_measures import (
     _r, BASE_TRAINED_ON, background_change, brows_raised, cli, cli_regions, focal_mm, clip_path,
     contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
@@ -117,7 +117,8 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
     O, out, R, summ, wall = transfer_render_retrack("mouth", Dp, Tp, target, model, region, (a, b), d, log, extra)
     req, got = load_track(O), load_track(R)
     rows = np.arange(a, b)
-    g_req = lip_gap(req.project())[rows]
+    P_req = req.project()
+    g_req = lip_gap(P_req)[rows]
     g_got = lip_gap(got.landmarks)[rows]
     g_got_mesh = lip_gap(got.project())[rows]
     g_orig = lip_gap(tgt.landmarks)[rows]
@@ -133,11 +134,12 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3),
         "render_wall_s": round(wall, 2), "render_rendered": summ.get("rendered"),
         "lower_face_sharpness": lower_face_sharpness(target, out, rows, tgt),
-        "lower_face_skin_sharpness": lower_face_sharpness(target, out, rows, tgt, exclude=req.project()),
+        "lower_face_skin_sharpness": lower_face_sharpness(target, out, rows, tgt, exclude=P_req),
         "lower_face_flicker": lower_face_flicker(*frames_and_faces(target, out, rows, tgt)[:2], rows, np.asarray(tgt.landmarks, np.float64)),
-        "corner_creases": corner_creases(target, out, rows, tgt, req.project()),
-        "lip_colour": lip_colour(target, out, rows, tgt, req.project(), g_req),
     }
+    sub, orig3, res3 = read_rows(target, out, rows)  # every third row, read once for both measures
+    res["corner_creases"] = corner_creases(orig3, res3, sub, tgt.landmarks, P_req)
+    res["lip_colour"] = lip_colour(orig3, res3, sub, tgt.project(), P_req, lip_gap(P_req)[sub])
     if images:
         ts = hard_frames(g_req, rows)
         F = Frames(clip_path(target))

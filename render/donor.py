@@ -288,7 +288,8 @@ class MouthDonor(ClipFrames):
         A = mouth_affine(src, dst)
         if A is not None and width > 2:
             A[:, 2] -= (x0, y0)
-            raw = cv2.warpAffine(self._frame(j), A, (roi[2], roi[3]), flags=cv2.INTER_LINEAR,
+            driver = self._frame(j)
+            raw = cv2.warpAffine(driver, A, (roi[2], roi[3]), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
             g = raw.copy()
             opening = _poly_mask(shape, dst, roi)
@@ -308,7 +309,7 @@ class MouthDonor(ClipFrames):
                 g *= np.float32(np.clip(gain, 0.5, 2.0))
             # the driver's lips that the interior brings over the target's inner lip edge take
             # the target's lip colour (the interior keeps the one gain above)
-            g = self._lip_colour(g, raw, j, A, shape, base[sl], own, roi)
+            g = self._lip_colour(g, raw, driver, j, A, shape, base[sl], own, roi)
             a = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(0.8, 0.5 * grow))[..., None]
             a *= opening_weight(dst, width)
             comp = comp * (1.0 - a) + g * a
@@ -324,9 +325,10 @@ class MouthDonor(ClipFrames):
         out[sl] = np.clip(base[sl].astype(np.float32) * (1.0 - lf) + comp * lf + 0.5, 0, 255).astype(np.uint8)
         return out
 
-    def _lip_colour(self, g, raw, j, A, shape, target, own, roi):
-        """``g`` (``raw``, the driver's frame ``j`` mapped by ``A`` into ``roi``, float RGB, after
-        the interior's gain) with the driver's lips recoloured to the target's: a gain per
+    def _lip_colour(self, g, raw, frame, j, A, shape, target, own, roi):
+        """``g`` (``raw``: the driver's ``frame``, its Track row ``j``, mapped by ``A`` into
+        ``roi``, float RGB; ``g`` after the interior's gain) with the driver's lips recoloured to
+        the target's: a gain per
         channel taking the mean colour of the driver's lips (:func:`lip_band`) to that of the
         target's lips as they are before the dub (``target``, the ``roi`` of the frame the lower
         face replaces, its mouth at ``own``), weighted by the driver's lip mask carried by ``A``
@@ -342,14 +344,14 @@ class MouthDonor(ClipFrames):
         wt = float(np.hypot(*(own[INNER_LIP[10]] - own[INNER_LIP[0]])))
         if wd < 4 or wt < 4:
             return g
-        frame = self._frame(j)
         pad = int(np.ceil(0.3 * wd)) + 2
         lo = np.maximum(np.floor(drv[list(OUTER_LIP)].min(0)).astype(int) - pad, 0)
         hi = np.minimum(np.ceil(drv[list(OUTER_LIP)].max(0)).astype(int) + pad, frame.shape[1::-1])
         if (hi - lo < 4).any():
             return g
         droi = (int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1]))
-        d_lips = lip_band(drv, (droi[3], droi[2]), droi, wd)
+        d_outer, d_inner = _lip_masks(drv, (droi[3], droi[2]), droi)
+        d_lips = _beyond(d_outer, d_inner, wd)
         t_lips = lip_band(own, shape, roi, wt)
         if d_lips.sum() < 12 or t_lips.sum() < 12:
             return g
@@ -360,8 +362,8 @@ class MouthDonor(ClipFrames):
         # (the lips up to the inner contour: the statistics leave the inner edge out, for the teeth
         # behind it, but that edge is what the interior's reach shows; soft toward the skin only)
         Ap = np.concatenate([A[:, :2], (A[:, 2] + A[:, :2] @ lo)[:, None]], 1)
-        band = lip_band(drv, (droi[3], droi[2]), droi, 0).astype(np.float32)
-        inner = _poly_mask((droi[3], droi[2]), drv[list(INNER_LIP)], droi).astype(np.float32)
+        band = _beyond(d_outer, d_inner, 0).astype(np.float32)
+        inner = d_inner.astype(np.float32)
         soft = np.maximum(band, cv2.GaussianBlur(band, (0, 0), max(0.7, 0.03 * wd))) * (1.0 - inner)
         # inside the driver's inner contour, what has its lips' colour is lips too (a nearly closed
         # mouth shows its lips meeting there, not teeth): weighted by the distance of its chroma
@@ -382,8 +384,17 @@ def lip_band(P, shape, roi, width):
     """(H, W) uint8 mask in ``roi`` of the lips of the (468, 2) points ``P``: inside the outer
     contour's hull, beyond the inner contour grown by 4 % of the mouth's ``width`` (so an
     opening and the teeth at its edge are left out; ``width`` 0: up to the inner contour)."""
-    outer = _poly_mask(shape, cv2.convexHull(np.asarray(P, np.float32)[list(OUTER_LIP)])[:, 0], roi)
-    inner = _poly_mask(shape, np.asarray(P, np.float64)[list(INNER_LIP)], roi)
+    return _beyond(*_lip_masks(P, shape, roi), width)
+
+
+def _lip_masks(P, shape, roi):
+    """(the outer lip contour's hull, the inner contour's polygon) of ``P`` as uint8 masks in ``roi``."""
+    return (_poly_mask(shape, cv2.convexHull(np.asarray(P, np.float32)[list(OUTER_LIP)])[:, 0], roi),
+            _poly_mask(shape, np.asarray(P, np.float64)[list(INNER_LIP)], roi))
+
+
+def _beyond(outer, inner, width):
+    """``outer`` less ``inner`` grown by 4 % of ``width`` (:func:`lip_band`)."""
     g = int(round(0.04 * width))
     if g > 0:
         inner = cv2.dilate(inner, np.ones((2 * g + 1, 2 * g + 1), np.uint8))
