@@ -34,6 +34,7 @@ from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
 from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
 from .irises import move_irises
+from .crossfade import aligned_crossfade
 from .head import attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
@@ -537,7 +538,10 @@ class ShotHead(ShotFrames):
         hung otherwise in the source moment, and a wedge of sky opened at that edge). ``unsure``:
         where the moved actor is kept only as far as it continues the actor (the sources' field's,
         :meth:`~.motion.HeadMotion.unsure`: the same requested head). ``mine``: (this frame
-        warped, its matte warped) when the sources included it."""
+        warped, its matte warped) when the sources included it. Morphed, not cross-faded
+        (:func:`~.crossfade.aligned_crossfade`): a source that held the head otherwise against
+        the body (d20 leaning) put its collar some pixels from this frame's, and the fade over
+        the neck drew both."""
         m = self.motion
         if mine is None:  # this frame's actor moved to the requested head, as the sources (the field
             # at half resolution: it serves the hair and neck where the head's motion fades)
@@ -549,11 +553,8 @@ class ShotHead(ShotFrames):
                     warp_image(m.actor_matte(r, frame, self.ps[r]), f, border=cv2.BORDER_REFLECT_101, area=m.area))
         own = attached_alpha(mine[1], unsure)
         mine = mine[0]
-        w = np.asarray(weight, np.float32)
-        a = w * alpha + (1.0 - w) * own
-        c = (w * alpha)[..., None] * layer + ((1.0 - w) * own)[..., None] * mine
-        sure = a > 1e-3
-        return np.where(sure[..., None], c / np.where(sure, a, 1.0)[..., None], layer), a
+        # (morphed, not cross-faded: the source may have held the head otherwise against the body)
+        return aligned_crossfade(mine, own, layer, alpha, weight)
 
     def _moved(self, r, frame):
         j = self.driver_row(r)

@@ -209,3 +209,33 @@ def test_region_head_turns_into_this_frame_s_actor_where_the_head_s_motion_fades
             reds[fade] = float(np.mean(out[band, 0].astype(np.float32) - frame[band, 0]))
     assert reds[False] > 100.0, reds  # the source's actor, red
     assert reds[True] < 0.25 * reds[False], reds  # the source only by the motion's weight there
+
+
+def test_the_layer_turns_into_this_frame_s_actor_without_a_double_image(carphone, carphone_track):
+    # region head: where the head's motion fades, the source frame's actor turns into this
+    # frame's; when the two show the body a few pixels apart (d20's collar), a cross-fade draws it
+    # twice. The morph draws it once, halfway, and is each picture exactly beyond the band.
+    from reenact.render.crossfade import aligned_crossfade
+
+    frame, _ = _frame_and_points(carphone, carphone_track)
+    a = frame.astype(np.float32)
+    b = _shifted(frame, 0.0, 8.0).astype(np.float32)
+    halfway = _shifted(frame, 0.0, 4.0).astype(np.float32)
+    H, W = a.shape[:2]
+    y = np.arange(H, dtype=np.float32)[:, None]
+    weight = np.broadcast_to(np.clip((y - 0.3 * H) / (0.4 * H), 0.0, 1.0), (H, W)).astype(np.float32)
+    one = np.ones((H, W), np.float32)
+    got, cov = aligned_crossfade(a, one, b, one, weight)
+    assert np.allclose(cov, 1.0)
+    top, bottom = weight == 0.0, weight == 1.0
+    assert np.array_equal(got[top], a[top]) and np.array_equal(got[bottom], b[bottom])
+    mid = (np.abs(weight - 0.5) < 0.05)
+    mid[:, :16] = mid[:, -16:] = False
+    plain = 0.5 * a + 0.5 * b
+    err_morph = np.abs(got[mid] - halfway[mid]).mean()
+    err_plain = np.abs(plain[mid] - halfway[mid]).mean()
+    assert err_morph < 0.6 * err_plain, (err_morph, err_plain)
+    # the double image: the plain mix's detail is a blur of two copies, the morph's is one copy
+    lap = lambda im: cv2.Laplacian(cv2.cvtColor(np.clip(im, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY),
+                                   cv2.CV_32F)[mid].var()
+    assert lap(got) > 1.2 * lap(plain) and lap(got) > 0.7 * lap(halfway), (lap(got), lap(plain), lap(halfway))

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A cross-fade between two pictures of the same thing drawn in slightly different places,
+without the double image a plain cross-fade draws.
+
+Region ``head`` turns the moved head, taken from another frame of the shot, into this frame's
+own actor where the head's motion fades out (the neck, the shoulders, hair beyond the head
+region). The two agree at the head and at the torso but not always in between: when the actor
+held the head otherwise against the body in the source frame (d20: leaning, the camera tilting),
+the source's collar sits some pixels above this frame's, and a cross-fade over the neck draws
+both collars, one of them half transparent. :func:`aligned_crossfade` morphs instead: optical
+flow from one picture to the other over the band where the weight is between 0 and 1, and
+both pictures moved to the geometry in between (at weight ``w``, ``w`` of the way from the
+first picture's to the second's) before they are mixed. Where the weight is 0 or 1 nothing
+moves, so the result is exactly one picture there; across the band the geometry slides from one
+to the other continuously.
+
+::
+
+    colour, alpha = aligned_crossfade(a_rgb, a_alpha, b_rgb, b_alpha, weight_of_b)
+"""
+
+import cv2
+import numpy as np
+
+#: the flow is computed at most this many pixels on the band's longer side
+FLOW_SIDE = 200
+#: the band: weights strictly between these
+BAND = (0.02, 0.98)
+#: the flow is smoothed by a Gaussian of this fraction of the band box's longer side (it moves
+#: shapes, not texture)
+FLOW_SMOOTH = 0.012
+
+
+def _grey(img):
+    return cv2.cvtColor(np.clip(np.asarray(img, np.float32) + 0.5, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+
+
+def band_flow(a, b, weight, pad=8):
+    """((x0, y0, x1, y1) box, (h, w, 2) float32 flow) from picture ``a`` to ``b`` (H, W, 3),
+    ``a(p) ~ b(p + flow(p))``, over the box around the pixels whose ``weight`` lies inside
+    :data:`BAND` (grown by ``pad``), or None when there are none."""
+    w = np.asarray(weight, np.float32)
+    band = (w > BAND[0]) & (w < BAND[1])
+    if not band.any():
+        return None
+    H, W = band.shape
+    ys, xs = np.nonzero(band)
+    x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
+    x1, y1 = min(W, int(xs.max()) + 1 + pad), min(H, int(ys.max()) + 1 + pad)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    s = min(1.0, FLOW_SIDE / float(max(x1 - x0, y1 - y0)))
+    ga, gb = (_grey(np.asarray(im)[y0:y1, x0:x1]) for im in (a, b))
+    if s < 1.0:
+        size = (max(8, int(round((x1 - x0) * s))), max(8, int(round((y1 - y0) * s))))
+        ga, gb = (cv2.resize(g, size, interpolation=cv2.INTER_AREA) for g in (ga, gb))
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ga, gb, None)
+    sig = max(1.0, FLOW_SMOOTH * max(ga.shape))
+    flow = cv2.GaussianBlur(flow, (0, 0), sig)
+    if s < 1.0:
+        flow = cv2.resize(flow, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / s)
+    return (x0, y0, x1, y1), flow.astype(np.float32)
+
+
+def aligned_crossfade(a, a_alpha, b, b_alpha, weight):
+    """Mix picture ``a`` (H, W, 3) float with coverage ``a_alpha`` (H, W) and picture ``b`` with
+    ``b_alpha``, ``weight`` (H, W) of ``b`` and ``1 - weight`` of ``a``, premultiplied by the
+    coverages, after moving both to the geometry ``weight`` of the way from ``a``'s to ``b``'s
+    (see the module's text). Returns (colour (H, W, 3) float32, coverage (H, W) float32); where
+    the coverage is 0 the colour is ``b``'s."""
+    w = np.asarray(weight, np.float32)
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    a_alpha, b_alpha = np.asarray(a_alpha, np.float32), np.asarray(b_alpha, np.float32)
+    # beyond the band one picture alone: a where the weight is 0 and a covers, else b
+    colour = np.where(((w <= 0.0) & (a_alpha > 1e-3))[..., None], a, b)
+    cov = np.where(w <= 0.0, a_alpha, np.where(w >= 1.0, b_alpha, (1.0 - w) * a_alpha + w * b_alpha))
+    got = band_flow(a, b, w)
+    if got is None:  # no band, or too small a one to move: the plain mix there
+        mixed = (w > 0.0) & (w < 1.0)
+        if mixed.any():
+            ys, xs = np.nonzero(mixed)
+            box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+            _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, None)
+        return colour, cov
+    box, flow = got
+    _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow)
+    return colour, cov
+
+
+def _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow):
+    """:func:`aligned_crossfade` inside ``box`` (x0, y0, x1, y1), written into ``colour`` and
+    ``cov``; ``flow`` (box-sized) None: no motion."""
+    x0, y0, x1, y1 = box
+    sl = (slice(y0, y1), slice(x0, x1))
+    wb = w[sl]
+    if flow is None:
+        pa, paa, pb, pba = a[sl], a_alpha[sl], b[sl], b_alpha[sl]
+    else:
+        gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        # a at p - w F(p), b at p + (1 - w) F(p): a(q) ~ b(q + F) puts both on the same thing;
+        # remap reads the whole picture, so the box's edge sees real pixels
+        ax, ay = gx - wb * flow[..., 0], gy - wb * flow[..., 1]
+        bx, by = gx + (1.0 - wb) * flow[..., 0], gy + (1.0 - wb) * flow[..., 1]
+
+        def moved(img, mx, my):
+            return cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+        pa, paa, pb, pba = moved(a, ax, ay), moved(a_alpha, ax, ay), moved(b, bx, by), moved(b_alpha, bx, by)
+    aa, ba = (1.0 - wb) * paa, wb * pba
+    c = aa + ba
+    sure = c > 1e-3
+    colour[sl] = np.where(sure[..., None], (aa[..., None] * pa + ba[..., None] * pb) / np.where(sure, c, 1.0)[..., None], pb)
+    cov[sl] = c
