@@ -125,7 +125,7 @@ def cmd_transfer(args):
         target = Track.load(args.target)
         info = {}
         result = transfer(source, target, args.mode, offset=args.offset, gains=args.gain or None,
-                          frames=frames, smoothing=args.smoothing, info=info)
+                          frames=frames, smoothing=args.smoothing, info=info, anchor=args.anchor)
         result.save(out)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -429,6 +429,10 @@ def build_parser():
                    help="target clip frames to change, 0-based, B excluded (default: all)")
     p.add_argument("--smoothing", type=float, default=0.0, metavar="SIGMA",
                    help="Gaussian smoothing of the source's signals, sigma in frames (default 0: none)")
+    p.add_argument("--anchor", choices=("shot", "rest"), default="shot",
+                   help="where the moved head sits (modes full, pose): shot = the target footage's own slow "
+                        "path (camera moves, the actor shifting) plus the source's quicker moves (default); "
+                        "rest = the source's motion about the target's rest pose")
     p.add_argument("--out", required=True, help="Track file to write (.npz): the target with the transfer")
     p.set_defaults(func=cmd_transfer)
 

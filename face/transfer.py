@@ -19,6 +19,16 @@ Conventions (see ``docs/transfer.md``):
   target's new pose is ``M0_target @ inv(M0_source) @ M_source``: the source's motion in its own
   head frame, applied to the target's rest pose, so different head sizes, distances and framings
   work. A gain ``g`` scales that relative motion (rotation angle and displacement).
+- **Where the head sits** (``anchor="shot"``, the default): the rotation is as above; the
+  displacement is the target's *own slow path* (its displacement from rest, smoothed over
+  :data:`ANCHOR_SECONDS`) plus the source's displacement *about its own slow path*. A shot whose
+  camera tilts or pans, or whose actor shifts in the chair, keeps its head where the footage has
+  it, and the source's nods, sways and bobs move it from there; what the source does slowly
+  (leaning away for seconds) is not carried, since the body under the head cannot follow (the
+  render moves the head and lets the neck stretch, ``docs/transfer.md``). driving_d20's camera
+  tilts the actor's head 10 cm down the frame over 7 s; about one rest pose, the head of an early
+  frame was put 8.6 cm above its own body. ``anchor="rest"``: the displacement is the source's
+  about its rest pose, on the target's rest pose, as the rotation (a target that never moves).
 """
 
 import numpy as np
@@ -32,12 +42,16 @@ MODE_HELP = {
     "full": "head pose, every expression coefficient and gaze (Deep Video Portraits)",
     "expression": "every expression coefficient (blinks included); the target keeps its head and gaze",
     "mouth": "jaw*, mouth* and cheekPuff only (visual dubbing): the target keeps head, eyes and brows",
-    "pose": "head rotation and position, relative to each actor's rest pose",
+    "pose": "head rotation about each actor's rest pose; position: the source's moves on the footage's own path",
     "gaze": "eye directions only",
 }
 #: groups that take a gain: the expression groups of :mod:`.expressions`, plus pose and gaze
 GAIN_GROUPS = tuple(GROUPS) + ("pose", "gaze")
 _FPS_TOLERANCE = 1e-4  # relative: closer frame rates count as equal (frame-exact mapping)
+#: anchor ``shot``: the slow path of a head's position is its displacement smoothed by a
+#: Gaussian of this many seconds (sigma)
+ANCHOR_SECONDS = 1.0
+ANCHORS = ("shot", "rest")
 
 
 def mode_channels(mode, names):
@@ -164,12 +178,45 @@ def smooth(x, valid, sigma):
         return x
     r = max(1, int(np.ceil(3.0 * sigma)))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / float(sigma)) ** 2)
+
+    def conv(v):  # centred, the run's length even when the kernel is longer than the run
+        return np.convolve(v, k, mode="full")[r:r + len(v)]
+
     for a, b in _segments(valid):
         seg = x[a:b]
-        norm = np.convolve(np.ones(b - a), k, mode="same")
+        norm = conv(np.ones(b - a))
         for c in range(seg.shape[1]):
-            seg[:, c] = np.convolve(seg[:, c], k, mode="same") / norm
+            seg[:, c] = conv(seg[:, c]) / norm
     return x
+
+
+def slow_path(x, valid, fps):
+    """(T, C): a head's slow path, ``x`` (T, C) smoothed within each run of ``valid`` rows by a
+    local straight-line fit under a Gaussian of :data:`ANCHOR_SECONDS` (sigma); NaN elsewhere.
+    The line (not a weighted mean) follows a steady pan or tilt to the run's ends without
+    lagging behind it."""
+    x = np.nan_to_num(np.asarray(x, np.float64))
+    valid = np.asarray(valid, bool)
+    out = np.full(x.shape, np.nan)
+    sigma = ANCHOR_SECONDS * max(float(fps), 1.0)
+    r = max(1, int(np.ceil(3.0 * sigma)))
+    u = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (u / sigma) ** 2)
+
+    def conv(v, kern):  # sum over m of v[m] g(m - t), centred, the run's length
+        return np.convolve(v, kern, mode="full")[r:r + len(v)]
+
+    for a, b in _segments(valid):
+        n = b - a
+        ones = np.ones(n)
+        s0, s1, s2 = conv(ones, k), conv(ones, -k * u), conv(ones, k * u * u)
+        det = s0 * s2 - s1 * s1
+        line = det > 1e-9 * np.maximum(s0 * s2, 1e-300)
+        for c in range(x.shape[1]):
+            y0, y1 = conv(x[a:b, c], k), conv(x[a:b, c], -k * u)
+            mean = y0 / s0
+            out[a:b, c] = np.where(line, (s2 * y0 - s1 * y1) / np.where(line, det, 1.0), mean)
+    return out
 
 
 def same_actor(a, b):
@@ -218,7 +265,7 @@ def _split_gain(text):
 
 # ----------------------------------------------------------------------------- transfer
 def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=0.0,
-             source_rest=None, target_rest=None, info=None):
+             source_rest=None, target_rest=None, info=None, anchor="shot"):
     """The target's Track with (part of) the source's performance: see the module docstring.
 
     ``mode``: one of :data:`MODES`. ``offset``: target frame t takes source frame t - offset.
@@ -228,12 +275,16 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     ``frames``: (a, b) target clip frames to change, Python slice semantics (None: all).
     ``smoothing``: Gaussian sigma in frames applied to the source's signals (0: none).
     ``source_rest`` / ``target_rest``: rest poses (default :func:`rest_pose` of each track).
+    ``anchor``: where the moved head sits, ``shot`` (the target's own slow path) or ``rest``
+    (see the module's text).
     ``info``: optional dict that receives what was done (frames changed, skipped, ...).
 
     Raises ValueError (one line) for an unknown mode or gain group, the same actor with no
     offset, mismatched expression names, frame ranges that do not overlap.
     """
     expr_names, do_pose, do_gaze = mode_channels(mode, target.expression_names)
+    if anchor not in ANCHORS:
+        raise ValueError("unknown anchor '{}' (choose one of {})".format(anchor, ", ".join(ANCHORS)))
     gains = parse_gains(gains)
     try:
         smoothing = float(smoothing or 0.0)
@@ -294,6 +345,8 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
         motion = np.full((Ts, 6), np.nan)
         if s_ok.any():
             motion[s_ok] = relative_motion(np.asarray(source.pose)[s_ok], s_rest)
+        if anchor == "shot":  # the source's displacement about its own slow path
+            motion[:, 3:] -= slow_path(motion[:, 3:], s_ok, float(source.fps))
     else:
         motion = np.zeros((Ts, 0))
     cols.append(motion)
@@ -336,10 +389,16 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
         if len(m):
+            if anchor == "shot":  # ... from the target's own slow path
+                t_ok = np.asarray(target.tracked, bool)
+                own = np.full((Tt, 3), np.nan)
+                own[t_ok] = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, 3:]
+                m[:, 3:] += slow_path(own, t_ok, fps_t)[rows_used]
             out.pose[rows_used] = apply_motion(m, t_rest)
     if info is not None:
         info.update(
             mode=mode, offset=offset, gains={g_: gains.get(g_, 1.0) for g_ in GAIN_GROUPS},
+            anchor=anchor if do_pose else None,
             smoothing=smoothing, frames=[a, b], retimed=bool(retime),
             transferred=int(len(rows_used)),
             transferred_frames=[int(f) for f in t_frames[rows_used]],

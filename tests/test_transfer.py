@@ -137,15 +137,26 @@ def test_full_moves_the_head_by_the_source_relative_motion(pair):
     s_rest, t_rest = X.rest_pose(source), X.rest_pose(target)
     rel_s = X.relative_motion(source.pose, s_rest)
     rel_o = X.relative_motion(out.pose[rows], t_rest)
-    assert np.abs(rel_o - rel_s).max() < 1e-9
+    # the rotation is the source's about its rest pose; the position the target's own slow path
+    # plus the source's moves about its own
+    assert np.abs(rel_o[:, :3] - rel_s[:, :3]).max() < 1e-9
+    own = X.relative_motion(target.pose, t_rest)[:, 3:]
+    want = X.slow_path(own, target.tracked, target.fps)[rows] + rel_s[:, 3:] \
+        - X.slow_path(rel_s[:, 3:], source.tracked, source.fps)
+    assert np.abs(rel_o[:, 3:] - want).max() < 1e-9
+    # anchor rest: the source's whole motion about the target's rest pose
+    rel_r = X.relative_motion(X.transfer(source, target, "full", anchor="rest").pose[rows], t_rest)
+    assert np.abs(rel_r - rel_s).max() < 1e-9
     # the head really moves (d0 nods and turns by up to ~2 degrees, moves by ~1 cm), and no
     # longer like the target's own tracked head
     assert np.degrees(np.linalg.norm(rel_s[:, :3], axis=1)).max() > 1.0
     rel_t = X.relative_motion(target.pose[rows], t_rest)
     assert np.abs(rel_o - rel_t).max() > 1e-2
-    # the target keeps its own framing: the output's rest pose is the target's rest pose
+    # the target keeps its own framing: the output's rest rotation is the target's
     out_part = out.subset(0, source.n_frames)
     R0, t0 = X.rest_pose(out_part)
+    assert np.abs(R0 - t_rest[0]).max() < 1e-6
+    R0, t0 = X.rest_pose(X.transfer(source, target, "full", anchor="rest").subset(0, source.n_frames))
     assert np.abs(R0 - t_rest[0]).max() < 1e-6 and np.abs(t0 - t_rest[1]).max() < 1e-6
     # expressions, blinks and gaze are the source's; identity, basis, camera the target's
     assert np.array_equal(out.expression[rows], source.expression)
@@ -163,6 +174,33 @@ def test_full_onto_a_reframed_copy_reproduces_it(carphone_track):
     R0, t0 = X.rest_pose(carphone_track)
     R1, t1 = X.rest_pose(tgt)  # equivariant rest pose
     assert np.abs(R1 - G @ R0).max() < 1e-9 and np.abs(t1 - (G @ t0 + shift)).max() < 1e-6
+
+
+def test_the_head_stays_on_a_body_the_camera_moves(carphone_track):
+    """A target shot whose camera tilts (its head drifts 8 cm down the frame over the clip, as
+    driving_d20's): the moved head follows the footage's own slow path, so it stays on the body
+    the render cannot move, and the source's quicker moves (carphone's own) still show."""
+    src = _renamed(carphone_track)
+    tgt = _renamed(carphone_track, "tilting.mp4")
+    T = tgt.n_frames
+    drift = np.linspace(0.0, 8.0, T)
+    tgt.pose = np.array(tgt.pose, copy=True)
+    tgt.pose[:, 4] += drift  # down the frame (camera y)
+    ok = np.asarray(tgt.tracked, bool)
+    out = X.transfer(src, tgt, "full", frames=(0, T))
+    rest = X.transfer(src, tgt, "full", frames=(0, T), anchor="rest")
+    # about one rest pose the ends of the clip sit 4 cm off their bodies; on the shot's path not
+    own_y = tgt.pose[ok, 4]
+    off_shot = np.abs(out.pose[ok, 4] - own_y)
+    off_rest = np.abs(rest.pose[ok, 4] - own_y)
+    assert off_rest.max() > 3.0 and off_shot.max() < 1.0, (off_rest.max(), off_shot.max())
+    # the source's quick moves are there: frame to frame the head moves as the source's does
+    # about its slow path (carphone sways by ~1 cm)
+    d_out = np.diff(out.pose[ok, 3])
+    d_src = np.diff(src.pose[ok, 3])
+    assert np.corrcoef(d_out, d_src)[0, 1] > 0.9
+    with pytest.raises(ValueError, match="unknown anchor"):
+        X.transfer(src, tgt, "full", anchor="body")
 
 
 def test_pose_mode_only_moves_the_head(pair):
@@ -196,10 +234,13 @@ def test_gains(carphone_track):
     assert np.array_equal(out.expression[:, m], 0.5 * src.expression[:, m])
     eyes = [k for k, n in enumerate(tgt.expression_names) if str(n).startswith("eye")]
     assert np.array_equal(out.expression[:, eyes], np.clip(2.0 * src.expression[:, eyes], 0, 1))
-    # pose gain 0: the head stays at the target's rest pose
+    # pose gain 0: the head keeps the target's rest rotation and its own slow path
     R0, t0 = X.rest_pose(tgt)
     assert np.abs(euler_to_matrix(out.pose[:, :3]) - R0).max() < 1e-12
-    assert np.abs(out.pose[:, 3:] - t0).max() < 1e-9
+    slow = X.slow_path(X.relative_motion(tgt.pose, (R0, t0))[:, 3:], tgt.tracked, tgt.fps)
+    assert np.abs(X.relative_motion(out.pose, (R0, t0))[:, 3:] - slow).max() < 1e-9
+    out0 = X.transfer(src, tgt, "pose", gains={"pose": 0.0}, anchor="rest")
+    assert np.abs(out0.pose[:, 3:] - t0).max() < 1e-9
     # pose gain 2: twice the rotation angle away from rest
     out2 = X.transfer(src, tgt, "pose", gains=["pose=2"])
     a1 = np.linalg.norm(X.relative_motion(src.pose, X.rest_pose(src))[:, :3], axis=1)
