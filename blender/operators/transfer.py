@@ -152,6 +152,12 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                              description="Gain of the head motion relative to the rest pose")
     smoothing: FloatProperty(name="Smoothing", default=0.0, min=0.0, soft_max=5.0,
                              description="Gaussian smoothing of the source's curves (sigma, frames); 0 = none")
+    anchor: EnumProperty(name="Head Position", default="shot", items=(
+        ("shot", "Shot", "The head stays where the target's footage has it (camera moves, the actor shifting) "
+                         "and takes the source's quicker moves: the body, which the render cannot move, "
+                         "stays under it"),
+        ("rest", "Rest", "The source's whole motion about the target's rest pose (a slow lean too)")),
+        description="Where the moved head sits (modes Full and Pose)")
 
     @classmethod
     def poll(cls, context):
@@ -208,6 +214,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         layout.prop(self, "target", text="Target (On Screen)")
         for p in ("mode", "offset", "smoothing"):
             layout.prop(self, p)
+        if self.mode in ("full", "pose"):
+            layout.prop(self, "anchor")
         col = layout.column(heading="Gain", align=True)
         for p in ("gain_mouth", "gain_eyes", "gain_brows", "gain_pose"):
             col.prop(self, p)
@@ -247,7 +255,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             try:
                 result = transfer(src_perf, tgt_track, self.mode, offset=offset, gains=gains, frames=frames,
                                   smoothing=self.smoothing, source_rest=rest_pose(src_tracked),
-                                  target_rest=rest_pose(tgt_track), info=info)
+                                  target_rest=rest_pose(tgt_track), info=info, anchor=self.anchor)
             except ValueError as exc:
                 if str(exc).startswith("no overlapping frames") and src_perf.fps == tgt_track.fps:
                     raise ValueError(self._no_overlap(src, tgt, src_perf, tgt_track)) from None
