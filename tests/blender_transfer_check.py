@@ -368,6 +368,11 @@ def main(cfg):
     assert res == {"FINISHED"}, res
     export(tgt_name, "operator_full")
     res = bpy.ops.reenact.reset_to_tracked(actor=tgt_name, channels="full")
+    res = bpy.ops.reenact.transfer_performance(source=src_name, target=tgt_name, mode="full", offset=ui_offset,
+                                               anchor="rest")
+    assert res == {"FINISHED"}, res
+    export(tgt_name, "operator_full_rest")
+    res = bpy.ops.reenact.reset_to_tracked(actor=tgt_name, channels="full")
     res = bpy.ops.reenact.transfer_performance(source=src_name, target=tgt_name, mode="mouth", offset=ui_offset,
                                                use_range=True, frame_start=fo_t + a, frame_end=fo_t + b - 1)
     export(tgt_name, "operator_mouth")
