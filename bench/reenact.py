@@ -54,7 +54,7 @@ from .mouth_measures import corner_creases, lip_colour, read_rows
 from .reenact_measures import (
     _r, BASE_TRAINED_ON, background_change, brows_raised, cli, cli_regions, focal_mm, clip_path,
     contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
-    laplacian_var, lower_face_flicker, gaze_error_deg, lips_in_the_opening, outline_motion,
+    laplacian_var, lower_face_flicker, gaze_error_deg, lips_in_the_opening, motion_realised, outline_motion,
     lower_face_sharpness, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
     pick_window, psnr, ROOT, rot_angle_deg, rotations, self_sheet, sheet_rows, source_index, square_crop,
     ssim, survey, survey_picks, track_clip,
@@ -209,6 +209,9 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
         "outline_points_counted": counted,
         "outline_displacement_realised_median": _r(np.median(along) if along else np.nan, 3),
+        # the picture's landmarks vs the re-tracked pose: docs/reenact-bench.md, *What the rotation error reads*
+        **dict(zip(("landmark_motion_realised", "mesh_motion_realised", "rotation_read_share_median"),
+                   (_r(v, 3) if v is not None else None for v in motion_realised(req, got, tgt, rows)))),
         "background_change_levels_median": _r(np.nanmedian(bg), 2),
         "background_change_levels_p90": _r(np.nanpercentile(bg, 90), 2),
         "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3), "render_wall_s": round(wall, 2),
@@ -463,6 +466,9 @@ def table(rep):
             "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
         row("    the re-track's own noise (rows left as footage)", "{} deg".format(_fmt(h.get("retrack_floor_deg_median"), "{:.1f}")))
         row("    head outline moved with the head (fraction)", _fmt(h["outline_moved_fraction"], "{:.2f}"))
+        row("    requested 2-D motion shown: landmarks / re-fitted mesh; rotation read (median share)", "{} / {}; {}".format(
+            *(_fmt(h.get(k), "{:.2f}") for k in ("landmark_motion_realised", "mesh_motion_realised",
+                                                 "rotation_read_share_median"))))
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
         row("    face flicker (result / footage; compare methods)", _fmt(h.get("face_flicker"), "{:.2f}"))

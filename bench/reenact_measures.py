@@ -616,3 +616,30 @@ def write_report(path, report):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     write_bytes(path, json.dumps(report, indent=1, sort_keys=True).encode())
     print("wrote " + path)
+
+
+def motion_realised(req, got, tgt, rows):
+    """Case 2: how much of the requested head motion the result shows, in the picture and in the
+    re-tracked pose. (share of the requested 2-D mesh motion, footage -> request, that the
+    result's detected landmarks make; the same for the re-fitted mesh's projection; median over
+    rows turned by more than 2 degrees of the re-tracked rotation away from the footage's over
+    the requested one's). The first two near 1 with the third well under it means the picture
+    moves as asked and the re-tracker explains part of the motion otherwise (expression,
+    translation): its rotation error then measures the tracker as much as the render."""
+    from reenact.face.camera import euler_to_matrix, rotation_angle_deg
+
+    rows = np.asarray(rows)
+    Pq, Pg, Pt = (np.asarray(t.project(), np.float64)[rows] for t in (req, got, tgt))
+    Lt = np.asarray(tgt.landmarks, np.float64)[rows][:, :Pq.shape[1], :2]
+    Lg = np.asarray(got.landmarks, np.float64)[rows][:, :Pq.shape[1], :2]
+    want = Pq - Pt
+    ok = np.isfinite(want).all((1, 2)) & np.isfinite(Lg).all((1, 2)) & np.isfinite(Lt).all((1, 2))
+    den = float((want[ok] ** 2).sum())
+    if not ok.any() or den <= 0:
+        return None, None, None
+    share_lm = float(((Lg - Lt)[ok] * want[ok]).sum() / den)
+    share_mesh = float(((Pg - Pt)[ok] * want[ok]).sum() / den)
+    R = [euler_to_matrix(np.asarray(t.pose, np.float64)[rows, :3]) for t in (req, got, tgt)]
+    asked, read = rotation_angle_deg(R[0], R[2]), rotation_angle_deg(R[1], R[2])
+    turned = np.isfinite(asked) & np.isfinite(read) & (asked > 2.0)
+    return share_lm, share_mesh, (float(np.median(read[turned] / asked[turned])) if turned.any() else None)
