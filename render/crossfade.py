@@ -37,12 +37,12 @@ def _grey(img):
 
 def band_flow(a, b, weight, pad=8):
     """((x0, y0, x1, y1) box, (h, w, 2) float32 flow) from picture ``a`` to ``b`` (H, W, 3),
-    ``a(p) ~ b(p + flow(p))``, over the box around the pixels whose ``weight`` lies inside
-    :data:`BAND` (grown by ``pad``), or None when there are none."""
+    ``a(p) ~ b(p + flow(p))``, over the box around every pixel whose ``weight`` lies strictly
+    between 0 and 1 (grown by ``pad``), or None when fewer than a few lie inside :data:`BAND`."""
     w = np.asarray(weight, np.float32)
-    band = (w > BAND[0]) & (w < BAND[1])
-    if not band.any():
+    if not ((w > BAND[0]) & (w < BAND[1])).any():
         return None
+    band = (w > 0.0) & (w < 1.0)  # (all of it: the box is also where the two are mixed)
     H, W = band.shape
     ys, xs = np.nonzero(band)
     x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
