@@ -626,8 +626,6 @@ def motion_realised(req, got, tgt, rows):
     the requested one's). The first two near 1 with the third well under it means the picture
     moves as asked and the re-tracker explains part of the motion otherwise (expression,
     translation): its rotation error then measures the tracker as much as the render."""
-    from reenact.face.camera import euler_to_matrix, rotation_angle_deg
-
     rows = np.asarray(rows)
     Pq, Pg, Pt = (np.asarray(t.project(), np.float64)[rows] for t in (req, got, tgt))
     Lt = np.asarray(tgt.landmarks, np.float64)[rows][:, :Pq.shape[1], :2]
@@ -639,7 +637,7 @@ def motion_realised(req, got, tgt, rows):
         return None, None, None
     share_lm = float(((Lg - Lt)[ok] * want[ok]).sum() / den)
     share_mesh = float(((Pg - Pt)[ok] * want[ok]).sum() / den)
-    R = [euler_to_matrix(np.asarray(t.pose, np.float64)[rows, :3]) for t in (req, got, tgt)]
-    asked, read = rotation_angle_deg(R[0], R[2]), rotation_angle_deg(R[1], R[2])
+    Rq, Rg, Rt = (rotations(t.pose)[rows] for t in (req, got, tgt))
+    asked, read = rot_angle_deg(Rq, Rt), rot_angle_deg(Rg, Rt)
     turned = np.isfinite(asked) & np.isfinite(read) & (asked > 2.0)
     return share_lm, share_mesh, (float(np.median(read[turned] / asked[turned])) if turned.any() else None)

@@ -178,16 +178,19 @@ def smooth(x, valid, sigma):
         return x
     r = max(1, int(np.ceil(3.0 * sigma)))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / float(sigma)) ** 2)
-
-    def conv(v):  # centred, the run's length even when the kernel is longer than the run
-        return np.convolve(v, k, mode="full")[r:r + len(v)]
-
     for a, b in _segments(valid):
         seg = x[a:b]
-        norm = conv(np.ones(b - a))
+        norm = _centred(np.ones(b - a), k)
         for c in range(seg.shape[1]):
-            seg[:, c] = conv(seg[:, c]) / norm
+            seg[:, c] = _centred(seg[:, c], k) / norm
     return x
+
+
+def _centred(v, kern):
+    """``v`` convolved with the odd-length kernel ``kern`` (sum over m of v[m] kern[r + t - m]),
+    centred, the run's length even when the kernel is longer than the run."""
+    r = len(kern) // 2
+    return np.convolve(v, kern, mode="full")[r:r + len(v)]
 
 
 def slow_path(x, valid, fps):
@@ -202,18 +205,14 @@ def slow_path(x, valid, fps):
     r = max(1, int(np.ceil(3.0 * sigma)))
     u = np.arange(-r, r + 1, dtype=np.float64)
     k = np.exp(-0.5 * (u / sigma) ** 2)
-
-    def conv(v, kern):  # sum over m of v[m] g(m - t), centred, the run's length
-        return np.convolve(v, kern, mode="full")[r:r + len(v)]
-
+    ku = -k * u  # (sums of v[m] g(m - t) u(m - t): the kernel is flipped by the convolution)
     for a, b in _segments(valid):
-        n = b - a
-        ones = np.ones(n)
-        s0, s1, s2 = conv(ones, k), conv(ones, -k * u), conv(ones, k * u * u)
+        ones = np.ones(b - a)
+        s0, s1, s2 = _centred(ones, k), _centred(ones, ku), _centred(ones, k * u * u)
         det = s0 * s2 - s1 * s1
         line = det > 1e-9 * np.maximum(s0 * s2, 1e-300)
         for c in range(x.shape[1]):
-            y0, y1 = conv(x[a:b, c], k), conv(x[a:b, c], -k * u)
+            y0, y1 = _centred(x[a:b, c], k), _centred(x[a:b, c], ku)
             mean = y0 / s0
             out[a:b, c] = np.where(line, (s2 * y0 - s1 * y1) / np.where(line, det, 1.0), mean)
     return out

@@ -15,7 +15,6 @@ Needs the bundled model (``models/renderer_base.onnx``).
 
 import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -37,8 +36,10 @@ def main(argv=None):
     sys.path.insert(0, ROOT)
     from reenact.face.camera import euler_to_matrix, matrix_to_euler
     from reenact.face.track import Track
-    from bench.reenact_measures import focal_mm, motion_realised
+    from bench.reenact_measures import cli, focal_mm, motion_realised
 
+    # (the CLI runs from the package's parent folder)
+    a.track, a.video, a.work = (os.path.abspath(v) for v in (a.track, a.video, a.work))
     os.makedirs(a.work, exist_ok=True)
     tgt = Track.load(a.track)
     T = tgt.n_frames
@@ -53,12 +54,11 @@ def main(argv=None):
     q = os.path.join(a.work, "request.npz")
     req.save(q)
     out, res = os.path.join(a.work, "render"), os.path.join(a.work, "result.npz")
-    run = [sys.executable, "-m", "reenact"]
-    subprocess.run(run + ["render", q, "--video", a.video, "--model", os.path.join(ROOT, "models", "renderer_base.onnx"),
-                          "--out", out, "--frames", "{}:{}".format(lo, hi), "--region", "head", "--crop-track", a.track,
-                          "--cache", os.path.join(a.work, "cache"), "--cpu"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(run + ["track", out, "--out", res, "--focal", "{:.6f}".format(focal_mm(a.track))], check=True,
-                   stdout=subprocess.DEVNULL)
+    # as the benchmark's case 2 renders and re-tracks (bench.reenact.transfer_render_retrack)
+    cli(["render", q, "--video", a.video, "--model", os.path.join(ROOT, "models", "renderer_base.onnx"),
+         "--out", out, "--frames", "{}:{}".format(lo, hi), "--region", "head", "--crop-track", a.track,
+         "--cache", os.path.join(a.work, "cache"), "--cpu"])
+    cli(["track", out, "--out", res, "--focal", "{:.6f}".format(focal_mm(a.track))])
     lm, mesh, read = motion_realised(req, Track.load(res), tgt, rows)
     print("{} {:+.1f} deg over rows {}:{}: requested 2-D motion shown by the landmarks {:.2f}, by the re-fitted "
           "mesh {:.2f}; rotation read {:.2f} of the request (median)".format(a.axis, a.degrees, lo, hi, lm, mesh, read))
