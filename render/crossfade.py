@@ -14,6 +14,13 @@ first picture's to the second's) before they are mixed. Where the weight is 0 or
 moves, so the result is exactly one picture there; across the band the geometry slides from one
 to the other continuously.
 
+The coverage changes hands over a narrower band (:data:`COVERAGE_BAND`) than the colour. Where
+the two agree (both actor, or both room) that changes nothing; where one shows the actor and the
+other the room, a linear mix of the coverages drew a ghost: s20, the head moved 60 px to one
+side, this frame's own hair where the head's motion was still 0.7-0.9 of the way on came out as
+a half-transparent bubble of hair in the sky beside the moved head (coverage 0.26). With the
+narrower band the one that dominates the weight decides whether there is actor there.
+
 ::
 
     colour, alpha = aligned_crossfade(a_rgb, a_alpha, b_rgb, b_alpha, weight_of_b)
@@ -26,6 +33,9 @@ import numpy as np
 FLOW_SIDE = 200
 #: the band: weights strictly between these
 BAND = (0.02, 0.98)
+#: the coverage passes from the first picture's to the second's while the weight goes over this
+#: range (smoothstep); the colour over the whole band
+COVERAGE_BAND = (0.35, 0.65)
 #: the flow is smoothed by a Gaussian of this fraction of the band box's longer side (it moves
 #: shapes, not texture)
 FLOW_SMOOTH = 0.012
@@ -66,14 +76,16 @@ def aligned_crossfade(a, a_alpha, b, b_alpha, weight):
     """Mix picture ``a`` (H, W, 3) float with coverage ``a_alpha`` (H, W) and picture ``b`` with
     ``b_alpha``, ``weight`` (H, W) of ``b`` and ``1 - weight`` of ``a``, premultiplied by the
     coverages, after moving both to the geometry ``weight`` of the way from ``a``'s to ``b``'s
-    (see the module's text). Returns (colour (H, W, 3) float32, coverage (H, W) float32); where
+    (see the module's text); the coverage passes from ``a``'s to ``b``'s over
+    :data:`COVERAGE_BAND` of the weight. Returns (colour (H, W, 3) float32, coverage (H, W) float32); where
     the coverage is 0 the colour is ``b``'s."""
     w = np.asarray(weight, np.float32)
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     a_alpha, b_alpha = np.asarray(a_alpha, np.float32), np.asarray(b_alpha, np.float32)
     # beyond the band one picture alone: a where the weight is 0 and a covers, else b
     colour = np.where(((w <= 0.0) & (a_alpha > 1e-3))[..., None], a, b)
-    cov = np.where(w <= 0.0, a_alpha, np.where(w >= 1.0, b_alpha, (1.0 - w) * a_alpha + w * b_alpha))
+    ws = _coverage_weight(w)
+    cov = np.where(w <= 0.0, a_alpha, np.where(w >= 1.0, b_alpha, (1.0 - ws) * a_alpha + ws * b_alpha))
     got = band_flow(a, b, w)
     if got is None:  # no band, or too small a one to move: the plain mix there
         mixed = (w > 0.0) & (w < 1.0)
@@ -85,6 +97,13 @@ def aligned_crossfade(a, a_alpha, b, b_alpha, weight):
     box, flow = got
     _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow)
     return colour, cov
+
+
+def _coverage_weight(w):
+    """The weight of the second picture's coverage: a smoothstep of ``w`` over :data:`COVERAGE_BAND`."""
+    lo, hi = COVERAGE_BAND
+    t = np.clip((np.asarray(w, np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
 
 
 def _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow):
@@ -110,4 +129,5 @@ def _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow):
     c = aa + ba
     sure = c > 1e-3
     colour[sl] = np.where(sure[..., None], (aa[..., None] * pa + ba[..., None] * pb) / np.where(sure, c, 1.0)[..., None], pb)
-    cov[sl] = c
+    ws = _coverage_weight(wb)
+    cov[sl] = (1.0 - ws) * paa + ws * pba

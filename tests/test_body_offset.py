@@ -239,3 +239,33 @@ def test_the_layer_turns_into_this_frame_s_actor_without_a_double_image(carphone
     lap = lambda im: cv2.Laplacian(cv2.cvtColor(np.clip(im, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY),
                                    cv2.CV_32F)[mid].var()
     assert lap(got) > 1.2 * lap(plain) and lap(got) > 0.7 * lap(halfway), (lap(got), lap(plain), lap(halfway))
+
+
+def test_the_morph_draws_no_ghost_where_only_one_picture_shows_the_actor(carphone, carphone_track):
+    # s20: this frame's own hair, where the moved head's weight was still 0.8, came out as a
+    # quarter-opaque bubble in the sky beside the moved head. Where only one picture shows the
+    # actor, the picture the weight favours decides; where both agree, their coverage is kept.
+    from reenact.render.crossfade import aligned_crossfade
+
+    frame, _ = _frame_and_points(carphone, carphone_track)
+    a = frame.astype(np.float32)
+    b = _shifted(frame, 0.0, 4.0).astype(np.float32)
+    H, W = a.shape[:2]
+    x = np.arange(W, dtype=np.float32)[None, :]
+    weight = np.broadcast_to(np.clip((x - 0.2 * W) / (0.6 * W), 0.0, 1.0), (H, W)).astype(np.float32)
+    yy = np.arange(H)[:, None]
+    a_alpha = np.broadcast_to((yy < H // 2), (H, W)).astype(np.float32)  # a: actor in the top half
+    b_alpha = np.zeros((H, W), np.float32)  # b: room everywhere
+    b_alpha[: H // 4] = 1.0  # ... but the actor in the top quarter too
+    soft = np.float32(0.3)
+    a_alpha[-8:], b_alpha[-8:] = soft, soft  # a soft edge both show
+    _, cov = aligned_crossfade(a, a_alpha, b, b_alpha, weight)
+    only_a = (yy > H // 4 + 8) & (yy < H // 2 - 8)
+    only_a = np.broadcast_to(only_a, (H, W))
+    favour_b, favour_a = only_a & (weight > 0.7), only_a & (weight < 0.3)
+    assert favour_b.sum() > 200 and favour_a.sum() > 200
+    assert cov[favour_b].max() < 0.02, cov[favour_b].max()  # no ghost of a's actor (a linear mix: 0.3)
+    assert cov[favour_a].min() > 0.98  # a's actor where a is favoured
+    both = np.broadcast_to(yy < H // 4 - 8, (H, W))
+    assert np.allclose(cov[both], 1.0)
+    assert np.allclose(cov[-6:, 8:-8], soft, atol=0.02)  # agreed soft coverage kept
