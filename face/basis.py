@@ -163,7 +163,30 @@ def _template_left(name, P, topo):
            "mouthShrugUpper": 0.7, "noseSneerLeft": 0.6, "mouthFrownLeft": 0.9, "mouthDimpleLeft": 0.8}
     if name not in E:
         raise KeyError(name)
-    return _rbf_field(P, E[name], sig.get(name, 1.1))
+    D = _rbf_field(P, E[name], sig.get(name, 1.1))
+    if name.startswith("brow"):
+        D = D * _above_the_lids(P, [i for i, _ in E[name]], g)[:, None]
+    return D
+
+
+def _above_the_lids(P, handles, groups):
+    """(468,) weight 0..1 of a brow template: 1 from the lowest of the brow ``handles`` up, 0
+    from the top of the upper lid down (per side, by the sign of x), a smoothstep between. The
+    Gaussian blend of the brow handles alone reached the eye: on d20's identity browOuterUpLeft
+    lifted the outer eye corner 0.45 cm for 0.48 at the brow, so its own measure (brow over
+    eye corner) hardly moved, the template was scaled 5x to the actor's range, and a driver's
+    raised brows lifted d20's brows and eyes 2.3 cm (curled brows in the picture)."""
+    w = np.zeros(len(P))
+    for side, eye in ((1.0, groups["eye_left"]), (-1.0, groups["eye_right"])):
+        mine = [i for i in handles if np.sign(P[i, 0]) == side]
+        if not mine:
+            continue
+        lid = float(P[np.asarray(eye)[1:8], 1].max())
+        brow = float(P[mine, 1].min())
+        t = np.clip((P[:, 1] - lid) / max(brow - lid, 1e-3), 0.0, 1.0)
+        on = np.sign(P[:, 0]) == side
+        w[on] = (t * t * (3.0 - 2.0 * t))[on]
+    return w
 
 
 def expression_templates(identity, ranges, names=EXPRESSION_NAMES, masks=None):

@@ -113,7 +113,9 @@ def _measure_table(topo):
     lf, rf = sided(inner_brow)
     add("browDownLeft", lf, 50, -1, 0.4, "brow_left")
     add("browDownRight", rf, 50, -1, 0.4, "brow_right")
-    add("browInnerUp", lambda A: 0.5 * (lf(A) + rf(A)), 50, +1, 0.6, "brow_both")
+    # (lf, rf bound now: the names are reused below, and a late-bound lambda measured the last
+    # pair assigned, the nose sneer's, until 2026-12-02)
+    add("browInnerUp", lambda A, lf=lf, rf=rf: 0.5 * (lf(A) + rf(A)), 50, +1, 0.6, "brow_both")
     lf, rf = sided(outer_brow)
     add("browOuterUpLeft", lf, 50, +1, 0.5, "brow_left")
     add("browOuterUpRight", rf, 50, +1, 0.5, "brow_right")

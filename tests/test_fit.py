@@ -524,3 +524,42 @@ def test_a_jaw_the_footage_barely_opens_takes_the_template(spread, own):
         assert raise_ > 0.85, raise_
     else:
         assert raise_ < 0.35, raise_
+
+
+def test_each_brow_measure_reads_its_own_brows():
+    # browInnerUp's measure was a late-bound lambda that read the nose sneer's points (the names
+    # it used were assigned again below it): raising the inner brows did not change it
+    topo = load_topology()
+    tab = M.measure_table()
+    P = topo.mean_shape[None].copy()
+    inner, nose = [336, 285, 107, 55], [358, 327, 294]
+    for name, moved, other in (("browInnerUp", inner, nose), ("noseSneerLeft", [358, 327, 294], inner)):
+        Q, R = P.copy(), P.copy()
+        Q[0, moved, 1] += 0.5
+        R[0, other, 1] += 0.5
+        f = tab[name][1]
+        assert abs(float(f(Q)[0] - f(P)[0])) > 0.2, name
+        assert abs(float(f(R)[0] - f(P)[0])) < 1e-9, name
+
+
+@pytest.mark.parametrize("clip", ["carphone", "driving_d20"])
+def test_a_brow_template_moves_the_brow_not_the_eye(clip):
+    # On d20's identity the Gaussian blend of browOuterUpLeft's handles lifted the outer eye
+    # corner 0.45 cm for 0.48 at the brow: its measure (brow over eye corner) hardly moved, the
+    # template was scaled 5x to the actor's range, and a driver's raised brows lifted d20's brows
+    # and eyes by 2.3 cm. The brow templates now stop above the upper lid.
+    tr, _, _ = _fit(clip)
+    topo = load_topology()
+    names = list(tr.expression_names)
+    T = basis.expression_templates(tr.identity, tr.expression_range, names)
+    eyes = np.r_[topo.groups["eye_left"], topo.groups["eye_right"]]
+    tab = M.measure_table()
+    for n in ("browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight"):
+        D = T[names.index(n)]
+        assert np.abs(D[eyes]).max() < 0.01, (n, np.abs(D[eyes]).max())
+        # scaled to the actor's range, it moves the brow about as far as the range says
+        moved = abs(float(tab[n][1]((tr.identity + D)[None])[0] - tab[n][1](tr.identity[None])[0]))
+        k = names.index(n)
+        want = abs(tr.expression_range[k, 1] - tr.expression_range[k, 0])
+        assert 0.8 * want < moved < 1.2 * want, (n, moved, want)
+        assert np.linalg.norm(D, axis=1).max() < 1.5, n  # a brow, not a forehead, moves ~1 cm
