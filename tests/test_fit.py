@@ -563,3 +563,26 @@ def test_a_brow_template_moves_the_brow_not_the_eye(clip):
         want = abs(tr.expression_range[k, 1] - tr.expression_range[k, 0])
         assert 0.8 * want < moved < 1.2 * want, (n, moved, want)
         assert np.linalg.norm(D, axis=1).max() < 1.5, n  # a brow, not a forehead, moves ~1 cm
+
+
+@pytest.mark.parametrize("clip", ["carphone", "driving_d20"])
+def test_a_squint_template_lifts_the_lower_lid_not_the_eye(clip):
+    # The Gaussian blend of the squint's lower-lid handles lifted the eye's corners and upper lid
+    # with it (d20: lower lid 0.63 cm, corners 0.47-0.58, upper lid 0.39): its measure (lower lid
+    # over the corners) hardly moved, so the template was scaled 4-7x and moved the whole eye.
+    tr, _, _ = _fit(clip)
+    topo = load_topology()
+    names = list(tr.expression_names)
+    T = basis.expression_templates(tr.identity, tr.expression_range, names)
+    tab = M.measure_table()
+    for side in ("Left", "Right"):
+        n = "eyeSquint" + side
+        k = names.index(n)
+        D = T[k]
+        eye = np.asarray(topo.groups["eye_" + side.lower()])
+        assert np.abs(D[[eye[0], eye[8]]]).max() < 0.01, n  # the corners stay
+        assert np.abs(D[eye[1:8]]).max() < 0.06, n  # the upper lid nearly so
+        assert D[eye[9:16], 1].mean() > 0.08, n  # the lower lid rises
+        moved = float(tab[n][1]((tr.identity + D)[None])[0] - tab[n][1](tr.identity[None])[0])
+        want = tr.expression_range[k, 1] - tr.expression_range[k, 0]
+        assert 0.8 * want < moved < 1.2 * want, (n, moved, want)
