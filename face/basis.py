@@ -172,11 +172,11 @@ def _template_left(name, P, topo):
 
 
 def _lower_lid_only(P, eye):
-    """(468,) weight 0..1 of the squint template: 0 at the eye's corners (within 0.3 of the eye's
-    width of either, a smoothstep) and from the corners' line up to the top of the upper lid. The
-    Gaussian blend of the lower-lid handles lifted the corners and the upper lid with the lower
-    lid: the squint's own measure (lower lid over the corners) hardly moved, the template was
-    scaled 4-7x to the actor's range, and on an actor whose squint is mostly the template (d20)
+    """(468,) weight 0..1 of the squint template: 0 at the eye's corners (rising to 1 at 0.3 of the
+    eye's width from them, a smoothstep), and 1 below the corners' line falling to 0 at the top of
+    the upper lid (a smoothstep). The Gaussian blend of the lower-lid handles lifted the corners
+    and the upper lid with the lower lid: the squint's own measure (lower lid over the corners)
+    hardly moved, the template was scaled 3-8x to the actor's range, and on an actor whose squint is mostly the template (d20)
     a squint lifted the whole eye (lower lid 0.63 cm, corners 0.47-0.58, upper lid 0.39)."""
     eye = np.asarray(eye)
     a, b = P[eye[0]], P[eye[8]]  # the corners
@@ -192,20 +192,21 @@ def _lower_lid_only(P, eye):
 
 def _above_the_lids(P, handles, groups):
     """(468,) weight 0..1 of a brow template: 1 from the lowest of the brow ``handles`` up, 0
-    from the top of the upper lid down (per side, by the sign of x), a smoothstep between. The
+    from the top of the upper lid down (per side, by the sign of x; x = 0, the midline of the
+    topology's own symmetric mean shape, counts as the left), a smoothstep between. The
     Gaussian blend of the brow handles alone reached the eye: on d20's identity browOuterUpLeft
     lifted the outer eye corner 0.45 cm for 0.48 at the brow, so its own measure (brow over
     eye corner) hardly moved, the template was scaled 5x to the actor's range, and a driver's
     raised brows lifted d20's brows and eyes 2.3 cm (curled brows in the picture)."""
     w = np.zeros(len(P))
     for side, eye in ((1.0, groups["eye_left"]), (-1.0, groups["eye_right"])):
-        mine = [i for i in handles if np.sign(P[i, 0]) == side]
+        mine = [i for i in handles if (P[i, 0] >= 0.0) == (side > 0)]
         if not mine:
             continue
         lid = float(P[np.asarray(eye)[1:8], 1].max())
         brow = float(P[mine, 1].min())
         t = np.clip((P[:, 1] - lid) / max(brow - lid, 1e-3), 0.0, 1.0)
-        on = np.sign(P[:, 0]) == side
+        on = (P[:, 0] >= 0.0) if side > 0 else (P[:, 0] < 0.0)
         w[on] = (t * t * (3.0 - 2.0 * t))[on]
     return w
 

@@ -548,21 +548,27 @@ def test_a_brow_template_moves_the_brow_not_the_eye(clip):
     # corner 0.45 cm for 0.48 at the brow: its measure (brow over eye corner) hardly moved, the
     # template was scaled 5x to the actor's range, and a driver's raised brows lifted d20's brows
     # and eyes by 2.3 cm. The brow templates now stop above the upper lid.
-    tr, _, _ = _fit(clip)
     topo = load_topology()
-    names = list(tr.expression_names)
-    T = basis.expression_templates(tr.identity, tr.expression_range, names)
     eyes = np.r_[topo.groups["eye_left"], topo.groups["eye_right"]]
-    tab = M.measure_table()
-    for n in ("browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight"):
-        D = T[names.index(n)]
+    for n, D, moved, want in _templates(clip, ("browInnerUp", "browDownLeft", "browDownRight", "browOuterUpLeft",
+                                               "browOuterUpRight")):
         assert np.abs(D[eyes]).max() < 0.01, (n, np.abs(D[eyes]).max())
         # scaled to the actor's range, it moves the brow about as far as the range says
-        moved = abs(float(tab[n][1]((tr.identity + D)[None])[0] - tab[n][1](tr.identity[None])[0]))
-        k = names.index(n)
-        want = abs(tr.expression_range[k, 1] - tr.expression_range[k, 0])
-        assert 0.8 * want < moved < 1.2 * want, (n, moved, want)
+        assert 0.8 * abs(want) < abs(moved) < 1.2 * abs(want), (n, moved, want)
         assert np.linalg.norm(D, axis=1).max() < 1.5, n  # a brow, not a forehead, moves ~1 cm
+
+
+def _templates(clip, which):
+    """(name, template (468, 3) scaled to ``clip``'s fitted actor, its measure's change, the
+    actor's range of that measure) for each name in ``which``."""
+    tr, _, _ = _fit(clip)
+    names = list(tr.expression_names)
+    T = basis.expression_templates(tr.identity, tr.expression_range, names)
+    tab = M.measure_table()
+    for n in which:
+        k = names.index(n)
+        moved = float(tab[n][1]((tr.identity + T[k])[None])[0] - tab[n][1](tr.identity[None])[0])
+        yield n, T[k], moved, float(tr.expression_range[k, 1] - tr.expression_range[k, 0])
 
 
 @pytest.mark.parametrize("clip", ["carphone", "driving_d20"])
@@ -570,19 +576,10 @@ def test_a_squint_template_lifts_the_lower_lid_not_the_eye(clip):
     # The Gaussian blend of the squint's lower-lid handles lifted the eye's corners and upper lid
     # with it (d20: lower lid 0.63 cm, corners 0.47-0.58, upper lid 0.39): its measure (lower lid
     # over the corners) hardly moved, so the template was scaled 4-7x and moved the whole eye.
-    tr, _, _ = _fit(clip)
     topo = load_topology()
-    names = list(tr.expression_names)
-    T = basis.expression_templates(tr.identity, tr.expression_range, names)
-    tab = M.measure_table()
-    for side in ("Left", "Right"):
-        n = "eyeSquint" + side
-        k = names.index(n)
-        D = T[k]
-        eye = np.asarray(topo.groups["eye_" + side.lower()])
+    for n, D, moved, want in _templates(clip, ("eyeSquintLeft", "eyeSquintRight")):
+        eye = np.asarray(topo.groups["eye_" + n[len("eyeSquint"):].lower()])
         assert np.abs(D[[eye[0], eye[8]]]).max() < 0.01, n  # the corners stay
         assert np.abs(D[eye[1:8]]).max() < 0.06, n  # the upper lid nearly so
         assert D[eye[9:16], 1].mean() > 0.08, n  # the lower lid rises
-        moved = float(tab[n][1]((tr.identity + D)[None])[0] - tab[n][1](tr.identity[None])[0])
-        want = tr.expression_range[k, 1] - tr.expression_range[k, 0]
         assert 0.8 * want < moved < 1.2 * want, (n, moved, want)
