@@ -95,7 +95,7 @@ def picture_motion(path, L, groups):
 
 def _fit_rows(track, pts):
     """(T, len(pts)) image y of the fitted rigid face (identity, the head pose, no expression)."""
-    from ..face.camera import euler_to_matrix
+    from reenact.face.camera import euler_to_matrix
 
     P = np.asarray(track.pose, np.float64)
     X = np.einsum("tij,nj->tni", euler_to_matrix(np.nan_to_num(P[:, :3])), track.identity[pts]) + P[:, None, 3:]
@@ -103,8 +103,8 @@ def _fit_rows(track, pts):
 
 
 def measure(clip, path):
-    from ..face import fit as F
-    from ..tracking.tracker import track_video
+    from reenact.face import fit as F
+    from reenact.tracking.tracker import track_video
 
     t0 = time.perf_counter()
     tr = track_video(path)[0]

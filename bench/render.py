@@ -37,7 +37,7 @@ BASE = os.path.join(ROOT, "models", "renderer_base.onnx")
 def conditioning_ms(track, size=256, n=100):
     import cv2
 
-    from ..render.conditioning import Rasterizer
+    from reenact.render.conditioning import Rasterizer
 
     cv2.setNumThreads(1)
     sub = track.subset(track.frame_start, track.frame_start + n)
@@ -53,7 +53,7 @@ def conditioning_ms(track, size=256, n=100):
 
 
 def inference_fps(model, size=256, batches=(1, 8), prefer_gpu=False, threads=None, seconds=4.0):
-    from ..render.renderer import NeuralRenderer
+    from reenact.render.renderer import NeuralRenderer
 
     rend = NeuralRenderer(model, prefer_gpu=prefer_gpu, threads=threads)
     C = int(rend.config["in_ch"])
@@ -73,9 +73,9 @@ def inference_fps(model, size=256, batches=(1, 8), prefer_gpu=False, threads=Non
 def quality(track, video, models):
     """{name: metrics} for each ONNX in ``models`` plus the nearest-neighbour baseline, on the
     held-out 15 % of the clip, in the crop of the first model's size."""
-    from ..render.renderer import NeuralRenderer
-    from ..training.data import Dataset, prepare_clip
-    from ..training.train import evaluate
+    from reenact.render.renderer import NeuralRenderer
+    from reenact.training.data import Dataset, prepare_clip
+    from reenact.training.train import evaluate
 
     rends = {k: NeuralRenderer(p, prefer_gpu=False) for k, p in models.items()}
     first = next(iter(rends.values()))
@@ -110,7 +110,7 @@ def main(argv=None):
     ap.add_argument("--out", default=RESULTS)
     a = ap.parse_args(argv)
 
-    from ..face.track import Track
+    from reenact.face.track import Track
 
     video = os.path.join(CLIPS, a.clip + ".mp4")
     res = {"clip": a.clip, "model": os.path.relpath(a.model, ROOT) if a.model.startswith(ROOT) else a.model}
@@ -118,7 +118,7 @@ def main(argv=None):
         if a.track:
             track_path = a.track
         else:
-            from ..tracking.tracker import track_video
+            from reenact.tracking.tracker import track_video
 
             track_path = os.path.join(tmp, a.clip + ".npz")
             track_video(video)[0].save(track_path)

@@ -58,7 +58,7 @@ def _pearson(a, b):
 
 
 def _compare(req, got, names, rows):
-    from ..face.expressions import MOUTH_GROUP
+    from reenact.face.expressions import MOUTH_GROUP
 
     out = {}
     k = names.index("jawOpen")
@@ -79,14 +79,14 @@ def _retrack(path, out_npz):
                          capture_output=True, text=True, cwd=ROOT)
     if res.returncode != 0:
         raise RuntimeError(res.stderr.strip().splitlines()[-1])
-    from ..face.track import Track
+    from reenact.face.track import Track
 
     return Track.load(out_npz)
 
 
 def lipsync(clip, model, tmp):
-    from ..face.transfer import transfer
-    from ..render.pipeline import render_clip
+    from reenact.face.transfer import transfer
+    from reenact.render.pipeline import render_clip
 
     name = os.path.splitext(os.path.basename(clip))[0]
     trk_path = os.path.join(tmp, name + ".npz")
@@ -115,8 +115,8 @@ def lipsync(clip, model, tmp):
 
 def path_timing(clip, model, size, tmp, frames=48):
     """ms per frame of the whole path (fresh cache) over ``frames`` frames."""
-    from ..face.track import Track
-    from ..render.pipeline import get_renderer, render_clip
+    from reenact.face.track import Track
+    from reenact.render.pipeline import get_renderer, render_clip
     from .reenact_measures import brows_raised
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
@@ -186,9 +186,9 @@ def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES, repeat=
     fastest. ``seconds`` is the whole ``render_clip`` call (setup included) over the excerpt's
     frames; the stages overlap in time (the network and the writer have their own threads), so
     their sum exceeds it."""
-    from ..face.transfer import transfer
-    from ..render.pipeline import get_renderer, render_clip
-    from ..video import VideoWriter, open_video
+    from reenact.face.transfer import transfer
+    from reenact.render.pipeline import get_renderer, render_clip
+    from reenact.video import VideoWriter, open_video
 
     name = os.path.splitext(os.path.basename(clip))[0]
     excerpt = os.path.join(tmp, "speed_{}.mp4".format(name))
@@ -242,11 +242,11 @@ def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES, repeat=
 
 def composite_timing(clip, tmp, size=256, repeat=20):
     """paste_back alone for a ``size`` crop on a real frame of ``clip`` (both regions), median ms."""
-    from ..render.conditioning import Rasterizer, crop_frame, crop_transforms, hole_mask
-    from ..face.track import Track
-    from ..render.composite import paste_back
-    from ..render.conditioning import lower_face_mask
-    from ..video import open_video
+    from reenact.render.conditioning import Rasterizer, crop_frame, crop_transforms, hole_mask
+    from reenact.face.track import Track
+    from reenact.render.composite import paste_back
+    from reenact.render.conditioning import lower_face_mask
+    from reenact.video import open_video
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
     r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
@@ -271,11 +271,11 @@ def composite_timing(clip, tmp, size=256, repeat=20):
 
 
 def preview_latency(clip, model, size, tmp):
-    from ..render.conditioning import crop_transforms
-    from ..face.track import Track
-    from ..render.cache import source_identity
-    from ..render.pipeline import get_renderer, render_frame
-    from ..video import open_video
+    from reenact.render.conditioning import crop_transforms
+    from reenact.face.track import Track
+    from reenact.render.cache import source_identity
+    from reenact.render.pipeline import get_renderer, render_frame
+    from reenact.video import open_video
     from .reenact_measures import brows_raised
 
     tr = Track.load(os.path.join(tmp, os.path.splitext(os.path.basename(clip))[0] + ".npz"))
@@ -289,7 +289,7 @@ def preview_latency(clip, model, size, tmp):
         res = {}
         pool = None
         if rend.ref:  # built once per actor (first preview), then kept: timed on its own
-            from ..render import pipeline
+            from reenact.render import pipeline
 
             pipeline._POOLS.clear()  # the timing renders above left this actor's pool in memory
             reference_pool = pipeline.reference_pool
@@ -353,8 +353,8 @@ def main(argv=None):
     ap.add_argument("--speed-only", action="store_true",
                     help="only the whole-path speed table (ms per frame at 128 and 256 with the detail layer)")
     args = ap.parse_args(argv)
-    from ..render.renderer import BASE_MODEL
-    from ..sample import sample_clip
+    from reenact.render.renderer import BASE_MODEL
+    from reenact.sample import sample_clip
 
     model = args.model or BASE_MODEL
     clips = args.clip or [sample_clip()] + ([SHARED_CLIP] if os.path.isfile(SHARED_CLIP) and not args.no_shared else [])

@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _decode(path):
-    from ..video import open_video
+    from reenact.video import open_video
 
     t0 = time.perf_counter()
     with open_video(path) as src:
@@ -42,9 +42,9 @@ def _decode(path):
 
 
 def _ours(frames, fps, repeat, landmark_model="attention"):
-    from ..face.fit import fit_track
-    from ..tracking.facemesh import STAGES, FaceMesh
-    from ..tracking.smoothing import smooth_landmarks
+    from reenact.face.fit import fit_track
+    from reenact.tracking.facemesh import STAGES, FaceMesh
+    from reenact.tracking.smoothing import smooth_landmarks
 
     fm = FaceMesh(max_faces=1, profile=True, landmark_model=landmark_model)
     # warm-up (session initialisation, allocator)
@@ -146,7 +146,7 @@ MEMORY_TARGET_KB_PER_FRAME = 12.0
 
 def _looped_clip(frames, fps, n, path):
     """Write ``frames`` looped to ``n`` frames as an H.264 movie (the project's writer)."""
-    from ..video.encode import VideoWriter
+    from reenact.video.encode import VideoWriter
 
     h, w = frames[0].shape[:2]
     with VideoWriter(path, fps, (w, h), preset="ultrafast") as out:
@@ -159,7 +159,7 @@ def _memory_child(path):
     """Track ``path`` as `reenact track` does; print frames, seconds and the peak RSS as JSON."""
     import resource
 
-    from ..tracking.tracker import track_video
+    from reenact.tracking.tracker import track_video
 
     t0 = time.perf_counter()
     tracks = track_video(path)
@@ -209,7 +209,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.memory_child:
         return _memory_child(args.memory_child)
-    from ..sample import sample_clip
+    from reenact.sample import sample_clip
 
     clip = args.clip or sample_clip()
     if args.out is None:
