@@ -102,8 +102,7 @@ def _template_left(name, P, topo):
         # lower jaw: weight 1 on the lower lip and below the lower lip, 0 on the upper lip and
         # above the upper lip, smooth in between (by height)
         y13, y17 = P[13, 1], P[17, 1]
-        w = np.clip((y13 - P[:, 1]) / max(y13 - y17, 1e-3), 0, 1)
-        w = w * w * (3 - 2 * w)
+        w = _smoothstep((y13 - P[:, 1]) / max(y13 - y17, 1e-3))
         w[lower] = 1.0
         w[upper] = 0.0
         w[P[:, 1] > P[2, 1]] = 0.0
@@ -182,12 +181,9 @@ def _lower_lid_only(P, eye):
     a, b = P[eye[0]], P[eye[8]]  # the corners
     width = max(float(np.linalg.norm(a - b)), 1e-3)
     near = np.minimum(np.linalg.norm(P - a, axis=1), np.linalg.norm(P - b, axis=1)) / (0.3 * width)
-    t = np.clip(near, 0.0, 1.0)
-    w = t * t * (3.0 - 2.0 * t)
     mid = 0.5 * (a[1] + b[1])
     top = float(P[eye[1:8], 1].max())
-    u = np.clip((top - P[:, 1]) / max(top - mid, 1e-3), 0.0, 1.0)
-    return w * u * u * (3.0 - 2.0 * u)
+    return _smoothstep(near) * _smoothstep((top - P[:, 1]) / max(top - mid, 1e-3))
 
 
 def _above_the_lids(P, handles, groups):
@@ -205,10 +201,16 @@ def _above_the_lids(P, handles, groups):
             continue
         lid = float(P[np.asarray(eye)[1:8], 1].max())
         brow = float(P[mine, 1].min())
-        t = np.clip((P[:, 1] - lid) / max(brow - lid, 1e-3), 0.0, 1.0)
         on = (P[:, 0] >= 0.0) if side > 0 else (P[:, 0] < 0.0)
-        w[on] = (t * t * (3.0 - 2.0 * t))[on]
+        w[on] = _smoothstep((P[on, 1] - lid) / max(brow - lid, 1e-3))
     return w
+
+
+def _smoothstep(t):
+    """Hermite smoothstep of ``t`` clamped to 0..1 (``render.meshes.smoothstep``'s; the face
+    package does not import the render package)."""
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
 
 
 def expression_templates(identity, ranges, names=EXPRESSION_NAMES, masks=None):

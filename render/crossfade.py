@@ -29,6 +29,8 @@ narrower band the one that dominates the weight decides whether there is actor t
 import cv2
 import numpy as np
 
+from .meshes import smoothstep
+
 #: the flow is computed at most this many pixels on the band's longer side
 FLOW_SIDE = 200
 #: the band: weights strictly between these
@@ -82,10 +84,10 @@ def aligned_crossfade(a, a_alpha, b, b_alpha, weight):
     w = np.asarray(weight, np.float32)
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     a_alpha, b_alpha = np.asarray(a_alpha, np.float32), np.asarray(b_alpha, np.float32)
-    # beyond the band one picture alone: a where the weight is 0 and a covers, else b
+    # beyond the band one picture alone: a where the weight is 0 and a covers, else b (the band
+    # itself lies inside the box _mix writes)
     colour = np.where(((w <= 0.0) & (a_alpha > 1e-3))[..., None], a, b)
-    ws = _coverage_weight(w)
-    cov = np.where(w <= 0.0, a_alpha, np.where(w >= 1.0, b_alpha, (1.0 - ws) * a_alpha + ws * b_alpha))
+    cov = np.where(w <= 0.0, a_alpha, b_alpha)
     got = band_flow(a, b, w)
     if got is None:  # no band, or too small a one to move: the plain mix there
         mixed = (w > 0.0) & (w < 1.0)
@@ -97,13 +99,6 @@ def aligned_crossfade(a, a_alpha, b, b_alpha, weight):
     box, flow = got
     _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow)
     return colour, cov
-
-
-def _coverage_weight(w):
-    """The weight of the second picture's coverage: a smoothstep of ``w`` over :data:`COVERAGE_BAND`."""
-    lo, hi = COVERAGE_BAND
-    t = np.clip((np.asarray(w, np.float32) - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
 
 
 def _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow):
@@ -129,5 +124,6 @@ def _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow):
     c = aa + ba
     sure = c > 1e-3
     colour[sl] = np.where(sure[..., None], (aa[..., None] * pa + ba[..., None] * pb) / np.where(sure, c, 1.0)[..., None], pb)
-    ws = _coverage_weight(wb)
+    lo, hi = COVERAGE_BAND  # the second picture's share of the coverage
+    ws = smoothstep((wb - np.float32(lo)) * np.float32(1.0 / (hi - lo)))
     cov[sl] = (1.0 - ws) * paa + ws * pba
