@@ -14,7 +14,8 @@ The field, per destination pixel:
 
 - **Face** (pixels covered by the destination mesh): piecewise affine over the mesh triangles
   (triangle-id raster, painter's order by depth when ``dst_depth`` is given, otherwise
-  back-face culling), so every vertex lands exactly where ``dst_pts`` puts it.
+  back-face culling), so every vertex lands exactly where ``dst_pts`` puts it. A triangle
+  squeezed to a sliver under a pixel high (``SLIVER_PX``) is drawn by its neighbours' maps.
 - **Mouth interior** (a ladder of triangles between the upper and lower inner lip): each column
   between the lips is split at its middle; the upper half of the source opening travels with the
   upper lip, the lower half with the lower lip, unstretched. Where the destination opening is
@@ -87,6 +88,14 @@ NECK = 0.45  # below the chin the head's motion fades out over this distance (th
 #: face triangles stretched up to this factor (in area, beyond the face's rigid scale change)
 #: keep full confidence; k times more gives 1/k
 STRETCH_OK = 2.0
+#: a face triangle squeezed to a sliver (under this many px high in the destination, across its
+#: longest edge, and over :data:`SLIVER_SQUEEZE` times less high than in the source, beyond the
+#: face's rigid scale change) does not draw with its own affine map, which throws the pixels its
+#: raster touches beside it far across the source (a lip corner pressed flat put a dash of the
+#: mouth's dark corner on the skin above it; at a turned head's silhouette the hair's edge came
+#: out in jagged spikes): :func:`_sliver_ids`
+SLIVER_PX = 1.0
+SLIVER_SQUEEZE = 3.0
 #: model-frame depth (cm) of the plane whose motion carries hair, ears and outline: 0 = the
 #: plane through the head's centre of rotation, parallel to the face (the head's silhouette)
 HEAD_PLANE = 0.0
@@ -396,11 +405,13 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     fx = _fix(Pd, c0)
     mdraw = np.flatnonzero(np.abs(det[nskin:]) > 1e-9) if ours else np.zeros(0, np.int64)
     order = order[np.abs(det[order]) > 1e-9]
+    rigid_area = max(abs(float(np.linalg.det(B[:2, :2]))), 1e-12)  # source / destination area
     order = order[_touches(fx[skin[order]], H, W)]
+    draw = _sliver_ids(order, skin, Ps, Pd, area_s, area_d, rigid_area, ours)
     fs = face_size(Pd)
     # what depends on the destination only is shared by consecutive maps-only fields onto the
     # same one (the shot mouth warps three footage frames onto each row's mouth); one kept
-    key = (Pd.tobytes(), H, W, float(c0), ours, order.tobytes(), mdraw.tobytes(), skin.tobytes(),
+    key = (Pd.tobytes(), H, W, float(c0), ours, draw.tobytes(), mdraw.tobytes(), skin.tobytes(),
            grow, hair, fade, neck, band)
     dest = None
     if not masks:
@@ -412,8 +423,9 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
             cv2.fillPoly(ids, [fx[e] for e in mesh.eyes], EYE, cv2.LINE_8, 4)
             for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
                 cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
-        for k, poly in zip((order + 1).tolist(), fx[skin[order]]):
-            cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+        for k, poly in zip(draw.tolist(), fx[skin[order]]):
+            if k:
+                cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
         dest = _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
         if not masks:
             with _DEST_LOCK:
@@ -494,7 +506,6 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     valid = np.ones((H, W), np.float32)
     # face surface stretched beyond the face's own scale change (a cheek the source saw
     # foreshortened) carries less detail: confidence falls below 1 past STRETCH_OK
-    rigid_area = max(abs(float(np.linalg.det(B[:2, :2]))), 1e-12)  # source / destination area
     conf = np.ones(len(tris) + 2, np.float32)
     conf[1: nskin + 1] = np.clip(STRETCH_OK * np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area, 0, 1)
     valid[yy, xx] = conf[ids[yy, xx]]
@@ -538,6 +549,63 @@ def _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
         if a is not None:
             a.setflags(write=False)
     return out
+
+
+def _edge_neighbours(tris):
+    """(F, 3) int64: the triangle across each edge of each of ``tris`` (F, 3), -1 where none
+    (kept for the last few triangle sets)."""
+    key = tris.tobytes()
+    nb = _NB.get(key)
+    if nb is None:
+        F = len(tris)
+        e = np.stack([tris, np.roll(tris, -1, axis=1)], 2).reshape(-1, 2)
+        e = np.sort(e, 1)
+        code = e[:, 0] * (int(tris.max()) + 1) + e[:, 1]
+        idx = np.argsort(code, kind="stable")
+        nb = np.full(3 * F, -1, np.int64)
+        same = code[idx[1:]] == code[idx[:-1]]
+        a, b = idx[:-1][same], idx[1:][same]
+        nb[a], nb[b] = b // 3, a // 3
+        nb = nb.reshape(F, 3)
+        nb.setflags(write=False)
+        if len(_NB) > 4:
+            _NB.clear()
+        _NB[key] = nb
+    return nb
+
+
+_NB = {}
+
+
+def _sliver_ids(order, skin, Ps, Pd, area_s, area_d, rigid_area, ours=True):
+    """(len(order),) int32: the id each triangle of ``order`` (indices into ``skin``, drawn in
+    that order) is drawn with in the triangle-id raster: its own (index + 1); for a sliver
+    (:data:`SLIVER_PX`) at a turned head's silhouette, its largest drawn neighbour's across an
+    edge; for any other sliver 0 (not drawn). ``area_s`` / ``area_d``: the triangles' signed
+    doubled areas; ``rigid_area``: the face's rigid area change, source / destination; ``ours``:
+    the tracker's mesh (its winding tells which way a triangle faces)."""
+    draw = (order + 1).astype(np.int32)
+    if not len(order):
+        return draw
+    t = skin[order]
+    h_d = np.abs(area_d[order]) / np.maximum(np.linalg.norm(Pd[t] - Pd[np.roll(t, 1, axis=1)], axis=2).max(1), 1e-9)
+    h_s = np.abs(area_s[order]) / np.maximum(np.linalg.norm(Ps[t] - Ps[np.roll(t, 1, axis=1)], axis=2).max(1), 1e-9)
+    thin = (h_d < SLIVER_PX) & (h_s > SLIVER_SQUEEZE * np.sqrt(rigid_area) * h_d)
+    if not thin.any():
+        return draw
+    drawn = np.zeros(len(skin) + 1, bool)  # (index + 1; 0 = no neighbour)
+    drawn[order[~thin] + 1] = True
+    nb = _edge_neighbours(skin)[order[thin]] + 1
+    size = np.where(drawn[nb], np.abs(np.concatenate([[0.0], area_d]))[nb], -1.0)
+    best = nb[np.arange(len(nb)), size.argmax(1)]
+    # at the silhouette of a turned head (a neighbour facing away here and in the source) it
+    # takes its largest drawn neighbour's map; elsewhere (neighbours drawn, or none: the mesh's
+    # own border, or folded over here: a lip corner pressed flat) it is not drawn, what is
+    # beside it covers it
+    away = np.concatenate([[False], (area_d >= 0) & (area_s >= 0) & ours])
+    edge = (~drawn[nb] & away[nb]).any(1)
+    draw[thin] = np.where(edge & (size.max(1) > 0), best, 0)
+    return draw
 
 
 def _adjacency(tris, n_verts):

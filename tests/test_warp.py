@@ -659,3 +659,28 @@ def test_warp_within_the_picture_never_samples_the_bars():
     box = (bar - 5, 20, S - 10, S - 30)
     part = warp_image(src, f, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101, box=box, area=area)
     assert np.array_equal(part, kept[20:S - 30, bar - 5:S - 10])
+
+
+def test_a_triangle_pressed_to_a_sliver_does_not_throw_pixels_across_the_source():
+    """A lip corner pressed flat squeezes a face triangle to a sliver under a pixel high while
+    the source still shows it whole: its affine map throws the pixels its raster touches beside
+    it across the whole source triangle (on d12 -> d0 a dash of the mouth's dark corner on the
+    skin above it, and jagged spikes of hair at a turned head's silhouette). The map stays as
+    smooth there as everywhere else on the face."""
+    X = load_topology().mean_shape
+    P, zs = _ortho(X, 0.0, scale=20.0, offset=(200.0, 170.0))  # a face 300 px high
+    Q = P.copy()
+    a, b, c = 42, 74, 184  # a triangle of the upper lip by the mouth corner
+    # c pulled onto the line a-b (0.2 px off it)
+    ab = Q[b] - Q[a]
+    n = np.array([-ab[1], ab[0]]) / np.linalg.norm(ab)
+    t = float(np.dot(Q[c] - Q[a], ab) / np.dot(ab, ab))
+    Q[c] = Q[a] + t * ab + 0.2 * n * np.sign(np.dot(Q[c] - Q[a], n))
+    f = warp_field(P, Q, None, (400, 400), src_depth=zs, dst_depth=zs)
+    x0, y0 = np.floor(Q[[a, b, c]].min(0)).astype(int) - 4
+    x1, y1 = np.ceil(Q[[a, b, c]].max(0)).astype(int) + 5
+    mx, my = f.map_x[y0:y1, x0:x1], f.map_y[y0:y1, x0:x1]
+    # each pixel's source against the median of its 3x3 neighbourhood's (the sliver's own map
+    # threw them 8.9 px; the squeeze itself moves neighbouring pixels' sources apart by < 2 px)
+    jump = np.hypot(mx - cv2.medianBlur(mx, 3), my - cv2.medianBlur(my, 3))[1:-1, 1:-1]
+    assert jump.max() < 3.0, jump.max()
