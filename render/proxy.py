@@ -98,21 +98,40 @@ def _proxy_at(proxy, x, y, stretch_ok):
     c = u[0] * u[0] + u[1] * u[1] + u[2] * u[2] - f32(1.0)
     disc = b * b - f32(4.0 * a) * c
     lam = (-b - np.sqrt(np.maximum(disc, 0))) * f32(0.5 / a)
+
+    def source(lam):  # the model point on each ray (in S units about C) and its source pixel
+        q = [u[k] + lam * f32(w[k]) for k in range(3)]
+        Xs = [q[k] * f32(S[k]) + f32(C[k]) for k in range(3)]
+        return (q, sum(Xs[k] * f32(As[0, k]) for k in range(3)) + f32(As[0, 3]),
+                sum(Xs[k] * f32(As[1, k]) for k in range(3)) + f32(As[1, 3]))
+
+    q, px, py = source(lam)
+    # outward normal (gradient of the ellipsoid) against each camera's viewing direction: the
+    # surface is stretched by about cos(source) / cos(destination) (area, as warp.STRETCH_OK: ``stretch_ok``)
+    n = [q[k] / f32(S[k]) for k in range(3)]
+    cos_s, cos_d = (-(n[0] * f32(vv[0]) + n[1] * f32(vv[1]) + n[2] * f32(vv[2])) for vv in (_view_ray(As, front)[1], v))
+    # surface the source saw from behind (the side of a head turned towards the camera, past
+    # the source's silhouette) comes from the source's silhouette, outward from the proxy's
+    # centre: projected as it is, it folded back into the head and drew the hair's dark edge a
+    # second time, a thin dark arc beside the moved head (d12 -> d20)
+    hidden = cos_s < 0
+    if hidden.any():
+        L = As[:, :3] * S[None, :]  # the unit sphere -> source pixels: the silhouette is L's ellipse
+        G = np.linalg.inv(L @ L.T)
+        cs = As[:, :3] @ C + As[:, 3]
+        ex, ey = px[hidden] - f32(cs[0]), py[hidden] - f32(cs[1])
+        r = np.sqrt(np.maximum(G[0, 0] * ex * ex + 2 * G[0, 1] * ex * ey + G[1, 1] * ey * ey, 1e-12)).astype(f32)
+        r = np.minimum(r, f32(1.0))  # (on or outside the silhouette already: as it is)
+        px[hidden] = f32(cs[0]) + ex / r
+        py[hidden] = f32(cs[1]) + ey / r
     if abs(w[2]) > 1e-6:
         # beyond the silhouette (hair standing out), the plane through the centre parallel to
         # the face, reached smoothly from the silhouette's own point over PROXY_BAND
         miss = np.sqrt(np.maximum(c - b * b * f32(0.25 / a) + f32(1.0), 1.0)) - f32(1.0)
         k = smoothstep(miss * f32(1.0 / PROXY_BAND))
-        lam += k * (-u[2] * f32(1.0 / w[2]) - lam)
-    # the model point (in S units about C), then the source projection
-    q = [u[k] + lam * f32(w[k]) for k in range(3)]
-    Xs = [q[k] * f32(S[k]) + f32(C[k]) for k in range(3)]
-    px = sum(Xs[k] * f32(As[0, k]) for k in range(3)) + f32(As[0, 3])
-    py = sum(Xs[k] * f32(As[1, k]) for k in range(3)) + f32(As[1, 3])
-    # outward normal (gradient of the ellipsoid) against each camera's viewing direction: the
-    # surface is stretched by about cos(source) / cos(destination) (area, as warp.STRETCH_OK: ``stretch_ok``)
-    n = [q[k] / f32(S[k]) for k in range(3)]
-    cos_s, cos_d = (-(n[0] * f32(vv[0]) + n[1] * f32(vv[1]) + n[2] * f32(vv[2])) for vv in (_view_ray(As, front)[1], v))
+        _, qx, qy = source(-u[2] * f32(1.0 / w[2]))
+        px += k * (qx - px)
+        py += k * (qy - py)
     e = f32(0.05)  # edge-on in both (the silhouette, beyond it): not stretched
     seen = np.clip(f32(stretch_ok) * (np.maximum(cos_s, 0) + e) / (np.maximum(cos_d, 0) + e), 0, 1).astype(f32)
     return px - x[None, :], py - y[:, None], seen
