@@ -146,3 +146,24 @@ def _touches(polys, H, W):
     (H, W) image: the others draw no pixel (skipped before the per-triangle fill)."""
     lo, hi = polys.min(1), polys.max(1)
     return (hi[:, 0] >= -16) & (hi[:, 1] >= -16) & (lo[:, 0] < (W + 1) * 16) & (lo[:, 1] < (H + 1) * 16)
+
+
+def _outer_triangles(tris, oval, rings=2):
+    """(F,) bool: the triangles of ``tris`` (F, 3) within ``rings`` rings of the vertices
+    ``oval`` (the face's outline) — where a turned head's cheek lies (kept for the last few)."""
+    key = (tris.tobytes(), np.asarray(oval).tobytes(), rings)
+    out = _OUTER.get(key)
+    if out is None:
+        verts = np.zeros(int(max(tris.max(), np.max(oval))) + 1, bool)
+        verts[np.asarray(oval)] = True
+        for _ in range(rings):
+            out = verts[tris].any(1)
+            verts[tris[out].ravel()] = True
+        out.setflags(write=False)
+        if len(_OUTER) > 4:
+            _OUTER.clear()
+        _OUTER[key] = out
+    return out
+
+
+_OUTER = {}

@@ -79,7 +79,7 @@ from .borderfield import border_residual
 from .head import GROW, HAIR, head_mask, head_outline
 from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size, smoothstep
 from .proxy import head_proxy, plane_motion, proxy_disp
-from .triangles import _affine_coeffs, _hidden_in_source, _signed_area, _sliver_ids, _touches
+from .triangles import _affine_coeffs, _hidden_in_source, _outer_triangles, _signed_area, _sliver_ids, _touches
 
 CHEEK_RIGHT, CHEEK_LEFT = 234, 454
 
@@ -90,6 +90,10 @@ NECK = 0.45  # below the chin the head's motion fades out over this distance (th
 #: face triangles stretched up to this factor (in area, beyond the face's rigid scale change)
 #: keep full confidence; k times more gives 1/k
 STRETCH_OK = 2.0
+#: face triangles stretched over this factor (in area, beyond the face's rigid scale change) have
+#: the displacement around them smoothed over :data:`SPREAD_SIGMA` face sizes (:func:`_spread_stretch`)
+SPREAD_STRETCH = 8.0
+SPREAD_SIGMA = 0.04
 #: model-frame depth (cm) of the plane whose motion carries hair, ears and outline: 0 = the
 #: plane through the head's centre of rotation, parallel to the face (the head's silhouette)
 HEAD_PLANE = 0.0
@@ -444,6 +448,8 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     dy *= weight
     dx[yy, xx] = dx_in
     dy[yy, xx] = dy_in
+    if ours and len(yy):
+        _spread_stretch(dx, dy, area_s, area_d, rigid_area, front & _outer_triangles(skin, mesh.oval), ids, yy, xx, fs)
     dx += np.arange(W, dtype=np.float32)[None, :]
     dy += np.arange(H, dtype=np.float32)[:, None]
     map_x, map_y = dx, dy
@@ -488,6 +494,30 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
 
 _DEST = OrderedDict()
 _DEST_LOCK = threading.Lock()
+
+
+def _spread_stretch(dx, dy, area_s, area_d, rigid_area, near, ids, yy, xx, fs):
+    """Smooths the displacement ``dx``, ``dy`` (H, W, in place) around face triangles stretched
+    over :data:`SPREAD_STRETCH` times in area beyond the face's rigid scale change (``area_s`` /
+    ``area_d``: the skin triangles' doubled areas; ``near``: the triangles it may apply to, drawn
+    and by the face's outline; ``ids``: the triangle-id raster, ``yy``, ``xx`` its pixels; ``fs``:
+    the face size), over :data:`SPREAD_SIGMA` face sizes: the cheek a turn brings towards the
+    camera, edge-on in the source, otherwise takes one column of source pixels across a band of
+    12 px and more (horizontal streaks up to a seam, d12 -> d0); spread over its neighbours, the
+    stretch becomes a mild one. (Lips a dub opens are stretched as much, and stay exact.)"""
+    ratio = np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area
+    st = np.zeros(max(int(ids.max()), len(area_s)) + 1, bool)
+    st[1: len(area_s) + 1] = (ratio < 1.0 / SPREAD_STRETCH) & near
+    if not st.any():
+        return
+    band = np.zeros(ids.shape, np.float32)
+    band[yy, xx] = st[ids[yy, xx]]
+    if not band.any():
+        return
+    sig = max(1.0, SPREAD_SIGMA * fs)
+    w = np.clip(cv2.GaussianBlur(band, (0, 0), sig) * 3.0, 0.0, 1.0)
+    dx += w * (cv2.GaussianBlur(dx, (0, 0), sig) - dx)
+    dy += w * (cv2.GaussianBlur(dy, (0, 0), sig) - dy)
 
 
 def _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):

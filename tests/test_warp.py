@@ -704,3 +704,40 @@ def test_the_side_a_turn_brings_into_view_does_not_fold_back_into_the_head():
         assert (np.maximum.accumulate(mx) - mx).max() < 5.0, y  # 7.4-10.2 px before
     # and the side seen all along moves as before: the face's own pixels land where asked
     assert np.abs(f.source_of(Q[[1, 4, 6, 168]]) - P[[1, 4, 6, 168]]).max() < 0.15
+
+
+def test_the_cheek_a_turn_brings_into_view_is_not_one_column_smeared(monkeypatch):
+    """The cheek a turn brings towards the camera was edge-on in the source: its outermost
+    triangles are stretched 12x and more, and took one column of source pixels across a band of
+    the face (horizontal streaks up to a seam, d12 -> d0). Spread over the neighbouring
+    triangles (warp.SPREAD_STRETCH), the source position keeps moving across the band."""
+    import reenact.render.warp as warp
+
+    X = load_topology().mean_shape
+    P, zs = _ortho(X, 0.0)
+    oval_ids = load_topology().group("loop_face_oval")
+
+    def longest_plateau(f, Q):
+        oval = Q[oval_ids]
+        worst = 0
+        for y in range(int(oval[:, 1].min()) + 10, int(oval[:, 1].max()) - 10, 4):
+            fx = np.flatnonzero(f.face[y])
+            if len(fx) < 10:
+                continue
+            flat = np.abs(np.diff(f.map_x[y, fx[0]: fx[0] + 30])) < 0.1  # the turned-towards side
+            run = 0
+            for v in flat:
+                run = run + 1 if v else 0
+                worst = max(worst, run)
+        return worst
+
+    for yaw in (0.45, 0.6):
+        Q, zd = _ortho(X, yaw)
+        assert longest_plateau(warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd), Q) <= 2
+        monkeypatch.setattr(warp, "SPREAD_STRETCH", 1e9)  # without it: one column over 9-11 px
+        assert longest_plateau(warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd), Q) >= 8
+        monkeypatch.undo()
+    # the face's own landmarks away from the outline still land where asked
+    Q, zd = _ortho(X, 0.45)
+    f = warp_field(P, Q, None, (S, S), src_depth=zs, dst_depth=zd)
+    assert np.abs(f.source_of(Q[[1, 4, 6, 168, 13, 14]]) - P[[1, 4, 6, 168, 13, 14]]).max() < 0.15
