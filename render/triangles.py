@@ -43,27 +43,33 @@ def _signed_area(P, tris):
     return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
 
 
+def _memo(cache, key, make):
+    """``cache[key]``, made read-only by ``make()`` when missing (the cache keeps the last few)."""
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        value.setflags(write=False)
+        if len(cache) > 4:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
 def _edge_neighbours(tris):
-    """(F, 3) int64: the triangle across each edge of each of ``tris`` (F, 3), -1 where none
-    (kept for the last few triangle sets)."""
-    key = tris.tobytes()
-    nb = _NB.get(key)
-    if nb is None:
+    """(F, 3) int64: the triangle across each edge of each of ``tris`` (F, 3), -1 where none."""
+
+    def make():
         F = len(tris)
-        e = np.stack([tris, np.roll(tris, -1, axis=1)], 2).reshape(-1, 2)
-        e = np.sort(e, 1)
+        e = np.sort(np.stack([tris, np.roll(tris, -1, axis=1)], 2).reshape(-1, 2), 1)
         code = e[:, 0] * (int(tris.max()) + 1) + e[:, 1]
         idx = np.argsort(code, kind="stable")
         nb = np.full(3 * F, -1, np.int64)
         same = code[idx[1:]] == code[idx[:-1]]
         a, b = idx[:-1][same], idx[1:][same]
         nb[a], nb[b] = b // 3, a // 3
-        nb = nb.reshape(F, 3)
-        nb.setflags(write=False)
-        if len(_NB) > 4:
-            _NB.clear()
-        _NB[key] = nb
-    return nb
+        return nb.reshape(F, 3)
+
+    return _memo(_NB, tris.tobytes(), make)
 
 
 _NB = {}
@@ -150,20 +156,18 @@ def _touches(polys, H, W):
 
 def _outer_triangles(tris, oval, rings=2):
     """(F,) bool: the triangles of ``tris`` (F, 3) within ``rings`` rings of the vertices
-    ``oval`` (the face's outline) — where a turned head's cheek lies (kept for the last few)."""
-    key = (tris.tobytes(), np.asarray(oval).tobytes(), rings)
-    out = _OUTER.get(key)
-    if out is None:
+    ``oval`` (the face's outline), where a turned head's cheek lies."""
+
+    def make():
         verts = np.zeros(int(max(tris.max(), np.max(oval))) + 1, bool)
         verts[np.asarray(oval)] = True
+        out = np.zeros(len(tris), bool)
         for _ in range(rings):
             out = verts[tris].any(1)
             verts[tris[out].ravel()] = True
-        out.setflags(write=False)
-        if len(_OUTER) > 4:
-            _OUTER.clear()
-        _OUTER[key] = out
-    return out
+        return out
+
+    return _memo(_OUTER, (tris.tobytes(), np.asarray(oval).tobytes(), rings), make)
 
 
 _OUTER = {}
