@@ -246,7 +246,48 @@ def smooth_fill(img, hole):
 MATCH_RING = 4
 
 
-def fill_background(img, hole, plate=None, known=None, radius=3, match=False):
+#: :func:`fill_background` with ``grain``: the smooth fill of the room gets a fixed grain,
+#: band-passed at this fraction of the frame's shorter side, as contrasty as the room around it
+GRAIN_SIGMA = 0.02
+
+
+def _noise(shape, sigma):
+    """(H, W) float32: a fixed band-passed noise (seeded; the same for every frame of a shot, so
+    the grain does not shimmer), unit standard deviation. The last one is kept."""
+    key = (tuple(shape), round(float(sigma), 3))
+    n = _NOISE.get(key)
+    if n is None:
+        n = np.random.default_rng(20261202).standard_normal(shape).astype(np.float32)
+        n = cv2.GaussianBlur(n, (0, 0), 0.5 * sigma) - cv2.GaussianBlur(n, (0, 0), 2.0 * sigma)
+        n /= max(float(n.std()), 1e-6)
+        n.setflags(write=False)
+        _NOISE.clear()
+        _NOISE[key] = n
+    return n
+
+
+_NOISE = {}
+
+
+def room_grain(img, hole, frame_shape, origin):
+    """(H, W) float32: grain for the smooth fill of ``hole`` (H, W) bool in ``img`` (H, W, 3), a
+    part of a frame of ``frame_shape`` whose pixel (0, 0) is the frame's ``origin`` (y, x): the
+    fixed noise of :func:`_noise` at :data:`GRAIN_SIGMA`, scaled per pixel by the room's own
+    contrast in that band around the hole, carried into it smoothly. A flat fill beside a moved
+    head read as a halo against foliage (d12 -> d20)."""
+    sigma = max(1.0, GRAIN_SIGMA * min(frame_shape[:2]))
+    have = (~hole).astype(np.float32)
+    g = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    local = cv2.GaussianBlur(g * have, (0, 0), 2.0 * sigma) / np.maximum(
+        cv2.GaussianBlur(have, (0, 0), 2.0 * sigma), 1e-3)
+    band = g - local
+    amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole)[..., 0], 0.0))
+    y0, x0 = origin
+    n = _noise(frame_shape[:2], sigma)[y0:y0 + hole.shape[0], x0:x0 + hole.shape[1]]
+    return n * amp
+
+
+def fill_background(img, hole, plate=None, known=None, radius=3, match=False, grain=None):
     """``img`` (H, W, 3) uint8 with ``hole`` (H, W) bool filled: from the ``plate`` of
     :func:`background_plate` where it is ``known``, then by :func:`smooth_fill` (small holes,
     up to ``radius`` px thick, by ``cv2.inpaint``). ``match`` (where the pixels around the hole
@@ -254,7 +295,8 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False):
     brought to this frame's light by the difference ``img - plate`` on a ring around the hole,
     carried smoothly into it (a plate made over frames whose exposure or haze differs, or
     a moving camera's plate laid out by one translation, left a seam around the filled place).
-    Returns a new image; pixels outside ``hole`` are untouched."""
+    ``grain`` (the frame's shape, ``img``'s origin (y, x) in it): the smooth fill gets the room's
+    grain (:func:`room_grain`). Returns a new image; pixels outside ``hole`` are untouched."""
     out = np.array(img, copy=True)
     hole = np.asarray(hole, bool)
     rest = hole.copy()
@@ -273,7 +315,11 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False):
     if rest.any():
         thick = cv2.erode(rest.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
         if thick:
+            base = out
             out = smooth_fill(out, rest)
+            if grain is not None:  # (frame shape, this part's origin in it)
+                t = room_grain(base, rest, *grain)[rest][:, None]
+                out[rest] = np.clip(out[rest].astype(np.float32) + t + 0.5, 0, 255).astype(np.uint8)
         else:
             out = cv2.inpaint(out, rest.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
     return out
@@ -421,7 +467,7 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
         inside[max(0, ay0 - y0):max(0, ay1 - y0), max(0, ax0 - x0):max(0, ax1 - x0)] = True
         cut &= inside
     bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
-                         None if known is None else np.asarray(known)[sl], match=True)
+                         None if known is None else np.asarray(known)[sl], match=True, grain=((H, W), (y0, x0)))
     a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)[..., None]
     layered = a * np.asarray(moved)[sl].astype(np.float32) + (1.0 - a) * bg.astype(np.float32)
     r = reach[sl][..., None]

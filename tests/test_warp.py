@@ -440,6 +440,32 @@ def test_background_fill():
     assert np.array_equal(out2[~hole], frames[3][~hole]) and (out2[12:14, 30:32] != 200).any()
 
 
+def test_room_the_head_uncovers_gets_the_room_grain_and_it_stays_put():
+    """Where no frame shows the room, the fill is smooth: beside a moved head against foliage it
+    read as a flat halo (d12 -> d20). With ``grain`` it carries a fixed band-passed grain as
+    contrasty as the room around it; fixed to the frame, so two parts of the frame cut at
+    different places (the layer's box moves with the head) give the same pixels; a flat room
+    stays flat."""
+    H, W = 200, 240
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float64)
+    tex = np.clip(110 + 60 * (_waves(7, min_period=10.0, max_period=30.0)(xx, yy)) + 0.5, 0, 255).astype(np.uint8)
+    hole = ((xx - 120) / 50) ** 2 + ((yy - 100) / 60) ** 2 <= 1
+    smooth = fill_background(tex, hole)
+    grained = fill_background(tex, hole, grain=((H, W), (0, 0)))
+    assert np.array_equal(grained[~hole], tex[~hole])
+    inner = cv2.erode(hole.view(np.uint8), np.ones((9, 9), np.uint8)).view(bool)
+    hp = lambda im: im.astype(np.float32) - cv2.GaussianBlur(im.astype(np.float32), (0, 0), 6.0)
+    room = hp(tex)[~cv2.dilate(hole.view(np.uint8), np.ones((25, 25), np.uint8)).view(bool)].std()
+    assert hp(smooth)[inner].std() < 0.2 * room  # the plain fill: flat
+    assert 0.3 * room < hp(grained)[inner].std() < 2.0 * room
+    # a part of the frame (the layer's box) gets the very same grain at the same frame pixels
+    part = fill_background(tex[20:190, 30:230], hole[20:190, 30:230], grain=((H, W), (20, 30)))
+    a, b = part[hole[20:190, 30:230]].astype(int), grained[20:190, 30:230][hole[20:190, 30:230]].astype(int)
+    assert np.abs(a - b).mean() < 2.0  # (the smooth part differs a little with the box)
+    flat = np.full((H, W, 3), 120, np.uint8)
+    assert np.array_equal(fill_background(flat, hole, grain=((H, W), (0, 0))), flat)
+
+
 def test_background_plate_is_the_median_of_the_shown_values():
     """The plate equals NumPy's nanmedian over the frames' uncovered values (odd and even counts,
     pixels no frame shows, a single frame), rounded as before."""
