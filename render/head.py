@@ -8,7 +8,7 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh
+from .meshes import FOREHEAD_TOP, _fix, _mesh, smoothstep
 
 #: head region defaults (fractions of the face size)
 GROW = 0.3  # the face oval grown by this about its centre
@@ -273,8 +273,8 @@ def room_grain(img, hole, frame_shape, origin):
     """(H, W) float32: grain for the smooth fill of ``hole`` (H, W) bool in ``img`` (H, W, 3), a
     part of a frame of ``frame_shape`` whose pixel (0, 0) is the frame's ``origin`` (y, x): the
     fixed noise of :func:`_noise` at :data:`GRAIN_SIGMA`, scaled per pixel by the room's own
-    contrast in that band around the hole, carried into it smoothly. A flat fill beside a moved
-    head read as a halo against foliage (d12 -> d20)."""
+    contrast in that band around the hole, carried into it smoothly, and faded in from the hole's
+    edge. A flat fill beside a moved head read as a halo against foliage (d12 -> d20)."""
     sigma = max(1.0, GRAIN_SIGMA * min(frame_shape[:2]))
     have = (~hole).astype(np.float32)
     g = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -284,7 +284,10 @@ def room_grain(img, hole, frame_shape, origin):
     amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole)[..., 0], 0.0))
     y0, x0 = origin
     n = _noise(frame_shape[:2], sigma)[y0:y0 + hole.shape[0], x0:x0 + hole.shape[1]]
-    return n * amp
+    # faded in from the hole's edge over two grain sizes: along the edge (a matte's soft fringe,
+    # thin slivers) the smooth fill continues the room beside it
+    inside = cv2.distanceTransform(hole.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    return n * amp * smoothstep(inside * np.float32(0.5 / sigma))
 
 
 def fill_background(img, hole, plate=None, known=None, radius=3, match=False, grain=None):
