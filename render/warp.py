@@ -380,6 +380,9 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     mdraw = np.flatnonzero(np.abs(det[nskin:]) > 1e-9) if ours else np.zeros(0, np.int64)
     order = order[np.abs(det[order]) > 1e-9]
     rigid_area = max(abs(float(np.linalg.det(B[:2, :2]))), 1e-12)  # source / destination area
+    # each face triangle's area in the source over the destination, beyond the rigid change
+    # (under 1: stretched here)
+    kept = np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area
     order = order[_touches(fx[skin[order]], H, W)]
     draw = _sliver_ids(order, skin, Ps, Pd, area_s, area_d, rigid_area, ours)
     fs = face_size(Pd)
@@ -449,7 +452,7 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     dx[yy, xx] = dx_in
     dy[yy, xx] = dy_in
     if ours and len(yy):
-        _spread_stretch(dx, dy, area_s, area_d, rigid_area, front & _outer_triangles(skin, mesh.oval), ids, yy, xx, fs)
+        _spread_stretch(dx, dy, kept, front & _outer_triangles(skin, mesh.oval), ids, EYE + 1, yy, xx, fs)
     dx += np.arange(W, dtype=np.float32)[None, :]
     dy += np.arange(H, dtype=np.float32)[:, None]
     map_x, map_y = dx, dy
@@ -483,7 +486,7 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     # face surface stretched beyond the face's own scale change (a cheek the source saw
     # foreshortened) carries less detail: confidence falls below 1 past STRETCH_OK
     conf = np.ones(len(tris) + 2, np.float32)
-    conf[1: nskin + 1] = np.clip(STRETCH_OK * np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area, 0, 1)
+    conf[1: nskin + 1] = np.clip(STRETCH_OK * kept, 0, 1)
     valid[yy, xx] = conf[ids[yy, xx]]
     if seen is not None:  # hair and sides the source saw edge-on carry less detail
         valid = np.where(cov, valid, np.minimum(valid, 1.0 - weight * (1.0 - seen))).astype(np.float32)
@@ -496,18 +499,18 @@ _DEST = OrderedDict()
 _DEST_LOCK = threading.Lock()
 
 
-def _spread_stretch(dx, dy, area_s, area_d, rigid_area, near, ids, yy, xx, fs):
+def _spread_stretch(dx, dy, kept, near, ids, n_ids, yy, xx, fs):
     """Smooths the displacement ``dx``, ``dy`` (H, W, in place) around face triangles stretched
-    over :data:`SPREAD_STRETCH` times in area beyond the face's rigid scale change (``area_s`` /
-    ``area_d``: the skin triangles' doubled areas; ``near``: the triangles it may apply to, drawn
-    and by the face's outline; ``ids``: the triangle-id raster, ``yy``, ``xx`` its pixels; ``fs``:
-    the face size), over :data:`SPREAD_SIGMA` face sizes: the cheek a turn brings towards the
-    camera, edge-on in the source, otherwise takes one column of source pixels across a band of
-    12 px and more (horizontal streaks up to a seam, d12 -> d0); spread over its neighbours, the
+    over :data:`SPREAD_STRETCH` times in area beyond the face's rigid scale change (``kept``: each
+    skin triangle's source area over its destination area beyond that change; ``near``: the
+    triangles it may apply to, drawn and by the face's outline; ``ids``: the triangle-id raster
+    (ids below ``n_ids``), ``yy``, ``xx`` its pixels; ``fs``: the face size), over
+    :data:`SPREAD_SIGMA` face sizes: the cheek a turn brings towards the camera, edge-on in the
+    source, otherwise takes one column of source pixels across a band of 12 px and more
+    (horizontal streaks up to a seam, d12 -> d0); spread over its neighbours, the
     stretch becomes a mild one. (Lips a dub opens are stretched as much, and stay exact.)"""
-    ratio = np.abs(area_s) / np.maximum(np.abs(area_d), 1e-9) / rigid_area
-    st = np.zeros(max(int(ids.max()), len(area_s)) + 1, bool)
-    st[1: len(area_s) + 1] = (ratio < 1.0 / SPREAD_STRETCH) & near
+    st = np.zeros(n_ids, bool)
+    st[1: len(kept) + 1] = (kept < 1.0 / SPREAD_STRETCH) & near
     if not st.any():
         return
     band = np.zeros(ids.shape, np.float32)
