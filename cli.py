@@ -286,6 +286,7 @@ def cmd_render(args):
         except (ValueError, VideoError) as exc:
             raise UserError(str(exc)) from exc
         for w in dw:
+            warnings.append(w)
             print("reenact: warning: " + w, file=sys.stderr)
         mouth_from = (dt, dv)
     mouth = args.mouth if args.mouth is not None else args.driver_mouth  # --driver-mouth: the older name
@@ -324,6 +325,10 @@ def cmd_render(args):
     finally:
         bar.close()
     summary["fps"] = round(summary["frames"] / summary["seconds"], 2) if summary["seconds"] > 0 else None
+    for w in summary.get("warnings", []):  # what the render found (a pose the shot never shows, the model)
+        if w not in warnings:
+            warnings.append(w)
+            print("reenact: warning: " + w, file=sys.stderr)
     summary["warnings"] = warnings
     _emit_json(summary)
     return 0

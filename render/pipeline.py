@@ -58,7 +58,7 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
-from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth
+from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pose_warning
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
@@ -224,7 +224,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     elif region == "head":  # (the same for the driver's mouth in the moved head's opening)
         head_mouth, driver_mouth, donor_warnings = head_donor(
             track, crop_track if crop_track is not None else track.footage(), mouth_from, mouth_mode, accept_footage)
-    src, motion, warper = open_video(video), None, None
+    src, motion, warper, unseen = open_video(video), None, None, []
     restore_blas = signing = None
     try:
         n, size = len(src), (src.width, src.height)
@@ -272,6 +272,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                                           mouth=mouth_mode != "renderer", donor=head_mouth), None
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)
+            unseen = motion.unseen(*chunk_range)
+            warnings += [w for w in [unseen_pose_warning(unseen)] if w]
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
         warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None).with_shot_eyes(
             eyes) if (detail or donor is not None) else None)
@@ -507,7 +509,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
         "warnings": warnings + list(getattr(renderer, "warnings", [])), "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
-        "driver_mouth": driver_mouth,
+        "driver_mouth": driver_mouth, "unseen_pose": unseen,
     }
 
 

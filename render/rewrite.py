@@ -349,12 +349,27 @@ HEAD_KEEP = 2.0
 HEAD_SWITCH = 3.0
 #: ... and a unit of expression difference (L2 over the coefficients) counts as this many degrees
 HEAD_EXPRESSION = 4.0
+#: a moved head whose nearest footage frame is this many degrees or more from the requested
+#: rotation shows a side of the head no frame of the shot shows (the warp stretches hair and
+#: ears there): the render says which frames (:meth:`ShotHead.unseen`, :func:`unseen_pose_warning`)
+UNSEEN_TURN_DEG = 10.0
 #: a head source's body offset (:meth:`ShotHead.body_offset`) below this many pixels is ignored
 BODY_MIN = 0.5
 #: the layer turns into this frame's own actor where the head's motion fades (:meth:`ShotHead._own_beyond`)
 OWN_FADE = True
 #: ... this frame's own actor moved by a field computed at this fraction of the resolution
 OWN_FIELD_SCALE = 0.5
+
+
+def unseen_pose_warning(runs, most=4):
+    """One line for :meth:`ShotHead.unseen`'s runs (None when there are none)."""
+    if not runs:
+        return None
+    spans = ["{}-{}".format(a, b - 1) if b - a > 1 else str(a) for a, b, _ in runs[:most]]
+    more = " and {} more".format(len(runs) - most) if len(runs) > most else ""
+    return ("frames {}{} ask for a head pose no frame of the shot shows (up to {:.0f} degrees from the nearest): "
+            "the side of the head that turn brings into view is stretched from that frame there".format(
+                ", ".join(spans), more, max(t for _, _, t in runs)))
 
 
 class ShotHead(ShotFrames):
@@ -434,6 +449,21 @@ class ShotHead(ShotFrames):
 
     def moves(self, r):
         return self.motion.moves(r)
+
+    def unseen(self, a, b):
+        """Clip frames ``a``..``b``-1 whose requested head rotation no footage frame the head may
+        be drawn from comes within :data:`UNSEEN_TURN_DEG` of: a list of [first, end, degrees]
+        (end excluded; the most degrees in that run), in order."""
+        f0, runs = self.frame_start, []
+        for i in range(max(int(a), f0), min(int(b), f0 + len(self.turn))):
+            t = self.turn[i - f0]
+            if not (np.isfinite(t) and t >= UNSEEN_TURN_DEG):
+                continue
+            if runs and runs[-1][1] == i:
+                runs[-1][1], runs[-1][2] = i + 1, max(runs[-1][2], round(float(t), 1))
+            else:
+                runs.append([i, i + 1, round(float(t), 1)])
+        return runs
 
     def driver_row(self, r):
         """The footage row whose head draws performance row ``r``, or None."""

@@ -241,6 +241,33 @@ def test_cli_warns_when_a_face_render_keeps_a_turned_head(turned, carphone, tmp_
     assert summary["warnings"] and "8 degrees" in summary["warnings"][0]
 
 
+def test_a_head_pose_the_shot_never_shows_is_named(turned, carphone, carphone_track, tmp_path):
+    """A full reenactment asking for a head turn no frame of the shot comes near (carphone turned
+    17 degrees: its head hardly turns) names those frames in one warning line and in the
+    summary's ``unseen_pose`` (the warp stretches the side of the head the turn brings into
+    view); the 8-degree turn is within reach and named nowhere."""
+    from conftest import turned as turn
+
+    from reenact.render.rewrite import UNSEEN_TURN_DEG, ShotHead
+
+    far = turn(carphone_track, 0.3)
+    path = str(tmp_path / "t.npz")
+    far.save(path)
+    res = subprocess.run([sys.executable, "-m", "reenact", "render", path, "--video", carphone, "--frames", "60:62",
+                          "--model", BASE_MODEL, "--region", "head", "--out", str(tmp_path / "o"), "--cpu"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert [r[:2] for r in summary["unseen_pose"]] == [[60, 62]] and summary["unseen_pose"][0][2] > 15
+    line = "frames 60-61 ask for a head pose no frame of the shot shows (up to 17 degrees"
+    assert res.stderr.count(line) == 1 and sum(line in w for w in summary["warnings"]) == 1
+    near = ShotHead(carphone_track, turned, carphone, mouth=False, eyes=False)
+    try:
+        assert np.nanmax(near.turn) < UNSEEN_TURN_DEG and near.unseen(0, 10 ** 6) == []
+    finally:
+        near.close()
+
+
 def test_shot_head_takes_the_footage_frame_that_shows_the_requested_pose(carphone, carphone_track):
     """Rows asked for the head pose of another moment of the shot are drawn from a frame with
     that pose (within a degree), not by turning their own frame; rows asked for their own pose

@@ -215,6 +215,13 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                         "reference_frames": reference})
 
     def apply(self, context, summary):
+        from ...render.rewrite import unseen_pose_warning
+
+        ob = bpy.data.objects.get(self._ob_name)
+        off = int(ob.reenact.frame_offset) if ob is not None else 0
+        unseen = unseen_pose_warning([[a + off, b + off, t] for a, b, t in summary.get("unseen_pose") or []])
+        if unseen:  # in timeline frames, where the animator looks
+            report(self, "WARNING", unseen)
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
             report(self, "INFO", "rendered chunk {}..{}: {} frame(s) written, {} rendered, {} from the cache, on {}".format(
                 self.chunk_first, self.chunk_last, summary["frames"], summary["rendered"], summary["cached"],
@@ -222,7 +229,6 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
-        ob = bpy.data.objects.get(self._ob_name)
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
                                     farm.result_name(strip, ob, self.region), key=(self._ob_name, self.region))
         st["reenact_provider"] = summary["provider"]
