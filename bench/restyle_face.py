@@ -8,6 +8,8 @@ Y than X?); temporal flicker: warping error (flow from the input) over the input
     python -m bench.restyle_face prepare                      # face crops of X and Y (lossless)
     python -m bench.restyle_face train --name face-recycle --minutes 10 [--set JSON]
     python -m bench.restyle_face eval                         # table + bench/results/restyle_face.json
+    python -m bench.restyle_face reenact                      # the same measures for Reenact's own reenactment
+                                                              # (transfer full + render region head; no training)
 
 Transductive, as in Recycle-GAN's face-to-face: the model is applied to the X clip it trained on.
 Clips from ../shared/data/clips (never committed; no picture of them is committed either).
@@ -215,12 +217,85 @@ def cmd_eval(a):
             k = [len(X) // 4, len(X) // 2, 3 * len(X) // 4]
             rows = [np.concatenate([X[i], R[i], Y[min(i, len(Y) - 1)]], 1) for i in k]
             cv2.imwrite(os.path.join(WORK, name + "_sheet.png"), np.concatenate(rows, 0)[..., ::-1])
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS + ".tmp", "w") as fh:
-        json.dump(res, fh, indent=1, sort_keys=True)
-    os.replace(RESULTS + ".tmp", RESULTS)
-    print_table(res)
+    _write(res, RESULTS)
     return 0
+
+
+def _write(res, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "w") as fh:
+        json.dump(res, fh, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+    print_table(res)
+
+
+def cmd_reenact(a):
+    """The reenactment row alone (no training; in ``make bench``): the crops made when missing."""
+    from reenact.tracking.tracker import track_video
+
+    if not all(os.path.isfile(_crop_path(n)) for n in (X_CLIP, Y_CLIP)):
+        cmd_prepare(a)
+    X, Y = _frames(_crop_path(X_CLIP)), _frames(_crop_path(Y_CLIP))
+    tx, ty = track_video(_crop_path(X_CLIP))[0], track_video(_crop_path(Y_CLIP))[0]
+    mx, ex = openings(tx)
+    col_x, col_y = face_colour(X, tx), face_colour(Y, ty)
+    res = {"x": X_CLIP, "y": Y_CLIP, "crop": CROP, "frames": min(len(X), len(Y)),
+           "x_vs_y": {"identity_rms_cm": identity_rms(tx, ty), "face_lab_dist": float(np.linalg.norm(col_x - col_y))},
+           "x_own": {"identity_rms_cm_to_x": 0.0, "identity_rms_cm_to_y": identity_rms(tx, ty)},
+           "models": {"reenact-head": reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, a.sheet)}}
+    _write(res, a.out)
+    return 0
+
+
+def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
+    """The same measures for Reenact's own way of putting X's performance on Y: no restyle
+    network, but ``transfer --mode full`` (X's head motion, expressions and gaze onto Y's Track)
+    and ``render --region head`` on Y's footage (Y's own pixels, moved by the fitted meshes;
+    Y's room around the head). Its frames are Y's shot, not X's layout, so its warping error is
+    read with the result's own flow, over Y's own with Y's flow ("warp / input" of the other
+    rows uses X's flow)."""
+    from reenact.face.transfer import transfer
+    from reenact.render.pipeline import render_clip
+    from reenact.restyle.metrics import flows_with_occlusion, warping_error
+    from reenact.tracking.tracker import track_video
+    from reenact.video import VideoWriter
+
+    n = min(len(X), len(Y))
+    req = transfer(tx, ty, "full", frames=(0, n))
+    got = {}
+    t0 = time.perf_counter()
+    s = render_clip(req, _crop_path(Y_CLIP), None, frames=(0, n), region="head", crop_track=ty, prefer_gpu=False,
+                    cache_dir=os.path.join(WORK, "reenact_cache"), on_frame=lambda i, f: got.__setitem__(i, f.copy()))
+    ms = 1000 * (time.perf_counter() - t0) / n
+    R = [got[i] for i in range(n)]
+    out = os.path.join(WORK, "reenact-head_result.mkv")
+    with VideoWriter(out, 25.0, (CROP, CROP), lossless=True) as w:
+        for f in R:
+            w.write(f)
+    tr = track_video(out)[0]
+    mr, er = openings(tr)
+    col_r = face_colour(R, tr)
+
+    def own_warp(frames):
+        small = [f.astype(np.float32) / 255.0 for f in frames]
+        return warping_error(small, flows_with_occlusion(small))
+
+    if sheet:
+        import cv2
+
+        k = [n // 4, n // 2, 3 * n // 4]
+        rows = [np.concatenate([X[i], R[i], Y[i]], 1) for i in k]
+        cv2.imwrite(os.path.join(WORK, "reenact-head_sheet.png"), np.concatenate(rows, 0)[..., ::-1])
+    return dict(method="reenactment: transfer --mode full X -> Y, render --region head on Y's footage",
+                steps=0, train_minutes=0.0, ms_per_frame=round(ms, 1), rendered=s["rendered"],
+                tracked=float(np.mean(np.isfinite(np.asarray(tr.landmarks)[:, 0, 0]))),
+                mouth_r=corr(mr, mx[:n]), eyes_r=corr(er, ex[:n]),
+                mouth_mae_iod=float(np.nanmean(np.abs(mr - mx[:n]))),
+                warp_ratio_input=own_warp(R) / own_warp(Y[:n]), warp_note="own flow, over Y's own",
+                identity_rms_cm_to_x=identity_rms(tr, tx), identity_rms_cm_to_y=identity_rms(tr, ty),
+                face_lab_dist_to_x=float(np.linalg.norm(col_r - col_x)),
+                face_lab_dist_to_y=float(np.linalg.norm(col_r - col_y)),
+                mean_abs_change=float(np.mean([np.abs(r.astype(np.float32) - x).mean() for r, x in zip(R, X)])))
 
 
 def print_table(res):
@@ -254,6 +329,9 @@ def main(argv=None):
     e.add_argument("--stabilise", type=float, default=0.8)
     e.add_argument("--extra", action="append", help="also evaluate WORK/NAME.onnx")
     e.add_argument("--sheet", action="store_true", help="X | result | Y pictures into WORK (not the repository)")
+    r = sub.add_parser("reenact", help="Reenact's own reenactment of X onto Y (no training; in make bench)")
+    r.add_argument("--sheet", action="store_true", help="X | result | Y pictures into WORK (not the repository)")
+    r.add_argument("--out", default=os.path.join(HERE, "results", "restyle_face_reenact.json"))
     a = p.parse_args(argv)
     if not CLIPS:
         print("skipping the face-to-face benchmark: ../shared/data/clips not present")
@@ -261,7 +339,7 @@ def main(argv=None):
     if a.cmd is None:
         p.print_help()
         return 2
-    return {"prepare": cmd_prepare, "train": cmd_train, "eval": cmd_eval}[a.cmd](a)
+    return {"prepare": cmd_prepare, "train": cmd_train, "eval": cmd_eval, "reenact": cmd_reenact}[a.cmd](a)
 
 
 if __name__ == "__main__":
