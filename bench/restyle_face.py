@@ -239,7 +239,7 @@ def cmd_reenact(a):
     tx, ty = track_video(_crop_path(X_CLIP))[0], track_video(_crop_path(Y_CLIP))[0]
     mx, ex = openings(tx)
     col_x, col_y = face_colour(X, tx), face_colour(Y, ty)
-    res = {"x": X_CLIP, "y": Y_CLIP, "crop": CROP, "frames": min(len(X), len(Y)),
+    res = {"x": X_CLIP, "y": Y_CLIP, "crop": CROP, "frames": len(X),
            "x_vs_y": {"identity_rms_cm": identity_rms(tx, ty), "face_lab_dist": float(np.linalg.norm(col_x - col_y))},
            "x_own": {"identity_rms_cm_to_x": 0.0, "identity_rms_cm_to_y": identity_rms(tx, ty)},
            "models": {"reenact-head": reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, a.sheet)}}
@@ -251,16 +251,19 @@ def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
     """The same measures for Reenact's own way of putting X's performance on Y: no restyle
     network, but ``transfer --mode full`` (X's head motion, expressions and gaze onto Y's Track)
     and ``render --region head`` on Y's footage (Y's own pixels, moved by the fitted meshes;
-    Y's room around the head). Its frames are Y's shot, not X's layout, so its warping error is
-    read with the result's own flow, over Y's own with Y's flow ("warp / input" of the other
-    rows uses X's flow)."""
+    Y's room around the head). The transfer goes by time (Y's frame t takes X at t x X's rate /
+    Y's rate), so X's openings are read at those times. Its frames are Y's shot, not X's
+    layout: its warping error is read with the result's own flow, over X's own (the motion is
+    X's performance), and "change" is against Y's footage."""
     from reenact.face.transfer import transfer
     from reenact.render.pipeline import render_clip
     from reenact.restyle.metrics import flows_with_occlusion, warping_error
     from reenact.tracking.tracker import track_video
     from reenact.video import VideoWriter
 
-    n = min(len(X), len(Y))
+    pos = np.arange(len(Y)) * float(tx.fps) / float(ty.fps)  # X's frame (fractional) at each Y frame
+    n = int(np.sum(pos <= len(X) - 1))
+    pos = pos[:n]
     req = transfer(tx, ty, "full", frames=(0, n))
     got = {}
     t0 = time.perf_counter()
@@ -269,11 +272,13 @@ def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
     ms = 1000 * (time.perf_counter() - t0) / n
     R = [got[i] for i in range(n)]
     out = os.path.join(WORK, "reenact-head_result.mkv")
-    with VideoWriter(out, 25.0, (CROP, CROP), lossless=True) as w:
+    with VideoWriter(out, float(ty.fps), (CROP, CROP), lossless=True) as w:
         for f in R:
             w.write(f)
     tr = track_video(out)[0]
     mr, er = openings(tr)
+    at = np.arange(len(mx))
+    mx_t, ex_t = np.interp(pos, at, mx), np.interp(pos, at, ex)  # X's openings at Y's frame times
     col_r = face_colour(R, tr)
 
     def own_warp(frames):
@@ -284,18 +289,21 @@ def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
         import cv2
 
         k = [n // 4, n // 2, 3 * n // 4]
-        rows = [np.concatenate([X[i], R[i], Y[i]], 1) for i in k]
-        cv2.imwrite(os.path.join(WORK, "reenact-head_sheet.png"), np.concatenate(rows, 0)[..., ::-1])
+        rows = [np.concatenate([X[int(round(pos[i]))], R[i], Y[i]], 1) for i in k]
+        cv2.imwrite(os.path.join(WORK, "reenact-head_sheet.jpg"), np.concatenate(rows, 0)[..., ::-1],
+                    [cv2.IMWRITE_JPEG_QUALITY, 88])
     return dict(method="reenactment: transfer --mode full X -> Y, render --region head on Y's footage",
-                steps=0, train_minutes=0.0, ms_per_frame=round(ms, 1), rendered=s["rendered"],
+                steps=0, train_minutes=0.0, ms_per_frame=round(ms, 1), rendered=s["rendered"], frames=n,
+                unseen_pose_frames=int(sum(b - a for a, b, _ in s["unseen_pose"])),
                 tracked=float(np.mean(np.isfinite(np.asarray(tr.landmarks)[:, 0, 0]))),
-                mouth_r=corr(mr, mx[:n]), eyes_r=corr(er, ex[:n]),
-                mouth_mae_iod=float(np.nanmean(np.abs(mr - mx[:n]))),
-                warp_ratio_input=own_warp(R) / own_warp(Y[:n]), warp_note="own flow, over Y's own",
+                mouth_r=corr(mr, mx_t), eyes_r=corr(er, ex_t), mouth_r_to_y_footage=corr(mr, openings(ty)[0][:n]),
+                mouth_mae_iod=float(np.nanmean(np.abs(mr - mx_t))),
+                warp_ratio_input=own_warp(R) / own_warp(X), warp_note="own flow, over X's own",
                 identity_rms_cm_to_x=identity_rms(tr, tx), identity_rms_cm_to_y=identity_rms(tr, ty),
                 face_lab_dist_to_x=float(np.linalg.norm(col_r - col_x)),
                 face_lab_dist_to_y=float(np.linalg.norm(col_r - col_y)),
-                mean_abs_change=float(np.mean([np.abs(r.astype(np.float32) - x).mean() for r, x in zip(R, X)])))
+                mean_abs_change=float(np.mean([np.abs(r.astype(np.float32) - y).mean() for r, y in zip(R, Y)])),
+                change_note="against Y's footage")
 
 
 def print_table(res):

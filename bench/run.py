@@ -61,6 +61,9 @@ def main():
     from reenact.bench import restyle  # issue 12: four short trainings (~5 min); skips without ../shared/data
 
     restyle.main(["quick"])
+    from reenact.bench import restyle_face  # face to face by Reenact's reenactment (~3 min); skips without data
+
+    restyle_face.main(["reenact"])
 
 
 if __name__ == "__main__":
