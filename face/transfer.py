@@ -27,7 +27,10 @@ Conventions (see ``docs/transfer.md``):
   (leaning away for seconds) is not carried, since the body under the head cannot follow (the
   render moves the head and lets the neck stretch, ``docs/transfer.md``). driving_d20's camera
   tilts the actor's head 10 cm down the frame over 7 s; about one rest pose, the head of an early
-  frame was put 8.6 cm above its own body. ``anchor="rest"``: the displacement is the source's
+  frame was put 8.6 cm above its own body. The source's moves are kept up to the target's reach
+  (the target's own largest move about its path, at least :data:`NECK_REACH_CM`) and eased
+  beyond it: quick sways of a whole body (driving_d12, 5 cm) carried a still actor's head off
+  its neck. ``anchor="rest"``: the displacement is the source's
   about its rest pose, on the target's rest pose, as the rotation (a target that never moves).
 """
 
@@ -52,6 +55,14 @@ _FPS_TOLERANCE = 1e-4  # relative: closer frame rates count as equal (frame-exac
 #: Gaussian of this many seconds (sigma)
 ANCHOR_SECONDS = 1.0
 ANCHORS = ("shot", "rest")
+#: anchor ``shot``: the source's moves about its slow path are kept as they are up to the
+#: target's reach, ``max(the target's own largest move about its slow path, NECK_REACH_CM)``
+#: (the displacement's length, cm), and eased beyond it, never more than NECK_REACH_EASE x the
+#: reach further: the body under the head cannot follow, and a driver who sways 5 cm
+#: (driving_d12) put a still actor's head a third of a face beside its neck (the neck sheared,
+#: the collar bent). A performance of the target's own moves is carried exactly.
+NECK_REACH_CM = 1.5
+NECK_REACH_EASE = 0.5
 
 
 def mode_channels(mode, names):
@@ -191,6 +202,25 @@ def _centred(v, kern):
     centred, the run's length even when the kernel is longer than the run."""
     r = len(kern) // 2
     return np.convolve(v, kern, mode="full")[r:r + len(v)]
+
+
+def neck_reach(own, valid, fps):
+    """The reach (cm) of :data:`NECK_REACH_CM`: from a head's own displacement ``own`` (T, 3)."""
+    valid = np.asarray(valid, bool)
+    if not valid.any():
+        return NECK_REACH_CM
+    q = np.linalg.norm((own - slow_path(own, valid, fps))[valid], axis=1)
+    return max(float(q.max()), NECK_REACH_CM)
+
+
+def within_reach(d, reach):
+    """Displacements ``d`` (N, 3) kept as they are up to ``reach`` long, beyond it eased (tanh,
+    continuous with its slope) and never longer than ``(1 + NECK_REACH_EASE) x reach``."""
+    d = np.asarray(d, np.float64)
+    n = np.linalg.norm(d, axis=-1, keepdims=True)
+    w = NECK_REACH_EASE * reach
+    m = np.where(n > reach, reach + w * np.tanh((n - reach) / w), n)
+    return d * np.where(n > 1e-12, m / np.maximum(n, 1e-12), 1.0)
 
 
 def slow_path(x, valid, fps):
@@ -385,6 +415,7 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_gaze:
         out.gaze[rows_used] = np.clip(val[:, c:c + 4] * gains.get("gaze", 1.0), -GAZE_LIMIT, GAZE_LIMIT)
         c += 4
+    reach, eased = None, 0
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
         if len(m):
@@ -392,12 +423,17 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
                 t_ok = np.asarray(target.tracked, bool)
                 own = np.full((Tt, 3), np.nan)
                 own[t_ok] = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, 3:]
+                reach = neck_reach(own, t_ok, fps_t)
+                asked = np.linalg.norm(m[:, 3:], axis=1)
+                m[:, 3:] = within_reach(m[:, 3:], reach)  # the body under the head cannot follow
+                eased = int(np.sum(np.linalg.norm(m[:, 3:], axis=1) < 0.95 * asked))
                 m[:, 3:] += slow_path(own, t_ok, fps_t)[rows_used]
             out.pose[rows_used] = apply_motion(m, t_rest)
     if info is not None:
         info.update(
             mode=mode, offset=offset, gains={g_: gains.get(g_, 1.0) for g_ in GAIN_GROUPS},
             anchor=anchor if do_pose else None,
+            neck_reach_cm=None if reach is None else round(float(reach), 2), eased_frames=eased,
             smoothing=smoothing, frames=[a, b], retimed=bool(retime),
             transferred=int(len(rows_used)),
             transferred_frames=[int(f) for f in t_frames[rows_used]],

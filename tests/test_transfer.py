@@ -203,6 +203,38 @@ def test_the_head_stays_on_a_body_the_camera_moves(carphone_track):
         X.transfer(src, tgt, "full", anchor="body")
 
 
+def test_a_driver_s_whole_body_sway_does_not_carry_the_head_off_its_neck(carphone_track):
+    """A driver who sways 8 cm from side to side twice a second (driving_d12 sways 2-6 cm: his
+    whole body moves) onto a still actor: the head's moves about the footage's path are eased
+    beyond the actor's reach (its own largest move, at least 1.5 cm) and never go half a reach
+    beyond it, so the body the render cannot move stays under the head; the moves within reach
+    are the driver's exactly, and the rotation is untouched."""
+    src = _renamed(carphone_track)
+    tgt = carphone_track
+    ok = np.asarray(src.tracked, bool)
+    t = np.arange(src.n_frames) / float(src.fps)
+    src.pose = np.array(src.pose, copy=True)
+    src.pose[:, 3] += 8.0 * np.sin(2 * np.pi * 2.0 * t)
+    info = {}
+    out = X.transfer(src, tgt, "full", info=info)
+    rest_t, rest_s = X.rest_pose(tgt), X.rest_pose(src)
+    own = X.relative_motion(tgt.pose, rest_t)[:, 3:]
+    reach = X.neck_reach(own, tgt.tracked, tgt.fps)
+    assert info["neck_reach_cm"] == round(reach, 2) and 1.5 <= reach < 5.0 and info["eased_frames"] > 20
+    moves = X.relative_motion(out.pose, rest_t)[:, 3:] - X.slow_path(own, tgt.tracked, tgt.fps)
+    asked = X.relative_motion(src.pose, rest_s)[:, 3:]
+    asked = asked - X.slow_path(asked, src.tracked, src.fps)
+    n, a = np.linalg.norm(moves[ok], axis=1), np.linalg.norm(asked[ok], axis=1)
+    assert a.max() > 1.5 * reach and n.max() <= 1.5 * reach + 1e-9, (a.max(), n.max(), reach)
+    within = a <= reach
+    assert within.sum() > 20 and np.abs(moves[ok][within] - asked[ok][within]).max() < 1e-9
+    rot = X.relative_motion(out.pose, rest_t)[:, :3] - X.relative_motion(src.pose, rest_s)[:, :3]
+    assert np.abs(rot[ok]).max() < 1e-9
+    # anchor rest carries the driver's whole motion, as asked
+    rest = X.transfer(src, tgt, "full", anchor="rest")
+    assert np.abs(X.relative_motion(rest.pose, rest_t)[ok, 3:] - X.relative_motion(src.pose, rest_s)[ok, 3:]).max() < 1e-9
+
+
 def test_pose_mode_only_moves_the_head(pair):
     source, target = pair
     out = X.transfer(source, target, "pose", offset=3)
