@@ -510,9 +510,10 @@ def table(rep):
             _nick(p["clip"]), p["face_height_px"]),
             "{:.2f}".format(p["ratio"]), ">= 0.8", p["ratio"] >= TARGETS["sharpness_ratio"])
         row("    the same with the face scaled to 256 px", "{:.2f}".format(p["ratio_face_256px"]))
-        row("5 render command, {} px model, {} frames: wall / frame".format(p["model_size"], p["frames_rendered"]),
-            "{:.0f} ms".format(p["ms_per_frame_wall"]), "<= 60 ms at 256",
-            p["model_size"] == 256 and p["ms_per_frame_wall"] <= TARGETS["ms_per_frame_256"])
+        # (this clip's frames, not 256²: the 60 ms target is read at 256² by bench.render_path)
+        row("5 render command, {} px model, {} frames of {}: wall / frame".format(
+            p["model_size"], p["frames_rendered"], _nick(p["clip"])),
+            "{:.0f} ms".format(p["ms_per_frame_wall"]), "(256²: bench.render_path)")
         row("    CPU time of the command / frame (user + system, all threads)",
             "{:.0f} ms".format(p["cpu_ms_per_frame"]))
         lines.append("    path stages per frame: " + ", ".join(
