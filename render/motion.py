@@ -45,9 +45,11 @@ DETAIL_MARGIN = 0.25
 #: is exact inside each triangle); the image itself is resampled at full resolution
 DETAIL_FIELD_SCALE = 0.5
 #: the detail layer resamples the frame's own skin with Lanczos-4 instead of bicubic where the
-#: requested face is at least this tall (pixels, the mesh's height, median over the shot): bicubic at sub-pixel shifts loses a fifth of the
-#: stubble's contrast, which shows on HD faces; below it the cheaper bicubic (3x faster) is kept
+#: requested face is at least this tall (pixels, the mesh's height in that row): bicubic at
+#: sub-pixel shifts loses a fifth of the stubble's contrast, which shows on HD faces; below it
+#: the cheaper bicubic (3x faster) is kept; across a band of SHARP_BAND pixels the two are mixed
 SHARP_FACE_PX = 256
+SHARP_BAND = 32
 #: region ``head``: the warp's holes the network fills are grown by this many crop pixels
 HOLE_GROW = 2
 
@@ -77,11 +79,6 @@ class HeadMotion:
         ok = np.asarray(own.tracked, bool) & np.asarray(requested.tracked, bool)
         self.ok = ok & np.isfinite(self.ps).all((1, 2)) & np.isfinite(self.pd).all((1, 2))
         self.identity = np.asarray(requested.identity, np.float64)
-        #: the detail layer's interpolation, one for the whole shot (a filter switching from row
-        #: to row would make the skin's grain shimmer): see ``SHARP_FACE_PX``
-        tall = [float(np.ptp(p[:, 1])) for p in self.pd[self.ok]]
-        self.detail_interp = (cv2.INTER_LANCZOS4 if tall and float(np.median(tall)) >= SHARP_FACE_PX
-                              else cv2.INTER_CUBIC)
         #: rows whose head pose is the footage's (an edit of expression or gaze, a mouth dub)
         self.same_pose = face_edit_rows(requested, own)
         self.plate, self.known = plate[:2] if plate is not None else (None, None)
@@ -354,7 +351,23 @@ class HeadMotion:
                                frame.shape, box, field_scale, sharp)
         else:
             f = self.field(r, frame.shape, box, head_model=hm)
-        return warp_image(frame, f, interpolation=self.detail_interp, box=part, area=self.area), f.valid
+        w = self.sharp_weight(r)
+        if w <= 0.0 or w >= 1.0:
+            interp = cv2.INTER_LANCZOS4 if w >= 1.0 else cv2.INTER_CUBIC
+            return warp_image(frame, f, interpolation=interp, box=part, area=self.area), f.valid
+        both = [warp_image(frame, f, interpolation=i, box=part, area=self.area).astype(np.float32)
+                for i in (cv2.INTER_LANCZOS4, cv2.INTER_CUBIC)]
+        mixed = np.clip(w * both[0] + (1.0 - w) * both[1] + 0.5, 0, 255)
+        return mixed.astype(frame.dtype), f.valid
+
+    def sharp_weight(self, r):
+        """How much of the detail layer's resampling of row ``r`` is Lanczos-4 (the rest bicubic):
+        0 below ``SHARP_FACE_PX - SHARP_BAND / 2``, 1 above ``SHARP_FACE_PX + SHARP_BAND / 2``,
+        by the requested face's height (the mesh's) in this row alone, so a row renders alike
+        in a whole render and in Preview Frame, and a face growing through the band fades from
+        one filter to the other instead of switching."""
+        h = float(np.ptp(self.pd[r][:, 1]))
+        return float(np.clip((h - SHARP_FACE_PX) / SHARP_BAND + 0.5, 0.0, 1.0))
 
 
 def upscaled_field(compute, shape, within, scale, sharp=None):

@@ -276,6 +276,10 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             self.mode, src.name, tgt.name, len(fr), fr[0] + fo, fr[-1] + fo,
             ", {} skipped (untracked)".format(info["skipped_untracked_source"] + info["skipped_untracked_target"])
             if info["skipped_untracked_source"] + info["skipped_untracked_target"] else "")
+        if info.get("eased_frames"):
+            msg += ("; the head's moves eased on {} frames: '{}' sways further than '{}''s body can follow "
+                    "(reach {:.1f} cm; Head Position Rest carries them all)").format(
+                        info["eased_frames"], src.name, tgt.name, info["neck_reach_cm"])
         if edited:
             msg += ("; the source '{}' has edits of its own on {} frames ({}-{}) and they were transferred too "
                     "(Mute Edit Layer on it to transfer its tracked performance)").format(
