@@ -538,7 +538,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     frames depend on every row, and Preview Frame's ``track`` holds only the window's; not closed
     here), else made here from ``track``. Region ``head``: the head comes from the footage frame
     nearest in pose (:class:`~reenact.render.rewrite.ShotHead`), chosen on the whole performance:
-    ``shot_head`` made by the caller on it (Preview Frame), else made here from ``track``.
+    ``shot_head`` made by the caller on it (Preview Frame), else made here from ``track``; then
+    ``info["unseen_pose"]`` is :meth:`~reenact.render.rewrite.ShotHead.unseen` of this frame.
     ``reference_frames`` as :func:`render_clip`'s (the pool, the shot's eyes and mouth), with
     ``shot_face``: region ``face``'s :func:`~reenact.render.shotface.preview_face`, made by the
     caller on the whole performance.
@@ -609,8 +610,10 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
             with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer",
                           donor=head_donor(track, own, mouth_from, mouth_mode, accept_footage)[0]) as sh:
                 (frame, field), drawn_by = sh.frame(r, frame), sh.key
+                info["unseen_pose"] = sh.unseen(int(i), int(i) + 1)
         elif shot_head is not None:
             (frame, field), drawn_by = shot_head.frame(int(i) - shot_head.frame_start, frame), shot_head.key
+            info["unseen_pose"] = shot_head.unseen(int(i), int(i) + 1)
         else:
             (frame, field), drawn_by = warper.frame(0, frame), "renderer"
         info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)

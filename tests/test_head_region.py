@@ -261,6 +261,14 @@ def test_a_head_pose_the_shot_never_shows_is_named(turned, carphone, carphone_tr
     assert [r[:2] for r in summary["unseen_pose"]] == [[60, 62]] and summary["unseen_pose"][0][2] > 15
     line = "frames 60-61 ask for a head pose no frame of the shot shows (up to 17 degrees"
     assert res.stderr.count(line) == 1 and sum(line in w for w in summary["warnings"]) == 1
+    # Preview Frame says the same of its frame
+    from reenact.render.pipeline import render_frame
+    from reenact.video import open_video
+
+    with open_video(carphone) as src:
+        _, info = render_frame(far, src.read(60), 60, BASE_MODEL, region="head", video=carphone, prefer_gpu=False,
+                               cache_dir=str(tmp_path / "p"), watermark=False)
+    assert [r[:2] for r in info["unseen_pose"]] == [[60, 61]]
     near = ShotHead(carphone_track, turned, carphone, mouth=False, eyes=False)
     try:
         assert np.nanmax(near.turn) < UNSEEN_TURN_DEG and near.unseen(0, 10 ** 6) == []

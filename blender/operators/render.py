@@ -363,6 +363,11 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                             if ob is not None else None)
         ms = (time.perf_counter() - t0) * 1000.0
         ob["reenact_last_preview_ms"] = round(ms, 1)
+        if info.get("unseen_pose"):  # (this frame; in timeline frames)
+            from ...render.rewrite import unseen_pose_warning
+
+            off = int(ob.reenact.frame_offset)
+            report(self, "WARNING", unseen_pose_warning([[a + off, b + off, t] for a, b, t in info["unseen_pose"]]))
         report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(
             f, ms, "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
             info["provider"].replace("ExecutionProvider", "")))
