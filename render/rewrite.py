@@ -353,6 +353,8 @@ HEAD_EXPRESSION = 4.0
 #: rotation shows a side of the head no frame of the shot shows (the warp stretches hair and
 #: ears there): the render says which frames (:meth:`ShotHead.unseen`, :func:`unseen_pose_warning`)
 UNSEEN_TURN_DEG = 10.0
+#: ... runs of such frames this many frames apart or less are named as one
+UNSEEN_GAP = 2
 #: a head source's body offset (:meth:`ShotHead.body_offset`) below this many pixels is ignored
 BODY_MIN = 0.5
 #: the layer turns into this frame's own actor where the head's motion fades (:meth:`ShotHead._own_beyond`)
@@ -367,9 +369,11 @@ def unseen_pose_warning(runs, most=4):
         return None
     spans = ["{}-{}".format(a, b - 1) if b - a > 1 else str(a) for a, b, _ in runs[:most]]
     more = " and {} more".format(len(runs) - most) if len(runs) > most else ""
-    return ("frames {}{} ask for a head pose no frame of the shot shows (up to {:.0f} degrees from the nearest): "
+    one = len(runs) == 1 and runs[0][1] - runs[0][0] == 1
+    return ("{} {}{} {} for a head pose no frame of the shot shows (up to {:.0f} degrees from the nearest): "
             "the side of the head that turn brings into view is stretched from that frame there".format(
-                ", ".join(spans), more, max(t for _, _, t in runs)))
+                "frame" if one else "frames", ", ".join(spans), more, "asks" if one else "ask",
+                max(t for _, _, t in runs)))
 
 
 class ShotHead(ShotFrames):
@@ -453,13 +457,14 @@ class ShotHead(ShotFrames):
     def unseen(self, a, b):
         """Clip frames ``a``..``b``-1 whose requested head rotation no footage frame the head may
         be drawn from comes within :data:`UNSEEN_TURN_DEG` of: a list of [first, end, degrees]
-        (end excluded; the most degrees in that run), in order."""
+        (end excluded; the most degrees in that run), in order; runs :data:`UNSEEN_GAP` frames
+        apart or less are one."""
         f0, runs = self.frame_start, []
         for i in range(max(int(a), f0), min(int(b), f0 + len(self.turn))):
             t = self.turn[i - f0]
             if not (np.isfinite(t) and t >= UNSEEN_TURN_DEG):
                 continue
-            if runs and runs[-1][1] == i:
+            if runs and i - runs[-1][1] <= UNSEEN_GAP:
                 runs[-1][1], runs[-1][2] = i + 1, max(runs[-1][2], round(float(t), 1))
             else:
                 runs.append([i, i + 1, round(float(t), 1)])
