@@ -76,14 +76,14 @@ def face_box(landmarks, size, scale=1.5):
     return x, y, side
 
 
-def cmd_prepare(a):
+def cmd_prepare(a, names=(X_CLIP, Y_CLIP)):
     import cv2
 
     from reenact.video import VideoWriter, open_video
 
     os.makedirs(WORK, exist_ok=True)
     info = {}
-    for name in (X_CLIP, Y_CLIP):
+    for name in names:
         tr = clip_track(_path(name), os.path.join(TRACK_CACHE, name + ".npz"))
         with open_video(_path(name)) as src:
             x, y, side = face_box(np.asarray(tr.landmarks), (src.width, src.height))
@@ -233,21 +233,22 @@ def cmd_reenact(a):
     """The reenactment row alone (no training; in ``make bench``): the crops made when missing."""
     from reenact.tracking.tracker import track_video
 
-    if not all(os.path.isfile(_crop_path(n)) for n in (X_CLIP, Y_CLIP)):
-        cmd_prepare(a)
-    X, Y = _frames(_crop_path(X_CLIP)), _frames(_crop_path(Y_CLIP))
-    tx, ty = track_video(_crop_path(X_CLIP))[0], track_video(_crop_path(Y_CLIP))[0]
+    xn, yn = a.x, a.y
+    if not all(os.path.isfile(_crop_path(n)) for n in (xn, yn)):
+        cmd_prepare(a, (xn, yn))
+    X, Y = _frames(_crop_path(xn)), _frames(_crop_path(yn))
+    tx, ty = track_video(_crop_path(xn))[0], track_video(_crop_path(yn))[0]
     mx, ex = openings(tx)
     col_x, col_y = face_colour(X, tx), face_colour(Y, ty)
-    res = {"x": X_CLIP, "y": Y_CLIP, "crop": CROP, "frames": len(X),
+    res = {"x": xn, "y": yn, "crop": CROP, "frames": len(X),
            "x_vs_y": {"identity_rms_cm": identity_rms(tx, ty), "face_lab_dist": float(np.linalg.norm(col_x - col_y))},
-           "x_own": {"identity_rms_cm_to_x": 0.0, "identity_rms_cm_to_y": identity_rms(tx, ty)},
-           "models": {"reenact-head": reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, a.sheet)}}
-    _write(res, a.out)
+           "models": {"reenact-head": reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, a.sheet, yn)}}
+    _write(res, a.out or os.path.join(HERE, "results", "restyle_face_reenact{}.json".format(
+        "" if (xn, yn) == (X_CLIP, Y_CLIP) else "_{}_{}".format(xn, yn))))
     return 0
 
 
-def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
+def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False, y_name=Y_CLIP):
     """The same measures for Reenact's own way of putting X's performance on Y: no restyle
     network, but ``transfer --mode full`` (X's head motion, expressions and gaze onto Y's Track)
     and ``render --region head`` on Y's footage (Y's own pixels, moved by the fitted meshes;
@@ -267,11 +268,11 @@ def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
     req = transfer(tx, ty, "full", frames=(0, n))
     got = {}
     t0 = time.perf_counter()
-    s = render_clip(req, _crop_path(Y_CLIP), None, frames=(0, n), region="head", crop_track=ty, prefer_gpu=False,
+    s = render_clip(req, _crop_path(y_name), None, frames=(0, n), region="head", crop_track=ty, prefer_gpu=False,
                     cache_dir=os.path.join(WORK, "reenact_cache"), on_frame=lambda i, f: got.__setitem__(i, f.copy()))
     ms = 1000 * (time.perf_counter() - t0) / n
     R = [got[i] for i in range(n)]
-    out = os.path.join(WORK, "reenact-head_result.mkv")
+    out = os.path.join(WORK, "reenact-head_{}_result.mkv".format(y_name))
     with VideoWriter(out, float(ty.fps), (CROP, CROP), lossless=True) as w:
         for f in R:
             w.write(f)
@@ -290,7 +291,7 @@ def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False):
 
         k = [n // 4, n // 2, 3 * n // 4]
         rows = [np.concatenate([X[int(round(pos[i]))], R[i], Y[i]], 1) for i in k]
-        cv2.imwrite(os.path.join(WORK, "reenact-head_sheet.jpg"), np.concatenate(rows, 0)[..., ::-1],
+        cv2.imwrite(os.path.join(WORK, "reenact-head_{}_sheet.jpg".format(y_name)), np.concatenate(rows, 0)[..., ::-1],
                     [cv2.IMWRITE_JPEG_QUALITY, 88])
     return dict(method="reenactment: transfer --mode full X -> Y, render --region head on Y's footage",
                 steps=0, train_minutes=0.0, ms_per_frame=round(ms, 1), rendered=s["rendered"], frames=n,
@@ -339,7 +340,9 @@ def main(argv=None):
     e.add_argument("--sheet", action="store_true", help="X | result | Y pictures into WORK (not the repository)")
     r = sub.add_parser("reenact", help="Reenact's own reenactment of X onto Y (no training; in make bench)")
     r.add_argument("--sheet", action="store_true", help="X | result | Y pictures into WORK (not the repository)")
-    r.add_argument("--out", default=os.path.join(HERE, "results", "restyle_face_reenact.json"))
+    r.add_argument("--out", default=None, help="JSON (default bench/results/restyle_face_reenact[_X_Y].json)")
+    r.add_argument("--x", default=X_CLIP, help="the performer's clip (default %(default)s)")
+    r.add_argument("--y", default=Y_CLIP, help="the actor who takes it (default %(default)s)")
     a = p.parse_args(argv)
     if not CLIPS:
         print("skipping the face-to-face benchmark: ../shared/data/clips not present")
