@@ -357,7 +357,9 @@ class HeadMotion:
             return warp_image(frame, f, interpolation=interp, box=part, area=self.area), f.valid
         both = [warp_image(frame, f, interpolation=i, box=part, area=self.area).astype(np.float32)
                 for i in (cv2.INTER_LANCZOS4, cv2.INTER_CUBIC)]
-        mixed = np.clip(w * both[0] + (1.0 - w) * both[1] + 0.5, 0, 255)
+        mixed = w * both[0] + (1.0 - w) * both[1]
+        if frame.dtype == np.uint8:
+            mixed = np.clip(mixed + 0.5, 0, 255)
         return mixed.astype(frame.dtype), f.valid
 
     def sharp_weight(self, r):

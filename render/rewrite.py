@@ -407,6 +407,8 @@ class ShotHead(ShotFrames):
         Er = np.nan_to_num(np.asarray(requested.expression, np.float64))
         self.source = np.full(own.n_frames, -1, np.int64)
         self.turn = np.full(own.n_frames, np.nan)
+        #: per row, degrees from the requested head rotation to the nearest the head may be drawn from
+        self.nearest_turn = np.full(own.n_frames, np.nan)
         # each row's mouth and eyes from frames of their own (below): -1 where none
         self.mouth = np.full(own.n_frames, -1, np.int64)
         self.eyes = np.full(own.n_frames, -1, np.int64)
@@ -426,6 +428,7 @@ class ShotHead(ShotFrames):
         cand, cost = [], []
         for r in rows:
             d = rotation_angle_deg(Ro[avail], Rr[r][None])
+            self.nearest_turn[r] = float(d.min())
             # the expression too: a warp moves a frown's brows but keeps its wrinkles
             c = d + HEAD_EXPRESSION * np.linalg.norm(Eo[avail] - Er[r], axis=1) + HEAD_KEEP * (avail != r)
             idx = np.argpartition(c, K - 1)[:K]
@@ -460,8 +463,8 @@ class ShotHead(ShotFrames):
         (end excluded; the most degrees in that run), in order; runs :data:`UNSEEN_GAP` frames
         apart or less are one."""
         f0, runs = self.frame_start, []
-        for i in range(max(int(a), f0), min(int(b), f0 + len(self.turn))):
-            t = self.turn[i - f0]
+        for i in range(max(int(a), f0), min(int(b), f0 + len(self.nearest_turn))):
+            t = self.nearest_turn[i - f0]
             if not (np.isfinite(t) and t >= UNSEEN_TURN_DEG):
                 continue
             if runs and i - runs[-1][1] <= UNSEEN_GAP:
