@@ -4,7 +4,7 @@ docs/provenance.md, *The payload after a downscale, over many job ids*). Prints 
 writes ``bench/results/watermark_payload.json``.
 
     .venv/bin/python -m bench.watermark_payload [--clips driving_d14,driving_d11] [--ids 12]
-                                                [--seconds 4,1] [--paths 1,64]
+                                                [--seconds 4,1] [--paths 1,64,64+256]
 
 bench.watermark marks each clip with one job id; the mark's data cells change with the job id,
 and so does what a close-up's downscaled copy leaves of them. Here every clip (the close-ups by
@@ -13,7 +13,8 @@ default: their faces fill the frame, the hardest case after the downscale) is ma
 frame), its first ``--seconds`` seconds (each length its own excerpt) downscaled by half and
 encoded with H.264 CRF 28 (bench.watermark's attack), and read with ``detect``. Per decoder
 (``--paths``: the paths the payload's list Viterbi decoder keeps, ``provenance.watermark.
-LIST_PATHS``; 1 = the plain Viterbi decoder used before 2026-12-01 23:55 UTC) the share of
+LIST_PATHS``; 1 = the plain Viterbi decoder used before 2026-12-01 23:55 UTC; "64+256": 64, and
+256 for a file 64 do not read, the default since 2026-12-02) the share of
 one-second windows detected with the file's right payload, the files whose payload is read,
 and the lowest window score (the detection, which the decoder does not change).
 """
@@ -52,12 +53,13 @@ def read_back(frames, fps, job, paths):
     """(windows with the right payload, windows, file payload right, lowest window score)."""
     from reenact.provenance import watermark as wm
 
-    old = wm.LIST_PATHS
-    wm.LIST_PATHS = int(paths)
+    old = wm.LIST_PATHS, wm.LIST_PATHS_FALLBACK
+    first, _, again = str(paths).partition("+")  # "64+256": 64 paths, then 256 for the file
+    wm.LIST_PATHS, wm.LIST_PATHS_FALLBACK = int(first), int(again or first)
     try:
         d = wm.detect(frames, fps)
     finally:
-        wm.LIST_PATHS = old
+        wm.LIST_PATHS, wm.LIST_PATHS_FALLBACK = old
     right = d["payload"] is not None and d["payload"]["job_id"] == "{:010x}".format(job)
     wins = d["windows"]
     good = sum(bool(w.get("payload_match")) for w in wins) if right else 0
@@ -71,7 +73,8 @@ def main(argv=None):
     ap.add_argument("--clips", default="driving_d14,driving_d11")
     ap.add_argument("--ids", type=int, default=12, help="job ids per clip (fixed seed)")
     ap.add_argument("--seconds", default="4,1", help="excerpt lengths (s), each read on its own")
-    ap.add_argument("--paths", default="1,64", help="list decoder sizes to compare (1: plain Viterbi)")
+    ap.add_argument("--paths", default="1,64,64+256",
+                    help="list decoder sizes to compare (1: plain Viterbi; 64+256: 256 for a file 64 do not read)")
     ap.add_argument("--out", default=RESULTS)
     a = ap.parse_args(argv)
     if not os.path.isdir(SHARED_CLIPS):
@@ -79,7 +82,7 @@ def main(argv=None):
         return 0
     t0 = time.perf_counter()
     ids = job_ids(a.ids)
-    paths = [int(p) for p in a.paths.split(",")]
+    paths = a.paths.split(",")
     lengths = [float(s) for s in a.seconds.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +106,7 @@ def main(argv=None):
                         row["lowest_score"] = low if row["lowest_score"] is None else min(row["lowest_score"], low)
                 rows.append(row)
                 print("{:12s} {:>4.1f} s  lowest score {:5.2f}  ".format(name, sec, row["lowest_score"]) + "  ".join(
-                    "paths {:>2d}: windows {:>3d}/{:<3d} files {:>2d}/{:<2d}".format(
+                    "paths {:>6s}: windows {:>3d}/{:<3d} files {:>2d}/{:<2d}".format(
                         p, r["windows_right"], r["windows"], r["files_right"], r["files"])
                     for p, r in row["decoders"].items()), flush=True)
     rep = {"command": "python -m bench.watermark_payload " + " ".join(argv or sys.argv[1:]),

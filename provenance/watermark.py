@@ -71,11 +71,13 @@ KEEP_OUT_MAKEUP = 1.15
 ALGORITHM = "org.reenact.watermark.ss-luma.2"
 #: A detected window "carries the file's payload" when its data cells agree with it at this z.
 PAYLOAD_MATCH_Z = 4.0
-#: paths the payload's list Viterbi decoder keeps (CRC-aided list decoding, 2026-12-01: after a
-#: 50 % downscale + CRF 28 the best path of a close-up's windows is often a bit or two off; a
-#: one-second excerpt of d11 gives its payload for 3 / 7 / 9 / 11 of 12 job ids with 1 / 16 / 64
-#: / 256 paths, at up to 16 ms per decode with 64 and 67 with 256)
+#: paths the payload's list Viterbi decoder keeps (CRC-aided list decoding: after a 50 % downscale
+#: + CRF 28 a close-up's best path is often a bit or two off; a one-second excerpt of d11 gives
+#: its payload for 3 / 7 / 9 / 11 of 12 job ids with 1 / 16 / 64 / 256 paths, 16 / 67 ms a decode)
 LIST_PATHS = 64
+#: a detected file whose payload LIST_PATHS paths do not give is decoded again with this many
+#: (one-second excerpts; a wrong payload then at most 256 x 2**-28 likely, 9.5e-7)
+LIST_PATHS_FALLBACK = 256
 #: A window is "detected" when the probability that an unmarked window scores as high is below this.
 FALSE_POSITIVE_LIMIT = 1e-6
 
@@ -530,11 +532,10 @@ class Detector:
         v = self.cell_values(img, al, spectrum=al.spectrum, power=0.5).ravel()
         return float(v[self.wm.sync_cells].sum())
 
-    def decode(self, soft, gain_over_noise=1.0, version=FORMAT_VERSION):
-        """``(payload, valid)``: valid when the CRC holds and the payload names Reenact and the
-        format it was read in. The decoder keeps the :data:`LIST_PATHS` best paths and takes the
-        best valid one (:func:`~.ecc.decode_list`): a wrong payload is then at most
-        LIST_PATHS x 2**-28 likely (2.4e-7)."""
+    def decode(self, soft, gain_over_noise=1.0, version=FORMAT_VERSION, paths=None):
+        """``(payload, valid)``: valid when the CRC holds and the payload names Reenact and its format.
+        The :data:`LIST_PATHS` (or ``paths``) best paths are kept, the best valid one taken
+        (:func:`~.ecc.decode_list`): a wrong payload is at most paths x 2**-28 likely."""
         # Viterbi wants log-likelihood-like values: soft / sigma^2 with sigma per coded bit
         lay = self.wm.layout(version)
 
@@ -543,14 +544,14 @@ class Detector:
             return pl.tool == TOOL_ID and pl.version == version
 
         bits, ok, _rank = ecc.decode_list(soft * max(gain_over_noise, 1e-6) ** 2, PAYLOAD_BITS, lay.gens,
-                                          LIST_PATHS, names_reenact)
+                                          LIST_PATHS if paths is None else int(paths), names_reenact)
         return Payload.from_bits(bits), bool(ok)
 
-    def decode_any(self, softs):
+    def decode_any(self, softs, paths=None):
         """The first format (newest first) whose soft values (``{version: soft}``, already
         weighted) decode to a valid payload: ``(payload, version)`` or ``(None, None)``."""
         for v in sorted(softs, reverse=True):
-            pl, ok = self.decode(softs[v], 1.0, v)
+            pl, ok = self.decode(softs[v], 1.0, v, paths)
             if ok:
                 return pl, v
         return None, None
@@ -658,6 +659,8 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
     payload, valid = None, False
     if detected:
         pl, version = det.decode_any(soft_sum)
+        if pl is None and LIST_PATHS_FALLBACK > LIST_PATHS:  # (a short excerpt: less evidence)
+            pl, version = det.decode_any(soft_sum, LIST_PATHS_FALLBACK)
         valid = pl is not None
         payload = pl.to_dict() if valid else None
         if valid:

@@ -107,6 +107,27 @@ def test_list_decoding_finds_the_payload_where_the_best_path_is_wrong():
         assert not det.decode(rng.normal(0, 1, wm.CODED_BITS), 1.0)[1]
 
 
+def test_a_file_the_list_decoder_misses_is_decoded_again_with_more_paths(monkeypatch):
+    """A detected file whose payload the list decoder's LIST_PATHS paths do not give is decoded
+    once more with LIST_PATHS_FALLBACK (one-second excerpts: d11 after the downscale, 9 -> 11 of
+    12 job ids with 64 then 256 paths, bench.watermark_payload). Here a faint mark on a noisy
+    one-second clip: the plain Viterbi path alone misses the payload, the second decode with 64
+    paths reads it, and the right one."""
+    rng = np.random.default_rng(1)
+    base = np.clip(120 + rng.normal(0, 18, (270, 480, 1)), 0, 255).astype(np.uint8).repeat(3, 2)
+    r = np.random.default_rng(0)
+    job = int(r.integers(0, 1 << 40))
+    frames = [np.clip(wm.mark_frame(np.roll(base, i, 1), i, wm.DEFAULT_KEY, job, strength=0.3).astype(float)
+                      + r.normal(0, 12, base.shape), 0, 255).astype(np.uint8) for i in range(10)]
+    monkeypatch.setattr(wm, "LIST_PATHS", 1)
+    monkeypatch.setattr(wm, "LIST_PATHS_FALLBACK", 1)
+    d = wm.detect(frames, 10.0)
+    assert d["detected"] and d["payload"] is None
+    monkeypatch.setattr(wm, "LIST_PATHS_FALLBACK", 64)
+    d = wm.detect(frames, 10.0)
+    assert d["detected"] and d["payload"]["job_id"] == "{:010x}".format(job)
+
+
 # ----------------------------------------------------------------------------- marking
 def test_mark_is_invisible_bounded_and_fast(clip, marked):
     import time
