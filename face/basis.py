@@ -21,6 +21,12 @@ RIDGE = (0.0005, 0.02, 0.02)
 #: while an actor who talks with the mouth open (spread 0.1-0.38) keeps 76-98 % of its own
 #: (docs/track-format.md, *Expression basis*)
 RIDGE_OF = {"jawOpen": 0.003}
+#: jawOpen's sideways motion of the mouth region is the template's (the model frame's x): in every
+#: shared clip jawOpen is predicted from the other mouth coefficients with R^2 0.98-1.00, so the
+#: first-stage regression gave it whatever moved with it; an actor who opens the mouth to grin
+#: (driving_d19, d0) got a jawOpen that widens the mouth 3 cm per unit, and another actor's "o"
+#: came out as his grin. The widening is left to the later stages (smiles, stretch).
+JAW_SIDEWAYS_FROM_TEMPLATE = ("region_mouth", "lips_outer", "lips_inner")
 
 
 #: coefficients allowed to move the outline of the face (the face oval): the jaw
@@ -314,6 +320,12 @@ def _vertex_groups(masks, names):
     return _GROUP_CACHE[key]
 
 
+def _jaw_sideways():
+    """Vertices whose sideways motion under jawOpen is the template's (:data:`JAW_SIDEWAYS_FROM_TEMPLATE`)."""
+    topo = load_topology()
+    return np.unique(np.concatenate([np.asarray(topo.group(g), np.int64) for g in JAW_SIDEWAYS_FROM_TEMPLATE]))
+
+
 def regress_basis(A, C, masks, ridge=RIDGE, names=EXPRESSION_NAMES, prior_basis=None):
     """identity (468,3), basis (K,468,3) with A ~ identity + C @ basis (staged masked ridge).
 
@@ -381,6 +393,9 @@ class BasisMoments:
                 rhs = CY[np.ix_(ks[act], cols)] + alpha[act, None] * B0[np.ix_(ks[act], cols)]
                 sol = np.linalg.solve(Ga, rhs)  # (len(act), 3 * len(verts))
                 B[np.ix_(ks[act], verts)] = sol.reshape(len(act), len(verts), 3)
+            if "jawOpen" in names and names.index("jawOpen") in ks:  # (before the residual)
+                j, side = list(names).index("jawOpen"), _jaw_sideways()
+                B[j, side, 0] = B0.reshape(K, N_VERTS, 3)[j, side, 0]
             # what this stage explains leaves the data: Cc^T (Yc - Cc[:, ks] B[ks])
             CY = CY - self.CC[:, ks] @ Bflat[ks]
         identity = Ym.reshape(N_VERTS, 3) - np.einsum("k,kni->ni", self.Cm, B)
