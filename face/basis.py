@@ -393,8 +393,9 @@ class BasisMoments:
                 rhs = CY[np.ix_(ks[act], cols)] + alpha[act, None] * B0[np.ix_(ks[act], cols)]
                 sol = np.linalg.solve(Ga, rhs)  # (len(act), 3 * len(verts))
                 B[np.ix_(ks[act], verts)] = sol.reshape(len(act), len(verts), 3)
-            if "jawOpen" in names and names.index("jawOpen") in ks:  # (before the residual)
-                j, side = list(names).index("jawOpen"), _jaw_sideways()
+            j = [str(n) for n in names].index("jawOpen") if "jawOpen" in [str(n) for n in names] else -1
+            if j in ks:  # (before the residual)
+                side = _jaw_sideways()
                 B[j, side, 0] = B0.reshape(K, N_VERTS, 3)[j, side, 0]
             # what this stage explains leaves the data: Cc^T (Yc - Cc[:, ks] B[ks])
             CY = CY - self.CC[:, ks] @ Bflat[ks]

@@ -526,6 +526,40 @@ def test_a_jaw_the_footage_barely_opens_takes_the_template(spread, own):
         assert raise_ < 0.35, raise_
 
 
+def test_a_grinner_s_jaw_does_not_widen_another_actor_s_mouth():
+    """An actor who opens the mouth to grin: every opening comes with the corners pulled apart
+    (here 1.5 cm per unit), and the smile coefficients move with jawOpen. jawOpen's sideways
+    motion over the mouth stays the template's (basis.JAW_SIDEWAYS_FROM_TEMPLATE) and the smiles
+    take the widening, so another actor's "o" (jawOpen with pucker, no smile) is not drawn as this
+    actor's grin (docs/reenact-bench.md, *A pucker becomes a grin*); the actor's own grins are
+    still fitted (opening + smiles = the data)."""
+    topo = load_topology()
+    names = list(EXPRESSION_NAMES)
+    k, sl, sr = names.index("jawOpen"), names.index("mouthSmileLeft"), names.index("mouthSmileRight")
+    ident = topo.mean_shape.astype(np.float64)
+    masks = basis.region_masks(names, topo)
+    ranges = np.tile([0.0, 1.0], (len(names), 1))
+    T = basis.expression_templates(ident, ranges, names, masks)
+    rng = np.random.default_rng(5)
+    c = np.clip(rng.uniform(0.0, 0.6, 400), 0, 1)
+    C = np.zeros((len(c), len(names)))
+    C[:, k] = c
+    C[:, sl] = C[:, sr] = np.clip(c * 0.8 + rng.normal(0, 0.02, len(c)), 0, 1)  # the grin comes with it
+    wide = np.zeros_like(ident)
+    wide[[61, 146, 91, 181, 84, 185, 40, 39, 78, 95, 88, 191, 80], 0] -= 0.75  # the corners pulled apart
+    wide[[291, 375, 321, 405, 314, 409, 270, 269, 308, 324, 318, 415, 310], 0] += 0.75
+    A = ident[None] + c[:, None, None] * (T[k] + wide)[None] + rng.normal(0, 0.01, (len(c),) + ident.shape)
+    _, B = basis.regress_basis(A, C, masks, names=names, prior_basis=T)
+
+    def widening(d):
+        return float((d[291, 0] - d[61, 0]))
+
+    assert abs(widening(B[k]) - widening(T[k])) < 0.05, widening(B[k])  # the jaw: the template's
+    fitted = np.einsum("tk,kni->tni", C, B)[:, [61, 291], 0]
+    truth = (c[:, None] * (T[k] + wide)[None, [61, 291], 0])
+    assert np.abs(fitted - truth).max() < 0.25  # the grin itself: opening + smiles
+
+
 def test_each_brow_measure_reads_its_own_brows():
     # browInnerUp's measure was a late-bound lambda that read the nose sneer's points (the names
     # it used were assigned again below it): raising the inner brows did not change it
