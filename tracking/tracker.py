@@ -135,7 +135,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                 if k >= 0:
                     lms[k, j] = res.landmarks[i]
                     presence[k, j] = res.presence[i]
-            if not progress(j + 1, T, "frame {}".format(a + j)):
+            if not progress(j + 1, T, "frame {} ({} of {})".format(a + j, j + 1, T)):
                 raise Cancelled()
         lms[:, missing_rows] = np.nan
         presence[:, missing_rows] = 0.0
