@@ -162,23 +162,33 @@ def _frames(path):
         return [f for _, f in src.iter_frames()]
 
 
+def _domains(xn, yn):
+    """Both clips' crops (X, Y), their Tracks (tx, ty), X's openings (mx, ex), the face colours
+    (col_x, col_y) and the result's head (res: names, sizes, X vs Y, no models yet)."""
+    from reenact.tracking.tracker import track_video
+
+    X, Y = _frames(_crop_path(xn)), _frames(_crop_path(yn))
+    tx, ty = track_video(_crop_path(xn))[0], track_video(_crop_path(yn))[0]
+    mx, ex = openings(tx)
+    col_x, col_y = face_colour(X, tx), face_colour(Y, ty)
+    res = {"x": xn, "y": yn, "crop": CROP, "frames": len(X),
+           "x_vs_y": {"identity_rms_cm": identity_rms(tx, ty), "face_lab_dist": float(np.linalg.norm(col_x - col_y))},
+           "models": {}}
+    return dict(X=X, Y=Y, tx=tx, ty=ty, mx=mx, ex=ex, col_x=col_x, col_y=col_y, res=res)
+
+
 def cmd_eval(a):
     from reenact.restyle.apply import RestyleModel, restyle_frames
     from reenact.restyle.metrics import flows_with_occlusion, warping_error
     from reenact.tracking.tracker import track_video
     from reenact.video import VideoWriter
 
-    X = _frames(_crop_path(X_CLIP))
-    Y = _frames(_crop_path(Y_CLIP))
-    tx, ty = track_video(_crop_path(X_CLIP))[0], track_video(_crop_path(Y_CLIP))[0]
-    mx, ex = openings(tx)
+    d = _domains(X_CLIP, Y_CLIP)
+    X, Y, tx, ty, mx, ex, col_x, col_y = (d[k] for k in ("X", "Y", "tx", "ty", "mx", "ex", "col_x", "col_y"))
     small = [f.astype(np.float32) / 255.0 for f in X]
     flows = flows_with_occlusion(small)
     warp_x = warping_error(small, flows)
-    col_x, col_y = face_colour(X, tx), face_colour(Y, ty)
-    res = {"x": X_CLIP, "y": Y_CLIP, "crop": CROP, "frames": len(X), "stabilise": a.stabilise,
-           "x_vs_y": {"identity_rms_cm": identity_rms(tx, ty), "face_lab_dist": float(np.linalg.norm(col_x - col_y))},
-           "models": {}}
+    res = dict(d["res"], stabilise=a.stabilise)
     for name in sorted(MODELS) + sorted(set(a.extra or [])):
         p = os.path.join(WORK, name + ".onnx")
         if not os.path.isfile(p):
@@ -231,24 +241,18 @@ def _write(res, path):
 
 def cmd_reenact(a):
     """The reenactment row alone (no training; in ``make bench``): the crops made when missing."""
-    from reenact.tracking.tracker import track_video
-
     xn, yn = a.x, a.y
     if not all(os.path.isfile(_crop_path(n)) for n in (xn, yn)):
         cmd_prepare(a, (xn, yn))
-    X, Y = _frames(_crop_path(xn)), _frames(_crop_path(yn))
-    tx, ty = track_video(_crop_path(xn))[0], track_video(_crop_path(yn))[0]
-    mx, ex = openings(tx)
-    col_x, col_y = face_colour(X, tx), face_colour(Y, ty)
-    res = {"x": xn, "y": yn, "crop": CROP, "frames": len(X),
-           "x_vs_y": {"identity_rms_cm": identity_rms(tx, ty), "face_lab_dist": float(np.linalg.norm(col_x - col_y))},
-           "models": {"reenact-head": reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, a.sheet, yn)}}
+    d = _domains(xn, yn)
+    res = d.pop("res")
+    res["models"]["reenact-head"] = reenact_row(sheet=a.sheet, y_name=yn, **d)
     _write(res, a.out or os.path.join(HERE, "results", "restyle_face_reenact{}.json".format(
         "" if (xn, yn) == (X_CLIP, Y_CLIP) else "_{}_{}".format(xn, yn))))
     return 0
 
 
-def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False, y_name=Y_CLIP):
+def reenact_row(X, Y, tx, ty, mx, ex, col_x, col_y, sheet=False, y_name=Y_CLIP):  # (:func:`_domains`' fields)
     """The same measures for Reenact's own way of putting X's performance on Y: no restyle
     network, but ``transfer --mode full`` (X's head motion, expressions and gaze onto Y's Track)
     and ``render --region head`` on Y's footage (Y's own pixels, moved by the fitted meshes;

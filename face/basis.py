@@ -385,6 +385,8 @@ class BasisMoments:
         Bflat = B.reshape(K, -1)
         B0 = np.zeros((K, N_VERTS * 3)) if prior_basis is None else np.asarray(prior_basis).reshape(K, -1)
         ridges = np.broadcast_to(np.asarray(ridge, np.float64), (3,))
+        labels = [str(n) for n in names]
+        jaw = labels.index("jawOpen") if "jawOpen" in labels else -1
         for si, (ks, groups) in enumerate(_vertex_groups(masks, tuple(names))):
             alpha = T * np.array([RIDGE_OF.get(str(names[k]), ridges[min(si, 2)]) for k in ks])
             G = self.CC[np.ix_(ks, ks)]
@@ -393,10 +395,9 @@ class BasisMoments:
                 rhs = CY[np.ix_(ks[act], cols)] + alpha[act, None] * B0[np.ix_(ks[act], cols)]
                 sol = np.linalg.solve(Ga, rhs)  # (len(act), 3 * len(verts))
                 B[np.ix_(ks[act], verts)] = sol.reshape(len(act), len(verts), 3)
-            j = [str(n) for n in names].index("jawOpen") if "jawOpen" in [str(n) for n in names] else -1
-            if j in ks:  # (before the residual)
+            if jaw in ks:  # (before the residual)
                 side = _jaw_sideways()
-                B[j, side, 0] = B0.reshape(K, N_VERTS, 3)[j, side, 0]
+                B[jaw, side, 0] = B0.reshape(K, N_VERTS, 3)[jaw, side, 0]
             # what this stage explains leaves the data: Cc^T (Yc - Cc[:, ks] B[ks])
             CY = CY - self.CC[:, ks] @ Bflat[ks]
         identity = Ym.reshape(N_VERTS, 3) - np.einsum("k,kni->ni", self.Cm, B)

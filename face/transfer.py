@@ -204,12 +204,13 @@ def _centred(v, kern):
     return np.convolve(v, kern, mode="full")[r:r + len(v)]
 
 
-def neck_reach(own, valid, fps):
-    """The reach (cm) of :data:`NECK_REACH_CM`: from a head's own displacement ``own`` (T, 3)."""
+def neck_reach(own, valid, fps, slow=None):
+    """The reach (cm) of :data:`NECK_REACH_CM`: from a head's own displacement ``own`` (T, 3)
+    (``slow``: its :func:`slow_path`, when the caller has it)."""
     valid = np.asarray(valid, bool)
     if not valid.any():
         return NECK_REACH_CM
-    q = np.linalg.norm((own - slow_path(own, valid, fps))[valid], axis=1)
+    q = np.linalg.norm((own - (slow_path(own, valid, fps) if slow is None else slow))[valid], axis=1)
     return max(float(q.max()), NECK_REACH_CM)
 
 
@@ -423,11 +424,12 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
                 t_ok = np.asarray(target.tracked, bool)
                 own = np.full((Tt, 3), np.nan)
                 own[t_ok] = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, 3:]
-                reach = neck_reach(own, t_ok, fps_t)
+                slow = slow_path(own, t_ok, fps_t)
+                reach = neck_reach(own, t_ok, fps_t, slow)
                 asked = np.linalg.norm(m[:, 3:], axis=1)
                 m[:, 3:] = within_reach(m[:, 3:], reach)  # the body under the head cannot follow
                 eased = int(np.sum(np.linalg.norm(m[:, 3:], axis=1) < 0.95 * asked))
-                m[:, 3:] += slow_path(own, t_ok, fps_t)[rows_used]
+                m[:, 3:] += slow[rows_used]
             out.pose[rows_used] = apply_motion(m, t_rest)
     if info is not None:
         info.update(

@@ -363,11 +363,12 @@ OWN_FADE = True
 OWN_FIELD_SCALE = 0.5
 
 
-def unseen_pose_warning(runs, most=4):
-    """One line for :meth:`ShotHead.unseen`'s runs (None when there are none)."""
+def unseen_pose_warning(runs, most=4, offset=0):
+    """One line for :meth:`ShotHead.unseen`'s runs (None when there are none); ``offset`` is
+    added to the frame numbers (Blender's timeline frames)."""
     if not runs:
         return None
-    spans = ["{}-{}".format(a, b - 1) if b - a > 1 else str(a) for a, b, _ in runs[:most]]
+    spans = ["{}-{}".format(a + offset, b - 1 + offset) if b - a > 1 else str(a + offset) for a, b, _ in runs[:most]]
     more = " and {} more".format(len(runs) - most) if len(runs) > most else ""
     one = len(runs) == 1 and runs[0][1] - runs[0][0] == 1
     return ("{} {}{} {} for a head pose no frame of the shot shows (up to {:.0f} degrees from the nearest): "
@@ -406,7 +407,6 @@ class ShotHead(ShotFrames):
         Eo = np.nan_to_num(np.asarray(own.expression, np.float64))
         Er = np.nan_to_num(np.asarray(requested.expression, np.float64))
         self.source = np.full(own.n_frames, -1, np.int64)
-        self.turn = np.full(own.n_frames, np.nan)
         #: per row, degrees from the requested head rotation to the nearest the head may be drawn from
         self.nearest_turn = np.full(own.n_frames, np.nan)
         # each row's mouth and eyes from frames of their own (below): -1 where none
@@ -436,8 +436,8 @@ class ShotHead(ShotFrames):
                 idx = np.concatenate([idx, np.flatnonzero(avail == r)])
             cand.append(avail[idx])
             cost.append(np.stack([c[idx], d[idx]], 1))
-        src, turn = _runs(rows, cand, cost, HEAD_SWITCH, np.full(len(rows), -1, np.int64), np.full(len(rows), np.nan))
-        self.source[rows], self.turn[rows] = src, turn
+        self.source[rows] = _runs(rows, cand, cost, HEAD_SWITCH, np.full(len(rows), -1, np.int64),
+                                  np.full(len(rows), np.nan))[0]
         # the lower face from the footage frame with the nearest mouth (ShotMouth's choice, at the
         # requested pose): the head's source seldom has the requested opening, and the warp
         # stretches its lips over the opening (a red blob where the request opens a closed mouth)

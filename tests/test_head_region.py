@@ -229,15 +229,21 @@ def test_a_model_refuses_a_region_it_cannot_render(turned, carphone, tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1 and not os.path.exists(str(tmp_path / "o"))
 
 
-def test_cli_warns_when_a_face_render_keeps_a_turned_head(turned, carphone, tmp_path):
+def _cli_render(track, clip, region, tmp_path):
+    """``reenact render`` of ``track`` over clip frames 60-61 (exit 0 asserted): (the completed
+    process, its JSON summary)."""
     path = str(tmp_path / "t.npz")
-    turned.save(path)
-    res = subprocess.run([sys.executable, "-m", "reenact", "render", path, "--video", carphone, "--frames", "60:62",
-                          "--model", BASE_MODEL, "--region", "face", "--out", str(tmp_path / "o"), "--cpu"],
+    track.save(path)
+    res = subprocess.run([sys.executable, "-m", "reenact", "render", path, "--video", clip, "--frames", "60:62",
+                          "--model", BASE_MODEL, "--region", region, "--out", str(tmp_path / "o"), "--cpu"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
+    return res, json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def test_cli_warns_when_a_face_render_keeps_a_turned_head(turned, carphone, tmp_path):
+    res, summary = _cli_render(turned, carphone, "face", tmp_path)
     assert "use --region head" in res.stderr
-    summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert summary["warnings"] and "8 degrees" in summary["warnings"][0]
 
 
@@ -251,13 +257,7 @@ def test_a_head_pose_the_shot_never_shows_is_named(turned, carphone, carphone_tr
     from reenact.render.rewrite import UNSEEN_TURN_DEG, ShotHead
 
     far = turn(carphone_track, 0.3)
-    path = str(tmp_path / "t.npz")
-    far.save(path)
-    res = subprocess.run([sys.executable, "-m", "reenact", "render", path, "--video", carphone, "--frames", "60:62",
-                          "--model", BASE_MODEL, "--region", "head", "--out", str(tmp_path / "o"), "--cpu"],
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr
-    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    res, summary = _cli_render(far, carphone, "head", tmp_path)
     assert [r[:2] for r in summary["unseen_pose"]] == [[60, 62]] and summary["unseen_pose"][0][2] > 12
     line = "frames 60-61 ask for a head pose no frame of the shot shows (up to 14 degrees"
     assert res.stderr.count(line) == 1 and sum(line in w for w in summary["warnings"]) == 1

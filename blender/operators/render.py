@@ -218,8 +218,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         from ...render.rewrite import unseen_pose_warning
 
         ob = bpy.data.objects.get(self._ob_name)
-        off = int(ob.reenact.frame_offset) if ob is not None else 0
-        unseen = unseen_pose_warning([[a + off, b + off, t] for a, b, t in summary.get("unseen_pose") or []])
+        unseen = unseen_pose_warning(summary.get("unseen_pose"), offset=int(ob.reenact.frame_offset) if ob is not None else 0)
         if unseen:  # in timeline frames, where the animator looks
             report(self, "WARNING", unseen)
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -366,8 +365,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
         if info.get("unseen_pose"):  # (this frame; in timeline frames)
             from ...render.rewrite import unseen_pose_warning
 
-            off = int(ob.reenact.frame_offset)
-            report(self, "WARNING", unseen_pose_warning([[a + off, b + off, t] for a, b, t in info["unseen_pose"]]))
+            report(self, "WARNING", unseen_pose_warning(info["unseen_pose"], offset=int(ob.reenact.frame_offset)))
         report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(
             f, ms, "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
             info["provider"].replace("ExecutionProvider", "")))
