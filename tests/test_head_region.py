@@ -352,6 +352,27 @@ def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carph
     assert diff.any() and not diff[~around_eyes(P, frame.shape)].any()
 
 
+def test_lowered_lids_are_not_drawn_from_a_wide_open_frame_that_looks_the_same_way(carphone_track):
+    """A row asking for lowered lids and the gaze of the shot's widest-open frame draws its eyes
+    from a frame whose lids are open about as far as asked, not from that stare (the gaze weight
+    alone took driving_d14's wide-open eyes for her lowered ones: docs/reenact-bench.md)."""
+    from reenact.render.eyes import eye_shapes, plan_eyes
+
+    tr = carphone_track
+    _, opening, _ = eye_shapes(tr)
+    ok = np.flatnonzero(np.isfinite(opening))
+    r = int(ok[np.argsort(opening[ok])[len(ok) // 10]])  # lids lower than most frames'
+    w = int(ok[np.argmax(opening[ok])])  # the widest-open frame
+    assert opening[w] - opening[r] > 0.25, (opening[r], opening[w])
+    req = X._copy(tr)
+    req.gaze = np.array(req.gaze)
+    req.gaze[r] = np.asarray(tr.gaze)[w]
+    req = req.with_footage_rows(tr)
+    pool = [q for q in ok if abs(q - r) > 3]  # not the row itself nor its neighbours
+    j = int(plan_eyes(tr, req, [r], pool)[0])
+    assert j >= 0 and abs(opening[j] - opening[r]) < 0.15, (j, opening[j], opening[r])
+
+
 def test_head_render_cancelled_keeps_its_frames_and_stops_its_threads(turned, carphone, tmp_path):
     """Region head warps its rows on the draw threads (render/overlap.py): a render cancelled
     from its progress callback raises Cancelled, keeps the frames written before (each equal to
