@@ -115,7 +115,7 @@ def _frame_range(text, option="--frames"):
 
 def cmd_transfer(args):
     from .face.track import Track
-    from .face.transfer import transfer
+    from .face.transfer import TURN_REACH_DEG, transfer
 
     out = _out_path(args.out, ".npz")
     frames = _frame_range(args.frames) if args.frames else None
@@ -125,7 +125,8 @@ def cmd_transfer(args):
         target = Track.load(args.target)
         info = {}
         result = transfer(source, target, args.mode, offset=args.offset, gains=args.gain or None,
-                          frames=frames, smoothing=args.smoothing, info=info, anchor=args.anchor)
+                          frames=frames, smoothing=args.smoothing, info=info, anchor=args.anchor,
+                          turn_reach=None if args.free_turns else TURN_REACH_DEG)
         result.save(out)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
@@ -438,6 +439,10 @@ def build_parser():
                    help="where the moved head sits (modes full, pose): shot = the target footage's own slow "
                         "path (camera moves, the actor shifting) plus the source's quicker moves (default); "
                         "rest = the source's motion about the target's rest pose")
+    p.add_argument("--free-turns", action="store_true",
+                   help="carry the source's head turns as they are (modes full, pose); by default a turn "
+                        "further than 6 degrees from every rotation the target's footage shows is eased "
+                        "towards them (never 10 beyond: the render cannot draw more without a stretched head)")
     p.add_argument("--out", required=True, help="Track file to write (.npz): the target with the transfer")
     p.set_defaults(func=cmd_transfer)
 

@@ -158,6 +158,7 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
 
 # ----------------------------------------------------------------------------- case 2
 def full_reenact(driver, target, model, work, length, region, log, images=True):
+    from reenact.face.transfer import transfer
     from reenact.render.eyes import eye_shapes  # lids' opening of the fitted mesh (cm)
 
     d = os.path.join(work, "full_{}_to_{}".format(driver, target))
@@ -176,6 +177,10 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
     rows = np.arange(a, b)
     Rq, Rg, Ro = rotations(req.pose)[rows], rotations(got.pose)[rows], rotations(tgt.pose)[rows]
     err = rot_angle_deg(Rq, Rg)
+    # the driver's turns as they are (the transfer eases those the footage cannot show, TURN_REACH_DEG)
+    free = rotations(transfer(drv, tgt, "full", frames=(a, b), turn_reach=None).pose)[rows]
+    eased = rot_angle_deg(free, Rq) > 0.5
+    err_free = rot_angle_deg(free, Rg)
     base = rot_angle_deg(Rq, Ro)
     kept = np.setdiff1d(np.flatnonzero(np.asarray(got.tracked) & np.asarray(tgt.tracked)), rows)  # the footage
     floor = rot_angle_deg(rotations(got.pose)[kept], rotations(tgt.pose)[kept]) if len(kept) else [np.nan]
@@ -206,6 +211,9 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "untouched_vs_request_deg_median": _r(np.nanmedian(base), 2),
         "retrack_floor_deg_median": _r(np.nanmedian(floor), 2), "retrack_focal_mm": _r(focal_mm(tgt), 3),
         "requested_turn_deg_max": _r(np.nanmax(base), 1),
+        "eased_turn_frames": int(eased.sum()),
+        "rotation_error_vs_driver_deg_median": _r(np.nanmedian(err_free), 2),
+        "rotation_error_vs_driver_deg_median_eased_frames": _r(np.nanmedian(err_free[eased]), 2) if eased.any() else None,
         "outline_moved_fraction": _r(moved / counted if counted else np.nan, 3),
         "outline_points_counted": counted,
         "outline_displacement_realised_median": _r(np.median(along) if along else np.nan, 3),
@@ -462,6 +470,10 @@ def table(rep):
         row("2 full {}->{} region {}: rotation error (median)".format(
             _nick(h["driver"]), _nick(h["target"]), h["region"]),
             "{} deg".format(_fmt(e, "{:.1f}")), "<= 3 deg", e is not None and e <= TARGETS["head_rotation_error_deg"])
+        if h.get("rotation_error_vs_driver_deg_median") is not None:
+            row("    vs the driver's turns as they are; frames eased (median there)", "{} deg; {} ({} deg)".format(
+                _fmt(h["rotation_error_vs_driver_deg_median"], "{:.1f}"), h.get("eased_turn_frames"),
+                _fmt(h.get("rotation_error_vs_driver_deg_median_eased_frames"), "{:.1f}")))
         row("    untouched footage vs request (baseline)",
             "{} deg".format(_fmt(h["untouched_vs_request_deg_median"], "{:.1f}")))
         row("    the re-track's own noise (rows left as footage)", "{} deg".format(_fmt(h.get("retrack_floor_deg_median"), "{:.1f}")))

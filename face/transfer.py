@@ -63,6 +63,19 @@ ANCHORS = ("shot", "rest")
 #: the collar bent). A performance of the target's own moves is carried exactly.
 NECK_REACH_CM = 1.5
 NECK_REACH_EASE = 0.5
+#: modes full and pose: a head rotation no frame of the target's footage comes within
+#: TURN_REACH_DEG of is eased towards the footage's nearest rotations (tanh, continuous with its
+#: slope), never further than TURN_REACH_DEG + TURN_EASE_DEG from them: a render draws the moved
+#: head from the footage frame nearest in rotation and warps it the rest of the way, and beyond
+#: ~10 degrees of warp the far side's hair stretches into a wing and the collar kinks (d12 onto
+#: d0, d18, d20, s20: 14-19 degrees asked beyond every frame). The render names rows asked for
+#: more than ``reenact.render.rewrite.UNSEEN_TURN_DEG`` (10); ``turn_reach=None`` carries the
+#: driver's turns as they are. A performance of turns the footage shows is carried exactly.
+TURN_REACH_DEG = 6.0
+TURN_EASE_DEG = 3.5
+#: ... "the footage's nearest rotations": their mean weighted by exp(-(angle - nearest) / this),
+#: degrees, so the eased turn does not jump where the nearest footage frame changes
+TURN_SOFTMIN_DEG = 2.0
 
 
 def mode_channels(mode, names):
@@ -224,6 +237,38 @@ def within_reach(d, reach):
     return d * np.where(n > 1e-12, m / np.maximum(n, 1e-12), 1.0)
 
 
+def within_turns(rotvec, own, reach=TURN_REACH_DEG, ease=TURN_EASE_DEG):
+    """Relative head rotations ``rotvec`` (N, 3, rotation vectors) with those further than
+    ``reach`` degrees from the rotations ``own`` (M, 3) a footage shows eased towards them (see
+    :data:`TURN_REACH_DEG`); (eased rotations (N, 3), degrees each was turned back (N,))."""
+    rotvec = np.asarray(rotvec, np.float64)
+    out, back = rotvec.copy(), np.zeros(len(rotvec))
+    if not len(rotvec) or not len(own):
+        return out, back
+    Ro, Rq = rodrigues(np.asarray(own, np.float64)), rodrigues(rotvec)
+    cos = np.clip((np.einsum("mij,nij->nm", Ro, Rq) - 1.0) / 2.0, -1.0, 1.0)
+    ang = np.degrees(np.arccos(cos))  # (N, M): each asked rotation to each of the footage's
+    def nearest(R):  # degrees from R to the footage's nearest rotation
+        return float(np.degrees(np.arccos(np.clip((np.einsum("mij,ij->m", Ro, R).max() - 1.0) / 2.0, -1.0, 1.0))))
+
+    for n in np.flatnonzero(ang.min(1) > reach):
+        far = float(ang[n].min())
+        kept = reach + ease * np.tanh((far - reach) / ease)
+        # back along the way from the footage's nearest rotations (their soft mean: no jump where
+        # the nearest frame changes) until the turn is ``kept`` from the nearest: bisection
+        w = np.exp(-(ang[n] - far) / TURN_SOFTMIN_DEG)
+        A = _project_so3(np.einsum("m,mij->ij", w / w.sum(), Ro))
+        v = log_so3(A.T @ Rq[n])
+        lo, hi = 0.0, 1.0
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if nearest(A @ rodrigues((v * mid)[None])[0]) < kept else (lo, mid)
+        R = A @ rodrigues((v * lo)[None])[0]
+        out[n] = log_so3(R)
+        back[n] = float(np.degrees(np.arccos(np.clip((np.trace(R.T @ Rq[n]) - 1.0) / 2.0, -1.0, 1.0))))
+    return out, back
+
+
 def slow_path(x, valid, fps):
     """(T, C): a head's slow path, ``x`` (T, C) smoothed within each run of ``valid`` rows by a
     local straight-line fit under a Gaussian of :data:`ANCHOR_SECONDS` (sigma); NaN elsewhere.
@@ -295,7 +340,7 @@ def _split_gain(text):
 
 # ----------------------------------------------------------------------------- transfer
 def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=0.0,
-             source_rest=None, target_rest=None, info=None, anchor="shot"):
+             source_rest=None, target_rest=None, info=None, anchor="shot", turn_reach=TURN_REACH_DEG):
     """The target's Track with (part of) the source's performance: see the module docstring.
 
     ``mode``: one of :data:`MODES`. ``offset``: target frame t takes source frame t - offset.
@@ -306,7 +351,9 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     ``smoothing``: Gaussian sigma in frames applied to the source's signals (0: none).
     ``source_rest`` / ``target_rest``: rest poses (default :func:`rest_pose` of each track).
     ``anchor``: where the moved head sits, ``shot`` (the target's own slow path) or ``rest``
-    (see the module's text).
+    (see the module's text). ``turn_reach``: degrees beyond the rotations the target's footage
+    shows that a head turn is kept as it is before it is eased (:data:`TURN_REACH_DEG`); None:
+    the source's turns as they are.
     ``info``: optional dict that receives what was done (frames changed, skipped, ...).
 
     Raises ValueError (one line) for an unknown mode or gain group, the same actor with no
@@ -322,6 +369,8 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
         raise ValueError("smoothing must be a number of frames, got {!r}".format(smoothing)) from None
     if not np.isfinite(smoothing) or smoothing < 0:
         raise ValueError("smoothing must be >= 0 frames, got {}".format(smoothing))
+    if turn_reach is not None and not (np.isfinite(float(turn_reach)) and float(turn_reach) >= 0):
+        raise ValueError("turn reach must be >= 0 degrees, got {}".format(turn_reach))
     if int(offset) != offset:
         raise ValueError("offset must be a whole number of frames, got {}".format(offset))
     offset = int(offset)
@@ -416,9 +465,13 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_gaze:
         out.gaze[rows_used] = np.clip(val[:, c:c + 4] * gains.get("gaze", 1.0), -GAZE_LIMIT, GAZE_LIMIT)
         c += 4
-    reach, eased = None, 0
+    reach, eased, turned_back = None, 0, np.zeros(0)
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
+        if len(m) and turn_reach is not None:  # turns the footage cannot show eased
+            t_ok = np.asarray(target.tracked, bool)
+            own_rot = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, :3]
+            m[:, :3], turned_back = within_turns(m[:, :3], own_rot, float(turn_reach))
         if len(m):
             if anchor == "shot":  # ... from the target's own slow path
                 t_ok = np.asarray(target.tracked, bool)
@@ -436,6 +489,9 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
             mode=mode, offset=offset, gains={g_: gains.get(g_, 1.0) for g_ in GAIN_GROUPS},
             anchor=anchor if do_pose else None,
             neck_reach_cm=None if reach is None else round(float(reach), 2), eased_frames=eased,
+            turn_reach_deg=None if not do_pose or turn_reach is None else float(turn_reach),
+            eased_turns=int(np.sum(turned_back > 0.5)),
+            turned_back_deg=round(float(turned_back.max()), 1) if len(turned_back) else 0.0,
             smoothing=smoothing, frames=[a, b], retimed=bool(retime),
             transferred=int(len(rows_used)),
             transferred_frames=[int(f) for f in t_frames[rows_used]],

@@ -369,7 +369,7 @@ def main(cfg):
     export(tgt_name, "operator_full")
     res = bpy.ops.reenact.reset_to_tracked(actor=tgt_name, channels="full")
     res = bpy.ops.reenact.transfer_performance(source=src_name, target=tgt_name, mode="full", offset=ui_offset,
-                                               anchor="rest")
+                                               anchor="rest", keep_turns=False)
     assert res == {"FINISHED"}, res
     export(tgt_name, "operator_full_rest")
     res = bpy.ops.reenact.reset_to_tracked(actor=tgt_name, channels="full")

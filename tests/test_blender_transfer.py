@@ -119,7 +119,7 @@ def _cli_matches_operator(cfg, out):
     runs = {
         "operator_full": ["--mode", "full", "--offset", str(cfg["offset"]), "--gain", "mouth=1.2", "--gain", "pose=0.8",
                           "--smoothing", "1"],
-        "operator_full_rest": ["--mode", "full", "--offset", str(cfg["offset"]), "--anchor", "rest"],
+        "operator_full_rest": ["--mode", "full", "--offset", str(cfg["offset"]), "--anchor", "rest", "--free-turns"],
         "operator_mouth": ["--mode", "mouth", "--offset", str(cfg["offset"]),
                            "--frames", "{}:{}".format(*cfg["range"])],
     }

@@ -235,6 +235,46 @@ def test_a_driver_s_whole_body_sway_does_not_carry_the_head_off_its_neck(carphon
     assert np.abs(X.relative_motion(rest.pose, rest_t)[ok, 3:] - X.relative_motion(src.pose, rest_s)[ok, 3:]).max() < 1e-9
 
 
+def test_a_turn_the_footage_never_shows_is_eased_towards_the_turns_it_does(carphone_track):
+    """A driver who turns his head 35 degrees to each side onto an actor whose footage turns a
+    few: turns further than TURN_REACH_DEG from every frame of the footage are eased, never
+    beyond TURN_REACH_DEG + TURN_EASE_DEG (a render warps the nearest frame the rest of the way,
+    and beyond ~10 degrees the far side's hair stretches into a wing); turns within reach are the
+    driver's exactly, the eased ones change smoothly, and turn_reach=None carries them as asked."""
+    from reenact.face.camera import rotation_angle_deg
+
+    src = _renamed(carphone_track)
+    tgt = carphone_track
+    ok = np.asarray(src.tracked, bool)
+    t = np.arange(src.n_frames) / float(src.fps)
+    src.pose = np.array(src.pose, copy=True)
+    src.pose[:, 1] += np.radians(35.0) * np.sin(2 * np.pi * 0.5 * t)
+    info = {}
+    out = X.transfer(src, tgt, "full", info=info)
+    free = X.transfer(src, tgt, "full", turn_reach=None)
+    own = euler_to_matrix(np.asarray(tgt.pose, np.float64)[ok, :3])
+
+    def beyond(tr):  # degrees from each row's rotation to the footage's nearest
+        R = euler_to_matrix(np.asarray(tr.pose, np.float64)[ok, :3])
+        return np.array([rotation_angle_deg(own, R[k][None]).min() for k in range(len(R))])
+
+    b_free, b_out = beyond(free), beyond(out)
+    limit = X.TURN_REACH_DEG + X.TURN_EASE_DEG
+    assert b_free.max() > 25 and b_out.max() <= limit + 0.5, (b_free.max(), b_out.max())
+    within = b_free <= X.TURN_REACH_DEG - 1.0
+    assert within.sum() > 10
+    assert np.abs(np.asarray(out.pose)[ok][within] - np.asarray(free.pose)[ok][within]).max() < 1e-9
+    assert info["eased_turns"] > 20 and info["turn_reach_deg"] == X.TURN_REACH_DEG and info["turned_back_deg"] > 15
+    R = euler_to_matrix(np.asarray(out.pose, np.float64)[ok, :3])
+    Rf = euler_to_matrix(np.asarray(free.pose, np.float64)[ok, :3])
+    step, step_free = rotation_angle_deg(R[1:], R[:-1]), rotation_angle_deg(Rf[1:], Rf[:-1])
+    assert step.max() <= step_free.max() + 0.5, (step.max(), step_free.max())  # no jumps
+    # the translation is the neck reach's alone: the same with or without the turn's ease
+    assert np.abs(np.asarray(out.pose)[:, 3:] - np.asarray(free.pose)[:, 3:]).max() < 1e-9
+    with pytest.raises(ValueError, match="turn reach"):
+        X.transfer(src, tgt, "full", turn_reach=-1)
+
+
 def test_pose_mode_only_moves_the_head(pair):
     source, target = pair
     out = X.transfer(source, target, "pose", offset=3)
@@ -273,8 +313,9 @@ def test_gains(carphone_track):
     assert np.abs(X.relative_motion(out.pose, (R0, t0))[:, 3:] - slow).max() < 1e-9
     out0 = X.transfer(src, tgt, "pose", gains={"pose": 0.0}, anchor="rest")
     assert np.abs(out0.pose[:, 3:] - t0).max() < 1e-9
-    # pose gain 2: twice the rotation angle away from rest
-    out2 = X.transfer(src, tgt, "pose", gains=["pose=2"])
+    # pose gain 2: twice the rotation angle away from rest (as asked: turns the footage never
+    # shows are otherwise eased, test_a_turn_the_footage_never_shows_is_eased_...)
+    out2 = X.transfer(src, tgt, "pose", gains=["pose=2"], turn_reach=None)
     a1 = np.linalg.norm(X.relative_motion(src.pose, X.rest_pose(src))[:, :3], axis=1)
     a2 = np.linalg.norm(X.relative_motion(out2.pose, (R0, t0))[:, :3], axis=1)
     assert np.abs(a2 - 2 * a1).max() < 1e-9

@@ -158,6 +158,11 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                          "stays under it"),
         ("rest", "Rest", "The source's whole motion about the target's rest pose (a slow lean too)")),
         description="Where the moved head sits (modes Full and Pose)")
+    keep_turns: BoolProperty(name="Turns the Shot Can Show", default=True,
+                             description="Ease head turns further than 6 degrees from every rotation of the "
+                                         "target's footage towards them (never 10 beyond): the render draws the "
+                                         "head from the nearest frame, and a larger warp stretches its far side. "
+                                         "Off: the source's turns as they are (modes Full and Pose)")
 
     @classmethod
     def poll(cls, context):
@@ -216,6 +221,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             layout.prop(self, p)
         if self.mode in ("full", "pose"):
             layout.prop(self, "anchor")
+            layout.prop(self, "keep_turns")
         col = layout.column(heading="Gain", align=True)
         for p in ("gain_mouth", "gain_eyes", "gain_brows", "gain_pose"):
             col.prop(self, p)
@@ -226,7 +232,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         col.prop(self, "frame_end")
 
     def execute(self, context):
-        from ...face.transfer import rest_pose, transfer
+        from ...face.transfer import TURN_REACH_DEG, rest_pose, transfer
 
         scene = context.scene
         try:
@@ -255,7 +261,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             try:
                 result = transfer(src_perf, tgt_track, self.mode, offset=offset, gains=gains, frames=frames,
                                   smoothing=self.smoothing, source_rest=rest_pose(src_tracked),
-                                  target_rest=rest_pose(tgt_track), info=info, anchor=self.anchor)
+                                  target_rest=rest_pose(tgt_track), info=info, anchor=self.anchor,
+                                  turn_reach=TURN_REACH_DEG if self.keep_turns else None)
             except ValueError as exc:
                 if str(exc).startswith("no overlapping frames") and src_perf.fps == tgt_track.fps:
                     raise ValueError(self._no_overlap(src, tgt, src_perf, tgt_track)) from None
@@ -280,6 +287,10 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             msg += ("; the head's moves eased on {} frames: '{}' sways further than '{}''s body can follow "
                     "(reach {:.1f} cm; Head Position Rest carries them all)").format(
                         info["eased_frames"], src.name, tgt.name, info["neck_reach_cm"])
+        if info.get("eased_turns"):
+            msg += ("; head turns eased on {} frames (up to {:.0f} degrees): '{}' turns further than any frame "
+                    "of '{}' shows (Turns the Shot Can Show off carries them as they are)").format(
+                        info["eased_turns"], info["turned_back_deg"], src.name, tgt.name)
         if edited:
             msg += ("; the source '{}' has edits of its own on {} frames ({}-{}) and they were transferred too "
                     "(Mute Edit Layer on it to transfer its tracked performance)").format(
