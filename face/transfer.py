@@ -246,21 +246,27 @@ def within_turns(rotvec, own, reach=TURN_REACH_DEG, ease=TURN_EASE_DEG):
     if not len(rotvec) or not len(own):
         return out, back
     Ro, Rq = rodrigues(np.asarray(own, np.float64)), rodrigues(rotvec)
-    cos = np.clip((np.einsum("mij,nij->nm", Ro, Rq) - 1.0) / 2.0, -1.0, 1.0)
-    ang = np.degrees(np.arccos(cos))  # (N, M): each asked rotation to each of the footage's
-    def nearest(R):  # degrees from R to the footage's nearest rotation
-        return float(np.degrees(np.arccos(np.clip((np.einsum("mij,ij->m", Ro, R).max() - 1.0) / 2.0, -1.0, 1.0))))
+    flat = Ro.reshape(len(Ro), 9)
 
-    for n in np.flatnonzero(ang.min(1) > reach):
-        far = float(ang[n].min())
+    def angles(R):  # (n, M) degrees from each of R (n, 3, 3) to each of the footage's rotations
+        return np.degrees(np.arccos(np.clip((R.reshape(len(R), 9) @ flat.T - 1.0) / 2.0, -1.0, 1.0)))
+
+    def nearest(R):  # degrees from R to the footage's nearest rotation
+        return float(angles(R[None]).min())
+
+    # rows a chunk at a time (a long shot's N x M would not fit)
+    far_of = np.concatenate([angles(Rq[i:i + 256]).min(1) for i in range(0, len(Rq), 256)])
+    for n in np.flatnonzero(far_of > reach):
+        ang = angles(Rq[n:n + 1])[0]
+        far = float(ang.min())
         kept = reach + ease * np.tanh((far - reach) / ease)
         # back along the way from the footage's nearest rotations (their soft mean: no jump where
         # the nearest frame changes) until the turn is ``kept`` from the nearest: bisection
-        w = np.exp(-(ang[n] - far) / TURN_SOFTMIN_DEG)
+        w = np.exp(-(ang - far) / TURN_SOFTMIN_DEG)
         A = _project_so3(np.einsum("m,mij->ij", w / w.sum(), Ro))
         v = log_so3(A.T @ Rq[n])
         lo, hi = 0.0, 1.0
-        for _ in range(30):
+        for _ in range(24):
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if nearest(A @ rodrigues((v * mid)[None])[0]) < kept else (lo, mid)
         R = A @ rodrigues((v * lo)[None])[0]
