@@ -442,7 +442,8 @@ def build_parser():
     p.add_argument("--free-turns", action="store_true",
                    help="carry the source's head turns as they are (modes full, pose); by default a turn "
                         "further than 6 degrees from every rotation the target's footage shows is eased "
-                        "towards them (never 10 beyond: the render cannot draw more without a stretched head)")
+                        "towards them, never more than 9.5 beyond (a render warps the nearest frame the rest of the way, "
+                        "and a larger warp stretches the head's far side)")
     p.add_argument("--out", required=True, help="Track file to write (.npz): the target with the transfer")
     p.set_defaults(func=cmd_transfer)
 

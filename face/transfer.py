@@ -474,13 +474,12 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     reach, eased, turned_back = None, 0, np.zeros(0)
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
+        t_ok = np.asarray(target.tracked, bool)
         if len(m) and turn_reach is not None:  # turns the footage cannot show eased
-            t_ok = np.asarray(target.tracked, bool)
             own_rot = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, :3]
             m[:, :3], turned_back = within_turns(m[:, :3], own_rot, float(turn_reach))
         if len(m):
             if anchor == "shot":  # ... from the target's own slow path
-                t_ok = np.asarray(target.tracked, bool)
                 own = np.full((Tt, 3), np.nan)
                 own[t_ok] = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, 3:]
                 slow = slow_path(own, t_ok, fps_t)

@@ -160,7 +160,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         description="Where the moved head sits (modes Full and Pose)")
     keep_turns: BoolProperty(name="Turns the Shot Can Show", default=True,
                              description="Ease head turns further than 6 degrees from every rotation of the "
-                                         "target's footage towards them (never 10 beyond): the render draws the "
+                                         "target's footage towards them (never more than 9.5 beyond): the render draws the "
                                          "head from the nearest frame, and a larger warp stretches its far side. "
                                          "Off: the source's turns as they are (modes Full and Pose)")
 
