@@ -372,7 +372,8 @@ def unseen_pose_warning(runs, most=4, offset=0):
     more = " and {} more".format(len(runs) - most) if len(runs) > most else ""
     one = len(runs) == 1 and runs[0][1] - runs[0][0] == 1
     return ("{} {}{} {} for a head pose no frame of the shot shows (up to {:.0f} degrees from the nearest): "
-            "the side of the head that turn brings into view is stretched from that frame there".format(
+            "the side of the head that turn brings into view is stretched from that frame there "
+            "(a transfer eases such turns unless --free-turns or Turns the Shot Can Show off)".format(
                 "frame" if one else "frames", ", ".join(spans), more, "asks" if one else "ask",
                 max(t for _, _, t in runs)))
 
