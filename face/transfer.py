@@ -37,7 +37,7 @@ Conventions (see ``docs/transfer.md``):
 import numpy as np
 
 from .expressions import GROUPS, group_of
-from .camera import euler_to_matrix, matrix_to_euler, rodrigues
+from .camera import euler_to_matrix, matrix_to_euler, rodrigues, rotation_angle_deg
 from .gaze import GAZE_LIMIT
 
 MODES = ("full", "expression", "mouth", "pose", "gaze")
@@ -251,9 +251,6 @@ def within_turns(rotvec, own, reach=TURN_REACH_DEG, ease=TURN_EASE_DEG):
     def angles(R):  # (n, M) degrees from each of R (n, 3, 3) to each of the footage's rotations
         return np.degrees(np.arccos(np.clip((R.reshape(len(R), 9) @ flat.T - 1.0) / 2.0, -1.0, 1.0)))
 
-    def nearest(R):  # degrees from R to the footage's nearest rotation
-        return float(angles(R[None]).min())
-
     # rows a chunk at a time (a long shot's N x M would not fit)
     far_of = np.concatenate([angles(Rq[i:i + 256]).min(1) for i in range(0, len(Rq), 256)])
     for n in np.flatnonzero(far_of > reach):
@@ -268,10 +265,10 @@ def within_turns(rotvec, own, reach=TURN_REACH_DEG, ease=TURN_EASE_DEG):
         lo, hi = 0.0, 1.0
         for _ in range(24):
             mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if nearest(A @ rodrigues((v * mid)[None])[0]) < kept else (lo, mid)
+            lo, hi = (mid, hi) if rotation_angle_deg(Ro, A @ rodrigues((v * mid)[None])[0]).min() < kept else (lo, mid)
         R = A @ rodrigues((v * lo)[None])[0]
         out[n] = log_so3(R)
-        back[n] = float(np.degrees(np.arccos(np.clip((np.trace(R.T @ Rq[n]) - 1.0) / 2.0, -1.0, 1.0))))
+        back[n] = float(rotation_angle_deg(R, Rq[n]))
     return out, back
 
 
@@ -475,13 +472,13 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
         t_ok = np.asarray(target.tracked, bool)
+        t_motion = relative_motion(np.asarray(target.pose)[t_ok], t_rest)  # the footage's own head
         if len(m) and turn_reach is not None:  # turns the footage cannot show eased
-            own_rot = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, :3]
-            m[:, :3], turned_back = within_turns(m[:, :3], own_rot, float(turn_reach))
+            m[:, :3], turned_back = within_turns(m[:, :3], t_motion[:, :3], float(turn_reach))
         if len(m):
             if anchor == "shot":  # ... from the target's own slow path
                 own = np.full((Tt, 3), np.nan)
-                own[t_ok] = relative_motion(np.asarray(target.pose)[t_ok], t_rest)[:, 3:]
+                own[t_ok] = t_motion[:, 3:]
                 slow = slow_path(own, t_ok, fps_t)
                 reach = neck_reach(own, t_ok, fps_t, slow)
                 asked = np.linalg.norm(m[:, 3:], axis=1)
