@@ -49,6 +49,9 @@ def main():
         from reenact.bench import warp
 
         warp.main([os.path.join(SHARED_DATA, "clips", c + ".mp4") for c in WARP_CLIPS])
+    from reenact.bench import room_fill  # the room a moved head uncovers, on known room (~1.5 min); skips without data
+
+    room_fill.main([])
     from reenact.bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
 
     reenact.main([])

@@ -15,6 +15,7 @@ from ..video import open_video
 from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
+from .inpaint import complete_plate
 from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets,
                    fill_background, head_mask, layer_head, layer_reach, mirrored_weight, moving_plate, posed_points,
                    sampled_outside)
@@ -36,7 +37,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-26"
+MOTION_VERSION = "warp-27"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -508,6 +509,11 @@ def face_edit_rows(track, own):
     return np.isfinite(a).all(1) & np.isfinite(b).all(1) & (np.abs(a - b) <= 1e-6).all(1)
 
 
+#: :func:`shot_plate` completes the room no plate frame shows from the room they do
+#: (:func:`~.inpaint.complete_plate`) instead of leaving it to the smooth fill
+COMPLETE_ROOM = True
+
+
 def shot_plate(source, own, count=31):
     """(plate, known, picture area): the background plate of a shot (:func:`background_plate`
     over ``count`` frames spread over the clip ``source``, an open
@@ -516,7 +522,9 @@ def shot_plate(source, own, count=31):
     bars (:func:`~reenact.video.bars.picture_area` of those frames). Where the camera moves
     (:func:`~.head.camera_offsets`: the room moves by :data:`~.head.CAMERA_STILL` px or more),
     a fourth item, the :class:`~.head.MovingPlate` that gives each frame its own plate; the
-    plate returned is then the middle plate frame's."""
+    plate returned is then the middle plate frame's. With :data:`COMPLETE_ROOM` the room no plate
+    frame shows, near the room they do, is drawn from it (:func:`~.inpaint.complete_plate`, once
+    per shot; ``known`` then covers it)."""
     pts = posed_points(own)[0]
     rows = np.flatnonzero(np.asarray(own.tracked, bool) & np.isfinite(pts).all((1, 2)))
     if not len(rows):
@@ -542,8 +550,13 @@ def shot_plate(source, own, count=31):
     offsets = camera_offsets(frames, covered)
     if np.abs(offsets - offsets[0]).max() >= CAMERA_STILL:
         moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets)
+        if COMPLETE_ROOM:  # the room no frame shows, drawn once on the whole canvas
+            moving.canvas, moving.canvas_known = complete_plate(moving.canvas, moving.canvas_known)
         return moving.at(int(own.frame_start) + int(pick[len(pick) // 2])) + (area, moving)
-    return background_plate(frames, covered, max_frames=count) + (area,)
+    plate, known = background_plate(frames, covered, max_frames=count)
+    if COMPLETE_ROOM:
+        plate, known = complete_plate(plate, known, area)
+    return plate, known, area
 
 
 #: a performance whose head turns further than this from the footage's needs region ``head``
