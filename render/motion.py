@@ -15,10 +15,10 @@ from ..video import open_video
 from ..video.bars import picture_area, within
 from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
-from .inpaint import complete_plate
 from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets,
                    fill_background, head_mask, layer_head, layer_reach, mirrored_weight, moving_plate, posed_points,
                    sampled_outside)
+from .inpaint import complete_plate
 from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size
