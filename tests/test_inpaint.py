@@ -129,3 +129,20 @@ def test_region_heads_plate_of_a_real_shot_is_completed_near_the_actor(carphone,
 
     g1, gs, g0 = steps(p1, new), steps(smooth_fill(p0, ~k0), new), steps(p0, k0)
     assert g1.mean() > 2 * gs.mean() and g1.mean() > 0.4 * g0.mean()  # texture, as the room has
+
+
+def test_a_large_plate_is_drawn_smaller_and_scaled_up_keeping_the_seen_room(monkeypatch):
+    """Above MAX_SIDE (4K footage) the room is drawn at MAX_SIDE and scaled up: the seen room
+    stays exact, the hole gets the room's slats (softer by the scale)."""
+    from reenact.render import inpaint
+
+    room = _room(320, 400)
+    known = np.ones(room.shape[:2], bool)
+    known[60:180, 140:260] = False
+    plate = room.copy()
+    plate[~known] = 0
+    monkeypatch.setattr(inpaint, "MAX_SIDE", 160)
+    out, filled = inpaint.complete_plate(plate, known, band=0.5)
+    assert filled.all() and np.array_equal(out[known], room[known])
+    assert _psnr(out, room, ~known) > 22.0
+    assert _psnr(smooth_fill(plate, ~known), room, ~known) < 20.0
