@@ -416,6 +416,18 @@ def mirrored_weight(field, area, reach):
     return np.clip(2.0 - d / max(float(reach), 1.0), 0.0, 1.0).astype(np.float32)
 
 
+def agreed_mattes(mattes):
+    """Each of several warped source mattes (H, W) limited to the largest of the others: the
+    actor of a blend of source moments only where at least two of them have it (region head's
+    three-moment blend drew the hair one moment held wider as a ghost at a quarter of its
+    opacity). One matte is returned as it is."""
+    mattes = [np.asarray(a, np.float32) for a in mattes]
+    if len(mattes) < 2:
+        return mattes
+    return [np.minimum(a, np.maximum.reduce([b for j, b in enumerate(mattes) if j != i]))
+            for i, a in enumerate(mattes)]
+
+
 def attached_alpha(alpha, uncovered):
     """``alpha`` (H, W) float (a moved actor's matte) with what lies in ``uncovered`` (H, W) bool
     (what the warp's head-region estimate calls room the head uncovered) kept only where it is

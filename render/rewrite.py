@@ -35,7 +35,7 @@ from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, 
 from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
 from .irises import move_irises
 from .crossfade import aligned_crossfade
-from .head import attached_alpha, body_offset
+from .head import agreed_mattes, attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
 from .warp import warp_field, warp_image
@@ -359,6 +359,8 @@ UNSEEN_GAP = 2
 BODY_MIN = 0.5
 #: the layer turns into this frame's own actor where the head's motion fades (:meth:`ShotHead._own_beyond`)
 OWN_FADE = True
+#: :meth:`ShotHead._moved`: each blended source's actor matte limited to the others' largest
+LAYER_CONSENSUS = True
 #: ... this frame's own actor moved by a field computed at this fraction of the resolution
 OWN_FIELD_SCALE = 0.5
 
@@ -608,6 +610,7 @@ class ShotHead(ShotFrames):
         moved, wsum, g = 0.0, 0.0, None
         lay_c, lay_a = 0.0, 0.0  # with the matte: the sources' colours premultiplied by their mattes
         mine = None
+        srcs = []  # (weight, colours, matte) of each source
         for k, wk in ((r, 0.5), (r - 1, 0.25), (r + 1, 0.25)):
             jk = j if k == r else self.driver_row(k)
             if jk is None:
@@ -620,14 +623,21 @@ class ShotHead(ShotFrames):
             ck = warp_image(src, gk, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
                             area=m.area).astype(np.float32)
             moved = moved + wk * ck
+            ak = None
             if m.matte:  # the source's actor, warped the same way (its layer's matte)
-                ak = wk * warp_image(m.actor_matte(jk, src, self.ps[jk]), gk, border=cv2.BORDER_REFLECT_101,
-                                     area=m.area)
-                lay_a = lay_a + ak
-                lay_c = lay_c + ak[..., None] * ck
+                ak = warp_image(m.actor_matte(jk, src, self.ps[jk]), gk, border=cv2.BORDER_REFLECT_101, area=m.area)
                 if jk == r:  # this frame itself, moved: what _own_beyond needs
-                    mine = (ck, ak / wk)
+                    mine = (ck, ak)
+            srcs.append((wk, ck, ak))
             wsum += wk
+        if m.matte:
+            # each source's actor only where another source has it too (LAYER_CONSENSUS): hair one
+            # neighbour moment draws wider than the others showed as a ghost at a quarter of its
+            # opacity, a grey veil beside s20's hair
+            mats = agreed_mattes([a for _, _, a in srcs]) if LAYER_CONSENSUS else [a for _, _, a in srcs]
+            for (wk, ck, _), ak in zip(srcs, mats):
+                lay_a = lay_a + wk * ak
+                lay_c = lay_c + (wk * ak)[..., None] * ck
         moved = moved / wsum
         plain = np.clip(moved + 0.5, 0, 255).astype(np.uint8)
         if g.disocclusion.any() and not m.matte:  # (with the matte the layer draws the room there)

@@ -210,6 +210,32 @@ def test_attached_alpha_keeps_hair_and_drops_flecks():
     assert np.array_equal(attached_alpha(alpha, np.zeros((H, W), bool)), alpha)
 
 
+def test_a_blend_of_source_moments_keeps_the_actor_only_where_two_of_them_have_it():
+    """Region head blends three source moments (1/4, 1/2, 1/4); hair that one neighbour holds
+    wider than the others was laid over the room at a quarter of its opacity, a grey veil beside
+    s20's hair. Each source's matte is limited to the largest of the others."""
+    from reenact.render.head import agreed_mattes
+
+    H, W = 40, 80
+    head = np.zeros((H, W), np.float32)
+    head[:, :30] = 1.0
+    head[:, 30:33] = 0.5  # a soft edge, the same in every moment
+    wide = head.copy()
+    wide[:, 30:45] = 1.0  # one neighbour's hair, 15 px wider
+    middle = head.copy()
+    middle[:, 30:38] = 1.0  # the row's own moment and the other neighbour agree on 8 px of it
+    other = middle.copy()
+    got = agreed_mattes([middle, wide, other])
+    blend = 0.5 * got[0] + 0.25 * got[1] + 0.25 * got[2]
+    before = 0.5 * middle + 0.25 * wide + 0.25 * other
+    assert np.allclose(before[:, 38:45], 0.25)  # (the ghost: a quarter of the hair's opacity)
+    assert (blend[:, 38:] == 0).all()  # the band only one moment has is gone
+    assert np.array_equal(blend[:, :38], before[:, :38])  # what two or more share is kept
+    assert np.array_equal(agreed_mattes([wide])[0], wide)  # one source: as it is
+    a, b = agreed_mattes([wide, middle])  # two sources: what both have
+    assert np.array_equal(a, middle) and np.array_equal(b, middle)
+
+
 def test_sampled_outside_marks_what_the_warp_takes_from_beyond_the_picture():
     """A disc at the frame's left edge moved 12 px right: the pixels its motion fetches from
     left of the frame (mirrored there by the warp) are marked, within a pillarbox's picture too,
