@@ -54,6 +54,7 @@ def plate_of(clip, work, log):
 def one(clip, work, log):
     from reenact.render.head import fill_background
     from reenact.render.inpaint import complete_plate
+    from reenact.video.bars import within
 
     p = plate_of(clip, work, log)
     if p is None:
@@ -63,11 +64,7 @@ def one(clip, work, log):
     else:
         plate, known, area = p
     H, W = known.shape
-    inside = np.zeros((H, W), bool)
-    if area is None:
-        inside[:] = True
-    else:
-        inside[area[1]:area[3], area[0]:area[2]] = True
+    inside = within(np.ones((H, W), bool), area)
     g = max(2, int(round(RING * min(H, W))))
     near = cv2.dilate((~known).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
     ring = known & near & inside

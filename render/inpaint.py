@@ -18,6 +18,7 @@ from frame to frame and a farm chunk, Preview Frame and a whole render draw the 
 import cv2
 import numpy as np
 
+from ..video.bars import within
 from .head import _pull_push
 
 #: patch side in pixels at every level
@@ -291,12 +292,7 @@ def complete_plate(plate, known, area=None, band=BAND, seed=SEED):
         filled = np.array(plate, copy=True)
         filled[new] = cv2.resize(done, (W, H), interpolation=cv2.INTER_CUBIC)[new]
         return filled, known | new
-    inside = np.zeros((H, W), bool)
-    if area is None:
-        inside[:] = True
-    else:
-        x0, y0, x1, y1 = (int(v) for v in area)
-        inside[max(0, y0):y1, max(0, x0):x1] = True
+    inside = within(np.ones((H, W), bool), area)
     room = known & inside
     if not room.any() or room.all():
         return plate, known

@@ -634,7 +634,8 @@ class ShotHead(ShotFrames):
             # each source's actor only where another source has it too (LAYER_CONSENSUS): hair one
             # neighbour moment draws wider than the others showed as a ghost at a quarter of its
             # opacity, a grey veil beside s20's hair
-            mats = agreed_mattes([a for _, _, a in srcs]) if LAYER_CONSENSUS else [a for _, _, a in srcs]
+            mats = [a for _, _, a in srcs]
+            mats = agreed_mattes(mats) if LAYER_CONSENSUS else mats
             for (wk, ck, _), ak in zip(srcs, mats):
                 lay_a = lay_a + wk * ak
                 lay_c = lay_c + (wk * ak)[..., None] * ck
