@@ -32,6 +32,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
+from .brows import brows_from, plan_brows
 from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
 from .irises import move_irises
 from .crossfade import aligned_crossfade
@@ -393,7 +394,7 @@ class ShotHead(ShotFrames):
     as :class:`~reenact.render.motion.HeadMotion` (``frame``, ``moves``) for the render path."""
 
     def __init__(self, own, requested, video, plate=None, pool=None, candidates=CANDIDATES, mouth=True, eyes=True,
-                 donor=None, redraw=None, matte=None):
+                 donor=None, redraw=None, matte=None, brows=True):
         from .motion import HeadMotion
 
         self.motion = HeadMotion(own, requested, plate, matte=matte)
@@ -415,15 +416,17 @@ class ShotHead(ShotFrames):
         # each row's mouth and eyes from frames of their own (below): -1 where none
         self.mouth = np.full(own.n_frames, -1, np.int64)
         self.eyes = np.full(own.n_frames, -1, np.int64)
+        self.brows = np.full(own.n_frames, -1, np.int64)  # (:mod:`.brows`)
         #: what draws the moved head's mouth and eyes, for the crop cache's keys
         self.key = "mouth {}{} eyes {}".format("shot" if mouth else "renderer", "+driver" if donor is not None else "",
-                                               "shot" if eyes else "head")
+                                               "shot" if eyes else "head") + (" brows shot" if brows else "")
         #: the driver's mouth interior drawn into the opening (:func:`head_donor`), or None
         self.donor = donor
         # the mouths and eyes read with decoders of their own: each source moves forward through
         # the clip in runs, and one decoder shared with the heads' sources seeked back and forth
         self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs)) if mouth else None
         self._eye_frames = ShotFrames(own, video, (self.ps, self.zs)) if eyes else None
+        self._brow_frames = ShotFrames(own, video, (self.ps, self.zs)) if brows else None
         self._offsets, self._offsets_lock = {}, threading.Lock()
         if not len(avail) or not len(rows):
             return
@@ -450,9 +453,12 @@ class ShotHead(ShotFrames):
         # that moment looked, and its neighbours' blend drew two irises where their gazes differ
         if eyes:
             self.eyes[rows] = plan_eyes(own, requested, rows, avail)
+        # the brows from the frame nearest in brows: a warp moves the head's brows, not its frown
+        if brows:
+            self.brows[rows] = plan_brows(own, requested, rows, self.source[rows], avail)
 
     def close(self):
-        for f in (self._mouth_frames, self._eye_frames, self.donor):
+        for f in (self._mouth_frames, self._eye_frames, self._brow_frames, self.donor):
             if f is not None:
                 f.close()
         super().close()
@@ -481,6 +487,11 @@ class ShotHead(ShotFrames):
         j = int(self.source[r]) if 0 <= r < len(self.source) else -1
         return None if j < 0 else j
 
+    def brow_row(self, r):
+        """The footage row whose brows draw performance row ``r``, or None."""
+        j = int(self.brows[r]) if 0 <= r < len(self.brows) else -1
+        return None if j < 0 else j
+
     def mouth_row(self, r):
         """The footage row whose mouth draws performance row ``r``, or None (the network draws
         what the moved head's mouth lacks)."""
@@ -497,6 +508,8 @@ class ShotHead(ShotFrames):
         if g is None:
             return out, g
         m = self.motion
+        if self._brow_frames is not None and self.brows[r] >= 0:
+            out = brows_from(self._brow_frames, self.brow_row, self.driver_row, r, out, m.pd[r], m.zd[r])
         if self.eyes[r] >= 0:
             j, cover = int(self.eyes[r]), self._head_eyes(r)
             maps = eye_maps(self._eye_frames, j, m.pd[r], cover)

@@ -352,6 +352,60 @@ def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carph
     assert diff.any() and not diff[~around_eyes(P, frame.shape)].any()
 
 
+def test_shot_head_takes_the_brows_from_the_frame_nearest_in_brows(carphone, carphone_track):
+    """Rows asked for the brows of another moment of the shot draw their brows from a frame whose
+    brows are near those (the head's source has its own moment's brows, and its frown wrinkles);
+    the brows change the picture only around the brows and the forehead; rows asked for their
+    own face keep their head's brows."""
+    import cv2
+
+    from reenact.render.brows import BROW_FEATHER, brow_area, brow_shapes
+    from reenact.render.motion import shot_plate
+    from reenact.render.rewrite import ShotHead
+    from reenact.video import open_video
+
+    tr = carphone_track
+    ok = np.flatnonzero(tr.tracked)
+    S = brow_shapes(tr, ok).reshape(len(ok), -1)
+    D = np.sqrt(((S[:, None] - S[None]) ** 2).sum(-1) / len(brow_area()))
+    a, b = np.unravel_index(np.argmax(D), D.shape)
+    r, k = int(ok[a]), int(ok[b])
+    assert D[a, b] > 0.1, D[a, b]
+    names = list(tr.expression_names)
+    brows = [names.index(n) for n in names if n.startswith("brow")]
+    req = X._copy(tr)
+    req.pose = np.array(req.pose)
+    req.expression = np.array(req.expression)
+    rows = [q for q in range(max(0, r - 2), min(tr.n_frames, r + 3)) if tr.tracked[q]]
+    for q in rows:
+        req.expression[q, brows] = tr.expression[k, brows]
+        req.pose[q, 1] += 0.1  # and a turn, so that the head moves
+    req = req.with_footage_rows(tr)
+
+    def off(j):  # cm between row j's brows and the requested ones
+        return float(np.sqrt(((brow_shapes(tr, [j]) - brow_shapes(req, [r])) ** 2).sum(-1).mean()))
+
+    with open_video(carphone) as src:
+        plate = shot_plate(src, tr)
+        frame = src.read(int(tr.frame_start) + r)
+        with ShotHead(tr, req, carphone, plate) as sh, ShotHead(tr, req, carphone, plate, brows=False) as plain:
+            j, h = sh.brow_row(r), sh.driver_row(r)
+            assert j is not None and off(j) < 0.5 * off(h), (j, h, off(j), off(h))
+            far = [q for q in ok if abs(q - r) > 3 and sh.driver_row(q) is not None]
+            assert all(sh.brow_row(q) == sh.driver_row(q) for q in far)
+            assert plain.brow_row(r) is None
+            with_brows, _ = sh.frame(r, frame)
+            without, _ = plain.frame(r, frame)
+    P = sh.motion.pd[r]
+    near = np.zeros(frame.shape[:2], np.uint8)
+    hull = cv2.convexHull(P[brow_area()].astype(np.float32))[:, 0]
+    cv2.fillConvexPoly(near, np.round(hull).astype(np.int32), 1)
+    grow = int(np.ceil(3 * BROW_FEATHER * np.ptp(P[:, 1]))) + 2
+    near = cv2.dilate(near, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
+    diff = np.abs(with_brows.astype(int) - without.astype(int)).max(-1) > 1
+    assert diff[near].mean() > 0.05 and not diff[~near].any()
+
+
 def test_lowered_lids_are_not_drawn_from_a_wide_open_frame_that_looks_the_same_way(carphone_track):
     """A row asking for lowered lids and the gaze of the shot's widest-open frame draws its eyes
     from a frame whose lids are open about as far as asked, not from that stare (the gaze weight
