@@ -132,7 +132,7 @@ class CropCache:
             return None
         try:
             return np.load(p, allow_pickle=False)
-        except (OSError, ValueError):  # a damaged entry is simply rendered again
+        except (OSError, ValueError, EOFError):  # a damaged entry is simply rendered again
             return None
 
     def put(self, key, crop):

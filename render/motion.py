@@ -11,9 +11,7 @@ import cv2
 import numpy as np
 
 from ..face.camera import euler_to_matrix, rotation_angle_deg
-from ..video import open_video
 from ..video.bars import picture_area, within
-from .cache import performance_digest, source_identity
 from .donor import OUTER_LIP, pin_upper_face
 from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets,
                    fill_background, head_mask, layer_head, layer_reach, mirrored_weight, moving_plate, posed_points,
@@ -573,21 +571,6 @@ def head_turn_degrees(track, own=None):
     Ra = euler_to_matrix(np.asarray(track.pose, np.float64)[ok, :3])
     Rb = euler_to_matrix(np.asarray(own.pose, np.float64)[ok, :3])
     return float(rotation_angle_deg(Ra, Rb).max())
-
-
-_PLATES = {}
-
-
-def cached_plate(video, own):
-    """:func:`shot_plate` of the footage ``video`` (a path or list of images), memoised per
-    footage and Track (Preview Frame asks for it on every call)."""
-    key = (source_identity(video), performance_digest(own))
-    if key not in _PLATES:
-        with open_video(video) as src:
-            plate = shot_plate(src, own)
-        _PLATES.clear()  # one shot at a time: plates are frame-sized
-        _PLATES[key] = plate
-    return _PLATES[key]
 
 
 def region_mask(region, hole, mouth, field=None, Minv=None):

@@ -42,6 +42,7 @@ written, a movie is removed. The pictures are the same as one thread's.
 
 import os
 import time
+import zipfile
 from collections import OrderedDict
 from contextlib import nullcontext
 
@@ -62,7 +63,8 @@ from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pos
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
-from .motion import MOTION_VERSION, HeadMotion, cached_plate, detail_source, region_mask, shot_plate
+from .motion import MOTION_VERSION, HeadMotion, detail_source, region_mask
+from .plates import stored_plate
 from .netinputs import NetInputs
 from .overlap import Draws, Lane, blas_threads
 from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
@@ -122,7 +124,7 @@ def reference_pool(track, video, size, transforms=None, cache_dir=None, progress
     if path and os.path.isfile(path):
         try:
             pool = ReferencePool.load(path)
-        except (OSError, ValueError, KeyError):  # damaged or old: build it again
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged or old: build it again
             pool = None
     if pool is None:
         pool = build_pool(track, video, size, transforms, progress=progress, cancel=cancel)
@@ -268,7 +270,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
         if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
-            motion, head_mouth = ShotHead(own, track, video, shot_plate(src, own), pool=pool_rows(own, reference_frames),
+            motion, head_mouth = ShotHead(own, track, video, stored_plate(video, own, cache_dir, src), pool=pool_rows(own, reference_frames),
                                           mouth=mouth_mode != "renderer", donor=head_mouth), None
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)
@@ -280,7 +282,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         if region == "face" and detail:  # an edited mouth from the shot's frames (closed below, as head_mouth);
             head_mouth, driver_mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))
             warper.with_shot_mouth(head_mouth)  # rows outside reference_frames: their faces from those frames
-            warper, face_key = shot_face(warper, own, track, video, pool_rows(own, reference_frames), S, xf, src)
+            warper, face_key = shot_face(warper, own, track, video, pool_rows(own, reference_frames), S, xf, src, cache_dir)
             rid += face_key
         # region face: a row that keeps the footage's head pose is its own face moved to the edit
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
@@ -598,7 +600,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION)
     field = warper = None
     if head or detail:
-        plate = cached_plate(video, own) if head and video is not None else None
+        plate = stored_plate(video, own, cache_dir) if head and video is not None else None
         warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate).with_shot_eyes(
             ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and video is not None else None,
             int(i) - int(own.frame_start))

@@ -30,7 +30,8 @@ import numpy as np
 from .cache import geometry_digest
 from .composite import paste_back
 from .conditioning import Rasterizer, crop_frame, hole_mask
-from .motion import MOTION_VERSION, cached_plate, shot_plate
+from .motion import MOTION_VERSION
+from .plates import stored_plate
 from .rewrite import ShotHead
 
 __all__ = ["ShotFace", "outside_rows", "shot_face", "preview_face"]
@@ -103,13 +104,15 @@ class ShotFace:
             self.warper.close()
 
 
-def shot_face(warper, own, requested, video, allowed, size, transforms, source):
+def shot_face(warper, own, requested, video, allowed, size, transforms, source, cache_dir=None):
     """(the region ``face`` warper, its part of the crop cache's key): ``warper`` as it is when
     every row may be drawn from its own frame, else a :class:`ShotFace` over it (``source``: the
-    open footage, for the picture's area inside bars, :func:`~reenact.render.motion.shot_plate`)."""
+    open footage, for the picture's area inside bars, :func:`~reenact.render.plates.stored_plate`,
+    kept in ``cache_dir``)."""
     if not outside_rows(own.n_frames, allowed).any():
         return warper, ""
-    face = ShotFace(warper, own, requested, video, allowed, size, transforms, shot_plate(source, own))
+    face = ShotFace(warper, own, requested, video, allowed, size, transforms,
+                    stored_plate(video, own, cache_dir, source))
     return face, face.key
 
 
@@ -119,4 +122,4 @@ def preview_face(own, requested, video, allowed, size, transforms):
     its ``key`` is the crop cache's part."""
     if not outside_rows(own.n_frames, allowed).any():
         return None
-    return ShotFace(None, own, requested, video, allowed, size, transforms, cached_plate(video, own))
+    return ShotFace(None, own, requested, video, allowed, size, transforms, stored_plate(video, own))

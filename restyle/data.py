@@ -141,7 +141,10 @@ def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
     if cache_dir:
         cp = os.path.join(cache_dir, _cache_name(path, size, max_frames, start, stop))
         if os.path.isfile(cp):
-            return np.load(cp, allow_pickle=False)
+            try:
+                return np.load(cp, allow_pickle=False)
+            except (OSError, ValueError, EOFError):  # damaged (a copy cut short): decoded again
+                pass
     frames = []
     with open_video(path) as src:
         step = max(1, int(round(src.fps / TARGET_FPS)))

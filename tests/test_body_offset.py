@@ -121,7 +121,7 @@ def test_head_preview_frame_equals_the_render_on_a_panning_shot(carphone, tmp_pa
     moving one, and Preview Frame (render_frame) draws what render_clip draws, bit for bit."""
     from conftest import turned
 
-    from reenact.render.motion import cached_plate
+    from reenact.render.plates import stored_plate
     from reenact.render.pipeline import render_clip, render_frame
     from reenact.render.renderer import BASE_MODEL
     from reenact.tracking.tracker import track_video
@@ -136,7 +136,7 @@ def test_head_preview_frame_equals_the_render_on_a_panning_shot(carphone, tmp_pa
             frames.append(f)
             cv2.imwrite(str(folder / "pan_{:04d}.png".format(k)), f[..., ::-1])
     track = track_video(str(folder / "pan_%04d.png"))[0]
-    plate = cached_plate(str(folder / "pan_%04d.png"), track)
+    plate = stored_plate(str(folder / "pan_%04d.png"), track)
     assert plate is not None and len(plate) == 4, "the tilt was not found"
     perf = turned(track, 0.12)
     got = {}

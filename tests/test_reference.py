@@ -210,6 +210,14 @@ def test_pool_build_cache_and_render(track, carphone, tmp_path):
     edited.expression[5, 0] += 0.5  # another footage track -> another pool
     p2, d2 = reference_pool(edited, carphone, SIZE, cache_dir=cache)
     assert d2 != d1 and len(os.listdir(cache)) == 2
+    # a stored pool cut short (a full disk, a copy interrupted) is built again, not an error
+    from reenact.render import pipeline
+
+    with open(os.path.join(cache, POOL_PREFIX + d1 + ".npz"), "r+b") as f:
+        f.truncate(64)
+    pipeline._POOLS.clear()
+    p3, d3 = reference_pool(track, carphone, SIZE, cache_dir=cache)
+    assert d3 == d1 and np.array_equal(p3.crops, p1.crops)
     with pytest.raises(ValueError, match="tracked"):
         none = track.subset(track.frame_start, track.frame_start + track.n_frames)
         none.tracked[:] = False

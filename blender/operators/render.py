@@ -322,7 +322,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
 
                 face = preview_face(base, layers.curves_to_track(ob, scene, base), source, allowed, renderer.size, xf)
             if self.region == "head":  # the head's source frames are chosen on the whole performance
-                from ...render.motion import cached_plate
+                from ...render.plates import stored_plate
                 from ...render.rewrite import ShotHead, head_donor
 
                 full = layers.curves_to_track(ob, scene, base)
@@ -331,7 +331,7 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
                     raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                                      "(Transfer Performance records the dubbing actor)")
                 donor = head_donor(full, base, driver, self.mouth.lower(), self.accept_footage)[0]
-                head = ShotHead(base, full, source, cached_plate(source, base), mouth=self.mouth != "RENDERER",
+                head = ShotHead(base, full, source, stored_plate(source, base, cache_dir), mouth=self.mouth != "RENDERER",
                                 donor=donor, pool=allowed)
             try:  # region head: the crop follows the performance's head, not the footage's
                 out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shot's background plate (:func:`~.motion.shot_plate`), kept between calls.
+
+Region ``head`` needs the room behind the actor (where a moved head uncovers it): a plate made
+from 31 frames of the shot, their actor masked out, the room no frame shows completed from the
+room they do (:func:`~.inpaint.complete_plate`). It depends on the footage and the footage's own
+Track only, not on the performance, and takes 1.5–10 s per shot (8.7 s at 1080x1920). Each
+render made it again: every re-render of an edited performance, every chunk of a farm job, and a
+Blender Render Performance after Preview Frame had made it already. It is now kept in memory
+(the last one: plates are frame-sized) and in the render's cache folder as
+``plate_<digest>.npz`` (beside the reference pool's ``pool_<digest>.npz``), written under a
+unique temporary name and renamed when complete, so chunks of one job that make it at once do
+not read each other's half-written file. The plate is a function of its inputs (the completion
+is seeded), so a plate read back draws exactly what a plate made again would.
+"""
+
+import hashlib
+import os
+import zipfile
+
+import numpy as np
+
+from ..fsutil import write_atomic
+from ..video import open_video
+from .cache import geometry_digest, performance_digest, source_identity
+from .head import MovingPlate
+from .motion import COMPLETE_ROOM, MOTION_VERSION, shot_plate
+
+#: changes with the layout of the stored file
+PLATE_FORMAT = 1
+#: stored plates' names in the cache folder: this prefix, the digest, ``.npz``
+PLATE_PREFIX = "plate_"
+
+_MEMORY = {}
+
+
+def plate_digest(video, own):
+    """Hash of what decides a shot's plate: the footage, the footage's own Track (its geometry
+    and every row), the head warp's version (:data:`~.motion.MOTION_VERSION`)."""
+    text = "{}|{}|{}|{}|{}|{}|{}".format(PLATE_FORMAT, MOTION_VERSION, COMPLETE_ROOM, source_identity(video),
+                                         geometry_digest(own), performance_digest(own), int(own.frame_start))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _save(path, plate):
+    arrays = dict(format=np.int64(PLATE_FORMAT), plate=plate[0], known=plate[1],
+                  area=np.asarray(plate[2] if plate[2] is not None else [], np.int64))
+    if len(plate) > 3:  # a moving camera: the canvas and the frame whose plate came with it
+        m = plate[3]
+        arrays.update(canvas=m.canvas, canvas_known=m.canvas_known, origin=m.origin, rows=m.rows,
+                      offsets=m.offsets, shape=np.asarray(m.shape, np.int64))
+    write_atomic(path, lambda fh: np.savez(fh, **arrays))
+
+
+def _load(path):
+    with np.load(path, allow_pickle=False) as z:
+        if int(z["format"]) != PLATE_FORMAT:
+            raise ValueError("{}: a plate of another format".format(os.path.basename(path)))
+        area = tuple(int(v) for v in z["area"]) or None
+        plate = (np.array(z["plate"]), np.array(z["known"]), area)
+        if "canvas" in z.files:
+            m = MovingPlate(np.array(z["canvas"]), np.array(z["canvas_known"]), z["origin"], z["rows"],
+                            z["offsets"], tuple(int(v) for v in z["shape"]))
+            plate += (m,)
+    return plate
+
+
+def stored_plate(video, own, cache_dir=None, source=None):
+    """:func:`~.motion.shot_plate` of the footage ``video`` (a path or a list of images) for its
+    own Track ``own``: the last one made in this process when it is the same, else the one in
+    ``cache_dir`` (when given), else made (from ``source``, an open VideoSource of ``video``,
+    when the caller has one) and stored there. A stored plate that cannot be read is made again;
+    a cache folder that cannot be written to is left as it is (the render does not need it)."""
+    key = plate_digest(video, own)
+    if key in _MEMORY:
+        return _MEMORY[key]
+    path = os.path.join(cache_dir, PLATE_PREFIX + key + ".npz") if cache_dir else None
+    plate = None
+    if path and os.path.isfile(path):
+        try:
+            plate = _load(path)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged, another format: made again
+            plate = None
+    if plate is None:
+        if source is None:
+            with open_video(video) as src:
+                plate = shot_plate(src, own)
+        else:
+            plate = shot_plate(source, own)
+        if path and plate is not None:
+            try:
+                os.makedirs(cache_dir, exist_ok=True)
+                _save(path, plate)
+            except OSError:
+                pass
+    _MEMORY.clear()  # one shot at a time: plates are frame-sized
+    _MEMORY[key] = plate
+    return plate

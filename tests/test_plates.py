@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The shot's background plate kept between renders (render/plates.py): stored in the cache
+folder and read back exactly, made again when damaged or when the footage's Track changes, and
+a second render of a full reenactment does not make it again."""
+
+import os
+
+import numpy as np
+import pytest
+
+from reenact.render import plates
+from reenact.render.head import MovingPlate
+from reenact.render.pipeline import render_clip
+from reenact.render.renderer import BASE_MODEL
+
+
+def _equal(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a[:3], b[:3]):
+        if isinstance(x, np.ndarray):
+            assert np.array_equal(x, y)
+        else:
+            assert x == y
+    if len(a) > 3:
+        for k in ("canvas", "canvas_known", "origin", "rows", "offsets"):
+            assert np.array_equal(getattr(a[3], k), getattr(b[3], k)), k
+        assert a[3].shape == b[3].shape
+
+
+def _no_plate_made(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("the plate was made again")
+
+    monkeypatch.setattr(plates, "shot_plate", refuse)
+
+
+def test_a_plate_is_stored_and_read_back_exactly(carphone, carphone_track, tmp_path, monkeypatch):
+    plates._MEMORY.clear()
+    made = plates.stored_plate(carphone, carphone_track, str(tmp_path))
+    stored = [f for f in os.listdir(tmp_path) if f.startswith(plates.PLATE_PREFIX)]
+    assert len(stored) == 1 and stored[0].endswith(".npz")
+    assert not [f for f in os.listdir(tmp_path) if f not in stored]  # no temporary left
+    plates._MEMORY.clear()
+    _no_plate_made(monkeypatch)
+    _equal(plates.stored_plate(carphone, carphone_track, str(tmp_path)), made)
+    # another Track of the same footage (a row re-tracked) has a plate of its own
+    other = carphone_track.subset(0, carphone_track.n_frames)
+    other.pose = np.array(other.pose)
+    other.pose[3, 1] += 0.05
+    assert plates.plate_digest(carphone, other) != plates.plate_digest(carphone, carphone_track)
+    with pytest.raises(AssertionError, match="made again"):
+        plates.stored_plate(carphone, other, str(tmp_path))
+
+
+def test_a_damaged_plate_is_made_again(carphone, carphone_track, tmp_path):
+    plates._MEMORY.clear()
+    made = plates.stored_plate(carphone, carphone_track, str(tmp_path))
+    path = os.path.join(tmp_path, plates.PLATE_PREFIX + plates.plate_digest(carphone, carphone_track) + ".npz")
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    plates._MEMORY.clear()
+    _equal(plates.stored_plate(carphone, carphone_track, str(tmp_path)), made)
+    plates._MEMORY.clear()
+    _equal(plates._load(path), made)  # stored whole again
+
+
+def test_a_moving_camera_s_plate_keeps_its_canvas(tmp_path):
+    rng = np.random.default_rng(1)
+    canvas = rng.integers(0, 255, (40, 70, 3), np.uint8)
+    known = rng.random((40, 70)) > 0.2
+    m = MovingPlate(canvas, known, (5, 3), [0, 10, 20], [[0, 0], [4, 1], [9, 2]], (30, 50))
+    plate = m.at(10) + ((0, 0, 50, 30), m)
+    path = str(tmp_path / "p.npz")
+    plates._save(path, plate)
+    back = plates._load(path)
+    _equal(back, plate)
+    assert np.array_equal(back[3].at(17)[0], m.at(17)[0])
+
+
+def test_a_second_render_of_a_full_reenactment_does_not_make_the_plate_again(carphone, carphone_track,
+                                                                               tmp_path, monkeypatch):
+    from conftest import turned
+
+    perf = turned(carphone_track, 0.14)
+
+    def render():
+        got = {}
+        render_clip(perf, carphone, BASE_MODEL, frames=(60, 62), region="head", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "cache"), on_frame=lambda i, f: got.__setitem__(i, f), watermark=False)
+        return got
+
+    plates._MEMORY.clear()
+    first = render()
+    assert [f for f in os.listdir(tmp_path / "cache") if f.startswith(plates.PLATE_PREFIX)]
+    plates._MEMORY.clear()  # (a new process: a farm chunk, a re-render after Blender restarts)
+    _no_plate_made(monkeypatch)
+    for f in list((tmp_path / "cache").rglob("*.npy")):  # the crops rendered again, not read back
+        f.unlink()
+    second = render()
+    assert sorted(first) == sorted(second)
+    assert all(np.array_equal(first[i], second[i]) for i in first)
