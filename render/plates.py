@@ -93,6 +93,9 @@ def stored_plate(video, own, cache_dir=None, source=None):
                 _save(path, plate)
             except OSError:
                 pass
+    if plate is not None:  # shared by every render and preview of the shot: nobody may draw on it
+        for a in list(plate[:2]) + ([plate[3].canvas, plate[3].canvas_known] if len(plate) > 3 else []):
+            a.setflags(write=False)
     _MEMORY.clear()  # one shot at a time: plates are frame-sized
     _MEMORY[key] = plate
     return plate
