@@ -20,7 +20,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from ..face.topology import load_topology
-from .shotframes import CANDIDATES, _runs
+from .shotframes import CANDIDATES, _runs, padded_box
 
 #: cost (cm of brow distance) per degree of head turn between the footage frame and the request
 BROW_POSE_COST = 0.01
@@ -122,16 +122,13 @@ def brows_from(shot, source_of, head_of, r, frame, pd, zd):
         return frame
     if all(jk == j + (k - r) for k, _, jk in near):  # inside a run: the neighbours are the frames
         near = [(r, 1.0, j)]  # beside j, whose brows are j's; the blend only hides a change of source
-    H, W = frame.shape[:2]
     face_h = float(np.ptp(pd[:, 1]))
     hull = pd[brow_area()]
-    pad = int(np.ceil(3 * BROW_FEATHER * face_h)) + 2
-    x0, y0 = np.maximum((np.floor(hull.min(0)) - pad).astype(int), 0)
-    x1, y1 = np.minimum((np.ceil(hull.max(0)) + pad).astype(int), (W, H))
-    if x1 <= x0 or y1 <= y0:
+    box = padded_box(hull, int(np.ceil(3 * BROW_FEATHER * face_h)) + 2, frame.shape)
+    if box is None:
         return frame
     src, wsum = 0.0, 0.0
     for k, w, jk in near:
-        src = src + w * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=BROW_SMOOTH * face_h)
+        src = src + w * shot.warped(jk, pd, zd, box, smooth=BROW_SMOOTH * face_h)
         wsum += w
-    return replace_region(frame, src / wsum, (x0, y0, x1, y1), hull, BROW_FEATHER * face_h)
+    return replace_region(frame, src / wsum, box, hull, BROW_FEATHER * face_h)

@@ -38,7 +38,7 @@ from .irises import move_irises
 from .crossfade import aligned_crossfade
 from .head import agreed_mattes, attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
-from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, padded_box
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
@@ -213,14 +213,12 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     j = source_of(r)
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame
-    H, W = frame.shape[:2]
     face_h = float(np.ptp(own[:, 1]))
     hull = np.concatenate([pd[list(LOWER_FACE)], own[list(LOWER_FACE)]])
-    pad = int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2
-    x0, y0 = np.maximum((np.floor(hull.min(0)) - pad).astype(int), 0)
-    x1, y1 = np.minimum((np.ceil(hull.max(0)) + pad).astype(int), (W, H))
-    if x1 <= x0 or y1 <= y0:
+    box = padded_box(hull, int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2, frame.shape)
+    if box is None:
         return frame
+    x0, y0, x1, y1 = box
     # the sources of this row and its neighbours, all warped to this row's mouth and blended
     # (1/4, 1/2, 1/4): the source changes often (a driver's mouth seldom moves as any stretch
     # of the shot did), and a hard switch every frame flickers

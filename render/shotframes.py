@@ -17,6 +17,15 @@ POSE_COST = 0.01
 CANDIDATES = 24
 
 
+def padded_box(points, pad, shape):
+    """(x0, y0, x1, y1): the box of ``points`` (K, 2) grown by ``pad`` px and cut to a frame of
+    ``shape`` (H, W, ...), or None when nothing of it is inside."""
+    H, W = shape[:2]
+    x0, y0 = np.maximum((np.floor(points.min(0)) - pad).astype(int), 0)
+    x1, y1 = np.minimum((np.ceil(points.max(0)) + pad).astype(int), (W, H))
+    return None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1))
+
+
 def _runs(rows, cand, cost, switch_cost, out, dist):
     """The dynamic programme of :func:`plan`: per stretch of consecutive ``rows`` that have
     candidates (``cand[k]``: footage rows, ``cost[k]``: (K, 2) cost and distance), the candidate
