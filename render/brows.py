@@ -20,7 +20,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
 from ..face.topology import load_topology
-from .shotframes import CANDIDATES, _runs, padded_box
+from .shotframes import CANDIDATES, _runs, padded_box, replace_region
 
 #: cost (cm of brow distance) per degree of head turn between the footage frame and the request
 BROW_POSE_COST = 0.01
@@ -111,8 +111,6 @@ def brows_from(shot, source_of, head_of, r, frame, pd, zd):
     :class:`~.shotframes.ShotFrames`), blended with the sources of the rows beside it (1/4, 1/2,
     1/4), all warped to ``pd``. Unchanged where the three rows' brows come from their heads' own
     frames (``head_of(k)``), which drew them already."""
-    from .rewrite import replace_region
-
     j = source_of(r)
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame

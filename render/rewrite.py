@@ -38,7 +38,7 @@ from .irises import move_irises
 from .crossfade import aligned_crossfade
 from .head import agreed_mattes, attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
-from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, padded_box
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, padded_box, replace_region
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
@@ -116,25 +116,6 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
     return _runs(rows, cand, cost, switch_cost, out, dist)
-
-
-def replace_region(frame, src, box, hull, feather):
-    """``frame`` with the convex ``hull`` (K, 2) filled from ``src`` (the frame box ``box``'s
-    pixels, float32), feathered by a Gaussian of ``feather`` px, ``src``'s colour matched per
-    channel (gain 0.8-1.25) over the feathered edge, where the two meet."""
-    x0, y0, x1, y1 = box
-    sl = (slice(y0, y1), slice(x0, x1))
-    base = frame[sl].astype(np.float32)
-    roi = (x0, y0, x1 - x0, y1 - y0)
-    m = _poly_mask((roi[3], roi[2]), cv2.convexHull(np.asarray(hull, np.float32))[:, 0], roi).astype(np.float32)
-    lf = cv2.GaussianBlur(m, (0, 0), feather)
-    edge = (lf > 0.05) & (lf < 0.95)
-    if edge.sum() > 16:
-        src = src * np.clip((base[edge].mean(0) + 1.0) / (src[edge].mean(0) + 1.0), 0.8, 1.25).astype(np.float32)
-    a = lf[..., None]
-    out = frame.copy()
-    out[sl] = np.clip(base * (1.0 - a) + src * a + 0.5, 0, 255).astype(np.uint8)
-    return out
 
 
 class ShotMouth(ShotFrames):

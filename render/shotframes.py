@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The shot's own frames as sources (:mod:`.rewrite`, :mod:`.eyes`): footage frames read by Track
 row with their fitted meshes (:class:`ShotFrames`), and the choice of a source frame per row that
-keeps runs of consecutive frames (:func:`_runs`)."""
+keeps runs of consecutive frames (:func:`_runs`), and a region of a frame replaced from a
+warped source (:func:`replace_region`)."""
 
 import cv2
 import numpy as np
 
-from .donor import ClipFrames
+from .donor import ClipFrames, _poly_mask
 from .head import posed_points
 from .motion import smooth_field
 from .warp import warp_field, warp_image
@@ -15,6 +16,25 @@ from .warp import warp_field, warp_image
 POSE_COST = 0.01
 #: footage frames considered per row (the nearest by lip distance)
 CANDIDATES = 24
+
+
+def replace_region(frame, src, box, hull, feather):
+    """``frame`` with the convex ``hull`` (K, 2) filled from ``src`` (the frame box ``box``'s
+    pixels, float32), feathered by a Gaussian of ``feather`` px, ``src``'s colour matched per
+    channel (gain 0.8-1.25) over the feathered edge, where the two meet."""
+    x0, y0, x1, y1 = box
+    sl = (slice(y0, y1), slice(x0, x1))
+    base = frame[sl].astype(np.float32)
+    roi = (x0, y0, x1 - x0, y1 - y0)
+    m = _poly_mask((roi[3], roi[2]), cv2.convexHull(np.asarray(hull, np.float32))[:, 0], roi).astype(np.float32)
+    lf = cv2.GaussianBlur(m, (0, 0), feather)
+    edge = (lf > 0.05) & (lf < 0.95)
+    if edge.sum() > 16:
+        src = src * np.clip((base[edge].mean(0) + 1.0) / (src[edge].mean(0) + 1.0), 0.8, 1.25).astype(np.float32)
+    a = lf[..., None]
+    out = frame.copy()
+    out[sl] = np.clip(base * (1.0 - a) + src * a + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def padded_box(points, pad, shape):
