@@ -109,7 +109,8 @@ def brows_from(shot, source_of, head_of, r, frame, pd, zd):
     """``frame`` (the head moved to the requested points ``pd``, depths ``zd``) with the brow
     region of performance row ``r`` drawn from footage row ``source_of(r)`` of ``shot`` (a
     :class:`~.shotframes.ShotFrames`), blended with the sources of the rows beside it (1/4, 1/2,
-    1/4), all warped to ``pd``. Unchanged where the three rows' brows come from their heads' own
+    1/4) where the source changes, all warped to ``pd`` (inside a run of consecutive source frames
+    the row's own source alone). Unchanged where the three rows' brows come from their heads' own
     frames (``head_of(k)``), which drew them already."""
     j = source_of(r)
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
