@@ -99,3 +99,28 @@ def test_a_second_render_of_a_full_reenactment_does_not_make_the_plate_again(car
     second = render()
     assert sorted(first) == sorted(second)
     assert all(np.array_equal(first[i], second[i]) for i in first)
+
+
+def test_a_full_reenactment_says_it_makes_the_room_and_can_be_cancelled_there(carphone, carphone_track, tmp_path):
+    """The plate takes seconds before the first frame: the render says so through its progress,
+    and a cancel there stops it with nothing written and no plate stored."""
+    from conftest import turned
+
+    from reenact.progress import Cancelled
+
+    perf = turned(carphone_track, 0.14)
+    said = []
+
+    def stop_at_the_room(k, n, msg):
+        said.append(msg)
+        return msg != "the room behind the actor"
+
+    plates._MEMORY.clear()
+    out = tmp_path / "frames"
+    with pytest.raises(Cancelled):
+        render_clip(perf, carphone, BASE_MODEL, out=str(out), frames=(60, 62), region="head", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "cache"), watermark=False, progress=stop_at_the_room)
+    assert said[-1] == "the room behind the actor" and not [m for m in said if m.startswith("frame")]
+    assert not (out.exists() and os.listdir(out))
+    cache = tmp_path / "cache"
+    assert not (cache.exists() and [f for f in os.listdir(cache) if f.startswith(plates.PLATE_PREFIX)])
