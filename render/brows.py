@@ -18,9 +18,9 @@ moved head. Rows whose brows the head's own frame draws about as well keep it (:
 
 import numpy as np
 
-from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
+from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..face.topology import load_topology
-from .shotframes import CANDIDATES, _runs, padded_box, replace_region
+from .shotframes import CANDIDATES, _runs, model_vertices, padded_box, replace_region
 
 #: cost (cm of brow distance) per degree of head turn between the footage frame and the request
 BROW_POSE_COST = 0.01
@@ -59,11 +59,9 @@ def brow_area():
 def brow_shapes(track, rows):
     """(R, M, 3) model-frame positions (cm, no pose) of :func:`brow_area` of ``track``'s fitted
     mesh at ``rows``; NaN where untracked."""
-    rows = np.asarray(rows, np.int64)
-    ex = np.asarray(track.expression, np.float64)[rows]
-    V = posed_vertices(track.identity, track.expression_basis, np.nan_to_num(ex), np.zeros((len(rows), 6)))
+    V, bad = model_vertices(track, rows)
     X = V[:, brow_area()]
-    X[~np.isfinite(ex).all(1)] = np.nan
+    X[bad] = np.nan
     return X
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, project_points, rotation_angle_deg
 from .donor import _poly_mask
-from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices
 
 
 #: the eyes of a moved head (:func:`plan_eyes`): cost (cm) per radian of gaze difference (the iris
@@ -89,12 +89,11 @@ def eye_shapes(track, rows=None):
     from .meshes import _mesh
 
     rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
-    ex = np.asarray(track.expression, np.float64)[rows]
-    V = posed_vertices(track.identity, track.expression_basis, ex, np.zeros((len(rows), 6)))
+    V, bad = model_vertices(track, rows)
     X = V[:, np.concatenate(_mesh().eyes)]
     opening = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in EYE_PAIRS], 0)
     gaze = np.asarray(track.gaze, np.float64)[rows]
-    bad = ~(np.isfinite(ex).all(1) & np.isfinite(gaze).all(1))
+    bad |= ~np.isfinite(gaze).all(1)
     X[bad], opening[bad], gaze[bad] = np.nan, np.nan, np.nan
     return X, opening, gaze
 

@@ -30,7 +30,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from ..face.camera import euler_to_matrix, posed_vertices, rotation_angle_deg
+from ..face.camera import euler_to_matrix, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
 from .brows import brows_from, plan_brows
 from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
@@ -38,7 +38,7 @@ from .irises import move_irises
 from .crossfade import aligned_crossfade
 from .head import agreed_mattes, attached_alpha, body_offset
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
-from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, padded_box, replace_region
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, padded_box, replace_region
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
@@ -63,13 +63,9 @@ GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
 def mouth_shapes(track, rows=None):
     """((R, M, 3) model-frame positions (cm, no pose) of :data:`MOUTH_POINTS` of ``track``'s
     fitted mesh, (R,) mean inner-lip opening (cm, :data:`GAP_PAIRS`)); NaN where untracked."""
-    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
-    ex = np.asarray(track.expression, np.float64)[rows]
-    zero = np.zeros((len(rows), 6))
-    V = posed_vertices(track.identity, track.expression_basis, ex, zero)
+    V, bad = model_vertices(track, rows)
     X = V[:, list(MOUTH_POINTS)]
     gap = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in GAP_PAIRS], 0)
-    bad = ~np.isfinite(ex).all(1)
     X[bad] = np.nan
     gap[bad] = np.nan
     return X, gap

@@ -7,6 +7,7 @@ warped source (:func:`replace_region`)."""
 import cv2
 import numpy as np
 
+from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
 from .motion import smooth_field
@@ -35,6 +36,16 @@ def replace_region(frame, src, box, hull, feather):
     out = frame.copy()
     out[sl] = np.clip(base * (1.0 - a) + src * a + 0.5, 0, 255).astype(np.uint8)
     return out
+
+
+def model_vertices(track, rows=None):
+    """((R, N, 3) ``track``'s fitted mesh at ``rows`` (default every row) in the actor's model
+    frame (cm, no pose), (R,) bool: rows without a tracked expression, whose vertices mean
+    nothing (the callers set what they measure there to NaN))."""
+    rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
+    ex = np.asarray(track.expression, np.float64)[rows]
+    bad = ~np.isfinite(ex).all(1)
+    return posed_vertices(track.identity, track.expression_basis, np.nan_to_num(ex), np.zeros((len(rows), 6))), bad
 
 
 def padded_box(points, pad, shape):
