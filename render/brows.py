@@ -121,7 +121,7 @@ def brows_from(shot, source_of, head_of, r, frame, pd, zd):
         near = [(r, 1.0, j)]  # beside j, whose brows are j's; the blend only hides a change of source
     face_h = float(np.ptp(pd[:, 1]))
     hull = pd[brow_area()]
-    box = padded_box(hull, int(np.ceil(3 * BROW_FEATHER * face_h)) + 2, frame.shape)
+    box = padded_box(hull, int(np.ceil(3 * BROW_FEATHER * face_h)) + 2, frame.shape, shot.area)
     if box is None:
         return frame
     src, wsum = 0.0, 0.0

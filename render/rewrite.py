@@ -192,7 +192,7 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
         return frame
     face_h = float(np.ptp(own[:, 1]))
     hull = np.concatenate([pd[list(LOWER_FACE)], own[list(LOWER_FACE)]])
-    box = padded_box(hull, int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2, frame.shape)
+    box = padded_box(hull, int(np.ceil(3 * LOWER_FEATHER * face_h)) + 2, frame.shape, shot.area)
     if box is None:
         return frame
     x0, y0, x1, y1 = box
@@ -399,9 +399,12 @@ class ShotHead(ShotFrames):
         self.donor = donor
         # the mouths and eyes read with decoders of their own: each source moves forward through
         # the clip in runs, and one decoder shared with the heads' sources seeked back and forth
-        self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs)) if mouth else None
-        self._eye_frames = ShotFrames(own, video, (self.ps, self.zs)) if eyes else None
-        self._brow_frames = ShotFrames(own, video, (self.ps, self.zs)) if brows else None
+        # (inside the picture's bars, as the head's warps: a brow feathered over a pillarbox bar
+        # drew a grey ghost of the forehead into it, driving_d14)
+        area = self.motion.area
+        self._mouth_frames = ShotFrames(own, video, (self.ps, self.zs), area) if mouth else None
+        self._eye_frames = ShotFrames(own, video, (self.ps, self.zs), area) if eyes else None
+        self._brow_frames = ShotFrames(own, video, (self.ps, self.zs), area) if brows else None
         self._offsets, self._offsets_lock = {}, threading.Lock()
         if not len(avail) or not len(rows):
             return

@@ -48,12 +48,14 @@ def model_vertices(track, rows=None):
     return posed_vertices(track.identity, track.expression_basis, np.nan_to_num(ex), np.zeros((len(rows), 6))), bad
 
 
-def padded_box(points, pad, shape):
+def padded_box(points, pad, shape, area=None):
     """(x0, y0, x1, y1): the box of ``points`` (K, 2) grown by ``pad`` px and cut to a frame of
-    ``shape`` (H, W, ...), or None when nothing of it is inside."""
+    ``shape`` (H, W, ...), and to the picture ``area`` (x0, y0, x1, y1) inside letterbox or
+    pillarbox bars when given, or None when nothing of it is inside."""
     H, W = shape[:2]
-    x0, y0 = np.maximum((np.floor(points.min(0)) - pad).astype(int), 0)
-    x1, y1 = np.minimum((np.ceil(points.max(0)) + pad).astype(int), (W, H))
+    ax0, ay0, ax1, ay1 = (0, 0, W, H) if area is None else (int(v) for v in area)
+    x0, y0 = np.maximum((np.floor(points.min(0)) - pad).astype(int), (ax0, ay0))
+    x1, y1 = np.minimum((np.ceil(points.max(0)) + pad).astype(int), (min(W, ax1), min(H, ay1)))
     return None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1))
 
 
@@ -93,13 +95,16 @@ def _runs(rows, cand, cost, switch_cost, out, dist):
 class ShotFrames(ClipFrames):
     """Frames of the footage ``video`` read by Track row of ``own`` (:class:`~reenact.render.donor.ClipFrames`),
     with the fitted mesh's points and depths of every row (``points``: (points, depths) of
-    :func:`~reenact.render.head.posed_points`, when the caller has them)."""
+    :func:`~reenact.render.head.posed_points`, when the caller has them). ``area``: the picture
+    inside letterbox or pillarbox bars (x0, y0, x1, y1; None: the whole frame), which the regions
+    drawn from these frames (:meth:`warped`, :func:`padded_box`) neither sample nor cross."""
 
-    def __init__(self, own, video, points=None):
+    def __init__(self, own, video, points=None, area=None):
         super().__init__(video)
         self.own = own
         self.ps, self.zs = posed_points(own) if points is None else points
         self.identity = np.asarray(own.identity, np.float64)
+        self.area = None if area is None else tuple(int(v) for v in area)
 
     def _frame(self, j):
         return self.clip_frame(int(self.own.frame_start) + int(j))
@@ -117,4 +122,4 @@ class ShotFrames(ClipFrames):
                        head_model=head_model, masks=False)
         if smooth > 0:
             f = smooth_field(f, smooth, inplace=True)
-        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC, box=box).astype(np.float32)
+        return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC, box=box, area=self.area).astype(np.float32)

@@ -352,19 +352,11 @@ def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carph
     assert diff.any() and not diff[~around_eyes(P, frame.shape)].any()
 
 
-def test_shot_head_takes_the_brows_from_the_frame_nearest_in_brows(carphone, carphone_track):
-    """Rows asked for the brows of another moment of the shot draw their brows from a frame whose
-    brows are near those (the head's source has its own moment's brows, and its frown wrinkles);
-    the brows change the picture only around the brows and the forehead; rows asked for their
-    own face keep their head's brows."""
-    import cv2
+def _brows_of_another_moment(tr):
+    """(a performance of ``tr`` asking, around one row ``r``, for the brows of the row whose
+    brows differ most from ``r``'s, with the head turned a little; ``r``)."""
+    from reenact.render.brows import brow_area, brow_shapes
 
-    from reenact.render.brows import BROW_FEATHER, brow_area, brow_shapes
-    from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead
-    from reenact.video import open_video
-
-    tr = carphone_track
     ok = np.flatnonzero(tr.tracked)
     S = brow_shapes(tr, ok).reshape(len(ok), -1)
     D = np.sqrt(((S[:, None] - S[None]) ** 2).sum(-1) / len(brow_area()))
@@ -380,7 +372,24 @@ def test_shot_head_takes_the_brows_from_the_frame_nearest_in_brows(carphone, car
     for q in rows:
         req.expression[q, brows] = tr.expression[k, brows]
         req.pose[q, 1] += 0.1  # and a turn, so that the head moves
-    req = req.with_footage_rows(tr)
+    return req.with_footage_rows(tr), r
+
+
+def test_shot_head_takes_the_brows_from_the_frame_nearest_in_brows(carphone, carphone_track):
+    """Rows asked for the brows of another moment of the shot draw their brows from a frame whose
+    brows are near those (the head's source has its own moment's brows, and its frown wrinkles);
+    the brows change the picture only around the brows and the forehead; rows asked for their
+    own face keep their head's brows."""
+    import cv2
+
+    from reenact.render.brows import BROW_FEATHER, brow_area, brow_shapes
+    from reenact.render.motion import shot_plate
+    from reenact.render.rewrite import ShotHead
+    from reenact.video import open_video
+
+    tr = carphone_track
+    ok = np.flatnonzero(tr.tracked)
+    req, r = _brows_of_another_moment(tr)
 
     def off(j):  # cm between row j's brows and the requested ones
         return float(np.sqrt(((brow_shapes(tr, [j]) - brow_shapes(req, [r])) ** 2).sum(-1).mean()))
@@ -404,6 +413,38 @@ def test_shot_head_takes_the_brows_from_the_frame_nearest_in_brows(carphone, car
     near = cv2.dilate(near, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)) > 0
     diff = np.abs(with_brows.astype(int) - without.astype(int)).max(-1) > 1
     assert diff[near].mean() > 0.05 and not diff[~near].any()
+
+
+def test_shot_head_keeps_a_pillarbox_bar_under_brows_from_another_frame(carphone, carphone_track, tmp_path):
+    """A head whose brows and lower face come from other frames, beside a pillarbox bar that cuts
+    into the face: what those frames draw stays inside the picture and the bar stays black (the
+    brows' feather drew a grey ghost of the forehead into driving_d14's bar)."""
+    from reenact.render.brows import brow_area
+    from reenact.render.head import posed_points
+    from reenact.render.motion import shot_plate
+    from reenact.render.rewrite import ShotHead
+    from reenact.video import open_video
+    from conftest import write_movie_with_audio
+
+    tr = carphone_track
+    req, r = _brows_of_another_moment(tr)
+    with open_video(carphone) as s:
+        frames = [f for _i, f in s.iter_frames()]
+    P = posed_points(req)[0][r]
+    B = int(np.floor(P[brow_area(), 0].min())) + 3  # the bar takes the brows' outer end
+    for f in frames:
+        f[:, :B] = 0
+    clip = write_movie_with_audio(str(tmp_path / "pillarbox.mp4"), frames, 25, len(frames) / 25.0, crf=0)
+    with open_video(clip) as src:
+        plate = shot_plate(src, tr)
+        frame = src.read(int(tr.frame_start) + r)
+        with ShotHead(tr, req, clip, plate) as sh, ShotHead(tr, req, clip, plate, brows=False) as plain:
+            assert sh.motion.area[0] == B
+            assert sh.brow_row(r) not in (None, sh.driver_row(r))
+            out, _ = sh.frame(r, frame)
+            without, _ = plain.frame(r, frame)
+    assert np.array_equal(out[:, :B], frame[:, :B])  # the footage's bar
+    assert (np.abs(out[:, B:].astype(int) - without[:, B:].astype(int)).max(-1) > 1).any()  # brows drawn
 
 
 def test_lowered_lids_are_not_drawn_from_a_wide_open_frame_that_looks_the_same_way(carphone_track):
