@@ -45,6 +45,8 @@ from .warp import warp_field, warp_image
 MOUTH_POINTS = tuple(sorted(set(INNER_LIP) | set(OUTER_LIP) | set(LOWER_FACE[:17])))
 #: cost of leaving a run of consecutive footage frames (cm of lip distance)
 SWITCH_COST = 0.5
+#: cost of drawing the next row from the same footage frame again (cm of lip distance)
+HOLD_COST = 0.05
 #: cost per cm by which a footage frame's lips are open less than asked (the warp cannot draw
 #: the teeth and mouth it lacks: the lips stay shut) and more than asked (squeezed shut, its
 #: teeth still show in a slit)
@@ -79,7 +81,7 @@ def changed_rows(own, requested):
 
 
 def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITCH_COST, candidates=CANDIDATES,
-         moved=False):
+         moved=False, hold_cost=HOLD_COST):
     """(len(rows),) footage rows of ``own`` (the footage's Track) that draw the mouth of the
     ``requested`` performance's ``rows`` (-1: none: no usable footage frame), and their lip
     distances (cm). ``pool``: the footage rows allowed (default every tracked one). The pose
@@ -111,7 +113,7 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
-    return _runs(rows, cand, cost, switch_cost, out, dist)
+    return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
 
 
 class ShotMouth(ShotFrames):

@@ -59,11 +59,12 @@ def padded_box(points, pad, shape, area=None):
     return None if x1 <= x0 or y1 <= y0 else (int(x0), int(y0), int(x1), int(y1))
 
 
-def _runs(rows, cand, cost, switch_cost, out, dist):
+def _runs(rows, cand, cost, switch_cost, out, dist, hold_cost=None):
     """The dynamic programme of :func:`plan`: per stretch of consecutive ``rows`` that have
     candidates (``cand[k]``: footage rows, ``cost[k]``: (K, 2) cost and distance), the candidate
     path of least total cost, where continuing a run of consecutive footage frames is free and
-    leaving it costs ``switch_cost``. Fills and returns (``out``, ``dist``)."""
+    leaving it costs ``switch_cost``; staying on the same footage frame costs ``hold_cost``
+    (default: ``switch_cost``). Fills and returns (``out``, ``dist``)."""
     k = 0
     while k < len(rows):
         if cand[k] is None:
@@ -77,7 +78,8 @@ def _runs(rows, cand, cost, switch_cost, out, dist):
         for t in range(k + 1, e):
             prev, cur = cand[t - 1], cand[t]
             step = cur[:, None] - prev[None, :]  # (cur, prev)
-            trans = np.where(step == rows[t] - rows[t - 1], 0.0, switch_cost)
+            trans = np.where(step == rows[t] - rows[t - 1], 0.0,
+                             switch_cost if hold_cost is None else np.where(step == 0, hold_cost, switch_cost))
             tot = acc[None, :] + trans
             b = np.argmin(tot, 1)
             back.append(b)

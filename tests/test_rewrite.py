@@ -9,7 +9,7 @@ import pytest
 
 from reenact.face import transfer as X
 from reenact.render.motion import HeadMotion
-from reenact.render.rewrite import ShotMouth, changed_rows, plan
+from reenact.render.rewrite import SWITCH_COST, ShotMouth, changed_rows, plan
 from reenact.video import open_video
 
 
@@ -37,6 +37,25 @@ def test_plan_finds_the_footage_frames_that_show_the_requested_mouth(carphone_tr
     pool = np.arange(0, carphone_track.n_frames, 2)
     src2, dist2 = plan(carphone_track, req, rows, pool=pool)
     assert set(src2[src2 >= 0].tolist()) <= set(pool.tolist())
+
+
+def test_a_steady_mouth_is_held_not_looped(carphone_track):
+    """A performance that holds one mouth for a second and a half: the plan holds the nearest
+    footage frame (its warp follows the request) instead of cycling through a few frames and
+    jumping back each time, which showed as a stutter of the lower face (d18 -> s20: frames
+    141-146 six times over); with a hold costing as much as a switch it still cycles."""
+    tr = carphone_track
+    req = X._copy(tr)
+    req.expression = np.array(req.expression)
+    ok = np.flatnonzero(tr.tracked)
+    k = int(ok[len(ok) // 2])
+    rows = np.array([r for r in range(20, 60) if tr.tracked[r]])
+    req.expression[rows] = tr.expression[k]
+    src, _ = plan(tr, req, rows)
+    steps = np.diff(src)
+    assert (steps == 0).mean() > 0.5 and (steps < 0).sum() <= 1, src
+    looped, _ = plan(tr, req, rows, hold_cost=SWITCH_COST)  # the rule before
+    assert (np.diff(looped) < 0).sum() >= 3, looped
 
 
 def test_shot_mouth_draws_the_requested_mouth(carphone, carphone_track, tmp_path):
