@@ -407,33 +407,63 @@ def cv2_warp(img, A, out, border=None):
                           borderValue=(border, border, border))
 
 
-def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True):
-    """How much a dub's lower face flickers: the warping error (Lai et al.: frame t-1 warped to
-    frame t by DIS flow computed on the same clip, forward-backward occlusion check, mean squared
-    difference) inside the footage's face oval below the nose, of the result (its own flow) over
-    the footage's (its own flow), over consecutive ``rows``. Motion the flow follows costs
-    nothing; texture that changes from frame to frame (a mouth drawn from another moment of the
-    shot each frame, a network's noise) does. 1: as steady as the footage. ``L_result``: the
-    result's own landmarks for its mask (a moved head; default ``L``); ``lower=False``: the whole
-    face oval."""
+def edited_performance(Tp, path):
+    """Cases 4 and 5 render an animator's edit of the clip's own performance (the Track at
+    ``Tp``, :func:`brows_raised`), written to ``path``: the performance exactly as tracked is
+    copied through by the render (nothing to draw), so it would measure nothing."""
+    brows_raised(load_track(Tp)).save(path)
+    return path
+
+
+def _flicker(frames, LL, rows, lower=True):
+    """Mean over consecutive ``rows`` of the occlusion-masked warping error (Lai et al.: frame
+    t-1 warped to t by DIS flow of the same frames) inside the face oval of landmarks ``LL``
+    (below the subnasale when ``lower``)."""
     from reenact.restyle.metrics import flows_with_occlusion, warping_error
 
-    def err(frames, LL):
-        f = [np.asarray(frames[int(t)], np.float32) / 255.0 for t in rows]
-        flows = flows_with_occlusion(f)
-        out = []
-        for k in range(1, len(rows)):
-            t = int(rows[k])
-            if not np.isfinite(LL[t]).all():
-                continue
-            m = face_mask(f[k].shape, LL[t, oval_index()], erode=4).astype(np.float32)
-            if lower:
-                m[:int(LL[t, 2, 1])] = 0  # below the subnasale
-            fb, ok = flows[k - 1]
-            out.append(warping_error([f[k - 1], f[k]], [(fb, ok * m)]))
-        return float(np.mean(out))
+    f = [np.asarray(frames[int(t)], np.float32) / 255.0 for t in rows]
+    flows = flows_with_occlusion(f)
+    out = []
+    for k in range(1, len(rows)):
+        t = int(rows[k])
+        if not np.isfinite(LL[t]).all():
+            continue
+        m = face_mask(f[k].shape, LL[t, oval_index()], erode=4).astype(np.float32)
+        if lower:
+            m[:int(LL[t, 2, 1])] = 0  # below the subnasale
+        fb, ok = flows[k - 1]
+        out.append(warping_error([f[k - 1], f[k]], [(fb, ok * m)]))
+    return float(np.mean(out))
 
-    return _r(err(result_frames, L if L_result is None else L_result) / max(err(orig_frames, L), 1e-12), 3)
+
+def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True):
+    """How much a dub's lower face flickers: the warping error (:func:`_flicker`: frame t-1
+    warped to frame t by DIS flow computed on the same clip, forward-backward occlusion check,
+    mean squared difference) inside the footage's face oval below the nose, of the result (its
+    own flow) over the footage's (its own flow), over consecutive ``rows``. Motion the flow
+    follows costs nothing; texture that changes from frame to frame (a mouth drawn from another
+    moment of the shot each frame, a network's noise) does. 1: as steady as the footage. ``L_result``: the
+    result's own landmarks for its mask (a moved head; default ``L``); ``lower=False``: the whole
+    face oval."""
+    return _r(_flicker(result_frames, L if L_result is None else L_result, rows, lower)
+              / max(_flicker(orig_frames, L, rows, lower), 1e-12), 3)
+
+
+def flicker_against_driver(result_frames, rows, L_result, driver, drv, tgt, lower=True):
+    """:func:`lower_face_flicker` of the result over the *driver's* own footage doing the same:
+    the driver frames that drive ``rows`` (each once, in order; a frame-rate change repeats
+    some), with the driver's landmarks. A dub makes a still target's mouth move as the driver's,
+    and a moved head turns as the driver's, so the still footage is no yardstick: 1 here is as
+    steady as the real performance the result copies (docs/reenact-bench.md, *What the flicker
+    figures compare with*)."""
+    d_rows = sorted({source_index(int(t), tgt, drv) for t in rows})
+    F = Frames(clip_path(driver))
+    try:
+        d_frames = F.get(d_rows)
+    finally:
+        F.close()
+    mine = _flicker(result_frames, np.asarray(L_result, np.float64), rows, lower)
+    return _r(mine / max(_flicker(d_frames, np.asarray(drv.landmarks, np.float64), d_rows, lower), 1e-12), 3)
 
 
 #: the outer lip contour of the face mesh

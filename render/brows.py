@@ -26,6 +26,10 @@ from .shotframes import CANDIDATES, _runs, model_vertices, padded_box, replace_r
 BROW_POSE_COST = 0.01
 #: cost of leaving a run of consecutive footage frames (cm)
 BROW_SWITCH_COST = 0.1
+#: ... and of drawing the next row's brows from the same frame again (as the mouth's HOLD_COST:
+#: brows held still cycled through a few frames and jumped back; at 0.01 the held-out faces of
+#: bench case 3 on d14 lost 0.1 dB, held brows where the asked ones moved a little)
+BROW_HOLD_COST = 0.005
 #: the head's own frame is kept for the brows unless another frame's are nearer by this much
 #: (cm, RMS over the brow region): no second source, no seam, for a change nobody would see
 BROW_KEEP = 0.05
@@ -99,7 +103,8 @@ def plan_brows(own, requested, rows, head, pool=None, candidates=CANDIDATES):
             idx = np.concatenate([idx, [h]])
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
-    chosen = _runs(rows, cand, cost, BROW_SWITCH_COST, np.full(len(rows), -1, np.int64), np.full(len(rows), np.nan))[0]
+    chosen = _runs(rows, cand, cost, BROW_SWITCH_COST, np.full(len(rows), -1, np.int64), np.full(len(rows), np.nan),
+                   BROW_HOLD_COST)[0]
     return np.where(chosen >= 0, chosen, out)
 
 

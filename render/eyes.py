@@ -74,6 +74,9 @@ EYE_WIDER_FREE = 0.15
 #: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
 #: sources are not blended: a blend of two gazes is two irises)
 EYE_SWITCH_COST = 0.2
+#: ... and of drawing the next row's eyes from the same frame again (a steady look held, not
+#: cycled through a few frames)
+EYE_HOLD_COST = 0.02
 #: lids keyed away from the frame's own (the eye loop's height differs by this much of its
 #: width, :func:`eyes_from` with ``cover``): the eye drawn covers the lids around it at least
 #: :data:`CLOSED_EYE` of its width high
@@ -153,7 +156,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(eyes.rows[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
-    return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan))[0]
+    return _runs(rows, cand, cost, EYE_SWITCH_COST, out, np.full(len(rows), np.nan), EYE_HOLD_COST)[0]
 
 
 def head_maps(shot, j, pose):

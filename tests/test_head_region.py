@@ -582,3 +582,23 @@ def test_head_region_draws_the_driver_s_mouth_where_asked(carphone, carphone_tra
                 assert not diff[near == 0].any()
                 changed += int(diff[near > 0].max() > 10)
             assert changed > 0
+
+
+def test_steady_brows_and_eyes_are_held_not_looped(carphone_track, monkeypatch):
+    """Brows and a look the performance holds are drawn from one footage frame each, not from a
+    few frames cycled through and jumped back over (a stutter of the brows on d12 -> d14)."""
+    import reenact.render.brows as B
+    from reenact.render.brows import plan_brows
+    from reenact.render.eyes import plan_eyes
+
+    tr = carphone_track
+    req = X._copy(tr)
+    req.expression, req.gaze = np.array(req.expression), np.array(req.gaze)
+    ok = np.flatnonzero(tr.tracked)
+    k = int(ok[len(ok) // 2])
+    rows = np.array([r for r in range(20, 60) if tr.tracked[r]])
+    req.expression[rows], req.gaze[rows] = tr.expression[k], tr.gaze[k]
+    for src in (plan_brows(tr, req, rows, rows), plan_eyes(tr, req, rows)):
+        assert (np.diff(src) == 0).mean() > 0.7 and (np.diff(src) < 0).sum() <= 1, src
+    monkeypatch.setattr(B, "BROW_HOLD_COST", B.BROW_SWITCH_COST)  # the rule before: a hold cost a switch
+    assert (np.diff(plan_brows(tr, req, rows, rows)) < 0).sum() >= 3
