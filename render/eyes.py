@@ -62,6 +62,10 @@ EDIT_LIDS_REACH = 0.15
 EDIT_LIDS_SHUT = 0.1
 #: ... per cm by which the footage's lids are open less than asked (the network fills the rest)
 EYE_OPEN_COST = 3.0
+#: ... the same for the eyes of a moved or held-out head (:func:`plan_eyes`): at 3 a driver opening
+#: his eyes out of a blink faster than the shot kept a run of nearly shut frames (d12 -> d0 rows
+#: 51-52: 0.30 cm open for 0.48 asked) and the network drew the rest as a soft grey iris
+PLAN_OPEN_COST = 4.5
 #: ... and per cm by which they are open more than :data:`EYE_WIDER_FREE` wider than asked
 #: (:func:`plan_eyes`): the gaze weight alone took driving_d14's wide-open stare (1.47 cm) for her
 #: lowered lids (1.04 cm) on the held-out rows of bench case 3 that look down, and the affine fit
@@ -122,12 +126,12 @@ class _EyePool:
         self.F = F[good].reshape(len(self.rows), -1)
         self.R = euler_to_matrix(np.asarray(own.pose, np.float64)[self.rows, :3])
 
-    def cost(self, Q, oq, gq, R_req, gaze_cost, wider_cost=0.0):
+    def cost(self, Q, oq, gq, R_req, gaze_cost, wider_cost=0.0, open_cost=EYE_OPEN_COST):
         """(cost, lid distance) of every pool row for the eyes ``Q`` (flattened loops), lids'
         opening ``oq``, gaze ``gq`` and head rotation ``R_req`` (3, 3) asked; ``wider_cost`` per
-        cm of lids open wider than asked."""
+        cm of lids open wider than asked, ``open_cost`` per cm less."""
         d = np.sqrt(((self.F - Q) ** 2).sum(1) / (self.F.shape[1] // 3))
-        c = d + gaze_cost * np.linalg.norm(self.gf - gq, axis=1) + EYE_OPEN_COST * np.maximum(oq - self.of, 0) \
+        c = d + gaze_cost * np.linalg.norm(self.gf - gq, axis=1) + open_cost * np.maximum(oq - self.of, 0) \
             + wider_cost * np.maximum(self.of - oq - EYE_WIDER_FREE, 0) + POSE_COST * rotation_angle_deg(self.R, R_req[None])
         return c, d
 
@@ -135,7 +139,7 @@ class _EyePool:
 def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     """(len(rows),) footage rows of ``own`` whose eyes draw the moved head's eyes of the
     ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`), open at least
-    as far (:data:`EYE_OPEN_COST`) and not much further (:data:`EYE_WIDER_COST`), little turned
+    as far (:data:`PLAN_OPEN_COST`) and not much further (:data:`EYE_WIDER_COST`), little turned
     from the requested head (:data:`POSE_COST`), runs kept (:data:`EYE_SWITCH_COST`)."""
     rows = np.asarray(rows, np.int64)
     out = np.full(len(rows), -1, np.int64)
@@ -152,7 +156,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
             cand.append(None)
             cost.append(None)
             continue
-        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], GAZE_COST, EYE_WIDER_COST)
+        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], GAZE_COST, EYE_WIDER_COST, PLAN_OPEN_COST)
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(eyes.rows[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
