@@ -436,7 +436,7 @@ def _flicker(frames, LL, rows, lower=True):
     return float(np.mean(out))
 
 
-def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True):
+def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True, driver=None):
     """How much a dub's lower face flickers: the warping error (:func:`_flicker`: frame t-1
     warped to frame t by DIS flow computed on the same clip, forward-backward occlusion check,
     mean squared difference) inside the footage's face oval below the nose, of the result (its
@@ -444,26 +444,25 @@ def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower
     follows costs nothing; texture that changes from frame to frame (a mouth drawn from another
     moment of the shot each frame, a network's noise) does. 1: as steady as the footage. ``L_result``: the
     result's own landmarks for its mask (a moved head; default ``L``); ``lower=False``: the whole
-    face oval."""
-    return _r(_flicker(result_frames, L if L_result is None else L_result, rows, lower)
-              / max(_flicker(orig_frames, L, rows, lower), 1e-12), 3)
-
-
-def flicker_against_driver(result_frames, rows, L_result, driver, drv, tgt, lower=True):
-    """:func:`lower_face_flicker` of the result over the *driver's* own footage doing the same:
-    the driver frames that drive ``rows`` (each once, in order; a frame-rate change repeats
-    some), with the driver's landmarks. A dub makes a still target's mouth move as the driver's,
-    and a moved head turns as the driver's, so the still footage is no yardstick: 1 here is as
-    steady as the real performance the result copies (docs/reenact-bench.md, *What the flicker
-    figures compare with*)."""
-    d_rows = sorted({source_index(int(t), tgt, drv) for t in rows})
-    F = Frames(clip_path(driver))
-    try:
-        d_frames = F.get(d_rows)
-    finally:
-        F.close()
-    mine = _flicker(result_frames, np.asarray(L_result, np.float64), rows, lower)
-    return _r(mine / max(_flicker(d_frames, np.asarray(drv.landmarks, np.float64), d_rows, lower), 1e-12), 3)
+    face oval. Returns (that figure, the result's over the *driver's* own footage or None):
+    ``driver`` = (driver clip name, its Track, the target's Track): the driver frames that drive
+    ``rows`` (each once, in order; a frame-rate change repeats some) with the driver's landmarks.
+    A dub makes a still target's mouth move as the driver's, and a moved head turns as the
+    driver's, so the still footage is no yardstick there: 1 against the driver is as steady as the
+    real performance the result copies (docs/reenact-bench.md, *What the flicker figures compare
+    with*)."""
+    mine = _flicker(result_frames, L if L_result is None else L_result, rows, lower)
+    vs_driver = None
+    if driver is not None:
+        name, drv, tgt = driver
+        d_rows = sorted({source_index(int(t), tgt, drv) for t in rows})
+        F = Frames(clip_path(name))
+        try:
+            d_frames = F.get(d_rows)
+        finally:
+            F.close()
+        vs_driver = _r(mine / max(_flicker(d_frames, np.asarray(drv.landmarks, np.float64), d_rows, lower), 1e-12), 3)
+    return _r(mine / max(_flicker(orig_frames, L, rows, lower), 1e-12), 3), vs_driver
 
 
 #: the outer lip contour of the face mesh
