@@ -54,11 +54,12 @@ from .mouth_measures import corner_creases, lip_colour, read_rows
 from .reenact_measures import (
     _r, BASE_TRAINED_ON, background_change, edited_performance, cli, cli_regions, focal_mm, clip_path,
     contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
-    laplacian_var, lower_face_flicker, gaze_error_deg, lips_in_the_opening, motion_realised, outline_motion,
+    laplacian_var, gaze_error_deg, lips_in_the_opening, motion_realised, outline_motion,
     lower_face_sharpness, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
     pick_window, psnr, ROOT, rot_angle_deg, rotations, self_sheet, sheet_rows, source_index, square_crop,
     ssim, survey, survey_picks, track_clip,
 )
+from .reenact_unmark import flicker_figures
 
 RESULTS = os.path.join(HERE, "results", "reenact.json")
 IMAGES = os.path.join(ROOT, "docs", "images")
@@ -135,8 +136,8 @@ def mouth_dub(driver, target, model, work, length, log, region="mouth", label="z
         "render_wall_s": round(wall, 2), "render_rendered": summ.get("rendered"),
         "lower_face_sharpness": lower_face_sharpness(target, out, rows, tgt),
         "lower_face_skin_sharpness": lower_face_sharpness(target, out, rows, tgt, exclude=P_req),
-        **dict(zip(("lower_face_flicker", "lower_face_flicker_vs_driver"), lower_face_flicker(
-            *frames_and_faces(target, out, rows, tgt)[:2], rows, np.asarray(tgt.landmarks, np.float64), driver=(driver, drv, tgt)))),
+        **flicker_figures("lower_face_flicker", *frames_and_faces(target, out, rows, tgt)[:2], rows,
+                          np.asarray(tgt.landmarks, np.float64), driver=(driver, drv, tgt), track=req, job_id=summ.get("job_id")),
     }
     sub, orig3, res3 = read_rows(target, out, rows)  # every third row, read once for both measures
     res["corner_creases"] = corner_creases(orig3, res3, sub, tgt.landmarks, P_req)
@@ -224,8 +225,8 @@ def full_reenact(driver, target, model, work, length, region, log, images=True):
         "background_change_levels_median": _r(np.nanmedian(bg), 2),
         "background_change_levels_p90": _r(np.nanpercentile(bg, 90), 2),
         "retracked_fraction": round(float(np.mean(np.asarray(got.tracked)[rows])), 3), "render_wall_s": round(wall, 2),
-        **dict(zip(("face_flicker", "face_flicker_vs_driver"), lower_face_flicker(orig, res_frames, rows, *(
-            np.asarray(t.landmarks, np.float64) for t in (tgt, got)), lower=False, driver=(driver, drv, tgt)))),
+        **flicker_figures("face_flicker", orig, res_frames, rows, *(np.asarray(t.landmarks, np.float64) for t in (tgt, got)),
+                          lower=False, driver=(driver, drv, tgt), track=req, job_id=summ.get("job_id")),
         "lip_gap": fit_line(g_req[rows], lip_gap(got.landmarks)[rows]),
         "gaze_error_deg_median": _r(np.nanmedian(gaze), 2), "untouched_gaze_vs_request_deg_median": _r(np.nanmedian(gaze_base), 2),
         "gaze_error_camera_deg_median": _r(np.nanmedian(cam[0]), 2), "untouched_gaze_camera_deg_median": _r(np.nanmedian(cam[1]), 2),
@@ -454,8 +455,8 @@ def table(rep):
             row("    lip colour, result vs footage (delta E: all rows, widest-open third)",
                 "{:.1f}, {}".format(lc["delta_e"], lc.get("delta_e_widest_third", "-")))
         if c.get("lower_face_flicker") is not None:  # texture that changes frame to frame, motion compensated
-            row("    lower-face flicker, result / footage (compare methods); / the driver's own", "{:.2f}; {}".format(
-                c["lower_face_flicker"], _fmt(c.get("lower_face_flicker_vs_driver"), "{:.2f}")))
+            row("    lower-face flicker, result / footage; / the driver's own (without the mark)", "{}; {} ({}; {})".format(
+                *(_fmt(c.get("lower_face_flicker" + k), "{:.2f}") for k in ("", "_vs_driver", "_unmarked", "_unmarked_vs_driver"))))
     h = rep.get("full_reenactment") or {}
     if "error" in h:
         lines.append("2 full reenactment: " + h["error"])
@@ -477,8 +478,8 @@ def table(rep):
                                                  "rotation_read_share_median"))))
         row("    background beside the head changed (levels, median / p90)", "{} / {}".format(
             _fmt(h.get("background_change_levels_median"), "{:.2f}"), _fmt(h.get("background_change_levels_p90"), "{:.2f}")))
-        row("    face flicker, result / footage (compare methods); / the driver's own", "{}; {}".format(
-            *(_fmt(h.get(k), "{:.2f}") for k in ("face_flicker", "face_flicker_vs_driver"))))
+        row("    face flicker, result / footage; / the driver's own (without the mark)", "{}; {} ({}; {})".format(
+            *(_fmt(h.get("face_flicker" + k), "{:.2f}") for k in ("", "_vs_driver", "_unmarked", "_unmarked_vs_driver"))))
         row("    gaze error in the head / in the picture, median (untouched footage); eye opening r",
             "{} ({}) / {} ({}) deg; {}".format(*(_fmt(h.get(k), "{:.1f}") for k in (
                 "gaze_error_deg_median", "untouched_gaze_vs_request_deg_median", "gaze_error_camera_deg_median",

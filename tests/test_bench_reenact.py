@@ -142,3 +142,45 @@ def test_motion_realised_tells_the_picture_from_the_re_tracked_pose(carphone_tra
     got.pose = np.array(tgt.pose, copy=True)  # the re-tracker reads no turn at all
     lm, mesh, read = motion_realised(req, got, tgt, rows)
     assert abs(lm - 0.5) < 1e-6 and abs(mesh) < 1e-6 and read < 1e-6
+
+
+def test_the_mark_is_taken_out_again_for_the_flicker_figures(carphone, carphone_track):
+    """bench/reenact_unmark.py: the render path's mark on carphone's frames (its own Track, every
+    row synthesised), subtracted again from the marked frames, leaves a small part of it; the
+    flicker figure of the marked frames against the footage is above 1 (the face moves under a
+    pattern fixed to the frame) and that of the frames taken out again is back near 1."""
+    from bench.reenact_measures import Frames, oval_index
+    from bench.reenact_unmark import flicker_figures, without_mark
+    from reenact.provenance.watermark import make_payload
+    from reenact.render.marking import mark_performance, row_points
+
+    tr = carphone_track
+    rows = np.arange(20, 44)
+    F = Frames(carphone)
+    try:
+        orig = F.get(rows)
+    finally:
+        F.close()
+    job = "c0ffee0123"
+    marked = {int(t): np.ascontiguousarray(mark_performance(np.ascontiguousarray(orig[t][..., ::-1]), int(t),
+                                                            make_payload(int(job, 16)), row_points(tr, int(t)))[..., ::-1])
+              for t in rows}
+    back = without_mark(marked, tr, job)
+    oval = oval_index()
+    L = np.asarray(tr.landmarks, np.float64)
+    mark_rms, left_rms = [], []
+    for t in rows:
+        t = int(t)
+        m = np.zeros(orig[t].shape[:2], bool)
+        x0, y0 = np.floor(L[t, oval, :2].min(0)).astype(int)
+        x1, y1 = np.ceil(L[t, oval, :2].max(0)).astype(int)
+        m[max(y0, 0):y1, max(x0, 0):x1] = True
+        o = orig[t].astype(np.float64)
+        mark_rms.append(np.sqrt(np.mean((marked[t] - o)[m] ** 2)))
+        left_rms.append(np.sqrt(np.mean((back[t] - o)[m] ** 2)))
+    assert np.mean(mark_rms) > 1.0 and np.mean(left_rms) < 0.3 * np.mean(mark_rms), (mark_rms, left_rms)
+    fig = flicker_figures("face_flicker", orig, marked, rows, L, lower=False, track=tr, job_id=job)
+    assert fig["face_flicker"] > 1.1 and abs(fig["face_flicker_unmarked"] - 1.0) < 0.05, fig
+    assert fig["face_flicker_vs_driver"] is None and fig["face_flicker_unmarked_vs_driver"] is None
+    # frames the Track has no row for come back as they are
+    assert without_mark({10 ** 6: orig[int(rows[0])]}, tr, job)[10 ** 6] is orig[int(rows[0])]
