@@ -38,7 +38,7 @@ import numpy as np
 
 from .expressions import GROUPS, group_of
 from .camera import euler_to_matrix, matrix_to_euler, rodrigues, rotation_angle_deg
-from .gaze import GAZE_LIMIT
+from .gaze import GAZE_LIMIT, gaze_through_blinks
 
 MODES = ("full", "expression", "mouth", "pose", "gaze")
 MODE_HELP = {
@@ -419,7 +419,8 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     cols = []
     expr_s = np.asarray(source.expression, np.float64)[:, order]
     cols.append(expr_s)
-    gaze_s = np.asarray(source.gaze, np.float64) if do_gaze else np.zeros((Ts, 0))
+    # (through the source's blinks, the gaze of the open eyes around them: gaze_through_blinks)
+    gaze_s = gaze_through_blinks(source.gaze, source.blink, s_ok) if do_gaze else np.zeros((Ts, 0))
     cols.append(gaze_s)
     if do_pose:
         s_rest = rest_pose(source) if source_rest is None else source_rest

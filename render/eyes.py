@@ -112,6 +112,13 @@ def _vertical(d):
     return bool(d[1] + d[3] > d[0] + d[2])
 
 
+def _open_gaze(track):
+    """(T, 4) ``track``'s gaze through its blinks (:func:`~reenact.face.gaze.gaze_through_blinks`)."""
+    from ..face.gaze import gaze_through_blinks
+
+    return gaze_through_blinks(track.gaze, track.blink, np.asarray(track.tracked, bool))
+
+
 class _EyePool:
     """The footage rows whose eyes can be drawn (``own``'s tracked rows, or those of ``pool``
     with a finite pose, lids and gaze) and what :meth:`cost` compares: the eye loops (model
@@ -121,6 +128,9 @@ class _EyePool:
         ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
         pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
         F, of, gf = eye_shapes(own, pool)
+        # a closed eye's tracked gaze falls with its lids: the open eyes' around it (as the
+        # asked gaze, plan_eyes)
+        gf = np.where(np.isfinite(gf), _open_gaze(own)[pool], np.nan)
         good = np.isfinite(of) & np.isfinite(gf).all(1)
         self.rows, self.of, self.gf = pool[good], of[good], gf[good]
         self.F = F[good].reshape(len(self.rows), -1)
@@ -138,7 +148,8 @@ class _EyePool:
 
 def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     """(len(rows),) footage rows of ``own`` whose eyes draw the moved head's eyes of the
-    ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`), open at least
+    ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`, less as the asked
+    lids close past the footage's median opening; both gazes through their tracks' blinks), open at least
     as far (:data:`PLAN_OPEN_COST`) and not much further (:data:`EYE_WIDER_COST`), little turned
     from the requested head (:data:`POSE_COST`), runs kept (:data:`EYE_SWITCH_COST`)."""
     rows = np.asarray(rows, np.int64)
@@ -147,16 +158,21 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     if not len(eyes.rows) or not len(rows):
         return out
     Q, oq, gq = eye_shapes(requested, rows)
+    gq = np.where(np.isfinite(gq), _open_gaze(requested)[rows], np.nan)  # (as the footage's, _EyePool)
     Q = Q.reshape(len(rows), -1)
     R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
     K = min(int(candidates), len(eyes.rows))
+    open_median = max(float(np.median(eyes.of)), 1e-6)
     cand, cost = [], []
     for k in range(len(rows)):
         if not (np.isfinite(Q[k]).all() and np.isfinite(gq[k]).all()):
             cand.append(None)
             cost.append(None)
             continue
-        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], GAZE_COST, EYE_WIDER_COST, PLAN_OPEN_COST)
+        # the gaze weighs less as the asked lids close, as for a blink key (ShotEyes.source): a
+        # closed eye shows none, and a driver's blink was drawn with open eyes looking his way
+        w = GAZE_COST * min(1.0, oq[k] / open_median)
+        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], w, EYE_WIDER_COST, PLAN_OPEN_COST)
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(eyes.rows[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))

@@ -468,6 +468,36 @@ def test_lowered_lids_are_not_drawn_from_a_wide_open_frame_that_looks_the_same_w
     assert j >= 0 and abs(opening[j] - opening[r]) < 0.15, (j, opening[j], opening[r])
 
 
+def test_a_blink_asked_with_a_look_aside_is_drawn_with_closed_eyes(carphone_track):
+    """A row asking for shut lids and a gaze far aside (a driver's blink: his eyes turned while
+    shut) draws its eyes from one of the shot's blinks, not from an open-eyed frame that looks
+    that way, in a shot whose open eyes look aside and whose blinks read a gaze down (the
+    tracker's gaze falls with the lids): closed eyes show no gaze, so the gaze weighs less as the
+    asked lids close, and both gazes are read through their blinks. d12 -> d0 rows 48-50 were
+    drawn open, looking aside, once the transfer carried the open eyes' gaze through the
+    driver's blink."""
+    from reenact.render.eyes import eye_shapes, plan_eyes
+
+    tr = carphone_track
+    _, opening, _ = eye_shapes(tr)
+    ok = np.flatnonzero(np.isfinite(opening))
+    shut = int(ok[np.argmin(opening[ok])])  # carphone's blink
+    r = int(ok[np.argsort(np.abs(ok - len(tr.tracked) // 2))[0]])
+    assert abs(r - shut) > 5 and opening[r] - opening[shut] > 0.4, (r, shut)
+    aside, down = (0.6, 0.0, 0.6, 0.0), (0.0, -0.5, 0.0, -0.5)
+    own = X._copy(tr)
+    own.gaze = np.where((opening < 0.6)[:, None], down, aside)  # the shot: open eyes aside, blinks "down"
+    req = X._copy(own)
+    req.expression, req.blink = np.array(req.expression, np.float64), np.array(req.blink, np.float64)
+    req.expression[r], req.blink[r] = np.asarray(tr.expression)[shut], np.asarray(tr.blink)[shut]
+    req.gaze = np.array(req.gaze, np.float64)
+    req.gaze[:] = aside  # the driver kept looking aside through his blink
+    req = req.with_footage_rows(own)
+    pool = [q for q in ok if abs(q - r) > 3]
+    j = int(plan_eyes(own, req, [r], pool)[0])
+    assert j >= 0 and opening[j] < 0.5, (j, opening[j], opening[r], opening[shut])  # (a blink: 0.38-0.39 cm)
+
+
 def test_head_render_cancelled_keeps_its_frames_and_stops_its_threads(turned, carphone, tmp_path):
     """Region head warps its rows on the draw threads (render/overlap.py): a render cancelled
     from its progress callback raises Cancelled, keeps the frames written before (each equal to

@@ -16,6 +16,7 @@ import pytest
 from reenact.face import transfer as X
 from reenact.face.expressions import MOUTH_GROUP
 from reenact.face.camera import euler_to_matrix, matrix_to_euler
+from reenact.face.gaze import BLINK_HIDES_GAZE, gaze_through_blinks
 from reenact.face.track import Track
 
 from conftest import shared_clip
@@ -158,9 +159,11 @@ def test_full_moves_the_head_by_the_source_relative_motion(pair):
     assert np.abs(R0 - t_rest[0]).max() < 1e-6
     R0, t0 = X.rest_pose(X.transfer(source, target, "full", anchor="rest").subset(0, source.n_frames))
     assert np.abs(R0 - t_rest[0]).max() < 1e-6 and np.abs(t0 - t_rest[1]).max() < 1e-6
-    # expressions, blinks and gaze are the source's; identity, basis, camera the target's
+    # expressions, blinks and gaze are the source's (the gaze through its blinks); identity,
+    # basis, camera the target's
     assert np.array_equal(out.expression[rows], source.expression)
-    assert np.array_equal(out.gaze[rows], source.gaze) and np.array_equal(out.blink[rows], source.blink)
+    assert np.array_equal(out.gaze[rows], gaze_through_blinks(source.gaze, source.blink, source.tracked))
+    assert np.array_equal(out.blink[rows], source.blink)
     _unchanged(out, target, skip=("pose", "expression", "gaze", "blink"))
 
 
@@ -289,12 +292,38 @@ def test_pose_mode_only_moves_the_head(pair):
 def test_gaze_and_expression_modes(pair):
     source, target = pair
     out = X.transfer(source, target, "gaze")
-    assert np.array_equal(out.gaze[: source.n_frames], source.gaze)
+    # the source's gaze, but through its blinks (test_a_blink_s_gaze_...)
+    assert np.array_equal(out.gaze[: source.n_frames], gaze_through_blinks(source.gaze, source.blink, source.tracked))
+    assert not np.array_equal(out.gaze[: source.n_frames], source.gaze)  # d0 blinks
     _unchanged(out, target, skip=("gaze",))
     out = X.transfer(source, target, "expression")
     assert np.array_equal(out.expression[: source.n_frames], source.expression)
     assert np.array_equal(out.blink[: source.n_frames], source.blink)
     _unchanged(out, target, skip=("expression", "blink"))
+
+
+def test_a_blink_s_gaze_is_taken_from_the_open_eyes_around_it(carphone_track):
+    """A closed eye shows no iris to read a gaze from: on the source's rows where either eye's
+    blink is above BLINK_HIDES_GAZE both eyes take the gaze of the nearest row where both are
+    open (the later one on a tie), in the modes that move the gaze; a half-closed eye's is kept."""
+    src, tgt = _renamed(carphone_track), carphone_track
+    ok = np.asarray(src.tracked, bool)
+    a = next(i for i in range(len(ok) // 2, len(ok) - 8) if ok[i - 1:i + 6].all())
+    src.blink = np.full_like(np.asarray(src.blink, np.float64), 0.1)
+    src.gaze = np.zeros_like(np.asarray(src.gaze, np.float64))
+    before, after, shut = (0.1, 0.05, 0.12, 0.05), (-0.2, -0.1, -0.18, -0.1), (0.0, -0.4, 0.3, -0.4)
+    src.gaze[a - 1], src.gaze[a + 4] = before, after
+    src.gaze[a:a + 4] = shut  # what a tracker reads as the lids close over the irises
+    src.blink[a:a + 4, 0] = 0.9  # one eye shut: both eyes' gaze comes from the rows around it
+    src.gaze[a + 5] = (0.3, 0.2, 0.3, 0.2)
+    src.blink[a + 5] = (BLINK_HIDES_GAZE - 0.05, 0.1)  # half closed: kept
+    for mode in ("gaze", "full"):
+        out = X.transfer(src, tgt, mode, turn_reach=None)
+        g = out.gaze[np.asarray(src.frames()) - tgt.frame_start]
+        assert np.array_equal(g[a:a + 2], [before, before]), mode  # nearer the row before
+        assert np.array_equal(g[a + 2:a + 4], [after, after]), mode  # nearer (or as near) the row after
+        assert np.array_equal(g[a + 5], src.gaze[a + 5]) and np.array_equal(g[a + 4], after), mode
+    assert np.array_equal(X.transfer(src, tgt, "expression").gaze, tgt.gaze, equal_nan=True)  # the target's own
 
 
 # ----------------------------------------------------------------------------- options
