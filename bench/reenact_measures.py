@@ -436,7 +436,7 @@ def _flicker(frames, LL, rows, lower=True):
     return float(np.mean(out))
 
 
-def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True, driver=None):
+def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower=True, driver=None, yardsticks=None):
     """How much a dub's lower face flickers: the warping error (:func:`_flicker`: frame t-1
     warped to frame t by DIS flow computed on the same clip, forward-backward occlusion check,
     mean squared difference) inside the footage's face oval below the nose, of the result (its
@@ -450,9 +450,17 @@ def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower
     A dub makes a still target's mouth move as the driver's, and a moved head turns as the
     driver's, so the still footage is no yardstick there: 1 against the driver is as steady as the
     real performance the result copies (docs/reenact-bench.md, *What the flicker figures compare
-    with*)."""
+    with*). ``yardsticks``: :func:`flicker_yardsticks` of the same arguments, when the caller has them
+    (several results of one shot measured against the same footage and driver)."""
     mine = _flicker(result_frames, L if L_result is None else L_result, rows, lower)
-    vs_driver = None
+    own, drv = flicker_yardsticks(orig_frames, rows, L, lower, driver) if yardsticks is None else yardsticks
+    return _r(mine / max(own, 1e-12), 3), (None if drv is None else _r(mine / max(drv, 1e-12), 3))
+
+
+def flicker_yardsticks(orig_frames, rows, L, lower=True, driver=None):
+    """(the footage's warping error, the driver's or None) that :func:`lower_face_flicker`
+    divides a result's by."""
+    drv_err = None
     if driver is not None:
         name, drv, tgt = driver
         d_rows = sorted({source_index(int(t), tgt, drv) for t in rows})
@@ -461,8 +469,8 @@ def lower_face_flicker(orig_frames, result_frames, rows, L, L_result=None, lower
             d_frames = F.get(d_rows)
         finally:
             F.close()
-        vs_driver = _r(mine / max(_flicker(d_frames, np.asarray(drv.landmarks, np.float64), d_rows, lower), 1e-12), 3)
-    return _r(mine / max(_flicker(orig_frames, L, rows, lower), 1e-12), 3), vs_driver
+        drv_err = _flicker(d_frames, np.asarray(drv.landmarks, np.float64), d_rows, lower)
+    return _flicker(orig_frames, L, rows, lower), drv_err
 
 
 #: the outer lip contour of the face mesh

@@ -45,10 +45,11 @@ def flicker_figures(name, orig, res, rows, L, L_result=None, lower=True, driver=
     as JSON entries: ``name`` and ``name + "_vs_driver"`` as delivered, and the same two with
     ``_unmarked`` before the suffix for the frames :func:`without_mark` (when ``job_id``, the
     render's summary's, and ``track``, the Track it drew, are given)."""
-    from .reenact_measures import lower_face_flicker
+    from .reenact_measures import flicker_yardsticks, lower_face_flicker
 
-    out = dict(zip((name, name + "_vs_driver"), lower_face_flicker(orig, res, rows, L, L_result, lower, driver)))
+    ys = flicker_yardsticks(orig, rows, L, lower, driver)  # (once for both)
+    out = dict(zip((name, name + "_vs_driver"), lower_face_flicker(orig, res, rows, L, L_result, lower, driver, ys)))
     if job_id and track is not None:
         out.update(zip((name + "_unmarked", name + "_unmarked_vs_driver"), lower_face_flicker(
-            orig, without_mark(res, track, job_id), rows, L, L_result, lower, driver)))
+            orig, without_mark(res, track, job_id), rows, L, L_result, lower, driver, ys)))
     return out

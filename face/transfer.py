@@ -38,7 +38,7 @@ import numpy as np
 
 from .expressions import GROUPS, group_of
 from .camera import euler_to_matrix, matrix_to_euler, rodrigues, rotation_angle_deg
-from .gaze import GAZE_LIMIT, gaze_through_blinks
+from .gaze import GAZE_LIMIT
 
 MODES = ("full", "expression", "mouth", "pose", "gaze")
 MODE_HELP = {
@@ -208,6 +208,38 @@ def smooth(x, valid, sigma):
         for c in range(seg.shape[1]):
             seg[:, c] = _centred(seg[:, c], k) / norm
     return x
+
+
+#: an eye closed further than this (its blink coefficient) shows too little iris to read a gaze
+#: from: the tracked gaze there falls as the lids close (-5 to -13 degrees of pitch on the shared
+#: clips' blinks, against the rows either side), and a moved head's irises followed it down and
+#: back up (docs/transfer.md, *A blink's gaze*). The transfer carries a source's gaze through its
+#: blinks with :func:`gaze_through_blinks`, and the moved head's eyes compare the footage's gaze
+#: and the asked one through both tracks' blinks (:mod:`reenact.render.eyes`)
+BLINK_HIDES_GAZE = 0.5
+
+
+def gaze_through_blinks(gaze, blink, valid, closed=BLINK_HIDES_GAZE):
+    """``gaze`` (T, 4) with the rows where either eye's ``blink`` (T, 2) is above ``closed`` given
+    both eyes' gaze of the nearest row in time where both are open (the later one on a tie:
+    the eyes move while the lids are shut, and open on the gaze that follows), within each run
+    of ``valid`` rows; a run with no open row is left as it is. Both eyes together, so their
+    vergence stays the tracked one. A new array."""
+    out = np.array(gaze, np.float64, copy=True)
+    b = np.asarray(blink, np.float64)
+    shut = np.nan_to_num(b, nan=0.0).max(1) > closed if b.ndim == 2 and len(b) == len(out) else np.zeros(len(out), bool)
+    for a, e in _segments(valid):
+        s = shut[a:e]
+        seen = np.flatnonzero(~s & np.isfinite(out[a:e]).all(1))
+        if not s.any() or not len(seen):
+            continue
+        for i in np.flatnonzero(s):
+            k = np.searchsorted(seen, i)  # seen[k - 1] < i < seen[k]
+            before = seen[k - 1] if k > 0 else None
+            after = seen[k] if k < len(seen) else None
+            j = after if before is None or (after is not None and after - i <= i - before) else before
+            out[a + i] = out[a + j]
+    return out
 
 
 def _centred(v, kern):

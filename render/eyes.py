@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from ..face.camera import euler_to_matrix, posed_vertices, project_points, rotation_angle_deg
+from ..face.transfer import gaze_through_blinks
 from .donor import _poly_mask
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices
 
@@ -119,9 +120,7 @@ def _vertical(d):
 
 
 def _open_gaze(track):
-    """(T, 4) ``track``'s gaze through its blinks (:func:`~reenact.face.gaze.gaze_through_blinks`)."""
-    from ..face.gaze import gaze_through_blinks
-
+    """(T, 4) ``track``'s gaze through its blinks (:func:`~reenact.face.transfer.gaze_through_blinks`)."""
     return gaze_through_blinks(track.gaze, track.blink, np.asarray(track.tracked, bool))
 
 

@@ -16,7 +16,6 @@ import pytest
 from reenact.face import transfer as X
 from reenact.face.expressions import MOUTH_GROUP
 from reenact.face.camera import euler_to_matrix, matrix_to_euler
-from reenact.face.gaze import BLINK_HIDES_GAZE, gaze_through_blinks
 from reenact.face.track import Track
 
 from conftest import shared_clip
@@ -162,7 +161,7 @@ def test_full_moves_the_head_by_the_source_relative_motion(pair):
     # expressions, blinks and gaze are the source's (the gaze through its blinks); identity,
     # basis, camera the target's
     assert np.array_equal(out.expression[rows], source.expression)
-    assert np.array_equal(out.gaze[rows], gaze_through_blinks(source.gaze, source.blink, source.tracked))
+    assert np.array_equal(out.gaze[rows], X.gaze_through_blinks(source.gaze, source.blink, source.tracked))
     assert np.array_equal(out.blink[rows], source.blink)
     _unchanged(out, target, skip=("pose", "expression", "gaze", "blink"))
 
@@ -293,7 +292,7 @@ def test_gaze_and_expression_modes(pair):
     source, target = pair
     out = X.transfer(source, target, "gaze")
     # the source's gaze, but through its blinks (test_a_blink_s_gaze_...)
-    assert np.array_equal(out.gaze[: source.n_frames], gaze_through_blinks(source.gaze, source.blink, source.tracked))
+    assert np.array_equal(out.gaze[: source.n_frames], X.gaze_through_blinks(source.gaze, source.blink, source.tracked))
     assert not np.array_equal(out.gaze[: source.n_frames], source.gaze)  # d0 blinks
     _unchanged(out, target, skip=("gaze",))
     out = X.transfer(source, target, "expression")
@@ -316,7 +315,7 @@ def test_a_blink_s_gaze_is_taken_from_the_open_eyes_around_it(carphone_track):
     src.gaze[a:a + 4] = shut  # what a tracker reads as the lids close over the irises
     src.blink[a:a + 4, 0] = 0.9  # one eye shut: both eyes' gaze comes from the rows around it
     src.gaze[a + 5] = (0.3, 0.2, 0.3, 0.2)
-    src.blink[a + 5] = (BLINK_HIDES_GAZE - 0.05, 0.1)  # half closed: kept
+    src.blink[a + 5] = (X.BLINK_HIDES_GAZE - 0.05, 0.1)  # half closed: kept
     for mode in ("gaze", "full"):
         out = X.transfer(src, tgt, mode, turn_reach=None)
         g = out.gaze[np.asarray(src.frames()) - tgt.frame_start]
