@@ -35,7 +35,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-35"
+MOTION_VERSION = "warp-36"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -61,13 +61,13 @@ class HeadMotion:
 
     ``own``: the footage's own Track (what the frames show); ``requested``: the performance,
     same rows. ``plate``: (plate, known[, picture area]) from :func:`shot_plate` (optional: without it the
-    uncovered background is inpainted). ``lower_only``: move only what is below the nose
+    uncovered background is inpainted; ``area``: the picture inside the footage's bars then). ``lower_only``: move only what is below the nose
     (:func:`~reenact.render.donor.pin_upper_face`; the mouth dub's driver mouth). ``matte``:
     move the actor as a layer over the frame's own background (:func:`~.head.layer_head`, the
     actor's matte from :mod:`.matte`); default on with a ``plate`` (region ``head``) and off for
     ``lower_only``."""
 
-    def __init__(self, own, requested, plate=None, lower_only=False, matte=None):
+    def __init__(self, own, requested, plate=None, lower_only=False, matte=None, area=None):
         if own.n_frames != requested.n_frames or int(own.frame_start) != int(requested.frame_start):
             raise ValueError("the footage's track and the performance cover different frames")
         self.ps, self.zs = posed_points(own)
@@ -85,8 +85,9 @@ class HeadMotion:
         self.moving_plate = plate[3] if plate is not None and len(plate) > 3 else None
         self.frame0 = int(own.frame_start)
         #: the picture inside letterbox or pillarbox bars, from :func:`shot_plate` (or the plate;
-        #: None: the whole frame): the warps sample only the picture (``warp_image``'s ``area``)
-        self.area = None if self.plate is None else (
+        #: without one ``area``, :func:`~.plates.footage_area`; None: the whole frame): the warps
+        #: sample only the picture (``warp_image``'s ``area``)
+        self.area = (None if area is None else tuple(int(v) for v in area)) if self.plate is None else (
             tuple(plate[2]) if len(plate) > 2 else picture_area(self.plate, self.known))
         self.matte = (plate is not None and not self.lower_only) if matte is None else bool(matte)
         #: region ``face``: a :class:`~reenact.render.eyes.ShotEyes` over the footage's whole Track

@@ -53,6 +53,7 @@ from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
 from ..video.encode import FrameFolder
+from ..video.bars import keep_bars
 from ..video.identity import check_footage
 from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
                     pool_digest, pool_identity, renderer_identity, source_identity, unchanged_rows)
@@ -64,7 +65,7 @@ from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
 from .motion import MOTION_VERSION, HeadMotion, detail_source, region_mask
-from .plates import stored_plate
+from .plates import footage_area, stored_plate
 from .netinputs import NetInputs
 from .overlap import Draws, Lane, blas_threads
 from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
@@ -246,6 +247,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         ref_own = reference_track(own, reference_frames) if renderer.ref else None  # before any long work
         pool_frames = None
         head = region == "head"
+        area = None if head else footage_area(video, own, src)  # inside bars (region head: its plate's, below)
         # the crop follows the face in the frame: the footage's, or the requested one once the
         # whole head has been moved there
         xf = transforms if transforms is not None else crop_transforms(track if head else own, S)
@@ -276,10 +278,11 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                                           mouth=mouth_mode != "renderer", donor=head_mouth), None
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)
+            area = motion.motion.area
             unseen = motion.unseen(*chunk_range)
             warnings += [w for w in [unseen_pose_warning(unseen)] if w]
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
-        warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None).with_shot_eyes(
+        warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None, area=area).with_shot_eyes(
             eyes) if (detail or donor is not None) else None)
         if region == "face" and detail:  # an edited mouth from the shot's frames (closed below, as head_mouth);
             head_mouth, driver_mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))
@@ -354,8 +357,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             dimg, dvalid = detail_source(detail, head or field is not None, warper, r, frame, field, mask, xf.Minv[r])
             tm["warp"] += time.perf_counter() - t
             t = time.perf_counter()
-            res = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
-                             detail_valid=dvalid)
+            res = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
+                                       detail_valid=dvalid), frame, area)
             if watermark:
                 res = mark_performance(res, i, payload, row_points(track, r))
             tm["composite"] += time.perf_counter() - t
@@ -365,7 +368,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         # them when they land, in order: a mouth dub's drawn frame, or a moved head or face
         def draw(i, r, frame):
             t = time.perf_counter()
-            res = donor.draw(r, frame, warper, r)
+            res = keep_bars(donor.draw(r, frame, warper, r), frame, area)
             t1 = time.perf_counter()
             if watermark:
                 res = mark_performance(res, i, payload, row_points(track, r))
@@ -567,6 +570,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if (mouth_from is not None or mouth_mode == "driver") and region == "face":
         raise ValueError("the driver's mouth (--mouth-from) is for regions mouth and head, not face")
     own_mouth = mouth is None and (region == "mouth" or (region == "face" and detail))  # made here: closed here
+    area = None if region == "head" else footage_area(video, own)  # as render_clip's (head: the plate's)
     if own_mouth and region == "face":
         mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))[0]
     elif own_mouth:
@@ -576,8 +580,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
             rm = int(i) - int(mouth.frame_start)
             if mouth.driver_row(rm) is not None:  # the footage (and the driver), no network
                 t = time.perf_counter()
-                hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True)
-                out = mouth.draw(rm, frame, hm, 0)
+                hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True,
+                                area=area)
+                out = keep_bars(mouth.draw(rm, frame, hm, 0), frame, area)
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
@@ -603,7 +608,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     field = warper = None
     if head or detail:
         plate = stored_plate(video, own, cache_dir) if head and video is not None else None
-        warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate).with_shot_eyes(
+        warper = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), plate,
+                            area=area).with_shot_eyes(
             ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and video is not None else None,
             int(i) - int(own.frame_start))
         if region == "face" and mouth is not None:  # (planned on the whole performance: see ``mouth``)
@@ -658,8 +664,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
     dimg, dvalid = detail_source(detail, moved, warper, 0, frame, field, mask, xf.Minv[r])
-    out = paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
-                     detail_valid=dvalid)
+    out = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
+                               detail_valid=dvalid), frame, area if warper is None or warper.area is None else warper.area)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r))

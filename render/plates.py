@@ -16,12 +16,15 @@ is seeded), so a plate read back draws exactly what a plate made again would.
 
 import hashlib
 import os
+import threading
 import zipfile
+from collections import OrderedDict
 
 import numpy as np
 
 from ..fsutil import write_atomic
 from ..video import open_video
+from ..video.bars import is_whole, shot_picture_area
 from .cache import geometry_digest, performance_digest, source_identity
 from .head import MovingPlate
 from .motion import COMPLETE_ROOM, MOTION_VERSION, shot_plate
@@ -99,3 +102,34 @@ def stored_plate(video, own, cache_dir=None, source=None):
     _MEMORY.clear()  # one shot at a time: plates are frame-sized
     _MEMORY[key] = plate
     return plate
+
+
+_AREAS = OrderedDict()
+_AREAS_LOCK = threading.Lock()
+
+
+def footage_area(video, own, source=None):
+    """The picture inside the letterbox or pillarbox bars of the footage ``video`` (x0, y0, x1,
+    y1; None when there are none), from frames spread over its own Track ``own``'s rows
+    (:func:`~reenact.video.bars.shot_picture_area`: every chunk and Preview Frame of a shot sees
+    the same box), kept in memory for the last few shots. Regions ``mouth`` and ``face`` (no
+    plate, whose own area region ``head`` uses) draw and sample inside it only. ``source``: an
+    open VideoSource of ``video`` when the caller has one."""
+    if video is None:
+        return None
+    f0, n = int(own.frame_start), int(own.n_frames)
+    key = (source_identity(video), f0, n)
+    with _AREAS_LOCK:
+        if key in _AREAS:
+            return _AREAS[key]
+    if source is None:
+        with open_video(video) as src:
+            area, shape = shot_picture_area(src, f0, f0 + n), (src.height, src.width)
+    else:
+        area, shape = shot_picture_area(source, f0, f0 + n), (source.height, source.width)
+    area = None if is_whole(area, shape) else tuple(int(v) for v in area)
+    with _AREAS_LOCK:
+        while len(_AREAS) >= 8:
+            _AREAS.popitem(last=False)
+        _AREAS[key] = area
+    return area

@@ -4,6 +4,8 @@ row with their fitted meshes (:class:`ShotFrames`), and the choice of a source f
 keeps runs of consecutive frames (:func:`_runs`), and a region of a frame replaced from a
 warped source (:func:`replace_region`)."""
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -11,12 +13,15 @@ from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
 from .motion import smooth_field
+from .plates import footage_area
 from .warp import warp_field, warp_image
 
 #: cost (cm of lip distance) per degree of head turn between the footage frame and the row
 POSE_COST = 0.01
 #: footage frames considered per row (the nearest by lip distance)
 CANDIDATES = 24
+#: :class:`ShotFrames`' ``area`` found in the footage (:func:`~.plates.footage_area`)
+FIND = "find"
 
 
 def replace_region(frame, src, box, hull, feather):
@@ -98,15 +103,26 @@ class ShotFrames(ClipFrames):
     """Frames of the footage ``video`` read by Track row of ``own`` (:class:`~reenact.render.donor.ClipFrames`),
     with the fitted mesh's points and depths of every row (``points``: (points, depths) of
     :func:`~reenact.render.head.posed_points`, when the caller has them). ``area``: the picture
-    inside letterbox or pillarbox bars (x0, y0, x1, y1; None: the whole frame), which the regions
-    drawn from these frames (:meth:`warped`, :func:`padded_box`) neither sample nor cross."""
+    inside letterbox or pillarbox bars (x0, y0, x1, y1; None: the whole frame; by default found
+    in the footage on first use, :func:`~.plates.footage_area`), which the regions drawn from
+    these frames (:meth:`warped`, :func:`padded_box`) neither sample nor cross."""
 
-    def __init__(self, own, video, points=None, area=None):
+    _area_lock = threading.Lock()
+
+    def __init__(self, own, video, points=None, area=FIND):
         super().__init__(video)
         self.own = own
         self.ps, self.zs = posed_points(own) if points is None else points
         self.identity = np.asarray(own.identity, np.float64)
-        self.area = None if area is None else tuple(int(v) for v in area)
+        self._area = area if area is FIND or area is None else tuple(int(v) for v in area)
+
+    @property
+    def area(self):
+        if self._area is FIND:  # (a dub's rows are drawn two at a time: found once)
+            with self._area_lock:
+                if self._area is FIND:
+                    self._area = footage_area(self.video, self.own)
+        return self._area
 
     def _frame(self, j):
         return self.clip_frame(int(self.own.frame_start) + int(j))

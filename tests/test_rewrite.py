@@ -141,3 +141,37 @@ def test_cli_mouth_choices_are_checked(carphone, carphone_track, tmp_path):
         lines = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
         assert res.returncode != 0 and all(w in lines[-1] for w in words), res.stderr
         assert not os.path.exists(out)
+
+
+@pytest.mark.parametrize("region", ["mouth", "face"])
+def test_a_dub_keeps_a_letterbox_bar_that_cuts_the_chin(carphone, carphone_track, tmp_path, region):
+    """Footage letterboxed so that the bottom bar cuts the chin: a dub drawn from the shot's other
+    frames (and region face's network composite) neither draws the chin into the bar nor drags
+    the bar's black up into the chin (both did: up to 116 levels in the bar, ~45 black pixels
+    under the lip per frame)."""
+    from conftest import write_movie_with_audio
+    from reenact.render.pipeline import render_clip
+
+    tr = carphone_track
+    req = _retimed(tr, 12)
+    P = tr.project()
+    rows = range(40, 60)
+    B = int(np.median([0.5 * (P[r][152, 1] + P[r][14, 1]) for r in rows]))  # between the lower lip and the chin
+    with open_video(carphone) as s:
+        frames = [f for _i, f in s.iter_frames()]
+    for f in frames:
+        f[B:] = 0
+    clip = write_movie_with_audio(str(tmp_path / "letterbox.mp4"), frames, 25, len(frames) / 25.0, crf=0)
+    got = {}
+    s = render_clip(req, clip, out=None, frames=(40, 60), region=region, crop_track=tr, prefer_gpu=False,
+                    cache_dir=str(tmp_path / "c"), on_frame=got.__setitem__, watermark=False, sign=False,
+                    accept_footage=True)
+    assert s["warped"] + s["rendered"] >= 15, s
+    drew = 0
+    with open_video(clip) as src:
+        for i in rows:
+            f = src.read(i)
+            assert np.array_equal(got[i][B:], f[B:]), i  # the bar as it was
+            assert not ((got[i][:B].max(-1) <= 24) & (f[:B].max(-1) > 40)).any(), i  # no black in the picture
+            drew += int((np.abs(got[i][:B].astype(int) - f[:B].astype(int)).max(-1) > 8).sum() > 50)
+    assert drew >= 15, drew  # the mouths were drawn

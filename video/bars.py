@@ -94,3 +94,19 @@ def within(mask, area):
     out = np.zeros_like(mask)
     out[y0:y1, x0:x1] = mask[y0:y1, x0:x1]
     return out
+
+
+def keep_bars(out, frame, area):
+    """``out`` with every pixel outside ``area`` (x0, y0, x1, y1; None: the whole frame is
+    picture) taken from ``frame``: what a render draws (a face composited from the network's crop,
+    a lower face from another frame) never reaches into the footage's letterbox or pillarbox
+    bars. ``out`` itself when nothing is outside (no copy)."""
+    if area is None:
+        return out
+    x0, y0, x1, y1 = (int(v) for v in area)
+    H, W = out.shape[:2]
+    if (x0, y0, x1, y1) == (0, 0, W, H):
+        return out
+    res = np.array(frame, copy=True)
+    res[y0:y1, x0:x1] = out[y0:y1, x0:x1]
+    return res
