@@ -37,7 +37,7 @@ from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
 from .irises import move_irises
 from .crossfade import aligned_crossfade
 from .head import agreed_mattes, attached_alpha, body_offset
-from .motion import DETAIL_FIELD_SCALE, upscaled_field
+from .motion import DETAIL_FIELD_SCALE, upscaled_field, wide_blur
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, padded_box, replace_region
 from .warp import warp_field, warp_image
 
@@ -214,9 +214,9 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     sigma = DETAIL_SIGMA * face_h
     lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
     width = float(np.hypot(*(pd[291] - pd[61])))
-    lips = np.clip(cv2.GaussianBlur(lips, (0, 0), max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
+    lips = np.clip(wide_blur(lips, max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
     d = here - src  # here's fine detail in place of src's: (here - blur(here)) - (src - blur(src))
-    src += (1.0 - lips) * (d - cv2.GaussianBlur(d, (0, 0), sigma))
+    src += (1.0 - lips) * (d - wide_blur(d, sigma))
     # the two frames' light may differ a little: matched over the feathered edge
     return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
-from .motion import smooth_field
+from .motion import smooth_field, wide_blur
 from .plates import footage_area
 from .warp import warp_field, warp_image
 
@@ -33,7 +33,7 @@ def replace_region(frame, src, box, hull, feather):
     base = frame[sl].astype(np.float32)
     roi = (x0, y0, x1 - x0, y1 - y0)
     m = _poly_mask((roi[3], roi[2]), cv2.convexHull(np.asarray(hull, np.float32))[:, 0], roi).astype(np.float32)
-    lf = cv2.GaussianBlur(m, (0, 0), feather)
+    lf = wide_blur(m, feather)
     edge = (lf > 0.05) & (lf < 0.95)
     if edge.sum() > 16:
         src = src * np.clip((base[edge].mean(0) + 1.0) / (src[edge].mean(0) + 1.0), 0.8, 1.25).astype(np.float32)
