@@ -8,7 +8,7 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh, smoothstep
+from .meshes import FOREHEAD_TOP, _fix, _mesh, smoothstep, wide_blur
 
 #: head region defaults (fractions of the face size)
 GROW = 0.3  # the face oval grown by this about its centre
@@ -278,8 +278,7 @@ def room_grain(img, hole, frame_shape, origin):
     sigma = max(1.0, GRAIN_SIGMA * min(frame_shape[:2]))
     have = (~hole).astype(np.float32)
     g = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    local = cv2.GaussianBlur(g * have, (0, 0), 2.0 * sigma) / np.maximum(
-        cv2.GaussianBlur(have, (0, 0), 2.0 * sigma), 1e-3)
+    local = wide_blur(g * have, 2.0 * sigma) / np.maximum(wide_blur(have, 2.0 * sigma), 1e-3)
     band = g - local
     amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole)[..., 0], 0.0))
     y0, x0 = origin

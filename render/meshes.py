@@ -5,6 +5,7 @@ face size (the unit of the warp's distances)."""
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..face.topology import CHIN, N_VERTS, load_topology
@@ -104,3 +105,17 @@ def smoothstep(t):
     out = t * t
     out *= 3.0 - 2.0 * t
     return out
+
+
+def wide_blur(d, sigma):
+    """Gaussian blur of the (h, w) or (h, w, c) float32 ``d`` by ``sigma`` px; a wide one at a
+    reduced scale (a factor of sigma / 3: what survives such a blur is smooth, within ~0.05 px of
+    the full-scale blur on a mouth dub's displacement) at a fraction of the cost (OpenCV's
+    kernel grows with sigma: a 100 px feather of a 4K face's mask took 0.26 s in full)."""
+    k = int(sigma // 3)
+    h, w = d.shape[:2]
+    if k < 2 or min(h, w) < 4 * k:
+        return cv2.GaussianBlur(d, (0, 0), sigma)
+    small = cv2.resize(d, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / k)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -19,7 +19,7 @@ from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, backgrou
 from .inpaint import complete_plate
 from .matte import actor_matte
 from .composite import mask_box
-from .meshes import face_size
+from .meshes import face_size, wide_blur
 from .renderer import REGIONS
 from . import irises, lids
 from .warp import warp_field, warp_image
@@ -35,7 +35,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-37"
+MOTION_VERSION = "warp-38"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -448,22 +448,6 @@ def smooth_field(f, sigma, inplace=False):
     mx[y0:y1, x0:x1] = xs + wide_blur(f.map_x[y0:y1, x0:x1] - xs, sigma)
     my[y0:y1, x0:x1] = ys + wide_blur(f.map_y[y0:y1, x0:x1] - ys, sigma)
     return replace(f, map_x=mx, map_y=my, roi=(x0, y0, x1 - x0, y1 - y0))
-
-
-def wide_blur(d, sigma):
-    """Gaussian blur of the (h, w) or (h, w, c) float32 ``d`` by ``sigma`` px; a wide one at a
-    reduced scale (a factor of sigma / 3: what survives such a blur is smooth, within ~0.05 px of
-    the full-scale blur on a mouth dub's displacement) at a fraction of the cost (OpenCV's
-    kernel grows with sigma: a 100 px feather of a 4K face's mask took 0.26 s in full)."""
-    import cv2
-
-    k = int(sigma // 3)
-    h, w = d.shape[:2]
-    if k < 2 or min(h, w) < 4 * k:
-        return cv2.GaussianBlur(d, (0, 0), sigma)
-    small = cv2.resize(d, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma / k)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 #: :func:`lips_box` grows the lips' box by this many face sizes (the source positions of its

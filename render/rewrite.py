@@ -37,7 +37,8 @@ from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
 from .irises import move_irises
 from .crossfade import aligned_crossfade
 from .head import agreed_mattes, attached_alpha, body_offset
-from .motion import DETAIL_FIELD_SCALE, upscaled_field, wide_blur
+from .meshes import wide_blur
+from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, padded_box, replace_region
 from .warp import warp_field, warp_image
 

@@ -12,7 +12,8 @@ import numpy as np
 from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
-from .motion import smooth_field, wide_blur
+from .meshes import wide_blur
+from .motion import smooth_field
 from .plates import footage_area
 from .warp import warp_field, warp_image
 

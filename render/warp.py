@@ -77,7 +77,7 @@ import numpy as np
 from ..face.topology import CHIN, N_VERTS, load_topology
 from .borderfield import border_residual
 from .head import GROW, HAIR, head_mask, head_outline
-from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size, smoothstep
+from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size, smoothstep, wide_blur
 from .proxy import head_proxy, plane_motion, proxy_disp
 from .triangles import _affine_coeffs, _hidden_in_source, _outer_triangles, _signed_area, _sliver_ids, _touches
 
@@ -518,9 +518,9 @@ def _spread_stretch(dx, dy, kept, near, ids, n_ids, yy, xx, fs):
     if not band.any():
         return
     sig = max(1.0, SPREAD_SIGMA * fs)
-    w = np.clip(cv2.GaussianBlur(band, (0, 0), sig) * 3.0, 0.0, 1.0)
-    dx += w * (cv2.GaussianBlur(dx, (0, 0), sig) - dx)
-    dy += w * (cv2.GaussianBlur(dy, (0, 0), sig) - dy)
+    w = np.clip(wide_blur(band, sig) * 3.0, 0.0, 1.0)
+    dx += w * (wide_blur(dx, sig) - dx)
+    dy += w * (wide_blur(dy, sig) - dy)
 
 
 def _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
