@@ -33,6 +33,9 @@ def main():
     from reenact.bench import render_path
 
     render_path.main([])
+    from reenact.bench import large_footage  # a dub and a full reenactment on 1080p and 4K (~3 min); skips without data
+
+    large_footage.main([])
     from reenact.bench import watermark
 
     watermark.main([] if os.path.isdir(SHARED_DATA) else ["--no-shared"])
