@@ -25,8 +25,13 @@ def without_mark(frames, track, job_id):
     from reenact.provenance.watermark import make_payload
     from reenact.render.marking import mark_performance, row_points
 
+    from reenact.video.bars import picture_area
+
     payload = make_payload(int(str(job_id), 16))
     f0, n = int(track.frame_start), int(track.n_frames)
+    keys = sorted(frames)
+    # the render keeps its mark out of the footage's bars (as the render path finds them)
+    area = picture_area(np.stack([frames[k] for k in keys[::max(1, len(keys) // 9)]])) if keys else None
     out = {}
     for i, f in frames.items():
         r = int(i) - f0
@@ -34,7 +39,7 @@ def without_mark(frames, track, job_id):
             out[i] = f
             continue
         rgb = np.ascontiguousarray(f[..., ::-1])
-        again = mark_performance(rgb, int(i), payload, row_points(track, r)).astype(np.int16)
+        again = mark_performance(rgb, int(i), payload, row_points(track, r), area).astype(np.int16)
         est = 2 * rgb.astype(np.int16) - again  # marked - (the mark added once more)
         out[i] = np.ascontiguousarray(np.clip(est, 0, 255).astype(np.uint8)[..., ::-1])
     return out

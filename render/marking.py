@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
+from ..video.bars import keep_bars
 from .cache import geometry_digest, renderer_identity
 from .donor import OUTER_LIP
 from .head import posed_points
@@ -42,10 +43,12 @@ def row_points(track, row):
     return posed_points(track, [row])[0][0]
 
 
-def mark_performance(frame, i, payload, points):
+def mark_performance(frame, i, payload, points, area=None):
     """``frame`` (a frame the render path synthesised, frame index ``i``) with the watermark of
     ``payload``, kept off the lips of the performance's mesh ``points`` ((468, 2) frame pixels,
-    :func:`row_points`; None: marked everywhere)."""
+    :func:`row_points`; None: marked everywhere) and out of the footage's letterbox or pillarbox
+    bars (``area``, the picture inside them: :func:`~reenact.video.bars.keep_bars`; they stay
+    the footage's black, and d14's weakest window after a downscale read no lower for it)."""
     keep = None
     p = None if points is None else np.asarray(points, np.float64)[list(OUTER_LIP)]
     if p is not None and np.isfinite(p).all():
@@ -59,4 +62,4 @@ def mark_performance(frame, i, payload, points):
             m = np.zeros((y1 - y0, x1 - x0), np.float32)
             cv2.fillConvexPoly(m, np.round((hull - (x0, y0)) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
             keep = ((int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(m, (0, 0), f))
-    return mark_frame(frame, i, DEFAULT_KEY, payload, keep_out=keep)
+    return keep_bars(mark_frame(frame, i, DEFAULT_KEY, payload, keep_out=keep), frame, area)

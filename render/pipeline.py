@@ -360,7 +360,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             res = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                                        detail_valid=dvalid), frame, area)
             if watermark:
-                res = mark_performance(res, i, payload, row_points(track, r))
+                res = mark_performance(res, i, payload, row_points(track, r), area)
             tm["composite"] += time.perf_counter() - t
             return res
 
@@ -371,7 +371,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             res = keep_bars(donor.draw(r, frame, warper, r), frame, area)
             t1 = time.perf_counter()
             if watermark:
-                res = mark_performance(res, i, payload, row_points(track, r))
+                res = mark_performance(res, i, payload, row_points(track, r), area)
             return drawn, (res, t1 - t, time.perf_counter() - t1)
 
         def move(r, frame):
@@ -397,7 +397,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if moved and not mask.any():  # the moved head or face has no hole: no network
                 t = time.perf_counter()
                 slot[3] = (i, frame, r, None, None)
-                drawn(slot, mark_performance(frame, i, payload, row_points(track, r)) if watermark else frame, 0.0,
+                drawn(slot, mark_performance(frame, i, payload, row_points(track, r), area) if watermark else frame, 0.0,
                       time.perf_counter() - t)
                 stats["warped"] += 1
             elif hit is not None and hit.shape == (S, S, 3):
@@ -586,7 +586,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
-                                           row_points(track, r))
+                                           row_points(track, r), area)
                 info["warped"] = 1
                 info["timings_ms"]["warp"] = round((time.perf_counter() - t) * 1000, 1)
                 info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -664,11 +664,12 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
     dimg, dvalid = detail_source(detail, moved, warper, 0, frame, field, mask, xf.Minv[r])
+    bars = area if warper is None or warper.area is None else warper.area
     out = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
-                               detail_valid=dvalid), frame, area if warper is None or warper.area is None else warper.area)
+                               detail_valid=dvalid), frame, bars)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
-        out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r))
+        out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r), bars)
     info["timings_ms"]["composite"] = round((time.perf_counter() - t) * 1000, 1)
     info["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1000, 1)
     return out, info

@@ -25,7 +25,7 @@ from ..render.ranges import chunk_segments, iter_segments
 from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
-from ..video.bars import is_whole, shot_picture_area
+from ..video.bars import is_whole, keep_bars, shot_picture_area
 from ..video.encode import FrameFolder
 from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
@@ -304,7 +304,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                         p = _picture(f, area)
                         small = model.small(p)
                         change = stab(small, model.predict(small))
-                        f = mark_frame(_paste(f, model.render(p, change), area), i, DEFAULT_KEY, payload)
+                        f = _paste(f, model.render(p, change), area)
+                        f = keep_bars(mark_frame(f, i, DEFAULT_KEY, payload), f, area)  # the bars stay black
                         t_net += time.perf_counter() - t
                         written.append(w.write(f, i) if chunk is not None else w.write(f, segment=True))
                     elif chunk is not None:  # the footage's own frame
