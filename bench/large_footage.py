@@ -80,7 +80,8 @@ def bars_change(result, footage, box, frames):
 
 
 def per_frame(summary, wall, n):
-    return {"seconds_per_frame": round(wall / n, 3), "cpu_seconds_per_frame": round(summary["bench_cpu_seconds"] / n, 3),
+    return {"seconds_per_frame": round(wall / n, 3),
+            "cpu_seconds_per_frame": round(summary["bench_cpu_seconds"] / n, 3),
             "timings_ms": summary.get("timings_ms"), "frames": n}
 
 

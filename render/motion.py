@@ -61,8 +61,9 @@ class HeadMotion:
 
     ``own``: the footage's own Track (what the frames show); ``requested``: the performance,
     same rows. ``plate``: (plate, known[, picture area]) from :func:`shot_plate` (optional: without it the
-    uncovered background is inpainted; ``area``: the picture inside the footage's bars then). ``lower_only``: move only what is below the nose
-    (:func:`~reenact.render.donor.pin_upper_face`; the mouth dub's driver mouth). ``matte``:
+    uncovered background is inpainted; ``area``: the picture inside the footage's bars then).
+    ``lower_only``: move only what is below the nose (:func:`~reenact.render.donor.pin_upper_face`;
+    the mouth dub's driver mouth). ``matte``:
     move the actor as a layer over the frame's own background (:func:`~.head.layer_head`, the
     actor's matte from :mod:`.matte`); default on with a ``plate`` (region ``head``) and off for
     ``lower_only``."""

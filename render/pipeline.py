@@ -282,8 +282,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             unseen = motion.unseen(*chunk_range)
             warnings += [w for w in [unseen_pose_warning(unseen)] if w]
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
-        warper = motion if motion is not None else (HeadMotion(own, track, lower_only=donor is not None, area=area).with_shot_eyes(
-            eyes) if (detail or donor is not None) else None)
+        warper = motion if motion is not None else (
+            HeadMotion(own, track, lower_only=donor is not None, area=area).with_shot_eyes(eyes)
+            if (detail or donor is not None) else None)
         if region == "face" and detail:  # an edited mouth from the shot's frames (closed below, as head_mouth);
             head_mouth, driver_mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))
             warper.with_shot_mouth(head_mouth)  # rows outside reference_frames: their faces from those frames
