@@ -272,12 +272,13 @@ def _scatter(L, idx, rng, tries=8):
     return s
 
 
-def complete_plate(plate, known, area=None, band=BAND, seed=SEED):
+def complete_plate(plate, known, area=None, band=BAND, seed=SEED, check=None):
     """``plate`` (H, W, 3) uint8 and ``known`` (H, W) bool (:func:`.head.background_plate`) ->
     (plate, known) with the unknown room within ``band`` of the shorter side from known room
     (and inside ``area``, (x0, y0, x1, y1) the picture inside any bars) drawn from the known
     room by patches. The same inputs give the same plate. Where there is too little known room
-    to draw from, the plate is returned as it was."""
+    to draw from, the plate is returned as it was. ``check()``, optional: called between the
+    search's passes (a caller's cancellation raises from it)."""
     plate = np.asarray(plate)
     known = np.asarray(known, bool)
     H, W = known.shape
@@ -287,7 +288,7 @@ def complete_plate(plate, known, area=None, band=BAND, seed=SEED):
         small = cv2.resize(plate, size, interpolation=cv2.INTER_AREA)
         ks = cv2.resize(known.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
         a = None if area is None else tuple(int(round(v * f)) for v in area)
-        done, kd = complete_plate(small, ks, a, band, seed)
+        done, kd = complete_plate(small, ks, a, band, seed, check)
         new = cv2.resize((kd & ~ks).astype(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST).view(bool) & ~known
         filled = np.array(plate, copy=True)
         filled[new] = cv2.resize(done, (W, H), interpolation=cv2.INTER_CUBIC)[new]
@@ -338,6 +339,8 @@ def complete_plate(plate, known, area=None, band=BAND, seed=SEED):
         big = min(L.h, L.w) > FINE_SIDE
         iters = 1 if big else (8 if k == levels else (3 if k else 2))
         for _ in range(iters):
+            if check is not None:
+                check()
             if k == levels:
                 s, d = _search(L, s, rng, int(L.reach.max()), (8, 4, 2, 1))
             else:  # the coarser level's matches are already coherent: refined near where they are

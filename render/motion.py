@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from ..face.camera import euler_to_matrix, rotation_angle_deg
+from ..progress import Cancelled
 from ..video.bars import picture_area, within
 from .donor import OUTER_LIP, pin_upper_face
 from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets,
@@ -499,7 +500,7 @@ def face_edit_rows(track, own):
 COMPLETE_ROOM = True
 
 
-def shot_plate(source, own, count=31):
+def shot_plate(source, own, count=31, progress=None):
     """(plate, known, picture area): the background plate of a shot (:func:`background_plate`
     over ``count`` frames spread over the clip ``source``, an open
     :class:`~reenact.video.VideoSource`, with the actor of the footage's own Track ``own``
@@ -509,14 +510,21 @@ def shot_plate(source, own, count=31):
     a fourth item, the :class:`~.head.MovingPlate` that gives each frame its own plate; the
     plate returned is then the middle plate frame's. With :data:`COMPLETE_ROOM` the room no plate
     frame shows, near the room they do, is drawn from it (:func:`~.inpaint.complete_plate`, once
-    per shot; ``known`` then covers it)."""
+    per shot; ``known`` then covers it). ``progress(done, total)``, optional: called as the frames
+    are read and as the room is drawn (10-45 s on 1080p-4K shots); returning False stops it
+    (:class:`~reenact.progress.Cancelled`), so Esc does not wait for the whole plate."""
+    def step(done, total=count + 1):
+        if progress is not None and progress(done, total) is False:
+            raise Cancelled()
+
     pts = posed_points(own)[0]
     rows = np.flatnonzero(np.asarray(own.tracked, bool) & np.isfinite(pts).all((1, 2)))
     if not len(rows):
         return None
     pick = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), count)).round().astype(int))]
     frames, covered = [], []
-    for r in pick:
+    for k, r in enumerate(pick):
+        step(k)
         fr = source.read(int(own.frame_start) + int(r))
         frames.append(fr)
         # the actor by its matte (hair, shoulders), grown a little, and the face with its ears for
@@ -536,11 +544,14 @@ def shot_plate(source, own, count=31):
     if np.abs(offsets - offsets[0]).max() >= CAMERA_STILL:
         moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets)
         if COMPLETE_ROOM:  # the room no frame shows, drawn once on the whole canvas
-            moving.canvas, moving.canvas_known = complete_plate(moving.canvas, moving.canvas_known)
+            step(count)
+            moving.canvas, moving.canvas_known = complete_plate(moving.canvas, moving.canvas_known,
+                                                                check=lambda: step(count))
         return moving.at(int(own.frame_start) + int(pick[len(pick) // 2])) + (area, moving)
     plate, known = background_plate(frames, covered, max_frames=count)
     if COMPLETE_ROOM:
-        plate, known = complete_plate(plate, known, area)
+        step(count)
+        plate, known = complete_plate(plate, known, area, check=lambda: step(count))
     return plate, known, area
 
 

@@ -272,9 +272,13 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 pdig = pool_identity(pool)
             rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
         if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
-            if progress is not None and progress(0, n, "the room behind the actor") is False:  # (seconds, once per shot)
+            def room_progress(done, total):  # (seconds to a minute, once per shot; Esc stops it there)
+                return progress is None or progress(0, n, "the room behind the actor {}/{}".format(done, total)) is not False
+
+            if not room_progress(0, 1):
                 raise Cancelled()
-            motion, head_mouth = ShotHead(own, track, video, stored_plate(video, own, cache_dir, src), pool=pool_rows(own, reference_frames),
+            plate = stored_plate(video, own, cache_dir, src, room_progress)
+            motion, head_mouth = ShotHead(own, track, video, plate, pool=pool_rows(own, reference_frames),
                                           mouth=mouth_mode != "renderer", donor=head_mouth), None
             rid += "|head {} {} {} {}".format(MOTION_VERSION, geometry_digest(own), performance_digest(own),
                                               motion.key)

@@ -68,12 +68,13 @@ def _load(path):
     return plate
 
 
-def stored_plate(video, own, cache_dir=None, source=None):
+def stored_plate(video, own, cache_dir=None, source=None, progress=None):
     """:func:`~.motion.shot_plate` of the footage ``video`` (a path or a list of images) for its
     own Track ``own``: the last one made in this process when it is the same, else the one in
     ``cache_dir`` (when given), else made (from ``source``, an open VideoSource of ``video``,
     when the caller has one) and stored there. A stored plate that cannot be read is made again;
-    a cache folder that cannot be written to is left as it is (the render does not need it)."""
+    a cache folder that cannot be written to is left as it is (the render does not need it).
+    ``progress``: :func:`~.motion.shot_plate`'s, while a plate is made."""
     key = plate_digest(video, own)
     if key in _MEMORY:
         return _MEMORY[key]
@@ -87,9 +88,9 @@ def stored_plate(video, own, cache_dir=None, source=None):
     if plate is None:
         if source is None:
             with open_video(video) as src:
-                plate = shot_plate(src, own)
+                plate = shot_plate(src, own, progress=progress)
         else:
-            plate = shot_plate(source, own)
+            plate = shot_plate(source, own, progress=progress)
         if path and plate is not None:
             try:
                 os.makedirs(cache_dir, exist_ok=True)
