@@ -74,26 +74,40 @@ def neutral_points(track, rows=None):
 
 
 
-def background_plate(frames, covered, max_frames=31):
+#: :func:`background_plate` sorts this many rows of pixels at a time (the same plate; a 4K shot's
+#: 31 frames sorted at once took 1.5 GB and one uninterruptible step)
+PLATE_BAND = 64
+
+
+def background_plate(frames, covered, max_frames=31, check=None):
     """The shot's background: per pixel the median of the ``frames`` (T, H, W, 3) uint8 where
     ``covered`` (T, H, W) bool (the head region of each frame, e.g. :func:`head_mask`) is off;
     uses at most ``max_frames`` frames spread over the shot. Returns (plate (H, W, 3) uint8,
-    known (H, W) bool: pixels some frame showed)."""
+    known (H, W) bool: pixels some frame showed). ``check()``, optional: called between bands of
+    :data:`PLATE_BAND` rows (a caller's cancellation raises from it)."""
     frames = np.asarray(frames)
     covered = np.asarray(covered, bool)
-    T = len(frames)
+    T, H = len(frames), frames.shape[1]
     idx = np.unique(np.linspace(0, T - 1, min(T, int(max_frames))).round().astype(int))
-    cov = covered[idx]
-    # the median of each pixel's shown values: sorted with the covered ones (256) last, the
-    # middle one or two of the n shown (np.nanmedian's values, ~7x faster than its masked sort)
-    v = np.sort(np.moveaxis(np.where(cov[..., None], np.uint16(256), frames[idx].astype(np.uint16)), 0, -1), axis=-1)
-    n = (len(idx) - np.count_nonzero(cov, axis=0))[..., None, None]  # (H, W, 1, 1)
-    shape = v.shape[:3] + (1,)
-    lo = np.take_along_axis(v, np.broadcast_to(np.maximum(n - 1, 0) // 2, shape), -1)[..., 0]
-    hi = np.take_along_axis(v, np.broadcast_to(np.minimum(n // 2, len(idx) - 1), shape), -1)[..., 0]
-    known = n[..., 0, 0] > 0
-    plate = np.where(known[..., None], (lo.astype(np.float32) + hi.astype(np.float32)) / 2, 0.0)
-    return np.clip(plate + 0.5, 0, 255).astype(np.uint8), known
+    plate = np.zeros(frames.shape[1:], np.uint8)
+    known = np.zeros(frames.shape[1:3], bool)
+    for y0 in range(0, H, PLATE_BAND):
+        if check is not None:
+            check()
+        sl = slice(y0, min(H, y0 + PLATE_BAND))
+        cov = covered[idx, sl]
+        # the median of each pixel's shown values: sorted with the covered ones (256) last, the
+        # middle one or two of the n shown (np.nanmedian's values, ~7x faster than its masked sort)
+        v = np.sort(np.moveaxis(np.where(cov[..., None], np.uint16(256), frames[idx, sl].astype(np.uint16)), 0, -1),
+                    axis=-1)
+        n = (len(idx) - np.count_nonzero(cov, axis=0))[..., None, None]  # (h, W, 1, 1)
+        shape = v.shape[:3] + (1,)
+        lo = np.take_along_axis(v, np.broadcast_to(np.maximum(n - 1, 0) // 2, shape), -1)[..., 0]
+        hi = np.take_along_axis(v, np.broadcast_to(np.minimum(n // 2, len(idx) - 1), shape), -1)[..., 0]
+        known[sl] = n[..., 0, 0] > 0
+        band = np.where(known[sl][..., None], (lo.astype(np.float32) + hi.astype(np.float32)) / 2, 0.0)
+        plate[sl] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
+    return plate, known
 
 
 #: :func:`camera_offsets`: the flow between plate frames is computed with the shorter side this
@@ -174,11 +188,11 @@ class MovingPlate:
         return self.canvas[sl], self.canvas_known[sl]
 
 
-def moving_plate(frames, covered, rows, offsets):
+def moving_plate(frames, covered, rows, offsets, check=None):
     """:class:`MovingPlate` of ``frames`` (T, H, W, 3) uint8, clip frames ``rows`` (T,), their actor
     ``covered`` (T, H, W) bool and room ``offsets`` (T, 2) from :func:`camera_offsets`: per pixel
     of the room the median of the frames that show it there (:func:`background_plate` on the
-    frames laid out on one canvas, computed a band of rows at a time)."""
+    frames laid out on one canvas, computed a band of rows at a time; ``check()`` between them)."""
     frames = np.asarray(frames)
     T, H, W = frames.shape[:3]
     o = np.round(np.asarray(offsets, np.float64)).astype(np.int64)
@@ -191,6 +205,8 @@ def moving_plate(frames, covered, rows, offsets):
     known = np.zeros((ch, cw), bool)
     band = max(8, int(2 ** 22 // max(1, cw * T * 8)))  # a few MB of sort keys per band
     for y in range(0, ch, band):
+        if check is not None:
+            check()
         yb = min(ch, y + band)
         fs = np.zeros((T, yb - y, cw, 3), np.uint8)
         cov = np.ones((T, yb - y, cw), bool)

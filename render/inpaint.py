@@ -346,6 +346,8 @@ def complete_plate(plate, known, area=None, band=BAND, seed=SEED, check=None):
             else:  # the coarser level's matches are already coherent: refined near where they are
                 s, d = _search(L, s, rng, 8, (2, 1))
             _vote(L, s, d)
+            if check is not None:
+                check()
     out = L.img.reshape(H + 2 * _R, W + 2 * _R, 3)[_R:-_R, _R:-_R]
     filled = np.array(plate, copy=True)
     filled[target] = np.clip(out[target] + 0.5, 0, 255).astype(np.uint8)
