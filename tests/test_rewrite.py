@@ -174,3 +174,11 @@ def test_a_dub_keeps_a_letterbox_bar_that_cuts_the_chin(carphone, carphone_track
             assert not ((got[i][:B].max(-1) <= 24) & (f[:B].max(-1) > 40)).any(), i  # no black in the picture
             drew += int((np.abs(got[i][:B].astype(int) - f[:B].astype(int)).max(-1) > 8).sum() > 50)
     assert drew >= 15, drew  # the mouths were drawn
+    from reenact.render.pipeline import render_frame, source_identity
+
+    with open_video(clip) as src:  # Preview Frame draws the same frame (the same bars, the same mark)
+        for i in (41, 53):
+            one, _info = render_frame(req, src.read(i), i, region=region, crop_track=tr, prefer_gpu=False, video=clip,
+                                      source_id=source_identity(clip), cache_dir=str(tmp_path / "c"),
+                                      accept_footage=True)
+            np.testing.assert_array_equal(one, got[i])
