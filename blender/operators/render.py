@@ -4,6 +4,7 @@ photoreal footage composited into the original frames, as a new strip above the 
 (see docs/compositing.md)."""
 
 import os
+import time
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
@@ -14,7 +15,7 @@ from .. import actor as actor_data
 from .. import layers
 from .. import props
 from ..modal import ModalJobMixin
-from ..report import EXPECTED, fail, fail_any, report
+from ..report import EXPECTED, describe, report
 
 REGION_ITEMS = farm.REGION_ITEMS
 ACCEPT_FOOTAGE = dict(name="Accept Re-encoded Footage", default=False,
@@ -243,7 +244,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 # --------------------------------------------------------------------------- Preview Frame
 
 
-class REENACT_OT_preview_frame(bpy.types.Operator):
+class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
     """Re-render the current frame with the active actor's performance and show it in the
     sequencer (a one-frame strip above the original)"""
 
@@ -263,114 +264,138 @@ class REENACT_OT_preview_frame(bpy.types.Operator):
     def poll(cls, context):
         return _poll_actor(cls, context)
 
-    def _mouth(self, ob, scene, base, track, source, reference=None):
-        """render_frame's ``mouth``: chosen and planned on the whole performance (the preview's
-        ``track`` holds only the window's rows from the curves), as Render Performance does, so
-        the preview shows what the render will draw; None for the renderer (closed by the
-        caller)."""
-        if self.region not in ("mouth", "face") or self.mouth == "RENDERER" or (self.region == "face" and not self.detail):
-            return None
-        from ...render.rewrite import face_mouth, prepare_mouth
+    job_label = "Preview"
 
-        full = layers.curves_to_track(ob, scene, base)
+    def prepare(self, context):
+        """Main thread: the actor, its strip and the performance read from Blender; the frame,
+        the mouth's plan, the room behind the actor (region Head, seconds to a minute the first
+        time on a shot) and the render happen in :func:`preview_job`, with progress and Esc."""
+        from ...render.conditioning import window_indices
+        from ...render.pipeline import get_renderer
         from ...render.ranges import pool_rows
 
-        if self.region == "face":
-            return face_mouth(full, base, source, self.mouth.lower(), pool_rows(base, reference))[0]
-        mouth_from = actor_data.driver_of(ob, full) if self.mouth in ("AUTO", "DRIVER") else None
-        if self.mouth == "DRIVER" and mouth_from is None:
+        self._t0 = time.perf_counter()
+        ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
+        f = int(context.scene.frame_current)
+        i = f - int(strip.frame_start)
+        r = i - int(base.frame_start)
+        if not (0 <= r < base.n_frames):
+            raise ValueError("frame {} is outside the actor's clip (frames {}..{})".format(
+                f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1))
+        model_name = os.path.basename(actor_data.model_of(ob) or "renderer_base.onnx")
+        try:
+            renderer = get_renderer(actor_data.model_of(ob))
+        except EXPECTED:
+            raise
+        except Exception as exc:  # onnxruntime, memory: one line naming the model, the .blend as it was
+            raise ValueError(describe(exc, model_name)) from None
+        rows = [int(k) for k in window_indices(r, renderer.window, base.n_frames)]
+        track = layers.performance_rows(ob, base, scene, rows)
+        _face_driver(self)
+        reference = _reference_frames(self, strip, base)
+        # the mouth, the head's source frames and the held-out faces are chosen on the whole
+        # performance (the preview's ``track`` holds only the window's rows), as Render
+        # Performance does, so the preview shows what the render will draw
+        full = layers.curves_to_track(ob, scene, base)
+        mouth_from = None
+        if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
+            mouth_from = actor_data.driver_of(ob, full)
+        if self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
-        return prepare_mouth(full, base, source, mouth_from, self.mouth.lower(), self.accept_footage,
-                             pool_rows(base, reference))[0]
+        root_folder = os.path.join(root, "preview")
+        # alternate two names so the sequencer never shows a stale cached image
+        prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP) if scene.sequence_editor else None
+        name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
+        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, strip.name, f
+        plan = {"region": self.region, "detail": self.detail, "mouth": self.mouth, "mouth_from": mouth_from,
+                "accept_footage": self.accept_footage, "reference": reference, "allowed": pool_rows(base, reference),
+                "xf": actor_data.crop_transforms_of(base, renderer.size), "model_name": model_name}
+        return (preview_job, (track, full, base, actor_data.strip_source(strip), i, renderer, plan,
+                              os.path.join(root, "reenact_cache"), os.path.join(root_folder, name)), {})
 
-    def execute(self, context):
-        import time
+    def apply(self, context, result):
+        from ...render.rewrite import unseen_pose_warning
 
-        from ...render.conditioning import window_indices
-        from ...render.cache import source_identity
-        from ...render.pipeline import get_renderer, render_frame
-
-        t0 = time.perf_counter()
-        ob = None
-        try:
-            ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
-            f = int(context.scene.frame_current)
-            i = f - int(strip.frame_start)
-            r = i - int(base.frame_start)
-            if not (0 <= r < base.n_frames):
-                raise ValueError("frame {} is outside the actor's clip (frames {}..{})".format(
-                    f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1))
-            renderer = get_renderer(actor_data.model_of(ob))
-            rows = [int(k) for k in window_indices(r, renderer.window, base.n_frames)]
-            track = layers.performance_rows(ob, base, scene, rows)
-            source = actor_data.strip_source(strip)
-            frame = blend.read_frame(source, i)
-            cache_dir = os.path.join(root, "reenact_cache")
-            xf = actor_data.crop_transforms_of(base, renderer.size)
-            _face_driver(self)
-            reference = _reference_frames(self, strip, base)
-            from ...render.ranges import pool_rows
-
-            allowed = pool_rows(base, reference)
-            # (the actor reference: render_frame makes it from the footage, or from the Draw From
-            # Frames, as render_clip does; built once per actor, then cached by reference_pool)
-            mouth = self._mouth(ob, scene, base, track, source, reference)
-            head = face = None
-            if self.region == "face" and self.detail and reference is not None:  # on the whole performance
-                from ...render.shotface import preview_face
-
-                face = preview_face(base, layers.curves_to_track(ob, scene, base), source, allowed, renderer.size, xf)
-            if self.region == "head":  # the head's source frames are chosen on the whole performance
-                from ...render.plates import stored_plate
-                from ...render.rewrite import ShotHead, head_donor
-
-                full = layers.curves_to_track(ob, scene, base)
-                driver = actor_data.driver_of(ob, full) if self.mouth in ("AUTO", "DRIVER") else None
-                if self.mouth == "DRIVER" and driver is None:
-                    raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
-                                     "(Transfer Performance records the dubbing actor)")
-                donor = head_donor(full, base, driver, self.mouth.lower(), self.accept_footage)[0]
-                head = ShotHead(base, full, source, stored_plate(source, base, cache_dir), mouth=self.mouth != "RENDERER",
-                                donor=donor, pool=allowed)
-            try:  # region head: the crop follows the performance's head, not the footage's
-                out, info = render_frame(track, frame, i, renderer, region=self.region, cache_dir=cache_dir,
-                                         transforms=None if self.region == "head" else xf, crop_track=base,
-                                         source_id=source_identity(source), video=source,
-                                         accept_footage=self.accept_footage, detail=self.detail, mouth=mouth,
-                                         mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
-                                         shot_face=face, reference_frames=reference)
-            finally:
-                for held in (mouth, head, face):
-                    if held is not None:
-                        held.close()
-            from ...video.encode import write_png
-            import numpy as np
-
-            folder = os.path.join(root, "preview")
-            os.makedirs(folder, exist_ok=True)
-            # alternate two names so the sequencer never shows a stale cached image
-            prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP)
-            name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
-            path = os.path.join(folder, name)
-            write_png(path, np.asarray(out, np.uint8), compression=1)
-            st = blend.preview_strip(scene, strip, path, f, actor=ob.name)
-        except EXPECTED as exc:
-            return fail(self, exc)
-        except Exception as exc:  # onnxruntime, memory: one line, the .blend as it was
-            return fail_any(self, exc, os.path.basename(actor_data.model_of(ob) or "renderer_base.onnx")
-                            if ob is not None else None)
-        ms = (time.perf_counter() - t0) * 1000.0
-        ob["reenact_last_preview_ms"] = round(ms, 1)
+        path, info = result
+        scene = bpy.data.scenes[self._scene_name]
+        strip = scene.sequence_editor.strips_all[self._strip_name]
+        ob = bpy.data.objects.get(self._ob_name)
+        st = blend.preview_strip(scene, strip, path, self._frame, actor=self._ob_name)
+        ms = (time.perf_counter() - self._t0) * 1000.0
+        if ob is not None:
+            ob["reenact_last_preview_ms"] = round(ms, 1)
         if info.get("unseen_pose"):  # (this frame; in timeline frames)
-            from ...render.rewrite import unseen_pose_warning
-
-            report(self, "WARNING", unseen_pose_warning(info["unseen_pose"], offset=int(ob.reenact.frame_offset)))
+            report(self, "WARNING", unseen_pose_warning(info["unseen_pose"],
+                                                        offset=int(ob.reenact.frame_offset) if ob is not None else 0))
         report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(
-            f, ms, "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
+            self._frame, ms, "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
             info["provider"].replace("ExecutionProvider", "")))
         self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
-        return {"FINISHED"}
+
+
+def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress):
+    """Worker thread of Preview Frame (no bpy here): clip frame ``i`` of ``source`` with the
+    performance drawn (:func:`~reenact.render.pipeline.render_frame`; ``track``: the window's
+    rows, ``full``: the whole performance, ``base``: the footage's Track), written to ``path``
+    (PNG). Returns (path, render_frame's info). onnxruntime's and memory errors become one line
+    naming the model (a ValueError), as the operator reports them."""
+    import numpy as np
+
+    from ...progress import Cancelled
+    from ...render.cache import source_identity
+    from ...render.pipeline import render_frame
+    from ...video.encode import write_png
+
+    region, mode = plan["region"], plan["mouth"].lower()
+
+    def step(message, done=0, total=1):
+        if progress(done, total, message) is False:
+            raise Cancelled()
+
+    step("reading the frame")
+    frame = blend.read_frame(source, i)
+    mouth = head = face = None
+    try:
+        if region in ("mouth", "face") and mode != "renderer" and not (region == "face" and not plan["detail"]):
+            from ...render.rewrite import face_mouth, prepare_mouth
+
+            if region == "face":
+                mouth = face_mouth(full, base, source, mode, plan["allowed"])[0]
+            else:
+                mouth = prepare_mouth(full, base, source, plan["mouth_from"], mode, plan["accept_footage"],
+                                      plan["allowed"])[0]
+        if region == "face" and plan["detail"] and plan["reference"] is not None:  # on the whole performance
+            from ...render.shotface import preview_face
+
+            face = preview_face(base, full, source, plan["allowed"], renderer.size, plan["xf"])
+        if region == "head":  # the head's source frames are chosen on the whole performance
+            from ...render.plates import stored_plate
+            from ...render.rewrite import ShotHead, head_donor
+
+            donor = head_donor(full, base, plan["mouth_from"], mode, plan["accept_footage"])[0]
+            plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
+                d, t, "the room behind the actor {}/{}".format(d, t)))
+            head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
+        step("rendering")
+        # region head: the crop follows the performance's head, not the footage's
+        out, info = render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
+                                 transforms=None if region == "head" else plan["xf"], crop_track=base,
+                                 source_id=source_identity(source), video=source,
+                                 accept_footage=plan["accept_footage"], detail=plan["detail"], mouth=mouth,
+                                 mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
+                                 shot_face=face, reference_frames=plan["reference"])
+    except (Cancelled,) + EXPECTED:
+        raise
+    except Exception as exc:
+        raise ValueError(describe(exc, plan["model_name"])) from exc
+    finally:
+        for held in (mouth, head, face):
+            if held is not None:
+                held.close()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_png(path, np.asarray(out, np.uint8), compression=1)
+    return path, info
 
 
 classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame)
