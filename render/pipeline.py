@@ -522,6 +522,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "warnings": warnings + list(getattr(renderer, "warnings", [])), "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
         "driver_mouth": driver_mouth, "unseen_pose": unseen,
+        "picture": [int(v) for v in area] if area is not None else None,  # inside bars (None: none)
     }
 
 

@@ -166,6 +166,7 @@ def test_a_dub_keeps_a_letterbox_bar_that_cuts_the_chin(carphone, carphone_track
     s = render_clip(req, clip, out=None, frames=(40, 60), region=region, crop_track=tr, prefer_gpu=False,
                     cache_dir=str(tmp_path / "c"), on_frame=got.__setitem__, sign=False, accept_footage=True)
     assert s["warped"] + s["rendered"] >= 15, s
+    assert s["picture"] == [0, 0, 176, B], s["picture"]  # the summary says where it found the picture
     drew = 0
     with open_video(clip) as src:
         for i in rows:
