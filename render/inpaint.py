@@ -339,12 +339,12 @@ def complete_plate(plate, known, area=None, band=BAND, seed=SEED, check=None):
         big = min(L.h, L.w) > FINE_SIDE
         iters = 1 if big else (8 if k == levels else (3 if k else 2))
         for _ in range(iters):
-            if check is not None:
-                check()
             if k == levels:
                 s, d = _search(L, s, rng, int(L.reach.max()), (8, 4, 2, 1))
             else:  # the coarser level's matches are already coherent: refined near where they are
                 s, d = _search(L, s, rng, 8, (2, 1))
+            if check is not None:
+                check()
             _vote(L, s, d)
             if check is not None:
                 check()

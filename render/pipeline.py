@@ -670,7 +670,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     info["timings_ms"]["conditioning"] = round(fr.t_cond * 1000, 1)
     t = time.perf_counter()
     dimg, dvalid = detail_source(detail, moved, warper, 0, frame, field, mask, xf.Minv[r])
-    bars = area if warper is None or warper.area is None else warper.area
+    bars = area if warper is None else warper.area  # (region head: the plate's)
     out = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                                detail_valid=dvalid), frame, bars)
     if watermark:

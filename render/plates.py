@@ -19,6 +19,7 @@ import os
 import threading
 import zipfile
 from collections import OrderedDict
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -123,12 +124,9 @@ def footage_area(video, own, source=None):
     with _AREAS_LOCK:
         if key in _AREAS:
             return _AREAS[key]
-    if source is None:
-        with open_video(video) as src:
-            area, shape = shot_picture_area(src, f0, f0 + n), (src.height, src.width)
-    else:
-        area, shape = shot_picture_area(source, f0, f0 + n), (source.height, source.width)
-    area = None if is_whole(area, shape) else tuple(int(v) for v in area)
+    with open_video(video) if source is None else nullcontext(source) as src:
+        area = shot_picture_area(src, f0, f0 + n)
+        area = None if is_whole(area, (src.height, src.width)) else tuple(int(v) for v in area)
     with _AREAS_LOCK:
         while len(_AREAS) >= 8:
             _AREAS.popitem(last=False)

@@ -37,11 +37,9 @@ def picture_area(frames, known=None, black=BLACK, min_bar=MIN_BAR):
     if a.ndim != 4 or not a.size:
         raise ValueError("picture_area expects (H, W, C) or (T, H, W, C) frames, got shape {}".format(a.shape))
     H, W = a.shape[1:3]
-    # each pixel's brightest over frames and channels (frames first, then channels: a.max(axis=(0, 3))
-    # gives the same in ~50x the time, 1 s for 31 1080p frames)
-    top = np.maximum.reduce(a, axis=0)
-    peak = top.max(-1).astype(np.float32) if top.shape[-1] != 3 else np.maximum(
-        np.maximum(top[..., 0], top[..., 1]), top[..., 2]).astype(np.float32)
+    # each pixel's brightest over frames, then over channels (a.max(axis=(0, 3)) gives the same
+    # in ~20x the time: 1 s for 31 1080p frames)
+    peak = a.max(0).max(-1).astype(np.float32)
     dark = peak <= black
     if known is not None:
         known = np.asarray(known, bool)
@@ -105,12 +103,9 @@ def keep_bars(out, frame, area):
     picture) taken from ``frame``: what a render draws (a face composited from the network's crop,
     a lower face from another frame) never reaches into the footage's letterbox or pillarbox
     bars. ``out`` itself when nothing is outside (no copy)."""
-    if area is None:
+    if area is None or is_whole(area, out.shape):
         return out
     x0, y0, x1, y1 = (int(v) for v in area)
-    H, W = out.shape[:2]
-    if (x0, y0, x1, y1) == (0, 0, W, H):
-        return out
     res = np.array(frame, copy=True)
     res[y0:y1, x0:x1] = out[y0:y1, x0:x1]
     return res
