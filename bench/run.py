@@ -33,7 +33,7 @@ def main():
     from reenact.bench import render_path
 
     render_path.main([])
-    from reenact.bench import large_footage  # a dub and a full reenactment on 1080p and 4K (~3 min); skips without data
+    from reenact.bench import large_footage  # a dub and a full reenactment on 1080p and 4K (~5 min); skips without data
 
     large_footage.main([])
     from reenact.bench import watermark
