@@ -61,6 +61,13 @@ def band_flow(a, b, weight, pad=8):
     x1, y1 = min(W, int(xs.max()) + 1 + pad), min(H, int(ys.max()) + 1 + pad)
     if x1 - x0 < 8 or y1 - y0 < 8:
         return None
+    return (x0, y0, x1, y1), _box_flow(a, b, (x0, y0, x1, y1))
+
+
+def _box_flow(a, b, box):
+    """(h, w, 2) float32 flow from ``a`` to ``b`` over ``box`` (x0, y0, x1, y1): DIS at most
+    :data:`FLOW_SIDE` px, smoothed by :data:`FLOW_SMOOTH` (shapes, not texture)."""
+    x0, y0, x1, y1 = box
     s = min(1.0, FLOW_SIDE / float(max(x1 - x0, y1 - y0)))
     ga, gb = (_grey(np.asarray(im)[y0:y1, x0:x1]) for im in (a, b))
     if s < 1.0:
@@ -71,7 +78,46 @@ def band_flow(a, b, weight, pad=8):
     flow = cv2.GaussianBlur(flow, (0, 0), sig)
     if s < 1.0:
         flow = cv2.resize(flow, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / s)
-    return (x0, y0, x1, y1), flow.astype(np.float32)
+    return flow.astype(np.float32)
+
+
+def mean_geometry(pictures, mattes, weights, main, where, pad=8):
+    """Pictures of one thing drawn in slightly different places (a moved head's sources, each
+    warped to the row's head, that were different moments of the shot: the face's mesh aligns
+    them, the collar and hair beyond it sit where each moment held them) moved to their
+    ``weights``' mean geometry where ``where`` (H, W) 0..1 lets them: optical flow from
+    ``pictures[main]`` to each other picture, over the box where ``where`` > 0, scaled by
+    ``where``; each picture (and its matte) resampled by its flow less the weighted mean of the
+    flows, so that their mix draws one collar, not one per moment (d12 -> d20 frame 44: a second
+    collar half transparent across the neck where the source changed). Returns (pictures,
+    mattes) as lists; unchanged (the same objects) where ``where`` is nowhere > 0."""
+    w = np.asarray(where, np.float32)
+    on = w > BAND[0]
+    pictures, mattes = list(pictures), list(mattes)
+    if not on.any() or len(pictures) < 2:
+        return pictures, mattes
+    H, W = on.shape
+    ys, xs = np.nonzero(on)
+    box = (max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad),
+           min(W, int(xs.max()) + 1 + pad), min(H, int(ys.max()) + 1 + pad))
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return pictures, mattes
+    wb = w[y0:y1, x0:x1, None]
+    flows = [np.zeros((y1 - y0, x1 - x0, 2), np.float32) if k == main else
+             _box_flow(pictures[main], p, box) * wb for k, p in enumerate(pictures)]
+    total = float(sum(weights))
+    mean = sum(np.float32(wk / total) * f for wk, f in zip(weights, flows))
+    gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+    for k, f in enumerate(flows):
+        d = f - mean  # picture k at q + F_k - M shows what the mean geometry puts at q
+        mx, my = gx + d[..., 0], gy + d[..., 1]
+        for seq in (pictures, mattes):
+            img = np.array(seq[k], copy=True)
+            # (remap reads the whole picture, so the box's edge sees real pixels)
+            img[y0:y1, x0:x1] = cv2.remap(np.asarray(seq[k]), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            seq[k] = img
+    return pictures, mattes
 
 
 def aligned_crossfade(a, a_alpha, b, b_alpha, weight):

@@ -35,9 +35,9 @@ from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, 
 from .brows import brows_from, plan_brows
 from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
 from .irises import move_irises
-from .crossfade import aligned_crossfade
+from .crossfade import aligned_crossfade, mean_geometry
 from .head import agreed_mattes, attached_alpha, body_offset
-from .meshes import wide_blur
+from .meshes import face_size, wide_blur
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, padded_box, replace_region
 from .warp import warp_field, warp_image
@@ -342,6 +342,9 @@ OWN_FADE = True
 LAYER_CONSENSUS = True
 #: ... this frame's own actor moved by a field computed at this fraction of the resolution
 OWN_FIELD_SCALE = 0.5
+#: where the source changes, the sources are moved to one geometry beyond the face, reached
+#: from the face's mesh over this many face sizes (:func:`~.crossfade.mean_geometry`)
+SOURCES_FACE_SOFT = 0.03
 
 
 def unseen_pose_warning(runs, most=4, offset=0):
@@ -616,21 +619,29 @@ class ShotHead(ShotFrames):
             src = self._frame(jk)
             ck = warp_image(src, gk, interpolation=cv2.INTER_CUBIC, border=cv2.BORDER_REFLECT_101,
                             area=m.area).astype(np.float32)
-            moved = moved + wk * ck
             ak = None
             if m.matte:  # the source's actor, warped the same way (its layer's matte)
                 ak = warp_image(m.actor_matte(jk, src, self.ps[jk]), gk, border=cv2.BORDER_REFLECT_101, area=m.area)
                 if jk == r:  # this frame itself, moved: what _own_beyond needs
                     mine = (ck, ak)
-            srcs.append((wk, ck, ak))
+            srcs.append((wk, ck, ak, jk - j != k - r))
             wsum += wk
+        if m.matte and len(srcs) > 1 and any(s[3] for s in srcs):
+            # the source changes here: the moments held the collar and hair otherwise beyond the
+            # face the mesh aligns; mixed as they are they drew two collars (crossfade.mean_geometry)
+            beyond = g.weight * (1.0 - wide_blur(g.face.astype(np.float32), SOURCES_FACE_SOFT * face_size(m.pd[r])))
+            cks, aks = mean_geometry([s[1] for s in srcs], [s[2] for s in srcs], [s[0] for s in srcs],
+                                     next(i for i, s in enumerate(srcs) if s[0] == 0.5), beyond)
+            srcs = [(s[0], c, a, s[3]) for s, c, a in zip(srcs, cks, aks)]
+        for wk, ck, _ak, _ in srcs:
+            moved = moved + wk * ck
         if m.matte:
             # each source's actor only where another source has it too (LAYER_CONSENSUS): hair one
             # neighbour moment draws wider than the others showed as a ghost at a quarter of its
             # opacity, a grey veil beside s20's hair
-            mats = [a for _, _, a in srcs]
+            mats = [a for _, _, a, _ in srcs]
             mats = agreed_mattes(mats) if LAYER_CONSENSUS else mats
-            for (wk, ck, _), ak in zip(srcs, mats):
+            for (wk, ck, _, _), ak in zip(srcs, mats):
                 lay_a = lay_a + wk * ak
                 lay_c = lay_c + (wk * ak)[..., None] * ck
         moved = moved / wsum

@@ -269,3 +269,40 @@ def test_the_morph_draws_no_ghost_where_only_one_picture_shows_the_actor(carphon
     both = np.broadcast_to(yy < H // 4 - 8, (H, W))
     assert np.allclose(cov[both], 1.0)
     assert np.allclose(cov[-6:, 8:-8], soft, atol=0.02)  # agreed soft coverage kept
+
+
+def test_sources_of_a_changing_moment_are_mixed_in_one_geometry_beyond_the_face(carphone, carphone_track):
+    # region head mixes each row's source with its neighbours' (1/4, 1/2, 1/4); where the source
+    # changes, the moments held the collar otherwise (d12 -> d20 frame 44: a second collar half
+    # transparent across the neck). Moved to their mean geometry where allowed, the mix draws the
+    # picture once, at the weighted mean place; where not allowed, each picture is untouched.
+    from reenact.render.crossfade import mean_geometry
+
+    frame, _ = _frame_and_points(carphone, carphone_track)
+    main = frame.astype(np.float32)
+    later = _shifted(frame, 0.0, 8.0).astype(np.float32)  # the next moment's collar 8 px lower
+    H, W = main.shape[:2]
+    where = np.zeros((H, W), np.float32)
+    where[H // 3:, :] = 1.0  # beyond the face: the lower two thirds
+    ones = [np.ones((H, W), np.float32)] * 3
+    weights = [0.5, 0.25, 0.25]
+    pics, mats = mean_geometry([main, main, later], ones, weights, 0, where)
+    assert len(pics) == 3 and all(np.allclose(m, 1.0) for m in mats)
+    mixed = sum(w * p for w, p in zip(weights, pics))
+    plain = sum(w * p for w, p in zip(weights, [main, main, later]))
+    target = _shifted(frame, 0.0, 2.0).astype(np.float32)  # 1/4 of the way: the weighted mean place
+    inner = np.zeros((H, W), bool)
+    inner[H // 3 + 24: H - 16, 16: W - 16] = True
+    err_mixed = np.abs(mixed[inner] - target[inner]).mean()
+    err_plain = np.abs(plain[inner] - target[inner]).mean()
+    assert err_mixed < 0.6 * err_plain, (err_mixed, err_plain)
+    lap = lambda im: cv2.Laplacian(cv2.cvtColor(np.clip(im, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY),
+                                   cv2.CV_32F)[inner].var()
+    assert lap(mixed) > 1.15 * lap(plain), (lap(mixed), lap(plain))  # one copy, not a blur of two
+    # nothing moves where it is not allowed (the face the mesh aligned)
+    top = (slice(0, H // 3 - 12), slice(None))
+    for p, q in zip(pics, [main, main, later]):
+        assert np.array_equal(p[top], q[top])
+    # nowhere allowed: the same objects back
+    got, _ = mean_geometry([main, later], ones[:2], [0.5, 0.5], 0, np.zeros((H, W), np.float32))
+    assert got[0] is main and got[1] is later
