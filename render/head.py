@@ -225,8 +225,10 @@ def _pull_push(values, have):
     """(H, W, C) float32: ``values`` (H, W, C) where ``have`` (H, W) bool, elsewhere a smooth
     continuation of them (pull-push over an image pyramid: known values averaged up, the rest
     filled from the coarser levels back down)."""
-    w = np.asarray(have, bool).astype(np.float32)
-    f = np.asarray(values, np.float32) * w[..., None]
+    have = np.asarray(have, bool)
+    w = have.astype(np.float32)
+    v = np.asarray(values, np.float32)
+    f = v * w[..., None]
     levels = []
     while min(w.shape) > 4:
         levels.append((f, w))
@@ -234,10 +236,12 @@ def _pull_push(values, have):
     if f.ndim == 2:
         f = f[..., None]
     est = f / np.maximum(w, 1e-6)[..., None]
-    for lf, lw in reversed(levels):
+    for k, (lf, lw) in enumerate(reversed(levels)):
         up = cv2.pyrUp(est, dstsize=(lw.shape[1], lw.shape[0]))
         if up.ndim == 2:
             up = up[..., None]
+        if k == len(levels) - 1:  # the finest level's weights are 0 or 1: the values, or the fill
+            return np.where(have[..., None], v.reshape(up.shape), up)
         if lf.ndim == 2:
             lf = lf[..., None]
         a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]  # confident where enough known pixels
