@@ -207,9 +207,57 @@ def _lids_keyed(P, C, width):
     return C is not None and np.isfinite(C).all() and abs(np.ptp(C[:, 1]) - np.ptp(P[:, 1])) > LIDS_MOVED * width
 
 
-def eye_maps(shot, j, pd, cover=None, pose=None):
+#: region ``head`` (:class:`~reenact.render.rewrite.ShotHead`): where the asked lids keep less
+#: than this share of the eye source's opening (:func:`~reenact.render.lids.lid_keep`: no frame
+#: of the shot squints as far), that eye is drawn at its own opening and its lids slid to the
+#: asked one (:func:`head_lids_keep`, :func:`slide_lids`), not the eye squeezed into the asked
+#: loop, iris and all, which a re-tracker (and an eye) still reads as open: d12 -> d20, whose
+#: footage never squints, drew 0.56-0.62 for asked openings of 0.37-0.43
+HEAD_LIDS_SLIDE = 0.85
+
+
+def head_lids_keep(shot, j, requested, r):
+    """(E,) per eye loop: how much of footage row ``j``'s opening row ``r`` of ``requested``
+    keeps where that is under :data:`HEAD_LIDS_SLIDE`, NaN for the other eyes; None where no eye
+    needs it (or the rows are unknown). The median over rows ``r - 1 .. r + 1`` (each against row
+    ``j``): a tracked driver's lids jitter from frame to frame more than his eyes do, and lids
+    slid to every row's own drew that jitter (d12 -> d20's face flicker against the driver's own
+    face 1.12 -> 1.21); a blink of two frames or more stays."""
+    from .lids import lid_keep
+
+    n = len(requested.expression)
+    keeps = [lid_keep(shot.own, requested, k, j, EYE_PAIRS) for k in (r - 1, r, r + 1) if 0 <= k < n]
+    keeps = [k for k in keeps if k is not None]
+    if not keeps:
+        return None
+    keep = np.median(np.asarray(keeps, np.float64), axis=0)
+    keep = np.where(np.asarray(keep, np.float64) < HEAD_LIDS_SLIDE, keep, np.nan)
+    return None if np.isnan(keep).all() else keep
+
+
+def slide_lids(shot, j, maps, frame, keep):
+    """``frame``, whose eyes :func:`eyes_from` drew from footage row ``j`` by ``maps`` at their
+    own opening, with the lids of each eye whose ``keep`` (:func:`head_lids_keep`) is finite slid
+    to that share of it (:func:`~reenact.render.lids.close_lids`)."""
+    from .lids import close_lids
+    from .meshes import _mesh
+
+    loops, ks = [], []
+    for A, lp, k in zip(maps, _mesh().eyes, keep):
+        if A is None:
+            continue
+        Q = np.asarray(shot.ps[j], np.float64)[list(lp)]
+        B = cv2.invertAffineTransform(np.asarray(A, np.float64))
+        loops.append(Q @ B[:, :2].T + B[:, 2])  # row j's opening where the map drew it
+        ks.append(float(k) if np.isfinite(k) else 1.0)
+    return close_lids(frame, loops, ks)[0] if loops else frame
+
+
+def eye_maps(shot, j, pd, cover=None, pose=None, own_opening=None):
     """Per eye loop the (2, 3) affine map (the drawn frame's pixels -> row ``j``'s) by which
-    :func:`eyes_from` draws row ``j``'s eye there, or None where it draws none."""
+    :func:`eyes_from` draws row ``j``'s eye there, or None where it draws none. ``own_opening``
+    (E,) bool: those eyes keep row ``j``'s opening (rotation and scale only, fitted on the loop;
+    :func:`slide_lids` then narrows them)."""
     from .meshes import _mesh
 
     if j is None or not np.isfinite(shot.ps[j]).all():
@@ -219,7 +267,7 @@ def eye_maps(shot, j, pd, cover=None, pose=None):
     if not np.isfinite(pd).all():
         return [None] * len(_mesh().eyes)
     maps = []
-    for lp in _mesh().eyes:
+    for e, lp in enumerate(_mesh().eyes):
         P, Q = pd[list(lp)], shot.ps[j][list(lp)]
         width = float(np.ptp(P[:, 0]))
         C = None if cover is None else np.asarray(cover, np.float64)[list(lp)]
@@ -228,6 +276,7 @@ def eye_maps(shot, j, pd, cover=None, pose=None):
             continue
         # a slit (a closed eye) does not fix the vertical scale: rotation and scale only
         thin = _lids_keyed(P, C, width) and min(np.ptp(P[:, 1]) / width, np.ptp(Q[:, 1]) / max(np.ptp(Q[:, 0]), 1e-3)) < 0.2
+        thin = thin or (own_opening is not None and bool(own_opening[e]))
         fit = cv2.estimateAffinePartial2D if thin else cv2.estimateAffine2D
         maps.append(fit(P.astype(np.float32), Q.astype(np.float32), method=cv2.LMEDS)[0])
     return maps

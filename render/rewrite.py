@@ -33,7 +33,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, rotation_angle_deg
 from .donor import INNER_LIP, LOWER_FACE, LOWER_FEATHER, OUTER_LIP, _poly_mask, beyond_footage, mouth_mode
 from .brows import brows_from, plan_brows
-from .eyes import eye_maps, eyes_from, plan_eyes, rest_of_turn
+from .eyes import eye_maps, eyes_from, head_lids_keep, plan_eyes, rest_of_turn, slide_lids
 from .irises import move_irises
 from .crossfade import aligned_crossfade, mean_geometry
 from .head import agreed_mattes, attached_alpha, body_offset
@@ -342,6 +342,8 @@ OWN_FADE = True
 LAYER_CONSENSUS = True
 #: ... this frame's own actor moved by a field computed at this fraction of the resolution
 OWN_FIELD_SCALE = 0.5
+#: :meth:`ShotHead.frame`: lids asked narrower than the eyes' source frame are slid (eyes.HEAD_LIDS_SLIDE)
+HEAD_LIDS = True
 #: where the source changes, the sources are moved to one geometry beyond the face, reached
 #: from the face's mesh over this many face sizes (:func:`~.crossfade.mean_geometry`)
 SOURCES_FACE_SOFT = 0.03
@@ -496,8 +498,12 @@ class ShotHead(ShotFrames):
             out = brows_from(self._brow_frames, self.brow_row, self.driver_row, r, out, m.pd[r], m.zd[r])
         if self.eyes[r] >= 0:
             j, cover = int(self.eyes[r]), self._head_eyes(r)
-            maps = eye_maps(self._eye_frames, j, m.pd[r], cover)
+            # lids asked narrower than any frame of the shot: the eye at its own opening, lids slid
+            slide = head_lids_keep(self._eye_frames, j, m.requested, r) if HEAD_LIDS else None
+            maps = eye_maps(self._eye_frames, j, m.pd[r], cover, own_opening=None if slide is None else np.isfinite(slide))
             out, hole = eyes_from(self._eye_frames, j, out, m.pd[r], m.area, cover=cover, maps=maps)
+            if slide is not None:
+                out = slide_lids(self._eye_frames, j, maps, out, slide)
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
                 # fitted onto the asked openings, the eyes look less far than row j's (lids follow

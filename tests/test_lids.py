@@ -211,3 +211,49 @@ def test_a_wide_key_slides_the_frames_own_lids_open_and_leaves_no_hole(carphone_
     finally:
         hm.close()
     assert tested
+
+
+def test_a_moved_head_asked_to_squint_beyond_the_shot_gets_its_lids_slid(carphone_track, carphone):
+    """Region head draws a moved head's eyes from the footage frame nearest in lids; where the
+    asked lids keep less than HEAD_LIDS_SLIDE of that frame's opening (d20 never squints, the
+    driver grins with his eyes), the eye is drawn at its own opening (a similarity fitted on the
+    loop, not squeezed into the asked one, iris and all) and its lids slid to the asked share.
+    The share is the median over the row and its neighbours: a one-frame twitch of the tracked
+    driver's lids is not drawn."""
+    from types import SimpleNamespace
+
+    from reenact.render.eyes import HEAD_LIDS_SLIDE, eye_maps, head_lids_keep, slide_lids
+    from reenact.render.meshes import _mesh
+    from reenact.render.shotframes import ShotFrames
+
+    tr = carphone_track
+    r = next(k for k in _open_rows(tr, 20) if 1 <= k < len(tr.expression) - 1)
+    j = r
+    with ShotFrames(tr, carphone) as shot:
+        asked = _keyed(tr, [r - 1, r, r + 1], eyeBlinkLeft=0.85, eyeBlinkRight=0.85)
+        keep = head_lids_keep(shot, j, asked, r)
+        assert keep is not None and np.isfinite(keep).all() and (keep < HEAD_LIDS_SLIDE).all(), keep
+        assert head_lids_keep(shot, j, _keyed(tr, [r], eyeBlinkLeft=0.85, eyeBlinkRight=0.85), r) is None
+        assert head_lids_keep(shot, j, tr, r) is None
+        # the map that keeps the frame's own opening is a similarity (no vertical squeeze)
+        from reenact.render.head import posed_points
+
+        pd = posed_points(asked, [r])[0][0]
+        squeezed = eye_maps(shot, j, pd)
+        own = eye_maps(shot, j, pd, own_opening=[True, True])
+        for A, B in zip(squeezed, own):
+            assert abs(B[0, 0] - B[1, 1]) < 1e-6 and abs(B[0, 1] + B[1, 0]) < 1e-6, B
+            assert abs(A[1, 1] / A[0, 0]) > 1.2  # (the asked opening is narrower: squeezed there)
+
+    # the lids slide as close_lids slides them, on the loops the maps drew the eyes at
+    img, _, loops = _eyes_picture()
+    ps = np.zeros((468, 2))
+    for lp, loop in zip(_mesh().eyes, loops):
+        c = loop.mean(0)
+        t = np.linspace(0, 2 * np.pi, len(lp), endpoint=False)
+        ps[list(lp)] = np.stack([c[0] + 30.0 * np.cos(t), c[1] + 12.0 * np.sin(t)], 1)
+    eye = [ps[list(lp)] for lp in _mesh().eyes]
+    I = np.float64([[1, 0, 0], [0, 1, 0]])
+    got = slide_lids(SimpleNamespace(ps=[ps]), 0, [I, I], img, np.array([0.5, np.nan]))
+    want, _ = close_lids(img, eye, [0.5, 1.0])
+    assert np.array_equal(got, want) and not np.array_equal(got, img)
