@@ -117,6 +117,8 @@ def proxy_disp(proxy, H, W, c0, stretch_ok=2.0):
     if bad.any():
         # those cells and their neighbours, every pixel evaluated exactly
         bad = cv2.dilate(bad.view(np.uint8), np.ones((3, 3), np.uint8))
+        # (a row and a column more: the last pixels may lie on the last nodes, which start no cell)
+        bad = np.pad(bad, ((0, 1), (0, 1)), mode="edge")
         ys, xs = np.nonzero(np.repeat(np.repeat(bad, s, 0), s, 1)[:H, :W])
         exact = _proxy_at(proxy, x[xs], y[ys], stretch_ok)
         for o, e in zip(out, exact):
