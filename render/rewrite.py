@@ -502,8 +502,6 @@ class ShotHead(ShotFrames):
             slide = head_lids_keep(self._eye_frames, j, m.requested, r) if HEAD_LIDS else None
             maps = eye_maps(self._eye_frames, j, m.pd[r], cover, own_opening=None if slide is None else np.isfinite(slide))
             out, hole = eyes_from(self._eye_frames, j, out, m.pd[r], m.area, cover=cover, maps=maps)
-            if slide is not None:
-                out = slide_lids(self._eye_frames, j, maps, out, slide)
             if hole is not None:
                 g = replace(g, eye_hole=hole, valid=np.where(g.eye_hole & ~hole, np.float32(1), g.valid))
                 # fitted onto the asked openings, the eyes look less far than row j's (lids follow
@@ -511,6 +509,8 @@ class ShotHead(ShotFrames):
                 rest = rest_of_turn(self._eye_frames, j, maps, m.requested, r)
                 if rest is not None:
                     out = move_irises(out, *rest)
+            if slide is not None:  # (after the irises moved: the lids come down over them)
+                out = slide_lids(self._eye_frames, j, maps, out, slide)
         shot_mouth = self.mouth_row(r) is not None
         driver_mouth = self.donor is not None and self.donor.driver_row(r) is not None
         if shot_mouth:
