@@ -54,14 +54,18 @@ def band_flow(a, b, weight, pad=8):
     w = np.asarray(weight, np.float32)
     if not ((w > BAND[0]) & (w < BAND[1])).any():
         return None
-    band = (w > 0.0) & (w < 1.0)  # (all of it: the box is also where the two are mixed)
-    H, W = band.shape
-    ys, xs = np.nonzero(band)
+    box = _grown_box((w > 0.0) & (w < 1.0), pad)  # (all of it: the box is also where the two are mixed)
+    return None if box is None else (box, _box_flow(a, b, box))
+
+
+def _grown_box(mask, pad):
+    """(x0, y0, x1, y1): the box around ``mask``'s pixels grown by ``pad`` (inside the image),
+    or None when it is smaller than 8 px either way."""
+    H, W = mask.shape
+    ys, xs = np.nonzero(mask)
     x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
     x1, y1 = min(W, int(xs.max()) + 1 + pad), min(H, int(ys.max()) + 1 + pad)
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return None
-    return (x0, y0, x1, y1), _box_flow(a, b, (x0, y0, x1, y1))
+    return None if x1 - x0 < 8 or y1 - y0 < 8 else (x0, y0, x1, y1)
 
 
 def _box_flow(a, b, box):
@@ -94,15 +98,10 @@ def mean_geometry(pictures, mattes, weights, main, where, pad=8):
     w = np.asarray(where, np.float32)
     on = w > BAND[0]
     pictures, mattes = list(pictures), list(mattes)
-    if not on.any() or len(pictures) < 2:
+    box = _grown_box(on, pad) if on.any() and len(pictures) > 1 else None
+    if box is None:
         return pictures, mattes
-    H, W = on.shape
-    ys, xs = np.nonzero(on)
-    box = (max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad),
-           min(W, int(xs.max()) + 1 + pad), min(H, int(ys.max()) + 1 + pad))
     x0, y0, x1, y1 = box
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return pictures, mattes
     wb = w[y0:y1, x0:x1, None]
     flows = [np.zeros((y1 - y0, x1 - x0, 2), np.float32) if k == main else
              _box_flow(pictures[main], p, box) * wb for k, p in enumerate(pictures)]

@@ -231,7 +231,7 @@ def head_lids_keep(shot, j, requested, r):
     if not keeps:
         return None
     keep = np.median(np.asarray(keeps, np.float64), axis=0)
-    keep = np.where(np.asarray(keep, np.float64) < HEAD_LIDS_SLIDE, keep, np.nan)
+    keep = np.where(keep < HEAD_LIDS_SLIDE, keep, np.nan)
     return None if np.isnan(keep).all() else keep
 
 

@@ -403,13 +403,14 @@ def body_offset(frame, other, pts, matte=None):
                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         return float(np.abs(moved.astype(np.float32) - a.astype(np.float32))[sel].mean())
 
-    best = np.median(cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, None)[sel], axis=0)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    best = np.median(dis.calc(a, b, None)[sel], axis=0)
     win = cv2.createHanningWindow((a.shape[1], a.shape[0]), cv2.CV_32F)
     (px, py), sure = cv2.phaseCorrelate(a.astype(np.float32), b.astype(np.float32), win)
     if sure > BODY_PHASE_SURE and np.hypot(px - best[0], py - best[1]) > BODY_RETRY_PX:
         start = np.empty(a.shape + (2,), np.float32)  # (DIS starts from a flow it is given)
         start[..., 0], start[..., 1] = px, py
-        other_d = np.median(cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(a, b, start)[sel], axis=0)
+        other_d = np.median(dis.calc(a, b, start)[sel], axis=0)
         if residual(other_d) < BODY_BETTER * residual(best):
             best = other_d
     d = best / s

@@ -540,20 +540,21 @@ def shot_plate(source, own, count=31, progress=None):
     area = picture_area(frames)
     # a camera that pans or tilts: each row's plate from one picture of the room laid out by the
     # camera's motion (a plate made as if it stood still was a smear of the room: d20)
-    step(count)
-    offsets = camera_offsets(frames, covered)
-    step(count)
-    if np.abs(offsets - offsets[0]).max() >= CAMERA_STILL:
-        moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets, check=lambda: step(count))
-        if COMPLETE_ROOM:  # the room no frame shows, drawn once on the whole canvas
-            step(count)
-            moving.canvas, moving.canvas_known = complete_plate(moving.canvas, moving.canvas_known,
-                                                                check=lambda: step(count))
-        return moving.at(int(own.frame_start) + int(pick[len(pick) // 2])) + (area, moving)
-    plate, known = background_plate(frames, covered, max_frames=count, check=lambda: step(count))
-    if COMPLETE_ROOM:
+    def check():  # between the long steps below and inside them
         step(count)
-        plate, known = complete_plate(plate, known, area, check=lambda: step(count))
+
+    check()
+    offsets = camera_offsets(frames, covered)  # (each step below checks first)
+    if np.abs(offsets - offsets[0]).max() >= CAMERA_STILL:
+        moving = moving_plate(frames, covered, int(own.frame_start) + pick, offsets, check=check)
+        if COMPLETE_ROOM:  # the room no frame shows, drawn once on the whole canvas
+            check()
+            moving.canvas, moving.canvas_known = complete_plate(moving.canvas, moving.canvas_known, check=check)
+        return moving.at(int(own.frame_start) + int(pick[len(pick) // 2])) + (area, moving)
+    plate, known = background_plate(frames, covered, max_frames=count, check=check)
+    if COMPLETE_ROOM:
+        check()
+        plate, known = complete_plate(plate, known, area, check=check)
     return plate, known, area
 
 

@@ -4,6 +4,7 @@ affine cameras fitted to the mesh against the 3-D model, and either one plane th
 centre of rotation (``head_model="plane"``) or a 3-D proxy of the head, an ellipsoid about that
 centre (``"ellipsoid"``, the default), whose surface each pixel's ray meets."""
 
+import cv2
 import numpy as np
 
 from .meshes import _mesh, smoothstep
@@ -96,8 +97,6 @@ def proxy_disp(proxy, H, W, c0, stretch_ok=2.0):
     s = PROXY_STEP
     if H * W < PROXY_EXACT_BELOW or min(H, W) < 4 * s:
         return _proxy_at(proxy, x[None, :], y[:, None], stretch_ok)
-    import cv2
-
     # nodes every s pixels from pixel 0 to the last one or just beyond it (the field is defined
     # there too), so that pixel (x, y) lies at (x / s, y / s) on the grid: OpenCV's bilinear
     # warp then interpolates with weights k / s, which its 1/32 fixed-point steps hold exactly
