@@ -32,6 +32,11 @@ OPEN_MAX = 1.6
 #: the pasted eye region reaches this far beyond the eye's corners (eye widths), feathered over
 #: half of it
 SIDE = 0.25
+#: rows sampled per pixel row where lids slide (their new margins cut across the pixel rows)
+SUBROWS = 4
+#: the lower lid's rim beside the eye's white that a closing lid leaves out, in eye widths (0.75 to
+#: 2.5 px, times how far the eye closes)
+RIM = 0.03
 
 
 def shut_openings(own, own_row, asked, pairs):
@@ -142,18 +147,29 @@ def close_lids(frame, loops, keep):
         cols = np.arange(x0, x1, dtype=np.float64)
         inside = (cols >= xs[0]) & (cols <= xs[-1])
         Uc, Lc = np.interp(cols, xs, U)[None], np.interp(cols, xs, L)[None]
+        # the lower lid's rim skipped as it rises: the rows right below the loop hold its wet rim
+        # and the white of the eye the footage's blur spreads past the loop, a light line under
+        # a closed lid's lashes (the upper lid's rim is the lash line, kept)
+        rim = (1.0 - k) * float(np.clip(RIM * ew, 0.75, 2.5))
         duc = np.where(inside, np.interp(cols, xs, du), 0.0)[None]
-        dlc = np.where(inside, np.interp(cols, xs, dl), 0.0)[None]
-        y = np.arange(y0, y1, dtype=np.float64)[:, None]
+        dlc = np.where(inside, np.interp(cols, xs, dl) - rim, 0.0)[None]
         # the lash line (its strip above the margin) moved down whole, the skin above it stretched
         # after it (the lid the open eye folds away), the eyeball kept between the new margins,
         # the lower lid up with the skin below it following
-        D = np.where(y < Uc - lash, duc * _fall((Uc - lash - y) / A), np.where(
-            y < Uc, duc, np.where(y > Lc, dlc * _fall((y - Lc) / B), 0.0)))
+        def down(y):
+            return np.where(y < Uc - lash, duc * _fall((Uc - lash - y) / A), np.where(
+                y < Uc, duc, np.where(y > Lc, dlc * _fall((y - Lc) / B), 0.0)))
+
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        # (a map into the whole frame: the skin the lid brings down may lie above the box)
-        slid = cv2.remap(frame, xx, (yy - D).astype(np.float32), cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        # the move jumps at the new margins: each pixel the mean of SUBROWS rows of it, so a
+        # margin running across the pixel rows is a line, not a staircase (a map into the whole
+        # frame: the skin the lid brings down may lie above the box)
+        slid = np.zeros((y1 - y0, x1 - x0, frame.shape[2]), np.float32)
+        for s in (np.arange(SUBROWS) + 0.5) / SUBROWS - 0.5:
+            ys = yy + np.float32(s)
+            slid += cv2.remap(frame, xx, (ys - down(ys.astype(np.float64))).astype(np.float32), cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        slid /= SUBROWS
         out, weight = _paste(frame, out, weight, x0, y0, slid, _feather((y1 - y0, x1 - x0), cols, x0, x1, side, min(A, B)))
     return out, weight
 
@@ -202,8 +218,12 @@ def open_lids(frame, loops, keep, landmarks):
         inside = (cols >= xs[0]) & (cols <= xs[-1])
         usc, lsc = np.interp(cols, xs, us)[None], np.interp(cols, xs, ls)[None]
         Uc, Lc = np.interp(cols, xs, U)[None], np.interp(cols, xs, L)[None]
+        # the lower lid's rim skipped as it rises: the rows right below the loop hold its wet rim
+        # and the white of the eye the footage's blur spreads past the loop, a light line under
+        # a closed lid's lashes (the upper lid's rim is the lash line, kept)
+        rim = (1.0 - k) * float(np.clip(RIM * ew, 0.75, 2.5))
         duc = np.where(inside, np.interp(cols, xs, du), 0.0)[None]
-        dlc = np.where(inside, np.interp(cols, xs, dl), 0.0)[None]
+        dlc = np.where(inside, np.interp(cols, xs, dl) - rim, 0.0)[None]
         y = np.arange(y0, y1, dtype=np.float64)[:, None]
         # the lids and the skin beyond them moved out (pressed together over A and B); between
         # the new margins the white stretched from the old opening (the eyeball stays)

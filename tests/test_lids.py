@@ -257,3 +257,48 @@ def test_a_moved_head_asked_to_squint_beyond_the_shot_gets_its_lids_slid(carphon
     got = slide_lids(SimpleNamespace(ps=[ps]), 0, [I, I], img, np.array([0.5, np.nan]))
     want, _ = close_lids(img, eye, [0.5, 1.0])
     assert np.array_equal(got, want) and not np.array_equal(got, img)
+
+
+def test_a_slanted_eye_closes_on_a_line_not_a_staircase():
+    """The lids' move jumps at their new margins; sampled once per pixel row, a margin that runs
+    across the rows (a slanted eye) came out as a staircase of dark dashes with light steps
+    between them, over a light line (the white of the eye the footage's blur spreads below the
+    loop, brought up with the lower lid): d12 -> d20's closed eyes at 3x. Each pixel is now the
+    mean of sub-rows and the rising lower lid leaves its rim out: the closed line's darkness
+    follows the slant within a few hundredths of a pixel, evenly dark, with skin (not a lighter
+    line) beside it."""
+    import cv2
+
+    H, W, S = 90, 160, 8  # (drawn at 8x and area-reduced: its own edges are not staircases)
+    img = np.full((H * S, W * S, 3), 160, np.float32)
+    yy, xx = (np.mgrid[0:H * S, 0:W * S].astype(np.float64) + 0.5) / S - 0.5
+    c, a, b, tilt = np.array([80.0, 45.0]), 40.0, 10.0, np.deg2rad(9.0)
+    t = np.linspace(0, 2 * np.pi, 32, endpoint=False)
+    loop = c + np.stack([a * np.cos(t) * np.cos(tilt) - b * np.sin(t) * np.sin(tilt),
+                         a * np.cos(t) * np.sin(tilt) + b * np.sin(t) * np.cos(tilt)], 1)
+    u = (xx - c[0]) * np.cos(tilt) + (yy - c[1]) * np.sin(tilt)
+    v = -(xx - c[0]) * np.sin(tilt) + (yy - c[1]) * np.cos(tilt)
+    inside = (u / a) ** 2 + (v / b) ** 2 <= 1.0
+    img[inside] = 235  # the white of the eye
+    img[(~inside) & (v < 0) & ((u / a) ** 2 + (v / (b + 3.0)) ** 2 <= 1.0)] = 30  # the lash line
+    img = cv2.GaussianBlur(cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA), (0, 0), 0.8)
+    out, _ = close_lids(img.round().astype(np.uint8), [loop], [0.0])
+    g = out.astype(np.float64).mean(-1)
+    xs, us, ls = lid_chains(loop)
+    line = us + 0.8 * (ls - us)  # where the lids meet (UPPER_SHARE of the way down)
+    cs, ys, darkest, light = [], [], [], []
+    for x in range(int(c[0] - 0.6 * a), int(c[0] + 0.6 * a)):
+        y0 = int(round(np.interp(x, xs, line)))
+        seg = g[y0 - 6:y0 + 7, x]
+        w = np.clip(150.0 - seg, 0, None)  # darkness
+        assert w.sum() > 0, x
+        cs.append(x)
+        ys.append(float((np.arange(y0 - 6, y0 + 7) * w).sum() / w.sum()))
+        darkest.append(seg.min())
+        light.append(seg.max() - 160.0)
+    cs, ys = np.array(cs, float), np.array(ys)
+    fit = np.polyval(np.polyfit(cs, ys, 2), cs)
+    assert np.sqrt(np.mean((ys - fit) ** 2)) < 0.05, np.round(ys - fit, 2)
+    assert np.abs(np.diff(darkest)).max() <= 8, np.round(darkest)
+    assert max(darkest) < 100  # (a line, not faded away)
+    assert np.mean(light) < 2.0 and max(light) < 5.0, np.round(light)
