@@ -29,6 +29,9 @@ RIDGE_OF = {"jawOpen": 0.003}
 JAW_SIDEWAYS_FROM_TEMPLATE = ("region_mouth", "lips_outer", "lips_inner")
 
 
+#: the eyes' coefficients move nothing within this far (cm, the topology's mean shape) below the
+#: lowest point of that side's brow, nor above it
+EYE_BELOW_BROW = 0.15
 #: coefficients allowed to move the outline of the face (the face oval): the jaw
 OVAL_MOVERS = ("jawOpen", "jawForward", "jawLeft", "jawRight", "mouthClose", "cheekPuff")
 
@@ -59,7 +62,11 @@ def region_masks(names=EXPRESSION_NAMES, topo=None):
             elif reg == "mouth_right":
                 m &= x < 1.0
         elif reg in ("eye_left", "eye_right"):
+            # the lids and the skin they fold, not the brow above them: a blink learnt from an
+            # actor who lowers her brows as she blinks moved d11's brows 17 px for 21 px of lid
+            # (a blink key lowered and blurred them; d19's glasses rim bent with them)
             m[g["region_" + reg]] = True
+            m &= y < y[g["brow_" + reg[4:]]].min() - EYE_BELOW_BROW
         elif reg == "brow_both":
             m[g["region_brow_left"]] = True
             m[g["region_brow_right"]] = True
