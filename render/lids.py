@@ -161,15 +161,16 @@ def close_lids(frame, loops, keep):
                 y < Uc, duc, np.where(y > Lc, dlc * _fall((y - Lc) / B), 0.0)))
 
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        # the move jumps at the new margins: each pixel the mean of SUBROWS rows of it, so a
-        # margin running across the pixel rows is a line, not a staircase (a map into the whole
-        # frame: the skin the lid brings down may lie above the box)
-        slid = np.zeros((y1 - y0, x1 - x0, frame.shape[2]), np.float32)
-        for s in (np.arange(SUBROWS) + 0.5) / SUBROWS - 0.5:
-            ys = yy + np.float32(s)
-            slid += cv2.remap(frame, xx, (ys - down(ys.astype(np.float64))).astype(np.float32), cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        slid /= SUBROWS
+        # the move jumps at the new margins: each pixel the mean of SUBROWS sub-rows of it, each
+        # moved by its own move, so a margin running across the pixel rows is a line, not a
+        # staircase; pixels that do not move are the frame's own (a map into the whole frame:
+        # the skin the lid brings down may lie above the box)
+        subs = [yy + np.float32(s) for s in (np.arange(SUBROWS) + 0.5) / SUBROWS - 0.5]
+        moves = [down(ys.astype(np.float64)).astype(np.float32) for ys in subs]
+        slid = sum(cv2.remap(frame, xx, ys - m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+                   for ys, m in zip(subs, moves)) / SUBROWS
+        still = np.max(np.abs(moves), 0) < 1e-4
+        slid[still] = frame[y0:y1, x0:x1][still]
         out, weight = _paste(frame, out, weight, x0, y0, slid, _feather((y1 - y0, x1 - x0), cols, x0, x1, side, min(A, B)))
     return out, weight
 

@@ -282,7 +282,8 @@ def test_a_slanted_eye_closes_on_a_line_not_a_staircase():
     img[inside] = 235  # the white of the eye
     img[(~inside) & (v < 0) & ((u / a) ** 2 + (v / (b + 3.0)) ** 2 <= 1.0)] = 30  # the lash line
     img = cv2.GaussianBlur(cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA), (0, 0), 0.8)
-    out, _ = close_lids(img.round().astype(np.uint8), [loop], [0.0])
+    img += np.random.default_rng(0).uniform(-6.0, 6.0, img.shape[:2])[..., None]  # the skin's grain
+    out, _ = close_lids(np.clip(img.round(), 0, 255).astype(np.uint8), [loop], [0.0])
     g = out.astype(np.float64).mean(-1)
     xs, us, ls = lid_chains(loop)
     line = us + 0.8 * (ls - us)  # where the lids meet (UPPER_SHARE of the way down)
@@ -299,6 +300,11 @@ def test_a_slanted_eye_closes_on_a_line_not_a_staircase():
     cs, ys = np.array(cs, float), np.array(ys)
     fit = np.polyval(np.polyfit(cs, ys, 2), cs)
     assert np.sqrt(np.mean((ys - fit) ** 2)) < 0.05, np.round(ys - fit, 2)
-    assert np.abs(np.diff(darkest)).max() <= 8, np.round(darkest)
+    assert np.abs(np.diff(darkest)).max() <= 10, np.round(darkest)  # (before: 13)
     assert max(darkest) < 100  # (a line, not faded away)
-    assert np.mean(light) < 2.0 and max(light) < 5.0, np.round(light)
+    assert np.mean(light) < 6.0 and max(light) < 12.0, np.round(light)  # the grain is +-6 (before: 23.6, 43)
+    # beside the eye, where nothing moves, the frame's own pixels (not a sub-row blur of them:
+    # the first version of the sub-rows blurred every pixel of the lids' box a little)
+    src = np.clip(img.round(), 0, 255).astype(np.uint8)
+    beside = slice(int(np.ceil(xs[-1])) + 2, int(np.ceil(xs[-1])) + 8)
+    assert np.array_equal(out[:, beside], src[:, beside])
