@@ -219,12 +219,8 @@ def open_lids(frame, loops, keep, landmarks):
         inside = (cols >= xs[0]) & (cols <= xs[-1])
         usc, lsc = np.interp(cols, xs, us)[None], np.interp(cols, xs, ls)[None]
         Uc, Lc = np.interp(cols, xs, U)[None], np.interp(cols, xs, L)[None]
-        # the lower lid's rim skipped as it rises: the rows right below the loop hold its wet rim
-        # and the white of the eye the footage's blur spreads past the loop, a light line under
-        # a closed lid's lashes (the upper lid's rim is the lash line, kept)
-        rim = (1.0 - k) * float(np.clip(RIM * ew, 0.75, 2.5))
         duc = np.where(inside, np.interp(cols, xs, du), 0.0)[None]
-        dlc = np.where(inside, np.interp(cols, xs, dl) - rim, 0.0)[None]
+        dlc = np.where(inside, np.interp(cols, xs, dl), 0.0)[None]
         y = np.arange(y0, y1, dtype=np.float64)[:, None]
         # the lids and the skin beyond them moved out (pressed together over A and B); between
         # the new margins the white stretched from the old opening (the eyeball stays)
