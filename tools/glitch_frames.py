@@ -57,25 +57,31 @@ def main(argv=None):
     ap.add_argument("--sheet", default=None, help="write crops of the top frames here (PNG)")
     a = ap.parse_args(argv)
     lo, hi = (float(v) for v in a.rows.split(":"))
+    rows = []  # (render's score, footage's, frame), three frames of each held at a time
     with open_video(a.render) as res, open_video(a.footage) as foot:
         n = min(len(res), len(foot))
         f0, f1 = _span(a.frames, n)
-        R = {i: res.read(i) for i in range(f0, f1)}
-        F = {i: foot.read(i) for i in range(f0, f1)}
-    H = next(iter(R.values())).shape[0]
-    y0, y1 = int(lo * H), int(hi * H)
-    rows = []
-    for t in range(f0 + 1, f1 - 1):
-        d = deviation(R[t - 1], R[t], R[t + 1])[y0:y1]
-        e = deviation(F[t - 1], F[t], F[t + 1])[y0:y1]
-        rows.append((float((d > a.levels).mean() * 100), float((e > a.levels).mean() * 100), t))
-    if not rows:
-        print("{}: fewer than three frames in {}:{}".format(a.render, f0, f1))
-        return 2
+        both = zip(res.iter_frames(f0, f1), foot.iter_frames(f0, f1))
+        win = []
+        for (t, r), (_, f) in both:
+            win = (win + [(r, f)])[-3:]
+            if len(win) < 3:
+                continue
+            (rp, fp), (rc, fc), (rn, fn) = win
+            H = rc.shape[0]
+            y0, y1 = int(lo * H), int(hi * H)
+            d = deviation(rp, rc, rn)[y0:y1]
+            e = deviation(fp, fc, fn)[y0:y1]
+            rows.append((float((d > a.levels).mean() * 100), float((e > a.levels).mean() * 100), t - 1))
+        if not rows:
+            print("{}: fewer than three frames in {}:{}".format(a.render, f0, f1))
+            return 2
+        top = sorted(rows, reverse=True)[:a.top]
+        # the sheet's frames read again (only those)
+        R = {k: res.read(k) for _s, _fs, t in top for k in (t - 1, t, t + 1)} if a.sheet else {}
     scores = np.array([r[0] for r in rows])
     print("render {}: mean {:.2f} % of the pixels, footage {:.2f} %".format(
         a.render, scores.mean(), np.mean([r[1] for r in rows])))
-    top = sorted(rows, reverse=True)[:a.top]
     for s, fs, t in top:
         print("  frame {:5d}: {:6.2f} % (footage {:.2f} %)".format(t, s, fs))
     if a.sheet:
