@@ -15,8 +15,8 @@ from ..progress import Cancelled
 from ..video.bars import picture_area, within
 from .donor import OUTER_LIP, pin_upper_face
 from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, background_plate, camera_offsets,
-                   fill_background, head_mask, layer_head, layer_reach, mirrored_weight, moving_plate, posed_points,
-                   sampled_outside)
+                   fill_background, head_mask, layer_head, layer_reach, mirrored_weight, moving_plate, neutral_points,
+                   posed_points, sampled_outside)
 from .inpaint import complete_plate
 from .matte import actor_matte
 from .composite import mask_box
@@ -36,7 +36,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-46"
+MOTION_VERSION = "warp-47"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -77,6 +77,11 @@ class HeadMotion:
         self.lower_only = bool(lower_only)
         if lower_only:  # a mouth dub: lips and jaw move, the face above the upper lip stays
             self.pd, self.zd = pin_upper_face(self.ps, self.zs, self.pd, self.zd)
+        #: the meshes without their expression (:func:`~.head.neutral_points`): what the hair and
+        #: the head's outline move with (:meth:`head_points`); None for ``lower_only``
+        self.ns = self.nd = None
+        if not lower_only:
+            self.ns, self.nd = neutral_points(own), neutral_points(requested)
         ok = np.asarray(own.tracked, bool) & np.asarray(requested.tracked, bool)
         self.ok = ok & np.isfinite(self.ps).all((1, 2)) & np.isfinite(self.pd).all((1, 2))
         self.identity = np.asarray(requested.identity, np.float64)
@@ -321,10 +326,18 @@ class HeadMotion:
         o = np.asarray(origin, np.float64)
         f = warp_field(self.ps[r] * sc - o, self.pd[r] * sc - o, None, shape[:2], src_depth=self.zs[r],
                        dst_depth=self.zd[r], model_points=self.identity, within=within,
-                       head_model=head_model or ("plane" if self.lower_only else "ellipsoid"))
+                       head_model=head_model or ("plane" if self.lower_only else "ellipsoid"),
+                       head_points=self.head_points(r, r, sc, o))
         if self.lower_only:
             f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1] * sc.min())), inplace=True)
         return f
+
+    def head_points(self, j, r, scale=1.0, origin=(0, 0)):
+        """:func:`~.warp.warp_field`'s ``head_points`` for footage row ``j``'s head moved to
+        row ``r``'s requested one (points times ``scale`` less ``origin``), or None."""
+        if self.ns is None:
+            return None
+        return self.ns[j] * scale - origin, self.nd[r] * scale - origin
 
     def detail_box(self, r, shape, region=None):
         """:func:`detail_box` of row ``r``."""

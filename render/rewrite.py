@@ -600,12 +600,19 @@ class ShotHead(ShotFrames):
         # (morphed, not cross-faded: the source may have held the head otherwise against the body)
         return aligned_crossfade(mine, own, layer, alpha, weight)
 
+    def _beside_change(self, r):
+        """True when a neighbour of row ``r`` (drawn from its own frame) is drawn from another
+        moment: row ``r`` then blends that source in too, so that the change fades on both sides
+        (the moments' hair lies some pixels apart beyond the face: drawn plainly, the last own
+        row's outline jumped, d18 -> d13 frame 99)."""
+        return any(k != r and self.driver_row(k) not in (None, k) for k in (r - 1, r + 1))
+
     def _moved(self, r, frame):
         j = self.driver_row(r)
         forced = self.redraw is not None and bool(self.redraw[r])
         if forced and (j is None or j == r):  # its own frame may not be drawn from
             return frame, None
-        if j is None or j == r or not (self.motion.moves(r) or forced):
+        if j is None or not (self.motion.moves(r) or forced) or (j == r and not self._beside_change(r)):
             return self.motion.frame(r, frame)
         m = self.motion
         # the sources of this row and its neighbours, each warped to this row's head and blended
@@ -619,7 +626,7 @@ class ShotHead(ShotFrames):
             if jk is None:
                 continue
             gk = warp_field(self.ps[jk], m.pd[r], None, frame.shape[:2], src_depth=self.zs[jk], dst_depth=m.zd[r],
-                            model_points=m.identity)
+                            model_points=m.identity, head_points=m.head_points(jk, r))
             g = gk if g is None else g
             gk = self._carried(gk, jk, r, frame)
             src = self._frame(jk)

@@ -31,9 +31,11 @@ The field, per destination pixel:
   camera meets an ellipsoid about the head's centre of rotation, and that point under the
   source's camera is where the pixel comes from, so temples, hair and ears turn with the face as
   one solid; beyond the proxy's silhouette, the plane through the centre of rotation. The
-  cameras are fitted to the topology's expression-free ``rigid`` vertices against the 3-D model
-  (``model_points``, default the topology's mean shape). ``head_model="plane"``: the single
-  motion of that plane (``head_plane`` cm in the model frame, 0 = the centre; None: a 2-D fit of
+  cameras are fitted to the topology's ``rigid`` vertices against the 3-D model
+  (``model_points``, default the topology's mean shape), of the meshes without their expression
+  when the caller gives those (``head_points``: an actor's blink moves some "rigid" vertices).
+  ``head_model="plane"``: the single motion of that plane (``head_plane`` cm in the model
+  frame, 0 = the centre; None: a 2-D fit of
   the face's motion, which over-moves hair and ears when the head turns); the outline then moves
   less than the face's border and the band between them shears. The caller may give the motion
   instead: ``rigid`` (a source -> destination matrix) or ``rigid_points`` (a pair of point
@@ -207,7 +209,7 @@ def _rigid_disp(B, H, W, centre):
 def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, dst_depth=None,
                rigid=None, rigid_points=None, rigid_model="affine", head_plane=HEAD_PLANE, model_points=None,
                head_model="ellipsoid", grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None,
-               masks=True):
+               masks=True, head_points=None):
     """The backward map moving an image whose face shows ``src_pts`` to ``dst_pts`` (module doc).
 
     ``src_pts``, ``dst_pts``: (N, 2) projected vertices (N = 468 for the project's mesh, which
@@ -235,8 +237,12 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     the detail layer of the composite; the box should hold both faces, since the field inside
     depends on the whole destination mesh). ``masks=False``: the maps only (a caller that
     resamples a frame and needs nothing else): ``valid`` and the masks are None, and what only
-    they need (the source's head region, the occlusion tests) is not computed. Returns a
-    :class:`WarpField`.
+    they need (the source's head region, the occlusion tests) is not computed. ``head_points``:
+    optional pair (source, destination) of (N, 2) pixels of the same meshes without their
+    expression (:func:`~reenact.render.head.neutral_points`): the head outline's cameras (plane
+    and proxy) are fitted to these instead, so that a blink, a frown or a squint, which move some
+    of the ``rigid`` vertices too, do not move the hair (d13: its hair top rose 8-25 px with each
+    blink of a still actor). Returns a :class:`WarpField`.
     """
     if shape is None:
         raise ValueError("warp_field needs the destination shape (H, W)")
@@ -247,6 +253,10 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         raise ValueError("src_pts and dst_pts must both be (N, 2), got {} and {}".format(Ps.shape, Pd.shape))
     if not (np.isfinite(Ps).all() and np.isfinite(Pd).all()):
         raise ValueError("src_pts and dst_pts must be finite (untracked frame?)")
+    if head_points is not None:
+        head_points = tuple(np.asarray(a, np.float64) for a in head_points)
+        if len(head_points) != 2 or any(a.shape != Ps.shape or not np.isfinite(a).all() for a in head_points):
+            raise ValueError("head_points must be two finite arrays shaped like src_pts")
     c0 = float(pixel_centre)
     ours = len(Ps) == N_VERTS
     mesh = _mesh() if ours else None
@@ -270,7 +280,8 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         B = Bh = _rigid_fit(Ps[idx], Pd[idx], rigid_model)
         if ours and head_plane is not None:
             X = load_topology().mean_shape if model_points is None else model_points
-            Bh = plane_motion(np.asarray(X, np.float64)[idx], Ps[idx], Pd[idx], float(head_plane), B)
+            Hs, Hd = (Ps, Pd) if head_points is None else head_points
+            Bh = plane_motion(np.asarray(X, np.float64)[idx], Hs[idx], Hd[idx], float(head_plane), B)
     proxy = None
     if ours and rigid is None and rigid_points is None and head_model == "ellipsoid":
         X = np.asarray(load_topology().mean_shape if model_points is None else model_points, np.float64)
@@ -297,7 +308,8 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         Ps = Ps - (ox, oy)
         Pd = Pd - (ox, oy)
     if proxy is not None:
-        proxy = head_proxy(proxy[0], proxy[1], Ps, Pd)
+        Hs, Hd = (Ps, Pd) if head_points is None else (head_points[0] - (ox, oy), head_points[1] - (ox, oy))
+        proxy = head_proxy(proxy[0], proxy[1], Hs, Hd)
     f = _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth if masks else None, dst_depth, grow, hair, fade, neck,
                band, c0, proxy, masks)
     f.rigid, f.face_rigid = Bh_full, B_full

@@ -276,6 +276,34 @@ def test_a_head_pose_the_shot_never_shows_is_named(turned, carphone, carphone_tr
         near.close()
 
 
+def test_a_blink_moves_the_lids_not_the_hair(carphone_track):
+    """The head's motion beyond the face (hair, outline) follows the head pose only: a request
+    that only closes the eyes and lowers the brows leaves the hair above the forehead where it
+    was. (The blink and brow shapes move some of the mesh's "rigid" vertices too; cameras fitted
+    to them moved a still actor's hair by 1-1.6 px here, 8-25 px on an HD face, d13.)"""
+    from reenact.render.head import posed_points
+    from reenact.render.motion import HeadMotion
+
+    tr = carphone_track
+    names = list(tr.expression_names)
+    req = X._copy(tr)
+    req.expression = np.array(req.expression)
+    for n, v in (("eyeBlinkLeft", 1.0), ("eyeBlinkRight", 1.0), ("browDownLeft", 0.8), ("browDownRight", 0.8)):
+        req.expression[:, names.index(n)] = v
+    req = req.with_footage_rows(tr)
+    m = HeadMotion(tr, req)
+    ps = posed_points(tr)[0]
+    H, W = 144, 176
+    gy, gx = np.mgrid[0:H, 0:W].astype(np.float32)
+    for r in (10, 40, 70):
+        f = m.field(r, (H, W))
+        assert m.moves(r)  # (the lids and brows do)
+        top, size = float(ps[r][:, 1].min()), float(np.ptp(ps[r][:, 1]))
+        hair = ~f.face & (gy < top - 0.15 * size) & (f.weight > 0.5)
+        assert hair.sum() > 1000, hair.sum()
+        assert np.hypot(f.map_x - gx, f.map_y - gy)[hair].max() < 0.05
+
+
 def test_shot_head_takes_the_footage_frame_that_shows_the_requested_pose(carphone, carphone_track):
     """Rows asked for the head pose of another moment of the shot are drawn from a frame with
     that pose (within a degree), not by turning their own frame; rows asked for their own pose
