@@ -435,7 +435,10 @@ def test_an_hd_face_keeps_its_grain_where_the_detail_layer_moves_it(carphone, ca
     moved, _ = hd.detail(r, frame)
     changed = np.abs(moved.astype(int) - frame.astype(int)).max(-1) > 0
     inside = cv2.erode(changed.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    assert inside.sum() > 20000  # the brows and the forehead moved
+    # the brows and the skin around them moved (not the hair: since the head's motion beyond the
+    # face follows the pose only, a brow raise no longer moves the hairline; 11.8k px here, 2x
+    # that before)
+    assert inside.sum() > 8000
 
     def lap(im):
         return cv2.Laplacian(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY).astype(np.float32), cv2.CV_32F)[inside].var()
