@@ -22,6 +22,7 @@ from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size, wide_blur
 from .renderer import REGIONS
+from .rims import shot_has_rims, without_rims
 from . import irises, lids
 from .warp import warp_field, warp_image
 
@@ -36,7 +37,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-47"
+MOTION_VERSION = "warp-48"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -177,6 +178,9 @@ class HeadMotion:
         the footage's whole Track, whose row ``r + own_offset`` is this motion's row ``r``:
         Preview Frame's motion holds one row; None: without). Returns self."""
         self.shot_eyes, self.own_offset = shot_eyes, int(own_offset)
+        if shot_eyes is not None and not shot_eyes.rimless and self.ns is not None:
+            # glasses: their rims kept where they are while the lids move behind them (.rims)
+            shot_eyes.rimless = shot_has_rims(shot_eyes, np.flatnonzero(np.asarray(shot_eyes.own.tracked, bool)))
         return self
 
     def with_shot_mouth(self, shot_mouth, offset=0):
@@ -276,6 +280,9 @@ class HeadMotion:
         iris = self.iris_move(r) if j is None else None
         if not self.moves(r) and j is None and iris is None:
             return frame, None
+        k = r + self.own_offset  # (the shot's eyes' row: its rims out of the frame, laid back below)
+        rims = self.shot_eyes.rims(k) if self.shot_eyes is not None and self.shot_eyes.rimless else []
+        frame = without_rims(frame, rims)
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
         out, f = self._moved(frame, f, r) if self.moves(r) else (frame, f)
         if j is not None:
@@ -293,6 +300,8 @@ class HeadMotion:
         if self.moves(r) and self.mouth_source(r) is not None:  # the mouth is drawn: no hole there
             out = self.shot_mouth.draw_moved(r, out, self.pd[r], self.zd[r], self.mouth_offset)
             f = replace(f, mouth_hole=np.zeros_like(f.mouth_hole), valid=np.maximum(f.valid, f.mouth_hole))
+        if rims:
+            out = self.shot_eyes.rims_over(out, [(k, 1.0, self.ns[r], self.nd[r])])
         return out, f
 
     def plate_at(self, r):

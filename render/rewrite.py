@@ -38,6 +38,7 @@ from .irises import move_irises
 from .crossfade import aligned_crossfade, mean_geometry
 from .head import agreed_mattes, attached_alpha, body_offset
 from .meshes import face_size, wide_blur
+from .rims import shot_has_rims, without_rims
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, padded_box, replace_region
 from .warp import warp_field, warp_image
@@ -414,6 +415,9 @@ class ShotHead(ShotFrames):
         self._eye_frames = ShotFrames(own, video, (self.ps, self.zs), area) if eyes else None
         self._brow_frames = ShotFrames(own, video, (self.ps, self.zs), area) if brows else None
         self._offsets, self._offsets_lock = {}, threading.Lock()
+        if shot_has_rims(self, rows):  # glasses: their rims drawn in front of the moved eyes (.rims)
+            for f in (self, self._eye_frames, self._brow_frames):
+                f.rimless = f is not None
         if not len(avail) or not len(rows):
             return
         K = min(int(candidates), len(avail))
@@ -494,6 +498,7 @@ class ShotHead(ShotFrames):
         if g is None:
             return out, g
         m = self.motion
+        j_head = self.driver_row(r)
         if self._brow_frames is not None and self.brows[r] >= 0:
             out = brows_from(self._brow_frames, self.brow_row, self.driver_row, r, out, m.pd[r], m.zd[r])
         if self.eyes[r] >= 0:
@@ -519,6 +524,9 @@ class ShotHead(ShotFrames):
             out = self.donor.lower_face(r, out, out, m.pd[r], m.pd[r])  # (the moved head's mouth is at pd)
         if shot_mouth or driver_mouth:  # the mouth is drawn: nothing left there for the network
             g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
+        if self.rimless and j_head is not None:  # the head sources' rims, moved with the head only
+            srcs = [(self.driver_row(k), w) for k, w in ((r, 2), (r - 1, 1), (r + 1, 1))]
+            out = self.rims_over(out, [(j, w, *m.head_points(j, r)) for j, w in srcs if j is not None])
         return out, g
 
     def _head_eyes(self, r):
@@ -612,9 +620,10 @@ class ShotHead(ShotFrames):
         forced = self.redraw is not None and bool(self.redraw[r])
         if forced and (j is None or j == r):  # its own frame may not be drawn from
             return frame, None
-        if j is None or not (self.motion.moves(r) or forced) or (j == r and not self._beside_change(r)):
-            return self.motion.frame(r, frame)
         m = self.motion
+        if j is None or not (m.moves(r) or forced) or (j == r and not self._beside_change(r)):
+            # (its own frame moved: the rims taken out here too, and laid back by frame())
+            return m.frame(r, without_rims(frame, self.rims(r)) if self.rimless and j == r and m.moves(r) else frame)
         # the sources of this row and its neighbours, each warped to this row's head and blended
         # (1/4, 1/2, 1/4), so that a change of source fades over three frames
         moved, wsum, g = 0.0, 0.0, None

@@ -12,9 +12,10 @@ import numpy as np
 from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
-from .meshes import wide_blur
+from .meshes import _mesh, wide_blur
 from .motion import smooth_field
 from .plates import footage_area
+from .rims import eye_loops, find_rims, paste_rims, rim_affine, without_rims
 from .warp import warp_field, warp_image
 
 #: cost (cm of lip distance) per degree of head turn between the footage frame and the row
@@ -116,6 +117,7 @@ class ShotFrames(ClipFrames):
         self.ps, self.zs = posed_points(own) if points is None else points
         self.identity = np.asarray(own.identity, np.float64)
         self._area = area if area is FIND or area is None else tuple(int(v) for v in area)
+        self._rims, self._rims_lock = {}, threading.Lock()
 
     @property
     def area(self):
@@ -125,8 +127,29 @@ class ShotFrames(ClipFrames):
                     self._area = footage_area(self.video, self.own)
         return self._area
 
+    #: glasses rims over the eyes taken out of the frames read (:mod:`.rims`; set per shot)
+    rimless = False
+
     def _frame(self, j):
-        return self.clip_frame(int(self.own.frame_start) + int(j))
+        fr = self.clip_frame(int(self.own.frame_start) + int(j))
+        return without_rims(fr, self.rims(j)) if self.rimless else fr
+
+    def rims(self, j):
+        """[:class:`~.rims.Rim`] over the eyes of footage row ``j`` (cached)."""
+        j = int(j)
+        with self._rims_lock:
+            if j not in self._rims:
+                fr = self.clip_frame(int(self.own.frame_start) + j)
+                self._rims[j] = find_rims(fr, eye_loops(self.ps[j]))
+            return self._rims[j]
+
+    def rims_over(self, frame, sources):
+        """``frame`` with the rims of footage rows laid over it: ``sources`` [(row, weight, src,
+        dst)], each row's rims moved as the points ``src`` (its mesh without expression) move to
+        ``dst`` around the eyes, averaged by weight (:func:`~.rims.paste_rims`)."""
+        idx = [int(i) for lp in _mesh().eyes for i in lp]
+        layers = [(self.rims(j), rim_affine(np.asarray(a)[idx], np.asarray(b)[idx]), w) for j, w, a, b in sources]
+        return paste_rims(frame, layers)
 
     def warped(self, j, pd, zd, box, smooth=0.0, head_model="plane"):
         """Footage row ``j`` warped by the fitted meshes to the points ``pd`` (depths ``zd``),
