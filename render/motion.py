@@ -22,7 +22,7 @@ from .matte import actor_matte
 from .composite import mask_box
 from .meshes import face_size, wide_blur
 from .renderer import REGIONS
-from .rims import shot_has_rims, without_rims
+from .rims import moves_near_eyes, shot_has_rims, without_rims
 from . import irises, lids
 from .warp import warp_field, warp_image
 
@@ -280,10 +280,13 @@ class HeadMotion:
         iris = self.iris_move(r) if j is None else None
         if not self.moves(r) and j is None and iris is None:
             return frame, None
-        k = r + self.own_offset  # (the shot's eyes' row: its rims out of the frame, laid back below)
-        rims = self.shot_eyes.rims(k) if self.shot_eyes is not None and self.shot_eyes.rimless else []
-        frame = without_rims(frame, rims)
         f = self.field(r, frame.shape, self.detail_box(r, frame.shape), head_model="plane")
+        # glasses: their rims out of the frame (laid back below) where the eyes are drawn or the
+        # warp moves the skin around them (a mouth key leaves them be)
+        k = r + self.own_offset  # (the shot's eyes' row)
+        rims = self.shot_eyes.rims(k, frame) if self.shot_eyes is not None and self.shot_eyes.rimless and (
+            j is not None or self.lids_move(r) or moves_near_eyes(f.map_x, f.map_y, self.ps[r])) else []
+        frame = without_rims(frame, rims)
         out, f = self._moved(frame, f, r) if self.moves(r) else (frame, f)
         if j is not None:
             # (its own eyes' place too: a blink key's warp leaves the iris where it was)

@@ -43,8 +43,9 @@ SAMPLE = 8
 #: metal rim's dark core beside its bright edge has some slope: 1.5 or 2 lose d13's rim in some
 #: frames while the clips without glasses score under 2.0 at 1)
 EDGE_WEIGHT = 1.0
-#: slopes and bends of the lines tried (slope dy/dx; bend: the ends' rise over the middle, eye widths)
-SLOPES = np.linspace(-0.35, 0.35, 15)
+#: slopes (dy/dx, about the eye's own corner-to-corner slope) and bends (the ends' rise over the
+#: middle, eye widths) of the lines tried
+SLOPES = np.linspace(-0.2, 0.2, 9)
 BENDS = np.linspace(-0.08, 0.08, 5)
 #: the band taken as the rim reaches HALF ridge scales plus two and a half pixels above the rim's
 #: core; below it, as far as the columns beside the eye differ from the skin above the rim by EDGE
@@ -120,18 +121,24 @@ def find_rim(frame, loop):
     R = _ridge(cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY).astype(np.float32), s)
     xs = np.arange(x0, x1, dtype=np.float64)
     xm, half = 0.5 * (x0 + x1 - 1), 0.5 * (x1 - 1 - x0)
-    cs = np.arange(y0, y1, 0.5)
+    # slopes around the eye's own (corner to corner): glasses sit level with the eyes
+    axis = float(np.polyfit(p[:, 0], p[:, 1], 1)[0]) if np.ptp(p[:, 0]) > 0 else 0.0
+    q = int(0.2 * (len(xs) - 1))  # (the 20th percentile's rank)
+
+    def scores(cs, slope, bend):
+        ys = _line(xs[None], cs[:, None], slope, bend, xm, half)  # (C, X)
+        ok = (ys.min(1) >= by0 + 1) & (ys.max(1) <= by1 - 2)
+        if not ok.any():
+            return np.full(len(cs), -1.0)
+        v = cv2.remap(R, np.broadcast_to(xs - bx0, ys.shape).astype(np.float32), (ys - by0).astype(np.float32),
+                      cv2.INTER_LINEAR)
+        return np.where(ok, np.partition(v, q, axis=1)[:, q], -1.0)
+
     best = (-1.0, None)
-    for slope in SLOPES:
+    cs = np.arange(y0, y1, 0.5)
+    for slope in axis + SLOPES:
         for bend in BENDS * ew:
-            ys = _line(xs[None], cs[:, None], slope, bend, xm, half)  # (C, X)
-            ok = (ys.min(1) >= by0 + 1) & (ys.max(1) <= by1 - 2)
-            if not ok.any():
-                continue
-            v = cv2.remap(R, np.broadcast_to(xs - bx0, ys.shape).astype(np.float32), (ys - by0).astype(np.float32),
-                          cv2.INTER_LINEAR)
-            q = int(0.2 * (v.shape[1] - 1))  # (the 20th percentile's rank)
-            sc = np.where(ok, np.partition(v, q, axis=1)[:, q], -1.0)
+            sc = scores(cs, slope, bend)
             k = int(np.argmax(sc))
             if sc[k] > best[0]:
                 best = (float(sc[k]), (cs[k], slope, bend))
@@ -143,9 +150,7 @@ def find_rim(frame, loop):
     # bridge, where a band ending at the box cut it: the rest moved with the skin, a step)
     path = np.full(bx1 - bx0, np.nan)
     near = max(1, int(round(s)))
-    for x in range(x0, x1):
-        path[x - bx0] = _top(R, x - bx0, _line(float(x), par[0], par[1], par[2], xm, half) - by0, near)
-    path[x0 - bx0:x1 - bx0] = _smooth(path[x0 - bx0:x1 - bx0])
+    path[x0 - bx0:x1 - bx0] = _smooth(_tops(R, xs - bx0, _line(xs, par[0], par[1], par[2], xm, half) - by0, near))
     for step in (1, -1):
         x = (x1 if step > 0 else x0 - 1) - bx0
         misses, last = 0, x - step
@@ -174,35 +179,33 @@ def find_rim(frame, loop):
     grey = cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 0.7)
     n = by1 - by0
     path[cols] = np.clip(path[cols], 0, n - 1)
-    dark = float(np.mean([grey[int(round(path[x])), x] for x in cols])) < float(np.mean(
-        [grey[max(int(round(path[x] - 2 * h)), 0), x] for x in cols]))
+    ri = np.round(path[cols]).astype(np.int64)
+    dark = float(grey[ri, cols].mean()) < float(grey[np.maximum(np.round(path[cols] - 2 * h).astype(np.int64), 0), cols].mean())
     deep = -grey if dark else grey  # (highest at the core)
     span = int(np.ceil(h))
     beside = (cols + bx0 < xl - CLEAR * ew) | (cols + bx0 > xr + CLEAR * ew)
     line = _line(cols + float(bx0), par[0], par[1], par[2], xm, half) - by0
     inbox = (cols + bx0 >= x0) & (cols + bx0 < x1)
     core = path.copy()
-    for x in cols[beside]:
-        i0, i1 = max(int(round(path[x])) - span, 1), min(int(round(path[x])) + span + 1, n - 1)
-        core[x] = _top(deep, x, 0.5 * (i0 + i1 - 1), 0.5 * (i1 - 1 - i0))
+    core[cols[beside]] = _tops(deep, cols[beside], path[cols[beside]], span)
     # over the eye the lashes may lie right under the rim (and be darker): there the fitted line,
     # moved onto the core as it lies beside the eye
     offs = (core[cols] - line)[beside & inbox]
     core[cols[~beside]] = line[~beside] + (float(np.median(offs)) if len(offs) else 0.0)
     path = core
     path[cols] = np.clip(_smooth(path[cols]), 0, n - 1)
-    downs = []
-    for x in (cols[beside] if beside.sum() >= 10 else cols):
-        i = int(round(path[x]))
-        above = grey[max(i - int(2.5 * h), 0):max(i - int(1.5 * h), 1), x]
-        if not len(above):
-            continue
-        sk = float(np.median(above))
-        least = max(EDGE * abs(float(grey[i, x]) - sk), 6.0)
-        k = i
-        while k < by1 - by0 - 1 and k - i < 2 * h and abs(float(grey[k + 1, x]) - sk) >= least:
-            k += 1
-        downs.append(k - path[x])
+    # the rim's lower edge beside the eye: the rows below the core that differ from the skin above
+    # the rim (the median of the rows 1.5-2.5 half heights above) by EDGE of the core's difference
+    use = cols[beside] if beside.sum() >= 10 else cols
+    i = np.round(path[use]).astype(np.int64)
+    lo_, hi_ = int(2.5 * h), max(int(1.5 * h), 1)
+    above = grey[np.clip(i[None] - np.arange(hi_, lo_ + 1)[:, None], 0, n - 1), use[None]]
+    sk = np.median(above, 0)
+    least = np.maximum(EDGE * np.abs(grey[i, use] - sk), 6.0)
+    steps = np.arange(1, int(np.ceil(2 * h)) + 1)
+    below = grey[np.clip(i[None] + steps[:, None], 0, n - 1), use[None]]
+    far = np.cumprod(np.abs(below - sk[None]) >= least[None], 0).sum(0)  # rows until the first like the skin
+    downs = (i + far - path[use]).tolist()
     up, dn = h + 1.0, min(float(np.median(downs)) + 0.5 if downs else h, DOWN * s + 1.5)
     rows = np.arange(by1 - by0, dtype=np.float64)[:, None]
     off = rows - np.nan_to_num(path, nan=-1e6)[None]
@@ -227,6 +230,18 @@ def _top(R, x, y, near, least=None):
     a, b, c = float(R[i - 1, x]), float(R[i, x]), float(R[i + 1, x])
     d = a - 2 * b + c
     return i + (0.5 * (a - c) / d if d < -1e-6 else 0.0)
+
+
+def _tops(R, xs, ys, near):
+    """:func:`_top` of columns ``xs`` (int) near rows ``ys`` at once (no floor)."""
+    xs = np.asarray(xs, np.int64)
+    base = np.floor(ys - near).astype(np.int64)
+    k = np.arange(2 * near + 2)
+    idx = np.clip(base[None] + k[:, None], 1, R.shape[0] - 2)  # (K, X)
+    i = idx[np.argmax(R[idx, xs[None]], 0), np.arange(len(xs))]
+    a, b, c = R[i - 1, xs].astype(np.float64), R[i, xs].astype(np.float64), R[i + 1, xs].astype(np.float64)
+    d = a - 2 * b + c
+    return i + np.where(d < -1e-6, 0.5 * (a - c) / np.where(d < -1e-6, d, -1.0), 0.0)
 
 
 def _smooth(y, k=5):
@@ -371,3 +386,25 @@ def shot_has_rims(shot, rows, count=SAMPLE):
         rims = shot.rims(int(j))
         scores += [r.score for r in rims] + [0.0] * (len(_mesh().eyes) - len(rims))
     return float(np.median(scores)) >= SHOT_SCORE
+
+
+def moves_near_eyes(map_x, map_y, points, least=0.1):
+    """True when the backward map (``map_x``, ``map_y``: (H, W) source pixel of each pixel) moves
+    anything by ``least`` px or more around the eyes of the mesh ``points`` (468, 2) px: where a
+    rim over them could lie (:data:`ABOVE` above each eye to its middle, :data:`SIDE` plus
+    :data:`FOLLOW` beside it)."""
+    H, W = map_x.shape
+    for p in eye_loops(points):
+        if not np.isfinite(p).all():
+            return True
+        ew = float(np.ptp(p[:, 0]))
+        x0 = int(max(np.floor(p[:, 0].min() - (SIDE + FOLLOW) * ew), 0))
+        x1 = int(min(np.ceil(p[:, 0].max() + (SIDE + FOLLOW) * ew) + 1, W))
+        y0 = int(max(np.floor(p[:, 1].min() - ABOVE * ew), 0))
+        y1 = int(min(np.ceil(p[:, 1].mean()) + 1, H))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        if float(np.max(np.abs(map_x[y0:y1, x0:x1] - gx) + np.abs(map_y[y0:y1, x0:x1] - gy))) >= least:
+            return True
+    return False

@@ -134,14 +134,18 @@ class ShotFrames(ClipFrames):
         fr = self.clip_frame(int(self.own.frame_start) + int(j))
         return without_rims(fr, self.rims(j)) if self.rimless else fr
 
-    def rims(self, j):
-        """[:class:`~.rims.Rim`] over the eyes of footage row ``j`` (cached)."""
+    def rims(self, j, frame=None):
+        """[:class:`~.rims.Rim`] over the eyes of footage row ``j`` (cached; ``frame``: that row's
+        footage frame, when the caller has it: not decoded again)."""
         j = int(j)
         with self._rims_lock:
-            if j not in self._rims:
-                fr = self.clip_frame(int(self.own.frame_start) + j)
-                self._rims[j] = find_rims(fr, eye_loops(self.ps[j]))
-            return self._rims[j]
+            if j in self._rims:
+                return self._rims[j]
+        # (found outside the lock: the draw threads' rows do not wait on each other's)
+        fr = self.clip_frame(int(self.own.frame_start) + j) if frame is None else frame
+        rims = find_rims(fr, eye_loops(self.ps[j]))
+        with self._rims_lock:
+            return self._rims.setdefault(j, rims)
 
     def rims_over(self, frame, sources):
         """``frame`` with the rims of footage rows laid over it: ``sources`` [(row, weight, src,
