@@ -15,8 +15,8 @@ luminance across the rows (its second derivative less its first, so the edge of 
 scores little) that runs, as a gently curved line, over the eye's whole width and :data:`SIDE`
 beyond its corners (a lid's crease or lash line ends at the corners), then followed on toward
 the hinge and the bridge. A shot wears glasses when the median score over its eyes reaches
-:data:`SHOT_SCORE` (:func:`shot_has_rims`): d13's eyes score 3.2-12.3, every eye of the other
-shared clips under 2.0.
+:data:`SHOT_SCORE` (:func:`shot_has_rims`): d13's eyes score 2.5-13.2 (median 6.7), the eyes of
+the other shared clips 2.05 at most (their medians 0.41 at most).
 """
 
 from dataclasses import dataclass
@@ -34,14 +34,14 @@ ABOVE = 0.6
 SCALE = 0.02
 #: the line's score (the 20th percentile of the ridge along it, grey levels) a rim reaches in a
 #: frame, and the median over a shot's eyes that says the actor wears glasses (:func:`shot_has_rims`;
-#: d13's eyes 3.2-12.3, median 6.1; single eyes of the shared clips without glasses up to 1.97)
+#: d13's eyes 2.5-13.2, median 6.7; single eyes of the shared clips without glasses up to 2.05)
 MIN_SCORE = 1.5
 SHOT_SCORE = 3.0
 #: rows of a shot looked at for glasses
 SAMPLE = 8
 #: the ridge less this many times the slope across it (a soft edge, a brow's, scores little; a
 #: metal rim's dark core beside its bright edge has some slope: 1.5 or 2 lose d13's rim in some
-#: frames while the clips without glasses score under 2.0 at 1)
+#: frames, while at 1 the clips without glasses score about 2 at most)
 EDGE_WEIGHT = 1.0
 #: slopes (dy/dx, about the eye's own corner-to-corner slope) and bends (the ends' rise over the
 #: middle, eye widths) of the lines tried
@@ -376,7 +376,7 @@ def shot_has_rims(shot, rows, count=SAMPLE):
     """True when the actor of ``shot`` (:class:`~.shotframes.ShotFrames`) wears glasses whose rim
     runs over the eyes: the median rim score of ``count`` rows spread over ``rows`` (an eye where
     none was found counts 0) reaches :data:`SHOT_SCORE`. One frame's crease or shadow does not
-    make a shot's glasses (on the shared clips without glasses, single eyes scored up to 2.0)."""
+    make a shot's glasses (on the shared clips without glasses, single eyes scored up to 2.05)."""
     rows = np.asarray(rows, np.int64)
     if not len(rows):
         return False

@@ -40,6 +40,9 @@ def main(argv=None):
         for i, (_, img) in enumerate(src.iter_frames(lo, hi)):
             scores.append([(lambda x: x.score if x is not None else 0.0)(RM.find_rim(img, lp))
                            for lp in RM.eye_loops(P[i])])
+    if len(scores) < hi - lo:
+        raise SystemExit("{}: has {} of frames {}:{} (a frame folder is read from its first file as frame 0)".format(
+            a.render, len(scores), lo, hi))
     sc = np.asarray(scores)
     low = sorted({lo + int(i) for i in np.flatnonzero((sc < 2.0).any(1))})
     print("{}: rim score per eye, median {} lowest {}; frames with an eye under 2: {} of {} {}".format(
