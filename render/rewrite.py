@@ -416,8 +416,8 @@ class ShotHead(ShotFrames):
         self._brow_frames = ShotFrames(own, video, (self.ps, self.zs), area) if brows else None
         self._offsets, self._offsets_lock = {}, threading.Lock()
         if shot_has_rims(self, rows):  # glasses: their rims drawn in front of the moved eyes (.rims)
-            for f in (self, self._eye_frames, self._brow_frames):
-                f.rimless = f is not None
+            for f in (f for f in (self, self._eye_frames, self._brow_frames) if f is not None):
+                f.rimless = True
         if not len(avail) or not len(rows):
             return
         K = min(int(candidates), len(avail))

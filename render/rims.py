@@ -19,6 +19,9 @@ the hinge and the bridge. A shot wears glasses when the median score over its ey
 the other shared clips 2.05 at most (their medians 0.41 at most).
 """
 
+import hashlib
+import os
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -381,11 +384,41 @@ def shot_has_rims(shot, rows, count=SAMPLE):
     if not len(rows):
         return False
     pick = rows[np.unique(np.linspace(0, len(rows) - 1, min(count, len(rows))).round().astype(np.int64))]
+    # (a Preview Frame makes its shot's frames anew each time: the answer kept per footage file,
+    # its rows and their meshes)
+    key = _shot_key(shot, pick)
+    with _SHOTS_LOCK:
+        if key is not None and key in _SHOTS:
+            return _SHOTS[key] >= SHOT_SCORE
     scores = []
     for j in pick:
         rims = shot.rims(int(j))
         scores += [r.score for r in rims] + [0.0] * (len(_mesh().eyes) - len(rims))
-    return float(np.median(scores)) >= SHOT_SCORE
+    median = float(np.median(scores))
+    if key is not None:
+        with _SHOTS_LOCK:
+            while len(_SHOTS) >= 32:
+                _SHOTS.pop(next(iter(_SHOTS)))
+            _SHOTS[key] = median
+    return median >= SHOT_SCORE
+
+
+_SHOTS, _SHOTS_LOCK = {}, threading.Lock()
+
+
+def _shot_key(shot, pick):
+    """What :func:`shot_has_rims`' answer depends on: the footage file (path, size, time), the rows
+    looked at and their meshes; None where the footage is not a file."""
+    video = getattr(shot, "video", None)
+    if not isinstance(video, (str, os.PathLike)):
+        return None
+    try:
+        st = os.stat(video)
+    except OSError:
+        return None
+    pts = np.round(np.asarray(shot.ps, np.float64)[pick], 2)
+    return (os.path.realpath(video), st.st_size, st.st_mtime_ns, int(shot.own.frame_start),
+            tuple(int(j) for j in pick), hashlib.sha1(np.ascontiguousarray(pts).tobytes()).hexdigest())
 
 
 def moves_near_eyes(map_x, map_y, points, least=0.1):

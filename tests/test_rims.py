@@ -186,5 +186,38 @@ def test_a_blink_key_leaves_the_glasses_rim_where_it_was(d13_blink):
     _check(errs, closed, before)
 
 
+def test_the_glasses_answer_is_kept_and_a_head_without_eye_frames_takes_it(d13_blink):
+    """Whether a shot wears glasses is looked for once per footage (a Preview Frame makes its
+    shot's frames anew each time), and a moved head drawn without frames of its own for the eyes
+    and brows takes the rims out of its own frames all the same."""
+    from reenact.render.donor import ClipFrames
+    from reenact.render.rewrite import ShotHead
+    from reenact.render.shotframes import ShotFrames
+
+    clip, tr, req = d13_blink
+    rows = np.flatnonzero(tr.tracked)
+    with ShotFrames(tr, clip) as first:
+        assert RM.shot_has_rims(first, rows)
+
+    class Counting(ShotFrames):
+        calls = 0
+
+        def rims(self, j, frame=None):
+            Counting.calls += 1
+            return super().rims(j, frame)
+
+    with Counting(tr, clip) as again:
+        assert RM.shot_has_rims(again, rows) and Counting.calls == 0
+    sh = ShotHead(tr, req, clip, eyes=False, brows=False)
+    frames = ClipFrames(clip)
+    try:
+        assert sh.rimless and sh._eye_frames is None and sh._brow_frames is None
+        out, g = sh.frame(20, frames.clip_frame(20))
+        assert g is not None and out.shape == frames.clip_frame(20).shape
+    finally:
+        sh.close()
+        frames.close()
+
+
 if __name__ == "__main__":
     pytest.main([__file__, "-q"])
