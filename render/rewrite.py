@@ -498,7 +498,6 @@ class ShotHead(ShotFrames):
         if g is None:
             return out, g
         m = self.motion
-        j_head = self.driver_row(r)
         if self._brow_frames is not None and self.brows[r] >= 0:
             out = brows_from(self._brow_frames, self.brow_row, self.driver_row, r, out, m.pd[r], m.zd[r])
         if self.eyes[r] >= 0:
@@ -524,7 +523,7 @@ class ShotHead(ShotFrames):
             out = self.donor.lower_face(r, out, out, m.pd[r], m.pd[r])  # (the moved head's mouth is at pd)
         if shot_mouth or driver_mouth:  # the mouth is drawn: nothing left there for the network
             g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
-        if self.rimless and j_head is not None:  # the head sources' rims, moved with the head only
+        if self.rimless:  # the head sources' rims, moved with the head only
             srcs = [(self.driver_row(k), w) for k, w in ((r, 2), (r - 1, 1), (r + 1, 1))]
             out = self.rims_over(out, [(j, w, *m.head_points(j, r)) for j, w in srcs if j is not None])
         return out, g

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from .meshes import _mesh
+from .warp import _rigid_fit
 
 #: the rim is looked for this far beyond the eye's corners (eye widths), and must run over it all
 SIDE = 0.35
@@ -363,10 +364,7 @@ def paste_rims(frame, layers):
 def rim_affine(src, dst):
     """2x3 affine (least squares) taking the points ``src`` (N, 2) px to ``dst``: the head's rigid
     motion around an eye, from the fitted meshes without their expression."""
-    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    X = np.hstack([src, np.ones((len(src), 1))])
-    sol, *_ = np.linalg.lstsq(X, dst, rcond=None)
-    return sol.T
+    return _rigid_fit(dst, src, "affine")[:2]
 
 
 def eye_loops(points):

@@ -12,7 +12,7 @@ import numpy as np
 from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
-from .meshes import _mesh, wide_blur
+from .meshes import wide_blur
 from .motion import smooth_field
 from .plates import footage_area
 from .rims import eye_loops, find_rims, paste_rims, rim_affine, without_rims
@@ -117,7 +117,7 @@ class ShotFrames(ClipFrames):
         self.ps, self.zs = posed_points(own) if points is None else points
         self.identity = np.asarray(own.identity, np.float64)
         self._area = area if area is FIND or area is None else tuple(int(v) for v in area)
-        self._rims, self._rims_lock = {}, threading.Lock()
+        self._rims, self._clean, self._rims_lock = {}, {}, threading.Lock()
 
     @property
     def area(self):
@@ -132,7 +132,20 @@ class ShotFrames(ClipFrames):
 
     def _frame(self, j):
         fr = self.clip_frame(int(self.own.frame_start) + int(j))
-        return without_rims(fr, self.rims(j)) if self.rimless else fr
+        if not self.rimless:
+            return fr
+        # the frame without its rims, kept as the frames are (a source is read for three rows and
+        # by several steps of each)
+        j = int(j)
+        with self._rims_lock:
+            clean = self._clean.get(j)
+        if clean is None:
+            clean = without_rims(fr, self.rims(j))
+            with self._rims_lock:
+                while len(self._clean) >= self.KEEP:
+                    self._clean.pop(next(iter(self._clean)))
+                self._clean[j] = clean
+        return clean
 
     def rims(self, j, frame=None):
         """[:class:`~.rims.Rim`] over the eyes of footage row ``j`` (cached; ``frame``: that row's
@@ -151,8 +164,8 @@ class ShotFrames(ClipFrames):
         """``frame`` with the rims of footage rows laid over it: ``sources`` [(row, weight, src,
         dst)], each row's rims moved as the points ``src`` (its mesh without expression) move to
         ``dst`` around the eyes, averaged by weight (:func:`~.rims.paste_rims`)."""
-        idx = [int(i) for lp in _mesh().eyes for i in lp]
-        layers = [(self.rims(j), rim_affine(np.asarray(a)[idx], np.asarray(b)[idx]), w) for j, w, a, b in sources]
+        layers = [(self.rims(j), rim_affine(np.concatenate(eye_loops(a)), np.concatenate(eye_loops(b))), w)
+                  for j, w, a, b in sources]
         return paste_rims(frame, layers)
 
     def warped(self, j, pd, zd, box, smooth=0.0, head_model="plane"):
