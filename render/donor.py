@@ -303,13 +303,16 @@ class MouthDonor(ClipFrames):
             g1, g2 = max(1, int(round(SKIN_RING[0] * width))), max(2, int(round(SKIN_RING[1] * width)))
             ring = cv2.dilate(lips, np.ones((2 * g2 + 1, 2 * g2 + 1), np.uint8)) - cv2.dilate(
                 lips, np.ones((2 * g1 + 1, 2 * g1 + 1), np.uint8))
+            skin = None
             if ring.any():
                 luma = np.array([0.299, 0.587, 0.114], np.float32)
                 gain = (float(comp[ring > 0].mean(0) @ luma) + 1.0) / (float(g[ring > 0].mean(0) @ luma) + 1.0)
                 g *= np.float32(np.clip(gain, 0.5, 2.0))
+                skin = colour_gain(comp[ring > 0].mean(0), raw[ring > 0].mean(0))
             # the driver's lips that the interior brings over the target's inner lip edge take
-            # the target's lip colour (the interior keeps the one gain above)
-            g = self._lip_colour(g, raw, driver, j, A, shape, base[sl], own, roi)
+            # the target's lip colour, the driver's skin beyond its lip corners the target's skin
+            # colour (the interior keeps the one gain above)
+            g = self._lip_colour(g, raw, driver, j, A, shape, base[sl], own, roi, skin)
             a = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(0.8, 0.5 * grow))[..., None]
             a *= opening_weight(dst, width)
             comp = comp * (1.0 - a) + g * a
@@ -325,18 +328,21 @@ class MouthDonor(ClipFrames):
         out[sl] = np.clip(base[sl].astype(np.float32) * (1.0 - lf) + comp * lf + 0.5, 0, 255).astype(np.uint8)
         return out
 
-    def _lip_colour(self, g, raw, frame, j, A, shape, target, own, roi):
+    def _lip_colour(self, g, raw, frame, j, A, shape, target, own, roi, skin=None):
         """``g`` (``raw``: the driver's ``frame``, its Track row ``j``, mapped by ``A`` into
         ``roi``, float RGB; ``g`` after the interior's gain) with the driver's lips recoloured to
-        the target's: a gain per
-        channel taking the mean colour of the driver's lips (:func:`lip_band`) to that of the
+        the target's: a gain per channel (:func:`colour_gain`: brightness and tint, so the hue
+        is kept where the brightness differs much) taking the mean colour of the driver's lips (:func:`lip_band`) to that of the
         target's lips as they are before the dub (``target``, the ``roi`` of the frame the lower
         face replaces, its mouth at ``own``), weighted by the driver's lip mask carried by ``A``
         (its lips, and inside its inner contour what has their colour; a gain keeps the lips'
         shading, an offset in CIELAB turned their shadows lilac). The interior reaches over the
         lips' inner edge (:data:`INTERIOR_GROW`), so without this the driver's lip colour
         (lipstick, or none) shows there as painted-on lips; the teeth and tongue are left as
-        they are."""
+        they are. With ``skin`` (a gain per channel, :func:`colour_gain` of the skin around the
+        two mouths) what lies beyond the driver's outer lip contour takes it: the opening's reach
+        past narrow lips' corners brought the driver's skin along (d3's warm corners on d14's
+        pale face: orange patches)."""
         drv = self.landmarks[j]
         if not np.isfinite(drv[list(OUTER_LIP) + list(INNER_LIP)]).all():
             return g
@@ -356,8 +362,7 @@ class MouthDonor(ClipFrames):
         if d_lips.sum() < 12 or t_lips.sum() < 12:
             return g
         patch = frame[lo[1]:hi[1], lo[0]:hi[0]].astype(np.float32)
-        gain = (target[t_lips > 0].astype(np.float32).mean(0) + 1.0) / (patch[d_lips > 0].mean(0) + 1.0)
-        gain = np.clip(gain, 0.5, 2.0).astype(np.float32)
+        gain = colour_gain(target[t_lips > 0].astype(np.float32).mean(0), patch[d_lips > 0].mean(0))
         # the driver's lip mask, carried into the roi by the same map as its frame (from the patch)
         # (the lips up to the inner contour: the statistics leave the inner edge out, for the teeth
         # behind it, but that edge is what the interior's reach shows; soft toward the skin only)
@@ -374,10 +379,28 @@ class MouthDonor(ClipFrames):
         dist = np.sqrt((((lab[..., 1:] - mu[1:]) / sd[1:]) ** 2).sum(-1) + ((lab[..., 0] - mu[0]) / (2 * sd[0])) ** 2)
         soft = np.maximum(soft, inner * np.clip(2.0 - dist / 1.5, 0.0, 1.0))
         wmask = cv2.warpAffine(soft, Ap, (roi[2], roi[3]), flags=cv2.INTER_LINEAR, borderValue=0)[..., None]
+        if skin is not None:  # beyond the lips' outer contour (softly), not where the lips are
+            out = np.clip(1.0 - cv2.GaussianBlur(d_outer.astype(np.float32), (0, 0), max(0.7, 0.03 * wd)), 0.0, 1.0)
+            smask = cv2.warpAffine(out, Ap, (roi[2], roi[3]), flags=cv2.INTER_LINEAR, borderValue=1)[..., None]
+            smask = np.minimum(smask, 1.0 - wmask)
+            g = g * (1.0 - smask) + raw * skin * smask
         if not (wmask > 0.01).any():
             return g
         # the driver's lips as they are in its frame (before the interior's gain), times the gain
         return g * (1.0 - wmask) + raw * gain * wmask
+
+
+def colour_gain(to, frm, light=(0.5, 2.0), tint=(0.5, 2.0)):
+    """(3,) float32 gain per channel taking the mean RGB colour ``frm`` to ``to``: a brightness
+    factor (their luma ratio, clipped to ``light``) times a tint (each channel's ratio over that
+    factor, clipped to ``tint``), so that a large change of brightness is carried without turning
+    the hue. Each channel's ratio clipped on its own did turn it: pale pink driver's lips (205, 109,
+    101) onto a warm-lit target's dark lips (112, 56, 35) asked for (0.55, 0.51, 0.34), blue was
+    held at 0.5, and the lips were drawn lilac (docs/compositing.md)."""
+    to, frm = np.asarray(to, np.float64) + 1.0, np.asarray(frm, np.float64) + 1.0
+    luma = np.array([0.299, 0.587, 0.114])
+    s = float(np.clip((to @ luma) / (frm @ luma), *light))
+    return (s * np.clip(to / frm / s, *tint)).astype(np.float32)
 
 
 def lip_band(P, shape, roi, width):
