@@ -27,6 +27,7 @@ import numpy as np
 import cv2
 
 from ..video import open_video
+from .whites import shot_white, white_tint
 
 #: the inner lip contour of the face mesh, in order around the opening
 INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
@@ -236,6 +237,24 @@ class MouthDonor(ClipFrames):
         self.landmarks = np.asarray(track.landmarks, np.float64)[..., :2]
         self.tracked = np.asarray(track.tracked, bool)
         self.f0 = int(track.frame_start)
+        self.scene, self._tint, self._tint_lock = None, None, threading.Lock()
+
+    def in_scene(self, own, video):
+        """This donor, its mouth interior to be drawn in the light of the target's footage
+        ``video`` (its Track ``own``): :meth:`white_tint`. Returns ``self``."""
+        self.scene, self._tint = ((own, video) if own is not None and video is not None else None), None
+        return self
+
+    def white_tint(self):
+        """(3,) gain per channel taking the driver's light to the target footage's
+        (:func:`~.whites.white_tint` of the two shots' eye whites; ones without :meth:`in_scene`),
+        found once."""
+        with self._tint_lock:
+            if self._tint is None:
+                self._tint = np.ones(3, np.float32)
+                if self.scene is not None:
+                    self._tint = white_tint(shot_white(*self.scene[::-1]), shot_white(self.video, self.track))
+            return self._tint
 
     def driver_row(self, r):
         """The driver Track row that drives performance row ``r``, or None."""
@@ -298,7 +317,8 @@ class MouthDonor(ClipFrames):
             inside = cv2.dilate(opening, k)
             # brightness matched on the skin around the lips (both faces', where the mapping puts
             # them): one gain for R, G and B, so teeth stay white and the tongue red (a gain per
-            # channel measured on the lips tinted the interior with the two actors' lip colours)
+            # channel measured on the lips tinted the interior with the two actors' lip colours);
+            # the colour of the light from the eyes' whites of both shots (:meth:`white_tint`)
             lips = _poly_mask(shape, cv2.convexHull(requested[list(OUTER_LIP)].astype(np.float32))[:, 0], roi)
             g1, g2 = max(1, int(round(SKIN_RING[0] * width))), max(2, int(round(SKIN_RING[1] * width)))
             ring = cv2.dilate(lips, np.ones((2 * g2 + 1, 2 * g2 + 1), np.uint8)) - cv2.dilate(
@@ -309,6 +329,8 @@ class MouthDonor(ClipFrames):
                 gain = (float(comp[ring > 0].mean(0) @ luma) + 1.0) / (float(g[ring > 0].mean(0) @ luma) + 1.0)
                 g *= np.float32(np.clip(gain, 0.5, 2.0))
                 skin = colour_gain(comp[ring > 0].mean(0), raw[ring > 0].mean(0))
+            # ... in the target shot's light: the driver's white balance is the driver's camera's
+            g *= self.white_tint()
             # the driver's lips that the interior brings over the target's inner lip edge take
             # the target's lip colour, the driver's skin beyond its lip corners the target's skin
             # colour (the interior keeps the one gain above)

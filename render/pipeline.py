@@ -226,7 +226,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             accept_footage, pool_rows(crop_track if crop_track is not None else track, reference_frames))
     elif region == "head":  # (the same for the driver's mouth in the moved head's opening)
         head_mouth, driver_mouth, donor_warnings = head_donor(
-            track, crop_track if crop_track is not None else track.footage(), mouth_from, mouth_mode, accept_footage)
+            track, crop_track if crop_track is not None else track.footage(), mouth_from, mouth_mode, accept_footage,
+            video)
     src, motion, warper, unseen = open_video(video), None, None, []
     restore_blas = signing = None
     try:
@@ -624,7 +625,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
             with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer",
-                          donor=head_donor(track, own, mouth_from, mouth_mode, accept_footage)[0]) as sh:
+                          donor=head_donor(track, own, mouth_from, mouth_mode, accept_footage, video)[0]) as sh:
                 (frame, field), drawn_by = sh.frame(r, frame), sh.key
                 info["unseen_pose"] = sh.unseen(int(i), int(i) + 1)
         elif shot_head is not None:

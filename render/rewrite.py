@@ -278,6 +278,7 @@ def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_
     donor, warnings = (None, [])
     if mouth_from is not None:
         donor, warnings = open_donor(performance, mouth_from[0], mouth_from[1], accept_footage)
+        donor.in_scene(own, video)
     changed = changed_rows(own, performance)  # the rows the shot's mouth draws, and auto's measure without a driver
     source, info = choose_mouth(donor, performance, own, mode, changed)
     if source == "shot" and video is None:
@@ -294,7 +295,7 @@ def prepare_mouth(performance, own, video, mouth_from=None, mode="auto", accept_
 HEAD_BEYOND_FOOTAGE = 2.0
 
 
-def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=False):
+def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=False, video=None):
     """The driver's mouth for a full reenactment (region ``head``): (a
     :class:`~reenact.render.donor.MouthDonor` or None, the choice (a dict for the render summary),
     warnings). The moved head's lower face is the shot's own mouth (:class:`ShotHead`); with the
@@ -302,7 +303,8 @@ def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=Fa
     performance opens the mouth over :data:`HEAD_BEYOND_FOOTAGE` times as wide as the footage
     ``own`` ever does, the driver's mouth interior is drawn into
     its opening, as in a dub: the nearest footage mouth, stretched, showed lips and streaks there.
-    The driver is checked against the performance before any long work."""
+    The driver is checked against the performance before any long work; with the footage
+    ``video`` the driver's interior is drawn in its light (:meth:`~.donor.MouthDonor.in_scene`)."""
     from .donor import open_donor
 
     mode = mouth_mode(mode)
@@ -312,6 +314,7 @@ def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=Fa
     if mouth_from is None:
         return None, info, []
     donor, warnings = open_donor(performance, mouth_from[0], mouth_from[1], accept_footage)
+    donor.in_scene(own, video)
     rows = [r for r in range(performance.n_frames) if donor.driver_row(r) is not None]
     asked, shown = beyond_footage(performance, own, rows)[1:] if rows else (0.0, 0.0)
     info.update(asked_opening=asked, footage_opening=shown)

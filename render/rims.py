@@ -20,13 +20,13 @@ the other shared clips 2.05 at most (their medians 0.41 at most).
 """
 
 import hashlib
-import os
 import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from ..fsutil import file_identity
 from .meshes import _mesh
 from .warp import _rigid_fit
 
@@ -407,16 +407,12 @@ _SHOTS, _SHOTS_LOCK = {}, threading.Lock()
 def _shot_key(shot, pick):
     """What :func:`shot_has_rims`' answer depends on: the footage file (path, size, time), the rows
     looked at and their meshes; None where the footage is not a file."""
-    video = getattr(shot, "video", None)
-    if not isinstance(video, (str, os.PathLike)):
-        return None
-    try:
-        st = os.stat(video)
-    except OSError:
+    ident = file_identity(getattr(shot, "video", None))
+    if ident is None:
         return None
     pts = np.round(np.asarray(shot.ps, np.float64)[pick], 2)
-    return (os.path.realpath(video), st.st_size, st.st_mtime_ns, int(shot.own.frame_start),
-            tuple(int(j) for j in pick), hashlib.sha1(np.ascontiguousarray(pts).tobytes()).hexdigest())
+    return (*ident, int(shot.own.frame_start), tuple(int(j) for j in pick),
+            hashlib.sha1(np.ascontiguousarray(pts).tobytes()).hexdigest())
 
 
 def moves_near_eyes(map_x, map_y, points, least=0.1):

@@ -16,6 +16,7 @@ from reenact.face import transfer as X
 from reenact.render.donor import (INNER_LIP, INTERIOR_GROW, LOWER_FACE, OUTER_LIP, MouthDonor, fill_lip_line,
                                   lower_face_weights, open_donor, pin_upper_face)
 from reenact.render.head import posed_points
+from reenact.render.whites import _eye_loops, eye_white, white_tint
 from reenact.video import VideoWriter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,16 +138,21 @@ def test_driver_interior_lands_in_the_requested_opening(carphone_track, tmp_path
     np.testing.assert_array_equal(other, base)
 
 
-def _lipped_driver_clip(track, path, lips, scale=1):
+def _lipped_driver_clip(track, path, lips, scale=1, eyes=None):
     """Like :func:`_driver_clip`, ``scale`` times the size, the inner lips' inside blue and the
     lips around them (the outer lip contour's hull) the colour ``lips``, which also reach 2 px
-    inside the inner contour (the tracker's contour sits a little outside the lips' meeting)."""
+    inside the inner contour (the tracker's contour sits a little outside the lips' meeting);
+    with ``eyes`` the eye loops that colour (their whites) round a dark iris."""
     w, h = (int(v) * scale for v in track.size)
     with VideoWriter(path, 30, (w, h), lossless=True) as wr:
         for t in range(track.n_frames):
             fr = np.full((h, w, 3), 128, np.uint8)
             if track.tracked[t]:
                 P = track.landmarks[t][:, :2] * scale
+                for loop in (_eye_loops() if eyes is not None else ()):
+                    cv2.fillPoly(fr, [np.round(P[loop] * 16).astype(np.int32)], list(eyes), shift=4)
+                    c, r = P[loop].mean(0), 0.18 * np.ptp(P[loop][:, 0])
+                    cv2.circle(fr, (int(round(c[0])), int(round(c[1]))), max(1, int(round(r))), (60, 40, 30), -1)
                 hull = cv2.convexHull(np.round(P[list(OUTER_LIP)] * 16).astype(np.int32))
                 cv2.fillConvexPoly(fr, hull, list(lips), shift=4)
                 inner = np.zeros((h, w), np.uint8)
@@ -213,6 +219,54 @@ def test_the_driver_s_lips_take_the_target_s_lip_colour(carphone_track, tmp_path
     teeth = (opening > 0) & (plain[..., 2].astype(int) > plain[..., :2].max(-1).astype(int) + 150)
     assert teeth.sum() >= 30
     np.testing.assert_allclose(out[teeth].astype(float).mean(0), plain[teeth].astype(float).mean(0), atol=3)
+
+
+def test_the_driver_s_interior_takes_the_target_shot_s_light(carphone_track, tmp_path):
+    """The driver's teeth and tongue are drawn in the light of the target's shot: the tint
+    between the two shots' eye whites (d10's interior in a tungsten-lit copy of d14 was lilac
+    beside her cream teeth: docs/compositing.md). Without the target's footage they keep the
+    driver's colour (one brightness gain), as before."""
+    s = 4
+    tr = X._copy(carphone_track)
+    tr.landmarks = np.array(tr.landmarks, np.float64)
+    tr.landmarks[..., :2] *= s
+    tr.size = np.asarray(tr.size) * s
+    NEUTRAL, WARM = (215, 215, 215), (235, 205, 150)
+    video = _lipped_driver_clip(carphone_track, str(tmp_path / "driver.mkv"), (200, 100, 130), s, eyes=NEUTRAL)
+    footage = _lipped_driver_clip(carphone_track, str(tmp_path / "target.mkv"), (200, 100, 130), s, eyes=WARM)
+    tr.blink = np.array(tr.blink, np.float64)
+    tr.blink[::7] = 1.0  # blinks: their rows are not looked at, and stay the Track's rows
+    tracked = tr.tracked.copy()
+    white = eye_white(lambda r: open_frame(footage, r), tr)
+    np.testing.assert_array_equal(tr.tracked, tracked)  # (a blink once untracked the driver's rows)
+    assert white is not None and np.abs(white - WARM).max() <= 3, white  # the whites, not the iris or the skin
+    tint = white_tint(WARM, NEUTRAL)
+    assert abs(float(tint @ [0.299, 0.587, 0.114]) - 1.0) < 1e-4 and tint[0] > 1.05 and tint[2] < 0.8, tint
+    r = int(np.flatnonzero(tr.tracked)[len(np.flatnonzero(tr.tracked)) // 2])
+    own = tr.landmarks[r][:, :2].copy()
+    h, w = (int(v) for v in tr.size[::-1])
+    req = _opened(own, 6.0 * s)
+    base = np.full((h, w, 3), (120, 90, 80), np.uint8)  # (darker than the driver's: no channel clipped)
+    frames = np.full(tr.n_frames, np.nan)
+    frames[r] = r + int(tr.frame_start)
+    with MouthDonor(tr, video, frames) as donor:
+        plain = donor.lower_face(r, base, base, req, own)
+        np.testing.assert_array_equal(donor.white_tint(), np.ones(3))
+        lit = donor.in_scene(tr, footage).lower_face(r, base, base, req, own)
+    teeth = (plain[..., 2] > 3 * plain[..., :2].max(-1).astype(int)) & (plain[..., 2] > 100) & (plain.max(-1) < 250)
+    assert teeth.sum() >= 30  # (not clipped at white: the ratio is read)
+    got = lit[teeth].astype(float).mean(0) / plain[teeth].astype(float).mean(0)
+    np.testing.assert_allclose(got, tint, rtol=0.06)
+
+
+def open_frame(path, r):
+    from reenact.video import open_video
+
+    src = open_video(path)
+    try:
+        return src.read(r)
+    finally:
+        src.close()
 
 
 def test_a_driver_that_does_not_belong_is_refused(carphone_track, tmp_path):

@@ -373,7 +373,7 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
             from ...render.plates import stored_plate
             from ...render.rewrite import ShotHead, head_donor
 
-            donor = head_donor(full, base, plan["mouth_from"], mode, plan["accept_footage"])[0]
+            donor = head_donor(full, base, plan["mouth_from"], mode, plan["accept_footage"], source)[0]
             plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
                 d, t, "the room behind the actor {}/{}".format(d, t)))
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
