@@ -28,6 +28,7 @@ import cv2
 
 from ..video import open_video
 from .whites import shot_white, white_tint
+from .meshes import grow_disc
 
 #: the inner lip contour of the face mesh, in order around the opening
 INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
@@ -344,7 +345,7 @@ class MouthDonor(ClipFrames):
         # half-transparent band of skin over the hair or the neck)
         lower = _poly_mask(shape, cv2.convexHull(hull.astype(np.float32))[:, 0], roi)
         g = max(1, int(round(2 * LOWER_FEATHER * face_h)))
-        lower = cv2.dilate(lower, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1)))
+        lower = grow_disc(lower, g)
         lf = cv2.GaussianBlur(lower.astype(np.float32), (0, 0), LOWER_FEATHER * face_h)[..., None]
         out = base.copy()
         out[sl] = np.clip(base[sl].astype(np.float32) * (1.0 - lf) + comp * lf + 0.5, 0, 255).astype(np.uint8)

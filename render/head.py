@@ -8,7 +8,7 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh, smoothstep, wide_blur
+from .meshes import FOREHEAD_TOP, _fix, _mesh, grow_disc, smoothstep, wide_blur
 
 #: head region defaults (fractions of the face size)
 GROW = 0.3  # the face oval grown by this about its centre
@@ -520,7 +520,7 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
     x0, x1 = max(0, xs.min() - pad), min(W, xs.max() + 1 + pad)
     sl = (slice(y0, y1), slice(x0, x1))
     cut = np.asarray(alpha_frame)[sl] > LAYER_CUT
-    cut = cv2.dilate(cut.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
+    cut = grow_disc(cut, g)
     if area is not None:  # nothing outside the picture is cut (the slice's own coordinates)
         ax0, ay0, ax1, ay1 = (int(v) for v in area)
         inside = np.zeros(cut.shape, bool)

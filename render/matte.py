@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..paths import MODELS_DIR
+from .meshes import grow_disc
 
 MODEL_PATH = os.path.join(MODELS_DIR, "selfie_segmentation.onnx")
 #: the network's input side
@@ -81,7 +82,7 @@ def actor_matte(rgb, pts):
         if len(keep):
             gate = np.isin(lab, keep).astype(np.float32)
             r = max(1, int(round(GATE_EDGE * (float(np.ptp(q[:, 1])) + 1.0))))
-            gate = cv2.dilate(gate, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+            gate = grow_disc(gate, r).astype(np.float32)
             m = m * np.clip(cv2.GaussianBlur(gate, (0, 0), r / 2.0), 0.0, 1.0)
     out = _full(m, shape)
     face = np.zeros(shape[:2], np.uint8)

@@ -20,7 +20,7 @@ from .head import (CAMERA_STILL, LAYER_CUT, LAYER_GROW, attached_alpha, backgrou
 from .inpaint import complete_plate
 from .matte import actor_matte
 from .composite import mask_box
-from .meshes import face_size, wide_blur
+from .meshes import face_size, grow_disc, wide_blur
 from .renderer import REGIONS
 from .rims import moves_near_eyes, shot_has_rims, without_rims
 from . import irises, lids
@@ -37,7 +37,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-49"
+MOTION_VERSION = "warp-50"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25
@@ -557,8 +557,7 @@ def shot_plate(source, own, count=31, progress=None):
         # it back where the head left): the background right beside the head is what a turning
         # head uncovers
         g = max(1, int(round(2 * LAYER_GROW * min(fr.shape[:2]))))
-        person = cv2.dilate((actor_matte(fr, pts[r]) > LAYER_CUT).astype(np.uint8),
-                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * g + 1, 2 * g + 1))) > 0
+        person = grow_disc(actor_matte(fr, pts[r]) > LAYER_CUT, g)
         covered.append(person | head_mask(pts[r], fr.shape[:2], grow=PLATE_GROW, hair=0.0))
     frames, covered = np.stack(frames), np.stack(covered)
     # the bars from the frames themselves: next to a bar the plate may know only dark wall
