@@ -91,6 +91,7 @@ def cmd_track(args):
         "fps": round(frames / seconds, 2) if seconds > 0 else None,
         "provider": stats.get("provider"),
         "missing_frames": missing,
+        "shot_starts": stats.get("shot_starts", []),  # clip frames that begin a shot after a cut
     })
     return 0
 

@@ -90,6 +90,10 @@ class Track:
     # transfer. The mouth dub's driver mouth (render --mouth-from) reads and checks these.
     performance_frame: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (T,) or empty
     performance_source: str = ""
+    # True on the rows that begin a new shot after a hard cut in the footage (the tracker's
+    # reenact.video.cuts); empty: none looked for (a Track made before). Nothing is smoothed,
+    # and no row is drawn from another shot's frames, across a cut.
+    shot_start: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (T,) or empty
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -121,7 +125,7 @@ class Track:
         kw = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in _PER_FRAME and (f.name not in _FOOTAGE or len(v)):
+            if f.name in _PER_FRAME and (f.name not in _MAY_BE_EMPTY or len(v)):
                 v = np.array(v[sl], copy=True)
             elif isinstance(v, np.ndarray):
                 v = v.copy()
@@ -165,6 +169,15 @@ class Track:
         self.footage_expression = np.array(own.expression, np.float64)
         self.footage_gaze = np.array(own.gaze, np.float64)
         return self
+
+    def shots(self):
+        """(T,) int64: the shot of each row (0 for every row when no cut is known), counting the
+        rows of :attr:`shot_start`."""
+        starts = np.asarray(self.shot_start, bool)
+        if len(starts) != self.n_frames:
+            return np.zeros(self.n_frames, np.int64)
+        ids = np.cumsum(starts).astype(np.int64)
+        return ids - ids[0] if len(ids) else ids
 
     def project(self):
         """(T, 468, 2) pixels of the fitted model (NaN on untracked frames)."""
@@ -238,8 +251,8 @@ class Track:
             if k in _SCALARS:  # converted to their type on save and load; values checked below
                 continue
             v = np.asarray(getattr(self, k))
-            if k in _FOOTAGE and not len(v):
-                continue  # absent: the Track is the footage's own
+            if k in _MAY_BE_EMPTY and not len(v):
+                continue  # absent: the Track is the footage's own, or no cuts were looked for
             if shape is not None:
                 want = tuple(dims.get(d, d) for d in shape)
                 if v.shape != want:
@@ -357,10 +370,13 @@ FIELDS = {
     "footage_gaze": (("T", 4), "f", True, False),
     "performance_frame": (("T",), "f", True, False),
     "performance_source": (None, "U", False, False),
+    "shot_start": (("T",), "b", True, False),
 }
 #: fields with one row per frame (``subset`` slices them)
 _PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
 _FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze", "performance_frame"))
+#: per-frame fields that may be empty: those, and the shots' starts of a Track made before cuts were found
+_MAY_BE_EMPTY = _FOOTAGE | {"shot_start"}
 #: fields a Track file must hold (the others have defaults)
 _REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])

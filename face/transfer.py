@@ -187,22 +187,33 @@ def _copy(track):
     return track.subset(track.frame_start, track.frame_start + track.n_frames)
 
 
-def _segments(valid):
-    """(start, stop) of the runs of True in ``valid``."""
+def _segments(valid, starts=None):
+    """(start, stop) of the runs of True in ``valid``; with ``starts`` ((T,) bool, a Track's
+    :attr:`~.track.Track.shot_start`) a run also ends where a shot begins."""
     v = np.concatenate([[False], np.asarray(valid, bool), [False]])
     edges = np.flatnonzero(np.diff(v.astype(np.int8)))
-    return list(zip(edges[0::2], edges[1::2]))
+    runs = list(zip(edges[0::2], edges[1::2]))
+    if starts is None or len(starts) != len(v) - 2:
+        return runs
+    out = []
+    for a, b in runs:
+        for j in np.flatnonzero(np.asarray(starts, bool)[a + 1:b]) + a + 1:
+            out.append((a, int(j)))
+            a = int(j)
+        out.append((a, b))
+    return out
 
 
-def smooth(x, valid, sigma):
+def smooth(x, valid, sigma, starts=None):
     """Zero-phase Gaussian smoothing (sigma in frames) of the rows of ``x`` (T, C) within each
-    run of valid frames; runs are never bridged, ends are renormalised (no lag, no pull to 0)."""
+    run of valid frames; runs are never bridged (nor shots: ``starts``, :func:`_segments`), ends
+    are renormalised (no lag, no pull to 0)."""
     x = np.array(x, np.float64, copy=True)
     if not sigma or sigma <= 0:
         return x
     r = max(1, int(np.ceil(3.0 * sigma)))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / float(sigma)) ** 2)
-    for a, b in _segments(valid):
+    for a, b in _segments(valid, starts):
         seg = x[a:b]
         norm = _centred(np.ones(b - a), k)
         for c in range(seg.shape[1]):
@@ -219,16 +230,16 @@ def smooth(x, valid, sigma):
 BLINK_HIDES_GAZE = 0.5
 
 
-def gaze_through_blinks(gaze, blink, valid, closed=BLINK_HIDES_GAZE):
+def gaze_through_blinks(gaze, blink, valid, closed=BLINK_HIDES_GAZE, starts=None):
     """``gaze`` (T, 4) with the rows where either eye's ``blink`` (T, 2) is above ``closed`` given
     both eyes' gaze of the nearest row in time where both are open (the later one on a tie:
     the eyes move while the lids are shut, and open on the gaze that follows), within each run
     of ``valid`` rows; a run with no open row is left as it is. Both eyes together, so their
-    vergence stays the tracked one. A new array."""
+    vergence stays the tracked one; never from another shot (``starts``). A new array."""
     out = np.array(gaze, np.float64, copy=True)
     b = np.asarray(blink, np.float64)
     shut = np.nan_to_num(b, nan=0.0).max(1) > closed if b.ndim == 2 and len(b) == len(out) else np.zeros(len(out), bool)
-    for a, e in _segments(valid):
+    for a, e in _segments(valid, starts):
         s = shut[a:e]
         seen = np.flatnonzero(~s & np.isfinite(out[a:e]).all(1))
         if not s.any() or not len(seen):
@@ -304,8 +315,9 @@ def within_turns(rotvec, own, reach=TURN_REACH_DEG, ease=TURN_EASE_DEG):
     return out, back
 
 
-def slow_path(x, valid, fps):
-    """(T, C): a head's slow path, ``x`` (T, C) smoothed within each run of ``valid`` rows by a
+def slow_path(x, valid, fps, starts=None):
+    """(T, C): a head's slow path, ``x`` (T, C) smoothed within each run of ``valid`` rows (and
+    shot: ``starts``, :func:`_segments`; a cut moves the camera at once) by a
     local straight-line fit under a Gaussian of :data:`ANCHOR_SECONDS` (sigma); NaN elsewhere.
     The line (not a weighted mean) follows a steady pan or tilt to the run's ends without
     lagging behind it."""
@@ -317,7 +329,7 @@ def slow_path(x, valid, fps):
     u = np.arange(-r, r + 1, dtype=np.float64)
     k = np.exp(-0.5 * (u / sigma) ** 2)
     ku = -k * u  # (sums of v[m] g(m - t) u(m - t): the kernel is flipped by the convolution)
-    for a, b in _segments(valid):
+    for a, b in _segments(valid, starts):
         ones = np.ones(b - a)
         s0, s1, s2 = _centred(ones, k), _centred(ones, ku), _centred(ones, k * u * u)
         det = s0 * s2 - s1 * s1
@@ -452,7 +464,8 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     expr_s = np.asarray(source.expression, np.float64)[:, order]
     cols.append(expr_s)
     # (through the source's blinks, the gaze of the open eyes around them: gaze_through_blinks)
-    gaze_s = gaze_through_blinks(source.gaze, source.blink, s_ok) if do_gaze else np.zeros((Ts, 0))
+    s_shots = np.asarray(source.shot_start, bool)
+    gaze_s = gaze_through_blinks(source.gaze, source.blink, s_ok, starts=s_shots) if do_gaze else np.zeros((Ts, 0))
     cols.append(gaze_s)
     if do_pose:
         s_rest = rest_pose(source) if source_rest is None else source_rest
@@ -461,12 +474,12 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
         if s_ok.any():
             motion[s_ok] = relative_motion(np.asarray(source.pose)[s_ok], s_rest)
         if anchor == "shot":  # the source's displacement about its own slow path
-            motion[:, 3:] -= slow_path(motion[:, 3:], s_ok, float(source.fps))
+            motion[:, 3:] -= slow_path(motion[:, 3:], s_ok, float(source.fps), s_shots)
     else:
         motion = np.zeros((Ts, 0))
     cols.append(motion)
     sig = np.concatenate(cols, 1)
-    sig = smooth(np.where(s_ok[:, None], sig, 0.0), s_ok, smoothing)
+    sig = smooth(np.where(s_ok[:, None], sig, 0.0), s_ok, smoothing, s_shots)
     sig[~s_ok] = np.nan
 
     # --- sample at the target rows
@@ -512,7 +525,7 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
             if anchor == "shot":  # ... from the target's own slow path
                 own = np.full((Tt, 3), np.nan)
                 own[t_ok] = t_motion[:, 3:]
-                slow = slow_path(own, t_ok, fps_t)
+                slow = slow_path(own, t_ok, fps_t, np.asarray(target.shot_start, bool))
                 reach = neck_reach(own, t_ok, fps_t, slow)
                 asked = np.linalg.norm(m[:, 3:], axis=1)
                 m[:, 3:] = within_reach(m[:, 3:], reach)  # the body under the head cannot follow

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..face.camera import euler_to_matrix, rotation_angle_deg
 from ..face.topology import load_topology
-from .shotframes import CANDIDATES, _runs, model_vertices, padded_box, replace_region
+from .shotframes import CANDIDATES, _runs, model_vertices, other_shot, padded_box, replace_region
 
 #: cost (cm of brow distance) per degree of head turn between the footage frame and the request
 BROW_POSE_COST = 0.01
@@ -88,6 +88,7 @@ def plan_brows(own, requested, rows, head, pool=None, candidates=CANDIDATES):
     R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
     R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
     K = min(int(candidates), len(pool))
+    shots = own.shots()
     cand, cost = [], []
     for k in range(len(rows)):
         h = where.get(int(head[k]), -1)
@@ -96,7 +97,7 @@ def plan_brows(own, requested, rows, head, pool=None, candidates=CANDIDATES):
             cost.append(None)
             continue
         d = np.sqrt(((F - Q[k]) ** 2).sum(1) / M)
-        c = d + BROW_POSE_COST * rotation_angle_deg(R_pool, R_req[k][None])
+        c = d + BROW_POSE_COST * rotation_angle_deg(R_pool, R_req[k][None]) + other_shot(shots, pool, rows[k])
         c[h] -= BROW_KEEP  # the head's own brows, unless another frame's are clearly nearer
         idx = np.argpartition(c, K - 1)[:K]
         if h not in idx:
@@ -119,7 +120,8 @@ def brows_from(shot, source_of, head_of, r, frame, pd, zd):
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame
     near = [(k, w, j if k == r else source_of(k)) for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25))]
-    near = [(k, w, jk) for k, w, jk in near if jk is not None and np.isfinite(shot.ps[jk]).all()]
+    near = [(k, w, jk) for k, w, jk in near
+            if jk is not None and np.isfinite(shot.ps[jk]).all() and shot.same_shot(jk, j)]  # (not across a cut)
     if all(jk == head_of(k) for k, _, jk in near):
         return frame
     if all(jk == j + (k - r) for k, _, jk in near):  # inside a run: the neighbours are the frames

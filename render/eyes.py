@@ -13,7 +13,7 @@ import numpy as np
 from ..face.camera import euler_to_matrix, posed_vertices, project_points, rotation_angle_deg
 from ..face.transfer import gaze_through_blinks
 from .donor import _poly_mask
-from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices
+from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, other_shot
 
 
 #: the eyes of a moved head (:func:`plan_eyes`): cost (cm) per radian of gaze difference (the iris
@@ -168,6 +168,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
     K = min(int(candidates), len(eyes.rows))
     open_median = max(float(np.median(eyes.of)), 1e-6)
+    shots = own.shots()
     cand, cost = [], []
     for k in range(len(rows)):
         if not (np.isfinite(Q[k]).all() and np.isfinite(gq[k]).all()):
@@ -178,6 +179,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
         # closed eye shows none, and a driver's blink was drawn with open eyes looking his way
         w = GAZE_COST * min(1.0, oq[k] / open_median)
         c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], w, EYE_WIDER_COST, PLAN_OPEN_COST)
+        c = c + other_shot(shots, eyes.rows, rows[k])
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(eyes.rows[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))

@@ -40,7 +40,8 @@ from .head import agreed_mattes, attached_alpha, body_offset
 from .meshes import face_size, wide_blur
 from .rims import shot_has_rims, without_rims
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
-from .shotframes import CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, padded_box, replace_region
+from .shotframes import (CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, other_shot, padded_box,
+                         replace_region)
 from .warp import warp_field, warp_image
 
 #: mesh points compared between the requested mouth and a footage frame's: lips and jaw line
@@ -103,6 +104,7 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
     R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
     own_pose = np.asarray((requested if moved else own).pose, np.float64)
     K = min(int(candidates), len(pool))
+    shots = own.shots()
     cand, cost = [], []
     for k, r in enumerate(rows):
         if not np.isfinite(Q[k]).all() or not ok[r]:
@@ -112,6 +114,7 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         d = np.sqrt(((F - Q[k]) ** 2).sum(1) / M)
         turn = rotation_angle_deg(R_pool, euler_to_matrix(own_pose[r:r + 1, :3])[0][None])
         c = d + pose_cost * turn + OPEN_COST[0] * np.maximum(gq[k] - gf, 0) + OPEN_COST[1] * np.maximum(gf - gq[k], 0)
+        c = c + other_shot(shots, pool, r)
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
@@ -200,13 +203,12 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     if box is None:
         return frame
     x0, y0, x1, y1 = box
-    # the sources of this row and its neighbours, all warped to this row's mouth and blended
-    # (1/4, 1/2, 1/4): the source changes often (a driver's mouth seldom moves as any stretch
-    # of the shot did), and a hard switch every frame flickers
+    # this row's and its neighbours' sources (of one shot), warped to this row's mouth, blended 1/4, 1/2, 1/4:
+    # a driver's mouth seldom moves as any stretch of the shot did, and a source switched every frame flickers
     src, wsum = 0.0, 0.0
     for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25)):
         jk = source_of(k) if k != r else j
-        if jk is not None:
+        if jk is not None and shot.same_shot(jk, j):
             src = src + w * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=SHOT_SMOOTH * face_h)
             wsum += w
     src = src / wsum
@@ -303,8 +305,8 @@ def head_donor(performance, own, mouth_from=None, mode="auto", accept_footage=Fa
     performance opens the mouth over :data:`HEAD_BEYOND_FOOTAGE` times as wide as the footage
     ``own`` ever does, the driver's mouth interior is drawn into
     its opening, as in a dub: the nearest footage mouth, stretched, showed lips and streaks there.
-    The driver is checked against the performance before any long work; with the footage
-    ``video`` the driver's interior is drawn in its light (:meth:`~.donor.MouthDonor.in_scene`)."""
+    The driver is checked before any long work; with the footage ``video`` the driver's interior
+    is drawn in its light (:meth:`~.donor.MouthDonor.in_scene`)."""
     from .donor import open_donor
 
     mode = mouth_mode(mode)
@@ -424,12 +426,14 @@ class ShotHead(ShotFrames):
         if not len(avail) or not len(rows):
             return
         K = min(int(candidates), len(avail))
+        shots = own.shots()
         cand, cost = [], []
         for r in rows:
             d = rotation_angle_deg(Ro[avail], Rr[r][None])
             self.nearest_turn[r] = float(d.min())
             # the expression too: a warp moves a frown's brows but keeps its wrinkles
             c = d + HEAD_EXPRESSION * np.linalg.norm(Eo[avail] - Er[r], axis=1) + HEAD_KEEP * (avail != r)
+            c = c + other_shot(shots, avail, r)
             idx = np.argpartition(c, K - 1)[:K]
             if r not in avail[idx]:  # the frame itself stays a candidate when it is available
                 idx = np.concatenate([idx, np.flatnonzero(avail == r)])
@@ -527,8 +531,8 @@ class ShotHead(ShotFrames):
         if shot_mouth or driver_mouth:  # the mouth is drawn: nothing left there for the network
             g = replace(g, mouth_hole=np.zeros_like(g.mouth_hole), valid=np.maximum(g.valid, g.mouth_hole))
         if self.rimless:  # the head sources' rims, moved with the head only
-            srcs = [(self.driver_row(k), w) for k, w in ((r, 2), (r - 1, 1), (r + 1, 1))]
-            out = self.rims_over(out, [(j, w, *m.head_points(j, r)) for j, w in srcs if j is not None])
+            srcs = [(self.driver_row(k), w) for k, w in ((r, 2), (r - 1, 1), (r + 1, 1))]  # (one shot's)
+            out = self.rims_over(out, [(j, w, *m.head_points(j, r)) for j, w in srcs if self.same_shot(j, srcs[0][0])])
         return out, g
 
     def _head_eyes(self, r):
@@ -634,7 +638,7 @@ class ShotHead(ShotFrames):
         srcs = []  # (weight, colours, matte) of each source
         for k, wk in ((r, 0.5), (r - 1, 0.25), (r + 1, 0.25)):
             jk = j if k == r else self.driver_row(k)
-            if jk is None:
+            if jk is None or not self.same_shot(jk, j):  # (never blended across a cut)
                 continue
             gk = warp_field(self.ps[jk], m.pd[r], None, frame.shape[:2], src_depth=self.zs[jk], dst_depth=m.zd[r],
                             model_points=m.identity, head_points=m.head_points(jk, r))

@@ -26,6 +26,17 @@ CANDIDATES = 24
 FIND = "find"
 
 
+#: a footage frame of another shot than the row being drawn costs this much more in every choice
+#: of source (mouth, head, eyes, brows): taken only where the row's shot offers none
+OTHER_SHOT = 1e6
+
+
+def other_shot(shots, pool, r):
+    """(len(pool),) :data:`OTHER_SHOT` where footage row ``pool[i]`` lies in another shot than row
+    ``r``; ``shots``: the footage Track's :meth:`~reenact.face.track.Track.shots`."""
+    return OTHER_SHOT * (shots[np.asarray(pool, np.int64)] != shots[int(r)])
+
+
 def replace_region(frame, src, box, hull, feather):
     """``frame`` with the convex ``hull`` (K, 2) filled from ``src`` (the frame box ``box``'s
     pixels, float32), feathered by a Gaussian of ``feather`` px, ``src``'s colour matched per
@@ -129,6 +140,18 @@ class ShotFrames(ClipFrames):
 
     #: glasses rims over the eyes taken out of the frames read (:mod:`.rims`; set per shot)
     rimless = False
+
+    @property
+    def shot_of(self):
+        """(T,) int64: the shot of each footage row (:meth:`~reenact.face.track.Track.shots`)."""
+        if getattr(self, "_shot_of", None) is None:
+            self._shot_of = self.own.shots()
+        return self._shot_of
+
+    def same_shot(self, j, k):
+        """True when footage rows ``j`` and ``k`` lie in one shot (no cut between them)."""
+        s = self.shot_of
+        return j is not None and k is not None and 0 <= j < len(s) and 0 <= k < len(s) and s[j] == s[k]
 
     def _frame(self, j):
         fr = self.clip_frame(int(self.own.frame_start) + int(j))

@@ -302,8 +302,10 @@ class FaceMesh:
 
     __call__ = process
 
-    def track(self, frames, pipelined: bool = True):
+    def track(self, frames, pipelined: bool = True, new_shot=None):
         """Video mode over an iterable of RGB frames; yields one FaceMeshResult per frame.
+        ``new_shot``: a callable asked after each frame is taken from ``frames``; True: the frame
+        begins a new shot (a cut), so it is looked at afresh, not from the last frame's faces.
 
         ``pipelined`` (``"mesh+iris"`` only): the iris network of frame t runs on a worker
         thread while frame t+1's face network runs here (frame t+1's ROI only needs frame t's
@@ -316,6 +318,8 @@ class FaceMesh:
         if not (pipelined and self._iris is not None):
             prev = None
             for frame in frames:
+                if new_shot is not None and new_shot():
+                    prev = None
                 prev = self.process(frame, previous=prev)
                 yield prev
             return
@@ -327,6 +331,8 @@ class FaceMesh:
             prev = None
             try:
                 for frame in frames:
+                    if new_shot is not None and new_shot():
+                        prev = None
                     prev = self._mesh_stage(_as_rgb(frame), prev)
                     pending.append(pool.submit(self._finish, prev))
                     while pending and (pending[0].done() or len(pending) > 2):

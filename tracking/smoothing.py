@@ -83,8 +83,22 @@ def segments(valid):
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 
-def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams(), out=None):
-    """Smooth (T, N, D) landmarks over time. Rows with any NaN are untracked and stay NaN.
+def split_at(runs, breaks):
+    """The (start, stop) ``runs`` split where a row of ``breaks`` begins a new one."""
+    cuts = sorted(int(j) for j in np.asarray(breaks, np.int64).ravel())
+    out = []
+    for a, b in runs:
+        for j in cuts:
+            if a < j < b:
+                out.append((a, j))
+                a = j
+        out.append((a, b))
+    return out
+
+
+def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams(), out=None, breaks=()):
+    """Smooth (T, N, D) landmarks over time. Rows with any NaN are untracked and stay NaN;
+    ``breaks``: rows that begin a new shot (a hard cut): never smoothed across.
 
     ``scale``: per-frame face size (T,) used to normalise speeds; defaults to the spread of
     the points. Returns a new float64 array, or writes into ``out`` (any float dtype; it may
@@ -115,7 +129,7 @@ def smooth_landmarks(landmarks, fps, scale=None, params=OneEuroParams(), out=Non
     if out is not x:
         for a, b in segments(~valid):
             out[a:b] = x[a:b]  # untracked rows stay as they are (NaN)
-    for a, b in segments(valid):
+    for a, b in split_at(segments(valid), breaks):
         if b - a < 2:
             out[a:b] = x[a:b]
             continue

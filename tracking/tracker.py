@@ -20,6 +20,7 @@ from ..video import open_video
 from ..video.identity import digest_of
 from .facemesh import FaceMesh
 from .smoothing import OneEuroParams, segments, smooth_landmarks
+from ..video.cuts import CutFinder
 
 
 
@@ -113,6 +114,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         missing_rows = []
         timer = {"decode": 0.0}
         blank = None
+        cuts = CutFinder()  # where one shot ends and the next begins (never smoothed across)
+        shot = {"new": False}  # the frame just read begins a shot: its faces found afresh
 
         def frames_in():
             # Missing images of a sequence become blank frames (no face: the tracker re-detects
@@ -120,6 +123,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             nonlocal blank
             t0 = time.perf_counter()
             for j, (idx, frame) in enumerate(src.iter_frames(a, b)):
+                shot["new"] = cuts.add(frame)
                 if frame is None:
                     if blank is None:
                         blank = np.zeros((src.size[1], src.size[0], 3), np.uint8)
@@ -130,7 +134,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                 t0 = time.perf_counter()
 
         t_loop = time.perf_counter()
-        for j, res in enumerate(fm.track(frames_in())):
+        for j, res in enumerate(fm.track(frames_in(), new_shot=lambda: shot["new"])):
             for i, k in enumerate(slots.assign(res.rois, j)):
                 if k >= 0:
                     lms[k, j] = res.landmarks[i]
@@ -149,6 +153,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "frame_start": a,
             "provider": fm.provider,
             "missing_frames": [int(m) for m in getattr(src, "missing", [])],
+            "shot_starts": cuts.starts(),  # rows (of those tracked) that begin a shot after a cut
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
@@ -210,16 +215,19 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         # smoothed in place (float32, as the Track keeps them), fitted from there and kept by the
         # Track: no whole-clip copies, so memory stays near the Track's own size on long clips
         smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing,
-                                  out=lms[k])
+                                  out=lms[k], breaks=info["shot_starts"])
         tr = fit_track(smooth, size=(w, h), fps=info["fps"], focal_px=focal_px, presence=presence[k],
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
                        smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names(),
                        adopt_landmarks=True)
         tr.frame_start = info["frame_start"]
         tr.source_digest = info["digest"]
+        tr.shot_start = np.zeros(T, bool)
+        tr.shot_start[info["shot_starts"]] = True
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]
     stats["missing_frames"] = info["missing_frames"]
+    stats["shot_starts"] = [int(j) + int(info["frame_start"]) for j in info["shot_starts"]]
     progress(steps["total"], steps["total"], "fitted")
     return tracks

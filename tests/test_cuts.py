@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hard cuts in footage (reenact.video.cuts): found, tracked across without smoothing, kept in
+the Track, and no row of one shot drawn from another shot's frames."""
+
+import glob
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.face import transfer as X
+from reenact.face.track import Track
+from reenact.render.rewrite import changed_rows, plan
+from reenact.tracking.tracker import track_video
+from reenact.video import VideoWriter, open_video
+from reenact.video.cuts import CutFinder
+
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
+                      "data", "clips")
+
+
+def _frames(path):
+    src = open_video(path)
+    try:
+        return [src.read(i) for i in range(len(src))]
+    finally:
+        src.close()
+
+
+@pytest.fixture(scope="module")
+def two_shots(carphone, tmp_path_factory):
+    """carphone's first 40 frames, then (a cut) its frames 60-99 as a closer shot: cropped to the
+    face's half of the picture, scaled back up and warmer. Also each shot on its own."""
+    fr = _frames(carphone)
+    h, w = fr[0].shape[:2]
+    a = fr[:40]
+    b = [np.clip(cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h),
+                            interpolation=cv2.INTER_CUBIC).astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
+         for f in fr[60:100]]
+    d = tmp_path_factory.mktemp("cuts")
+    out = {}
+    for name, frames in (("both", a + b), ("a", a), ("b", b)):
+        out[name] = str(d / (name + ".mkv"))
+        with VideoWriter(out[name], 30, (w, h), lossless=True) as wr:
+            for f in frames:
+                wr.write(f)
+    return out
+
+
+def test_a_cut_is_found_and_motion_is_not(two_shots, carphone):
+    finder = CutFinder()
+    online = [finder.add(f) for f in _frames(two_shots["both"])]
+    np.testing.assert_array_equal(finder.starts(), [40])
+    assert np.flatnonzero(online).tolist() == [40]  # (the tracker's reset: the frames before only)
+    finder = CutFinder()  # a handheld phone clip with a moving face: no cut
+    for f in _frames(carphone):
+        finder.add(f)
+    assert len(finder.starts()) == 0
+
+
+@pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared/data is not here")
+def test_no_cut_in_the_shared_clips():
+    """Head shakes (driving_d12), a tilting camera (driving_d20), quick handheld moves: none is a cut."""
+    for path in sorted(glob.glob(os.path.join(SHARED, "*.mp4"))):
+        finder = CutFinder()
+        src = open_video(path)
+        try:
+            for i in range(len(src)):
+                finder.add(src.read(i))
+        finally:
+            src.close()
+        assert len(finder.starts()) == 0, path
+
+
+def test_tracking_starts_afresh_at_a_cut(two_shots, monkeypatch):
+    """The frames about the cut are tracked as if each shot were tracked alone; without the cut
+    (the temporal filter across it, the new shot's first frame looked at where the last shot's
+    face was) they were not (3-6 px off on a cut between two framings of driving_d3)."""
+    both = track_video(two_shots["both"])[0]
+    assert np.flatnonzero(both.shot_start).tolist() == [40]
+    assert both.shots().tolist() == [0] * 40 + [1] * 40
+    alone = np.concatenate([track_video(two_shots[k])[0].landmarks for k in ("a", "b")])
+
+    def error(tr):
+        return np.linalg.norm(tr.landmarks[:, :468] - alone[:, :468], axis=-1).mean(1)[36:46]
+
+    assert np.nanmax(error(both)) < 0.5, error(both)
+    monkeypatch.setattr(CutFinder, "add", lambda self, frame: False)
+    monkeypatch.setattr(CutFinder, "starts", lambda self: np.zeros(0, np.int64))
+    blind = track_video(two_shots["both"])[0]
+    assert not blind.shot_start.any() and np.nanmax(error(blind)) > 1.0, error(blind)
+
+
+def test_shot_starts_are_kept_by_the_track(two_shots, carphone_track, tmp_path):
+    both = track_video(two_shots["both"])[0]
+    both.save(str(tmp_path / "t.npz"))
+    back = Track.load(str(tmp_path / "t.npz"))
+    np.testing.assert_array_equal(back.shot_start, both.shot_start)
+    sub = back.subset(30, 50)
+    assert sub.shots().tolist() == [0] * 10 + [1] * 10
+    assert back.subset(45, 60).shots().tolist() == [0] * 15  # (numbered from the subset's first row)
+    old = X._copy(carphone_track)
+    old.shot_start = np.zeros(0, bool)  # a Track made before cuts were looked for
+    old.save(str(tmp_path / "old.npz"))
+    assert (Track.load(str(tmp_path / "old.npz")).shots() == 0).all()
+
+
+def _cut_in_two(track):
+    """(carphone's Track with a cut half-way, another actor's copy of it to drive it)."""
+    own = X._copy(track)
+    own.shot_start = np.zeros(own.n_frames, bool)
+    own.shot_start[own.n_frames // 2] = True
+    driver = X._copy(track)
+    driver.source = "driver.mp4"
+    return own, driver
+
+
+def test_a_dub_draws_each_shot_from_its_own_frames(carphone_track):
+    """The shot's own mouth is chosen among the frames of the row's own shot (carphone cut in two:
+    the nearest mouth of another shot was chosen for about half the rows before)."""
+    own, driver = _cut_in_two(carphone_track)
+    perf = X.transfer(driver, own, "mouth", offset=25)
+    rows = changed_rows(own, perf)
+    assert len(rows) > 20
+    shots = own.shots()
+    src = plan(own, perf, rows)[0]
+    ok = src >= 0
+    assert ok.sum() > 20 and (shots[src[ok]] == shots[rows[ok]]).all()
+    plain = X._copy(own)
+    plain.shot_start = np.zeros(0, bool)
+    src = plan(plain, perf, rows)[0]
+    assert (shots[src[src >= 0]] != shots[rows[src >= 0]]).any()  # (what the cut prevents)
+
+
+def test_the_head_s_slow_path_does_not_cross_a_cut():
+    """A cut moves the camera at once: the slow path follows each shot on its own."""
+    x = np.zeros((60, 3))
+    x[30:, 1] = 5.0  # the head 5 cm lower in the second shot
+    valid = np.ones(60, bool)
+    starts = np.zeros(60, bool)
+    starts[30] = True
+    across = X.slow_path(x, valid, 25.0)
+    within = X.slow_path(x, valid, 25.0, starts)
+    np.testing.assert_allclose(within, x, atol=1e-9)
+    assert np.abs(across - x).max() > 1.0
+
+
+def test_a_moved_head_draws_each_shot_from_its_own_frames(carphone_track, carphone):
+    """Full reenactment: the head, mouth, eyes and brows of every row from frames of its shot."""
+    from reenact.render.rewrite import ShotHead
+
+    own, driver = _cut_in_two(carphone_track)
+    perf = X.transfer(driver, own, "full", offset=25)
+    shots = own.shots()
+    with ShotHead(own, perf, carphone) as sh:
+        for name in ("source", "mouth", "eyes", "brows"):
+            got = np.asarray(getattr(sh, name))
+            rows = np.flatnonzero(got >= 0)
+            assert len(rows) > 20, name
+            assert (shots[got[rows]] == shots[rows]).all(), name
