@@ -12,9 +12,9 @@ from theirs, in a thumbnail and in the colours: all three of :data:`CUT_CHANGE` 
 change of a 48x27 grey thumbnail, 0-255), :data:`CUT_RATIO` (that change over the median of the
 six frames' changes either side, + 1) and :data:`CUT_COLOURS` (half the L1 distance of the
 frames' 16-bin colour histograms, 0-1). On the 14 shared clips (handheld, head shakes, a
-tilting camera) the largest are 19.9, 6.8 and 0.061; a cut between a medium and a close shot of
-one actor in one room reads 48.9, 19.5 and 0.21. Gradual transitions (fades, dissolves) are not
-cuts here.
+tilting camera) the largest are 18.5, 6.6 and 0.062; a cut between a medium and a close shot of
+one actor in one room reads 46.9, 18.9 and 0.21. Gradual transitions (fades, dissolves) are not
+cuts here. About 1 ms a frame at any size.
 """
 
 import cv2
@@ -32,7 +32,8 @@ def _signature(frame):
     f = np.asarray(frame)
     if f.ndim == 2:
         f = f[..., None]
-    small = cv2.resize(f, (2 * THUMB[0], 2 * THUMB[1]), interpolation=cv2.INTER_AREA)
+    step = max(1, min(f.shape[:2]) // (8 * THUMB[1]))  # every step-th pixel first (a 4K frame: 21 -> 2 ms)
+    small = cv2.resize(np.ascontiguousarray(f[::step, ::step]), (2 * THUMB[0], 2 * THUMB[1]), interpolation=cv2.INTER_AREA)
     if small.ndim == 2:
         small = small[..., None]
     if small.dtype != np.uint8:  # (16-bit or float frames: to 8 bits for the signature)
