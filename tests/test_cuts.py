@@ -159,3 +159,20 @@ def test_a_moved_head_draws_each_shot_from_its_own_frames(carphone_track, carpho
             rows = np.flatnonzero(got >= 0)
             assert len(rows) > 20, name
             assert (shots[got[rows]] == shots[rows]).all(), name
+
+
+def test_a_blink_key_takes_its_eyes_from_its_own_shot(carphone_track, carphone):
+    """Region face's lid and gaze keys: the eyes of the nearest frame of the row's own shot."""
+    from reenact.render.eyes import ShotEyes
+
+    own, _ = _cut_in_two(carphone_track)
+    keyed = X._copy(own).with_footage_rows(own)
+    names = [str(n) for n in keyed.expression_names]
+    keyed.expression = np.array(keyed.expression, np.float64)
+    for name in ("eyeBlinkLeft", "eyeBlinkRight"):
+        keyed.expression[:, names.index(name)] = 1.0  # a blink held over the whole shot
+    shots = own.shots()
+    with ShotEyes(own, carphone) as eyes:
+        got = [(r, eyes.source(keyed, r, r)) for r in np.flatnonzero(own.tracked)[::5]]
+    got = [(r, j) for r, j in got if j is not None]
+    assert len(got) >= 5 and all(shots[j] == shots[r] for r, j in got), got
