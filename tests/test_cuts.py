@@ -176,3 +176,17 @@ def test_a_blink_key_takes_its_eyes_from_its_own_shot(carphone_track, carphone):
         got = [(r, eyes.source(keyed, r, r)) for r in np.flatnonzero(own.tracked)[::5]]
     got = [(r, j) for r, j in got if j is not None]
     assert len(got) >= 5 and all(shots[j] == shots[r] for r, j in got), got
+
+
+def test_a_full_reenactment_over_several_shots_says_so(carphone_track, carphone, tmp_path):
+    """The room behind a moved head and its rest pose are the whole strip's: the render says to
+    cut the strip at its cuts (one line, with the frames)."""
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    own, driver = _cut_in_two(carphone_track)
+    perf = X.transfer(driver, own, "full", offset=25)
+    summary = render_clip(perf, carphone, BASE_MODEL, out=str(tmp_path / "out"), frames=(40, 42), region="head",
+                          prefer_gpu=False, cache_dir=str(tmp_path / "c"), sign=False)
+    said = [w for w in summary["warnings"] if "shots" in w]
+    assert len(said) == 1 and "2 shots" in said[0] and str(own.n_frames // 2) in said[0], summary["warnings"]
