@@ -355,9 +355,10 @@ class MouthDonor(ClipFrames):
         """``g`` (``raw``: the driver's ``frame``, its Track row ``j``, mapped by ``A`` into
         ``roi``, float RGB; ``g`` after the interior's gain) with the driver's lips recoloured to
         the target's: a gain per channel (:func:`colour_gain`: brightness and tint, so the hue
-        is kept where the brightness differs much) taking the mean colour of the driver's lips (:func:`lip_band`) to that of the
-        target's lips as they are before the dub (``target``, the ``roi`` of the frame the lower
-        face replaces, its mouth at ``own``), weighted by the driver's lip mask carried by ``A``
+        is kept where the brightness differs much) taking the mean colour of the driver's lips
+        (:func:`lip_band`) to that of the target's lips as they are before the dub (``target``,
+        the ``roi`` of the frame the lower face replaces, its mouth at ``own``), weighted by the
+        driver's lip mask carried by ``A``
         (its lips, and inside its inner contour what has their colour; a gain keeps the lips'
         shading, an offset in CIELAB turned their shadows lilac). The interior reaches over the
         lips' inner edge (:data:`INTERIOR_GROW`), so without this the driver's lip colour
@@ -403,8 +404,8 @@ class MouthDonor(ClipFrames):
         soft = np.maximum(soft, inner * np.clip(2.0 - dist / 1.5, 0.0, 1.0))
         wmask = cv2.warpAffine(soft, Ap, (roi[2], roi[3]), flags=cv2.INTER_LINEAR, borderValue=0)[..., None]
         if skin is not None:  # beyond the lips' outer contour (softly), not where the lips are
-            out = np.clip(1.0 - cv2.GaussianBlur(d_outer.astype(np.float32), (0, 0), max(0.7, 0.03 * wd)), 0.0, 1.0)
-            smask = cv2.warpAffine(out, Ap, (roi[2], roi[3]), flags=cv2.INTER_LINEAR, borderValue=1)[..., None]
+            beyond = np.clip(1.0 - cv2.GaussianBlur(d_outer.astype(np.float32), (0, 0), max(0.7, 0.03 * wd)), 0.0, 1.0)
+            smask = cv2.warpAffine(beyond, Ap, (roi[2], roi[3]), flags=cv2.INTER_LINEAR, borderValue=1)[..., None]
             smask = np.minimum(smask, 1.0 - wmask)
             g = g * (1.0 - smask) + raw * skin * smask
         if not (wmask > 0.01).any():

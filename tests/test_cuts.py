@@ -35,9 +35,11 @@ def two_shots(carphone, tmp_path_factory):
     fr = _frames(carphone)
     h, w = fr[0].shape[:2]
     a = fr[:40]
-    b = [np.clip(cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h),
-                            interpolation=cv2.INTER_CUBIC).astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
-         for f in fr[60:100]]
+    def closer(f):
+        f = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h), interpolation=cv2.INTER_CUBIC)
+        return np.clip(f.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
+
+    b = [closer(f) for f in fr[60:100]]
     d = tmp_path_factory.mktemp("cuts")
     out = {}
     for name, frames in (("both", a + b), ("a", a), ("b", b)):

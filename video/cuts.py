@@ -33,7 +33,8 @@ def _signature(frame):
     if f.ndim == 2:
         f = f[..., None]
     step = max(1, min(f.shape[:2]) // (8 * THUMB[1]))  # every step-th pixel first (a 4K frame: 21 -> 2 ms)
-    small = cv2.resize(np.ascontiguousarray(f[::step, ::step]), (2 * THUMB[0], 2 * THUMB[1]), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(np.ascontiguousarray(f[::step, ::step]), (2 * THUMB[0], 2 * THUMB[1]),
+                       interpolation=cv2.INTER_AREA)
     if small.ndim == 2:
         small = small[..., None]
     if small.dtype != np.uint8:  # (16-bit or float frames: to 8 bits for the signature)
