@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -20,8 +21,12 @@ def test_track_actor_operator(tmp_path, carphone):
 
     seq = tmp_path / "image seq"
     seq.mkdir()
-    with open_video(carphone) as src:
+    with open_video(carphone) as src:  # (a cut before its 13th image: a closer, warmer shot)
         for i, f in src.iter_frames(0, 24):
+            if i >= 12:
+                h, w = f.shape[:2]
+                f = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h))
+                f = np.clip(f.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
             cv2.imwrite(str(seq / "img_{:03d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     blend_path = tmp_path / "shot ü.blend"
     res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_track_check.py"), carphone,
@@ -48,3 +53,5 @@ def test_track_actor_operator(tmp_path, carphone):
     sq = r["sequence"]
     assert sq["files"] == 24 and sq["n"] == 24 and sq["frames"] == [200.0, 223.0]
     assert sq["bg_source"] == "IMAGE" and sq["other_actors"] == 2
+    # the cut found, and said in the timeline's frames
+    assert "2 shots (cuts before frames 212)" in res.stdout + res.stderr, (res.stdout + res.stderr)[-3000:]

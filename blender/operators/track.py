@@ -10,6 +10,7 @@ from bpy.props import BoolProperty, FloatProperty, IntProperty
 from .. import blend
 from .. import actor as actor_data
 from ..modal import ModalJobMixin
+from ..layers import timeline_frames
 from ..report import report
 
 
@@ -125,6 +126,10 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             context.view_layer.objects.active = created[0]
         frac = sum(float(t.tracked.mean()) for t in tracks) / len(tracks)
         note = "" if scene.camera == cam else "; View Actor Camera shows it over the footage"
+        starts = [int(f) for f, s in zip(timeline_frames(created[0], tracks[0]), tracks[0].shot_start) if s] \
+            if created and len(tracks[0].shot_start) == tracks[0].n_frames else []
+        if starts:  # an edited scene: each shot tracked and drawn from on its own
+            note += "; {} shots (cuts before frames {})".format(len(starts) + 1, ", ".join(map(str, starts)))
         report(self, "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
             len(tracks), strip.name, frac, note))
 
