@@ -145,18 +145,40 @@ def _geometric_median(X, iters=200):
     return m
 
 
-def rest_pose(track):
+def rest_pose(track, rows=None):
     """An actor's rest pose ``(R0 (3, 3), t0 (3,))``: the median head pose over its tracked
-    frames (chordal L1 median of the rotations, geometric median of the translations).
+    frames (of the bool mask ``rows``, when given) (chordal L1 median of the rotations, geometric
+    median of the translations).
 
     Both are robust to a few stray frames and equivariant (re-framing every pose by one rigid
     transform re-frames the rest pose the same way), so relative motion does not depend on
     where the actor sits in the shot."""
-    ok = np.asarray(track.tracked, bool)
+    ok = np.asarray(track.tracked, bool) & (True if rows is None else np.asarray(rows, bool))
     if not ok.any():
         raise ValueError("{}: no tracked frames, so no rest pose".format(_label(track)))
     P = np.asarray(track.pose, np.float64)[ok]
     return _chordal_median(euler_to_matrix(P[:, :3])), _geometric_median(P[:, 3:])
+
+
+def shot_rests(track, rest=None):
+    """((T,) shot of each row, [rest pose of each shot, or None where it has no tracked row]):
+    an edited scene's shots each have their own rest (a close shot and a wide one frame the head
+    differently); one rest over the Track without cuts, or ``rest`` itself when given."""
+    if rest is not None:
+        return np.zeros(track.n_frames, np.int64), [rest]
+    shots, ok = track.shots(), np.asarray(track.tracked, bool)
+    return shots, [rest_pose(track, shots == k) if (ok & (shots == k)).any() else None
+                   for k in range(int(shots.max()) + 1 if len(shots) else 1)]
+
+
+def motion_about_rests(track, ok, shots, rests):
+    """(T, 6) :func:`relative_motion` of ``track``'s rows ``ok``, each about its shot's rest; NaN elsewhere."""
+    out = np.full((track.n_frames, 6), np.nan)
+    for k, rest in enumerate(rests):
+        sel = ok & (shots == k)
+        if rest is not None and sel.any():
+            out[sel] = relative_motion(np.asarray(track.pose)[sel], rest)
+    return out
 
 
 def relative_motion(pose, rest):
@@ -468,11 +490,9 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     gaze_s = gaze_through_blinks(source.gaze, source.blink, s_ok, starts=s_shots) if do_gaze else np.zeros((Ts, 0))
     cols.append(gaze_s)
     if do_pose:
-        s_rest = rest_pose(source) if source_rest is None else source_rest
-        t_rest = rest_pose(target) if target_rest is None else target_rest
-        motion = np.full((Ts, 6), np.nan)
-        if s_ok.any():
-            motion[s_ok] = relative_motion(np.asarray(source.pose)[s_ok], s_rest)
+        s_shot, s_rests = shot_rests(source, source_rest)  # (each shot about its own rest)
+        t_shot, t_rests = shot_rests(target, target_rest)
+        motion = motion_about_rests(source, s_ok, s_shot, s_rests)
         if anchor == "shot":  # the source's displacement about its own slow path
             motion[:, 3:] -= slow_path(motion[:, 3:], s_ok, float(source.fps), s_shots)
     else:
@@ -518,7 +538,7 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
         t_ok = np.asarray(target.tracked, bool)
-        t_motion = relative_motion(np.asarray(target.pose)[t_ok], t_rest)  # the footage's own head
+        t_motion = motion_about_rests(target, t_ok, t_shot, t_rests)[t_ok]  # the footage's own head
         if len(m) and turn_reach is not None:  # turns the footage cannot show eased
             m[:, :3], turned_back = within_turns(m[:, :3], t_motion[:, :3], float(turn_reach))
         if len(m):
@@ -531,7 +551,10 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
                 m[:, 3:] = within_reach(m[:, 3:], reach)  # the body under the head cannot follow
                 eased = int(np.sum(np.linalg.norm(m[:, 3:], axis=1) < 0.95 * asked))
                 m[:, 3:] += slow[rows_used]
-            out.pose[rows_used] = apply_motion(m, t_rest)
+            for k, rest in enumerate(t_rests):  # (on the rest of the row's own shot)
+                sel = t_shot[rows_used] == k
+                if rest is not None and sel.any():
+                    out.pose[rows_used[sel]] = apply_motion(m[sel], rest)
     if info is not None:
         info.update(
             mode=mode, offset=offset, gains={g_: gains.get(g_, 1.0) for g_ in GAIN_GROUPS},

@@ -61,7 +61,6 @@ from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
 from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pose_warning
-from .shotframes import shots_warning
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
@@ -286,7 +285,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                                               motion.key)
             area = motion.motion.area
             unseen = motion.unseen(*chunk_range)
-            warnings += [w for w in [unseen_pose_warning(unseen), shots_warning(own)] if w]
+            warnings += [w for w in [unseen_pose_warning(unseen)] if w]
         eyes = ShotEyes(own, video, pool_rows(own, reference_frames)) if region == "face" and detail else None
         warper = motion if motion is not None else (
             HeadMotion(own, track, lower_only=donor is not None, area=area).with_shot_eyes(eyes)

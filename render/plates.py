@@ -20,6 +20,7 @@ import threading
 import zipfile
 from collections import OrderedDict
 from contextlib import nullcontext
+from dataclasses import replace
 
 import numpy as np
 
@@ -41,8 +42,9 @@ _MEMORY = {}
 def plate_digest(video, own):
     """Hash of what decides a shot's plate: the footage, the footage's own Track (its geometry
     and every row), the head warp's version (:data:`~.motion.MOTION_VERSION`)."""
-    text = "{}|{}|{}|{}|{}|{}|{}".format(PLATE_FORMAT, MOTION_VERSION, COMPLETE_ROOM, source_identity(video),
-                                         geometry_digest(own), performance_digest(own), int(own.frame_start))
+    text = "{}|{}|{}|{}|{}|{}|{}|{}".format(PLATE_FORMAT, MOTION_VERSION, COMPLETE_ROOM, source_identity(video),
+                                            geometry_digest(own), performance_digest(own), int(own.frame_start),
+                                            np.flatnonzero(np.asarray(own.shot_start, bool)).tolist())
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
@@ -79,6 +81,14 @@ def stored_plate(video, own, cache_dir=None, source=None, progress=None):
     key = plate_digest(video, own)
     if key in _MEMORY:
         return _MEMORY[key]
+    shots = own.shots()
+    if shots[-1:].any():  # an edited scene: each shot's room from its own frames (ShotsPlate)
+        parts = [stored_plate(video, only_shot(own, shots, k), cache_dir, source, progress)
+                 for k in range(int(shots[-1]) + 1)]
+        plate = None if any(p is None for p in parts) else (*parts[0][:3], ShotsPlate(parts, shots, own.frame_start))
+        _MEMORY.clear()
+        _MEMORY[key] = plate
+        return plate
     path = os.path.join(cache_dir, PLATE_PREFIX + key + ".npz") if cache_dir else None
     plate = None
     if path and os.path.isfile(path):
@@ -104,6 +114,25 @@ def stored_plate(video, own, cache_dir=None, source=None, progress=None):
     _MEMORY.clear()  # one shot at a time: plates are frame-sized
     _MEMORY[key] = plate
     return plate
+
+
+def only_shot(own, shots, k):
+    """``own`` with only the rows of shot ``k`` tracked (and no cuts): what that shot's plate is made of."""
+    return replace(own, tracked=np.asarray(own.tracked, bool) & (shots == k), shot_start=np.zeros(0, bool))
+
+
+class ShotsPlate:
+    """The plates of a footage's shots (:func:`stored_plate` of each, :func:`only_shot`) as one
+    moving plate: ``at(n)`` -> (plate, known) of clip frame ``n`` from its own shot's plate (a
+    moving camera's own frame there, else the shot's plate)."""
+
+    def __init__(self, parts, shots, frame_start):
+        self.parts, self.shots, self.frame_start = list(parts), np.asarray(shots, np.int64), int(frame_start)
+
+    def at(self, n):
+        r = min(max(int(round(n)) - self.frame_start, 0), len(self.shots) - 1)
+        part = self.parts[int(self.shots[r])]
+        return part[3].at(n) if len(part) > 3 else (part[0], part[1])
 
 
 _AREAS = OrderedDict()

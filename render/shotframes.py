@@ -37,15 +37,6 @@ def other_shot(shots, pool, r):
     return OTHER_SHOT * (shots[np.asarray(pool, np.int64)] != shots[int(r)])
 
 
-def shots_warning(own, offset=0):
-    """A line for a full reenactment over footage (its Track ``own``) that holds several shots."""
-    starts = np.flatnonzero(np.asarray(own.shot_start, bool)) if len(own.shot_start) == own.n_frames else []
-    return None if not len(starts) else (
-        "the footage holds {} shots (cuts before frames {}): the room behind the moved head and its rest pose "
-        "are the whole strip's; cut the strip at the cuts and track each shot for a full reenactment".format(
-            len(starts) + 1, ", ".join(str(int(j) + int(own.frame_start) + offset) for j in starts)))
-
-
 def replace_region(frame, src, box, hull, feather):
     """``frame`` with the convex ``hull`` (K, 2) filled from ``src`` (the frame box ``box``'s
     pixels, float32), feathered by a Gaussian of ``feather`` px, ``src``'s colour matched per

@@ -180,15 +180,57 @@ def test_a_blink_key_takes_its_eyes_from_its_own_shot(carphone_track, carphone):
     assert len(got) >= 5 and all(shots[j] == shots[r] for r, j in got), got
 
 
-def test_a_full_reenactment_over_several_shots_says_so(carphone_track, carphone, tmp_path):
-    """The room behind a moved head and its rest pose are the whole strip's: the render says to
-    cut the strip at its cuts (one line, with the frames)."""
+def test_each_shot_has_the_room_of_its_own_frames(two_shots, tmp_path):
+    """Region head's plate (the room a moved head uncovers) is made per shot: the close shot's
+    rows get the close shot's room, not a median over both framings."""
+    from reenact.render.plates import ShotsPlate, only_shot, stored_plate
+
+    both = track_video(two_shots["both"])[0]
+    plate = stored_plate(two_shots["both"], both, str(tmp_path / "c"))
+    assert isinstance(plate[3], ShotsPlate)
+    shots = both.shots()
+    for k, frame in ((0, 10), (1, 70)):
+        alone = stored_plate(two_shots["both"], only_shot(both, shots, k), str(tmp_path / "c"))
+        want = alone[3].at(frame) if len(alone) > 3 else alone[:2]
+        got = plate[3].at(frame)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    a, b = plate[3].at(10)[0].astype(int), plate[3].at(70)[0].astype(int)
+    assert np.abs(a - b).mean() > 10  # (two framings of the room)
+
+
+def test_a_full_transfer_keeps_each_shot_s_own_rest(carphone_track):
+    """A close shot framed from the side and a wide frontal one: the driver's motion is carried
+    about each shot's own rest pose, so each shot's head stays where its shot holds it."""
+    own, driver = _cut_in_two(carphone_track)
+    n = own.n_frames
+    own.pose = np.array(own.pose, np.float64)
+    own.pose[n // 2:, 1] += 0.35  # the second shot sees the head 20 degrees turned
+    own.pose[n // 2:, 3] += 4.0  # ... and 4 cm to the side
+    driver.pose = np.tile(np.nanmedian(np.asarray(driver.pose, np.float64), 0), (n, 1))  # a driver at rest
+    out = X.transfer(driver, own, "full", offset=0)
+    half = (slice(0, n // 2), slice(n // 2, n))
+    for sl in half:
+        ok = np.asarray(out.tracked[sl], bool) & np.asarray(own.tracked[sl], bool)
+        for c, tol in ((1, 0.03), (3, 0.5)):  # (the rest is a median rotation, not a median of angles)
+            got = np.median(np.asarray(out.pose)[sl][ok, c])
+            assert abs(got - np.median(own.pose[sl][ok, c])) < tol, (sl, c)
+    own.shot_start = np.zeros(0, bool)  # one rest over both shots: each shot's head pulled to the middle
+    blind = X.transfer(driver, own, "full", offset=0)
+    ok = np.asarray(blind.tracked[half[1]], bool)
+    assert abs(np.median(np.asarray(blind.pose)[half[1]][ok, 1]) - np.median(own.pose[half[1]][ok, 1])) > 0.06
+
+
+def test_a_full_reenactment_renders_across_a_cut(carphone_track, carphone, tmp_path):
+    """Region head over rows on both sides of a cut: each shot's plate, rest and sources."""
     from reenact.render.pipeline import render_clip
     from reenact.render.renderer import BASE_MODEL
 
     own, driver = _cut_in_two(carphone_track)
+    n = own.n_frames
     perf = X.transfer(driver, own, "full", offset=25)
-    summary = render_clip(perf, carphone, BASE_MODEL, out=str(tmp_path / "out"), frames=(40, 42), region="head",
-                          prefer_gpu=False, cache_dir=str(tmp_path / "c"), sign=False)
-    said = [w for w in summary["warnings"] if "shots" in w]
-    assert len(said) == 1 and "2 shots" in said[0] and str(own.n_frames // 2) in said[0], summary["warnings"]
+    got = {}
+    summary = render_clip(perf, carphone, BASE_MODEL, out=str(tmp_path / "out"), frames=(n // 2 - 3, n // 2 + 3),
+                          region="head", prefer_gpu=False, cache_dir=str(tmp_path / "c"), sign=False,
+                          on_frame=lambda i, f: got.__setitem__(i, f))
+    assert summary["rendered"] + summary["cached"] + summary["warped"] == 6 and len(got) >= 6
