@@ -170,6 +170,11 @@ class Track:
         self.footage_gaze = np.array(own.gaze, np.float64)
         return self
 
+    def cuts(self):
+        """(N,) int64 clip frames that begin a shot after a hard cut (empty: none known)."""
+        starts = np.asarray(self.shot_start, bool)
+        return (np.flatnonzero(starts) + int(self.frame_start)) if len(starts) == self.n_frames else np.zeros(0, np.int64)
+
     def shots(self):
         """(T,) int64: the shot of each row (0 for every row when no cut is known), counting the
         rows of :attr:`shot_start`."""

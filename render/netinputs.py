@@ -21,7 +21,7 @@ _COND_MAX = 256
 class NetInputs:
     """Conditioning and network inputs for the rows of one track (memoised per row)."""
 
-    def __init__(self, track, transforms, renderer, pool=None, feats=None):
+    def __init__(self, track, transforms, renderer, pool=None, feats=None, cuts=(), pool_start=None):
         if renderer.ref and pool is None:
             raise ValueError("{}: this renderer needs the actor's reference frames".format(os.path.basename(renderer.path)))
         self.pool = pool if renderer.ref else None
@@ -37,6 +37,18 @@ class NetInputs:
         self.rowd = row_digests(track)
         self.t_cond = 0.0
         self.extras = {}
+        # an edited scene: each row's reference from its own shot's pool frames (``cuts``: clip frames
+        # that begin a shot, of the whole footage; ``pool_start``: clip frame of the pool's row 0)
+        self.cuts = np.sort(np.asarray(cuts, np.int64))
+        self.pool_shot = None if self.pool is None or not len(self.cuts) else np.searchsorted(
+            self.cuts, np.asarray(self.pool.rows, np.int64) + int(
+                track.frame_start if pool_start is None else pool_start), side="right")
+
+    def reference_within(self, r):
+        """(len(pool),) bool: the pool frames in row ``r``'s shot, or None (no cut known)."""
+        if self.pool_shot is None:
+            return None
+        return self.pool_shot == np.searchsorted(self.cuts, int(self.track.frame_start) + int(r), side="right")
 
     def cond(self, r):
         k = (self.geometry, self.rowd[r], np.asarray(self.xf.M[r], np.float64).tobytes(), self.S)
@@ -81,7 +93,7 @@ class NetInputs:
         ref = None
         if self.pool is not None:
             t = time.perf_counter()
-            ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp)
+            ref = self.pool.reference(self.feats[r], self.rast.points(r), self.ref_warp, self.reference_within(r))
             self.t_cond += time.perf_counter() - t
         # the parts, scaled into the network's buffer by renderer.run on its own thread
         return stack_window_u8(stack, self.mode, crop, hole, ref, lazy=True)

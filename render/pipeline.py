@@ -255,6 +255,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         if out is not None and cache_dir is None:
             cache_dir = default_cache_dir(out)
         rid = renderer_identity(renderer)
+        pool_start = int(own.frame_start)  # (clip frame of the pool's row 0)
         if renderer.ref:
             if pool is None:
                 def pool_progress(done, total):
@@ -271,7 +272,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 pool_frames = sorted(int(r) + pool_start for r in pool.rows)
             else:
                 pdig = pool_identity(pool)
-            rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION)
+            rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION) + ("|cuts {}".format(
+                own.cuts().tolist()) if len(own.cuts()) else "")  # (references from the row's own shot)
         if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
             def room_progress(done, total):  # (seconds to a minute, once per shot; Esc stops it there)
                 return progress is None or progress(0, n, "the room behind the actor {}/{}".format(done, total)) is not False
@@ -299,7 +301,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         edit = warper.same_pose if region == "face" and warper is not None else np.zeros(track.n_frames, bool)
         rid += "|face-edit {} eyes|face-mouth {}".format(MOTION_VERSION, driver_mouth["source"]) if (
             region == "face" and warper is not None) else ""
-        fr = NetInputs(track, xf, renderer, pool)
+        fr = NetInputs(track, xf, renderer, pool, cuts=own.cuts(), pool_start=pool_start)
         payload = render_payload(job_id, source_identity(video), renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
@@ -611,7 +613,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 is None else reference_pool(reference_track(own, reference_frames), video, S, None, cache_dir))[0]
     if renderer.ref and pool is not None:
         feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
-        rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION)
+        rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION) + (
+            "|cuts {}".format(own.cuts().tolist()) if len(own.cuts()) else "")
     field = warper = None
     if head or detail:
         plate = stored_plate(video, own, cache_dir) if head and video is not None else None
@@ -647,7 +650,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         if own_mouth and mouth is not None:
             mouth.close()
     moved = head or field is not None
-    fr = NetInputs(sub, sub_xf, renderer, pool, feats)
+    fr = NetInputs(sub, sub_xf, renderer, pool, feats, cuts=own.cuts(), pool_start=int(
+        own.frame_start if reference_frames is None else reference_track(own, reference_frames).frame_start))
     key = frame_keys(sub, sub_xf, [r - lo], renderer.window, rid, source_id,
                      geometry=fr.geometry, rowd=fr.rowd)[r - lo]
     # the window of the sub-track is clamped at its own start, as the whole track's is at row 0

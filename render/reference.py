@@ -126,12 +126,20 @@ class ReferencePool:
     def __len__(self):
         return len(self.rows)
 
-    def reference(self, feature, points, warp=REF_WARPS[0]):
+    def reference(self, feature, points, warp=REF_WARPS[0], within=None):
         """(rgb, cond) of the pool frame nearest to ``feature``, moved onto the crop whose fitted
         mesh is ``points`` (468, 2): by a 2-D similarity, or (``warp="mesh"``) by the dense mesh
-        warp (:func:`mesh_reference`)."""
-        j = int(nearest(self.features, feature, 1)[0])
+        warp (:func:`mesh_reference`). ``within``: (len(pool),) bool, the frames it may be (one
+        shot's: another shot's light and framing is not this one's); all when none is allowed."""
+        j = self.nearest(feature, within)
         return align_reference(self.crops[j], self.cond[j], self.points[j], points, warp)
+
+    def nearest(self, feature, within=None):
+        """Index of the pool frame :meth:`reference` takes for ``feature``."""
+        F = self.features
+        if within is not None and np.any(within) and not np.all(within):
+            F = np.where(np.asarray(within, bool)[:, None], F, np.nan)
+        return int(nearest(F, feature, 1)[0])
 
     def save(self, path):
         # a unique temporary name: chunks of one job may build the same pool at once

@@ -234,3 +234,27 @@ def test_a_full_reenactment_renders_across_a_cut(carphone_track, carphone, tmp_p
                           region="head", prefer_gpu=False, cache_dir=str(tmp_path / "c"), sign=False,
                           on_frame=lambda i, f: got.__setitem__(i, f))
     assert summary["rendered"] + summary["cached"] + summary["warped"] == 6 and len(got) >= 6
+
+
+def test_the_network_s_reference_comes_from_the_row_s_shot(carphone_track, carphone, tmp_path):
+    """The renderer network starts each face from the nearest of the actor's reference frames:
+    one of the row's own shot."""
+    from reenact.render.conditioning import crop_transforms
+    from reenact.render.netinputs import NetInputs
+    from reenact.render.pipeline import get_renderer, reference_pool
+
+    own, _ = _cut_in_two(carphone_track)
+    renderer = get_renderer(prefer_gpu=False)
+    xf = crop_transforms(own, renderer.size)
+    pool = reference_pool(own, carphone, renderer.size, xf, str(tmp_path / "c"))[0]
+    shot_of_pool = own.shots()[np.asarray(pool.rows, np.int64)]
+    assert set(shot_of_pool.tolist()) == {0, 1}
+    fr = NetInputs(own, xf, renderer, pool, cuts=own.cuts())
+    blind = NetInputs(own, xf, renderer, pool)
+    assert blind.reference_within(0) is None
+    shots, rows, crossed = own.shots(), np.flatnonzero(own.tracked), 0
+    for r in rows:  # each row asking for the expression of a row of the other shot
+        q = fr.feats[rows[(np.searchsorted(rows, r) + len(rows) // 2) % len(rows)]]
+        assert shot_of_pool[pool.nearest(q, fr.reference_within(r))] == shots[r]
+        crossed += shot_of_pool[pool.nearest(q)] != shots[r]
+    assert crossed > len(rows) // 2  # (what the cut prevents: the other shot's frame was nearer)
