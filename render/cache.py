@@ -174,6 +174,8 @@ def pool_digest(track, video, size):
     h.update(b"%d" % int(track.frame_start))
     for d in row_digests(track):
         h.update(d)
+    if len(track.cuts()):  # (each shot samples its own frames)
+        h.update(b"cuts" + np.asarray(track.cuts(), np.int64).tobytes())
     return h.hexdigest()
 
 

@@ -89,10 +89,24 @@ def nearest(pool_features, feature, count=1):
     return idx[np.argsort(d[idx], kind="stable")]
 
 
-def select_rows(feats, ok, k=POOL_SIZE):
+#: an edited scene's pool gives every shot at least this many frames (where it has them)
+SHOT_FRAMES = 8
+
+
+def select_rows(feats, ok, k=POOL_SIZE, shots=None):
     """Up to ``k`` tracked rows spread over the feature space: farthest-point sampling, starting
-    from the most typical frame (closest to the median). Deterministic."""
-    rows = np.flatnonzero(np.asarray(ok, bool) & np.isfinite(feats).all(1))
+    from the most typical frame (closest to the median). Deterministic. ``shots``: (T,) shot of
+    each row (:meth:`~reenact.face.track.Track.shots`): each shot samples its own share, in
+    proportion to its usable rows and at least :data:`SHOT_FRAMES` (each row's reference is taken
+    from its own shot: a short shot would otherwise get a frame or two)."""
+    usable = np.asarray(ok, bool) & np.isfinite(feats).all(1)
+    if shots is not None and np.any(shots):
+        shots = np.asarray(shots, np.int64)
+        n = np.array([int((usable & (shots == s)).sum()) for s in range(int(shots.max()) + 1)])
+        share = np.minimum(n, np.maximum(SHOT_FRAMES, np.floor(k * n / max(1, n.sum())).astype(int)))
+        return np.sort(np.concatenate([select_rows(feats, usable & (shots == s), int(share[s]))
+                                       for s in range(len(n)) if share[s] > 0] or [np.zeros(0, np.int64)]))
+    rows = np.flatnonzero(usable)
     if len(rows) <= k:
         return rows
     F = np.asarray(feats, np.float64)[rows]
@@ -163,7 +177,7 @@ def build_pool(track, video, size, transforms=None, k=POOL_SIZE, progress=None, 
     xf = transforms if transforms is not None else crop_transforms(track, size)
     feats = features(track)
     ok = np.asarray(track.tracked, bool) & np.isfinite(np.asarray(track.pose)).all(1)
-    rows = select_rows(feats, ok, k)
+    rows = select_rows(feats, ok, k, track.shots())
     if not len(rows):
         raise ValueError("track has no tracked frame for the reference pool")
     rast = Rasterizer(track, size, xf)

@@ -258,3 +258,21 @@ def test_the_network_s_reference_comes_from_the_row_s_shot(carphone_track, carph
         assert shot_of_pool[pool.nearest(q, fr.reference_within(r))] == shots[r]
         crossed += shot_of_pool[pool.nearest(q)] != shots[r]
     assert crossed > len(rows) // 2  # (what the cut prevents: the other shot's frame was nearer)
+
+
+def test_every_shot_has_reference_frames_of_its_own(carphone_track):
+    """A short shot gets its share of the actor reference (at least SHOT_FRAMES), not the one or
+    two frames farthest-point sampling over the whole strip happened to give it."""
+    from reenact.render.reference import SHOT_FRAMES, features, select_rows
+
+    own = X._copy(carphone_track)
+    n = own.n_frames
+    own.shot_start = np.zeros(n, bool)
+    own.shot_start[n - 12] = True  # a 12-frame shot at the end
+    feats, ok = features(own), np.asarray(own.tracked, bool)
+    rows = select_rows(feats, ok, 32, own.shots())
+    shots = own.shots()[rows]
+    assert len(rows) >= 32 - 1 and (shots == 1).sum() >= SHOT_FRAMES and (shots == 0).sum() >= 20
+    plain = select_rows(feats, ok, 32)
+    assert (plain >= n - 12).sum() < SHOT_FRAMES  # (what the shares are for)
+    np.testing.assert_array_equal(select_rows(feats, ok, 32, np.zeros(n, np.int64)), plain)  # one shot: as before
