@@ -485,7 +485,7 @@ def attached_alpha(alpha, uncovered):
         return alpha.copy()
     n, lab = cv2.connectedComponents((alpha > 0.5).astype(np.uint8), connectivity=8)
     keep = np.zeros(n, bool)
-    keep[np.unique(lab[~hole & (lab > 0)])] = True
+    keep[lab[~hole & (lab > 0)]] = True  # (no np.unique: sorting a 1080p frame's labels took 66 ms)
     keep[0] = False
     out = alpha.copy()
     detached = hole & (lab > 0) & ~keep[lab]
