@@ -189,15 +189,3 @@ def check_output_folder(path, allowed=None, option="--out"):
         raise ReenactError("is not a folder", path=parent)
     _probe(parent, parent)
     return p
-
-
-def file_identity(path):
-    """(real path, size, modification time in ns) of the file ``path``, what an answer computed
-    from its contents may be kept under; None where ``path`` is not a file that can be read."""
-    if not isinstance(path, (str, os.PathLike)):
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return os.path.realpath(path), st.st_size, st.st_mtime_ns

@@ -43,6 +43,27 @@ def file_digest(path):
     return _DIGESTS[k]
 
 
+class Memo:
+    """A few answers kept in memory between calls, the oldest dropped beyond ``size``; safe
+    across the render path's threads. ``None`` keys are never kept."""
+
+    def __init__(self, size):
+        self.size, self._items, self._lock = int(size), {}, threading.Lock()
+
+    def get(self, key, default=None):
+        with self._lock:
+            return self._items.get(key, default) if key is not None else default
+
+    def put(self, key, value):
+        if key is None:
+            return value
+        with self._lock:
+            while len(self._items) >= self.size:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = value
+        return value
+
+
 def source_identity(video):
     """A string naming the footage: path(s), sizes and modification times (not the pixels)."""
     paths = [video] if isinstance(video, (str, os.PathLike)) else list(video)

@@ -109,6 +109,12 @@ _POOLS = OrderedDict()
 POOL_PREFIX = "pool_"
 
 
+def cuts_key(own):
+    """The cache key's part for the footage's cuts (each row's reference from its own shot); "" without."""
+    cuts = own.cuts()
+    return "|cuts {}".format(cuts.tolist()) if len(cuts) else ""
+
+
 def reference_pool(track, video, size, transforms=None, cache_dir=None, progress=None, cancel=None):
     """The actor reference pool (:mod:`reenact.render.reference`) of ``track`` (the footage's own
     tracked Track) over ``video`` at crop ``size``: kept in memory between calls and stored in
@@ -272,8 +278,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 pool_frames = sorted(int(r) + pool_start for r in pool.rows)
             else:
                 pdig = pool_identity(pool)
-            rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION) + ("|cuts {}".format(
-                own.cuts().tolist()) if len(own.cuts()) else "")  # (references from the row's own shot)
+            rid += "|pool {} {} {}".format(pdig, renderer.ref_warp, REF_VERSION) + cuts_key(own)
         if head:  # the head from the shot's frame nearest in pose (this one unless another is closer)
             def room_progress(done, total):  # (seconds to a minute, once per shot; Esc stops it there)
                 return progress is None or progress(0, n, "the room behind the actor {}/{}".format(done, total)) is not False
@@ -613,8 +618,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 is None else reference_pool(reference_track(own, reference_frames), video, S, None, cache_dir))[0]
     if renderer.ref and pool is not None:
         feats = features(track)[lo:r + 1]  # normalised over the whole performance, as render_clip
-        rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION) + (
-            "|cuts {}".format(own.cuts().tolist()) if len(own.cuts()) else "")
+        rid += "|pool {} {} {}".format(pool_identity(pool), renderer.ref_warp, REF_VERSION) + cuts_key(own)
     field = warper = None
     if head or detail:
         plate = stored_plate(video, own, cache_dir) if head and video is not None else None

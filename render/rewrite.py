@@ -426,7 +426,7 @@ class ShotHead(ShotFrames):
         if not len(avail) or not len(rows):
             return
         K = min(int(candidates), len(avail))
-        shots = own.shots()
+        shots = self.shot_of
         cand, cost = [], []
         for r in rows:
             d = rotation_angle_deg(Ro[avail], Rr[r][None])

@@ -20,13 +20,12 @@ the other shared clips 2.05 at most (their medians 0.41 at most).
 """
 
 import hashlib
-import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ..fsutil import file_identity
+from .cache import Memo, source_identity
 from .meshes import _mesh
 from .warp import _rigid_fit
 
@@ -385,33 +384,27 @@ def shot_has_rims(shot, rows, count=SAMPLE):
     # (a Preview Frame makes its shot's frames anew each time: the answer kept per footage file,
     # its rows and their meshes)
     key = _shot_key(shot, pick)
-    with _SHOTS_LOCK:
-        if key is not None and key in _SHOTS:
-            return _SHOTS[key] >= SHOT_SCORE
+    median = _SHOTS.get(key)
+    if median is not None:
+        return median >= SHOT_SCORE
     scores = []
     for j in pick:
         rims = shot.rims(int(j))
         scores += [r.score for r in rims] + [0.0] * (len(_mesh().eyes) - len(rims))
-    median = float(np.median(scores))
-    if key is not None:
-        with _SHOTS_LOCK:
-            while len(_SHOTS) >= 32:
-                _SHOTS.pop(next(iter(_SHOTS)))
-            _SHOTS[key] = median
-    return median >= SHOT_SCORE
+    return _SHOTS.put(key, float(np.median(scores))) >= SHOT_SCORE
 
 
-_SHOTS, _SHOTS_LOCK = {}, threading.Lock()
+_SHOTS = Memo(32)
 
 
 def _shot_key(shot, pick):
     """What :func:`shot_has_rims`' answer depends on: the footage file (path, size, time), the rows
     looked at and their meshes; None where the footage is not a file."""
-    ident = file_identity(getattr(shot, "video", None))
-    if ident is None:
+    video = getattr(shot, "video", None)
+    if video is None:
         return None
     pts = np.round(np.asarray(shot.ps, np.float64)[pick], 2)
-    return (*ident, int(shot.own.frame_start), tuple(int(j) for j in pick),
+    return (source_identity(video), int(shot.own.frame_start), tuple(int(j) for j in pick),
             hashlib.sha1(np.ascontiguousarray(pts).tobytes()).hexdigest())
 
 

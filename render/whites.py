@@ -10,14 +10,13 @@ their colour in the two shots gives the tint that moves the driver's light to th
 """
 
 import hashlib
-import threading
 
 import numpy as np
 import cv2
 
 from ..face.topology import load_topology
-from ..fsutil import file_identity
 from ..video import open_video
+from .cache import Memo, source_identity
 
 #: open-eye rows looked at per shot (spread evenly over its tracked rows)
 SAMPLE = 8
@@ -96,9 +95,9 @@ def shot_white(video, track, count=SAMPLE):
     ``r`` is ``r + track.frame_start``), kept per footage file, rows and meshes (a Preview Frame
     asks again for every frame)."""
     key = _key(video, track, count)
-    with _LOCK:
-        if key is not None and key in _WHITES:
-            return _WHITES[key]
+    white = _WHITES.get(key, _WHITES)  # (None is an answer too: a shot without eye whites)
+    if white is not _WHITES:
+        return white
     f0 = int(track.frame_start)
     src = open_video(video)
     try:
@@ -111,23 +110,17 @@ def shot_white(video, track, count=SAMPLE):
         white = eye_white(frame, track, count)
     finally:
         src.close()
-    if key is not None:
-        with _LOCK:
-            while len(_WHITES) >= 32:
-                _WHITES.pop(next(iter(_WHITES)))
-            _WHITES[key] = white
-    return white
+    return _WHITES.put(key, white)
 
 
-_WHITES, _LOCK = {}, threading.Lock()
+_WHITES = Memo(32)
 
 
 def _key(video, track, count):
     """What :func:`shot_white` depends on: the footage file, the Track's rows, meshes and blinks."""
-    ident = file_identity(video)
-    if ident is None:
+    if video is None:
         return None
     h = hashlib.sha1(np.ascontiguousarray(np.asarray(track.landmarks, np.float32)[..., :2]).tobytes())
     h.update(np.ascontiguousarray(np.asarray(track.blink, np.float32)).tobytes())
     h.update(np.asarray(track.tracked, bool).tobytes())
-    return (*ident, int(track.frame_start), int(count), h.hexdigest())
+    return (source_identity(video), int(track.frame_start), int(count), h.hexdigest())
