@@ -12,6 +12,7 @@ import pytest
 from reenact.face import transfer as X
 from reenact.face.track import Track
 from reenact.render.rewrite import changed_rows, plan
+from reenact.tracking import steps, tracker
 from reenact.tracking.tracker import track_video
 from reenact.video import VideoWriter, open_video
 from reenact.video.cuts import CutFinder
@@ -75,6 +76,14 @@ def test_no_cut_in_the_shared_clips():
         assert len(finder.starts()) == 0, path
 
 
+def _blind(monkeypatch):
+    """Neither cuts nor the face's steps looked for (the tracker before either)."""
+    monkeypatch.setattr(CutFinder, "add", lambda self, frame: False)
+    monkeypatch.setattr(CutFinder, "starts", lambda self: np.zeros(0, np.int64))
+    monkeypatch.setattr(tracker, "face_steps", lambda lms: (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    monkeypatch.setattr(steps, "stepped", lambda m, recent: False)
+
+
 def test_tracking_starts_afresh_at_a_cut(two_shots, monkeypatch):
     """The frames about the cut are tracked as if each shot were tracked alone; without the cut
     (the temporal filter across it, the new shot's first frame looked at where the last shot's
@@ -88,8 +97,7 @@ def test_tracking_starts_afresh_at_a_cut(two_shots, monkeypatch):
         return np.linalg.norm(tr.landmarks[:, :468] - alone[:, :468], axis=-1).mean(1)[36:46]
 
     assert np.nanmax(error(both)) < 0.5, error(both)
-    monkeypatch.setattr(CutFinder, "add", lambda self, frame: False)
-    monkeypatch.setattr(CutFinder, "starts", lambda self: np.zeros(0, np.int64))
+    _blind(monkeypatch)
     blind = track_video(two_shots["both"])[0]
     assert not blind.shot_start.any() and np.nanmax(error(blind)) > 1.0, error(blind)
 
@@ -276,3 +284,84 @@ def test_every_shot_has_reference_frames_of_its_own(carphone_track):
     plain = select_rows(feats, ok, 32)
     assert (plain >= n - 12).sum() < SHOT_FRAMES  # (what the shares are for)
     np.testing.assert_array_equal(select_rows(feats, ok, 32, np.zeros(n, np.int64)), plain)  # one shot: as before
+
+
+@pytest.fixture(scope="module")
+def jump_cut(carphone, tmp_path_factory):
+    """A jump cut: carphone's first 40 frames, then frames 40-79 framed 16 px further left (half
+    the face's eye distance): the room and the light as they were, so no frame-level cut."""
+    fr = _frames(carphone)
+    h, w = fr[0].shape[:2]
+    move = np.float32([[1, 0, -16], [0, 1, 0]])
+    b = [cv2.warpAffine(f, move, (w, h), borderMode=cv2.BORDER_REFLECT) for f in fr[40:80]]
+    d = tmp_path_factory.mktemp("jump")
+    out = {}
+    for name, frames in (("both", fr[:40] + b), ("a", fr[:40]), ("b", b)):
+        out[name] = str(d / (name + ".mkv"))
+        with VideoWriter(out[name], 30, (w, h), lossless=True) as wr:
+            for f in frames:
+                wr.write(f)
+    return out
+
+
+def test_a_jump_cut_is_tracked_as_a_cut(jump_cut, monkeypatch):
+    """The face steps where the frame barely changes: the tracker looks at that frame afresh and
+    smooths nothing across it, as at a cut (six jump cuts made from shared clips: 3-6 px off
+    over five frames before, 0.3-1.7 px after)."""
+    finder = CutFinder()
+    for f in _frames(jump_cut["both"]):
+        finder.add(f)
+    assert len(finder.starts()) == 0  # not a cut by the frames
+    stats = {}
+    both = track_video(jump_cut["both"], stats=stats)[0]
+    assert np.flatnonzero(both.shot_start).tolist() == [40] and stats["shot_starts"] == [40]
+    alone = np.concatenate([track_video(jump_cut[k])[0].landmarks for k in ("a", "b")])
+
+    def error(tr):
+        return np.linalg.norm(tr.landmarks[:, :468, :2] - alone[:, :468, :2], axis=-1).mean(1)[36:46]
+
+    assert np.nanmax(error(both)) < 0.05, error(both)
+    _blind(monkeypatch)
+    blind = track_video(jump_cut["both"])[0]
+    assert not blind.shot_start.any() and np.nanmax(error(blind)) > 0.8, error(blind)
+
+
+def _face(T=40, speed=0.02, rng=0):
+    """(T, 478, 2) landmarks of a face of eye distance 100 px drifting ``speed`` face sizes a frame,
+    with 0.2 px of noise."""
+    from reenact.face.topology import load_topology
+
+    base = np.random.default_rng(rng).normal(0, 40, (478, 2))
+    base[33], base[263] = (-50, 0), (50, 0)
+    walk = np.arange(T)[:, None] * np.array([speed * 100, 0.0])
+    noise = np.random.default_rng(rng + 1).normal(0, 0.2, (T, 478, 2))
+    assert load_topology() is not None
+    return base[None] + walk[:, None] + noise
+
+
+def test_face_steps_tell_a_jump_from_a_stutter_and_an_outlier():
+    x = _face()
+    assert [len(v) for v in steps.face_steps(x)] == [0, 0]
+    jump = x.copy()
+    jump[20:] += (30, 10)  # the face elsewhere from row 20 on
+    br, jumps = steps.face_steps(jump)
+    assert br.tolist() == [20] and jumps.tolist() == [20]
+    fast = _face(speed=0.12)  # a quick move: every frame alike, no step
+    assert [len(v) for v in steps.face_steps(fast)] == [0, 0]
+    stutter = fast.copy()
+    stutter[20] = stutter[19]  # a repeated frame, then a double step (another frame rate's footage)
+    br, jumps = steps.face_steps(stutter)
+    assert br.tolist() == [] and len(jumps) == 0  # (0.24 a frame against 0.12: no step)
+    slow_stutter = x.copy()
+    slow_stutter[20:] += (15, 0)
+    slow_stutter[21:] += (15, 0)  # two steps on a slow drift: breaks, but moves like this are
+    br, jumps = steps.face_steps(slow_stutter)  # ... a jump cut only when far above every neighbour
+    assert br.tolist() == [20, 21] and jumps.tolist() == []
+    outlier = x.copy()
+    outlier[20] += (30, 0)  # one row off and back: the filter smooths it, no break
+    assert [len(v) for v in steps.face_steps(outlier)] == [0, 0]
+    gap = jump.copy()
+    gap[10:12] = np.nan  # untracked rows: no motion measured there
+    assert steps.face_steps(gap)[1].tolist() == [20]
+    assert steps.stepped(0.3, (0.01, 0.02, 0.01)) and not steps.stepped(0.3, (0.2, 0.25, 0.3))
+    assert not steps.stepped(0.05, ()) and not steps.stepped(float("nan"), ())

@@ -92,6 +92,7 @@ from .detector import (
     _weighted_nms,
     ssd_anchors,
 )
+from . import steps
 from .roi import FACE_ROI_SCALE, IRIS_SIZE, invert_affine, iris_crop_affine, rect_from_points, roi_affine
 
 
@@ -145,6 +146,9 @@ LEFT_IRIS = slice(468, 473)   # the 33/133 eye (MediaPipe "left"; the subject's 
 RIGHT_IRIS = slice(473, 478)  # the 362/263 eye
 
 
+#: mesh points the iris stage never moves (every point but the eye contours)
+_STILL_POINTS = np.setdiff1d(np.arange(NUM_MESH), np.ravel(EYE_CONTOURS))
+
 STAGES = ("detect", "crop_face", "landmark", "crop_eyes", "iris", "post")
 
 
@@ -183,6 +187,8 @@ class FaceMeshResult:
     image_size: tuple
     frames_since_detection: int = 0
     eye_rois: np.ndarray = field(default=None, repr=False)  # (N, 2, 5)
+    #: the faces' motion over the last frames tracked from one another (:mod:`.steps`)
+    recent_motion: tuple = field(default=(), repr=False, compare=False)
     # (eye crops, crop->image maps, float64 landmarks) while the iris stage is still to run
     _pending: tuple = field(default=None, repr=False, compare=False)
 
@@ -214,7 +220,8 @@ class FaceMesh:
 
     ``previous`` may be the previous frame's :class:`FaceMeshResult` or an (N, 5) array of ROIs.
     Detection runs when there is no previous result, when fewer than ``max_faces`` faces are
-    tracked (at most every ``redetect_interval`` frames), and when a tracked face is lost.
+    tracked (at most every ``redetect_interval`` frames), when a tracked face is lost, and when a
+    tracked face steps far beyond its last frames' motion (a jump cut: :func:`.steps.stepped`).
 
     ``min_detection_confidence`` / ``min_presence`` are MediaPipe's min_detection_confidence /
     min_tracking_confidence. ``landmark_model``: ``"attention"`` (default, the network of
@@ -385,6 +392,15 @@ class FaceMesh:
                 res.frames_since_detection = 0
         if prof:
             self.frames += 1
+        if isinstance(previous, FaceMeshResult) and not res.detected and len(res) == len(previous) > 0:
+            # the faces in the order they were tracked in (none lost): did one step? (not the
+            # eye contours: the iris stage may still be writing the previous frame's)
+            m = float(np.max(steps.motion(previous.landmarks, res.landmarks, _STILL_POINTS)))
+            if steps.stepped(m, previous.recent_motion):
+                fresh = self._mesh_stage(img, None)  # a jump: look at the frame afresh, as at a cut
+                if len(fresh):
+                    return fresh
+            res.recent_motion = (previous.recent_motion + (m,))[-steps.NEIGHBOURS:]
         return res
 
     def detect(self, frame_rgb: np.ndarray) -> list:

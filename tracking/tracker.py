@@ -20,6 +20,7 @@ from ..video import open_video
 from ..video.identity import digest_of
 from .facemesh import FaceMesh
 from .smoothing import OneEuroParams, segments, smooth_landmarks
+from .steps import face_steps
 from ..video.cuts import CutFinder
 
 
@@ -211,11 +212,16 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     t_fit = time.perf_counter()
     tracks = []
     focal_px = None if focal_mm is None else focal_mm_to_px(focal_mm, w)
+    shot_starts = set(int(j) for j in info["shot_starts"])
     for rank, k in enumerate(order):
+        # where the face steps: never smoothed across; a jump cut also begins a shot (this actor's)
+        stepped, jumps = face_steps(lms[k])
+        starts = np.asarray(sorted(set(int(j) for j in info["shot_starts"]) | set(jumps.tolist())), np.int64)
+        shot_starts |= set(starts.tolist())
         # smoothed in place (float32, as the Track keeps them), fitted from there and kept by the
         # Track: no whole-clip copies, so memory stays near the Track's own size on long clips
         smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing,
-                                  out=lms[k], breaks=info["shot_starts"])
+                                  out=lms[k], breaks=np.union1d(starts, stepped))
         tr = fit_track(smooth, size=(w, h), fps=info["fps"], focal_px=focal_px, presence=presence[k],
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
                        smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names(),
@@ -223,11 +229,11 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         tr.frame_start = info["frame_start"]
         tr.source_digest = info["digest"]
         tr.shot_start = np.zeros(T, bool)
-        tr.shot_start[info["shot_starts"]] = True
+        tr.shot_start[starts] = True
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]
     stats["missing_frames"] = info["missing_frames"]
-    stats["shot_starts"] = [int(j) + int(info["frame_start"]) for j in info["shot_starts"]]
+    stats["shot_starts"] = [j + int(info["frame_start"]) for j in sorted(shot_starts)]
     progress(steps["total"], steps["total"], "fitted")
     return tracks
