@@ -94,6 +94,10 @@ class Track:
     # reenact.video.cuts); empty: none looked for (a Track made before). Nothing is smoothed,
     # and no row is drawn from another shot's frames, across a cut.
     shot_start: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (T,) or empty
+    # The light of each frame: its mean luma (0-255, a small thumbnail of the whole frame) as the
+    # tracker decoded it; NaN where no frame was read; empty: not measured (a Track made before).
+    # The render takes no row's source from a frame lit much otherwise (a fade).
+    light: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -376,12 +380,13 @@ FIELDS = {
     "performance_frame": (("T",), "f", True, False),
     "performance_source": (None, "U", False, False),
     "shot_start": (("T",), "b", True, False),
+    "light": (("T",), "f", True, False),
 }
 #: fields with one row per frame (``subset`` slices them)
 _PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
 _FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze", "performance_frame"))
 #: per-frame fields that may be empty: those, and the shots' starts of a Track made before cuts were found
-_MAY_BE_EMPTY = _FOOTAGE | {"shot_start"}
+_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light"}
 #: fields a Track file must hold (the others have defaults)
 _REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])
