@@ -163,13 +163,13 @@ class ShotMouth(ShotFrames):
         region face's edit) with the lower face of row ``r`` (this one's row ``r + offset``:
         Preview Frame's motion holds one row) drawn from :meth:`driver_row`'s footage frame;
         ``moved``'s own skin detail is kept."""
-        return moved_lower_face(self, lambda k: self.driver_row(k + offset), r, moved, pd, zd)
+        return moved_lower_face(self, lambda k: self.driver_row(k + offset), r, moved, pd, zd, r + offset)
 
 
-def moved_lower_face(shot, source_of, r, moved, pd, zd):
+def moved_lower_face(shot, source_of, r, moved, pd, zd, row=None):
     """:func:`lower_face_from` for a frame already moved to the requested points ``pd``."""
     return lower_face_from(shot, source_of, r, moved, pd, zd, pd,
-                           lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32))
+                           lambda b: moved[b[1]:b[3], b[0]:b[2]].astype(np.float32), row)
 
 
 def face_mouth(performance, own, video, mode="auto", pool=None):
@@ -188,12 +188,12 @@ def face_mouth(performance, own, video, mode="auto", pool=None):
     return ShotMouth(own, performance, video, rows=changed, pool=pool), info
 
 
-def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
-    """``frame`` with the lower face of performance row ``r`` drawn from the footage row
-    ``source_of(r)`` of ``shot`` (a :class:`ShotFrames`), blended with the sources of the rows
-    beside it, warped to the requested points ``pd`` (depths ``zd``); ``own``: the points of the
-    face in ``frame`` (its lower face is replaced too); ``here_of(box)``: ``frame``'s pixels at
-    the requested mouth in that frame box (float32), whose fine skin detail is kept."""
+def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of, row=None):
+    """``frame`` (footage row ``row``, default ``r``) with the lower face of performance row ``r``
+    drawn from footage row ``source_of(r)`` of ``shot`` (a :class:`ShotFrames`), blended with the
+    sources of the rows beside it, warped to the requested points ``pd`` (depths ``zd``), in
+    ``row``'s light (:meth:`~.shotframes.ShotFrames.light_gain`); ``own``: the points of the face in
+    ``frame``; ``here_of(box)``: ``frame``'s pixels at ``pd`` in that box (float32), kept as detail."""
     j = source_of(r)
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
         return frame
@@ -209,7 +209,7 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of):
     for k, w in ((r - 1, 0.25), (r, 0.5), (r + 1, 0.25)):
         jk = source_of(k) if k != r else j
         if jk is not None and shot.same_shot(jk, j):
-            src = src + w * shot.light_gain(jk, r) * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=SHOT_SMOOTH * face_h)
+            src = src + w * shot.light_gain(jk, r if row is None else row) * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=SHOT_SMOOTH * face_h)
             wsum += w
     src = src / wsum
     roi = (x0, y0, x1 - x0, y1 - y0)
