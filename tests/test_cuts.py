@@ -15,7 +15,7 @@ from reenact.render.rewrite import changed_rows, plan
 from reenact.tracking import steps, tracker
 from reenact.tracking.tracker import track_video
 from reenact.video import VideoWriter, open_video
-from reenact.video.cuts import CutFinder
+from reenact.video.cuts import FLASH_FRAMES, CutFinder
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
                       "data", "clips")
@@ -60,6 +60,27 @@ def test_a_cut_is_found_and_motion_is_not(two_shots, carphone):
     for f in _frames(carphone):
         finder.add(f)
     assert len(finder.starts()) == 0
+
+
+@pytest.mark.parametrize("frames", [(50,), (50, 51), (50, 51, 52)])
+def test_a_flash_is_not_a_cut(two_shots, carphone, frames):
+    """A camera flash (or a damaged frame) changes the picture like a cut and gives it back: no
+    shot begins there or after it (it read as two cuts, the frames after it a shot of their own).
+    A real cut stays one (the two framings, then a flash inside the second)."""
+    flashed = [np.clip(f.astype(np.float32) * 1.6 + 60, 0, 255).astype(np.uint8) if i in frames else f
+               for i, f in enumerate(_frames(carphone))]
+    finder = CutFinder()
+    for f in flashed:
+        finder.add(f)
+    assert len(finder.starts()) == 0
+    finder = CutFinder()
+    for i, f in enumerate(_frames(two_shots["both"])):
+        finder.add(np.clip(f.astype(np.float32) * 1.6 + 60, 0, 255).astype(np.uint8) if i in (60, 61) else f)
+    np.testing.assert_array_equal(finder.starts(), [40])
+    black = CutFinder()  # a cut to black held longer than a flash: two cuts
+    for i, f in enumerate(_frames(carphone)):
+        black.add(np.zeros_like(f) if 40 <= i < 40 + 2 * FLASH_FRAMES else f)
+    np.testing.assert_array_equal(black.starts(), [40, 40 + 2 * FLASH_FRAMES])
 
 
 @pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared/data is not here")

@@ -13,7 +13,8 @@ change of a 48x27 grey thumbnail, 0-255), :data:`CUT_RATIO` (that change over th
 six frames' changes either side, + 1) and :data:`CUT_COLOURS` (half the L1 distance of the
 frames' 16-bin colour histograms, 0-1). On the 14 shared clips (handheld, head shakes, a
 tilting camera) the largest are 18.5, 6.6 and 0.062; a cut between a medium and a close shot of
-one actor in one room reads 46.9, 18.9 and 0.21. Gradual transitions (fades, dissolves) are not
+one actor in one room reads 46.9, 18.9 and 0.21; a change the picture comes back from within
+:data:`FLASH_FRAMES` is a flash, not a cut. Gradual transitions (fades, dissolves) are not
 cuts here; jump cuts, where the frame barely changes but the face steps, are found from the
 tracked face (:mod:`reenact.tracking.steps`). About 1 ms a frame at any size.
 """
@@ -26,6 +27,10 @@ CUT_RATIO = 8.0
 CUT_COLOURS = 0.1
 #: frames either side whose changes make a frame's local level
 NEIGHBOURS = 6
+#: a picture back to its look before a cut-like change within this many frames: that change was
+#: a flash (a camera flash, a lamp flicker, a damaged frame), not a cut. A one-frame flash on
+#: driving_d14 (x1.6 + 60 levels) read as two cuts, the frame after it beginning a third shot.
+FLASH_FRAMES = 3
 THUMB = (48, 27)
 
 
@@ -46,6 +51,16 @@ def _signature(frame):
     return grey, hist.astype(np.float32) / max(1, small.shape[0] * small.shape[1])
 
 
+def _change(a, b):
+    """Mean absolute change between two signatures' thumbnails (0-255)."""
+    return float(np.abs(a[0] - b[0]).mean())
+
+
+def _colours(a, b):
+    """Half the L1 distance of two signatures' colour histograms, averaged over channels (0-1)."""
+    return float(0.5 * np.abs(a[1] - b[1]).sum() / max(1, len(a[1]) // 16))
+
+
 class CutFinder:
     """Feed every frame of a clip in order (:meth:`add`; ``None`` for a frame that could not be
     read), then :meth:`starts` gives the rows that begin a new shot."""
@@ -54,6 +69,8 @@ class CutFinder:
         self._prev = None
         self._change = []  # per row: change from the row before (NaN: first row, or no frame)
         self._colours = []
+        self._before = {}  # row that looked like a cut -> the signature of the frame before it
+        self._flash = set()  # rows of a flash: changed like a cut and back within FLASH_FRAMES
 
     def add(self, frame):
         """Read the next frame; True when it looks like a cut by what came before it (its change
@@ -68,10 +85,20 @@ class CutFinder:
             self._change.append(np.nan)
             self._colours.append(np.nan)
         else:
-            self._change.append(float(np.abs(sig[0] - self._prev[0]).mean()))
-            self._colours.append(float(0.5 * np.abs(sig[1] - self._prev[1]).sum() / max(1, len(sig[1]) // 16)))
+            self._change.append(_change(sig, self._prev))
+            self._colours.append(_colours(sig, self._prev))
+        j = len(self._change) - 1
+        for k, before in list(self._before.items()):  # back to the look before a cut-like change?
+            if j - k > FLASH_FRAMES:
+                del self._before[k]
+            elif k < j and not (_change(sig, before) >= CUT_CHANGE and _colours(sig, before) >= CUT_COLOURS):
+                self._flash.update(range(k, j + 1))
+                del self._before[k]
+        cut = self._cut(j, after=False)
+        if cut and self._prev is not None:
+            self._before[j] = self._prev
         self._prev = sig
-        return self._cut(len(self._change) - 1, after=False)
+        return cut
 
     def _cut(self, j, after=True):
         d, h = self._change[j], self._colours[j]
@@ -83,7 +110,9 @@ class CutFinder:
         return bool(d >= CUT_RATIO * ((float(np.median(near)) if len(near) else 0.0) + 1.0))
 
     def starts(self):
-        """(N,) int64 rows (0-based, in the order fed) where a new shot begins after a hard cut."""
+        """(N,) int64 rows (0-based, in the order fed) where a new shot begins after a hard cut
+        (not a flash: :data:`FLASH_FRAMES`)."""
         d = np.nan_to_num(np.asarray(self._change, np.float64))
-        return np.asarray([j for j in np.flatnonzero(d >= CUT_CHANGE) if self._cut(int(j))], np.int64)
+        return np.asarray([j for j in np.flatnonzero(d >= CUT_CHANGE) if j not in self._flash and self._cut(int(j))],
+                          np.int64)
 
