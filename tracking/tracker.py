@@ -200,7 +200,7 @@ def face_light(grey, points):
     """The light on a face: the median grey level (0-255) inside its outline (``points``: (>=468,
     >=2) landmarks in the frame's pixels; ``grey``: :func:`small_grey` of the frame); the median,
     so an open mouth or the eyes do not move it. On the 13 shared clips with a face it stays within 1.11x
-    of its lowest over a clip (driving_d3 1.31x, turning his face from the lamp); a fade takes
+    of its lowest over a clip (driving_d3 1.31x, the actor bowing her head out of the light); a fade takes
     it to 0. NaN where the outline covers no pixel."""
     g, s = grey
     m = np.zeros(g.shape, np.uint8)
