@@ -34,7 +34,7 @@ OTHER_SHOT = 1e6
 #: a footage frame whose face is lit more than this many times brighter or darker than the row's
 #: (:attr:`~reenact.face.track.Track.light`: a fade) costs :data:`OTHER_LIGHT` more: taken only
 #: where no frame nearer in light offers itself. On the 13 shared clips with a face its light stays within
-#: 1.11x of its lowest (driving_d3: 1.31x), so their choices do not change; a 40-frame fade to black at
+#: 1.11x of its lowest (driving_d3: 1.32x), so their choices do not change; a 40-frame fade to black at
 #: either end of driving_d19 had given 35 rows of full light the dark lower face of a fading
 #: frame (a third of the footage's brightness) before.
 LIGHT_APART = 1.35
