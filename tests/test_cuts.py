@@ -40,12 +40,15 @@ def two_shots(carphone, tmp_path_factory):
         f = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h), interpolation=cv2.INTER_CUBIC)
         return np.clip(f.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
 
-    b = [closer(f) for f in fr[60:100]]
-    d = tmp_path_factory.mktemp("cuts")
+    return _both_and_each(tmp_path_factory.mktemp("cuts"), a, [closer(f) for f in fr[60:100]])
+
+
+def _both_and_each(d, a, b):
+    """Lossless clips in folder ``d`` of frames ``a`` then ``b`` ("both") and of each alone."""
     out = {}
     for name, frames in (("both", a + b), ("a", a), ("b", b)):
         out[name] = str(d / (name + ".mkv"))
-        with VideoWriter(out[name], 30, (w, h), lossless=True) as wr:
+        with VideoWriter(out[name], 30, frames[0].shape[1::-1], lossless=True) as wr:
             for f in frames:
                 wr.write(f)
     return out
@@ -315,14 +318,7 @@ def jump_cut(carphone, tmp_path_factory):
     h, w = fr[0].shape[:2]
     move = np.float32([[1, 0, -16], [0, 1, 0]])
     b = [cv2.warpAffine(f, move, (w, h), borderMode=cv2.BORDER_REFLECT) for f in fr[40:80]]
-    d = tmp_path_factory.mktemp("jump")
-    out = {}
-    for name, frames in (("both", fr[:40] + b), ("a", fr[:40]), ("b", b)):
-        out[name] = str(d / (name + ".mkv"))
-        with VideoWriter(out[name], 30, (w, h), lossless=True) as wr:
-            for f in frames:
-                wr.write(f)
-    return out
+    return _both_and_each(tmp_path_factory.mktemp("jump"), fr[:40], b)
 
 
 def test_a_jump_cut_is_tracked_as_a_cut(jump_cut, monkeypatch):
