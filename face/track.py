@@ -95,9 +95,9 @@ class Track:
     # and no row is drawn from another shot's frames, across a cut.
     shot_start: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (T,) or empty
     # The light on the face in each frame: the median grey level (0-255) inside the face's outline
-    # as the tracker decoded it (reenact.tracking.tracker.face_light); NaN where no face was found;
-    # empty: not measured (a Track made before). The render takes no row's source from a frame
-    # whose face is lit much otherwise (a fade).
+    # as the tracker decoded it (reenact.tracking.tracker.face_light); NaN where no face was found
+    # and on a flash (reenact.video.cuts); empty: not measured (a Track made before). The render
+    # takes no row's source from a flash or a frame whose face is lit much otherwise (a fade).
     light: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):

@@ -48,12 +48,13 @@ def other_shot(shots, pool, r, light=None):
     """(len(pool),) :data:`OTHER_SHOT` where footage row ``pool[i]`` lies in another shot than row
     ``r``, plus :data:`OTHER_LIGHT` where its face's ``light`` (the footage Track's
     :attr:`~reenact.face.track.Track.light`; None or empty: not known) is :data:`LIGHT_APART`
-    from row ``r``'s; ``shots``: the footage Track's :meth:`~reenact.face.track.Track.shots`."""
+    from row ``r``'s or NaN (a flash) while row ``r``'s is known; ``shots``: the footage Track's
+    :meth:`~reenact.face.track.Track.shots`."""
     pool = np.asarray(pool, np.int64)
     cost = OTHER_SHOT * (shots[pool] != shots[int(r)])
     if light is not None and len(light) == len(shots) and np.isfinite(light[int(r)]):
         apart = np.abs(np.log((np.asarray(light, np.float64)[pool] + 1.0) / (float(light[int(r)]) + 1.0)))
-        cost = cost + OTHER_LIGHT * (apart > np.log(LIGHT_APART))  # (NaN: not apart)
+        cost = cost + OTHER_LIGHT * ~(apart <= np.log(LIGHT_APART))  # (NaN, a flash's: apart)
     return cost
 
 

@@ -128,3 +128,32 @@ def test_a_dub_of_a_fading_shot_keeps_each_row_s_light(faded, carphone_track, tm
         assert ratio.min() > 0.75 and ratio.max() < 1.33, ratio
     else:
         assert ratio.min() < 0.5, ratio
+
+
+def test_no_row_is_drawn_from_a_flash(carphone, carphone_track, tmp_path):
+    """A camera flash: its light is no face's (NaN in the Track), so no other row takes its mouth
+    (a flash that saturates a bright face reads only ~1.3x its light, under LIGHT_APART)."""
+    src = open_video(carphone)
+    try:
+        fr = [src.read(i) for i in range(len(src))]
+    finally:
+        src.close()
+    flash = (30, 70, 71)
+    path = str(tmp_path / "flash.mkv")
+    with VideoWriter(path, 30, fr[0].shape[1::-1], lossless=True) as wr:
+        for j, f in enumerate(fr):
+            wr.write(np.clip(f.astype(np.float32) * 1.6 + 60, 0, 255).astype(np.uint8) if j in flash else f)
+    own = track_video(path)[0]
+    assert not own.shot_start.any()  # (a flash is not a cut)
+    assert np.isnan(own.light[list(flash)]).all() and np.isfinite(np.delete(own.light, flash)[5:]).all()
+    driver = X._copy(carphone_track)
+    driver.source = "driver.mp4"
+    perf = X.transfer(driver, own, "mouth", offset=-25)  # rows 45-46 ask for the mouths of 70-71
+    rows = changed_rows(own, perf)
+    src_rows = plan(own, perf, rows)[0]
+    drawn = src_rows[(src_rows >= 0) & ~np.isin(rows, flash)]
+    assert len(drawn) > 20 and not np.isin(drawn, flash).any()
+    steady = X._copy(own)
+    steady.light = np.where(np.isnan(own.light), np.nanmedian(own.light), own.light).astype(np.float32)  # as if unlit
+    src_rows = plan(steady, perf, rows)[0]
+    assert np.isin(src_rows[(src_rows >= 0) & ~np.isin(rows, flash)], flash).any()  # (what the NaN prevents)

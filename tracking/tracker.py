@@ -151,6 +151,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             if not progress(j + 1, T, "frame {} ({} of {})".format(a + j, j + 1, T)):
                 raise Cancelled()
         lms[:, missing_rows] = np.nan
+        light[:, cuts.flashes()] = np.nan  # (a flash's light is no face's: never a source, shotframes.other_shot)
         presence[:, missing_rows] = 0.0
         t_decode = timer["decode"]
         t_mesh = time.perf_counter() - t_loop - t_decode
@@ -163,7 +164,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "provider": fm.provider,
             "missing_frames": [int(m) for m in getattr(src, "missing", [])],
             "shot_starts": cuts.starts(),  # rows (of those tracked) that begin a shot after a cut
-            "light": light,  # (A, T) the light on each face (a fade takes it to 0)
+            "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash)
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:

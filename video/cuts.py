@@ -71,6 +71,7 @@ class CutFinder:
         self._colours = []
         self._before = {}  # row that looked like a cut -> the signature of the frame before it
         self._flash = set()  # rows of a flash: changed like a cut and back within FLASH_FRAMES
+        self._back = set()  # the rows that came back from one
 
     def add(self, frame):
         """Read the next frame; True when it looks like a cut by what came before it (its change
@@ -92,7 +93,8 @@ class CutFinder:
             if j - k > FLASH_FRAMES:
                 del self._before[k]
             elif k < j and not (_change(sig, before) >= CUT_CHANGE and _colours(sig, before) >= CUT_COLOURS):
-                self._flash.update(range(k, j + 1))
+                self._flash.update(range(k, j))
+                self._back.add(j)
                 del self._before[k]
         cut = self._cut(j, after=False)
         if cut and self._prev is not None:
@@ -113,6 +115,11 @@ class CutFinder:
         """(N,) int64 rows (0-based, in the order fed) where a new shot begins after a hard cut
         (not a flash: :data:`FLASH_FRAMES`)."""
         d = np.nan_to_num(np.asarray(self._change, np.float64))
-        return np.asarray([j for j in np.flatnonzero(d >= CUT_CHANGE) if j not in self._flash and self._cut(int(j))],
-                          np.int64)
+        return np.asarray([j for j in np.flatnonzero(d >= CUT_CHANGE)
+                           if j not in self._flash and j not in self._back and self._cut(int(j))], np.int64)
+
+    def flashes(self):
+        """(N,) int64 rows of flashes: frames that changed like a cut and whose picture came back
+        within :data:`FLASH_FRAMES` (a camera flash: no other row should be drawn from them)."""
+        return np.asarray(sorted(self._flash), np.int64)
 
