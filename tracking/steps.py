@@ -27,6 +27,8 @@ sizes (eye-corner distance), so one point's noise or a blink does not count.
 
 import numpy as np
 
+from ..face.geometry import iod_px
+
 #: a step moves the face by at least this many face sizes in one frame ...
 STEP_FACES = 0.1
 #: ... and by this many times the median motion of its neighbours (+ STEP_FLOOR)
@@ -36,14 +38,8 @@ STEP_FLOOR = 0.01
 JUMP_RATIO = 2.5
 #: frames either side whose motion is a step's neighbourhood
 NEIGHBOURS = 6
-#: mesh points (the iris points after them are left out) and the eye corners for the face size
+#: mesh points (the iris points after them are left out)
 MESH_POINTS = 468
-EYE_CORNERS = (33, 263)
-
-
-def _size(points):
-    a, b = EYE_CORNERS
-    return np.linalg.norm(points[..., a, :2] - points[..., b, :2], axis=-1)
 
 
 def motion(before, after, points=slice(0, MESH_POINTS)):
@@ -52,7 +48,7 @@ def motion(before, after, points=slice(0, MESH_POINTS)):
     d = np.linalg.norm(np.asarray(after, np.float64)[..., points, :2]
                        - np.asarray(before, np.float64)[..., points, :2], axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.median(d, axis=-1) / _size(np.asarray(after, np.float64))
+        return np.median(d, axis=-1) / iod_px(after)
 
 
 def stepped(m, recent):
