@@ -319,7 +319,7 @@ def cmd_render(args):
                               lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
                               sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
                               accept_footage=args.accept_footage, mouth_from=mouth_from,
-                              mouth_mode=mouth or "auto", reference_frames=ref_frames)
+                              mouth_mode=mouth or "auto", reference_frames=ref_frames, front=not args.no_front)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -501,6 +501,9 @@ def build_parser():
                         "(a jawOpen key) from the footage frame with the nearest mouth ('auto': up to twice the "
                         "footage's widest opening; 'shot': always) or the network ('renderer')")
     p.add_argument("--driver-mouth", choices=("auto", "on"), default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-front", action="store_true",
+                   help="draw over what stands in front of the face in the footage (a microphone, a cup); by "
+                        "default it is found and kept in front (docs/compositing.md)")
     p.add_argument("--reference-frames", default=None, metavar="A:B",
                    help="draw the actor only from clip frames A..B-1 of --crop-track: the reference pool and, "
                         "region face, the faces of the frames outside them, taken from those frames (a hand over "

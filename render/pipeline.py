@@ -60,6 +60,7 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
+from .front import in_front, keep_front
 from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pose_warning
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
@@ -165,7 +166,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
                 detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto",
-                redraw=False):
+                redraw=False, front=True):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn without
@@ -217,8 +218,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     (:class:`~reenact.render.rewrite.ShotHead`; ``mouth_mode`` "renderer": the network fills the
     opening), with ``mouth_from`` the driver's mouth interior in it (:func:`~.rewrite.head_donor`).
 
-    The Tracks must be of ``video`` (:func:`check_tracks_footage`; ``accept_footage``: a
-    re-encoded copy of the same shot); the summary's ``warnings`` say what could not be checked."""
+    ``front``: what stands in front of the face in the footage stays there (:mod:`.front`; the
+    summary's ``in_front``). The Tracks must be of ``video`` (:func:`check_tracks_footage`;
+    ``accept_footage``: a re-encoded copy); the summary's ``warnings`` say what could not be checked."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
@@ -314,6 +316,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         same = unchanged_rows(track, own, fr.rowd) if not (head or redraw) else np.zeros(T, bool)
         rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0] and not same[i - f0]]
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
+        infront, footage = in_front(own, track, video, rows, front, progress, n, warnings), {}
         cache = CropCache(cache_dir)
         writer = None
         if out is not None:
@@ -361,6 +364,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if on_frame is not None:
                 on_frame(i, frame)
             stats["written"] += 1
+            footage.pop(i - f0, None)
             if progress is not None and progress(stats["written"], total, "frame {} on {}".format(i, short)) is False:
                 raise Cancelled()
 
@@ -372,6 +376,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             t = time.perf_counter()
             res = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                                        detail_valid=dvalid), frame, area)
+            res = keep_front(infront, res, footage.get(r), r)
             if watermark:
                 res = mark_performance(res, i, payload, row_points(track, r), area)
             tm["composite"] += time.perf_counter() - t
@@ -382,6 +387,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         def draw(i, r, frame):
             t = time.perf_counter()
             res = keep_bars(donor.draw(r, frame, warper, r), frame, area)
+            res = keep_front(infront, res, footage.get(r), r)
             t1 = time.perf_counter()
             if watermark:
                 res = mark_performance(res, i, payload, row_points(track, r), area)
@@ -410,6 +416,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if moved and not mask.any():  # the moved head or face has no hole: no network
                 t = time.perf_counter()
                 slot[3] = (i, frame, r, None, None)
+                frame = keep_front(infront, frame, footage.get(r), r)
                 drawn(slot, mark_performance(frame, i, payload, row_points(track, r), area) if watermark else frame, 0.0,
                       time.perf_counter() - t)
                 stats["warped"] += 1
@@ -464,6 +471,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     stats["copied"] += 1
                 else:
                     slot = [i, frame, None, (i, frame, r, None, None)]
+                    if infront is not None and infront.has(r):  # (its footage, for what stands in front)
+                        footage[r] = frame
                     queue.append(slot)
                     if donor is not None and donor.driver_row(r) is not None:
                         # the driver's or the shot's mouth: the footage's lower face warped
@@ -529,7 +538,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
         "warnings": warnings + list(getattr(renderer, "warnings", [])), "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
-        "driver_mouth": driver_mouth, "unseen_pose": unseen,
+        "driver_mouth": driver_mouth, "unseen_pose": unseen, "in_front": infront.summary() if infront else None,
         "picture": [int(v) for v in area] if area is not None else None,  # inside bars (None: none)
     }
 
@@ -543,7 +552,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                  crop_track=None, source_id="", prefer_gpu=True, threads=None, feather=None, colour=True,
                  pool=None, video=None, job_id=None, watermark=True, detail=True, accept_footage=False,
                  mouth_from=None, mouth_mode="auto", mouth=None, shot_head=None, shot_face=None,
-                 reference_frames=None):
+                 reference_frames=None, front=None):
     """Clip frame ``i`` of the footage (``frame``: its pixels, (H, W, 3) uint8) with ``track``'s
     performance composited in: returns ``(frame, info)``, ``info`` = {rendered, cached,
     provider, key, timings_ms}. Only the window rows are rasterised (memoised across calls), so
@@ -564,12 +573,13 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     ``reference_frames`` as :func:`render_clip`'s (the pool, the shot's eyes and mouth), with
     ``shot_face``: region ``face``'s :func:`~reenact.render.shotface.preview_face`, made by the
     caller on the whole performance.
-    With ``video``, the Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
+    ``front``: :func:`~.front.in_front` made by the caller over this row. With ``video``, the
+    Tracks must be of it (:func:`check_tracks_footage`, memoised per file)."""
     t0 = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     renderer.check_region(region)
     S = renderer.size
-    frame = np.asarray(frame)
+    frame = footage = np.asarray(frame)
     if video is not None:
         check_tracks_footage(track, video, crop_track, accept_footage)
     check_inputs(track, crop_track, (frame.shape[1], frame.shape[0]))
@@ -596,7 +606,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 t = time.perf_counter()
                 hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True,
                                 area=area)
-                out = keep_bars(mouth.draw(rm, frame, hm, 0), frame, area)
+                out = keep_front(front, keep_bars(mouth.draw(rm, frame, hm, 0), frame, area), footage, r)
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
@@ -680,8 +690,8 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     t = time.perf_counter()
     dimg, dvalid = detail_source(detail, moved, warper, 0, frame, field, mask, xf.Minv[r])
     bars = area if warper is None else warper.area  # (region head: the plate's)
-    out = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
-                               detail_valid=dvalid), frame, bars)
+    out = keep_front(front, keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour,
+                                                 detail=dimg, detail_valid=dvalid), frame, bars), footage, r)
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r), bars)

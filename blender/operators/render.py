@@ -27,6 +27,9 @@ FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
                       description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
                                   "performance, wherever the render agrees with it; off: the renderer's crop alone "
                                   "(softer on faces larger than the crop)")
+KEEP_FRONT = dict(name="Keep What Is in Front", default=True,
+                  description="Find what stands in front of the face in the footage (a microphone, a cup) and keep "
+                              "it in front of the render; off: draw over it")
 MOUTH = dict(
     name="Mouth", default="AUTO",
     items=[("AUTO", "Auto", "The dubbing actor's mouth when the dub opens the mouth beyond anything the shot's "
@@ -85,7 +88,7 @@ def _poll_actor(cls, context):
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
                progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None,
-               mouth_mode="auto", reference_frames=None):
+               mouth_mode="auto", reference_frames=None, front=True):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
@@ -93,7 +96,7 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                        sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
                        accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode,
-                       reference_frames=reference_frames)
+                       reference_frames=reference_frames, front=front)
 
 
 def _render_inputs(context, name="", op=None, accept=False):
@@ -124,6 +127,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
     detail: BoolProperty(**FOOTAGE_DETAIL)
+    keep_front: BoolProperty(**KEEP_FRONT)
     mouth: EnumProperty(**MOUTH)
     use_reference: BoolProperty(**USE_REFERENCE)
     reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
@@ -161,6 +165,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             layout.prop(self, "lossless")
         layout.prop(self, "cpu")
         layout.prop(self, "detail")
+        layout.prop(self, "keep_front")
         layout.prop(self, "mouth")
         layout.prop(self, "use_reference")
         row = layout.row(align=True)
@@ -213,7 +218,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                         "accept_footage": self.accept_footage,
                                                                         "detail": self.detail, "mouth_from": mouth_from,
                                                                         "mouth_mode": self.mouth.lower(),
-                                                                        "reference_frames": reference})
+                                                                        "reference_frames": reference,
+                                                                        "front": self.keep_front})
 
     def apply(self, context, summary):
         from ...render.rewrite import unseen_pose_warning
@@ -229,6 +235,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
+        for a, b, share in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
+            report(self, "WARNING", "frames {}-{}: something stands in front of the face (up to {:.0f} % of it); "
+                   "the footage is kept there".format(int(strip.frame_start) + a, int(strip.frame_start) + b - 1,
+                                                     100 * share))
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
                                     farm.result_name(strip, ob, self.region), key=(self._ob_name, self.region))
         st["reenact_provider"] = summary["provider"]
@@ -254,6 +264,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     detail: BoolProperty(**FOOTAGE_DETAIL)
+    keep_front: BoolProperty(**KEEP_FRONT)
     mouth: EnumProperty(**MOUTH)
     use_reference: BoolProperty(**USE_REFERENCE)
     reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
@@ -309,6 +320,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
         self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, strip.name, f
         plan = {"region": self.region, "detail": self.detail, "mouth": self.mouth, "mouth_from": mouth_from,
+                "front": self.keep_front,
                 "accept_footage": self.accept_footage, "reference": reference, "allowed": pool_rows(base, reference),
                 "xf": actor_data.crop_transforms_of(base, renderer.size), "model_name": model_name}
         return (preview_job, (track, full, base, actor_data.strip_source(strip), i, renderer, plan,
@@ -377,6 +389,11 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
             plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
                 d, t, "the room behind the actor {}/{}".format(d, t)))
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
+        front = None
+        if plan.get("front", True):  # what stands in front of the face, as the render finds it
+            from ...render.front import in_front
+
+            front = in_front(base, track, source, [int(i) - int(track.frame_start)], progress=progress, total=1)
         step("rendering")
         # region head: the crop follows the performance's head, not the footage's
         out, info = render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
@@ -384,7 +401,7 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
                                  source_id=source_identity(source), video=source,
                                  accept_footage=plan["accept_footage"], detail=plan["detail"], mouth=mouth,
                                  mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
-                                 shot_face=face, reference_frames=plan["reference"])
+                                 shot_face=face, reference_frames=plan["reference"], front=front)
     except (Cancelled,) + EXPECTED:
         raise
     except Exception as exc:

@@ -1,0 +1,355 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What stands in front of the actor's face in the footage (a microphone, a cup, a hand) stays
+in front of the render.
+
+A render draws the face (or its lower part) from the footage's own frames, the driver's mouth
+or the network, and pastes it over the frame: whatever covered the face in the footage would
+be painted over, a mouth drawn on a microphone. :class:`InFront` finds those pixels and
+:meth:`InFront.keep` puts the footage back there, so the dub is seen behind the object.
+
+How: every row's face is sampled into one canonical layout (the topology's UV map,
+:data:`SIZE` pixels square, the footage's tracked landmarks as the mesh: :func:`face_texture`;
+surface the row does not show is left out), so the same point of the face falls on the same
+texel whatever the pose and expression. The actor's usual look is the median over up to
+:data:`MODEL_ROWS` rows spread over the whole Track (each row's light brought to the median's),
+and its spread the median absolute deviation. A texel differs when its colour is further from
+the median than ``SPREAD x spread + FLOOR`` levels (at most :data:`CAP`) in any channel (3x3
+mean); texels that differ away from the outline's band are opened (a 5-px disc, so wrinkles,
+lashes and glasses' glints, thin lines, go), blobs under :data:`MIN_BLOB` of the face dropped,
+the rest closed over the lips' line (:data:`CLOSE`), holes filled and carried out into the
+outline's band where it differs too (:data:`BAND`). What is left is in front of the face only
+when it belongs to a run of rows each with at least :data:`LOW` of the face covered that reaches
+:data:`HIGH` somewhere (hysteresis: an object coming in is kept from its first frames, not from
+the frame it passes a threshold). Over the 13 shared clips with a face, whose faces nothing
+covers, the largest share found on a row is 0.037 and no row is kept; a dark microphone held
+before d19's mouth covers 0.15-0.17 (docs/compositing.md).
+
+Not found: an object of the face's own colour and shading (skin-coloured bars held like fingers
+read up to 0.05), an object in front of the face in most of the shot's frames (it is then the
+usual look), and the part of an object outside the face's outline.
+
+The footage's landmarks under an object are the tracker's guess, so the mouth drawn behind it
+is placed as well as the tracker guessed; what is in front is the footage's, exact.
+"""
+
+import os
+import time
+import warnings
+
+import cv2
+import numpy as np
+
+from ..face.topology import N_VERTS, load_topology
+from .warp import warp_field, warp_image
+
+#: side of the canonical face texture (pixels)
+SIZE = 96
+#: rows the actor's usual look is the median of (spread over the Track)
+MODEL_ROWS = 48
+#: a texel differs beyond SPREAD x its spread + FLOOR levels (8-bit, any channel)
+SPREAD, FLOOR = 3.0, 12.0
+#: ... but never beyond CAP levels (the lips' corners vary much, a dark object there more)
+CAP = 60.0
+#: smallest blob kept, and the row shares of the face of a run's rows (LOW) and its peak (HIGH)
+MIN_BLOB, LOW, HIGH = 0.01, 0.02, 0.08
+#: the blobs closed by a disc this wide (texture pixels): over the lips' line
+CLOSE = 9
+#: texture pixels a blob is carried out into the outline's band (which is not searched) where it differs
+BAND = 5
+#: a texel further than this (face sizes) behind the nearest one over its place in the frame is hidden
+DEPTH_TOL = 0.02
+#: rows read either side of a render's range to resolve the runs at its ends
+MARGIN = 30
+#: the matte grown beyond the blob (face sizes: the object's edge) and its feather (pixels)
+GROW, FEATHER = 0.02, 1.5
+
+_LAYOUT = {}
+
+
+def layout():
+    """(canonical points (468, 2) in texture pixels, face mask, inner mask) of :data:`SIZE`."""
+    if not _LAYOUT:
+        topo = load_topology()
+        can = np.c_[topo.uv[:, 0] * SIZE, (1.0 - topo.uv[:, 1]) * SIZE].astype(np.float64)
+        tris = np.asarray(topo.triangles, np.int64)
+        tid = np.zeros((SIZE, SIZE), np.int32)  # triangle + 1 of each texel (0: none)
+        for k, tri in enumerate(tris):
+            cv2.fillConvexPoly(tid, np.round(can[tri] * 16).astype(np.int32), k + 1, shift=4)
+        face = (tid > 0).astype(np.uint8)
+        ys, xs = np.nonzero(tid)
+        t = tris[tid[ys, xs] - 1]
+        A, B, C = can[t[:, 0]], can[t[:, 1]], can[t[:, 2]]  # barycentric weights of the texel centres
+        P = np.c_[xs + 0.5, ys + 0.5]
+        d = (B[:, 1] - C[:, 1]) * (A[:, 0] - C[:, 0]) + (C[:, 0] - B[:, 0]) * (A[:, 1] - C[:, 1])
+        d = np.where(np.abs(d) < 1e-12, 1e-12, d)
+        w0 = ((B[:, 1] - C[:, 1]) * (P[:, 0] - C[:, 0]) + (C[:, 0] - B[:, 0]) * (P[:, 1] - C[:, 1])) / d
+        w1 = ((C[:, 1] - A[:, 1]) * (P[:, 0] - C[:, 0]) + (A[:, 0] - C[:, 0]) * (P[:, 1] - C[:, 1])) / d
+        bary = np.c_[w0, w1, 1.0 - w0 - w1]
+        # the outline's band is left out: the background the tracked outline reaches into
+        whole = _filled(face)  # (the mouth's and eyes' openings in)
+        inner = cv2.erode(whole, np.ones((3, 3), np.uint8), iterations=4).astype(bool) & face.astype(bool)
+        area = _signed_area(can, tris)
+        _LAYOUT.update(can=can, face=face.astype(bool), inner=inner, whole=whole.astype(bool), texels=(ys, xs),
+                       corners=t, bary=bary, tris=tris, tri_of=tid[ys, xs] - 1, sign=np.sign(area))
+    return _LAYOUT["can"], _LAYOUT["face"], _LAYOUT["inner"]
+
+
+def _signed_area(P, tris):
+    a, b, c = P[tris[:, 0]], P[tris[:, 1]], P[tris[:, 2]]
+    return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+
+def _filled(mask):
+    """``mask`` (uint8 0/1, :data:`SIZE` square, its corner outside) with its holes filled."""
+    out = mask.copy()
+    cv2.floodFill(out, np.zeros((SIZE + 2, SIZE + 2), np.uint8), (0, 0), 1)
+    return mask | (1 - out)
+
+
+def face_texture(frame, pts, depth):
+    """(SIZE, SIZE, 3) float32: the face of ``frame`` whose landmarks are ``pts`` (468, 2) with
+    tracker depths ``depth`` (468,), in the canonical layout; NaN where the frame does not show
+    the surface (a triangle turned away; a texel behind a nearer part of the face in the
+    frame, such as a cheek behind the nose: a z-buffer splatted from the texels) or outside the
+    face. Piecewise affine over the mesh's triangles (the texels' barycentric weights are fixed)."""
+    layout()
+    lay = _LAYOUT
+    pts, depth = np.asarray(pts, np.float64), np.asarray(depth, np.float64)
+    w, t = lay["bary"], lay["corners"]
+    src = (w[:, :, None] * pts[t]).sum(1)  # (n, 2) frame pixels of each texel
+    z = (w * depth[t]).sum(1)
+    shown = np.sign(_signed_area(pts, lay["tris"]))[lay["tri_of"]] == lay["sign"][lay["tri_of"]]
+    size = float(np.sqrt(max(np.prod(np.ptp(pts, axis=0)), 1.0)))
+    cell = max(1.0, 1.5 * size / SIZE)  # ~ a texel's footprint in the frame
+    q = np.floor(src / cell).astype(np.int64)
+    q -= q.min(0)
+    key = q[:, 1] * (int(q[:, 0].max()) + 1) + q[:, 0]
+    near = np.full(int(key.max()) + 1, np.inf)
+    np.minimum.at(near, key[shown], z[shown])
+    shown &= z <= near[key] + DEPTH_TOL * size
+    ys, xs = lay["texels"]
+    mx = np.full((SIZE, SIZE), -1e4, np.float32)
+    my = np.full((SIZE, SIZE), -1e4, np.float32)
+    mx[ys, xs], my[ys, xs] = src[:, 0] - 0.5, src[:, 1] - 0.5  # (OpenCV's pixel centres)
+    tex = cv2.remap(frame, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    hide = np.ones((SIZE, SIZE), bool)
+    hide[ys, xs] = ~shown
+    tex[hide] = np.nan
+    return tex
+
+
+def _light(tex, inner):
+    v = tex[inner].mean(-1)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if len(v) else np.nan
+
+
+def _usual_look(M, inner):
+    """(usual look, per-texel limit, reference light) of the face textures ``M`` (R, S, S, 3)."""
+    g = np.array([_light(t, inner) for t in M])
+    ref = float(np.nanmedian(g)) if np.isfinite(g).any() else 1.0
+    g = np.where(np.isfinite(g) & (g > 0), g, ref)
+    M = M * (ref / g)[:, None, None, None]
+    with warnings.catch_warnings():  # (texels no row shows: NaN, never differ)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        usual = np.nanmedian(M, axis=0)
+        spread = np.nanmedian(np.abs(M - usual), axis=0)
+    limit = np.where(np.isfinite(spread), np.minimum(SPREAD * spread + FLOOR, CAP), np.inf).astype(np.float32)
+    return np.nan_to_num(usual).astype(np.float32), limit, ref
+
+
+#: the usual looks made lately, by footage, Track and rows
+_MODELS = {}
+
+
+class InFront:
+    """Objects in front of the face of footage Track ``own`` over its rows ``span`` = (a, b)
+    (row indices), read from ``video`` (module doc). The caller's rows are ``own``'s plus
+    ``offset`` (a performance whose row 0 is another clip frame). ``progress(done, total)``
+    returning False stops (raises :class:`~reenact.progress.Cancelled`)."""
+
+    def __init__(self, own, video, span, progress=None, offset=0):
+        from ..progress import Cancelled
+        from .donor import ClipFrames
+
+        self.own, self.offset = own, int(offset)
+        T, f0 = own.n_frames, int(own.frame_start)
+        tracked = np.asarray(own.tracked, bool)
+        L = np.asarray(own.landmarks, np.float64)[:, :N_VERTS]
+        Z = np.asarray(own.landmarks_z, np.float64)[:, :N_VERTS]
+        _, face, inner = layout()
+        self.face_px = int(face.sum())
+        self.span = (max(0, int(span[0])), min(T, int(span[1])))
+        a, b = max(0, self.span[0] - MARGIN), min(T, self.span[1] + MARGIN)
+        every = np.flatnonzero(tracked)
+        model_rows = every[np.linspace(0, len(every) - 1, min(MODEL_ROWS, len(every))).astype(int)] if len(
+            every) else every
+        total = len(model_rows) + (b - a)
+        self.share = np.zeros(T, np.float32)  # per row: the share of the face found in front
+        self._blobs = {}
+        self.rows = np.zeros(T, bool)
+        self.rows_read, self.seconds = 0, 0.0
+        if not len(model_rows):
+            return
+        t0 = time.perf_counter()
+        with ClipFrames(video) as clip:
+            key = (os.path.abspath(os.fspath(video)), str(own.source_digest), T, f0, model_rows.tobytes())
+            model = _MODELS.get(key)
+            if model is None:  # (Preview Frame asks again for every frame it draws)
+                texs = []
+                for k, r in enumerate(model_rows):
+                    texs.append(face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]))
+                    if progress is not None and progress(k + 1, total) is False:
+                        raise Cancelled()
+                model = _usual_look(np.stack(texs), inner)
+                while len(_MODELS) >= 4:
+                    _MODELS.pop(next(iter(_MODELS)))
+                _MODELS[key] = model
+            self.usual, self.limit, self.ref_light = model
+            done = len(model_rows)
+
+            def measure(rows):
+                nonlocal done
+                for r in rows:
+                    if tracked[r]:
+                        blob, self.share[r] = self._blob(face_texture(clip.clip_frame(f0 + r), L[r], Z[r]), inner)
+                        if self.share[r] >= LOW:
+                            self._blobs[r] = blob
+                        self.rows_read += 1
+                    done += 1
+                    if progress is not None and progress(done, max(total, done)) is False:
+                        raise Cancelled()
+
+            self.rows_read = 0
+            measure(range(a, b))
+            # a run reaching over either end is followed to its own end, so that every part of a
+            # job (a render farm's chunks, Preview Frame) finds the runs one render of all does
+            while a > 0 and self.share[a] >= LOW:
+                measure(range(a - 1, max(0, a - MARGIN) - 1, -1))
+                a = max(0, a - MARGIN)
+            while b < T and self.share[b - 1] >= LOW:
+                measure(range(b, min(T, b + MARGIN)))
+                b = min(T, b + MARGIN)
+        self.seconds = time.perf_counter() - t0
+        # runs of rows each >= LOW, kept where one reaches HIGH
+        low = self.share >= LOW
+        r = 0
+        while r < T:
+            if not low[r]:
+                r += 1
+                continue
+            e = r
+            while e < T and low[e]:
+                e += 1
+            if self.share[r:e].max() >= HIGH:
+                self.rows[r:e] = True
+            r = e
+        self._blobs = {r: m for r, m in self._blobs.items() if self.rows[r]}
+
+    def _blob(self, tex, inner):
+        g = _light(tex, inner)
+        if np.isfinite(g) and g > 0:
+            tex = tex * (self.ref_light / g)
+        diff = np.nan_to_num(np.abs(tex - self.usual), nan=0.0)
+        diff = cv2.blur(diff, (3, 3))
+        anywhere = (diff > self.limit).any(-1) & _LAYOUT["face"]
+        differs = (anywhere & inner).astype(np.uint8)
+        differs = cv2.morphologyEx(differs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+        n, lab, st, _ = cv2.connectedComponentsWithStats(differs, connectivity=8)
+        keep = np.zeros(n, bool)
+        keep[1:] = st[1:, cv2.CC_STAT_AREA] >= MIN_BLOB * self.face_px
+        blob = keep[lab].astype(np.uint8)
+        share = blob.sum() / self.face_px
+        if not blob.any():
+            return blob.astype(bool), share
+        # closed over the lips' line, whose texels vary too much to differ, and holes filled
+        blob = cv2.morphologyEx(blob, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CLOSE, CLOSE)))
+        blob = _filled(blob).astype(bool) & _LAYOUT["whole"]
+        for _ in range(BAND):  # out into the outline's band where it differs there too
+            blob |= cv2.dilate(blob.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & anywhere
+        return blob, share
+
+    def runs(self):
+        """[(first clip frame, end clip frame, largest share of the face)] of the rows kept within
+        the span asked for."""
+        out, f0, (r, T) = [], int(self.own.frame_start), self.span
+        while r < T:
+            if not self.rows[r]:
+                r += 1
+                continue
+            e = r
+            while e < T and self.rows[e]:
+                e += 1
+            out.append((f0 + r, f0 + e, round(float(self.share[r:e].max()), 3)))
+            r = e
+        return out
+
+    def has(self, r):
+        """True when something stands in front of the face on the caller's row ``r``."""
+        r = int(r) + self.offset
+        return 0 <= r < len(self.rows) and bool(self.rows[r])
+
+    def matte(self, r, shape):
+        """(H, W) float32 0..1 over the caller's row ``r``'s frame of ``shape``: 1 where something
+        is in front of the face; None when nothing is."""
+        r = int(r) + self.offset
+        blob = self._blobs.get(r)
+        if blob is None:
+            return None
+        can, face, _ = layout()
+        pts = np.asarray(self.own.landmarks, np.float64)[r, :N_VERTS]
+        H, W = shape[:2]
+        size = float(np.sqrt(np.prod(pts.max(0) - pts.min(0))))
+        pad = 2.0 * GROW * size + 4.0 * FEATHER + 2.0
+        x0, y0 = (int(max(0, np.floor(v - pad))) for v in pts.min(0))
+        x1, y1 = int(min(W, np.ceil(pts[:, 0].max() + pad))), int(min(H, np.ceil(pts[:, 1].max() + pad)))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        f = warp_field(can, pts - (x0, y0), None, (y1 - y0, x1 - x0), masks=False, fade=0.0, neck=None)
+        m = warp_image(blob.astype(np.float32), f, border=cv2.BORDER_CONSTANT)
+        hull = np.zeros(m.shape, np.uint8)  # (the map beyond the mesh reaches the texture's face too)
+        cv2.fillConvexPoly(hull, np.round(cv2.convexHull((pts - (x0, y0)).astype(np.float32)) * 16).astype(np.int32),
+                           1, shift=4)
+        grow = max(1, int(round(GROW * size)))
+        m = cv2.dilate(((m > 0.5) & (hull > 0)).astype(np.uint8),
+                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        out = np.zeros((H, W), np.float32)
+        out[y0:y1, x0:x1] = cv2.GaussianBlur(m.astype(np.float32), (0, 0), FEATHER)
+        return out
+
+    def keep(self, res, frame, r):
+        """``res`` (a rendered frame of the caller's row ``r``) with the footage ``frame`` where
+        something stands in front of the face (``res`` itself where nothing does)."""
+        m = self.matte(r, frame.shape)
+        if m is None:
+            return res
+        a = m[..., None]
+        return np.round(res.astype(np.float32) * (1.0 - a) + frame.astype(np.float32) * a).astype(res.dtype)
+
+    def summary(self):
+        return {"runs": [list(v) for v in self.runs()], "rows_read": int(self.rows_read),
+                "seconds": round(self.seconds, 3)}
+
+
+def keep_front(front, res, frame, r):
+    """:meth:`InFront.keep` of ``front`` (``res`` itself without ``front`` or ``frame``)."""
+    return res if front is None or frame is None else front.keep(res, frame, r)
+
+
+def in_front(own, track, video, rows, front=True, progress=None, total=0, warnings=None):
+    """The :class:`InFront` of a render of ``track``'s rows ``rows`` over footage Track ``own``
+    and its ``video`` (None when ``front`` is off or no row is rendered). ``progress(0, total,
+    message)`` as the render's (False: :class:`~reenact.progress.Cancelled`); a line per run of
+    frames is appended to ``warnings``."""
+    if not front or not len(rows):
+        return None
+    offset = int(track.frame_start) - int(own.frame_start)
+
+    def step(done, n):
+        return progress is None or progress(0, total, "what stands in front of the face {}/{}".format(done, n))
+
+    res = InFront(own, video, (min(rows) + offset, max(rows) + offset + 1), step, offset)
+    if warnings is not None:
+        warnings += ["frames {}-{}: something stands in front of the face (up to {:.0f} % of it); the footage "
+                     "is kept there".format(a, b - 1, 100 * m) for a, b, m in res.runs()]
+    return res
