@@ -36,6 +36,7 @@ from .brows import brows_from, plan_brows
 from .eyes import eye_maps, eyes_from, head_lids_keep, plan_eyes, rest_of_turn, slide_lids
 from .irises import move_irises
 from .crossfade import aligned_crossfade, mean_geometry
+from .focus import as_soft_as
 from .head import agreed_mattes, attached_alpha, body_offset
 from .meshes import face_size, wide_blur
 from .rims import shot_has_rims, without_rims
@@ -191,8 +192,8 @@ def face_mouth(performance, own, video, mode="auto", pool=None):
 def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of, row=None):
     """``frame`` (footage row ``row``, default ``r``) with the lower face of performance row ``r``
     drawn from footage row ``source_of(r)`` of ``shot`` (a :class:`ShotFrames`), blended with the
-    sources of the rows beside it, warped to the requested points ``pd`` (depths ``zd``), in
-    ``row``'s light (:meth:`~.shotframes.ShotFrames.light_gain`); ``own``: the points of the face in
+    sources of the rows beside it, warped to the requested points ``pd`` (depths ``zd``), in ``row``'s
+    light (:meth:`~.shotframes.ShotFrames.light_gain`) and focus (:mod:`.focus`); ``own``: the face's points in
     ``frame``; ``here_of(box)``: ``frame``'s pixels at ``pd`` in that box (float32), kept as detail."""
     j = source_of(r)
     if j is None or not (np.isfinite(pd).all() and np.isfinite(shot.ps[j]).all()):
@@ -211,14 +212,13 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of, row=None):
         if jk is not None and shot.same_shot(jk, j):
             src = src + w * shot.light_gain(jk, r if row is None else row) * shot.warped(jk, pd, zd, (x0, y0, x1, y1), smooth=SHOT_SMOOTH * face_h)
             wsum += w
-    src = src / wsum
-    roi = (x0, y0, x1 - x0, y1 - y0)
-    shape = (roi[3], roi[2])
-    here = here_of((x0, y0, x1, y1))
-    sigma = DETAIL_SIGMA * face_h
+    src, roi, shape = src / wsum, (x0, y0, x1 - x0, y1 - y0), (y1 - y0, x1 - x0)
+    here, sigma = here_of((x0, y0, x1, y1)), DETAIL_SIGMA * face_h
     lips = _poly_mask(shape, cv2.convexHull(pd[list(OUTER_LIP)].astype(np.float32))[:, 0], roi).astype(np.float32)
     width = float(np.hypot(*(pd[291] - pd[61])))
     lips = np.clip(wide_blur(lips, max(1.0, 0.12 * width)) * 2.0, 0, 1)[..., None]
+    skin = _poly_mask(shape, cv2.convexHull(pd[list(LOWER_FACE)].astype(np.float32))[:, 0], roi).astype(np.float32)
+    src = as_soft_as(src, here, skin * (1.0 - lips[..., 0]))[0]  # a soft row (focus, motion): its lips as soft
     d = here - src  # here's fine detail in place of src's: (here - blur(here)) - (src - blur(src))
     src += (1.0 - lips) * (d - wide_blur(d, sigma))
     # the two frames' light may differ a little: matched over the feathered edge
