@@ -97,7 +97,7 @@ def plan_brows(own, requested, rows, head, pool=None, candidates=CANDIDATES):
             cost.append(None)
             continue
         d = np.sqrt(((F - Q[k]) ** 2).sum(1) / M)
-        c = d + BROW_POSE_COST * rotation_angle_deg(R_pool, R_req[k][None]) + other_shot(shots, pool, rows[k], own.light)
+        c = d + BROW_POSE_COST * rotation_angle_deg(R_pool, R_req[k][None]) + other_shot(shots, pool, rows[k], own)
         c[h] -= BROW_KEEP  # the head's own brows, unless another frame's are clearly nearer
         idx = np.argpartition(c, K - 1)[:K]
         if h not in idx:

@@ -179,7 +179,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
         # closed eye shows none, and a driver's blink was drawn with open eyes looking his way
         w = GAZE_COST * min(1.0, oq[k] / open_median)
         c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], w, EYE_WIDER_COST, PLAN_OPEN_COST)
-        c = c + other_shot(shots, eyes.rows, rows[k], own.light)
+        c = c + other_shot(shots, eyes.rows, rows[k], own)
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(eyes.rows[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
@@ -454,7 +454,7 @@ class ShotEyes(ShotFrames):
             return None  # a look up or down: the frame's own irises moved (irises.py), the lids following
         Rr = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[r:r + 1, :3]))[0]
         w = EDIT_GAZE_COST if gaze_key else GAZE_COST * min(1.0, oq[0] / max(float(np.median(self.pool.of)), 1e-6))
-        c = self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, w)[0] + other_shot(self.shot_of, self.pool.rows, own_row, self.own.light)
+        c = self.pool.cost(Q.reshape(-1), oq[0], gq[0], Rr, w)[0] + other_shot(self.shot_of, self.pool.rows, own_row, self.own)
         if gaze_key and not lids_key:  # a gaze key keeps the lids: a frame opened wider is another expression
             c = np.where(np.abs(self.pool.of - oq[0]) < EDIT_LIDS_MIN, c, np.inf)
             if not np.isfinite(c).any():

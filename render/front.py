@@ -28,18 +28,27 @@ Not found: an object of the face's own colour and shading (skin-coloured bars he
 read up to 0.05), an object in front of the face in most of the shot's frames (it is then the
 usual look), and the part of an object outside the face's outline.
 
+Those rows, and the rows within :data:`SOURCE_MARGIN_S` of them, are no source for another row
+(:meth:`InFront.sources`). The survey covers whole shots and is stored in the render's cache,
+so a render farm's chunks and Preview Frame read what one render of all found.
+
 The footage's landmarks under an object are the tracker's guess, so the mouth drawn behind it
 is placed as well as the tracker guessed; what is in front is the footage's, exact.
 """
 
+import copy
+import hashlib
 import os
+import threading
 import time
 import warnings
+import zipfile
 
 import cv2
 import numpy as np
 
 from ..face.topology import N_VERTS, load_topology
+from .ranges import pool_rows
 from .warp import warp_field, warp_image
 
 #: side of the canonical face texture (pixels)
@@ -58,8 +67,9 @@ CLOSE = 9
 BAND = 5
 #: a texel further than this (face sizes) behind the nearest one over its place in the frame is hidden
 DEPTH_TOL = 0.02
-#: rows read either side of a render's range to resolve the runs at its ends
-MARGIN = 30
+#: the frames this many seconds either side of a run are no source either (an object comes in and
+#: leaves beside the face, where it is not looked for; the moved head carries what is beside it)
+SOURCE_MARGIN_S = 0.5
 #: the matte grown beyond the blob (face sizes: the object's edge) and its feather (pixels)
 GROW, FEATHER = 0.02, 1.5
 
@@ -144,6 +154,23 @@ def _light(tex, inner):
     return float(np.median(v)) if len(v) else np.nan
 
 
+#: what the survey stored in a render's cache depends on (a change of the method: surveyed again)
+FRONT_VERSION = 1
+
+
+def _cache_path(own, video, cache_dir):
+    """``cache_dir``/front/<key>.npz of ``own``'s survey over ``video`` (None: no ``cache_dir``)."""
+    if cache_dir is None:
+        return None
+    from .cache import source_identity
+
+    h = hashlib.sha256("{} {} {} {}".format(FRONT_VERSION, source_identity(video), int(own.frame_start), (
+        SIZE, MODEL_ROWS, SPREAD, FLOOR, CAP, MIN_BLOB, CLOSE, BAND, DEPTH_TOL)).encode())
+    for a in (own.landmarks, own.landmarks_z, own.tracked, own.shots()):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return os.path.join(os.fspath(cache_dir), "front", h.hexdigest()[:32] + ".npz")
+
+
 def _usual_look(M, inner):
     """(usual look, per-texel limit, reference light) of the face textures ``M`` (R, S, S, 3)."""
     g = np.array([_light(t, inner) for t in M])
@@ -158,17 +185,17 @@ def _usual_look(M, inner):
     return np.nan_to_num(usual).astype(np.float32), limit, ref
 
 
-#: the usual looks made lately, by footage, Track and rows
-_MODELS = {}
-
-
 class InFront:
-    """Objects in front of the face of footage Track ``own`` over its rows ``span`` = (a, b)
-    (row indices), read from ``video`` (module doc). The caller's rows are ``own``'s plus
-    ``offset`` (a performance whose row 0 is another clip frame). ``progress(done, total)``
-    returning False stops (raises :class:`~reenact.progress.Cancelled`)."""
+    """Objects in front of the face of footage Track ``own`` (module doc), surveyed over every
+    row of the shots (:meth:`~reenact.face.track.Track.shots`) that hold its rows ``span`` =
+    (a, b) (row indices), read from ``video``: each shot has its own usual look, and a run of
+    rows never crosses a cut. The survey is stored in ``cache_dir`` (``front/<key>.npz``: the
+    shares and each shot's usual look; None: not stored), so a render farm's chunks and Preview
+    Frame read it instead of the footage. The caller's rows are ``own``'s plus ``offset`` (a
+    performance whose row 0 is another clip frame). ``progress(done, total)`` returning False
+    stops (raises :class:`~reenact.progress.Cancelled`)."""
 
-    def __init__(self, own, video, span, progress=None, offset=0):
+    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None):
         from ..progress import Cancelled
         from .donor import ClipFrames
 
@@ -180,79 +207,89 @@ class InFront:
         _, face, inner = layout()
         self.face_px = int(face.sum())
         self.span = (max(0, int(span[0])), min(T, int(span[1])))
-        a, b = max(0, self.span[0] - MARGIN), min(T, self.span[1] + MARGIN)
-        every = np.flatnonzero(tracked)
-        model_rows = every[np.linspace(0, len(every) - 1, min(MODEL_ROWS, len(every))).astype(int)] if len(
-            every) else every
-        total = len(model_rows) + (b - a)
-        self.share = np.zeros(T, np.float32)  # per row: the share of the face found in front
-        self._blobs = {}
-        self.rows = np.zeros(T, bool)
-        self.rows_read, self.seconds = 0, 0.0
-        if not len(model_rows):
-            return
-        t0 = time.perf_counter()
-        with ClipFrames(video) as clip:
-            key = (os.path.abspath(os.fspath(video)), str(own.source_digest), T, f0, model_rows.tobytes())
-            model = _MODELS.get(key)
-            if model is None:  # (Preview Frame asks again for every frame it draws)
-                texs = []
-                for k, r in enumerate(model_rows):
-                    texs.append(face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]))
-                    if progress is not None and progress(k + 1, total) is False:
-                        raise Cancelled()
-                model = _usual_look(np.stack(texs), inner)
-                while len(_MODELS) >= 4:
-                    _MODELS.pop(next(iter(_MODELS)))
-                _MODELS[key] = model
-            self.usual, self.limit, self.ref_light = model
-            done = len(model_rows)
-
-            def measure(rows):
-                nonlocal done
-                for r in rows:
-                    if tracked[r]:
-                        blob, self.share[r] = self._blob(face_texture(clip.clip_frame(f0 + r), L[r], Z[r]), inner)
-                        if self.share[r] >= LOW:
-                            self._blobs[r] = blob
-                        self.rows_read += 1
-                    done += 1
-                    if progress is not None and progress(done, max(total, done)) is False:
-                        raise Cancelled()
-
-            self.rows_read = 0
-            measure(range(a, b))
-            # a run reaching over either end is followed to its own end, so that every part of a
-            # job (a render farm's chunks, Preview Frame) finds the runs one render of all does
-            while a > 0 and self.share[a] >= LOW:
-                measure(range(a - 1, max(0, a - MARGIN) - 1, -1))
-                a = max(0, a - MARGIN)
-            while b < T and self.share[b - 1] >= LOW:
-                measure(range(b, min(T, b + MARGIN)))
-                b = min(T, b + MARGIN)
+        self.shot = own.shots()
+        want = np.isin(self.shot, np.unique(self.shot[self.span[0]:self.span[1]]))
+        path = _cache_path(own, video, cache_dir)
+        self.share = np.full(T, np.nan, np.float32)  # per row: the share of the face found in front
+        self.models = {}  # shot -> (usual look, limit, reference light)
+        if path is not None:
+            self._load(path)
+        todo = want & tracked & ~np.isfinite(self.share)
+        self.rows_read, self.seconds, t0 = int(todo.sum()), 0.0, time.perf_counter()
+        done, total = 0, int(todo.sum()) + MODEL_ROWS * len(np.unique(self.shot[todo]))
+        if todo.any():
+            with ClipFrames(video) as clip:
+                for s in np.unique(self.shot[todo]):
+                    rows = np.flatnonzero((self.shot == s) & tracked)
+                    if int(s) not in self.models:
+                        pick = rows[np.linspace(0, len(rows) - 1, min(MODEL_ROWS, len(rows))).astype(int)]
+                        texs = []
+                        for r in pick:
+                            texs.append(face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]))
+                            done += 1
+                            if progress is not None and progress(done, total) is False:
+                                raise Cancelled()
+                        self.models[int(s)] = _usual_look(np.stack(texs), inner)
+                    for r in rows[todo[rows]]:
+                        self.share[r] = self._blob(face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]), r)[1]
+                        done += 1
+                        if progress is not None and progress(done, total) is False:
+                            raise Cancelled()
+            if path is not None:
+                self._store(path)
         self.seconds = time.perf_counter() - t0
-        # runs of rows each >= LOW, kept where one reaches HIGH
-        low = self.share >= LOW
+        # runs of rows each >= LOW within a shot, kept where one reaches HIGH
+        self.rows = np.zeros(T, bool)
+        low = np.nan_to_num(self.share) >= LOW
         r = 0
         while r < T:
             if not low[r]:
                 r += 1
                 continue
             e = r
-            while e < T and low[e]:
+            while e < T and low[e] and self.shot[e] == self.shot[r]:
                 e += 1
             if self.share[r:e].max() >= HIGH:
                 self.rows[r:e] = True
             r = e
-        self._blobs = {r: m for r, m in self._blobs.items() if self.rows[r]}
+        self.kept = self.rows.copy()  # (the rows whose footage is kept where something is in front)
+        self.allowed = None  # (the footage rows the user allowed as sources: in_front)
 
-    def _blob(self, tex, inner):
+    def _load(self, path):
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                share, shots = z["share"], z["shots"]
+                if share.shape == self.share.shape:
+                    self.share = share.astype(np.float32)
+                    self.models = {int(s): (z["usual"][k], z["limit"][k], float(z["light"][k]))
+                                   for k, s in enumerate(shots)}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # (unreadable: surveyed again)
+            pass
+
+    def _store(self, path):
+        shots = sorted(self.models)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "{}.{}.{}.tmp.npz".format(path[:-4], os.getpid(), threading.get_ident())
+        try:
+            np.savez(tmp, share=self.share, shots=np.asarray(shots, np.int64),
+                     usual=np.stack([self.models[s][0] for s in shots]),
+                     limit=np.stack([self.models[s][1] for s in shots]),
+                     light=np.asarray([self.models[s][2] for s in shots], np.float64))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def _blob(self, tex, r):
+        """(the texels in front of the face in row ``r``'s texture ``tex``, their share of the face)."""
+        usual, limit, ref_light = self.models[int(self.shot[r])]
+        inner = _LAYOUT["inner"]
         g = _light(tex, inner)
         if np.isfinite(g) and g > 0:
-            tex = tex * (self.ref_light / g)
-        diff = np.nan_to_num(np.abs(tex - self.usual), nan=0.0)
+            tex = tex * (ref_light / g)
+        diff = np.nan_to_num(np.abs(tex - usual), nan=0.0)
         diff = cv2.blur(diff, (3, 3))
-        anywhere = (diff > self.limit).any(-1) & _LAYOUT["face"]
+        anywhere = (diff > limit).any(-1) & _LAYOUT["face"]
         differs = (anywhere & inner).astype(np.uint8)
         differs = cv2.morphologyEx(differs, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
         n, lab, st, _ = cv2.connectedComponentsWithStats(differs, connectivity=8)
@@ -287,18 +324,18 @@ class InFront:
     def has(self, r):
         """True when something stands in front of the face on the caller's row ``r``."""
         r = int(r) + self.offset
-        return 0 <= r < len(self.rows) and bool(self.rows[r])
+        return 0 <= r < len(self.kept) and bool(self.kept[r])
 
-    def matte(self, r, shape):
-        """(H, W) float32 0..1 over the caller's row ``r``'s frame of ``shape``: 1 where something
+    def matte(self, r, frame):
+        """(H, W) float32 0..1 over the caller's row ``r``'s footage ``frame``: 1 where something
         is in front of the face; None when nothing is."""
         r = int(r) + self.offset
-        blob = self._blobs.get(r)
-        if blob is None:
+        if not (0 <= r < len(self.kept) and self.kept[r]):
             return None
         can, face, _ = layout()
         pts = np.asarray(self.own.landmarks, np.float64)[r, :N_VERTS]
-        H, W = shape[:2]
+        blob = self._blob(face_texture(frame, pts, np.asarray(self.own.landmarks_z, np.float64)[r, :N_VERTS]), r)[0]
+        H, W = frame.shape[:2]
         size = float(np.sqrt(np.prod(pts.max(0) - pts.min(0))))
         pad = 2.0 * GROW * size + 4.0 * FEATHER + 2.0
         x0, y0 = (int(max(0, np.floor(v - pad))) for v in pts.min(0))
@@ -320,11 +357,29 @@ class InFront:
     def keep(self, res, frame, r):
         """``res`` (a rendered frame of the caller's row ``r``) with the footage ``frame`` where
         something stands in front of the face (``res`` itself where nothing does)."""
-        m = self.matte(r, frame.shape)
+        m = self.matte(r, frame)
         if m is None:
             return res
         a = m[..., None]
         return np.round(res.astype(np.float32) * (1.0 - a) + frame.astype(np.float32) * a).astype(res.dtype)
+
+    def sources(self):
+        """A copy of ``own`` whose rows with something in front, and those within
+        :data:`SOURCE_MARGIN_S` of them in their shot, are no source for another row's mouth,
+        head, eyes or brows: its ``no_source`` (bool (T,), read by :func:`~.shotframes.other_shot`;
+        not a field of the file). Of the frames the user allowed (``--reference-frames``), only
+        those with something in front."""
+        if not self.rows.any():
+            return self.own
+        out = copy.copy(self.own)
+        m = int(round(SOURCE_MARGIN_S * float(out.fps)))  # (and the frames it comes in and leaves by)
+        idx, no = np.arange(out.n_frames), np.zeros(out.n_frames, bool)
+        for r in np.flatnonzero(self.rows):  # (within the row's shot)
+            no |= (np.abs(idx - r) <= m) & (self.shot == self.shot[r])
+        if self.allowed is not None:  # (frames the user chose to draw from: only those in front left out)
+            no[self.allowed] = self.rows[self.allowed]
+        out.no_source = no
+        return out
 
     def summary(self):
         return {"runs": [list(v) for v in self.runs()], "rows_read": int(self.rows_read),
@@ -336,11 +391,29 @@ def keep_front(front, res, frame, r):
     return res if front is None or frame is None else front.keep(res, frame, r)
 
 
-def in_front(own, track, video, rows, front=True, progress=None, total=0, warnings=None):
+def front_sources(front, own, mouth, performance, video, pool):
+    """(``own`` as :meth:`InFront.sources` of ``front`` (None: ``own`` itself), ``mouth``: a dub's
+    :class:`~.rewrite.ShotMouth` made again on it, its sources chosen without those rows; any
+    other ``mouth`` as it is)."""
+    from .rewrite import ShotMouth
+
+    src = front.sources() if front is not None else own
+    if src is own or not isinstance(mouth, ShotMouth):
+        return src, mouth
+    rows = mouth.rows
+    mouth.close()
+    return src, ShotMouth(src, performance, video, rows=rows, pool=pool)
+
+
+def in_front(own, track, video, rows, front=True, progress=None, total=0, warnings=None, cache_dir=None,
+             reference_frames=None):
     """The :class:`InFront` of a render of ``track``'s rows ``rows`` over footage Track ``own``
-    and its ``video`` (None when ``front`` is off or no row is rendered). ``progress(0, total,
-    message)`` as the render's (False: :class:`~reenact.progress.Cancelled`); a line per run of
-    frames is appended to ``warnings``."""
+    and its ``video`` (None when ``front`` is off or no row is rendered; ``cache_dir``: where the
+    survey is stored). ``progress(0, total, message)`` as the render's (False:
+    :class:`~reenact.progress.Cancelled`); a line per run of frames is appended to ``warnings``.
+    ``reference_frames`` (clip frames (c, d), the render's): the frames outside them are the ones
+    whose own face must not be used (a hand over it, drawn from the others): nothing is kept in
+    front there (they are still no source)."""
     if not front or not len(rows):
         return None
     offset = int(track.frame_start) - int(own.frame_start)
@@ -348,8 +421,12 @@ def in_front(own, track, video, rows, front=True, progress=None, total=0, warnin
     def step(done, n):
         return progress is None or progress(0, total, "what stands in front of the face {}/{}".format(done, n))
 
-    res = InFront(own, video, (min(rows) + offset, max(rows) + offset + 1), step, offset)
+    res = InFront(own, video, (min(rows) + offset, max(rows) + offset + 1), step, offset, cache_dir)
+    res.allowed = pool_rows(own, reference_frames)
+    if res.allowed is not None:
+        res.kept[np.setdiff1d(np.arange(own.n_frames), res.allowed)] = False
     if warnings is not None:
         warnings += ["frames {}-{}: something stands in front of the face (up to {:.0f} % of it); the footage "
-                     "is kept there".format(a, b - 1, 100 * m) for a, b, m in res.runs()]
+                     "is kept there, and no other frame is drawn from these".format(a, b - 1, 100 * m)
+                     for a, b, m in res.runs()]
     return res

@@ -60,7 +60,7 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
 from .composite import paste_back
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
-from .front import in_front, keep_front
+from .front import front_sources, in_front, keep_front
 from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pose_warning
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
@@ -251,17 +251,19 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         if is_movie and total != n:  # before any long work
             raise ValueError("{}: a chunk of the frames renders into a frame folder; assemble the movie "
                              "from the folder when every chunk is done".format(os.fspath(out)))
-        S = renderer.size
+        S, cache_dir = renderer.size, default_cache_dir(out) if out is not None and cache_dir is None else cache_dir
         own = crop_track if crop_track is not None else track.footage()
         ref_own = reference_track(own, reference_frames) if renderer.ref else None  # before any long work
+        # what stands in front of the face (its shots surveyed): kept in front, and never a source
+        infront, footage = in_front(own, track, video, range(a - track.frame_start, b - track.frame_start), front,
+                                    progress, n, warnings, cache_dir, reference_frames), {}
+        own, donor = front_sources(infront, own, donor, track, video, pool_rows(own, reference_frames))
         pool_frames = None
         head = region == "head"
         area = None if head else footage_area(video, own, src)  # inside bars (region head: its plate's, below)
         # the crop follows the face in the frame: the footage's, or the requested one once the
         # whole head has been moved there
         xf = transforms if transforms is not None else crop_transforms(track if head else own, S)
-        if out is not None and cache_dir is None:
-            cache_dir = default_cache_dir(out)
         rid = renderer_identity(renderer)
         pool_start = int(own.frame_start)  # (clip frame of the pool's row 0)
         if renderer.ref:
@@ -316,7 +318,6 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         same = unchanged_rows(track, own, fr.rowd) if not (head or redraw) else np.zeros(T, bool)
         rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0] and not same[i - f0]]
         keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
-        infront, footage = in_front(own, track, video, rows, front, progress, n, warnings), {}
         cache = CropCache(cache_dir)
         writer = None
         if out is not None:
@@ -533,8 +534,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"], "warped": stats["warped"],
         "provider": renderer.provider, "model": renderer.path, "precision": getattr(renderer, "precision", "fp32"), "size": S,
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
-        "seconds": round(seconds, 3),
-        "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
+        "seconds": round(seconds, 3), "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
         "warnings": warnings + list(getattr(renderer, "warnings", [])), "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,

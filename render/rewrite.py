@@ -115,7 +115,7 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         d = np.sqrt(((F - Q[k]) ** 2).sum(1) / M)
         turn = rotation_angle_deg(R_pool, euler_to_matrix(own_pose[r:r + 1, :3])[0][None])
         c = d + pose_cost * turn + OPEN_COST[0] * np.maximum(gq[k] - gf, 0) + OPEN_COST[1] * np.maximum(gf - gq[k], 0)
-        c = c + other_shot(shots, pool, r, own.light)
+        c = c + other_shot(shots, pool, r, own)
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
@@ -433,7 +433,7 @@ class ShotHead(ShotFrames):
             self.nearest_turn[r] = float(d.min())
             # the expression too: a warp moves a frown's brows but keeps its wrinkles
             c = d + HEAD_EXPRESSION * np.linalg.norm(Eo[avail] - Er[r], axis=1) + HEAD_KEEP * (avail != r)
-            c = c + other_shot(shots, avail, r, self.own.light)
+            c = c + other_shot(shots, avail, r, self.own)
             idx = np.argpartition(c, K - 1)[:K]
             if r not in avail[idx]:  # the frame itself stays a candidate when it is available
                 idx = np.concatenate([idx, np.flatnonzero(avail == r)])

@@ -47,11 +47,16 @@ LIGHT_NEAR = 1.1
 def other_shot(shots, pool, r, light=None):
     """(len(pool),) :data:`OTHER_SHOT` where footage row ``pool[i]`` lies in another shot than row
     ``r``, plus :data:`OTHER_LIGHT` where its face's ``light`` (the footage Track's
-    :attr:`~reenact.face.track.Track.light`; None or empty: not known) is :data:`LIGHT_APART`
-    from row ``r``'s or NaN (a flash) while row ``r``'s is known; ``shots``: the footage Track's
-    :meth:`~reenact.face.track.Track.shots`."""
+    :attr:`~reenact.face.track.Track.light`, or the Track itself; None or empty: not known) is
+    :data:`LIGHT_APART` from row ``r``'s or NaN (a flash) while row ``r``'s is known, and where the
+    Track's ``no_source`` (bool (T,), set by :meth:`~.front.InFront.sources`: something stands in
+    front of the face) is set; ``shots``: the footage Track's :meth:`~reenact.face.track.Track.shots`."""
     pool = np.asarray(pool, np.int64)
     cost = OTHER_SHOT * (shots[pool] != shots[int(r)])
+    no_source = getattr(light, "no_source", None)
+    light = getattr(light, "light", light)
+    if no_source is not None and len(no_source) == len(shots):
+        cost = cost + OTHER_LIGHT * np.asarray(no_source, bool)[pool]
     if light is not None and len(light) == len(shots) and np.isfinite(light[int(r)]):
         apart = np.abs(np.log((np.asarray(light, np.float64)[pool] + 1.0) / (float(light[int(r)]) + 1.0)))
         cost = cost + OTHER_LIGHT * ~(apart <= np.log(LIGHT_APART))  # (NaN, a flash's: apart)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from reenact.face import transfer as X
-from reenact.render.front import InFront
+from reenact.render.front import SOURCE_MARGIN_S, InFront
+from reenact.render.rewrite import plan
 from reenact.tracking.tracker import track_video
 from reenact.video import VideoWriter, open_video
 
@@ -53,40 +54,53 @@ def with_mic(carphone, carphone_track, tmp_path_factory):
                 masks[j] = _mic(carphone_track, j, f.shape)
                 f = f.copy()
                 f[masks[j]] = (38, 36, 40)
+                fr[j] = f
             wr.write(f)
-    return path, track_video(path)[0], masks
+    return path, track_video(path)[0], masks, fr
 
 
 def test_an_object_before_the_mouth_is_found_on_its_frames_only(with_mic):
-    path, own, masks = with_mic
+    path, own, masks, frames = with_mic
     front = InFront(own, path, (0, own.n_frames))
     np.testing.assert_array_equal(np.flatnonzero(front.rows), np.arange(FIRST, END))
     assert [a for a, b, _m in front.runs()] == [FIRST] and front.runs()[0][1] == END
     for r in (FIRST + 5, 45, END - 5):
-        m = front.matte(r, (own.size[1], own.size[0]))
+        m = front.matte(r, frames[r])
         disc = masks[r] & _face(own, r)  # (the part beyond the face's outline is not looked for)
         assert (m[disc] > 0.5).mean() > 0.85  # the object, on the face (its rim at the chin: the outline)
         assert ((m > 0.5) & ~masks[r]).sum() < 0.5 * disc.sum()  # and little around it
-    assert front.matte(10, (own.size[1], own.size[0])) is None
+    assert front.matte(10, frames[10]) is None
 
 
-def test_a_part_of_the_frames_finds_what_all_of_them_find(with_mic, monkeypatch):
-    """A render farm's chunk (or Preview Frame) reads only its frames and a few either side; a run
-    reaching beyond them is followed to its end, so a chunk whose own frames all hold the object,
-    under the 8 % that starts a run, keeps it as one render of all does."""
-    from reenact.render import front as F
-
-    path, own, _masks = with_mic
+def test_a_part_of_the_frames_finds_what_all_of_them_find(with_mic, tmp_path):
+    """A render farm's chunk (or Preview Frame) surveys the whole shot its frames lie in, so a
+    chunk whose own frames all hold the object under the 8 % that starts a run keeps it as one
+    render of all does; the survey is stored in the render's cache and read back, not redone."""
+    path, own, _masks, _frames = with_mic
     whole = InFront(own, path, (0, own.n_frames))
-    monkeypatch.setattr(F, "MARGIN", 2)
-    for span in ((40, 44), (FIRST - 1, FIRST + 1), (END - 1, END + 3)):
-        part = InFront(own, path, span)
-        np.testing.assert_array_equal(part.rows[span[0]:span[1]], whole.rows[span[0]:span[1]])
-    monkeypatch.setattr(F, "HIGH", 0.12)  # (the disc covers 0.10-0.16: only its first frames reach 0.12)
-    whole = InFront(own, path, (0, own.n_frames))
-    part = InFront(own, path, (END - 4, END - 2))
-    assert whole.rows[END - 4:END - 2].all() and part.rows[END - 4:END - 2].all()
-    assert part.runs() == [(END - 4, END - 2, part.runs()[0][2])]
+    tail = [r for r in range(FIRST, END) if whole.share[r] < 0.12][:3]  # (under a higher threshold)
+    for span in ((40, 44), (FIRST - 1, FIRST + 1), (END - 1, END + 3), (tail[0], tail[-1] + 1)):
+        part = InFront(own, path, span, cache_dir=str(tmp_path))
+        np.testing.assert_array_equal(part.rows, whole.rows)
+        assert part.rows_read == (own.n_frames if span[0] == 40 else 0)  # (the first survey stored)
+    assert part.runs() == [(tail[0], tail[-1] + 1, part.runs()[0][2])]  # (within the frames asked for)
+
+
+def test_no_row_is_drawn_from_a_frame_with_something_in_front(with_mic, carphone_track):
+    """A dub asking rows 0-29 for the mouths of the microphone's frames 30-59 drew them from those
+    frames (the microphone with them); with the survey's sources, from frames without it."""
+    path, own, _masks, _frames = with_mic
+    driver = X._copy(own)
+    driver.source = "driver.mp4"
+    perf = X.transfer(driver, own, "mouth", offset=-FIRST)  # the mouths of 30 frames later
+    rows = list(range(0, FIRST))
+    before = plan(own, perf, rows)[0]
+    assert np.isin(before, np.arange(FIRST, END)).mean() > 0.5, before
+    src = InFront(own, path, (0, own.n_frames)).sources()
+    m = int(round(SOURCE_MARGIN_S * own.fps))  # (and half a second either side: it comes in, it leaves)
+    np.testing.assert_array_equal(np.flatnonzero(src.no_source), np.arange(FIRST - m, END + m))
+    now = plan(src, perf, rows)[0]
+    assert not np.isin(now, np.arange(FIRST - m, END + m)).any(), now
 
 
 def test_nothing_is_in_front_of_a_face_nothing_covers(carphone, carphone_track):
@@ -101,7 +115,7 @@ def test_a_dub_is_drawn_behind_the_microphone(with_mic, carphone_track, tmp_path
     from reenact.render.pipeline import render_clip
     from reenact.render.renderer import BASE_MODEL
 
-    path, own, masks = with_mic
+    path, own, masks, frames = with_mic
     driver = X._copy(carphone_track)
     driver.source = "driver.mp4"
     perf = X.transfer(driver, own, "mouth", offset=-25)  # the driver's mouth of 25 frames later

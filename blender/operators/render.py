@@ -237,7 +237,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         strip = scene.sequence_editor.strips_all[self._strip_name]
         for a, b, share in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
             report(self, "WARNING", "frames {}-{}: something stands in front of the face (up to {:.0f} % of it); "
-                   "the footage is kept there".format(int(strip.frame_start) + a, int(strip.frame_start) + b - 1,
+                   "the footage is kept there, and no other frame is drawn from these".format(int(strip.frame_start) + a, int(strip.frame_start) + b - 1,
                                                      100 * share))
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
                                     farm.result_name(strip, ob, self.region), key=(self._ob_name, self.region))
@@ -367,8 +367,14 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
 
     step("reading the frame")
     frame = blend.read_frame(source, i)
-    mouth = head = face = None
+    mouth = head = face = front = None
     try:
+        if plan.get("front", True):  # what stands in front of the face, as the render finds it (its shot
+            from ...render.front import in_front  # surveyed once, kept in the cache): never a source
+
+            front = in_front(base, track, source, [int(i) - int(track.frame_start)], progress=progress, total=1,
+                             cache_dir=cache_dir)
+            base = front.sources() if front is not None else base
         if region in ("mouth", "face") and mode != "renderer" and not (region == "face" and not plan["detail"]):
             from ...render.rewrite import face_mouth, prepare_mouth
 
@@ -389,11 +395,6 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
             plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
                 d, t, "the room behind the actor {}/{}".format(d, t)))
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
-        front = None
-        if plan.get("front", True):  # what stands in front of the face, as the render finds it
-            from ...render.front import in_front
-
-            front = in_front(base, track, source, [int(i) - int(track.frame_start)], progress=progress, total=1)
         step("rendering")
         # region head: the crop follows the performance's head, not the footage's
         out, info = render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
