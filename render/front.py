@@ -49,6 +49,7 @@ import numpy as np
 
 from ..face.topology import N_VERTS, load_topology
 from .ranges import pool_rows
+from .triangles import _signed_area
 from .warp import warp_field, warp_image
 
 #: side of the canonical face texture (pixels)
@@ -102,11 +103,6 @@ def layout():
         _LAYOUT.update(can=can, face=face.astype(bool), inner=inner, whole=whole.astype(bool), texels=(ys, xs),
                        corners=t, bary=bary, tris=tris, tri_of=tid[ys, xs] - 1, sign=np.sign(area))
     return _LAYOUT["can"], _LAYOUT["face"], _LAYOUT["inner"]
-
-
-def _signed_area(P, tris):
-    a, b, c = P[tris[:, 0]], P[tris[:, 1]], P[tris[:, 2]]
-    return 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
 
 
 def _filled(mask):

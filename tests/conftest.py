@@ -24,6 +24,17 @@ def carphone_track(carphone):
     return track_video(carphone)[0]
 
 
+def read_frames(path):
+    """Every frame of the movie or sequence ``path`` (RGB uint8), in order."""
+    from reenact.video import open_video
+
+    src = open_video(path)
+    try:
+        return [src.read(i) for i in range(len(src))]
+    finally:
+        src.close()
+
+
 def edited(track):
     """An animator's edit of ``track`` (the benchmarks' :func:`reenact.bench.reenact_measures.brows_raised`:
     brows raised on every row, ``track``'s rows kept as the footage's). A render draws every row

@@ -16,24 +16,17 @@ from reenact.tracking import steps, tracker
 from reenact.tracking.tracker import track_video
 from reenact.video import VideoWriter, open_video
 from reenact.video.cuts import FLASH_FRAMES, CutFinder
+from conftest import read_frames
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
                       "data", "clips")
-
-
-def _frames(path):
-    src = open_video(path)
-    try:
-        return [src.read(i) for i in range(len(src))]
-    finally:
-        src.close()
 
 
 @pytest.fixture(scope="module")
 def two_shots(carphone, tmp_path_factory):
     """carphone's first 40 frames, then (a cut) its frames 60-99 as a closer shot: cropped to the
     face's half of the picture, scaled back up and warmer. Also each shot on its own."""
-    fr = _frames(carphone)
+    fr = read_frames(carphone)
     h, w = fr[0].shape[:2]
     a = fr[:40]
     def closer(f):
@@ -56,11 +49,11 @@ def _both_and_each(d, a, b):
 
 def test_a_cut_is_found_and_motion_is_not(two_shots, carphone):
     finder = CutFinder()
-    online = [finder.add(f) for f in _frames(two_shots["both"])]
+    online = [finder.add(f) for f in read_frames(two_shots["both"])]
     np.testing.assert_array_equal(finder.starts(), [40])
     assert np.flatnonzero(online).tolist() == [40]  # (the tracker's reset: the frames before only)
     finder = CutFinder()  # a handheld phone clip with a moving face: no cut
-    for f in _frames(carphone):
+    for f in read_frames(carphone):
         finder.add(f)
     assert len(finder.starts()) == 0
 
@@ -71,17 +64,17 @@ def test_a_flash_is_not_a_cut(two_shots, carphone, frames):
     shot begins there or after it (it read as two cuts, the frames after it a shot of their own).
     A real cut stays one (the two framings, then a flash inside the second)."""
     flashed = [np.clip(f.astype(np.float32) * 1.6 + 60, 0, 255).astype(np.uint8) if i in frames else f
-               for i, f in enumerate(_frames(carphone))]
+               for i, f in enumerate(read_frames(carphone))]
     finder = CutFinder()
     for f in flashed:
         finder.add(f)
     assert len(finder.starts()) == 0 and finder.flashes().tolist() == list(frames)
     finder = CutFinder()
-    for i, f in enumerate(_frames(two_shots["both"])):
+    for i, f in enumerate(read_frames(two_shots["both"])):
         finder.add(np.clip(f.astype(np.float32) * 1.6 + 60, 0, 255).astype(np.uint8) if i in (60, 61) else f)
     np.testing.assert_array_equal(finder.starts(), [40])
     black = CutFinder()  # a cut to black held longer than a flash: two cuts
-    for i, f in enumerate(_frames(carphone)):
+    for i, f in enumerate(read_frames(carphone)):
         black.add(np.zeros_like(f) if 40 <= i < 40 + 2 * FLASH_FRAMES else f)
     np.testing.assert_array_equal(black.starts(), [40, 40 + 2 * FLASH_FRAMES])
 
@@ -150,7 +143,7 @@ def _cut_in_two(track):
     return own, driver
 
 
-def test_a_dub_draws_each_shot_from_its_own_frames(carphone_track):
+def test_a_dub_draws_each_shot_from_its_ownread_frames(carphone_track):
     """The shot's own mouth is chosen among the frames of the row's own shot (carphone cut in two:
     the nearest mouth of another shot was chosen for about half the rows before)."""
     own, driver = _cut_in_two(carphone_track)
@@ -180,7 +173,7 @@ def test_the_head_s_slow_path_does_not_cross_a_cut():
     assert np.abs(across - x).max() > 1.0
 
 
-def test_a_moved_head_draws_each_shot_from_its_own_frames(carphone_track, carphone):
+def test_a_moved_head_draws_each_shot_from_its_ownread_frames(carphone_track, carphone):
     """Full reenactment: the head, mouth, eyes and brows of every row from frames of its shot."""
     from reenact.render.rewrite import ShotHead
 
@@ -212,7 +205,7 @@ def test_a_blink_key_takes_its_eyes_from_its_own_shot(carphone_track, carphone):
     assert len(got) >= 5 and all(shots[j] == shots[r] for r, j in got), got
 
 
-def test_each_shot_has_the_room_of_its_own_frames(two_shots, tmp_path):
+def test_each_shot_has_the_room_of_its_ownread_frames(two_shots, tmp_path):
     """Region head's plate (the room a moved head uncovers) is made per shot: the close shot's
     rows get the close shot's room, not a median over both framings."""
     from reenact.render.plates import ShotsPlate, only_shot, stored_plate
@@ -314,7 +307,7 @@ def test_every_shot_has_reference_frames_of_its_own(carphone_track):
 def jump_cut(carphone, tmp_path_factory):
     """A jump cut: carphone's first 40 frames, then frames 40-79 framed 16 px further left (half
     the face's eye distance): the room and the light as they were, so no frame-level cut."""
-    fr = _frames(carphone)
+    fr = read_frames(carphone)
     h, w = fr[0].shape[:2]
     move = np.float32([[1, 0, -16], [0, 1, 0]])
     b = [cv2.warpAffine(f, move, (w, h), borderMode=cv2.BORDER_REFLECT) for f in fr[40:80]]
@@ -326,7 +319,7 @@ def test_a_jump_cut_is_tracked_as_a_cut(jump_cut, monkeypatch):
     smooths nothing across it, as at a cut (six jump cuts made from shared clips: 3-6 px off
     over five frames before, 0.3-1.7 px after)."""
     finder = CutFinder()
-    for f in _frames(jump_cut["both"]):
+    for f in read_frames(jump_cut["both"]):
         finder.add(f)
     assert len(finder.starts()) == 0  # not a cut by the frames
     stats = {}

@@ -9,7 +9,8 @@ import pytest
 from reenact.face import transfer as X
 from reenact.render.focus import SAME_FOCUS, edge_energy, focus_sigma
 from reenact.tracking.tracker import track_video
-from reenact.video import VideoWriter, open_video
+from reenact.video import VideoWriter
+from conftest import read_frames
 
 SOFT = (35, 75)  # carphone frames out of focus
 PEAK = 2.5  # their Gaussian blur at the middle (pixels)
@@ -23,14 +24,6 @@ def _blur(f, s):
     return cv2.GaussianBlur(f, (0, 0), s) if s > 0.3 else f
 
 
-def _frames(path):
-    src = open_video(path)
-    try:
-        return [src.read(i) for i in range(len(src))]
-    finally:
-        src.close()
-
-
 def _face_box(track, r):
     L = track.landmarks[r, :468]
     x0, y0 = np.floor(np.nanmin(L, 0)).astype(int)
@@ -39,7 +32,7 @@ def _face_box(track, r):
 
 
 def test_the_blur_between_two_views_of_a_face_is_measured(carphone, carphone_track):
-    f = _frames(carphone)[20].astype(np.float32)
+    f = read_frames(carphone)[20].astype(np.float32)
     x0, y0, x1, y1 = _face_box(carphone_track, 20)
     face = f[y0:y1, x0:x1]
     w = np.ones(face.shape[:2], np.float32)
@@ -56,7 +49,7 @@ def test_the_blur_between_two_views_of_a_face_is_measured(carphone, carphone_tra
 
 @pytest.fixture(scope="module")
 def rack_focus(carphone, tmp_path_factory):
-    fr = _frames(carphone)
+    fr = read_frames(carphone)
     path = str(tmp_path_factory.mktemp("focus") / "focus.mkv")
     with VideoWriter(path, 30, fr[0].shape[1::-1], lossless=True) as wr:
         for j, f in enumerate(fr):
@@ -75,7 +68,7 @@ def test_a_dubbed_mouth_is_as_soft_as_its_row(rack_focus, carphone_track, tmp_pa
     driver = X._copy(carphone_track)
     driver.source = "driver.mp4"
     perf = X.transfer(driver, own, "mouth", offset=-30)  # the driver's mouth of 30 frames later
-    footage = _frames(path)
+    footage = read_frames(path)
     rows, src = list(range(*SOFT)), rewrite.plan(own, perf, list(range(*SOFT)))[0]
     crisp = [r for r, j in zip(rows, src) if _sigma(r) > 1.5 and j >= 0 and _sigma(j) < 0.5]
     assert len(crisp) >= 5, crisp  # rows whose mouth comes from a frame in focus

@@ -14,6 +14,7 @@ from reenact.render.front import SOURCE_MARGIN_S, InFront
 from reenact.render.rewrite import plan
 from reenact.tracking.tracker import track_video
 from reenact.video import VideoWriter, open_video
+from conftest import read_frames
 
 FIRST, END = 30, 60  # carphone frames with the microphone before the mouth
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
@@ -41,11 +42,7 @@ def _face(track, r):
 
 @pytest.fixture(scope="module")
 def with_mic(carphone, carphone_track, tmp_path_factory):
-    src = open_video(carphone)
-    try:
-        fr = [src.read(i) for i in range(len(src))]
-    finally:
-        src.close()
+    fr = read_frames(carphone)
     masks = {}
     path = str(tmp_path_factory.mktemp("front") / "mic.mkv")
     with VideoWriter(path, 30, fr[0].shape[1::-1], lossless=True) as wr:
