@@ -116,8 +116,8 @@ def face_texture(frame, pts, depth):
     """(SIZE, SIZE, 3) float32: the face of ``frame`` whose landmarks are ``pts`` (468, 2) with
     tracker depths ``depth`` (468,), in the canonical layout; NaN where the frame does not show
     the surface (a triangle turned away; a texel behind a nearer part of the face in the
-    frame, such as a cheek behind the nose: a z-buffer splatted from the texels) or outside the
-    face. Piecewise affine over the mesh's triangles (the texels' barycentric weights are fixed)."""
+    frame, such as a cheek behind the nose: a z-buffer splatted from the texels; beyond the
+    frame's edge) or outside the face. Piecewise affine over the mesh's triangles (the texels' barycentric weights are fixed)."""
     layout()
     lay = _LAYOUT
     pts, depth = np.asarray(pts, np.float64), np.asarray(depth, np.float64)
@@ -133,6 +133,8 @@ def face_texture(frame, pts, depth):
     near = np.full(int(key.max()) + 1, np.inf)
     np.minimum.at(near, key[shown], z[shown])
     shown &= z <= near[key] + DEPTH_TOL * size
+    H, W = frame.shape[:2]  # (a face cut by the frame's edge: what lies beyond it is not shown)
+    shown &= (src[:, 0] >= 0) & (src[:, 0] <= W) & (src[:, 1] >= 0) & (src[:, 1] <= H)
     ys, xs = lay["texels"]
     mx = np.full((SIZE, SIZE), -1e4, np.float32)
     my = np.full((SIZE, SIZE), -1e4, np.float32)
