@@ -11,7 +11,7 @@ How: every row's face is sampled into one canonical layout (the topology's UV ma
 :data:`SIZE` pixels square, the footage's tracked landmarks as the mesh: :func:`face_texture`;
 surface the row does not show is left out), so the same point of the face falls on the same
 texel whatever the pose and expression. The actor's usual look is the median over up to
-:data:`MODEL_ROWS` rows spread over the whole Track (each row's light brought to the median's),
+:data:`MODEL_ROWS` rows spread over each shot (each row's light brought to the median's),
 and its spread the median absolute deviation. A texel differs when its colour is further from
 the median than ``SPREAD x spread + FLOOR`` levels (at most :data:`CAP`) in any channel (3x3
 mean); texels that differ away from the outline's band are opened (a 5-px disc, so wrinkles,
@@ -26,7 +26,8 @@ before d19's mouth covers 0.15-0.17 (docs/compositing.md).
 
 Not found: an object of the face's own colour and shading (skin-coloured bars held like fingers
 read up to 0.05), an object in front of the face in most of the shot's frames (it is then the
-usual look), and the part of an object outside the face's outline.
+usual look), the part of an object outside the face's outline or beside the face, and thin
+text burned into the picture (subtitles over the chin).
 
 Those rows, and the rows within :data:`SOURCE_MARGIN_S` of them, are no source for another row
 (:meth:`InFront.sources`). The survey covers whole shots and is stored in the render's cache,
@@ -54,7 +55,7 @@ from .warp import warp_field, warp_image
 
 #: side of the canonical face texture (pixels)
 SIZE = 96
-#: rows the actor's usual look is the median of (spread over the Track)
+#: rows the actor's usual look is the median of (spread over the shot)
 MODEL_ROWS = 48
 #: a texel differs beyond SPREAD x its spread + FLOOR levels (8-bit, any channel)
 SPREAD, FLOOR = 3.0, 12.0
@@ -117,7 +118,8 @@ def face_texture(frame, pts, depth):
     tracker depths ``depth`` (468,), in the canonical layout; NaN where the frame does not show
     the surface (a triangle turned away; a texel behind a nearer part of the face in the
     frame, such as a cheek behind the nose: a z-buffer splatted from the texels; beyond the
-    frame's edge) or outside the face. Piecewise affine over the mesh's triangles (the texels' barycentric weights are fixed)."""
+    frame's edge) or outside the face. Piecewise affine over the mesh's triangles (the texels'
+    barycentric weights are fixed)."""
     layout()
     lay = _LAYOUT
     pts, depth = np.asarray(pts, np.float64), np.asarray(depth, np.float64)
