@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -180,8 +181,9 @@ def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES, repeat=
     The first ``frames`` frames of ``clip`` are written as an excerpt (H.264, crf 12) and
     tracked; every frame gets the mouth of the frame SPEED_SHIFT later (wrapping round), so the
     detail layer's warp runs on every frame, as in a dub. Each case renders the whole excerpt
-    (region mouth, fresh crop cache, the session and the actor's reference pool already made:
-    one warm-up render per crop size) to a PNG folder or an H.264 movie, ``repeat`` times:
+    (region mouth, fresh crop cache, the session, the actor's reference pool and the shot's survey
+    of what stands in front of the face already made: one warm-up render per crop size; the
+    survey's own cost per frame is ``survey_ms_per_frame``) to a PNG folder or an H.264 movie, ``repeat`` times:
     ``wall_ms_per_frame`` and the stages are the median run's, ``best_wall_ms_per_frame`` the
     fastest. ``seconds`` is the whole ``render_clip`` call (setup included) over the excerpt's
     frames; the stages overlap in time (the network and the writer have their own threads), so
@@ -203,24 +205,32 @@ def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES, repeat=
     perf = transfer(tr, transfer(tr, tr, "mouth", offset=k, frames=(k, n)), "mouth", offset=k - n, frames=(0, k))
     rows = []
     warm = set()
+    survey = None
     for size, fmt, detail, threads, precision, mouth in cases:
         rend = get_renderer(model, prefer_gpu=False, threads=threads, precision=precision)
         orig = rend.size
         rend.size = size
         try:
             if (size, threads, precision) not in warm:  # the session and the actor's pool at this size, made once
-                render_clip(perf, excerpt, rend, out=None, frames=(0, 2), region="mouth", crop_track=tr,
-                            cache_dir=os.path.join(tmp, "speed_pool"), prefer_gpu=False, mouth_mode="renderer")
+                w = render_clip(perf, excerpt, rend, out=None, frames=(0, 2), region="mouth", crop_track=tr,
+                                cache_dir=os.path.join(tmp, "speed_pool"), prefer_gpu=False, mouth_mode="renderer")
                 warm.add((size, threads, precision))
+                if survey is None and w.get("in_front"):  # (the shot's survey, made by the first warm-up)
+                    survey = w["in_front"]
             out = os.path.join(tmp, "speed_{}_{}_{}_{}_{}_{}{}".format(size, fmt, int(detail), threads or 0, precision,
                                                                       mouth, ".mp4" if fmt == "mp4" else ""))
             load = os.getloadavg()
             runs = []
             for k in range(max(1, int(repeat))):
                 path = out if k == 0 else "{}_{}{}".format(os.path.splitext(out)[0], k, os.path.splitext(out)[1])
+                # a fresh crop cache holding the shot's survey (render/front.py: made once per shot,
+                # by the first render or Preview of it; its own cost is reported beside the table)
+                cache = tempfile.mkdtemp(dir=tmp)
+                if os.path.isdir(os.path.join(tmp, "speed_pool", "front")):
+                    shutil.copytree(os.path.join(tmp, "speed_pool", "front"), os.path.join(cache, "front"))
                 c0, t0 = _cpu_seconds(), time.perf_counter()
                 s = render_clip(perf, excerpt, rend, out=path, region="mouth", crop_track=tr, detail=detail,
-                                cache_dir=tempfile.mkdtemp(dir=tmp), prefer_gpu=False, mouth_mode=mouth)
+                                cache_dir=cache, prefer_gpu=False, mouth_mode=mouth)
                 runs.append((time.perf_counter() - t0, _cpu_seconds() - c0, s))
             runs.sort(key=lambda x: x[0])
             wall, cpu, s = runs[len(runs) // 2]
@@ -237,7 +247,8 @@ def path_speed(clip, model, tmp, cases=SPEED_CASES, frames=SPEED_FRAMES, repeat=
         finally:
             rend.size = orig
     return {"clip": name, "frame_size": size_px, "frames": n, "cores": os.cpu_count(), "target_ms": 60,
-            "cases": rows}
+            "cases": rows, "survey_ms_per_frame": round(1000.0 * survey["seconds"] / max(1, survey["rows_read"]), 1)
+            if survey and survey.get("rows_read") else None}
 
 
 def composite_timing(clip, tmp, size=256, repeat=20):
@@ -320,6 +331,9 @@ def print_speed(sp):
     print("{:>5} {:>4} {:>6} {:>3} {:>5} {:>8} | {:>7} {:>6} {:>7} | {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} | {:>9}".format(
         "crop", "out", "detail", "thr", "prec", "mouth", "wall", "best", "CPU", "decod", "cond", "infer", "warp", "comp", "encod",
         "cache", "load"))
+    if sp.get("survey_ms_per_frame") is not None:
+        print("  (plus, once per shot, what stands in front of the face: {} ms per frame; render/front.py)".format(
+            sp["survey_ms_per_frame"]))
     for r in sp["cases"]:
         s = r["stage_ms_per_frame"]
         print("{:>5} {:>4} {:>6} {:>3} {:>5} {:>8} | {:>7.1f} {:>6.1f} {:>7.1f} | {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} {:>5.1f} "
