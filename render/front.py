@@ -49,6 +49,7 @@ import cv2
 import numpy as np
 
 from ..face.topology import N_VERTS, load_topology
+from ..tracking.smoothing import segments, split_at
 from .ranges import pool_rows
 from .triangles import _signed_area
 from .warp import warp_field, warp_image
@@ -192,10 +193,12 @@ class InFront:
     rows never crosses a cut. The survey is stored in ``cache_dir`` (``front/<key>.npz``: the
     shares and each shot's usual look; None: not stored), so a render farm's chunks and Preview
     Frame read it instead of the footage. The caller's rows are ``own``'s plus ``offset`` (a
-    performance whose row 0 is another clip frame). ``progress(done, total)`` returning False
-    stops (raises :class:`~reenact.progress.Cancelled`)."""
+    performance whose row 0 is another clip frame). ``allowed``: the footage rows the user allows
+    as sources (``--reference-frames``; None: all): the others are those whose own face must not
+    be used (a hand over it, drawn from the allowed ones), where nothing is kept in front.
+    ``progress(done, total)`` returning False stops (raises :class:`~reenact.progress.Cancelled`)."""
 
-    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None):
+    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None, allowed=None):
         from ..progress import Cancelled
         from .donor import ClipFrames
 
@@ -240,20 +243,16 @@ class InFront:
         self.seconds = time.perf_counter() - t0
         # runs of rows each >= LOW within a shot, kept where one reaches HIGH
         self.rows = np.zeros(T, bool)
-        low = np.nan_to_num(self.share) >= LOW
-        r = 0
-        while r < T:
-            if not low[r]:
-                r += 1
-                continue
-            e = r
-            while e < T and low[e] and self.shot[e] == self.shot[r]:
-                e += 1
-            if self.share[r:e].max() >= HIGH:
-                self.rows[r:e] = True
-            r = e
+        for a, e in self._runs(np.nan_to_num(self.share) >= LOW, 0, T):
+            self.rows[a:e] = self.share[a:e].max() >= HIGH
+        self.allowed = None if allowed is None else np.asarray(allowed, np.int64)
         self.kept = self.rows.copy()  # (the rows whose footage is kept where something is in front)
-        self.allowed = None  # (the footage rows the user allowed as sources: in_front)
+        if self.allowed is not None:
+            self.kept[np.setdiff1d(np.arange(T), self.allowed)] = False
+
+    def _runs(self, mask, a, b):
+        """(start, end) rows of the runs of True of ``mask`` within rows a..b-1, split at cuts."""
+        return [(a + s, a + e) for s, e in split_at(segments(mask[a:b]), np.flatnonzero(np.diff(self.shot[a:b])) + 1)]
 
     def _load(self, path):
         try:
@@ -309,17 +308,8 @@ class InFront:
     def runs(self):
         """[(first clip frame, end clip frame, largest share of the face)] of the rows kept within
         the span asked for."""
-        out, f0, (r, T) = [], int(self.own.frame_start), self.span
-        while r < T:
-            if not self.rows[r]:
-                r += 1
-                continue
-            e = r
-            while e < T and self.rows[e]:
-                e += 1
-            out.append((f0 + r, f0 + e, round(float(self.share[r:e].max()), 3)))
-            r = e
-        return out
+        f0 = int(self.own.frame_start)
+        return [(f0 + a, f0 + e, round(float(self.share[a:e].max()), 3)) for a, e in self._runs(self.rows, *self.span)]
 
     def has(self, r):
         """True when something stands in front of the face on the caller's row ``r``."""
@@ -421,12 +411,15 @@ def in_front(own, track, video, rows, front=True, progress=None, total=0, warnin
     def step(done, n):
         return progress is None or progress(0, total, "what stands in front of the face {}/{}".format(done, n))
 
-    res = InFront(own, video, (min(rows) + offset, max(rows) + offset + 1), step, offset, cache_dir)
-    res.allowed = pool_rows(own, reference_frames)
-    if res.allowed is not None:
-        res.kept[np.setdiff1d(np.arange(own.n_frames), res.allowed)] = False
+    res = InFront(own, video, (min(rows) + offset, max(rows) + offset + 1), step, offset, cache_dir,
+                  pool_rows(own, reference_frames))
     if warnings is not None:
-        warnings += ["frames {}-{}: something stands in front of the face (up to {:.0f} % of it); the footage "
-                     "is kept there, and no other frame is drawn from these".format(a, b - 1, 100 * m)
-                     for a, b, m in res.runs()]
+        warnings += [run_warning(*run) for run in res.runs()]
     return res
+
+
+def run_warning(first, end, share, offset=0):
+    """The line that reports a run of :meth:`InFront.runs` (frames numbered from ``offset``: a
+    strip's start in Blender's timeline)."""
+    return ("frames {}-{}: something stands in front of the face (up to {:.0f} % of it); the footage is kept "
+            "there, and no other frame is drawn from these".format(offset + first, offset + end - 1, 100 * share))

@@ -222,6 +222,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                         "front": self.keep_front})
 
     def apply(self, context, summary):
+        from ...render.front import run_warning
         from ...render.rewrite import unseen_pose_warning
 
         ob = bpy.data.objects.get(self._ob_name)
@@ -235,10 +236,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
-        for a, b, share in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
-            f0 = int(strip.frame_start)
-            report(self, "WARNING", "frames {}-{}: something stands in front of the face (up to {:.0f} % of it); the "
-                   "footage is kept there, and no other frame is drawn from these".format(f0 + a, f0 + b - 1, 100 * share))
+        for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
+            report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
                                     farm.result_name(strip, ob, self.region), key=(self._ob_name, self.region))
         st["reenact_provider"] = summary["provider"]
