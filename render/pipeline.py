@@ -34,8 +34,9 @@ frames already written to a folder output stay there (a movie output is only eve
 its temporary file is removed), so running again resumes where it stopped.
 
 **Overlap** (:mod:`.overlap`): the network runs in its own thread (the next batch infers while
-this one is composited) and so does the writer (PNG encoding and signing, or the movie
-encoder; at most ``WRITE_AHEAD`` frames ahead, in order). A writer's error is raised by
+this one is composited), the detail layer's warp of the rows it renders in another (made while
+they infer), and the writer in a third (PNG encoding and signing, or the movie encoder; at
+most ``WRITE_AHEAD`` frames ahead, in order). A writer's error is raised by
 ``render_clip``; on a cancel or an error the frames already handed to a folder's writer are
 written, a movie is removed. The pictures are the same as one thread's.
 """
@@ -71,38 +72,7 @@ from .netinputs import NetInputs
 from .overlap import Draws, Lane, blas_threads
 from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
-from .renderer import BASE_MODEL, NeuralRenderer
-
-
-# ----------------------------------------------------------------------------- renderer
-_RENDERERS = OrderedDict()
-
-
-def get_renderer(model=None, prefer_gpu=True, threads=None, precision="auto"):
-    """A :class:`NeuralRenderer` for ``model`` (path or instance; None = the bundled base model),
-    kept open between calls (Preview Frame must not reload the session); ``precision``: see
-    :data:`~reenact.render.renderer.PRECISIONS`."""
-    if model is not None and not isinstance(model, (str, os.PathLike)):
-        return model
-    path = os.path.abspath(os.fspath(model or BASE_MODEL))
-    if not os.path.isfile(path):
-        raise ValueError("{}: renderer model not found".format(path))
-    st = os.stat(path)
-    k = (path, st.st_size, st.st_mtime_ns, bool(prefer_gpu), threads, precision)
-    with _LOCK:
-        if k in _RENDERERS:
-            return _RENDERERS[k]
-    try:
-        r = NeuralRenderer(path, prefer_gpu=prefer_gpu, threads=threads, precision=precision)
-    except ValueError:
-        raise
-    except Exception as exc:  # onnxruntime load errors
-        raise ValueError("{}: cannot load the model ({})".format(os.path.basename(path), type(exc).__name__)) from exc
-    with _LOCK:
-        _RENDERERS[k] = r
-        while len(_RENDERERS) > 2:
-            _RENDERERS.popitem(last=False)
-    return r
+from .renderer import get_renderer  # noqa: F401 (callers import it from here too)
 
 
 # ----------------------------------------------------------------------------- actor reference
@@ -347,6 +317,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         write_lane = Lane(depth=WRITE_AHEAD, name="reenact-write") if writer is not None else None
         inflight = []  # [(Future of the crops, the batch's pending entries)], at most one
         draws = Draws()  # rows only warped: two at once (threads start with the first)
+        # a row going to the network has its detail layer's warp made beside the inference
+        detail_lane, ahead = Lane(depth=2 * batch + 2, name="reenact-detail"), {}
 
         def write(i, frame, synthesised):
             t = time.perf_counter()
@@ -369,11 +341,16 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if progress is not None and progress(stats["written"], total, "frame {} on {}".format(i, short)) is False:
                 raise Cancelled()
 
+        def detail_of(entry):
+            t = time.perf_counter()
+            i, frame, r, mask, field = entry
+            got = detail_source(detail, head or field is not None, warper, r, frame, field, mask, xf.Minv[r])
+            return got, time.perf_counter() - t
+
         def composite(entry, crop):
             i, frame, r, mask, field = entry
-            t = time.perf_counter()
-            dimg, dvalid = detail_source(detail, head or field is not None, warper, r, frame, field, mask, xf.Minv[r])
-            tm["warp"] += time.perf_counter() - t
+            (dimg, dvalid), t_warp = ahead.pop(i).result() if i in ahead else detail_of(entry)
+            tm["warp"] += t_warp
             t = time.perf_counter()
             res = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                                        detail_valid=dvalid), frame, area)
@@ -426,6 +403,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 stats["cached"] += 1
             else:
                 pending.append((slot, fr.network_input(r, frame, (hole, mouth)), keys[r]))
+                if detail and not (head or field is not None):
+                    ahead[i] = detail_lane.submit(detail_of, slot[3])
 
         lane_sess = renderer.lane_session()
 
@@ -488,10 +467,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             flush(force=True)
             draws.close()
             infer_lane.finish()
+            detail_lane.finish()
             if write_lane is not None:
                 write_lane.finish()
         except BaseException:
             infer_lane.abort()
+            detail_lane.abort()
             draws.close()
             if write_lane is not None:
                 if is_movie:

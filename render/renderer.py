@@ -11,6 +11,7 @@ render path of the CLI and of Blender).
 import json
 import os
 import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -259,3 +260,35 @@ class NeuralRenderer:
                     tuple(y.shape), tuple(xb.shape), (len(xb), 3) + xb.shape[2:]), path=os.path.basename(self.path))
             outs.append(np.clip(y.transpose(0, 2, 3, 1) * 255.0 + 0.5, 0, 255).astype(np.uint8))
         return np.concatenate(outs)
+
+
+# ----------------------------------------------------------------------------- kept open
+_RENDERERS = OrderedDict()
+_RENDERERS_LOCK = threading.Lock()
+
+
+def get_renderer(model=None, prefer_gpu=True, threads=None, precision="auto"):
+    """A :class:`NeuralRenderer` for ``model`` (path or instance; None = the bundled base model),
+    kept open between calls (Preview Frame must not reload the session); ``precision``: see
+    :data:`~reenact.render.renderer.PRECISIONS`."""
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        return model
+    path = os.path.abspath(os.fspath(model or BASE_MODEL))
+    if not os.path.isfile(path):
+        raise ValueError("{}: renderer model not found".format(path))
+    st = os.stat(path)
+    k = (path, st.st_size, st.st_mtime_ns, bool(prefer_gpu), threads, precision)
+    with _RENDERERS_LOCK:
+        if k in _RENDERERS:
+            return _RENDERERS[k]
+    try:
+        r = NeuralRenderer(path, prefer_gpu=prefer_gpu, threads=threads, precision=precision)
+    except ValueError:
+        raise
+    except Exception as exc:  # onnxruntime load errors
+        raise ValueError("{}: cannot load the model ({})".format(os.path.basename(path), type(exc).__name__)) from exc
+    with _RENDERERS_LOCK:
+        _RENDERERS[k] = r
+        while len(_RENDERERS) > 2:
+            _RENDERERS.popitem(last=False)
+    return r
