@@ -226,3 +226,30 @@ def test_fine_tune_rehearses_on_the_sample_and_keeps_near_the_base(track, carpho
     assert d["rehearse_frames"] == 0  # the sample is the shot itself
     with pytest.raises(ValueError, match="--anchor pulls toward the --init weights"):
         T.train([(track, shot)], str(tmp_path / "e.onnx"), anchor=0.01, **kw)
+
+
+def test_worker_processes_give_the_same_run(track, carphone, tmp_path):
+    """Batches assembled by worker processes (--workers, for a GPU or 256 px crops) and clips
+    prepared in parallel are the loop's own: the same losses, the same weights; a run stopped
+    and resumed with workers continues exactly."""
+    kw = dict(size=SIZE, window=WINDOW, steps=4, batch=3, base=8, threads=1, bar=False, fp16=False, int8=False,
+              augment=True, flip=True, ref=True, device="cpu", log=lambda *a: None)
+    pairs = [(track, carphone), (track, carphone)]  # two clips: prepared by two processes
+    serial = T.train(pairs, str(tmp_path / "a.onnx"), workers=0, **kw)
+    fed = T.train(pairs, str(tmp_path / "b.onnx"), workers=2, **kw)
+    assert fed["losses"] == pytest.approx(serial["losses"], rel=1e-6, abs=1e-8)
+    (_, wa), (_, wb) = T.load_weights(str(tmp_path / "a.pt")), T.load_weights(str(tmp_path / "b.pt"))
+    assert all(torch.allclose(wa[k], wb[k], rtol=1e-5, atol=1e-7) for k in wa)
+    part = T.train(pairs, str(tmp_path / "c.onnx"), workers=2, stop_at=2, checkpoint_every=1, **kw)
+    assert part["cancelled"] and part["step"] == 2
+    rest = T.train(pairs, str(tmp_path / "c.onnx"), workers=2, **kw)
+    assert rest["losses"] == pytest.approx(serial["losses"][2:], rel=1e-5, abs=1e-7)
+
+
+def test_device_cuda_refused_without_a_gpu(track, carphone, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    with pytest.raises(T.ReenactError, match="--device cuda"):
+        T.train([(track, carphone)], str(tmp_path / "a.onnx"), size=SIZE, window=WINDOW, steps=1, base=8,
+                device="cuda", bar=False, log=lambda *a: None)
+    assert not os.listdir(tmp_path)

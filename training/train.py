@@ -41,8 +41,9 @@ from ..render.conditioning import REF_CHANNELS, in_channels
 from ..render.reference import REF_WARPS
 from ..video.encode import write_png
 from ..video.identity import check_footage, footage_id
-from .data import Dataset, HOLDOUT, prepare_clip
+from .data import Dataset, HOLDOUT
 from .export import export_onnx
+from .feeder import StepBatches, prepare_clips
 from .files import load_checkpoint, load_torch, save_torch
 from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
@@ -211,6 +212,32 @@ def evaluate(model, ds, clip_indices=None, predict=None):
 
 
 # ----------------------------------------------------------------------------- training
+def _device(torch, name, log):
+    """The torch device of ``--device`` (auto: CUDA when this torch build sees a GPU)."""
+    name = name or "auto"
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ReenactError("--device cuda: this torch build sees no CUDA GPU (--device cpu trains on the CPU)")
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        log("training on {}".format(torch.cuda.get_device_name(0)))
+    return torch.device(name)
+
+
+def _to_cpu(torch, obj):
+    """``obj`` (nested dicts/lists of tensors, a state dict) with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(torch, v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(torch, v) for v in obj)
+    return obj
+
+
 def _preview(path, x, pred, target):
     real = x[0, -4:-1] if x.shape[1] % 5 else x[0, -5:-2]
     row = [real, pred[0], target[0]]
@@ -333,6 +360,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         torch.set_num_threads(int(cfg.threads))
     seed_all(cfg.seed)
     t_start = time.perf_counter()
+    dev = _device(torch, cfg.device, log)
 
     # before any long work: every Track is of its footage, and a checkpoint to resume is of this data
     pairs = [_checked_pair(p, cfg.accept_footage, log) for p in pairs]
@@ -352,14 +380,10 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     if cfg.resume:
         check_checkpoint_data(checkpoint, data, log)
 
-    def load(pair):
-        tr, video, label = pair
-        return prepare_clip(tr, video, cfg.size, cache_dir=cache_dir, accept_footage=cfg.accept_footage,
-                            track_label=label)
+    def load(group):
+        return prepare_clips(group, cfg.size, cfg.accept_footage, cfg.workers, cache_dir)
 
-    clips = [load(p) for p in pairs]
-    ev = [load(p) for p in eval_pairs]
-    rclips = [load(p) for p in rehearse]
+    clips, ev, rclips = load(pairs), load(eval_pairs), load(rehearse)
     log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
     icfg = state = None
     if cfg.init:
@@ -391,11 +415,12 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     model = build_model(config)
     if state is not None:
         init_from(model, state, log, icfg)
+    model.to(dev)
     anchor = [(p, p.detach().clone()) for p in model.parameters()] if anchor_w > 0 else []
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999) if cfg.gan > 0 else (0.9, 0.999))
     disc = dopt = None
     if cfg.gan > 0:
-        disc = PatchDiscriminator(3 + 5)
+        disc = PatchDiscriminator(3 + 5).to(dev)
         dopt = torch.optim.Adam(disc.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     def lr_factor(s):
         # cosine decay over the run; with a time limit, over whichever ends first (steps or time)
@@ -418,15 +443,18 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             step = int(ck["step"])
             log("resumed from {} at step {}".format(checkpoint, step))
 
-    def save_ck():
+    def save_ck():  # tensors on the CPU, so that a checkpoint made on a GPU resumes anywhere
         d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
              "data": data}
         if disc is not None:
             d["disc"], d["dopt"] = disc.state_dict(), dopt.state_dict()
+        d = _to_cpu(torch, d)
         save_torch(d, checkpoint)
 
     stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
-    kernel = _gauss_kernel(torch, 3)
+    kernel = _gauss_kernel(torch, 3).to(dev)
+    feed = StepBatches(ds, cfg.batch - n_rehearse, cfg.seed, cfg.steps, rds, n_rehearse, cfg.workers)
+    batches = feed.batches(step, pin=dev.type == "cuda")
     cond_cur = slice((cfg.window - 1) * 5, cfg.window * 5)
     losses = []
     drift = 0.0
@@ -440,10 +468,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             if cfg.time_limit and time.perf_counter() - t_start > cfg.time_limit:
                 log("time limit reached at step {}".format(step))
                 break
-            parts = ds.train_batch(step, cfg.batch - n_rehearse, cfg.seed)
-            if n_rehearse:
-                parts = [np.concatenate(z) for z in zip(parts, rds.train_batch(step, n_rehearse, cfg.seed + 7919))]
-            x, y, f, m, h = (torch.from_numpy(a) for a in parts)
+            _, parts = next(batches)
+            x, y, f, m, h = (torch.as_tensor(a).to(dev, non_blocking=True) for a in parts)
             pred = model(x)
             w = loss_weights(torch, f, m, h, cfg.mode, cfg.mouth_weight)
             loss, l1 = recon_loss(pred, y, w, kernel, cfg.ssim_weight)
@@ -477,12 +503,13 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
                     "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, cfg.steps, float(np.mean(losses[-10:])), rate))
                 sys.stderr.flush()
             if cfg.preview and (step % cfg.preview_every == 0 or step == 1):
-                _preview(cfg.preview, x.numpy(), pred.detach().numpy(), y.numpy())
+                _preview(cfg.preview, x[:1].cpu().numpy(), pred[:1].detach().cpu().numpy(), y[:1].cpu().numpy())
                 if cfg.progress_lines:
                     print("PREVIEW {}".format(cfg.preview), flush=True)
             if step % cfg.checkpoint_every == 0:
                 save_ck()
     finally:
+        batches.close()  # stops the workers, if any
         stop.restore()
         if bar:
             sys.stderr.write("\n")
@@ -491,7 +518,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         if cfg.progress_lines:
             print("CANCELLED {}".format(step), flush=True)
         return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
-    model.eval()
+    model.eval().cpu()
     weights = weights or (os.path.splitext(out)[0] + ".pt")
     save_weights(model, config, weights)
     exp = export_onnx(model, out, config, fp16=cfg.fp16)
