@@ -459,7 +459,8 @@ def build_parser():
     p = sub.add_parser("render", help="render a Track with a neural renderer and composite full frames")
     p.add_argument("track", help="the performance to render (.npz)")
     p.add_argument("--video", required=True, help="the target clip (frames to composite into)")
-    p.add_argument("--model", required=True, help="renderer ONNX (e.g. models/renderer_base.onnx)")
+    p.add_argument("--model", required=True, help="renderer ONNX, or a bundled one by name: base (128 px crops, fast) "
+                                                  "or base256 (256 px crops, sharper on big faces)")
     p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
     p.add_argument("--frames", default=None, metavar="A:B",
                    help="0-based clip frames A..B-1 to render (default: all); the other frames are "

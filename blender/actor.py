@@ -292,7 +292,16 @@ def actor_strip(ob):
 
 
 def model_of(ob):
-    return bpy.path.abspath(ob.reenact.model_path) if ob.reenact.model_path else None
+    """The actor's renderer: its own (Train Renderer), else the bundled one the preferences name
+    (None: the default base)."""
+    if ob.reenact.model_path:
+        return bpy.path.abspath(ob.reenact.model_path)
+    from ..render.renderer import model_path
+    from .props import preferences
+
+    prefs = preferences()
+    name = getattr(prefs, "base_model", "base") if prefs is not None else "base"
+    return None if name == "base" else model_path(name)
 
 
 def tracked_track(ob):

@@ -19,6 +19,14 @@ class ReenactPreferences(bpy.types.AddonPreferences):
         default=True,
     )
 
+    base_model: EnumProperty(
+        name="Bundled Renderer",
+        description="The renderer of actors that have none of their own",
+        items=(("base", "Base, 128 px", "128 px face crops: the fast default (about a quarter of the network's time)"),
+               ("base256", "Base, 256 px", "256 px face crops: sharper on faces of 256 px and more, slower")),
+        default="base",
+    )
+
     training_python: StringProperty(
         name="Training Python",
         description="A Python 3.11 with torch 2.13, numpy, OpenCV and PyAV that runs renderer training "
@@ -41,6 +49,7 @@ class ReenactPreferences(bpy.types.AddonPreferences):
     def draw(self, context):
         layout = self.layout
         layout.prop(self, "use_gpu")
+        layout.prop(self, "base_model")
         layout.prop(self, "training_python")
         layout.prop(self, "sign_cert")
         layout.prop(self, "sign_key")

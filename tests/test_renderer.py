@@ -130,3 +130,33 @@ def test_cli_render_frames_to_folder_and_bad_input(track_file, carphone, tmp_pat
     assert main(["render", track_file, "--video", carphone, "--model", BASE_MODEL, "--out", bad,
                  "--frames", "100:500"]) == 2
     assert not os.path.exists(bad)
+
+
+def test_bundled_256_base_by_name(track_file, carphone, tmp_path):
+    """``--model base256`` is the bundled 256 px base (docs/renderer.md, *The 256 px base*): it
+    crops at 256 px, draws the face (the rendered face differs from the footage's and from the
+    128 px base's) and keeps the frames it does not render."""
+    from reenact.cli import main
+    from reenact.render.renderer import BUNDLED_MODELS, model_path
+    from reenact.video import open_video
+
+    assert model_path("base") == BASE_MODEL and model_path(None) == BASE_MODEL
+    path = model_path("base256")
+    assert path == BUNDLED_MODELS["base256"] and os.path.isfile(path) and os.path.getsize(path) <= 50 * 2**20
+    assert os.path.isfile(os.path.splitext(path)[0] + ".pt") and os.path.isfile(os.path.splitext(path)[0] + ".int8.onnx")
+    assert NeuralRenderer(path, prefer_gpu=False).size == 256
+    outs = {}
+    for name in ("base", "base256"):
+        out = str(tmp_path / name)
+        assert main(["render", track_file, "--video", carphone, "--model", name, "--out", out, "--frames", "40:43",
+                     "--region", "face", "--cpu"]) == 0
+        with open_video(out) as src:
+            outs[name] = {i: f.astype(int) for i, f in src.iter_frames(38, 43)}
+    with open_video(carphone) as src:
+        orig = {i: f.astype(int) for i, f in src.iter_frames(38, 43)}
+    for i in (38, 39):  # copied through by both
+        assert np.array_equal(outs["base256"][i], orig[i]) and np.array_equal(outs["base"][i], orig[i])
+    for i in (40, 41, 42):  # a face drawn (the brows raised) over as much of the frame as the 128 px base's
+        changed = {k: int((np.abs(outs[k][i] - orig[i]).max(2) > 6).sum()) for k in outs}
+        assert changed["base256"] > 0.5 * changed["base"] > 50, changed  # carphone: a 60 px face
+        assert np.abs(outs["base256"][i] - outs["base"][i]).max() > 6  # by another network
