@@ -217,6 +217,42 @@ def _track_video(s):
     return tuple(s.split("=", 1))
 
 
+def _also(s):
+    """``PERF.npz`` or ``PERF.npz=DRIVER.npz=DRIVER.mp4`` (--also)."""
+    parts = s.split("=", 2)
+    if len(parts) == 2:
+        raise argparse.ArgumentTypeError("expected PERF.npz or PERF.npz=DRIVER.npz=DRIVER.mp4")
+    return parts[0], (tuple(parts[1:]) if len(parts) == 3 else None)
+
+
+def _other_actors(args, warnings):
+    """[dict(track, mouth_from)] of ``--also``, each checked against the footage and its driver
+    before any long work (one line naming the file)."""
+    from .face.track import Track
+    from .render.donor import open_donor
+    from .render.pipeline import check_tracks_footage
+    from .video import VideoError
+
+    if args.chunk:
+        raise UserError("--also renders several actors in one job; a --chunk of it is not supported (render each "
+                        "actor as a farm job of its own)")
+    actors = []
+    for path, driver in args.also:
+        try:
+            tr = Track.load(path)
+            warnings += check_tracks_footage(tr, args.video, None, args.accept_footage, (path, None))
+            if driver is not None:
+                if args.region == "face":
+                    raise UserError("{}: a driver's mouth is for --region mouth or head".format(path))
+                donor, dw = open_donor(tr, driver[0], driver[1], args.accept_footage, performance_label=path)
+                donor.close()
+                warnings += dw
+        except (ValueError, VideoError) as exc:
+            raise UserError(str(exc)) from exc
+        actors.append({"track": tr, "mouth_from": driver})
+    return actors
+
+
 def cmd_render(args):
     from .face.track import Track
     from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
@@ -312,14 +348,25 @@ def cmd_render(args):
         check_output_folder(args.out, FrameFolder.owns)
     if args.cache:
         check_output_folder(args.cache, option="--cache")
+    n_warned = len(warnings)
+    others = _other_actors(args, warnings) if args.also else []
+    for w in warnings[n_warned:]:
+        print("reenact: warning: " + w, file=sys.stderr)
     bar = ConsoleProgress("render", stream=sys.stderr)
     try:
-        summary = render_clip(track, args.video, renderer, out=args.out, frames=(a, b), region=args.region,
-                              cache_dir=args.cache, batch=args.batch, progress=bar, crop_track=crop_track,
-                              lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
-                              sign_key=args.sign_key, chunk=chunk, detail=not args.no_detail,
-                              accept_footage=args.accept_footage, mouth_from=mouth_from,
-                              mouth_mode=mouth or "auto", reference_frames=ref_frames, front=not args.no_front)
+        common = dict(out=args.out, frames=(a, b), region=args.region, cache_dir=args.cache, batch=args.batch,
+                      progress=bar, lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
+                      sign_key=args.sign_key, detail=not args.no_detail, accept_footage=args.accept_footage,
+                      mouth_mode=mouth or "auto", front=not args.no_front)
+        if others:  # a two-shot: every actor's change laid over one output (render/actors.py)
+            from .render.actors import render_actors
+
+            first = {"track": track, "crop_track": crop_track, "mouth_from": mouth_from,
+                     "reference_frames": ref_frames}
+            summary = render_actors([first] + others, args.video, renderer, **common)
+        else:
+            summary = render_clip(track, args.video, renderer, crop_track=crop_track, chunk=chunk, mouth_from=mouth_from,
+                                  reference_frames=ref_frames, **common)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -487,6 +534,10 @@ def build_parser():
                    help="mouth dub (and region head): draw the lower face from the footage warped to the requested "
                         "mouth, with the driver's own mouth interior (teeth, tongue) in the opening; the driver's "
                         "Track and footage, which TRACK must have been transferred from (docs/compositing.md)")
+    p.add_argument("--also", type=_also, action="append", default=[], metavar="PERF.npz[=DRIVER.npz=DRIVER.mp4]",
+                   help="another actor of the same shot (a Track of --video's --max-faces tracking, edited or "
+                        "transferred), rendered into the same output; with its driver's mouth after '='. Repeatable "
+                        "(docs/compositing.md, Two actors in one shot)")
     p.add_argument("--mouth", choices=("auto", "shot", "driver", "renderer"), default=None,
                    help="region head: the moved head's lower face from the footage frame with the nearest mouth, "
                         "with the driver's mouth interior in its opening where the performance opens beyond the "

@@ -43,23 +43,39 @@ def row_points(track, row):
     return posed_points(track, [row])[0][0]
 
 
+def _lips_keep_out(points, shape):
+    """((x0, y0, x1, y1), weight) of the lips of mesh ``points`` in a frame of ``shape``, or None."""
+    p = None if points is None else np.asarray(points, np.float64)[list(OUTER_LIP)]
+    if p is None or not np.isfinite(p).all():
+        return None
+    c = p.mean(0)
+    hull = cv2.convexHull((c + (p - c) * LIPS_KEEP_OUT).astype(np.float32))[:, 0]
+    f = max(1.0, LIPS_FEATHER * float(np.ptp(p[:, 0])))
+    H, W = shape[:2]
+    x0, y0 = np.maximum(np.floor(hull.min(0) - 3 * f).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(hull.max(0) + 3 * f).astype(int), (W, H))
+    if not (x1 > x0 and y1 > y0):
+        return None
+    m = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillConvexPoly(m, np.round((hull - (x0, y0)) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
+    return (int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(m, (0, 0), f)
+
+
 def mark_performance(frame, i, payload, points, area=None):
     """``frame`` (a frame the render path synthesised, frame index ``i``) with the watermark of
     ``payload``, kept off the lips of the performance's mesh ``points`` ((468, 2) frame pixels,
-    :func:`row_points`; None: marked everywhere) and out of the footage's letterbox or pillarbox
-    bars (``area``, the picture inside them: :func:`~reenact.video.bars.keep_bars`; they stay
-    the footage's black, and d14's weakest window after a downscale read no lower for it)."""
-    keep = None
-    p = None if points is None else np.asarray(points, np.float64)[list(OUTER_LIP)]
-    if p is not None and np.isfinite(p).all():
-        c = p.mean(0)
-        hull = cv2.convexHull((c + (p - c) * LIPS_KEEP_OUT).astype(np.float32))[:, 0]
-        f = max(1.0, LIPS_FEATHER * float(np.ptp(p[:, 0])))
-        H, W = frame.shape[:2]
-        x0, y0 = np.maximum(np.floor(hull.min(0) - 3 * f).astype(int), 0)
-        x1, y1 = np.minimum(np.ceil(hull.max(0) + 3 * f).astype(int), (W, H))
-        if x1 > x0 and y1 > y0:
-            m = np.zeros((y1 - y0, x1 - x0), np.float32)
-            cv2.fillConvexPoly(m, np.round((hull - (x0, y0)) * 16).astype(np.int32), 1.0, cv2.LINE_AA, 4)
-            keep = ((int(x0), int(y0), int(x1), int(y1)), cv2.GaussianBlur(m, (0, 0), f))
+    :func:`row_points`; a list of them: every actor's lips of a several-actor render; None:
+    marked everywhere) and out of the footage's letterbox or pillarbox bars (``area``, the
+    picture inside them: :func:`~reenact.video.bars.keep_bars`; they stay the footage's black,
+    and d14's weakest window after a downscale read no lower for it)."""
+    many = isinstance(points, (list, tuple))
+    keeps = [k for k in (_lips_keep_out(p, frame.shape) for p in (points if many else [points])) if k is not None]
+    keep = keeps[0] if len(keeps) == 1 else None
+    if len(keeps) > 1:  # one box around them all, each actor's weight in it
+        x0, y0 = min(k[0][0] for k in keeps), min(k[0][1] for k in keeps)
+        x1, y1 = max(k[0][2] for k in keeps), max(k[0][3] for k in keeps)
+        w = np.zeros((y1 - y0, x1 - x0), np.float32)
+        for (a0, b0, a1, b1), m in keeps:
+            np.maximum(w[b0 - y0:b1 - y0, a0 - x0:a1 - x0], m, out=w[b0 - y0:b1 - y0, a0 - x0:a1 - x0])
+        keep = ((x0, y0, x1, y1), w)
     return keep_bars(mark_frame(frame, i, DEFAULT_KEY, payload, keep_out=keep), frame, area)

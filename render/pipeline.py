@@ -136,7 +136,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
                 detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto",
-                redraw=False, front=True):
+                redraw=False, front=True, over=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn without
@@ -189,7 +189,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     opening), with ``mouth_from`` the driver's mouth interior in it (:func:`~.rewrite.head_donor`).
 
     ``front``: what stands in front of the face in the footage stays there (:mod:`.front`; the
-    summary's ``in_front``). The Tracks must be of ``video`` (:func:`check_tracks_footage`;
+    summary's ``in_front``). ``over``: one pass of a several-actor render (:mod:`.actors`). The Tracks must be of ``video`` (:func:`check_tracks_footage`;
     ``accept_footage``: a re-encoded copy); the summary's ``warnings`` say what could not be checked."""
     t_start = time.perf_counter()
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
@@ -332,6 +332,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             tm["encode"] += time.perf_counter() - t
 
         def emit(i, frame, synthesised):
+            if over is not None:  # laid over the earlier actors' frames (render/actors.py)
+                frame, synthesised = over.finish(i, frame, synthesised)
             if write_lane is not None:
                 write_lane.submit(write, i, frame, synthesised)
             if on_frame is not None:
@@ -446,6 +448,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             for i, frame in iter_segments(src, segments):
                 tm["decode"] += time.perf_counter() - t
                 r = i - f0
+                if over is not None:
+                    over.take(i, frame)
                 if r not in keys:  # outside the range, not covered or untracked: the footage
                     queue.append([i, frame, frame, None])
                     stats["copied"] += 1

@@ -58,3 +58,18 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     assert v["strip"][0] <= v["scene_ranges"][0][0] and v["scene_ranges"][-1][1] <= v["strip"][1]
     assert r["verify_original_detected"] is False
     assert all(ms > 0 for ms in r["preview_ms"])  # its speed: bench/render_path.py
+
+
+def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
+    """Render Performance with Every Actor of the Strip: a two-shot's two actors in one result
+    strip, frame for frame the pipeline's several-actor render, each actor's change on its half."""
+    check = os.path.join(ROOT, "tests", "blender_actors_check.py")
+    res = subprocess.run([sys.executable, check, json.dumps({"clip": carphone, "out": str(tmp_path)})],
+                         capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert r["actors"] == 2 and r["new_strips"] == 1 and r["all_strip"][1:] == [1, 30]
+    assert r["frame_exact_max_diff"] == 0
+    assert all(left > 20 and right > 20 for left, right in r["changed_halves"]), r["changed_halves"]
+    assert r["strips_after_single"] == 2  # the actor alone: a strip of its own beside the shared one

@@ -99,6 +99,38 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
                        reference_frames=reference_frames, front=front)
 
 
+def render_actors_job(actors, source, model, out, frames, region, lossless, cache_dir, prefer_gpu, sign, progress,
+                      job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True):
+    """Worker thread (no bpy): every actor of a strip into one output (render/actors.py)."""
+    from ...render.actors import render_actors
+
+    return render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
+                         progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
+                         sign_key=sign[1], job_id=job_id, accept_footage=accept_footage, detail=detail,
+                         mouth_mode=mouth_mode, front=front)
+
+
+def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
+    """The render's actors when Every Actor of the Strip is on: this one first, then the strip's
+    other tracked actors (each its own performance, renderer and dubbing actor), or None."""
+    others = sorted((o for o in actor_data.actor_objects(scene) if o is not ob and o.reenact.strip_name == strip.name),
+                    key=lambda o: o.reenact.actor_index)
+    if not op.all_actors or not others:
+        return None
+    if op.use_chunk:
+        raise ValueError("Every Actor of the Strip renders in one job: a farm chunk of it is not supported")
+    actors = [{"track": track, "crop_track": base, "mouth_from": mouth_from, "reference_frames": reference,
+               "model": actor_data.model_of(ob)}]
+    for o in others:
+        b = actor_data.tracked_track(o)
+        for w in actor_data.check_strip_footage(o, strip, b, op.accept_footage):
+            report(op, "WARNING", w)
+        t = layers.curves_to_track(o, scene, b)
+        m = actor_data.driver_of(o, t) if op.region in ("mouth", "head") and op.mouth in ("AUTO", "DRIVER") else None
+        actors.append({"track": t, "crop_track": b, "mouth_from": m, "model": actor_data.model_of(o)})
+    return actors
+
+
 def _render_inputs(context, name="", op=None, accept=False):
     """The actor (``name``, else the active one), its scene and strip, the render folder and its
     tracked Track, checked against the footage the strip shows now (warnings reported on
@@ -144,6 +176,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                            description="Job id carried by the watermark (default: derived from the footage, "
                                        "the renderer and the actor)")
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
+    all_actors: BoolProperty(name="Every Actor of the Strip", default=False,
+                             description="Render every tracked actor of this strip, each with its own performance, "
+                                         "renderer and dubbing actor, into one result strip (a two-shot dubbed for "
+                                         "both); off: this actor only, in a strip of its own")
 
     job_label = "Rendering"
     cancel_note = "the frames already rendered are kept (cache and frame folder); render again to resume"
@@ -173,6 +209,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         row.prop(self, "reference_first")
         row.prop(self, "reference_last")
         layout.prop(self, "accept_footage")
+        layout.prop(self, "all_actors")
 
     def prepare(self, context):
         ob, scene, strip, root, base = _render_inputs(context, self.actor, self, self.accept_footage)
@@ -204,7 +241,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
-        name = actor_data._safe(ob.name)
+        actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
+        self._all = actors is not None
+        name = actor_data._safe(strip.name + " all actors" if self._all else ob.name)
         if self.output == "MOVIE":
             out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
         else:
@@ -213,6 +252,11 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         self._out = out
         cache = os.path.join(root, "reenact_cache")
         sign = props.signing_paths(context)
+        if self._all:
+            return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
+                                        self.region, self.lossless, cache, not self.cpu, sign),
+                    {"job_id": self.job_id or None, "accept_footage": self.accept_footage, "detail": self.detail,
+                     "mouth_mode": self.mouth.lower(), "front": self.keep_front})
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
@@ -238,8 +282,14 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         strip = scene.sequence_editor.strips_all[self._strip_name]
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
             report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"],
-                                    farm.result_name(strip, ob, self.region), key=(self._ob_name, self.region))
+        if self._all:  # one strip for the strip's actors together
+            name, key = farm.result_name(strip, None, self.region) + " (all actors)", ("*" + strip.name, self.region)
+        else:
+            name, key = farm.result_name(strip, ob, self.region), (self._ob_name, self.region)
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], name, key=key)
+        for w in summary.get("warnings", []) if self._all else []:  # (overlapping actors)
+            if "overlap" in w:
+                report(self, "WARNING", w)
         st["reenact_provider"] = summary["provider"]
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]

@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Several actors of one shot in one render: a two-shot dubbed (or reenacted) for both.
+
+One Track holds one actor, and a render of it changes that actor's region only, so a second
+render over the first one's output would take the first's synthesised pixels as footage (its
+references, its shot's mouths, its cache keys) and mark them twice. :func:`render_actors` renders
+each actor in a pass of its own over the **original** footage, everything it analyses and caches
+the same as a one-actor render, and lays each pass's change over the earlier passes' frames:
+
+    frame = earlier passes' frame + (this pass's frame - the footage's frame)
+
+(exact where the actors' regions do not overlap; where they do, the later actor's change is
+added to the earlier's and the frames are named in a warning). Passes before the last write
+lossless PNGs into a temporary folder beside the output (removed on every path, errors and
+cancelling included); the last writes the output. The watermark is laid once, on the merged
+frame, kept off every drawn actor's lips, with one job id for all the passes; the C2PA manifest
+is the last pass's. Frames no actor synthesises stay the footage, untouched.
+"""
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from .marking import mark_performance, render_payload, row_points
+
+#: a frame where two actors' changes share more than this many pixels is named in a warning
+OVERLAP_PIXELS = 64
+
+
+class Over:
+    """What one pass of :func:`render_actors` hands :func:`~reenact.render.pipeline.render_clip`
+    (``over``): it keeps the footage's frames as they are decoded (:meth:`take`) and turns each
+    frame the pass emits into the merged frame (:meth:`finish`)."""
+
+    def __init__(self, canvas=None, earlier=(), mark=None):
+        self.canvas = canvas  # an open VideoSource of the previous pass's frames (None: the first pass)
+        self.earlier = earlier  # [(Track, frames it synthesised)] of the earlier passes
+        self.mark = mark  # (payload, area, this pass's Track): the last pass marks the merged frames
+        self.mine = set()  # frames this pass synthesised
+        self.overlap = []  # frames where this pass's change meets an earlier pass's
+        self._orig = {}
+
+    def take(self, i, frame):
+        if self.canvas is not None:
+            self._orig[i] = frame
+
+    def finish(self, i, frame, synthesised):
+        """(merged frame, whether any pass synthesised it) of clip frame ``i``."""
+        if synthesised:
+            self.mine.add(i)
+        if self.canvas is not None:
+            orig, under = self._orig.pop(i), self.canvas.read(i)
+            if synthesised:
+                d = frame.astype(np.int16) - orig
+                mine = d.any(2)
+                theirs = (under != orig).any(2)
+                if int(np.count_nonzero(mine & theirs)) > OVERLAP_PIXELS:
+                    self.overlap.append(int(i))
+                frame = np.clip(under + d, 0, 255).astype(np.uint8)
+            else:
+                frame = under
+        drawn = [(tr, rows) for tr, rows in self.earlier if i in rows]
+        if synthesised and self.mark is not None:
+            drawn.append((self.mark[2], self.mine))
+        if drawn and self.mark is not None:
+            payload, area = self.mark[0], self.mark[1]
+            pts = [row_points(tr, i - int(tr.frame_start)) for tr, _rows in drawn]
+            frame = mark_performance(frame, i, payload, pts, area)
+        return frame, bool(synthesised or drawn)
+
+
+def _pass_progress(progress, k, n_pass):
+    if progress is None:
+        return None
+
+    def report(done, total, text=""):
+        return progress(k * total + done, n_pass * total, "actor {}/{}: {}".format(k + 1, n_pass, text))
+
+    return report
+
+
+def render_actors(actors, video, model=None, out=None, job_id=None, watermark=True, sign=True, cache_dir=None,
+                  progress=None, on_frame=None, prefer_gpu=True, threads=None, **options):
+    """Render every actor of ``actors`` into one output (see the module doc).
+
+    ``actors``: [dict(track=Track, crop_track=None, mouth_from=None, reference_frames=None,
+    model=None)] or plain Tracks, one per actor, in the order they are laid (later over earlier);
+    an actor's ``model`` (its own renderer) replaces ``model`` for it. ``options``:
+    :func:`~reenact.render.pipeline.render_clip`'s (``frames``, ``region``, ``batch``, ...),
+    the same for every actor; a ``chunk`` is refused (a farm renders one actor per job). Returns
+    the last pass's summary with ``actors`` (each pass's own summary), the counts summed, and
+    ``overlap`` (frames where two actors' changes meet)."""
+    from .pipeline import check_inputs, check_tracks_footage, default_cache_dir, get_renderer
+    from .plates import footage_area
+    from .cache import source_identity
+    from ..video import open_video
+
+    if options.get("chunk") is not None:
+        raise ValueError("a chunk of a several-actor render is not supported: render each actor as a job of its own")
+    actors = [a if isinstance(a, dict) else {"track": a} for a in actors]
+    if not actors:
+        raise ValueError("no actor to render")
+    renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
+    with open_video(video) as src:  # every Track against the footage before any long work
+        size = (src.width, src.height)
+    for a in actors:
+        check_tracks_footage(a["track"], video, a.get("crop_track"), options.get("accept_footage", False))
+        check_inputs(a["track"], a.get("crop_track"), size)
+    own = [a.get("crop_track") if a.get("crop_track") is not None else a["track"].footage() for a in actors]
+    payload = render_payload(job_id, source_identity(video), renderer, own[0])
+    job = payload.to_dict()["job_id"]
+    if cache_dir is None and out is not None:
+        cache_dir = default_cache_dir(out)
+    area = footage_area(video, own[0])  # the picture inside the bars, which the mark leaves black
+    parent = os.path.dirname(os.path.abspath(os.fspath(out))) if out is not None else None
+    if parent is not None:
+        os.makedirs(parent, exist_ok=True)  # (the output's folder, which the last pass makes anyway)
+    temps, passes, earlier, canvas, overlap = [], [], [], None, []
+    try:
+        for k, a in enumerate(actors):
+            last = k == len(actors) - 1
+            target = out if last else tempfile.mkdtemp(prefix=".reenact-actor{}-".format(k + 1), dir=parent)
+            if not last:
+                temps.append(target)
+            over = Over(canvas, list(earlier), (payload, area, a["track"]) if (last and watermark) else None)
+            mine = get_renderer(a["model"], prefer_gpu=prefer_gpu, threads=threads) if a.get("model") else renderer
+            s = _render_pass(a, video, mine, target, over, job, cache_dir, sign and last,
+                             _pass_progress(progress, k, len(actors)), on_frame if last else None, options)
+            overlap += over.overlap
+            passes.append(s)
+            earlier.append((a["track"], over.mine))
+            if canvas is not None:
+                canvas.close()
+            canvas = None if last else open_video(target)
+    finally:
+        if canvas is not None:
+            canvas.close()
+        for t in temps:
+            shutil.rmtree(t, ignore_errors=True)
+    summary = dict(passes[-1])
+    for key in ("rendered", "cached", "warped"):
+        summary[key] = sum(int(s[key]) for s in passes)
+    summary["copied"] = summary["frames"] - len(set().union(*(rows for _t, rows in earlier)))
+    summary["seconds"] = round(sum(float(s["seconds"]) for s in passes), 3)
+    summary["watermark"] = bool(watermark)
+    summary["overlap"] = sorted(set(overlap))
+    summary["actors"] = passes
+    warnings = [w for s in passes for w in s.get("warnings", [])]
+    if summary["overlap"]:
+        warnings.append("frames {}: two actors' rendered regions overlap there; the later actor's change is added to "
+                        "the earlier one's (check them)".format(_runs(summary["overlap"])))
+    summary["warnings"] = list(dict.fromkeys(warnings))
+    return summary
+
+
+def _render_pass(actor, video, renderer, out, over, job, cache_dir, sign, progress, on_frame, options):
+    from .pipeline import render_clip
+
+    return render_clip(actor["track"], video, renderer, out=out, cache_dir=cache_dir, progress=progress,
+                       crop_track=actor.get("crop_track"), mouth_from=actor.get("mouth_from"),
+                       reference_frames=actor.get("reference_frames"), job_id=job, watermark=False, sign=sign,
+                       on_frame=on_frame, over=over, **options)
+
+
+def _runs(frames):
+    """'3-7, 12' of sorted frame numbers."""
+    out, start, prev = [], None, None
+    for f in frames:
+        if start is None:
+            start = prev = f
+        elif f == prev + 1:
+            prev = f
+        else:
+            out.append("{}-{}".format(start, prev) if prev > start else str(start))
+            start = prev = f
+    if start is not None:
+        out.append("{}-{}".format(start, prev) if prev > start else str(start))
+    return ", ".join(out)

@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_render.py in a fresh bpy process (Blender 5.0).
+
+A two-shot (carphone beside its mirror image) tracked with two actors, both actors' brows
+raised, then Render Performance with Every Actor of the Strip: one result strip, frame for
+frame the pipeline's two-actor render (render/actors.py) of the same performances, each
+actor's change on its own half of the frame; without the option the active actor alone.
+
+argv: JSON {"clip", "out"}. Prints RESULT <json>.
+"""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+
+def main(cfg):
+    import cv2
+
+    from reenact import register
+    from reenact.blender import actor as actor_data
+    from reenact.blender import blend
+    from reenact.blender.layers import curves_to_track
+    from reenact.render.actors import render_actors
+    from reenact.video import VideoWriter, open_video
+
+    res = {"blender": bpy.app.version_string}
+    clip = os.path.join(cfg["out"], "two shot.mp4")
+    with open_video(cfg["clip"]) as src:
+        frames, rate = [f for _, f in src.iter_frames(0, 30)], src.rate
+    with VideoWriter(clip, rate, (2 * frames[0].shape[1], frames[0].shape[0]), crf=10) as w:
+        for f in frames:
+            w.write(np.concatenate([f, f[:, ::-1]], 1))
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    strip = blend.add_movie_strip(scene, clip, channel=2, frame_start=1, name="two")
+    scene.sequence_editor.active_strip = strip
+    scene.reenact.max_faces = 2
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["out"], "actors check.blend"))
+    scene = bpy.context.scene
+    strip = scene.sequence_editor.strips_all["two"]
+    actors = sorted((o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor),
+                    key=lambda o: o.reenact.actor_index)
+    res["actors"] = len(actors)
+    for ob in actors:  # an animator's edit of each: brows raised by 0.4
+        tracked = actor_data.tracked_track(ob)
+        kb = ob.data.shape_keys.key_blocks["browInnerUp"]
+        k = [str(n) for n in tracked.expression_names].index("browInnerUp")
+        for i in range(30):
+            kb.value = float(min(1.0, tracked.expression[i, k] + 0.4))
+            kb.keyframe_insert("value", frame=int(strip.frame_start) + i)
+    bpy.context.view_layer.objects.active = actors[0]
+    before = len(blend.all_strips(scene))
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14, region="face",
+                                              all_actors=True) == {"FINISHED"}
+    new = [s for s in blend.all_strips(scene) if s.name.endswith("(all actors)")]
+    res["new_strips"] = len(blend.all_strips(scene)) - before
+    res["all_strip"] = [new[0].channel, int(new[0].frame_final_start), int(new[0].frame_final_duration)] if new else None
+    folder = bpy.path.abspath(new[0].directory)
+    direct = {}
+    perfs = [{"track": curves_to_track(o, scene, actor_data.tracked_track(o)), "crop_track": actor_data.tracked_track(o)}
+             for o in actors]
+    render_actors(perfs, actor_data.strip_source(strip), None, out=None, frames=(10, 14), region="face",
+                  on_frame=lambda i, f: direct.__setitem__(i, f))
+    worst, halves = 0, []
+    W = frames[0].shape[1]
+    for i in range(10, 14):
+        img = cv2.cvtColor(cv2.imread(os.path.join(folder, new[0].elements[i].filename)), cv2.COLOR_BGR2RGB)
+        worst = max(worst, int(np.abs(img.astype(int) - direct[i].astype(int)).max()))
+        with open_video(clip) as src:
+            o = src.read(i).astype(int)
+        changed = np.abs(img.astype(int) - o).max(2) > 3
+        halves.append([int(changed[:, :W].sum()), int(changed[:, W:].sum())])
+    res["frame_exact_max_diff"] = worst
+    res["changed_halves"] = halves
+    # without the option: the active actor alone, in its own strip
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14,
+                                              region="face") == {"FINISHED"}
+    res["strips_after_single"] = len(blend.all_strips(scene)) - before
+    print("RESULT " + json.dumps(res))
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[-1]))

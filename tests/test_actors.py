@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Two actors of one shot rendered into one output (render/actors.py, ``reenact render --also``),
+on a generated two-shot: carphone beside its own mirror image, tracked with two faces."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import edited, read_frames
+from reenact.render.actors import render_actors
+from reenact.render.pipeline import render_clip
+
+FRAMES = (10, 18)
+
+
+@pytest.fixture(scope="module")
+def two_shot(carphone, tmp_path_factory):
+    """(movie, [Track of actor 0, Track of actor 1], their edits) of a 40-frame two-shot."""
+    from reenact.tracking.tracker import track_video
+    from reenact.video import VideoWriter, open_video
+
+    folder = tmp_path_factory.mktemp("two")
+    path = str(folder / "two.mp4")
+    with open_video(carphone) as src:
+        frames = [f for _, f in src.iter_frames(0, 40)]
+        rate = src.rate
+    with VideoWriter(path, rate, (2 * frames[0].shape[1], frames[0].shape[0]), crf=10) as w:
+        for f in frames:
+            w.write(np.concatenate([f, f[:, ::-1]], 1))
+    tracks = track_video(path, max_faces=2)
+    assert len(tracks) == 2 and all(np.mean(t.tracked) == 1.0 for t in tracks)
+    return path, tracks, [edited(t) for t in tracks]
+
+
+def _half(track):
+    """Which half of the frame the actor's face is in (0 left, 1 right)."""
+    x = float(np.nanmean(track.landmarks[:, :, 0])) / float(track.size[0])
+    return int(x > 0.5)
+
+
+def test_each_actor_rendered_as_alone_and_laid_together(two_shot, tmp_path):
+    """Each actor's change is the one a render of that actor alone makes (same job, unmarked),
+    laid over the other's: exactly one + other - footage; the frames outside the range are the
+    footage; no pass's folder is left behind."""
+    video, tracks, edits = two_shot
+    kw = dict(frames=FRAMES, region="face", watermark=False, prefer_gpu=False, job_id="2a", batch=4)
+    s = render_actors(edits, video, None, out=str(tmp_path / "both"), **kw)
+    assert s["overlap"] == [] and len(s["actors"]) == 2 and not s["watermark"]
+    assert s["frames"] == 40 and s["copied"] == 40 - (FRAMES[1] - FRAMES[0])
+    assert sorted(os.listdir(tmp_path)) == ["both", "reenact_cache"]  # the first pass's folder is gone
+    alone = [render_clip(e, video, None, out=str(tmp_path / "one{}".format(k)), cache_dir=str(tmp_path / "reenact_cache"),
+                         **kw) for k, e in enumerate(edits)]
+    assert all(a["job_id"] == s["job_id"] for a in alone)
+    orig = read_frames(video)
+    both, one = read_frames(str(tmp_path / "both")), [read_frames(str(tmp_path / "one{}".format(k))) for k in (0, 1)]
+    W = orig[0].shape[1]
+    for i in range(40):
+        o = orig[i].astype(int)
+        d = [one[k][i].astype(int) - o for k in (0, 1)]
+        assert np.array_equal(both[i].astype(int), np.clip(o + d[0] + d[1], 0, 255)), i
+        if not FRAMES[0] <= i < FRAMES[1]:
+            assert np.array_equal(both[i], orig[i]), i
+            continue
+        for k in (0, 1):  # each actor's change lies on its own half of the frame, and there is one
+            changed = np.abs(d[k]).max(2) > 0
+            side = _half(tracks[k])
+            assert changed[:, side * W // 2:(side + 1) * W // 2].sum() > 20, (i, k)
+            assert changed[:, (1 - side) * W // 2:(2 - side) * W // 2].sum() == 0, (i, k)
+
+
+def test_marked_once_verified_and_signed(two_shot, tmp_path):
+    """A two-actor movie carries one watermark (one job id) over both actors' frames: `reenact
+    verify` finds it in every second and names the payload; the change the mark makes is
+    small; the movie is signed."""
+    from reenact.provenance.verify import verify_path
+
+    video, _tracks, edits = two_shot
+    out = str(tmp_path / "both.mp4")
+    kw = dict(frames=(0, 40), region="face", prefer_gpu=False, batch=4)
+    s = render_actors(edits, video, None, out=out, **kw)
+    plain = render_actors(edits, video, None, out=str(tmp_path / "plain"), watermark=False, job_id=s["job_id"], **kw)
+    assert s["watermark"] and s["manifest"] and plain["job_id"] == s["job_id"]
+    res = verify_path(out)
+    wm = res["watermark"]
+    assert wm["detected"] and wm["payload_valid"] and wm["payload"]["job_id"] == s["job_id"]
+    assert res["manifest"]["present"] and not res["manifest"]["errors"]
+    marked = np.stack(read_frames(out)).astype(float)
+    unmarked = np.stack(read_frames(str(tmp_path / "plain"))).astype(float)
+    assert 10 * np.log10(255.0 ** 2 / np.mean((marked - unmarked) ** 2)) > 35  # the mark, and H.264's loss
+
+
+def test_cancel_leaves_nothing(two_shot, tmp_path):
+    from reenact.progress import Cancelled
+
+    video, _tracks, edits = two_shot
+    calls = []
+
+    def progress(done, total, text=""):
+        calls.append(text)
+        return not text.startswith("actor 2/2")  # cancelled in the second pass
+
+    with pytest.raises(Cancelled):
+        render_actors(edits, video, None, out=str(tmp_path / "both.mp4"), frames=FRAMES, region="face",
+                      prefer_gpu=False, progress=progress)
+    assert any(t.startswith("actor 1/2") for t in calls)
+    assert sorted(os.listdir(tmp_path)) in (["reenact_cache"], [])
+
+
+def test_cli_also(two_shot, tmp_path, capsys):
+    """``reenact render A.npz --also B.npz`` renders both; a Track of other footage or a --chunk
+    is one line before any work."""
+    from reenact.cli import main
+
+    video, _tracks, edits = two_shot
+    paths = []
+    for k, e in enumerate(edits):
+        paths.append(str(tmp_path / "e{}.npz".format(k)))
+        e.save(paths[-1])
+    out = str(tmp_path / "out")
+    assert main(["render", paths[0], "--also", paths[1], "--video", video, "--model", "base", "--out", out,
+                 "--frames", "10:12", "--region", "face", "--cpu"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(summary["actors"]) == 2 and summary["frames"] == 40 and sorted(os.listdir(out))[10] == "frame_000010.png"
+    from reenact.sample import sample_clip
+
+    carphone_only = str(tmp_path / "carphone.npz")
+    from reenact.tracking.tracker import track_video
+
+    track_video(sample_clip())[0].save(carphone_only)
+    assert main(["render", paths[0], "--also", carphone_only, "--video", video, "--model", "base",
+                 "--out", str(tmp_path / "x"), "--cpu"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "carphone.npz" in err[0] and not os.path.exists(str(tmp_path / "x"))
+    assert main(["render", paths[0], "--also", paths[1], "--video", video, "--model", "base", "--out",
+                 str(tmp_path / "y"), "--frames", "0:20", "--chunk", "0:10", "--cpu"]) == 2
+    assert "--chunk" in capsys.readouterr().err
