@@ -115,6 +115,10 @@ def test_augmented_batches_consistent_and_deterministic(clip):
     img = clip.crops[5].astype(np.float32) / 255.0
     z = photometric(img, np.random.default_rng(0), np.ones(img.shape[:2], np.float32))
     assert z.shape == img.shape and z.dtype == np.float32 and 0.0 <= z.min() and z.max() <= 1.0
+    for seed in range(6):  # uint8 in (the training path, by table): exactly the float path's result
+        near = np.random.default_rng(seed).random(img.shape[:2], dtype=np.float32)
+        assert np.array_equal(photometric(clip.crops[5], np.random.default_rng(seed), near),
+                              photometric(img, np.random.default_rng(seed), near))
 
 
 def test_flip_mirrors_correspondence(clip):

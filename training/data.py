@@ -103,7 +103,8 @@ def prepare_clip(track, video, size=128, frames=None, cache_dir=None, name=None,
 
 
 def photometric(img, rng, near=None, strength=1.0):
-    """Random colour change of an (S, S, 3) float image in 0..1 (returned float32 0..1).
+    """Random colour change of an (S, S, 3) float image in 0..1, or uint8 0..255 (the same
+    result as ``img / 255``, by table), returned float32 0..1.
 
     A global per-channel gamma, gain and bias plus an overall brightness, then, when ``near``
     (an (S, S) 0..1 weight map, e.g. the blurred hole) is given, a second, local per-channel
@@ -114,7 +115,14 @@ def photometric(img, rng, near=None, strength=1.0):
     gamma = np.exp(rng.normal(0.0, 0.25 * k) + rng.normal(0.0, 0.08 * k, 3))
     gain = np.exp(rng.normal(0.0, 0.25 * k) + rng.normal(0.0, 0.12 * k, 3))
     bias = rng.normal(0.0, 0.04 * k, 3)
-    y = np.clip(img, 0.0, 1.0) ** gamma.astype(np.float32) * gain.astype(np.float32) + bias.astype(np.float32)
+    g32, k32, b32 = gamma.astype(np.float32), gain.astype(np.float32), bias.astype(np.float32)
+    if img.dtype == np.uint8:  # the same float32 arithmetic on the 256 levels, then looked up
+        lut = (np.arange(256, dtype=np.float32) / np.float32(255.0))[None] ** g32[:, None] * k32[:, None] + b32[:, None]
+        y = np.empty(img.shape, np.float32)
+        for c in range(3):
+            y[..., c] = lut[c][img[..., c]]
+    else:
+        y = np.clip(img, 0.0, 1.0) ** g32 * k32 + b32
     if near is not None:
         lg = np.exp(rng.normal(0.0, 0.2 * k) + rng.normal(0.0, 0.06 * k, 3)).astype(np.float32)
         lb = rng.normal(0.0, 0.03 * k, 3).astype(np.float32)
@@ -209,10 +217,10 @@ class Dataset:
             near = cv2.GaussianBlur(c.hole[r].astype(np.float32), (0, 0), crop.shape[0] / 10.0)
             near = near / max(float(near.max()), 1e-6)
             if ref is None:
-                crop = photometric(crop.astype(np.float32) / 255.0, rng, near) * 255.0
+                crop = photometric(np.asarray(crop, np.uint8), rng, near) * 255.0
             else:  # one colour change for the frame and its (aligned) reference
                 S = crop.shape[1]
-                both = photometric(np.concatenate([crop, ref[0]], 1).astype(np.float32) / 255.0, rng,
+                both = photometric(np.concatenate([crop, ref[0]], 1).astype(np.uint8), rng,
                                    np.concatenate([near, near], 1)) * 255.0
                 crop, ref = both[:, :S], (np.round(both[:, S:]).astype(np.uint8), ref[1])
         x = stack_window(c.cond, r, self.window, self.mode, crop, c.hole[r], ref)
