@@ -5,12 +5,14 @@ One Track holds one actor, and a render of it changes that actor's region only, 
 render over the first one's output would take the first's synthesised pixels as footage (its
 references, its shot's mouths, its cache keys) and mark them twice. :func:`render_actors` renders
 each actor in a pass of its own over the **original** footage, everything it analyses and caches
-the same as a one-actor render, and lays each pass's change over the earlier passes' frames:
+the same as a one-actor render, and keeps each pass's frame in that actor's part of the frame:
 
-    frame = earlier passes' frame + (this pass's frame - the footage's frame)
+    frame = this pass's frame where the pixel is nearer this actor's face than any other's,
+            else the earlier passes' frame
 
-(exact where the actors' regions do not overlap; where they do, the later actor's change is
-added to the earlier's and the frames are named in a warning). Passes before the last write
+(:class:`Over`; a region ``head`` pass also lays the frame's other people over the room again,
+which must not be counted twice; a change that reaches beyond its actor's part is left out there
+and the frames are named in a warning). Passes before the last write
 lossless PNGs into a temporary folder beside the output (removed on every path, errors and
 cancelling included); the last writes the output. The watermark is laid once, on the merged
 frame, kept off every drawn actor's lips, with one job id for all the passes; the C2PA manifest
@@ -25,47 +27,75 @@ import numpy as np
 
 from .marking import mark_performance, render_payload, row_points
 
-#: a frame where two actors' changes share more than this many pixels is named in a warning
-OVERLAP_PIXELS = 64
+#: a frame where a pass changes more than CUT_PIXELS pixels by more than CUT_LEVELS nearer another
+#: actor's face is named (region head's re-laid other person moves a few levels: not named)
+CUT_PIXELS, CUT_LEVELS = 64, 8
 
 
 class Over:
     """What one pass of :func:`render_actors` hands :func:`~reenact.render.pipeline.render_clip`
     (``over``): it keeps the footage's frames as they are decoded (:meth:`take`) and turns each
-    frame the pass emits into the merged frame (:meth:`finish`)."""
+    frame the pass emits into the merged frame (:meth:`finish`).
 
-    def __init__(self, canvas=None, earlier=(), mark=None):
+    Each actor's change counts in its own part of the frame, the pixels nearer its face (the
+    requested mesh's centre) than any other actor's face in that frame: a region ``head`` pass
+    also lays the frame's other people over the room again (a few levels), and that must not be
+    added to their own pass's change. What a pass changes beyond its part is left out and the
+    frame is named (``cut``); with one actor in the frame it has the whole frame."""
+
+    def __init__(self, k, tracks, canvas=None, earlier=(), mark=None):
+        self.k, self.tracks = int(k), list(tracks)  # this pass's actor among every actor's Track
         self.canvas = canvas  # an open VideoSource of the previous pass's frames (None: the first pass)
         self.earlier = earlier  # [(Track, frames it synthesised)] of the earlier passes
-        self.mark = mark  # (payload, area, this pass's Track): the last pass marks the merged frames
+        self.mark = mark  # (payload, area): the last pass marks the merged frames
         self.mine = set()  # frames this pass synthesised
-        self.overlap = []  # frames where this pass's change meets an earlier pass's
+        self.cut = []  # frames where this pass changed pixels nearer another actor's face
         self._orig = {}
 
     def take(self, i, frame):
-        if self.canvas is not None:
+        if len(self.tracks) > 1:
             self._orig[i] = frame
+
+    def part(self, i, shape):
+        """(H, W) bool: the pixels of frame ``i`` nearer this actor's face than any other's (all
+        of them when no other actor has a face there; None when this one has none)."""
+        centres = {}
+        for k, tr in enumerate(self.tracks):
+            r = i - int(tr.frame_start)
+            if 0 <= r < tr.n_frames and bool(tr.tracked[r]):
+                centres[k] = np.nanmean(row_points(tr, r), 0)
+        if self.k not in centres:
+            return None
+        H, W = shape[:2]
+        ys, xs = np.ogrid[:H, :W]
+        cx, cy = centres[self.k]
+        mine = (xs - cx) ** 2 + (ys - cy) ** 2
+        part = np.ones((H, W), bool)
+        for k, (ox, oy) in centres.items():
+            if k != self.k:
+                part &= mine <= (xs - ox) ** 2 + (ys - oy) ** 2
+        return part
 
     def finish(self, i, frame, synthesised):
         """(merged frame, whether any pass synthesised it) of clip frame ``i``."""
         if synthesised:
             self.mine.add(i)
-        if self.canvas is not None:
-            orig, under = self._orig.pop(i), self.canvas.read(i)
-            if synthesised:
-                d = frame.astype(np.int16) - orig
-                mine = d.any(2)
-                theirs = (under != orig).any(2)
-                if int(np.count_nonzero(mine & theirs)) > OVERLAP_PIXELS:
-                    self.overlap.append(int(i))
-                frame = np.clip(under + d, 0, 255).astype(np.uint8)
-            else:
+        if len(self.tracks) > 1:
+            orig = self._orig.pop(i)
+            under = self.canvas.read(i) if self.canvas is not None else orig
+            part = self.part(i, frame.shape) if synthesised else None
+            if part is None:  # nothing of this actor's here: the earlier passes' frame
                 frame = under
+            else:
+                changed = np.abs(frame.astype(np.int16) - orig).max(2) > CUT_LEVELS
+                if int(np.count_nonzero(changed & ~part)) > CUT_PIXELS:
+                    self.cut.append(int(i))
+                frame = np.where(part[..., None], frame, under)
         drawn = [(tr, rows) for tr, rows in self.earlier if i in rows]
         if synthesised and self.mark is not None:
-            drawn.append((self.mark[2], self.mine))
+            drawn.append((self.tracks[self.k], self.mine))
         if drawn and self.mark is not None:
-            payload, area = self.mark[0], self.mark[1]
+            payload, area = self.mark
             pts = [row_points(tr, i - int(tr.frame_start)) for tr, _rows in drawn]
             frame = mark_performance(frame, i, payload, pts, area)
         return frame, bool(synthesised or drawn)
@@ -124,11 +154,11 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
             target = out if last else tempfile.mkdtemp(prefix=".reenact-actor{}-".format(k + 1), dir=parent)
             if not last:
                 temps.append(target)
-            over = Over(canvas, list(earlier), (payload, area, a["track"]) if (last and watermark) else None)
+            over = Over(k, [b["track"] for b in actors], canvas, list(earlier), (payload, area) if (last and watermark) else None)
             mine = get_renderer(a["model"], prefer_gpu=prefer_gpu, threads=threads) if a.get("model") else renderer
             s = _render_pass(a, video, mine, target, over, job, cache_dir, sign and last,
                              _pass_progress(progress, k, len(actors)), on_frame if last else None, options)
-            overlap += over.overlap
+            overlap += over.cut
             passes.append(s)
             earlier.append((a["track"], over.mine))
             if canvas is not None:
@@ -149,8 +179,9 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     summary["actors"] = passes
     warnings = [w for s in passes for w in s.get("warnings", [])]
     if summary["overlap"]:
-        warnings.append("frames {}: two actors' rendered regions overlap there; the later actor's change is added to "
-                        "the earlier one's (check them)".format(_runs(summary["overlap"])))
+        warnings.append("frames {}: an actor's render reached nearer another actor's face than its own and was cut "
+                        "there (each actor keeps the part of the frame nearer its face: check them)".format(
+                            _runs(summary["overlap"])))
     summary["warnings"] = list(dict.fromkeys(warnings))
     return summary
 

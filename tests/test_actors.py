@@ -136,3 +136,54 @@ def test_cli_also(two_shot, tmp_path, capsys):
     assert main(["render", paths[0], "--also", paths[1], "--video", video, "--model", "base", "--out",
                  str(tmp_path / "y"), "--frames", "0:20", "--chunk", "0:10", "--cpu"]) == 2
     assert "--chunk" in capsys.readouterr().err
+
+
+def test_region_head_keeps_each_actor_in_its_part(two_shot, tmp_path):
+    """Region head moves each actor's head and also lays the frame's other person over the room
+    again: each actor's pass counts only in the pixels nearer its face, so the merged frame is
+    one actor's render alone on each side, never the sum of both."""
+    from conftest import turned
+    from reenact.render.actors import Over
+
+    video, tracks, _edits = two_shot
+    reqs = [turned(t, 0.12) for t in tracks]
+    kw = dict(frames=(20, 23), region="head", watermark=False, prefer_gpu=False, job_id="2b", batch=4)
+    s = render_actors(reqs, video, None, out=str(tmp_path / "both"), **kw)
+    alone = [render_clip(r, video, None, out=str(tmp_path / "one{}".format(k)), cache_dir=str(tmp_path / "reenact_cache"),
+                         **kw) for k, r in enumerate(reqs)]
+    assert all(a["rendered"] + a["warped"] + a["cached"] > 0 for a in alone)
+    orig = read_frames(video)
+    both, one = read_frames(str(tmp_path / "both")), [read_frames(str(tmp_path / "one{}".format(k))) for k in (0, 1)]
+    W = orig[0].shape[1]
+    for i in (20, 21, 22):
+        parts = [Over(k, reqs).part(i, orig[i].shape) for k in (0, 1)]
+        assert np.array_equal(parts[0], ~parts[1] | (parts[0] & parts[1]))  # they cover the frame
+        for k in (0, 1):
+            side = _half(tracks[k])
+            assert parts[k][:, side * W // 2:(side + 1) * W // 2].mean() > 0.9
+            assert np.array_equal(both[i][parts[k]], one[k][i][parts[k]]), (i, k)
+    assert s["overlap"] == [] or all(20 <= f < 23 for f in s["overlap"])
+
+
+def test_a_pass_counts_only_in_its_actors_part(two_shot):
+    """Where a pass changes pixels nearer the other actor's face (region head lays the other
+    person over the room again), the earlier passes' frame stays there, never the sum of both,
+    and the frame is named."""
+    from reenact.render.actors import Over
+
+    video, tracks, _edits = two_shot
+    orig = read_frames(video)[5]
+    earlier = np.clip(orig.astype(int) + 20, 0, 255).astype(np.uint8)  # actor 0's pass changed everything
+
+    class Canvas:
+        def read(self, i):
+            return earlier
+
+    over = Over(1, tracks, Canvas())
+    over.take(5, orig)
+    mine = np.clip(orig.astype(int) - 30, 0, 255).astype(np.uint8)  # and so did actor 1's
+    out, synthesised = over.finish(5, mine, True)
+    part = over.part(5, orig.shape)
+    assert synthesised and 0.3 < part.mean() < 0.7
+    assert np.array_equal(out[part], mine[part]) and np.array_equal(out[~part], earlier[~part])
+    assert over.cut == [5]
