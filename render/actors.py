@@ -116,12 +116,12 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     """Render every actor of ``actors`` into one output (see the module doc).
 
     ``actors``: [dict(track=Track, crop_track=None, mouth_from=None, reference_frames=None,
-    model=None)] or plain Tracks, one per actor, in the order they are laid (later over earlier);
-    an actor's ``model`` (its own renderer) replaces ``model`` for it. ``options``:
+    model=None)] or plain Tracks, one per actor, in the order they are rendered; an actor's
+    ``model`` (its own renderer) replaces ``model`` for it. ``options``:
     :func:`~reenact.render.pipeline.render_clip`'s (``frames``, ``region``, ``batch``, ...),
     the same for every actor; a ``chunk`` is refused (a farm renders one actor per job). Returns
     the last pass's summary with ``actors`` (each pass's own summary), the counts summed, and
-    ``overlap`` (frames where two actors' changes meet)."""
+    ``overlap`` (frames where a pass's change beyond its actor's part was cut: :class:`Over`)."""
     from .pipeline import check_inputs, check_tracks_footage, default_cache_dir, get_renderer
     from .plates import footage_area
     from .cache import source_identity
