@@ -23,7 +23,8 @@ class ReenactPreferences(bpy.types.AddonPreferences):
         name="Bundled Renderer",
         description="The renderer of actors that have none of their own",
         items=(("base", "Base, 128 px", "128 px face crops: the fast default (about a quarter of the network's time)"),
-               ("base256", "Base, 256 px", "256 px face crops: sharper on faces of 256 px and more, slower")),
+               ("base256", "Base, 256 px", "256 px face crops: draws the face better (docs/renderer.md); its network "
+                                             "takes about 4x as long, the whole render a little longer")),
         default="base",
     )
 

@@ -179,9 +179,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     summary["actors"] = passes
     warnings = [w for s in passes for w in s.get("warnings", [])]
     if summary["overlap"]:
-        warnings.append("frames {}: an actor's render reached nearer another actor's face than its own and was cut "
-                        "there (each actor keeps the part of the frame nearer its face: check them)".format(
-                            _runs(summary["overlap"])))
+        warnings.append(overlap_warning(summary["overlap"]))
     summary["warnings"] = list(dict.fromkeys(warnings))
     return summary
 
@@ -193,6 +191,14 @@ def _render_pass(actor, video, renderer, out, over, job, cache_dir, sign, progre
                        crop_track=actor.get("crop_track"), mouth_from=actor.get("mouth_from"),
                        reference_frames=actor.get("reference_frames"), job_id=job, watermark=False, sign=sign,
                        on_frame=on_frame, over=over, **options)
+
+
+def overlap_warning(frames, offset=0):
+    """The line naming the ``frames`` (clip frames; + ``offset``: timeline frames) where an
+    actor's change was cut at another actor's part of the frame."""
+    return ("frames {}: an actor's render reached nearer another actor's face than its own and was cut there "
+            "(each actor keeps the part of the frame nearer its face: check them)".format(
+                _runs([int(f) + int(offset) for f in frames])))
 
 
 def _runs(frames):

@@ -187,3 +187,11 @@ def test_a_pass_counts_only_in_its_actors_part(two_shot):
     assert synthesised and 0.3 < part.mean() < 0.7
     assert np.array_equal(out[part], mine[part]) and np.array_equal(out[~part], earlier[~part])
     assert over.cut == [5]
+
+
+def test_overlap_warning_names_the_frames():
+    from reenact.render.actors import overlap_warning
+
+    w = overlap_warning([3, 4, 5, 9])
+    assert w.startswith("frames 3-5, 9: ") and "another actor's face" in w
+    assert overlap_warning([3, 4], offset=100).startswith("frames 103-104: ")

@@ -287,9 +287,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         else:
             name, key = farm.result_name(strip, ob, self.region), (self._ob_name, self.region)
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"], name, key=key)
-        for w in summary.get("warnings", []) if self._all else []:  # (overlapping actors)
-            if "overlap" in w:
-                report(self, "WARNING", w)
+        if self._all and summary.get("overlap"):  # in timeline frames, where the compositor looks
+            from ...render.actors import overlap_warning
+
+            report(self, "WARNING", overlap_warning(summary["overlap"], offset=int(strip.frame_start)))
         st["reenact_provider"] = summary["provider"]
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]
