@@ -46,24 +46,32 @@ class Over:
     def __init__(self, k, tracks, canvas=None, earlier=(), mark=None):
         self.k, self.tracks = int(k), list(tracks)  # this pass's actor among every actor's Track
         self.canvas = canvas  # an open VideoSource of the previous pass's frames (None: the first pass)
-        self.earlier = earlier  # [(Track, frames it synthesised)] of the earlier passes
+        self.earlier = list(earlier)  # the frames each earlier pass (actors 0..k-1) synthesised
         self.mark = mark  # (payload, area): the last pass marks the merged frames
         self.mine = set()  # frames this pass synthesised
         self.cut = []  # frames where this pass changed pixels nearer another actor's face
         self._orig = {}
+        self._pts = (None, {})  # (frame, {actor: its requested mesh there}), for part and mark
 
     def take(self, i, frame):
         if len(self.tracks) > 1:
             self._orig[i] = frame
 
+    def points(self, i):
+        """{actor: (468, 2) frame pixels of its requested mesh} of the actors tracked in frame ``i``."""
+        if self._pts[0] != i:
+            pts = {}
+            for k, tr in enumerate(self.tracks):
+                r = i - int(tr.frame_start)
+                if 0 <= r < tr.n_frames and bool(tr.tracked[r]):
+                    pts[k] = row_points(tr, r)
+            self._pts = (i, pts)
+        return self._pts[1]
+
     def part(self, i, shape):
         """(H, W) bool: the pixels of frame ``i`` nearer this actor's face than any other's (all
         of them when no other actor has a face there; None when this one has none)."""
-        centres = {}
-        for k, tr in enumerate(self.tracks):
-            r = i - int(tr.frame_start)
-            if 0 <= r < tr.n_frames and bool(tr.tracked[r]):
-                centres[k] = np.nanmean(row_points(tr, r), 0)
+        centres = {k: np.nanmean(p, 0) for k, p in self.points(i).items()}
         if self.k not in centres:
             return None
         H, W = shape[:2]
@@ -91,14 +99,11 @@ class Over:
                 if int(np.count_nonzero(changed & ~part)) > CUT_PIXELS:
                     self.cut.append(int(i))
                 frame = np.where(part[..., None], frame, under)
-        drawn = [(tr, rows) for tr, rows in self.earlier if i in rows]
-        if synthesised and self.mark is not None:
-            drawn.append((self.tracks[self.k], self.mine))
+        drawn = [k for k, rows in enumerate(self.earlier + [self.mine]) if i in rows]
         if drawn and self.mark is not None:
-            payload, area = self.mark
-            pts = [row_points(tr, i - int(tr.frame_start)) for tr, _rows in drawn]
-            frame = mark_performance(frame, i, payload, pts, area)
-        return frame, bool(synthesised or drawn)
+            pts = self.points(i)
+            frame = mark_performance(frame, i, self.mark[0], [pts[k] for k in drawn], self.mark[1])
+        return frame, bool(drawn)
 
 
 def _pass_progress(progress, k, n_pass):
@@ -138,12 +143,13 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     for a in actors:
         check_tracks_footage(a["track"], video, a.get("crop_track"), options.get("accept_footage", False))
         check_inputs(a["track"], a.get("crop_track"), size)
-    own = [a.get("crop_track") if a.get("crop_track") is not None else a["track"].footage() for a in actors]
-    payload = render_payload(job_id, source_identity(video), renderer, own[0])
+    first = actors[0]
+    own = first.get("crop_track") if first.get("crop_track") is not None else first["track"].footage()
+    payload = render_payload(job_id, source_identity(video), renderer, own)
     job = payload.to_dict()["job_id"]
     if cache_dir is None and out is not None:
         cache_dir = default_cache_dir(out)
-    area = footage_area(video, own[0])  # the picture inside the bars, which the mark leaves black
+    area = footage_area(video, own)  # the picture inside the bars, which the mark leaves black
     parent = os.path.dirname(os.path.abspath(os.fspath(out))) if out is not None else None
     if parent is not None:
         os.makedirs(parent, exist_ok=True)  # (the output's folder, which the last pass makes anyway)
@@ -154,13 +160,13 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
             target = out if last else tempfile.mkdtemp(prefix=".reenact-actor{}-".format(k + 1), dir=parent)
             if not last:
                 temps.append(target)
-            over = Over(k, [b["track"] for b in actors], canvas, list(earlier), (payload, area) if (last and watermark) else None)
+            over = Over(k, [b["track"] for b in actors], canvas, earlier, (payload, area) if (last and watermark) else None)
             mine = get_renderer(a["model"], prefer_gpu=prefer_gpu, threads=threads) if a.get("model") else renderer
             s = _render_pass(a, video, mine, target, over, job, cache_dir, sign and last,
                              _pass_progress(progress, k, len(actors)), on_frame if last else None, options)
             overlap += over.cut
             passes.append(s)
-            earlier.append((a["track"], over.mine))
+            earlier.append(over.mine)
             if canvas is not None:
                 canvas.close()
             canvas = None if last else open_video(target)
@@ -172,7 +178,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     summary = dict(passes[-1])
     for key in ("rendered", "cached", "warped"):
         summary[key] = sum(int(s[key]) for s in passes)
-    summary["copied"] = summary["frames"] - len(set().union(*(rows for _t, rows in earlier)))
+    summary["copied"] = summary["frames"] - len(set().union(*earlier))
     summary["seconds"] = round(sum(float(s["seconds"]) for s in passes), 3)
     summary["watermark"] = bool(watermark)
     summary["overlap"] = sorted(set(overlap))

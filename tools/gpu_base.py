@@ -176,10 +176,10 @@ def train(a, rest):
     pt = os.path.join(out, "model.pt")
     ck = os.path.join(out, "model.ckpt.pt")
     if not os.path.isfile(pt) and os.path.isfile(ck):  # stopped early: the last checkpoint's weights
-        import torch
+        from reenact.training.files import load_torch, save_torch
 
-        d = torch.load(ck, map_location="cpu", weights_only=True)
-        torch.save({"config": d["config"], "state_dict": d["model"]}, pt)
+        d = load_torch(ck, ("config", "model", "step"))
+        save_torch({"config": d["config"], "state_dict": d["model"]}, pt)
         log("weights of the checkpoint at step {}".format(d["step"]))
     if os.path.isfile(pt):
         with open(pt, "rb") as fh:
@@ -209,10 +209,14 @@ def join(a):
     parts = sorted(glob.glob(os.path.join(a.parts, "weights.pt.part*")))
     if not parts:
         raise SystemExit("{}: no weights.pt.partNN files".format(a.parts))
-    with open(a.out, "wb") as fh:
+    from reenact.fsutil import write_atomic
+
+    def write(fh):
         for p in parts:
             with open(p, "rb") as src:
                 fh.write(src.read())
+
+    write_atomic(a.out, write)  # whole or not at all
     cfg, state = load_weights(a.out)  # weights only: refuses anything else
     model = build_model(cfg)
     model.load_state_dict(state)
