@@ -98,41 +98,10 @@ def _without_pyav(pack_dir):
 
 
 def _speed(log):
-    """ms per frame of the bundled base's network at 256² on this GPU."""
-    import torch
+    """ms per frame of the bundled base's network at 256² on this GPU (:func:`reenact.training.speed.cuda_speed`)."""
+    from reenact.training.speed import cuda_speed
 
-    from reenact.training.train import build_model, load_weights
-
-    res = {"gpu": torch.cuda.get_device_name(0), "torch": torch.__version__}
-    cfg, state = load_weights(os.path.join(os.path.dirname(HERE), "models", "renderer_base.pt"))
-    model = build_model(cfg)
-    model.load_state_dict(state)
-    model = model.cuda().eval()
-    for prec in ("fp32", "fp16"):
-        m = model.half() if prec == "fp16" else model.float()
-        for n in (1, 16):
-            x = torch.rand(n, cfg["in_ch"], 256, 256, device="cuda", dtype=torch.float16 if prec == "fp16" else torch.float32)
-            with torch.inference_mode():
-                for _ in range(10):
-                    m(x)
-                torch.cuda.synchronize()
-                t0, t1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                t0.record()
-                reps = 50
-                for _ in range(reps):
-                    m(x)
-                t1.record()
-                torch.cuda.synchronize()
-            ms = t0.elapsed_time(t1) / reps
-            res["torch_{}_b{}_ms_per_batch".format(prec, n)] = round(ms, 3)
-            res["torch_{}_b{}_frames_per_s".format(prec, n)] = round(1000.0 * n / ms, 1)
-    try:
-        import onnxruntime as ort
-
-        res["onnxruntime"] = ort.__version__
-        res["ort_providers"] = ort.get_available_providers()
-    except ImportError:
-        res["ort_providers"] = []
+    res = cuda_speed(os.path.join(os.path.dirname(HERE), "models", "renderer_base.pt"))
     log("speed: " + json.dumps(res))
     return res
 
