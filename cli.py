@@ -233,9 +233,6 @@ def _other_actors(args, warnings):
     from .render.pipeline import check_tracks_footage
     from .video import VideoError
 
-    if args.chunk:
-        raise UserError("--also renders several actors in one job; a --chunk of it is not supported (render each "
-                        "actor as a farm job of its own)")
     actors = []
     for path, driver in args.also:
         try:
@@ -363,7 +360,7 @@ def cmd_render(args):
 
             first = {"track": track, "crop_track": crop_track, "mouth_from": mouth_from,
                      "reference_frames": ref_frames}
-            summary = render_actors([first] + others, args.video, renderer, **common)
+            summary = render_actors([first] + others, args.video, renderer, chunk=chunk, **common)
         else:
             summary = render_clip(track, args.video, renderer, crop_track=crop_track, chunk=chunk, mouth_from=mouth_from,
                                   reference_frames=ref_frames, **common)
@@ -427,9 +424,10 @@ def cmd_blender_render(args):
     elif args.restyle:
         expr = farm.restyle_expr(args.restyle, args.model, first, last, chunk, args.job_id or "", args.stabilise)
     elif args.assemble:
-        expr = farm.assemble_expr(args.actor, output, args.lossless, save=not args.no_save, region=args.region)
+        expr = farm.assemble_expr(args.actor, output, args.lossless, save=not args.no_save, region=args.region,
+                                  all_actors=args.all_actors)
     else:
-        expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "")
+        expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "", args.all_actors)
     sys.stdout.flush()
     return farm.run(args.blend, expr, args.blender)
 
@@ -604,6 +602,9 @@ def build_parser():
                    help="this task's timeline frames, inside --frames (default: all of them)")
     p.add_argument("--region", choices=("face", "mouth", "head"), default="mouth")
     p.add_argument("--job-id", default=None, metavar="ID", help="job id carried by the watermark")
+    p.add_argument("--all-actors", action="store_true",
+                   help="every tracked actor of the actor's strip in one result (Every Actor of the Strip); "
+                        "give it to the chunks and to --assemble alike")
     p.add_argument("--assemble", action="store_true",
                    help="the job's last task instead: add the result strip (after every chunk is done)")
     p.add_argument("--movie", action="store_true", help="with --assemble: also make the movie (footage audio)")

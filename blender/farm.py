@@ -49,6 +49,22 @@ def result_name(strip, ob, region):
     return name
 
 
+def strip_has_other_actors(ob, scene, strip):
+    """True when ``strip`` has tracked actors besides ``ob`` (Every Actor of the Strip renders
+    them together; with none it renders ``ob`` alone, under its own name)."""
+    return any(o is not ob and o.reenact.strip_name == strip.name for o in actor_data.actor_objects(scene))
+
+
+def result_of(strip, ob, region, all_actors=False):
+    """(file name stem, result strip name, strip key) of a render of actor ``ob`` of ``strip``, or
+    of every actor of the strip together (Every Actor of the Strip): Render Performance and
+    Assemble Render name the frame folder or movie and the one result strip alike."""
+    if all_actors:
+        return (actor_data._safe(strip.name + " all actors"), result_name(strip, None, region) + " (all actors)",
+                ("*" + strip.name, region))
+    return actor_data._safe(ob.name), result_name(strip, ob, region), (ob.name, region)
+
+
 def assemble_job(folder, source, out, lossless, sign, progress):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete."""

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Render farms (docs/farm.md), no bpy: the Blender command lines of a farm job's tasks.
 
-A job renders one actor's performance over timeline frames ``first..last`` of a saved .blend in
+A job renders one actor's performance (or every actor of its strip: ``all_actors``) over
+timeline frames ``first..last`` of a saved .blend in
 chunks (Render Performance with ``use_chunk``), each a Blender background process, then one
 assemble task adds the result strip (and makes the movie). A restyle job does the same for a
 strip and a restyle model (Restyle Strip with ``use_chunk``, then Assemble Restyle;
@@ -39,19 +40,25 @@ def _call(op, kwargs):
     return "r = bpy.ops.reenact.{}({}); assert r == {{'FINISHED'}}, r".format(op, args)
 
 
-def render_expr(actor, first, last, chunk=None, region="mouth", job_id=""):
+def render_expr(actor, first, last, chunk=None, region="mouth", job_id="", all_actors=False):
     """The expression of a render task: timeline frames ``chunk`` = (c, d) (both included) of the
-    job's ``first..last`` into the actor's frame folder (no strip)."""
+    job's ``first..last`` into the actor's frame folder (no strip); ``all_actors``: every tracked
+    actor of the actor's strip into the strip's "all actors" folder (Every Actor of the Strip)."""
     c, d = chunk if chunk is not None else (first, last)
     kw = {"actor": actor, "region": region, "use_range": True, "frame_first": first, "frame_last": last,
           "use_chunk": True, "chunk_first": c, "chunk_last": d, "output": "IMAGES", "job_id": job_id}
+    if all_actors:
+        kw["all_actors"] = True
     return "import bpy; " + _call("render_performance", kw)
 
 
-def assemble_expr(actor, output="IMAGES", lossless=False, save=True, region="mouth"):
+def assemble_expr(actor, output="IMAGES", lossless=False, save=True, region="mouth", all_actors=False):
     """The expression of the assemble task: Assemble Render (movie when ``output`` is MOVIE),
-    then save the .blend with the strip when ``save``."""
+    then save the .blend with the strip when ``save``; ``all_actors``: the strip's "all actors"
+    render (:func:`render_expr`)."""
     kw = {"actor": actor, "region": region, "output": output, "lossless": lossless}
+    if all_actors:
+        kw["all_actors"] = True
     return "import bpy; " + _call("assemble_render", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
 
 

@@ -14,7 +14,9 @@ the same as a one-actor render, and keeps each pass's frame in that actor's part
 which must not be counted twice; a change that reaches beyond its actor's part is left out there
 and the frames are named in a warning). Passes before the last write
 lossless PNGs into a temporary folder beside the output (removed on every path, errors and
-cancelling included); the last writes the output. The watermark is laid once, on the merged
+cancelling included); the last writes the output. A render farm's ``chunk`` renders every pass
+over the chunk's frames only, into the job's frame folder: chunks covering the job's frames once
+write exactly the frames of one render (each frame's passes depend on that frame alone). The watermark is laid once, on the merged
 frame, kept off every drawn actor's lips, with one job id for all the passes; the C2PA manifest
 is the last pass's. Frames no actor synthesises stay the footage, untouched.
 """
@@ -45,7 +47,7 @@ class Over:
 
     def __init__(self, k, tracks, canvas=None, earlier=(), mark=None):
         self.k, self.tracks = int(k), list(tracks)  # this pass's actor among every actor's Track
-        self.canvas = canvas  # an open VideoSource of the previous pass's frames (None: the first pass)
+        self.canvas = canvas  # the previous pass's frames (read(i): clip frame i; None: the first pass)
         self.earlier = list(earlier)  # the frames each earlier pass (actors 0..k-1) synthesised
         self.mark = mark  # (payload, area): the last pass marks the merged frames
         self.mine = set()  # frames this pass synthesised
@@ -124,7 +126,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     model=None)] or plain Tracks, one per actor, in the order they are rendered; an actor's
     ``model`` (its own renderer) replaces ``model`` for it. ``options``:
     :func:`~reenact.render.pipeline.render_clip`'s (``frames``, ``region``, ``batch``, ...),
-    the same for every actor; a ``chunk`` is refused (a farm renders one actor per job). Returns
+    the same for every actor (a ``chunk``: every pass over its frames). Returns
     the last pass's summary with ``actors`` (each pass's own summary), the counts summed, and
     ``overlap`` (frames where a pass's change beyond its actor's part was cut: :class:`Over`)."""
     from .pipeline import check_inputs, check_tracks_footage, default_cache_dir, get_renderer
@@ -132,8 +134,6 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     from .cache import source_identity
     from ..video import open_video
 
-    if options.get("chunk") is not None:
-        raise ValueError("a chunk of a several-actor render is not supported: render each actor as a job of its own")
     actors = [a if isinstance(a, dict) else {"track": a} for a in actors]
     if not actors:
         raise ValueError("no actor to render")
@@ -169,7 +169,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
             earlier.append(over.mine)
             if canvas is not None:
                 canvas.close()
-            canvas = None if last else open_video(target)
+            canvas = None if last else PassFrames(target)
     finally:
         if canvas is not None:
             canvas.close()
@@ -188,6 +188,23 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
         warnings.append(overlap_warning(summary["overlap"]))
     summary["warnings"] = list(dict.fromkeys(warnings))
     return summary
+
+
+class PassFrames:
+    """An earlier pass's frames by clip frame number: the PNGs its frame folder holds (a chunk's
+    folder starts at the chunk, so a sequence's own numbering from 0 would be off)."""
+
+    def __init__(self, folder):
+        self.folder = os.fspath(folder)
+
+    def read(self, i):
+        from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
+        from ..video.sequence import _imread_rgb
+
+        return _imread_rgb(os.path.join(self.folder, "{}{:0{}d}.png".format(FRAME_PREFIX, int(i), FRAME_DIGITS)))
+
+    def close(self):
+        pass
 
 
 def _render_pass(actor, video, renderer, out, over, job, cache_dir, sign, progress, on_frame, options):

@@ -4,7 +4,9 @@
 A two-shot (carphone beside its mirror image) tracked with two actors, both actors' brows
 raised, then Render Performance with Every Actor of the Strip: one result strip, frame for
 frame the pipeline's two-actor render (render/actors.py) of the same performances, each
-actor's change on its own half of the frame; without the option the active actor alone.
+actor's change on its own half of the frame, also when rendered as a render farm's chunks and
+assembled (Assemble Render with Every Actor of the Strip); without the option the active actor
+alone.
 
 argv: JSON {"clip", "out"}. Prints RESULT <json>.
 """
@@ -56,27 +58,45 @@ def main(cfg):
             kb.keyframe_insert("value", frame=int(strip.frame_start) + i)
     bpy.context.view_layer.objects.active = actors[0]
     before = len(blend.all_strips(scene))
-    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14, region="face",
-                                              all_actors=True) == {"FINISHED"}
-    new = [s for s in blend.all_strips(scene) if s.name.endswith("(all actors)")]
-    res["new_strips"] = len(blend.all_strips(scene)) - before
-    res["all_strip"] = [new[0].channel, int(new[0].frame_final_start), int(new[0].frame_final_duration)] if new else None
-    folder = bpy.path.abspath(new[0].directory)
     direct = {}
     perfs = [{"track": curves_to_track(o, scene, actor_data.tracked_track(o)), "crop_track": actor_data.tracked_track(o)}
              for o in actors]
     render_actors(perfs, actor_data.strip_source(strip), None, out=None, frames=(10, 14), region="face",
                   on_frame=lambda i, f: direct.__setitem__(i, f))
-    worst, halves = 0, []
     W = frames[0].shape[1]
+
+    def worst_diff(st):
+        folder, worst = bpy.path.abspath(st.directory), 0
+        for i in range(10, 14):
+            img = cv2.cvtColor(cv2.imread(os.path.join(folder, st.elements[i].filename)), cv2.COLOR_BGR2RGB)
+            worst = max(worst, int(np.abs(img.astype(int) - direct[i].astype(int)).max()))
+        return worst
+
+    # a render farm's job (farm.render_expr / assemble_expr with all_actors): two chunk tasks, then
+    # Assemble Render adds the one strip
+    name = actors[0].name
+    for c, d in ((11, 12), (13, 14)):
+        assert bpy.ops.reenact.render_performance(actor=name, region="face", use_range=True, frame_first=11,
+                                                  frame_last=14, use_chunk=True, chunk_first=c, chunk_last=d,
+                                                  output="IMAGES", all_actors=True) == {"FINISHED"}
+    res["strips_after_chunks"] = len(blend.all_strips(scene)) - before
+    assert bpy.ops.reenact.assemble_render(actor=name, region="face", all_actors=True) == {"FINISHED"}
+    farm_new = [s for s in blend.all_strips(scene) if s.name.endswith("(all actors)")]
+    res["farm_strips"] = [s.name for s in farm_new]
+    res["farm_max_diff"] = worst_diff(farm_new[0]) if farm_new else None
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14, region="face",
+                                              all_actors=True) == {"FINISHED"}
+    new = [s for s in blend.all_strips(scene) if s.name.endswith("(all actors)")]
+    res["new_strips"] = len(blend.all_strips(scene)) - before
+    res["all_strip"] = [new[0].channel, int(new[0].frame_final_start), int(new[0].frame_final_duration)] if new else None
+    folder, halves = bpy.path.abspath(new[0].directory), []
     for i in range(10, 14):
         img = cv2.cvtColor(cv2.imread(os.path.join(folder, new[0].elements[i].filename)), cv2.COLOR_BGR2RGB)
-        worst = max(worst, int(np.abs(img.astype(int) - direct[i].astype(int)).max()))
         with open_video(clip) as src:
             o = src.read(i).astype(int)
         changed = np.abs(img.astype(int) - o).max(2) > 3
         halves.append([int(changed[:, :W].sum()), int(changed[:, W:].sum())])
-    res["frame_exact_max_diff"] = worst
+    res["frame_exact_max_diff"] = worst_diff(new[0])
     res["changed_halves"] = halves
     # without the option: the active actor alone, in its own strip
     assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14,

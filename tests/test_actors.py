@@ -109,8 +109,8 @@ def test_cancel_leaves_nothing(two_shot, tmp_path):
 
 
 def test_cli_also(two_shot, tmp_path, capsys):
-    """``reenact render A.npz --also B.npz`` renders both; a Track of other footage or a --chunk
-    is one line before any work."""
+    """``reenact render A.npz --also B.npz`` renders both, also in a farm's chunks; a Track of other
+    footage is one line before any work."""
     from reenact.cli import main
 
     video, _tracks, edits = two_shot
@@ -133,9 +133,30 @@ def test_cli_also(two_shot, tmp_path, capsys):
                  "--out", str(tmp_path / "x"), "--cpu"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "carphone.npz" in err[0] and not os.path.exists(str(tmp_path / "x"))
-    assert main(["render", paths[0], "--also", paths[1], "--video", video, "--model", "base", "--out",
-                 str(tmp_path / "y"), "--frames", "0:20", "--chunk", "0:10", "--cpu"]) == 2
-    assert "--chunk" in capsys.readouterr().err
+    chunked = str(tmp_path / "y")  # a farm's two tasks into one folder: the frames of the one render
+    for c in ("10:11", "11:12"):
+        assert main(["render", paths[0], "--also", paths[1], "--video", video, "--model", "base", "--out", chunked,
+                     "--frames", "10:12", "--chunk", c, "--region", "face", "--cpu"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["chunk"] == [11, 12]
+    whole, parts = read_frames(out), read_frames(chunked)
+    assert len(parts) == 40 and all(np.array_equal(x, y) for x, y in zip(whole, parts))
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".reenact-actor")]
+
+
+def test_chunks_of_a_two_actor_render_equal_one_render(two_shot, tmp_path):
+    """A render farm's chunks of a several-actor job, each task every actor over its frames into
+    the job's folder, write exactly the frames of the job rendered at once (marked, one job id);
+    the temporary pass folders are gone."""
+    video, _tracks, edits = two_shot
+    kw = dict(frames=FRAMES, region="face", prefer_gpu=False, job_id="2c", batch=4, sign=False)
+    whole = render_actors(edits, video, None, out=str(tmp_path / "whole"), **kw)
+    done = [render_actors(edits, video, None, out=str(tmp_path / "chunks"), chunk=c, cache_dir=str(tmp_path / "c2"), **kw)
+            for c in ((FRAMES[0], 13), (13, FRAMES[1]))]
+    assert [d["chunk"] for d in done] == [[FRAMES[0], 13], [13, FRAMES[1]]] and whole["watermark"]
+    assert done[0]["frames"] == 13 and done[1]["frames"] == 40 - 13  # the footage around the job's range too
+    a, b = read_frames(str(tmp_path / "whole")), read_frames(str(tmp_path / "chunks"))
+    assert len(b) == 40 and all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert sorted(os.listdir(tmp_path)) == ["c2", "chunks", "reenact_cache", "whole"]
 
 
 def test_region_head_keeps_each_actor_in_its_part(two_shot, tmp_path):

@@ -62,13 +62,16 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
 
 def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
     """Render Performance with Every Actor of the Strip: a two-shot's two actors in one result
-    strip, frame for frame the pipeline's several-actor render, each actor's change on its half."""
+    strip, frame for frame the pipeline's several-actor render, each actor's change on its half;
+    the same from a render farm's chunks and Assemble Render."""
     check = os.path.join(ROOT, "tests", "blender_actors_check.py")
     res = subprocess.run([sys.executable, check, json.dumps({"clip": carphone, "out": str(tmp_path)})],
                          capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
     lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
+    assert r["strips_after_chunks"] == 0  # a farm's chunk adds no strip; Assemble Render adds the one
+    assert r["farm_strips"] == ["two Reenact Face (all actors)"] and r["farm_max_diff"] == 0
     assert r["actors"] == 2 and r["new_strips"] == 1 and r["all_strip"][1:] == [1, 30]
     assert r["frame_exact_max_diff"] == 0
     assert all(left > 20 and right > 20 for left, right in r["changed_halves"]), r["changed_halves"]

@@ -96,6 +96,12 @@ def test_compile_edge_cases_and_errors():
     assert [(_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in odd[:-1]] == [(3, 6), (7, 10), (11, 12)]
     movie = compile_job(output="MOVIE", lossless=True, add_strip=False)["tasks"][-1]
     assert movie["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr("Tom", "MOVIE", True, save=False)
+    both = compile_job(frames="1-20", chunk_size=10, region="head", all_actors=True)["tasks"]  # a two-shot's job
+    assert [_chunk_of(t)["all_actors"] for t in both] == [True, True, True]
+    assert both[0]["commands"][0]["parameters"]["args"][-1] == farm.render_expr("Tom", 1, 20, (1, 10), "head", "", True)
+    assert both[-1]["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr(
+        "Tom", "IMAGES", False, save=True, region="head", all_actors=True)
+    assert "all_actors" not in one[0]["commands"][0]["parameters"]["args"][-1]
     for bad, msg in (({"frames": "1-10, 20-30"}, "one range"), ({"actor": ""}, "no actor"),
                      ({"frames": "20-10"}, "before the first")):
         job = compile_job(**bad)

@@ -29,6 +29,9 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
                          description="The region the chunks rendered (names the result strip, one per actor and region)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
     lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+    all_actors: BoolProperty(name="Every Actor of the Strip", default=False, options={"SKIP_SAVE"},
+                             description="The chunks rendered every tracked actor of the actor's strip together "
+                                         "(Render Performance's Every Actor of the Strip)")
 
     job_label = "Assembling"
     cancel_note = "the frames are kept"
@@ -39,7 +42,8 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
         ob, scene, strip, root = farm.render_target(context, self.actor)
-        name = actor_data._safe(ob.name)
+        together = self.all_actors and farm.strip_has_other_actors(ob, scene, strip)  # (as Render Performance)
+        name, self._result, self._key = farm.result_of(strip, ob, self.region, together)
         folder = os.path.join(root, name)
         out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4")) if self.output == "MOVIE" else None
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
@@ -51,8 +55,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], farm.result_name(strip, ob, self.region),
-                                    key=(self._ob_name, self.region))
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], self._result, key=self._key)
         if ob is not None:
             ob["reenact_last_render"] = os.path.basename(self._out)
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(

@@ -100,13 +100,13 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
 
 
 def render_actors_job(actors, source, model, out, frames, region, lossless, cache_dir, prefer_gpu, sign, progress,
-                      job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True):
+                      chunk=None, job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True):
     """Worker thread (no bpy): every actor of a strip into one output (render/actors.py)."""
     from ...render.actors import render_actors
 
     return render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                          progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
-                         sign_key=sign[1], job_id=job_id, accept_footage=accept_footage, detail=detail,
+                         sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage, detail=detail,
                          mouth_mode=mouth_mode, front=front)
 
 
@@ -117,8 +117,6 @@ def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
                     key=lambda o: o.reenact.actor_index)
     if not op.all_actors or not others:
         return None
-    if op.use_chunk:
-        raise ValueError("Every Actor of the Strip renders in one job: a farm chunk of it is not supported")
     actors = [{"track": track, "crop_track": base, "mouth_from": mouth_from, "reference_frames": reference,
                "model": actor_data.model_of(ob)}]
     for o in others:
@@ -243,7 +241,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                              "(Transfer Performance records the dubbing actor)")
         actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
         self._all = actors is not None
-        name = actor_data._safe(strip.name + " all actors" if self._all else ob.name)
+        name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
         if self.output == "MOVIE":
             out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
         else:
@@ -255,8 +253,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self._all:
             return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
                                         self.region, self.lossless, cache, not self.cpu, sign),
-                    {"job_id": self.job_id or None, "accept_footage": self.accept_footage, "detail": self.detail,
-                     "mouth_mode": self.mouth.lower(), "front": self.keep_front})
+                    {"chunk": chunk, "job_id": self.job_id or None, "accept_footage": self.accept_footage,
+                     "detail": self.detail, "mouth_mode": self.mouth.lower(), "front": self.keep_front})
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
@@ -282,11 +280,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         strip = scene.sequence_editor.strips_all[self._strip_name]
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
             report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
-        if self._all:  # one strip for the strip's actors together
-            name, key = farm.result_name(strip, None, self.region) + " (all actors)", ("*" + strip.name, self.region)
-        else:
-            name, key = farm.result_name(strip, ob, self.region), (self._ob_name, self.region)
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], name, key=key)
+        # (one strip for the strip's actors together, Every Actor of the Strip)
+        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], self._result, key=self._key)
         if self._all and summary.get("overlap"):  # in timeline frames, where the compositor looks
             from ...render.actors import overlap_warning
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //
-// Reenact Render: a Flamenco job type (docs/farm.md). Renders one actor's performance from the
-// submitted .blend in chunks of timeline frames (Render Performance, each chunk a Blender
+// Reenact Render: a Flamenco job type (docs/farm.md). Renders one actor's performance (or, with
+// all_actors, every actor of its strip) from the submitted .blend in chunks of timeline frames (Render Performance, each chunk a Blender
 // background process writing its frames into the actor's frame folder and the shared crop
 // cache), then one last task that depends on every chunk adds the result strip (Assemble
 // Render: the movie with the footage's audio when Output is MOVIE) and saves the .blend.
@@ -47,6 +47,10 @@ const JOB_TYPE = {
             description: "IMAGES: the strip shows the frame folder; MOVIE: the last task also makes the movie, with the footage's audio",
         },
         { key: "lossless", type: "bool", default: false, visible: "submission", description: "Lossless movie (.mkv)" },
+        {
+            key: "all_actors", type: "bool", default: false, visible: "submission",
+            description: "Every tracked actor of the actor's strip, each with its own performance, in one result strip (a two-shot dubbed for both)",
+        },
         {
             key: "add_strip", type: "bool", default: true, visible: "submission",
             description: "The last task adds the result strip and saves the .blend (untick when the file stays open in Blender; run Assemble Render there)",
@@ -108,23 +112,32 @@ function blenderTask(name, settings, expr) {
     return task;
 }
 
+// Every Actor of the Strip: the operators' all_actors, named only when on (the command lines of
+// a one-actor job stay as they were)
+function withAllActors(settings, kwargs) {
+    if (settings.all_actors) {
+        kwargs.all_actors = true;
+    }
+    return kwargs;
+}
+
 function renderTask(settings, first, last, chunk) {
     const range = parseRange(chunk);  // no destructuring: plain ES5.1-style for any Manager's engine
     const c = range[0], d = range[1];
-    const expr = "import bpy; " + operatorCall("render_performance", {
+    const expr = "import bpy; " + operatorCall("render_performance", withAllActors(settings, {
         actor: settings.actor, region: settings.region || "mouth",
         use_range: true, frame_first: first, frame_last: last,
         use_chunk: true, chunk_first: c, chunk_last: d,
         output: "IMAGES", job_id: settings.job_id || "",
-    });
+    }));
     return blenderTask(`reenact-render-${chunk}`, settings, expr);
 }
 
 function assembleTask(settings) {
-    let expr = "import bpy; " + operatorCall("assemble_render", {
+    let expr = "import bpy; " + operatorCall("assemble_render", withAllActors(settings, {
         actor: settings.actor, region: settings.region || "mouth", output: settings.output || "IMAGES",
         lossless: !!settings.lossless,
-    });
+    }));
     if (settings.add_strip !== false) {
         expr += "; bpy.ops.wm.save_mainfile()";
     }
