@@ -108,6 +108,33 @@ class Over:
         return frame, bool(drawn)
 
 
+class _Held:
+    """The merged frame so far, as :class:`Over`'s canvas (one frame: Preview Frame)."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def read(self, i):
+        return self.frame
+
+
+def merge_frame(i, footage, renders, tracks, mark=None):
+    """Clip frame ``i`` of a several-actor render from each actor's own render of that frame,
+    laid together as :func:`render_actors` lays its passes (:class:`Over`: each actor's frame in
+    its part), and marked once with ``mark`` = (payload, area) when any actor synthesised it
+    (Preview Frame of every actor of a strip). ``footage``: the frame as decoded; ``renders``:
+    per actor of ``tracks`` its rendered frame, None where it synthesised nothing. Returns
+    (frame, frames cut: [i] where an actor's change reached past its part, else [])."""
+    merged, earlier, cut = footage, [], []
+    for k, f in enumerate(renders):
+        over = Over(k, tracks, _Held(merged) if k else None, earlier, mark if k == len(renders) - 1 else None)
+        over.take(i, footage)
+        merged, _ = over.finish(i, footage if f is None else f, f is not None)
+        earlier.append(over.mine)
+        cut += over.cut
+    return merged, sorted(set(cut))
+
+
 def _pass_progress(progress, k, n_pass):
     if progress is None:
         return None

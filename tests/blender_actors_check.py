@@ -5,8 +5,8 @@ A two-shot (carphone beside its mirror image) tracked with two actors, both acto
 raised, then Render Performance with Every Actor of the Strip: one result strip, frame for
 frame the pipeline's two-actor render (render/actors.py) of the same performances, each
 actor's change on its own half of the frame, also when rendered as a render farm's chunks and
-assembled (Assemble Render with Every Actor of the Strip); without the option the active actor
-alone.
+assembled (Assemble Render with Every Actor of the Strip), and Preview Frame with the option
+shows that frame exactly; without the option the active actor alone.
 
 argv: JSON {"clip", "out"}. Prints RESULT <json>.
 """
@@ -97,6 +97,18 @@ def main(cfg):
         changed = np.abs(img.astype(int) - o).max(2) > 3
         halves.append([int(changed[:, :W].sum()), int(changed[:, W:].sum())])
     res["frame_exact_max_diff"] = worst_diff(new[0])
+
+    def preview(**kw):  # Preview Frame at clip frame 12: its image, against the render's frame
+        scene.frame_set(int(strip.frame_start) + 12)
+        assert bpy.ops.reenact.preview_frame(region="face", **kw) == {"FINISHED"}
+        st = scene.sequence_editor.strips_all[blend.PREVIEW_STRIP]
+        img = cv2.cvtColor(cv2.imread(os.path.join(bpy.path.abspath(st.directory), st.elements[0].filename)),
+                           cv2.COLOR_BGR2RGB).astype(int)
+        d = np.abs(img - direct[12].astype(int)).max(2)
+        return [int(d.max()), int((d[:, :W] > 3).sum()), int((d[:, W:] > 3).sum())]
+
+    res["preview_all"] = preview(all_actors=True)
+    res["preview_one"] = preview()
     res["changed_halves"] = halves
     # without the option: the active actor alone, in its own strip
     assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14,

@@ -216,3 +216,31 @@ def test_overlap_warning_names_the_frames():
     w = overlap_warning([3, 4, 5, 9])
     assert w.startswith("frames 3-5, 9: ") and "another actor's face" in w
     assert overlap_warning([3, 4], offset=100).startswith("frames 103-104: ")
+
+
+def test_merge_frame_is_the_render_of_every_actor(two_shot, tmp_path):
+    """Preview Frame's several-actor frame (each actor's render_frame unmarked, laid together by
+    merge_frame and marked once) equals the frame render_actors writes."""
+    from reenact.render.actors import merge_frame
+    from reenact.render.cache import source_identity
+    from reenact.render.marking import render_payload
+    from reenact.render.pipeline import get_renderer, render_frame
+    from reenact.render.plates import footage_area
+
+    video, tracks, edits = two_shot
+    got = {}
+    render_actors([{"track": e, "crop_track": t} for e, t in zip(edits, tracks)], video, None, out=None, frames=(12, 13),
+                  region="face", prefer_gpu=False, on_frame=lambda i, f: got.__setitem__(i, f))
+    footage = read_frames(video)[12]
+    rend = get_renderer(None, prefer_gpu=False)
+    renders = [render_frame(e, footage, 12, rend, region="face", crop_track=t, video=video, watermark=False,
+                            cache_dir=str(tmp_path / "c"), prefer_gpu=False)[0] for e, t in zip(edits, tracks)]
+    mark = (render_payload(None, source_identity(video), rend, tracks[0]), footage_area(video, tracks[0]))
+    merged, cut = merge_frame(12, footage, renders, edits, mark)
+    assert cut == [] and np.array_equal(merged, got[12])
+    alone, _ = merge_frame(12, footage, [renders[0], None], edits, mark)  # actor 1 drew nothing here
+    W, mine = footage.shape[1], _half(tracks[0])
+    a0, a1 = slice(mine * W // 2, (mine + 1) * W // 2), slice((1 - mine) * W // 2, (2 - mine) * W // 2)
+    # actor 0's half as in the render of both (the mark's keep-out, one box around both lips, moves a level)
+    assert np.abs(alone[:, a0].astype(int) - merged[:, a0]).max() <= 2
+    assert np.abs(alone[:, a1].astype(int) - merged[:, a1]).max() > 8  # actor 1's change is not there

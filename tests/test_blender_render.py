@@ -63,7 +63,7 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
 def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
     """Render Performance with Every Actor of the Strip: a two-shot's two actors in one result
     strip, frame for frame the pipeline's several-actor render, each actor's change on its half;
-    the same from a render farm's chunks and Assemble Render."""
+    the same from a render farm's chunks and Assemble Render, and in Preview Frame."""
     check = os.path.join(ROOT, "tests", "blender_actors_check.py")
     res = subprocess.run([sys.executable, check, json.dumps({"clip": carphone, "out": str(tmp_path)})],
                          capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
@@ -76,3 +76,5 @@ def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
     assert r["frame_exact_max_diff"] == 0
     assert all(left > 20 and right > 20 for left, right in r["changed_halves"]), r["changed_halves"]
     assert r["strips_after_single"] == 2  # the actor alone: a strip of its own beside the shared one
+    assert r["preview_all"] == [0, 0, 0]  # Preview Frame of every actor: the render's frame exactly
+    assert r["preview_one"][0] > 3 and min(r["preview_one"][1:]) == 0 and max(r["preview_one"][1:]) > 20  # one half

@@ -110,11 +110,16 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
                          mouth_mode=mouth_mode, front=front)
 
 
+def _other_actors(ob, scene, strip):
+    """The strip's tracked actors other than ``ob``, in their tracking order."""
+    return sorted((o for o in actor_data.actor_objects(scene) if o is not ob and o.reenact.strip_name == strip.name),
+                  key=lambda o: o.reenact.actor_index)
+
+
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
     """The render's actors when Every Actor of the Strip is on: this one first, then the strip's
     other tracked actors (each its own performance, renderer and dubbing actor), or None."""
-    others = sorted((o for o in actor_data.actor_objects(scene) if o is not ob and o.reenact.strip_name == strip.name),
-                    key=lambda o: o.reenact.actor_index)
+    others = _other_actors(ob, scene, strip)
     if not op.all_actors or not others:
         return None
     actors = [{"track": track, "crop_track": base, "mouth_from": mouth_from, "reference_frames": reference,
@@ -300,8 +305,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
 
 class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
-    """Re-render the current frame with the active actor's performance and show it in the
-    sequencer (a one-frame strip above the original)"""
+    """Re-render the current frame with the active actor's performance (or every actor of its
+    strip) and show it in the sequencer (a one-frame strip above the original)"""
 
     bl_idname = "reenact.preview_frame"
     bl_label = "Preview Frame"
@@ -315,6 +320,9 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
     reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
     reference_last: IntProperty(name="To", default=250, description="Last timeline frame to draw the actor from")
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
+    all_actors: BoolProperty(name="Every Actor of the Strip", default=False,
+                             description="Preview every tracked actor of this strip, each with its own performance, "
+                                         "renderer and dubbing actor, as Render Performance lays them together")
 
     @classmethod
     def poll(cls, context):
@@ -326,10 +334,6 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         """Main thread: the actor, its strip and the performance read from Blender; the frame,
         the mouth's plan, the room behind the actor (region Head, seconds to a minute the first
         time on a shot) and the render happen in :func:`preview_job`, with progress and Esc."""
-        from ...render.conditioning import window_indices
-        from ...render.pipeline import get_renderer
-        from ...render.ranges import pool_rows
-
         self._t0 = time.perf_counter()
         ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
         f = int(context.scene.frame_current)
@@ -338,6 +342,31 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         if not (0 <= r < base.n_frames):
             raise ValueError("frame {} is outside the actor's clip (frames {}..{})".format(
                 f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1))
+        _face_driver(self)
+        actor = self._actor_inputs(ob, scene, base, i, _reference_frames(self, strip, base))
+        others = []
+        if self.all_actors:  # the strip's other actors in this frame, as Render Performance takes them
+            for o in _other_actors(ob, scene, strip):
+                b = actor_data.tracked_track(o)
+                for w in actor_data.check_strip_footage(o, strip, b, self.accept_footage):
+                    report(self, "WARNING", w)
+                if 0 <= i - int(b.frame_start) < b.n_frames:
+                    others.append(self._actor_inputs(o, scene, b, i, None))
+        root_folder = os.path.join(root, "preview")
+        # alternate two names so the sequencer never shows a stale cached image
+        prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP) if scene.sequence_editor else None
+        name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
+        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, strip.name, f
+        return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
+                              os.path.join(root, "reenact_cache"), os.path.join(root_folder, name)), {"others": others})
+
+    def _actor_inputs(self, ob, scene, base, i, reference):
+        """(window rows, whole performance, footage Track, renderer, plan) of actor ``ob`` for
+        clip frame ``i`` (:func:`preview_job`'s)."""
+        from ...render.conditioning import window_indices
+        from ...render.pipeline import get_renderer
+        from ...render.ranges import pool_rows
+
         model_name = os.path.basename(actor_data.model_of(ob) or "renderer_base.onnx")
         try:
             renderer = get_renderer(actor_data.model_of(ob))
@@ -345,10 +374,9 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
             raise
         except Exception as exc:  # onnxruntime, memory: one line naming the model, the .blend as it was
             raise ValueError(describe(exc, model_name)) from None
+        r = i - int(base.frame_start)
         rows = [int(k) for k in window_indices(r, renderer.window, base.n_frames)]
         track = layers.performance_rows(ob, base, scene, rows)
-        _face_driver(self)
-        reference = _reference_frames(self, strip, base)
         # the mouth, the head's source frames and the held-out faces are chosen on the whole
         # performance (the preview's ``track`` holds only the window's rows), as Render
         # Performance does, so the preview shows what the render will draw
@@ -359,17 +387,11 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         if self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
-        root_folder = os.path.join(root, "preview")
-        # alternate two names so the sequencer never shows a stale cached image
-        prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP) if scene.sequence_editor else None
-        name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
-        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, strip.name, f
         plan = {"region": self.region, "detail": self.detail, "mouth": self.mouth, "mouth_from": mouth_from,
                 "front": self.keep_front,
                 "accept_footage": self.accept_footage, "reference": reference, "allowed": pool_rows(base, reference),
                 "xf": actor_data.crop_transforms_of(base, renderer.size), "model_name": model_name}
-        return (preview_job, (track, full, base, actor_data.strip_source(strip), i, renderer, plan,
-                              os.path.join(root, "reenact_cache"), os.path.join(root_folder, name)), {})
+        return track, full, base, renderer, plan
 
     def apply(self, context, result):
         from ...render.rewrite import unseen_pose_warning
@@ -385,26 +407,30 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         if info.get("unseen_pose"):  # (this frame; in timeline frames)
             report(self, "WARNING", unseen_pose_warning(info["unseen_pose"],
                                                         offset=int(ob.reenact.frame_offset) if ob is not None else 0))
-        report(self, "INFO", "preview of frame {} in {:.0f} ms ({}, {})".format(
-            self._frame, ms, "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
+        if info.get("overlap"):  # (this frame: an actor's change cut at another's part, as a render names it)
+            from ...render.actors import overlap_warning
+
+            report(self, "WARNING", overlap_warning([self._frame]))
+        report(self, "INFO", "preview of frame {}{} in {:.0f} ms ({}, {})".format(
+            self._frame, ", {} actors".format(info["actors"]) if info.get("actors") else "", ms,
+            "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
             info["provider"].replace("ExecutionProvider", "")))
         self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
 
 
-def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress):
+def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress, others=()):
     """Worker thread of Preview Frame (no bpy here): clip frame ``i`` of ``source`` with the
     performance drawn (:func:`~reenact.render.pipeline.render_frame`; ``track``: the window's
     rows, ``full``: the whole performance, ``base``: the footage's Track), written to ``path``
-    (PNG). Returns (path, render_frame's info). onnxruntime's and memory errors become one line
-    naming the model (a ValueError), as the operator reports them."""
+    (PNG). ``others``: the strip's other actors, (track, full, base, renderer, plan) each, drawn
+    each over the footage and laid together with this one as a several-actor render lays its
+    passes (:func:`~reenact.render.actors.merge_frame`), marked once. Returns (path, this actor's
+    render_frame info). onnxruntime's and memory errors become one line naming the model (a
+    ValueError), as the operator reports them."""
     import numpy as np
 
     from ...progress import Cancelled
-    from ...render.cache import source_identity
-    from ...render.pipeline import render_frame
     from ...video.encode import write_png
-
-    region, mode = plan["region"], plan["mouth"].lower()
 
     def step(message, done=0, total=1):
         if progress(done, total, message) is False:
@@ -412,6 +438,42 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
 
     step("reading the frame")
     frame = blend.read_frame(source, i)
+    out, info = _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame, progress, step,
+                             watermark=not others)
+    if others:
+        from ...render.actors import merge_frame
+        from ...render.cache import source_identity
+        from ...render.marking import render_payload
+        from ...render.plates import footage_area
+
+        renders, tracks = [out if _drew(info) else None], [full]
+        for k, (t, fu, b, rd, pl) in enumerate(others):
+            o, inf = _preview_one(t, fu, b, source, i, rd, pl, cache_dir, frame, progress,
+                                  lambda m, d=0, n=1, k=k: step("actor {}/{}: {}".format(k + 2, len(others) + 1, m), d, n),
+                                  watermark=False)
+            renders.append(o if _drew(inf) else None)
+            tracks.append(fu)
+        # (the job id of the render of them all: the first actor's, as render_actors)
+        mark = (render_payload(None, source_identity(source), renderer, base), footage_area(source, base))
+        out, info["overlap"] = merge_frame(i, frame, renders, tracks, mark)
+        info["actors"] = len(renders)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_png(path, np.asarray(out, np.uint8), compression=1)
+    return path, info
+
+
+def _drew(info):
+    """True when render_frame drew the frame (rendered, from the cache or warped), not the footage."""
+    return bool(info.get("rendered") or info.get("cached") or info.get("warped"))
+
+
+def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame, progress, step, watermark=True):
+    """One actor's Preview Frame render of clip frame ``i`` (``frame``: its pixels): (frame, info)."""
+    from ...progress import Cancelled
+    from ...render.cache import source_identity
+    from ...render.pipeline import render_frame
+
+    region, mode = plan["region"], plan["mouth"].lower()
     mouth = head = face = front = None
     try:
         if plan.get("front", True):  # what stands in front of the face, as the render finds it (its shot
@@ -442,12 +504,12 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
         step("rendering")
         # region head: the crop follows the performance's head, not the footage's
-        out, info = render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
-                                 transforms=None if region == "head" else plan["xf"], crop_track=base,
-                                 source_id=source_identity(source), video=source,
-                                 accept_footage=plan["accept_footage"], detail=plan["detail"], mouth=mouth,
-                                 mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
-                                 shot_face=face, reference_frames=plan["reference"], front=front)
+        return render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
+                            transforms=None if region == "head" else plan["xf"], crop_track=base,
+                            source_id=source_identity(source), video=source,
+                            accept_footage=plan["accept_footage"], detail=plan["detail"], mouth=mouth,
+                            mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
+                            shot_face=face, reference_frames=plan["reference"], front=front, watermark=watermark)
     except (Cancelled,) + EXPECTED:
         raise
     except Exception as exc:
@@ -456,9 +518,6 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
         for held in (mouth, head, face):
             if held is not None:
                 held.close()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_png(path, np.asarray(out, np.uint8), compression=1)
-    return path, info
 
 
 classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame)
