@@ -49,10 +49,11 @@ def result_name(strip, ob, region):
     return name
 
 
-def strip_has_other_actors(ob, scene, strip):
-    """True when ``strip`` has tracked actors besides ``ob`` (Every Actor of the Strip renders
-    them together; with none it renders ``ob`` alone, under its own name)."""
-    return any(o is not ob and o.reenact.strip_name == strip.name for o in actor_data.actor_objects(scene))
+def other_actors(ob, scene, strip):
+    """The tracked actors of ``strip`` besides ``ob``, in their tracking order (Every Actor of the
+    Strip renders them with ``ob``; with none it renders ``ob`` alone, under its own name)."""
+    return sorted((o for o in actor_data.actor_objects(scene) if o is not ob and o.reenact.strip_name == strip.name),
+                  key=lambda o: o.reenact.actor_index)
 
 
 def result_of(strip, ob, region, all_actors=False):

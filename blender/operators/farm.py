@@ -42,7 +42,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
         ob, scene, strip, root = farm.render_target(context, self.actor)
-        together = self.all_actors and farm.strip_has_other_actors(ob, scene, strip)  # (as Render Performance)
+        together = self.all_actors and bool(farm.other_actors(ob, scene, strip))  # (as Render Performance)
         name, self._result, self._key = farm.result_of(strip, ob, self.region, together)
         folder = os.path.join(root, name)
         out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4")) if self.output == "MOVIE" else None

@@ -110,16 +110,10 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
                          mouth_mode=mouth_mode, front=front)
 
 
-def _other_actors(ob, scene, strip):
-    """The strip's tracked actors other than ``ob``, in their tracking order."""
-    return sorted((o for o in actor_data.actor_objects(scene) if o is not ob and o.reenact.strip_name == strip.name),
-                  key=lambda o: o.reenact.actor_index)
-
-
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
     """The render's actors when Every Actor of the Strip is on: this one first, then the strip's
     other tracked actors (each its own performance, renderer and dubbing actor), or None."""
-    others = _other_actors(ob, scene, strip)
+    others = farm.other_actors(ob, scene, strip)
     if not op.all_actors or not others:
         return None
     actors = [{"track": track, "crop_track": base, "mouth_from": mouth_from, "reference_frames": reference,
@@ -346,12 +340,12 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         actor = self._actor_inputs(ob, scene, base, i, _reference_frames(self, strip, base))
         others = []
         if self.all_actors:  # the strip's other actors in this frame, as Render Performance takes them
-            for o in _other_actors(ob, scene, strip):
+            for o in farm.other_actors(ob, scene, strip):
                 b = actor_data.tracked_track(o)
                 for w in actor_data.check_strip_footage(o, strip, b, self.accept_footage):
                     report(self, "WARNING", w)
                 if 0 <= i - int(b.frame_start) < b.n_frames:
-                    others.append(self._actor_inputs(o, scene, b, i, None))
+                    others.append(self._actor_inputs(o, scene, b, i, None, active=False))
         root_folder = os.path.join(root, "preview")
         # alternate two names so the sequencer never shows a stale cached image
         prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP) if scene.sequence_editor else None
@@ -360,9 +354,10 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
                               os.path.join(root, "reenact_cache"), os.path.join(root_folder, name)), {"others": others})
 
-    def _actor_inputs(self, ob, scene, base, i, reference):
+    def _actor_inputs(self, ob, scene, base, i, reference, active=True):
         """(window rows, whole performance, footage Track, renderer, plan) of actor ``ob`` for
-        clip frame ``i`` (:func:`preview_job`'s)."""
+        clip frame ``i`` (:func:`preview_job`'s); ``active``: the actor the options are for (the
+        others draw a dubbing actor's mouth where they have one, as Render Performance does)."""
         from ...render.conditioning import window_indices
         from ...render.pipeline import get_renderer
         from ...render.ranges import pool_rows
@@ -384,7 +379,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         mouth_from = None
         if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
             mouth_from = actor_data.driver_of(ob, full)
-        if self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
+        if active and self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
         plan = {"region": self.region, "detail": self.detail, "mouth": self.mouth, "mouth_from": mouth_from,
