@@ -175,13 +175,16 @@ def cmd_train(args):
     if not os.path.isfile(args.video) and not os.path.isdir(args.video):
         raise UserError("{}: no such video".format(args.video))
     out = _out_path(args.out, ".onnx")
-    if args.size % 16 or args.size < 32:
+    if args.size is not None and (args.size % 16 or args.size < 32):
         raise UserError("--size {}: must be a multiple of 16, at least 32".format(args.size))
     if args.window < 1:
         raise UserError("--window must be at least 1")
-    base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "renderer_base.pt")
+    models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+    base = os.path.join(models, "renderer_base.pt")
     if args.init in (None, "base"):  # the bundled base model is the default start
         args.init = base if (args.init == "base" or os.path.isfile(base)) else None
+    elif args.init == "base256":  # the 256 px base (fine-tuned at 256 unless --size says otherwise)
+        args.init = os.path.join(models, "renderer_base256.pt")
     elif args.init.lower() == "none":
         args.init = None
     if args.init and not os.path.isfile(args.init):

@@ -48,3 +48,22 @@ def test_stopping_training_keeps_the_checkpoint(tmp_path, carphone, carphone_tra
     assert p.cancelled and not p.error
     assert not out.exists(), "a stopped run must not leave a half-finished model"
     assert os.path.isfile(str(out) + ".ckpt.pt") or any(f.name.endswith(".pt") for f in tmp_path.iterdir())
+
+
+def test_train_renderer_starts_from_the_preferred_base(tmp_path, monkeypatch):
+    """Train Renderer fine-tunes the bundled renderer the preferences name (the run's size follows
+    its weights); where the 256 px base's weights are not installed (the extension's zip) it
+    starts from the 128 px base and says why."""
+    from types import SimpleNamespace
+
+    import reenact.paths
+    from reenact.blender.operators.train import base_weights
+
+    assert base_weights(SimpleNamespace(base_model="base")) == (os.path.join(ROOT, "models", "renderer_base.pt"), None)
+    assert base_weights(None)[1] is None
+    if os.path.isfile(os.path.join(ROOT, "models", "renderer_base256.pt")):
+        assert base_weights(SimpleNamespace(base_model="base256")) == (
+            os.path.join(ROOT, "models", "renderer_base256.pt"), None)
+    monkeypatch.setattr(reenact.paths, "MODELS_DIR", str(tmp_path))  # an installed extension: no 256 px .pt
+    path, note = base_weights(SimpleNamespace(base_model="base256"))
+    assert path == str(tmp_path / "renderer_base.pt") and "not installed" in note and "--init base256" in note

@@ -182,6 +182,24 @@ def test_damaged_checkpoint_is_moved_aside_and_training_starts_fresh(tmp_path, c
     assert res.returncode == 0 and "resumed from" in res.stderr and "at step 2" in res.stderr, res.stderr[-3000:]
 
 
+@torch_needed
+def test_train_from_the_256_px_base(tmp_path, carphone, carphone_track):
+    """``reenact train --init base256`` fine-tunes the bundled 256 px base at its own size (no
+    --size needed); the model it writes renders 256 px crops."""
+    from reenact.render.renderer import NeuralRenderer
+
+    if not os.path.isfile(os.path.join(ROOT, "models", "renderer_base256.pt")):
+        pytest.skip("models/renderer_base256.pt is not in this checkout")
+    track = tmp_path / "t.npz"
+    carphone_track.save(str(track))
+    out = tmp_path / "m.onnx"
+    res = subprocess.run([sys.executable, "-m", "reenact", "train", str(track), "--video", carphone, "--out", str(out),
+                          "--init", "base256", "--batch", "1", "--steps", "1", "--no-fp16", "--no-int8"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert NeuralRenderer(str(out), prefer_gpu=False).size == 256
+
+
 # ----------------------------------------------------------------------------- Track files
 def _bad(track, words):
     with pytest.raises(ValueError) as e:

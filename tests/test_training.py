@@ -180,6 +180,10 @@ def test_ctx_norm_export_and_init_inherits(track, carphone, tmp_path):
     assert b["config"].get("ctx_norm") is True  # fine-tuning keeps the base's architecture
     c = T.train([(track, carphone)], str(tmp_path / "c.onnx"), fp16=False, **kw)
     assert "ctx_norm" not in c["config"]
+    # the crop size, unless given, is the --init weights' (the 256 px base fine-tunes at 256)
+    kw.pop("size")
+    d = T.train([(track, carphone)], str(tmp_path / "d.onnx"), init=str(tmp_path / "a.pt"), fp16=False, **kw)
+    assert d["config"]["size"] == SIZE != T.DEFAULT_SIZE
 
 
 def test_one_training_configuration():

@@ -26,7 +26,7 @@ class TrainConfig:
     """Every option of a renderer training run, with its default (docs/renderer.md, Training)."""
 
     mode: str = _opt("face-only", "what the network draws", choices=("face-only", "full"))
-    size: int = _opt(128, "crop size, multiple of 16 (default 128)")
+    size: Optional[int] = _opt(None, "crop size, multiple of 16 (default: the --init weights' size, else 128)")
     window: int = _opt(DEFAULT_WINDOW, "space-time window in frames (default 11)")
     steps: int = _opt(2000, "training steps")
     batch: int = _opt(8, "batch size")
@@ -34,7 +34,8 @@ class TrainConfig:
     base: int = _opt(40, "U-Net width (default 40)")
     seed: int = _opt(0, "random seed")
     init: Optional[str] = _opt(None, "weights (.pt) to start from; reenact train defaults to the bundled "
-                                     "models/renderer_base.pt, 'none' starts from scratch")
+                                     "models/renderer_base.pt ('base'; 'base256': the 256 px base), 'none' "
+                                     "starts from scratch")
     report: Optional[str] = _opt(None, "write held-out metrics here", metavar="METRICS.json")
     checkpoint: Optional[str] = _opt(None, "checkpoint file (default OUT.ckpt.pt)")
     resume: bool = _opt(True, "resume from the checkpoint when its configuration matches", flag="--no-resume")

@@ -49,6 +49,8 @@ from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
 from .options import TrainConfig, add_common, common_kwargs
 
+#: the crop size of a run from scratch (a fine-tune takes its --init weights')
+DEFAULT_SIZE = 128
 
 
 def _torch():
@@ -353,6 +355,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     sample clip (:func:`sample_rehearsal`): fine-tuned on a quiet target alone, the renderer
     forgot how to open a mouth (docs/renderer.md, *Fine-tuning keeps the base's range*)."""
     cfg = replace(train_config or TrainConfig(), **options)
+    if cfg.size is None:  # as the --init weights (the 256 px base fine-tunes at 256), else 128
+        cfg = replace(cfg, size=int((load_weights(cfg.init)[0] if cfg.init else {}).get("size", DEFAULT_SIZE)))
     ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -584,7 +588,7 @@ def build_parser():
 
 def main(argv=None):
     a = build_parser().parse_args(argv)
-    if a.size % 16:
+    if a.size is not None and a.size % 16:
         print("train: error: --size must be a multiple of 16", file=sys.stderr)
         return 2
     try:

@@ -24,10 +24,21 @@ def _models_dir():
     return blend.data_folder("models")
 
 
-def base_weights():
+def base_weights(prefs=None):
+    """(the bundled weights Train Renderer starts from, a note or None): those of the renderer the
+    preferences name (*Bundled Renderer*; the run's crop size follows them), else the 128 px
+    base's; the note says when the named one's weights are not installed."""
     from ...paths import MODELS_DIR
 
-    return os.path.join(MODELS_DIR, "renderer_base.pt")
+    base = os.path.join(MODELS_DIR, "renderer_base.pt")
+    if getattr(prefs, "base_model", "base") == "base256":
+        p256 = os.path.join(MODELS_DIR, "renderer_base256.pt")
+        if os.path.isfile(p256):
+            return p256, None
+        return base, ("the 256 px base's training weights (models/renderer_base256.pt) are not installed "
+                      "with the extension: training starts from the 128 px base (use `reenact train --init "
+                      "base256` from a checkout of the repository for a 256 px renderer)")
+    return base, None
 
 
 
@@ -85,8 +96,11 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         self._preview = os.path.join(os.path.dirname(out), bpy.path.clean_name(ob.name) + "_preview.png")
         args = ["--data", "{}={}".format(track, video), "--out", out, "--steps", str(self.steps),
                 "--preview", self._preview, "--preview-every", "25"]
-        if os.path.isfile(base_weights()):
-            args += ["--init", base_weights()]
+        weights, note = base_weights(prefs)
+        if note:
+            report(self, "WARNING", note)
+        if os.path.isfile(weights):
+            args += ["--init", weights]
         if self.accept_footage:
             args.append("--accept-footage")
         if self.fresh:
