@@ -7,18 +7,20 @@ references, its shot's mouths, its cache keys) and mark them twice. :func:`rende
 each actor in a pass of its own over the **original** footage, everything it analyses and caches
 the same as a one-actor render, and keeps each pass's frame in that actor's part of the frame:
 
-    frame = this pass's frame where the pixel is nearer this actor's face than any other's,
-            else the earlier passes' frame
+    frame = this pass's frame inside this actor's requested head and no other's (where heads
+            overlap or outside them: where the pixel is nearer this actor's face than any
+            other's), else the earlier passes' frame
 
 (:class:`Over`; a region ``head`` pass also lays the frame's other people over the room again,
 which must not be counted twice; a change that reaches beyond its actor's part is left out there
-and the frames are named in a warning). Passes before the last write
-lossless PNGs into a temporary folder beside the output (removed on every path, errors and
-cancelling included); the last writes the output. A render farm's ``chunk`` renders every pass
-over the chunk's frames only, into the job's frame folder: chunks covering the job's frames once
-write exactly the frames of one render (each frame's passes depend on that frame alone). The watermark is laid once, on the merged
-frame, kept off every drawn actor's lips, with one job id for all the passes; the C2PA manifest
-is the last pass's. Frames no actor synthesises stay the footage, untouched.
+and the frames are named in a warning). Passes before the last write lossless PNGs into a
+temporary folder beside the output (removed on every path, errors and cancelling included); the
+last writes the output. A render farm's ``chunk`` renders every pass over the chunk's frames
+only, into the job's frame folder: chunks covering the job's frames once write exactly the
+frames of one render (each frame's passes depend on that frame alone). The watermark is laid
+once, on the merged frame, kept off every drawn actor's lips, with one job id for all the
+passes; the C2PA manifest is the last pass's. Frames no actor synthesises stay the footage,
+untouched.
 """
 
 import os
@@ -27,6 +29,7 @@ import tempfile
 
 import numpy as np
 
+from .head import head_mask
 from .marking import mark_performance, render_payload, row_points
 
 #: a frame where a pass changes more than CUT_PIXELS pixels by more than CUT_LEVELS nearer another
@@ -39,8 +42,8 @@ class Over:
     (``over``): it keeps the footage's frames as they are decoded (:meth:`take`) and turns each
     frame the pass emits into the merged frame (:meth:`finish`).
 
-    Each actor's change counts in its own part of the frame, the pixels nearer its face (the
-    requested mesh's centre) than any other actor's face in that frame: a region ``head`` pass
+    Each actor's change counts in its own part of the frame (:meth:`part`: its requested head,
+    and beyond the heads the pixels nearer its face than any other actor's): a region ``head`` pass
     also lays the frame's other people over the room again (a few levels), and that must not be
     added to their own pass's change. What a pass changes beyond its part is left out and the
     frame is named (``cut``); with one actor in the frame it has the whole frame."""
@@ -51,7 +54,7 @@ class Over:
         self.earlier = list(earlier)  # the frames each earlier pass (actors 0..k-1) synthesised
         self.mark = mark  # (payload, area): the last pass marks the merged frames
         self.mine = set()  # frames this pass synthesised
-        self.cut = []  # frames where this pass changed pixels nearer another actor's face
+        self.cut = []  # frames where this pass changed pixels in another actor's part
         self._orig = {}
         self._pts = (None, {})  # (frame, {actor: its requested mesh there}), for part and mark
 
@@ -71,9 +74,14 @@ class Over:
         return self._pts[1]
 
     def part(self, i, shape):
-        """(H, W) bool: the pixels of frame ``i`` nearer this actor's face than any other's (all
-        of them when no other actor has a face there; None when this one has none)."""
-        centres = {k: np.nanmean(p, 0) for k, p in self.points(i).items()}
+        """(H, W) bool: the pixels of frame ``i`` that are this actor's (all of them when no other
+        actor has a face there; None when this one has none): inside its requested head
+        (:func:`~.head.head_mask`: the face oval grown by 30 % and a hair cap) and no other's;
+        where heads overlap, or outside every head, the pixels nearer its face than any other's.
+        A head turned towards the other actor keeps its whole head (the line half way between
+        the faces cut it before)."""
+        pts = self.points(i)
+        centres = {k: np.nanmean(p, 0) for k, p in pts.items()}
         if self.k not in centres:
             return None
         H, W = shape[:2]
@@ -84,6 +92,14 @@ class Over:
         for k, (ox, oy) in centres.items():
             if k != self.k:
                 part &= mine <= (xs - ox) ** 2 + (ys - oy) ** 2
+        if len(pts) > 1:
+            heads = {k: head_mask(p, (H, W)) for k, p in pts.items() if np.isfinite(p).all()}
+            own = heads.get(self.k, np.zeros((H, W), bool))
+            theirs = np.zeros((H, W), bool)
+            for k, m in heads.items():
+                if k != self.k:
+                    theirs |= m
+            part = (part | (own & ~theirs)) & ~(theirs & ~own)
         return part
 
     def finish(self, i, frame, synthesised):
@@ -246,8 +262,8 @@ def _render_pass(actor, video, renderer, out, over, job, cache_dir, sign, progre
 def overlap_warning(frames, offset=0):
     """The line naming the ``frames`` (clip frames; + ``offset``: timeline frames) where an
     actor's change was cut at another actor's part of the frame."""
-    return ("frames {}: an actor's render reached nearer another actor's face than its own and was cut there "
-            "(each actor keeps the part of the frame nearer its face: check them)".format(
+    return ("frames {}: an actor's render reached into another actor's head or nearer another actor's face and "
+            "was cut there (each actor keeps its head and the part of the frame nearer its face: check them)".format(
                 _runs([int(f) + int(offset) for f in frames])))
 
 

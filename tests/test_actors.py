@@ -244,3 +244,45 @@ def test_merge_frame_is_the_render_of_every_actor(two_shot, tmp_path):
     # actor 0's half as in the render of both (the mark's keep-out, one box around both lips, moves a level)
     assert np.abs(alone[:, a0].astype(int) - merged[:, a0]).max() <= 2
     assert np.abs(alone[:, a1].astype(int) - merged[:, a1]).max() > 8  # actor 1's change is not there
+
+
+def test_a_near_actors_head_keeps_its_whole_head(two_shot):
+    """Actor 1 nearer the camera (its requested head twice as large and moved towards actor
+    0) reaches past the line half way between the faces: its pass keeps the whole of its head
+    there (cut at that line before) and nothing of actor 0's head; the frame is not named
+    unless the heads overlap."""
+    from reenact.render.actors import CUT_PIXELS, Over
+    from reenact.render.head import head_mask
+    from reenact.render.marking import row_points
+
+    video, tracks, _edits = two_shot
+    orig = read_frames(video)[5]
+    H, W = orig.shape[:2]
+    p0, p1 = (row_points(t, 5) for t in tracks)
+    c0, c1 = p0.mean(0), p1.mean(0)
+    p1 = c1 + 2.0 * (p1 - c1) - [0.45 * (c1[0] - c0[0]), 0]  # nearer the camera, and nearer actor 0
+    c1 = p1.mean(0)
+
+    class Near(Over):
+        def points(self, i):
+            return {0: p0, 1: p1}
+
+    head1, head0 = head_mask(p1, (H, W)), head_mask(p0, (H, W))
+    ys, xs = np.mgrid[:H, :W]
+    nearer0 = np.hypot(xs - c0[0], ys - c0[1]) < np.hypot(xs - c1[0], ys - c1[1])
+    beyond = head1 & ~head0 & nearer0
+    assert beyond.sum() > 200  # the near head reaches past the half-way line
+    earlier = orig.copy()
+
+    class Canvas:
+        def read(self, i):
+            return earlier
+
+    over = Near(1, tracks, Canvas())
+    over.take(5, orig)
+    mine = orig.copy()
+    mine[head1] = np.clip(orig[head1].astype(int) + 40, 0, 255).astype(np.uint8)  # its pass changed its head
+    out, _ = over.finish(5, mine, True)
+    assert np.array_equal(out[beyond], mine[beyond]) and np.array_equal(out[head1 & ~head0], mine[head1 & ~head0])
+    assert np.array_equal(out[head0 & ~head1], earlier[head0 & ~head1])  # nothing of the other's head
+    assert over.cut == ([5] if (head1 & head0 & nearer0).sum() > CUT_PIXELS else [])  # (where they overlap)
