@@ -69,6 +69,7 @@ def main(zip_path, clip=None):
     path = actor.model_of(ob)
     assert path.endswith("renderer_base256.onnx") and _os.path.isfile(path), path
     assert _os.path.isfile(path[:-5] + ".int8.onnx")  # what the CPU runs
+    assert _os.path.isfile(path[:-5] + ".fp16.onnx")  # what a CUDA session runs
     result["base256"] = _os.path.basename(path)
     prefs.base_model = "base"
     bpy.data.objects.remove(ob)

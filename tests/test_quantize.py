@@ -88,3 +88,20 @@ def test_quantize_refuses_a_variant_that_draws_another_face(calib, tmp_path):
     bad.write_bytes(b"not an onnx file")
     with pytest.raises(ReenactError, match="cannot load the model"):
         quantize(str(bad), calib)
+
+
+def test_bundled_fp16_variants_draw_like_their_models(carphone, carphone_track):
+    """Every bundled renderer has its fp16 variant beside it (what a CUDA session runs), and it
+    draws real network inputs like the fp32 model (run here on the CPU provider)."""
+    from reenact.render.renderer import BUNDLED_MODELS
+    from reenact.training.quantize import calibration_inputs
+
+    for name, path in BUNDLED_MODELS.items():
+        p16 = os.path.splitext(path)[0] + ".fp16.onnx"
+        assert os.path.isfile(p16), name
+        x = calibration_inputs(path, [(carphone_track, carphone)], frames=8, every=4)
+        r16 = NeuralRenderer(p16, prefer_gpu=False, precision="fp32")
+        assert r16.precision == "fp16" and r16.size == NeuralRenderer(path, prefer_gpu=False).size
+        a = NeuralRenderer(path, prefer_gpu=False, precision="fp32").run(x).astype(int)
+        b = r16.run(x).astype(int)
+        assert np.abs(a - b).max() <= 2 and 10 * np.log10(255.0 ** 2 / max(np.mean((a - b) ** 2), 1e-9)) > 50, name
