@@ -32,8 +32,8 @@ import numpy as np
 from .head import head_mask
 from .marking import mark_performance, render_payload, row_points
 
-#: a frame where a pass changes more than CUT_PIXELS pixels by more than CUT_LEVELS nearer another
-#: actor's face is named (region head's re-laid other person moves a few levels: not named)
+#: a frame where a pass changes more than CUT_PIXELS pixels by more than CUT_LEVELS in another
+#: actor's part is named (region head's re-laid other person moves a few levels: not named)
 CUT_PIXELS, CUT_LEVELS = 64, 8
 
 
@@ -78,8 +78,8 @@ class Over:
         actor has a face there; None when this one has none): inside its requested head
         (:func:`~.head.head_mask`: the face oval grown by 30 % and a hair cap) and no other's;
         where heads overlap, or outside every head, the pixels nearer its face than any other's.
-        A head turned towards the other actor keeps its whole head (the line half way between
-        the faces cut it before)."""
+        A nearer actor's larger head, or one moved towards the other, keeps its whole head (the
+        line half way between the faces alone cut it before)."""
         pts = self.points(i)
         centres = {k: np.nanmean(p, 0) for k, p in pts.items()}
         if self.k not in centres:
