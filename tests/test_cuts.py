@@ -90,7 +90,59 @@ def test_no_cut_in_the_shared_clips():
                 finder.add(src.read(i))
         finally:
             src.close()
-        assert len(finder.starts()) == 0, path
+        assert len(finder.starts()) == 0 and len(finder.blends()) == 0, path  # (nor a dissolve: s29's push-in)
+
+
+def _dissolved(a, b, start, n):
+    """Frames ``a`` to ``start``, then ``n`` frames dissolving into ``b`` (b's frames from 0), then
+    ``b``; and the rows where each shot is at least 30 % of the picture."""
+    out, mixed = list(a[:start]), []
+    for k in range(n):
+        t = (k + 1) / (n + 1.0)
+        out.append(np.clip((1 - t) * a[start + k].astype(np.float32) + t * b[k] + 0.5, 0, 255).astype(np.uint8))
+        if 0.3 <= t <= 0.7:
+            mixed.append(start + k)
+    return out + list(b[n:]), mixed
+
+
+@pytest.mark.parametrize("n", [4, 8, 12])
+def test_a_dissolve_s_blended_frames_are_found(two_shots, n):
+    """A short dissolve (a soft cut, up to 12 frames) from one framing to the other: its frames
+    that show both shots well are found (blends), and no frame outside it; it is not a cut.
+    Plain footage and a hard cut have none. (Longer dissolves, over which both shots move, are
+    not found: docs/tracking.md.)"""
+    a, b = read_frames(two_shots["a"]), read_frames(two_shots["b"])
+    frames, mixed = _dissolved(a, b, 26, n)
+    finder = CutFinder()
+    for f in frames:
+        finder.add(f)
+    found = finder.blends().tolist()
+    assert set(mixed) <= set(found) <= set(range(26, 26 + n)), (found, mixed)
+    assert len(finder.starts()) == 0
+    for clip in (two_shots["a"], two_shots["both"]):
+        finder = CutFinder()
+        for f in read_frames(clip):
+            finder.add(f)
+        assert len(finder.blends()) == 0
+
+
+def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path):
+    """Tracked, a dissolve's blended frames have no light (as a flash's frames): no row takes its
+    mouth, eyes, head or brows from them (shotframes.other_shot)."""
+    a, b = read_frames(two_shots["a"]), read_frames(two_shots["b"])
+    frames, mixed = _dissolved(a, b, 30, 8)
+    path = str(tmp_path / "soft.mkv")
+    with VideoWriter(path, 30, frames[0].shape[1::-1], lossless=True) as wr:
+        for f in frames:
+            wr.write(f)
+    tr = track_video(path)[0]
+    dark = np.flatnonzero(~np.isfinite(tr.light) & tr.tracked)
+    assert set(mixed) <= set(dark.tolist()) <= set(range(30, 38))
+    from reenact.render.shotframes import OTHER_LIGHT, other_shot
+
+    pool = np.arange(tr.n_frames)
+    cost = other_shot(tr.shots(), pool, 10, tr)
+    assert (cost[mixed] >= OTHER_LIGHT).all() and (cost[:25] < OTHER_LIGHT).all()
 
 
 def _blind(monkeypatch):

@@ -152,7 +152,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             if not progress(j + 1, T, "frame {} ({} of {})".format(a + j, j + 1, T)):
                 raise Cancelled()
         lms[:, missing_rows] = np.nan
-        light[:, cuts.flashes()] = np.nan  # (a flash's light is no face's: never a source, shotframes.other_shot)
+        # (a flash's light is no face's, nor a dissolve's blended frame's: never a source, shotframes.other_shot)
+        light[:, np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)] = np.nan
         presence[:, missing_rows] = 0.0
         t_decode = timer["decode"]
         t_mesh = time.perf_counter() - t_loop - t_decode

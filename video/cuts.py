@@ -16,8 +16,13 @@ tilting camera) the largest are 18.5, 6.6 and 0.062; a cut between a medium and 
 one actor in one room reads 46.9, 18.9 and 0.21; a change the picture comes back from within
 :data:`FLASH_FRAMES` is a flash, not a cut. Gradual transitions (fades, dissolves) are not
 cuts here; jump cuts, where the frame barely changes but the face steps, are found from the
-tracked face (:mod:`reenact.tracking.steps`). About 1 ms a frame at any size.
+tracked face (:mod:`reenact.tracking.steps`). The frames of a short dissolve (a soft cut) that
+show both shots, one face through the other, are found as *blends* (:meth:`CutFinder.blends`,
+:data:`DISSOLVE_MAX`): the tracker keeps them from being any row's source, as a flash's. About
+1 ms a frame at any size (the dissolves 0.3 of it).
 """
+
+from collections import deque
 
 import cv2
 import numpy as np
@@ -32,6 +37,25 @@ NEIGHBOURS = 6
 #: driving_d14 (x1.6 + 60 levels) read as two cuts, the frame after it beginning a third shot.
 FLASH_FRAMES = 3
 THUMB = (48, 27)
+
+#: Dissolves (:meth:`CutFinder.blends`): a run of 3 to DISSOLVE_MAX frames between two frames
+#: whose thumbnails differ by at least DISSOLVE_CHANGE (mean absolute, 0-255) is a dissolve when
+#: every frame of it is the two frames' blend (1 - a) A + a B with ``a`` on the straight ramp
+#: from 0 to 1 (within DISSOLVE_RAMP) and, where ``a`` is between MIX_MIN and 1 - MIX_MIN, the
+#: rest of the frame under DISSOLVE_RESIDUAL of its squared distance to the nearer of A and B.
+#: Those frames (one face through the other) are the run's *blended* frames.
+DISSOLVE_MAX = 24
+DISSOLVE_CHANGE = 12.0
+DISSOLVE_RAMP = 0.15
+DISSOLVE_RESIDUAL = 0.3
+MIX_MIN = 0.15
+#: ... and its middle frames (``a`` from 0.35 to 0.65) keep at most this share of the two frames'
+#: mean detail (squared differences of neighbouring thumbnail pixels): two pictures laid over
+#: each other lose contrast where their details do not coincide; a slow camera move, which the
+#: thumbnails also read as a ramp, keeps it (source_s29's slow push-in, which the ramp and the
+#: residual alone took for a 25-frame dissolve: 1.00-1.01; carphone laid half over its own
+#: reframing: 0.48)
+DISSOLVE_DETAIL = 0.8
 
 
 def _signature(frame):
@@ -72,12 +96,15 @@ class CutFinder:
         self._before = {}  # row that looked like a cut -> the signature of the frame before it
         self._flash = set()  # rows of a flash: changed like a cut and back within FLASH_FRAMES
         self._back = set()  # the rows that came back from one
+        self._recent = deque(maxlen=DISSOLVE_MAX + 2)  # (row, grey thumbnail) of the last frames, no gap
+        self._blend = set()  # rows blending two shots in a dissolve
 
     def add(self, frame):
         """Read the next frame; True when it looks like a cut by what came before it (its change
         against the frames before only: :meth:`starts` also asks the frames after)."""
         if frame is None:
             self._prev = None
+            self._recent.clear()
             self._change.append(np.nan)
             self._colours.append(np.nan)
             return False
@@ -100,7 +127,33 @@ class CutFinder:
         if cut and self._prev is not None:
             self._before[j] = self._prev
         self._prev = sig
+        g = sig[0].astype(np.float64)
+        detail = float((np.diff(g, axis=0) ** 2).sum() + (np.diff(g, axis=1) ** 2).sum())
+        self._recent.append((j, g.ravel(), detail))
+        self._dissolves()
         return cut
+
+    def _dissolves(self):
+        """The runs ending at the frame just read whose frames blend the frame before them and
+        this one (:data:`DISSOLVE_MAX`): their blended frames into ``_blend``."""
+        rec = list(self._recent)
+        B = rec[-1][1]
+        for n in range(3, len(rec) - 1):  # n frames between A and B
+            A = rec[-n - 2][1]
+            D = B - A
+            if float(np.abs(D).mean()) < DISSOLVE_CHANGE:
+                continue
+            X = np.stack([r[1] for r in rec[-n - 1:-1]])
+            a = (X - A) @ D / float(D @ D)
+            if np.abs(a - np.arange(1, n + 1) / (n + 1.0)).max() > DISSOLVE_RAMP:
+                continue
+            mid = (a >= MIX_MIN) & (a <= 1.0 - MIX_MIN)
+            res = ((X - A - a[:, None] * D) ** 2).sum(1)
+            near = np.minimum(((X - A) ** 2).sum(1), ((X - B) ** 2).sum(1))
+            core = (a >= 0.35) & (a <= 0.65)
+            flat = np.asarray([r[2] for r in rec[-n - 1:-1]])[core] <= DISSOLVE_DETAIL * 0.5 * (rec[-n - 2][2] + rec[-1][2])
+            if mid.any() and core.any() and flat.all() and (res[mid] <= DISSOLVE_RESIDUAL * near[mid]).all():
+                self._blend.update(int(rec[-n - 1 + k][0]) for k in np.flatnonzero(mid))
 
     def _cut(self, j, after=True):
         d, h = self._change[j], self._colours[j]
@@ -117,6 +170,11 @@ class CutFinder:
         d = np.nan_to_num(np.asarray(self._change, np.float64))
         return np.asarray([j for j in np.flatnonzero(d >= CUT_CHANGE)
                            if j not in self._flash and j not in self._back and self._cut(int(j))], np.int64)
+
+    def blends(self):
+        """(N,) int64 rows that blend two shots in a dissolve (:data:`DISSOLVE_MAX`): one face
+        seen through the other, no other row should be drawn from them."""
+        return np.asarray(sorted(self._blend), np.int64)
 
     def flashes(self):
         """(N,) int64 rows of flashes: frames that changed like a cut and whose picture came back
