@@ -109,8 +109,9 @@ def _dissolved(a, b, start, n):
 def test_a_dissolve_s_blended_frames_are_found(two_shots, n):
     """A short dissolve (a soft cut, up to 12 frames) from one framing to the other: its frames
     that show both shots well are found (blends), and no frame outside it; it is not a cut.
-    Plain footage and a hard cut have none. (Longer dissolves, over which both shots move, are
-    not found: docs/tracking.md.)"""
+    Plain footage, a hard cut and a fade to black (a blend with black: the fade's light rule
+    takes it) have none. (Longer dissolves, over which both shots move, are not found:
+    docs/tracking.md.)"""
     a, b = read_frames(two_shots["a"]), read_frames(two_shots["b"])
     frames, mixed = _dissolved(a, b, 26, n)
     finder = CutFinder()
@@ -124,6 +125,10 @@ def test_a_dissolve_s_blended_frames_are_found(two_shots, n):
         for f in read_frames(clip):
             finder.add(f)
         assert len(finder.blends()) == 0
+    finder = CutFinder()
+    for i, f in enumerate(a):  # faded to black over n frames
+        finder.add(np.clip(f * (1.0 - min(1.0, max(0.0, (i - 20) / n))) + 0.5, 0, 255).astype(np.uint8))
+    assert len(finder.blends()) == 0
 
 
 def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path):

@@ -56,6 +56,10 @@ MIX_MIN = 0.15
 #: residual alone took for a 25-frame dissolve: 1.00-1.01; carphone laid half over its own
 #: reframing: 0.48)
 DISSOLVE_DETAIL = 0.8
+#: ... between two pictures: the end with less detail keeps at least this share of the other's (a
+#: fade to or from black is also a straight blend, with black: its frames are lit less, not two
+#: pictures, and the fade's own light rule takes them, :attr:`~reenact.face.track.Track.light`)
+DISSOLVE_ENDS = 0.25
 
 
 def _signature(frame):
@@ -141,7 +145,8 @@ class CutFinder:
         for n in range(3, len(rec) - 1):  # n frames between A and B
             A = rec[-n - 2][1]
             D = B - A
-            if float(np.abs(D).mean()) < DISSOLVE_CHANGE:
+            ea, eb = rec[-n - 2][2], rec[-1][2]
+            if float(np.abs(D).mean()) < DISSOLVE_CHANGE or min(ea, eb) < DISSOLVE_ENDS * max(ea, eb):
                 continue
             X = np.stack([r[1] for r in rec[-n - 1:-1]])
             a = (X - A) @ D / float(D @ D)
