@@ -92,6 +92,7 @@ def cmd_track(args):
         "provider": stats.get("provider"),
         "missing_frames": missing,
         "shot_starts": stats.get("shot_starts", []),  # clip frames that begin a shot after a cut
+        "dissolve_frames": stats.get("dissolve_frames", []),  # a short dissolve's blended frames: no source
     })
     return 0
 

@@ -131,7 +131,7 @@ def test_a_dissolve_s_blended_frames_are_found(two_shots, n):
     assert len(finder.blends()) == 0
 
 
-def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path):
+def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path, capsys):
     """Tracked, a dissolve's blended frames have no light (as a flash's frames): no row takes its
     mouth, eyes, head or brows from them (shotframes.other_shot)."""
     a, b = read_frames(two_shots["a"]), read_frames(two_shots["b"])
@@ -148,6 +148,13 @@ def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path):
     pool = np.arange(tr.n_frames)
     cost = other_shot(tr.shots(), pool, 10, tr)
     assert (cost[mixed] >= OTHER_LIGHT).all() and (cost[:25] < OTHER_LIGHT).all()
+    import json
+
+    from reenact.cli import main
+
+    assert main(["track", path, "--out", str(tmp_path / "soft.npz")]) == 0  # `reenact track` names them
+    said = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["dissolve_frames"]
+    assert said == dark.tolist()
 
 
 def _blind(monkeypatch):

@@ -166,6 +166,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "provider": fm.provider,
             "missing_frames": [int(m) for m in getattr(src, "missing", [])],
             "shot_starts": cuts.starts(),  # rows (of those tracked) that begin a shot after a cut
+            "blends": cuts.blends(),  # rows blending two shots in a short dissolve (no source)
             "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash)
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
@@ -277,5 +278,6 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     stats["provider"] = info["provider"]
     stats["missing_frames"] = info["missing_frames"]
     stats["shot_starts"] = [int(j) + int(info["frame_start"]) for j in shot_starts]
+    stats["dissolve_frames"] = [int(j) + int(info["frame_start"]) for j in info["blends"]]
     progress(steps["total"], steps["total"], "fitted")
     return tracks
