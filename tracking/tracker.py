@@ -167,7 +167,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "missing_frames": [int(m) for m in getattr(src, "missing", [])],
             "shot_starts": cuts.starts(),  # rows (of those tracked) that begin a shot after a cut
             "blends": cuts.blends(),  # rows blending two shots in a short dissolve (no source)
-            "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash)
+            "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash, a blend)
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:

@@ -155,8 +155,8 @@ class CutFinder:
             mid = (a >= MIX_MIN) & (a <= 1.0 - MIX_MIN)
             res = ((X - A - a[:, None] * D) ** 2).sum(1)
             near = np.minimum(((X - A) ** 2).sum(1), ((X - B) ** 2).sum(1))
-            core = (a >= 0.35) & (a <= 0.65)
-            flat = np.asarray([r[2] for r in rec[-n - 1:-1]])[core] <= DISSOLVE_DETAIL * 0.5 * (rec[-n - 2][2] + rec[-1][2])
+            core = (a >= 0.35) & (a <= 0.65)  # (the middle frames)
+            flat = np.asarray([r[2] for r in rec[-n - 1:-1]])[core] <= DISSOLVE_DETAIL * 0.5 * (ea + eb)
             if mid.any() and core.any() and flat.all() and (res[mid] <= DISSOLVE_RESIDUAL * near[mid]).all():
                 self._blend.update(int(rec[-n - 1 + k][0]) for k in np.flatnonzero(mid))
 
