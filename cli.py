@@ -180,12 +180,13 @@ def cmd_train(args):
         raise UserError("--size {}: must be a multiple of 16, at least 32".format(args.size))
     if args.window < 1:
         raise UserError("--window must be at least 1")
-    models = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
-    base = os.path.join(models, "renderer_base.pt")
-    if args.init in (None, "base"):  # the bundled base model is the default start
-        args.init = base if (args.init == "base" or os.path.isfile(base)) else None
-    elif args.init == "base256":  # the 256 px base (fine-tuned at 256 unless --size says otherwise)
-        args.init = os.path.join(models, "renderer_base256.pt")
+    from .render.renderer import BUNDLED_MODELS, bundled_weights
+
+    base = bundled_weights("base")
+    if args.init is None:  # the bundled base model is the default start
+        args.init = base if os.path.isfile(base) else None
+    elif args.init in BUNDLED_MODELS:  # a bundled renderer's weights (fine-tuned at its size unless --size)
+        args.init = bundled_weights(args.init)
     elif args.init.lower() == "none":
         args.init = None
     if args.init and not os.path.isfile(args.init):

@@ -26,6 +26,12 @@ BASE_MODEL = os.path.join(MODELS_DIR, "renderer_base.onnx")
 BUNDLED_MODELS = {"base": BASE_MODEL, "base256": os.path.join(MODELS_DIR, "renderer_base256.onnx")}
 
 
+def bundled_weights(name):
+    """The training weights (.pt) beside bundled renderer ``name`` (:data:`BUNDLED_MODELS`):
+    what ``reenact train --init NAME`` and Train Renderer fine-tune from."""
+    return os.path.splitext(BUNDLED_MODELS[name])[0] + ".pt"
+
+
 def model_path(model):
     """The file of ``model``: a path, or a bundled renderer's name (:data:`BUNDLED_MODELS`)."""
     if model is None:

@@ -56,7 +56,7 @@ def test_train_renderer_starts_from_the_preferred_base(tmp_path, monkeypatch):
     starts from the 128 px base and says why."""
     from types import SimpleNamespace
 
-    import reenact.paths
+    import reenact.render.renderer as renderer
     from reenact.blender.operators.train import base_weights
 
     assert base_weights(SimpleNamespace(base_model="base")) == (os.path.join(ROOT, "models", "renderer_base.pt"), None)
@@ -64,6 +64,7 @@ def test_train_renderer_starts_from_the_preferred_base(tmp_path, monkeypatch):
     if os.path.isfile(os.path.join(ROOT, "models", "renderer_base256.pt")):
         assert base_weights(SimpleNamespace(base_model="base256")) == (
             os.path.join(ROOT, "models", "renderer_base256.pt"), None)
-    monkeypatch.setattr(reenact.paths, "MODELS_DIR", str(tmp_path))  # an installed extension: no 256 px .pt
+    monkeypatch.setattr(renderer, "BUNDLED_MODELS", {k: str(tmp_path / os.path.basename(v))  # an installed
+                                                      for k, v in renderer.BUNDLED_MODELS.items()})  # extension: no .pt
     path, note = base_weights(SimpleNamespace(base_model="base256"))
     assert path == str(tmp_path / "renderer_base.pt") and "not installed" in note and "--init base256" in note

@@ -355,8 +355,9 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     sample clip (:func:`sample_rehearsal`): fine-tuned on a quiet target alone, the renderer
     forgot how to open a mouth (docs/renderer.md, *Fine-tuning keeps the base's range*)."""
     cfg = replace(train_config or TrainConfig(), **options)
+    icfg, state = load_weights(cfg.init) if cfg.init else (None, None)  # (a bad file: one line, before any work)
     if cfg.size is None:  # as the --init weights (the 256 px base fine-tunes at 256), else 128
-        cfg = replace(cfg, size=int((load_weights(cfg.init)[0] if cfg.init else {}).get("size", DEFAULT_SIZE)))
+        cfg = replace(cfg, size=int((icfg or {}).get("size", DEFAULT_SIZE)))
     ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -389,9 +390,6 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
 
     clips, ev, rclips = load(pairs), load(eval_pairs), load(rehearse)
     log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
-    icfg = state = None
-    if cfg.init:
-        icfg, state = load_weights(cfg.init)
     if ctx_norm is None:
         ctx_norm = bool(icfg and icfg.get("ctx_norm"))
     if ref is None:

@@ -28,11 +28,11 @@ def base_weights(prefs=None):
     """(the bundled weights Train Renderer starts from, a note or None): those of the renderer the
     preferences name (*Bundled Renderer*; the run's crop size follows them), else the 128 px
     base's; the note says when the named one's weights are not installed."""
-    from ...paths import MODELS_DIR
+    from ...render.renderer import bundled_weights
 
-    base = os.path.join(MODELS_DIR, "renderer_base.pt")
+    base = bundled_weights("base")
     if getattr(prefs, "base_model", "base") == "base256":
-        p256 = os.path.join(MODELS_DIR, "renderer_base256.pt")
+        p256 = bundled_weights("base256")
         if os.path.isfile(p256):
             return p256, None
         return base, ("the 256 px base's training weights (models/renderer_base256.pt) are not installed "
