@@ -8,8 +8,9 @@ each actor in a pass of its own over the **original** footage, everything it ana
 the same as a one-actor render, and keeps each pass's frame in that actor's part of the frame:
 
     frame = this pass's frame inside this actor's requested head and no other's (where heads
-            overlap or outside them: where the pixel is nearer this actor's face than any
-            other's), else the earlier passes' frame
+            overlap: the nearer actor's, the larger face; heads of about one size, or outside
+            them: where the pixel is nearer this actor's face than any other's), else the
+            earlier passes' frame
 
 (:class:`Over`; a region ``head`` pass also lays the frame's other people over the room again,
 which must not be counted twice; a change that reaches beyond its actor's part is left out there
@@ -30,11 +31,16 @@ import tempfile
 import numpy as np
 
 from .head import head_mask
+from .meshes import face_size
 from .marking import mark_performance, render_payload, row_points
 
 #: a frame where a pass changes more than CUT_PIXELS pixels by more than CUT_LEVELS in another
 #: actor's part is named (region head's re-laid other person moves a few levels: not named)
 CUT_PIXELS, CUT_LEVELS = 64, 8
+#: where two actors' heads overlap, the one whose face is this many times as large (nearer the
+#: camera) is in front there; heads of about one size share the overlap by the line half way
+#: between the faces
+IN_FRONT = 1.15
 
 
 class Over:
@@ -77,9 +83,11 @@ class Over:
         """(H, W) bool: the pixels of frame ``i`` that are this actor's (all of them when no other
         actor has a face there; None when this one has none): inside its requested head
         (:func:`~.head.head_mask`: the face oval grown by 30 % and a hair cap) and no other's;
-        where heads overlap, or outside every head, the pixels nearer its face than any other's.
-        A nearer actor's larger head, or one moved towards the other, keeps its whole head (the
-        line half way between the faces alone cut it before)."""
+        where heads overlap, the head of the actor nearer the camera (its face
+        :data:`IN_FRONT` times as large as every other's there: it hides the one behind); where
+        heads of about one size overlap, or outside every head, the pixels nearer its face than
+        any other's. A nearer actor's larger head, or one moved towards the other, keeps its
+        whole head (the line half way between the faces alone cut it before)."""
         pts = self.points(i)
         centres = {k: np.nanmean(p, 0) for k, p in pts.items()}
         if self.k not in centres:
@@ -93,13 +101,18 @@ class Over:
             if k != self.k:
                 part &= mine <= (xs - ox) ** 2 + (ys - oy) ** 2
         if len(pts) > 1:
-            heads = {k: head_mask(p, (H, W)) for k, p in pts.items() if np.isfinite(p).all()}
-            own = heads.get(self.k, np.zeros((H, W), bool))
+            heads = {k: (head_mask(p, (H, W)), face_size(p)) for k, p in pts.items() if np.isfinite(p).all()}
+            own, size = heads.get(self.k, (np.zeros((H, W), bool), 0.0))
             theirs = np.zeros((H, W), bool)
-            for k, m in heads.items():
+            ahead = np.ones((H, W), bool)  # this head in front of every other head here
+            hidden = np.zeros((H, W), bool)  # another head here in front of this one
+            for k, (m, s) in heads.items():
                 if k != self.k:
                     theirs |= m
-            part = (part | (own & ~theirs)) & ~(theirs & ~own)
+                    ahead &= ~m | (size >= IN_FRONT * s)
+                    hidden |= m & (s >= IN_FRONT * size)
+            both = own & theirs
+            part = (part | (own & ~theirs) | (both & ahead)) & ~(theirs & ~own) & ~(both & hidden)
         return part
 
     def finish(self, i, frame, synthesised):

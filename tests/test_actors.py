@@ -249,8 +249,9 @@ def test_merge_frame_is_the_render_of_every_actor(two_shot, tmp_path):
 def test_a_near_actors_head_keeps_its_whole_head(two_shot):
     """Actor 1 nearer the camera (its requested head twice as large and moved towards actor
     0) reaches past the line half way between the faces: its pass keeps the whole of its head
-    there (cut at that line before) and nothing of actor 0's head; the frame is not named
-    unless the heads overlap."""
+    there (cut at that line before), where the two heads overlap too (it is in front: its face
+    is the larger), and nothing of actor 0's head beyond; the frame is not named. Actor 0's
+    pass, behind, keeps nothing where the near head covers its own."""
     from reenact.render.actors import CUT_PIXELS, Over
     from reenact.render.head import head_mask
     from reenact.render.marking import row_points
@@ -285,4 +286,38 @@ def test_a_near_actors_head_keeps_its_whole_head(two_shot):
     out, _ = over.finish(5, mine, True)
     assert np.array_equal(out[beyond], mine[beyond]) and np.array_equal(out[head1 & ~head0], mine[head1 & ~head0])
     assert np.array_equal(out[head0 & ~head1], earlier[head0 & ~head1])  # nothing of the other's head
-    assert over.cut == ([5] if (head1 & head0 & nearer0).sum() > CUT_PIXELS else [])  # (where they overlap)
+    assert over.cut == ([5] if (head1 & head0 & nearer0).sum() > CUT_PIXELS else [])
+    # moved further, over actor 0's head: in front of it where they overlap (its face the larger)
+    c1 = p0.mean(0) + 0.4 * (c1 - p0.mean(0))
+    p1 = c1 + (p1 - p1.mean(0))
+    head1 = head_mask(p1, (H, W))
+    both = head1 & head0
+    nearer0 = np.hypot(xs - c0[0], ys - c0[1]) < np.hypot(xs - c1[0], ys - c1[1])
+    assert (both & nearer0).sum() > 10 * CUT_PIXELS  # (the heads overlap, also nearer actor 0's face)
+    over = Near(1, tracks, Canvas())
+    over.take(5, orig)
+    mine = orig.copy()
+    mine[head1] = np.clip(orig[head1].astype(int) + 40, 0, 255).astype(np.uint8)
+    out, _ = over.finish(5, mine, True)
+    assert np.array_equal(out[head1], mine[head1]) and over.cut == []  # the near head in front, whole
+    # actor 0's pass: the part of its head the near one covers is not its own, and is named
+    far = Near(0, tracks, Canvas())
+    far.take(5, orig)
+    drawn = orig.copy()
+    drawn[head0] = np.clip(orig[head0].astype(int) - 40, 0, 255).astype(np.uint8)
+    out0, _ = far.finish(5, drawn, True)
+    assert np.array_equal(out0[both], earlier[both]) and np.array_equal(out0[head0 & ~head1], drawn[head0 & ~head1])
+    assert far.cut == [5]
+    # heads of one size share their overlap by the line half way between the faces, as before
+    p1same = c1 + (p1 - c1) / 2.0
+
+    class Same(Over):
+        def points(self, i):
+            return {0: p0, 1: p1same}
+
+    same = Same(1, tracks, Canvas())
+    part = same.part(5, orig.shape)
+    h1 = head_mask(p1same, (H, W))
+    c1s = p1same.mean(0)
+    nearer1 = np.hypot(xs - c1s[0], ys - c1s[1]) <= np.hypot(xs - c0[0], ys - c0[1])
+    assert np.array_equal(part[h1 & head0], nearer1[h1 & head0])
