@@ -99,6 +99,11 @@ class Track:
     # and on a flash (reenact.video.cuts); empty: not measured (a Track made before). The render
     # takes no row's source from a flash or a frame whose face is lit much otherwise (a fade).
     light: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
+    # In a dissolve (reenact.video.cuts, CutFinder.mixes): the share of the frame that the tracked
+    # face's shot has (0..1; the other shot is seen through it); NaN on every other row; empty: not
+    # looked for (a Track made before). A render fades its change there by it, as the dissolve
+    # fades the face (reenact.render.composite.through_dissolve).
+    blend: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -382,12 +387,13 @@ FIELDS = {
     "performance_source": (None, "U", False, False),
     "shot_start": (("T",), "b", True, False),
     "light": (("T",), "f", True, False),
+    "blend": (("T",), "f", True, False),
 }
 #: fields with one row per frame (``subset`` slices them)
 _PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
 _FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze", "performance_frame"))
 #: per-frame fields that may be empty: those, and the shots' starts of a Track made before cuts were found
-_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light"}
+_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light", "blend"}
 #: fields a Track file must hold (the others have defaults)
 _REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])

@@ -309,3 +309,22 @@ def blend_region(frame_shape, mask, Minv, feather=None):
     w = cv2.warpAffine(outer, np.asarray(Minv, np.float64), (W, H), flags=cv2.INTER_LINEAR,
                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return w >= 1.0 / 512
+
+
+def dissolve_shares(track):
+    """(T,) float: :attr:`~reenact.face.track.Track.blend` of ``track`` (NaN everywhere when it
+    was not looked for)."""
+    b = np.asarray(track.blend, np.float64)
+    return b if len(b) == track.n_frames else np.full(track.n_frames, np.nan)
+
+
+def through_dissolve(res, frame, share):
+    """A row's result ``res`` (H, W, 3) uint8 over its decoded ``frame`` in a dissolve, where the
+    row's shot has ``share`` (0..1) of the picture and the other shot is seen through it: the
+    change faded by that share, as the dissolve fades the face it changes (drawn whole, a dub's
+    mouth stood solid in a face half gone). ``res`` itself where ``share`` is NaN or 1."""
+    if frame is None or not np.isfinite(share) or share >= 1.0:
+        return res
+    f = np.asarray(frame, np.float32)
+    w = np.float32(max(float(share), 0.0))
+    return np.clip(f + w * (np.asarray(res, np.float32) - f) + 0.5, 0, 255).astype(np.uint8)

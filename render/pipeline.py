@@ -58,7 +58,7 @@ from ..video.bars import keep_bars
 from ..video.identity import check_footage
 from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
                     pool_digest, pool_identity, renderer_identity, source_identity, unchanged_rows)
-from .composite import paste_back
+from .composite import dissolve_shares, paste_back, through_dissolve
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
 from .front import front_sources, in_front, keep_front
@@ -320,6 +320,11 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         # a row going to the network has its detail layer's warp made beside the inference
         detail_lane, ahead = Lane(depth=2 * batch + 2, name="reenact-detail"), {}
 
+        shares, dissolving = dissolve_shares(own), {}  # a dissolve's rows: their decoded frames
+
+        def faded(res, r):
+            return through_dissolve(res, dissolving.pop(r), shares[r]) if r in dissolving else res
+
         def write(i, frame, synthesised):
             t = time.perf_counter()
             if is_movie:  # an I-frame where synthesised and copied frames meet: no mark predicted into a copy
@@ -356,7 +361,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             t = time.perf_counter()
             res = keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour, detail=dimg,
                                        detail_valid=dvalid), frame, area)
-            res = keep_front(infront, res, footage.get(r), r)
+            res = faded(keep_front(infront, res, footage.get(r), r), r)
             if watermark:
                 res = mark_performance(res, i, payload, row_points(track, r), area)
             tm["composite"] += time.perf_counter() - t
@@ -367,7 +372,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         def draw(i, r, frame):
             t = time.perf_counter()
             res = keep_bars(donor.draw(r, frame, warper, r), frame, area)
-            res = keep_front(infront, res, footage.get(r), r)
+            res = faded(keep_front(infront, res, footage.get(r), r), r)
             t1 = time.perf_counter()
             if watermark:
                 res = mark_performance(res, i, payload, row_points(track, r), area)
@@ -396,7 +401,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if moved and not mask.any():  # the moved head or face has no hole: no network
                 t = time.perf_counter()
                 slot[3] = (i, frame, r, None, None)
-                frame = keep_front(infront, frame, footage.get(r), r)
+                frame = faded(keep_front(infront, frame, footage.get(r), r), r)
                 drawn(slot, mark_performance(frame, i, payload, row_points(track, r), area) if watermark else frame, 0.0,
                       time.perf_counter() - t)
                 stats["warped"] += 1
@@ -457,6 +462,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     slot = [i, frame, None, (i, frame, r, None, None)]
                     if infront is not None and infront.has(r):  # (its footage, for what stands in front)
                         footage[r] = frame
+                    if np.isfinite(shares[r]):
+                        dissolving[r] = frame
                     queue.append(slot)
                     if donor is not None and donor.driver_row(r) is not None:
                         # the driver's or the shot's mouth: the footage's lower face warped
@@ -592,6 +599,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True,
                                 area=area)
                 out = keep_front(front, keep_bars(mouth.draw(rm, frame, hm, 0), frame, area), footage, r)
+                out = through_dissolve(out, footage, dissolve_shares(own)[r])
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
@@ -677,6 +685,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     bars = area if warper is None else warper.area  # (region head: the plate's)
     out = keep_front(front, keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour,
                                                  detail=dimg, detail_valid=dvalid), frame, bars), footage, r)
+    out = through_dissolve(out, footage, dissolve_shares(own)[r])
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r), bars)

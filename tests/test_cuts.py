@@ -157,6 +157,51 @@ def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path, capsys):
     assert said == dark.tolist()
 
 
+def test_a_dissolve_fades_the_render_with_its_shot(two_shots, tmp_path):
+    """Tracked, every frame of a dissolve carries the share its face's shot has of the picture
+    (the ramp: 1 - t for the earlier shot's face, t for the later one's), the rest none; a render
+    there fades its change by that share (the changed face dissolves as the footage's does),
+    and leaves every other frame as it draws it without."""
+    from conftest import edited
+    from reenact.render.pipeline import render_clip, render_frame
+
+    a, b = read_frames(two_shots["a"]), read_frames(two_shots["b"])
+    n, at = 8, 30
+    frames, _mixed = _dissolved(a, b, at, n)
+    path = str(tmp_path / "soft.mkv")
+    with VideoWriter(path, 30, frames[0].shape[1::-1], lossless=True) as wr:
+        for f in frames:
+            wr.write(f)
+    tr = track_video(path)[0]
+    share = np.asarray(tr.blend, np.float64)
+    inside = np.flatnonzero(np.isfinite(share))
+    assert set(range(at + 1, at + n - 1)) <= set(inside.tolist()) <= set(range(at - 1, at + n + 1)), inside
+    t = np.clip((inside - at + 1) / (n + 1.0), 0.0, 1.0)  # (the frames beside it: one shot)
+    assert (np.minimum(np.abs(share[inside] - t), np.abs(share[inside] - (1 - t))) < 0.12).all(), (share[inside], t)
+    perf = edited(tr)
+    plain = X._copy(tr)
+    plain.blend = np.zeros(0, np.float32)  # a Track made before dissolves were looked for
+    got = {}
+    for name, own in (("faded", tr), ("whole", plain)):
+        got[name] = {}
+        render_clip(perf, path, None, out=None, frames=(at - 3, at + n + 3), region="face", crop_track=own,
+                    prefer_gpu=False, watermark=False, sign=False, cache_dir=str(tmp_path / name),
+                    on_frame=lambda i, f, d=got[name]: d.__setitem__(i, f))
+    drew = 0
+    for i in range(at - 3, at + n + 3):
+        F, fade, whole = (x.astype(np.float64) for x in (frames[i], got["faded"][i], got["whole"][i]))
+        if i in inside:
+            assert np.abs(fade - (F + share[i] * (whole - F))).max() <= 1.0, i
+            drew += np.abs(whole - F).max() > 8  # (something drawn there, faded)
+        else:
+            assert np.array_equal(fade, whole), i
+    assert drew >= len(inside) // 2
+    i = int(inside[len(inside) // 2])  # Preview Frame fades it alike
+    one = render_frame(perf, frames[i], i, None, region="face", crop_track=tr, video=path, watermark=False,
+                       cache_dir=str(tmp_path / "faded"), prefer_gpu=False)[0]
+    assert np.abs(one.astype(int) - got["faded"][i]).max() <= 1
+
+
 def _blind(monkeypatch):
     """Neither cuts nor the face's steps looked for (the tracker before either)."""
     monkeypatch.setattr(CutFinder, "add", lambda self, frame: False)

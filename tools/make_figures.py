@@ -5,9 +5,10 @@
     .venv/bin/python tools/make_figures.py              # track: docs/images/track_carphone.png (the sample clip)
     .venv/bin/python tools/make_figures.py dub          # the cross-actor mouth dubs' contact sheets
     .venv/bin/python tools/make_figures.py head         # the full reenactments' (head pose) contact sheets
+    .venv/bin/python tools/make_figures.py dissolve     # docs/images/dissolve_fade.jpg (the sample clip)
     .venv/bin/python tools/make_figures.py all [--out DIR] [--data ../shared/data]
 
-``track`` needs only the installed environment (the sample clip comes from a pinned package).
+``track`` and ``dissolve`` need only the installed environment (the sample clip comes from a pinned package).
 ``dub`` and ``head`` render and re-track pairs of different actors from ``../shared/data`` with
 the benchmark's own cases (``python -m bench.reenact --cases 1`` / ``2``: original target |
 driver | result at the hard frames, the figures printed beside them); without the data they
@@ -116,15 +117,78 @@ def bench_figures(kind, out_dir, data=None):
     return 0
 
 
+def dissolve_figure(out_dir):
+    """docs/images/dissolve_fade.jpg: the sample clip dissolving over 8 frames into a closer,
+    warmer framing of itself (as ``tests/test_cuts.py`` builds it), its mouth opened on every row
+    (jawOpen 0.7, region mouth): per dissolve frame the footage | the render drawn whole (a Track
+    without ``blend``) | the render faded with the face's shot (as shipped), the face at 3x."""
+    sys.path.insert(0, os.path.dirname(ROOT))
+    from reenact.face import transfer as X
+    from reenact.render.pipeline import render_clip
+    from reenact.sample import sample_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import VideoWriter, open_video
+
+    with open_video(sample_clip()) as src:
+        fr = [src.read(i) for i in range(len(src))]
+    h, w = fr[0].shape[:2]
+
+    def closer(f):
+        f = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h), interpolation=cv2.INTER_CUBIC)
+        return np.clip(f.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
+
+    a, b, at, n = fr[:40], [closer(f) for f in fr[60:100]], 30, 8
+    frames = a[:at] + [np.clip((1 - (k + 1) / (n + 1.0)) * a[at + k].astype(np.float32) + (k + 1) / (n + 1.0) * b[k]
+                               + 0.5, 0, 255).astype(np.uint8) for k in range(n)] + b[n:]
+    with tempfile.TemporaryDirectory(prefix="reenact_figures_") as tmp:
+        path = os.path.join(tmp, "soft.mkv")
+        with VideoWriter(path, 30, (w, h), lossless=True) as wr:
+            for f in frames:
+                wr.write(f)
+        tr = track_video(path)[0]
+        perf = X._copy(tr)
+        perf.expression = np.array(perf.expression)
+        k = list(perf.expression_names).index("jawOpen")
+        perf.expression[:, k] = np.maximum(perf.expression[:, k], 0.7)
+        perf = perf.with_footage_rows(tr)
+        plain = X._copy(tr)
+        plain.blend = np.zeros(0, np.float32)
+        got = {}
+        for name, own in (("whole", plain), ("faded", tr)):
+            got[name] = {}
+            render_clip(perf, path, None, out=None, frames=(at, at + n), region="mouth", crop_track=own, prefer_gpu=False,
+                        sign=False, cache_dir=os.path.join(tmp, name), on_frame=lambda i, f, d=got[name]: d.__setitem__(i, f))
+    share = np.asarray(tr.blend, np.float64)
+    rows = []
+    for i in (at + 2, at + 4, at + 6):
+        L = np.asarray(tr.landmarks)[i, :468, :2]
+        (x0, y0), (x1, y1) = np.floor(L.min(0)).astype(int) - 6, np.ceil(L.max(0)).astype(int) + 6
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        tiles = [cv2.resize(np.ascontiguousarray(im[y0:y1, x0:x1]), (3 * (x1 - x0), 3 * (y1 - y0)),
+                            interpolation=cv2.INTER_CUBIC) for im in (frames[i], got["whole"][i], got["faded"][i])]
+        row = np.concatenate(tiles, 1)
+        cv2.putText(row, "frame {}: its shot {:.0%} of the picture".format(i, share[i]), (4, 14),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+        rows.append(row)
+    width = max(r.shape[1] for r in rows)
+    sheet = np.concatenate([cv2.copyMakeBorder(r, 0, 4, 0, width - r.shape[1], cv2.BORDER_CONSTANT) for r in rows], 0)
+    os.makedirs(out_dir, exist_ok=True)
+    dst = os.path.join(out_dir, "dissolve_fade.jpg")
+    cv2.imwrite(dst, sheet[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    print("wrote", dst)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", nargs="?", default="track", choices=("track", "dub", "head", "all"))
+    ap.add_argument("what", nargs="?", default="track", choices=("track", "dissolve", "dub", "head", "all"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "images"), help="folder (default docs/images)")
     ap.add_argument("--data", default=None, help="shared data folder holding clips/ (dub, head; default ../shared/data)")
     a = ap.parse_args(argv)
     out = os.path.abspath(a.out)
     if a.what in ("track", "all"):
         track_figure(out)
+    if a.what in ("dissolve", "all"):
+        dissolve_figure(out)
     for kind in ("dub", "head"):
         if a.what in (kind, "all"):
             rc = bench_figures(kind, out, a.data)

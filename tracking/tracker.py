@@ -154,6 +154,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         lms[:, missing_rows] = np.nan
         # (a flash's light is no face's, nor a dissolve's blended frame's: never a source, shotframes.other_shot)
         light[:, np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)] = np.nan
+        blend = dissolve_shares(lms, cuts.mixes())
         presence[:, missing_rows] = 0.0
         t_decode = timer["decode"]
         t_mesh = time.perf_counter() - t_loop - t_decode
@@ -168,6 +169,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "shot_starts": cuts.starts(),  # rows (of those tracked) that begin a shot after a cut
             "blends": cuts.blends(),  # rows blending two shots in a short dissolve (no source)
             "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash, a blend)
+            "blend": blend,  # (A, T) the share of a dissolve's frame each face's shot has (NaN: no dissolve)
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
@@ -189,6 +191,21 @@ def small_grey(frame):
     frame at any size)."""
     step = max(1, -(-max(frame.shape[:2]) // LIGHT_SIDE))
     return cv2.cvtColor(np.ascontiguousarray(frame[::step, ::step]), cv2.COLOR_RGB2GRAY), 1.0 / step
+
+
+def dissolve_shares(lms, mixes):
+    """(A, T) float32: in each row of a dissolve (``mixes``: :meth:`~reenact.video.cuts.CutFinder.mixes`)
+    the share of the frame that the shot of each tracked face (``lms`` (A, T, L, >=2)) has: the
+    earlier shot's when the face lies nearer the face tracked just before the dissolve than the
+    one just after it, else the later shot's; NaN elsewhere and where a face is missing."""
+    out = np.full(lms.shape[:2], np.nan, np.float32)
+    for j, (later, before, after) in mixes.items():
+        for k in range(lms.shape[0]):
+            here, a, b = (lms[k, r, :, :2].astype(np.float64) for r in (j, before, after))
+            if np.isfinite(here).all() and np.isfinite(a).all() and np.isfinite(b).all():
+                near_a = np.linalg.norm(here - a, axis=1).mean() <= np.linalg.norm(here - b, axis=1).mean()
+                out[k, j] = 1.0 - later if near_a else later
+    return out
 
 
 #: the face's outline (the topology's face_oval group), whose inside :func:`face_light` reads
@@ -273,6 +290,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         tr.shot_start = np.zeros(T, bool)
         tr.shot_start[starts] = True
         tr.light = info["light"][k]
+        tr.blend = info["blend"][k]
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]

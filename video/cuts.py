@@ -102,6 +102,7 @@ class CutFinder:
         self._back = set()  # the rows that came back from one
         self._recent = deque(maxlen=DISSOLVE_MAX + 2)  # (row, grey thumbnail) of the last frames, no gap
         self._blend = set()  # rows blending two shots in a dissolve
+        self._mix = {}  # every row of a dissolve -> (the later shot's share, its first row before, its row after)
 
     def add(self, frame):
         """Read the next frame; True when it looks like a cut by what came before it (its change
@@ -159,6 +160,9 @@ class CutFinder:
             flat = np.asarray([r[2] for r in rec[-n - 1:-1]])[core] <= DISSOLVE_DETAIL * 0.5 * (ea + eb)
             if mid.any() and core.any() and flat.all() and (res[mid] <= DISSOLVE_RESIDUAL * near[mid]).all():
                 self._blend.update(int(rec[-n - 1 + k][0]) for k in np.flatnonzero(mid))
+                for k in range(n):
+                    self._mix[int(rec[-n - 1 + k][0])] = (float(np.clip(a[k], 0.0, 1.0)), int(rec[-n - 2][0]),
+                                                          int(rec[-1][0]))
 
     def _cut(self, j, after=True):
         d, h = self._change[j], self._colours[j]
@@ -180,6 +184,12 @@ class CutFinder:
         """(N,) int64 rows that blend two shots in a dissolve (:data:`DISSOLVE_MAX`): one face
         seen through the other, no other row should be drawn from them."""
         return np.asarray(sorted(self._blend), np.int64)
+
+    def mixes(self):
+        """{row: (share of the later shot in it, 0..1, the row before the dissolve, the row after
+        it)} for every row of a dissolve :meth:`blends` found (its blended rows and the ones
+        nearly all of one shot at its ends)."""
+        return dict(self._mix)
 
     def flashes(self):
         """(N,) int64 rows of flashes: frames that changed like a cut and whose picture came back
