@@ -277,10 +277,10 @@ def overlap_warning(frames, offset=0):
     actor's change was cut at another actor's part of the frame."""
     return ("frames {}: an actor's render reached into another actor's head or nearer another actor's face and "
             "was cut there (each actor keeps its head and the part of the frame nearer its face: check them)".format(
-                _runs([int(f) + int(offset) for f in frames])))
+                frame_runs([int(f) + int(offset) for f in frames])))
 
 
-def _runs(frames):
+def frame_runs(frames):
     """'3-7, 12' of sorted frame numbers."""
     out, start, prev = [], None, None
     for f in frames:

@@ -130,6 +130,12 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             if created and len(tracks[0].shot_start) == tracks[0].n_frames else []
         if starts:  # an edited scene: each shot tracked and drawn from on its own
             note += "; {} shots (cuts before frames {})".format(len(starts) + 1, ", ".join(map(str, starts)))
+        soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
+            if created and len(tracks[0].blend) == tracks[0].n_frames else []
+        if soft:  # (renders fade their change there with the face's shot)
+            from ...render.actors import frame_runs
+
+            note += "; dissolves over frames {}".format(frame_runs(soft))
         report(self, "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
             len(tracks), strip.name, frac, note))
 
