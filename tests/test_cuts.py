@@ -183,6 +183,9 @@ def test_a_dissolve_fades_the_render_with_its_shot(two_shots, tmp_path):
     assert set(range(at + 1, at + n - 1)) <= set(inside.tolist()) <= set(range(at - 1, at + n + 1)), inside
     t = np.clip((inside - at + 1) / (n + 1.0), 0.0, 1.0)  # (the frames beside it: one shot)
     assert (np.minimum(np.abs(share[inside] - t), np.abs(share[inside] - (1 - t))) < 0.12).all(), (share[inside], t)
+    tr.save(str(tmp_path / "soft.npz"))  # kept by the file, and by a transfer onto it
+    assert np.array_equal(Track.load(str(tmp_path / "soft.npz")).blend, tr.blend, equal_nan=True)
+    assert np.array_equal(X.transfer(tr, tr, "mouth", offset=3).footage().blend, tr.blend, equal_nan=True)
     perf = edited(tr)
     plain = X._copy(tr)
     plain.blend = np.zeros(0, np.float32)  # a Track made before dissolves were looked for
