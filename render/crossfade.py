@@ -29,7 +29,7 @@ narrower band the one that dominates the weight decides whether there is actor t
 import cv2
 import numpy as np
 
-from .meshes import smoothstep
+from .meshes import pixels_box, smoothstep
 
 #: the flow is computed at most this many pixels on the band's longer side
 FLOW_SIDE = 200
@@ -62,9 +62,9 @@ def _grown_box(mask, pad):
     """(x0, y0, x1, y1): the box around ``mask``'s pixels grown by ``pad`` (inside the image),
     or None when it is smaller than 8 px either way."""
     H, W = mask.shape
-    ys, xs = np.nonzero(mask)
-    x0, y0 = max(0, int(xs.min()) - pad), max(0, int(ys.min()) - pad)
-    x1, y1 = min(W, int(xs.max()) + 1 + pad), min(H, int(ys.max()) + 1 + pad)
+    bx0, by0, bx1, by1 = pixels_box(mask)
+    x0, y0 = max(0, bx0 - pad), max(0, by0 - pad)
+    x1, y1 = min(W, bx1 + pad), min(H, by1 + pad)
     return None if x1 - x0 < 8 or y1 - y0 < 8 else (x0, y0, x1, y1)
 
 
@@ -137,8 +137,7 @@ def aligned_crossfade(a, a_alpha, b, b_alpha, weight):
     if got is None:  # no band, or too small a one to move: the plain mix there
         mixed = (w > 0.0) & (w < 1.0)
         if mixed.any():
-            ys, xs = np.nonzero(mixed)
-            box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+            box = pixels_box(mixed)
             _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, None)
         return colour, cov
     box, flow = got

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh, grow_disc, smoothstep, wide_blur
+from .meshes import FOREHEAD_TOP, _fix, _mesh, grow_disc, pixels_box, smoothstep, wide_blur
 
 #: head region defaults (fractions of the face size)
 GROW = 0.3  # the face oval grown by this about its centre
@@ -513,11 +513,11 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
     if not on.any():
         return plain
     H, W = on.shape
-    ys, xs = np.nonzero(on)
+    bx0, by0, bx1, by1 = pixels_box(on)
     g = max(1, int(round(LAYER_GROW * min(H, W))))
     pad = 2 * g + 2
-    y0, y1 = max(0, ys.min() - pad), min(H, ys.max() + 1 + pad)
-    x0, x1 = max(0, xs.min() - pad), min(W, xs.max() + 1 + pad)
+    y0, y1 = max(0, by0 - pad), min(H, by1 + pad)
+    x0, x1 = max(0, bx0 - pad), min(W, bx1 + pad)
     sl = (slice(y0, y1), slice(x0, x1))
     cut = np.asarray(alpha_frame)[sl] > LAYER_CUT
     cut = grow_disc(cut, g)

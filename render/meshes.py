@@ -107,6 +107,18 @@ def smoothstep(t):
     return out
 
 
+def pixels_box(mask):
+    """(x0, y0, x1, y1): the box around the non-zero pixels of the (h, w) ``mask`` (x1, y1
+    exclusive), or None when there are none; from its rows' and columns' projections (the
+    coordinates of every pixel, ``np.nonzero``, took 180 MB for a 4K head's mask)."""
+    m = np.asarray(mask)
+    cols = np.flatnonzero(m.any(0))
+    if not len(cols):
+        return None
+    rows = np.flatnonzero(m.any(1))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
 def grow_disc(mask, radius):
     """(h, w) bool: the pixels within ``radius`` px of a non-zero pixel of ``mask``, as a
     dilation by a disc (OpenCV's elliptic structuring element of 2 ``radius`` + 1). Wide discs by
