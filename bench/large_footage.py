@@ -11,7 +11,9 @@ and a full reenactment from driving_d12 (`transfer --mode full`, `render --regio
 frames at 1080p, 3 at 4K). Each render goes through the CLI as a user runs it; the head is rendered
 twice, the second time with the room behind the actor read back from the cache (as a re-render or
 the other chunks of a farm job do). Reported: seconds and CPU seconds per frame, the render's
-own stage timings, the bars' largest change (the watermark over black; no picture drawn there).
+own stage timings, the bars' largest change (the watermark over black; no picture drawn there),
+each render's peak resident memory (its process's, ``ru_maxrss``; the head's first render, which
+also makes the room behind the actor).
 
     python -m bench.large_footage [--work DIR] [--out JSON] [--sizes 1080p,4k]
 
@@ -83,7 +85,8 @@ def bars_change(result, footage, box, frames):
 def per_frame(summary, wall, n):
     return {"seconds_per_frame": round(wall / n, 3),
             "cpu_seconds_per_frame": round(summary["bench_cpu_seconds"] / n, 3),
-            "timings_ms": summary.get("timings_ms"), "frames": n}
+            "timings_ms": summary.get("timings_ms"), "frames": n,
+            "peak_memory_mb": summary.get("bench_peak_memory_mb")}
 
 
 def one(size_name, work, log):
@@ -153,16 +156,19 @@ def main(argv=None):
     rep["load_average_end"] = list(os.getloadavg())
     rep["commands"] = log
     print("Large footage ({} scaled and pillarboxed; 2 cores; seconds per frame, wall / CPU)".format(CLIP))
-    print("{:<7} {:>14} {:>20} {:>20} {:>20} {:>8} {:>9}".format(
-        "size", "track", "dub (shot's mouth)", "edit (region face)", "head (room cached)", "room s", "bars max"))
+    print("{:<7} {:>14} {:>20} {:>20} {:>20} {:>8} {:>9} {:>24}".format(
+        "size", "track", "dub (shot's mouth)", "edit (region face)", "head (room cached)", "room s", "bars max",
+        "peak GB dub/edit/head"))
     for name, r in rep["sizes"].items():
         def f(key):
             v = r.get(key)
             return "{:.2f} / {:.2f}".format(v["seconds_per_frame"], v["cpu_seconds_per_frame"]) if v else "-"
         bars = max(r[k]["bars_max_change"] for k in ("dub_shot_mouth", "edit_face", "head_plate_cached") if k in r)
-        print("{:<7} {:>14} {:>20} {:>20} {:>20} {:>8} {:>9}".format(
+        peak = "/".join("{:.1f}".format(r[k]["peak_memory_mb"] / 1024.0) if r.get(k, {}).get("peak_memory_mb")
+                        else "-" for k in ("dub_shot_mouth", "edit_face", "head_first"))
+        print("{:<7} {:>14} {:>20} {:>20} {:>20} {:>8} {:>9} {:>24}".format(
             name, f("track"), f("dub_shot_mouth"), f("edit_face"), f("head_plate_cached"),
-            r.get("room_behind_actor_seconds", "-"), bars))
+            r.get("room_behind_actor_seconds", "-"), bars, peak))
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as fh:
         json.dump(rep, fh, indent=1)

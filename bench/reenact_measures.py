@@ -63,25 +63,44 @@ def brows_raised(track):
 def cli(args, log=None):
     """Run ``reenact ARGS``; returns (summary dict from the last stdout JSON line, wall seconds).
     Raises RuntimeError with the command's one-line error."""
-    import resource
-
     cmd = [sys.executable, "-m", "reenact"] + [str(a) for a in args]
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=os.path.dirname(ROOT))
+    res, use = _run_measured(cmd)
     wall = time.perf_counter() - t
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # both cores, whatever the load
+    cpu = use.ru_utime + use.ru_stime  # both cores, whatever the load
     if log is not None:
         log.append({"command": "reenact " + " ".join(_short(a) for a in args), "seconds": round(wall, 2),
-                    "cpu_seconds": round(cpu, 2), "rc": res.returncode})
+                    "cpu_seconds": round(cpu, 2), "peak_memory_mb": round(use.ru_maxrss / 1024.0),
+                    "rc": res.returncode})
     if res.returncode != 0:
         err = [ln for ln in res.stderr.strip().splitlines() if ln.strip()]
         raise RuntimeError("reenact {} failed (exit {}): {}".format(args[0], res.returncode, err[-1] if err else "?"))
     out = [ln for ln in res.stdout.strip().splitlines() if ln.startswith("{")]
     summary = json.loads(out[-1]) if out else {}
     summary["bench_cpu_seconds"] = cpu
+    summary["bench_peak_memory_mb"] = round(use.ru_maxrss / 1024.0)
     return summary, wall
+
+
+def _run_measured(cmd):
+    """(CompletedProcess with text stdout and stderr, the command's own resource usage: CPU
+    seconds and its peak resident memory, ``ru_maxrss`` in KiB) of ``cmd`` run to its end."""
+    import threading
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+                            cwd=os.path.dirname(ROOT))
+    got = {}
+    readers = [threading.Thread(target=lambda k, f: got.__setitem__(k, f.read()), args=(k, f), daemon=True)
+               for k, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for th in readers:
+        th.start()
+    _pid, status, use = os.wait4(proc.pid, 0)
+    for th in readers:
+        th.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    proc.stderr.close()
+    return subprocess.CompletedProcess(cmd, proc.returncode, got.get("out", ""), got.get("err", "")), use
 
 
 def _short(a):

@@ -73,6 +73,7 @@ from .overlap import Draws, Lane, blas_threads
 from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
 from .reference import REF_VERSION, ReferencePool, build_pool, features
 from .renderer import get_renderer  # noqa: F401 (callers import it from here too)
+from .warp import valid_only
 
 
 # ----------------------------------------------------------------------------- actor reference
@@ -397,7 +398,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             moved = head or field is not None
             mask = region_mask("head" if moved else region, hole, mouth, field, xf.Minv[r])
             hit = cache.get(keys[r])
-            slot[1], slot[3] = frame, (i, frame, r, mask, field)
+            slot[1], slot[3] = frame, (i, frame, r, mask, valid_only(field))  # (what the composite reads of it)
             if moved and not mask.any():  # the moved head or face has no hole: no network
                 t = time.perf_counter()
                 slot[3] = (i, frame, r, None, None)

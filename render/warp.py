@@ -331,6 +331,15 @@ _MASKS = {"valid": (np.float32, 1), "mouth_hole": (bool, 0), "eye_hole": (bool, 
           "disocclusion": (bool, 0), "face": (bool, 0), "head": (bool, 0), "weight": (np.float32, 0)}
 
 
+def valid_only(f):
+    """The WarpField ``f`` holding only its ``valid`` (and matrices, ``roi``): what the composite
+    still reads of a moved row's field while the row waits for the network (at 4K the full field,
+    maps and masks at the frame's size, was ~180 MB a row)."""
+    from dataclasses import replace
+
+    return None if f is None else replace(f, map_x=None, map_y=None, **{k: None for k in _MASKS if k != "valid"})
+
+
 def _identity_field(H, W, B, Bh, roi, have=tuple(_MASKS)):
     """A field of (H, W) that moves nothing (its ``roi`` filled in by the caller); the masks not
     in ``have`` are None (a maps-only field: none of them made at the frame's size)."""
