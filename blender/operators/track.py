@@ -130,6 +130,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             if created and len(tracks[0].shot_start) == tracks[0].n_frames else []
         if starts:  # an edited scene: each shot tracked and drawn from on its own
             note += "; {} shots (cuts before frames {})".format(len(starts) + 1, ", ".join(map(str, starts)))
+        # a found dissolve's frames (its shares are numbers, NaN elsewhere: b == b)
         soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
             if created and len(tracks[0].blend) == tracks[0].n_frames else []
         if soft:  # (renders fade their change there with the face's shot)
