@@ -21,12 +21,15 @@ def test_track_actor_operator(tmp_path, carphone):
 
     seq = tmp_path / "image seq"
     seq.mkdir()
-    with open_video(carphone) as src:  # (a cut before its 13th image: a closer, warmer shot)
+    with open_video(carphone) as src:  # (a cut before its 13th image: a closer, warmer shot, which
+        # dissolves back to the first framing over its 17th-22nd images)
         for i, f in src.iter_frames(0, 24):
             if i >= 12:
                 h, w = f.shape[:2]
-                f = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h))
-                f = np.clip(f.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
+                near = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h))
+                near = np.clip(near.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255)
+                t = min(1.0, max(0.0, (i - 15) / 7.0))  # 0 to image 15, 1 from image 22
+                f = np.clip((1.0 - t) * near + t * f.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
             cv2.imwrite(str(seq / "img_{:03d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     blend_path = tmp_path / "shot ü.blend"
     res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_track_check.py"), carphone,
@@ -55,3 +58,4 @@ def test_track_actor_operator(tmp_path, carphone):
     assert sq["bg_source"] == "IMAGE" and sq["other_actors"] == 2
     # the cut found, and said in the timeline's frames
     assert "2 shots (cuts before frames 212)" in res.stdout + res.stderr, (res.stdout + res.stderr)[-3000:]
+    assert "dissolves over frames 216-221" in res.stdout + res.stderr, (res.stdout + res.stderr)[-3000:]
