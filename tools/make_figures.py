@@ -159,19 +159,18 @@ def dissolve_figure(out_dir):
             render_clip(perf, path, None, out=None, frames=(at, at + n), region="mouth", crop_track=own, prefer_gpu=False,
                         sign=False, cache_dir=os.path.join(tmp, name), on_frame=lambda i, f, d=got[name]: d.__setitem__(i, f))
     share = np.asarray(tr.blend, np.float64)
-    rows = []
-    for i in (at + 2, at + 4, at + 6):
-        L = np.asarray(tr.landmarks)[i, :468, :2]
-        (x0, y0), (x1, y1) = np.floor(L.min(0)).astype(int) - 6, np.ceil(L.max(0)).astype(int) + 6
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    rows, shown = [], (at + 2, at + 4, at + 6)
+    L = np.asarray(tr.landmarks)[list(shown), :468, :2].reshape(-1, 2)  # one box for every tile
+    (x0, y0), (x1, y1) = np.floor(np.nanmin(L, 0)).astype(int) - 6, np.ceil(np.nanmax(L, 0)).astype(int) + 6
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    for i in shown:
         tiles = [cv2.resize(np.ascontiguousarray(im[y0:y1, x0:x1]), (3 * (x1 - x0), 3 * (y1 - y0)),
                             interpolation=cv2.INTER_CUBIC) for im in (frames[i], got["whole"][i], got["faded"][i])]
         row = np.concatenate(tiles, 1)
         cv2.putText(row, "frame {}: its shot {:.0%} of the picture".format(i, share[i]), (4, 14),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
-        rows.append(row)
-    width = max(r.shape[1] for r in rows)
-    sheet = np.concatenate([cv2.copyMakeBorder(r, 0, 4, 0, width - r.shape[1], cv2.BORDER_CONSTANT) for r in rows], 0)
+        rows.append(cv2.copyMakeBorder(row, 0, 4, 0, 0, cv2.BORDER_CONSTANT))
+    sheet = np.concatenate(rows, 0)
     os.makedirs(out_dir, exist_ok=True)
     dst = os.path.join(out_dir, "dissolve_fade.jpg")
     cv2.imwrite(dst, sheet[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
