@@ -173,18 +173,26 @@ def reference_pool(items, max_frames=None):
 
 class Stabiliser:
     """Blend the previous frame's change map, warped by DIS flow at the working resolution, into
-    the current one where the warped previous input matches the current input."""
+    the current one where the warped previous input matches the current input. Given each
+    frame's picture (``frame``), it starts afresh at a cut (:class:`~reenact.video.cuts.CutFinder`):
+    across one, the new shot's regions that happened to match the old shot's colours took the old
+    shot's change and kept it, fading over some twenty frames."""
 
     def __init__(self, weight=DEFAULT_STABILISE, sigma=0.04):
+        from ..video.cuts import CutFinder
+
         self.weight, self.sigma = float(weight), float(sigma)
         self.prev = None
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM) if weight > 0 else None
+        self._cuts = CutFinder() if weight > 0 else None
 
-    def __call__(self, small, change):
+    def __call__(self, small, change, frame=None):
         if self.weight <= 0:
             return change
         from .metrics import warp
 
+        if frame is not None and self._cuts.add(frame):  # a new shot: nothing of the last one's carried
+            self.prev = None
         g = cv2.cvtColor(to_uint8(small), cv2.COLOR_RGB2GRAY)
         if self.prev is not None:
             pg, psmall, pchange = self.prev
@@ -295,15 +303,16 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         try:
             with writer as w:
                 for _i, f in src.iter_frames(*warm):  # a chunk's frames before it: the stabiliser's state
-                    small = model.small(_picture(f, area))
-                    stab(small, model.predict(small))
+                    p = _picture(f, area)
+                    small = model.small(p)
+                    stab(small, model.predict(small), p)
                 done = 0
                 for i, f in iter_segments(src, segments):
                     if a <= i < b:
                         t = time.perf_counter()
                         p = _picture(f, area)
                         small = model.small(p)
-                        change = stab(small, model.predict(small))
+                        change = stab(small, model.predict(small), p)
                         f = _paste(f, model.render(p, change), area)
                         f = keep_bars(mark_frame(f, i, DEFAULT_KEY, payload), f, area)  # the bars stay black
                         t_net += time.perf_counter() - t
@@ -358,5 +367,5 @@ def restyle_frames(model, frames_u8, stabilise=DEFAULT_STABILISE, area=None):
         a = area or (0, 0, f.shape[1], f.shape[0])
         p = _picture(f, a)
         small = model.small(p)
-        out.append(_paste(f, model.render(p, stab(small, model.predict(small))), a))
+        out.append(_paste(f, model.render(p, stab(small, model.predict(small), p)), a))
     return out

@@ -121,6 +121,42 @@ def test_cycle_method_has_no_temporal_terms(tmp_path, torch1):
     assert terms["recycle"] > 0 and terms["recurrent"] > 0
 
 
+def test_the_stabiliser_starts_afresh_at_a_cut(carphone):
+    """Apply's temporal stabiliser carries the previous frame's change along the flow where the
+    pictures match; at a hard cut it starts afresh (given the frames), so nothing of the last
+    shot's change is carried into the new one where the two happen to match (here the black band
+    both shots share); within a shot it still carries."""
+    import cv2
+
+    from reenact.restyle.apply import Stabiliser
+    from conftest import read_frames
+
+    fr = read_frames(carphone)[:16]
+    h, w = fr[0].shape[:2]
+    A = [f.copy() for f in fr[:8]]
+    B = [np.ascontiguousarray(cv2.resize(f[h // 4:, w // 4:], (w, h))[..., ::-1]) for f in fr[8:]]  # another shot
+    for f in A + B:
+        f[: h // 4] = 0  # a band both show alike
+    frames = A + B
+    small = [cv2.resize(f, (64, 48), interpolation=cv2.INTER_AREA).astype(np.float32) / 255 for f in frames]
+    change = [np.full((48, 64, 4), 0.5 if k < 8 else -0.5, np.float32) for k in range(len(frames))]
+    band = (slice(0, 10), slice(None))
+    for given, expect_fresh in ((True, True), (False, False)):
+        stab, out = Stabiliser(0.8), []
+        for f, sm, c in zip(frames, small, change):
+            out.append(stab(sm, c.copy(), f if given else None))
+        assert np.abs(out[1][band] - 0.5).max() < 1e-6  # (A's own change where A matched A: the same)
+        first = out[8][band]  # the new shot's first frame, in the band
+        if expect_fresh:
+            assert np.array_equal(out[8], change[8])  # its own change, nothing of A's
+        else:
+            assert (first > -0.3).mean() > 0.5  # A's change carried over the cut (before)
+    stab, out = Stabiliser(0.8), []
+    for k, (f, sm) in enumerate(zip(A, small[:8])):  # within a shot: carried where the pictures match
+        out.append(stab(sm, np.full((48, 64, 4), 0.1 * k, np.float32), f))
+    assert out[5][band].mean() < 0.5 - 0.1  # (frame 5 asks 0.5: the band keeps part of the earlier frames')
+
+
 # ---------------------------------------------------------------- apply
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, torch1):
