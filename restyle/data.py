@@ -168,6 +168,8 @@ def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
 
 
 def load_domain(items, size, max_frames=None, cache_dir=None, name="domain"):
+    """The frames of every clip of a domain (:func:`load_clip`; arrays as given), each clip split
+    into its shots (:func:`shots`), so that no triplet spans a cut."""
     if not items:
         raise ValueError("{} is empty: give at least one clip".format(name))
     out = []
@@ -175,11 +177,25 @@ def load_domain(items, size, max_frames=None, cache_dir=None, name="domain"):
         if isinstance(it, np.ndarray):
             if it.ndim != 4 or it.shape[1:] != (size, size, 3) or len(it) < 3:
                 raise ValueError("{}: arrays must be (T>=3, {s}, {s}, 3) uint8".format(name, s=size))
-            out.append(it.astype(np.uint8, copy=False))
+            out.extend(shots(it.astype(np.uint8, copy=False)))
         else:
             sp = clip_spec(it)
-            out.append(load_clip(sp.path, size, max_frames, cache_dir, sp.start, sp.stop))
+            out.extend(shots(load_clip(sp.path, size, max_frames, cache_dir, sp.start, sp.stop)))
     return out
+
+
+def shots(frames):
+    """``frames`` (T, S, S, 3) split at its hard cuts (:class:`~reenact.video.cuts.CutFinder` on
+    them): the shots of 3 frames or more (an edited reference, a trailer, taught the temporal
+    predictors to foresee a cut). A clip without cuts comes back whole."""
+    from ..video.cuts import CutFinder
+
+    finder = CutFinder()
+    for f in frames:
+        finder.add(f)
+    edges = [0] + [int(j) for j in finder.starts()] + [len(frames)]
+    parts = [frames[a:b] for a, b in zip(edges[:-1], edges[1:]) if b - a >= 3]
+    return parts if parts else [frames]
 
 
 def data_key(items):

@@ -569,10 +569,10 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         from .prior import POOL_FRAMES, RefPool
 
         t1 = time.perf_counter()
-        for i, c in enumerate(Y):
+        for c in Y:  # (each shot of each clip)
             if is_grey(c[:: max(1, len(c) // 8)]):
-                raise ValueError("--colourise: reference clip {} is black-and-white; the reference footage "
-                                 "(Y) must be in colour".format(i + 1))
+                raise ValueError("--colourise: the reference footage (Y) holds a black-and-white shot; it must "
+                                 "be in colour")
         pool = RefPool.from_clips(Y, cfg.pool_frames or POOL_FRAMES)
         PX = [pool.clip_priors(c, cfg.prior_k) for c in X]
         PY = [pool.clip_priors(c, cfg.prior_k, clip_id=i) for i, c in enumerate(Y)]  # never its own clip

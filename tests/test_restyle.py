@@ -121,6 +121,23 @@ def test_cycle_method_has_no_temporal_terms(tmp_path, torch1):
     assert terms["recycle"] > 0 and terms["recurrent"] > 0
 
 
+def test_training_clips_are_split_at_their_cuts():
+    """A clip that holds two shots is two clips to the trainer: no triplet of the temporal
+    predictors spans the cut. A clip of one shot comes back whole."""
+    from reenact.restyle.data import load_domain, sample_triplets
+
+    a = moving_clip(T=12, seed=1)
+    b = np.ascontiguousarray(255 - moving_clip(T=9, seed=7)[..., ::-1])  # another shot: another picture, other colours
+    parts = load_domain([np.concatenate([a, b])], 32)
+    assert [len(p) for p in parts] == [12, 9]
+    assert np.array_equal(parts[0], a) and np.array_equal(parts[1], b)
+    assert [len(p) for p in load_domain([a], 32)] == [12]
+    tri = sample_triplets(parts, np.random.default_rng(0), 64)
+    mixed = [t for t in tri if any((np.abs(t.astype(int) - f).max() == 0 for f in b)) and
+             any((np.abs(t.astype(int) - f).max() == 0 for f in a))]
+    assert not mixed
+
+
 def test_the_stabiliser_starts_afresh_at_a_cut(carphone):
     """Apply's temporal stabiliser carries the previous frame's change along the flow where the
     pictures match; at a hard cut it starts afresh (given the frames), so nothing of the last
