@@ -276,7 +276,8 @@ def overlap_warning(frames, offset=0):
     """The line naming the ``frames`` (clip frames; + ``offset``: timeline frames) where an
     actor's change was cut at another actor's part of the frame."""
     return ("frames {}: an actor's render reached into another actor's head or nearer another actor's face and "
-            "was cut there (each actor keeps its head and the part of the frame nearer its face: check them)".format(
+            "was cut there (each actor keeps its head, the larger face in front where heads overlap, and the part of "
+            "the frame nearer its face: check them)".format(
                 frame_runs([int(f) + int(offset) for f in frames])))
 
 
