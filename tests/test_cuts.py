@@ -136,6 +136,28 @@ def test_a_dissolve_s_blended_frames_are_found(two_shots, n):
     assert len(finder.blends()) == 0
 
 
+def test_a_long_dissolve_found_in_part_gets_no_shares(carphone):
+    """A 32-frame dissolve, both shots moving (carphone into its closer, warmer framing), is found
+    only in part (a run whose end is a blend itself): its shares would be measured against that
+    end (0.27 off) and the fade would stop short of the dissolve's end, so it gets none (``mixes``
+    keeps dissolves found whole)."""
+    fr = read_frames(carphone)
+    h, w = fr[0].shape[:2]
+
+    def closer(f):
+        f = cv2.resize(f[h // 8:h // 8 + h * 3 // 4, w // 8:w // 8 + w * 3 // 4], (w, h), interpolation=cv2.INTER_CUBIC)
+        return np.clip(f.astype(np.float32) * (1.15, 1.0, 0.8), 0, 255).astype(np.uint8)
+
+    n, at = 32, 15
+    frames, _ = _dissolved(fr[:70], [closer(f) for f in fr[50:115]], at, n)
+    finder = CutFinder()
+    for f in frames:
+        finder.add(f)
+    assert len(finder.starts()) == 0
+    for j, (later, _b, _a) in finder.mixes().items():  # (none, or right)
+        assert abs(later - (j - at + 1) / (n + 1.0)) < 0.12, (j, later)
+
+
 def test_a_dissolve_s_blended_frames_are_no_source(two_shots, tmp_path, capsys):
     """Tracked, a dissolve's blended frames have no light (as a flash's frames): no row takes its
     mouth, eyes, head or brows from them (shotframes.other_shot)."""

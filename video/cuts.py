@@ -53,6 +53,10 @@ DISSOLVE_RESIDUAL = 0.3
 #: nearer end unblurred, 0.24 and 0.28 blurred; 8 frames 0.19 and 0.03)
 DISSOLVE_BLUR = 2.0
 MIX_MIN = 0.15
+#: :meth:`CutFinder.mixes`: a dissolve is taken whole when each end keeps this share of the detail
+#: of the frames of its shot beyond it (this many of them)
+DISSOLVE_END_DETAIL = 0.9
+DISSOLVE_END_LOOK = 8
 #: :meth:`CutFinder.mixes`: a frame of the run whose blend is within this of one shot is that shot's
 #: alone (a run found may reach a frame or two beyond the dissolve's own)
 MIX_PURE = 0.06
@@ -109,7 +113,8 @@ class CutFinder:
         self._back = set()  # the rows that came back from one
         self._recent = deque(maxlen=DISSOLVE_MAX + 2)  # (row, grey thumbnail, its detail, blurred) of the last frames, no gap
         self._blend = set()  # rows blending two shots in a dissolve
-        self._mix = {}  # every row of a dissolve -> (the later shot's share, its first row before, its row after)
+        self._runs = []  # the dissolves found: (rows, the later shot's share in each, row before, row after)
+        self._detail = {}  # row -> its thumbnail's detail
 
     def add(self, frame):
         """Read the next frame; True when it looks like a cut by what came before it (its change
@@ -142,6 +147,7 @@ class CutFinder:
         g = sig[0].astype(np.float64)
         detail = float((np.diff(g, axis=0) ** 2).sum() + (np.diff(g, axis=1) ** 2).sum())
         self._recent.append((j, g.ravel(), detail, cv2.GaussianBlur(g, (0, 0), DISSOLVE_BLUR).ravel()))
+        self._detail[j] = detail
         self._dissolves()
         return cut
 
@@ -169,8 +175,9 @@ class CutFinder:
             flat = np.asarray([r[2] for r in rec[-n - 1:-1]])[core] <= DISSOLVE_DETAIL * 0.5 * (ea + eb)
             if mid.any() and core.any() and flat.all() and (res[mid] <= DISSOLVE_RESIDUAL * near[mid]).all():
                 self._blend.update(int(rec[-n - 1 + k][0]) for k in np.flatnonzero(mid))
-                for k in np.flatnonzero((a > MIX_PURE) & (a < 1.0 - MIX_PURE)):  # (a frame of one shot beside it: none)
-                    self._mix[int(rec[-n - 1 + k][0])] = (float(a[k]), int(rec[-n - 2][0]), int(rec[-1][0]))
+                keep = np.flatnonzero((a > MIX_PURE) & (a < 1.0 - MIX_PURE))  # (a frame of one shot beside it: none)
+                self._runs.append(([int(rec[-n - 1 + k][0]) for k in keep], [float(a[k]) for k in keep],
+                                   int(rec[-n - 2][0]), int(rec[-1][0])))
 
     def _cut(self, j, after=True):
         d, h = self._change[j], self._colours[j]
@@ -195,9 +202,24 @@ class CutFinder:
 
     def mixes(self):
         """{row: (share of the later shot in it, 0..1, the row before the dissolve, the row after
-        it)} for every row of a dissolve :meth:`blends` found (its blended rows and the ones
-        nearly all of one shot at its ends)."""
-        return dict(self._mix)
+        it)} for every row of a dissolve :meth:`blends` found whole (its blended rows and the ones
+        nearly all of one shot at its ends). A run found inside a longer dissolve (its ends blends
+        themselves, the shares then measured against them: 0.27 off on a 32-frame one) is left
+        out: each of its ends must keep :data:`DISSOLVE_END_DETAIL` of the detail the frames of
+        its own shot beyond it show (:data:`DISSOLVE_END_LOOK` of them), as a frame of one shot
+        does and a blend, which loses detail, does not."""
+        out = {}
+        for rows, shares, before, after in self._runs:
+            if self._whole_end(before, -1) and self._whole_end(after, 1):
+                for r, a in zip(rows, shares):
+                    out[r] = (a, before, after)
+        return out
+
+    def _whole_end(self, row, step):
+        """True when ``row`` keeps :data:`DISSOLVE_END_DETAIL` of the most detail the frames
+        beyond it (``step`` -1: before it, 1: after it) show."""
+        beyond = [self._detail[row + step * k] for k in range(1, DISSOLVE_END_LOOK + 1) if row + step * k in self._detail]
+        return not beyond or self._detail.get(row, 0.0) >= DISSOLVE_END_DETAIL * max(beyond)
 
     def flashes(self):
         """(N,) int64 rows of flashes: frames that changed like a cut and whose picture came back
