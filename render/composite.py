@@ -30,6 +30,8 @@ box. Speed: see ``bench/render_path.py`` (~10-15 ms for a 256 px crop on a busy 
 import cv2
 import numpy as np
 
+from .meshes import pixels_box
+
 
 def _inside_distance(m):
     """Euclidean distance (px) from each pixel of the binary mask ``m`` to the nearest pixel
@@ -64,10 +66,9 @@ def region_mask(mask, feather):
 
 
 def _support_bbox(m):
-    """(y0, x0, y1, x1) of the non-zero pixels of ``m``."""
-    cols = np.flatnonzero(m.max(0) > 0)
-    rows = np.flatnonzero(m.max(1) > 0)
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+    """(y0, x0, y1, x1) of the non-zero pixels of ``m`` (:func:`~.meshes.pixels_box`, rows first)."""
+    x0, y0, x1, y1 = pixels_box(m)
+    return y0, x0, y1, x1
 
 
 def laplacian_blend(a, b, w, levels):
@@ -311,7 +312,7 @@ def blend_region(frame_shape, mask, Minv, feather=None):
     return w >= 1.0 / 512
 
 
-def dissolve_shares(track):
+def blend_shares(track):
     """(T,) float: :attr:`~reenact.face.track.Track.blend` of ``track`` (NaN everywhere when it
     was not looked for)."""
     b = np.asarray(track.blend, np.float64)

@@ -58,7 +58,7 @@ from ..video.bars import keep_bars
 from ..video.identity import check_footage
 from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
                     pool_digest, pool_identity, renderer_identity, source_identity, unchanged_rows)
-from .composite import dissolve_shares, paste_back, through_dissolve
+from .composite import blend_shares, paste_back, through_dissolve
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
 from .front import front_sources, in_front, keep_front
@@ -321,7 +321,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         # a row going to the network has its detail layer's warp made beside the inference
         detail_lane, ahead = Lane(depth=2 * batch + 2, name="reenact-detail"), {}
 
-        shares, dissolving = dissolve_shares(own), {}  # a dissolve's rows: their decoded frames
+        shares, dissolving = blend_shares(own), {}  # a dissolve's rows: their decoded frames
 
         def faded(res, r):
             return through_dissolve(res, dissolving.pop(r), shares[r]) if r in dissolving else res
@@ -600,7 +600,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
                 hm = HeadMotion(own.subset(int(i), int(i) + 1), track.subset(int(i), int(i) + 1), lower_only=True,
                                 area=area)
                 out = keep_front(front, keep_bars(mouth.draw(rm, frame, hm, 0), frame, area), footage, r)
-                out = through_dissolve(out, footage, dissolve_shares(own)[r])
+                out = through_dissolve(out, footage, blend_shares(own)[r])
                 if watermark:
                     sid = source_id or (source_identity(video) if video is not None else "")
                     out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own),
@@ -686,7 +686,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     bars = area if warper is None else warper.area  # (region head: the plate's)
     out = keep_front(front, keep_bars(paste_back(frame, crop, mask, xf.Minv[r], feather=feather, colour=colour,
                                                  detail=dimg, detail_valid=dvalid), frame, bars), footage, r)
-    out = through_dissolve(out, footage, dissolve_shares(own)[r])
+    out = through_dissolve(out, footage, blend_shares(own)[r])
     if watermark:
         sid = source_id or (source_identity(video) if video is not None else "")
         out = mark_performance(out, int(i), render_payload(job_id, sid, renderer, own), row_points(track, r), bars)
