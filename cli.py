@@ -180,10 +180,10 @@ def cmd_train(args):
         raise UserError("--size {}: must be a multiple of 16, at least 32".format(args.size))
     if args.window < 1:
         raise UserError("--window must be at least 1")
-    from .render.renderer import BUNDLED_MODELS, bundled_weights
+    from .render.renderer import BUNDLED_MODELS, DEFAULT_BUNDLED, bundled_weights
 
-    base = bundled_weights("base")
-    if args.init is None:  # the bundled base model is the default start
+    base = bundled_weights(DEFAULT_BUNDLED)
+    if args.init is None:  # the default bundled renderer's weights are the default start
         args.init = base if os.path.isfile(base) else None
     elif args.init in BUNDLED_MODELS:  # a bundled renderer's weights (fine-tuned at its size unless --size)
         args.init = bundled_weights(args.init)
@@ -509,8 +509,9 @@ def build_parser():
     p = sub.add_parser("render", help="render a Track with a neural renderer and composite full frames")
     p.add_argument("track", help="the performance to render (.npz)")
     p.add_argument("--video", required=True, help="the target clip (frames to composite into)")
-    p.add_argument("--model", required=True, help="renderer ONNX, or a bundled one by name: base (128 px crops, fast) "
-                                                  "or base256 (256 px crops, sharper on big faces)")
+    p.add_argument("--model", required=True, help="renderer ONNX, or a bundled one by name: base256 (256 px crops, "
+                                                  "the default of Blender and of training) or base (128 px crops, "
+                                                  "a quarter of the network's time)")
     p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
     p.add_argument("--frames", default=None, metavar="A:B",
                    help="0-based clip frames A..B-1 to render (default: all); the other frames are "

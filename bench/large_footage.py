@@ -100,7 +100,7 @@ def one(size_name, work, log):
     shot = os.path.join(d, "shot.npz")
     s, wall = cli(["track", clip, "--out", shot], log)
     res["track"] = {"seconds_per_frame": round(wall / n, 3), "cpu_seconds_per_frame": round(s["bench_cpu_seconds"] / n, 3)}
-    model = os.path.join(os.path.dirname(HERE), "models", "renderer_base.onnx")
+    model = os.path.join(os.path.dirname(HERE), "models", "renderer_base256.onnx")  # the default renderer
     k = DUB_FRAMES[size_name]
     dub = os.path.join(d, "dub.npz")
     cli(["transfer", "--source", track_clip(DUB_DRIVER, work, log), "--target", shot, "--mode", "mouth",

@@ -63,7 +63,7 @@ from .reenact_unmark import flicker_figures
 
 RESULTS = os.path.join(HERE, "results", "reenact.json")
 IMAGES = os.path.join(ROOT, "docs", "images")
-BASE = os.path.join(ROOT, "models", "renderer_base.onnx")
+BASE = os.path.join(ROOT, "models", "renderer_base256.onnx")  # the default renderer (render.renderer.DEFAULT_MODEL)
 
 # defaults, chosen by the survey (printed and stored in the JSON; a different survey result is
 # reported): driver -> target
@@ -532,7 +532,7 @@ def table(rep):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.reenact", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default=BASE, help="renderer ONNX (default: the bundled base)")
+    ap.add_argument("--model", default=BASE, help="renderer ONNX (default: the default bundled renderer, the 256 px base)")
     ap.add_argument("--region", default=None, choices=("head", "face"),
                     help="region of the full reenactment (default: head when `reenact render` accepts it, else face)")
     ap.add_argument("--dub-region", default="mouth", help="region of the mouth dub (default mouth)")

@@ -361,16 +361,16 @@ def _merge_speed(speed):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.render_path")
     ap.add_argument("--clip", action="append", default=None, help="clip(s) for the lip-sync check")
-    ap.add_argument("--model", default=None, help="renderer ONNX (default: bundled base model)")
+    ap.add_argument("--model", default=None, help="renderer ONNX (default: the default bundled renderer, the 256 px base)")
     ap.add_argument("--no-shared", action="store_true", help="skip the shared clip")
     ap.add_argument("--speed-clip", default=None, help="footage for the speed table (default: shared driving_d14)")
     ap.add_argument("--speed-only", action="store_true",
                     help="only the whole-path speed table (ms per frame at 128 and 256 with the detail layer)")
     args = ap.parse_args(argv)
-    from reenact.render.renderer import BASE_MODEL
+    from reenact.render.renderer import DEFAULT_MODEL
     from reenact.sample import sample_clip
 
-    model = args.model or BASE_MODEL
+    model = args.model or DEFAULT_MODEL
     clips = args.clip or [sample_clip()] + ([SHARED_CLIP] if os.path.isfile(SHARED_CLIP) and not args.no_shared else [])
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
               "model": os.path.relpath(model, ROOT) if model.startswith(ROOT) else model,

@@ -296,12 +296,12 @@ def model_of(ob):
     (None: the default base)."""
     if ob.reenact.model_path:
         return bpy.path.abspath(ob.reenact.model_path)
-    from ..render.renderer import model_path
+    from ..render.renderer import DEFAULT_BUNDLED, model_path
     from .props import preferences
 
     prefs = preferences()
-    name = getattr(prefs, "base_model", "base") if prefs is not None else "base"
-    return None if name == "base" else model_path(name)
+    name = getattr(prefs, "base_model", DEFAULT_BUNDLED) if prefs is not None else DEFAULT_BUNDLED
+    return None if name == DEFAULT_BUNDLED else model_path(name)
 
 
 def tracked_track(ob):

@@ -22,10 +22,11 @@ class ReenactPreferences(bpy.types.AddonPreferences):
     base_model: EnumProperty(
         name="Bundled Renderer",
         description="The renderer of actors that have none of their own",
-        items=(("base", "Base, 128 px", "128 px face crops: the fast default (about a quarter of the network's time)"),
-               ("base256", "Base, 256 px", "256 px face crops: draws the face better (docs/renderer.md); its network "
-                                             "takes about 4x as long, the whole render a little longer")),
-        default="base",
+        items=(("base256", "Base, 256 px", "256 px face crops: draws the face better (docs/renderer.md); the "
+                                             "default"),
+               ("base", "Base, 128 px", "128 px face crops: a quarter of the network's time, a softer face; fine-tunes "
+                                        "about 4x as many steps in a given time")),
+        default="base256",
     )
 
     training_python: StringProperty(

@@ -20,10 +20,14 @@ from .conditioning import StackedInput
 from ..errors import ReenactError
 from ..paths import MODELS_DIR
 
+#: the 128 px bundled renderer (``base``: a quarter of the 256 px network's time)
 BASE_MODEL = os.path.join(MODELS_DIR, "renderer_base.onnx")
-#: the bundled renderers by name: ``base`` (128 px crops, the fast default) and ``base256`` (256 px
-#: crops: sharper on faces of 256 px and more, about 4x the network's time)
+#: the bundled renderers by name: ``base`` (128 px crops) and ``base256`` (256 px crops: draws the
+#: face better, sharper on faces of 256 px and more; about 4x the network's time)
 BUNDLED_MODELS = {"base": BASE_MODEL, "base256": os.path.join(MODELS_DIR, "renderer_base256.onnx")}
+#: the bundled renderer used where none is named (and the weights a fine-tune starts from)
+DEFAULT_BUNDLED = "base256"
+DEFAULT_MODEL = BUNDLED_MODELS[DEFAULT_BUNDLED]
 
 
 def bundled_weights(name):
@@ -35,7 +39,7 @@ def bundled_weights(name):
 def model_path(model):
     """The file of ``model``: a path, or a bundled renderer's name (:data:`BUNDLED_MODELS`)."""
     if model is None:
-        return BASE_MODEL
+        return DEFAULT_MODEL
     name = os.fspath(model)
     return BUNDLED_MODELS.get(name, name)
 
@@ -152,7 +156,7 @@ def _int8_variant(path, threads, warnings):
 
 
 class NeuralRenderer:
-    def __init__(self, path=BASE_MODEL, prefer_gpu=True, threads=None, precision="auto"):
+    def __init__(self, path=DEFAULT_MODEL, prefer_gpu=True, threads=None, precision="auto"):
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise ValueError("{}: renderer model not found".format(os.path.basename(path)))
@@ -285,7 +289,7 @@ _RENDERERS_LOCK = threading.Lock()
 
 
 def get_renderer(model=None, prefer_gpu=True, threads=None, precision="auto"):
-    """A :class:`NeuralRenderer` for ``model`` (path or instance; None = the bundled base model),
+    """A :class:`NeuralRenderer` for ``model`` (path or instance; None = the default bundled renderer),
     kept open between calls (Preview Frame must not reload the session); ``precision``: see
     :data:`~reenact.render.renderer.PRECISIONS`."""
     if model is not None and not isinstance(model, (str, os.PathLike)):

@@ -58,20 +58,25 @@ def main(zip_path, clip=None):
     prefs = glue.props.preferences(bpy.context)
     assert prefs is not None and hasattr(prefs, "training_python"), "add-on preferences not found"
     assert glue.props.ADDON == module_name
-    # the bundled renderer of actors without their own: the 128 px base, or the 256 px one by preference
+    # the bundled renderer of actors without their own: the 256 px base (the default: its training
+    # weights ship too), or the 128 px one by preference
     import importlib
     import os as _os
 
     actor = importlib.import_module(module_name + ".blender.actor")
+    renderer_mod = importlib.import_module(module_name + ".render.renderer")
     ob = bpy.data.objects.new("reenact_check_actor", None)
-    assert prefs.base_model == "base" and actor.model_of(ob) is None
-    prefs.base_model = "base256"
-    path = actor.model_of(ob)
+    assert prefs.base_model == "base256" and actor.model_of(ob) is None
+    path = renderer_mod.model_path(None)
     assert path.endswith("renderer_base256.onnx") and _os.path.isfile(path), path
     assert _os.path.isfile(path[:-5] + ".int8.onnx")  # what the CPU runs
     assert _os.path.isfile(path[:-5] + ".fp16.onnx")  # what a CUDA session runs
+    assert _os.path.isfile(path[:-5] + ".pt")  # what Train Renderer fine-tunes
     result["base256"] = _os.path.basename(path)
     prefs.base_model = "base"
+    path = actor.model_of(ob)
+    assert path.endswith("renderer_base.onnx") and _os.path.isfile(path[:-5] + ".int8.onnx"), path
+    prefs.base_model = "base256"
     bpy.data.objects.remove(ob)
 
     # The runtime wheels inside the zip really load: a real onnxruntime session runs.

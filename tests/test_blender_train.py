@@ -52,19 +52,25 @@ def test_stopping_training_keeps_the_checkpoint(tmp_path, carphone, carphone_tra
 
 def test_train_renderer_starts_from_the_preferred_base(tmp_path, monkeypatch):
     """Train Renderer fine-tunes the bundled renderer the preferences name (the run's size follows
-    its weights); where the 256 px base's weights are not installed (the extension's zip) it
-    starts from the 128 px base and says why."""
+    its weights; by default the 256 px base's); where that one's weights are not installed (the
+    extension's zip carries only the default's) it starts from the other base and says why."""
     from types import SimpleNamespace
 
     import reenact.render.renderer as renderer
     from reenact.blender.operators.train import base_weights
 
-    assert base_weights(SimpleNamespace(base_model="base")) == (os.path.join(ROOT, "models", "renderer_base.pt"), None)
-    assert base_weights(None)[1] is None
-    if os.path.isfile(os.path.join(ROOT, "models", "renderer_base256.pt")):
-        assert base_weights(SimpleNamespace(base_model="base256")) == (
-            os.path.join(ROOT, "models", "renderer_base256.pt"), None)
-    monkeypatch.setattr(renderer, "BUNDLED_MODELS", {k: str(tmp_path / os.path.basename(v))  # an installed
-                                                      for k, v in renderer.BUNDLED_MODELS.items()})  # extension: no .pt
-    path, note = base_weights(SimpleNamespace(base_model="base256"))
-    assert path == str(tmp_path / "renderer_base.pt") and "not installed" in note and "--init base256" in note
+    p128 = os.path.join(ROOT, "models", "renderer_base.pt")
+    p256 = os.path.join(ROOT, "models", "renderer_base256.pt")
+    assert renderer.DEFAULT_BUNDLED == "base256"
+    assert base_weights(SimpleNamespace(base_model="base")) == (p128, None)
+    assert base_weights(None) == (p256, None)
+    assert base_weights(SimpleNamespace(base_model="base256")) == (p256, None)
+    installed = tmp_path / "models"  # an installed extension: the default's weights only
+    installed.mkdir()
+    (installed / "renderer_base256.pt").write_bytes(b"")
+    monkeypatch.setattr(renderer, "BUNDLED_MODELS", {k: str(installed / os.path.basename(v))
+                                                      for k, v in renderer.BUNDLED_MODELS.items()})
+    path, note = base_weights(SimpleNamespace(base_model="base"))
+    assert path == str(installed / "renderer_base256.pt")
+    assert "'base'" in note and "not installed" in note and "--init base" in note
+    assert base_weights(SimpleNamespace(base_model="base256")) == (str(installed / "renderer_base256.pt"), None)

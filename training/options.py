@@ -34,8 +34,8 @@ class TrainConfig:
     base: int = _opt(40, "U-Net width (default 40)")
     seed: int = _opt(0, "random seed")
     init: Optional[str] = _opt(None, "weights (.pt) to start from; reenact train defaults to the bundled "
-                                     "models/renderer_base.pt ('base'; 'base256': the 256 px base), 'none' "
-                                     "starts from scratch")
+                                     "models/renderer_base256.pt ('base256'; 'base': the 128 px base), "
+                                     "'none' starts from scratch")
     report: Optional[str] = _opt(None, "write held-out metrics here", metavar="METRICS.json")
     checkpoint: Optional[str] = _opt(None, "checkpoint file (default OUT.ckpt.pt)")
     resume: bool = _opt(True, "resume from the checkpoint when its configuration matches", flag="--no-resume")

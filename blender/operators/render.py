@@ -361,8 +361,9 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         from ...render.conditioning import window_indices
         from ...render.pipeline import get_renderer
         from ...render.ranges import pool_rows
+        from ...render.renderer import model_path
 
-        model_name = os.path.basename(actor_data.model_of(ob) or "renderer_base.onnx")
+        model_name = os.path.basename(model_path(actor_data.model_of(ob)))
         try:
             renderer = get_renderer(actor_data.model_of(ob))
         except EXPECTED:

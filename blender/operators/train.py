@@ -26,20 +26,24 @@ def _models_dir():
 
 def base_weights(prefs=None):
     """(the bundled weights Train Renderer starts from, a note or None): those of the renderer the
-    preferences name (*Bundled Renderer*; the run's crop size follows them), else the 128 px
-    base's; the note says when the named one's weights are not installed."""
-    from ...render.renderer import bundled_weights
+    preferences name (*Bundled Renderer*, default the 256 px base; the run's crop size follows
+    them); where those are not installed (the extension's zip carries only the default's), the
+    other bundled base's, and the note says so."""
+    from ...render.renderer import BUNDLED_MODELS, DEFAULT_BUNDLED, bundled_weights
 
-    base = bundled_weights("base")
-    if getattr(prefs, "base_model", "base") == "base256":
-        p256 = bundled_weights("base256")
-        if os.path.isfile(p256):
-            return p256, None
-        return base, ("the 256 px base's training weights (models/renderer_base256.pt) are not installed "
-                      "with the extension: training starts from the 128 px base (use `reenact train --init "
-                      "base256` from a checkout of the repository for a 256 px renderer)")
-    return base, None
-
+    name = getattr(prefs, "base_model", DEFAULT_BUNDLED) or DEFAULT_BUNDLED
+    if name not in BUNDLED_MODELS:
+        name = DEFAULT_BUNDLED
+    wanted = bundled_weights(name)
+    if os.path.isfile(wanted):
+        return wanted, None
+    for other in BUNDLED_MODELS:
+        if other != name and os.path.isfile(bundled_weights(other)):
+            return bundled_weights(other), (
+                "the training weights of the bundled renderer '{}' ({}) are not installed with the extension: "
+                "training starts from '{}' (use `reenact train --init {}` from a checkout of the repository for "
+                "that renderer)".format(name, os.path.basename(wanted), other, name))
+    return wanted, None
 
 
 class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
