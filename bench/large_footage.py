@@ -89,7 +89,7 @@ def per_frame(summary, wall, n):
             "peak_memory_mb": summary.get("bench_peak_memory_mb")}
 
 
-def one(size_name, work, log):
+def one(size_name, work, log, model):
     size = SIZES[size_name]
     d = os.path.join(work, size_name)
     os.makedirs(d, exist_ok=True)
@@ -100,7 +100,6 @@ def one(size_name, work, log):
     shot = os.path.join(d, "shot.npz")
     s, wall = cli(["track", clip, "--out", shot], log)
     res["track"] = {"seconds_per_frame": round(wall / n, 3), "cpu_seconds_per_frame": round(s["bench_cpu_seconds"] / n, 3)}
-    model = os.path.join(os.path.dirname(HERE), "models", "renderer_base256.onnx")  # the default renderer
     k = DUB_FRAMES[size_name]
     dub = os.path.join(d, "dub.npz")
     cli(["transfer", "--source", track_clip(DUB_DRIVER, work, log), "--target", shot, "--mode", "mouth",
@@ -142,20 +141,23 @@ def main(argv=None):
     ap.add_argument("--work", default=None, help="keep clips, tracks and renders here (default: a temporary folder)")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "large_footage.json"))
     ap.add_argument("--sizes", default=",".join(SIZES))
+    ap.add_argument("--model", default="base256", help="renderer: a path or a bundled name (default: base256, the "
+                                                       "default renderer)")
     a = ap.parse_args(argv)
     if not os.path.isdir(PATHS["clips"]):
         print("skipping the large-footage benchmark: {} not present".format(PATHS["clips"]))
         return 0
     work = a.work or tempfile.mkdtemp(prefix="reenact-large-")
-    log, rep = [], {"clip": CLIP, "load_average_start": list(os.getloadavg()), "sizes": {}}
+    log, rep = [], {"clip": CLIP, "model": a.model, "load_average_start": list(os.getloadavg()), "sizes": {}}
     for name in [s for s in a.sizes.split(",") if s]:
         if name not in SIZES:
             print("unknown size {!r} (one of {})".format(name, ", ".join(SIZES)))
             return 2
-        rep["sizes"][name] = one(name, work, log)
+        rep["sizes"][name] = one(name, work, log, a.model)
     rep["load_average_end"] = list(os.getloadavg())
     rep["commands"] = log
-    print("Large footage ({} scaled and pillarboxed; 2 cores; seconds per frame, wall / CPU)".format(CLIP))
+    print("Large footage ({} scaled and pillarboxed; renderer {}; 2 cores; seconds per frame, wall / CPU)".format(
+        CLIP, a.model))
     print("{:<7} {:>14} {:>20} {:>20} {:>20} {:>8} {:>9} {:>24}".format(
         "size", "track", "dub (shot's mouth)", "edit (region face)", "head (room cached)", "room s", "bars max",
         "peak GB dub/edit/head"))
