@@ -18,8 +18,9 @@ field's hole, which the network fills (region ``face``'s moved-face path in
 :mod:`~reenact.render.pipeline`). Other rows are the wrapped warper's.
 
 On the held-out last 15 % of a clip (``bench/reenact.py`` case 3) the face drawn this way is
-3.6 dB closer to the truth than the nearest-neighbour baseline on d14, which the network never
-saw (the network alone: 1.2 dB), 1.2-4.4 dB on d11, d3, d10 and s29 (docs/reenact-bench.md).
+4.0 dB closer to the truth than the nearest-neighbour baseline on d14, which the network never
+saw (the 256 px default; the network alone: 2.4 dB), 1.1-4.9 dB on d11, d3, d10 and s29
+(docs/reenact-bench.md).
 """
 
 import hashlib

@@ -501,8 +501,12 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             if bar and (step % 10 == 0 or step == cfg.steps):
                 rate = (len(losses)) / max(time.perf_counter() - t_train, 1e-9)
                 frac = step / cfg.steps
-                sys.stderr.write("\rtrain [{}{}] {}/{} loss {:.4f} {:.2f} it/s".format(
-                    "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, cfg.steps, float(np.mean(losses[-10:])), rate))
+                left = (cfg.steps - step) / max(rate, 1e-9)  # what the steps left take at this rate
+                if cfg.time_limit:
+                    left = min(left, max(cfg.time_limit - (time.perf_counter() - t_start), 0.0))
+                sys.stderr.write("\rtrain [{}{}] {}/{} loss {:.4f} {:.2f} it/s, ~{:.0f} min left ".format(
+                    "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, cfg.steps, float(np.mean(losses[-10:])), rate,
+                    left / 60.0))
                 sys.stderr.flush()
             if cfg.preview and (step % cfg.preview_every == 0 or step == 1):
                 _preview(cfg.preview, x[:1].cpu().numpy(), pred[:1].detach().cpu().numpy(), y[:1].cpu().numpy())
