@@ -140,6 +140,8 @@ class TrainingProcess:
         self._proc = None
         self._tmp = None
         self._cancel_sent = False
+        self._rate_from = None  # (time, step) of the first progress line, and of the last
+        self._rate_to = None
 
     def start(self):
         import tempfile
@@ -164,6 +166,11 @@ class TrainingProcess:
                 parts = line.split()
                 if line.startswith("PROGRESS ") and len(parts) >= 4:
                     self.step, self.total, self.loss = int(parts[1]), int(parts[2]), float(parts[3])
+                    mark = (time.monotonic(), self.step)
+                    if self._rate_from is None:  # (the first line comes after loading and the
+                        self._rate_from = mark   # first step: the rate is measured from it)
+                    else:
+                        self._rate_to = mark
                 elif line.startswith("PREVIEW "):
                     self.preview = line[len("PREVIEW "):]
                     self.preview_serial += 1
@@ -192,6 +199,15 @@ class TrainingProcess:
     def status(self):
         with self._lock:
             return self.step, self.total, self.loss, self.preview, self.preview_serial
+
+    def seconds_left(self):
+        """Seconds the steps left take at the rate measured since the first progress line, or
+        None before two lines have come."""
+        with self._lock:
+            a, b = self._rate_from, self._rate_to
+            if a is None or b is None or b[1] <= a[1] or b[0] <= a[0]:
+                return None
+            return max(self.total - self.step, 0) * (b[0] - a[0]) / (b[1] - a[1])
 
     def cancel(self):
         if self._proc is not None and self._proc.poll() is None:

@@ -167,6 +167,13 @@ def show_preview(path, name):
     img.preview_ensure()
 
 
+def time_left(seconds):
+    """' · ~N min left' (' · <1 min left'), or '' when ``seconds`` is None."""
+    if seconds is None:
+        return ""
+    return " · <1 min left" if seconds < 60 else " · ~{:.0f} min left".format(seconds / 60.0)
+
+
 class TrainingJobMixin:
     """A trainer in a separate process (:class:`reenact.jobs.TrainingProcess`), polled by a modal
     timer: step, loss and preview in the sidebar and the status bar, Esc stops it (the trainer
@@ -191,7 +198,7 @@ class TrainingJobMixin:
                 self._proc.wait(5.0)
                 step, total, loss, _preview, _serial = self._proc.status()
                 if total:
-                    lines(step, total, "loss {:.4f}".format(loss))
+                    lines(step, total, "loss {:.4f}{}".format(loss, time_left(self._proc.seconds_left())))
         self._proc.wait()
         return self._finish(context)
 
@@ -222,7 +229,7 @@ class TrainingJobMixin:
             s = context.scene.reenact
             s.job_progress = frac
             if not p.cancelled:
-                s.job_text = "Training {}/{} · loss {:.4f}".format(step, total, loss)
+                s.job_text = "Training {}/{} · loss {:.4f}{}".format(step, total, loss, time_left(p.seconds_left()))
             context.window_manager.progress_update(int(frac * 1000))
             context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(s.job_text))
             if serial != self._serial:
