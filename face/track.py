@@ -104,6 +104,13 @@ class Track:
     # looked for (a Track made before). A render fades its change there by it, as the dissolve
     # fades the face (reenact.render.composite.through_dissolve).
     blend: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
+    # How much of the eyes' whites shows in each frame, over the actor's own median (the tracker's
+    # reenact.tracking.tracker.eye_white: a lid lowered over a look down, its lashes over the
+    # white, reads low where the lid landmarks hardly move); NaN where no white shows beside the
+    # irises and where untracked;
+    # empty: not measured (a Track made before). Part of the performance: a full transfer carries
+    # the driver's; a moved or held-out head's eyes come from frames that show as much white.
+    eye_white: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -388,12 +395,13 @@ FIELDS = {
     "shot_start": (("T",), "b", True, False),
     "light": (("T",), "f", True, False),
     "blend": (("T",), "f", True, False),
+    "eye_white": (("T",), "f", True, False),
 }
 #: fields with one row per frame (``subset`` slices them)
 _PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
 _FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze", "performance_frame"))
 #: per-frame fields that may be empty: those, and the shots' starts of a Track made before cuts were found
-_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light", "blend"}
+_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light", "blend", "eye_white"}
 #: fields a Track file must hold (the others have defaults)
 _REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])

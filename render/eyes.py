@@ -76,6 +76,13 @@ PLAN_OPEN_COST = 4.5
 #: 0.34 cm wider than asked, in tests/test_head_region.py)
 EYE_WIDER_COST = 3.0
 EYE_WIDER_FREE = 0.15
+#: ... per unit of log ratio between the eyes' whites shown (:attr:`~reenact.face.track.Track.eye_white`,
+#: each actor's over its own median) of the footage frame and of the asked row (:func:`plan_eyes`):
+#: a lid lowered over a look down hardly moves the lid landmarks (they run along the lashes), so
+#: the loops' shape and opening took driving_d14's open eyes (white 0.79 of her median) for her
+#: half-shut looks (0.60) on bench case 3's held-out rows, where frames 113-121 and 263-268 show
+#: such looks. Rows or frames without the measure cost nothing here
+EYE_WHITE_COST = 2.5
 #: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
 #: sources are not blended: a blend of two gazes is two irises)
 EYE_SWITCH_COST = 0.2
@@ -133,21 +140,27 @@ class _EyePool:
         ok = np.asarray(own.tracked, bool) & np.isfinite(np.asarray(own.pose, np.float64)).all(1)
         pool = np.flatnonzero(ok) if pool is None else np.asarray([j for j in pool if ok[j]], np.int64)
         F, of, gf = eye_shapes(own, pool)
+        ew = np.asarray(own.eye_white, np.float64)
+        ew = ew[pool] if len(ew) == own.n_frames else np.full(len(pool), np.nan)
         # a closed eye's tracked gaze falls with its lids: the open eyes' around it (as the
         # asked gaze, plan_eyes)
         gf = np.where(np.isfinite(gf), _open_gaze(own)[pool], np.nan)
         good = np.isfinite(of) & np.isfinite(gf).all(1)
         self.rows, self.of, self.gf = pool[good], of[good], gf[good]
+        self.lw = np.log(np.where(ew[good] > 0, ew[good], np.nan))  # (NaN: not known)
         self.F = F[good].reshape(len(self.rows), -1)
         self.R = euler_to_matrix(np.asarray(own.pose, np.float64)[self.rows, :3])
 
-    def cost(self, Q, oq, gq, R_req, gaze_cost, wider_cost=0.0, open_cost=EYE_OPEN_COST):
+    def cost(self, Q, oq, gq, R_req, gaze_cost, wider_cost=0.0, open_cost=EYE_OPEN_COST, white=np.nan, white_cost=0.0):
         """(cost, lid distance) of every pool row for the eyes ``Q`` (flattened loops), lids'
         opening ``oq``, gaze ``gq`` and head rotation ``R_req`` (3, 3) asked; ``wider_cost`` per
-        cm of lids open wider than asked, ``open_cost`` per cm less."""
+        cm of lids open wider than asked, ``open_cost`` per cm less; ``white_cost`` per unit log
+        ratio of the whites shown to the asked ``white`` (NaN: not asked)."""
         d = np.sqrt(((self.F - Q) ** 2).sum(1) / (self.F.shape[1] // 3))
         c = d + gaze_cost * np.linalg.norm(self.gf - gq, axis=1) + open_cost * np.maximum(oq - self.of, 0) \
             + wider_cost * np.maximum(self.of - oq - EYE_WIDER_FREE, 0) + POSE_COST * rotation_angle_deg(self.R, R_req[None])
+        if white_cost and np.isfinite(white) and white > 0:
+            c = c + white_cost * np.nan_to_num(np.abs(self.lw - np.log(white)))
         return c, d
 
 
@@ -155,7 +168,8 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     """(len(rows),) footage rows of ``own`` whose eyes draw the moved head's eyes of the
     ``requested`` rows (-1: none): nearest in lids and gaze (:data:`GAZE_COST`, less as the asked
     lids close past the footage's median opening; both gazes through their tracks' blinks), open at least
-    as far (:data:`PLAN_OPEN_COST`) and not much further (:data:`EYE_WIDER_COST`), little turned
+    as far (:data:`PLAN_OPEN_COST`) and not much further (:data:`EYE_WIDER_COST`), showing as much
+    of the whites (:data:`EYE_WHITE_COST`: lids lowered over a look down), little turned
     from the requested head (:data:`POSE_COST`), runs kept (:data:`EYE_SWITCH_COST`)."""
     rows = np.asarray(rows, np.int64)
     out = np.full(len(rows), -1, np.int64)
@@ -163,6 +177,8 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
     if not len(eyes.rows) or not len(rows):
         return out
     Q, oq, gq = eye_shapes(requested, rows)
+    wq = np.asarray(requested.eye_white, np.float64)
+    wq = wq[rows] if len(wq) == requested.n_frames else np.full(len(rows), np.nan)
     gq = np.where(np.isfinite(gq), _open_gaze(requested)[rows], np.nan)  # (as the footage's, _EyePool)
     Q = Q.reshape(len(rows), -1)
     R_req = euler_to_matrix(np.nan_to_num(np.asarray(requested.pose, np.float64)[rows, :3]))
@@ -178,7 +194,7 @@ def plan_eyes(own, requested, rows, pool=None, candidates=CANDIDATES):
         # the gaze weighs less as the asked lids close, as for a blink key (ShotEyes.source): a
         # closed eye shows none, and a driver's blink was drawn with open eyes looking his way
         w = GAZE_COST * min(1.0, oq[k] / open_median)
-        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], w, EYE_WIDER_COST, PLAN_OPEN_COST)
+        c, d = eyes.cost(Q[k], oq[k], gq[k], R_req[k], w, EYE_WIDER_COST, PLAN_OPEN_COST, wq[k], EYE_WHITE_COST)
         c = c + other_shot(shots, eyes.rows, rows[k], own)
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(eyes.rows[idx])

@@ -37,7 +37,7 @@ MIRROR_REACH = 0.04
 #: the mouth dub's warp (``lower_only``): displacement smoothing, a fraction of the face height
 LOWER_SMOOTH = 0.02
 #: changes whenever the head warp changes what it draws (part of the render cache keys)
-MOTION_VERSION = "warp-50"
+MOTION_VERSION = "warp-51"
 #: the detail layer's warp covers both faces grown by this many face sizes (see
 #: :meth:`HeadMotion.detail`)
 DETAIL_MARGIN = 0.25

@@ -9,6 +9,7 @@ interpolated.
 
 import os
 import time
+import warnings
 
 import cv2
 import numpy as np
@@ -119,7 +120,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         blank = None
         cuts = CutFinder()  # where one shot ends and the next begins (never smoothed across)
         light = np.full((max_faces, T), np.nan, np.float32)
-        greys = {}  # row -> the frame small and grey, until its faces are found (face_light)
+        white = np.full((max_faces, T), np.nan, np.float32)
+        greys = {}  # row -> the frame small and grey, and grey for the eyes, until its faces are found
         shot = {"new": False}  # the frame just read begins a shot: its faces found afresh
 
         def frames_in():
@@ -135,25 +137,32 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                     missing_rows.append(j)
                     frame = blank
                 else:
-                    greys[j] = small_grey(frame)
+                    greys[j] = small_grey(frame), eye_grey(frame)
                 timer["decode"] += time.perf_counter() - t0
                 yield frame
                 t0 = time.perf_counter()
 
         t_loop = time.perf_counter()
         for j, res in enumerate(fm.track(frames_in(), new_shot=lambda: shot["new"])):
-            grey = greys.pop(j, None)
+            grey, egrey = greys.pop(j, (None, None))
             for i, k in enumerate(slots.assign(res.rois, j)):
                 if k >= 0:
                     lms[k, j] = res.landmarks[i]
                     presence[k, j] = res.presence[i]
                     if grey is not None:
                         light[k, j] = face_light(grey, res.landmarks[i])
+                        white[k, j] = eye_white(egrey, res.landmarks[i])
             if not progress(j + 1, T, "frame {} ({} of {})".format(a + j, j + 1, T)):
                 raise Cancelled()
         lms[:, missing_rows] = np.nan
         # (a flash's light is no face's, nor a dissolve's blended frame's: never a source, shotframes.other_shot)
         light[:, np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)] = np.nan
+        white[:, np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)] = np.nan
+        white[:, missing_rows] = np.nan
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # (an actor never seen: all NaN)
+            white /= np.nanmedian(white, axis=1, keepdims=True)  # each actor's own usual share
+        white = steady(white, cuts.starts())
         blend = dissolve_shares(lms, cuts.mixes())
         presence[:, missing_rows] = 0.0
         t_decode = timer["decode"]
@@ -170,6 +179,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "blends": cuts.blends(),  # rows blending two shots in a short dissolve (no source)
             "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash, a blend)
             "blend": blend,  # (A, T) the share of a dissolve's frame each face's shot has (NaN: no dissolve)
+            "eye_white": white,  # (A, T) how much of the eyes' whites shows, over each face's median
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
@@ -206,6 +216,87 @@ def dissolve_shares(lms, mixes):
                 near_a = np.linalg.norm(here - a, axis=1).mean() <= np.linalg.norm(here - b, axis=1).mean()
                 out[k, j] = 1.0 - later if near_a else later
     return out
+
+
+#: :func:`eye_grey`'s longer side (px): the eyes read on it (a 56 px eye of the 512 px shared
+#: clips keeps its size; a 4K frame is read at every 4th pixel)
+EYE_SIDE = 1024
+#: the eye openings' loops (upper lid then lower lid, corner to corner) and the irises' centre and
+#: ring (the tracker's refined eye and iris landmarks), per eye
+_EYES = (((33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7), 468, (469, 470, 471, 472)),
+         ((263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249), 473,
+          (474, 475, 476, 477)))
+
+
+#: :func:`steady`'s window (rows each side): a lid lowered over a look lasts longer than this
+WHITE_STEADY = 2
+
+
+def steady(values, starts):
+    """(A, T) ``values`` as the median of the :data:`WHITE_STEADY` rows each side within each shot
+    (``starts``: rows that begin a shot), NaN left out: a frame's reading of the eyes' whites moves
+    with the landmarks' jitter, and the eyes of a moved head chosen by it jumped from frame to frame."""
+    A, T = values.shape
+    out = np.full_like(values, np.nan)
+    edges = np.unique(np.concatenate([[0], np.asarray(starts, np.int64), [T]]))
+    k = WHITE_STEADY
+    for a, b in zip(edges[:-1], edges[1:]):
+        seg = values[:, a:b]
+        n = b - a
+        pad = np.full((A, n + 2 * k), np.nan, values.dtype)
+        pad[:, k:k + n] = seg
+        win = np.stack([pad[:, i:i + n] for i in range(2 * k + 1)], -1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # (a window of NaN only)
+            out[:, a:b] = np.nanmedian(win, -1)
+        out[:, a:b][np.isnan(seg)] = np.nan  # (not where the row itself has none)
+    return out
+
+
+def eye_grey(frame):
+    """(grey image of every step-th pixel of an RGB uint8 ``frame``, at most :data:`EYE_SIDE` px on its
+    longer side, its scale 1 / step): what :func:`eye_white` reads."""
+    step = max(1, -(-max(frame.shape[:2]) // EYE_SIDE))
+    return cv2.cvtColor(np.ascontiguousarray(frame[::step, ::step]), cv2.COLOR_RGB2GRAY), 1.0 / step
+
+
+def eye_white(grey, points):
+    """How much of the eyes' whites shows: the mean grey level of the eye openings outside the
+    irises over that of the skin just below them (both eyes' pixels together; ``grey``:
+    :func:`eye_grey` of the frame, ``points`` (478, >=2) landmarks in the frame's pixels). A lid
+    lowered over a downward look, its lashes' shade over the white, reads low (d14's half-shut
+    looks 0.59-0.63, her open eyes 0.75-1.06) where the lid landmarks hardly move (they run along
+    the lashes; a blink, its lashes' line, reads low too). NaN where an opening shows fewer than 6
+    pixels beside its iris or the landmarks lack the irises."""
+    g, s = grey
+    P = np.asarray(points, np.float64)
+    if len(P) < 478 or not np.isfinite(P[:478, :2]).all():
+        return float("nan")
+    open_sum = open_n = skin_sum = skin_n = 0.0
+    H, W = g.shape
+    for loop, centre, ring in _EYES:
+        poly, c = P[list(loop), :2] * s, P[centre, :2] * s
+        r = float(np.mean(np.linalg.norm(P[list(ring), :2] * s - c, axis=1)))
+        x0, y0 = np.floor(np.minimum(poly.min(0), c - r) - 1).astype(int)
+        x1, y1 = np.ceil(np.maximum(poly.max(0), c + 1.9 * r) + 1).astype(int)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, W), min(y1, H)
+        if x1 - x0 < 3 or y1 - y0 < 3 or r <= 0:
+            return float("nan")
+        box = g[y0:y1, x0:x1].astype(np.float32)
+        m = np.zeros(box.shape, np.uint8)
+        cv2.fillPoly(m, [np.round((poly - (x0, y0)) * 4).astype(np.int32)], 1, shift=2)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        iris = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= r * r
+        white = (m > 0) & ~iris
+        skin = (yy >= c[1] + 1.2 * r) & (yy < c[1] + 1.8 * r) & (np.abs(xx - c[0]) <= r) & (m == 0)
+        if white.sum() < 6 or not skin.any():
+            return float("nan")
+        open_sum += float(box[white].sum())
+        open_n += float(white.sum())
+        skin_sum += float(box[skin].sum())
+        skin_n += float(skin.sum())
+    skin_mean = skin_sum / skin_n
+    return float((open_sum / open_n) / skin_mean) if skin_mean > 1.0 else float("nan")
 
 
 #: the face's outline (the topology's face_oval group), whose inside :func:`face_light` reads
@@ -291,6 +382,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         tr.shot_start[starts] = True
         tr.light = info["light"][k]
         tr.blend = info["blend"][k]
+        tr.eye_white = info["eye_white"][k]
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]
