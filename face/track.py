@@ -107,9 +107,9 @@ class Track:
     # How much of the eyes' whites shows in each frame, over the actor's own median (the tracker's
     # reenact.tracking.tracker.eye_white: a lid lowered over a look down, its lashes over the
     # white, reads low where the lid landmarks hardly move); NaN where no white shows beside the
-    # irises and where untracked;
-    # empty: not measured (a Track made before). Part of the performance: a full transfer carries
-    # the driver's; a moved or held-out head's eyes come from frames that show as much white.
+    # irises and where untracked; empty: not measured (a Track made before). Part of the
+    # performance: a full transfer carries the driver's; a moved or held-out head's eyes come from
+    # frames that show as much white.
     eye_white: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):

@@ -534,10 +534,11 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_gaze:
         out.gaze[rows_used] = np.clip(val[:, c:c + 4] * gains.get("gaze", 1.0), -GAZE_LIMIT, GAZE_LIMIT)
         c += 4
-        # the look comes with how far the lids lie over the whites (each actor's over its own
-        # median, so it carries between actors); not known from the driver: not asked
+        # the look, with the lids, comes with how far they lie over the whites (each actor's over
+        # its own median, so it carries between actors); not known from the driver: not asked
         s_white = np.asarray(source.eye_white, np.float32)
-        if len(s_white) or len(out.eye_white):
+        lids = any(n in expr_names for n in ("eyeBlinkLeft", "eyeBlinkRight"))
+        if lids and (len(s_white) or len(out.eye_white)):
             if not len(out.eye_white):
                 out.eye_white = np.full(Tt, np.nan, np.float32)
             out.eye_white[rows_used] = s_white[np.where(w > 0.5, i1, i0)[use]] if len(s_white) else np.nan

@@ -79,9 +79,10 @@ EYE_WIDER_FREE = 0.15
 #: ... per unit of log ratio between the eyes' whites shown (:attr:`~reenact.face.track.Track.eye_white`,
 #: each actor's over its own median) of the footage frame and of the asked row (:func:`plan_eyes`):
 #: a lid lowered over a look down hardly moves the lid landmarks (they run along the lashes), so
-#: the loops' shape and opening took driving_d14's open eyes (white 0.79 of her median) for her
-#: half-shut looks (0.60) on bench case 3's held-out rows, where frames 113-121 and 263-268 show
-#: such looks. Rows or frames without the measure cost nothing here
+#: the loops' shape and opening took driving_d14's open eyes (whites 0.95-1.04 of her median) for
+#: her half-shut looks (0.78-0.87) on bench case 3's held-out rows, where frames 113-121 and
+#: 263-268 show such looks (0.82-0.85). Chosen on d10, d3 and s29 (docs/reenact-bench.md, *The
+#: eyes' whites*). Rows or frames without the measure cost nothing here
 EYE_WHITE_COST = 2.5
 #: ... of leaving a run of consecutive footage frames (eyes jump in saccades and blinks, so the
 #: sources are not blended: a blend of two gazes is two irises)

@@ -70,8 +70,8 @@ def test_a_full_transfer_carries_the_drivers_whites_and_a_dub_keeps_the_shots(ca
     rows = np.asarray(info["transferred_frames"]) - int(tgt.frame_start)
     assert len(rows) > 50
     assert np.allclose(np.asarray(full.eye_white)[rows], src.eye_white[rows - 2])
-    mouth = X.transfer(src, tgt, "mouth", offset=2)
-    assert np.array_equal(np.asarray(mouth.eye_white), tgt.eye_white)
+    for mode in ("mouth", "gaze"):  # (the target's lids stay: so do their whites)
+        assert np.array_equal(np.asarray(X.transfer(src, tgt, mode, offset=2).eye_white), tgt.eye_white), mode
     src.eye_white = np.zeros(0, np.float32)  # a driver tracked before the measure: not asked
     assert np.isnan(np.asarray(X.transfer(src, tgt, "full", offset=2).eye_white)[rows]).all()
 
