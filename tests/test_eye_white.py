@@ -3,8 +3,8 @@
 carried by a full transfer, and weighed by the eyes' choice of a moved or held-out head (a lid
 lowered over a look down, which the lid landmarks hardly see)."""
 
+import cv2
 import numpy as np
-import pytest
 
 from reenact.face import transfer as X
 from reenact.tracking.tracker import _EYES, eye_white, steady
@@ -25,8 +25,6 @@ def _eye_picture(lowered=0.0, iris=11.0):
         lower = np.stack([cx + a * np.cos(t2), cy - b * np.sin(t2)], 1)
         loop_pts = np.concatenate([upper, lower])  # 16 points around the opening
         P[list(loop)] = loop_pts
-        import cv2
-
         m = np.zeros_like(g)
         cv2.fillPoly(m, [np.round(loop_pts * 4).astype(np.int32)], 1, shift=2)
         g[m > 0] = 225

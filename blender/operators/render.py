@@ -363,9 +363,10 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         from ...render.ranges import pool_rows
         from ...render.renderer import model_path
 
-        model_name = os.path.basename(model_path(actor_data.model_of(ob)))
+        model = actor_data.model_of(ob)
+        model_name = os.path.basename(model_path(model))
         try:
-            renderer = get_renderer(actor_data.model_of(ob))
+            renderer = get_renderer(model)
         except EXPECTED:
             raise
         except Exception as exc:  # onnxruntime, memory: one line naming the model, the .blend as it was
