@@ -221,10 +221,11 @@ def moving_plate(frames, covered, rows, offsets, check=None):
     return MovingPlate(canvas, known, origin, rows, np.asarray(offsets, np.float64), (H, W))
 
 
-def _pull_push(values, have):
+def _pull_push(values, have, holes_only=False):
     """(H, W, C) float32: ``values`` (H, W, C) where ``have`` (H, W) bool, elsewhere a smooth
     continuation of them (pull-push over an image pyramid: known values averaged up, the rest
-    filled from the coarser levels back down)."""
+    filled from the coarser levels back down). ``holes_only``: for a caller that reads only where
+    ``have`` is False: the values are not put back where it is True (a whole-frame copy less)."""
     have = np.asarray(have, bool)
     w = have.astype(np.float32)
     v = np.asarray(values, np.float32)
@@ -241,11 +242,14 @@ def _pull_push(values, have):
         if up.ndim == 2:
             up = up[..., None]
         if k == len(levels) - 1:  # the finest level's weights are 0 or 1: the values, or the fill
-            return np.where(have[..., None], v.reshape(up.shape), up)
+            return up if holes_only else np.where(have[..., None], v.reshape(up.shape), up)
         if lf.ndim == 2:
             lf = lf[..., None]
         a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]  # confident where enough known pixels
-        est = a * (lf / np.maximum(lw, 1e-6)[..., None]) + (1.0 - a) * up
+        # a * (lf / lw) + (1 - a) * up, in place
+        est = lf / np.maximum(lw, 1e-6)[..., None]
+        est *= a
+        est += (1.0 - a) * up
     return est
 
 
@@ -254,7 +258,7 @@ def smooth_fill(img, hole):
     hole gets a smooth continuation of its surroundings (no streaks, unlike a border-propagating
     inpainting). Pixels outside ``hole`` are untouched."""
     hole = np.asarray(hole, bool)
-    est = _pull_push(img, ~hole)
+    est = _pull_push(img, ~hole, holes_only=True)
     out = np.array(img, copy=True)
     out[hole] = np.clip(est[hole] + 0.5, 0, 255).astype(np.uint8)
     return out
@@ -300,7 +304,8 @@ def room_grain(img, hole, frame_shape, origin):
     g = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
     local = wide_blur(g * have, 2.0 * sigma) / np.maximum(wide_blur(have, 2.0 * sigma), 1e-3)
     band = g - local
-    amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole)[..., 0], 0.0))
+    # (the grain is 0 outside the hole: the fill's amplitude is read only inside it)
+    amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole, holes_only=True)[..., 0], 0.0))
     y0, x0 = origin
     n = _noise(frame_shape[:2], sigma)[y0:y0 + hole.shape[0], x0:x0 + hole.shape[1]]
     # faded in from the hole's edge over two grain sizes: along the edge (a matte's soft fringe,
@@ -325,14 +330,16 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
     if plate is not None:
         kn = np.ones_like(hole) if known is None else np.asarray(known, bool)
         k = hole & kn
-        fill = np.asarray(plate)
+        plate = np.asarray(plate)
+        fill = plate[k]
         if match and k.any():
             g = max(MATCH_RING, int(round(0.01 * min(hole.shape))))
             ring = cv2.dilate(hole.view(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).view(bool) & ~hole & kn
             if ring.sum() >= 16:
-                d = _pull_push(np.asarray(img, np.float32) - fill.astype(np.float32), ring)
-                fill = np.clip(fill.astype(np.float32) + d + 0.5, 0, 255).astype(np.uint8)
-        out[k] = fill[k]
+                # (read only inside the hole, which the ring lies outside of)
+                d = _pull_push(np.asarray(img, np.float32) - plate.astype(np.float32), ring, holes_only=True)
+                fill = np.clip(fill.astype(np.float32) + d[k] + 0.5, 0, 255).astype(np.uint8)
+        out[k] = fill
         rest &= ~k
     if rest.any():
         thick = cv2.erode(rest.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
@@ -431,8 +438,9 @@ def layer_reach(field, feather=2.0):
     """(H, W) float32 0..1: where the WarpField ``field`` moves anything (its displacement above
     :data:`LAYER_REACH`, or background it uncovers), feathered by ``feather`` px; 0 where the map
     is the identity, so :func:`layer_head` leaves those pixels as they were."""
-    disp = field.displacement()
-    d = np.hypot(disp[..., 0], disp[..., 1])
+    H, W = field.shape  # (field.displacement()'s two planes, not stacked)
+    d = np.hypot(field.map_x - np.arange(W, dtype=np.float32)[None, :],
+                 field.map_y - np.arange(H, dtype=np.float32)[:, None])
     lo, hi = LAYER_REACH
     t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
     t = np.maximum(t, field.disocclusion.astype(np.float32))
@@ -529,8 +537,15 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
     bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
                          None if known is None else np.asarray(known)[sl], match=True, grain=((H, W), (y0, x0)))
     a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)[..., None]
-    layered = a * np.asarray(moved)[sl].astype(np.float32) + (1.0 - a) * bg.astype(np.float32)
+    # a * moved + (1 - a) * bg, then reach * that + (1 - reach) * plain, in one array (the box is
+    # most of the frame: each temporary is a frame's worth)
+    layered = np.asarray(moved)[sl].astype(np.float32)
+    layered *= a
+    layered += (1.0 - a) * bg.astype(np.float32)
     r = reach[sl][..., None]
+    layered *= r
+    layered += (1.0 - r) * np.asarray(plain)[sl].astype(np.float32)
+    layered += 0.5
     out = np.array(plain, copy=True)
-    out[sl] = np.clip(r * layered + (1.0 - r) * np.asarray(plain)[sl].astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+    out[sl] = np.clip(layered, 0, 255, out=layered).astype(np.uint8)
     return out

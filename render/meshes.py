@@ -103,7 +103,10 @@ def smoothstep(t):
     float32 input float32."""
     t = np.clip(t, 0.0, 1.0)
     out = t * t
-    out *= 3.0 - 2.0 * t
+    # 3 - 2 t in clip's own copy (no more whole-frame temporaries: a field calls this six times)
+    t *= -2.0
+    t += 3.0
+    out *= t
     return out
 
 

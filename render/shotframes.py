@@ -155,6 +155,7 @@ class ShotFrames(ClipFrames):
         self.identity = np.asarray(own.identity, np.float64)
         self._area = area if area is FIND or area is None else tuple(int(v) for v in area)
         self._rims, self._clean, self._rims_lock = {}, {}, threading.Lock()
+        self._warps, self._warps_lock = {}, threading.Lock()
 
     @property
     def area(self):
@@ -236,6 +237,23 @@ class ShotFrames(ClipFrames):
         inside the frame box (x0, y0, x1, y1) only, bicubic: float32 (y1-y0, x1-x0, 3).
         ``head_model`` (:func:`~reenact.render.warp.warp_field`): the plane by default (what lies
         beyond the mesh only feathers the lower face's edge here)."""
+        # the last few kept: a run of rows drawn from one source warps it three times onto each
+        # row (the row's and its neighbours' sources, blended 1/4, 1/2, 1/4), the same warp each
+        # time; read-only, the callers blend copies
+        key = (int(j), np.asarray(pd, np.float64).tobytes(), None if zd is None else np.asarray(zd, np.float64).tobytes(),
+               tuple(int(v) for v in box), float(smooth), head_model)
+        with self._warps_lock:
+            out = self._warps.get(key)
+        if out is None:
+            out = self._warped(j, pd, zd, box, smooth, head_model)
+            out.setflags(write=False)
+            with self._warps_lock:
+                while len(self._warps) >= 2:  # (two rows drawn at once)
+                    self._warps.pop(next(iter(self._warps)))
+                self._warps[key] = out
+        return out
+
+    def _warped(self, j, pd, zd, box, smooth, head_model):
         x0, y0, x1, y1 = box
         H, W = self._frame(j).shape[:2]
         # at full resolution (at half, the jaw's motion carried beyond the mesh moved up to 3 px

@@ -69,17 +69,16 @@ Face size (the unit of ``fade`` and ``band``): the geometric mean of the destina
 oval's height (forehead top 10 -> chin 152) and width (234 -> 454).
 """
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ..face.topology import CHIN, N_VERTS, load_topology
+from ..face.topology import N_VERTS, load_topology
 from .borderfield import border_residual
+from .destination import hull_mask, shared_destination
 from .head import GROW, HAIR, head_mask, head_outline
-from .meshes import FOREHEAD_TOP, _fix, _mesh, face_size, smoothstep, wide_blur
+from .meshes import _fix, _mesh, face_size, wide_blur
 from .proxy import head_proxy, plane_motion, proxy_disp
 from .triangles import _affine_coeffs, _hidden_in_source, _outer_triangles, _signed_area, _sliver_ids, _touches
 
@@ -407,32 +406,20 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     order = order[_touches(fx[skin[order]], H, W)]
     draw = _sliver_ids(order, skin, Ps, Pd, area_s, area_d, rigid_area, ours)
     fs = face_size(Pd)
-    # what depends on the destination only is shared by consecutive maps-only fields onto the
-    # same one (the shot mouth warps three footage frames onto each row's mouth); one kept
-    key = (Pd.tobytes(), H, W, float(c0), ours, draw.tobytes(), mdraw.tobytes(), skin.tobytes(),
-           grow, hair, fade, neck, band)
-    dest = None
-    if not masks:
-        with _DEST_LOCK:
-            dest = _DEST.get(key)
-    if dest is None:
-        ids = np.zeros((H, W), np.int32)
-        if ours:
-            cv2.fillPoly(ids, [fx[e] for e in mesh.eyes], EYE, cv2.LINE_8, 4)
-            for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
-                cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
-        for k, poly in zip(draw.tolist(), fx[skin[order]]):
-            if k:
-                cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
-        dest = _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
-        if not masks:
-            with _DEST_LOCK:
-                _DEST.clear()
-                _DEST[key] = dest
-    ids, cov, yy, xx, dist_out, labels, decay, head, weight = dest
+    ids = np.zeros((H, W), np.int32)
+    if ours:
+        cv2.fillPoly(ids, [fx[e] for e in mesh.eyes], EYE, cv2.LINE_8, 4)
+        for k, poly in zip((nskin + 1 + mdraw).tolist(), fx[mouth[mdraw]]):
+            cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+    for k, poly in zip(draw.tolist(), fx[skin[order]]):
+        if k:
+            cv2.fillConvexPoly(ids, poly, k, cv2.LINE_8, 4)
+    cov = ids > 0
+    # what depends on the destination only is shared by the fields onto the same one (the head's
+    # three sources onto each row's head, the shot mouth's onto each row's mouth)
+    yy, xx, px, py, labels, lab_in, n_labels, decay, head, weight = shared_destination(
+        cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
     t = ids[yy, xx] - 1
-    px = xx.astype(np.float32) + np.float32(c0)
-    py = yy.astype(np.float32) + np.float32(c0)
     is_eye = t == EYE - 1
     tri_pix = ~is_eye
     tt = t[tri_pix]
@@ -461,9 +448,8 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         ry = dy_in - rdy[yy, xx]
         rx, ry, odd = border_residual(rx, ry, yy, xx, is_eye, fs)
         dx_in[odd], dy_in[odd] = rx[odd] + rdx[yy[odd], xx[odd]], ry[odd] + rdy[yy[odd], xx[odd]]
-        lut_x = np.zeros(int(labels.max()) + 1, np.float32)
+        lut_x = np.zeros(n_labels, np.float32)
         lut_y = np.zeros_like(lut_x)
-        lab_in = labels[yy, xx]
         lut_x[lab_in] = rx
         lut_y[lab_in] = ry
         dx = rdx + decay * lut_x[labels]
@@ -500,7 +486,7 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     if src_depth is not None:
         occluded |= _hidden_in_source(Ps, np.asarray(src_depth, np.float64), skin, area_s, ids, yy, xx, t,
                                       map_x, map_y, nskin, c0)
-    src_head = head_mask(Ps, (H, W), grow, hair, pixel_centre=c0) if ours else _hull_mask(Ps, (H, W), grow, c0)
+    src_head = head_mask(Ps, (H, W), grow, hair, pixel_centre=c0) if ours else hull_mask(Ps, (H, W), grow, c0)
     sampled = cv2.remap(src_head.view(np.uint8), map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     disocc = ~head & (src_head | (sampled > 0))
     valid = np.ones((H, W), np.float32)
@@ -514,10 +500,6 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     valid[mouth_hole | eye_hole | occluded | disocc] = 0.0
     return WarpField(map_x, map_y, valid, mouth_hole, eye_hole,
                      occluded, disocc, cov.copy(), head.copy(), weight.copy(), Bh, B)
-
-
-_DEST = OrderedDict()
-_DEST_LOCK = threading.Lock()
 
 
 def _spread_stretch(dx, dy, kept, near, ids, n_ids, yy, xx, fs):
@@ -544,49 +526,10 @@ def _spread_stretch(dx, dy, kept, near, ids, n_ids, yy, xx, fs):
     dy += w * (wide_blur(dy, sig) - dy)
 
 
-def _destination(ids, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
-    """What a field's destination alone decides (shared by fields onto the same mesh, read-only):
-    (ids, cov, yy, xx, dist_out, labels, decay, head, weight): the triangle-id raster, the mesh's
-    pixels, the distance and nearest mesh pixel of every other pixel and the border's fade, the
-    head region and the head motion's weight."""
-    cov = ids > 0
-    yy, xx = np.nonzero(cov)
-    dist_out = labels = decay = None
-    if len(yy):
-        dist_out, labels = cv2.distanceTransformWithLabels((~cov).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
-                                                           labelType=cv2.DIST_LABEL_PIXEL)
-        decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
-    head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else _hull_mask(Pd, (H, W), grow, c0)
-    head |= cov
-    dist_head = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    weight = smoothstep(1.0 - dist_head * np.float32(1.0 / max(fade * fs, 1.0)))
-    if ours and neck is not None:
-        # below the chin (along the head's chin -> forehead axis) the motion fades out: the
-        # neck stretches, the torso stays
-        up = Pd[FOREHEAD_TOP] - Pd[CHIN]
-        up /= max(np.linalg.norm(up), 1e-9)
-        below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
-                 - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
-        weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
-    out = (ids, cov, yy, xx, dist_out, labels, decay, head, weight)
-    for a in out:
-        if a is not None:
-            a.setflags(write=False)
-    return out
-
-
 def _apply_h(B, x, y):
     w = B[2, 0] * x + B[2, 1] * y + B[2, 2]
     w = np.where(np.abs(w) < 1e-9, 1e-9, w)
     return (B[0, 0] * x + B[0, 1] * y + B[0, 2]) / w, (B[1, 0] * x + B[1, 1] * y + B[1, 2]) / w
-
-
-def _hull_mask(P, shape, grow, centre):
-    hull = P[cv2.convexHull(P.astype(np.float32), returnPoints=False).ravel()]
-    c = hull.mean(0)
-    m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [_fix(c + (hull - c) * (1 + grow), centre)], 1, cv2.LINE_8, 4)
-    return m.astype(bool)
 
 
 def _mouth_columns(Ps, Pd, mesh, mt, px, py, dx_in, dy_in, sel, hole, yy, xx, B):

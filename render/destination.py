@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a :func:`~reenact.render.warp.warp_field` field's destination alone decides (the mesh's
+pixels, the distance and nearest mesh pixel of every other pixel, the head region and the head
+motion's weight), shared by the fields onto the same destination: region ``head`` warps three
+footage frames (the row's and its neighbours' sources) onto each row's head, and the shot mouth
+three onto each row's mouth. These are the field's costliest steps after the head's proxy (on a
+1080p frame about a third of a field's time), and they depend on the triangle-id raster only
+through its coverage, which the sources' slivers seldom change. numpy + OpenCV."""
+
+import threading
+
+import cv2
+import numpy as np
+
+from ..face.topology import CHIN
+from .head import head_mask
+from .meshes import FOREHEAD_TOP, _fix, smoothstep
+
+#: each thread's last destination (the render path draws two rows at once, each thread one row:
+#: its three sources one after another; at 4K a whole frame's destination is ~140 MB)
+_LAST = threading.local()
+
+
+def shared_destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
+    """:func:`destination`, this thread's last one kept (read-only arrays; a field's destination
+    is exactly the same computation whichever source it is for)."""
+    key = (cov.tobytes(), np.asarray(Pd, np.float64).tobytes(), H, W, bool(ours), grow, hair, fade, neck, band,
+           float(c0), float(fs))
+    last = getattr(_LAST, "dest", None)
+    if last is not None and last[0] == key:
+        return last[1]
+    _LAST.dest = None  # (the old one freed before the new one is made)
+    dest = destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
+    _LAST.dest = (key, dest)
+    return dest
+
+
+def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
+    """(yy, xx, px, py, labels, lab_in, n_labels, decay, head, weight) of the coverage ``cov``
+    (H, W) bool of the destination mesh's triangle-id raster: its pixels (rows, columns, and their
+    centres as float32), each other pixel's nearest mesh pixel (``labels``; ``lab_in``: those of
+    the mesh's own pixels, ``n_labels``: one more than the largest) and the border's fade
+    (``decay``), the head region and the head motion's weight. Read-only arrays."""
+    yy, xx = np.nonzero(cov)
+    px = xx.astype(np.float32) + np.float32(c0)
+    py = yy.astype(np.float32) + np.float32(c0)
+    labels = decay = lab_in = None
+    n_labels = 0
+    if len(yy):
+        dist_out, labels = cv2.distanceTransformWithLabels((~cov).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
+                                                           labelType=cv2.DIST_LABEL_PIXEL)
+        decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
+        lab_in = labels[yy, xx]
+        n_labels = int(labels.max()) + 1
+    head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else hull_mask(Pd, (H, W), grow, c0)
+    head |= cov
+    dist_head = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+    weight = smoothstep(1.0 - dist_head * np.float32(1.0 / max(fade * fs, 1.0)))
+    if ours and neck is not None:
+        # below the chin (along the head's chin -> forehead axis) the motion fades out: the
+        # neck stretches, the torso stays
+        up = Pd[FOREHEAD_TOP] - Pd[CHIN]
+        up /= max(np.linalg.norm(up), 1e-9)
+        below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
+                 - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
+        weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
+    out = (yy, xx, px, py, labels, lab_in, n_labels, decay, head, weight)
+    for a in out:
+        if isinstance(a, np.ndarray):
+            a.setflags(write=False)
+    return out
+
+
+def hull_mask(P, shape, grow, centre):
+    """(H, W) bool: the convex hull of the points ``P`` grown by ``grow`` about its centre (the
+    head region of a mesh other than the tracker's)."""
+    hull = P[cv2.convexHull(P.astype(np.float32), returnPoints=False).ravel()]
+    c = hull.mean(0)
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [_fix(c + (hull - c) * (1 + grow), centre)], 1, cv2.LINE_8, 4)
+    return m.astype(bool)
