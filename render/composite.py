@@ -30,7 +30,7 @@ box. Speed: see ``bench/render_path.py`` (~10-15 ms for a 256 px crop on a busy 
 import cv2
 import numpy as np
 
-from .meshes import pixels_box
+from .meshes import channels, pixels_box
 
 
 def _inside_distance(m):
@@ -260,13 +260,13 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
 
     w_out = wrp(outer)
     w_out[w_out < 1.0 / 512] = 0.0
-    w_in = np.minimum(wrp(inner), w_out)[..., None]
+    w_in = channels(np.minimum(wrp(inner), w_out))
     roi = out[y0:y1, x0:x1]
     orig = roi.astype(np.float32)
     # the difference is added where the region is (the frame's full detail kept around the
     # mask); well inside, the blended crop replaces the frame (no trace of the original)
     res = wrp(blend - real)
-    res *= w_out[..., None]
+    res *= channels(w_out)
     res += orig
     res += w_in * (wrp(real) - orig)
     if detail is not None:
@@ -279,7 +279,7 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
             r = int(np.ceil(1.5 * px))
             v = cv2.erode(v, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
             g *= cv2.GaussianBlur(v, (0, 0), max(0.5, px))
-        res += g[..., None] * (detail[y0:y1, x0:x1].astype(np.float32) - wrp(real_d))
+        res += channels(g) * (detail[y0:y1, x0:x1].astype(np.float32) - wrp(real_d))
     res += 0.5
     res = np.clip(res, 0, 255, out=res).astype(np.uint8)
     np.copyto(roi, res, where=(w_out > 0)[..., None])  # outside the region: untouched

@@ -29,7 +29,7 @@ narrower band the one that dominates the weight decides whether there is actor t
 import cv2
 import numpy as np
 
-from .meshes import pixels_box, smoothstep
+from .meshes import channels, pixels_box, smoothstep
 
 #: the flow is computed at most this many pixels on the band's longer side
 FLOW_SIDE = 200
@@ -167,7 +167,7 @@ def _mix(colour, cov, a, a_alpha, b, b_alpha, w, box, flow):
     aa, ba = (1.0 - wb) * paa, wb * pba
     c = aa + ba
     sure = c > 1e-3
-    colour[sl] = np.where(sure[..., None], (aa[..., None] * pa + ba[..., None] * pb) / np.where(sure, c, 1.0)[..., None], pb)
+    colour[sl] = np.where(sure[..., None], (channels(aa) * pa + channels(ba) * pb) / channels(np.where(sure, c, 1.0)), pb)
     lo, hi = COVERAGE_BAND  # the second picture's share of the coverage
     ws = smoothstep((wb - np.float32(lo)) * np.float32(1.0 / (hi - lo)))
     cov[sl] = (1.0 - ws) * paa + ws * pba

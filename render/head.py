@@ -8,7 +8,7 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh, grow_disc, pixels_box, smoothstep, wide_blur
+from .meshes import FOREHEAD_TOP, _fix, _mesh, channels, grow_disc, pixels_box, smoothstep, wide_blur
 
 #: head region defaults (fractions of the face size)
 GROW = 0.3  # the face oval grown by this about its centre
@@ -229,14 +229,15 @@ def _pull_push(values, have, holes_only=False):
     have = np.asarray(have, bool)
     w = have.astype(np.float32)
     v = np.asarray(values, np.float32)
-    f = v * w[..., None]
+    C = v.shape[2] if v.ndim == 3 else 1
+    f = v * (channels(w, C) if v.ndim == 3 else w[..., None])
     levels = []
     while min(w.shape) > 4:
         levels.append((f, w))
         f, w = cv2.pyrDown(f), cv2.pyrDown(w)
     if f.ndim == 2:
         f = f[..., None]
-    est = f / np.maximum(w, 1e-6)[..., None]
+    est = f / channels(np.maximum(w, 1e-6), C)
     for k, (lf, lw) in enumerate(reversed(levels)):
         up = cv2.pyrUp(est, dstsize=(lw.shape[1], lw.shape[0]))
         if up.ndim == 2:
@@ -245,9 +246,9 @@ def _pull_push(values, have, holes_only=False):
             return up if holes_only else np.where(have[..., None], v.reshape(up.shape), up)
         if lf.ndim == 2:
             lf = lf[..., None]
-        a = np.clip(lw * 4.0, 0.0, 1.0)[..., None]  # confident where enough known pixels
+        a = channels(np.clip(lw * 4.0, 0.0, 1.0), C)  # confident where enough known pixels
         # a * (lf / lw) + (1 - a) * up, in place
-        est = lf / np.maximum(lw, 1e-6)[..., None]
+        est = lf / channels(np.maximum(lw, 1e-6), C)
         est *= a
         est += (1.0 - a) * up
     return est
@@ -536,13 +537,13 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
         cut &= inside
     bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
                          None if known is None else np.asarray(known)[sl], match=True, grain=((H, W), (y0, x0)))
-    a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)[..., None]
+    a = channels(np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0))
     # a * moved + (1 - a) * bg, then reach * that + (1 - reach) * plain, in one array (the box is
     # most of the frame: each temporary is a frame's worth)
     layered = np.asarray(moved)[sl].astype(np.float32)
     layered *= a
     layered += (1.0 - a) * bg.astype(np.float32)
-    r = reach[sl][..., None]
+    r = channels(reach[sl])
     layered *= r
     layered += (1.0 - r) * np.asarray(plain)[sl].astype(np.float32)
     layered += 0.5

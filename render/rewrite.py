@@ -38,7 +38,7 @@ from .irises import move_irises
 from .crossfade import aligned_crossfade, mean_geometry
 from .focus import as_soft_as
 from .head import agreed_mattes, attached_alpha, body_offset
-from .meshes import face_size, wide_blur
+from .meshes import channels, face_size, wide_blur
 from .rims import shot_has_rims, without_rims
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import (CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, other_shot, padded_box,
@@ -671,7 +671,7 @@ class ShotHead(ShotFrames):
             mats = agreed_mattes(mats) if LAYER_CONSENSUS else mats
             for (wk, ck, _, _), ak in zip(srcs, mats):
                 lay_a = lay_a + wk * ak
-                lay_c = lay_c + (wk * ak)[..., None] * ck
+                lay_c = lay_c + channels(wk * ak) * ck
         moved = moved / wsum
         plain = np.clip(moved + 0.5, 0, 255).astype(np.uint8)
         if g.disocclusion.any() and not m.matte:  # (with the matte the layer draws the room there)
@@ -682,7 +682,7 @@ class ShotHead(ShotFrames):
         # other frame's); with the matte the layer takes this frame's own head out instead, and the
         # plain blend serves only where the motion fades out, where this frame is its own answer
         here = frame if m.matte else m.frame(r, frame, layer=False)[0]
-        w = g.weight[..., None]
+        w = channels(g.weight)
         out = np.clip(w * plain.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
         if m.matte:
             # the other frames' actor over this frame's own background. Their colours are averaged
@@ -691,7 +691,7 @@ class ShotHead(ShotFrames):
             # of source used to draw an arc through the hair); in what the head-region estimate
             # calls uncovered, only what continues the moved actor (attached_alpha)
             sure = lay_a > 1e-3
-            layer = np.where(sure[..., None], lay_c / np.where(sure, lay_a, 1.0)[..., None], moved)
+            layer = np.where(sure[..., None], lay_c / channels(np.where(sure, lay_a, 1.0)), moved)
             unsure = m.unsure(g)
             alpha = attached_alpha(lay_a / wsum, unsure)
             if OWN_FADE:
