@@ -36,12 +36,14 @@ def shared_destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs
 
 
 def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
-    """(yy, xx, px, py, labels, lab_in, n_labels, decay, head, weight) of the coverage ``cov``
-    (H, W) bool of the destination mesh's triangle-id raster: its pixels (rows, columns, and their
-    centres as float32), each other pixel's nearest mesh pixel (``labels``; ``lab_in``: those of
-    the mesh's own pixels, ``n_labels``: one more than the largest) and the border's fade
+    """(yy, xx, flat, px, py, labels, lab_in, n_labels, decay, head, weight) of the coverage
+    ``cov`` (H, W) bool of the destination mesh's triangle-id raster: its pixels (rows, columns,
+    flat indices, and their centres as float32), each other pixel's nearest mesh pixel
+    (``labels``; ``lab_in``: those of the mesh's own pixels, ``n_labels``: one more than the largest) and the border's fade
     (``decay``), the head region and the head motion's weight. Read-only arrays."""
-    yy, xx = np.nonzero(cov)
+    # (flat indices: an (H, W) array's values at them by take, 4x faster than by rows and columns)
+    flat = np.flatnonzero(cov)
+    yy, xx = np.divmod(flat, W)
     px = xx.astype(np.float32) + np.float32(c0)
     py = yy.astype(np.float32) + np.float32(c0)
     labels = decay = lab_in = None
@@ -50,7 +52,7 @@ def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
         dist_out, labels = cv2.distanceTransformWithLabels((~cov).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
                                                            labelType=cv2.DIST_LABEL_PIXEL)
         decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
-        lab_in = labels[yy, xx]
+        lab_in = labels.take(flat)
         n_labels = int(labels.max()) + 1
     head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else hull_mask(Pd, (H, W), grow, c0)
     head |= cov
@@ -64,7 +66,7 @@ def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
         below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
                  - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
         weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
-    out = (yy, xx, px, py, labels, lab_in, n_labels, decay, head, weight)
+    out = (yy, xx, flat, px, py, labels, lab_in, n_labels, decay, head, weight)
     for a in out:
         if isinstance(a, np.ndarray):
             a.setflags(write=False)

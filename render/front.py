@@ -224,17 +224,19 @@ class InFront:
             with ClipFrames(video) as clip:
                 for s in np.unique(self.shot[todo]):
                     rows = np.flatnonzero((self.shot == s) & tracked)
+                    texs = {}  # (the model's rows' textures serve their own rows: a frame not decoded twice)
                     if int(s) not in self.models:
                         pick = rows[np.linspace(0, len(rows) - 1, min(MODEL_ROWS, len(rows))).astype(int)]
-                        texs = []
                         for r in pick:
-                            texs.append(face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]))
+                            texs[int(r)] = face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r])
                             done += 1
                             if progress is not None and progress(done, total) is False:
                                 raise Cancelled()
-                        self.models[int(s)] = _usual_look(np.stack(texs), inner)
+                        self.models[int(s)] = _usual_look(np.stack([texs[int(r)] for r in pick]), inner)
                     for r in rows[todo[rows]]:
-                        self.share[r] = self._blob(face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]), r)[1]
+                        tex = texs.pop(int(r), None)
+                        tex = face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]) if tex is None else tex
+                        self.share[r] = self._blob(tex, r)[1]
                         done += 1
                         if progress is not None and progress(done, total) is False:
                             raise Cancelled()

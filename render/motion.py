@@ -323,13 +323,13 @@ class HeadMotion:
             out = fill_background(out, self.uncovered(f), *self.plate_at(r))
         return out, f
 
-    def field(self, r, shape, within=None, scale=1.0, head_model=None, origin=(0, 0)):
+    def field(self, r, shape, within=None, scale=1.0, head_model=None, origin=(0, 0), masks=True):
         """The WarpField (footage -> performance) of row ``r`` for frames of ``shape``
         (``within``: :func:`~reenact.render.warp.warp_field`'s box; ``scale``: the points are
         scaled by it, for a ``shape`` that is the frame's scaled down; ``head_model``: see
         :func:`~reenact.render.warp.warp_field`, default the ellipsoid but for ``lower_only``;
         ``origin``: the frame pixel (x, y) that is pixel (0, 0) of ``shape``, for a field of a
-        part of the frame, in that part's pixels). With ``lower_only`` its
+        part of the frame, in that part's pixels; ``masks``: as warp_field's). With ``lower_only`` its
         displacement is smoothed (Gaussian, :data:`LOWER_SMOOTH` of the face height): the mesh's
         piecewise-affine motion creases the skin at the mouth corners when the lips open far."""
         # a mouth dub's head does not move: the outline's plane motion (the identity here) is
@@ -339,7 +339,7 @@ class HeadMotion:
         f = warp_field(self.ps[r] * sc - o, self.pd[r] * sc - o, None, shape[:2], src_depth=self.zs[r],
                        dst_depth=self.zd[r], model_points=self.identity, within=within,
                        head_model=head_model or ("plane" if self.lower_only else "ellipsoid"),
-                       head_points=self.head_points(r, r, sc, o))
+                       head_points=self.head_points(r, r, sc, o), masks=masks)
         if self.lower_only:
             f = smooth_field(f, LOWER_SMOOTH * float(np.ptp(self.ps[r][:, 1] * sc.min())), inplace=True)
         return f
@@ -364,7 +364,8 @@ class HeadMotion:
         frame is its own detail source (the composite reads the detail there only through the
         blurred levels of its pyramid). ``field_scale``: compute the warp at this fraction of
         the resolution (:func:`upscaled_field`). ``part`` (x0, y0, x1, y1): only that part of
-        the image is returned (the validity stays the frame's)."""
+        the image is returned, and no validity (None; at 4K the frame's maps and validity were
+        ~100 MB a row, for a caller that reads a mouth's box)."""
         if not self.moves(r):
             return (frame if part is None else frame[part[1]:part[3], part[0]:part[2]]), None
         box = self.detail_box(r, frame.shape, region)
@@ -374,20 +375,24 @@ class HeadMotion:
             # the lips at full resolution: the opening's two sides come from two places (unless
             # the field is smoothed, as for lower_only)
             sharp = None if self.lower_only else lips_box(self.ps[r], self.pd[r])
-            f = upscaled_field(lambda s, shape, within, origin=(0, 0): self.field(r, shape, within, s, hm, origin),
-                               frame.shape, box, field_scale, sharp)
+            masks = part is None  # (no validity asked: the maps alone, the same maps)
+
+            def compute(s, shape, within, origin=(0, 0)):
+                return self.field(r, shape, within, s, hm, origin, masks)
+            f = upscaled_field(compute, frame.shape, box, field_scale, sharp, part)
         else:
             f = self.field(r, frame.shape, box, head_model=hm)
         w = self.sharp_weight(r)
+        valid = None if part is not None else f.valid
         if w <= 0.0 or w >= 1.0:
             interp = cv2.INTER_LANCZOS4 if w >= 1.0 else cv2.INTER_CUBIC
-            return warp_image(frame, f, interpolation=interp, box=part, area=self.area), f.valid
+            return warp_image(frame, f, interpolation=interp, box=part, area=self.area), valid
         both = [warp_image(frame, f, interpolation=i, box=part, area=self.area).astype(np.float32)
                 for i in (cv2.INTER_LANCZOS4, cv2.INTER_CUBIC)]
         mixed = w * both[0] + (1.0 - w) * both[1]
         if frame.dtype == np.uint8:
             mixed = np.clip(mixed + 0.5, 0, 255)
-        return mixed.astype(frame.dtype), f.valid
+        return mixed.astype(frame.dtype), valid
 
     def sharp_weight(self, r):
         """How much of the detail layer's resampling of row ``r`` is Lanczos-4 (the rest bicubic):
@@ -399,7 +404,7 @@ class HeadMotion:
         return float(np.clip((h - SHARP_FACE_PX) / SHARP_BAND + 0.5, 0.0, 1.0))
 
 
-def upscaled_field(compute, shape, within, scale, sharp=None):
+def upscaled_field(compute, shape, within, scale, sharp=None, part=None):
     """A WarpField for frames of ``shape`` computed at ``scale`` of their resolution and
     interpolated: ``compute(s, small_shape, small_within, origin=(0, 0))`` returns the field of
     the scaled frame (points multiplied by ``s`` = (sx, sy), the exact ratios of the two sizes,
@@ -408,7 +413,9 @@ def upscaled_field(compute, shape, within, scale, sharp=None):
     the detail layer reads; the masks and ``weight`` are None. Only ``within`` (x0, y0, x1, y1)
     is moved. ``sharp``: a box (x0, y0, x1, y1) computed at full resolution instead (where the
     map is discontinuous: the mouth's opening, whose two lips come from two places; there an
-    interpolated map draws a staircase along the lips)."""
+    interpolated map draws a staircase along the lips). ``part`` (x0, y0, x1, y1): a field of that
+    part of the frame alone (:func:`~.warp.warp_field`'s), without ``valid`` (the small field may
+    then have no masks)."""
     from dataclasses import replace
 
     H, W = int(shape[0]), int(shape[1])
@@ -423,6 +430,15 @@ def upscaled_field(compute, shape, within, scale, sharp=None):
         rx, ry, rw, rh = f.roi
         bx0, by0 = max(0, int(np.floor(rx / sx)) - 1), max(0, int(np.floor(ry / sy)) - 1)
         bx1, by1 = min(W, int(np.ceil((rx + rw) / sx)) + 1), min(H, int(np.ceil((ry + rh) / sy)) + 1)
+    sx0 = sy0 = sx1 = sy1 = 0
+    if sharp is not None:  # (of the whole box: its field is the same whatever part is read)
+        sx0, sy0 = max(int(sharp[0]), bx0), max(int(sharp[1]), by0)
+        sx1, sy1 = min(int(sharp[2]), bx1), min(int(sharp[3]), by1)
+    ox, oy = 0, 0  # (the frame pixel of the maps' [0, 0])
+    if part is not None:  # (each pixel's map is its own: a part of the box gives the same values)
+        bx0, by0 = max(bx0, int(part[0])), max(by0, int(part[1]))
+        bx1, by1 = max(bx0, min(bx1, int(part[2]))), max(by0, min(by1, int(part[3])))
+        ox, oy = bx0, by0
     bw, bh = bx1 - bx0, by1 - by0
     # small-image coordinates of the box's pixel centres (OpenCV's resize convention)
     ux = ((np.arange(bx0, bx1, dtype=np.float32) + 0.5) * np.float32(sx) - 0.5)[None, :].repeat(bh, 0)
@@ -432,37 +448,51 @@ def upscaled_field(compute, shape, within, scale, sharp=None):
         return cv2.remap(a, ux, uy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
     # where the small map is the identity this gives back x (and y) exactly
-    mx = np.broadcast_to(np.arange(W, dtype=np.float32)[None, :], (H, W)).copy()
-    my = np.broadcast_to(np.arange(H, dtype=np.float32)[:, None], (H, W)).copy()
-    m = up(np.dstack([f.map_x, f.map_y]))
-    mx[by0:by1, bx0:bx1] = (m[..., 0] + 0.5) / np.float32(sx) - 0.5
-    my[by0:by1, bx0:bx1] = (m[..., 1] + 0.5) / np.float32(sy) - 0.5
-    valid = np.ones((H, W), np.float32)
-    valid[by0:by1, bx0:bx1] = up(f.valid)
-    if sharp is not None:
-        sx0, sy0 = max(int(sharp[0]), bx0), max(int(sharp[1]), by0)
-        sx1, sy1 = min(int(sharp[2]), bx1), min(int(sharp[3]), by1)
-        if sx1 > sx0 and sy1 > sy0:
-            # the box as an image of its own (only its pixels are made)
-            g = compute(np.ones(2), (sy1 - sy0, sx1 - sx0), None, (sx0, sy0))
+    if part is None:
+        mx = np.broadcast_to(np.arange(W, dtype=np.float32)[None, :], (H, W)).copy()
+        my = np.broadcast_to(np.arange(H, dtype=np.float32)[:, None], (H, W)).copy()
+    else:
+        mx, my = np.empty((bh, bw), np.float32), np.empty((bh, bw), np.float32)
+    if bw and bh:
+        m = up(np.dstack([f.map_x, f.map_y]))
+        mx[by0 - oy:by1 - oy, bx0 - ox:bx1 - ox] = (m[..., 0] + 0.5) / np.float32(sx) - 0.5
+        my[by0 - oy:by1 - oy, bx0 - ox:bx1 - ox] = (m[..., 1] + 0.5) / np.float32(sy) - 0.5
+    valid = None
+    if part is None:
+        valid = np.ones((H, W), np.float32)
+        valid[by0:by1, bx0:bx1] = up(f.valid)
+    if sx1 > sx0 and sy1 > sy0:
+        # the box as an image of its own (only its pixels are made)
+        g = compute(np.ones(2), (sy1 - sy0, sx1 - sx0), None, (sx0, sy0))
+        gx, gy = g.map_x + np.float32(sx0), g.map_y + np.float32(sy0)
+        if part is None:
             sl = (slice(sy0, sy1), slice(sx0, sx1))
-            mx[sl], my[sl], valid[sl] = g.map_x + np.float32(sx0), g.map_y + np.float32(sy0), g.valid
+            mx[sl], my[sl], valid[sl] = gx, gy, g.valid
+        else:  # (what of it lies in the part)
+            cx0, cy0, cx1, cy1 = max(sx0, bx0), max(sy0, by0), min(sx1, bx1), min(sy1, by1)
+            if cx1 > cx0 and cy1 > cy0:
+                sl = (slice(cy0 - oy, cy1 - oy), slice(cx0 - ox, cx1 - ox))
+                gl = (slice(cy0 - sy0, cy1 - sy0), slice(cx0 - sx0, cx1 - sx0))
+                mx[sl], my[sl] = gx[gl], gy[gl]
     S = np.diag([sx, sy, 1.0])
     Si = np.diag([1.0 / sx, 1.0 / sy, 1.0])
-    return replace(f, map_x=mx, map_y=my, valid=valid, roi=(bx0, by0, bw, bh), rigid=Si @ f.rigid @ S,
-                   face_rigid=None if f.face_rigid is None else Si @ f.face_rigid @ S, weight=None,
+    return replace(f, map_x=mx, map_y=my, valid=valid, roi=(bx0, by0, bw, bh), origin=(ox, oy),
+                   rigid=Si @ f.rigid @ S, face_rigid=None if f.face_rigid is None else Si @ f.face_rigid @ S,
+                   weight=None,
                    **{k: None for k in ("mouth_hole", "eye_hole", "occluded", "disocclusion", "face", "head")})
 
 
-def smooth_field(f, sigma, inplace=False):
+def smooth_field(f, sigma, inplace=False, frame=None):
     """The WarpField ``f`` with its displacement Gaussian-smoothed (``sigma`` pixels) inside its
     region of interest (grown by 3 sigma; the map stays the identity outside). ``inplace``: in
-    ``f``'s own maps (a field made for this use alone), not copies of them."""
+    ``f``'s own maps (a field made for this use alone), not copies of them. A field of part of
+    the frame (:func:`~.warp.warp_field`'s ``part``) needs the ``frame``'s (H, W): the result is
+    again one, of the grown region (the same maps there; its masks and weight dropped)."""
     from dataclasses import replace
 
     if not sigma > 0:
         return f
-    H, W = f.shape
+    H, W = f.shape if frame is None else frame
     if f.roi is None:
         x0, y0, x1, y1 = 0, 0, W, H
     else:
@@ -471,6 +501,17 @@ def smooth_field(f, sigma, inplace=False):
         x1, y1 = min(W, f.roi[0] + f.roi[2] + g), min(H, f.roi[1] + f.roi[3] + g)
     xs = np.arange(x0, x1, dtype=np.float32)[None, :]
     ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    if frame is not None:
+        # the grown region alone: the identity around the part's roi (the whole field's values)
+        mx, my = np.repeat(xs, y1 - y0, 0), np.repeat(ys, x1 - x0, 1)
+        rx, ry, rw, rh = f.roi
+        sl = (slice(ry - y0, ry - y0 + rh), slice(rx - x0, rx - x0 + rw))
+        mx[sl], my[sl] = f.map_x, f.map_y
+        mx = xs + wide_blur(mx - xs, sigma)
+        my = ys + wide_blur(my - ys, sigma)
+        return replace(f, map_x=mx, map_y=my, roi=(x0, y0, x1 - x0, y1 - y0), origin=(x0, y0),
+                       **{k: None for k in ("valid", "mouth_hole", "eye_hole", "occluded", "disocclusion", "face",
+                                            "head", "weight")})
     mx, my = (f.map_x, f.map_y) if inplace else (f.map_x.copy(), f.map_y.copy())
     mx[y0:y1, x0:x1] = xs + wide_blur(f.map_x[y0:y1, x0:x1] - xs, sigma)
     my[y0:y1, x0:x1] = ys + wide_blur(f.map_y[y0:y1, x0:x1] - ys, sigma)

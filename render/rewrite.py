@@ -220,7 +220,7 @@ def lower_face_from(shot, source_of, r, frame, pd, zd, own, here_of, row=None):
     skin = _poly_mask(shape, cv2.convexHull(pd[list(LOWER_FACE)].astype(np.float32))[:, 0], roi).astype(np.float32)
     src = as_soft_as(src, here, skin * (1.0 - lips[..., 0]))[0]  # a soft row (focus, motion): its lips as soft
     d = here - src  # here's fine detail in place of src's: (here - blur(here)) - (src - blur(src))
-    src += (1.0 - lips) * (d - wide_blur(d, sigma))
+    src += channels(1.0 - lips) * (d - wide_blur(d, sigma))
     # the two frames' light may differ a little: matched over the feathered edge
     return replace_region(frame, src, (x0, y0, x1, y1), hull, LOWER_FEATHER * face_h)
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..face.camera import posed_vertices
 from .donor import ClipFrames, _poly_mask
 from .head import posed_points
-from .meshes import wide_blur
+from .meshes import channels, wide_blur
 from .motion import smooth_field
 from .plates import footage_area
 from .rims import eye_loops, find_rims, paste_rims, rim_affine, without_rims
@@ -76,9 +76,12 @@ def replace_region(frame, src, box, hull, feather):
     edge = (lf > 0.05) & (lf < 0.95)
     if edge.sum() > 16:
         src = src * np.clip((base[edge].mean(0) + 1.0) / (src[edge].mean(0) + 1.0), 0.8, 1.25).astype(np.float32)
-    a = lf[..., None]
+    a = channels(lf)
+    mix = base * (1.0 - a)  # (base * (1 - a) + src * a + 0.5, without the temporaries)
+    mix += src * a
+    mix += 0.5
     out = frame.copy()
-    out[sl] = np.clip(base * (1.0 - a) + src * a + 0.5, 0, 255).astype(np.uint8)
+    out[sl] = np.clip(mix, 0, 255, out=mix).astype(np.uint8)
     return out
 
 
@@ -259,7 +262,7 @@ class ShotFrames(ClipFrames):
         # at full resolution (at half, the jaw's motion carried beyond the mesh moved up to 3 px
         # and drew hair onto a cheek: docs/warp.md); only the map is used: no masks, no occlusion tests
         f = warp_field(self.ps[j], pd, None, (H, W), dst_depth=zd, model_points=self.identity, within=box,
-                       head_model=head_model, masks=False)
+                       head_model=head_model, masks=False, part=True)  # (the box's part alone)
         if smooth > 0:
-            f = smooth_field(f, smooth, inplace=True)
+            f = smooth_field(f, smooth, frame=(H, W))
         return warp_image(self._frame(j), f, interpolation=cv2.INTER_CUBIC, box=box, area=self.area).astype(np.float32)

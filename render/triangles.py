@@ -119,10 +119,11 @@ def _adjacency(tris, n_verts):
 _ADJ = {}
 
 
-def _hidden_in_source(Ps, zs, skin, area_s, ids, yy, xx, t, map_x, map_y, nskin, c0):
+def _hidden_in_source(Ps, zs, skin, area_s, ids, flat, t, map_x, map_y, nskin, c0):
     """Destination face pixels whose surface point the source shows covered by another part of
     the face (the nose over a far cheek): the source's own triangle-id raster (painter's order by
-    ``zs``) at the sampled position holds a triangle that shares no vertex with the pixel's."""
+    ``zs``) at the sampled position holds a triangle that shares no vertex with the pixel's
+    (``flat``: the face pixels' flat indices, ``t`` their triangles)."""
     H, W = ids.shape
     order = np.flatnonzero(area_s < 0)
     order = order[np.argsort(-zs[skin[order]].mean(1), kind="stable")]
@@ -138,12 +139,12 @@ def _hidden_in_source(Ps, zs, skin, area_s, ids, yy, xx, t, map_x, map_y, nskin,
     adj = _ADJ[key]
     out = np.zeros((H, W), bool)
     sk = t < nskin
-    py, px = yy[sk], xx[sk]
-    sx = np.clip(np.round(map_x[py, px]).astype(np.int64), 0, W - 1)
-    sy = np.clip(np.round(map_y[py, px]).astype(np.int64), 0, H - 1)
-    seen = sid[sy, sx]
-    bad = (seen > 0) & ~adj[t[sk] + 1, seen]
-    out[py[bad], px[bad]] = True
+    fk = flat[sk]
+    sx = np.clip(np.round(map_x.take(fk)).astype(np.int64), 0, W - 1)
+    sy = np.clip(np.round(map_y.take(fk)).astype(np.int64), 0, H - 1)
+    seen = sid.take(sy * W + sx)
+    bad = (seen > 0) & ~adj.take((t[sk] + 1) * adj.shape[1] + seen)
+    np.put(out, fk[bad], True)
     return out
 
 

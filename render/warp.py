@@ -69,7 +69,7 @@ Face size (the unit of ``fade`` and ``band``): the geometric mean of the destina
 oval's height (forehead top 10 -> chin 152) and width (234 -> 454).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -152,6 +152,9 @@ class WarpField:
     rigid: np.ndarray  # (3, 3) the head outline's motion (hair, ears), destination -> source pixels
     face_rigid: np.ndarray = None  # (3, 3) the face's rigid motion (eyeballs), destination -> source
     roi: tuple = None  # (x0, y0, w, h) outside which the map is the identity (None: anywhere)
+    #: the frame pixel (x, y) of the arrays' [0, 0]: not (0, 0) in a field of part of a frame
+    #: (:func:`warp_field`'s ``part``), whose arrays cover its ``roi`` alone
+    origin: tuple = (0, 0)
 
     @property
     def shape(self):
@@ -208,7 +211,7 @@ def _rigid_disp(B, H, W, centre):
 def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, dst_depth=None,
                rigid=None, rigid_points=None, rigid_model="affine", head_plane=HEAD_PLANE, model_points=None,
                head_model="ellipsoid", grow=GROW, hair=HAIR, fade=FADE, neck=NECK, band=BAND, pixel_centre=0.5, within=None,
-               masks=True, head_points=None):
+               masks=True, head_points=None, part=False):
     """The backward map moving an image whose face shows ``src_pts`` to ``dst_pts`` (module doc).
 
     ``src_pts``, ``dst_pts``: (N, 2) projected vertices (N = 468 for the project's mesh, which
@@ -241,7 +244,9 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
     expression (:func:`~reenact.render.head.neutral_points`): the head outline's cameras (plane
     and proxy) are fitted to these instead, so that a blink, a frown or a squint, which move some
     of the ``rigid`` vertices too, do not move the hair (d13: its hair top rose 8-25 px with each
-    blink of a still actor). Returns a :class:`WarpField`.
+    blink of a still actor). ``part``: the field of its ``roi`` alone (its arrays the whole field's
+    there, ``origin`` the roi's corner), for a caller that reads no more (at 4K the whole frame's
+    maps are ~66 MB, a mouth's box a tenth of that). Returns a :class:`WarpField`.
     """
     if shape is None:
         raise ValueError("warp_field needs the destination shape (H, W)")
@@ -297,6 +302,8 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
         x1, y1 = min(ox + W, bx1), min(oy + H, by1)
         ox, oy, W, H = x0, y0, max(0, x1 - x0), max(0, y1 - y0)
         if W < 2 or H < 2:  # nothing of the box in the image: the identity
+            if part:
+                return replace(_identity_field(0, 0, B, Bh, (ox, oy, 0, 0)), origin=(ox, oy))
             return _identity_field(H0, W0, B, Bh, (ox, oy, 0, 0))
     roi = (ox, oy, H, W) != (0, 0, H0, W0)
     B_full, Bh_full = B, Bh
@@ -313,15 +320,34 @@ def warp_field(src_pts, dst_pts, triangles=None, shape=None, *, src_depth=None, 
                band, c0, proxy, masks)
     f.rigid, f.face_rigid = Bh_full, B_full
     if not roi:
-        return f
-    out = _identity_field(H0, W0, B_full, Bh_full, (ox, oy, W, H),
-                          have=[k for k in _MASKS if getattr(f, k) is not None])
-    sl = (slice(oy, oy + H), slice(ox, ox + W))
-    out.map_x[sl] = f.map_x + np.float32(ox)
-    out.map_y[sl] = f.map_y + np.float32(oy)
-    for k in _MASKS:
-        if getattr(f, k) is not None:
-            getattr(out, k)[sl] = getattr(f, k)
+        return replace(f, roi=(0, 0, W, H)) if part else f
+    if part:
+        f.map_x += np.float32(ox)
+        f.map_y += np.float32(oy)
+        return replace(f, roi=(ox, oy, W, H), origin=(ox, oy))
+    # the frame's arrays, each pixel written once: the roi's values inside, the identity's around
+    # (at 4K a field's ~170 MB of maps and masks had been filled whole, then the roi again)
+    around = {"map_x": (np.float32, np.arange(W0, dtype=np.float32)[None, :]),
+              "map_y": (np.float32, np.arange(H0, dtype=np.float32)[:, None]), **_MASKS}
+    out = {k: None if getattr(f, k) is None else
+           _framed(getattr(f, k), (H0, W0), (ox, oy), t, v, copy=not k.startswith("map_"))
+           for k, (t, v) in around.items()}
+    np.add(f.map_x, np.float32(ox), out=out["map_x"][oy:oy + H, ox:ox + W])
+    np.add(f.map_y, np.float32(oy), out=out["map_y"][oy:oy + H, ox:ox + W])
+    return replace(f, roi=(ox, oy, W, H), **out)
+
+
+def _framed(inner, shape, at, dtype, outside, copy=True):
+    """A ``dtype`` array of ``shape`` (H, W) with ``outside`` (broadcast to ``shape``) around the
+    box of ``inner``'s shape at ``at`` (x, y), and ``inner`` in it (``copy=False``: left for the
+    caller to write)."""
+    (x, y), (h, w) = at, inner.shape
+    out = np.empty(shape, dtype)
+    o = np.broadcast_to(np.asarray(outside, dtype), shape)
+    out[:y], out[y + h:] = o[:y], o[y + h:]
+    out[y:y + h, :x], out[y:y + h, x + w:] = o[y:y + h, :x], o[y:y + h, x + w:]
+    if copy:
+        out[y:y + h, x:x + w] = inner
     return out
 
 
@@ -334,8 +360,6 @@ def valid_only(f):
     """The WarpField ``f`` holding only its ``valid`` (and matrices, ``roi``): what the composite
     still reads of a moved row's field while the row waits for the network (at 4K the full field,
     maps and masks at the frame's size, was ~180 MB a row)."""
-    from dataclasses import replace
-
     return None if f is None else replace(f, map_x=None, map_y=None, **{k: None for k in _MASKS if k != "valid"})
 
 
@@ -417,9 +441,10 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     cov = ids > 0
     # what depends on the destination only is shared by the fields onto the same one (the head's
     # three sources onto each row's head, the shot mouth's onto each row's mouth)
-    yy, xx, px, py, labels, lab_in, n_labels, decay, head, weight = shared_destination(
+    yy, xx, flat, px, py, labels, lab_in, n_labels, decay, head, weight = shared_destination(
         cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
-    t = ids[yy, xx] - 1
+    ids_in = ids.take(flat)  # (the mesh pixels' values by their flat indices: take and put)
+    t = ids_in - 1
     is_eye = t == EYE - 1
     tri_pix = ~is_eye
     tt = t[tri_pix]
@@ -444,10 +469,10 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     dx = rdx
     dy = rdy
     if len(yy):
-        rx = dx_in - rdx[yy, xx]
-        ry = dy_in - rdy[yy, xx]
+        rx = dx_in - rdx.take(flat)
+        ry = dy_in - rdy.take(flat)
         rx, ry, odd = border_residual(rx, ry, yy, xx, is_eye, fs)
-        dx_in[odd], dy_in[odd] = rx[odd] + rdx[yy[odd], xx[odd]], ry[odd] + rdy[yy[odd], xx[odd]]
+        dx_in[odd], dy_in[odd] = rx[odd] + rdx.take(flat[odd]), ry[odd] + rdy.take(flat[odd])
         lut_x = np.zeros(n_labels, np.float32)
         lut_y = np.zeros_like(lut_x)
         lut_x[lab_in] = rx
@@ -456,10 +481,10 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         dy = rdy + decay * lut_y[labels]
     dx *= weight
     dy *= weight
-    dx[yy, xx] = dx_in
-    dy[yy, xx] = dy_in
+    np.put(dx, flat, dx_in)
+    np.put(dy, flat, dy_in)
     if ours and len(yy):
-        _spread_stretch(dx, dy, kept, front & _outer_triangles(skin, mesh.oval), ids, EYE + 1, yy, xx, fs)
+        _spread_stretch(dx, dy, kept, front & _outer_triangles(skin, mesh.oval), ids_in, EYE + 1, flat, fs)
     dx += np.arange(W, dtype=np.float32)[None, :]
     dy += np.arange(H, dtype=np.float32)[:, None]
     map_x, map_y = dx, dy
@@ -482,9 +507,9 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         hidden[1: nskin + 1] = front & ~(area_s < 0)
     else:  # winding flipped between the two
         hidden[1: nskin + 1] = np.sign(area_s) != np.sign(area_d)
-    occluded[yy, xx] = hidden[ids[yy, xx]]
+    np.put(occluded, flat, hidden[ids_in])
     if src_depth is not None:
-        occluded |= _hidden_in_source(Ps, np.asarray(src_depth, np.float64), skin, area_s, ids, yy, xx, t,
+        occluded |= _hidden_in_source(Ps, np.asarray(src_depth, np.float64), skin, area_s, ids, flat, t,
                                       map_x, map_y, nskin, c0)
     src_head = head_mask(Ps, (H, W), grow, hair, pixel_centre=c0) if ours else hull_mask(Ps, (H, W), grow, c0)
     sampled = cv2.remap(src_head.view(np.uint8), map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
@@ -494,7 +519,7 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     # foreshortened) carries less detail: confidence falls below 1 past STRETCH_OK
     conf = np.ones(len(tris) + 2, np.float32)
     conf[1: nskin + 1] = np.clip(STRETCH_OK * kept, 0, 1)
-    valid[yy, xx] = conf[ids[yy, xx]]
+    np.put(valid, flat, conf[ids_in])
     if seen is not None:  # hair and sides the source saw edge-on carry less detail
         valid = np.where(cov, valid, np.minimum(valid, 1.0 - weight * (1.0 - seen))).astype(np.float32)
     valid[mouth_hole | eye_hole | occluded | disocc] = 0.0
@@ -502,12 +527,12 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
                      occluded, disocc, cov.copy(), head.copy(), weight.copy(), Bh, B)
 
 
-def _spread_stretch(dx, dy, kept, near, ids, n_ids, yy, xx, fs):
+def _spread_stretch(dx, dy, kept, near, ids_in, n_ids, flat, fs):
     """Smooths the displacement ``dx``, ``dy`` (H, W, in place) around face triangles stretched
     over :data:`SPREAD_STRETCH` times in area beyond the face's rigid scale change (``kept``: each
     skin triangle's source area over its destination area beyond that change; ``near``: the
-    triangles it may apply to, drawn and by the face's outline; ``ids``: the triangle-id raster
-    (ids below ``n_ids``), ``yy``, ``xx`` its pixels; ``fs``: the face size), over
+    triangles it may apply to, drawn and by the face's outline; ``ids_in``: the triangle-id
+    raster's ids (below ``n_ids``) at its pixels, ``flat`` their flat indices; ``fs``: the face size), over
     :data:`SPREAD_SIGMA` face sizes: the cheek a turn brings towards the camera, edge-on in the
     source, otherwise takes one column of source pixels across a band of 12 px and more
     (horizontal streaks up to a seam, d12 -> d0); spread over its neighbours, the
@@ -516,8 +541,8 @@ def _spread_stretch(dx, dy, kept, near, ids, n_ids, yy, xx, fs):
     st[1: len(kept) + 1] = (kept < 1.0 / SPREAD_STRETCH) & near
     if not st.any():
         return
-    band = np.zeros(ids.shape, np.float32)
-    band[yy, xx] = st[ids[yy, xx]]
+    band = np.zeros(dx.shape, np.float32)
+    np.put(band, flat, st[ids_in])
     if not band.any():
         return
     sig = max(1.0, SPREAD_SIGMA * fs)
@@ -585,7 +610,7 @@ def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REP
     ``area`` (x0, y0, x1, y1): the picture inside letterbox or pillarbox bars
     (:func:`~reenact.video.bars.picture_area`): only its pixels are resampled, from it alone,
     with ``border`` at its edges (the bars never stream into the picture), and the bars are
-    copied."""
+    copied. A field of part of the frame (its ``origin``) is read inside its ``roi`` only."""
     img = np.ascontiguousarray(img)
     H, W = img.shape[:2]
     bx0, by0, bx1, by1 = (0, 0, W, H) if box is None else (int(v) for v in box)
@@ -605,7 +630,8 @@ def warp_image(img, field, interpolation=cv2.INTER_LINEAR, border=cv2.BORDER_REP
     out = img[by0:by1, bx0:bx1].copy()
     if x1 <= x0 or y1 <= y0:
         return out
-    sl = (slice(y0, y1), slice(x0, x1))
+    fx0, fy0 = field.origin
+    sl = (slice(y0 - fy0, y1 - fy0), slice(x0 - fx0, x1 - fx0))
     mx, my = mx[sl], my[sl]
     if not whole:  # the maps in the picture's own pixels
         mx, my = mx - np.float32(ax0), my - np.float32(ay0)
