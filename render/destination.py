@@ -35,6 +35,13 @@ def shared_destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs
     return dest
 
 
+def forget():
+    """Drop this thread's kept destination. A render's draw threads end with it and take theirs
+    along; a thread that lives on (Blender's, running Preview Frame) would hold its last one, up
+    to ~140 MB at 4K, until its next preview."""
+    _LAST.dest = None
+
+
 def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
     """(yy, xx, flat, px, py, labels, lab_in, n_labels, decay, head, weight) of the coverage
     ``cov`` (H, W) bool of the destination mesh's triangle-id raster: its pixels (rows, columns,

@@ -515,6 +515,9 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
         for held in (mouth, head, face):
             if held is not None:
                 held.close()
+        from ...render.destination import forget
+
+        forget()
 
 
 classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame)
