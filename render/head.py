@@ -230,7 +230,7 @@ def _pull_push(values, have, holes_only=False):
     w = have.astype(np.float32)
     v = np.asarray(values, np.float32)
     C = v.shape[2] if v.ndim == 3 else 1
-    f = v * (channels(w, C) if v.ndim == 3 else w[..., None])
+    f = v * channels(w, C)
     levels = []
     while min(w.shape) > 4:
         levels.append((f, w))

@@ -76,7 +76,7 @@ def replace_region(frame, src, box, hull, feather):
     edge = np.flatnonzero((lf > 0.05) & (lf < 0.95))
     if len(edge) > 16:
         # (the edge's pixels taken by index: the same (N, 3) arrays as by the mask, in half the time)
-        b, s = (np.take(a.reshape(-1, a.shape[-1]), edge, axis=0).mean(0) for a in (base, src))
+        b, s = (np.take(x.reshape(-1, x.shape[-1]), edge, axis=0).mean(0) for x in (base, src))
         src = src * np.clip((b + 1.0) / (s + 1.0), 0.8, 1.25).astype(np.float32)
     a = channels(lf)
     mix = base * (1.0 - a)  # (base * (1 - a) + src * a + 0.5, without the temporaries)

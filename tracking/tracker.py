@@ -156,8 +156,9 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                 raise Cancelled()
         lms[:, missing_rows] = np.nan
         # (a flash's light is no face's, nor a dissolve's blended frame's: never a source, shotframes.other_shot)
-        light[:, np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)] = np.nan
-        white[:, np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)] = np.nan
+        no_face = np.union1d(cuts.flashes(), cuts.blends()).astype(np.int64)
+        light[:, no_face] = np.nan
+        white[:, no_face] = np.nan
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # (an actor never seen: all NaN)
             white /= np.nanmedian(white, axis=1, keepdims=True)  # each actor's own usual share
