@@ -9,6 +9,7 @@ import numpy as np
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
 from .meshes import FOREHEAD_TOP, _fix, _mesh, channels, grow_disc, pixels_box, smoothstep, wide_blur
+from .pullpush import pull_push_box
 
 #: head region defaults (fractions of the face size)
 GROW = 0.3  # the face oval grown by this about its centre
@@ -221,12 +222,20 @@ def moving_plate(frames, covered, rows, offsets, check=None):
     return MovingPlate(canvas, known, origin, rows, np.asarray(offsets, np.float64), (H, W))
 
 
-def _pull_push(values, have, holes_only=False):
+def _pull_push(values, have, holes_only=False, box=None):
     """(H, W, C) float32: ``values`` (H, W, C) where ``have`` (H, W) bool, elsewhere a smooth
     continuation of them (pull-push over an image pyramid: known values averaged up, the rest
     filled from the coarser levels back down). ``holes_only``: for a caller that reads only where
-    ``have`` is False: the values are not put back where it is True (a whole-frame copy less)."""
+    ``have`` is False: the values are not put back where it is True (a whole-frame copy less).
+    ``box`` (x0, y0, x1, y1), with ``holes_only``: only that part is read; (y1 - y0, x1 - x0, C),
+    the same values, made from what that part needs alone (:mod:`.pullpush`)."""
     have = np.asarray(have, bool)
+    if box is not None:
+        if min(have.shape) > 4:
+            return pull_push_box(values, have, box)
+        x0, y0, x1, y1 = box
+        est = _pull_push(values, have, holes_only=True)
+        return (est if est.ndim == 3 else est[..., None])[y0:y1, x0:x1]
     w = have.astype(np.float32)
     v = np.asarray(values, np.float32)
     C = v.shape[2] if v.ndim == 3 else 1
@@ -259,9 +268,14 @@ def smooth_fill(img, hole):
     hole gets a smooth continuation of its surroundings (no streaks, unlike a border-propagating
     inpainting). Pixels outside ``hole`` are untouched."""
     hole = np.asarray(hole, bool)
-    est = _pull_push(img, ~hole, holes_only=True)
     out = np.array(img, copy=True)
-    out[hole] = np.clip(est[hole] + 0.5, 0, 255).astype(np.uint8)
+    b = pixels_box(hole)
+    if b is None:
+        return out
+    x0, y0, x1, y1 = b  # (the hole's box alone: a moved head's hole is a small part of a 4K frame)
+    est = _pull_push(img, ~hole, holes_only=True, box=b)
+    h = hole[y0:y1, x0:x1]
+    out[y0:y1, x0:x1][h] = np.clip(est[h] + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -305,14 +319,21 @@ def room_grain(img, hole, frame_shape, origin):
     g = cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY).astype(np.float32)
     local = wide_blur(g * have, 2.0 * sigma) / np.maximum(wide_blur(have, 2.0 * sigma), 1e-3)
     band = g - local
-    # (the grain is 0 outside the hole: the fill's amplitude is read only inside it)
-    amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole, holes_only=True)[..., 0], 0.0))
+    # (the grain is 0 outside the hole: the fill's amplitude is read only inside it, and made
+    # only over the hole's box)
+    out = np.zeros(hole.shape, np.float32)
+    b = pixels_box(hole)
+    if b is None:
+        return out
+    bx0, by0, bx1, by1 = b
+    amp = np.sqrt(np.maximum(_pull_push((band * band)[..., None], ~hole, holes_only=True, box=b)[..., 0], 0.0))
     y0, x0 = origin
-    n = _noise(frame_shape[:2], sigma)[y0:y0 + hole.shape[0], x0:x0 + hole.shape[1]]
+    n = _noise(frame_shape[:2], sigma)[y0 + by0:y0 + by1, x0 + bx0:x0 + bx1]
     # faded in from the hole's edge over two grain sizes: along the edge (a matte's soft fringe,
     # thin slivers) the smooth fill continues the room beside it
-    inside = cv2.distanceTransform(hole.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    return n * amp * smoothstep(inside * np.float32(0.5 / sigma))
+    inside = cv2.distanceTransform(hole.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)[by0:by1, bx0:bx1]
+    out[by0:by1, bx0:bx1] = n * amp * smoothstep(inside * np.float32(0.5 / sigma))
+    return out
 
 
 def fill_background(img, hole, plate=None, known=None, radius=3, match=False, grain=None):
@@ -337,9 +358,11 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
             g = max(MATCH_RING, int(round(0.01 * min(hole.shape))))
             ring = cv2.dilate(hole.view(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).view(bool) & ~hole & kn
             if ring.sum() >= 16:
-                # (read only inside the hole, which the ring lies outside of)
-                d = _pull_push(np.asarray(img, np.float32) - plate.astype(np.float32), ring, holes_only=True)
-                fill = np.clip(fill.astype(np.float32) + d[k] + 0.5, 0, 255).astype(np.uint8)
+                # (read only inside the hole, which the ring lies outside of: over its box alone)
+                bx0, by0, bx1, by1 = pixels_box(k)
+                d = _pull_push(np.asarray(img, np.float32) - plate.astype(np.float32), ring, holes_only=True,
+                               box=(bx0, by0, bx1, by1))
+                fill = np.clip(fill.astype(np.float32) + d[k[by0:by1, bx0:bx1]] + 0.5, 0, 255).astype(np.uint8)
         out[k] = fill
         rest &= ~k
     if rest.any():
@@ -537,16 +560,25 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
         cut &= inside
     bg = fill_background(np.asarray(frame)[sl], cut, None if plate is None else np.asarray(plate)[sl],
                          None if known is None else np.asarray(known)[sl], match=True, grain=((H, W), (y0, x0)))
-    a = channels(np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0))
-    # a * moved + (1 - a) * bg, then reach * that + (1 - reach) * plain, in one array (the box is
-    # most of the frame: each temporary is a frame's worth)
-    layered = np.asarray(moved)[sl].astype(np.float32)
-    layered *= a
-    layered += (1.0 - a) * bg.astype(np.float32)
-    r = channels(reach[sl])
-    layered *= r
-    layered += (1.0 - r) * np.asarray(plain)[sl].astype(np.float32)
-    layered += 0.5
+    a = np.clip(np.asarray(alpha_moved, np.float32)[sl], 0.0, 1.0)
+    r = reach[sl]
     out = np.array(plain, copy=True)
-    out[sl] = np.clip(layered, 0, 255, out=layered).astype(np.uint8)
+    # a * moved + (1 - a) * bg, then reach * that + (1 - reach) * plain: where reach is 0 that is
+    # plain, where it is 1 and the matte 0 or 1 the room or the moved actor, exactly; the rest (a
+    # tenth of the box, which is most of the frame) is blended pixel by pixel
+    whole = r == 1.0
+    np.copyto(out[sl], bg, where=(whole & (a == 0.0))[..., None])
+    np.copyto(out[sl], np.asarray(moved)[sl], where=(whole & (a == 1.0))[..., None])
+    i = np.flatnonzero(~((r == 0.0) | (whole & ((a == 0.0) | (a == 1.0)))))
+    if len(i):
+        iy, ix = np.divmod(i, x1 - x0)
+        f = (iy + y0) * W + (ix + x0)  # (the frame's flat pixel indices)
+        ai, ri = a.ravel()[i][:, None], r.ravel()[i][:, None]
+        layered = np.asarray(moved).reshape(-1, 3)[f].astype(np.float32)
+        layered *= ai
+        layered += (1.0 - ai) * bg.reshape(-1, 3)[i].astype(np.float32)
+        layered *= ri
+        layered += (1.0 - ri) * np.asarray(plain).reshape(-1, 3)[f].astype(np.float32)
+        layered += 0.5
+        out.reshape(-1, 3)[f] = np.clip(layered, 0, 255, out=layered).astype(np.uint8)
     return out

@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pull-push fill (:func:`~.head._pull_push`) computed for one box of the image alone,
+bit-identical there to the whole image's. A 4K frame's fill of a hole a few hundred pixels wide
+made three 100 MB float planes and two full-resolution pyramid steps (0.3-0.9 s a frame in
+region ``head``); the box's needs are small.
+
+What a box needs, level by level from the finest: the finer level's upsampling reads the next
+coarser estimate one pixel around half the box; an estimate needs that coarser level only where
+its weight is under a quarter (elsewhere the blend takes its own average, exactly: the coarser
+term is multiplied by 0); each level's averages need the finer level two pixels around twice
+the box. The weights' pyramid (one channel) is made whole, to find where they are under a
+quarter; the values' only over the boxes that are read.
+
+OpenCV's pyramid steps compute most columns with SIMD and the last few of a row with scalar code
+whose rounding differs: the parts are cut at multiples of :data:`ALIGN` source columns, with
+that much margin on the right (or up to the image's own edge), so that each column is computed
+by the same code as in the whole image."""
+
+import cv2
+import numpy as np
+
+from .meshes import channels, pixels_box
+
+#: the parts' origins are multiples of this many source pixels, and their right and bottom
+#: margins at least this many (or the image's own edge)
+ALIGN = 64
+
+
+def _down_src(a, b, n):
+    """The source span [s0, s1) (of ``n`` pixels) whose pyrDown gives [a, b) as in the whole
+    image, and the first output pixel's index."""
+    s0 = max(0, (2 * a - 2) // ALIGN * ALIGN)
+    s1 = 2 * b + 1 + ALIGN
+    return s0, (n if s1 >= n else s1), s0 // 2
+
+
+def _up_src(a, b, n):
+    """The source span [s0, s1) (of ``n`` pixels) whose pyrUp gives [a, b) as in the whole image."""
+    s0 = max(0, (a // 2 - 1) // (ALIGN // 2) * (ALIGN // 2))
+    s1 = (b - 1) // 2 + 2 + ALIGN // 2
+    return s0, (n if s1 >= n else s1)
+
+
+def _union(p, q):
+    if p is None:
+        return q
+    return min(p[0], q[0]), min(p[1], q[1]), max(p[2], q[2]), max(p[3], q[3])
+
+
+def _c3(a):
+    return a[..., None] if a.ndim == 2 else a
+
+
+def pull_push_box(values, have, box):
+    """(y1 - y0, x1 - x0, C) float32: ``_pull_push(values, have, holes_only=True)`` inside
+    ``box`` (x0, y0, x1, y1) alone, the same values. ``values`` (H, W, C); ``have`` (H, W)
+    bool; at least 5 px each way (a pyramid of one level at least)."""
+    have = np.asarray(have, bool)
+    x0, y0, x1, y1 = (int(v) for v in box)
+    ws = [have.astype(np.float32)]
+    while min(ws[-1].shape) > 4:
+        ws.append(cv2.pyrDown(ws[-1]))
+    L = len(ws) - 1
+    C = values.shape[2]
+    # top-down: where each level's upsampled estimate is read (ups[k], level k's pixels) and
+    # where each level's estimate is made (ests[k]: the source of the finer upsampling)
+    ups, ests = [None] * L, [None] * (L + 1)
+    ups[0] = (x0, y0, x1, y1)
+    for k in range(L):
+        ux0, uy0, ux1, uy1 = ups[k]
+        h, w = ws[k + 1].shape
+        sx0, sx1 = _up_src(ux0, ux1, w)
+        sy0, sy1 = _up_src(uy0, uy1, h)
+        ests[k + 1] = (sx0, sy0, sx1, sy1)
+        if k + 1 == L:
+            break
+        lw = ws[k + 1][sy0:sy1, sx0:sx1]
+        low = np.clip(lw * 4.0, 0.0, 1.0) < 1.0  # where the coarser level's estimate counts
+        b = pixels_box(low)
+        if b is None:
+            break
+        ups[k + 1] = (sx0 + b[0], sy0 + b[1], sx0 + b[2], sy0 + b[3])
+    K = max(k for k in range(L + 1) if ests[k] is not None)
+    # where each level's values (times weights) are needed: its estimate and the coarser level's
+    # averages; bottom-up: their pyrDown spans
+    need, srcs = [None] * (K + 1), [None] * (K + 1)
+    need[K] = ests[K]
+    for k in range(K, 0, -1):
+        nx0, ny0, nx1, ny1 = need[k]
+        h, w = ws[k - 1].shape
+        sx0, sx1, ox = _down_src(nx0, nx1, w)
+        sy0, sy1, oy = _down_src(ny0, ny1, h)
+        srcs[k] = (sx0, sy0, sx1, sy1, ox, oy)
+        need[k - 1] = _union(ests[k - 1], (sx0, sy0, sx1, sy1)) if k - 1 > 0 else (sx0, sy0, sx1, sy1)
+    nx0, ny0, nx1, ny1 = need[0]
+    v = np.asarray(values[ny0:ny1, nx0:nx1], np.float32)
+    fs = [v * channels(ws[0][ny0:ny1, nx0:nx1], C)]
+    for k in range(1, K + 1):
+        sx0, sy0, sx1, sy1, ox, oy = srcs[k]
+        px0, py0 = need[k - 1][:2]
+        d = _c3(cv2.pyrDown(fs[k - 1][sy0 - py0:sy1 - py0, sx0 - px0:sx1 - px0]))
+        nx0, ny0, nx1, ny1 = need[k]
+        fs.append(d[ny0 - oy:ny1 - oy, nx0 - ox:nx1 - ox])
+
+    def part(k, b):  # level k's values and weights over the box b
+        px0, py0 = need[k][:2]
+        return (fs[k][b[1] - py0:b[3] - py0, b[0] - px0:b[2] - px0], ws[k][b[1]:b[3], b[0]:b[2]])
+
+    lf, lw = part(K, ests[K])
+    est = lf / channels(np.maximum(lw, 1e-6), C)  # (the coarsest level's, or where weights are whole)
+    if K < L:
+        a = channels(np.clip(lw * 4.0, 0.0, 1.0), C)
+        est *= a
+    for k in range(K - 1, -1, -1):
+        ex0, ey0 = ests[k + 1][:2]
+        ux0, uy0, ux1, uy1 = ups[k]
+        h, w = ws[k].shape
+        sx1, sy1 = ests[k + 1][2], ests[k + 1][3]
+        dw = w - 2 * ex0 if sx1 == ws[k + 1].shape[1] else 2 * (sx1 - ex0)
+        dh = h - 2 * ey0 if sy1 == ws[k + 1].shape[0] else 2 * (sy1 - ey0)
+        up = _c3(cv2.pyrUp(est, dstsize=(dw, dh)))[uy0 - 2 * ey0:uy1 - 2 * ey0, ux0 - 2 * ex0:ux1 - 2 * ex0]
+        if k == 0:
+            return up
+        lf, lw = part(k, ests[k])
+        a = channels(np.clip(lw * 4.0, 0.0, 1.0), C)
+        est = lf / channels(np.maximum(lw, 1e-6), C)
+        est *= a
+        # (1 - a) * up only where a < 1: elsewhere it is 0 (the upsampled estimate is finite)
+        ex0, ey0 = ests[k][:2]
+        sl = (slice(uy0 - ey0, uy1 - ey0), slice(ux0 - ex0, ux1 - ex0))
+        est[sl] += (1.0 - a[sl]) * up
+    return est
