@@ -270,13 +270,18 @@ def smooth_fill(img, hole):
     hole = np.asarray(hole, bool)
     out = np.array(img, copy=True)
     b = pixels_box(hole)
-    if b is None:
-        return out
-    x0, y0, x1, y1 = b  # (the hole's box alone: a moved head's hole is a small part of a 4K frame)
-    est = _pull_push(img, ~hole, holes_only=True, box=b)
+    if b is not None:
+        _smooth_fill_into(out, hole, b)
+    return out
+
+
+def _smooth_fill_into(out, hole, box):
+    """:func:`smooth_fill` of ``out`` in place; ``box``: ``hole``'s (x0, y0, x1, y1) (a moved
+    head's hole is a small part of a 4K frame: the fill is made for that box alone)."""
+    x0, y0, x1, y1 = box
+    est = _pull_push(out, ~hole, holes_only=True, box=box)
     h = hole[y0:y1, x0:x1]
     out[y0:y1, x0:x1][h] = np.clip(est[h] + 0.5, 0, 255).astype(np.uint8)
-    return out
 
 
 #: :func:`fill_background` with ``match``: the plate is brought to the frame's own room by the
@@ -348,33 +353,56 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
     grain (:func:`room_grain`). Returns a new image; pixels outside ``hole`` are untouched."""
     out = np.array(img, copy=True)
     hole = np.asarray(hole, bool)
-    rest = hole.copy()
+    hb = pixels_box(hole)
+    if hb is None:
+        return out
+    # (all of it on the hole's box, or that box grown by what a step reads around it)
+    H, W = hole.shape
+    bx0, by0, bx1, by1 = hb
+    sl = (slice(by0, by1), slice(bx0, bx1))
+    rest = hole[sl].copy()
     if plate is not None:
-        kn = np.ones_like(hole) if known is None else np.asarray(known, bool)
-        k = hole & kn
+        kn = np.ones_like(rest) if known is None else np.asarray(known, bool)[sl]
+        k = rest & kn
         plate = np.asarray(plate)
-        fill = plate[k]
+        fill = plate[sl][k]
         if match and k.any():
             g = max(MATCH_RING, int(round(0.01 * min(hole.shape))))
-            ring = cv2.dilate(hole.view(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).view(bool) & ~hole & kn
-            if ring.sum() >= 16:
-                # (read only inside the hole, which the ring lies outside of: over its box alone)
-                bx0, by0, bx1, by1 = pixels_box(k)
-                d = _pull_push(np.asarray(img, np.float32) - plate.astype(np.float32), ring, holes_only=True,
-                               box=(bx0, by0, bx1, by1))
-                fill = np.clip(fill.astype(np.float32) + d[k[by0:by1, bx0:bx1]] + 0.5, 0, 255).astype(np.uint8)
-        out[k] = fill
+            gb = (max(0, bx0 - g), max(0, by0 - g), min(W, bx1 + g), min(H, by1 + g))
+            gl = (slice(gb[1], gb[3]), slice(gb[0], gb[2]))
+            gk = np.ones(hole[gl].shape, bool) if known is None else np.asarray(known, bool)[gl]
+            ring_g = cv2.dilate(hole[gl].view(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).view(bool) \
+                & ~hole[gl] & gk
+            if ring_g.sum() >= 16:
+                # (read only inside the hole, which the ring lies outside of: over its box alone;
+                # the difference is weighted by the ring: made on it alone, 0 elsewhere)
+                ring = np.zeros(hole.shape, bool)
+                ring[gl] = ring_g
+                kx0, ky0, kx1, ky1 = pixels_box(k)
+                diff = np.zeros(np.shape(img), np.float32)
+                diff[gl][ring_g] = np.asarray(img)[gl][ring_g].astype(np.float32) - plate[gl][ring_g].astype(np.float32)
+                d = _pull_push(diff, ring, holes_only=True, box=(bx0 + kx0, by0 + ky0, bx0 + kx1, by0 + ky1))
+                fill = np.clip(fill.astype(np.float32) + d[k[ky0:ky1, kx0:kx1]] + 0.5, 0, 255).astype(np.uint8)
+        out[sl][k] = fill
         rest &= ~k
     if rest.any():
-        thick = cv2.erode(rest.astype(np.uint8), np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
+        # (eroded on the box grown by the radius: beyond the box nothing is in the hole)
+        eb = (max(0, bx0 - radius), max(0, by0 - radius), min(W, bx1 + radius), min(H, by1 + radius))
+        grown = np.zeros((eb[3] - eb[1], eb[2] - eb[0]), np.uint8)
+        grown[by0 - eb[1]:by1 - eb[1], bx0 - eb[0]:bx1 - eb[0]] = rest
+        thick = cv2.erode(grown, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
+        whole = np.zeros(hole.shape, bool)
+        whole[sl] = rest
         if thick:
-            base = out
-            out = smooth_fill(out, rest)
-            if grain is not None:  # (frame shape, this part's origin in it)
-                t = room_grain(base, rest, *grain)[rest][:, None]
-                out[rest] = np.clip(out[rest].astype(np.float32) + t + 0.5, 0, 255).astype(np.uint8)
+            t = None
+            if grain is not None:  # (frame shape, this part's origin in it; of the frame before the fill)
+                t = room_grain(out, whole, *grain)[sl][rest][:, None]
+            _smooth_fill_into(out, whole, pixels_box(whole))
+            if t is not None:
+                o = out[sl]
+                o[rest] = np.clip(o[rest].astype(np.float32) + t + 0.5, 0, 255).astype(np.uint8)
         else:
-            out = cv2.inpaint(out, rest.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
+            out = cv2.inpaint(out, whole.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
     return out
 
 

@@ -12,33 +12,44 @@ the box. The weights' pyramid (one channel) is made whole, to find where they ar
 quarter; the values' only over the boxes that are read.
 
 OpenCV's pyramid steps compute most columns with SIMD and the last few of a row with scalar code
-whose rounding differs: the parts are cut at multiples of :data:`ALIGN` source columns, with
-that much margin on the right (or up to the image's own edge), so that each column is computed
-by the same code as in the whole image."""
+whose rounding differs: each part is padded with zero columns (which only the discarded output
+columns read), :data:`PAD` on the right, or up to an origin that is a multiple of :data:`PAD`
+where it ends at the image's own right edge, so that each column is computed by the same code
+as in the whole image."""
 
 import cv2
 import numpy as np
 
 from .meshes import channels, pixels_box
 
-#: the parts' origins are multiples of this many source pixels, and their right and bottom
-#: margins at least this many (or the image's own edge)
-ALIGN = 64
+#: zero columns on the right of a part (or its origin's alignment where it ends at the image's
+#: right edge), in source pixels: more than the widest SIMD row of floats (16) needs
+PAD = 64
 
 
 def _down_src(a, b, n):
-    """The source span [s0, s1) (of ``n`` pixels) whose pyrDown gives [a, b) as in the whole
-    image, and the first output pixel's index."""
-    s0 = max(0, (2 * a - 2) // ALIGN * ALIGN)
-    s1 = 2 * b + 1 + ALIGN
-    return s0, (n if s1 >= n else s1), s0 // 2
+    """The source span [s0, s1) (of ``n`` pixels) that pyrDown's outputs [a, b) read (to the
+    row's end from PAD before it: the whole image computes its last columns with scalar code)."""
+    s1 = 2 * b + 1
+    return max(0, 2 * a - 2), (n if s1 + PAD >= n else s1)
 
 
 def _up_src(a, b, n):
-    """The source span [s0, s1) (of ``n`` pixels) whose pyrUp gives [a, b) as in the whole image."""
-    s0 = max(0, (a // 2 - 1) // (ALIGN // 2) * (ALIGN // 2))
-    s1 = (b - 1) // 2 + 2 + ALIGN // 2
-    return s0, (n if s1 >= n else s1)
+    """The source span [s0, s1) (of ``n`` pixels) that pyrUp's outputs [a, b) read (as
+    :func:`_down_src`, to the row's end from PAD before it)."""
+    s1 = (b - 1) // 2 + 2
+    return max(0, a // 2 - 1), (n if s1 + PAD >= n else s1)
+
+
+def _padded(part, s0, s1, n):
+    """(``part`` (columns [s0, s1) of a row of ``n``) with zero columns, the padded part's first
+    column): PAD on the right inside the row, else on the left up to a multiple of PAD."""
+    pl, pr = (s0 % PAD, 0) if s1 == n else (0, PAD)
+    if not (pl or pr):
+        return part, s0
+    out = np.zeros((part.shape[0], pl + part.shape[1] + pr) + part.shape[2:], part.dtype)
+    out[:, pl:pl + part.shape[1]] = part
+    return out, s0 - pl
 
 
 def _union(p, q):
@@ -88,19 +99,20 @@ def pull_push_box(values, have, box):
     for k in range(K, 0, -1):
         nx0, ny0, nx1, ny1 = need[k]
         h, w = ws[k - 1].shape
-        sx0, sx1, ox = _down_src(nx0, nx1, w)
-        sy0, sy1, oy = _down_src(ny0, ny1, h)
-        srcs[k] = (sx0, sy0, sx1, sy1, ox, oy)
+        sx0, sx1 = _down_src(nx0, nx1, w)
+        sy0, sy1 = _down_src(ny0, ny1, h)
+        srcs[k] = (sx0, sy0, sx1, sy1)
         need[k - 1] = _union(ests[k - 1], (sx0, sy0, sx1, sy1)) if k - 1 > 0 else (sx0, sy0, sx1, sy1)
     nx0, ny0, nx1, ny1 = need[0]
     v = np.asarray(values[ny0:ny1, nx0:nx1], np.float32)
     fs = [v * channels(ws[0][ny0:ny1, nx0:nx1], C)]
     for k in range(1, K + 1):
-        sx0, sy0, sx1, sy1, ox, oy = srcs[k]
+        sx0, sy0, sx1, sy1 = srcs[k]
         px0, py0 = need[k - 1][:2]
-        d = _c3(cv2.pyrDown(fs[k - 1][sy0 - py0:sy1 - py0, sx0 - px0:sx1 - px0]))
+        src, vx0 = _padded(fs[k - 1][sy0 - py0:sy1 - py0, sx0 - px0:sx1 - px0], sx0, sx1, ws[k - 1].shape[1])
+        d = _c3(cv2.pyrDown(src))
         nx0, ny0, nx1, ny1 = need[k]
-        fs.append(d[ny0 - oy:ny1 - oy, nx0 - ox:nx1 - ox])
+        fs.append(d[ny0 - sy0 // 2:ny1 - sy0 // 2, nx0 - vx0 // 2:nx1 - vx0 // 2])
 
     def part(k, b):  # level k's values and weights over the box b
         px0, py0 = need[k][:2]
@@ -112,13 +124,13 @@ def pull_push_box(values, have, box):
         a = channels(np.clip(lw * 4.0, 0.0, 1.0), C)
         est *= a
     for k in range(K - 1, -1, -1):
-        ex0, ey0 = ests[k + 1][:2]
+        ex0, ey0, ex1, ey1 = ests[k + 1]
         ux0, uy0, ux1, uy1 = ups[k]
         h, w = ws[k].shape
-        sx1, sy1 = ests[k + 1][2], ests[k + 1][3]
-        dw = w - 2 * ex0 if sx1 == ws[k + 1].shape[1] else 2 * (sx1 - ex0)
-        dh = h - 2 * ey0 if sy1 == ws[k + 1].shape[0] else 2 * (sy1 - ey0)
-        up = _c3(cv2.pyrUp(est, dstsize=(dw, dh)))[uy0 - 2 * ey0:uy1 - 2 * ey0, ux0 - 2 * ex0:ux1 - 2 * ex0]
+        src, vx0 = _padded(est, ex0, ex1, ws[k + 1].shape[1])
+        dw = w - 2 * vx0 if ex1 == ws[k + 1].shape[1] else 2 * src.shape[1]
+        dh = h - 2 * ey0 if ey1 == ws[k + 1].shape[0] else 2 * (ey1 - ey0)
+        up = _c3(cv2.pyrUp(src, dstsize=(dw, dh)))[uy0 - 2 * ey0:uy1 - 2 * ey0, ux0 - 2 * vx0:ux1 - 2 * vx0]
         if k == 0:
             return up
         lf, lw = part(k, ests[k])
