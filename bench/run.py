@@ -55,6 +55,9 @@ def main():
     from reenact.bench import room_fill  # the room a moved head uncovers, on known room (~1.5 min); skips without data
 
     room_fill.main([])
+    from reenact.bench import front  # a hand of the face's colour before the mouth (~6 min); skips without data
+
+    front.main([])
     from reenact.bench import reenact  # cross-actor reenactment (issue 11); skips without ../shared/data
 
     reenact.main([])

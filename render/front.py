@@ -24,10 +24,23 @@ the frame it passes a threshold). Over the 13 shared clips with a face, whose fa
 covers, the largest share found on a row is 0.037 and no row is kept; a dark microphone held
 before d19's mouth covers 0.15-0.17 (docs/compositing.md).
 
-Not found: an object of the face's own colour and shading (skin-coloured bars held like fingers
-read up to 0.05), an object in front of the face in most of the shot's frames (it is then the
-usual look), the part of an object outside the face's outline or beside the face, and thin
-text burned into the picture (subtitles over the chin).
+A hand has the face's own colour and shading, so the colour test misses most of it; hands are
+found by MediaPipe's palm detector and hand landmarks in a square about the face
+(:class:`~reenact.tracking.hands.HandFinder`, on by default: ``hands``), and the texels a hand
+covers (:func:`~reenact.tracking.hands.hand_mask`, sampled into the layout) join the row's blob.
+A hand counts where it is found on consecutive rows over :data:`HAND_MIN_S` at least (the
+detector's rare mistakes, an open mouth's lips read as curled fingers, last a frame or two), and
+is carried through a gap of up to :data:`HAND_GAP_S` between two rows that find it in one place. A
+run of rows is kept where its colour share reaches :data:`HIGH`, or where a hand covers at least
+:data:`LOW` of the face on one of its rows; the matte then keeps the whole hand, also beyond the
+face's outline.
+
+Not found: an object of the face's own colour and shading that is not a hand (skin-coloured bars
+held like fingers read up to 0.05), a hand the palm detector does not see (fingers alone
+before the mouth, the palm out of the frame), an object in front of the face in most of the
+shot's frames (it is then the usual look), the part of an object other than a hand outside the
+face's outline or beside the face, and thin text burned into the picture (subtitles over the
+chin).
 
 Those rows, and the rows within :data:`SOURCE_MARGIN_S` of them, are no source for another row
 (:meth:`InFront.sources`). The survey covers whole shots and is stored in the render's cache,
@@ -49,6 +62,7 @@ import cv2
 import numpy as np
 
 from ..face.topology import N_VERTS, load_topology
+from ..tracking import hands as _hands
 from ..tracking.smoothing import segments, split_at
 from .ranges import pool_rows
 from .triangles import _signed_area
@@ -75,6 +89,9 @@ DEPTH_TOL = 0.02
 SOURCE_MARGIN_S = 0.5
 #: the matte grown beyond the blob (face sizes: the object's edge) and its feather (pixels)
 GROW, FEATHER = 0.02, 1.5
+#: a hand is taken to be there when it is found on consecutive rows over at least this long, and
+#: to stay there through a gap this long between two rows that find it in about one place
+HAND_MIN_S, HAND_GAP_S = 0.2, 0.5
 
 _LAYOUT = {}
 
@@ -156,17 +173,19 @@ def _light(tex, inner):
 
 
 #: what the survey stored in a render's cache depends on (a change of the method: surveyed again)
-FRONT_VERSION = 1
+FRONT_VERSION = 2
 
 
-def _cache_path(own, video, cache_dir):
+def _cache_path(own, video, cache_dir, hands=True):
     """``cache_dir``/front/<key>.npz of ``own``'s survey over ``video`` (None: no ``cache_dir``)."""
     if cache_dir is None:
         return None
     from .cache import source_identity
 
-    h = hashlib.sha256("{} {} {} {}".format(FRONT_VERSION, source_identity(video), int(own.frame_start), (
-        SIZE, MODEL_ROWS, SPREAD, FLOOR, CAP, MIN_BLOB, CLOSE, BAND, DEPTH_TOL)).encode())
+    h = hashlib.sha256("{} {} {} {} {}".format(FRONT_VERSION, source_identity(video), int(own.frame_start), (
+        SIZE, MODEL_ROWS, SPREAD, FLOOR, CAP, MIN_BLOB, CLOSE, BAND, DEPTH_TOL), bool(hands) and (
+        _hands.SEARCH, _hands.MIN_PALM, _hands.MIN_PRESENCE, _hands.MAX_HANDS, _hands.WRIST, HAND_MIN_S,
+        HAND_GAP_S)).encode())
     for a in (own.landmarks, own.landmarks_z, own.tracked, own.shots()):
         h.update(np.ascontiguousarray(a).tobytes())
     return os.path.join(os.fspath(cache_dir), "front", h.hexdigest()[:32] + ".npz")
@@ -196,9 +215,10 @@ class InFront:
     performance whose row 0 is another clip frame). ``allowed``: the footage rows the user allows
     as sources (``--reference-frames``; None: all): the others are those whose own face must not
     be used (a hand over it, drawn from the allowed ones), where nothing is kept in front.
-    ``progress(done, total)`` returning False stops (raises :class:`~reenact.progress.Cancelled`)."""
+    ``hands``: hands are looked for too (module doc). ``progress(done, total)`` returning False
+    stops (raises :class:`~reenact.progress.Cancelled`)."""
 
-    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None, allowed=None):
+    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None, allowed=None, hands=True):
         from ..progress import Cancelled
         from .donor import ClipFrames
 
@@ -212,41 +232,54 @@ class InFront:
         self.span = (max(0, int(span[0])), min(T, int(span[1])))
         self.shot = own.shots()
         want = np.isin(self.shot, np.unique(self.shot[self.span[0]:self.span[1]]))
-        path = _cache_path(own, video, cache_dir)
+        path = _cache_path(own, video, cache_dir, hands)
         self.share = np.full(T, np.nan, np.float32)  # per row: the share of the face found in front
+        self.hand_share = np.zeros(T, np.float32)  # ... of it covered by a hand
+        self.hands = np.full((T, _hands.MAX_HANDS, 21, 2), np.nan, np.float32)  # the hands found near the face
         self.models = {}  # shot -> (usual look, limit, reference light)
         if path is not None:
             self._load(path)
         todo = want & tracked & ~np.isfinite(self.share)
         self.rows_read, self.seconds, t0 = int(todo.sum()), 0.0, time.perf_counter()
         done, total = 0, int(todo.sum()) + MODEL_ROWS * len(np.unique(self.shot[todo]))
+        finder = _hands.HandFinder() if hands and todo.any() else None
         if todo.any():
             with ClipFrames(video) as clip:
+
+                def read(r):
+                    frame = clip.clip_frame(f0 + int(r))
+                    if finder is not None and todo[r]:
+                        self._find_hands(finder, frame, r)
+                    return face_texture(frame, L[r], Z[r])
+
                 for s in np.unique(self.shot[todo]):
                     rows = np.flatnonzero((self.shot == s) & tracked)
                     texs = {}  # (the model's rows' textures serve their own rows: a frame not decoded twice)
                     if int(s) not in self.models:
                         pick = rows[np.linspace(0, len(rows) - 1, min(MODEL_ROWS, len(rows))).astype(int)]
                         for r in pick:
-                            texs[int(r)] = face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r])
+                            texs[int(r)] = read(r)
                             done += 1
                             if progress is not None and progress(done, total) is False:
                                 raise Cancelled()
                         self.models[int(s)] = _usual_look(np.stack([texs[int(r)] for r in pick]), inner)
                     for r in rows[todo[rows]]:
                         tex = texs.pop(int(r), None)
-                        tex = face_texture(clip.clip_frame(f0 + int(r)), L[r], Z[r]) if tex is None else tex
+                        tex = read(r) if tex is None else tex
                         self.share[r] = self._blob(tex, r)[1]
                         done += 1
                         if progress is not None and progress(done, total) is False:
                             raise Cancelled()
+            self._bridge_hands(todo)
+            self._confirm_hands(todo)
             if path is not None:
                 self._store(path)
         self.seconds = time.perf_counter() - t0
-        # runs of rows each >= LOW within a shot, kept where one reaches HIGH
+        # runs of rows each >= LOW within a shot (the colour test's share or a hand's), kept where
+        # the colour test's share reaches HIGH or a hand covers LOW
         self.rows = np.zeros(T, bool)
-        for a, e in self._runs(np.nan_to_num(self.share) >= LOW, 0, T):
-            self.rows[a:e] = self.share[a:e].max() >= HIGH
+        for a, e in self._runs((np.nan_to_num(self.share) >= LOW) | (self.hand_share >= LOW), 0, T):
+            self.rows[a:e] = np.nanmax(self.share[a:e]) >= HIGH or self.hand_share[a:e].max() >= LOW
         self.allowed = None if allowed is None else np.asarray(allowed, np.int64)
         self.kept = self.rows.copy()  # (the rows whose footage is kept where something is in front)
         if self.allowed is not None:
@@ -256,12 +289,73 @@ class InFront:
         """(start, end) rows of the runs of True of ``mask`` within rows a..b-1, split at cuts."""
         return [(a + s, a + e) for s, e in split_at(segments(mask[a:b]), np.flatnonzero(np.diff(self.shot[a:b])) + 1)]
 
+    def _find_hands(self, finder, frame, r):
+        """Row ``r``'s hands near its face (the row before's, found just before, followed)."""
+        pts = np.asarray(self.own.landmarks[r, :N_VERTS], np.float64)
+        before = self.hands[r - 1] if r > 0 and self.shot[r - 1] == self.shot[r] else self.hands[:0, 0]
+        previous = [p for p in before if np.isfinite(p).all()]
+        found = finder.find(np.ascontiguousarray(frame), _hands.search_region(pts, frame.shape), previous)
+        for k, p in enumerate(found[:_hands.MAX_HANDS]):
+            self.hands[r, k] = p
+
+    def _bridge_hands(self, rows):
+        """A hand lost for up to :data:`HAND_GAP_S` between two rows of ``rows`` (one shot) that find
+        it in about one place (its wrist within a palm's length) was there all along: its points
+        are carried between them (linearly), and the texels it covers counted."""
+        n = int(np.ceil(HAND_GAP_S * float(self.own.fps)))
+        found = rows & np.isfinite(self.hands[:, 0, 0, 0])
+        shape = (int(self.own.size[1]), int(self.own.size[0]))
+        for a, e in self._runs(rows & ~found, 0, len(rows)):
+            if e - a > n or a == 0 or e >= len(rows) or not (found[a - 1] and found[e]) or \
+                    self.shot[a - 1] != self.shot[e]:
+                continue
+            for k, p in enumerate(self.hands[a - 1]):
+                if not np.isfinite(p).all():
+                    continue
+                after = [q for q in self.hands[e] if np.isfinite(q).all()]
+                q = min(after, key=lambda q: np.linalg.norm(q[0] - p[0]))
+                if np.linalg.norm(q[0] - p[0]) > np.linalg.norm(p[9] - p[0]):
+                    continue
+                for r in range(a, e):
+                    t = (r - a + 1) / (e - a + 1)
+                    self.hands[r, k] = (1 - t) * p + t * q
+            for r in range(a, e):
+                hand = self._hand_texels(r, shape)
+                self.hand_share[r] = 0.0 if hand is None else (hand & _LAYOUT["face"]).sum() / self.face_px
+
+    def _confirm_hands(self, rows):
+        """Hands found on fewer than :data:`HAND_MIN_S` of consecutive ``rows`` of a shot are
+        dropped: the detector's rare mistakes (an open mouth's lips read as curled fingers) last a
+        frame or two, a hand before the face far longer."""
+        n = max(2, int(np.ceil(HAND_MIN_S * float(self.own.fps))))
+        for a, e in self._runs(rows & np.isfinite(self.hands[:, 0, 0, 0]), 0, len(rows)):
+            if e - a < n:
+                self.hands[a:e] = np.nan
+                self.hand_share[a:e] = 0.0
+
+    def _hand_texels(self, r, shape):
+        """The texels of row ``r``'s face that its hands cover (bool, :data:`SIZE` square), or None."""
+        hands = [p for p in self.hands[r] if np.isfinite(p).all()]
+        if not hands:
+            return None
+        pts = np.asarray(self.own.landmarks[r, :N_VERTS], np.float64)
+        H, W = shape[:2]
+        x0, y0 = (int(max(0, np.floor(v))) for v in pts.min(0))  # (the face's box is all the texels read)
+        x1, y1 = int(min(W, np.ceil(pts[:, 0].max()) + 2)), int(min(H, np.ceil(pts[:, 1].max()) + 2))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        m = _hands.hand_mask(hands, shape, (x0, y0, x1, y1)).astype(np.float32)
+        tex = face_texture(m, pts - (x0, y0), np.asarray(self.own.landmarks_z, np.float64)[r, :N_VERTS])
+        return np.nan_to_num(tex, nan=0.0) > 0.5
+
     def _load(self, path):
         try:
             with np.load(path, allow_pickle=False) as z:
                 share, shots = z["share"], z["shots"]
-                if share.shape == self.share.shape:
+                if share.shape == self.share.shape and z["hands"].shape == self.hands.shape:
                     self.share = share.astype(np.float32)
+                    self.hand_share = z["hand_share"].astype(np.float32)
+                    self.hands = z["hands"].astype(np.float32)
                     self.models = {int(s): (z["usual"][k], z["limit"][k], float(z["light"][k]))
                                    for k, s in enumerate(shots)}
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # (unreadable: surveyed again)
@@ -272,7 +366,8 @@ class InFront:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = "{}.{}.{}.tmp.npz".format(path[:-4], os.getpid(), threading.get_ident())
         try:
-            np.savez(tmp, share=self.share, shots=np.asarray(shots, np.int64),
+            np.savez(tmp, share=self.share, hand_share=self.hand_share, hands=self.hands,
+                     shots=np.asarray(shots, np.int64),
                      usual=np.stack([self.models[s][0] for s in shots]),
                      limit=np.stack([self.models[s][1] for s in shots]),
                      light=np.asarray([self.models[s][2] for s in shots], np.float64))
@@ -282,7 +377,9 @@ class InFront:
                 os.remove(tmp)
 
     def _blob(self, tex, r):
-        """(the texels in front of the face in row ``r``'s texture ``tex``, their share of the face)."""
+        """(the texels in front of the face in row ``r``'s texture ``tex``, their share of the face);
+        sets row ``r``'s :attr:`hand_share` (the share is the colour test's; the texels a hand
+        covers join the blob)."""
         usual, limit, ref_light = self.models[int(self.shot[r])]
         inner = _LAYOUT["inner"]
         g = _light(tex, inner)
@@ -298,6 +395,11 @@ class InFront:
         keep[1:] = st[1:, cv2.CC_STAT_AREA] >= MIN_BLOB * self.face_px
         blob = keep[lab].astype(np.uint8)
         share = blob.sum() / self.face_px
+        hand = self._hand_texels(r, (int(self.own.size[1]), int(self.own.size[0])))
+        if hand is not None:
+            hand &= _LAYOUT["face"]
+            self.hand_share[r] = hand.sum() / self.face_px
+            blob |= hand.astype(np.uint8)
         if not blob.any():
             return blob.astype(bool), share
         # closed over the lips' line, whose texels vary too much to differ, and holes filled
@@ -311,7 +413,9 @@ class InFront:
         """[(first clip frame, end clip frame, largest share of the face)] of the rows kept within
         the span asked for."""
         f0 = int(self.own.frame_start)
-        return [(f0 + a, f0 + e, round(float(self.share[a:e].max()), 3)) for a, e in self._runs(self.rows, *self.span)]
+        covered = np.fmax(self.share, self.hand_share)
+        return [(int(f0 + a), int(f0 + e), round(float(np.nanmax(covered[a:e])), 3))
+                for a, e in self._runs(self.rows, *self.span)]
 
     def has(self, r):
         """True when something stands in front of the face on the caller's row ``r``."""
@@ -330,8 +434,12 @@ class InFront:
         H, W = frame.shape[:2]
         size = float(np.sqrt(np.prod(pts.max(0) - pts.min(0))))
         pad = 2.0 * GROW * size + 4.0 * FEATHER + 2.0
-        x0, y0 = (int(max(0, np.floor(v - pad))) for v in pts.min(0))
-        x1, y1 = int(min(W, np.ceil(pts[:, 0].max() + pad))), int(min(H, np.ceil(pts[:, 1].max() + pad)))
+        hands = [p for p in self.hands[r] if np.isfinite(p).all()]
+        both = np.vstack([pts] + hands)  # (a hand is kept whole, beyond the face's outline too)
+        margin = pad + (max(_hands.finger_width(p) for p in hands) if hands else 0.0)
+        lo, hi = both.min(0) - margin, both.max(0) + margin
+        x0, y0 = (int(max(0, np.floor(v))) for v in lo)
+        x1, y1 = int(min(W, np.ceil(hi[0]))), int(min(H, np.ceil(hi[1])))
         if x1 <= x0 or y1 <= y0:
             return None
         f = warp_field(can, pts - (x0, y0), None, (y1 - y0, x1 - x0), masks=False, fade=0.0, neck=None)
@@ -340,8 +448,10 @@ class InFront:
         cv2.fillConvexPoly(hull, np.round(cv2.convexHull((pts - (x0, y0)).astype(np.float32)) * 16).astype(np.int32),
                            1, shift=4)
         grow = max(1, int(round(GROW * size)))
-        m = cv2.dilate(((m > 0.5) & (hull > 0)).astype(np.uint8),
-                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        m = (m > 0.5) & (hull > 0)
+        if hands:
+            m |= _hands.hand_mask(hands, frame.shape, (x0, y0, x1, y1)) > 0
+        m = cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
         out = np.zeros((H, W), np.float32)
         out[y0:y1, x0:x1] = cv2.GaussianBlur(m.astype(np.float32), (0, 0), FEATHER)
         return out
@@ -374,7 +484,9 @@ class InFront:
         return out
 
     def summary(self):
+        a, b = self.span
         return {"runs": [list(v) for v in self.runs()], "rows_read": int(self.rows_read),
+                "hand_rows": int((self.rows[a:b] & (self.hand_share[a:b] > 0)).sum()),
                 "seconds": round(self.seconds, 3)}
 
 

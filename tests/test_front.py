@@ -69,6 +69,16 @@ def test_an_object_before_the_mouth_is_found_on_its_frames_only(with_mic):
     assert front.matte(10, frames[10]) is None
 
 
+def test_the_summary_is_plain_json(with_mic):
+    """The render's summary (printed as JSON by ``reenact render``) holds plain numbers: a run's
+    frames were numpy integers, and the command failed after rendering every frame."""
+    import json
+
+    path, own, _masks, _frames = with_mic
+    summary = json.loads(json.dumps(InFront(own, path, (0, own.n_frames)).summary()))
+    assert summary["runs"] == [[FIRST, END, summary["runs"][0][2]]] and summary["hand_rows"] == 0
+
+
 def test_a_part_of_the_frames_finds_what_all_of_them_find(with_mic, tmp_path):
     """A render farm's chunk (or Preview Frame) surveys the whole shot its frames lie in, so a
     chunk whose own frames all hold the object under the 8 % that starts a run keeps it as one

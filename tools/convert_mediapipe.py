@@ -2,7 +2,9 @@
 """Convert MediaPipe's face tracking TFLite models to ONNX (development time only).
 
 Reproducible recipe for ``models/face_detection_short_range.onnx``,
-``models/face_landmark.onnx``, ``models/iris_landmark.onnx``, the two stages
+``models/face_landmark.onnx``, ``models/iris_landmark.onnx``, the hand models
+``models/palm_detection_full.onnx`` and ``models/hand_landmark_full.onnx`` (hands in front of a
+face, ``tracking/hands.py``), the two stages
 ``models/face_landmark_with_attention_{1,2}.onnx`` of the attention landmark model, and
 ``models/selfie_segmentation.onnx`` (the actor's matte of region ``head``; its custom op
 ``Convolution2DTransposeBias`` becomes ONNX ``ConvTranspose``, :func:`rewrite_transpose_conv_bias`).
@@ -81,6 +83,11 @@ MODELS = [
      "face_landmark.onnx", (0.0, 1.0)),
     ("mediapipe/modules/iris_landmark/iris_landmark.tflite",
      "iris_landmark.onnx", (0.0, 1.0)),
+    # the hands in front of a face (render/front.py): palm detector and hand landmarks
+    ("mediapipe/modules/palm_detection/palm_detection_full.tflite",
+     "palm_detection_full.onnx", (0.0, 1.0)),
+    ("mediapipe/modules/hand_landmark/hand_landmark_full.tflite",
+     "hand_landmark_full.onnx", (0.0, 1.0)),
 ]
 
 # (wheel member, output file, input range) of models whose one MediaPipe custom op,

@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hands in front of the face (reenact.tracking.hands, reenact.render.front): the hand models
+read a real hand as MediaPipe does, the hand's mask covers its palm and fingers, and a hand of the
+face's own colour before the mouth, which the survey's colour test cannot see, is kept in front
+of a dub."""
+
+import math
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from reenact.render.front import InFront
+from reenact.tracking import hands as H
+
+SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
+                      "data", "clips")
+needs_shared = pytest.mark.skipif(not os.path.isdir(SHARED), reason="../shared/data is not here")
+
+# an upright open right hand, palm to the camera (pixels): wrist, thumb, index, middle, ring, little
+HAND = np.array([(100, 200), (75, 185), (60, 165), (50, 145), (42, 128), (78, 130), (75, 105), (73, 88), (72, 74),
+                 (97, 127), (97, 100), (97, 82), (97, 66), (116, 130), (118, 105), (119, 88), (120, 75),
+                 (132, 136), (137, 116), (140, 103), (142, 92)], np.float64)
+
+
+def _turned(pts, degrees, centre=(100, 150)):
+    a = math.radians(degrees)
+    R = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    return (pts - centre) @ R.T + centre
+
+
+def test_the_hand_mask_covers_the_palm_and_every_finger():
+    m = H.hand_mask([HAND], (280, 200))
+    t = H.finger_width(HAND)
+    assert 18 < t < 24  # (the knuckles' span over 2.6)
+    for chain in H.FINGERS:  # every bone's middle, and the tip a little beyond its landmark
+        for a, b in zip(chain[:-1], chain[1:]):
+            x, y = np.round((HAND[a] + HAND[b]) / 2).astype(int)
+            assert m[y, x]
+        d = (HAND[chain[-1]] - HAND[chain[-2]]) / np.linalg.norm(HAND[chain[-1]] - HAND[chain[-2]])
+        x, y = np.round(HAND[chain[-1]] + 0.2 * t * d).astype(int)
+        assert m[y, x]
+    assert m[165, 100] and m[198, 88] and m[198, 112]  # the palm, and the wrist as wide as its heel
+    assert not m[24, 97] and not m[10, 10] and not m[230, 190]  # above the fingertips, away from it
+    ys, xs = np.nonzero(m)
+    assert 0.5 * 100 * 130 < m.sum() < 0.75 * np.ptp(xs) * np.ptp(ys)  # about a hand's area, not its box
+    assert m[230, 100] and not m[255, 100]  # the wrist drawn on past its landmark by half the palm's length
+    part = H.hand_mask([HAND], (280, 200), (50, 60, 150, 210))  # a box of the frame: the same pixels
+    assert part.shape == (150, 100) and (part != m[60:210, 50:150]).sum() < 0.01 * m.sum()  # (but for lines clipped at the box's edge)
+
+
+@pytest.mark.parametrize("degrees", [0, 90, -90, 180, 30])
+def test_the_hand_s_roi_points_up_the_hand_towards_the_fingers(degrees):
+    pts = _turned(HAND, degrees)
+    r = H.track_roi(pts)
+    assert abs(math.remainder(r[4] - math.radians(degrees), 2 * math.pi)) < 0.05
+    c, s = math.cos(r[4]), math.sin(r[4])  # every point inside the ROI's square
+    u = (pts - r[:2]) @ np.array([c, s])
+    v = (pts - r[:2]) @ np.array([-s, c])
+    assert np.abs(u).max() < r[2] / 2 and np.abs(v).max() < r[3] / 2
+    palm = pts[[0, 5, 9, 13, 17]]  # a palm detection's box and keypoints (wrist 0, middle knuckle 2)
+    kp = np.vstack([pts[0], pts[5], pts[9], pts[13], pts[17], pts[1], pts[2]])
+    pr = H.palm_roi(np.r_[palm.min(0), palm.max(0)], kp)
+    assert abs(math.remainder(pr[4] - math.radians(degrees), 2 * math.pi)) < 0.05
+    toward = np.array([s, -c])  # (the ROI's -y: from the wrist towards the fingers)
+    assert (pr[:2] - (palm.min(0) + palm.max(0)) / 2) @ toward > 0.3 * pr[2] / H.PALM_ROI_SCALE
+
+
+def _s29_hands():
+    from reenact.video import open_video
+    from reenact.bench.front import HAND_FRAME, HAND_REGION
+
+    with open_video(os.path.join(SHARED, "source_s29.mp4")) as v:
+        frame = v.read(HAND_FRAME)
+    x0, y0, x1, y1 = HAND_REGION
+    return np.ascontiguousarray(frame[y0:y1, x0:x1])
+
+
+@needs_shared
+def test_a_real_hand_is_read_as_mediapipe_reads_it():
+    """source_s29's two hands over her knee: the ONNX palm detector and hand landmark model, with
+    this module's anchors, ROIs and crops, land within a pixel of MediaPipe's own Hands."""
+    mp = pytest.importorskip("mediapipe")
+    crop = _s29_hands()
+    with mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=4, model_complexity=1) as h:
+        res = h.process(crop)
+    hgt, wid = crop.shape[:2]
+    ref = [np.array([[p.x * wid, p.y * hgt] for p in lm.landmark]) for lm in res.multi_hand_landmarks]
+    side = max(hgt, wid)
+    region = np.array([wid / 2, hgt / 2, side, side, 0.0])
+    finder = H.HandFinder()
+    # MediaPipe's own chain: palms from its threshold 0.5, the hand in each palm's ROI
+    palms = [H.palm_roi(box, kp) for score, box, kp in finder.palms(crop, region, 0.5)]
+    read = [p[:, :2] for p, presence in finder.landmarks(crop, palms) if presence >= 0.5]
+    assert len(read) == len(ref) == 2
+    for p in read:
+        assert min(np.abs(p - q).max() for q in ref) < 1.0
+    # find() also reads the lower candidates' ROIs and keeps each hand's likeliest reading: the
+    # same two hands (their boxes), the half-hidden one read a little otherwise
+    found = finder.find(crop, region)
+    assert len(found) == 2
+    for p in found:
+        box = np.r_[p.min(0), p.max(0)]
+        assert max(H._iou_axis_aligned(box, np.r_[q.min(0), q.max(0)][None])[0] for q in ref) > 0.8
+
+
+@needs_shared
+def test_the_hand_mask_matches_the_hand_s_own_outline():
+    """The mask drawn from the landmarks against the hand cut out of the picture (GrabCut)."""
+    from reenact.bench.front import cut_hand
+
+    crop = _s29_hands()
+    hgt, wid = crop.shape[:2]
+    side = max(hgt, wid)
+    found = sorted(H.HandFinder().find(crop, np.array([wid / 2, hgt / 2, side, side, 0.0])),
+                   key=lambda p: p[:, 1].min())
+    m = H.hand_mask(found[:1], crop.shape)
+    rgb, alpha = cut_hand()
+    # where the cut-out lies in the crop: matched by the picture itself
+    res = cv2.matchTemplate(crop, rgb, cv2.TM_SQDIFF, mask=np.repeat((alpha > 0.5)[..., None], 3, -1).astype(np.uint8))
+    y, x = np.unravel_index(np.argmin(res), res.shape)
+    cut = np.zeros(m.shape, bool)
+    cut[y:y + alpha.shape[0], x:x + alpha.shape[1]] = alpha > 0.5
+    assert (m[cut] > 0).mean() > 0.85  # the hand is covered
+    assert (m > 0).sum() < 1.5 * cut.sum()  # and not much else
+
+
+@pytest.fixture(scope="module")
+def hand_clip(tmp_path_factory):
+    if not os.path.isdir(SHARED):
+        pytest.skip("../shared/data is not here")
+    from reenact.bench.front import make_hand_clip
+    from reenact.tracking.tracker import track_video
+
+    work = str(tmp_path_factory.mktemp("hand"))
+    path, masks = make_hand_clip("driving_d19", work, [])
+    return path, track_video(path)[0], masks
+
+
+def _hull(track, r):
+    face = np.zeros((track.size[1], track.size[0]), np.uint8)
+    cv2.fillConvexPoly(face, cv2.convexHull(np.ascontiguousarray(track.landmarks[r, :468], np.float32)).astype(np.int32), 1)
+    return face > 0
+
+
+@needs_shared
+def test_a_hand_of_the_face_s_own_colour_is_found_in_front(hand_clip):
+    """s29's real hand, in d19's skin colour, before his mouth: the colour test alone keeps no row;
+    with the hand finder the rows the hand covers are kept, and the matte holds the hand."""
+    from reenact.bench.front import HAND_IN, HAND_HOLD, HAND_OUT
+    from reenact.video import open_video
+
+    path, own, masks = hand_clip
+    truth = [j for j, m in masks.items() if (m & _hull(own, j)).sum() >= 0.05 * _hull(own, j).sum()]
+    colour = InFront(own, path, (0, own.n_frames), hands=False)
+    assert not colour.rows.any()
+    front = InFront(own, path, (0, own.n_frames))
+    kept = np.flatnonzero(front.rows)
+    assert np.isin(truth, kept).mean() > 0.9, (truth, kept)
+    assert kept.min() >= HAND_IN and kept.max() < HAND_OUT + (HAND_HOLD - HAND_IN)
+    with open_video(path) as v:
+        for j in (HAND_HOLD + 5, (HAND_HOLD + HAND_OUT) // 2, HAND_OUT - 5):
+            on = masks[j] & _hull(own, j)
+            m = front.matte(j, v.read(j))
+            assert (m[on] > 0.5).mean() > 0.9  # the hand on the face
+            assert (m[masks[j]] > 0.5).mean() > 0.85  # and beyond it: the whole hand
+
+
+@needs_shared
+@pytest.mark.parametrize("front", [True, False])
+def test_a_dub_is_drawn_behind_the_hand(hand_clip, tmp_path, front):
+    """Rendered end to end (the shot's own mouth 25 frames later, opened wider): the hand stays
+    as it is; with nothing kept in front (``front`` off) the dub draws over it."""
+    from reenact.bench.front import HAND_HOLD, HAND_OUT
+    from reenact.face import transfer as X
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+    from reenact.video import open_video
+
+    path, own, masks = hand_clip
+    driver = X._copy(own)
+    driver.source = "driver.mp4"
+    perf = X.transfer(driver, own, "mouth", offset=-25)
+    jaw = perf.expression_index("jawOpen")  # (and opened wider: d19 barely moves his mouth)
+    perf.expression[:, jaw] = np.clip(perf.expression[:, jaw] + 0.3, 0.0, 1.0)
+    got = {}
+    frames = (HAND_HOLD, HAND_OUT)
+    render_clip(perf, path, BASE_MODEL, out=None, frames=frames, region="mouth", mouth_mode="shot",
+                prefer_gpu=False, cache_dir=str(tmp_path / "c"), sign=False, watermark=False,
+                on_frame=lambda i, f: got.__setitem__(i, f), front=front)
+    with open_video(path) as v:
+        changed = [(np.abs(got[j].astype(np.int16) - v.read(j).astype(np.int16)).max(-1)[masks[j] & _hull(own, j)] > 8)
+                   .mean() for j in range(*frames)]
+    if front:
+        assert np.median(changed) < 0.1 and max(changed) < 0.3, np.round(changed, 2)
+    else:
+        assert np.median(changed) > 0.3, np.round(changed, 2)

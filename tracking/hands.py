@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hands near a face: MediaPipe's palm detector and hand landmark model (``models/
+palm_detection_full.onnx``, ``models/hand_landmark_full.onnx``, converted by
+``tools/convert_mediapipe.py``), and the pixels a hand covers.
+
+A hand held before the face has the face's own colour and shading, so the survey of what stands
+in front of the face (``render/front.py``) cannot tell it from skin by colour; a hand detector
+can. :class:`HandFinder` looks for palms in a square region about the face (the face's size
+times :data:`SEARCH`, letterboxed to the detector's 192 px: MediaPipe's SSD anchors, weighted
+non-maximum suppression), turns each palm into the hand's rotated ROI (MediaPipe's palm-to-hand
+rectangle: 2.6x the palm, shifted half a palm towards the fingers), and reads 21 landmarks
+there, keeping hands whose presence score passes :data:`MIN_PRESENCE`. A hand found on the
+frame before is also looked for where its landmarks put it (MediaPipe's tracking ROI), so a
+palm the detector misses for a frame is still followed; where both ROIs find the hand, the
+reading with the higher presence score is kept. :func:`hand_mask` draws the pixels a
+hand covers: the palm's polygon and each finger's bones as thick lines of the finger's width.
+"""
+
+import math
+import threading
+
+import cv2
+import numpy as np
+
+from ..face.geometry import apply_affine
+from .detector import _iou_axis_aligned, _sigmoid, _weighted_nms, ssd_anchors
+from .roi import invert_affine, normalize_radians, roi_affine
+
+PALM_MODEL, HAND_MODEL = "palm_detection_full.onnx", "hand_landmark_full.onnx"
+PALM_SIZE, HAND_SIZE = 192, 224
+PALM_STRIDES = (8, 16, 16, 16)
+PALM_KEYPOINTS = 7
+#: a palm is a candidate from this detector score (under MediaPipe's 0.5: a hand over a face,
+#: cut off at the wrist by the frame's edge, scores 0.3-0.4), a hand needs this landmark model's
+#: presence score (hands 0.92-0.99, the other candidates 0.01-0.43 on the bench's clips);
+#: at most MAX_PALMS candidates a frame
+MIN_PALM, MIN_PRESENCE, MAX_PALMS = 0.25, 0.7, 3
+PALM_NMS_IOU = 0.3
+#: the hand's ROI from a palm: the palm's box scaled, shifted along the hand towards the fingers
+PALM_ROI_SCALE, PALM_ROI_SHIFT = 2.6, -0.5
+#: ... and from the previous frame's landmarks
+TRACK_ROI_SCALE, TRACK_ROI_SHIFT = 2.0, -0.1
+TRACK_POINTS = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
+#: the square searched for palms: the face's size (its landmarks' box) times this, about its centre
+SEARCH = 3.0
+MAX_HANDS = 2
+#: the landmarks of the palm's outline and each finger's chain (wrist 0, thumb 1-4, index 5-8,
+#: middle 9-12, ring 13-16, little finger 17-20)
+PALM = (0, 1, 2, 5, 9, 13, 17)
+FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+#: the wrist is drawn on past the wrist's landmark, away from the fingers, this share of the palm's
+#: length (wrist to the middle finger's knuckle): the arm goes on beyond the hand's landmarks
+WRIST = 0.5
+
+_lock = threading.Lock()
+
+
+def _square(roi_center, size, rotation):
+    return np.array([roi_center[0], roi_center[1], size, size, rotation], np.float64)
+
+
+def palm_roi(box, keypoints):
+    """The hand's rotated square ROI (cx, cy, side, side, rotation) from a palm detection: box
+    (xmin, ymin, xmax, ymax) and keypoints (7, 2), image pixels. The hand points up the ROI:
+    wrist (keypoint 0) to the middle finger's knuckle (keypoint 2)."""
+    (x0, y0, x1, y1), k = box, keypoints
+    rot = normalize_radians(math.pi / 2 - math.atan2(-(k[2, 1] - k[0, 1]), k[2, 0] - k[0, 0]))
+    w, h = x1 - x0, y1 - y0
+    cx = (x0 + x1) / 2 - PALM_ROI_SHIFT * h * math.sin(rot)
+    cy = (y0 + y1) / 2 + PALM_ROI_SHIFT * h * math.cos(rot)
+    return _square((cx, cy), max(w, h) * PALM_ROI_SCALE, rot)
+
+
+def track_roi(points):
+    """The hand's ROI for the next frame from its landmarks (21, 2): the box of the palm and the
+    fingers' first joints in the hand's own axes (wrist to the middle finger's knuckle), scaled
+    and shifted towards the fingers."""
+    p = np.asarray(points, np.float64)[:, :2]
+    rot = normalize_radians(math.pi / 2 - math.atan2(-(p[9, 1] - p[0, 1]), p[9, 0] - p[0, 0]))
+    c, s = math.cos(rot), math.sin(rot)
+    q = p[list(TRACK_POINTS)]
+    u = q[:, 0] * c + q[:, 1] * s  # (the ROI's axes: x (c, s), y (-s, c))
+    v = -q[:, 0] * s + q[:, 1] * c
+    cu, cv = (u.min() + u.max()) / 2, (v.min() + v.max()) / 2
+    w, h = u.max() - u.min(), v.max() - v.min()
+    cx, cy = cu * c - cv * s, cu * s + cv * c
+    cx -= TRACK_ROI_SHIFT * h * s
+    cy += TRACK_ROI_SHIFT * h * c
+    return _square((cx, cy), max(w, h) * TRACK_ROI_SCALE, rot)
+
+
+def search_region(face_points, shape):
+    """The square (cx, cy, side, side, 0) searched for palms about a face whose landmarks are
+    ``face_points`` (N, 2), in a frame of ``shape``: at most the frame's longer side."""
+    p = np.asarray(face_points, np.float64)[:, :2]
+    lo, hi = p.min(0), p.max(0)
+    side = min(SEARCH * float(max(hi - lo)), float(max(shape[:2])))
+    c = (lo + hi) / 2
+    return np.array([c[0], c[1], side, side, 0.0])
+
+
+class HandFinder:
+    """Palms and hand landmarks on CPU (small networks, beside the renderer: one thread each)."""
+
+    def __init__(self):
+        from ..session import create_session, model_path
+
+        self._palm = create_session(model_path(PALM_MODEL), prefer_gpu=False, threads=1)
+        self._hand = create_session(model_path(HAND_MODEL), prefer_gpu=False, threads=1)
+        self._anchors = ssd_anchors(PALM_SIZE, PALM_STRIDES)
+
+    def palms(self, img, region, min_score=MIN_PALM):
+        """[(score, box (4,), keypoints (7, 2))] of the palms scoring ``min_score`` or more in the
+        square ``region`` of the RGB uint8 frame ``img``, image pixels, best first."""
+        m = roi_affine(region, PALM_SIZE)
+        crop = cv2.warpAffine(img, m, (PALM_SIZE, PALM_SIZE), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        x = crop.astype(np.float32)[None] * np.float32(1.0 / 255.0)
+        with _lock:
+            raw, logits = self._palm.run(None, {self._palm.get_inputs()[0].name: x})
+        scores = _sigmoid(np.clip(logits.reshape(-1), -100.0, 100.0))
+        keep = np.flatnonzero(scores >= min_score)
+        if not len(keep):
+            return []
+        a = self._anchors[keep]
+        b = raw.reshape(-1, 4 + 2 * PALM_KEYPOINTS)[keep].astype(np.float64) / PALM_SIZE
+        cx, cy = b[:, 0] + a[:, 0], b[:, 1] + a[:, 1]
+        boxes = np.stack([cx - b[:, 2] / 2, cy - b[:, 3] / 2, cx + b[:, 2] / 2, cy + b[:, 3] / 2], -1)
+        kps = b[:, 4:].reshape(-1, PALM_KEYPOINTS, 2) + a[:, None, :]
+        inv = invert_affine(m)
+        out = []
+        for score, box, kp in _weighted_nms(scores[keep], boxes, kps, PALM_NMS_IOU):
+            corners = apply_affine(inv, box.reshape(2, 2) * PALM_SIZE).reshape(4)
+            out.append((float(score), corners, apply_affine(inv, kp * PALM_SIZE)))
+        return out
+
+    def landmarks(self, img, rois):
+        """[(points (21, 3) image pixels (z in the same scale), presence)] of the hand in each
+        rotated square ROI of ``rois``."""
+        if not len(rois):
+            return []
+        ms = [roi_affine(r, HAND_SIZE) for r in rois]
+        x = np.stack([cv2.warpAffine(img, m, (HAND_SIZE, HAND_SIZE), flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0)) for m in ms])
+        x = x.astype(np.float32) * np.float32(1.0 / 255.0)
+        with _lock:
+            pts, presence = self._hand.run(None, {self._hand.get_inputs()[0].name: x})[:2]
+        out = []
+        for m, r, p, s in zip(ms, rois, pts.reshape(len(ms), 21, 3), presence.reshape(-1)):
+            xy = apply_affine(invert_affine(m), p[:, :2].astype(np.float64))
+            z = p[:, 2:3].astype(np.float64) * (float(r[2]) / HAND_SIZE)
+            out.append((np.hstack([xy, z]), float(s)))
+        return out
+
+    def find(self, img, region, previous=()):
+        """Hands (up to :data:`MAX_HANDS`, each (21, 2) float32 image pixels) in the square
+        ``region`` of ``img``; ``previous``: the hands found on the frame before (their ROIs are
+        looked at too)."""
+        # (both the tracked and the detected ROI of a hand are read; the likelier reading stays)
+        rois = [track_roi(p) for p in previous]
+        rois += [palm_roi(box, kp) for _, box, kp in self.palms(img, region)[:MAX_PALMS]]
+        hands = []
+        for pts, presence in sorted(self.landmarks(img, rois), key=lambda h: -h[1]):
+            if presence < MIN_PRESENCE or len(hands) >= MAX_HANDS:
+                continue
+            box = np.r_[pts[:, :2].min(0), pts[:, :2].max(0)]
+            if all(_iou_axis_aligned(box, np.r_[h.min(0), h.max(0)][None])[0] <= 0.5 for h in hands):
+                hands.append(pts[:, :2].astype(np.float32))
+        return hands
+
+
+def _box_iou(a, b):
+    """IoU of two ROIs' upright boxes (rotation ignored, as MediaPipe associates them)."""
+    ba = np.array([a[0] - a[2] / 2, a[1] - a[3] / 2, a[0] + a[2] / 2, a[1] + a[3] / 2])
+    bb = np.array([[b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2]])
+    return float(_iou_axis_aligned(ba, bb)[0])
+
+
+def finger_width(points):
+    """A finger's width in pixels for a hand's landmarks (21, 2): the knuckles' span (index to
+    little finger) over 2.6, and never under a fifth of the palm's length (a hand seen edge-on)."""
+    p = np.asarray(points, np.float64)
+    return max(np.linalg.norm(p[5] - p[17]) / 2.6, 0.2 * np.linalg.norm(p[9] - p[0]), 1.0)
+
+
+def hand_mask(hands, shape, box=None):
+    """(H, W) uint8 0/1 of ``shape``: the pixels the hands (each (21, 2) image pixels) cover, the
+    palm's polygon (the wrist as wide as the palm's heel and drawn on past its landmark by
+    :data:`WRIST` of the palm's length, the outline half a finger wider) and
+    each finger's bones as lines of :func:`finger_width` with round ends (the
+    last bone carried on by a third of the width: the landmark sits on the fingertip's pad).
+    ``box`` (x0, y0, x1, y1): drawn into that part of the frame only, the mask of its size."""
+    H, W = int(shape[0]), int(shape[1])
+    x0, y0, x1, y1 = (0, 0, W, H) if box is None else (int(v) for v in box)
+    out = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for pts in hands:
+        p = np.asarray(pts, np.float64)[:, :2] - (x0, y0)
+        t = finger_width(p)
+        th = max(1, int(round(t)))
+        palm = max(np.linalg.norm(p[9] - p[0]), 1e-6)
+        up = (p[9] - p[0]) / palm  # (the wrist as wide as the palm's heel, and on past it)
+        side = np.array([-up[1], up[0]]) * 0.4 * np.linalg.norm(p[5] - p[17])
+        wrist = p[0] - WRIST * palm * up
+        hull = cv2.convexHull(np.vstack([p[list(PALM)], p[0] + side, p[0] - side, wrist + side, wrist - side])
+                              .astype(np.float32))
+        hull = np.round(hull * 16).astype(np.int32)
+        cv2.fillConvexPoly(out, hull, 1, lineType=cv2.LINE_8, shift=4)
+        cv2.polylines(out, [hull], True, 1, max(1, th // 2), cv2.LINE_8, shift=4)
+        for chain in FINGERS:
+            q = p[list(chain)]
+            tip = q[-1] + (q[-1] - q[-2]) * (t / 3.0) / max(np.linalg.norm(q[-1] - q[-2]), 1e-6)
+            q = np.vstack([q, tip])
+            for a, b in zip(q[:-1], q[1:]):
+                cv2.line(out, tuple(np.round(a * 16).astype(int)), tuple(np.round(b * 16).astype(int)), 1, th,
+                         cv2.LINE_8, shift=4)
+    return out
