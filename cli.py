@@ -558,7 +558,7 @@ def build_parser():
                         "footage's widest opening; 'shot': always) or the network ('renderer')")
     p.add_argument("--driver-mouth", choices=("auto", "on"), default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-front", action="store_true",
-                   help="draw over what stands in front of the face in the footage (a microphone, a cup); by "
+                   help="draw over what stands in front of the face in the footage (a hand, a microphone, a cup); by "
                         "default it is found and kept in front (docs/compositing.md)")
     p.add_argument("--reference-frames", default=None, metavar="A:B",
                    help="draw the actor only from clip frames A..B-1 of --crop-track: the reference pool and, "

@@ -28,7 +28,7 @@ FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
                                   "performance, wherever the render agrees with it; off: the renderer's crop alone "
                                   "(softer on faces larger than the crop)")
 KEEP_FRONT = dict(name="Keep What Is in Front", default=True,
-                  description="Find what stands in front of the face in the footage (a microphone, a cup) and keep "
+                  description="Find what stands in front of the face in the footage (a hand, a microphone, a cup) and keep "
                               "it in front of the render; off: draw over it")
 MOUTH = dict(
     name="Mouth", default="AUTO",
