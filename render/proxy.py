@@ -80,7 +80,7 @@ PROXY_TOL = 0.01  # px of displacement, and of ``seen``
 PROXY_EXACT_BELOW = 1024 * 1024  # (a 512 px region: ~10 ms whole, no faster so)
 
 
-def proxy_disp(proxy, H, W, c0, stretch_ok=2.0):
+def proxy_disp(proxy, H, W, c0, stretch_ok=2.0, box=None):
     """(dx, dy, seen) on an (H, W) image: each pixel's ray under the destination camera meets
     the ellipsoid's front (beyond the silhouette the centre plane, reached smoothly), and that
     model point projected by the source camera is where the pixel comes from. ``seen``: 0..1,
@@ -91,7 +91,9 @@ def proxy_disp(proxy, H, W, c0, stretch_ok=2.0):
     :data:`PROXY_STEP` grid, every cell whose centre the grid's interpolation misses by more than
     :data:`PROXY_TOL` is evaluated pixel by pixel with its eight neighbours, the rest
     interpolated (a 4K shot's head: 1.4-1.8 s a call whole, 0.2 s so; within 0.013 px of it on
-    the 4K shot and four 512 px pairs of docs/reenact-bench.md)."""
+    the 4K shot and four 512 px pairs of docs/reenact-bench.md). ``box`` (x0, y0, x1, y1): the
+    grid interpolated and the missed cells evaluated inside it alone (the same values there), 0
+    elsewhere: a caller that reads the field only where the head's motion reaches."""
     x = np.arange(W, dtype=np.float32) + np.float32(c0)
     y = np.arange(H, dtype=np.float32) + np.float32(c0)
     s = PROXY_STEP
@@ -105,24 +107,37 @@ def proxy_disp(proxy, H, W, c0, stretch_ok=2.0):
     gy = (np.arange(ny, dtype=np.float32) * s + np.float32(c0))[:, None]
     grid = _proxy_at(proxy, gx, gy, stretch_ok)
     mid = _proxy_at(proxy, gx[:, :-1] + np.float32(s // 2), gy[:-1] + np.float32(s // 2), stretch_ok)
-    to_pixels = np.float64([[1.0 / s, 0, 0], [0, 1.0 / s, 0]])
+    bx0, by0, bx1, by1 = (0, 0, W, H) if box is None else (int(v) for v in box)
+    # (pixel (x, y) at (x / s, y / s) on the grid: a box's warp is the whole one's part, exactly,
+    # its origin's nodes a multiple of 1/s that the fixed-point steps hold)
+    to_pixels = np.float64([[1.0 / s, 0, bx0 / s], [0, 1.0 / s, by0 / s]])
     out, bad = [], np.zeros((ny - 1, nx - 1), bool)
     for g, m in zip(grid, mid):
         g = np.ascontiguousarray(np.broadcast_to(g, (ny, nx)), np.float32)
         # the interpolation at each cell's centre is the mean of its four corners
         bad |= np.abs(0.25 * (g[:-1, :-1] + g[:-1, 1:] + g[1:, :-1] + g[1:, 1:]) - m) > PROXY_TOL
-        out.append(cv2.warpAffine(g, to_pixels, (W, H), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        out.append(cv2.warpAffine(g, to_pixels, (bx1 - bx0, by1 - by0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_REPLICATE))
     if bad.any():
         # those cells and their neighbours, every pixel evaluated exactly
         bad = cv2.dilate(bad.view(np.uint8), np.ones((3, 3), np.uint8))
         # (a row and a column more: the last pixels may lie on the last nodes, which start no cell)
         bad = np.pad(bad, ((0, 1), (0, 1)), mode="edge")
-        ys, xs = np.nonzero(np.repeat(np.repeat(bad, s, 0), s, 1)[:H, :W])
-        exact = _proxy_at(proxy, x[xs], y[ys], stretch_ok)
+        cy0, cx0 = by0 // s, bx0 // s  # (the box's cells: its pixels' of the whole repeat)
+        cells = bad[cy0:-(-by1 // s), cx0:-(-bx1 // s)]
+        ys, xs = np.nonzero(np.repeat(np.repeat(cells, s, 0), s, 1)[by0 - cy0 * s:by1 - cy0 * s,
+                                                                     bx0 - cx0 * s:bx1 - cx0 * s])
+        exact = _proxy_at(proxy, x[xs + bx0], y[ys + by0], stretch_ok)
         for o, e in zip(out, exact):
             o[ys, xs] = e
-    return tuple(out)
+    if box is None:
+        return tuple(out)
+    whole = []
+    for o in out:
+        w = np.zeros((H, W), np.float32)
+        w[by0:by1, bx0:bx1] = o
+        whole.append(w)
+    return tuple(whole)
 
 
 def _proxy_at(proxy, x, y, stretch_ok):

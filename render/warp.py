@@ -78,7 +78,7 @@ from ..face.topology import N_VERTS, load_topology
 from .borderfield import border_residual
 from .destination import hull_mask, shared_destination
 from .head import GROW, HAIR, head_mask, head_outline
-from .meshes import _fix, _mesh, face_size, wide_blur
+from .meshes import _fix, _mesh, face_size, pixels_box, wide_blur
 from .proxy import head_proxy, plane_motion, proxy_disp
 from .triangles import _affine_coeffs, _hidden_in_source, _outer_triangles, _signed_area, _sliver_ids, _touches
 
@@ -398,12 +398,6 @@ def _roi(Ps, Pd, shape, ours, grow, hair, margin):
 def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, hair, fade, neck, band, c0,
            proxy=None, masks=True):
     """The field on an (H, W) image (see :func:`warp_field`; matrices and points in its pixels)."""
-    if proxy is not None:
-        rdx, rdy, seen = proxy_disp(proxy, H, W, c0, STRETCH_OK)
-    else:
-        rdx, rdy = _rigid_disp(Bh, H, W, c0)
-        seen = None
-
     # --- triangle-id raster of the destination --------------------------------------------------
     area_d = _signed_area(Pd, skin)
     area_s = _signed_area(Ps, skin)
@@ -443,6 +437,17 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     # three sources onto each row's head, the shot mouth's onto each row's mouth)
     yy, xx, flat, px, py, labels, lab_in, n_labels, decay, head, weight = shared_destination(
         cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs)
+    # the displacement is read where the head's motion reaches (its weight, and the mesh) alone:
+    # elsewhere it is multiplied by 0
+    boxes = [b for b in (pixels_box(weight > 0), pixels_box(cov)) if b is not None] or [(0, 0, W, H)]
+    bx0, by0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    bx1, by1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    sl = (slice(by0, by1), slice(bx0, bx1))
+    if proxy is not None:
+        rdx, rdy, seen = proxy_disp(proxy, H, W, c0, STRETCH_OK, box=(bx0, by0, bx1, by1))
+    else:
+        rdx, rdy = _rigid_disp(Bh, H, W, c0)
+        seen = None
     ids_in = ids.take(flat)  # (the mesh pixels' values by their flat indices: take and put)
     t = ids_in - 1
     is_eye = t == EYE - 1
@@ -477,8 +482,9 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
         lut_y = np.zeros_like(lut_x)
         lut_x[lab_in] = rx
         lut_y[lab_in] = ry
-        dx = rdx + decay * lut_x[labels]
-        dy = rdy + decay * lut_y[labels]
+        dx, dy = np.zeros((H, W), np.float32), np.zeros((H, W), np.float32)
+        dx[sl] = rdx[sl] + decay[sl] * lut_x[labels[sl]]
+        dy[sl] = rdy[sl] + decay[sl] * lut_y[labels[sl]]
     dx *= weight
     dy *= weight
     np.put(dx, flat, dx_in)
@@ -521,7 +527,9 @@ def _field(Ps, Pd, H, W, B, Bh, skin, ours, mesh, src_depth, dst_depth, grow, ha
     conf[1: nskin + 1] = np.clip(STRETCH_OK * kept, 0, 1)
     np.put(valid, flat, conf[ids_in])
     if seen is not None:  # hair and sides the source saw edge-on carry less detail
-        valid = np.where(cov, valid, np.minimum(valid, 1.0 - weight * (1.0 - seen))).astype(np.float32)
+        # (inside the reach: beyond it the weight is 0, and valid stays; float32 throughout)
+        v = valid[sl]
+        v[...] = np.where(cov[sl], v, np.minimum(v, 1.0 - weight[sl] * (1.0 - seen[sl])))
     valid[mouth_hole | eye_hole | occluded | disocc] = 0.0
     return WarpField(map_x, map_y, valid, mouth_hole, eye_hole,
                      occluded, disocc, cov.copy(), head.copy(), weight.copy(), Bh, B)
