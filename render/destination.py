@@ -14,7 +14,7 @@ import numpy as np
 
 from ..face.topology import CHIN
 from .head import head_mask
-from .meshes import FOREHEAD_TOP, _fix, smoothstep
+from .meshes import FOREHEAD_TOP, _fix, pixels_box, smoothstep
 
 #: each thread's last destination (the render path draws two rows at once, each thread one row:
 #: its three sources one after another; at 4K a whole frame's destination is ~140 MB)
@@ -58,25 +58,45 @@ def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
     if len(yy):
         dist_out, labels = cv2.distanceTransformWithLabels((~cov).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5,
                                                            labelType=cv2.DIST_LABEL_PIXEL)
-        decay = smoothstep(1.0 - dist_out * np.float32(1.0 / max(band * fs, 1.0)))
+        decay = _fade(dist_out, pixels_box(cov), band * fs)
         lab_in = labels.take(flat)
         n_labels = int(labels.max()) + 1
     head = head_mask(Pd, (H, W), grow, hair, pixel_centre=c0) if ours else hull_mask(Pd, (H, W), grow, c0)
     head |= cov
     dist_head = cv2.distanceTransform((~head).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
-    weight = smoothstep(1.0 - dist_head * np.float32(1.0 / max(fade * fs, 1.0)))
-    if ours and neck is not None:
+    hb = pixels_box(head)
+    weight = _fade(dist_head, hb, fade * fs)
+    if ours and neck is not None and hb is not None:
         # below the chin (along the head's chin -> forehead axis) the motion fades out: the
-        # neck stretches, the torso stays
+        # neck stretches, the torso stays (where the weight is not 0 already)
         up = Pd[FOREHEAD_TOP] - Pd[CHIN]
         up /= max(np.linalg.norm(up), 1e-9)
-        below = (-(np.arange(W, dtype=np.float32)[None, :] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
-                 - (np.arange(H, dtype=np.float32)[:, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
-        weight *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
+        x0, y0, x1, y1 = _grown(hb, fade * fs, H, W)
+        below = (-(np.arange(W, dtype=np.float32)[None, x0:x1] + c0 - Pd[CHIN, 0]) * np.float32(up[0])
+                 - (np.arange(H, dtype=np.float32)[y0:y1, None] + c0 - Pd[CHIN, 1]) * np.float32(up[1]))
+        weight[y0:y1, x0:x1] *= smoothstep(1.0 - below * np.float32(1.0 / max(float(neck) * fs, 1.0)))
     out = (yy, xx, flat, px, py, labels, lab_in, n_labels, decay, head, weight)
     for a in out:
         if isinstance(a, np.ndarray):
             a.setflags(write=False)
+    return out
+
+
+def _grown(box, reach, H, W):
+    """``box`` (x0, y0, x1, y1) grown by ``reach`` px and more (a chamfer distance of 5x5 is at
+    least 0.99 of the Euclidean), clipped to (H, W)."""
+    m = int(np.ceil(1.05 * reach)) + 3
+    return max(0, box[0] - m), max(0, box[1] - m), min(W, box[2] + m), min(H, box[3] + m)
+
+
+def _fade(dist, box, reach):
+    """(H, W) float32: ``smoothstep(1 - dist / reach)`` (``reach`` at least 1 px), made only
+    within ``reach`` of ``box`` (the pixels at distance 0; None: none), which beyond it is 0."""
+    out = np.zeros(dist.shape, np.float32)
+    if box is None:
+        return out
+    x0, y0, x1, y1 = _grown(box, reach, *dist.shape)
+    out[y0:y1, x0:x1] = smoothstep(1.0 - dist[y0:y1, x0:x1] * np.float32(1.0 / max(reach, 1.0)))
     return out
 
 

@@ -491,12 +491,18 @@ def layer_reach(field, feather=2.0):
     :data:`LAYER_REACH`, or background it uncovers), feathered by ``feather`` px; 0 where the map
     is the identity, so :func:`layer_head` leaves those pixels as they were."""
     H, W = field.shape  # (field.displacement()'s two planes, not stacked)
-    d = np.hypot(field.map_x - np.arange(W, dtype=np.float32)[None, :],
-                 field.map_y - np.arange(H, dtype=np.float32)[:, None])
+    # (each step in place where it can be: a 4K frame's temporaries are 33 MB each)
+    d = field.map_x - np.arange(W, dtype=np.float32)[None, :]
+    np.hypot(d, field.map_y - np.arange(H, dtype=np.float32)[:, None], out=d)
     lo, hi = LAYER_REACH
-    t = np.clip((d - lo) / (hi - lo), 0.0, 1.0)
-    t = np.maximum(t, field.disocclusion.astype(np.float32))
-    return np.clip(cv2.GaussianBlur(t, (0, 0), feather), 0.0, 1.0) * ((d > 0.5 * lo) | field.disocclusion)
+    t = d - lo
+    t /= hi - lo
+    np.clip(t, 0.0, 1.0, out=t)
+    np.maximum(t, np.float32(1.0), out=t, where=field.disocclusion)  # (elsewhere the maximum with 0: t)
+    t = cv2.GaussianBlur(t, (0, 0), feather)
+    np.clip(t, 0.0, 1.0, out=t)
+    t *= (d > 0.5 * lo) | field.disocclusion
+    return t
 
 
 def sampled_outside(field, area=None):
@@ -517,8 +523,13 @@ def mirrored_weight(field, area, reach):
     image of its own face into the room beside it (d12 -> d14, beside the pillarbox bar)."""
     H, W = field.shape
     x0, y0, x1, y1 = (0, 0, W, H) if area is None else (int(v) for v in area)
-    d = np.maximum(np.maximum(x0 - 0.5 - field.map_x, field.map_x - (x1 - 0.5)), y0 - 0.5 - field.map_y)
-    return np.clip(2.0 - d / max(float(reach), 1.0), 0.0, 1.0).astype(np.float32)
+    # (in one array: the same operations, in place)
+    d = np.subtract(x0 - 0.5, field.map_x)
+    np.maximum(d, field.map_x - (x1 - 0.5), out=d)
+    np.maximum(d, np.subtract(y0 - 0.5, field.map_y), out=d)
+    d /= max(float(reach), 1.0)
+    np.subtract(2.0, d, out=d)
+    return np.clip(d, 0.0, 1.0, out=d).astype(np.float32, copy=False)
 
 
 def agreed_mattes(mattes):
