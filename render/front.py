@@ -29,8 +29,10 @@ found by MediaPipe's palm detector and hand landmarks in a square about the face
 (:class:`~reenact.tracking.hands.HandFinder`, on by default: ``hands``), and the texels a hand
 covers (:func:`~reenact.tracking.hands.hand_mask`, sampled into the layout) join the row's blob.
 A hand counts where it is found on consecutive rows over :data:`HAND_MIN_S` at least (the
-detector's rare mistakes, an open mouth's lips read as curled fingers, last a frame or two), and
-is carried through a gap of up to :data:`HAND_GAP_S` between two rows that find it in one place. A
+detector's rare mistakes, an open mouth's lips read as curled fingers, last a frame or two), is
+followed back from the row that first finds it (a hand coming in from the frame's edge is found
+once most of it shows), and is carried through a gap of up to :data:`HAND_GAP_S` between two
+rows that find it in one place. A
 run of rows is kept where its colour share reaches :data:`HIGH`, or where a hand covers at least
 :data:`LOW` of the face on one of its rows; the matte then keeps the whole hand, also beyond the
 face's outline.
@@ -236,6 +238,7 @@ class InFront:
         self.share = np.full(T, np.nan, np.float32)  # per row: the share of the face found in front
         self.hand_share = np.zeros(T, np.float32)  # ... of it covered by a hand
         self.hands = np.full((T, _hands.MAX_HANDS, 21, 2), np.nan, np.float32)  # the hands found near the face
+        self._searched = np.zeros(T, bool)  # (the rows looked at for hands)
         self.models = {}  # shot -> (usual look, limit, reference light)
         if path is not None:
             self._load(path)
@@ -250,6 +253,7 @@ class InFront:
                     frame = clip.clip_frame(f0 + int(r))
                     if finder is not None and todo[r]:
                         self._find_hands(finder, frame, r)
+                        self._follow_back(finder, clip, r, todo)
                     return face_texture(frame, L[r], Z[r])
 
                 for s in np.unique(self.shot[todo]):
@@ -290,13 +294,41 @@ class InFront:
         return [(a + s, a + e) for s, e in split_at(segments(mask[a:b]), np.flatnonzero(np.diff(self.shot[a:b])) + 1)]
 
     def _find_hands(self, finder, frame, r):
-        """Row ``r``'s hands near its face (the row before's, found just before, followed)."""
+        """Row ``r``'s hands near its face (the row before's, found just before, followed). A row
+        after one without a hand is looked at for palms every other row (odd rows are not: the
+        palm detector is most of the survey's cost where no hand is; a hand found on the next row
+        is followed back onto it, :meth:`_follow_back`)."""
+        self._searched[r] = True
         pts = np.asarray(self.own.landmarks[r, :N_VERTS], np.float64)
         before = self.hands[r - 1] if r > 0 and self.shot[r - 1] == self.shot[r] else self.hands[:0, 0]
         previous = [p for p in before if np.isfinite(p).all()]
+        if not previous and r % 2:
+            return
         found = finder.find(np.ascontiguousarray(frame), _hands.search_region(pts, frame.shape), previous)
         for k, p in enumerate(found[:_hands.MAX_HANDS]):
             self.hands[r, k] = p
+
+    def _follow_back(self, finder, clip, r, todo):
+        """A hand first found on row ``r`` is followed back over the rows before it that were
+        searched and found none (at most :data:`HAND_GAP_S`): a hand coming in from the frame's
+        edge is found only once most of it shows, and the rows before still hold part of it."""
+        n = int(np.ceil(HAND_GAP_S * float(self.own.fps)))
+        k = r - 1
+        while (k >= 0 and r - k <= n and todo[k] and self._searched[k] and self.shot[k] == self.shot[r]
+               and np.isfinite(self.hands[k + 1, 0, 0, 0]) and not np.isfinite(self.hands[k, 0, 0, 0])):
+            found = finder.follow(np.ascontiguousarray(clip.clip_frame(int(self.own.frame_start) + k)),
+                                  [p for p in self.hands[k + 1] if np.isfinite(p).all()])
+            if not found:
+                break
+            for j, p in enumerate(found):
+                self.hands[k, j] = p
+            self._count_hand(k)
+            k -= 1
+
+    def _count_hand(self, r):
+        """Row ``r``'s :attr:`hand_share` from its hands."""
+        hand = self._hand_texels(r, (int(self.own.size[1]), int(self.own.size[0])))
+        self.hand_share[r] = 0.0 if hand is None else (hand & _LAYOUT["face"]).sum() / self.face_px
 
     def _bridge_hands(self, rows):
         """A hand lost for up to :data:`HAND_GAP_S` between two rows of ``rows`` (one shot) that find
@@ -304,7 +336,6 @@ class InFront:
         are carried between them (linearly), and the texels it covers counted."""
         n = int(np.ceil(HAND_GAP_S * float(self.own.fps)))
         found = rows & np.isfinite(self.hands[:, 0, 0, 0])
-        shape = (int(self.own.size[1]), int(self.own.size[0]))
         for a, e in self._runs(rows & ~found, 0, len(rows)):
             if e - a > n or a == 0 or e >= len(rows) or not (found[a - 1] and found[e]) or \
                     self.shot[a - 1] != self.shot[e]:
@@ -320,8 +351,7 @@ class InFront:
                     t = (r - a + 1) / (e - a + 1)
                     self.hands[r, k] = (1 - t) * p + t * q
             for r in range(a, e):
-                hand = self._hand_texels(r, shape)
-                self.hand_share[r] = 0.0 if hand is None else (hand & _LAYOUT["face"]).sum() / self.face_px
+                self._count_hand(r)
 
     def _confirm_hands(self, rows):
         """Hands found on fewer than :data:`HAND_MIN_S` of consecutive ``rows`` of a shot are

@@ -152,6 +152,12 @@ class HandFinder:
             out.append((np.hstack([xy, z]), float(s)))
         return out
 
+    def follow(self, img, previous):
+        """The hands of ``previous`` (found on a neighbouring frame) where their landmarks put them
+        on ``img``, without looking for palms: those whose presence passes :data:`MIN_PRESENCE`."""
+        return [pts[:, :2].astype(np.float32) for pts, presence in self.landmarks(img, [track_roi(p) for p in previous])
+                if presence >= MIN_PRESENCE][:MAX_HANDS]
+
     def find(self, img, region, previous=()):
         """Hands (up to :data:`MAX_HANDS`, each (21, 2) float32 image pixels) in the square
         ``region`` of ``img``; ``previous``: the hands found on the frame before (their ROIs are
