@@ -280,8 +280,10 @@ def _smooth_fill_into(out, hole, box):
     head's hole is a small part of a 4K frame: the fill is made for that box alone)."""
     x0, y0, x1, y1 = box
     est = _pull_push(out, ~hole, holes_only=True, box=box)
-    h = hole[y0:y1, x0:x1]
-    out[y0:y1, x0:x1][h] = np.clip(est[h] + 0.5, 0, 255).astype(np.uint8)
+    # (over the box, then copied where the hole is: a boolean index of a 4K hole took 3x longer)
+    est += 0.5
+    np.copyto(out[y0:y1, x0:x1], np.clip(est, 0, 255, out=est).astype(np.uint8),
+              where=hole[y0:y1, x0:x1][..., None])
 
 
 #: :func:`fill_background` with ``match``: the plate is brought to the frame's own room by the
@@ -365,7 +367,7 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
         kn = np.ones_like(rest) if known is None else np.asarray(known, bool)[sl]
         k = rest & kn
         plate = np.asarray(plate)
-        fill = plate[sl][k]
+        fill = plate[sl]
         if match and k.any():
             g = max(MATCH_RING, int(round(0.01 * min(hole.shape))))
             gb = (max(0, bx0 - g), max(0, by0 - g), min(W, bx1 + g), min(H, by1 + g))
@@ -382,8 +384,14 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
                 diff = np.zeros(np.shape(img), np.float32)
                 diff[gl][ring_g] = np.asarray(img)[gl][ring_g].astype(np.float32) - plate[gl][ring_g].astype(np.float32)
                 d = _pull_push(diff, ring, holes_only=True, box=(bx0 + kx0, by0 + ky0, bx0 + kx1, by0 + ky1))
-                fill = np.clip(fill.astype(np.float32) + d[k[ky0:ky1, kx0:kx1]] + 0.5, 0, 255).astype(np.uint8)
-        out[sl][k] = fill
+                # (over k's box, then copied where k is: faster than k's boolean index)
+                d += plate[by0 + ky0:by0 + ky1, bx0 + kx0:bx0 + kx1]
+                d += 0.5
+                np.copyto(out[by0 + ky0:by0 + ky1, bx0 + kx0:bx0 + kx1], np.clip(d, 0, 255, out=d).astype(np.uint8),
+                          where=k[ky0:ky1, kx0:kx1][..., None])
+                fill = None
+        if fill is not None:
+            np.copyto(out[sl], fill, where=k[..., None])
         rest &= ~k
     if rest.any():
         # (eroded on the box grown by the radius: beyond the box nothing is in the hole)
@@ -396,11 +404,13 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
         if thick:
             t = None
             if grain is not None:  # (frame shape, this part's origin in it; of the frame before the fill)
-                t = room_grain(out, whole, *grain)[sl][rest][:, None]
+                t = room_grain(out, whole, *grain)[sl][..., None]
             _smooth_fill_into(out, whole, pixels_box(whole))
-            if t is not None:
-                o = out[sl]
-                o[rest] = np.clip(o[rest].astype(np.float32) + t + 0.5, 0, 255).astype(np.uint8)
+            if t is not None:  # (over the box, then copied where the rest is)
+                o = out[sl].astype(np.float32)
+                o += t
+                o += 0.5
+                np.copyto(out[sl], np.clip(o, 0, 255, out=o).astype(np.uint8), where=rest[..., None])
         else:
             out = cv2.inpaint(out, whole.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
     return out
