@@ -32,10 +32,9 @@ A hand counts where it is found on consecutive rows over :data:`HAND_MIN_S` at l
 detector's rare mistakes, an open mouth's lips read as curled fingers, last a frame or two), is
 followed back from the row that first finds it (a hand coming in from the frame's edge is found
 once most of it shows), and is carried through a gap of up to :data:`HAND_GAP_S` between two
-rows that find it in one place. A
-run of rows is kept where its colour share reaches :data:`HIGH`, or where a hand covers at least
-:data:`LOW` of the face on one of its rows; the matte then keeps the whole hand, also beyond the
-face's outline.
+rows that find it in one place. A run of rows is kept where its colour share reaches
+:data:`HIGH`, or where a hand covers at least :data:`LOW` of the face on one of its rows; the
+matte then keeps the whole hand, also beyond the face's outline.
 
 Not found: an object of the face's own colour and shading that is not a hand (skin-coloured bars
 held like fingers read up to 0.05), a hand the palm detector does not see (fingers alone
