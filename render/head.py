@@ -222,17 +222,18 @@ def moving_plate(frames, covered, rows, offsets, check=None):
     return MovingPlate(canvas, known, origin, rows, np.asarray(offsets, np.float64), (H, W))
 
 
-def _pull_push(values, have, holes_only=False, box=None):
+def _pull_push(values, have, holes_only=False, box=None, zero_beyond=False):
     """(H, W, C) float32: ``values`` (H, W, C) where ``have`` (H, W) bool, elsewhere a smooth
     continuation of them (pull-push over an image pyramid: known values averaged up, the rest
     filled from the coarser levels back down). ``holes_only``: for a caller that reads only where
     ``have`` is False: the values are not put back where it is True (a whole-frame copy less).
     ``box`` (x0, y0, x1, y1), with ``holes_only``: only that part is read; (y1 - y0, x1 - x0, C),
-    the same values, made from what that part needs alone (:mod:`.pullpush`)."""
+    the same values, made from what that part needs alone (:mod:`.pullpush`; ``zero_beyond``:
+    ``values`` are +0 wherever ``have`` is False)."""
     have = np.asarray(have, bool)
     if box is not None:
         if min(have.shape) > 4:
-            return pull_push_box(values, have, box)
+            return pull_push_box(values, have, box, zero_beyond)
         x0, y0, x1, y1 = box
         est = _pull_push(values, have, holes_only=True)
         return (est if est.ndim == 3 else est[..., None])[y0:y1, x0:x1]
@@ -383,7 +384,8 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
                 kx0, ky0, kx1, ky1 = pixels_box(k)
                 diff = np.zeros(np.shape(img), np.float32)
                 diff[gl][ring_g] = np.asarray(img)[gl][ring_g].astype(np.float32) - plate[gl][ring_g].astype(np.float32)
-                d = _pull_push(diff, ring, holes_only=True, box=(bx0 + kx0, by0 + ky0, bx0 + kx1, by0 + ky1))
+                d = _pull_push(diff, ring, holes_only=True, box=(bx0 + kx0, by0 + ky0, bx0 + kx1, by0 + ky1),
+                               zero_beyond=True)
                 # (over k's box, then copied where k is: faster than k's boolean index)
                 d += plate[by0 + ky0:by0 + ky1, bx0 + kx0:bx0 + kx1]
                 d += 0.5

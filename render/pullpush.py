@@ -62,10 +62,11 @@ def _c3(a):
     return a[..., None] if a.ndim == 2 else a
 
 
-def pull_push_box(values, have, box):
+def pull_push_box(values, have, box, zero_beyond=False):
     """(y1 - y0, x1 - x0, C) float32: ``_pull_push(values, have, holes_only=True)`` inside
     ``box`` (x0, y0, x1, y1) alone, the same values. ``values`` (H, W, C); ``have`` (H, W)
-    bool; at least 5 px each way (a pyramid of one level at least)."""
+    bool; at least 5 px each way (a pyramid of one level at least). ``zero_beyond``: ``values``
+    are +0 wherever ``have`` is False (its weighted values then are ``values`` themselves)."""
     have = np.asarray(have, bool)
     x0, y0, x1, y1 = (int(v) for v in box)
     ws = [have.astype(np.float32)]
@@ -104,8 +105,15 @@ def pull_push_box(values, have, box):
         srcs[k] = (sx0, sy0, sx1, sy1)
         need[k - 1] = _union(ests[k - 1], (sx0, sy0, sx1, sy1)) if k - 1 > 0 else (sx0, sy0, sx1, sy1)
     nx0, ny0, nx1, ny1 = need[0]
-    v = np.asarray(values[ny0:ny1, nx0:nx1], np.float32)
-    fs = [v * channels(ws[0][ny0:ny1, nx0:nx1], C)]
+    v = values[ny0:ny1, nx0:nx1]
+    if zero_beyond:  # (v * 1 where have, +0 * 0 elsewhere: v)
+        f0 = np.asarray(v, np.float32)
+    elif v.dtype == np.uint8:  # (v * w, w 0 or 1 and v at least 0: v where have, +0 elsewhere; one pass)
+        f0 = np.zeros(v.shape, np.float32)
+        np.copyto(f0, v, where=have[ny0:ny1, nx0:nx1][..., None])
+    else:
+        f0 = np.asarray(v, np.float32) * channels(ws[0][ny0:ny1, nx0:nx1], C)
+    fs = [f0]
     for k in range(1, K + 1):
         sx0, sy0, sx1, sy1 = srcs[k]
         px0, py0 = need[k - 1][:2]
