@@ -237,6 +237,7 @@ class MouthDonor(ClipFrames):
         self.performance_frame = np.asarray(performance_frame, np.float64)
         self.landmarks = np.asarray(track.landmarks, np.float64)[..., :2]
         self.tracked = np.asarray(track.tracked, bool)
+        self.hidden, self._inside = None, np.arange(len(self.tracked))  # (see hide)
         self.f0 = int(track.frame_start)
         self.scene, self._tint, self._tint_lock = None, None, threading.Lock()
 
@@ -256,6 +257,19 @@ class MouthDonor(ClipFrames):
                 if self.scene is not None:
                     self._tint = white_tint(shot_white(*self.scene[::-1]), shot_white(self.video, self.track))
             return self._tint
+
+    def hide(self, rows):
+        """``rows`` (bool per driver Track row): frames whose face something stands in front of
+        (:func:`~.front.hide_driver`); a row driven by one takes the mouth's inside (teeth,
+        tongue) from the unhidden driver frame nearest in mouth opening (then in time): a hand
+        over the driver's mouth was drawn into the dub's opening."""
+        self.hidden = np.asarray(rows, bool)
+        ok = np.flatnonzero(self.tracked & ~self.hidden)
+        if not self.hidden.any() or not len(ok):
+            return
+        gap = np.nan_to_num(mouth_openings(self.track), nan=0.0)
+        for j in np.flatnonzero(self.hidden & self.tracked):
+            self._inside[j] = ok[np.argmin(np.abs(gap[ok] - gap[j]) + 1e-4 * np.abs(ok - j))]
 
     def driver_row(self, r):
         """The driver Track row that drives performance row ``r``, or None."""
@@ -303,6 +317,7 @@ class MouthDonor(ClipFrames):
         comp = warped[sl].astype(np.float32)
 
         dst = requested[list(INNER_LIP)]
+        j = int(self._inside[j])  # (a driver frame with a hand over the mouth lends none: hide)
         src = self.landmarks[j][list(INNER_LIP)]
         width = float(np.hypot(*(dst[10] - dst[0])))  # corner to corner
         A = mouth_affine(src, dst)

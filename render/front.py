@@ -223,7 +223,7 @@ class InFront:
         from ..progress import Cancelled
         from .donor import ClipFrames
 
-        self.own, self.offset = own, int(offset)
+        self.own, self.offset, self.cache_dir = own, int(offset), cache_dir
         T, f0 = own.n_frames, int(own.frame_start)
         tracked = np.asarray(own.tracked, bool)
         L = np.asarray(own.landmarks, np.float64)[:, :N_VERTS]
@@ -517,6 +517,25 @@ class InFront:
         return {"runs": [list(v) for v in self.runs()], "rows_read": int(self.rows_read),
                 "hand_rows": int((self.rows[a:b] & (self.hand_share[a:b] > 0)).sum()),
                 "seconds": round(self.seconds, 3)}
+
+
+def hide_driver(front, *donors):
+    """The driver's frames with something in front of his face (a hand over his mouth) lend no
+    mouth interior to a dub or a moved head: each :class:`~.donor.MouthDonor` of ``donors`` (None
+    skipped) is given the rows of its driver Track that a survey of the driver's footage keeps
+    (:meth:`~.donor.MouthDonor.hide`; the survey stored in ``front``'s cache folder). Nothing
+    without ``front`` (``--no-front``). Returns a warning line per run of hidden driver frames."""
+    from .donor import MouthDonor
+
+    lines = []
+    for donor in donors:
+        if front is None or not isinstance(donor, MouthDonor) or donor.hidden is not None:
+            continue
+        driver = InFront(donor.track, donor.video, (0, donor.track.n_frames), cache_dir=front.cache_dir)
+        donor.hide(driver.rows)
+        lines += ["driver frames {}-{}: something stands in front of the driver's face; the mouth's inside there "
+                  "is drawn from his frames without it".format(a, e - 1) for a, e, _s in driver.runs()]
+    return lines
 
 
 def keep_front(front, res, frame, r):

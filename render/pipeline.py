@@ -61,7 +61,7 @@ from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_di
 from .composite import blend_shares, paste_back, through_dissolve
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
-from .front import front_sources, in_front, keep_front
+from .front import front_sources, hide_driver, in_front, keep_front
 from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pose_warning
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
@@ -229,6 +229,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         infront, footage = in_front(own, track, video, range(a - track.frame_start, b - track.frame_start), front,
                                     progress, n, warnings, cache_dir, reference_frames), {}
         own, donor = front_sources(infront, own, donor, track, video, pool_rows(own, reference_frames))
+        warnings += hide_driver(infront, donor, head_mouth)
         pool_frames = None
         head = region == "head"
         area = None if head else footage_area(video, own, src)  # inside bars (region head: its plate's, below)
@@ -592,6 +593,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
         mouth = face_mouth(track, own, video, mouth_mode, pool_rows(own, reference_frames))[0]
     elif own_mouth:
         mouth = prepare_mouth(track, own, video, mouth_from, mouth_mode, accept_footage)[0]
+    hide_driver(front, mouth)
     if region == "mouth" and mouth is not None:
         with mouth if own_mouth else nullcontext():
             rm = int(i) - int(mouth.frame_start)
@@ -635,8 +637,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if head:
         t = time.perf_counter()
         if shot_head is None and video is not None:  # chosen on ``track``'s rows (see ``shot_head``)
-            with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer",
-                          donor=head_donor(track, own, mouth_from, mouth_mode, accept_footage, video)[0]) as sh:
+            donor = head_donor(track, own, mouth_from, mouth_mode, accept_footage, video)[0]
+            hide_driver(front, donor)
+            with ShotHead(own, track, video, plate, mouth=mouth_mode != "renderer", donor=donor) as sh:
                 (frame, field), drawn_by = sh.frame(r, frame), sh.key
                 info["unseen_pose"] = sh.unseen(int(i), int(i) + 1)
         elif shot_head is not None:

@@ -196,3 +196,39 @@ def test_a_dub_is_drawn_behind_the_hand(hand_clip, tmp_path, front):
         assert np.median(changed) < 0.1 and max(changed) < 0.3, np.round(changed, 2)
     else:
         assert np.median(changed) > 0.3, np.round(changed, 2)
+
+
+@needs_shared
+@pytest.mark.parametrize("front", [True, False])
+def test_a_hand_over_the_driver_s_mouth_is_not_drawn_into_the_dub(hand_clip, tmp_path, front):
+    """The driver's footage holds the hand over his mouth: rows driven by those frames take the
+    mouth's inside (``--mouth driver``) from his frames without it; before (``front`` off) the
+    hand's skin filled the dub's opening."""
+    from reenact.bench.front import HAND_HOLD
+    from reenact.face import transfer as X
+    from reenact.render.donor import INNER_LIP
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    path, own, masks = hand_clip
+    driver = X._copy(own)
+    perf = X.transfer(driver, own, "mouth", offset=-HAND_HOLD)  # rows 0.. driven by the hand's frames
+    jaw = perf.expression_index("jawOpen")
+    perf.expression[:, jaw] = np.clip(perf.expression[:, jaw] + 0.4, 0.0, 1.0)  # (an opening to fill)
+    got = {}
+    res = render_clip(perf, path, BASE_MODEL, out=None, frames=(0, 30), region="mouth", mouth_mode="driver",
+                      mouth_from=(driver, path), prefer_gpu=False, cache_dir=str(tmp_path / "c"), sign=False,
+                      watermark=False, on_frame=lambda i, f: got.__setitem__(i, f), front=front)
+    P = perf.project()
+    inside = []
+    for j in range(30):  # the mean grey level inside the asked inner lips, shrunk a little
+        m = np.zeros(got[j].shape[:2], np.uint8)
+        lips = P[j, list(INNER_LIP)]
+        cv2.fillPoly(m, [np.round(lips.mean(0) + 0.7 * (lips - lips.mean(0))).astype(np.int32)], 1)
+        inside.append(float(cv2.cvtColor(got[j], cv2.COLOR_RGB2GRAY)[m > 0].mean()) if m.any() else np.nan)
+    # (measured: 89-96 levels with his own mouth's inside, 110-116 with the hand's skin)
+    if front:
+        assert any("in front of the driver's face" in w for w in res["warnings"]), res["warnings"]
+        assert np.nanmedian(inside) < 100, np.round(inside, 1)
+    else:
+        assert np.nanmedian(inside) > 105, np.round(inside, 1)

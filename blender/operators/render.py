@@ -496,6 +496,10 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
             from ...render.rewrite import ShotHead, head_donor
 
             donor = head_donor(full, base, plan["mouth_from"], mode, plan["accept_footage"], source)[0]
+            if front is not None:  # (a driver's frame with a hand over his mouth lends none, as the render)
+                from ...render.front import hide_driver
+
+                hide_driver(front, donor)
             plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
                 d, t, "the room behind the actor {}/{}".format(d, t)))
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
