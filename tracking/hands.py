@@ -175,13 +175,6 @@ class HandFinder:
         return hands
 
 
-def _box_iou(a, b):
-    """IoU of two ROIs' upright boxes (rotation ignored, as MediaPipe associates them)."""
-    ba = np.array([a[0] - a[2] / 2, a[1] - a[3] / 2, a[0] + a[2] / 2, a[1] + a[3] / 2])
-    bb = np.array([[b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2]])
-    return float(_iou_axis_aligned(ba, bb)[0])
-
-
 def finger_width(points):
     """A finger's width in pixels for a hand's landmarks (21, 2): the knuckles' span (index to
     little finger) over 2.6, and never under a fifth of the palm's length (a hand seen edge-on)."""
