@@ -519,19 +519,23 @@ class InFront:
                 "seconds": round(self.seconds, 3)}
 
 
-def hide_driver(front, *donors):
+def hide_driver(front, *donors, progress=None, total=0):
     """The driver's frames with something in front of his face (a hand over his mouth) lend no
     mouth interior to a dub or a moved head: each :class:`~.donor.MouthDonor` of ``donors`` (None
     skipped) is given the rows of its driver Track that a survey of the driver's footage keeps
     (:meth:`~.donor.MouthDonor.hide`; the survey stored in ``front``'s cache folder). Nothing
-    without ``front`` (``--no-front``). Returns a warning line per run of hidden driver frames."""
+    without ``front`` (``--no-front``). ``progress(0, total, message)`` as :func:`in_front`'s.
+    Returns a warning line per run of hidden driver frames."""
     from .donor import MouthDonor
+
+    def step(done, n):
+        return progress is None or progress(0, total, "what stands in front of the driver's face {}/{}".format(done, n))
 
     lines = []
     for donor in donors:
         if front is None or not isinstance(donor, MouthDonor) or donor.hidden is not None:
             continue
-        driver = InFront(donor.track, donor.video, (0, donor.track.n_frames), cache_dir=front.cache_dir)
+        driver = InFront(donor.track, donor.video, (0, donor.track.n_frames), step, cache_dir=front.cache_dir)
         donor.hide(driver.rows)
         lines += ["driver frames {}-{}: something stands in front of the driver's face; the mouth's inside there "
                   "is drawn from his frames without it".format(a, e - 1) for a, e, _s in driver.runs()]

@@ -229,7 +229,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         infront, footage = in_front(own, track, video, range(a - track.frame_start, b - track.frame_start), front,
                                     progress, n, warnings, cache_dir, reference_frames), {}
         own, donor = front_sources(infront, own, donor, track, video, pool_rows(own, reference_frames))
-        warnings += hide_driver(infront, donor, head_mouth)
+        warnings += hide_driver(infront, donor, head_mouth, progress=progress, total=n)
         pool_frames = None
         head = region == "head"
         area = None if head else footage_area(video, own, src)  # inside bars (region head: its plate's, below)

@@ -499,7 +499,7 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
             if front is not None:  # (a driver's frame with a hand over his mouth lends none, as the render)
                 from ...render.front import hide_driver
 
-                hide_driver(front, donor)
+                hide_driver(front, donor, progress=progress, total=1)
             plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
                 d, t, "the room behind the actor {}/{}".format(d, t)))
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
