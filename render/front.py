@@ -216,10 +216,13 @@ class InFront:
     performance whose row 0 is another clip frame). ``allowed``: the footage rows the user allows
     as sources (``--reference-frames``; None: all): the others are those whose own face must not
     be used (a hand over it, drawn from the allowed ones), where nothing is kept in front.
-    ``hands``: hands are looked for too (module doc). ``progress(done, total)`` returning False
-    stops (raises :class:`~reenact.progress.Cancelled`)."""
+    ``hands``: hands are looked for too (module doc). ``margin`` (rows): the survey covers the
+    span and this many rows either side only, not its whole shots (a driver's frames: the usual
+    look is still the shot's). ``progress(done, total)`` returning False stops (raises
+    :class:`~reenact.progress.Cancelled`)."""
 
-    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None, allowed=None, hands=True):
+    def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None, allowed=None, hands=True,
+                 margin=None):
         from ..progress import Cancelled
         from .donor import ClipFrames
 
@@ -233,6 +236,8 @@ class InFront:
         self.span = (max(0, int(span[0])), min(T, int(span[1])))
         self.shot = own.shots()
         want = np.isin(self.shot, np.unique(self.shot[self.span[0]:self.span[1]]))
+        if margin is not None:  # (only the span and ``margin`` rows either side: a driver's long take)
+            want[:max(0, self.span[0] - int(margin))] = want[self.span[1] + int(margin):] = False
         path = _cache_path(own, video, cache_dir, hands)
         self.share = np.full(T, np.nan, np.float32)  # per row: the share of the face found in front
         self.hand_share = np.zeros(T, np.float32)  # ... of it covered by a hand
@@ -535,7 +540,12 @@ def hide_driver(front, *donors, progress=None, total=0):
     for donor in donors:
         if front is None or not isinstance(donor, MouthDonor) or donor.hidden is not None:
             continue
-        driver = InFront(donor.track, donor.video, (0, donor.track.n_frames), step, cache_dir=front.cache_dir)
+        used = donor.performance_frame[np.isfinite(donor.performance_frame)] - donor.f0
+        if not len(used):
+            continue
+        span = (int(np.floor(used.min())), int(np.ceil(used.max())) + 1)  # (a long take: only what drives)
+        driver = InFront(donor.track, donor.video, span, step, cache_dir=front.cache_dir,
+                         margin=int(round(float(donor.track.fps))))
         donor.hide(driver.rows)
         lines += ["driver frames {}-{}: something stands in front of the driver's face; the mouth's inside there "
                   "is drawn from his frames without it".format(a, e - 1) for a, e, _s in driver.runs()]

@@ -93,6 +93,15 @@ def test_a_part_of_the_frames_finds_what_all_of_them_find(with_mic, tmp_path):
     assert part.runs() == [(tail[0], tail[-1] + 1, part.runs()[0][2])]  # (within the frames asked for)
 
 
+def test_a_margin_surveys_the_span_alone(with_mic):
+    """A driver's long take is surveyed only about the frames that drive the dub (``margin``):
+    the rows read are the span's and the margin's, the object still found on them."""
+    path, own, _masks, _frames = with_mic
+    part = InFront(own, path, (40, 44), margin=5)
+    assert part.rows_read == 14 and np.isfinite(part.share[35:49]).all() and np.isnan(part.share[:35]).all()
+    assert part.rows[40:44].all()
+
+
 def test_no_row_is_drawn_from_a_frame_with_something_in_front(with_mic, carphone_track):
     """A dub asking rows 0-29 for the mouths of the microphone's frames 30-59 drew them from those
     frames (the microphone with them); with the survey's sources, from frames without it."""
