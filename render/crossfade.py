@@ -29,7 +29,7 @@ narrower band the one that dominates the weight decides whether there is actor t
 import cv2
 import numpy as np
 
-from .meshes import channels, pixels_box, smoothstep
+from .meshes import channels, grown_box, pixels_box, smoothstep
 
 #: the flow is computed at most this many pixels on the band's longer side
 FLOW_SIDE = 200
@@ -61,10 +61,7 @@ def band_flow(a, b, weight, pad=8):
 def _grown_box(mask, pad):
     """(x0, y0, x1, y1): the box around ``mask``'s pixels grown by ``pad`` (inside the image),
     or None when it is smaller than 8 px either way."""
-    H, W = mask.shape
-    bx0, by0, bx1, by1 = pixels_box(mask)
-    x0, y0 = max(0, bx0 - pad), max(0, by0 - pad)
-    x1, y1 = min(W, bx1 + pad), min(H, by1 + pad)
+    x0, y0, x1, y1 = grown_box(pixels_box(mask), pad, mask.shape)
     return None if x1 - x0 < 8 or y1 - y0 < 8 else (x0, y0, x1, y1)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..face.topology import CHIN
 from .head import head_mask
-from .meshes import FOREHEAD_TOP, _fix, pixels_box, smoothstep
+from .meshes import FOREHEAD_TOP, _fix, grown_box, pixels_box, smoothstep
 
 #: each thread's last destination (the render path draws two rows at once, each thread one row:
 #: its three sources one after another; at 4K a whole frame's destination is ~140 MB)
@@ -85,8 +85,7 @@ def destination(cov, Pd, H, W, ours, grow, hair, fade, neck, band, c0, fs):
 def _grown(box, reach, H, W):
     """``box`` (x0, y0, x1, y1) grown by ``reach`` px and more (a chamfer distance of 5x5 is at
     least 0.99 of the Euclidean), clipped to (H, W)."""
-    m = int(np.ceil(1.05 * reach)) + 3
-    return max(0, box[0] - m), max(0, box[1] - m), min(W, box[2] + m), min(H, box[3] + m)
+    return grown_box(box, int(np.ceil(1.05 * reach)) + 3, (H, W))
 
 
 def _fade(dist, box, reach):

@@ -330,9 +330,11 @@ class InFront:
             k -= 1
 
     def _count_hand(self, r):
-        """Row ``r``'s :attr:`hand_share` from its hands."""
-        hand = self._hand_texels(r, (int(self.own.size[1]), int(self.own.size[0])))
-        self.hand_share[r] = 0.0 if hand is None else (hand & _LAYOUT["face"]).sum() / self.face_px
+        """The texels of row ``r``'s face that its hands cover (bool, :data:`SIZE` square), or None;
+        sets its :attr:`hand_share` (0 where it has none)."""
+        hand = self._hand_texels(r)
+        self.hand_share[r] = 0.0 if hand is None else hand.sum() / self.face_px
+        return hand
 
     def _bridge_hands(self, rows):
         """A hand lost for up to :data:`HAND_GAP_S` between two rows of ``rows`` (one shot) that find
@@ -367,20 +369,20 @@ class InFront:
                 self.hands[a:e] = np.nan
                 self.hand_share[a:e] = 0.0
 
-    def _hand_texels(self, r, shape):
+    def _hand_texels(self, r):
         """The texels of row ``r``'s face that its hands cover (bool, :data:`SIZE` square), or None."""
         hands = [p for p in self.hands[r] if np.isfinite(p).all()]
         if not hands:
             return None
         pts = np.asarray(self.own.landmarks[r, :N_VERTS], np.float64)
-        H, W = shape[:2]
+        W, H = (int(v) for v in self.own.size)
         x0, y0 = (int(max(0, np.floor(v))) for v in pts.min(0))  # (the face's box is all the texels read)
         x1, y1 = int(min(W, np.ceil(pts[:, 0].max()) + 2)), int(min(H, np.ceil(pts[:, 1].max()) + 2))
         if x1 <= x0 or y1 <= y0:
             return None
-        m = _hands.hand_mask(hands, shape, (x0, y0, x1, y1)).astype(np.float32)
+        m = _hands.hand_mask(hands, (H, W), (x0, y0, x1, y1)).astype(np.float32)
         tex = face_texture(m, pts - (x0, y0), np.asarray(self.own.landmarks_z, np.float64)[r, :N_VERTS])
-        return np.nan_to_num(tex, nan=0.0) > 0.5
+        return (np.nan_to_num(tex, nan=0.0) > 0.5) & _LAYOUT["face"]
 
     def _load(self, path):
         try:
@@ -429,10 +431,8 @@ class InFront:
         keep[1:] = st[1:, cv2.CC_STAT_AREA] >= MIN_BLOB * self.face_px
         blob = keep[lab].astype(np.uint8)
         share = blob.sum() / self.face_px
-        hand = self._hand_texels(r, (int(self.own.size[1]), int(self.own.size[0])))
+        hand = self._count_hand(r)
         if hand is not None:
-            hand &= _LAYOUT["face"]
-            self.hand_share[r] = hand.sum() / self.face_px
             blob |= hand.astype(np.uint8)
         if not blob.any():
             return blob.astype(bool), share

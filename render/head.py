@@ -10,7 +10,7 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh, channels, grow_disc, pixels_box, smoothstep, wide_blur
+from .meshes import FOREHEAD_TOP, _fix, _mesh, channels, grow_disc, grown_box, pixels_box, smoothstep, wide_blur
 from .pullpush import pull_push_box
 
 #: head region defaults (fractions of the face size)
@@ -365,7 +365,6 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
     if hb is None:
         return out
     # (all of it on the hole's box, or that box grown by what a step reads around it)
-    H, W = hole.shape
     bx0, by0, bx1, by1 = hb
     sl = (slice(by0, by1), slice(bx0, bx1))
     rest = hole[sl].copy()
@@ -376,7 +375,7 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
         fill = plate[sl]
         if match and k.any():
             g = max(MATCH_RING, int(round(0.01 * min(hole.shape))))
-            gb = (max(0, bx0 - g), max(0, by0 - g), min(W, bx1 + g), min(H, by1 + g))
+            gb = grown_box(hb, g, hole.shape)
             gl = (slice(gb[1], gb[3]), slice(gb[0], gb[2]))
             gk = np.ones(hole[gl].shape, bool) if known is None else np.asarray(known, bool)[gl]
             ring_g = cv2.dilate(hole[gl].view(np.uint8), np.ones((2 * g + 1, 2 * g + 1), np.uint8)).view(bool) \
@@ -402,7 +401,7 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
         rest &= ~k
     if rest.any():
         # (eroded on the box grown by the radius: beyond the box nothing is in the hole)
-        eb = (max(0, bx0 - radius), max(0, by0 - radius), min(W, bx1 + radius), min(H, by1 + radius))
+        eb = grown_box(hb, radius, hole.shape)
         grown = np.zeros((eb[3] - eb[1], eb[2] - eb[0]), np.uint8)
         grown[by0 - eb[1]:by1 - eb[1], bx0 - eb[0]:bx1 - eb[0]] = rest
         thick = cv2.erode(grown, np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)).any()
@@ -601,11 +600,8 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
     if not on.any():
         return plain
     H, W = on.shape
-    bx0, by0, bx1, by1 = pixels_box(on)
     g = max(1, int(round(LAYER_GROW * min(H, W))))
-    pad = 2 * g + 2
-    y0, y1 = max(0, by0 - pad), min(H, by1 + pad)
-    x0, x1 = max(0, bx0 - pad), min(W, bx1 + pad)
+    x0, y0, x1, y1 = grown_box(pixels_box(on), 2 * g + 2, on.shape)
     sl = (slice(y0, y1), slice(x0, x1))
     cut = np.asarray(alpha_frame)[sl] > LAYER_CUT
     cut = grow_disc(cut, g)

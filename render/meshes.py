@@ -135,6 +135,13 @@ def pixels_box(mask):
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
 
 
+def grown_box(box, pad, shape):
+    """``box`` (x0, y0, x1, y1) grown by ``pad`` px each way and cut to a frame of ``shape``
+    (H, W, ...)."""
+    H, W = shape[:2]
+    return max(0, box[0] - pad), max(0, box[1] - pad), min(W, box[2] + pad), min(H, box[3] + pad)
+
+
 def grow_disc(mask, radius):
     """(h, w) bool: the pixels within ``radius`` px of a non-zero pixel of ``mask``, as a
     dilation by a disc (OpenCV's elliptic structuring element of 2 ``radius`` + 1). Wide discs by

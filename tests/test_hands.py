@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from reenact.bench.front import _hull
 from reenact.render.front import InFront
 from reenact.tracking import hands as H
 
@@ -136,12 +137,6 @@ def hand_clip(tmp_path_factory):
     work = str(tmp_path_factory.mktemp("hand"))
     path, masks = make_hand_clip("driving_d19", work, [])
     return path, track_video(path)[0], masks
-
-
-def _hull(track, r):
-    face = np.zeros((track.size[1], track.size[0]), np.uint8)
-    cv2.fillConvexPoly(face, cv2.convexHull(np.ascontiguousarray(track.landmarks[r, :468], np.float32)).astype(np.int32), 1)
-    return face > 0
 
 
 @needs_shared

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..face.geometry import apply_affine
 from .roi import FACE_ROI_SCALE, _rect
 
 
@@ -125,3 +126,26 @@ def _weighted_nms(scores, boxes, kps, iou_threshold):
             break
         remaining = rest
     return out
+
+
+def decode_detections(raw_boxes, logits, anchors, size, n_keypoints, min_score, iou_threshold, inv):
+    """[(score, box (4,) xmin, ymin, xmax, ymax, keypoints (n_keypoints, 2))] in image pixels of
+    an SSD detector's raw outputs (MediaPipe's TensorsToDetections: boxes and keypoints relative
+    to fixed-size anchors, x first; sigmoid scores clipped at :data:`DET_SCORE_CLIP`; scores from
+    ``min_score``; weighted non-maximum suppression), best first. ``size``: the input tensor's
+    side; ``inv``: the 2x3 affine from tensor pixels to the image (the letterbox's inverse).
+    BlazeFace's (tracking/facemesh.py) and the palm detector's (tracking/hands.py)."""
+    raw_boxes = raw_boxes.reshape(-1, 4 + 2 * n_keypoints)
+    scores = _sigmoid(np.clip(logits.reshape(-1), -DET_SCORE_CLIP, DET_SCORE_CLIP))
+    keep = np.nonzero(scores >= min_score)[0]
+    if keep.size == 0:
+        return []
+    a = anchors[keep]
+    b = raw_boxes[keep].astype(np.float64) / size
+    cx = b[:, 0] + a[:, 0]
+    cy = b[:, 1] + a[:, 1]
+    bw, bh = b[:, 2], b[:, 3]
+    boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
+    kps = b[:, 4:].reshape(-1, n_keypoints, 2) + a[:, None, :]
+    return [(float(score), apply_affine(inv, box.reshape(2, 2) * size).reshape(4), apply_affine(inv, kp * size))
+            for score, box, kp in _weighted_nms(scores[keep].astype(np.float64), boxes, kps, iou_threshold)]

@@ -80,7 +80,6 @@ from .attention_ops import StagedModel
 from .detector import (
     DET_NMS_IOU,
     DET_NUM_KEYPOINTS,
-    DET_SCORE_CLIP,
     DET_SIZE,
     Detection,
     TILE_DIVISIONS,
@@ -89,7 +88,7 @@ from .detector import (
     _roi_iou,
     _sigmoid,
     _tile_starts,
-    _weighted_nms,
+    decode_detections,
     ssd_anchors,
 )
 from . import steps
@@ -438,27 +437,10 @@ class FaceMesh:
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
         x = crop.astype(np.float32)[None] * np.float32(2.0 / 255.0) - np.float32(1.0)
         raw_boxes, raw_scores = self._det.run(self._det_out, {self._det_in: x})
-        raw_boxes = raw_boxes.reshape(-1, 16)
-        scores = _sigmoid(np.clip(raw_scores.reshape(-1), -DET_SCORE_CLIP, DET_SCORE_CLIP))
-        keep = np.nonzero(scores >= self.min_detection_confidence)[0]
-        if keep.size == 0:
-            return []
-        anchors = self._anchors[keep]
-        b = raw_boxes[keep].astype(np.float64) / DET_SIZE
-        cx = b[:, 0] + anchors[:, 0]
-        cy = b[:, 1] + anchors[:, 1]
-        bw, bh = b[:, 2], b[:, 3]
-        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], -1)
-        kps = b[:, 4:].reshape(-1, DET_NUM_KEYPOINTS, 2) + anchors[:, None, :]
-        dets = _weighted_nms(scores[keep].astype(np.float64), boxes, kps, DET_NMS_IOU)
-        # Tensor-normalised -> image pixels (inverse of the letterbox affine).
-        inv = invert_affine(m)
-        out = []
-        for score, box, kp in dets:
-            corners = apply_affine(inv, (box.reshape(2, 2) * DET_SIZE))
-            kp_px = apply_affine(inv, kp * DET_SIZE)
-            out.append(Detection(float(score), corners.reshape(4), kp_px))
-        return out
+        # tensor-normalised -> image pixels (inverse of the letterbox affine)
+        return [Detection(score, box, kp) for score, box, kp in decode_detections(
+            raw_boxes, raw_scores, self._anchors, DET_SIZE, DET_NUM_KEYPOINTS, self.min_detection_confidence,
+            DET_NMS_IOU, invert_affine(m))]
 
     def _detect_and_associate(self, img, rois, det_scores):
         dets = self._detect(img)[: self.max_faces]

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from ..face.geometry import apply_affine
-from .detector import _iou_axis_aligned, _sigmoid, _weighted_nms, ssd_anchors
+from .detector import _iou_axis_aligned, decode_detections, ssd_anchors
 from .roi import invert_affine, normalize_radians, roi_affine
 
 PALM_MODEL, HAND_MODEL = "palm_detection_full.onnx", "hand_landmark_full.onnx"
@@ -118,21 +118,8 @@ class HandFinder:
         x = crop.astype(np.float32)[None] * np.float32(1.0 / 255.0)
         with _lock:
             raw, logits = self._palm.run(None, {self._palm.get_inputs()[0].name: x})
-        scores = _sigmoid(np.clip(logits.reshape(-1), -100.0, 100.0))
-        keep = np.flatnonzero(scores >= min_score)
-        if not len(keep):
-            return []
-        a = self._anchors[keep]
-        b = raw.reshape(-1, 4 + 2 * PALM_KEYPOINTS)[keep].astype(np.float64) / PALM_SIZE
-        cx, cy = b[:, 0] + a[:, 0], b[:, 1] + a[:, 1]
-        boxes = np.stack([cx - b[:, 2] / 2, cy - b[:, 3] / 2, cx + b[:, 2] / 2, cy + b[:, 3] / 2], -1)
-        kps = b[:, 4:].reshape(-1, PALM_KEYPOINTS, 2) + a[:, None, :]
-        inv = invert_affine(m)
-        out = []
-        for score, box, kp in _weighted_nms(scores[keep], boxes, kps, PALM_NMS_IOU):
-            corners = apply_affine(inv, box.reshape(2, 2) * PALM_SIZE).reshape(4)
-            out.append((float(score), corners, apply_affine(inv, kp * PALM_SIZE)))
-        return out
+        return decode_detections(raw, logits, self._anchors, PALM_SIZE, PALM_KEYPOINTS, min_score, PALM_NMS_IOU,
+                                 invert_affine(m))
 
     def landmarks(self, img, rois):
         """[(points (21, 3) image pixels (z in the same scale), presence)] of the hand in each
