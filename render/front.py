@@ -468,23 +468,30 @@ class InFront:
         H, W = frame.shape[:2]
         size = float(np.sqrt(np.prod(pts.max(0) - pts.min(0))))
         pad = 2.0 * GROW * size + 4.0 * FEATHER + 2.0
-        hands = [p for p in self.hands[r] if np.isfinite(p).all()]
-        both = np.vstack([pts] + hands)  # (a hand is kept whole, beyond the face's outline too)
-        margin = pad + (max(_hands.finger_width(p) for p in hands) if hands else 0.0)
-        lo, hi = both.min(0) - margin, both.max(0) + margin
-        x0, y0 = (int(max(0, np.floor(v))) for v in lo)
-        x1, y1 = int(min(W, np.ceil(hi[0]))), int(min(H, np.ceil(hi[1])))
-        if x1 <= x0 or y1 <= y0:
+        fx0, fy0 = (int(max(0, np.floor(v - pad))) for v in pts.min(0))  # the face's box: the blob's
+        fx1, fy1 = int(min(W, np.ceil(pts[:, 0].max() + pad))), int(min(H, np.ceil(pts[:, 1].max() + pad)))
+        if fx1 <= fx0 or fy1 <= fy0:
             return None
-        f = warp_field(can, pts - (x0, y0), None, (y1 - y0, x1 - x0), masks=False, fade=0.0, neck=None)
-        m = warp_image(blob.astype(np.float32), f, border=cv2.BORDER_CONSTANT)
-        hull = np.zeros(m.shape, np.uint8)  # (the map beyond the mesh reaches the texture's face too)
-        cv2.fillConvexPoly(hull, np.round(cv2.convexHull((pts - (x0, y0)).astype(np.float32)) * 16).astype(np.int32),
+        f = warp_field(can, pts - (fx0, fy0), None, (fy1 - fy0, fx1 - fx0), masks=False, fade=0.0, neck=None)
+        face = warp_image(blob.astype(np.float32), f, border=cv2.BORDER_CONSTANT)
+        hull = np.zeros(face.shape, np.uint8)  # (the map beyond the mesh reaches the texture's face too)
+        cv2.fillConvexPoly(hull, np.round(cv2.convexHull((pts - (fx0, fy0)).astype(np.float32)) * 16).astype(np.int32),
                            1, shift=4)
-        grow = max(1, int(round(GROW * size)))
-        m = (m > 0.5) & (hull > 0)
+        face = (face > 0.5) & (hull > 0)
+        x0, y0, x1, y1 = fx0, fy0, fx1, fy1
+        hands = [p for p in self.hands[r] if np.isfinite(p).all()]
+        if hands:  # (a hand is kept whole, beyond the face's box too)
+            both = np.vstack(hands)
+            margin = pad + max(_hands.finger_width(p) for p in hands)
+            x0, y0 = min(x0, int(max(0, np.floor(both[:, 0].min() - margin)))), \
+                min(y0, int(max(0, np.floor(both[:, 1].min() - margin))))
+            x1, y1 = max(x1, int(min(W, np.ceil(both[:, 0].max() + margin)))), \
+                max(y1, int(min(H, np.ceil(both[:, 1].max() + margin))))
+        m = np.zeros((y1 - y0, x1 - x0), bool)
+        m[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = face
         if hands:
             m |= _hands.hand_mask(hands, frame.shape, (x0, y0, x1, y1)) > 0
+        grow = max(1, int(round(GROW * size)))
         m = cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
         out = np.zeros((H, W), np.float32)
         out[y0:y1, x0:x1] = cv2.GaussianBlur(m.astype(np.float32), (0, 0), FEATHER)

@@ -163,6 +163,28 @@ def test_a_hand_of_the_face_s_own_colour_is_found_in_front(hand_clip):
 
 
 @needs_shared
+def test_a_hand_reaching_beyond_the_face_s_box_is_kept(tmp_path):
+    """source_s20 (a portrait frame): the hand reaches far below the face's box, so the matte is
+    made over a wider box; the face's blob is still warped on its own box (on the wider one the
+    warp read the 96 px texture as a frame, and the matte failed)."""
+    from reenact.bench.front import HAND_HOLD, HAND_OUT, make_hand_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    path, masks = make_hand_clip("source_s20", str(tmp_path), [])
+    own = track_video(path)[0]
+    front = InFront(own, path, (0, own.n_frames))
+    kept = []
+    with open_video(path) as v:
+        for j in np.flatnonzero(front.rows):  # (every kept row: the hand coming in too)
+            m = front.matte(int(j), v.read(int(j)))
+            if HAND_HOLD <= j < HAND_OUT:
+                kept.append((m[masks[j]] > 0.5).mean())
+    # (the whole hand, beyond the face too: 0.81-0.96 of its pixels on the rows it is held)
+    assert np.median(kept) > 0.9 and min(kept) > 0.75, np.round(kept, 3)
+
+
+@needs_shared
 @pytest.mark.parametrize("front", [True, False])
 def test_a_dub_is_drawn_behind_the_hand(hand_clip, tmp_path, front):
     """Rendered end to end (the shot's own mouth 25 frames later, opened wider): the hand stays
