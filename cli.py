@@ -62,7 +62,7 @@ def cmd_track(args):
     stats = {}
     try:
         tracks = track_video(args.video, max_faces=args.max_faces, focal_mm=args.focal,
-                             progress=bar, stats=stats, small_faces=args.small_faces)
+                             progress=bar, stats=stats, small_faces=args.small_faces, hands=not args.no_hands)
     except ValueError as exc:  # VideoError, TrackingError: one line naming the file
         raise UserError(str(exc)) from exc
     finally:
@@ -72,6 +72,16 @@ def cmd_track(args):
         shown = ", ".join(str(m) for m in missing[:20]) + (" ..." if len(missing) > 20 else "")
         print("reenact: warning: {}: {} missing frame(s) left untracked: {}".format(
             args.video, len(missing), shown), file=sys.stderr)
+    import numpy as np
+    from .render.actors import frame_runs
+
+    for i, tr in enumerate(tracks):
+        hidden = tr.hidden_frames()
+        if hidden:
+            print("reenact: warning: {}: a hand before {}'s face on frames {} (up to {:.0%} of it): confidence "
+                  "lowered there; the landmarks under the hand are the tracker's guess".format(
+                      args.video, "actor {}".format(i) if len(tracks) > 1 else "the actor", frame_runs(hidden),
+                      float(np.nanmax(tr.hidden))), file=sys.stderr)
     paths = []
     for i, tr in enumerate(tracks):
         path = out if i == 0 else "{}_actor{}.npz".format(out[: -len(".npz")], i)
@@ -93,6 +103,7 @@ def cmd_track(args):
         "missing_frames": missing,
         "shot_starts": stats.get("shot_starts", []),  # clip frames that begin a shot after a cut
         "dissolve_frames": stats.get("dissolve_frames", []),  # a short dissolve's blended frames: no source
+        "hidden_frames": [frame_runs(t.hidden_frames()) for t in tracks],  # per actor: where a hand covers the face
     })
     return 0
 
@@ -117,7 +128,7 @@ def _frame_range(text, option="--frames"):
 
 def cmd_transfer(args):
     from .face.track import Track
-    from .face.transfer import TURN_REACH_DEG, transfer
+    from .face.transfer import TURN_REACH_DEG, hidden_drivers, transfer
 
     out = _out_path(args.out, ".npz")
     frames = _frame_range(args.frames) if args.frames else None
@@ -136,6 +147,12 @@ def cmd_transfer(args):
         raise os_error(exc, out) from None
     summary = {k: v for k, v in info.items() if k not in ("transferred_frames", "expressions")}
     summary["expression_curves"] = len(info["expressions"])
+    summary["hidden_source_frames"] = hidden = hidden_drivers(source, result)
+    if hidden:
+        from .render.actors import frame_runs
+
+        print("reenact: warning: {}: a hand before the face on source frames {}: the performance they drive is the "
+              "tracker's guess there".format(args.source, frame_runs(hidden)), file=sys.stderr)
     summary.update(out=out, source=args.source, target=args.target,
                    frames_total=int(result.n_frames), seconds=round(time.perf_counter() - t0, 3))
     _emit_json(summary)
@@ -471,6 +488,9 @@ def build_parser():
     p.add_argument("--small-faces", action="store_true",
                    help="also look for faces smaller than a fifth of the frame (wide HD/4K shots): "
                         "slower, and more false faces on cluttered footage")
+    p.add_argument("--no-hands", action="store_true",
+                   help="do not look for hands before the faces (faster; the Track then does not say "
+                        "which frames a hand hides)")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("transfer", help="move (part of) one actor's performance onto another actor's Track")

@@ -18,8 +18,14 @@ chin, sways a little, and goes down again. Reported per clip:
   ``render --region mouth --mouth shot``): the share of the hand's pixels on the face that the
   render changed by more than 8 levels (median, 90th percentile): 0 = the dub stays behind it;
   the same with ``--no-front`` (nothing kept: what the dub draws over it);
-- on the shared clips whose faces nothing covers: the rows kept (all should be 0) and the
-  survey's milliseconds a frame.
+- ``track_*``: what the Track of the hand clip says (``Track.hidden``, the tracker's hand finder):
+  the hand rows it flags and the rows without the hand it flags (should be 0), its share of the
+  face against the pasted hand's, the confidence on hand rows and clear rows, and the head's
+  rotation against the same frames tracked without the hand (both at 50 mm: the hand bends the
+  landmarks beside it too, and the head's pitch with them);
+- on the shared clips whose faces nothing covers: the rows kept (all should be 0), the
+  survey's milliseconds a frame, the rows the Track flags (all should be 0) and the tracker's
+  milliseconds a frame with and without its hand finder (first TIMED_FRAMES frames).
 
 ``rows_kept_colour_test_alone``: the same survey without the hand finder (the survey before it).
 
@@ -47,6 +53,8 @@ HAND_REGION = (0, 780, 420, 1200)
 #: clip frames of the hand clip: it comes in, holds, goes out; the clip's length
 HAND_IN, HAND_HOLD, HAND_OUT, LENGTH = 40, 55, 100, 140
 DRIVER = "driving_d10"
+#: the tracker is timed on this many first frames of each clean clip
+TIMED_FRAMES = 150
 CLEAN = ("driving_d0", "driving_d3", "driving_d10", "driving_d11", "driving_d12", "driving_d13", "driving_d14",
          "driving_d18", "driving_d19", "driving_d20", "source_s20", "source_s29", "source_s32")
 
@@ -186,6 +194,7 @@ def measure_hand_clip(target, work, log, sheet=None):
 
     path, masks = make_hand_clip(target, work, log)
     own = track_video(path)[0]
+    tracking = _tracking(target, path, own, masks)
     own_path = os.path.join(work, "{}_hand.npz".format(target))
     own.save(own_path)
     front, seconds = survey(path, own, True)
@@ -227,16 +236,58 @@ def measure_hand_clip(target, work, log, sheet=None):
         "render_changed_no_front_median": round(float(np.median(over)), 3) if over else None,
         "largest_share": round(float(np.nanmax(front.share)), 3),
         "survey_ms_per_frame": round(1000 * seconds / own.n_frames, 1),
+        **tracking,
+    }
+
+
+def _rotation_deg(a, b):
+    from reenact.face.camera import euler_to_matrix
+
+    return np.array([np.degrees(np.arccos(np.clip((np.trace(euler_to_matrix(p[:3]).T @ euler_to_matrix(q[:3])) - 1) / 2,
+                                                  -1, 1))) for p, q in zip(a, b)])
+
+
+def _tracking(target, path, own, masks):
+    """What the Track of the hand clip says about the hand (module doc: ``track_*``), and how far
+    its head turns from the same frames' without the hand (both at a 50 mm focal length)."""
+    from reenact.tracking.tracker import track_video
+
+    share = np.array([(masks[j] & _hull(own, j)).sum() / _hull(own, j).sum() if j in masks else 0.0
+                      for j in range(own.n_frames)])
+    hand, clear = share >= 0.02, share == 0.0
+    hidden = np.nan_to_num(own.hidden)
+    plain = track_video(clip_path(target), frames=(0, own.n_frames), focal_mm=50)[0]
+    fixed = track_video(path, focal_mm=50)[0]
+    err = _rotation_deg(fixed.pose, plain.pose)
+    return {
+        "track_hidden_rows": int((hidden[hand] > 0).sum()),
+        "track_hidden_outside": int((hidden[clear] > 0).sum()),
+        "track_hidden_median": round(float(np.median(hidden[hand])), 3),
+        "hand_share_median": round(float(np.median(share[hand])), 3),
+        "track_confidence_hand_median": round(float(np.median(own.confidence[hand])), 3),
+        "track_confidence_clear_median": round(float(np.median(own.confidence[clear])), 3),
+        "track_rotation_error_hand_deg": round(float(np.median(err[hand])), 2),
+        "track_rotation_error_clear_deg": round(float(np.median(err[clear])), 2),
+        # (the head's pitch under the hand, less the same frames' without it: + = read as nodding down)
+        "track_pitch_bias_hand_deg": round(float(np.median(np.degrees(fixed.pose[hand, 0] - plain.pose[hand, 0]))), 2),
     }
 
 
 def measure_clean(name, work, log):
     from reenact.face.track import Track
+    from reenact.tracking.tracker import track_video
 
     own = Track.load(track_clip(name, work, log))
     front, seconds = survey(clip_path(name), own, True)
+    ms = {}
+    for hands in (True, False):  # (the tracker with and without its hand finder, on the first frames)
+        t0 = time.perf_counter()
+        n = track_video(clip_path(name), frames=(0, TIMED_FRAMES), hands=hands)[0].n_frames
+        ms[hands] = round(1000 * (time.perf_counter() - t0) / n, 1)
     return {"clip": name, "rows_kept": int(front.rows.sum()), "largest_share": round(float(np.nanmax(front.share)), 3),
-            "survey_ms_per_frame": round(1000 * seconds / own.n_frames, 1)}
+            "survey_ms_per_frame": round(1000 * seconds / own.n_frames, 1),
+            "track_hidden_rows": int((np.nan_to_num(own.hidden) > 0).sum()),
+            "track_ms_per_frame": ms[True], "track_ms_per_frame_no_hands": ms[False]}
 
 
 def main(argv=None):
@@ -267,10 +318,24 @@ def main(argv=None):
               "{hand_kept_median} ({hand_kept_p10}) | "
               "{render_changed_median} ({render_changed_p90}) | {render_changed_no_front_median} | "
               "{survey_ms_per_frame} |".format(**r))
+    print("\nthe tracker (the Track of the hand clip):")
+    print("| target | hand rows | flagged `hidden` (outside) | hidden, median (the hand's share) | confidence hand / "
+          "clear rows | head rotation off, hand / clear rows (pitch bias) |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print("| {target} | {hand_rows} | {track_hidden_rows} ({track_hidden_outside}) | {track_hidden_median} "
+              "({hand_share_median}) | {track_confidence_hand_median} / {track_confidence_clear_median} | "
+              "{track_rotation_error_hand_deg}° / {track_rotation_error_clear_deg}° ({track_pitch_bias_hand_deg}°) |"
+              .format(**r))
     if clean:
-        print("faces nothing covers: rows kept {} (largest share {}), survey {:.1f}-{:.1f} ms a frame".format(
-            sum(c["rows_kept"] for c in clean), max(c["largest_share"] for c in clean),
-            min(c["survey_ms_per_frame"] for c in clean), max(c["survey_ms_per_frame"] for c in clean)))
+        print("faces nothing covers: rows kept {} (largest share {}), survey {:.1f}-{:.1f} ms a frame; rows the Track "
+              "flags hidden {}; tracking {:.1f}-{:.1f} ms a frame ({:.1f}-{:.1f} without the hand finder)".format(
+                  sum(c["rows_kept"] for c in clean), max(c["largest_share"] for c in clean),
+                  min(c["survey_ms_per_frame"] for c in clean), max(c["survey_ms_per_frame"] for c in clean),
+                  sum(c["track_hidden_rows"] for c in clean),
+                  min(c["track_ms_per_frame"] for c in clean), max(c["track_ms_per_frame"] for c in clean),
+                  min(c["track_ms_per_frame_no_hands"] for c in clean),
+                  max(c["track_ms_per_frame_no_hands"] for c in clean)))
     res = {"command": "python -m bench.front " + " ".join(argv if argv is not None else sys.argv[1:]),
            "hand_clip": rows, "clean": clean,
            "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime())}

@@ -16,6 +16,8 @@ from .camera import Camera, project
 from .topology import N_LANDMARKS, N_VERTS, TOPOLOGY_PATH, file_checksum
 
 FORMAT_VERSION = 1
+#: a hand covering this share of the face or more is worth a line to the user (tracking, transfer)
+HIDDEN_NOTE = 0.02
 
 #: sane bounds that ``validate`` enforces (a crafted file must not ask for a 1e9-pixel frame)
 MAX_SIZE = 32768  # pixels, each side
@@ -111,6 +113,11 @@ class Track:
     # performance: a full transfer carries the driver's; a moved or held-out head's eyes come from
     # frames that show as much white.
     eye_white: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
+    # The share of the face's outline a hand before it covers in each frame (0..1; the tracker's
+    # reenact.tracking.hands.hidden_by_hands: 0 where no hand is, NaN where untracked); empty: not
+    # looked for (a Track made before, or tracked with --no-hands). The landmarks a hand hides are
+    # carried from the frames beside it, and the confidence is multiplied by 1 - this.
+    hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):
         if self.fit_error is None:
@@ -200,6 +207,16 @@ class Track:
             return np.zeros(self.n_frames, np.int64)
         ids = np.cumsum(starts).astype(np.int64)
         return ids - ids[0] if len(ids) else ids
+
+    def hidden_frames(self, rows=None, low=HIDDEN_NOTE):
+        """Sorted clip frames (``frame_start`` + row) of ``rows`` (default: all) where a hand before
+        the face covers at least ``low`` of it (:attr:`hidden`; none when it was not looked for)."""
+        hd = np.asarray(self.hidden, np.float64)
+        if len(hd) != self.n_frames:
+            return []
+        rows = np.arange(self.n_frames) if rows is None else np.asarray(rows, np.int64)
+        rows = rows[(rows >= 0) & (rows < self.n_frames)]
+        return sorted({int(self.frame_start) + int(r) for r in rows[np.nan_to_num(hd[rows]) >= low]})
 
     def project(self):
         """(T, 468, 2) pixels of the fitted model (NaN on untracked frames)."""
@@ -343,6 +360,9 @@ class Track:
             bad("confidence must lie in 0..1")
         if np.any(c[~tr] != 0):
             bad("confidence must be 0 on untracked frames")
+        hd = np.asarray(self.hidden)
+        if len(hd) and np.any(hd[np.isfinite(hd)] < 0) | np.any(hd[np.isfinite(hd)] > 1):
+            bad("hidden must lie in 0..1 (or NaN)")
         for k in ("expression_basis", "expression_range", "identity"):
             if not np.isfinite(np.asarray(getattr(self, k))).all():
                 bad("{} must be finite".format(k))
@@ -396,12 +416,13 @@ FIELDS = {
     "light": (("T",), "f", True, False),
     "blend": (("T",), "f", True, False),
     "eye_white": (("T",), "f", True, False),
+    "hidden": (("T",), "f", True, False),
 }
 #: fields with one row per frame (``subset`` slices them)
 _PER_FRAME = frozenset(k for k, v in FIELDS.items() if v[2])
 #: per-frame fields that may be empty (absent): the footage's own rows of an edited Track
 _FOOTAGE = frozenset(("footage_pose", "footage_expression", "footage_gaze", "performance_frame"))
 #: per-frame fields that may be empty: those, and the shots' starts of a Track made before cuts were found
-_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light", "blend", "eye_white"}
+_MAY_BE_EMPTY = _FOOTAGE | {"shot_start", "light", "blend", "eye_white", "hidden"}
 #: fields a Track file must hold (the others have defaults)
 _REQUIRED = frozenset(k for k, v in FIELDS.items() if v[3])

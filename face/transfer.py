@@ -595,6 +595,16 @@ def _fmt(x):
 
 
 # ----------------------------------------------------------------------------- curves -> Track
+def hidden_drivers(source, result):
+    """The clip frames of ``source`` that drive rows of the transferred ``result``
+    (:attr:`~reenact.face.track.Track.performance_frame`) and that a hand before the face covers
+    (:meth:`~reenact.face.track.Track.hidden_frames`): there the driving performance is the
+    tracker's guess."""
+    used = np.asarray(result.performance_frame, np.float64)
+    used = np.round(used[np.isfinite(used)]).astype(np.int64) - int(source.frame_start)
+    return source.hidden_frames(rows=np.unique(used))
+
+
 def track_from_curves(base, pose, expression, gaze, confidence=None, names=None, info=None):
     """A Track with ``base``'s actor, camera and footage observations and the performance
     evaluated from animation curves: ``pose`` (T, 6, Track convention), ``expression`` (T, K'

@@ -92,7 +92,7 @@ SOURCE_MARGIN_S = 0.5
 GROW, FEATHER = 0.02, 1.5
 #: a hand is taken to be there when it is found on consecutive rows over at least this long, and
 #: to stay there through a gap this long between two rows that find it in about one place
-HAND_MIN_S, HAND_GAP_S = 0.2, 0.5
+HAND_MIN_S, HAND_GAP_S = _hands.HAND_MIN_S, _hands.HAND_GAP_S
 
 _LAYOUT = {}
 
@@ -241,8 +241,7 @@ class InFront:
         path = _cache_path(own, video, cache_dir, hands)
         self.share = np.full(T, np.nan, np.float32)  # per row: the share of the face found in front
         self.hand_share = np.zeros(T, np.float32)  # ... of it covered by a hand
-        self.hands = np.full((T, _hands.MAX_HANDS, 21, 2), np.nan, np.float32)  # the hands found near the face
-        self._searched = np.zeros(T, bool)  # (the rows looked at for hands)
+        self._hand_rows = _hands.HandRows(self.shot, own.fps)  # the hands found near the face
         self.models = {}  # shot -> (usual look, limit, reference light)
         if path is not None:
             self._load(path)
@@ -256,8 +255,9 @@ class InFront:
                 def read(r):
                     frame = clip.clip_frame(f0 + int(r))
                     if finder is not None and todo[r]:
-                        self._find_hands(finder, frame, r)
-                        self._follow_back(finder, clip, r, todo)
+                        self._hand_rows.look(finder, frame, L[r], r)
+                        self._hand_rows.follow_back(finder, lambda k: clip.clip_frame(f0 + int(k)), r, todo,
+                                                    self._count_hand)
                     return face_texture(frame, L[r], Z[r])
 
                 for s in np.unique(self.shot[todo]):
@@ -278,8 +278,9 @@ class InFront:
                         done += 1
                         if progress is not None and progress(done, total) is False:
                             raise Cancelled()
-            self._bridge_hands(todo)
-            self._confirm_hands(todo)
+            self._hand_rows.bridge(todo, self._count_hand)
+            for a, e in self._hand_rows.confirm(todo):
+                self.hand_share[a:e] = 0.0
             if path is not None:
                 self._store(path)
         self.seconds = time.perf_counter() - t0
@@ -293,41 +294,14 @@ class InFront:
         if self.allowed is not None:
             self.kept[np.setdiff1d(np.arange(T), self.allowed)] = False
 
+    @property
+    def hands(self):
+        """(T, MAX_HANDS, 21, 2) float32: the hands found near the face on each row, NaN where none."""
+        return self._hand_rows.hands
+
     def _runs(self, mask, a, b):
         """(start, end) rows of the runs of True of ``mask`` within rows a..b-1, split at cuts."""
         return [(a + s, a + e) for s, e in split_at(segments(mask[a:b]), np.flatnonzero(np.diff(self.shot[a:b])) + 1)]
-
-    def _find_hands(self, finder, frame, r):
-        """Row ``r``'s hands near its face (the row before's, found just before, followed). A row
-        after one without a hand is looked at for palms every other row (odd rows are not: the
-        palm detector is most of the survey's cost where no hand is; a hand found on the next row
-        is followed back onto it, :meth:`_follow_back`)."""
-        self._searched[r] = True
-        pts = np.asarray(self.own.landmarks[r, :N_VERTS], np.float64)
-        before = self.hands[r - 1] if r > 0 and self.shot[r - 1] == self.shot[r] else self.hands[:0, 0]
-        previous = [p for p in before if np.isfinite(p).all()]
-        if not previous and r % 2:
-            return
-        found = finder.find(np.ascontiguousarray(frame), _hands.search_region(pts, frame.shape), previous)
-        for k, p in enumerate(found[:_hands.MAX_HANDS]):
-            self.hands[r, k] = p
-
-    def _follow_back(self, finder, clip, r, todo):
-        """A hand first found on row ``r`` is followed back over the rows before it that were
-        searched and found none (at most :data:`HAND_GAP_S`): a hand coming in from the frame's
-        edge is found only once most of it shows, and the rows before still hold part of it."""
-        n = int(np.ceil(HAND_GAP_S * float(self.own.fps)))
-        k = r - 1
-        while (k >= 0 and r - k <= n and todo[k] and self._searched[k] and self.shot[k] == self.shot[r]
-               and np.isfinite(self.hands[k + 1, 0, 0, 0]) and not np.isfinite(self.hands[k, 0, 0, 0])):
-            found = finder.follow(np.ascontiguousarray(clip.clip_frame(int(self.own.frame_start) + k)),
-                                  [p for p in self.hands[k + 1] if np.isfinite(p).all()])
-            if not found:
-                break
-            for j, p in enumerate(found):
-                self.hands[k, j] = p
-            self._count_hand(k)
-            k -= 1
 
     def _count_hand(self, r):
         """The texels of row ``r``'s face that its hands cover (bool, :data:`SIZE` square), or None;
@@ -335,39 +309,6 @@ class InFront:
         hand = self._hand_texels(r)
         self.hand_share[r] = 0.0 if hand is None else hand.sum() / self.face_px
         return hand
-
-    def _bridge_hands(self, rows):
-        """A hand lost for up to :data:`HAND_GAP_S` between two rows of ``rows`` (one shot) that find
-        it in about one place (its wrist within a palm's length) was there all along: its points
-        are carried between them (linearly), and the texels it covers counted."""
-        n = int(np.ceil(HAND_GAP_S * float(self.own.fps)))
-        found = rows & np.isfinite(self.hands[:, 0, 0, 0])
-        for a, e in self._runs(rows & ~found, 0, len(rows)):
-            if e - a > n or a == 0 or e >= len(rows) or not (found[a - 1] and found[e]) or \
-                    self.shot[a - 1] != self.shot[e]:
-                continue
-            for k, p in enumerate(self.hands[a - 1]):
-                if not np.isfinite(p).all():
-                    continue
-                after = [q for q in self.hands[e] if np.isfinite(q).all()]
-                q = min(after, key=lambda q: np.linalg.norm(q[0] - p[0]))
-                if np.linalg.norm(q[0] - p[0]) > np.linalg.norm(p[9] - p[0]):
-                    continue
-                for r in range(a, e):
-                    t = (r - a + 1) / (e - a + 1)
-                    self.hands[r, k] = (1 - t) * p + t * q
-            for r in range(a, e):
-                self._count_hand(r)
-
-    def _confirm_hands(self, rows):
-        """Hands found on fewer than :data:`HAND_MIN_S` of consecutive ``rows`` of a shot are
-        dropped: the detector's rare mistakes (an open mouth's lips read as curled fingers) last a
-        frame or two, a hand before the face far longer."""
-        n = max(2, int(np.ceil(HAND_MIN_S * float(self.own.fps))))
-        for a, e in self._runs(rows & np.isfinite(self.hands[:, 0, 0, 0]), 0, len(rows)):
-            if e - a < n:
-                self.hands[a:e] = np.nan
-                self.hand_share[a:e] = 0.0
 
     def _hand_texels(self, r):
         """The texels of row ``r``'s face that its hands cover (bool, :data:`SIZE` square), or None."""
@@ -391,7 +332,7 @@ class InFront:
                 if share.shape == self.share.shape and z["hands"].shape == self.hands.shape:
                     self.share = share.astype(np.float32)
                     self.hand_share = z["hand_share"].astype(np.float32)
-                    self.hands = z["hands"].astype(np.float32)
+                    self._hand_rows.hands = z["hands"].astype(np.float32)
                     self.models = {int(s): (z["usual"][k], z["limit"][k], float(z["light"][k]))
                                    for k, s in enumerate(shots)}
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # (unreadable: surveyed again)
@@ -444,11 +385,11 @@ class InFront:
         return blob, share
 
     def runs(self):
-        """[(first clip frame, end clip frame, largest share of the face)] of the rows kept within
-        the span asked for."""
+        """[(first clip frame, end clip frame, largest share of the face, a hand was found)] of
+        the rows kept within the span asked for."""
         f0 = int(self.own.frame_start)
         covered = np.fmax(self.share, self.hand_share)
-        return [(int(f0 + a), int(f0 + e), round(float(np.nanmax(covered[a:e])), 3))
+        return [(int(f0 + a), int(f0 + e), round(float(np.nanmax(covered[a:e])), 3), bool(self.hand_share[a:e].max() > 0))
                 for a, e in self._runs(self.rows, *self.span)]
 
     def has(self, r):
@@ -554,8 +495,9 @@ def hide_driver(front, *donors, progress=None, total=0):
         driver = InFront(donor.track, donor.video, span, step, cache_dir=front.cache_dir,
                          margin=int(round(float(donor.track.fps))))
         donor.hide(driver.rows)
-        lines += ["driver frames {}-{}: something stands in front of the driver's face; the mouth's inside there "
-                  "is drawn from his frames without it".format(a, e - 1) for a, e, _s in driver.runs()]
+        lines += ["driver frames {}-{}: {} stands in front of the driver's face; the mouth's inside there "
+                  "is drawn from his frames without it".format(a, e - 1, "a hand" if hand else "something")
+                  for a, e, _s, hand in driver.runs()]
     return lines
 
 
@@ -601,8 +543,9 @@ def in_front(own, track, video, rows, front=True, progress=None, total=0, warnin
     return res
 
 
-def run_warning(first, end, share, offset=0):
+def run_warning(first, end, share, hand=False, offset=0):
     """The line that reports a run of :meth:`InFront.runs` (frames numbered from ``offset``: a
-    strip's start in Blender's timeline)."""
-    return ("frames {}-{}: something stands in front of the face (up to {:.0f} % of it); the footage is kept "
-            "there, and no other frame is drawn from these".format(offset + first, offset + end - 1, 100 * share))
+    strip's start in Blender's timeline; ``hand``: a hand was found there)."""
+    return ("frames {}-{}: {} stands in front of the face (up to {:.0f} % of it); the footage is kept "
+            "there, and no other frame is drawn from these".format(offset + first, offset + end - 1,
+                                                                 "a hand" if hand else "something", 100 * share))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from reenact.face import transfer as X
-from reenact.render.front import SOURCE_MARGIN_S, InFront
+from reenact.render.front import SOURCE_MARGIN_S, InFront, run_warning
 from reenact.render.rewrite import plan
 from reenact.tracking.tracker import track_video
 from reenact.video import VideoWriter, open_video
@@ -60,7 +60,8 @@ def test_an_object_before_the_mouth_is_found_on_its_frames_only(with_mic):
     path, own, masks, frames = with_mic
     front = InFront(own, path, (0, own.n_frames))
     np.testing.assert_array_equal(np.flatnonzero(front.rows), np.arange(FIRST, END))
-    assert [a for a, b, _m in front.runs()] == [FIRST] and front.runs()[0][1] == END
+    assert [a for a, b, _m, _hand in front.runs()] == [FIRST] and front.runs()[0][1] == END
+    assert front.runs()[0][3] is False and "something stands in front" in run_warning(*front.runs()[0])
     for r in (FIRST + 5, 45, END - 5):
         m = front.matte(r, frames[r])
         disc = masks[r] & _face(own, r)  # (the part beyond the face's outline is not looked for)
@@ -76,7 +77,7 @@ def test_the_summary_is_plain_json(with_mic):
 
     path, own, _masks, _frames = with_mic
     summary = json.loads(json.dumps(InFront(own, path, (0, own.n_frames)).summary()))
-    assert summary["runs"] == [[FIRST, END, summary["runs"][0][2]]] and summary["hand_rows"] == 0
+    assert summary["runs"] == [[FIRST, END, summary["runs"][0][2], False]] and summary["hand_rows"] == 0
 
 
 def test_a_part_of_the_frames_finds_what_all_of_them_find(with_mic, tmp_path):
@@ -90,7 +91,7 @@ def test_a_part_of_the_frames_finds_what_all_of_them_find(with_mic, tmp_path):
         part = InFront(own, path, span, cache_dir=str(tmp_path))
         np.testing.assert_array_equal(part.rows, whole.rows)
         assert part.rows_read == (own.n_frames if span[0] == 40 else 0)  # (the first survey stored)
-    assert part.runs() == [(tail[0], tail[-1] + 1, part.runs()[0][2])]  # (within the frames asked for)
+    assert part.runs() == [(tail[0], tail[-1] + 1, part.runs()[0][2], False)]  # (within the frames asked for)
 
 
 def test_a_margin_surveys_the_span_alone(with_mic):
@@ -150,7 +151,7 @@ def test_a_dub_is_drawn_behind_the_microphone(with_mic, carphone_track, tmp_path
     beside = np.array([diff[i].max() for i in range(FIRST - 10, FIRST)])
     assert (beside > 20).mean() > 0.5  # the dub changes the mouth where nothing covers it
     if front:
-        assert res["in_front"]["runs"] == [[FIRST, END, res["in_front"]["runs"][0][2]]]
+        assert res["in_front"]["runs"] == [[FIRST, END, res["in_front"]["runs"][0][2], False]]
         assert any("something stands in front of the face" in w for w in res["warnings"])
         # (changed: the matte's feathered rim and the object's edge at the chin, which the outline's band misses)
         assert on_mic.max() < 0.4 and np.median(on_mic) < 0.2, on_mic

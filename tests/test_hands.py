@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reenact.bench.front import _hull
-from reenact.render.front import InFront
+from reenact.render.front import InFront, run_warning
 from reenact.tracking import hands as H
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "shared",
@@ -154,12 +154,75 @@ def test_a_hand_of_the_face_s_own_colour_is_found_in_front(hand_clip):
     kept = np.flatnonzero(front.rows)
     assert np.isin(truth, kept).mean() > 0.9, (truth, kept)
     assert kept.min() >= HAND_IN and kept.max() < HAND_OUT + (HAND_HOLD - HAND_IN)
+    assert [run[3] for run in front.runs()] == [True]  # (the warning line says what it is)
+    assert "a hand stands in front of the face" in run_warning(*front.runs()[0])
     with open_video(path) as v:
         for j in (HAND_HOLD + 5, (HAND_HOLD + HAND_OUT) // 2, HAND_OUT - 5):
             on = masks[j] & _hull(own, j)
             m = front.matte(j, v.read(j))
             assert (m[on] > 0.5).mean() > 0.9  # the hand on the face
             assert (m[masks[j]] > 0.5).mean() > 0.85  # and beyond it: the whole hand
+
+
+@needs_shared
+def test_the_track_says_which_frames_a_hand_hides(hand_clip):
+    """The tracker looks for hands too: the Track's ``hidden`` reads the share of the face the hand
+    covers on the rows it covers it (the pasted hand's own share: 0.29-0.35 held), is 0 elsewhere,
+    and the confidence falls there (the landmarks under the hand are the landmark model's guess:
+    it read 0.98 there before)."""
+    from reenact.bench.front import HAND_HOLD, HAND_OUT
+
+    path, own, masks = hand_clip
+    share = {j: (m & _hull(own, j)).sum() / _hull(own, j).sum() for j, m in masks.items()}
+    truth = [j for j, v in share.items() if v >= 0.05]
+    clear = [j for j in range(own.n_frames) if share.get(j, 0.0) == 0.0]
+    hidden = np.nan_to_num(own.hidden)
+    assert len(own.hidden) == own.n_frames and len(truth) > 40
+    assert (hidden[truth] > 0).mean() > 0.9, hidden[truth]
+    assert not hidden[clear].any(), np.flatnonzero(hidden[clear])
+    held = [j for j in truth if HAND_HOLD <= j < HAND_OUT]
+    assert np.median(np.abs(hidden[held] - np.array([share[j] for j in held]))) < 0.1
+    assert np.median(own.confidence[held]) < 0.8 < 0.95 < np.median(own.confidence[clear])
+    assert own.hidden_frames()[0] >= min(truth) - 3 and own.hidden_frames()[-1] <= max(truth) + 3
+
+
+@needs_shared
+def test_the_command_line_names_the_frames_a_hand_hides(hand_clip, tmp_path):
+    """``reenact track`` warns of a hand with the frames it covers (and ``--no-hands`` does not look);
+    ``reenact transfer`` from such a Track warns that it drives those frames with a guess (the same
+    footage tracked without looking for hands as the target, a frame later)."""
+    import json
+    import subprocess
+    import sys
+
+    from reenact.face.track import Track
+
+    path, own, _ = hand_clip
+    out = {}
+    for name, extra in (("hands", []), ("no_hands", ["--no-hands"])):
+        out[name] = tmp_path / (name + ".npz")
+        res = subprocess.run([sys.executable, "-m", "reenact", "track", path, "--out", str(out[name])] + extra,
+                             capture_output=True, text=True, timeout=900)
+        assert res.returncode == 0, res.stderr[-2000:]
+        runs = json.loads(res.stdout.strip().splitlines()[-1])["hidden_frames"]
+        if extra:
+            assert runs == [""] and "a hand before" not in res.stderr
+            assert len(Track.load(out[name]).hidden) == 0
+        else:
+            assert runs == [own_runs(own)] and "a hand before the actor's face on frames " + runs[0] in res.stderr
+    req = tmp_path / "request.npz"
+    res = subprocess.run([sys.executable, "-m", "reenact", "transfer", "--source", str(out["hands"]), "--target",
+                          str(out["no_hands"]), "--mode", "mouth", "--offset", "1", "--out", str(req)],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout.strip().splitlines()[-1])["hidden_source_frames"] == own.hidden_frames()
+    assert "a hand before the face on source frames " + own_runs(own) in res.stderr
+
+
+def own_runs(track):
+    from reenact.render.actors import frame_runs
+
+    return frame_runs(track.hidden_frames())
 
 
 @needs_shared

@@ -25,6 +25,7 @@ import numpy as np
 from ..face.geometry import apply_affine
 from .detector import _iou_axis_aligned, decode_detections, ssd_anchors
 from .roi import invert_affine, normalize_radians, roi_affine
+from .smoothing import segments, split_at
 
 PALM_MODEL, HAND_MODEL = "palm_detection_full.onnx", "hand_landmark_full.onnx"
 PALM_SIZE, HAND_SIZE = 192, 224
@@ -200,3 +201,125 @@ def hand_mask(hands, shape, box=None):
                 cv2.line(out, tuple(np.round(a * 16).astype(int)), tuple(np.round(b * 16).astype(int)), 1, th,
                          cv2.LINE_8, shift=4)
     return out
+
+
+#: a hand is taken to be there when it is found on consecutive rows over at least this long (the
+#: detector's rare mistakes last a frame or two), and carried through gaps up to this long
+HAND_MIN_S, HAND_GAP_S = 0.2, 0.5
+
+
+def _runs(mask, shot):
+    """(start, end) of the runs of True of ``mask`` (T,), split where ``shot`` (T,) changes."""
+    return split_at(segments(mask), np.flatnonzero(np.diff(shot)) + 1)
+
+
+class HandRows:
+    """The hands before one actor's face over the rows of a clip: found on the rows looked at
+    (:meth:`look`, every other row until one is found, then every row), followed back from the
+    row that first finds a hand (:meth:`follow_back`), carried through short gaps (:meth:`bridge`)
+    and dropped where they last under :data:`HAND_MIN_S` (:meth:`confirm`). ``shot`` (T,): each
+    row's shot (nothing is carried across a cut); ``fps``: the rows' rate. :attr:`hands` (T,
+    :data:`MAX_HANDS`, 21, 2) float32 image pixels, NaN where none. Used by the tracker (the rows
+    a hand hides) and by the render's survey of what stands in front of the face. ``stride``: rows
+    without a hand before them are looked at for palms one in this many."""
+
+    def __init__(self, shot, fps, stride=2):
+        self.shot = np.asarray(shot)
+        self.fps = float(fps)
+        self.stride = int(stride)
+        T = len(self.shot)
+        self.hands = np.full((T, MAX_HANDS, 21, 2), np.nan, np.float32)
+        self.searched = np.zeros(T, bool)
+
+    def found(self, r):
+        """The hands of row ``r`` (a list of (21, 2))."""
+        return [p for p in self.hands[r] if np.isfinite(p).all()]
+
+    def look(self, finder, frame, face_points, r):
+        """Row ``r``'s hands near its face (landmarks ``face_points`` (N, 2) on ``frame``): the row
+        before's hands followed, and palms looked for on every :attr:`stride`-th row (the others
+        after one without a hand are not: the palm detector is most of the cost where no hand is;
+        a hand found on a later row is followed back onto them)."""
+        self.searched[r] = True
+        before = self.found(r - 1) if r > 0 and self.shot[r - 1] == self.shot[r] else []
+        if not before and r % self.stride:
+            return
+        found = finder.find(np.ascontiguousarray(frame), search_region(face_points, frame.shape), before)
+        for k, p in enumerate(found[:MAX_HANDS]):
+            self.hands[r, k] = p
+
+    def follow_back(self, finder, frame_of, r, todo, counted=None):
+        """A hand first found on row ``r`` is followed back over the rows before it that were
+        searched and found none (at most :data:`HAND_GAP_S`): a hand coming in from the frame's
+        edge is found only once most of it shows, and the rows before still hold part of it.
+        ``frame_of(k)``: row k's frame (None: not at hand, the following stops); ``todo``: the
+        rows surveyed; ``counted(k)`` is called for each row a hand is carried onto."""
+        n = int(np.ceil(HAND_GAP_S * self.fps))
+        k = r - 1
+        while (k >= 0 and r - k <= n and todo[k] and self.searched[k] and self.shot[k] == self.shot[r]
+               and np.isfinite(self.hands[k + 1, 0, 0, 0]) and not np.isfinite(self.hands[k, 0, 0, 0])):
+            frame = frame_of(k)
+            found = [] if frame is None else finder.follow(np.ascontiguousarray(frame), self.found(k + 1))
+            if not found:
+                break
+            for j, p in enumerate(found):
+                self.hands[k, j] = p
+            if counted is not None:
+                counted(k)
+            k -= 1
+
+    def bridge(self, rows, counted=None):
+        """A hand lost for up to :data:`HAND_GAP_S` between two of ``rows`` (one shot) that find it
+        in about one place (its wrist within a palm's length) was there all along: its points are
+        carried between them (linearly); ``counted(r)`` is called for each row of such a gap."""
+        n = int(np.ceil(HAND_GAP_S * self.fps))
+        found = rows & np.isfinite(self.hands[:, 0, 0, 0])
+        for a, e in _runs(rows & ~found, self.shot):
+            if e - a > n or a == 0 or e >= len(rows) or not (found[a - 1] and found[e]) or \
+                    self.shot[a - 1] != self.shot[e]:
+                continue
+            for k, p in enumerate(self.hands[a - 1]):
+                if not np.isfinite(p).all():
+                    continue
+                q = min(self.found(e), key=lambda q: np.linalg.norm(q[0] - p[0]))
+                if np.linalg.norm(q[0] - p[0]) > np.linalg.norm(p[9] - p[0]):
+                    continue
+                for r in range(a, e):
+                    t = (r - a + 1) / (e - a + 1)
+                    self.hands[r, k] = (1 - t) * p + t * q
+            if counted is not None:
+                for r in range(a, e):
+                    counted(r)
+
+    def confirm(self, rows):
+        """Hands found on fewer than :data:`HAND_MIN_S` of consecutive ``rows`` of a shot are
+        dropped: the detector's rare mistakes (an open mouth's lips read as curled fingers) last a
+        frame or two, a hand before the face far longer. Returns the runs dropped [(a, e)]."""
+        n = max(2, int(np.ceil(HAND_MIN_S * self.fps)))
+        dropped = [(a, e) for a, e in _runs(rows & np.isfinite(self.hands[:, 0, 0, 0]), self.shot) if e - a < n]
+        for a, e in dropped:
+            self.hands[a:e] = np.nan
+        return dropped
+
+
+def hidden_by_hands(landmarks, hands, shape):
+    """The share (T,) float32 of a face's outline (its 468 points' hull) that the hands before it
+    cover on each row: 0 where none, NaN where the face is untracked. ``landmarks`` (T, 478, 2+)
+    image pixels (NaN untracked), ``hands`` (T, MAX_HANDS, 21, 2) (:attr:`HandRows.hands`),
+    ``shape``: the frames' (H, W)."""
+    L = np.asarray(landmarks, np.float64)
+    H, W = int(shape[0]), int(shape[1])
+    tracked = np.isfinite(L[:, 0, 0])
+    share = np.where(tracked, 0.0, np.nan).astype(np.float32)
+    for r in np.flatnonzero(tracked & np.isfinite(np.asarray(hands)[:, 0, 0, 0])):
+        pts = L[r, :468, :2]
+        x0, y0 = (int(max(0, np.floor(v))) for v in pts.min(0))
+        x1, y1 = int(min(W, np.ceil(pts[:, 0].max()) + 2)), int(min(H, np.ceil(pts[:, 1].max()) + 2))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        m = hand_mask([p for p in hands[r] if np.isfinite(p).all()], (H, W), (x0, y0, x1, y1))
+        face = np.zeros_like(m)
+        cv2.fillConvexPoly(face, np.round(cv2.convexHull(np.ascontiguousarray(pts, np.float32)) -
+                                          (x0, y0)).astype(np.int32), 1)
+        share[r] = float((m & face).sum()) / max(1, int(face.sum()))
+    return share

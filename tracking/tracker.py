@@ -22,6 +22,7 @@ from ..progress import Cancelled, null_progress
 from ..video import open_video
 from ..video.identity import digest_of
 from .facemesh import FaceMesh
+from .hands import HAND_GAP_S, HandFinder, HandRows, hidden_by_hands
 from .smoothing import OneEuroParams, segments, smooth_landmarks
 from .steps import face_steps
 from ..video.cuts import CutFinder
@@ -97,9 +98,11 @@ class _Slots:
 
 
 def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, facemesh=None,
-                    allow_gaps=True, stats=None, small_faces=False):
+                    allow_gaps=True, stats=None, small_faces=False, hands=True):
     """Raw landmarks of every frame: returns (landmarks (A, T, 478, 3) NaN where untracked,
-    presence (A, T), video info dict). ``frames``: (start, stop) clip indices to track."""
+    presence (A, T), video info dict). ``frames``: (start, stop) clip indices to track.
+    ``hands``: hands before each face are looked for too (info ``"hands"``: (A, T, MAX_HANDS,
+    21, 2) image pixels, NaN where none; :class:`~reenact.tracking.hands.HandRows`)."""
     label = _label(source)
     t_start = time.perf_counter()
     src = open_video(source, allow_gaps=allow_gaps)
@@ -123,6 +126,12 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         white = np.full((max_faces, T), np.nan, np.float32)
         greys = {}  # row -> the frame small and grey, and grey for the eyes, until its faces are found
         shot = {"new": False}  # the frame just read begins a shot: its faces found afresh
+        new_shot = np.zeros(T, bool)  # (per row: it begins a shot, as the cut finder saw it then)
+        finder = HandFinder() if hands else None
+        shot_ids = np.zeros(T, np.int64)  # (the shot of each row so far, shared by the actors' hand rows)
+        hand_rows = [HandRows(shot_ids, src.fps, HAND_STRIDE) for _ in range(max_faces)]
+        recent = {}  # row -> its frame, the last HAND_GAP_S of them (a hand found is followed back)
+        keep = int(np.ceil(HAND_GAP_S * float(src.fps))) + 1
 
         def frames_in():
             # Missing images of a sequence become blank frames (no face: the tracker re-detects
@@ -130,7 +139,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             nonlocal blank
             t0 = time.perf_counter()
             for j, (idx, frame) in enumerate(src.iter_frames(a, b)):
-                shot["new"] = cuts.add(frame)
+                shot["new"] = new_shot[j] = cuts.add(frame)
                 if frame is None:
                     if blank is None:
                         blank = np.zeros((src.size[1], src.size[0], 3), np.uint8)
@@ -138,6 +147,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                     frame = blank
                 else:
                     greys[j] = small_grey(frame), eye_grey(frame)
+                    if finder is not None:
+                        recent[j] = frame
                 timer["decode"] += time.perf_counter() - t0
                 yield frame
                 t0 = time.perf_counter()
@@ -145,6 +156,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         t_loop = time.perf_counter()
         for j, res in enumerate(fm.track(frames_in(), new_shot=lambda: shot["new"])):
             grey, egrey = greys.pop(j, (None, None))
+            shot_ids[j] = shot_ids[j - 1] + int(bool(new_shot[j])) if j else 0
             for i, k in enumerate(slots.assign(res.rois, j)):
                 if k >= 0:
                     lms[k, j] = res.landmarks[i]
@@ -152,6 +164,12 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                     if grey is not None:
                         light[k, j] = face_light(grey, res.landmarks[i])
                         white[k, j] = eye_white(egrey, res.landmarks[i])
+                        if finder is not None:
+                            hr = hand_rows[k]
+                            hr.look(finder, recent[j], res.landmarks[i][:468, :2], j)
+                            hr.follow_back(finder, recent.get, j, hr.searched)
+            for r in [r for r in recent if r <= j - keep]:
+                del recent[r]
             if not progress(j + 1, T, "frame {} ({} of {})".format(a + j, j + 1, T)):
                 raise Cancelled()
         lms[:, missing_rows] = np.nan
@@ -164,6 +182,13 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             white /= np.nanmedian(white, axis=1, keepdims=True)  # each actor's own usual share
         white = steady(white, cuts.starts())
         blend = dissolve_shares(lms, cuts.mixes())
+        starts = np.zeros(T, np.int64)
+        starts[np.asarray(cuts.starts(), np.int64)] = 1
+        for k, hr in enumerate(hand_rows):  # (hands carried through short gaps, and a glimpse dropped)
+            hr.shot = np.cumsum(starts)
+            rows = hr.searched & np.isfinite(lms[k, :, 0, 0])
+            hr.bridge(rows)
+            hr.confirm(rows)
         presence[:, missing_rows] = 0.0
         t_decode = timer["decode"]
         t_mesh = time.perf_counter() - t_loop - t_decode
@@ -180,6 +205,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash, a blend)
             "blend": blend,  # (A, T) the share of a dissolve's frame each face's shot has (NaN: no dissolve)
             "eye_white": white,  # (A, T) how much of the eyes' whites shows, over each face's median
+            "hands": np.stack([hr.hands for hr in hand_rows]),  # (A, T, MAX_HANDS, 21, 2) before each face
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
@@ -188,6 +214,11 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         stats.update(decode_s=t_decode, facemesh_s=t_mesh, frames=T,
                      total_s=time.perf_counter() - t_start)
     return lms, presence, info
+
+
+#: rows without a hand before the face are looked at for palms one in this many (a hand found is
+#: followed back over the rows between)
+HAND_STRIDE = 4
 
 
 #: :func:`small_grey`'s longer side (px)
@@ -321,9 +352,11 @@ def _iod(lms):
 
 
 def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progress=null_progress,
-                smoothing=OneEuroParams(), stats=None, small_faces=False):
+                smoothing=OneEuroParams(), stats=None, small_faces=False, hands=True):
     """Track ``source`` (movie path, image-sequence folder/pattern or list of images) and fit the
-    face model: returns a list of Tracks, the most prominent actor first."""
+    face model: returns a list of Tracks, the most prominent actor first. ``hands``: hands
+    before a face are looked for; the Track's ``hidden`` and ``confidence`` say how much of the
+    face they hide on each frame."""
     label = _label(source)
     stats = {} if stats is None else stats
 
@@ -334,7 +367,8 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         return progress(done, steps["total"], message)
 
     lms, presence, info = track_landmarks(source, max_faces=max_faces, frames=frames,
-                                          progress=track_progress, stats=stats, small_faces=small_faces)
+                                          progress=track_progress, stats=stats, small_faces=small_faces,
+                                          hands=hands)
     T = lms.shape[1]
     w, h = info["size"]
     tracked = np.isfinite(lms[..., 0, 0])
@@ -368,6 +402,9 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         stepped, jumps = face_steps(lms[k])
         starts = np.union1d(info["shot_starts"], jumps).astype(np.int64)
         shot_starts = np.union1d(shot_starts, starts)
+        # what a hand before the face hides: the landmarks there are the landmark model's guess
+        hidden = hidden_by_hands(lms[k], info["hands"][k], (h, w))
+        presence[k] *= 1.0 - np.nan_to_num(hidden)
         # smoothed in place (float32, as the Track keeps them), fitted from there and kept by the
         # Track: no whole-clip copies, so memory stays near the Track's own size on long clips
         smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing,
@@ -383,6 +420,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         tr.light = info["light"][k]
         tr.blend = info["blend"][k]
         tr.eye_white = info["eye_white"][k]
+        tr.hidden = hidden if hands else np.zeros(0, np.float32)
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]

@@ -12,6 +12,7 @@ from .. import actor as actor_data
 from ..modal import ModalJobMixin
 from ..layers import timeline_frames
 from ..report import report
+from ...face.track import HIDDEN_NOTE
 
 
 def track_job(source, max_faces, focal_mm, frames, fps, small_faces, progress):
@@ -137,7 +138,14 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             from ...render.actors import frame_runs
 
             note += "; dissolves over frames {}".format(frame_runs(soft))
-        report(self, "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
+        # the frames a hand before a face hides (confidence lowered there; the landmarks are a guess)
+        hidden = sorted({int(f) for ob, tr in zip(created, tracks) for f, h in zip(timeline_frames(ob, tr), tr.hidden)
+                         if h >= HIDDEN_NOTE}) if created else []
+        if hidden:
+            from ...render.actors import frame_runs
+
+            note += "; a hand before the face on frames {} (confidence lowered there)".format(frame_runs(hidden))
+        report(self, "WARNING" if hidden else "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
             len(tracks), strip.name, frac, note))
 
 

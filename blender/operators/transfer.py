@@ -232,7 +232,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         col.prop(self, "frame_end")
 
     def execute(self, context):
-        from ...face.transfer import TURN_REACH_DEG, rest_pose, transfer
+        from ...face.transfer import TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
 
         scene = context.scene
         try:
@@ -291,11 +291,17 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             msg += ("; head turns eased on {} frames (up to {:.0f} degrees): '{}' turns further than any frame "
                     "of '{}' shows (Turns the Shot Can Show off carries them as they are)").format(
                         info["eased_turns"], info["turned_back_deg"], src.name, tgt.name)
+        hidden = [f + int(src.reenact.frame_offset) for f in hidden_drivers(src_tracked, result)]
+        if hidden:
+            from ...render.actors import frame_runs
+
+            msg += "; a hand before '{}''s face on its frames {}: the performance there is the tracker's guess".format(
+                src.name, frame_runs(hidden))
         if edited:
             msg += ("; the source '{}' has edits of its own on {} frames ({}-{}) and they were transferred too "
                     "(Mute Edit Layer on it to transfer its tracked performance)").format(
                         src.name, len(edited), edited[0], edited[-1])
-        report(self, "WARNING" if edited else "INFO", msg)
+        report(self, "WARNING" if edited or hidden else "INFO", msg)
         return {"FINISHED"}
 
 
