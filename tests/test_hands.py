@@ -219,6 +219,31 @@ def test_the_command_line_names_the_frames_a_hand_hides(hand_clip, tmp_path):
     assert "a hand before the face on source frames " + own_runs(own) in res.stderr
 
 
+@needs_shared
+@pytest.mark.blender
+def test_track_actor_names_the_frames_a_hand_hides(hand_clip):
+    """Blender's Track Actor on the hand clip: the warning names the frames (in the timeline's
+    numbers) and the actor's confidence curve dips there."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from reenact.render.actors import frame_runs
+
+    path, own, _ = hand_clip
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_hand_check.py"), path],
+                         capture_output=True, text=True, timeout=900)
+    lines = [line for line in res.stdout.splitlines() if line.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    hidden = [f + r["strip_start"] for f in own.hidden_frames()]
+    assert "a hand before the face on frames {}".format(frame_runs(hidden)) in res.stdout + res.stderr
+    conf = dict(zip(r["frames"], r["confidence"]))
+    assert np.median([conf[f] for f in hidden]) < 0.8 < 0.95 < np.median(
+        [c for f, c in conf.items() if f not in hidden])
+
+
 def own_runs(track):
     from reenact.render.actors import frame_runs
 
