@@ -115,8 +115,8 @@ class Track:
     eye_white: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
     # The share of the face's outline a hand before it covers in each frame (0..1; the tracker's
     # reenact.tracking.hands.hidden_by_hands: 0 where no hand is, NaN where untracked); empty: not
-    # looked for (a Track made before, or tracked with --no-hands). The landmarks a hand hides are
-    # carried from the frames beside it, and the confidence is multiplied by 1 - this.
+    # looked for (a Track made before, or tracked with --no-hands). The landmarks under a hand are
+    # the landmark model's guess: the confidence is multiplied by 1 - this, and the user told.
     hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (T,) or empty
 
     def __post_init__(self):

@@ -215,7 +215,7 @@ def _runs(mask, shot):
 
 class HandRows:
     """The hands before one actor's face over the rows of a clip: found on the rows looked at
-    (:meth:`look`, every other row until one is found, then every row), followed back from the
+    (:meth:`look`, one in ``stride`` rows until one is found, then every row), followed back from the
     row that first finds a hand (:meth:`follow_back`), carried through short gaps (:meth:`bridge`)
     and dropped where they last under :data:`HAND_MIN_S` (:meth:`confirm`). ``shot`` (T,): each
     row's shot (nothing is carried across a cut); ``fps``: the rows' rate. :attr:`hands` (T,
