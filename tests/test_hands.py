@@ -187,6 +187,25 @@ def test_the_track_says_which_frames_a_hand_hides(hand_clip):
 
 
 @needs_shared
+def test_the_tracker_follows_a_hand_on_footage_larger_than_the_frames_it_keeps(hand_clip, tmp_path):
+    """The tracker keeps the last half second of frames to follow a hand back onto, at most
+    FOLLOW_SIDE a side (4K: 55 MB more than without hands, not 350); on the hand clip scaled to
+    1536 px the same frames are flagged as on the clip itself."""
+    from reenact.tracking import tracker
+    from reenact.tracking.tracker import track_video
+    from reenact.video import VideoWriter, open_video
+
+    path, own, _ = hand_clip
+    big = str(tmp_path / "big.mp4")
+    with open_video(path) as v, VideoWriter(big, v.fps, (1536, 1536), crf=18) as w:
+        assert 1536 > tracker.FOLLOW_SIDE >= max(v.size)
+        for _j, f in v.iter_frames(0, len(v)):
+            w.write(cv2.resize(f, (1536, 1536), interpolation=cv2.INTER_CUBIC))
+    small, large = own.hidden_frames(), track_video(big)[0].hidden_frames()
+    assert abs(len(large) - len(small)) <= 2 and abs(large[0] - small[0]) <= 1 and abs(large[-1] - small[-1]) <= 1
+
+
+@needs_shared
 def test_the_command_line_names_the_frames_a_hand_hides(hand_clip, tmp_path):
     """``reenact track`` warns of a hand with the frames it covers (and ``--no-hands`` does not look);
     ``reenact transfer`` from such a Track warns that it drives those frames with a guess (the same
