@@ -92,6 +92,7 @@ def background_plate(frames, covered, max_frames=31, check=None):
     covered = np.asarray(covered, bool)
     T, H = len(frames), frames.shape[1]
     idx = np.unique(np.linspace(0, T - 1, min(T, int(max_frames))).round().astype(int))
+    m, C = len(idx), int(np.prod(frames.shape[3:], dtype=np.int64))
     plate = np.zeros(frames.shape[1:], np.uint8)
     known = np.zeros(frames.shape[1:3], bool)
     for y0 in range(0, H, PLATE_BAND):
@@ -99,17 +100,22 @@ def background_plate(frames, covered, max_frames=31, check=None):
             check()
         sl = slice(y0, min(H, y0 + PLATE_BAND))
         cov = covered[idx, sl]
-        # the median of each pixel's shown values: sorted with the covered ones (256) last, the
-        # middle one or two of the n shown (np.nanmedian's values, ~7x faster than its masked sort)
-        v = np.sort(np.moveaxis(np.where(cov[..., None], np.uint16(256), frames[idx, sl].astype(np.uint16)), 0, -1),
-                    axis=-1)
-        n = (len(idx) - np.count_nonzero(cov, axis=0))[..., None, None]  # (h, W, 1, 1)
-        shape = v.shape[:3] + (1,)
-        lo = np.take_along_axis(v, np.broadcast_to(np.maximum(n - 1, 0) // 2, shape), -1)[..., 0]
-        hi = np.take_along_axis(v, np.broadcast_to(np.minimum(n // 2, len(idx) - 1), shape), -1)[..., 0]
-        known[sl] = n[..., 0, 0] > 0
-        band = np.where(known[sl][..., None], (lo.astype(np.float32) + hi.astype(np.float32)) / 2, 0.0)
-        plate[sl] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
+        # the median of each pixel's shown values: sorted with the covered ones (255) last, the
+        # middle one or two of the n shown (np.nanmedian's values, ~7x faster than its masked
+        # sort). The n smallest of the shown values and 255s are the shown values themselves, so
+        # uint8 does; each pixel's values made a contiguous row by one transpose (the sort of a
+        # strided axis copied them one pixel at a time: 2.5 -> 1.1 s a 1080p plate)
+        vals = np.where(cov[..., None] if frames.ndim > 3 else cov, np.uint8(255), frames[idx, sl]).reshape(m, -1)
+        v = cv2.transpose(vals)
+        v.sort(axis=-1)
+        n = m - np.count_nonzero(cov, axis=0)  # (h, W)
+        nc = np.repeat(n.ravel(), C)  # (each channel's row)
+        rows = np.arange(len(nc))
+        lo = v[rows, np.maximum(nc - 1, 0) // 2]
+        hi = v[rows, np.minimum(nc // 2, m - 1)]
+        known[sl] = n > 0
+        band = np.where(nc > 0, (lo.astype(np.float32) + hi.astype(np.float32)) / 2, 0.0)
+        plate[sl] = np.clip(band + 0.5, 0, 255).astype(np.uint8).reshape(plate[sl].shape)
     return plate, known
 
 
