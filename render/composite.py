@@ -30,7 +30,7 @@ box. Speed: see ``bench/render_path.py`` (~10-15 ms for a 256 px crop on a busy 
 import cv2
 import numpy as np
 
-from .meshes import channels, pixels_box
+from .meshes import channels, masked_copy, pixels_box
 
 
 def _inside_distance(m):
@@ -282,7 +282,7 @@ def paste_back(frame, crop, mask, Minv, feather=None, colour=True, levels=None, 
         res += channels(g) * (detail[y0:y1, x0:x1].astype(np.float32) - wrp(real_d))
     res += 0.5
     res = np.clip(res, 0, 255, out=res).astype(np.uint8)
-    np.copyto(roi, res, where=(w_out > 0)[..., None])  # outside the region: untouched
+    masked_copy(roi, res, w_out > 0)  # outside the region: untouched
     return out
 
 

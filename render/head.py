@@ -10,7 +10,8 @@ import numpy as np
 
 from ..face.camera import posed_vertices, project_points
 from ..face.topology import CHIN, N_VERTS
-from .meshes import FOREHEAD_TOP, _fix, _mesh, channels, grow_disc, grown_box, pixels_box, smoothstep, wide_blur
+from .meshes import (FOREHEAD_TOP, _fix, _mesh, channels, grow_disc, grown_box, masked_copy, pixels_box, smoothstep,
+                     wide_blur)
 from .pullpush import pull_push_box
 
 #: head region defaults (fractions of the face size)
@@ -291,8 +292,7 @@ def _smooth_fill_into(out, hole, box):
     est = _pull_push(out, ~hole, holes_only=True, box=box)
     # (over the box, then copied where the hole is: a boolean index of a 4K hole took 3x longer)
     est += 0.5
-    np.copyto(out[y0:y1, x0:x1], np.clip(est, 0, 255, out=est).astype(np.uint8),
-              where=hole[y0:y1, x0:x1][..., None])
+    masked_copy(out[y0:y1, x0:x1], np.clip(est, 0, 255, out=est).astype(np.uint8), hole[y0:y1, x0:x1])
 
 
 #: :func:`fill_background` with ``match``: the plate is brought to the frame's own room by the
@@ -399,11 +399,11 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
                 # (over k's box, then copied where k is: faster than k's boolean index)
                 d += plate[by0 + ky0:by0 + ky1, bx0 + kx0:bx0 + kx1]
                 d += 0.5
-                np.copyto(out[by0 + ky0:by0 + ky1, bx0 + kx0:bx0 + kx1], np.clip(d, 0, 255, out=d).astype(np.uint8),
-                          where=k[ky0:ky1, kx0:kx1][..., None])
+                masked_copy(out[by0 + ky0:by0 + ky1, bx0 + kx0:bx0 + kx1], np.clip(d, 0, 255, out=d).astype(np.uint8),
+                            k[ky0:ky1, kx0:kx1])
                 fill = None
         if fill is not None:
-            np.copyto(out[sl], fill, where=k[..., None])
+            masked_copy(out[sl], fill, k)
         rest &= ~k
     if rest.any():
         # (eroded on the box grown by the radius: beyond the box nothing is in the hole)
@@ -422,7 +422,7 @@ def fill_background(img, hole, plate=None, known=None, radius=3, match=False, gr
                 o = out[sl].astype(np.float32)
                 o += t
                 o += 0.5
-                np.copyto(out[sl], np.clip(o, 0, 255, out=o).astype(np.uint8), where=rest[..., None])
+                masked_copy(out[sl], np.clip(o, 0, 255, out=o).astype(np.uint8), rest)
         else:
             out = cv2.inpaint(out, whole.astype(np.uint8), float(radius), cv2.INPAINT_TELEA)
     return out
@@ -625,8 +625,8 @@ def layer_head(plain, moved, alpha_moved, frame, alpha_frame, reach, plate=None,
     # plain, where it is 1 and the matte 0 or 1 the room or the moved actor, exactly; the rest (a
     # tenth of the box, which is most of the frame) is blended pixel by pixel
     whole = r == 1.0
-    np.copyto(out[sl], bg, where=(whole & (a == 0.0))[..., None])
-    np.copyto(out[sl], np.asarray(moved)[sl], where=(whole & (a == 1.0))[..., None])
+    masked_copy(out[sl], bg, whole & (a == 0.0))
+    masked_copy(out[sl], np.asarray(moved)[sl], whole & (a == 1.0))
     i = np.flatnonzero(~((r == 0.0) | (whole & ((a == 0.0) | (a == 1.0)))))
     if len(i):
         iy, ix = np.divmod(i, x1 - x0)

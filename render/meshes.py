@@ -123,6 +123,33 @@ def channels(a, c=3):
     return cv2.merge([np.ascontiguousarray(a)] * c)
 
 
+def masked_copy(dst, src, mask):
+    """``np.copyto(dst, src, where=mask[..., None])`` for (h, w, c) images ``dst`` (written in
+    place) and ``src`` of one dtype and an (h, w) bool ``mask``, by OpenCV's masked copy (numpy's
+    mask broadcast over the channels took 12 ms for a 1080p head's box, this 0.1 ms; the same
+    pixels)."""
+    if dst.size:
+        got = cv2.copyTo(np.asarray(src), np.asarray(mask, bool).view(np.uint8), dst)
+        if not np.may_share_memory(got, dst):  # (a layout OpenCV copied: written back)
+            np.copyto(dst, got)
+
+
+def weighted_mix(weight, a, b):
+    """(H, W, 3) uint8: ``clip(w * a + (1 - w) * b + 0.5)`` of the uint8 images ``a`` and ``b``
+    with ``w`` the (H, W) float32 ``weight``, made over the box of its non-zero pixels alone:
+    beyond it that is ``b`` itself (0 * a + 1 * b + 0.5, truncated), so ``b`` is copied there (a
+    1080p frame's whole float blend took 0.2 s a row; the same values)."""
+    out = np.array(b, copy=True)
+    box = pixels_box(np.asarray(weight) != 0)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        sl = (slice(y0, y1), slice(x0, x1))
+        w = channels(np.asarray(weight)[sl])
+        out[sl] = np.clip(w * np.asarray(a)[sl].astype(np.float32) + (1.0 - w) * np.asarray(b)[sl].astype(np.float32)
+                          + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 def pixels_box(mask):
     """(x0, y0, x1, y1): the box around the non-zero pixels of the (h, w) ``mask`` (x1, y1
     exclusive), or None when there are none; from its rows' and columns' projections (the

@@ -38,7 +38,7 @@ from .irises import move_irises
 from .crossfade import aligned_crossfade, mean_geometry
 from .focus import as_soft_as
 from .head import agreed_mattes, attached_alpha, body_offset
-from .meshes import channels, face_size, wide_blur
+from .meshes import channels, face_size, weighted_mix, wide_blur
 from .rims import shot_has_rims, without_rims
 from .motion import DETAIL_FIELD_SCALE, upscaled_field
 from .shotframes import (CANDIDATES, POSE_COST, ShotFrames, _runs, model_vertices, other_shot, padded_box,
@@ -682,8 +682,7 @@ class ShotHead(ShotFrames):
         # other frame's); with the matte the layer takes this frame's own head out instead, and the
         # plain blend serves only where the motion fades out, where this frame is its own answer
         here = frame if m.matte else m.frame(r, frame, layer=False)[0]
-        w = channels(g.weight)
-        out = np.clip(w * plain.astype(np.float32) + (1.0 - w) * here.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+        out = weighted_mix(g.weight, plain, here)  # (w * plain + (1 - w) * here where the weight is not 0)
         if m.matte:
             # the other frames' actor over this frame's own background. Their colours are averaged
             # by their mattes: where one source has hair and its neighbour wall, the hair's colour
