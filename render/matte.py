@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..paths import MODELS_DIR
-from .meshes import grow_disc
+from .meshes import grow_disc, grown_box, pixels_box
 
 MODEL_PATH = os.path.join(MODELS_DIR, "selfie_segmentation.onnx")
 #: the network's input side
@@ -87,4 +87,16 @@ def actor_matte(rgb, pts):
     out = _full(m, shape)
     face = np.zeros(shape[:2], np.uint8)
     cv2.fillConvexPoly(face, cv2.convexHull(np.round(P).astype(np.int32)), 255)
-    return np.maximum(out, cv2.GaussianBlur(face, (0, 0), 1.0).astype(np.float32) * (1.0 / 255.0))
+    # the face's soft edge over the face's box grown by FACE_PAD (its blur is 0 beyond: 7 taps;
+    # the whole frame's blur and maximum took 29 ms a 1080p frame), the matte as it is elsewhere
+    box = pixels_box(face)
+    if box is not None:
+        x0, y0, x1, y1 = grown_box(box, FACE_PAD, shape)
+        sl = (slice(y0, y1), slice(x0, x1))
+        soft = cv2.GaussianBlur(np.ascontiguousarray(face[sl]), (0, 0), 1.0, borderType=cv2.BORDER_REFLECT_101)
+        np.maximum(out[sl], soft.astype(np.float32) * (1.0 / 255.0), out=out[sl])
+    return out
+
+
+#: :func:`actor_matte`: the face's blur (sigma 1 px, 7 taps) is made this far around the face
+FACE_PAD = 8
