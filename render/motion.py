@@ -588,19 +588,21 @@ def shot_plate(source, own, count=31, progress=None):
     if not len(rows):
         return None
     pick = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), count)).round().astype(int))]
-    frames, covered = [], []
+    frames = covered = None  # (filled as read: no list of frames stacked after, 2x the memory)
     for k, r in enumerate(pick):
         step(k)
         fr = source.read(int(own.frame_start) + int(r))
-        frames.append(fr)
+        if frames is None:
+            frames = np.empty((len(pick),) + fr.shape, fr.dtype)
+            covered = np.empty((len(pick),) + fr.shape[:2], bool)
+        frames[k] = fr
         # the actor by its matte (hair, shoulders), grown a little, and the face with its ears for
         # sure (the matte can miss an ear against a green screen, and the plate would then put
         # it back where the head left): the background right beside the head is what a turning
         # head uncovers
         g = max(1, int(round(2 * LAYER_GROW * min(fr.shape[:2]))))
         person = grow_disc(actor_matte(fr, pts[r]) > LAYER_CUT, g)
-        covered.append(person | head_mask(pts[r], fr.shape[:2], grow=PLATE_GROW, hair=0.0))
-    frames, covered = np.stack(frames), np.stack(covered)
+        np.bitwise_or(person, head_mask(pts[r], fr.shape[:2], grow=PLATE_GROW, hair=0.0), out=covered[k])
     # the bars from the frames themselves: next to a bar the plate may know only dark wall
     area = picture_area(frames)
     # a camera that pans or tilts: each row's plate from one picture of the room laid out by the
