@@ -216,7 +216,8 @@ class InFront:
     performance whose row 0 is another clip frame). ``allowed``: the footage rows the user allows
     as sources (``--reference-frames``; None: all): the others are those whose own face must not
     be used (a hand over it, drawn from the allowed ones), where nothing is kept in front.
-    ``hands``: hands are looked for too (module doc). ``margin`` (rows): the survey covers the
+    ``hands``: hands are looked for too (module doc); where the tracker looked for them already
+    (:attr:`~reenact.face.track.Track.hidden`), only the shots it found one in. ``margin`` (rows): the survey covers the
     span and this many rows either side only, not its whole shots (a driver's frames: the usual
     look is still the shot's). ``progress(done, total)`` returning False stops (raises
     :class:`~reenact.progress.Cancelled`)."""
@@ -248,15 +249,19 @@ class InFront:
         todo = want & tracked & ~np.isfinite(self.share)
         self.rows_read, self.seconds, t0 = int(todo.sum()), 0.0, time.perf_counter()
         done, total = 0, int(todo.sum()) + MODEL_ROWS * len(np.unique(self.shot[todo]))
-        finder = _hands.HandFinder() if hands and todo.any() else None
+        look = todo & hands
+        hidden = np.asarray(own.hidden, np.float64)
+        if len(hidden) == T:  # (the tracker looked for hands already: only its shots with one are looked at again)
+            look &= np.isin(self.shot, self.shot[np.nan_to_num(hidden) > 0])
+        finder = _hands.HandFinder() if look.any() else None
         if todo.any():
             with ClipFrames(video) as clip:
 
                 def read(r):
                     frame = clip.clip_frame(f0 + int(r))
-                    if finder is not None and todo[r]:
+                    if finder is not None and look[r]:
                         self._hand_rows.look(finder, frame, L[r], r)
-                        self._hand_rows.follow_back(finder, lambda k: clip.clip_frame(f0 + int(k)), r, todo,
+                        self._hand_rows.follow_back(finder, lambda k: clip.clip_frame(f0 + int(k)), r, look,
                                                     self._count_hand)
                     return face_texture(frame, L[r], Z[r])
 
@@ -278,8 +283,8 @@ class InFront:
                         done += 1
                         if progress is not None and progress(done, total) is False:
                             raise Cancelled()
-            self._hand_rows.bridge(todo, self._count_hand)
-            for a, e in self._hand_rows.confirm(todo):
+            self._hand_rows.bridge(look, self._count_hand)
+            for a, e in self._hand_rows.confirm(look):
                 self.hand_share[a:e] = 0.0
             if path is not None:
                 self._store(path)
