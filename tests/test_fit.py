@@ -355,6 +355,20 @@ def test_track_subset_and_frames():
     assert s2.frame_start == 5 and s2.n_frames == 3
 
 
+def test_hidden_frames_of_a_track(tmp_path):
+    """``Track.hidden`` (the share of the face a hand covers) survives a save, is sliced by
+    ``subset``, and ``hidden_frames`` names the clip frames covering at least 2 %."""
+    tr = _small_track()
+    assert tr.hidden_frames() == []  # (not looked for)
+    tr.hidden = np.where(tr.tracked, 0.0, np.nan).astype(np.float32)
+    tr.hidden[[3, 4, 6]] = (0.3, 0.01, 0.05)
+    tr.save(tmp_path / "t.npz")
+    back = Track.load(tmp_path / "t.npz")
+    assert back.hidden_frames() == [3, 6] and back.hidden_frames(rows=[4, 5, 6, 99]) == [6]
+    sub = back.subset(5, 20)
+    assert sub.hidden_frames() == [6] and len(sub.hidden) == 15
+
+
 @pytest.mark.parametrize(
     "mutate, message",
     [
@@ -366,6 +380,8 @@ def test_track_subset_and_frames():
         (lambda t: t.confidence.__setitem__(11, 0.5), "confidence must be 0"),
         (lambda t: setattr(t, "expression_names", t.expression_names.astype(object)), "unicode"),
         (lambda t: setattr(t, "format_version", 99), "format_version"),
+        (lambda t: setattr(t, "hidden", np.full(t.n_frames, 1.5, np.float32)), "hidden must lie in 0..1"),
+        (lambda t: setattr(t, "hidden", np.zeros(3, np.float32)), "hidden has shape"),
     ],
 )
 def test_validate_errors(tmp_path, mutate, message):
