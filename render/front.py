@@ -217,9 +217,9 @@ class InFront:
     as sources (``--reference-frames``; None: all): the others are those whose own face must not
     be used (a hand over it, drawn from the allowed ones), where nothing is kept in front.
     ``hands``: hands are looked for too (module doc); where the tracker looked for them already
-    (:attr:`~reenact.face.track.Track.hidden`), only the shots it found one in. ``margin`` (rows): the survey covers the
-    span and this many rows either side only, not its whole shots (a driver's frames: the usual
-    look is still the shot's). ``progress(done, total)`` returning False stops (raises
+    (:attr:`~reenact.face.track.Track.hidden`), only in the shots it found one in. ``margin``
+    (rows): the survey covers the span and this many rows either side only, not its whole shots
+    (a driver's frames: the usual look is still the shot's). ``progress(done, total)`` returning False stops (raises
     :class:`~reenact.progress.Cancelled`)."""
 
     def __init__(self, own, video, span, progress=None, offset=0, cache_dir=None, allowed=None, hands=True,
