@@ -394,8 +394,8 @@ class InFront:
         the rows kept within the span asked for."""
         f0 = int(self.own.frame_start)
         covered = np.fmax(self.share, self.hand_share)
-        return [(int(f0 + a), int(f0 + e), round(float(np.nanmax(covered[a:e])), 3), bool(self.hand_share[a:e].max() > 0))
-                for a, e in self._runs(self.rows, *self.span)]
+        return [(int(f0 + a), int(f0 + e), round(float(np.nanmax(covered[a:e])), 3),
+                 bool(self.hand_share[a:e].max() > 0)) for a, e in self._runs(self.rows, *self.span)]
 
     def has(self, r):
         """True when something stands in front of the face on the caller's row ``r``."""
