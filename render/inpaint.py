@@ -149,7 +149,8 @@ class _Level:
         offs = self.offsets(_SEARCH)
         self.row = np.full(self.target.shape, -1, np.int32)
         self.row[self.src_list] = np.arange(len(self.src_list), dtype=np.int32)
-        u8 = np.clip(self.img + 0.5, 0, 255).astype(np.uint8)
+        u8 = self.img + 0.5
+        u8 = np.clip(u8, 0, 255, out=u8).astype(np.uint8)
         self.sdesc = _rows(u8, self.src_list[:, None] + np.asarray(offs)).reshape(len(self.src_list), -1)
         self.tw = self.weight.take(self.c[:, None] + np.asarray(offs))
         # the shift: fully at finer levels (their picture is the coarser level's); at the

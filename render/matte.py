@@ -51,7 +51,8 @@ def _lowres(rgb):
 
 
 def _full(m, shape):
-    return np.clip(cv2.resize(m, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    up = cv2.resize(m, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR)
+    return np.clip(up, 0.0, 1.0, out=up)  # (in place: no second frame-sized array)
 
 
 def person_matte(rgb):
