@@ -102,7 +102,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
     """Raw landmarks of every frame: returns (landmarks (A, T, 478, 3) NaN where untracked,
     presence (A, T), video info dict). ``frames``: (start, stop) clip indices to track.
     ``hands``: hands before each face are looked for too (info ``"hands"``: (A, T, MAX_HANDS,
-    21, 2) image pixels, NaN where none; :class:`~reenact.tracking.hands.HandRows`)."""
+    21, 2) image pixels, NaN where none; :class:`~reenact.tracking.hands.HandRows`; None without)."""
     label = _label(source)
     t_start = time.perf_counter()
     src = open_video(source, allow_gaps=allow_gaps)
@@ -129,7 +129,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         new_shot = np.zeros(T, bool)  # (per row: it begins a shot, as the cut finder saw it then)
         finder = HandFinder() if hands else None
         shot_ids = np.zeros(T, np.int64)  # (the shot of each row so far, shared by the actors' hand rows)
-        hand_rows = [HandRows(shot_ids, src.fps, HAND_STRIDE) for _ in range(max_faces)]
+        hand_rows = [HandRows(shot_ids, src.fps, HAND_STRIDE) for _ in range(max_faces)] if hands else []
         recent = {}  # row -> its frame, the last HAND_GAP_S of them (a hand found is followed back)
         keep = int(np.ceil(HAND_GAP_S * float(src.fps))) + 1
         full = {"width": None}  # (the frames' width: the kept ones may be smaller)
@@ -207,7 +207,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash, a blend)
             "blend": blend,  # (A, T) the share of a dissolve's frame each face's shot has (NaN: no dissolve)
             "eye_white": white,  # (A, T) how much of the eyes' whites shows, over each face's median
-            "hands": np.stack([hr.hands for hr in hand_rows]),  # (A, T, MAX_HANDS, 21, 2) before each face
+            "hands": np.stack([hr.hands for hr in hand_rows]) if hands else None,  # (A, T, MAX_HANDS, 21, 2)
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
@@ -432,8 +432,9 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         starts = np.union1d(info["shot_starts"], jumps).astype(np.int64)
         shot_starts = np.union1d(shot_starts, starts)
         # what a hand before the face hides: the landmarks there are the landmark model's guess
-        hidden = hidden_by_hands(lms[k], info["hands"][k], (h, w))
-        presence[k] *= 1.0 - np.nan_to_num(hidden)
+        hidden = np.zeros(0, np.float32) if info["hands"] is None else hidden_by_hands(lms[k], info["hands"][k], (h, w))
+        if len(hidden):
+            presence[k] *= 1.0 - np.nan_to_num(hidden)
         # smoothed in place (float32, as the Track keeps them), fitted from there and kept by the
         # Track: no whole-clip copies, so memory stays near the Track's own size on long clips
         smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing,
@@ -449,7 +450,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         tr.light = info["light"][k]
         tr.blend = info["blend"][k]
         tr.eye_white = info["eye_white"][k]
-        tr.hidden = hidden if hands else np.zeros(0, np.float32)
+        tr.hidden = hidden
         tracks.append(tr)
     stats["fit_s"] = time.perf_counter() - t_fit
     stats["provider"] = info["provider"]

@@ -12,7 +12,6 @@ from .. import actor as actor_data
 from ..modal import ModalJobMixin
 from ..layers import timeline_frames
 from ..report import report
-from ...face.track import HIDDEN_NOTE
 
 
 def track_job(source, max_faces, focal_mm, frames, fps, small_faces, progress):
@@ -139,8 +138,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
 
             note += "; dissolves over frames {}".format(frame_runs(soft))
         # the frames a hand before a face hides (confidence lowered there; the landmarks are a guess)
-        hidden = sorted({int(f) for ob, tr in zip(created, tracks) for f, h in zip(timeline_frames(ob, tr), tr.hidden)
-                         if h >= HIDDEN_NOTE}) if created else []
+        hidden = sorted({f + int(ob.reenact.frame_offset) for ob, tr in zip(created, tracks)
+                         for f in tr.hidden_frames()})
         if hidden:
             from ...render.actors import frame_runs
 
