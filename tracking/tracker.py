@@ -132,7 +132,9 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         hand_rows = [HandRows(shot_ids, src.fps, HAND_STRIDE) for _ in range(max_faces)] if hands else []
         recent = {}  # row -> its frame, the last HAND_GAP_S of them (a hand found is followed back)
         keep = int(np.ceil(HAND_GAP_S * float(src.fps))) + 1
-        full = {"width": None}  # (the frames' width: the kept ones may be smaller)
+        # (the hands are looked for on the frames as kept, which may be smaller than the footage:
+        # the face's points are scaled to them and the hands found scaled back once, at the end)
+        kept = {"scale": 1.0}
 
         def frames_in():
             # Missing images of a sequence become blank frames (no face: the tracker re-detects
@@ -150,7 +152,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                     greys[j] = small_grey(frame), eye_grey(frame)
                     if finder is not None:
                         recent[j] = _kept_small(frame)
-                        full["width"] = frame.shape[1]
+                        kept["scale"] = recent[j].shape[1] / float(frame.shape[1])
                 timer["decode"] += time.perf_counter() - t0
                 yield frame
                 t0 = time.perf_counter()
@@ -168,8 +170,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                         white[k, j] = eye_white(egrey, res.landmarks[i])
                         if finder is not None:
                             hr = hand_rows[k]
-                            hr.look(finder, recent[j], res.landmarks[i][:468, :2], j)
-                            hr.follow_back(_ScaledFollow(finder, full["width"]), recent.get, j, hr.searched)
+                            hr.look(finder, recent[j], res.landmarks[i][:468, :2] * kept["scale"], j)
+                            hr.follow_back(finder, recent.get, j, hr.searched)
             for r in [r for r in recent if r <= j - keep]:
                 del recent[r]
             if not progress(j + 1, T, "frame {} ({} of {})".format(a + j, j + 1, T)):
@@ -207,7 +209,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             "light": light,  # (A, T) the light on each face (a fade takes it to 0; NaN on a flash, a blend)
             "blend": blend,  # (A, T) the share of a dissolve's frame each face's shot has (NaN: no dissolve)
             "eye_white": white,  # (A, T) how much of the eyes' whites shows, over each face's median
-            "hands": np.stack([hr.hands for hr in hand_rows]) if hands else None,  # (A, T, MAX_HANDS, 21, 2)
+            # (A, T, MAX_HANDS, 21, 2) footage pixels
+            "hands": np.stack([hr.hands for hr in hand_rows]) / np.float32(kept["scale"]) if hands else None,
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
         }
     finally:
@@ -221,33 +224,20 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
 #: rows without a hand before the face are looked at for palms one in this many (a hand found is
 #: followed back over the rows between)
 HAND_STRIDE = 4
-#: the frames kept to follow a hand back onto are at most this many pixels on their longer side
-#: (14 frames of 4K footage would hold 350 MB; a hand near a face is hundreds of pixels there)
+#: the frames hands are looked for on, and kept to follow a hand back onto, are at most this many
+#: pixels on their longer side (14 frames of 4K footage would hold 350 MB; a hand near a face is
+#: hundreds of pixels there)
 FOLLOW_SIDE = 1280
 
 
 def _kept_small(frame):
-    """``frame`` as kept for following a hand back onto it: at most :data:`FOLLOW_SIDE` a side."""
+    """``frame`` as hands are looked for on it and kept to follow a hand back onto it: at most
+    :data:`FOLLOW_SIDE` a side."""
     h, w = frame.shape[:2]
     if max(h, w) <= FOLLOW_SIDE:
         return frame
     s = FOLLOW_SIDE / float(max(h, w))
     return cv2.resize(frame, (int(round(w * s)), int(round(h * s))), interpolation=cv2.INTER_AREA)
-
-
-class _ScaledFollow:
-    """A :class:`~reenact.tracking.hands.HandFinder` following hands on frames kept small
-    (:func:`_kept_small`) of footage ``width`` pixels wide: points in and out in the footage's pixels."""
-
-    def __init__(self, finder, width):
-        self.finder, self.width = finder, int(width)
-
-    def follow(self, img, previous):
-        s = img.shape[1] / float(self.width)
-        if s == 1.0:
-            return self.finder.follow(img, previous)
-        return [p / np.float32(s) for p in self.finder.follow(img, [np.asarray(q, np.float32) * np.float32(s)
-                                                                     for q in previous])]
 
 
 #: :func:`small_grey`'s longer side (px)
