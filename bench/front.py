@@ -29,7 +29,11 @@ chin, sways a little, and goes down again. Reported per clip:
 
 ``rows_kept_colour_test_alone``: the same survey without the hand finder (the survey before it).
 
-    python -m bench.front [--clips driving_d19,driving_d3] [--no-clean] [--work DIR] [--sheet JPG]
+``--side N``: the targets scaled up so their longer side is N px first (the shared clips are
+480-512 px; artists' footage is HD or 4K, where the tracker looks for hands on frames made
+smaller: the figures should not move), the clean clips skipped; writes ``front_<N>.json``.
+
+    python -m bench.front [--clips driving_d19,driving_d3] [--no-clean] [--side N] [--work DIR] [--sheet JPG]
 
 Writes ``bench/results/front.json``. Skips with one line without ../shared/data. About 4 minutes.
 """
@@ -57,6 +61,31 @@ DRIVER = "driving_d10"
 TIMED_FRAMES = 150
 CLEAN = ("driving_d0", "driving_d3", "driving_d10", "driving_d11", "driving_d12", "driving_d13", "driving_d14",
          "driving_d18", "driving_d19", "driving_d20", "source_s20", "source_s29", "source_s32")
+
+
+#: target -> the footage used for it (``--side``: the clip scaled up); the others are the clips
+SOURCES = {}
+
+
+def _target(name):
+    return SOURCES.get(name) or clip_path(name)
+
+
+def scale_up(name, side, work, log):
+    """``name``'s first LENGTH frames scaled so their longer side is ``side`` px (in ``work``),
+    tracked as the bench tracks a clip; used in its place from then on (:data:`SOURCES`)."""
+    from reenact.video import VideoWriter, open_video
+
+    path = os.path.join(work, "{}_{}.mp4".format(name, side))
+    with open_video(clip_path(name)) as v:
+        s = side / float(max(v.size))
+        size = (int(round(v.size[0] * s)) // 2 * 2, int(round(v.size[1] * s)) // 2 * 2)
+        with VideoWriter(path, v.fps, size, crf=14) as w:
+            for _j, f in v.iter_frames(0, min(len(v), LENGTH)):
+                w.write(cv2.resize(f, size, interpolation=cv2.INTER_CUBIC))
+    os.makedirs(os.path.join(work, "tracks"), exist_ok=True)
+    cli(["track", path, "--out", os.path.join(work, "tracks", name + ".npz")], log)
+    SOURCES[name] = path
 
 
 def cut_hand():
@@ -135,11 +164,11 @@ def make_hand_clip(target, work, log):
 
     rgb, alpha = cut_hand()
     own = Track.load(track_clip(target, work, log))
-    with open_video(clip_path(target)) as src:
+    with open_video(_target(target)) as src:
         rgb = skin_matched(rgb, alpha, src.read(0), _hull(own, 0))
     path = os.path.join(work, "{}_hand.mp4".format(target))
     masks = {}
-    with open_video(clip_path(target)) as src, VideoWriter(path, src.fps, src.size, crf=16) as wr:
+    with open_video(_target(target)) as src, VideoWriter(path, src.fps, src.size, crf=16) as wr:
         for j in range(min(LENGTH, len(src))):
             f = src.read(j)
             place = hand_place(own, j)
@@ -256,7 +285,7 @@ def _tracking(target, path, own, masks):
                       for j in range(own.n_frames)])
     hand, clear = share >= 0.02, share == 0.0
     hidden = np.nan_to_num(own.hidden)
-    plain = track_video(clip_path(target), frames=(0, own.n_frames), focal_mm=50)[0]
+    plain = track_video(_target(target), frames=(0, own.n_frames), focal_mm=50)[0]
     fixed = track_video(path, focal_mm=50)[0]
     err = _rotation_deg(fixed.pose, plain.pose)
     return {
@@ -294,6 +323,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clips", default="driving_d19,driving_d3", help="targets of the hand clip")
     ap.add_argument("--no-clean", action="store_true", help="skip the clips nothing covers")
+    ap.add_argument("--side", type=int, default=None, metavar="N",
+                    help="scale the targets up to N px on their longer side first (the clean clips skipped)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--sheet", default=None, metavar="JPG", help="write the first clip's contact sheet here")
     ap.add_argument("--out", default=None)
@@ -301,14 +332,17 @@ def main(argv=None):
     if not os.path.isfile(clip_path(HAND_SOURCE)):
         print("bench.front: ../shared/data not present; skipped")
         return 0
-    out = a.out or os.path.join(HERE, "results", "front.json")
+    out = a.out or os.path.join(HERE, "results", "front.json" if a.side is None else "front_{}.json".format(a.side))
     log = []
     with tempfile.TemporaryDirectory() as tmp:
         work = a.work or tmp
         os.makedirs(work, exist_ok=True)
+        targets = [t for t in a.clips.split(",") if t]
+        for t in targets if a.side else ():
+            scale_up(t, a.side, work, log)
         rows = [measure_hand_clip(t, work, log, a.sheet if k == 0 else None)
-                for k, t in enumerate(t for t in a.clips.split(",") if t)]
-        clean = [] if a.no_clean else [measure_clean(c, work, log) for c in CLEAN]
+                for k, t in enumerate(targets)]
+        clean = [] if a.no_clean or a.side else [measure_clean(c, work, log) for c in CLEAN]
     print("a hand of the face's own colour before the mouth:")
     print("| target | hand rows | kept (colour test alone) | kept elsewhere | hand kept by the matte, median (p10) | "
           "changed by the dub, median (p90) | with --no-front | survey ms/frame |")
