@@ -257,12 +257,16 @@ class InFront:
         if todo.any():
             with ClipFrames(video) as clip:
 
-                def read(r):
-                    frame = clip.clip_frame(f0 + int(r))
+                def look_at(frame, r):  # (in the rows' order: a hand is followed from the row before)
                     if finder is not None and look[r]:
                         self._hand_rows.look(finder, frame, L[r], r)
                         self._hand_rows.follow_back(finder, lambda k: clip.clip_frame(f0 + int(k)), r, look,
                                                     self._count_hand)
+
+                def read(r, hands=True):
+                    frame = clip.clip_frame(f0 + int(r))
+                    if hands:
+                        look_at(frame, r)
                     return face_texture(frame, L[r], Z[r])
 
                 for s in np.unique(self.shot[todo]):
@@ -270,15 +274,18 @@ class InFront:
                     texs = {}  # (the model's rows' textures serve their own rows: a frame not decoded twice)
                     if int(s) not in self.models:
                         pick = rows[np.linspace(0, len(rows) - 1, min(MODEL_ROWS, len(rows))).astype(int)]
-                        for r in pick:
-                            texs[int(r)] = read(r)
+                        for r in pick:  # (its hands are looked for below, in the rows' order)
+                            texs[int(r)] = read(r, hands=False)
                             done += 1
                             if progress is not None and progress(done, total) is False:
                                 raise Cancelled()
                         self.models[int(s)] = _usual_look(np.stack([texs[int(r)] for r in pick]), inner)
                     for r in rows[todo[rows]]:
                         tex = texs.pop(int(r), None)
-                        tex = read(r) if tex is None else tex
+                        if tex is None:
+                            tex = read(r)
+                        elif finder is not None and look[r]:  # (a model row: its frame read again)
+                            look_at(clip.clip_frame(f0 + int(r)), r)
                         self.share[r] = self._blob(tex, r)[1]
                         done += 1
                         if progress is not None and progress(done, total) is False:

@@ -165,6 +165,21 @@ def test_a_hand_of_the_face_s_own_colour_is_found_in_front(hand_clip):
 
 
 @needs_shared
+def test_the_survey_keeps_every_row_the_tracker_finds_a_hand_on(hand_clip):
+    """The survey reads some rows of a shot first (the face's usual look is their median) and
+    looked for hands on them then, before the rows leading up to them: a hand moving fast was lost
+    on such a row and the rows after it (d19's last four hand rows, 0.04-0.22 of the face, were
+    drawn over by the dub). Hands are looked for in the rows' order, as the tracker does: every
+    row the Track flags is kept in front."""
+    from reenact.render.front import LOW
+
+    path, own, _ = hand_clip
+    front = InFront(own, path, (0, own.n_frames))
+    flagged = np.flatnonzero(np.nan_to_num(own.hidden) >= LOW)
+    assert len(flagged) > 40 and front.rows[flagged].all(), np.setdiff1d(flagged, np.flatnonzero(front.rows))
+
+
+@needs_shared
 def test_the_track_says_which_frames_a_hand_hides(hand_clip):
     """The tracker looks for hands too: the Track's ``hidden`` reads the share of the face the hand
     covers on the rows it covers it (the pasted hand's own share: 0.29-0.35 held), is 0 elsewhere,
