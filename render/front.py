@@ -259,7 +259,7 @@ class InFront:
 
                 def look_at(frame, r):  # (in the rows' order: a hand is followed from the row before)
                     if finder is not None and look[r]:
-                        self._hand_rows.look(finder, frame, L[r], r)
+                        self._hand_rows.look(finder, frame, L[r], r, lambda k: clip.clip_frame(f0 + int(k)))
                         self._hand_rows.follow_back(finder, lambda k: clip.clip_frame(f0 + int(k)), r, look,
                                                     self._count_hand)
 

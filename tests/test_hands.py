@@ -68,6 +68,52 @@ def test_the_hand_s_roi_points_up_the_hand_towards_the_fingers(degrees):
     assert (pr[:2] - (palm.min(0) + palm.max(0)) / 2) @ toward > 0.3 * pr[2] / H.PALM_ROI_SCALE
 
 
+def _textured_frames(shift, size=(240, 260)):
+    """Two RGB frames of a still, grainy room and a grainy hand (:data:`HAND`) moved by ``shift``
+    between them, the second partly out of the frame's lower edge when ``shift`` takes it there."""
+    rng = np.random.default_rng(3)
+    room = cv2.GaussianBlur(rng.integers(0, 255, (size[0], size[1], 3), dtype=np.uint8), (0, 0), 1.5)
+    skin = cv2.GaussianBlur(rng.integers(60, 230, (size[0] * 2, size[1] * 2, 3), dtype=np.uint8), (0, 0), 1.5)
+    frames = []
+    for d in ((0.0, 0.0), shift):
+        m = H.hand_mask([HAND + d], room.shape) > 0
+        M = np.float32([[1, 0, d[0]], [0, 1, d[1]]])
+        moved = cv2.warpAffine(skin, M, (size[1], size[0]))  # (the hand's own grain moves with it)
+        f = room.copy()
+        f[m] = moved[m]
+        frames.append(f)
+    return frames
+
+
+def test_a_hand_the_landmarks_lose_is_carried_by_the_picture_s_motion():
+    """A hand dropping out of the frame is lost by the landmark model while part of it still shows:
+    its landmarks are carried by the picture's motion (the part in the frame followed), for at most
+    CARRY_S, and not beyond a frame where nothing of it follows."""
+    shift = np.array([6.0, 38.0])  # (down, its wrist and palm's heel out of the frame)
+    a, b = _textured_frames(shift)
+    moved = H.moved_by_the_picture(a, b, [HAND.astype(np.float32)])
+    assert len(moved) == 1 and np.abs(moved[0] - (HAND + shift)).max() < 1.0
+    flat = np.full_like(a, 128)  # (nothing to follow)
+    assert H.moved_by_the_picture(flat, flat, [HAND.astype(np.float32)]) == []
+
+    class Loses:  # (a finder that finds the hand on the first row only)
+        calls = 0
+
+        def find(self, img, region, previous=()):
+            self.calls += 1
+            return [HAND.astype(np.float32)] if self.calls == 1 else []
+
+    fps = 25.0
+    rows = H.HandRows(np.zeros(12, np.int64), fps, stride=1)
+    frames = [a] + [b] * 11
+    finder = Loses()
+    for r in range(12):
+        rows.look(finder, frames[r], HAND, r, lambda k: frames[k])
+    carried = np.flatnonzero(np.isfinite(rows.hands[:, 0, 0, 0]))
+    assert carried[0] == 0 and len(carried) == 1 + int(np.ceil(H.CARRY_S * fps))  # (at most CARRY_S carried)
+    assert np.abs(rows.hands[1, 0] - (HAND + shift)).max() < 1.0 and rows.carried[1:len(carried)].all()
+
+
 def _s29_hands():
     from reenact.video import open_video
     from reenact.bench.front import HAND_FRAME, HAND_REGION

@@ -206,6 +206,40 @@ def hand_mask(hands, shape, box=None):
 #: a hand is taken to be there when it is found on consecutive rows over at least this long (the
 #: detector's rare mistakes last a frame or two), and carried through gaps up to this long
 HAND_MIN_S, HAND_GAP_S = 0.2, 0.5
+#: a hand the landmark model loses at the frame's edge is carried by the picture's motion
+#: (:func:`moved_by_the_picture`) over at most this long
+CARRY_S = 0.2
+
+
+def moved_by_the_picture(frame, other, hands):
+    """The hands (each (21, 2)) found on RGB ``frame`` where the picture's motion puts them on
+    ``other``: each hand's landmarks and the corners inside it followed by pyramidal Lucas-Kanade
+    (those that come back within a pixel), one similarity fitted to them (RANSAC). A hand going out
+    of the frame is lost by the landmark model while part of it still covers the face (on d3's hand
+    clip three rows at 0.05-0.15 of her face); the part still in the picture moves it. Hands that
+    fewer than 6 points follow are left out."""
+    g0, g1 = (cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_RGB2GRAY) for f in (frame, other))
+    H, W = g0.shape
+    out = []
+    for p in hands:
+        p = np.asarray(p, np.float32)
+        corners = cv2.goodFeaturesToTrack(g0, 60, 0.01, 5, mask=cv2.erode(hand_mask([p], g0.shape), np.ones((5, 5), np.uint8)))
+        pts = np.vstack([p] + ([corners.reshape(-1, 2)] if corners is not None else []))
+        pts = np.ascontiguousarray(pts[(pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < W) & (pts[:, 1] < H)])
+        if len(pts) < 6:
+            continue
+        there, st, _ = cv2.calcOpticalFlowPyrLK(g0, g1, pts, None, winSize=(21, 21), maxLevel=4)
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(g1, g0, there, None, winSize=(21, 21), maxLevel=4)
+        ok = (st[:, 0] > 0) & (st2[:, 0] > 0) & (np.linalg.norm(back - pts, axis=1) < 1.0)
+        if ok.sum() < 6:
+            continue
+        A, inliers = cv2.estimateAffinePartial2D(pts[ok], there[ok], method=cv2.RANSAC, ransacReprojThreshold=3.0)
+        if A is None or inliers.sum() < 6:
+            continue
+        q = (np.c_[p, np.ones(len(p))] @ A.T).astype(np.float32)
+        if ((q[:, 0] >= 0) & (q[:, 1] >= 0) & (q[:, 0] < W) & (q[:, 1] < H)).any():
+            out.append(q)
+    return out
 
 
 def _runs(mask, shot):
@@ -230,16 +264,35 @@ class HandRows:
         T = len(self.shot)
         self.hands = np.full((T, MAX_HANDS, 21, 2), np.nan, np.float32)
         self.searched = np.zeros(T, bool)
+        self.carried = np.zeros(T, bool)  # (rows whose hands the picture's motion carried there)
+
+    def _carry(self, frame_of, k, r):
+        """Row ``k``'s hands carried onto row ``r`` (next to it, one shot) by the picture's motion
+        (:func:`moved_by_the_picture`), unless :data:`CARRY_S` of rows carried lead up to it or a
+        frame is not at hand; True where a hand was carried."""
+        n, j, step = max(1, int(np.ceil(CARRY_S * self.fps))), k, k - r
+        while 0 <= j < len(self.shot) and self.carried[j]:
+            j += step
+        if abs(j - k) >= n or not self.found(k) or self.shot[k] != self.shot[r]:
+            return False
+        here, there = frame_of(k), frame_of(r)
+        moved = [] if here is None or there is None else moved_by_the_picture(here, there, self.found(k))
+        for i, p in enumerate(moved[:MAX_HANDS]):
+            self.hands[r, i] = p
+        self.carried[r] = bool(moved)
+        return bool(moved)
 
     def found(self, r):
         """The hands of row ``r`` (a list of (21, 2))."""
         return [p for p in self.hands[r] if np.isfinite(p).all()]
 
-    def look(self, finder, frame, face_points, r):
+    def look(self, finder, frame, face_points, r, frame_of=None):
         """Row ``r``'s hands near its face (landmarks ``face_points`` (N, 2) on ``frame``): the row
         before's hands followed, and palms looked for on every :attr:`stride`-th row (the others
         after one without a hand are not: the palm detector is most of the cost where no hand is;
-        a hand found on a later row is followed back onto them)."""
+        a hand found on a later row is followed back onto them). A hand the row before had and
+        this row's landmarks lose is carried on by the picture's motion (``frame_of(k)``: row k's
+        frame, None where not at hand; :meth:`_carry`)."""
         self.searched[r] = True
         before = self.found(r - 1) if r > 0 and self.shot[r - 1] == self.shot[r] else []
         if not before and r % self.stride:
@@ -247,11 +300,14 @@ class HandRows:
         found = finder.find(np.ascontiguousarray(frame), search_region(face_points, frame.shape), before)
         for k, p in enumerate(found[:MAX_HANDS]):
             self.hands[r, k] = p
+        if before and not found and frame_of is not None:
+            self._carry(lambda k: frame if k == r else frame_of(k), r - 1, r)
 
     def follow_back(self, finder, frame_of, r, todo, counted=None):
         """A hand first found on row ``r`` is followed back over the rows before it that were
         searched and found none (at most :data:`HAND_GAP_S`): a hand coming in from the frame's
-        edge is found only once most of it shows, and the rows before still hold part of it.
+        edge is found only once most of it shows, and the rows before still hold part of it; where
+        the landmarks lose it, the picture's motion carries it on (:meth:`_carry`).
         ``frame_of(k)``: row k's frame (None: not at hand, the following stops); ``todo``: the
         rows surveyed; ``counted(k)`` is called for each row a hand is carried onto."""
         n = int(np.ceil(HAND_GAP_S * self.fps))
@@ -260,10 +316,10 @@ class HandRows:
                and np.isfinite(self.hands[k + 1, 0, 0, 0]) and not np.isfinite(self.hands[k, 0, 0, 0])):
             frame = frame_of(k)
             found = [] if frame is None else finder.follow(np.ascontiguousarray(frame), self.found(k + 1))
-            if not found:
-                break
             for j, p in enumerate(found):
                 self.hands[k, j] = p
+            if not found and not self._carry(frame_of, k + 1, k):
+                break
             if counted is not None:
                 counted(k)
             k -= 1

@@ -170,7 +170,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                         white[k, j] = eye_white(egrey, res.landmarks[i])
                         if finder is not None:
                             hr = hand_rows[k]
-                            hr.look(finder, recent[j], res.landmarks[i][:468, :2] * kept["scale"], j)
+                            hr.look(finder, recent[j], res.landmarks[i][:468, :2] * kept["scale"], j, recent.get)
                             hr.follow_back(finder, recent.get, j, hr.searched)
             for r in [r for r in recent if r <= j - keep]:
                 del recent[r]
