@@ -31,7 +31,8 @@ covers (:func:`~reenact.tracking.hands.hand_mask`, sampled into the layout) join
 A hand counts where it is found on consecutive rows over :data:`HAND_MIN_S` at least (the
 detector's rare mistakes, an open mouth's lips read as curled fingers, last a frame or two), is
 followed back from the row that first finds it (a hand coming in from the frame's edge is found
-once most of it shows), and is carried through a gap of up to :data:`HAND_GAP_S` between two
+once most of it shows), carried by the picture's motion over up to :data:`~reenact.tracking.hands.CARRY_S`
+where the landmarks lose it going out of the frame, and is carried through a gap of up to :data:`HAND_GAP_S` between two
 rows that find it in one place. A run of rows is kept where its colour share reaches
 :data:`HIGH`, or where a hand covers at least :data:`LOW` of the face on one of its rows; the
 matte then keeps the whole hand, also beyond the face's outline.

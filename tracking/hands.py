@@ -250,7 +250,8 @@ def _runs(mask, shot):
 class HandRows:
     """The hands before one actor's face over the rows of a clip: found on the rows looked at
     (:meth:`look`, one in ``stride`` rows until one is found, then every row), followed back from the
-    row that first finds a hand (:meth:`follow_back`), carried through short gaps (:meth:`bridge`)
+    row that first finds a hand (:meth:`follow_back`), carried by the picture's motion where the
+    landmarks lose it at the frame's edge (:meth:`_carry`), carried through short gaps (:meth:`bridge`)
     and dropped where they last under :data:`HAND_MIN_S` (:meth:`confirm`). ``shot`` (T,): each
     row's shot (nothing is carried across a cut); ``fps``: the rows' rate. :attr:`hands` (T,
     :data:`MAX_HANDS`, 21, 2) float32 image pixels, NaN where none. Used by the tracker (the rows
