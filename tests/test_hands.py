@@ -112,6 +112,8 @@ def test_a_hand_the_landmarks_lose_is_carried_by_the_picture_s_motion():
     carried = np.flatnonzero(np.isfinite(rows.hands[:, 0, 0, 0]))
     assert carried[0] == 0 and len(carried) == 1 + int(np.ceil(H.CARRY_S * fps))  # (at most CARRY_S carried)
     assert np.abs(rows.hands[1, 0] - (HAND + shift)).max() < 1.0 and rows.carried[1:len(carried)].all()
+    # a hand found on one row and carried on is a mistake carried, not a hand: dropped
+    assert rows.confirm(np.ones(12, bool)) == [(0, len(carried))] and not np.isfinite(rows.hands).any()
 
 
 def _s29_hands():

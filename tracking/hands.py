@@ -351,9 +351,11 @@ class HandRows:
     def confirm(self, rows):
         """Hands found on fewer than :data:`HAND_MIN_S` of consecutive ``rows`` of a shot are
         dropped: the detector's rare mistakes (an open mouth's lips read as curled fingers) last a
-        frame or two, a hand before the face far longer. Returns the runs dropped [(a, e)]."""
+        frame or two, a hand before the face far longer. The rows the picture's motion carried a
+        hand onto do not count (a mistake carried on would pass). Returns the runs dropped [(a, e)]."""
         n = max(2, int(np.ceil(HAND_MIN_S * self.fps)))
-        dropped = [(a, e) for a, e in _runs(rows & np.isfinite(self.hands[:, 0, 0, 0]), self.shot) if e - a < n]
+        dropped = [(a, e) for a, e in _runs(rows & np.isfinite(self.hands[:, 0, 0, 0]), self.shot)
+                   if e - a - int(self.carried[a:e].sum()) < n]
         for a, e in dropped:
             self.hands[a:e] = np.nan
         return dropped
