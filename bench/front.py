@@ -48,7 +48,7 @@ import time
 import cv2
 import numpy as np
 
-from .reenact_measures import clip_path, cli, track_clip
+from .reenact_measures import clip_path, cli, scaled_clip, track_clip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HAND_SOURCE, HAND_FRAME = "source_s29", 80
@@ -74,15 +74,7 @@ def _target(name):
 def scale_up(name, side, work, log):
     """``name``'s first LENGTH frames scaled so their longer side is ``side`` px (in ``work``),
     tracked as the bench tracks a clip; used in its place from then on (:data:`SOURCES`)."""
-    from reenact.video import VideoWriter, open_video
-
-    path = os.path.join(work, "{}_{}.mp4".format(name, side))
-    with open_video(clip_path(name)) as v:
-        s = side / float(max(v.size))
-        size = (int(round(v.size[0] * s)) // 2 * 2, int(round(v.size[1] * s)) // 2 * 2)
-        with VideoWriter(path, v.fps, size, crf=14) as w:
-            for _j, f in v.iter_frames(0, min(len(v), LENGTH)):
-                w.write(cv2.resize(f, size, interpolation=cv2.INTER_CUBIC))
+    path = scaled_clip(clip_path(name), os.path.join(work, "{}_{}.mp4".format(name, side)), side, LENGTH)
     os.makedirs(os.path.join(work, "tracks"), exist_ok=True)
     cli(["track", path, "--out", os.path.join(work, "tracks", name + ".npz")], log)
     SOURCES[name] = path

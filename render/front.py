@@ -258,14 +258,16 @@ class InFront:
         if todo.any():
             with ClipFrames(video) as clip:
 
+                def frame_of(r):
+                    return clip.clip_frame(f0 + int(r))
+
                 def look_at(frame, r):  # (in the rows' order: a hand is followed from the row before)
                     if finder is not None and look[r]:
-                        self._hand_rows.look(finder, frame, L[r], r, lambda k: clip.clip_frame(f0 + int(k)))
-                        self._hand_rows.follow_back(finder, lambda k: clip.clip_frame(f0 + int(k)), r, look,
-                                                    self._count_hand)
+                        self._hand_rows.look(finder, frame, L[r], r, frame_of)
+                        self._hand_rows.follow_back(finder, frame_of, r, look, self._count_hand)
 
                 def read(r, hands=True):
-                    frame = clip.clip_frame(f0 + int(r))
+                    frame = frame_of(r)
                     if hands:
                         look_at(frame, r)
                     return face_texture(frame, L[r], Z[r])
@@ -286,7 +288,7 @@ class InFront:
                         if tex is None:
                             tex = read(r)
                         elif finder is not None and look[r]:  # (a model row: its frame read again)
-                            look_at(clip.clip_frame(f0 + int(r)), r)
+                            look_at(frame_of(r), r)
                         self.share[r] = self._blob(tex, r)[1]
                         done += 1
                         if progress is not None and progress(done, total) is False:

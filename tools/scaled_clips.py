@@ -20,21 +20,6 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def scale(src, dest, side):
-    import cv2
-
-    from reenact.video import VideoWriter, open_video
-
-    with open_video(src) as v:
-        s = side / float(max(v.size))
-        size = (int(round(v.size[0] * s)) // 2 * 2, int(round(v.size[1] * s)) // 2 * 2)
-        tmp = dest + ".part.mp4"
-        with VideoWriter(tmp, v.fps, size, crf=14, audio_from=src) as w:
-            for _j, f in v.iter_frames(0, len(v)):
-                w.write(cv2.resize(f, size, interpolation=cv2.INTER_CUBIC))
-    os.replace(tmp, dest)
-
-
 def read(work, pair, head_pair, length=90):
     import numpy as np
 
@@ -83,6 +68,7 @@ def main(argv=None):
         return 0
     import reenact.bench.reenact as BR
     import reenact.bench.reenact_measures as RM
+    from reenact.bench.reenact_measures import scaled_clip
 
     os.makedirs(a.work, exist_ok=True)
     original = RM.clip_path
@@ -90,7 +76,7 @@ def main(argv=None):
     for name in (n for n in a.clips.split(",") if n):
         dest = os.path.join(a.work, "{}_{}.mp4".format(name, a.side))
         if not os.path.isfile(dest):
-            scale(original(name), dest, a.side)
+            scaled_clip(original(name), dest, a.side)
         big[name] = dest
 
     def clip_path(name):

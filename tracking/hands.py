@@ -225,7 +225,7 @@ def moved_by_the_picture(frame, other, hands):
         p = np.asarray(p, np.float32)
         corners = cv2.goodFeaturesToTrack(g0, 60, 0.01, 5, mask=cv2.erode(hand_mask([p], g0.shape), np.ones((5, 5), np.uint8)))
         pts = np.vstack([p] + ([corners.reshape(-1, 2)] if corners is not None else []))
-        pts = np.ascontiguousarray(pts[(pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < W) & (pts[:, 1] < H)])
+        pts = np.ascontiguousarray(pts[_in_frame(pts, W, H)])
         if len(pts) < 6:
             continue
         there, st, _ = cv2.calcOpticalFlowPyrLK(g0, g1, pts, None, winSize=(21, 21), maxLevel=4)
@@ -236,10 +236,15 @@ def moved_by_the_picture(frame, other, hands):
         A, inliers = cv2.estimateAffinePartial2D(pts[ok], there[ok], method=cv2.RANSAC, ransacReprojThreshold=3.0)
         if A is None or inliers.sum() < 6:
             continue
-        q = (np.c_[p, np.ones(len(p))] @ A.T).astype(np.float32)
-        if ((q[:, 0] >= 0) & (q[:, 1] >= 0) & (q[:, 0] < W) & (q[:, 1] < H)).any():
+        q = apply_affine(A, p).astype(np.float32)
+        if _in_frame(q, W, H).any():
             out.append(q)
     return out
+
+
+def _in_frame(pts, W, H):
+    """(N,) bool: the points (N, 2) inside a W x H frame."""
+    return (pts[:, 0] >= 0) & (pts[:, 1] >= 0) & (pts[:, 0] < W) & (pts[:, 1] < H)
 
 
 def _runs(mask, shot):

@@ -133,16 +133,14 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         # a found dissolve's frames (its shares are numbers, NaN elsewhere: b == b)
         soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
             if created and len(tracks[0].blend) == tracks[0].n_frames else []
-        if soft:  # (renders fade their change there with the face's shot)
-            from ...render.actors import frame_runs
+        from ...render.actors import frame_runs
 
+        if soft:  # (renders fade their change there with the face's shot)
             note += "; dissolves over frames {}".format(frame_runs(soft))
         # the frames a hand before a face hides (confidence lowered there; the landmarks are a guess)
         hidden = sorted({f + int(ob.reenact.frame_offset) for ob, tr in zip(created, tracks)
                          for f in tr.hidden_frames()})
         if hidden:
-            from ...render.actors import frame_runs
-
             note += "; a hand before the face on frames {} (confidence lowered there)".format(frame_runs(hidden))
         report(self, "WARNING" if hidden else "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
             len(tracks), strip.name, frac, note))
