@@ -48,7 +48,8 @@ import time
 import cv2
 import numpy as np
 
-from .reenact_measures import clip_path, cli, scaled_clip, track_clip
+from .reenact_measures import clip_path, cli, track_clip
+from .scaled import scaled_clip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HAND_SOURCE, HAND_FRAME = "source_s29", 80

@@ -68,7 +68,7 @@ def main(argv=None):
         return 0
     import reenact.bench.reenact as BR
     import reenact.bench.reenact_measures as RM
-    from reenact.bench.reenact_measures import scaled_clip
+    from reenact.bench.scaled import scaled_clip
 
     os.makedirs(a.work, exist_ok=True)
     original = RM.clip_path
