@@ -12,7 +12,9 @@ __all__ = ["verify_path", "format_report"]
 def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None):
     """Verify one movie, image, folder of frames or list of image files (an image-sequence
     strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
-    ``{file, kind, frames, fps, duration, watermark, manifest}``: ``watermark`` is
+    ``{file, kind, frames, fps, duration, watermark, manifest}`` (and for a movie with a start
+    timecode ``timecode`` and ``timecode_ranges``: the synthesised frame ranges' first and last
+    frames as timecodes): ``watermark`` is
     :func:`reenact.provenance.watermark.detect`'s verdict (``frame_ranges`` are 0-based frame
     numbers of the file), ``manifest`` :func:`reenact.provenance.manifest.read_manifest`'s (None
     when ``manifest`` is False). For a folder or list every frame's manifest is read (a render
@@ -44,9 +46,16 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
 
         wm = detect(frames(), rate, key=key, window=window)
         files = list(getattr(src, "files", None) or [])
+        timecode = getattr(src, "timecode", None)
     label = path[0] if listed and path else path
     out = {"file": os.path.abspath(label), "kind": kind, "frames": wm["frames"], "fps": float(rate),
            "duration": round(wm["frames"] / float(rate), 3), "watermark": wm, "manifest": None}
+    if timecode:  # the movie's start timecode: the synthesised frames as an editor's timeline names them
+        from ..video.timecode import timecode_after
+
+        out["timecode"] = timecode
+        out["timecode_ranges"] = [[timecode_after(timecode, fa, rate), timecode_after(timecode, fb - 1, rate)]
+                                  for fa, fb in wm["frame_ranges"]]
     if manifest:
         from .manifest import read_manifest
 
@@ -87,8 +96,10 @@ def format_report(r):
                                         pl["job_id"]) if pl else "payload unreadable")
         lines.append("{}: watermark DETECTED (score {:.1f}, false-positive probability {:.2g}); {}".format(
             r["file"], wm["score"], wm["false_positive_probability"], pls))
-        rng = ", ".join("{}-{} s (frames {}-{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1)
-                        for (a, b), (fa, fb) in zip(wm["ranges"], wm["frame_ranges"]))
+        tcs = r.get("timecode_ranges") or [None] * len(wm["ranges"])
+        rng = ", ".join("{}-{} s (frames {}-{}{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1,
+                                                         "; TC {}-{}".format(*tc) if tc else "")
+                        for (a, b), (fa, fb), tc in zip(wm["ranges"], wm["frame_ranges"], tcs))
         lines.append("  synthesised: {}".format(rng or "none"))
     else:
         lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(

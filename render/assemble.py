@@ -21,7 +21,7 @@ import numpy as np
 from ..progress import Cancelled
 from ..provenance.manifest import png_has_manifest, read_manifest
 from ..video import VideoWriter, open_video
-from ..video.encode import FrameFolder
+from ..video.encode import FrameFolder, source_tags
 from .pipeline import SIGNABLE_MOVIES
 
 
@@ -58,7 +58,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
     with open_video(video) as src:
         n, size, rate = len(src), (src.width, src.height), src.rate
         audio = video if (src.kind == "movie" and src.has_audio) else None
-        colour = getattr(src, "colour", None)  # an HDR shot's movie keeps its colour encoding
+        tags = source_tags(src)  # an HDR shot's colour encoding, the timecode, the pixel aspect
     frames = FrameFolder(folder, n)
     missing = frames.missing()
     if missing:
@@ -82,7 +82,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
             manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                 os.path.splitext(os.fspath(out))[1])}
     try:
-        writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio, colour=colour)
+        writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio, **tags)
         try:
             if signing is not None:
                 signing.follow(writer)

@@ -53,7 +53,7 @@ from ..progress import Cancelled
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
-from ..video.encode import FrameFolder
+from ..video.encode import FrameFolder, source_tags
 from ..video.bars import keep_bars
 from ..video.identity import check_footage
 from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
@@ -299,7 +299,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key,
                                            _manifest_parameters(renderer, region, (a, b), payload), source=video,
                                            expected_frames=n)
-                writer = VideoWriter(out, src.rate, size, lossless=lossless, colour=getattr(src, "colour", None),
+                writer = VideoWriter(out, src.rate, size, lossless=lossless, **source_tags(src),
                                      audio_from=video if (src.kind == "movie" and src.has_audio) else None)
                 if signing is not None:
                     signing.follow(writer)

@@ -26,7 +26,7 @@ from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
 from ..video.bars import is_whole, keep_bars, shot_picture_area
-from ..video.encode import FrameFolder
+from ..video.encode import FrameFolder, source_tags
 from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
 
@@ -261,8 +261,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             if not is_grey([p for p in probe if p is not None]):
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
         ext = os.path.splitext(os.fspath(out))[1].lower()
-        kw = {"audio_from": video if movie else None, "lossless": lossless,
-              "colour": getattr(src, "colour", None)} if ext in MOVIE_EXTENSIONS else {}
+        kw = dict(audio_from=video if movie else None, lossless=lossless,
+                  **source_tags(src)) if ext in MOVIE_EXTENSIONS else {}
         if chunk is not None:
             if ext in MOVIE_EXTENSIONS:
                 raise RestyleError("{}: a chunk is written into a frame folder, not a movie".format(out))

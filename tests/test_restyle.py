@@ -221,6 +221,25 @@ def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
     assert len([f for f in os.listdir(folder) if f.endswith(".png")]) == 9
 
 
+def test_apply_keeps_the_shots_timecode_and_pixel_aspect(tmp_path, models):
+    """A restyled movie starts at the shot's timecode (the editor conforms by it) and keeps its
+    pixel aspect (anamorphic footage plays as the shot does)."""
+    from fractions import Fraction
+
+    from test_delivery_tags import tagged_movie
+
+    from reenact.video import open_video
+
+    with open_video(_clip(tmp_path, "plain.mp4")) as v:
+        frames = [a for _, a in v.iter_frames()]
+    src = tagged_movie(tmp_path / "in.mov", frames, timecode="23:59:58:12", sar=Fraction(64, 45))
+    out = tmp_path / "out.mov"
+    r = cli("apply", models["rgb"], "--video", src, "--out", out, "--cpu")
+    assert r.returncode == 0, r.stderr
+    with open_video(str(out)) as b:
+        assert (b.timecode, b.sample_aspect, len(b)) == ("23:59:58:12", Fraction(64, 45), len(frames))
+
+
 def test_farm_chunks_make_the_whole_clip(tmp_path, models):
     """A render farm's restyle job, like ``render --chunk``: the job's ``--frames A:B`` in two
     chunks (``apply --chunk C:D``, separate processes, last one first) fill one frame folder, the

@@ -7,6 +7,8 @@
   existing file at the destination is left untouched.
 * :class:`ImageSequenceWriter` writes ``frame_000000.png`` ... into a hidden temporary
   folder next to the destination folder and renames the folder into place on success.
+* Single PNGs and the resumable frame folder of renders and farm chunks live in
+  ``video/pngs.py`` (re-exported here).
 
 The frame rate is kept exact (a ``Fraction`` such as 30000/1001). An audio stream can be
 copied (remuxed, not re-encoded) from another file with ``audio_from``.
@@ -18,20 +20,21 @@ import os
 import re
 import secrets
 import shutil
-import struct
 import sys
-import time
-import zlib
 from fractions import Fraction
 from typing import Optional, Tuple
 
 import numpy as np
 
-from ..fsutil import write_atomic
-from .source import VideoError, VideoSource, _as_rate, _describe_av_error
+from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder,
+                   png_rgb8, write_png)
+from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
-           "available_video_codecs"]
+           "available_video_codecs", "source_tags",
+           # from .pngs, where they live now
+           "FrameFolder", "write_png", "png_rgb8", "FRAME_PREFIX", "FRAME_DIGITS", "STALE_TMP_SECONDS",
+           "_FRAME_TMP_RE"]
 
 #: Movie containers the writer supports -> FFmpeg muxer name.
 MOVIE_EXTENSIONS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -153,12 +156,16 @@ class VideoWriter(_AtomicOutput):
       packet for packet (no re-encoding), interleaved with the video. A source without audio
       is not an error; ``audio_copied`` tells whether a stream was copied.
     * The frame rate is exact: frame ``i`` has pts ``i`` in a ``1/fps`` time base.
+    * ``colour``, ``timecode``, ``sample_aspect``: what the movie keeps of the shot it was made
+      from (:func:`source_tags`): an HDR shot's colour encoding, the start timecode (a
+      timecode track in .mov/.mp4, a tag in .mkv) and a pixel aspect other than square.
     """
 
     def __init__(self, path, fps, size, lossless: bool = False, audio_from=None, *,
                  codec: Optional[str] = None, crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET,
                  options: Optional[dict] = None, faststart: bool = True, threads: int = 0,
-                 colour: Optional[dict] = None):
+                 colour: Optional[dict] = None, timecode: Optional[str] = None,
+                 sample_aspect=None):
         import av
 
         self.path = os.path.abspath(os.fspath(path))
@@ -227,6 +234,16 @@ class VideoWriter(_AtomicOutput):
                 cc.color_trc = _BT709
             if opts:
                 st.options = opts
+            if timecode:
+                if not TIMECODE_RE.match(str(timecode)):
+                    raise VideoError(self.path, "timecode {!r} is not HH:MM:SS:FF".format(timecode))
+                st.metadata["timecode"] = str(timecode)
+            if sample_aspect is not None and Fraction(sample_aspect) != 1:
+                cc.sample_aspect_ratio = Fraction(sample_aspect)
+                try:  # the container's own field (Matroska's display size: FFV1 has none)
+                    st.sample_aspect_ratio = Fraction(sample_aspect)
+                except (AttributeError, TypeError, ValueError):
+                    pass
             self._stream = st
             if audio_from is not None:
                 self._add_audio(audio_from)
@@ -428,45 +445,6 @@ class VideoWriter(_AtomicOutput):
                 pass
 
 
-def write_png(path, rgb, compression=3, label=None):
-    """Write an RGB (H, W, 3) uint8 or uint16 image as a PNG at ``path`` atomically: a unique
-    temporary name in the same folder, renamed when complete, removed on any failure.
-    ``label``: the file or folder named in the error (default ``path``)."""
-    import cv2
-
-    a = np.ascontiguousarray(rgb)
-    if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.size:
-        data = png_rgb8(a, compression)
-        return write_atomic(path, lambda fh: fh.write(data))
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(a, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, int(compression)])
-    if not ok:
-        raise VideoError(label or path, "PNG encoding failed")
-    return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
-
-
-def _png_chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
-def png_rgb8(rgb, compression=1):
-    """The bytes of a PNG of the RGB (H, W, 3) uint8 image ``rgb``: every row with the "Up"
-    filter (the difference to the row above, computed in numpy), deflated by zlib at level
-    ``compression``. Lossless like any PNG; at level 1 about half the CPU time of OpenCV's
-    encoder (which tries every filter on every row) and a slightly smaller file on video frames
-    (the render path writes one per frame: docs/reenact-bench.md, "Render path speed")."""
-    a = np.ascontiguousarray(rgb, np.uint8)
-    H, W = a.shape[:2]
-    rows = a.reshape(H, W * 3)
-    raw = np.empty((H, W * 3 + 1), np.uint8)
-    raw[:, 0] = 2  # filter type Up
-    raw[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=raw[1:, 1:])  # modulo 256, as PNG's filter arithmetic
-    ihdr = struct.pack(">IIBBBBB", W, H, 8, 2, 0, 0, 0)  # 8-bit truecolour, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
-            + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), int(np.clip(compression, 0, 9))))
-            + _png_chunk(b"IEND", b""))
-
-
 class ImageSequenceWriter(_AtomicOutput):
     """Write frames as ``{prefix}{index:0{digits}d}.png`` into a folder, atomically.
 
@@ -588,6 +566,15 @@ def hdr_colour(colour):
     return c
 
 
+def source_tags(src):
+    """The keyword arguments that make a :class:`VideoWriter` keep what a delivery needs of the
+    shot ``src`` (a :class:`~reenact.video.source.VideoSource`) besides its pictures and sound:
+    an HDR shot's colour encoding, the start timecode an editor conforms by, a pixel aspect
+    other than square. An image sequence has none of them."""
+    return {"colour": getattr(src, "colour", None), "timecode": getattr(src, "timecode", None),
+            "sample_aspect": getattr(src, "sample_aspect", None)}
+
+
 def open_writer(path, fps, size, **kwargs):
     """A :class:`VideoWriter` for a movie path (.mp4/.mov/.mkv/.m4v), otherwise an
     :class:`ImageSequenceWriter` for a folder of PNGs."""
@@ -598,103 +585,6 @@ def open_writer(path, fps, size, **kwargs):
         raise VideoError(path, f"unsupported output '{ext}' (use .mp4, .mov, .mkv or a folder)")
     kwargs.pop("lossless", None)
     kwargs.pop("audio_from", None)
-    kwargs.pop("colour", None)
+    for k in ("colour", "timecode", "sample_aspect"):
+        kwargs.pop(k, None)
     return ImageSequenceWriter(path, fps, size, **kwargs)
-
-
-#: names of the frames of a resumable frame folder: frame_000000.png, ...
-FRAME_PREFIX = "frame_"
-FRAME_DIGITS = 6
-_FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
-#: the temporary names of a frame being written (``.frame_000012.png.XXXX.tmp`` from
-#: :func:`reenact.fsutil.atomic_path`, ``.frame_000012.png.reenact-XXXX.png`` while its C2PA
-#: manifest is signed in): a render killed mid-write (SIGKILL, power cut) leaves one; the next
-#: render removes it
-_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]+$")
-#: files a file manager leaves in any folder
-_SYSTEM_FILES = (".DS_Store", "Thumbs.db")
-
-
-#: a temporary frame older than this (seconds) is a leftover, not a parallel render's frame in
-#: flight (writing one PNG takes milliseconds)
-STALE_TMP_SECONDS = 60.0
-
-
-def _remove_stale(path):
-    try:
-        if os.stat(path).st_mtime < time.time() - STALE_TMP_SECONDS:
-            os.remove(path)
-    except OSError:
-        pass
-
-
-class FrameFolder:
-    """``frame_000000.png`` ... written straight into ``folder``, each file atomically (temp +
-    rename), so an interrupted render keeps every frame it finished. A folder holding files
-    that this writer would not name is refused (:meth:`owns`; the hidden temporary name of a
-    frame, ``.frame_000012.png.….tmp``, which a killed process leaves, is not a reason: it is
-    removed once stale, and :meth:`remove_temporaries` clears them once no process writes
-    there); at :meth:`close`, own-named frames beyond the clip are removed. Several processes
-    may write disjoint frames into one folder at once (render farm chunks)."""
-
-    def __init__(self, folder, n_frames, compression=1):
-        self.path = os.path.abspath(os.fspath(folder))
-        self.n = int(n_frames)
-        self.compression = int(compression)
-        self.frames_written = 0
-        self._re = _FRAME_RE
-        self._tmp_re = _FRAME_TMP_RE
-        if os.path.exists(self.path):
-            if not os.path.isdir(self.path):
-                raise VideoError(self.path, "exists and is not a folder")
-            names = os.listdir(self.path)
-            foreign = [n for n in names if not self.owns(n)]
-            if foreign:
-                raise VideoError(self.path, "output folder already holds other files (e.g. {}); choose an "
-                                            "empty or new folder".format(foreign[0]))
-            for n in names:  # a frame a killed render was writing: never a reason to refuse
-                if _FRAME_TMP_RE.match(n):
-                    _remove_stale(os.path.join(self.path, n))
-        os.makedirs(self.path, exist_ok=True)
-
-    @staticmethod
-    def owns(name):
-        """True for a name this writer makes in its folder: a frame, a frame being written (the
-        temporary name of an interrupted write), or a file manager's own file."""
-        return bool(_FRAME_RE.match(name) or _FRAME_TMP_RE.match(name)) or name in _SYSTEM_FILES
-
-    def filename(self, index):
-        return "{}{:0{}d}.png".format(FRAME_PREFIX, int(index), FRAME_DIGITS)
-
-    def write(self, frame, index):
-        final = write_png(os.path.join(self.path, self.filename(index)), np.asarray(frame, np.uint8),
-                          self.compression, label=self.path)
-        self.frames_written += 1
-        return final
-
-    def close(self):
-        for name in os.listdir(self.path):
-            m = self._re.match(name)
-            if m and int(m.group(1)) >= self.n:
-                try:
-                    os.remove(os.path.join(self.path, name))
-                except FileNotFoundError:  # another chunk of the job removed it first
-                    pass
-
-    def missing(self):
-        """Clip frames 0..n-1 that have no file yet."""
-        have = {int(m.group(1)) for m in map(self._re.match, os.listdir(self.path)) if m}
-        return [i for i in range(self.n) if i not in have]
-
-    def remove_temporaries(self):
-        """Remove the temporaries killed processes left (only when none writes here any more);
-        returns how many."""
-        gone = 0
-        for name in os.listdir(self.path):
-            if self._tmp_re.match(name):
-                try:
-                    os.remove(os.path.join(self.path, name))
-                    gone += 1
-                except FileNotFoundError:
-                    pass
-        return gone

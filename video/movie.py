@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from .source import VideoError, VideoSource, _as_rate, _av, _describe_av_error
+from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _av, _describe_av_error
 
 
 def _looks_like_isobmff(path: str) -> bool:
@@ -91,6 +91,7 @@ class MovieSource(VideoSource):
             self._index_beyond_eof = self._sample_table_beyond_eof(container, path)
             self._expected_end = self._expected_end_seconds(container, vs)
             self._probe_audio(container)
+            self._read_tags(container, vs)
             self._build_index(container, vs)
         finally:
             container.close()
@@ -122,6 +123,19 @@ class MovieSource(VideoSource):
             self.size = (self.size[1], self.size[0])
 
     # -- probing -----------------------------------------------------------------------------
+    def _read_tags(self, container, vs):
+        """What a delivery keeps of the shot besides its pictures (a writer given
+        :func:`~reenact.video.encode.source_tags` writes them back): the start timecode (the
+        video stream's tag, a QuickTime/MP4 timecode track's, or the container's, as FFmpeg
+        reports them; kept as written, ``;`` for drop-frame) and a pixel aspect other than
+        square (anamorphic: DV, HDV, DVD)."""
+        found = [v for m in [s.metadata for s in [vs] + list(container.streams.data)] + [container.metadata]
+                 for k, v in m.items() if k.lower() == "timecode"]  # Matroska's tag is TIMECODE
+        self.timecode = next((str(v).strip() for v in found if v and TIMECODE_RE.match(str(v).strip())), None)
+        sar = vs.sample_aspect_ratio or vs.codec_context.sample_aspect_ratio
+        self.sample_aspect = Fraction(sar.numerator, sar.denominator) if sar and sar.numerator > 0 \
+            and sar.denominator > 0 and sar != 1 else None
+
     def _check_constant_rate(self, allow):
         """Variable frame rate: frame ``i`` is shown at its pts, but everything downstream (the
         Track's frame numbers, a rendered movie written at ``rate`` with the audio copied) puts

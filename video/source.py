@@ -61,13 +61,19 @@ def _natural_key(s: str):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", s)]
 
 
+#: a timecode as FFmpeg reports it: HH:MM:SS:FF (";" or "." before the frames: drop-frame)
+TIMECODE_RE = re.compile(r"^\d{1,2}:\d{2}:\d{2}[:;.]\d{2,3}$")
+
+
 class VideoSource:
     """A clip: a movie file or an image sequence. Use :func:`open_video` to create one.
 
     Attributes: ``path`` (str), ``kind`` ('movie' | 'sequence'), ``rate`` (exact
     ``Fraction`` frames/s), ``fps`` (float), ``size`` ((w, h)), ``width``, ``height``,
     ``frame_count`` (exact), ``missing`` (missing frame numbers of a sequence),
-    ``truncated`` (bool), ``has_audio``, ``audio_stream_info`` (dict or None).
+    ``truncated`` (bool), ``has_audio``, ``audio_stream_info`` (dict or None), ``timecode``
+    (a movie's start timecode or None), ``sample_aspect`` (a movie's pixel aspect, a
+    ``Fraction``, when not square; else None).
     """
 
     kind = "?"
@@ -81,6 +87,8 @@ class VideoSource:
         self.truncated: bool = False
         self.has_audio: bool = False
         self.audio_stream_info: Optional[dict] = None
+        self.timecode: Optional[str] = None  # a movie's start timecode ("01:00:00:00"; ";" drop-frame)
+        self.sample_aspect: Optional[Fraction] = None  # a movie's pixel aspect when not square
         self._closed = False
 
     # -- derived properties ----------------------------------------------------------

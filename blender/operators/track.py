@@ -72,7 +72,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                              "timeline; track it before retiming".format(strip.name))
         self._strip_name = strip.name
         self._scene_name = context.scene.name
-        source = actor_data.strip_source(strip)
+        source = self._source = actor_data.strip_source(strip)
         fps = context.scene.render.fps / context.scene.render.fps_base
         return (track_job, (source, self.max_faces, self.focal_mm if self.use_focal else None,
                             actor_data.clip_range(strip), fps, self.small_faces), {})
@@ -134,6 +134,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
             if created and len(tracks[0].blend) == tracks[0].n_frames else []
         from ...render.actors import frame_runs
+        from ...tracking.tracker import non_square_warning
 
         if soft:  # (renders fade their change there with the face's shot)
             note += "; dissolves over frames {}".format(frame_runs(soft))
@@ -142,7 +143,12 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                          for f in tr.hidden_frames()})
         if hidden:
             note += "; a hand before the face on frames {} (confidence lowered there)".format(frame_runs(hidden))
-        report(self, "WARNING" if hidden else "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
+        # anamorphic footage: tracked as the sequencer shows it, the face fitted squeezed
+        squeezed = non_square_warning(self._source, named=False) if isinstance(
+            getattr(self, "_source", None), str) else None
+        if squeezed:
+            note += "; " + squeezed
+        report(self, "WARNING" if hidden or squeezed else "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
             len(tracks), strip.name, frac, note))
 
 

@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a delivered movie keeps of the shot besides its pictures and sound: the start timecode
+an editor conforms the shot back by, and a pixel aspect other than square (anamorphic DV, HDV,
+DVD); and the tracker refusing footage of non-square pixels in one line, since the face model's
+camera has square pixels (docs/video-io.md, *Timecode and pixel aspect*)."""
+
+import os
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from reenact.video import VideoError, open_video, open_writer
+from reenact.video.encode import VideoWriter, source_tags
+
+def tagged_movie(path, frames, rate=25, timecode=None, sar=None):
+    """``frames`` as a camera or an editor's export stores them: H.264 with a start timecode
+    (a QuickTime/MP4 timecode track) and a pixel aspect, written by PyAV itself (not by the
+    writer under test)."""
+    import av
+
+    c = av.open(str(path), "w")
+    v = c.add_stream("libx264", rate=rate)
+    v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+    v.options = {"crf": "12"}
+    if timecode:
+        v.metadata["timecode"] = timecode
+    if sar:
+        v.codec_context.sample_aspect_ratio = sar
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    c.close()
+    return str(path)
+
+
+def _frames(n=6, w=64, h=48):
+    rng = np.random.default_rng(3)
+    return [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def test_timecode_and_pixel_aspect_are_read_and_kept_by_the_writer(tmp_path):
+    shot = tagged_movie(tmp_path / "cam.mov", _frames(), timecode="10:00:00:00", sar=Fraction(4, 3))
+    plain = tagged_movie(tmp_path / "plain.mp4", _frames())
+    with open_video(shot) as s, open_video(plain) as p:
+        assert (s.timecode, s.sample_aspect) == ("10:00:00:00", Fraction(4, 3))
+        assert (p.timecode, p.sample_aspect) == (None, None)
+        tags = source_tags(s)
+        assert source_tags(p)["timecode"] is None and source_tags(p)["sample_aspect"] is None
+    for ext, lossless in ((".mp4", False), (".mov", False), (".mkv", False), (".mp4", True), (".mov", True)):
+        out = tmp_path / ("out" + ("_ll" if lossless else "") + ext)
+        with VideoWriter(out, 25, (64, 48), lossless=lossless, **tags) as w:
+            for f in _frames():
+                w.write(f)
+        with open_video(out) as back:
+            assert (back.timecode, back.sample_aspect, len(back)) == ("10:00:00:00", Fraction(4, 3), 6), out
+    # a drop-frame timecode (";") at 29.97 stays as written
+    with VideoWriter(tmp_path / "df.mov", Fraction(30000, 1001), (64, 48), timecode="00:59:59;28") as w:
+        w.write(_frames(1)[0])
+    with open_video(tmp_path / "df.mov") as back:
+        assert back.timecode == "00:59:59;28" and back.sample_aspect is None
+    # a frame folder has no such tags: the writer for a folder takes and drops them
+    with open_writer(tmp_path / "pngs", 25, (64, 48), **tags) as w:
+        w.write(_frames(1)[0])
+    with open_video(str(tmp_path / "pngs")) as seq:
+        assert (seq.timecode, seq.sample_aspect) == (None, None)
+    # a timecode that is not one: one line naming the file, nothing left in the folder
+    before = set(os.listdir(tmp_path))
+    with pytest.raises(VideoError) as exc:
+        VideoWriter(tmp_path / "bad.mp4", 25, (64, 48), timecode="1:00")
+    assert str(exc.value).startswith(str(tmp_path / "bad.mp4")) and "HH:MM:SS:FF" in str(exc.value)
+    assert set(os.listdir(tmp_path)) == before
+
+
+def test_render_and_its_assembled_chunks_keep_the_shots_timecode_and_pixel_aspect(tmp_path, carphone, carphone_edit):
+    """``reenact render`` into a movie, and a farm's frame folder made into one by ``assemble``,
+    start at the shot's timecode, so the editor's conform finds the dubbed shot's frames, and
+    keep its pixel aspect, so players show it as they show the shot."""
+    from reenact.render.assemble import assemble_movie
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames()]
+        rate = v.rate
+    with open_video(carphone) as v:  # the sample clip's own pixel aspect (QCIF)
+        assert v.sample_aspect == Fraction(128, 117) and v.timecode is None
+    src = tagged_movie(tmp_path / "shot.mov", frames, rate=rate, timecode="01:00:10:05", sar=Fraction(128, 117))
+    kw = dict(frames=(60, 63), region="mouth", prefer_gpu=False, cache_dir=str(tmp_path / "cache"),
+              accept_footage=True, sign=False)
+    render_clip(carphone_edit, src, BASE_MODEL, out=str(tmp_path / "dub.mov"), **kw)
+    render_clip(carphone_edit, src, BASE_MODEL, out=str(tmp_path / "frames"), **kw)
+    assemble_movie(str(tmp_path / "frames"), src, str(tmp_path / "assembled.mp4"), sign=False)
+    for out in ("dub.mov", "assembled.mp4"):
+        with open_video(str(tmp_path / out)) as v:
+            assert (v.timecode, v.sample_aspect, len(v), v.rate) == ("01:00:10:05", Fraction(128, 117), len(frames),
+                                                                      rate), out
+
+
+def test_tracker_names_non_square_pixels_and_the_square_copy_to_track(tmp_path, carphone, capsys):
+    """Anamorphic footage is tracked as stored (as Blender's sequencer shows it, and where the render
+    draws), so its face is fitted squeezed (docs/video-io.md measures how much): ``reenact track``
+    says so in one warning line naming the file, its pixel aspect and the command that makes a
+    square-pixel copy, and still writes the Track. The sample clip is such footage (QCIF, its
+    pixels tagged 128:117); footage of square pixels gets no such line."""
+    import cv2
+
+    from reenact.cli import main
+    from reenact.tracking.tracker import non_square_warning
+
+    assert "pixel aspect 128:117, shown 193x144 from 176x144 stored" in non_square_warning(carphone)
+    with open_video(carphone) as v:
+        frames = [cv2.resize(a, (132, 144), interpolation=cv2.INTER_AREA) for _, a in v.iter_frames(0, 12)]
+    shot = tagged_movie(tmp_path / "hdv.mp4", frames, sar=Fraction(4, 3))
+    square = tagged_movie(tmp_path / "square.mp4", frames)
+    assert non_square_warning(square) is None and non_square_warning(str(tmp_path)) is None
+    out = str(tmp_path / "hdv.npz")
+    assert main(["track", shot, "--out", out]) == 0 and os.path.exists(out)
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("reenact: warning:")]
+    assert err == ["reenact: warning: " + shot + ": non-square pixels (pixel aspect 4:3, shown 176x144 from 132x144 "
+                   "stored): tracked as stored, so the face is fitted 25% squeezed and its head turns and mouth "
+                   "shapes read somewhat off; for a transfer between actors track a square-pixel copy, e.g. ffmpeg "
+                   "-i " + shot + " -vf scale=176:144,setsar=1 -c:v libx264 -crf 16 -c:a copy hdv_square.mp4"], err
+    assert main(["track", square, "--out", str(tmp_path / "square.npz")]) == 0
+    assert "non-square" not in capsys.readouterr().err
+
+
+def test_timecode_arithmetic_drop_frame_and_not():
+    """Hand-checked SMPTE values: drop-frame skips ;00 and ;01 at every minute but each tenth."""
+    from reenact.video.timecode import frames_timecode, timecode_after, timecode_frames
+
+    df = Fraction(30000, 1001)
+    assert timecode_frames("01:00:00;00", df) == 107892 and timecode_frames("01:00:00:00", 24) == 86400
+    assert timecode_after("00:00:59;29", 1, df) == "00:01:00;02"  # a minute that drops
+    assert timecode_after("00:09:59;29", 1, df) == "00:10:00;00"  # each tenth does not
+    assert timecode_after("00:00:00;00", 1800, df) == "00:01:00;02"
+    assert timecode_after("00:00:59:29", 1, df) == "00:01:00:00"  # non-drop at 29.97 counts on
+    assert timecode_after("23:59:59:24", 1, 25) == "00:00:00:00"  # wraps at 24 hours
+    assert timecode_after("00:00:00;00", 4, Fraction(60000, 1001)) == "00:00:00;04"
+    assert timecode_after("00:00:59;59", 1, Fraction(60000, 1001)) == "00:01:00;04"
+    assert all(timecode_frames(frames_timecode(n, df, drop=True), df) == n for n in range(0, 2 * 107892, 13))
+    with pytest.raises(ValueError):
+        timecode_frames("1:00", 25)
+
+
+def test_verify_names_the_synthesised_frames_by_the_movies_timecode(tmp_path, carphone):
+    """``reenact verify`` of a marked movie with a start timecode (drop-frame, 29.97): the
+    synthesised frames also as timecodes, in the JSON and in the report's line."""
+    from reenact.provenance.verify import format_report, verify_path
+    from reenact.provenance.watermark import make_payload, mark_frame
+    from reenact.video.timecode import timecode_after
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames()]
+        rate = v.rate
+    assert rate == Fraction(30000, 1001)
+    out = tmp_path / "marked.mov"
+    payload = make_payload(0x1234567)
+    with VideoWriter(out, rate, (frames[0].shape[1], frames[0].shape[0]), timecode="00:00:59;00") as w:
+        for i, f in enumerate(frames):  # seconds 1-3 synthesised, the rest copied
+            w.write(mark_frame(f, i, payload=payload) if 30 <= i < 90 else f)
+    r = verify_path(str(out), manifest=False)
+    fr = r["watermark"]["frame_ranges"]
+    assert r["timecode"] == "00:00:59;00" and len(fr) == 1 and abs(fr[0][0] - 30) <= 1 and abs(fr[0][1] - 90) <= 1
+    assert r["timecode_ranges"] == [[timecode_after("00:00:59;00", fr[0][0], rate),
+                                     timecode_after("00:00:59;00", fr[0][1] - 1, rate)]]
+    if fr == [[31, 90]]:  # as this code finds them: through the minute that drops ;00 and ;01
+        assert r["timecode_ranges"] == [["00:01:00;03", "00:01:02;01"]]
+    assert "; TC {}-{})".format(*r["timecode_ranges"][0]) in format_report(r)
