@@ -13,10 +13,10 @@ import pytest
 from reenact.video import VideoError, open_video, open_writer
 from reenact.video.encode import VideoWriter, source_tags
 
-def tagged_movie(path, frames, rate=25, timecode=None, sar=None):
+def tagged_movie(path, frames, rate=25, timecode=None, sar=None, tracks=()):
     """``frames`` as a camera or an editor's export stores them: H.264 with a start timecode
-    (a QuickTime/MP4 timecode track) and a pixel aspect, written by PyAV itself (not by the
-    writer under test)."""
+    (a QuickTime/MP4 timecode track), a pixel aspect and mono PCM audio tracks named ``tracks``
+    (each a tone of its own pitch), written by PyAV itself (not by the writer under test)."""
     import av
 
     c = av.open(str(path), "w")
@@ -27,15 +27,42 @@ def tagged_movie(path, frames, rate=25, timecode=None, sar=None):
         v.metadata["timecode"] = timecode
     if sar:
         v.codec_context.sample_aspect_ratio = sar
+    auds = []
+    for name in tracks:
+        a = c.add_stream("pcm_s16le", rate=48000, layout="mono")
+        a.metadata["title"], a.metadata["language"] = name, "eng"
+        auds.append(a)
+    per = int(round(48000 / float(rate)))
     for i, f in enumerate(frames):
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
         vf.pts = i
         for p in v.encode(vf):
             c.mux(p)
-    for p in v.encode():
-        c.mux(p)
+        for k, a in enumerate(auds):
+            t = np.arange(i * per, (i + 1) * per) / 48000.0
+            af = av.AudioFrame.from_ndarray((np.sin(2 * np.pi * 220 * (k + 1) * t) * 8000).astype(np.int16)[None],
+                                            format="s16", layout="mono")
+            af.sample_rate, af.pts = 48000, i * per
+            for p in a.encode(af):
+                c.mux(p)
+    for s in [v] + auds:
+        for p in s.encode():
+            c.mux(p)
     c.close()
     return str(path)
+
+
+def audio_tracks(path):
+    """Each audio stream of ``path``: (its name, its samples)."""
+    import av
+
+    with av.open(str(path)) as c:
+        names = [s.metadata.get("title") or s.metadata.get("name") for s in c.streams.audio]
+    out = []
+    for k, name in enumerate(names):
+        with av.open(str(path)) as c:
+            out.append((name, np.concatenate([f.to_ndarray() for f in c.decode(audio=k)], 1)))
+    return out
 
 
 def _frames(n=6, w=64, h=48):
@@ -127,6 +154,37 @@ def test_tracker_names_non_square_pixels_and_the_square_copy_to_track(tmp_path, 
                    "-i " + shot + " -vf scale=176:144,setsar=1 -c:v libx264 -crf 16 -c:a copy hdv_square.mp4"], err
     assert main(["track", square, "--out", str(tmp_path / "square.npz")]) == 0
     assert "non-square" not in capsys.readouterr().err
+
+
+def test_every_audio_track_is_copied_with_its_name(tmp_path, carphone, carphone_edit):
+    """A camera's boom and lav on two tracks: a signed render (and the writer into each
+    container) copies both, sample for sample, with their names; before, only the first was."""
+    from reenact.provenance.verify import verify_path
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames()]
+        rate = v.rate
+    src = tagged_movie(tmp_path / "cam.mov", frames, rate=rate, tracks=("boom", "lav"))
+    want = audio_tracks(src)
+    assert [n for n, _ in want] == ["boom", "lav"] and not np.array_equal(want[0][1], want[1][1])
+    for ext in (".mov", ".mp4", ".mkv"):
+        with VideoWriter(tmp_path / ("copy" + ext), rate, (frames[0].shape[1], frames[0].shape[0]), audio_from=src) as w:
+            for f in frames[:30]:
+                w.write(f)
+        assert w.audio_streams == 2
+        got = audio_tracks(tmp_path / ("copy" + ext))
+        assert [n for n, _ in got] == ["boom", "lav"], ext
+        assert all(np.array_equal(g[1], x[1]) for g, x in zip(got, want)), ext
+    out = tmp_path / "dub.mov"
+    s = render_clip(carphone_edit, src, BASE_MODEL, out=str(out), frames=(60, 63), region="mouth",
+                    prefer_gpu=False, cache_dir=str(tmp_path / "cache"), accept_footage=True)
+    assert s["audio"]
+    got = audio_tracks(out)
+    assert [n for n, _ in got] == ["boom", "lav"] and all(np.array_equal(g[1], x[1]) for g, x in zip(got, want))
+    v = verify_path(str(out))  # the manifest, hashed as the movie was written, holds with both tracks
+    assert v["manifest"]["present"] and v["manifest"]["valid"], v["manifest"]
 
 
 def test_timecode_arithmetic_drop_frame_and_not():

@@ -152,9 +152,10 @@ class VideoWriter(_AtomicOutput):
       converted with and tagged as BT.709 limited range; MPEG-4 Part 2 if libx264 is absent.
     * ``lossless=True``: bit-exact RGB. ``.mp4``/``.mov`` use libx264rgb with qp=0 (H.264
       High 4:4:4 Predictive, RGB), ``.mkv`` uses FFV1.
-    * ``audio_from``: path (or :class:`VideoSource`) whose first audio stream is copied
-      packet for packet (no re-encoding), interleaved with the video. A source without audio
-      is not an error; ``audio_copied`` tells whether a stream was copied.
+    * ``audio_from``: path (or :class:`VideoSource`) whose audio streams are all copied packet
+      for packet (no re-encoding; their titles and languages kept), interleaved with the video.
+      A source without audio is not an error; ``audio_copied`` tells whether any stream was
+      copied, ``audio_streams`` how many.
     * The frame rate is exact: frame ``i`` has pts ``i`` in a ``1/fps`` time base.
     * ``colour``, ``timecode``, ``sample_aspect``: what the movie keeps of the shot it was made
       from (:func:`source_tags`): an HDR shot's colour encoding, the start timecode (a
@@ -172,7 +173,7 @@ class VideoWriter(_AtomicOutput):
         self.rate: Fraction = _as_rate(fps)
         self.size = _as_size(size)
         self.lossless = bool(lossless)
-        self.frames_written, self.audio_copied = 0, False
+        self.frames_written, self.audio_copied, self.audio_streams = 0, False, 0
         self._container, self._in_audio, self._done, self._segment = None, None, False, None
         ext = os.path.splitext(self.path)[1].lower()
         if ext not in MOVIE_EXTENSIONS:
@@ -323,12 +324,25 @@ class VideoWriter(_AtomicOutput):
         if not ic.streams.audio:
             ic.close()
             return
-        ia = ic.streams.audio[0]
-        self._in_audio = {"container": ic, "stream": ia,
-                          "codec": ia.codec_context.name if ia.codec_context else "unknown",
+        # every audio stream (a camera's boom and lav tracks, an editor's stems), with its title
+        # and language; before 2026-12-05 only the first was copied and the others were lost
+        ias = list(ic.streams.audio)
+        self._in_audio = {"container": ic, "streams": ias,
+                          "codec": "/".join(sorted({ia.codec_context.name if ia.codec_context else "unknown"
+                                                    for ia in ias})),
                           "packets": None, "pending": None}
-        self._out_audio = self._container.add_stream_from_template(ia)
+        self._out_audio = {}
+        for ia in ias:
+            oa = self._container.add_stream_from_template(ia)
+            for k in ("language", "handler_name"):
+                if ia.metadata.get(k):
+                    oa.metadata[k] = ia.metadata[k]
+            name = ia.metadata.get("title") or ia.metadata.get("name")  # a QuickTime track's name reads as "name"
+            if name:
+                oa.metadata["title"] = name
+            self._out_audio[ia.index] = oa
         self.audio_copied = True
+        self.audio_streams = len(ias)
 
     def write(self, frame, segment=None) -> None:
         """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA too). A frame whose ``segment`` differs
@@ -368,8 +382,7 @@ class VideoWriter(_AtomicOutput):
         if a is None:
             return
         if a["packets"] is None:
-            a["packets"] = a["container"].demux(a["stream"])
-        tb = a["stream"].time_base
+            a["packets"] = a["container"].demux(*a["streams"])  # in file order, the streams interleaved
         while True:
             pkt = a["pending"]
             a["pending"] = None
@@ -384,10 +397,10 @@ class VideoWriter(_AtomicOutput):
             if pkt.size == 0 or (pkt.dts is None and pkt.pts is None):
                 continue
             ts = pkt.dts if pkt.dts is not None else pkt.pts
-            if t_end is not None and float(ts * tb) > t_end:
+            if t_end is not None and float(ts * pkt.stream.time_base) > t_end:
                 a["pending"] = pkt
                 return
-            pkt.stream = self._out_audio
+            pkt.stream = self._out_audio[pkt.stream.index]
             try:
                 self._container.mux(pkt)
             except av.error.FFmpegError as exc:
