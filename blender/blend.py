@@ -233,9 +233,75 @@ def match_colourspace(strip, original):
         pass
 
 
+#: what a result strip takes from its shot strip so that it shows its pixels where and as the
+#: shot strip shows them: the sequencer's transform (a reframe, a Scale to Fit), crop, mirror,
+#: direction and colour settings, with their keyframes
+_LOOK = {"transform": ("offset_x", "offset_y", "scale_x", "scale_y", "rotation", "origin", "filter"),
+         "crop": ("min_x", "max_x", "min_y", "max_y"),
+         "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "color_saturation", "color_multiply",
+              "use_deinterlace")}
+
+
+def match_look(strip, original, single_frame=False):
+    """Give ``strip`` (a render or restyle of ``original``'s footage, or a preview of one of its
+    frames: ``single_frame``, which keeps its own direction) what places and colours
+    ``original``'s pixels in the sequencer, keyframes included, and ``original``'s colourspace.
+    Returns what it cannot carry, as a clause for the operator's report ('' when nothing): the
+    shot strip's modifiers (copy them with Strip > Modifiers > Copy to Selected) and a blend
+    other than opaque (the result covers the shot strip whole)."""
+    match_colourspace(strip, original)
+    for group, names in _LOOK.items():
+        src, dst = (getattr(original, group, None), getattr(strip, group, None)) if group else (original, strip)
+        if src is None or dst is None:
+            continue
+        for n in names:
+            if single_frame and n == "use_reverse_frames":
+                continue
+            if hasattr(src, n) and hasattr(dst, n):
+                try:
+                    value = getattr(src, n)
+                    setattr(dst, n, tuple(value) if n == "origin" else value)
+                except (AttributeError, TypeError, ValueError):
+                    pass
+    _copy_keys(strip, original, single_frame)
+    left = []
+    mods = [m.name for m in getattr(original, "modifiers", ()) if getattr(m, "mute", False) is False]
+    if mods:
+        left.append("the shot strip's modifiers ({}) are not on it: copy them with Strip > Modifiers > Copy to "
+                    "Selected".format(", ".join(mods)))
+    if getattr(original, "blend_alpha", 1.0) < 1.0 or getattr(original, "blend_type", "ALPHA_OVER") not in (
+            "ALPHA_OVER", "REPLACE", "CROSS"):
+        left.append("the shot strip blends ({}, {:.0%}) and the result covers it whole".format(
+            original.blend_type, original.blend_alpha))
+    return "; ".join(left)
+
+
+def _copy_keys(strip, original, single_frame):
+    """The keyframes of ``original``'s carried properties (an animated reframe) onto ``strip``."""
+    scene = original.id_data
+    bag = channelbag(scene, ensure=False) if scene.animation_data is not None else None
+    if bag is None:
+        return
+    src, dst = original.path_from_id() + ".", strip.path_from_id() + "."
+    carried = {(g + "." if g else "") + n for g, names in _LOOK.items() for n in names
+               if not (single_frame and n == "use_reverse_frames")}
+    for fc in [f for f in bag.fcurves if f.data_path.startswith(dst) and f.data_path[len(dst):] in carried]:
+        bag.fcurves.remove(fc)  # a replaced result's keys (the new strip took its name)
+    for fc in [f for f in bag.fcurves if f.data_path.startswith(src) and f.data_path[len(src):] in carried]:
+        new = bag.fcurves.new(dst + fc.data_path[len(src):], index=fc.array_index)
+        new.extrapolation = fc.extrapolation
+        for k in fc.keyframe_points:
+            q = new.keyframe_points.insert(k.co[0], k.co[1], options={"FAST"})
+            q.interpolation, q.easing = k.interpolation, k.easing
+            q.handle_left_type, q.handle_right_type = k.handle_left_type, k.handle_right_type
+            q.handle_left, q.handle_right = tuple(k.handle_left), tuple(k.handle_right)
+        new.update()
+
+
 def add_result_strip(scene, original, out, n_frames, name, key=None):
     """The rendered clip as a strip above ``original``, same start, same trims, so it lines up
-    frame for frame. ``key`` (actor name, region): one result strip per key: a previous result
+    frame for frame, with ``original``'s transform, crop, mirror, direction and colour settings
+    (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key`` (actor name, region): one result strip per key: a previous result
     of that key (or any strip of the same output) is replaced in place (its channel and name);
     otherwise the strip goes into the lowest free channel above the original. Preview strips
     over the original's range are removed (the render supersedes them). The new strip is made
@@ -257,7 +323,6 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
         for nm in names[1:]:
             st.elements.append(nm)
-        match_colourspace(st, original)
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
     old = [s for s in all_strips(scene) if s != st and replaced(s)]
@@ -279,6 +344,11 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
         st.channel = keep
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
+    note = match_look(st, original)  # where and how the shot strip shows its pixels (after the name: its keys)
+    if note:
+        st["reenact_look_note"] = note
+    elif "reenact_look_note" in st:
+        del st["reenact_look_note"]
     return st
 
 
@@ -325,7 +395,9 @@ def preview_strip(scene, original, path, frame, actor=None):
     used = [s.channel for s in all_strips(scene) if s.frame_final_start <= frame < s.frame_final_end]
     channel = max(used + [original.channel]) + 1
     st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
-    match_colourspace(st, original)
+    note = match_look(st, original, single_frame=True)
+    if note:
+        st["reenact_look_note"] = note
     st["reenact_preview_time"] = _time.time()
     if actor is not None:
         st["reenact_actor"] = actor

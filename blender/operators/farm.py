@@ -56,6 +56,8 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"], self._result, key=self._key)
+        if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
+            report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
         if ob is not None:
             ob["reenact_last_render"] = os.path.basename(self._out)
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(

@@ -281,6 +281,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
         # (one strip for the strip's actors together, Every Actor of the Strip)
         st = blend.add_result_strip(scene, strip, self._out, summary["frames"], self._result, key=self._key)
+        if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
+            report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
         if self._all and summary.get("overlap"):  # in timeline frames, where the compositor looks
             from ...render.actors import overlap_warning
 
@@ -398,6 +400,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
         st = blend.preview_strip(scene, strip, path, self._frame, actor=self._ob_name)
+        if st.get("reenact_look_note"):
+            report(self, "WARNING", "preview: {}".format(st["reenact_look_note"]))
         ms = (time.perf_counter() - self._t0) * 1000.0
         if ob is not None:
             ob["reenact_last_preview_ms"] = round(ms, 1)

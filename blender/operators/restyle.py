@@ -168,6 +168,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
+        if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
+            report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
         st["reenact_provider"] = summary.get("provider", "")
         scene.reenact.restyle_model = self._model_setting
         report(self, "INFO", "restyled {} frame(s) with {} on {} -> strip '{}' in channel {}".format(
@@ -212,6 +214,8 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
+        if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
+            report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(summary["frames"], st.name,
                                                                                       st.channel))
 

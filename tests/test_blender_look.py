@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A result strip shows the shot strip's pixels where and as the shot strip does: its sequencer
+transform (Scale to Fit, moved, turned, a keyframed push-in), crop, mirror and colour settings
+(blender/blend.py: match_look). Before 2026-12-05 a render of a reframed shot landed at the
+footage's own size in the frame's middle, beside the shot it was meant to cover."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.blender
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone, version, request):
+    import cv2
+
+    from reenact.video import open_video
+
+    py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
+    folder = tmp_path / "render"
+    folder.mkdir()
+    with open_video(carphone) as src:  # the result of a render that changed nothing: the footage
+        for i, f in src.iter_frames():
+            cv2.imwrite(str(folder / "frame_{:06d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    res = subprocess.run([py, os.path.join(ROOT, "tests", "blender_look_check.py"), carphone, str(folder),
+                          str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=str(tmp_path), env=env)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert "{}.{}".format(*r["version"][:2]) == version
+    assert r["fit_scale"] > 1.5 and min(r["shot_mean"]) > 20  # the shot fills the frame, scaled up
+    # the same pictures, framed as the shot: within the two decoders' rounding (mean levels)
+    assert max(r["result_vs_shot"]) < 1.5 and r["preview_vs_shot"] < 1.5, r
+    assert r["plain_vs_shot"] > 15, r  # without the shot strip's look it lies elsewhere
+    assert r["note"] == "", r
+    assert "blends (ALPHA_OVER, 50%)" in r["note_after"], r
+    if r["version"][0] < 5:
+        assert "modifiers (Grade)" in r["note_after"] and "Copy to Selected" in r["note_after"], r
