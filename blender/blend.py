@@ -276,18 +276,34 @@ def match_look(strip, original, single_frame=False):
     return "; ".join(left)
 
 
-def _copy_keys(strip, original, single_frame):
-    """The keyframes of ``original``'s carried properties (an animated reframe) onto ``strip``."""
-    scene = original.id_data
+def _carried_fcurves(strip, single_frame=False):
+    """The F-curves of the scene's action that animate ``strip``'s carried properties (_LOOK)."""
+    scene = strip.id_data
     bag = channelbag(scene, ensure=False) if scene.animation_data is not None else None
     if bag is None:
-        return
-    src, dst = original.path_from_id() + ".", strip.path_from_id() + "."
+        return None, []
+    pre = strip.path_from_id() + "."
     carried = {(g + "." if g else "") + n for g, names in _LOOK.items() for n in names
                if not (single_frame and n == "use_reverse_frames")}
-    for fc in [f for f in bag.fcurves if f.data_path.startswith(dst) and f.data_path[len(dst):] in carried]:
-        bag.fcurves.remove(fc)  # a replaced result's keys (the new strip took its name)
-    for fc in [f for f in bag.fcurves if f.data_path.startswith(src) and f.data_path[len(src):] in carried]:
+    return bag, [f for f in bag.fcurves if f.data_path.startswith(pre) and f.data_path[len(pre):] in carried]
+
+
+def remove_strip(scene, strip):
+    """Remove a strip Reenact added, with the keyframes :func:`match_look` gave it."""
+    bag, fcs = _carried_fcurves(strip)
+    for fc in fcs:
+        bag.fcurves.remove(fc)
+    scene.sequence_editor.strips.remove(strip)
+
+
+def _copy_keys(strip, original, single_frame):
+    """The keyframes of ``original``'s carried properties (an animated reframe) onto ``strip``."""
+    bag, old = _carried_fcurves(strip, single_frame)
+    for fc in old:  # a replaced result's keys (the new strip took its name)
+        bag.fcurves.remove(fc)
+    bag, keys = _carried_fcurves(original, single_frame)
+    src, dst = original.path_from_id() + ".", strip.path_from_id() + "."
+    for fc in keys:
         new = bag.fcurves.new(dst + fc.data_path[len(src):], index=fc.array_index)
         new.extrapolation = fc.extrapolation
         for k in fc.keyframe_points:
@@ -329,7 +345,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     keep = min((s.channel for s in old), default=None)
     remove_previews(scene, original.frame_final_start, original.frame_final_end)
     for s in old:
-        scene.sequence_editor.strips.remove(s)
+        remove_strip(scene, s)
     st.name = name
     st.frame_start = start
     st.frame_offset_start = original.frame_offset_start
@@ -380,7 +396,7 @@ def remove_previews(scene, start=None, end=None):
     n = 0
     for s in list(all_strips(scene)):
         if is_preview(s) and (start is None or (s.frame_final_start < end and s.frame_final_end > start)):
-            scene.sequence_editor.strips.remove(s)
+            remove_strip(scene, s)
             n += 1
     return n
 

@@ -81,6 +81,11 @@ def main(clip, folder, work):
     scene.frame_set(10)
     b = render(scene, 10, os.path.join(work, "plain.png"))
     out["plain_vs_shot"] = float(np.abs(a - b).mean())
+    # the preview had the reframe's keys; removed, it leaves none behind
+    pv_path = pv.path_from_id()
+    out["preview_keys"] = len([fc for fc in bag.fcurves if fc.data_path.startswith(pv_path + ".")])
+    blend.remove_previews(scene)
+    out["preview_keys_left"] = len([fc for fc in bag.fcurves if fc.data_path.startswith(pv_path + ".")])
     # what it cannot carry: a blend other than opaque (and, on 4.5, a modifier: 5.0's bpy module
     # crashes on StripModifiers.new headless)
     shot.blend_alpha = 0.5
