@@ -69,7 +69,7 @@ NECK_REACH_EASE = 0.5
 #: head from the footage frame nearest in rotation and warps it the rest of the way, and beyond
 #: ~10 degrees of warp the far side's hair stretches into a wing and the collar kinks (d12 onto
 #: d0, d18, d20, s20: 14-19 degrees asked beyond every frame). The render names rows asked for
-#: more than ``reenact.render.rewrite.UNSEEN_TURN_DEG`` (10); ``turn_reach=None`` carries the
+#: more than ``reenact.render.shothead.UNSEEN_TURN_DEG`` (10); ``turn_reach=None`` carries the
 #: driver's turns as they are. A performance of turns the footage shows is carried exactly.
 TURN_REACH_DEG = 6.0
 TURN_EASE_DEG = 3.5

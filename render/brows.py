@@ -2,7 +2,7 @@
 """The brows and lower forehead of a moved head (full reenactment) from the footage frame
 nearest in brows.
 
-:class:`~.rewrite.ShotHead` draws each row's head from the footage frame nearest in head pose
+:class:`~.shothead.ShotHead` draws each row's head from the footage frame nearest in head pose
 (and, weighed less, in expression as a whole), then its eyes and its mouth from frames of their
 own. The brows were the head frame's: a warp moves brows up or down, but the wrinkles of a frown
 or of raised brows stay those of the moment the head came from. d12 -> d3 frame 56: the driver

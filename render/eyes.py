@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Eyes from the shot's own frames: the footage frame nearest in lids and gaze, each eye moved onto
 the requested one by its own affine map (:func:`eyes_from`). For a moved head (:func:`plan_eyes`,
-used by :class:`~reenact.render.rewrite.ShotHead`) and for an edit of the gaze that keeps the head
+used by :class:`~reenact.render.shothead.ShotHead`) and for an edit of the gaze that keeps the head
 (:class:`ShotEyes`, region ``face``): the mesh warp of a frame cannot turn its eyeball. A key of
 the gaze alone carries the frame's eyes by the head's motion instead (:func:`head_maps`), so the
 iris stays where that frame's head has it, and then moves its irises the rest of the way to the
@@ -226,7 +226,7 @@ def _lids_keyed(P, C, width):
     return C is not None and np.isfinite(C).all() and abs(np.ptp(C[:, 1]) - np.ptp(P[:, 1])) > LIDS_MOVED * width
 
 
-#: region ``head`` (:class:`~reenact.render.rewrite.ShotHead`): where the asked lids keep less
+#: region ``head`` (:class:`~reenact.render.shothead.ShotHead`): where the asked lids keep less
 #: than this share of the eye source's opening (:func:`~reenact.render.lids.lid_keep`: no frame
 #: of the shot squints as far), that eye is drawn at its own opening and its lids slid to the
 #: asked one (:func:`head_lids_keep`, :func:`slide_lids`), not the eye squeezed into the asked

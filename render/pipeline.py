@@ -62,7 +62,8 @@ from .composite import blend_shares, paste_back, through_dissolve
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
 from .front import front_sources, hide_driver, in_front, keep_front
-from .rewrite import ShotHead, face_mouth, head_donor, prepare_mouth, unseen_pose_warning
+from .rewrite import face_mouth, head_donor, prepare_mouth
+from .shothead import ShotHead, unseen_pose_warning
 from .shotface import shot_face
 from .conditioning import CropTransforms, crop_transforms, window_indices
 from .marking import manifest_parameters as _manifest_parameters, mark_performance, render_payload, row_points
@@ -186,7 +187,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     footage's widest opening, "shot", "renderer"), edited eyes (gaze, lids) from the frame nearest
     in them (:class:`~reenact.render.eyes.ShotEyes`).
     Region ``head``: the moved head's mouth and eyes come from the shot's own frames
-    (:class:`~reenact.render.rewrite.ShotHead`; ``mouth_mode`` "renderer": the network fills the
+    (:class:`~reenact.render.shothead.ShotHead`; ``mouth_mode`` "renderer": the network fills the
     opening), with ``mouth_from`` the driver's mouth interior in it (:func:`~.rewrite.head_donor`).
 
     ``front``: what stands in front of the face in the footage stays there (:mod:`.front`; the
@@ -561,9 +562,9 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     performance (:func:`~reenact.render.rewrite.prepare_mouth`: its choice and the shot's mouth's
     frames depend on every row, and Preview Frame's ``track`` holds only the window's; not closed
     here), else made here from ``track``. Region ``head``: the head comes from the footage frame
-    nearest in pose (:class:`~reenact.render.rewrite.ShotHead`), chosen on the whole performance:
+    nearest in pose (:class:`~reenact.render.shothead.ShotHead`), chosen on the whole performance:
     ``shot_head`` made by the caller on it (Preview Frame), else made here from ``track``; then
-    ``info["unseen_pose"]`` is :meth:`~reenact.render.rewrite.ShotHead.unseen` of this frame.
+    ``info["unseen_pose"]`` is :meth:`~reenact.render.shothead.ShotHead.unseen` of this frame.
     ``reference_frames`` as :func:`render_clip`'s (the pool, the shot's eyes and mouth), with
     ``shot_face``: region ``face``'s :func:`~reenact.render.shotface.preview_face`, made by the
     caller on the whole performance.

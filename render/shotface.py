@@ -6,7 +6,7 @@ outside them (a held-out self-reenactment's scored frames; frames the user keeps
 over the face) must not take its face from its own frame, which a region ``face`` edit otherwise
 does: the footage frame warped to the performance (:meth:`~reenact.render.motion.HeadMotion.face_frame`,
 the detail source). :class:`ShotFace` draws those rows' faces from the allowed frames instead,
-with :class:`~reenact.render.rewrite.ShotHead`'s choice: the head from the frame nearest in pose
+with :class:`~reenact.render.shothead.ShotHead`'s choice: the head from the frame nearest in pose
 and expression, the lower face from the frame with the nearest mouth, the eyes from the frame
 nearest in lids and gaze, each warped by the fitted meshes to the performance. The composition
 goes inside the face (the network's face hole, :func:`~reenact.render.conditioning.hole_mask`)
@@ -33,7 +33,7 @@ from .composite import paste_back
 from .conditioning import Rasterizer, crop_frame, hole_mask
 from .motion import MOTION_VERSION
 from .plates import stored_plate
-from .rewrite import ShotHead
+from .shothead import ShotHead
 
 __all__ = ["ShotFace", "outside_rows", "shot_face", "preview_face"]
 

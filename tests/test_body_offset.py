@@ -49,7 +49,7 @@ def test_shot_head_carries_a_source_frame_s_body_onto_this_frame_s(carphone, car
     """The field from another footage frame keeps its head motion where the head moves
     (weight 1) and samples that frame where it shows this frame's body beyond (weight 0)."""
     from reenact.face import transfer as X
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
 
     tr = carphone_track
     ok = np.flatnonzero(tr.tracked)
@@ -183,9 +183,9 @@ def test_region_head_turns_into_this_frame_s_actor_where_the_head_s_motion_fades
     source frame is painted red here; the band where the motion is almost gone stays this
     frame's colour but for the motion's remaining weight (and is red without the fade)."""
     from reenact.face import transfer as X
-    from reenact.render import rewrite
+    from reenact.render import shothead
     from reenact.render.head import layer_reach
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
 
     tr = carphone_track
     ok = np.flatnonzero(tr.tracked)
@@ -206,7 +206,7 @@ def test_region_head_turns_into_this_frame_s_actor_where_the_head_s_motion_fades
         frame = clean(r)
         reds = {}
         for fade in (True, False):
-            monkeypatch.setattr(rewrite, "OWN_FADE", fade)
+            monkeypatch.setattr(shothead, "OWN_FADE", fade)
             out, g = sh._moved(r, frame)
             # the actor where the motion is fading (weight < 0.3) but the layer applies
             band = (g.weight > 0) & (g.weight < 0.3) & (layer_reach(g) > 0.5) & (clean_matte(r, frame, sh.ps[r]) > 0.9)

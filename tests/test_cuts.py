@@ -314,7 +314,7 @@ def test_the_head_s_slow_path_does_not_cross_a_cut():
 
 def test_a_moved_head_draws_each_shot_from_its_ownread_frames(carphone_track, carphone):
     """Full reenactment: the head, mouth, eyes and brows of every row from frames of its shot."""
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
 
     own, driver = _cut_in_two(carphone_track)
     perf = X.transfer(driver, own, "full", offset=25)

@@ -68,7 +68,7 @@ def test_a_dub_takes_no_mouth_from_a_frame_lit_otherwise(carphone_track):
 
 
 def test_a_moved_head_draws_every_part_from_frames_lit_alike(carphone_track, carphone):
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
 
     own = X._copy(carphone_track)
     n = own.n_frames

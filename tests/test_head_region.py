@@ -101,7 +101,7 @@ def test_head_region_draws_only_what_the_warp_cannot_show(turned, carphone, carp
     import cv2
 
     from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
     from reenact.video import open_video
 
     def changed(req, folder):
@@ -149,7 +149,8 @@ def test_head_region_draws_the_opened_mouth_from_the_shot(turned, carphone, carp
 
     from reenact.render.head import posed_points
     from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead, mouth_shapes
+    from reenact.render.rewrite import mouth_shapes
+    from reenact.render.shothead import ShotHead
     from reenact.video import open_video
 
     gap = mouth_shapes(carphone_track)[1]
@@ -254,7 +255,7 @@ def test_a_head_pose_the_shot_never_shows_is_named(turned, carphone, carphone_tr
     view); the 8-degree turn is within reach and named nowhere."""
     from conftest import turned as turn
 
-    from reenact.render.rewrite import UNSEEN_TURN_DEG, ShotHead
+    from reenact.render.shothead import UNSEEN_TURN_DEG, ShotHead
 
     far = turn(carphone_track, 0.3)
     res, summary = _cli_render(far, carphone, "head", tmp_path)
@@ -309,7 +310,7 @@ def test_shot_head_takes_the_footage_frame_that_shows_the_requested_pose(carphon
     that pose (within a degree), not by turning their own frame; rows asked for their own pose
     keep their own frame."""
     from reenact.face.camera import euler_to_matrix, rotation_angle_deg
-    from reenact.render.rewrite import HEAD_KEEP, ShotHead
+    from reenact.render.shothead import HEAD_KEEP, ShotHead
 
     tr = carphone_track
     R = euler_to_matrix(np.nan_to_num(np.asarray(tr.pose, np.float64)[:, :3]))
@@ -343,7 +344,7 @@ def test_shot_head_takes_the_eyes_from_the_frame_nearest_in_gaze(carphone, carph
 
     from reenact.face.gaze import gaze_to_directions
     from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
     from reenact.video import open_video
 
     tr = carphone_track
@@ -412,7 +413,7 @@ def test_shot_head_takes_the_brows_from_the_frame_nearest_in_brows(carphone, car
 
     from reenact.render.brows import BROW_FEATHER, brow_area, brow_shapes
     from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
     from reenact.video import open_video
 
     tr = carphone_track
@@ -450,7 +451,7 @@ def test_shot_head_keeps_a_pillarbox_bar_under_brows_from_another_frame(carphone
     from reenact.render.brows import brow_area
     from reenact.render.head import posed_points
     from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
     from reenact.video import open_video
     from conftest import write_movie_with_audio
 
@@ -604,7 +605,8 @@ def test_head_region_draws_the_driver_s_mouth_where_asked(carphone, carphone_tra
     import cv2
 
     from reenact.render.motion import shot_plate
-    from reenact.render.rewrite import ShotHead, head_donor
+    from reenact.render.rewrite import head_donor
+    from reenact.render.shothead import ShotHead
     from reenact.video import open_video
 
     drv = X._copy(carphone_track)

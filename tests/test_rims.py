@@ -150,7 +150,7 @@ def _check(errs, closed, before, rows=2):
 def test_a_blink_leaves_the_glasses_rim_where_it_was(d13_blink):
     """Region head (a full reenactment's drawing) asked to close d13's eyes used to bend his
     glasses rim down with the lids (the warp and the lids' slide carried it)."""
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
 
     clip, tr, req = d13_blink
 
@@ -191,7 +191,7 @@ def test_the_glasses_answer_is_kept_and_a_head_without_eye_frames_takes_it(d13_b
     shot's frames anew each time), and a moved head drawn without frames of its own for the eyes
     and brows takes the rims out of its own frames all the same."""
     from reenact.render.donor import ClipFrames
-    from reenact.render.rewrite import ShotHead
+    from reenact.render.shothead import ShotHead
     from reenact.render.shotframes import ShotFrames
 
     clip, tr, req = d13_blink

@@ -40,7 +40,7 @@ def main(argv=None):
     sys.path[:0] = [os.path.dirname(ROOT)]
     from reenact.bench import reenact as B
     from reenact.bench.reenact_measures import cv2_warp, face_mask, oval_index, psnr, square_crop
-    import reenact.render.rewrite as rewrite
+    import reenact.render.shothead as rewrite  # (ShotHead, whose eyes these rows swap, lives there)
     from reenact.render.pipeline import get_renderer, render_clip
     from reenact.render.reference import build_pool
 

@@ -264,7 +264,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
     def apply(self, context, summary):
         from ...render.front import run_warning
-        from ...render.rewrite import unseen_pose_warning
+        from ...render.shothead import unseen_pose_warning
 
         ob = bpy.data.objects.get(self._ob_name)
         unseen = unseen_pose_warning(summary.get("unseen_pose"), offset=int(ob.reenact.frame_offset) if ob is not None else 0)
@@ -393,7 +393,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         return track, full, base, renderer, plan
 
     def apply(self, context, result):
-        from ...render.rewrite import unseen_pose_warning
+        from ...render.shothead import unseen_pose_warning
 
         path, info = result
         scene = bpy.data.scenes[self._scene_name]
@@ -497,7 +497,8 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
             face = preview_face(base, full, source, plan["allowed"], renderer.size, plan["xf"])
         if region == "head":  # the head's source frames are chosen on the whole performance
             from ...render.plates import stored_plate
-            from ...render.rewrite import ShotHead, head_donor
+            from ...render.rewrite import head_donor
+            from ...render.shothead import ShotHead
 
             donor = head_donor(full, base, plan["mouth_from"], mode, plan["accept_footage"], source)[0]
             if front is not None:  # (a driver's frame with a hand over his mouth lends none, as the render)
