@@ -220,7 +220,7 @@ def main(argv=None):
     if not os.path.isdir(clips):
         print("skipping the face-keys benchmark: {} not present".format(clips))
         return 0
-    from .reenact_measures import contact_sheet
+    from .sheets import contact_sheet
     from reenact.tracking.tracker import track_video
 
     rep = {"command": "python -m bench.face_keys " + " ".join(argv if argv is not None else sys.argv[1:]), "cases": [],

@@ -166,7 +166,7 @@ def main(argv=None):
                 *["{:.1f}° ({:.1f}°)".format(c["gaze_error_deg_median"], c["gaze_error_footage_head_deg_median"])
                   for c in (before, moved, now)], "" if set_on else "  (not used to set it)"), flush=True)
     if sheet:
-        from .reenact_measures import contact_sheet
+        from .sheets import contact_sheet
 
         rep["contact_sheet"] = contact_sheet(os.path.join(ROOT, "docs", "images", "gaze_keys_pitch.jpg" if a.pitch
                                                           else "gaze_keys_irises.jpg"), sheet, STRIP,

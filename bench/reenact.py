@@ -53,12 +53,13 @@ import numpy as np
 from .mouth_measures import corner_creases, lip_colour, read_rows
 from .reenact_measures import (
     _r, BASE_TRAINED_ON, background_change, edited_performance, cli, cli_regions, focal_mm, clip_path,
-    contact_sheet, cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, hard_frames, HERE, jaw,
+    cv2_warp, EDIT_AMOUNT, EDIT_COEFF, face_mask, fit_line, Frames, HERE, jaw,
     laplacian_var, gaze_error_deg, lips_in_the_opening, motion_realised, outline_motion,
     lower_face_sharpness, frames_and_faces, lip_gap, load_track, output_frames, oval_index, PATHS,
-    pick_window, psnr, ROOT, rot_angle_deg, rotations, self_sheet, sheet_rows, source_index, square_crop,
+    pick_window, psnr, ROOT, rot_angle_deg, rotations, source_index, square_crop,
     ssim, survey, survey_picks, track_clip,
 )
+from .sheets import contact_sheet, hard_frames, self_sheet, sheet_rows
 from .reenact_unmark import flicker_figures
 
 RESULTS = os.path.join(HERE, "results", "reenact.json")
