@@ -19,6 +19,7 @@ from .errors import ReenactError
 from .fsutil import check_output_file, check_output_folder, os_error
 from .provenance.cli import add_parser as add_verify_parser
 from .provenance.cli import add_signing_arguments
+from .video.encode import MOVIE_CODECS, check_movie_codec
 
 
 #: the CLI's name for the core's error type (kept for callers of ``reenact.cli``)
@@ -362,6 +363,7 @@ def cmd_render(args):
                         "when every chunk is done".format(args.out))
     if args.batch < 1:
         raise UserError("--batch must be at least 1")
+    codec = check_movie_codec(args.out, args.codec, args.lossless) if ext else None
     if ext:
         check_output_file(args.out)
     else:
@@ -377,7 +379,7 @@ def cmd_render(args):
     bar = ConsoleProgress("render", stream=sys.stderr)
     try:
         common = dict(out=args.out, frames=(a, b), region=args.region, cache_dir=args.cache, batch=args.batch,
-                      progress=bar, lossless=args.lossless, job_id=args.job_id, sign_cert=args.sign_cert,
+                      progress=bar, lossless=args.lossless, codec=codec, job_id=args.job_id, sign_cert=args.sign_cert,
                       sign_key=args.sign_key, detail=not args.no_detail, accept_footage=args.accept_footage,
                       mouth_mode=mouth or "auto", front=not args.no_front)
         if others:  # a two-shot: every actor's change laid over one output (render/actors.py)
@@ -419,7 +421,8 @@ def cmd_assemble(args):
     bar = ConsoleProgress("assemble", stream=sys.stderr)
     try:
         summary = assemble_movie(args.folder, args.video, args.out, lossless=args.lossless, progress=bar,
-                                 sign_cert=args.sign_cert, sign_key=args.sign_key)
+                                 sign_cert=args.sign_cert, sign_key=args.sign_key,
+                                 codec=check_movie_codec(args.out, args.codec, args.lossless))
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -550,6 +553,8 @@ def build_parser():
                    help="crop cache folder (default: reenact_cache/ beside the output); unchanged "
                         "frames are not rendered again")
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
+    p.add_argument("--codec", choices=MOVIE_CODECS, default="h264",
+                   help="movie codec: h264 (default) or prores (ProRes 422 HQ in a .mov, for editing systems)")
     p.add_argument("--chunk", default=None, metavar="C:D",
                    help="render only clip frames C..D-1 of --frames and write them to the frame folder (a "
                         "render farm's task; chunks covering --frames once give the frames of one render, "
@@ -613,6 +618,8 @@ def build_parser():
     p.add_argument("--video", required=True, help="the footage (frame count, rate and audio)")
     p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv)")
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
+    p.add_argument("--codec", choices=MOVIE_CODECS, default="h264",
+                   help="movie codec: h264 (default) or prores (ProRes 422 HQ in a .mov, for editing systems)")
     add_signing_arguments(p)
     p.set_defaults(func=cmd_assemble)
 

@@ -17,7 +17,22 @@ REGION_ITEMS = (
 OUTPUT_ITEMS = (
     ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written)"),
     ("MOVIE", "Movie", "One movie file (H.264; lossless RGB with the Lossless option)"),
+    ("PRORES", "ProRes Movie", "One .mov file in Apple ProRes 422 HQ (10-bit, every frame a key frame): what "
+                               "editing systems conform from"),
 )
+
+
+def movie_path(stem, output, lossless):
+    """The movie a render or restyle of Output ``output`` writes (``stem`` + its extension), or
+    None for an image sequence."""
+    if output == "IMAGES":
+        return None
+    return stem + (".mov" if output == "PRORES" else ".mkv" if lossless else ".mp4")
+
+
+def movie_codec(output):
+    """The writer's codec for Output ``output`` (None: the default H.264 or lossless)."""
+    return "prores" if output == "PRORES" else None
 
 
 def named_actor(context, name=""):
@@ -66,7 +81,7 @@ def result_of(strip, ob, region, all_actors=False):
     return actor_data._safe(ob.name), result_name(strip, ob, region), (ob.name, region)
 
 
-def assemble_job(folder, source, out, lossless, sign, progress):
+def assemble_job(folder, source, out, lossless, sign, progress, codec=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete."""
     from ..render.assemble import assemble_movie
@@ -75,7 +90,7 @@ def assemble_job(folder, source, out, lossless, sign, progress):
 
     if out is not None:
         return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
-                              sign_cert=sign[0], sign_key=sign[1])
+                              sign_cert=sign[0], sign_key=sign[1], codec=codec)
     with open_video(source) as src:
         n = len(src)
     if not os.path.isdir(folder):

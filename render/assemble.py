@@ -47,7 +47,8 @@ def _job_payload(paths, signed):
     return None
 
 
-def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None):
+def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None,
+                   codec=None):
     """Encode the frames of ``folder`` (one per clip frame of ``video``) into the movie ``out``
     (.mp4/.mov/.mkv) with ``video``'s audio. Returns a summary dict (``out``, ``frames``,
     ``audio``, ``job_id``, ``manifest``, ``temporaries_removed``, ``seconds``)."""
@@ -82,7 +83,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
             manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                 os.path.splitext(os.fspath(out))[1])}
     try:
-        writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=audio, **tags)
+        writer = VideoWriter(out, rate, size, lossless=lossless, codec=codec, audio_from=audio, **tags)
         try:
             if signing is not None:
                 signing.follow(writer)

@@ -134,7 +134,7 @@ def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(No
 WRITE_AHEAD = 8
 
 def render_clip(track, video, model=None, out=None, frames=None, region="mouth", cache_dir=None,
-                batch=8, progress=None, crop_track=None, transforms=None, lossless=False,
+                batch=8, progress=None, crop_track=None, transforms=None, lossless=False, codec=None,
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
                 detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto",
@@ -300,7 +300,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                     signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key,
                                            _manifest_parameters(renderer, region, (a, b), payload), source=video,
                                            expected_frames=n)
-                writer = VideoWriter(out, src.rate, size, lossless=lossless, **source_tags(src),
+                writer = VideoWriter(out, src.rate, size, lossless=lossless, codec=codec, **source_tags(src),
                                      audio_from=video if (src.kind == "movie" and src.has_audio) else None)
                 if signing is not None:
                     signing.follow(writer)

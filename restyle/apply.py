@@ -223,8 +223,9 @@ def _parse_range(text, n, option="--frames"):
 
 
 def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
-               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None):
-    """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs).
+               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None, codec=None):
+    """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs;
+    ``codec="prores"``: a .mov in ProRes 422 HQ).
     ``video``: a movie, or an image sequence (a folder of numbered images, a pattern, a list of
     image files), played at ``fps`` (default 25; ignored for movies, which have their own rate).
     ``frames``: "A:B" or (a, b); frames outside are copied unchanged so the count stays the
@@ -261,7 +262,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             if not is_grey([p for p in probe if p is not None]):
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
         ext = os.path.splitext(os.fspath(out))[1].lower()
-        kw = dict(audio_from=video if movie else None, lossless=lossless,
+        kw = dict(audio_from=video if movie else None, lossless=lossless, codec=codec,
                   **source_tags(src)) if ext in MOVIE_EXTENSIONS else {}
         if chunk is not None:
             if ext in MOVIE_EXTENSIONS:

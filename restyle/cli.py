@@ -13,6 +13,7 @@ import sys
 from ..errors import ReenactError
 from ..fsutil import check_output_file, check_output_folder, os_error
 from ..provenance.cli import add_signing_arguments
+from ..video.encode import MOVIE_CODECS, check_movie_codec
 
 
 def add_parser(subparsers):
@@ -73,6 +74,8 @@ def add_parser(subparsers):
     a.add_argument("--stabilise", type=float, default=None,
                    help="weight of the flow-warped previous frame's transform, 0 = per frame (default 0.8)")
     a.add_argument("--lossless", action="store_true")
+    a.add_argument("--codec", choices=MOVIE_CODECS, default="h264",
+                   help="movie codec: h264 (default) or prores (ProRes 422 HQ in a .mov, for editing systems)")
     a.add_argument("--chunk", default=None, metavar="C:D",
                    help="a render farm's task: this process's part of --frames (0-based, D excluded), written into "
                         "the frame folder --out beside the job's other chunks; then `reenact assemble OUT --video "
@@ -170,7 +173,9 @@ def _apply(args):
         if args.chunk is not None and os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
             return _fail("{}: --chunk writes into a frame folder, not a movie (assemble it afterwards)".format(
                 args.out))
+        codec = None
         if os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
+            codec = check_movie_codec(args.out, args.codec, args.lossless)
             check_output_file(args.out)
         else:
             check_output_folder(args.out, FrameFolder.owns if args.chunk is not None else  # other chunks' frames
@@ -179,7 +184,7 @@ def _apply(args):
         bar = ConsoleProgress("restyle", stream=sys.stderr)
         try:
             s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,
-                           stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise,
+                           codec=codec, stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise,
                            job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps,
                            chunk=args.chunk)
         finally:

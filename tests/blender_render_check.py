@@ -127,6 +127,16 @@ def main(cfg):
                                               lossless=True) == {"FINISHED"}
     mv = [s for s in blend.all_strips(scene) if s.type == "MOVIE" and s.name != "carphone"]
     res["movie"] = [[s.channel, s.frame_final_start, s.frame_final_duration, os.path.basename(s.filepath)] for s in mv]
+    # --- ProRes movie (what editing systems conform from): replaces it in place ------------------
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=15, frame_last=18,
+                                              output="PRORES") == {"FINISHED"}
+    mv = [s for s in blend.all_strips(scene) if s.type == "MOVIE" and s.name != "carphone"]
+    import av
+
+    with av.open(bpy.path.abspath(mv[0].filepath)) as c:
+        cc = c.streams.video[0].codec_context
+        res["prores"] = [len(mv), os.path.basename(mv[0].filepath), cc.name, cc.profile, cc.pix_fmt,
+                         c.streams.video[0].frames]
 
     # --- Preview Frame ---------------------------------------------------------------------------
     scene.frame_set(int(strip.frame_start) + 40)

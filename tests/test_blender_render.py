@@ -43,6 +43,10 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     assert r["strips_after_rerender"] == 1  # replaced, not stacked
     # lossless movie: replaces the image-sequence result in place (one result per actor and region)
     assert len(r["movie"]) == 1 and r["movie"][0][:3] == [ch + 1, start, dur] and r["movie"][0][3].endswith(".mkv")
+    # Output ProRes Movie: a .mov in ProRes 422 HQ, 10-bit 4:2:2, every frame of the strip
+    assert r["prores"][0] == 1 and r["prores"][1].endswith(".mov")
+    assert r["prores"][2:5] == ["prores", "HQ", "yuv422p10le"]
+    assert r["prores"][5] == 120, r["prores"]
     # Preview Frame: a one-frame strip at the current frame, equal to the pipeline's frame
     # (within a level: Preview Frame evaluates only the window's rows of the edited curves
     # (layers.performance_rows), the direct render all of them (curves_to_track); given the same

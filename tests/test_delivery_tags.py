@@ -170,7 +170,8 @@ def test_every_audio_track_is_copied_with_its_name(tmp_path, carphone, carphone_
     want = audio_tracks(src)
     assert [n for n, _ in want] == ["boom", "lav"] and not np.array_equal(want[0][1], want[1][1])
     for ext in (".mov", ".mp4", ".mkv"):
-        with VideoWriter(tmp_path / ("copy" + ext), rate, (frames[0].shape[1], frames[0].shape[0]), audio_from=src) as w:
+        size = (frames[0].shape[1], frames[0].shape[0])
+        with VideoWriter(tmp_path / ("copy" + ext), rate, size, audio_from=src) as w:
             for f in frames[:30]:
                 w.write(f)
         assert w.audio_streams == 2
@@ -229,3 +230,40 @@ def test_verify_names_the_synthesised_frames_by_the_movies_timecode(tmp_path, ca
     if fr == [[31, 90]]:  # as this code finds them: through the minute that drops ;00 and ;01
         assert r["timecode_ranges"] == [["00:01:00;03", "00:01:02;01"]]
     assert "; TC {}-{})".format(*r["timecode_ranges"][0]) in format_report(r)
+
+
+def test_prores_delivery_for_editing_systems(tmp_path, carphone, carphone_track, carphone_edit, capsys):
+    """``render --codec prores``: a .mov in ProRes 422 HQ (10-bit 4:2:2, every frame a key
+    frame), the render's seconds marked and the file signed; asked into an .mp4 or with
+    --lossless it is refused in one line before any work, nothing written."""
+    import av
+
+    from reenact.cli import main
+    from reenact.provenance.verify import verify_path
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    track = str(tmp_path / "shot.npz")
+    carphone_track.save(track)
+    for extra, out, words in (([], "dub.mp4", "ProRes goes into a .mov file, not .mp4"),
+                              (["--lossless"], "dub.mov", "choose lossless or ProRes, not both")):
+        assert main(["render", track, "--video", carphone, "--model", "base", "--codec", "prores",
+                     "--out", str(tmp_path / out)] + extra) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1] == "reenact: error: {}: {}".format(tmp_path / out, words + (
+            " (ProRes 422 HQ is visually lossless)" if extra else "")), err
+    assert sorted(os.listdir(tmp_path)) == ["shot.npz"]
+    out = tmp_path / "dub.mov"
+    s = render_clip(carphone_edit, carphone, BASE_MODEL, out=str(out), frames=(30, 60), region="face",
+                    prefer_gpu=False, cache_dir=str(tmp_path / "cache"), codec="prores")
+    with av.open(str(out)) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.name, cc.profile, cc.pix_fmt) == ("prores", "HQ", "yuv422p10le")
+        assert all(p.is_keyframe for p in c.demux(video=0) if p.size)
+    with open_video(str(out)) as v, open_video(carphone) as shot:
+        assert len(v) == len(shot) and v.rate == shot.rate
+        # a frame copied through: the footage's within ProRes's 10-bit 4:2:2 (mean levels)
+        assert np.abs(v.read(90).astype(int) - shot.read(90).astype(int)).mean() < 2.5
+    r = verify_path(str(out))
+    assert r["watermark"]["detected"] and r["watermark"]["payload"]["job_id"] == s["job_id"]
+    assert r["manifest"]["present"] and r["manifest"]["valid"], r["manifest"]

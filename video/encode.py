@@ -31,7 +31,7 @@ from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE,
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
-           "available_video_codecs", "source_tags",
+           "available_video_codecs", "source_tags", "check_movie_codec", "MOVIE_CODECS",
            # from .pngs, where they live now
            "FrameFolder", "write_png", "png_rgb8", "FRAME_PREFIX", "FRAME_DIGITS", "STALE_TMP_SECONDS",
            "_FRAME_TMP_RE"]
@@ -157,6 +157,8 @@ class VideoWriter(_AtomicOutput):
       A source without audio is not an error; ``audio_copied`` tells whether any stream was
       copied, ``audio_streams`` how many.
     * The frame rate is exact: frame ``i`` has pts ``i`` in a ``1/fps`` time base.
+    * ``codec="prores"`` (.mov): Apple ProRes 422 HQ, 10-bit 4:2:2 (4444 for an odd width),
+      intra-frame, what editing systems conform from; ``"h264"`` is the default's libx264.
     * ``colour``, ``timecode``, ``sample_aspect``: what the movie keeps of the shot it was made
       from (:func:`source_tags`): an HDR shot's colour encoding, the start timecode (a
       timecode track in .mov/.mp4, a tag in .mkv) and a pixel aspect other than square.
@@ -191,7 +193,7 @@ class VideoWriter(_AtomicOutput):
         # an HDR shot (HLG or PQ): the movie keeps its colour encoding (tags, BT.2020 matrix, 10
         # bits), so Blender shows it as it shows the shot; everything else is BT.709 as before
         # (lossless RGB movies get the tags alone: no matrix, 8 bits)
-        self.hdr = hdr_colour(colour) if codec in ("libx264", "libx264rgb", "ffv1") else None
+        self.hdr = hdr_colour(colour) if codec in ("libx264", "libx264rgb", "ffv1", "prores_ks") else None
         if self.hdr is not None and self.hdr["bits"] > 8 and pix_fmt in ("yuv420p", "yuv444p"):
             pix_fmt = pix_fmt + "10le"
         if options:
@@ -285,8 +287,18 @@ class VideoWriter(_AtomicOutput):
                 codec = "mpeg4"
             else:
                 raise VideoError(self.path, "no H.264 or MPEG-4 encoder in this FFmpeg build")
+        if codec in ("prores", "prores_ks"):  # what editing systems conform from
+            if ext not in (".mov", ".mkv"):
+                raise VideoError(self.path, "ProRes goes into a .mov file, not {}".format(ext))
+            codec = "prores_ks"
+        if codec == "h264":
+            codec = "libx264"
         opts = {}
-        if codec == "libx264":
+        if codec == "prores_ks":
+            # ProRes 422 HQ, 10 bits (4444 for an odd width, which 4:2:2 cannot hold)
+            pix = "yuv422p10le" if w % 2 == 0 else "yuv444p10le"
+            opts.update({"profile": "3" if w % 2 == 0 else "4", "vendor": "apl0"})
+        elif codec == "libx264":
             pix = "yuv420p" if even else "yuv444p"
             if self.lossless:
                 opts.update({"qp": "0", "preset": preset})
@@ -577,6 +589,26 @@ def hdr_colour(colour):
     c["range"] = 2 if int(c.get("range", 0)) == 2 else 1
     c["bits"] = int(c.get("bits", 8))
     return c
+
+
+#: the movie codecs a user names (``--codec``): H.264 (the default) and Apple ProRes 422 HQ
+MOVIE_CODECS = ("h264", "prores")
+
+
+def check_movie_codec(path, codec=None, lossless=False):
+    """One line (``VideoError`` naming ``path``) when ``codec`` cannot write the movie ``path``,
+    before any work: ProRes goes into .mov (or .mkv) and is not lossless. Returns the codec to
+    give :class:`VideoWriter` (None for the default)."""
+    if codec in (None, "", "h264"):
+        return None
+    if codec != "prores":
+        raise VideoError(path, "unknown movie codec {!r} (choose {})".format(codec, " or ".join(MOVIE_CODECS)))
+    if lossless:
+        raise VideoError(path, "choose lossless or ProRes, not both (ProRes 422 HQ is visually lossless)")
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in (".mov", ".mkv"):
+        raise VideoError(path, "ProRes goes into a .mov file, not {}".format(ext or "a folder"))
+    return "prores"
 
 
 def source_tags(src):

@@ -45,11 +45,12 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         together = self.all_actors and bool(farm.other_actors(ob, scene, strip))  # (as Render Performance)
         name, self._result, self._key = farm.result_of(strip, ob, self.region, together)
         folder = os.path.join(root, name)
-        out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4")) if self.output == "MOVIE" else None
+        out = farm.movie_path(os.path.join(root, name), self.output, self.lossless)
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out or folder
         sign = props.signing_paths(context)
-        return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {}
+        return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
+            "codec": farm.movie_codec(self.output)}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

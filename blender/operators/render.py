@@ -88,7 +88,7 @@ def _poll_actor(cls, context):
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
                progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None,
-               mouth_mode="auto", reference_frames=None, front=True):
+               mouth_mode="auto", reference_frames=None, front=True, codec=None):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
     from ...render.pipeline import render_clip
 
@@ -96,18 +96,19 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
                        progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                        sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
                        accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode,
-                       reference_frames=reference_frames, front=front)
+                       reference_frames=reference_frames, front=front, codec=codec)
 
 
 def render_actors_job(actors, source, model, out, frames, region, lossless, cache_dir, prefer_gpu, sign, progress,
-                      chunk=None, job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True):
+                      chunk=None, job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True,
+                      codec=None):
     """Worker thread (no bpy): every actor of a strip into one output (render/actors.py)."""
     from ...render.actors import render_actors
 
     return render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                          progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
                          sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage, detail=detail,
-                         mouth_mode=mouth_mode, front=front)
+                         mouth_mode=mouth_mode, front=front, codec=codec)
 
 
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
@@ -227,7 +228,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if not (a <= chunk[0] < chunk[1] <= b):
                 raise ValueError("chunk {}..{} is not inside the frames {}..{} of the render".format(
                     self.chunk_first, self.chunk_last, a + int(strip.frame_start), b - 1 + int(strip.frame_start)))
-            if self.output == "MOVIE" and chunk != (a, b):
+            if self.output != "IMAGES" and chunk != (a, b):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
         _face_driver(self)
@@ -241,10 +242,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
         self._all = actors is not None
         name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
-        if self.output == "MOVIE":
-            out = os.path.join(root, name + (".mkv" if self.lossless else ".mp4"))
-        else:
-            out = os.path.join(root, name)
+        out = farm.movie_path(os.path.join(root, name), self.output, self.lossless) or os.path.join(root, name)
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
         cache = os.path.join(root, "reenact_cache")
@@ -253,13 +251,15 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
                                         self.region, self.lossless, cache, not self.cpu, sign),
                     {"chunk": chunk, "job_id": self.job_id or None, "accept_footage": self.accept_footage,
-                     "detail": self.detail, "mouth_mode": self.mouth.lower(), "front": self.keep_front})
+                     "detail": self.detail, "mouth_mode": self.mouth.lower(), "front": self.keep_front,
+                     "codec": farm.movie_codec(self.output)})
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
                                                                         "detail": self.detail, "mouth_from": mouth_from,
                                                                         "mouth_mode": self.mouth.lower(),
                                                                         "reference_frames": reference,
+                                                                        "codec": farm.movie_codec(self.output),
                                                                         "front": self.keep_front})
 
     def apply(self, context, summary):

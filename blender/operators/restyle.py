@@ -22,7 +22,8 @@ from ..report import report
 RESTYLE_DIR = "restyle"
 
 
-def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None):
+def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None,
+                codec=None):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
     others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
     scene's rate, for an image sequence written as a movie; ``chunk``: a render farm's part of
@@ -35,7 +36,7 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
             raise Cancelled()
 
     return apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
-                      sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id)
+                      sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
 
 
 def _model_name(path):
@@ -130,14 +131,14 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         RestyleModel(path, prefer_gpu=False)  # one line naming the file when it is not one, before any work
         source = actor_data.strip_source(strip)
         frames, chunk = self._frames(strip)
-        out += (".mkv" if self.lossless else ".mp4") if self.output == "MOVIE" else ""
+        out = farm.movie_path(out, self.output, self.lossless) or out
         os.makedirs(os.path.dirname(out), exist_ok=True)
         self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
         self._model_setting, self._chunk = self.model or scene.reenact.restyle_model, chunk
         sign = props.signing_paths(context)
         fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
         return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {
-            "chunk": chunk, "job_id": self.job_id or None}
+            "chunk": chunk, "job_id": self.job_id or None, "codec": farm.movie_codec(self.output)}
 
     def _frames(self, strip):
         """(the clip frames [a, b) restyled: the strip's visible part, or the timeline range when
@@ -156,7 +157,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         if not (a <= chunk[0] < chunk[1] <= b):
             raise ValueError("chunk {}..{} is not inside the frames {}..{} of the restyle".format(
                 self.chunk_first, self.chunk_last, a + s0, b - 1 + s0))
-        if self.output == "MOVIE":
+        if self.output != "IMAGES":
             raise ValueError("a chunk restyles into the image folder; Assemble Restyle makes the movie")
         return (a, b), chunk
 
@@ -201,14 +202,15 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
     def prepare(self, context):
         scene, strip, path, folder = restyle_target(context, self.strip_name, self.model)
         out = None
-        if self.output == "MOVIE":
+        if self.output != "IMAGES":
             if strip.type != "MOVIE":  # a sequence has no rate or audio of its own to assemble with
                 raise ValueError("strip '{}' is an image sequence: its chunks make an image folder (Output Images)"
                                  .format(strip.name))
-            out = folder + (".mkv" if self.lossless else ".mp4")
+            out = farm.movie_path(folder, self.output, self.lossless)
         self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or folder
         sign = props.signing_paths(context)
-        return farm.assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {}
+        return farm.assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
+            "codec": farm.movie_codec(self.output)}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

@@ -148,8 +148,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             getattr(self, "_source", None), str) else None
         if squeezed:
             note += "; " + squeezed
-        report(self, "WARNING" if hidden or squeezed else "INFO", "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(
-            len(tracks), strip.name, frac, note))
+        report(self, "WARNING" if hidden or squeezed else "INFO",
+               "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
 
 
 def stage_tracks(scene, strip, tracks):
