@@ -267,3 +267,47 @@ def test_prores_delivery_for_editing_systems(tmp_path, carphone, carphone_track,
     r = verify_path(str(out))
     assert r["watermark"]["detected"] and r["watermark"]["payload"]["job_id"] == s["job_id"]
     assert r["manifest"]["present"] and r["manifest"]["valid"], r["manifest"]
+
+
+def test_the_sound_keeps_its_place_against_the_pictures(tmp_path, carphone, carphone_edit):
+    """A source whose pictures start 0.5 s after its sound (an export with an offset; a transport
+    stream's start): the movie written from it (a render here) shows frame i with the sound the
+    source plays with frame i. Before, the sound kept its own times and came out 15 frames early."""
+    import av
+
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames()]
+    rate, per, late = 30, 1600, 15  # 30 fps, a 1600-sample audio block per frame, pictures 15 frames late
+    src = str(tmp_path / "late.mov")
+    c = av.open(src, "w")
+    vs = c.add_stream("libx264", rate=rate)
+    vs.width, vs.height, vs.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+    aus = c.add_stream("pcm_s16le", rate=48000, layout="mono")
+    for i, f in enumerate(frames):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts = i + late
+        for p in vs.encode(vf):
+            c.mux(p)
+    for k in range(len(frames) + late):  # block k holds the value 10 k: which block plays when is readable
+        af = av.AudioFrame.from_ndarray(np.full((1, per), 10 * k, np.int16), format="s16", layout="mono")
+        af.sample_rate, af.pts = 48000, k * per
+        for p in aus.encode(af):
+            c.mux(p)
+    for s in (vs, aus):
+        for p in s.encode():
+            c.mux(p)
+    c.close()
+    out = tmp_path / "dub.mov"
+    render_clip(carphone_edit, src, BASE_MODEL, out=str(out), frames=(60, 63), region="mouth", prefer_gpu=False,
+                cache_dir=str(tmp_path / "cache"), accept_footage=True, sign=False)
+    with av.open(str(out)) as c:
+        starts = {s.type: float(s.start_time * s.time_base) for s in c.streams if s.start_time is not None}
+    with av.open(str(out)) as c:
+        sound = np.concatenate([f.to_ndarray() for f in c.decode(audio=0)], 1)[0]
+    assert abs(starts["video"]) < 1e-6 and abs(starts["audio"]) < 1e-6, starts
+    # with frame i (from 0 s) plays block i + 15, as in the source
+    got = [int(sound[i * per + per // 2]) for i in (0, 1, 60, 100)]
+    assert got == [10 * (i + late) for i in (0, 1, 60, 100)], got

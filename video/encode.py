@@ -339,10 +339,18 @@ class VideoWriter(_AtomicOutput):
         # every audio stream (a camera's boom and lav tracks, an editor's stems), with its title
         # and language; before 2026-12-05 only the first was copied and the others were lost
         ias = list(ic.streams.audio)
+        # the sound keeps its place against the pictures: frame 0 of the movie written is the
+        # source's first frame, shown at its video stream's start (a camera's or an edit's offset,
+        # a transport stream's 1.4 s), so the audio moves by that start too; before 2026-12-05 it
+        # kept its own times and a source whose video started 0.48 s after its audio came out
+        # 12 frames out of sync
+        vs = [s for s in ic.streams.video if not (s.disposition & 0x400)]
+        start = float(vs[0].start_time * vs[0].time_base) if vs and vs[0].start_time is not None else 0.0
         self._in_audio = {"container": ic, "streams": ias,
                           "codec": "/".join(sorted({ia.codec_context.name if ia.codec_context else "unknown"
                                                     for ia in ias})),
-                          "packets": None, "pending": None}
+                          "packets": None, "pending": None,
+                          "shift": {ia.index: int(round(start / ia.time_base)) for ia in ias}}
         self._out_audio = {}
         for ia in ias:
             oa = self._container.add_stream_from_template(ia)
@@ -409,9 +417,15 @@ class VideoWriter(_AtomicOutput):
             if pkt.size == 0 or (pkt.dts is None and pkt.pts is None):
                 continue
             ts = pkt.dts if pkt.dts is not None else pkt.pts
-            if t_end is not None and float(ts * pkt.stream.time_base) > t_end:
+            shift = a["shift"][pkt.stream.index]
+            if t_end is not None and float((ts - shift) * pkt.stream.time_base) > t_end:
                 a["pending"] = pkt
                 return
+            if shift:
+                if (pkt.pts if pkt.pts is not None else ts) < shift:
+                    continue  # sound from before the first frame (at most the packet that spans it)
+                pkt.pts = pkt.pts - shift if pkt.pts is not None else None
+                pkt.dts = pkt.dts - shift if pkt.dts is not None else None
             pkt.stream = self._out_audio[pkt.stream.index]
             try:
                 self._container.mux(pkt)
