@@ -442,7 +442,9 @@ def cmd_blender_render(args):
         farm.blender_executable(args.blender)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    output = "MOVIE" if args.movie else "IMAGES"
+    output = ("PRORES" if args.prores else "MOVIE") if args.movie else "IMAGES"
+    if args.prores and (args.lossless or not args.movie):
+        raise UserError("--prores: give it with --movie, and without --lossless")
     if not args.assemble and not (first <= chunk[0] <= chunk[1] <= last):
         raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))
     if args.restyle and not 0.0 <= args.stabilise <= 0.95:
@@ -645,6 +647,7 @@ def build_parser():
                    help="the job's last task instead: add the result strip (after every chunk is done)")
     p.add_argument("--movie", action="store_true", help="with --assemble: also make the movie (footage audio)")
     p.add_argument("--lossless", action="store_true", help="with --movie: lossless (.mkv)")
+    p.add_argument("--prores", action="store_true", help="with --movie: ProRes 422 HQ (.mov) for editing systems")
     p.add_argument("--no-save", action="store_true", help="with --assemble: do not save the .blend")
     p.add_argument("--blender", default=None, metavar="EXE",
                    help="Blender executable (default: blender on PATH, else this Python's bpy module)")

@@ -43,8 +43,8 @@ const JOB_TYPE = {
             description: "mouth: visual dubbing; face: the whole face; head: full reenactment",
         },
         {
-            key: "output", type: "string", choices: ["IMAGES", "MOVIE"], default: "IMAGES", visible: "submission",
-            description: "IMAGES: the strip shows the frame folder; MOVIE: the last task also makes the movie, with the footage's audio",
+            key: "output", type: "string", choices: ["IMAGES", "MOVIE", "PRORES"], default: "IMAGES", visible: "submission",
+            description: "IMAGES: the strip shows the frame folder; MOVIE: the last task also makes the movie, with the footage's audio; PRORES: the same in ProRes 422 HQ (.mov), for editing systems",
         },
         { key: "lossless", type: "bool", default: false, visible: "submission", description: "Lossless movie (.mkv)" },
         {

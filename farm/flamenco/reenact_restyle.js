@@ -52,8 +52,8 @@ const JOB_TYPE = {
             description: "How much of the previous frame's change, moved by optical flow, is kept",
         },
         {
-            key: "output", type: "string", choices: ["IMAGES", "MOVIE"], default: "IMAGES", visible: "submission",
-            description: "IMAGES: the strip shows the frame folder; MOVIE: the last task also makes the movie, with the footage's audio (movie strips)",
+            key: "output", type: "string", choices: ["IMAGES", "MOVIE", "PRORES"], default: "IMAGES", visible: "submission",
+            description: "IMAGES: the strip shows the frame folder; MOVIE: the last task also makes the movie, with the footage's audio (movie strips); PRORES: the same in ProRes 422 HQ (.mov), for editing systems",
         },
         { key: "lossless", type: "bool", default: false, visible: "submission", description: "Lossless movie (.mkv)" },
         {
