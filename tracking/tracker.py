@@ -104,8 +104,8 @@ def non_square_warning(source, named=True):
     else None. Its faces are tracked as stored, as Blender's sequencer shows them (it does not
     stretch such footage), which is also where the render draws; but the face model's camera has
     square pixels, so the face is fitted squeezed: driving_d3 stored at 1/1.094, 1/1.185 and 1/1.33
-    of its width reads the head 0.8, 1.4 and 3.2 degrees off a square copy's (median), and its
-    least-alike expression channel correlates 0.73, 0.20 and 0.24 with it (docs/video-io.md).
+    of its width reads the head 0.9, 1.4 and 3.2 degrees off a square copy's (median), and its
+    least-alike expression channel correlates 0.70, 0.19 and 0.24 with it (tools/squeeze_probe.py).
     Transfers carry that to the other actor, so the line names a square-pixel copy to track.
     ``named``: the line starts with the file's path."""
     if isinstance(source, str) and not os.path.isfile(source):
