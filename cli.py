@@ -54,7 +54,7 @@ def _out_path(path, suffix, option="--out"):
 
 
 def cmd_track(args):
-    from .tracking.tracker import non_square_warning, track_video
+    from .tracking.tracker import footage_warnings, track_video
     from .progress import ConsoleProgress
 
     out = _out_path(args.out, ".npz")
@@ -83,9 +83,8 @@ def cmd_track(args):
                   "lowered there; the landmarks under the hand are the tracker's guess".format(
                       args.video, "actor {}".format(i) if len(tracks) > 1 else "the actor", frame_runs(hidden),
                       float(np.nanmax(tr.hidden))), file=sys.stderr)
-    squeezed = non_square_warning(args.video)  # anamorphic footage: fitted as stored
-    if squeezed:
-        print("reenact: warning: " + squeezed, file=sys.stderr)
+    for line in footage_warnings(args.video):  # anamorphic or interlaced footage: read as stored
+        print("reenact: warning: " + line, file=sys.stderr)
     paths = []
     for i, tr in enumerate(tracks):
         path = out if i == 0 else "{}_actor{}.npz".format(out[: -len(".npz")], i)

@@ -311,3 +311,41 @@ def test_the_sound_keeps_its_place_against_the_pictures(tmp_path, carphone, carp
     # with frame i (from 0 s) plays block i + 15, as in the source
     got = [int(sound[i * per + per // 2]) for i in (0, 1, 60, 100)]
     assert got == [10 * (i + late) for i in (0, 1, 60, 100)], got
+
+
+def test_tracker_names_interlaced_footage_and_the_copy_to_work_from(tmp_path, carphone, capsys):
+    """A shot coded interlaced (its fields woven into each frame, as 1080i/576i broadcast and DV
+    are): ``open_video`` says so and ``reenact track`` warns in one line naming a deinterlaced
+    copy; progressive footage gets no such line."""
+    import av
+
+    from reenact.cli import main
+    from reenact.tracking.tracker import interlace_warning
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames(0, 24)]
+    woven = []
+    for k in range(12):  # the top field from frame 2k, the bottom one from 2k + 1
+        f = frames[2 * k].copy()
+        f[1::2] = frames[2 * k + 1][1::2]
+        woven.append(f)
+    path = str(tmp_path / "576i.mp4")
+    c = av.open(path, "w")
+    s = c.add_stream("libx264", rate=15)
+    s.width, s.height, s.pix_fmt = 176, 144, "yuv420p"
+    s.options = {"x264-params": "interlaced=1:tff=1", "crf": "12"}
+    for i, f in enumerate(woven):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts = i
+        for p in s.encode(vf):
+            c.mux(p)
+    for p in s.encode():
+        c.mux(p)
+    c.close()
+    with open_video(path) as v, open_video(carphone) as p:
+        assert v.interlaced and not p.interlaced
+    assert interlace_warning(carphone) is None
+    assert main(["track", path, "--out", str(tmp_path / "t.npz")]) == 0
+    err = [ln for ln in capsys.readouterr().err.splitlines() if "interlaced" in ln]
+    assert len(err) == 1 and err[0].startswith("reenact: warning: " + path + ": interlaced (two fields woven"), err
+    assert "bwdif" in err[0] and "576i_progressive.mp4" in err[0], err

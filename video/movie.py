@@ -109,6 +109,8 @@ class MovieSource(VideoSource):
         # and reads the display rotation
         first = self._first_frame()
         self.rotation = int(getattr(first, "rotation", 0) or 0)
+        # two fields woven into each frame (broadcast 1080i/576i, DV): read as they are
+        self.interlaced = bool(getattr(first, "interlaced_frame", False))
         # the colour encoding, for a writer to keep an HDR shot's (see VideoWriter's ``colour``)
         bits = max((int(c.bits) for c in first.format.components), default=8)
         self.colour = {"primaries": int(getattr(first, "color_primaries", 2) or 2),

@@ -89,6 +89,7 @@ class VideoSource:
         self.audio_stream_info: Optional[dict] = None
         self.timecode: Optional[str] = None  # a movie's start timecode ("01:00:00:00"; ";" drop-frame)
         self.sample_aspect: Optional[Fraction] = None  # a movie's pixel aspect when not square
+        self.interlaced: bool = False  # a movie whose frames hold two woven fields
         self._closed = False
 
     # -- derived properties ----------------------------------------------------------

@@ -134,7 +134,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
             if created and len(tracks[0].blend) == tracks[0].n_frames else []
         from ...render.actors import frame_runs
-        from ...tracking.tracker import non_square_warning
+        from ...tracking.tracker import footage_warnings
 
         if soft:  # (renders fade their change there with the face's shot)
             note += "; dissolves over frames {}".format(frame_runs(soft))
@@ -143,11 +143,11 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                          for f in tr.hidden_frames()})
         if hidden:
             note += "; a hand before the face on frames {} (confidence lowered there)".format(frame_runs(hidden))
-        # anamorphic footage: tracked as the sequencer shows it, the face fitted squeezed
-        squeezed = non_square_warning(self._source, named=False) if isinstance(
-            getattr(self, "_source", None), str) else None
-        if squeezed:
-            note += "; " + squeezed
+        # anamorphic or interlaced footage: tracked as the sequencer shows it
+        squeezed = footage_warnings(self._source, named=False) if isinstance(
+            getattr(self, "_source", None), str) else []
+        for line in squeezed:
+            note += "; " + line
         report(self, "WARNING" if hidden or squeezed else "INFO",
                "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
 
