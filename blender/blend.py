@@ -317,7 +317,8 @@ def _copy_keys(strip, original, single_frame):
 def add_result_strip(scene, original, out, n_frames, name, key=None):
     """The rendered clip as a strip above ``original``, same start, same trims, so it lines up
     frame for frame, with ``original``'s transform, crop, mirror, direction and colour settings
-    (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key`` (actor name, region): one result strip per key: a previous result
+    (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key``
+    (actor name, region): one result strip per key: a previous result
     of that key (or any strip of the same output) is replaced in place (its channel and name);
     otherwise the strip goes into the lowest free channel above the original. Preview strips
     over the original's range are removed (the render supersedes them). The new strip is made
