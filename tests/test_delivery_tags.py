@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What a delivered movie keeps of the shot besides its pictures and sound: the start timecode
-an editor conforms the shot back by, and a pixel aspect other than square (anamorphic DV, HDV,
-DVD); and the tracker refusing footage of non-square pixels in one line, since the face model's
-camera has square pixels (docs/video-io.md, *Timecode and pixel aspect*)."""
+"""What a delivered movie keeps of the shot besides its pictures: the start timecode an editor
+conforms the shot back by, a pixel aspect other than square (anamorphic DV, HDV, DVD), every
+audio track in its place against the pictures, and ProRes for editing systems; verify naming
+synthesised frames by timecode; and the tracker's one-line warnings for footage of non-square
+pixels and interlaced footage (docs/video-io.md, *Timecode and pixel aspect*, *Interlaced
+footage*)."""
 
 import os
 from fractions import Fraction
@@ -12,6 +14,7 @@ import pytest
 
 from reenact.video import VideoError, open_video, open_writer
 from reenact.video.encode import VideoWriter, source_tags
+
 
 def tagged_movie(path, frames, rate=25, timecode=None, sar=None, tracks=()):
     """``frames`` as a camera or an editor's export stores them: H.264 with a start timecode
