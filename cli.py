@@ -20,6 +20,7 @@ from .fsutil import check_output_file, check_output_folder, os_error
 from .provenance.cli import add_parser as add_verify_parser
 from .provenance.cli import add_signing_arguments
 from .video.encode import MOVIE_CODECS, check_movie_codec
+from .video.probe import add_parser as add_probe_parser
 
 
 #: the CLI's name for the core's error type (kept for callers of ``reenact.cli``)
@@ -54,7 +55,8 @@ def _out_path(path, suffix, option="--out"):
 
 
 def cmd_track(args):
-    from .tracking.tracker import footage_warnings, track_video
+    from .tracking.tracker import track_video
+    from .video.probe import footage_warnings
     from .progress import ConsoleProgress
 
     out = _out_path(args.out, ".npz")
@@ -660,6 +662,7 @@ def build_parser():
     p.set_defaults(func=cmd_demo)
 
     add_verify_parser(sub)
+    add_probe_parser(sub)
 
     return parser
 

@@ -140,7 +140,7 @@ def test_tracker_names_non_square_pixels_and_the_square_copy_to_track(tmp_path, 
     import cv2
 
     from reenact.cli import main
-    from reenact.tracking.tracker import non_square_warning
+    from reenact.video.probe import non_square_warning
 
     assert "pixel aspect 128:117, shown 193x144 from 176x144 stored" in non_square_warning(carphone)
     with open_video(carphone) as v:
@@ -323,7 +323,7 @@ def test_tracker_names_interlaced_footage_and_the_copy_to_work_from(tmp_path, ca
     import av
 
     from reenact.cli import main
-    from reenact.tracking.tracker import interlace_warning
+    from reenact.video.probe import interlace_warning
 
     with open_video(carphone) as v:
         frames = [a for _, a in v.iter_frames(0, 24)]
@@ -352,3 +352,31 @@ def test_tracker_names_interlaced_footage_and_the_copy_to_work_from(tmp_path, ca
     err = [ln for ln in capsys.readouterr().err.splitlines() if "interlaced" in ln]
     assert len(err) == 1 and err[0].startswith("reenact: warning: " + path + ": interlaced (two fields woven"), err
     assert "bwdif" in err[0] and "576i_progressive.mp4" in err[0], err
+
+
+def test_probe_says_what_reenact_reads_before_any_work(tmp_path, carphone, capsys):
+    """``reenact probe``: a camera-like shot's size, pixel aspect, timecode and every audio
+    track, the sample clip's pixel-aspect warning, and a missing file named in one line while
+    the others are still reported (exit 2)."""
+    import json
+
+    from reenact.cli import main
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames(0, 30)]
+    cam = tagged_movie(tmp_path / "cam.mov", frames, rate=25, timecode="10:00:00:00", tracks=("boom", "lav"))
+    missing = str(tmp_path / "gone.mp4")
+    assert main(["probe", cam, carphone, missing, "--json"]) == 2
+    out = capsys.readouterr()
+    r = json.loads(out.out)
+    assert r["errors"] == [missing + ": file does not exist"] and out.err.strip().splitlines() == [
+        "reenact: error: " + missing + ": file does not exist"]
+    a, b = r["results"]
+    assert (a["kind"], a["size"], a["frames"], a["rate"], a["timecode"], a["pixel_aspect"]) == (
+        "movie", [176, 144], 30, "25", "10:00:00:00", "1:1")
+    assert [(t["name"], t["channels"], t["language"]) for t in a["audio"]] == [("boom", 1, "eng"), ("lav", 1, "eng")]
+    assert a["warnings"] == [] and not a["bars"] and not a["interlaced"]
+    assert b["pixel_aspect"] == "128:117" and len(b["warnings"]) == 1 and "non-square pixels" in b["warnings"][0]
+    assert main(["probe", cam]) == 0
+    text = capsys.readouterr().out
+    assert "timecode 10:00:00:00" in text and "'boom' (eng)" in text and "'lav' (eng)" in text

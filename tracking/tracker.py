@@ -8,7 +8,6 @@ interpolated.
 """
 
 import os
-import shlex
 import time
 import warnings
 
@@ -96,77 +95,6 @@ class _Slots:
             if k >= 0:
                 self.last[k] = (cs[i][0], cs[i][1], t)
         return out
-
-
-def _footage_line(source, named, line):
-    """``line(src, prefix)`` for the movie ``source`` (a path, opened and closed here, or an open
-    source); None for anything that is not a readable movie file."""
-    if isinstance(source, str) and not os.path.isfile(source):
-        return None
-    try:
-        src = open_video(source) if isinstance(source, str) else source
-    except ValueError:
-        return None
-    try:
-        return line(src, src.path + ": " if named else "")
-    finally:
-        if isinstance(source, str):
-            src.close()
-
-
-def _non_square_line(src, prefix):
-    sar = getattr(src, "sample_aspect", None)
-    if sar is None:
-        return None
-    w, h = src.size
-    out = os.path.splitext(os.path.basename(src.path))[0] + "_square.mp4"
-    return ("{}non-square pixels (pixel aspect {}:{}, shown {}x{} from {}x{} stored): tracked as stored, so the face "
-            "is fitted {:.0%} squeezed and its head turns and mouth shapes read somewhat off; for a transfer "
-            "between actors track a square-pixel copy, e.g. ffmpeg -i {} -vf scale={}:{},setsar=1 -c:v libx264 "
-            "-crf 16 -c:a copy {}".format(prefix, sar.numerator, sar.denominator, int(round(w * sar)), h, w, h,
-                                          abs(1 - 1 / float(sar)), shlex.quote(src.path),
-                                          2 * int(round(w * sar / 2)), h, shlex.quote(out)))
-
-
-def _interlace_line(src, prefix):
-    if not getattr(src, "interlaced", False):
-        return None
-    out = os.path.splitext(os.path.basename(src.path))[0] + "_progressive.mp4"
-    return ("{}interlaced (two fields woven into each frame): a moving face is tracked through its combing and its "
-            "curves come out jittery; work from a deinterlaced copy (track, transfer and render it), e.g. ffmpeg "
-            "-i {} -vf bwdif=mode=send_frame -c:v libx264 -crf 16 -c:a copy {}".format(
-                prefix, shlex.quote(src.path), shlex.quote(out)))
-
-
-def non_square_warning(source, named=True):
-    """One line when the movie ``source`` (path or open source) is tagged with non-square pixels
-    (anamorphic DV, HDV, DVD; many CIF/QCIF clips, the sample clip among them, say 128:117),
-    else None. Its faces are tracked as stored, as Blender's sequencer shows them (it does not
-    stretch such footage), which is also where the render draws; but the face model's camera has
-    square pixels, so the face is fitted squeezed: driving_d3 stored at 1/1.094, 1/1.185 and 1/1.33
-    of its width reads the head 0.9, 1.4 and 3.2 degrees off a square copy's (median), and its
-    least-alike expression channel correlates 0.70, 0.19 and 0.24 with it (tools/squeeze_probe.py).
-    Transfers carry that to the other actor, so the line names a square-pixel copy to track.
-    ``named``: the line starts with the file's path."""
-    return _footage_line(source, named, _non_square_line)
-
-
-def interlace_warning(source, named=True):
-    """One line when the movie ``source`` (path or open source) is interlaced, else None. Its
-    frames are read with both fields woven in, so a moving face shows combing: driving_d12's own
-    frames woven two by two into fields track with expression curves 1.65x as jittery (second
-    differences; 0.236 against 0.143 for the same frames progressive) and the head 2.6 degrees
-    apart (median; the fields are half a frame apart), a still face (d19) alike
-    (tools/interlace_probe.py). The line names a deinterlaced copy to work from (one frame per
-    frame, so its frames stay the shot's)."""
-    return _footage_line(source, named, _interlace_line)
-
-
-def footage_warnings(source, named=True):
-    """The lines :func:`non_square_warning` and :func:`interlace_warning` have for ``source``
-    (the movie opened once)."""
-    return _footage_line(source, named, lambda src, prefix: [
-        w for w in (_non_square_line(src, prefix), _interlace_line(src, prefix)) if w]) or []
 
 
 def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, facemesh=None,

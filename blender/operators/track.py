@@ -134,7 +134,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
             if created and len(tracks[0].blend) == tracks[0].n_frames else []
         from ...render.actors import frame_runs
-        from ...tracking.tracker import footage_warnings
+        from ...video.probe import footage_warnings
 
         if soft:  # (renders fade their change there with the face's shot)
             note += "; dissolves over frames {}".format(frame_runs(soft))
