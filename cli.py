@@ -364,7 +364,7 @@ def cmd_render(args):
                         "when every chunk is done".format(args.out))
     if args.batch < 1:
         raise UserError("--batch must be at least 1")
-    codec = check_movie_codec(args.out, args.codec, args.lossless) if ext else None
+    codec = check_movie_codec(args.out, args.codec, args.lossless)  # (ProRes into a folder: refused)
     if ext:
         check_output_file(args.out)
     else:

@@ -173,9 +173,8 @@ def _apply(args):
         if args.chunk is not None and os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
             return _fail("{}: --chunk writes into a frame folder, not a movie (assemble it afterwards)".format(
                 args.out))
-        codec = None
+        codec = check_movie_codec(args.out, args.codec, args.lossless)  # (ProRes into a folder: refused)
         if os.path.splitext(args.out)[1].lower() in MOVIE_EXTENSIONS:
-            codec = check_movie_codec(args.out, args.codec, args.lossless)
             check_output_file(args.out)
         else:
             check_output_folder(args.out, FrameFolder.owns if args.chunk is not None else  # other chunks' frames

@@ -249,6 +249,7 @@ def test_prores_delivery_for_editing_systems(tmp_path, carphone, carphone_track,
     track = str(tmp_path / "shot.npz")
     carphone_track.save(track)
     for extra, out, words in (([], "dub.mp4", "ProRes goes into a .mov file, not .mp4"),
+                              ([], "frames", "ProRes goes into a .mov file, not a folder"),
                               (["--lossless"], "dub.mov", "choose lossless or ProRes, not both")):
         assert main(["render", track, "--video", carphone, "--model", "base", "--codec", "prores",
                      "--out", str(tmp_path / out)] + extra) == 2
