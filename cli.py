@@ -56,7 +56,6 @@ def _out_path(path, suffix, option="--out"):
 
 def cmd_track(args):
     from .tracking.tracker import track_video
-    from .video.probe import footage_warnings
     from .progress import ConsoleProgress
 
     out = _out_path(args.out, ".npz")
@@ -85,8 +84,8 @@ def cmd_track(args):
                   "lowered there; the landmarks under the hand are the tracker's guess".format(
                       args.video, "actor {}".format(i) if len(tracks) > 1 else "the actor", frame_runs(hidden),
                       float(np.nanmax(tr.hidden))), file=sys.stderr)
-    for line in footage_warnings(args.video):  # anamorphic or interlaced footage: read as stored
-        print("reenact: warning: " + line, file=sys.stderr)
+    for line in stats.get("footage_warnings", []):  # anamorphic or interlaced footage: read as stored
+        print("reenact: warning: {}: {}".format(args.video, line), file=sys.stderr)
     paths = []
     for i, tr in enumerate(tracks):
         path = out if i == 0 else "{}_actor{}.npz".format(out[: -len(".npz")], i)

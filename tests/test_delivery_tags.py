@@ -16,16 +16,19 @@ from reenact.video import VideoError, open_video, open_writer
 from reenact.video.encode import VideoWriter, source_tags
 
 
-def tagged_movie(path, frames, rate=25, timecode=None, sar=None, tracks=()):
-    """``frames`` as a camera or an editor's export stores them: H.264 with a start timecode
-    (a QuickTime/MP4 timecode track), a pixel aspect and mono PCM audio tracks named ``tracks``
-    (each a tone of its own pitch), written by PyAV itself (not by the writer under test)."""
+def tagged_movie(path, frames, rate=25, timecode=None, sar=None, tracks=(), late=0, options=None):
+    """``frames`` as a camera or an editor's export stores them: H.264 (encoder ``options``,
+    default CRF 12) with a start timecode (a QuickTime/MP4 timecode track), a pixel aspect and
+    mono PCM audio tracks named ``tracks``, a block of samples a frame long per frame, block k of
+    track j holding the value 10 k + j (which block plays when is readable); ``late``: the
+    pictures start this many frames after the sound. Written by PyAV itself (not by the writer
+    under test)."""
     import av
 
     c = av.open(str(path), "w")
     v = c.add_stream("libx264", rate=rate)
     v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-    v.options = {"crf": "12"}
+    v.options = dict(options or {"crf": "12"})
     if timecode:
         v.metadata["timecode"] = timecode
     if sar:
@@ -36,16 +39,15 @@ def tagged_movie(path, frames, rate=25, timecode=None, sar=None, tracks=()):
         a.metadata["title"], a.metadata["language"] = name, "eng"
         auds.append(a)
     per = int(round(48000 / float(rate)))
-    for i, f in enumerate(frames):
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
-        vf.pts = i
-        for p in v.encode(vf):
-            c.mux(p)
-        for k, a in enumerate(auds):
-            t = np.arange(i * per, (i + 1) * per) / 48000.0
-            af = av.AudioFrame.from_ndarray((np.sin(2 * np.pi * 220 * (k + 1) * t) * 8000).astype(np.int16)[None],
-                                            format="s16", layout="mono")
-            af.sample_rate, af.pts = 48000, i * per
+    for k in range(len(frames) + late):
+        if k >= late:
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames[k - late]), format="rgb24")
+            vf.pts = k
+            for p in v.encode(vf):
+                c.mux(p)
+        for j, a in enumerate(auds):
+            af = av.AudioFrame.from_ndarray(np.full((1, per), 10 * k + j, np.int16), format="s16", layout="mono")
+            af.sample_rate, af.pts = 48000, k * per
             for p in a.encode(af):
                 c.mux(p)
     for s in [v] + auds:
@@ -285,25 +287,7 @@ def test_the_sound_keeps_its_place_against_the_pictures(tmp_path, carphone, carp
     with open_video(carphone) as v:
         frames = [a for _, a in v.iter_frames()]
     rate, per, late = 30, 1600, 15  # 30 fps, a 1600-sample audio block per frame, pictures 15 frames late
-    src = str(tmp_path / "late.mov")
-    c = av.open(src, "w")
-    vs = c.add_stream("libx264", rate=rate)
-    vs.width, vs.height, vs.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
-    aus = c.add_stream("pcm_s16le", rate=48000, layout="mono")
-    for i, f in enumerate(frames):
-        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
-        vf.pts = i + late
-        for p in vs.encode(vf):
-            c.mux(p)
-    for k in range(len(frames) + late):  # block k holds the value 10 k: which block plays when is readable
-        af = av.AudioFrame.from_ndarray(np.full((1, per), 10 * k, np.int16), format="s16", layout="mono")
-        af.sample_rate, af.pts = 48000, k * per
-        for p in aus.encode(af):
-            c.mux(p)
-    for s in (vs, aus):
-        for p in s.encode():
-            c.mux(p)
-    c.close()
+    src = tagged_movie(tmp_path / "late.mov", frames, rate=rate, tracks=("sound",), late=late)
     out = tmp_path / "dub.mov"
     render_clip(carphone_edit, src, BASE_MODEL, out=str(out), frames=(60, 63), region="mouth", prefer_gpu=False,
                 cache_dir=str(tmp_path / "cache"), accept_footage=True, sign=False)
@@ -321,8 +305,6 @@ def test_tracker_names_interlaced_footage_and_the_copy_to_work_from(tmp_path, ca
     """A shot coded interlaced (its fields woven into each frame, as 1080i/576i broadcast and DV
     are): ``open_video`` says so and ``reenact track`` warns in one line naming a deinterlaced
     copy; progressive footage gets no such line."""
-    import av
-
     from reenact.cli import main
     from reenact.video.probe import interlace_warning
 
@@ -333,19 +315,8 @@ def test_tracker_names_interlaced_footage_and_the_copy_to_work_from(tmp_path, ca
         f = frames[2 * k].copy()
         f[1::2] = frames[2 * k + 1][1::2]
         woven.append(f)
-    path = str(tmp_path / "576i.mp4")
-    c = av.open(path, "w")
-    s = c.add_stream("libx264", rate=15)
-    s.width, s.height, s.pix_fmt = 176, 144, "yuv420p"
-    s.options = {"x264-params": "interlaced=1:tff=1", "crf": "12"}
-    for i, f in enumerate(woven):
-        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
-        vf.pts = i
-        for p in s.encode(vf):
-            c.mux(p)
-    for p in s.encode():
-        c.mux(p)
-    c.close()
+    path = tagged_movie(tmp_path / "576i.mp4", woven, rate=15,
+                        options={"x264-params": "interlaced=1:tff=1", "crf": "12"})
     with open_video(path) as v, open_video(carphone) as p:
         assert v.interlaced and not p.interlaced
     assert interlace_warning(carphone) is None

@@ -21,6 +21,7 @@ from ..face.topology import load_topology
 from ..progress import Cancelled, null_progress
 from ..video import open_video
 from ..video.identity import digest_of
+from ..video.probe import footage_warnings
 from .facemesh import FaceMesh
 from .hands import HAND_GAP_S, HandFinder, HandRows, hidden_by_hands
 from .smoothing import OneEuroParams, segments, smooth_landmarks
@@ -212,6 +213,8 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
             # (A, T, MAX_HANDS, 21, 2) footage pixels
             "hands": np.stack([hr.hands for hr in hand_rows]) / np.float32(kept["scale"]) if hands else None,
             "digest": digest_of(src),  # what identifies the footage (a few frames, read again)
+            # anamorphic or interlaced footage (read as stored): the lines saying so, without the path
+            "footage_warnings": footage_warnings(src, named=False),
         }
     finally:
         src.close()
@@ -447,5 +450,6 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     stats["missing_frames"] = info["missing_frames"]
     stats["shot_starts"] = [int(j) + int(info["frame_start"]) for j in shot_starts]
     stats["dissolve_frames"] = [int(j) + int(info["frame_start"]) for j in info["blends"]]
+    stats["footage_warnings"] = info["footage_warnings"]
     progress(steps["total"], steps["total"], "fitted")
     return tracks

@@ -15,11 +15,14 @@ from ..report import report
 
 
 def track_job(source, max_faces, focal_mm, frames, fps, small_faces, progress):
-    """Runs in the worker thread: no bpy here."""
+    """Runs in the worker thread: no bpy here. Returns (the Tracks, the tracker's lines on the
+    footage: anamorphic or interlaced)."""
     from ...tracking.tracker import track_video
 
-    return track_video(source, max_faces=max_faces, focal_mm=focal_mm, frames=frames, fps=fps,
-                       progress=progress, small_faces=small_faces)
+    stats = {}
+    tracks = track_video(source, max_faces=max_faces, focal_mm=focal_mm, frames=frames, fps=fps,
+                         progress=progress, small_faces=small_faces, stats=stats)
+    return tracks, stats.get("footage_warnings", [])
 
 
 class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
@@ -72,12 +75,13 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                              "timeline; track it before retiming".format(strip.name))
         self._strip_name = strip.name
         self._scene_name = context.scene.name
-        source = self._source = actor_data.strip_source(strip)
+        source = actor_data.strip_source(strip)
         fps = context.scene.render.fps / context.scene.render.fps_base
         return (track_job, (source, self.max_faces, self.focal_mm if self.use_focal else None,
                             actor_data.clip_range(strip), fps, self.small_faces), {})
 
-    def apply(self, context, tracks):
+    def apply(self, context, result):
+        tracks, squeezed = result
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         old = [o for o in actor_data.actor_objects(scene) if o.reenact.strip_name == strip.name]
@@ -134,7 +138,6 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         soft = [int(f) for f, b in zip(timeline_frames(created[0], tracks[0]), tracks[0].blend) if b == b] \
             if created and len(tracks[0].blend) == tracks[0].n_frames else []
         from ...render.actors import frame_runs
-        from ...video.probe import footage_warnings
 
         if soft:  # (renders fade their change there with the face's shot)
             note += "; dissolves over frames {}".format(frame_runs(soft))
@@ -143,10 +146,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                          for f in tr.hidden_frames()})
         if hidden:
             note += "; a hand before the face on frames {} (confidence lowered there)".format(frame_runs(hidden))
-        # anamorphic or interlaced footage: tracked as the sequencer shows it
-        squeezed = footage_warnings(self._source, named=False) if isinstance(
-            getattr(self, "_source", None), str) else []
-        for line in squeezed:
+        for line in squeezed:  # anamorphic or interlaced footage: tracked as the sequencer shows it
             note += "; " + line
         report(self, "WARNING" if hidden or squeezed else "INFO",
                "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
