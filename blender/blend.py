@@ -12,10 +12,22 @@ import bpy
 from .props import ADDON
 
 
-def strips_of(scene):
-    """The top-level strip collection (``strips`` since 4.4; ``sequences`` was removed in 5.0)."""
+def strips_of(scene, near=None):
+    """The strip collection new strips go into: the top level (``strips`` since 4.4; ``sequences``
+    was removed in 5.0), or, given a strip ``near``, the one holding it (its meta strip's
+    ``strips`` when it lies inside a meta, so that a strip made for it takes the meta's framing and
+    channel space)."""
+    meta = near.parent_meta() if near is not None else None
+    if meta is not None:
+        return meta.strips
     ed = scene.sequence_editor_create()
     return ed.strips
+
+
+def siblings(strip):
+    """The strips in ``strip``'s own collection (its meta's, or the top level): the channels of
+    a meta's contents are the meta's own, separate from the top level's."""
+    return list(strips_of(strip.id_data, strip))
 
 
 def all_strips(scene):
@@ -53,7 +65,7 @@ def free_channel_above(scene, strip):
     """The lowest channel above ``strip`` that is free over its whole frame range."""
     start, end = strip.frame_final_start, strip.frame_final_end
     channel = strip.channel + 1
-    used = [(s.channel, s.frame_final_start, s.frame_final_end) for s in all_strips(scene)]
+    used = [(s.channel, s.frame_final_start, s.frame_final_end) for s in siblings(strip)]
     while any(c == channel and s < end and e > start for c, s, e in used):
         channel += 1
     return channel
@@ -216,9 +228,9 @@ def _strip_paths(s):
     return None
 
 
-def _free(scene, channel, start, end, ignore=None):
+def _free(strips, channel, start, end, ignore=None):
     return not any(s.channel == channel and s.frame_final_start < end and s.frame_final_end > start
-                   for s in all_strips(scene) if s != ignore)
+                   for s in strips if s != ignore)
 
 
 def match_colourspace(strip, original):
@@ -293,7 +305,7 @@ def remove_strip(scene, strip):
     bag, fcs = _carried_fcurves(strip)
     for fc in fcs:
         bag.fcurves.remove(fc)
-    scene.sequence_editor.strips.remove(strip)
+    strips_of(scene, strip).remove(strip)
 
 
 def _copy_keys(strip, original, single_frame):
@@ -320,9 +332,12 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key``
     (actor name, region): one result strip per key: a previous result
     of that key (or any strip of the same output) is replaced in place (its channel and name);
-    otherwise the strip goes into the lowest free channel above the original. Preview strips
-    over the original's range are removed (the render supersedes them). The new strip is made
-    before anything is removed, so a failure leaves the sequencer as it was."""
+    otherwise the strip goes into the lowest free channel above the original. A shot inside a
+    meta strip gets its result inside that meta (where the meta's own framing, trims and channel
+    apply to it as to the shot; before 2026-12-05 it went to the top level, where the meta's
+    transform did not reach it and a meta on a higher channel hid it). Preview strips over the
+    original's range are removed (the render supersedes them). The new strip is made before
+    anything is removed, so a failure leaves the sequencer as it was."""
     target = os.path.normpath(out)
 
     def replaced(s):
@@ -330,7 +345,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
         return s != original and s.type in {"MOVIE", "IMAGE"} and not is_preview(s) and (
             same_key or _strip_paths(s) == target)
 
-    strips = strips_of(scene)
+    strips = strips_of(scene, original)
     start = int(original.frame_start)
     channel = free_channel_above(scene, original)
     if os.path.isdir(out):
@@ -343,7 +358,8 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
     old = [s for s in all_strips(scene) if s != st and replaced(s)]
-    keep = min((s.channel for s in old), default=None)
+    home = original.parent_meta()
+    keep = min((s.channel for s in old if s.parent_meta() == home), default=None)
     remove_previews(scene, original.frame_final_start, original.frame_final_end)
     for s in old:
         remove_strip(scene, s)
@@ -353,9 +369,10 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     st.frame_offset_end = original.frame_offset_end
     st.frame_start = start
     a, b = original.frame_final_start, original.frame_final_end
-    if keep is None or keep <= original.channel or not _free(scene, keep, a, b, ignore=st):
+    near = siblings(original)
+    if keep is None or keep <= original.channel or not _free(near, keep, a, b, ignore=st):
         keep = original.channel + 1
-        while not _free(scene, keep, a, b, ignore=st):
+        while not _free(near, keep, a, b, ignore=st):
             keep += 1
     if st.channel != keep:
         st.channel = keep
@@ -403,13 +420,14 @@ def remove_previews(scene, start=None, end=None):
 
 
 def preview_strip(scene, original, path, frame, actor=None):
-    """Show ``path`` for one frame at ``frame`` in an image strip above everything there (the
-    scene's one preview strip: the previous one is replaced)."""
+    """Show ``path`` for one frame at ``frame`` in an image strip above everything there, in
+    ``original``'s collection (its meta's when inside one; the scene's one preview strip: the
+    previous one is replaced)."""
     import time as _time
 
-    strips = strips_of(scene)
+    strips = strips_of(scene, original)
     remove_previews(scene)
-    used = [s.channel for s in all_strips(scene) if s.frame_final_start <= frame < s.frame_final_end]
+    used = [s.channel for s in siblings(original) if s.frame_final_start <= frame < s.frame_final_end]
     channel = max(used + [original.channel]) + 1
     st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
     note = match_look(st, original, single_frame=True)

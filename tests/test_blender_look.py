@@ -43,3 +43,32 @@ def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone,
     assert "blends (ALPHA_OVER, 50%)" in r["note_after"], r
     if r["version"][0] < 5:
         assert "modifiers (Grade)" in r["note_after"] and "Copy to Selected" in r["note_after"], r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_shot_inside_a_meta_strip_gets_its_result_inside_it(tmp_path, carphone, version, request):
+    """Editors nest cuts in meta strips; the meta's framing must reach the result (before
+    2026-12-05 it went to the top level, framed as the bare footage)."""
+    import cv2
+
+    from reenact.video import open_video
+
+    py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
+    folder = tmp_path / "render"
+    folder.mkdir()
+    with open_video(carphone) as src:
+        for i, f in src.iter_frames():
+            cv2.imwrite(str(folder / "frame_{:06d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    res = subprocess.run([py, os.path.join(ROOT, "tests", "blender_meta_check.py"), carphone, str(folder),
+                          str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=str(tmp_path), env=env)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert "{}.{}".format(*r["version"][:2]) == version
+    assert r["result_in"] == "Cut" and r["result_channel"] == 2, r
+    assert r["shot_mean"] > 20
+    assert r["result_vs_shot"] < 1.5 and r["preview_vs_shot"] < 1.5, r
+    assert r["top_level_vs_shot"] > 10, r  # where it went before: outside the meta's framing
+    assert r["results_after_second"] == 1 and r["second_in"] == "Cut" and r["second_channel"] == 2, r
+    assert r["preview_in"] == "Cut" and r["previews_removed"] == 1, r
+    assert r["strips_left"] == ["Cut", "shot", "shot Reenact Face", "under"], r
