@@ -233,10 +233,16 @@ def _free(strips, channel, start, end, ignore=None):
                    for s in strips if s != ignore)
 
 
+def _is_exr(s):
+    return s.type == "IMAGE" and len(s.elements) > 0 and s.elements[0].filename.lower().endswith(".exr")
+
+
 def match_colourspace(strip, original):
     """Give an image strip of rendered PNGs the colourspace Blender reads ``original`` in: the
     PNGs hold the shot's code values as Reenact reads them, so an HDR shot's (Blender 5.0 reads an
     HLG movie as Rec.2100-HLG) must be shown the same way, not as sRGB."""
+    if _is_exr(original) != _is_exr(strip):  # an 8-bit picture of an OpenEXR plate is sRGB, as Reenact reads it
+        return
     try:
         name = original.colorspace_settings.name
         if name and strip.colorspace_settings.name != name:
@@ -351,7 +357,8 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     if os.path.isdir(out):
         from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
 
-        names = ["{}{:0{}d}.png".format(FRAME_PREFIX, i, FRAME_DIGITS) for i in range(n_frames)]
+        ext = ".exr" if os.path.isfile(os.path.join(out, FRAME_PREFIX + "0" * FRAME_DIGITS + ".exr")) else ".png"
+        names = ["{}{:0{}d}{}".format(FRAME_PREFIX, i, FRAME_DIGITS, ext) for i in range(n_frames)]
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
         for nm in names[1:]:
             st.elements.append(nm)

@@ -16,25 +16,26 @@ chunks are removed from the folder.
 import os
 import time
 
-import numpy as np
-
 from ..progress import Cancelled
 from ..provenance.manifest import png_has_manifest, read_manifest
-from ..video import VideoWriter, open_video
+from ..video import VideoError, VideoWriter, open_video
 from ..video.encode import FrameFolder, source_tags
 from .pipeline import SIGNABLE_MOVIES
 
 
 def _read_png(path, size):
-    import cv2
+    """A frame of the folder as the movie's RGB uint8 picture (a 16-bit PNG rounded, an OpenEXR
+    plate's frame sRGB-encoded: :func:`reenact.video.bitdepth.display8`)."""
+    from ..video.sequence import _imread_rgb
 
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError("{}: cannot read this frame (damaged PNG?); render its chunk again".format(path))
-    if (bgr.shape[1], bgr.shape[0]) != tuple(size):
+    try:
+        rgb = _imread_rgb(path)
+    except VideoError:
+        raise ValueError("{}: cannot read this frame (damaged?); render its chunk again".format(path)) from None
+    if (rgb.shape[1], rgb.shape[0]) != tuple(size):
         raise ValueError("{}: frame is {}x{}, the footage {}x{}: a render of other footage?".format(
-            path, bgr.shape[1], bgr.shape[0], size[0], size[1]))
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+            path, rgb.shape[1], rgb.shape[0], size[0], size[1]))
+    return rgb
 
 
 def _job_payload(paths, signed):

@@ -305,7 +305,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 if signing is not None:
                     signing.follow(writer)
             else:
-                writer = FrameFolder(out, n)
+                writer = FrameFolder(out, n, plate=src if src.kind == "sequence" else None)  # a plate: its depth
         stats = dict(rendered=0, cached=0, copied=0, written=0, warped=0)
         short = renderer.provider.replace("ExecutionProvider", "")
         tm = dict(decode=0.0, warp=0.0, infer=0.0, composite=0.0, encode=0.0, cache=0.0)
@@ -334,7 +334,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 writer.write(frame, segment=synthesised)
             else:
                 path = writer.write(frame, i)
-                if synthesised and sign:
+                if synthesised and sign and writer.signable:
                     signed.append(sign_file(path, "c2pa.edited", payload, sign_cert, sign_key,
                                             _manifest_parameters(renderer, region, (a, b), payload)))
             tm["encode"] += time.perf_counter() - t
@@ -531,7 +531,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
         "seconds": round(seconds, 3), "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
-        "warnings": warnings + list(getattr(renderer, "warnings", [])), "pool_frames": pool_frames,
+        "warnings": warnings + list(getattr(renderer, "warnings", [])) + (
+            writer.notes(sign) if isinstance(writer, FrameFolder) else []), "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
         "driver_mouth": driver_mouth, "unseen_pose": unseen, "in_front": infront.summary() if infront else None,
         "picture": [int(v) for v in area] if area is not None else None,  # inside bars (None: none)

@@ -66,7 +66,7 @@ def open_video(path, *, fps=None, allow_gaps: bool = False, allow_truncated: boo
         if ext in IMAGE_EXTENSIONS:
             return ImageSequenceSource(p, [p], None, fps=fps, allow_gaps=allow_gaps)
         if ext in _UNSUPPORTED_IMAGE_EXTENSIONS:
-            raise VideoError(p, f"{ext} images are not supported (convert them to PNG)")
+            raise VideoError(p, f"{ext} images are not supported (convert them to OpenEXR or 16-bit PNG/TIFF)")
         if not os.access(p, os.R_OK):
             raise VideoError(p, "cannot read file: permission denied")
         return MovieSource(p, fps=fps, allow_truncated=allow_truncated, threads=threads,

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""PNG frames: one image written atomically (:func:`write_png`, :func:`png_rgb8`), and the
-resumable frame folder renders and farm chunks write into (:class:`FrameFolder`).
+"""PNG frames: one image written atomically (:func:`write_png`, :func:`png_rgb8`; an OpenEXR
+plate's frames: :func:`write_exr`), and the resumable frame folder renders and farm chunks
+write into (:class:`FrameFolder`).
 
 Split from ``video/encode.py`` (which re-exports these names)."""
 
@@ -18,7 +19,7 @@ from ..fsutil import write_atomic
 from .source import VideoError
 
 def write_png(path, rgb, compression=3, label=None):
-    """Write an RGB (H, W, 3) uint8 or uint16 image as a PNG at ``path`` atomically: a unique
+    """Write an RGB (H, W, 3) or RGBA uint8 or uint16 image as a PNG at ``path`` atomically: a unique
     temporary name in the same folder, renamed when complete, removed on any failure.
     ``label``: the file or folder named in the error (default ``path``)."""
     import cv2
@@ -27,10 +28,68 @@ def write_png(path, rgb, compression=3, label=None):
     if a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.size:
         data = png_rgb8(a, compression)
         return write_atomic(path, lambda fh: fh.write(data))
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(a, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, int(compression)])
+    bgr = cv2.cvtColor(a, cv2.COLOR_RGBA2BGRA if a.ndim == 3 and a.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, int(compression)])
     if not ok:
         raise VideoError(label or path, "PNG encoding failed")
     return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
+
+
+def write_exr(path, rgb, options=(), label=None):
+    """Write an RGB or RGBA float image as an OpenEXR file at ``path`` atomically (OpenCV's codec;
+    ``options``: its imwrite flags, :func:`exr_options`)."""
+    import cv2
+
+    from .bitdepth import enable_exr
+
+    enable_exr()
+    a = np.ascontiguousarray(rgb, np.float32)
+    bgr = cv2.cvtColor(a, cv2.COLOR_RGBA2BGRA if a.shape[2] == 4 else cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".exr", bgr, list(options))
+    if not ok:
+        raise VideoError(label or path, "OpenEXR encoding failed")
+    return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
+
+
+#: OpenEXR compression codes (the header's) -> OpenCV's
+_EXR_COMPRESSION = {0: "NO", 1: "RLE", 2: "ZIPS", 3: "ZIP", 4: "PIZ", 5: "PXR24", 6: "B44", 7: "B44A",
+                    8: "DWAA", 9: "DWAB"}
+
+
+def exr_options(path):
+    """OpenCV's imwrite flags that write like the OpenEXR file ``path``: its pixel type (half or
+    float, from the header's channel list) and compression (half and ZIP when unreadable)."""
+    import cv2
+
+    kind, compression = 1, 3
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(65536)
+        if head[:4] == b"\x76\x2f\x31\x01":
+            at = 8
+            while at < len(head) and head[at] != 0:
+                name_end = head.index(b"\0", at)
+                type_end = head.index(b"\0", name_end + 1)
+                size = struct.unpack("<i", head[type_end + 1:type_end + 5])[0]
+                value = head[type_end + 5:type_end + 5 + size]
+                name = head[at:name_end]
+                if name == b"channels":
+                    kinds, k = [], 0
+                    while k < len(value) and value[k] != 0:
+                        k = value.index(b"\0", k) + 1
+                        kinds.append(struct.unpack("<i", value[k:k + 4])[0])
+                        k += 16
+                    kind = max(kinds) if kinds else kind
+                elif name == b"compression" and size == 1:
+                    compression = value[0]
+                at = type_end + 5 + size
+    except (OSError, ValueError, struct.error):
+        pass
+    flags = [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_FLOAT if kind == 2 else cv2.IMWRITE_EXR_TYPE_HALF]
+    code = getattr(cv2, "IMWRITE_EXR_COMPRESSION_" + _EXR_COMPRESSION.get(compression, "ZIP"), None)
+    if code is not None and hasattr(cv2, "IMWRITE_EXR_COMPRESSION"):
+        flags += [cv2.IMWRITE_EXR_COMPRESSION, code]
+    return flags
 
 
 def _png_chunk(kind, data):
@@ -59,12 +118,12 @@ def png_rgb8(rgb, compression=1):
 #: names of the frames of a resumable frame folder: frame_000000.png, ...
 FRAME_PREFIX = "frame_"
 FRAME_DIGITS = 6
-_FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.png$")
+_FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.(?:png|exr)$")  # .exr: an OpenEXR plate's render
 #: the temporary names of a frame being written (``.frame_000012.png.XXXX.tmp`` from
 #: :func:`reenact.fsutil.atomic_path`, ``.frame_000012.png.reenact-XXXX.png`` while its C2PA
 #: manifest is signed in): a render killed mid-write (SIGKILL, power cut) leaves one; the next
 #: render removes it
-_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.png\.[^/]+$")
+_FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.(?:png|exr)\.[^/]+$")
 #: files a file manager leaves in any folder
 _SYSTEM_FILES = (".DS_Store", "Thumbs.db")
 
@@ -89,15 +148,26 @@ class FrameFolder:
     frame, ``.frame_000012.png.….tmp``, which a killed process leaves, is not a reason: it is
     removed once stale, and :meth:`remove_temporaries` clears them once no process writes
     there); at :meth:`close`, own-named frames beyond the clip are removed. Several processes
-    may write disjoint frames into one folder at once (render farm chunks)."""
+    may write disjoint frames into one folder at once (render farm chunks).
 
-    def __init__(self, folder, n_frames, compression=1):
+    ``plate``: the open image sequence the frames are renders of. A plate of more than 8 bits
+    gets its frames at its own depth, each the plate's frame with the rendered change applied
+    (:func:`reenact.video.bitdepth.merge`): 16-bit PNGs of a 16-bit plate, OpenEXR frames
+    (``frame_000000.exr``, the plate's pixel type and compression) of an OpenEXR plate. Without
+    a plate, a folder already holding OpenEXR frames is read as such (assembling a farm job)."""
+
+    def __init__(self, folder, n_frames, compression=1, plate=None):
         self.path = os.path.abspath(os.fspath(folder))
         self.n = int(n_frames)
         self.compression = int(compression)
         self.frames_written = 0
         self._re = _FRAME_RE
         self._tmp_re = _FRAME_TMP_RE
+        self.plate = plate if getattr(plate, "depth", "8") != "8" else None
+        self.ext = ".exr" if self.plate is not None and self.plate.depth == "float" else ".png"
+        self.signable = self.ext == ".png"  # C2PA has no OpenEXR binding
+        self._exr_options = None
+        names = []
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
@@ -109,6 +179,14 @@ class FrameFolder:
             for n in names:  # a frame a killed render was writing: never a reason to refuse
                 if _FRAME_TMP_RE.match(n):
                     _remove_stale(os.path.join(self.path, n))
+        kinds = {os.path.splitext(n)[1].lower() for n in names if _FRAME_RE.match(n)}
+        if plate is None and kinds == {".exr"}:
+            self.ext = ".exr"
+        elif kinds - {self.ext}:
+            raise VideoError(self.path, "output folder holds {} frames of another render, this one writes {} "
+                                        "frames; choose an empty or new folder".format(
+                                            "/".join(sorted(k[1:].upper() for k in kinds - {self.ext})),
+                                            self.ext[1:].upper()))
         os.makedirs(self.path, exist_ok=True)
 
     @staticmethod
@@ -118,13 +196,31 @@ class FrameFolder:
         return bool(_FRAME_RE.match(name) or _FRAME_TMP_RE.match(name)) or name in _SYSTEM_FILES
 
     def filename(self, index):
-        return "{}{:0{}d}.png".format(FRAME_PREFIX, int(index), FRAME_DIGITS)
+        return "{}{:0{}d}{}".format(FRAME_PREFIX, int(index), FRAME_DIGITS, self.ext)
 
     def write(self, frame, index):
-        final = write_png(os.path.join(self.path, self.filename(index)), np.asarray(frame, np.uint8),
-                          self.compression, label=self.path)
+        path = os.path.join(self.path, self.filename(index))
+        if self.plate is None:
+            final = write_png(path, np.asarray(frame, np.uint8), self.compression, label=self.path)
+        else:
+            from .bitdepth import merge
+
+            full = merge(self.plate.read_native(index), frame)
+            if self.ext == ".png":
+                final = write_png(path, full, self.compression, label=self.path)
+            else:
+                if self._exr_options is None:
+                    self._exr_options = exr_options(next(f for f in self.plate.files if f is not None))
+                final = write_exr(path, full, self._exr_options, label=self.path)
         self.frames_written += 1
         return final
+
+    def notes(self, sign=True):
+        """Warnings for the render's summary: OpenEXR frames carry the watermark, no manifest."""
+        if sign and not self.signable and self.frames_written:
+            return ["{}: OpenEXR frames carry the watermark but no C2PA manifest (C2PA has no OpenEXR binding; "
+                    "a movie or PNG made from them can be signed)".format(self.path)]
+        return []
 
     def close(self):
         for name in os.listdir(self.path):

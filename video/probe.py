@@ -138,6 +138,8 @@ def probe(path):
                                     path, 1000 * src.rate_drift, float(src.rate)))
             if src.truncated:
                 warnings.append("{}: truncated: only the first {} frames are readable".format(path, src.frame_count))
+        else:  # a plate of more than 8 bits: read at 8, a render written back at its depth
+            out.update({"depth": src.depth, "first_number": src.first_number})
         x0, y0, x1, y1 = shot_picture_area(src)
         out["picture"] = [int(x0), int(y0), int(x1), int(y1)]
         out["bars"] = [int(x0), int(y0), int(src.size[0] - x1), int(src.size[1] - y1)] != [0, 0, 0, 0]
@@ -160,6 +162,10 @@ def format_probe(r):
                                              " ({})".format(a["language"]) if a["language"] else "")
                   for a in r["audio"]]
         lines.append("  audio: " + ("; ".join(tracks) if tracks else "none"))
+    elif r.get("depth") in ("16", "float"):
+        lines.append("  {}: read as 8-bit sRGB (Blender's Standard view); a render is written back at the plate's "
+                     "depth, only the change applied".format(
+                         "16-bit" if r["depth"] == "16" else "OpenEXR, scene-linear"))
     if r["bars"]:
         x0, y0, x1, y1 = r["picture"]
         lines.append("  picture inside bars: {}x{} at ({}, {})".format(x1 - x0, y1 - y0, x0, y0))

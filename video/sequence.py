@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .bitdepth import LINEAR_EXTENSIONS, display8
 from .source import (
     _UNSUPPORTED_IMAGE_EXTENSIONS,
     DEFAULT_SEQUENCE_FPS,
@@ -22,7 +23,9 @@ from .source import (
 )
 
 
-def _imread_rgb(path: str) -> np.ndarray:
+def _imread_native(path: str) -> np.ndarray:
+    """The image at ``path`` as stored: RGB or RGBA, uint8, uint16 or float32 (an OpenEXR plate's
+    scene-linear values; :mod:`.bitdepth`)."""
     import cv2
 
     try:
@@ -35,37 +38,44 @@ def _imread_rgb(path: str) -> np.ndarray:
         raise VideoError(path, "image file is empty (0 bytes)")
     ext = os.path.splitext(path)[1].lower()
     if ext in _UNSUPPORTED_IMAGE_EXTENSIONS:
-        raise VideoError(path, f"{ext} images are not supported (convert them to PNG)")
+        raise VideoError(path, f"{ext} images are not supported (convert them to OpenEXR or 16-bit PNG/TIFF)")
     try:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    except cv2.error:
+    except cv2.error as exc:
+        if ext in LINEAR_EXTENSIONS and "OPENCV_IO_ENABLE_OPENEXR" in str(exc):
+            raise VideoError(path, "OpenEXR reading is turned off (OPENCV_IO_ENABLE_OPENEXR=0 in the "
+                                   "environment)") from None
         img = None
     if img is None:
         raise VideoError(path, "not a readable image (damaged or unsupported format)")
-    return _to_rgb8(img, path)
+    return _native_rgb(img, path)
 
 
-def _to_rgb8(img: np.ndarray, path: str) -> np.ndarray:
+def _native_rgb(img: np.ndarray, path: str) -> np.ndarray:
     import cv2
 
-    if img.dtype == np.uint16:
-        img = ((img.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    elif img.dtype in (np.float32, np.float64):
-        img = np.clip(np.rint(np.nan_to_num(img) * 255.0), 0, 255).astype(np.uint8)
-    elif img.dtype != np.uint8:
+    if img.dtype == np.float64:
+        img = img.astype(np.float32)
+    if img.dtype not in (np.uint8, np.uint16, np.float32):
         raise VideoError(path, f"unsupported image sample type {img.dtype}")
     if img.ndim == 2:
-        return np.ascontiguousarray(np.repeat(img[:, :, None], 3, axis=2))
+        img = img[:, :, None]
     ch = img.shape[2]
     if ch == 1:
         return np.ascontiguousarray(np.repeat(img, 3, axis=2))
     if ch == 2:  # grey + alpha
-        return np.ascontiguousarray(np.repeat(img[:, :, :1], 3, axis=2))
+        return np.ascontiguousarray(np.concatenate([np.repeat(img[:, :, :1], 3, axis=2), img[:, :, 1:]], axis=2))
     if ch == 3:
         return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     if ch == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGB)
+        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA)
     raise VideoError(path, f"unsupported image with {ch} channels")
+
+
+def _imread_rgb(path: str) -> np.ndarray:
+    """The image at ``path`` as the RGB uint8 picture the work uses (16 bits rounded, float
+    taken as scene-linear and sRGB-encoded, alpha dropped: :func:`.bitdepth.display8`)."""
+    return np.ascontiguousarray(display8(_imread_native(path)[:, :, :3]))
 
 
 _PRINTF_RE = re.compile(r"%(0?)(\d*)d")
@@ -110,8 +120,10 @@ class ImageSequenceSource(VideoSource):
             raise VideoError(path, f"image sequence has {len(self.missing)} missing frame(s): "
                                    f"{shown}{more} (open with allow_gaps=True to get None for them)")
         first = next(f for f in self.files if f is not None)
-        img = _imread_rgb(first)
+        img = _imread_native(first)
         self.size = (int(img.shape[1]), int(img.shape[0]))
+        #: how the plate stores its samples: "8", "16" or "float" (scene-linear): :mod:`.bitdepth`
+        self.depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(img.dtype, "float")
 
     def _load(self, i: int) -> Optional[np.ndarray]:
         f = self.files[i]
@@ -120,6 +132,20 @@ class ImageSequenceSource(VideoSource):
                 return None
             raise VideoError(self.path, f"frame {i} (number {self.frame_numbers[i]}) is missing")
         img = _imread_rgb(f)
+        if (img.shape[1], img.shape[0]) != self.size:
+            raise VideoError(f, f"image is {img.shape[1]}x{img.shape[0]} but the sequence is "
+                                f"{self.size[0]}x{self.size[1]}")
+        return img
+
+    def read_native(self, index: int) -> np.ndarray:
+        """Frame ``index`` as stored (RGB or RGBA; uint8, uint16 or float32): the plate a render
+        writes its change into (:func:`.bitdepth.merge`)."""
+        self._check_open()
+        i = self._check_index(index)
+        f = self.files[i]
+        if f is None:
+            raise VideoError(self.path, f"frame {i} (number {self.frame_numbers[i]}) is missing")
+        img = _imread_native(f)
         if (img.shape[1], img.shape[0]) != self.size:
             raise VideoError(f, f"image is {img.shape[1]}x{img.shape[0]} but the sequence is "
                                 f"{self.size[0]}x{self.size[1]}")
@@ -191,8 +217,8 @@ def _open_sequence_dir(d: str, fps, allow_gaps):
     if not imgs:
         if bad:
             raise VideoError(d, f"{os.path.splitext(bad[0])[1]} images are not supported "
-                                f"(convert them to PNG)")
-        raise VideoError(d, "image sequence is empty (no PNG/JPEG/TIFF images in the folder)")
+                                f"(convert them to OpenEXR or 16-bit PNG/TIFF)")
+        raise VideoError(d, "image sequence is empty (no PNG/JPEG/TIFF/EXR images in the folder)")
     files, numbers = _numbered(d, imgs)
     return ImageSequenceSource(d, files, numbers, fps=fps, allow_gaps=allow_gaps)
 
@@ -232,7 +258,7 @@ def _open_sequence_pattern(pattern: str, fps, allow_gaps):
         raise VideoError(pattern, "image sequence is empty (no file matches the pattern)")
     bad = [p for p in matches if not _is_image_name(p)]
     if bad:
-        raise VideoError(bad[0], "is not a supported image (PNG/JPEG/TIFF/BMP/WebP)")
+        raise VideoError(bad[0], "is not a supported image (PNG/JPEG/TIFF/EXR/BMP/WebP)")
     names = {os.path.basename(p): p for p in matches}
     if len(names) != len(matches):  # pattern spans folders: keep the given order
         matches.sort(key=_natural_key)

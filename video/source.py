@@ -15,10 +15,10 @@ from ..errors import ReenactError
 
 
 #: Extensions read as still images / image sequences (lower case, with the dot).
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".exr")
 
 
-_UNSUPPORTED_IMAGE_EXTENSIONS = (".exr", ".hdr", ".dpx")
+_UNSUPPORTED_IMAGE_EXTENSIONS = (".hdr", ".dpx")
 
 
 #: Frame rate given to image sequences when the caller gives none.

@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_bitdepth.py in a fresh bpy process (5.0, and 4.5 LTS where given): an OpenEXR
+plate as an image strip, a render of it (OpenEXR frames, the very plate's pixels) added as a
+render adds one, and a Preview Frame strip (an 8-bit PNG of the picture Reenact reads). The
+sequencer's render must be the same with either shown as with the plate alone: the result strip
+read in the plate's colourspace, the PNG as sRGB (in the plate's linear space it would be washed
+out: the check measures that too). Prints RESULT <json>."""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+
+def render(scene, frame, path):
+    scene.frame_set(frame)
+    scene.render.filepath = path
+    bpy.ops.render.render(write_still=True)
+    import cv2
+
+    return cv2.imread(path, cv2.IMREAD_COLOR).astype(np.int16)
+
+
+def main(plate, result, png, work):
+    from reenact.blender import blend
+    from reenact import register
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 176, 144, 100
+    scene.render.image_settings.file_format = "PNG"
+    scene.view_settings.view_transform = "Standard"
+    names = sorted(os.listdir(plate))
+    shot = blend.strips_of(scene).new_image(name="plate", filepath=os.path.join(plate, names[0]), channel=1,
+                                            frame_start=1)
+    for nm in names[1:]:
+        shot.elements.append(nm)
+    scene.frame_start, scene.frame_end = 1, len(names)
+    out = {"plate_space": shot.colorspace_settings.name}
+    res = blend.add_result_strip(scene, shot, result, len(names), "plate Reenact Face")
+    out["result_space"] = res.colorspace_settings.name
+    out["result_files"] = res.elements[0].filename
+    f = 11
+    res.mute = True
+    a = render(scene, f, os.path.join(work, "plate.png"))
+    res.mute = False
+    b = render(scene, f, os.path.join(work, "result.png"))
+    out["result_vs_plate"] = float(np.abs(a - b).mean())
+    res.mute = True
+    pv = blend.preview_strip(scene, shot, png, f)
+    out["preview_space"] = pv.colorspace_settings.name
+    c = render(scene, f, os.path.join(work, "preview.png"))
+    out["preview_vs_plate"] = float(np.abs(a - c).mean())
+    pv.colorspace_settings.name = shot.colorspace_settings.name  # what copying the plate's space gives
+    d = render(scene, f, os.path.join(work, "preview_linear.png"))
+    out["preview_in_plate_space_vs_plate"] = float(np.abs(a - d).mean())
+    out["plate_mean"] = float(a.mean())
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders
+
+
+if __name__ == "__main__":
+    try:
+        main(*sys.argv[-4:])
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        sys.stdout.flush()
+        os._exit(1)

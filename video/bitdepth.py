@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plates: image sequences of more than 8 bits (16-bit PNG/TIFF, OpenEXR), read at 8 bits for the
+work and written back at their own depth with only the change applied.
+
+Every stage of Reenact (tracking, the renderer, compositing, the watermark) works on 8-bit sRGB
+frames. A VFX plate holds more: 16-bit display-referred PNG/TIFF, or scene-linear half/float
+OpenEXR with highlights above 1.0. Reading, :func:`display8` gives the 8-bit picture Blender's
+*Standard* view shows of it (EXR: the sRGB transfer of scene-linear Rec.709, clipped to 0..1).
+Writing, :func:`merge` puts a rendered 8-bit frame back into the plate as the *change* of the
+8-bit picture added to the plate's own values (EXR: in linear light): a pixel the render did not
+change comes out bit for bit the plate's, highlights, sub-level grain and alpha included, and a
+changed pixel shows the render's 8-bit value with the plate's own fine detail beneath it.
+
+OpenCV's OpenEXR codec is off unless ``OPENCV_IO_ENABLE_OPENEXR`` is set before its first use
+(OpenCV issue 21326: decoding untrusted EXR files has had vulnerabilities); importing this module
+sets it (``setdefault``: a user's explicit ``0`` is kept and EXR files are then refused in one
+line). Plates come from the user's own pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+
+def enable_exr():
+    """Turn OpenCV's OpenEXR codec on: it reads the setting once, at its first EXR call (a
+    user's explicit ``OPENCV_IO_ENABLE_OPENEXR=0`` is kept)."""
+    os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
+
+
+enable_exr()
+
+#: extensions read as scene-linear plates
+LINEAR_EXTENSIONS = (".exr",)
+
+
+def srgb_encode(lin):
+    """sRGB transfer (IEC 61966-2-1) of linear values clipped to 0..1: float 0..1."""
+    x = np.clip(np.nan_to_num(np.asarray(lin, np.float32), nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    return np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.power(x, 1.0 / 2.4) - 0.055).astype(np.float32)
+
+
+def srgb_decode(v):
+    """Linear values of sRGB-encoded ``v`` in 0..1 (float32)."""
+    v = np.asarray(v, np.float32)
+    return np.where(v <= 0.04045, v / 12.92, np.power((v + 0.055) / 1.055, 2.4)).astype(np.float32)
+
+
+_LUT8 = None
+
+
+def _lut8():
+    global _LUT8
+    if _LUT8 is None:
+        _LUT8 = srgb_decode(np.arange(256, dtype=np.float32) / 255.0)
+    return _LUT8
+
+
+def display8(native):
+    """The 8-bit RGB picture of a plate frame ``native`` (RGB, uint8, uint16 or float): 16 bits
+    rounded, float taken as scene-linear and sRGB-encoded (what Blender's Standard view shows)."""
+    a = np.asarray(native)
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.uint16:
+        return ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return np.rint(srgb_encode(a) * 255.0).astype(np.uint8)
+
+
+def merge(native, frame8):
+    """The plate frame ``native`` (RGB or RGBA; uint16 or float) with the change that turned its
+    8-bit picture into ``frame8`` (RGB uint8) applied at the plate's own depth: 16-bit as the
+    change times 257, float as the change in linear light (where the plate's value lies outside
+    0..1, which the picture clips, a changed pixel is the render's value itself). Unchanged
+    pixels (and the alpha channel) keep the plate's exact values."""
+    a = np.asarray(native)
+    rgb = a[..., :3]
+    base = display8(rgb).astype(np.int32)
+    new = np.asarray(frame8, np.uint8)
+    if new.shape != base.shape:
+        raise ValueError("the frame is {} but its plate is {}".format(new.shape, base.shape))
+    changed = new.astype(np.int32) != base
+    if a.dtype == np.uint16:
+        d = (new.astype(np.int32) - base) * 257
+        out_rgb = np.where(changed, np.clip(rgb.astype(np.int32) + d, 0, 65535), rgb).astype(np.uint16)
+    else:  # the plate's detail below one level kept; a value the picture clips (a highlight
+        # above 1.0, below 0, NaN) is replaced whole where the render changed it
+        lut = _lut8()
+        src = rgb.astype(np.float32)
+        with np.errstate(invalid="ignore"):
+            fine = np.where((src >= 0.0) & (src <= 1.0), src - lut[base.astype(np.uint8)], 0.0)
+        out_rgb = np.where(changed, lut[new] + fine, src).astype(np.float32)
+    if a.shape[-1] == 4:
+        return np.concatenate([out_rgb, a[..., 3:].astype(out_rgb.dtype)], axis=-1)
+    return out_rgb
