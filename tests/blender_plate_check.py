@@ -40,6 +40,11 @@ def main(plate, result, png, work):
         shot.elements.append(nm)
     scene.frame_start, scene.frame_end = 1, len(names)
     out = {"plate_space": shot.colorspace_settings.name}
+    from reenact.blender import actor as actor_data
+    from reenact.video import open_video
+
+    with open_video(actor_data.strip_source(shot)) as src:  # what Track Actor and Render Performance open
+        out["strip_depth"], out["strip_frames"] = src.depth, len(src)
     res = blend.add_result_strip(scene, shot, result, len(names), "plate Reenact Face")
     out["result_space"] = res.colorspace_settings.name
     out["result_files"] = res.elements[0].filename

@@ -165,6 +165,7 @@ def test_blender_shows_an_exr_plates_render_and_preview_as_the_plate(plates_of, 
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
     assert "{}.{}".format(*r["version"][:2]) == version
+    assert r["strip_depth"] == "float" and r["strip_frames"] == N, r
     assert r["result_files"] == "frame_000000.exr" and r["result_space"] == r["plate_space"], r
     assert r["plate_mean"] > 20
     assert r["result_vs_plate"] < 0.5, r
