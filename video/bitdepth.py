@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Plates: image sequences of more than 8 bits (16-bit PNG/TIFF, OpenEXR), read at 8 bits for the
-work and written back at their own depth with only the change applied.
+"""Footage of more than 8 bits (16-bit PNG/TIFF and OpenEXR plates, 10-bit movies), read at 8 bits
+for the work and written back at its own depth with only the change applied.
 
 Every stage of Reenact (tracking, the renderer, compositing, the watermark) works on 8-bit sRGB
 frames. A VFX plate holds more: 16-bit display-referred PNG/TIFF, or scene-linear half/float
@@ -10,6 +10,8 @@ Writing, :func:`merge` puts a rendered 8-bit frame back into the plate as the *c
 8-bit picture added to the plate's own values (EXR: in linear light): a pixel the render did not
 change comes out bit for bit the plate's, highlights, sub-level grain and alpha included, and a
 changed pixel shows the render's 8-bit value with the plate's own fine detail beneath it.
+Movies of more than 8 bits (a 10-bit camera original, an HDR shot) written to a movie that holds
+them (ProRes, 10-bit H.264) get the same from :class:`DeepFrames` (docs/video-io.md).
 
 OpenCV's OpenEXR codec is off unless ``OPENCV_IO_ENABLE_OPENEXR`` is set before its first use
 (OpenCV issue 21326: decoding untrusted EXR files has had vulnerabilities); importing this module
@@ -69,15 +71,17 @@ def display8(native):
     return np.rint(srgb_encode(a) * 255.0).astype(np.uint8)
 
 
-def merge(native, frame8):
+def merge(native, frame8, base8=None):
     """The plate frame ``native`` (RGB or RGBA; uint16 or float) with the change that turned its
     8-bit picture into ``frame8`` (RGB uint8) applied at the plate's own depth: 16-bit as the
     change times 257, float as the change in linear light (where the plate's value lies outside
     0..1, which the picture clips, a changed pixel is the render's value itself). Unchanged
-    pixels (and the alpha channel) keep the plate's exact values."""
+    pixels (and the alpha channel) keep the plate's exact values. ``base8``: the 8-bit picture
+    the work was done on, when it was not made from ``native`` by :func:`display8` (a movie's
+    decoder converts to 8 and to 16 bits on its own: :class:`DeepFrames`)."""
     a = np.asarray(native)
     rgb = a[..., :3]
-    base = display8(rgb).astype(np.int32)
+    base = (display8(rgb) if base8 is None else np.asarray(base8, np.uint8)).astype(np.int32)
     new = np.asarray(frame8, np.uint8)
     if new.shape != base.shape:
         raise ValueError("the frame is {} but its plate is {}".format(new.shape, base.shape))
@@ -95,3 +99,46 @@ def merge(native, frame8):
     if a.shape[-1] == 4:
         return np.concatenate([out_rgb, a[..., 3:].astype(out_rgb.dtype)], axis=-1)
     return out_rgb
+
+
+def deep_movie(src):
+    """The path of ``src`` when it is a movie of more than 8 bits a writer can keep (a 10-bit
+    ProRes, an HDR shot), else None."""
+    if getattr(src, "kind", None) != "movie" or int((getattr(src, "colour", None) or {}).get("bits", 8)) <= 8:
+        return None
+    return src.path
+
+
+class DeepFrames:
+    """A movie of more than 8 bits, decoded once per frame in order into the pair (the RGB uint8
+    picture Reenact reads, the same frame as RGB uint16), both as shown (its display rotation
+    applied): what a movie writer merges each written frame into (:func:`merge`), so that the
+    pixels a render did not change keep the shot's own precision."""
+
+    def __init__(self, path):
+        from . import open_video
+
+        self.src = open_video(path)
+        self._it = self.src._iter(range(len(self.src)), convert=self._pair)
+
+    def _pair(self, fr):
+        a8 = self.src._to_rgb(fr)
+        a16 = fr.to_ndarray(format="rgb48le")
+        if self.src._turns:
+            a16 = np.rot90(a16, self.src._turns)
+        return a8, np.ascontiguousarray(a16)
+
+    def merged(self, frame8):
+        """The next frame of the movie with the change that made ``frame8`` of its picture
+        applied: RGB uint16 (None past the movie's end: the caller writes ``frame8`` as it is)."""
+        try:
+            _i, (a8, a16) = next(self._it)
+        except StopIteration:
+            return None
+        if a8.shape != np.shape(frame8):
+            return None
+        return merge(a16, frame8, base8=a8)
+
+    def close(self):
+        self._it.close()
+        self.src.close()

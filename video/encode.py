@@ -168,7 +168,7 @@ class VideoWriter(_AtomicOutput):
                  codec: Optional[str] = None, crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET,
                  options: Optional[dict] = None, faststart: bool = True, threads: int = 0,
                  colour: Optional[dict] = None, timecode: Optional[str] = None,
-                 sample_aspect=None):
+                 sample_aspect=None, deep_from=None):
         import av
 
         self.path = os.path.abspath(os.fspath(path))
@@ -196,6 +196,10 @@ class VideoWriter(_AtomicOutput):
         self.hdr = hdr_colour(colour) if codec in ("libx264", "libx264rgb", "ffv1", "prores_ks") else None
         if self.hdr is not None and self.hdr["bits"] > 8 and pix_fmt in ("yuv420p", "yuv444p"):
             pix_fmt = pix_fmt + "10le"
+        # a movie of more than 8 bits into one of more than 8: each frame the shot's own with the
+        # change applied (video/bitdepth.py), so what was not changed keeps the shot's precision
+        self._deep, self._deep_from = None, (
+            deep_from if any(b in pix_fmt for b in ("10", "12", "16")) else None)  # opened at the first frame
         if options:
             opts.update({str(k): str(v) for k, v in options.items()})
         self.codec, self.pix_fmt = codec, pix_fmt
@@ -372,7 +376,13 @@ class VideoWriter(_AtomicOutput):
         if self._done:
             raise VideoError(self.path, "writer is already closed")
         a = _as_rgb_frame(frame, self.size, self.path)
-        vf = av.VideoFrame.from_ndarray(a, format="rgb24")
+        if self._deep_from is not None and self._deep is None and self.frames_written == 0:
+            from .bitdepth import DeepFrames
+
+            self._deep = DeepFrames(self._deep_from)
+        deep = self._deep.merged(a) if self._deep is not None else None
+        vf = av.VideoFrame.from_ndarray(a, format="rgb24") if deep is None else av.VideoFrame.from_ndarray(
+            deep, format="rgb48le")
         if self._yuv and self.hdr is not None:
             vf = vf.reformat(format=self.pix_fmt, dst_colorspace="BT2020" if self.hdr["space"] in (9, 10) else "ITU709",
                              dst_color_range="JPEG" if self.hdr["range"] == 2 else "MPEG")
@@ -467,6 +477,9 @@ class VideoWriter(_AtomicOutput):
         self._cleanup_tmp()
 
     def _close_inputs(self):
+        if getattr(self, "_deep", None) is not None:
+            self._deep.close()
+            self._deep = None
         a = self._in_audio
         if a is not None and a.get("container") is not None:
             try:
@@ -630,8 +643,10 @@ def source_tags(src):
     shot ``src`` (a :class:`~reenact.video.source.VideoSource`) besides its pictures and sound:
     an HDR shot's colour encoding, the start timecode an editor conforms by, a pixel aspect
     other than square. An image sequence has none of them."""
+    from .bitdepth import deep_movie
+
     return {"colour": getattr(src, "colour", None), "timecode": getattr(src, "timecode", None),
-            "sample_aspect": getattr(src, "sample_aspect", None)}
+            "sample_aspect": getattr(src, "sample_aspect", None), "deep_from": deep_movie(src)}
 
 
 def open_writer(path, fps, size, **kwargs):
@@ -644,6 +659,6 @@ def open_writer(path, fps, size, **kwargs):
         raise VideoError(path, f"unsupported output '{ext}' (use .mp4, .mov, .mkv or a folder)")
     kwargs.pop("lossless", None)
     kwargs.pop("audio_from", None)
-    for k in ("colour", "timecode", "sample_aspect"):
+    for k in ("colour", "timecode", "sample_aspect", "deep_from"):
         kwargs.pop(k, None)
     return ImageSequenceWriter(path, fps, size, **kwargs)
