@@ -262,8 +262,9 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             if not is_grey([p for p in probe if p is not None]):
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
         ext = os.path.splitext(os.fspath(out))[1].lower()
+        plate = src if src.kind == "sequence" else None  # an OpenEXR or 16-bit plate: frames at its depth
         kw = dict(audio_from=video if movie else None, lossless=lossless, codec=codec,
-                  **source_tags(src)) if ext in MOVIE_EXTENSIONS else {}
+                  **source_tags(src)) if ext in MOVIE_EXTENSIONS else {"plate": plate}
         if chunk is not None:
             if ext in MOVIE_EXTENSIONS:
                 raise RestyleError("{}: a chunk is written into a frame folder, not a movie".format(out))
@@ -276,7 +277,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         else:
             segments, warm = [(0, n)], (a, a)
         try:
-            writer = closing(FrameFolder(out, n)) if chunk is not None else open_writer(out, fps, (W, H), **kw)
+            writer = closing(FrameFolder(out, n, plate=plate)) if chunk is not None else open_writer(
+                out, fps, (W, H), **kw)
         except VideoError as exc:
             raise RestyleError(str(exc)) from None
         stab = Stabiliser(stabilise)
@@ -334,7 +336,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         manifest = signing.finish()
     elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
         for path in written:
-            manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params)
+            manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params) if path.endswith(
+                ".png") else {"signed": False, "reason": "C2PA has no OpenEXR binding (the frames carry the watermark)"}
     return {"out": os.fspath(out), "frames": n, "written": total, "restyled": len(written), "size": [W, H], "fps": fps,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
             "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise, "picture": [int(v) for v in area],

@@ -581,3 +581,42 @@ def test_image_sequences_as_shot_and_reference(tmp_path, models):
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error")]
     assert r.returncode == 2 and len(lines) == 1 and str(d) in lines[0] and "missing frame" in lines[0], r.stderr
     assert not (tmp_path / "bad").exists() and not [f for f in os.listdir(tmp_path) if ".tmp" in f]
+
+
+def test_apply_to_an_exr_plate_writes_exr_frames_with_only_the_change(tmp_path, models):
+    """An OpenEXR plate (scene-linear half floats) restyled into a folder: OpenEXR frames in the
+    plate's kind, the frames outside --frames the plate's own values (a highlight at 4.0
+    included), the restyled ones showing exactly what the restyle of the 8-bit picture gives
+    (video/bitdepth.py; before 2026-12-05 OpenEXR plates were refused)."""
+    import cv2
+
+    from reenact.video import bitdepth, open_video
+
+    src = _clip(tmp_path, "in.mp4")
+    plate, pngs = tmp_path / "plate", tmp_path / "pngs"
+    plate.mkdir()
+    pngs.mkdir()
+    bitdepth.enable_exr()
+    with open_video(src) as s:
+        for i, f in s.iter_frames():
+            lin = bitdepth.srgb_decode(f / 255.0)
+            lin[:4, :4] = 4.0
+            cv2.imwrite(str(plate / "sh.{:04d}.exr".format(101 + i)), cv2.cvtColor(lin, cv2.COLOR_RGB2BGR),
+                        [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_HALF])
+    with open_video(str(plate)) as p:  # the same pictures as 8-bit PNGs
+        for i, f in p.iter_frames():
+            cv2.imwrite(str(pngs / "sh.{:04d}.png".format(101 + i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    out, ref = tmp_path / "out", tmp_path / "ref"
+    for shot, dest in ((plate, out), (pngs, ref)):
+        r = cli("apply", models["rgb"], "--video", shot, "--out", dest, "--frames", "2:6", "--cpu", "--job-id", "5eed")
+        assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(out)) == ["frame_{:06d}.exr".format(i) for i in range(9)]
+    with open_video(str(plate)) as p, open_video(str(out)) as o, open_video(str(ref)) as e:
+        assert o.depth == "float"
+        for i in range(9):
+            a, b = p.read_native(i), o.read_native(i)
+            if not 2 <= i < 6:
+                assert np.array_equal(a, b), i
+            else:
+                assert not np.array_equal(a, b), i  # (a changed highlight takes the restyle's value)
+            assert np.array_equal(o.read(i), e.read(i)), i

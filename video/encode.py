@@ -27,7 +27,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder,
-                   png_rgb8, write_png)
+                   plate_output, png_rgb8, write_png)
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
@@ -508,11 +508,13 @@ class ImageSequenceWriter(_AtomicOutput):
 
     ``write(frame, index=None)``: ``index`` defaults to ``start`` + the number of frames
     written so far; pass clip indices to name frames after their place in the source clip.
-    uint16 frames are written as 16-bit PNGs.
+    uint16 frames are written as 16-bit PNGs. ``plate``: the image sequence the frames are renders
+    of; one of more than 8 bits gets frame ``index`` at its own depth with the change applied
+    (OpenEXR frames of an OpenEXR plate: :func:`~reenact.video.pngs.plate_output`).
     """
 
     def __init__(self, folder, fps=None, size=None, *, prefix: str = "frame_", digits: int = 6,
-                 start: int = 0, compression: int = 3):
+                 start: int = 0, compression: int = 3, plate=None):
         self.path = os.path.abspath(os.fspath(folder))
         self.rate = _as_rate(fps) if fps is not None else None
         self.size = _as_size(size) if size is not None else None
@@ -526,7 +528,8 @@ class ImageSequenceWriter(_AtomicOutput):
         self._tmp = None
         if os.sep in prefix or (os.altsep and os.altsep in prefix):
             raise VideoError(self.path, f"invalid file name prefix {prefix!r}")
-        self._own_re = re.compile(re.escape(prefix) + r"\d+\.png$")
+        self.plate, self.ext, self._on_plate = plate_output(plate)
+        self._own_re = re.compile(re.escape(prefix) + r"\d+\.(?:png|exr)$")
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
@@ -549,7 +552,7 @@ class ImageSequenceWriter(_AtomicOutput):
             raise
 
     def filename(self, index: int) -> str:
-        return f"{self.prefix}{int(index):0{self.digits}d}.png"
+        return f"{self.prefix}{int(index):0{self.digits}d}{self.ext}"
 
     def write(self, frame, index: Optional[int] = None, segment=None) -> str:
         """Write one frame (``segment``: as the movie writer's, nothing to do); returns its final path."""
@@ -568,7 +571,10 @@ class ImageSequenceWriter(_AtomicOutput):
             self.size = (a.shape[1], a.shape[0])
         name = self.filename(index)
         try:
-            write_png(os.path.join(self._tmp, name), a, self.compression, label=self.path)
+            if self.plate is not None:
+                self._on_plate(os.path.join(self._tmp, name), a, index, self.compression, self.path)
+            else:
+                write_png(os.path.join(self._tmp, name), a, self.compression, label=self.path)
         except OSError as exc:
             raise VideoError(self.path, f"cannot write {name}: {exc.strerror or exc}") from None
         self._indices.add(index)

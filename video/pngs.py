@@ -35,6 +35,29 @@ def write_png(path, rgb, compression=3, label=None):
     return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
 
 
+def plate_output(plate):
+    """``(plate, ext, write)`` for frames rendered from the image sequence ``plate``: a plate of
+    more than 8 bits (None otherwise), the frames' extension (".exr" for an OpenEXR plate, else
+    ".png"), and ``write(path, frame8, index, compression, label)`` that writes the plate's
+    frame ``index`` with the change to ``frame8`` applied at the plate's depth
+    (:func:`reenact.video.bitdepth.merge`)."""
+    if getattr(plate, "depth", "8") == "8":
+        return None, ".png", None
+    from .bitdepth import merge
+
+    options = []
+
+    def write(path, frame8, index, compression, label):
+        full = merge(plate.read_native(index), np.asarray(frame8, np.uint8))
+        if plate.depth != "float":
+            return write_png(path, full, compression, label=label)
+        if not options:
+            options.append(exr_options(next(f for f in plate.files if f is not None)))
+        return write_exr(path, full, options[0], label=label)
+
+    return plate, ".exr" if plate.depth == "float" else ".png", write
+
+
 def write_exr(path, rgb, options=(), label=None):
     """Write an RGB or RGBA float image as an OpenEXR file at ``path`` atomically (OpenCV's codec;
     ``options``: its imwrite flags, :func:`exr_options`)."""
@@ -163,10 +186,8 @@ class FrameFolder:
         self.frames_written = 0
         self._re = _FRAME_RE
         self._tmp_re = _FRAME_TMP_RE
-        self.plate = plate if getattr(plate, "depth", "8") != "8" else None
-        self.ext = ".exr" if self.plate is not None and self.plate.depth == "float" else ".png"
+        self.plate, self.ext, self._on_plate = plate_output(plate)
         self.signable = self.ext == ".png"  # C2PA has no OpenEXR binding
-        self._exr_options = None
         names = []
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
@@ -203,15 +224,7 @@ class FrameFolder:
         if self.plate is None:
             final = write_png(path, np.asarray(frame, np.uint8), self.compression, label=self.path)
         else:
-            from .bitdepth import merge
-
-            full = merge(self.plate.read_native(index), frame)
-            if self.ext == ".png":
-                final = write_png(path, full, self.compression, label=self.path)
-            else:
-                if self._exr_options is None:
-                    self._exr_options = exr_options(next(f for f in self.plate.files if f is not None))
-                final = write_exr(path, full, self._exr_options, label=self.path)
+            final = self._on_plate(path, frame, index, self.compression, self.path)
         self.frames_written += 1
         return final
 
