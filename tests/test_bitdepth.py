@@ -260,3 +260,21 @@ def test_a_prores_render_of_a_10_bit_shot_keeps_the_shot_outside_the_change(pror
     outside = float(np.mean([np.abs(got[i] - shot[i]).mean() for i in range(N) if not 4 <= i < 12]))
     assert outside < 1.2, outside  # copied frames: the shot's 10 bits, less ProRes's own loss
     assert max(int(np.abs(got[i] - shot[i]).max()) for i in range(4, 12)) > 30  # the render changed those
+
+
+def test_a_damaged_exr_header_gives_the_default_options(tmp_path):
+    """exr_options reads the plate's header by hand: a damaged one (a negative or huge attribute
+    size, a cut-off channel list) gives half and ZIP, and never loops."""
+    import struct
+
+    import cv2
+
+    from reenact.video.pngs import exr_options
+
+    default = [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_HALF, cv2.IMWRITE_EXR_COMPRESSION,
+               cv2.IMWRITE_EXR_COMPRESSION_ZIP]
+    head = b"\x76\x2f\x31\x01\x02\x00\x00\x00channels\x00chlist\x00"
+    for i, tail in enumerate((struct.pack("<i", -40) + b"x" * 50, struct.pack("<i", 10 ** 6) + b"R\x00",
+                              struct.pack("<i", 18) + b"R\x00\x02\x00")):
+        (tmp_path / "{}.exr".format(i)).write_bytes(head + tail)
+        assert exr_options(str(tmp_path / "{}.exr".format(i))) == default, i

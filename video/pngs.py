@@ -94,6 +94,8 @@ def exr_options(path):
                 name_end = head.index(b"\0", at)
                 type_end = head.index(b"\0", name_end + 1)
                 size = struct.unpack("<i", head[type_end + 1:type_end + 5])[0]
+                if size < 0:  # a damaged header: the defaults
+                    break
                 value = head[type_end + 5:type_end + 5 + size]
                 name = head[at:name_end]
                 if name == b"channels":
