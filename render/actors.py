@@ -247,8 +247,9 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
 
 
 class PassFrames:
-    """An earlier pass's frames by clip frame number: the PNGs its frame folder holds (a chunk's
-    folder starts at the chunk, so a sequence's own numbering from 0 would be off)."""
+    """An earlier pass's frames by clip frame number: the PNGs (an OpenEXR plate's: OpenEXR
+    frames) its frame folder holds (a chunk's folder starts at the chunk, so a sequence's own
+    numbering from 0 would be off)."""
 
     def __init__(self, folder):
         self.folder = os.fspath(folder)
@@ -257,7 +258,10 @@ class PassFrames:
         from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
         from ..video.sequence import _imread_rgb
 
-        return _imread_rgb(os.path.join(self.folder, "{}{:0{}d}.png".format(FRAME_PREFIX, int(i), FRAME_DIGITS)))
+        path = os.path.join(self.folder, "{}{:0{}d}.png".format(FRAME_PREFIX, int(i), FRAME_DIGITS))
+        if not os.path.exists(path):  # an OpenEXR plate's pass (video/bitdepth.py): its 8-bit picture
+            path = path[:-4] + ".exr"
+        return _imread_rgb(path)
 
     def close(self):
         pass

@@ -278,3 +278,18 @@ def test_a_damaged_exr_header_gives_the_default_options(tmp_path):
                               struct.pack("<i", 18) + b"R\x00\x02\x00")):
         (tmp_path / "{}.exr".format(i)).write_bytes(head + tail)
         assert exr_options(str(tmp_path / "{}.exr".format(i))) == default, i
+
+
+def test_an_earlier_actors_exr_pass_is_read_as_its_picture(plates_of, tmp_path):
+    """Every Actor of the Strip lays each actor's pass over the earlier ones' frames
+    (render/actors.py PassFrames): of an OpenEXR plate those are OpenEXR frames, read as their
+    8-bit picture (before, only PNGs were looked for)."""
+    import shutil
+
+    from reenact.render.actors import PassFrames
+    from reenact.video import open_video
+
+    for i, name in enumerate(sorted(os.listdir(plates_of["exr"]))[:3]):
+        shutil.copyfile(os.path.join(plates_of["exr"], name), tmp_path / "frame_{:06d}.exr".format(i))
+    with open_video(plates_of["exr"]) as p:
+        assert np.array_equal(PassFrames(str(tmp_path)).read(2), p.read(2))
