@@ -88,6 +88,35 @@ def runtime_report(prefer_gpu=True):
     return report
 
 
+def media_report():
+    """What the footage readers and writers can do here: OpenEXR plates (OpenCV's codec, which
+    Reenact turns on: video/bitdepth.py), ProRes and H.264 encoders (PyAV's FFmpeg)."""
+    info = {"openexr": False, "prores": False, "h264": False, "pyav": _version("av")}
+    try:
+        import cv2
+        import numpy as np
+
+        from .video.bitdepth import enable_exr
+
+        enable_exr()
+        ok, buf = cv2.imencode(".exr", np.zeros((2, 2, 3), np.float32))
+        info["openexr"] = bool(ok) and cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) is not None
+    except Exception:  # turned off (OPENCV_IO_ENABLE_OPENEXR=0) or a build without it
+        pass
+    try:
+        import av
+
+        for key, name in (("prores", "prores_ks"), ("h264", "libx264")):
+            try:
+                av.codec.Codec(name, "w")
+                info[key] = True
+            except Exception:
+                pass
+    except ImportError:
+        pass
+    return info
+
+
 def torch_report():
     """Torch presence and CUDA usability (imports torch: only for the doctor, never at render time)."""
     info = {"torch": _version("torch"), "torch_cuda": None}
@@ -108,6 +137,7 @@ def torch_report():
 def full_report(prefer_gpu=True):
     report = runtime_report(prefer_gpu=prefer_gpu)
     report["blender"] = blender_version()
+    report.update(media_report())
     report.update(torch_report())
     report["nvidia_smi"] = shutil.which("nvidia-smi") is not None
     report["cuda_usable"] = bool(
@@ -130,6 +160,10 @@ def format_report(report):
         ("numpy", show(report["numpy"])),
         ("OpenCV", show(report["opencv"])),
         ("onnxruntime", show(report["onnxruntime"])),
+        ("PyAV", show(report.get("pyav"))),
+        ("encoders", ", ".join(label for key, label in (("h264", "H.264"), ("prores", "ProRes"))
+                               if report.get(key)) or "none"),
+        ("OpenEXR plates", "yes" if report.get("openexr") else "no"),
         ("providers available", ", ".join(report["available_providers"]) or "none"),
         ("provider in use", show(report["provider"])),
         ("torch", show(report.get("torch")) if "torch" in report else "not checked"),

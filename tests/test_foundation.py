@@ -58,8 +58,10 @@ def test_doctor_reports_provider_in_use():
     assert report["provider"] in ("CPUExecutionProvider", "CUDAExecutionProvider")
     assert report["numpy"] == "1.26.4"
     assert report["python"].startswith("3.11")
+    assert report["openexr"] and report["prores"] and report["h264"]  # plates and deliveries (pinned wheels)
     text = _reenact("doctor").stdout
     assert "provider in use" in text and report["provider"] in text
+    assert "OpenEXR plates       yes" in text and "H.264, ProRes" in text
 
 
 def test_unknown_command_fails_cleanly():
