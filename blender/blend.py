@@ -61,6 +61,18 @@ def poll_media_strip(cls, context):
     return True
 
 
+def refuse_retimed(strip, what="its result strip would not follow the retiming"):
+    """ValueError when ``strip`` is retimed (Blender's retiming keys: more than its two ends; an
+    older speed factor): its clip frames no longer map one to one onto the timeline, which every
+    Reenact job relies on (``what`` says what would go wrong; before 2026-12-05 only tracking
+    checked, and a render of a shot retimed after tracking added a result strip playing at the
+    clip's own speed over the retimed shot). Adding retiming keys crashes Blender's headless
+    module, so Reenact does not copy them."""
+    if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
+        raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
+                         "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))
+
+
 def free_channel_above(scene, strip):
     """The lowest channel above ``strip`` that is free over its whole frame range."""
     start, end = strip.frame_final_start, strip.frame_final_end

@@ -72,3 +72,25 @@ def test_a_shot_inside_a_meta_strip_gets_its_result_inside_it(tmp_path, carphone
     assert r["results_after_second"] == 1 and r["second_in"] == "Cut" and r["second_channel"] == 2, r
     assert r["preview_in"] == "Cut" and r["previews_removed"] == 1, r
     assert r["strips_left"] == ["Cut", "shot", "shot Reenact Face", "under"], r
+
+
+def test_a_retimed_shot_is_refused_before_any_work():
+    """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
+    strip in one line (blend.refuse_retimed): its clip frames no longer map one to one onto the
+    timeline, and the result strip would play at the clip's speed over it (before 2026-12-05 only
+    tracking checked). Blender's headless module crashes adding retiming keys, so the strip is a
+    stand-in with the attributes the check reads."""
+    from conftest import run_py
+
+    code = (
+        "from types import SimpleNamespace as S\n"
+        "from reenact.blender import blend\n"
+        "blend.refuse_retimed(S(name='shot', retiming_keys=[1, 2]))\n"
+        "try:\n"
+        "    blend.refuse_retimed(S(name='shot', retiming_keys=[1, 2, 3]))\n"
+        "except ValueError as e:\n"
+        "    print('REFUSED', e)\n")
+    res = run_py(code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("REFUSED")]
+    assert line and "strip 'shot' is retimed" in line[0] and "result strip would not follow" in line[0], res.stdout

@@ -52,6 +52,7 @@ def restyle_target(context, strip_name, model):
     if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
         raise ValueError("no movie or image strip '{}' in scene '{}'".format(strip_name, scene.name) if strip_name
                          else "select a movie or image strip in the sequencer")
+    blend.refuse_retimed(strip)
     model = model or scene.reenact.restyle_model
     if not model:
         raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")

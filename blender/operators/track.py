@@ -70,9 +70,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         if not self.properties.is_property_set("small_faces"):
             self.small_faces = settings.small_faces
         strip = blend.active_strip(context.scene)
-        if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
-            raise ValueError("strip '{}' is retimed: clip frames no longer map one to one onto the "
-                             "timeline; track it before retiming".format(strip.name))
+        blend.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
         self._strip_name = strip.name
         self._scene_name = context.scene.name
         source = actor_data.strip_source(strip)
