@@ -15,7 +15,8 @@ REGION_ITEMS = (
                      "fill the background it uncovers from the shot, and render the face in it"),
 )
 OUTPUT_ITEMS = (
-    ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written)"),
+    ("IMAGES", "Image Sequence", "One PNG per frame (each frame is kept as soon as it is written); an OpenEXR or "
+                                 "16-bit plate gets OpenEXR or 16-bit frames with only the change applied"),
     ("MOVIE", "Movie", "One movie file (H.264; lossless RGB with the Lossless option)"),
     ("PRORES", "ProRes Movie", "One .mov file in Apple ProRes 422 HQ (10-bit, every frame a key frame): what "
                                "editing systems conform from"),
