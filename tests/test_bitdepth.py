@@ -293,3 +293,17 @@ def test_an_earlier_actors_exr_pass_is_read_as_its_picture(plates_of, tmp_path):
         shutil.copyfile(os.path.join(plates_of["exr"], name), tmp_path / "frame_{:06d}.exr".format(i))
     with open_video(plates_of["exr"]) as p:
         assert np.array_equal(PassFrames(str(tmp_path)).read(2), p.read(2))
+
+
+def test_a_shot_gone_unreadable_is_written_from_its_8_bit_pictures(tmp_path):
+    """The deep writer reads the shot again; when it cannot (moved, damaged), the movie is made
+    from the 8-bit pictures as before 2026-12-05, not lost."""
+    from reenact.video import VideoWriter, open_video
+
+    frames = [np.full((32, 48, 3), 40 * k, np.uint8) for k in range(3)]
+    out = str(tmp_path / "out.mov")
+    with VideoWriter(out, 25, (48, 32), codec="prores", deep_from=str(tmp_path / "gone.mov")) as w:
+        for f in frames:
+            w.write(f)
+    with open_video(out) as o:
+        assert len(o) == 3 and abs(int(o.read(2)[16, 24, 0]) - 80) <= 2

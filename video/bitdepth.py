@@ -129,7 +129,7 @@ class DeepFrames:
     def __init__(self, path):
         from . import open_video
 
-        self.src = open_video(path)
+        self.src = open_video(path, allow_truncated=True, allow_variable_rate=True)
         self._it = self.src._iter(range(len(self.src)), convert=self._pair)
 
     def _pair(self, fr):
@@ -144,7 +144,7 @@ class DeepFrames:
         applied: RGB uint16 (None past the movie's end: the caller writes ``frame8`` as it is)."""
         try:
             _i, (a8, a16) = next(self._it)
-        except StopIteration:
+        except Exception:  # the end, or a frame the decoder cannot give again: 8 bits from here
             return None
         if a8.shape != np.shape(frame8):
             return None

@@ -379,7 +379,10 @@ class VideoWriter(_AtomicOutput):
         if self._deep_from is not None and self._deep is None and self.frames_written == 0:
             from .bitdepth import DeepFrames
 
-            self._deep = DeepFrames(self._deep_from)
+            try:
+                self._deep = DeepFrames(self._deep_from)
+            except (VideoError, OSError):  # the shot unreadable now: its 8-bit pictures, as before
+                self._deep_from = None
         deep = self._deep.merged(a) if self._deep is not None else None
         vf = av.VideoFrame.from_ndarray(a, format="rgb24") if deep is None else av.VideoFrame.from_ndarray(
             deep, format="rgb48le")
