@@ -285,7 +285,8 @@ def preview_latency(clip, model, size, tmp):
     from reenact.render.conditioning import crop_transforms
     from reenact.face.track import Track
     from reenact.render.cache import source_identity
-    from reenact.render.pipeline import get_renderer, render_frame
+    from reenact.render.pipeline import get_renderer
+    from reenact.render.oneframe import render_frame
     from reenact.video import open_video
     from .reenact_measures import brows_raised
 

@@ -224,7 +224,8 @@ def test_merge_frame_is_the_render_of_every_actor(two_shot, tmp_path):
     from reenact.render.actors import merge_frame
     from reenact.render.cache import source_identity
     from reenact.render.marking import render_payload
-    from reenact.render.pipeline import get_renderer, render_frame
+    from reenact.render.pipeline import get_renderer
+    from reenact.render.oneframe import render_frame
     from reenact.render.plates import footage_area
 
     video, tracks, edits = two_shot

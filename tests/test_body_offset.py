@@ -127,7 +127,8 @@ def test_head_preview_frame_equals_the_render_on_a_panning_shot(carphone, tmp_pa
     from conftest import turned
 
     from reenact.render.plates import stored_plate
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.render.renderer import BASE_MODEL
     from reenact.tracking.tracker import track_video
     from reenact.video import open_video

@@ -269,7 +269,8 @@ def test_writer_error_in_its_thread_reaches_the_caller_and_leaves_no_partial_out
 
 
 def test_render_frame_equals_clip_frame(tracked, performance, clip_with_audio, tmp_path):
-    from reenact.render.pipeline import render_clip, render_frame, source_identity
+    from reenact.render.pipeline import render_clip, source_identity
+    from reenact.render.oneframe import render_frame
     from reenact.video import open_video
 
     frames = {}
@@ -349,7 +350,8 @@ def test_rows_the_performance_does_not_change_are_the_footage(tracked, performan
     """A render of the footage's own performance draws nothing: every frame is the footage, bit
     for bit, unmarked (it was not synthesised); an edit of a few rows draws only those, and
     Preview Frame shows the same."""
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.video import open_video
 
     got = {}
@@ -458,7 +460,8 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     from reenact.face import transfer as X
     from reenact.face.gaze import gaze_to_directions
     from reenact.render.motion import HeadMotion
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.render.eyes import ShotEyes
     from reenact.video import open_video
 

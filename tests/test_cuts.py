@@ -190,7 +190,8 @@ def test_a_dissolve_fades_the_render_with_its_shot(two_shots, tmp_path):
     there fades its change by that share (the changed face dissolves as the footage's does),
     and leaves every other frame as it draws it without."""
     from conftest import edited
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
 
     a, b = read_frames(two_shots["a"]), read_frames(two_shots["b"])
     n, at = 8, 30

@@ -31,7 +31,8 @@ def test_a_jaw_key_draws_the_mouth_from_the_shot(carphone, carphone_track, tmp_p
     ``mouth_mode="renderer"`` keeps the network."""
     from reenact.render.donor import mouth_openings
     from reenact.render.motion import HeadMotion
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.render.rewrite import face_mouth
     from reenact.video import open_video
 
@@ -81,7 +82,8 @@ def test_a_blink_key_draws_the_eyes_from_a_blink_of_the_shot(carphone, carphone_
     from reenact.face import transfer as X
     from reenact.render.eyes import ShotEyes, eye_shapes
     from reenact.render.motion import HeadMotion
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.video import open_video
 
     track = carphone_track

@@ -138,7 +138,8 @@ def test_cli_render_refuses_another_clip(track_file, carphone, footage, tmp_path
 
 
 def test_pipeline_refuses_another_clip(carphone_track, footage):
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.video.identity import FootageMismatch
 
     with pytest.raises(FootageMismatch, match="noise.mp4"):

@@ -263,7 +263,7 @@ def test_a_head_pose_the_shot_never_shows_is_named(turned, carphone, carphone_tr
     line = "frames 60-61 ask for a head pose no frame of the shot shows (up to 14 degrees"
     assert res.stderr.count(line) == 1 and sum(line in w for w in summary["warnings"]) == 1
     # Preview Frame says the same of its frame
-    from reenact.render.pipeline import render_frame
+    from reenact.render.oneframe import render_frame
     from reenact.video import open_video
 
     with open_video(carphone) as src:

@@ -782,7 +782,8 @@ def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone
     manifest; chunks of the same job carry the same id; Preview Frame marks the same way."""
     from reenact.provenance.verify import verify_path
     from reenact.render.cache import source_identity
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.render.renderer import BASE_MODEL
     from reenact.video import open_video
 

@@ -98,7 +98,8 @@ def test_shot_mouth_draws_the_requested_mouth(carphone, carphone_track, tmp_path
 def test_render_draws_a_dub_within_the_footage_with_the_shot_mouth(carphone, carphone_track, tmp_path):
     """... on two threads (render/overlap.py: Draws), the frames handed on in order and each the
     same as Preview Frame draws it alone."""
-    from reenact.render.pipeline import render_clip, render_frame, source_identity
+    from reenact.render.pipeline import render_clip, source_identity
+    from reenact.render.oneframe import render_frame
 
     req = _retimed(carphone_track, 12)
     got, order = {}, []
@@ -175,7 +176,8 @@ def test_a_dub_keeps_a_letterbox_bar_that_cuts_the_chin(carphone, carphone_track
             assert not ((got[i][:B].max(-1) <= 24) & (f[:B].max(-1) > 40)).any(), i  # no black in the picture
             drew += int((np.abs(got[i][:B].astype(int) - f[:B].astype(int)).max(-1) > 8).sum() > 50)
     assert drew >= 15, drew  # the mouths were drawn
-    from reenact.render.pipeline import render_frame, source_identity
+    from reenact.render.pipeline import source_identity
+    from reenact.render.oneframe import render_frame
 
     with open_video(clip) as src:  # Preview Frame draws the same frame (the same bars, the same mark)
         for i in (41, 53):

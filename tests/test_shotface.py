@@ -143,7 +143,8 @@ def test_preview_frame_draws_what_the_render_draws(folders, tmp_path):
     from conftest import edited
 
     from reenact.render.conditioning import crop_transforms
-    from reenact.render.pipeline import render_clip, render_frame
+    from reenact.render.pipeline import render_clip
+    from reenact.render.oneframe import render_frame
     from reenact.render.renderer import BASE_MODEL
     from reenact.render.shotface import preview_face
 

@@ -422,7 +422,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
 
 def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress, others=()):
     """Worker thread of Preview Frame (no bpy here): clip frame ``i`` of ``source`` with the
-    performance drawn (:func:`~reenact.render.pipeline.render_frame`; ``track``: the window's
+    performance drawn (:func:`~reenact.render.oneframe.render_frame`; ``track``: the window's
     rows, ``full``: the whole performance, ``base``: the footage's Track), written to ``path``
     (PNG). ``others``: the strip's other actors, (track, full, base, renderer, plan) each, drawn
     each over the footage and laid together with this one as a several-actor render lays its
@@ -473,7 +473,7 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
     """One actor's Preview Frame render of clip frame ``i`` (``frame``: its pixels): (frame, info)."""
     from ...progress import Cancelled
     from ...render.cache import source_identity
-    from ...render.pipeline import render_frame
+    from ...render.oneframe import render_frame
 
     region, mode = plan["region"], plan["mouth"].lower()
     mouth = head = face = front = None
