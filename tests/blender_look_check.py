@@ -9,31 +9,16 @@ RESULT <json>."""
 
 import json
 import os
-import sys
 
 import bpy
 import numpy as np
-
-
-def render(scene, frame, path):
-    scene.frame_set(frame)
-    scene.render.filepath = path
-    bpy.ops.render.render(write_still=True)
-    import cv2
-
-    return cv2.imread(path, cv2.IMREAD_COLOR).astype(np.int16)
+from sequencer_check import empty_scene, render, run
 
 
 def main(clip, folder, work):
     from reenact.blender import blend
-    from reenact import register
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    register()
-    scene = bpy.context.scene
-    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 320, 240, 100
-    scene.render.image_settings.file_format = "PNG"
-    scene.view_settings.view_transform = "Standard"
+    scene = empty_scene(320, 240)
     scene.frame_start, scene.frame_end = 1, 120
     strips = blend.strips_of(scene)
     shot = strips.new_movie(name="shot", filepath=clip, channel=2, frame_start=1, fit_method="FIT")
@@ -108,4 +93,4 @@ def render_shot_only(scene, shot, pv, res, work, frame=40):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[-3:])
+    run(main, 3)

@@ -10,31 +10,16 @@ fail: it measures how far the top-level placement is off). Prints RESULT <json>.
 
 import json
 import os
-import sys
 
 import bpy
 import numpy as np
-
-
-def render(scene, frame, path):
-    scene.frame_set(frame)
-    scene.render.filepath = path
-    bpy.ops.render.render(write_still=True)
-    import cv2
-
-    return cv2.imread(path, cv2.IMREAD_COLOR).astype(np.int16)
+from sequencer_check import empty_scene, render, run
 
 
 def main(clip, folder, work):
     from reenact.blender import blend
-    from reenact import register
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    register()
-    scene = bpy.context.scene
-    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 320, 240, 100
-    scene.render.image_settings.file_format = "PNG"
-    scene.view_settings.view_transform = "Standard"
+    scene = empty_scene(320, 240)
     scene.frame_start, scene.frame_end = 1, 120
     top = blend.strips_of(scene)
     under = top.new_effect("under", "COLOR", 2, 1,
@@ -87,11 +72,4 @@ def main(clip, folder, work):
 
 
 if __name__ == "__main__":
-    try:
-        main(*sys.argv[-3:])
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        sys.stdout.flush()
-        os._exit(1)  # not a hang at exit (bpy 4.5)
+    run(main, 3)

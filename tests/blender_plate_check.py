@@ -8,31 +8,16 @@ out: the check measures that too). Prints RESULT <json>."""
 
 import json
 import os
-import sys
 
 import bpy
 import numpy as np
-
-
-def render(scene, frame, path):
-    scene.frame_set(frame)
-    scene.render.filepath = path
-    bpy.ops.render.render(write_still=True)
-    import cv2
-
-    return cv2.imread(path, cv2.IMREAD_COLOR).astype(np.int16)
+from sequencer_check import empty_scene, render, run
 
 
 def main(plate, result, png, work):
     from reenact.blender import blend
-    from reenact import register
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    register()
-    scene = bpy.context.scene
-    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 176, 144, 100
-    scene.render.image_settings.file_format = "PNG"
-    scene.view_settings.view_transform = "Standard"
+    scene = empty_scene(176, 144)
     names = sorted(os.listdir(plate))
     shot = blend.strips_of(scene).new_image(name="plate", filepath=os.path.join(plate, names[0]), channel=1,
                                             frame_start=1)
@@ -69,11 +54,4 @@ def main(plate, result, png, work):
 
 
 if __name__ == "__main__":
-    try:
-        main(*sys.argv[-4:])
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-        sys.stdout.flush()
-        os._exit(1)
+    run(main, 4)

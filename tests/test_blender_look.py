@@ -16,24 +16,36 @@ from conftest import ROOT
 pytestmark = pytest.mark.blender
 
 
-@pytest.mark.parametrize("version", ["5.0", "4.5"])
-def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone, version, request):
-    import cv2
-
-    from reenact.video import open_video
-
+def _check(script, version, request, tmp_path, *args):
+    """Run tests/``script`` in Blender ``version`` (5.0 here, 4.5 through the fixture) with
+    ``args``; its RESULT line as a dict."""
     py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
-    folder = tmp_path / "render"
-    folder.mkdir()
-    with open_video(carphone) as src:  # the result of a render that changed nothing: the footage
-        for i, f in src.iter_frames():
-            cv2.imwrite(str(folder / "frame_{:06d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    res = subprocess.run([py, os.path.join(ROOT, "tests", "blender_look_check.py"), carphone, str(folder),
-                          str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=str(tmp_path), env=env)
+    res = subprocess.run([py, os.path.join(ROOT, "tests", script), *map(str, args)], capture_output=True, text=True,
+                         timeout=600, cwd=str(tmp_path), env=env)
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
     assert "{}.{}".format(*r["version"][:2]) == version
+    return r
+
+
+def _footage_pngs(clip, folder):
+    """The result of a render that changed nothing: ``clip``'s frames as the frame folder."""
+    import cv2
+
+    from reenact.video import open_video
+
+    folder.mkdir()
+    with open_video(clip) as src:
+        for i, f in src.iter_frames():
+            cv2.imwrite(str(folder / "frame_{:06d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    return folder
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone, version, request):
+    folder = _footage_pngs(carphone, tmp_path / "render")
+    r = _check("blender_look_check.py", version, request, tmp_path, carphone, folder, tmp_path)
     assert r["fit_scale"] > 1.5 and min(r["shot_mean"]) > 20  # the shot fills the frame, scaled up
     # the same pictures, framed as the shot: within the two decoders' rounding (mean levels)
     assert max(r["result_vs_shot"]) < 1.5 and r["preview_vs_shot"] < 1.5, r
@@ -49,22 +61,8 @@ def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone,
 def test_a_shot_inside_a_meta_strip_gets_its_result_inside_it(tmp_path, carphone, version, request):
     """Editors nest cuts in meta strips; the meta's framing must reach the result (before
     2026-12-05 it went to the top level, framed as the bare footage)."""
-    import cv2
-
-    from reenact.video import open_video
-
-    py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
-    folder = tmp_path / "render"
-    folder.mkdir()
-    with open_video(carphone) as src:
-        for i, f in src.iter_frames():
-            cv2.imwrite(str(folder / "frame_{:06d}.png".format(i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    res = subprocess.run([py, os.path.join(ROOT, "tests", "blender_meta_check.py"), carphone, str(folder),
-                          str(tmp_path)], capture_output=True, text=True, timeout=600, cwd=str(tmp_path), env=env)
-    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
-    r = json.loads(lines[-1][7:])
-    assert "{}.{}".format(*r["version"][:2]) == version
+    folder = _footage_pngs(carphone, tmp_path / "render")
+    r = _check("blender_meta_check.py", version, request, tmp_path, carphone, folder, tmp_path)
     assert r["result_in"] == "Cut" and r["result_channel"] == 2, r
     assert r["shot_mean"] > 20
     assert r["result_vs_shot"] < 1.5 and r["preview_vs_shot"] < 1.5, r

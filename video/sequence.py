@@ -125,13 +125,13 @@ class ImageSequenceSource(VideoSource):
         #: how the plate stores its samples: "8", "16" or "float" (scene-linear): :mod:`.bitdepth`
         self.depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(img.dtype, "float")
 
-    def _load(self, i: int) -> Optional[np.ndarray]:
+    def _load(self, i: int, reader=_imread_rgb, gaps: Optional[bool] = None) -> Optional[np.ndarray]:
         f = self.files[i]
         if f is None:
-            if self.allow_gaps:
+            if self.allow_gaps if gaps is None else gaps:
                 return None
             raise VideoError(self.path, f"frame {i} (number {self.frame_numbers[i]}) is missing")
-        img = _imread_rgb(f)
+        img = reader(f)
         if (img.shape[1], img.shape[0]) != self.size:
             raise VideoError(f, f"image is {img.shape[1]}x{img.shape[0]} but the sequence is "
                                 f"{self.size[0]}x{self.size[1]}")
@@ -141,15 +141,7 @@ class ImageSequenceSource(VideoSource):
         """Frame ``index`` as stored (RGB or RGBA; uint8, uint16 or float32): the plate a render
         writes its change into (:func:`.bitdepth.merge`)."""
         self._check_open()
-        i = self._check_index(index)
-        f = self.files[i]
-        if f is None:
-            raise VideoError(self.path, f"frame {i} (number {self.frame_numbers[i]}) is missing")
-        img = _imread_native(f)
-        if (img.shape[1], img.shape[0]) != self.size:
-            raise VideoError(f, f"image is {img.shape[1]}x{img.shape[0]} but the sequence is "
-                                f"{self.size[0]}x{self.size[1]}")
-        return img
+        return self._load(self._check_index(index), _imread_native, gaps=False)
 
     def iter_frames(self, start: int = 0, stop: Optional[int] = None, step: int = 1):
         self._check_open()

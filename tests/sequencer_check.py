@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared by the checks that render Blender's sequencer in a fresh bpy process (5.0, and 4.5 LTS
+where given): blender_look_check.py, blender_meta_check.py, blender_plate_check.py. The check
+scripts import it from their own folder (a script's folder is on its path)."""
+
+import os
+import sys
+
+import bpy
+import numpy as np
+
+
+def empty_scene(width, height):
+    """A factory-empty scene with Reenact registered, rendering the sequencer at ``width`` x
+    ``height`` to PNG through the Standard view (what the checks compare)."""
+    from reenact import register
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = width, height, 100
+    scene.render.image_settings.file_format = "PNG"
+    scene.view_settings.view_transform = "Standard"
+    return scene
+
+
+def render(scene, frame, path):
+    """The sequencer's picture at ``frame`` (BGR int16, written to ``path`` on the way)."""
+    import cv2
+
+    scene.frame_set(frame)
+    scene.render.filepath = path
+    bpy.ops.render.render(write_still=True)
+    return cv2.imread(path, cv2.IMREAD_COLOR).astype(np.int16)
+
+
+def run(main, n_args):
+    """``main`` on the script's last ``n_args`` arguments; an error is printed and exits 1 at
+    once (the bpy 4.5 module hangs at exit after sequencer renders: ``main`` ends with
+    ``os._exit(0)`` after its RESULT line)."""
+    try:
+        main(*sys.argv[-n_args:])
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        sys.stdout.flush()
+        os._exit(1)
