@@ -307,3 +307,31 @@ def test_a_shot_gone_unreadable_is_written_from_its_8_bit_pictures(tmp_path):
             w.write(f)
     with open_video(out) as o:
         assert len(o) == 3 and abs(int(o.read(2)[16, 24, 0]) - 80) <= 2
+
+
+@pytest.mark.parametrize("kind", ["float", "uint16"])
+def test_merge_shows_the_change_exactly_over_a_continuous_plate(kind):
+    """bitdepth.merge on a plate of continuous values (not made from 8-bit ones, as a camera's):
+    every changed pixel shows the 8-bit picture asked for, every other value (a blown channel the
+    change left alone included) is the plate's. The plate's detail below one level was first
+    kept in linear light, where half a level at mid-grey is several levels near black: a pixel
+    asked to be 10 came out 5."""
+    from reenact.video.bitdepth import display8, merge
+
+    rng = np.random.default_rng(1)
+    if kind == "float":
+        plate = (rng.random((48, 64, 3)) ** 2.2).astype(np.float32)
+        plate[3, 3] = (3.0, 0.2, 0.2)  # a blown red channel
+    else:
+        plate = rng.integers(0, 65536, (48, 64, 3)).astype(np.uint16)
+    base = display8(plate)
+    want = base.copy()
+    want[10:30, 20:40] = rng.integers(0, 256, (20, 20, 3))  # a face's box
+    want[3, 3, 1] = 10
+    got = merge(plate, want)
+    assert got.dtype == plate.dtype
+    assert np.array_equal(display8(got), want)
+    same = want == base
+    assert np.array_equal(got[same], plate[same])
+    if kind == "float":
+        assert got[3, 3, 0] == 3.0  # the render left red alone: still blown

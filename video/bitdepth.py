@@ -74,8 +74,9 @@ def display8(native):
 def merge(native, frame8, base8=None):
     """The plate frame ``native`` (RGB or RGBA; uint16 or float) with the change that turned its
     8-bit picture into ``frame8`` (RGB uint8) applied at the plate's own depth: 16-bit as the
-    change times 257, float as the change in linear light (where the plate's value lies outside
-    0..1, which the picture clips, a changed pixel is the render's value itself). Unchanged
+    change times 257, float as the render's value with the plate's detail below one level of the
+    picture kept (where the plate's value lies outside 0..1, which the picture clips, a changed
+    channel is the render's value itself). Unchanged
     pixels (and the alpha channel) keep the plate's exact values. ``base8``: the 8-bit picture
     the work was done on, when it was not made from ``native`` by :func:`display8` (a movie's
     decoder converts to 8 and to 16 bits on its own: :class:`DeepFrames`)."""
@@ -98,16 +99,16 @@ def merge(native, frame8, base8=None):
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     out = a.astype(kind, copy=True)
     n8, b8, src = new[box], base[box], out[box][..., :3]
-    changed = ne[box].any(axis=2)[..., None]
+    changed = ne[box]  # per channel: a blown channel the render left alone stays blown
     if a.dtype == np.uint16:
         d = (n8.astype(np.int32) - b8.astype(np.int32)) * 257
         part = np.clip(src.astype(np.int32) + d, 0, 65535).astype(np.uint16)
-    else:  # the plate's detail below one level kept; a value the picture clips (a highlight
-        # above 1.0, below 0, NaN) is replaced whole where the render changed it
-        lut = _lut8()
+    else:  # the plate's detail below one level kept, as a fraction of a level of the picture
+        # (in linear light half a level at mid-grey is many levels near black); a value the
+        # picture clips (a highlight above 1.0, below 0, NaN) is replaced whole where changed
         with np.errstate(invalid="ignore"):
-            fine = np.where((src >= 0.0) & (src <= 1.0), src - lut[b8], 0.0)
-        part = (lut[n8] + fine).astype(np.float32)
+            fine = np.where((src >= 0.0) & (src <= 1.0), srgb_encode(src) - b8 / np.float32(255.0), 0.0)
+        part = srgb_decode(np.clip(n8 / np.float32(255.0) + fine, 0.0, 1.0))
     out[box][..., :3] = np.where(changed, part, src)
     return out
 
