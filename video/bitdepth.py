@@ -7,7 +7,8 @@ frames. A VFX plate holds more: 16-bit display-referred PNG/TIFF, or scene-linea
 OpenEXR with highlights above 1.0. Reading, :func:`display8` gives the 8-bit picture Blender's
 *Standard* view shows of it (EXR: the sRGB transfer of scene-linear Rec.709, clipped to 0..1).
 Writing, :func:`merge` puts a rendered 8-bit frame back into the plate as the *change* of the
-8-bit picture added to the plate's own values (EXR: in linear light): a pixel the render did not
+8-bit picture added to the plate's own values (EXR: the render's value with the plate's detail
+below one level of the picture kept): a pixel the render did not
 change comes out bit for bit the plate's, highlights, sub-level grain and alpha included, and a
 changed pixel shows the render's 8-bit value with the plate's own fine detail beneath it.
 Movies of more than 8 bits (a 10-bit camera original, an HDR shot) written to a movie that holds
