@@ -367,10 +367,14 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     start = int(original.frame_start)
     channel = free_channel_above(scene, original)
     if os.path.isdir(out):
-        from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
+        from ..video.pngs import _FRAME_RE
 
-        ext = ".exr" if os.path.isfile(os.path.join(out, FRAME_PREFIX + "0" * FRAME_DIGITS + ".exr")) else ".png"
-        names = ["{}{:0{}d}{}".format(FRAME_PREFIX, i, FRAME_DIGITS, ext) for i in range(n_frames)]
+        # the folder's frames in order: frame_000000.png ..., or a plate's numbered as the plate
+        # (frame_001001.exr ...)
+        found = sorted((int(m.group(1)), m.group(0)) for m in map(_FRAME_RE.match, os.listdir(out)) if m)
+        names = [nm for _n, nm in found][:n_frames]
+        if len(names) < n_frames:
+            raise ValueError("{}: {} of the {} frames are there".format(out, len(names), n_frames))
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
         for nm in names[1:]:
             st.elements.append(nm)

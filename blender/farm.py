@@ -92,11 +92,13 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None):
     if out is not None:
         return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
                               sign_cert=sign[0], sign_key=sign[1], codec=codec)
+    from ..video.bitdepth import plate_first
+
     with open_video(source) as src:
-        n = len(src)
+        n, first = len(src), plate_first(src)
     if not os.path.isdir(folder):
         raise ValueError("{}: no frames rendered here yet".format(folder))
-    frames = FrameFolder(folder, n)
+    frames = FrameFolder(folder, n, first=first)
     missing = frames.missing()
     if missing:
         raise ValueError("{}: {} of the clip's {} frames are missing (first: {}): a chunk has not finished; "

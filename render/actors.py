@@ -189,13 +189,14 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     from .plates import footage_area
     from .cache import source_identity
     from ..video import open_video
+    from ..video.bitdepth import plate_first
 
     actors = [a if isinstance(a, dict) else {"track": a} for a in actors]
     if not actors:
         raise ValueError("no actor to render")
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     with open_video(video) as src:  # every Track against the footage before any long work
-        size = (src.width, src.height)
+        size, numbered = (src.width, src.height), plate_first(src)  # (a plate's passes: numbered as it)
     for a in actors:
         check_tracks_footage(a["track"], video, a.get("crop_track"), options.get("accept_footage", False))
         check_inputs(a["track"], a.get("crop_track"), size)
@@ -225,7 +226,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
             earlier.append(over.mine)
             if canvas is not None:
                 canvas.close()
-            canvas = None if last else PassFrames(target)
+            canvas = None if last else PassFrames(target, numbered)
     finally:
         if canvas is not None:
             canvas.close()
@@ -251,14 +252,15 @@ class PassFrames:
     frames) its frame folder holds (a chunk's folder starts at the chunk, so a sequence's own
     numbering from 0 would be off)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, first=0):
         self.folder = os.fspath(folder)
+        self.first = int(first)  # a plate's passes are numbered as the plate
 
     def read(self, i):
         from ..video.encode import FRAME_DIGITS, FRAME_PREFIX
         from ..video.sequence import _imread_rgb
 
-        path = os.path.join(self.folder, "{}{:0{}d}.png".format(FRAME_PREFIX, int(i), FRAME_DIGITS))
+        path = os.path.join(self.folder, "{}{:0{}d}.png".format(FRAME_PREFIX, self.first + int(i), FRAME_DIGITS))
         if not os.path.exists(path):  # an OpenEXR plate's pass (video/bitdepth.py): its 8-bit picture
             path = path[:-4] + ".exr"
         return _imread_rgb(path)

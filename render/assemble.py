@@ -19,6 +19,7 @@ import time
 from ..progress import Cancelled
 from ..provenance.manifest import png_has_manifest, read_manifest
 from ..video import VideoError, VideoWriter, open_video
+from ..video.bitdepth import plate_first
 from ..video.encode import FrameFolder, source_tags
 from .pipeline import SIGNABLE_MOVIES
 
@@ -61,7 +62,8 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         n, size, rate = len(src), (src.width, src.height), src.rate
         audio = video if (src.kind == "movie" and src.has_audio) else None
         tags = source_tags(src)  # an HDR shot's colour encoding, the timecode, the pixel aspect
-    frames = FrameFolder(folder, n)
+        first = plate_first(src)  # a plate's frames are numbered as the plate
+    frames = FrameFolder(folder, n, first=first)
     missing = frames.missing()
     if missing:
         shown = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")

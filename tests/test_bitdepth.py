@@ -84,7 +84,8 @@ def test_a_render_of_a_plate_keeps_the_plate_where_nothing_changed(plates_of, ki
     s = render_clip(edited(track), plate, out=str(out), frames=(4, 12), region="face", prefer_gpu=False,
                     on_frame=lambda i, f: shown.__setitem__(i, f.copy()))
     ext = ".exr" if kind == "exr" else ".png"
-    assert sorted(os.listdir(out)) == ["frame_{:06d}{}".format(i, ext) for i in range(N)]
+    # numbered as the plate (1001, ...), so a compositor's frame numbers hold
+    assert sorted(os.listdir(out)) == ["frame_{:06d}{}".format(1001 + i, ext) for i in range(N)]
     assert s["rendered"] + s["warped"] + s["cached"] > 0
     changed_rows = 0
     with open_video(plate) as p, open_video(str(out)) as o:
@@ -100,7 +101,7 @@ def test_a_render_of_a_plate_keeps_the_plate_where_nothing_changed(plates_of, ki
             changed_rows += int(not same.all())
     assert changed_rows >= 6
     if kind == "exr":
-        assert exr_options(os.path.join(out, "frame_000005.exr")) == exr_options(
+        assert exr_options(os.path.join(out, "frame_001006.exr")) == exr_options(
             os.path.join(plate, "plate.1006.exr"))  # half, PIZ, as the plate
         assert b[:8, :12].min() == pytest.approx(3.0)  # the highlight kept
         assert any("no C2PA manifest" in w for w in s["warnings"]), s["warnings"]
@@ -131,7 +132,7 @@ def test_a_farm_folder_of_exr_frames_assembles_into_a_movie(plates_of, tmp_path)
     folder = tmp_path / "frames"
     folder.mkdir()
     for i, name in enumerate(sorted(os.listdir(plates_of["exr"]))):  # an untouched render: the plate
-        shutil.copyfile(os.path.join(plates_of["exr"], name), folder / "frame_{:06d}.exr".format(i))
+        shutil.copyfile(os.path.join(plates_of["exr"], name), folder / "frame_{:06d}.exr".format(1001 + i))
     s = assemble_movie(str(folder), plates_of["exr"], str(tmp_path / "out.mkv"), lossless=True)
     assert s["frames"] == N
     with open_video(str(tmp_path / "out.mkv")) as m, open_video(plates_of["exr"]) as p:
@@ -154,8 +155,8 @@ def test_blender_shows_an_exr_plates_render_and_preview_as_the_plate(plates_of, 
     py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
     result = tmp_path / "render"
     result.mkdir()
-    for i, name in enumerate(sorted(os.listdir(plates_of["exr"]))):
-        shutil.copyfile(os.path.join(plates_of["exr"], name), result / "frame_{:06d}.exr".format(i))
+    for i, name in enumerate(sorted(os.listdir(plates_of["exr"]))):  # a render of it: numbered as the plate
+        shutil.copyfile(os.path.join(plates_of["exr"], name), result / "frame_{:06d}.exr".format(1001 + i))
     png = str(tmp_path / "preview.png")
     with open_video(plates_of["exr"]) as p:  # scene frame 11 is clip frame 10
         cv2.imwrite(png, cv2.cvtColor(p.read(10), cv2.COLOR_RGB2BGR))
@@ -166,7 +167,7 @@ def test_blender_shows_an_exr_plates_render_and_preview_as_the_plate(plates_of, 
     r = json.loads(lines[-1][7:])
     assert "{}.{}".format(*r["version"][:2]) == version
     assert r["strip_depth"] == "float" and r["strip_frames"] == N, r
-    assert r["result_files"] == "frame_000000.exr" and r["result_space"] == r["plate_space"], r
+    assert r["result_files"] == "frame_001001.exr" and r["result_space"] == r["plate_space"], r
     assert r["plate_mean"] > 20
     assert r["result_vs_plate"] < 0.5, r
     assert r["preview_vs_plate"] < 1.5 and r["preview_space"] != r["plate_space"], r
@@ -335,3 +336,17 @@ def test_merge_shows_the_change_exactly_over_a_continuous_plate(kind):
     assert np.array_equal(got[same], plate[same])
     if kind == "float":
         assert got[3, 3, 0] == 3.0  # the render left red alone: still blown
+
+
+def test_a_plates_first_number_from_a_folder_a_pattern_or_a_strips_list(plates_of):
+    """A render of a plate is numbered as the plate: the first number comes from the folder or
+    pattern, or from a Blender strip's list of images when they are one consecutive run; 0 for
+    anything else (8-bit footage keeps its renders numbered from 0)."""
+    from reenact.video import open_video
+    from reenact.video.bitdepth import plate_first
+
+    files = [os.path.join(plates_of["exr"], n) for n in sorted(os.listdir(plates_of["exr"]))]
+    for source, want in ((plates_of["exr"], 1001), (os.path.join(plates_of["exr"], "plate.%04d.exr"), 1001),
+                         (files[3:9], 1004), (files[:3] + files[4:6], 0), (plates_of["clip"], 0)):
+        with open_video(source) as src:
+            assert plate_first(src) == want, source

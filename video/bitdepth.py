@@ -114,6 +114,31 @@ def merge(native, frame8, base8=None):
     return out
 
 
+def plate_first(src):
+    """The number of a plate's first frame (1001, ...): a render of a plate of more than 8 bits is
+    numbered as the plate, so a compositor's frame numbers hold. 0 for everything else (movies,
+    8-bit sequences: their renders are numbered from 0 as before), and for a list of images
+    that is not one run of consecutive numbers of one name in one folder."""
+    if getattr(src, "kind", None) != "sequence" or getattr(src, "depth", "8") == "8":
+        return 0
+    if src.first_number is not None:
+        return int(src.first_number)
+    import re
+
+    numbers, stem = [], None
+    for f in src.files:  # a list (a Blender image strip's elements)
+        if f is None:
+            return 0
+        folder, name = os.path.split(f)
+        base, ext = os.path.splitext(name)
+        m = re.match(r"^(.*?)(\d+)(\D*)$", base)
+        if m is None or stem not in (None, (folder, m[1], m[3], ext.lower())):
+            return 0
+        stem = (folder, m[1], m[3], ext.lower())
+        numbers.append(int(m[2]))
+    return numbers[0] if numbers and numbers == list(range(numbers[0], numbers[0] + len(numbers))) else 0
+
+
 def deep_movie(src):
     """The path of ``src`` when it is a movie of more than 8 bits a writer can keep (a 10-bit
     ProRes, an HDR shot), else None."""

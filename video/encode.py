@@ -513,7 +513,8 @@ class ImageSequenceWriter(_AtomicOutput):
     written so far; pass clip indices to name frames after their place in the source clip.
     uint16 frames are written as 16-bit PNGs. ``plate``: the image sequence the frames are renders
     of; one of more than 8 bits gets frame ``index`` at its own depth with the change applied
-    (OpenEXR frames of an OpenEXR plate: :func:`~reenact.video.pngs.plate_output`).
+    (OpenEXR frames of an OpenEXR plate: :func:`~reenact.video.pngs.plate_output`), the frames
+    numbered as the plate (``start`` defaults to its first number).
     """
 
     def __init__(self, folder, fps=None, size=None, *, prefix: str = "frame_", digits: int = 6,
@@ -531,7 +532,9 @@ class ImageSequenceWriter(_AtomicOutput):
         self._tmp = None
         if os.sep in prefix or (os.altsep and os.altsep in prefix):
             raise VideoError(self.path, f"invalid file name prefix {prefix!r}")
-        self.plate, self.ext, self._on_plate = plate_output(plate)
+        self.plate, self.ext, self._on_plate, self._first = plate_output(plate)
+        if self.plate is not None and not self.start:  # numbered as the plate (1001, ...)
+            self.start = self._first
         self._own_re = re.compile(re.escape(prefix) + r"\d+\.(?:png|exr)$")
         if os.path.exists(self.path):
             if not os.path.isdir(self.path):
@@ -575,7 +578,7 @@ class ImageSequenceWriter(_AtomicOutput):
         name = self.filename(index)
         try:
             if self.plate is not None:
-                self._on_plate(os.path.join(self._tmp, name), a, index, self.compression, self.path)
+                self._on_plate(os.path.join(self._tmp, name), a, index - self._first, self.compression, self.path)
             else:
                 write_png(os.path.join(self._tmp, name), a, self.compression, label=self.path)
         except OSError as exc:

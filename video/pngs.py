@@ -36,14 +36,15 @@ def write_png(path, rgb, compression=3, label=None):
 
 
 def plate_output(plate):
-    """``(plate, ext, write)`` for frames rendered from the image sequence ``plate``: a plate of
-    more than 8 bits (None otherwise), the frames' extension (".exr" for an OpenEXR plate, else
-    ".png"), and ``write(path, frame8, index, compression, label)`` that writes the plate's
-    frame ``index`` with the change to ``frame8`` applied at the plate's depth
-    (:func:`reenact.video.bitdepth.merge`)."""
+    """``(plate, ext, write, first)`` for frames rendered from the image sequence ``plate``: a
+    plate of more than 8 bits (None otherwise), the frames' extension (".exr" for an OpenEXR
+    plate, else ".png"), ``write(path, frame8, index, compression, label)`` that writes the
+    plate's frame ``index`` with the change to ``frame8`` applied at the plate's depth
+    (:func:`reenact.video.bitdepth.merge`), and the number of the plate's first frame, which the
+    frames are numbered from (:func:`reenact.video.bitdepth.plate_first`; 0 without a plate)."""
     if getattr(plate, "depth", "8") == "8":
-        return None, ".png", None
-    from .bitdepth import merge
+        return None, ".png", None, 0
+    from .bitdepth import merge, plate_first
 
     options = []
 
@@ -55,7 +56,7 @@ def plate_output(plate):
             options.append(exr_options(next(f for f in plate.files if f is not None)))
         return write_exr(path, full, options[0], label=label)
 
-    return plate, ".exr" if plate.depth == "float" else ".png", write
+    return plate, ".exr" if plate.depth == "float" else ".png", write, plate_first(plate)
 
 
 def write_exr(path, rgb, options=(), label=None):
@@ -179,16 +180,19 @@ class FrameFolder:
     gets its frames at its own depth, each the plate's frame with the rendered change applied
     (:func:`reenact.video.bitdepth.merge`): 16-bit PNGs of a 16-bit plate, OpenEXR frames
     (``frame_000000.exr``, the plate's pixel type and compression) of an OpenEXR plate. Without
-    a plate, a folder already holding OpenEXR frames is read as such (assembling a farm job)."""
+    a plate, a folder already holding OpenEXR frames is read as such (assembling a farm job).
+    A plate's frames are numbered as the plate (clip frame ``i`` is ``frame_<first + i>``, the
+    plate's 1001 onwards); ``first`` gives that number without a plate (assembling)."""
 
-    def __init__(self, folder, n_frames, compression=1, plate=None):
+    def __init__(self, folder, n_frames, compression=1, plate=None, first=0):
         self.path = os.path.abspath(os.fspath(folder))
         self.n = int(n_frames)
         self.compression = int(compression)
         self.frames_written = 0
         self._re = _FRAME_RE
         self._tmp_re = _FRAME_TMP_RE
-        self.plate, self.ext, self._on_plate = plate_output(plate)
+        self.plate, self.ext, self._on_plate, numbered = plate_output(plate)
+        self.first = int(numbered if self.plate is not None else first)
         self.signable = self.ext == ".png"  # C2PA has no OpenEXR binding
         names = []
         if os.path.exists(self.path):
@@ -219,7 +223,7 @@ class FrameFolder:
         return bool(_FRAME_RE.match(name) or _FRAME_TMP_RE.match(name)) or name in _SYSTEM_FILES
 
     def filename(self, index):
-        return "{}{:0{}d}{}".format(FRAME_PREFIX, int(index), FRAME_DIGITS, self.ext)
+        return "{}{:0{}d}{}".format(FRAME_PREFIX, self.first + int(index), FRAME_DIGITS, self.ext)
 
     def write(self, frame, index):
         path = os.path.join(self.path, self.filename(index))
@@ -240,7 +244,7 @@ class FrameFolder:
     def close(self):
         for name in os.listdir(self.path):
             m = self._re.match(name)
-            if m and int(m.group(1)) >= self.n:
+            if m and not 0 <= int(m.group(1)) - self.first < self.n:
                 try:
                     os.remove(os.path.join(self.path, name))
                 except FileNotFoundError:  # another chunk of the job removed it first
@@ -248,7 +252,7 @@ class FrameFolder:
 
     def missing(self):
         """Clip frames 0..n-1 that have no file yet."""
-        have = {int(m.group(1)) for m in map(self._re.match, os.listdir(self.path)) if m}
+        have = {int(m.group(1)) - self.first for m in map(self._re.match, os.listdir(self.path)) if m}
         return [i for i in range(self.n) if i not in have]
 
     def remove_temporaries(self):
