@@ -239,12 +239,19 @@ def load_actor_track(ob):
     """The actor's Track file, checked against the actor's footage."""
     from ..face.track import Track
     from ..face.transfer import check_clip
+    from ..video import IMAGE_EXTENSIONS
 
     path = track_file(ob)
     if not ob.reenact.track_path:
         raise ValueError("actor '{}' has no Track file: track it again".format(ob.name))
     tr = Track.load(path)
-    check_clip(tr, ob.reenact.source_path, ob.reenact.frame_count,
+    footage = ob.reenact.source_path
+    if os.path.splitext(footage)[1].lower() in IMAGE_EXTENSIONS:
+        # an image strip's footage (its first image) is a list of images, which the tracker
+        # names by their folder (before 2026-12-05 every image-strip actor failed this check:
+        # Render Performance, Preview Frame and Train Renderer refused it)
+        footage = os.path.dirname(footage)
+    check_clip(tr, footage, ob.reenact.frame_count,
                what="Track file {}".format(os.path.basename(path)), where="the footage of '{}'".format(ob.name))
     return tr
 

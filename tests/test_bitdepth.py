@@ -37,9 +37,9 @@ def plates_of(carphone, tmp_path_factory):
     from reenact.video import bitdepth as plates, open_video
 
     base = tmp_path_factory.mktemp("plates")
-    exr, png = base / "exr", base / "png16"
-    exr.mkdir()
-    png.mkdir()
+    exr, png, png8 = base / "exr", base / "png16", base / "png8"
+    for d in (exr, png, png8):
+        d.mkdir()
     rng = np.random.default_rng(5)
     with open_video(carphone) as src:
         for i in range(N):
@@ -49,7 +49,8 @@ def plates_of(carphone, tmp_path_factory):
             _exr(exr / "plate.{:04d}.exr".format(1001 + i), lin)
             deep = np.clip(f.astype(np.int32) * 257 + rng.integers(-100, 101, f.shape), 0, 65535).astype(np.uint16)
             assert cv2.imwrite(str(png / "plate.{:04d}.png".format(1001 + i)), cv2.cvtColor(deep, cv2.COLOR_RGB2BGR))
-    return {"exr": str(exr), "png16": str(png), "clip": carphone}
+            assert cv2.imwrite(str(png8 / "shot_{:04d}.png".format(1 + i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    return {"exr": str(exr), "png16": str(png), "png8": str(png8), "clip": carphone}
 
 
 def test_an_exr_plate_reads_as_blenders_standard_view_shows_it(plates_of):
@@ -350,3 +351,28 @@ def test_a_plates_first_number_from_a_folder_a_pattern_or_a_strips_list(plates_o
                          (files[3:9], 1004), (files[:3] + files[4:6], 0), (plates_of["clip"], 0)):
         with open_video(source) as src:
             assert plate_first(src) == want, source
+
+
+@pytest.mark.blender
+@pytest.mark.parametrize("kind, first", [("exr", "frame_001001.exr"), ("png8", "frame_000000.png")])
+def test_render_performance_of_an_image_strip(plates_of, kind, first, tmp_path):
+    """Blender end to end: Track Actor and Render Performance on an image strip, an OpenEXR
+    plate (frames numbered as the plate) and 8-bit PNGs. Before 2026-12-05 no image-strip actor
+    could be rendered: its Track names the images' folder, the actor its first image, and the
+    check between them refused every render (blender/actor.py load_actor_track)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_plate_render_check.py"),
+                          plates_of[kind], str(tmp_path)], capture_output=True, text=True, timeout=600,
+                         cwd=str(tmp_path))
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert r["elements"][0] == first and r["n_elements"] == N, r
+    assert r["space"] == r["plate_space"] and r["channel"] == 2 and r["start"] == 1, r
+    assert set(r["changed"]) <= set(range(4, 12)) and len(r["changed"]) >= 4, r  # timeline 5-12: clip 4-11
+    assert len(r["same"]) + len(r["changed"]) == N

@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_bitdepth.py in a fresh bpy process (Blender 5.0): an image sequence (an
+OpenEXR plate numbered from 1001, or 8-bit PNGs) as an image strip, tracked with Track Actor,
+edited (brows raised on timeline frames 5-12) and rendered with Render Performance (region Face,
+Output Image Sequence). Prints the result strip's frames and colourspace, and which frames of
+its folder are the footage's bit for bit. Prints RESULT <json>."""
+
+import json
+import os
+
+import bpy
+import numpy as np
+from sequencer_check import empty_scene, run
+
+
+def main(plate, work):
+    from reenact.blender import actor as actor_data
+    from reenact.blender import blend
+    from reenact.video import open_video
+
+    scene = empty_scene(176, 144)
+    names = sorted(os.listdir(plate))
+    shot = blend.strips_of(scene).new_image(name="plate", filepath=os.path.join(plate, names[0]), channel=1,
+                                            frame_start=1)
+    for nm in names[1:]:
+        shot.elements.append(nm)
+    scene.frame_start, scene.frame_end = 1, len(names)
+    scene.sequence_editor.active_strip = shot
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "plate.blend"))
+    scene = bpy.context.scene
+    shot = scene.sequence_editor.strips_all["plate"]
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    bpy.context.view_layer.objects.active = ob
+    kb = ob.data.shape_keys.key_blocks["browInnerUp"]
+    for f in range(5, 13):  # an animator's edit
+        kb.value = 0.9
+        kb.keyframe_insert("value", frame=f)
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=5, frame_last=12, region="face",
+                                              output="IMAGES") == {"FINISHED"}
+    res = [s for s in blend.all_strips(scene) if s.name.startswith("plate Reenact")][0]
+    folder = bpy.path.abspath(res.directory)
+    out = {"elements": [e.filename for e in res.elements][:2], "n_elements": len(res.elements),
+           "space": res.colorspace_settings.name, "plate_space": shot.colorspace_settings.name,
+           "channel": res.channel, "start": int(res.frame_final_start)}
+    same, changed = [], []
+    with open_video(plate) as p, open_video(folder) as o:
+        for i in range(len(p)):
+            (same if np.array_equal(p.read_native(i), o.read_native(i)) else changed).append(i)
+    out["same"], out["changed"] = same, changed
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run(main, 2)
