@@ -36,13 +36,16 @@ def main(plate, work):
     for f in range(5, 13):  # an animator's edit
         kb.value = 0.9
         kb.keyframe_insert("value", frame=f)
+    scene.frame_set(8)
+    assert bpy.ops.reenact.preview_frame(region="face") == {"FINISHED"}
+    previews = [s for s in blend.all_strips(scene) if blend.is_preview(s)]
     assert bpy.ops.reenact.render_performance(use_range=True, frame_first=5, frame_last=12, region="face",
                                               output="IMAGES") == {"FINISHED"}
     res = [s for s in blend.all_strips(scene) if s.name.startswith("plate Reenact")][0]
     folder = bpy.path.abspath(res.directory)
     out = {"elements": [e.filename for e in res.elements][:2], "n_elements": len(res.elements),
            "space": res.colorspace_settings.name, "plate_space": shot.colorspace_settings.name,
-           "channel": res.channel, "start": int(res.frame_final_start)}
+           "channel": res.channel, "start": int(res.frame_final_start), "previews": len(previews)}
     same, changed = [], []
     with open_video(plate) as p, open_video(folder) as o:
         for i in range(len(p)):

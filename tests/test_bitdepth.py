@@ -372,7 +372,7 @@ def test_render_performance_of_an_image_strip(plates_of, kind, first, tmp_path):
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
-    assert r["elements"][0] == first and r["n_elements"] == N, r
+    assert r["elements"][0] == first and r["n_elements"] == N and r["previews"] == 1, r  # Preview Frame too
     assert r["space"] == r["plate_space"] and r["channel"] == 2 and r["start"] == 1, r
     assert set(r["changed"]) <= set(range(4, 12)) and len(r["changed"]) >= 4, r  # timeline 5-12: clip 4-11
     assert len(r["same"]) + len(r["changed"]) == N
