@@ -204,10 +204,18 @@ def credentials(cert=None, key=None):
 
 
 def definition_for(path, action, payload, parameters, source):
-    """(manifest definition, the parent ingredient to add from ``source`` or None)."""
-    src_fmt = MIME_TYPES.get(os.path.splitext(os.fspath(source))[1].lower()) if source else None
-    definition = manifest_definition(path, action, payload, parameters,
-                                     parent_title=os.path.basename(os.fspath(source)) if source else None)
+    """(manifest definition, the parent ingredient to add from ``source`` or None). ``source``: the
+    footage, a movie or image file added as the parent ingredient; an image sequence (a folder, a
+    pattern, a list of images: no one file) is named as the parent, without its data (before
+    2026-12-05 a list failed the movie's signing and a pattern was opened as a file)."""
+    if isinstance(source, (list, tuple)):
+        title = os.path.basename(os.path.dirname(os.fspath(source[0]))) if source else None
+        src_fmt = None
+    else:
+        title = os.path.basename(os.fspath(source)) if source else None
+        src_fmt = MIME_TYPES.get(os.path.splitext(os.fspath(source))[1].lower()) if (
+            source and os.path.isfile(os.fspath(source))) else None
+    definition = manifest_definition(path, action, payload, parameters, parent_title=title)
     parent = None
     if src_fmt and definition["ingredients"]:  # an edit of the footage ``source``
         parent = definition.pop("ingredients")[0]

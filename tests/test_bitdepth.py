@@ -376,3 +376,23 @@ def test_render_performance_of_an_image_strip(plates_of, kind, first, tmp_path):
     assert r["space"] == r["plate_space"] and r["channel"] == 2 and r["start"] == 1, r
     assert set(r["changed"]) <= set(range(4, 12)) and len(r["changed"]) >= 4, r  # timeline 5-12: clip 4-11
     assert len(r["same"]) + len(r["changed"]) == N
+
+
+@pytest.mark.parametrize("given", ["list", "pattern", "folder"])
+def test_a_movie_render_of_an_image_sequence_is_signed(plates_of, given, tmp_path):
+    """An image sequence rendered to a movie (Render Performance's Output Movie on an image strip:
+    its footage is a list of images) is signed with the sequence named as the parent. Before
+    2026-12-05 a list failed the signing with a TypeError and a pattern was opened as a file."""
+    from reenact.provenance.manifest import read_manifest
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+
+    folder = plates_of["png8"]
+    files = [os.path.join(folder, n) for n in sorted(os.listdir(folder))]
+    source = {"list": files, "pattern": os.path.join(folder, "shot_%04d.png"), "folder": folder}[given]
+    track = track_video(source)[0]
+    out = str(tmp_path / "dub.mp4")
+    s = render_clip(edited(track), source, out=out, frames=(4, 12), region="face", prefer_gpu=False)
+    assert s["manifest"] and s["manifest"].get("signed", True) is not False, s["manifest"]
+    m = read_manifest(out)
+    assert m.get("valid") is True, m
