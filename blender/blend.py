@@ -240,6 +240,28 @@ def _strip_paths(s):
     return None
 
 
+def project_relative(strip):
+    """Make ``strip``'s file path relative to the saved .blend (``//reenact/renders/...``) when
+    the file lies in the .blend's folder, so that a project moved or copied whole (to another
+    disk, a colleague, the render farm) still finds its results (before 2026-12-05 result and
+    preview strips kept absolute paths)."""
+    blend_file = bpy.data.filepath
+    if not blend_file:
+        return
+    home = os.path.dirname(os.path.abspath(blend_file))
+    attr = "directory" if strip.type == "IMAGE" else "filepath"
+    path = os.path.abspath(bpy.path.abspath(getattr(strip, attr)))
+    try:
+        inside = os.path.commonpath([home, path]) == home
+    except ValueError:  # another drive
+        inside = False
+    if inside:
+        rel = bpy.path.relpath(path, start=home)
+        if attr == "directory" and not rel.endswith(("/", "\\")):
+            rel += "/"
+        setattr(strip, attr, rel)
+
+
 def _free(strips, channel, start, end, ignore=None):
     return not any(s.channel == channel and s.frame_final_start < end and s.frame_final_end > start
                    for s in strips if s != ignore)
@@ -380,6 +402,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
             st.elements.append(nm)
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
+    project_relative(st)
     old = [s for s in all_strips(scene) if s != st and replaced(s)]
     home = original.parent_meta()
     keep = min((s.channel for s in old if s.parent_meta() == home), default=None)
@@ -453,6 +476,7 @@ def preview_strip(scene, original, path, frame, actor=None):
     used = [s.channel for s in siblings(original) if s.frame_final_start <= frame < s.frame_final_end]
     channel = max(used + [original.channel]) + 1
     st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
+    project_relative(st)
     note = match_look(st, original, single_frame=True)
     if note:
         st["reenact_look_note"] = note

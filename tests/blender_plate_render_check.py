@@ -51,6 +51,18 @@ def main(plate, work):
         for i in range(len(p)):
             (same if np.array_equal(p.read_native(i), o.read_native(i)) else changed).append(i)
     out["same"], out["changed"] = same, changed
+    # the project copied whole to another place (a colleague, the farm): the results come along
+    out["directory"] = res.directory
+    bpy.ops.wm.save_mainfile()
+    import shutil
+
+    moved = os.path.join(os.path.dirname(work), os.path.basename(work) + " moved")
+    shutil.copytree(work, moved)
+    shutil.rmtree(os.path.join(work, "reenact"))  # nothing left where it was
+    bpy.ops.wm.open_mainfile(filepath=os.path.join(moved, "plate.blend"))
+    res = bpy.context.scene.sequence_editor.strips_all[res.name]
+    first = os.path.join(bpy.path.abspath(res.directory), res.elements[0].filename)
+    out["moved_found"] = os.path.isfile(first) and os.path.abspath(first).startswith(os.path.abspath(moved))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

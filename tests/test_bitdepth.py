@@ -373,6 +373,9 @@ def test_render_performance_of_an_image_strip(plates_of, kind, first, tmp_path):
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
     assert r["elements"][0] == first and r["n_elements"] == N and r["previews"] == 1, r  # Preview Frame too
+    # stored relative to the .blend: the project moved whole still finds its result (before
+    # 2026-12-05 result strips kept absolute paths)
+    assert r["directory"].startswith("//") and r["moved_found"], r
     assert r["space"] == r["plate_space"] and r["channel"] == 2 and r["start"] == 1, r
     assert set(r["changed"]) <= set(range(4, 12)) and len(r["changed"]) >= 4, r  # timeline 5-12: clip 4-11
     assert len(r["same"]) + len(r["changed"]) == N
