@@ -240,23 +240,30 @@ def _strip_paths(s):
     return None
 
 
+def relative_to_project(path):
+    """``path`` as ``//...`` relative to the saved .blend when it lies in the .blend's folder, else
+    as it is: what Reenact stores in the .blend for files it made there (results, trained
+    models), so that a project moved or copied whole still finds them."""
+    blend_file = bpy.data.filepath
+    if not blend_file or not path or path.startswith("//"):
+        return path
+    home = os.path.dirname(os.path.abspath(blend_file))
+    full = os.path.abspath(path)
+    try:
+        inside = os.path.commonpath([home, full]) == home
+    except ValueError:  # another drive
+        inside = False
+    return bpy.path.relpath(full, start=home) if inside else path
+
+
 def project_relative(strip):
     """Make ``strip``'s file path relative to the saved .blend (``//reenact/renders/...``) when
     the file lies in the .blend's folder, so that a project moved or copied whole (to another
     disk, a colleague, the render farm) still finds its results (before 2026-12-05 result and
     preview strips kept absolute paths)."""
-    blend_file = bpy.data.filepath
-    if not blend_file:
-        return
-    home = os.path.dirname(os.path.abspath(blend_file))
     attr = "directory" if strip.type == "IMAGE" else "filepath"
-    path = os.path.abspath(bpy.path.abspath(getattr(strip, attr)))
-    try:
-        inside = os.path.commonpath([home, path]) == home
-    except ValueError:  # another drive
-        inside = False
-    if inside:
-        rel = bpy.path.relpath(path, start=home)
+    rel = relative_to_project(os.path.abspath(bpy.path.abspath(getattr(strip, attr))))
+    if rel.startswith("//"):
         if attr == "directory" and not rel.endswith(("/", "\\")):
             rel += "/"
         setattr(strip, attr, rel)

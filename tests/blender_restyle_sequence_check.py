@@ -69,7 +69,7 @@ def main(cfg):
 
     def state():
         return {"strips": sorted((st.name, st.type, st.channel, int(st.frame_final_start), int(st.frame_final_duration))
-                                 for st in blend.all_strips(scene)), "model": s.restyle_model}
+                                 for st in blend.all_strips(scene)), "model": bpy.path.abspath(s.restyle_model)}
 
     select("still", ["look"])
     run("still", bpy.ops.reenact.train_restyle)
@@ -89,7 +89,7 @@ def main(cfg):
                    "channel": shot.channel}
     select("shot", ["look", "look movie", "gappy"])
     res["trained"] = sorted(bpy.ops.reenact.train_restyle())
-    res["model"] = s.restyle_model
+    res["model"] = bpy.path.abspath(s.restyle_model)
 
     select("shot", [])
     before = state()

@@ -15,4 +15,5 @@ ob = [o for o in bpy.data.objects if o.reenact.is_actor][0]
 bpy.context.view_layer.objects.active = ob
 bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
 r = bpy.ops.reenact.train_renderer(steps=3)
-print("RESULT", json.dumps({"r": sorted(r), "model": ob.reenact.model_path}))
+print("RESULT", json.dumps({"r": sorted(r), "model": bpy.path.abspath(ob.reenact.model_path),
+                            "stored": ob.reenact.model_path}))

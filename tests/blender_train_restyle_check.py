@@ -129,7 +129,8 @@ def main(cfg):
 
     # train (Colourise) on what the strips show, then apply with the scene's model
     res["trained"] = sorted(bpy.ops.reenact.train_restyle())
-    res["model"] = s.restyle_model
+    res["model"] = bpy.path.abspath(s.restyle_model)
+    res["model_stored"] = s.restyle_model  # relative to the .blend: a moved project keeps it
     res["preview"] = os.path.join(models, "shot_colourise_preview.png")
     select("shot", [])
     res["applied"] = sorted(bpy.ops.reenact.restyle_strip())
@@ -145,7 +146,7 @@ def main(cfg):
     def state():
         return {"strips": sorted((st.name, st.channel, int(st.frame_final_start), int(st.frame_final_duration))
                                  for st in blend.all_strips(scene)),
-                "model": s.restyle_model, "images": sorted(i.name for i in bpy.data.images),
+                "model": bpy.path.abspath(s.restyle_model), "images": sorted(i.name for i in bpy.data.images),
                 "settings": [s.restyle_colourise, s.restyle_method, s.restyle_size, s.restyle_steps]}
 
     before = state()
@@ -178,7 +179,7 @@ def main(cfg):
         res["checkpoint_step"] = k
         s.restyle_steps = k + 2
         res["resumed"] = sorted(bpy.ops.reenact.train_restyle())
-        res["model_after_resume"] = s.restyle_model
+        res["model_after_resume"] = bpy.path.abspath(s.restyle_model)
     res["left_running"] = children_running("restyle")
     print("RESULT " + json.dumps(res))
 

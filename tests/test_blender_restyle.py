@@ -134,6 +134,7 @@ def test_train_restyle_from_strips(tmp_path, version, request):
     assert r["trained"] == ["FINISHED"], out[-4000:]
     models = os.path.join(str(tmp_path), "reenact", "models")
     assert r["model"] == os.path.join(models, "shot_colourise.onnx") and os.path.isfile(r["model"])
+    assert r["model_stored"] == "//reenact/models/shot_colourise.onnx", r["model_stored"]  # a moved project keeps it
     assert os.path.isfile(r["preview"])
     assert "Training 3/3" in out or "3/3" in out, out[-3000:]
     from reenact.restyle.apply import RestyleModel

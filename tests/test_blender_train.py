@@ -23,6 +23,7 @@ def test_train_renderer_operator_assigns_model(tmp_path, carphone):
     assert r["r"] == ["FINISHED"]
     # the model sits next to the .blend and the actor remembers it
     assert r["model"] == str(tmp_path / "reenact" / "models" / "carphone_pristine_Actor_0.onnx")
+    assert r["stored"] == "//reenact/models/carphone_pristine_Actor_0.onnx"  # a moved project keeps it
     assert os.path.isfile(r["model"])
     import onnxruntime as ort
 

@@ -342,7 +342,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             report(self, "ERROR", "restyle training failed: {}".format(err))
             return {"CANCELLED"}
         scene = bpy.data.scenes.get(self._scene_name) or context.scene
-        scene.reenact.restyle_model = p.done_path
+        scene.reenact.restyle_model = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
         show_preview(p.preview, PREVIEW_IMAGE)
         resumed = " (resumed from step {})".format(p.resumed_from) if p.resumed_from else ""
         report(self, "INFO", "restyle model trained ({} steps{}, loss {:.4f}): {}; Restyle Strip applies it".format(

@@ -126,7 +126,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             return {"CANCELLED"}
         ob = bpy.data.objects.get(self._actor)
         if ob is not None:
-            ob.reenact.model_path = p.done_path
+            ob.reenact.model_path = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
         show_preview(p.preview, self.preview_image)
         report(self, "INFO", "renderer trained ({} steps, loss {:.4f}): {}".format(
             p.step, p.loss, p.done_path))
