@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run by tests/test_bitdepth.py in a fresh bpy process (Blender 5.0): an image sequence (an
+"""Run by tests/test_bitdepth.py in a fresh bpy process (Blender 5.0, and 4.5 LTS): an image sequence (an
 OpenEXR plate numbered from 1001, or 8-bit PNGs) as an image strip, tracked with Track Actor,
 edited (brows raised on timeline frames 5-12) and rendered with Render Performance (region Face,
 Output Image Sequence). Prints the result strip's frames and colourspace, and which frames of

@@ -354,8 +354,9 @@ def test_a_plates_first_number_from_a_folder_a_pattern_or_a_strips_list(plates_o
 
 
 @pytest.mark.blender
-@pytest.mark.parametrize("kind, first", [("exr", "frame_001001.exr"), ("png8", "frame_000000.png")])
-def test_render_performance_of_an_image_strip(plates_of, kind, first, tmp_path):
+@pytest.mark.parametrize("kind, first, version", [("exr", "frame_001001.exr", "5.0"), ("png8", "frame_000000.png", "5.0"),
+                                                   ("exr", "frame_001001.exr", "4.5")])
+def test_render_performance_of_an_image_strip(plates_of, kind, first, version, tmp_path, request):
     """Blender end to end: Track Actor and Render Performance on an image strip, an OpenEXR
     plate (frames numbered as the plate) and 8-bit PNGs. Before 2026-12-05 no image-strip actor
     could be rendered: its Track names the images' folder, the actor its first image, and the
@@ -366,12 +367,14 @@ def test_render_performance_of_an_image_strip(plates_of, kind, first, tmp_path):
 
     from conftest import ROOT
 
-    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_plate_render_check.py"),
+    py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
+    res = subprocess.run([py, os.path.join(ROOT, "tests", "blender_plate_render_check.py"),
                           plates_of[kind], str(tmp_path)], capture_output=True, text=True, timeout=600,
-                         cwd=str(tmp_path))
+                         cwd=str(tmp_path), env=env)
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
+    assert "{}.{}".format(*r["version"][:2]) == version
     assert r["elements"][0] == first and r["n_elements"] == N and r["previews"] == 1, r  # Preview Frame too
     # stored relative to the .blend: the project moved whole still finds its result (before
     # 2026-12-05 result strips kept absolute paths)
