@@ -402,3 +402,15 @@ def test_a_movie_render_of_an_image_sequence_is_signed(plates_of, given, tmp_pat
     assert s["manifest"] and s["manifest"].get("signed", True) is not False, s["manifest"]
     m = read_manifest(out)
     assert m.get("valid") is True, m
+
+
+def test_openexr_turned_off_by_the_user_is_one_line(plates_of):
+    """Reenact turns OpenCV's OpenEXR codec on unless the environment says 0: then an OpenEXR
+    plate is refused in one line naming the file and why."""
+    from conftest import run_py
+
+    res = run_py("from reenact.video import open_video\n"
+                 "try:\n    open_video({!r})\nexcept Exception as e:\n    print('LINE', e)\n".format(plates_of["exr"]),
+                 env={"OPENCV_IO_ENABLE_OPENEXR": "0"})
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("LINE ")]
+    assert line and "plate.1001.exr: OpenEXR reading is turned off" in line[0], res.stdout + res.stderr
