@@ -156,6 +156,7 @@ def build_actor(scene, coll, track, strip, index, track_path, camera):
     s = ob.reenact
     s.is_actor = True
     s.strip_name = strip.name
+    s.strip_id = strip_id(strip)
     s.scene_name = scene.name
     s.actor_index = index
     s.source_path = blend.strip_filepath(strip)
@@ -287,12 +288,43 @@ def active_actor(context, exclude=None):
     return actors[0] if len(actors) == 1 else None
 
 
+def strip_id(strip):
+    """The strip's ``reenact_id`` (made now when it has none): a custom property, so it survives
+    renaming the strip and is saved with it."""
+    if not strip.get("reenact_id"):
+        import uuid
+
+        strip["reenact_id"] = uuid.uuid4().hex
+    return strip["reenact_id"]
+
+
+def follow_renamed_strips(scene):
+    """Point the scene's actors whose strip was renamed at it again (by the strip's reenact_id;
+    before 2026-12-05 renaming a tracked strip in the sequencer cut its actors off: every
+    operator said the strip was gone). A strip duplicated with its id keeps the actor on the
+    strip of its name; an id found on several strips is left alone."""
+    ed = scene.sequence_editor if scene else None
+    if ed is None:
+        return
+    for ob in actor_objects(scene):
+        s = ob.reenact
+        if not s.strip_id or ed.strips_all.get(s.strip_name) is not None:
+            continue
+        found = [st for st in ed.strips_all if st.get("reenact_id") == s.strip_id]
+        if len(found) == 1:
+            s.strip_name = found[0].name
+
+
 def actor_strip(ob):
     scene = bpy.data.scenes.get(ob.reenact.scene_name)
     ed = scene.sequence_editor if scene else None
     strip = ed.strips_all.get(ob.reenact.strip_name) if ed else None
+    if strip is None and ed is not None:
+        follow_renamed_strips(scene)
+        strip = ed.strips_all.get(ob.reenact.strip_name)
     if strip is None:
-        raise ValueError("the strip '{}' of actor '{}' is gone".format(ob.reenact.strip_name, ob.name))
+        raise ValueError("the strip '{}' of actor '{}' is gone (renamed before Reenact kept strip ids? rename it "
+                         "back, or track it again)".format(ob.reenact.strip_name, ob.name))
     return scene, strip
 
 

@@ -124,6 +124,8 @@ class ReenactActorSettings(bpy.types.PropertyGroup):
 
     is_actor: BoolProperty(name="Reenact Actor", default=False)
     strip_name: StringProperty(name="Strip", description="Sequencer strip this actor was tracked in")
+    strip_id: StringProperty(name="Strip ID", options={"HIDDEN"},
+                             description="The strip's reenact_id: finds it again after the strip is renamed")
     scene_name: StringProperty(name="Scene", description="Scene holding that strip")
     actor_index: IntProperty(name="Actor", description="Which face of the strip (0 = most prominent)", min=0)
     source_path: StringProperty(name="Footage", subtype="FILE_PATH")

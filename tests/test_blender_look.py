@@ -92,3 +92,21 @@ def test_a_retimed_shot_is_refused_before_any_work():
     assert res.returncode == 0, res.stderr[-2000:]
     line = [ln for ln in res.stdout.splitlines() if ln.startswith("REFUSED")]
     assert line and "strip 'shot' is retimed" in line[0] and "result strip would not follow" in line[0], res.stdout
+
+
+def test_a_renamed_strip_keeps_its_actor(tmp_path, carphone):
+    """Editors rename strips; the actor finds its strip again by the strip's reenact_id (before
+    2026-12-05 every operator said the strip was gone, and tracking it again added a second
+    actor)."""
+    import cv2
+
+    from reenact.video import open_video
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    with open_video(carphone) as src:
+        for i in range(24):
+            cv2.imwrite(str(frames / "shot_{:04d}.png".format(i + 1)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
+    r = _check("blender_rename_check.py", "5.0", None, tmp_path, frames, tmp_path)
+    assert r["preview"] == ["FINISHED"], r
+    assert r["strip_name"] == "sh010 plate v2" and r["actors"] == ["sh010 plate v2"], r

@@ -82,6 +82,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         tracks, squeezed = result
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
+        actor_data.follow_renamed_strips(scene)  # (a renamed strip's actors are its own, replaced below)
         old = [o for o in actor_data.actor_objects(scene) if o.reenact.strip_name == strip.name]
         # the scene's camera and resolution follow its first tracked clip; another clip's only when asked
         first = not any(o.reenact.strip_name != strip.name for o in actor_data.actor_objects(scene))
