@@ -160,6 +160,53 @@ def edit_bag(idd):
     return _channelbag_of(ad.action, ad.action_slot)
 
 
+def follow_strip(ob, strip):
+    """Move the actor's animation in time with its strip when the strip was moved after tracking
+    (every NLA strip of the actor, the Tracked layer's included, and the edit layer's keys), so
+    that timeline frame F keeps showing clip frame F - strip start, as the strip does: an
+    animator's key then lands on the frame the strip shows there (before 2026-12-05 the curves
+    stayed where the strip had been, and a key set against the moved strip edited another clip
+    frame). Returns the frames moved (0: in place)."""
+    delta = int(strip.frame_start) - int(ob.reenact.frame_offset)
+    if delta == 0:
+        return 0
+    for idd in animated_ids(ob):
+        ad = idd.animation_data if idd is not None else None
+        if ad is None:
+            continue
+        for t in ad.nla_tracks:
+            locked, t.lock = t.lock, False
+            for st in sorted(t.strips, key=lambda x: x.frame_start, reverse=delta > 0):  # no overlap on the way
+                st.frame_start_ui = st.frame_start_ui + delta
+            t.lock = locked
+        bag = edit_bag(idd)
+        for fc in (bag.fcurves if bag is not None else ()):
+            for k in fc.keyframe_points:
+                k.co.x += delta
+                k.handle_left.x += delta
+                k.handle_right.x += delta
+            fc.update()
+    ob.reenact.frame_offset = int(strip.frame_start)
+    return delta
+
+
+def follow_moved_strips(scene):
+    """:func:`follow_strip` for every actor of ``scene`` (renamed strips found first): run after
+    every change to the scene (a depsgraph handler), so the curves move as the strip is dragged."""
+    ed = scene.sequence_editor if scene is not None else None
+    if ed is None:
+        return 0
+    moved = 0
+    for ob in actor_data.actor_objects(scene):
+        strip = ed.strips_all.get(ob.reenact.strip_name)
+        if strip is None:
+            actor_data.follow_renamed_strips(scene)
+            strip = ed.strips_all.get(ob.reenact.strip_name)
+        if strip is not None and int(strip.frame_start) != int(ob.reenact.frame_offset):
+            moved += abs(follow_strip(ob, strip))
+    return moved
+
+
 def has_layers(ob):
     return all(tracked_bag(idd) is not None and edit_bag(idd) is not None for idd in animated_ids(ob))
 

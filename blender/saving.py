@@ -7,7 +7,10 @@ copied next to the new .blend and the actor's path switched to the copy (``//ree
 so the saved file finds it wherever the folder goes); once the save succeeded (``save_post``)
 the old file is removed. A copy that fails leaves that actor on its old, working path; a save
 that fails (``save_post_fail``) or a "Save Copy" (the session keeps its own file) puts the old
-paths back and keeps the old files. Nothing here raises into Blender's save."""
+paths back and keeps the old files. Nothing here raises into Blender's save.
+
+Also the one handler that runs on every change (``depsgraph_update_post``): actors follow
+their strips moved in time (blender/layers.py ``follow_moved_strips``)."""
 
 import os
 import shutil
@@ -137,7 +140,28 @@ def on_save_post_fail(filepath, *args):
     _restore(remove_copies=True)
 
 
-HANDLERS = (("save_pre", on_save_pre), ("save_post", on_save_post), ("save_post_fail", on_save_post_fail))
+_FOLLOWING = []
+
+
+@bpy.app.handlers.persistent
+def on_depsgraph_update(scene, *args):
+    """Actors follow their strips when a strip is moved in time (blender/layers.py
+    follow_moved_strips); never raises into Blender."""
+    if _FOLLOWING:  # (the move itself updates the depsgraph)
+        return
+    _FOLLOWING.append(True)
+    try:
+        from .layers import follow_moved_strips
+
+        follow_moved_strips(scene)
+    except Exception as exc:
+        print("Reenact: an actor did not follow its strip: {}".format(exc))
+    finally:
+        _FOLLOWING.clear()
+
+
+HANDLERS = (("save_pre", on_save_pre), ("save_post", on_save_post), ("save_post_fail", on_save_post_fail),
+            ("depsgraph_update_post", on_depsgraph_update))
 
 
 def register():

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run by tests/test_blender_look.py in a fresh bpy process (Blender 5.0): a tracked strip
 renamed in the sequencer (as editors do) keeps its actor: Preview Frame and Render Performance
-find it, and tracking the renamed strip again replaces its actor instead of adding a second one.
+find it, and tracking the renamed strip again replaces its actor instead of adding a second one;
+a strip moved in time takes its actor's curves with it.
 Prints RESULT <json>."""
 
 import json
 import os
 
 import bpy
+import numpy as np
 from sequencer_check import empty_scene, run
 
 
@@ -38,6 +40,23 @@ def main(frames, work):
     scene.sequence_editor.active_strip = shot
     assert bpy.ops.reenact.track_strip() == {"FINISHED"}
     out["actors"] = sorted(o.reenact.strip_name for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)
+    # the editor moves the strip 10 frames later: the actor's curves follow it
+    from reenact.blender import actor as actor_data
+    from reenact.blender.layers import curves_to_track
+
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    tracked = actor_data.tracked_track(ob)
+    k = [str(n) for n in tracked.expression_names].index("jawOpen")
+    kb = ob.data.shape_keys.key_blocks["jawOpen"]
+    shot.frame_start += 10
+    bpy.context.view_layer.update()
+    out["frame_offset"] = int(ob.reenact.frame_offset)
+    scene.frame_set(int(shot.frame_start) + 7)  # clip frame 7 where the strip now shows it
+    out["jaw_at_clip_7"] = [float(kb.value), float(tracked.expression[7 - int(tracked.frame_start), k])]
+    kb.value = 0.95  # a key set against the moved strip: clip frame 7's
+    kb.keyframe_insert("value", frame=int(shot.frame_start) + 7)
+    perf = curves_to_track(ob, scene, tracked)
+    out["jaw_key_row"] = int(np.argmax(np.abs(perf.expression[:, k] - tracked.expression[:, k]))) + int(tracked.frame_start)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -94,10 +94,10 @@ def test_a_retimed_shot_is_refused_before_any_work():
     assert line and "strip 'shot' is retimed" in line[0] and "result strip would not follow" in line[0], res.stdout
 
 
-def test_a_renamed_strip_keeps_its_actor(tmp_path, carphone):
-    """Editors rename strips; the actor finds its strip again by the strip's reenact_id (before
-    2026-12-05 every operator said the strip was gone, and tracking it again added a second
-    actor)."""
+def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone):
+    """Editors rename strips and move them in time; the actor finds its strip again by the
+    strip's reenact_id (before 2026-12-05 every operator said the strip was gone, and tracking it
+    again added a second actor), and its curves move with the strip."""
     import cv2
 
     from reenact.video import open_video
@@ -110,3 +110,8 @@ def test_a_renamed_strip_keeps_its_actor(tmp_path, carphone):
     r = _check("blender_rename_check.py", "5.0", None, tmp_path, frames, tmp_path)
     assert r["preview"] == ["FINISHED"], r
     assert r["strip_name"] == "sh010 plate v2" and r["actors"] == ["sh010 plate v2"], r
+    # moved 10 frames later: the curves follow (before 2026-12-05 they stayed behind, and a key set
+    # against the moved strip edited clip frame 17 instead of 7)
+    assert r["frame_offset"] == 11, r
+    assert abs(r["jaw_at_clip_7"][0] - r["jaw_at_clip_7"][1]) < 1e-4, r
+    assert r["jaw_key_row"] == 7, r
