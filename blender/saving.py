@@ -149,6 +149,9 @@ def on_depsgraph_update(scene, *args):
     follow_moved_strips); never raises into Blender."""
     if _FOLLOWING:  # (the move itself updates the depsgraph)
         return
+    depsgraph = args[0] if args else None
+    if depsgraph is not None and not depsgraph.id_type_updated("SCENE"):  # strips live in the scene
+        return
     _FOLLOWING.append(True)
     try:
         from .layers import follow_moved_strips
