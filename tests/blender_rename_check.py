@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run by tests/test_blender_look.py in a fresh bpy process (Blender 5.0): a tracked strip
+"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a tracked strip
 renamed in the sequencer (as editors do) keeps its actor: Preview Frame and Render Performance
 find it, and tracking the renamed strip again replaces its actor instead of adding a second one;
 a strip moved in time takes its actor's curves with it.

@@ -94,7 +94,8 @@ def test_a_retimed_shot_is_refused_before_any_work():
     assert line and "strip 'shot' is retimed" in line[0] and "result strip would not follow" in line[0], res.stdout
 
 
-def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone):
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, request):
     """Editors rename strips and move them in time; the actor finds its strip again by the
     strip's reenact_id (before 2026-12-05 every operator said the strip was gone, and tracking it
     again added a second actor), and its curves move with the strip."""
@@ -107,7 +108,7 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone):
     with open_video(carphone) as src:
         for i in range(24):
             cv2.imwrite(str(frames / "shot_{:04d}.png".format(i + 1)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
-    r = _check("blender_rename_check.py", "5.0", None, tmp_path, frames, tmp_path)
+    r = _check("blender_rename_check.py", version, request, tmp_path, frames, tmp_path)
     assert r["preview"] == ["FINISHED"], r
     assert r["strip_name"] == "sh010 plate v2" and r["actors"] == ["sh010 plate v2"], r
     # moved 10 frames later: the curves follow (before 2026-12-05 they stayed behind, and a key set
