@@ -57,6 +57,13 @@ def main(frames, work):
     kb.keyframe_insert("value", frame=int(shot.frame_start) + 7)
     perf = curves_to_track(ob, scene, tracked)
     out["jaw_key_row"] = int(np.argmax(np.abs(perf.expression[:, k] - tracked.expression[:, k]))) + int(tracked.frame_start)
+    # a duplicate of the strip (Shift+D copies its custom properties) tracked too: an id of its own
+    from reenact.blender.actor import strip_id
+
+    dup = blend.strips_of(scene).new_image(name="dup", filepath=os.path.join(frames, names[0]), channel=3,
+                                           frame_start=1)
+    dup["reenact_id"] = shot["reenact_id"]
+    out["dup_id_differs"] = strip_id(dup) != strip_id(shot)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -116,3 +116,4 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, r
     assert r["frame_offset"] == 11, r
     assert abs(r["jaw_at_clip_7"][0] - r["jaw_at_clip_7"][1]) < 1e-4, r
     assert r["jaw_key_row"] == 7, r
+    assert r["dup_id_differs"], r
