@@ -11,26 +11,21 @@ import os
 
 import bpy
 import numpy as np
-from sequencer_check import empty_scene, render, run
+from sequencer_check import empty_scene, image_strip, render, run
 
 
 def main(plate, result, png, work):
     from reenact.blender import blend
 
     scene = empty_scene(176, 144)
-    names = sorted(os.listdir(plate))
-    shot = blend.strips_of(scene).new_image(name="plate", filepath=os.path.join(plate, names[0]), channel=1,
-                                            frame_start=1)
-    for nm in names[1:]:
-        shot.elements.append(nm)
-    scene.frame_start, scene.frame_end = 1, len(names)
+    shot = image_strip(scene, plate)
     out = {"plate_space": shot.colorspace_settings.name}
     from reenact.blender import actor as actor_data
     from reenact.video import open_video
 
     with open_video(actor_data.strip_source(shot)) as src:  # what Track Actor and Render Performance open
         out["strip_depth"], out["strip_frames"] = src.depth, len(src)
-    res = blend.add_result_strip(scene, shot, result, len(names), "plate Reenact Face")
+    res = blend.add_result_strip(scene, shot, result, len(shot.elements), "plate Reenact Face")
     out["result_space"] = res.colorspace_settings.name
     out["result_files"] = res.elements[0].filename
     f = 11

@@ -10,21 +10,15 @@ import os
 
 import bpy
 import numpy as np
-from sequencer_check import empty_scene, run
+from sequencer_check import empty_scene, image_strip, run
 
 
 def main(plate, work):
-    from reenact.blender import actor as actor_data
     from reenact.blender import blend
     from reenact.video import open_video
 
     scene = empty_scene(176, 144)
-    names = sorted(os.listdir(plate))
-    shot = blend.strips_of(scene).new_image(name="plate", filepath=os.path.join(plate, names[0]), channel=1,
-                                            frame_start=1)
-    for nm in names[1:]:
-        shot.elements.append(nm)
-    scene.frame_start, scene.frame_end = 1, len(names)
+    shot = image_strip(scene, plate)
     scene.sequence_editor.active_strip = shot
     assert bpy.ops.reenact.track_strip() == {"FINISHED"}
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "plate.blend"))

@@ -10,18 +10,12 @@ import os
 
 import bpy
 import numpy as np
-from sequencer_check import empty_scene, run
+from sequencer_check import empty_scene, image_strip, run
 
 
 def main(frames, work):
-    from reenact.blender import blend
-
     scene = empty_scene(176, 144)
-    names = sorted(os.listdir(frames))
-    shot = blend.strips_of(scene).new_image(name="plate", filepath=os.path.join(frames, names[0]), channel=1,
-                                            frame_start=1)
-    for nm in names[1:]:
-        shot.elements.append(nm)
+    shot = image_strip(scene, frames)
     scene.sequence_editor.active_strip = shot
     assert bpy.ops.reenact.track_strip() == {"FINISHED"}
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "rename.blend"))
@@ -60,8 +54,7 @@ def main(frames, work):
     # a duplicate of the strip (Shift+D copies its custom properties) tracked too: an id of its own
     from reenact.blender.actor import strip_id
 
-    dup = blend.strips_of(scene).new_image(name="dup", filepath=os.path.join(frames, names[0]), channel=3,
-                                           frame_start=1)
+    dup = image_strip(scene, frames, name="dup", channel=3)
     dup["reenact_id"] = shot["reenact_id"]
     out["dup_id_differs"] = strip_id(dup) != strip_id(shot)
     out["version"] = list(bpy.app.version)

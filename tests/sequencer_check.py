@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Shared by the checks that render Blender's sequencer in a fresh bpy process (5.0, and 4.5 LTS
-where given): blender_look_check.py, blender_meta_check.py, blender_plate_check.py. The check
+"""Shared by the checks that drive Blender's sequencer in a fresh bpy process (5.0, and 4.5 LTS
+where given): blender_look_check.py, blender_meta_check.py, blender_plate_check.py,
+blender_plate_render_check.py, blender_rename_check.py. The check
 scripts import it from their own folder (a script's folder is on its path)."""
 
 import os
@@ -22,6 +23,20 @@ def empty_scene(width, height):
     scene.render.image_settings.file_format = "PNG"
     scene.view_settings.view_transform = "Standard"
     return scene
+
+
+def image_strip(scene, folder, name="plate", channel=1):
+    """The images of ``folder`` (sorted) as an image strip from timeline frame 1, the scene's
+    range set to it; returns the strip."""
+    from reenact.blender import blend
+
+    names = sorted(os.listdir(folder))
+    strip = blend.strips_of(scene).new_image(name=name, filepath=os.path.join(folder, names[0]), channel=channel,
+                                             frame_start=1)
+    for nm in names[1:]:
+        strip.elements.append(nm)
+    scene.frame_start, scene.frame_end = 1, len(names)
+    return strip
 
 
 def render(scene, frame, path):
