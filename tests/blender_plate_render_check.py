@@ -53,8 +53,9 @@ def main(plate, work):
     moved = os.path.join(os.path.dirname(work), os.path.basename(work) + " moved")
     shutil.copytree(work, moved)
     shutil.rmtree(os.path.join(work, "reenact"))  # nothing left where it was
+    name = res.name  # (the strip's Python object is gone once another file is opened)
     bpy.ops.wm.open_mainfile(filepath=os.path.join(moved, "plate.blend"))
-    res = bpy.context.scene.sequence_editor.strips_all[res.name]
+    res = bpy.context.scene.sequence_editor.strips_all[name]
     first = os.path.join(bpy.path.abspath(res.directory), res.elements[0].filename)
     out["moved_found"] = os.path.isfile(first) and os.path.abspath(first).startswith(os.path.abspath(moved))
     out["version"] = list(bpy.app.version)
