@@ -47,6 +47,7 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
         wm = detect(frames(), rate, key=key, window=window)
         files = list(getattr(src, "files", None) or [])
         timecode = getattr(src, "timecode", None)
+        number = getattr(src, "first_number", None)  # a numbered sequence's (a plate's 1001)
     label = path[0] if listed and path else path
     out = {"file": os.path.abspath(label), "kind": kind, "frames": wm["frames"], "fps": float(rate),
            "duration": round(wm["frames"] / float(rate), 3), "watermark": wm, "manifest": None}
@@ -56,6 +57,8 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
         out["timecode"] = timecode
         out["timecode_ranges"] = [[timecode_after(timecode, fa, rate), timecode_after(timecode, fb - 1, rate)]
                                   for fa, fb in wm["frame_ranges"]]
+    if number:  # the synthesised frames by their file numbers, as a compositor names them
+        out["file_ranges"] = [[int(number) + fa, int(number) + fb - 1] for fa, fb in wm["frame_ranges"]]
     if manifest:
         from .manifest import read_manifest
 
@@ -97,9 +100,11 @@ def format_report(r):
         lines.append("{}: watermark DETECTED (score {:.1f}, false-positive probability {:.2g}); {}".format(
             r["file"], wm["score"], wm["false_positive_probability"], pls))
         tcs = r.get("timecode_ranges") or [None] * len(wm["ranges"])
-        rng = ", ".join("{}-{} s (frames {}-{}{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1,
-                                                         "; TC {}-{}".format(*tc) if tc else "")
-                        for (a, b), (fa, fb), tc in zip(wm["ranges"], wm["frame_ranges"], tcs))
+        fns = r.get("file_ranges") or [None] * len(wm["ranges"])
+        rng = ", ".join("{}-{} s (frames {}-{}{}{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1,
+                                                           "; TC {}-{}".format(*tc) if tc else "",
+                                                           "; files {}-{}".format(*fn) if fn else "")
+                        for (a, b), (fa, fb), tc, fn in zip(wm["ranges"], wm["frame_ranges"], tcs, fns))
         lines.append("  synthesised: {}".format(rng or "none"))
     else:
         lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(

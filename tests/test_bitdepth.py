@@ -414,3 +414,20 @@ def test_openexr_turned_off_by_the_user_is_one_line(plates_of):
                  env={"OPENCV_IO_ENABLE_OPENEXR": "0"})
     line = [ln for ln in res.stdout.splitlines() if ln.startswith("LINE ")]
     assert line and "plate.1001.exr: OpenEXR reading is turned off" in line[0], res.stdout + res.stderr
+
+
+def test_verify_names_a_plates_synthesised_frames_by_their_file_numbers(plates_of, tmp_path):
+    """`reenact verify` on a plate's render numbered from 1001 gives the synthesised frames'
+    file numbers beside their indices (a compositor names frames by them)."""
+    from reenact.provenance.verify import format_report, verify_path
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+
+    track = track_video(plates_of["exr"])[0]
+    out = str(tmp_path / "frames")
+    render_clip(edited(track), plates_of["exr"], out=out, region="face", prefer_gpu=False)
+    r = verify_path(out)
+    assert r["watermark"]["detected"], r["watermark"]
+    (fa, fb), = r["watermark"]["frame_ranges"]
+    assert r["file_ranges"] == [[1001 + fa, 1000 + fb]]
+    assert "; files {}-{}".format(1001 + fa, 1000 + fb) in format_report(r)
