@@ -262,7 +262,7 @@ def project_relative(strip):
     disk, a colleague, the render farm) still finds its results (before 2026-12-05 result and
     preview strips kept absolute paths)."""
     attr = "directory" if strip.type == "IMAGE" else "filepath"
-    rel = relative_to_project(os.path.abspath(bpy.path.abspath(getattr(strip, attr))))
+    rel = relative_to_project(bpy.path.abspath(getattr(strip, attr)))
     if rel.startswith("//"):
         if attr == "directory" and not rel.endswith(("/", "\\")):
             rel += "/"
@@ -396,12 +396,11 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     start = int(original.frame_start)
     channel = free_channel_above(scene, original)
     if os.path.isdir(out):
-        from ..video.pngs import _FRAME_RE
+        from ..video.pngs import frame_numbers
 
         # the folder's frames in order: frame_000000.png ..., or a plate's numbered as the plate
         # (frame_001001.exr ...)
-        found = sorted((int(m.group(1)), m.group(0)) for m in map(_FRAME_RE.match, os.listdir(out)) if m)
-        names = [nm for _n, nm in found][:n_frames]
+        names = [nm for _n, nm in frame_numbers(out)][:n_frames]
         if len(names) < n_frames:
             raise ValueError("{}: {} of the {} frames are there".format(out, len(names), n_frames))
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)

@@ -196,12 +196,10 @@ def follow_moved_strips(scene):
     ed = scene.sequence_editor if scene is not None else None
     if ed is None:
         return 0
+    actor_data.follow_renamed_strips(scene)
     moved = 0
     for ob in actor_data.actor_objects(scene):
         strip = ed.strips_all.get(ob.reenact.strip_name)
-        if strip is None:
-            actor_data.follow_renamed_strips(scene)
-            strip = ed.strips_all.get(ob.reenact.strip_name)
         if strip is not None and int(strip.frame_start) != int(ob.reenact.frame_offset):
             moved += abs(follow_strip(ob, strip))
     return moved

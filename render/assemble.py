@@ -24,7 +24,7 @@ from ..video.encode import FrameFolder, source_tags
 from .pipeline import SIGNABLE_MOVIES
 
 
-def _read_png(path, size):
+def _read_frame(path, size):
     """A frame of the folder as the movie's RGB uint8 picture (a 16-bit PNG rounded, an OpenEXR
     plate's frame sRGB-encoded: :func:`reenact.video.bitdepth.display8`)."""
     from ..video.sequence import _imread_rgb
@@ -91,7 +91,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
             if signing is not None:
                 signing.follow(writer)
             for i, path in enumerate(paths):  # an I-frame where synthesised and copied frames meet
-                writer.write(_read_png(path, size), segment=signed[i])
+                writer.write(_read_frame(path, size), segment=signed[i])
                 if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
                     raise Cancelled()
         except BaseException:

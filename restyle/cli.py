@@ -7,7 +7,6 @@ on stderr and a non-zero exit, with nothing written.
 
 import json
 import os
-import re
 import sys
 
 from ..errors import ReenactError
@@ -178,7 +177,7 @@ def _apply(args):
             check_output_file(args.out)
         else:
             check_output_folder(args.out, FrameFolder.owns if args.chunk is not None else  # other chunks' frames
-                                lambda n: re.match(r"frame_\d+\.(?:png|exr)$", n) or n in (".DS_Store", "Thumbs.db"))
+                                FrameFolder.holds)
         model = RestyleModel(args.model, prefer_gpu=not args.cpu, reference=args.reference)
         bar = ConsoleProgress("restyle", stream=sys.stderr)
         try:

@@ -123,7 +123,7 @@ def plate_first(src):
         return 0
     if src.first_number is not None:
         return int(src.first_number)
-    import re
+    from .sequence import _NUMBERED_RE
 
     numbers, stem = [], None
     for f in src.files:  # a list (a Blender image strip's elements)
@@ -131,7 +131,7 @@ def plate_first(src):
             return 0
         folder, name = os.path.split(f)
         base, ext = os.path.splitext(name)
-        m = re.match(r"^(.*?)(\d+)(\D*)$", base)
+        m = _NUMBERED_RE.match(base)
         if m is None or stem not in (None, (folder, m[1], m[3], ext.lower())):
             return 0
         stem = (folder, m[1], m[3], ext.lower())

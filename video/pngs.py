@@ -150,6 +150,12 @@ _FRAME_RE = re.compile(re.escape(FRAME_PREFIX) + r"(\d+)\.(?:png|exr)$")  # .exr
 #: manifest is signed in): a render killed mid-write (SIGKILL, power cut) leaves one; the next
 #: render removes it
 _FRAME_TMP_RE = re.compile(r"\." + re.escape(FRAME_PREFIX) + r"\d+\.(?:png|exr)\.[^/]+$")
+def frame_numbers(folder):
+    """``[(number, name)]`` of the frames in ``folder`` (``frame_000000.png``, a plate's
+    ``frame_001001.exr``, ...), in number order."""
+    return sorted((int(m.group(1)), m.group(0)) for m in map(_FRAME_RE.match, os.listdir(folder)) if m)
+
+
 #: files a file manager leaves in any folder
 _SYSTEM_FILES = (".DS_Store", "Thumbs.db")
 
@@ -189,7 +195,6 @@ class FrameFolder:
         self.n = int(n_frames)
         self.compression = int(compression)
         self.frames_written = 0
-        self._re = _FRAME_RE
         self._tmp_re = _FRAME_TMP_RE
         self.plate, self.ext, self._on_plate, numbered = plate_output(plate)
         self.first = int(numbered if self.plate is not None else first)
@@ -220,7 +225,13 @@ class FrameFolder:
     def owns(name):
         """True for a name this writer makes in its folder: a frame, a frame being written (the
         temporary name of an interrupted write), or a file manager's own file."""
-        return bool(_FRAME_RE.match(name) or _FRAME_TMP_RE.match(name)) or name in _SYSTEM_FILES
+        return FrameFolder.holds(name) or bool(_FRAME_TMP_RE.match(name))
+
+    @staticmethod
+    def holds(name):
+        """True for a finished frame's name or a file manager's own file (what a folder written
+        whole, then renamed into place, may hold)."""
+        return bool(_FRAME_RE.match(name)) or name in _SYSTEM_FILES
 
     def filename(self, index):
         return "{}{:0{}d}{}".format(FRAME_PREFIX, self.first + int(index), FRAME_DIGITS, self.ext)
@@ -242,9 +253,8 @@ class FrameFolder:
         return []
 
     def close(self):
-        for name in os.listdir(self.path):
-            m = self._re.match(name)
-            if m and not 0 <= int(m.group(1)) - self.first < self.n:
+        for number, name in frame_numbers(self.path):
+            if not 0 <= number - self.first < self.n:
                 try:
                     os.remove(os.path.join(self.path, name))
                 except FileNotFoundError:  # another chunk of the job removed it first
@@ -252,7 +262,7 @@ class FrameFolder:
 
     def missing(self):
         """Clip frames 0..n-1 that have no file yet."""
-        have = {int(m.group(1)) - self.first for m in map(self._re.match, os.listdir(self.path)) if m}
+        have = {number - self.first for number, _name in frame_numbers(self.path)}
         return [i for i in range(self.n) if i not in have]
 
     def remove_temporaries(self):
