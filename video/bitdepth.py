@@ -23,6 +23,7 @@ line). Plates come from the user's own pipeline.
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
@@ -34,6 +35,10 @@ def enable_exr():
 
 
 enable_exr()
+
+#: a numbered image's name without its extension: (stem, number, suffix) (the sequence readers'
+#: pattern too: video/sequence.py)
+NUMBERED_NAME = re.compile(r"^(.*?)(\d+)(\D*)$")
 
 #: extensions read as scene-linear plates
 LINEAR_EXTENSIONS = (".exr",)
@@ -123,15 +128,13 @@ def plate_first(src):
         return 0
     if src.first_number is not None:
         return int(src.first_number)
-    from .sequence import _NUMBERED_RE
-
     numbers, stem = [], None
     for f in src.files:  # a list (a Blender image strip's elements)
         if f is None:
             return 0
         folder, name = os.path.split(f)
         base, ext = os.path.splitext(name)
-        m = _NUMBERED_RE.match(base)
+        m = NUMBERED_NAME.match(base)
         if m is None or stem not in (None, (folder, m[1], m[3], ext.lower())):
             return 0
         stem = (folder, m[1], m[3], ext.lower())

@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .bitdepth import LINEAR_EXTENSIONS, display8
+from .bitdepth import LINEAR_EXTENSIONS, NUMBERED_NAME, display8
 from .source import (
     _UNSUPPORTED_IMAGE_EXTENSIONS,
     DEFAULT_SEQUENCE_FPS,
@@ -84,7 +84,7 @@ _PRINTF_RE = re.compile(r"%(0?)(\d*)d")
 _HASH_RE = re.compile(r"#+")
 
 
-_NUMBERED_RE = re.compile(r"^(.*?)(\d+)(\D*)$")
+_NUMBERED_RE = NUMBERED_NAME
 
 
 def _is_image_name(name: str) -> bool:
