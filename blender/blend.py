@@ -67,10 +67,41 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
     Reenact job relies on (``what`` says what would go wrong; before 2026-12-05 only tracking
     checked, and a render of a shot retimed after tracking added a result strip playing at the
     clip's own speed over the retimed shot). Adding retiming keys crashes Blender's headless
-    module, so Reenact does not copy them."""
+    module, so Reenact does not copy them. A movie strip playing its clip at the clip's own rate
+    in a scene of another rate is refused alike (``rate_adjusted``)."""
     if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
         raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
                          "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))
+    clip_fps = rate_adjusted(strip)
+    if clip_fps:
+        scene_fps = strip.id_data.render.fps / strip.id_data.render.fps_base
+        raise ValueError("strip '{}' plays its {:.5g} fps clip at the clip's speed in this {:.5g} fps scene (Blender's "
+                         "Adjust Playback Rate), so its clip frames no longer map one to one onto the timeline, "
+                         "as Reenact's curves and results do; set the scene to the clip's {:.5g} fps, or conform "
+                         "the clip to {:.5g} fps first".format(strip.name, clip_fps, scene_fps, clip_fps, scene_fps))
+
+
+def rate_adjusted(strip):
+    """The clip's frame rate when ``strip`` is a movie strip that Blender plays at the clip's own
+    speed in a scene of another rate, else None. Blender's Add ▸ Movie does that by default
+    (Adjust Playback Rate): a 30 fps clip in a 25 fps scene then shows clip frame 1.2 t at
+    timeline frame t, skipping frames, and no Reenact job can line up with it (before 2026-12-05
+    Track Actor tracked the first 24 frames of a 30-frame 30 fps clip in a 25 fps scene, one per
+    timeline frame, while the strip showed 29 of them 1.2x faster). The flag is not in Python's API; such a strip's length follows the scene's rate, so
+    the scene's rate is doubled for one read and set back."""
+    if getattr(strip, "type", None) != "MOVIE":
+        return None
+    render = strip.id_data.render
+    clip_fps, scene_fps = float(strip.fps or 0.0), render.fps / render.fps_base
+    if clip_fps <= 0 or abs(clip_fps - scene_fps) <= 1e-4 * scene_fps:
+        return None
+    length, fps = strip.frame_duration, render.fps
+    try:
+        render.fps = fps * 2
+        follows = strip.frame_duration != length
+    finally:
+        render.fps = fps
+    return clip_fps if follows else None
 
 
 def free_channel_above(scene, strip):

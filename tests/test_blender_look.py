@@ -95,6 +95,34 @@ def test_a_retimed_shot_is_refused_before_any_work():
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path, carphone, version, request):
+    """Editors drop 30 fps clips into 25 fps timelines, and Blender's Add ▸ Movie then plays the
+    clip at its own speed (Adjust Playback Rate), 1.2 clip frames per timeline frame. Before
+    2026-12-05 Track Actor tracked the first 24 of such a 30-frame clip one per timeline frame
+    while the strip showed 29 of them; now every job refuses the strip in one line (set the scene
+    to the clip's rate, or conform the clip) and changes nothing, and the same clip played frame
+    for frame (Python's new_movie) still works."""
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    clip = tmp_path / "shot30.mp4"
+    with open_video(carphone) as src, VideoWriter(str(clip), 30, (src.width, src.height)) as out:
+        for i in range(30):
+            out.write(src.read(i))
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_rate_check.py", version, request, work, clip, work)
+    assert r["tracked"] == ["FINISHED"], r
+    assert r["frame_for_frame"] == {"length": 30, "adjusted": None, "preview": ["FINISHED"]}, r
+    speed = r["clip_speed"]
+    assert speed["length"] == 24 and speed["adjusted"] == 30.0, r
+    for job in ("preview", "render", "assemble", "track"):
+        assert "plays its 30 fps clip at the clip's speed in this 25 fps scene" in speed[job], (job, r)
+        assert "set the scene to the clip's 30 fps, or conform the clip to 25 fps first" in speed[job], (job, r)
+    assert speed["strips"] == ["shot"] and speed["unchanged"] and speed["actors"] == 1, r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
 def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, request):
     """Editors rename strips and move them in time; the actor finds its strip again by the
     strip's reenact_id (before 2026-12-05 every operator said the strip was gone, and tracking it

@@ -134,7 +134,6 @@ def _render_inputs(context, name="", op=None, accept=False):
     tracked Track, checked against the footage the strip shows now (warnings reported on
     ``op``)."""
     ob, scene, strip, root = farm.render_target(context, name)
-    blend.refuse_retimed(strip)
     base = actor_data.tracked_track(ob)
     for w in actor_data.check_strip_footage(ob, strip, base, accept):
         if op is not None:

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a 30 fps movie
+strip tracked in a 30 fps scene, then the scene set to 25 fps. Played frame for frame (the strip
+as Python's API adds it) Preview Frame still works; played at the clip's own speed (Blender's
+Add ▸ Movie with Adjust Playback Rate, its default) every Reenact job refuses it in one line and
+leaves the scene as it was. Prints RESULT <json>."""
+
+import ctypes
+import json
+import os
+
+import bpy
+from sequencer_check import empty_scene, run
+
+AUTO_PLAYBACK_RATE = 1 << 17  # Blender's SEQ_AUTO_PLAYBACK_RATE strip flag
+FLIP_X = 1 << 11  # SEQ_FLIPX, the flag use_flip_x sets
+
+
+def adjust_playback_rate(strip):
+    """What Add ▸ Movie's Adjust Playback Rate does to ``strip``: the flag is not in Python's API
+    and the operator crashes Blender's headless module, so the flag is set in the strip's own
+    memory, found as the word that use_flip_x changes."""
+    n = 512
+    ptr = strip.as_pointer()
+    before = bytes((ctypes.c_ubyte * n).from_address(ptr))
+    strip.use_flip_x = not strip.use_flip_x
+    after = bytes((ctypes.c_ubyte * n).from_address(ptr))
+    strip.use_flip_x = not strip.use_flip_x
+    changed = [i for i in range(n) if before[i] != after[i]]
+    assert len(changed) == 1 and after[changed[0]] ^ before[changed[0]] == FLIP_X >> 8, changed
+    flag = ctypes.c_int.from_address(ptr + changed[0] - 1)  # bit 11 lies in the int's second byte
+    flag.value |= AUTO_PLAYBACK_RATE
+
+
+def attempt(op, **kw):
+    try:
+        return sorted(op(**kw))
+    except RuntimeError as exc:
+        return str(exc).strip().splitlines()[-1]
+
+
+def main(clip, work):
+    from reenact.blender import blend
+
+    scene = empty_scene(176, 144)
+    scene.render.fps, scene.render.fps_base = 30, 1
+    shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
+    scene.frame_start, scene.frame_end = 1, shot.frame_final_end - 1
+    scene.sequence_editor.active_strip = shot
+    out = {"tracked": sorted(bpy.ops.reenact.track_strip())}
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "rate.blend"))
+    scene = bpy.context.scene
+    shot = scene.sequence_editor.strips_all["shot"]
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    bpy.context.view_layer.objects.active = ob
+    scene.render.fps = 25  # the editor's timeline rate
+    scene.frame_set(6)
+    out["frame_for_frame"] = {"length": shot.frame_final_duration, "adjusted": blend.rate_adjusted(shot),
+                              "preview": attempt(bpy.ops.reenact.preview_frame, region="mouth")}
+    for s in list(blend.all_strips(scene)):
+        if s != shot:
+            blend.strips_of(scene).remove(s)
+    adjust_playback_rate(shot)
+    before = (shot.frame_final_start, shot.frame_final_end, scene.render.fps, scene.render.fps_base)
+    scene.sequence_editor.active_strip = shot
+    out["clip_speed"] = {
+        "length": shot.frame_final_duration, "adjusted": blend.rate_adjusted(shot),
+        "preview": attempt(bpy.ops.reenact.preview_frame, region="mouth"),
+        "render": attempt(bpy.ops.reenact.render_performance, region="mouth"),
+        "assemble": attempt(bpy.ops.reenact.assemble_render),
+        "track": attempt(bpy.ops.reenact.track_strip),
+        "strips": sorted(s.name for s in blend.all_strips(scene)),
+        "unchanged": before == (shot.frame_final_start, shot.frame_final_end, scene.render.fps,
+                                scene.render.fps_base),
+        "actors": sum(1 for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)}
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run(main, 2)
