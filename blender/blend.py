@@ -325,16 +325,19 @@ def match_colourspace(strip, original):
 
 #: what a result strip takes from its shot strip so that it shows its pixels where and as the
 #: shot strip shows them: the sequencer's transform (a reframe, a Scale to Fit), crop, mirror,
-#: direction and colour settings, with their keyframes
+#: direction, strobe (every nth clip frame held; since 2026-12-05) and colour settings, with
+#: their keyframes
 _LOOK = {"transform": ("offset_x", "offset_y", "scale_x", "scale_y", "rotation", "origin", "filter"),
          "crop": ("min_x", "max_x", "min_y", "max_y"),
-         "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "color_saturation", "color_multiply",
+         "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "strobe", "color_saturation", "color_multiply",
               "use_deinterlace")}
+#: what a preview (one frame, held) does not take: the shot's order of frames
+_TIMING = ("use_reverse_frames", "strobe")
 
 
 def match_look(strip, original, single_frame=False):
     """Give ``strip`` (a render or restyle of ``original``'s footage, or a preview of one of its
-    frames: ``single_frame``, which keeps its own direction) what places and colours
+    frames: ``single_frame``, which keeps its own direction and strobe) what places and colours
     ``original``'s pixels in the sequencer, keyframes included, and ``original``'s colourspace.
     Returns what it cannot carry, as a clause for the operator's report ('' when nothing): the
     shot strip's modifiers (copy them with Strip > Modifiers > Copy to Selected) and a blend
@@ -345,7 +348,7 @@ def match_look(strip, original, single_frame=False):
         if src is None or dst is None:
             continue
         for n in names:
-            if single_frame and n == "use_reverse_frames":
+            if single_frame and n in _TIMING:
                 continue
             if hasattr(src, n) and hasattr(dst, n):
                 try:
@@ -374,7 +377,7 @@ def _carried_fcurves(strip, single_frame=False):
         return None, []
     pre = strip.path_from_id() + "."
     carried = {(g + "." if g else "") + n for g, names in _LOOK.items() for n in names
-               if not (single_frame and n == "use_reverse_frames")}
+               if not (single_frame and n in _TIMING)}
     return bag, [f for f in bag.fcurves if f.data_path.startswith(pre) and f.data_path[len(pre):] in carried]
 
 

@@ -28,6 +28,7 @@ def main(clip, folder, work):
     shot.crop.min_x, shot.crop.max_y = 8, 6
     shot.use_flip_x = True
     shot.color_saturation, shot.color_multiply = 0.6, 1.1
+    shot.strobe = 3.0  # every third clip frame, held
     base = float(t.scale_x)
     for frame, s in ((4, 1.0), (60, 1.35)):  # a slow push-in, keyframed
         t.scale_x = t.scale_y = base * s
@@ -37,7 +38,7 @@ def main(clip, folder, work):
     out = {"fit_scale": base}
     res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["note"] = res.get("reenact_look_note", "")
-    frames = (10, 40)
+    frames = (11, 41)  # clip frames 10 and 40, where the strobe shows 9 and 39
     worst = []
     for f in frames:
         res.mute = True
@@ -62,6 +63,7 @@ def main(clip, folder, work):
     res.crop.min_x = res.crop.max_y = 0
     res.use_flip_x = False
     res.color_saturation = res.color_multiply = 1.0
+    res.strobe = 1.0
     a = render_shot_only(scene, shot, pv, res, work, frame=10)
     scene.frame_set(10)
     b = render(scene, 10, os.path.join(work, "plain.png"))
