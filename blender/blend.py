@@ -105,13 +105,25 @@ def rate_adjusted(strip):
 
 
 def free_channel_above(scene, strip):
-    """The lowest channel above ``strip`` that is free over its whole frame range."""
+    """The lowest channel above ``strip`` that is free over its whole frame range, and neither
+    muted nor locked."""
     start, end = strip.frame_final_start, strip.frame_final_end
     channel = strip.channel + 1
-    used = [(s.channel, s.frame_final_start, s.frame_final_end) for s in siblings(strip)]
-    while any(c == channel and s < end and e > start for c, s, e in used):
+    near = siblings(strip)
+    while not (_free(near, channel, start, end) and open_channel(strip, channel)):
         channel += 1
     return channel
+
+
+def open_channel(strip, channel):
+    """Whether ``channel`` of ``strip``'s collection (its meta's, or the top level) shows and
+    lets one edit what is put there: neither muted nor locked in the channel header (before
+    2026-12-05 a result strip went into a muted channel above the shot and never showed)."""
+    meta = strip.parent_meta()
+    channels = meta.channels if meta is not None else strip.id_data.sequence_editor.channels
+    if channel >= len(channels):
+        return True
+    return not (channels[channel].mute or channels[channel].lock)
 
 
 def add_movie_strip(scene, filepath, channel=1, frame_start=1, name=None, fit_scene=True):
@@ -458,7 +470,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     near = siblings(original)
     if keep is None or keep <= original.channel or not _free(near, keep, a, b, ignore=st):
         keep = original.channel + 1
-        while not _free(near, keep, a, b, ignore=st):
+        while not (_free(near, keep, a, b, ignore=st) and open_channel(original, keep)):
             keep += 1
     if st.channel != keep:
         st.channel = keep
@@ -515,6 +527,8 @@ def preview_strip(scene, original, path, frame, actor=None):
     remove_previews(scene)
     used = [s.channel for s in siblings(original) if s.frame_final_start <= frame < s.frame_final_end]
     channel = max(used + [original.channel]) + 1
+    while not open_channel(original, channel):
+        channel += 1
     st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
     project_relative(st)
     note = match_look(st, original, single_frame=True)

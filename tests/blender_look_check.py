@@ -36,8 +36,12 @@ def main(clip, folder, work):
         t.keyframe_insert("scale_y", frame=frame)
     n = len([f for f in os.listdir(folder) if f.endswith(".png")])
     out = {"fit_scale": base}
+    channels = scene.sequence_editor.channels
+    channels[3].mute = True  # the editor hides channel 3 for now, and locks channel 5
+    channels[5].lock = True
     res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["note"] = res.get("reenact_look_note", "")
+    out["result_channel"] = res.channel
     frames = (11, 41)  # clip frames 10 and 40, where the strobe shows 9 and 39
     worst = []
     for f in frames:
@@ -50,6 +54,7 @@ def main(clip, folder, work):
     out["result_vs_shot"] = worst
     # a preview of frame 40's picture, over everything there
     pv = blend.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(40 - 1)), 40)  # clip frame 39
+    out["preview_channel"] = pv.channel
     res.mute = True
     p = render(scene, 40, os.path.join(work, "preview.png"))
     out["preview_vs_shot"] = float(np.abs(p - render_shot_only(scene, shot, pv, res, work)).mean())

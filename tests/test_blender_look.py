@@ -51,6 +51,9 @@ def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone,
     assert max(r["result_vs_shot"]) < 1.5 and r["preview_vs_shot"] < 1.5, r
     assert r["plain_vs_shot"] > 15, r  # without the shot strip's look it lies elsewhere
     assert r["note"] == "", r
+    # above the shot (channel 2), past the muted channel 3 and the locked channel 5 (before
+    # 2026-12-05 the result went into the muted channel and never showed)
+    assert r["result_channel"] == 4 and r["preview_channel"] == 6, r
     assert r["preview_keys"] == 2 and r["preview_keys_left"] == 0, r  # scale x and y, removed with it
     assert "blends (ALPHA_OVER, 50%)" in r["note_after"], r
     if r["version"][0] < 5:
