@@ -106,7 +106,7 @@ def rate_adjusted(strip):
 
 def free_channel_above(scene, strip):
     """The lowest channel above ``strip`` that is free over its whole frame range, and neither
-    muted nor locked."""
+    muted nor locked (where a new strip is made before :func:`channel_above` places it)."""
     start, end = strip.frame_final_start, strip.frame_final_end
     channel = strip.channel + 1
     near = siblings(strip)
@@ -115,12 +115,60 @@ def free_channel_above(scene, strip):
     return channel
 
 
+def _channels(strip):
+    """The channel headers of ``strip``'s collection (its meta's, or the top level's)."""
+    meta = strip.parent_meta()
+    return meta.channels if meta is not None else strip.id_data.sequence_editor.channels
+
+
+def channel_above(original, start, end, new=None):
+    """The channel for a strip that shows ``original``'s footage changed over frames [start,
+    end), and the clause saying what was moved for it ('' when nothing): directly above
+    ``original`` and the strips Reenact made for it there (other actors' results), below
+    everything else there, so that titles, graphics and an adjustment layer's grade above the
+    shot lie over the result as they lay over the shot (before 2026-12-05 a result went to the
+    lowest channel free over the whole shot, above a title over part of it, and hid it). Empty
+    channels that are muted or locked are passed over; when another strip is in the way a
+    channel is inserted there: that channel and those above it (strips and headers, ``new``
+    among them) move up one, as inserting a track in an editing system does."""
+    near = [s for s in siblings(original) if s != new]
+    c = original.channel + 1
+    while True:
+        there = [s for s in near if s.channel == c and s.frame_final_start < end and s.frame_final_end > start]
+        if not there and open_channel(original, c):
+            return c, ""
+        if there and not all("reenact_result" in s or "reenact_actor" in s or is_preview(s) for s in there):
+            return c, _insert_channel(original, c, there)
+        c += 1
+
+
+def _insert_channel(original, channel, there):
+    """Move ``channel`` and the channels above it (in ``original``'s collection) up one; the
+    clause for the operator's report."""
+    moving = sorted((s for s in siblings(original) if s.channel >= channel), key=lambda s: -s.channel)
+    headers = _channels(original)
+    if moving and moving[0].channel >= len(headers) - 1:
+        raise ValueError("no room for the result directly above '{}': channel {} is in use, so channel {} and "
+                         "those above cannot move up".format(original.name, len(headers) - 1, channel))
+    for s in moving:  # from the top down, so that no strip lands on another
+        s.channel += 1
+    default = "Channel {}"
+    was = [(h.name, h.mute, h.lock) for h in headers]
+    for k in range(channel, len(headers)):  # names are unique among the headers: clear them first
+        headers[k].name = "reenact_moving_{}".format(k)
+    for k in range(len(headers) - 1, channel, -1):
+        name, headers[k].mute, headers[k].lock = was[k - 1]
+        headers[k].name = default.format(k) if name == default.format(k - 1) else name
+    headers[channel].name, headers[channel].mute, headers[channel].lock = default.format(channel), False, False
+    return "channel {} and those above moved up one so that it lies directly under '{}' as the shot did".format(
+        channel, sorted(s.name for s in there)[0])
+
+
 def open_channel(strip, channel):
     """Whether ``channel`` of ``strip``'s collection (its meta's, or the top level) shows and
     lets one edit what is put there: neither muted nor locked in the channel header (before
     2026-12-05 a result strip went into a muted channel above the shot and never showed)."""
-    meta = strip.parent_meta()
-    channels = meta.channels if meta is not None else strip.id_data.sequence_editor.channels
+    channels = _channels(strip)
     if channel >= len(channels):
         return True
     return not (channels[channel].mute or channels[channel].lock)
@@ -374,6 +422,13 @@ def match_look(strip, original, single_frame=False):
     if mods:
         left.append("the shot strip's modifiers ({}) are not on it: copy them with Strip > Modifiers > Copy to "
                     "Selected".format(", ".join(mods)))
+    effects = sorted(s.name for s in siblings(original)
+                     if original in (getattr(s, "input_1", None), getattr(s, "input_2", None)))
+    if effects:
+        left.append("effect strip{} {} take{} the shot strip as input and lie{} over the result: set {} input to "
+                    "the result strip".format("s" if len(effects) > 1 else "", ", ".join(map("'{}'".format, effects)),
+                                              "" if len(effects) > 1 else "s", "" if len(effects) > 1 else "s",
+                                              "their" if len(effects) > 1 else "its"))
     if getattr(original, "blend_alpha", 1.0) < 1.0 or getattr(original, "blend_type", "ALPHA_OVER") not in (
             "ALPHA_OVER", "REPLACE", "CROSS"):
         left.append("the shot strip blends ({}, {:.0%}) and the result covers it whole".format(
@@ -425,7 +480,9 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key``
     (actor name, region): one result strip per key: a previous result
     of that key (or any strip of the same output) is replaced in place (its channel and name);
-    otherwise the strip goes into the lowest free channel above the original. A shot inside a
+    otherwise the strip goes directly above the original and its other results, below
+    everything else there (:func:`channel_above`, which may insert a channel; the clause is in
+    the note). A shot inside a
     meta strip gets its result inside that meta (where the meta's own framing, trims and channel
     apply to it as to the shot; before 2026-12-05 it went to the top level, where the meta's
     transform did not reach it and a meta on a higher channel hid it). Preview strips over the
@@ -468,15 +525,15 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     st.frame_start = start
     a, b = original.frame_final_start, original.frame_final_end
     near = siblings(original)
+    moved = ""
     if keep is None or keep <= original.channel or not _free(near, keep, a, b, ignore=st):
-        keep = original.channel + 1
-        while not (_free(near, keep, a, b, ignore=st) and open_channel(original, keep)):
-            keep += 1
+        keep, moved = channel_above(original, a, b, new=st)
     if st.channel != keep:
         st.channel = keep
+    st["reenact_result"] = True  # (channel_above passes over it)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
-    note = match_look(st, original)  # where and how the shot strip shows its pixels (after the name: its keys)
+    note = "; ".join(n for n in (moved, match_look(st, original)) if n)  # match_look: after the name (its keys)
     if note:
         st["reenact_look_note"] = note
     elif "reenact_look_note" in st:
@@ -518,20 +575,18 @@ def remove_previews(scene, start=None, end=None):
 
 
 def preview_strip(scene, original, path, frame, actor=None):
-    """Show ``path`` for one frame at ``frame`` in an image strip above everything there, in
-    ``original``'s collection (its meta's when inside one; the scene's one preview strip: the
+    """Show ``path`` for one frame at ``frame`` in an image strip directly above ``original``
+    and its results there (:func:`channel_above`; before 2026-12-05 above everything there, a
+    grade's adjustment layer included), in ``original``'s collection (its meta's when inside one; the scene's one preview strip: the
     previous one is replaced)."""
     import time as _time
 
     strips = strips_of(scene, original)
     remove_previews(scene)
-    used = [s.channel for s in siblings(original) if s.frame_final_start <= frame < s.frame_final_end]
-    channel = max(used + [original.channel]) + 1
-    while not open_channel(original, channel):
-        channel += 1
-    st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=min(channel, 128), frame_start=int(frame))
+    channel, moved = channel_above(original, frame, frame + 1)
+    st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=channel, frame_start=int(frame))
     project_relative(st)
-    note = match_look(st, original, single_frame=True)
+    note = "; ".join(n for n in (moved, match_look(st, original, single_frame=True)) if n)
     if note:
         st["reenact_look_note"] = note
     st["reenact_preview_time"] = _time.time()

@@ -6,6 +6,7 @@ footage's own size in the frame's middle, beside the shot it was meant to cover.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -73,6 +74,39 @@ def test_a_shot_inside_a_meta_strip_gets_its_result_inside_it(tmp_path, carphone
     assert r["results_after_second"] == 1 and r["second_in"] == "Cut" and r["second_channel"] == 2, r
     assert r["preview_in"] == "Cut" and r["previews_removed"] == 1, r
     assert r["strips_left"] == ["Cut", "shot", "shot Reenact Face", "under"], r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carphone, version, request):
+    """Edits carry titles over part of a shot and a grade's adjustment layer over all of it.
+    The result strip and a preview go directly above the shot, under them (a channel inserted,
+    headers moved with their strips), so the sequencer shows exactly what it showed with the
+    shot; before 2026-12-05 the result went above both, hid the title and lost the grade (26
+    and 29 levels off at the two frames)."""
+    import cv2
+
+    from reenact.video import open_video
+
+    shot = tmp_path / "shot"
+    shot.mkdir()
+    with open_video(carphone) as src:
+        for i in range(12):
+            cv2.imwrite(str(shot / "shot_{:04d}.png".format(i + 1)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
+    folder = tmp_path / "render"  # a render that changed nothing: the shot's own frames
+    folder.mkdir()
+    for i, name in enumerate(sorted(os.listdir(shot))):
+        shutil.copy(shot / name, folder / "frame_{:06d}.png".format(i))
+    r = _check("blender_stack_check.py", version, request, tmp_path, shot, folder, tmp_path)
+    assert r["shown_vs_shot"] == {"2": 0.0, "5": 0.0}, r
+    res = r["result"]
+    assert (res["channel"], res["title"], res["grade"]) == (2, 3, 4), r
+    assert res["headers"] == ["Channel 2", "Titles", "Channel 4"] and res["locked"] == [False, True], r
+    assert res["note"] == "channel 2 and those above moved up one so that it lies directly under 'Title' as the shot did"
+    pv = r["preview"]  # above the result, under the title
+    assert (pv["result"], pv["channel"], pv["title"], pv["grade"]) == (2, 3, 4, 5), r
+    assert r["again"] == {"channel": 2, "title": 4, "note": ""}, r  # replaced in place, nothing moved
+    assert r["effect_note"] == ("effect strip 'Soften' takes the shot strip as input and lies over the result: set "
+                                "its input to the result strip"), r
 
 
 def test_a_retimed_shot_is_refused_before_any_work():

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a shot under a
+title over part of it and a grade's adjustment layer over all of it. The result strip (the
+shot's own frames, as a render that changed nothing gives) and a preview go directly above the
+shot, under the title and the grade, so the sequencer's picture is the shot's; a channel is
+inserted for them with its header. Prints RESULT <json>."""
+
+import json
+import os
+
+import bpy
+import numpy as np
+from sequencer_check import empty_scene, image_strip, render, run
+
+
+def effect(strips, name, kind, channel, start, end, **kw):
+    """An effect strip over timeline frames [start, end) (5.0 takes a length, 4.5 an end)."""
+    try:
+        return strips.new_effect(name=name, type=kind, channel=channel, frame_start=start, length=end - start, **kw)
+    except TypeError:
+        return strips.new_effect(name=name, type=kind, channel=channel, frame_start=start, frame_end=end, **kw)
+
+
+def main(frames, folder, work):
+    from reenact.blender import blend
+
+    scene = empty_scene(176, 144)
+    shot = image_strip(scene, frames, name="shot")
+    n = len(shot.elements)
+    strips = blend.strips_of(scene)
+    title = effect(strips, "Title", "TEXT", 2, 3, 9)
+    title.text, title.font_size = "HELLO", 40
+    grade = effect(strips, "Grade", "ADJUSTMENT", 3, 1, n + 1)
+    grade.color_multiply, grade.color_saturation = 0.7, 0.3
+    headers = scene.sequence_editor.channels
+    headers[2].name, headers[3].lock = "Titles", True
+    out = {"shot": {f: render(scene, f, os.path.join(work, "shot_{}.png".format(f))) for f in (2, 5)}}
+    res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
+    out["result"] = {"channel": res.channel, "note": res.get("reenact_look_note", ""),
+                     "title": title.channel, "grade": grade.channel,
+                     "headers": [headers[k].name for k in (2, 3, 4)], "locked": [headers[k].lock for k in (3, 4)]}
+    pv = blend.preview_strip(scene, shot, os.path.join(folder, sorted(os.listdir(folder))[4]), 5)
+    out["preview"] = {"channel": pv.channel, "note": pv.get("reenact_look_note", ""), "title": title.channel,
+                      "grade": grade.channel, "result": res.channel}
+    diff = {}
+    for f in (2, 5):
+        shown = render(scene, f, os.path.join(work, "with_{}.png".format(f)))
+        diff[f] = float(np.abs(shown - out["shot"][f]).mean())
+    out["shown_vs_shot"] = diff
+    # a render again replaces the result in place; the preview's frame is left alone
+    blend.remove_previews(scene)
+    res2 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
+    out["again"] = {"channel": res2.channel, "title": title.channel, "note": res2.get("reenact_look_note", "")}
+    # an effect strip that takes the shot as input lies over the result: named
+    blur = effect(strips, "Soften", "GAUSSIAN_BLUR", 9, 1, n + 1, input1=shot)
+    out["effect_note"] = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face",
+                                                key=("actor", "face")).get("reenact_look_note", "")
+    blend.strips_of(scene).remove(blur)
+    out.pop("shot")
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run(main, 3)
