@@ -16,7 +16,7 @@ import time
 
 from ._version import __version__
 from .errors import ReenactError
-from .fsutil import check_output_file, check_output_folder, os_error
+from .fsutil import check_output_file, check_output_folder, os_error, refuse_overwriting
 from .provenance.cli import add_parser as add_verify_parser
 from .provenance.cli import add_signing_arguments
 from .video.encode import MOVIE_CODECS, check_movie_codec
@@ -302,6 +302,7 @@ def cmd_render(args):
         print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
+            refuse_overwriting(args.out, getattr(src, "files", None) or [src.path])  # before any work
             n = len(src)
     except VideoError as exc:
         raise UserError(str(exc)) from exc

@@ -146,6 +146,28 @@ def _probe(folder, shown):
     _remove(tmp)
 
 
+def refuse_overwriting(out, inputs, option="--out"):
+    """Raise :class:`ReenactError` (one line naming ``out``) when writing ``out`` would replace
+    what it is made from: ``out`` is one of the files ``inputs`` (a render, restyle or assembly
+    written over its own footage: the output replaced the shot, and a later Track check said
+    "the pixels differ"), or, as a folder of frames, the folder holding one of them (a plate's
+    ``frame_001001.exr`` frames written over by the render's). Call it before any work."""
+    if out is None:
+        return
+    shown = os.fspath(out)
+    target = os.path.realpath(shown)
+    folders = set()
+    for f in inputs:
+        if not f:
+            continue
+        real = os.path.realpath(os.fspath(f))
+        if real == target or (os.path.exists(target) and os.path.exists(real) and os.path.samefile(real, target)):
+            raise ReenactError("is the footage it is made from; {} wants another file".format(option), path=shown)
+        folders.add(os.path.dirname(real))
+    if target in folders:
+        raise ReenactError("holds the footage it is made from; {} wants another folder".format(option), path=shown)
+
+
 def check_output_file(path, suffix=None, option="--out"):
     """Raise :class:`ReenactError` (one line naming ``path``) unless a file can be written at
     ``path``: ``suffix`` (e.g. ".npz") when given, not an existing folder, its folder exists and

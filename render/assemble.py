@@ -16,6 +16,7 @@ chunks are removed from the folder.
 import os
 import time
 
+from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import png_has_manifest, read_manifest
 from ..video import VideoError, VideoWriter, open_video
@@ -59,6 +60,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
     if not os.path.isdir(folder):
         raise ValueError("{}: no such frame folder".format(folder))
     with open_video(video) as src:
+        refuse_overwriting(out, getattr(src, "files", None) or [src.path])
         n, size, rate = len(src), (src.width, src.height), src.rate
         audio = video if (src.kind == "movie" and src.has_audio) else None
         tags = source_tags(src)  # an HDR shot's colour encoding, the timecode, the pixel aspect

@@ -49,6 +49,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
@@ -211,6 +212,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     src, motion, warper, unseen = open_video(video), None, None, []
     restore_blas = signing = None
     try:
+        refuse_overwriting(out, getattr(src, "files", None) or [src.path])
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
         warnings += donor_warnings

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from ..errors import ReenactError
+from ..fsutil import refuse_overwriting
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
@@ -250,6 +251,10 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         raise RestyleError(str(exc)) from None
     movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient
     with src:
+        try:
+            refuse_overwriting(out, getattr(src, "files", None) or [src.path])
+        except ReenactError as exc:
+            raise RestyleError(str(exc)) from None
         n, W, H, fps = len(src), src.width, src.height, src.fps
         if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
             a, b = max(0, int(frames[0])), min(n, int(frames[1]))

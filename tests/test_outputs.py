@@ -197,6 +197,46 @@ def test_render_refuses_bad_destinations_before_rendering(tmp_path, carphone, tr
     assert "not a folder" in line
 
 
+def test_an_output_never_replaces_its_own_footage(tmp_path, carphone, track_file, capsys):
+    """``--out`` naming the footage itself, another name of it (a hard link), or for frames the
+    plate's own folder is refused before any work and the footage is untouched. Before
+    2026-12-05 a render written over its movie replaced the shot (its Track then said "the pixels
+    differ"), and a plate numbered as the render's frames (frame_001001.png ...) rendered into its
+    own folder was written over."""
+    import hashlib
+
+    def digest(folder):
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    shot = shots / "shot.mp4"
+    shutil.copyfile(carphone, shot)
+    os.link(shot, shots / "alias.mp4")
+    before = digest(shots)
+    for out in (shot, shots / "alias.mp4"):
+        line = _one_error_line(*_main(capsys, "render", track_file, "--video", shot, "--model", BASE_MODEL,
+                                      "--out", out, "--frames", "0:3"))
+        assert line == "reenact: error: {}: is the footage it is made from; --out wants another file".format(out)
+    line = _one_error_line(*_main(capsys, "assemble", tmp_path, "--video", shot, "--out", shot))
+    assert line.endswith("{}: is the footage it is made from; --out wants another file".format(shot)), line
+    assert digest(shots) == before and sorted(os.listdir(tmp_path)) == ["shots"]
+    import cv2
+
+    from reenact.video import open_video
+
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    with open_video(carphone) as src:
+        for i in range(6):
+            cv2.imwrite(str(plate / "frame_{:06d}.png".format(1001 + i)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
+    before = digest(plate)
+    line = _one_error_line(*_main(capsys, "render", track_file, "--video", plate, "--model", BASE_MODEL,
+                                  "--out", plate))
+    assert line == "reenact: error: {}: holds the footage it is made from; --out wants another folder".format(plate)
+    assert digest(plate) == before
+
+
 def test_transfer_and_demo_refuse_before_work(tmp_path, track_file, readonly_dir, capsys, monkeypatch):
     import reenact.face.transfer as transfer
 

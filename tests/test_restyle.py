@@ -583,6 +583,17 @@ def test_image_sequences_as_shot_and_reference(tmp_path, models):
     assert not (tmp_path / "bad").exists() and not [f for f in os.listdir(tmp_path) if ".tmp" in f]
 
 
+def test_apply_never_writes_over_its_own_footage(tmp_path, models):
+    """``restyle apply --out`` naming the shot itself: one line, the shot untouched (before
+    2026-12-05 the restyle replaced it)."""
+    src = _clip(tmp_path, "in.mp4")
+    before = open(src, "rb").read()
+    r = cli("apply", models["rgb"], "--video", src, "--out", src, "--cpu")
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1] == (
+        "reenact: error: {}: is the footage it is made from; --out wants another file".format(src)), r.stderr
+    assert open(src, "rb").read() == before and sorted(os.listdir(tmp_path)) == ["in.mp4"]
+
+
 def test_apply_to_an_exr_plate_writes_exr_frames_with_only_the_change(tmp_path, models):
     """An OpenEXR plate (scene-linear half floats) restyled into a folder: OpenEXR frames in the
     plate's kind, the frames outside --frames the plate's own values (a highlight at 4.0
