@@ -53,8 +53,20 @@ def is_actor(ob):
 
 
 def actor_objects(scene=None):
-    return [ob for ob in bpy.data.objects if is_actor(ob)
-            and (scene is None or ob.reenact.scene_name == scene.name)]
+    return [ob for ob in bpy.data.objects if is_actor(ob) and (scene is None or actor_scene(ob) == scene)]
+
+
+def actor_scene(ob):
+    """The scene holding the actor's strip: the one of its name, else, that scene renamed, the
+    one scene whose strips hold the actor's strip id (before 2026-12-05 renaming the scene cut
+    its actors off: every operator said their strip was gone). Reads only (panels call it)."""
+    s = ob.reenact
+    scene = bpy.data.scenes.get(s.scene_name)
+    if scene is not None or not s.strip_id:
+        return scene
+    found = [sc for sc in bpy.data.scenes if sc.sequence_editor is not None
+             and any(st.get("reenact_id") == s.strip_id for st in sc.sequence_editor.strips_all)]
+    return found[0] if len(found) == 1 else None
 
 
 
@@ -318,7 +330,10 @@ def follow_renamed_strips(scene):
 
 
 def actor_strip(ob):
-    scene = bpy.data.scenes.get(ob.reenact.scene_name)
+    """(scene, strip) of the actor, following a renamed strip and a renamed scene."""
+    scene = actor_scene(ob)
+    if scene is not None and scene.name != ob.reenact.scene_name:
+        ob.reenact.scene_name = scene.name  # (the scene was renamed)
     ed = scene.sequence_editor if scene else None
     strip = ed.strips_all.get(ob.reenact.strip_name) if ed else None
     if strip is None and ed is not None:

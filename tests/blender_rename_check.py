@@ -14,6 +14,8 @@ from sequencer_check import empty_scene, image_strip, run
 
 
 def main(frames, work):
+    from reenact.blender import blend
+
     scene = empty_scene(176, 144)
     shot = image_strip(scene, frames)
     scene.sequence_editor.active_strip = shot
@@ -57,6 +59,17 @@ def main(frames, work):
     dup = image_strip(scene, frames, name="dup", channel=3)
     dup["reenact_id"] = shot["reenact_id"]
     out["dup_id_differs"] = strip_id(dup) != strip_id(shot)
+    # the editor renames the scene too: its actors stay its own
+    blend.strips_of(scene).remove(dup)
+    scene.name = "Edit v2"
+    bpy.context.view_layer.objects.active = ob
+    scene.frame_set(int(shot.frame_start) + 5)
+    try:
+        out["preview_after_scene_rename"] = sorted(bpy.ops.reenact.preview_frame(region="mouth"))
+    except RuntimeError as exc:
+        out["preview_after_scene_rename"] = str(exc).strip().splitlines()[-1]
+    out["scene_name"] = ob.reenact.scene_name
+    out["actors_of_scene"] = [o.name for o in actor_data.actor_objects(scene)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

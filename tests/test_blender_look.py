@@ -182,3 +182,6 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, r
     assert abs(r["jaw_at_clip_7"][0] - r["jaw_at_clip_7"][1]) < 1e-4, r
     assert r["jaw_key_row"] == 7, r
     assert r["dup_id_differs"], r
+    # the scene renamed as well (before 2026-12-05 its actors were cut off: "the strip ... is gone")
+    assert r["preview_after_scene_rename"] == ["FINISHED"] and r["scene_name"] == "Edit v2", r
+    assert len(r["actors_of_scene"]) == 1, r
