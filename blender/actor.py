@@ -291,9 +291,9 @@ def active_actor(context, exclude=None):
     """The one "which actor?" rule of every operator and panel: the active object when it is a
     tracked actor of the scene (and not ``exclude``), else the scene's only remaining actor,
     else None."""
-    scene = getattr(context, "scene", None)
+    scene = blend.edit_scene(context)
     actors = [a for a in actor_objects(scene) if a != exclude] if scene is not None else []
-    view_layer = getattr(context, "view_layer", None)
+    view_layer = blend.edit_view_layer(context)
     ob = view_layer.objects.active if view_layer is not None else getattr(context, "active_object", None)
     if ob in actors:
         return ob

@@ -12,6 +12,23 @@ import bpy
 from .props import ADDON
 
 
+def edit_scene(context):
+    """The scene whose timeline Reenact works on: the one the Video Sequencer shows. Blender 5.0
+    gives the sequencer a scene of its own (the workspace's Sequencer Scene), which need not be
+    the window's scene (before 2026-12-05 Reenact took the window's: with another scene there,
+    its operators looked for strips and actors in the wrong scene); 4.5 shows the window's."""
+    return getattr(context, "sequencer_scene", None) or getattr(context, "scene", None)
+
+
+def edit_view_layer(context):
+    """The view layer whose active object picks the actor: the window's when it shows the
+    :func:`edit_scene`, else the sequencer scene's first."""
+    scene = edit_scene(context)
+    if scene is None or scene == getattr(context, "scene", None):
+        return getattr(context, "view_layer", None)
+    return scene.view_layers[0] if len(scene.view_layers) else None
+
+
 def strips_of(scene, near=None):
     """The strip collection new strips go into: the top level (``strips`` since 4.4; ``sequences``
     was removed in 5.0), or, given a strip ``near``, the one holding it (its meta strip's
@@ -54,7 +71,7 @@ def strip_filepath(strip):
 
 def poll_media_strip(cls, context):
     """Operator poll: the active strip is a movie or image strip (else says what to select)."""
-    strip = active_strip(context.scene) if context.scene else None
+    strip = active_strip(edit_scene(context)) if edit_scene(context) else None
     if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
         cls.poll_message_set("Select a movie or image strip in the sequencer")
         return False
@@ -87,8 +104,9 @@ def rate_adjusted(strip):
     (Adjust Playback Rate): a 30 fps clip in a 25 fps scene then shows clip frame 1.2 t at
     timeline frame t, skipping frames, and no Reenact job can line up with it (before 2026-12-05
     Track Actor tracked the first 24 frames of a 30-frame 30 fps clip in a 25 fps scene, one per
-    timeline frame, while the strip showed 29 of them 1.2x faster). The flag is not in Python's API; such a strip's length follows the scene's rate, so
-    the scene's rate is doubled for one read and set back."""
+    timeline frame, while the strip showed 29 of them 1.2x faster). The flag is not in Python's
+    API; such a strip's length follows the scene's rate, so the scene's rate is doubled for one
+    read and set back."""
     if getattr(strip, "type", None) != "MOVIE":
         return None
     render = strip.id_data.render
@@ -577,8 +595,8 @@ def remove_previews(scene, start=None, end=None):
 def preview_strip(scene, original, path, frame, actor=None):
     """Show ``path`` for one frame at ``frame`` in an image strip directly above ``original``
     and its results there (:func:`channel_above`; before 2026-12-05 above everything there, a
-    grade's adjustment layer included), in ``original``'s collection (its meta's when inside one; the scene's one preview strip: the
-    previous one is replaced)."""
+    grade's adjustment layer included), in ``original``'s collection (its meta's when inside
+    one; the scene's one preview strip: the previous one is replaced)."""
     import time as _time
 
     strips = strips_of(scene, original)

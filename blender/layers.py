@@ -42,16 +42,32 @@ def evaluate_actor(ob, track, scene):
     try:
         for i, f in enumerate(frames):
             scene.frame_set(int(f))
-            kb.foreach_get("value", vals)
+            ev = _evaluated(ob, scene)
+            ev.data.shape_keys.key_blocks.foreach_get("value", vals)
             expr[i] = vals[1:]
-            loc[i] = ob.location
-            rot[i] = ob.rotation_euler if ob.rotation_mode == "XYZ" else ob.matrix_basis.to_euler("XYZ")
-            gaze[i] = [float(ob.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
-            conf[i] = float(ob.get("confidence", 0.0))
+            loc[i] = ev.location
+            rot[i] = ev.rotation_euler if ev.rotation_mode == "XYZ" else ev.matrix_basis.to_euler("XYZ")
+            gaze[i] = [float(ev.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
+            conf[i] = float(ev.get("confidence", 0.0))
     finally:
         scene.frame_set(cur, subframe=sub)
     pose = actor_data.blender_to_track_pose(loc, rot)
     return pose, expr, names, gaze, conf
+
+
+def _evaluated(ob, scene):
+    """``ob`` as ``scene``'s depsgraph evaluates it at the scene's frame. In Blender 5.0
+    ``frame_set`` brings the evaluation back into the datablocks only for the scene the window
+    shows, so an actor of another scene (the sequencer's own scene, a farm task of a file saved
+    showing another scene) is read from its scene's own depsgraph (before 2026-12-05 it was read
+    unevaluated there: its curves stuck at one frame, and Preview Frame failed in OpenCV)."""
+    ctx = bpy.context
+    if getattr(ctx, "scene", None) == scene and getattr(ctx, "view_layer", None) is not None:
+        return ob.evaluated_get(ctx.evaluated_depsgraph_get())
+    layers = [v for v in scene.view_layers if ob.name in v.objects] or list(scene.view_layers)
+    depsgraph = layers[0].depsgraph
+    depsgraph.update()
+    return ob.evaluated_get(depsgraph)
 
 
 def curves_to_track(ob, scene, base=None, info=None):

@@ -10,6 +10,7 @@ import bpy
 
 from ..jobs import BackgroundJob
 from ..progress import ProgressLines
+from . import blend
 from .report import EXPECTED, describe, fail, report
 
 
@@ -23,7 +24,7 @@ def _redraw_sidebars(context):
 
 def set_job_state(context, running, fraction=0.0, text=""):
     """The sidebar's progress bar (Scene.reenact.job_*)."""
-    settings = context.scene.reenact
+    settings = blend.edit_scene(context).reenact
     settings.job_running = running
     settings.job_progress = fraction
     settings.job_text = text
@@ -101,7 +102,7 @@ class ModalJobMixin:
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
             return self.execute(context)
-        if context.scene.reenact.job_running:
+        if blend.edit_scene(context).reenact.job_running:
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
         try:
@@ -219,14 +220,14 @@ class TrainingJobMixin:
         p = self._proc
         if event.type == "ESC" and event.value == "PRESS":
             p.cancel()  # the trainer checkpoints and exits; keep polling until it has
-            context.scene.reenact.job_text = "Stopping, saving the checkpoint…"
+            blend.edit_scene(context).reenact.job_text = "Stopping, saving the checkpoint…"
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         step, total, loss, preview, serial = p.status()
         if p.running:
             frac = step / total if total else 0.0
-            s = context.scene.reenact
+            s = blend.edit_scene(context).reenact
             s.job_progress = frac
             if not p.cancelled:
                 s.job_text = "Training {}/{} · loss {:.4f}{}".format(step, total, loss, time_left(p.seconds_left()))

@@ -109,6 +109,32 @@ def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carph
                                 "its input to the result strip"), r
 
 
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, request):
+    """Blender 5.0's sequencer shows a scene of its own, which need not be the window's. Before
+    2026-12-05 Reenact's operators took the window's scene (Track Actor: "Select a movie or image
+    strip"), and an actor's curves read in a scene the window did not show were stuck at one
+    frame (Preview Frame failed in OpenCV). 4.5 (the sequencer shows the window's scene) checks
+    the curves of an actor whose scene the window left."""
+    import cv2
+
+    from reenact.video import open_video
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    with open_video(carphone) as src:
+        for i in range(12):
+            cv2.imwrite(str(frames / "shot_{:04d}.png".format(i + 1)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_scene_check.py", version, request, work, frames, work)
+    assert r["sequencer_scene"] == "Edit" and r["window_scene"] == "Layout", r
+    assert r["track"] == ["FINISHED"] and r["preview"] == ["FINISHED"], r
+    assert r["actors"] == {"Edit": ["shot Actor 0"], "Layout": []}, r
+    assert r["strips"] == {"Edit": ["Reenact Preview", "shot"], "Layout": []}, r
+    assert r["jaw_range"] > 0.1 and r["curves_vs_track"] < 1e-4, r  # (5.0 before: 1.0 off)
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (blend.refuse_retimed): its clip frames no longer map one to one onto the

@@ -38,7 +38,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return context.scene is not None
+        return blend.edit_scene(context) is not None
 
     def prepare(self, context):
         ob, scene, strip, root = farm.render_target(context, self.actor)

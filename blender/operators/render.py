@@ -77,9 +77,9 @@ def _face_driver(op):
 
 
 def _poll_actor(cls, context):
-    if bpy.app.background and context.scene is not None:
+    if bpy.app.background and blend.edit_scene(context) is not None:
         return True  # a farm or a script names its actor (``actor``); execute says what is wrong
-    if context.scene is None or actor_data.active_actor(context) is None:
+    if blend.edit_scene(context) is None or actor_data.active_actor(context) is None:
         cls.poll_message_set("Make a tracked actor active (Track Actor first)")
         return False
     return True
@@ -332,7 +332,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         time on a shot) and the render happen in :func:`preview_job`, with progress and Esc."""
         self._t0 = time.perf_counter()
         ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
-        f = int(context.scene.frame_current)
+        f = int(blend.edit_scene(context).frame_current)
         i = f - int(strip.frame_start)
         r = i - int(base.frame_start)
         if not (0 <= r < base.n_frames):

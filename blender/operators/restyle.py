@@ -46,7 +46,7 @@ def _model_name(path):
 def restyle_target(context, strip_name, model):
     """(scene, strip, model path, result path without extension) of a restyle of ``strip_name``
     (default: the active strip) with ``model`` (default: the scene's restyle model)."""
-    scene = context.scene
+    scene = blend.edit_scene(context)
     strip = blend.active_strip(scene) if not strip_name else (
         scene.sequence_editor.strips_all.get(strip_name) if scene.sequence_editor else None)
     if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
@@ -198,7 +198,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return context.scene is not None
+        return blend.edit_scene(context) is not None
 
     def prepare(self, context):
         scene, strip, path, folder = restyle_target(context, self.strip_name, self.model)
@@ -290,12 +290,13 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        strip = blend.active_strip(context.scene) if context.scene else None
+        scene = blend.edit_scene(context)
+        strip = blend.active_strip(scene) if scene else None
         if strip is None or strip.type not in FOOTAGE:
             cls.poll_message_set("Make the shot to restyle the active strip (a movie or image-sequence strip), "
                                  "with the reference strips selected")
             return False
-        if context.scene.reenact.job_running:
+        if blend.edit_scene(context).reenact.job_running:
             cls.poll_message_set("Another Reenact job is running")
             return False
         return True
@@ -304,7 +305,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         from ...jobs import TrainingProcess, find_training_python
         from ...restyle.data import check_domains, spec_text
 
-        scene = context.scene
+        scene = blend.edit_scene(context)
         s = scene.reenact
         if s.restyle_size % 16:
             raise ValueError("the working size must be a multiple of 16 (not {})".format(s.restyle_size))
@@ -341,7 +342,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             err = (p.error or "no model written").replace("reenact: error: ", "")
             report(self, "ERROR", "restyle training failed: {}".format(err))
             return {"CANCELLED"}
-        scene = bpy.data.scenes.get(self._scene_name) or context.scene
+        scene = bpy.data.scenes.get(self._scene_name) or blend.edit_scene(context)
         scene.reenact.restyle_model = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
         show_preview(p.preview, PREVIEW_IMAGE)
         resumed = " (resumed from step {})".format(p.resumed_from) if p.resumed_from else ""

@@ -3,6 +3,7 @@
 
 import bpy
 
+from .. import blend
 from ..report import report
 
 
@@ -19,7 +20,7 @@ class REENACT_OT_check_runtime(bpy.types.Operator):
 
         prefs = props.preferences(context)
         info = runtime_report(prefer_gpu=prefs.use_gpu if prefs else True)
-        settings = context.scene.reenact
+        settings = blend.edit_scene(context).reenact
         settings.runtime_provider = info["provider"] or ""
         settings.runtime_summary = "onnxruntime {} · numpy {} · OpenCV {}".format(
             info["onnxruntime"], info["numpy"], info["opencv"]

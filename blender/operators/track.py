@@ -49,7 +49,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        scene = context.scene
+        scene = blend.edit_scene(context)
         strip = blend.active_strip(scene) if scene else None
         if strip is None:
             cls.poll_message_set("Select a movie or image strip in the sequencer")
@@ -60,7 +60,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         return True
 
     def prepare(self, context):
-        settings = context.scene.reenact
+        settings = blend.edit_scene(context).reenact
         if not self.properties.is_property_set("max_faces"):
             self.max_faces = settings.max_faces
         if not self.properties.is_property_set("use_focal"):
@@ -69,12 +69,13 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             self.focal_mm = settings.focal_mm
         if not self.properties.is_property_set("small_faces"):
             self.small_faces = settings.small_faces
-        strip = blend.active_strip(context.scene)
+        strip = blend.active_strip(blend.edit_scene(context))
         blend.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
         self._strip_name = strip.name
-        self._scene_name = context.scene.name
+        scene = blend.edit_scene(context)
+        self._scene_name = scene.name
         source = actor_data.strip_source(strip)
-        fps = context.scene.render.fps / context.scene.render.fps_base
+        fps = scene.render.fps / scene.render.fps_base
         return (track_job, (source, self.max_faces, self.focal_mm if self.use_focal else None,
                             actor_data.clip_range(strip), fps, self.small_faces), {})
 
@@ -121,12 +122,13 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             actor_data.remove_actor(ob)
         for ob in created:
             ob.name = ob.data.name = ob.reenact.strip_name + " Actor {}".format(ob.reenact.actor_index)
+        layer = scene.view_layers[0] if scene != context.scene and len(scene.view_layers) else context.view_layer
         for ob in scene.objects:
             if ob is not None:
-                ob.select_set(False)
+                ob.select_set(False, view_layer=layer)
         if created:
-            created[0].select_set(True)
-            context.view_layer.objects.active = created[0]
+            created[0].select_set(True, view_layer=layer)
+            layer.objects.active = created[0]
         frac = sum(float(t.tracked.mean()) for t in tracks) / len(tracks)
         note = "" if scene.camera == cam else "; View Actor Camera shows it over the footage"
         starts = [int(f) for f, s in zip(timeline_frames(created[0], tracks[0]), tracks[0].shot_start) if s] \
@@ -280,7 +282,7 @@ class REENACT_OT_view_actor_camera(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if context.scene is None or actor_data.active_actor(context) is None:
+        if blend.edit_scene(context) is None or actor_data.active_actor(context) is None:
             cls.poll_message_set("Make a tracked actor active (Track Actor first)")
             return False
         return True
@@ -291,7 +293,7 @@ class REENACT_OT_view_actor_camera(bpy.types.Operator):
         if cam is None or cam.type != "CAMERA":
             report(self, "ERROR", "actor '{}' has no footage camera: track it again".format(ob.name))
             return {"CANCELLED"}
-        scene = context.scene
+        scene = blend.edit_scene(context)
         actor_data.use_camera(scene, cam, resolution=self.set_resolution)
         for area in (context.screen.areas if context.screen else ()):
             if area.type == "VIEW_3D":

@@ -24,6 +24,7 @@ import bpy
 
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
+from .. import blend
 from .. import actor as actor_data
 from .. import layers
 from ..report import EXPECTED, fail, report
@@ -54,12 +55,13 @@ def _resolve(op, context, prop, exclude=None):
     if op.properties.is_property_set(prop):
         name = getattr(op, prop)
         ob = bpy.data.objects.get(name)
-        if ob is None or ob not in actor_data.actor_objects(context.scene):
-            raise ValueError("'{}' is not a tracked actor of scene '{}'".format(name, context.scene.name))
+        scene = blend.edit_scene(context)
+        if ob is None or ob not in actor_data.actor_objects(scene):
+            raise ValueError("'{}' is not a tracked actor of scene '{}'".format(name, scene.name))
         return ob
     ob = actor_data.active_actor(context, exclude)
     if ob is None:
-        raise ValueError("no tracked actor in scene '{}'".format(context.scene.name))
+        raise ValueError("no tracked actor in scene '{}'".format(blend.edit_scene(context).name))
     return ob
 
 
@@ -105,7 +107,8 @@ def source_edits(src, perf, tracked):
 
 
 def _poll_actors(cls, context):
-    if context.scene is None or not actor_data.actor_objects(context.scene):
+    scene = blend.edit_scene(context)
+    if scene is None or not actor_data.actor_objects(scene):
         cls.poll_message_set("Track an actor first (Track Actor in the Track panel)")
         return False
     return True
@@ -174,7 +177,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
 
     def _pair(self, context):
         """The actors named by the operator, else the defaults (:func:`default_pair`)."""
-        scene = context.scene
+        scene = blend.edit_scene(context)
         src, tgt = default_pair(
             scene, self.source if self.properties.is_property_set("source") else None,
             self.target if self.properties.is_property_set("target") else None)
@@ -186,21 +189,22 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         return src, tgt
 
     def invoke(self, context, event):
-        src, tgt = default_pair(context.scene)
+        src, tgt = default_pair(blend.edit_scene(context))
         if not self.properties.is_property_set("target") and tgt is not None:
             self.target = tgt.name
         if not self.properties.is_property_set("source") and src is not None:
             self.source = src.name
         if not self.properties.is_property_set("frame_start"):
-            self.frame_start, self.frame_end = context.scene.frame_start, context.scene.frame_end
+            scene = blend.edit_scene(context)
+            self.frame_start, self.frame_end = scene.frame_start, scene.frame_end
         if bpy.app.background or context.window is None:
             return self.execute(context)
         src = bpy.data.objects.get(self.source)
-        if src is not None and src in actor_data.actor_objects(context.scene):
+        if src is not None and src in actor_data.actor_objects(blend.edit_scene(context)):
             try:
                 tracked = actor_data.load_actor_track(src)
-                self.checked_edits = len(source_edits(src, layers.curves_to_track(src, context.scene, tracked),
-                                                      tracked))
+                perf = layers.curves_to_track(src, blend.edit_scene(context), tracked)
+                self.checked_edits = len(source_edits(src, perf, tracked))
                 self.checked_source = src.name
             except EXPECTED:
                 pass
@@ -234,7 +238,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
     def execute(self, context):
         from ...face.transfer import TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
 
-        scene = context.scene
+        scene = blend.edit_scene(context)
         try:
             src, tgt = self._pair(context)
             if src == tgt and self.offset == 0:
@@ -344,7 +348,8 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
 
     def invoke(self, context, event):
         if not self.properties.is_property_set("frame_start"):
-            self.frame_start, self.frame_end = context.scene.frame_start, context.scene.frame_end
+            scene = blend.edit_scene(context)
+            self.frame_start, self.frame_end = scene.frame_start, scene.frame_end
         if bpy.app.background or context.window is None:
             return self.execute(context)
         return context.window_manager.invoke_props_dialog(self)
@@ -366,7 +371,8 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
             return fail(self, exc)
         layers.ensure_layers(ob, track)
         n = layers.reset_range(ob, a, b, self.channels)
-        context.scene.frame_set(context.scene.frame_current, subframe=context.scene.frame_subframe)
+        scene = blend.edit_scene(context)
+        scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         report(self, "INFO", "'{}' reset to tracked on frames {}-{} ({} curves)".format(ob.name, a, b, n))
         return {"FINISHED"}
 
@@ -416,7 +422,7 @@ class REENACT_OT_curves_to_track(bpy.types.Operator):
             if not path.lower().endswith(".npz"):
                 raise ValueError("{}: a Track file must end in .npz".format(path))
             info = {}
-            tr = layers.curves_to_track(ob, context.scene, info=info)
+            tr = layers.curves_to_track(ob, blend.edit_scene(context), info=info)
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             tr.save(path)
         except EXPECTED as exc:
@@ -463,7 +469,8 @@ class REENACT_OT_mute_edit_layer(bpy.types.Operator):
             for idd in ids:
                 idd.animation_data.action_influence = 0.0
             text = "muted: showing the tracked performance"
-        context.scene.frame_set(context.scene.frame_current, subframe=context.scene.frame_subframe)
+        scene = blend.edit_scene(context)
+        scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         report(self, "INFO", "edit layer of '{}' {}".format(ob.name, text))
         return {"FINISHED"}
 

@@ -49,9 +49,10 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
         return blend.poll_media_strip(cls, context)
 
     def prepare(self, context):
-        strip = blend.active_strip(context.scene)
-        self._strip_name, self._scene_name = strip.name, context.scene.name
-        fps = context.scene.render.fps / context.scene.render.fps_base
+        scene = blend.edit_scene(context)
+        strip = blend.active_strip(scene)
+        self._strip_name, self._scene_name = strip.name, scene.name
+        fps = scene.render.fps / scene.render.fps_base
         return verify_job, (actor_data.strip_source(strip), fps), {}
 
     def apply(self, context, result):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
+from .. import blend
 from .common import ReenactSequencerPanel
 
 
@@ -19,8 +20,8 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        settings = context.scene.reenact
-        ed = context.scene.sequence_editor
+        scene = blend.edit_scene(context)
+        settings, ed = scene.reenact, scene.sequence_editor
         strip = ed.active_strip if ed else None
         col = layout.column(align=True)
         col.label(text=strip.name if strip else "No active strip", icon="SEQUENCE")
@@ -45,11 +46,11 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
         layout = self.layout
         from ..actor import is_actor
 
-        actors = [ob for ob in context.scene.objects if is_actor(ob)]
+        actors = [ob for ob in blend.edit_scene(context).objects if is_actor(ob)]
         if not actors:
             layout.label(text="No tracked actors yet", icon="INFO")
             return
-        active = context.view_layer.objects.active
+        active = blend.edit_view_layer(context).objects.active
         for ob in actors:
             box = layout.box()
             row = box.row()
@@ -82,7 +83,7 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
         else:
             col.label(text="Bundled base model", icon="NETWORK_DRIVE")
         col.prop(s, "model_path", text="")
-        settings = context.scene.reenact
+        settings = blend.edit_scene(context).reenact
         if not draw_job_progress(layout, settings):
             layout.operator("reenact.train_renderer", icon="PLAY")
             row = layout.row(align=True)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
+from .. import blend
 from .actors import draw_job_progress
 from .common import ReenactSequencerPanel
 
@@ -12,7 +13,7 @@ class SEQUENCER_PT_reenact_restyle(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        s = context.scene.reenact
+        s = blend.edit_scene(context).reenact
         box = layout.box()
         box.label(text="Active strip: the shot · selected strips: the look", icon="SEQUENCE")
         box.prop(s, "restyle_colourise")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
+from .. import blend
 from .common import ReenactSequencerPanel
 
 
@@ -11,7 +12,7 @@ class SEQUENCER_PT_reenact_system(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        settings = context.scene.reenact
+        settings = blend.edit_scene(context).reenact
         col = layout.column(align=True)
         if settings.runtime_provider:
             col.label(text=settings.runtime_provider, icon="CHECKMARK")

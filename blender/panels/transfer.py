@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
+from .. import blend
 from .common import ReenactSequencerPanel
 
 
@@ -16,12 +17,12 @@ class SEQUENCER_PT_reenact_transfer(ReenactSequencerPanel, bpy.types.Panel):
         from .. import layers
 
         layout = self.layout
-        actors = actor_data.actor_objects(context.scene)
+        actors = actor_data.actor_objects(blend.edit_scene(context))
         if not actors:
             layout.label(text="No tracked actors yet", icon="INFO")
             return
         layout.operator("reenact.transfer_performance", icon="ARMATURE_DATA")
-        active = context.view_layer.objects.active
+        active = blend.edit_view_layer(context).objects.active
         ob = active if active in actors else actors[0]
         box = layout.box()
         box.label(text=ob.name, icon="OUTLINER_OB_MESH")

@@ -15,7 +15,7 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        ed = context.scene.sequence_editor if context.scene else None
+        ed = blend.edit_scene(context).sequence_editor if blend.edit_scene(context) else None
         strip = ed.active_strip if ed else None
         layout.operator("reenact.verify_strip", icon="CHECKMARK")
         raw = strip.get(blend.VERIFY_PROP) if strip is not None else None
