@@ -157,6 +157,9 @@ def on_depsgraph_update(scene, *args):
         from .layers import follow_moved_strips
 
         follow_moved_strips(scene)
+        shown = getattr(bpy.context, "sequencer_scene", None)  # Blender 5.0: the sequencer's own scene,
+        if shown is not None and shown != scene:  # whose changes come with the window scene's update
+            follow_moved_strips(shown)
     except Exception as exc:
         print("Reenact: an actor did not follow its strip: {}".format(exc))
     finally:

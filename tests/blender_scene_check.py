@@ -56,6 +56,11 @@ def main(frames, work):
     except RuntimeError as exc:
         out["preview"] = str(exc).strip().splitlines()[-1]
     out["strips"] = {sc.name: sorted(s.name for s in blend.all_strips(sc)) for sc in bpy.data.scenes}
+    if five:  # the editor moves the shot in the sequencer's scene: the actor's curves follow
+        shot = edit.sequence_editor.strips_all["shot"]
+        shot.frame_start += 10
+        bpy.context.view_layer.update()
+        out["followed"] = [int(shot.frame_start), int(ob.reenact.frame_offset)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -114,8 +114,8 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     """Blender 5.0's sequencer shows a scene of its own, which need not be the window's. Before
     2026-12-05 Reenact's operators took the window's scene (Track Actor: "Select a movie or image
     strip"), and an actor's curves read in a scene the window did not show were stuck at one
-    frame (Preview Frame failed in OpenCV). 4.5 (the sequencer shows the window's scene) checks
-    the curves of an actor whose scene the window left."""
+    frame (Preview Frame failed in OpenCV), and did not follow its strip moved there. 4.5 (the
+    sequencer shows the window's scene) checks the curves of an actor whose scene the window left."""
     import cv2
 
     from reenact.video import open_video
@@ -133,6 +133,8 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     assert r["actors"] == {"Edit": ["shot Actor 0"], "Layout": []}, r
     assert r["strips"] == {"Edit": ["Reenact Preview", "shot"], "Layout": []}, r
     assert r["jaw_range"] > 0.1 and r["curves_vs_track"] < 1e-4, r  # (5.0 before: 1.0 off)
+    if version == "5.0":  # a strip moved in the sequencer's scene takes its actor's curves along
+        assert r["followed"] == [11, 11], r
 
 
 def test_a_retimed_shot_is_refused_before_any_work():
