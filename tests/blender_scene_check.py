@@ -61,6 +61,11 @@ def main(frames, work):
         shot.frame_start += 10
         bpy.context.view_layer.update()
         out["followed"] = [int(shot.frame_start), int(ob.reenact.frame_offset)]
+    if five:  # View Actor Camera: the window shows the actor's scene (its 3D view, its curves)
+        bpy.context.view_layer.update()
+        out["view_camera"] = sorted(bpy.ops.reenact.view_actor_camera())
+        out["window_after_camera"] = bpy.context.window.scene.name
+        out["sequencer_after_camera"] = bpy.context.sequencer_scene.name
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -295,6 +295,12 @@ class REENACT_OT_view_actor_camera(bpy.types.Operator):
             return {"CANCELLED"}
         scene = blend.edit_scene(context)
         actor_data.use_camera(scene, cam, resolution=self.set_resolution)
+        shown = ""
+        if context.window is not None and context.window.scene != scene:
+            # Blender 5.0: the sequencer's scene is not the window's; the 3D viewports and the
+            # animation editors show the window's, so it becomes the actor's (the sequencer keeps its own)
+            context.window.scene = scene
+            shown = "; the window now shows scene '{}', the actor's".format(scene.name)
         for area in (context.screen.areas if context.screen else ()):
             if area.type == "VIEW_3D":
                 area.spaces.active.region_3d.view_perspective = "CAMERA"
@@ -304,9 +310,9 @@ class REENACT_OT_view_actor_camera(bpy.types.Operator):
         if size is not None and abs(size[0] * r.resolution_y - size[1] * r.resolution_x) > max(size):
             report(self, "WARNING", "scene camera: '{}'; the scene is {}x{} but the footage {}x{}: the mesh "
                    "lines up with the footage at the footage's aspect (Set Scene Resolution)".format(
-                       cam.name, r.resolution_x, r.resolution_y, int(size[0]), int(size[1])))
+                       cam.name, r.resolution_x, r.resolution_y, int(size[0]), int(size[1])) + shown)
         else:
-            report(self, "INFO", "scene camera: '{}'".format(cam.name))
+            report(self, "INFO", "scene camera: '{}'".format(cam.name) + shown)
         return {"FINISHED"}
 
 
