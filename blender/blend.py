@@ -150,8 +150,11 @@ def channel_above(original, start, end, new=None):
     channel is inserted there: that channel and those above it (strips and headers, ``new``
     among them) move up one, as inserting a track in an editing system does."""
     near = [s for s in siblings(original) if s != new]
-    c = original.channel + 1
+    c, top = original.channel + 1, len(_channels(original)) - 1
     while True:
+        if c > top:
+            raise ValueError("no open channel above '{}': channels {} to {} are muted, locked or Reenact's".format(
+                original.name, original.channel + 1, top))
         there = [s for s in near if s.channel == c and s.frame_final_start < end and s.frame_final_end > start]
         if not there and open_channel(original, c):
             return c, ""
@@ -443,10 +446,10 @@ def match_look(strip, original, single_frame=False):
     effects = sorted(s.name for s in siblings(original)
                      if original in (getattr(s, "input_1", None), getattr(s, "input_2", None)))
     if effects:
-        left.append("effect strip{} {} take{} the shot strip as input and lie{} over the result: set {} input to "
-                    "the result strip".format("s" if len(effects) > 1 else "", ", ".join(map("'{}'".format, effects)),
-                                              "" if len(effects) > 1 else "s", "" if len(effects) > 1 else "s",
-                                              "their" if len(effects) > 1 else "its"))
+        many = len(effects) > 1
+        left.append("{} {} {} the shot strip as input and {} over the result: set {} input to the result strip".format(
+            "effect strips" if many else "effect strip", ", ".join("'{}'".format(e) for e in effects),
+            "take" if many else "takes", "lie" if many else "lies", "their" if many else "its"))
     if getattr(original, "blend_alpha", 1.0) < 1.0 or getattr(original, "blend_type", "ALPHA_OVER") not in (
             "ALPHA_OVER", "REPLACE", "CROSS"):
         left.append("the shot strip blends ({}, {:.0%}) and the result covers it whole".format(
