@@ -156,12 +156,13 @@ def refuse_overwriting(out, inputs, option="--out"):
         return
     shown = os.fspath(out)
     target = os.path.realpath(shown)
+    a_file = os.path.isfile(target)  # (another name of an input: a hard link)
     folders = set()
     for f in inputs:
         if not f:
             continue
         real = os.path.realpath(os.fspath(f))
-        if real == target or (os.path.exists(target) and os.path.exists(real) and os.path.samefile(real, target)):
+        if real == target or (a_file and os.path.exists(real) and os.path.samefile(real, target)):
             raise ReenactError("is the footage it is made from; {} wants another file".format(option), path=shown)
         folders.add(os.path.dirname(real))
     if target in folders:
