@@ -5,6 +5,7 @@ Everything that differs between Blender 4.5 LTS and 5.x lives here, so operators
 command line share one tested code path.
 """
 
+import math
 import os
 
 import bpy
@@ -120,6 +121,18 @@ def rate_adjusted(strip):
     finally:
         render.fps = fps
     return clip_fps if follows else None
+
+
+def shown_clip_frame(strip, frame):
+    """The clip frame ``strip`` shows at timeline ``frame``, as Blender maps it for a strip that
+    plays one clip frame per timeline frame: counted from the end when reversed, every nth held
+    when strobed, clamped to the clip (Preview Frame previews that frame; before 2026-12-05 it took
+    ``frame`` minus the strip's start, another frame on a reversed or strobed shot)."""
+    start, n = int(strip.frame_start), max(1, int(strip.frame_duration))
+    i = start + n - 1 - int(frame) if getattr(strip, "use_reverse_frames", False) else int(frame) - start
+    i = min(max(i, 0), n - 1)
+    strobe = float(getattr(strip, "strobe", 1.0) or 1.0)
+    return int(i - math.fmod(i, strobe)) if strobe > 1.0 else i
 
 
 def free_channel_above(scene, strip):

@@ -9,6 +9,7 @@ import json
 import os
 
 import bpy
+import cv2
 import numpy as np
 from sequencer_check import empty_scene, image_strip, render, run
 
@@ -56,6 +57,15 @@ def main(frames, folder, work):
     out["effect_note"] = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face",
                                                 key=("actor", "face")).get("reenact_look_note", "")
     blend.strips_of(scene).remove(blur)
+    # the clip frame a reversed, strobed shot shows (Preview Frame previews it): Blender's own
+    for s in blend.all_strips(scene):
+        s.mute = s != shot
+    clips = [cv2.imread(os.path.join(frames, nm)).astype(np.int16) for nm in sorted(os.listdir(frames))]
+    shot.use_reverse_frames, shot.strobe = True, 3.0
+    out["shown"] = []
+    for f in (2, 5, 9):
+        pic = render(scene, f, os.path.join(work, "reversed_{}.png".format(f)))
+        out["shown"].append([int(np.argmin([np.abs(pic - c).mean() for c in clips])), blend.shown_clip_frame(shot, f)])
     out.pop("shot")
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
