@@ -93,34 +93,69 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
     clip_fps = rate_adjusted(strip)
     if clip_fps:
         scene_fps = strip.id_data.render.fps / strip.id_data.render.fps_base
+        if abs(clip_fps - scene_fps) <= 1e-4 * scene_fps:  # Change Path kept the old clip's rate
+            raise ValueError("strip '{}' plays its {:.5g} fps clip at the rate of the clip it showed before (Blender's "
+                             "Adjust Playback Rate keeps it after Change Path), not frame for frame; add the clip "
+                             "again as a new strip".format(strip.name, clip_fps))
         raise ValueError("strip '{}' plays its {:.5g} fps clip at the clip's speed in this {:.5g} fps scene (Blender's "
                          "Adjust Playback Rate), so its clip frames no longer map one to one onto the timeline, "
-                         "as Reenact's curves and results do; set the scene to the clip's {:.5g} fps, or conform "
-                         "the clip to {:.5g} fps first".format(strip.name, clip_fps, scene_fps, clip_fps, scene_fps))
+                         "as Reenact's curves and results do; Conform to Scene Rate (Strip ▸ Reenact) makes the "
+                         "{:.5g} fps clip it shows, or set the scene to the clip's {:.5g} fps".format(
+                             strip.name, clip_fps, scene_fps, scene_fps, clip_fps))
 
 
 def rate_adjusted(strip):
-    """The clip's frame rate when ``strip`` is a movie strip that Blender plays at the clip's own
-    speed in a scene of another rate, else None. Blender's Add ▸ Movie does that by default
-    (Adjust Playback Rate): a 30 fps clip in a 25 fps scene then shows clip frame 1.2 t at
-    timeline frame t, skipping frames, and no Reenact job can line up with it (before 2026-12-05
-    Track Actor tracked the first 24 frames of a 30-frame 30 fps clip in a 25 fps scene, one per
-    timeline frame, while the strip showed 29 of them 1.2x faster). The flag is not in Python's
-    API; such a strip's length follows the scene's rate, so the scene's rate is doubled for one
-    read and set back."""
+    """The clip's frame rate when ``strip`` is a movie strip that Blender does not play one clip
+    frame per timeline frame, else None. Blender's Add ▸ Movie plays a clip of another rate than
+    the scene's at the clip's own speed (Adjust Playback Rate, on by default): a 30 fps clip in
+    a 25 fps scene then shows clip frame 1.2 t at timeline frame t, skipping frames, and no
+    Reenact job can line up with it (before 2026-12-05 Track Actor tracked the first 24 frames
+    of a 30-frame 30 fps clip in a 25 fps scene, one per timeline frame, while the strip showed
+    29 of them 1.2x faster). The setting is not in Python's API, and it keeps the first clip's
+    rate when the strip's file is changed; such a strip's length follows the scene's rate, so the
+    scene's rate is doubled for one read and set back (a tag for Blender's next update, which
+    finds it as it was)."""
     if getattr(strip, "type", None) != "MOVIE":
         return None
     render = strip.id_data.render
-    clip_fps, scene_fps = float(strip.fps or 0.0), render.fps / render.fps_base
-    if clip_fps <= 0 or abs(clip_fps - scene_fps) <= 1e-4 * scene_fps:
-        return None
     length, fps = strip.frame_duration, render.fps
     try:
         render.fps = fps * 2
         follows = strip.frame_duration != length
     finally:
         render.fps = fps
-    return clip_fps if follows else None
+    if not follows:
+        return None
+    clip_fps, scene_fps = float(strip.fps or 0.0), render.fps / render.fps_base
+    if abs(clip_fps - scene_fps) > 1e-4 * scene_fps:
+        return clip_fps
+    # the setting at the clip's own rate plays it frame for frame (every strip Add > Movie makes
+    # in a scene of the clip's rate), unless it kept another clip's rate: then its length is not
+    # the clip's (Blender's count and the reader's may differ by one)
+    n = _movie_frames(strip_filepath(strip))
+    return clip_fps if n is not None and abs(length - n) > 1 else None
+
+
+_FRAME_COUNTS = {}
+
+
+def _movie_frames(path):
+    """The number of frames of the movie ``path`` (None when it cannot be read), kept per file
+    version."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (path, st.st_size, st.st_mtime_ns)
+    if key not in _FRAME_COUNTS:
+        from ..video import VideoError, open_video
+
+        try:
+            with open_video(path) as src:
+                _FRAME_COUNTS[key] = len(src)
+        except VideoError:
+            _FRAME_COUNTS[key] = None
+    return _FRAME_COUNTS[key]
 
 
 def shown_clip_frame(strip, frame):

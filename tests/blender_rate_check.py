@@ -10,7 +10,8 @@ import json
 import os
 
 import bpy
-from sequencer_check import empty_scene, run
+import numpy as np
+from sequencer_check import empty_scene, render, run
 
 AUTO_PLAYBACK_RATE = 1 << 17  # Blender's SEQ_AUTO_PLAYBACK_RATE strip flag
 FLIP_X = 1 << 11  # SEQ_FLIPX, the flag use_flip_x sets
@@ -44,10 +45,14 @@ def main(clip, work):
 
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
+    same = blend.strips_of(scene).new_movie(name="same", filepath=clip, channel=3, frame_start=1)
+    adjust_playback_rate(same)  # what Add > Movie does to every clip, of the scene's rate too
+    same_rate = {"adjusted": blend.rate_adjusted(same), "length": same.frame_final_duration}
+    blend.strips_of(scene).remove(same)
     shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
     scene.frame_start, scene.frame_end = 1, shot.frame_final_end - 1
     scene.sequence_editor.active_strip = shot
-    out = {"tracked": sorted(bpy.ops.reenact.track_strip())}
+    out = {"same_rate": same_rate, "tracked": sorted(bpy.ops.reenact.track_strip())}
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "rate.blend"))
     scene = bpy.context.scene
     shot = scene.sequence_editor.strips_all["shot"]
@@ -73,6 +78,22 @@ def main(clip, work):
         "unchanged": before == (shot.frame_final_start, shot.frame_final_end, scene.render.fps,
                                 scene.render.fps_base),
         "actors": sum(1 for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)}
+    # Conform to Scene Rate: a strip of the frames the shot shows, at 25 fps, above it
+    frames = (1, 2, 7, 13, 24)
+    shown = [render(scene, f, os.path.join(work, "shown_{}.png".format(f))) for f in frames]
+    out["conform"] = attempt(bpy.ops.reenact.conform_strip, lossless=True)  # (exact frames to compare)
+    new = scene.sequence_editor.active_strip
+    out["conformed"] = {
+        "name": new.name, "channel": new.channel, "start": int(new.frame_final_start),
+        "length": new.frame_final_duration, "adjusted": blend.rate_adjusted(new), "shot_muted": shot.mute,
+        "file": os.path.basename(new.filepath),
+        "vs_shown": max(float(np.abs(render(scene, f, os.path.join(work, "conformed_{}.png".format(f))) - a).mean())
+                        for f, a in zip(frames, shown))}
+    out["conformed"]["track"] = attempt(bpy.ops.reenact.track_strip)
+    # the shot's file changed to a clip of the scene's rate (Change Path): it keeps the old rate
+    shot.filepath = new.filepath
+    scene.sequence_editor.active_strip = shot
+    out["changed_path"] = {"length": shot.frame_final_duration, "track": attempt(bpy.ops.reenact.track_strip)}
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -169,9 +169,9 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     """Editors drop 30 fps clips into 25 fps timelines, and Blender's Add ▸ Movie then plays the
     clip at its own speed (Adjust Playback Rate), 1.2 clip frames per timeline frame. Before
     2026-12-05 Track Actor tracked the first 24 of such a 30-frame clip one per timeline frame
-    while the strip showed 29 of them; now every job refuses the strip in one line (set the scene
-    to the clip's rate, or conform the clip) and changes nothing, and the same clip played frame
-    for frame (Python's new_movie) still works."""
+    while the strip showed 29 of them; now every job refuses the strip in one line and changes
+    nothing, Conform to Scene Rate makes the strip of the frames it shows, and the same clip
+    played frame for frame (Python's new_movie, or Add > Movie at the clip's rate) works."""
     from reenact.video import open_video
     from reenact.video.encode import VideoWriter
 
@@ -188,8 +188,19 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     assert speed["length"] == 24 and speed["adjusted"] == 30.0, r
     for job in ("preview", "render", "assemble", "track"):
         assert "plays its 30 fps clip at the clip's speed in this 25 fps scene" in speed[job], (job, r)
-        assert "set the scene to the clip's 30 fps, or conform the clip to 25 fps first" in speed[job], (job, r)
+        assert "Conform to Scene Rate (Strip ▸ Reenact) makes the 25 fps clip it shows" in speed[job], (job, r)
     assert speed["strips"] == ["shot"] and speed["unchanged"] and speed["actors"] == 1, r
+    # what Add > Movie does to a clip of the scene's own rate plays frame for frame: not refused
+    assert r["same_rate"] == {"adjusted": None, "length": 30}, r
+    # Conform to Scene Rate: the frames the strip showed, at 25 fps, above it, the shot muted; the
+    # sequencer shows the same pictures (within the two decoders' rounding; a neighbouring frame
+    # is 5 levels off), and the new strip tracks
+    c = r["conformed"]
+    assert r["conform"] == ["FINISHED"] and c["name"] == "shot 25fps" and c["file"] == "shot30_25fps.mkv", r
+    assert (c["channel"], c["start"], c["length"], c["adjusted"], c["shot_muted"]) == (2, 1, 24, None, True), r
+    assert c["vs_shown"] < 1.6 and c["track"] == ["FINISHED"], r
+    # the shot's file changed to the 25 fps clip (Change Path) keeps the 30 fps clip's rate: refused
+    assert "at the rate of the clip it showed before" in r["changed_path"]["track"], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

@@ -3,10 +3,11 @@
 
 import bpy
 
-from . import farm, render, restyle, runtime, track, train, transfer, verify
+from . import conform, farm, render, restyle, runtime, track, train, transfer, verify
 
 classes = (
     *track.classes,
+    *conform.classes,
     *runtime.classes,
     *transfer.classes,
     *train.classes,

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Conform to Scene Rate: a movie strip that plays its clip at the clip's own speed in a scene
+of another rate (Add ▸ Movie's Adjust Playback Rate), which Reenact's jobs refuse, gets a strip
+of exactly the frames it shows, at the scene's rate (reenact.video.conform), directly above it;
+the original is muted and kept."""
+
+import os
+
+import bpy
+from bpy.props import BoolProperty
+
+from .. import actor as actor_data
+from .. import blend
+from ..modal import ModalJobMixin
+from ..report import report
+
+
+def conform_job(source, fps, out, lossless, progress):
+    """Worker thread: no bpy here."""
+    from ...video.conform import conform_movie
+
+    return conform_movie(source, fps, out, lossless=lossless, progress=progress)
+
+
+class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
+    """Make a strip of the frames the active movie strip shows at the scene's rate (a clip of
+    another rate played at its own speed skips or repeats frames, and Reenact's jobs need one
+    clip frame per timeline frame): the movie goes to reenact/conformed/, the new strip directly
+    above with the same start, trims and look, and the original is muted"""
+
+    bl_idname = "reenact.conform_strip"
+    bl_label = "Conform to Scene Rate"
+    bl_options = {"REGISTER", "UNDO"}
+
+    job_label = "Conforming"
+    cancel_note = "the strip is as it was"
+
+    lossless: BoolProperty(name="Lossless", default=False,
+                           description="Lossless movie (FFV1 .mkv) instead of H.264 (.mp4)")
+
+    @classmethod
+    def poll(cls, context):
+        if not blend.poll_media_strip(cls, context):
+            return False
+        if blend.active_strip(blend.edit_scene(context)).type != "MOVIE":
+            cls.poll_message_set("Select a movie strip (an image sequence plays at the scene's rate)")
+            return False
+        return True
+
+    def prepare(self, context):
+        from ...video.source import _as_rate
+
+        scene = blend.edit_scene(context)
+        strip = blend.active_strip(scene)
+        r = scene.render
+        fps = _as_rate(r.fps / r.fps_base)
+        clip_fps = blend.rate_adjusted(strip)
+        if not clip_fps:
+            raise ValueError("strip '{}' plays its clip frame for frame already: nothing to conform".format(strip.name))
+        if abs(clip_fps - float(fps)) <= 1e-4 * float(fps):
+            raise ValueError("strip '{}' plays its {:.5g} fps clip at the rate of the clip it showed before; add the "
+                             "clip again as a new strip".format(strip.name, clip_fps))
+        root = os.path.join(os.path.dirname(actor_data.render_root()), "conformed")
+        stem = os.path.splitext(os.path.basename(blend.strip_filepath(strip)))[0]
+        out = os.path.join(root, "{}_{:.5g}fps{}".format(actor_data._safe(stem), float(fps),
+                                                         ".mkv" if self.lossless else ".mp4"))
+        os.makedirs(root, exist_ok=True)
+        self._scene_name, self._strip_name, self._out, self._fps = scene.name, strip.name, out, float(fps)
+        return conform_job, (blend.strip_filepath(strip), fps, out, self.lossless), {}
+
+    def apply(self, context, summary):
+        scene = bpy.data.scenes[self._scene_name]
+        old = scene.sequence_editor.strips_all[self._strip_name]
+        a, b = old.frame_final_start, old.frame_final_end
+        new = blend.strips_of(scene, old).new_movie(
+            name="{} {:.5g}fps".format(old.name, self._fps), filepath=self._out,
+            channel=blend.free_channel_above(scene, old), frame_start=int(old.frame_start))
+        try:
+            blend.project_relative(new)
+            new.frame_offset_start, new.frame_offset_end = old.frame_offset_start, old.frame_offset_end
+            channel, moved = blend.channel_above(old, a, b, new=new)
+            new.channel = channel
+            note = "; ".join(n for n in (moved, blend.match_look(new, old)) if n)
+            new.blend_type, new.blend_alpha = old.blend_type, old.blend_alpha
+        except BaseException:
+            blend.remove_strip(scene, new)  # (the original as it was)
+            raise
+        old.mute = True
+        for s in blend.all_strips(scene):
+            s.select = s == new
+        scene.sequence_editor.active_strip = new
+        report(self, "INFO", "'{}': the {} frames '{}' showed, at {:.5g} fps ({} of the clip's {} frames left out, "
+                             "as the timeline did); '{}' is muted below it".format(
+                                 new.name, summary["frames"], old.name, self._fps, summary["dropped"],
+                                 summary["clip_frames"], old.name))
+        if note:
+            report(self, "WARNING", "strip '{}': {}".format(new.name, note))
+
+
+classes = (REENACT_OT_conform_strip,)
