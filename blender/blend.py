@@ -132,14 +132,14 @@ def rate_adjusted(strip):
     # the setting at the clip's own rate plays it frame for frame (every strip Add > Movie makes
     # in a scene of the clip's rate), unless it kept another clip's rate: then its length is not
     # the clip's (Blender's count and the reader's may differ by one)
-    n = _movie_frames(strip_filepath(strip))
+    n = movie_frames(strip_filepath(strip))
     return clip_fps if n is not None and abs(length - n) > 1 else None
 
 
 _FRAME_COUNTS = {}
 
 
-def _movie_frames(path):
+def movie_frames(path):
     """The number of frames of the movie ``path`` (None when it cannot be read), kept per file
     version."""
     try:
@@ -158,16 +158,32 @@ def _movie_frames(path):
     return _FRAME_COUNTS[key]
 
 
-def shown_clip_frame(strip, frame):
-    """The clip frame ``strip`` shows at timeline ``frame``, as Blender maps it for a strip that
-    plays one clip frame per timeline frame: counted from the end when reversed, every nth held
-    when strobed, clamped to the clip (Preview Frame previews that frame; before 2026-12-05 it took
-    ``frame`` minus the strip's start, another frame on a reversed or strobed shot)."""
-    start, n = int(strip.frame_start), max(1, int(strip.frame_duration))
-    i = start + n - 1 - int(frame) if getattr(strip, "use_reverse_frames", False) else int(frame) - start
-    i = min(max(i, 0), n - 1)
+def shown_clip_frame(strip, frame, factor=1.0, clip_frames=None):
+    """The clip frame ``strip`` shows at timeline ``frame``, as Blender maps it: counted from the
+    end when reversed, ``factor`` clip frames a timeline frame (:func:`playback_factor`), every
+    nth held when strobed, clamped to the clip's ``clip_frames`` (default: the strip's length),
+    rounded (Preview Frame previews that frame; before 2026-12-05 it took ``frame`` minus the
+    strip's start, another frame on a reversed or strobed shot)."""
+    start, length = int(strip.frame_start), max(1, int(strip.frame_duration))
+    n = clip_frames or length
+    i = start + length - 1 - int(frame) if getattr(strip, "use_reverse_frames", False) else int(frame) - start
+    i = min(max(i, 0) * factor, n - 1)
     strobe = float(getattr(strip, "strobe", 1.0) or 1.0)
-    return int(i - math.fmod(i, strobe)) if strobe > 1.0 else i
+    if strobe > 1.0:
+        i -= math.fmod(i, strobe)
+    return int(math.floor(i + 0.5))
+
+
+def playback_factor(strip):
+    """Clip frames per timeline frame: 1 for a strip that plays its clip frame for frame, the
+    clip's rate over the scene's for a movie strip played at its clip's own speed
+    (:func:`rate_adjusted`), None where Blender keeps another clip's rate (unknown here)."""
+    clip_fps = rate_adjusted(strip)
+    if not clip_fps:
+        return 1.0
+    r = strip.id_data.render
+    scene_fps = r.fps / r.fps_base
+    return clip_fps / scene_fps if abs(clip_fps - scene_fps) > 1e-4 * scene_fps else None
 
 
 def free_channel_above(scene, strip):

@@ -203,6 +203,32 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     assert "at the rate of the clip it showed before" in r["changed_path"]["track"], r
 
 
+def test_verify_strip_places_synthesised_frames_where_the_strip_shows_them():
+    """Verify Strip's timeline ranges follow what the strip shows: clip frames 6-11 and 20-29
+    synthesised, on a plain strip from frame 11, a reversed one, and a 30 fps clip played at its
+    own speed in a 25 fps scene (Blender's mapping, video/conform.py); before 2026-12-05 clip
+    frame i was put at the strip's start + i whatever the strip did. Stand-in strips: the
+    mapping alone (Blender's own is checked in test_a_result_lies_under_the_titles_and_grade
+    and test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused)."""
+    from conftest import run_py
+
+    code = (
+        "import json\n"
+        "from types import SimpleNamespace as S\n"
+        "from reenact.blender.operators.verify import strip_ranges\n"
+        "res = {'watermark': {'frame_ranges': [[6, 12], [20, 30]]}}\n"
+        "def strip(n, rev=False):\n"
+        "    return S(frame_start=11, frame_duration=n, frame_final_start=11, frame_final_end=11 + n,\n"
+        "             use_reverse_frames=rev, strobe=1.0)\n"
+        "print('RESULT ' + json.dumps([strip_ranges(res, strip(30)), strip_ranges(res, strip(30, True)),\n"
+        "                              strip_ranges(res, strip(24), 1.2, 30)]))\n")
+    res = run_py(code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    plain, reversed_, rate = json.loads([ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")][0][7:])
+    assert plain == [[17, 22], [31, 40]] and reversed_ == [[11, 20], [29, 34]], (plain, reversed_)
+    assert rate == [[16, 20], [28, 34]], rate  # clip frames 6-11 and 20-29 at 25 of 30 frames a second
+
+
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
 def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, request):
     """Editors rename strips and move them in time; the actor finds its strip again by the

@@ -20,16 +20,20 @@ def verify_job(source, fps, progress):
     return verify_path(source, fps=fps, progress=progress)
 
 
-def strip_ranges(result, strip):
-    """The synthesised frame ranges of a verify result as scene frames of ``strip`` (clipped to
-    the part of the strip on the timeline)."""
-    lo, hi = int(strip.frame_final_start), int(strip.frame_final_end) - 1
+def strip_ranges(result, strip, factor=1.0, clip_frames=None):
+    """The synthesised frame ranges of a verify result as the timeline frames of ``strip`` that
+    show them (on the timeline only; a reversed or strobed strip and one playing its clip at the
+    clip's own speed, ``factor`` clip frames a timeline frame, as Blender maps them: before
+    2026-12-05 clip frame i was put at the strip's start + i whatever the strip did)."""
+    ranges = (result.get("watermark") or {}).get("frame_ranges") or []
     out = []
-    for a, b in (result.get("watermark") or {}).get("frame_ranges") or []:
-        s, e = int(strip.frame_start) + int(a), int(strip.frame_start) + int(b) - 1
-        s, e = max(s, lo), min(e, hi)
-        if s <= e:
-            out.append([s, e])
+    for t in range(int(strip.frame_final_start), int(strip.frame_final_end)):
+        c = blend.shown_clip_frame(strip, t, factor, clip_frames)
+        if any(int(a) <= c < int(b) for a, b in ranges):
+            if out and out[-1][1] == t - 1:
+                out[-1][1] = t
+            else:
+                out.append([t, t])
     return out
 
 
@@ -57,11 +61,16 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
 
     def apply(self, context, result):
         strip = bpy.data.scenes[self._scene_name].sequence_editor.strips_all[self._strip_name]
-        result = dict(result, scene_ranges=strip_ranges(result, strip))
+        factor = blend.playback_factor(strip)
+        clip_frames = blend.movie_frames(blend.strip_filepath(strip)) if factor not in (None, 1.0) else None
+        ranges = strip_ranges(result, strip, factor, clip_frames) if factor is not None else []
+        result = dict(result, scene_ranges=ranges)
         strip[blend.VERIFY_PROP] = json.dumps(result)
         w, m = result.get("watermark") or {}, result.get("manifest") or {}
         if w.get("detected"):
-            ranges = ", ".join("{}-{}".format(a, b) for a, b in result["scene_ranges"]) or "none on the timeline"
+            ranges = ", ".join("{}-{}".format(a, b) for a, b in result["scene_ranges"]) or (
+                "none on the timeline" if factor is not None else
+                "not placed on the timeline (the strip keeps another clip's playback rate: add it again)")
             text = "'{}': Reenact watermark, job {}, synthesised frames {} (false-positive probability {})".format(
                 strip.name, (w.get("payload") or {}).get("job_id", "?"), ranges, w.get("false_positive_probability"))
         else:
