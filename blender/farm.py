@@ -77,13 +77,15 @@ def other_actors(ob, scene, strip):
 
 
 def result_of(strip, ob, region, all_actors=False):
-    """(file name stem, result strip name, strip key) of a render of actor ``ob`` of ``strip``, or
-    of every actor of the strip together (Every Actor of the Strip): Render Performance and
-    Assemble Render name the frame folder or movie and the one result strip alike."""
+    """(file name stem, result strip name, strip key) of a render of actor ``ob`` of ``strip`` in
+    ``region``, or of every actor of the strip together (Every Actor of the Strip): Render
+    Performance and Assemble Render name the frame folder or movie and the one result strip
+    alike. One per actor and region (``<actor>_<region>``), so that a face render kept for
+    comparison is not written over by a mouth render (before 2026-12-05 one per actor)."""
     if all_actors:
-        return (actor_data._safe(strip.name + " all actors"), result_name(strip, None, region) + " (all actors)",
-                ("*" + strip.name, region))
-    return actor_data._safe(ob.name), result_name(strip, ob, region), (ob.name, region)
+        return (actor_data._safe("{} all actors {}".format(strip.name, region)),
+                result_name(strip, None, region) + " (all actors)", ("*" + strip.name, region))
+    return actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region), (ob.name, region)
 
 
 def assemble_job(folder, source, out, lossless, sign, progress, codec=None):

@@ -55,6 +55,16 @@ def main(frames, work):
         out["preview"] = sorted(bpy.ops.reenact.preview_frame(region="mouth"))
     except RuntimeError as exc:
         out["preview"] = str(exc).strip().splitlines()[-1]
+    # a mouth render, then a face render kept beside it for comparison: a frame folder each
+    for region in ("mouth", "face"):
+        try:
+            out["render_" + region] = sorted(bpy.ops.reenact.render_performance(
+                region=region, use_range=True, frame_first=3, frame_last=5))
+        except RuntimeError as exc:
+            out["render_" + region] = str(exc).strip().splitlines()[-1]
+    renders = os.path.join(work, "reenact", "renders")
+    out["folders"] = {d: len(os.listdir(os.path.join(renders, d))) for d in sorted(os.listdir(renders))
+                      if d.startswith("shot")}
     out["strips"] = {sc.name: sorted(s.name for s in blend.all_strips(sc)) for sc in bpy.data.scenes}
     if five:  # the editor moves the shot in the sequencer's scene: the actor's curves follow
         shot = edit.sequence_editor.strips_all["shot"]

@@ -133,7 +133,12 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     assert r["sequencer_scene"] == "Edit" and r["window_scene"] == "Layout", r
     assert r["track"] == ["FINISHED"] and r["preview"] == ["FINISHED"], r
     assert r["actors"] == {"Edit": ["shot Actor 0"], "Layout": []}, r
-    assert r["strips"] == {"Edit": ["Reenact Preview", "shot"], "Layout": []}, r
+    # a face render beside the mouth render: one frame folder and one result strip each (before
+    # 2026-12-05 one folder per actor: the face render wrote over the mouth render and replaced
+    # its strip)
+    assert r["render_mouth"] == ["FINISHED"] and r["render_face"] == ["FINISHED"], r
+    assert r["folders"] == {"shot_Actor_0_face": 12, "shot_Actor_0_mouth": 12}, r
+    assert r["strips"] == {"Edit": ["shot", "shot Reenact Face", "shot Reenact Mouth"], "Layout": []}, r
     assert r["jaw_range"] > 0.1 and r["curves_vs_track"] < 1e-4, r  # (5.0 before: 1.0 off)
     if version == "5.0":  # a strip moved in the sequencer's scene takes its actor's curves along
         assert r["followed"] == [11, 11], r
