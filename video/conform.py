@@ -44,13 +44,16 @@ def conform_movie(video, fps, out, lossless=False, progress=None):
         refuse_overwriting(out, [src.path])
         n, size = len(src), (src.width, src.height)
         idx = conform_indices(n, src.rate, rate)
+        if not len(idx):
+            raise ValueError("{}: {} frame(s) at {:.5g} fps last less than a frame at {:.5g} fps".format(
+                video, n, float(src.rate), float(rate)))
         tags = source_tags(src)
         tags.pop("deep_from", None)  # (frame i of the movie is not frame i of the clip)
         tags.pop("timecode", None)  # (counted at the clip's rate)
         writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=video if src.has_audio else None, **tags)
         try:
             j = 0
-            for i, frame in src.iter_frames(0, int(idx[-1]) + 1 if len(idx) else 0):  # in order: no seeking
+            for i, frame in src.iter_frames(0, int(idx[-1]) + 1):  # in order: no seeking
                 while j < len(idx) and idx[j] == i:  # (a clip slower than the scene repeats frames)
                     writer.write(frame)
                     j += 1
