@@ -300,16 +300,7 @@ def active_actor(context, exclude=None):
     return actors[0] if len(actors) == 1 else None
 
 
-def strip_id(strip):
-    """The strip's ``reenact_id`` (made now when it has none, or when it is a duplicate's copy of
-    another strip's): a custom property, so it survives renaming the strip and is saved with it."""
-    import uuid
-
-    ed = strip.id_data.sequence_editor
-    mine = strip.get("reenact_id")
-    if not mine or (ed is not None and any(s != strip and s.get("reenact_id") == mine for s in ed.strips_all)):
-        strip["reenact_id"] = uuid.uuid4().hex  # (none yet, or a duplicate's copy of its original's)
-    return strip["reenact_id"]
+strip_id = blend.strip_id  # (kept here for callers of actor.strip_id)
 
 
 def follow_renamed_strips(scene):

@@ -7,6 +7,7 @@ command line share one tested code path.
 
 import math
 import os
+import uuid
 
 import bpy
 
@@ -77,6 +78,53 @@ def poll_media_strip(cls, context):
         cls.poll_message_set("Select a movie or image strip in the sequencer")
         return False
     return True
+
+
+def strip_id(strip):
+    """The strip's ``reenact_id`` (made now when it has none, or when it is a duplicate's copy of
+    another strip's): a custom property, so it survives renaming the strip and is saved with it."""
+    ed = strip.id_data.sequence_editor
+    mine = strip.get("reenact_id")
+    if not mine or (ed is not None and any(s != strip and s.get("reenact_id") == mine for s in ed.strips_all)):
+        strip["reenact_id"] = uuid.uuid4().hex  # (none yet, or a duplicate's copy of its original's)
+    return strip["reenact_id"]
+
+
+def _timing(strip):
+    return [int(strip.frame_start), int(strip.frame_offset_start), int(strip.frame_offset_end)]
+
+
+def follow_shots(scene):
+    """Keep every result strip on its shot: when the shot was moved in time or trimmed since the
+    result was made (or last followed it), the result takes the shot's start and trims, so it
+    still shows each of the shot's frames over that frame (before 2026-12-05 it stayed where it
+    was: a shot trimmed or moved in the edit had its old result over the next shot). A result
+    moved by hand, its shot unchanged, is left where it was put; a shot found twice (a duplicate
+    keeping its id) or gone leaves its results alone. Run after every change (a depsgraph
+    handler); returns how many results moved."""
+    ed = scene.sequence_editor if scene is not None else None
+    if ed is None:
+        return 0
+    ids, results = {}, []
+    for s in ed.strips_all:
+        if s.get("reenact_id"):
+            ids.setdefault(s["reenact_id"], []).append(s)
+        if s.get("reenact_shot"):
+            results.append(s)
+    moved = 0
+    for res in results:
+        shots = ids.get(res["reenact_shot"], [])
+        if len(shots) != 1 or shots[0] == res:
+            continue
+        now = _timing(shots[0])
+        if list(res.get("reenact_shot_at", now)) == now:
+            continue
+        res.frame_start = now[0]
+        res.frame_offset_start, res.frame_offset_end = now[1], now[2]
+        res.frame_start = now[0]  # (again: Blender keeps the handles when the offsets change)
+        res["reenact_shot_at"] = now
+        moved += 1
+    return moved
 
 
 def refuse_retimed(strip, what="its result strip would not follow the retiming"):
@@ -616,6 +664,8 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     if st.channel != keep:
         st.channel = keep
     st["reenact_result"] = True  # (channel_above passes over it)
+    st["reenact_shot"] = strip_id(original)  # (follow_shots keeps it on its shot)
+    st["reenact_shot_at"] = _timing(original)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
     note = "; ".join(n for n in (moved, match_look(st, original)) if n)  # match_look: after the name (its keys)

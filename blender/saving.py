@@ -10,7 +10,8 @@ that fails (``save_post_fail``) or a "Save Copy" (the session keeps its own file
 paths back and keeps the old files. Nothing here raises into Blender's save.
 
 Also the one handler that runs on every change (``depsgraph_update_post``): actors follow
-their strips moved in time (blender/layers.py ``follow_moved_strips``)."""
+their strips moved in time (blender/layers.py ``follow_moved_strips``), and result strips their
+shot moved or trimmed (``blend.follow_shots``)."""
 
 import os
 import shutil
@@ -156,10 +157,10 @@ def on_depsgraph_update(scene, *args):
     try:
         from .layers import follow_moved_strips
 
-        follow_moved_strips(scene)
         shown = getattr(bpy.context, "sequencer_scene", None)  # Blender 5.0: the sequencer's own scene,
-        if shown is not None and shown != scene:  # whose changes come with the window scene's update
-            follow_moved_strips(shown)
+        for sc in [scene] + ([shown] if shown is not None and shown != scene else []):  # whose changes
+            follow_moved_strips(sc)  # come with the window scene's update
+            blend.follow_shots(sc)  # (and the result strips follow their shot)
     except Exception as exc:
         print("Reenact: an actor did not follow its strip: {}".format(exc))
     finally:

@@ -57,13 +57,26 @@ def main(frames, folder, work):
     out["effect_note"] = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face",
                                                 key=("actor", "face")).get("reenact_look_note", "")
     blend.strips_of(scene).remove(blur)
+    # the editor moves the shot 5 frames later and trims 2 frames off its end: the result follows
+    res = scene.sequence_editor.strips_all["shot Reenact Face"]
+    shot.frame_start += 5
+    shot.frame_offset_end = 2
+    bpy.context.view_layer.update()
+
+    def span(s):
+        return [int(s.frame_final_start), int(s.frame_final_end), int(s.frame_start)]
+
+    out["followed"] = {"shot": span(shot), "result": span(res)}
+    res.frame_start += 1  # moved by hand, its shot unchanged: left where it was put
+    bpy.context.view_layer.update()
+    out["by_hand"] = span(res)
     # the clip frame a reversed, strobed shot shows (Preview Frame previews it): Blender's own
     for s in blend.all_strips(scene):
         s.mute = s != shot
     clips = [cv2.imread(os.path.join(frames, nm)).astype(np.int16) for nm in sorted(os.listdir(frames))]
     shot.use_reverse_frames, shot.strobe = True, 3.0
     out["shown"] = []
-    for f in (2, 5, 9):
+    for f in (int(shot.frame_final_start) + d for d in (1, 4, 8)):
         pic = render(scene, f, os.path.join(work, "reversed_{}.png".format(f)))
         out["shown"].append([int(np.argmin([np.abs(pic - c).mean() for c in clips])), blend.shown_clip_frame(shot, f)])
     out.pop("shot")

@@ -107,6 +107,10 @@ def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carph
     assert r["again"] == {"channel": 2, "title": 4, "note": ""}, r  # replaced in place, nothing moved
     assert r["effect_note"] == ("effect strip 'Soften' takes the shot strip as input and lies over the result: set "
                                 "its input to the result strip"), r
+    # the shot moved 5 frames later and trimmed: its result follows (before 2026-12-05 it stayed,
+    # over whatever came there); a result moved by hand stays where it was put
+    assert r["followed"]["result"] == r["followed"]["shot"] == [6, 16, 6], r
+    assert r["by_hand"] == [7, 17, 7], r
     # reversed and strobed: the clip frame Blender shows is the one Preview Frame previews
     assert all(seen == ours for seen, ours in r["shown"]) and len({s for s, _ in r["shown"]}) == 3, r
 
