@@ -403,6 +403,20 @@ def clip_range(strip):
     return max(a, 0), b
 
 
+def untracked_note(strip, track):
+    """A warning when ``strip`` shows frames its actor's ``track`` does not cover (the strip
+    extended after tracking: those frames stay the footage as it is), else ''."""
+    a, b = clip_range(strip)
+    t0, t1 = int(track.frame_start), int(track.frame_start) + int(track.n_frames)
+    start = int(strip.frame_start)
+    parts = ["{}-{}".format(start + lo, start + hi - 1) for lo, hi in ((a, min(b, t0)), (max(a, t1), b)) if lo < hi]
+    if not parts:
+        return ""
+    return ("strip '{}' shows frames {} that its actor's Track does not cover (tracked: {}-{}); they stay the "
+            "footage as it is: track the strip again to include them".format(
+                strip.name, " and ".join(parts), start + t0, start + t1 - 1))
+
+
 RENDER_DIR = "//reenact/renders"
 
 

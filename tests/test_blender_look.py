@@ -151,6 +151,29 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
         assert r["sequencer_after_camera"] == "Edit", r
 
 
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_path, carphone, version, request):
+    """Editors extend shots after tracking. Before 2026-12-05 Render Performance then kept the
+    extension as the footage without a word, and Preview Frame there said only that the frame
+    was outside the actor's clip; now the render names the frames its actor's Track does not
+    cover and Preview Frame says to track again."""
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    clip = tmp_path / "shot30.mp4"
+    with open_video(carphone) as src, VideoWriter(str(clip), 30, (src.width, src.height)) as out:
+        for i in range(30):
+            out.write(src.read(i))
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_extend_check.py", version, request, work, clip, work)
+    assert r["render"] == ["FINISHED"], r
+    assert r["note"] == ("strip 'shot' shows frames 21-30 that its actor's Track does not cover (tracked: 1-20); "
+                         "they stay the footage as it is: track the strip again to include them"), r
+    assert r["preview"].endswith("frame 25 is outside the actor's Track (frames 1..20): the strip was extended after "
+                                 "tracking; track it again to include it"), r
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (blend.refuse_retimed): its clip frames no longer map one to one onto the

@@ -135,7 +135,9 @@ def _render_inputs(context, name="", op=None, accept=False):
     ``op``)."""
     ob, scene, strip, root = farm.render_target(context, name)
     base = actor_data.tracked_track(ob)
-    for w in actor_data.check_strip_footage(ob, strip, base, accept):
+    warnings = actor_data.check_strip_footage(ob, strip, base, accept)
+    warnings += [w for w in [actor_data.untracked_note(strip, base)] if w]  # (extended after tracking)
+    for w in warnings:
         if op is not None:
             report(op, "WARNING", w)
     return ob, scene, strip, root, base
@@ -336,8 +338,10 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         i = blend.shown_clip_frame(strip, f)  # (a reversed or strobed shot shows another than f - start)
         r = i - int(base.frame_start)
         if not (0 <= r < base.n_frames):
-            raise ValueError("frame {} is outside the actor's clip (frames {}..{})".format(
-                f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1))
+            raise ValueError("frame {} is outside the actor's Track (frames {}..{}){}".format(
+                f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1,
+                "" if not actor_data.untracked_note(strip, base) else ": the strip was extended after tracking; "
+                "track it again to include it"))
         _face_driver(self)
         actor = self._actor_inputs(ob, scene, base, i, _reference_frames(self, strip, base))
         others = []

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a shot tracked
+while trimmed, then extended by the editor. Render Performance names the frames its actor's
+Track does not cover (they stay the footage as it is) and Preview Frame on one of them says to
+track again. Prints RESULT <json>."""
+
+import json
+import os
+
+import bpy
+from sequencer_check import empty_scene, run
+
+
+def main(clip, work):
+    from reenact.blender import blend
+
+    scene = empty_scene(176, 144)
+    scene.render.fps, scene.render.fps_base = 30, 1
+    shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
+    shot.frame_offset_end = 10  # tracked with its last 10 frames trimmed off
+    scene.sequence_editor.active_strip = shot
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "extend.blend"))
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    scene = bpy.context.scene
+    shot = scene.sequence_editor.strips_all["shot"]
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    bpy.context.view_layer.objects.active = ob
+    shot.frame_offset_end = 0  # the editor extends the shot
+
+    def run_op(op, **kw):
+        try:
+            return sorted(op(**kw))
+        except RuntimeError as exc:
+            return str(exc).strip().splitlines()[-1]
+
+    out = {"render": run_op(bpy.ops.reenact.render_performance, region="mouth",
+                            use_range=True, frame_first=2, frame_last=3)}
+    scene.frame_set(25)
+    out["preview"] = run_op(bpy.ops.reenact.preview_frame, region="mouth")
+    from reenact.blender import actor as actor_data
+
+    out["note"] = actor_data.untracked_note(shot, actor_data.tracked_track(ob))
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run(main, 2)
