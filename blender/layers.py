@@ -70,6 +70,19 @@ def _evaluated(ob, scene):
     return ob.evaluated_get(depsgraph)
 
 
+def edited_frames(ob, perf, tracked):
+    """Timeline frames where actor ``ob``'s curves (``perf``, :func:`curves_to_track`) differ
+    from its Track file (``tracked``): its edits (hand keys, a transfer)."""
+    ok = np.asarray(tracked.tracked, bool) & np.asarray(perf.tracked, bool)
+    diff = np.zeros(len(ok), bool)
+    for key in ("expression", "gaze", "pose"):
+        a, b = np.asarray(getattr(perf, key), np.float64), np.asarray(getattr(tracked, key), np.float64)
+        d = np.abs(np.nan_to_num(a) - np.nan_to_num(b)).reshape(len(ok), -1).max(axis=1)
+        diff |= d > 1e-4
+    diff &= ok
+    return (np.flatnonzero(diff) + int(tracked.frame_start) + int(ob.reenact.frame_offset)).tolist()
+
+
 def curves_to_track(ob, scene, base=None, info=None):
     """The actor's current performance as a Track (base: the actor's Track file)."""
     from ..face.transfer import track_from_curves

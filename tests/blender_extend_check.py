@@ -2,7 +2,8 @@
 """Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a shot tracked
 while trimmed, then extended by the editor. Render Performance names the frames its actor's
 Track does not cover (they stay the footage as it is) and Preview Frame on one of them says to
-track again. Prints RESULT <json>."""
+track again; tracking again would drop the animator's keys, so it is refused unless Replace
+Edits. Prints RESULT <json>."""
 
 import json
 import os
@@ -40,6 +41,19 @@ def main(clip, work):
     from reenact.blender import actor as actor_data
 
     out["note"] = actor_data.untracked_note(shot, actor_data.tracked_track(ob))
+    # the animator's key, then Track Actor again (to take the extension): refused, the edit kept,
+    # unless Replace Edits
+    kb = ob.data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 0.9
+    kb.keyframe_insert("value", frame=5)
+    scene.sequence_editor.active_strip = shot
+    out["retrack"] = run_op(bpy.ops.reenact.track_strip)
+    out["key_kept"] = [o.name for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor
+                       and o.data.shape_keys.animation_data is not None]
+    out["retrack_replacing"] = run_op(bpy.ops.reenact.track_strip, replace_edits=True)
+    new = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor]
+    out["after"] = {"actors": len(new), "rows": actor_data.tracked_track(new[0]).n_frames,
+                    "note": actor_data.untracked_note(shot, actor_data.tracked_track(new[0]))}
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -10,8 +10,9 @@ from bpy.props import BoolProperty, FloatProperty, IntProperty
 from .. import blend
 from .. import actor as actor_data
 from ..modal import ModalJobMixin
+from .. import layers
 from ..layers import timeline_frames
-from ..report import report
+from ..report import EXPECTED, report
 
 
 def track_job(source, max_faces, focal_mm, frames, fps, small_faces, progress):
@@ -40,6 +41,10 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
     small_faces: BoolProperty(name="Small Faces", default=False,
                               description="Also look for faces smaller than a fifth of the frame (wide "
                                           "HD/4K shots): slower, more false faces on cluttered footage")
+    replace_edits: BoolProperty(
+        name="Replace Edits", default=False, options={"SKIP_SAVE"},
+        description="Track a strip again although its actor has edits (keys, a transfer): the new actor "
+                    "replaces them. Off: such a strip is refused, its edits kept")
     set_scene_camera: BoolProperty(
         name="Set Scene Camera",
         description="Make this clip's camera the scene camera and the scene resolution the clip's. Always "
@@ -71,6 +76,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             self.small_faces = settings.small_faces
         strip = blend.active_strip(blend.edit_scene(context))
         blend.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
+        if not self.replace_edits:
+            keep_edits(blend.edit_scene(context), strip)
         self._strip_name = strip.name
         scene = blend.edit_scene(context)
         self._scene_name = scene.name
@@ -151,6 +158,25 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             note += "; " + line
         report(self, "WARNING" if hidden or squeezed else "INFO",
                "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
+
+
+def keep_edits(scene, strip):
+    """ValueError when tracking ``strip`` again would replace an actor's edits (hand keys, a
+    transfer): an animator's work is never dropped by a second Track Actor (before 2026-12-05 it
+    was, without a word: Undo alone brought it back)."""
+    actor_data.follow_renamed_strips(scene)
+    for ob in actor_data.actor_objects(scene):
+        if ob.reenact.strip_name != strip.name:
+            continue
+        try:
+            tracked = actor_data.load_actor_track(ob)
+            frames = layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked)
+        except EXPECTED:  # its Track gone or unreadable: nothing of it to keep
+            continue
+        if frames:
+            raise ValueError("actor '{}' has edits on {} frame(s) ({}-{}: keys or a transfer) that tracking again "
+                             "would replace; turn on Replace Edits to track it again anyway".format(
+                                 ob.name, len(frames), frames[0], frames[-1]))
 
 
 def stage_tracks(scene, strip, tracks):

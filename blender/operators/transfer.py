@@ -94,16 +94,7 @@ def default_pair(scene, source=None, target=None):
 def source_edits(src, perf, tracked):
     """Timeline frames where the source's curves (``perf``, what Transfer Performance sends)
     differ from its Track file (``tracked``): edits of its own (hand edits, an earlier transfer)."""
-    import numpy as np
-
-    ok = np.asarray(tracked.tracked, bool) & np.asarray(perf.tracked, bool)
-    diff = np.zeros(len(ok), bool)
-    for key in ("expression", "gaze", "pose"):
-        a, b = np.asarray(getattr(perf, key), np.float64), np.asarray(getattr(tracked, key), np.float64)
-        d = np.abs(np.nan_to_num(a) - np.nan_to_num(b)).reshape(len(ok), -1).max(axis=1)
-        diff |= d > 1e-4
-    diff &= ok
-    return (np.flatnonzero(diff) + int(tracked.frame_start) + int(src.reenact.frame_offset)).tolist()
+    return layers.edited_frames(src, perf, tracked)
 
 
 def _poll_actors(cls, context):
