@@ -30,6 +30,18 @@ def _check(script, version, request, tmp_path, *args):
     return r
 
 
+def _clip30(carphone, tmp_path):
+    """carphone's first 30 frames as a 30 fps movie (a clip of another rate than a 25 fps scene)."""
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    clip = tmp_path / "shot30.mp4"
+    with open_video(carphone) as src, VideoWriter(str(clip), 30, (src.width, src.height)) as out:
+        for i in range(30):
+            out.write(src.read(i))
+    return clip
+
+
 def _footage_pngs(clip, folder):
     """The result of a render that changed nothing: ``clip``'s frames as the frame folder."""
     import cv2
@@ -157,14 +169,7 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     extension as the footage without a word, and Preview Frame there said only that the frame
     was outside the actor's clip; now the render names the frames its actor's Track does not
     cover and Preview Frame says to track again."""
-    from reenact.video import open_video
-    from reenact.video.encode import VideoWriter
-
-    clip = tmp_path / "shot30.mp4"
-    with open_video(carphone) as src, VideoWriter(str(clip), 30, (src.width, src.height)) as out:
-        for i in range(30):
-            out.write(src.read(i))
-    work = tmp_path / "work"
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
     r = _check("blender_extend_check.py", version, request, work, clip, work)
     assert r["render"] == ["FINISHED"], r
@@ -210,14 +215,7 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     while the strip showed 29 of them; now every job refuses the strip in one line and changes
     nothing, Conform to Scene Rate makes the strip of the frames it shows, and the same clip
     played frame for frame (Python's new_movie, or Add > Movie at the clip's rate) works."""
-    from reenact.video import open_video
-    from reenact.video.encode import VideoWriter
-
-    clip = tmp_path / "shot30.mp4"
-    with open_video(carphone) as src, VideoWriter(str(clip), 30, (src.width, src.height)) as out:
-        for i in range(30):
-            out.write(src.read(i))
-    work = tmp_path / "work"
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
     r = _check("blender_rate_check.py", version, request, work, clip, work)
     assert r["tracked"] == ["FINISHED"], r
