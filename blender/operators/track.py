@@ -74,13 +74,12 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             self.focal_mm = settings.focal_mm
         if not self.properties.is_property_set("small_faces"):
             self.small_faces = settings.small_faces
-        strip = blend.active_strip(blend.edit_scene(context))
+        scene = blend.edit_scene(context)
+        strip = blend.active_strip(scene)
         blend.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
         if not self.replace_edits:
-            keep_edits(blend.edit_scene(context), strip)
-        self._strip_name = strip.name
-        scene = blend.edit_scene(context)
-        self._scene_name = scene.name
+            keep_edits(scene, strip)
+        self._strip_name, self._scene_name = strip.name, scene.name
         source = actor_data.strip_source(strip)
         fps = scene.render.fps / scene.render.fps_base
         return (track_job, (source, self.max_faces, self.focal_mm if self.use_focal else None,
