@@ -99,9 +99,9 @@ def follow_shots(scene):
     result was made (or last followed it), the result takes the shot's start and trims, so it
     still shows each of the shot's frames over that frame (before 2026-12-05 it stayed where it
     was: a shot trimmed or moved in the edit had its old result over the next shot). A result
-    moved by hand, its shot unchanged, is left where it was put; a shot found twice (a duplicate
-    keeping its id) or gone leaves its results alone. Run after every change (a depsgraph
-    handler); returns how many results moved."""
+    moved by hand, its shot unchanged, is left where it was put; of a shot found twice (a
+    duplicate keeping its id) the one of its name is taken; a shot gone leaves its results
+    alone. Run after every change (a depsgraph handler); returns how many results moved."""
     ed = scene.sequence_editor if scene is not None else None
     if ed is None:
         return 0
@@ -114,6 +114,8 @@ def follow_shots(scene):
     moved = 0
     for res in results:
         shots = ids.get(res["reenact_shot"], [])
+        if len(shots) > 1:  # a duplicate keeping the shot's id: the shot is the one of its name
+            shots = [s for s in shots if s.name == res.get("reenact_shot_name")]
         if len(shots) != 1 or shots[0] == res:
             continue
         now = _timing(shots[0])
@@ -664,7 +666,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     if st.channel != keep:
         st.channel = keep
     st["reenact_result"] = True  # (channel_above passes over it)
-    st["reenact_shot"] = strip_id(original)  # (follow_shots keeps it on its shot)
+    st["reenact_shot"], st["reenact_shot_name"] = strip_id(original), original.name  # (follow_shots)
     st["reenact_shot_at"] = _timing(original)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key

@@ -70,6 +70,15 @@ def main(frames, folder, work):
     res.frame_start += 1  # moved by hand, its shot unchanged: left where it was put
     bpy.context.view_layer.update()
     out["by_hand"] = span(res)
+    res.frame_start -= 1
+    # a duplicate of the shot (Shift+D keeps its id) elsewhere: the shot is still the one of its name
+    dup = image_strip(scene, frames, name="shot copy", channel=8)
+    dup["reenact_id"] = shot["reenact_id"]
+    dup.frame_start = 40
+    shot.frame_start -= 2
+    bpy.context.view_layer.update()
+    out["with_duplicate"] = {"shot": span(shot), "result": span(res)}
+    blend.strips_of(scene).remove(dup)
     # the clip frame a reversed, strobed shot shows (Preview Frame previews it): Blender's own
     for s in blend.all_strips(scene):
         s.mute = s != shot
