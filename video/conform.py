@@ -5,10 +5,16 @@ Blender plays a movie strip whose clip rate differs from the scene's at the clip
 (Add ▸ Movie's *Adjust Playback Rate*, on by default): timeline frame ``k`` of the strip shows
 clip frame ``k * clip_fps / scene_fps`` rounded to the nearest, in single precision, over
 ``int(n / factor)`` frames. Reenact's jobs need one clip frame per timeline frame, so they refuse such a strip
-(``blender/blend.py``, ``rate_adjusted``); :func:`conform_movie` writes the movie of exactly the
-frames the strip shows, at the scene's rate, with the clip's sound as it is (the same
-duration), and Blender's *Conform to Scene Rate* puts it in the strip. No frame is blended or
-invented: a 30 fps clip conformed to 25 fps drops one frame in six, as the timeline did."""
+(``blender/blend.py``, ``rate_adjusted``); :func:`conform_movie` writes the movie of the frames
+that mapping gives, at the scene's rate, with the clip's sound as it is (the same duration),
+and Blender's *Conform to Scene Rate* puts it in a strip. No frame is blended or invented: a
+30 fps clip conformed to 25 fps drops one frame in six, as the timeline did.
+
+Checked against the sequencer's own pictures (2026-12-05, Blender 5.0, 120-frame clips, every
+timeline frame): 30 -> 25, 25 -> 24, 60 -> 25 and 30 -> 23.976 fps show the same frames
+throughout. A clip just slower than the scene differs at a few frames: 24 -> 25 at 5 of 125 (the
+sequencer shows the frame before where the mapped index ends in .96, repeating it) and
+29.97 -> 30 at 1 of 120 (its second frame); there the conformed clip shows the mapped frame."""
 
 import os
 import time
