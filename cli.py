@@ -16,7 +16,7 @@ import time
 
 from ._version import __version__
 from .errors import ReenactError
-from .fsutil import check_output_file, check_output_folder, os_error, refuse_overwriting
+from .fsutil import check_output_file, check_output_folder, os_error
 from .provenance.cli import add_parser as add_verify_parser
 from .provenance.cli import add_signing_arguments
 from .video.encode import MOVIE_CODECS, check_movie_codec
@@ -279,7 +279,7 @@ def _other_actors(args, warnings):
 def cmd_render(args):
     from .face.track import Track
     from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
-    from .render.pipeline import check_tracks_footage, get_renderer, render_clip, resolve_range
+    from .render.pipeline import check_destinations, check_tracks_footage, get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
     from .video import MOVIE_EXTENSIONS, VideoError, open_video
 
@@ -302,7 +302,7 @@ def cmd_render(args):
         print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
-            refuse_overwriting(args.out, getattr(src, "files", None) or [src.path])  # before any work
+            check_destinations(src, args.out, args.cache)  # before any work
             n = len(src)
     except VideoError as exc:
         raise UserError(str(exc)) from exc

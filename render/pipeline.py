@@ -120,6 +120,16 @@ def reference_pool(track, video, size, transforms=None, cache_dir=None, progress
     return pool, digest
 
 
+def check_destinations(src, out, cache_dir=None):
+    """ReenactError (one line) when the render's ``out`` is the footage ``src`` itself or, for
+    frames, its folder, or the ``cache_dir`` is a plate's own folder: nothing is ever written over
+    or into the footage (:func:`reenact.fsutil.refuse_overwriting`)."""
+    files = getattr(src, "files", None) or [src.path]
+    refuse_overwriting(out, files)
+    if src.kind == "sequence":  # (a movie's folder may take the cache)
+        refuse_overwriting(cache_dir, files, "--cache")
+
+
 def check_tracks_footage(track, video, crop_track=None, accept=False, labels=(None, None)):
     """The performance ``track`` (and ``crop_track``, the footage's own) must have been made from
     ``video`` (:func:`reenact.video.identity.check_footage`: one line naming both files, before
@@ -212,7 +222,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     src, motion, warper, unseen = open_video(video), None, None, []
     restore_blas = signing = None
     try:
-        refuse_overwriting(out, getattr(src, "files", None) or [src.path])
+        check_destinations(src, out, cache_dir)
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
         warnings += donor_warnings

@@ -234,6 +234,9 @@ def test_an_output_never_replaces_its_own_footage(tmp_path, carphone, track_file
     line = _one_error_line(*_main(capsys, "render", track_file, "--video", plate, "--model", BASE_MODEL,
                                   "--out", plate))
     assert line == "reenact: error: {}: holds the footage it is made from; --out wants another folder".format(plate)
+    line = _one_error_line(*_main(capsys, "render", track_file, "--video", plate, "--model", BASE_MODEL,
+                                  "--out", tmp_path / "out", "--cache", plate))
+    assert line == "reenact: error: {}: holds the footage it is made from; --cache wants another folder".format(plate)
     assert digest(plate) == before
 
 
