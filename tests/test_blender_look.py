@@ -181,7 +181,7 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     # tracking again would drop the animator's key: refused (before 2026-12-05 it was dropped without
     # a word), then done with Replace Edits, the new actor covering the whole shot
     assert r["retrack"].endswith("actor 'shot Actor 0' has edits on 1 frame(s) (5-5: keys or a transfer) that "
-                                 "tracking again would replace; turn on Replace Edits to track it again anyway"), r
+                                 "tracking again would replace; Track Again, Replacing Edits (Track panel) replaces them"), r
     assert r["key_kept"] == ["shot Actor 0"], r
     assert r["retrack_replacing"] == ["FINISHED"] and r["after"] == {"actors": 1, "rows": 30, "note": ""}, r
 

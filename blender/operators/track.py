@@ -174,7 +174,7 @@ def keep_edits(scene, strip):
             continue
         if frames:
             raise ValueError("actor '{}' has edits on {} frame(s) ({}-{}: keys or a transfer) that tracking again "
-                             "would replace; turn on Replace Edits to track it again anyway".format(
+                             "would replace; Track Again, Replacing Edits (Track panel) replaces them".format(
                                  ob.name, len(frames), frames[0], frames[-1]))
 
 

@@ -36,6 +36,12 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
         col.prop(settings, "small_faces")
         if not draw_job_progress(layout, settings):
             layout.operator("reenact.track_strip", icon="TRACKING")
+            from ..actor import actor_objects
+
+            if strip is not None and any(o.reenact.strip_name == strip.name for o in actor_objects(scene)):
+                # tracking a strip again refuses to drop its actors' edits; this replaces them
+                op = layout.operator("reenact.track_strip", text="Track Again, Replacing Edits", icon="FILE_REFRESH")
+                op.replace_edits = True
 
 
 class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
