@@ -7,7 +7,7 @@ import os
 import bpy
 
 from . import actor as actor_data
-from . import blend
+from . import timing
 
 REGION_ITEMS = (
     ("mouth", "Mouth", "Paste back the mouth region only (visual dubbing): eyes, brows and head stay the footage's"),
@@ -50,13 +50,13 @@ def named_actor(context, name=""):
 
 def render_target(context, name=""):
     """(actor, scene, strip, render folder) of the actor ``name`` (else the active one); a
-    retimed strip is refused (``blend.refuse_retimed``: Render Performance, Preview Frame and
+    retimed strip is refused (``timing.refuse_retimed``: Render Performance, Preview Frame and
     Assemble Render alike; before 2026-12-05 Assemble Render did not check)."""
     ob = named_actor(context, name)
     if ob is None:
         raise ValueError("no active tracked actor")
     scene, strip = actor_data.actor_strip(ob)
-    blend.refuse_retimed(strip)
+    timing.refuse_retimed(strip)
     return ob, scene, strip, actor_data.render_root()
 
 

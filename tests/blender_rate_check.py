@@ -41,13 +41,13 @@ def attempt(op, **kw):
 
 
 def main(clip, work):
-    from reenact.blender import blend
+    from reenact.blender import blend, timing
 
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
     same = blend.strips_of(scene).new_movie(name="same", filepath=clip, channel=3, frame_start=1)
     adjust_playback_rate(same)  # what Add > Movie does to every clip, of the scene's rate too
-    same_rate = {"adjusted": blend.rate_adjusted(same), "length": same.frame_final_duration}
+    same_rate = {"adjusted": timing.rate_adjusted(same), "length": same.frame_final_duration}
     blend.strips_of(scene).remove(same)
     shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
     scene.frame_start, scene.frame_end = 1, shot.frame_final_end - 1
@@ -60,7 +60,7 @@ def main(clip, work):
     bpy.context.view_layer.objects.active = ob
     scene.render.fps = 25  # the editor's timeline rate
     scene.frame_set(6)
-    out["frame_for_frame"] = {"length": shot.frame_final_duration, "adjusted": blend.rate_adjusted(shot),
+    out["frame_for_frame"] = {"length": shot.frame_final_duration, "adjusted": timing.rate_adjusted(shot),
                               "preview": attempt(bpy.ops.reenact.preview_frame, region="mouth")}
     for s in list(blend.all_strips(scene)):
         if s != shot:
@@ -69,7 +69,7 @@ def main(clip, work):
     before = (shot.frame_final_start, shot.frame_final_end, scene.render.fps, scene.render.fps_base)
     scene.sequence_editor.active_strip = shot
     out["clip_speed"] = {
-        "length": shot.frame_final_duration, "adjusted": blend.rate_adjusted(shot),
+        "length": shot.frame_final_duration, "adjusted": timing.rate_adjusted(shot),
         "preview": attempt(bpy.ops.reenact.preview_frame, region="mouth"),
         "render": attempt(bpy.ops.reenact.render_performance, region="mouth"),
         "assemble": attempt(bpy.ops.reenact.assemble_render),
@@ -85,7 +85,7 @@ def main(clip, work):
     new = scene.sequence_editor.active_strip
     out["conformed"] = {
         "name": new.name, "channel": new.channel, "start": int(new.frame_final_start),
-        "length": new.frame_final_duration, "adjusted": blend.rate_adjusted(new), "shot_muted": shot.mute,
+        "length": new.frame_final_duration, "adjusted": timing.rate_adjusted(new), "shot_muted": shot.mute,
         "file": os.path.basename(new.filepath),
         "vs_shown": max(float(np.abs(render(scene, f, os.path.join(work, "conformed_{}.png".format(f))) - a).mean())
                         for f, a in zip(frames, shown))}

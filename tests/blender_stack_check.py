@@ -23,7 +23,7 @@ def effect(strips, name, kind, channel, start, end, **kw):
 
 
 def main(frames, folder, work):
-    from reenact.blender import blend
+    from reenact.blender import blend, timing
 
     scene = empty_scene(176, 144)
     shot = image_strip(scene, frames, name="shot")
@@ -87,7 +87,7 @@ def main(frames, folder, work):
     out["shown"] = []
     for f in (int(shot.frame_final_start) + d for d in (1, 4, 8)):
         pic = render(scene, f, os.path.join(work, "reversed_{}.png".format(f)))
-        out["shown"].append([int(np.argmin([np.abs(pic - c).mean() for c in clips])), blend.shown_clip_frame(shot, f)])
+        out["shown"].append([int(np.argmin([np.abs(pic - c).mean() for c in clips])), timing.shown_clip_frame(shot, f)])
     out.pop("shot")
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

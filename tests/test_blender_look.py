@@ -188,7 +188,7 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
 
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
-    strip in one line (blend.refuse_retimed): its clip frames no longer map one to one onto the
+    strip in one line (timing.refuse_retimed): its clip frames no longer map one to one onto the
     timeline, and the result strip would play at the clip's speed over it (before 2026-12-05 only
     tracking checked). Blender's headless module crashes adding retiming keys, so the strip is a
     stand-in with the attributes the check reads."""
@@ -196,10 +196,10 @@ def test_a_retimed_shot_is_refused_before_any_work():
 
     code = (
         "from types import SimpleNamespace as S\n"
-        "from reenact.blender import blend\n"
-        "blend.refuse_retimed(S(name='shot', retiming_keys=[1, 2]))\n"
+        "from reenact.blender import timing\n"
+        "timing.refuse_retimed(S(name='shot', retiming_keys=[1, 2]))\n"
         "try:\n"
-        "    blend.refuse_retimed(S(name='shot', retiming_keys=[1, 2, 3]))\n"
+        "    timing.refuse_retimed(S(name='shot', retiming_keys=[1, 2, 3]))\n"
         "except ValueError as e:\n"
         "    print('REFUSED', e)\n")
     res = run_py(code)

@@ -5,7 +5,7 @@ Blender plays a movie strip whose clip rate differs from the scene's at the clip
 (Add ▸ Movie's *Adjust Playback Rate*, on by default): timeline frame ``k`` of the strip shows
 clip frame ``k * clip_fps / scene_fps`` rounded to the nearest, in single precision, over
 ``int(n / factor)`` frames. Reenact's jobs need one clip frame per timeline frame, so they refuse such a strip
-(``blender/blend.py``, ``rate_adjusted``); :func:`conform_movie` writes the movie of the frames
+(``blender/timing.py``, ``rate_adjusted``); :func:`conform_movie` writes the movie of the frames
 that mapping gives, at the scene's rate, with the clip's sound as it is (the same duration),
 and Blender's *Conform to Scene Rate* puts it in a strip. No frame is blended or invented: a
 30 fps clip conformed to 25 fps drops one frame in six, as the timeline did.

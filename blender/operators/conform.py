@@ -11,6 +11,7 @@ from bpy.props import BoolProperty
 
 from .. import actor as actor_data
 from .. import blend
+from .. import timing
 from ..modal import ModalJobMixin
 from ..report import report
 
@@ -54,7 +55,7 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
         strip = blend.active_strip(scene)
         r = scene.render
         fps = _as_rate(r.fps / r.fps_base)
-        clip_fps = blend.rate_adjusted(strip)
+        clip_fps = timing.rate_adjusted(strip)
         if not clip_fps:
             raise ValueError("strip '{}' plays its clip frame for frame already: nothing to conform".format(strip.name))
         if abs(clip_fps - float(fps)) <= 1e-4 * float(fps):

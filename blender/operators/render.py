@@ -10,6 +10,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from .. import blend
+from .. import timing
 from .. import farm
 from .. import actor as actor_data
 from .. import layers
@@ -335,7 +336,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         self._t0 = time.perf_counter()
         ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
         f = int(blend.edit_scene(context).frame_current)
-        i = blend.shown_clip_frame(strip, f)  # (a reversed or strobed shot shows another than f - start)
+        i = timing.shown_clip_frame(strip, f)  # (a reversed or strobed shot shows another than f - start)
         r = i - int(base.frame_start)
         if not (0 <= r < base.n_frames):
             raise ValueError("frame {} is outside the actor's Track (frames {}..{}){}".format(

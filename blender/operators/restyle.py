@@ -14,7 +14,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from .. import actor as actor_data
-from .. import blend, farm, props
+from .. import blend, farm, props, timing
 from ..modal import ModalJobMixin, TrainingJobMixin, show_preview
 from ..report import report
 
@@ -52,7 +52,7 @@ def restyle_target(context, strip_name, model):
     if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
         raise ValueError("no movie or image strip '{}' in scene '{}'".format(strip_name, scene.name) if strip_name
                          else "select a movie or image strip in the sequencer")
-    blend.refuse_retimed(strip)
+    timing.refuse_retimed(strip)
     model = model or scene.reenact.restyle_model
     if not model:
         raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")

@@ -8,6 +8,7 @@ import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty
 
 from .. import blend
+from .. import timing
 from .. import actor as actor_data
 from ..modal import ModalJobMixin
 from .. import layers
@@ -76,7 +77,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             self.small_faces = settings.small_faces
         scene = blend.edit_scene(context)
         strip = blend.active_strip(scene)
-        blend.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
+        timing.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
         if not self.replace_edits:
             keep_edits(scene, strip)
         self._strip_name, self._scene_name = strip.name, scene.name

@@ -8,6 +8,7 @@ import bpy
 
 from .. import actor as actor_data
 from .. import blend
+from .. import timing
 from ..modal import ModalJobMixin
 from ..report import report
 
@@ -28,7 +29,7 @@ def strip_ranges(result, strip, factor=1.0, clip_frames=None):
     ranges = (result.get("watermark") or {}).get("frame_ranges") or []
     out = []
     for t in range(int(strip.frame_final_start), int(strip.frame_final_end)):
-        c = blend.shown_clip_frame(strip, t, factor, clip_frames)
+        c = timing.shown_clip_frame(strip, t, factor, clip_frames)
         if any(int(a) <= c < int(b) for a, b in ranges):
             if out and out[-1][1] == t - 1:
                 out[-1][1] = t
@@ -61,8 +62,8 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
 
     def apply(self, context, result):
         strip = bpy.data.scenes[self._scene_name].sequence_editor.strips_all[self._strip_name]
-        factor = blend.playback_factor(strip)
-        clip_frames = blend.movie_frames(blend.strip_filepath(strip)) if factor not in (None, 1.0) else None
+        factor = timing.playback_factor(strip)
+        clip_frames = timing.movie_frames(blend.strip_filepath(strip)) if factor not in (None, 1.0) else None
         ranges = strip_ranges(result, strip, factor, clip_frames) if factor is not None else []
         result = dict(result, scene_ranges=ranges)
         strip[blend.VERIFY_PROP] = json.dumps(result)

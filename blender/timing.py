@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""How a strip's clip frames lie on the timeline, which every Reenact job relies on: one clip
+frame per timeline frame, unless the strip is retimed or plays a clip of another rate at the
+clip's own speed (refused: :func:`refuse_retimed`), and which clip frame a reversed, strobed or
+other-rate strip shows at a timeline frame (:func:`shown_clip_frame`, Blender's own mapping)."""
+
+import math
+import os
+
+from . import blend
+
+
+def refuse_retimed(strip, what="its result strip would not follow the retiming"):
+    """ValueError when ``strip`` is retimed (Blender's retiming keys: more than its two ends; an
+    older speed factor): its clip frames no longer map one to one onto the timeline, which every
+    Reenact job relies on (``what`` says what would go wrong; before 2026-12-05 only tracking
+    checked, and a render of a shot retimed after tracking added a result strip playing at the
+    clip's own speed over the retimed shot). Adding retiming keys crashes Blender's headless
+    module, so Reenact does not copy them. A movie strip playing its clip at the clip's own rate
+    in a scene of another rate is refused alike (``rate_adjusted``)."""
+    if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
+        raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
+                         "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))
+    clip_fps = rate_adjusted(strip)
+    if clip_fps:
+        scene_fps = strip.id_data.render.fps / strip.id_data.render.fps_base
+        if abs(clip_fps - scene_fps) <= 1e-4 * scene_fps:  # Change Path kept the old clip's rate
+            raise ValueError("strip '{}' plays its {:.5g} fps clip at the rate of the clip it showed before (Blender's "
+                             "Adjust Playback Rate keeps it after Change Path), not frame for frame; add the clip "
+                             "again as a new strip".format(strip.name, clip_fps))
+        raise ValueError("strip '{}' plays its {:.5g} fps clip at the clip's speed in this {:.5g} fps scene (Blender's "
+                         "Adjust Playback Rate), so its clip frames no longer map one to one onto the timeline, "
+                         "as Reenact's curves and results do; Conform to Scene Rate (Strip ▸ Reenact) makes the "
+                         "{:.5g} fps clip it shows, or set the scene to the clip's {:.5g} fps".format(
+                             strip.name, clip_fps, scene_fps, scene_fps, clip_fps))
+
+
+def rate_adjusted(strip):
+    """The clip's frame rate when ``strip`` is a movie strip that Blender does not play one clip
+    frame per timeline frame, else None. Blender's Add ▸ Movie plays a clip of another rate than
+    the scene's at the clip's own speed (Adjust Playback Rate, on by default): a 30 fps clip in
+    a 25 fps scene then shows clip frame 1.2 t at timeline frame t, skipping frames, and no
+    Reenact job can line up with it (before 2026-12-05 Track Actor tracked the first 24 frames
+    of a 30-frame 30 fps clip in a 25 fps scene, one per timeline frame, while the strip showed
+    29 of them 1.2x faster). The setting is not in Python's API, and it keeps the first clip's
+    rate when the strip's file is changed; such a strip's length follows the scene's rate, so the
+    scene's rate is doubled for one read and set back (a tag for Blender's next update, which
+    finds it as it was)."""
+    if getattr(strip, "type", None) != "MOVIE":
+        return None
+    render = strip.id_data.render
+    length, fps = strip.frame_duration, render.fps
+    try:
+        render.fps = fps * 2
+        follows = strip.frame_duration != length
+    finally:
+        render.fps = fps
+    if not follows:
+        return None
+    clip_fps, scene_fps = float(strip.fps or 0.0), render.fps / render.fps_base
+    if abs(clip_fps - scene_fps) > 1e-4 * scene_fps:
+        return clip_fps
+    # the setting at the clip's own rate plays it frame for frame (every strip Add > Movie makes
+    # in a scene of the clip's rate), unless it kept another clip's rate: then its length is not
+    # the clip's (Blender's count and the reader's may differ by one)
+    n = movie_frames(blend.strip_filepath(strip))
+    return clip_fps if n is not None and abs(length - n) > 1 else None
+
+
+_FRAME_COUNTS = {}
+
+
+def movie_frames(path):
+    """The number of frames of the movie ``path`` (None when it cannot be read), kept per file
+    version."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (path, st.st_size, st.st_mtime_ns)
+    if key not in _FRAME_COUNTS:
+        from ..video import VideoError, open_video
+
+        try:
+            with open_video(path) as src:
+                _FRAME_COUNTS[key] = len(src)
+        except VideoError:
+            _FRAME_COUNTS[key] = None
+    return _FRAME_COUNTS[key]
+
+
+def shown_clip_frame(strip, frame, factor=1.0, clip_frames=None):
+    """The clip frame ``strip`` shows at timeline ``frame``, as Blender maps it: counted from the
+    end when reversed, ``factor`` clip frames a timeline frame (:func:`playback_factor`), every
+    nth held when strobed, clamped to the clip's ``clip_frames`` (default: the strip's length),
+    rounded (Preview Frame previews that frame; before 2026-12-05 it took ``frame`` minus the
+    strip's start, another frame on a reversed or strobed shot)."""
+    start, length = int(strip.frame_start), max(1, int(strip.frame_duration))
+    n = clip_frames or length
+    i = start + length - 1 - int(frame) if getattr(strip, "use_reverse_frames", False) else int(frame) - start
+    i = min(max(i, 0) * factor, n - 1)
+    strobe = float(getattr(strip, "strobe", 1.0) or 1.0)
+    if strobe > 1.0:
+        i -= math.fmod(i, strobe)
+    return int(math.floor(i + 0.5))
+
+
+def playback_factor(strip):
+    """Clip frames per timeline frame: 1 for a strip that plays its clip frame for frame, the
+    clip's rate over the scene's for a movie strip played at its clip's own speed
+    (:func:`rate_adjusted`), None where Blender keeps another clip's rate (unknown here)."""
+    clip_fps = rate_adjusted(strip)
+    if not clip_fps:
+        return 1.0
+    r = strip.id_data.render
+    scene_fps = r.fps / r.fps_base
+    return clip_fps / scene_fps if abs(clip_fps - scene_fps) > 1e-4 * scene_fps else None
