@@ -558,7 +558,9 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     if st.channel != keep:
         st.channel = keep
     st["reenact_result"] = True  # (channel_above passes over it)
-    st["reenact_shot"], st["reenact_shot_name"] = strip_id(original), original.name  # (follow_shots)
+    # (follow_shots; the shot's id as it is: a duplicate sharing it is told apart by the name, and
+    # making the shot a new id here would leave its actors on the duplicate's)
+    st["reenact_shot"], st["reenact_shot_name"] = original.get("reenact_id") or strip_id(original), original.name
     st["reenact_shot_at"] = _timing(original)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
