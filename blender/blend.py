@@ -564,7 +564,12 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     st["reenact_shot_at"] = _timing(original)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
-    note = "; ".join(n for n in (moved, match_look(st, original)) if n)  # match_look: after the name (its keys)
+    under = sorted(s.name for s in siblings(original) if s != st and ("reenact_result" in s or "reenact_actor" in s)
+                   and not is_preview(s) and original.channel < s.channel < st.channel
+                   and s.frame_final_start < b and s.frame_final_end > a)
+    hides = "it lies over {} and hides {}: mute one to see the other".format(
+        ", ".join("'{}'".format(n) for n in under), "them" if len(under) > 1 else "it") if under else ""
+    note = "; ".join(n for n in (moved, hides, match_look(st, original)) if n)  # match_look: after the name
     if note:
         st["reenact_look_note"] = note
     elif "reenact_look_note" in st:

@@ -62,6 +62,8 @@ def main(frames, work):
                 region=region, use_range=True, frame_first=3, frame_last=5))
         except RuntimeError as exc:
             out["render_" + region] = str(exc).strip().splitlines()[-1]
+    face = edit.sequence_editor.strips_all.get("shot Reenact Face")
+    out["face_note"] = face.get("reenact_look_note", "") if face is not None else None
     renders = os.path.join(work, "reenact", "renders")
     out["folders"] = {d: len(os.listdir(os.path.join(renders, d))) for d in sorted(os.listdir(renders))
                       if d.startswith("shot")}

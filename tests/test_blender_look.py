@@ -155,6 +155,7 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     # its strip)
     assert r["render_mouth"] == ["FINISHED"] and r["render_face"] == ["FINISHED"], r
     assert r["folders"] == {"shot_Actor_0_face": 12, "shot_Actor_0_mouth": 12}, r
+    assert r["face_note"] == "it lies over 'shot Reenact Mouth' and hides it: mute one to see the other", r
     assert r["strips"] == {"Edit": ["shot", "shot Reenact Face", "shot Reenact Mouth"], "Layout": []}, r
     assert r["jaw_range"] > 0.1 and r["curves_vs_track"] < 1e-4, r  # (5.0 before: 1.0 off)
     if version == "5.0":  # a strip moved in the sequencer's scene takes its actor's curves along
