@@ -161,8 +161,10 @@ def channel_above(original, start, end, new=None):
         if c > top:
             raise ValueError("no open channel above '{}': channels {} to {} are muted, locked or Reenact's".format(
                 original.name, original.channel + 1, top))
-        there = [s for s in near if s.channel == c and s.frame_final_start < end and s.frame_final_end > start]
-        if not there and open_channel(original, c):
+        there = [s for s in near if s.channel == c and s.frame_final_start < end and s.frame_final_end > start
+                 and s.type != "SOUND"]  # (sound draws nothing: the shot's own sound above it is passed over)
+        if not there and open_channel(original, c) and not any(s.channel == c and s.frame_final_start < end
+                                                                and s.frame_final_end > start for s in near):
             return c, ""
         if there and not all("reenact_result" in s or "reenact_actor" in s or is_preview(s) for s in there):
             return c, _insert_channel(original, c, there)

@@ -88,6 +88,24 @@ def main(frames, folder, work):
     for f in (int(shot.frame_final_start) + d for d in (1, 4, 8)):
         pic = render(scene, f, os.path.join(work, "reversed_{}.png".format(f)))
         out["shown"].append([int(np.argmin([np.abs(pic - c).mean() for c in clips])), timing.shown_clip_frame(shot, f)])
+    # the shot's own sound directly above it: passed over (it draws nothing), no channel inserted
+    import wave
+
+    wav = os.path.join(work, "sound.wav")
+    with wave.open(wav, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000)
+    shot.use_reverse_frames, shot.strobe = False, 1.0
+    for s in list(blend.all_strips(scene)):
+        if s != shot:
+            blend.strips_of(scene).remove(s)
+    sound = blend.strips_of(scene).new_sound(name="shot sound", filepath=wav, channel=shot.channel + 1,
+                                             frame_start=int(shot.frame_final_start))
+    res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
+    out["over_sound"] = {"result": res.channel - shot.channel, "sound": sound.channel - shot.channel,
+                         "note": res.get("reenact_look_note", "")}
     out.pop("shot")
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

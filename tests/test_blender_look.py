@@ -124,6 +124,8 @@ def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carph
     assert r["followed"]["result"] == r["followed"]["shot"] == [6, 16, 6], r
     assert r["by_hand"] == [7, 17, 7], r
     assert r["with_duplicate"]["result"] == r["with_duplicate"]["shot"] == [4, 14, 4], r  # (a copy elsewhere)
+    # the shot's sound directly above it is passed over, not pushed up (it draws nothing)
+    assert r["over_sound"] == {"result": 2, "sound": 1, "note": ""}, r
     # reversed and strobed: the clip frame Blender shows is the one Preview Frame previews
     assert all(seen == ours for seen, ours in r["shown"]) and len({s for s, _ in r["shown"]}) == 3, r
 
