@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Conform to Scene Rate: a movie strip that plays its clip at the clip's own speed in a scene
 of another rate (Add ▸ Movie's Adjust Playback Rate), which Reenact's jobs refuse, gets a strip
-of exactly the frames it shows, at the scene's rate (reenact.video.conform), directly above it;
-the original is muted and kept."""
+of the frames it shows by Blender's mapping, at the scene's rate (reenact.video.conform, which
+says where the sequencer's own pictures differ), directly above it; the original is muted and
+kept."""
 
 import os
 
