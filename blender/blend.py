@@ -100,24 +100,39 @@ def follow_shots(scene):
     was: a shot trimmed or moved in the edit had its old result over the next shot). A result
     moved by hand, its shot unchanged, is left where it was put; of a shot found twice (a
     duplicate keeping its id) the one of its name is taken; a shot gone leaves its results
-    alone. Run after every change (a depsgraph handler); returns how many results moved."""
+    alone. A Preview Frame strip moves with its shot too (it shows one of its frames). Run after
+    every change (a depsgraph handler); returns how many strips moved."""
     ed = scene.sequence_editor if scene is not None else None
     if ed is None:
         return 0
-    ids, results = {}, []
+    ids, results, previews = {}, [], []
     for s in ed.strips_all:
         if s.get("reenact_id"):
             ids.setdefault(s["reenact_id"], []).append(s)
         if s.get("reenact_shot"):
             results.append(s)
-    moved = 0
-    for res in results:
-        shots = ids.get(res["reenact_shot"], [])
+        elif s.get("reenact_preview_of"):
+            previews.append(s)
+
+    def shot_of(s, key):
+        shots = ids.get(s[key], [])
         if len(shots) > 1:  # a duplicate keeping the shot's id: the shot is the one of its name
-            shots = [s for s in shots if s.name == res.get("reenact_shot_name")]
-        if len(shots) != 1 or shots[0] == res:
+            shots = [x for x in shots if x.name == s.get("reenact_shot_name")]
+        return shots[0] if len(shots) == 1 and shots[0] != s else None
+
+    moved = 0
+    for pv in previews:  # a Preview Frame strip moves with its shot's frames
+        shot = shot_of(pv, "reenact_preview_of")
+        was = int(pv.get("reenact_shot_start", 0))
+        if shot is not None and int(shot.frame_start) != was:
+            pv.frame_start += int(shot.frame_start) - was
+            pv["reenact_shot_start"] = int(shot.frame_start)
+            moved += 1
+    for res in results:
+        shot = shot_of(res, "reenact_shot")
+        if shot is None:
             continue
-        now = _timing(shots[0])
+        now = _timing(shot)
         if list(res.get("reenact_shot_at", now)) == now:
             continue
         res.frame_start = now[0]
@@ -628,6 +643,9 @@ def preview_strip(scene, original, path, frame, actor=None):
     if note:
         st["reenact_look_note"] = note
     st["reenact_preview_time"] = _time.time()
+    # (follow_shots moves it with its shot)
+    st["reenact_preview_of"], st["reenact_shot_name"] = original.get("reenact_id") or strip_id(original), original.name
+    st["reenact_shot_start"] = int(original.frame_start)
     if actor is not None:
         st["reenact_actor"] = actor
     return st

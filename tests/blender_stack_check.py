@@ -59,9 +59,12 @@ def main(frames, folder, work):
     blend.strips_of(scene).remove(blur)
     # the editor moves the shot 5 frames later and trims 2 frames off its end: the result follows
     res = scene.sequence_editor.strips_all["shot Reenact Face"]
+    pv = blend.preview_strip(scene, shot, os.path.join(folder, sorted(os.listdir(folder))[7]), 8)  # clip frame 7
     shot.frame_start += 5
     shot.frame_offset_end = 2
     bpy.context.view_layer.update()
+    out["preview_moved_to"] = int(pv.frame_final_start)  # with its clip frame
+    blend.remove_previews(scene)
 
     def span(s):
         return [int(s.frame_final_start), int(s.frame_final_end), int(s.frame_start)]

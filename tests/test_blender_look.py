@@ -123,6 +123,7 @@ def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carph
     # over whatever came there); a result moved by hand stays where it was put
     assert r["followed"]["result"] == r["followed"]["shot"] == [6, 16, 6], r
     assert r["by_hand"] == [7, 17, 7], r
+    assert r["preview_moved_to"] == 13, r  # a Preview Frame strip of clip frame 7 moves with the shot
     assert r["with_duplicate"]["result"] == r["with_duplicate"]["shot"] == [4, 14, 4], r  # (a copy elsewhere)
     # the shot's sound directly above it is passed over, not pushed up (it draws nothing)
     assert r["over_sound"] == {"result": 2, "sound": 1, "note": ""}, r
