@@ -168,7 +168,7 @@ def build_actor(scene, coll, track, strip, index, track_path, camera):
     s = ob.reenact
     s.is_actor = True
     s.strip_name = strip.name
-    s.strip_id = strip_id(strip)
+    s.strip_id = blend.strip_id(strip)
     s.scene_name = scene.name
     s.actor_index = index
     s.source_path = blend.strip_filepath(strip)
@@ -298,9 +298,6 @@ def active_actor(context, exclude=None):
     if ob in actors:
         return ob
     return actors[0] if len(actors) == 1 else None
-
-
-strip_id = blend.strip_id  # (kept here for callers of actor.strip_id)
 
 
 def follow_renamed_strips(scene):

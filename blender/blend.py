@@ -89,6 +89,13 @@ def strip_id(strip):
     return strip["reenact_id"]
 
 
+def _shot_ref(shot):
+    """(id, name) by which a result or preview finds its shot again (:func:`follow_shots`): the
+    shot's id as it is (a duplicate sharing it is told apart by the name, and a new id here would
+    leave the shot's actors on the duplicate's)."""
+    return shot.get("reenact_id") or strip_id(shot), shot.name
+
+
 def _timing(strip):
     return [int(strip.frame_start), int(strip.frame_offset_start), int(strip.frame_offset_end)]
 
@@ -575,9 +582,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     if st.channel != keep:
         st.channel = keep
     st["reenact_result"] = True  # (channel_above passes over it)
-    # (follow_shots; the shot's id as it is: a duplicate sharing it is told apart by the name, and
-    # making the shot a new id here would leave its actors on the duplicate's)
-    st["reenact_shot"], st["reenact_shot_name"] = original.get("reenact_id") or strip_id(original), original.name
+    st["reenact_shot"], st["reenact_shot_name"] = _shot_ref(original)  # (follow_shots)
     st["reenact_shot_at"] = _timing(original)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
@@ -643,8 +648,7 @@ def preview_strip(scene, original, path, frame, actor=None):
     if note:
         st["reenact_look_note"] = note
     st["reenact_preview_time"] = _time.time()
-    # (follow_shots moves it with its shot)
-    st["reenact_preview_of"], st["reenact_shot_name"] = original.get("reenact_id") or strip_id(original), original.name
+    st["reenact_preview_of"], st["reenact_shot_name"] = _shot_ref(original)  # (follow_shots moves it with its shot)
     st["reenact_shot_start"] = int(original.frame_start)
     if actor is not None:
         st["reenact_actor"] = actor

@@ -251,10 +251,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         raise RestyleError(str(exc)) from None
     movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient
     with src:
-        try:
-            refuse_overwriting(out, getattr(src, "files", None) or [src.path])
-        except ReenactError as exc:
-            raise RestyleError(str(exc)) from None
+        refuse_overwriting(out, getattr(src, "files", None) or [src.path])
         n, W, H, fps = len(src), src.width, src.height, src.fps
         if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
             a, b = max(0, int(frames[0])), min(n, int(frames[1]))

@@ -9,7 +9,7 @@ import json
 import os
 
 import bpy
-from sequencer_check import empty_scene, run
+from sequencer_check import empty_scene, run, track_and_save
 
 
 def main(clip, work):
@@ -19,13 +19,7 @@ def main(clip, work):
     scene.render.fps, scene.render.fps_base = 30, 1
     shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
     shot.frame_offset_end = 10  # tracked with its last 10 frames trimmed off
-    scene.sequence_editor.active_strip = shot
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "extend.blend"))
-    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
-    scene = bpy.context.scene
-    shot = scene.sequence_editor.strips_all["shot"]
-    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
-    bpy.context.view_layer.objects.active = ob
+    scene, shot, ob = track_and_save(scene, shot, os.path.join(work, "extend.blend"))
     shot.frame_offset_end = 0  # the editor extends the shot
 
     def run_op(op, **kw):

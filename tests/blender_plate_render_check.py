@@ -10,7 +10,7 @@ import os
 
 import bpy
 import numpy as np
-from sequencer_check import empty_scene, image_strip, run
+from sequencer_check import empty_scene, image_strip, run, track_and_save
 
 
 def main(plate, work):
@@ -18,14 +18,7 @@ def main(plate, work):
     from reenact.video import open_video
 
     scene = empty_scene(176, 144)
-    shot = image_strip(scene, plate)
-    scene.sequence_editor.active_strip = shot
-    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "plate.blend"))
-    scene = bpy.context.scene
-    shot = scene.sequence_editor.strips_all["plate"]
-    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
-    bpy.context.view_layer.objects.active = ob
+    scene, shot, ob = track_and_save(scene, image_strip(scene, plate), os.path.join(work, "plate.blend"))
     kb = ob.data.shape_keys.key_blocks["browInnerUp"]
     for f in range(5, 13):  # an animator's edit
         kb.value = 0.9

@@ -10,22 +10,15 @@ import os
 
 import bpy
 import numpy as np
-from sequencer_check import empty_scene, image_strip, run
+from sequencer_check import empty_scene, image_strip, run, track_and_save
 
 
 def main(frames, work):
     from reenact.blender import blend
 
     scene = empty_scene(176, 144)
-    shot = image_strip(scene, frames)
-    scene.sequence_editor.active_strip = shot
-    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "rename.blend"))
-    scene = bpy.context.scene
-    shot = scene.sequence_editor.strips_all["plate"]
+    scene, shot, ob = track_and_save(scene, image_strip(scene, frames), os.path.join(work, "rename.blend"))
     shot.name = "sh010 plate v2"  # the editor renames it
-    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
-    bpy.context.view_layer.objects.active = ob
     out = {}
     scene.frame_set(6)
     try:
@@ -54,11 +47,10 @@ def main(frames, work):
     perf = curves_to_track(ob, scene, tracked)
     out["jaw_key_row"] = int(np.argmax(np.abs(perf.expression[:, k] - tracked.expression[:, k]))) + int(tracked.frame_start)
     # a duplicate of the strip (Shift+D copies its custom properties) tracked too: an id of its own
-    from reenact.blender.actor import strip_id
 
     dup = image_strip(scene, frames, name="dup", channel=3)
     dup["reenact_id"] = shot["reenact_id"]
-    out["dup_id_differs"] = strip_id(dup) != strip_id(shot)
+    out["dup_id_differs"] = blend.strip_id(dup) != blend.strip_id(shot)
     # the editor renames the scene too: its actors stay its own
     blend.strips_of(scene).remove(dup)
     scene.name = "Edit v2"

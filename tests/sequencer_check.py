@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Shared by the checks that drive Blender's sequencer in a fresh bpy process (5.0, and 4.5 LTS
 where given): blender_look_check.py, blender_meta_check.py, blender_plate_check.py,
-blender_plate_render_check.py, blender_rename_check.py. The check
+blender_plate_render_check.py, blender_rename_check.py, blender_rate_check.py,
+blender_scene_check.py, blender_stack_check.py, blender_extend_check.py. The check
 scripts import it from their own folder (a script's folder is on its path)."""
 
 import os
@@ -37,6 +38,20 @@ def image_strip(scene, folder, name="plate", channel=1):
         strip.elements.append(nm)
     scene.frame_start, scene.frame_end = 1, len(names)
     return strip
+
+
+def track_and_save(scene, shot, path):
+    """Track ``shot`` (made the active strip) with Track Actor and save the .blend as ``path``;
+    returns (scene, shot, actor) as found after the save, the actor made the active object."""
+    scene.sequence_editor.active_strip = shot
+    name = shot.name
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    bpy.ops.wm.save_as_mainfile(filepath=path)
+    scene = bpy.context.scene
+    shot = scene.sequence_editor.strips_all[name]
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    bpy.context.view_layer.objects.active = ob
+    return scene, shot, ob
 
 
 def render(scene, frame, path):
