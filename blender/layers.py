@@ -238,6 +238,19 @@ def has_layers(ob):
     return all(tracked_bag(idd) is not None and edit_bag(idd) is not None for idd in animated_ids(ob))
 
 
+def tracked_actions_of(ob, track):
+    """New actions (object's, shape keys') holding the keys tracking writes for ``ob`` from
+    ``track``, one slot each; returns (actions, their channelbags)."""
+    acts, bags = [], []
+    for idd, kind in zip(animated_ids(ob), ("Head", "Expressions")):
+        act = bpy.data.actions.new("{} {} Tracked".format(ob.name, kind))
+        slot = act.slots.new(id_type=idd.id_type, name=idd.name)
+        bags.append(act.layers.new("Layer").strips.new(type="KEYFRAME").channelbag(slot, ensure=True))
+        acts.append(act)
+    actor_data.write_animation(ob, track, int(ob.reenact.frame_offset), bags=tuple(bags))
+    return acts, bags
+
+
 def ensure_layers(ob, track):
     """Create the "Tracked" NLA layer (from ``track``, the actor's Track file) and the edit
     layer (the active action, kept as it is, or a copy of the tracked one) where missing."""
@@ -245,15 +258,7 @@ def ensure_layers(ob, track):
     if all(tracked_bag(idd) is not None for idd in ids):
         tracked_actions = [tracked_strip(idd).action for idd in ids]
     else:
-        tracked_actions = []
-        bags = []
-        for idd, kind in zip(ids, ("Head", "Expressions")):
-            act = bpy.data.actions.new("{} {} Tracked".format(ob.name, kind))
-            slot = act.slots.new(id_type=idd.id_type, name=idd.name)
-            strip = act.layers.new("Layer").strips.new(type="KEYFRAME")
-            bags.append(strip.channelbag(slot, ensure=True))
-            tracked_actions.append(act)
-        actor_data.write_animation(ob, track, int(ob.reenact.frame_offset), bags=tuple(bags))
+        tracked_actions, _ = tracked_actions_of(ob, track)
         for idd, act in zip(ids, tracked_actions):
             ad = idd.animation_data or idd.animation_data_create()
             for t in [t for t in ad.nla_tracks if t.name == TRACKED]:
@@ -399,3 +404,64 @@ def performance_rows(ob, base, scene, rows):
     full_gaze[lo:hi] = gaze
     full_conf[lo:hi] = conf
     return track_from_curves(base, full_pose, full_expr, full_gaze, full_conf, names=names_b)
+
+
+def edit_runs(fc, ref):
+    """Runs (a, b) of timeline frames, inclusive, where F-curve ``fc`` (the edit layer's)
+    differs from ``ref`` (what tracking wrote for the same channel; None: a channel keyed by
+    hand, edited wherever it has keys)."""
+    xs = read_keys(fc)["co"][:, 0]
+    if ref is not None:
+        xs = np.concatenate([xs, read_keys(ref)["co"][:, 0]])
+    if not len(xs):
+        return []
+    fr = np.arange(int(np.floor(xs.min())), int(np.ceil(xs.max())) + 1)
+    if ref is None:
+        return [(int(fr[0]), int(fr[-1]))]
+    diff = np.array([abs(fc.evaluate(f) - ref.evaluate(f)) > 1e-4 for f in fr.tolist()], bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], diff.astype(np.int8), [0]])))
+    return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def carry_edits(old, new, old_track, new_track):
+    """Tracking the strip again, keeping edits: the edits of actor ``old`` (its edit layer where
+    it differs from what tracking wrote, from ``old_track``; channels keyed by hand whole) are
+    written into the edit layer of ``new`` (made here over its Tracked layer, from
+    ``new_track``), the keys of each edited run with the new tracking round them; the edit
+    layer's influence comes along. Both actors on the same strip, ``old`` moved with it first.
+    Returns (channels carried, timeline frames edited)."""
+    temp = []
+    try:
+        if has_layers(old):
+            refs = [tracked_bag(idd) for idd in animated_ids(old)]
+        else:  # keys set straight into its tracked keys: what tracking wrote, made again to compare
+            temp, refs = tracked_actions_of(old, old_track)
+        ensure_layers(new, new_track)
+        channels, frames = 0, set()
+        for oid, nid, ref in zip(animated_ids(old), animated_ids(new), refs):
+            bag, nbag = edit_bag(oid), edit_bag(nid)
+            for fc in (bag.fcurves if bag is not None else ()):
+                runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index))
+                if not runs:
+                    continue
+                lo = np.array([a - 1 for a, _ in runs], np.float64)
+                hi = np.array([b + 1 for _, b in runs], np.float64)
+
+                def inside(x, lo=lo, hi=hi):  # within a run, up to its unedited neighbours
+                    x = np.asarray(x, np.float64)[:, None]
+                    return ((x > lo) & (x < hi)).any(axis=1)
+
+                keys = read_keys(fc)
+                nf = _fcurve(nbag, fc.data_path, fc.array_index, fc.group.name if fc.group else "Reenact")
+                splice_keys(nf, _take(keys, inside(keys["co"][:, 0])), inside)
+                channels += 1
+                for a, b in runs:
+                    frames.update(range(a, b + 1))
+            if oid.animation_data is not None:
+                nid.animation_data.action_influence = oid.animation_data.action_influence
+        if MUTE_PROP in old:
+            new[MUTE_PROP] = list(old[MUTE_PROP])
+        return channels, sorted(frames)
+    finally:
+        for act in temp:
+            bpy.data.actions.remove(act)

@@ -139,7 +139,7 @@ class ReenactActorSettings(bpy.types.PropertyGroup):
     model_path: StringProperty(
         name="Renderer",
         description="This actor's neural renderer (.onnx); empty = the bundled base model",
-        subtype="FILE_PATH",
+        subtype="FILE_PATH", options={"PATH_SUPPORTS_BLEND_RELATIVE"},
     )
 
 

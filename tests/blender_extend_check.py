@@ -2,13 +2,14 @@
 """Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a shot tracked
 while trimmed, then extended by the editor. Render Performance names the frames its actor's
 Track does not cover (they stay the footage as it is) and Preview Frame on one of them says to
-track again; tracking again would drop the animator's keys, so it is refused unless Replace
-Edits. Prints RESULT <json>."""
+track again; tracking again would drop the animator's keys, so it is refused unless Keep Edits
+(carried onto the new tracking) or Replace Edits. Prints RESULT <json>."""
 
 import json
 import os
 
 import bpy
+import numpy as np
 from sequencer_check import empty_scene, run, track_and_save
 
 
@@ -21,6 +22,9 @@ def main(clip, work):
     shot.frame_offset_end = 10  # tracked with its last 10 frames trimmed off
     scene, shot, ob = track_and_save(scene, shot, os.path.join(work, "extend.blend"))
     shot.frame_offset_end = 0  # the editor extends the shot
+    from reenact.blender import actor as actor_data
+
+    focal = float(actor_data.tracked_track(ob).focal_px)
 
     def run_op(op, **kw):
         try:
@@ -32,7 +36,6 @@ def main(clip, work):
                             use_range=True, frame_first=2, frame_last=3)}
     scene.frame_set(25)
     out["preview"] = run_op(bpy.ops.reenact.preview_frame, region="mouth")
-    from reenact.blender import actor as actor_data
 
     out["note"] = actor_data.untracked_note(shot, actor_data.tracked_track(ob))
     # the animator's key, then Track Actor again (to take the extension): refused, the edit kept,
@@ -44,9 +47,39 @@ def main(clip, work):
     out["retrack"] = run_op(bpy.ops.reenact.track_strip)
     out["key_kept"] = [o.name for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor
                        and o.data.shape_keys.animation_data is not None]
+    # Track Again, Keeping Edits: the new tracking everywhere but on the edited frames; a transfer's
+    # record of its driving frames follows the new rows, the actor's renderer stays
+    ob.reenact.model_path = "//models/fine.onnx"
+    ob[actor_data.DRIVER_PROP], ob[actor_data.DRIVER_FRAMES_PROP] = "driver", [float(i) for i in range(20)]
+    ob.location.z += 1.0  # an edited head on frames 8-9 (two keys)
+    for f in (8, 9):
+        ob.keyframe_insert("location", index=2, frame=f)
+    out["retrack_keeping"] = run_op(bpy.ops.reenact.track_strip, keep_edits=True)
+    new = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor]
+    tr = actor_data.tracked_track(new[0])
+    from reenact.blender import layers
+
+    perf = layers.curves_to_track(new[0], scene, tr)
+    edited = layers.edited_frames(new[0], perf, tr)
+    jaw = list(tr.expression_names).index("jawOpen")
+    ok = np.asarray(tr.tracked, bool)
+    others = np.ones(tr.n_frames, bool)
+    others[[4, 7, 8]] = False
+    out["kept"] = {"actors": len(new), "name": new[0].name, "rows": tr.n_frames, "edited": edited,
+                   "jaw5": round(float(perf.expression[4, jaw]), 4),
+                   "rest_off": float(np.abs(np.asarray(perf.expression) - np.asarray(tr.expression))[others & ok].max()),
+                   "model": new[0].reenact.model_path, "driver": new[0].get(actor_data.DRIVER_PROP),
+                   "driver_rows": list(new[0].get(actor_data.DRIVER_FRAMES_PROP, [])),
+                   "layers": layers.has_layers(new[0]), "focal": round(float(tr.focal_px) / focal, 4),
+                   "note": actor_data.untracked_note(shot, tr)}
+    # the layers work on the carried edits: Reset to Tracked brings frame 5 back
+    layers.reset_range(new[0], 5, 5)
+    tr_perf = layers.curves_to_track(new[0], scene, tr)
+    out["reset_edited"] = layers.edited_frames(new[0], tr_perf, tr)
     out["retrack_replacing"] = run_op(bpy.ops.reenact.track_strip, replace_edits=True)
     new = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor]
     out["after"] = {"actors": len(new), "rows": actor_data.tracked_track(new[0]).n_frames,
+                    "model": new[0].reenact.model_path,
                     "note": actor_data.untracked_note(shot, actor_data.tracked_track(new[0]))}
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

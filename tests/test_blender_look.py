@@ -173,7 +173,9 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     """Editors extend shots after tracking. Before 2026-12-05 Render Performance then kept the
     extension as the footage without a word, and Preview Frame there said only that the frame
     was outside the actor's clip; now the render names the frames its actor's Track does not
-    cover and Preview Frame says to track again."""
+    cover and Preview Frame says to track again, and Track Again, Keeping Edits takes the
+    extension without losing the animator's keys (before 2026-12-05: refused, or the keys
+    dropped)."""
     clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
     r = _check("blender_extend_check.py", version, request, work, clip, work)
@@ -183,11 +185,26 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     assert r["preview"].endswith("frame 25 is outside the actor's Track (frames 1..20): the strip was extended after "
                                  "tracking; track it again to include it"), r
     # tracking again would drop the animator's key: refused (before 2026-12-05 it was dropped without
-    # a word), then done with Replace Edits, the new actor covering the whole shot
+    # a word)
     assert r["retrack"].endswith("actor 'shot Actor 0' has edits on 1 frame(s) (5-5: keys or a transfer) that "
-                                 "tracking again would replace; Track Again, Replacing Edits (Track panel) replaces them"), r
+                                 "tracking again would replace; Track Again, Keeping Edits carries them onto the new "
+                                 "tracking, Track Again, Replacing Edits drops them (Track panel)"), r
     assert r["key_kept"] == ["shot Actor 0"], r
-    assert r["retrack_replacing"] == ["FINISHED"] and r["after"] == {"actors": 1, "rows": 30, "note": ""}, r
+    # Keep Edits: the new actor covers the whole shot, its edits exactly the old ones (the key at 5, the
+    # head keyed at 8-9), the tracking everywhere else; the transfer's record of driving frames moved to
+    # the new rows; the renderer kept; the old camera kept (estimated again over 30 frames instead of 20
+    # the sample clip's focal length comes out 36 % longer, and the keyed head would sit in another camera)
+    k = r["kept"]
+    assert r["retrack_keeping"] == ["FINISHED"] and k["actors"] == 1 and k["name"] == "shot Actor 0", r
+    assert k["rows"] == 30 and k["note"] == "" and k["layers"] is True, r
+    assert k["edited"] == [5, 8, 9] and k["jaw5"] == 0.9 and k["rest_off"] < 1e-4, r
+    assert k["model"] == "//models/fine.onnx" and k["driver"] == "driver", r
+    assert k["driver_rows"] == [float(i) for i in range(20)] + [-1.0] * 10, r
+    assert k["focal"] == 1.0, r
+    assert r["reset_edited"] == [8, 9], r  # Reset to Tracked works on the carried edits
+    # Replace Edits: a fresh actor; the renderer kept (it belongs to the footage, not to the tracking)
+    assert r["retrack_replacing"] == ["FINISHED"], r
+    assert r["after"] == {"actors": 1, "rows": 30, "model": "//models/fine.onnx", "note": ""}, r
 
 
 def test_a_retimed_shot_is_refused_before_any_work():

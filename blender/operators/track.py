@@ -46,6 +46,11 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         name="Replace Edits", default=False, options={"SKIP_SAVE"},
         description="Track a strip again although its actor has edits (keys, a transfer): the new actor "
                     "replaces them. Off: such a strip is refused, its edits kept")
+    keep_edits: BoolProperty(
+        name="Keep Edits", default=False, options={"SKIP_SAVE"},
+        description="Track a strip again (a shot extended after tracking, other settings) and carry its actors' "
+                    "edits (keys, a transfer) onto the new actors: the edited frames keep their keys, the others "
+                    "take the new tracking")
     set_scene_camera: BoolProperty(
         name="Set Scene Camera",
         description="Make this clip's camera the scene camera and the scene resolution the clip's. Always "
@@ -78,13 +83,19 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         scene = blend.edit_scene(context)
         strip = blend.active_strip(scene)
         timing.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
-        if not self.replace_edits:
-            keep_edits(scene, strip)
+        if not (self.replace_edits or self.keep_edits):
+            refuse_dropping_edits(scene, strip)
         self._strip_name, self._scene_name = strip.name, scene.name
         source = actor_data.strip_source(strip)
         fps = scene.render.fps / scene.render.fps_base
-        return (track_job, (source, self.max_faces, self.focal_mm if self.use_focal else None,
-                            actor_data.clip_range(strip), fps, self.small_faces), {})
+        focal = self.focal_mm if self.use_focal else None
+        self._kept_focal = None
+        if self.keep_edits and focal is None:
+            # the actors' own camera: estimated again (another stretch of the clip gives another
+            # focal length, 36 % longer on the sample clip's 30 frames than on its first 20) the
+            # keyed head poses would be set for another camera
+            focal = self._kept_focal = tracked_focal_mm(scene, strip)
+        return (track_job, (source, self.max_faces, focal, actor_data.clip_range(strip), fps, self.small_faces), {})
 
     def apply(self, context, result):
         tracks, squeezed = result
@@ -95,6 +106,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         # the scene's camera and resolution follow its first tracked clip; another clip's only when asked
         first = not any(o.reenact.strip_name != strip.name for o in actor_data.actor_objects(scene))
         actor_data.topology()  # read before anything is written (the one file the actors need)
+        # Keep Edits: each old actor's Track (replaced below) and the new face it is, checked first
+        carried = match_actors(scene, strip, old, tracks) if self.keep_edits else {}
         # 1. the Track files, beside their final names: a failure here has changed nothing in the .blend
         staged = stage_tracks(scene, strip, tracks)
         # 2. the Blender data; on any failure everything made here is removed and the scene restored
@@ -110,6 +123,13 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                 actor_data.use_camera(scene, cam, resolution=self.set_scene_camera or first)
             for i, tr in enumerate(tracks):
                 created.append(actor_data.build_actor(scene, coll, tr, strip, i, staged[i][1], cam))
+            kept = []
+            for ob in old:  # what belongs to the footage, not to the tracking: the actor's renderer
+                idx = carried[ob][0] if ob in carried else ob.reenact.actor_index
+                if idx < len(created):
+                    created[idx].reenact.model_path = ob.reenact.model_path
+                if ob in carried:
+                    kept.append(carry_actor_edits(ob, created[carried[ob][0]], carried[ob][1], tracks[carried[ob][0]]))
             commit_tracks(staged)
         except Exception:
             for ob in created:
@@ -156,27 +176,119 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             note += "; a hand before the face on frames {} (confidence lowered there)".format(frame_runs(hidden))
         for line in squeezed:  # anamorphic or interlaced footage: tracked as the sequencer shows it
             note += "; " + line
+        note += "".join(kept)
+        if kept and self._kept_focal is not None:
+            note += "; tracked at their focal length, {:.1f} mm, kept with the edits".format(self._kept_focal)
         report(self, "WARNING" if hidden or squeezed else "INFO",
                "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
 
 
-def keep_edits(scene, strip):
-    """ValueError when tracking ``strip`` again would replace an actor's edits (hand keys, a
-    transfer): an animator's work is never dropped by a second Track Actor (before 2026-12-05 it
-    was, without a word: Undo alone brought it back)."""
+def strip_edits(scene, strip, actors=None):
+    """[(actor, its Track file, the timeline frames it edited)] for the actors of ``strip``
+    (or ``actors``) whose Track can be read (one gone or unreadable has nothing to keep)."""
     actor_data.follow_renamed_strips(scene)
-    for ob in actor_data.actor_objects(scene):
+    out = []
+    for ob in actors if actors is not None else actor_data.actor_objects(scene):
         if ob.reenact.strip_name != strip.name:
             continue
         try:
             tracked = actor_data.load_actor_track(ob)
-            frames = layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked)
-        except EXPECTED:  # its Track gone or unreadable: nothing of it to keep
+            layers.follow_strip(ob, strip)  # (the depsgraph handler's move, done now)
+            out.append((ob, tracked, layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked)))
+        except EXPECTED:
             continue
+    return out
+
+
+def refuse_dropping_edits(scene, strip):
+    """ValueError when tracking ``strip`` again would replace an actor's edits (hand keys, a
+    transfer): an animator's work is never dropped by a second Track Actor (before 2026-12-05 it
+    was, without a word: Undo alone brought it back)."""
+    for ob, _, frames in strip_edits(scene, strip):
         if frames:
             raise ValueError("actor '{}' has edits on {} frame(s) ({}-{}: keys or a transfer) that tracking again "
-                             "would replace; Track Again, Replacing Edits (Track panel) replaces them".format(
+                             "would replace; Track Again, Keeping Edits carries them onto the new tracking, Track "
+                             "Again, Replacing Edits drops them (Track panel)".format(
                                  ob.name, len(frames), frames[0], frames[-1]))
+
+
+def tracked_focal_mm(scene, strip):
+    """The focal length (mm on the 36 mm sensor) the actors of ``strip`` were tracked at; None
+    when none has a readable Track."""
+    for ob in actor_data.actor_objects(scene):
+        if ob.reenact.strip_name == strip.name:
+            try:
+                tr = actor_data.tracked_track(ob)
+            except EXPECTED:
+                continue
+            return float(tr.focal_px) * actor_data.SENSOR_WIDTH_MM / float(tr.size[0])
+    return None
+
+
+def _face_path(track):
+    """(centre (T, 2) px, NaN untracked; the face's median size in px) from the landmarks."""
+    import numpy as np
+
+    lm = np.asarray(track.landmarks, np.float64)
+    ok = np.asarray(track.tracked, bool) & np.isfinite(lm).all(axis=(1, 2))
+    centre = np.full((len(lm), 2), np.nan)
+    centre[ok] = lm[ok].mean(axis=1)
+    size = float(np.median(np.ptp(lm[ok], axis=1).max(axis=1))) if ok.any() else np.nan
+    return centre, size
+
+
+def match_actors(scene, strip, old, tracks):
+    """Keep Edits: {old actor with edits: (index into ``tracks``, its old Track)}, each matched to
+    the new face that lies where it did over the clip frames both tracked (the order of faces
+    may change with the settings). ValueError, before anything is changed, when an actor with
+    edits matches no new face."""
+    import numpy as np
+
+    paths = [(_face_path(tr), int(tr.frame_start)) for tr in tracks]
+    out, taken = {}, set()
+    for ob, tracked, frames in strip_edits(scene, strip, old):
+        if not frames:
+            continue
+        (mine, size), start = _face_path(tracked), int(tracked.frame_start)
+        best = (np.inf, None)
+        for i, ((theirs, _), s) in enumerate(paths):
+            a, b = max(start, s), min(start + len(mine), s + len(theirs))
+            if i in taken or a >= b:
+                continue
+            d = np.linalg.norm(mine[a - start:b - start] - theirs[a - s:b - s], axis=1)
+            d = d[np.isfinite(d)]
+            if len(d) and np.median(d) < min(best[0], 0.5 * size):
+                best = (float(np.median(d)), i)
+        if best[1] is None:
+            raise ValueError("actor '{}' has edits, and tracking '{}' again found no face where it was: its edits "
+                             "cannot be kept (Track Again, Replacing Edits drops them)".format(ob.name, strip.name))
+        taken.add(best[1])
+        out[ob] = (best[1], tracked)
+    return out
+
+
+def carry_actor_edits(old, new, old_track, new_track):
+    """:func:`layers.carry_edits` from ``old`` to ``new`` and the record of the actor whose
+    mouth drives it (rows moved to the new Track's); returns the report's words."""
+    import numpy as np
+
+    channels, frames = layers.carry_edits(old, new, old_track, new_track)
+    rec = old.get(actor_data.DRIVER_FRAMES_PROP)
+    if old.get(actor_data.DRIVER_PROP) and rec is not None and len(rec) == old_track.n_frames:
+        rows = np.full(new_track.n_frames, -1.0)
+        src = np.arange(old_track.n_frames) + int(old_track.frame_start) - int(new_track.frame_start)
+        ok = (src >= 0) & (src < new_track.n_frames)
+        rows[src[ok]] = np.asarray(rec, np.float64)[ok]
+        new[actor_data.DRIVER_PROP] = old[actor_data.DRIVER_PROP]
+        new[actor_data.DRIVER_FRAMES_PROP] = rows.tolist()
+    from ...render.actors import frame_runs
+
+    note = "; the edits of '{}' kept ({} channel(s) on frames {})".format(old.name, channels, frame_runs(frames))
+    f_old, f_new = float(old_track.focal_px), float(new_track.focal_px)
+    if abs(f_new / f_old - 1.0) > 0.02:
+        note += " (the new tracking's focal length is {:.0%} of the old's: keyed head poses were set for the old " \
+                "camera)".format(f_new / f_old)
+    return note
 
 
 def stage_tracks(scene, strip, tracks):

@@ -39,8 +39,11 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
             from ..actor import actor_objects
 
             if strip is not None and any(o.reenact.strip_name == strip.name for o in actor_objects(scene)):
-                # tracking a strip again refuses to drop its actors' edits; this replaces them
-                op = layout.operator("reenact.track_strip", text="Track Again, Replacing Edits", icon="FILE_REFRESH")
+                # tracking a strip again refuses to drop its actors' edits: these carry or replace them
+                col = layout.column(align=True)
+                op = col.operator("reenact.track_strip", text="Track Again, Keeping Edits", icon="FILE_REFRESH")
+                op.keep_edits = True
+                op = col.operator("reenact.track_strip", text="Track Again, Replacing Edits", icon="TRASH")
                 op.replace_edits = True
 
 
