@@ -410,7 +410,7 @@ def untracked_note(strip, track):
     if not parts:
         return ""
     return ("strip '{}' shows frames {} that its actor's Track does not cover (tracked: {}-{}); they stay the "
-            "footage as it is: track the strip again to include them".format(
+            "footage as it is: Track Again, Keeping Edits (Track panel) includes them".format(
                 strip.name, " and ".join(parts), start + t0, start + t1 - 1))
 
 

@@ -181,9 +181,9 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     r = _check("blender_extend_check.py", version, request, work, clip, work)
     assert r["render"] == ["FINISHED"], r
     assert r["note"] == ("strip 'shot' shows frames 21-30 that its actor's Track does not cover (tracked: 1-20); "
-                         "they stay the footage as it is: track the strip again to include them"), r
+                         "they stay the footage as it is: Track Again, Keeping Edits (Track panel) includes them"), r
     assert r["preview"].endswith("frame 25 is outside the actor's Track (frames 1..20): the strip was extended after "
-                                 "tracking; track it again to include it"), r
+                                 "tracking; Track Again, Keeping Edits (Track panel) includes it"), r
     # tracking again would drop the animator's key: refused (before 2026-12-05 it was dropped without
     # a word)
     assert r["retrack"].endswith("actor 'shot Actor 0' has edits on 1 frame(s) (5-5: keys or a transfer) that "

@@ -342,7 +342,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
             raise ValueError("frame {} is outside the actor's Track (frames {}..{}){}".format(
                 f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1,
                 "" if not actor_data.untracked_note(strip, base) else ": the strip was extended after tracking; "
-                "track it again to include it"))
+                "Track Again, Keeping Edits (Track panel) includes it"))
         _face_driver(self)
         actor = self._actor_inputs(ob, scene, base, i, _reference_frames(self, strip, base))
         others = []
