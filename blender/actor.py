@@ -136,8 +136,11 @@ def use_camera(scene, cam, resolution=True):
         scene.render.resolution_percentage = 100
 
 
-def build_actor(scene, coll, track, strip, index, track_path, camera):
-    """Create the actor mesh object for ``track``; returns it."""
+def build_actor(scene, coll, track, strip, index, track_path, camera, keep_id=False):
+    """Create the actor mesh object for ``track``; returns it. ``keep_id``: the strip keeps its
+    ``reenact_id`` even when other strips share it (tracking a strip again: the pieces cut from
+    it stay its pieces); else a strip sharing another's id (a piece or duplicate tracked on its
+    own) becomes a shot of its own."""
     topo = topology()
     name = "{} Actor {}".format(strip.name, index)
     identity = np.asarray(track.identity, np.float64)
@@ -168,7 +171,7 @@ def build_actor(scene, coll, track, strip, index, track_path, camera):
     s = ob.reenact
     s.is_actor = True
     s.strip_name = strip.name
-    s.strip_id = blend.strip_id(strip)
+    s.strip_id = strip["reenact_id"] if keep_id and strip.get("reenact_id") else blend.strip_id(strip)
     s.scene_name = scene.name
     s.actor_index = index
     s.source_path = blend.strip_filepath(strip)

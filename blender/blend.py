@@ -90,7 +90,7 @@ def strip_id(strip):
 
 
 def _shot_ref(shot):
-    """(id, name) by which a result or preview finds its shot again (:func:`follow_shots`): the
+    """(id, name) by which a result or preview finds its shot again (``shots.follow_shots``): the
     shot's id as it is (a duplicate sharing it is told apart by the name, and a new id here would
     leave the shot's actors on the duplicate's)."""
     return shot.get("reenact_id") or strip_id(shot), shot.name
@@ -98,56 +98,6 @@ def _shot_ref(shot):
 
 def _timing(strip):
     return [int(strip.frame_start), int(strip.frame_offset_start), int(strip.frame_offset_end)]
-
-
-def follow_shots(scene):
-    """Keep every result strip on its shot: when the shot was moved in time or trimmed since the
-    result was made (or last followed it), the result takes the shot's start and trims, so it
-    still shows each of the shot's frames over that frame (before 2026-12-05 it stayed where it
-    was: a shot trimmed or moved in the edit had its old result over the next shot). A result
-    moved by hand, its shot unchanged, is left where it was put; of a shot found twice (a
-    duplicate keeping its id) the one of its name is taken; a shot gone leaves its results
-    alone. A Preview Frame strip moves with its shot too (it shows one of its frames). Run after
-    every change (a depsgraph handler); returns how many strips moved."""
-    ed = scene.sequence_editor if scene is not None else None
-    if ed is None:
-        return 0
-    ids, results, previews = {}, [], []
-    for s in ed.strips_all:
-        if s.get("reenact_id"):
-            ids.setdefault(s["reenact_id"], []).append(s)
-        if s.get("reenact_shot"):
-            results.append(s)
-        elif s.get("reenact_preview_of"):
-            previews.append(s)
-
-    def shot_of(s, key):
-        shots = ids.get(s[key], [])
-        if len(shots) > 1:  # a duplicate keeping the shot's id: the shot is the one of its name
-            shots = [x for x in shots if x.name == s.get("reenact_shot_name")]
-        return shots[0] if len(shots) == 1 and shots[0] != s else None
-
-    moved = 0
-    for pv in previews:  # a Preview Frame strip moves with its shot's frames
-        shot = shot_of(pv, "reenact_preview_of")
-        was = int(pv.get("reenact_shot_start", 0))
-        if shot is not None and int(shot.frame_start) != was:
-            pv.frame_start += int(shot.frame_start) - was
-            pv["reenact_shot_start"] = int(shot.frame_start)
-            moved += 1
-    for res in results:
-        shot = shot_of(res, "reenact_shot")
-        if shot is None:
-            continue
-        now = _timing(shot)
-        if list(res.get("reenact_shot_at", now)) == now:
-            continue
-        res.frame_start = now[0]
-        res.frame_offset_start, res.frame_offset_end = now[1], now[2]
-        res.frame_start = now[0]  # (again: Blender keeps the handles when the offsets change)
-        res["reenact_shot_at"] = now
-        moved += 1
-    return moved
 
 
 def free_channel_above(scene, strip):
@@ -582,7 +532,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     if st.channel != keep:
         st.channel = keep
     st["reenact_result"] = True  # (channel_above passes over it)
-    st["reenact_shot"], st["reenact_shot_name"] = _shot_ref(original)  # (follow_shots)
+    st["reenact_shot"], st["reenact_shot_name"] = _shot_ref(original)  # (shots.follow_shots)
     st["reenact_shot_at"] = _timing(original)
     if key is not None:
         st["reenact_actor"], st["reenact_region"] = key
@@ -648,7 +598,7 @@ def preview_strip(scene, original, path, frame, actor=None):
     if note:
         st["reenact_look_note"] = note
     st["reenact_preview_time"] = _time.time()
-    st["reenact_preview_of"], st["reenact_shot_name"] = _shot_ref(original)  # (follow_shots moves it with its shot)
+    st["reenact_preview_of"], st["reenact_shot_name"] = _shot_ref(original)  # (shots.follow_shots moves it with its shot)
     st["reenact_shot_start"] = int(original.frame_start)
     if actor is not None:
         st["reenact_actor"] = actor

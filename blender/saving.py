@@ -11,7 +11,7 @@ paths back and keeps the old files. Nothing here raises into Blender's save.
 
 Also the one handler that runs on every change (``depsgraph_update_post``): actors follow
 their strips moved in time (blender/layers.py ``follow_moved_strips``), and result strips their
-shot moved or trimmed (``blend.follow_shots``)."""
+shot moved or trimmed (``shots.follow_shots``)."""
 
 import os
 import shutil
@@ -19,7 +19,7 @@ import shutil
 import bpy
 
 from . import actor as actor_data
-from . import blend
+from . import blend, shots
 
 _PENDING = []  # (actor name, old track_path, old absolute path, new absolute path) of this save
 _MADE = []  # the folder this save made, removed again when the save fails
@@ -160,7 +160,7 @@ def on_depsgraph_update(scene, *args):
         shown = getattr(bpy.context, "sequencer_scene", None)  # Blender 5.0: the sequencer's own scene,
         for sc in [scene] + ([shown] if shown is not None and shown != scene else []):  # whose changes
             follow_moved_strips(sc)  # come with the window scene's update
-            blend.follow_shots(sc)  # (and the result strips follow their shot)
+            shots.follow_shots(sc)  # (and the result strips follow their shot, on every piece of it)
     except Exception as exc:
         print("Reenact: an actor did not follow its strip: {}".format(exc))
     finally:

@@ -207,6 +207,41 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     assert r["after"] == {"actors": 1, "rows": 30, "model": "//models/fine.onnx", "note": ""}, r
 
 
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_shot_cut_in_pieces_is_rendered_and_shown_over_every_piece(tmp_path, carphone, version, request):
+    """Editors cut shots (Strip ▸ Split) and put other shots between the pieces. Before
+    2026-12-05 Render Performance rendered only the piece that kept the strip's name, the result
+    followed that piece alone (cut with its shot, the result's second piece jumped onto the
+    first), and Preview Frame over a moved piece previewed the clip frame the first piece would
+    show there. Now every piece of the shot is rendered and shows the result, each result keeps
+    to its piece, and a preview shows the piece's own clip frame."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_pieces_check.py", version, request, work, clip, work)
+    assert r["pieces"] == [["shot", [1, 16, 1]], ["shot.001", [26, 41, 11]]], r
+    assert r["render"] == ["FINISHED"], r
+    assert r["results"] == [["shot Reenact Mouth", 2, [1, 16, 1], "shot"],
+                            ["shot Reenact Mouth.001", 2, [26, 41, 11], "shot.001"]], r
+    assert min(r["changed"].values()) > 3.0, r  # the jaw keys changed both clip frames
+    # over each piece the sequencer shows the render of the clip frame that piece shows
+    for f, k in (("5", 4), ("30", 19)):
+        assert r["shown"][f][0] == k and r["shown"][f][1] < 0.5 < 3.0 < r["shown"][f][2], r
+    assert r["preview"] == ["FINISHED"], r
+    assert r["preview_at"][:2] == [30, True] and r["preview_at"][2] < 0.5 < 3.0 < r["preview_at"][3], r
+    # cut together with its shot and moved with it, a result's piece stays on the shot's piece
+    assert r["cut_together"] == [["shot Reenact Mouth", 2, [1, 8, 1], "shot"],
+                                 ["shot Reenact Mouth.002", 2, [10, 18, 3], "shot.002"],
+                                 ["shot Reenact Mouth.001", 2, [26, 41, 11], "shot.001"]], r
+    # a copy the editor removed is not made again when the shot changes
+    assert r["copy_removed"] == [["shot Reenact Mouth", 2, [2, 8, 1], "shot"],
+                                 ["shot Reenact Mouth.002", 2, [10, 18, 3], "shot.002"]], r
+    # tracked again (Keep Edits), the shot keeps its pieces and the results stay where they are;
+    # the Track covers every piece (clip frames 1-29: the first piece trimmed by one)
+    assert r["retrack"] == ["FINISHED"], r
+    assert r["retracked"] == {"pieces": ["shot", "shot.002", "shot.001"], "results": r["copy_removed"],
+                              "rows": [1, 29]}, r
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (timing.refuse_retimed): its clip frames no longer map one to one onto the

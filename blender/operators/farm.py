@@ -9,7 +9,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from .. import actor as actor_data
-from .. import blend, farm, props
+from .. import blend, farm, props, shots
 from ..farm import assemble_job
 from ..modal import ModalJobMixin
 from ..report import report
@@ -56,13 +56,14 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], self._result, key=self._key)
-        if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
-            report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
+        st, copies = shots.add_result_strips(scene, strip, self._out, summary["frames"], self._result, key=self._key)
+        for s in [st] + copies:  # what a result strip could not take from its piece of the shot
+            if s.get("reenact_look_note"):
+                report(self, "WARNING", "strip '{}': {}".format(s.name, s["reenact_look_note"]))
         if ob is not None:
             ob["reenact_last_render"] = os.path.basename(self._out)
-        report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(
-            summary["frames"], st.name, st.channel))
+        report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}{}".format(
+            summary["frames"], st.name, st.channel, shots.copies_note(copies)))
 
 
 classes = (REENACT_OT_assemble_render,)

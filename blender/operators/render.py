@@ -15,6 +15,7 @@ from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
+from .. import shots
 from ..modal import ModalJobMixin
 from ..report import EXPECTED, describe, report
 
@@ -222,9 +223,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if not (0 <= a < b <= n):
                 raise ValueError("frames {}..{} are outside strip '{}' (frames {}..{})".format(
                     self.frame_first, self.frame_last, strip.name, int(strip.frame_start), int(strip.frame_start) + n - 1))
-        else:  # the strip's visible part
-            a = max(0, int(strip.frame_final_start - strip.frame_start))
-            b = min(n, int(strip.frame_final_end - strip.frame_start))
+        else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
+            a, b = shots.clip_span(shots.pieces(strip))
+            b = min(n, b)
         chunk = None
         if self.use_chunk:
             chunk = (int(self.chunk_first) - int(strip.frame_start), int(self.chunk_last) + 1 - int(strip.frame_start))
@@ -283,9 +284,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
             report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
         # (one strip for the strip's actors together, Every Actor of the Strip)
-        st = blend.add_result_strip(scene, strip, self._out, summary["frames"], self._result, key=self._key)
-        if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
-            report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
+        st, copies = shots.add_result_strips(scene, strip, self._out, summary["frames"], self._result, key=self._key)
+        for s in [st] + copies:  # what a result strip could not take from its piece of the shot
+            if s.get("reenact_look_note"):
+                report(self, "WARNING", "strip '{}': {}".format(s.name, s["reenact_look_note"]))
         if self._all and summary.get("overlap"):  # in timeline frames, where the compositor looks
             from ...render.actors import overlap_warning
 
@@ -295,9 +297,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         st["reenact_cached"] = summary["cached"]
         if ob is not None:
             ob["reenact_last_render"] = "{} · {}".format(os.path.basename(self._out), summary["provider"])
-        report(self, "INFO", "rendered {} frame(s), {} from the cache, on {} -> strip '{}' in channel {}".format(
+        report(self, "INFO", "rendered {} frame(s), {} from the cache, on {} -> strip '{}' in channel {}{}".format(
             summary["rendered"], summary["cached"], summary["provider"].replace("ExecutionProvider", ""),
-            st.name, st.channel))
+            st.name, st.channel, shots.copies_note(copies)))
 
 
 # --------------------------------------------------------------------------- Preview Frame
@@ -336,12 +338,15 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         self._t0 = time.perf_counter()
         ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
         f = int(blend.edit_scene(context).frame_current)
-        i = timing.shown_clip_frame(strip, f)  # (a reversed or strobed shot shows another than f - start)
+        # the piece of the shot under the frame (the shot cut, a piece moved; else the strip itself)
+        view = max((p for p in shots.pieces(strip) if p.frame_final_start <= f < p.frame_final_end),
+                   key=lambda p: (p == strip, p.channel), default=strip)
+        i = timing.shown_clip_frame(view, f)  # (a reversed or strobed shot shows another than f - start)
         r = i - int(base.frame_start)
         if not (0 <= r < base.n_frames):
             raise ValueError("frame {} is outside the actor's Track (frames {}..{}){}".format(
-                f, int(strip.frame_start) + base.frame_start, int(strip.frame_start) + base.frame_start + base.n_frames - 1,
-                "" if not actor_data.untracked_note(strip, base) else ": the strip was extended after tracking; "
+                f, int(view.frame_start) + base.frame_start, int(view.frame_start) + base.frame_start + base.n_frames - 1,
+                "" if not actor_data.untracked_note(view, base) else ": the strip was extended after tracking; "
                 "Track Again, Keeping Edits (Track panel) includes it"))
         _face_driver(self)
         actor = self._actor_inputs(ob, scene, base, i, _reference_frames(self, strip, base))
@@ -357,7 +362,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         # alternate two names so the sequencer never shows a stale cached image
         prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP) if scene.sequence_editor else None
         name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
-        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, strip.name, f
+        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, view.name, f
         return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
                               os.path.join(root, "reenact_cache"), os.path.join(root_folder, name)), {"others": others})
 

@@ -14,7 +14,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from .. import actor as actor_data
-from .. import blend, farm, props, timing
+from .. import blend, farm, props, shots, timing
 from ..modal import ModalJobMixin, TrainingJobMixin, show_preview
 from ..report import report
 
@@ -64,8 +64,9 @@ def restyle_target(context, strip_name, model):
 
 def add_restyled_strip(scene, strip, out, frames, model):
     """The result strip ``<strip> Restyled <model>`` above ``strip``, replaced in place when there."""
-    return blend.add_result_strip(scene, strip, out, frames, "{} Restyled {}".format(strip.name, _model_name(model)),
-                                  key=("restyle " + strip.name, _model_name(model)))
+    st, _ = shots.add_result_strips(scene, strip, out, frames, "{} Restyled {}".format(strip.name, _model_name(model)),
+                                    key=("restyle " + strip.name, _model_name(model)))
+    return st
 
 
 #: Restyle Strip's farm properties (docs/farm.md, *Restyle on a farm*): not in the dialog
@@ -144,7 +145,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     def _frames(self, strip):
         """(the clip frames [a, b) restyled: the strip's visible part, or the timeline range when
         asked; the chunk [c, d) of them from the chunk's timeline frames, or None)."""
-        a, b = actor_data.clip_range(strip)
+        a, b = shots.clip_span(shots.pieces(strip))  # (and the other pieces of its shot, cut or duplicated)
         s0 = int(strip.frame_start)
         if self.use_range:
             lo, hi = int(self.frame_first) - s0, int(self.frame_last) + 1 - s0

@@ -12,6 +12,7 @@ from .. import timing
 from .. import actor as actor_data
 from ..modal import ModalJobMixin
 from .. import layers
+from .. import shots
 from ..layers import timeline_frames
 from ..report import EXPECTED, report
 
@@ -95,7 +96,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             # focal length, 36 % longer on the sample clip's 30 frames than on its first 20) the
             # keyed head poses would be set for another camera
             focal = self._kept_focal = tracked_focal_mm(scene, strip)
-        return (track_job, (source, self.max_faces, focal, actor_data.clip_range(strip), fps, self.small_faces), {})
+        span = shots.clip_span(shots.pieces(strip))  # (what the strip shows, and the pieces cut from it)
+        return (track_job, (source, self.max_faces, focal, span, fps, self.small_faces), {})
 
     def apply(self, context, result):
         tracks, squeezed = result
@@ -115,6 +117,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         for ob in old:  # keep them until the new actors exist: an error leaves them as they were
             ob.reenact.is_actor = False
         created = []
+        keep_id = any(o.reenact.strip_id == strip.get("reenact_id") for o in old)  # (its pieces stay its own)
         try:
             coll = undo.collection(blend.ensure_collection, scene, "Reenact")
             cam = undo.camera(actor_data.ensure_camera, scene, coll, tracks[0], strip,
@@ -122,7 +125,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             if self.set_scene_camera or first or scene.camera is None:
                 actor_data.use_camera(scene, cam, resolution=self.set_scene_camera or first)
             for i, tr in enumerate(tracks):
-                created.append(actor_data.build_actor(scene, coll, tr, strip, i, staged[i][1], cam))
+                created.append(actor_data.build_actor(scene, coll, tr, strip, i, staged[i][1], cam, keep_id=keep_id))
             kept = []
             for ob in old:  # what belongs to the footage, not to the tracking: the actor's renderer
                 idx = carried[ob][0] if ob in carried else ob.reenact.actor_index
