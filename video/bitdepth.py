@@ -66,18 +66,53 @@ def _lut8():
     return _LUT8
 
 
-def display8(native):
+#: ACES2065-1 (AP0 primaries, the ACES white) to Linear Rec.709 (Bradford adaptation): what
+#: Blender 4.5 and 5.0 show of an OpenEXR plate whose header's chromaticities are AP0 (they
+#: read the file, or the image strip, as ACES2065-1; within 3e-7 of Blender's own pixels,
+#: tests/test_exr_header.py). Other chromaticities Blender shows as Linear Rec.709.
+AP0_TO_REC709 = np.array([[2.52168619, -1.13413099, -0.38755520],
+                          [-0.27647991, 1.37271909, -0.09623917],
+                          [-0.01537806, -0.15297534, 1.16835340]])
+AP0 = (0.7347, 0.2653, 0.0, 1.0, 0.0001, -0.077, 0.32168, 0.33767)
+
+
+def display_matrix(path):
+    """The matrix from an OpenEXR plate frame's own primaries to the Linear Rec.709 Blender
+    shows it in (:data:`AP0_TO_REC709` for an ACES2065-1 plate), or None (Rec.709 already, no
+    chromaticities, or primaries Blender does not convert)."""
+    import struct
+
+    from .exrhead import attribute, read_header
+
+    try:
+        with open(path, "rb") as fh:
+            attrs = read_header(fh.read(1 << 20))[1]
+    except (OSError, ValueError):
+        return None
+    value = attribute(attrs, b"chromaticities")
+    if value is None or len(value) != 32:
+        return None
+    if np.allclose(struct.unpack("<8f", value), AP0, atol=1e-4):
+        return AP0_TO_REC709
+    return None
+
+
+def display8(native, matrix=None):
     """The 8-bit RGB picture of a plate frame ``native`` (RGB, uint8, uint16 or float): 16 bits
-    rounded, float taken as scene-linear and sRGB-encoded (what Blender's Standard view shows)."""
+    rounded, float taken as scene-linear (in the primaries ``matrix`` takes to Rec.709, for
+    an ACES plate: :func:`display_matrix`) and sRGB-encoded (what Blender's Standard view
+    shows)."""
     a = np.asarray(native)
     if a.dtype == np.uint8:
         return a
     if a.dtype == np.uint16:
         return ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    if matrix is not None:
+        a = a @ np.asarray(matrix, np.float32).T
     return np.rint(srgb_encode(a) * 255.0).astype(np.uint8)
 
 
-def merge(native, frame8, base8=None):
+def merge(native, frame8, base8=None, matrix=None):
     """The plate frame ``native`` (RGB or RGBA; uint16 or float) with the change that turned its
     8-bit picture into ``frame8`` (RGB uint8) applied at the plate's own depth: 16-bit as the
     change times 257, float as the render's value with the plate's detail below one level of the
@@ -85,10 +120,12 @@ def merge(native, frame8, base8=None):
     channel is the render's value itself). Unchanged
     pixels (and the alpha channel) keep the plate's exact values. ``base8``: the 8-bit picture
     the work was done on, when it was not made from ``native`` by :func:`display8` (a movie's
-    decoder converts to 8 and to 16 bits on its own: :class:`DeepFrames`)."""
+    decoder converts to 8 and to 16 bits on its own: :class:`DeepFrames`). ``matrix``: a float
+    plate's primaries to Rec.709 (:func:`display_matrix`): the change is made in Rec.709 and a
+    changed pixel's channels are taken back to the plate's primaries together."""
     a = np.asarray(native)
     rgb = a[..., :3]
-    base = display8(rgb) if base8 is None else np.asarray(base8, np.uint8)
+    base = display8(rgb, matrix) if base8 is None else np.asarray(base8, np.uint8)
     new = np.asarray(frame8, np.uint8)
     if new.shape != base.shape:
         raise ValueError("the frame is {} but its plate is {}".format(new.shape, base.shape))
@@ -112,9 +149,14 @@ def merge(native, frame8, base8=None):
     else:  # the plate's detail below one level kept, as a fraction of a level of the picture
         # (in linear light half a level at mid-grey is many levels near black); a value the
         # picture clips (a highlight above 1.0, below 0, NaN) is replaced whole where changed
+        shown = src if matrix is None else src @ np.asarray(matrix, np.float32).T  # (Rec.709)
         with np.errstate(invalid="ignore"):
-            fine = np.where((src >= 0.0) & (src <= 1.0), srgb_encode(src) - b8 / np.float32(255.0), 0.0)
+            fine = np.where((shown >= 0.0) & (shown <= 1.0), srgb_encode(shown) - b8 / np.float32(255.0), 0.0)
         part = srgb_decode(np.clip(n8 / np.float32(255.0) + fine, 0.0, 1.0))
+        if matrix is not None:  # back to the plate's primaries, a changed pixel's channels together
+            back = (np.where(changed, part, shown) @ np.linalg.inv(np.asarray(matrix, np.float64)).T).astype(np.float32)
+            out[box][..., :3] = np.where(changed.any(axis=2, keepdims=True), back, src)
+            return out
     out[box][..., :3] = np.where(changed, part, src)
     return out
 

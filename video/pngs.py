@@ -49,19 +49,21 @@ def plate_output(plate):
     options = []
 
     def write(path, frame8, index, compression, label):
-        full = merge(plate.read_native(index), np.asarray(frame8, np.uint8))
+        full = merge(plate.read_native(index), np.asarray(frame8, np.uint8), matrix=getattr(plate, "to_display", None))
         if plate.depth != "float":
             return write_png(path, full, compression, label=label)
         if not options:
             options.append(exr_options(next(f for f in plate.files if f is not None)))
-        return write_exr(path, full, options[0], label=label)
+        return write_exr(path, full, options[0], label=label, like=plate.files[index])
 
     return plate, ".exr" if plate.depth == "float" else ".png", write, plate_first(plate)
 
 
-def write_exr(path, rgb, options=(), label=None):
+def write_exr(path, rgb, options=(), label=None, like=None):
     """Write an RGB or RGBA float image as an OpenEXR file at ``path`` atomically (OpenCV's codec;
-    ``options``: its imwrite flags, :func:`exr_options`)."""
+    ``options``: its imwrite flags, :func:`exr_options`). ``like``: the plate frame it was made
+    from, whose header attributes it takes where OpenCV writes none (timecode, chromaticities,
+    a compositor's keys: :func:`reenact.video.exrhead.copy_header`)."""
     import cv2
 
     from .bitdepth import enable_exr
@@ -72,7 +74,12 @@ def write_exr(path, rgb, options=(), label=None):
     ok, buf = cv2.imencode(".exr", bgr, list(options))
     if not ok:
         raise VideoError(label or path, "OpenEXR encoding failed")
-    return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
+    data = buf.tobytes()
+    if like is not None:
+        from .exrhead import copy_header
+
+        data = copy_header(like, data)
+    return write_atomic(path, lambda fh: fh.write(data))
 
 
 #: OpenEXR compression codes (the header's) -> OpenCV's

@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .bitdepth import LINEAR_EXTENSIONS, NUMBERED_NAME, display8
+from .bitdepth import LINEAR_EXTENSIONS, NUMBERED_NAME, display8, display_matrix
 from .source import (
     _UNSUPPORTED_IMAGE_EXTENSIONS,
     DEFAULT_SEQUENCE_FPS,
@@ -124,14 +124,21 @@ class ImageSequenceSource(VideoSource):
         self.size = (int(img.shape[1]), int(img.shape[0]))
         #: how the plate stores its samples: "8", "16" or "float" (scene-linear): :mod:`.bitdepth`
         self.depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(img.dtype, "float")
+        #: a float plate's primaries to Rec.709 as Blender shows it (an ACES2065-1 plate), or None
+        self.to_display = display_matrix(first) if self.depth == "float" else None
 
-    def _load(self, i: int, reader=_imread_rgb, gaps: Optional[bool] = None) -> Optional[np.ndarray]:
+    def _picture(self, path):
+        if self.to_display is None:
+            return _imread_rgb(path)
+        return np.ascontiguousarray(display8(_imread_native(path)[:, :, :3], self.to_display))
+
+    def _load(self, i: int, reader=None, gaps: Optional[bool] = None) -> Optional[np.ndarray]:
         f = self.files[i]
         if f is None:
             if self.allow_gaps if gaps is None else gaps:
                 return None
             raise VideoError(self.path, f"frame {i} (number {self.frame_numbers[i]}) is missing")
-        img = reader(f)
+        img = (reader or self._picture)(f)
         if (img.shape[1], img.shape[0]) != self.size:
             raise VideoError(f, f"image is {img.shape[1]}x{img.shape[0]} but the sequence is "
                                 f"{self.size[0]}x{self.size[1]}")
