@@ -49,6 +49,13 @@ def main(cfg):
                       "length": int(s.frame_final_duration), "type": s.type,
                       "folder": bpy.path.abspath(s.directory) if s.type == "IMAGE" else None} for s in out]
     res["original"] = {"channel": strip.channel, "length": int(strip.frame_final_duration)}
+    # a farm task names a strip of another scene than the one the file opens in (Blender 5.0's
+    # own sequencer scene; a file saved showing another scene): found by its name
+    edit = bpy.data.scenes.new("Edit")
+    blend.add_movie_strip(edit, cfg["clip"], channel=1, frame_start=1, name="other shot")
+    res["other_scene"] = sorted(bpy.ops.reenact.restyle_strip(strip_name="other shot", model=cfg["model"]))
+    res["other_results"] = sorted(s.name for s in blend.all_strips(edit))
+    res["window_scene"] = bpy.context.scene.name
     print("RESULT " + json.dumps(res))
 
 

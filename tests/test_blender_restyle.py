@@ -63,6 +63,10 @@ def test_restyle_strip_adds_one_result_strip(tmp_path):
         assert a is not None and b is not None and np.array_equal(a, b), n
     out0 = cv2.imread(os.path.join(got["folder"], pngs[0]))[..., ::-1]
     assert out0.shape == (64, 64, 3) and float(np.abs(out0.astype(int) - frames[0].astype(int)).mean()) > 1.0
+    # a strip named by a farm task in a scene the window does not show (before 2026-12-05: "no
+    # movie or image strip 'other shot' in scene 'Scene'")
+    assert r["window_scene"] == "Scene" and r["other_scene"] == ["FINISHED"], r
+    assert r["other_results"] == ["other shot", "other shot Restyled look"], r
 
 
 TRAIN_CHECK = os.path.join(ROOT, "tests", "blender_train_restyle_check.py")

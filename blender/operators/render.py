@@ -138,7 +138,8 @@ def _render_inputs(context, name="", op=None, accept=False):
     ob, scene, strip, root = farm.render_target(context, name)
     base = actor_data.tracked_track(ob)
     warnings = actor_data.check_strip_footage(ob, strip, base, accept)
-    warnings += [w for w in [actor_data.untracked_note(strip, base)] if w]  # (extended after tracking)
+    # (extended after tracking; the pieces of a shot cut after tracking are rendered with it)
+    warnings += [w for w in (actor_data.untracked_note(p, base) for p in shots.pieces(strip)) if w]
     for w in warnings:
         if op is not None:
             report(op, "WARNING", w)

@@ -49,6 +49,12 @@ def restyle_target(context, strip_name, model):
     scene = blend.edit_scene(context)
     strip = blend.active_strip(scene) if not strip_name else (
         scene.sequence_editor.strips_all.get(strip_name) if scene.sequence_editor else None)
+    if strip is None and strip_name:  # a farm task names its strip: in Blender 5.0 the sequencer's
+        # scene need not be the one a background Blender opens the file in
+        found = [(sc, sc.sequence_editor.strips_all[strip_name]) for sc in bpy.data.scenes
+                 if sc.sequence_editor is not None and sc.sequence_editor.strips_all.get(strip_name) is not None]
+        if len(found) == 1:
+            scene, strip = found[0]
     if strip is None or strip.type not in {"MOVIE", "IMAGE"}:
         raise ValueError("no movie or image strip '{}' in scene '{}'".format(strip_name, scene.name) if strip_name
                          else "select a movie or image strip in the sequencer")

@@ -92,9 +92,9 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         focal = self.focal_mm if self.use_focal else None
         self._kept_focal = None
         if self.keep_edits and focal is None:
-            # the actors' own camera: estimated again (another stretch of the clip gives another
-            # focal length, 36 % longer on the sample clip's 30 frames than on its first 20) the
-            # keyed head poses would be set for another camera
+            # the actors' own camera: estimated again, the focal length would change with the
+            # stretch of clip (36 % longer on the sample clip's 30 frames than on its first 20)
+            # and the keyed head poses would sit in another camera
             focal = self._kept_focal = tracked_focal_mm(scene, strip)
         span = shots.clip_span(shots.pieces(strip))  # (what the strip shows, and the pieces cut from it)
         return (track_job, (source, self.max_faces, focal, span, fps, self.small_faces), {})
