@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Everything that imports bpy: properties, the actor/animation adapter, operators, panels.
 
-Registration order: properties first, then operators, then panels, then the save handlers;
-the reverse on unregister.
+Registration order: properties first, then operators, then panels, then the save and render
+handlers; the reverse on unregister.
 """
 
-from . import operators, panels, props, saving
+from . import operators, panels, props, saving, signing
 
 
 def register():
@@ -13,9 +13,11 @@ def register():
     operators.register()
     panels.register()
     saving.register()
+    signing.register()
 
 
 def unregister():
+    signing.unregister()
     saving.unregister()
     panels.unregister()
     operators.unregister()

@@ -47,6 +47,12 @@ class ReenactPreferences(bpy.types.AddonPreferences):
     )
     sign_key: StringProperty(name="Signing Key", description="Private key (PEM) of the signing certificate",
                              subtype="FILE_PATH", default="")
+    sign_renders: BoolProperty(
+        name="Sign Final Renders",
+        description="When Blender renders the sequencer to an MP4 or MOV movie that shows Reenact's results, sign "
+                    "it with a C2PA manifest naming them (docs/provenance.md)",
+        default=True,
+    )
 
     def draw(self, context):
         layout = self.layout
@@ -55,6 +61,7 @@ class ReenactPreferences(bpy.types.AddonPreferences):
         layout.prop(self, "training_python")
         layout.prop(self, "sign_cert")
         layout.prop(self, "sign_key")
+        layout.prop(self, "sign_renders")
         layout.label(text="GPU inference needs the onnxruntime-gpu build; see the README.", icon="INFO")
 
 

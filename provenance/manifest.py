@@ -45,9 +45,12 @@ from ..fsutil import write_bytes
 from . import c2pa_io
 
 __all__ = ["sign_file", "read_manifest", "local_chain", "local_chain_dir", "ManifestError",
-           "TRAINED_ALGORITHMIC_MEDIA", "MIME_TYPES"]
+           "TRAINED_ALGORITHMIC_MEDIA", "COMPOSITE_WITH_TRAINED", "MIME_TYPES"]
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+#: an edit that composites synthesised media with captured footage (Blender's render of a
+#: sequence holding Reenact's results: blender/signing.py)
+COMPOSITE_WITH_TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 MIME_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime",
               ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 ACTIONS = ("c2pa.created", "c2pa.edited")
@@ -152,14 +155,15 @@ def _settings(trust_pem=None):
 
 
 def manifest_definition(path, action="c2pa.edited", payload=None, parameters=None, title=None,
-                        parent_title=None):
-    """The manifest JSON (dict) that :func:`sign_file` signs."""
+                        parent_title=None, source_type=None):
+    """The manifest JSON (dict) that :func:`sign_file` signs (``source_type``: the action's IPTC
+    digitalSourceType, :data:`TRAINED_ALGORITHMIC_MEDIA` by default)."""
     from .watermark import ALGORITHM, make_payload
 
     if action not in ACTIONS:
         raise ValueError("action must be one of {}".format(", ".join(ACTIONS)))
     agent = {"name": "Reenact", "version": __version__}
-    act = {"action": action, "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": agent,
+    act = {"action": action, "digitalSourceType": source_type or TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": agent,
            "when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
     if parameters:
         act["parameters"] = dict(parameters)
@@ -203,7 +207,7 @@ def credentials(cert=None, key=None):
     return cert_pem, key_pem, local
 
 
-def definition_for(path, action, payload, parameters, source):
+def definition_for(path, action, payload, parameters, source, source_type=None):
     """(manifest definition, the parent ingredient to add from ``source`` or None). ``source``: the
     footage, a movie or image file added as the parent ingredient; an image sequence (a folder, a
     pattern, a list of images: no one file) is named as the parent, without its data (before
@@ -215,7 +219,7 @@ def definition_for(path, action, payload, parameters, source):
         title = os.path.basename(os.fspath(source)) if source else None
         src_fmt = MIME_TYPES.get(os.path.splitext(os.fspath(source))[1].lower()) if (
             source and os.path.isfile(os.fspath(source))) else None
-    definition = manifest_definition(path, action, payload, parameters, parent_title=title)
+    definition = manifest_definition(path, action, payload, parameters, parent_title=title, source_type=source_type)
     parent = None
     if src_fmt and definition["ingredients"]:  # an edit of the footage ``source``
         parent = definition.pop("ingredients")[0]
@@ -238,12 +242,13 @@ def add_parent(builder, parent, source):
 
 
 def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, parameters=None,
-              out=None, alg="es256", source=None):
+              out=None, alg="es256", source=None, source_type=None):
     """Embed a signed C2PA manifest into ``path`` (MP4/MOV/PNG/JPEG), in place or to ``out``.
 
     ``action``: ``c2pa.created`` or ``c2pa.edited``; ``payload``: the watermark payload (or job
     id) declared as soft binding; ``cert``/``key``: PEM paths (default: the local chain);
-    ``parameters``: a JSON-able dict recorded with the action. Returns a dict (``out``,
+    ``parameters``: a JSON-able dict recorded with the action; ``source_type``: its IPTC
+    digitalSourceType (default :data:`TRAINED_ALGORITHMIC_MEDIA`). Returns a dict (``out``,
     ``bytes_added``, ``signer``, ``local_chain``)."""
     import c2pa
 
@@ -255,7 +260,7 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
     if not os.path.isfile(path):
         raise ManifestError("{}: no such file".format(path))
     cert_pem, key_pem, local = credentials(cert, key)
-    definition, parent = definition_for(path, action, payload, parameters, source)
+    definition, parent = definition_for(path, action, payload, parameters, source, source_type)
     size0 = os.path.getsize(path)
     tmp = os.path.join(os.path.dirname(out), ".{}.reenact-{}{}".format(
         os.path.basename(out), secrets.token_hex(4), ext))
@@ -386,7 +391,7 @@ def read_manifest(path, trust=None):
                     agent = "{} {}".format(agent.get("name", ""), agent.get("version", "")).strip()
                 res["actions"].append({"action": act.get("action"),
                                        "digitalSourceType": act.get("digitalSourceType"),
-                                       "softwareAgent": agent})
+                                       "softwareAgent": agent, "parameters": act.get("parameters")})
         elif label.startswith("c2pa.soft-binding"):
             d = a.get("data") or {}
             blocks = d.get("blocks") or []

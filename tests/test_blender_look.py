@@ -242,6 +242,34 @@ def test_a_shot_cut_in_pieces_is_rendered_and_shown_over_every_piece(tmp_path, c
                               "rows": [1, 29]}, r
 
 
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, version, request):
+    """Blender's render of the sequencer to an MP4 (the editor's cut) that shows a Reenact result
+    is signed: c2pa.edited, compositeWithTrainedAlgorithmicMedia, the strip and its timeline
+    frames; with the result muted nothing is signed; a Matroska render says it cannot be (before
+    2026-12-05 no render of the edit was signed)."""
+    import cv2
+    import numpy as np
+
+    frames, result, work = (tmp_path / n for n in ("shot", "result", "work"))
+    for d in (frames, result, work):
+        d.mkdir()
+    for i in range(12):
+        a = np.full((144, 176, 3), 20 * i, np.uint8)
+        cv2.imwrite(str(frames / "{:04d}.png".format(i)), a)
+        cv2.imwrite(str(result / "frame_{:06d}.png".format(i)), 255 - a)
+    r = _check("blender_signing_check.py", version, request, work, frames, result, work)
+    assert r["shown"] == [["shot Reenact Mouth", 5, 12]], r
+    s = r["signed"]
+    assert s["valid"] and s["line"].startswith(s["file"] + ": signed (C2PA, 1 Reenact strip(s) in it"), r
+    edited = s["actions"][-1]
+    assert edited[:2] == ["c2pa.edited", "compositeWithTrainedAlgorithmicMedia"], r
+    assert edited[2]["synthesised"] == [{"strip": "shot Reenact Mouth", "frames": "5-12", "actor": "shot Actor 0",
+                                         "region": "mouth"}], r
+    assert r["muted"] == {"line": None, "present": False}, r
+    assert r["mkv"]["line"].startswith(r["mkv"]["file"] + ": not signed: C2PA is written into MP4 and MOV"), r
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (timing.refuse_retimed): its clip frames no longer map one to one onto the

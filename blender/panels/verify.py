@@ -18,6 +18,9 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
         ed = blend.edit_scene(context).sequence_editor if blend.edit_scene(context) else None
         strip = ed.active_strip if ed else None
         layout.operator("reenact.verify_strip", icon="CHECKMARK")
+        signed = blend.edit_scene(context).get("reenact_last_signed") if blend.edit_scene(context) else None
+        if signed:  # the last render of the edit (blender/signing.py)
+            layout.label(text="Last render: " + str(signed), icon="LOCKED")
         raw = strip.get(blend.VERIFY_PROP) if strip is not None else None
         if not raw:
             layout.label(text="Not verified yet")
