@@ -4,6 +4,9 @@ one-second windows and the C2PA manifest of movies, images and folders of frames
 
 Exit status 0 when every file was read, whatever the verdict; 2 when a file could not be read
 (one line ``reenact: error: FILE: problem`` on stderr for each, the others are still reported).
+
+``reenact sign FILE...``: a cut finished in another editing system, holding Reenact's frames,
+signed with a C2PA manifest that says so and where (:func:`run_sign`).
 """
 
 import json
@@ -33,7 +36,70 @@ def add_parser(subparsers):
     p.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default 25)")
     p.add_argument("--no-manifest", action="store_true", help="skip the C2PA manifest")
     p.set_defaults(func=run)
+    s = subparsers.add_parser("sign", help="sign a cut that holds Reenact's frames (finished in another editing "
+                                           "system) with a C2PA manifest naming where they are")
+    s.add_argument("files", nargs="+", metavar="FILE", help="MP4 or MOV movie, PNG or JPEG image")
+    s.add_argument("--key", default=None, help="watermark key (default: Reenact's public key)")
+    s.add_argument("--sign-cert", default=None, metavar="CHAIN.pem",
+                   help="C2PA signing certificate chain (leaf first); default: the local chain, trusted by no one else")
+    s.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")
+    s.set_defaults(func=run_sign)
     return p
+
+
+def sign_cut(path, key=None, cert=None, sign_key=None, progress=None):
+    """Sign ``path`` (a movie or image holding Reenact's frames) with ``c2pa.edited``,
+    digitalSourceType ``compositeWithTrainedAlgorithmicMedia``, the watermark found in it as
+    soft binding and the synthesised seconds (frames, timecodes) as the action's parameters.
+    ValueError (one line naming the file) for a format C2PA is not written into, a file that
+    already carries a manifest, or one where no Reenact watermark is found: a manifest must not
+    claim what the file does not show. Returns (the verdict, the signing's dict)."""
+    import os
+
+    from .manifest import COMPOSITE_WITH_TRAINED, MIME_TYPES, read_manifest, sign_file
+    from .payload import Payload
+    from .verify import verify_path
+    from .watermark import DEFAULT_KEY
+
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in MIME_TYPES or os.path.isdir(path):
+        raise ValueError("{}: C2PA is written into MP4 and MOV movies and PNG and JPEG images".format(path))
+    had = read_manifest(path) if os.path.isfile(path) else None
+    if had is not None and had["present"]:
+        raise ValueError("{}: already carries a C2PA manifest (signed by {}): nothing added".format(
+            path, had.get("signer") or "?"))
+    r = verify_path(path, key=key or DEFAULT_KEY, manifest=False, progress=progress)
+    wm = r["watermark"]
+    if not wm["detected"] or not wm.get("payload"):
+        raise ValueError("{}: no Reenact watermark found (best score {:.1f}): not signed, as a manifest would claim "
+                         "frames the file does not show".format(path, wm["score"]))
+    pl = wm["payload"]
+    payload = Payload(int(pl["job_id"], 16), tool=pl["tool"], version=pl["version"])
+    parameters = {"synthesised_seconds": ["{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]],
+                  "synthesised_frames": ["{}-{}".format(a, b - 1) for a, b in wm["frame_ranges"]],
+                  "job_id": pl["job_id"]}
+    if r.get("timecode_ranges"):
+        parameters["synthesised_timecodes"] = ["{}-{}".format(a, b) for a, b in r["timecode_ranges"]]
+    info = sign_file(path, action="c2pa.edited", payload=payload, cert=cert, key=sign_key,
+                     parameters=parameters, source_type=COMPOSITE_WITH_TRAINED)
+    return r, info
+
+
+def run_sign(args):
+    errors = 0
+    for f in args.files:
+        try:
+            r, info = sign_cut(f, key=args.key, cert=args.sign_cert, sign_key=args.sign_key)
+        except (ValueError, OSError) as exc:
+            msg = " ".join(str(exc).split())
+            print("reenact: error: {}".format(msg if f in msg else "{}: {}".format(f, msg)), file=sys.stderr)
+            errors += 1
+            continue
+        wm = r["watermark"]
+        print("{}: signed (C2PA, {} bytes; Reenact's frames, job {}: {} s; signer {})".format(
+            f, info["bytes_added"], wm["payload"]["job_id"],
+            ", ".join("{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]), info["signer"]))
+    return 2 if errors else 0
 
 
 def run(args):

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``reenact sign``: a cut finished in another editing system (Reenact's frames re-encoded among
+the footage's, the render's manifest gone) signed with a C2PA manifest naming the seconds the
+watermark shows; refused for a file without the watermark, one already signed, and a format
+C2PA is not written into."""
+
+import os
+
+import pytest
+
+from reenact.provenance import watermark as wm
+from test_provenance import JOB, synthetic_clip, write_h264
+
+
+@pytest.fixture(autouse=True)
+def _c2pa_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("REENACT_C2PA_DIR", str(tmp_path_factory.getbasetemp() / "c2pa-chain"))
+
+
+@pytest.fixture(scope="module")
+def footage():
+    return synthetic_clip(90)
+
+
+def test_a_cut_holding_reenacts_frames_is_signed_with_their_seconds(tmp_path, footage, capsys):
+    from reenact.cli import main
+    from reenact.provenance.manifest import read_manifest
+    from reenact.provenance.verify import verify_path
+
+    pl = wm.make_payload(JOB)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if 30 <= i < 60 else f for i, f in enumerate(footage)]
+    cut = write_h264(str(tmp_path / "cut.mp4"), frames, crf=23)  # the editing system's export
+    assert not read_manifest(cut)["present"]
+    assert main(["sign", cut]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(cut + ": signed (C2PA") and "job {:010x}".format(JOB) in out and "1.00-2.00 s" in out, out
+    m = read_manifest(cut)
+    assert m["valid"], m
+    edited = m["actions"][-1]
+    assert edited["action"] == "c2pa.edited" and edited["digitalSourceType"].endswith("/compositeWithTrainedAlgorithmicMedia")
+    assert edited["parameters"]["synthesised_seconds"] == ["1.00-2.00"], edited
+    assert edited["parameters"]["job_id"] == "{:010x}".format(JOB)
+    assert m["soft_binding"]["value"].endswith("{:010x}".format(JOB))
+    r = verify_path(cut)  # the signed file still reads: the same seconds, the manifest valid
+    assert [list(x) for x in r["watermark"]["ranges"]] == [[1.0, 2.0]] and r["manifest"]["valid"]
+    # signed once: a second signing would replace the manifest, and is refused
+    assert main(["sign", cut]) == 2
+    assert "already carries a C2PA manifest" in capsys.readouterr().err
+
+
+def test_a_file_without_the_watermark_or_of_another_format_is_not_signed(tmp_path, footage, capsys):
+    from reenact.cli import main
+    from reenact.provenance.manifest import read_manifest
+
+    plain = write_h264(str(tmp_path / "plain.mp4"), footage[:45], crf=23)
+    size = os.path.getsize(plain)
+    assert main(["sign", plain]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reenact: error: {}: no Reenact watermark found".format(plain)) and err.count("\n") == 1, err
+    assert os.path.getsize(plain) == size and not read_manifest(plain)["present"]
+    mkv = tmp_path / "cut.mkv"
+    mkv.write_bytes(b"\x1a\x45\xdf\xa3")
+    assert main(["sign", str(mkv)]) == 2
+    assert "C2PA is written into MP4 and MOV movies and PNG and JPEG images" in capsys.readouterr().err
