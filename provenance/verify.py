@@ -150,4 +150,10 @@ def format_report(r):
                                        ", trusted by this machine's local root only"
                                        if m.get("trust_list") == "local root" else ", trusted"),
             m.get("signer"), " [{}]".format(", ".join(m["errors"])) if m["errors"] else "", acts or "none"))
+        for a in m["actions"]:  # what a signed edit declares synthesised (Blender's render, `reenact sign`)
+            p = a.get("parameters") or {}
+            said = ["'{}' frames {}".format(x.get("strip"), x.get("frames")) for x in p.get("synthesised") or []
+                    if isinstance(x, dict)] + ["{} s".format(x) for x in p.get("synthesised_seconds") or []]
+            if said:
+                lines.append("  declared synthesised: " + ", ".join(said))
     return "\n".join(lines)

@@ -43,6 +43,9 @@ def test_a_cut_holding_reenacts_frames_is_signed_with_their_seconds(tmp_path, fo
     assert m["soft_binding"]["value"].endswith("{:010x}".format(JOB))
     r = verify_path(cut)  # the signed file still reads: the same seconds, the manifest valid
     assert [list(x) for x in r["watermark"]["ranges"]] == [[1.0, 2.0]] and r["manifest"]["valid"]
+    from reenact.provenance.verify import format_report
+
+    assert "  declared synthesised: 1.00-2.00 s" in format_report(r).splitlines()
     # signed once: a second signing would replace the manifest, and is refused
     assert main(["sign", cut]) == 2
     assert "already carries a C2PA manifest" in capsys.readouterr().err
