@@ -65,8 +65,8 @@ def _copy_result(scene, result, piece):
         st = strips.new_movie(name=result.name, filepath=bpy.path.abspath(result.filepath), channel=channel,
                               frame_start=start)
     blend.project_relative(st)
-    for k in result.keys():
-        if k.startswith("reenact_") and k != "reenact_look_note":
+    for k in result.keys():  # (not its look's note, nor its Verify Strip's timeline ranges: the copy's own)
+        if k.startswith("reenact_") and k not in ("reenact_look_note", blend.VERIFY_PROP):
             st[k] = result[k]
     place(st, piece)
     keep, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=st)
@@ -162,8 +162,9 @@ def follow_shots(scene):
             changed = res.get("reenact_shot_name") != piece.name or list(res.get("reenact_shot_at", [])) != mine
         else:
             piece = named(res, "reenact_shot")
-            if piece is None:
-                continue  # its shot gone: its results are left alone
+            if piece is None or any(r != res and _same_result(r, res) and blend._timing(r) == blend._timing(piece)
+                                    for r in results + made):
+                continue  # its shot gone (or its piece gone, the piece left has this result): left alone
             changed = list(res.get("reenact_shot_at", mine)) != blend._timing(piece)
         group = _pieces_among(piece, ids[res["reenact_shot"]])
         known = set(res.get(PIECES, [res.get("reenact_shot_name")]))

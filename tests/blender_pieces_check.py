@@ -97,6 +97,12 @@ def main(clip, work):
     tr = actor_data.tracked_track([o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0])
     out["retracked"] = {"pieces": [p.name for p in shots.pieces(shot)], "results": results(),
                         "rows": [int(tr.frame_start), int(tr.n_frames)]}
+    # the editor deletes the second and third pieces (the third's result left behind): that result
+    # stays where it was, not moved onto the piece left, which has its own
+    for name in ("shot.001", "shot.002"):
+        blend.strips_of(scene).remove(scene.sequence_editor.strips_all[name])
+    bpy.context.view_layer.update()
+    out["piece_deleted"] = results()
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -240,6 +240,7 @@ def test_a_shot_cut_in_pieces_is_rendered_and_shown_over_every_piece(tmp_path, c
     assert r["retrack"] == ["FINISHED"], r
     assert r["retracked"] == {"pieces": ["shot", "shot.002", "shot.001"], "results": r["copy_removed"],
                               "rows": [1, 29]}, r
+    assert r["piece_deleted"] == r["copy_removed"], r  # its result left where it was
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
