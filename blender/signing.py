@@ -34,25 +34,38 @@ def _muted(strip):
 
 def synthesised_strips(scene, first, last):
     """[(strip, first frame, last frame)] of Reenact's result, restyle and preview strips that
-    show in timeline frames ``first..last`` (both included) of ``scene``'s sequencer."""
+    show in timeline frames ``first..last`` (both included) of ``scene``'s sequencer (inside a
+    meta strip: where the meta shows them)."""
     out = []
     for s in blend.all_strips(scene):
         if not (s.get("reenact_shot") or "reenact_result" in s or blend.is_preview(s)):
             continue
         a, b = max(int(s.frame_final_start), first), min(int(s.frame_final_end) - 1, last)
+        meta = s.parent_meta()
+        while meta is not None:
+            a, b = max(a, int(meta.frame_final_start)), min(b, int(meta.frame_final_end) - 1)
+            meta = meta.parent_meta()
         if a <= b and not _muted(s):
             out.append((s, a, b))
     return sorted(out, key=lambda t: (t[1], t[0].channel))
 
 
-def sign_render(scene):
-    """Sign the movie ``scene`` just rendered when Reenact's strips show in it; returns the
-    record (also kept as the scene's ``reenact_last_signed``) or None when there was nothing to
-    sign. Never raises: a failure is the record's line."""
+#: the frames each scene's render wrote (render_write), so that only a render that wrote its
+#: movie is signed: a still render (F12) with a movie output writes nothing, and the movie of
+#: an earlier render must not be signed for it
+_WRITTEN = {}
+
+
+def sign_render(scene, frames=None):
+    """Sign the movie ``scene`` just rendered (timeline ``frames`` written; default the scene's
+    range) when Reenact's strips show in it; returns the record (also kept as the scene's
+    ``reenact_last_signed``) or None when there was nothing to sign. Never raises: a failure is
+    the record's line."""
     r = scene.render
     if not (r.use_sequencer and scene.sequence_editor is not None and r.is_movie_format):
         return None
-    shown = synthesised_strips(scene, int(scene.frame_start), int(scene.frame_end))
+    first, last = (min(frames), max(frames)) if frames else (int(scene.frame_start), int(scene.frame_end))
+    shown = synthesised_strips(scene, first, last)
     if not shown:
         return None
     path = bpy.path.abspath(r.frame_path(frame=int(scene.frame_start)))
@@ -79,21 +92,40 @@ def sign_render(scene):
 
 
 @bpy.app.handlers.persistent
+def on_render_init(scene, *args):
+    _WRITTEN.pop(scene.name, None)
+
+
+@bpy.app.handlers.persistent
+def on_render_write(scene, *args):
+    _WRITTEN.setdefault(scene.name, set()).add(int(scene.frame_current))
+
+
+@bpy.app.handlers.persistent
 def on_render_complete(scene, *args):
+    written = _WRITTEN.pop(scene.name, None)
     prefs = props.preferences()
-    if prefs is not None and not prefs.sign_renders:
-        return
+    if not written or (prefs is not None and not prefs.sign_renders):
+        return  # (a still render: no movie written now)
     try:
-        sign_render(scene)
+        sign_render(scene, written)
     except Exception as exc:  # (a handler never raises into Blender's render)
         print("Reenact: the render was not signed: {}".format(exc))
 
 
+HANDLERS = (("render_init", on_render_init), ("render_write", on_render_write),
+            ("render_complete", on_render_complete), ("render_cancel", on_render_init))
+
+
 def register():
-    if on_render_complete not in bpy.app.handlers.render_complete:
-        bpy.app.handlers.render_complete.append(on_render_complete)
+    for kind, fn in HANDLERS:
+        handlers = getattr(bpy.app.handlers, kind)
+        if fn not in handlers:
+            handlers.append(fn)
 
 
 def unregister():
-    if on_render_complete in bpy.app.handlers.render_complete:
-        bpy.app.handlers.render_complete.remove(on_render_complete)
+    for kind, fn in HANDLERS:
+        handlers = getattr(bpy.app.handlers, kind)
+        if fn in handlers:
+            handlers.remove(fn)

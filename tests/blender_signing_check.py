@@ -50,6 +50,13 @@ def main(frames, result, work):
     res.mute = False
     path, line = render("cut_mkv_", "MKV")
     out["mkv"] = {"file": os.path.basename(path), "line": line}
+    # a still render (F12) with the movie output writes no movie: the earlier one is not signed again
+    scene.render.ffmpeg.format = "MPEG4"
+    scene.render.filepath = os.path.join(work, "muted_")
+    del scene["reenact_last_signed"]
+    bpy.ops.render.render()
+    out["still"] = {"line": scene.get("reenact_last_signed"),
+                    "present": read_manifest(os.path.join(work, "muted_0001-0012.mp4"))["present"]}
     out["shown"] = [[s.name, a, b] for s, a, b in signing.synthesised_strips(scene, 1, 12)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

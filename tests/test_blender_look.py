@@ -269,6 +269,7 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
                                          "region": "mouth"}], r
     assert r["muted"] == {"line": None, "present": False}, r
     assert r["mkv"]["line"].startswith(r["mkv"]["file"] + ": not signed: C2PA is written into MP4 and MOV"), r
+    assert r["still"] == {"line": None, "present": False}, r  # a still render signs no earlier movie
 
 
 def test_a_retimed_shot_is_refused_before_any_work():
