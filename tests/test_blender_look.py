@@ -272,6 +272,21 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
     assert r["still"] == {"line": None, "present": False}, r  # a still render signs no earlier movie
 
 
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, carphone, version, request):
+    """A compositor's reel: Render Edited Actors renders every actor with edits, one after the
+    other in one job, each into its own result strip over its shot, and leaves an actor without
+    edits alone (before 2026-12-05: one Render Performance per shot)."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_batch_check.py", version, request, work, clip, work)
+    assert r["no_edits"].endswith("no actor of scene 'Scene' has edits (keys or a transfer): nothing to render"), r
+    assert r["render"] == ["FINISHED"], r
+    assert r["results"] == [["shot A Reenact Mouth", 2, 1, 31, "shot A Actor 0"],
+                            ["shot B Reenact Mouth", 2, 31, 61, "shot B Actor 0"]], r  # none over shot C
+    assert min(r["changed"].values()) > 1.0, r  # each edited frame rendered
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (timing.refuse_retimed): its clip frames no longer map one to one onto the

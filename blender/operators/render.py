@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Render Performance and Preview Frame: the actor's performance (read from its curves) becomes
 photoreal footage composited into the original frames, as a new strip above the original
-(see docs/compositing.md)."""
+(see docs/compositing.md); Render Edited Actors: every edited actor of the scene in one job."""
 
 import os
 import time
@@ -540,4 +540,107 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
         forget()
 
 
-classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame)
+# --------------------------------------------------------------------------- Render Edited Actors
+# every actor of the scene whose performance was edited (keys, a transfer) rendered one after the
+# other in one job, with one progress bar and Esc, each into its own result strip as Render
+# Performance makes it: a compositor's reel of dubbed shots in one go instead of one click a shot
+
+class _ActorRender:
+    """Render Performance's options for one actor (its defaults, the batch's region and output):
+    what its ``prepare`` and ``apply`` read and keep, reporting through the batch operator."""
+
+    def __init__(self, op, name):
+        empty = {bpy.props.BoolProperty: False, bpy.props.IntProperty: 0, bpy.props.FloatProperty: 0.0,
+                 bpy.props.StringProperty: ""}
+        for key, prop in REENACT_OT_render_performance.__annotations__.items():  # (the declared properties)
+            kw = getattr(prop, "keywords", {})
+            items = kw.get("items")
+            default = kw["default"] if "default" in kw else (
+                items[0][0] if items else empty.get(getattr(prop, "function", None)))
+            setattr(self, key, default)
+        self.region, self.output, self.lossless, self.cpu = op.region, op.output, op.lossless, op.cpu
+        self.actor, self.mouth = name, "AUTO"
+        self._op = op
+
+    def report(self, level, message):
+        self._op.report(level, message)
+
+
+def edited_actors(scene):
+    """The actors of ``scene`` whose curves differ from their Track (keys, a transfer), in the
+    order of their strips on the timeline; an actor whose Track cannot be read is left out."""
+    out = []
+    for ob in actor_data.actor_objects(scene):
+        try:
+            tracked = actor_data.load_actor_track(ob)
+            if layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked):
+                _scene, strip = actor_data.actor_strip(ob)
+                out.append((int(strip.frame_final_start), int(strip.channel), ob.name))
+        except EXPECTED:
+            continue
+    return [name for _f, _c, name in sorted(out)]
+
+
+def batch_job(jobs, progress):
+    """Worker thread (no bpy): each actor's render job in turn, one progress over them all."""
+    results = []
+    for k, (name, (func, args, kwargs)) in enumerate(jobs):
+        def step(done, total, message="", k=k, name=name):
+            frac = done / total if total else 0.0
+            return progress(int((k + frac) * 1000), 1000 * len(jobs), "'{}' ({}/{}) {}".format(
+                name, k + 1, len(jobs), message).strip())
+
+        results.append(func(*args, progress=step, **kwargs))
+    return results
+
+
+class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
+    """Render every actor of the scene whose performance was edited (keys, a transfer), one after
+    the other, each into its own result strip above its shot"""
+
+    bl_idname = "reenact.render_edited"
+    bl_label = "Render Edited Actors"
+    bl_options = {"REGISTER", "UNDO"}
+
+    region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
+    output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
+    cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
+
+    job_label = "Rendering"
+    cancel_note = "the frames already rendered are kept (cache and frame folders); run it again to resume"
+
+    @classmethod
+    def poll(cls, context):
+        scene = blend.edit_scene(context)
+        if scene is None or not actor_data.actor_objects(scene):
+            cls.poll_message_set("Track an actor first")
+            return False
+        return True
+
+    def prepare(self, context):
+        """Main thread: each edited actor's render planned as Render Performance plans it (its
+        checks first, so a bad actor stops the batch before any work, naming the actor)."""
+        names = edited_actors(blend.edit_scene(context))
+        if not names:
+            raise ValueError("no actor of scene '{}' has edits (keys or a transfer): nothing to render".format(
+                blend.edit_scene(context).name))
+        self._plans, jobs = [], []
+        for name in names:
+            plan = _ActorRender(self, name)
+            try:
+                jobs.append((name, REENACT_OT_render_performance.prepare(plan, context)))
+            except EXPECTED as exc:
+                raise ValueError("actor '{}': {}".format(name, exc)) from None
+            self._plans.append(plan)
+        return batch_job, (jobs,), {}
+
+    def apply(self, context, results):
+        for plan, summary in zip(self._plans, results):
+            REENACT_OT_render_performance.apply(plan, context, summary)
+        report(self, "INFO", "rendered {} edited actor(s): {}".format(
+            len(results), ", ".join("'{}'".format(p.actor) for p in self._plans)))
+
+
+
+classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame, REENACT_OT_render_edited)

@@ -98,6 +98,7 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
             row = layout.row(align=True)
             row.operator("reenact.render_performance", icon="RENDER_ANIMATION")
             row.operator("reenact.preview_frame", text="Preview", icon="RESTRICT_VIEW_OFF")
+            layout.operator("reenact.render_edited", icon="RENDERLAYERS")  # (every edited actor, in one job)
         if ob.get("reenact_last_render"):
             layout.label(text=str(ob["reenact_last_render"]), icon="SEQUENCE")
         img = bpy.data.images.get("Reenact Training Preview")
