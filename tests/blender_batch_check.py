@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): three tracked
-shots, two of them edited. Render Edited Actors renders those two in one job, each into its own
-result strip over its shot, and leaves the third alone; with no edits it refuses in one line.
-Prints RESULT <json>."""
+"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): four tracked
+shots, three of them edited, one a two-shot with one of its two actors edited. Render Edited
+Actors renders those three in one job, each into its own result strip over its shot (the
+two-shot's actors together), and leaves the fourth alone; with no edits it refuses in one
+line. Prints RESULT <json>."""
 
 import json
 import os
@@ -19,14 +20,21 @@ def main(clip, work):
 
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
-    scene.frame_start, scene.frame_end = 1, 90
+    scene.frame_start, scene.frame_end = 1, 120
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "reel.blend"))
     scene = bpy.context.scene
     strips = blend.strips_of(scene)
-    for k, name in enumerate(("shot A", "shot B", "shot C")):
-        s = strips.new_movie(name=name, filepath=clip, channel=1, frame_start=1 + 30 * k)
+    from reenact.video import VideoWriter, open_video
+
+    two = os.path.join(work, "two.mp4")  # a two-shot: the clip beside its mirror image
+    with open_video(str(clip)) as src, VideoWriter(two, 30, (2 * src.width, src.height), crf=10) as w:
+        for _i, f in src.iter_frames():
+            w.write(np.concatenate([f, f[:, ::-1]], 1))
+    for k, (name, path, faces) in enumerate((("shot A", clip, 1), ("shot B", clip, 1), ("shot C", clip, 1),
+                                              ("shot D", two, 2))):
+        s = strips.new_movie(name=name, filepath=str(path), channel=1, frame_start=1 + 30 * k)
         scene.sequence_editor.active_strip = s
-        assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+        assert bpy.ops.reenact.track_strip(max_faces=faces) == {"FINISHED"}
 
     def run_op(op, **kw):
         try:
@@ -35,8 +43,9 @@ def main(clip, work):
             return str(exc).strip().splitlines()[-1]
 
     out = {"no_edits": run_op(bpy.ops.reenact.render_edited)}
-    actors = {o.reenact.strip_name: o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor}
-    for name, f in (("shot A", 5), ("shot B", 40)):  # clip frames 4 and 9
+    actors = {o.reenact.strip_name: o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor
+              and o.reenact.actor_index == 0}
+    for name, f in (("shot A", 5), ("shot B", 40), ("shot D", 100)):  # clip frames 4, 9 and 9
         kb = actors[name].data.shape_keys.key_blocks["jawOpen"]
         kb.value = 1.0
         kb.keyframe_insert("value", frame=f)

@@ -274,16 +274,19 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
 def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, carphone, version, request):
-    """A compositor's reel: Render Edited Actors renders every actor with edits, one after the
-    other in one job, each into its own result strip over its shot, and leaves an actor without
-    edits alone (before 2026-12-05: one Render Performance per shot)."""
+    """A compositor's reel: Render Edited Actors renders every actor with edits, one shot after
+    the other in one job, each into its own result strip over its shot (a two-shot's actors
+    together), and leaves an actor without edits alone (before 2026-12-05: one Render
+    Performance per shot)."""
     clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
     r = _check("blender_batch_check.py", version, request, work, clip, work)
     assert r["no_edits"].endswith("no actor of scene 'Scene' has edits (keys or a transfer): nothing to render"), r
     assert r["render"] == ["FINISHED"], r
     assert r["results"] == [["shot A Reenact Mouth", 2, 1, 31, "shot A Actor 0"],
-                            ["shot B Reenact Mouth", 2, 31, 61, "shot B Actor 0"]], r  # none over shot C
+                            ["shot B Reenact Mouth", 2, 31, 61, "shot B Actor 0"],
+                            ["shot D Reenact Mouth (all actors)", 2, 91, 121, "*shot D"]], r  # none over shot C;
+    # the two-shot's actors in one result, so that neither hides the other
     assert min(r["changed"].values()) > 1.0, r  # each edited frame rendered
 
 

@@ -595,8 +595,9 @@ def batch_job(jobs, progress):
 
 
 class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
-    """Render every actor of the scene whose performance was edited (keys, a transfer), one after
-    the other, each into its own result strip above its shot"""
+    """Render every actor of the scene whose performance was edited (keys, a transfer), one shot
+    after the other, each into its own result strip above its shot (the actors of a two-shot
+    together, as Every Actor of the Strip)"""
 
     bl_idname = "reenact.render_edited"
     bl_label = "Render Edited Actors"
@@ -625,9 +626,17 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
         if not names:
             raise ValueError("no actor of scene '{}' has edits (keys or a transfer): nothing to render".format(
                 blend.edit_scene(context).name))
-        self._plans, jobs = [], []
+        self._plans, jobs, strips = [], [], set()
+        scene = blend.edit_scene(context)
         for name in names:
             plan = _ActorRender(self, name)
+            ob = bpy.data.objects[name]
+            if ob.reenact.strip_name in strips:
+                continue  # (rendered with the strip's first edited actor, below)
+            strips.add(ob.reenact.strip_name)
+            # a two-shot: every actor of the strip in one result, each its own performance (Every
+            # Actor of the Strip), so that neither result hides the other
+            plan.all_actors = bool(farm.other_actors(ob, scene, actor_data.actor_strip(ob)[1]))
             try:
                 jobs.append((name, REENACT_OT_render_performance.prepare(plan, context)))
             except EXPECTED as exc:
@@ -638,8 +647,9 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
     def apply(self, context, results):
         for plan, summary in zip(self._plans, results):
             REENACT_OT_render_performance.apply(plan, context, summary)
-        report(self, "INFO", "rendered {} edited actor(s): {}".format(
-            len(results), ", ".join("'{}'".format(p.actor) for p in self._plans)))
+        report(self, "INFO", "rendered {} shot(s) of edited actors: {}".format(
+            len(results), ", ".join("'{}'{}".format(p.actor, " with the other actors of its strip" if p._all else "")
+                                    for p in self._plans)))
 
 
 
