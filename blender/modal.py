@@ -123,6 +123,12 @@ class ModalJobMixin:
             job.join()
             self._cleanup(context)
             report(self, "WARNING", "{} cancelled, {}".format(self.job_label.lower(), self.cancel_note))
+            partial = getattr(self, "apply_partial", None)  # (a job of several parts keeps those done)
+            if partial is not None and job.result is not None:
+                try:
+                    partial(context, job.result)
+                except (ValueError, OSError, RuntimeError) as exc:
+                    report(self, "ERROR", exc)
             return {"CANCELLED"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}

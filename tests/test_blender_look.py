@@ -290,6 +290,28 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     assert min(r["changed"].values()) > 1.0, r  # each edited frame rendered
 
 
+def test_render_edited_actors_keeps_the_shots_done_before_esc():
+    """Esc during Render Edited Actors: the job returns the renders done before it, and the
+    operator gives them their strips (``apply_partial``); the shot being rendered is dropped."""
+    from conftest import run_py
+
+    code = (
+        "from reenact.blender.operators.render import batch_job\n"
+        "from reenact.progress import Cancelled\n"
+        "def ok(progress=None):\n"
+        "    progress(1, 1, 'done')\n"
+        "    return 'A'\n"
+        "def esc(progress=None):\n"
+        "    raise Cancelled()\n"
+        "seen = []\n"
+        "print('DONE', batch_job([('a', (ok, (), {})), ('b', (esc, (), {})), ('c', (ok, (), {}))],\n"
+        "                        lambda d, t, m: seen.append((d, t, m)) or True), seen)\n")
+    res = run_py(code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("DONE")]
+    assert line and line[0] == "DONE ['A'] [(1000, 3000, \"'a' (1/3) done\")]", res.stdout
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (timing.refuse_retimed): its clip frames no longer map one to one onto the

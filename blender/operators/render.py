@@ -582,7 +582,10 @@ def edited_actors(scene):
 
 
 def batch_job(jobs, progress):
-    """Worker thread (no bpy): each actor's render job in turn, one progress over them all."""
+    """Worker thread (no bpy): each actor's render job in turn, one progress over them all.
+    Returns the summaries of the renders done (all of them, or those before Esc)."""
+    from ...progress import Cancelled
+
     results = []
     for k, (name, (func, args, kwargs)) in enumerate(jobs):
         def step(done, total, message="", k=k, name=name):
@@ -590,7 +593,10 @@ def batch_job(jobs, progress):
             return progress(int((k + frac) * 1000), 1000 * len(jobs), "'{}' ({}/{}) {}".format(
                 name, k + 1, len(jobs), message).strip())
 
-        results.append(func(*args, progress=step, **kwargs))
+        try:
+            results.append(func(*args, progress=step, **kwargs))
+        except Cancelled:  # the shots done keep their strips (apply_partial)
+            break
     return results
 
 
@@ -609,7 +615,8 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
 
     job_label = "Rendering"
-    cancel_note = "the frames already rendered are kept (cache and frame folders); run it again to resume"
+    cancel_note = "the shots rendered before it get their strips; the frames already rendered are kept (cache " \
+                  "and frame folders): run it again to resume"
 
     @classmethod
     def poll(cls, context):
@@ -643,6 +650,11 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
                 raise ValueError("actor '{}': {}".format(name, exc)) from None
             self._plans.append(plan)
         return batch_job, (jobs,), {}
+
+    def apply_partial(self, context, results):
+        """Esc: the shots rendered before it get their strips."""
+        if results:
+            self.apply(context, results)
 
     def apply(self, context, results):
         for plan, summary in zip(self._plans, results):
