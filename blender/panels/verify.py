@@ -41,6 +41,13 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
             acts = ", ".join(a.get("action", "?") for a in m.get("actions") or [])
             if acts:
                 col.label(text="Actions: " + acts)
+            for a in m.get("actions") or []:  # what a signed edit declares synthesised
+                p = a.get("parameters") or {}
+                for x in p.get("synthesised") or []:
+                    if isinstance(x, dict):
+                        col.label(text="Declared: '{}' frames {}".format(x.get("strip"), x.get("frames")))
+                for x in p.get("synthesised_seconds") or []:
+                    col.label(text="Declared: {} s".format(x))
         else:
             col.label(text="C2PA: no manifest")
         ms = res.get("manifests")
