@@ -101,16 +101,28 @@ def on_render_write(scene, *args):
     _WRITTEN.setdefault(scene.name, set()).add(int(scene.frame_current))
 
 
+def _sign_named(name, written):
+    scene = bpy.data.scenes.get(name)
+    if scene is None:
+        return None
+    try:
+        sign_render(scene, written)
+    except Exception as exc:  # (never raises into Blender)
+        print("Reenact: the render was not signed: {}".format(exc))
+    return None
+
+
 @bpy.app.handlers.persistent
 def on_render_complete(scene, *args):
     written = _WRITTEN.pop(scene.name, None)
     prefs = props.preferences()
     if not written or (prefs is not None and not prefs.sign_renders):
         return  # (a still render: no movie written now)
-    try:
-        sign_render(scene, written)
-    except Exception as exc:  # (a handler never raises into Blender's render)
-        print("Reenact: the render was not signed: {}".format(exc))
+    if bpy.app.background:  # blender -b: the render ran on the main thread, the movie is closed
+        _sign_named(scene.name, written)
+    else:  # the UI renders in a job thread: Blender data is only written on the main thread
+        name = scene.name
+        bpy.app.timers.register(lambda: _sign_named(name, written), first_interval=0.0)
 
 
 HANDLERS = (("render_init", on_render_init), ("render_write", on_render_write),
