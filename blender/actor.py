@@ -403,13 +403,20 @@ def clip_range(strip):
     return max(a, 0), b
 
 
-def untracked_note(strip, track):
-    """A warning when ``strip`` shows frames its actor's ``track`` does not cover (the strip
-    extended after tracking: those frames stay the footage as it is), else ''."""
+def untracked_parts(strip, track):
+    """['21-30', ...]: the timeline frames ``strip`` shows that ``track`` does not cover."""
     a, b = clip_range(strip)
     t0, t1 = int(track.frame_start), int(track.frame_start) + int(track.n_frames)
     start = int(strip.frame_start)
-    parts = ["{}-{}".format(start + lo, start + hi - 1) for lo, hi in ((a, min(b, t0)), (max(a, t1), b)) if lo < hi]
+    return ["{}-{}".format(start + lo, start + hi - 1) for lo, hi in ((a, min(b, t0)), (max(a, t1), b)) if lo < hi]
+
+
+def untracked_note(strip, track):
+    """A warning when ``strip`` shows frames its actor's ``track`` does not cover (the strip
+    extended after tracking: those frames stay the footage as it is), else ''."""
+    parts = untracked_parts(strip, track)
+    start = int(strip.frame_start)
+    t0, t1 = int(track.frame_start), int(track.frame_start) + int(track.n_frames)
     if not parts:
         return ""
     return ("strip '{}' shows frames {} that its actor's Track does not cover (tracked: {}-{}); they stay the "

@@ -196,7 +196,8 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     # the sample clip's focal length comes out 36 % longer, and the keyed head would sit in another camera)
     k = r["kept"]
     assert r["retrack_keeping"] == ["FINISHED"] and k["actors"] == 1 and k["name"] == "shot Actor 0", r
-    assert k["rows"] == 30 and k["note"] == "" and k["layers"] is True, r
+    assert k["rows"] == 30 and k["note"] == "" and k["panel"] == "" and k["layers"] is True, r
+    assert r["panel"] == "21-30", r  # the Track panel's "Frames 21-30 are not tracked" before
     assert k["edited"] == [5, 8, 9] and k["jaw5"] == 0.9 and k["rest_off"] < 1e-4, r
     assert k["model"] == "//models/fine.onnx" and k["driver"] == "driver", r
     assert k["driver_rows"] == [float(i) for i in range(20)] + [-1.0] * 10, r

@@ -38,13 +38,28 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
             layout.operator("reenact.track_strip", icon="TRACKING")
             from ..actor import actor_objects
 
-            if strip is not None and any(o.reenact.strip_name == strip.name for o in actor_objects(scene)):
+            mine = [o for o in actor_objects(scene) if strip is not None and o.reenact.strip_name == strip.name]
+            if mine:
+                untracked = _untracked(strip, mine[0])
+                if untracked:  # the shot extended after tracking: say so where the fix is
+                    layout.label(text="Frames {} are not tracked".format(untracked), icon="ERROR")
                 # tracking a strip again refuses to drop its actors' edits: these carry or replace them
                 col = layout.column(align=True)
                 op = col.operator("reenact.track_strip", text="Track Again, Keeping Edits", icon="FILE_REFRESH")
                 op.keep_edits = True
                 op = col.operator("reenact.track_strip", text="Track Again, Replacing Edits", icon="TRASH")
                 op.replace_edits = True
+
+
+def _untracked(strip, ob):
+    """'21-30' (timeline frames) of ``strip`` that its actor ``ob``'s Track does not cover, or ''."""
+    from .. import actor as actor_data
+
+    try:
+        track = actor_data.tracked_track(ob)  # (memoised by the file's size and time: cheap to draw)
+    except (ValueError, OSError):
+        return ""
+    return " and ".join(actor_data.untracked_parts(strip, track))
 
 
 class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
