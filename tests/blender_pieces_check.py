@@ -97,8 +97,13 @@ def main(clip, work):
     tr = actor_data.tracked_track([o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0])
     out["retracked"] = {"pieces": [p.name for p in shots.pieces(shot)], "results": results(),
                         "rows": [int(tr.frame_start), int(tr.n_frames)]}
-    # the editor deletes the second and third pieces (the third's result left behind): that result
-    # stays where it was, not moved onto the piece left, which has its own
+    # rendered again as a movie: one movie strip over each piece (the copy removed before is made
+    # again: a render covers every piece)
+    out["movie"] = run_op(bpy.ops.reenact.render_performance, region="mouth", output="MOVIE")
+    out["movie_results"] = sorted([s.name, s.type, span(s), s.get("reenact_shot_name")]
+                                  for s in blend.all_strips(scene) if s.get("reenact_shot"))
+    # the editor deletes the second and third pieces (their results left behind): those results
+    # stay where they were, not moved onto the piece left, which has its own
     for name in ("shot.001", "shot.002"):
         blend.strips_of(scene).remove(scene.sequence_editor.strips_all[name])
     bpy.context.view_layer.update()

@@ -241,7 +241,13 @@ def test_a_shot_cut_in_pieces_is_rendered_and_shown_over_every_piece(tmp_path, c
     assert r["retrack"] == ["FINISHED"], r
     assert r["retracked"] == {"pieces": ["shot", "shot.002", "shot.001"], "results": r["copy_removed"],
                               "rows": [1, 29]}, r
-    assert r["piece_deleted"] == r["copy_removed"], r  # its result left where it was
+    # rendered again as a movie: a movie strip over each of the three pieces
+    assert r["movie"] == ["FINISHED"], r
+    assert r["movie_results"] == [["shot Reenact Mouth", "MOVIE", [2, 8, 1], "shot"],
+                                  ["shot Reenact Mouth.001", "MOVIE", [10, 18, 3], "shot.002"],
+                                  ["shot Reenact Mouth.002", "MOVIE", [26, 41, 11], "shot.001"]], r
+    # two pieces deleted: their results left where they were, not moved onto the piece left
+    assert r["piece_deleted"] == [[n, 2, sp, p] for n, _t, sp, p in r["movie_results"]], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
