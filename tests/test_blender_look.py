@@ -297,11 +297,20 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     assert min(r["changed"].values()) > 1.0, r  # each edited frame rendered
 
 
+def _printed(code, prefix):
+    """The line starting with ``prefix`` that ``code`` prints in a fresh Python (it must run)."""
+    from conftest import run_py
+
+    res = run_py(code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith(prefix)]
+    assert lines, res.stdout[-2000:]
+    return lines[0]
+
+
 def test_render_edited_actors_keeps_the_shots_done_before_esc():
     """Esc during Render Edited Actors: the job returns the renders done before it, and the
     operator gives them their strips (``apply_partial``); the shot being rendered is dropped."""
-    from conftest import run_py
-
     code = (
         "from reenact.blender.operators.render import batch_job\n"
         "from reenact.progress import Cancelled\n"
@@ -313,10 +322,7 @@ def test_render_edited_actors_keeps_the_shots_done_before_esc():
         "seen = []\n"
         "print('DONE', batch_job([('a', (ok, (), {})), ('b', (esc, (), {})), ('c', (ok, (), {}))],\n"
         "                        lambda d, t, m: seen.append((d, t, m)) or True), seen)\n")
-    res = run_py(code)
-    assert res.returncode == 0, res.stderr[-2000:]
-    line = [ln for ln in res.stdout.splitlines() if ln.startswith("DONE")]
-    assert line and line[0] == "DONE ['A'] [(1000, 3000, \"'a' (1/3) done\")]", res.stdout
+    assert _printed(code, "DONE") == "DONE ['A'] [(1000, 3000, \"'a' (1/3) done\")]"
 
 
 def test_a_retimed_shot_is_refused_before_any_work():
@@ -325,8 +331,6 @@ def test_a_retimed_shot_is_refused_before_any_work():
     timeline, and the result strip would play at the clip's speed over it (before 2026-12-05 only
     tracking checked). Blender's headless module crashes adding retiming keys, so the strip is a
     stand-in with the attributes the check reads."""
-    from conftest import run_py
-
     code = (
         "from types import SimpleNamespace as S\n"
         "from reenact.blender import timing\n"
@@ -335,10 +339,8 @@ def test_a_retimed_shot_is_refused_before_any_work():
         "    timing.refuse_retimed(S(name='shot', retiming_keys=[1, 2, 3]))\n"
         "except ValueError as e:\n"
         "    print('REFUSED', e)\n")
-    res = run_py(code)
-    assert res.returncode == 0, res.stderr[-2000:]
-    line = [ln for ln in res.stdout.splitlines() if ln.startswith("REFUSED")]
-    assert line and "strip 'shot' is retimed" in line[0] and "result strip would not follow" in line[0], res.stdout
+    line = _printed(code, "REFUSED")
+    assert "strip 'shot' is retimed" in line and "result strip would not follow" in line, line
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
