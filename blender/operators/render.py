@@ -567,18 +567,19 @@ class _ActorRender:
 
 
 def edited_actors(scene):
-    """The actors of ``scene`` whose curves differ from their Track (keys, a transfer), in the
-    order of their strips on the timeline; an actor whose Track cannot be read is left out."""
-    out = []
+    """(the actors of ``scene`` whose curves differ from their Track (keys, a transfer), in the
+    order of their strips on the timeline; [(actor, why)] of those left out: a Track or strip
+    that cannot be found)."""
+    out, skipped = [], []
     for ob in actor_data.actor_objects(scene):
         try:
             tracked = actor_data.load_actor_track(ob)
             if layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked):
                 _scene, strip = actor_data.actor_strip(ob)
                 out.append((int(strip.frame_final_start), int(strip.channel), ob.name))
-        except EXPECTED:
-            continue
-    return [name for _f, _c, name in sorted(out)]
+        except EXPECTED as exc:
+            skipped.append((ob.name, str(exc)))
+    return [name for _f, _c, name in sorted(out)], skipped
 
 
 def batch_job(jobs, progress):
@@ -629,18 +630,20 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
     def prepare(self, context):
         """Main thread: each edited actor's render planned as Render Performance plans it (its
         checks first, so a bad actor stops the batch before any work, naming the actor)."""
-        names = edited_actors(blend.edit_scene(context))
+        names, skipped = edited_actors(blend.edit_scene(context))
+        for name, why in skipped:  # (said, not hidden: an actor left out of the reel)
+            report(self, "WARNING", "actor '{}' left out: {}".format(name, why))
         if not names:
             raise ValueError("no actor of scene '{}' has edits (keys or a transfer): nothing to render".format(
                 blend.edit_scene(context).name))
         self._plans, jobs, strips = [], [], set()
         scene = blend.edit_scene(context)
         for name in names:
-            plan = _ActorRender(self, name)
             ob = bpy.data.objects[name]
             if ob.reenact.strip_name in strips:
                 continue  # (rendered with the strip's first edited actor, below)
             strips.add(ob.reenact.strip_name)
+            plan = _ActorRender(self, name)
             # a two-shot: every actor of the strip in one result, each its own performance (Every
             # Actor of the Strip), so that neither result hides the other
             plan.all_actors = bool(farm.other_actors(ob, scene, actor_data.actor_strip(ob)[1]))
@@ -661,8 +664,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             REENACT_OT_render_performance.apply(plan, context, summary)
         report(self, "INFO", "rendered {} shot(s) of edited actors: {}".format(
             len(results), ", ".join("'{}'{}".format(p.actor, " with the other actors of its strip" if p._all else "")
-                                    for p in self._plans)))
-
+                                    for p in self._plans[:len(results)])))
 
 
 classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame, REENACT_OT_render_edited)
