@@ -20,7 +20,7 @@ def main(clip, work):
 
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
-    scene.frame_start, scene.frame_end = 1, 120
+    scene.frame_start, scene.frame_end = 1, 150
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "reel.blend"))
     scene = bpy.context.scene
     strips = blend.strips_of(scene)
@@ -31,7 +31,7 @@ def main(clip, work):
         for _i, f in src.iter_frames():
             w.write(np.concatenate([f, f[:, ::-1]], 1))
     for k, (name, path, faces) in enumerate((("shot A", clip, 1), ("shot B", clip, 1), ("shot C", clip, 1),
-                                              ("shot D", two, 2))):
+                                              ("shot D", two, 2), ("shot E", clip, 1))):
         s = strips.new_movie(name=name, filepath=str(path), channel=1, frame_start=1 + 30 * k)
         scene.sequence_editor.active_strip = s
         assert bpy.ops.reenact.track_strip(max_faces=faces) == {"FINISHED"}
@@ -45,10 +45,11 @@ def main(clip, work):
     out = {"no_edits": run_op(bpy.ops.reenact.render_edited)}
     actors = {o.reenact.strip_name: o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor
               and o.reenact.actor_index == 0}
-    for name, f in (("shot A", 5), ("shot B", 40), ("shot D", 100)):  # clip frames 4, 9 and 9
+    for name, f in (("shot A", 5), ("shot B", 40), ("shot D", 100), ("shot E", 125)):  # clip frames 4, 9, 9, 4
         kb = actors[name].data.shape_keys.key_blocks["jawOpen"]
         kb.value = 1.0
         kb.keyframe_insert("value", frame=f)
+    strips.remove(scene.sequence_editor.strips_all["shot E"])  # an edited actor's strip deleted
     out["render"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
     out["results"] = sorted([s.name, s.channel, int(s.frame_final_start), int(s.frame_final_end), s.get("reenact_actor")]
                             for s in blend.all_strips(scene) if s.get("reenact_shot"))

@@ -27,6 +27,7 @@ def _check(script, version, request, tmp_path, *args):
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
     assert "{}.{}".format(*r["version"][:2]) == version
+    r["_stdout"] = res.stdout  # (what the operators reported: background Blender prints it)
     return r
 
 
@@ -295,6 +296,9 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
                             ["shot D Reenact Mouth (all actors)", 2, 91, 121, "*shot D"]], r  # none over shot C;
     # the two-shot's actors in one result, so that neither hides the other
     assert min(r["changed"].values()) > 1.0, r  # each edited frame rendered
+    # an edited actor whose strip is gone is left out, and said so
+    assert "Warning: Reenact: actor 'shot E Actor 0' left out: the strip 'shot E' of actor 'shot E Actor 0' is gone" \
+        in r["_stdout"], r["_stdout"][-3000:]
 
 
 def _printed(code, prefix):
