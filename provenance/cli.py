@@ -38,8 +38,10 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
     s = subparsers.add_parser("sign", help="sign a cut that holds Reenact's frames (finished in another editing "
                                            "system) with a C2PA manifest naming where they are")
-    s.add_argument("files", nargs="+", metavar="FILE", help="MP4 or MOV movie, PNG or JPEG image")
+    s.add_argument("files", nargs="+", metavar="FILE", help="MP4 or MOV movie, PNG or JPEG image, or a folder of "
+                                                            "PNG or JPEG frames")
     s.add_argument("--key", default=None, help="watermark key (default: Reenact's public key)")
+    s.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default 25)")
     s.add_argument("--sign-cert", default=None, metavar="CHAIN.pem",
                    help="C2PA signing certificate chain (leaf first); default: the local chain, trusted by no one else")
     s.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")
@@ -47,13 +49,15 @@ def add_parser(subparsers):
     return p
 
 
-def sign_cut(path, key=None, cert=None, sign_key=None, progress=None):
+def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     """Sign ``path`` (a movie or image holding Reenact's frames) with ``c2pa.edited``,
     digitalSourceType ``compositeWithTrainedAlgorithmicMedia``, the watermark found in it as
-    soft binding and the synthesised seconds (frames, timecodes) as the action's parameters.
-    ValueError (one line naming the file) for a format C2PA is not written into, a file that
-    already carries a manifest, or one where no Reenact watermark is found: a manifest must not
-    claim what the file does not show. Returns (the verdict, the signing's dict)."""
+    soft binding and the synthesised seconds (frames, timecodes) as the action's parameters; a
+    folder of PNG or JPEG frames (``fps``: its rate, default 25) has each frame of the seconds
+    the watermark shows signed so. ValueError (one line naming the file) for a format C2PA is
+    not written into, a file that already carries a manifest, or one where no Reenact watermark
+    is found: a manifest must not claim what the file does not show. Returns (the verdict, the
+    signing's dict)."""
     import os
 
     from .manifest import COMPOSITE_WITH_TRAINED, MIME_TYPES, read_manifest, sign_file
@@ -62,13 +66,14 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None):
     from .watermark import DEFAULT_KEY
 
     ext = os.path.splitext(path)[1].lower()
-    if ext not in MIME_TYPES or os.path.isdir(path):
+    folder = os.path.isdir(path)
+    if ext not in MIME_TYPES and not folder:
         raise ValueError("{}: C2PA is written into MP4 and MOV movies and PNG and JPEG images".format(path))
     had = read_manifest(path) if os.path.isfile(path) else None
     if had is not None and had["present"]:
         raise ValueError("{}: already carries a C2PA manifest (signed by {}): nothing added".format(
             path, had.get("signer") or "?"))
-    r = verify_path(path, key=key or DEFAULT_KEY, manifest=False, progress=progress)
+    r = verify_path(path, key=key or DEFAULT_KEY, manifest=False, progress=progress, fps=fps)
     wm = r["watermark"]
     if not wm["detected"] or not wm.get("payload"):
         raise ValueError("{}: no Reenact watermark found (best score {:.1f}): not signed, as a manifest would claim "
@@ -80,8 +85,29 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None):
                   "job_id": pl["job_id"]}
     if r.get("timecode_ranges"):
         parameters["synthesised_timecodes"] = ["{}-{}".format(a, b) for a, b in r["timecode_ranges"]]
-    info = sign_file(path, action="c2pa.edited", payload=payload, cert=cert, key=sign_key,
-                     parameters=parameters, source_type=COMPOSITE_WITH_TRAINED)
+    if not folder:
+        info = sign_file(path, action="c2pa.edited", payload=payload, cert=cert, key=sign_key,
+                         parameters=parameters, source_type=COMPOSITE_WITH_TRAINED)
+        return r, info
+    from ..video import open_video
+
+    with open_video(path, fps=fps) as src:
+        files = list(src.files)
+    info = {"bytes_added": 0, "signer": None, "frames_signed": 0, "frames_already": 0}
+    for a, b in wm["frame_ranges"]:  # each frame of the seconds the watermark shows
+        for f in files[a:b]:
+            if f is None or os.path.splitext(f)[1].lower() not in MIME_TYPES:
+                continue
+            if read_manifest(f)["present"]:  # (a Reenact render's own frame: signed already)
+                info["frames_already"] += 1
+                continue
+            one = sign_file(f, action="c2pa.edited", payload=payload, cert=cert, key=sign_key,
+                            parameters=parameters, source_type=COMPOSITE_WITH_TRAINED)
+            info["bytes_added"] += one["bytes_added"]
+            info["signer"] = one["signer"]
+            info["frames_signed"] += 1
+    if not info["frames_signed"] + info["frames_already"]:
+        raise ValueError("{}: its frames are not PNG or JPEG images, which C2PA is written into".format(path))
     return r, info
 
 
@@ -89,15 +115,17 @@ def run_sign(args):
     errors = 0
     for f in args.files:
         try:
-            r, info = sign_cut(f, key=args.key, cert=args.sign_cert, sign_key=args.sign_key)
+            r, info = sign_cut(f, key=args.key, cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps)
         except (ValueError, OSError) as exc:
             msg = " ".join(str(exc).split())
             print("reenact: error: {}".format(msg if f in msg else "{}: {}".format(f, msg)), file=sys.stderr)
             errors += 1
             continue
         wm = r["watermark"]
-        print("{}: signed (C2PA, {} bytes; Reenact's frames, job {}: {} s; signer {})".format(
-            f, info["bytes_added"], wm["payload"]["job_id"],
+        frames = "" if "frames_signed" not in info else " in {} frame(s){}".format(
+            info["frames_signed"], ", {} signed already".format(info["frames_already"]) if info["frames_already"] else "")
+        print("{}: signed (C2PA{}, {} bytes; Reenact's frames, job {}: {} s; signer {})".format(
+            f, frames, info["bytes_added"], wm["payload"]["job_id"],
             ", ".join("{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]), info["signer"]))
     return 2 if errors else 0
 

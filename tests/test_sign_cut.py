@@ -65,3 +65,25 @@ def test_a_file_without_the_watermark_or_of_another_format_is_not_signed(tmp_pat
     mkv.write_bytes(b"\x1a\x45\xdf\xa3")
     assert main(["sign", str(mkv)]) == 2
     assert "C2PA is written into MP4 and MOV movies and PNG and JPEG images" in capsys.readouterr().err
+
+
+def test_a_folder_of_frames_has_the_frames_of_its_marked_seconds_signed(tmp_path, footage, capsys):
+    """A PNG sequence exported from another editing system: each frame of the seconds the
+    watermark shows is signed, the others are left as they are."""
+    import cv2
+
+    from reenact.cli import main
+    from reenact.provenance.verify import verify_path
+
+    pl = wm.make_payload(JOB)
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    for i, f in enumerate(footage):
+        g = wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if 30 <= i < 60 else f
+        cv2.imwrite(str(folder / "cut.{:04d}.png".format(1001 + i)), cv2.cvtColor(g, cv2.COLOR_RGB2BGR))
+    assert main(["sign", str(folder), "--fps", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "signed (C2PA in 30 frame(s)" in out and "1.00-2.00 s" in out, out
+    r = verify_path(str(folder), fps=30)
+    assert r["manifests"]["signed"] == 30 and r["manifests"]["valid"] == 30, r["manifests"]
+    assert r["manifest"]["of"] == "cut.1031.png" and r["file_ranges"] == [[1031, 1060]], r
