@@ -155,7 +155,12 @@ def merge(native, frame8, base8=None, matrix=None):
         part = srgb_decode(np.clip(n8 / np.float32(255.0) + fine, 0.0, 1.0))
         if matrix is not None:  # back to the plate's primaries, a changed pixel's channels together
             back = (np.where(changed, part, shown) @ np.linalg.inv(np.asarray(matrix, np.float64)).T).astype(np.float32)
-            out[box][..., :3] = np.where(changed.any(axis=2, keepdims=True), back, src)
+            # a change of a level the way back loses (the picture shows the plate's pixel again,
+            # as computed or stored in half floats) keeps the plate's own values, so a pixel that
+            # looks untouched is untouched
+            lost = ((display8(back, matrix) == b8).all(axis=2, keepdims=True)
+                    | (display8(back.astype(np.float16).astype(np.float32), matrix) == b8).all(axis=2, keepdims=True))
+            out[box][..., :3] = np.where(changed.any(axis=2, keepdims=True) & ~lost, back, src)
             return out
     out[box][..., :3] = np.where(changed, part, src)
     return out
