@@ -78,15 +78,16 @@ def _copy_result(scene, result, piece):
     return st
 
 
-def place(result, piece):
-    """Give ``result`` ``piece``'s start and trims and make it that piece's result."""
+def place(result, piece, names=None):
+    """Give ``result`` ``piece``'s start and trims and make it that piece's result (``names``:
+    the names of the pieces of its shot, when known)."""
     start, left, right = blend._timing(piece)
     result.frame_start = start
     result.frame_offset_start, result.frame_offset_end = left, right
     result.frame_start = start  # (again: Blender keeps the handles when the offsets change)
     result["reenact_shot"], result["reenact_shot_name"] = blend._shot_ref(piece)
     result["reenact_shot_at"] = [start, left, right]
-    result[PIECES] = sorted(p.name for p in pieces(piece))
+    result[PIECES] = names if names is not None else sorted(p.name for p in pieces(piece))
 
 
 def _same_result(a, b):
@@ -100,8 +101,9 @@ def add_result_strips(scene, original, out, n_frames, name, key=None):
     """:func:`blend.add_result_strip` over ``original``, and a copy of it over each other piece of
     ``original``'s shot; returns (the result strip, the copies)."""
     st = blend.add_result_strip(scene, original, out, n_frames, name, key=key)
-    st[PIECES] = sorted(p.name for p in pieces(original))
-    copies = [_copy_result(scene, st, p) for p in pieces(original) if p != original]
+    group = pieces(original)
+    st[PIECES] = sorted(p.name for p in group)
+    copies = [_copy_result(scene, st, p) for p in group if p != original]
     return st, copies
 
 
@@ -170,7 +172,7 @@ def follow_shots(scene):
         known = set(res.get(PIECES, [res.get("reenact_shot_name")]))
         names = sorted(p.name for p in group)
         if changed:
-            place(res, piece)  # (a result moved by hand, its piece unchanged, stays where it was put)
+            place(res, piece, names)  # (a result moved by hand, its piece unchanged, stays where it was put)
             moved += 1
         elif list(res.get(PIECES, [])) != names:
             res[PIECES] = names

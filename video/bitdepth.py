@@ -82,11 +82,10 @@ def display_matrix(path):
     chromaticities, or primaries Blender does not convert)."""
     import struct
 
-    from .exrhead import attribute, read_header
+    from .exrhead import attribute, read_file_header
 
     try:
-        with open(path, "rb") as fh:
-            attrs = read_header(fh.read(1 << 20))[1]
+        attrs = read_file_header(path, scanline=False)[1]
     except (OSError, ValueError):
         return None
     value = attribute(attrs, b"chromaticities")

@@ -25,14 +25,15 @@ LAYOUT = frozenset((b"channels", b"compression", b"dataWindow", b"displayWindow"
 _LINES = {0: 1, 1: 1, 2: 1, 3: 16, 4: 32, 5: 16, 6: 32, 7: 32, 8: 32, 9: 256}
 
 
-def read_header(data):
+def read_header(data, scanline=True):
     """(version flags, [(name, type, value bytes)], offset just past the header) of the EXR file
-    bytes ``data`` (its first bytes suffice); ValueError when it is not a single-part
-    scanline OpenEXR file with a whole header."""
+    bytes ``data`` (its first bytes suffice); ValueError when it is not an OpenEXR file with a
+    whole header, or (``scanline``) not a single-part scanline one (a tiled, deep or
+    multi-part file's first header is read the same way when ``scanline`` is False)."""
     if data[:4] != MAGIC:
         raise ValueError("not an OpenEXR file")
     flags = struct.unpack("<I", data[4:8])[0] & ~0xFF
-    if flags & (_TILED | _DEEP | _MULTIPART):
+    if scanline and flags & (_TILED | _DEEP | _MULTIPART):
         raise ValueError("a tiled, deep or multi-part OpenEXR file")
     attrs, at = [], 8
     while True:
@@ -50,6 +51,19 @@ def read_header(data):
         at = start + size
 
 
+def read_file_header(path, scanline=True):
+    """:func:`read_header` of the file ``path``, reading no more of it than the header needs
+    (64 KB, or up to 1 MB for a long one). OSError, ValueError."""
+    with open(path, "rb") as fh:
+        data = fh.read(1 << 16)
+        try:
+            return read_header(data, scanline)
+        except ValueError as exc:
+            if "cut short" not in str(exc) or len(data) < (1 << 16):
+                raise
+            return read_header(data + fh.read((1 << 20) - len(data)), scanline)
+
+
 def attribute(attrs, name):
     """The value bytes of attribute ``name`` in ``attrs`` (:func:`read_header`), or None."""
     return next((v for n, _t, v in attrs if n == name), None)
@@ -64,16 +78,11 @@ def _chunks(attrs):
     return -(-(y1 - y0 + 1) // _LINES[comp[0]])
 
 
-def carried(plate_head, new_attrs):
-    """The attributes of the plate frame's header bytes ``plate_head`` worth giving a file with
-    ``new_attrs``: every one but the layout's and those it has ([] for a plate frame that is
-    not a single-part scanline file)."""
-    try:
-        _flags, attrs, _end = read_header(plate_head)
-    except ValueError:
-        return []
+def carried(plate_attrs, new_attrs):
+    """The attributes of the plate frame's header (``plate_attrs``) worth giving a file with
+    ``new_attrs``: every one but the layout's and those it has."""
     have = {n for n, _t, _v in new_attrs}
-    return [(n, t, v) for n, t, v in attrs if n not in LAYOUT and n not in have]
+    return [(n, t, v) for n, t, v in plate_attrs if n not in LAYOUT and n not in have]
 
 
 def with_attributes(data, extra):
@@ -96,14 +105,10 @@ def with_attributes(data, extra):
 def copy_header(plate_path, data):
     """``data`` (an OpenEXR file's bytes, made from the plate frame ``plate_path``) with the
     plate frame's attributes it lacks (:func:`carried`); ``data`` itself when there are none or
-    the plate frame cannot be read."""
+    the plate frame cannot be read (or is not a single-part scanline file)."""
     try:
-        with open(plate_path, "rb") as fh:
-            head = fh.read(1 << 20)
-    except OSError:
-        return data
-    try:
+        plate_attrs = read_file_header(plate_path)[1]
         _flags, attrs, _end = read_header(data)
-    except ValueError:
+    except (OSError, ValueError):
         return data
-    return with_attributes(data, carried(head, attrs))
+    return with_attributes(data, carried(plate_attrs, attrs))

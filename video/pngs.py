@@ -92,30 +92,20 @@ def exr_options(path):
     float, from the header's channel list) and compression (half and ZIP when unreadable)."""
     import cv2
 
+    from .exrhead import attribute, read_file_header
+
     kind, compression = 1, 3
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(65536)
-        if head[:4] == b"\x76\x2f\x31\x01":
-            at = 8
-            while at < len(head) and head[at] != 0:
-                name_end = head.index(b"\0", at)
-                type_end = head.index(b"\0", name_end + 1)
-                size = struct.unpack("<i", head[type_end + 1:type_end + 5])[0]
-                if size < 0:  # a damaged header: the defaults
-                    break
-                value = head[type_end + 5:type_end + 5 + size]
-                name = head[at:name_end]
-                if name == b"channels":
-                    kinds, k = [], 0
-                    while k < len(value) and value[k] != 0:
-                        k = value.index(b"\0", k) + 1
-                        kinds.append(struct.unpack("<i", value[k:k + 4])[0])
-                        k += 16
-                    kind = max(kinds) if kinds else kind
-                elif name == b"compression" and size == 1:
-                    compression = value[0]
-                at = type_end + 5 + size
+        attrs = read_file_header(path, scanline=False)[1]
+        value = attribute(attrs, b"channels") or b""
+        kinds, k = [], 0
+        while k < len(value) and value[k] != 0:  # (name, pixel type, linear, reserved, sampling)
+            k = value.index(b"\0", k) + 1
+            kinds.append(struct.unpack("<i", value[k:k + 4])[0])
+            k += 16
+        kind = max(kinds) if kinds else kind
+        comp = attribute(attrs, b"compression")
+        compression = comp[0] if comp is not None and len(comp) == 1 else compression
     except (OSError, ValueError, struct.error):
         pass
     flags = [cv2.IMWRITE_EXR_TYPE, cv2.IMWRITE_EXR_TYPE_FLOAT if kind == 2 else cv2.IMWRITE_EXR_TYPE_HALF]
