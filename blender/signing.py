@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The edit's own render signed (imports bpy): when Blender renders the sequencer to an MP4 or
-MOV movie (Render Animation: the cut an editor delivers) and a Reenact result, restyle or
-preview strip shows in it, the movie gets a C2PA manifest: ``c2pa.edited``, digitalSourceType
+"""The edit's own render signed (imports bpy): when Blender renders the sequencer (Render
+Animation: the cut an editor delivers) and a Reenact result, restyle or preview strip shows in
+it, the output gets a C2PA manifest: ``c2pa.edited``, digitalSourceType
 ``compositeWithTrainedAlgorithmicMedia``, the synthesised strips and their timeline frames as
-the action's parameters, signed with the preferences' certificate (or the local chain). The
-watermark in those strips' frames is what survives a re-encode; the manifest says at once, to
-anyone opening the delivered file, that it holds synthesised frames and where. Before
-2026-12-05 only Reenact's own outputs were signed, and the cut made of them carried nothing.
-Preferences ▸ Sign Final Renders turns it off."""
+the action's parameters, signed with the preferences' certificate (or the local chain). An MP4
+or MOV movie is signed as a whole; PNG and JPEG frames (a farm's usual output) each one that
+shows a Reenact strip, the frames of the untouched footage left as they are. The watermark in
+those strips' frames is what survives a re-encode; the manifest says at once, to anyone opening
+the delivered file, that it holds synthesised frames and where. Before 2026-12-05 only Reenact's
+own outputs were signed; a cut rendered to image frames is signed since the evening of that day. Preferences ▸
+Sign Final Renders turns it off."""
 
 import os
 
@@ -18,6 +20,7 @@ from . import blend, props
 #: the scene's record of the last signing (shown in the Verify panel)
 SIGNED_PROP = "reenact_last_signed"
 MOVIE_EXTENSIONS = (".mp4", ".mov")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
 
 def _muted(strip):
@@ -57,38 +60,81 @@ _WRITTEN = {}
 
 
 def sign_render(scene, frames=None):
-    """Sign the movie ``scene`` just rendered (timeline ``frames`` written; default the scene's
-    range) when Reenact's strips show in it; returns the record (also kept as the scene's
-    ``reenact_last_signed``) or None when there was nothing to sign. Never raises: a failure is
-    the record's line."""
+    """Sign what ``scene`` just rendered (timeline ``frames`` written, or {frame: its image file};
+    default the scene's range)
+    when Reenact's strips show in it: a movie as a whole, image frames (PNG, JPEG) each one that
+    shows a Reenact strip. Returns the record (also kept as the scene's ``reenact_last_signed``)
+    or None when there was nothing to sign. Never raises: a failure is the record's line."""
+    steps = signing_steps(scene, frames)
+    line = None
+    for line in steps:
+        pass
+    return line
+
+
+def signing_steps(scene, frames=None):
+    """:func:`sign_render` one file at a time: a generator yielding None after each file and
+    the record last (nothing when there is nothing to sign), so that Blender's UI can sign a long
+    image sequence between redraws."""
     r = scene.render
-    if not (r.use_sequencer and scene.sequence_editor is not None and r.is_movie_format):
-        return None
+    if not (r.use_sequencer and scene.sequence_editor is not None):
+        return
     first, last = (min(frames), max(frames)) if frames else (int(scene.frame_start), int(scene.frame_end))
     shown = synthesised_strips(scene, first, last)
     if not shown:
-        return None
-    path = bpy.path.abspath(r.frame_path(frame=int(scene.frame_start)))
-    if os.path.splitext(path)[1].lower() not in MOVIE_EXTENSIONS:
-        line = "{}: not signed: C2PA is written into MP4 and MOV movies (Output ▸ Container MPEG-4 or " \
-               "QuickTime); it shows {} Reenact strip(s)".format(os.path.basename(path), len(shown))
-    else:
-        from ..provenance.manifest import COMPOSITE_WITH_TRAINED, ManifestError, sign_file
+        return
+    from ..provenance.manifest import COMPOSITE_WITH_TRAINED, ManifestError, sign_file
 
-        cert, key = props.signing_paths()
-        parameters = {"scene": scene.name, "synthesised": [
-            {"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"), "region": s.get("reenact_region")}
-            for s, a, b in shown]}
-        try:
-            info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters,
-                             source_type=COMPOSITE_WITH_TRAINED)
-            line = "{}: signed (C2PA, {} Reenact strip(s) in it; {})".format(
-                os.path.basename(path), len(shown), info["signer"] or "local chain")
-        except (ManifestError, OSError, ValueError) as exc:
-            line = "{}: not signed: {}".format(os.path.basename(path), exc)
+    cert, key = props.signing_paths()
+
+    def parameters(strips):
+        return {"scene": scene.name, "synthesised": [
+            {"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"),
+             "region": s.get("reenact_region")} for s, a, b in strips]}
+
+    if r.is_movie_format:
+        path = bpy.path.abspath(r.frame_path(frame=int(scene.frame_start)))
+        if os.path.splitext(path)[1].lower() not in MOVIE_EXTENSIONS:
+            line = "{}: not signed: C2PA is written into MP4 and MOV movies (Output ▸ Container MPEG-4 or " \
+                   "QuickTime) and PNG and JPEG frames; it shows {} Reenact strip(s)".format(os.path.basename(path), len(shown))
+        else:
+            try:
+                info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters(shown),
+                                 source_type=COMPOSITE_WITH_TRAINED)
+                line = "{}: signed (C2PA, {} Reenact strip(s) in it; {})".format(
+                    os.path.basename(path), len(shown), info["signer"] or "local chain")
+            except (ManifestError, OSError, ValueError) as exc:
+                line = "{}: not signed: {}".format(os.path.basename(path), exc)
+    else:
+        todo = [(f, [t for t in shown if t[1] <= f <= t[2]]) for f in sorted(frames or range(first, last + 1))]
+        files = frames if isinstance(frames, dict) else {}
+        todo = [(f, strips, files.get(f) or bpy.path.abspath(r.frame_path(frame=f))) for f, strips in todo if strips]
+        if not todo:
+            return
+        name = os.path.basename(todo[0][2])
+        if len(todo) > 1:
+            name += " to " + os.path.basename(todo[-1][2])
+        if os.path.splitext(todo[0][2])[1].lower() not in IMAGE_EXTENSIONS:
+            line = "{}: not signed: C2PA is written into PNG and JPEG frames and MP4 and MOV movies; {} frame(s) " \
+                   "show Reenact strips".format(name, len(todo))
+        else:
+            done, signer, failed = 0, None, None
+            for f, strips, path in todo:
+                try:
+                    info = sign_file(path, action="c2pa.edited", cert=cert, key=key,
+                                     parameters=dict(parameters(strips), frame=f),
+                                     source_type=COMPOSITE_WITH_TRAINED)
+                    done, signer = done + 1, info["signer"]
+                except (ManifestError, OSError, ValueError) as exc:
+                    failed = failed or "{}: not signed: {}".format(os.path.basename(path), exc)
+                yield None
+            line = "{}: {} frame(s) showing {} Reenact strip(s) signed (C2PA; {})".format(
+                name, done, len(shown), signer or "local chain")
+            if failed:
+                line += "; " + failed
     scene[SIGNED_PROP] = line
     print("Reenact: " + line)
-    return line
+    yield line
 
 
 @bpy.app.handlers.persistent
@@ -96,20 +142,49 @@ def on_render_init(scene, *args):
     _WRITTEN.pop(scene.name, None)
 
 
+def written_file(scene, frame):
+    """The image file Blender's render just wrote for ``frame``: the animation's numbered frame, or
+    a still render's (``write_still``) path, which has no number; None for a movie output."""
+    r = scene.render
+    if r.is_movie_format:
+        return None
+    paths = [bpy.path.abspath(r.frame_path(frame=frame)), bpy.path.abspath(r.filepath)]
+    if r.use_file_extension and not paths[1].lower().endswith(r.file_extension.lower()):
+        paths[1] += r.file_extension
+    found = [(os.stat(p).st_mtime_ns, p) for p in paths if os.path.isfile(p)]
+    return max(found)[1] if found else paths[0]
+
+
 @bpy.app.handlers.persistent
 def on_render_write(scene, *args):
-    _WRITTEN.setdefault(scene.name, set()).add(int(scene.frame_current))
+    """Called right after each frame is written: the frame, and for image outputs its file."""
+    frame = int(scene.frame_current)
+    _WRITTEN.setdefault(scene.name, {})[frame] = written_file(scene, frame)
 
 
-def _sign_named(name, written):
-    scene = bpy.data.scenes.get(name)
-    if scene is None:
+def _sign_named(name, written, slice_s=None):
+    """Sign scene ``name``'s render of ``written`` frames: at once, or (``slice_s``) as a timer
+    that signs for about that many seconds at a time and comes back until done."""
+    state = {}
+
+    def step():
+        import time
+
+        t0 = time.monotonic()
+        try:
+            if "steps" not in state:
+                scene = bpy.data.scenes.get(name)
+                if scene is None:
+                    return None
+                state["steps"] = signing_steps(scene, written)
+            for line in state["steps"]:
+                if line is None and slice_s is not None and time.monotonic() - t0 > slice_s:
+                    return 0.01  # (the UI redraws in between)
+        except Exception as exc:  # (never raises into Blender)
+            print("Reenact: the render was not signed: {}".format(exc))
         return None
-    try:
-        sign_render(scene, written)
-    except Exception as exc:  # (never raises into Blender)
-        print("Reenact: the render was not signed: {}".format(exc))
-    return None
+
+    return step() if slice_s is None else step
 
 
 @bpy.app.handlers.persistent
@@ -117,16 +192,25 @@ def on_render_complete(scene, *args):
     written = _WRITTEN.pop(scene.name, None)
     prefs = props.preferences()
     if not written or (prefs is not None and not prefs.sign_renders):
-        return  # (a still render: no movie written now)
-    if bpy.app.background:  # blender -b: the render ran on the main thread, the movie is closed
+        return  # (a still render: nothing written now)
+    if bpy.app.background:  # blender -b: the render ran on the main thread, the files are closed
         _sign_named(scene.name, written)
     else:  # the UI renders in a job thread: Blender data is only written on the main thread
-        name = scene.name
-        bpy.app.timers.register(lambda: _sign_named(name, written), first_interval=0.0)
+        bpy.app.timers.register(_sign_named(scene.name, written, slice_s=0.05), first_interval=0.0)
+
+
+@bpy.app.handlers.persistent
+def on_render_cancel(scene, *args):
+    """A cancelled render of image frames keeps the frames it wrote: they are signed as a
+    finished render's are; a cancelled movie is not signed."""
+    if scene.render.is_movie_format:
+        _WRITTEN.pop(scene.name, None)
+    else:
+        on_render_complete(scene)
 
 
 HANDLERS = (("render_init", on_render_init), ("render_write", on_render_write),
-            ("render_complete", on_render_complete), ("render_cancel", on_render_init))
+            ("render_complete", on_render_complete), ("render_cancel", on_render_cancel))
 
 
 def register():

@@ -2,7 +2,9 @@
 """Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): Blender renders
 the sequencer (the editor's cut) to an MP4 while a Reenact result strip shows over part of it:
 the movie is signed, naming the strip and its frames; with the result muted it is not; to a
-Matroska file it cannot be, and says so. Prints RESULT <json>."""
+Matroska file it cannot be, and says so; rendered to PNG or JPEG frames, each frame showing the
+result is signed and the others are not; to OpenEXR frames, it says it cannot be. Prints RESULT
+<json>."""
 
 import json
 import os
@@ -57,6 +59,32 @@ def main(frames, result, work):
     bpy.ops.render.render()
     out["still"] = {"line": scene.get("reenact_last_signed"),
                     "present": read_manifest(os.path.join(work, "muted_0001-0012.mp4"))["present"]}
+    # image frames (a farm's usual output): each frame showing the result signed, the others not
+    if hasattr(ims, "media_type"):
+        ims.media_type = "IMAGE"
+    for fmt in ("PNG", "JPEG", "OPEN_EXR"):
+        ims.file_format = fmt
+        scene.render.filepath = os.path.join(work, "frames_" + fmt.lower(), "cut_")
+        scene.pop("reenact_last_signed", None)
+        bpy.ops.render.render(animation=True)
+        files = [bpy.path.abspath(scene.render.frame_path(frame=f)) for f in range(1, 13)]
+        ms = [read_manifest(f) if f.endswith((".png", ".jpg")) else {"present": False} for f in files]
+        out["frames_" + fmt.lower()] = {
+            "file": os.path.basename(files[0]), "line": scene.get("reenact_last_signed"),
+            "exist": [os.path.isfile(f) for f in files], "signed": [m["present"] for m in ms],
+            "valid": [bool(m.get("valid")) for m in ms],
+            "parameters": [m["actions"][-1]["parameters"] if m["present"] else None for m in ms]}
+    # a still render written to a PNG (render(write_still=True), as `blender -b -f N` does): signed
+    # when its frame shows the result
+    ims.file_format = "PNG"
+    scene.render.filepath = os.path.join(work, "still_png", "cut_")
+    out["write_still"] = {}
+    for f in (2, 7):
+        scene.frame_set(f)
+        scene.pop("reenact_last_signed", None)
+        bpy.ops.render.render(write_still=True)
+        path = os.path.join(work, "still_png", "cut_.png")  # (a still's file has no frame number)
+        out["write_still"][f] = [os.path.isfile(path), read_manifest(path)["present"], scene.get("reenact_last_signed")]
     out["shown"] = [[s.name, a, b] for s, a, b in signing.synthesised_strips(scene, 1, 12)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

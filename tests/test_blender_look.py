@@ -256,7 +256,9 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
     """Blender's render of the sequencer to an MP4 (the editor's cut) that shows a Reenact result
     is signed: c2pa.edited, compositeWithTrainedAlgorithmicMedia, the strip and its timeline
     frames; with the result muted nothing is signed; a Matroska render says it cannot be (before
-    2026-12-05 no render of the edit was signed)."""
+    2026-12-05 no render of the edit was signed). Rendered to PNG or JPEG frames (a farm's
+    output), each frame that shows the result is signed and the footage's own frames are not;
+    OpenEXR frames say they cannot be (before: image frames were never signed)."""
     import cv2
     import numpy as np
 
@@ -278,6 +280,20 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
     assert r["muted"] == {"line": None, "present": False}, r
     assert r["mkv"]["line"].startswith(r["mkv"]["file"] + ": not signed: C2PA is written into MP4 and MOV"), r
     assert r["still"] == {"line": None, "present": False}, r  # a still render signs no earlier movie
+    # image frames: the 8 frames showing the result signed, frames 1-4 (the footage alone) not
+    for fmt in ("png", "jpeg"):
+        f = r["frames_" + fmt]
+        assert f["exist"] == [True] * 12, r
+        assert f["signed"] == [False] * 4 + [True] * 8 and f["valid"] == f["signed"], r
+        five, twelve = (f["file"].replace("0001", n) for n in ("0005", "0012"))
+        assert f["line"].startswith("{} to {}: 8 frame(s) showing 1 Reenact strip(s) signed (C2PA".format(five, twelve)), r
+        assert [p and p["frame"] for p in f["parameters"]] == [None] * 4 + list(range(5, 13)), r
+        assert f["parameters"][4]["synthesised"] == edited[2]["synthesised"], r
+    assert r["write_still"] == {"2": [True, False, None], "7": [True, True, "cut_.png: 1 frame(s) showing 1 "
+                                 "Reenact strip(s) signed (C2PA; " + f["line"].split("(C2PA; ")[1]]}, r
+    assert r["frames_open_exr"]["signed"] == [False] * 12, r
+    assert r["frames_open_exr"]["line"].startswith("cut_0005.exr to cut_0012.exr: not signed: C2PA is "
+                                                   "written into PNG and JPEG frames"), r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
