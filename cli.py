@@ -17,8 +17,8 @@ import time
 from ._version import __version__
 from .errors import ReenactError
 from .fsutil import check_output_file, check_output_folder, os_error
-from .provenance.cli import add_parser as add_verify_parser
-from .provenance.cli import add_signing_arguments
+from .provenance.cli import add_parser as add_verify_parser, add_signing_arguments
+from .video.conform import add_parser as add_conform_parser
 from .video.encode import MOVIE_CODECS, check_movie_codec
 from .video.probe import add_parser as add_probe_parser
 
@@ -663,6 +663,7 @@ def build_parser():
 
     add_verify_parser(sub)
     add_probe_parser(sub)
+    add_conform_parser(sub)
 
     return parser
 

@@ -395,6 +395,59 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     assert "at the rate of the clip it showed before" in r["changed_path"]["track"], r
 
 
+def _clip_dropping_frames(carphone, tmp_path):
+    """carphone's first 30 frames as a 30 fps movie whose capture dropped frames: 4 gaps of one
+    frame, so the last frames come 133 ms later than their count says (variable frame rate)."""
+    from fractions import Fraction
+
+    import av
+
+    from reenact.video import open_video
+
+    clip = tmp_path / "dropped.mp4"
+    ticks = [i + sum(i > g for g in (6, 12, 18, 24)) for i in range(30)]
+    c = av.open(str(clip), "w")
+    v = c.add_stream("libx264", rate=30)
+    v.width, v.height, v.pix_fmt, v.options = 176, 144, "yuv420p", {"crf": "0"}
+    v.time_base = v.codec_context.time_base = Fraction(1, 30)
+    with open_video(carphone) as src:
+        for i, t in enumerate(ticks):
+            vf = av.VideoFrame.from_ndarray(src.read(i), format="rgb24")
+            vf.pts, vf.time_base = t, Fraction(1, 30)
+            for p in v.encode(vf):
+                c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    c.close()
+    return clip
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_clip_of_variable_frame_rate_is_conformed_as_the_sequencer_shows_it(tmp_path, carphone, version, request):
+    """Phone footage, screen recordings and captures that dropped frames have frames unevenly
+    timed; the sequencer shows them by time (a frame held over a gap), while Reenact counts
+    frames, so every job refuses such a strip. Before 2026-12-05 the refusal named an ffmpeg
+    command, and no way inside Blender; now it names Conform to Scene Rate, which makes a strip of
+    the very pictures the sequencer showed (played frame for frame in a scene of its rate, and
+    at its own speed in a 25 fps scene), and that strip tracks."""
+    clip, work = _clip_dropping_frames(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_vfr_check.py", version, request, work, clip, work)
+    ff, cs = r["frame_for_frame"], r["clip_speed"]
+    # the sequencer holds the frame before each gap: the frames Reenact's rule predicts
+    assert ff["strip_fps"] == 30.0 and ff["length"] == 34 and ff["off"] < 2.0, r
+    assert ff["shown"] == r["predicted"] == sorted(list(range(30)) + [6, 12, 18, 24]), r
+    assert "variable frame rate" in ff["track"] and "Conform to Scene Rate" in ff["track"], r
+    for case in (ff, cs):  # (at its own speed, the rate's refusal comes first and names it too)
+        assert "Conform to Scene Rate" in case["track"], r
+        assert case["conform"] == ["FINISHED"], r
+        c = case["conformed"]
+        assert c["shown"] == case["shown"] and c["off"] < 2.0 and c["shot_muted"], r
+    assert ff["conformed"]["name"] == "shot 30fps" and ff["conformed"]["track"] == ["FINISHED"], r
+    # at its own speed in a 25 fps scene: 34 frames at 30 fps last 28 at 25
+    assert cs["length"] == 28 and cs["conformed"]["length"] == 28, r
+
+
 def test_verify_strip_places_synthesised_frames_where_the_strip_shows_them():
     """Verify Strip's timeline ranges follow what the strip shows: clip frames 6-11 and 20-29
     synthesised, on a plain strip from frame 11, a reversed one, and a 30 fps clip played at its

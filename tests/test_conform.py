@@ -46,3 +46,60 @@ def test_conform_keeps_the_sound_and_refuses_its_own_footage(tmp_path):
         assert np.abs(got[j].astype(int) - orig[i]).max() <= 1, (j, i)
     with pytest.raises(ReenactError, match="is the footage it is made from"):
         conform_movie(clip, 25, clip)
+
+
+def test_a_clip_of_variable_frame_rate_is_evened_by_time(tmp_path, capsys):
+    """``reenact conform`` on a clip whose frames are unevenly timed (30 fps, then 20 fps, with
+    sound): an evenly timed copy at the clip's usual rate, each frame the last one shown at or
+    before its time (what Blender's sequencer shows: tests/test_blender_look.py), the sound kept,
+    and the copy opens where the clip is refused. A clip of constant rate needs --fps."""
+    import av
+    from fractions import Fraction
+
+    from reenact.cli import main
+    from reenact.video import VideoError, open_video
+    from reenact.video.conform import shown_by_time
+
+    # the frame times in ms: 30 fps for a second, then 20 fps for a second, each 5 ms early (no
+    # frame within a tick's rounding of a frame time at 30 fps)
+    times = [0] + [round(1000 * i / 30) - 5 for i in range(1, 30)] + [995 + 50 * i for i in range(20)]
+    clip = str(tmp_path / "phone.mp4")
+    c = av.open(clip, "w")
+    v = c.add_stream("libx264", rate=30)
+    v.width, v.height, v.pix_fmt, v.options = 64, 48, "yuv420p", {"crf": "0"}
+    v.time_base = v.codec_context.time_base = Fraction(1, 1000)
+    a = c.add_stream("aac", rate=48000)
+    a.layout = "mono"
+    for i, t in enumerate(times):
+        vf = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 10 + 4 * i, np.uint8), format="rgb24")
+        vf.pts, vf.time_base = t, Fraction(1, 1000)
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    x = np.zeros((1, 2 * 48000), np.float32)
+    for k in range(0, x.shape[1], 1024):
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(x[:, k:k + 1024]), format="flt", layout="mono")
+        af.sample_rate, af.pts = 48000, k
+        for p in a.encode(af):
+            c.mux(p)
+    for p in a.encode():
+        c.mux(p)
+    c.close()
+    with pytest.raises(VideoError, match="reenact conform .*phone.mp4 --out phone_cfr.mp4"):
+        open_video(clip)
+    out = str(tmp_path / "even.mkv")
+    assert main(["conform", clip, "--out", out, "--lossless", "--fps", "30"]) == 0
+    with open_video(out) as src:
+        assert float(src.rate) == 30 and not src.variable_rate and src.has_audio
+        got = [int(np.rint((f.mean() - 10) / 4)) for _, f in src.iter_frames()]
+    t = np.asarray(times) / 1000.0
+    want = [int(np.searchsorted(t, k / 30 + 1e-9, side="right") - 1) for k in range(len(got))]
+    assert len(got) in (59, 60) and got == want, (got, want)  # (the last frame's duration as the muxer wrote it)
+    assert got[:30] == list(range(30)) and got[30:37] == [30, 30, 31, 32, 32, 33, 34]  # (20 fps: 1.5 frames at 30)
+    assert shown_by_time(t, Fraction(1, 1000), 30, len(got) / 30).tolist() == want
+    # a clip of constant rate: nothing to do without --fps, one line
+    capsys.readouterr()
+    assert main(["conform", out, "--out", str(tmp_path / "again.mkv"), "--lossless"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a clip of constant frame rate (30 fps): nothing to conform" in err[0], err

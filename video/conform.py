@@ -18,12 +18,15 @@ sequencer shows the frame before where the mapped index ends in .96, repeating i
 
 import os
 import time
+from fractions import Fraction
+
 import numpy as np
 
 from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
 from . import VideoWriter, open_video
 from .encode import source_tags
+from .movie import _COMMON_RATES
 from .source import _as_rate
 
 
@@ -37,19 +40,49 @@ def conform_indices(n, clip_fps, fps):
     return np.floor(index + np.float32(0.5)).astype(np.int64)  # (the sequencer rounds a movie's frame index)
 
 
-def conform_movie(video, fps, out, lossless=False, progress=None):
+def shown_by_time(times, time_base, rate, seconds):
+    """The frame a Blender movie strip shows at each of its own frames when the clip's frames
+    are not evenly spaced (variable frame rate: phone footage, screen recordings, dropped
+    frames): Blender plays the clip at its guessed ``rate`` for ``seconds`` (the stream's
+    duration) and shows, at its frame ``k``, the last frame whose time is at or before ``k /
+    rate`` rounded to the stream's ``time_base`` ticks. ``times``: each frame's time from the
+    first (seconds, ascending). Checked against Blender 5.0 and 4.5's own pictures (two clips:
+    30 then 20 fps, and 30 fps with jitter and three frames dropped: every frame alike)."""
+    tb = float(time_base)
+    ticks = np.rint(np.asarray(times, np.float64) / tb).astype(np.int64)
+    n = max(int(seconds * float(rate) + 0.5), 1)
+    target = np.rint(np.arange(n) / float(rate) / tb).astype(np.int64)
+    return np.clip(np.searchsorted(ticks, target, side="right") - 1, 0, len(ticks) - 1)
+
+
+def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True, by_time=False):
     """Write ``out`` (.mp4/.mov/.mkv): the frames of the movie ``video`` that a strip of it
-    shows in a scene of ``fps`` (:func:`conform_indices`), at ``fps``, with ``video``'s sound
-    copied as it is, its colour encoding and pixel aspect kept. Returns a summary dict (``out``,
-    ``frames``, ``dropped``, ``repeated``, ``audio``, ``seconds``)."""
+    shows in a scene of ``fps`` (``adjusted``: played at the clip's own speed,
+    :func:`conform_indices`; else frame for frame), at ``fps``, with ``video``'s sound copied as
+    it is, its colour encoding and pixel aspect kept. A clip of variable frame rate is first
+    taken as Blender shows it (:func:`shown_by_time`), so its frames are even in time
+    (``by_time``: sampled so at ``fps`` itself, as a clip whose rate Blender took to be ``fps``
+    would be shown: ``reenact conform``'s way). Returns a
+    summary dict (``out``, ``frames``, ``dropped``, ``repeated``, ``audio``, ``variable_rate``,
+    ``seconds``)."""
     t0 = time.perf_counter()
     rate = _as_rate(fps)
-    with open_video(video) as src:
+    with open_video(video, allow_variable_rate=True) as src:
         if src.kind != "movie":
             raise ValueError("{}: an image sequence plays at the scene's rate already; nothing to conform".format(video))
         refuse_overwriting(out, [src.path])
         n, size = len(src), (src.width, src.height)
-        idx = conform_indices(n, src.rate, rate)
+        times = src.frame_times() if src.variable_rate else None
+        if times is not None:
+            clip_rate = rate if by_time else (src.blender_rate or src.rate)
+            base = shown_by_time(times, src.time_base, clip_rate, src.stream_seconds or float(times[-1]))
+            adjusted = adjusted and not by_time
+        else:
+            if not adjusted:
+                raise ValueError("{}: a clip of constant frame rate played frame for frame: nothing to conform".format(
+                    video))
+            clip_rate, base = src.rate, np.arange(n)
+        idx = base[conform_indices(len(base), clip_rate, rate)] if adjusted else base
         if not len(idx):
             raise ValueError("{}: {} frame(s) at {:.5g} fps last less than a frame at {:.5g} fps".format(
                 video, n, float(src.rate), float(rate)))
@@ -72,4 +105,52 @@ def conform_movie(video, fps, out, lossless=False, progress=None):
     shown = set(int(i) for i in idx)
     return {"out": os.path.abspath(os.fspath(out)), "frames": int(len(idx)), "clip_frames": n,
             "dropped": n - len(shown), "repeated": int(len(idx) - len(shown)), "audio": bool(writer.audio_copied),
+            "variable_rate": times is not None,
             "fps": float(rate), "seconds": round(time.perf_counter() - t0, 3)}
+
+
+# ------------------------------------------------------------------------------ reenact conform
+def add_parser(subparsers):
+    """``reenact conform CLIP --out OUT [--fps RATE] [--lossless]`` (argparse only)."""
+    p = subparsers.add_parser("conform", help="make an evenly timed copy of a movie as Blender's sequencer shows it: "
+                                              "a clip of variable frame rate (phone footage, screen recordings), or "
+                                              "a clip played at its own speed at another rate (--fps)")
+    p.add_argument("clip", help="the movie")
+    p.add_argument("--out", required=True, help="the copy (.mp4, .mov or .mkv); the clip's sound is copied as it is")
+    p.add_argument("--fps", default=None, metavar="RATE",
+                   help="the scene's rate (e.g. 25 or 30000/1001; default: the rate Blender gives the clip)")
+    p.add_argument("--lossless", action="store_true", help="lossless (FFV1 .mkv) instead of H.264")
+    p.set_defaults(func=_cmd)
+
+
+def _cmd(args):
+    import json
+    import sys
+
+    from ..errors import ReenactError
+    from ..fsutil import check_output_file
+    from ..progress import ConsoleProgress
+    from . import MOVIE_EXTENSIONS, VideoError
+
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext not in MOVIE_EXTENSIONS or (args.lossless and ext != ".mkv"):
+        raise ReenactError("{}: the copy must be .mp4, .mov or .mkv (.mkv with --lossless)".format(args.out))
+    check_output_file(args.out)
+    bar = ConsoleProgress("conform", stream=sys.stderr)
+    try:
+        with open_video(args.clip, allow_variable_rate=True) as src:
+            variable, fps = src.variable_rate, args.fps or src.blender_rate or src.rate
+        if not variable and args.fps is None:
+            raise ValueError("{}: a clip of constant frame rate ({:.6g} fps): nothing to conform (give --fps to conform it "
+                             "to another rate, as Blender's Adjust Playback Rate plays it)".format(args.clip, float(fps)))
+        if args.fps is None:  # (the usual rate within 1 % of FFmpeg's guess: 30000/1001 for 29.96)
+            near = min(_COMMON_RATES, key=lambda r: abs(float(Fraction(r)) / float(fps) - 1))
+            fps = Fraction(near) if abs(float(Fraction(near)) / float(fps) - 1) < 0.01 else fps
+        summary = conform_movie(args.clip, fps, args.out, lossless=args.lossless, progress=bar,
+                                adjusted=not variable, by_time=variable)
+    except (ValueError, VideoError) as exc:
+        raise ReenactError(str(exc)) from exc
+    finally:
+        bar.close()
+    print(json.dumps(summary, indent=1, sort_keys=True))
+    return 0

@@ -85,6 +85,11 @@ class MovieSource(VideoSource):
             self.stream_rate = Fraction(rate.numerator, rate.denominator) if rate else None
             self.rate = _as_rate(fps) if fps is not None else (self.stream_rate or Fraction(25))
             self.time_base = vs.time_base
+            # what Blender's movie strip takes: FFmpeg's guessed rate and the stream's duration
+            guess = vs.guessed_rate or rate
+            self.blender_rate = Fraction(guess.numerator, guess.denominator) if guess else None
+            self.stream_seconds = float(vs.duration * vs.time_base) if vs.duration else (
+                container.duration / 1_000_000 if container.duration else None)
             self._header_frames = int(vs.frames or 0)
             self._is_isobmff = container.format is not None and any(
                 n in container.format.name.split(",") for n in ("mov", "mp4"))
@@ -153,10 +158,13 @@ class MovieSource(VideoSource):
         if self.variable_rate and not allow:
             out = os.path.splitext(os.path.basename(self.path))[0] + "_cfr.mp4"
             raise VideoError(self.path, "variable frame rate: frames are up to {:.0f} ms off a constant {:.6g} fps, "
-                                        "so results would drift against the audio; re-encode it at a constant rate "
-                                        "first, e.g. ffmpeg -i {} -vf fps={} -c:v libx264 -crf 16 -c:a copy {}".format(
+                                        "so results would drift against the audio; make an evenly timed copy first "
+                                        "(as Blender shows it): reenact conform {} --out {} (in Blender: Strip ▸ "
+                                        "Reenact ▸ Conform to Scene Rate), or ffmpeg -i {} -vf fps={} -c:v libx264 "
+                                        "-crf 16 -c:a copy {}".format(
                                             1000 * self.rate_drift, float(rate), shlex.quote(self.path),
-                                            _nominal_rate(rate), shlex.quote(out)))
+                                            shlex.quote(out), shlex.quote(self.path), _nominal_rate(rate),
+                                            shlex.quote(out)))
 
     @staticmethod
     def _expected_end_seconds(container, vs) -> Optional[float]:
@@ -296,6 +304,13 @@ class MovieSource(VideoSource):
             truncated = True
         self.frame_count = n
         self.truncated = truncated
+
+    def frame_times(self) -> Optional[np.ndarray]:
+        """Each frame's presentation time in seconds from the first frame's (None when the file
+        has no usable timestamps)."""
+        if not self._pts_mode or self._index is None:
+            return None
+        return (np.asarray(self._index.pts, np.float64) - float(self._index.pts[0])) * float(self.time_base)
 
     @property
     def keyframe_indices(self) -> Optional[list]:

@@ -134,7 +134,8 @@ def probe(path):
             warnings += footage_warnings(src)
             if src.variable_rate:
                 warnings.append("{}: variable frame rate, frames up to {:.0f} ms off a constant {:.6g} fps: track, "
-                                "render and train refuse it (docs/video-io.md, Variable frame rate)".format(
+                                "render and train refuse it; reenact conform makes an evenly timed copy (in "
+                                "Blender: Conform to Scene Rate; docs/video-io.md, Variable frame rate)".format(
                                     path, 1000 * src.rate_drift, float(src.rate)))
             if src.truncated:
                 warnings.append("{}: truncated: only the first {} frames are readable".format(path, src.frame_count))

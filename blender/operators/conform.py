@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Conform to Scene Rate: a movie strip that plays its clip at the clip's own speed in a scene
-of another rate (Add ▸ Movie's Adjust Playback Rate), which Reenact's jobs refuse, gets a strip
-of the frames it shows by Blender's mapping, at the scene's rate (reenact.video.conform, which
-says where the sequencer's own pictures differ), directly above it; the original is muted and
-kept."""
+of another rate (Add ▸ Movie's Adjust Playback Rate), or a clip of variable frame rate (phone
+footage, screen recordings), which Reenact's jobs refuse, gets a strip of the frames it shows by
+Blender's mapping, at the scene's rate (reenact.video.conform, which says where the sequencer's
+own pictures differ), directly above it; the original is muted and kept."""
 
 import os
 
@@ -17,18 +17,25 @@ from ..modal import ModalJobMixin
 from ..report import report
 
 
-def conform_job(source, fps, out, lossless, progress):
+def conform_job(source, fps, out, lossless, adjusted, progress):
     """Worker thread: no bpy here."""
     from ...video.conform import conform_movie
 
-    return conform_movie(source, fps, out, lossless=lossless, progress=progress)
+    try:
+        return conform_movie(source, fps, out, lossless=lossless, progress=progress, adjusted=adjusted)
+    except ValueError as exc:
+        if "played frame for frame: nothing to conform" in str(exc):
+            raise ValueError("the strip plays its clip frame for frame at a constant rate already: nothing to conform "
+                             "({})".format(os.path.basename(source))) from None
+        raise
 
 
 class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
     """Make a strip of the frames the active movie strip shows at the scene's rate (a clip of
-    another rate played at its own speed skips or repeats frames, and Reenact's jobs need one
-    clip frame per timeline frame): the movie goes to reenact/conformed/, the new strip directly
-    above with the same start, trims and look, and the original is muted"""
+    another rate played at its own speed skips or repeats frames, a clip of variable frame rate
+    is shown by time, and Reenact's jobs need one evenly timed clip frame per timeline frame):
+    the movie goes to reenact/conformed/, the new strip directly above with the same start, trims
+    and look, and the original is muted"""
 
     bl_idname = "reenact.conform_strip"
     bl_label = "Conform to Scene Rate"
@@ -56,10 +63,8 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
         strip = blend.active_strip(scene)
         r = scene.render
         fps = _as_rate(r.fps / r.fps_base)
-        clip_fps = timing.rate_adjusted(strip)
-        if not clip_fps:
-            raise ValueError("strip '{}' plays its clip frame for frame already: nothing to conform".format(strip.name))
-        if abs(clip_fps - float(fps)) <= 1e-4 * float(fps):
+        clip_fps = timing.rate_adjusted(strip)  # (None: frame for frame; a clip of variable rate is the job's to find)
+        if clip_fps and abs(clip_fps - float(fps)) <= 1e-4 * float(fps):
             raise ValueError("strip '{}' plays its {:.5g} fps clip at the rate of the clip it showed before; add the "
                              "clip again as a new strip".format(strip.name, clip_fps))
         root = os.path.join(os.path.dirname(actor_data.render_root()), "conformed")
@@ -68,7 +73,8 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
                                                          ".mkv" if self.lossless else ".mp4"))
         os.makedirs(root, exist_ok=True)
         self._scene_name, self._strip_name, self._out, self._fps = scene.name, strip.name, out, float(fps)
-        return conform_job, (blend.strip_filepath(strip), fps, out, self.lossless), {}
+        self._adjusted = bool(clip_fps)
+        return conform_job, (blend.strip_filepath(strip), fps, out, self.lossless, self._adjusted), {}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
@@ -91,10 +97,12 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
         for s in blend.all_strips(scene):
             s.select = s == new
         scene.sequence_editor.active_strip = new
-        report(self, "INFO", "'{}': the {} frames '{}' showed, at {:.5g} fps ({} of the clip's {} frames left out, "
-                             "as the timeline did); '{}' is muted below it".format(
-                                 new.name, summary["frames"], old.name, self._fps, summary["dropped"],
-                                 summary["clip_frames"], old.name))
+        how = "its variable frame rate evened as the timeline showed it: {} of the clip's {} frames left out, {} " \
+              "shown twice".format(summary["dropped"], summary["clip_frames"], summary["repeated"]) \
+            if summary.get("variable_rate") else \
+            "{} of the clip's {} frames left out, as the timeline did".format(summary["dropped"], summary["clip_frames"])
+        report(self, "INFO", "'{}': the {} frames '{}' showed, at {:.5g} fps ({}); '{}' is muted below it".format(
+            new.name, summary["frames"], old.name, self._fps, how, old.name))
         if note:
             report(self, "WARNING", "strip '{}': {}".format(new.name, note))
 
