@@ -12,8 +12,10 @@
 const fs = require("fs");
 const vm = require("vm");
 
-// Flamenco's chunker: "1-10, 12" with size 3 -> ["1-3", "4-6", "7-9", "10", "12"]; a chunk is a
-// run of consecutive frames, "N" when it holds one frame.
+// Flamenco's chunker as a real Manager behaves (js_globals.go, 3.3-3.9): "1-11, 13" with size 3
+// -> ["1-3", "4-6", "7-9", "10,11", "13"]; a chunk is a run of consecutive frames, "N" when it
+// holds one frame and "N,N+1" when it holds two (before 2026-12-05 this stand-in wrote "N-N+1",
+// and hid that the job types could not parse such a chunk).
 function frameChunker(frames, chunkSize) {
     const all = [];
     for (const part of String(frames).split(",")) {
@@ -27,7 +29,7 @@ function frameChunker(frames, chunkSize) {
     const out = [];
     let run = [];
     const flush = () => {
-        if (run.length) out.push(run.length === 1 ? `${run[0]}` : `${run[0]}-${run[run.length - 1]}`);
+        if (run.length) out.push(run.length <= 2 ? run.join(",") : `${run[0]}-${run[run.length - 1]}`);
         run = [];
     };
     for (const f of all) {

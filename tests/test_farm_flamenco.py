@@ -94,6 +94,13 @@ def test_compile_edge_cases_and_errors():
     assert len(one) == 2 and (_chunk_of(one[0])["chunk_first"], _chunk_of(one[0])["chunk_last"]) == (7, 7)
     odd = compile_job(frames="3-12", chunk_size=4)["tasks"]
     assert [(_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in odd[:-1]] == [(3, 6), (7, 10), (11, 12)]
+    # chunks of two frames (a real Manager's frameChunker writes them "1,2", which the job type
+    # could not parse before 2026-12-05: every such job was refused), and frames before 0
+    pairs = compile_job(frames="1-7", chunk_size=2)["tasks"]
+    assert [(_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in pairs[:-1]] == [(1, 2), (3, 4), (5, 6),
+                                                                                               (7, 7)]
+    early = compile_job(frames="-5-4", chunk_size=6)["tasks"]
+    assert [(_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in early[:-1]] == [(-5, 0), (1, 4)]
     movie = compile_job(output="MOVIE", lossless=True, add_strip=False)["tasks"][-1]
     assert movie["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr("Tom", "MOVIE", True, save=False)
     both = compile_job(frames="1-20", chunk_size=10, region="head", all_actors=True)["tasks"]  # a two-shot's job

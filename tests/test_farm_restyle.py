@@ -65,6 +65,8 @@ def test_restyle_job_type_compiles_chunks_that_cover_the_range_once():
     assert sorted(last["dependencies"]) == sorted(t["name"] for t in chunks)
     assert last["commands"][0]["parameters"]["args"][-1] == farm.restyle_assemble_expr(
         'Zoë "B"', "//models/look.onnx", "IMAGES", False, save=True)
+    two = compile_job(frames="6-27", chunk_size=10)["tasks"][:-1]  # (a last chunk of two frames)
+    assert [(_kw(t)["chunk_first"], _kw(t)["chunk_last"]) for t in two] == farm.chunks(6, 27, 10)
     movie = compile_job(output="MOVIE", lossless=True, add_strip=False)["tasks"][-1]
     assert movie["commands"][0]["parameters"]["args"][-1] == farm.restyle_assemble_expr(
         "shot", "//look.onnx", "MOVIE", True, save=False)

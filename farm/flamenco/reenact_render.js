@@ -121,16 +121,14 @@ function withAllActors(settings, kwargs) {
     return kwargs;
 }
 
-function renderTask(settings, first, last, chunk) {
-    const range = parseRange(chunk);  // no destructuring: plain ES5.1-style for any Manager's engine
-    const c = range[0], d = range[1];
+function renderTask(settings, first, last, c, d) {
     const expr = "import bpy; " + operatorCall("render_performance", withAllActors(settings, {
         actor: settings.actor, region: settings.region || "mouth",
         use_range: true, frame_first: first, frame_last: last,
         use_chunk: true, chunk_first: c, chunk_last: d,
         output: "IMAGES", job_id: settings.job_id || "",
     }));
-    return blenderTask(`reenact-render-${chunk}`, settings, expr);
+    return blenderTask(`reenact-render-${c === d ? c : c + "-" + d}`, settings, expr);
 }
 
 function assembleTask(settings) {
@@ -154,13 +152,15 @@ function compileJob(job) {
     }
     const range = parseRange(settings.frames);
     const first = range[0], last = range[1];
-    const size = settings.chunk_size || 1;
+    const size = Math.floor(Number(settings.chunk_size)) || 1;
     if (size < 1) {
         throw "Reenact: chunk_size must be at least 1";
     }
     const renders = [];
-    for (const chunk of frameChunker(`${first}-${last}`, size)) {
-        const task = renderTask(settings, first, last, chunk);
+    // the chunks made here, not by Flamenco's frameChunker: a real Manager's writes a run of two
+    // frames as "N,N+1" (and cannot split negative frames), which one range cannot be parsed from
+    for (let c = first; c <= last; c += size) {
+        const task = renderTask(settings, first, last, c, Math.min(c + size - 1, last));
         job.addTask(task);
         renders.push(task);
     }

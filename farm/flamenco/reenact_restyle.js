@@ -121,16 +121,14 @@ function stabilise(settings) {
     return settings.stabilise === undefined || settings.stabilise === null ? 0.8 : Number(settings.stabilise);
 }
 
-function restyleTask(settings, first, last, chunk) {
-    const range = parseRange(chunk);
-    const c = range[0], d = range[1];
+function restyleTask(settings, first, last, c, d) {
     const expr = "import bpy; " + operatorCall("restyle_strip", {
         strip_name: settings.strip, model: settings.model,
         use_range: true, frame_first: first, frame_last: last,
         use_chunk: true, chunk_first: c, chunk_last: d,
         output: "IMAGES", job_id: settings.job_id || "", stabilise: stabilise(settings),
     });
-    return blenderTask(`reenact-restyle-${chunk}`, settings, expr);
+    return blenderTask(`reenact-restyle-${c === d ? c : c + "-" + d}`, settings, expr);
 }
 
 function assembleTask(settings) {
@@ -161,13 +159,15 @@ function compileJob(job) {
     }
     const range = parseRange(settings.frames);
     const first = range[0], last = range[1];
-    const size = settings.chunk_size || 1;
+    const size = Math.floor(Number(settings.chunk_size)) || 1;
     if (size < 1) {
         throw "Reenact: chunk_size must be at least 1";
     }
     const tasks = [];
-    for (const chunk of frameChunker(`${first}-${last}`, size)) {
-        const task = restyleTask(settings, first, last, chunk);
+    // the chunks made here, not by Flamenco's frameChunker: a real Manager's writes a run of two
+    // frames as "N,N+1" (and cannot split negative frames), which one range cannot be parsed from
+    for (let c = first; c <= last; c += size) {
+        const task = restyleTask(settings, first, last, c, Math.min(c + size - 1, last));
         job.addTask(task);
         tasks.push(task);
     }
