@@ -10,7 +10,6 @@ import bpy
 
 from ..jobs import BackgroundJob
 from ..progress import ProgressLines
-from . import blend
 from .report import EXPECTED, describe, fail, report
 
 
@@ -22,12 +21,23 @@ def _redraw_sidebars(context):
                 area.tag_redraw()
 
 
+class JobState:
+    """The running job's progress bar. Kept in Python, not in Blender data: a scene property
+    (before 2026-12-05) was saved with the .blend, its autosaves and undo steps, so a file saved
+    during a render opened with a job "running" for ever, its buttons hidden and every job
+    refused, with nothing to reset it. One job runs at a time in a Blender session."""
+
+    running = False
+    progress = 0.0
+    text = ""
+
+
+JOB = JobState()
+
+
 def set_job_state(context, running, fraction=0.0, text=""):
-    """The sidebar's progress bar (Scene.reenact.job_*)."""
-    settings = blend.edit_scene(context).reenact
-    settings.job_running = running
-    settings.job_progress = fraction
-    settings.job_text = text
+    """The sidebar's progress bar (:data:`JOB`)."""
+    JOB.running, JOB.progress, JOB.text = bool(running), float(fraction), text
 
 
 def begin_modal(op, context, interval, text):
@@ -102,7 +112,7 @@ class ModalJobMixin:
     def invoke(self, context, event):
         if bpy.app.background or context.window is None:
             return self.execute(context)
-        if blend.edit_scene(context).reenact.job_running:
+        if JOB.running:
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
         try:
@@ -226,19 +236,18 @@ class TrainingJobMixin:
         p = self._proc
         if event.type == "ESC" and event.value == "PRESS":
             p.cancel()  # the trainer checkpoints and exits; keep polling until it has
-            blend.edit_scene(context).reenact.job_text = "Stopping, saving the checkpoint…"
+            JOB.text = "Stopping, saving the checkpoint…"
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         step, total, loss, preview, serial = p.status()
         if p.running:
             frac = step / total if total else 0.0
-            s = blend.edit_scene(context).reenact
-            s.job_progress = frac
+            JOB.progress = frac
             if not p.cancelled:
-                s.job_text = "Training {}/{} · loss {:.4f}{}".format(step, total, loss, time_left(p.seconds_left()))
+                JOB.text = "Training {}/{} · loss {:.4f}{}".format(step, total, loss, time_left(p.seconds_left()))
             context.window_manager.progress_update(int(frac * 1000))
-            context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(s.job_text))
+            context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(JOB.text))
             if serial != self._serial:
                 self._serial = serial
                 show_preview(preview, self.preview_image)

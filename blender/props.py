@@ -120,10 +120,7 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
                                    description="Training time budget (0: no limit, only Steps)")
     restyle_steps: IntProperty(name="Steps", default=2000, min=1, max=1000000,
                                description="Training steps at most (a second Train resumes from the checkpoint)")
-    # State of the running job, drawn as a progress bar in the sidebar.
-    job_running: BoolProperty(default=False, options={"SKIP_SAVE"})
-    job_progress: FloatProperty(default=0.0, min=0.0, max=1.0, subtype="FACTOR", options={"SKIP_SAVE"})
-    job_text: StringProperty(default="", options={"SKIP_SAVE"})
+    # (the running job's progress bar is not Blender data: modal.JOB)
 
 
 class ReenactActorSettings(bpy.types.PropertyGroup):

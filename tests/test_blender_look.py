@@ -500,3 +500,36 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, r
     # the scene renamed as well (before 2026-12-05 its actors were cut off: "the strip ... is gone")
     assert r["preview_after_scene_rename"] == ["FINISHED"] and r["scene_name"] == "Edit v2", r
     assert len(r["actors_of_scene"]) == 1, r
+
+
+def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):
+    """The sidebar's progress bar is not Blender data: a .blend saved (or autosaved) while a job
+    ran opens with the Track, Train and Render buttons shown and jobs allowed. Before 2026-12-05
+    the running flag was a scene property, saved with the file, so such a file opened with a job
+    "running" for ever and every job refused, with nothing in the UI to reset it."""
+    path = str(tmp_path / "saved_mid_job.blend")
+    saved = _printed(
+        "import bpy\n"
+        "from reenact import register\n"
+        "bpy.ops.wm.read_factory_settings(use_empty=True)\n"
+        "register()\n"
+        "from reenact.blender import modal\n"
+        "modal.set_job_state(bpy.context, True, 0.4, 'Rendering 40/100')\n"
+        "bpy.ops.wm.save_as_mainfile(filepath={!r})\n"
+        "print('SAVED', modal.JOB.running)\n".format(path), "SAVED")
+    assert saved == "SAVED True"
+    opened = _printed(
+        "import bpy\n"
+        "from reenact import register\n"
+        "register()\n"
+        "bpy.ops.wm.open_mainfile(filepath={!r})\n"
+        "from reenact.blender import modal\n"
+        "from reenact.blender.panels.actors import draw_job_progress\n"
+        "class Layout:\n"
+        "    def row(self): return self\n"
+        "    def progress(self, **kw): pass\n"
+        "    def label(self, **kw): pass\n"
+        "s = bpy.context.scene\n"
+        "print('OPENED', modal.JOB.running, draw_job_progress(Layout(), s.reenact), "
+        "bool(s.reenact.get('job_running')))\n".format(path), "OPENED")
+    assert opened == "OPENED False False False", opened

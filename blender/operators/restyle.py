@@ -15,7 +15,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from .. import actor as actor_data
 from .. import blend, farm, props, shots, timing
-from ..modal import ModalJobMixin, TrainingJobMixin, show_preview
+from ..modal import JOB, ModalJobMixin, TrainingJobMixin, show_preview
 from ..report import report
 
 #: restyle results go here, next to the .blend (beside the renders)
@@ -303,7 +303,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             cls.poll_message_set("Make the shot to restyle the active strip (a movie or image-sequence strip), "
                                  "with the reference strips selected")
             return False
-        if blend.edit_scene(context).reenact.job_running:
+        if JOB.running:
             cls.poll_message_set("Another Reenact job is running")
             return False
         return True

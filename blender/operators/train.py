@@ -14,7 +14,7 @@ from bpy.props import BoolProperty, IntProperty
 from .. import actor as actor_data
 from .. import blend
 from .. import props
-from ..modal import TrainingJobMixin, show_preview
+from ..modal import JOB, TrainingJobMixin, show_preview
 from ..report import report
 
 
@@ -73,7 +73,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         if not os.path.isfile(bpy.path.abspath(ob.reenact.track_path)):
             cls.poll_message_set("The actor's Track file is missing: track the strip again")
             return False
-        if blend.edit_scene(context).reenact.job_running:
+        if JOB.running:
             cls.poll_message_set("Another Reenact job is running")
             return False
         return True

@@ -5,10 +5,14 @@ from .. import blend
 from .common import ReenactSequencerPanel
 
 
-def draw_job_progress(layout, settings):
-    if settings.job_running:
+def draw_job_progress(layout, settings=None):
+    """The running job's progress bar and Esc hint (True when one runs); ``settings`` unused (kept
+    for callers)."""
+    from ..modal import JOB
+
+    if JOB.running:
         row = layout.row()
-        row.progress(factor=settings.job_progress, type="BAR", text=settings.job_text or "Working…")
+        row.progress(factor=JOB.progress, type="BAR", text=JOB.text or "Working…")
         layout.label(text="Esc cancels", icon="CANCEL")
         return True
     return False
