@@ -73,6 +73,9 @@ def main(frames, work):
         shot.frame_start += 10
         bpy.context.view_layer.update()
         out["followed"] = [int(shot.frame_start), int(ob.reenact.frame_offset)]
+    if five:  # Transfer Performance's actor list: the sequencer's scene's actors (the window shows Layout)
+        from reenact.blender.operators.transfer import _actor_items
+        out["transfer_actors"] = [it[0] for it in _actor_items(None, bpy.context)]
     if five:  # View Actor Camera: the window shows the actor's scene (its 3D view, its curves)
         bpy.context.view_layer.update()
         out["view_camera"] = sorted(bpy.ops.reenact.view_actor_camera())

@@ -164,6 +164,9 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     assert r["jaw_range"] > 0.1 and r["curves_vs_track"] < 1e-4, r  # (5.0 before: 1.0 off)
     if version == "5.0":  # a strip moved in the sequencer's scene takes its actor's curves along
         assert r["followed"] == [11, 11], r
+        # Transfer Performance lists the sequencer scene's actors (before 2026-12-05 the window
+        # scene's, none here: its dialog and the Transfer & Edit panel failed on setting the actor)
+        assert r["transfer_actors"] == ["shot Actor 0"], r
         # View Actor Camera shows the actor's scene in the window, the sequencer keeping its own
         assert r["view_camera"] == ["FINISHED"] and r["window_after_camera"] == "Edit", r
         assert r["sequencer_after_camera"] == "Edit", r

@@ -43,7 +43,7 @@ _ACTOR_ITEMS = []  # module-level: Blender does not keep the strings of dynamic 
 
 def _actor_items(self, context):
     global _ACTOR_ITEMS
-    scene = getattr(context, "scene", None) if context else None
+    scene = blend.edit_scene(context) if context else None  # (the sequencer's scene: the one the operators use)
     items = [(ob.name, ob.name, "Actor {} of strip '{}'".format(ob.reenact.actor_index, ob.reenact.strip_name))
              for ob in (actor_data.actor_objects(scene) if scene else [])]
     _ACTOR_ITEMS = items or [("NONE", "No Actors", "Track an actor first")]
