@@ -110,8 +110,12 @@ def ensure_camera(scene, coll, track, strip, name):
     bg = cam_data.background_images.new()
     path = blend.strip_filepath(strip)
     if strip.type == "MOVIE":
-        clip = bpy.data.movieclips.load(path, check_existing=True)
-        clip.frame_start = int(strip.frame_start)
+        # the camera's own clip: a movie clip's start is the clip's, and two strips of one file
+        # (two shots of one take) start at different frames
+        clip = bpy.data.movieclips.get(name)
+        if clip is None or os.path.normcase(bpy.path.abspath(clip.filepath)) != os.path.normcase(path):
+            clip = bpy.data.movieclips.load(path, check_existing=False)
+            clip.name = name
         bg.source = "MOVIE_CLIP"
         bg.clip = clip
     else:
@@ -119,11 +123,28 @@ def ensure_camera(scene, coll, track, strip, name):
         img.source = "SEQUENCE"
         bg.source = "IMAGE"
         bg.image = img
-        bg.image_user.frame_start = int(strip.frame_start)
         bg.image_user.frame_duration = len(strip.elements)
     bg.alpha = 1.0
+    line_up_background(cam, strip)
     cam_data["reenact_size"] = [w, h]  # the footage's size (View Actor Camera matches it)
     return cam
+
+
+def line_up_background(cam, strip):
+    """The footage behind the camera ``cam`` lined up with ``strip`` on the timeline: the movie
+    clip starting where the strip does, an image sequence's first file at the strip's start
+    whatever its number (plates numbered from 1001: before 2026-12-05 the background looked for
+    file 1 and showed nothing). Called when the actor is built and when its strip moves (before,
+    a moved strip left the footage behind the mesh at the old frames, and an animator keyed the
+    mesh against the wrong picture)."""
+    start = int(strip.frame_start)
+    for bg in (cam.data.background_images if cam is not None and cam.type == "CAMERA" else ()):
+        if bg.source == "MOVIE_CLIP" and bg.clip is not None:
+            bg.clip.frame_start = start
+        elif bg.source == "IMAGE" and bg.image is not None and strip.type == "IMAGE" and len(strip.elements):
+            bg.image_user.frame_start = start
+            m = re.match(r".*?(\d+)\D*$", os.path.splitext(strip.elements[0].filename)[0])
+            bg.image_user.frame_offset = int(m[1]) - 1 if m else 0
 
 
 def use_camera(scene, cam, resolution=True):

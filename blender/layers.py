@@ -216,6 +216,7 @@ def follow_strip(ob, strip):
                 k.handle_right.x += delta
             fc.update()
     ob.reenact.frame_offset = int(strip.frame_start)
+    actor_data.line_up_background(ob.parent, strip)  # (the footage behind the mesh moves along)
     return delta
 
 

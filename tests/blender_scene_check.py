@@ -44,6 +44,8 @@ def main(frames, work):
     ob = [o for o in edit.objects if o.type == "MESH" and o.reenact.is_actor][0]
     tracked = actor_data.tracked_track(ob)
     perf = curves_to_track(ob, edit, tracked)
+    bg = ob.parent.data.background_images[0].image_user
+    out["background"] = [bg.frame_start, bg.frame_offset, bg.frame_duration]
     out["curves_vs_track"] = float(abs(perf.expression - tracked.expression).max())
     out["jaw_range"] = float(tracked.expression.max() - tracked.expression.min())
     if not five:
@@ -73,6 +75,8 @@ def main(frames, work):
         shot.frame_start += 10
         bpy.context.view_layer.update()
         out["followed"] = [int(shot.frame_start), int(ob.reenact.frame_offset)]
+        bg = ob.parent.data.background_images[0].image_user
+        out["background_followed"] = [bg.frame_start, bg.frame_offset]
     if five:  # Transfer Performance's actor list: the sequencer's scene's actors (the window shows Layout)
         from reenact.blender.operators.transfer import _actor_items
         out["transfer_actors"] = [it[0] for it in _actor_items(None, bpy.context)]

@@ -147,10 +147,13 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     frames.mkdir()
     with open_video(carphone) as src:
         for i in range(12):
-            cv2.imwrite(str(frames / "shot_{:04d}.png".format(i + 1)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
+            cv2.imwrite(str(frames / "shot_{:04d}.png".format(i + 1001)), cv2.cvtColor(src.read(i), cv2.COLOR_RGB2BGR))
     work = tmp_path / "work"
     work.mkdir()
     r = _check("blender_scene_check.py", version, request, work, frames, work)
+    # the footage behind the actor's camera: a plate numbered from 1001 shows its first file at
+    # the strip's first frame (before 2026-12-05 the background looked for file 1: nothing)
+    assert r["background"] == [1, 1000, 12], r
     assert r["sequencer_scene"] == "Edit" and r["window_scene"] == "Layout", r
     assert r["track"] == ["FINISHED"] and r["preview"] == ["FINISHED"], r
     assert r["actors"] == {"Edit": ["shot Actor 0"], "Layout": []}, r
@@ -163,7 +166,7 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
     assert r["strips"] == {"Edit": ["shot", "shot Reenact Face", "shot Reenact Mouth"], "Layout": []}, r
     assert r["jaw_range"] > 0.1 and r["curves_vs_track"] < 1e-4, r  # (5.0 before: 1.0 off)
     if version == "5.0":  # a strip moved in the sequencer's scene takes its actor's curves along
-        assert r["followed"] == [11, 11], r
+        assert r["followed"] == [11, 11] and r["background_followed"] == [11, 1000], r  # (the footage too)
         # Transfer Performance lists the sequencer scene's actors (before 2026-12-05 the window
         # scene's, none here: its dialog and the Transfer & Edit panel failed on setting the actor)
         assert r["transfer_actors"] == ["shot Actor 0"], r
