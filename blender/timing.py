@@ -10,14 +10,34 @@ import os
 from . import blend
 
 
+def _held_pieces(strip):
+    """``strip`` and the other pieces of its shot (its Reenact id and file) that start into their
+    clip by a hold offset."""
+    rid, path = strip.get("reenact_id"), None
+    out = []
+    for s in [strip] + ([x for x in blend.siblings(strip) if x != strip and x.get("reenact_id") == rid] if rid else []):
+        if int(getattr(s, "animation_offset_start", 0) or 0) and s.type == strip.type:
+            path = path or blend.strip_filepath(strip)
+            if blend.strip_filepath(s) == path:
+                out.append(s)
+    return out
+
+
 def refuse_retimed(strip, what="its result strip would not follow the retiming"):
-    """ValueError when ``strip`` is retimed (Blender's retiming keys: more than its two ends; an
+    """ValueError when ``strip`` starts into its clip by a hold offset (a Hold Split's second
+    piece: before 2026-12-05 such a piece was tracked and rendered from the clip's first frames,
+    silently), or is retimed (Blender's retiming keys: more than its two ends; an
     older speed factor): its clip frames no longer map one to one onto the timeline, which every
     Reenact job relies on (``what`` says what would go wrong; before 2026-12-05 only tracking
     checked, and a render of a shot retimed after tracking added a result strip playing at the
     clip's own speed over the retimed shot). Adding retiming keys crashes Blender's headless
     module, so Reenact does not copy them. A movie strip playing its clip at the clip's own rate
     in a scene of another rate is refused alike (``rate_adjusted``)."""
+    for s in _held_pieces(strip):  # (Blender shows clip frame f - start + hold: every Reenact job counts f - start)
+        raise ValueError("strip '{}' starts {} frame(s) into its clip (Hold Offset Start: a piece of a Hold Split, "
+                         "Strip ▸ Split ▸ Hold), which Reenact's curves and results do not follow; Hold Offset to "
+                         "Trim (Strip ▸ Reenact) shows the same frames with a plain trim".format(
+                             s.name, int(s.animation_offset_start)))
     if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
         raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
                          "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))

@@ -539,3 +539,21 @@ def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):
         "print('OPENED', modal.JOB.running, draw_job_progress(Layout(), s.reenact), "
         "bool(s.reenact.get('job_running')))\n".format(path), "OPENED")
     assert opened == "OPENED False False False", opened
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_hold_split_piece_is_refused_then_made_a_trim(tmp_path, carphone, version, request):
+    """A Hold Split (Strip ▸ Split ▸ Hold) leaves the second piece starting into its clip (Hold
+    Offset Start). Before 2026-12-05 every job took that piece's timeline frame f as clip frame
+    f - start: it was tracked and rendered from the clip's first frames, silently. Now the jobs
+    refuse it in one line naming the remedy, and Hold Offset to Trim shows the very same frames
+    with a plain trim, after which the piece is one of the shot's and previews."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_hold_check.py", version, request, work, clip, work)
+    assert r["hold"] == [21, 21, 36, 15] and r["pieces_before"] == ["shot"], r
+    assert "starts 15 frame(s) into its clip (Hold Offset Start" in r["preview_before"], r
+    assert "Hold Offset to Trim (Strip ▸ Reenact)" in r["preview_before"], r
+    assert r["to_trim"] == ["FINISHED"] and r["trimmed"] == [6, 21, 36, 0], r
+    assert r["same_pictures"] == 0.0, r
+    assert r["pieces_after"] == ["shot", "shot.001"] and r["preview_after"] == ["FINISHED"], r

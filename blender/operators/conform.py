@@ -107,4 +107,46 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
             report(self, "WARNING", "strip '{}': {}".format(new.name, note))
 
 
-classes = (REENACT_OT_conform_strip,)
+class REENACT_OT_hold_to_trim(bpy.types.Operator):
+    """Show the same clip frames with a plain trim instead of a hold offset: a piece of a Hold
+    Split (or a strip given a Hold Offset Start) starts into its clip, which Reenact's jobs do
+    not follow; the strip keeps its place, length and frames, its start handle now trimming"""
+
+    bl_idname = "reenact.hold_to_trim"
+    bl_label = "Hold Offset to Trim"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        if not blend.poll_media_strip(cls, context):
+            return False
+        if not int(getattr(blend.active_strip(blend.edit_scene(context)), "animation_offset_start", 0) or 0):
+            cls.poll_message_set("The active strip has no Hold Offset Start")
+            return False
+        return True
+
+    def execute(self, context):
+        strips = [s for s in blend.all_strips(blend.edit_scene(context))
+                  if (s.select or s == blend.active_strip(blend.edit_scene(context)))
+                  and s.type in ("MOVIE", "IMAGE") and int(getattr(s, "animation_offset_start", 0) or 0)]
+        for s in strips:
+            hold_to_trim(s)
+        report(self, "INFO", "{}: the hold offset is a trim now, the same frames shown".format(
+            ", ".join("'{}'".format(s.name) for s in strips)))
+        return {"FINISHED"}
+
+
+def hold_to_trim(strip):
+    """``strip``'s hold offset (``animation_offset_start``) made a trim: its clip starts that many
+    frames earlier on the timeline, and its start handle stays where it was."""
+    hold = int(strip.animation_offset_start)
+    a, b = int(strip.frame_final_start), int(strip.frame_final_end)
+    start = int(strip.frame_start)
+    strip.animation_offset_start = 0
+    strip.frame_start = start - hold
+    strip.frame_final_start, strip.frame_final_end = a, b
+    if (int(strip.frame_final_start), int(strip.frame_final_end)) != (a, b):  # (Blender keeps handles in order)
+        strip.frame_final_end, strip.frame_final_start = b, a
+
+
+classes = (REENACT_OT_conform_strip, REENACT_OT_hold_to_trim)
