@@ -557,3 +557,23 @@ def test_a_hold_split_piece_is_refused_then_made_a_trim(tmp_path, carphone, vers
     assert r["to_trim"] == ["FINISHED"] and r["trimmed"] == [6, 21, 36, 0], r
     assert r["same_pictures"] == 0.0, r
     assert r["pieces_after"] == ["shot", "shot.001"] and r["preview_after"] == ["FINISHED"], r
+
+
+def test_operators_that_change_the_file_are_undo_steps():
+    """Every Reenact operator that writes Blender data is an undo step, so Ctrl+Z of the next
+    edit does not also take back what it set (before 2026-12-05 Train Renderer, Train Restyle
+    and Verify Strip were not: undoing the edit after a training put the bundled renderer back);
+    the trainings offer no redo panel, whose change would train again, blocking Blender."""
+    line = _printed(
+        "import bpy\n"
+        "from reenact import register\n"
+        "register()\n"
+        "from reenact.blender import operators\n"
+        "print('OPTIONS', sorted((c.bl_idname, sorted(c.bl_options)) for c in operators.classes "
+        "if c.bl_idname.startswith('reenact.')))\n", "OPTIONS")
+    import ast
+
+    options = dict(ast.literal_eval(line[len("OPTIONS "):]))
+    read_only = {"reenact.check_runtime"}  # (it shows what onnxruntime uses in the panel: nothing to undo)
+    assert all("UNDO" in o for n, o in options.items() if n not in read_only), options
+    assert options["reenact.train_renderer"] == ["UNDO"] and options["reenact.train_restyle"] == ["UNDO"], options

@@ -291,7 +291,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.train_restyle"
     bl_label = "Train Restyle"
-    bl_options = {"REGISTER"}
+    bl_options = {"UNDO"}  # (an undo step for the model it sets; no F9 redo: that would train again, blocking)
 
     preview_image = PREVIEW_IMAGE
 

@@ -52,7 +52,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.train_renderer"
     bl_label = "Train Renderer"
-    bl_options = {"REGISTER"}
+    bl_options = {"UNDO"}  # (an undo step for the model it sets; no F9 redo: that would train again, blocking)
 
     steps: IntProperty(name="Steps", default=400, min=1, max=1000000,
                        description="Training steps (resumes from the last checkpoint when there is one)")

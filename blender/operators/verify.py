@@ -44,7 +44,7 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.verify_strip"
     bl_label = "Verify Strip"
-    bl_options = {"REGISTER"}
+    bl_options = {"REGISTER", "UNDO"}  # (it records its verdict on the strip)
 
     job_label = "Verifying"
     cancel_note = "nothing changed"
