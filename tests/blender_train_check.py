@@ -14,6 +14,10 @@ assert bpy.ops.reenact.track_strip() == {"FINISHED"}
 ob = [o for o in bpy.data.objects if o.reenact.is_actor][0]
 bpy.context.view_layer.objects.active = ob
 bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
+# the project folder moved whole: the stored path is the old place's, the Track lies beside the .blend
+import os
+ob.reenact.track_path = os.path.join(os.sep, "gone", "project", "reenact", os.path.basename(ob.reenact.track_path))
+poll = bpy.ops.reenact.train_renderer.poll()
 r = bpy.ops.reenact.train_renderer(steps=3)
 print("RESULT", json.dumps({"r": sorted(r), "model": bpy.path.abspath(ob.reenact.model_path),
-                            "stored": ob.reenact.model_path}))
+                            "stored": ob.reenact.model_path, "poll_moved": poll}))

@@ -21,6 +21,9 @@ def test_train_renderer_operator_assigns_model(tmp_path, carphone):
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][len("RESULT "):])
     assert r["r"] == ["FINISHED"]
+    # a project folder moved whole (the Track's stored path is the old place's): Train finds the
+    # Track beside the .blend, as every other operator does (before 2026-12-05 it was greyed out)
+    assert r["poll_moved"] is True
     # the model sits next to the .blend and the actor remembers it
     assert r["model"] == str(tmp_path / "reenact" / "models" / "carphone_pristine_Actor_0.onnx")
     assert r["stored"] == "//reenact/models/carphone_pristine_Actor_0.onnx"  # a moved project keeps it

@@ -70,7 +70,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         if ob is None:
             cls.poll_message_set("Make a tracked actor the active object (Track Actor first)")
             return False
-        if not os.path.isfile(bpy.path.abspath(ob.reenact.track_path)):
+        if not os.path.isfile(actor_data.track_file(ob)):  # (a project folder moved whole: the Track beside the .blend)
             cls.poll_message_set("The actor's Track file is missing: track the strip again")
             return False
         if JOB.running:
@@ -84,7 +84,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         ob = actor_data.active_actor(context)
         prefs = props.preferences(context)
         python = find_training_python(prefs.training_python if prefs else "")
-        track = bpy.path.abspath(ob.reenact.track_path)
+        track = actor_data.track_file(ob)
         # the footage the strip shows now, checked against the Track before the trainer starts
         _scene, strip = actor_data.actor_strip(ob)
         video = blend.strip_filepath(strip)
