@@ -80,6 +80,27 @@ def main(frames, work):
     if five:  # Transfer Performance's actor list: the sequencer's scene's actors (the window shows Layout)
         from reenact.blender.operators.transfer import _actor_items
         out["transfer_actors"] = [it[0] for it in _actor_items(None, bpy.context)]
+
+        class Layout:  # what a panel draws: the operators' names and the labels
+            def __init__(self, drawn):
+                self.drawn = drawn
+
+            def __getattr__(self, name):  # row, column, box, split...: the same recorder
+                return lambda *a, **k: self
+
+            def operator(self, idname, **k):
+                self.drawn.append(idname)
+                return self
+
+            def label(self, text="", **k):
+                self.drawn.append("label: " + text)
+
+        from reenact.blender.panels.actors import SEQUENCER_PT_reenact_renderer
+
+        drawn = []
+        SEQUENCER_PT_reenact_renderer.draw(type("P", (), {"layout": Layout(drawn)})(), bpy.context)
+        out["renderer_panel"] = [d for d in drawn if d.startswith(("reenact.", "label: Make"))]
+        out["make_active"] = sorted(bpy.ops.reenact.make_actor_active(actor="shot Actor 0"))
     if five:  # View Actor Camera: the window shows the actor's scene (its 3D view, its curves)
         bpy.context.view_layer.update()
         out["view_camera"] = sorted(bpy.ops.reenact.view_actor_camera())

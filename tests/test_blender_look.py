@@ -170,6 +170,10 @@ def test_reenact_works_on_the_sequencers_scene(tmp_path, carphone, version, requ
         # Transfer Performance lists the sequencer scene's actors (before 2026-12-05 the window
         # scene's, none here: its dialog and the Transfer & Edit panel failed on setting the actor)
         assert r["transfer_actors"] == ["shot Actor 0"], r
+        # the Renderer panel offers its buttons for the scene's one actor, as the operators take it
+        # (before: "Make a tracked actor active", the window's scene having no active actor)
+        assert r["renderer_panel"][:2] == ["reenact.train_renderer", "reenact.render_performance"], r
+        assert r["make_active"] == ["FINISHED"], r
         # View Actor Camera shows the actor's scene in the window, the sequencer keeping its own
         assert r["view_camera"] == ["FINISHED"] and r["window_after_camera"] == "Edit", r
         assert r["sequencer_after_camera"] == "Edit", r

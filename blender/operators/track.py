@@ -5,7 +5,7 @@ View Actor Camera: look at an actor through its footage camera."""
 import os
 
 import bpy
-from bpy.props import BoolProperty, FloatProperty, IntProperty
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
 from .. import blend
 from .. import timing
@@ -408,6 +408,39 @@ class Rollback:
                 setattr(self.cam_data[0], p, v)
 
 
+class REENACT_OT_make_actor_active(bpy.types.Operator):
+    """Make this actor the active object (and the only one selected) in its scene: the actor
+    the Renderer, Transfer and camera buttons work on"""
+
+    bl_idname = "reenact.make_actor_active"
+    bl_label = "Make Actor Active"
+    bl_options = {"REGISTER", "UNDO"}
+    in_menu = False  # (the Actors panel's buttons name the actor)
+
+    actor: StringProperty(name="Actor", description="The tracked actor's object name")
+
+    @classmethod
+    def poll(cls, context):
+        if not actor_data.actor_objects(blend.edit_scene(context)):
+            cls.poll_message_set("No tracked actors in the sequencer's scene")
+            return False
+        return True
+
+    def execute(self, context):
+        scene = blend.edit_scene(context)
+        ob = bpy.data.objects.get(self.actor)
+        if ob is None or ob not in actor_data.actor_objects(scene):
+            report(self, "ERROR", "'{}' is not a tracked actor of scene '{}'".format(self.actor, scene.name))
+            return {"CANCELLED"}
+        layer = blend.edit_view_layer(context)
+        for o in layer.objects:
+            if o.select_get(view_layer=layer):
+                o.select_set(False, view_layer=layer)
+        ob.select_set(True, view_layer=layer)
+        layer.objects.active = ob
+        return {"FINISHED"}
+
+
 class REENACT_OT_view_actor_camera(bpy.types.Operator):
     """Make the active actor's footage camera the scene camera and look through it in the 3D
     viewports: the actor's mesh over its footage"""
@@ -457,4 +490,4 @@ class REENACT_OT_view_actor_camera(bpy.types.Operator):
         return {"FINISHED"}
 
 
-classes = (REENACT_OT_track_strip, REENACT_OT_view_actor_camera)
+classes = (REENACT_OT_track_strip, REENACT_OT_view_actor_camera, REENACT_OT_make_actor_active)

@@ -78,11 +78,16 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
         if not actors:
             layout.label(text="No tracked actors yet", icon="INFO")
             return
-        active = blend.edit_view_layer(context).objects.active
+        from ..actor import active_actor
+
+        active = active_actor(context)
         for ob in actors:
             box = layout.box()
             row = box.row()
-            row.label(text=ob.name, icon="OUTLINER_OB_MESH" if ob != active else "RADIOBUT_ON")
+            # (a button: in Blender 5.0 the actors live in the sequencer's scene, which the
+            # window's 3D view and outliner need not show)
+            row.operator("reenact.make_actor_active", text=ob.name, emboss=ob != active,
+                         icon="OUTLINER_OB_MESH" if ob != active else "RADIOBUT_ON").actor = ob.name
             s = ob.reenact
             box.label(text="{} · {:.0%} tracked · {} shape keys".format(
                 s.strip_name, s.tracked_fraction,
@@ -98,11 +103,11 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
         import os
 
         layout = self.layout
-        ob = context.active_object
-        from ..actor import is_actor
+        from ..actor import active_actor
 
-        if not is_actor(ob):
-            layout.label(text="Make a tracked actor active", icon="INFO")
+        ob = active_actor(context)  # (the operators' own rule: the one actor of the scene counts as active)
+        if ob is None:
+            layout.label(text="Make a tracked actor active (Actors panel)", icon="INFO")
             return
         s = ob.reenact
         col = layout.column(align=True)

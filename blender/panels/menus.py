@@ -18,7 +18,8 @@ class SEQUENCER_MT_reenact(bpy.types.Menu):
 def operator_classes():
     from .. import operators
 
-    return [c for c in operators.classes if getattr(c, "bl_idname", "").startswith("reenact.")]
+    return [c for c in operators.classes if getattr(c, "bl_idname", "").startswith("reenact.")
+            and getattr(c, "in_menu", True)]
 
 
 def draw_strip_menu(self, context):
