@@ -69,6 +69,17 @@ def job_error(job):
     return describe(exc) if exc is not None else "{}".format(job.error)
 
 
+def renamed_meanwhile(label, exc):
+    """The line for a job whose scene, strip or actor was renamed or removed while it ran (its
+    result could not be put back; before 2026-12-05 a raw traceback)."""
+    import re
+
+    m = re.search(r'key "(.*)" not found', str(exc.args[0]) if exc.args else "")
+    what = "'{}'".format(m[1]) if m else "the scene, strip or actor it worked on"
+    return ("{} finished, but {} was renamed or removed while it ran, so nothing was added; run it again "
+            "(its finished work is reused where it was saved)".format(label, what))
+
+
 class ModalJobMixin:
     """Subclasses define ``prepare(context) -> (func, args, kwargs)`` (main thread; reads Blender
     state) and ``apply(context, result)`` (main thread; writes Blender state)."""
@@ -86,6 +97,9 @@ class ModalJobMixin:
             self.apply(context, result)
         except (ValueError, OSError, RuntimeError) as exc:
             report(self, "ERROR", exc)
+            return {"CANCELLED"}
+        except KeyError as exc:  # (a scene, strip or actor looked up by name: renamed or removed meanwhile)
+            report(self, "ERROR", renamed_meanwhile(self.job_label, exc))
             return {"CANCELLED"}
         return {"FINISHED"}
 
@@ -139,6 +153,8 @@ class ModalJobMixin:
                     partial(context, job.result)
                 except (ValueError, OSError, RuntimeError) as exc:
                     report(self, "ERROR", exc)
+                except KeyError as exc:
+                    report(self, "ERROR", renamed_meanwhile(self.job_label, exc))
             return {"CANCELLED"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}

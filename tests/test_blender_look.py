@@ -581,3 +581,23 @@ def test_operators_that_change_the_file_are_undo_steps():
     read_only = {"reenact.check_runtime"}  # (it shows what onnxruntime uses in the panel: nothing to undo)
     assert all("UNDO" in o for n, o in options.items() if n not in read_only), options
     assert options["reenact.train_renderer"] == ["UNDO"] and options["reenact.train_restyle"] == ["UNDO"], options
+
+
+def test_a_job_whose_strip_was_renamed_meanwhile_says_so_in_one_line():
+    """A job's result is put back by the names its scene and strip had when it started; renamed or
+    removed meanwhile, the operator now reports one line naming it (before 2026-12-05 a raw
+    KeyError traceback, and the user did not learn that nothing was added)."""
+    line = _printed(
+        "import bpy\n"
+        "from reenact.blender.modal import ModalJobMixin\n"
+        "bpy.ops.wm.read_factory_settings(use_empty=True)\n"
+        "class Op(ModalJobMixin):\n"
+        "    job_label = 'Rendering'\n"
+        "    said = []\n"
+        "    def report(self, kind, text): self.said.append((sorted(kind), text))\n"
+        "    def apply(self, context, result):\n"
+        "        bpy.context.scene.sequence_editor_create().strips_all['shot']\n"
+        "op = Op()\n"
+        "print('FINISH', sorted(op._finish(bpy.context, None)), op.said)\n", "FINISH")
+    assert line.startswith("FINISH ['CANCELLED'] [(['ERROR'], \"Reenact: Rendering finished, but 'shot' was renamed or removed "
+                           "while it ran, so nothing was added; run it again"), line
