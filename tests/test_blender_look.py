@@ -355,6 +355,22 @@ def test_render_edited_actors_keeps_the_shots_done_before_esc():
     assert _printed(code, "DONE") == "DONE ['A'] [(1000, 3000, \"'a' (1/3) done\")]"
 
 
+def test_render_edited_actors_goes_on_past_a_failed_shot():
+    """A shot of the reel that fails (a missing model, a damaged frame) is its own line, and the
+    next shots are rendered (before 2026-12-05 the first failure stopped the batch, unnamed, and
+    the shots rendered before it got no strips)."""
+    code = (
+        "from reenact.blender.operators.render import batch_job\n"
+        "def ok(progress=None):\n"
+        "    return 'A'\n"
+        "def bad(progress=None):\n"
+        "    raise OSError(2, 'No such file or directory', '/x/model.onnx')\n"
+        "print('DONE', batch_job([('a', (ok, (), {})), ('b', (bad, (), {})), ('c', (ok, (), {}))],\n"
+        "                        lambda d, t, m: True))\n")
+    assert _printed(code, "DONE") == ("DONE ['A', Failed(\"actor 'b': [Errno 2] No such file or directory: "
+                                      "'/x/model.onnx'\"), 'A']")
+
+
 def test_a_retimed_shot_is_refused_before_any_work():
     """Render Performance, Preview Frame, Restyle Strip and Track Actor refuse a retimed shot
     strip in one line (timing.refuse_retimed): its clip frames no longer map one to one onto the

@@ -582,10 +582,23 @@ def edited_actors(scene):
     return [name for _f, _c, name in sorted(out)], skipped
 
 
+class Failed:
+    """A render of Render Edited Actors that failed: its one line."""
+
+    def __init__(self, line):
+        self.line = line
+
+    def __repr__(self):
+        return "Failed({!r})".format(self.line)
+
+
 def batch_job(jobs, progress):
     """Worker thread (no bpy): each actor's render job in turn, one progress over them all.
-    Returns the summaries of the renders done (all of them, or those before Esc)."""
+    Returns the summaries of the renders done (all of them, or those before Esc); a render that
+    failed is its one line (:class:`Failed`) and the others go on (before 2026-12-05 one failure stopped
+    the reel, and the shots done before it got no strips)."""
     from ...progress import Cancelled
+    from ..report import describe
 
     results = []
     for k, (name, (func, args, kwargs)) in enumerate(jobs):
@@ -598,6 +611,8 @@ def batch_job(jobs, progress):
             results.append(func(*args, progress=step, **kwargs))
         except Cancelled:  # the shots done keep their strips (apply_partial)
             break
+        except Exception as exc:  # (this actor's line; the next shot is rendered)
+            results.append(Failed("actor '{}': {}".format(name, describe(exc))))
     return results
 
 
@@ -660,11 +675,17 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             self.apply(context, results)
 
     def apply(self, context, results):
-        for plan, summary in zip(self._plans, results):
+        done = [(p, s) for p, s in zip(self._plans, results) if not isinstance(s, Failed)]
+        for failed in (s for s in results if isinstance(s, Failed)):
+            report(self, "ERROR", failed.line)
+        if not done:
+            raise ValueError("no shot was rendered ({} failed)".format(len(results)))
+        for plan, summary in done:
             REENACT_OT_render_performance.apply(plan, context, summary)
-        report(self, "INFO", "rendered {} shot(s) of edited actors: {}".format(
-            len(results), ", ".join("'{}'{}".format(p.actor, " with the other actors of its strip" if p._all else "")
-                                    for p in self._plans[:len(results)])))
+        report(self, "INFO", "rendered {} shot(s) of edited actors: {}{}".format(
+            len(done), ", ".join("'{}'{}".format(p.actor, " with the other actors of its strip" if p._all else "")
+                                 for p, _s in done),
+            "; {} failed (above)".format(len(results) - len(done)) if len(done) < len(results) else ""))
 
 
 classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame, REENACT_OT_render_edited)
