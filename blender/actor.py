@@ -244,11 +244,14 @@ def write_animation(ob, track, frame_offset, bags=None):
 
 
 def track_file_path(scene, strip, index):
-    """Where the Track of an actor is kept: ``//reenact/<scene>_<strip>_actor<i>.npz`` next to
-    the saved .blend; for a file not saved yet, the extension's user folder, with a unique
-    suffix so two unsaved files never share a Track."""
+    """Where the Track of an actor is kept: ``//reenact/<.blend name>_<scene>_<strip>_actor<i>.npz``
+    next to the saved .blend (the .blend's name since 2026-12-05: versions of a shot file saved
+    side by side shared one Track, and tracking again in one replaced the other's); for a file not
+    saved yet, the extension's user folder, with a unique suffix so two unsaved files never share
+    a Track."""
     safe = bpy.path.clean_name("{}_{}".format(scene.name, strip.name))
     if bpy.data.filepath:
+        safe = "{}_{}".format(blend_name(), safe)
         folder = os.path.join(bpy.path.abspath("//"), "reenact")
         os.makedirs(folder, exist_ok=True)
         return os.path.join(folder, "{}_actor{}.npz".format(safe, index))
@@ -452,11 +455,29 @@ def _safe(name):
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "actor"
 
 
+def blend_name():
+    """The saved .blend's name without ``.blend``, made safe for a file name: the part of the
+    paths Reenact writes next to it that keeps each .blend's files its own."""
+    return _safe(os.path.splitext(os.path.basename(bpy.data.filepath))[0]) or "untitled"
+
+
 def render_root():
-    """Absolute ``//reenact/renders`` of the saved .blend (ValueError when it is not saved)."""
+    """Absolute ``//reenact/renders/<.blend name>``: this .blend's renders (ValueError when it is
+    not saved). Each .blend has its own, so versions saved side by side (``shot_v01.blend``,
+    ``shot_v02.blend``: File ▸ Save Incremental) keep their results: before 2026-12-05 they
+    shared ``//reenact/renders``, and a render in v02 wrote over the frames v01's result strips
+    showed."""
     if not bpy.data.filepath:
         raise ValueError("save the .blend first: renders go into reenact/renders next to it")
-    return bpy.path.abspath(RENDER_DIR)
+    return os.path.join(bpy.path.abspath(RENDER_DIR), blend_name())
+
+
+def cache_root():
+    """Absolute ``//reenact/renders/reenact_cache``: the render cache, shared by the .blend files
+    of the folder (its entries are named by what they hold: nothing of one file's is another's)."""
+    if not bpy.data.filepath:
+        raise ValueError("save the .blend first: renders go into reenact/renders next to it")
+    return os.path.join(bpy.path.abspath(RENDER_DIR), "reenact_cache")
 
 
 # --------------------------------------------------------------------------- the dubbing actor

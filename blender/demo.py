@@ -126,12 +126,11 @@ def _write_outputs(actor, scene, clip, out_dir, rng):
 
     base = actor_data.tracked_track(actor)
     perf = layers.curves_to_track(actor, scene, base)
-    root = actor_data.render_root()
     frames = {}
     movie = os.path.join(out_dir, "demo.mp4")
     summ = render_clip(perf, clip, actor_data.model_of(actor), out=movie, frames=rng, region="mouth", crop_track=base,
                        mouth_mode="renderer",  # as the strip: the renderer, from its cache
-                       cache_dir=os.path.join(root, "reenact_cache"),
+                       cache_dir=actor_data.cache_root(),
                        on_frame=lambda i, f: frames.__setitem__(i, f) if rng[0] <= i < rng[1] else None)
     # side by side where the edit moved the jaw most (at least 8 frames apart)
     k = [str(x) for x in perf.expression_names].index("jawOpen")

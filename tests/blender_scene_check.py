@@ -66,7 +66,7 @@ def main(frames, work):
             out["render_" + region] = str(exc).strip().splitlines()[-1]
     face = edit.sequence_editor.strips_all.get("shot Reenact Face")
     out["face_note"] = face.get("reenact_look_note", "") if face is not None else None
-    renders = os.path.join(work, "reenact", "renders")
+    renders = os.path.join(work, "reenact", "renders", "scenes")  # (scenes.blend's own renders)
     out["folders"] = {d: len(os.listdir(os.path.join(renders, d))) for d in sorted(os.listdir(renders))
                       if d.startswith("shot")}
     out["strips"] = {sc.name: sorted(s.name for s in blend.all_strips(sc)) for sc in bpy.data.scenes}

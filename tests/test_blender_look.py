@@ -617,3 +617,20 @@ def test_a_job_whose_strip_was_renamed_meanwhile_says_so_in_one_line():
         "print('FINISH', sorted(op._finish(bpy.context, None)), op.said)\n", "FINISH")
     assert line.startswith("FINISH ['CANCELLED'] [(['ERROR'], \"Reenact: Rendering finished, but 'shot' was renamed or removed "
                            "while it ran, so nothing was added; run it again"), line
+
+
+def test_versions_of_a_shot_file_saved_side_by_side_keep_their_own_tracks_and_renders(tmp_path, carphone, request):
+    """File ▸ Save Incremental leaves shot_v01.blend and shot_v02.blend in one folder. Before
+    2026-12-05 they shared //reenact's Track files and //reenact/renders' frame folders, so a
+    render in v02 wrote over the frames v01's result strip showed and tracking again in v02
+    replaced v01's Track. Now each .blend's Tracks and renders carry its name."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_versions_check.py", "5.0", request, work, clip, work)
+    assert r["v01_render"] == r["v02_render"] == r["v02_track"] == ["FINISHED"], r
+    p = r["paths"]
+    assert p["v01_frames"] == os.path.join("reenact", "renders", "shot_v01", "shot_Actor_0_mouth"), r
+    assert p["v02_frames"] == os.path.join("reenact", "renders", "shot_v02", "shot_Actor_0_mouth"), r
+    assert p["v01_track"].startswith(os.path.join("reenact", "shot_v01_")), r
+    assert p["v02_track"].startswith(os.path.join("reenact", "shot_v02_")), r
+    assert r["v01_unchanged"] == {"track": True, "frames": True}, r

@@ -178,7 +178,8 @@ def test_compiled_job_runs_chunked_equal_to_one_render(carphone, tmp_path):
     job = compile_job(actor=actor, frames="9-24", chunk_size=8, blendfile=blend, output="MOVIE")
     renders, assemble = job["tasks"][:-1], job["tasks"][-1]
     assert len(renders) == 2
-    folder = os.path.join(str(tmp_path), "reenact", "renders", re.sub(r"[^A-Za-z0-9._-]+", "_", actor + " mouth"))
+    folder = os.path.join(str(tmp_path), "reenact", "renders", "shot",  # (the .blend's own: shot.blend)
+                          re.sub(r"[^A-Za-z0-9._-]+", "_", actor + " mouth"))
 
     # both chunks at once; the first is killed once it has written a rendered frame, then run again
     slow = subprocess.Popen(_argv(renders[0]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())

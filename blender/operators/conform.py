@@ -67,7 +67,7 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
         if clip_fps and abs(clip_fps - float(fps)) <= 1e-4 * float(fps):
             raise ValueError("strip '{}' plays its {:.5g} fps clip at the rate of the clip it showed before; add the "
                              "clip again as a new strip".format(strip.name, clip_fps))
-        root = os.path.join(os.path.dirname(actor_data.render_root()), "conformed")
+        root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), "conformed")
         stem = os.path.splitext(os.path.basename(blend.strip_filepath(strip)))[0]
         out = os.path.join(root, "{}_{:.5g}fps{}".format(actor_data._safe(stem), float(fps),
                                                          ".mkv" if self.lossless else ".mp4"))

@@ -250,7 +250,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         out = farm.movie_path(os.path.join(root, name), self.output, self.lossless) or os.path.join(root, name)
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
-        cache = os.path.join(root, "reenact_cache")
+        cache = actor_data.cache_root()
         sign = props.signing_paths(context)
         if self._all:
             return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
@@ -365,7 +365,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
         self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, view.name, f
         return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
-                              os.path.join(root, "reenact_cache"), os.path.join(root_folder, name)), {"others": others})
+                              actor_data.cache_root(), os.path.join(root_folder, name)), {"others": others})
 
     def _actor_inputs(self, ob, scene, base, i, reference, active=True):
         """(window rows, whole performance, footage Track, renderer, plan) of actor ``ob`` for

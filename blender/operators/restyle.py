@@ -63,7 +63,8 @@ def restyle_target(context, strip_name, model):
     if not model:
         raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")
     path = bpy.path.abspath(model)
-    root = os.path.join(os.path.dirname(actor_data.render_root()), RESTYLE_DIR)
+    root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), RESTYLE_DIR,
+                        actor_data.blend_name())  # (//reenact/restyle/<.blend name>: each .blend its own)
     name = "{}_{}".format(actor_data._safe(strip.name), actor_data._safe(_model_name(path)))
     return scene, strip, path, os.path.join(root, name)
 
