@@ -38,8 +38,10 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
 
     max_faces: IntProperty(name="Actors", default=1, min=1, max=4,
                            description="How many faces to track (the most prominent first)")
-    use_focal: BoolProperty(name="Known Focal Length", default=False)
-    focal_mm: FloatProperty(name="Focal Length (mm)", default=50.0, min=1.0, max=5000.0)
+    use_focal: BoolProperty(name="Known Focal Length", default=False,
+                            description="Use the focal length below instead of estimating it from the footage")
+    focal_mm: FloatProperty(name="Focal Length", default=50.0, min=1.0, max=5000.0, subtype="DISTANCE_CAMERA",
+                            unit="CAMERA", description="Focal length of the shot in millimetres (36 mm sensor width)")
     small_faces: BoolProperty(name="Small Faces", default=False,
                               description="Also look for faces smaller than a fifth of the frame (wide "
                                           "HD/4K shots): slower, more false faces on cluttered footage")
