@@ -25,7 +25,9 @@ class REENACT_OT_check_runtime(bpy.types.Operator):
         settings.runtime_summary = "onnxruntime {} · numpy {} · OpenCV {}".format(
             info["onnxruntime"], info["numpy"], info["opencv"]
         )
-        if info["error"]:
+        if info["error"]:  # (the panel says it failed and why, not "Not checked yet")
+            settings.runtime_provider = "Failed"
+            settings.runtime_summary = info["error"][:200]
             report(self, "ERROR", info["error"])
             return {"CANCELLED"}
         report(self, "INFO", "onnxruntime {} runs on {}".format(info["onnxruntime"], info["provider"]))

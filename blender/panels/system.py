@@ -15,7 +15,8 @@ class SEQUENCER_PT_reenact_system(ReenactSequencerPanel, bpy.types.Panel):
         settings = blend.edit_scene(context).reenact
         col = layout.column(align=True)
         if settings.runtime_provider:
-            col.label(text=settings.runtime_provider, icon="CHECKMARK")
+            col.label(text=settings.runtime_provider,
+                      icon="ERROR" if settings.runtime_provider == "Failed" else "CHECKMARK")
             col.label(text=settings.runtime_summary)
         else:
             col.label(text="Not checked yet", icon="QUESTION")
