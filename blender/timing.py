@@ -13,7 +13,7 @@ from . import blend
 def _held_pieces(strip):
     """``strip`` and the other pieces of its shot (its Reenact id and file) that start into their
     clip by a hold offset."""
-    rid, path = strip.get("reenact_id"), None
+    rid, path = (strip.get("reenact_id") if hasattr(strip, "get") else None), None
     out = []
     for s in [strip] + ([x for x in blend.siblings(strip) if x != strip and x.get("reenact_id") == rid] if rid else []):
         if int(getattr(s, "animation_offset_start", 0) or 0) and s.type == strip.type:
