@@ -169,12 +169,11 @@ def cmd_quantize(args):
     from .face.track import Track
     from .video.identity import check_footage
 
-    try:
-        from .training.quantize import MIN_PSNR, calibration_inputs, quantize
-    except ImportError as exc:
-        raise UserError("quantize needs the training requirements (onnx, ml_dtypes): {}".format(exc)) from exc
+    from .training.quantize import MIN_PSNR, calibration_inputs, check_inputs, quantize
+
     data = []
     try:
+        args.out = check_inputs(args.model, args.out)  # (before the calibration's renders)
         for tpath, clip in args.data:
             tr = Track.load(tpath)
             for w in check_footage(tr, clip, False, tpath):

@@ -107,3 +107,28 @@ def test_bundled_fp16_variants_draw_like_their_models(carphone, carphone_track):
         a = NeuralRenderer(path, prefer_gpu=False, precision="fp32").run(x).astype(int)
         b = r16.run(x).astype(int)
         assert np.abs(a - b).max() <= 2 and 10 * np.log10(255.0 ** 2 / max(np.mean((a - b) ** 2), 1e-9)) > 50, name
+
+
+def test_quantize_checks_its_model_and_output_before_calibrating(tmp_path, capsys):
+    """What can be known at the start is said there, in one line, with nothing written (before
+    2026-12-05: --out naming the model replaced it with its int8 variant, and a damaged model or
+    an unwritable --out failed only after the calibration's renders, a damaged model with a
+    traceback)."""
+    from reenact.cli import main
+
+    model = str(tmp_path / "actor.onnx")
+    shutil.copy(BASE_MODEL, model)
+    size = os.path.getsize(model)
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not an onnx file")
+    data = ["--data", "{}={}".format(tmp_path / "none.npz", tmp_path / "none.mp4")]  # (never reached)
+    cases = [([model, "--out", model], "is the model it is made from; --out wants another file"),
+             ([str(bad)], "cannot load the model (InvalidProtobuf)"),
+             ([model, "--out", str(tmp_path / "no" / "x.onnx")], "output folder does not exist"),
+             ([int8_path(BASE_MODEL)], "is already an int8 variant")]
+    for argv, said in cases:
+        capsys.readouterr()
+        assert main(["quantize"] + argv + data) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and said in err[0], (argv, err)
+    assert os.path.getsize(model) == size and sorted(os.listdir(tmp_path)) == ["actor.onnx", "bad.onnx"]

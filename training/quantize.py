@@ -30,6 +30,43 @@ MIN_PSNR = 40.0
 from ..render.renderer import INT8_OF, int8_path
 
 
+def check_inputs(model, out=None):
+    """What ``reenact quantize`` can know before its calibration renders: the training
+    requirements importable, ``model`` a loadable fp32 Reenact renderer, and ``out`` (default
+    :func:`int8_path`) a file that can be written and is not the model itself. Returns ``out``;
+    ReenactError (one line) otherwise. Before 2026-12-05 a missing requirement, a damaged model or
+    a read-only ``out`` failed only after minutes of calibration (some with a traceback), and
+    ``--out`` naming the model replaced it with its int8 variant."""
+    from ..fsutil import check_output_file, refuse_overwriting
+
+    import importlib
+
+    try:
+        for name in ("onnx", "ml_dtypes", "onnxruntime.quantization"):
+            importlib.import_module(name)
+    except ImportError as exc:
+        raise ReenactError("quantize needs the training requirements (onnx, ml_dtypes): {}".format(exc)) from None
+    import onnxruntime as ort
+
+    model = os.fspath(model)
+    if not os.path.isfile(model):
+        raise ReenactError("no such model", model)
+    try:
+        meta = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).get_modelmeta().custom_metadata_map
+    except Exception as exc:  # not an ONNX file, damaged
+        raise ReenactError("cannot load the model ({})".format(type(exc).__name__), model) from None
+    if meta.get("reenact.kind") != "renderer":
+        raise ReenactError("not a Reenact renderer (no reenact.kind metadata)", model)
+    if INT8_OF in meta:
+        raise ReenactError("is already an int8 variant", model)
+    out = os.fspath(out) if out else int8_path(model)
+    if os.path.realpath(out) == os.path.realpath(model):
+        raise ReenactError("is the model it is made from; --out wants another file", out)
+    refuse_overwriting(out, [model])
+    check_output_file(out)
+    return out
+
+
 def calibration_inputs(model, data, frames=48, every=2, size=None, progress=None, accept_footage=False):
     """(N, C, S, S) uint8 network inputs recorded while rendering ``data`` (list of (Track,
     clip) pairs) with ``model``: ``frames`` frames from the middle of each clip, region face,
