@@ -97,6 +97,16 @@ def test_missing_file(tmp_path):
     assert not out.exists()
 
 
+def test_a_focal_length_out_of_range_is_refused_before_tracking(tmp_path, carphone):
+    """``--focal 0`` (or negative, or beyond any lens) is one line before any frame is read
+    (before 2026-12-05 the whole clip was tracked, then the Track's save raised a traceback)."""
+    for bad in ("0", "-35", "1e6"):
+        out = tmp_path / "t.npz"
+        line = _error_line(_track(carphone, "--focal", bad, "--out", out, timeout=120))
+        assert "focal length {:g} mm: give the lens's, from 1 to 5000 mm".format(float(bad)) in line, line
+        assert not out.exists()
+
+
 def test_zero_length_file(tmp_path):
     clip = tmp_path / "empty.mp4"
     clip.write_bytes(b"")

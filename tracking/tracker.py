@@ -373,6 +373,10 @@ def _iod(lms):
     return np.linalg.norm(lms[..., 33, :2] - lms[..., 263, :2], axis=-1)
 
 
+#: the longest focal length a Track takes (Blender's Focal Length field has the same bound)
+MAX_FOCAL_MM = 5000.0
+
+
 def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progress=null_progress,
                 smoothing=OneEuroParams(), stats=None, small_faces=False, hands=True):
     """Track ``source`` (movie path, image-sequence folder/pattern or list of images) and fit the
@@ -381,6 +385,11 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     face they hide on each frame."""
     label = _label(source)
     stats = {} if stats is None else stats
+    if focal_mm is not None and not (np.isfinite(focal_mm) and 1.0 <= float(focal_mm) <= MAX_FOCAL_MM):
+        # (before the frames are read: before 2026-12-05 a focal length of 0 was refused with a
+        # traceback when the Track was saved, after the whole clip was tracked)
+        raise ReenactError("focal length {:g} mm: give the lens's, from 1 to {:g} mm (36 mm sensor width)".format(
+            float(focal_mm), MAX_FOCAL_MM), path=label)
 
     steps = {}
 
