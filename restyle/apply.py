@@ -240,6 +240,10 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     unwritten, over the :data:`CHUNK_WARMUP` frames of the job before C; ``reenact assemble out
     --video VIDEO --out MOVIE`` then makes the movie."""
 
+    if not (np.isfinite(stabilise) and 0.0 <= float(stabilise) <= 0.95):  # (as Blender's Restyle Strip)
+        # (before 2026-12-05 2.0 made the change overshoot and swing from frame to frame, and nan
+        # failed with a traceback)
+        raise RestyleError("--stabilise {}: give a value from 0 to 0.95".format(stabilise))
     if not isinstance(model, RestyleModel):
         model = RestyleModel(model)
     try:

@@ -631,3 +631,16 @@ def test_apply_to_an_exr_plate_writes_exr_frames_with_only_the_change(tmp_path, 
             else:
                 assert not np.array_equal(a, b), i  # (a changed highlight takes the restyle's value)
             assert np.array_equal(o.read(i), e.read(i)), i
+
+
+def test_apply_refuses_a_stabilise_weight_out_of_range(tmp_path):
+    """``restyle apply --stabilise`` takes 0 to 0.95, as Blender's Restyle Strip does, and says so
+    before any frame is read (before 2026-12-05: 2 made the change overshoot and swing from frame
+    to frame, nan failed with a traceback)."""
+    from reenact.restyle.apply import RestyleError, apply_clip
+
+    for bad in (2.0, -0.5, float("nan")):
+        with pytest.raises(RestyleError, match=r"--stabilise .*: give a value from 0 to 0.95"):
+            apply_clip(str(tmp_path / "model.onnx"), str(tmp_path / "shot.mp4"), str(tmp_path / "out.mp4"),
+                       stabilise=bad)
+    assert not os.listdir(tmp_path)
