@@ -185,7 +185,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     the same for every actor (a ``chunk``: every pass over its frames). Returns
     the last pass's summary with ``actors`` (each pass's own summary), the counts summed, and
     ``overlap`` (frames where a pass's change beyond its actor's part was cut: :class:`Over`)."""
-    from .pipeline import check_inputs, check_tracks_footage, default_cache_dir, get_renderer
+    from .pipeline import check_destinations, check_inputs, check_tracks_footage, default_cache_dir, get_renderer
     from .plates import footage_area
     from .cache import source_identity
     from ..video import open_video
@@ -197,6 +197,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     renderer = get_renderer(model, prefer_gpu=prefer_gpu, threads=threads)
     with open_video(video) as src:  # every Track against the footage before any long work
         size, numbered = (src.width, src.height), plate_first(src)  # (a plate's passes: numbered as it)
+        check_destinations(src, out, cache_dir, [a["mouth_from"][1] for a in actors if a.get("mouth_from")])
     for a in actors:
         check_tracks_footage(a["track"], video, a.get("crop_track"), options.get("accept_footage", False))
         check_inputs(a["track"], a.get("crop_track"), size)

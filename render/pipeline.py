@@ -120,12 +120,14 @@ def reference_pool(track, video, size, transforms=None, cache_dir=None, progress
     return pool, digest
 
 
-def check_destinations(src, out, cache_dir=None):
+def check_destinations(src, out, cache_dir=None, others=()):
     """ReenactError (one line) when the render's ``out`` is the footage ``src`` itself or, for
-    frames, its folder, or the ``cache_dir`` is a plate's own folder: nothing is ever written over
-    or into the footage (:func:`reenact.fsutil.refuse_overwriting`)."""
+    frames, its folder, or one of ``others`` (a driver's footage: ``--mouth-from``, ``--also``;
+    before 2026-12-05 a dub written over its driver's movie replaced it), or the ``cache_dir``
+    is a plate's own folder: nothing is ever written over or into the footage
+    (:func:`reenact.fsutil.refuse_overwriting`)."""
     files = getattr(src, "files", None) or [src.path]
-    refuse_overwriting(out, files)
+    refuse_overwriting(out, list(files) + [os.fspath(p) for p in others if isinstance(p, (str, os.PathLike))])
     if src.kind == "sequence":  # (a movie's folder may take the cache)
         refuse_overwriting(cache_dir, files, "--cache")
 
@@ -222,7 +224,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     src, motion, warper, unseen = open_video(video), None, None, []
     restore_blas = signing = None
     try:
-        check_destinations(src, out, cache_dir)
+        check_destinations(src, out, cache_dir, [mouth_from[1]] if mouth_from is not None else ())
         n, size = len(src), (src.width, src.height)
         warnings = check_tracks_footage(track, video, crop_track, accept_footage)
         warnings += donor_warnings

@@ -71,6 +71,9 @@ class RestyleModel:
 
     def __init__(self, path, prefer_gpu=True, threads=None, reference=None):
         path = os.fspath(path)
+        from .data import clip_spec
+
+        self.reference_paths = [clip_spec(r).path for r in (reference or ())]  # (written over by no output)
         if not os.path.isfile(path):
             raise RestyleError("{}: model file does not exist".format(path))
         try:  # onnxruntime reads the metadata: the onnx package is not a runtime dependency
@@ -255,7 +258,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         raise RestyleError(str(exc)) from None
     movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient
     with src:
-        refuse_overwriting(out, getattr(src, "files", None) or [src.path])
+        # (nor a colouriser's --reference footage: before 2026-12-05 it could be written over)
+        refuse_overwriting(out, list(getattr(src, "files", None) or [src.path]) + list(getattr(model, "reference_paths", ())))
         n, W, H, fps = len(src), src.width, src.height, src.fps
         if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
             a, b = max(0, int(frames[0])), min(n, int(frames[1]))

@@ -354,3 +354,22 @@ def test_auto_draws_the_driver_mouth_only_beyond_the_footage(carphone_track, tmp
         choose_mouth(None, wide, own, "driver")
     with pytest.raises(ValueError, match="unknown mouth source"):
         choose_mouth(None, wide, own, "teeth")
+
+
+def test_a_dub_is_never_written_over_its_driver_s_footage(carphone_track, carphone, tmp_path):
+    """``render --mouth-from DUB.npz=DUB.mp4 --out DUB.mp4`` is refused before any work, the
+    driver's movie left as it was (before 2026-12-05 only the shot's own footage was guarded, and
+    the finished dub replaced the driver's movie)."""
+    import shutil
+
+    from reenact.errors import ReenactError
+    from reenact.render.pipeline import render_clip
+
+    driver = str(tmp_path / "driver.mp4")
+    shutil.copy(carphone, driver)
+    size = os.path.getsize(driver)
+    with pytest.raises(ReenactError, match="driver.mp4: is the footage it is made from"):
+        render_clip(X.transfer(carphone_track, carphone_track, "mouth", offset=5), carphone, out=driver,
+                    region="mouth", frames=(0, 4), crop_track=carphone_track, mouth_from=(carphone_track, driver),
+                    sign=False)
+    assert os.path.getsize(driver) == size and sorted(os.listdir(tmp_path)) == ["driver.mp4"]
