@@ -2,6 +2,8 @@
 """A movie conformed to the scene's rate as Blender's sequencer plays it (video/conform.py; the
 Blender side, against the sequencer's own pictures: tests/test_blender_look.py)."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,18 @@ def test_a_clip_of_variable_frame_rate_is_evened_by_time(tmp_path, capsys):
     assert main(["conform", out, "--out", str(tmp_path / "again.mkv"), "--lossless"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "a clip of constant frame rate (30 fps): nothing to conform" in err[0], err
+
+
+def test_a_rate_that_is_no_number_is_one_line(tmp_path, capsys):
+    """``--fps 1/0`` or ``inf`` is one line (before 2026-12-05 a ZeroDivisionError or
+    OverflowError traceback, after the clip was opened)."""
+    from reenact.cli import main
+
+    frames = [np.full((48, 64, 3), 40 + 5 * t, np.uint8) for t in range(6)]
+    clip = write_movie_with_audio(str(tmp_path / "clip.mp4"), frames, 30, 0.2)
+    for bad in ("1/0", "inf", "x"):
+        capsys.readouterr()
+        assert main(["conform", clip, "--out", str(tmp_path / "c.mkv"), "--lossless", "--fps", bad]) == 2, bad
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "invalid frame rate" in err[0], err
+    assert sorted(os.listdir(tmp_path)) == ["clip.mp4"]

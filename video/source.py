@@ -42,7 +42,7 @@ def _as_rate(fps) -> Fraction:
     else:
         try:
             rate = Fraction(fps)  # Fraction, int, float, str, av rational
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):  # ("abc", "1/0", inf)
             raise VideoError(None, f"invalid frame rate {fps!r}") from None
         if not isinstance(fps, (str,)) and rate.denominator > 1001:
             rate = rate.limit_denominator(1_000_000)
