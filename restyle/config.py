@@ -85,6 +85,8 @@ class RestyleConfig:
             raise ValueError("prior_k must be 1..32")
         if isinstance(self.pool_frames, bool) or not isinstance(self.pool_frames, int) or not 0 <= self.pool_frames <= 4096:
             raise ValueError("pool_frames must be 0..4096")
-        if self.size % 16 or self.size < 32:
-            raise ValueError("--size must be a multiple of 16, at least 32")
+        if self.size % 16 or not 32 <= self.size <= 1024:  # (apply's SIZE_RANGE: before 2026-12-05 a larger model
+            raise ValueError("--size must be a multiple of 16 from 32 to 1024")  # trained, then apply refused it)
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
+            raise ValueError("--batch must be at least 1")
         return self

@@ -644,3 +644,14 @@ def test_apply_refuses_a_stabilise_weight_out_of_range(tmp_path):
             apply_clip(str(tmp_path / "model.onnx"), str(tmp_path / "shot.mp4"), str(tmp_path / "out.mp4"),
                        stabilise=bad)
     assert not os.listdir(tmp_path)
+
+
+def test_restyle_config_refuses_what_apply_could_not_load():
+    """A working size beyond 1024 (apply refuses such a model) and a batch under 1 are refused
+    by the configuration, before any clip is read (before 2026-12-05: hours of training first)."""
+    from reenact.restyle.config import RestyleConfig
+
+    for opts, said in (({"size": 1280}, "--size must be a multiple of 16 from 32 to 1024"),
+                       ({"batch": 0}, "--batch must be at least 1")):
+        with pytest.raises(ValueError, match=said):
+            RestyleConfig(**opts).check()

@@ -261,3 +261,18 @@ def test_device_cuda_refused_without_a_gpu(track, carphone, tmp_path):
         T.train([(track, carphone)], str(tmp_path / "a.onnx"), size=SIZE, window=WINDOW, steps=1, base=8,
                 device="cuda", bar=False, log=lambda *a: None)
     assert not os.listdir(tmp_path)
+
+
+def test_shapes_the_renderer_cannot_load_are_refused_before_any_clip_is_read(tmp_path):
+    """--size beyond 1024, --window beyond 64 and --batch 0 are one line before any clip is read
+    (before 2026-12-05 the first two trained for hours and render then refused the model; batch 0
+    failed after the clips were decoded with "not enough values to unpack")."""
+    from reenact.training.train import train
+
+    pair = (str(tmp_path / "none.npz"), str(tmp_path / "none.mp4"))  # (never opened)
+    for opts, said in (({"size": 1040}, "--size 1040: must be a multiple of 16 from 32 to 1024"),
+                       ({"size": 144, "window": 80}, "--window 80: must be from 1 to 64"),
+                       ({"size": 128, "batch": 0}, "--batch 0: must be at least 1")):
+        with pytest.raises(ValueError, match=said):
+            train([pair], str(tmp_path / "out.onnx"), **opts)
+    assert not os.listdir(tmp_path)

@@ -326,6 +326,21 @@ def sample_rehearsal(pairs, log):
     return [(tracks[0], path)]
 
 
+def check_shape(cfg):
+    """ValueError (one line naming the option) for a crop size, window or batch the renderer
+    could not load or the loop cannot run, before any clip is read (before 2026-12-05 --size
+    1040 or --window 80 trained for hours and the result was refused by render, and --batch 0
+    failed after the clips were decoded with "not enough values to unpack")."""
+    from ..render.renderer import SIZE_RANGE, WINDOW_RANGE
+
+    if cfg.size % 16 or not SIZE_RANGE[0] <= cfg.size <= SIZE_RANGE[1]:
+        raise ValueError("--size {}: must be a multiple of 16 from {} to {}".format(cfg.size, *SIZE_RANGE))
+    if not WINDOW_RANGE[0] <= int(cfg.window) <= WINDOW_RANGE[1]:
+        raise ValueError("--window {}: must be from {} to {}".format(cfg.window, *WINDOW_RANGE))
+    if int(cfg.batch) < 1:
+        raise ValueError("--batch {}: must be at least 1".format(cfg.batch))
+
+
 def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
           bar=True, stop_at=None, rehearse=(), **options):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
@@ -358,6 +373,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     icfg, state = load_weights(cfg.init) if cfg.init else (None, None)  # (a bad file: one line, before any work)
     if cfg.size is None:  # as the --init weights (the 256 px base fine-tunes at 256), else 128
         cfg = replace(cfg, size=int((icfg or {}).get("size", DEFAULT_SIZE)))
+    check_shape(cfg)
     ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
