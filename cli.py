@@ -305,8 +305,9 @@ def cmd_render(args):
             n = len(src)
     except VideoError as exc:
         raise UserError(str(exc)) from exc
+    frames = _frame_range(args.frames) if args.frames else None  # (a malformed range: its own line)
     try:
-        a, b = resolve_range(_frame_range(args.frames) if args.frames else None, n)
+        a, b = resolve_range(frames, n)
     except ValueError:
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
     chunk = None

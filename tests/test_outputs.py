@@ -197,6 +197,19 @@ def test_render_refuses_bad_destinations_before_rendering(tmp_path, carphone, tr
     assert "not a folder" in line
 
 
+def test_render_says_what_is_wrong_with_its_frames(tmp_path, carphone, track_file, capsys, monkeypatch):
+    """A malformed or empty --frames says so (before 2026-12-05 every such range was reported as
+    "outside the clip's N frames")."""
+    import reenact.render.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "render_clip", _never("rendering"))
+    base = ("render", track_file, "--video", carphone, "--model", BASE_MODEL, "--out", tmp_path / "r.mp4")
+    for frames, said in (("10", "--frames 10: expected A:B"), ("30:10", "--frames 30:10: empty range"),
+                         ("0:100000", "--frames 0:100000: outside the clip's")):
+        line = _one_error_line(*_main(capsys, *base, "--frames", frames))
+        assert said in line, line
+
+
 def test_an_output_never_replaces_its_own_footage(tmp_path, carphone, track_file, capsys):
     """``--out`` naming the footage itself, another name of it (a hard link), or for frames the
     plate's own folder is refused before any work and the footage is untouched. Before
