@@ -464,6 +464,9 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
         b = b if fb is None else min(b, int(fb))
         if fa is not None and fb is not None and int(fb) <= int(fa):
             raise ValueError("empty frame range {}:{} (A:B needs A < B)".format(fa, fb))
+        if a >= b:  # (as Blender's Transfer Performance: before 2026-12-05 nothing changed, without a word)
+            raise ValueError("frames {}:{} lie outside the target's clip frames {}:{}".format(
+                "" if fa is None else fa, "" if fb is None else fb, int(t_frames[0]), int(t_frames[-1]) + 1))
     fps_s, fps_t = float(source.fps), float(target.fps)
     retime = abs(fps_s - fps_t) > _FPS_TOLERANCE * fps_t
     ratio = fps_s / fps_t if retime else 1.0

@@ -121,6 +121,16 @@ def test_mouth_two_actors_frame_range_negative_offset(pair):
     assert info["transferred_frames"] == list(range(20, 50))
 
 
+def test_a_frame_range_outside_the_target_is_refused(carphone_track):
+    """Frames that lie wholly outside the target's clip are refused in one line, as Blender's
+    Transfer Performance refuses them (before 2026-12-05 ``transfer --frames 500:600`` on a
+    shorter clip changed nothing, without a word)."""
+    n = carphone_track.n_frames
+    with pytest.raises(ValueError, match=r"frames {}:{} lie outside the target's clip frames 0:{}".format(
+            n + 10, n + 20, n)):
+        X.transfer(carphone_track, carphone_track, "mouth", offset=9, frames=(n + 10, n + 20))
+
+
 def test_mouth_same_actor_retimed(carphone_track):
     """The same actor with an offset: one stretch of the performance drives another (dubbing
     a line onto a later shot of the same person)."""
