@@ -110,15 +110,31 @@ def find_training_python(preferred=""):
                      "Add-ons > Reenact (for example the .venv/bin/python that `make env` creates)")
 
 
+#: run by the training Python before the trainer module: the package at ``argv[1]`` importable
+#: as ``reenact``, then ``argv[2]`` run as ``__main__`` with the remaining arguments
+BOOT = ("import importlib.util, os, runpy, sys\n"
+        "root, module = sys.argv[1], sys.argv[2]\n"
+        "spec = importlib.util.spec_from_file_location('reenact', os.path.join(root, '__init__.py'),\n"
+        "                                              submodule_search_locations=[root])\n"
+        "pkg = importlib.util.module_from_spec(spec)\n"
+        "sys.modules['reenact'] = pkg\n"
+        "spec.loader.exec_module(pkg)\n"
+        "sys.argv = [module] + sys.argv[3:]\n"
+        "runpy.run_module(module, run_name='__main__', alter_sys=True)\n")
+
+
 class TrainingProcess:
     """``python -m reenact.training.train ... --progress-lines`` in a subprocess, read by a thread
     (``module="reenact"`` with ``args`` starting ``restyle train`` runs the restyle trainer, which
     speaks the same lines).
 
     The package is made importable as ``reenact`` whatever its install name (inside Blender it
-    is ``bl_ext.<repo>.reenact``) through a symlink in a temporary folder on PYTHONPATH.
-    Cancel sends SIGTERM: the trainer saves its checkpoint and exits with status 143 (130 for
-    SIGINT).
+    is ``bl_ext.<repo>.reenact``) by a few lines run before the module (:data:`BOOT`; before
+    2026-12-05 a symlink, which Windows allows only in Developer Mode). Cancel writes ``STOP`` to
+    the trainer's stdin (and sends SIGTERM where signals are not a hard kill, not on Windows):
+    the trainer saves its checkpoint and exits with status 143 (130 for SIGINT); its stdin
+    closing (Blender gone) stops it the same way. Its lines are read as UTF-8 whatever the
+    system's code page (a path with 'ë' in a Windows PREVIEW line).
     """
 
     def __init__(self, python, args, extra_paths=(), module="reenact.training.train"):
@@ -138,22 +154,21 @@ class TrainingProcess:
         self.tail = []
         self._lock = threading.Lock()
         self._proc = None
-        self._tmp = None
         self._cancel_sent = False
         self._rate_from = None  # (time, step) of the first progress line, and of the last
         self._rate_to = None
 
     def start(self):
-        import tempfile
-
-        self._tmp = tempfile.mkdtemp(prefix="reenact-train-")
-        os.symlink(PACKAGE_ROOT, os.path.join(self._tmp, "reenact"))
         env = dict(os.environ)
-        paths = [self._tmp] + self.extra_paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-        env["PYTHONUNBUFFERED"] = "1"
-        self._proc = subprocess.Popen([self.python, "-m", self.module, *self.args, "--progress-lines"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        paths = self.extra_paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        if paths:
+            env["PYTHONPATH"] = os.pathsep.join(paths)
+        env.update(PYTHONUNBUFFERED="1", PYTHONUTF8="1", PYTHONIOENCODING="utf-8", REENACT_STOP_ON_STDIN="1")
+        flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0  # (no console window)
+        self._proc = subprocess.Popen([self.python, "-c", BOOT, PACKAGE_ROOT, self.module, *self.args,
+                                       "--progress-lines"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, encoding="utf-8", errors="replace", env=env,
+                                      creationflags=flags)
         self._reader = threading.Thread(target=self._read, name="reenact-train-reader", daemon=True)
         self._reader.start()
         return self
@@ -188,9 +203,6 @@ class TrainingProcess:
                 errs = [l for l in self.tail if "error" in l.lower()]
                 self.error = (errs[-1] if errs else (self.tail[-1] if self.tail else "")) or \
                     "training exited with status {}".format(code)
-        import shutil
-
-        shutil.rmtree(self._tmp, ignore_errors=True)
 
     @property
     def running(self):
@@ -209,12 +221,21 @@ class TrainingProcess:
                 return None
             return max(self.total - self.step, 0) * (b[0] - a[0]) / (b[1] - a[1])
 
+    #: also send SIGTERM on cancel (not on Windows, where it is a hard kill: no checkpoint)
+    stop_by_signal = os.name != "nt"
+
     def cancel(self):
         if self._proc is not None and self._proc.poll() is None:
             import signal
 
             self._cancel_sent = True
-            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.stdin.write("STOP\n")
+                self._proc.stdin.flush()
+            except (OSError, ValueError):  # (the trainer is exiting)
+                pass
+            if self.stop_by_signal:
+                self._proc.send_signal(signal.SIGTERM)
 
     def wait(self, timeout=None):
         self._reader.join(timeout)

@@ -5,6 +5,7 @@ Long jobs take a ``progress`` callable ``progress(done, total, message="") -> bo
 False asks the job to stop (cancel). ``ConsoleProgress`` draws a bar on stderr for the CLI.
 """
 
+import os
 import signal
 import sys
 import time
@@ -53,13 +54,30 @@ class StopFlag:
         self.signum = signum
 
     def install(self):
-        """Handle SIGTERM and SIGINT with this flag (main thread only; elsewhere a no-op)."""
+        """Handle SIGTERM and SIGINT with this flag (main thread only; elsewhere a no-op). Run by
+        :class:`reenact.jobs.TrainingProcess` (``REENACT_STOP_ON_STDIN=1``), a ``STOP`` line on
+        stdin, or its end (Blender gone), sets it too: on Windows a signal to a child process is
+        a hard kill, so Esc there could not let the trainer save its checkpoint."""
         for s in (signal.SIGTERM, signal.SIGINT):
             try:
                 self._old[s] = signal.signal(s, self)
             except ValueError:  # not the main thread
                 pass
+        if os.environ.get("REENACT_STOP_ON_STDIN") == "1" and sys.stdin is not None:
+            import threading
+
+            threading.Thread(target=self._watch_stdin, name="reenact-stop-on-stdin", daemon=True).start()
         return self
+
+    def _watch_stdin(self):
+        try:
+            for line in sys.stdin:
+                if line.strip() == "STOP":
+                    break
+        except (OSError, ValueError):
+            pass
+        self.signum = self.signum or signal.SIGTERM  # (exits as a SIGTERM'd trainer does: 143)
+        self.flag = True
 
     def restore(self):
         """Put back the handlers :meth:`install` replaced."""
