@@ -500,6 +500,20 @@ def test_image_sequence_writer_refuses_foreign_folder(tmp_path):
     assert os.listdir(out) == ["notes.txt"]
 
 
+def test_image_sequence_writer_takes_a_folder_with_file_manager_files(tmp_path):
+    """Windows' desktop.ini and macOS's "._" companions (written on exFAT and network drives) are
+    a file manager's, not the user's: the folder is taken (before 2026-12-05 it was refused as
+    holding other files)."""
+    from reenact.video.pngs import FrameFolder
+
+    out = tmp_path / "frames"
+    out.mkdir()
+    for name in ("desktop.ini", "._frame_000000.png", ".DS_Store", "Thumbs.db"):
+        (out / name).write_bytes(b"x")
+    ImageSequenceWriter(out).abort()
+    assert all(FrameFolder.holds(n) for n in os.listdir(out))
+
+
 def test_open_writer_dispatch(tmp_path):
     w = open_writer(tmp_path / "a.mkv", 25, (W, H))
     assert isinstance(w, VideoWriter)

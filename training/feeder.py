@@ -13,8 +13,15 @@ share the decoded clips without copying them, and batches come back through shar
 """
 
 import os
+import sys
 
 import numpy as np
+
+
+#: worker processes are forked (their work is closures over the loaded clips): Linux only. Windows
+#: has no fork, and on macOS a fork after torch's and OpenCV's threads ran can hang; there the
+#: loop makes its batches itself (the same batches: see above), ``workers`` is ignored
+FORK = sys.platform.startswith("linux")
 
 
 class StepBatches:
@@ -24,7 +31,7 @@ class StepBatches:
     def __init__(self, ds, n_main, seed, stop, rds=None, n_rehearse=0, workers=0):
         self.ds, self.rds = ds, rds
         self.n_main, self.n_rehearse = int(n_main), int(n_rehearse)
-        self.seed, self.stop, self.workers = int(seed), int(stop), max(0, int(workers or 0))
+        self.seed, self.stop, self.workers = int(seed), int(stop), max(0, int(workers or 0)) if FORK else 0
 
     def batch(self, step):
         parts = self.ds.train_batch(step, self.n_main, self.seed)
@@ -70,7 +77,7 @@ def prepare_clips(pairs, size, accept_footage=False, workers=0, cache_dir=None):
     with ``workers`` > 1 (and no ``cache_dir``) several clips at once in forked processes."""
     from .data import prepare_clip
 
-    n = min(int(workers or 0), len(pairs), os.cpu_count() or 1)
+    n = min(int(workers or 0), len(pairs), os.cpu_count() or 1) if FORK else 0
     if n <= 1 or cache_dir is not None:
         return [prepare_clip(tr, video, size, cache_dir=cache_dir, accept_footage=accept_footage, track_label=label)
                 for tr, video, label in pairs]

@@ -51,7 +51,7 @@ class TrainConfig:
     device: str = _opt("auto", "where the network trains: auto = a CUDA GPU when this torch build sees one, else the "
                                "CPU", choices=("auto", "cpu", "cuda"))
     workers: int = _opt(0, "processes that decode the clips and assemble training batches beside the training loop "
-                           "(same batches, same weights; helps a GPU or 256 px crops; 0 = in the loop)", metavar="N")
+                           "(same batches, same weights; helps a GPU or 256 px crops; 0 = in the loop; Linux only)", metavar="N")
     fp16: bool = _opt(True, "also export an fp16 ONNX model", flag="--no-fp16")
     int8: bool = _opt(True, "also make the int8 variant for the CPU (MODEL.int8.onnx, calibrated on the training "
                             "footage: reenact quantize)", flag="--no-int8")

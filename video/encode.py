@@ -27,7 +27,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder,
-                   plate_output, png_rgb8, write_png)
+                   plate_output, png_rgb8, system_file, write_png)
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
@@ -540,7 +540,7 @@ class ImageSequenceWriter(_AtomicOutput):
             if not os.path.isdir(self.path):
                 raise VideoError(self.path, "exists and is not a folder")
             foreign = [n for n in os.listdir(self.path)
-                       if not self._own_re.match(n) and n not in (".DS_Store", "Thumbs.db")]
+                       if not self._own_re.match(n) and not system_file(n)]
             if foreign:
                 raise VideoError(self.path, f"output folder already holds other files "
                                             f"(e.g. {foreign[0]}); choose an empty or new folder")

@@ -153,8 +153,14 @@ def frame_numbers(folder):
     return sorted((int(m.group(1)), m.group(0)) for m in map(_FRAME_RE.match, os.listdir(folder)) if m)
 
 
-#: files a file manager leaves in any folder
-_SYSTEM_FILES = (".DS_Store", "Thumbs.db")
+#: files a file manager leaves in any folder (Windows' desktop.ini too; macOS writes "._NAME"
+#: companions on exFAT and network drives: :func:`system_file`)
+_SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+def system_file(name):
+    """Whether ``name`` is a file manager's, not a frame or a user's file."""
+    return name in _SYSTEM_FILES or name.startswith("._")
 
 
 #: a temporary frame older than this (seconds) is a leftover, not a parallel render's frame in
@@ -228,7 +234,7 @@ class FrameFolder:
     def holds(name):
         """True for a finished frame's name or a file manager's own file (what a folder written
         whole, then renamed into place, may hold)."""
-        return bool(_FRAME_RE.match(name)) or name in _SYSTEM_FILES
+        return bool(_FRAME_RE.match(name)) or system_file(name)
 
     def filename(self, index):
         return "{}{:0{}d}{}".format(FRAME_PREFIX, self.first + int(index), FRAME_DIGITS, self.ext)
