@@ -212,3 +212,30 @@ def check_output_folder(path, allowed=None, option="--out"):
         raise ReenactError("is not a folder", path=parent)
     _probe(parent, parent)
     return p
+
+
+# ------------------------------------------------------------------------------ positional I/O
+#: ``os.open`` flags for binary data: O_BINARY on Windows, where a descriptor is otherwise in
+#: text mode (line endings translated, reading stops at 0x1A)
+O_BINARY = getattr(os, "O_BINARY", 0)
+#: os.pread / os.pwrite are Unix only; elsewhere a seek and a read under one lock
+POSITIONAL = hasattr(os, "pread") and hasattr(os, "pwrite")
+_SEEK_LOCK = __import__("threading").Lock()
+
+
+def pread(fd, n, offset):
+    """``n`` bytes of ``fd`` from ``offset`` (fewer at its end), on every platform."""
+    if POSITIONAL:
+        return os.pread(fd, n, offset)
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.read(fd, n)
+
+
+def pwrite(fd, data, offset):
+    """Write ``data`` into ``fd`` at ``offset``; returns the bytes written, on every platform."""
+    if POSITIONAL:
+        return os.pwrite(fd, data, offset)
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.write(fd, data)

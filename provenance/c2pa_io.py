@@ -51,6 +51,8 @@ import os
 import stat
 import sys
 
+from .. import fsutil
+
 __all__ = ["native_available", "sign", "replace", "append_available", "append_refusal", "sign_append",
            "top_level_boxes", "C2PA_UUID", "placeholder", "merkle_available", "set_merkle_leaf", "hash_mdat"]
 
@@ -108,7 +110,7 @@ class _FdStream:
 
 
 def _open(path, flags, mode=0o666):
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), mode)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0) | fsutil.O_BINARY, mode)
     if fd == 0:  # the context pointer must not be null
         fd2 = os.dup(fd)
         os.close(fd)
@@ -182,7 +184,7 @@ def top_level_boxes(fd):
     end = os.fstat(fd).st_size
     boxes, off = [], 0
     while off < end:
-        head = os.pread(fd, 32, off)
+        head = fsutil.pread(fd, 32, off)
         if len(head) < 8:
             return None
         size, kind = int.from_bytes(head[:4], "big"), head[4:8]
@@ -320,7 +322,7 @@ def sign_append(builder, fmt, path, placeholder_made=False):
 def _pwrite_all(fd, data, offset):
     done = 0
     while done < len(data):
-        done += os.pwrite(fd, data[done:], offset + done)
+        done += fsutil.pwrite(fd, data[done:], offset + done)
 
 
 def _renameat2():

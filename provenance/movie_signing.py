@@ -36,6 +36,7 @@ import threading
 import time
 import zlib
 
+from .. import fsutil
 from . import c2pa_io
 from .manifest import (ManifestError, MIME_TYPES, _subject, add_parent, context_for, credentials, definition_for,
                        sign_file)
@@ -63,7 +64,7 @@ def _mdat_payload(fd):
     end = os.fstat(fd).st_size
     off, first = 0, True
     while off + 8 <= end:
-        head = os.pread(fd, 16, off)
+        head = fsutil.pread(fd, 16, off)
         size, kind = int.from_bytes(head[:4], "big"), head[4:8]
         if first and kind != b"ftyp":
             return None
@@ -135,7 +136,7 @@ class MovieSigning:
     def _run(self, writer):
         fd = None
         try:
-            fd = os.open(writer.temp_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(writer.temp_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | fsutil.O_BINARY)
             start = None
             while True:
                 stopping = self._stop.is_set()
@@ -176,7 +177,7 @@ class MovieSigning:
         t = time.perf_counter()
         while self.fed < upto:
             n = min(_BLOCK, upto - self.fed)
-            data = os.pread(fd, n, start + self.fed)
+            data = fsutil.pread(fd, n, start + self.fed)
             if not data:
                 break
             c2pa_io.hash_mdat(self._builder, data)
@@ -211,11 +212,11 @@ class MovieSigning:
         if refusal is not None:
             self._drop(refusal)
             return None
-        fd = os.open(self.out, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(self.out, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | fsutil.O_BINARY)
         try:
             # (append_refusal found ftyp first and boxes tiling the file)
             mdats = [b for b in c2pa_io.top_level_boxes(fd) or () if b[0] == b"mdat"]
-            if len(mdats) != 1 or os.pread(fd, 4, mdats[0][1]) == b"\0\0\0\1":
+            if len(mdats) != 1 or fsutil.pread(fd, 4, mdats[0][1]) == b"\0\0\0\1":
                 self._drop("the finished movie is not one mdat with a 32-bit size")
                 return None
             start, length = mdats[0][1] + 8, mdats[0][2] - 8
@@ -223,7 +224,7 @@ class MovieSigning:
                 self._drop("more bytes were hashed than the finished mdat holds")
                 return None
             for off, k, crc in self._samples:
-                if zlib.crc32(os.pread(fd, k, start + off)) != crc:
+                if zlib.crc32(fsutil.pread(fd, k, start + off)) != crc:
                     self._drop("the finished mdat differs from the bytes hashed while writing")
                     return None
             if self.leaf_kb is None:  # too short to have started: the leaf from the final size
