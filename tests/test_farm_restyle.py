@@ -118,7 +118,7 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
                       output="MOVIE")
     chunks, assemble = job["tasks"][:-1], job["tasks"][-1]
     assert len(chunks) == 3
-    folder = str(tmp_path / "reenact" / "restyle" / "shot_look")
+    folder = str(tmp_path / "reenact" / "restyle" / "shot" / "shot_look")  # (shot.blend's own restyles)
     for t in reversed(chunks[1:]):  # any order
         res = subprocess.run(_argv(t), capture_output=True, text=True, timeout=900, env=_env())
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -182,7 +182,7 @@ def test_restyle_job_on_an_image_sequence_strip(tmp_path):
     lines = [l for l in (refused.stdout + refused.stderr).splitlines() if "image sequence" in l]
     assert lines and "Output Images" in lines[0], refused.stdout[-2000:] + refused.stderr[-2000:]
     assert _check({"mode": "inspect", "blend": blend})["results"] == []
-    folder = str(tmp_path / "reenact" / "restyle" / "shot_look")
+    folder = str(tmp_path / "reenact" / "restyle" / "seq" / "shot_look")  # (seq.blend's own restyles)
     names, chunked = _pixels(folder)
     assert len(names) == 9
     images_job = compile_job(strip="shot", model=setup["model"], frames="6-13", chunk_size=4, blendfile=blend)
