@@ -239,3 +239,12 @@ def pwrite(fd, data, offset):
     with _SEEK_LOCK:
         os.lseek(fd, offset, os.SEEK_SET)
         return os.write(fd, data)
+
+
+def shell_quote(text):
+    """``text`` quoted for the shell a user pastes a suggested command into: POSIX quoting, or
+    cmd.exe's on Windows (where single quotes are not quotes)."""
+    import shlex
+    import subprocess
+
+    return subprocess.list2cmdline([os.fspath(text)]) if os.name == "nt" else shlex.quote(os.fspath(text))

@@ -107,7 +107,8 @@ def find_training_python(preferred=""):
     if importlib.util.find_spec("torch") is not None:
         return sys.executable
     raise ValueError("training needs a Python with PyTorch: set 'Training Python' in Preferences > "
-                     "Add-ons > Reenact (for example the .venv/bin/python that `make env` creates)")
+                     "Add-ons > Reenact (for example the .venv/bin/python that `make env` creates; "
+                     ".venv\\Scripts\\python.exe on Windows)")
 
 
 #: run by the training Python before the trainer module: the package at ``argv[1]`` importable

@@ -32,8 +32,8 @@ class ReenactPreferences(bpy.types.AddonPreferences):
     training_python: StringProperty(
         name="Training Python",
         description="A Python 3.11 with torch 2.13, numpy, OpenCV and PyAV that runs renderer training "
-                    "(for example the .venv/bin/python made by `make env`). Empty: Blender's own Python, "
-                    "when it has torch",
+                    "(for example the .venv/bin/python made by `make env`; .venv\\Scripts\\python.exe on "
+                    "Windows). Empty: Blender's own Python, when it has torch",
         subtype="FILE_PATH",
         default="",
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from fractions import Fraction
 from typing import Iterator, Optional
 
 import numpy as np
 
+from ..fsutil import shell_quote
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _av, _describe_av_error
 
 
@@ -162,9 +162,9 @@ class MovieSource(VideoSource):
                                         "(as Blender shows it): reenact conform {} --out {} (in Blender: Strip ▸ "
                                         "Reenact ▸ Conform to Scene Rate), or ffmpeg -i {} -vf fps={} -c:v libx264 "
                                         "-crf 16 -c:a copy {}".format(
-                                            1000 * self.rate_drift, float(rate), shlex.quote(self.path),
-                                            shlex.quote(out), shlex.quote(self.path), _nominal_rate(rate),
-                                            shlex.quote(out)))
+                                            1000 * self.rate_drift, float(rate), shell_quote(self.path),
+                                            shell_quote(out), shell_quote(self.path), _nominal_rate(rate),
+                                            shell_quote(out)))
 
     @staticmethod
     def _expected_end_seconds(container, vs) -> Optional[float]:

@@ -10,9 +10,9 @@ Exit status 0 when every file was read; 2 when one could not be (one line
 
 import json
 import os
-import shlex
 import sys
 
+from ..fsutil import shell_quote
 from .encode import HDR_TRC
 
 
@@ -44,8 +44,8 @@ def _non_square_line(src, prefix):
             "is fitted {:.0%} squeezed and its head turns and mouth shapes read somewhat off; for a transfer "
             "between actors track a square-pixel copy, e.g. ffmpeg -i {} -vf scale={}:{},setsar=1 -c:v libx264 "
             "-crf 16 -c:a copy {}".format(prefix, sar.numerator, sar.denominator, int(round(w * sar)), h, w, h,
-                                          abs(1 - 1 / float(sar)), shlex.quote(src.path),
-                                          2 * int(round(w * sar / 2)), h, shlex.quote(out)))
+                                          abs(1 - 1 / float(sar)), shell_quote(src.path),
+                                          2 * int(round(w * sar / 2)), h, shell_quote(out)))
 
 
 def _interlace_line(src, prefix):
@@ -55,7 +55,7 @@ def _interlace_line(src, prefix):
     return ("{}interlaced (two fields woven into each frame): a moving face is tracked through its combing and its "
             "curves come out jittery; work from a deinterlaced copy (track, transfer and render it), e.g. ffmpeg "
             "-i {} -vf bwdif=mode=send_frame -c:v libx264 -crf 16 -c:a copy {}".format(
-                prefix, shlex.quote(src.path), shlex.quote(out)))
+                prefix, shell_quote(src.path), shell_quote(out)))
 
 
 def non_square_warning(source, named=True):
