@@ -515,3 +515,25 @@ def test_face_steps_tell_a_jump_from_a_stutter_and_an_outlier():
     assert steps.face_steps(gap)[1].tolist() == [20]
     assert steps.stepped(0.3, (0.01, 0.02, 0.01)) and not steps.stepped(0.3, (0.2, 0.25, 0.3))
     assert not steps.stepped(0.05, ()) and not steps.stepped(float("nan"), ())
+
+
+def test_the_crop_is_not_smoothed_across_a_cut(carphone_track):
+    """Across a hard cut the face jumps (a wide shot cut to a close-up); the crop's smoothing over
+    time stays inside each shot, so the crop holds the face on the frames each side of the cut
+    (before 2026-12-05 it was smoothed across: 0 and 12 % of the face inside the crop on the
+    frames after the cut, 44 % on the frame before)."""
+    from reenact.render.conditioning import crop_transforms
+
+    tr = carphone_track.subset(0, 40)
+    P = tr.project().copy()
+    c = 20
+    P[c:] = (P[c:] - P[c:].reshape(-1, 2).mean(0)) * 2.0 + np.array([700.0, 300.0])  # the close-up, elsewhere
+    starts = np.zeros(tr.n_frames, bool)
+    starts[c] = True
+    tr.shot_start = starts
+    xf = crop_transforms(tr, 128, points=P)
+    inside = []
+    for r in range(c - 3, c + 3):
+        q = P[r] @ xf.M[r][:, :2].T + xf.M[r][:, 2]
+        inside.append(float(((q >= 0) & (q < 128)).all(1).mean()))
+    assert min(inside) > 0.95, inside
