@@ -39,6 +39,7 @@ import datetime
 import json
 import os
 import secrets
+import shutil
 
 from .._version import __version__
 from ..fsutil import write_bytes
@@ -253,7 +254,9 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
     import c2pa
 
     path = os.path.abspath(os.fspath(path))
-    out = os.path.abspath(os.fspath(out)) if out else path
+    out = os.path.abspath(os.fspath(out)) if out else None
+    if out is None or os.path.realpath(out) == os.path.realpath(path):  # in place: the file a link
+        path = out = os.path.realpath(path)                            # names, signed there (the link stays)
     ext = os.path.splitext(path)[1].lower()
     if ext not in MIME_TYPES:
         raise ManifestError("{}: cannot sign '{}' files (MP4, MOV, PNG or JPEG)".format(path, ext or "(none)"))
@@ -276,6 +279,8 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
             else:
                 c2pa_io.sign(builder, signer, definition["format"], path, tmp)
         if not append:
+            if out == path:  # (the signed copy keeps the file's permissions: 0600 stays 0600)
+                shutil.copymode(path, tmp)
             c2pa_io.replace(tmp, out)
     except BaseException as exc:
         if os.path.exists(tmp):
@@ -322,6 +327,25 @@ def png_has_manifest(path):
         return False
 
 
+def _holds_manifest_bytes(path, chunk=4 << 20):
+    """Whether ``path`` holds a C2PA manifest store's label anywhere (read in chunks): what tells
+    a damaged manifest from a file the library could not parse at all (before 2026-12-05 such a
+    file, an older QuickTime MOV without an ftyp box, read as carrying an invalid manifest, and
+    ``reenact sign`` refused it as signed already)."""
+    tail = b""
+    try:
+        with open(path, "rb") as fh:
+            while True:
+                block = fh.read(chunk)
+                if not block:
+                    return False
+                if b"c2pa" in tail + block:
+                    return True
+                tail = block[-8:]
+    except OSError:
+        return True  # (unreadable here: keep the library's word)
+
+
 def read_manifest(path, trust=None):
     """The C2PA manifest of ``path``: dict with ``present``, ``valid``, ``trusted``,
     ``validation_state``, ``signer`` (issuer common name / organisation), ``actions`` (list of
@@ -356,6 +380,9 @@ def read_manifest(path, trust=None):
     except c2pa.C2paError as exc:
         msg = " ".join(str(exc).split())
         if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in msg or "not found" in msg.lower():
+            return res
+        if not _holds_manifest_bytes(path):  # (the library could not parse the file itself, e.g. a MOV
+            res["errors"] = ["no C2PA manifest could be read ({})".format(msg)]  # without an ftyp box)
             return res
         res["present"] = True
         res["errors"] = [msg]

@@ -89,6 +89,18 @@ def _fmt_time(t):
     return "{:.2f}".format(t)
 
 
+def declared_synthesised(action):
+    """What an action's parameters declare synthesised ("'strip' frames 5-12", "1.00-2.00 s"), read
+    defensively: a signed file is anyone's to write, and parameters of other shapes are skipped
+    (before 2026-12-05 a number there made ``reenact verify`` and Blender's Verify panel fail)."""
+    p = action.get("parameters") if isinstance(action, dict) else None
+    p = p if isinstance(p, dict) else {}
+    strips, seconds = p.get("synthesised"), p.get("synthesised_seconds")
+    return (["'{}' frames {}".format(x.get("strip"), x.get("frames")) for x in
+             (strips if isinstance(strips, list) else []) if isinstance(x, dict)]
+            + ["{} s".format(x) for x in (seconds if isinstance(seconds, list) else []) if isinstance(x, (str, int, float))])
+
+
 def format_report(r):
     """A few human-readable lines for one :func:`verify_path` result."""
     wm = r["watermark"]
@@ -141,8 +153,8 @@ def format_report(r):
     elif not m["present"]:
         lines.append("  manifest: absent" + (" ({})".format(m["errors"][0]) if m.get("errors") else ""))
     else:
-        acts = ", ".join(a["action"] + (" ({})".format(a["digitalSourceType"].rsplit("/", 1)[-1])
-                                        if a.get("digitalSourceType") else "") for a in m["actions"])
+        acts = ", ".join(str(a.get("action")) + (" ({})".format(str(a["digitalSourceType"]).rsplit("/", 1)[-1])
+                                                 if a.get("digitalSourceType") else "") for a in m["actions"])
         lines.append("  manifest{}: present, {}{}, signer {!r}{}; actions: {}".format(
             " ({})".format(m["of"]) if m.get("of") else "",
             "valid" if m["valid"] else "INVALID",
@@ -151,9 +163,7 @@ def format_report(r):
                                        if m.get("trust_list") == "local root" else ", trusted"),
             m.get("signer"), " [{}]".format(", ".join(m["errors"])) if m["errors"] else "", acts or "none"))
         for a in m["actions"]:  # what a signed edit declares synthesised (Blender's render, `reenact sign`)
-            p = a.get("parameters") or {}
-            said = ["'{}' frames {}".format(x.get("strip"), x.get("frames")) for x in p.get("synthesised") or []
-                    if isinstance(x, dict)] + ["{} s".format(x) for x in p.get("synthesised_seconds") or []]
+            said = declared_synthesised(a)
             if said:
                 lines.append("  declared synthesised: " + ", ".join(said))
     return "\n".join(lines)

@@ -87,3 +87,65 @@ def test_a_folder_of_frames_has_the_frames_of_its_marked_seconds_signed(tmp_path
     r = verify_path(str(folder), fps=30)
     assert r["manifests"]["signed"] == 30 and r["manifests"]["valid"] == 30, r["manifests"]
     assert r["manifest"]["of"] == "cut.1031.png" and r["file_ranges"] == [[1031, 1060]], r
+
+
+def test_odd_manifests_are_reported_not_crashed_on(tmp_path, capsys):
+    """A signed file is anyone's to write: action parameters of another shape are skipped (before
+    2026-12-05 ``"synthesised": 5`` made ``reenact verify`` and Blender's Verify panel fail), and a
+    movie the C2PA library cannot parse at all (a QuickTime MOV without an ftyp box) has no
+    manifest, rather than an invalid one (``reenact sign`` then refused it as signed already)."""
+    import av
+    import cv2
+    import numpy as np
+
+    from reenact.cli import main
+    from reenact.provenance.manifest import read_manifest, sign_file
+    from reenact.provenance.verify import declared_synthesised
+
+    png = str(tmp_path / "odd.png")
+    cv2.imwrite(png, np.full((48, 64, 3), 90, np.uint8))
+    sign_file(png, parameters={"synthesised": 5, "synthesised_seconds": {"a": 1}})
+    assert main(["verify", png]) == 0
+    out = capsys.readouterr().out
+    assert "manifest: present, valid" in out and "declared synthesised" not in out, out
+    assert declared_synthesised({"parameters": {"synthesised": [{"strip": "s", "frames": "1-2"}, 7]}}) == [
+        "'s' frames 1-2"]
+    mov = str(tmp_path / "old.mov")
+    c = av.open(mov, "w")
+    v = c.add_stream("libx264", rate=25)
+    v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+    for i in range(5):
+        for p in v.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 * i, np.uint8), format="rgb24")):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    c.close()
+    data = open(mov, "rb").read()
+    assert data[4:8] == b"ftyp"
+    open(mov, "wb").write(data[int.from_bytes(data[:4], "big"):])  # (the ftyp box left out)
+    m = read_manifest(mov)
+    assert not m["present"] and m["errors"][0].startswith("no C2PA manifest could be read"), m
+
+
+def test_signing_keeps_the_file_s_permissions_and_its_links(tmp_path):
+    """An image signed in place keeps its permissions (before 2026-12-05 a 0600 file came back
+    0644, readable by everyone), and signing through a link signs the file it names, the link
+    left a link (it was replaced by a signed copy, the file itself left unsigned)."""
+    import stat
+
+    import cv2
+    import numpy as np
+
+    from reenact.provenance.manifest import read_manifest, sign_file
+
+    png = str(tmp_path / "private.png")
+    cv2.imwrite(png, np.full((48, 64, 3), 90, np.uint8))
+    os.chmod(png, 0o600)
+    sign_file(png)
+    assert stat.S_IMODE(os.stat(png).st_mode) == 0o600 and read_manifest(png)["present"]
+    target = str(tmp_path / "frame.png")
+    cv2.imwrite(target, np.full((48, 64, 3), 60, np.uint8))
+    link = str(tmp_path / "link.png")
+    os.symlink(target, link)
+    sign_file(link)
+    assert os.path.islink(link) and read_manifest(target)["present"]

@@ -38,16 +38,14 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
             col.label(text="No Reenact watermark", icon="CHECKMARK")
         if m.get("present"):
             col.label(text="C2PA: {} ({})".format("valid" if m.get("valid") else "INVALID", m.get("signer") or "?"))
-            acts = ", ".join(a.get("action", "?") for a in m.get("actions") or [])
+            from ...provenance.verify import declared_synthesised
+
+            acts = ", ".join(str(a.get("action", "?")) for a in m.get("actions") or [])
             if acts:
                 col.label(text="Actions: " + acts)
             for a in m.get("actions") or []:  # what a signed edit declares synthesised
-                p = a.get("parameters") or {}
-                for x in p.get("synthesised") or []:
-                    if isinstance(x, dict):
-                        col.label(text="Declared: '{}' frames {}".format(x.get("strip"), x.get("frames")))
-                for x in p.get("synthesised_seconds") or []:
-                    col.label(text="Declared: {} s".format(x))
+                for said in declared_synthesised(a):
+                    col.label(text="Declared: " + said)
         else:
             col.label(text="C2PA: no manifest")
         ms = res.get("manifests")
