@@ -147,11 +147,11 @@ def run(args):
             if f not in msg:
                 msg = "{}: {}".format(f, msg)
             errors.append({"file": f, "error": msg})
-            print("reenact: error: {}".format(msg), file=sys.stderr)
+            print("reenact: error: {}".format(msg).encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
             continue
         results.append(r)
-        if not args.json:
-            print(format_report(r))
+        if not args.json:  # (a file name that is not UTF-8 is printed escaped, not a traceback)
+            print(format_report(r).encode("utf-8", "backslashreplace").decode("utf-8"))
     if args.json:
         sys.stdout.write(json.dumps({"results": results, "errors": errors}, sort_keys=True) + "\n")
     return 2 if errors else 0

@@ -29,6 +29,8 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
 
     listed = isinstance(path, (list, tuple))
     path = [os.fspath(p) for p in path] if listed else os.fspath(path)
+    if not (listed or os.path.isdir(path) or "%" in path or "#" in path):  # a movie or an image: its own
+        fps = None  # rate (before 2026-12-05 --fps, meant for frame folders, re-timed a movie's seconds)
     with open_video(path, fps=fps, allow_variable_rate=True) as src:  # times approximate
         seq = listed or os.path.isdir(path)
         kind = src.kind if src.frame_count > 1 or seq else "image"

@@ -149,3 +149,18 @@ def test_signing_keeps_the_file_s_permissions_and_its_links(tmp_path):
     os.symlink(target, link)
     sign_file(link)
     assert os.path.islink(link) and read_manifest(target)["present"]
+
+
+def test_a_frame_rate_for_folders_leaves_a_movie_s_own(tmp_path):
+    """``verify --fps`` (and Blender's Verify Strip, which gives the scene's rate) is for folders of
+    frames; a movie keeps its own rate, so its seconds are right (before 2026-12-05 a 30 fps movie
+    checked with --fps 25 read 1.2 s for each second)."""
+    import numpy as np
+
+    from conftest import write_movie_with_audio
+    from reenact.provenance.verify import verify_path
+
+    clip = write_movie_with_audio(str(tmp_path / "c.mp4"), [np.full((48, 64, 3), 9 * i, np.uint8) for i in range(30)],
+                                  30, 1.0)
+    r = verify_path(clip, fps=25, manifest=False)
+    assert r["fps"] == 30.0 and r["duration"] == 1.0, r
