@@ -639,6 +639,8 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
             score_frames(imgs, first, prev[0]["_al"], norm, k - 1)
             second_look.keep(det, rec, imgs, img, prev[0]["_al"])
         windows.append(rec)
+        if prev is not None:  # (only the window before is scored again: a film's every window kept
+            prev[0].pop("_norm", None)  # its whitening map, 0.75 MB a second, before 2026-12-05)
         prev = (rec, imgs, img)
 
     for frame in frames:
