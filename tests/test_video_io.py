@@ -277,7 +277,8 @@ def test_sequence_patterns_and_list(tmp_path):
 
 def test_sequence_gap(tmp_path):
     d = _make_seq(tmp_path / "gap", [1, 2, 3, 4, 6, 7])
-    with pytest.raises(VideoError, match=r"missing frame.*\b5\b"):
+    # (the remedy a user can act on; before 2026-12-05 the line named a Python argument)
+    with pytest.raises(VideoError, match=r"missing frame.*\b5\b: render, restyle and train need every frame"):
         open_video(d)
     with open_video(d, allow_gaps=True) as v:
         assert v.missing == [5] and v.frame_count == 7

@@ -118,7 +118,8 @@ class ImageSequenceSource(VideoSource):
             shown = ", ".join(str(m) for m in self.missing[:8])
             more = f" and {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
             raise VideoError(path, f"image sequence has {len(self.missing)} missing frame(s): "
-                                   f"{shown}{more} (open with allow_gaps=True to get None for them)")
+                                   f"{shown}{more}: render, restyle and train need every frame (tracking "
+                                   f"skips the gaps); render or copy the missing frames into the folder")
         first = next(f for f in self.files if f is not None)
         img = _imread_native(first)
         self.size = (int(img.shape[1]), int(img.shape[0]))
