@@ -65,14 +65,23 @@ class Memo:
 
 
 def source_identity(video):
-    """A string naming the footage: path(s), sizes and modification times (not the pixels)."""
+    """A string naming the footage: path(s), sizes and modification times (not the pixels); for a
+    folder of frames or a pattern (``shot/f_####.png``), those of every file in its folder (before
+    2026-12-05 only the folder's, which a frame rewritten in place does not change: a re-graded
+    plate rendered again reused the old crops, reference pool and room plate)."""
     paths = [video] if isinstance(video, (str, os.PathLike)) else list(video)
     parts = []
     for p in paths:
         p = os.path.abspath(os.fspath(p))
+        folder = p if os.path.isdir(p) else (os.path.dirname(p) if not os.path.exists(p) and (
+            "%" in os.path.basename(p) or "#" in os.path.basename(p)) else None)
         try:
-            st = os.stat(p)
+            st = os.stat(p if folder is None else folder)
             parts.append("{}|{}|{}".format(p, st.st_size, st.st_mtime_ns))
+            for e in sorted(os.scandir(folder), key=lambda e: e.name) if folder is not None else ():
+                if e.is_file():
+                    s = e.stat()
+                    parts.append("{}|{}|{}".format(e.name, s.st_size, s.st_mtime_ns))
         except OSError:
             parts.append(p)
     return hashlib.sha1("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()

@@ -512,3 +512,24 @@ def test_a_gaze_edit_draws_the_eyes_of_a_frame_that_looks_there(tracked, clip_wi
     out_of_reach = [r for r in rows if hn.eye_source(r) is None]
     assert out_of_reach and all(hn.iris_move(r) is not None and hn.edits(r) for r in out_of_reach)
     hm.close()
+
+
+def test_a_frame_rewritten_in_place_changes_the_footage_s_identity(tmp_path):
+    """The render cache names image-sequence footage by every file (a plate re-graded or re-exported
+    in place is new footage: before 2026-12-05 only the folder counted, whose time a rewritten file
+    does not change, and the old crops were reused)."""
+    import time
+
+    from reenact.render.cache import source_identity
+
+    d = tmp_path / "plate"
+    d.mkdir()
+    for i in range(3):
+        (d / "f_{:04d}.png".format(i + 1)).write_bytes(b"frame %d" % i)
+    before = (source_identity(str(d)), source_identity(str(d / "f_####.png")))
+    folder_time = os.stat(d).st_mtime_ns
+    time.sleep(0.01)
+    (d / "f_0002.png").write_bytes(b"re-graded frame 1")  # in place: the folder's time stays
+    assert os.stat(d).st_mtime_ns == folder_time
+    after = (source_identity(str(d)), source_identity(str(d / "f_####.png")))
+    assert before[0] != after[0] and before[1] != after[1]
