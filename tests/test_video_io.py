@@ -645,6 +645,24 @@ def test_display_rotation_is_applied_as_blender_shows_it(tmp_path, rotation):
         assert np.array_equal(v.read(3), frames[3])
 
 
+def test_a_rotated_anamorphic_clip_keeps_its_pixel_shape(tmp_path):
+    """Stored sideways with pixels twice as wide as tall, a portrait clip shown upright has pixels
+    twice as tall as wide: the aspect a writer keeps is the upright picture's (before 2026-12-05
+    the stored aspect was kept, and the upright output was stretched the wrong way)."""
+    from fractions import Fraction
+
+    frames = [synth_frame(i, 64, 48) for i in range(3)]
+    stored = [np.ascontiguousarray(np.rot90(f, 1)) for f in frames]
+
+    def setup(v):
+        v.set_display_rotation(-90)
+        v.codec_context.sample_aspect_ratio = Fraction(2, 1)
+
+    path = _encoded(tmp_path / "phone.mp4", stored, "libx264rgb", "rgb24", setup)
+    with open_video(path) as v:
+        assert v.size == (64, 48) and v.sample_aspect == Fraction(1, 2), (v.size, v.sample_aspect)
+
+
 def test_display_rotation_matches_blenders_strip(tmp_path):
     """Blender's movie strip of a rotated phone clip has the size Reenact reads (so a Track of
     it lines up with the strip)."""

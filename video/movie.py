@@ -128,6 +128,8 @@ class MovieSource(VideoSource):
         self._turns = (self.rotation // 90) % 4 if self.rotation % 90 == 0 else 0
         if self._turns % 2:
             self.size = (self.size[1], self.size[0])
+            if self.sample_aspect:  # (a pixel's width and height trade places with the picture's)
+                self.sample_aspect = 1 / self.sample_aspect
 
     # -- probing -----------------------------------------------------------------------------
     def _read_tags(self, container, vs):
