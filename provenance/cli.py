@@ -135,8 +135,8 @@ def run(args):
     from .watermark import DEFAULT_KEY
 
     key = args.key if args.key is not None else DEFAULT_KEY
-    if not args.window > 0:
-        print("reenact: error: --window must be > 0", file=sys.stderr)
+    if not 0.2 <= args.window <= 10.0:  # (a window of 1e-320 overflowed; one of 60 s held GBs of frames)
+        print("reenact: error: --window {:g}: give 0.2 to 10 seconds (default 1)".format(args.window), file=sys.stderr)
         return 2
     results, errors = [], []
     for f in args.files:

@@ -164,3 +164,15 @@ def test_a_frame_rate_for_folders_leaves_a_movie_s_own(tmp_path):
                                   30, 1.0)
     r = verify_path(clip, fps=25, manifest=False)
     assert r["fps"] == 30.0 and r["duration"] == 1.0, r
+
+
+def test_verify_window_out_of_range_is_one_line(tmp_path, capsys):
+    """``verify --window`` takes 0.2 to 10 seconds (before 2026-12-05 1e-320 gave an
+    OverflowError traceback, and 60 held every frame of a minute in memory)."""
+    from reenact.cli import main
+
+    for bad in ("0", "1e-320", "60", "nan"):
+        capsys.readouterr()
+        assert main(["verify", str(tmp_path / "x.mp4"), "--window", bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "give 0.2 to 10 seconds" in err[0], err
