@@ -75,14 +75,20 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
             path, had.get("signer") or "?"))
     r = verify_path(path, key=key or DEFAULT_KEY, manifest=False, progress=progress, fps=fps)
     wm = r["watermark"]
-    if not wm["detected"] or not wm.get("payload"):
+    if not wm["detected"]:
         raise ValueError("{}: no Reenact watermark found (best score {:.1f}): not signed, as a manifest would claim "
                          "frames the file does not show".format(path, wm["score"]))
+    if not wm.get("payload"):
+        raise ValueError("{}: Reenact's watermark is found but no render's job id can be read from it (marks of "
+                         "several renders, or too little of one): not signed".format(path))
     pl = wm["payload"]
     payload = Payload(int(pl["job_id"], 16), tool=pl["tool"], version=pl["version"])
     parameters = {"synthesised_seconds": ["{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]],
                   "synthesised_frames": ["{}-{}".format(a, b - 1) for a, b in wm["frame_ranges"]],
                   "job_id": pl["job_id"]}
+    other = [w for w in wm["windows"] if w.get("detected") and w.get("payload_match") is False]
+    if other:  # (a cut of two renders: these seconds carry another job's mark than the file's)
+        parameters["other_job_seconds"] = ["{:.2f}-{:.2f}".format(w["start"], w["end"]) for w in other]
     if r.get("timecode_ranges"):
         parameters["synthesised_timecodes"] = ["{}-{}".format(a, b) for a, b in r["timecode_ranges"]]
     if not folder:

@@ -120,6 +120,11 @@ def format_report(r):
                                                            "; files {}-{}".format(*fn) if fn else "")
                         for (a, b), (fa, fb), tc, fn in zip(wm["ranges"], wm["frame_ranges"], tcs, fns))
         lines.append("  synthesised: {}".format(rng or "none"))
+        other = [w for w in wm["windows"] if w.get("detected") and w.get("payload_match") is False]
+        if other:  # (a cut holding two renders: their seconds are marked, by another job than the file's)
+            lines.append("  another job's mark (not job {}): {}".format(
+                (wm.get("payload") or {}).get("job_id", "?"), ", ".join("{}-{} s".format(
+                    _fmt_time(w["start"]), _fmt_time(w["end"])) for w in other[:12]) + (" …" if len(other) > 12 else "")))
     else:
         lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(
             r["file"], wm["score"], r["frames"], r["duration"]))

@@ -176,3 +176,25 @@ def test_verify_window_out_of_range_is_one_line(tmp_path, capsys):
         assert main(["verify", str(tmp_path / "x.mp4"), "--window", bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "give 0.2 to 10 seconds" in err[0], err
+
+
+def test_a_cut_of_two_renders_names_the_other_job(tmp_path, footage, capsys):
+    """A cut holding two renders' frames (two job ids): the report names the seconds marked by
+    another job than the file's, and a signed manifest lists them apart (before 2026-12-05 they
+    were declared the file's job, and the text report never showed the difference)."""
+    from reenact.cli import main
+    from reenact.provenance.manifest import read_manifest
+
+    a, b = wm.make_payload(JOB), wm.make_payload(0x1111111111)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, a if i < 60 else b) if i < 30 or i >= 60 else f
+              for i, f in enumerate(list(footage) + list(footage[:30]))]
+    cut = write_h264(str(tmp_path / "two.mp4"), frames, crf=23)
+    assert main(["verify", cut]) == 0
+    out = capsys.readouterr().out
+    code = main(["sign", cut])
+    err = capsys.readouterr().err
+    if "another job's mark" in out:  # the file reads as one job's: the other's seconds are named
+        assert code == 0
+        assert read_manifest(cut)["actions"][-1]["parameters"].get("other_job_seconds"), out
+    else:  # neither job's id can be read: refused, saying so
+        assert code == 2 and "no render's job id can be read" in err, (out, err)
