@@ -122,9 +122,9 @@ def test_mouth_two_actors_frame_range_negative_offset(pair):
 
 
 def test_a_frame_range_outside_the_target_is_refused(carphone_track):
-    """Frames that lie wholly outside the target's clip are refused in one line, as Blender's
-    Transfer Performance refuses them (before 2026-12-05 ``transfer --frames 500:600`` on a
-    shorter clip changed nothing, without a word)."""
+    """Frames that lie wholly outside the target's clip are refused in one line that says so, as
+    Blender's Transfer Performance does (before 2026-12-05 the line blamed the overlap of source
+    and target: "no overlapping frames")."""
     n = carphone_track.n_frames
     with pytest.raises(ValueError, match=r"frames {}:{} lie outside the target's clip frames 0:{}".format(
             n + 10, n + 20, n)):
@@ -429,7 +429,7 @@ def test_bad_inputs(carphone_track):
     other = _renamed(tr)
     _one_line_error(X.transfer, tr, X._copy(tr), "mouth", match="same actor")
     _one_line_error(X.transfer, other, tr, "mouth", offset=500, match="no overlapping frames")
-    _one_line_error(X.transfer, other, tr, "mouth", frames=(200, 300), match="no overlapping frames")
+    _one_line_error(X.transfer, other, tr, "mouth", frames=(200, 300), match="lie outside the target's clip frames")
     _one_line_error(X.transfer, other, tr, "mouth", frames=(30, 20), match="empty frame range")
     _one_line_error(X.transfer, other, tr, "lips", match="unknown transfer mode")
     _one_line_error(X.transfer, other, tr, "mouth", gains={"lips": 2}, match="unknown gain group")
