@@ -212,7 +212,7 @@ def follow_strip(ob, strip):
         for fc in (bag.fcurves if bag is not None else ()):
             kp = fc.keyframe_points
             xy = np.empty(2 * len(kp), np.float32)
-            for attr in ("co", "handle_left", "handle_right"):  # (all keys at once: the handler runs as a strip is dragged)
+            for attr in ("co", "handle_left", "handle_right"):  # (all keys at once: run as a strip is dragged)
                 kp.foreach_get(attr, xy)
                 xy[0::2] += delta
                 kp.foreach_set(attr, xy)

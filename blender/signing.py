@@ -8,8 +8,8 @@ or MOV movie is signed as a whole; PNG and JPEG frames (a farm's usual output) e
 shows a Reenact strip, the frames of the untouched footage left as they are. The watermark in
 those strips' frames is what survives a re-encode; the manifest says at once, to anyone opening
 the delivered file, that it holds synthesised frames and where. Before 2026-12-05 only Reenact's
-own outputs were signed; a cut rendered to image frames is signed since the evening of that day. Preferences ▸
-Sign Final Renders turns it off."""
+own outputs were signed; a cut rendered to image frames is signed since the evening of that day.
+Preferences ▸ Sign Final Renders turns it off."""
 
 import os
 
@@ -61,9 +61,8 @@ _WRITTEN = {}
 
 def sign_render(scene, frames=None):
     """Sign what ``scene`` just rendered (timeline ``frames`` written, or {frame: its image file};
-    default the scene's range)
-    when Reenact's strips show in it: a movie as a whole, image frames (PNG, JPEG) each one that
-    shows a Reenact strip. Returns the record (also kept as the scene's ``reenact_last_signed``)
+    default the scene's range) when Reenact's strips show in it: a movie as a whole, image frames
+    (PNG, JPEG) each one that shows a Reenact strip. Returns the record (also kept as the scene's ``reenact_last_signed``)
     or None when there was nothing to sign. Never raises: a failure is the record's line."""
     steps = signing_steps(scene, frames)
     line = None
@@ -96,7 +95,8 @@ def signing_steps(scene, frames=None):
         path = bpy.path.abspath(r.frame_path(frame=int(scene.frame_start)))
         if os.path.splitext(path)[1].lower() not in MOVIE_EXTENSIONS:
             line = "{}: not signed: C2PA is written into MP4 and MOV movies (Output ▸ Container MPEG-4 or " \
-                   "QuickTime) and PNG and JPEG frames; it shows {} Reenact strip(s)".format(os.path.basename(path), len(shown))
+                   "QuickTime) and PNG and JPEG frames; it shows {} Reenact strip(s)".format(
+                       os.path.basename(path), len(shown))
         else:
             try:
                 info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters(shown),

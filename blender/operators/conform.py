@@ -100,7 +100,8 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
         how = "its variable frame rate evened as the timeline showed it: {} of the clip's {} frames left out, {} " \
               "shown twice".format(summary["dropped"], summary["clip_frames"], summary["repeated"]) \
             if summary.get("variable_rate") else \
-            "{} of the clip's {} frames left out, as the timeline did".format(summary["dropped"], summary["clip_frames"])
+            "{} of the clip's {} frames left out, as the timeline did".format(
+                summary["dropped"], summary["clip_frames"])
         report(self, "INFO", "'{}': the {} frames '{}' showed, at {:.5g} fps ({}); '{}' is muted below it".format(
             new.name, summary["frames"], old.name, self._fps, how, old.name))
         if note:
