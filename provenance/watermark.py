@@ -620,7 +620,7 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
                "false_positive_probability": _fmt_p(p), "payload": None,
                "search_score": round(al.search_z, 2) if al is not None else 0.0,
                "prior_score": round(al.prior_z, 2) if al is not None and al.prior_z is not None else 0.0}
-        rec["_al"], rec["_norm"], rec["_p"] = al, norm, p
+        rec["_al"], rec["_p"] = al, p  # (the whitening map only in prev: not kept per window, 0.75 MB a second)
         if rec["detected"]:
             values = det.cell_values(img, al)
             rec["_soft"] = {}
@@ -633,15 +633,13 @@ def detect(frames, fps, key=DEFAULT_KEY, window=1.0, keep_frame_scores=False, pr
             score_frames(imgs, first, al, norm, k)
             # the previous window, if not detected, is scored at this alignment (range edges)
             if prev is not None and not prev[0]["detected"]:
-                score_frames(prev[1], prev[0]["frames"][0], al, prev[0]["_norm"], k)
+                score_frames(prev[1], prev[0]["frames"][0], al, prev[3], k)
                 second_look.keep(det, prev[0], prev[1], prev[2], al)
         elif prev is not None and prev[0]["detected"]:
             score_frames(imgs, first, prev[0]["_al"], norm, k - 1)
             second_look.keep(det, rec, imgs, img, prev[0]["_al"])
         windows.append(rec)
-        if prev is not None:  # (only the window before is scored again: a film's every window kept
-            prev[0].pop("_norm", None)  # its whitening map, 0.75 MB a second, before 2026-12-05)
-        prev = (rec, imgs, img)
+        prev = (rec, imgs, img, norm)
 
     for frame in frames:
         im = frame if prepared else work_image(frame)
