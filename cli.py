@@ -63,7 +63,7 @@ def cmd_track(args):
     bar = ConsoleProgress("track", stream=sys.stderr)
     stats = {}
     try:
-        tracks = track_video(args.video, max_faces=args.max_faces, focal_mm=args.focal,
+        tracks = track_video(args.video, max_faces=args.max_faces, focal_mm=args.focal, fps=args.fps,
                              progress=bar, stats=stats, small_faces=args.small_faces, hands=not args.no_hands)
     except ValueError as exc:  # VideoError, TrackingError: one line naming the file
         raise UserError(str(exc)) from exc
@@ -494,12 +494,11 @@ def build_parser():
                    help="how many faces to track, the most prominent first (1-4, default 1)")
     p.add_argument("--focal", type=float, default=None, metavar="MM",
                    help="focal length in mm (36 mm sensor width); estimated when omitted")
-    p.add_argument("--small-faces", action="store_true",
-                   help="also look for faces smaller than a fifth of the frame (wide HD/4K shots): "
-                        "slower, and more false faces on cluttered footage")
-    p.add_argument("--no-hands", action="store_true",
-                   help="do not look for hands before the faces (faster; the Track then does not say "
-                        "which frames a hand hides)")
+    p.add_argument("--fps", default=None, metavar="RATE", help="an image sequence's frame rate (default 25)")
+    p.add_argument("--small-faces", action="store_true", help="also look for faces smaller than a fifth of the "
+                   "frame (wide HD/4K shots): slower, and more false faces on cluttered footage")
+    p.add_argument("--no-hands", action="store_true", help="do not look for hands before the faces (faster; "
+                   "the Track then does not say which frames a hand hides)")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("transfer", help="move (part of) one actor's performance onto another actor's Track")

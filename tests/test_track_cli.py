@@ -257,3 +257,29 @@ def test_small_face_in_a_wide_4k_frame(tmp_path, carphone):
     tr = Track.load(str(out))
     assert tr.tracked.all()
     assert np.nanmin(tr.landmarks[..., 0]) > 2400 and np.nanmax(tr.landmarks[..., 0]) < 2400 + 1056
+
+
+def test_an_image_sequence_s_track_has_the_rate_it_plays_at(tmp_path, carphone):
+    """Images have no rate of their own: ``track --fps 24`` (Blender: the scene's rate) is the
+    Track's, so a transfer against a 24 fps movie's Track is not re-timed, and the render's
+    footage check takes the sequence at any rate (before 2026-12-05 every sequence's Track said
+    25 fps: a 24 fps plate dubbed from a 24 fps movie drifted a frame a second)."""
+    from reenact.face import transfer as X
+    from reenact.video.identity import check_footage
+
+    frames = _frames(carphone, 24)
+    seq = tmp_path / "plate"
+    seq.mkdir()
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(seq / "plate_{:04d}.png".format(1001 + i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    movie = _write(tmp_path / "driver.mkv", frames, fps=24.0)
+    out, dout = tmp_path / "plate.npz", tmp_path / "driver.npz"
+    res = _track(seq, "--fps", "24", "--out", out)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert _track(movie, "--out", dout).returncode == 0
+    plate, driver = Track.load(str(out)), Track.load(str(dout))
+    assert float(plate.fps) == 24.0 and float(driver.fps) == 24.0
+    assert check_footage(plate, str(seq)) == []  # (the sequence opened at its default 25: any rate)
+    info = {}
+    X.transfer(driver, plate, "mouth", offset=1, info=info)
+    assert not info.get("retimed"), info

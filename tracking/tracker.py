@@ -99,7 +99,7 @@ class _Slots:
 
 
 def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, facemesh=None,
-                    allow_gaps=True, stats=None, small_faces=False, hands=True):
+                    allow_gaps=True, stats=None, small_faces=False, hands=True, fps=None):
     """Raw landmarks of every frame: returns (landmarks (A, T, 478, 3) NaN where untracked,
     presence (A, T), video info dict). ``frames``: (start, stop) clip indices to track.
     ``hands``: hands before each face are looked for too (info ``"hands"``: (A, T, MAX_HANDS,
@@ -107,6 +107,9 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
     label = _label(source)
     t_start = time.perf_counter()
     src = open_video(source, allow_gaps=allow_gaps)
+    if fps is not None and src.kind == "sequence":  # (images have no rate of their own: the one given)
+        src.close()
+        src = open_video(source, allow_gaps=allow_gaps, fps=fps)
     try:
         n_total = src.frame_count
         a, b = (0, n_total) if frames is None else (max(0, int(frames[0])), min(n_total, int(frames[1])))
@@ -382,9 +385,16 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
     """Track ``source`` (movie path, image-sequence folder/pattern or list of images) and fit the
     face model: returns a list of Tracks, the most prominent actor first. ``hands``: hands
     before a face are looked for; the Track's ``hidden`` and ``confidence`` say how much of the
-    face they hide on each frame."""
+    face they hide on each frame. ``fps``: the rate an image sequence plays at (Blender: the
+    scene's; the Track records it, so a transfer against a movie's Track is timed right: before
+    2026-12-05 every sequence's Track said 25, and a 24 fps plate dubbed from a 24 fps movie
+    drifted a frame a second); for a movie, its own rate is kept and ``fps`` times the smoothing."""
     label = _label(source)
     stats = {} if stats is None else stats
+    if fps is not None:  # ("24", 30000/1001, 23.976: one exact rate; a bad one is one line)
+        from ..video.source import _as_rate
+
+        fps = _as_rate(fps)
     if focal_mm is not None and not (np.isfinite(focal_mm) and 1.0 <= float(focal_mm) <= MAX_FOCAL_MM):
         # (before the frames are read: before 2026-12-05 a focal length of 0 was refused with a
         # traceback when the Track was saved, after the whole clip was tracked)
@@ -397,7 +407,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
         steps["total"] = total + max(1, total // 10)
         return progress(done, steps["total"], message)
 
-    lms, presence, info = track_landmarks(source, max_faces=max_faces, frames=frames,
+    lms, presence, info = track_landmarks(source, max_faces=max_faces, frames=frames, fps=fps,
                                           progress=track_progress, stats=stats, small_faces=small_faces,
                                           hands=hands)
     T = lms.shape[1]
@@ -439,7 +449,7 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
             presence[k] *= 1.0 - np.nan_to_num(hidden)
         # smoothed in place (float32, as the Track keeps them), fitted from there and kept by the
         # Track: no whole-clip copies, so memory stays near the Track's own size on long clips
-        smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else fps, scale=iod[k], params=smoothing,
+        smooth = smooth_landmarks(lms[k], info["fps"] if fps is None else float(fps), scale=iod[k], params=smoothing,
                                   out=lms[k], breaks=np.union1d(starts, stepped))
         tr = fit_track(smooth, size=(w, h), fps=info["fps"], focal_px=focal_px, presence=presence[k],
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],

@@ -17,10 +17,12 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from ..errors import ReenactError
+from .source import DEFAULT_SEQUENCE_FPS
 
 #: how many frames the digest hashes (spread evenly over the clip)
 SAMPLES = 5
@@ -45,6 +47,7 @@ class FootageId:
     frames: int
     rate: str  # exact, "30000/1001"
     digest: str  # sha256 hex
+    sequence: bool = False  # image files: their rate is the one they are played at, not theirs
 
     @property
     def fps(self):
@@ -106,8 +109,11 @@ def _stat_key(video):
 def digest_of(src, k=SAMPLES):
     """The digest of an open :class:`~reenact.video.VideoSource` (see the module doc)."""
     h = hashlib.sha256()
+    # (images have no rate: a sequence is hashed at the default it had before Tracks recorded the
+    # rate it plays at, so its digest is the same whatever rate it is opened at)
+    rate = Fraction(DEFAULT_SEQUENCE_FPS) if getattr(src, "kind", "") == "sequence" else src.rate
     h.update("{}|{}x{}|{}|{}".format(DIGEST_VERSION, src.size[0], src.size[1], src.frame_count,
-                                     _rate_text(src.rate)).encode())
+                                     _rate_text(rate)).encode())
     idx = sample_indices(src.frame_count, k, getattr(src, "keyframe_indices", None))
     if hasattr(src, "iter_decoded"):  # a movie: the decoder's own samples (no RGB rounding)
         frames = src.iter_decoded(idx)
@@ -137,7 +143,7 @@ def footage_id(video):
 
     if hasattr(video, "frame_count") and hasattr(video, "read"):  # an open source
         return FootageId(_label(video), int(video.size[0]), int(video.size[1]), int(video.frame_count),
-                         _rate_text(video.rate), digest_of(video))
+                         _rate_text(video.rate), digest_of(video), getattr(video, "kind", "") == "sequence")
     key = _stat_key(video)
     if key is not None:
         with _LOCK:
@@ -147,7 +153,7 @@ def footage_id(video):
                 return hit
     with open_video(video, allow_gaps=True) as src:
         fid = FootageId(_label(video), int(src.size[0]), int(src.size[1]), int(src.frame_count),
-                        _rate_text(src.rate), digest_of(src))
+                        _rate_text(src.rate), digest_of(src), src.kind == "sequence")
     if key is not None:
         with _LOCK:
             _MEMO[key] = fid
@@ -184,7 +190,7 @@ def check_footage(track, video, accept=False, track_label=None, accept_hint=ACCE
                 "pixels cannot be checked (track it again to record them)".format(name, fid.label)]
     if accept:
         return []
-    if abs(float(track.fps) - fid.fps) > 1e-6 * max(1.0, fid.fps):
+    if not fid.sequence and abs(float(track.fps) - fid.fps) > 1e-6 * max(1.0, fid.fps):  # (images: any rate)
         raise FootageMismatch("{}: the frame rate differs (for a re-encoded copy of the same shot use "
                               "{})".format(intro, accept_hint), name)
     if digest != fid.digest:
