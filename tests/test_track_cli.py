@@ -283,3 +283,21 @@ def test_an_image_sequence_s_track_has_the_rate_it_plays_at(tmp_path, carphone):
     info = {}
     X.transfer(driver, plate, "mouth", offset=1, info=info)
     assert not info.get("retimed"), info
+
+
+def test_a_face_far_from_the_actor_does_not_take_its_place_at_once():
+    """One actor tracked in a two-shot: lost for a frame or two (a turn, a hand), its slot is not
+    given to the other person's face across the frame; at a new shot, or once the actor has been
+    gone about a second, it is (before 2026-12-05 at once: one Track held two faces)."""
+    from reenact.tracking.tracker import _Slots
+
+    actor, other = (100.0, 100.0, 80.0, 80.0), (900.0, 120.0, 80.0, 80.0)
+    s = _Slots(1, min_gone=25)
+    assert s.assign([actor], 0) == [0]
+    assert s.assign([], 1) == []
+    assert s.assign([other], 2) == [-1]  # the other person, two frames after the actor was lost
+    assert s.assign([actor], 3) == [0]  # the actor back: still actor 0
+    assert s.assign([other], 4, new_shot=True) == [0]  # a new shot: faces may be anywhere
+    s = _Slots(1, min_gone=25)
+    s.assign([actor], 0)
+    assert s.assign([other], 30) == [0]  # gone a second: the face found is taken

@@ -55,13 +55,18 @@ def _roi_center_size(roi):
 
 class _Slots:
     """Assign the faces of each frame to actor slots by proximity to where each actor was last
-    seen, so an actor keeps its identity when faces cross, leave and come back."""
+    seen, so an actor keeps its identity when faces cross, leave and come back. A face far from
+    every actor takes the slot of the one gone longest only at a new shot or once that actor has
+    been gone ``min_gone`` frames (about a second): before 2026-12-05 it took it at once, so in a
+    two-shot an actor lost for a frame or two (a turn, a hand) was replaced by the other person,
+    and one Track held two faces."""
 
-    def __init__(self, max_faces):
+    def __init__(self, max_faces, min_gone=25):
         self.max_faces = max_faces
+        self.min_gone = int(min_gone)
         self.last = [None] * max_faces  # (center, size, frame)
 
-    def assign(self, rois, t):
+    def assign(self, rois, t, new_shot=False):
         n = len(rois)
         out = [-1] * n
         if n == 0:
@@ -86,9 +91,9 @@ class _Slots:
             if out[i] >= 0:
                 continue
             free = [k for k in range(self.max_faces) if k not in used_k and self.last[k] is None]
-            if not free:  # an actor that has been gone longest takes the new face
-                free = sorted((k for k in range(self.max_faces) if k not in used_k),
-                              key=lambda k: self.last[k][2])
+            if not free:  # an actor that has been gone longest takes the new face (at a new shot, or gone a while)
+                free = sorted((k for k in range(self.max_faces) if k not in used_k
+                               and (new_shot or t - self.last[k][2] >= self.min_gone)), key=lambda k: self.last[k][2])
             if free:
                 out[i] = free[0]
                 used_k.add(free[0])
@@ -121,7 +126,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
                                   tile_detection=small_faces)
         lms = np.full((max_faces, T, NUM_POINTS, 3), np.nan, np.float32)
         presence = np.zeros((max_faces, T), np.float32)
-        slots = _Slots(max_faces)
+        slots = _Slots(max_faces, min_gone=max(1, int(round(float(src.fps)))))
         missing_rows = []
         timer = {"decode": 0.0}
         blank = None
@@ -165,7 +170,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
         for j, res in enumerate(fm.track(frames_in(), new_shot=lambda: shot["new"])):
             grey, egrey = greys.pop(j, (None, None))
             shot_ids[j] = shot_ids[j - 1] + int(bool(new_shot[j])) if j else 0
-            for i, k in enumerate(slots.assign(res.rois, j)):
+            for i, k in enumerate(slots.assign(res.rois, j, new_shot=bool(new_shot[j]))):
                 if k >= 0:
                     lms[k, j] = res.landmarks[i]
                     presence[k, j] = res.presence[i]
