@@ -494,7 +494,10 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     cols.append(gaze_s)
     if do_pose:
         s_shot, s_rests = shot_rests(source, source_rest)  # (each shot about its own rest)
-        t_shot, t_rests = shot_rests(target, target_rest)
+        # (the target's own head is the footage's, also when the target was edited: an earlier
+        # transfer's output; before 2026-12-05 its edit set the rests, the turn easing and the slow path)
+        t_own = target.footage()
+        t_shot, t_rests = shot_rests(t_own, target_rest)
         motion = motion_about_rests(source, s_ok, s_shot, s_rests)
         if anchor == "shot":  # the source's displacement about its own slow path
             motion[:, 3:] -= slow_path(motion[:, 3:], s_ok, float(source.fps), s_shots)
@@ -549,7 +552,7 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     if do_pose:
         m = val[:, c:c + 6] * gains.get("pose", 1.0)
         t_ok = np.asarray(target.tracked, bool)
-        t_motion = motion_about_rests(target, t_ok, t_shot, t_rests)[t_ok]  # the footage's own head
+        t_motion = motion_about_rests(t_own, t_ok, t_shot, t_rests)[t_ok]  # the footage's own head
         if len(m) and turn_reach is not None:  # turns the footage cannot show eased
             m[:, :3], turned_back = within_turns(m[:, :3], t_motion[:, :3], float(turn_reach))
         if len(m):

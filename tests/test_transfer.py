@@ -131,6 +131,19 @@ def test_a_frame_range_outside_the_target_is_refused(carphone_track):
         X.transfer(carphone_track, carphone_track, "mouth", offset=9, frames=(n + 10, n + 20))
 
 
+def test_a_transfer_onto_an_edited_track_moves_the_footage_s_head(pair):
+    """A full transfer onto the output of an earlier one (the CLI's chained transfers) measures the
+    target's rests, turns and slow path on the footage's own head, so it gives the same head as
+    onto the footage's Track (before 2026-12-05 the earlier edit's head was taken for the
+    footage's: the turn easing and the body's path followed the edit)."""
+    source, target = pair
+    once = X.transfer(source, target, "full")
+    twice = X.transfer(source, once, "full")
+    rows = np.flatnonzero(np.isfinite(once.pose).all(1) & np.asarray(once.tracked, bool))
+    assert len(rows) > 50
+    assert np.abs(twice.pose[rows] - once.pose[rows]).max() < 1e-6
+
+
 def test_mouth_same_actor_retimed(carphone_track):
     """The same actor with an offset: one stretch of the performance drives another (dubbing
     a line onto a later shot of the same person)."""
