@@ -524,7 +524,9 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
 
     out = _copy(target).with_footage_rows(target)  # the render crops and references from these
     # where the performance comes from, per row (render --mouth-from draws the driver's mouth)
-    out.performance_frame = np.full(Tt, np.nan)
+    had = np.asarray(target.performance_frame, np.float64)  # (an earlier transfer from the same source
+    same = str(target.performance_source) == str(source.source_digest) and len(had) == Tt  # keeps its rows,
+    out.performance_frame = had.copy() if same else np.full(Tt, np.nan)  # as Blender's record_driver does)
     out.performance_frame[rows_used] = pos[rows_used] + int(source.frame_start)
     out.performance_source = str(source.source_digest)
     k = len(order)

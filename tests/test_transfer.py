@@ -613,3 +613,13 @@ def test_transfer_records_the_driving_frames(carphone_track, tmp_path):
     np.testing.assert_array_equal(part.performance_frame, np.arange(50, 60) - 30)
     own = back.footage()
     assert len(own.performance_frame) == 0 and own.performance_source == ""
+    # a second stretch from the same source keeps the first's driving frames (before 2026-12-05
+    # they were wiped, and render --mouth-from drew no driver's mouth on them); another source's
+    # transfer replaces them
+    again = X.transfer(src, out, "mouth", offset=20, frames=(100, 110))
+    both = np.isfinite(again.performance_frame)
+    np.testing.assert_array_equal(again.performance_frame[driven], pf[driven])
+    assert both.sum() == driven.sum() + 10
+    other = X._copy(src)
+    other.source_digest = "cd" * 32
+    assert np.isfinite(X.transfer(other, out, "mouth", offset=20, frames=(100, 110)).performance_frame).sum() == 10
