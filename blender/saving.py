@@ -167,8 +167,17 @@ def on_depsgraph_update(scene, *args):
         _FOLLOWING.clear()
 
 
+@bpy.app.handlers.persistent
+def on_load_post(*args):
+    """A job does not outlive the file it ran in (its modal handler goes with the old window
+    state): the progress bar is cleared, so the loaded file's buttons show."""
+    from .modal import JOB
+
+    JOB.running, JOB.progress, JOB.text = False, 0.0, ""
+
+
 HANDLERS = (("save_pre", on_save_pre), ("save_post", on_save_post), ("save_post_fail", on_save_post_fail),
-            ("depsgraph_update_post", on_depsgraph_update))
+            ("depsgraph_update_post", on_depsgraph_update), ("load_post", on_load_post))
 
 
 def register():

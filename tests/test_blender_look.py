@@ -542,8 +542,10 @@ def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):
         "from reenact.blender import modal\n"
         "modal.set_job_state(bpy.context, True, 0.4, 'Rendering 40/100')\n"
         "bpy.ops.wm.save_as_mainfile(filepath={!r})\n"
-        "print('SAVED', modal.JOB.running)\n".format(path), "SAVED")
-    assert saved == "SAVED True"
+        "running = modal.JOB.running\n"
+        "bpy.ops.wm.open_mainfile(filepath={!r})\n"  # (in the same session: no job outlives its file)
+        "print('SAVED', running, modal.JOB.running)\n".format(path, path), "SAVED")
+    assert saved == "SAVED True False"
     opened = _printed(
         "import bpy\n"
         "from reenact import register\n"
