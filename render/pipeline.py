@@ -298,13 +298,14 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         rid += "|face-edit {} eyes|face-mouth {}".format(MOTION_VERSION, driver_mouth["source"]) if (
             region == "face" and warper is not None) else ""
         fr = NetInputs(track, xf, renderer, pool, cuts=own.cuts(), pool_start=pool_start)
-        payload = render_payload(job_id, source_identity(video), renderer, own)
+        sid = source_identity(video)  # (a sequence's: every file's stat, once)
+        payload = render_payload(job_id, sid, renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
         # rows the performance does not change are the footage as it is (region head: a head
         # that does not move keeps its frame, below)
         same = unchanged_rows(track, own, fr.rowd) if not (head or redraw) else np.zeros(T, bool)
         rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0] and not same[i - f0]]
-        keys = frame_keys(track, xf, rows, renderer.window, rid, source_identity(video), fr.geometry, fr.rowd)
+        keys = frame_keys(track, xf, rows, renderer.window, rid, sid, fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)
         writer = None
         if out is not None:

@@ -558,7 +558,7 @@ def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):
         "    def progress(self, **kw): pass\n"
         "    def label(self, **kw): pass\n"
         "s = bpy.context.scene\n"
-        "print('OPENED', modal.JOB.running, draw_job_progress(Layout(), s.reenact), "
+        "print('OPENED', modal.JOB.running, draw_job_progress(Layout()), "
         "bool(s.reenact.get('job_running')))\n".format(path), "OPENED")
     assert opened == "OPENED False False False", opened
 

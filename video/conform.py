@@ -55,6 +55,17 @@ def shown_by_time(times, time_base, rate, seconds):
     return np.clip(np.searchsorted(ticks, target, side="right") - 1, 0, len(ticks) - 1)
 
 
+def _usual_rate(src, video):
+    """The rate ``reenact conform`` gives a clip of variable rate without ``--fps``: the usual rate
+    nearest FFmpeg's guess for it, within 1 % (30000/1001 for 29.96), else the guess."""
+    guess = src.blender_rate or src.rate
+    if not src.variable_rate:
+        raise ValueError("{}: a clip of constant frame rate ({:.6g} fps): nothing to conform (give --fps to conform it "
+                         "to another rate, as Blender's Adjust Playback Rate plays it)".format(video, float(guess)))
+    near = min(_COMMON_RATES, key=lambda r: abs(float(Fraction(r)) / float(guess) - 1))
+    return Fraction(near) if abs(float(Fraction(near)) / float(guess) - 1) < 0.01 else guess
+
+
 def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True, by_time=False):
     """Write ``out`` (.mp4/.mov/.mkv): the frames of the movie ``video`` that a strip of it
     shows in a scene of ``fps`` (``adjusted``: played at the clip's own speed,
@@ -62,17 +73,18 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
     it is, its colour encoding and pixel aspect kept. A clip of variable frame rate is first
     taken as Blender shows it (:func:`shown_by_time`), so its frames are even in time
     (``by_time``: sampled so at ``fps`` itself, as a clip whose rate Blender took to be ``fps``
-    would be shown: ``reenact conform``'s way). Returns a
+    would be shown: ``reenact conform``'s way; there ``fps`` None is the usual rate within 1 % of
+    FFmpeg's guess for the clip, and a clip of constant rate needs ``fps``). Returns a
     summary dict (``out``, ``frames``, ``dropped``, ``repeated``, ``audio``, ``variable_rate``,
     ``seconds``)."""
     t0 = time.perf_counter()
-    rate = _as_rate(fps)
     with open_video(video, allow_variable_rate=True) as src:
         if src.kind != "movie":
             raise ValueError("{}: an image sequence plays at the scene's rate already; nothing to conform".format(video))
         refuse_overwriting(out, [src.path])
         n, size = len(src), (src.width, src.height)
         times = src.frame_times() if src.variable_rate else None
+        rate = _as_rate(fps) if fps is not None else _usual_rate(src, video)
         if times is not None:
             clip_rate = rate if by_time else (src.blender_rate or src.rate)
             base = shown_by_time(times, src.time_base, clip_rate, src.stream_seconds or float(times[-1]))
@@ -137,17 +149,8 @@ def _cmd(args):
         raise ReenactError("{}: the copy must be .mp4, .mov or .mkv (.mkv with --lossless)".format(args.out))
     check_output_file(args.out)
     bar = ConsoleProgress("conform", stream=sys.stderr)
-    try:
-        with open_video(args.clip, allow_variable_rate=True) as src:
-            variable, fps = src.variable_rate, args.fps or src.blender_rate or src.rate
-        if not variable and args.fps is None:
-            raise ValueError("{}: a clip of constant frame rate ({:.6g} fps): nothing to conform (give --fps to conform it "
-                             "to another rate, as Blender's Adjust Playback Rate plays it)".format(args.clip, float(fps)))
-        if args.fps is None:  # (the usual rate within 1 % of FFmpeg's guess: 30000/1001 for 29.96)
-            near = min(_COMMON_RATES, key=lambda r: abs(float(Fraction(r)) / float(fps) - 1))
-            fps = Fraction(near) if abs(float(Fraction(near)) / float(fps) - 1) < 0.01 else fps
-        summary = conform_movie(args.clip, fps, args.out, lossless=args.lossless, progress=bar,
-                                adjusted=not variable, by_time=variable)
+    try:  # (a clip of variable rate sampled by time at the rate; one of constant rate as Adjust Playback Rate)
+        summary = conform_movie(args.clip, args.fps, args.out, lossless=args.lossless, progress=bar, by_time=True)
     except (ValueError, VideoError) as exc:
         raise ReenactError(str(exc)) from exc
     finally:

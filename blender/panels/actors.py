@@ -5,9 +5,8 @@ from .. import blend
 from .common import ReenactSequencerPanel
 
 
-def draw_job_progress(layout, settings=None):
-    """The running job's progress bar and Esc hint (True when one runs); ``settings`` unused (kept
-    for callers)."""
+def draw_job_progress(layout):
+    """The running job's progress bar and Esc hint (True when one runs)."""
     from ..modal import JOB
 
     if JOB.running:
@@ -38,7 +37,7 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
         sub.active = settings.use_focal
         sub.prop(settings, "focal_mm")
         col.prop(settings, "small_faces")
-        if not draw_job_progress(layout, settings):
+        if not draw_job_progress(layout):
             layout.operator("reenact.track_strip", icon="TRACKING")
             from ..actor import actor_objects
 
@@ -116,8 +115,7 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
         else:
             col.label(text="Bundled base model", icon="NETWORK_DRIVE")
         col.prop(s, "model_path", text="")
-        settings = blend.edit_scene(context).reenact
-        if not draw_job_progress(layout, settings):
+        if not draw_job_progress(layout):
             layout.operator("reenact.train_renderer", icon="PLAY")
             row = layout.row(align=True)
             row.operator("reenact.render_performance", icon="RENDER_ANIMATION")

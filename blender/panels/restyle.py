@@ -23,7 +23,7 @@ class SEQUENCER_PT_reenact_restyle(ReenactSequencerPanel, bpy.types.Panel):
         col.prop(s, "restyle_size")
         col.prop(s, "restyle_minutes")
         col.prop(s, "restyle_steps")
-        if not draw_job_progress(box, s):
+        if not draw_job_progress(box):
             box.operator("reenact.train_restyle", icon="PLAY")
         img = bpy.data.images.get("Reenact Restyle Preview")
         if img is not None and img.preview is not None:
