@@ -422,7 +422,7 @@ def cmd_assemble(args):
     bar = ConsoleProgress("assemble", stream=sys.stderr)
     try:
         summary = assemble_movie(args.folder, args.video, args.out, lossless=args.lossless, progress=bar,
-                                 sign_cert=args.sign_cert, sign_key=args.sign_key,
+                                 sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps,
                                  codec=check_movie_codec(args.out, args.codec, args.lossless))
     except (ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
@@ -618,6 +618,7 @@ def build_parser():
                                         "the footage's audio")
     p.add_argument("folder", help="the frame folder the chunks wrote (frame_000000.png ...)")
     p.add_argument("--video", required=True, help="the footage (frame count, rate and audio)")
+    p.add_argument("--fps", default=None, metavar="RATE", help="an image sequence's frame rate (default 25)")
     p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv)")
     p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
     p.add_argument("--codec", choices=MOVIE_CODECS, default="h264",

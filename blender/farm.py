@@ -88,7 +88,7 @@ def result_of(strip, ob, region, all_actors=False):
     return actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region), (ob.name, region)
 
 
-def assemble_job(folder, source, out, lossless, sign, progress, codec=None):
+def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete."""
     from ..render.assemble import assemble_movie
@@ -97,7 +97,7 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None):
 
     if out is not None:
         return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
-                              sign_cert=sign[0], sign_key=sign[1], codec=codec)
+                              sign_cert=sign[0], sign_key=sign[1], codec=codec, fps=fps)
     from ..video.bitdepth import plate_first
 
     with open_video(source) as src:

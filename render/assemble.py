@@ -19,8 +19,9 @@ import time
 from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import png_has_manifest, read_manifest
-from ..video import VideoError, VideoWriter, open_video
+from ..video import VideoError, VideoWriter
 from ..video.bitdepth import plate_first
+from ..video.decode import open_sequence_at
 from ..video.encode import FrameFolder, source_tags
 from .pipeline import SIGNABLE_MOVIES
 
@@ -51,15 +52,16 @@ def _job_payload(paths, signed):
 
 
 def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None,
-                   codec=None):
+                   codec=None, fps=None):
     """Encode the frames of ``folder`` (one per clip frame of ``video``) into the movie ``out``
-    (.mp4/.mov/.mkv) with ``video``'s audio. Returns a summary dict (``out``, ``frames``,
+    (.mp4/.mov/.mkv) with ``video``'s audio; an image sequence ``video`` plays at ``fps`` (default
+    25; a movie keeps its own rate). Returns a summary dict (``out``, ``frames``,
     ``audio``, ``job_id``, ``manifest``, ``temporaries_removed``, ``seconds``)."""
     t0 = time.perf_counter()
     folder = os.path.abspath(os.fspath(folder))
     if not os.path.isdir(folder):
         raise ValueError("{}: no such frame folder".format(folder))
-    with open_video(video) as src:
+    with open_sequence_at(video, fps) as src:
         refuse_overwriting(out, getattr(src, "files", None) or [src.path])
         n, size, rate = len(src), (src.width, src.height), src.rate
         audio = video if (src.kind == "movie" and src.has_audio) else None

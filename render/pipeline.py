@@ -53,7 +53,8 @@ from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
-from ..video import MOVIE_EXTENSIONS, VideoWriter, open_video
+from ..video import MOVIE_EXTENSIONS, VideoWriter
+from ..video.decode import open_sequence_at
 from ..video.encode import FrameFolder, source_tags
 from ..video.bars import keep_bars
 from ..video.identity import check_footage
@@ -221,7 +222,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         head_mouth, driver_mouth, donor_warnings = head_donor(
             track, crop_track if crop_track is not None else track.footage(), mouth_from, mouth_mode, accept_footage,
             video)
-    src, motion, warper, unseen = open_video(video), None, None, []
+    # an image sequence plays at the rate its Track recorded (`track --fps`, Blender's scene rate),
+    # which its movie is written at (before 2026-12-05: always the sequences' default 25)
+    src, motion, warper, unseen = open_sequence_at(video, track.fps), None, None, []
     restore_blas = signing = None
     try:
         check_destinations(src, out, cache_dir, [mouth_from[1]] if mouth_from is not None else ())

@@ -262,3 +262,38 @@ def test_variable_frame_rate_is_refused_with_the_remedy(tmp_path, capsys):
     assert main(["track", vfr, "--out", out]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("reenact: error: {}: variable frame rate".format(vfr)) and not os.path.exists(out)
+
+
+def test_an_image_sequence_renders_into_a_movie_at_its_tracks_rate(carphone, tmp_path):
+    """A PNG sequence tracked at 23.976 fps (`track --fps`, Blender's scene rate) renders into a
+    movie of that rate, and `reenact assemble --fps` makes the same from a frame folder (before
+    2026-12-05 both were written at the sequences' default 25: a 10-second shot became 9.6 s and
+    drifted off its sound)."""
+    import cv2
+
+    from reenact import cli
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    folder = tmp_path / "shot"
+    folder.mkdir()
+    frames, _ = _frames(carphone, 16)
+    for k, f in enumerate(frames):
+        cv2.imwrite(str(folder / "shot_{:04d}.png".format(1001 + k)), f[..., ::-1])
+    track = track_video(str(folder), fps="24000/1001")[0]
+    assert abs(track.fps - 24000 / 1001) < 1e-6
+    out = tmp_path / "shot.mp4"
+    render_clip(track, str(folder), BASE_MODEL, out=str(out), prefer_gpu=False, cache_dir=str(tmp_path / "c"),
+                watermark=False)
+    with open_video(out) as got:
+        assert got.rate == Fraction(24000, 1001) and len(got) == 16
+    frames_dir = tmp_path / "frames"
+    render_clip(track, str(folder), BASE_MODEL, out=str(frames_dir), prefer_gpu=False,
+                cache_dir=str(tmp_path / "c"), watermark=False)
+    for fps, want in ((None, Fraction(25)), ("23.976", Fraction(24000, 1001))):
+        movie = tmp_path / "assembled_{}.mp4".format(fps)
+        argv = ["assemble", str(frames_dir), "--video", str(folder), "--out", str(movie)]
+        assert cli.main(argv + (["--fps", fps] if fps else [])) == 0
+        with open_video(movie) as got:
+            assert got.rate == want and len(got) == 16

@@ -195,6 +195,18 @@ def test_float_fps_snaps_to_exact_rational(tmp_path):
         assert v.rate == Fraction(30000, 1001)
 
 
+def test_the_ntsc_rates_as_people_write_them():
+    """`--fps 23.976` (or 23.98, as Blender's menu shows it; 29.97, 59.94) means 24000/1001 and
+    so on, as a string or a float; an exact fraction and other decimals stay as given (before
+    2026-12-05 "23.976" was 2997/125, 0.0024 % off every movie of that rate)."""
+    from reenact.video.source import _as_rate
+
+    for given, want in (("23.976", (24000, 1001)), ("23.98", (24000, 1001)), (29.97, (30000, 1001)),
+                        ("59.94", (60000, 1001)), ("119.88", (120000, 1001)), ("2997/125", (2997, 125)),
+                        ("23.9", (239, 10)), (12.5, (25, 2)), ("25", (25, 1)), (24 / 1.001, (24000, 1001))):
+        assert _as_rate(given) == Fraction(*want), given
+
+
 @pytest.mark.parametrize("name", ["ll.mkv", "ll.mp4"])
 def test_lossless_round_trip_is_exact(tmp_path, name):
     rng = np.random.default_rng(1)

@@ -17,7 +17,7 @@ import os
 
 from .movie import MovieSource
 from .sequence import _HASH_RE, _PRINTF_RE, ImageSequenceSource, _open_sequence_dir, _open_sequence_pattern
-from .source import _UNSUPPORTED_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS, VideoError, VideoSource
+from .source import _UNSUPPORTED_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS, VideoError, VideoSource, _as_rate
 
 
 
@@ -77,3 +77,13 @@ def open_video(path, *, fps=None, allow_gaps: bool = False, allow_truncated: boo
     if os.path.lexists(p):
         raise VideoError(p, "is not a regular file (broken link or special file)")
     raise VideoError(p, "file does not exist")
+
+
+def open_sequence_at(path, fps, **kwargs) -> VideoSource:
+    """``open_video(path)``, an image sequence played at ``fps`` (the rate its Track recorded:
+    `track --fps`, Blender's scene rate); a movie keeps its own rate."""
+    src = open_video(path, **kwargs)
+    if src.kind == "sequence" and fps and src.rate != _as_rate(fps):
+        src.close()
+        src = open_video(path, fps=fps, **kwargs)
+    return src

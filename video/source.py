@@ -52,6 +52,14 @@ def _as_rate(fps) -> Fraction:
                 if abs(cand - rate) < Fraction(1, 10**9):
                     rate = cand
                     break
+        if not (isinstance(fps, str) and "/" in fps) and rate.denominator > 1:
+            # "23.976", "23.98", "29.97", "59.94" are how people write the NTSC rates (Blender's
+            # menu shows 23.98): 24000/1001, not 2997/125 (before 2026-12-05 a sequence tracked or
+            # assembled at "23.976" ran 0.0024 % off its movies and sound)
+            for n in (24, 30, 48, 60, 120, 240):
+                if abs(rate - Fraction(n * 1000, 1001)) < Fraction(5, 1000):
+                    rate = Fraction(n * 1000, 1001)
+                    break
     if rate <= 0:
         raise VideoError(None, f"invalid frame rate {fps!r} (must be > 0)")
     return rate

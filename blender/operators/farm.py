@@ -50,7 +50,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         self._out = out or folder
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
-            "codec": farm.movie_codec(self.output)}
+            "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
