@@ -283,6 +283,8 @@ class Track:
         if int(self.format_version) > FORMAT_VERSION or int(self.format_version) < 1:
             bad("unsupported format_version {}".format(self.format_version))
         T = self.n_frames
+        if T < 1:  # (before 2026-12-05 a file of no frames failed with "cannot reshape array ...")
+            bad("holds no frames")
         names = np.asarray(self.expression_names)
         K = len(names)
         dims = {"T": T, "K": K, "L": N_LANDMARKS, "V": N_VERTS}
@@ -341,7 +343,8 @@ class Track:
             bad("landmarks of untracked frames must be NaN")
         if len(self.footage_pose) and not (len(self.footage_expression) and len(self.footage_gaze)):
             bad("footage_pose, footage_expression and footage_gaze come together")
-        for k in ("pose", "expression", "gaze", "blink", "footage_pose", "footage_expression", "footage_gaze"):
+        for k in ("pose", "expression", "gaze", "blink", "landmarks_z", "footage_pose", "footage_expression",
+                  "footage_gaze"):  # (landmarks_z checked since 2026-12-05)
             v = np.asarray(getattr(self, k))
             if k.startswith("footage_") and not len(v):
                 continue

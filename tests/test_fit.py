@@ -369,6 +369,14 @@ def test_hidden_frames_of_a_track(tmp_path):
     assert sub.hidden_frames() == [6] and len(sub.hidden) == 15
 
 
+def _no_frames(t):
+    from reenact.face.track import FIELDS
+
+    for k, (shape, *_rest) in FIELDS.items():
+        if shape and shape[0] == "T" and len(getattr(t, k)):
+            setattr(t, k, np.asarray(getattr(t, k))[:0])
+
+
 @pytest.mark.parametrize(
     "mutate, message",
     [
@@ -382,6 +390,9 @@ def test_hidden_frames_of_a_track(tmp_path):
         (lambda t: setattr(t, "format_version", 99), "format_version"),
         (lambda t: setattr(t, "hidden", np.full(t.n_frames, 1.5, np.float32)), "hidden must lie in 0..1"),
         (lambda t: setattr(t, "hidden", np.zeros(3, np.float32)), "hidden has shape"),
+        (lambda t: t.landmarks_z.__setitem__((0, 5), np.nan), "landmarks_z must be finite"),  # (since 2026-12-05)
+        (lambda t: t.landmarks_z.__setitem__((11, 5), 1.0), "landmarks_z must be NaN"),
+        (lambda t: _no_frames(t), "holds no frames"),  # (before: "cannot reshape array of size 0")
     ],
 )
 def test_validate_errors(tmp_path, mutate, message):
