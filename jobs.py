@@ -82,10 +82,17 @@ class BackgroundJob:
 
 
 
+#: what a training run imports, the export at its end too (onnx, onnxruntime: before 2026-12-05
+#: only the first four were checked, and a Python without them failed after the whole run)
+TRAINING_MODULES = ("torch", "numpy", "cv2", "av", "onnx", "onnxruntime")
+
+
 def python_has_torch(python):
-    """True when ``python`` can import torch (checked in a subprocess, ~1 s)."""
+    """True when ``python`` can import the training stack (:data:`TRAINING_MODULES`; checked in
+    a subprocess, ~1 s)."""
     try:
-        res = subprocess.run([python, "-c", "import torch, numpy, cv2, av"], capture_output=True, timeout=120)
+        res = subprocess.run([python, "-c", "import " + ", ".join(TRAINING_MODULES)], capture_output=True,
+                             timeout=120)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return res.returncode == 0
@@ -99,8 +106,8 @@ def find_training_python(preferred=""):
         if not os.path.isfile(preferred):
             raise ValueError("{}: training Python not found (Preferences > Add-ons > Reenact)".format(preferred))
         if not python_has_torch(preferred):
-            raise ValueError("{}: this Python cannot import torch, numpy, cv2 and av; see the README, "
-                             "'GPU and training stack'".format(preferred))
+            raise ValueError("{}: this Python cannot import {}; see docs/guides.md, 'Training a renderer for "
+                             "an actor'".format(preferred, ", ".join(TRAINING_MODULES)))
         return preferred
     import importlib.util
 
@@ -152,6 +159,7 @@ class TrainingProcess:
         self.resumed_from = 0  # the step the trainer resumed at (RESUMED <step>; 0: fresh)
         self.cancelled = False
         self.error = None
+        self.warnings = []  # the trainer's "warning: ..." lines (a checkpoint of other data kept aside)
         self.tail = []
         self._lock = threading.Lock()
         self._proc = None
@@ -196,6 +204,8 @@ class TrainingProcess:
                     self.resumed_from = int(parts[1])
                 elif line.startswith("CANCELLED"):
                     self.cancelled = True
+                elif "warning: " in line:
+                    self.warnings.append(line[line.index("warning: ") + len("warning: "):])
         code = self._proc.wait()
         with self._lock:
             if code in (130, 143) or (self._cancel_sent and code in (-2, -15)):  # -15: stopped before the

@@ -27,8 +27,9 @@ from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
 from ..video.bars import is_whole, keep_bars, shot_picture_area
+from ..video.decode import check_audio_fits
 from ..video.encode import FrameFolder, source_tags
-from .colour import apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
+from .colour import TONED_HINT, apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
 
 #: default weight of the flow-warped previous transform (0 = per-frame)
@@ -260,6 +261,10 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     with src:
         # (nor a colouriser's --reference footage: before 2026-12-05 it could be written over)
         refuse_overwriting(out, list(getattr(src, "files", None) or [src.path]) + list(getattr(model, "reference_paths", ())))
+        try:  # its audio into the movie's container (Opus into .mov): before any frame
+            check_audio_fits(src.path, out) if movie else None
+        except VideoError as exc:
+            raise RestyleError(str(exc)) from None
         n, W, H, fps = len(src), src.width, src.height, src.fps
         if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
             a, b = max(0, int(frames[0])), min(n, int(frames[1]))
@@ -270,7 +275,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         if model.cfg.colourise:
             probe = [src.read(i) for i in np.linspace(a, b - 1, min(5, b - a)).astype(int)]
             if not is_grey([p for p in probe if p is not None]):
-                raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot)".format(video))
+                raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot) {}".format(
+                    video, TONED_HINT))
         ext = os.path.splitext(os.fspath(out))[1].lower()
         plate = src if src.kind == "sequence" else None  # an OpenEXR or 16-bit plate: frames at its depth
         kw = dict(audio_from=video if movie else None, lossless=lossless, codec=codec,

@@ -6,6 +6,7 @@ on stderr and a non-zero exit, with nothing written.
 """
 
 import json
+import math
 import os
 import sys
 
@@ -63,7 +64,7 @@ def add_parser(subparsers):
     a.add_argument("model", metavar="MODEL.onnx")
     a.add_argument("--video", required=True,
                    help="the shot: a movie, a folder of numbered images or a pattern (shot/frame_%%04d.png)")
-    a.add_argument("--fps", type=float, default=None,
+    a.add_argument("--fps", default=None, metavar="RATE",  # (a string: 30000/1001 too, since 2026-12-05)
                    help="frame rate of an image-sequence shot (default 25; a movie keeps its own)")
     a.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv) or folder of PNGs")
     a.add_argument("--frames", default=None, metavar="A:B", help="0-based frames A..B-1 (others copied)")
@@ -125,6 +126,10 @@ def _train(args):
     cfg.w_gan = args.gan if args.gan is not None else 0.0 if cfg.uses_prior else 1.0
     try:
         cfg.check()
+        if args.steps is not None and args.steps < 1:  # (before 2026-12-05 an untrained model, exit 0)
+            raise ValueError("--steps must be at least 1")
+        if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
+            raise ValueError("--minutes must be more than 0")
     except ValueError as exc:
         return _fail(str(exc))
     from ..progress import ConsoleProgress

@@ -97,6 +97,11 @@ def to_uint8(img):
     return np.clip(np.round(np.asarray(img, np.float32) * 255.0), 0, 255).astype(np.uint8)
 
 
+#: what a "colour" refusal adds: a toned black-and-white shot (an archival print's sepia, a
+#: scan's cast) counts as colour (since 2026-12-05 the refusal says what to do)
+TONED_HINT = "(a toned black-and-white shot, sepia or a colour cast, counts as colour: colourise a desaturated copy)"
+
+
 def is_grey(frames_u8, tol=3.0):
     """True when every frame's chroma is (nearly) zero: mean |Cb| + |Cr| under ``tol``/255."""
     for f in frames_u8:

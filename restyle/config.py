@@ -4,6 +4,7 @@ and saved as JSON into the exported ONNX (``reenact.config``)."""
 
 import dataclasses
 import json
+import math
 
 
 @dataclasses.dataclass
@@ -89,4 +90,9 @@ class RestyleConfig:
             raise ValueError("--size must be a multiple of 16 from 32 to 1024")  # trained, then apply refused it)
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise ValueError("--batch must be at least 1")
+        if isinstance(self.base, bool) or not isinstance(self.base, int) or self.base % 8 or not 8 <= self.base <= 256:
+            # (the GroupNorms' groups divide it; before 2026-12-05 0 or 36 failed with a traceback)
+            raise ValueError("--base must be a multiple of 8 from 8 to 256")
+        if not (isinstance(self.w_gan, (int, float)) and math.isfinite(self.w_gan) and self.w_gan >= 0):
+            raise ValueError("--gan must be a weight of 0 or more")
         return self

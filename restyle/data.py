@@ -93,13 +93,19 @@ def check_domains(x_items, y_items, colourise=False):
             raise ValueError("{}: file does not exist".format(s.path))
         if s.stop is not None and s.stop - (s.start or 0) < 3:
             raise ValueError("{}: frames {}:{} hold fewer than 3 frames".format(s.path, s.start, s.stop))
+        if s.start or s.stop is not None:  # (before 2026-12-05 --colourise read past the end: a traceback)
+            with open_video(s.path) as src:
+                n = src.frame_count
+            if (s.start or 0) >= n or (s.stop is not None and s.stop > n):
+                raise ValueError("{}: frames {}:{} are outside the clip ({} frames)".format(
+                    s.path, s.start or 0, "" if s.stop is None else s.stop, n))
     for y in ys:
         for x in xs:
             if _same(x.path, y.path):
                 raise ValueError("{}: the reference footage is the shot itself (the same file as X); "
                                  "choose other footage with the look you want".format(y.path))
     if colourise:
-        from .colour import is_grey
+        from .colour import TONED_HINT, is_grey
 
         def grey(s):
             with open_video(s.path) as src:
@@ -111,22 +117,26 @@ def check_domains(x_items, y_items, colourise=False):
         for s in xs:
             if not grey(s):
                 raise ValueError("{}: --colourise: the shot (X) is already in colour; give a black-and-white "
-                                 "shot".format(s.path))
+                                 "shot {}".format(s.path, TONED_HINT))
         for s in ys:
             if grey(s):
                 raise ValueError("{}: --colourise: the reference footage (Y) is black-and-white; give colour "
                                  "footage".format(s.path))
 
 
-def _cache_name(path, size, max_frames, start=0, stop=None):
+def _stamp(path):
+    """The file's size and time (every image's, for a sequence): a file written over since."""
     if os.path.isfile(path):
         st = os.stat(path)
-        stamp = "{}|{}".format(st.st_size, int(st.st_mtime))
-    else:  # a folder or pattern: every image of the sequence
-        with open_video(path) as src:
-            stats = [os.stat(f) for f in src.files if f]
-        stamp = hashlib.sha1("|".join("{}:{}:{}".format(f, s.st_size, s.st_mtime_ns) for f, s in zip(
-            src.files, stats)).encode("utf-8", "surrogateescape")).hexdigest()
+        return "{}|{}".format(st.st_size, int(st.st_mtime))
+    with open_video(path) as src:  # a folder or pattern: every image of the sequence
+        stats = [os.stat(f) for f in src.files if f]
+    return hashlib.sha1("|".join("{}:{}:{}".format(f, s.st_size, s.st_mtime_ns) for f, s in zip(
+        src.files, stats)).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _cache_name(path, size, max_frames, start=0, stop=None):
+    stamp = _stamp(path)
     key = "{}|{}|{}|{}|bars".format(os.path.abspath(path), stamp, size, max_frames)
     if start or stop is not None:
         key += "|{}:{}".format(start or 0, stop)
@@ -198,17 +208,19 @@ def shots(frames):
     return parts if parts else [frames]
 
 
-def data_key(items):
-    """What a checkpoint was trained on (paths and ranges; arrays by shape), to resume only on
-    the same data."""
+def data_key(items, max_frames=None):
+    """What a checkpoint was trained on (paths, their sizes and times, ranges, ``max_frames``;
+    arrays by shape), to resume only on the same data (before 2026-12-05 the paths and ranges
+    only: a plate rendered again under its name, or another --max-frames, resumed)."""
     out = []
     for it in items:
         if isinstance(it, np.ndarray):
             out.append("array{}".format(list(it.shape)))
         else:
             sp = clip_spec(it)
-            out.append("{}@{}:{}".format(os.path.abspath(sp.path), sp.start or 0, "" if sp.stop is None else sp.stop))
-    return out
+            out.append("{}@{}:{}|{}".format(os.path.abspath(sp.path), sp.start or 0, "" if sp.stop is None else sp.stop,
+                                            _stamp(sp.path)))
+    return out + ["max_frames={}".format(max_frames)]
 
 
 def sample_triplets(clips, rng, batch, aux=None):

@@ -503,8 +503,9 @@ def export_onnx(bundle: Restyle, path, extra_meta=None, opset=17):
     for k, v in meta.items():
         p = m.metadata_props.add()
         p.key, p.value = k, str(v)
-    write_bytes(path, m.SerializeToString())
-    par = parity(model, path, {"size": cfg.size, "in_ch": cfg.in_ch}, atol=PARITY_ATOL_FP32)
+    data = m.SerializeToString()  # checked before it replaces a model (before 2026-12-05: written first)
+    par = parity(model, data, {"size": cfg.size, "in_ch": cfg.in_ch}, atol=PARITY_ATOL_FP32, name=path)
+    write_bytes(path, data)
     model.train()
     return par
 
@@ -535,6 +536,16 @@ def mean_chroma(clips):
     return tuple(float(v) for v in acc / max(1, n))
 
 
+def _aside(path):
+    """Move ``path`` to an unused ``<path>.<time>.old`` beside it; returns that name."""
+    stem = "{}.{}".format(path, time.strftime("%Y%m%d-%H%M%S"))
+    aside, k = stem + ".old", 1
+    while os.path.lexists(aside):
+        aside, k = "{}-{}.old".format(stem, k), k + 1
+    os.replace(path, aside)
+    return aside
+
+
 def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=None, checkpoint=None,
           resume=True, checkpoint_every=100, report=None, preview=None, preview_every=50, progress=None,
           log=None, cache_dir=None, max_frames=None, threads=None, stop_at=None, on_step=None, on_preview=None):
@@ -546,7 +557,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     terms)`` sees every step's loss terms, ``on_preview(path)`` every preview written. Returns a
     summary dict."""
     torch = _torch()
-    from .colour import is_grey
+    from .colour import TONED_HINT, is_grey
 
     cfg = (cfg or RestyleConfig()).check()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -561,7 +572,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     PX = PY = pool = None
     if cfg.colourise:
         if not all(is_grey(c[:: max(1, len(c) // 8)]) for c in X):
-            raise ValueError("--colourise: the shot (X) is already in colour; give a black-and-white shot")
+            raise ValueError("--colourise: the shot (X) is already in colour; give a black-and-white shot " + TONED_HINT)
         cfg.chroma_prior = mean_chroma(Y)
     log("restyle: X {} clip(s) / {} frames, Y {} clip(s) / {} frames, {:.1f} s".format(
         len(X), sum(map(len, X)), len(Y), sum(map(len, Y)), time.perf_counter() - t0))
@@ -584,22 +595,27 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     if cfg.w_cstat > 0 and not cfg.colourise:
         bundle.set_stat_targets(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
-    data = json.dumps([data_key(x_items), data_key(y_items)])
+    data = json.dumps([data_key(x_items, max_frames), data_key(y_items, max_frames)])
     step, history = 0, []
     if resume and os.path.isfile(checkpoint):
         ck = load_checkpoint(checkpoint, ("config", "state", "step", "history"), log)
         saved = RestyleConfig.from_json(ck["config"]) if ck is not None else None  # None: moved aside
         if saved is not None:
             saved.steps = cfg.steps
+        other = None
         if saved is not None and ck.get("data", data) != data:
-            log("restyle: {} was trained on other clips or frame ranges; starting afresh".format(checkpoint))
+            other = "other clips or frame ranges (or files since written under their names)"
         elif saved is not None and saved == cfg:
             bundle.load_state(ck["state"])
             step = int(ck["step"])
             history = json.loads(ck["history"])
             log("restyle: resumed from {} at step {}".format(checkpoint, step))
         elif saved is not None:
-            log("restyle: {} is for another configuration; starting afresh".format(checkpoint))
+            other = "another configuration"
+        if other is not None:  # kept beside it, not written over (before 2026-12-05: lost at the first save)
+            aside = _aside(checkpoint)
+            log("warning: {} was trained on {} ({} steps); kept as {}, training starts afresh".format(
+                os.path.basename(checkpoint), other, int(ck["step"]), os.path.basename(aside)))
 
     def save_ck():
         cfg.steps = step

@@ -92,7 +92,7 @@ def main(cfg):
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["out"], "train restyle.blend"))
     scene = bpy.context.scene
     s = scene.reenact
-    models = os.path.join(cfg["out"], "reenact", "models")
+    models = os.path.join(cfg["out"], "reenact", "models", "train_restyle")  # (the .blend's own)
 
     def select(active, others):
         for st in blend.all_strips(scene):
@@ -123,6 +123,11 @@ def main(cfg):
     # the shot's first 4 frames are in colour: untrimmed, it is not a black-and-white shot
     select("shot", ["look0", "look1"])
     refused("untrimmed")
+    look1 = ed.strips_all["look1"]  # a reference that is a Hold Split's second piece: other frames than a..b
+    look1.animation_offset_start = 2
+    refused("held_reference")
+    look1.animation_offset_start = 0
+    look1.frame_offset_end = -3  # held 3 frames past its clip's end: trained on the clip's frames
     shot.frame_offset_start = 4
     shot.frame_offset_end = 1
     res["shot"] = {"start": int(shot.frame_final_start), "length": int(shot.frame_final_duration)}
@@ -131,7 +136,7 @@ def main(cfg):
     res["trained"] = sorted(bpy.ops.reenact.train_restyle())
     res["model"] = bpy.path.abspath(s.restyle_model)
     res["model_stored"] = s.restyle_model  # relative to the .blend: a moved project keeps it
-    res["preview"] = os.path.join(models, "shot_colourise_preview.png")
+    res["preview"] = os.path.join(models, "shot_colourise_like_look0+1_preview.png")
     select("shot", [])
     res["applied"] = sorted(bpy.ops.reenact.restyle_strip())
     res["result"] = [{"name": st.name, "channel": st.channel, "start": int(st.frame_final_start),
@@ -150,7 +155,7 @@ def main(cfg):
                 "settings": [s.restyle_colourise, s.restyle_method, s.restyle_size, s.restyle_steps]}
 
     before = state()
-    preview = os.path.join(models, "shot_restyle_preview.png")
+    preview = os.path.join(models, "shot_restyle_like_look0+1_preview.png")
     sent = []
 
     def stopper():
@@ -171,9 +176,9 @@ def main(cfg):
     res["sent"] = len(sent)
     res["unchanged"] = state() == before
     res["after_stop"] = state()
-    ck = os.path.join(models, "shot_restyle.ckpt.pt")
+    ck = os.path.join(models, "shot_restyle_like_look0+1.ckpt.pt")
     res["checkpoint"] = os.path.isfile(ck)
-    res["restyle_onnx_after_stop"] = os.path.isfile(os.path.join(models, "shot_restyle.onnx"))
+    res["restyle_onnx_after_stop"] = os.path.isfile(os.path.join(models, "shot_restyle_like_look0+1.onnx"))
     if res["checkpoint"]:
         k = checkpoint_step(ck, cfg.get("training_python"))
         res["checkpoint_step"] = k

@@ -189,8 +189,8 @@ def models(tmp_path_factory, torch1):
     return {"rgb": rgb, "col": col}
 
 
-def _clip(tmp_path, name, colour=True, n=9, size=(72, 56)):
-    rng = np.random.default_rng(5)
+def _clip(tmp_path, name, colour=True, n=9, size=(72, 56), seed=5):
+    rng = np.random.default_rng(seed)
     frames = []
     for t in range(n):
         f = np.zeros((size[1], size[0], 3), np.uint8)
@@ -457,6 +457,42 @@ def test_frame_ranges_train_on_what_a_strip_shows(tmp_path, torch1):
     assert s["resumed_from"] == 0 and any("other clips or frame ranges" in m for m in logs), logs
     s = train([grey + "@6:12"], [colour], out, tiny_cfg(), steps=4, log=logs.append)
     assert s["resumed_from"] == 3
+    # the checkpoint of the other frames was kept beside it, not written over (since 2026-12-05)
+    kept = [f for f in os.listdir(tmp_path) if f.startswith("m.ckpt.pt.") and f.endswith(".old")]
+    assert len(kept) == 1 and any("kept as " + kept[0] in m for m in logs), (kept, logs)
+
+
+def test_a_checkpoint_resumes_only_on_the_same_files_and_frame_limit(tmp_path, torch1):
+    """A shot written again under its name (a plate rendered anew) or another --max-frames starts
+    afresh, saying so (before 2026-12-05 both resumed: the key held the paths and ranges only)."""
+    from reenact.restyle.train import train
+
+    grey, colour = _clip(tmp_path, "grey.mp4", colour=False, n=12), _clip(tmp_path, "colour.mp4")
+    out, logs = str(tmp_path / "m.onnx"), []
+    train([grey], [colour], out, tiny_cfg(), steps=2, resume=False, log=logs.append)
+    assert train([grey], [colour], out, tiny_cfg(), steps=3, log=logs.append)["resumed_from"] == 2
+    assert train([grey], [colour], out, tiny_cfg(), steps=4, max_frames=8, log=logs.append)["resumed_from"] == 0
+    assert train([grey], [colour], out, tiny_cfg(), steps=5, max_frames=8, log=logs.append)["resumed_from"] == 4
+    _clip(tmp_path, "grey.mp4", colour=False, n=12, seed=7)  # another picture under the same name
+    st = os.stat(grey)
+    os.utime(grey, (st.st_atime, st.st_mtime + 5))
+    s = train([grey], [colour], out, tiny_cfg(), steps=6, max_frames=8, log=logs.append)
+    assert s["resumed_from"] == 0 and sum("training starts afresh" in m for m in logs) == 2, logs
+
+
+def test_an_export_out_of_tolerance_leaves_the_model_it_would_replace(tmp_path, torch1, monkeypatch):
+    """The ONNX parity check runs before the model is written: one ValueError line, the earlier
+    model untouched (before 2026-12-05 the bad export replaced it, then an AssertionError)."""
+    from reenact.restyle import train as T
+
+    X, Y = [moving_clip(seed=1)], [moving_clip(seed=2)[..., ::-1].copy()]
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"the model the scene uses")
+    monkeypatch.setattr("reenact.training.export.PARITY_ATOL_FP32", -1.0)
+    with pytest.raises(ValueError, match="m.onnx: ONNX differs from PyTorch .*; the model was not written"):
+        T.train(X, Y, str(out), tiny_cfg(), steps=1, resume=False)
+    assert out.read_bytes() == b"the model the scene uses"
+    assert not [f for f in os.listdir(tmp_path) if ".tmp" in f]
 
 
 def test_empty_domain_is_an_error():
@@ -652,6 +688,29 @@ def test_restyle_config_refuses_what_apply_could_not_load():
     from reenact.restyle.config import RestyleConfig
 
     for opts, said in (({"size": 1280}, "--size must be a multiple of 16 from 32 to 1024"),
-                       ({"batch": 0}, "--batch must be at least 1")):
+                       ({"batch": 0}, "--batch must be at least 1"),
+                       ({"base": 0}, "--base must be a multiple of 8"), ({"base": 36}, "--base must be a multiple of 8"),
+                       ({"w_gan": -5.0}, "--gan must be a weight of 0 or more")):
         with pytest.raises(ValueError, match=said):
             RestyleConfig(**opts).check()
+
+
+def test_train_refuses_settings_that_make_an_untrained_model(tmp_path):
+    """--steps 0 or less, --minutes 0 or less, --base 0, a negative --gan, a range past the
+    clip's end (with --colourise it failed with a traceback): one line each, before any work,
+    nothing written (before 2026-12-05 the first four wrote an untrained model and exited 0)."""
+    grey, colour = _clip(tmp_path, "grey.mp4", colour=False, n=12), _clip(tmp_path, "colour.mp4")
+    m = tmp_path / "m.onnx"
+    base = ["train", "--x", grey, "--y", colour, "--out", m, "--size", "32"]
+    for extra, said in ((["--steps", "0"], "--steps must be at least 1"), (["--steps", "-3"], "--steps must be"),
+                        (["--minutes", "0"], "--minutes must be more than 0"), (["--minutes", "-1"], "--minutes"),
+                        (["--base", "0"], "--base must be"), (["--gan", "-5"], "--gan must be")):
+        r = cli(*(base + extra))
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error")]
+        assert r.returncode == 2 and len(lines) == 1 and said in lines[0], (extra, r.stderr)
+    for x, y in ((grey + "@20:", colour), (grey, colour + "@30:40")):
+        r = cli("train", "--x", x, "--y", y, "--out", m, "--colourise", "--steps", "1", "--size", "32")
+        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error")]
+        assert r.returncode == 2 and len(lines) == 1 and "are outside the clip" in lines[0], r.stderr
+        assert "Traceback" not in r.stderr
+    assert not m.exists() and not [f for f in os.listdir(tmp_path) if f.startswith("m.")]

@@ -89,19 +89,31 @@ def export_onnx(model, path, config, fp16=True, opset=17):
                       dynamic_axes={"input": dyn, "output": dyn}, opset_version=opset)
     m = onnx.load_from_string(buf.getvalue())
     _set_meta(m, _meta(config))
-    write_bytes(path, m.SerializeToString())
-    res = {"onnx": path, "parity_fp32": parity(model, path, config, atol=PARITY_ATOL_FP32)}
+    data = m.SerializeToString()
+    # checked before it is written: a model out of tolerance never replaces a good one (before
+    # 2026-12-05 it was written first, then refused with an AssertionError traceback)
+    res = {"onnx": path, "parity_fp32": parity(model, data, config, atol=PARITY_ATOL_FP32, name=path)}
+    write_bytes(path, data)
     if fp16:
         p16 = os.path.splitext(path)[0] + ".fp16.onnx"
         to_fp16(path, p16)
         res["onnx_fp16"] = p16
-        res["parity_fp16"] = parity(model, p16, config, atol=PARITY_ATOL_FP16)
+        try:
+            res["parity_fp16"] = parity(model, p16, config, atol=PARITY_ATOL_FP16)
+        except ExportError:
+            os.remove(p16)
+            raise
     return res
 
 
-def parity(model, path, config, atol=PARITY_ATOL_FP32, batch=2, seed=0):
-    """Max abs difference between onnxruntime (CPU) and PyTorch on random 0..1 inputs; raises
-    AssertionError above ``atol``."""
+class ExportError(ValueError):
+    """An exported model that does not compute what the network does (one line)."""
+
+
+def parity(model, path, config, atol=PARITY_ATOL_FP32, batch=2, seed=0, name=None):
+    """Max abs difference between onnxruntime (CPU) and PyTorch on random 0..1 inputs (``path``:
+    the .onnx file, or the model's bytes, ``name`` naming it); raises :class:`ExportError` above
+    ``atol``."""
     import onnxruntime as ort
     import torch
 
@@ -114,5 +126,6 @@ def parity(model, path, config, atol=PARITY_ATOL_FP32, batch=2, seed=0):
     got = sess.run(None, {"input": x})[0]
     err = float(np.abs(got - ref).max())
     if err > atol:
-        raise AssertionError("{}: ONNX differs from PyTorch by {:.2e} > {:.0e}".format(os.path.basename(path), err, atol))
+        raise ExportError("{}: ONNX differs from PyTorch by {:.2e} > {:.0e}; the model was not written".format(
+            os.path.basename(os.fspath(name if name is not None else path)), err, atol))
     return {"max_abs_diff": err, "atol": atol}

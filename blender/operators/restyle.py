@@ -119,7 +119,10 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     job_id: FARM_PROPS["job_id"]
 
     job_label = "Restyling"
-    cancel_note = "frames written so far are kept in the folder"
+    @property
+    def cancel_note(self):  # (before 2026-12-05 always the chunk's: a whole clip's frames go to a temporary folder)
+        return "the chunk's frames written so far are kept" if self.use_chunk else \
+            "nothing was written; an earlier result is kept"
 
     @classmethod
     def poll(cls, context):
@@ -249,10 +252,14 @@ def strip_spec(strip):
     from ...restyle.data import ClipSpec, sequence_spec
     from ...video import link_sequence
 
+    # retimed, held or rate-adjusted: the clip frames it shows are not a..b (before 2026-12-05
+    # trained on other frames than it shows, then Restyle Strip refused the strip)
+    timing.refuse_retimed(strip, "Train Restyle would learn from other frames than it shows")
     a, b = actor_data.clip_range(strip)
-    if strip.type == "MOVIE":
-        return ClipSpec(blend.strip_filepath(strip), a, b)
+    if strip.type == "MOVIE":  # (a strip held past its clip's end shows its last frame: the frames are the clip's)
+        return ClipSpec(blend.strip_filepath(strip), a, min(b, max(int(strip.frame_duration), a + 1)))
     files = actor_data.strip_source(strip)
+    b = min(b, max(len(files), a + 1))
     if len(files) < 3:
         raise ValueError("strip '{}' holds {} image(s) ({}); train on footage: a movie or an image sequence of 3 "
                          "frames or more".format(strip.name, len(files), files[0] if files else "no file"))
@@ -268,9 +275,9 @@ def strip_spec(strip):
 
 
 def training_domains(scene):
-    """(X, Y): the active movie or image-sequence strip and the other selected ones, as
-    :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`). One ValueError line when there
-    is no shot or no reference; sound and other strips are ignored."""
+    """(shot strip, X, Y, reference strips): the active movie or image-sequence strip and the
+    other selected ones, as :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`). One
+    ValueError line when there is no shot or no reference; sound and other strips are ignored."""
     x = blend.active_strip(scene)
     if x is None or x.type not in FOOTAGE:
         raise ValueError("make the shot to restyle the active strip (a movie or image-sequence strip), and select "
@@ -279,9 +286,22 @@ def training_domains(scene):
     if not ys:
         raise ValueError("select one or more reference movie or image-sequence strips (the footage with the look "
                          "you want) besides the active strip '{}'".format(x.name))
-    spec = strip_spec
+    ys = sorted(ys, key=lambda s: (s.channel, s.frame_final_start, s.name))
+    return x, strip_spec(x), [strip_spec(s) for s in ys], ys
 
-    return x, spec(x), [spec(s) for s in sorted(ys, key=lambda s: (s.channel, s.frame_final_start, s.name))]
+
+def model_path(strip, kind, refs):
+    """``//reenact/models/<.blend name>/<shot>_<kind>_like_<first reference>[+N].onnx``: each
+    .blend and each choice of reference footage its own model (and checkpoint, and Restyle
+    Strip's result folder, which is named after the model): before 2026-12-05 one per shot
+    strip, so a second look trained over the first one's model, and a version of the .blend
+    saved beside it over the other's."""
+    name = "{}_{}_like_{}".format(actor_data._safe(strip.name), kind, actor_data._safe(refs[0].name))
+    if len(refs) > 1:
+        name += "+{}".format(len(refs) - 1)
+    folder = os.path.join(blend.data_folder("models"), actor_data.blend_name())
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, name + ".onnx")
 
 
 class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
@@ -317,12 +337,12 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         s = scene.reenact
         if s.restyle_size % 16:
             raise ValueError("the working size must be a multiple of 16 (not {})".format(s.restyle_size))
-        strip, x, ys = training_domains(scene)
+        strip, x, ys, refs = training_domains(scene)
         check_domains([x], ys, s.restyle_colourise)  # missing files, X = Y, a colour shot: before any work
         prefs = props.preferences(context)
         python = find_training_python(prefs.training_python if prefs else "")
         kind = "colourise" if s.restyle_colourise else "restyle"
-        out = os.path.join(blend.data_folder("models"), "{}_{}.onnx".format(actor_data._safe(strip.name), kind))
+        out = model_path(strip, kind, refs)
         self._out, self._scene_name = out, scene.name
         self._preview = os.path.splitext(out)[0] + "_preview.png"
         args = ["restyle", "train", "--x", spec_text(x)]
@@ -350,6 +370,8 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             err = (p.error or "no model written").replace("reenact: error: ", "")
             report(self, "ERROR", "restyle training failed: {}".format(err))
             return {"CANCELLED"}
+        for w in p.warnings:  # (a checkpoint of other footage kept aside: before 2026-12-05 unsaid)
+            report(self, "WARNING", w)
         scene = bpy.data.scenes.get(self._scene_name) or blend.edit_scene(context)
         scene.reenact.restyle_model = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
         show_preview(p.preview, PREVIEW_IMAGE)
