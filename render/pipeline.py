@@ -54,7 +54,7 @@ from ..progress import Cancelled
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..video import MOVIE_EXTENSIONS, VideoWriter
-from ..video.decode import open_sequence_at
+from ..video.decode import check_audio_fits, open_sequence_at
 from ..video.encode import FrameFolder, source_tags
 from ..video.bars import keep_bars
 from ..video.identity import check_footage
@@ -129,6 +129,8 @@ def check_destinations(src, out, cache_dir=None, others=()):
     (:func:`reenact.fsutil.refuse_overwriting`)."""
     files = getattr(src, "files", None) or [src.path]
     refuse_overwriting(out, list(files) + [os.fspath(p) for p in others if isinstance(p, (str, os.PathLike))])
+    if src.kind == "movie":  # its audio into the movie's container (Opus into .mov): before any work
+        check_audio_fits(src.path, out)
     if src.kind == "sequence":  # (a movie's folder may take the cache)
         refuse_overwriting(cache_dir, files, "--cache")
 

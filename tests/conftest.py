@@ -70,8 +70,9 @@ def restyle_cli(*args):
                           text=True, env=env, timeout=300)
 
 
-def write_movie_with_audio(path, frames, rate, seconds, sr=48000, crf=None):
-    """Write RGB ``frames`` as H.264 at ``rate`` plus ``seconds`` of a 440 Hz mono AAC tone."""
+def write_movie_with_audio(path, frames, rate, seconds, sr=48000, crf=None, audio="aac"):
+    """Write RGB ``frames`` as H.264 at ``rate`` plus ``seconds`` of a 440 Hz mono tone (AAC, or
+    the ``audio`` codec: "libopus")."""
     import av
     import numpy as np
 
@@ -80,7 +81,7 @@ def write_movie_with_audio(path, frames, rate, seconds, sr=48000, crf=None):
     v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
     if crf is not None:
         v.options = {"crf": str(crf)}
-    a = c.add_stream("aac", rate=sr)
+    a = c.add_stream(audio, rate=sr)
     a.layout = "mono"
     for i, f in enumerate(frames):
         vf = av.VideoFrame.from_ndarray(f, format="rgb24")

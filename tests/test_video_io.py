@@ -857,3 +857,23 @@ def test_link_sequence_names_any_image_list_as_one_numbered_sequence(tmp_path, m
     with pytest.raises(KeyboardInterrupt):
         link_sequence(files[1:], str(tmp_path / "interrupted"))
     assert os.listdir(tmp_path / "interrupted") == []
+
+
+def test_audio_the_output_cannot_hold_is_refused_before_any_work(tmp_path, carphone_track):
+    """Opus audio (a WebM/Matroska source) into a .mov: one line naming the remedy, before the
+    render or restyle starts (before 2026-12-05 the writer found it after the reference pool and
+    the shot's survey, and named .mov itself as the remedy); .mp4 and .mkv take it."""
+    from conftest import write_movie_with_audio
+
+    from reenact.render.pipeline import render_clip
+    from reenact.video.decode import check_audio_fits
+
+    frames = [np.full((48, 64, 3), 40 + 4 * i, np.uint8) for i in range(10)]
+    opus = write_movie_with_audio(str(tmp_path / "opus.mkv"), frames, 25, 0.4, audio="libopus")
+    for ok in ("a.mp4", "a.mkv", "frames"):
+        check_audio_fits(opus, str(tmp_path / ok))
+    with pytest.raises(VideoError, match=r"a\.mov: a \.mov file cannot hold the footage's opus audio; write a \.mkv"):
+        check_audio_fits(opus, str(tmp_path / "a.mov"))
+    with pytest.raises(VideoError, match="cannot hold the footage's opus audio"):  # before the Track is checked
+        render_clip(carphone_track, opus, out=str(tmp_path / "dub.mov"), prefer_gpu=False, watermark=False)
+    assert sorted(os.listdir(tmp_path)) == ["opus.mkv"]

@@ -87,3 +87,43 @@ def open_sequence_at(path, fps, **kwargs) -> VideoSource:
         src.close()
         src = open_video(path, fps=fps, **kwargs)
     return src
+
+
+def check_audio_fits(source, out) -> None:
+    """VideoError (one line) when the audio of the movie ``source`` cannot be copied into the
+    container of the movie ``out`` (Opus into .mov): a render or restyle asks before any work
+    (before 2026-12-05 the writer found it after the reference pool, the shot's survey and the
+    room plate: minutes for a head render). About 1 ms; nothing to say for frames or no audio."""
+    import io
+
+    import av
+
+    from .encode import MOVIE_EXTENSIONS
+
+    ext = os.path.splitext(os.fspath(out))[1].lower() if out is not None else ""
+    if ext not in MOVIE_EXTENSIONS or not os.path.isfile(os.fspath(source)):
+        return
+    try:
+        ic = av.open(os.fspath(source))
+    except av.error.FFmpegError:
+        return  # (an image, or a movie the reader names better)
+    try:
+        if not ic.streams.audio:
+            return
+        oc = av.open(io.BytesIO(), mode="w", format=MOVIE_EXTENSIONS[ext])
+        try:
+            for ia in ic.streams.audio:
+                oc.add_stream_from_template(ia)
+            oc.start_encoding()
+        except (av.error.FFmpegError, ValueError, TypeError):
+            codecs = "/".join(sorted({ia.codec_context.name for ia in ic.streams.audio if ia.codec_context}))
+            raise VideoError(os.fspath(out), "a {} file cannot hold the footage's {} audio; {}".format(
+                ext, codecs or "audio", "write a .mkv instead (Matroska holds it)" if ext != ".mkv" else
+                "convert the footage's audio first")) from None
+        finally:
+            try:
+                oc.close()
+            except (av.error.FFmpegError, ValueError):
+                pass
+    finally:
+        ic.close()

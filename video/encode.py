@@ -261,9 +261,9 @@ class VideoWriter(_AtomicOutput):
         except (av.error.FFmpegError, ValueError, TypeError) as exc:
             self.abort()
             msg = _describe_av_error(exc)
-            if self._in_audio is not None:
+            if self._in_audio is not None:  # (before 2026-12-05 it named .mov to a .mov that failed)
                 msg = (f"cannot copy the {self._in_audio['codec']} audio into a "
-                       f"{ext} file ({msg}); try .mkv or .mov")
+                       f"{ext} file ({msg}); try " + " or ".join(e for e in (".mkv", ".mov") if e != ext))
             raise VideoError(self.path, f"cannot start encoding: {msg}") from None
         except BaseException:  # (as above: the caller never gets a writer to abort)
             self.abort()
