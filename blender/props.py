@@ -31,7 +31,7 @@ class ReenactPreferences(bpy.types.AddonPreferences):
 
     training_python: StringProperty(
         name="Training Python",
-        description="A Python 3.11 with torch 2.13, numpy, OpenCV and PyAV that runs renderer training "
+        description="A Python 3.11 with torch 2.13, numpy, OpenCV, PyAV, onnx and onnxruntime that runs training "
                     "(for example the .venv/bin/python made by `make env`; .venv\\Scripts\\python.exe on "
                     "Windows). Empty: Blender's own Python, when it has torch",
         subtype="FILE_PATH",
@@ -49,8 +49,8 @@ class ReenactPreferences(bpy.types.AddonPreferences):
                              subtype="FILE_PATH", default="")
     sign_renders: BoolProperty(
         name="Sign Final Renders",
-        description="When Blender renders the sequencer to an MP4 or MOV movie that shows Reenact's results, sign "
-                    "it with a C2PA manifest naming them (docs/provenance.md)",
+        description="When Blender renders the sequencer to an MP4 or MOV movie, or to PNG or JPEG frames, that show "
+                    "Reenact's results, sign them with a C2PA manifest naming them (docs/provenance.md)",
         default=True,
     )
 

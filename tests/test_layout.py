@@ -161,3 +161,19 @@ def test_no_long_files_outside_tools():
         if n > MAX_LINES:
             long.append((rel, n))
     assert long == []
+
+
+def test_every_package_is_in_the_wheel():
+    """pyproject.toml lists every package and the files the code loads from beside it (before
+    2026-12-05 restyle, farm and the bundled training weights were missing: a wheel install
+    failed on every command, and `reenact train` started from scratch)."""
+    import tomllib
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
+        tool = tomllib.load(fh)["tool"]["setuptools"]
+    packages = {name for path, rel, name in _sources()
+                if os.path.basename(path) == "__init__.py" and not rel.startswith("tests")}
+    assert packages - set(tool["packages"]) == set()
+    data = tool["package-data"]["reenact"]
+    for pattern in ("models/*.pt", "models/*.onnx", "models/*.npz", "farm/flamenco/*.js", "blender_manifest.toml"):
+        assert pattern in data, pattern

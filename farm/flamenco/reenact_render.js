@@ -6,8 +6,8 @@
 // cache), then one last task that depends on every chunk adds the result strip (Assemble
 // Render: the movie with the footage's audio when Output is MOVIE) and saves the .blend.
 //
-// Install: copy this file into the `scripts/` folder next to the flamenco-manager executable and
-// restart the Manager. Workers need Blender with the Reenact extension installed and enabled,
+// Install: copy this file into the `scripts/` folder next to the flamenco-manager executable (the
+// Manager reads job types afresh: no restart; refresh the job types in Blender's Flamenco add-on). Workers need Blender with the Reenact extension installed and enabled,
 // and the .blend, its footage and its Track files on the shared storage ("work directly on the
 // shared storage": Flamenco must not copy the .blend, the renders go next to it).
 //
