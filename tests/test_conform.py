@@ -23,6 +23,22 @@ def test_the_frames_blender_shows():
     assert len(ntsc) == 1001 and np.all(np.diff(ntsc) >= 0) and ntsc[-1] == 999 and len(set(ntsc.tolist())) == 1000
 
 
+def test_a_start_timecode_is_carried_to_the_new_rate():
+    """The conformed copy's first frame is the clip's first moment: the same timecode where the
+    count is the same, the same clock time on the new rate's count elsewhere (before 2026-12-05
+    `reenact conform` dropped it)."""
+    from fractions import Fraction
+
+    from reenact.video.timecode import retime_timecode
+
+    ntsc, film = Fraction(30000, 1001), Fraction(24000, 1001)
+    for tc, rate, new, want in (("01:00:00;00", ntsc, ntsc, "01:00:00;00"), ("01:00:00:00", film, 25, "01:00:00:00"),
+                                ("10:00:00:12", 30, 25, "10:00:00:10"), ("01:00:00;00", ntsc, 25, "01:00:00:00"),
+                                ("00:10:00:00", 25, ntsc, "00:10:00:00"), ("00:00:01:15", 30, ntsc, "00:00:01:15"),
+                                ("00:00:02:12", 24, 48, "00:00:02:24")):
+        assert retime_timecode(tc, rate, new) == want, (tc, rate, new)
+
+
 def test_conform_keeps_the_sound_and_refuses_its_own_footage(tmp_path):
     from reenact.errors import ReenactError
     from reenact.video import open_video
@@ -48,6 +64,15 @@ def test_conform_keeps_the_sound_and_refuses_its_own_footage(tmp_path):
         assert np.abs(got[j].astype(int) - orig[i]).max() <= 1, (j, i)
     with pytest.raises(ReenactError, match="is the footage it is made from"):
         conform_movie(clip, 25, clip)
+    from reenact.video import VideoWriter
+
+    coded = str(tmp_path / "tc30.mov")  # a camera's start timecode, 10:00:00:12 at 30 fps
+    with VideoWriter(coded, 30, (64, 48), timecode="10:00:00:12") as w:
+        for f in frames:
+            w.write(f)
+    conform_movie(coded, 25, tmp_path / "tc25.mov")
+    with open_video(str(tmp_path / "tc25.mov")) as src:
+        assert src.timecode == "10:00:00:10"
 
 
 def test_a_clip_of_variable_frame_rate_is_evened_by_time(tmp_path, capsys):

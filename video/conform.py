@@ -28,6 +28,7 @@ from . import VideoWriter, open_video
 from .encode import source_tags
 from .movie import _COMMON_RATES
 from .source import _as_rate
+from .timecode import retime_timecode
 
 
 def conform_indices(n, clip_fps, fps):
@@ -100,7 +101,8 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
                 video, n, float(src.rate), float(rate)))
         tags = source_tags(src)
         tags.pop("deep_from", None)  # (frame i of the movie is not frame i of the clip)
-        tags.pop("timecode", None)  # (counted at the clip's rate)
+        if tags.get("timecode"):  # frame 0 is the clip's first moment: its timecode on the new rate's count
+            tags["timecode"] = retime_timecode(tags["timecode"], src.blender_rate or src.rate, rate)  # (before: dropped)
         writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=video if src.has_audio else None, **tags)
         try:
             j = 0

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from .source import TIMECODE_RE
 
-__all__ = ["timecode_frames", "frames_timecode", "timecode_after"]
+__all__ = ["timecode_frames", "frames_timecode", "timecode_after", "retime_timecode"]
 
 
 def _nominal(rate):
@@ -58,3 +58,19 @@ def frames_timecode(n, rate, drop=False):
 def timecode_after(start, frames, rate):
     """The timecode ``frames`` frames after the timecode ``start`` (drop-frame when it is)."""
     return frames_timecode(timecode_frames(start, rate) + int(frames), rate, drop=_drops(str(start), rate) > 0)
+
+
+def retime_timecode(tc, rate, new_rate):
+    """The start timecode ``tc`` of a clip at ``rate`` for the same moment in a copy of it at
+    ``new_rate`` (``reenact conform``): as it is when the timecode counts the same frames
+    (30000/1001 and 30: both count 30), else the same clock time on the new rate's count
+    (a drop-frame timecode's clock is real time; a non-drop one's is its frames over the nominal
+    rate; 01:00:00:00 at 23.976 is 01:00:00:00 at 25)."""
+    tc = str(tc).strip()
+    if _nominal(rate) == _nominal(new_rate) and (_drops(tc, rate) > 0) == (_drops(tc, new_rate) > 0):
+        return tc
+    frames = timecode_frames(tc, rate)
+    seconds = Fraction(frames) / (Fraction(rate) if _drops(tc, rate) else _nominal(rate))
+    drop = _drops(tc, rate) > 0 and _drops(";", new_rate) > 0
+    n = seconds * (Fraction(new_rate) if drop else _nominal(new_rate))
+    return frames_timecode(int(round(n)), new_rate, drop=drop)
