@@ -877,3 +877,38 @@ def test_audio_the_output_cannot_hold_is_refused_before_any_work(tmp_path, carph
     with pytest.raises(VideoError, match="cannot hold the footage's opus audio"):  # before the Track is checked
         render_clip(carphone_track, opus, out=str(tmp_path / "dub.mov"), prefer_gpu=False, watermark=False)
     assert sorted(os.listdir(tmp_path)) == ["opus.mkv"]
+
+
+def test_a_constant_rate_with_jittering_frame_times_reads_at_the_rate_blender_plays(tmp_path):
+    """Phone footage: 30 fps whose frame times jitter by a tick or two (timescale 600) and whose
+    last frame is a little longer. FFmpeg averages 180000/6007 fps; the sequencer plays its
+    guess, 30, and every frame is within half a frame of it: the clip reads at 30, and a movie
+    written from it is 30 fps (before 2026-12-05 29.965, which the next Reenact job on its strip
+    refused as played at the clip's own speed in the 30 fps scene)."""
+    import av
+
+    path = str(tmp_path / "jitter.mov")
+    c = av.open(path, "w")
+    s = c.add_stream("libx264", rate=30)
+    s.width, s.height, s.pix_fmt, s.options = 64, 64, "yuv420p", {"bf": "0"}
+    s.time_base = s.codec_context.time_base = Fraction(1, 600)
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        pts = i * 20 + (int(rng.choice([0, 0, 0, 1, -1, 2])) if 0 < i < 299 else 0) + (7 if i == 299 else 0)
+        f = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i % 250, np.uint8), format="rgb24").reformat(
+            format="yuv420p")
+        f.pts, f.time_base = pts, Fraction(1, 600)
+        for pk in s.encode(f):
+            c.mux(pk)
+    for pk in s.encode(None):
+        c.mux(pk)
+    c.close()
+    with av.open(path) as probe:
+        assert probe.streams.video[0].average_rate == Fraction(180000, 6007)  # (the clip is what it says)
+    with open_video(path) as src:
+        assert src.rate == 30 and src.blender_rate == 30 and not src.variable_rate and len(src) == 300
+        with VideoWriter(str(tmp_path / "out.mp4"), src.rate, src.size) as w:
+            for _, f in src.iter_frames(0, 10):
+                w.write(f)
+    with open_video(str(tmp_path / "out.mp4")) as out:
+        assert out.rate == 30

@@ -158,6 +158,16 @@ class MovieSource(VideoSource):
         ideal = np.arange(len(t)) / float(rate)
         self.rate_drift = float(np.max(np.abs(t - ideal)))
         self.variable_rate = self.rate_drift > 0.5 / float(rate)
+        guess = self.blender_rate
+        if not self.variable_rate and self.rate == self.stream_rate and guess and guess != rate:
+            # a constant rate whose frame times jitter by a tick (phone footage): FFmpeg's average
+            # (180000/6007) where its guess (30), which Blender's strip plays, keeps every frame
+            # within half a frame too: the guess, so a result written at it is the rate the edit
+            # has (before 2026-12-05 a 29.965 fps result, which the next job refused as played at
+            # the clip's own speed in the 30 fps scene)
+            drift = float(np.max(np.abs(t - np.arange(len(t)) / float(guess))))
+            if drift <= 0.5 / float(guess):
+                self.rate, self.rate_drift = guess, drift
         if self.variable_rate and not allow:
             out = os.path.splitext(os.path.basename(self.path))[0] + "_cfr.mp4"
             raise VideoError(self.path, "variable frame rate: frames are up to {:.0f} ms off a constant {:.6g} fps, "
