@@ -5,7 +5,9 @@ Preview Frame latency. Prints a table and writes ``bench/results/render_path.jso
     .venv/bin/python -m bench.render_path [--clip PATH ...] [--model MODEL.onnx] [--no-shared]
                                           [--speed-clip PATH] [--speed-only]
 
-**Lip-sync check.** The clip is tracked; the edit asks for the mouth of clip frame t - 40 at
+**Lip-sync check** (a smoke test of the path, not a lip-sync measure: within one actor's own
+footage copying the nearest frame is the right answer, which the default dub does; the real use,
+another actor's mouth, is ``bench/reenact.py`` case 1). The clip is tracked; the edit asks for the mouth of clip frame t - 40 at
 frame t over the rest of the clip (``face.transfer.transfer(mode='mouth', offset=40)``, the
 same actor re-timed, as the demo does); the pipeline renders it (region mouth, lossless PNGs);
 ``reenact track`` re-tracks the rendered frames; the re-tracked mouth coefficients are

@@ -7,7 +7,8 @@
                                                                      # + bench/results/restyle_quick.json
 
 Clips come from ../shared/data/clips (never committed). The split is fixed below; the TEST clips
-are in no training set and were not used for tuning. Known style: Y = the deterministic
+are in no training set, but the colouriser's heads and loss were chosen with their rows in view
+(docs/restyle.md, "Honesty about the choice"): its test figure is optimistic by that choice. Known style: Y = the deterministic
 ``grade`` style (reenact.restyle.colour.style_grade) applied to the Y_STYLE clips, X = the X clips
 untouched; truth for a test clip = the style applied to it at full resolution. Colourisation:
 X = the X clips in grey, Y = the Y_COLOUR clips in colour; a test clip in grey is colourised and

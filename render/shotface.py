@@ -19,8 +19,9 @@ field's hole, which the network fills (region ``face``'s moved-face path in
 
 On the held-out last 15 % of a clip (``bench/reenact.py`` case 3) the face drawn this way is
 4.0 dB closer to the truth than the nearest-neighbour baseline on d14, which the network never
-saw (the 256 px default; the network alone: 2.4 dB), 1.1-4.9 dB on d11, d3, d10 and s29
-(docs/reenact-bench.md).
+saw (the 256 px default; the network alone: 2.4 dB; d14 was looked at to set the render path),
+1.1-4.9 dB on d11, d3, d10 and s29, whose frames the base trained on, held-out 15 % included:
+inflated by memory (docs/reenact-bench.md).
 """
 
 import hashlib
