@@ -391,7 +391,7 @@ def match_colourspace(strip, original):
 _LOOK = {"transform": ("offset_x", "offset_y", "scale_x", "scale_y", "rotation", "origin", "filter"),
          "crop": ("min_x", "max_x", "min_y", "max_y"),
          "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "strobe", "color_saturation", "color_multiply",
-              "use_deinterlace")}
+              "multiply_alpha", "use_deinterlace")}  # (multiply_alpha since 2026-12-05: a dimmed shot showed opaque)
 #: what a preview (one frame, held) does not take: the shot's order of frames
 _TIMING = ("use_reverse_frames", "strobe")
 
@@ -418,6 +418,8 @@ def match_look(strip, original, single_frame=False):
                 except (AttributeError, TypeError, ValueError):
                     pass
     _copy_keys(strip, original, single_frame)
+    if _hidden(original):  # an alternate take muted, or in a muted channel: so is its result (before 2026-12-05 shown)
+        strip.mute = True
     left = []
     mods = [m.name for m in getattr(original, "modifiers", ()) if getattr(m, "mute", False) is False]
     if mods:
@@ -434,7 +436,32 @@ def match_look(strip, original, single_frame=False):
             "ALPHA_OVER", "REPLACE", "CROSS"):
         left.append("the shot strip blends ({}, {:.0%}) and the result covers it whole".format(
             original.blend_type, original.blend_alpha))
+    elif _keyed(original, ("blend_alpha", "blend_type")):  # (a fade: before 2026-12-05 unsaid, and lost)
+        left.append("the shot strip's opacity is keyed (a fade) and the result covers it whole: key the result "
+                    "strip's opacity as the shot's and set the shot strip's to 0 where the result shows")
     return "; ".join(left)
+
+
+def _keyed(strip, names):
+    """True when the scene's action keys one of ``strip``'s properties ``names``."""
+    scene = strip.id_data
+    bag = channelbag(scene, ensure=False) if scene.animation_data is not None else None
+    if bag is None:
+        return False
+    paths = {strip.path_from_id() + "." + n for n in names}
+    return any(fc.data_path in paths for fc in bag.fcurves)
+
+
+def _hidden(strip):
+    """True when ``strip`` is muted, or lies in a muted channel of its strips' channels."""
+    if getattr(strip, "mute", False):
+        return True
+    try:
+        owner = next((m for m in all_strips(strip.id_data) if m.type == "META" and strip in list(m.strips)), None)
+        channels = owner.channels if owner is not None else strip.id_data.sequence_editor.channels
+        return bool(channels[strip.channel].mute)
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return False
 
 
 def _carried_fcurves(strip, single_frame=False):

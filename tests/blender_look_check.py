@@ -81,10 +81,26 @@ def main(clip, folder, work):
     # what it cannot carry: a blend other than opaque (and, on 4.5, a modifier: 5.0's bpy module
     # crashes on StripModifiers.new headless)
     shot.blend_alpha = 0.5
+    shot.multiply_alpha = True  # (the multiply dims its opacity too: carried since 2026-12-05)
     if bpy.app.version < (5, 0, 0):
         shot.modifiers.new(name="Grade", type="BRIGHT_CONTRAST")
     res2 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["note_after"] = res2.get("reenact_look_note", "")
+    out["multiply_alpha"] = bool(res2.multiply_alpha)
+    # a fade: the opacity keyed from 1 to 0, opaque where the playhead is; then the shot muted
+    if bpy.app.version < (5, 0, 0):
+        shot.modifiers.clear()
+    scene.frame_set(1)
+    for frame, a in ((1, 1.0), (100, 0.0)):
+        shot.blend_alpha = a
+        shot.keyframe_insert("blend_alpha", frame=frame)
+    scene.frame_set(1)
+    res3 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
+    out["note_fade"] = res3.get("reenact_look_note", "")
+    out["unmuted_result_mute"] = bool(res3.mute)
+    shot.mute = True  # an alternate take, hidden: so is its result
+    res4 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
+    out["muted_result_mute"] = bool(res4.mute)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

@@ -72,6 +72,11 @@ def test_result_and_preview_strips_take_the_shot_strips_look(tmp_path, carphone,
     assert "blends (ALPHA_OVER, 50%)" in r["note_after"], r
     if r["version"][0] < 5:
         assert "modifiers (Grade)" in r["note_after"] and "Copy to Selected" in r["note_after"], r
+    # since 2026-12-05: the multiply's alpha carried, a keyed fade named (it was lost unsaid), a
+    # muted shot's result muted (it showed over what the editor chose)
+    assert r["multiply_alpha"], r
+    assert "opacity is keyed (a fade)" in r["note_fade"] and not r["unmuted_result_mute"], r
+    assert r["muted_result_mute"], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
