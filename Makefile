@@ -33,7 +33,7 @@ $(VENV45)/.stamp: requirements/bpy45.txt
 
 env45: $(VENV45)/.stamp
 
-wheels:
+wheels: env
 	mkdir -p wheels
 	$(PIP) download -q --no-deps --only-binary=:all: --python-version 3.11 $(WHEEL_PLATFORMS) \
 	    -d wheels -r requirements/extension-wheels.txt

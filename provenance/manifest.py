@@ -133,13 +133,34 @@ def _make_chain(folder):
     _write_atomic(os.path.join(folder, "chain.pem"), pem(c_leaf) + pem(c_int))
 
 
+def _make_chain_once(folder):
+    """Make the chain in a folder of its own beside ``folder``, then move it into place whole:
+    two processes signing for the first time at once (a farm's chunks) each make one and the
+    first to arrive wins (before 2026-12-05 both wrote into ``folder``, and one's key could end
+    up beside the other's certificate)."""
+    parent = os.path.dirname(os.path.abspath(folder))
+    os.makedirs(parent, exist_ok=True)
+    tmp = os.path.join(parent, ".{}.{}.tmp".format(os.path.basename(folder), secrets.token_hex(4)))
+    try:
+        _make_chain(tmp)
+        try:
+            os.rename(tmp, folder)  # (replaces an empty folder; refused when another chain is there)
+        except OSError:
+            if not all(os.path.isfile(os.path.join(folder, f)) for f in _CHAIN_FILES):
+                os.makedirs(folder, exist_ok=True)  # an incomplete one left from before: filled, chain.pem last
+                for f in sorted(os.listdir(tmp), key=lambda f: f == "chain.pem"):
+                    os.replace(os.path.join(tmp, f), os.path.join(folder, f))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def local_chain(folder=None):
     """(chain PEM path, key PEM path, root PEM path) of the local chain, made on first use."""
     folder = folder or local_chain_dir()
     paths = [os.path.join(folder, f) for f in _CHAIN_FILES]
     if not all(os.path.isfile(p) for p in paths):
         try:
-            _make_chain(folder)
+            _make_chain_once(folder)
         except OSError as exc:
             raise ManifestError("{}: cannot create the local signing certificates: {}".format(
                 folder, exc.strerror or exc)) from None

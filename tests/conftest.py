@@ -8,6 +8,14 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.abspath(os.path.join(ROOT, "..", "shared", "data"))
 
+# the local signing chain a test run makes, in a folder of the run's own (subprocesses and
+# Blender checks inherit it): never the user's ~/.local/share/reenact/c2pa, where a chain made by
+# older code (or by another run at the same time) would be reused
+if "REENACT_C2PA_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["REENACT_C2PA_DIR"] = os.path.join(tempfile.mkdtemp(prefix="reenact-tests-"), "c2pa")
+
 
 @pytest.fixture(scope="session")
 def carphone():

@@ -8,6 +8,8 @@ without ../shared/data; one case uses a shared clip when it is present."""
 import json
 import os
 
+from conftest import ROOT
+
 import numpy as np
 import pytest
 
@@ -812,3 +814,32 @@ def test_render_marks_what_it_synthesises_and_signs_the_movie(carphone, carphone
     one, _ = render_frame(carphone_edit, frame, 40, BASE_MODEL, region="face", cache_dir=str(tmp_path / "c"),
                           source_id=source_identity(carphone), prefer_gpu=False, video=carphone)
     np.testing.assert_array_equal(one, got[40])
+
+
+def test_the_local_chain_made_by_several_processes_at_once_is_one_chain(tmp_path):
+    """A farm's chunks signing for the first time at once: each makes a chain and moves it into
+    place whole, so the key always belongs to the certificate (before 2026-12-05 they all wrote
+    into the one folder, and one's key could end up beside another's certificate)."""
+    import subprocess
+    import sys
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    folder = tmp_path / "c2pa"
+    # each write a little late, at random, as on a loaded farm node: the old way interleaved then
+    code = ("import random, time; from reenact.provenance import manifest as m; w = m._write_atomic\n"
+            "def slow(*a, **k):\n    time.sleep(random.random() * 0.05); return w(*a, **k)\n"
+            "m._write_atomic = slow; m.local_chain({!r})".format(str(folder)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (os.path.dirname(ROOT), os.environ.get(
+        "PYTHONPATH")) if p))
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env) for _ in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    key = serialization.load_pem_private_key((folder / "leaf.key").read_bytes(), None)
+    leaf = x509.load_pem_x509_certificate((folder / "leaf.pem").read_bytes())
+    chain = x509.load_pem_x509_certificates((folder / "chain.pem").read_bytes())
+    pub = serialization.PublicFormat.SubjectPublicKeyInfo
+    assert key.public_key().public_bytes(serialization.Encoding.PEM, pub) == \
+        leaf.public_key().public_bytes(serialization.Encoding.PEM, pub)
+    assert chain[0] == leaf and chain[1] == x509.load_pem_x509_certificate((folder / "intermediate.pem").read_bytes())
+    assert sorted(os.listdir(tmp_path)) == ["c2pa"]  # no temporary folder left

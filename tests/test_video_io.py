@@ -686,7 +686,9 @@ def test_display_rotation_matches_blenders_strip(tmp_path):
             "s = sc.sequence_editor.strips.new_movie('m', {!r}, 1, 1); "
             "print('SIZE', s.elements[0].orig_width, s.elements[0].orig_height)").format(path)
     # Blender 5.0 (this Python's bpy) and 4.5 LTS where its Python is given (as the Blender tests do)
-    for py in [sys.executable] + [p for p in (os.environ.get("REENACT_PY45"),) if p]:
+    py45 = os.environ.get("REENACT_PY45") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                          ".venv-bpy45", "bin", "python")
+    for py in [sys.executable] + [p for p in (py45,) if os.path.isfile(p)]:
         size = _blender_prints(code, "SIZE", py)
         with open_video(path) as v:
             assert tuple(int(x) for x in size) == v.size == (64, 48), py
