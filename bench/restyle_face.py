@@ -28,6 +28,25 @@ from .restyle import CLIPS  # noqa: E402  (the shared clips folder, or "")
 
 WORK = os.environ.get("RESTYLE_FACE_WORK", "/tmp/restyle_face")
 TRACK_CACHE = os.environ.get("REENACT_TRACK_CACHE", "/tmp/bh/tracks")
+
+
+def _code_key():
+    """A digest of the tracker's and the face fit's source: the Tracks and face crops cached in
+    /tmp are named by it, so a run after a tracker change tracks afresh (before 2026-12-05 they
+    were reused by the clip's name alone, and the figures came from the old tracker)."""
+    import hashlib
+
+    root = os.path.dirname(HERE)
+    h = hashlib.sha1()
+    for sub in ("tracking", "face"):
+        for fn in sorted(os.listdir(os.path.join(root, sub))):
+            if fn.endswith(".py"):
+                with open(os.path.join(root, sub, fn), "rb") as fh:
+                    h.update(fn.encode() + fh.read())
+    return h.hexdigest()[:10]
+
+
+CODE = _code_key()
 RESULTS = os.path.join(HERE, "results", "restyle_face.json")
 X_CLIP, Y_CLIP = "driving_d12", "driving_d18"
 CROP = 256
@@ -48,7 +67,7 @@ def _path(name):
 
 
 def _crop_path(name):
-    return os.path.join(WORK, name + "_face.mkv")
+    return os.path.join(WORK, "{}_face_{}.mkv".format(name, CODE))
 
 
 def clip_track(path, cache=None):
@@ -84,7 +103,7 @@ def cmd_prepare(a, names=(X_CLIP, Y_CLIP)):
     os.makedirs(WORK, exist_ok=True)
     info = {}
     for name in names:
-        tr = clip_track(_path(name), os.path.join(TRACK_CACHE, name + ".npz"))
+        tr = clip_track(_path(name), os.path.join(TRACK_CACHE, "{}_{}.npz".format(name, CODE)))
         with open_video(_path(name)) as src:
             x, y, side = face_box(np.asarray(tr.landmarks), (src.width, src.height))
             with VideoWriter(_crop_path(name), src.fps, (CROP, CROP), lossless=True) as w:
