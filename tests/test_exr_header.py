@@ -200,3 +200,25 @@ def test_the_header_is_read_as_blender_writes_it(tmp_path):
         read_header(data[:40])  # cut short: one line, nothing carried
     assert copy_header(str(tmp_path / "gone.exr"), buf.tobytes()) == buf.tobytes()
     shutil.rmtree(str(tmp_path), ignore_errors=True)
+
+
+@pytest.mark.parametrize("edge", range(0, 24, 3))
+def test_a_header_longer_than_the_first_read_is_read_whole(tmp_path, edge):
+    """A plate whose header runs past the first 64 KB read (a long comments attribute), the edge
+    falling anywhere in the next attribute (its name, type, size or value): read whole from the
+    second read (before 2026-12-05 an edge in the size failed with struct.error, a traceback in
+    every command opening the plate, and one in the name or value lost the chromaticities)."""
+    from reenact.video.exrhead import MAGIC, attribute, read_file_header
+
+    def attr(name, kind, value):
+        return name + b"\0" + kind + b"\0" + struct.pack("<i", len(value)) + value
+
+    head = MAGIC + struct.pack("<I", 2)
+    chroma = struct.pack("<8f", *range(8))
+    filler = 65536 - len(head) - 4 - len(b"comments\0string\0") - edge
+    data = head + attr(b"comments", b"string", b"x" * filler) + attr(b"chromaticities", b"chromaticities", chroma)
+    data += b"\0" + b"\0" * 64
+    path = tmp_path / "long.exr"
+    path.write_bytes(data)
+    _flags, attrs, _end = read_file_header(str(path), scanline=False)
+    assert attribute(attrs, b"chromaticities") == chroma

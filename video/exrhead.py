@@ -30,7 +30,7 @@ def read_header(data, scanline=True):
     bytes ``data`` (its first bytes suffice); ValueError when it is not an OpenEXR file with a
     whole header, or (``scanline``) not a single-part scanline one (a tiled, deep or
     multi-part file's first header is read the same way when ``scanline`` is False)."""
-    if data[:4] != MAGIC:
+    if data[:4] != MAGIC or len(data) < 8:
         raise ValueError("not an OpenEXR file")
     flags = struct.unpack("<I", data[4:8])[0] & ~0xFF
     if scanline and flags & (_TILED | _DEEP | _MULTIPART):
@@ -41,12 +41,19 @@ def read_header(data, scanline=True):
             raise ValueError("the OpenEXR header is cut short")
         if data[at] == 0:
             return flags, attrs, at + 1
-        name_end = data.index(b"\0", at)
-        type_end = data.index(b"\0", name_end + 1)
+        # whatever runs past the bytes read is "cut short" (read_file_header reads on): before
+        # 2026-12-05 a header over 64 KB whose edge fell in a name or a size failed as damaged
+        # or with struct.error, and every command opening the plate stopped with a traceback
+        name_end = data.find(b"\0", at)
+        type_end = data.find(b"\0", name_end + 1) if name_end >= 0 else -1
+        if type_end < 0 or type_end + 5 > len(data):
+            raise ValueError("the OpenEXR header is cut short")
         size = struct.unpack("<i", data[type_end + 1:type_end + 5])[0]
         start = type_end + 5
-        if size < 0 or start + size > len(data):
+        if size < 0:
             raise ValueError("a damaged OpenEXR attribute")
+        if start + size > len(data):
+            raise ValueError("the OpenEXR header is cut short")
         attrs.append((data[at:name_end], data[name_end + 1:type_end], data[start:start + size]))
         at = start + size
 

@@ -8,7 +8,6 @@ import re
 from fractions import Fraction
 from typing import Iterator, Optional
 
-import cv2
 import numpy as np
 
 from ..fsutil import shell_quote
@@ -552,6 +551,8 @@ class MovieSource(VideoSource):
             # 10-bit and deeper through 16 bits, rounded: FFmpeg's straight 8-bit conversion reads
             # them 1-2 levels dark (white 253, a 10-bit ramp -1.08 levels on average), which every
             # 8-bit output carried (before 2026-12-05); +12 ms a 1080p frame
+            import cv2  # (here: reenact.video imports without OpenCV, as Blender's transfer operators need)
+
             return cv2.convertScaleAbs(fr.to_ndarray(format="rgb48le"), alpha=255.0 / 65535.0)
         arr = fr.to_ndarray(format="rgb24")
         return np.ascontiguousarray(arr)

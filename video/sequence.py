@@ -194,10 +194,16 @@ def _numbered(path_label, names_to_paths: dict):
                                          f"({by_num[num][0]} and {name})")
         by_num[num] = (name, p)
     lo, hi = min(by_num), max(by_num)
-    if hi - lo + 1 > 10 * len(by_num) + 100_000:
-        raise VideoError(path_label, f"frame numbers {lo}..{hi} are too sparse to be one sequence")
+    _check_dense(path_label, lo, hi, len(by_num))
     files = [by_num[k][1] if k in by_num else None for k in range(lo, hi + 1)]
     return files, list(range(lo, hi + 1))
+
+
+def _check_dense(label, lo, hi, n):
+    """VideoError when frame numbers ``lo``..``hi`` held by ``n`` files are too sparse to be one
+    sequence (a gap list that large would take the memory: two files numbered 0 and 9000000000)."""
+    if hi - lo + 1 > 10 * n + 100_000:
+        raise VideoError(label, f"frame numbers {lo}..{hi} are too sparse to be one sequence")
 
 
 def _list_dir(d: str):
@@ -249,6 +255,7 @@ def _open_sequence_pattern(pattern: str, fps, allow_gaps):
         if not found:
             raise VideoError(pattern, "image sequence is empty (no file matches the pattern)")
         lo, hi = min(found), max(found)
+        _check_dense(pattern, lo, hi, len(found))  # (before 2026-12-05 a pattern's range was listed whole)
         files = [found.get(k) for k in range(lo, hi + 1)]
         return ImageSequenceSource(pattern, files, list(range(lo, hi + 1)), fps=fps,
                                    allow_gaps=allow_gaps)
