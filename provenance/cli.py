@@ -137,7 +137,7 @@ def run_sign(args):
 
 
 def run(args):
-    from .verify import format_report, verify_path
+    from .verify import format_report, printable, verify_path
     from .watermark import DEFAULT_KEY
 
     key = args.key if args.key is not None else DEFAULT_KEY
@@ -153,7 +153,8 @@ def run(args):
             if f not in msg:
                 msg = "{}: {}".format(f, msg)
             errors.append({"file": f, "error": msg})
-            print("reenact: error: {}".format(msg).encode("utf-8", "backslashreplace").decode("utf-8"), file=sys.stderr)
+            print(printable("reenact: error: {}".format(msg)).encode("utf-8", "backslashreplace").decode("utf-8"),
+                  file=sys.stderr)
             continue
         results.append(r)
         if not args.json:  # (a file name that is not UTF-8 is printed escaped, not a traceback)

@@ -103,6 +103,13 @@ def declared_synthesised(action):
             + ["{} s".format(x) for x in (seconds if isinstance(seconds, list) else []) if isinstance(x, (str, int, float))])
 
 
+def printable(text):
+    """``text`` with its control characters escaped (``\\x1b``, ``\\n``): what a file says (a strip
+    name in its manifest, its own name) printed as it is could move the cursor, retitle the
+    terminal or forge a verdict line of its own (before 2026-12-05 a signed file could)."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
 def format_report(r):
     """A few human-readable lines for one :func:`verify_path` result."""
     wm = r["watermark"]
@@ -173,4 +180,4 @@ def format_report(r):
             said = declared_synthesised(a)
             if said:
                 lines.append("  declared synthesised: " + ", ".join(said))
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

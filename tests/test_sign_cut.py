@@ -127,6 +127,26 @@ def test_odd_manifests_are_reported_not_crashed_on(tmp_path, capsys):
     assert not m["present"] and m["errors"][0].startswith("no C2PA manifest could be read"), m
 
 
+def test_what_a_file_says_is_printed_escaped(tmp_path, capsys):
+    """A signed file whose declared strip name holds terminal escapes and a newline with a forged
+    verdict after it: `reenact verify` prints them escaped, on the report's own lines (before
+    2026-12-05 the escapes reached the terminal and the forged line read as a verdict)."""
+    import cv2
+    import numpy as np
+
+    from reenact.cli import main
+    from reenact.provenance.manifest import sign_file
+
+    png = str(tmp_path / "odd.png")
+    cv2.imwrite(png, np.full((48, 64, 3), 90, np.uint8))
+    evil = "\x1b]0;pwned\x07\x1b[31mEVIL\n  manifest: present, valid, trusted FORGED"
+    sign_file(png, parameters={"synthesised": [{"strip": evil, "frames": "1-2"}]})
+    assert main(["verify", png]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b]0;pwned" in out, out
+    assert not any(line.startswith("  manifest: present, valid, trusted FORGED") for line in out.splitlines()), out
+
+
 def test_signing_keeps_the_file_s_permissions_and_its_links(tmp_path):
     """An image signed in place keeps its permissions (before 2026-12-05 a 0600 file came back
     0644, readable by everyone), and signing through a link signs the file it names, the link
