@@ -8,7 +8,14 @@ Blender calls :func:`register` / :func:`unregister`, which pull in the bpy glue
 (``props``, ``operators``, ``panels``) lazily.
 """
 
+import os as _os
+
 from ._version import __version__
+
+# OpenCV reads its image-size ceiling when it is loaded: set before any module imports cv2, so
+# that no image Reenact reads may declare more than 2^27 pixels (a 16384 x 8192 plate; OpenCV
+# allows 2^30, and a 746 KB PNG declaring 16000 x 16000 took 1.6-5.3 GB: video/bitdepth.MAX_PIXELS)
+_os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(1 << 27))
 
 __all__ = ["__version__", "register", "unregister"]
 

@@ -682,8 +682,9 @@ def main(argv=None):
     except UserError as exc:
         print("reenact: error: {}".format(exc), file=sys.stderr)
         return 2
-    except OSError as exc:  # a disk that filled or turned read-only under a job: one line
-        print("reenact: error: {}".format(os_error(exc)), file=sys.stderr)
+    except (OSError, MemoryError) as exc:  # a full disk, or a file asking for more memory than there is: one line
+        print("reenact: error: {}".format(os_error(exc) if isinstance(exc, OSError) else "out of memory ({}): "
+                                          "the input is larger than this machine can hold".format(exc)), file=sys.stderr)
         return 2
     except Terminated:
         print("reenact: cancelled (SIGTERM)", file=sys.stderr)

@@ -248,3 +248,27 @@ def shell_quote(text):
     import subprocess
 
     return subprocess.list2cmdline([os.fspath(text)]) if os.name == "nt" else shlex.quote(os.fspath(text))
+
+
+def checked_npz(z, names=None, max_bytes=1 << 31):
+    """The arrays ``names`` (default: all) of the open ``np.load`` NpzFile ``z``, each read only
+    after its header says it takes at most ``max_bytes`` (ValueError otherwise): a file of a few
+    KB may hold a compressed array of gigabytes, which reading would allocate (a zip bomb in a
+    Track or a model's pool; before 2026-12-05 every member was read whole first). Members not
+    in ``names`` are never read."""
+    import numpy as np
+
+    out = {}
+    for name in z.files:
+        if names is not None and name not in names:
+            continue
+        with z.zip.open(name + ".npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _fortran, dtype = read(fh)
+        n = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if n > max_bytes:
+            raise ValueError("its {} array would take {:.3g} GB (shape {}), more than any real one".format(
+                name, n / 1e9, "x".join(str(s) for s in shape)))
+        out[name] = z[name]
+    return out

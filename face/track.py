@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from ..fsutil import write_atomic
+from ..fsutil import checked_npz, write_atomic
 from .camera import Camera, project
 from .topology import N_LANDMARKS, N_VERTS, TOPOLOGY_PATH, file_checksum
 
@@ -244,11 +244,13 @@ class Track:
     def load(cls, path, validate=True):
         """Read a Track ``.npz`` (no pickles). Raises ValueError naming the file on bad input."""
         name = os.path.basename(os.fspath(path))
-        try:
+        try:  # only the Track's own fields, each checked by its header before it is read
             with np.load(path, allow_pickle=False) as d:
-                data = {k: d[k] for k in d.files}
+                data = checked_npz(d, FIELDS)
         except FileNotFoundError:
             raise ValueError("{}: no such file".format(name)) from None
+        except ValueError as e:  # (checked_npz: an array no Track holds)
+            raise ValueError("{}: not a usable Track .npz: {}".format(name, e)) from None
         except Exception as e:  # zip / format errors
             raise ValueError("{}: not a readable Track .npz ({})".format(name, type(e).__name__)) from None
         missing = [f.name for f in fields(cls) if f.name not in data and f.name in _REQUIRED]

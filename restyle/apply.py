@@ -59,7 +59,7 @@ def check_config(text, path):
         if not isinstance(cfg.colourise, bool):
             raise ValueError("colourise is {!r}, expected true or false".format(cfg.colourise))
         cfg.check()
-    except (ValueError, TypeError, AttributeError) as exc:  # JSON, unknown fields' types, RestyleConfig.check
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:  # JSON (nested 100000 deep too), types, check
         raise RestyleError("not a usable restyle model: {}".format(str(exc).lstrip("-")), path=path) from None
     return cfg
 

@@ -26,6 +26,7 @@ import zlib
 import cv2
 import numpy as np
 
+from ..fsutil import checked_npz
 from .colour import luma, rgb_to_ycc
 from .metrics import warp
 
@@ -33,6 +34,9 @@ from .metrics import warp
 POOL_SIDE = 64
 #: default number of pool frames shipped in a model (~12 KB each at 64 px, before compression)
 POOL_FRAMES = 512
+#: the most any array of a model's pool may take (4096 frames of POOL_SIDE² at 8 bytes a pixel
+#: fit; a crafted model declaring more is refused before anything is read: fsutil.checked_npz)
+POOL_BYTES = 1 << 28
 #: candidates blended per frame
 PRIOR_K = 6
 #: channels the prior adds to the generator's input: a_cb, b_cb, a_cr, b_cr, confidence
@@ -111,8 +115,9 @@ class RefPool:
     def from_text(cls, text):
         try:
             with np.load(io.BytesIO(base64.b64decode(text.encode("ascii"), validate=True)), allow_pickle=False) as z:
-                return cls(z["y"], z["c"], z["clip"], z["pos"])
-        except (ValueError, KeyError, OSError, TypeError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                a = checked_npz(z, ("y", "c", "clip", "pos"), max_bytes=POOL_BYTES)
+                return cls(a["y"], a["c"], a["clip"], a["pos"])
+        except (ValueError, KeyError, OSError, TypeError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError) as exc:
             raise ValueError("the reference pool in the model is damaged ({})".format(exc)) from None
 
     # -- the prior

@@ -249,3 +249,46 @@ def test_crafted_track_file_is_refused_on_load(tmp_path, carphone_track):
         with pytest.raises(ValueError) as e:
             Track.load(str(path))
         assert str(e.value).startswith("crafted.npz: ") and words in str(e.value), str(e.value)
+
+
+def _bomb_npz(path, members):
+    """An .npz whose members' headers declare ``members`` {name: shape} of float32, with no data
+    behind them: what a zip bomb's header says, without the gigabytes."""
+    import zipfile
+
+    with zipfile.ZipFile(str(path), "w") as z:
+        for name, shape in members.items():
+            header = {"descr": "<f4", "fortran_order": False, "shape": tuple(shape)}
+            buf = __import__("io").BytesIO()
+            np.lib.format.write_array_header_1_0(buf, header)
+            z.writestr(name + ".npy", buf.getvalue())
+
+
+def test_a_track_or_pool_declaring_gigabytes_is_refused_before_reading(tmp_path, carphone_track):
+    """A Track .npz (or a restyle model's pool) whose array headers declare gigabytes, as a zip
+    bomb's do, is refused from the header, nothing allocated; members a Track does not have are
+    never read (before 2026-12-05 every member was read whole first: a 3.9 MB file took 4 GB);
+    a restyle config nested 100000 deep is one line (a RecursionError traceback before)."""
+    from reenact.restyle.apply import RestyleError, check_config
+    from reenact.restyle.prior import RefPool
+
+    path = tmp_path / "bomb.npz"
+    _bomb_npz(path, {"landmarks": (10 ** 9, 478, 2)})
+    with pytest.raises(ValueError, match=r"bomb.npz: not a usable Track .npz: its landmarks array would take 3.82e\+03 GB"):
+        Track.load(str(path))
+    good = tmp_path / "good.npz"
+    carphone_track.subset(0, 5).save(str(good))
+    import zipfile
+
+    with zipfile.ZipFile(str(good), "a") as z:  # an extra member no Track has, declaring 4 TB
+        buf = __import__("io").BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<f4", "fortran_order": False, "shape": (10 ** 12,)})
+        z.writestr("junk.npy", buf.getvalue())
+    assert Track.load(str(good)).n_frames == 5  # never read
+    pool = tmp_path / "pool.npz"
+    _bomb_npz(pool, {"y": (10 ** 6, 256, 256), "c": (1,), "clip": (1,), "pos": (1,)})
+    text = __import__("base64").b64encode(pool.read_bytes()).decode("ascii")
+    with pytest.raises(ValueError, match="the reference pool in the model is damaged .*its y array would take"):
+        RefPool.from_text(text)
+    with pytest.raises(RestyleError, match="m.onnx: not a usable restyle model"):
+        check_config("[" * 100000 + "]" * 100000, str(tmp_path / "m.onnx"))

@@ -914,3 +914,41 @@ def test_a_constant_rate_with_jittering_frame_times_reads_at_the_rate_blender_pl
                 w.write(f)
     with open_video(str(tmp_path / "out.mp4")) as out:
         assert out.rate == 30
+
+
+def test_images_that_claim_more_than_they_hold_are_refused_before_allocating(tmp_path, capsys):
+    """A 44-byte PNG whose chunk claims 4 GB (OpenCV allocated it: 4.25 GB, 6.8 s), a 746 KB PNG
+    declaring 16000 x 16000 (1.6 GB; 16-bit: 5.3 GB), two files numbered 0 and 9000000000 given
+    as a pattern (every number listed): one line each, at once (before 2026-12-05 the memory
+    went first). `reenact verify` says so and exits 2."""
+    import struct
+    import zlib
+
+    from reenact.cli import main
+
+    ok = tmp_path / "ok.png"
+    cv2.imwrite(str(ok), np.zeros((8, 8, 3), np.uint8))
+    d = ok.read_bytes()
+    (tmp_path / "claims.png").write_bytes(d[:33] + struct.pack(">I", 0xFFFFFFF0) + b"caBX" + bytes(8))
+
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b) & 0xFFFFFFFF)
+
+    comp = zlib.compressobj()
+    body = b"".join(comp.compress(bytes(16000 * 3 + 1)) for _ in range(16000)) + comp.flush()
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16000, 16000, 8, 2,
+                                                                                         0, 0, 0))
+                                        + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    sparse = tmp_path / "sparse"
+    sparse.mkdir()
+    for k in (0, 9_000_000_000):
+        cv2.imwrite(str(sparse / "frame_{:04d}.png".format(k)), np.zeros((8, 8, 3), np.uint8))
+    for path, words in ((tmp_path / "claims.png", "a PNG chunk claims 4294967280 bytes past the end"),
+                        (tmp_path / "huge.png", "a PNG of 16000 x 16000 pixels, more than Reenact reads"),
+                        (sparse / "frame_%04d.png", "frame numbers 0..9000000000 are too sparse")):
+        with pytest.raises(VideoError, match=words):
+            with open_video(str(path)) as v:
+                v.read(0)
+        assert main(["verify", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("reenact: error:") == 1 and words in err, err

@@ -34,6 +34,10 @@ def enable_exr():
     os.environ.setdefault("OPENCV_IO_ENABLE_OPENEXR", "1")
 
 
+#: the most pixels an image Reenact reads may have: OpenCV's OPENCV_IO_MAX_IMAGE_PIXELS, which it
+#: reads when it is loaded, so the package's __init__ sets it before anything imports cv2
+MAX_PIXELS = 1 << 27
+
 enable_exr()
 
 #: a numbered image's name without its extension: (stem, number, suffix) (the sequence readers'

@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .bitdepth import LINEAR_EXTENSIONS, NUMBERED_NAME, display8, display_matrix
+from .bitdepth import LINEAR_EXTENSIONS, MAX_PIXELS, NUMBERED_NAME, display8, display_matrix
 from .source import (
     _UNSUPPORTED_IMAGE_EXTENSIONS,
     DEFAULT_SEQUENCE_FPS,
@@ -21,6 +21,26 @@ from .source import (
     _as_rate,
     _natural_key,
 )
+
+
+def _check_png_chunks(path, data):
+    """VideoError when a chunk of the PNG ``data`` claims more bytes than the file holds: OpenCV
+    4.11 allocates what a chunk claims before it reads it (a 44-byte file took 4.25 GB; before
+    2026-12-05 every such frame of a folder did)."""
+    buf, pos, n = memoryview(np.ascontiguousarray(data, np.uint8)).cast("B"), 8, len(data)
+    if n >= 24 and buf[12:16] == b"IHDR":
+        w, h = int.from_bytes(buf[16:20], "big"), int.from_bytes(buf[20:24], "big")
+        if w * h > MAX_PIXELS:
+            raise VideoError(path, "a PNG of {} x {} pixels, more than Reenact reads ({}, a 16384 x 8192 plate)".format(
+                w, h, MAX_PIXELS))
+    while pos + 8 <= n:
+        length = int.from_bytes(buf[pos:pos + 4], "big")
+        if length > n - pos - 12:
+            raise VideoError(path, "not a readable image (a PNG chunk claims {} bytes past the end of the file)".format(
+                length))
+        if buf[pos + 4:pos + 8] == b"IEND":
+            return
+        pos += 12 + length
 
 
 def _imread_native(path: str) -> np.ndarray:
@@ -39,6 +59,8 @@ def _imread_native(path: str) -> np.ndarray:
     ext = os.path.splitext(path)[1].lower()
     if ext in _UNSUPPORTED_IMAGE_EXTENSIONS:
         raise VideoError(path, f"{ext} images are not supported (convert them to OpenEXR or 16-bit PNG/TIFF)")
+    if ext == ".png":
+        _check_png_chunks(path, data)
     try:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
