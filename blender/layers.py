@@ -241,6 +241,25 @@ def has_layers(ob):
     return all(tracked_bag(idd) is not None and edit_bag(idd) is not None for idd in animated_ids(ob))
 
 
+def edit_layer_differs(ob):
+    """True when the actor's edit layer holds keys its Tracked layer does not (hand keys, a
+    transfer): its edits, told without its Track file. False without layers."""
+    if not has_layers(ob):
+        return False
+    for idd in animated_ids(ob):
+        tracked = {(fc.data_path, fc.array_index): fc for fc in tracked_bag(idd).fcurves}
+        for fc in edit_bag(idd).fcurves:
+            other = tracked.get((fc.data_path, fc.array_index))
+            if other is None or len(other.keyframe_points) != len(fc.keyframe_points):
+                return True
+            a, b = (np.zeros(2 * len(f.keyframe_points), np.float32) for f in (fc, other))
+            fc.keyframe_points.foreach_get("co", a)
+            other.keyframe_points.foreach_get("co", b)
+            if np.abs(a - b).max(initial=0.0) > 1e-6:
+                return True
+    return False
+
+
 def tracked_actions_of(ob, track):
     """New actions (object's, shape keys') holding the keys tracking writes for ``ob`` from
     ``track``, one slot each; returns (actions, their channelbags)."""

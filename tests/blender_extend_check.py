@@ -79,6 +79,14 @@ def main(clip, work):
     layers.reset_range(new[0], 5, 5)
     tr_perf = layers.curves_to_track(new[0], scene, tr)
     out["reset_edited"] = layers.edited_frames(new[0], tr_perf, tr)
+    # its Track file gone (a project copied without it): Track Again refuses to drop the edits it
+    # can no longer compare (before 2026-12-05 it replaced the actor without a word)
+    track_path = actor_data.track_file(new[0])
+    os.rename(track_path, track_path + ".away")
+    out["retrack_no_track"] = run_op(bpy.ops.reenact.track_strip)
+    out["retrack_keeping_no_track"] = run_op(bpy.ops.reenact.track_strip, keep_edits=True)
+    out["actors_no_track"] = [o.name for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor]
+    os.rename(track_path + ".away", track_path)
     out["retrack_replacing"] = run_op(bpy.ops.reenact.track_strip, replace_edits=True)
     new = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor]
     out["after"] = {"actors": len(new), "rows": actor_data.tracked_track(new[0]).n_frames,

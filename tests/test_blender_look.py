@@ -219,6 +219,11 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     assert k["driver_rows"] == [float(i) for i in range(20)] + [-1.0] * 10, r
     assert k["focal"] == 1.0, r
     assert r["reset_edited"] == [8, 9], r  # Reset to Tracked works on the carried edits
+    # the Track file gone: Track Again and Keeping Edits refuse to drop what they cannot compare
+    # (before 2026-12-05 the actor and its edits were replaced without a word)
+    for key in ("retrack_no_track", "retrack_keeping_no_track"):
+        assert "actor 'shot Actor 0': its Track file cannot be read" in r[key] and "Replacing Edits" in r[key], r
+    assert r["actors_no_track"] == ["shot Actor 0"], r
     # Replace Edits: a fresh actor; the renderer kept (it belongs to the footage, not to the tracking)
     assert r["retrack_replacing"] == ["FINISHED"], r
     assert r["after"] == {"actors": 1, "rows": 30, "model": "//models/fine.onnx", "note": ""}, r

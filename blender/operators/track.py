@@ -190,7 +190,8 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
 
 def strip_edits(scene, strip, actors=None):
     """[(actor, its Track file, the timeline frames it edited)] for the actors of ``strip``
-    (or ``actors``) whose Track can be read (one gone or unreadable has nothing to keep)."""
+    (or ``actors``). An actor whose Track cannot be read is left out when its layers show no
+    edit, else refused with one line (its edits can be neither compared nor carried)."""
     actor_data.follow_renamed_strips(scene)
     out = []
     for ob in actors if actors is not None else actor_data.actor_objects(scene):
@@ -198,6 +199,13 @@ def strip_edits(scene, strip, actors=None):
             continue
         try:
             tracked = actor_data.load_actor_track(ob)
+        except EXPECTED as exc:  # its edits cannot be told or carried: never dropped unsaid (before 2026-12-05 they were)
+            if layers.edit_layer_differs(ob) or not layers.has_layers(ob):
+                raise ValueError("actor '{}': its Track file cannot be read ({}), so its edits cannot be compared with "
+                                 "the tracking or carried onto a new one; put the file back, or Track Again, Replacing "
+                                 "Edits".format(ob.name, str(exc).rstrip("."))) from None
+            continue
+        try:
             layers.follow_strip(ob, strip)  # (the depsgraph handler's move, done now)
             out.append((ob, tracked, layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked)))
         except EXPECTED:
