@@ -277,6 +277,13 @@ def ensure_layers(ob, track):
     """Create the "Tracked" NLA layer (from ``track``, the actor's Track file) and the edit
     layer (the active action, kept as it is, or a copy of the tracked one) where missing."""
     ids = animated_ids(ob)
+    for idd in ids:  # a duplicate (Shift+D) shares the edit action: its own copy, so that an edit of
+        ad = idd.animation_data  # one is not the other's (before 2026-12-05 a transfer changed both)
+        if ad is not None and ad.action is not None and ad.action.users > 1:
+            slot = ad.action_slot.identifier if ad.action_slot is not None else None
+            ad.action = ad.action.copy()
+            if slot is not None and ad.action.slots.get(slot) is not None:
+                ad.action_slot = ad.action.slots[slot]
     if all(tracked_bag(idd) is not None for idd in ids):
         tracked_actions = [tracked_strip(idd).action for idd in ids]
     else:

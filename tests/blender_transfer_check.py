@@ -377,6 +377,23 @@ def main(cfg):
                                                use_range=True, frame_start=fo_t + a, frame_end=fo_t + b - 1)
     export(tgt_name, "operator_mouth")
 
+    # --- a duplicate of the actor (Shift+D shares the object's action): a transfer onto it leaves
+    # the original as it was (before 2026-12-05 the original took the duplicate's new head too)
+    before_dup = export(tgt_name, "before_dup")
+    tgt = bpy.data.objects[tgt_name]
+    dup = tgt.copy()
+    dup.data = tgt.data.copy()
+    for coll in tgt.users_collection:
+        coll.objects.link(dup)
+    out["duplicate_shared_action"] = tgt.animation_data.action == dup.animation_data.action
+    res = bpy.ops.reenact.transfer_performance(source=src_name, target=dup.name, mode="full", offset=ui_offset)
+    out["duplicate_transfer"] = sorted(res)
+    after_dup = export(tgt_name, "after_dup")
+    out["duplicate_leaves_original"] = bool(same(after_dup.pose, before_dup.pose)
+                                            and same(after_dup.expression, before_dup.expression))
+    out["duplicate_changed"] = not same(export(dup.name, "dup").pose, before_dup.pose)
+    actor_data.remove_actor(dup)
+
     # --- save and reload: the layers survive -------------------------------------------------
     path = os.path.join(out_dir, "transfer.blend")
     bpy.ops.wm.save_as_mainfile(filepath=path)
