@@ -24,9 +24,10 @@ def test_train_renderer_operator_assigns_model(tmp_path, carphone):
     # a project folder moved whole (the Track's stored path is the old place's): Train finds the
     # Track beside the .blend, as every other operator does (before 2026-12-05 it was greyed out)
     assert r["poll_moved"] is True
-    # the model sits next to the .blend and the actor remembers it
-    assert r["model"] == str(tmp_path / "reenact" / "models" / "carphone_pristine_Actor_0.onnx")
-    assert r["stored"] == "//reenact/models/carphone_pristine_Actor_0.onnx"  # a moved project keeps it
+    # the model sits next to the .blend, in the .blend's own folder (since 2026-12-05: versions
+    # saved side by side shared it), and the actor remembers it
+    assert r["model"] == str(tmp_path / "reenact" / "models" / "train" / "carphone_pristine_Actor_0.onnx")
+    assert r["stored"] == "//reenact/models/train/carphone_pristine_Actor_0.onnx"  # a moved project keeps it
     assert os.path.isfile(r["model"])
     import onnxruntime as ort
 

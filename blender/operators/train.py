@@ -19,9 +19,15 @@ from ..report import report
 
 
 def _models_dir():
+    """``//reenact/models/<.blend name>``: each .blend its own renderers (before 2026-12-05 one
+    ``<actor>.onnx`` for all: training in a version saved beside resumed and replaced the other's
+    model), as its Tracks, renders and restyle models are."""
+    from .. import actor as actor_data
     from .. import blend
 
-    return blend.data_folder("models")
+    folder = os.path.join(blend.data_folder("models"), actor_data.blend_name())
+    os.makedirs(folder, exist_ok=True)
+    return folder
 
 
 def base_weights(prefs=None):
