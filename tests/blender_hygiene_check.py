@@ -114,7 +114,9 @@ def failed_track(cfg, res):
         return [(o.name, o.reenact.track_path, o.parent.name) for o in bpy.data.objects if o.reenact.is_actor]
 
     before = dict(blend_state(scene), actors=actors(), lens=bpy.data.cameras["shot Camera"].lens)
-    res["failed_retrack_error"] = error_line(lambda: bpy.ops.reenact.track_strip(use_focal=True, focal_mm=20.0))
+    # (Replacing Edits: its Track unreadable, a plain Track Again now refuses before any work)
+    res["failed_retrack_error"] = error_line(lambda: bpy.ops.reenact.track_strip(use_focal=True, focal_mm=20.0,
+                                                                                  replace_edits=True))
     after = dict(blend_state(scene), actors=actors(), lens=bpy.data.cameras["shot Camera"].lens)
     res["failed_retrack_unchanged"] = after == before
     res["failed_retrack_diff"] = {k: [before[k], v] for k, v in after.items() if before[k] != v}
