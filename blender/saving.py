@@ -21,8 +21,9 @@ import bpy
 from . import actor as actor_data
 from . import blend, shots
 
-_PENDING = []  # (actor name, old track_path, old absolute path, new absolute path) of this save
+_PENDING = []  # (actor name, old track_path, old absolute path, new absolute path, moved) of this save
 _MADE = []  # the folder this save made, removed again when the save fails
+_PATHS = []  # (datablock collection, name, attribute, old value) of the paths this save re-pointed
 
 
 def _norm(path):
@@ -57,6 +58,7 @@ def move_tracks_before_save(filepath):
     """Copy the user-folder Tracks next to ``filepath`` and point their actors at the copies."""
     _PENDING.clear()
     _MADE.clear()
+    _PATHS.clear()
     if not filepath:
         return
     folders = user_track_folders()
@@ -88,15 +90,86 @@ def move_tracks_before_save(filepath):
         except OSError as exc:
             print("Reenact: kept the Track of '{}' at {} ({})".format(ob.name, old, exc))
             continue
-        _PENDING.append((ob.name, ob.reenact.track_path, old, new))
+        _PENDING.append((ob.name, ob.reenact.track_path, old, new, True))
+        ob.reenact.track_path = "//reenact/" + os.path.basename(new)
+    if bpy.data.filepath and _norm(bpy.data.filepath) != _norm(filepath):
+        copy_tracks_for_new_name(filepath, dest, {p[0] for p in _PENDING})
+        repoint_relative_paths(filepath)
+
+
+def _blend_stem(path):
+    return actor_data._safe(os.path.splitext(os.path.basename(path))[0]) or "untitled"
+
+
+def copy_tracks_for_new_name(filepath, dest, done):
+    """Save As (a version beside, or elsewhere): each actor's Track copied under the new .blend's
+    name, so that tracking again in the old file does not change the new one's actors (before
+    2026-12-05 both read the one file). The old files stay: the old .blend still uses them."""
+    old_stem, new_stem = actor_data.blend_name(), _blend_stem(filepath)
+    copied = {}
+    for ob in bpy.data.objects:
+        if not actor_data.is_actor(ob) or not ob.reenact.track_path or ob.name in done:
+            continue
+        old = actor_data.track_file(ob)
+        if not os.path.isfile(old):
+            continue
+        try:
+            new = copied.get(old)
+            if new is None:
+                base = os.path.basename(old)
+                base = new_stem + base[len(old_stem):] if base.startswith(old_stem + "_") else new_stem + "_" + base
+                if not os.path.isdir(dest):
+                    os.mkdir(dest)
+                    _MADE.append(dest)
+                new = _unique(dest, base)
+                tmp = new + ".copy.tmp"
+                try:
+                    shutil.copyfile(old, tmp)
+                    os.replace(tmp, new)
+                finally:
+                    if os.path.exists(tmp):
+                        os.remove(tmp)
+                copied[old] = new
+        except OSError as exc:
+            print("Reenact: '{}' keeps reading its Track at {} ({})".format(ob.name, old, exc))
+            continue
+        _PENDING.append((ob.name, ob.reenact.track_path, old, new, False))
         ob.reenact.track_path = "//reenact/" + os.path.basename(new)
 
 
+def repoint_relative_paths(filepath):
+    """Save As into another folder: Reenact's own ``//`` paths (an actor's renderer and footage, a
+    scene's restyle model) re-pointed from the new folder at the same files, as Blender's Remap
+    Relative does for its own paths (before 2026-12-05 they pointed into the new folder, where
+    nothing is: "renderer model not found")."""
+    new_dir = os.path.dirname(os.path.abspath(filepath))
+    if _norm(new_dir) == _norm(os.path.dirname(bpy.data.filepath)):
+        return
+    items = [(bpy.data.objects, ob.name, ob.reenact, attr) for ob in bpy.data.objects if actor_data.is_actor(ob)
+             for attr in ("model_path", "source_path")]
+    items += [(bpy.data.scenes, sc.name, sc.reenact, "restyle_model") for sc in bpy.data.scenes]
+    for coll, name, owner, attr in items:
+        value = getattr(owner, attr, "")
+        if not value or not value.startswith("//"):
+            continue
+        target = bpy.path.abspath(value)
+        try:
+            rel = os.path.relpath(target, new_dir)
+        except ValueError:  # (another drive on Windows: the absolute path)
+            rel = None
+        _PATHS.append((coll, name, attr, value))
+        setattr(owner, attr, target if rel is None else "//" + rel.replace(os.sep, "/"))
+
 def _restore(remove_copies):
-    for name, old_value, old, new in _PENDING:
+    for name, old_value, old, new, _moved in _PENDING:
         ob = bpy.data.objects.get(name)
         if ob is not None:
             ob.reenact.track_path = old_value
+    for coll, name, attr, value in _PATHS:
+        idb = coll.get(name)
+        if idb is not None:
+            setattr(idb.reenact, attr, value)
+    _PATHS.clear()
     if remove_copies:
         for new in {p[3] for p in _PENDING}:
             if os.path.exists(new):
@@ -121,19 +194,20 @@ def on_save_pre(filepath, *args):
 
 @bpy.app.handlers.persistent
 def on_save_post(filepath, *args):
-    if not _PENDING:
+    if not _PENDING and not _PATHS:
         return
     if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):
         # "Save Copy": the copy holds the new paths; this session keeps using the old files
         _restore(remove_copies=False)
         return
-    for old in {p[2] for p in _PENDING}:
+    for old in {p[2] for p in _PENDING if p[4]}:  # (moved from the user folder; a Save As's old files stay)
         try:
             os.remove(old)
         except OSError:
             pass
     _PENDING.clear()
     _MADE.clear()
+    _PATHS.clear()
 
 
 @bpy.app.handlers.persistent

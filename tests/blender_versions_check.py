@@ -7,6 +7,7 @@ as v01 left them. Prints RESULT <json>."""
 import hashlib
 import json
 import os
+import shutil
 
 import bpy
 from sequencer_check import empty_scene, run, track_and_save
@@ -49,9 +50,17 @@ def main(clip, work):
     v01 = {"track": actor_data.track_file(ob), "frames": result_folder(scene)}
     v01_digests = {k: digest(p) for k, p in v01.items()}
     bpy.ops.wm.save_mainfile()
+    ob.reenact.model_path = "//reenact/models/shot_v01/fine.onnx"  # (a trained renderer, relative)
+    os.makedirs(os.path.join(work, "reenact", "models", "shot_v01"), exist_ok=True)
+    from reenact.render.renderer import BASE_MODEL
+
+    shutil.copyfile(BASE_MODEL, os.path.join(work, "reenact", "models", "shot_v01", "fine.onnx"))
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "shot_v02.blend"))  # (Save Incremental)
     scene = bpy.context.scene
     ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    # v02 reads its own copy of the Track, not v01's (since 2026-12-05)
+    out["v02_track_at_save"] = os.path.relpath(actor_data.track_file(ob), work)
+    out["v02_track_is_a_copy"] = digest(actor_data.track_file(ob)) == v01_digests["track"]
     kb = ob.data.shape_keys.key_blocks["jawOpen"]
     bpy.context.view_layer.objects.active = ob
     out["v02_render"] = key_and_render(0.2)
@@ -63,6 +72,19 @@ def main(clip, work):
                     "v01_track": os.path.relpath(v01["track"], work),
                     "v02_track": os.path.relpath(actor_data.track_file(ob), work)}
     out["v01_unchanged"] = {k: digest(p) == v01_digests[k] for k, p in v01.items()}
+    # Save As into another folder: the Track copied there under the new name, the renderer's
+    # relative path re-pointed at the same file (before 2026-12-05 "renderer model not found")
+    os.makedirs(os.path.join(work, "elsewhere"))
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "elsewhere", "shot_v03.blend"))
+    ob = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
+    out["v03"] = {"track": os.path.relpath(actor_data.track_file(ob), work),
+                  "track_exists": os.path.isfile(actor_data.track_file(ob)),
+                  "model": os.path.relpath(bpy.path.abspath(ob.reenact.model_path), work),
+                  "model_stored": ob.reenact.model_path}
+    # Save Copy: the copy points at its own files; this session keeps its own
+    before = (ob.reenact.track_path, ob.reenact.model_path)
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "copy_v04.blend"), copy=True)
+    out["after_copy_unchanged"] = (ob.reenact.track_path, ob.reenact.model_path) == before
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -646,3 +646,11 @@ def test_versions_of_a_shot_file_saved_side_by_side_keep_their_own_tracks_and_re
     assert p["v01_track"].startswith(os.path.join("reenact", "shot_v01_")), r
     assert p["v02_track"].startswith(os.path.join("reenact", "shot_v02_")), r
     assert r["v01_unchanged"] == {"track": True, "frames": True}, r
+    # Save As: v02 reads its own copy of the Track at once (before 2026-12-05 v01's, until it
+    # tracked again); into another folder the Track is copied there and the renderer still found
+    assert r["v02_track_at_save"].startswith(os.path.join("reenact", "shot_v02_")) and r["v02_track_is_a_copy"], r
+    v3 = r["v03"]
+    assert v3["track"].startswith(os.path.join("elsewhere", "reenact", "shot_v03_")) and v3["track_exists"], r
+    assert v3["model"] == os.path.join("reenact", "models", "shot_v01", "fine.onnx"), r
+    assert v3["model_stored"] == "//../reenact/models/shot_v01/fine.onnx", r
+    assert r["after_copy_unchanged"], r
