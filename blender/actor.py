@@ -61,12 +61,22 @@ def actor_scene(ob):
     one scene whose strips hold the actor's strip id (before 2026-12-05 renaming the scene cut
     its actors off: every operator said their strip was gone). Reads only (panels call it)."""
     s = ob.reenact
+    if s.strip_id:  # the one scene that holds both the actor and its strip (a Full Copy's actor is
+        # the copy's, an appended scene's its own: before 2026-12-05 both were taken by the
+        # scene of the stored name, whose operators then edited, moved and re-tracked them)
+        own = [sc for sc in ob.users_scene if _holds_strip(sc, s.strip_id)]
+        if len(own) == 1:
+            return own[0]
     scene = bpy.data.scenes.get(s.scene_name)
     if scene is not None or not s.strip_id:
         return scene
-    found = [sc for sc in bpy.data.scenes if sc.sequence_editor is not None
-             and any(st.get("reenact_id") == s.strip_id for st in sc.sequence_editor.strips_all)]
+    found = [sc for sc in bpy.data.scenes if _holds_strip(sc, s.strip_id)]
     return found[0] if len(found) == 1 else None
+
+
+def _holds_strip(scene, strip_id):
+    return scene.sequence_editor is not None and any(
+        st.get("reenact_id") == strip_id for st in scene.sequence_editor.strips_all)
 
 
 

@@ -654,3 +654,17 @@ def test_versions_of_a_shot_file_saved_side_by_side_keep_their_own_tracks_and_re
     assert v3["model"] == os.path.join("reenact", "models", "shot_v01", "fine.onnx"), r
     assert v3["model_stored"] == "//../reenact/models/shot_v01/fine.onnx", r
     assert r["after_copy_unchanged"], r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_an_actor_belongs_to_the_scene_that_holds_it(tmp_path, carphone, version, request):
+    """Scene ▸ New ▸ Full Copy copies the actors with the strip; a scene renamed and its old name
+    reused by a new scene. Each actor is its own scene's (before 2026-12-05 actors were found by
+    the stored scene name: the copy's actors were the original's, moved with its strip, edited
+    and re-tracked by its operators, and a new scene of the old name took the renamed one's)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_scene_copy_check.py", version, request, work, carphone, work)
+    assert r["orig"] == ["shot Actor 0"] and r["copy"] == [r["copy_actor"]] != r["orig"], r
+    assert r["offsets"] == [11, 1, 1], r
+    assert r["renamed"] == ["shot Actor 0"] and r["fresh"] == [], r
