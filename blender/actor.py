@@ -495,6 +495,13 @@ def cache_root():
 #: target's Track, the source clip frame that drives it (-1: none); Render Performance's
 #: Driver's Mouth reads them (reenact.render.donor)
 DRIVER_PROP, DRIVER_FRAMES_PROP = "reenact_driver", "reenact_driver_frames"
+#: ... and who the driver is beyond its name (its strip's id and actor index): a renamed driver
+#: is still found (before 2026-12-05 renaming it made the target's render refuse: "is gone")
+DRIVER_KEY_PROP = "reenact_driver_key"
+
+
+def _actor_key(ob):
+    return "{}:{}".format(ob.reenact.strip_id, ob.reenact.actor_index) if ob.reenact.strip_id else ""
 
 
 def record_driver(ob, source, performance_frame):
@@ -507,6 +514,7 @@ def record_driver(ob, source, performance_frame):
     if ob.get(DRIVER_PROP) == source.name and old is not None and len(old) == len(new):
         new = np.where(new >= 0, new, np.asarray(old, np.float64))
     ob[DRIVER_PROP] = source.name
+    ob[DRIVER_KEY_PROP] = _actor_key(source)
     ob[DRIVER_FRAMES_PROP] = new.tolist()
 
 
@@ -519,7 +527,11 @@ def driver_of(ob, track):
     frames = ob.get(DRIVER_FRAMES_PROP)
     if not name or frames is None:
         return None
-    drv = bpy.data.objects.get(name)
+    drv, key = bpy.data.objects.get(name), ob.get(DRIVER_KEY_PROP)
+    if key and (drv is None or not is_actor(drv) or _actor_key(drv) != key):  # renamed (or its name taken)
+        found = [o for o in bpy.data.objects if is_actor(o) and _actor_key(o) == key]
+        near = [o for o in found if actor_scene(o) == actor_scene(ob)] or found
+        drv = near[0] if len(near) == 1 else None
     if drv is None or not is_actor(drv):
         raise ValueError("the actor '{}' whose mouth drives '{}' is gone: set Mouth to Shot or Renderer, or transfer "
                          "again".format(name, ob.name))

@@ -232,6 +232,14 @@ def main(cfg):
     out["driver_rows"] = [int(rows.min()), int(rows.max()) + 1] if len(rows) else []
     out["driver_frames_ok"] = bool(len(rows)) and bool(np.array_equal(pf[rows], rows + int(probe.frame_start) - core_offset))
     out["driver_video_ok"] = os.path.abspath(dv) == os.path.abspath(cfg["source"]["clip"]) and dt.n_frames == s_track.n_frames
+    # the dubbing actor renamed: still found (before 2026-12-05 "the actor ... is gone")
+    src.name = src_name + " renamed"
+    try:
+        out["driver_after_rename"] = os.path.abspath(actor_data.driver_of(tgt, Track.load(cfg["target"]["track"]))[1]) \
+            == os.path.abspath(cfg["source"]["clip"])
+    except ValueError as exc:
+        out["driver_after_rename"] = str(exc)
+    src.name = src_name
 
     # Render Performance with the Driver's Mouth on and off (a few frames of the transfer)
     if cfg.get("render_driver_mouth"):
@@ -271,8 +279,8 @@ def main(cfg):
         out["driver_mouth_render"] = [sorted(r_on), n_on, sorted(r_off), n_off]
         out["driver_mouth_changed"] = [int((np.abs(x.astype(int) - y).max(2) > 8).sum()) for x, y in zip(on, off)]
         # a dubbing actor that is gone: one line, nothing added
-        keep = tgt[actor_data.DRIVER_PROP]
-        tgt[actor_data.DRIVER_PROP] = "nobody"
+        keep = tgt[actor_data.DRIVER_PROP], tgt[actor_data.DRIVER_KEY_PROP]
+        tgt[actor_data.DRIVER_PROP], tgt[actor_data.DRIVER_KEY_PROP] = "nobody", "nothing:0"
         n = len(blend.all_strips(scene))
         try:
             bpy.ops.reenact.render_performance(use_range=True, frame_first=f0, frame_last=f0 + 3, region="mouth")
@@ -280,7 +288,7 @@ def main(cfg):
         except RuntimeError as exc:
             out["driver_gone_error"] = str(exc).strip().splitlines()[-1]
         out["driver_gone_unchanged"] = len(blend.all_strips(scene)) == n
-        tgt[actor_data.DRIVER_PROP] = keep
+        tgt[actor_data.DRIVER_PROP], tgt[actor_data.DRIVER_KEY_PROP] = keep
 
     # --- the NLA layout after the transfer --------------------------------------------------
     lay = {}

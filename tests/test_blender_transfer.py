@@ -109,6 +109,7 @@ def _check(r):
     assert r["reload_same"] and r["reload_has_layers"]
     assert r["curves_to_track_ms_per_frame"] > 0  # its speed is reported, not asserted
     assert r["removed_actions_left"] == []
+    assert r["driver_after_rename"] is True, r  # a renamed dubbing actor is still its driver
     # a duplicate's transfer is its own (before 2026-12-05 the shared action moved the original too)
     assert r["duplicate_shared_action"] and r["duplicate_transfer"] == ["FINISHED"], r
     assert r["duplicate_leaves_original"] and r["duplicate_changed"], r

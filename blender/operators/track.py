@@ -293,6 +293,8 @@ def carry_actor_edits(old, new, old_track, new_track):
         ok = (src >= 0) & (src < new_track.n_frames)
         rows[src[ok]] = np.asarray(rec, np.float64)[ok]
         new[actor_data.DRIVER_PROP] = old[actor_data.DRIVER_PROP]
+        if old.get(actor_data.DRIVER_KEY_PROP):
+            new[actor_data.DRIVER_KEY_PROP] = old[actor_data.DRIVER_KEY_PROP]
         new[actor_data.DRIVER_FRAMES_PROP] = rows.tolist()
     from ...render.actors import frame_runs
 
