@@ -430,6 +430,16 @@ def strip_source(strip):
     raise ValueError("strip '{}' is not a movie or image strip".format(strip.name))
 
 
+def source_key(strip):
+    """A short digest of the files a movie or image strip shows (:func:`strip_source`): what a
+    verdict or a result was made from, to tell when the strip's file was changed since."""
+    import hashlib
+
+    src = strip_source(strip)
+    text = "\n".join(src) if isinstance(src, list) else src
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def clip_range(strip):
     """Clip frame indices [a, b) visible on the timeline (the strip's trims applied)."""
     a = int(strip.frame_final_start - strip.frame_start)

@@ -668,3 +668,14 @@ def test_an_actor_belongs_to_the_scene_that_holds_it(tmp_path, carphone, version
     assert r["orig"] == ["shot Actor 0"] and r["copy"] == [r["copy_actor"]] != r["orig"], r
     assert r["offsets"] == [11, 1, 1], r
     assert r["renamed"] == ["shot Actor 0"] and r["fresh"] == [], r
+
+
+def test_a_verdict_is_not_shown_for_a_strip_given_another_file(tmp_path, carphone, request):
+    """Verify Strip's verdict is kept on the strip; after Change Path the panel says to verify
+    again instead of showing the old file's verdict as the new one's (before 2026-12-05 it did)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_verify_change_check.py", "5.0", request, work, carphone, work)
+    assert "No Reenact watermark" in r["verified"], r
+    assert "No Reenact watermark" not in r["changed"], r
+    assert any("changed since it was verified" in t for t in r["changed"]), r

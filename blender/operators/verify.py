@@ -65,7 +65,7 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
         factor = timing.playback_factor(strip)
         clip_frames = timing.movie_frames(blend.strip_filepath(strip)) if factor not in (None, 1.0) else None
         ranges = strip_ranges(result, strip, factor, clip_frames) if factor is not None else []
-        result = dict(result, scene_ranges=ranges)
+        result = dict(result, scene_ranges=ranges, source_key=actor_data.source_key(strip))
         strip[blend.VERIFY_PROP] = json.dumps(result)
         w, m = result.get("watermark") or {}, result.get("manifest") or {}
         if w.get("detected"):

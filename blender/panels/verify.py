@@ -26,6 +26,15 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
             layout.label(text="Not verified yet")
             return
         res = json.loads(raw)
+        from ..actor import source_key
+
+        try:
+            changed = res.get("source_key") not in (None, source_key(strip))
+        except ValueError:
+            changed = False
+        if changed:  # (before 2026-12-05 the old file's verdict stayed on a strip given another file)
+            layout.label(text="The strip's file changed since it was verified: verify again", icon="ERROR")
+            return
         w, m = res.get("watermark") or {}, res.get("manifest") or {}
         col = layout.column(align=True)
         if w.get("detected"):
