@@ -160,6 +160,7 @@ def repoint_relative_paths(filepath):
         _PATHS.append((coll, name, attr, value))
         setattr(owner, attr, target if rel is None else "//" + rel.replace(os.sep, "/"))
 
+
 def _restore(remove_copies):
     for name, old_value, old, new, _moved in _PENDING:
         ob = bpy.data.objects.get(name)

@@ -119,6 +119,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     job_id: FARM_PROPS["job_id"]
 
     job_label = "Restyling"
+
     @property
     def cancel_note(self):  # (before 2026-12-05 always the chunk's: a whole clip's frames go to a temporary folder)
         return "the chunk's frames written so far are kept" if self.use_chunk else \
