@@ -373,7 +373,12 @@ def _signal_when(proc, ready, timeout=120):
         assert time.time() - t0 < timeout, "the job never got going"
         time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # (a hang after the signal: the child must not outlive the test)
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("still running 120 s after SIGTERM: " + err[-3000:]) from None
     return proc.returncode, err
 
 
