@@ -54,6 +54,24 @@ def _unique(folder, name):
     return path
 
 
+def _copy_into(old, dest, name, copied):
+    """Copy the file ``old`` into ``dest`` (made if missing, and remembered to remove on a failed
+    save) under an unused ``name``, whole or not at all; ``copied[old]`` = the copy's path."""
+    if not os.path.isdir(dest):
+        os.mkdir(dest)
+        _MADE.append(dest)
+    new = _unique(dest, name)
+    tmp = new + ".copy.tmp"
+    try:
+        shutil.copyfile(old, tmp)
+        os.replace(tmp, new)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    copied[old] = new
+    return new
+
+
 def move_tracks_before_save(filepath):
     """Copy the user-folder Tracks next to ``filepath`` and point their actors at the copies."""
     _PENDING.clear()
@@ -73,20 +91,7 @@ def move_tracks_before_save(filepath):
         if not os.path.isfile(old) or not _inside(old, folders):
             continue
         try:
-            new = copied.get(old)
-            if new is None:
-                if not os.path.isdir(dest):
-                    os.mkdir(dest)
-                    _MADE.append(dest)
-                new = _unique(dest, os.path.basename(old))
-                tmp = new + ".copy.tmp"
-                try:
-                    shutil.copyfile(old, tmp)
-                    os.replace(tmp, new)
-                finally:
-                    if os.path.exists(tmp):
-                        os.remove(tmp)
-                copied[old] = new
+            new = copied.get(old) or _copy_into(old, dest, os.path.basename(old), copied)
         except OSError as exc:
             print("Reenact: kept the Track of '{}' at {} ({})".format(ob.name, old, exc))
             continue
@@ -113,23 +118,10 @@ def copy_tracks_for_new_name(filepath, dest, done):
         old = actor_data.track_file(ob)
         if not os.path.isfile(old):
             continue
+        base = os.path.basename(old)
+        base = new_stem + base[len(old_stem):] if base.startswith(old_stem + "_") else new_stem + "_" + base
         try:
-            new = copied.get(old)
-            if new is None:
-                base = os.path.basename(old)
-                base = new_stem + base[len(old_stem):] if base.startswith(old_stem + "_") else new_stem + "_" + base
-                if not os.path.isdir(dest):
-                    os.mkdir(dest)
-                    _MADE.append(dest)
-                new = _unique(dest, base)
-                tmp = new + ".copy.tmp"
-                try:
-                    shutil.copyfile(old, tmp)
-                    os.replace(tmp, new)
-                finally:
-                    if os.path.exists(tmp):
-                        os.remove(tmp)
-                copied[old] = new
+            new = copied.get(old) or _copy_into(old, dest, base, copied)
         except OSError as exc:
             print("Reenact: '{}' keeps reading its Track at {} ({})".format(ob.name, old, exc))
             continue
