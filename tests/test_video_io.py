@@ -735,6 +735,32 @@ def test_hdr_shot_keeps_its_colour_encoding(tmp_path):
         assert (fr.format.name, fr.color_trc, fr.colorspace) == ("yuv420p", 1, 1)
 
 
+def test_a_wide_gamut_sdr_shot_keeps_its_colour_encoding(tmp_path):
+    """A BT.2020 SDR shot (UHD broadcast; primaries, matrix and transfer BT.2020, 8 or 10 bits):
+    its movie keeps that encoding and reads back as the same pixels (before 2026-12-05 it was
+    written with the BT.709 matrix and tags, so viewers showed its BT.2020 colours desaturated)."""
+    import av
+
+    def tags(v):
+        cc = v.codec_context
+        cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 9, 14, 9, 1
+
+    frames = [synth_frame(i, 64, 48) for i in range(4)]
+    src = _encoded(tmp_path / "uhd.mp4", frames, "libx264", "yuv420p10le", tags,
+                   lambda vf: vf.reformat(format="yuv420p10le", dst_colorspace="BT2020", dst_color_range="MPEG"))
+    with open_video(src) as v:
+        got, colour = [a for _, a in v.iter_frames()], v.colour
+    with VideoWriter(tmp_path / "out.mp4", 25, (64, 48), colour=colour) as w:
+        for a in got:
+            w.write(a)
+    with av.open(str(tmp_path / "out.mp4")) as c:
+        fr = next(c.decode(video=0))
+        assert (fr.color_primaries, fr.color_trc, fr.colorspace) == (9, 14, 9)
+    with open_video(tmp_path / "out.mp4") as v:
+        back = [a for _, a in v.iter_frames()]
+    assert np.mean([np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(back, got)]) < 3.0
+
+
 def test_hdr_movie_is_read_by_blender_like_the_shot(tmp_path):
     pytest.importorskip("bpy")
     src = _hlg_movie(tmp_path / "hlg.mp4", [synth_frame(i, 64, 48) for i in range(3)])

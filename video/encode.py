@@ -621,8 +621,10 @@ HDR_TRC = {16: "PQ", 18: "HLG"}
 
 def hdr_colour(colour):
     """``colour`` (a :class:`~reenact.video.movie.MovieSource`'s ``colour``) when it is HDR (an
-    HLG or PQ transfer), with the range made explicit (limited unless full); else None."""
-    if not colour or int(colour.get("trc", 2)) not in HDR_TRC:
+    HLG or PQ transfer) or wide-gamut SDR (BT.2020 primaries: UHD broadcast, some cameras), with
+    the range made explicit (limited unless full); else None. (Before 2026-12-05 a BT.2020 SDR
+    shot's movie was written with the BT.709 matrix and tags: its colours read desaturated.)"""
+    if not colour or (int(colour.get("trc", 2)) not in HDR_TRC and int(colour.get("primaries", 2)) != 9):
         return None
     c = dict(colour)
     c["range"] = 2 if int(c.get("range", 0)) == 2 else 1
