@@ -34,6 +34,19 @@ def main(clip, work):
     fresh = bpy.data.scenes.new(old)
     out["renamed"] = [o.name for o in actor_data.actor_objects(scene)]
     out["fresh"] = [o.name for o in actor_data.actor_objects(fresh)]
+    # another scene cutting the same movie (a strip of the same name), tracked at another focal
+    # length: its own camera and collection; the first scene's camera keeps its lens
+    lens = ob.parent.data.lens
+    other = bpy.data.scenes.new("Other cut")
+    other.sequence_editor_create()
+    o_shot = blend.strips_of(other).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
+    other.sequence_editor.active_strip = o_shot
+    with bpy.context.temp_override(scene=other, view_layer=other.view_layers[0]):
+        out["other_track"] = sorted(bpy.ops.reenact.track_strip(use_focal=True, focal_mm=85.0))
+    oob = [o for o in other.objects if o.reenact.is_actor][0]
+    out["other"] = {"lens_kept": ob.parent.data.lens == lens, "own_camera": oob.parent != ob.parent,
+                    "own_collection": set(oob.users_collection).isdisjoint(ob.users_collection),
+                    "first_scene_objects": sorted(o.name for o in scene.objects if o.reenact.is_actor)}
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -668,6 +668,11 @@ def test_an_actor_belongs_to_the_scene_that_holds_it(tmp_path, carphone, version
     assert r["orig"] == ["shot Actor 0"] and r["copy"] == [r["copy_actor"]] != r["orig"], r
     assert r["offsets"] == [11, 1, 1], r
     assert r["renamed"] == ["shot Actor 0"] and r["fresh"] == [], r
+    # another scene cutting the same movie has its own camera and collection (before 2026-12-05
+    # tracking it at another focal length changed the first scene's camera)
+    o = r["other"]
+    assert r["other_track"] == ["FINISHED"] and o["lens_kept"] and o["own_camera"] and o["own_collection"], r
+    assert o["first_scene_objects"] == ["shot Actor 0"], r
 
 
 def test_a_verdict_is_not_shown_for_a_strip_given_another_file(tmp_path, carphone, request):

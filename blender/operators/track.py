@@ -121,9 +121,10 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         created = []
         keep_id = any(o.reenact.strip_id == strip.get("reenact_id") for o in old)  # (its pieces stay its own)
         try:
-            coll = undo.collection(blend.ensure_collection, scene, "Reenact")
-            cam = undo.camera(actor_data.ensure_camera, scene, coll, tracks[0], strip,
-                              "{} Camera".format(strip.name))
+            coll = undo.collection(blend.ensure_collection, scene, _own_name(
+                bpy.data.collections.get("Reenact"), scene, "Reenact"))
+            cam = undo.camera(actor_data.ensure_camera, scene, coll, tracks[0], strip, _own_name(
+                bpy.data.objects.get("{} Camera".format(strip.name)), scene, "{} Camera".format(strip.name)))
             if self.set_scene_camera or first or scene.camera is None:
                 actor_data.use_camera(scene, cam, resolution=self.set_scene_camera or first)
             for i, tr in enumerate(tracks):
@@ -363,6 +364,18 @@ def discard_tracks(staged):
     for tmp, _ in staged:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _own_name(existing, scene, name):
+    """``name``, or ``name (scene)`` when the datablock of that name belongs to other scenes only:
+    two scenes cutting the same movie (strips of one name) each get their own camera and
+    "Reenact" collection (before 2026-12-05 they shared them: tracking the second at another
+    focal length changed the first's camera, and each scene showed the other's actors)."""
+    if existing is None:
+        return name
+    scenes = existing.users_scene if hasattr(existing, "users_scene") else [
+        s for s in bpy.data.scenes if existing.name in s.collection.children]
+    return name if not scenes or scene in scenes else "{} ({})".format(name, scene.name)
 
 
 class Rollback:
