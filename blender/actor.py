@@ -61,13 +61,16 @@ def actor_scene(ob):
     one scene whose strips hold the actor's strip id (before 2026-12-05 renaming the scene cut
     its actors off: every operator said their strip was gone). Reads only (panels call it)."""
     s = ob.reenact
-    if s.strip_id:  # the one scene that holds both the actor and its strip (a Full Copy's actor is
-        # the copy's, an appended scene's its own: before 2026-12-05 both were taken by the
-        # scene of the stored name, whose operators then edited, moved and re-tracked them)
+    scene = bpy.data.scenes.get(s.scene_name)
+    if s.strip_id and not (scene is not None and scene.objects.get(ob.name) == ob):
+        # the one scene that holds both the actor and its strip, when the scene of the stored
+        # name does not hold the actor (a Full Copy's actor is the copy's, an appended scene's
+        # its own: before 2026-12-05 both were taken by the scene of the stored name, whose
+        # operators then edited, moved and re-tracked them). (Asked on every change by the
+        # depsgraph handler: the name first, the scenes' objects only when it does not answer.)
         own = [sc for sc in ob.users_scene if _holds_strip(sc, s.strip_id)]
         if len(own) == 1:
             return own[0]
-    scene = bpy.data.scenes.get(s.scene_name)
     if scene is not None or not s.strip_id:
         return scene
     found = [sc for sc in bpy.data.scenes if _holds_strip(sc, s.strip_id)]
@@ -475,10 +478,10 @@ def _safe(name):
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "actor"
 
 
-def blend_name():
-    """The saved .blend's name without ``.blend``, made safe for a file name: the part of the
-    paths Reenact writes next to it that keeps each .blend's files its own."""
-    return _safe(os.path.splitext(os.path.basename(bpy.data.filepath))[0]) or "untitled"
+def blend_name(path=None):
+    """The saved .blend's name (or that of the .blend ``path``) without ``.blend``, made safe for a
+    file name: the part of the paths Reenact writes next to it that keeps each .blend's files its own."""
+    return _safe(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]) or "untitled"
 
 
 def render_root():

@@ -102,15 +102,11 @@ def move_tracks_before_save(filepath):
         repoint_relative_paths(filepath)
 
 
-def _blend_stem(path):
-    return actor_data._safe(os.path.splitext(os.path.basename(path))[0]) or "untitled"
-
-
 def copy_tracks_for_new_name(filepath, dest, done):
     """Save As (a version beside, or elsewhere): each actor's Track copied under the new .blend's
     name, so that tracking again in the old file does not change the new one's actors (before
     2026-12-05 both read the one file). The old files stay: the old .blend still uses them."""
-    old_stem, new_stem = actor_data.blend_name(), _blend_stem(filepath)
+    old_stem, new_stem = actor_data.blend_name(), actor_data.blend_name(filepath)
     copied = {}
     for ob in bpy.data.objects:
         if not actor_data.is_actor(ob) or not ob.reenact.track_path or ob.name in done:

@@ -25,9 +25,9 @@ from ..render.cache import file_digest, source_identity
 from ..render.ranges import chunk_segments, iter_segments
 from ..render.renderer import check_io
 from ..session import create_session, session_provider
-from ..video import MOVIE_EXTENSIONS, VideoError, open_video, open_writer
+from ..video import MOVIE_EXTENSIONS, VideoError, open_writer
 from ..video.bars import is_whole, keep_bars, shot_picture_area
-from ..video.decode import check_audio_fits
+from ..video.decode import check_audio_fits, open_sequence_at
 from ..video.encode import FrameFolder, source_tags
 from .colour import TONED_HINT, apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
@@ -251,10 +251,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     if not isinstance(model, RestyleModel):
         model = RestyleModel(model)
     try:
-        src = open_video(video)
-        if src.kind == "sequence" and fps is not None:
-            src.close()
-            src = open_video(video, fps=fps)
+        src = open_sequence_at(video, fps)
     except VideoError as exc:
         raise RestyleError(str(exc)) from None
     movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient

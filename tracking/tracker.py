@@ -19,7 +19,7 @@ from ..face.camera import focal_mm_to_px
 from ..face.fit import fit_track
 from ..face.topology import load_topology
 from ..progress import Cancelled, null_progress
-from ..video import open_video
+from ..video.decode import open_sequence_at
 from ..video.identity import digest_of
 from ..video.probe import footage_warnings
 from .facemesh import FaceMesh
@@ -111,10 +111,7 @@ def track_landmarks(source, max_faces=1, frames=None, progress=null_progress, fa
     21, 2) image pixels, NaN where none; :class:`~reenact.tracking.hands.HandRows`; None without)."""
     label = _label(source)
     t_start = time.perf_counter()
-    src = open_video(source, allow_gaps=allow_gaps)
-    if fps is not None and src.kind == "sequence":  # (images have no rate of their own: the one given)
-        src.close()
-        src = open_video(source, allow_gaps=allow_gaps, fps=fps)
+    src = open_sequence_at(source, fps, allow_gaps=allow_gaps)  # (images have no rate of their own: the one given)
     try:
         n_total = src.frame_count
         a, b = (0, n_total) if frames is None else (max(0, int(frames[0])), min(n_total, int(frames[1])))

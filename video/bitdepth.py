@@ -36,7 +36,7 @@ def enable_exr():
 
 #: the most pixels an image Reenact reads may have: OpenCV's OPENCV_IO_MAX_IMAGE_PIXELS, which it
 #: reads when it is loaded, so the package's __init__ sets it before anything imports cv2
-MAX_PIXELS = 1 << 27
+MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS") or 1 << 27)
 
 enable_exr()
 
