@@ -502,13 +502,43 @@ def _copy_keys(strip, original, single_frame):
         new.update()
 
 
-def add_result_strip(scene, original, out, n_frames, name, key=None):
+def refile(strip, out, names=None):
+    """Point the result strip ``strip`` at another render of its shot in place: the movie ``out``,
+    or the frame folder ``out`` with its images ``names`` (a strip of the same kind), so that
+    what the editor gave it (its name, channel, opacity and its keys, blend, modifiers, colour
+    tag, the effect strips that take it as input) stays. Its Verify Strip verdict, of the other
+    file, goes."""
+    if strip.type == "IMAGE":
+        strip.directory = os.path.join(out, "")
+        while len(strip.elements) > 1:
+            strip.elements.pop(len(strip.elements) - 1)
+        strip.elements[0].filename = names[0]
+        for nm in names[1:]:
+            strip.elements.append(nm)
+    else:
+        strip.filepath = out
+    project_relative(strip)
+    if VERIFY_PROP in strip:
+        del strip[VERIFY_PROP]
+
+
+def result_files(strip):
+    """(the file or frame folder a movie or image strip shows, its images' names or None)."""
+    if strip.type == "IMAGE":
+        return bpy.path.abspath(strip.directory, library=strip.id_data.library), [e.filename for e in strip.elements]
+    return bpy.path.abspath(strip.filepath, library=strip.id_data.library), None
+
+
+def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     """The rendered clip as a strip above ``original``, same start, same trims, so it lines up
     frame for frame, with ``original``'s transform, crop, mirror, direction and colour settings
     (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key``
     (actor name, region): one result strip per key: a previous result
-    of that key (or any strip of the same output) is replaced in place (its channel and name);
-    otherwise the strip goes directly above the original and its other results, below
+    of that key (or any strip of the same output) is replaced in place: a strip of the same kind
+    is given the new file (:func:`refile`: it keeps what the editor set on it; it is unmuted
+    unless its shot is hidden), else a new strip takes its channel and name; ``spare``: names of
+    the shot's other pieces whose results are left for the caller to re-file
+    (``shots.add_result_strips``); otherwise the strip goes directly above the original and its other results, below
     everything else there (:func:`channel_above`, which may insert a channel; the clause is in
     the note). A shot inside a
     meta strip gets its result inside that meta (where the meta's own framing, trims and channel
@@ -517,6 +547,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     original's range are removed (the render supersedes them). The new strip is made before
     anything is removed, so a failure leaves the sequencer as it was."""
     target = os.path.normpath(out)
+    kind = "IMAGE" if os.path.isdir(out) else "MOVIE"
 
     def replaced(s):
         same_key = key is not None and s.get("reenact_actor") == key[0] and s.get("reenact_region") == key[1]
@@ -526,7 +557,8 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
     strips = strips_of(scene, original)
     start = int(original.frame_start)
     channel = free_channel_above(scene, original)
-    if os.path.isdir(out):
+    names = None
+    if kind == "IMAGE":
         from ..video.pngs import frame_numbers
 
         # the folder's frames in order: frame_000000.png ..., or a plate's numbered as the plate
@@ -534,19 +566,29 @@ def add_result_strip(scene, original, out, n_frames, name, key=None):
         names = [nm for _n, nm in frame_numbers(out)][:n_frames]
         if len(names) < n_frames:
             raise ValueError("{}: {} of the {} frames are there".format(out, len(names), n_frames))
+    home = original.parent_meta()
+    old = [s for s in all_strips(scene) if replaced(s) and not (
+        s.parent_meta() == home and s.type == kind and s.get("reenact_shot_name") in spare)]
+    mine = [s for s in old if s.parent_meta() == home and s.type == kind]
+    reuse = min(mine, key=lambda s: (s.get("reenact_shot_name") != original.name, s.channel), default=None)
+    keep = min((s.channel for s in old if s.parent_meta() == home), default=None)
+    if reuse is not None:  # a render again: the file changes under what the editor set on the strip
+        st = reuse
+        refile(st, out, names)
+        st.mute = False  # (match_look mutes it again over a hidden shot)
+    elif kind == "IMAGE":
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
         for nm in names[1:]:
             st.elements.append(nm)
     else:
         st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
     project_relative(st)
-    old = [s for s in all_strips(scene) if s != st and replaced(s)]
-    home = original.parent_meta()
-    keep = min((s.channel for s in old if s.parent_meta() == home), default=None)
+    old = [s for s in old if s != st]
     remove_previews(scene, original.frame_final_start, original.frame_final_end)
     for s in old:
         remove_strip(scene, s)
-    st.name = name
+    if reuse is None:
+        st.name = name
     st.frame_start = start
     st.frame_offset_start = original.frame_offset_start
     st.frame_offset_end = original.frame_offset_end

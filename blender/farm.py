@@ -7,7 +7,7 @@ import os
 import bpy
 
 from . import actor as actor_data
-from . import timing
+from . import takes, timing
 
 REGION_ITEMS = (
     ("mouth", "Mouth", "Paste back the mouth region only (visual dubbing): eyes, brows and head stay the footage's"),
@@ -30,6 +30,15 @@ def movie_path(stem, output, lossless):
     if output == "IMAGES":
         return None
     return stem + (".mov" if output == "PRORES" else ".mkv" if lossless else ".mp4")
+
+
+def output_path(stem, output, lossless, take=True):
+    """The movie (:func:`movie_path`) or frame folder ``stem`` a render or restyle of Output
+    ``output`` writes, as its next take (:func:`takes.next_take`); with ``take`` False the path
+    itself (a farm chunk: every task of the job writes the one folder)."""
+    movie = movie_path(stem, output, lossless)
+    path = movie or stem
+    return takes.next_take(path, folder=movie is None) if take else path
 
 
 def movie_codec(output):

@@ -97,14 +97,42 @@ def _same_result(a, b):
     return blend._strip_paths(a) == blend._strip_paths(b)
 
 
+def _refile_copy(result, copy, piece):
+    """``copy`` (a result of another piece of ``result``'s shot, of the same kind) given
+    ``result``'s file in place (:func:`blend.refile`: what the editor set on it stays) and placed
+    on ``piece`` as it is now."""
+    blend.refile(copy, *blend.result_files(result))
+    copy.mute = False
+    for k in result.keys():
+        if k.startswith("reenact_") and k not in ("reenact_look_note", blend.VERIFY_PROP, "reenact_shot_name"):
+            copy[k] = result[k]
+    place(copy, piece)
+    if not blend._free(blend.siblings(piece), copy.channel, piece.frame_final_start, piece.frame_final_end,
+                       ignore=copy):  # (a longer take over what lies after it there)
+        copy.channel, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=copy)
+    note = blend.match_look(copy, piece)
+    if note:
+        copy["reenact_look_note"] = note
+    elif "reenact_look_note" in copy:
+        del copy["reenact_look_note"]
+    return copy
+
+
 def add_result_strips(scene, original, out, n_frames, name, key=None):
-    """:func:`blend.add_result_strip` over ``original``, and a copy of it over each other piece of
-    ``original``'s shot; returns (the result strip, the copies)."""
-    st = blend.add_result_strip(scene, original, out, n_frames, name, key=key)
+    """:func:`blend.add_result_strip` over ``original``, and its file over each other piece of
+    ``original``'s shot: the result there re-filed in place when the piece has one (a render
+    again), else a copy of it; returns (the result strip, those over the other pieces)."""
     group = pieces(original)
+    others = {p.name: p for p in group if p != original}
+    st = blend.add_result_strip(scene, original, out, n_frames, name, key=key, spare=tuple(others))
     st[PIECES] = sorted(p.name for p in group)
-    copies = [_copy_result(scene, st, p) for p in group if p != original]
-    return st, copies
+    kept = {}
+    for r in blend.all_strips(scene):
+        if (r != st and r.get("reenact_shot_name") in others and r.get("reenact_shot") and _same_result(r, st)
+                and r.type == st.type and r.parent_meta() == st.parent_meta()):
+            kept.setdefault(r["reenact_shot_name"], r)
+    return st, [_refile_copy(st, kept[p.name], p) if p.name in kept else _copy_result(scene, st, p)
+                for p in group if p != original]
 
 
 def copies_note(copies):

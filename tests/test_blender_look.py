@@ -684,3 +684,32 @@ def test_a_verdict_is_not_shown_for_a_strip_given_another_file(tmp_path, carphon
     assert "No Reenact watermark" in r["verified"], r
     assert "No Reenact watermark" not in r["changed"], r
     assert any("changed since it was verified" in t for t in r["changed"]), r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_render_again_is_a_new_take_in_the_strips_the_compositor_worked_on(tmp_path, carphone, version, request):
+    """A compositor fixing a dub renders a shot, works on its result strips (renames one, keys a
+    fade, tags it, blurs it with an effect strip, grades it with a modifier), and renders again.
+    Before 2026-12-06 the render again wrote over the first render's frames and replaced the
+    result strips with new ones: the fade, tag, name, modifier and opacity were gone, the effect
+    strip taking the result as input was deleted with it, and an undo brought back a strip
+    showing the new frames. Now the render again is a new take beside the first
+    (``<name>_v2``), the same strips are given it with what was set on them, and the first
+    take's frames stay as they were; a take no strip shows (one undone) is what the next render
+    writes over."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_takes_check.py", version, request, work, clip, work)
+    assert r["render_1"] == r["render_2"] == ["FINISHED"], r
+    assert r["next_take"] == "shot_Actor_0_mouth_v2", r
+    assert r["results"] == [["Dub A", "IMAGE", "shot_Actor_0_mouth_v2", "shot"],
+                            ["shot Reenact Mouth.001", "IMAGE", "shot_Actor_0_mouth_v2", "shot.001"]], r
+    kept = r["kept"]
+    assert kept["colour_tag"] == "COLOR_05" and kept["fade_keys"] == [[1.0, 1.0], [12.0, 0.6]], r
+    assert kept["copy_opacity"] == 0.9 and kept["blur_input"] == "Dub A" and kept["mute"] == [False, False], r
+    assert kept["modifiers"] == ([] if version == "5.0" else ["Match"]), r
+    assert r["take_1_unchanged"] and min(r["takes_differ"].values()) > 0.2 and r["differ_px"] > 100, r
+    # the sequencer shows the new take (the copy at its opacity 0.9 over the shot), not the first:
+    # mean levels off where the takes differ (the mouth)
+    assert r["shown_vs"][0] < 2.0 < 10 < r["shown_vs"][1], r
+    assert (r["while_shown"], r["after_undo"]) == ("shot_Actor_0_mouth_v3", "shot_Actor_0_mouth_v2"), r

@@ -45,7 +45,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         together = self.all_actors and bool(farm.other_actors(ob, scene, strip))  # (as Render Performance)
         name, self._result, self._key = farm.result_of(strip, ob, self.region, together)
         folder = os.path.join(root, name)
-        out = farm.movie_path(os.path.join(root, name), self.output, self.lossless)
+        out = farm.output_path(folder, self.output, self.lossless) if self.output != "IMAGES" else None
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out or folder
         sign = props.signing_paths(context)

@@ -247,7 +247,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
         self._all = actors is not None
         name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
-        out = farm.movie_path(os.path.join(root, name), self.output, self.lossless) or os.path.join(root, name)
+        out = farm.output_path(os.path.join(root, name), self.output, self.lossless, take=chunk is None)
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
         cache = actor_data.cache_root()

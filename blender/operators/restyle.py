@@ -144,7 +144,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         RestyleModel(path, prefer_gpu=False)  # one line naming the file when it is not one, before any work
         source = actor_data.strip_source(strip)
         frames, chunk = self._frames(strip)
-        out = farm.movie_path(out, self.output, self.lossless) or out
+        out = farm.output_path(out, self.output, self.lossless, take=chunk is None)
         os.makedirs(os.path.dirname(out), exist_ok=True)
         self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
         self._model_setting, self._chunk = self.model or scene.reenact.restyle_model, chunk
@@ -219,7 +219,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
             if strip.type != "MOVIE":  # a sequence has no rate or audio of its own to assemble with
                 raise ValueError("strip '{}' is an image sequence: its chunks make an image folder (Output Images)"
                                  .format(strip.name))
-            out = farm.movie_path(folder, self.output, self.lossless)
+            out = farm.output_path(folder, self.output, self.lossless)  # (a take: the chunks' folder is one)
         self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or folder
         sign = props.signing_paths(context)
         return farm.assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {

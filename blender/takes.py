@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Takes (imports bpy): a render or restyle run again in Blender writes a new file (or frame
+folder) beside the one its result strip shows, ``<name>_v2.mp4``, ``<name>_v3.mp4`` ..., and the
+result strip is pointed at it (``blend.add_result_strip`` re-files the strip in place). So Ctrl-Z
+after a re-render shows the previous take again, its frames as they were (before 2026-12-06 a
+re-render wrote over the file the undone strip pointed at, and a cancelled re-render of an image
+sequence left a folder half new, half old under the strip); and the takes can be compared.
+
+The last take is written over only when no strip of any scene shows it (a render undone, a
+cancelled one, or one whose strip the editor deleted): a take a strip shows is never written
+over. Earlier takes stay on disk until the artist deletes them (docs/compositing.md, *Takes*).
+A farm's chunks keep writing into the one folder ``<name>`` (docs/farm.md)."""
+
+import os
+
+import bpy
+
+from . import blend
+
+
+def take_name(path, k, folder=False):
+    """``path`` (take 1), else ``<stem>_v<k><ext>`` (a folder: ``<path>_v<k>``)."""
+    if k <= 1:
+        return path
+    stem, ext = (path, "") if folder else os.path.splitext(path)
+    return "{}_v{}{}".format(stem, k, ext)
+
+
+def shown_paths():
+    """The files and frame folders that strips of every scene show (normalised, absolute)."""
+    shown = set()
+    for sc in bpy.data.scenes:
+        if sc.sequence_editor is None:
+            continue
+        for s in sc.sequence_editor.strips_all:
+            p = blend._strip_paths(s)
+            if p:
+                shown.add(os.path.normcase(p))
+    return shown
+
+
+def next_take(path, folder=False):
+    """Where a render or restyle of the result ``path`` (a movie, or with ``folder`` a frame
+    folder) writes now: ``path`` when nothing is there; else the last take when no strip shows it
+    (written over); else a new take after the last."""
+    k = 1
+    while os.path.exists(take_name(path, k, folder)):
+        k += 1
+    if k == 1:
+        return path
+    last = take_name(path, k - 1, folder)
+    if os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths():
+        return last
+    return take_name(path, k, folder)
