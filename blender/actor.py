@@ -443,6 +443,24 @@ def source_key(strip):
     return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+def footage_stamp(strip):
+    """A short digest of a movie or image strip's footage as a result records it: the file names
+    (a sequence's first and last, and how many), and their sizes, so that a shot given another
+    file or written over by a new export (another size) since is told apart; not the folders,
+    so that a project moved whole is the same."""
+    import hashlib
+
+    src = strip_source(strip)
+    files = [src] if isinstance(src, str) else src[:1] + src[-1:]
+    parts = [len(files) if isinstance(src, str) else len(src)]
+    for f in files:
+        try:
+            parts.append((os.path.basename(f), os.path.getsize(f)))
+        except OSError:
+            parts.append((os.path.basename(f), None))
+    return hashlib.sha1(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def clip_range(strip):
     """Clip frame indices [a, b) visible on the timeline (the strip's trims applied)."""
     a = int(strip.frame_final_start - strip.frame_start)

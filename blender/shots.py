@@ -6,17 +6,99 @@ restyle: a file holding every clip frame, changed or the footage's own) is shown
 piece, trimmed as that piece is, and follows it when it moves (:func:`follow_shots`, run after
 every change). Before 2026-12-05 a result followed the one strip of its shot's name: cutting the
 shot trimmed the result to the first piece and left the rest without it, and cutting shot and
-result together moved the second piece of the result onto the first piece of the shot."""
+result together moved the second piece of the result onto the first piece of the shot.
+A result (and a preview) also follows its piece's look: when the editor reframes, crops, mirrors
+or re-colours the shot after the render (or keys a reframe), the result takes it again
+(``blend.match_look``; since 2026-12-06, before which the dub stayed where the shot had been,
+a mouth floating beside the reframed face)."""
 
+import hashlib
 import os
 
 import bpy
 
+from . import actor as actor_data
 from . import blend
 
 #: the names of the pieces of its shot a result knew at its last placing: a piece made since
 #: (a cut, a duplicate) gets its copy of the result, one the editor took the result off does not
 PIECES = "reenact_shot_pieces"
+#: the digest of its piece's look (:func:`look_signature`) when a result last took it
+LOOK = "reenact_shot_look"
+#: the digest of its shot's footage (``actor.footage_stamp``) when a result was made
+STAMP = "reenact_shot_stamp"
+
+
+def shot_of(result):
+    """The piece of its shot a result (or preview) strip lies on: the strip of its shot's id and
+    recorded name, else the one strip of that id; None when gone."""
+    rid = result.get("reenact_shot") or result.get("reenact_preview_of")
+    ed = result.id_data.sequence_editor
+    if not rid or ed is None:
+        return None
+    shots = [s for s in ed.strips_all if s.get("reenact_id") == rid and s.type in {"MOVIE", "IMAGE"}
+             and "reenact_result" not in s and not blend.is_preview(s)]
+    named = [s for s in shots if s.name == result.get("reenact_shot_name")]
+    return named[0] if named else shots[0] if len(shots) == 1 else None
+
+
+def stale_note(strip):
+    """One line when ``strip`` is a result made from other footage than its shot shows now (the
+    shot given another file, or its file written over by a new export), or a shot with such
+    results; '' otherwise."""
+
+    def stale(res, shot):
+        try:
+            return STAMP in res and res[STAMP] != actor_data.footage_stamp(shot)
+        except ValueError:
+            return False
+
+    if strip.get("reenact_shot"):
+        shot = shot_of(strip)
+        if shot is not None and stale(strip, shot):
+            return "Made from other footage than '{}' shows now: render again".format(shot.name)
+        return ""
+    if not strip.get("reenact_id"):
+        return ""
+    old = sorted(r.name for r in blend.siblings(strip) if r.get("reenact_shot") and shot_of(r) == strip
+                 and stale(r, strip))
+    if old:
+        return "{} made from other footage than this shows now: render again".format(
+            ", ".join("'{}'".format(n) for n in old))
+    return ""
+
+
+def look_signature(strip):
+    """A digest of what ``blend.match_look`` carries from ``strip``: the values, the keys of
+    those keyed (not their value at the current frame, which moves with the playhead), and the
+    colourspace."""
+    _bag, fcs = blend._carried_fcurves(strip)
+    pre = strip.path_from_id() + "."
+    parts = [getattr(getattr(strip, "colorspace_settings", None), "name", "")]
+    for group, names in blend._LOOK.items():
+        src = getattr(strip, group, None) if group else strip
+        for n in names:
+            keyed = [f for f in fcs if f.data_path == pre + (group + "." if group else "") + n]
+            if keyed:
+                parts.append([(f.array_index, [(tuple(k.co), tuple(k.handle_left), tuple(k.handle_right),
+                                                k.interpolation, k.easing) for k in f.keyframe_points])
+                              for f in sorted(keyed, key=lambda f: f.array_index)])
+            else:
+                v = getattr(src, n, None) if src is not None else None
+                parts.append(tuple(v) if n == "origin" and v is not None else v)
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+
+
+def take_look(strip, piece, single_frame=False):
+    """``blend.match_look`` of ``piece`` onto ``strip``, its note kept on ``strip`` and the
+    look's digest recorded."""
+    note = blend.match_look(strip, piece, single_frame=single_frame)
+    if note:
+        strip["reenact_look_note"] = note
+    elif "reenact_look_note" in strip:
+        del strip["reenact_look_note"]
+    strip[LOOK] = look_signature(piece)
+    return note
 
 
 def _footage(s):
@@ -72,9 +154,7 @@ def _copy_result(scene, result, piece):
     keep, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=st)
     if st.channel != keep:
         st.channel = keep
-    note = blend.match_look(st, piece)
-    if note:
-        st["reenact_look_note"] = note
+    take_look(st, piece)
     return st
 
 
@@ -110,11 +190,7 @@ def _refile_copy(result, copy, piece):
     if not blend._free(blend.siblings(piece), copy.channel, piece.frame_final_start, piece.frame_final_end,
                        ignore=copy):  # (a longer take over what lies after it there)
         copy.channel, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=copy)
-    note = blend.match_look(copy, piece)
-    if note:
-        copy["reenact_look_note"] = note
-    elif "reenact_look_note" in copy:
-        del copy["reenact_look_note"]
+    take_look(copy, piece)
     return copy
 
 
@@ -126,6 +202,8 @@ def add_result_strips(scene, original, out, n_frames, name, key=None):
     others = {p.name: p for p in group if p != original}
     st = blend.add_result_strip(scene, original, out, n_frames, name, key=key, spare=tuple(others))
     st[PIECES] = sorted(p.name for p in group)
+    st[LOOK] = look_signature(original)
+    st[STAMP] = actor_data.footage_stamp(original)  # (copied onto the copies below)
     kept = {}
     for r in blend.all_strips(scene):
         if (r != st and r.get("reenact_shot_name") in others and r.get("reenact_shot") and _same_result(r, st)
@@ -175,13 +253,28 @@ def follow_shots(scene):
         return shots[0] if len(shots) == 1 and (not name or ed.strips_all.get(name) is None) else None
 
     moved = 0
-    for pv in previews:  # a Preview Frame strip moves with its shot's frames
+
+    def follow_look(strip, piece, single_frame=False):
+        """The piece's look onto ``strip`` when it changed since ``strip`` took it (one made
+        before 2026-12-06 records it first)."""
+        sig = look_signature(piece)
+        if strip.get(LOOK) == sig:
+            return 0
+        if strip.get(LOOK) is None:
+            strip[LOOK] = sig
+            return 0
+        take_look(strip, piece, single_frame=single_frame)
+        return 1
+
+    for pv in previews:  # a Preview Frame strip moves with its shot's frames, and takes its look
         shot = named(pv, "reenact_preview_of")
         was = int(pv.get("reenact_shot_start", 0))
         if shot is not None and int(shot.frame_start) != was:
             pv.frame_start += int(shot.frame_start) - was
             pv["reenact_shot_start"] = int(shot.frame_start)
             moved += 1
+        if shot is not None:
+            moved += follow_look(pv, shot, single_frame=True)
     made = []
     for res in results:
         mine = blend._timing(res)
@@ -204,6 +297,7 @@ def follow_shots(scene):
             moved += 1
         elif list(res.get(PIECES, [])) != names:
             res[PIECES] = names
+        moved += follow_look(res, piece)  # (a result re-coloured by hand, its piece's look unchanged, stays)
         for p in group:  # pieces made since it was placed (the shot cut alone, or duplicated)
             if p.name not in known and p != piece and not any(
                     r != res and _same_result(r, res) and blend._timing(r) == blend._timing(p) for r in results + made):

@@ -713,3 +713,33 @@ def test_a_render_again_is_a_new_take_in_the_strips_the_compositor_worked_on(tmp
     # mean levels off where the takes differ (the mouth)
     assert r["shown_vs"][0] < 2.0 < 10 < r["shown_vs"][1], r
     assert (r["while_shown"], r["after_undo"]) == ("shot_Actor_0_mouth_v3", "shot_Actor_0_mouth_v2"), r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_result_follows_a_reframe_of_its_shot_made_after_the_render(tmp_path, carphone, version, request):
+    """Editors reframe shots after the dub is rendered. Before 2026-12-06 the result strip kept
+    the framing the shot had at the render: a reframed shot's dub lay at the old place and size
+    (a mouth beside the face). Now the result and a preview take the shot's new look (transform,
+    keyed push-in, crop, mirror, colour) as soon as it changes; a result nudged by hand, its shot
+    unchanged, stays nudged."""
+    folder = _footage_pngs(carphone, tmp_path / "render")
+    r = _check("blender_follow_look_check.py", version, request, tmp_path, carphone, folder, tmp_path)
+    assert r["before"] < 1.5, r
+    # the same pictures, framed as the shot: within the two decoders' rounding (mean levels)
+    assert max(r["after"]) < 1.5 and r["preview"] < 1.5, r
+    assert r["nudged"] == 3.0, r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_result_made_from_other_footage_than_its_shot_shows_is_flagged(tmp_path, carphone, version, request):
+    """An editor relinks a shot to a new grade or conform (Change Path), or a new export is
+    written over its file, after the dub was rendered: the result strip still shows the old
+    footage's pixels around the dub. Before 2026-12-06 nothing said so. Now the Track panel says
+    it with the result or the shot active, and stops saying it when the shot's file is back."""
+    folder = _footage_pngs(carphone, tmp_path / "render")
+    recut = _clip30(carphone, tmp_path)  # (another export of the shot: another size)
+    r = _check("blender_stale_check.py", version, request, tmp_path, carphone, folder, recut, tmp_path)
+    said = ["Made from other footage than 'shot' shows now: render again"], [
+        "'shot Reenact Mouth' made from other footage than this shows now: render again"]
+    assert r["rendered"] == r["back"] == [[], []], r
+    assert r["relinked"] == r["written_over"] == list(said), r

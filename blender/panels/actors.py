@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
-from .. import blend
+from .. import blend, shots
 from .common import ReenactSequencerPanel
 
 
@@ -28,6 +28,9 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
         strip = ed.active_strip if ed else None
         col = layout.column(align=True)
         col.label(text=strip.name if strip else "No active strip", icon="SEQUENCE")
+        stale = shots.stale_note(strip) if strip is not None else ""
+        if stale:  # (a result over a shot relinked or re-exported since: before 2026-12-06 unsaid)
+            layout.label(text=stale, icon="ERROR")
         col = layout.column()
         col.use_property_split = True
         col.use_property_decorate = False
