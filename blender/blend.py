@@ -391,7 +391,7 @@ def match_colourspace(strip, original):
 _LOOK = {"transform": ("offset_x", "offset_y", "scale_x", "scale_y", "rotation", "origin", "filter"),
          "crop": ("min_x", "max_x", "min_y", "max_y"),
          "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "strobe", "color_saturation", "color_multiply",
-              "multiply_alpha", "use_deinterlace")}  # (multiply_alpha since 2026-12-05: a dimmed shot showed opaque)
+              "multiply_alpha", "use_deinterlace", "alpha_mode")}  # (multiply_alpha since 2026-12-05: a dimmed shot showed opaque)
 #: what a preview (one frame, held) does not take: the shot's order of frames
 _TIMING = ("use_reverse_frames", "strobe")
 

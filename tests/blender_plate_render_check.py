@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run by tests/test_bitdepth.py in a fresh bpy process (Blender 5.0, and 4.5 LTS): an image sequence (an
-OpenEXR plate numbered from 1001, or 8-bit PNGs) as an image strip, tracked with Track Actor,
+OpenEXR plate numbered from 1001, 8-bit PNGs, or 8-bit PNGs with alpha: a keyed plate) as an image strip, tracked with Track Actor,
 edited (brows raised on timeline frames 5-12) and rendered with Render Performance (region Face,
 Output Image Sequence). Prints the result strip's frames and colourspace, and which frames of
 its folder are the footage's bit for bit. Prints RESULT <json>."""
@@ -33,11 +33,13 @@ def main(plate, work):
     out = {"elements": [e.filename for e in res.elements][:2], "n_elements": len(res.elements),
            "space": res.colorspace_settings.name, "plate_space": shot.colorspace_settings.name,
            "channel": res.channel, "start": int(res.frame_final_start), "previews": len(previews)}
-    same, changed = [], []
+    same, changed, alpha = [], [], []
     with open_video(plate) as p, open_video(folder) as o:
         for i in range(len(p)):
-            (same if np.array_equal(p.read_native(i), o.read_native(i)) else changed).append(i)
-    out["same"], out["changed"] = same, changed
+            a, b = p.read_native(i), o.read_native(i)
+            (same if np.array_equal(a, b) else changed).append(i)
+            alpha.append(a.shape[2] == 4 and b.shape == a.shape and np.array_equal(a[..., 3], b[..., 3]))
+    out["same"], out["changed"], out["alpha_kept"] = same, changed, all(alpha)
     # the project copied whole to another place (a colleague, the farm): the results come along
     out["directory"] = res.directory
     bpy.ops.wm.save_mainfile()

@@ -37,8 +37,8 @@ def plates_of(carphone, tmp_path_factory):
     from reenact.video import bitdepth as plates, open_video
 
     base = tmp_path_factory.mktemp("plates")
-    exr, png, png8 = base / "exr", base / "png16", base / "png8"
-    for d in (exr, png, png8):
+    exr, png, png8, keyed = base / "exr", base / "png16", base / "png8", base / "png8a"
+    for d in (exr, png, png8, keyed):
         d.mkdir()
     rng = np.random.default_rng(5)
     with open_video(carphone) as src:
@@ -50,7 +50,10 @@ def plates_of(carphone, tmp_path_factory):
             deep = np.clip(f.astype(np.int32) * 257 + rng.integers(-100, 101, f.shape), 0, 65535).astype(np.uint16)
             assert cv2.imwrite(str(png / "plate.{:04d}.png".format(1001 + i)), cv2.cvtColor(deep, cv2.COLOR_RGB2BGR))
             assert cv2.imwrite(str(png8 / "shot_{:04d}.png".format(1 + i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    return {"exr": str(exr), "png16": str(png), "png8": str(png8), "clip": carphone}
+            alpha = np.tile(np.clip(np.arange(f.shape[1]) * 6 - 60, 0, 255).astype(np.uint8), (f.shape[0], 1))
+            assert cv2.imwrite(str(keyed / "key_{:04d}.png".format(1 + i)),
+                               cv2.cvtColor(np.dstack([f, alpha]), cv2.COLOR_RGBA2BGRA))
+    return {"exr": str(exr), "png16": str(png), "png8": str(png8), "png8a": str(keyed), "clip": carphone}
 
 
 def test_an_exr_plate_reads_as_blenders_standard_view_shows_it(plates_of):
@@ -108,6 +111,33 @@ def test_a_render_of_a_plate_keeps_the_plate_where_nothing_changed(plates_of, ki
         assert any("no C2PA manifest" in w for w in s["warnings"]), s["warnings"]
     else:
         assert s["manifest"] and s["manifest"]["files"] == changed_rows  # 16-bit PNGs are signed
+
+
+def test_a_render_of_a_keyed_sequence_keeps_its_alpha(plates_of, tmp_path):
+    """A keyed plate (8-bit PNGs with alpha: the actor cut out for the compositor to lay over
+    another background). Before 2026-12-06 the render dropped the alpha: its frames were opaque
+    RGB, and the result strip covered the background under the shot with the plate's hidden
+    pixels. Now every frame keeps the plate's alpha exactly, with the render's picture."""
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    plate = plates_of["png8a"]
+    track = track_video(plate)[0]
+    shown, out = {}, tmp_path / "frames"
+    render_clip(edited(track), plate, out=str(out), frames=(4, 12), region="face", prefer_gpu=False,
+                on_frame=lambda i, f: shown.__setitem__(i, f.copy()))
+    assert sorted(os.listdir(out)) == ["frame_{:06d}.png".format(i) for i in range(N)]  # (from 0, as 8-bit)
+    changed = 0
+    with open_video(plate) as p, open_video(str(out)) as o:
+        assert p.alpha and o.alpha
+        for i in range(N):
+            a, b = p.read_native(i), o.read_native(i)
+            assert b.dtype == np.uint8 and b.shape == a.shape == a.shape[:2] + (4,), i
+            assert np.array_equal(b[..., 3], a[..., 3]), i  # the plate's alpha
+            assert np.array_equal(b[..., :3], shown[i]), i  # the render's picture, mark and all
+            changed += int(not np.array_equal(b, a))
+    assert changed >= 6
 
 
 def test_a_plates_folder_of_other_frames_is_refused_in_one_line(plates_of, tmp_path):
@@ -373,6 +403,7 @@ def test_a_plates_first_number_from_a_folder_a_pattern_or_a_strips_list(plates_o
 
 @pytest.mark.blender
 @pytest.mark.parametrize("kind, first, version", [("exr", "frame_001001.exr", "5.0"), ("png8", "frame_000000.png", "5.0"),
+                                                   ("png8a", "frame_000000.png", "5.0"),
                                                    ("exr", "frame_001001.exr", "4.5")])
 def test_render_performance_of_an_image_strip(plates_of, kind, first, version, tmp_path, request):
     """Blender end to end: Track Actor and Render Performance on an image strip, an OpenEXR
@@ -400,6 +431,7 @@ def test_render_performance_of_an_image_strip(plates_of, kind, first, version, t
     assert r["space"] == r["plate_space"] and r["channel"] == 2 and r["start"] == 1, r
     assert set(r["changed"]) <= set(range(4, 12)) and len(r["changed"]) >= 4, r  # timeline 5-12: clip 4-11
     assert len(r["same"]) + len(r["changed"]) == N
+    assert r["alpha_kept"] == (kind == "png8a"), r  # a keyed plate's alpha in every frame (since 2026-12-06)
 
 
 @pytest.mark.parametrize("given", ["list", "pattern", "folder"])

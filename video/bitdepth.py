@@ -116,7 +116,8 @@ def display8(native, matrix=None):
 
 
 def merge(native, frame8, base8=None, matrix=None):
-    """The plate frame ``native`` (RGB or RGBA; uint16 or float) with the change that turned its
+    """The plate frame ``native`` (RGB or RGBA; uint16 or float; uint8 RGBA: the frame with the
+    plate's alpha) with the change that turned its
     8-bit picture into ``frame8`` (RGB uint8) applied at the plate's own depth: 16-bit as the
     change times 257, float as the render's value with the plate's detail below one level of the
     picture kept (where the plate's value lies outside 0..1, which the picture clips, a changed
@@ -132,6 +133,10 @@ def merge(native, frame8, base8=None, matrix=None):
     new = np.asarray(frame8, np.uint8)
     if new.shape != base.shape:
         raise ValueError("the frame is {} but its plate is {}".format(new.shape, base.shape))
+    if a.dtype == np.uint8:  # an 8-bit plate with alpha (a keyed plate): the frame, the plate's alpha
+        out = a.copy()
+        out[..., :3] = new
+        return out
     kind = np.uint16 if a.dtype == np.uint16 else np.float32
     # only the rows and columns the change touches are worked on (a dub changes a face's box; a
     # copied frame nothing): 1080p in a few ms a frame instead of 80

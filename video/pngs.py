@@ -37,12 +37,12 @@ def write_png(path, rgb, compression=3, label=None):
 
 def plate_output(plate):
     """``(plate, ext, write, first)`` for frames rendered from the image sequence ``plate``: a
-    plate of more than 8 bits (None otherwise), the frames' extension (".exr" for an OpenEXR
+    plate of more than 8 bits or with an alpha channel (None otherwise), the frames' extension (".exr" for an OpenEXR
     plate, else ".png"), ``write(path, frame8, index, compression, label)`` that writes the
     plate's frame ``index`` with the change to ``frame8`` applied at the plate's depth
     (:func:`reenact.video.bitdepth.merge`), and the number of the plate's first frame, which the
     frames are numbered from (:func:`reenact.video.bitdepth.plate_first`; 0 without a plate)."""
-    if getattr(plate, "depth", "8") == "8":
+    if getattr(plate, "depth", "8") == "8" and not getattr(plate, "alpha", False):
         return None, ".png", None, 0
     from .bitdepth import merge, plate_first
 

@@ -147,6 +147,8 @@ class ImageSequenceSource(VideoSource):
         self.size = (int(img.shape[1]), int(img.shape[0]))
         #: how the plate stores its samples: "8", "16" or "float" (scene-linear): :mod:`.bitdepth`
         self.depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(img.dtype, "float")
+        #: whether the images hold an alpha channel (a keyed plate): a render keeps it (:mod:`.pngs`)
+        self.alpha = img.ndim == 3 and img.shape[2] in (2, 4)
         #: a float plate's primaries to Rec.709 as Blender shows it (an ACES2065-1 plate), or None
         self.to_display = display_matrix(first) if self.depth == "float" else None
 
