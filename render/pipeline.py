@@ -552,7 +552,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "seconds": round(seconds, 3), "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
         "warnings": warnings + list(getattr(renderer, "warnings", [])) + (
-            writer.notes(sign) if isinstance(writer, FrameFolder) else []), "pool_frames": pool_frames,
+            writer.notes(sign) if isinstance(writer, FrameFolder) else getattr(writer, "warnings", [])),
+        "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
         "driver_mouth": driver_mouth, "unseen_pose": unseen, "in_front": infront.summary() if infront else None,
         "picture": [int(v) for v in area] if area is not None else None,  # inside bars (None: none)

@@ -312,6 +312,38 @@ def test_a_prores_render_of_a_10_bit_shot_keeps_the_shot_outside_the_change(pror
     assert max(int(np.abs(got[i] - shot[i]).max()) for i in range(4, 12)) > 30  # the render changed those
 
 
+def test_a_lossless_render_of_a_10_bit_shot_keeps_its_10_bits(prores10, tmp_path):
+    """Lossless output (.mkv, FFV1: what Blender's Lossless Movie writes) of a 10-bit shot.
+    Before 2026-12-06 it was 8-bit RGB: "lossless" dropped the two lower bits of every pixel,
+    changed or not. Now it is RGB at 10 bits, the frames the render did not change the shot's
+    own 10-bit decode exactly; a lossless .mp4 (8-bit RGB H.264) says in a warning that it holds
+    8 bits."""
+    import av
+
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+
+    track = track_video(prores10)[0]
+    out = tmp_path / "dub.mkv"
+    s = render_clip(edited(track), prores10, out=str(out), frames=(4, 12), region="face", lossless=True,
+                    prefer_gpu=False)
+    assert s["frames"] == N and not s["warnings"], s["warnings"]
+    with av.open(str(out)) as c, av.open(prores10) as p:
+        assert c.streams.video[0].codec_context.name == "ffv1"
+        assert c.streams.video[0].codec_context.pix_fmt == "gbrp10le"
+        got = [f.to_ndarray(format="rgb48le").astype(np.int32) >> 6 for f in c.decode(video=0)]
+        shot = [f.to_ndarray(format="rgb48le").astype(np.int32) >> 6 for f in p.decode(video=0)]
+    assert len(got) == N
+    for i in range(N):
+        if not 4 <= i < 12:
+            assert np.array_equal(got[i], shot[i]), i  # copied: the shot's 10 bits exactly
+    assert max(int(np.abs(got[i] - shot[i]).max()) for i in range(4, 12)) > 60  # the render changed those
+    s = render_clip(edited(track), prores10, out=str(tmp_path / "dub.mp4"), frames=(4, 6), region="face",
+                    lossless=True, prefer_gpu=False)
+    assert any("lossless .mp4 holds 8 bits of this 10-bit shot; a .mkv file (FFV1) keeps them" in w
+               for w in s["warnings"]), s["warnings"]
+
+
 def test_a_damaged_exr_header_gives_the_default_options(tmp_path):
     """exr_options reads the plate's header by hand: a damaged one (a negative or huge attribute
     size, a cut-off channel list) gives half and ZIP, and never loops."""

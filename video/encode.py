@@ -151,7 +151,8 @@ class VideoWriter(_AtomicOutput):
     * Lossy (default): H.264 (libx264, ``crf``/``preset``), yuv420p (yuv444p for odd sizes),
       converted with and tagged as BT.709 limited range; MPEG-4 Part 2 if libx264 is absent.
     * ``lossless=True``: bit-exact RGB. ``.mp4``/``.mov`` use libx264rgb with qp=0 (H.264
-      High 4:4:4 Predictive, RGB), ``.mkv`` uses FFV1.
+      High 4:4:4 Predictive, RGB, 8 bits), ``.mkv`` uses FFV1 (RGB of 10, 12 or 16 bits for a
+      shot of more than 8, ``deep_from``, the change merged into its own frames).
     * ``audio_from``: path (or :class:`VideoSource`) whose audio streams are all copied packet
       for packet (no re-encoding; their titles and languages kept), interleaved with the video.
       A source without audio is not an error; ``audio_copied`` tells whether any stream was
@@ -190,6 +191,15 @@ class VideoWriter(_AtomicOutput):
             raise VideoError(self.path, f"cannot create the output folder: {exc.strerror or exc}") from None
 
         codec, pix_fmt, opts = self._choose_codec(ext, codec, crf, preset)
+        #: what the movie cannot keep of its shot, one line each (a render's summary carries them)
+        self.warnings = []
+        if self.lossless and deep_from is not None:  # a shot of more than 8 bits (before 2026-12-06 8 bits)
+            bits = int((colour or {}).get("bits") or 16)
+            if codec == "ffv1":  # lossless at the shot's depth: RGB of 10, 12 or 16 bits
+                pix_fmt = "gbrp10le" if bits <= 10 else "gbrp12le" if bits <= 12 else "gbrp16le"
+            else:
+                self.warnings.append("{}: lossless {} holds 8 bits of this {}-bit shot; a .mkv file (FFV1) keeps "
+                                     "them".format(os.path.basename(self.path), ext, bits))
         # an HDR shot (HLG or PQ): the movie keeps its colour encoding (tags, BT.2020 matrix, 10
         # bits), so Blender shows it as it shows the shot; everything else is BT.709 as before
         # (lossless RGB movies get the tags alone: no matrix, 8 bits)
