@@ -55,6 +55,7 @@ from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..video import MOVIE_EXTENSIONS, VideoWriter
 from ..video.decode import check_audio_fits, open_sequence_at
+from ..video.bitdepth import movie_alpha
 from ..video.encode import FrameFolder, source_tags
 from ..video.bars import keep_bars
 from ..video.identity import check_footage
@@ -325,7 +326,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 if signing is not None:
                     signing.follow(writer)
             else:
-                writer = FrameFolder(out, n, plate=src if src.kind == "sequence" else None)  # a plate: its depth
+                # a plate: its depth and alpha; a movie with alpha: its alpha
+                writer = FrameFolder(out, n, plate=src if src.kind == "sequence" else movie_alpha(src))
         stats = dict(rendered=0, cached=0, copied=0, written=0, warped=0)
         short = renderer.provider.replace("ExecutionProvider", "")
         tm = dict(decode=0.0, warp=0.0, infer=0.0, composite=0.0, encode=0.0, cache=0.0)
@@ -542,6 +544,8 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             if held is not None:
                 held.close()
     seconds = time.perf_counter() - t_start
+    # what the output cannot keep of the shot (an alpha channel, bits, a manifest), one line each
+    out_notes = writer.notes(sign) if isinstance(writer, FrameFolder) else list(getattr(writer, "warnings", []))
     tm["conditioning"] = fr.t_cond
     return {
         "out": os.path.abspath(os.fspath(out)) if out is not None else None,
@@ -551,8 +555,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
         "seconds": round(seconds, 3), "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},
         "job_id": payload.to_dict()["job_id"], "watermark": bool(watermark), "manifest": manifest,
-        "warnings": warnings + list(getattr(renderer, "warnings", [])) + (
-            writer.notes(sign) if isinstance(writer, FrameFolder) else getattr(writer, "warnings", [])),
+        "warnings": warnings + list(getattr(renderer, "warnings", [])) + out_notes, "output_warnings": out_notes,
         "pool_frames": pool_frames,
         "mouth_from": os.path.abspath(os.fspath(mouth_from[1])) if mouth_from is not None else None,
         "driver_mouth": driver_mouth, "unseen_pose": unseen, "in_front": infront.summary() if infront else None,

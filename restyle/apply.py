@@ -27,6 +27,7 @@ from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_writer
 from ..video.bars import is_whole, keep_bars, shot_picture_area
+from ..video.bitdepth import movie_alpha
 from ..video.decode import check_audio_fits, open_sequence_at
 from ..video.encode import FrameFolder, source_tags
 from .colour import TONED_HINT, apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
@@ -275,7 +276,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot) {}".format(
                     video, TONED_HINT))
         ext = os.path.splitext(os.fspath(out))[1].lower()
-        plate = src if src.kind == "sequence" else None  # an OpenEXR or 16-bit plate: frames at its depth
+        # an OpenEXR or 16-bit plate: frames at its depth; a plate or movie with alpha: its alpha
+        plate = src if src.kind == "sequence" else movie_alpha(src)
         kw = dict(audio_from=video if movie else None, lossless=lossless, codec=codec,
                   **source_tags(src)) if ext in MOVIE_EXTENSIONS else {"plate": plate}
         if chunk is not None:

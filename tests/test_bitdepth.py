@@ -140,6 +140,48 @@ def test_a_render_of_a_keyed_sequence_keeps_its_alpha(plates_of, tmp_path):
     assert changed >= 6
 
 
+def test_a_render_of_a_movie_with_alpha_keeps_its_alpha_in_frames_and_says_a_movie_drops_it(plates_of, tmp_path):
+    """A keyed shot delivered as ProRes 4444 with alpha. Before 2026-12-06 its alpha was dropped
+    without a word. Now an image-sequence render keeps the movie's alpha in every frame, and a
+    movie render (which has no alpha) says in a warning that it drops it."""
+    import av
+
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+
+    shot = str(tmp_path / "keyed.mov")
+    alphas = []
+    with open_video(plates_of["clip"]) as src, av.open(shot, "w") as c:
+        st = c.add_stream("prores_ks", rate=25)
+        st.width, st.height, st.pix_fmt, st.options = src.width, src.height, "yuva444p10le", {"profile": "4"}
+        for i in range(N):
+            f = src.read(i)
+            alpha = np.tile(np.clip(np.arange(f.shape[1]) * 6 - 60 + i, 0, 255).astype(np.uint8), (f.shape[0], 1))
+            vf = av.VideoFrame.from_ndarray(np.dstack([f, alpha]), format="rgba").reformat(format="yuva444p10le")
+            vf.pts = i
+            for p in st.encode(vf):
+                c.mux(p)
+        for p in st.encode():
+            c.mux(p)
+    with av.open(shot) as c:  # the alpha as the movie holds it
+        alphas = [f.to_ndarray(format="rgba")[..., 3] for f in c.decode(video=0)]
+    track = track_video(shot)[0]
+    shown, out = {}, tmp_path / "frames"
+    s = render_clip(edited(track), shot, out=str(out), frames=(4, 12), region="face", prefer_gpu=False,
+                    on_frame=lambda i, f: shown.__setitem__(i, f.copy()))
+    assert not s["output_warnings"], s
+    with open_video(str(out)) as o:
+        assert o.alpha and len(o) == N
+        for i in range(N):
+            b = o.read_native(i)
+            assert b.shape[2] == 4 and np.array_equal(b[..., 3], alphas[i]), i
+            assert np.array_equal(b[..., :3], shown[i]), i
+    s = render_clip(edited(track), shot, out=str(tmp_path / "dub.mp4"), frames=(4, 6), region="face", prefer_gpu=False)
+    assert s["output_warnings"] == ["dub.mp4: a movie holds no alpha: the shot's alpha channel is dropped (an image "
+                                    "sequence output keeps it)"], s["output_warnings"]
+
+
 def test_a_plates_folder_of_other_frames_is_refused_in_one_line(plates_of, tmp_path):
     from reenact.video import VideoError, open_video
     from reenact.video.pngs import FrameFolder

@@ -238,3 +238,40 @@ class DeepFrames:
     def close(self):
         self._it.close()
         self.src.close()
+
+
+class MovieAlpha:
+    """A movie with an alpha channel (ProRes 4444, PNG or QuickTime Animation in .mov) as what a
+    frame folder writes its frames into (:func:`reenact.video.pngs.plate_output`, as an 8-bit
+    plate with alpha): each frame written with the movie's alpha of that frame, read in order
+    from its own decoder (the writer may run in a thread of its own)."""
+
+    depth, alpha, to_display, files = "8", True, None, ()
+
+    def __init__(self, path):
+        self.path, self._src, self._it, self._next = path, None, None, None
+
+    def _rgba(self, fr):
+        a = fr.to_ndarray(format="rgba")
+        return np.ascontiguousarray(np.rot90(a, self._src._turns)) if self._src._turns else a
+
+    def read_native(self, index):
+        """Frame ``index`` as RGBA uint8 (its alpha is what the folder keeps)."""
+        from . import VideoError, open_video
+
+        if self._src is None:
+            self._src = open_video(self.path, allow_truncated=True, allow_variable_rate=True)
+        if self._it is None or index < self._next:  # (a chunk starts anywhere; frames come in order)
+            self._it = self._src._iter(range(int(index), len(self._src)), convert=self._rgba)
+        for i, a in self._it:
+            self._next = i + 1
+            if i == index:
+                return a
+        raise VideoError(self.path, "frame {} has no alpha to keep".format(index))
+
+
+def movie_alpha(src):
+    """:class:`MovieAlpha` of ``src`` when it is a movie with an alpha channel, else None."""
+    if getattr(src, "kind", None) != "movie" or not getattr(src, "alpha", False):
+        return None
+    return MovieAlpha(src.path)

@@ -169,7 +169,7 @@ class VideoWriter(_AtomicOutput):
                  codec: Optional[str] = None, crf: int = DEFAULT_CRF, preset: str = DEFAULT_PRESET,
                  options: Optional[dict] = None, faststart: bool = True, threads: int = 0,
                  colour: Optional[dict] = None, timecode: Optional[str] = None,
-                 sample_aspect=None, deep_from=None):
+                 sample_aspect=None, deep_from=None, alpha=False):
         import av
 
         self.path = os.path.abspath(os.fspath(path))
@@ -200,6 +200,9 @@ class VideoWriter(_AtomicOutput):
             else:
                 self.warnings.append("{}: lossless {} holds 8 bits of this {}-bit shot; a .mkv file (FFV1) keeps "
                                      "them".format(os.path.basename(self.path), ext, bits))
+        if alpha:  # (a keyed shot: an image sequence output keeps its alpha)
+            self.warnings.append("{}: a movie holds no alpha: the shot's alpha channel is dropped (an image "
+                                 "sequence output keeps it)".format(os.path.basename(self.path)))
         # an HDR shot (HLG or PQ): the movie keeps its colour encoding (tags, BT.2020 matrix, 10
         # bits), so Blender shows it as it shows the shot; everything else is BT.709 as before
         # (lossless RGB movies get the tags alone: no matrix, 8 bits)
@@ -670,7 +673,8 @@ def source_tags(src):
     from .bitdepth import deep_movie
 
     return {"colour": getattr(src, "colour", None), "timecode": getattr(src, "timecode", None),
-            "sample_aspect": getattr(src, "sample_aspect", None), "deep_from": deep_movie(src)}
+            "sample_aspect": getattr(src, "sample_aspect", None), "deep_from": deep_movie(src),
+            "alpha": bool(getattr(src, "alpha", False))}
 
 
 def open_writer(path, fps, size, **kwargs):
@@ -683,6 +687,6 @@ def open_writer(path, fps, size, **kwargs):
         raise VideoError(path, f"unsupported output '{ext}' (use .mp4, .mov, .mkv or a folder)")
     kwargs.pop("lossless", None)
     kwargs.pop("audio_from", None)
-    for k in ("colour", "timecode", "sample_aspect", "deep_from"):
+    for k in ("colour", "timecode", "sample_aspect", "deep_from", "alpha"):
         kwargs.pop(k, None)
     return ImageSequenceWriter(path, fps, size, **kwargs)

@@ -122,6 +122,8 @@ class MovieSource(VideoSource):
                        "trc": int(getattr(first, "color_trc", 2) or 2),
                        "space": int(getattr(first, "colorspace", 2) or 2),
                        "range": int(getattr(first, "color_range", 0) or 0), "bits": bits}
+        # an alpha channel (ProRes 4444, PNG or QuickTime Animation in .mov): a frame folder keeps it
+        self.alpha = len(first.format.components) in (2, 4)
         # phone footage stores its pixels sideways with a display rotation, which Blender's
         # movie strips (4.5 and 5.0) and players apply: frames are returned the way they are
         # shown (quarter turns; anything else is returned as stored), and the size with them

@@ -282,6 +282,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
+        for w in summary.get("output_warnings", []):  # what the output cannot keep (alpha in a movie, bits)
+            report(self, "WARNING", w)
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
             report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
         # (one strip for the strip's actors together, Every Actor of the Strip)
