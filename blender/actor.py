@@ -447,7 +447,8 @@ def footage_stamp(strip):
     """A short digest of a movie or image strip's footage as a result records it: the file names
     (a sequence's first and last, and how many), and their sizes, so that a shot given another
     file or written over by a new export (another size) since is told apart; not the folders,
-    so that a project moved whole is the same."""
+    so that a project moved whole is the same. None when a file is missing (footage offline:
+    nothing to compare)."""
     import hashlib
 
     src = strip_source(strip)
@@ -456,8 +457,8 @@ def footage_stamp(strip):
     for f in files:
         try:
             parts.append((os.path.basename(f), os.path.getsize(f)))
-        except OSError:
-            parts.append((os.path.basename(f), None))
+        except (OSError, TypeError):
+            return None
     return hashlib.sha1(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 

@@ -117,7 +117,7 @@ def _channels(strip):
     return meta.channels if meta is not None else strip.id_data.sequence_editor.channels
 
 
-def channel_above(original, start, end, new=None):
+def channel_above(original, start, end, new=None, ignore=()):
     """The channel for a strip that shows ``original``'s footage changed over frames [start,
     end), and the clause saying what was moved for it ('' when nothing): directly above
     ``original`` and the strips Reenact made for it there (other actors' results), below
@@ -127,7 +127,7 @@ def channel_above(original, start, end, new=None):
     channels that are muted or locked are passed over; when another strip is in the way a
     channel is inserted there: that channel and those above it (strips and headers, ``new``
     among them) move up one, as inserting a track in an editing system does."""
-    near = [s for s in siblings(original) if s != new]
+    near = [s for s in siblings(original) if s != new and s not in ignore]
     c, top = original.channel + 1, len(_channels(original)) - 1
     while True:
         if c > top:
@@ -366,265 +366,25 @@ def _free(strips, channel, start, end, ignore=None):
                    for s in strips if s != ignore)
 
 
-def _is_exr(s):
-    return s.type == "IMAGE" and len(s.elements) > 0 and s.elements[0].filename.lower().endswith(".exr")
-
-
-def match_colourspace(strip, original):
-    """Give an image strip of rendered PNGs the colourspace Blender reads ``original`` in: the
-    PNGs hold the shot's code values as Reenact reads them, so an HDR shot's (Blender 5.0 reads an
-    HLG movie as Rec.2100-HLG) must be shown the same way, not as sRGB."""
-    if _is_exr(original) != _is_exr(strip):  # an 8-bit picture of an OpenEXR plate is sRGB, as Reenact reads it
-        return
-    try:
-        name = original.colorspace_settings.name
-        if name and strip.colorspace_settings.name != name:
-            strip.colorspace_settings.name = name
-    except (AttributeError, TypeError, ValueError):  # a strip without colour settings
-        pass
-
-
-#: what a result strip takes from its shot strip so that it shows its pixels where and as the
-#: shot strip shows them: the sequencer's transform (a reframe, a Scale to Fit), crop, mirror,
-#: direction, strobe (every nth clip frame held; since 2026-12-05) and colour settings, with
-#: their keyframes
-_LOOK = {"transform": ("offset_x", "offset_y", "scale_x", "scale_y", "rotation", "origin", "filter"),
-         "crop": ("min_x", "max_x", "min_y", "max_y"),
-         "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "strobe", "color_saturation", "color_multiply",
-              "multiply_alpha", "use_deinterlace", "alpha_mode")}  # (multiply_alpha since 2026-12-05: a dimmed shot showed opaque)
-#: what a preview (one frame, held) does not take: the shot's order of frames
-_TIMING = ("use_reverse_frames", "strobe")
-
-
-def match_look(strip, original, single_frame=False):
-    """Give ``strip`` (a render or restyle of ``original``'s footage, or a preview of one of its
-    frames: ``single_frame``, which keeps its own direction and strobe) what places and colours
-    ``original``'s pixels in the sequencer, keyframes included, and ``original``'s colourspace.
-    Returns what it cannot carry, as a clause for the operator's report ('' when nothing): the
-    shot strip's modifiers (copy them with Strip > Modifiers > Copy to Selected) and a blend
-    other than opaque (the result covers the shot strip whole)."""
-    match_colourspace(strip, original)
-    for group, names in _LOOK.items():
-        src, dst = (getattr(original, group, None), getattr(strip, group, None)) if group else (original, strip)
-        if src is None or dst is None:
-            continue
-        for n in names:
-            if single_frame and n in _TIMING:
-                continue
-            if hasattr(src, n) and hasattr(dst, n):
-                try:
-                    value = getattr(src, n)
-                    setattr(dst, n, tuple(value) if n == "origin" else value)
-                except (AttributeError, TypeError, ValueError):
-                    pass
-    _copy_keys(strip, original, single_frame)
-    if _hidden(original):  # an alternate take muted, or in a muted channel: so is its result (before 2026-12-05 shown)
-        strip.mute = True
-    left = []
-    mods = [m.name for m in getattr(original, "modifiers", ()) if getattr(m, "mute", False) is False]
-    if mods:
-        left.append("the shot strip's modifiers ({}) are not on it: copy them with Strip > Modifiers > Copy to "
-                    "Selected".format(", ".join(mods)))
-    effects = sorted(s.name for s in siblings(original)
-                     if original in (getattr(s, "input_1", None), getattr(s, "input_2", None)))
-    if effects:
-        many = len(effects) > 1
-        left.append("{} {} {} the shot strip as input and {} over the result: set {} input to the result strip".format(
-            "effect strips" if many else "effect strip", ", ".join("'{}'".format(e) for e in effects),
-            "take" if many else "takes", "lie" if many else "lies", "their" if many else "its"))
-    if getattr(original, "blend_alpha", 1.0) < 1.0 or getattr(original, "blend_type", "ALPHA_OVER") not in (
-            "ALPHA_OVER", "REPLACE", "CROSS"):
-        left.append("the shot strip blends ({}, {:.0%}) and the result covers it whole".format(
-            original.blend_type, original.blend_alpha))
-    elif _keyed(original, ("blend_alpha", "blend_type")):  # (a fade: before 2026-12-05 unsaid, and lost)
-        left.append("the shot strip's opacity is keyed (a fade) and the result covers it whole: key the result "
-                    "strip's opacity as the shot's and set the shot strip's to 0 where the result shows")
-    return "; ".join(left)
-
-
-def _keyed(strip, names):
-    """True when the scene's action keys one of ``strip``'s properties ``names``."""
-    scene = strip.id_data
-    bag = channelbag(scene, ensure=False) if scene.animation_data is not None else None
-    if bag is None:
-        return False
-    paths = {strip.path_from_id() + "." + n for n in names}
-    return any(fc.data_path in paths for fc in bag.fcurves)
-
-
-def _hidden(strip):
-    """True when ``strip`` is muted, or lies in a muted channel of its strips' channels."""
-    if getattr(strip, "mute", False):
-        return True
-    try:
-        owner = next((m for m in all_strips(strip.id_data) if m.type == "META" and strip in list(m.strips)), None)
-        channels = owner.channels if owner is not None else strip.id_data.sequence_editor.channels
-        return bool(channels[strip.channel].mute)
-    except (AttributeError, IndexError, KeyError, TypeError):
-        return False
-
-
-def _carried_fcurves(strip, single_frame=False):
-    """The F-curves of the scene's action that animate ``strip``'s carried properties (_LOOK)."""
-    scene = strip.id_data
-    bag = channelbag(scene, ensure=False) if scene.animation_data is not None else None
-    if bag is None:
-        return None, []
-    pre = strip.path_from_id() + "."
-    carried = {(g + "." if g else "") + n for g, names in _LOOK.items() for n in names
-               if not (single_frame and n in _TIMING)}
-    return bag, [f for f in bag.fcurves if f.data_path.startswith(pre) and f.data_path[len(pre):] in carried]
-
-
-def remove_strip(scene, strip):
-    """Remove a strip Reenact added, with the keyframes :func:`match_look` gave it."""
-    bag, fcs = _carried_fcurves(strip)
-    for fc in fcs:
-        bag.fcurves.remove(fc)
-    strips_of(scene, strip).remove(strip)
-
-
-def _copy_keys(strip, original, single_frame):
-    """The keyframes of ``original``'s carried properties (an animated reframe) onto ``strip``."""
-    bag, old = _carried_fcurves(strip, single_frame)
-    for fc in old:  # a replaced result's keys (the new strip took its name)
-        bag.fcurves.remove(fc)
-    bag, keys = _carried_fcurves(original, single_frame)
-    src, dst = original.path_from_id() + ".", strip.path_from_id() + "."
-    for fc in keys:
-        new = bag.fcurves.new(dst + fc.data_path[len(src):], index=fc.array_index)
-        new.extrapolation = fc.extrapolation
-        for k in fc.keyframe_points:
-            q = new.keyframe_points.insert(k.co[0], k.co[1], options={"FAST"})
-            q.interpolation, q.easing = k.interpolation, k.easing
-            q.handle_left_type, q.handle_right_type = k.handle_left_type, k.handle_right_type
-            q.handle_left, q.handle_right = tuple(k.handle_left), tuple(k.handle_right)
-        new.update()
-
-
-def refile(strip, out, names=None):
-    """Point the result strip ``strip`` at another render of its shot in place: the movie ``out``,
-    or the frame folder ``out`` with its images ``names`` (a strip of the same kind), so that
-    what the editor gave it (its name, channel, opacity and its keys, blend, modifiers, colour
-    tag, the effect strips that take it as input) stays. Its Verify Strip verdict, of the other
-    file, goes."""
-    if strip.type == "IMAGE":
-        strip.directory = os.path.join(out, "")
-        while len(strip.elements) > 1:
-            strip.elements.pop(len(strip.elements) - 1)
-        strip.elements[0].filename = names[0]
-        for nm in names[1:]:
-            strip.elements.append(nm)
-    else:
-        strip.filepath = out
-    project_relative(strip)
-    if VERIFY_PROP in strip:
-        del strip[VERIFY_PROP]
-
-
-def result_files(strip):
-    """(the file or frame folder a movie or image strip shows, its images' names or None)."""
-    if strip.type == "IMAGE":
-        return bpy.path.abspath(strip.directory, library=strip.id_data.library), [e.filename for e in strip.elements]
-    return bpy.path.abspath(strip.filepath, library=strip.id_data.library), None
-
-
-def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
-    """The rendered clip as a strip above ``original``, same start, same trims, so it lines up
-    frame for frame, with ``original``'s transform, crop, mirror, direction and colour settings
-    (:func:`match_look`; what it cannot carry is the strip's ``reenact_look_note``). ``key``
-    (actor name, region): one result strip per key: a previous result
-    of that key (or any strip of the same output) is replaced in place: a strip of the same kind
-    is given the new file (:func:`refile`: it keeps what the editor set on it; it is unmuted
-    unless its shot is hidden), else a new strip takes its channel and name; ``spare``: names of
-    the shot's other pieces whose results are left for the caller to re-file
-    (``shots.add_result_strips``); otherwise the strip goes directly above the original and its other results, below
-    everything else there (:func:`channel_above`, which may insert a channel; the clause is in
-    the note). A shot inside a
-    meta strip gets its result inside that meta (where the meta's own framing, trims and channel
-    apply to it as to the shot; before 2026-12-05 it went to the top level, where the meta's
-    transform did not reach it and a meta on a higher channel hid it). Preview strips over the
-    original's range are removed (the render supersedes them). The new strip is made before
-    anything is removed, so a failure leaves the sequencer as it was."""
-    target = os.path.normpath(out)
-    kind = "IMAGE" if os.path.isdir(out) else "MOVIE"
-
-    def replaced(s):
-        same_key = key is not None and s.get("reenact_actor") == key[0] and s.get("reenact_region") == key[1]
-        return s != original and s.type in {"MOVIE", "IMAGE"} and not is_preview(s) and (
-            same_key or _strip_paths(s) == target)
-
-    strips = strips_of(scene, original)
-    start = int(original.frame_start)
-    channel = free_channel_above(scene, original)
-    names = None
-    if kind == "IMAGE":
-        from ..video.pngs import frame_numbers
-
-        # the folder's frames in order: frame_000000.png ..., or a plate's numbered as the plate
-        # (frame_001001.exr ...)
-        names = [nm for _n, nm in frame_numbers(out)][:n_frames]
-        if len(names) < n_frames:
-            raise ValueError("{}: {} of the {} frames are there".format(out, len(names), n_frames))
-    home = original.parent_meta()
-    old = [s for s in all_strips(scene) if replaced(s) and not (
-        s.parent_meta() == home and s.type == kind and s.get("reenact_shot_name") in spare)]
-    mine = [s for s in old if s.parent_meta() == home and s.type == kind]
-    reuse = min(mine, key=lambda s: (s.get("reenact_shot_name") != original.name, s.channel), default=None)
-    keep = min((s.channel for s in old if s.parent_meta() == home), default=None)
-    if reuse is not None:  # a render again: the file changes under what the editor set on the strip
-        st = reuse
-        refile(st, out, names)
-        st.mute = False  # (match_look mutes it again over a hidden shot)
-    elif kind == "IMAGE":
-        st = strips.new_image(name=name, filepath=os.path.join(out, names[0]), channel=channel, frame_start=start)
-        for nm in names[1:]:
-            st.elements.append(nm)
-    else:
-        st = strips.new_movie(name=name, filepath=out, channel=channel, frame_start=start)
-    project_relative(st)
-    old = [s for s in old if s != st]
-    remove_previews(scene, original.frame_final_start, original.frame_final_end)
-    for s in old:
-        remove_strip(scene, s)
-    if reuse is None:
-        st.name = name
-    st.frame_start = start
-    st.frame_offset_start = original.frame_offset_start
-    st.frame_offset_end = original.frame_offset_end
-    st.frame_start = start
-    a, b = original.frame_final_start, original.frame_final_end
-    near = siblings(original)
-    moved = ""
-    if keep is None or keep <= original.channel or not _free(near, keep, a, b, ignore=st):
-        keep, moved = channel_above(original, a, b, new=st)
-    if st.channel != keep:
-        st.channel = keep
-    st["reenact_result"] = True  # (channel_above passes over it)
-    st["reenact_shot"], st["reenact_shot_name"] = _shot_ref(original)  # (shots.follow_shots)
-    st["reenact_shot_at"] = _timing(original)
-    if key is not None:
-        st["reenact_actor"], st["reenact_region"] = key
-    under = sorted(s.name for s in siblings(original) if s != st and ("reenact_result" in s or "reenact_actor" in s)
-                   and not is_preview(s) and original.channel < s.channel < st.channel
-                   and s.frame_final_start < b and s.frame_final_end > a)
-    hides = "it lies over {} and hides {}: mute one to see the other".format(
-        ", ".join("'{}'".format(n) for n in under), "them" if len(under) > 1 else "it") if under else ""
-    note = "; ".join(n for n in (moved, hides, match_look(st, original)) if n)  # match_look: after the name
-    if note:
-        st["reenact_look_note"] = note
-    elif "reenact_look_note" in st:
-        del st["reenact_look_note"]
-    return st
-
-
 _READERS = {}
 
 
+def _stamp(path):
+    try:
+        st = os.stat(path)
+        return st.st_size, st.st_mtime_ns
+    except (OSError, TypeError):
+        return None
+
+
 def read_frame(source, i):
+    """Clip frame ``i`` of ``source`` (Preview Frame's worker); the reader is kept for the next
+    preview while the file is the same (a new export written over it since is opened again:
+    before 2026-12-06 the preview showed the old file's frame, the render the new one's)."""
     from ..video import open_video
 
-    key = source if isinstance(source, str) else tuple(source)
+    files = [source] if isinstance(source, str) else [f for f in source if f][:1] + [f for f in source if f][-1:]
+    key = (source if isinstance(source, str) else tuple(source), tuple(_stamp(f) for f in files))
     src = _READERS.get(key)
     if src is None:
         for old in _READERS.values():
@@ -637,38 +397,26 @@ def read_frame(source, i):
     return frame
 
 
+def read_alpha(source, i):
+    """The alpha channel (uint8) of clip frame ``i`` of ``source`` when its footage has one (a
+    keyed plate, ProRes 4444 with alpha), else None: what a preview keeps, as a render does."""
+    src = next(iter(_READERS.values()), None)
+    if src is None or not getattr(src, "alpha", False):
+        return None
+    if src.kind == "movie":
+        from ..video.bitdepth import MovieAlpha
+
+        return MovieAlpha(src.path).read_native(int(i))[..., 3]
+    import numpy as np
+
+    a = src.read_native(int(i))
+    if a.ndim != 3 or a.shape[2] != 4:
+        return None
+    a = a[..., 3]
+    if a.dtype == np.uint16:
+        return ((a.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    return a if a.dtype == np.uint8 else np.rint(np.clip(a, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def is_preview(s):
     return "reenact_preview_time" in s or s.name.startswith(PREVIEW_STRIP)
-
-
-def remove_previews(scene, start=None, end=None):
-    """Remove the Preview Frame strips (those over frames [start, end) when given)."""
-    n = 0
-    for s in list(all_strips(scene)):
-        if is_preview(s) and (start is None or (s.frame_final_start < end and s.frame_final_end > start)):
-            remove_strip(scene, s)
-            n += 1
-    return n
-
-
-def preview_strip(scene, original, path, frame, actor=None):
-    """Show ``path`` for one frame at ``frame`` in an image strip directly above ``original``
-    and its results there (:func:`channel_above`; before 2026-12-05 above everything there, a
-    grade's adjustment layer included), in ``original``'s collection (its meta's when inside
-    one; the scene's one preview strip: the previous one is replaced)."""
-    import time as _time
-
-    strips = strips_of(scene, original)
-    remove_previews(scene)
-    channel, moved = channel_above(original, frame, frame + 1)
-    st = strips.new_image(name=PREVIEW_STRIP, filepath=path, channel=channel, frame_start=int(frame))
-    project_relative(st)
-    note = "; ".join(n for n in (moved, match_look(st, original, single_frame=True)) if n)
-    if note:
-        st["reenact_look_note"] = note
-    st["reenact_preview_time"] = _time.time()
-    st["reenact_preview_of"], st["reenact_shot_name"] = _shot_ref(original)  # (shots.follow_shots moves it with its shot)
-    st["reenact_shot_start"] = int(original.frame_start)
-    if actor is not None:
-        st["reenact_actor"] = actor
-    return st

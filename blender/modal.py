@@ -69,6 +69,12 @@ def job_error(job):
     return describe(exc) if exc is not None else "{}".format(job.error)
 
 
+def was_renamed(exc):
+    """Whether the KeyError ``exc`` is a Blender collection's "key not found" (a scene, strip or
+    actor looked up by name, renamed or removed while a job ran)."""
+    return bool(exc.args) and 'not found' in str(exc.args[0]) and "key" in str(exc.args[0])
+
+
 def renamed_meanwhile(label, exc):
     """The line for a job whose scene, strip or actor was renamed or removed while it ran (its
     result could not be put back; before 2026-12-05 a raw traceback)."""
@@ -92,19 +98,29 @@ class ModalJobMixin:
     def _set_state(self, context, running, fraction=0.0, text=""):
         set_job_state(context, running, fraction, text)
 
-    def _finish(self, context, result):
+    def _finish(self, context, result, apply=None):
         try:
-            self.apply(context, result)
+            (apply or self.apply)(context, result)
         except (ValueError, OSError, RuntimeError) as exc:
             report(self, "ERROR", exc)
             return {"CANCELLED"}
-        except KeyError as exc:  # (a scene, strip or actor looked up by name: renamed or removed meanwhile)
-            report(self, "ERROR", renamed_meanwhile(self.job_label, exc))
+        except KeyError as exc:
+            if not was_renamed(exc):  # (a bug, not a name gone: said with its traceback, not as a rename)
+                import traceback
+
+                traceback.print_exc()
+                report(self, "ERROR", "{} failed while adding its result: {} (the traceback is in the console)".format(
+                    self.job_label, describe(exc)))
+                return {"CANCELLED"}
+            report(self, "ERROR", renamed_meanwhile(self.job_label, exc))  # (renamed or removed meanwhile)
             return {"CANCELLED"}
         return {"FINISHED"}
 
     def execute(self, context):
-        """Blocking path (background mode, scripts, F3 redo)."""
+        """Blocking path (background mode, scripts)."""
+        if JOB.running and not bpy.app.background:  # (before 2026-12-06 a second job ran beside the first)
+            report(self, "WARNING", "another job is running; wait or press Esc")
+            return {"CANCELLED"}
         try:
             func, args, kwargs = self.prepare(context)
         except EXPECTED as exc:
@@ -148,13 +164,10 @@ class ModalJobMixin:
             self._cleanup(context)
             report(self, "WARNING", "{} cancelled, {}".format(self.job_label.lower(), self.cancel_note))
             partial = getattr(self, "apply_partial", None)  # (a job of several parts keeps those done)
-            if partial is not None and job.result is not None:
-                try:
-                    partial(context, job.result)
-                except (ValueError, OSError, RuntimeError) as exc:
-                    report(self, "ERROR", exc)
-                except KeyError as exc:
-                    report(self, "ERROR", renamed_meanwhile(self.job_label, exc))
+            if partial is not None and job.result:
+                # FINISHED when it added something: an undo step for it (before 2026-12-06 CANCELLED,
+                # and the strips it added belonged to no undo step)
+                return self._finish(context, job.result, apply=partial)
             return {"CANCELLED"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}

@@ -33,8 +33,10 @@ def describe(exc, what=None):
         parts = [p.strip() for p in text.split(" : ")]
         code = parts[2] if len(parts) > 3 and parts[0] == "[ONNXRuntimeError]" else type(exc).__name__
         line = "onnxruntime could not run the model ({}): {}".format(code, parts[-1] if len(parts) > 3 else text)
-    elif module.startswith("cv2"):
-        line = "OpenCV failed: {}".format(text.split(") ")[-1] if ") " in text else text)
+    elif module.startswith("cv2"):  # "OpenCV(4.11.0) /path/file.cpp:123: error: (-215:Assertion failed) what in function 'f'"
+        said = text.split(" error: ", 1)[-1]
+        kind, _, rest = said[1:].partition(") ") if said.startswith("(") else ("", "", said)
+        line = "OpenCV failed{}: {}".format(" ({})".format(kind.split(":", 1)[-1]) if kind else "", rest or said)
     else:
         line = "{}: {}".format(type(exc).__name__, text) if text else type(exc).__name__
     return "{}: {}".format(what, line) if what else line

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A shot and its pieces in the sequencer (imports bpy): the strips an editor makes of one shot
+"""A shot and its results in the sequencer (imports bpy): the strips an editor makes of one shot
 strip by cutting it (Split) or duplicating it keep its ``reenact_id`` and its footage, and each
 shows the same clip frames at the timeline place it is given. A result of the shot (a render, a
 restyle: a file holding every clip frame, changed or the footage's own) is shown over every
@@ -7,26 +7,25 @@ piece, trimmed as that piece is, and follows it when it moves (:func:`follow_sho
 every change). Before 2026-12-05 a result followed the one strip of its shot's name: cutting the
 shot trimmed the result to the first piece and left the rest without it, and cutting shot and
 result together moved the second piece of the result onto the first piece of the shot.
-A result (and a preview) also follows its piece's look: when the editor reframes, crops, mirrors
-or re-colours the shot after the render (or keys a reframe), the result takes it again
-(``blend.match_look``; since 2026-12-06, before which the dub stayed where the shot had been,
-a mouth floating beside the reframed face)."""
+A result (and a preview) also follows its piece's look, property by property (:mod:`.look`;
+since 2026-12-06, before which the dub stayed where the shot had been, a mouth floating beside
+the reframed face). A render again gives its new take to the result strips in place
+(:func:`add_result_strip`, :func:`refile`)."""
 
-import hashlib
 import os
 
 import bpy
 
 from . import actor as actor_data
-from . import blend
+from . import blend, look
 
 #: the names of the pieces of its shot a result knew at its last placing: a piece made since
 #: (a cut, a duplicate) gets its copy of the result, one the editor took the result off does not
 PIECES = "reenact_shot_pieces"
-#: the digest of its piece's look (:func:`look_signature`) when a result last took it
-LOOK = "reenact_shot_look"
 #: the digest of its shot's footage (``actor.footage_stamp``) when a result was made
 STAMP = "reenact_shot_stamp"
+#: a result's properties that are its own, not copied onto its copies over the shot's other pieces
+OWN = ("reenact_look_note", blend.VERIFY_PROP, look.LOOK)
 
 
 def shot_of(result):
@@ -47,58 +46,27 @@ def stale_note(strip):
     shot given another file, or its file written over by a new export), or a shot with such
     results; '' otherwise."""
 
-    def stale(res, shot):
+    def stamp(shot):
         try:
-            return STAMP in res and res[STAMP] != actor_data.footage_stamp(shot)
+            return actor_data.footage_stamp(shot)
         except ValueError:
-            return False
+            return None
 
     if strip.get("reenact_shot"):
         shot = shot_of(strip)
-        if shot is not None and stale(strip, shot):
+        now = stamp(shot) if shot is not None and STAMP in strip else None
+        if now is not None and strip[STAMP] != now:  # (footage offline: nothing said)
             return "Made from other footage than '{}' shows now: render again".format(shot.name)
         return ""
-    if not strip.get("reenact_id"):
-        return ""
-    old = sorted(r.name for r in blend.siblings(strip) if r.get("reenact_shot") and shot_of(r) == strip
-                 and stale(r, strip))
+    rid = strip.get("reenact_id")
+    mine = [r for r in blend.siblings(strip) if rid and r.get("reenact_shot") == rid and STAMP in r
+            and r.get("reenact_shot_name") == strip.name]
+    now = stamp(strip) if mine else None
+    old = sorted(r.name for r in mine if now is not None and r[STAMP] != now)
     if old:
         return "{} made from other footage than this shows now: render again".format(
             ", ".join("'{}'".format(n) for n in old))
     return ""
-
-
-def look_signature(strip):
-    """A digest of what ``blend.match_look`` carries from ``strip``: the values, the keys of
-    those keyed (not their value at the current frame, which moves with the playhead), and the
-    colourspace."""
-    _bag, fcs = blend._carried_fcurves(strip)
-    pre = strip.path_from_id() + "."
-    parts = [getattr(getattr(strip, "colorspace_settings", None), "name", "")]
-    for group, names in blend._LOOK.items():
-        src = getattr(strip, group, None) if group else strip
-        for n in names:
-            keyed = [f for f in fcs if f.data_path == pre + (group + "." if group else "") + n]
-            if keyed:
-                parts.append([(f.array_index, [(tuple(k.co), tuple(k.handle_left), tuple(k.handle_right),
-                                                k.interpolation, k.easing) for k in f.keyframe_points])
-                              for f in sorted(keyed, key=lambda f: f.array_index)])
-            else:
-                v = getattr(src, n, None) if src is not None else None
-                parts.append(tuple(v) if n == "origin" and v is not None else v)
-    return hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
-
-
-def take_look(strip, piece, single_frame=False):
-    """``blend.match_look`` of ``piece`` onto ``strip``, its note kept on ``strip`` and the
-    look's digest recorded."""
-    note = blend.match_look(strip, piece, single_frame=single_frame)
-    if note:
-        strip["reenact_look_note"] = note
-    elif "reenact_look_note" in strip:
-        del strip["reenact_look_note"]
-    strip[LOOK] = look_signature(piece)
-    return note
 
 
 def _footage(s):
@@ -147,15 +115,23 @@ def _copy_result(scene, result, piece):
         st = strips.new_movie(name=result.name, filepath=bpy.path.abspath(result.filepath), channel=channel,
                               frame_start=start)
     blend.project_relative(st)
-    for k in result.keys():  # (not its look's note, nor its Verify Strip's timeline ranges: the copy's own)
-        if k.startswith("reenact_") and k not in ("reenact_look_note", blend.VERIFY_PROP):
+    for k in result.keys():  # (not its look, its note, nor its Verify Strip's timeline ranges: the copy's own)
+        if k.startswith("reenact_") and k not in OWN:
             st[k] = result[k]
     place(st, piece)
     keep, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=st)
     if st.channel != keep:
         st.channel = keep
-    take_look(st, piece)
+    _note(st, look.match_look(st, piece))
     return st
+
+
+def _note(strip, note):
+    """``note`` (what the strip could not take from its shot) as its ``reenact_look_note``."""
+    if note:
+        strip["reenact_look_note"] = note
+    elif "reenact_look_note" in strip:
+        del strip["reenact_look_note"]
 
 
 def place(result, piece, names=None):
@@ -179,33 +155,164 @@ def _same_result(a, b):
 
 def _refile_copy(result, copy, piece):
     """``copy`` (a result of another piece of ``result``'s shot, of the same kind) given
-    ``result``'s file in place (:func:`blend.refile`: what the editor set on it stays) and placed
+    ``result``'s file in place (:func:`refile`: what the editor set on it stays) and placed
     on ``piece`` as it is now."""
-    blend.refile(copy, *blend.result_files(result))
-    copy.mute = False
+    refile(copy, *result_files(result))
     for k in result.keys():
-        if k.startswith("reenact_") and k not in ("reenact_look_note", blend.VERIFY_PROP, "reenact_shot_name"):
+        if k.startswith("reenact_") and k not in OWN + ("reenact_shot_name",):
             copy[k] = result[k]
     place(copy, piece)
     if not blend._free(blend.siblings(piece), copy.channel, piece.frame_final_start, piece.frame_final_end,
                        ignore=copy):  # (a longer take over what lies after it there)
         copy.channel, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=copy)
-    take_look(copy, piece)
+    _retake(copy, piece)
     return copy
 
 
+def _retake(strip, piece):
+    """A result given a new take: shown (unless its piece is hidden), the piece's look carried
+    where it changed since the strip took it (what the compositor set on it stays), its note."""
+    strip.mute = look.hidden(piece)
+    look.follow(strip, piece)
+    _note(strip, look.look_note(piece))
+
+
+def refile(strip, out, names=None):
+    """Point the result strip ``strip`` at another render of its shot in place: the movie ``out``,
+    or the frame folder ``out`` with its images ``names`` (a strip of the same kind), so that
+    what the editor gave it (its name, channel, opacity and its keys, blend, modifiers, colour
+    tag, the effect strips that take it as input) stays. Its Verify Strip verdict, of the other
+    file, goes."""
+    if strip.type == "IMAGE":
+        strip.directory = os.path.join(out, "")
+        while len(strip.elements) > 1:
+            strip.elements.pop(len(strip.elements) - 1)
+        strip.elements[0].filename = names[0]
+        for nm in names[1:]:
+            strip.elements.append(nm)
+    else:
+        strip.filepath = out
+    blend.project_relative(strip)
+    if blend.VERIFY_PROP in strip:
+        del strip[blend.VERIFY_PROP]
+
+
+def result_files(strip):
+    """(the file or frame folder a movie or image strip shows, its images' names or None)."""
+    if strip.type == "IMAGE":
+        return bpy.path.abspath(strip.directory, library=strip.id_data.library), [e.filename for e in strip.elements]
+    return bpy.path.abspath(strip.filepath, library=strip.id_data.library), None
+
+
+def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
+    """The rendered clip ``out`` (a movie, or a frame folder of ``n_frames``) as the result strip
+    of ``original``: same start, same trims, so it lines up frame for frame, with ``original``'s
+    look (:func:`look.match_look`; what it cannot carry is the strip's ``reenact_look_note``).
+    ``key`` (actor name, region): one result per key and piece. A render again gives its file to
+    the result of that key lying on ``original`` (else named for it, else the lowest) in place
+    (:func:`refile`: what the compositor set on it stays; shown unless its shot is hidden; the
+    shot's look carried where it changed since: :func:`look.follow`); a result of the other kind
+    (an image sequence, now a movie) is replaced by a new strip in its channel, as are results
+    of the key left in another collection. Other strips of the key there (the compositor's
+    copies of a take, to compare) are left as they are, and named in the note when they lie over
+    the result. ``spare``: names of the shot's other pieces whose results the caller re-files
+    (:func:`add_result_strips`). A new strip goes directly above the original and its other
+    results, below everything else there (:func:`blend.channel_above`, which may insert a
+    channel; the clause is in the note); a shot inside a meta strip gets its result inside that
+    meta (before 2026-12-05 at the top level, where the meta's framing did not reach it). Preview
+    strips over the original's range are removed (the render supersedes them). The new strip is
+    made before anything is removed, so a failure leaves the sequencer as it was."""
+    target = os.path.normpath(out)
+    kind = "IMAGE" if os.path.isdir(out) else "MOVIE"
+
+    def replaced(s):
+        same_key = key is not None and s.get("reenact_actor") == key[0] and s.get("reenact_region") == key[1]
+        return s != original and s.type in {"MOVIE", "IMAGE"} and not blend.is_preview(s) and (
+            same_key or blend._strip_paths(s) == target)
+
+    strips = blend.strips_of(scene, original)
+    start = int(original.frame_start)
+    names = None
+    if kind == "IMAGE":
+        from ..video.pngs import frame_numbers
+
+        # the folder's frames in order: frame_000000.png ..., or a plate's numbered as the plate
+        # (frame_001001.exr ...)
+        names = [nm for _n, nm in frame_numbers(out)][:n_frames]
+        if len(names) < n_frames:
+            raise ValueError("{}: {} of the {} frames are there".format(out, len(names), n_frames))
+    home = original.parent_meta()
+    old = [s for s in blend.all_strips(scene) if replaced(s)]
+    here = [s for s in old if s.parent_meta() == home and s.get("reenact_shot_name") not in spare]
+    on = min(here, key=lambda s: (blend._timing(s) != blend._timing(original),
+                                  s.get("reenact_shot_name") != original.name, s.channel), default=None)
+    reuse = on if on is not None and on.type == kind else None
+    keep = on.channel if on is not None else None
+    if reuse is not None:  # a render again: the file changes under what the compositor set on the strip
+        st = reuse
+        refile(st, out, names)
+    elif kind == "IMAGE":
+        st = strips.new_image(name=name, filepath=os.path.join(out, names[0]),
+                              channel=blend.free_channel_above(scene, original), frame_start=start)
+        for nm in names[1:]:
+            st.elements.append(nm)
+    else:
+        st = strips.new_movie(name=name, filepath=out, channel=blend.free_channel_above(scene, original),
+                              frame_start=start)
+    blend.project_relative(st)
+    gone = [s for s in old if s != st and (s.parent_meta() != home or s.type != kind)]
+    remove_previews(scene, original.frame_final_start, original.frame_final_end)
+    for s in gone:
+        look.remove_strip(scene, s)
+    if reuse is None:
+        st.name = name
+    st.frame_start = start
+    st.frame_offset_start = original.frame_offset_start
+    st.frame_offset_end = original.frame_offset_end
+    st.frame_start = start
+    a, b = original.frame_final_start, original.frame_final_end
+    near = blend.siblings(original)
+    moved = ""
+    if keep is None or keep <= original.channel or not blend._free(near, keep, a, b, ignore=st):
+        keep, moved = blend.channel_above(original, a, b, new=st)
+    if st.channel != keep:
+        st.channel = keep
+    st["reenact_result"] = True  # (blend.channel_above passes over it)
+    st["reenact_shot"], st["reenact_shot_name"] = blend._shot_ref(original)  # (follow_shots)
+    st["reenact_shot_at"] = blend._timing(original)
+    if key is not None:
+        st["reenact_actor"], st["reenact_region"] = key
+    over = [s for s in blend.siblings(original) if s != st and ("reenact_result" in s or "reenact_actor" in s)
+            and not blend.is_preview(s) and s.frame_final_start < b and s.frame_final_end > a]
+    under = sorted(s.name for s in over if original.channel < s.channel < st.channel)
+    hides = "it lies over {} and hides {}: mute one to see the other".format(
+        ", ".join("'{}'".format(n) for n in under), "them" if len(under) > 1 else "it") if under else ""
+    above = sorted(s.name for s in over if s.channel > st.channel and not s.mute and s in old)
+    hidden_by = "{} ({}, another take) lie{} over it: mute {} to see this one".format(
+        ", ".join("'{}'".format(n) for n in above), "copies of it" if len(above) > 1 else "a copy of it",
+        "" if len(above) > 1 else "s", "them" if len(above) > 1 else "it") if above else ""
+    if reuse is not None:
+        st.mute = look.hidden(original)
+        look.follow(st, original)
+        note = look.look_note(original)
+    else:
+        note = look.match_look(st, original)  # (after the name: its keys are the strip's)
+    _note(st, "; ".join(n for n in (moved, hides, hidden_by, note) if n))
+    return st
+
+
 def add_result_strips(scene, original, out, n_frames, name, key=None):
-    """:func:`blend.add_result_strip` over ``original``, and its file over each other piece of
+    """:func:`add_result_strip` over ``original``, and its file over each other piece of
     ``original``'s shot: the result there re-filed in place when the piece has one (a render
     again), else a copy of it; returns (the result strip, those over the other pieces)."""
     group = pieces(original)
     others = {p.name: p for p in group if p != original}
-    st = blend.add_result_strip(scene, original, out, n_frames, name, key=key, spare=tuple(others))
+    st = add_result_strip(scene, original, out, n_frames, name, key=key, spare=tuple(others))
     st[PIECES] = sorted(p.name for p in group)
-    st[LOOK] = look_signature(original)
     st[STAMP] = actor_data.footage_stamp(original)  # (copied onto the copies below)
-    kept = {}
-    for r in blend.all_strips(scene):
+    kept = {}  # each other piece's result: the one lying on it, else the lowest (not the compositor's copies)
+    for r in sorted(blend.all_strips(scene), key=lambda r: (r.get("reenact_shot_name") not in others or blend._timing(
+            r) != blend._timing(others[r["reenact_shot_name"]]), r.channel)):
         if (r != st and r.get("reenact_shot_name") in others and r.get("reenact_shot") and _same_result(r, st)
                 and r.type == st.type and r.parent_meta() == st.parent_meta()):
             kept.setdefault(r["reenact_shot_name"], r)
@@ -253,18 +360,10 @@ def follow_shots(scene):
         return shots[0] if len(shots) == 1 and (not name or ed.strips_all.get(name) is None) else None
 
     moved = 0
+    index = look.fcurve_index(scene) if results or previews else {}  # (once: the look of every piece from it)
 
     def follow_look(strip, piece, single_frame=False):
-        """The piece's look onto ``strip`` when it changed since ``strip`` took it (one made
-        before 2026-12-06 records it first)."""
-        sig = look_signature(piece)
-        if strip.get(LOOK) == sig:
-            return 0
-        if strip.get(LOOK) is None:
-            strip[LOOK] = sig
-            return 0
-        take_look(strip, piece, single_frame=single_frame)
-        return 1
+        return look.follow(strip, piece, index, single_frame=single_frame)
 
     for pv in previews:  # a Preview Frame strip moves with its shot's frames, and takes its look
         shot = named(pv, "reenact_preview_of")
@@ -303,3 +402,40 @@ def follow_shots(scene):
                     r != res and _same_result(r, res) and blend._timing(r) == blend._timing(p) for r in results + made):
                 made.append(_copy_result(scene, res, p))
     return moved + len(made)
+
+
+def remove_previews(scene, start=None, end=None):
+    """Remove the Preview Frame strips (those over frames [start, end) when given)."""
+    n = 0
+    for s in list(blend.all_strips(scene)):
+        if blend.is_preview(s) and (start is None or (s.frame_final_start < end and s.frame_final_end > start)):
+            look.remove_strip(scene, s)
+            n += 1
+    return n
+
+
+def preview_strip(scene, original, path, frame, actor=None):
+    """Show ``path`` for one frame at ``frame`` in an image strip directly above ``original``
+    and its results there (:func:`blend.channel_above`; before 2026-12-05 above everything there, a
+    grade's adjustment layer included), in ``original``'s collection (its meta's when inside
+    one; the scene's one preview strip: the previous one is replaced)."""
+    import time as _time
+
+    strips = blend.strips_of(scene, original)
+    old = [s for s in blend.all_strips(scene) if blend.is_preview(s)]  # (removed once the new one has its place)
+    try:
+        channel, moved = blend.channel_above(original, frame, frame + 1, ignore=old)
+    except ValueError as exc:
+        raise ValueError("preview: {}".format(exc)) from None
+    remove_previews(scene)
+    st = strips.new_image(name=blend.PREVIEW_STRIP, filepath=path, channel=channel, frame_start=int(frame))
+    blend.project_relative(st)
+    note = "; ".join(n for n in (moved, look.match_look(st, original, single_frame=True)) if n)
+    if note:
+        st["reenact_look_note"] = note
+    st["reenact_preview_time"] = _time.time()
+    st["reenact_preview_of"], st["reenact_shot_name"] = blend._shot_ref(original)  # (shots.follow_shots moves it with its shot)
+    st["reenact_shot_start"] = int(original.frame_start)
+    if actor is not None:
+        st["reenact_actor"] = actor
+    return st

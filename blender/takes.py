@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Takes (imports bpy): a render or restyle run again in Blender writes a new file (or frame
-folder) beside the one its result strip shows, ``<name>_v2.mp4``, ``<name>_v3.mp4`` ..., and the
-result strip is pointed at it (``blend.add_result_strip`` re-files the strip in place). So Ctrl-Z
+folder) beside the one its result strip shows, ``<name>.take2.mp4``, ``<name>.take3.mp4`` ..., and the
+result strip is pointed at it (``shots.add_result_strip`` re-files the strip in place). So Ctrl-Z
 after a re-render shows the previous take again, its frames as they were (before 2026-12-06 a
 re-render wrote over the file the undone strip pointed at, and a cancelled re-render of an image
 sequence left a folder half new, half old under the strip); and the takes can be compared.
@@ -19,11 +19,12 @@ from . import blend
 
 
 def take_name(path, k, folder=False):
-    """``path`` (take 1), else ``<stem>_v<k><ext>`` (a folder: ``<path>_v<k>``)."""
+    """``path`` (take 1), else ``<stem>.take<k><ext>`` (a folder: ``<path>.take<k>``; not
+    ``_v<k>``, which a restyle model's own name may end with: ``grade_v2.onnx``)."""
     if k <= 1:
         return path
     stem, ext = (path, "") if folder else os.path.splitext(path)
-    return "{}_v{}{}".format(stem, k, ext)
+    return "{}.take{}{}".format(stem, k, ext)
 
 
 def shown_paths():

@@ -3,7 +3,8 @@
 shots, three of them edited, one a two-shot with one of its two actors edited. Render Edited
 Actors renders those three in one job, each into its own result strip over its shot (the
 two-shot's actors together), and leaves the fourth alone; with no edits it refuses in one
-line. Prints RESULT <json>."""
+line. Again with one shot's file gone and another shot's strip deleted while it renders: the
+others are rendered and added, each problem said in its line. Prints RESULT <json>."""
 
 import json
 import os
@@ -63,6 +64,26 @@ def main(clip, work):
         img = cv2.imread(os.path.join(folder, "frame_{:06d}.png".format(k)))[..., ::-1].astype(np.int16)
         changed[name] = float(np.abs(img - footage[k]).mean())
     out["changed"] = changed
+    # again: shot C edited but its file gone (left out in one line, the others rendered), and shot
+    # B's strip deleted while the reel renders (its line; the others still get their strips)
+    kb = actors["shot C"].data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 1.0
+    kb.keyframe_insert("value", frame=70)
+    scene.sequence_editor.strips_all["shot C"].filepath = os.path.join(work, "gone.mp4")
+    from reenact.blender.operators import render as render_ops
+
+    real = render_ops.batch_job
+
+    def batch(jobs, progress):
+        done = real(jobs, progress)
+        strips.remove(scene.sequence_editor.strips_all["shot B"])
+        return done
+
+    render_ops.batch_job = batch
+    out["again"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    render_ops.batch_job = real
+    out["again_results"] = sorted([s.name, os.path.basename(os.path.normpath(bpy.path.abspath(s.directory)))]
+                                  for s in blend.all_strips(scene) if s.get("reenact_shot"))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -23,7 +23,7 @@ def main(clip, folder, work):
     shot = strips.new_movie(name="shot", filepath=clip, channel=2, frame_start=1)
     n = len([f for f in os.listdir(folder) if f.endswith(".png")])
     res, _ = shots.add_result_strips(scene, shot, folder, n, "shot Reenact Face", key=("Actor", "face"))
-    pv = blend.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(39)), 40)  # clip frame 39
+    pv = shots.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(39)), 40)  # clip frame 39
     bpy.context.view_layer.update()
 
     def shown_vs_muted(frame, over):
@@ -54,11 +54,23 @@ def main(clip, folder, work):
     bpy.context.view_layer.update()
     out["after"] = [shown_vs_muted(f, res) for f in (20, 50)]
     out["preview"] = shown_vs_muted(40, pv)
-    # the compositor nudges the result by hand (the shot unchanged): it stays nudged
+    # the compositor nudges the result by hand and warms it (the shot unchanged): it stays so, and
+    # when the editor then changes the shot's saturation, only the saturation follows
     res.transform.offset_x += 3.0
+    res.color_multiply = 1.2
     bpy.context.view_layer.update()
     scene.frame_set(30)
     out["nudged"] = round(res.transform.offset_x - t.offset_x, 3)
+    shot.color_saturation = 0.4
+    bpy.context.view_layer.update()
+    out["after_saturation"] = [round(res.transform.offset_x - t.offset_x, 3), round(res.color_multiply, 3),
+                               round(res.color_saturation, 3)]
+    # a muted channel under the shot while the editor changes it: the result is not muted by the follow
+    scene.sequence_editor.channels[shot.channel].mute = True
+    shot.use_flip_y = True
+    bpy.context.view_layer.update()
+    scene.sequence_editor.channels[shot.channel].mute = False
+    out["flip_y_followed_unmuted"] = [bool(res.use_flip_y), bool(res.mute)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

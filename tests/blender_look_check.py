@@ -16,7 +16,7 @@ from sequencer_check import empty_scene, render, run
 
 
 def main(clip, folder, work):
-    from reenact.blender import blend
+    from reenact.blender import blend, shots
 
     scene = empty_scene(320, 240)
     scene.frame_start, scene.frame_end = 1, 120
@@ -39,7 +39,7 @@ def main(clip, folder, work):
     channels = scene.sequence_editor.channels
     channels[3].mute = True  # the editor hides channel 3 for now, and locks channel 5
     channels[5].lock = True
-    res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
+    res = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["note"] = res.get("reenact_look_note", "")
     out["result_channel"] = res.channel
     frames = (11, 41)  # clip frames 10 and 40, where the strobe shows 9 and 39
@@ -53,7 +53,7 @@ def main(clip, folder, work):
         out.setdefault("shot_mean", []).append(float(a.mean()))
     out["result_vs_shot"] = worst
     # a preview of frame 40's picture, over everything there
-    pv = blend.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(40 - 1)), 40)  # clip frame 39
+    pv = shots.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(40 - 1)), 40)  # clip frame 39
     out["preview_channel"] = pv.channel
     res.mute = True
     p = render(scene, 40, os.path.join(work, "preview.png"))
@@ -76,7 +76,7 @@ def main(clip, folder, work):
     # the preview had the reframe's keys; removed, it leaves none behind
     pv_path = pv.path_from_id()
     out["preview_keys"] = len([fc for fc in bag.fcurves if fc.data_path.startswith(pv_path + ".")])
-    blend.remove_previews(scene)
+    shots.remove_previews(scene)
     out["preview_keys_left"] = len([fc for fc in bag.fcurves if fc.data_path.startswith(pv_path + ".")])
     # what it cannot carry: a blend other than opaque (and, on 4.5, a modifier: 5.0's bpy module
     # crashes on StripModifiers.new headless)
@@ -84,7 +84,7 @@ def main(clip, folder, work):
     shot.multiply_alpha = True  # (the multiply dims its opacity too: carried since 2026-12-05)
     if bpy.app.version < (5, 0, 0):
         shot.modifiers.new(name="Grade", type="BRIGHT_CONTRAST")
-    res2 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
+    res2 = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["note_after"] = res2.get("reenact_look_note", "")
     out["multiply_alpha"] = bool(res2.multiply_alpha)
     # a fade: the opacity keyed from 1 to 0, opaque where the playhead is; then the shot muted
@@ -95,11 +95,11 @@ def main(clip, folder, work):
         shot.blend_alpha = a
         shot.keyframe_insert("blend_alpha", frame=frame)
     scene.frame_set(1)
-    res3 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
+    res3 = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["note_fade"] = res3.get("reenact_look_note", "")
     out["unmuted_result_mute"] = bool(res3.mute)
     shot.mute = True  # an alternate take, hidden: so is its result
-    res4 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
+    res4 = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face")
     out["muted_result_mute"] = bool(res4.mute)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

@@ -17,7 +17,7 @@ from sequencer_check import empty_scene, render, run
 
 
 def main(clip, folder, work):
-    from reenact.blender import blend
+    from reenact.blender import blend, look, shots
 
     scene = empty_scene(320, 240)
     scene.frame_start, scene.frame_end = 1, 120
@@ -33,7 +33,7 @@ def main(clip, folder, work):
     meta.transform.scale_x = meta.transform.scale_y = 1.3
     n = len([f for f in os.listdir(folder) if f.endswith(".png")])
     out = {}
-    res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("Actor", "face"))
+    res = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("Actor", "face"))
     home = res.parent_meta()
     out["result_in"] = home.name if home is not None else None
     out["result_channel"] = res.channel
@@ -47,24 +47,24 @@ def main(clip, folder, work):
     # the same strip at the top level, where a render put it before: off
     plain = top.new_image(name="plain", filepath=os.path.join(folder, "frame_{:06d}.png".format(f - 1)),
                           channel=4, frame_start=f)
-    blend.match_look(plain, shot)
+    look.match_look(plain, shot)
     res.mute = True
     c = render(scene, f, os.path.join(work, "plain.png"))
     out["top_level_vs_shot"] = float(np.abs(a - c).mean())
     top.remove(plain)
     res.mute = False
     # a second render of the same actor and region replaces the first, in its place
-    res2 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("Actor", "face"))
+    res2 = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("Actor", "face"))
     out["results_after_second"] = len([s for s in blend.all_strips(scene) if s.get("reenact_actor") == "Actor"])
     out["second_in"] = res2.parent_meta().name if res2.parent_meta() is not None else None
     out["second_channel"] = res2.channel
     # a preview, inside the meta and over everything there
     res2.mute = True
-    pv = blend.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(f - 1)), f)
+    pv = shots.preview_strip(scene, shot, os.path.join(folder, "frame_{:06d}.png".format(f - 1)), f)
     out["preview_in"] = pv.parent_meta().name if pv.parent_meta() is not None else None
     p = render(scene, f, os.path.join(work, "preview.png"))
     out["preview_vs_shot"] = float(np.abs(a - p).mean())
-    out["previews_removed"] = blend.remove_previews(scene)
+    out["previews_removed"] = shots.remove_previews(scene)
     out["strips_left"] = sorted(s.name for s in blend.all_strips(scene))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

@@ -73,7 +73,7 @@ def main(clip, work):
         img = cv2.imread(os.path.join(bpy.path.abspath(pv.directory), pv.elements[0].filename)).astype(np.int16)
         out["preview_at"] = [int(pv.frame_final_start), pv.channel > second.channel,
                              float(np.abs(img - rendered[19]).mean()), float(np.abs(img - rendered[29]).mean())]
-        blend.remove_previews(scene)
+        shots.remove_previews(scene)
     # the editor cuts the first piece and its result together at frame 8, and moves the new third
     # piece with its result 2 frames later: each result stays on its piece
     res = scene.sequence_editor.strips_all["shot Reenact Mouth"]

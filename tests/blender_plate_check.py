@@ -15,7 +15,7 @@ from sequencer_check import empty_scene, image_strip, render, run
 
 
 def main(plate, result, png, work):
-    from reenact.blender import blend
+    from reenact.blender import shots
 
     scene = empty_scene(176, 144)
     shot = image_strip(scene, plate)
@@ -25,7 +25,7 @@ def main(plate, result, png, work):
 
     with open_video(actor_data.strip_source(shot)) as src:  # what Track Actor and Render Performance open
         out["strip_depth"], out["strip_frames"] = src.depth, len(src)
-    res = blend.add_result_strip(scene, shot, result, len(shot.elements), "plate Reenact Face")
+    res = shots.add_result_strip(scene, shot, result, len(shot.elements), "plate Reenact Face")
     out["result_space"] = res.colorspace_settings.name
     out["result_files"] = res.elements[0].filename
     f = 11
@@ -35,7 +35,7 @@ def main(plate, result, png, work):
     b = render(scene, f, os.path.join(work, "result.png"))
     out["result_vs_plate"] = float(np.abs(a - b).mean())
     res.mute = True
-    pv = blend.preview_strip(scene, shot, png, f)
+    pv = shots.preview_strip(scene, shot, png, f)
     out["preview_space"] = pv.colorspace_settings.name
     c = render(scene, f, os.path.join(work, "preview.png"))
     out["preview_vs_plate"] = float(np.abs(a - c).mean())

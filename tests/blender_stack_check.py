@@ -23,7 +23,7 @@ def effect(strips, name, kind, channel, start, end, **kw):
 
 
 def main(frames, folder, work):
-    from reenact.blender import blend, timing
+    from reenact.blender import blend, shots, timing
 
     scene = empty_scene(176, 144)
     shot = image_strip(scene, frames, name="shot")
@@ -36,11 +36,11 @@ def main(frames, folder, work):
     headers = scene.sequence_editor.channels
     headers[2].name, headers[3].lock = "Titles", True
     out = {"shot": {f: render(scene, f, os.path.join(work, "shot_{}.png".format(f))) for f in (2, 5)}}
-    res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
+    res = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
     out["result"] = {"channel": res.channel, "note": res.get("reenact_look_note", ""),
                      "title": title.channel, "grade": grade.channel,
                      "headers": [headers[k].name for k in (2, 3, 4)], "locked": [headers[k].lock for k in (3, 4)]}
-    pv = blend.preview_strip(scene, shot, os.path.join(folder, sorted(os.listdir(folder))[4]), 5)
+    pv = shots.preview_strip(scene, shot, os.path.join(folder, sorted(os.listdir(folder))[4]), 5)
     out["preview"] = {"channel": pv.channel, "note": pv.get("reenact_look_note", ""), "title": title.channel,
                       "grade": grade.channel, "result": res.channel}
     diff = {}
@@ -49,22 +49,22 @@ def main(frames, folder, work):
         diff[f] = float(np.abs(shown - out["shot"][f]).mean())
     out["shown_vs_shot"] = diff
     # a render again replaces the result in place; the preview's frame is left alone
-    blend.remove_previews(scene)
-    res2 = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
+    shots.remove_previews(scene)
+    res2 = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
     out["again"] = {"channel": res2.channel, "title": title.channel, "note": res2.get("reenact_look_note", "")}
     # an effect strip that takes the shot as input lies over the result: named
     blur = effect(strips, "Soften", "GAUSSIAN_BLUR", 9, 1, n + 1, input1=shot)
-    out["effect_note"] = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face",
+    out["effect_note"] = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face",
                                                 key=("actor", "face")).get("reenact_look_note", "")
     blend.strips_of(scene).remove(blur)
     # the editor moves the shot 5 frames later and trims 2 frames off its end: the result follows
     res = scene.sequence_editor.strips_all["shot Reenact Face"]
-    pv = blend.preview_strip(scene, shot, os.path.join(folder, sorted(os.listdir(folder))[7]), 8)  # clip frame 7
+    pv = shots.preview_strip(scene, shot, os.path.join(folder, sorted(os.listdir(folder))[7]), 8)  # clip frame 7
     shot.frame_start += 5
     shot.frame_offset_end = 2
     bpy.context.view_layer.update()
     out["preview_moved_to"] = int(pv.frame_final_start)  # with its clip frame
-    blend.remove_previews(scene)
+    shots.remove_previews(scene)
 
     def span(s):
         return [int(s.frame_final_start), int(s.frame_final_end), int(s.frame_start)]
@@ -106,7 +106,7 @@ def main(frames, folder, work):
             blend.strips_of(scene).remove(s)
     sound = blend.strips_of(scene).new_sound(name="shot sound", filepath=wav, channel=shot.channel + 1,
                                              frame_start=int(shot.frame_final_start))
-    res = blend.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
+    res = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
     out["over_sound"] = {"result": res.channel - shot.channel, "sound": sound.channel - shot.channel,
                          "note": res.get("reenact_look_note", "")}
     out.pop("shot")

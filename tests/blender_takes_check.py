@@ -18,7 +18,7 @@ from sequencer_check import empty_scene, render, run, track_and_save
 
 def main(clip, work):
     from reenact.blender import actor as actor_data
-    from reenact.blender import blend, takes
+    from reenact.blender import blend, shots, takes
 
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
@@ -54,6 +54,16 @@ def main(clip, work):
     if bpy.app.version < (5, 0, 0):  # (5.0's bpy module crashes on StripModifiers.new headless)
         res.modifiers.new(name="Match", type="BRIGHT_CONTRAST")
     out["next_take"] = os.path.basename(takes.next_take(take1, folder=True))
+    # a copy of the result (as Shift+D makes it: the same file and Reenact properties) above it, to
+    # compare the takes: a render again leaves it showing take 1
+    dup = strips.new_image(name="Dub A copy", filepath=os.path.join(take1, res.elements[0].filename), channel=6,
+                           frame_start=int(res.frame_start))
+    for e in list(res.elements)[1:]:
+        dup.elements.append(e.filename)
+    dup.frame_offset_start, dup.frame_offset_end = res.frame_offset_start, res.frame_offset_end
+    for k in res.keys():
+        if k.startswith("reenact_"):
+            dup[k] = res[k]
     # the animator moves the jaw key: rendered again
     for f in (5, 20):
         kb.value = 0.0
@@ -63,12 +73,13 @@ def main(clip, work):
     out["results"] = sorted([s.name, s.type, os.path.basename(os.path.normpath(bpy.path.abspath(s.directory))),
                              s.get("reenact_shot_name")] for s in results)
     res, copy = scene.sequence_editor.strips_all["Dub A"], scene.sequence_editor.strips_all[copy.name]
+    out["note"] = res.get("reenact_look_note", "")
     bag = blend.channelbag(scene, ensure=False)
     fade = [fc for fc in bag.fcurves if fc.data_path == res.path_from_id() + ".blend_alpha"]
     out["kept"] = {"colour_tag": res.color_tag, "fade_keys": [[round(v, 3) for v in k.co] for fc in fade for k in fc.keyframe_points],
                    "copy_opacity": round(copy.blend_alpha, 3), "blur_input": blur.input_1.name if blur.input_1 else None,
                    "modifiers": [m.name for m in res.modifiers], "mute": [res.mute, copy.mute]}
-    take2 = os.path.join(root, "shot_Actor_0_mouth_v2")
+    take2 = os.path.join(root, "shot_Actor_0_mouth.take2")
     again = {k: cv2.imread(os.path.join(take1, "frame_{:06d}.png".format(k))) for k in (4, 19)}
     new = {k: cv2.imread(os.path.join(take2, "frame_{:06d}.png".format(k))) for k in (4, 19)}
     out["take_1_unchanged"] = all(np.array_equal(first_frames[k], again[k]) for k in (4, 19))
@@ -87,7 +98,7 @@ def main(clip, work):
     # strip now, is what a third render writes over, and while take 2 is shown, a new take 3
     out["while_shown"] = os.path.basename(takes.next_take(take1, folder=True))
     for s in (res, copy):
-        blend.refile(s, take1, [e.filename for e in s.elements])
+        shots.refile(s, take1, [e.filename for e in s.elements])
     out["after_undo"] = os.path.basename(takes.next_take(take1, folder=True))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

@@ -335,6 +335,19 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     # an edited actor whose strip is gone is left out, and said so
     assert "Warning: Reenact: actor 'shot E Actor 0' left out: the strip 'shot E' of actor 'shot E Actor 0' is gone" \
         in r["_stdout"], r["_stdout"][-3000:]
+    # since 2026-12-06: a shot that fails its checks is left out in its line and the reel goes on
+    # (before, it stopped the reel before any work); a shot whose strip went while the reel
+    # rendered is its line, and the others still get their strips, new takes (before, CANCELLED:
+    # "nothing was added", with the strips added). (bpy.ops raises on an error line in background
+    # mode: the last one is what the call raised)
+    assert r["again"].startswith("Error: Reenact: actor 'shot B Actor 0': its render finished, but 'shot B' was "
+                                 "renamed or removed while it ran"), r
+    assert "Error: Reenact: actor 'shot C Actor 0': " in r["_stdout"] and "gone.mp4" in r["_stdout"], r["_stdout"][-3000:]
+    assert "Info: Reenact: rendered 2 shot(s) of edited actors: 'shot A Actor 0', 'shot D Actor 0'" in r["_stdout"], \
+        r["_stdout"][-3000:]
+    assert r["again_results"] == [["shot A Reenact Mouth", "shot_A_Actor_0_mouth.take2"],
+                                  ["shot B Reenact Mouth", "shot_B_Actor_0_mouth"],
+                                  ["shot D Reenact Mouth (all actors)", "shot_D_all_actors_mouth.take2"]], r
 
 
 def _printed(code, prefix):
@@ -595,7 +608,8 @@ def test_operators_that_change_the_file_are_undo_steps():
     """Every Reenact operator that writes Blender data is an undo step, so Ctrl+Z of the next
     edit does not also take back what it set (before 2026-12-05 Train Renderer, Train Restyle
     and Verify Strip were not: undoing the edit after a training put the bundled renderer back);
-    the trainings offer no redo panel, whose change would train again, blocking Blender."""
+    the trainings and the other long jobs offer no redo panel, whose change would run the job
+    again, blocking Blender."""
     line = _printed(
         "import bpy\n"
         "from reenact import register\n"
@@ -609,6 +623,10 @@ def test_operators_that_change_the_file_are_undo_steps():
     read_only = {"reenact.check_runtime"}  # (it shows what onnxruntime uses in the panel: nothing to undo)
     assert all("UNDO" in o for n, o in options.items() if n not in read_only), options
     assert options["reenact.train_renderer"] == ["UNDO"] and options["reenact.train_restyle"] == ["UNDO"], options
+    # nor the other long jobs (since 2026-12-06: the F9 panel ran the whole render again, blocking)
+    for long_job in ("render_performance", "render_edited", "restyle_strip", "assemble_render", "assemble_restyle",
+                     "track_strip", "conform_strip"):
+        assert options["reenact." + long_job] == ["UNDO"], (long_job, options)
 
 
 def test_a_job_whose_strip_was_renamed_meanwhile_says_so_in_one_line():
@@ -694,16 +712,18 @@ def test_a_render_again_is_a_new_take_in_the_strips_the_compositor_worked_on(tmp
     result strips with new ones: the fade, tag, name, modifier and opacity were gone, the effect
     strip taking the result as input was deleted with it, and an undo brought back a strip
     showing the new frames. Now the render again is a new take beside the first
-    (``<name>_v2``), the same strips are given it with what was set on them, and the first
+    (``<name>.take2``), the same strips are given it with what was set on them, and the first
     take's frames stay as they were; a take no strip shows (one undone) is what the next render
     writes over."""
     clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
     r = _check("blender_takes_check.py", version, request, work, clip, work)
     assert r["render_1"] == r["render_2"] == ["FINISHED"], r
-    assert r["next_take"] == "shot_Actor_0_mouth_v2", r
-    assert r["results"] == [["Dub A", "IMAGE", "shot_Actor_0_mouth_v2", "shot"],
-                            ["shot Reenact Mouth.001", "IMAGE", "shot_Actor_0_mouth_v2", "shot.001"]], r
+    assert r["next_take"] == "shot_Actor_0_mouth.take2", r
+    assert r["results"] == [["Dub A", "IMAGE", "shot_Actor_0_mouth.take2", "shot"],
+                            ["Dub A copy", "IMAGE", "shot_Actor_0_mouth", "shot"],  # (the compositor's copy)
+                            ["shot Reenact Mouth.001", "IMAGE", "shot_Actor_0_mouth.take2", "shot.001"]], r
+    assert r["note"] == "'Dub A copy' (a copy of it, another take) lies over it: mute it to see this one", r
     kept = r["kept"]
     assert kept["colour_tag"] == "COLOR_05" and kept["fade_keys"] == [[1.0, 1.0], [12.0, 0.6]], r
     assert kept["copy_opacity"] == 0.9 and kept["blur_input"] == "Dub A" and kept["mute"] == [False, False], r
@@ -712,7 +732,7 @@ def test_a_render_again_is_a_new_take_in_the_strips_the_compositor_worked_on(tmp
     # the sequencer shows the new take (the copy at its opacity 0.9 over the shot), not the first:
     # mean levels off where the takes differ (the mouth)
     assert r["shown_vs"][0] < 2.0 < 10 < r["shown_vs"][1], r
-    assert (r["while_shown"], r["after_undo"]) == ("shot_Actor_0_mouth_v3", "shot_Actor_0_mouth_v2"), r
+    assert (r["while_shown"], r["after_undo"]) == ("shot_Actor_0_mouth.take3", "shot_Actor_0_mouth.take2"), r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
@@ -728,6 +748,10 @@ def test_a_result_follows_a_reframe_of_its_shot_made_after_the_render(tmp_path, 
     # the same pictures, framed as the shot: within the two decoders' rounding (mean levels)
     assert max(r["after"]) < 1.5 and r["preview"] < 1.5, r
     assert r["nudged"] == 3.0, r
+    # since 2026-12-06, property by property: the nudge and the warmth stay when the
+    # shot's saturation changes (before, any change of the shot re-applied its whole look)
+    assert r["after_saturation"] == [3.0, 1.2, 0.4], r
+    assert r["flip_y_followed_unmuted"] == [True, False], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
@@ -743,3 +767,25 @@ def test_a_result_made_from_other_footage_than_its_shot_shows_is_flagged(tmp_pat
         "'shot Reenact Mouth' made from other footage than this shows now: render again"]
     assert r["rendered"] == r["back"] == [[], []], r
     assert r["relinked"] == r["written_over"] == list(said), r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_preview_frame_on_the_frames_the_shot_shows_each_with_its_own_image(tmp_path, carphone, version, request):
+    """Preview Frame, as an animator uses it between renders. Before 2026-12-06 a frame beside
+    the shot previewed its first or last frame (FINISHED, a strip where the shot is not); two
+    image names took turns, so an undo brought back a preview strip showing another frame, and
+    another scene's preview wrote over this one's; a shot moved while the preview rendered got
+    the preview at its old place; a muted shot's preview, hidden, said nothing."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_preview_check.py", version, request, work, clip, work)
+    assert r["beside"] == ("Error: Reenact: frame 2 is not shown by strip 'shot' (it shows frames 5-34): put the "
+                           "playhead on it"), r
+    (ok1, [[at1, name1]]), (ok2, [[at2, name2]]) = r["first"], r["second"]
+    assert ok1 == ok2 == ["FINISHED"] and (at1, at2) == (12, 14) and name1 != name2 and r["first_kept"], r
+    ok, [[at, _name]], start = r["moved"]
+    assert ok == ["FINISHED"] and start == 15 and at == 26, r  # clip frame 11, where the shot now shows it
+    ok, [[at, _name]] = r["muted"]
+    assert ok == ["FINISHED"] and at == 30, r
+    assert "the preview is hidden as its shot is (muted, or in a muted channel or meta): unmute the shot to see it" \
+        in r["_stdout"], r["_stdout"][-2000:]

@@ -814,7 +814,7 @@ def test_rendered_png_strips_take_the_shots_colourspace(tmp_path):
         cv2.imwrite(str(out / "frame_{:06d}.png".format(i)), synth_frame(i, 64, 48))
     code = "\n".join([
         "import bpy",
-        "from reenact.blender.blend import add_result_strip, preview_strip",
+        "from reenact.blender.shots import add_result_strip, preview_strip",
         "sc = bpy.context.scene; sc.sequence_editor_create()",
         "shot = sc.sequence_editor.strips.new_movie('shot', {!r}, 1, 1)".format(src),
         "res = add_result_strip(sc, shot, {!r}, 3, 'shot Reenact Mouth')".format(str(out)),

@@ -3,7 +3,7 @@
 
 import bpy
 
-from . import conform, farm, render, restyle, runtime, track, train, transfer, verify
+from . import conform, farm, preview, render, restyle, runtime, track, train, transfer, verify
 
 classes = (
     *track.classes,
@@ -12,6 +12,7 @@ classes = (
     *transfer.classes,
     *train.classes,
     *render.classes,
+    *preview.classes,
     *farm.classes,
     *restyle.classes,
     *verify.classes,

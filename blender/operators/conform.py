@@ -11,7 +11,7 @@ import bpy
 from bpy.props import BoolProperty
 
 from .. import actor as actor_data
-from .. import blend
+from .. import blend, look
 from .. import timing
 from ..modal import ModalJobMixin
 from ..report import report
@@ -39,7 +39,7 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.conform_strip"
     bl_label = "Conform to Scene Rate"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
 
     job_label = "Conforming"
     cancel_note = "the strip is as it was"
@@ -88,10 +88,10 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
             new.frame_offset_start, new.frame_offset_end = old.frame_offset_start, old.frame_offset_end
             channel, moved = blend.channel_above(old, a, b, new=new)
             new.channel = channel
-            note = "; ".join(n for n in (moved, blend.match_look(new, old)) if n)
+            note = "; ".join(n for n in (moved, look.match_look(new, old)) if n)
             new.blend_type, new.blend_alpha = old.blend_type, old.blend_alpha
         except BaseException:
-            blend.remove_strip(scene, new)  # (the original as it was)
+            look.remove_strip(scene, new)  # (the original as it was)
             raise
         old.mute = True
         for s in blend.all_strips(scene):

@@ -1,90 +1,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Render Performance and Preview Frame: the actor's performance (read from its curves) becomes
-photoreal footage composited into the original frames, as a new strip above the original
-(see docs/compositing.md); Render Edited Actors: every edited actor of the scene in one job."""
+"""Render Performance: the actor's performance (read from its curves) becomes photoreal footage
+composited into the original frames, as a new strip above the original (see
+docs/compositing.md; Preview Frame, one frame, is operators/preview.py); Render Edited Actors:
+every edited actor of the scene in one job."""
 
 import os
-import time
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from .. import blend
-from .. import timing
 from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
 from .. import shots
 from ..modal import ModalJobMixin
-from ..report import EXPECTED, describe, report
-
-REGION_ITEMS = farm.REGION_ITEMS
-ACCEPT_FOOTAGE = dict(name="Accept Re-encoded Footage", default=False,
-                      description="Go ahead although the strip's pixels or frame rate differ from the footage the actor "
-                                  "was tracked in (a re-encoded copy of the same shot); its frame size and length must "
-                                  "still match")
-OUTPUT_ITEMS = farm.OUTPUT_ITEMS
-FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
-                      description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
-                                  "performance, wherever the render agrees with it; off: the renderer's crop alone "
-                                  "(softer on faces larger than the crop)")
-KEEP_FRONT = dict(name="Keep What Is in Front", default=True,
-                  description="Find what stands in front of the face in the footage (a hand, a microphone, a cup) and keep "
-                              "it in front of the render; off: draw over it")
-MOUTH = dict(
-    name="Mouth", default="AUTO",
-    items=[("AUTO", "Auto", "The dubbing actor's mouth when the dub opens the mouth beyond anything the shot's "
-                            "footage shows, else the shot's own mouth"),
-           ("SHOT", "Shot", "The shot's own frame with the nearest mouth, moved by the face mesh to the "
-                            "performance's lips and jaw: the actor's own lips and teeth"),
-           ("DRIVER", "Driver", "The footage moved to the performance's lips and jaw, with the dubbing actor's "
-                                "mouth interior (teeth, tongue) in the opening"),
-           ("RENDERER", "Renderer", "The renderer network draws the mouth")],
-    description="Mouth region: where the lower face of the frames whose mouth the performance changes comes from. "
-                "Head region: the shot's own mouth, with the dubbing actor's mouth interior in the opening for "
-                "Driver, and for Auto where the performance opens the mouth beyond the footage; Renderer: the network. "
-                "Face region: an edited mouth from the shot's frame with the nearest mouth (Auto: up to twice the "
-                "footage's widest opening, the network beyond; Driver is for dubs)")
-
-
-# --------------------------------------------------------------------------- helpers
-
-USE_REFERENCE = dict(name="Draw From Frames", default=False,
-                     description="Take the actor only from the timeline frames From..To: the renderer's reference "
-                                 "frames, the shot's mouths and eyes, and with region Face the faces of the frames "
-                                 "outside the range, drawn from it instead of their own (a hand over the face, a "
-                                 "damaged stretch)")
-
-
-def _reference_frames(op, strip, base):
-    """Clip frames (c, d) of the operator's Draw From Frames range, checked against the actor's
-    Track (one line), or None."""
-    if not op.use_reference:
-        return None
-    from ...render.ranges import reference_track
-
-    ref = (int(op.reference_first) - int(strip.frame_start), int(op.reference_last) + 1 - int(strip.frame_start))
-    try:
-        reference_track(base, ref)
-    except ValueError as exc:
-        raise ValueError("Draw From Frames {}..{}: {}".format(op.reference_first, op.reference_last, exc)) from None
-    return ref
-
-
-def _face_driver(op):
-    """Mouth Driver is a dub's: refused for region Face in one line, before any work."""
-    if op.region == "face" and op.mouth == "DRIVER":
-        raise ValueError("Mouth Driver is for regions Mouth and Head; for region Face choose Auto, Shot or Renderer")
-
-
-def _poll_actor(cls, context):
-    if bpy.app.background and blend.edit_scene(context) is not None:
-        return True  # a farm or a script names its actor (``actor``); execute says what is wrong
-    if blend.edit_scene(context) is None or actor_data.active_actor(context) is None:
-        cls.poll_message_set("Make a tracked actor active (Track Actor first)")
-        return False
-    return True
+from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS, REGION_ITEMS,
+                             USE_REFERENCE, face_driver, poll_actor, reference_frames, render_inputs)
+from ..report import EXPECTED, report
 
 
 # --------------------------------------------------------------------------- Render Performance
@@ -131,27 +65,13 @@ def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
     return actors
 
 
-def _render_inputs(context, name="", op=None, accept=False):
-    """The actor (``name``, else the active one), its scene and strip, the render folder and its
-    tracked Track, checked against the footage the strip shows now (warnings reported on
-    ``op``)."""
-    ob, scene, strip, root = farm.render_target(context, name)
-    base = actor_data.tracked_track(ob)
-    warnings = actor_data.check_strip_footage(ob, strip, base, accept)
-    # (extended after tracking; the pieces of a shot cut after tracking are rendered with it)
-    warnings += [w for w in (actor_data.untracked_note(p, base) for p in shots.pieces(strip)) if w]
-    for w in warnings:
-        if op is not None:
-            report(op, "WARNING", w)
-    return ob, scene, strip, root, base
-
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
     composite it into the original frames and add the result as a new strip above the original"""
 
     bl_idname = "reenact.render_performance"
     bl_label = "Render Performance"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     use_range: BoolProperty(name="Frame Range", default=False,
@@ -189,7 +109,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        return _poll_actor(cls, context)
+        return poll_actor(cls, context)
 
     def draw(self, context):
         layout = self.layout
@@ -215,7 +135,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         layout.prop(self, "all_actors")
 
     def prepare(self, context):
-        ob, scene, strip, root, base = _render_inputs(context, self.actor, self, self.accept_footage)
+        ob, scene, strip, root, base = render_inputs(context, self.actor, self, self.accept_footage)
         track = layers.curves_to_track(ob, scene, base)
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
@@ -236,8 +156,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if self.output != "IMAGES" and chunk != (a, b):
                 raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
         self._chunk = chunk
-        _face_driver(self)
-        reference = _reference_frames(self, strip, base)
+        face_driver(self)
+        reference = reference_frames(self, strip, base)
         # a dub from another actor: the driver's mouth (a performance no transfer made has none)
         mouth_from = (actor_data.driver_of(ob, track) if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER")
                       else None)
@@ -303,243 +223,6 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         report(self, "INFO", "rendered {} frame(s), {} from the cache, on {} -> strip '{}' in channel {}{}".format(
             summary["rendered"], summary["cached"], summary["provider"].replace("ExecutionProvider", ""),
             st.name, st.channel, shots.copies_note(copies)))
-
-
-# --------------------------------------------------------------------------- Preview Frame
-
-
-class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
-    """Re-render the current frame with the active actor's performance (or every actor of its
-    strip) and show it in the sequencer (a one-frame strip above the original)"""
-
-    bl_idname = "reenact.preview_frame"
-    bl_label = "Preview Frame"
-    bl_options = {"REGISTER", "UNDO"}
-
-    region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
-    detail: BoolProperty(**FOOTAGE_DETAIL)
-    keep_front: BoolProperty(**KEEP_FRONT)
-    mouth: EnumProperty(**MOUTH)
-    use_reference: BoolProperty(**USE_REFERENCE)
-    reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
-    reference_last: IntProperty(name="To", default=250, description="Last timeline frame to draw the actor from")
-    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
-    all_actors: BoolProperty(name="Every Actor of the Strip", default=False,
-                             description="Preview every tracked actor of this strip, each with its own performance, "
-                                         "renderer and dubbing actor, as Render Performance lays them together")
-
-    @classmethod
-    def poll(cls, context):
-        return _poll_actor(cls, context)
-
-    job_label = "Preview"
-
-    def prepare(self, context):
-        """Main thread: the actor, its strip and the performance read from Blender; the frame,
-        the mouth's plan, the room behind the actor (region Head, seconds to a minute the first
-        time on a shot) and the render happen in :func:`preview_job`, with progress and Esc."""
-        self._t0 = time.perf_counter()
-        ob, scene, strip, root, base = _render_inputs(context, "", self, self.accept_footage)
-        f = int(blend.edit_scene(context).frame_current)
-        # the piece of the shot under the frame (the shot cut, a piece moved; else the strip itself)
-        view = max((p for p in shots.pieces(strip) if p.frame_final_start <= f < p.frame_final_end),
-                   key=lambda p: (p == strip, p.channel), default=strip)
-        i = timing.shown_clip_frame(view, f)  # (a reversed or strobed shot shows another than f - start)
-        r = i - int(base.frame_start)
-        if not (0 <= r < base.n_frames):
-            raise ValueError("frame {} is outside the actor's Track (frames {}..{}){}".format(
-                f, int(view.frame_start) + base.frame_start, int(view.frame_start) + base.frame_start + base.n_frames - 1,
-                "" if not actor_data.untracked_note(view, base) else ": the strip was extended after tracking; "
-                "Track Again, Keeping Edits (Track panel) includes it"))
-        _face_driver(self)
-        actor = self._actor_inputs(ob, scene, base, i, _reference_frames(self, strip, base))
-        others = []
-        if self.all_actors:  # the strip's other actors in this frame, as Render Performance takes them
-            for o in farm.other_actors(ob, scene, strip):
-                b = actor_data.tracked_track(o)
-                for w in actor_data.check_strip_footage(o, strip, b, self.accept_footage):
-                    report(self, "WARNING", w)
-                if 0 <= i - int(b.frame_start) < b.n_frames:
-                    others.append(self._actor_inputs(o, scene, b, i, None, active=False))
-        root_folder = os.path.join(root, "preview")
-        # alternate two names so the sequencer never shows a stale cached image
-        prev = scene.sequence_editor.strips_all.get(blend.PREVIEW_STRIP) if scene.sequence_editor else None
-        name = "preview_b.png" if prev is not None and prev.elements[0].filename == "preview_a.png" else "preview_a.png"
-        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, view.name, f
-        return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
-                              actor_data.cache_root(), os.path.join(root_folder, name)), {"others": others})
-
-    def _actor_inputs(self, ob, scene, base, i, reference, active=True):
-        """(window rows, whole performance, footage Track, renderer, plan) of actor ``ob`` for
-        clip frame ``i`` (:func:`preview_job`'s); ``active``: the actor the options are for (the
-        others draw a dubbing actor's mouth where they have one, as Render Performance does)."""
-        from ...render.conditioning import window_indices
-        from ...render.pipeline import get_renderer
-        from ...render.ranges import pool_rows
-        from ...render.renderer import model_path
-
-        model = actor_data.model_of(ob)
-        model_name = os.path.basename(model_path(model))
-        try:
-            renderer = get_renderer(model)
-        except EXPECTED:
-            raise
-        except Exception as exc:  # onnxruntime, memory: one line naming the model, the .blend as it was
-            raise ValueError(describe(exc, model_name)) from None
-        r = i - int(base.frame_start)
-        rows = [int(k) for k in window_indices(r, renderer.window, base.n_frames)]
-        track = layers.performance_rows(ob, base, scene, rows)
-        # the mouth, the head's source frames and the held-out faces are chosen on the whole
-        # performance (the preview's ``track`` holds only the window's rows), as Render
-        # Performance does, so the preview shows what the render will draw
-        full = layers.curves_to_track(ob, scene, base)
-        mouth_from = None
-        if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
-            mouth_from = actor_data.driver_of(ob, full)
-        if active and self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
-            raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
-                             "(Transfer Performance records the dubbing actor)")
-        plan = {"region": self.region, "detail": self.detail, "mouth": self.mouth, "mouth_from": mouth_from,
-                "front": self.keep_front,
-                "accept_footage": self.accept_footage, "reference": reference, "allowed": pool_rows(base, reference),
-                "xf": actor_data.crop_transforms_of(base, renderer.size), "model_name": model_name}
-        return track, full, base, renderer, plan
-
-    def apply(self, context, result):
-        from ...render.shothead import unseen_pose_warning
-
-        path, info = result
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
-        ob = bpy.data.objects.get(self._ob_name)
-        st = blend.preview_strip(scene, strip, path, self._frame, actor=self._ob_name)
-        if st.get("reenact_look_note"):
-            report(self, "WARNING", "preview: {}".format(st["reenact_look_note"]))
-        ms = (time.perf_counter() - self._t0) * 1000.0
-        if ob is not None:
-            ob["reenact_last_preview_ms"] = round(ms, 1)
-        if info.get("unseen_pose"):  # (this frame; in timeline frames)
-            report(self, "WARNING", unseen_pose_warning(info["unseen_pose"],
-                                                        offset=int(ob.reenact.frame_offset) if ob is not None else 0))
-        if info.get("overlap"):  # (this frame: an actor's change cut at another's part, as a render names it)
-            from ...render.actors import overlap_warning
-
-            report(self, "WARNING", overlap_warning([self._frame]))
-        report(self, "INFO", "preview of frame {}{} in {:.0f} ms ({}, {})".format(
-            self._frame, ", {} actors".format(info["actors"]) if info.get("actors") else "", ms,
-            "driver's mouth" if info.get("warped") else "cached" if info["cached"] else "rendered",
-            info["provider"].replace("ExecutionProvider", "")))
-        self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
-
-
-def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress, others=()):
-    """Worker thread of Preview Frame (no bpy here): clip frame ``i`` of ``source`` with the
-    performance drawn (:func:`~reenact.render.oneframe.render_frame`; ``track``: the window's
-    rows, ``full``: the whole performance, ``base``: the footage's Track), written to ``path``
-    (PNG). ``others``: the strip's other actors, (track, full, base, renderer, plan) each, drawn
-    each over the footage and laid together with this one as a several-actor render lays its
-    passes (:func:`~reenact.render.actors.merge_frame`), marked once. Returns (path, this actor's
-    render_frame info). onnxruntime's and memory errors become one line naming the model (a
-    ValueError), as the operator reports them."""
-    import numpy as np
-
-    from ...progress import Cancelled
-    from ...video.encode import write_png
-
-    def step(message, done=0, total=1):
-        if progress(done, total, message) is False:
-            raise Cancelled()
-
-    step("reading the frame")
-    frame = blend.read_frame(source, i)
-    out, info = _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame, progress, step,
-                             watermark=not others)
-    if others:
-        from ...render.actors import merge_frame
-        from ...render.cache import source_identity
-        from ...render.marking import render_payload
-        from ...render.plates import footage_area
-
-        renders, tracks = [out if _drew(info) else None], [full]
-        for k, (t, fu, b, rd, pl) in enumerate(others):
-            o, inf = _preview_one(t, fu, b, source, i, rd, pl, cache_dir, frame, progress,
-                                  lambda m, d=0, n=1, k=k: step("actor {}/{}: {}".format(k + 2, len(others) + 1, m), d, n),
-                                  watermark=False)
-            renders.append(o if _drew(inf) else None)
-            tracks.append(fu)
-        # (the job id of the render of them all: the first actor's, as render_actors)
-        mark = (render_payload(None, source_identity(source), renderer, base), footage_area(source, base))
-        out, info["overlap"] = merge_frame(i, frame, renders, tracks, mark)
-        info["actors"] = len(renders)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_png(path, np.asarray(out, np.uint8), compression=1)
-    return path, info
-
-
-def _drew(info):
-    """True when render_frame drew the frame (rendered, from the cache or warped), not the footage."""
-    return bool(info.get("rendered") or info.get("cached") or info.get("warped"))
-
-
-def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame, progress, step, watermark=True):
-    """One actor's Preview Frame render of clip frame ``i`` (``frame``: its pixels): (frame, info)."""
-    from ...progress import Cancelled
-    from ...render.cache import source_identity
-    from ...render.oneframe import render_frame
-
-    region, mode = plan["region"], plan["mouth"].lower()
-    mouth = head = face = front = None
-    try:
-        if plan.get("front", True):  # what stands in front of the face, as the render finds it (its shot
-            from ...render.front import in_front  # surveyed once, kept in the cache): never a source
-
-            front = in_front(base, track, source, [int(i) - int(track.frame_start)], progress=progress, total=1,
-                             cache_dir=cache_dir)
-            base = front.sources() if front is not None else base
-        if region in ("mouth", "face") and mode != "renderer" and not (region == "face" and not plan["detail"]):
-            from ...render.rewrite import face_mouth, prepare_mouth
-
-            if region == "face":
-                mouth = face_mouth(full, base, source, mode, plan["allowed"])[0]
-            else:
-                mouth = prepare_mouth(full, base, source, plan["mouth_from"], mode, plan["accept_footage"],
-                                      plan["allowed"])[0]
-        if region == "face" and plan["detail"] and plan["reference"] is not None:  # on the whole performance
-            from ...render.shotface import preview_face
-
-            face = preview_face(base, full, source, plan["allowed"], renderer.size, plan["xf"])
-        if region == "head":  # the head's source frames are chosen on the whole performance
-            from ...render.plates import stored_plate
-            from ...render.rewrite import head_donor
-            from ...render.shothead import ShotHead
-
-            donor = head_donor(full, base, plan["mouth_from"], mode, plan["accept_footage"], source)[0]
-            if front is not None:  # (a driver's frame with a hand over his mouth lends none, as the render)
-                from ...render.front import hide_driver
-
-                hide_driver(front, donor, progress=progress, total=1)
-            plate = stored_plate(source, base, cache_dir, progress=lambda d, t: progress(
-                d, t, "the room behind the actor {}/{}".format(d, t)))
-            head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
-        step("rendering")
-        # region head: the crop follows the performance's head, not the footage's
-        return render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
-                            transforms=None if region == "head" else plan["xf"], crop_track=base,
-                            source_id=source_identity(source), video=source,
-                            accept_footage=plan["accept_footage"], detail=plan["detail"], mouth=mouth,
-                            mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
-                            shot_face=face, reference_frames=plan["reference"], front=front, watermark=watermark)
-    except (Cancelled,) + EXPECTED:
-        raise
-    except Exception as exc:
-        raise ValueError(describe(exc, plan["model_name"])) from exc
-    finally:
-        for held in (mouth, head, face):
-            if held is not None:
-                held.close()
-        from ...render.destination import forget
-
-        forget()
 
 
 # --------------------------------------------------------------------------- Render Edited Actors
@@ -625,7 +308,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.render_edited"
     bl_label = "Render Edited Actors"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
@@ -646,14 +329,16 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
         """Main thread: each edited actor's render planned as Render Performance plans it (its
-        checks first, so a bad actor stops the batch before any work, naming the actor)."""
+        checks first: an actor that fails them is left out in one line naming it, before any
+        work, and the others are rendered, as a shot failing while it renders is; before
+        2026-12-06 it stopped the whole reel)."""
         names, skipped = edited_actors(blend.edit_scene(context))
         for name, why in skipped:  # (said, not hidden: an actor left out of the reel)
             report(self, "WARNING", "actor '{}' left out: {}".format(name, why))
         if not names:
             raise ValueError("no actor of scene '{}' has edits (keys or a transfer): nothing to render".format(
                 blend.edit_scene(context).name))
-        self._plans, jobs, strips = [], [], set()
+        self._plans, jobs, strips, left = [], [], set(), []
         scene = blend.edit_scene(context)
         for name in names:
             ob = bpy.data.objects[name]
@@ -667,8 +352,13 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             try:
                 jobs.append((name, REENACT_OT_render_performance.prepare(plan, context)))
             except EXPECTED as exc:
-                raise ValueError("actor '{}': {}".format(name, exc)) from None
+                left.append("actor '{}': {}".format(name, exc))
+                report(self, "ERROR", "{} (left out)".format(left[-1]))
+                continue
             self._plans.append(plan)
+        if not jobs:
+            raise ValueError(left[0] if len(left) == 1 else "no edited actor can be rendered ({} left out, above)".format(
+                len(left)))
         return batch_job, (jobs,), {}
 
     def apply_partial(self, context, results):
@@ -677,17 +367,31 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             self.apply(context, results)
 
     def apply(self, context, results):
+        from ..modal import renamed_meanwhile, was_renamed
+
         done = [(p, s) for p, s in zip(self._plans, results) if not isinstance(s, Failed)]
         for failed in (s for s in results if isinstance(s, Failed)):
             report(self, "ERROR", failed.line)
         if not done:
             raise ValueError("no shot was rendered ({} failed)".format(len(results)))
-        for plan, summary in done:
-            REENACT_OT_render_performance.apply(plan, context, summary)
+        added = []
+        for plan, summary in done:  # each shot on its own: one whose strip went meanwhile does not undo the others
+            try:
+                REENACT_OT_render_performance.apply(plan, context, summary)
+                added.append((plan, summary))
+            except KeyError as exc:
+                if not was_renamed(exc):
+                    raise
+                report(self, "ERROR", "actor '{}': {}".format(plan.actor, renamed_meanwhile("its render", exc)))
+            except (ValueError, OSError, RuntimeError) as exc:
+                report(self, "ERROR", "actor '{}': {}".format(plan.actor, exc))
+        if not added:
+            raise ValueError("no rendered shot could be added ({} above)".format(len(done)))
+        done = added
         report(self, "INFO", "rendered {} shot(s) of edited actors: {}{}".format(
             len(done), ", ".join("'{}'{}".format(p.actor, " with the other actors of its strip" if p._all else "")
                                  for p, _s in done),
             "; {} failed (above)".format(len(results) - len(done)) if len(done) < len(results) else ""))
 
 
-classes = (REENACT_OT_render_performance, REENACT_OT_preview_frame, REENACT_OT_render_edited)
+classes = (REENACT_OT_render_performance, REENACT_OT_render_edited)

@@ -65,14 +65,22 @@ def restyle_target(context, strip_name, model):
     path = bpy.path.abspath(model)
     root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), RESTYLE_DIR,
                         actor_data.blend_name())  # (//reenact/restyle/<.blend name>: each .blend its own)
-    name = "{}_{}".format(actor_data._safe(strip.name), actor_data._safe(_model_name(path)))
+    name = "{}_{}".format(actor_data._safe(shot_name(strip)), actor_data._safe(_model_name(path)))
     return scene, strip, path, os.path.join(root, name)
+
+
+def shot_name(strip):
+    """The name a restyle of ``strip`` goes by: its shot's first name among its pieces ('shot',
+    not 'shot.001': restyled again from any piece, the same results get the new take; before
+    2026-12-06 a second set was stacked over the compositor's)."""
+    return min((p.name for p in shots.pieces(strip)), key=lambda n: (len(n), n))
 
 
 def add_restyled_strip(scene, strip, out, frames, model):
     """The result strip ``<strip> Restyled <model>`` above ``strip``, replaced in place when there."""
-    st, _ = shots.add_result_strips(scene, strip, out, frames, "{} Restyled {}".format(strip.name, _model_name(model)),
-                                    key=("restyle " + strip.name, _model_name(model)))
+    name = shot_name(strip)
+    st, _ = shots.add_result_strips(scene, strip, out, frames, "{} Restyled {}".format(name, _model_name(model)),
+                                    key=("restyle " + name, _model_name(model)))
     return st
 
 
@@ -100,7 +108,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.restyle_strip"
     bl_label = "Restyle Strip"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
 
     model: StringProperty(name="Model", subtype="FILE_PATH", default="",
                           description="Restyle model (.onnx from `reenact restyle train`)")
@@ -197,7 +205,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.assemble_restyle"
     bl_label = "Assemble Restyle"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
 
     strip_name: FARM_PROPS["strip_name"]
     model: StringProperty(name="Model", subtype="FILE_PATH", default="", options={"SKIP_SAVE"},

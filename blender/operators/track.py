@@ -34,7 +34,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
 
     bl_idname = "reenact.track_strip"
     bl_label = "Track Actor"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
 
     max_faces: IntProperty(name="Actors", default=1, min=1, max=4,
                            description="How many faces to track (the most prominent first)")

@@ -1,0 +1,238 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The look of a result strip (imports bpy): what a render, restyle or preview of a shot takes
+from the shot strip so that it shows its pixels where and as the shot strip shows them (the
+sequencer's transform, crop, mirror, direction, strobe, colour settings, with their keys, and
+the colourspace: :func:`match_look`), and how a result follows the shot's later changes
+property by property (:func:`follow`: since 2026-12-06; a property the compositor changed on the
+result stays as set until the shot's own changes)."""
+
+import hashlib
+import json
+
+from . import blend
+
+#: what a result strip takes from its shot strip so that it shows its pixels where and as the
+#: shot strip shows them: the sequencer's transform (a reframe, a Scale to Fit), crop, mirror,
+#: direction, strobe (every nth clip frame held; since 2026-12-05) and colour settings, with
+#: their keyframes (multiply_alpha since 2026-12-05: a dimmed shot showed opaque)
+PROPS = {"transform": ("offset_x", "offset_y", "scale_x", "scale_y", "rotation", "origin", "filter"),
+         "crop": ("min_x", "max_x", "min_y", "max_y"),
+         "": ("use_flip_x", "use_flip_y", "use_reverse_frames", "strobe", "color_saturation", "color_multiply",
+              "multiply_alpha", "use_deinterlace", "alpha_mode")}
+#: what a preview (one frame, held) does not take: the shot's order of frames
+TIMING = ("use_reverse_frames", "strobe")
+#: the JSON of its shot's look, property by property (:func:`digests`), when a result last took it
+LOOK = "reenact_shot_look"
+COLOURSPACE = "colourspace"
+
+
+def _is_exr(s):
+    return s.type == "IMAGE" and len(s.elements) > 0 and s.elements[0].filename.lower().endswith(".exr")
+
+
+def match_colourspace(strip, original):
+    """Give an image strip of rendered PNGs the colourspace Blender reads ``original`` in: the
+    PNGs hold the shot's code values as Reenact reads them, so an HDR shot's (Blender 5.0 reads an
+    HLG movie as Rec.2100-HLG) must be shown the same way, not as sRGB."""
+    if _is_exr(original) != _is_exr(strip):  # an 8-bit picture of an OpenEXR plate is sRGB, as Reenact reads it
+        return
+    try:
+        name = original.colorspace_settings.name
+        if name and strip.colorspace_settings.name != name:
+            strip.colorspace_settings.name = name
+    except (AttributeError, TypeError, ValueError):  # a strip without colour settings
+        pass
+
+
+def _paths(single_frame=False):
+    """(group, name, path) of the carried properties ('transform.offset_x', 'use_flip_x', ...)."""
+    return [(g, n, (g + "." if g else "") + n) for g, names in PROPS.items() for n in names
+            if not (single_frame and n in TIMING)]
+
+
+def _bag(scene):
+    return blend.channelbag(scene, ensure=False) if scene.animation_data is not None else None
+
+
+def fcurve_index(scene):
+    """{data path: [F-curves]} of the scene's action and ``'driver:' + path`` of its drivers
+    (built once for the many strips :func:`shots.follow_shots` looks at)."""
+    out = {}
+    bag = _bag(scene)
+    for fc in (bag.fcurves if bag is not None else ()):
+        out.setdefault(fc.data_path, []).append(fc)
+    ad = scene.animation_data
+    for fc in (ad.drivers if ad is not None else ()):
+        out.setdefault("driver:" + fc.data_path, []).append(fc)
+    return out
+
+
+def _driver_part(fcs):
+    out = []
+    for fc in fcs:
+        d = fc.driver
+        out.append((fc.array_index, d.type, d.expression, [
+            (v.name, v.type, [(getattr(t.id, "name", None), t.data_path, getattr(t, "transform_type", None))
+                              for t in v.targets]) for v in d.variables]))
+    return out
+
+
+def digests(strip, index=None, single_frame=False):
+    """{property path: digest} of what ``strip`` (a shot) gives its results: the value, the keys
+    of a keyed property (not its value at the playhead, which moves with it), a driven property's
+    driver; and the colourspace."""
+    index = fcurve_index(strip.id_data) if index is None else index
+    pre = strip.path_from_id() + "."
+    out = {COLOURSPACE: getattr(getattr(strip, "colorspace_settings", None), "name", "")}
+    for g, n, path in _paths(single_frame):
+        driven, keyed = index.get("driver:" + pre + path), index.get(pre + path)
+        if driven:
+            part = ("driver", _driver_part(driven))
+        elif keyed:
+            part = [(f.array_index, f.extrapolation, [m.type for m in f.modifiers],
+                     [(tuple(k.co), tuple(k.handle_left), tuple(k.handle_right), k.interpolation, k.easing)
+                      for k in f.keyframe_points]) for f in sorted(keyed, key=lambda f: f.array_index)]
+        else:
+            src = getattr(strip, g, None) if g else strip
+            v = getattr(src, n, None) if src is not None else None
+            part = tuple(v) if n == "origin" and v is not None else v
+        out[path] = hashlib.sha1(repr(part).encode()).hexdigest()[:12]
+    return out
+
+
+def carry(strip, original, paths):
+    """Give ``strip`` ``original``'s value of each property of ``paths`` with its keys (``strip``'s
+    own keys of those properties replaced; ``COLOURSPACE``: the colourspace). A driven property
+    takes its value at the playhead (drivers are not carried: :func:`look_note` says so)."""
+    paths = set(paths)
+    if COLOURSPACE in paths:
+        match_colourspace(strip, original)
+    bag = _bag(strip.id_data)
+    src_pre, dst_pre = original.path_from_id() + ".", strip.path_from_id() + "."
+    for g, n, path in _paths():
+        if path not in paths:
+            continue
+        src, dst = (getattr(original, g, None), getattr(strip, g, None)) if g else (original, strip)
+        if src is None or dst is None or not (hasattr(src, n) and hasattr(dst, n)):
+            continue
+        try:
+            value = getattr(src, n)
+            setattr(dst, n, tuple(value) if n == "origin" else value)
+        except (AttributeError, TypeError, ValueError):
+            pass
+        if bag is None:
+            continue
+        for fc in [f for f in bag.fcurves if f.data_path == dst_pre + path]:
+            bag.fcurves.remove(fc)
+        for fc in [f for f in bag.fcurves if f.data_path == src_pre + path]:
+            new = bag.fcurves.new(dst_pre + path, index=fc.array_index)
+            new.extrapolation = fc.extrapolation
+            for k in fc.keyframe_points:
+                q = new.keyframe_points.insert(k.co[0], k.co[1], options={"FAST"})
+                q.interpolation, q.easing = k.interpolation, k.easing
+                q.handle_left_type, q.handle_right_type = k.handle_left_type, k.handle_right_type
+                q.handle_left, q.handle_right = tuple(k.handle_left), tuple(k.handle_right)
+            new.update()
+
+
+def match_look(strip, original, single_frame=False):
+    """Give ``strip`` (a new render or restyle of ``original``'s footage, or a preview of one of
+    its frames: ``single_frame``, which keeps its own direction and strobe) what places and
+    colours ``original``'s pixels in the sequencer, keyframes included, and ``original``'s
+    colourspace, and record it (:data:`LOOK`); muted when ``original`` is hidden. Returns what it
+    cannot carry (:func:`look_note`)."""
+    carry(strip, original, [p for _g, _n, p in _paths(single_frame)] + [COLOURSPACE])
+    strip[LOOK] = json.dumps(digests(original, single_frame=single_frame), sort_keys=True)
+    if hidden(original):  # an alternate take muted, or in a muted channel: so is its result (before 2026-12-05 shown)
+        strip.mute = True
+    return look_note(original)
+
+
+def follow(strip, piece, index=None, single_frame=False):
+    """Carry onto ``strip`` (a result or preview of ``piece``) the properties of ``piece``'s look
+    that changed since ``strip`` last took it, and only those (a property the compositor set on
+    the result stays until the shot's own changes); one made before 2026-12-06 records the look
+    first. Returns 1 when it carried something, else 0 (it writes only then: it runs on every
+    change)."""
+    now = digests(piece, index, single_frame)
+    try:
+        was = json.loads(strip.get(LOOK) or "null")
+    except ValueError:
+        was = None
+    if not isinstance(was, dict):
+        strip[LOOK] = json.dumps(now, sort_keys=True)
+        return 0
+    changed = [p for p in now if was.get(p) != now[p]]
+    if not changed:
+        return 0
+    carry(strip, piece, changed)
+    strip[LOOK] = json.dumps(now, sort_keys=True)
+    return 1
+
+
+def look_note(original):
+    """What a result cannot take from its shot strip ``original``, as a clause for the operator's
+    report ('' when nothing): the shot strip's modifiers (copy them with Strip > Modifiers > Copy
+    to Selected), effect strips taking it as input, a blend other than opaque or a keyed fade
+    (the result covers the shot strip whole), a driven reframe (followed at each change, not
+    driven)."""
+    left = []
+    mods = [m.name for m in getattr(original, "modifiers", ()) if getattr(m, "mute", False) is False]
+    if mods:
+        left.append("the shot strip's modifiers ({}) are not on it: copy them with Strip > Modifiers > Copy to "
+                    "Selected".format(", ".join(mods)))
+    effects = sorted(s.name for s in blend.siblings(original)
+                     if original in (getattr(s, "input_1", None), getattr(s, "input_2", None)))
+    if effects:
+        many = len(effects) > 1
+        left.append("{} {} {} the shot strip as input and {} over the result: set {} input to the result strip".format(
+            "effect strips" if many else "effect strip", ", ".join("'{}'".format(e) for e in effects),
+            "take" if many else "takes", "lie" if many else "lies", "their" if many else "its"))
+    if getattr(original, "blend_alpha", 1.0) < 1.0 or getattr(original, "blend_type", "ALPHA_OVER") not in (
+            "ALPHA_OVER", "REPLACE", "CROSS"):
+        left.append("the shot strip blends ({}, {:.0%}) and the result covers it whole".format(
+            original.blend_type, original.blend_alpha))
+    elif keyed(original, ("blend_alpha", "blend_type")):  # (a fade: before 2026-12-05 unsaid, and lost)
+        left.append("the shot strip's opacity is keyed (a fade) and the result covers it whole: key the result "
+                    "strip's opacity as the shot's and set the shot strip's to 0 where the result shows")
+    ad = original.id_data.animation_data
+    pre = original.path_from_id() + "."
+    driven = sorted(fc.data_path[len(pre):] for fc in (ad.drivers if ad is not None else ())
+                    if fc.data_path.startswith(pre) and fc.data_path[len(pre):] in {p for _g, _n, p in _paths()})
+    if driven:
+        left.append("the shot strip's {} {} driven: the result takes the value at each change, not the driver".format(
+            ", ".join(driven), "are" if len(driven) > 1 else "is"))
+    return "; ".join(left)
+
+
+def keyed(strip, names):
+    """True when the scene's action keys one of ``strip``'s properties ``names``."""
+    bag = _bag(strip.id_data)
+    if bag is None:
+        return False
+    paths = {strip.path_from_id() + "." + n for n in names}
+    return any(fc.data_path in paths for fc in bag.fcurves)
+
+
+def hidden(strip):
+    """True when ``strip`` is muted, or lies in a muted channel of its strips' channels."""
+    if getattr(strip, "mute", False):
+        return True
+    try:
+        owner = next((m for m in blend.all_strips(strip.id_data) if m.type == "META" and strip in list(m.strips)),
+                     None)
+        channels = owner.channels if owner is not None else strip.id_data.sequence_editor.channels
+        return bool(channels[strip.channel].mute)
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return False
+
+
+def remove_strip(scene, strip):
+    """Remove a strip Reenact added, with its keys (those :func:`match_look` gave it, and a fade
+    the compositor keyed on it: left behind, they animated the next strip of its name)."""
+    bag = _bag(scene)
+    if bag is not None:
+        pre = strip.path_from_id() + "."
+        for fc in [f for f in bag.fcurves if f.data_path.startswith(pre)]:
+            bag.fcurves.remove(fc)
+    blend.strips_of(scene, strip).remove(strip)
