@@ -158,7 +158,9 @@ class ModalJobMixin:
 
     def modal(self, context, event):
         job = self._job
-        if event.type == "ESC" and event.value == "PRESS":
+        if event.type == "ESC" and event.value == "PRESS" and (job.running or job.cancelled or job.error):
+            # (a job that finished before Esc reached it is kept, below: before 2026-12-06 a whole
+            # render done was thrown away as "cancelled")
             job.cancel()
             job.join()
             self._cleanup(context)
@@ -169,7 +171,7 @@ class ModalJobMixin:
                 # and the strips it added belonged to no undo step)
                 return self._finish(context, job.result, apply=partial)
             return {"CANCELLED"}
-        if event.type != "TIMER":
+        if event.type not in ("TIMER", "ESC"):
             return {"PASS_THROUGH"}
         if job.running:
             done, total, message = job.status()

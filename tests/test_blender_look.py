@@ -789,3 +789,55 @@ def test_preview_frame_on_the_frames_the_shot_shows_each_with_its_own_image(tmp_
     assert ok == ["FINISHED"] and at == 30, r
     assert "the preview is hidden as its shot is (muted, or in a muted channel or meta): unmute the shot to see it" \
         in r["_stdout"], r["_stdout"][-2000:]
+
+
+def test_esc_after_a_job_finished_keeps_its_result():
+    """Esc that reaches the operator after its worker finished (the last frame written between
+    two timer ticks) keeps the result: before 2026-12-06 a whole render done was thrown away as
+    "cancelled". Esc while it runs still cancels. The modal path is driven with a stand-in
+    window manager (the bpy module has no window)."""
+    code = (
+        "import threading\n"
+        "from reenact import register\n"
+        "register()\n"
+        "from reenact.blender import modal as M\n"
+        "from reenact.jobs import BackgroundJob\n"
+        "class WM:\n"
+        "    windows = []\n"
+        "    def event_timer_add(self, i, window=None): return 1\n"
+        "    def event_timer_remove(self, t): pass\n"
+        "    def modal_handler_add(self, op): pass\n"
+        "    def progress_begin(self, a, b): pass\n"
+        "    def progress_update(self, v): pass\n"
+        "    def progress_end(self): pass\n"
+        "class WS:\n"
+        "    def status_text_set(self, t): pass\n"
+        "class Ctx:\n"
+        "    window_manager, workspace, window = WM(), WS(), object()\n"
+        "class Ev:\n"
+        "    def __init__(self, t, v): self.type, self.value = t, v\n"
+        "gate = threading.Event()\n"
+        "def work(progress):\n"
+        "    while not gate.is_set():\n"
+        "        if progress(0, 1, 'frame') is False:\n"
+        "            from reenact.progress import Cancelled\n"
+        "            raise Cancelled()\n"
+        "        gate.wait(0.01)\n"
+        "    return 'frames'\n"
+        "class Op(M.ModalJobMixin):\n"
+        "    job_label = 'Rendering'\n"
+        "    def __init__(self): self.lines, self.applied = [], None\n"
+        "    def report(self, level, msg): self.lines.append(msg)\n"
+        "    def apply(self, context, result): self.applied = result\n"
+        "out = []\n"
+        "for finish_first in (True, False):\n"
+        "    op, gate = Op(), threading.Event()\n"
+        "    op._job = BackgroundJob(work).start()\n"
+        "    M.begin_modal(op, Ctx(), 0.1, 'x')\n"
+        "    if finish_first:\n"
+        "        gate.set()\n"
+        "        op._job.join()\n"
+        "    out.append([sorted(op.modal(Ctx(), Ev('ESC', 'PRESS'))), op.applied, M.JOB.running])\n"
+        "    gate.set()\n"
+        "print('ESC', out)\n")
+    assert _printed(code, "ESC") == "ESC [[['FINISHED'], 'frames', False], [['CANCELLED'], None, False]]"
