@@ -6,9 +6,9 @@ after a re-render shows the previous take again, its frames as they were (before
 re-render wrote over the file the undone strip pointed at, and a cancelled re-render of an image
 sequence left a folder half new, half old under the strip); and the takes can be compared.
 
-The last take is written over only when no strip of any scene shows it (a render undone, a
-cancelled one, or one whose strip the editor deleted): a take a strip shows is never written
-over. Earlier takes stay on disk until the artist deletes them (docs/compositing.md, *Takes*).
+The last take of a frame folder is written over only when no strip of any scene shows it (a
+render undone, a cancelled one, or one whose strip the editor deleted): a take a strip shows is
+never written over; a movie take never is (a cancelled movie render leaves none). Earlier takes stay on disk until the artist deletes them (docs/compositing.md, *Takes*).
 A farm's chunks keep writing into the one folder ``<name>`` (docs/farm.md)."""
 
 import os
@@ -42,14 +42,16 @@ def shown_paths():
 
 def next_take(path, folder=False):
     """Where a render or restyle of the result ``path`` (a movie, or with ``folder`` a frame
-    folder) writes now: ``path`` when nothing is there; else the last take when no strip shows it
-    (written over); else a new take after the last."""
+    folder) writes now: ``path`` when nothing is there; else, for a frame folder, the last take
+    when no strip shows it (a render cancelled or undone: written over, and resumed); else a new
+    take after the last (a movie is only ever complete, so an existing one is never written
+    over: an undo several steps back may show it)."""
     k = 1
     while os.path.exists(take_name(path, k, folder)):
         k += 1
     if k == 1:
         return path
     last = take_name(path, k - 1, folder)
-    if os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths():
+    if folder and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths():
         return last
     return take_name(path, k, folder)

@@ -100,6 +100,9 @@ def main(clip, work):
     for s in (res, copy):
         shots.refile(s, take1, [e.filename for e in s.elements])
     out["after_undo"] = os.path.basename(takes.next_take(take1, folder=True))
+    movie = os.path.join(work, "dub.mp4")  # a movie take no strip shows: never written over (always complete)
+    open(movie, "wb").close()
+    out["movie_take"] = os.path.basename(takes.next_take(movie))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

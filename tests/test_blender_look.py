@@ -733,6 +733,7 @@ def test_a_render_again_is_a_new_take_in_the_strips_the_compositor_worked_on(tmp
     # mean levels off where the takes differ (the mouth)
     assert r["shown_vs"][0] < 2.0 < 10 < r["shown_vs"][1], r
     assert (r["while_shown"], r["after_undo"]) == ("shot_Actor_0_mouth.take3", "shot_Actor_0_mouth.take2"), r
+    assert r["movie_take"] == "dub.take2.mp4", r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
