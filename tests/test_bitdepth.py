@@ -386,6 +386,41 @@ def test_a_lossless_render_of_a_10_bit_shot_keeps_its_10_bits(prores10, tmp_path
                for w in s["warnings"]), s["warnings"]
 
 
+def _bcd(*values):
+    return sum(((v % 10) | (v // 10) << 4) << (8 * k) for k, v in enumerate(values))
+
+
+def test_a_movie_of_an_exr_plate_keeps_its_start_timecode(plates_of, tmp_path):
+    """An OpenEXR plate's frames carry SMPTE timecode (``timeCode``). Before 2026-12-06 a movie
+    made from the plate (render --out x.mov, Assemble Render) started at no timecode, and an
+    editor could not conform it by timecode. Now the plate's first frame's timecode is the
+    movie's start; drop-frame is kept as ``;``."""
+    import struct
+
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+    from reenact.video import open_video
+    from reenact.video.exrhead import timecode_of, with_attributes
+
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    names = sorted(os.listdir(plates_of["exr"]))[:12]
+    for k, name in enumerate(names):
+        data = open(os.path.join(plates_of["exr"], name), "rb").read()
+        tc = struct.pack("<II", _bcd(k, 0, 30, 1), 0)  # 01:30:00:00, 01:30:00:01, ...
+        (plate / name).write_bytes(with_attributes(data, [(b"timeCode", b"timecode", tc)]))
+    drop = struct.pack("<II", _bcd(2, 0, 1, 10) | 1 << 6, 0)
+    assert timecode_of([(b"timeCode", b"timecode", drop)]) == "10:01:00;02"
+    assert timecode_of([(b"timeCode", b"timecode", struct.pack("<II", 0xFF, 0))]) is None  # not BCD
+    with open_video(str(plate)) as src:
+        assert src.timecode == "01:30:00:00"
+    track = track_video(str(plate))[0]
+    out = tmp_path / "dub.mov"
+    render_clip(edited(track), str(plate), out=str(out), frames=(4, 8), region="face", prefer_gpu=False)
+    with open_video(str(out)) as o:
+        assert o.timecode == "01:30:00:00" and len(o) == 12
+
+
 def test_a_damaged_exr_header_gives_the_default_options(tmp_path):
     """exr_options reads the plate's header by hand: a damaged one (a negative or huge attribute
     size, a cut-off channel list) gives half and ZIP, and never loops."""

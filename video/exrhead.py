@@ -119,3 +119,22 @@ def copy_header(plate_path, data):
     except (OSError, ValueError):
         return data
     return with_attributes(data, carried(plate_attrs, attrs))
+
+
+def timecode_of(attrs):
+    """The SMPTE timecode of an OpenEXR header's ``timeCode`` attribute (``attrs``:
+    :func:`read_header`'s) as ``HH:MM:SS:FF`` (``;`` before the frames when drop-frame), or None
+    (none, or not valid BCD). The packing is SMPTE 12M's, as OpenEXR's TimeCode stores it:
+    frames, drop-frame flag, seconds, minutes and hours in binary-coded decimal."""
+    v = next((v for n, t, v in attrs if n == b"timeCode" and t == b"timecode"), None)
+    if v is None or len(v) < 4:
+        return None
+    t = struct.unpack("<I", v[:4])[0]
+    digits = [t & 0xF, (t >> 4) & 0x3, (t >> 8) & 0xF, (t >> 12) & 0x7, (t >> 16) & 0xF, (t >> 20) & 0x7,
+              (t >> 24) & 0xF, (t >> 28) & 0x3]
+    if any(d > 9 for d in digits):
+        return None
+    ff, ss, mm, hh = (digits[k] + 10 * digits[k + 1] for k in (0, 2, 4, 6))
+    if ss > 59 or mm > 59 or hh > 23:
+        return None
+    return "{:02d}:{:02d}:{:02d}{}{:02d}".format(hh, mm, ss, ";" if t >> 6 & 1 else ":", ff)

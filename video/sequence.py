@@ -94,6 +94,15 @@ def _native_rgb(img: np.ndarray, path: str) -> np.ndarray:
     raise VideoError(path, f"unsupported image with {ch} channels")
 
 
+def _exr_timecode(path):
+    from .exrhead import read_file_header, timecode_of
+
+    try:
+        return timecode_of(read_file_header(path, scanline=False)[1])
+    except (OSError, ValueError):
+        return None
+
+
 def _imread_rgb(path: str) -> np.ndarray:
     """The image at ``path`` as the RGB uint8 picture the work uses (16 bits rounded, float
     taken as scene-linear and sRGB-encoded, alpha dropped: :func:`.bitdepth.display8`)."""
@@ -151,6 +160,9 @@ class ImageSequenceSource(VideoSource):
         self.alpha = img.ndim == 3 and img.shape[2] in (2, 4)
         #: a float plate's primaries to Rec.709 as Blender shows it (an ACES2065-1 plate), or None
         self.to_display = display_matrix(first) if self.depth == "float" else None
+        #: an OpenEXR plate's start timecode (its first frame's ``timeCode``), which a movie made
+        #: from it keeps (:func:`~reenact.video.encode.source_tags`; before 2026-12-06 dropped)
+        self.timecode = _exr_timecode(first) if first.lower().endswith(".exr") else None
 
     def _picture(self, path):
         if self.to_display is None:
