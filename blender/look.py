@@ -24,6 +24,7 @@ TIMING = ("use_reverse_frames", "strobe")
 #: the JSON of its shot's look, property by property (:func:`digests`), when a result last took it
 LOOK = "reenact_shot_look"
 COLOURSPACE = "colourspace"
+MUTE = "mute"
 
 
 def _is_exr(s):
@@ -83,7 +84,8 @@ def digests(strip, index=None, single_frame=False):
     driver; and the colourspace."""
     index = fcurve_index(strip.id_data) if index is None else index
     pre = strip.path_from_id() + "."
-    out = {COLOURSPACE: getattr(getattr(strip, "colorspace_settings", None), "name", "")}
+    out = {COLOURSPACE: getattr(getattr(strip, "colorspace_settings", None), "name", ""),
+           MUTE: hashlib.sha1(repr(bool(strip.mute)).encode()).hexdigest()[:12]}
     for g, n, path in _paths(single_frame):
         driven, keyed = index.get("driver:" + pre + path), index.get(pre + path)
         if driven:
@@ -107,6 +109,8 @@ def carry(strip, original, paths):
     paths = set(paths)
     if COLOURSPACE in paths:
         match_colourspace(strip, original)
+    if MUTE in paths:  # (the shot strip's own mute, an alternate take hidden or shown again; not its channel's)
+        strip.mute = bool(original.mute)
     bag = _bag(strip.id_data)
     src_pre, dst_pre = original.path_from_id() + ".", strip.path_from_id() + "."
     for g, n, path in _paths():
@@ -141,7 +145,7 @@ def match_look(strip, original, single_frame=False):
     colours ``original``'s pixels in the sequencer, keyframes included, and ``original``'s
     colourspace, and record it (:data:`LOOK`); muted when ``original`` is hidden. Returns what it
     cannot carry (:func:`look_note`)."""
-    carry(strip, original, [p for _g, _n, p in _paths(single_frame)] + [COLOURSPACE])
+    carry(strip, original, [p for _g, _n, p in _paths(single_frame)] + [COLOURSPACE])  # (not its mute: below)
     strip[LOOK] = json.dumps(digests(original, single_frame=single_frame), sort_keys=True)
     if hidden(original):  # an alternate take muted, or in a muted channel: so is its result (before 2026-12-05 shown)
         strip.mute = True
@@ -151,9 +155,10 @@ def match_look(strip, original, single_frame=False):
 def follow(strip, piece, index=None, single_frame=False):
     """Carry onto ``strip`` (a result or preview of ``piece``) the properties of ``piece``'s look
     that changed since ``strip`` last took it, and only those (a property the compositor set on
-    the result stays until the shot's own changes); one made before 2026-12-06 records the look
-    first. Returns 1 when it carried something, else 0 (it writes only then: it runs on every
-    change)."""
+    the result stays until the shot's own changes), the shot strip's own mute among them (an
+    alternate take muted, or shown again: its result with it; a muted channel is not followed);
+    one made before 2026-12-06 records the look first. Returns 1 when it carried something,
+    else 0 (it writes only then: it runs on every change)."""
     now = digests(piece, index, single_frame)
     try:
         was = json.loads(strip.get(LOOK) or "null")
@@ -162,8 +167,10 @@ def follow(strip, piece, index=None, single_frame=False):
     if not isinstance(was, dict):
         strip[LOOK] = json.dumps(now, sort_keys=True)
         return 0
-    changed = [p for p in now if was.get(p) != now[p]]
+    changed = [p for p in now if p in was and was[p] != now[p]]  # (a property a later version added: recorded)
     if not changed:
+        if set(now) - set(was):
+            strip[LOOK] = json.dumps(now, sort_keys=True)
         return 0
     carry(strip, piece, changed)
     strip[LOOK] = json.dumps(now, sort_keys=True)

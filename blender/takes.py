@@ -8,7 +8,7 @@ sequence left a folder half new, half old under the strip); and the takes can be
 
 The last take of a frame folder is written over only when no strip of any scene shows it (a
 render undone, a cancelled one, or one whose strip the editor deleted): a take a strip shows is
-never written over; a movie take never is (a cancelled movie render leaves none). Earlier takes stay on disk until the artist deletes them (docs/compositing.md, *Takes*).
+never written over; a movie take never is (a cancelled movie render leaves none). Earlier takes stay on disk until the artist deletes them (docs/compositing.md, *Blender*, "Rendering again is a new take").
 A farm's chunks keep writing into the one folder ``<name>`` (docs/farm.md)."""
 
 import os

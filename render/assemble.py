@@ -108,5 +108,6 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         if signing is not None:
             signing.cancel()
     return {"out": os.path.abspath(os.fspath(out)), "frames": n, "audio": bool(writer.audio_copied),
+            "output_warnings": list(writer.warnings),
             "job_id": None if job is None else "{:010x}".format(job), "manifest": manifest,
             "temporaries_removed": removed, "seconds": round(time.perf_counter() - t0, 3)}

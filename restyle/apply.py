@@ -353,7 +353,10 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params) if path.endswith(
                 ".png") else {"signed": False, "reason": "C2PA has no OpenEXR binding (the frames carry the watermark)"}
+    # what the output cannot keep of the shot (an alpha channel, bits), one line each
+    out_notes = list(getattr(getattr(writer, "thing", writer), "warnings", []))
     return {"out": os.fspath(out), "frames": n, "written": total, "restyled": len(written), "size": [W, H], "fps": fps,
+            "output_warnings": out_notes,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
             "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise, "picture": [int(v) for v in area],
             "job_id": payload.to_dict()["job_id"], "manifest": manifest,

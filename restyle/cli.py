@@ -196,5 +196,7 @@ def _apply(args):
         return _fail(str(exc))
     except OSError as exc:
         return _fail(str(os_error(exc)))
+    for w in s.get("output_warnings", []):  # what the output cannot keep (a keyed shot's alpha in a movie, bits)
+        print("reenact: warning: " + w, file=sys.stderr)
     print(json.dumps(s, sort_keys=True))
     return 0

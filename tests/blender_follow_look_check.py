@@ -71,6 +71,18 @@ def main(clip, folder, work):
     bpy.context.view_layer.update()
     scene.sequence_editor.channels[shot.channel].mute = False
     out["flip_y_followed_unmuted"] = [bool(res.use_flip_y), bool(res.mute)]
+    # the shot strip itself muted (an alternate take hidden), then shown again: its result with it;
+    # the result muted alone by the compositor stays muted when the shot changes otherwise
+    shot.mute = True
+    bpy.context.view_layer.update()
+    muted = bool(res.mute)
+    shot.mute = False
+    bpy.context.view_layer.update()
+    shown = bool(res.mute)
+    res.mute = True
+    shot.color_saturation = 0.5
+    bpy.context.view_layer.update()
+    out["mute_followed"] = [muted, shown, bool(res.mute)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

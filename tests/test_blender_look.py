@@ -753,6 +753,7 @@ def test_a_result_follows_a_reframe_of_its_shot_made_after_the_render(tmp_path, 
     # shot's saturation changes (before, any change of the shot re-applied its whole look)
     assert r["after_saturation"] == [3.0, 1.2, 0.4], r
     assert r["flip_y_followed_unmuted"] == [True, False], r
+    assert r["mute_followed"] == [True, False, True], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

@@ -221,6 +221,34 @@ def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
     assert len([f for f in os.listdir(folder) if f.endswith(".png")]) == 9
 
 
+def test_a_restyle_of_a_keyed_sequence_keeps_its_alpha_and_a_movie_says_it_drops_it(tmp_path, models):
+    """A keyed plate (RGBA PNGs) restyled: the frames keep its alpha exactly (since 2026-12-06,
+    as a render's do); a movie output, which holds no alpha, says so on stderr and in the
+    summary's ``output_warnings`` (before: dropped without a word)."""
+    import cv2
+
+    from reenact.video import open_video
+
+    keyed = tmp_path / "keyed"
+    keyed.mkdir()
+    for t in range(6):
+        f = np.zeros((56, 72, 4), np.uint8)
+        f[..., :3] = (40 + 20 * t, 120, 200)
+        f[..., 3] = np.tile(np.arange(72, dtype=np.uint8) * 3, (56, 1))
+        assert cv2.imwrite(str(keyed / "key_{:04d}.png".format(t + 1)), f)
+    folder = tmp_path / "restyled"
+    r = cli("apply", models["rgb"], "--video", keyed, "--out", folder, "--cpu")
+    assert r.returncode == 0, r.stderr
+    with open_video(str(keyed)) as a, open_video(str(folder)) as b:
+        assert len(b) == 6 and b.alpha
+        assert all(np.array_equal(a.read_native(i)[..., 3], b.read_native(i)[..., 3]) for i in range(6))
+    r = cli("apply", models["rgb"], "--video", keyed, "--out", tmp_path / "restyled.mp4", "--cpu")
+    assert r.returncode == 0, r.stderr
+    said = "restyled.mp4: a movie holds no alpha: the shot's alpha channel is dropped (an image sequence output keeps it)"
+    assert "reenact: warning: " + said in r.stderr, r.stderr
+    assert json.loads(r.stdout)["output_warnings"] == [said]
+
+
 def test_apply_keeps_the_shots_timecode_and_pixel_aspect(tmp_path, models):
     """A restyled movie starts at the shot's timecode (the editor conforms by it) and keeps its
     pixel aspect (anamorphic footage plays as the shot does)."""

@@ -28,7 +28,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
     region: EnumProperty(name="Region", items=farm.REGION_ITEMS, default="mouth",
                          description="The region the chunks rendered (names the result strip, one per actor and region)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     all_actors: BoolProperty(name="Every Actor of the Strip", default=False, options={"SKIP_SAVE"},
                              description="The chunks rendered every tracked actor of the actor's strip together "
                                          "(Render Performance's Every Actor of the Strip)")
@@ -62,6 +62,8 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
                 report(self, "WARNING", "strip '{}': {}".format(s.name, s["reenact_look_note"]))
         if ob is not None:
             ob["reenact_last_render"] = os.path.basename(self._out)
+        for w in summary.get("output_warnings", []):  # what the movie cannot keep (alpha, bits)
+            report(self, "WARNING", w)
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}{}".format(
             summary["frames"], st.name, st.channel, shots.copies_note(copies)))
 

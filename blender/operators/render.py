@@ -79,7 +79,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     frame_first: IntProperty(name="First", default=1, description="First timeline frame to render")
     frame_last: IntProperty(name="Last", default=250, description="Last timeline frame to render (included)")
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
     detail: BoolProperty(**FOOTAGE_DETAIL)
     keep_front: BoolProperty(**KEEP_FRONT)
@@ -312,7 +312,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264)")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
 
     job_label = "Rendering"

@@ -116,7 +116,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
                              description="How much of the previous frame's change, moved by optical flow, "
                                          "is kept (0: every frame on its own; more: steadier, slower to follow)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     strip_name: FARM_PROPS["strip_name"]
     use_range: FARM_PROPS["use_range"]
     frame_first: FARM_PROPS["frame_first"]
@@ -192,6 +192,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
         if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
             report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
+        for w in summary.get("output_warnings", []):  # what the output cannot keep (alpha in a movie, bits)
+            report(self, "WARNING", w)
         st["reenact_provider"] = summary.get("provider", "")
         scene.reenact.restyle_model = self._model_setting
         report(self, "INFO", "restyled {} frame(s) with {} on {} -> strip '{}' in channel {}".format(
@@ -211,7 +213,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
     model: StringProperty(name="Model", subtype="FILE_PATH", default="", options={"SKIP_SAVE"},
                           description="The restyle model the chunks used (default: the scene's)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (RGB H.264 in .mkv)")
+    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
 
     job_label = "Assembling"
     cancel_note = "the frames are kept"
@@ -239,6 +241,8 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
         if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
             report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
+        for w in summary.get("output_warnings", []):
+            report(self, "WARNING", w)
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(summary["frames"], st.name,
                                                                                       st.channel))
 
