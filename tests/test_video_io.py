@@ -978,3 +978,22 @@ def test_images_that_claim_more_than_they_hold_are_refused_before_allocating(tmp
         assert main(["verify", str(path)]) == 2
         err = capsys.readouterr().err
         assert err.count("reenact: error:") == 1 and words in err, err
+
+
+def test_an_animated_webp_is_refused_not_read_as_one_still(tmp_path):
+    """OpenCV decodes an animated WebP's first frame: before 2026-12-06 a clip given as one
+    ``.webp`` was tracked and rendered as a one-frame still. Now it is refused in one line naming
+    the file; a still WebP reads as before."""
+    from PIL import Image
+
+    from reenact.video import open_video
+
+    ims = [Image.fromarray(np.full((16, 24, 3), v, np.uint8)) for v in (10, 200, 90)]
+    anim, still = tmp_path / "clip.webp", tmp_path / "still.webp"
+    ims[0].save(anim, save_all=True, append_images=ims[1:], duration=40, loop=0)
+    ims[1].save(still, lossless=True)
+    with pytest.raises(VideoError, match=r"clip\.webp: an animated WebP: Reenact reads it as one still"):
+        with open_video(str(anim)) as src:
+            src.read(0)
+    with open_video(str(still)) as src:
+        assert len(src) == 1 and int(src.read(0).mean()) == 200

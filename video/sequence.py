@@ -61,6 +61,10 @@ def _imread_native(path: str) -> np.ndarray:
         raise VideoError(path, f"{ext} images are not supported (convert them to OpenEXR or 16-bit PNG/TIFF)")
     if ext == ".png":
         _check_png_chunks(path, data)
+    if data[:4].tobytes() == b"RIFF" and data[8:12].tobytes() == b"WEBP" and b"ANIM" in data[12:4096].tobytes():
+        # (OpenCV reads an animated WebP's first frame: before 2026-12-06 a clip read as one still)
+        raise VideoError(path, "an animated WebP: Reenact reads it as one still; convert it to a movie or to "
+                               "numbered images")
     try:
         img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
