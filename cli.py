@@ -97,9 +97,7 @@ def cmd_track(args):
     seconds = time.perf_counter() - t0
     frames = int(len(tracks[0].tracked))
     _emit_json({
-        "out": paths,
-        "frames": frames,
-        "actors": len(tracks),
+        "out": paths, "frames": frames, "actors": len(tracks),
         "tracked_fraction": [round(float(t.tracked.mean()), 4) for t in tracks],
         "seconds": round(seconds, 3),
         "fps": round(frames / seconds, 2) if seconds > 0 else None,
@@ -450,15 +448,16 @@ def cmd_blender_render(args):
         raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))
     if args.restyle and not 0.0 <= args.stabilise <= 0.95:
         raise UserError("--stabilise {}: give a value from 0 to 0.95".format(args.stabilise))
+    job = args.farm_job or args.job_id or ""  # (the chunks' markers: render/chunks.py)
     if args.restyle and args.assemble:
-        expr = farm.restyle_assemble_expr(args.restyle, args.model, output, args.lossless, save=not args.no_save)
+        expr = farm.restyle_assemble_expr(args.restyle, args.model, output, args.lossless, not args.no_save, job)
     elif args.restyle:
-        expr = farm.restyle_expr(args.restyle, args.model, first, last, chunk, args.job_id or "", args.stabilise)
+        expr = farm.restyle_expr(args.restyle, args.model, first, last, chunk, args.job_id or "", args.stabilise, job)
     elif args.assemble:
         expr = farm.assemble_expr(args.actor, output, args.lossless, save=not args.no_save, region=args.region,
-                                  all_actors=args.all_actors)
+                                  all_actors=args.all_actors, farm_job=job)
     else:
-        expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "", args.all_actors)
+        expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "", args.all_actors, job)
     sys.stdout.flush()
     return farm.run(args.blend, expr, args.blender)
 
@@ -637,13 +636,13 @@ def build_parser():
     p.add_argument("--stabilise", type=float, default=0.8, help="with --restyle: as Restyle Strip's (default 0.8)")
     p.add_argument("--frames", required=True, metavar="FIRST-LAST",
                    help="timeline frames of the job, both included (e.g. 1-250)")
-    p.add_argument("--chunk", default=None, metavar="FIRST-LAST",
-                   help="this task's timeline frames, inside --frames (default: all of them)")
+    p.add_argument("--chunk", default=None, metavar="FIRST-LAST", help="this task's frames, inside --frames")
     p.add_argument("--region", choices=("face", "mouth", "head"), default="mouth")
     p.add_argument("--job-id", default=None, metavar="ID", help="job id carried by the watermark")
-    p.add_argument("--all-actors", action="store_true",
-                   help="every tracked actor of the actor's strip in one result (Every Actor of the Strip); "
-                        "give it to the chunks and to --assemble alike")
+    p.add_argument("--farm-job", default=None, metavar="ID", help="the job its chunks' markers name, the same for every "
+                   "task of one job and another for each job; --assemble checks them (default: --job-id)")
+    p.add_argument("--all-actors", action="store_true", help="every tracked actor of the actor's strip in one result "
+                   "(Every Actor of the Strip); give it to the chunks and to --assemble alike")
     p.add_argument("--assemble", action="store_true",
                    help="the job's last task instead: add the result strip (after every chunk is done)")
     p.add_argument("--movie", action="store_true", help="with --assemble: also make the movie (footage audio)")

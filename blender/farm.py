@@ -34,11 +34,19 @@ def movie_path(stem, output, lossless):
 
 def output_path(stem, output, lossless, take=True):
     """The movie (:func:`movie_path`) or frame folder ``stem`` a render or restyle of Output
-    ``output`` writes, as its next take (:func:`takes.next_take`); with ``take`` False the path
-    itself (a farm chunk: every task of the job writes the one folder)."""
+    ``output`` writes, as its next take (:func:`takes.next_take`); with ``take`` False the farm
+    job's frame folder (:func:`farm_folder`: every chunk of the job writes it)."""
     movie = movie_path(stem, output, lossless)
     path = movie or stem
-    return takes.next_take(path, folder=movie is None) if take else path
+    return takes.next_take(path, folder=movie is None) if take else farm_folder(stem)
+
+
+def farm_folder(stem):
+    """The frame folder a farm job's chunks write (``<stem>.farm``): beside the takes of the
+    renders made in Blender, never one of them (before 2026-12-06 the chunks wrote ``<stem>``,
+    the first take, over the frames a strip showed, and a render made in Blender meanwhile could
+    write into the job's folder)."""
+    return stem + ".farm"
 
 
 def movie_codec(output):
@@ -97,13 +105,19 @@ def result_of(strip, ob, region, all_actors=False):
     return actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region), (ob.name, region)
 
 
-def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None):
+def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
-    folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete."""
+    folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete
+    and, by the chunks' markers, the job ``farm_job``'s (None: the newest job's;
+    :func:`reenact.render.chunks.check_chunks`)."""
     from ..render.assemble import assemble_movie
+    from ..render.chunks import check_chunks
     from ..video import open_video
     from ..video.encode import FrameFolder
 
+    if not os.path.isdir(folder):
+        raise ValueError("{}: no frames rendered here yet".format(folder))
+    check_chunks(folder, farm_job or None)
     if out is not None:
         return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
                               sign_cert=sign[0], sign_key=sign[1], codec=codec, fps=fps)
@@ -111,8 +125,6 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
 
     with open_video(source) as src:
         n, first = len(src), plate_first(src)
-    if not os.path.isdir(folder):
-        raise ValueError("{}: no frames rendered here yet".format(folder))
     frames = FrameFolder(folder, n, first=first)
     missing = frames.missing()
     if missing:

@@ -14,6 +14,11 @@ ACCEPT_FOOTAGE = dict(name="Accept Re-encoded Footage", default=False,
                                   "was tracked in (a re-encoded copy of the same shot); its frame size and length must "
                                   "still match")
 OUTPUT_ITEMS = farm.OUTPUT_ITEMS
+#: a farm task's job (docs/farm.md): not in the dialog
+FARM_JOB = dict(name="Farm Job", default="", options={"SKIP_SAVE"},
+                description="The farm job this chunk or assembly belongs to (the job compiler's token): each chunk "
+                            "leaves a marker naming it, and the assembly checks that this job's chunks wrote the "
+                            "frames")
 FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
                       description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
                                   "performance, wherever the render agrees with it; off: the renderer's crop alone "

@@ -374,8 +374,10 @@ def check_clip(track, source, source_frames, what="track", where="the footage"):
     ``source_frames`` frames: a Track from another clip must not drive this actor."""
     import os
 
-    want = os.path.basename(str(source))
-    got = os.path.basename(str(track.source))
+    # (the file names with either separator: a .blend tracked on Windows, rendered on a Linux farm
+    # worker, names 'P:\\films\\shot.mp4', whose base name Linux's basename does not find)
+    want = os.path.basename(str(source).replace("\\", "/"))
+    got = os.path.basename(str(track.source).replace("\\", "/"))
     if want and got != want or (source_frames and int(track.source_frames) != int(source_frames)):
         raise ValueError("{} is from clip '{}' ({} frames), not from {} '{}' ({} frames)".format(
             what, got, int(track.source_frames), where, want, int(source_frames)))

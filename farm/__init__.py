@@ -40,43 +40,54 @@ def _call(op, kwargs):
     return "r = bpy.ops.reenact.{}({}); assert r == {{'FINISHED'}}, r".format(op, args)
 
 
-def render_expr(actor, first, last, chunk=None, region="mouth", job_id="", all_actors=False):
+def _farm_job(kw, farm_job):
+    """The farm job's token (every task of one submission the same: its chunks' markers, which
+    Assemble checks, ``render/chunks.py``), named only when there is one."""
+    if farm_job:
+        kw["farm_job"] = str(farm_job)
+    return kw
+
+
+def render_expr(actor, first, last, chunk=None, region="mouth", job_id="", all_actors=False, farm_job=None):
     """The expression of a render task: timeline frames ``chunk`` = (c, d) (both included) of the
-    job's ``first..last`` into the actor's frame folder (no strip); ``all_actors``: every tracked
-    actor of the actor's strip into the strip's "all actors" folder (Every Actor of the Strip)."""
+    job's ``first..last`` into the actor's farm frame folder (no strip); ``all_actors``: every
+    tracked actor of the actor's strip into the strip's "all actors" folder (Every Actor of the
+    Strip); ``farm_job``: the job's token (default: ``job_id``)."""
     c, d = chunk if chunk is not None else (first, last)
     kw = {"actor": actor, "region": region, "use_range": True, "frame_first": first, "frame_last": last,
           "use_chunk": True, "chunk_first": c, "chunk_last": d, "output": "IMAGES", "job_id": job_id}
     if all_actors:
         kw["all_actors"] = True
-    return "import bpy; " + _call("render_performance", kw)
+    return "import bpy; " + _call("render_performance", _farm_job(kw, job_id if farm_job is None else farm_job))
 
 
-def assemble_expr(actor, output="IMAGES", lossless=False, save=True, region="mouth", all_actors=False):
-    """The expression of the assemble task: Assemble Render (movie when ``output`` is MOVIE),
-    then save the .blend with the strip when ``save``; ``all_actors``: the strip's "all actors"
-    render (:func:`render_expr`)."""
+def assemble_expr(actor, output="IMAGES", lossless=False, save=True, region="mouth", all_actors=False, farm_job=""):
+    """The expression of the assemble task: Assemble Render (movie when ``output`` is MOVIE) of
+    the job ``farm_job``'s chunks, then save the .blend with the strip when ``save``;
+    ``all_actors``: the strip's "all actors" render (:func:`render_expr`)."""
     kw = {"actor": actor, "region": region, "output": output, "lossless": lossless}
     if all_actors:
         kw["all_actors"] = True
-    return "import bpy; " + _call("assemble_render", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
+    return "import bpy; " + _call("assemble_render", _farm_job(kw, farm_job)) + (
+        "; bpy.ops.wm.save_mainfile()" if save else "")
 
 
-def restyle_expr(strip, model, first, last, chunk=None, job_id="", stabilise=0.8):
+def restyle_expr(strip, model, first, last, chunk=None, job_id="", stabilise=0.8, farm_job=None):
     """The expression of a restyle task (``farm/flamenco/reenact_restyle.js``): Restyle Strip of
     ``strip`` with ``model`` over timeline frames ``first..last``, this task's ``chunk`` = (c, d)
-    of them (both included) into the strip's frame folder (no strip added)."""
+    of them (both included) into the strip's farm frame folder (no strip added)."""
     c, d = chunk if chunk is not None else (first, last)
     kw = {"strip_name": strip, "model": model, "use_range": True, "frame_first": first, "frame_last": last,
           "use_chunk": True, "chunk_first": c, "chunk_last": d, "output": "IMAGES", "job_id": job_id,
           "stabilise": float(stabilise)}
-    return "import bpy; " + _call("restyle_strip", kw)
+    return "import bpy; " + _call("restyle_strip", _farm_job(kw, job_id if farm_job is None else farm_job))
 
 
-def restyle_assemble_expr(strip, model, output="IMAGES", lossless=False, save=True):
+def restyle_assemble_expr(strip, model, output="IMAGES", lossless=False, save=True, farm_job=""):
     """The expression of a restyle job's last task: Assemble Restyle, then save the .blend."""
     kw = {"strip_name": strip, "model": model, "output": output, "lossless": lossless}
-    return "import bpy; " + _call("assemble_restyle", kw) + ("; bpy.ops.wm.save_mainfile()" if save else "")
+    return "import bpy; " + _call("assemble_restyle", _farm_job(kw, farm_job)) + (
+        "; bpy.ops.wm.save_mainfile()" if save else "")
 
 
 def blender_args(blendfile, expr):

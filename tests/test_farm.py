@@ -282,3 +282,32 @@ def test_assembled_movie_starts_a_keyframe_where_rendered_and_copied_frames_meet
         s = c.streams.video[0]
         keys = sorted(int(round(float(p.pts * s.time_base) * 30)) for p in c.demux(s) if p.pts is not None and p.is_keyframe)
     assert {4, 20} <= set(keys) and set(keys) <= {0, 4, 20}, keys
+
+
+def test_assemble_checks_the_chunks_are_one_jobs(tmp_path):
+    """Each farm chunk leaves a marker naming its job (render/chunks.py); Assemble checks them.
+    Before 2026-12-06 it checked only that a file was there for every frame: a chunk that failed
+    this time left the frames of an earlier job in the folder, and a second job of the same shot
+    wrote over the first's frames, and both were assembled as one result without a word."""
+    import time
+
+    from reenact.render.chunks import check_chunks, mark_chunk
+    from reenact.video.encode import FrameFolder
+
+    folder = tmp_path / "Actor_mouth.farm"
+    folder.mkdir()
+    assert check_chunks(str(folder)) is None  # (an older job's folder: its files alone are checked)
+    mark_chunk(str(folder), "jobA", (2, 10), (2, 6), 12)
+    with pytest.raises(ValueError, match=r"clip frames 6-9 of this farm job have not been rendered"):
+        check_chunks(str(folder), "jobA")
+    mark_chunk(str(folder), "jobA", (2, 10), (6, 10), 12)
+    assert check_chunks(str(folder), "jobA") == "jobA" and check_chunks(str(folder)) == "jobA"
+    time.sleep(0.01)
+    mark_chunk(str(folder), "jobB", (4, 5), (4, 5), 12)  # resubmitted after an edit: frames 0-11 written again
+    with pytest.raises(ValueError, match=r"clip frames 0-11 were written again by another farm job"):
+        check_chunks(str(folder), "jobA")
+    assert check_chunks(str(folder)) == "jobB" and check_chunks(str(folder), "jobB") == "jobB"
+    with pytest.raises(ValueError, match=r"no chunk of this farm job has finished here"):
+        check_chunks(str(folder), "jobC")
+    # the markers belong in a frame folder: a render into it is not refused for them
+    FrameFolder(str(folder), 12)

@@ -78,12 +78,18 @@ def test_compiled_tasks_cover_the_range_once():
         assert (kw["frame_first"], kw["frame_last"], kw["use_chunk"], kw["output"]) == (1, 250, True, "IMAGES")
         c, d = kw["chunk_first"], kw["chunk_last"]
         covered += list(range(c, d + 1))
-        # the same command line as `reenact blender-render` (reenact.farm)
-        assert p["args"] == farm.blender_args("x.blend", farm.render_expr('Zoë "B"', 1, 250, (c, d), "face", "shot42"))[2:]
+        # the same command line as `reenact blender-render` (reenact.farm), with the job's token
+        assert kw["farm_job"] == _chunk_of(renders[0])["farm_job"] != "shot42"  # (every task of the job, its own)
+        assert p["args"] == farm.blender_args("x.blend", farm.render_expr('Zoë "B"', 1, 250, (c, d), "face", "shot42",
+                                                                          farm_job=kw["farm_job"]))[2:]
     assert covered == list(range(1, 251))  # every frame once, in order
     assert last["name"] == "reenact-assemble" and last["type"] == "blender"
     assert sorted(last["dependencies"]) == sorted(t["name"] for t in renders)
-    assert last["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr('Zoë "B"', "IMAGES", False, save=True, region="face")
+    assert last["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr(
+        'Zoë "B"', "IMAGES", False, save=True, region="face", farm_job=_chunk_of(renders[0])["farm_job"])
+    # another submission of the same job: another token (its chunks' markers tell the jobs apart)
+    again = compile_job(actor='Zoë "B"', region="face", job_id="shot42", frames="1-250", chunk_size=30)["tasks"]
+    assert _chunk_of(again[0])["farm_job"] != _chunk_of(renders[0])["farm_job"]
     assert [tuple(x) for x in farm.chunks(1, 250, 30)] == [
         (_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in renders]
 
@@ -102,12 +108,15 @@ def test_compile_edge_cases_and_errors():
     early = compile_job(frames="-5-4", chunk_size=6)["tasks"]
     assert [(_chunk_of(t)["chunk_first"], _chunk_of(t)["chunk_last"]) for t in early[:-1]] == [(-5, 0), (1, 4)]
     movie = compile_job(output="MOVIE", lossless=True, add_strip=False)["tasks"][-1]
-    assert movie["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr("Tom", "MOVIE", True, save=False)
+    assert movie["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr(
+        "Tom", "MOVIE", True, save=False, farm_job=_chunk_of(movie)["farm_job"])
     both = compile_job(frames="1-20", chunk_size=10, region="head", all_actors=True)["tasks"]  # a two-shot's job
     assert [_chunk_of(t)["all_actors"] for t in both] == [True, True, True]
-    assert both[0]["commands"][0]["parameters"]["args"][-1] == farm.render_expr("Tom", 1, 20, (1, 10), "head", "", True)
+    token = _chunk_of(both[0])["farm_job"]
+    assert both[0]["commands"][0]["parameters"]["args"][-1] == farm.render_expr("Tom", 1, 20, (1, 10), "head", "", True,
+                                                                                farm_job=token)
     assert both[-1]["commands"][0]["parameters"]["args"][-1] == farm.assemble_expr(
-        "Tom", "IMAGES", False, save=True, region="head", all_actors=True)
+        "Tom", "IMAGES", False, save=True, region="head", all_actors=True, farm_job=token)
     assert "all_actors" not in one[0]["commands"][0]["parameters"]["args"][-1]
     for bad, msg in (({"frames": "1-10, 20-30"}, "one range"), ({"actor": ""}, "no actor"),
                      ({"frames": "20-10"}, "before the first")):
@@ -142,12 +151,14 @@ def _check(cfg):
 def _pixels(folder, leftovers=False):
     """The folder's frames. ``leftovers``: a chunk killed mid-write may leave the hidden temporary
     of the frame it was writing (docs/farm.md: ignored by the next render, removed by the assemble
-    step); they are skipped here, any other file still fails."""
+    step); they are skipped here, and so are the chunks' markers (render/chunks.py); any other file
+    still fails."""
     import cv2
 
+    from reenact.render.chunks import MARKER_RE
     from reenact.video.encode import _FRAME_TMP_RE
 
-    names = sorted(os.listdir(folder))
+    names = sorted(n for n in os.listdir(folder) if not MARKER_RE.match(n))
     if leftovers:
         names = [n for n in names if not _FRAME_TMP_RE.match(n)]
     assert all(n.startswith("frame_") and n.endswith(".png") for n in names), names
@@ -178,8 +189,8 @@ def test_compiled_job_runs_chunked_equal_to_one_render(carphone, tmp_path):
     job = compile_job(actor=actor, frames="9-24", chunk_size=8, blendfile=blend, output="MOVIE")
     renders, assemble = job["tasks"][:-1], job["tasks"][-1]
     assert len(renders) == 2
-    folder = os.path.join(str(tmp_path), "reenact", "renders", "shot",  # (the .blend's own: shot.blend)
-                          re.sub(r"[^A-Za-z0-9._-]+", "_", actor + " mouth"))
+    folder = os.path.join(str(tmp_path), "reenact", "renders", "shot",  # (the .blend's own: shot.blend; the farm's)
+                          re.sub(r"[^A-Za-z0-9._-]+", "_", actor + " mouth") + ".farm")
 
     # both chunks at once; the first is killed once it has written a rendered frame, then run again
     slow = subprocess.Popen(_argv(renders[0]), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())

@@ -60,16 +60,18 @@ def test_restyle_job_type_compiles_chunks_that_cover_the_range_once():
         assert t["type"] == "blender" and p["exe"] == "{blender}" and p["blendfile"] == "/shared/shot.blend"
         c, d = _kw(t)["chunk_first"], _kw(t)["chunk_last"]
         # the same command line as reenact.farm builds
+        assert _kw(t)["farm_job"] == _kw(chunks[0])["farm_job"]  # (the job's token, every task the same)
         assert p["args"] == farm.blender_args("x.blend", farm.restyle_expr('Zoë "B"', "//models/look.onnx", 6, 130,
-                                                                           (c, d), "shot42", 0.5))[2:]
+                                                                           (c, d), "shot42", 0.5,
+                                                                           farm_job=_kw(t)["farm_job"]))[2:]
     assert sorted(last["dependencies"]) == sorted(t["name"] for t in chunks)
     assert last["commands"][0]["parameters"]["args"][-1] == farm.restyle_assemble_expr(
-        'Zoë "B"', "//models/look.onnx", "IMAGES", False, save=True)
+        'Zoë "B"', "//models/look.onnx", "IMAGES", False, save=True, farm_job=_kw(chunks[0])["farm_job"])
     two = compile_job(frames="6-27", chunk_size=10)["tasks"][:-1]  # (a last chunk of two frames)
     assert [(_kw(t)["chunk_first"], _kw(t)["chunk_last"]) for t in two] == farm.chunks(6, 27, 10)
     movie = compile_job(output="MOVIE", lossless=True, add_strip=False)["tasks"][-1]
     assert movie["commands"][0]["parameters"]["args"][-1] == farm.restyle_assemble_expr(
-        "shot", "//look.onnx", "MOVIE", True, save=False)
+        "shot", "//look.onnx", "MOVIE", True, save=False, farm_job=_kw(movie)["farm_job"])
     assert _kw(compile_job(stabilise=0)["tasks"][0])["stabilise"] == 0
     for bad, msg in (({"strip": ""}, "no strip"), ({"model": ""}, "no restyle model"),
                      ({"frames": "1-10, 20-30"}, "one range"), ({"stabilise": 2}, "stabilise")):
@@ -118,7 +120,7 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
                       output="MOVIE")
     chunks, assemble = job["tasks"][:-1], job["tasks"][-1]
     assert len(chunks) == 3
-    folder = str(tmp_path / "reenact" / "restyle" / "shot" / "shot_look")  # (shot.blend's own restyles)
+    folder = str(tmp_path / "reenact" / "restyle" / "shot" / "shot_look.farm")  # (shot.blend's own; the farm's)
     for t in reversed(chunks[1:]):  # any order
         res = subprocess.run(_argv(t), capture_output=True, text=True, timeout=900, env=_env())
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -126,7 +128,7 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
     # the first through `reenact blender-render` (another queue's command), the scene's model
     kw = _kw(chunks[0])
     res = subprocess.run([sys.executable, "-m", "reenact", "blender-render", blend, "--restyle", "shot", "--frames", "6-18",
-                          "--chunk", "{}-{}".format(kw["chunk_first"], kw["chunk_last"])],
+                          "--chunk", "{}-{}".format(kw["chunk_first"], kw["chunk_last"]), "--farm-job", kw["farm_job"]],
                          capture_output=True, text=True, timeout=900, env=_env())
     assert res.returncode == 0 and "restyled chunk" in res.stdout + res.stderr, res.stdout[-3000:] + res.stderr[-3000:]
     names, chunked = _pixels(folder)
@@ -146,7 +148,7 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
     # one Restyle Strip of the same strip (no chunks): the same frames
     shutil.move(folder, str(tmp_path / "chunked"))
     assert _check({"mode": "single", "blend": blend})["result"] == ["FINISHED"]
-    names1, single = _pixels(folder)
+    names1, single = _pixels(folder[:-len(".farm")])  # (a restyle made in Blender: its take)
     assert names1 == names
     for name, a, b in zip(names, chunked, single):
         assert a is not None and b is not None and np.array_equal(a, b), name
@@ -182,15 +184,18 @@ def test_restyle_job_on_an_image_sequence_strip(tmp_path):
     lines = [l for l in (refused.stdout + refused.stderr).splitlines() if "image sequence" in l]
     assert lines and "Output Images" in lines[0], refused.stdout[-2000:] + refused.stderr[-2000:]
     assert _check({"mode": "inspect", "blend": blend})["results"] == []
-    folder = str(tmp_path / "reenact" / "restyle" / "seq" / "shot_look")  # (seq.blend's own restyles)
+    folder = str(tmp_path / "reenact" / "restyle" / "seq" / "shot_look.farm")  # (seq.blend's own; the farm's)
     names, chunked = _pixels(folder)
     assert len(names) == 9
     images_job = compile_job(strip="shot", model=setup["model"], frames="6-13", chunk_size=4, blendfile=blend)
-    done = subprocess.run(_argv(images_job["tasks"][-1]), capture_output=True, text=True, timeout=900, env=_env())
+    last = images_job["tasks"][-1]  # (its assembly, given the chunks' job: another submission would be refused)
+    last["commands"][0]["parameters"]["args"][-1] = last["commands"][0]["parameters"]["args"][-1].replace(
+        _kw(last)["farm_job"], _kw(job["tasks"][0])["farm_job"])
+    done = subprocess.run(_argv(last), capture_output=True, text=True, timeout=900, env=_env())
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     strips = _check({"mode": "inspect", "blend": blend})["results"]
     assert [s[1:5] for s in strips] == [[setup["strip"][0] + 1, 6, 8, "IMAGE"]], strips
     shutil.move(folder, str(tmp_path / "chunked"))
     assert _check({"mode": "single", "blend": blend})["result"] == ["FINISHED"]
-    names1, single = _pixels(folder)
+    names1, single = _pixels(folder[:-len(".farm")])  # (a restyle made in Blender: its take)
     assert names1 == names and all(np.array_equal(a, b) for a, b in zip(chunked, single))

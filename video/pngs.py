@@ -158,9 +158,14 @@ def frame_numbers(folder):
 _SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
+#: a farm chunk's marker (``render/chunks.py``), and its temporary name while it is written
+_CHUNK_MARKER_RE = re.compile(r"^\.{1,2}reenact_chunk_\d+_\d+\.json(?:\.[0-9a-f]+\.tmp)?$")
+
+
 def system_file(name):
-    """Whether ``name`` is a file manager's, not a frame or a user's file."""
-    return name in _SYSTEM_FILES or name.startswith("._")
+    """Whether ``name`` is a file manager's (or a farm chunk's marker), not a frame or a user's
+    file."""
+    return name in _SYSTEM_FILES or name.startswith("._") or bool(_CHUNK_MARKER_RE.match(name))
 
 
 #: a temporary frame older than this (seconds) is a leftover, not a parallel render's frame in

@@ -12,6 +12,7 @@ from .. import actor as actor_data
 from .. import blend, farm, props, shots
 from ..farm import assemble_job
 from ..modal import ModalJobMixin
+from ..render_inputs import FARM_JOB
 from ..report import report
 
 
@@ -28,10 +29,12 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
     region: EnumProperty(name="Region", items=farm.REGION_ITEMS, default="mouth",
                          description="The region the chunks rendered (names the result strip, one per actor and region)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
+    lossless: BoolProperty(name="Lossless", default=False,
+                           description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     all_actors: BoolProperty(name="Every Actor of the Strip", default=False, options={"SKIP_SAVE"},
                              description="The chunks rendered every tracked actor of the actor's strip together "
                                          "(Render Performance's Every Actor of the Strip)")
+    farm_job: StringProperty(**FARM_JOB)
 
     job_label = "Assembling"
     cancel_note = "the frames are kept"
@@ -44,13 +47,14 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         ob, scene, strip, root = farm.render_target(context, self.actor)
         together = self.all_actors and bool(farm.other_actors(ob, scene, strip))  # (as Render Performance)
         name, self._result, self._key = farm.result_of(strip, ob, self.region, together)
-        folder = os.path.join(root, name)
-        out = farm.output_path(folder, self.output, self.lossless) if self.output != "IMAGES" else None
+        folder = farm.farm_folder(os.path.join(root, name))  # (the job's chunks': docs/farm.md)
+        out = farm.output_path(os.path.join(root, name), self.output, self.lossless) if self.output != "IMAGES" else None
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out or folder
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
-            "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base}
+            "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base,
+            "farm_job": self.farm_job or None}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

@@ -16,7 +16,7 @@ from .. import layers
 from .. import props
 from .. import shots
 from ..modal import ModalJobMixin
-from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS, REGION_ITEMS,
+from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS, REGION_ITEMS,
                              USE_REFERENCE, face_driver, poll_actor, reference_frames, render_inputs)
 from ..report import EXPECTED, report
 
@@ -24,27 +24,39 @@ from ..report import EXPECTED, report
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
                progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None,
-               mouth_mode="auto", reference_frames=None, front=True, codec=None):
-    """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None)."""
+               mouth_mode="auto", reference_frames=None, front=True, codec=None, mark=None):
+    """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None); ``mark``:
+    (farm job, clip length) of a farm chunk, whose marker is left once its frames are written
+    (:mod:`reenact.render.chunks`)."""
     from ...render.pipeline import render_clip
 
-    return render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
-                       progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
-                       sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
-                       accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode,
-                       reference_frames=reference_frames, front=front, codec=codec)
+    summary = render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
+                          progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
+                          sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
+                          accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode,
+                          reference_frames=reference_frames, front=front, codec=codec)
+    return _marked(summary, out, frames, chunk, mark)
+
+
+def _marked(summary, out, frames, chunk, mark):
+    if chunk is not None and mark is not None:
+        from ...render.chunks import mark_chunk
+
+        mark_chunk(out, mark[0], frames, chunk, mark[1])
+    return summary
 
 
 def render_actors_job(actors, source, model, out, frames, region, lossless, cache_dir, prefer_gpu, sign, progress,
                       chunk=None, job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True,
-                      codec=None):
+                      codec=None, mark=None):
     """Worker thread (no bpy): every actor of a strip into one output (render/actors.py)."""
     from ...render.actors import render_actors
 
-    return render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
-                         progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
-                         sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage, detail=detail,
-                         mouth_mode=mouth_mode, front=front, codec=codec)
+    summary = render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
+                            progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
+                            sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage,
+                            detail=detail, mouth_mode=mouth_mode, front=front, codec=codec)
+    return _marked(summary, out, frames, chunk, mark)
 
 
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
@@ -79,7 +91,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     frame_first: IntProperty(name="First", default=1, description="First timeline frame to render")
     frame_last: IntProperty(name="Last", default=250, description="Last timeline frame to render (included)")
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
+    lossless: BoolProperty(name="Lossless", default=False,
+                           description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
     detail: BoolProperty(**FOOTAGE_DETAIL)
     keep_front: BoolProperty(**KEEP_FRONT)
@@ -98,6 +111,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     job_id: StringProperty(name="Job ID", default="", options={"SKIP_SAVE"},
                            description="Job id carried by the watermark (default: derived from the footage, "
                                        "the renderer and the actor)")
+    farm_job: StringProperty(**FARM_JOB)
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
     all_actors: BoolProperty(name="Every Actor of the Strip", default=False,
                              description="Render every tracked actor of this strip, each with its own performance, "
@@ -153,8 +167,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if not (a <= chunk[0] < chunk[1] <= b):
                 raise ValueError("chunk {}..{} is not inside the frames {}..{} of the render".format(
                     self.chunk_first, self.chunk_last, a + int(strip.frame_start), b - 1 + int(strip.frame_start)))
-            if self.output != "IMAGES" and chunk != (a, b):
-                raise ValueError("a chunk renders into the image folder; Assemble Render makes the movie")
+            if self.output != "IMAGES":  # (a chunk of the whole range wrote the movie itself, over a take)
+                raise ValueError("a chunk renders into the image folder (Output Images); Assemble Render makes "
+                                 "the movie")
         self._chunk = chunk
         face_driver(self)
         reference = reference_frames(self, strip, base)
@@ -167,7 +182,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
         self._all = actors is not None
         name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
+        # a farm chunk: the job's folder beside the takes (<name>.farm), never one of them
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless, take=chunk is None)
+        mark = (self.farm_job, n) if chunk is not None else None
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
         cache = actor_data.cache_root()
@@ -177,7 +194,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                         self.region, self.lossless, cache, not self.cpu, sign),
                     {"chunk": chunk, "job_id": self.job_id or None, "accept_footage": self.accept_footage,
                      "detail": self.detail, "mouth_mode": self.mouth.lower(), "front": self.keep_front,
-                     "codec": farm.movie_codec(self.output)})
+                     "codec": farm.movie_codec(self.output), "mark": mark})
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
@@ -185,7 +202,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                         "mouth_mode": self.mouth.lower(),
                                                                         "reference_frames": reference,
                                                                         "codec": farm.movie_codec(self.output),
-                                                                        "front": self.keep_front})
+                                                                        "front": self.keep_front, "mark": mark})
 
     def apply(self, context, summary):
         from ...render.front import run_warning
@@ -312,7 +329,8 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
+    lossless: BoolProperty(name="Lossless", default=False,
+                           description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
 
     job_label = "Rendering"

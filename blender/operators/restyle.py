@@ -16,6 +16,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 from .. import actor as actor_data
 from .. import blend, farm, props, shots, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, show_preview
+from ..render_inputs import FARM_JOB
 from ..report import report
 
 #: restyle results go here, next to the .blend (beside the renders)
@@ -23,7 +24,7 @@ RESTYLE_DIR = "restyle"
 
 
 def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None,
-                codec=None):
+                codec=None, farm_job=None):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
     others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
     scene's rate, for an image sequence written as a movie; ``chunk``: a render farm's part of
@@ -35,8 +36,13 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
         if progress(done, total, message) is False:
             raise Cancelled()
 
-    return apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
-                      sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
+    summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
+                         sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
+    if chunk is not None:  # (its marker, which Assemble Restyle checks: render/chunks.py)
+        from ...render.chunks import mark_chunk
+
+        mark_chunk(out, farm_job, frames, chunk, summary["frames"])
+    return summary
 
 
 def _model_name(path):
@@ -99,6 +105,7 @@ FARM_PROPS = dict(
     chunk_last=IntProperty(name="Chunk Last", default=1, options={"SKIP_SAVE"}),
     job_id=StringProperty(name="Job ID", default="", options={"SKIP_SAVE"},
                           description="Job id carried by the watermark (default: derived from the footage and the model)"),
+    farm_job=StringProperty(**FARM_JOB),
 )
 
 
@@ -116,7 +123,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
                              description="How much of the previous frame's change, moved by optical flow, "
                                          "is kept (0: every frame on its own; more: steadier, slower to follow)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
+    lossless: BoolProperty(name="Lossless", default=False,
+                           description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     strip_name: FARM_PROPS["strip_name"]
     use_range: FARM_PROPS["use_range"]
     frame_first: FARM_PROPS["frame_first"]
@@ -125,6 +133,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     chunk_first: FARM_PROPS["chunk_first"]
     chunk_last: FARM_PROPS["chunk_last"]
     job_id: FARM_PROPS["job_id"]
+    farm_job: FARM_PROPS["farm_job"]
 
     job_label = "Restyling"
 
@@ -159,7 +168,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         sign = props.signing_paths(context)
         fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
         return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {
-            "chunk": chunk, "job_id": self.job_id or None, "codec": farm.movie_codec(self.output)}
+            "chunk": chunk, "job_id": self.job_id or None, "codec": farm.movie_codec(self.output),
+            "farm_job": self.farm_job}
 
     def _frames(self, strip):
         """(the clip frames [a, b) restyled: the strip's visible part, or the timeline range when
@@ -213,7 +223,9 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
     model: StringProperty(name="Model", subtype="FILE_PATH", default="", options={"SKIP_SAVE"},
                           description="The restyle model the chunks used (default: the scene's)")
     output: EnumProperty(name="Output", items=farm.OUTPUT_ITEMS, default="IMAGES")
-    lossless: BoolProperty(name="Lossless", default=False, description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
+    lossless: BoolProperty(name="Lossless", default=False,
+                           description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
+    farm_job: FARM_PROPS["farm_job"]
 
     job_label = "Assembling"
     cancel_note = "the frames are kept"
@@ -229,11 +241,12 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
             if strip.type != "MOVIE":  # a sequence has no rate or audio of its own to assemble with
                 raise ValueError("strip '{}' is an image sequence: its chunks make an image folder (Output Images)"
                                  .format(strip.name))
-            out = farm.output_path(folder, self.output, self.lossless)  # (a take: the chunks' folder is one)
-        self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or folder
+            out = farm.output_path(folder, self.output, self.lossless)  # (a take)
+        chunks = farm.farm_folder(folder)  # (the job's chunks': docs/farm.md)
+        self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or chunks
         sign = props.signing_paths(context)
-        return farm.assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
-            "codec": farm.movie_codec(self.output)}
+        return farm.assemble_job, (chunks, actor_data.strip_source(strip), out, self.lossless, sign), {
+            "codec": farm.movie_codec(self.output), "farm_job": self.farm_job or None}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

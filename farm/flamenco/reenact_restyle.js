@@ -121,25 +121,40 @@ function stabilise(settings) {
     return settings.stabilise === undefined || settings.stabilise === null ? 0.8 : Number(settings.stabilise);
 }
 
-function restyleTask(settings, first, last, c, d) {
-    const expr = "import bpy; " + operatorCall("restyle_strip", {
+// the job's token last among the operator's keywords, as reenact.farm's expressions name it
+function withFarmJob(kwargs, token) {
+    if (token) {
+        kwargs.farm_job = token;
+    }
+    return kwargs;
+}
+
+function restyleTask(settings, first, last, c, d, token) {
+    const expr = "import bpy; " + operatorCall("restyle_strip", withFarmJob({
         strip_name: settings.strip, model: settings.model,
         use_range: true, frame_first: first, frame_last: last,
         use_chunk: true, chunk_first: c, chunk_last: d,
         output: "IMAGES", job_id: settings.job_id || "", stabilise: stabilise(settings),
-    });
+    }, token));
     return blenderTask(`reenact-restyle-${c === d ? c : c + "-" + d}`, settings, expr);
 }
 
-function assembleTask(settings) {
-    let expr = "import bpy; " + operatorCall("assemble_restyle", {
+function assembleTask(settings, token) {
+    let expr = "import bpy; " + operatorCall("assemble_restyle", withFarmJob({
         strip_name: settings.strip, model: settings.model, output: settings.output || "IMAGES",
         lossless: !!settings.lossless,
-    });
+    }, token));
     if (settings.add_strip !== false) {
         expr += "; bpy.ops.wm.save_mainfile()";
     }
     return blenderTask("reenact-assemble-restyle", settings, expr);
+}
+
+// The job's token: every task of this submission the same, another submission another. Each
+// chunk leaves a marker naming it in the frame folder, and the assemble task checks that the
+// chunks of this job, and no other, wrote the frames (render/chunks.py in the extension).
+function farmJob() {
+    return Date.now().toString(36) + "-" + Math.floor(Math.random() * 2176782336).toString(36);
 }
 
 function compileJob(job) {
@@ -163,15 +178,16 @@ function compileJob(job) {
     if (size < 1) {
         throw "Reenact: chunk_size must be at least 1";
     }
+    const token = farmJob();
     const tasks = [];
     // the chunks made here, not by Flamenco's frameChunker: a real Manager's writes a run of two
     // frames as "N,N+1" (and cannot split negative frames), which one range cannot be parsed from
     for (let c = first; c <= last; c += size) {
-        const task = restyleTask(settings, first, last, c, Math.min(c + size - 1, last));
+        const task = restyleTask(settings, first, last, c, Math.min(c + size - 1, last), token);
         job.addTask(task);
         tasks.push(task);
     }
-    const last_task = assembleTask(settings);
+    const last_task = assembleTask(settings, token);
     for (const task of tasks) {
         last_task.addDependency(task);
     }

@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A render farm job's chunks in one frame folder (docs/farm.md). Each chunk task, once its
+frames are written, leaves a marker in the folder: the job it belongs to (a token the job
+compiler gives every task of one submission), the job's clip frames [a, b), the chunk's [c, d)
+and the clip's length. Assemble checks with them that the job's chunks all finished and that no
+other job wrote over its frames since (a job resubmitted after an edit, a second job of the
+same shot), so frames of two jobs are never assembled into one result (before 2026-12-06 only
+that a file was there for every frame was checked). A folder without markers (an older job) is
+checked as before."""
+
+import json
+import os
+import re
+import time
+
+from ..fsutil import write_atomic
+from .ranges import chunk_segments
+
+MARKER_RE = re.compile(r"^\.reenact_chunk_(\d+)_(\d+)\.json$")
+
+
+def marker_name(chunk):
+    return ".reenact_chunk_{:06d}_{:06d}.json".format(int(chunk[0]), int(chunk[1]))
+
+
+def mark_chunk(folder, job, frames, chunk, n_frames):
+    """Leave the marker of a finished chunk [c, d) of the job ``job`` (frames [a, b) of a clip of
+    ``n_frames``) in ``folder`` (written whole, or not at all)."""
+    data = json.dumps({"job": str(job or ""), "frames": [int(v) for v in frames], "chunk": [int(v) for v in chunk],
+                       "n": int(n_frames), "time": time.time()}).encode()
+    write_atomic(os.path.join(folder, marker_name(chunk)), lambda fh: fh.write(data))
+
+
+def _markers(folder):
+    out = []
+    for name in os.listdir(folder):
+        if not MARKER_RE.match(name):
+            continue
+        try:
+            with open(os.path.join(folder, name), "rb") as fh:
+                m = json.loads(fh.read(1 << 16).decode("utf-8"))
+            a, b = (int(v) for v in m["frames"])
+            c, d = (int(v) for v in m["chunk"])
+            out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]),
+                        "time": float(m["time"])})
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # (a marker being written by another task, or damaged: as if absent)
+    return out
+
+
+def _spans(ranges):
+    """[start, stop) ranges merged."""
+    out = []
+    for s, e in sorted(ranges):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return out
+
+
+def _gaps(want, have):
+    """The parts of [want) that the merged ``have`` ranges do not cover."""
+    gaps, at = [], want[0]
+    for s, e in _spans(have):
+        if s > at:
+            gaps.append((at, min(s, want[1])))
+        at = max(at, e)
+        if at >= want[1]:
+            break
+    if at < want[1]:
+        gaps.append((at, want[1]))
+    return [(s, e) for s, e in gaps if s < e]
+
+
+def _said(gaps):
+    return ", ".join("{}".format(s) if e == s + 1 else "{}-{}".format(s, e - 1) for s, e in gaps[:6]) + (
+        " ..." if len(gaps) > 6 else "")
+
+
+def check_chunks(folder, job=None):
+    """The job whose frames ``folder`` holds, checked (None when it holds no marker: an older
+    farm job's folder, checked by its files alone). ``job``: the token of the job being
+    assembled (the job compiler's); None: the job of the newest marker (Assemble run by hand).
+    ValueError (one line) when a chunk of that job has not finished, or another job's chunk
+    wrote over its frames after it."""
+    found = _markers(folder)
+    if not found:
+        return None
+    if job is None:
+        job = max(found, key=lambda m: m["time"])["job"]
+    mine = [m for m in found if m["job"] == job]
+    if not mine:
+        raise ValueError("{}: no chunk of this farm job has finished here (the folder holds another job's "
+                         "frames): render its chunks again".format(folder))
+    a, b = mine[0]["frames"]
+    n = mine[0]["n"]
+    gaps = _gaps((a, b), [m["chunk"] for m in mine])
+    if gaps:
+        raise ValueError("{}: clip frames {} of this farm job have not been rendered (a chunk has not "
+                         "finished): render those chunks again".format(folder, _said(gaps)))
+    start = min(m["time"] for m in mine)
+    mine_written = [s for m in mine for s in chunk_segments(m["frames"], m["chunk"], m["n"])]
+    later = []
+    for m in found:
+        if m["job"] != job and m["time"] > start:
+            for s, e in chunk_segments(m["frames"], m["chunk"], m["n"]):
+                for s2, e2 in mine_written:
+                    lo, hi = max(s, s2), min(e, e2)
+                    if lo < hi:
+                        later.append((lo, hi))
+    if later:
+        raise ValueError("{}: clip frames {} were written again by another farm job after this one's chunks "
+                         "(a job of the same shot submitted since): render this job again, or assemble the "
+                         "other".format(folder, _said(_spans(later))))
+    if _gaps((0, n), mine_written):
+        raise ValueError("{}: clip frames {} were not written by this farm job".format(
+            folder, _said(_gaps((0, n), mine_written))))
+    return job
