@@ -55,3 +55,62 @@ def next_take(path, folder=False):
     if folder and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths():
         return last
     return take_name(path, k, folder)
+
+
+#: what :func:`unused_takes` never offers: the render cache, Preview Frame's images, a farm job's
+#: folder (its chunks may be writing), and anything written in the last minutes (a render running)
+KEEP = ("reenact_cache", "preview")
+RECENT_SECONDS = 300.0
+
+
+def _size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(folder, f))
+            except OSError:
+                pass
+    return total
+
+
+def _newest(path):
+    if os.path.isfile(path):
+        return os.path.getmtime(path)
+    times = [os.path.getmtime(path)]
+    for folder, _dirs, files in os.walk(path):
+        times += [os.path.getmtime(os.path.join(folder, f)) for f in files[:64]]
+    return max(times)
+
+
+def unused_takes(roots, now=None):
+    """``[(path, bytes)]``: the renders and restyles in the folders ``roots`` (a .blend's
+    ``//reenact/renders/<name>/`` and ``//reenact/restyle/<name>/``) that no strip of any scene
+    shows: every take but those shown, the render cache, preview images, farm job folders
+    (``.farm``) and anything written in the last :data:`RECENT_SECONDS` (a render running)."""
+    import time
+
+    now = time.time() if now is None else now
+    shown = shown_paths()
+    out = []
+    for root in roots:
+        try:
+            names = sorted(os.listdir(root))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(root, name)
+            movie = os.path.isfile(path) and name.lower().endswith((".mp4", ".mov", ".mkv"))
+            if name in KEEP or name.startswith(".") or name.endswith(".farm") or not (movie or os.path.isdir(path)):
+                continue
+            if os.path.normcase(os.path.normpath(os.path.abspath(path))) in shown:
+                continue
+            try:
+                if now - _newest(path) < RECENT_SECONDS:
+                    continue
+                out.append((path, _size(path)))
+            except OSError:
+                continue
+    return out

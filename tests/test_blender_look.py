@@ -620,7 +620,8 @@ def test_operators_that_change_the_file_are_undo_steps():
     import ast
 
     options = dict(ast.literal_eval(line[len("OPTIONS "):]))
-    read_only = {"reenact.check_runtime"}  # (it shows what onnxruntime uses in the panel: nothing to undo)
+    # (what onnxruntime uses, shown in the panel; files deleted outside the .blend: nothing to undo)
+    read_only = {"reenact.check_runtime", "reenact.delete_unused_takes"}
     assert all("UNDO" in o for n, o in options.items() if n not in read_only), options
     assert options["reenact.train_renderer"] == ["UNDO"] and options["reenact.train_restyle"] == ["UNDO"], options
     # nor the other long jobs (since 2026-12-06: the F9 panel ran the whole render again, blocking)
@@ -843,3 +844,19 @@ def test_esc_after_a_job_finished_keeps_its_result():
         "    gate.set()\n"
         "print('ESC', out)\n")
     assert _printed(code, "ESC") == "ESC [[['FINISHED'], 'frames', False], [['CANCELLED'], None, False]]"
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_delete_unused_takes_deletes_only_what_no_strip_shows(tmp_path, carphone, version, request):
+    """Each render again leaves the previous take on disk (~0.6 GB per 10 s of 1080p PNGs).
+    Delete Unused Takes removes the takes, movies and restyles of the .blend that no strip of any
+    scene shows, and leaves the shown take, a take being written (a render running), a farm job's
+    folder, Preview Frame's images and the cache."""
+    folder = _footage_pngs(carphone, tmp_path / "render")
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_cleanup_check.py", version, request, work, folder, work)
+    assert r["result"] == ["FINISHED"], r
+    assert r["renders"] == ["Actor_mouth", "Actor_mouth.farm", "Actor_mouth.take3", "preview"], r
+    assert r["restyles"] == [], r
+    assert "deleted 3 unused takes" in r["_stdout"], r["_stdout"][-2000:]

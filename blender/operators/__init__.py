@@ -3,7 +3,7 @@
 
 import bpy
 
-from . import conform, farm, preview, render, restyle, runtime, track, train, transfer, verify
+from . import conform, farm, preview, render, restyle, runtime, takes, track, train, transfer, verify
 
 classes = (
     *track.classes,
@@ -16,6 +16,7 @@ classes = (
     *farm.classes,
     *restyle.classes,
     *verify.classes,
+    *takes.classes,
 )
 
 register, unregister = bpy.utils.register_classes_factory(classes)

@@ -124,6 +124,7 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
             row.operator("reenact.render_performance", icon="RENDER_ANIMATION")
             row.operator("reenact.preview_frame", text="Preview", icon="RESTRICT_VIEW_OFF")
             layout.operator("reenact.render_edited", icon="RENDERLAYERS")  # (every edited actor, in one job)
+            layout.operator("reenact.delete_unused_takes", icon="TRASH")  # (the takes renders again left)
         if ob.get("reenact_last_render"):
             layout.label(text=str(ob["reenact_last_render"]), icon="SEQUENCE")
         img = bpy.data.images.get("Reenact Training Preview")
