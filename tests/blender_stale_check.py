@@ -10,24 +10,7 @@ import os
 import shutil
 
 import bpy
-from sequencer_check import empty_scene, run
-
-
-class Layout:
-    def __init__(self, log):
-        self.log = log
-
-    def label(self, text="", **_kw):
-        self.log.append(text)
-
-    def operator(self, *_a, **_kw):
-        return self
-
-    def column(self, **_kw):
-        return self
-
-    def prop(self, *_a, **_kw):
-        pass
+from sequencer_check import Layout, empty_scene, run
 
 
 def main(clip, folder, recut, work):

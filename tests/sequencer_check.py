@@ -64,6 +64,25 @@ def render(scene, frame, path):
     return cv2.imread(path, cv2.IMREAD_COLOR).astype(np.int16)
 
 
+class Layout:
+    """A stand-in for a panel's layout that records its labels (a panel's ``draw`` run headless)."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def label(self, text="", **_kw):
+        self.log.append(text)
+
+    def operator(self, *_a, **_kw):
+        return self
+
+    def column(self, **_kw):
+        return self
+
+    def prop(self, *_a, **_kw):
+        pass
+
+
 def run(main, n_args):
     """``main`` on the script's last ``n_args`` arguments; an error is printed and exits 1 at
     once (the bpy 4.5 module hangs at exit after sequencer renders: ``main`` ends with
