@@ -75,6 +75,33 @@ def test_conform_keeps_the_sound_and_refuses_its_own_footage(tmp_path):
         assert src.timecode == "10:00:00:10"
 
 
+def test_conforming_a_keyed_shot_says_the_movie_drops_its_alpha(tmp_path):
+    """A keyed shot (ProRes 4444 with alpha) conformed to the scene's rate: the conformed movie
+    has no alpha and covers what lies under it; since 2026-12-06 the summary says so (the
+    operator reports it), where before nothing did."""
+    import av
+
+    from reenact.video.conform import conform_movie
+
+    shot = str(tmp_path / "keyed30.mov")
+    with av.open(shot, "w") as c:
+        st = c.add_stream("prores_ks", rate=30)
+        st.width, st.height, st.pix_fmt, st.options = 64, 48, "yuva444p10le", {"profile": "4"}
+        for t in range(12):
+            f = np.zeros((48, 64, 4), np.uint8)
+            f[..., :3], f[..., 3] = 40 + 10 * t, 128
+            vf = av.VideoFrame.from_ndarray(f, format="rgba").reformat(format="yuva444p10le")
+            vf.pts = t
+            for p in st.encode(vf):
+                c.mux(p)
+        for p in st.encode():
+            c.mux(p)
+    r = conform_movie(shot, 25, tmp_path / "keyed25.mov")
+    assert r["output_warnings"] == ["keyed25.mov: the conformed movie holds no alpha: the shot's alpha channel is "
+                                    "dropped, and the strip covers what lies under it"], r
+    assert conform_movie(str(tmp_path / "keyed25.mov"), 24, tmp_path / "plain24.mov")["output_warnings"] == []
+
+
 def test_a_clip_of_variable_frame_rate_is_evened_by_time(tmp_path, capsys):
     """``reenact conform`` on a clip whose frames are unevenly timed (30 fps, then 20 fps, with
     sound): an evenly timed copy at the clip's usual rate, each frame the last one shown at or

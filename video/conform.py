@@ -101,6 +101,7 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
                 video, n, float(src.rate), float(rate)))
         tags = source_tags(src)
         tags.pop("deep_from", None)  # (frame i of the movie is not frame i of the clip)
+        keyed = tags.pop("alpha", False)  # (said below: a movie holds no alpha)
         if tags.get("timecode"):  # frame 0 is the clip's first moment: its timecode on the new rate's count
             tags["timecode"] = retime_timecode(tags["timecode"], src.blender_rate or src.rate, rate)  # (before: dropped)
         writer = VideoWriter(out, rate, size, lossless=lossless, audio_from=video if src.has_audio else None, **tags)
@@ -120,6 +121,8 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
     return {"out": os.path.abspath(os.fspath(out)), "frames": int(len(idx)), "clip_frames": n,
             "dropped": n - len(shown), "repeated": int(len(idx) - len(shown)), "audio": bool(writer.audio_copied),
             "variable_rate": times is not None,
+            "output_warnings": ["{}: the conformed movie holds no alpha: the shot's alpha channel is dropped, and the "
+                                "strip covers what lies under it".format(os.path.basename(out))] if keyed else [],
             "fps": float(rate), "seconds": round(time.perf_counter() - t0, 3)}
 
 

@@ -106,6 +106,8 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
             new.name, summary["frames"], old.name, self._fps, how, old.name))
         if note:
             report(self, "WARNING", "strip '{}': {}".format(new.name, note))
+        for w in summary.get("output_warnings", []):  # (a keyed shot's alpha; since 2026-12-06 said)
+            report(self, "WARNING", w)
 
 
 class REENACT_OT_hold_to_trim(bpy.types.Operator):
