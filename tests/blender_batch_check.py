@@ -3,8 +3,9 @@
 shots, three of them edited, one a two-shot with one of its two actors edited. Render Edited
 Actors renders those three in one job, each into its own result strip over its shot (the
 two-shot's actors together), and leaves the fourth alone; with no edits it refuses in one
-line. Again with one shot's file gone and another shot's strip deleted while it renders: the
-others are rendered and added, each problem said in its line. Prints RESULT <json>."""
+line. Again with nothing changed: nothing rendered (every result up to date). Again with edits,
+one shot's file gone and another shot's strip deleted while it renders: the others are
+rendered and added, each problem said in its line. Prints RESULT <json>."""
 
 import json
 import os
@@ -64,11 +65,15 @@ def main(clip, work):
         img = cv2.imread(os.path.join(folder, "frame_{:06d}.png".format(k)))[..., ::-1].astype(np.int16)
         changed[name] = float(np.abs(img - footage[k]).mean())
     out["changed"] = changed
-    # again: shot C edited but its file gone (left out in one line, the others rendered), and shot
-    # B's strip deleted while the reel renders (its line; the others still get their strips)
-    kb = actors["shot C"].data.shape_keys.key_blocks["jawOpen"]
-    kb.value = 1.0
-    kb.keyframe_insert("value", frame=70)
+    # again with nothing changed: every result is up to date, nothing rendered, no new take
+    out["unchanged"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    # again: A, B and D edited once more, shot C edited but its file gone (left out in one line, the
+    # others rendered), and shot B's strip deleted while the reel renders (its line; the others
+    # still get their strips)
+    for name, f in (("shot A", 7), ("shot B", 42), ("shot C", 70), ("shot D", 102)):
+        kb = actors[name].data.shape_keys.key_blocks["jawOpen"]
+        kb.value = 1.0
+        kb.keyframe_insert("value", frame=f)
     scene.sequence_editor.strips_all["shot C"].filepath = os.path.join(work, "gone.mp4")
     from reenact.blender.operators import render as render_ops
 

@@ -335,7 +335,12 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     # an edited actor whose strip is gone is left out, and said so
     assert "Warning: Reenact: actor 'shot E Actor 0' left out: the strip 'shot E' of actor 'shot E Actor 0' is gone" \
         in r["_stdout"], r["_stdout"][-3000:]
-    # since 2026-12-06: a shot that fails its checks is left out in its line and the reel goes on
+    # since 2026-12-06: run again with nothing changed, every shot is up to date (before, a new take
+    # of every shot, each a full copy)
+    assert r["unchanged"] == "Error: Reenact: nothing to render: every edited actor's result is up to date", r
+    assert ("Info: Reenact: up to date, not rendered again (the result strip shows a render of this performance): "
+            "'shot A Actor 0', 'shot B Actor 0', 'shot D Actor 0'") in r["_stdout"], r["_stdout"][-3000:]
+    # a shot that fails its checks is left out in its line and the reel goes on
     # (before, it stopped the reel before any work); a shot whose strip went while the reel
     # rendered is its line, and the others still get their strips, new takes (before, CANCELLED:
     # "nothing was added", with the strips added). (bpy.ops raises on an error line in background

@@ -59,6 +59,27 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
     return _marked(summary, out, frames, chunk, mark)
 
 
+def _render_key(op, strip, frames, actors):
+    """A digest of what decides a render's pictures: each actor's performance, footage Track,
+    renderer file and dubbing actor, the shot's footage, the frames and the options (Render Edited
+    Actors leaves a shot whose result strip shows a render of the same key alone)."""
+    import hashlib
+
+    from ...render.cache import performance_digest
+
+    parts = [actor_data.footage_stamp(strip), list(frames), op.region, op.mouth, op.detail, op.keep_front,
+             op.output, op.lossless, op.use_reference and (op.reference_first, op.reference_last), op.job_id]
+    from ...render.renderer import model_path
+
+    for a in actors:
+        model = model_path(a["model"])  # (the bundled base's file when the actor has none of its own)
+        st = os.stat(model) if model and os.path.isfile(model) else None
+        parts += [performance_digest(a["track"]), performance_digest(a["crop_track"]), str(model),
+                  st and (st.st_size, st.st_mtime_ns),
+                  a.get("mouth_from") and (str(a["mouth_from"][1]), performance_digest(a["mouth_from"][0]))]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
     """The render's actors when Every Actor of the Strip is on: this one first, then the strip's
     other tracked actors (each its own performance, renderer and dubbing actor), or None."""
@@ -187,6 +208,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         mark = (self.farm_job, n) if chunk is not None else None
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
         self._out = out
+        self._render_key = _render_key(self, strip, (a, b), actors or [
+            {"track": track, "crop_track": base, "model": actor_data.model_of(ob), "mouth_from": mouth_from}])
         cache = actor_data.cache_root()
         sign = props.signing_paths(context)
         if self._all:
@@ -233,6 +256,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
             report(self, "WARNING", overlap_warning(summary["overlap"], offset=int(strip.frame_start)))
         st["reenact_provider"] = summary["provider"]
+        for s in [st] + copies:  # (Render Edited Actors: a result of the same key is up to date)
+            s[RENDER_KEY] = self._render_key
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]
         if ob is not None:
@@ -246,6 +271,22 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 # every actor of the scene whose performance was edited (keys, a transfer) rendered one after the
 # other in one job, with one progress bar and Esc, each into its own result strip as Render
 # Performance makes it: a compositor's reel of dubbed shots in one go instead of one click a shot
+
+#: the key of the render a result strip shows (:func:`_render_key`)
+RENDER_KEY = "reenact_render_key"
+
+
+def _up_to_date(scene, plan):
+    """Whether the result strip of ``plan``'s actor and region over its shot shows a render of the
+    very key ``plan`` would render now (its file still there)."""
+    strip = scene.sequence_editor.strips_all.get(plan._strip_name) if scene.sequence_editor else None
+    for s in blend.all_strips(scene):
+        if (s.get(RENDER_KEY) == plan._render_key and s.get("reenact_shot_name") == plan._strip_name
+                and (s.get("reenact_actor"), s.get("reenact_region")) == tuple(plan._key) and strip is not None
+                and os.path.exists(blend._strip_paths(s) or "")):
+            return True
+    return False
+
 
 class _ActorRender:
     """Render Performance's options for one actor (its defaults, the batch's region and output):
@@ -356,7 +397,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
         if not names:
             raise ValueError("no actor of scene '{}' has edits (keys or a transfer): nothing to render".format(
                 blend.edit_scene(context).name))
-        self._plans, jobs, strips, left = [], [], set(), []
+        self._plans, jobs, strips, left, current = [], [], set(), [], []
         scene = blend.edit_scene(context)
         for name in names:
             ob = bpy.data.objects[name]
@@ -368,15 +409,23 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             # Actor of the Strip), so that neither result hides the other
             plan.all_actors = bool(farm.other_actors(ob, scene, actor_data.actor_strip(ob)[1]))
             try:
-                jobs.append((name, REENACT_OT_render_performance.prepare(plan, context)))
+                job = REENACT_OT_render_performance.prepare(plan, context)
             except EXPECTED as exc:
                 left.append("actor '{}': {}".format(name, exc))
                 report(self, "ERROR", "{} (left out)".format(left[-1]))
                 continue
+            if _up_to_date(scene, plan):  # (its result shows a render of this very performance: no new take)
+                current.append(name)
+                continue
+            jobs.append((name, job))
             self._plans.append(plan)
+        if current:
+            report(self, "INFO", "up to date, not rendered again (the result strip shows a render of this "
+                                 "performance): {}".format(", ".join("'{}'".format(n) for n in current)))
         if not jobs:
-            raise ValueError(left[0] if len(left) == 1 else "no edited actor can be rendered ({} left out, above)".format(
-                len(left)))
+            raise ValueError(left[0] if len(left) == 1 and not current else
+                             "nothing to render: every edited actor's result is up to date" if not left else
+                             "no edited actor can be rendered ({} left out, above)".format(len(left)))
         return batch_job, (jobs,), {}
 
     def apply_partial(self, context, results):
