@@ -220,8 +220,9 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     results, below everything else there (:func:`blend.channel_above`, which may insert a
     channel; the clause is in the note); a shot inside a meta strip gets its result inside that
     meta (before 2026-12-05 at the top level, where the meta's framing did not reach it). Preview
-    strips over the original's range are removed (the render supersedes them). The new strip is
-    made before anything is removed, so a failure leaves the sequencer as it was."""
+    strips over the original's range are removed (the render supersedes them). A new strip is
+    made before anything is removed (a failure then leaves the sequencer as it was); a strip
+    re-filed keeps the new take if placing it fails afterwards (no open channel: one line)."""
     target = os.path.normpath(out)
     kind = "IMAGE" if os.path.isdir(out) else "MOVIE"
 
