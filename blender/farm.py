@@ -105,11 +105,13 @@ def result_of(strip, ob, region, all_actors=False):
     return actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region), (ob.name, region)
 
 
-def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None):
+def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None, take=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete
     and, by the chunks' markers, the job ``farm_job``'s (None: the newest job's;
-    :func:`reenact.render.chunks.check_chunks`)."""
+    :func:`reenact.render.chunks.check_chunks`), then moved to ``take`` (a take of the result: the
+    next farm job of the shot writes a folder of its own, not the frames this result shows;
+    before 2026-12-06 it wrote over them)."""
     from ..render.assemble import assemble_movie
     from ..render.chunks import check_chunks
     from ..video import open_video
@@ -130,4 +132,11 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     if missing:
         raise ValueError("{}: {} of the clip's {} frames are missing (first: {}): a chunk has not finished; "
                          "render it again".format(folder, len(missing), n, missing[0]))
-    return {"out": folder, "frames": n, "temporaries_removed": frames.remove_temporaries()}
+    removed = frames.remove_temporaries()
+    if take:
+        import shutil
+
+        if os.path.isdir(take):  # (the last take no strip shows: written over, as a render in Blender does)
+            shutil.rmtree(take)
+        os.replace(folder, take)
+    return {"out": take or folder, "frames": n, "temporaries_removed": removed}

@@ -104,8 +104,8 @@ def digests(strip, index=None, single_frame=False):
 
 def carry(strip, original, paths):
     """Give ``strip`` ``original``'s value of each property of ``paths`` with its keys (``strip``'s
-    own keys of those properties replaced; ``COLOURSPACE``: the colourspace). A driven property
-    takes its value at the playhead (drivers are not carried: :func:`look_note` says so)."""
+    own keys of those properties replaced, with their F-curve modifiers; a driven property its
+    driver; ``COLOURSPACE``: the colourspace)."""
     paths = set(paths)
     if COLOURSPACE in paths:
         match_colourspace(strip, original)
@@ -124,6 +124,7 @@ def carry(strip, original, paths):
             setattr(dst, n, tuple(value) if n == "origin" else value)
         except (AttributeError, TypeError, ValueError):
             pass
+        _carry_drivers(strip.id_data.animation_data, src_pre + path, dst_pre + path)
         if bag is None:
             continue
         for fc in [f for f in bag.fcurves if f.data_path == dst_pre + path]:
@@ -136,7 +137,33 @@ def carry(strip, original, paths):
                 q.interpolation, q.easing = k.interpolation, k.easing
                 q.handle_left_type, q.handle_right_type = k.handle_left_type, k.handle_right_type
                 q.handle_left, q.handle_right = tuple(k.handle_left), tuple(k.handle_right)
+            _copy_modifiers(fc, new)  # (a Cycles or Noise on the shot's keys: before 2026-12-06 left off)
             new.update()
+
+
+def _copy_modifiers(src, dst):
+    """``src``'s F-curve modifiers (a zoom's Cycles, a shake's Noise) onto the F-curve ``dst``."""
+    dst.mute = src.mute
+    for m in src.modifiers:
+        new = dst.modifiers.new(m.type)
+        for prop in m.bl_rna.properties:
+            if not prop.is_readonly and prop.identifier not in ("rna_type", "active"):
+                try:
+                    setattr(new, prop.identifier, getattr(m, prop.identifier))
+                except (AttributeError, TypeError, ValueError):
+                    pass
+
+
+def _carry_drivers(ad, src_path, dst_path):
+    """The drivers of ``src_path`` (the shot's driven reframe) as those of ``dst_path``, so that the
+    result is driven as the shot is (before 2026-12-06 it took the driven value once)."""
+    if ad is None:
+        return
+    for fc in [f for f in ad.drivers if f.data_path == dst_path]:
+        ad.drivers.remove(fc)
+    for fc in [f for f in ad.drivers if f.data_path == src_path]:
+        new = ad.drivers.from_existing(src_driver=fc)
+        new.data_path = dst_path
 
 
 def match_look(strip, original, single_frame=False):
@@ -181,8 +208,7 @@ def look_note(original):
     """What a result cannot take from its shot strip ``original``, as a clause for the operator's
     report ('' when nothing): the shot strip's modifiers (copy them with Strip > Modifiers > Copy
     to Selected), effect strips taking it as input, a blend other than opaque or a keyed fade
-    (the result covers the shot strip whole), a driven reframe (followed at each change, not
-    driven)."""
+    (the result covers the shot strip whole)."""
     left = []
     mods = [m.name for m in getattr(original, "modifiers", ()) if getattr(m, "mute", False) is False]
     if mods:
@@ -202,13 +228,6 @@ def look_note(original):
     elif keyed(original, ("blend_alpha", "blend_type")):  # (a fade: before 2026-12-05 unsaid, and lost)
         left.append("the shot strip's opacity is keyed (a fade) and the result covers it whole: key the result "
                     "strip's opacity as the shot's and set the shot strip's to 0 where the result shows")
-    ad = original.id_data.animation_data
-    pre = original.path_from_id() + "."
-    driven = sorted(fc.data_path[len(pre):] for fc in (ad.drivers if ad is not None else ())
-                    if fc.data_path.startswith(pre) and fc.data_path[len(pre):] in {p for _g, _n, p in _paths()})
-    if driven:
-        left.append("the shot strip's {} {} driven: the result takes the value at each change, not the driver".format(
-            ", ".join(driven), "are" if len(driven) > 1 else "is"))
     return "; ".join(left)
 
 
@@ -237,9 +256,12 @@ def hidden(strip):
 def remove_strip(scene, strip):
     """Remove a strip Reenact added, with its keys (those :func:`match_look` gave it, and a fade
     the compositor keyed on it: left behind, they animated the next strip of its name)."""
-    bag = _bag(scene)
+    bag, ad = _bag(scene), scene.animation_data
+    pre = strip.path_from_id() + "."
     if bag is not None:
-        pre = strip.path_from_id() + "."
         for fc in [f for f in bag.fcurves if f.data_path.startswith(pre)]:
             bag.fcurves.remove(fc)
+    if ad is not None:  # (and the drivers it took from its shot)
+        for fc in [f for f in ad.drivers if f.data_path.startswith(pre)]:
+            ad.drivers.remove(fc)
     blend.strips_of(scene, strip).remove(strip)

@@ -19,7 +19,7 @@ import shutil
 import bpy
 
 from . import actor as actor_data
-from . import blend, shots
+from . import blend, shots, takes
 
 _PENDING = []  # (actor name, old track_path, old absolute path, new absolute path, moved) of this save
 _MADE = []  # the folder this save made, removed again when the save fails
@@ -183,6 +183,10 @@ def on_save_pre(filepath, *args):
 
 @bpy.app.handlers.persistent
 def on_save_post(filepath, *args):
+    try:  # (which takes of other .blend files' renders this one shows: Delete Unused Takes there leaves them)
+        takes.record_shown(filepath)
+    except OSError:
+        pass
     if not _PENDING and not _PATHS:
         return
     if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):

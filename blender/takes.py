@@ -85,11 +85,80 @@ def _newest(path):
     return max(times)
 
 
+#: a folder of records beside a .blend's renders: which of them another .blend's strips show
+#: (written when that .blend is saved: Save As keeps showing the takes of the file it came from)
+SHOWN_BY = ".shown_by"
+
+
+def record_shown(filepath):
+    """When the .blend ``filepath`` is saved: beside the renders and restyles of every other
+    .blend in its folder, a record of those its strips show (``<root>/.shown_by/<name>.json``),
+    or none when they show none, so that Delete Unused Takes run in that other .blend leaves them
+    (a version saved with Save As shows the takes of the file it came from)."""
+    import json
+
+    from .actor import blend_name
+    from ..fsutil import write_atomic
+
+    me, home = blend_name(filepath), os.path.dirname(os.path.abspath(filepath))
+    shown = shown_paths()
+    for kind in ("renders", "restyle"):
+        base = os.path.join(home, "reenact", kind)
+        try:
+            others = [n for n in os.listdir(base) if n != me and not n.startswith(".") and n != "reenact_cache"]
+        except OSError:
+            continue
+        for other in others:
+            root = os.path.normcase(os.path.join(base, other))
+            mine = sorted(os.path.basename(p) for p in shown if os.path.dirname(p) == root)
+            record = os.path.join(base, other, SHOWN_BY, me + ".json")
+            if mine:
+                os.makedirs(os.path.dirname(record), exist_ok=True)
+                data = json.dumps({"blend": os.path.abspath(filepath), "shown": mine}).encode()
+                write_atomic(record, lambda fh: fh.write(data))
+            elif os.path.exists(record):
+                os.remove(record)
+
+
+def shown_elsewhere(root):
+    """The names in ``root`` (a .blend's renders or restyles) that another .blend, still there,
+    shows (:func:`record_shown`)."""
+    import json
+
+    folder, names = os.path.join(root, SHOWN_BY), set()
+    try:
+        records = [n for n in os.listdir(folder) if n.endswith(".json")]
+    except OSError:
+        return names
+    for n in records:
+        try:
+            with open(os.path.join(folder, n), "rb") as fh:
+                r = json.loads(fh.read(1 << 20).decode("utf-8"))
+            if os.path.isfile(r["blend"]):
+                names.update(str(x) for x in r["shown"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return names
+
+
+def _frame_folder(path):
+    """Whether ``path`` holds a render's frames and nothing else of anyone's (a frame folder)."""
+    from ..video.pngs import FrameFolder
+
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return bool(names) and all(FrameFolder.owns(n) for n in names)
+
+
 def unused_takes(roots, now=None):
     """``[(path, bytes)]``: the renders and restyles in the folders ``roots`` (a .blend's
     ``//reenact/renders/<name>/`` and ``//reenact/restyle/<name>/``) that no strip of any scene
-    shows: every take but those shown, the render cache, preview images, farm job folders
-    (``.farm``) and anything written in the last :data:`RECENT_SECONDS` (a render running)."""
+    shows: every take (a frame folder or a movie) but those shown here or by another .blend
+    saved beside it (:func:`record_shown`), the render cache, preview images, farm job folders
+    (``.farm``), links, folders holding anything but frames, and anything written in the last
+    :data:`RECENT_SECONDS` (a render running)."""
     import time
 
     now = time.time() if now is None else now
@@ -100,11 +169,13 @@ def unused_takes(roots, now=None):
             names = sorted(os.listdir(root))
         except OSError:
             continue
+        elsewhere = shown_elsewhere(root)
         for name in names:
             path = os.path.join(root, name)
             movie = os.path.isfile(path) and name.lower().endswith((".mp4", ".mov", ".mkv"))
-            if name in KEEP or name.startswith(".") or name.endswith(".farm") or not (movie or os.path.isdir(path)):
-                continue
+            if (name in KEEP or name.startswith(".") or name.endswith(".farm") or name in elsewhere
+                    or os.path.islink(path) or not (movie or (os.path.isdir(path) and _frame_folder(path)))):
+                continue  # (not a render's: a folder of the user's own files is never offered)
             if os.path.normcase(os.path.normpath(os.path.abspath(path))) in shown:
                 continue
             try:

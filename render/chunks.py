@@ -1,17 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A render farm job's chunks in one frame folder (docs/farm.md). Each chunk task, once its
-frames are written, leaves a marker in the folder: the job it belongs to (a token the job
-compiler gives every task of one submission), the job's clip frames [a, b), the chunk's [c, d)
-and the clip's length. Assemble checks with them that the job's chunks all finished and that no
-other job wrote over its frames since (a job resubmitted after an edit, a second job of the
-same shot), so frames of two jobs are never assembled into one result (before 2026-12-06 only
-that a file was there for every frame was checked). A folder without markers (an older job) is
-checked as before."""
+"""A render farm job's chunks in one frame folder (docs/farm.md). Each chunk task leaves a
+marker in the folder before its first frame and again once its frames are written: the job it
+belongs to (a token the job compiler gives every task of one submission), the job's clip frames
+[a, b), the chunk's [c, d), the clip's length, and (by the marker file's times on the shared
+storage, one clock for every worker) when it began and ended. Assemble checks with them that
+the job's chunks all finished and that no other job wrote over its frames since (a job
+resubmitted after an edit, a second job of the same shot), so frames of two jobs are never
+assembled into one result (before 2026-12-06 only that a file was there for every frame was
+checked). A folder without markers (an older job) is checked as before."""
 
 import json
 import os
 import re
-import time
 
 from ..fsutil import write_atomic
 from .ranges import chunk_segments
@@ -23,12 +23,25 @@ def marker_name(chunk):
     return ".reenact_chunk_{:06d}_{:06d}.json".format(int(chunk[0]), int(chunk[1]))
 
 
-def mark_chunk(folder, job, frames, chunk, n_frames):
-    """Leave the marker of a finished chunk [c, d) of the job ``job`` (frames [a, b) of a clip of
-    ``n_frames``) in ``folder`` (written whole, or not at all)."""
+def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
+    """The marker of the chunk [c, d) of the job ``job`` (frames [a, b) of a clip of
+    ``n_frames``) in ``folder``: before its first frame (``done`` False: a chunk writing, or one
+    that died), then once its frames are written. Its times are the marker file's on the shared
+    storage (the file server's clock, not each worker's): the start, kept, and the end."""
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, marker_name(chunk))
+    started = None
+    if done:
+        try:
+            with open(path, "rb") as fh:
+                was = json.loads(fh.read(1 << 16).decode("utf-8"))
+            if was.get("job") == str(job or "") and not was.get("done"):
+                started = os.stat(path).st_mtime
+        except (OSError, ValueError, AttributeError):
+            pass
     data = json.dumps({"job": str(job or ""), "frames": [int(v) for v in frames], "chunk": [int(v) for v in chunk],
-                       "n": int(n_frames), "time": time.time()}).encode()
-    write_atomic(os.path.join(folder, marker_name(chunk)), lambda fh: fh.write(data))
+                       "n": int(n_frames), "done": bool(done), "started": started}).encode()
+    write_atomic(path, lambda fh: fh.write(data))
 
 
 def _markers(folder):
@@ -36,13 +49,17 @@ def _markers(folder):
     for name in os.listdir(folder):
         if not MARKER_RE.match(name):
             continue
+        path = os.path.join(folder, name)
         try:
-            with open(os.path.join(folder, name), "rb") as fh:
+            with open(path, "rb") as fh:
                 m = json.loads(fh.read(1 << 16).decode("utf-8"))
+            mtime = os.stat(path).st_mtime
             a, b = (int(v) for v in m["frames"])
             c, d = (int(v) for v in m["chunk"])
-            out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]),
-                        "time": float(m["time"])})
+            done = bool(m.get("done", True))
+            started = float(m["started"]) if done and m.get("started") is not None else mtime
+            out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]), "done": done,
+                        "started": started if done else mtime, "ended": mtime if done else None})
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
     return out
@@ -81,31 +98,43 @@ def _said(gaps):
 def check_chunks(folder, job=None):
     """The job whose frames ``folder`` holds, checked (None when it holds no marker: an older
     farm job's folder, checked by its files alone). ``job``: the token of the job being
-    assembled (the job compiler's); None: the job of the newest marker (Assemble run by hand).
-    ValueError (one line) when a chunk of that job has not finished, or another job's chunk
-    wrote over its frames after it."""
+    assembled (the job compiler's); None: the job of the newest finished chunk (Assemble run by
+    hand). ValueError (one line) when a chunk of that job has not finished, two submissions
+    share its token (chunks that overlap, or other frames), or another job's chunk wrote, or
+    began writing, over its frames after its chunk did."""
     found = _markers(folder)
     if not found:
         return None
     if job is None:
-        job = max(found, key=lambda m: m["time"])["job"]
+        done = [m for m in found if m["done"]]
+        job = max(done or found, key=lambda m: m["ended"] or m["started"])["job"]
     mine = [m for m in found if m["job"] == job]
     if not mine:
         raise ValueError("{}: no chunk of this farm job has finished here (the folder holds another job's "
                          "frames): render its chunks again".format(folder))
     a, b = mine[0]["frames"]
     n = mine[0]["n"]
-    gaps = _gaps((a, b), [m["chunk"] for m in mine])
+    chunks = sorted(m["chunk"] for m in mine)
+    if any(m["frames"] != (a, b) or m["n"] != n for m in mine) or any(
+            c2 < d1 for (_c1, d1), (c2, _d2) in zip(chunks, chunks[1:])):
+        raise ValueError("{}: chunks of more than one job are here under one job name{}: render the job again, "
+                         "each job with its own name (Flamenco gives each submission one; reenact "
+                         "blender-render: --farm-job)".format(folder, " ('{}')".format(job) if job else " (none given)"))
+    running = [m["chunk"] for m in mine if not m["done"]]
+    gaps = _gaps((a, b), [m["chunk"] for m in mine if m["done"]])
     if gaps:
         raise ValueError("{}: clip frames {} of this farm job have not been rendered (a chunk has not "
-                         "finished): render those chunks again".format(folder, _said(gaps)))
-    start = min(m["time"] for m in mine)
-    mine_written = [s for m in mine for s in chunk_segments(m["frames"], m["chunk"], m["n"])]
+                         "finished{}): render those chunks again".format(
+                             folder, _said(gaps), ", or is still running" if running else ""))
     later = []
-    for m in found:
-        if m["job"] != job and m["time"] > start:
-            for s, e in chunk_segments(m["frames"], m["chunk"], m["n"]):
-                for s2, e2 in mine_written:
+    for m in mine:
+        written = chunk_segments(m["frames"], m["chunk"], m["n"])
+        for k in found:
+            if k["job"] == job or not ((k["done"] and k["ended"] > m["started"]) or
+                                       (not k["done"] and k["started"] > m["started"])):
+                continue  # (done before this chunk began: this chunk wrote over it)
+            for s, e in chunk_segments(k["frames"], k["chunk"], k["n"]):
+                for s2, e2 in written:
                     lo, hi = max(s, s2), min(e, e2)
                     if lo < hi:
                         later.append((lo, hi))
@@ -113,6 +142,7 @@ def check_chunks(folder, job=None):
         raise ValueError("{}: clip frames {} were written again by another farm job after this one's chunks "
                          "(a job of the same shot submitted since): render this job again, or assemble the "
                          "other".format(folder, _said(_spans(later))))
+    mine_written = [s for m in mine for s in chunk_segments(m["frames"], m["chunk"], m["n"])]
     if _gaps((0, n), mine_written):
         raise ValueError("{}: clip frames {} were not written by this farm job".format(
             folder, _said(_gaps((0, n), mine_written))))

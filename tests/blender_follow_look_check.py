@@ -83,6 +83,20 @@ def main(clip, folder, work):
     shot.color_saturation = 0.5
     bpy.context.view_layer.update()
     out["mute_followed"] = [muted, shown, bool(res.mute)]
+    res.mute = False
+    # a driven move (offset_x = frame x 2) and a keyed zoom that cycles (an F-curve modifier) on the
+    # shot: the result is driven and cycles as the shot does
+    fc = t.driver_add("offset_y")
+    fc.driver.expression = "frame * 2"
+    bag = blend.channelbag(scene, ensure=False)
+    zoom = next(f for f in bag.fcurves if f.data_path == t.path_from_id() + ".scale_x")
+    zoom.modifiers.new("CYCLES")
+    bpy.context.view_layer.update()
+    seen = []
+    for f in (7, 75):
+        scene.frame_set(f)
+        seen.append([round(res.transform.offset_y - t.offset_y, 3), round(res.transform.scale_x - t.scale_x, 4)])
+    out["driven_and_cycled"] = seen
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

@@ -760,6 +760,9 @@ def test_a_result_follows_a_reframe_of_its_shot_made_after_the_render(tmp_path, 
     assert r["after_saturation"] == [3.0, 1.2, 0.4], r
     assert r["flip_y_followed_unmuted"] == [True, False], r
     assert r["mute_followed"] == [True, False, True], r
+    # a driven move and a cycling zoom on the shot: driven and cycling on the result too (before,
+    # the driven value was copied once and the Cycles modifier left off)
+    assert r["driven_and_cycled"] == [[0.0, 0.0], [0.0, 0.0]], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
@@ -856,12 +859,14 @@ def test_delete_unused_takes_deletes_only_what_no_strip_shows(tmp_path, carphone
     """Each render again leaves the previous take on disk (~0.6 GB per 10 s of 1080p PNGs).
     Delete Unused Takes removes the takes, movies and restyles of the .blend that no strip of any
     scene shows, and leaves the shown take, a take being written (a render running), a farm job's
-    folder, Preview Frame's images and the cache."""
+    folder, Preview Frame's images, the cache, a folder of the user's own, a take another .blend
+    saved beside it shows (Save As), and everything while a job runs."""
     folder = _footage_pngs(carphone, tmp_path / "render")
     work = tmp_path / "work"
     work.mkdir()
     r = _check("blender_cleanup_check.py", version, request, work, folder, work)
-    assert r["result"] == ["FINISHED"], r
-    assert r["renders"] == ["Actor_mouth", "Actor_mouth.farm", "Actor_mouth.take3", "preview"], r
+    assert r["while_running"] == ["CANCELLED"] and r["result"] == ["FINISHED"], r
+    assert r["renders"] == [".shown_by", "Actor_face.take2", "Actor_mouth", "Actor_mouth.farm", "Actor_mouth.take3",
+                            "client_plates", "preview"], r  # (take 2 of the face: cut_v2.blend shows it)
     assert r["restyles"] == [], r
     assert "deleted 3 unused takes" in r["_stdout"], r["_stdout"][-2000:]

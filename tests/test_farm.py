@@ -285,29 +285,46 @@ def test_assembled_movie_starts_a_keyframe_where_rendered_and_copied_frames_meet
 
 
 def test_assemble_checks_the_chunks_are_one_jobs(tmp_path):
-    """Each farm chunk leaves a marker naming its job (render/chunks.py); Assemble checks them.
-    Before 2026-12-06 it checked only that a file was there for every frame: a chunk that failed
-    this time left the frames of an earlier job in the folder, and a second job of the same shot
-    wrote over the first's frames, and both were assembled as one result without a word."""
-    import time
-
-    from reenact.render.chunks import check_chunks, mark_chunk
+    """Each farm chunk leaves a marker naming its job before its first frame and once its frames
+    are written (render/chunks.py); Assemble checks them. Before 2026-12-06 it checked only that
+    a file was there for every frame: a chunk that failed this time left the frames of an earlier
+    job in the folder, and a second job of the same shot wrote over the first's frames, and both
+    were assembled as one result without a word. The times are the marker files' (one clock, the
+    shared storage's), not each worker's."""
+    from reenact.render.chunks import check_chunks, mark_chunk, marker_name
     from reenact.video.encode import FrameFolder
 
     folder = tmp_path / "Actor_mouth.farm"
     folder.mkdir()
+    clock = [1000.0]
+
+    def mark(job, frames, chunk, done=True):  # (each marker a minute after the last, by the file's time)
+        mark_chunk(str(folder), job, frames, chunk, 12, done=done)
+        clock[0] += 60
+        os.utime(folder / marker_name(chunk), (clock[0], clock[0]))
+
     assert check_chunks(str(folder)) is None  # (an older job's folder: its files alone are checked)
-    mark_chunk(str(folder), "jobA", (2, 10), (2, 6), 12)
-    with pytest.raises(ValueError, match=r"clip frames 6-9 of this farm job have not been rendered"):
+    mark("jobA", (2, 10), (2, 6))
+    mark("jobA", (2, 10), (6, 10), done=False)  # running (or killed)
+    with pytest.raises(ValueError, match=r"clip frames 6-9 of this farm job have not been rendered .*still running"):
         check_chunks(str(folder), "jobA")
-    mark_chunk(str(folder), "jobA", (2, 10), (6, 10), 12)
+    mark("jobA", (2, 10), (6, 10))
     assert check_chunks(str(folder), "jobA") == "jobA" and check_chunks(str(folder)) == "jobA"
-    time.sleep(0.01)
-    mark_chunk(str(folder), "jobB", (4, 5), (4, 5), 12)  # resubmitted after an edit: frames 0-11 written again
+    mark("jobB", (4, 5), (4, 5), done=False)  # resubmitted after an edit, its chunk writing frames 0-11
     with pytest.raises(ValueError, match=r"clip frames 0-11 were written again by another farm job"):
         check_chunks(str(folder), "jobA")
+    mark("jobB", (4, 5), (4, 5))
     assert check_chunks(str(folder)) == "jobB" and check_chunks(str(folder), "jobB") == "jobB"
     with pytest.raises(ValueError, match=r"no chunk of this farm job has finished here"):
         check_chunks(str(folder), "jobC")
+    # two jobs with no name of their own, chunked otherwise: one's chunks cannot fill the other's gap
+    other = tmp_path / "Actor_face.farm"
+    other.mkdir()
+    folder = other
+    for c in ((0, 6), (6, 12)):
+        mark("", (0, 12), c)
+    mark("", (0, 12), (0, 4))
+    with pytest.raises(ValueError, match=r"chunks of more than one job are here under one job name \(none given\)"):
+        check_chunks(str(folder))
     # the markers belong in a frame folder: a render into it is not refused for them
     FrameFolder(str(folder), 12)

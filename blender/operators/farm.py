@@ -49,12 +49,13 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         name, self._result, self._key = farm.result_of(strip, ob, self.region, together)
         folder = farm.farm_folder(os.path.join(root, name))  # (the job's chunks': docs/farm.md)
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless) if self.output != "IMAGES" else None
+        take = farm.output_path(os.path.join(root, name), "IMAGES", False) if out is None else None  # (frames: a take)
         self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
-        self._out = out or folder
+        self._out = out or take
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
             "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base,
-            "farm_job": self.farm_job or None}
+            "farm_job": self.farm_job or None, "take": take}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

@@ -30,6 +30,7 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
     (:mod:`reenact.render.chunks`)."""
     from ...render.pipeline import render_clip
 
+    _marked(None, out, frames, chunk, mark, done=False)  # (a chunk's marker before its first frame)
     summary = render_clip(track, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                           progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                           sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
@@ -38,11 +39,11 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
     return _marked(summary, out, frames, chunk, mark)
 
 
-def _marked(summary, out, frames, chunk, mark):
+def _marked(summary, out, frames, chunk, mark, done=True):
     if chunk is not None and mark is not None:
         from ...render.chunks import mark_chunk
 
-        mark_chunk(out, mark[0], frames, chunk, mark[1])
+        mark_chunk(out, mark[0], frames, chunk, mark[1], done=done)
     return summary
 
 
@@ -52,6 +53,7 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
     """Worker thread (no bpy): every actor of a strip into one output (render/actors.py)."""
     from ...render.actors import render_actors
 
+    _marked(None, out, frames, chunk, mark, done=False)
     summary = render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                             progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
                             sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage,

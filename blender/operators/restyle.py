@@ -24,7 +24,7 @@ RESTYLE_DIR = "restyle"
 
 
 def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None,
-                codec=None, farm_job=None):
+                codec=None, farm_job=None, clip_frames=0):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
     others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
     scene's rate, for an image sequence written as a movie; ``chunk``: a render farm's part of
@@ -36,11 +36,13 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
         if progress(done, total, message) is False:
             raise Cancelled()
 
+    from ...render.chunks import mark_chunk
+
+    if chunk is not None:  # (its marker before its first frame and when done: Assemble Restyle checks them)
+        mark_chunk(out, farm_job, frames, chunk, clip_frames, done=False)
     summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
                          sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
-    if chunk is not None:  # (its marker, which Assemble Restyle checks: render/chunks.py)
-        from ...render.chunks import mark_chunk
-
+    if chunk is not None:
         mark_chunk(out, farm_job, frames, chunk, summary["frames"])
     return summary
 
@@ -169,7 +171,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
         return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {
             "chunk": chunk, "job_id": self.job_id or None, "codec": farm.movie_codec(self.output),
-            "farm_job": self.farm_job}
+            "farm_job": self.farm_job,
+            "clip_frames": len(strip.elements) if strip.type == "IMAGE" else int(strip.frame_duration)}
 
     def _frames(self, strip):
         """(the clip frames [a, b) restyled: the strip's visible part, or the timeline range when
@@ -243,10 +246,11 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
                                  .format(strip.name))
             out = farm.output_path(folder, self.output, self.lossless)  # (a take)
         chunks = farm.farm_folder(folder)  # (the job's chunks': docs/farm.md)
-        self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or chunks
+        take = farm.output_path(folder, "IMAGES", False) if out is None else None  # (the frames become a take)
+        self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or take
         sign = props.signing_paths(context)
         return farm.assemble_job, (chunks, actor_data.strip_source(strip), out, self.lossless, sign), {
-            "codec": farm.movie_codec(self.output), "farm_job": self.farm_job or None}
+            "codec": farm.movie_codec(self.output), "farm_job": self.farm_job or None, "take": take}
 
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]

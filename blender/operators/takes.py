@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Delete Unused Takes: the renders and restyles of this .blend that no strip of any scene shows
 (the takes a render again leaves behind, blender/takes.py), after a confirmation naming how many
-and how much space; the render cache, preview images, farm job folders and anything written in
-the last minutes are left alone."""
+and how much space; the render cache, preview images, farm job folders, takes another .blend
+saved beside it shows, folders holding anything but frames and anything written in the last
+minutes are left alone, and nothing while a job runs."""
 
 import os
 import shutil
@@ -11,6 +12,7 @@ import bpy
 
 from .. import actor as actor_data
 from .. import takes
+from ..modal import JOB
 from ..report import report
 
 
@@ -33,6 +35,9 @@ class REENACT_OT_delete_unused_takes(bpy.types.Operator):
     bl_options = {"REGISTER"}  # (files only: nothing in the .blend to undo)
 
     def invoke(self, context, event):
+        if JOB.running:  # (a job's new takes are shown only when it ends)
+            report(self, "WARNING", "a job is running: delete unused takes when it has ended")
+            return {"CANCELLED"}
         try:
             found = takes.unused_takes(_roots())
         except ValueError as exc:
@@ -47,6 +52,9 @@ class REENACT_OT_delete_unused_takes(bpy.types.Operator):
             message="No strip shows them; Ctrl-Z cannot bring them back", confirm_text="Delete")
 
     def execute(self, context):
+        if JOB.running:
+            report(self, "WARNING", "a job is running: delete unused takes when it has ended")
+            return {"CANCELLED"}
         try:
             found = takes.unused_takes(_roots())  # (again: a strip may show one since the dialog)
         except ValueError as exc:
