@@ -2,7 +2,9 @@
 """Render-farm glue on the Blender side (docs/farm.md): which actor a farm task means (the
 command line over the bpy module is :mod:`reenact.blender.background`)."""
 
+import json
 import os
+import re
 
 import bpy
 
@@ -105,6 +107,29 @@ def result_of(strip, ob, region, all_actors=False):
     return actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region), (ob.name, region)
 
 
+def _moved_take(folder, farm_job):
+    """The take an earlier assembly of the job ``farm_job`` moved its frames ``folder``
+    (``<stem>.farm``) to: a take of the stem holding that job's chunk markers; None."""
+    from ..render.chunks import MARKER_RE
+
+    stem = folder[:-len(".farm")] if folder.endswith(".farm") else folder
+    base, name = os.path.split(stem)
+    try:
+        names = [n for n in os.listdir(base) if n == name or re.fullmatch(re.escape(name) + r"\.take\d+", n)]
+    except OSError:
+        return None
+    for n in names:
+        path = os.path.join(base, n)
+        try:
+            for m in (x for x in os.listdir(path) if MARKER_RE.match(x)):
+                with open(os.path.join(path, m), "rb") as fh:
+                    if json.loads(fh.read(1 << 16).decode("utf-8")).get("job") == str(farm_job):
+                        return path
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
 def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None, take=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete
@@ -117,6 +142,10 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     from ..video import open_video
     from ..video.encode import FrameFolder
 
+    if not os.path.isdir(folder) and farm_job and out is None and take:  # (an assembly run again after the move)
+        moved = _moved_take(folder, farm_job)
+        if moved is not None:
+            folder, take = moved, None
     if not os.path.isdir(folder):
         raise ValueError("{}: no frames rendered here yet".format(folder))
     check_chunks(folder, farm_job or None)

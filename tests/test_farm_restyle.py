@@ -198,6 +198,10 @@ def test_restyle_job_on_an_image_sequence_strip(tmp_path):
     # the job's frames became a take (since 2026-12-06: the next farm job writes a folder of its own,
     # not the frames this strip shows)
     assert os.path.normpath(strips[0][5]) == folder[:-len(".farm")] and not os.path.exists(folder), strips
+    # the assembly run again (a farm's retry): it finds the take its first run moved the frames to
+    again = subprocess.run(_argv(last), capture_output=True, text=True, timeout=900, env=_env())
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert _check({"mode": "inspect", "blend": blend})["results"] == strips
     assert _check({"mode": "single", "blend": blend})["result"] == ["FINISHED"]
     names1, single = _pixels(folder[:-len(".farm")] + ".take2")  # (a restyle made in Blender: its next take)
     assert names1 == names and all(np.array_equal(a, b) for a, b in zip(chunked, single))

@@ -61,6 +61,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
         ob = bpy.data.objects.get(self._ob_name)
+        self._out = summary.get("out") or self._out  # (an assembly run again finds the take the first moved it to)
         st, copies = shots.add_result_strips(scene, strip, self._out, summary["frames"], self._result, key=self._key)
         for s in [st] + copies:  # what a result strip could not take from its piece of the shot
             if s.get("reenact_look_note"):

@@ -255,6 +255,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
     def apply(self, context, summary):
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
+        self._out = summary.get("out") or self._out  # (an assembly run again finds the take the first moved it to)
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
         if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
             report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
