@@ -142,13 +142,18 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     from ..video import open_video
     from ..video.encode import FrameFolder
 
-    if not os.path.isdir(folder) and farm_job and out is None and take:  # (an assembly run again after the move)
-        moved = _moved_take(folder, farm_job)
-        if moved is not None:
-            folder, take = moved, None
+    moved = _moved_take(folder, farm_job) if farm_job and out is None and take else None
+    if moved is not None and not os.path.isdir(folder):  # (an assembly run again after the move)
+        folder, take = moved, None
     if not os.path.isdir(folder):
         raise ValueError("{}: no frames rendered here yet".format(folder))
-    check_chunks(folder, farm_job or None)
+    try:
+        check_chunks(folder, farm_job or None)
+    except ValueError:
+        if moved is None:
+            raise
+        folder, take = moved, None  # (a chunk re-run after the move made the folder again, with its frames only)
+        check_chunks(folder, farm_job)
     if out is not None:
         return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
                               sign_cert=sign[0], sign_key=sign[1], codec=codec, fps=fps)

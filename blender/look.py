@@ -91,7 +91,7 @@ def digests(strip, index=None, single_frame=False):
         if driven:
             part = ("driver", _driver_part(driven))
         elif keyed:
-            part = [(f.array_index, f.extrapolation, [m.type for m in f.modifiers],
+            part = [(f.array_index, f.extrapolation, f.mute, [(m.type, _settings(m)) for m in f.modifiers],
                      [(tuple(k.co), tuple(k.handle_left), tuple(k.handle_right), k.interpolation, k.easing)
                       for k in f.keyframe_points]) for f in sorted(keyed, key=lambda f: f.array_index)]
         else:
@@ -141,8 +141,22 @@ def carry(strip, original, paths):
             new.update()
 
 
+def _settings(m):
+    """An F-curve modifier's settings: (name, value) of every property one can set, and an
+    Envelope's control points."""
+    out = []
+    for prop in m.bl_rna.properties:
+        if not prop.is_readonly and prop.identifier not in ("rna_type", "active", "show_expanded"):
+            v = getattr(m, prop.identifier, None)
+            out.append((prop.identifier, tuple(v) if hasattr(v, "__len__") and not isinstance(v, str) else v))
+    for p in getattr(m, "control_points", ()):  # (an Envelope's)
+        out.append(("point", p.frame, p.min, p.max))
+    return out
+
+
 def _copy_modifiers(src, dst):
-    """``src``'s F-curve modifiers (a zoom's Cycles, a shake's Noise) onto the F-curve ``dst``."""
+    """``src``'s F-curve modifiers (a zoom's Cycles, a shake's Noise, an Envelope with its control
+    points) onto the F-curve ``dst``."""
     dst.mute = src.mute
     for m in src.modifiers:
         new = dst.modifiers.new(m.type)
@@ -152,6 +166,9 @@ def _copy_modifiers(src, dst):
                     setattr(new, prop.identifier, getattr(m, prop.identifier))
                 except (AttributeError, TypeError, ValueError):
                     pass
+        for p in getattr(m, "control_points", ()):
+            q = new.control_points.add(p.frame)
+            q.min, q.max = p.min, p.max
 
 
 def _carry_drivers(ad, src_path, dst_path):

@@ -52,8 +52,9 @@ def next_take(path, folder=False):
     if k == 1:
         return path
     last = take_name(path, k - 1, folder)
-    if folder and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths():
-        return last
+    if folder and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths() and (
+            os.path.basename(last) not in shown_elsewhere(os.path.dirname(os.path.abspath(last)))):
+        return last  # (no strip shows it, here or in another .blend saved beside it)
     return take_name(path, k, folder)
 
 
@@ -91,38 +92,49 @@ SHOWN_BY = ".shown_by"
 
 
 def record_shown(filepath):
-    """When the .blend ``filepath`` is saved: beside the renders and restyles of every other
-    .blend in its folder, a record of those its strips show (``<root>/.shown_by/<name>.json``),
-    or none when they show none, so that Delete Unused Takes run in that other .blend leaves them
-    (a version saved with Save As shows the takes of the file it came from)."""
+    """When the .blend ``filepath`` is saved: beside the renders and restyles of another .blend
+    that its strips show (a version saved with Save As shows the takes of the file it came from,
+    wherever it was saved), a record of those it shows (``<root>/.shown_by/<name>-<id>.json``),
+    and none where it shows none any more, so that Delete Unused Takes run in that other .blend,
+    and its next render, leave them."""
+    import hashlib
     import json
 
     from .actor import blend_name
     from ..fsutil import write_atomic
 
     me, home = blend_name(filepath), os.path.dirname(os.path.abspath(filepath))
-    shown = shown_paths()
-    for kind in ("renders", "restyle"):
+    mine = "{}-{}.json".format(me, hashlib.sha1(os.path.abspath(filepath).encode("utf-8")).hexdigest()[:8])
+    shown, roots = shown_paths(), {}
+    for p in shown:  # (the roots its strips show: <project>/reenact/renders|restyle/<name>/<take>)
+        root = os.path.dirname(p)
+        if os.path.basename(os.path.dirname(os.path.dirname(root))) == "reenact" and os.path.basename(
+                os.path.dirname(root)) in ("renders", "restyle"):
+            roots.setdefault(root, []).append(os.path.basename(p))
+    for kind in ("renders", "restyle"):  # (and those beside it, where an earlier save left a record)
         base = os.path.join(home, "reenact", kind)
         try:
-            others = [n for n in os.listdir(base) if n != me and not n.startswith(".") and n != "reenact_cache"]
+            roots.update({os.path.normcase(os.path.join(base, n)): roots.get(os.path.normcase(os.path.join(base, n)), [])
+                          for n in os.listdir(base) if not n.startswith(".") and n != "reenact_cache"})
         except OSError:
             continue
-        for other in others:
-            root = os.path.normcase(os.path.join(base, other))
-            mine = sorted(os.path.basename(p) for p in shown if os.path.dirname(p) == root)
-            record = os.path.join(base, other, SHOWN_BY, me + ".json")
-            if mine:
-                os.makedirs(os.path.dirname(record), exist_ok=True)
-                data = json.dumps({"blend": os.path.abspath(filepath), "shown": mine}).encode()
-                write_atomic(record, lambda fh: fh.write(data))
-            elif os.path.exists(record):
-                os.remove(record)
+    for root, names in roots.items():
+        if os.path.basename(root) == os.path.normcase(me) and os.path.dirname(os.path.dirname(
+                os.path.dirname(root))) == os.path.normcase(home):
+            continue  # (its own renders: what it shows is seen live)
+        record = os.path.join(root, SHOWN_BY, mine)
+        if names:
+            os.makedirs(os.path.dirname(record), exist_ok=True)
+            data = json.dumps({"blend": os.path.abspath(filepath), "shown": sorted(set(names))}).encode()
+            write_atomic(record, lambda fh: fh.write(data))
+        elif os.path.exists(record):
+            os.remove(record)
 
 
 def shown_elsewhere(root):
-    """The names in ``root`` (a .blend's renders or restyles) that another .blend, still there,
-    shows (:func:`record_shown`)."""
+    """The names in ``root`` (a .blend's renders or restyles) that another .blend shows
+    (:func:`record_shown`), also when that .blend is no longer where it was saved (renamed,
+    moved: its takes are left, not guessed at)."""
     import json
 
     folder, names = os.path.join(root, SHOWN_BY), set()
@@ -133,9 +145,7 @@ def shown_elsewhere(root):
     for n in records:
         try:
             with open(os.path.join(folder, n), "rb") as fh:
-                r = json.loads(fh.read(1 << 20).decode("utf-8"))
-            if os.path.isfile(r["blend"]):
-                names.update(str(x) for x in r["shown"])
+                names.update(str(x) for x in json.loads(fh.read(1 << 20).decode("utf-8"))["shown"])
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return names

@@ -9,6 +9,7 @@ resubmitted after an edit, a second job of the same shot), so frames of two jobs
 assembled into one result (before 2026-12-06 only that a file was there for every frame was
 checked). A folder without markers (an older job) is checked as before."""
 
+import hashlib
 import json
 import os
 import re
@@ -16,11 +17,14 @@ import re
 from ..fsutil import write_atomic
 from .ranges import chunk_segments
 
-MARKER_RE = re.compile(r"^\.reenact_chunk_(\d+)_(\d+)\.json$")
+MARKER_RE = re.compile(r"^\.reenact_chunk_(\d+)_(\d+)(?:_[0-9a-f]{8})?\.json$")
 
 
-def marker_name(chunk):
-    return ".reenact_chunk_{:06d}_{:06d}.json".format(int(chunk[0]), int(chunk[1]))
+def marker_name(chunk, job=""):
+    """The marker's file name: the chunk's frames and the job's (two jobs chunked alike each keep
+    their own marker)."""
+    tag = hashlib.sha1(str(job or "").encode("utf-8")).hexdigest()[:8]
+    return ".reenact_chunk_{:06d}_{:06d}_{}.json".format(int(chunk[0]), int(chunk[1]), tag)
 
 
 def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
@@ -29,7 +33,17 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
     that died), then once its frames are written. Its times are the marker file's on the shared
     storage (the file server's clock, not each worker's): the start, kept, and the end."""
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, marker_name(chunk))
+    path = os.path.join(folder, marker_name(chunk, job))
+    if not done:  # another job's chunk that began over these frames and never ended: it died, or it
+        # marks its end (after this start: the assembly then refuses) when it ends
+        mine = chunk_segments(frames, chunk, n_frames)
+        for m in _markers(folder):
+            if m["job"] != str(job or "") and not m["done"] and _overlap(chunk_segments(m["frames"], m["chunk"],
+                                                                                          m["n"]), mine):
+                try:
+                    os.remove(m["path"])
+                except OSError:
+                    pass
     started = None
     if done:
         try:
@@ -59,10 +73,14 @@ def _markers(folder):
             done = bool(m.get("done", True))
             started = float(m["started"]) if done and m.get("started") is not None else mtime
             out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]), "done": done,
-                        "started": started if done else mtime, "ended": mtime if done else None})
+                        "started": started if done else mtime, "ended": mtime if done else None, "path": path})
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
     return out
+
+
+def _overlap(segs, others):
+    return [(max(s, s2), min(e, e2)) for s, e in segs for s2, e2 in others if max(s, s2) < min(e, e2)]
 
 
 def _spans(ranges):
@@ -129,15 +147,10 @@ def check_chunks(folder, job=None):
     later = []
     for m in mine:
         written = chunk_segments(m["frames"], m["chunk"], m["n"])
-        for k in found:
-            if k["job"] == job or not ((k["done"] and k["ended"] > m["started"]) or
-                                       (not k["done"] and k["started"] > m["started"])):
+        for k in found:  # (one second's file times: an end in the second this chunk began counts as after)
+            if k["job"] == job or (k["done"] and k["ended"] < m["started"]):
                 continue  # (done before this chunk began: this chunk wrote over it)
-            for s, e in chunk_segments(k["frames"], k["chunk"], k["n"]):
-                for s2, e2 in written:
-                    lo, hi = max(s, s2), min(e, e2)
-                    if lo < hi:
-                        later.append((lo, hi))
+            later += _overlap(chunk_segments(k["frames"], k["chunk"], k["n"]), written)
     if later:
         raise ValueError("{}: clip frames {} were written again by another farm job after this one's chunks "
                          "(a job of the same shot submitted since): render this job again, or assemble the "

@@ -301,7 +301,7 @@ def test_assemble_checks_the_chunks_are_one_jobs(tmp_path):
     def mark(job, frames, chunk, done=True):  # (each marker a minute after the last, by the file's time)
         mark_chunk(str(folder), job, frames, chunk, 12, done=done)
         clock[0] += 60
-        os.utime(folder / marker_name(chunk), (clock[0], clock[0]))
+        os.utime(folder / marker_name(chunk, job), (clock[0], clock[0]))
 
     assert check_chunks(str(folder)) is None  # (an older job's folder: its files alone are checked)
     mark("jobA", (2, 10), (2, 6))
@@ -315,6 +315,15 @@ def test_assemble_checks_the_chunks_are_one_jobs(tmp_path):
         check_chunks(str(folder), "jobA")
     mark("jobB", (4, 5), (4, 5))
     assert check_chunks(str(folder)) == "jobB" and check_chunks(str(folder), "jobB") == "jobB"
+    # a job chunked alike, resubmitted while the first still writes: each keeps its own marker, and
+    # the first is refused while the second's chunk runs (before, the one marker was the last one's)
+    mark("jobC", (2, 10), (2, 6), done=False)
+    mark("jobB", (4, 5), (4, 5))  # (jobB's again)
+    with pytest.raises(ValueError, match=r"written again by another farm job"):
+        check_chunks(str(folder), "jobB")
+    # a chunk of a job that died mid-way is cleared by the next job's chunk over those frames
+    mark("jobD", (2, 10), (2, 6), done=False)
+    assert not (folder / marker_name((2, 6), "jobC")).exists()
     with pytest.raises(ValueError, match=r"no chunk of this farm job has finished here"):
         check_chunks(str(folder), "jobC")
     # two jobs with no name of their own, chunked otherwise: one's chunks cannot fill the other's gap

@@ -159,7 +159,7 @@ _SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
 #: a farm chunk's marker (``render/chunks.py``), and its temporary name while it is written
-_CHUNK_MARKER_RE = re.compile(r"^\.{1,2}reenact_chunk_\d+_\d+\.json(?:\.[0-9a-f]+\.tmp)?$")
+_CHUNK_MARKER_RE = re.compile(r"^\.{1,2}reenact_chunk_\d+_\d+(?:_[0-9a-f]{8})?\.json(?:\.[0-9a-f]+\.tmp)?$")
 
 
 def system_file(name):

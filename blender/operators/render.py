@@ -61,6 +61,28 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
     return _marked(summary, out, frames, chunk, mark)
 
 
+def _footage_key(source):
+    """The size and modification time of every file of a strip's footage (or of the file or files
+    ``source``): a frame or a whole plate written over in place (the same sizes) is another key."""
+    files = actor_data.strip_source(source) if hasattr(source, "type") else source
+    out = []
+    for f in ([files] if isinstance(files, (str, os.PathLike)) else files):
+        try:
+            st = os.stat(f)
+            out.append((os.path.basename(f), st.st_size, st.st_mtime_ns))
+        except (OSError, TypeError):
+            out.append((str(f), None))
+    return out
+
+
+def _digest(array):
+    import hashlib
+
+    import numpy as np
+
+    return None if array is None else hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
 def _render_key(op, strip, frames, actors):
     """A digest of what decides a render's pictures: each actor's performance, footage Track,
     renderer file and dubbing actor, the shot's footage, the frames and the options (Render Edited
@@ -69,16 +91,17 @@ def _render_key(op, strip, frames, actors):
 
     from ...render.cache import performance_digest
 
-    parts = [actor_data.footage_stamp(strip), list(frames), op.region, op.mouth, op.detail, op.keep_front,
+    parts = [_footage_key(strip), list(frames), op.region, op.mouth, op.detail, op.keep_front,
              op.output, op.lossless, op.use_reference and (op.reference_first, op.reference_last), op.job_id]
     from ...render.renderer import model_path
 
     for a in actors:
         model = model_path(a["model"])  # (the bundled base's file when the actor has none of its own)
         st = os.stat(model) if model and os.path.isfile(model) else None
+        drv = a.get("mouth_from")
         parts += [performance_digest(a["track"]), performance_digest(a["crop_track"]), str(model),
-                  st and (st.st_size, st.st_mtime_ns),
-                  a.get("mouth_from") and (str(a["mouth_from"][1]), performance_digest(a["mouth_from"][0]))]
+                  st and (st.st_size, st.st_mtime_ns), _digest(getattr(a["track"], "performance_frame", None)),
+                  drv and (_footage_key(drv[1]), performance_digest(drv[0]))]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -279,15 +302,18 @@ RENDER_KEY = "reenact_render_key"
 
 
 def _up_to_date(scene, plan):
-    """Whether the result strip of ``plan``'s actor and region over its shot shows a render of the
-    very key ``plan`` would render now (its file still there)."""
+    """Whether the result strip of ``plan``'s actor and region lying on its shot (the one a render
+    again would give its take: not a compositor's copy) shows a render of the very key ``plan``
+    would render now (its file still there)."""
     strip = scene.sequence_editor.strips_all.get(plan._strip_name) if scene.sequence_editor else None
-    for s in blend.all_strips(scene):
-        if (s.get(RENDER_KEY) == plan._render_key and s.get("reenact_shot_name") == plan._strip_name
-                and (s.get("reenact_actor"), s.get("reenact_region")) == tuple(plan._key) and strip is not None
-                and os.path.exists(blend._strip_paths(s) or "")):
-            return True
-    return False
+    if strip is None:
+        return False
+    on = [s for s in blend.siblings(strip) if s.get("reenact_shot_name") == plan._strip_name
+          and (s.get("reenact_actor"), s.get("reenact_region")) == tuple(plan._key)
+          and blend._timing(s) == blend._timing(strip)]
+    res = min(on, key=lambda s: s.channel, default=None)
+    return bool(res is not None and res.get(RENDER_KEY) == plan._render_key
+                and os.path.exists(blend._strip_paths(res) or ""))
 
 
 class _ActorRender:
