@@ -185,7 +185,7 @@ def on_save_pre(filepath, *args):
 def on_save_post(filepath, *args):
     try:  # (which takes of other .blend files' renders this one shows: Delete Unused Takes there leaves them)
         takes.record_shown(filepath)
-    except OSError:
+    except (OSError, ValueError):  # (a record it cannot write: the save itself is done)
         pass
     if not _PENDING and not _PATHS:
         return
