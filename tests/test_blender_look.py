@@ -870,3 +870,42 @@ def test_delete_unused_takes_deletes_only_what_no_strip_shows(tmp_path, carphone
                             "client_plates", "preview"], r  # (take 2 of the face: cut_v2.blend shows it)
     assert r["restyles"] == [], r
     assert "deleted 3 unused takes" in r["_stdout"], r["_stdout"][-2000:]
+
+
+def test_a_shot_is_up_to_date_by_the_result_on_it_not_by_a_copy(tmp_path):
+    """Render Edited Actors skips a shot whose result strip shows a render of its present
+    performance. The result that counts is the one lying on the shot (the one a render again
+    gives its take), not a compositor's copy of an earlier take: a copy carrying the key the
+    performance has now (an edit undone back to the first render) left the shot showing another
+    render skipped, as up to date."""
+    import cv2
+    import numpy as np
+
+    frame = tmp_path / "f"
+    frame.mkdir()
+
+    for k in range(3):
+        cv2.imwrite(str(frame / "frame_{:06d}.png".format(k)), np.full((8, 8, 3), 40 * k, np.uint8))
+    code = (
+        "import os, sys\n"
+        "sys.path.insert(0, {tests!r})\n"
+        "from sequencer_check import empty_scene, image_strip\n"
+        "from reenact.blender import shots\n"
+        "from reenact.blender.operators.render import RENDER_KEY, _up_to_date\n"
+        "scene = empty_scene(8, 8)\n"
+        "shot = image_strip(scene, {folder!r}, name='shot')\n"
+        "res = shots.add_result_strip(scene, shot, {folder!r}, 3, 'shot Reenact Mouth', key=('A', 'mouth'))\n"
+        "copy = scene.sequence_editor.strips.new_image(name='copy', filepath=os.path.join({folder!r}, 'frame_000000.png'),\n"
+        "                                               channel=5, frame_start=10)\n"
+        "for k in res.keys():\n"
+        "    copy[k] = res[k]\n"
+        "res[RENDER_KEY], copy[RENDER_KEY] = 'second', 'first'\n"
+        "class Plan:\n"
+        "    _strip_name, _key = 'shot', ('A', 'mouth')\n"
+        "out = []\n"
+        "for key in ('first', 'second'):\n"
+        "    Plan._render_key = key\n"
+        "    out.append(_up_to_date(scene, Plan))\n"
+        "print('UP', out)\n"
+        "os._exit(0)\n").format(tests=os.path.join(ROOT, "tests"), folder=str(frame))
+    assert _printed(code, "UP") == "UP [False, True]"
