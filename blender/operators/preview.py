@@ -16,6 +16,7 @@ from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, 
                              face_driver, poll_actor, reference_frames, render_inputs)
 from ..report import EXPECTED, describe, report
 
+
 class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
     """Re-render the current frame with the active actor's performance (or every actor of its
     strip) and show it in the sequencer (a one-frame strip above the original)"""
