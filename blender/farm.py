@@ -2,9 +2,7 @@
 """Render-farm glue on the Blender side (docs/farm.md): which actor a farm task means (the
 command line over the bpy module is :mod:`reenact.blender.background`)."""
 
-import json
 import os
-import re
 
 import bpy
 
@@ -110,24 +108,10 @@ def result_of(strip, ob, region, all_actors=False):
 def _moved_take(folder, farm_job):
     """The take an earlier assembly of the job ``farm_job`` moved its frames ``folder``
     (``<stem>.farm``) to: a take of the stem holding that job's chunk markers; None."""
-    from ..render.chunks import MARKER_RE
+    from ..render.chunks import jobs_in
 
     stem = folder[:-len(".farm")] if folder.endswith(".farm") else folder
-    base, name = os.path.split(stem)
-    try:
-        names = [n for n in os.listdir(base) if n == name or re.fullmatch(re.escape(name) + r"\.take\d+", n)]
-    except OSError:
-        return None
-    for n in names:
-        path = os.path.join(base, n)
-        try:
-            for m in (x for x in os.listdir(path) if MARKER_RE.match(x)):
-                with open(os.path.join(path, m), "rb") as fh:
-                    if json.loads(fh.read(1 << 16).decode("utf-8")).get("job") == str(farm_job):
-                        return path
-        except (OSError, ValueError, AttributeError):
-            continue
-    return None
+    return next((p for p in takes.takes_of(stem, folder=True) if str(farm_job) in jobs_in(p)), None)
 
 
 def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None, take=None):
@@ -142,14 +126,17 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     from ..video import open_video
     from ..video.encode import FrameFolder
 
-    moved = _moved_take(folder, farm_job) if farm_job and out is None and take else None
-    if moved is not None and not os.path.isdir(folder):  # (an assembly run again after the move)
-        folder, take = moved, None
+    again = bool(farm_job and out is None and take)  # (an image assembly, perhaps run again after its move)
+    if again and not os.path.isdir(folder):
+        moved = _moved_take(folder, farm_job)
+        if moved is not None:
+            folder, take = moved, None
     if not os.path.isdir(folder):
         raise ValueError("{}: no frames rendered here yet".format(folder))
     try:
         check_chunks(folder, farm_job or None)
     except ValueError:
+        moved = _moved_take(folder, farm_job) if again and take else None
         if moved is None:
             raise
         folder, take = moved, None  # (a chunk re-run after the move made the folder again, with its frames only)

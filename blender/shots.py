@@ -165,16 +165,17 @@ def _refile_copy(result, copy, piece):
     if not blend._free(blend.siblings(piece), copy.channel, piece.frame_final_start, piece.frame_final_end,
                        ignore=copy):  # (a longer take over what lies after it there)
         copy.channel, _ = blend.channel_above(piece, piece.frame_final_start, piece.frame_final_end, new=copy)
-    _retake(copy, piece)
+    _note(copy, _retake(copy, piece))
     return copy
 
 
 def _retake(strip, piece):
     """A result given a new take: shown (unless its piece is hidden), the piece's look carried
-    where it changed since the strip took it (what the compositor set on it stays), its note."""
+    where it changed since the strip took it (what the compositor set on it stays); returns what
+    it cannot take from the piece (:func:`look.look_note`)."""
     strip.mute = look.hidden(piece)
     look.follow(strip, piece)
-    _note(strip, look.look_note(piece))
+    return look.look_note(piece)
 
 
 def refile(strip, out, names=None):
@@ -293,9 +294,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
         ", ".join("'{}'".format(n) for n in above), "copies of it" if len(above) > 1 else "a copy of it",
         "" if len(above) > 1 else "s", "them" if len(above) > 1 else "it") if above else ""
     if reuse is not None:
-        st.mute = look.hidden(original)
-        look.follow(st, original)
-        note = look.look_note(original)
+        note = _retake(st, original)
     else:
         note = look.match_look(st, original)  # (after the name: its keys are the strip's)
     _note(st, "; ".join(n for n in (moved, hides, hidden_by, note) if n))

@@ -12,6 +12,7 @@ never written over; a movie take never is (a cancelled movie render leaves none)
 A farm's chunks keep writing into the one folder ``<name>`` (docs/farm.md)."""
 
 import os
+import re
 
 import bpy
 
@@ -25,6 +26,17 @@ def take_name(path, k, folder=False):
         return path
     stem, ext = (path, "") if folder else os.path.splitext(path)
     return "{}.take{}{}".format(stem, k, ext)
+
+
+def takes_of(path, folder=False):
+    """The takes of ``path`` that are there: ``path`` itself and its ``.take<k>`` ones."""
+    stem, ext = (path, "") if folder else os.path.splitext(path)
+    base, name = os.path.split(stem)
+    pattern = re.compile(re.escape(name) + r"(?:\.take\d+)?" + re.escape(ext))
+    try:
+        return [os.path.join(base, n) for n in sorted(os.listdir(base)) if pattern.fullmatch(n)]
+    except OSError:
+        return []
 
 
 def shown_paths():

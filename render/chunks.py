@@ -12,12 +12,12 @@ checked). A folder without markers (an older job) is checked as before."""
 import hashlib
 import json
 import os
-import re
 
 from ..fsutil import write_atomic
+from ..video.pngs import CHUNK_MARKER_RE
 from .ranges import chunk_segments
 
-MARKER_RE = re.compile(r"^\.reenact_chunk_(\d+)_(\d+)(?:_[0-9a-f]{8})?\.json$")
+MARKER_RE = CHUNK_MARKER_RE  # (the frame folder's writer knows the name: video/pngs.py)
 
 
 def marker_name(chunk, job=""):
@@ -77,6 +77,14 @@ def _markers(folder):
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
     return out
+
+
+def jobs_in(folder):
+    """The jobs whose chunks left a marker in ``folder``."""
+    try:
+        return {m["job"] for m in _markers(folder)}
+    except OSError:
+        return set()
 
 
 def _overlap(segs, others):

@@ -158,14 +158,17 @@ def frame_numbers(folder):
 _SYSTEM_FILES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
-#: a farm chunk's marker (``render/chunks.py``), and its temporary name while it is written
-_CHUNK_MARKER_RE = re.compile(r"^\.{1,2}reenact_chunk_\d+_\d+(?:_[0-9a-f]{8})?\.json(?:\.[0-9a-f]+\.tmp)?$")
+#: a farm chunk's marker (``render/chunks.py``: chunk start, end, the job's tag), and the
+#: temporary name :func:`reenact.fsutil.atomic_path` gives it while it is written
+CHUNK_MARKER_RE = re.compile(r"^\.reenact_chunk_(\d+)_(\d+)(?:_[0-9a-f]{8})?\.json$")
+_CHUNK_MARKER_TMP_RE = re.compile(r"^\." + CHUNK_MARKER_RE.pattern[1:-1] + r"\.[0-9a-f]+\.tmp$")
 
 
 def system_file(name):
     """Whether ``name`` is a file manager's (or a farm chunk's marker), not a frame or a user's
     file."""
-    return name in _SYSTEM_FILES or name.startswith("._") or bool(_CHUNK_MARKER_RE.match(name))
+    return (name in _SYSTEM_FILES or name.startswith("._") or bool(CHUNK_MARKER_RE.match(name))
+            or bool(_CHUNK_MARKER_TMP_RE.match(name)))
 
 
 #: a temporary frame older than this (seconds) is a leftover, not a parallel render's frame in
