@@ -16,6 +16,7 @@ import time
 
 from ._version import __version__
 from .errors import ReenactError
+from .farm.cli import add_parsers as add_farm_parsers
 from .fsutil import check_output_file, check_output_folder, os_error
 from .provenance.cli import add_parser as add_verify_parser, add_signing_arguments
 from .video.conform import add_parser as add_conform_parser
@@ -276,6 +277,7 @@ def _other_actors(args, warnings):
 def cmd_render(args):
     from .face.track import Track
     from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
+    from .render.chunks import marking
     from .render.pipeline import check_destinations, check_tracks_footage, get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
     from .video import MOVIE_EXTENSIONS, VideoError, open_video
@@ -386,10 +388,12 @@ def cmd_render(args):
 
             first = {"track": track, "crop_track": crop_track, "mouth_from": mouth_from,
                      "reference_frames": ref_frames}
-            summary = render_actors([first] + others, args.video, renderer, chunk=chunk, **common)
+            with marking(args.out, args.farm_job or args.job_id, (a, b), chunk, n):
+                summary = render_actors([first] + others, args.video, renderer, chunk=chunk, **common)
         else:
-            summary = render_clip(track, args.video, renderer, crop_track=crop_track, chunk=chunk, mouth_from=mouth_from,
-                                  reference_frames=ref_frames, **common)
+            with marking(args.out, args.farm_job or args.job_id, (a, b), chunk, n):
+                summary = render_clip(track, args.video, renderer, crop_track=crop_track, chunk=chunk,
+                                      mouth_from=mouth_from, reference_frames=ref_frames, **common)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     except OSError as exc:
@@ -404,62 +408,6 @@ def cmd_render(args):
     summary["warnings"] = warnings
     _emit_json(summary)
     return 0
-
-
-# --- render farms -------------------------------------------------------------------------
-
-def cmd_assemble(args):
-    from .progress import ConsoleProgress
-    from .render.assemble import assemble_movie
-    from .video import MOVIE_EXTENSIONS
-
-    ext = os.path.splitext(args.out)[1].lower()
-    if ext not in MOVIE_EXTENSIONS:
-        raise UserError("{}: the movie must be .mp4, .mov or .mkv".format(args.out))
-    _out_path(args.out, ext)
-    bar = ConsoleProgress("assemble", stream=sys.stderr)
-    try:
-        summary = assemble_movie(args.folder, args.video, args.out, lossless=args.lossless, progress=bar,
-                                 sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps,
-                                 codec=check_movie_codec(args.out, args.codec, args.lossless))
-    except (ValueError, OSError) as exc:
-        raise UserError(str(exc)) from exc
-    finally:
-        bar.close()
-    _emit_json(summary)
-    return 0
-
-
-def cmd_blender_render(args):
-    from . import farm
-
-    if not os.path.isfile(args.blend):
-        raise UserError("{}: no such .blend".format(args.blend))
-    try:
-        first, last = farm.parse_frames(args.frames)
-        chunk = farm.parse_frames(args.chunk) if args.chunk else (first, last)
-        farm.blender_executable(args.blender)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    output = ("PRORES" if args.prores else "MOVIE") if args.movie else "IMAGES"
-    if args.prores and (args.lossless or not args.movie):
-        raise UserError("--prores: give it with --movie, and without --lossless")
-    if not args.assemble and not (first <= chunk[0] <= chunk[1] <= last):
-        raise UserError("--chunk {}: not inside --frames {}".format(args.chunk, args.frames))
-    if args.restyle and not 0.0 <= args.stabilise <= 0.95:
-        raise UserError("--stabilise {}: give a value from 0 to 0.95".format(args.stabilise))
-    job = args.farm_job or args.job_id or ""  # (the chunks' markers: render/chunks.py)
-    if args.restyle and args.assemble:
-        expr = farm.restyle_assemble_expr(args.restyle, args.model, output, args.lossless, not args.no_save, job)
-    elif args.restyle:
-        expr = farm.restyle_expr(args.restyle, args.model, first, last, chunk, args.job_id or "", args.stabilise, job)
-    elif args.assemble:
-        expr = farm.assemble_expr(args.actor, output, args.lossless, save=not args.no_save, region=args.region,
-                                  all_actors=args.all_actors, farm_job=job)
-    else:
-        expr = farm.render_expr(args.actor, first, last, chunk, args.region, args.job_id or "", args.all_actors, job)
-    sys.stdout.flush()
-    return farm.run(args.blend, expr, args.blender)
 
 
 # --- demo ---------------------------------------------------------------------------------
@@ -560,6 +508,9 @@ def build_parser():
                    help="render only clip frames C..D-1 of --frames and write them to the frame folder (a "
                         "render farm's task; chunks covering --frames once give the frames of one render, "
                         "see docs/farm.md)")
+    p.add_argument("--farm-job", default=None, metavar="ID",
+                   help="with --chunk: the job the chunk belongs to, the same for every chunk of one submission "
+                        "(default: --job-id); `reenact assemble` checks by it that they all finished")
     p.add_argument("--accept-footage", action="store_true",
                    help="accept footage whose pixels or frame rate differ from the Track's (a re-encoded copy "
                         "of the same shot); frame size and count must still match")
@@ -613,45 +564,7 @@ def build_parser():
                    help="refuse a variant whose face differs from the fp32 model's by more (dB; default 40)")
     p.set_defaults(func=cmd_quantize)
 
-    p = sub.add_parser("assemble", help="make the movie of a render done in chunks, from its frame folder, with "
-                                        "the footage's audio")
-    p.add_argument("folder", help="the frame folder the chunks wrote (frame_000000.png ...)")
-    p.add_argument("--video", required=True, help="the footage (frame count, rate and audio)")
-    p.add_argument("--fps", default=None, metavar="RATE", help="an image sequence's frame rate (default 25)")
-    p.add_argument("--out", required=True, help="movie file (.mp4/.mov/.mkv)")
-    p.add_argument("--lossless", action="store_true", help="lossless movie (RGB H.264 / FFV1 in .mkv)")
-    p.add_argument("--codec", choices=MOVIE_CODECS, default="h264",
-                   help="movie codec: h264 (default) or prores (ProRes 422 HQ in a .mov, for editing systems)")
-    add_signing_arguments(p)
-    p.set_defaults(func=cmd_assemble)
-
-    p = sub.add_parser("blender-render", help="render an actor's performance (or restyle a strip) from a saved .blend "
-                                              "in Blender's background mode (one render-farm task)")
-    p.add_argument("blend", help="the saved .blend")
-    who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--actor", help="the actor object's name")
-    who.add_argument("--restyle", metavar="STRIP",
-                     help="restyle this movie or image strip instead (Restyle Strip; Assemble Restyle with --assemble)")
-    p.add_argument("--model", default="", help="with --restyle: the restyle model (default: the scene's)")
-    p.add_argument("--stabilise", type=float, default=0.8, help="with --restyle: as Restyle Strip's (default 0.8)")
-    p.add_argument("--frames", required=True, metavar="FIRST-LAST",
-                   help="timeline frames of the job, both included (e.g. 1-250)")
-    p.add_argument("--chunk", default=None, metavar="FIRST-LAST", help="this task's frames, inside --frames")
-    p.add_argument("--region", choices=("face", "mouth", "head"), default="mouth")
-    p.add_argument("--job-id", default=None, metavar="ID", help="job id carried by the watermark")
-    p.add_argument("--farm-job", default=None, metavar="ID", help="the job its chunks' markers name, the same for every "
-                   "task of one job and another for each job; --assemble checks them (default: --job-id)")
-    p.add_argument("--all-actors", action="store_true", help="every tracked actor of the actor's strip in one result "
-                   "(Every Actor of the Strip); give it to the chunks and to --assemble alike")
-    p.add_argument("--assemble", action="store_true",
-                   help="the job's last task instead: add the result strip (after every chunk is done)")
-    p.add_argument("--movie", action="store_true", help="with --assemble: also make the movie (footage audio)")
-    p.add_argument("--lossless", action="store_true", help="with --movie: lossless (.mkv)")
-    p.add_argument("--prores", action="store_true", help="with --movie: ProRes 422 HQ (.mov) for editing systems")
-    p.add_argument("--no-save", action="store_true", help="with --assemble: do not save the .blend")
-    p.add_argument("--blender", default=None, metavar="EXE",
-                   help="Blender executable (default: blender on PATH, else this Python's bpy module)")
-    p.set_defaults(func=cmd_blender_render)
+    add_farm_parsers(sub)
 
     from .restyle.cli import add_parser as _restyle_parser  # argparse only
     _restyle_parser(sub)

@@ -9,6 +9,7 @@ resubmitted after an edit, a second job of the same shot), so frames of two jobs
 assembled into one result (before 2026-12-06 only that a file was there for every frame was
 checked). A folder without markers (an older job) is checked as before."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -56,6 +57,19 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
     data = json.dumps({"job": str(job or ""), "frames": [int(v) for v in frames], "chunk": [int(v) for v in chunk],
                        "n": int(n_frames), "done": bool(done), "started": started}).encode()
     write_atomic(path, lambda fh: fh.write(data))
+
+
+@contextlib.contextmanager
+def marking(folder, job, frames, chunk, n_frames):
+    """The markers of a chunk rendered into the frame folder ``folder`` (``reenact render
+    --chunk``): its start before the work, its end once the work returned (none when it failed:
+    assemble then says the chunk has not finished). ``chunk`` None or the whole job: no marker."""
+    if chunk is None or tuple(chunk) == tuple(frames):
+        yield
+        return
+    mark_chunk(folder, job, frames, chunk, n_frames, done=False)
+    yield
+    mark_chunk(folder, job, frames, chunk, n_frames)
 
 
 def _markers(folder):

@@ -22,6 +22,7 @@ from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..render.cache import file_digest, source_identity
+from ..render.chunks import mark_chunk
 from ..render.ranges import chunk_segments, iter_segments
 from ..render.renderer import check_io
 from ..session import create_session, session_provider
@@ -229,7 +230,8 @@ def _parse_range(text, n, option="--frames"):
 
 
 def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
-               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None, codec=None):
+               job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None, codec=None,
+               farm_job=None):
     """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs;
     ``codec="prores"``: a .mov in ProRes 422 HQ).
     ``video``: a movie, or an image sequence (a folder of numbered images, a pattern, a list of
@@ -243,7 +245,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     other chunks write at the same time; the first and last chunks also write the footage's own
     frames before and after ``frames``), each restyled frame signed; the stabiliser first runs,
     unwritten, over the :data:`CHUNK_WARMUP` frames of the job before C; ``reenact assemble out
-    --video VIDEO --out MOVIE`` then makes the movie."""
+    --video VIDEO --out MOVIE`` then makes the movie; ``farm_job`` (a chunk of ``reenact restyle
+    apply``: the job's name, '' for none) leaves the chunk's markers for it (render/chunks.py)."""
 
     if not (np.isfinite(stabilise) and 0.0 <= float(stabilise) <= 0.95):  # (as Blender's Restyle Strip)
         # (before 2026-12-05 2.0 made the change overshoot and swing from frame to frame, and nan
@@ -296,6 +299,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                 out, fps, (W, H), **kw)
         except VideoError as exc:
             raise RestyleError(str(exc)) from None
+        if chunk is not None and farm_job is not None:  # (Blender's Restyle Strip marks its chunks itself)
+            mark_chunk(out, farm_job, (a, b), (c, d), n, done=False)
         stab = Stabiliser(stabilise)
         payload = make_payload(job_id if job_id is not None else job_id_from(
             source_identity(video if movie else [f for f in src.files if f]), "restyle", file_digest(model.path)))
@@ -353,6 +358,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params) if path.endswith(
                 ".png") else {"signed": False, "reason": "C2PA has no OpenEXR binding (the frames carry the watermark)"}
+    if chunk is not None and farm_job is not None:
+        mark_chunk(out, farm_job, (a, b), (c, d), n)
     # what the output cannot keep of the shot (an alpha channel, bits), one line each
     out_notes = list(getattr(getattr(writer, "thing", writer), "warnings", []))
     return {"out": os.fspath(out), "frames": n, "written": total, "restyled": len(written), "size": [W, H], "fps": fps,

@@ -80,6 +80,9 @@ def add_parser(subparsers):
                    help="a render farm's task: this process's part of --frames (0-based, D excluded), written into "
                         "the frame folder --out beside the job's other chunks; then `reenact assemble OUT --video "
                         "VIDEO --out MOVIE` (docs/farm.md)")
+    a.add_argument("--farm-job", default=None, metavar="ID",
+                   help="with --chunk: the job the chunk belongs to, the same for every chunk of one submission "
+                        "(default: --job-id); `reenact assemble` checks by it that they all finished")
     a.add_argument("--cpu", action="store_true", help="do not try CUDA")
     add_signing_arguments(a)
     a.set_defaults(func=run)
@@ -189,7 +192,7 @@ def _apply(args):
             s = apply_clip(model, args.video, args.out, frames=args.frames, progress=bar, lossless=args.lossless,
                            codec=codec, stabilise=DEFAULT_STABILISE if args.stabilise is None else args.stabilise,
                            job_id=args.job_id, sign_cert=args.sign_cert, sign_key=args.sign_key, fps=args.fps,
-                           chunk=args.chunk)
+                           chunk=args.chunk, farm_job=args.farm_job or args.job_id or "")
         finally:
             bar.close()
     except (RestyleError, ValueError) as exc:

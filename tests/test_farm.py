@@ -63,7 +63,9 @@ def _frames(folder):
     """{name: decoded RGB pixels} of a frame folder; fails on any other file."""
     import cv2
 
-    names = sorted(os.listdir(folder))
+    from reenact.render.chunks import MARKER_RE
+
+    names = sorted(n for n in os.listdir(folder) if not MARKER_RE.match(n))  # (the chunks' markers: below)
     assert all(n.startswith("frame_") and n.endswith(".png") for n in names), names
     return {n: cv2.imread(os.path.join(folder, n), cv2.IMREAD_UNCHANGED) for n in names}
 
@@ -152,9 +154,22 @@ def test_chunk_errors_are_one_line(shot, tmp_path):
     # assembling before every chunk is done: one line naming the missing frames, no movie
     os.makedirs(tmp_path / "part")
     _run(_render_cmd(shot, str(tmp_path / "part"), str(tmp_path / "c"), "--chunk", "4:8"))
-    res = subprocess.run([sys.executable, "-m", "reenact", "assemble", str(tmp_path / "part"), "--video", clip,
-                          "--out", str(tmp_path / "m.mp4")], capture_output=True, text=True, env=_env())
-    assert res.returncode == 2 and "16 of the clip's 24 frames are missing (8, 9," in res.stderr, res.stderr
+
+    def assemble(*extra):
+        return subprocess.run([sys.executable, "-m", "reenact", "assemble", str(tmp_path / "part"), "--video", clip,
+                               "--out", str(tmp_path / "m.mp4"), *extra], capture_output=True, text=True, env=_env())
+
+    res = assemble()
+    assert res.returncode == 2 and "clip frames 8-19 of this farm job have not been rendered" in res.stderr, res.stderr
+    assert not os.path.exists(tmp_path / "m.mp4")
+    # the rest rendered by another submission (an edit since, a job name of its own): every frame
+    # is there, but two jobs' frames are not assembled as one (before 2026-12-06 `reenact render
+    # --chunk` left no marker and assemble made the movie of both)
+    _run(_render_cmd(shot, str(tmp_path / "part"), str(tmp_path / "c"), "--chunk", "8:20", "--farm-job", "again"))
+    res = assemble()
+    assert res.returncode == 2 and "clip frames 4-7 of this farm job have not been rendered" in res.stderr, res.stderr
+    res = assemble("--farm-job", "farm-test")
+    assert res.returncode == 2 and "clip frames 8-19 of this farm job have not been rendered" in res.stderr, res.stderr
     assert not os.path.exists(tmp_path / "m.mp4")
 
 

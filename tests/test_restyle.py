@@ -297,8 +297,11 @@ def test_farm_chunks_make_the_whole_clip(tmp_path, models):
         assert r.returncode == 0, r.stderr
         s = json.loads(r.stdout)
         assert s["chunk"] == wrote and s["restyled"] == d - c, s
-    names = sorted(os.listdir(farm))
+    from reenact.render.chunks import MARKER_RE, check_chunks
+
+    names = sorted(n for n in os.listdir(farm) if not MARKER_RE.match(n))  # (each chunk's marker: below)
     assert names == ["frame_{:06d}.png".format(i) for i in range(n)]
+    assert check_chunks(str(farm)) == ""  # (both chunks of one job, finished; no --farm-job nor --job-id)
 
     def png(folder, i):
         return cv2.imread(str(folder / "frame_{:06d}.png".format(i)))[:, :, ::-1].astype(int)
@@ -319,6 +322,15 @@ def test_farm_chunks_make_the_whole_clip(tmp_path, models):
     assert read_manifest(str(movie))["valid"]
     with open_video(str(movie)) as b:
         assert wm.detect([f for _i, f in b.iter_frames()], b.fps)["payload"] is not None
+    # a chunk of another submission over the first one's frames: the folder now holds two jobs'
+    # frames, and assemble says so instead of making their movie (before 2026-12-06: no markers)
+    r = cli("apply", models["rgb"], "--video", src, "--out", farm, "--frames", job, "--chunk", "2:{}".format(cut),
+            "--farm-job", "again", "--cpu")
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "reenact", "assemble", str(farm), "--video", src, "--out",
+                        str(tmp_path / "mixed.mp4")], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and "of this farm job have not been rendered" in r.stderr, r.stderr
+    assert not os.path.exists(tmp_path / "mixed.mp4")
 
     for extra in (["--out", tmp_path / "c.mp4", "--chunk", "0:4"], ["--out", tmp_path / "c", "--frames", "4:9",
                                                                        "--chunk", "2:6"]):
