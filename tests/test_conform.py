@@ -172,3 +172,32 @@ def test_a_rate_that_is_no_number_is_one_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "invalid frame rate" in err[0], err
     assert sorted(os.listdir(tmp_path)) == ["clip.mp4"]
+
+
+def test_a_10_bit_shot_conformed_keeps_its_10_bits(tmp_path):
+    """A 10-bit shot (a camera's ProRes; an HDR phone clip is 10-bit too) conformed to the
+    scene's rate, lossless: FFV1 at 10 bits, each frame the 10-bit decode of the clip frame it
+    shows, repeated and skipped frames included. Before 2026-12-06 the conformed copy went
+    through 8 bits (the deep frames were read in order only, so conform left them out)."""
+    import av
+
+    from test_bitdepth import _prores10
+
+    from reenact.video.conform import conform_indices, conform_movie
+
+    rng = np.random.default_rng(5)
+    frames = [np.full((48, 64, 3), 30 + 15 * t, np.uint8) for t in range(12)]
+    shot = tmp_path / "shot10.mov"
+    _prores10(shot, frames, rng)  # (25 fps: conformed to 30, frames repeat)
+    out = tmp_path / "shot30.mkv"
+    r = conform_movie(str(shot), 30, str(out), lossless=True)
+    idx = conform_indices(12, 25, 30)
+    assert r["frames"] == len(idx) == 14 and r["repeated"] == 2
+    with av.open(str(out)) as c, av.open(str(shot)) as p:
+        assert c.streams.video[0].codec_context.pix_fmt == "gbrp10le"
+        got = [f.to_ndarray(format="rgb48le").astype(np.int32) >> 6 for f in c.decode(video=0)]
+        src = [f.to_ndarray(format="rgb48le").astype(np.int32) >> 6 for f in p.decode(video=0)]
+    assert len(got) == len(idx)
+    for k, i in enumerate(idx):
+        assert np.abs(got[k] - src[i]).max() <= 1, (k, i)
+    assert any(int(np.abs(src[i] % 4).max()) for i in idx)  # (detail below one 8-bit level: the check can fail)

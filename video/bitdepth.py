@@ -216,6 +216,7 @@ class DeepFrames:
 
         self.src = open_video(path, allow_truncated=True, allow_variable_rate=True)
         self._it = self.src._iter(range(len(self.src)), convert=self._pair)
+        self._last = None  # (index, (a8, a16)) of the frame decoded last
 
     def _pair(self, fr):
         a8 = self.src._to_rgb(fr)
@@ -224,13 +225,23 @@ class DeepFrames:
             a16 = np.rot90(a16, self.src._turns)
         return a8, np.ascontiguousarray(a16)
 
-    def merged(self, frame8):
-        """The next frame of the movie with the change that made ``frame8`` of its picture
-        applied: RGB uint16 (None past the movie's end: the caller writes ``frame8`` as it is)."""
+    def merged(self, frame8, index=None):
+        """The next frame of the movie (``index``: its frame ``index``, at or after the last one
+        asked for: a conformed movie repeats and skips frames) with the change that made
+        ``frame8`` of its picture applied: RGB uint16 (None past the movie's end: the caller
+        writes ``frame8`` as it is)."""
         try:
-            _i, (a8, a16) = next(self._it)
+            if index is None or self._last is None or self._last[0] < index:
+                self._last = next(self._it)
+            while index is not None and self._last[0] < index:
+                self._last = next(self._it)
         except Exception:  # the end, or a frame the decoder cannot give again: 8 bits from here
+            self._last = (float("inf"), None)
             return None
+        i, pair = self._last
+        if pair is None or (index is not None and i != index):
+            return None
+        a8, a16 = pair
         if a8.shape != np.shape(frame8):
             return None
         return merge(a16, frame8, base8=a8)

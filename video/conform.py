@@ -100,7 +100,8 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
             raise ValueError("{}: {} frame(s) at {:.5g} fps last less than a frame at {:.5g} fps".format(
                 video, n, float(src.rate), float(rate)))
         tags = source_tags(src)
-        tags.pop("deep_from", None)  # (frame i of the movie is not frame i of the clip)
+        # (a shot of more than 8 bits: each frame written from its own deep decode, the frame of
+        # the clip it shows; before 2026-12-06 8 bits: an HDR phone clip's 10-bit copy banded)
         keyed = tags.pop("alpha", False)  # (said below: a movie holds no alpha)
         if tags.get("timecode"):  # frame 0 is the clip's first moment: its timecode on the new rate's count
             tags["timecode"] = retime_timecode(tags["timecode"], src.blender_rate or src.rate, rate)  # (before: dropped)
@@ -109,7 +110,7 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
             j = 0
             for i, frame in src.iter_frames(0, int(idx[-1]) + 1):  # in order: no seeking
                 while j < len(idx) and idx[j] == i:  # (a clip slower than the scene repeats frames)
-                    writer.write(frame)
+                    writer.write(frame, index=i)
                     j += 1
                     if progress is not None and progress(j, len(idx), "frame {}".format(j - 1)) is False:
                         raise Cancelled()

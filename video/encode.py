@@ -381,9 +381,10 @@ class VideoWriter(_AtomicOutput):
         self.audio_copied = True
         self.audio_streams = len(ias)
 
-    def write(self, frame, segment=None) -> None:
+    def write(self, frame, segment=None, index=None) -> None:
         """Append one HxWx3 uint8 RGB frame (grey HxW and RGBA too). A frame whose ``segment`` differs
-        from the previous one's is an I-frame: nothing after it is predicted from before."""
+        from the previous one's is an I-frame: nothing after it is predicted from before.
+        ``index``: the frame of ``deep_from`` it shows (default: the next one)."""
         import av
 
         if self._done:
@@ -396,7 +397,7 @@ class VideoWriter(_AtomicOutput):
                 self._deep = DeepFrames(self._deep_from)
             except (VideoError, OSError):  # the shot unreadable now: its 8-bit pictures, as before
                 self._deep_from = None
-        deep = self._deep.merged(a) if self._deep is not None else None
+        deep = self._deep.merged(a, index) if self._deep is not None else None
         vf = av.VideoFrame.from_ndarray(a, format="rgb24") if deep is None else av.VideoFrame.from_ndarray(
             deep, format="rgb48le")
         if self._yuv and self.hdr is not None:
