@@ -261,13 +261,19 @@ def track_file_path(scene, strip, index):
     next to the saved .blend (the .blend's name since 2026-12-05: versions of a shot file saved
     side by side shared one Track, and tracking again in one replaced the other's); for a file not
     saved yet, the extension's user folder, with a unique suffix so two unsaved files never share
-    a Track."""
+    a Track. A strip tracked again gets new files (``..._actor<i>.2.npz``, since 2026-12-06):
+    the replaced actors' Tracks stay, so that Ctrl-Z gives them back with the very Track they
+    were made from (before, the file was written over and the restored actor lay on the new
+    tracking, every frame an "edit")."""
     safe = bpy.path.clean_name("{}_{}".format(scene.name, strip.name))
     if bpy.data.filepath:
         safe = "{}_{}".format(blend_name(), safe)
         folder = os.path.join(bpy.path.abspath("//"), "reenact")
         os.makedirs(folder, exist_ok=True)
-        return os.path.join(folder, "{}_actor{}.npz".format(safe, index))
+        path, k = os.path.join(folder, "{}_actor{}.npz".format(safe, index)), 2
+        while os.path.isfile(path):  # (something else there: the write says so)
+            path, k = os.path.join(folder, "{}_actor{}.{}.npz".format(safe, index, k)), k + 1
+        return path
     import uuid
 
     return os.path.join(blend.data_folder("tracks"), "{}_actor{}_{}.npz".format(safe, index, uuid.uuid4().hex[:8]))

@@ -7,6 +7,7 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
+from .look import copy_modifiers
 
 
 TRACKED = "Tracked"
@@ -38,6 +39,11 @@ def evaluate_actor(ob, track, scene):
     rot = np.empty((T, 3))
     gaze = np.empty((T, 4))
     conf = np.empty(T)
+    # what the viewport shows is what renders (since 2026-12-06; before, a muted shape key and a
+    # constraint on the head showed on the mesh and not in the render): a muted key adds nothing,
+    # a constraint (Limit Rotation, Damped Track ...) moves the head
+    muted = np.array([bool(k.mute) for k in kb][1:], bool)
+    constrained = any(not c.mute and c.influence > 0 for c in ob.constraints)
     cur, sub = scene.frame_current, scene.frame_subframe
     try:
         for i, f in enumerate(frames):
@@ -45,12 +51,19 @@ def evaluate_actor(ob, track, scene):
             ev = _evaluated(ob, scene)
             ev.data.shape_keys.key_blocks.foreach_get("value", vals)
             expr[i] = vals[1:]
-            loc[i] = ev.location
-            rot[i] = ev.rotation_euler if ev.rotation_mode == "XYZ" else ev.matrix_basis.to_euler("XYZ")
+            if constrained:  # the head's place after its constraints, in its parent's (the camera's) space
+                m = ev.matrix_world if ev.parent is None else (
+                    ev.matrix_parent_inverse.inverted() @ ev.parent.matrix_world.inverted() @ ev.matrix_world)
+                loc[i] = m.translation
+                rot[i] = m.to_3x3().normalized().to_euler("XYZ")
+            else:
+                loc[i] = ev.location
+                rot[i] = ev.rotation_euler if ev.rotation_mode == "XYZ" else ev.matrix_basis.to_euler("XYZ")
             gaze[i] = [float(ev.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
             conf[i] = float(ev.get("confidence", 0.0))
     finally:
         scene.frame_set(cur, subframe=sub)
+    expr[:, muted] = 0.0
     pose = actor_data.blender_to_track_pose(loc, rot)
     return pose, expr, names, gaze, conf
 
@@ -90,6 +103,50 @@ def curves_to_track(ob, scene, base=None, info=None):
     base = actor_data.load_actor_track(ob) if base is None else base
     pose, expr, names, gaze, conf = evaluate_actor(ob, base, scene)
     return track_from_curves(base, pose, expr, gaze, conf, names=names, info=info)
+
+
+def off_track_keys(ob, tracked):
+    """Timeline frames where the edit layer holds a key the Tracked layer does not and the Track
+    has no face (a frame the tracker lost, a hand over the face): a key there changes no render
+    (those frames are the footage's own) and :func:`edited_frames` does not see it."""
+    ok = np.asarray(tracked.tracked, bool)
+    first = int(tracked.frame_start) + int(ob.reenact.frame_offset)
+    out = set()
+    for idd in animated_ids(ob):
+        eb, tb = (edit_bag(idd), tracked_bag(idd)) if idd is not None else (None, None)
+        if eb is None:
+            continue
+        ours = {(fc.data_path, fc.array_index): fc for fc in (tb.fcurves if tb is not None else ())}
+        for fc in eb.fcurves:
+            if fc.data_path.endswith('["confidence"]'):
+                continue
+            co = np.empty(2 * len(fc.keyframe_points), np.float32)
+            fc.keyframe_points.foreach_get("co", co)
+            mine = set(np.rint(co[0::2]).astype(int).tolist())
+            other = ours.get((fc.data_path, fc.array_index))
+            if other is not None:
+                co2 = np.empty(2 * len(other.keyframe_points), np.float32)
+                other.keyframe_points.foreach_get("co", co2)
+                mine -= set(np.rint(co2[0::2]).astype(int).tolist())
+            out.update(f for f in mine if not (0 <= f - first < len(ok) and ok[f - first]))
+    return sorted(out)
+
+
+def clipped_note(ob, base, info, rows=None):
+    """What a render of the performance read with ``info`` (:func:`curves_to_track`) draws
+    otherwise than the keys say, in timeline frames ('' when nothing): the expressions keyed
+    outside 0..1 (a slider goes to -1..2), which the face model draws at 0 or 1. ``rows``: the
+    clip rows rendered (Preview Frame's one)."""
+    from ..render.actors import frame_runs
+
+    hit = [r for r in info.get("clipped_rows", ()) if rows is None or r in rows]
+    if not hit:
+        return ""
+    names = info.get("clipped_names", [])
+    frames = [int(f) for f in np.asarray(timeline_frames(ob, base))[hit]]
+    return "{} of '{}' keyed outside 0..1 on frame(s) {}: the render draws {} at 0 or 1, the face model's range".format(
+        ", ".join(names[:4]) + (" ..." if len(names) > 4 else ""), ob.name, frame_runs(frames),
+        "it" if len(names) == 1 else "them")
 
 
 _KEY_ATTRS = (  # (name, components, dtype) of every Keyframe property worth keeping
@@ -189,25 +246,54 @@ def edit_bag(idd):
     return _channelbag_of(ad.action, ad.action_slot)
 
 
-def follow_strip(ob, strip):
+def _users(action):
+    """The IDs (objects, shape keys) whose active action is ``action``."""
+    return [idd for coll in (bpy.data.objects, bpy.data.shape_keys) for idd in coll
+            if idd.animation_data is not None and idd.animation_data.action == action]
+
+
+def own_action(ad):
+    """Give the animation data ``ad`` its own copy of its action (the same slot)."""
+    slot = ad.action_slot.identifier if ad.action_slot is not None else None
+    ad.action = ad.action.copy()
+    if slot is not None and ad.action.slots.get(slot) is not None:
+        ad.action_slot = ad.action.slots[slot]
+
+
+def follow_strip(ob, strip, moving=None, done=None):
     """Move the actor's animation in time with its strip when the strip was moved after tracking
     (every NLA strip of the actor, the Tracked layer's included, and the edit layer's keys), so
     that timeline frame F keeps showing clip frame F - strip start, as the strip does: an
     animator's key then lands on the frame the strip shows there (before 2026-12-05 the curves
     stayed where the strip had been, and a key set against the moved strip edited another clip
-    frame). Returns the frames moved (0: in place)."""
+    frame). ``moving``: {ID pointer: frames} of every ID moving now (default: this actor's);
+    ``done``: the IDs and actions moved already (an ID or an action moves once: shape keys an
+    Alt+D copy shares, its shared action; before 2026-12-06 moved twice). An edit action
+    another actor uses that does not move with it (an action from another actor) is first made
+    this actor's own (before, the other actor's performance moved too). Returns the frames
+    moved (0: in place)."""
     delta = int(strip.frame_start) - int(ob.reenact.frame_offset)
     if delta == 0:
         return 0
-    for idd in animated_ids(ob):
-        ad = idd.animation_data if idd is not None else None
-        if ad is None:
+    ids = [idd for idd in animated_ids(ob) if idd is not None]
+    moving = {idd.as_pointer(): delta for idd in ids} if moving is None else moving
+    done = set() if done is None else done
+    for idd in ids:
+        ad = idd.animation_data
+        if ad is None or idd.as_pointer() in done:
             continue
+        done.add(idd.as_pointer())
         for t in ad.nla_tracks:
             locked, t.lock = t.lock, False
             for st in sorted(t.strips, key=lambda x: x.frame_start, reverse=delta > 0):  # no overlap on the way
                 st.frame_start_ui = st.frame_start_ui + delta
             t.lock = locked
+        if ad.action is not None:
+            if any(moving.get(u.as_pointer()) != delta for u in _users(ad.action)):
+                own_action(ad)
+            elif ad.action.as_pointer() in done:
+                continue
+            done.add(ad.action.as_pointer())
         bag = edit_bag(idd)
         for fc in (bag.fcurves if bag is not None else ()):
             kp = fc.keyframe_points
@@ -229,12 +315,18 @@ def follow_moved_strips(scene):
     if ed is None:
         return 0
     actor_data.follow_renamed_strips(scene)
-    moved = 0
+    plan = []
     for ob in actor_data.actor_objects(scene):
         strip = ed.strips_all.get(ob.reenact.strip_name)
         if strip is not None and int(strip.frame_start) != int(ob.reenact.frame_offset):
-            moved += abs(follow_strip(ob, strip))
-    return moved
+            plan.append((ob, strip))
+    moving = {}
+    for ob, strip in plan:
+        for idd in animated_ids(ob):
+            if idd is not None:
+                moving.setdefault(idd.as_pointer(), int(strip.frame_start) - int(ob.reenact.frame_offset))
+    done = set()
+    return sum(abs(follow_strip(ob, strip, moving, done)) for ob, strip in plan)
 
 
 def has_layers(ob):
@@ -273,6 +365,21 @@ def tracked_actions_of(ob, track):
     return acts, bags
 
 
+def check_pushed_down(ob):
+    """ValueError when the actor has no edit layer (no active action) and NLA tracks of its own
+    play over its Tracked layer (edits pushed down): a new edit layer, a copy of the tracking
+    over everything, would hide them (before 2026-12-06 a mouth transfer did, without a word)."""
+    for idd in animated_ids(ob):
+        ad = idd.animation_data if idd is not None else None
+        if ad is None or ad.action is not None:
+            continue
+        pushed = [t.name for t in ad.nla_tracks if t.name != TRACKED and not t.mute and len(t.strips)]
+        if pushed:
+            raise ValueError("actor '{}': its edits are pushed down into the NLA ({}) and a new edit layer would hide "
+                             "them; make the pushed action active again (Action Editor) or mute those NLA tracks, "
+                             "then try again".format(ob.name, ", ".join("'{}'".format(n) for n in pushed[:3])))
+
+
 def ensure_layers(ob, track):
     """Create the "Tracked" NLA layer (from ``track``, the actor's Track file) and the edit
     layer (the active action, kept as it is, or a copy of the tracked one) where missing."""
@@ -280,10 +387,7 @@ def ensure_layers(ob, track):
     for idd in ids:  # a duplicate (Shift+D) shares the edit action: its own copy, so that an edit of
         ad = idd.animation_data  # one is not the other's (before 2026-12-05 a transfer changed both)
         if ad is not None and ad.action is not None and ad.action.users > 1:
-            slot = ad.action_slot.identifier if ad.action_slot is not None else None
-            ad.action = ad.action.copy()
-            if slot is not None and ad.action.slots.get(slot) is not None:
-                ad.action_slot = ad.action.slots[slot]
+            own_action(ad)
     if all(tracked_bag(idd) is not None for idd in ids):
         tracked_actions = [tracked_strip(idd).action for idd in ids]
     else:
@@ -452,13 +556,62 @@ def edit_runs(fc, ref):
     return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
+def _carry_drivers(oid, nid):
+    """The drivers of the ID ``oid`` (an actor's object or shape keys) made again on ``nid``, the
+    same ID of the actor that replaces it, a variable that read ``oid`` reading ``nid``; returns
+    how many."""
+    ad = nid.animation_data or nid.animation_data_create()
+    n = 0
+    for fc in oid.animation_data.drivers:
+        for old in [f for f in ad.drivers if f.data_path == fc.data_path and f.array_index == fc.array_index]:
+            ad.drivers.remove(old)
+        new = ad.drivers.from_existing(src_driver=fc)
+        for v in new.driver.variables:
+            for t in v.targets:
+                if getattr(t, "id", None) == oid:
+                    t.id = nid
+        n += 1
+    return n
+
+
+def _carry_nla(oid, nid):
+    """The NLA tracks of the ID ``oid`` other than its Tracked layer (an action borrowed from
+    another actor, laid over it) made again on ``nid`` in the same order above its Tracked layer;
+    returns how many."""
+    ad = nid.animation_data or nid.animation_data_create()
+    n = 0
+    for t in oid.animation_data.nla_tracks:
+        if t.name == TRACKED or not len(t.strips):
+            continue
+        nt = ad.nla_tracks.new()
+        nt.name, nt.mute, nt.is_solo = t.name, t.mute, False
+        for s in t.strips:
+            if s.action is None:
+                continue
+            ns = nt.strips.new(s.name, int(s.frame_start), s.action)
+            if s.action_slot is not None:
+                ns.action_slot = s.action_slot
+            for attr in ("action_frame_start", "action_frame_end", "scale", "repeat", "frame_start", "frame_end",
+                         "blend_type", "extrapolation", "blend_in", "blend_out", "use_auto_blend", "influence",
+                         "use_animated_influence", "mute", "use_reverse", "use_sync_length"):
+                try:
+                    setattr(ns, attr, getattr(s, attr))
+                except (AttributeError, TypeError, ValueError, RuntimeError):
+                    pass
+        nt.lock = t.lock
+        n += 1
+    return n
+
+
 def carry_edits(old, new, old_track, new_track):
     """Tracking the strip again, keeping edits: the edits of actor ``old`` (its edit layer where
     it differs from what tracking wrote, from ``old_track``; channels keyed by hand whole) are
     written into the edit layer of ``new`` (made here over its Tracked layer, from
     ``new_track``), the keys of each edited run with the new tracking round them; the edit
-    layer's influence comes along. Both actors on the same strip, ``old`` moved with it first.
-    Returns (channels carried, timeline frames edited)."""
+    layer's influence comes along, and the channels' F-curve modifiers, the actor's drivers and
+    its own NLA tracks (since 2026-12-06; before, dropped while the report said the edits were
+    kept). Both actors on the same strip, ``old`` moved with it first. Returns (channels
+    carried, timeline frames edited, drivers carried, NLA tracks carried)."""
     temp = []
     try:
         if has_layers(old):
@@ -466,7 +619,7 @@ def carry_edits(old, new, old_track, new_track):
         else:  # keys set straight into its tracked keys: what tracking wrote, made again to compare
             temp, refs = tracked_actions_of(old, old_track)
         ensure_layers(new, new_track)
-        channels, frames = 0, set()
+        channels, frames, drivers, nla = 0, set(), 0, 0
         for oid, nid, ref in zip(animated_ids(old), animated_ids(new), refs):
             bag, nbag = edit_bag(oid), edit_bag(nid)
             for fc in (bag.fcurves if bag is not None else ()):
@@ -483,14 +636,19 @@ def carry_edits(old, new, old_track, new_track):
                 keys = read_keys(fc)
                 nf = _fcurve(nbag, fc.data_path, fc.array_index, fc.group.name if fc.group else "Reenact")
                 splice_keys(nf, _take(keys, inside(keys["co"][:, 0])), inside)
+                if len(fc.modifiers):  # (a Generator's offset, a Noise: before 2026-12-06 dropped, said kept)
+                    copy_modifiers(fc, nf)
+                    nf.update()
                 channels += 1
                 for a, b in runs:
                     frames.update(range(a, b + 1))
             if oid.animation_data is not None:
                 nid.animation_data.action_influence = oid.animation_data.action_influence
+                drivers += _carry_drivers(oid, nid)
+                nla += _carry_nla(oid, nid)
         if MUTE_PROP in old:
             new[MUTE_PROP] = list(old[MUTE_PROP])
-        return channels, sorted(frames)
+        return channels, sorted(frames), drivers, nla
     finally:
         for act in temp:
             bpy.data.actions.remove(act)

@@ -137,7 +137,7 @@ def carry(strip, original, paths):
                 q.interpolation, q.easing = k.interpolation, k.easing
                 q.handle_left_type, q.handle_right_type = k.handle_left_type, k.handle_right_type
                 q.handle_left, q.handle_right = tuple(k.handle_left), tuple(k.handle_right)
-            _copy_modifiers(fc, new)  # (a Cycles or Noise on the shot's keys: before 2026-12-06 left off)
+            copy_modifiers(fc, new)  # (a Cycles or Noise on the shot's keys: before 2026-12-06 left off)
             new.update()
 
 
@@ -154,7 +154,7 @@ def _settings(m):
     return out
 
 
-def _copy_modifiers(src, dst):
+def copy_modifiers(src, dst):
     """``src``'s F-curve modifiers (a zoom's Cycles, a shake's Noise, an Envelope with its control
     points) onto the F-curve ``dst``."""
     dst.mute = src.mute

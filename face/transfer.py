@@ -643,6 +643,7 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
         bad = int(base.frames()[ok & ~finite][0])
         raise ValueError("the curves are not finite at clip frame {} (a tracked frame)".format(bad))
     clipped = int(((ex[ok] < 0) | (ex[ok] > 1)).sum())
+    beyond = ((ex < -1e-6) | (ex > 1 + 1e-6)) & ok[:, None]  # (a key set past the slider's 0..1 by hand)
     out.pose = np.where(ok[:, None], pose, np.nan)
     out.expression = np.where(ok[:, None], np.clip(ex, 0.0, 1.0), np.nan)
     out.gaze = np.where(ok[:, None], gaze, np.nan)
@@ -655,4 +656,6 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
         out.confidence = np.where(ok, np.clip(np.nan_to_num(c), 0.0, 1.0), 0.0)
     if info is not None:
         info["clipped"] = clipped
+        info["clipped_names"] = [base_names[k] for k in np.flatnonzero(beyond.any(0))]
+        info["clipped_rows"] = [int(r) for r in np.flatnonzero(beyond.any(1))]
     return out

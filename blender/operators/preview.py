@@ -114,7 +114,9 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         # the mouth, the head's source frames and the held-out faces are chosen on the whole
         # performance (the preview's ``track`` holds only the window's rows), as Render
         # Performance does, so the preview shows what the render will draw
-        full = layers.curves_to_track(ob, scene, base)
+        info = {}
+        full = layers.curves_to_track(ob, scene, base, info=info)
+        self._clipped = layers.clipped_note(ob, base, info, rows=(r,))  # (this frame's keys; before 2026-12-06 unsaid)
         mouth_from = None
         if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
             mouth_from = actor_data.driver_of(ob, full)
@@ -149,6 +151,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         ms = (time.perf_counter() - self._t0) * 1000.0
         if ob is not None:
             ob["reenact_last_preview_ms"] = round(ms, 1)
+        if getattr(self, "_clipped", ""):
+            report(self, "WARNING", self._clipped)
         if info.get("unseen_pose"):  # (this frame; in timeline frames)
             report(self, "WARNING", unseen_pose_warning(info["unseen_pose"],
                                                         offset=int(ob.reenact.frame_offset) if ob is not None else 0))

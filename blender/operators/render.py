@@ -196,7 +196,16 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
         ob, scene, strip, root, base = render_inputs(context, self.actor, self, self.accept_footage)
-        track = layers.curves_to_track(ob, scene, base)
+        info = {}
+        track = layers.curves_to_track(ob, scene, base, info=info)
+        self._clipped = layers.clipped_note(ob, base, info)  # (before 2026-12-06 unsaid)
+        off = layers.off_track_keys(ob, base)
+        if off:  # (keys where the face was not tracked: the footage's own frames there)
+            from ...render.actors import frame_runs
+
+            self._clipped = "; ".join([n for n in (self._clipped, "'{}' has keys on frame(s) {} where its face is not "
+                                                   "tracked: the render leaves the footage there".format(
+                                                       ob.name, frame_runs(off))) if n])
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
             a = int(self.frame_first) - int(strip.frame_start)
@@ -260,6 +269,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         unseen = unseen_pose_warning(summary.get("unseen_pose"), offset=int(ob.reenact.frame_offset) if ob is not None else 0)
         if unseen:  # in timeline frames, where the animator looks
             report(self, "WARNING", unseen)
+        if getattr(self, "_clipped", ""):
+            report(self, "WARNING", self._clipped)
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
             report(self, "INFO", "rendered chunk {}..{}: {} frame(s) written, {} rendered, {} from the cache, on {}".format(
                 self.chunk_first, self.chunk_last, summary["frames"], summary["rendered"], summary["cached"],

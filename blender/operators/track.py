@@ -150,11 +150,20 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             (o.reenact.track_order for o in actor_data.actor_objects(scene) if o not in created), default=0)
         for ob in created:
             ob.reenact.track_order = order
-        # Re-tracking replaces this strip's actors cleanly (names freed first, then taken).
+        # Re-tracking replaces this strip's actors cleanly (names freed first, then taken); an
+        # actor whose edits were kept keeps the name and materials the animator gave it (before
+        # 2026-12-06 'Alice' came back as '<strip> Actor 0', its material gone)
+        given = {carried[ob][0]: (ob.name, list(ob.data.materials)) for ob in old if ob in carried}
         for ob in old:
             actor_data.remove_actor(ob)
         for ob in created:
-            ob.name = ob.data.name = ob.reenact.strip_name + " Actor {}".format(ob.reenact.actor_index)
+            name, mats = given.get(ob.reenact.actor_index, (ob.reenact.strip_name + " Actor {}".format(
+                ob.reenact.actor_index), None))
+            ob.name = ob.data.name = name
+            if mats:
+                ob.data.materials.clear()
+                for m in mats:
+                    ob.data.materials.append(m)
         layer = scene.view_layers[0] if scene != context.scene and len(scene.view_layers) else context.view_layer
         for ob in scene.objects:
             if ob is not None:
@@ -218,12 +227,19 @@ def refuse_dropping_edits(scene, strip):
     """ValueError when tracking ``strip`` again would replace an actor's edits (hand keys, a
     transfer): an animator's work is never dropped by a second Track Actor (before 2026-12-05 it
     was, without a word: Undo alone brought it back)."""
-    for ob, _, frames in strip_edits(scene, strip):
+    for ob, tracked, frames in strip_edits(scene, strip):
         if frames:
             raise ValueError("actor '{}' has edits on {} frame(s) ({}-{}: keys or a transfer) that tracking again "
                              "would replace; Track Again, Keeping Edits carries them onto the new tracking, Track "
                              "Again, Replacing Edits drops them (Track panel)".format(
                                  ob.name, len(frames), frames[0], frames[-1]))
+        off = layers.off_track_keys(ob, tracked)
+        if off:  # (keys where the face was not tracked: before 2026-12-06 dropped without a word)
+            from ...render.actors import frame_runs
+
+            raise ValueError("actor '{}' has keys on frame(s) {} where its face is not tracked, which tracking again "
+                             "would drop; Track Again, Replacing Edits drops them (Track panel)".format(
+                                 ob.name, frame_runs(off)))
 
 
 def tracked_focal_mm(scene, strip):
@@ -286,7 +302,7 @@ def carry_actor_edits(old, new, old_track, new_track):
     mouth drives it (rows moved to the new Track's); returns the report's words."""
     import numpy as np
 
-    channels, frames = layers.carry_edits(old, new, old_track, new_track)
+    channels, frames, drivers, nla = layers.carry_edits(old, new, old_track, new_track)
     rec = old.get(actor_data.DRIVER_FRAMES_PROP)
     if old.get(actor_data.DRIVER_PROP) and rec is not None and len(rec) == old_track.n_frames:
         rows = np.full(new_track.n_frames, -1.0)
@@ -299,7 +315,9 @@ def carry_actor_edits(old, new, old_track, new_track):
         new[actor_data.DRIVER_FRAMES_PROP] = rows.tolist()
     from ...render.actors import frame_runs
 
-    note = "; the edits of '{}' kept ({} channel(s) on frames {})".format(old.name, channels, frame_runs(frames))
+    note = "; the edits of '{}' kept ({} channel(s) on frames {}{}{})".format(
+        old.name, channels, frame_runs(frames), ", {} driver(s)".format(drivers) if drivers else "",
+        ", {} NLA track(s)".format(nla) if nla else "")
     f_old, f_new = float(old_track.focal_px), float(new_track.focal_px)
     if abs(f_new / f_old - 1.0) > 0.02:
         note += " (the new tracking's focal length is {:.0%} of the old's: keyed head poses were set for the old " \

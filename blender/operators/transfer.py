@@ -265,6 +265,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             if not info["transferred"]:
                 raise ValueError("no frame to transfer: the source or the target is untracked on every "
                                  "overlapping frame")
+            layers.check_pushed_down(tgt)
         except EXPECTED as exc:
             return fail(self, exc)
         layers.ensure_layers(tgt, tgt_track)
@@ -358,6 +359,7 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
                 if b < a:
                     raise ValueError("frames {}-{} lie outside the clip of '{}' ({}-{})".format(
                         self.frame_start, self.frame_end, ob.name, int(frames[0]), int(frames[-1])))
+            layers.check_pushed_down(ob)
         except EXPECTED as exc:
             return fail(self, exc)
         layers.ensure_layers(ob, track)
@@ -444,6 +446,7 @@ class REENACT_OT_mute_edit_layer(bpy.types.Operator):
         try:
             ob = _resolve(self, context, "actor")
             track = actor_data.load_actor_track(ob)
+            layers.check_pushed_down(ob)
         except EXPECTED as exc:
             return fail(self, exc)
         layers.ensure_layers(ob, track)

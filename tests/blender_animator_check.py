@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's edits as the render reads them and as Track Again and Undo keep them (run by
+tests/test_blender_animator.py in a fresh bpy process, 5.0 and 4.5): an Alt+D copy and an action
+borrowed from another actor when a strip moves, a muted shape key and a constraint, Track Again
+Keeping Edits with a renamed actor, its material, a driver, an F-curve modifier and an NLA track,
+Ctrl-Z after Track Again, keys on frames the tracker lost, edits pushed down into the NLA, and
+a key past the slider's 0..1. Prints one RESULT line (JSON)."""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sequencer_check import empty_scene  # noqa: E402
+
+
+_REGISTERED = []
+
+
+def scene_of(clips, path):
+    """A factory scene with a movie strip per (name, file), channel 1 up, saved as ``path``."""
+    from reenact import unregister
+    from reenact.blender import blend
+
+    if _REGISTERED:  # (a scene before this one registered Reenact)
+        unregister()
+    scene = empty_scene(176, 144)
+    _REGISTERED.append(True)
+    for k, (name, clip) in enumerate(clips):
+        blend.add_movie_strip(scene, clip, channel=1 + k, frame_start=1, name=name, fit_scene=k == 0)
+    bpy.ops.wm.save_as_mainfile(filepath=path)
+    return bpy.context.scene
+
+
+def actor(name):
+    return [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor and o.reenact.strip_name == name][0]
+
+
+def track(scene, name, **kw):
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all[name]
+    assert bpy.ops.reenact.track_strip(**kw) == {"FINISHED"}
+    return actor(name)
+
+
+def fcurve(idd, path, index=0):
+    from reenact.blender import blend
+
+    return blend.channelbag(idd, ensure=False).fcurves.find(path, index=index)
+
+
+def first_key(idd, path):
+    return float(fcurve(idd, path).keyframe_points[0].co[0])
+
+
+def perf(ob):
+    from reenact.blender import layers
+
+    return layers.curves_to_track(ob, bpy.context.scene)
+
+
+def error_of(call):
+    try:
+        call()
+    except RuntimeError as exc:
+        return str(exc).strip().splitlines()[-1]
+    return ""
+
+
+JAW = 'key_blocks["jawOpen"].value'
+
+
+def moves(clip, work, out):
+    """An Alt+D copy shares the actor's shape keys and action: the strip moved 10 frames moves
+    the keys 10 frames (before 2026-12-06: 20). An action borrowed from another actor: that
+    actor's keys stay when the borrower's strip moves (before: they moved with it)."""
+    scene = scene_of([("a", clip), ("b", clip)], os.path.join(work, "moves.blend"))
+    a, b = track(scene, "a"), track(scene, "b")
+    layer = bpy.context.view_layer
+    for o in scene.objects:
+        o.select_set(False)
+    a.select_set(True)
+    layer.objects.active = a
+    assert bpy.ops.object.duplicate(linked=True) == {"FINISHED"}
+    out["copy_shares_keys"] = layer.objects.active.data.shape_keys == a.data.shape_keys
+    before = first_key(a.data.shape_keys, JAW)
+    scene.sequence_editor.strips_all["a"].frame_start = 11
+    layer.update()
+    out["linked_copy_moved"] = first_key(a.data.shape_keys, JAW) - before
+    ka, kb = a.data.shape_keys.animation_data, b.data.shape_keys.animation_data
+    kb.action = ka.action
+    kb.action_slot = ka.action.slots[0]
+    scene.sequence_editor.strips_all["b"].frame_start = 6
+    layer.update()
+    out["lender_moved"] = first_key(a.data.shape_keys, JAW) - before - 10
+    out["borrower_first_key"] = first_key(b.data.shape_keys, JAW)
+
+
+def viewport(clip, work, out):
+    """A muted shape key adds nothing and a Limit Rotation holds the head, in the render as on
+    the mesh (before 2026-12-06 the render read the muted key's value and the unconstrained
+    rotation)."""
+    from reenact.blender import actor as actor_data
+
+    scene = scene_of([("c", clip)], os.path.join(work, "viewport.blend"))
+    c = track(scene, "c")
+    p0 = perf(c)
+    j = [str(n) for n in p0.expression_names].index("jawOpen")
+    c.data.shape_keys.key_blocks["jawOpen"].mute = True
+    p1 = perf(c)
+    c.data.shape_keys.key_blocks["jawOpen"].mute = False
+    out["muted_jaw"] = [float(np.nanmax(p0.expression[:, j])), float(np.nanmax(np.abs(p1.expression[:, j])))]
+    con = c.constraints.new("LIMIT_ROTATION")
+    con.use_limit_x = con.use_limit_y = con.use_limit_z = True
+    p2 = perf(c)
+    ok = np.asarray(p0.tracked, bool)
+    loc, _rot = actor_data.track_pose_to_blender(np.asarray(p0.pose)[ok])
+    held = actor_data.blender_to_track_pose(loc, np.zeros_like(loc))
+    out["held_head"] = [float(np.abs(np.asarray(p0.pose)[ok][:, :3] - held[:, :3]).max()),
+                        float(np.abs(np.asarray(p2.pose)[ok][:, :3] - held[:, :3]).max())]
+
+
+def keep_edits(clip, work, out):
+    """Track Again, Keeping Edits keeps the name and material the animator gave the actor, its
+    driver, the F-curve modifier of an edited channel and an NLA track laid over it (before
+    2026-12-06 all dropped while the report said the edits were kept)."""
+    scene = scene_of([("d", clip)], os.path.join(work, "keep.blend"))
+    d = track(scene, "d")
+    d.name = "Alice"
+    mat = bpy.data.materials.new("skin")
+    d.data.materials.append(mat)
+    key = d.data.shape_keys
+    drv = key.key_blocks["mouthSmileLeft"].driver_add("value")
+    drv.driver.type = "SCRIPTED"
+    drv.driver.expression = "0.8"
+    brow = fcurve(key, 'key_blocks["browInnerUp"].value')
+    m = brow.modifiers.new("GENERATOR")
+    m.mode, m.use_additive = "POLYNOMIAL", True
+    m.coefficients = (0.3, 0.0)
+    lent = bpy.data.actions.new("lent")
+    slot = lent.slots.new(id_type="KEY", name="lent")
+    bag = lent.layers.new("L").strips.new(type="KEYFRAME").channelbag(slot, ensure=True)
+    bag.fcurves.new('key_blocks["eyeSquintLeft"].value').keyframe_points.insert(5, 0.5)
+    nt = key.animation_data.nla_tracks.new()
+    nt.name = "lent"
+    nt.strips.new("lent", 5, lent).action_slot = slot
+    names = [str(n) for n in perf(d).expression_names]
+    before = perf(d).expression[2, [names.index("mouthSmileLeft"), names.index("browInnerUp")]]
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["d"]
+    assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
+    n = actor("d")
+    k = n.data.shape_keys
+    out["kept"] = {"name": n.name, "materials": [x.name for x in n.data.materials],
+                   "drivers": len(k.animation_data.drivers),
+                   "modifiers": len(fcurve(k, 'key_blocks["browInnerUp"].value').modifiers),
+                   "nla": [t.name for t in k.animation_data.nla_tracks],
+                   "values": [float(v) for v in perf(n).expression[2, [names.index("mouthSmileLeft"),
+                                                                       names.index("browInnerUp")]]],
+                   "values_before": [float(v) for v in before]}
+
+
+def undo(clip, work, out):
+    """Ctrl-Z after Track Again gives the actor back with the Track it was made from (before
+    2026-12-06 the file was written over: every frame an edit)."""
+    from reenact.blender import actor as actor_data, layers
+
+    scene = scene_of([("e", clip)], os.path.join(work, "undo.blend"))
+    e = track(scene, "e")
+    first = bpy.path.abspath(e.reenact.track_path)
+    bpy.ops.ed.undo_push(message="tracked")
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["e"]
+    assert bpy.ops.reenact.track_strip(use_focal=True, focal_mm=35.0) == {"FINISHED"}
+    second = bpy.path.abspath(actor("e").reenact.track_path)
+    bpy.ops.ed.undo_push(message="tracked again")
+    bpy.ops.ed.undo()
+    e = actor("e")
+    tr = actor_data.load_actor_track(e)
+    out["undo"] = {"paths": [os.path.basename(first), os.path.basename(second)],
+                   "back_on": os.path.basename(bpy.path.abspath(e.reenact.track_path)),
+                   "edits": len(layers.edited_frames(e, perf(e), tr))}
+
+
+def lost_frames(gap, work, out):
+    """A key on frames the tracker lost: Track Again refuses to drop it (before 2026-12-06 it
+    went without a word)."""
+    scene = scene_of([("g", gap)], os.path.join(work, "gap.blend"))
+    g = track(scene, "g")
+    lost = [int(f) + 1 for f in np.flatnonzero(~np.asarray(perf(g).tracked, bool))]
+    out["lost"] = lost
+    if lost:
+        fcurve(g.data.shape_keys, JAW).keyframe_points.insert(lost[0], 0.9)
+        scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["g"]
+        out["lost_refused"] = error_of(lambda: bpy.ops.reenact.track_strip())
+
+
+def pushed_and_clipped(clip, gap, work, out):
+    """Edits pushed down into the NLA: a mouth transfer refuses to hide them under a new edit
+    layer (before 2026-12-06: hidden). A key past 1: Preview Frame says the render draws 1."""
+    scene = scene_of([("p", clip), ("q", gap)], os.path.join(work, "pushed.blend"))  # (two shots)
+    p, q = track(scene, "p"), track(scene, "q")
+    fcurve(q.data.shape_keys, JAW).keyframe_points.insert(10, 1.6)
+    scene.frame_set(10)
+    bpy.context.view_layer.objects.active = q
+    assert bpy.ops.reenact.preview_frame() == {"FINISHED"}  # (the active actor)
+    for idd in (p, p.data.shape_keys):
+        ad = idd.animation_data
+        act, slot = ad.action, ad.action_slot
+        st = ad.nla_tracks.new().strips.new(act.name, int(act.frame_range[0]), act)
+        st.action_slot = slot
+        ad.action = None
+    out["pushed_refused"] = error_of(lambda: bpy.ops.reenact.transfer_performance(source=q.name, target=p.name,
+                                                                                  mode="mouth"))
+
+
+def main(clip, gap, work):
+    out = {"version": list(bpy.app.version)}
+    for step in (moves, viewport, keep_edits, undo):
+        step(clip, work, out)
+    lost_frames(gap, work, out)
+    pushed_and_clipped(clip, gap, work, out)
+    print("RESULT " + json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's edits, as the render reads them and as Track Again and Undo keep them, in
+Blender 5.0 and 4.5 (tests/blender_animator_check.py; each point failed on the version before
+2026-12-06, found by a review of the animator's workflow)."""
+
+import numpy as np
+import pytest
+
+from test_blender_look import _check
+
+
+@pytest.fixture(scope="module")
+def clips(carphone, tmp_path_factory):
+    """(24 frames of the sample clip, the same with frames 10-13 grey: a face the tracker loses)."""
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    d = tmp_path_factory.mktemp("animator")
+    clip, gap = d / "clip.mp4", d / "gap.mp4"
+    with open_video(carphone) as src, VideoWriter(str(clip), 25, (src.width, src.height), crf=12) as a, \
+            VideoWriter(str(gap), 25, (src.width, src.height), crf=12) as g:
+        for i in range(24):
+            f = src.read(i)
+            a.write(f)
+            g.write(np.full_like(f, 128) if 10 <= i < 14 else f)
+    return str(clip), str(gap)
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(clips, tmp_path, version, request):
+    r = _check("blender_animator_check.py", version, request, tmp_path, clips[0], clips[1], tmp_path)
+    # a strip moved 10 frames: an Alt+D copy's shared keys move 10 (before: 20); an actor whose
+    # action another actor borrowed keeps its keys when the borrower's strip moves (before: moved)
+    assert r["copy_shares_keys"] and r["linked_copy_moved"] == 10.0
+    assert r["lender_moved"] == 0.0 and r["borrower_first_key"] == 16.0
+    # what the mesh shows renders: a muted jawOpen adds nothing, a Limit Rotation holds the head
+    assert r["muted_jaw"][0] > 0.05 and r["muted_jaw"][1] == 0.0
+    assert r["held_head"][0] > 0.05 and r["held_head"][1] < 1e-5
+    # Track Again, Keeping Edits: the name, material, driver, F-curve modifier and NLA track stay
+    k = r["kept"]
+    assert (k["name"], k["materials"], k["drivers"], k["modifiers"]) == ("Alice", ["skin"], 1, 1)
+    assert k["nla"] == ["Tracked", "lent"]
+    assert np.allclose(k["values"], k["values_before"], atol=0.02), k
+    # Ctrl-Z after Track Again: the actor back on the Track it was made from, no frame an edit
+    u = r["undo"]
+    assert u["paths"][0] != u["paths"][1] and u["back_on"] == u["paths"][0] and u["edits"] == 0
+    # a key on frames the tracker lost: Track Again refuses to drop it, naming the frame
+    assert r["lost"] and "has keys on frame(s) {} where its face is not tracked".format(r["lost"][0]) in r["lost_refused"]
+    # edits pushed down into the NLA: a mouth transfer refuses to hide them
+    assert "its edits are pushed down into the NLA" in r["pushed_refused"]
+    # a key past the slider's 0..1: Preview Frame says the render draws it at 1
+    assert "jawOpen of 'q Actor 0' keyed outside 0..1 on frame(s) 10" in r["_stdout"]
