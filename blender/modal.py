@@ -275,7 +275,11 @@ class TrainingJobMixin:
         if p.running:
             frac = step / total if total else 0.0
             JOB.progress = frac
-            if not p.cancelled:
+            if p.cancelled or getattr(p, "_cancel_sent", False):  # (Esc: said until the trainer has saved and exited)
+                JOB.text = "Stopping, saving the checkpoint…"
+            elif not total:  # (decoding the footage, tracking the rehearsal clip: no step yet)
+                JOB.text = "Training: reading the footage…"
+            else:
                 JOB.text = "Training {}/{} · loss {:.4f}{}".format(step, total, loss, time_left(p.seconds_left()))
             context.window_manager.progress_update(int(frac * 1000))
             context.workspace.status_text_set("Reenact: {} (Esc to stop)".format(JOB.text))

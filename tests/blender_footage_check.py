@@ -86,7 +86,7 @@ def main(cfg):
 
     from reenact.blender.operators.train import _models_dir
 
-    ckpt = os.path.join(_models_dir(), bpy.path.clean_name(ob.name) + ".ckpt.pt")
+    ckpt = os.path.join(_models_dir(ob), bpy.path.clean_name(ob.name) + ".ckpt.pt")
     torch.save({"config": {}, "step": 5, "data": [{"track": "0" * 64, "footage": "1" * 64, "name": "other.mp4"}]},
                ckpt)
     res["train_other_checkpoint"] = _error(lambda: bpy.ops.reenact.train_renderer(steps=1))

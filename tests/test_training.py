@@ -276,3 +276,70 @@ def test_shapes_the_renderer_cannot_load_are_refused_before_any_clip_is_read(tmp
         with pytest.raises(ValueError, match=said):
             train([pair], str(tmp_path / "out.onnx"), **opts)
     assert not os.listdir(tmp_path)
+
+
+def test_a_checkpoint_is_resumed_only_as_it_was_trained(track, carphone, tmp_path, monkeypatch):
+    """Found by a review of Train Renderer (2026-12-06), each failing on the version before: a
+    checkpoint of another configuration (another --size) was started over and overwritten
+    without a word, now refused in one line before the footage is read; a run again with all
+    its steps trained exported the same model and said "0 steps, loss nan", now refused; an
+    error inside the loop (torch out of memory) lost every step since the last periodic
+    checkpoint, now saved at the step it stopped; an export without fp16 left an older
+    OUT.fp16.onnx that CUDA renders ran instead; --checkpoint-every 0 and a --checkpoint that is
+    the run's own weights were accepted."""
+    from reenact.errors import ReenactError
+    from reenact.training.files import load_torch
+
+    kw = dict(size=SIZE, window=WINDOW, steps=4, batch=2, base=8, checkpoint_every=100, threads=2, bar=False,
+              fp16=False, int8=False, log=lambda *a: None)
+    out = str(tmp_path / "a.onnx")
+    (tmp_path / "a.fp16.onnx").write_bytes(b"an older export")
+    part = T.train([(track, carphone)], out, stop_at=2, **kw)
+    ck = str(tmp_path / "a.ckpt.pt")
+    assert part["cancelled"] and load_torch(ck)["step"] == 2
+    with pytest.raises(ReenactError, match=r"holds a checkpoint of another configuration \(.*size 64.*this run: .*size 80"):
+        T.train([(track, carphone)], out, **dict(kw, size=80))
+    assert load_torch(ck)["step"] == 2 and load_torch(ck)["config"]["size"] == SIZE  # (kept as it was)
+
+    calls = [0]
+    real = T.recon_loss
+
+    def failing(*a, **k):  # the fourth step runs out of memory
+        calls[0] += 1
+        if calls[0] == 2:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB")
+        return real(*a, **k)
+
+    monkeypatch.setattr(T, "recon_loss", failing)
+    with pytest.raises(ReenactError, match=r"training stopped at step 3: DefaultCPUAllocator.*the checkpoint is saved"):
+        T.train([(track, carphone)], out, **kw)
+    assert load_torch(ck)["step"] == 3  # (before: 2, the last periodic checkpoint; and a traceback)
+    monkeypatch.setattr(T, "recon_loss", real)
+    done = T.train([(track, carphone)], out, **kw)
+    assert done["steps"] == 4 and len(done["losses"]) == 1
+    assert not (tmp_path / "a.fp16.onnx").exists()
+    with pytest.raises(ReenactError, match=r"is trained already \(4 of 4 steps.*give more --steps"):
+        T.train([(track, carphone)], out, **kw)
+    pair = (str(tmp_path / "none.npz"), str(tmp_path / "none.mp4"))  # (never opened)
+    with pytest.raises(ValueError, match="--checkpoint-every 0: must be at least 1"):
+        T.train([pair], str(tmp_path / "b.onnx"), **dict(kw, checkpoint_every=0))
+    with pytest.raises(ValueError, match="the run writes its weights there"):
+        T.train([(track, carphone)], str(tmp_path / "c.onnx"), checkpoint=str(tmp_path / "c.pt"), **kw)
+
+
+def test_a_rehearsal_clip_is_matched_by_its_footage(tmp_path):
+    """The rehearsal clip (the bundled sample) is tracked again each run, and tracking differs in
+    its last bits with the number of CPU threads: a checkpoint made on a machine of another core
+    count was refused as "other training data" naming the same clips (before 2026-12-06). The
+    actor's own clips are still matched by their Track."""
+    from reenact.errors import ReenactError
+    from reenact.training.files import save_torch
+
+    data = [{"track": "t1", "footage": "f1", "name": "shot.mp4"},
+            {"track": "r1", "footage": "s1", "name": "sample.mp4", "rehearse": True}]
+    path = str(tmp_path / "x.ckpt.pt")
+    save_torch({"config": {"size": 64}, "step": 1, "data": data, "model": {}}, path)
+    other_cores = [dict(data[0]), dict(data[1], track="r2")]
+    T.check_checkpoint_data(path, other_cores, print, {"size": 64}, 10, None)
+    with pytest.raises(ReenactError, match="other training data"):
+        T.check_checkpoint_data(path, [dict(data[0], track="t2"), data[1]], print, {"size": 64}, 10, None)

@@ -94,8 +94,10 @@ def export_onnx(model, path, config, fp16=True, opset=17):
     # 2026-12-05 it was written first, then refused with an AssertionError traceback)
     res = {"onnx": path, "parity_fp32": parity(model, data, config, atol=PARITY_ATOL_FP32, name=path)}
     write_bytes(path, data)
+    p16 = os.path.splitext(path)[0] + ".fp16.onnx"
+    if not fp16 and os.path.isfile(p16):  # an earlier export's: CUDA renders would run it instead of this model
+        os.remove(p16)                    # (before 2026-12-06 left, and rendered with)
     if fp16:
-        p16 = os.path.splitext(path)[0] + ".fp16.onnx"
         to_fp16(path, p16)
         res["onnx_fp16"] = p16
         try:

@@ -275,10 +275,18 @@ def training_data(pairs):
             for tr, video, _label in pairs]
 
 
-def check_checkpoint_data(path, data, log):
+def _said_config(c):
+    return ", ".join("{} {}".format(k, c[k]) for k in sorted(c)) if isinstance(c, dict) else "unknown"
+
+
+def check_checkpoint_data(path, data, log, config=None, steps=None, out=None):
     """Refuse (one line naming ``path``) to resume a checkpoint trained on other data than
-    ``data`` (:func:`training_data`). A checkpoint that cannot be read or records no data is left
-    to the resume step (which ignores a configuration that differs)."""
+    ``data`` (:func:`training_data`; a rehearsal clip by its footage alone: its Track is made
+    again each run, and tracking differs in the last bits with the number of CPU threads), with
+    another ``config`` (another --size, --window, base: before 2026-12-06 it was started over and
+    overwritten without a word), or one that has all ``steps`` already when ``out`` exists (a run
+    again would train nothing). A checkpoint that cannot be read is left to the resume step (it
+    moves it aside and says so); one that records no data is resumed unchecked, with a warning."""
     if not os.path.isfile(path):
         return
     try:
@@ -290,12 +298,24 @@ def check_checkpoint_data(path, data, log):
         log("warning: {}: the checkpoint does not record what it was trained on; resuming it "
             "unchecked (--no-resume starts fresh)".format(path))
         return
-    same = [(d.get("track"), d.get("footage")) for d in old] == [(d["track"], d["footage"]) for d in data]
-    if not same:
+
+    def key(d):
+        return (None if d.get("rehearse") else d.get("track"), d.get("footage"), bool(d.get("rehearse")))
+
+    if [key(d) for d in old] != [key(d) for d in data]:
         raise ReenactError("holds a checkpoint of other training data ({}; this run: {}): start fresh with "
                            "--no-resume (it is overwritten), or train to another --out".format(
                                ", ".join(str(d.get("name")) for d in old) or "nothing",
                                ", ".join(d["name"] for d in data)), path)
+    if config is not None and ck.get("config") != config:
+        raise ReenactError("holds a checkpoint of another configuration ({}; this run: {}): give the options it was "
+                           "trained with to resume it, start fresh with --no-resume (it is overwritten), or train to "
+                           "another --out".format(_said_config(ck.get("config")), _said_config(config)), path)
+    done = int(ck.get("step", 0) or 0)
+    if steps is not None and done >= int(steps) and out is not None and os.path.isfile(out):
+        raise ReenactError("is trained already ({} of {} steps; its checkpoint {}): give more --steps to train it "
+                           "further, or start fresh with --no-resume".format(done, int(steps), os.path.basename(path)),
+                           out)
 
 
 #: the default --anchor of a fine-tune (from --init); chosen on source_s20 (docs/renderer.md)
@@ -339,6 +359,10 @@ def check_shape(cfg):
         raise ValueError("--window {}: must be from {} to {}".format(cfg.window, *WINDOW_RANGE))
     if int(cfg.batch) < 1:
         raise ValueError("--batch {}: must be at least 1".format(cfg.batch))
+    for opt, v in (("--checkpoint-every", cfg.checkpoint_every), ("--preview-every", cfg.preview_every),
+                   ("--steps", cfg.steps)):  # (0 failed after the first step: ZeroDivisionError)
+        if int(v) < 1:
+            raise ValueError("{} {}: must be at least 1".format(opt, v))
 
 
 def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
@@ -398,14 +422,11 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         raise ValueError("--rehearse-share {}: must be above 0 and below 1".format(cfg.rehearse_share))
     data = training_data(pairs) + [dict(d, rehearse=True) for d in training_data(rehearse)]
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
-    if cfg.resume:
-        check_checkpoint_data(checkpoint, data, log)
-
-    def load(group):
-        return prepare_clips(group, cfg.size, cfg.accept_footage, cfg.workers, cache_dir)
-
-    clips, ev, rclips = load(pairs), load(eval_pairs), load(rehearse)
-    log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
+    weights = weights or (os.path.splitext(out)[0] + ".pt")
+    if os.path.abspath(checkpoint) in (os.path.abspath(weights), os.path.abspath(out)):
+        raise ValueError("--checkpoint {}: the run writes its {} there; give the checkpoint a name of its own "
+                         "(default: OUT.ckpt.pt)".format(checkpoint, "model" if os.path.abspath(checkpoint) ==
+                                                         os.path.abspath(out) else "weights"))
     if ctx_norm is None:
         ctx_norm = bool(icfg and icfg.get("ctx_norm"))
     if ref is None:
@@ -415,13 +436,6 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         ref_warp = (icfg or {}).get("ref_warp", REF_WARPS[0])
     if ref_warp not in REF_WARPS:
         raise ValueError("unknown reference warp '{}' (choose {})".format(ref_warp, ", ".join(REF_WARPS)))
-    ds = Dataset(clips, cfg.window, cfg.mode, holdout, augment=cfg.augment, flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
-                 ref_top=cfg.ref_top)
-    rds = None
-    if rclips:  # every tracked frame of the other actors: nothing of theirs is held out
-        rds = Dataset(rclips, cfg.window, cfg.mode, holdout, train_all={c.name for c in rclips}, augment=cfg.augment,
-                      flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp, ref_top=cfg.ref_top)
-    n_rehearse = min(cfg.batch - 1, max(1, int(round(cfg.batch * cfg.rehearse_share)))) if rds is not None else 0
     config = {"in_ch": in_channels(cfg.window, cfg.mode, ref), "base": int(cfg.base), "mode": cfg.mode, "window": int(cfg.window),
               "size": int(cfg.size)}
     if ctx_norm and cfg.mode == "face-only":
@@ -430,6 +444,21 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         config["ref"] = True
         if ref_warp != REF_WARPS[0]:
             config["ref_warp"] = ref_warp
+    if cfg.resume:  # (before the footage is read: a refusal costs nothing)
+        check_checkpoint_data(checkpoint, data, log, config, cfg.steps, out)
+
+    def load(group):
+        return prepare_clips(group, cfg.size, cfg.accept_footage, cfg.workers, cache_dir)
+
+    clips, ev, rclips = load(pairs), load(eval_pairs), load(rehearse)
+    log("data: {} training clip(s), {} evaluation clip(s), {:.1f} s".format(len(clips), len(ev), time.perf_counter() - t_start))
+    ds = Dataset(clips, cfg.window, cfg.mode, holdout, augment=cfg.augment, flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
+                 ref_top=cfg.ref_top)
+    rds = None
+    if rclips:  # every tracked frame of the other actors: nothing of theirs is held out
+        rds = Dataset(rclips, cfg.window, cfg.mode, holdout, train_all={c.name for c in rclips}, augment=cfg.augment,
+                      flip=cfg.flip, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp, ref_top=cfg.ref_top)
+    n_rehearse = min(cfg.batch - 1, max(1, int(round(cfg.batch * cfg.rehearse_share)))) if rds is not None else 0
     model = build_model(config)
     if state is not None:
         init_from(model, state, log, icfg)
@@ -460,6 +489,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
                 dopt.load_state_dict(ck["dopt"])
             step = int(ck["step"])
             log("resumed from {} at step {}".format(checkpoint, step))
+            if cfg.progress_lines:  # (Blender's Train Renderer: what the run began from)
+                print("RESUMED {}".format(step), flush=True)
 
     def save_ck():  # tensors on the CPU, so that a checkpoint made on a GPU resumes anywhere
         d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
@@ -530,6 +561,16 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
                     print("PREVIEW {}".format(cfg.preview), flush=True)
             if step % cfg.checkpoint_every == 0:
                 save_ck()
+    except (RuntimeError, MemoryError) as exc:  # torch out of memory, a worker that died: the steps made are kept
+        saved = step
+        try:
+            save_ck()
+        except Exception:  # noqa: BLE001 - (the disk too): the last periodic checkpoint stays
+            saved = None
+        raise ReenactError("training stopped at step {}: {}{}".format(
+            step, " ".join(str(exc).split())[:300] or type(exc).__name__,
+            "; the checkpoint is saved at that step and the next run resumes from it" if saved is not None else ""),
+            checkpoint) from None
     finally:
         batches.close()  # stops the workers, if any
         stop.restore()
@@ -541,7 +582,6 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
             print("CANCELLED {}".format(step), flush=True)
         return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
     model.eval().cpu()
-    weights = weights or (os.path.splitext(out)[0] + ".pt")
     save_weights(model, config, weights)
     exp = export_onnx(model, out, config, fp16=cfg.fp16)
     summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
@@ -554,7 +594,8 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         summary["int8"] = _make_int8(out, pairs[:3], cfg.accept_footage)
     if cfg.report:
         if ev:
-            eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref)
+            eds = Dataset(ev, cfg.window, cfg.mode, holdout=holdout, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
+                          ref_top=cfg.ref_top)  # (scored as it renders; before 2026-12-06 the similarity warp)
             metrics = evaluate(model, eds)
         else:
             metrics = evaluate(model, ds)
@@ -606,6 +647,8 @@ def build_parser():
 
 def main(argv=None):
     a = build_parser().parse_args(argv)
+    if isinstance(a.init, str) and a.init.lower() == "none":  # (as `reenact train`: the shared --help says so)
+        a.init = None
     if a.size is not None and a.size % 16:
         print("train: error: --size must be a multiple of 16", file=sys.stderr)
         return 2

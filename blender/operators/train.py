@@ -18,14 +18,25 @@ from ..modal import JOB, TrainingJobMixin, show_preview
 from ..report import report
 
 
-def _models_dir():
+#: an unsaved .blend's actor: the name of its models folder in the extension's user folder
+UNSAVED_ID = "reenact_unsaved_models"
+
+
+def _models_dir(ob):
     """``//reenact/models/<.blend name>``: each .blend its own renderers (before 2026-12-05 one
     ``<actor>.onnx`` for all: training in a version saved beside resumed and replaced the other's
-    model), as its Tracks, renders and restyle models are."""
-    from .. import actor as actor_data
-    from .. import blend
+    model), as its Tracks, renders and restyle models are. An unsaved .blend's: a folder of its
+    own in the extension's user folder, named on the actor (before 2026-12-06 every unsaved file
+    shared one, and Start Fresh in one wrote over the model another file's actor rendered with)."""
+    import uuid
 
-    folder = os.path.join(blend.data_folder("models"), actor_data.blend_name())
+    if bpy.data.filepath:
+        name = actor_data.blend_name()
+    else:
+        if not ob.get(UNSAVED_ID):
+            ob[UNSAVED_ID] = uuid.uuid4().hex[:12]
+        name = "unsaved_" + str(ob[UNSAVED_ID])
+    folder = os.path.join(blend.data_folder("models"), name)
     os.makedirs(folder, exist_ok=True)
     return folder
 
@@ -100,7 +111,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             raise ValueError("{}: the actor's footage is missing".format(video))
         for w in actor_data.check_strip_footage(ob, strip, actor_data.tracked_track(ob), self.accept_footage):
             report(self, "WARNING", w)
-        out = os.path.join(_models_dir(), bpy.path.clean_name(ob.name) + ".onnx")
+        out = os.path.join(_models_dir(ob), bpy.path.clean_name(ob.name) + ".onnx")
         self._out = out
         self._actor = ob.name
         self._preview = os.path.join(os.path.dirname(out), bpy.path.clean_name(ob.name) + "_preview.png")
@@ -120,14 +131,20 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
 
     def _finish(self, context):
         p = self._proc
+        for w in p.warnings:  # (a damaged checkpoint moved aside, no rehearsal clip: before 2026-12-06 unsaid)
+            report(self, "WARNING", "training: " + w)
         if p.cancelled:
-            report(self, "WARNING", "training stopped at step {}; the checkpoint is kept and the next "
-                                     "run resumes from it".format(p.step))
+            if max(p.step, p.resumed_from) == 0:  # (Esc while the footage was read: nothing trained, nothing kept)
+                report(self, "WARNING", "training stopped before its first step: nothing was trained")
+            else:
+                report(self, "WARNING", "training stopped at step {}; the checkpoint is kept and the next "
+                                         "run resumes from it".format(max(p.step, p.resumed_from)))
             return {"CANCELLED"}
         if p.error or not p.done_path:
             # the trainer names its command-line flags; here they are this operator's options
             err = (p.error or "no model written").replace(", or train to another --out", "").replace(
-                "--no-resume", "the Start Fresh option").replace("--accept-footage", actor_data.ACCEPT_HINT)
+                "--no-resume", "the Start Fresh option").replace("--accept-footage", actor_data.ACCEPT_HINT).replace(
+                "give more --steps", "raise Steps")
             report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
         ob = bpy.data.objects.get(self._actor)
