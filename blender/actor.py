@@ -516,7 +516,7 @@ def render_root():
     shared ``//reenact/renders``, and a render in v02 wrote over the frames v01's result strips
     showed."""
     if not bpy.data.filepath:
-        raise ValueError("save the .blend first: renders go into reenact/renders next to it")
+        raise ValueError("save the .blend first: Reenact writes its results into the reenact folder next to it")
     return os.path.join(bpy.path.abspath(RENDER_DIR), blend_name())
 
 
@@ -524,7 +524,7 @@ def cache_root():
     """Absolute ``//reenact/renders/reenact_cache``: the render cache, shared by the .blend files
     of the folder (its entries are named by what they hold: nothing of one file's is another's)."""
     if not bpy.data.filepath:
-        raise ValueError("save the .blend first: renders go into reenact/renders next to it")
+        raise ValueError("save the .blend first: Reenact writes its results into the reenact folder next to it")
     return os.path.join(bpy.path.abspath(RENDER_DIR), "reenact_cache")
 
 

@@ -102,7 +102,8 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
     transfer_source: StringProperty(name="Transfer Source", default="")
     # the last restyle model used (Restyle Strip)
     restyle_model: StringProperty(name="Restyle Model", subtype="FILE_PATH", default="",
-                                  description="Restyle model (.onnx from `reenact restyle train`)")
+                                  description="Restyle model (.onnx from `reenact restyle train`)",
+                                  options={"PATH_SUPPORTS_BLEND_RELATIVE"})  # (a // path: no RuntimeWarning)
     transfer_target: StringProperty(name="Transfer Target", default="")
     # Train Restyle (the defaults of `reenact restyle train`, plus a time budget)
     restyle_colourise: BoolProperty(

@@ -259,6 +259,9 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     except VideoError as exc:
         raise RestyleError(str(exc)) from None
     movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient
+    # how a line names the footage: an image strip's list of files by its folder (before 2026-12-06
+    # a plate's every path on one line)
+    named = os.path.dirname(os.fspath(video[0])) if isinstance(video, (list, tuple)) and video else video
     with src:
         # (nor a colouriser's --reference footage: before 2026-12-05 it could be written over)
         refuse_overwriting(out, list(getattr(src, "files", None) or [src.path]) + list(getattr(model, "reference_paths", ())))
@@ -270,14 +273,14 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         if isinstance(frames, tuple):  # (a, b) from a strip's trims: clamped to the clip
             a, b = max(0, int(frames[0])), min(n, int(frames[1]))
             if a >= b:
-                raise RestyleError("{}: frames {}:{} are outside the clip's {} frames".format(video, *frames, n))
+                raise RestyleError("{}: frames {}:{} are outside the clip's {} frames".format(named, *frames, n))
         else:
             a, b = _parse_range(frames, n)
         if model.cfg.colourise:
             probe = [src.read(i) for i in np.linspace(a, b - 1, min(5, b - a)).astype(int)]
             if not is_grey([p for p in probe if p is not None]):
                 raise RestyleError("{}: the shot is already in colour (colourise needs a black-and-white shot) {}".format(
-                    video, TONED_HINT))
+                    named, TONED_HINT))
         ext = os.path.splitext(os.fspath(out))[1].lower()
         # an OpenEXR or 16-bit plate: frames at its depth; a plate or movie with alpha: its alpha
         plate = src if src.kind == "sequence" else movie_alpha(src)
@@ -290,7 +293,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             try:
                 segments = chunk_segments((a, b), (c, d), n)
             except ValueError as exc:
-                raise RestyleError("{}: {}".format(video, exc)) from None
+                raise RestyleError("{}: {}".format(named, exc)) from None
             warm = (max(a, c - CHUNK_WARMUP), c)
         else:
             segments, warm = [(0, n)], (a, a)

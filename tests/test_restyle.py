@@ -754,3 +754,23 @@ def test_train_refuses_settings_that_make_an_untrained_model(tmp_path):
         assert r.returncode == 2 and len(lines) == 1 and "are outside the clip" in lines[0], r.stderr
         assert "Traceback" not in r.stderr
     assert not m.exists() and not [f for f in os.listdir(tmp_path) if f.startswith("m.")]
+
+
+def test_a_colour_image_strip_given_to_a_colouriser_is_named_by_its_folder(tmp_path, models):
+    """Blender's image strip comes to apply as its list of files: the refusal names the folder,
+    not every image of a plate on one line (before 2026-12-06, a review of restyle)."""
+    import cv2
+
+    from reenact.restyle.apply import apply_clip
+
+    folder = tmp_path / "plate"
+    folder.mkdir()
+    files = []
+    for i, f in enumerate(moving_clip(T=6, seed=3)):
+        files.append(str(folder / "shot_{:04d}.png".format(i + 1)))
+        cv2.imwrite(files[-1], f[:, :, ::-1])
+    with pytest.raises(ValueError) as e:
+        apply_clip(models["col"], files, str(tmp_path / "out"))
+    msg = str(e.value)
+    assert msg.startswith(str(folder) + ": the shot is already in colour") and "shot_0002.png" not in msg, msg
+    assert not (tmp_path / "out").exists()

@@ -322,14 +322,17 @@ def training_domains(scene):
 
 
 def model_path(strip, kind, refs):
-    """``//reenact/models/<.blend name>/<shot>_<kind>_like_<first reference>[+N].onnx``: each
+    """``//reenact/models/<.blend name>/<shot>_<kind>_like_<first reference>[+N-<digest of the others>].onnx``: each
     .blend and each choice of reference footage its own model (and checkpoint, and Restyle
     Strip's result folder, which is named after the model): before 2026-12-05 one per shot
     strip, so a second look trained over the first one's model, and a version of the .blend
     saved beside it over the other's."""
     name = "{}_{}_like_{}".format(actor_data._safe(strip.name), kind, actor_data._safe(refs[0].name))
-    if len(refs) > 1:
-        name += "+{}".format(len(refs) - 1)
+    if len(refs) > 1:  # (which others: before 2026-12-06 [A, B] and [A, C] shared 'like_A+1', and the
+        import hashlib  # second look trained over the first one's model and result)
+
+        others = "\n".join(sorted(r.name for r in refs[1:]))
+        name += "+{}-{}".format(len(refs) - 1, hashlib.sha1(others.encode("utf-8")).hexdigest()[:6])
     folder = os.path.join(blend.data_folder("models"), actor_data.blend_name())
     os.makedirs(folder, exist_ok=True)
     return os.path.join(folder, name + ".onnx")
