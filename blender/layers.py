@@ -51,7 +51,11 @@ def evaluate_actor(ob, track, scene):
             ev = _evaluated(ob, scene)
             ev.data.shape_keys.key_blocks.foreach_get("value", vals)
             expr[i] = vals[1:]
-            if constrained:  # the head's place after its constraints, in its parent's (the camera's) space
+            free = ev.matrix_basis if ev.parent is None else (
+                ev.parent.matrix_world @ ev.matrix_parent_inverse @ ev.matrix_basis) if constrained else None
+            if constrained and max(abs(a - b) for ra, rb in zip(free, ev.matrix_world) for a, b in zip(ra, rb)) > 1e-4:
+                # the head's place after its constraints, in its parent's (the camera's) space; only where
+                # they move it (the matrices' float32 rounding, far from the origin, is no edit)
                 m = ev.matrix_world if ev.parent is None else (
                     ev.matrix_parent_inverse.inverted() @ ev.parent.matrix_world.inverted() @ ev.matrix_world)
                 loc[i] = m.translation
@@ -139,10 +143,15 @@ def clipped_note(ob, base, info, rows=None):
     clip rows rendered (Preview Frame's one)."""
     from ..render.actors import frame_runs
 
-    hit = [r for r in info.get("clipped_rows", ()) if rows is None or r in rows]
-    if not hit:
+    mask = np.asarray(info.get("clipped_mask", np.zeros((0, 0), bool)), bool)
+    if rows is not None:
+        keep = np.zeros(len(mask), bool)
+        keep[[r for r in rows if 0 <= r < len(mask)]] = True
+        mask = mask & keep[:, None]
+    hit = np.flatnonzero(mask.any(1)) if mask.size else []
+    if not len(hit):
         return ""
-    names = info.get("clipped_names", [])
+    names = [n for n, k in zip(info.get("clipped_names", []), mask.any(0)) if k]
     frames = [int(f) for f in np.asarray(timeline_frames(ob, base))[hit]]
     return "{} of '{}' keyed outside 0..1 on frame(s) {}: the render draws {} at 0 or 1, the face model's range".format(
         ", ".join(names[:4]) + (" ..." if len(names) > 4 else ""), ob.name, frame_runs(frames),
@@ -556,10 +565,17 @@ def edit_runs(fc, ref):
     return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _carry_drivers(oid, nid):
+def _carry_drivers(oid, nid, ids):
     """The drivers of the ID ``oid`` (an actor's object or shape keys) made again on ``nid``, the
-    same ID of the actor that replaces it, a variable that read ``oid`` reading ``nid``; returns
-    how many."""
+    same ID of the actor that replaces it, a variable that read one of the old actor's IDs
+    reading the new actor's (``ids``: {old ID: new ID}: a shape key driven by a property of the
+    actor object); returns how many."""
+    for k in oid.keys():  # the animator's own properties a driver may read (not Reenact's: the new actor's own)
+        if k not in nid.keys() and not k.startswith("reenact") and k not in actor_data.GAZE_PROPS + ("confidence",):
+            try:
+                nid[k] = oid[k]
+            except (TypeError, ValueError):
+                pass
     ad = nid.animation_data or nid.animation_data_create()
     n = 0
     for fc in oid.animation_data.drivers:
@@ -568,8 +584,10 @@ def _carry_drivers(oid, nid):
         new = ad.drivers.from_existing(src_driver=fc)
         for v in new.driver.variables:
             for t in v.targets:
-                if getattr(t, "id", None) == oid:
-                    t.id = nid
+                for was, now in ids.items():
+                    if getattr(t, "id", None) == was:
+                        t.id = now
+                        break
         n += 1
     return n
 
@@ -592,7 +610,7 @@ def _carry_nla(oid, nid):
             if s.action_slot is not None:
                 ns.action_slot = s.action_slot
             for attr in ("action_frame_start", "action_frame_end", "scale", "repeat", "frame_start", "frame_end",
-                         "blend_type", "extrapolation", "blend_in", "blend_out", "use_auto_blend", "influence",
+                         "blend_type", "extrapolation", "use_auto_blend", "blend_in", "blend_out", "influence",
                          "use_animated_influence", "mute", "use_reverse", "use_sync_length"):
                 try:
                     setattr(ns, attr, getattr(s, attr))
@@ -644,7 +662,7 @@ def carry_edits(old, new, old_track, new_track):
                     frames.update(range(a, b + 1))
             if oid.animation_data is not None:
                 nid.animation_data.action_influence = oid.animation_data.action_influence
-                drivers += _carry_drivers(oid, nid)
+                drivers += _carry_drivers(oid, nid, dict(zip(animated_ids(old), animated_ids(new))))
                 nla += _carry_nla(oid, nid)
         if MUTE_PROP in old:
             new[MUTE_PROP] = list(old[MUTE_PROP])

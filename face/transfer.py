@@ -656,6 +656,6 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
         out.confidence = np.where(ok, np.clip(np.nan_to_num(c), 0.0, 1.0), 0.0)
     if info is not None:
         info["clipped"] = clipped
-        info["clipped_names"] = [base_names[k] for k in np.flatnonzero(beyond.any(0))]
-        info["clipped_rows"] = [int(r) for r in np.flatnonzero(beyond.any(1))]
+        info["clipped_names"] = list(base_names)  # (which, row by row: ``clipped_mask``)
+        info["clipped_mask"] = beyond
     return out

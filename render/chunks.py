@@ -13,12 +13,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 
 from ..fsutil import write_atomic
 from ..video.pngs import CHUNK_MARKER_RE
 from .ranges import chunk_segments
 
 MARKER_RE = CHUNK_MARKER_RE  # (the frame folder's writer knows the name: video/pngs.py)
+FRAME_RE = re.compile(r"^frame_\d+\.(png|exr)$")
 
 
 def marker_name(chunk, job=""):
@@ -39,8 +41,14 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
         # marks its end (after this start: the assembly then refuses) when it ends
         mine = chunk_segments(frames, chunk, n_frames)
         for m in _markers(folder):
-            if m["job"] != str(job or "") and not m["done"] and _overlap(chunk_segments(m["frames"], m["chunk"],
-                                                                                          m["n"]), mine):
+            if m["job"] == str(job or "") and m["path"] != path and tuple(m["frames"]) == tuple(frames) and (
+                    chunk[0] <= m["chunk"][0] and m["chunk"][1] <= chunk[1]):  # (its chunk rendered again, within this one)
+                try:
+                    os.remove(m["path"])
+                except OSError:
+                    pass
+            elif m["job"] != str(job or "") and not m["done"] and _overlap(chunk_segments(m["frames"], m["chunk"],
+                                                                                            m["n"]), mine):
                 try:
                     os.remove(m["path"])
                 except OSError:
@@ -63,10 +71,14 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
 def marking(folder, job, frames, chunk, n_frames):
     """The markers of a chunk rendered into the frame folder ``folder`` (``reenact render
     --chunk``): its start before the work, its end once the work returned (none when it failed:
-    assemble then says the chunk has not finished). ``chunk`` None or the whole job: no marker."""
+    assemble then says the chunk has not finished). The whole job (``chunk`` None or the job's
+    frames) into a folder of its own: no marker; into a farm job's folder (it holds markers: the
+    job rendered whole again after a chunk failed), the marker of the whole job."""
     if chunk is None or tuple(chunk) == tuple(frames):
-        yield
-        return
+        if not jobs_in(folder):
+            yield
+            return
+        chunk = tuple(frames)
     mark_chunk(folder, job, frames, chunk, n_frames, done=False)
     yield
     mark_chunk(folder, job, frames, chunk, n_frames)
@@ -145,6 +157,14 @@ def check_chunks(folder, job=None):
     found = _markers(folder)
     if not found:
         return None
+    oldest = min(m["started"] for m in found) - 2.0  # (a chunk marks its start before its first frame)
+    for name in os.listdir(folder):  # frames written before any marker: a folder of a job rendered before
+        if FRAME_RE.match(name):     # 2026-12-06, a chunk of it rendered again since: checked by its files
+            try:                     # alone, as before (its chunks left no markers to check)
+                if os.stat(os.path.join(folder, name)).st_mtime < oldest:
+                    return None
+            except OSError:
+                pass
     if job is None:
         done = [m for m in found if m["done"]]
         job = max(done or found, key=lambda m: m["ended"] or m["started"])["job"]

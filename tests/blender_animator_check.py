@@ -112,6 +112,13 @@ def viewport(clip, work, out):
     p1 = perf(c)
     c.data.shape_keys.key_blocks["jawOpen"].mute = False
     out["muted_jaw"] = [float(np.nanmax(p0.expression[:, j])), float(np.nanmax(np.abs(p1.expression[:, j])))]
+    from reenact.blender import layers
+
+    c.parent.location = (120.0, -75.0, 30.0)  # a constraint that moves nothing, the camera far from the origin:
+    idle = c.constraints.new("LIMIT_ROTATION")  # no frame an edit (a first version read float32 rounding as edits)
+    out["idle_constraint_edits"] = len(layers.edited_frames(c, perf(c), actor_data.load_actor_track(c)))
+    c.constraints.remove(idle)
+    c.parent.location = (0.0, 0.0, 0.0)
     con = c.constraints.new("LIMIT_ROTATION")
     con.use_limit_x = con.use_limit_y = con.use_limit_z = True
     p2 = perf(c)
@@ -132,9 +139,12 @@ def keep_edits(clip, work, out):
     mat = bpy.data.materials.new("skin")
     d.data.materials.append(mat)
     key = d.data.shape_keys
+    d["smile"] = 0.8  # a control on the actor object that a shape key's driver reads
     drv = key.key_blocks["mouthSmileLeft"].driver_add("value")
     drv.driver.type = "SCRIPTED"
-    drv.driver.expression = "0.8"
+    var = drv.driver.variables.new()
+    var.name, var.targets[0].id_type, var.targets[0].id, var.targets[0].data_path = "s", "OBJECT", d, '["smile"]'
+    drv.driver.expression = "s"
     brow = fcurve(key, 'key_blocks["browInnerUp"].value')
     m = brow.modifiers.new("GENERATOR")
     m.mode, m.use_additive = "POLYNOMIAL", True
@@ -154,6 +164,8 @@ def keep_edits(clip, work, out):
     k = n.data.shape_keys
     out["kept"] = {"name": n.name, "materials": [x.name for x in n.data.materials],
                    "drivers": len(k.animation_data.drivers),
+                   "driver_reads": k.animation_data.drivers[0].driver.variables[0].targets[0].id == n,
+                   "driver_valid": bool(k.animation_data.drivers[0].driver.is_valid),
                    "modifiers": len(fcurve(k, 'key_blocks["browInnerUp"].value').modifiers),
                    "nla": [t.name for t in k.animation_data.nla_tracks],
                    "values": [float(v) for v in perf(n).expression[2, [names.index("mouthSmileLeft"),
@@ -193,6 +205,10 @@ def lost_frames(gap, work, out):
         fcurve(g.data.shape_keys, JAW).keyframe_points.insert(lost[0], 0.9)
         scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["g"]
         out["lost_refused"] = error_of(lambda: bpy.ops.reenact.track_strip())
+        g.name = "Gus"  # Keep Edits: that key and the name stay, though no tracked frame is edited
+        assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
+        n = actor("g")
+        out["lost_kept"] = [n.name, round(fcurve(n.data.shape_keys, JAW).evaluate(lost[0]), 3)]
 
 
 def pushed_and_clipped(clip, gap, work, out):

@@ -35,17 +35,18 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     assert r["lender_moved"] == 0.0 and r["borrower_first_key"] == 16.0
     # what the mesh shows renders: a muted jawOpen adds nothing, a Limit Rotation holds the head
     assert r["muted_jaw"][0] > 0.05 and r["muted_jaw"][1] == 0.0
-    assert r["held_head"][0] > 0.05 and r["held_head"][1] < 1e-5
+    assert r["held_head"][0] > 0.05 and r["held_head"][1] < 1e-5 and r["idle_constraint_edits"] == 0
     # Track Again, Keeping Edits: the name, material, driver, F-curve modifier and NLA track stay
     k = r["kept"]
     assert (k["name"], k["materials"], k["drivers"], k["modifiers"]) == ("Alice", ["skin"], 1, 1)
-    assert k["nla"] == ["Tracked", "lent"]
+    assert k["nla"] == ["Tracked", "lent"] and k["driver_reads"] and k["driver_valid"]  # (it reads the new object)
     assert np.allclose(k["values"], k["values_before"], atol=0.02), k
     # Ctrl-Z after Track Again: the actor back on the Track it was made from, no frame an edit
     u = r["undo"]
     assert u["paths"][0] != u["paths"][1] and u["back_on"] == u["paths"][0] and u["edits"] == 0
     # a key on frames the tracker lost: Track Again refuses to drop it, naming the frame
     assert r["lost"] and "has keys on frame(s) {} where its face is not tracked".format(r["lost"][0]) in r["lost_refused"]
+    assert r["lost_kept"] == ["Gus", 0.9]  # (Keeping Edits keeps it, and the name, with no tracked frame edited)
     # edits pushed down into the NLA: a mouth transfer refuses to hide them
     assert "its edits are pushed down into the NLA" in r["pushed_refused"]
     # a key past the slider's 0..1: Preview Frame says the render draws it at 1

@@ -352,3 +352,39 @@ def test_assemble_checks_the_chunks_are_one_jobs(tmp_path):
         check_chunks(str(folder))
     # the markers belong in a frame folder: a render into it is not refused for them
     FrameFolder(str(folder), 12)
+
+
+def test_a_folder_from_before_markers_and_a_job_rendered_whole_again_still_assemble(tmp_path):
+    """A review of the markers (2026-12-06): a farm folder rendered before markers existed, one
+    chunk of it rendered again since, is checked by its files as before (it was refused: "clip
+    frames 0-24, 50-249 ... have not been rendered"); a job whose chunk failed, then rendered whole
+    without --chunk into its folder, leaves the whole job's marker (it was refused forever)."""
+    import time
+
+    from reenact.render.chunks import MARKER_RE, check_chunks, marking
+
+    old = tmp_path / "old"
+    old.mkdir()
+    for i in range(250):
+        p = old / "frame_{:06d}.png".format(i)
+        p.write_bytes(b"")
+        os.utime(p, (time.time() - 86400,) * 2)
+    with marking(str(old), "shot42", (0, 250), (25, 50), 250):
+        pass
+    assert check_chunks(str(old)) is None
+    again = tmp_path / "again"
+    with marking(str(again), "", (0, 250), (0, 125), 250):
+        pass
+    with pytest.raises(RuntimeError):
+        with marking(str(again), "", (0, 250), (125, 250), 250):
+            raise RuntimeError("the worker died")
+    with pytest.raises(ValueError, match="clip frames 125-249 of this farm job have not been rendered"):
+        check_chunks(str(again))
+    with marking(str(again), "", (0, 250), None, 250):  # (`reenact render --frames 0:250` into the folder)
+        pass
+    assert check_chunks(str(again)) == ""
+    assert len([n for n in os.listdir(again) if MARKER_RE.match(n)]) == 1  # (the whole job's; the chunks' superseded)
+    plain = tmp_path / "plain"  # a render into a folder of its own leaves no marker
+    with marking(str(plain), "", (0, 250), None, 250):
+        pass
+    assert not plain.exists() or not os.listdir(plain)

@@ -198,14 +198,6 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         ob, scene, strip, root, base = render_inputs(context, self.actor, self, self.accept_footage)
         info = {}
         track = layers.curves_to_track(ob, scene, base, info=info)
-        self._clipped = layers.clipped_note(ob, base, info)  # (before 2026-12-06 unsaid)
-        off = layers.off_track_keys(ob, base)
-        if off:  # (keys where the face was not tracked: the footage's own frames there)
-            from ...render.actors import frame_runs
-
-            self._clipped = "; ".join([n for n in (self._clipped, "'{}' has keys on frame(s) {} where its face is not "
-                                                   "tracked: the render leaves the footage there".format(
-                                                       ob.name, frame_runs(off))) if n])
         n = int(base.source_frames) or int(strip.frame_duration)
         if self.use_range:
             a = int(self.frame_first) - int(strip.frame_start)
@@ -216,6 +208,16 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
             a, b = shots.clip_span(shots.pieces(strip))
             b = min(n, b)
+        # what the render draws otherwise than the keys say, on its frames (before 2026-12-06 unsaid): a key
+        # past 0..1, keys where the face was not tracked (the footage's own frames there)
+        self._clipped = layers.clipped_note(ob, base, info, rows=range(a - int(base.frame_start), b - int(base.frame_start)))
+        off = [f for f in layers.off_track_keys(ob, base) if a <= f - int(strip.frame_start) < b]
+        if off:
+            from ...render.actors import frame_runs
+
+            self._clipped = "; ".join([n for n in (self._clipped, "'{}' has keys on frame(s) {} where its face is not "
+                                                   "tracked: the render leaves the footage there".format(
+                                                       ob.name, frame_runs(off))) if n])
         chunk = None
         if self.use_chunk:
             chunk = (int(self.chunk_first) - int(strip.frame_start), int(self.chunk_last) + 1 - int(strip.frame_start))

@@ -338,6 +338,28 @@ def model_path(strip, kind, refs):
     return os.path.join(folder, name + ".onnx")
 
 
+def _adopt_legacy_checkpoint(out, refs):
+    """A look trained before 2026-12-06 with several references kept its checkpoint under the
+    name without the digest (``like_A+1.ckpt.pt``): copied to ``out``'s where that has none, so
+    the run resumes it; the trainer checks that it was trained on these very strips (else it is
+    kept aside and the run starts afresh, with a warning)."""
+    import shutil
+    import uuid
+
+    if len(refs) < 2:
+        return
+    ck = os.path.splitext(out)[0] + ".ckpt.pt"
+    legacy = os.path.join(os.path.dirname(out), os.path.basename(out).rsplit("-", 1)[0] + ".ckpt.pt")
+    if not os.path.exists(ck) and os.path.isfile(legacy):
+        tmp = "{}.{}.tmp".format(ck, uuid.uuid4().hex[:8])
+        try:
+            shutil.copyfile(legacy, tmp)
+            os.replace(tmp, ck)
+        except OSError:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
 class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
     """Train a restyle model: the active movie or image-sequence strip is the shot to change, the
     other selected movie or image-sequence strips are the reference footage (unpaired; what each strip shows on the timeline). Runs in a
@@ -377,6 +399,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         python = find_training_python(prefs.training_python if prefs else "")
         kind = "colourise" if s.restyle_colourise else "restyle"
         out = model_path(strip, kind, refs)
+        _adopt_legacy_checkpoint(out, refs)
         self._out, self._scene_name = out, scene.name
         self._preview = os.path.splitext(out)[0] + "_preview.png"
         args = ["restyle", "train", "--x", spec_text(x)]

@@ -203,7 +203,8 @@ def strip_edits(scene, strip, actors=None):
     (or ``actors``). An actor whose Track cannot be read is left out when its layers show no
     edit, else refused with one line (its edits can be neither compared nor carried)."""
     actor_data.follow_renamed_strips(scene)
-    out = []
+    layers.follow_moved_strips(scene)  # (the depsgraph handler's move, done now: every actor at once, so an ID
+    out = []                           # two actors share moves once)
     for ob in actors if actors is not None else actor_data.actor_objects(scene):
         if ob.reenact.strip_name != strip.name:
             continue
@@ -216,7 +217,6 @@ def strip_edits(scene, strip, actors=None):
                                  "Edits".format(ob.name, str(exc).rstrip("."))) from None
             continue
         try:
-            layers.follow_strip(ob, strip)  # (the depsgraph handler's move, done now)
             out.append((ob, tracked, layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked)))
         except EXPECTED:
             continue
@@ -268,17 +268,18 @@ def _face_path(track):
 
 
 def match_actors(scene, strip, old, tracks):
-    """Keep Edits: {old actor with edits: (index into ``tracks``, its old Track)}, each matched to
-    the new face that lies where it did over the clip frames both tracked (the order of faces
-    may change with the settings). ValueError, before anything is changed, when an actor with
-    edits matches no new face."""
+    """Keep Edits: {old actor: (index into ``tracks``, its old Track)}, each matched to the new
+    face that lies where it did over the clip frames both tracked (the order of faces may change
+    with the settings); every old actor, not only those with keyed edits (since 2026-12-06: one
+    only renamed, given a material, a driver or an NLA track, or keyed on frames the tracker
+    lost, came back as new). ValueError, before anything is changed, when an actor with edits
+    matches no new face."""
     import numpy as np
 
     paths = [(_face_path(tr), int(tr.frame_start)) for tr in tracks]
     out, taken = {}, set()
     for ob, tracked, frames in strip_edits(scene, strip, old):
-        if not frames:
-            continue
+        frames = frames or layers.off_track_keys(ob, tracked)
         (mine, size), start = _face_path(tracked), int(tracked.frame_start)
         best = (np.inf, None)
         for i, ((theirs, _), s) in enumerate(paths):
@@ -290,6 +291,8 @@ def match_actors(scene, strip, old, tracks):
             if len(d) and np.median(d) < min(best[0], 0.5 * size):
                 best = (float(np.median(d)), i)
         if best[1] is None:
+            if not frames:  # (nothing keyed: replaced as by a plain Track Again)
+                continue
             raise ValueError("actor '{}' has edits, and tracking '{}' again found no face where it was: its edits "
                              "cannot be kept (Track Again, Replacing Edits drops them)".format(ob.name, strip.name))
         taken.add(best[1])
@@ -315,9 +318,11 @@ def carry_actor_edits(old, new, old_track, new_track):
         new[actor_data.DRIVER_FRAMES_PROP] = rows.tolist()
     from ...render.actors import frame_runs
 
-    note = "; the edits of '{}' kept ({} channel(s) on frames {}{}{})".format(
-        old.name, channels, frame_runs(frames), ", {} driver(s)".format(drivers) if drivers else "",
-        ", {} NLA track(s)".format(nla) if nla else "")
+    if not (channels or drivers or nla):  # (its name and materials alone: nothing to say)
+        return ""
+    note = "; the edits of '{}' kept ({}{}{})".format(
+        old.name, "{} channel(s) on frames {}".format(channels, frame_runs(frames)) if channels else "no keys",
+        ", {} driver(s)".format(drivers) if drivers else "", ", {} NLA track(s)".format(nla) if nla else "")
     f_old, f_new = float(old_track.focal_px), float(new_track.focal_px)
     if abs(f_new / f_old - 1.0) > 0.02:
         note += " (the new tracking's focal length is {:.0%} of the old's: keyed head poses were set for the old " \
