@@ -7,84 +7,12 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
+from .curves import (TRACKED, _enum, animated_ids, edit_bag, evaluate_actor, timeline_frames,
+                     tracked_bag, tracked_strip)
 from .look import copy_modifiers
 
 
-TRACKED = "Tracked"
-
-
 MUTE_PROP = "reenact_edit_influence"  # remembered influences while the edit layer is muted
-
-
-def animated_ids(ob):
-    """(object, shape keys): the two IDs that carry an actor's performance."""
-    return ob, ob.data.shape_keys
-
-
-def timeline_frames(ob, track):
-    return (np.asarray(track.frames()) + int(ob.reenact.frame_offset)).astype(np.int64)
-
-
-def evaluate_actor(ob, track, scene):
-    """Evaluate the actor's animation (everything Blender evaluates) at the timeline frame of
-    every row of ``track``: returns pose (T, 6, Track convention), expression (T, K), the
-    shape-key names, gaze (T, 4), confidence (T,)."""
-    frames = timeline_frames(ob, track)
-    T = len(frames)
-    kb = ob.data.shape_keys.key_blocks
-    names = [k.name for k in kb][1:]
-    vals = np.empty(len(kb), np.float32)
-    expr = np.empty((T, len(names)))
-    loc = np.empty((T, 3))
-    rot = np.empty((T, 3))
-    gaze = np.empty((T, 4))
-    conf = np.empty(T)
-    # what the viewport shows is what renders (since 2026-12-06; before, a muted shape key and a
-    # constraint on the head showed on the mesh and not in the render): a muted key adds nothing,
-    # a constraint (Limit Rotation, Damped Track ...) moves the head
-    muted = np.array([bool(k.mute) for k in kb][1:], bool)
-    constrained = any(not c.mute and c.influence > 0 for c in ob.constraints)
-    cur, sub = scene.frame_current, scene.frame_subframe
-    try:
-        for i, f in enumerate(frames):
-            scene.frame_set(int(f))
-            ev = _evaluated(ob, scene)
-            ev.data.shape_keys.key_blocks.foreach_get("value", vals)
-            expr[i] = vals[1:]
-            free = ev.matrix_basis if ev.parent is None else (
-                ev.parent.matrix_world @ ev.matrix_parent_inverse @ ev.matrix_basis) if constrained else None
-            if constrained and max(abs(a - b) for ra, rb in zip(free, ev.matrix_world) for a, b in zip(ra, rb)) > 1e-4:
-                # the head's place after its constraints, in its parent's (the camera's) space; only where
-                # they move it (the matrices' float32 rounding, far from the origin, is no edit)
-                m = ev.matrix_world if ev.parent is None else (
-                    ev.matrix_parent_inverse.inverted() @ ev.parent.matrix_world.inverted() @ ev.matrix_world)
-                loc[i] = m.translation
-                rot[i] = m.to_3x3().normalized().to_euler("XYZ")
-            else:
-                loc[i] = ev.location
-                rot[i] = ev.rotation_euler if ev.rotation_mode == "XYZ" else ev.matrix_basis.to_euler("XYZ")
-            gaze[i] = [float(ev.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
-            conf[i] = float(ev.get("confidence", 0.0))
-    finally:
-        scene.frame_set(cur, subframe=sub)
-    expr[:, muted] = 0.0
-    pose = actor_data.blender_to_track_pose(loc, rot)
-    return pose, expr, names, gaze, conf
-
-
-def _evaluated(ob, scene):
-    """``ob`` as ``scene``'s depsgraph evaluates it at the scene's frame. In Blender 5.0
-    ``frame_set`` brings the evaluation back into the datablocks only for the scene the window
-    shows, so an actor of another scene (the sequencer's own scene, a farm task of a file saved
-    showing another scene) is read from its scene's own depsgraph (before 2026-12-05 it was read
-    unevaluated there: its curves stuck at one frame, and Preview Frame failed in OpenCV)."""
-    ctx = bpy.context
-    if getattr(ctx, "scene", None) == scene and getattr(ctx, "view_layer", None) is not None:
-        return ob.evaluated_get(ctx.evaluated_depsgraph_get())
-    layers = [v for v in scene.view_layers if ob.name in v.objects] or list(scene.view_layers)
-    depsgraph = layers[0].depsgraph
-    depsgraph.update()
-    return ob.evaluated_get(depsgraph)
 
 
 def edited_frames(ob, perf, tracked):
@@ -166,10 +94,6 @@ _KEY_ATTRS = (  # (name, components, dtype) of every Keyframe property worth kee
 )
 
 
-def _enum(prop, item):
-    return bpy.types.Keyframe.bl_rna.properties[prop].enum_items[item].value
-
-
 def read_keys(fc):
     """Every keyframe of ``fc`` as {attribute: array}."""
     n = len(fc.keyframe_points)
@@ -224,35 +148,6 @@ def _fcurve(bag, path, index, group):
         grp = next((g for g in bag.groups if g.name == group), None) or bag.groups.new(group)
         fc.group = grp
     return fc
-
-
-def _channelbag_of(action, slot):
-    for layer in action.layers:
-        for strip in layer.strips:
-            bag = strip.channelbag(slot)
-            if bag:
-                return bag
-    return None
-
-
-def tracked_strip(idd):
-    ad = idd.animation_data
-    tr = ad.nla_tracks.get(TRACKED) if ad is not None else None
-    if tr is None or not len(tr.strips):
-        return None
-    return tr.strips[0]
-
-
-def tracked_bag(idd):
-    st = tracked_strip(idd)
-    return None if st is None or st.action is None else _channelbag_of(st.action, st.action_slot)
-
-
-def edit_bag(idd):
-    ad = idd.animation_data
-    if ad is None or ad.action is None or ad.action_slot is None:
-        return None
-    return _channelbag_of(ad.action, ad.action_slot)
 
 
 def _users(action):

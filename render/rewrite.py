@@ -96,6 +96,9 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
     own_pose = np.asarray((requested if moved else own).pose, np.float64)
     K = min(int(candidates), len(pool))
     shots = own.shots()
+    if len(rows) * len(pool) > BLOCKED_ABOVE:  # a long shot: rows in blocks, lip distances by matrix products
+        cand, cost = _candidates_blocked(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K)
+        return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
     cand, cost = [], []
     for k, r in enumerate(rows):
         if not np.isfinite(Q[k]).all() or not ok[r]:
@@ -110,6 +113,51 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
     return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
+
+
+#: :func:`plan` takes the blocked path (:func:`_candidates_blocked`) above this many row x pool
+#: pairs: a 10-minute shot's dub (20,000 x 20,000) took 4 minutes row by row, Preview Frame
+#: included; below it (every shared clip) the row-by-row loop, as measured for the benchmarks
+BLOCKED_ABOVE = 4_000_000
+#: rows per block, and candidates kept per row from the block's approximate costs before the
+#: exact ones choose the :data:`CANDIDATES`
+BLOCK_ROWS, BLOCK_SPARE = 128, 16
+
+
+def _candidates_blocked(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K):
+    """:func:`plan`'s candidates and costs, rows in blocks: the lip distances of a block to
+    every pool frame by one matrix product (|q|^2 + |f|^2 - 2 q.f), the pose, opening and
+    shot/light terms alike over the block; the :data:`BLOCK_SPARE` + K cheapest by these costs
+    are then costed exactly as row by row, and the K cheapest kept (the same candidates but for
+    ties within float rounding)."""
+    from .shotframes import other_shot_block
+
+    M = len(MOUTH_POINTS)
+    Fn = (F * F).sum(1)
+    Rf = R_pool.reshape(len(pool), 9)
+    cand, cost = [None] * len(rows), [None] * len(rows)
+    live = np.flatnonzero(np.isfinite(Q).all(1) & ok[rows])
+    spare = min(len(pool), K + BLOCK_SPARE)
+    for s in range(0, len(live), BLOCK_ROWS):
+        ks = live[s:s + BLOCK_ROWS]
+        rs = rows[ks]
+        q = Q[ks]
+        d2 = (q * q).sum(1)[:, None] + Fn[None, :] - 2.0 * (q @ F.T)
+        d = np.sqrt(np.maximum(d2, 0.0) / M)
+        Rr = euler_to_matrix(own_pose[rs, :3]).reshape(len(rs), 9)
+        turn = np.degrees(np.arccos(np.clip(((Rr @ Rf.T) - 1.0) / 2.0, -1.0, 1.0)))
+        extra = OPEN_COST[0] * np.maximum(gq[ks][:, None] - gf[None, :], 0) + OPEN_COST[1] * np.maximum(
+            gf[None, :] - gq[ks][:, None], 0) + other_shot_block(shots, pool, rs, own)
+        c = d + pose_cost * turn + extra
+        pre = np.argpartition(c, spare - 1, axis=1)[:, :spare]
+        for b, k in enumerate(ks):  # exact distances of the cheapest, as row by row
+            idx = pre[b]
+            de = np.sqrt(((F[idx] - q[b]) ** 2).sum(1) / M)
+            ce = de + pose_cost * turn[b, idx] + extra[b, idx]
+            keep = np.argpartition(ce, K - 1)[:K]
+            cand[k] = pool[idx[keep]]
+            cost[k] = np.stack([ce[keep], de[keep]], 1)
+    return cand, cost
 
 
 class ShotMouth(ShotFrames):

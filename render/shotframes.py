@@ -63,6 +63,24 @@ def other_shot(shots, pool, r, light=None):
     return cost
 
 
+def other_shot_block(shots, pool, rows, light=None):
+    """:func:`other_shot` for every row of ``rows`` at once: (len(rows), len(pool))."""
+    pool, rows = np.asarray(pool, np.int64), np.asarray(rows, np.int64)
+    cost = OTHER_SHOT * (shots[pool][None, :] != shots[rows][:, None])
+    no_source = getattr(light, "no_source", None)
+    light = getattr(light, "light", light)
+    if no_source is not None and len(no_source) == len(shots):
+        cost = cost + OTHER_LIGHT * np.asarray(no_source, bool)[pool][None, :]
+    if light is not None and len(light) == len(shots):
+        lr = np.asarray(light, np.float64)[rows]
+        known = np.isfinite(lr)
+        if known.any():
+            with np.errstate(invalid="ignore", divide="ignore"):
+                apart = np.abs(np.log((np.asarray(light, np.float64)[pool][None, :] + 1.0) / (lr[:, None] + 1.0)))
+            cost = cost + OTHER_LIGHT * (~(apart <= np.log(LIGHT_APART)) & known[:, None])
+    return cost
+
+
 def replace_region(frame, src, box, hull, feather):
     """``frame`` with the convex ``hull`` (K, 2) filled from ``src`` (the frame box ``box``'s
     pixels, float32), feathered by a Gaussian of ``feather`` px, ``src``'s colour matched per

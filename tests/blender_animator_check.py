@@ -230,9 +230,49 @@ def pushed_and_clipped(clip, gap, work, out):
                                                                                   mode="mouth"))
 
 
+def fast_reading(clip, work, out):
+    """The performance read from the F-curves equals Blender's own evaluation, frame by frame,
+    through the edits an animator makes (a Bezier key, a Noise modifier, the Tracked layer under
+    an edit blended at 50 %, a moved strip, a muted key); a driver sends it to Blender's."""
+    from reenact.blender import actor as actor_data, curves, layers
+
+    scene = scene_of([("f", clip)], os.path.join(work, "fast.blend"))
+    f = track(scene, "f")
+    tr = actor_data.load_actor_track(f)
+    key = f.data.shape_keys
+    steps = []
+
+    def compare(what):
+        fast = curves._fast_evaluate(f, tr)
+        slow = curves.evaluate_actor(f, tr, bpy.context.scene, fast=False)
+        diff = None if fast is None else max(float(np.nanmax(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
+                                             for k, (a, b) in enumerate(zip(fast, slow)) if k != 2)
+        steps.append([what, diff])
+
+    compare("tracked")
+    fcurve(key, JAW).keyframe_points.insert(7, 0.9)
+    compare("bezier key")
+    fcurve(key, 'key_blocks["browInnerUp"].value').modifiers.new("NOISE")
+    key.animation_data.action.update_tag()  # (as the interface does: Blender's evaluation takes it up)
+    compare("noise modifier")
+    layers.ensure_layers(f, tr)
+    key.animation_data.action_influence = 0.5
+    f.animation_data.action_influence = 0.25
+    compare("layers blended")
+    scene.sequence_editor.strips_all["f"].frame_start = 6
+    bpy.context.view_layer.update()
+    compare("strip moved")
+    key.key_blocks["mouthSmileLeft"].mute = True
+    compare("muted key")
+    drv = key.key_blocks["mouthSmileRight"].driver_add("value")
+    drv.driver.expression = "0.3"
+    compare("driver")
+    out["fast_reading"] = steps
+
+
 def main(clip, gap, work):
     out = {"version": list(bpy.app.version)}
-    for step in (moves, viewport, keep_edits, undo):
+    for step in (moves, viewport, keep_edits, undo, fast_reading):
         step(clip, work, out)
     lost_frames(gap, work, out)
     pushed_and_clipped(clip, gap, work, out)

@@ -185,3 +185,23 @@ def test_a_dub_keeps_a_letterbox_bar_that_cuts_the_chin(carphone, carphone_track
                                       source_id=source_identity(clip), cache_dir=str(tmp_path / "c"),
                                       accept_footage=True)
             np.testing.assert_array_equal(one, got[i])
+
+
+def test_a_long_shots_plan_in_blocks_chooses_as_row_by_row(carphone_track, monkeypatch):
+    """A 10-minute shot's dub planned row by row took 4 minutes (Preview Frame included: a
+    review of long shots, 2026-12-06); above 4 million row x pool pairs the rows go in blocks,
+    lip distances by matrix products. Forced on the sample clip (two dubs, the light term on),
+    it chooses the same footage frames with the same distances."""
+    import reenact.render.rewrite as R
+
+    tr = X._copy(carphone_track)
+    tr.light = np.linspace(1.0, 1.6, tr.n_frames)  # (a fade: the light term counts)
+    for offset in (12, -7):
+        req = _retimed(tr, offset)
+        rows = changed_rows(tr, req)
+        want = plan(tr, req, rows)
+        monkeypatch.setattr(R, "BLOCKED_ABOVE", 0)
+        got = plan(tr, req, rows)
+        monkeypatch.setattr(R, "BLOCKED_ABOVE", 4_000_000)
+        assert np.array_equal(got[0], want[0]), (offset, np.flatnonzero(got[0] != want[0]))
+        assert np.allclose(got[1], want[1], equal_nan=True)
