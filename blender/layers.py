@@ -443,19 +443,24 @@ def performance_rows(ob, base, scene, rows):
     return track_from_curves(base, full_pose, full_expr, full_gaze, full_conf, names=names_b)
 
 
-def edit_runs(fc, ref):
+def edit_runs(fc, ref, offset=0.0):
     """Runs (a, b) of timeline frames, inclusive, where F-curve ``fc`` (the edit layer's)
-    differs from ``ref`` (what tracking wrote for the same channel; None: a channel keyed by
-    hand, edited wherever it has keys)."""
+    differs from ``ref`` (what tracking wrote for the same channel, in its action's time: scene
+    time minus ``offset``, the Tracked strip's shift when its strip was moved; None: a channel
+    keyed by hand, edited wherever it has keys). Before 2026-12-06 a moved strip's edit layer was
+    compared with the tracking unshifted: every channel read as edited on every frame."""
+    from .curves import _curve_at
+
     xs = read_keys(fc)["co"][:, 0]
     if ref is not None:
-        xs = np.concatenate([xs, read_keys(ref)["co"][:, 0]])
+        xs = np.concatenate([xs, read_keys(ref)["co"][:, 0] + offset])
     if not len(xs):
         return []
     fr = np.arange(int(np.floor(xs.min())), int(np.ceil(xs.max())) + 1)
     if ref is None:
         return [(int(fr[0]), int(fr[-1]))]
-    diff = np.array([abs(fc.evaluate(f) - ref.evaluate(f)) > 1e-4 for f in fr.tolist()], bool)
+    t = fr.astype(np.float64)
+    diff = np.abs(_curve_at(fc, t) - _curve_at(ref, t - offset)) > 1e-4
     edges = np.flatnonzero(np.diff(np.concatenate([[0], diff.astype(np.int8), [0]])))
     return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
@@ -529,14 +534,17 @@ def carry_edits(old, new, old_track, new_track):
     try:
         if has_layers(old):
             refs = [tracked_bag(idd) for idd in animated_ids(old)]
+            shifts = [float(tracked_strip(idd).frame_start - tracked_strip(idd).action_frame_start)
+                      for idd in animated_ids(old)]
         else:  # keys set straight into its tracked keys: what tracking wrote, made again to compare
             temp, refs = tracked_actions_of(old, old_track)
+            shifts = [0.0, 0.0]
         ensure_layers(new, new_track)
         channels, frames, drivers, nla = 0, set(), 0, 0
-        for oid, nid, ref in zip(animated_ids(old), animated_ids(new), refs):
+        for oid, nid, ref, shift in zip(animated_ids(old), animated_ids(new), refs, shifts):
             bag, nbag = edit_bag(oid), edit_bag(nid)
             for fc in (bag.fcurves if bag is not None else ()):
-                runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index))
+                runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift)
                 if not runs:
                     continue
                 lo = np.array([a - 1 for a, _ in runs], np.float64)

@@ -268,6 +268,10 @@ def fast_reading(clip, work, out):
     drv.driver.expression = "0.3"
     compare("driver")
     out["fast_reading"] = steps
+    # Keep Edits after the strip moved: the two channels edited (a key, a modifier), not every channel
+    # (before 2026-12-06 the moved edit layer was compared with the tracking unshifted)
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["f"]
+    assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
 
 
 def main(clip, gap, work):

@@ -54,5 +54,6 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     steps = dict(r["fast_reading"])
     assert steps.pop("driver") is None, r["fast_reading"]
     assert all(d is not None and d < 1e-5 for d in steps.values()), r["fast_reading"]
+    assert "the edits of 'f Actor 0' kept (2 channel(s) on frames" in r["_stdout"], r["_stdout"][-3000:]
     # a key past the slider's 0..1: Preview Frame says the render draws it at 1
     assert "jawOpen of 'q Actor 0' keyed outside 0..1 on frame(s) 10" in r["_stdout"]
