@@ -32,7 +32,7 @@ def evaluate_actor(ob, track, scene, fast=True):
     (an NLA track of the animator's, a driver, a constraint) frame by frame, as Blender
     evaluates it (``fast`` False: always)."""
     if fast:
-        got = _fast_evaluate(ob, track)
+        got = _fast_evaluate(ob, track, scene)
         if got is not None:
             return got
     frames = timeline_frames(ob, track)
@@ -94,46 +94,62 @@ def _curve_at(fc, t):
         if np.all(np.diff(x) > 0):
             if np.all(ip[:-1] == _enum("interpolation", "LINEAR")):
                 return np.interp(t, x, y)
-            if np.all(ip[:-1] == _enum("interpolation", "CONSTANT")):
+            if np.all(ip[:-1] == _enum("interpolation", "CONSTANT")) and np.all(x == np.round(x)):
+                # (keys on whole frames: Blender takes a key a hair after the frame as on it)
                 return y[np.clip(np.searchsorted(x, t, side="right") - 1, 0, n - 1)]
     return np.array([fc.evaluate(float(f)) for f in t], np.float64)
 
 
-def _plain_values(idd, t):
+def _plain_values(idd, t, known):
     """{(data path, index): values at the scene frames ``t``} of the ID's animation when it is
     laid out as Reenact lays it (at most the Tracked NLA strip, Replace, held, and the active
-    action, Replace, over it; no drivers), else None (the caller evaluates frame by frame)."""
+    action, Replace, over it; no drivers; F-curves of the paths ``known(path)`` accepts), else
+    None (the caller evaluates frame by frame)."""
     ad = idd.animation_data
     if ad is None:
         return {}
-    if len(ad.drivers) or ad.use_tweak_mode or not ad.use_nla:
+    if len(ad.drivers) or ad.use_tweak_mode or not ad.use_nla or any(tr.is_solo for tr in ad.nla_tracks):
         return None
     out = {}
     live = [tr for tr in ad.nla_tracks if not tr.mute and len(tr.strips)]
-    if any(tr.name != TRACKED or tr.is_solo for tr in live) or len(live) > 1:
+    if any(tr.name != TRACKED for tr in live) or len(live) > 1:
         return None
+
+    def usable(fc):  # (False: a curve this reader does not follow; None: one Blender skips)
+        if fc.mute or (fc.group is not None and fc.group.mute):
+            return False
+        if not known(fc.data_path):
+            return False
+        return None if not len(fc.keyframe_points) else True
+
     if live:
         if len(live[0].strips) != 1:
             return None
         st = live[0].strips[0]
         if (st.mute or st.blend_type != "REPLACE" or st.use_animated_influence or st.extrapolation != "HOLD"
                 or abs(st.scale - 1.0) > 1e-9 or abs(st.repeat - 1.0) > 1e-9 or st.use_reverse
-                or st.blend_in > 0 or st.blend_out > 0 or st.action is None):
+                or st.blend_in > 0 or st.blend_out > 0 or st.action is None or st.action_slot is None
+                or abs((st.frame_end - st.frame_start) - (st.action_frame_end - st.action_frame_start)) > 1e-4):
             return None
         bag = _channelbag_of(st.action, st.action_slot)
-        ta = np.clip(t - st.frame_start + st.action_frame_start, st.action_frame_start, st.action_frame_end)
+        ta = np.clip(t, st.frame_start, st.frame_end) - st.frame_start + st.action_frame_start
         for fc in (bag.fcurves if bag is not None else ()):
-            if fc.mute or (fc.group is not None and fc.group.mute):
+            ok = usable(fc)
+            if ok is False:
                 return None
-            out[(fc.data_path, fc.array_index)] = _curve_at(fc, ta)
+            if ok:
+                out[(fc.data_path, fc.array_index)] = _curve_at(fc, ta)
     if ad.action is not None:
         if ad.action_blend_type != "REPLACE" or ad.action_extrapolation != "HOLD" or ad.action.use_frame_range:
             return None
-        w = float(ad.action_influence)
+        w = float(ad.action_influence) if live else 1.0  # (over no NLA strip Blender applies it whole)
         bag = edit_bag(idd)
         for fc in (bag.fcurves if bag is not None else ()):
-            if fc.mute or (fc.group is not None and fc.group.mute):
+            ok = usable(fc)
+            if ok is False:
                 return None
+            if ok is None:
+                continue
             key = (fc.data_path, fc.array_index)
             v = _curve_at(fc, t)
             if w >= 1.0:
@@ -145,16 +161,24 @@ def _plain_values(idd, t):
     return out
 
 
-def _fast_evaluate(ob, track):
+def _fast_evaluate(ob, track, scene=None):
     """:func:`evaluate_actor` from the F-curves, for an actor animated as Reenact lays it out (no
     driver, no constraint, no NLA track of the animator's); None otherwise. Matches Blender's
     own evaluation (tests/blender_animator_check.py compares the two)."""
     key = ob.data.shape_keys
     if key is None or ob.rotation_mode != "XYZ" or any(not c.mute and c.influence > 0 for c in ob.constraints):
         return None
+    if any(sc.render.frame_map_old != sc.render.frame_map_new  # (Time Stretching)
+           for sc in ([scene] if scene is not None else list(ob.users_scene))):
+        return None
     t = np.asarray(timeline_frames(ob, track), np.float64)
     T = len(t)
-    obv, kv = _plain_values(ob, t), _plain_values(key, t)
+    esc = bpy.utils.escape_identifier
+    shape_paths = {'key_blocks["{}"].value'.format(esc(k.name)) for k in key.key_blocks}
+    ob_paths = {"location", "rotation_euler", "scale", "delta_location", "delta_rotation_euler", "delta_scale"} | {
+        '["{}"]'.format(p) for p in actor_data.GAZE_PROPS + ("confidence",)}
+    # (any other path, a key's mute or slider animated, an index-form path: frame by frame)
+    obv, kv = _plain_values(ob, t, ob_paths.__contains__), _plain_values(key, t, shape_paths.__contains__)
     if obv is None or kv is None:
         return None
 
@@ -166,8 +190,8 @@ def _fast_evaluate(ob, track):
     names = [k.name for k in kb][1:]
     expr = np.empty((T, len(names)))
     for j, k in enumerate(list(kb)[1:]):
-        v = channel(kv, 'key_blocks["{}"].value'.format(k.name), 0, k.value)
-        expr[:, j] = 0.0 if k.mute else v  # (Blender does not hold an animated value to the slider's range)
+        v = channel(kv, 'key_blocks["{}"].value'.format(esc(k.name)), 0, k.value)
+        expr[:, j] = 0.0 if k.mute else np.clip(v, k.slider_min, k.slider_max)  # (as Blender holds a key's value)
     loc = np.stack([channel(obv, "location", i, ob.location[i]) for i in range(3)], 1)
     rot = np.stack([channel(obv, "rotation_euler", i, ob.rotation_euler[i]) for i in range(3)], 1)
     gaze = np.stack([channel(obv, '["{}"]'.format(p), 0, ob.get(p, 0.0)) for p in actor_data.GAZE_PROPS], 1)

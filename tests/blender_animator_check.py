@@ -250,8 +250,22 @@ def fast_reading(clip, work, out):
         steps.append([what, diff])
 
     compare("tracked")
+    key.animation_data.action_influence = 0.0  # (no Tracked layer under it yet: Blender applies it whole)
+    compare("influence 0 over no layer")
+    key.animation_data.action_influence = 1.0
     fcurve(key, JAW).keyframe_points.insert(7, 0.9)
     compare("bezier key")
+    fcurve(key, JAW).keyframe_points.insert(9, 3.0)  # (past the slider's -1..2: Blender holds it at 2)
+    compare("past the slider")
+    key.key_blocks["mouthClose"].name = 'mouth"Close'  # (its F-curve's path escaped)
+    compare("quoted name")
+    key.key_blocks['mouth"Close'].name = "mouthClose"
+    extra = f.shape_key_add(name="extra", from_mix=False)
+    extra.value = 0.25
+    empty = curves.edit_bag(key).fcurves.new('key_blocks["extra"].value')  # (no keys: Blender skips it)
+    compare("empty curve")
+    curves.edit_bag(key).fcurves.remove(empty)
+    f.shape_key_remove(extra)
     fcurve(key, 'key_blocks["browInnerUp"].value').modifiers.new("NOISE")
     key.animation_data.action.update_tag()  # (as the interface does: Blender's evaluation takes it up)
     compare("noise modifier")
