@@ -33,6 +33,9 @@ def main():
     from reenact.bench import render_path
 
     render_path.main([])
+    from reenact.bench import long_shots  # a long shot's mouth plan, 1,000-20,000 frames (~1 min)
+
+    long_shots.main([])
     from reenact.bench import large_footage  # a dub and a full reenactment on 1080p and 4K (~5 min); skips without data
 
     large_footage.main([])
