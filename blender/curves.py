@@ -120,7 +120,9 @@ def _plain_values(idd, t, known):
             return False
         if not known(fc.data_path):
             return False
-        return None if not len(fc.keyframe_points) else True
+        if not len(fc.keyframe_points):  # (Blender skips it, unless a modifier makes its values)
+            return False if any(m.type in ("GENERATOR", "FNGENERATOR") for m in fc.modifiers) else None
+        return True
 
     if live:
         if len(live[0].strips) != 1:

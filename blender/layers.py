@@ -443,24 +443,27 @@ def performance_rows(ob, base, scene, rows):
     return track_from_curves(base, full_pose, full_expr, full_gaze, full_conf, names=names_b)
 
 
-def edit_runs(fc, ref, offset=0.0):
+def edit_runs(fc, ref, offset=0.0, span=None):
     """Runs (a, b) of timeline frames, inclusive, where F-curve ``fc`` (the edit layer's)
     differs from ``ref`` (what tracking wrote for the same channel, in its action's time: scene
-    time minus ``offset``, the Tracked strip's shift when its strip was moved; None: a channel
+    time minus ``offset``, the Tracked strip's shift when its strip was moved, held beyond the
+    strip's own frames ``span`` (start, end); None: a channel
     keyed by hand, edited wherever it has keys). Before 2026-12-06 a moved strip's edit layer was
     compared with the tracking unshifted: every channel read as edited on every frame."""
     from .curves import _curve_at
 
     xs = read_keys(fc)["co"][:, 0]
     if ref is not None:
-        xs = np.concatenate([xs, read_keys(ref)["co"][:, 0] + offset])
+        rx = read_keys(ref)["co"][:, 0] + offset
+        xs = np.concatenate([xs, rx if span is None else np.clip(rx, *span)])
     if not len(xs):
         return []
     fr = np.arange(int(np.floor(xs.min())), int(np.ceil(xs.max())) + 1)
     if ref is None:
         return [(int(fr[0]), int(fr[-1]))]
     t = fr.astype(np.float64)
-    diff = np.abs(_curve_at(fc, t) - _curve_at(ref, t - offset)) > 1e-4
+    tr = (t if span is None else np.clip(t, *span)) - offset  # (the Tracked strip held beyond its own frames)
+    diff = np.abs(_curve_at(fc, t) - _curve_at(ref, tr)) > 1e-4
     edges = np.flatnonzero(np.diff(np.concatenate([[0], diff.astype(np.int8), [0]])))
     return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
@@ -534,17 +537,18 @@ def carry_edits(old, new, old_track, new_track):
     try:
         if has_layers(old):
             refs = [tracked_bag(idd) for idd in animated_ids(old)]
-            shifts = [float(tracked_strip(idd).frame_start - tracked_strip(idd).action_frame_start)
-                      for idd in animated_ids(old)]
+            strips = [tracked_strip(idd) for idd in animated_ids(old)]
+            shifts = [float(st.frame_start - st.action_frame_start) for st in strips]
+            spans = [(float(st.frame_start), float(st.frame_end)) for st in strips]
         else:  # keys set straight into its tracked keys: what tracking wrote, made again to compare
             temp, refs = tracked_actions_of(old, old_track)
-            shifts = [0.0, 0.0]
+            shifts, spans = [0.0, 0.0], [None, None]
         ensure_layers(new, new_track)
         channels, frames, drivers, nla = 0, set(), 0, 0
-        for oid, nid, ref, shift in zip(animated_ids(old), animated_ids(new), refs, shifts):
+        for oid, nid, ref, shift, span in zip(animated_ids(old), animated_ids(new), refs, shifts, spans):
             bag, nbag = edit_bag(oid), edit_bag(nid)
             for fc in (bag.fcurves if bag is not None else ()):
-                runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift)
+                runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift, span)
                 if not runs:
                     continue
                 lo = np.array([a - 1 for a, _ in runs], np.float64)

@@ -95,8 +95,12 @@ def _keys(fc):
         a = np.empty(2 * n, np.float32)
         fc.keyframe_points.foreach_get(name, a)
         out[name] = a.reshape(n, 2)
-    for name in ("interpolation", "easing", "handle_left_type", "handle_right_type"):
+    for name in ("interpolation", "easing", "handle_left_type", "handle_right_type", "type"):
         a = np.empty(n, np.int32)
+        fc.keyframe_points.foreach_get(name, a)
+        out[name] = a
+    for name in ("back", "amplitude", "period"):  # (a Back or Elastic key's shape)
+        a = np.empty(n, np.float32)
         fc.keyframe_points.foreach_get(name, a)
         out[name] = a
     return out
@@ -120,8 +124,10 @@ class _Repr(str):
         return str(self)
 
 
-#: {digest of an F-curve's keys' arrays: the repr of its :func:`_key_tuples`}, the last few
+#: {digest of an F-curve's keys' arrays: the repr of its :func:`_key_tuples`}, the most recently
+#: used :data:`KEYS_REPR_KEPT` (a reel of keyed shots: five curves a shot)
 _KEYS_REPR = {}
+KEYS_REPR_KEPT = 512
 
 
 def _keys_repr(fc):
@@ -129,16 +135,16 @@ def _keys_repr(fc):
     milliseconds; the repr of 20,000 keys' floats took 0.25 s at every change of the scene)."""
     k = _keys(fc)
     h = hashlib.sha1()
-    for name in sorted(k):
+    for name in ("co", "handle_left", "handle_right", "interpolation", "easing"):  # (what the repr holds)
         h.update(name.encode())
         h.update(k[name].tobytes())
     key = h.hexdigest()
-    got = _KEYS_REPR.get(key)
+    got = _KEYS_REPR.pop(key, None)  # (least recently used out first: a reel walks every keyed curve each change)
     if got is None:
         got = repr(_key_tuples(fc, k))
-        if len(_KEYS_REPR) >= 16:
+        while len(_KEYS_REPR) >= KEYS_REPR_KEPT:
             _KEYS_REPR.pop(next(iter(_KEYS_REPR)))
-        _KEYS_REPR[key] = got
+    _KEYS_REPR[key] = got
     return got
 
 
@@ -198,7 +204,8 @@ def carry(strip, original, paths):
             new.extrapolation = fc.extrapolation
             keys = _keys(fc)  # (all at once: one insert a key took 1.4 s for a reframe keyed on 20,000 frames)
             new.keyframe_points.add(len(keys["co"]))
-            for name in ("handle_left_type", "handle_right_type", "interpolation", "easing"):
+            for name in ("handle_left_type", "handle_right_type", "interpolation", "easing", "type", "back",
+                         "amplitude", "period"):
                 new.keyframe_points.foreach_set(name, keys[name])
             for name in ("co", "handle_left", "handle_right"):
                 new.keyframe_points.foreach_set(name, keys[name].reshape(-1))
