@@ -37,6 +37,12 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
     storage (the file server's clock, not each worker's): the start, kept, and the end."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, marker_name(chunk, job))
+    # the first marker in a folder of frames written before markers existed (a job rendered before
+    # 2026-12-06, a chunk of it rendered again since): the assembly checks that folder by its files
+    legacy = False
+    if not done:
+        names = os.listdir(folder)
+        legacy = not any(MARKER_RE.match(n) for n in names) and any(FRAME_RE.match(n) for n in names)
     if not done:  # another job's chunk that began over these frames and never ended: it died, or it
         # marks its end (after this start: the assembly then refuses) when it ends
         mine = chunk_segments(frames, chunk, n_frames)
@@ -60,10 +66,11 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
                 was = json.loads(fh.read(1 << 16).decode("utf-8"))
             if was.get("job") == str(job or "") and not was.get("done"):
                 started = os.stat(path).st_mtime
+                legacy = bool(was.get("legacy", False))
         except (OSError, ValueError, AttributeError):
             pass
     data = json.dumps({"job": str(job or ""), "frames": [int(v) for v in frames], "chunk": [int(v) for v in chunk],
-                       "n": int(n_frames), "done": bool(done), "started": started}).encode()
+                       "n": int(n_frames), "done": bool(done), "started": started, "legacy": legacy}).encode()
     write_atomic(path, lambda fh: fh.write(data))
 
 
@@ -99,7 +106,8 @@ def _markers(folder):
             done = bool(m.get("done", True))
             started = float(m["started"]) if done and m.get("started") is not None else mtime
             out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]), "done": done,
-                        "started": started if done else mtime, "ended": mtime if done else None, "path": path})
+                        "started": started if done else mtime, "ended": mtime if done else None, "path": path,
+                        "legacy": bool(m.get("legacy", False))})
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
     return out
@@ -157,14 +165,8 @@ def check_chunks(folder, job=None):
     found = _markers(folder)
     if not found:
         return None
-    oldest = min(m["started"] for m in found) - 2.0  # (a chunk marks its start before its first frame)
-    for name in os.listdir(folder):  # frames written before any marker: a folder of a job rendered before
-        if FRAME_RE.match(name):     # 2026-12-06, a chunk of it rendered again since: checked by its files
-            try:                     # alone, as before (its chunks left no markers to check)
-                if os.stat(os.path.join(folder, name)).st_mtime < oldest:
-                    return None
-            except OSError:
-                pass
+    if any(m["legacy"] for m in found):  # a folder of a job rendered before 2026-12-06 (frames, no marker),
+        return None                      # a chunk of it rendered again since: checked by its files, as before
     if job is None:
         done = [m for m in found if m["done"]]
         job = max(done or found, key=lambda m: m["ended"] or m["started"])["job"]
