@@ -219,6 +219,11 @@ class TrainingProcess:
     def running(self):
         return self._reader.is_alive()
 
+    @property
+    def stopping(self):
+        """Asked to stop (Esc), or stopped."""
+        return self.cancelled or self._cancel_sent
+
     def status(self):
         with self._lock:
             return self.step, self.total, self.loss, self.preview, self.preview_serial

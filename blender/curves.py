@@ -219,6 +219,38 @@ def _evaluated(ob, scene):
     return ob.evaluated_get(depsgraph)
 
 
+_KEY_ATTRS = (  # (name, components, dtype) of every Keyframe property worth keeping
+    ("co", 2, np.float32), ("handle_left", 2, np.float32), ("handle_right", 2, np.float32),
+    ("handle_left_type", 1, np.int32), ("handle_right_type", 1, np.int32),
+    ("interpolation", 1, np.int32), ("type", 1, np.int32), ("easing", 1, np.int32),
+    ("back", 1, np.float32), ("amplitude", 1, np.float32), ("period", 1, np.float32),
+)
+
+
+def read_keys(fc, names=None):
+    """Every keyframe of ``fc`` as {attribute: array} (``names``: only those attributes)."""
+    n = len(fc.keyframe_points)
+    out = {}
+    for name, c, dt in _KEY_ATTRS:
+        if names is None or name in names:
+            a = np.empty(n * c, dt)
+            fc.keyframe_points.foreach_get(name, a)
+            out[name] = a.reshape(n, c) if c > 1 else a
+    return out
+
+
+def write_keys(fc, keys):
+    """Make ``keys`` (:func:`read_keys`'s whole dict) the keyframes of ``fc``, at once."""
+    kp = fc.keyframe_points
+    kp.clear()
+    n = len(keys["co"])
+    if n:
+        kp.add(n)
+        for name, _, _ in _KEY_ATTRS:
+            kp.foreach_set(name, np.ascontiguousarray(keys[name]).reshape(-1))
+    fc.update()
+
+
 def _enum(prop, item):
     return bpy.types.Keyframe.bl_rna.properties[prop].enum_items[item].value
 

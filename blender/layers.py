@@ -7,8 +7,8 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
-from .curves import (TRACKED, _enum, animated_ids, edit_bag, evaluate_actor, timeline_frames,
-                     tracked_bag, tracked_strip)
+from .curves import (TRACKED, _enum, animated_ids, edit_bag, evaluate_actor, read_keys, timeline_frames,
+                     tracked_bag, tracked_strip, write_keys)
 from .look import copy_modifiers
 
 
@@ -86,25 +86,6 @@ def clipped_note(ob, base, info, rows=None):
         "it" if len(names) == 1 else "them")
 
 
-_KEY_ATTRS = (  # (name, components, dtype) of every Keyframe property worth keeping
-    ("co", 2, np.float32), ("handle_left", 2, np.float32), ("handle_right", 2, np.float32),
-    ("handle_left_type", 1, np.int32), ("handle_right_type", 1, np.int32),
-    ("interpolation", 1, np.int32), ("type", 1, np.int32), ("easing", 1, np.int32),
-    ("back", 1, np.float32), ("amplitude", 1, np.float32), ("period", 1, np.float32),
-)
-
-
-def read_keys(fc):
-    """Every keyframe of ``fc`` as {attribute: array}."""
-    n = len(fc.keyframe_points)
-    out = {}
-    for name, c, dt in _KEY_ATTRS:
-        a = np.empty(n * c, dt)
-        fc.keyframe_points.foreach_get(name, a)
-        out[name] = a.reshape(n, c) if c > 1 else a
-    return out
-
-
 def new_keys(frames, values, interpolation="LINEAR"):
     n = len(frames)
     co = np.stack([np.asarray(frames, np.float32), np.asarray(values, np.float32)], 1)
@@ -131,14 +112,7 @@ def splice_keys(fc, new, drop):
     merged = {k: np.concatenate([keep[k], new[k]]) for k in keep}
     order = np.argsort(merged["co"][:, 0], kind="stable")
     merged = _take(merged, order)
-    kp = fc.keyframe_points
-    kp.clear()
-    n = len(order)
-    if n:
-        kp.add(n)
-        for name, _, _ in _KEY_ATTRS:
-            kp.foreach_set(name, np.ascontiguousarray(merged[name]).reshape(-1))
-    fc.update()
+    write_keys(fc, merged)
 
 
 def _fcurve(bag, path, index, group):

@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from . import blend
+from .curves import read_keys, write_keys
 
 #: what a result strip takes from its shot strip so that it shows its pixels where and as the
 #: shot strip shows them: the sequencer's transform (a reframe, a Scale to Fit), crop, mirror,
@@ -84,33 +85,11 @@ def _enum_names(prop):
     return {e.value: e.identifier for e in bpy.types.Keyframe.bl_rna.properties[prop].enum_items}
 
 
-def _keys(fc):
-    """(co, handle_left, handle_right as (n, 2) float32; interpolation, easing, handle types as
-    int arrays) of F-curve ``fc``'s keys, read at once."""
-    import numpy as np
-
-    n = len(fc.keyframe_points)
-    out = {}
-    for name in ("co", "handle_left", "handle_right"):
-        a = np.empty(2 * n, np.float32)
-        fc.keyframe_points.foreach_get(name, a)
-        out[name] = a.reshape(n, 2)
-    for name in ("interpolation", "easing", "handle_left_type", "handle_right_type", "type"):
-        a = np.empty(n, np.int32)
-        fc.keyframe_points.foreach_get(name, a)
-        out[name] = a
-    for name in ("back", "amplitude", "period"):  # (a Back or Elastic key's shape)
-        a = np.empty(n, np.float32)
-        fc.keyframe_points.foreach_get(name, a)
-        out[name] = a
-    return out
-
-
 def _key_tuples(fc, k=None):
     """[(co, handle_left, handle_right, interpolation, easing)] of ``fc``'s keys, as the keys
     themselves give them (the digest of a result made before 2026-12-06 reads the same), read at
     once: a reframe keyed on each of 20,000 frames took 0.2 s at every change of the scene."""
-    k = _keys(fc) if k is None else k
+    k = read_keys(fc, _DIGESTED) if k is None else k
     ip, ea = _enum_names("interpolation"), _enum_names("easing")
     return list(zip(map(tuple, k["co"].tolist()), map(tuple, k["handle_left"].tolist()),
                     map(tuple, k["handle_right"].tolist()), [ip[v] for v in k["interpolation"].tolist()],
@@ -124,6 +103,8 @@ class _Repr(str):
         return str(self)
 
 
+#: the key attributes a keyed property's digest holds (:func:`_key_tuples`)
+_DIGESTED = ("co", "handle_left", "handle_right", "interpolation", "easing")
 #: {digest of an F-curve's keys' arrays: the repr of its :func:`_key_tuples`}, the most recently
 #: used :data:`KEYS_REPR_KEPT` (a reel of keyed shots: five curves a shot)
 _KEYS_REPR = {}
@@ -133,9 +114,9 @@ KEYS_REPR_KEPT = 512
 def _keys_repr(fc):
     """``repr(_key_tuples(fc))``, made again only when the keys changed (their arrays' digest:
     milliseconds; the repr of 20,000 keys' floats took 0.25 s at every change of the scene)."""
-    k = _keys(fc)
+    k = read_keys(fc, _DIGESTED)
     h = hashlib.sha1()
-    for name in ("co", "handle_left", "handle_right", "interpolation", "easing"):  # (what the repr holds)
+    for name in _DIGESTED:
         h.update(name.encode())
         h.update(k[name].tobytes())
     key = h.hexdigest()
@@ -202,13 +183,7 @@ def carry(strip, original, paths):
         for fc in [f for f in bag.fcurves if f.data_path == src_pre + path]:
             new = bag.fcurves.new(dst_pre + path, index=fc.array_index)
             new.extrapolation = fc.extrapolation
-            keys = _keys(fc)  # (all at once: one insert a key took 1.4 s for a reframe keyed on 20,000 frames)
-            new.keyframe_points.add(len(keys["co"]))
-            for name in ("handle_left_type", "handle_right_type", "interpolation", "easing", "type", "back",
-                         "amplitude", "period"):
-                new.keyframe_points.foreach_set(name, keys[name])
-            for name in ("co", "handle_left", "handle_right"):
-                new.keyframe_points.foreach_set(name, keys[name].reshape(-1))
+            write_keys(new, read_keys(fc))  # (at once: a key at a time took 1.4 s for a reframe keyed on 20,000 frames)
             copy_modifiers(fc, new)  # (a Cycles or Noise on the shot's keys: before 2026-12-06 left off)
             new.update()
 

@@ -275,7 +275,7 @@ class TrainingJobMixin:
         if p.running:
             frac = step / total if total else 0.0
             JOB.progress = frac
-            if p.cancelled or getattr(p, "_cancel_sent", False):  # (Esc: said until the trainer has saved and exited)
+            if p.stopping:  # (Esc: said until the trainer has saved and exited)
                 JOB.text = "Stopping, saving the checkpoint…"
             elif not total:  # (decoding the footage, tracking the rehearsal clip: no step yet)
                 JOB.text = "Training: reading the footage…"

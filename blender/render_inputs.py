@@ -42,6 +42,9 @@ MOUTH = dict(
                 "footage's widest opening, the network beyond; Driver is for dubs)")
 
 
+#: Draw From Frames' range (timeline frames, both included)
+REFERENCE_FIRST = dict(name="From", default=1, description="First timeline frame to draw the actor from")
+REFERENCE_LAST = dict(name="To", default=250, description="Last timeline frame to draw the actor from")
 USE_REFERENCE = dict(name="Draw From Frames", default=False,
                      description="Take the actor only from the timeline frames From..To: the renderer's reference "
                                  "frames, the shot's mouths and eyes, and with region Face the faces of the frames "

@@ -31,6 +31,7 @@ from ..video.bars import is_whole, keep_bars, shot_picture_area
 from ..video.bitdepth import movie_alpha
 from ..video.decode import check_audio_fits, open_sequence_at
 from ..video.encode import FrameFolder, source_tags
+from ..video.identity import footage_label
 from .colour import TONED_HINT, apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
 
@@ -259,9 +260,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     except VideoError as exc:
         raise RestyleError(str(exc)) from None
     movie = src.kind == "movie"  # the footage file: its audio and its C2PA ingredient
-    # how a line names the footage: an image strip's list of files by its folder (before 2026-12-06
-    # a plate's every path on one line)
-    named = os.path.dirname(os.fspath(video[0])) if isinstance(video, (list, tuple)) and video else video
+    named = footage_label(video)  # (an image strip's list of files by its folder: before 2026-12-06 every path)
     with src:
         # (nor a colouriser's --reference footage: before 2026-12-05 it could be written over)
         refuse_overwriting(out, list(getattr(src, "files", None) or [src.path]) + list(getattr(model, "reference_paths", ())))

@@ -76,7 +76,8 @@ def sample_indices(n, k=SAMPLES, keys=None):
     return targets
 
 
-def _label(video):
+def footage_label(video):
+    """How a line names footage: its file, or a list of images by their folder."""
     if isinstance(video, (list, tuple)):
         return os.path.dirname(os.fspath(video[0])) if video else "<empty list>"
     return os.fspath(getattr(video, "path", video))
@@ -142,7 +143,7 @@ def footage_id(video):
     from .decode import open_video
 
     if hasattr(video, "frame_count") and hasattr(video, "read"):  # an open source
-        return FootageId(_label(video), int(video.size[0]), int(video.size[1]), int(video.frame_count),
+        return FootageId(footage_label(video), int(video.size[0]), int(video.size[1]), int(video.frame_count),
                          _rate_text(video.rate), digest_of(video), getattr(video, "kind", "") == "sequence")
     key = _stat_key(video)
     if key is not None:
@@ -152,7 +153,7 @@ def footage_id(video):
                 _MEMO.move_to_end(key)
                 return hit
     with open_video(video, allow_gaps=True) as src:
-        fid = FootageId(_label(video), int(src.size[0]), int(src.size[1]), int(src.frame_count),
+        fid = FootageId(footage_label(video), int(src.size[0]), int(src.size[1]), int(src.frame_count),
                         _rate_text(src.rate), digest_of(src), src.kind == "sequence")
     if key is not None:
         with _LOCK:

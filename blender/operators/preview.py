@@ -12,8 +12,8 @@ from bpy.props import BoolProperty, EnumProperty, IntProperty
 from .. import actor as actor_data
 from .. import blend, farm, layers, look, shots, timing
 from ..modal import ModalJobMixin
-from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REGION_ITEMS, USE_REFERENCE,
-                             face_driver, poll_actor, reference_frames, render_inputs)
+from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REFERENCE_FIRST, REFERENCE_LAST,
+                             REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor, reference_frames, render_inputs)
 from ..report import EXPECTED, describe, report
 
 
@@ -30,8 +30,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
     keep_front: BoolProperty(**KEEP_FRONT)
     mouth: EnumProperty(**MOUTH)
     use_reference: BoolProperty(**USE_REFERENCE)
-    reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
-    reference_last: IntProperty(name="To", default=250, description="Last timeline frame to draw the actor from")
+    reference_first: IntProperty(**REFERENCE_FIRST)
+    reference_last: IntProperty(**REFERENCE_LAST)
     accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
     all_actors: BoolProperty(name="Every Actor of the Strip", default=False,
                              description="Preview every tracked actor of this strip, each with its own performance, "

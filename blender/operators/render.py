@@ -16,8 +16,9 @@ from .. import layers
 from .. import props
 from .. import shots
 from ..modal import ModalJobMixin
-from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS, REGION_ITEMS,
-                             USE_REFERENCE, face_driver, poll_actor, reference_frames, render_inputs)
+from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
+                             REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
+                             reference_frames, render_inputs)
 from ..report import EXPECTED, report
 
 
@@ -144,8 +145,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     keep_front: BoolProperty(**KEEP_FRONT)
     mouth: EnumProperty(**MOUTH)
     use_reference: BoolProperty(**USE_REFERENCE)
-    reference_first: IntProperty(name="From", default=1, description="First timeline frame to draw the actor from")
-    reference_last: IntProperty(name="To", default=250, description="Last timeline frame to draw the actor from")
+    reference_first: IntProperty(**REFERENCE_FIRST)
+    reference_last: IntProperty(**REFERENCE_LAST)
     # a render farm's task (docs/farm.md): not in the dialog
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object to render (default: the active actor)")

@@ -202,9 +202,8 @@ def strip_edits(scene, strip, actors=None):
     """[(actor, its Track file, the timeline frames it edited)] for the actors of ``strip``
     (or ``actors``). An actor whose Track cannot be read is left out when its layers show no
     edit, else refused with one line (its edits can be neither compared nor carried)."""
-    actor_data.follow_renamed_strips(scene)
-    layers.follow_moved_strips(scene)  # (the depsgraph handler's move, done now: every actor at once, so an ID
-    out = []                           # two actors share moves once)
+    layers.follow_moved_strips(scene)  # (renamed strips found, then the depsgraph handler's move, done now: every
+    out = []                           # actor at once, so an ID two actors share moves once)
     for ob in actors if actors is not None else actor_data.actor_objects(scene):
         if ob.reenact.strip_name != strip.name:
             continue
