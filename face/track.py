@@ -218,9 +218,14 @@ class Track:
         rows = rows[(rows >= 0) & (rows < self.n_frames)]
         return sorted({int(self.frame_start) + int(r) for r in rows[np.nan_to_num(hd[rows]) >= low]})
 
-    def project(self):
-        """(T, 468, 2) pixels of the fitted model (NaN on untracked frames)."""
-        return project(self.identity, self.expression_basis, self.expression, self.pose, self.camera())
+    def project(self, rows=None, points=None):
+        """(T, 468, 2) pixels of the fitted model (NaN on untracked frames); ``rows``: only those
+        rows, ``points``: only those vertices."""
+        ex, pose = np.asarray(self.expression), np.asarray(self.pose)
+        if rows is not None:
+            rows = np.asarray(rows, np.int64)
+            ex, pose = ex[rows], pose[rows]
+        return project(self.identity, self.expression_basis, ex, pose, self.camera(), points)
 
     # ------------------------------------------------------------------ I/O
     def to_arrays(self):

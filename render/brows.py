@@ -63,8 +63,7 @@ def brow_area():
 def brow_shapes(track, rows):
     """(R, M, 3) model-frame positions (cm, no pose) of :func:`brow_area` of ``track``'s fitted
     mesh at ``rows``; NaN where untracked."""
-    V, bad = model_vertices(track, rows)
-    X = V[:, brow_area()]
+    X, bad = model_vertices(track, rows, brow_area())  # (only these vertices: see rewrite.mouth_shapes)
     X[bad] = np.nan
     return X
 

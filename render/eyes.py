@@ -111,9 +111,11 @@ def eye_shapes(track, rows=None):
     from .meshes import _mesh
 
     rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
-    V, bad = model_vertices(track, rows)
-    X = V[:, np.concatenate(_mesh().eyes)]
-    opening = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in EYE_PAIRS], 0)
+    eyes = [int(v) for v in np.concatenate(_mesh().eyes)]
+    pts = eyes + sorted({v for pair in EYE_PAIRS for v in pair})  # (only these vertices: see mouth_shapes)
+    V, bad = model_vertices(track, rows, pts)
+    X = V[:, :len(eyes)]
+    opening = np.mean([np.linalg.norm(V[:, pts.index(u)] - V[:, pts.index(d)], axis=-1) for u, d in EYE_PAIRS], 0)
     gaze = np.asarray(track.gaze, np.float64)[rows]
     bad |= ~np.isfinite(gaze).all(1)
     X[bad], opening[bad], gaze[bad] = np.nan, np.nan, np.nan

@@ -24,6 +24,8 @@ nearest frames). Each row blends its source with its neighbours' (all warped to 
 so a change of source does not flicker.
 """
 
+import hashlib
+
 import cv2
 import numpy as np
 
@@ -54,14 +56,17 @@ DETAIL_SIGMA = 0.012
 SHOT_SMOOTH = 0.01
 #: inner-lip vertex pairs (upper, lower) whose distances measure the opening
 GAP_PAIRS = ((82, 87), (13, 14), (312, 317))
+#: the vertices :func:`mouth_shapes` reads: :data:`MOUTH_POINTS`, then the :data:`GAP_PAIRS` not among them
+_SHAPE_POINTS = MOUTH_POINTS + tuple(sorted({v for pair in GAP_PAIRS for v in pair} - set(MOUTH_POINTS)))
 
 
 def mouth_shapes(track, rows=None):
     """((R, M, 3) model-frame positions (cm, no pose) of :data:`MOUTH_POINTS` of ``track``'s
     fitted mesh, (R,) mean inner-lip opening (cm, :data:`GAP_PAIRS`)); NaN where untracked."""
-    V, bad = model_vertices(track, rows)
-    X = V[:, list(MOUTH_POINTS)]
-    gap = np.mean([np.linalg.norm(V[:, u] - V[:, d], axis=-1) for u, d in GAP_PAIRS], 0)
+    V, bad = model_vertices(track, rows, _SHAPE_POINTS)  # (only these: the whole mesh of a long shot took seconds)
+    X = V[:, :len(MOUTH_POINTS)]
+    gap = np.mean([np.linalg.norm(V[:, _SHAPE_POINTS.index(u)] - V[:, _SHAPE_POINTS.index(d)], axis=-1)
+                   for u, d in GAP_PAIRS], 0)
     X[bad] = np.nan
     gap[bad] = np.nan
     return X, gap
@@ -91,14 +96,54 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
     F, gf = mouth_shapes(own, pool)
     Q, gq = mouth_shapes(requested, rows)
     F, Q = F.reshape(len(pool), -1), Q.reshape(len(rows), -1)
-    M = len(MOUTH_POINTS)
     R_pool = euler_to_matrix(np.asarray(own.pose, np.float64)[pool, :3])
     own_pose = np.asarray((requested if moved else own).pose, np.float64)
     K = min(int(candidates), len(pool))
     shots = own.shots()
+    memo, keys = _memo(F, gf, pool, R_pool, shots, own, pose_cost, K, Q, gq, own_pose[rows, :3], ok[rows])
+    todo = [k for k, r in enumerate(rows) if memo.get(int(r), (None,))[0] != keys[k]]
+    if todo:
+        new = _candidates(F, gf, Q[todo], gq[todo], pool, rows[todo], ok, R_pool, own_pose, shots, own, pose_cost, K)
+        for k, c, e in zip(todo, *new):
+            memo[int(rows[k])] = (keys[k], c, e)
+    cand = [memo[int(r)][1] for r in rows]
+    cost = [memo[int(r)][2] for r in rows]
+    return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
+
+
+#: :func:`plan`'s candidates of the last few footage Tracks (:data:`MEMO_SHOTS`), per row with
+#: the requested mouth and head they were chosen for: Preview Frame plans the whole performance
+#: for each frame it shows, and after an edit of a few keys only those rows are chosen again (a
+#: 10-minute dub's preview took 20 s of choosing after every edit)
+_MEMO = {}
+MEMO_SHOTS = 2
+
+
+def _memo(F, gf, pool, R_pool, shots, own, pose_cost, K, Q, gq, pose, tracked):
+    """(the row -> (key, candidates, costs) memo of this footage and these choices' settings, each
+    row's key: a digest of its requested mouth, opening and head and whether the footage's row is tracked)."""
+    h = hashlib.blake2b(digest_size=20)
+    for a in (F, gf, pool, R_pool, shots, getattr(own, "light", None), getattr(own, "no_source", None)):
+        a = np.ascontiguousarray(np.asarray(a if a is not None else ()))
+        h.update(str((a.dtype, a.shape)).encode())
+        h.update(a.tobytes())
+    h.update(repr((float(pose_cost), int(K), OPEN_COST)).encode())
+    ctx = h.digest()
+    memo = _MEMO.pop(ctx, None) or {}
+    _MEMO[ctx] = memo  # (most recently used last)
+    while len(_MEMO) > MEMO_SHOTS:
+        del _MEMO[next(iter(_MEMO))]
+    R = np.ascontiguousarray(np.concatenate([np.nan_to_num(Q, nan=np.inf), np.nan_to_num(gq, nan=np.inf)[:, None],
+                                             np.asarray(pose, np.float64), np.asarray(tracked, np.float64)[:, None]], 1))
+    return memo, [hashlib.blake2b(R[k].tobytes(), digest_size=16).digest() for k in range(len(R))]
+
+
+def _candidates(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K):
+    """:func:`plan`'s candidate footage rows and their (K, 2) costs and distances for the
+    requested ``rows`` (mouths ``Q``, openings ``gq``), None where a row has none."""
+    M = len(MOUTH_POINTS)
     if len(rows) * len(pool) > BLOCKED_ABOVE:  # a long shot: rows in blocks, lip distances by matrix products
-        cand, cost = _candidates_blocked(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K)
-        return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
+        return _candidates_blocked(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K)
     cand, cost = [], []
     for k, r in enumerate(rows):
         if not np.isfinite(Q[k]).all() or not ok[r]:
@@ -112,7 +157,7 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
         idx = np.argpartition(c, K - 1)[:K]
         cand.append(pool[idx])
         cost.append(np.stack([c[idx], d[idx]], 1))
-    return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
+    return cand, cost
 
 
 #: :func:`plan` takes the blocked path (:func:`_candidates_blocked`) above this many row x pool

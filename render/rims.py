@@ -403,7 +403,7 @@ def _shot_key(shot, pick):
     video = getattr(shot, "video", None)
     if video is None:
         return None
-    pts = np.round(np.asarray(shot.ps, np.float64)[pick], 2)
+    pts = np.round(np.asarray(shot.ps[np.asarray(pick, np.int64)], np.float64), 2)
     return (source_identity(video), int(shot.own.frame_start), tuple(int(j) for j in pick),
             hashlib.sha1(np.ascontiguousarray(pts).tobytes()).hexdigest())
 

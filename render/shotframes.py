@@ -105,14 +105,16 @@ def replace_region(frame, src, box, hull, feather):
     return out
 
 
-def model_vertices(track, rows=None):
+def model_vertices(track, rows=None, points=None):
     """((R, N, 3) ``track``'s fitted mesh at ``rows`` (default every row) in the actor's model
     frame (cm, no pose), (R,) bool: rows without a tracked expression, whose vertices mean
-    nothing (the callers set what they measure there to NaN))."""
+    nothing (the callers set what they measure there to NaN)). ``points``: only those vertices
+    (R, len(points), 3)."""
     rows = np.arange(track.n_frames) if rows is None else np.asarray(rows, np.int64)
     ex = np.asarray(track.expression, np.float64)[rows]
     bad = ~np.isfinite(ex).all(1)
-    return posed_vertices(track.identity, track.expression_basis, np.nan_to_num(ex), np.zeros((len(rows), 6))), bad
+    return posed_vertices(track.identity, track.expression_basis, np.nan_to_num(ex), np.zeros((len(rows), 6)),
+                          points), bad
 
 
 def padded_box(points, pad, shape, area=None):
@@ -161,6 +163,51 @@ def _runs(rows, cand, cost, switch_cost, out, dist, hold_cost=None):
     return out, dist
 
 
+class RowPoints:
+    """:func:`~.head.posed_points` of ``track``'s rows made as they are read (``[j]``, ``[rows]``)
+    and kept: a dub of a long shot reads a few rows' meshes per frame, and Preview Frame one
+    frame's, where the whole mesh of every row of a 10-minute shot (20,000 rows) took 3 s and 225
+    MB per preview. ``which``: 0 the pixels, 1 the depths; a pair shares its rows
+    (:func:`lazy_points`). ``np.asarray`` gives every row."""
+
+    BLOCK = 64  # rows made at once
+
+    def __init__(self, track, which, rows=None):
+        self.track, self.which = track, int(which)
+        self._rows = {} if rows is None else rows
+
+    def __len__(self):
+        return int(self.track.n_frames)
+
+    def _block(self, b):
+        got = self._rows.get(b)
+        if got is None:  # (two draw threads may both make a block: the same values)
+            lo = b * self.BLOCK
+            got = self._rows[b] = posed_points(self.track, np.arange(lo, min(lo + self.BLOCK, len(self))))
+        return got[self.which]
+
+    def __getitem__(self, j):
+        if np.ndim(j) == 0:
+            j = int(j)
+            if j < 0:
+                j += len(self)
+            if not 0 <= j < len(self):
+                raise IndexError(j)
+            return self._block(j // self.BLOCK)[j % self.BLOCK]
+        rows = np.arange(len(self))[j]
+        return np.stack([self[k] for k in rows]) if len(rows) else np.asarray(self)[:0]
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.concatenate([self._block(b) for b in range((len(self) + self.BLOCK - 1) // self.BLOCK)])
+        return out if dtype is None else out.astype(dtype)
+
+
+def lazy_points(track):
+    """(pixels, depths) of ``track``'s fitted mesh as :class:`RowPoints`, made as read."""
+    rows = {}
+    return RowPoints(track, 0, rows), RowPoints(track, 1, rows)
+
+
 class ShotFrames(ClipFrames):
     """Frames of the footage ``video`` read by Track row of ``own`` (:class:`~reenact.render.donor.ClipFrames`),
     with the fitted mesh's points and depths of every row (``points``: (points, depths) of
@@ -174,7 +221,7 @@ class ShotFrames(ClipFrames):
     def __init__(self, own, video, points=None, area=FIND):
         super().__init__(video)
         self.own = own
-        self.ps, self.zs = posed_points(own) if points is None else points
+        self.ps, self.zs = lazy_points(own) if points is None else points  # (made as read: see RowPoints)
         self.identity = np.asarray(own.identity, np.float64)
         self._area = area if area is FIND or area is None else tuple(int(v) for v in area)
         self._rims, self._clean, self._rims_lock = {}, {}, threading.Lock()

@@ -201,7 +201,69 @@ def test_a_long_shots_plan_in_blocks_chooses_as_row_by_row(carphone_track, monke
         rows = changed_rows(tr, req)
         want = plan(tr, req, rows)
         monkeypatch.setattr(R, "BLOCKED_ABOVE", 0)
+        monkeypatch.setattr(R, "_MEMO", {})  # (else the rows' candidates come from the plan above)
         got = plan(tr, req, rows)
         monkeypatch.setattr(R, "BLOCKED_ABOVE", 4_000_000)
         assert np.array_equal(got[0], want[0]), (offset, np.flatnonzero(got[0] != want[0]))
         assert np.allclose(got[1], want[1], equal_nan=True)
+
+
+def test_a_plan_after_an_edit_chooses_again_only_the_edited_rows(carphone_track, monkeypatch):
+    """Preview Frame plans the whole performance for every frame it shows: a 10-minute dub took
+    20 s of choosing after each edit (a review of long shots, 2026-12-06). The rows' candidates
+    are kept per footage Track and settings, with the mouth and head each row asked for: an edit
+    of a few keys chooses those rows again, and the plan is the one a fresh plan makes."""
+    import reenact.render.rewrite as R
+
+    tr = carphone_track
+    monkeypatch.setattr(R, "_MEMO", {})
+    made = []
+    real = R._candidates
+
+    def counted(F, gf, Q, gq, pool, rows, *a):
+        made.append([int(r) for r in rows])
+        return real(F, gf, Q, gq, pool, rows, *a)
+
+    monkeypatch.setattr(R, "_candidates", counted)
+    req = _retimed(tr, 12)
+    rows = changed_rows(tr, req)
+    first = plan(tr, req, rows)
+    assert made[-1] == rows.tolist()
+    again = plan(tr, req, rows)
+    assert len(made) == 1 and np.array_equal(again[0], first[0])
+    edited = X._copy(req)
+    ex = np.array(edited.expression)
+    keys = [int(r) for r in rows[10:14]]
+    ex[keys] *= 1.5  # (an animator's keys on four frames)
+    edited.expression = ex
+    got = plan(tr, edited, rows)
+    assert made[-1] == keys
+    monkeypatch.setattr(R, "_MEMO", {})
+    fresh = plan(tr, edited, rows)
+    assert np.array_equal(got[0], fresh[0]) and np.allclose(got[1], fresh[1], equal_nan=True)
+    assert not np.array_equal(got[0], first[0])  # (the edit changed the choice: the test can fail)
+    # other footage (its light: a fade) or another pool: every row chosen again
+    lit = X._copy(tr)
+    lit.light = np.linspace(1.0, 1.6, tr.n_frames)
+    plan(lit, edited, rows)
+    assert made[-1] == rows.tolist()
+    plan(tr, edited, rows, pool=np.arange(0, tr.n_frames, 2))
+    assert made[-1] == rows.tolist()
+
+
+def test_the_shots_meshes_are_made_for_the_rows_read(carphone_track):
+    """A dub reads a few rows' meshes per frame (Preview Frame one frame's), where every row's
+    mesh of a 10-minute shot took 3 s and 225 MB each time: :class:`ShotMouth`'s points are made
+    in blocks as read, the same as the whole shot's."""
+    from reenact.bench.long_shots import tiled
+    from reenact.render.head import posed_points
+
+    tr = tiled(carphone_track, 1000)
+    P, Z = posed_points(tr)
+    with ShotMouth(tr, _retimed(tr, 12), None) as sm:
+        for j in (5, 70, -1):
+            assert np.allclose(sm.ps[j], P[j], atol=1e-9, equal_nan=True)
+            assert np.allclose(sm.zs[j], Z[j], atol=1e-9, equal_nan=True)
+        assert len(sm.ps._rows) == 3  # (rows 0-63, 64-127 and 960-999: nothing else made)
+        assert np.allclose(np.asarray(sm.ps), P, atol=1e-9, equal_nan=True) and len(sm.ps) == tr.n_frames
+        assert np.allclose(sm.ps[[3, 1]], P[[3, 1]], atol=1e-9, equal_nan=True)
