@@ -93,12 +93,18 @@ def check_domains(x_items, y_items, colourise=False):
             raise ValueError("{}: file does not exist".format(s.path))
         if s.stop is not None and s.stop - (s.start or 0) < 3:
             raise ValueError("{}: frames {}:{} hold fewer than 3 frames".format(s.path, s.start, s.stop))
+        with open_video(s.path) as src:
+            n, step = src.frame_count, _sample_step(src)
         if s.start or s.stop is not None:  # (before 2026-12-05 --colourise read past the end: a traceback)
-            with open_video(s.path) as src:
-                n = src.frame_count
             if (s.start or 0) >= n or (s.stop is not None and s.stop > n):
                 raise ValueError("{}: frames {}:{} are outside the clip ({} frames)".format(
                     s.path, s.start or 0, "" if s.stop is None else s.stop, n))
+        used = len(range(s.start or 0, n if s.stop is None else s.stop, step))
+        if used < 3:  # (before 2026-12-07 a 60 fps clip of 4 frames passed here, then failed in the trainer)
+            raise ValueError("{}: frames {}:{} give {} frame(s) to train on (training takes about {:g} fps: every "
+                             "{} frame(s) of this {:g} fps clip); it needs at least 3: use more of it".format(
+                                 s.path, s.start or 0, n if s.stop is None else s.stop, used, TARGET_FPS, step,
+                                 src.fps))
     for y in ys:
         for x in xs:
             if _same(x.path, y.path):
@@ -122,6 +128,11 @@ def check_domains(x_items, y_items, colourise=False):
             if grey(s):
                 raise ValueError("{}: --colourise: the reference footage (Y) is black-and-white; give colour "
                                  "footage".format(s.path))
+
+
+def _sample_step(src):
+    """Every how many frames of the open clip ``src`` training samples (about :data:`TARGET_FPS`)."""
+    return max(1, int(round((src.fps or TARGET_FPS) / TARGET_FPS)))
 
 
 def _stamp(path):
@@ -157,7 +168,7 @@ def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
                 pass
     frames = []
     with open_video(path) as src:
-        step = max(1, int(round(src.fps / TARGET_FPS)))
+        step = _sample_step(src)
         if (start or 0) >= src.frame_count or (stop is not None and stop > src.frame_count):
             raise ValueError("{}: frames {}:{} are outside the clip ({} frames)".format(
                 path, start or 0, "" if stop is None else stop, src.frame_count))

@@ -34,6 +34,7 @@ from ..training.files import load_checkpoint, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
 from .data import data_key, load_domain, sample_triplets
+from .resume import ALREADY_TRAINED, EarlierCheckpoint
 
 KIND = "restyle"
 
@@ -536,16 +537,6 @@ def mean_chroma(clips):
     return tuple(float(v) for v in acc / max(1, n))
 
 
-def _aside(path):
-    """Move ``path`` to an unused ``<path>.<time>.old`` beside it; returns that name."""
-    stem = "{}.{}".format(path, time.strftime("%Y%m%d-%H%M%S"))
-    aside, k = stem + ".old", 1
-    while os.path.lexists(aside):
-        aside, k = "{}-{}.old".format(stem, k), k + 1
-    os.replace(path, aside)
-    return aside
-
-
 def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=None, checkpoint=None,
           resume=True, checkpoint_every=100, report=None, preview=None, preview_every=50, progress=None,
           log=None, cache_dir=None, max_frames=None, threads=None, stop_at=None, on_step=None, on_preview=None):
@@ -596,28 +587,35 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         bundle.set_stat_targets(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     data = json.dumps([data_key(x_items, max_frames), data_key(y_items, max_frames)])
-    step, history = 0, []
-    if resume and os.path.isfile(checkpoint):
+    step, history, earlier = 0, [], None  # (earlier: a checkpoint not resumed, set aside at this run's first save)
+    if os.path.isfile(checkpoint):
         ck = load_checkpoint(checkpoint, ("config", "state", "step", "history"), log)
         saved = RestyleConfig.from_json(ck["config"]) if ck is not None else None  # None: moved aside
         if saved is not None:
             saved.steps = cfg.steps
         other = None
-        if saved is not None and ck.get("data", data) != data:
-            other = "other clips or frame ranges (or files since written under their names)"
+        if saved is not None and not resume:
+            other = "is not resumed (Start Afresh: --no-resume)"
+        elif saved is not None and ck.get("data", data) != data:
+            other = "was trained on other clips or frame ranges (or files since written under their names)"
         elif saved is not None and saved == cfg:
             bundle.load_state(ck["state"])
             step = int(ck["step"])
             history = json.loads(ck["history"])
             log("restyle: resumed from {} at step {}".format(checkpoint, step))
+            if total is not None and step >= total:  # (before 2026-12-07 exported as it was: "0 steps, loss nan")
+                raise ValueError("{} {}{} (at or past --steps {}): raise --steps to train on, or --no-resume to start "
+                                 "afresh".format(checkpoint, ALREADY_TRAINED, step, total))
         elif saved is not None:
-            other = "another configuration"
-        if other is not None:  # kept beside it, not written over (before 2026-12-05: lost at the first save)
-            aside = _aside(checkpoint)
-            log("warning: {} was trained on {} ({} steps); kept as {}, training starts afresh".format(
-                os.path.basename(checkpoint), other, int(ck["step"]), os.path.basename(aside)))
+            other = "was trained with another configuration"
+        if other is not None:  # kept in place until this run saves its own (before 2026-12-07 moved aside at once)
+            earlier = EarlierCheckpoint(checkpoint, other, ck["step"], log)
 
     def save_ck():
+        nonlocal earlier
+        if earlier is not None:
+            earlier.before_save()
+            earlier = None
         cfg.steps = step
         d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history), "data": data}
         save_torch(d, checkpoint)
@@ -649,9 +647,11 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                     step, terms["g"], terms["d"], " ".join("{} {:.3f}".format(k, v) for k, v in terms.items()
                                                           if k not in ("g", "d")), el / max(1, step - start_step))
                 log("restyle: " + msg)
-            tot = total if total is not None else max(step + 1, int(step * 60.0 * minutes / max(el, 1e-3)))
-            if minutes is not None and total is not None:  # whichever comes first
-                tot = min(total, max(step + 1, int(step * 60.0 * minutes / max(el, 1e-3))))
+            # the steps the budget allows at this run's rate, after those it resumed from (before
+            # 2026-12-07 the resumed steps counted as trained in this run's time: a bar at 5 %)
+            by_time = None if minutes is None else max(step + 1, start_step + int(
+                (step - start_step) * 60.0 * minutes / max(el, 1e-3)))
+            tot = by_time if total is None else total if by_time is None else min(total, by_time)
             if on_step is not None:
                 on_step(step, tot, terms)
             if progress is not None:
@@ -666,7 +666,8 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                 save_ck()
     finally:
         stop.restore()
-    save_ck()
+    if not (cancelled and earlier is not None and earlier.keeps_place(step)):
+        save_ck()
     summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled, "signal": stop.signum,
                "resumed_from": start_step,
                "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}

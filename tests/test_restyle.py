@@ -774,3 +774,89 @@ def test_a_colour_image_strip_given_to_a_colouriser_is_named_by_its_folder(tmp_p
     msg = str(e.value)
     assert msg.startswith(str(folder) + ": the shot is already in colour") and "shot_0002.png" not in msg, msg
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stopped_run_leaves_the_earlier_checkpoint_in_place(tmp_path, torch1):
+    """A run that does not resume the checkpoint it finds (other frames) keeps it in place until it
+    saves one of its own; stopped before that, with fewer steps, the earlier checkpoint stays
+    where it was, saying so, and the next run on the earlier frames resumes it. Before
+    2026-12-07 it was moved aside before the first step: an artist who nudged a reference's
+    trim, pressed Train, then Esc, and undid the trim, trained again from step 0, the 30-step
+    checkpoint in a ``.old`` file that no report named."""
+    from reenact.restyle.resume import RUN_NOT_KEPT
+    from reenact.restyle.train import train
+    from reenact.training.files import load_torch
+
+    grey, colour = _clip(tmp_path, "grey.mp4", colour=False, n=12), _clip(tmp_path, "colour.mp4")
+    out, ck, logs = str(tmp_path / "m.onnx"), str(tmp_path / "m.ckpt.pt"), []
+    train([grey + "@0:12"], [colour], out, tiny_cfg(), steps=4, resume=False)
+    s = train([grey + "@2:12"], [colour], out, tiny_cfg(), steps=100, stop_at=1, log=logs.append)
+    assert s["cancelled"] and int(load_torch(ck, ("step",))["step"]) == 4
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".old")]
+    assert any(m.startswith("warning: ") and RUN_NOT_KEPT in m and "(4 steps)" in m for m in logs), logs
+    assert train([grey + "@0:12"], [colour], out, tiny_cfg(), steps=5)["resumed_from"] == 4
+    # a run that saves its own sets the earlier one aside, with a warning
+    logs.clear()
+    s = train([grey + "@2:12"], [colour], out, tiny_cfg(), steps=2, log=logs.append)
+    kept = [f for f in os.listdir(tmp_path) if f.endswith(".old")]
+    assert s["resumed_from"] == 0 and len(kept) == 1 and any(
+        m.startswith("warning: ") and "kept as " + kept[0] in m for m in logs), (kept, logs)
+    # --no-resume (Train Restyle's Start Afresh) keeps the checkpoint it does not resume alike
+    train([grey + "@2:12"], [colour], out, tiny_cfg(), steps=1, resume=False)
+    assert len([f for f in os.listdir(tmp_path) if f.endswith(".old")]) == 2
+
+
+def test_no_more_steps_than_the_checkpoint_holds_is_one_clear_line(tmp_path, torch1):
+    """Asked for no more steps than the checkpoint holds: one line saying so, the model not
+    written again (before 2026-12-07 it was exported as it was, and Blender reported "trained (0
+    steps (resumed from step 30), loss nan)")."""
+    from reenact.restyle.resume import ALREADY_TRAINED
+    from reenact.restyle.train import train
+
+    X, Y = [moving_clip(seed=1)], [moving_clip(seed=2)]
+    out = str(tmp_path / "m.onnx")
+    train(X, Y, out, tiny_cfg(), steps=3, resume=False)
+    os.remove(out)
+    for steps in (2, 3):
+        with pytest.raises(ValueError, match=ALREADY_TRAINED + r"3 \(at or past --steps {}\): raise --steps".format(
+                steps)):
+            train(X, Y, out, tiny_cfg(), steps=steps)
+    assert not os.path.exists(out)
+    assert train(X, Y, out, tiny_cfg(), steps=4)["resumed_from"] == 3
+
+
+def test_the_steps_a_time_budget_allows_after_a_resume(tmp_path, torch1):
+    """Under a time budget, the total the progress bar shows after a resume is the resumed steps
+    plus what this run's rate allows (before 2026-12-07 the resumed steps counted as trained in
+    this run's time: resumed at 300, the first total was thousands and the bar sat near 5 %)."""
+    from reenact.restyle.train import train
+
+    X, Y = [moving_clip(seed=1)], [moving_clip(seed=2)]
+    out = str(tmp_path / "m.onnx")
+    train(X, Y, out, tiny_cfg(warmup=0), steps=300, resume=False)
+    seen = []
+    s = train(X, Y, out, tiny_cfg(warmup=0), minutes=0.04, on_step=lambda step, tot, terms: seen.append((step, tot)))
+    assert s["resumed_from"] == 300 and s["steps"] > 302, s
+    trained = s["steps"] - 300
+    first = [tot for step, tot in seen if step >= 303][0]  # (after a few steps: a rate to go by)
+    assert first <= 300 + 4 * trained, (first, s["steps"], seen[:5])
+
+
+def test_a_range_too_short_at_the_training_rate_is_refused_before_any_work(tmp_path):
+    """Training samples about 30 fps: a 60 fps reference trimmed to 4 frames gives 2, refused by
+    the checks that run before any work, in one line (before 2026-12-07 it passed them, and the
+    trainer failed after starting: "needs at least 3 frames, has 2", its model folder left)."""
+    from reenact.restyle.data import check_domains
+    from reenact.video import VideoWriter
+
+    fast = str(tmp_path / "fast.mp4")
+    with VideoWriter(fast, 60, (32, 32)) as w:
+        for f in moving_clip(T=12, seed=4):
+            w.write(f)
+    shot = _clip(tmp_path, "shot.mp4", n=8)
+    with pytest.raises(ValueError, match=r"fast.mp4: frames 0:4 give 2 frame\(s\) to train on .* every 2 frame"):
+        check_domains([shot], [fast + "@0:4"])
+    with pytest.raises(ValueError, match="give 2 frame"):
+        check_domains([fast + "@3:7"], [shot])
+    check_domains([shot], [fast + "@0:5"])  # (frames 0, 2 and 4)
+    check_domains([shot], [fast])
