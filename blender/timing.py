@@ -135,3 +135,50 @@ def playback_factor(strip):
     r = strip.id_data.render
     scene_fps = r.fps / r.fps_base
     return clip_fps / scene_fps if abs(clip_fps - scene_fps) > 1e-4 * scene_fps else None
+
+
+def shown_frames(strip):
+    """Timeline frames [t0, t1) where ``strip`` can be seen: its own trims, and those of each meta
+    strip it lies in (a meta's trims hide its contents' frames outside them; before 2026-12-07
+    Train Restyle read a shot in a meta trimmed to frames 7-16 from frame 1). t0 >= t1: hidden."""
+    t0, t1 = int(strip.frame_final_start), int(strip.frame_final_end)
+    meta = strip.parent_meta() if hasattr(strip, "parent_meta") else None
+    while meta is not None:
+        t0, t1 = max(t0, int(meta.frame_final_start)), min(t1, int(meta.frame_final_end))
+        meta = meta.parent_meta()
+    return t0, t1
+
+
+def timeline_frame(strip, clip_frame):
+    """The timeline frame where ``strip`` (played frame for frame) shows ``clip_frame``: counted
+    from its content's end when reversed."""
+    start, length = int(strip.frame_start), max(1, int(strip.frame_duration))
+    return start + length - 1 - int(clip_frame) if getattr(strip, "use_reverse_frames", False) else start + int(clip_frame)
+
+
+def shown_span(strips, first=None, last=None):
+    """Clip frames [a, b) that ``strips`` (pieces of one shot, played frame for frame:
+    :func:`refuse_retimed`) show between them over timeline frames ``first``..``last`` (default:
+    all they show, :func:`shown_frames`), as Blender maps them (:func:`shown_clip_frame`: a
+    reversed strip shows its clip from the end, so one trimmed by 4 at its start shows clip frames
+    0-11 of 16, not 4-15 as frame minus start says; before 2026-12-07 Restyle Strip restyled
+    4-15 and left 0-3, which the result showed, untouched). (0, 0) when they show none."""
+    lo, hi = None, None
+    for s in strips:
+        t0, t1 = shown_frames(s)
+        if first is not None:
+            t0, t1 = max(t0, int(first)), min(t1, int(last) + 1)
+        if t0 >= t1:
+            continue
+        ends = (shown_clip_frame(s, t0), shown_clip_frame(s, t1 - 1))
+        lo = min(ends) if lo is None else min(lo, min(ends))
+        hi = max(ends) + 1 if hi is None else max(hi, max(ends) + 1)
+    return (0, 0) if lo is None else (lo, hi)
+
+
+def clip_frame(strip, frame):
+    """The clip frame ``strip`` (played frame for frame) shows at timeline ``frame``, as if it
+    were untrimmed and its clip endless (:func:`timeline_frame`'s inverse): for ranges given in
+    timeline frames."""
+    start, length = int(strip.frame_start), max(1, int(strip.frame_duration))
+    return start + length - 1 - int(frame) if getattr(strip, "use_reverse_frames", False) else int(frame) - start

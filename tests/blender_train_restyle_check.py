@@ -136,7 +136,7 @@ def main(cfg):
     res["trained"] = sorted(bpy.ops.reenact.train_restyle())
     res["model"] = bpy.path.abspath(s.restyle_model)
     res["model_stored"] = s.restyle_model  # relative to the .blend: a moved project keeps it
-    res["preview"] = os.path.join(models, "shot_colourise_like_look0+1-630145_preview.png")
+    res["preview"] = os.path.join(models, "shot_colourise_like_look0+1-630145_in_Scene_preview.png")
     select("shot", [])
     res["applied"] = sorted(bpy.ops.reenact.restyle_strip())
     res["result"] = [{"name": st.name, "channel": st.channel, "start": int(st.frame_final_start),
@@ -160,7 +160,7 @@ def main(cfg):
     ed = scene.sequence_editor  # another choice of references with the same first one: its own model (before
     res["names"] = [os.path.basename(model_path(ed.strips_all["shot"], "restyle", [ed.strips_all[n] for n in names]))
                     for names in (["look0", "look1"], ["look0", "colour"])]  # 2026-12-06 both 'like_look0+1')
-    preview = os.path.join(models, "shot_restyle_like_look0+1-630145_preview.png")
+    preview = os.path.join(models, "shot_restyle_like_look0+1-630145_in_Scene_preview.run.png")
     sent = []
 
     def stopper():
@@ -181,9 +181,9 @@ def main(cfg):
     res["sent"] = len(sent)
     res["unchanged"] = state() == before
     res["after_stop"] = state()
-    ck = os.path.join(models, "shot_restyle_like_look0+1-630145.ckpt.pt")
+    ck = os.path.join(models, "shot_restyle_like_look0+1-630145_in_Scene.ckpt.pt")
     res["checkpoint"] = os.path.isfile(ck)
-    res["restyle_onnx_after_stop"] = os.path.isfile(os.path.join(models, "shot_restyle_like_look0+1-630145.onnx"))
+    res["restyle_onnx_after_stop"] = os.path.isfile(os.path.join(models, "shot_restyle_like_look0+1-630145_in_Scene.onnx"))
     if res["checkpoint"]:
         k = checkpoint_step(ck, cfg.get("training_python"))
         res["checkpoint_step"] = k

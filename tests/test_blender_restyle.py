@@ -139,8 +139,8 @@ def test_train_restyle_from_strips(tmp_path, version, request):
     assert r["trained"] == ["FINISHED"], out[-4000:]
     # each .blend and each choice of references its own model (before 2026-12-05 one per shot strip)
     models = os.path.join(str(tmp_path), "reenact", "models", "train_restyle")
-    assert r["model"] == os.path.join(models, "shot_colourise_like_look0+1-630145.onnx") and os.path.isfile(r["model"])
-    assert r["model_stored"] == "//reenact/models/train_restyle/shot_colourise_like_look0+1-630145.onnx", r["model_stored"]
+    assert r["model"] == os.path.join(models, "shot_colourise_like_look0+1-630145_in_Scene.onnx") and os.path.isfile(r["model"])
+    assert r["model_stored"] == "//reenact/models/train_restyle/shot_colourise_like_look0+1-630145_in_Scene.onnx", r["model_stored"]
     assert os.path.isfile(r["preview"])
     assert "Training 3/3" in out or "3/3" in out, out[-3000:]
     from reenact.restyle.apply import RestyleModel
@@ -150,7 +150,7 @@ def test_train_restyle_from_strips(tmp_path, version, request):
     assert r["applied"] == ["FINISHED"]
     assert len(r["result"]) == 1, r["result"]
     got = r["result"][0]
-    assert got["name"] == "shot Restyled shot_colourise_like_look0+1-630145" and got["channel"] > 1
+    assert got["name"] == "shot Restyled shot_colourise_like_look0+1-630145_in_Scene" and got["channel"] > 1
     assert (got["start"], got["length"]) == (r["shot"]["start"], r["shot"]["length"]) == (5, 11)
     # stopped: checkpoint kept, no model, the .blend as it was; a second Train resumes from it
     assert r["sent"] >= 1 and r["stopped"] == ["CANCELLED"], out[-3000:]
@@ -159,8 +159,8 @@ def test_train_restyle_from_strips(tmp_path, version, request):
     k = r["checkpoint_step"]
     assert k >= 1 and r["resumed"] == ["FINISHED"]
     assert "resumed from step {}".format(k) in out, out[-3000:]
-    assert r["model_after_resume"] == os.path.join(models, "shot_restyle_like_look0+1-630145.onnx")
-    assert r["names"][0] == "shot_restyle_like_look0+1-630145.onnx" and r["names"][1] != r["names"][0]
+    assert r["model_after_resume"] == os.path.join(models, "shot_restyle_like_look0+1-630145_in_Scene.onnx")
+    assert r["names"][0] == "shot_restyle_like_look0+1-630145_in_Scene.onnx" and r["names"][1] != r["names"][0]
     assert r["left_running"] == []
 
 
@@ -222,7 +222,7 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
     # trained on the strips (the shot as trimmed: clip frames 2..12)
     assert r["trained"] == ["FINISHED"], out[-4000:]
     assert r["model"] == os.path.join(str(tmp_path), "reenact", "models", "sequence_restyle",
-                                      "shot_restyle_like_look+2-9dbff1.onnx")
+                                      "shot_restyle_like_look+2-9dbff1_in_Scene.onnx")
     assert "Training 2/2" in out, out[-3000:]
     # Restyle Strip: a PNG folder in an image strip above, same start and length as shown
     assert r["applied"] == ["FINISHED"] and len(r["images"]) == 1, r["images"]

@@ -38,13 +38,37 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
 
     from ...render.chunks import mark_chunk
 
-    if chunk is not None:  # (its marker before its first frame and when done: Assemble Restyle checks them)
-        mark_chunk(out, farm_job, frames, chunk, clip_frames, done=False)
-    summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
-                         sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
+    made = made_folders(os.path.dirname(out))
+    try:
+        if chunk is not None:  # (its marker before its first frame and when done: Assemble Restyle checks them)
+            mark_chunk(out, farm_job, frames, chunk, clip_frames, done=False)
+        summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
+                             sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
+    except BaseException:  # refused (a colouriser on a colour shot), failed or stopped: no folder left made for it
+        remove_empty(made)  # (before 2026-12-07 an empty //reenact/restyle/<.blend> stayed)
+        raise
     if chunk is not None:
         mark_chunk(out, farm_job, frames, chunk, summary["frames"])
     return summary
+
+
+def made_folders(folder):
+    """Make ``folder`` and the folders above it that are missing; returns those made, deepest first."""
+    made, f = [], os.path.abspath(folder)
+    while f and not os.path.isdir(f) and os.path.dirname(f) != f:
+        made.append(f)
+        f = os.path.dirname(f)
+    os.makedirs(folder, exist_ok=True)
+    return made
+
+
+def remove_empty(folders):
+    """Remove those of ``folders`` (deepest first) that are empty."""
+    for f in folders:
+        try:
+            os.rmdir(f)
+        except OSError:
+            pass
 
 
 def _model_name(path):
@@ -163,8 +187,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         RestyleModel(path, prefer_gpu=False)  # one line naming the file when it is not one, before any work
         source = actor_data.strip_source(strip)
         frames, chunk = self._frames(strip)
-        out = farm.output_path(out, self.output, self.lossless, take=chunk is None)
-        os.makedirs(os.path.dirname(out), exist_ok=True)
+        out = farm.output_path(out, self.output, self.lossless, take=chunk is None)  # (its folder: made by the job)
         self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
         self._model_setting, self._chunk = self.model or scene.reenact.restyle_model, chunk
         sign = props.signing_paths(context)
@@ -176,21 +199,30 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
 
     def _frames(self, strip):
         """(the clip frames [a, b) restyled: the strip's visible part, or the timeline range when
-        asked; the chunk [c, d) of them from the chunk's timeline frames, or None)."""
-        a, b = shots.clip_span(shots.pieces(strip))  # (and the other pieces of its shot, cut or duplicated)
-        s0 = int(strip.frame_start)
+        asked; the chunk [c, d) of them from the chunk's timeline frames, or None), as Blender
+        maps timeline to clip frames (:func:`timing.shown_span`: a reversed shot from its end)."""
+        group = shots.pieces(strip)  # (and the other pieces of its shot, cut or duplicated)
+        a, b = timing.shown_span(group)
+        if a >= b:
+            raise ValueError("strip '{}' shows no frames (its meta strip's trims hide it)".format(strip.name))
+
+        def clips(lo, hi):  # (timeline frames of the strip's start, whichever piece shows them)
+            c = sorted(timing.clip_frame(strip, t) for t in (lo, hi))
+            return c[0], c[1] + 1
+
+        ends = sorted(timing.timeline_frame(strip, c) for c in (a, b - 1))
         if self.use_range:
-            lo, hi = int(self.frame_first) - s0, int(self.frame_last) + 1 - s0
-            if not (a <= lo < hi <= b):
+            lo, hi = clips(int(self.frame_first), int(self.frame_last))
+            if self.frame_last < self.frame_first or not (a <= lo < hi <= b):
                 raise ValueError("frames {}..{} are outside what strip '{}' shows (frames {}..{})".format(
-                    self.frame_first, self.frame_last, strip.name, a + s0, b - 1 + s0))
+                    self.frame_first, self.frame_last, strip.name, *ends))
             a, b = lo, hi
         if not self.use_chunk:
             return (a, b), None
-        chunk = (int(self.chunk_first) - s0, int(self.chunk_last) + 1 - s0)
-        if not (a <= chunk[0] < chunk[1] <= b):
+        chunk = clips(int(self.chunk_first), int(self.chunk_last))
+        if self.chunk_last < self.chunk_first or not (a <= chunk[0] < chunk[1] <= b):
             raise ValueError("chunk {}..{} is not inside the frames {}..{} of the restyle".format(
-                self.chunk_first, self.chunk_last, a + s0, b - 1 + s0))
+                self.chunk_first, self.chunk_last, *sorted(timing.timeline_frame(strip, c) for c in (a, b - 1))))
         if self.output != "IMAGES":
             raise ValueError("a chunk restyles into the image folder; Assemble Restyle makes the movie")
         return (a, b), chunk
@@ -286,7 +318,9 @@ def strip_spec(strip):
     # retimed, held or rate-adjusted: the clip frames it shows are not a..b (before 2026-12-05
     # trained on other frames than it shows, then Restyle Strip refused the strip)
     timing.refuse_retimed(strip, "Train Restyle would learn from other frames than it shows")
-    a, b = actor_data.clip_range(strip)
+    a, b = timing.shown_span([strip])  # (a reversed strip shows its clip from the end; a meta's trims hide frames)
+    if a >= b:
+        raise ValueError("strip '{}' shows no frames: the trims of the meta strip it lies in hide it".format(strip.name))
     if strip.type == "MOVIE":  # (a strip held past its clip's end shows its last frame: the frames are the clip's)
         return ClipSpec(blend.strip_filepath(strip), a, min(b, max(int(strip.frame_duration), a + 1)))
     files = actor_data.strip_source(strip)
@@ -305,6 +339,17 @@ def strip_spec(strip):
     return ClipSpec(pattern, first + a, first + b)
 
 
+def shown_level(scene):
+    """The strips the timeline shows: those of the meta strip being edited (Tab), else the top
+    level's. Strips inside a closed meta keep their selection unseen (Ctrl+G leaves them
+    selected): before 2026-12-07 Train Restyle took them as reference footage."""
+    ed = scene.sequence_editor
+    if ed is None:
+        return []
+    stack = list(getattr(ed, "meta_stack", ()) or ())
+    return list(stack[-1].strips if stack else ed.strips)
+
+
 def training_domains(scene):
     """(shot strip, X, Y, reference strips): the active movie or image-sequence strip and the
     other selected ones, as :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`). One
@@ -313,7 +358,7 @@ def training_domains(scene):
     if x is None or x.type not in FOOTAGE:
         raise ValueError("make the shot to restyle the active strip (a movie or image-sequence strip), and select "
                          "the reference footage with it")
-    ys = [s for s in blend.all_strips(scene) if s.select and s != x and s.type in FOOTAGE]
+    ys = [s for s in shown_level(scene) if s.select and s != x and s.type in FOOTAGE]
     if not ys:
         raise ValueError("select one or more reference movie or image-sequence strips (the footage with the look "
                          "you want) besides the active strip '{}'".format(x.name))
@@ -321,43 +366,72 @@ def training_domains(scene):
     return x, strip_spec(x), [strip_spec(s) for s in ys], ys
 
 
-def model_path(strip, kind, refs):
-    """``//reenact/models/<.blend name>/<shot>_<kind>_like_<first reference>[+N-<digest of the others>].onnx``: each
-    .blend and each choice of reference footage its own model (and checkpoint, and Restyle
-    Strip's result folder, which is named after the model): before 2026-12-05 one per shot
-    strip, so a second look trained over the first one's model, and a version of the .blend
-    saved beside it over the other's."""
+def _model_stem(strip, kind, refs, scene=True, digest=True):
     name = "{}_{}_like_{}".format(actor_data._safe(strip.name), kind, actor_data._safe(refs[0].name))
     if len(refs) > 1:  # (which others: before 2026-12-06 [A, B] and [A, C] shared 'like_A+1', and the
         import hashlib  # second look trained over the first one's model and result)
 
-        others = "\n".join(sorted(r.name for r in refs[1:]))
-        name += "+{}-{}".format(len(refs) - 1, hashlib.sha1(others.encode("utf-8")).hexdigest()[:6])
-    folder = os.path.join(blend.data_folder("models"), actor_data.blend_name())
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, name + ".onnx")
+        name += "+{}".format(len(refs) - 1)
+        if digest:
+            others = "\n".join(sorted(r.name for r in refs[1:]))
+            name += "-" + hashlib.sha1(others.encode("utf-8")).hexdigest()[:6]
+    if scene:
+        name += "_in_" + actor_data._safe(strip.id_data.name)
+    return name
 
 
-def _adopt_legacy_checkpoint(out, refs):
-    """A look trained before 2026-12-06 with several references kept its checkpoint under the
-    name without the digest (``like_A+1.ckpt.pt``): copied to ``out``'s where that has none, so
-    the run resumes it; the trainer checks that it was trained on these very strips (else it is
-    kept aside and the run starts afresh, with a warning)."""
+def model_path(strip, kind, refs):
+    """``//reenact/models/<.blend name>/<shot>_<kind>_like_<first reference>[+N-<digest of the
+    others>]_in_<scene>.onnx``: each .blend, each scene and each choice of reference footage its
+    own model (and checkpoint, and Restyle Strip's result folder, which is named after the model):
+    before 2026-12-05 one per shot strip, so a second look trained over the first one's model, and
+    a version of the .blend saved beside it over the other's; before 2026-12-07 two scenes whose
+    strips share names (Full Copy keeps them) shared one, and scene B's training set A's aside.
+    Makes no folder (:func:`_start` does, once the job is not refused)."""
+    folder = os.path.join(_data_path("models"), actor_data.blend_name())
+    return os.path.join(folder, _model_stem(strip, kind, refs) + ".onnx")
+
+
+def _data_path(kind):
+    """:func:`blend.data_folder`'s path, not made."""
+    if bpy.data.filepath:
+        return os.path.join(bpy.path.abspath("//"), "reenact", kind)
+    return blend.data_folder(kind)  # (the extension's user folder: made there, as always)
+
+
+def legacy_checkpoints(out, strip, kind, refs):
+    """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first: without
+    the scene (before 2026-12-07), and with several references without the digest (before
+    2026-12-06)."""
+    folder = os.path.dirname(out)
+    names = [_model_stem(strip, kind, refs, scene=False)]
+    if len(refs) > 1:
+        names.append(_model_stem(strip, kind, refs, scene=False, digest=False))
+    return [os.path.join(folder, n + ".ckpt.pt") for n in names]
+
+
+def _adopt_legacy_checkpoint(out, legacy):
+    """A look trained by an earlier Reenact kept its checkpoint under another name
+    (:func:`legacy_checkpoints`): the first found is copied to ``out``'s where that has none, so
+    the run resumes it (copied, not moved: each scene of the .blend may adopt it); the trainer
+    checks that it was trained on these very frames (else it is kept aside and the run starts
+    afresh, with a warning)."""
     import shutil
     import uuid
 
-    if len(refs) < 2:
-        return
     ck = os.path.splitext(out)[0] + ".ckpt.pt"
-    legacy = os.path.join(os.path.dirname(out), os.path.basename(out).rsplit("-", 1)[0] + ".ckpt.pt")
-    if not os.path.exists(ck) and os.path.isfile(legacy):
-        tmp = "{}.{}.tmp".format(ck, uuid.uuid4().hex[:8])
-        try:
-            shutil.copyfile(legacy, tmp)
-            os.replace(tmp, ck)
-        except OSError:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+    if os.path.exists(ck):
+        return
+    for old in legacy:
+        if os.path.isfile(old):
+            tmp = "{}.{}.tmp".format(ck, uuid.uuid4().hex[:8])
+            try:
+                shutil.copyfile(old, tmp)
+                os.replace(tmp, ck)
+            except OSError:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+            return
 
 
 class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
@@ -385,11 +459,19 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             return False
         return True
 
+    start_afresh: BoolProperty(name="Start Afresh", default=False, options={"SKIP_SAVE"},
+                               description="Train from the start, not from the checkpoint of an earlier run "
+                                           "(which is kept aside once this run saves its own)")
+
     def _start(self, context):
+        scene = blend.edit_scene(context)
+        with _nothing_left_when_refused():  # (before 2026-12-07 a refused job left restyle_frames/seq_*)
+            self._prepare(scene, context)
+
+    def _prepare(self, scene, context):
         from ...jobs import TrainingProcess, find_training_python
         from ...restyle.data import check_domains, spec_text
 
-        scene = blend.edit_scene(context)
         s = scene.reenact
         if s.restyle_size % 16:
             raise ValueError("the working size must be a multiple of 16 (not {})".format(s.restyle_size))
@@ -399,25 +481,41 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         python = find_training_python(prefs.training_python if prefs else "")
         kind = "colourise" if s.restyle_colourise else "restyle"
         out = model_path(strip, kind, refs)
-        _adopt_legacy_checkpoint(out, refs)
-        self._out, self._scene_name = out, scene.name
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        if not self.start_afresh:
+            _adopt_legacy_checkpoint(out, legacy_checkpoints(out, strip, kind, refs))
+        self._out, self._scene_name, self._steps = out, scene.name, s.restyle_steps
+        # this run's preview beside the model's, which it becomes when the run finishes (before
+        # 2026-12-07 a stopped run's replaced the finished model's)
         self._preview = os.path.splitext(out)[0] + "_preview.png"
+        self._run_preview = os.path.splitext(out)[0] + "_preview.run.png"
         args = ["restyle", "train", "--x", spec_text(x)]
         for y in ys:
             args += ["--y", spec_text(y)]
         args += ["--out", out, "--method", s.restyle_method, "--size", str(s.restyle_size),
-                 "--steps", str(s.restyle_steps), "--preview", self._preview, "--preview-every", "10"]
+                 "--steps", str(s.restyle_steps), "--preview", self._run_preview, "--preview-every", "10"]
         if s.restyle_minutes > 0:
             args += ["--minutes", "{:g}".format(s.restyle_minutes)]
         if s.restyle_colourise:
             args.append("--colourise")
+        if self.start_afresh:
+            args.append("--no-resume")
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra, module="reenact").start()
 
     def _finish(self, context):
+        from ...restyle.resume import ALREADY_TRAINED, RUN_NOT_KEPT
+
         p = self._proc
+        for w in p.warnings:  # (a checkpoint of other footage kept aside: before 2026-12-05 unsaid, and
+            report(self, "WARNING", w)  # before 2026-12-07 unsaid when the run stopped or failed)
+        if not p.done_path:
+            _remove(self._run_preview)
         if p.cancelled:
-            if p.step:
+            if any(RUN_NOT_KEPT in w for w in p.warnings):
+                report(self, "WARNING", "restyle training stopped at step {}; the earlier checkpoint is kept as it "
+                                        "was (see above)".format(p.step))
+            elif p.step:
                 report(self, "WARNING", "restyle training stopped at step {}; the checkpoint is kept and the next "
                                          "Train Restyle resumes from it".format(p.step))
             else:
@@ -425,17 +523,67 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             return {"CANCELLED"}
         if p.error or not p.done_path:
             err = (p.error or "no model written").replace("reenact: error: ", "")
-            report(self, "ERROR", "restyle training failed: {}".format(err))
+            if ALREADY_TRAINED in err:  # (before 2026-12-07 "trained (0 steps (resumed from step 30), loss nan)")
+                done = err.split(ALREADY_TRAINED, 1)[1].split()[0].rstrip(",.")
+                report(self, "ERROR", "restyle model already trained to step {} ≥ Steps {}: raise Steps to train "
+                                      "on, or Start Afresh".format(done, self._steps))
+            else:
+                report(self, "ERROR", "restyle training failed: {}".format(err))
             return {"CANCELLED"}
-        for w in p.warnings:  # (a checkpoint of other footage kept aside: before 2026-12-05 unsaid)
-            report(self, "WARNING", w)
         scene = bpy.data.scenes.get(self._scene_name) or blend.edit_scene(context)
         scene.reenact.restyle_model = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
-        show_preview(p.preview, PREVIEW_IMAGE)
+        try:
+            os.replace(self._run_preview, self._preview)
+        except OSError:
+            pass
+        show_preview(self._preview, PREVIEW_IMAGE)
         resumed = " (resumed from step {})".format(p.resumed_from) if p.resumed_from else ""
         report(self, "INFO", "restyle model trained ({} steps{}, loss {:.4f}): {}; Restyle Strip applies it".format(
             p.step, resumed, p.loss, p.done_path))
         return {"FINISHED"}
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+class _nothing_left_when_refused:
+    """Around Train Restyle's checks and start: when refused, the folders they made in the
+    .blend's ``//reenact`` are removed again (reference images linked as a numbered sequence,
+    the model's folder), so that a refusal writes nothing."""
+
+    def __enter__(self):
+        self.root = os.path.join(bpy.path.abspath("//"), "reenact") if bpy.data.filepath else None
+        self.before = self._seen()
+        return self
+
+    def _seen(self):
+        if self.root is None:
+            return set()
+        out = set()
+        for kind in ("", "restyle_frames", "models", os.path.join("models", actor_data.blend_name())):
+            f = os.path.join(self.root, kind) if kind else self.root
+            if os.path.isdir(f):
+                out.add(f)
+        links = os.path.join(self.root, "restyle_frames")
+        if os.path.isdir(links):
+            out.update(os.path.join(links, n) for n in os.listdir(links))
+        return out
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or self.root is None:
+            return False
+        import shutil
+
+        for f in sorted(self._seen() - self.before, key=len, reverse=True):  # (deepest first)
+            if os.path.dirname(f) == os.path.join(self.root, "restyle_frames"):
+                shutil.rmtree(f, ignore_errors=True)
+            else:
+                remove_empty([f])
+        return False
 
 
 classes = (REENACT_OT_train_restyle, REENACT_OT_restyle_strip, REENACT_OT_assemble_restyle)

@@ -24,7 +24,10 @@ class SEQUENCER_PT_reenact_restyle(ReenactSequencerPanel, bpy.types.Panel):
         col.prop(s, "restyle_minutes")
         col.prop(s, "restyle_steps")
         if not draw_job_progress(box):
-            box.operator("reenact.train_restyle", icon="PLAY")
+            row = box.row(align=True)
+            row.operator("reenact.train_restyle", icon="PLAY")
+            # (trains from step 0, the earlier checkpoint kept aside: before 2026-12-07 the UI could not)
+            row.operator("reenact.train_restyle", text="Start Afresh", icon="FILE_REFRESH").start_afresh = True
         img = bpy.data.images.get("Reenact Restyle Preview")
         if img is not None and img.preview is not None:
             box.template_icon(icon_value=img.preview.icon_id, scale=8.0)
