@@ -51,3 +51,24 @@ class EarlierCheckpoint:
         self.log("warning: stopped at step {}, before this run saved a checkpoint: the earlier {} ({} steps) is "
                  "kept as it was, and {}".format(step, os.path.basename(self.path), self.steps, RUN_NOT_KEPT))
         return True
+
+
+def matching_aside(path, load, fits, log):
+    """The newest checkpoint kept aside beside ``path`` (``<path>.<time>.old``) that this run may
+    resume (``fits(ck)`` None), loaded by ``load(name)``, its name as ``"path"``; None when none
+    does. An artist who nudged a reference's trim, trained past the first checkpoint and undid the
+    trim resumes the earlier training, not step 0."""
+    import glob
+
+    olds = sorted(glob.glob(glob.escape(path) + ".*.old"), key=lambda f: os.path.getmtime(f), reverse=True)
+    for name in olds:
+        try:
+            ck = dict(load(name))
+        except Exception:  # (damaged, another program's: not resumed, left as it is)
+            continue
+        if fits(ck) is None:
+            log("restyle: {} was kept aside by an earlier run and holds this training ({} steps): resumed "
+                "from it".format(os.path.basename(name), int(ck["step"])))
+            ck["path"] = name
+            return ck
+    return None

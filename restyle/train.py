@@ -30,11 +30,11 @@ import numpy as np
 
 from ..fsutil import write_atomic, write_bytes
 from ..progress import StopFlag
-from ..training.files import load_checkpoint, save_torch
+from ..training.files import load_checkpoint, load_torch, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
 from .data import data_key, load_domain, sample_triplets
-from .resume import ALREADY_TRAINED, EarlierCheckpoint
+from .resume import ALREADY_TRAINED, EarlierCheckpoint, matching_aside
 
 KIND = "restyle"
 
@@ -588,28 +588,31 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     data = json.dumps([data_key(x_items, max_frames), data_key(y_items, max_frames)])
     step, history, earlier = 0, [], None  # (earlier: a checkpoint not resumed, set aside at this run's first save)
+
+    def fits(ck):  # None: this run resumes ``ck``; else why not
+        saved = RestyleConfig.from_json(ck["config"])
+        saved.steps = cfg.steps
+        if ck.get("data", data) != data:
+            return "was trained on other clips or frame ranges (or files since written under their names)"
+        return None if saved == cfg else "was trained with another configuration"
+
     if os.path.isfile(checkpoint):
-        ck = load_checkpoint(checkpoint, ("config", "state", "step", "history"), log)
-        saved = RestyleConfig.from_json(ck["config"]) if ck is not None else None  # None: moved aside
-        if saved is not None:
-            saved.steps = cfg.steps
-        other = None
-        if saved is not None and not resume:
-            other = "is not resumed (Start Afresh: --no-resume)"
-        elif saved is not None and ck.get("data", data) != data:
-            other = "was trained on other clips or frame ranges (or files since written under their names)"
-        elif saved is not None and saved == cfg:
+        keys = ("config", "state", "step", "history")
+        ck = load_checkpoint(checkpoint, keys, log)  # (None: damaged, moved aside)
+        other = None if ck is None else fits(ck) if resume else "is not resumed (Start Afresh: --no-resume)"
+        if other is not None:  # kept in place until this run saves its own (before 2026-12-07 moved aside at once)
+            earlier = EarlierCheckpoint(checkpoint, other, ck["step"], log)
+            # one this run's frames and settings trained, set aside by an earlier run: resumed (before
+            # 2026-12-07 a trim nudged and undone started afresh, the training in a .old file)
+            ck = matching_aside(checkpoint, lambda path: load_torch(path, keys), fits, log) if resume else None
+        if ck is not None:
             bundle.load_state(ck["state"])
             step = int(ck["step"])
             history = json.loads(ck["history"])
-            log("restyle: resumed from {} at step {}".format(checkpoint, step))
+            log("restyle: resumed from {} at step {}".format(ck.get("path", checkpoint), step))
             if total is not None and step >= total:  # (before 2026-12-07 exported as it was: "0 steps, loss nan")
                 raise ValueError("{} {}{} (at or past --steps {}): raise --steps to train on, or --no-resume to start "
-                                 "afresh".format(checkpoint, ALREADY_TRAINED, step, total))
-        elif saved is not None:
-            other = "was trained with another configuration"
-        if other is not None:  # kept in place until this run saves its own (before 2026-12-07 moved aside at once)
-            earlier = EarlierCheckpoint(checkpoint, other, ck["step"], log)
+                                 "afresh".format(ck.get("path", checkpoint), ALREADY_TRAINED, step, total))
 
     def save_ck():
         nonlocal earlier

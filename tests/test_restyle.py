@@ -782,7 +782,8 @@ def test_a_stopped_run_leaves_the_earlier_checkpoint_in_place(tmp_path, torch1):
     where it was, saying so, and the next run on the earlier frames resumes it. Before
     2026-12-07 it was moved aside before the first step: an artist who nudged a reference's
     trim, pressed Train, then Esc, and undid the trim, trained again from step 0, the 30-step
-    checkpoint in a ``.old`` file that no report named."""
+    checkpoint in a ``.old`` file that no report named. A checkpoint kept aside that holds a
+    run's very frames and settings is resumed (before: never)."""
     from reenact.restyle.resume import RUN_NOT_KEPT
     from reenact.restyle.train import train
     from reenact.training.files import load_torch
@@ -801,9 +802,14 @@ def test_a_stopped_run_leaves_the_earlier_checkpoint_in_place(tmp_path, torch1):
     kept = [f for f in os.listdir(tmp_path) if f.endswith(".old")]
     assert s["resumed_from"] == 0 and len(kept) == 1 and any(
         m.startswith("warning: ") and "kept as " + kept[0] in m for m in logs), (kept, logs)
+    # the trim undone: the checkpoint kept aside holds this training, and is resumed
+    logs.clear()
+    s = train([grey + "@0:12"], [colour], out, tiny_cfg(), steps=6, log=logs.append)
+    assert s["resumed_from"] == 5 and any(kept[0] in m and "resumed from it" in m for m in logs), logs
+    assert len([f for f in os.listdir(tmp_path) if f.endswith(".old")]) == 2  # (the 2-step one aside now)
     # --no-resume (Train Restyle's Start Afresh) keeps the checkpoint it does not resume alike
     train([grey + "@2:12"], [colour], out, tiny_cfg(), steps=1, resume=False)
-    assert len([f for f in os.listdir(tmp_path) if f.endswith(".old")]) == 2
+    assert len([f for f in os.listdir(tmp_path) if f.endswith(".old")]) == 3
 
 
 def test_no_more_steps_than_the_checkpoint_holds_is_one_clear_line(tmp_path, torch1):
