@@ -2,6 +2,8 @@
 """Collect, then report: the one place where the glue turns core results and errors into
 Blender reports (one line, prefixed once)."""
 
+import os
+
 PREFIX = "Reenact: "
 #: what an operator catches from the core: ReenactError (a ValueError) and file-system errors
 EXPECTED = (ValueError, OSError)
@@ -51,3 +53,13 @@ def fail_any(op, exc, what=None):
         traceback.print_exception(exc)
     report(op, "ERROR", describe(exc, what))
     return {"CANCELLED"}
+
+
+def unsigned_note(op, summary, out):
+    """A WARNING when a render's or restyle's output carries no C2PA manifest (a lossless .mkv, an
+    OpenEXR folder: the summary's ``manifest`` says why); the README promises a signed export, so
+    one that is not is said (before 2026-12-06 it was silent)."""
+    m = summary.get("manifest")
+    if isinstance(m, dict) and m.get("signed") is False:
+        report(op, "WARNING", "'{}' carries no C2PA manifest: {}; its frames carry the watermark".format(
+            os.path.basename(os.path.normpath(str(out))), m.get("reason", "not signed")))

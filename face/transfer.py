@@ -615,6 +615,20 @@ def hidden_drivers(source, result):
     return source.hidden_frames(rows=np.unique(used))
 
 
+#: :func:`as_tracked`'s tolerance: absolute, and relative to the Track's value (float32 keeps ~6e-8
+#: of a value; a head 3 m away in metres, 2.4e-5 cm)
+CURVE_ATOL, CURVE_RTOL = 1e-5, 2e-6
+
+
+def as_tracked(values, tracked):
+    """``values`` read from animation curves, with each value within :data:`CURVE_ATOL` +
+    :data:`CURVE_RTOL` x |tracked| of the ``tracked`` one (the Track's, same shape) replaced by it:
+    the 32-bit rounding of a curve that was never edited."""
+    a, t = np.asarray(values, np.float64), np.asarray(tracked, np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(a - t) <= CURVE_ATOL + CURVE_RTOL * np.abs(t), t, a)
+
+
 def track_from_curves(base, pose, expression, gaze, confidence=None, names=None, info=None):
     """A Track with ``base``'s actor, camera and footage observations and the performance
     evaluated from animation curves: ``pose`` (T, 6, Track convention), ``expression`` (T, K'
@@ -644,9 +658,12 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
         raise ValueError("the curves are not finite at clip frame {} (a tracked frame)".format(bad))
     clipped = int(((ex[ok] < 0) | (ex[ok] > 1)).sum())
     beyond = ((ex < -1e-6) | (ex > 1 + 1e-6)) & ok[:, None]  # (a key set past the slider's 0..1 by hand)
-    out.pose = np.where(ok[:, None], pose, np.nan)
-    out.expression = np.where(ok[:, None], np.clip(ex, 0.0, 1.0), np.nan)
-    out.gaze = np.where(ok[:, None], gaze, np.nan)
+    # a value within what Blender's 32-bit curves hold of the Track's is the Track's: a frame nobody
+    # edited reads as the footage (the head's place, stored in metres, came back up to 1.5e-6 cm
+    # off, so half the rows of an untouched actor read as edits and a render drew them again)
+    out.pose = np.where(ok[:, None], as_tracked(pose, base.pose), np.nan)
+    out.expression = np.where(ok[:, None], as_tracked(np.clip(ex, 0.0, 1.0), base.expression), np.nan)
+    out.gaze = np.where(ok[:, None], as_tracked(gaze, base.gaze), np.nan)
     for side, name in enumerate(("eyeBlinkLeft", "eyeBlinkRight")):
         if name in base_names:
             out.blink[:, side] = out.expression[:, base_names.index(name)]

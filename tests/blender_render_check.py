@@ -198,6 +198,13 @@ def main(cfg):
     scene.sequence_editor.active_strip = strip  # the original footage: not marked
     assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
     res["verify_original_detected"] = json.loads(strip["reenact_verify"])["watermark"]["detected"]
+    # frames without an edit (the keys are on clip frames 0..59): said, with the actor it drives
+    # when it dubs another (the dubbing actor, active after Track Actor, rendered as the "dub")
+    other = bpy.data.objects.new("dubbed actor", None)
+    other["reenact_driver"] = ob.name
+    print("--- the render of frames without edits")
+    assert bpy.ops.reenact.render_performance(use_range=True, frame_first=5 + 80, frame_last=5 + 83,
+                                              region="mouth") == {"FINISHED"}
     bpy.ops.wm.save_mainfile()
     print("RESULT " + json.dumps(res))
 

@@ -38,6 +38,12 @@ def test_render_performance_and_preview_blender_5(carphone, tmp_path):
     # frame for frame: the strip shows exactly the pipeline's frames; outside the range, the footage
     assert r["frame_exact_max_diff"] == 0 and r["outside_range_is_footage"]
     assert r["changed_in_range"] == 12
+    # a render of frames without an edit says so, and names the actor this one dubs (a compositor
+    # rendered the dubbing actor, active after Track Actor, and got the footage without a word)
+    before, after = res.stdout.split("--- the render of frames without edits")
+    assert "has no edits on these frames" not in before
+    assert ("has no edits on these frames: the result is its footage, and it drives the mouth of 'dubbed actor': "
+            "make that actor active to render the dub") in after, after[-2000:]
     # cache: a second render renders nothing; one edited key (clip frame 15, window 11) re-renders 15..21
     assert r["counts_1"] == [12, 0] and r["counts_2"] == [0, 12] and r["counts_3"] == [7, 5]
     assert r["strips_after_rerender"] == 1  # replaced, not stacked

@@ -62,9 +62,10 @@ def _run(python, cfg, cwd, env=None):
 
 
 def _check(r):
-    # curves -> Track: the inverse of building the actor (float32 keys; pose via metres/Euler)
+    # curves -> Track: the inverse of building the actor, exactly (float32 keys, pose via metres and
+    # Euler: what they hold of the Track's values reads as them)
     assert r["roundtrip_expr_err"] == 0.0 and r["roundtrip_gaze_err"] == 0.0 and r["roundtrip_conf_err"] == 0.0
-    assert r["roundtrip_pose_err"] < 1e-5 and r["roundtrip_tracked_same"]
+    assert r["roundtrip_pose_err"] == 0.0 and r["roundtrip_tracked_same"]
     # curves -> Track -> curves: bit-identical keys on every curve
     assert r["curves_roundtrip_max_diff"] == 0.0 and r["curves_roundtrip_count"] >= 3 + 3 + 4 + 1 + 43
     # a key moved by hand shows at its frame and in the interpolated frames around it
@@ -85,7 +86,9 @@ def _check(r):
         assert lay["tracked_action"].endswith(" Tracked") and lay["edit_action"] != lay["tracked_action"]
     assert r["tracked_layer_err"] == 0.0
     # after the mouth transfer: mouth = source's (offset applied), everything else unchanged
-    assert r["transferred_rows"] > 40 and r["mouth_err"] == 0.0
+    # (the source's values as the curves hold them; one within the curves' precision of the target's
+    # own tracked value reads as that: transfer.as_tracked)
+    assert r["transferred_rows"] > 40 and r["mouth_err"] <= 2e-5
     assert r["mouth_outside_unchanged"] and r["others_unchanged"], r.get("others_diff")
     # the source is remembered as the dubbing actor, with the source frame that drives each row
     assert r["driver_name_ok"] and r["driver_frames_ok"] and r["driver_video_ok"], r
@@ -101,11 +104,14 @@ def _check(r):
         assert r["driver_gone_unchanged"]
     assert r["hand_edit_kept"] == r["hand_edit_expected"]
     # blend, mute, unmute
-    assert r["half_influence_err"] < 1e-6 and r["muted_is_tracked"] and r["unmuted_is_edit"]
+    # (within the curves' precision: a value that close to the tracked one reads as it, as_tracked)
+    assert r["half_influence_err"] <= 2e-5 and r["muted_is_tracked"] and r["unmuted_is_edit"]
     # reset to tracked over a range, then everything
     assert r["reset_range_is_tracked"] == 0.0 and r["reset_outside_unchanged"]
     assert r["reset_keeps_brow_edit"] == r["hand_edit_expected"]
     assert r["reset_all_is_tracked"]
+    assert r["reset_rows_undriven"] == [True, True, True]
+    assert r["reset_all_copies"][1] == r["reset_all_copies"][0] > 0, r["reset_all_copies"]
     assert r["reload_same"] and r["reload_has_layers"]
     assert r["curves_to_track_ms_per_frame"] > 0  # its speed is reported, not asserted
     assert r["removed_actions_left"] == []
@@ -119,6 +125,7 @@ def _cli_matches_operator(cfg, out):
     """`reenact transfer` on the two Track files gives what the operator gave (within the
     float32 precision of F-curve keys)."""
     from reenact.face.track import Track
+    from reenact.face.transfer import as_tracked
 
     runs = {
         "operator_full": ["--mode", "full", "--offset", str(cfg["offset"]), "--gain", "mouth=1.2", "--gain", "pose=0.8",
@@ -137,8 +144,14 @@ def _cli_matches_operator(cfg, out):
         a, b = Track.load(cli_out), Track.load(os.path.join(out, name + ".npz"))
         assert np.array_equal(a.tracked, b.tracked)
         ok = a.tracked
+        tracked = Track.load(cfg["target"]["track"])
         for key, tol in (("expression", 1e-6), ("blink", 1e-6), ("gaze", 1e-6), ("pose", 2e-5)):
-            d = float(np.abs(getattr(a, key)[ok] - getattr(b, key)[ok]).max())
+            # (a value the curves hold within their precision of the target's tracked one reads as
+            # that one: transfer.as_tracked, read so here too)
+            want = as_tracked(getattr(a, key), getattr(tracked, "expression" if key == "blink" else key)[
+                :, [list(tracked.expression_names).index(n) for n in ("eyeBlinkLeft", "eyeBlinkRight")]]
+                if key == "blink" else getattr(tracked, key))
+            d = float(np.abs(want[ok] - getattr(b, key)[ok]).max())
             worst[name + "." + key] = d
             assert d < tol, (name, key, d)
     return worst

@@ -477,6 +477,29 @@ def test_track_from_curves_inverse(carphone_track):
     _one_line_error(X.track_from_curves, tr, tr.pose[:, :3], tr.expression, tr.gaze, match="shape")
 
 
+def test_curves_that_were_never_edited_read_as_the_footage(carphone_track):
+    """Blender keeps curves in 32 bits, the head's place in metres: an actor nobody edited read
+    back up to 1.5e-6 cm off its Track, so a render found about half its rows "changed" and drew
+    them again (a compositor's review, 2026-12-06: a 10-frame dub changed 14 other frames by up to
+    40 levels). Values within the curves' precision are the Track's; an edit of 1e-4 is kept."""
+    from reenact.render.cache import unchanged_rows
+
+    tr = carphone_track
+    pose = np.array(tr.pose)
+    pose[:, 3:] = (pose[:, 3:] * 0.01).astype(np.float32).astype(np.float64) * 100.0  # (cm -> m -> cm)
+    pose[:, :3] = pose[:, :3].astype(np.float32)
+    ex, gz = np.asarray(tr.expression, np.float32), np.asarray(tr.gaze, np.float32)
+    ok = np.asarray(tr.tracked, bool)
+    out = X.track_from_curves(tr, pose, ex, gz)
+    assert unchanged_rows(out, tr)[ok].all()
+    rows = np.flatnonzero(ok)[[3, 40]]
+    ex2, pose2 = np.array(ex, np.float64), pose.copy()
+    ex2[rows[0], 5] += 1e-4 if ex2[rows[0], 5] < 0.5 else -1e-4
+    pose2[rows[1], 4] += 1e-3  # (a hundredth of a millimetre)
+    edited = X.track_from_curves(tr, pose2, ex2, gz)
+    assert np.flatnonzero(ok & ~unchanged_rows(edited, tr)).tolist() == rows.tolist()
+
+
 # ----------------------------------------------------------------------------- CLI
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "reenact", "transfer", *args], capture_output=True, text=True,

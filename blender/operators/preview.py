@@ -162,7 +162,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
             report(self, "WARNING", overlap_warning([self._frame]))
         report(self, "INFO", "preview of frame {}{} in {:.0f} ms ({}, {})".format(
             frame, ", {} actors".format(info["actors"]) if info.get("actors") else "", ms,
-            ("driver's mouth" if self._driver else "the shot moved") if info.get("warped") else
+            {"MouthDonor": "the driver's mouth", "ShotMouth": "the shot's own mouth"}.get(info.get("mouth"), "the shot moved")
+            if info.get("warped") else
             "cached" if info["cached"] else "rendered",
             info["provider"].replace("ExecutionProvider", "")))
         self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
@@ -285,12 +286,14 @@ def _preview_one(track, full, base, source, i, renderer, plan, cache_dir, frame,
             head = ShotHead(base, full, source, plate, mouth=mode != "renderer", donor=donor, pool=plan["allowed"])
         step("rendering")
         # region head: the crop follows the performance's head, not the footage's
-        return render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
+        out, info = render_frame(track, frame, i, renderer, region=region, cache_dir=cache_dir,
                             transforms=None if region == "head" else plan["xf"], crop_track=base,
                             source_id=source_identity(source), video=source,
                             accept_footage=plan["accept_footage"], detail=plan["detail"], mouth=mouth,
                             mouth_mode="auto" if mouth is not None else "renderer", shot_head=head,
                             shot_face=face, reference_frames=plan["reference"], front=front, watermark=watermark)
+        info["mouth"] = type(mouth).__name__ if mouth is not None else None  # (what drew it: the report says)
+        return out, info
     except (Cancelled,) + EXPECTED:
         raise
     except Exception as exc:

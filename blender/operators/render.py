@@ -19,7 +19,7 @@ from ..modal import ModalJobMixin
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
                              reference_frames, render_inputs)
-from ..report import EXPECTED, report
+from ..report import EXPECTED, report, unsigned_note
 
 
 # --------------------------------------------------------------------------- Render Performance
@@ -212,6 +212,14 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         # what the render draws otherwise than the keys say, on its frames (before 2026-12-06 unsaid): a key
         # past 0..1, keys where the face was not tracked (the footage's own frames there)
         self._clipped = layers.clipped_note(ob, base, info, rows=range(a - int(base.frame_start), b - int(base.frame_start)))
+        if not self.all_actors and not any(a <= f - int(strip.frame_start) < b for f in layers.edited_frames(ob, track, base)):
+            # (the dubbing actor, active after Track Actor, rendered as a "dub": a compositor's review)
+            drives = [o.name for o in bpy.data.objects if o.get(actor_data.DRIVER_PROP) == ob.name]
+            self._clipped = "; ".join(n for n in (self._clipped, "'{}' has no edits on these frames: the result is its "
+                                                  "footage{}".format(ob.name, ", and it drives the mouth of {}: make that "
+                                                                     "actor active to render the dub".format(
+                                                                         ", ".join("'{}'".format(d) for d in drives))
+                                                                     if drives else "")) if n)
         off = [f for f in layers.off_track_keys(ob, base) if a <= f - int(strip.frame_start) < b]
         if off:
             from ...render.actors import frame_runs
@@ -301,9 +309,12 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         st["reenact_cached"] = summary["cached"]
         if ob is not None:
             ob["reenact_last_render"] = "{} · {}".format(os.path.basename(self._out), summary["provider"])
-        report(self, "INFO", "rendered {} frame(s), {} from the cache, on {} -> strip '{}' in channel {}{}".format(
-            summary["rendered"], summary["cached"], summary["provider"].replace("ExecutionProvider", ""),
+        # (frames drawn from the shot's or the driver's frames count: "rendered 0 frame(s)" read as nothing done)
+        report(self, "INFO", "rendered {} frame(s){}, {} from the cache, on {} -> strip '{}' in channel {}{}".format(
+            summary["rendered"], ", {} drawn from footage frames".format(summary["warped"]) if summary.get("warped")
+            else "", summary["cached"], summary["provider"].replace("ExecutionProvider", ""),
             st.name, st.channel, shots.copies_note(copies)))
+        unsigned_note(self, summary, self._out)
 
 
 # --------------------------------------------------------------------------- Render Edited Actors

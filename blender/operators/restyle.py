@@ -17,7 +17,7 @@ from .. import actor as actor_data
 from .. import blend, farm, props, shots, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, show_preview
 from ..render_inputs import FARM_JOB
-from ..report import report
+from ..report import report, unsigned_note
 
 #: restyle results go here, next to the .blend (beside the renders)
 RESTYLE_DIR = "restyle"
@@ -244,6 +244,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         report(self, "INFO", "restyled {} frame(s) with {} on {} -> strip '{}' in channel {}".format(
             summary["restyled"], os.path.basename(self._model),
             str(summary.get("provider", "")).replace("ExecutionProvider", ""), st.name, st.channel))
+        unsigned_note(self, summary, self._out)
 
 
 class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):

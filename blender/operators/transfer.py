@@ -364,6 +364,8 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
             return fail(self, exc)
         layers.ensure_layers(ob, track)
         n = layers.reset_range(ob, a, b, self.channels)
+        if self.channels in ("full", "expression", "mouth"):  # (the mouth is the footage's again: not the driver's)
+            actor_data.forget_driver(ob, track, a, b)
         scene = blend.edit_scene(context)
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         report(self, "INFO", "'{}' reset to tracked on frames {}-{} ({} curves)".format(ob.name, a, b, n))
