@@ -426,6 +426,27 @@ def main(cfg):
     e5 = export(tgt_name, "reloaded")
     out["reload_same"] = bool(same(e5.expression, Track.load(os.path.join(out_dir, "operator_mouth.npz")).expression))
     out["reload_has_layers"] = T.has_layers(tgt)
+    # --- the dubbing strip trimmed: only the frames it shows drive (before 2026-12-06 the frames
+    # trimmed away drove the target too, without a word); relinked to another file: refused
+    strip_s = bpy.context.scene.sequence_editor.strips_all["source"]
+    strip_s.frame_offset_start += 10
+    tgt = bpy.data.objects[tgt_name]
+    if actor_data.DRIVER_FRAMES_PROP in tgt:
+        del tgt[actor_data.DRIVER_FRAMES_PROP]
+    assert bpy.ops.reenact.transfer_performance(source=src_name, target=tgt_name, mode="mouth",
+                                                offset=ui_offset) == {"FINISHED"}
+    pf = np.array(bpy.data.objects[tgt_name][actor_data.DRIVER_FRAMES_PROP], np.float64)
+    out["trimmed_drives_from"] = [float(pf[pf >= 0].min()),
+                                  int(strip_s.frame_final_start - strip_s.frame_start) + int(s_track.frame_start)]
+    strip_s.frame_offset_start -= 10
+    if os.path.abspath(cfg["target"]["clip"]) != os.path.abspath(cfg["source"]["clip"]):
+        strip_s.filepath = cfg["target"]["clip"]
+        try:
+            bpy.ops.reenact.transfer_performance(source=src_name, target=tgt_name, mode="mouth", offset=ui_offset)
+            out["relinked_error"] = None
+        except RuntimeError as exc:
+            out["relinked_error"] = str(exc).strip().splitlines()[-1]
+        strip_s.filepath = cfg["source"]["clip"]
     # timing of Curves to Track
     import time
 

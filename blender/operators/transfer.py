@@ -27,6 +27,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 from .. import blend
 from .. import actor as actor_data
 from .. import layers
+from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
 
 MODE_ITEMS = (
@@ -129,6 +130,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
     source: EnumProperty(name="Source", items=_actor_items, description="Actor whose performance is transferred")
     target: EnumProperty(name="Target", items=_actor_items, description="Actor who takes the performance")
     mode: EnumProperty(name="Mode", items=MODE_ITEMS, default="mouth")
+    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
     offset: IntProperty(name="Offset", default=0,
                         description="Target timeline frame F takes the source at timeline frame F - Offset "
                                     "(0: what lines up on the timeline)")
@@ -225,6 +227,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         col.active = self.use_range
         col.prop(self, "frame_start")
         col.prop(self, "frame_end")
+        layout.prop(self, "accept_footage")
 
     def execute(self, context):
         from ...face.transfer import TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
@@ -237,6 +240,18 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                                  "or an offset to re-time this actor".format(tgt.name))
             tgt_track = actor_data.load_actor_track(tgt)
             src_tracked = actor_data.load_actor_track(src)
+            shown = None
+            for ob, tr in ((tgt, tgt_track), (src, src_tracked)):  # each Track of the footage its strip shows
+                try:  # now (a dub strip relinked to another take transferred the old take: a review)
+                    strip = actor_data.actor_strip(ob)[1]
+                except ValueError:
+                    continue  # (a strip gone: its Track is all there is)
+                for w in actor_data.check_strip_footage(ob, strip, tr, self.accept_footage):
+                    report(self, "WARNING", w)
+                if ob == src:  # the frames of its clip the dubbing strip shows, when trimmed (not those beyond)
+                    content = (int(strip.frame_start), int(strip.frame_start) + int(strip.frame_duration))
+                    seen = (max(content[0], int(strip.frame_final_start)), min(content[1], int(strip.frame_final_end)))
+                    shown = seen if seen != content else None
             src_perf = layers.curves_to_track(src, scene, base=src_tracked)
             edited = source_edits(src, src_perf, src_tracked) if src != tgt else []
             offset = int(self.offset) + int(src.reenact.frame_offset) - int(tgt.reenact.frame_offset)
@@ -250,6 +265,19 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                 if frames[1] <= c0 or frames[0] >= c1:
                     raise ValueError("frames {}-{} lie outside the clip of '{}' ({}-{})".format(
                         self.frame_start, self.frame_end, tgt.name, c0 + fo, c1 - 1 + fo))
+            limited = None
+            if shown is not None and src != tgt:  # target frame F takes the source's F - Offset
+                fo = int(tgt.reenact.frame_offset)
+                lo, hi = shown[0] + int(self.offset) - fo, shown[1] + int(self.offset) - fo
+                whole = frames or (int(tgt_track.frame_start), int(tgt_track.frame_start) + tgt_track.n_frames)
+                if lo > whole[0] or hi < whole[1]:
+                    frames = (max(whole[0], lo), min(whole[1], hi))
+                    if frames[1] <= frames[0]:
+                        raise ValueError("'{}' shows timeline frames {}-{} (trimmed), which drive none of the target's "
+                                         "frames{}".format(src.name, shown[0], shown[1] - 1,
+                                                           " {}-{}".format(self.frame_start, self.frame_end)
+                                                           if self.use_range else ""))
+                    limited = (frames[0] + fo, frames[1] - 1 + fo)
             gains = {"mouth": self.gain_mouth, "eyes": self.gain_eyes, "brows": self.gain_brows,
                      "pose": self.gain_pose}
             info = {}
@@ -279,6 +307,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             self.mode, src.name, tgt.name, len(fr), fr[0] + fo, fr[-1] + fo,
             ", {} skipped (untracked)".format(info["skipped_untracked_source"] + info["skipped_untracked_target"])
             if info["skipped_untracked_source"] + info["skipped_untracked_target"] else "")
+        if limited is not None:
+            msg += "; frames {}-{} only: the strip of '{}' shows no more (trimmed)".format(limited[0], limited[1], src.name)
         if info.get("eased_frames"):
             msg += ("; the head's moves eased on {} frames: '{}' sways further than '{}''s body can follow "
                     "(reach {:.1f} cm; Head Position Rest carries them all)").format(
