@@ -62,6 +62,13 @@ class ManifestError(ValueError):
     """Signing or reading a manifest failed; ``str()`` is one line naming the file."""
 
 
+def frames_text(frames):
+    """[a, b) frames as a manifest's parameters record them: "a-(b-1)", the first and last frame.
+    (An array of numbers came back from the C2PA reader as base64 bytes, wrapped at 256: [300, 400]
+    read "LJA=", 44 and 144.)"""
+    return "{}-{}".format(int(frames[0]), int(frames[1]) - 1)
+
+
 # ------------------------------------------------------------------------------ local chain
 def local_chain_dir():
     """Where the local signing chain lives (created on first use)."""

@@ -18,7 +18,7 @@ import time
 
 from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
-from ..provenance.manifest import png_has_manifest, read_manifest
+from ..provenance.manifest import ManifestError, png_has_manifest, read_manifest, sign_file
 from ..video import VideoError, VideoWriter
 from ..video.bitdepth import plate_first
 from ..video.decode import open_sequence_at
@@ -89,21 +89,49 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         else:
             manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                 os.path.splitext(os.fspath(out))[1])}
+    # OpenEXR frames carry no manifest: the job is read from their watermark as they are written,
+    # and the movie signed after (before 2026-12-06 such a movie went out unsigned, without a word)
+    read_mark = sign and job is None and any(p.lower().endswith(".exr") for p in paths)
     try:
         writer = VideoWriter(out, rate, size, lossless=lossless, codec=codec, audio_from=audio, **tags)
         try:
             if signing is not None:
                 signing.follow(writer)
-            for i, path in enumerate(paths):  # an I-frame where synthesised and copied frames meet
-                writer.write(_read_frame(path, size), segment=signed[i])
-                if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
-                    raise Cancelled()
+
+            def written():
+                for i, path in enumerate(paths):  # an I-frame where synthesised and copied frames meet
+                    rgb = _read_frame(path, size)
+                    writer.write(rgb, segment=signed[i])
+                    if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
+                        raise Cancelled()
+                    yield rgb
+
+            if read_mark:
+                from ..provenance.watermark import detect
+
+                found = detect(written(), float(rate))
+                if found["detected"] and found["payload_valid"]:
+                    job = int(found["payload"]["job_id"], 16)
+            else:
+                for _ in written():
+                    pass
         except BaseException:
             writer.abort()
             raise
         writer.close()
         if signing is not None:
             manifest = signing.finish()
+        elif read_mark and job is not None:
+            if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
+                try:
+                    manifest = sign_file(out, "c2pa.edited", job, sign_cert, sign_key,
+                                         {"tool": "Reenact", "assembled_from": os.path.basename(folder), "frames": n,
+                                          "job_id": "{:010x}".format(job)}, source=video)
+                except ManifestError as exc:  # (the movie is whole: said, not lost)
+                    manifest = {"signed": False, "reason": str(exc)}
+            else:
+                manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
+                    os.path.splitext(os.fspath(out))[1])}
     finally:
         if signing is not None:
             signing.cancel()

@@ -26,9 +26,12 @@ def render_payload(job_id, source_id, renderer, own):
 
 
 def manifest_parameters(renderer, region, frames, payload):
-    """The parameters the C2PA manifest records with a render's action."""
+    """The parameters the C2PA manifest records with a render's action; ``frames`` [a, b) is
+    recorded as the text "first-last" (:func:`~reenact.provenance.manifest.frames_text`)."""
+    from ..provenance.manifest import frames_text
+
     return {"tool": "Reenact", "model": os.path.basename(renderer.path), "region": region,
-            "frames": [int(frames[0]), int(frames[1])], "job_id": payload.to_dict()["job_id"]}
+            "frames": frames_text(frames), "job_id": payload.to_dict()["job_id"]}
 
 
 #: the mark keeps off the lips (their hull grown by LIPS_KEEP_OUT about its centre, feathered by

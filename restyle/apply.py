@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ReenactError
 from ..fsutil import refuse_overwriting
-from ..provenance.manifest import sign_file
+from ..provenance.manifest import frames_text, sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..render.cache import file_digest, source_identity
@@ -315,7 +315,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         # every chunk of a farm job crops the same box
         area = shot_picture_area(src)
         params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
-                  "frames": [int(a), int(b)], "job_id": payload.to_dict()["job_id"]}
+                  "frames": frames_text((a, b)), "job_id": payload.to_dict()["job_id"]}
         signing = None
         if sign and ext in (".mp4", ".mov"):  # the manifest set up now, the samples hashed as written
             try:
@@ -356,6 +356,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     manifest = None
     if signing is not None:
         manifest = signing.finish()
+    elif sign and ext in MOVIE_EXTENSIONS:  # (a lossless .mkv: said, as the render says it)
+        manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(ext)}
     elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params) if path.endswith(

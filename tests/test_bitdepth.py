@@ -109,6 +109,14 @@ def test_a_render_of_a_plate_keeps_the_plate_where_nothing_changed(plates_of, ki
             os.path.join(plate, "plate.1006.exr"))  # half, PIZ, as the plate
         assert b[:8, :12].min() == pytest.approx(3.0)  # the highlight kept
         assert any("no C2PA manifest" in w for w in s["warnings"]), s["warnings"]
+        # its movie (a farm's assembly) is signed with the job its frames' watermark carries (before
+        # 2026-12-06 the frames' missing manifests left the movie unsigned, without a word)
+        from reenact.provenance.manifest import read_manifest
+        from reenact.render.assemble import assemble_movie
+
+        a = assemble_movie(str(out), plate, str(tmp_path / "dub.mp4"))
+        m = read_manifest(str(tmp_path / "dub.mp4"))
+        assert a["job_id"] == s["job_id"] and m["present"] and m["valid"], (a, s.get("job_id"))
     else:
         assert s["manifest"] and s["manifest"]["files"] == changed_rows  # 16-bit PNGs are signed
 

@@ -324,6 +324,27 @@ def test_only_seconds_one_to_two_marked(tmp_path, clip):
     assert r["payload"]["job_id"] == "{:010x}".format(JOB)
 
 
+@pytest.mark.parametrize("edit", [(50, 60), (41, 47), (0, 12), (70, 90), (5, 80)])
+def test_an_edit_is_placed_to_the_frame_within_its_second_and_at_the_file_s_edges(tmp_path, clip, edit):
+    """A dub of a word (ten frames, six) makes its whole second detected; the frames are placed
+    by their own scores. Before 2026-12-06 only an edge between a detected and an undetected
+    window was placed, and only where the window's median frame was marked: 50-60 read as 30-59,
+    41-47 as 30-59, an edit from or to the file's edge as reaching a whole second (0-12: 0-29)."""
+    from reenact.video import VideoWriter
+
+    a, b = edit
+    pl = wm.make_payload(JOB)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if a <= i < b else f for i, f in enumerate(clip)]
+    path = str(tmp_path / "edit.mp4")
+    with VideoWriter(path, FPS, (frames[0].shape[1], frames[0].shape[0]), crf=23, preset="veryfast") as w:
+        for i, f in enumerate(frames):
+            w.write(f, segment=a <= i < b)  # (as the render path writes: the edges coded on their own)
+    r = wm.detect(*read_frames(path))
+    assert len(r["frame_ranges"]) == 1, r["frame_ranges"]
+    (fa, fb), = r["frame_ranges"]
+    assert abs(fa - a) <= 1 and abs(fb - b) <= 1, (r["frame_ranges"], edit)
+
+
 def test_an_unmarked_second_between_marked_ones_is_not_reported(tmp_path, clip):
     """H.264 predicts the frames after a marked stretch from it: where the background is static
     the copied frames carry the mark (the tests' clip: a static texture), and an unmarked second
@@ -508,6 +529,26 @@ def _check_render_manifest(path):
     assert m["actions"][1]["softwareAgent"] == "Reenact " + __version__
     assert m["claim_generator"] == "Reenact " + __version__
     assert m["soft_binding"] == {"alg": wm.ALGORITHM, "value": "52{}{:010x}".format(wm.FORMAT_VERSION, JOB)}
+
+
+def test_a_render_s_frame_range_reads_back_from_its_manifest(tmp_path):
+    """The frames a render or restyle records with its action read back as written (before
+    2026-12-06 an array of numbers: the reader showed [45, 75] as "LUs=" and [300, 400] as "LJA=",
+    base64 bytes wrapped at 256)."""
+    import types
+
+    import cv2
+
+    from reenact.provenance.manifest import read_manifest, sign_file
+    from reenact.render.marking import manifest_parameters
+
+    png = str(tmp_path / "frame.png")
+    cv2.imwrite(png, np.full((64, 64, 3), 100, np.uint8))
+    params = manifest_parameters(types.SimpleNamespace(path="/models/actor.onnx"), "mouth", (300, 400),
+                                 wm.make_payload(JOB))
+    sign_file(png, action="c2pa.edited", payload=JOB, parameters=params)
+    act = read_manifest(png)["actions"][-1]
+    assert act["parameters"]["frames"] == "300-399" and act["parameters"]["region"] == "mouth"
 
 
 def _tampered_copy(data, at, folder, name):
@@ -736,6 +777,38 @@ def test_verify_cli(tmp_path, marked, clip, capsys):
     text = capsys.readouterr().out
     assert "manifests: 20 of 30 frames signed, 1 INVALID (frame_0017.png)" in text
     assert "manifest (frame_0010.png): present, valid" in text
+
+
+def test_verify_reads_a_folder_with_frames_missing_and_a_movie_cut_short(tmp_path, clip, capsys):
+    """A delivered folder with a few frames deleted, and a partly downloaded movie: verified on
+    what is there, saying so (before 2026-12-06: no verdict, "image sequence has 10 missing
+    frame(s): render, restyle and train need every frame", and "open with allow_truncated=True")."""
+    import cv2
+
+    from reenact.cli import main
+    from reenact.provenance.verify import verify_path
+
+    pl = wm.make_payload(JOB)
+    frames = [wm.mark_frame(f, i, wm.DEFAULT_KEY, pl) if 30 <= i < 60 else f for i, f in enumerate(clip)]
+    d = tmp_path / "delivered"
+    d.mkdir()
+    for i, f in enumerate(frames):
+        if i not in (5, 6, 70):
+            cv2.imwrite(str(d / "frame_{:04d}.png".format(i)), f[:, :, ::-1])
+    r = verify_path(str(d), fps=FPS, manifest=False)
+    assert r["missing_frames"] == [5, 6, 70] and r["frames"] == 90
+    (a, b), = r["watermark"]["frame_ranges"]  # (the frames after a gap keep their times)
+    assert abs(a - 30) <= 1 and abs(b - 60) <= 1
+    movie = write_h264(str(tmp_path / "whole.mp4"), frames, crf=23)
+    data = open(movie, "rb").read()
+    cut = tmp_path / "partial.mp4"
+    cut.write_bytes(data[:int(len(data) * 0.75)])
+    r = verify_path(str(cut), manifest=False)
+    assert r["truncated"] and 30 < r["frames"] < 90 and r["watermark"]["detected"]
+    assert main(["verify", str(d), "--fps", "30"]) == 0
+    assert "3 frame(s) missing from the sequence (5, 6, 70): read as blank" in capsys.readouterr().out
+    assert main(["verify", str(cut)]) == 0
+    assert "the file is truncated: verified on its first" in capsys.readouterr().out
 
 
 def test_verify_cli_bad_input(tmp_path, capsys):
