@@ -165,6 +165,32 @@ def _insert_channel(original, channel, there):
         channel, sorted(s.name for s in there)[0])
 
 
+def remove_inserted_channel(scene, meta, channel):
+    """Undo :func:`_insert_channel` for ``channel`` of the collection of ``meta`` (a meta strip, or
+    None: the top level) once what was put there is gone (a Preview Frame strip): the strips and
+    headers above move down one. Nothing moves when anything else lies in that channel now, or
+    its header was named, muted or locked since. Returns whether it moved them."""
+    strips = list(meta.strips) if meta is not None else list(strips_of(scene))
+    headers = meta.channels if meta is not None else scene.sequence_editor.channels
+    default = "Channel {}"
+    if not 0 < channel < len(headers) - 1 or any(s.channel == channel for s in strips):
+        return False
+    h = headers[channel]
+    if h.name != default.format(channel) or h.mute or h.lock:
+        return False
+    for s in sorted((s for s in strips if s.channel > channel), key=lambda s: s.channel):  # bottom up
+        s.channel -= 1
+    was = [(h.name, h.mute, h.lock) for h in headers]
+    for k in range(channel, len(headers)):
+        headers[k].name = "reenact_moving_{}".format(k)
+    for k in range(channel, len(headers) - 1):
+        name, headers[k].mute, headers[k].lock = was[k + 1]
+        headers[k].name = default.format(k) if name == default.format(k + 1) else name
+    last = len(headers) - 1
+    headers[last].name, headers[last].mute, headers[last].lock = default.format(last), False, False
+    return True
+
+
 def open_channel(strip, channel):
     """Whether ``channel`` of ``strip``'s collection (its meta's, or the top level) shows and
     lets one edit what is put there: neither muted nor locked in the channel header (before

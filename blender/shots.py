@@ -264,6 +264,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     blend.project_relative(st)
     gone = [s for s in old if s != st and (s.parent_meta() != home or s.type != kind)]
     remove_previews(scene, original.frame_final_start, original.frame_final_end)
+    keep = on.channel if on is not None else None  # (a preview's channel given back moves the strips above it)
     for s in gone:
         look.remove_strip(scene, s)
     if reuse is None:
@@ -404,13 +405,22 @@ def follow_shots(scene):
     return moved + len(made)
 
 
-def remove_previews(scene, start=None, end=None):
-    """Remove the Preview Frame strips (those over frames [start, end) when given)."""
-    n = 0
+def remove_previews(scene, start=None, end=None, give_back=True):
+    """Remove the Preview Frame strips (those over frames [start, end) when given); a channel
+    inserted for one is given back (the strips above move down again: before 2026-12-06 a preview
+    moved them up for good). Returns how many were removed; with ``give_back`` False, the places
+    [(meta, channel)] of those whose channel was inserted, not given back."""
+    n, places = 0, []
     for s in list(blend.all_strips(scene)):
         if blend.is_preview(s) and (start is None or (s.frame_final_start < end and s.frame_final_end > start)):
+            if s.get("reenact_preview_inserted"):
+                places.append((s.parent_meta(), int(s.channel)))
             look.remove_strip(scene, s)
             n += 1
+    if not give_back:
+        return places
+    for meta, channel in sorted(places, key=lambda p: -p[1]):  # (from the top: the lower ones stay put)
+        blend.remove_inserted_channel(scene, meta, channel)
     return n
 
 
@@ -427,13 +437,19 @@ def preview_strip(scene, original, path, frame, actor=None):
         channel, moved = blend.channel_above(original, frame, frame + 1, ignore=old)
     except ValueError as exc:
         raise ValueError("preview: {}".format(exc)) from None
-    remove_previews(scene)
+    places = remove_previews(scene, give_back=False)
+    home = original.parent_meta()
+    kept = (home, channel) in places  # (the new preview takes the channel inserted for the last one)
     st = strips.new_image(name=blend.PREVIEW_STRIP, filepath=path, channel=channel, frame_start=int(frame))
+    for meta, c in sorted((p for p in places if p != (home, channel)), key=lambda p: -p[1]):
+        blend.remove_inserted_channel(scene, meta, c)  # (the new one moves down with what is above)
     blend.project_relative(st)
     note = "; ".join(n for n in (moved, look.match_look(st, original, single_frame=True)) if n)
     if note:
         st["reenact_look_note"] = note
     st["reenact_preview_time"] = _time.time()
+    if moved or kept:  # (a channel inserted for it: given back when it goes, remove_previews)
+        st["reenact_preview_inserted"] = True
     st["reenact_preview_of"], st["reenact_shot_name"] = blend._shot_ref(original)  # (shots.follow_shots moves it with its shot)
     st["reenact_shot_start"] = int(original.frame_start)
     if actor is not None:

@@ -50,6 +50,8 @@ def main(frames, folder, work):
     out["shown_vs_shot"] = diff
     # a render again replaces the result in place; the preview's frame is left alone
     shots.remove_previews(scene)
+    out["after_preview"] = {"title": title.channel, "grade": grade.channel, "result": res.channel,
+                            "headers": [headers[k].name for k in (2, 3, 4)], "locked": [headers[k].lock for k in (3, 4)]}
     res2 = shots.add_result_strip(scene, shot, folder, n, "shot Reenact Face", key=("actor", "face"))
     out["again"] = {"channel": res2.channel, "title": title.channel, "note": res2.get("reenact_look_note", "")}
     # an effect strip that takes the shot as input lies over the result: named

@@ -122,7 +122,11 @@ def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carph
     assert res["note"] == "channel 2 and those above moved up one so that it lies directly under 'Title' as the shot did"
     pv = r["preview"]  # above the result, under the title
     assert (pv["result"], pv["channel"], pv["title"], pv["grade"]) == (2, 3, 4, 5), r
-    assert r["again"] == {"channel": 2, "title": 4, "note": ""}, r  # replaced in place, nothing moved
+    # the preview gone, the channel inserted for it is given back: the title, the grade and their
+    # headers where the result left them (before 2026-12-06 a preview moved them up for good)
+    assert r["after_preview"] == {"title": 3, "grade": 4, "result": 2, "headers": ["Channel 2", "Titles", "Channel 4"],
+                                  "locked": [False, True]}, r
+    assert r["again"] == {"channel": 2, "title": 3, "note": ""}, r  # replaced in place, nothing moved
     assert r["effect_note"] == ("effect strip 'Soften' takes the shot strip as input and lies over the result: set "
                                 "its input to the result strip"), r
     # the shot moved 5 frames later and trimmed: its result follows (before 2026-12-05 it stayed,
