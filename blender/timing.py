@@ -139,7 +139,7 @@ def playback_factor(strip):
 
 def shown_frames(strip):
     """Timeline frames [t0, t1) where ``strip`` can be seen: its own trims, and those of each meta
-    strip it lies in (a meta's trims hide its contents' frames outside them; before 2026-12-07
+    strip it lies in (a meta's trims hide its contents' frames outside them; before 2026-12-06
     Train Restyle read a shot in a meta trimmed to frames 7-16 from frame 1). t0 >= t1: hidden."""
     t0, t1 = int(strip.frame_final_start), int(strip.frame_final_end)
     meta = strip.parent_meta() if hasattr(strip, "parent_meta") else None
@@ -161,7 +161,7 @@ def shown_span(strips, first=None, last=None):
     :func:`refuse_retimed`) show between them over timeline frames ``first``..``last`` (default:
     all they show, :func:`shown_frames`), as Blender maps them (:func:`shown_clip_frame`: a
     reversed strip shows its clip from the end, so one trimmed by 4 at its start shows clip frames
-    0-11 of 16, not 4-15 as frame minus start says; before 2026-12-07 Restyle Strip restyled
+    0-11 of 16, not 4-15 as frame minus start says; before 2026-12-06 Restyle Strip restyled
     4-15 and left 0-3, which the result showed, untouched). (0, 0) when they show none."""
     lo, hi = None, None
     for s in strips:

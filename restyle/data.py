@@ -100,7 +100,7 @@ def check_domains(x_items, y_items, colourise=False):
                 raise ValueError("{}: frames {}:{} are outside the clip ({} frames)".format(
                     s.path, s.start or 0, "" if s.stop is None else s.stop, n))
         used = len(range(s.start or 0, n if s.stop is None else s.stop, step))
-        if used < 3:  # (before 2026-12-07 a 60 fps clip of 4 frames passed here, then failed in the trainer)
+        if used < 3:  # (before 2026-12-06 a 60 fps clip of 4 frames passed here, then failed in the trainer)
             raise ValueError("{}: frames {}:{} give {} frame(s) to train on (training takes about {:g} fps: every "
                              "{} frame(s) of this {:g} fps clip); it needs at least 3: use more of it".format(
                                  s.path, s.start or 0, n if s.stop is None else s.stop, used, TARGET_FPS, step,

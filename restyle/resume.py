@@ -3,7 +3,7 @@
 frames or with another configuration, or the run asked to start afresh): it stays in place
 until the run saves a checkpoint of its own, then it is kept beside it as ``<name>.<time>.old``.
 A run stopped before it saved one, with fewer steps than the earlier checkpoint, leaves that
-where it was and drops its own steps (before 2026-12-07 it was moved aside before the first
+where it was and drops its own steps (before 2026-12-06 it was moved aside before the first
 step, and Esc right after a reference's trim was nudged left the next Train, trim undone,
 starting from 0 with the earlier training in a ``.old`` file nobody was told of). No torch here."""
 

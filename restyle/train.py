@@ -600,17 +600,17 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         keys = ("config", "state", "step", "history")
         ck = load_checkpoint(checkpoint, keys, log)  # (None: damaged, moved aside)
         other = None if ck is None else fits(ck) if resume else "is not resumed (Start Afresh: --no-resume)"
-        if other is not None:  # kept in place until this run saves its own (before 2026-12-07 moved aside at once)
+        if other is not None:  # kept in place until this run saves its own (before 2026-12-06 moved aside at once)
             earlier = EarlierCheckpoint(checkpoint, other, ck["step"], log)
             # one this run's frames and settings trained, set aside by an earlier run: resumed (before
-            # 2026-12-07 a trim nudged and undone started afresh, the training in a .old file)
+            # 2026-12-06 a trim nudged and undone started afresh, the training in a .old file)
             ck = matching_aside(checkpoint, lambda path: load_torch(path, keys), fits, log) if resume else None
         if ck is not None:
             bundle.load_state(ck["state"])
             step = int(ck["step"])
             history = json.loads(ck["history"])
             log("restyle: resumed from {} at step {}".format(ck.get("path", checkpoint), step))
-            if total is not None and step >= total:  # (before 2026-12-07 exported as it was: "0 steps, loss nan")
+            if total is not None and step >= total:  # (before 2026-12-06 exported as it was: "0 steps, loss nan")
                 raise ValueError("{} {}{} (at or past --steps {}): raise --steps to train on, or --no-resume to start "
                                  "afresh".format(ck.get("path", checkpoint), ALREADY_TRAINED, step, total))
 
@@ -651,7 +651,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                                                           if k not in ("g", "d")), el / max(1, step - start_step))
                 log("restyle: " + msg)
             # the steps the budget allows at this run's rate, after those it resumed from (before
-            # 2026-12-07 the resumed steps counted as trained in this run's time: a bar at 5 %)
+            # 2026-12-06 the resumed steps counted as trained in this run's time: a bar at 5 %)
             by_time = None if minutes is None else max(step + 1, start_step + int(
                 (step - start_step) * 60.0 * minutes / max(el, 1e-3)))
             tot = by_time if total is None else total if by_time is None else min(total, by_time)

@@ -64,7 +64,7 @@ def test_restyle_reads_what_the_timeline_shows(tmp_path, version, request, foota
     cfg, decoded = footage
     cfg = dict(cfg, out=str(tmp_path))
     r, out = run_check(CHECK, cfg, version, request, tmp_path)
-    # refused jobs write nothing (before 2026-12-07 a hand-picked reference's links were left in
+    # refused jobs write nothing (before 2026-12-06 a hand-picked reference's links were left in
     # //reenact/restyle_frames, and a colouriser refused on a colour shot left an empty
     # //reenact/restyle/<.blend>)
     for key, words in (("refused_links", "already in colour"),
@@ -73,7 +73,7 @@ def test_restyle_reads_what_the_timeline_shows(tmp_path, version, request, foota
         got = r[key]
         assert got.get("lines") == 1 and words in got["line"] and not got["written"], (key, got, out[-3000:])
     # a reversed shot trimmed by 4 at its start shows clip frames 0..11: trained on them and
-    # restyled (before 2026-12-07 frames 4..15: the result showed clip frames 0..3 untouched)
+    # restyled (before 2026-12-06 frames 4..15: the result showed clip frames 0..3 untouched)
     assert r["reversed_spec"] == [0, 12], r["reversed_spec"]
     assert r["reversed_restyle"] == ["FINISHED"]
     got = r["reversed_result"]
@@ -81,15 +81,15 @@ def test_restyle_reads_what_the_timeline_shows(tmp_path, version, request, foota
     same = [i for i, name in enumerate(got["files"])
             if np.array_equal(cv2.imread(os.path.join(got["folder"], name))[..., ::-1], decoded[i])]
     assert same == [12, 13, 14, 15], same
-    # strips inside a closed meta strip are not references, even selected (before 2026-12-07
+    # strips inside a closed meta strip are not references, even selected (before 2026-12-06
     # 'old_take' and, after Ctrl+G, 'fast' were trained on unseen)
     assert r["meta_refs"] == ["look"], r["meta_refs"]
     assert r["meta_make"] == ["FINISHED"] and r["fast_selected_inside"]
     assert r["meta_make_refs"] == ["look"], r["meta_make_refs"]
-    # a meta strip's trims hide its contents' frames (before 2026-12-07 trained on 0..16)
+    # a meta strip's trims hide its contents' frames (before 2026-12-06 trained on 0..16)
     assert r["meta_trim_spec"] == [6, 16], r["meta_trim_spec"]
     # each scene its own model; a checkpoint of the earlier naming adopted (copied) by each
-    # (before 2026-12-07 a Full Copy's training wrote over the first scene's model)
+    # (before 2026-12-06 a Full Copy's training wrote over the first scene's model)
     a, b = r["model_paths"]
     models = os.path.join(str(tmp_path), "reenact", "models", "timeline")
     assert a == os.path.join(models, "shot_restyle_like_look_in_Edit.onnx"), a
@@ -109,7 +109,7 @@ def _said(out, name):
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
 def test_train_restyle_says_what_became_of_the_checkpoint(tmp_path, version, request, footage):
     """A run on other frames stopped at once leaves the earlier checkpoint in place and says so
-    (before 2026-12-07 it was moved aside unsaid, "the checkpoint is kept and the next Train
+    (before 2026-12-06 it was moved aside unsaid, "the checkpoint is kept and the next Train
     Restyle resumes from it", and the next Train, the trim undone, started from step 0; the
     stopped run's preview replaced the finished model's). Steps at or below the checkpoint's:
     one clear line (before: "trained (0 steps (resumed from step 30), loss nan)"); Start Afresh

@@ -780,7 +780,7 @@ def test_a_stopped_run_leaves_the_earlier_checkpoint_in_place(tmp_path, torch1):
     """A run that does not resume the checkpoint it finds (other frames) keeps it in place until it
     saves one of its own; stopped before that, with fewer steps, the earlier checkpoint stays
     where it was, saying so, and the next run on the earlier frames resumes it. Before
-    2026-12-07 it was moved aside before the first step: an artist who nudged a reference's
+    2026-12-06 it was moved aside before the first step: an artist who nudged a reference's
     trim, pressed Train, then Esc, and undid the trim, trained again from step 0, the 30-step
     checkpoint in a ``.old`` file that no report named. A checkpoint kept aside that holds a
     run's very frames and settings is resumed (before: never)."""
@@ -814,7 +814,7 @@ def test_a_stopped_run_leaves_the_earlier_checkpoint_in_place(tmp_path, torch1):
 
 def test_no_more_steps_than_the_checkpoint_holds_is_one_clear_line(tmp_path, torch1):
     """Asked for no more steps than the checkpoint holds: one line saying so, the model not
-    written again (before 2026-12-07 it was exported as it was, and Blender reported "trained (0
+    written again (before 2026-12-06 it was exported as it was, and Blender reported "trained (0
     steps (resumed from step 30), loss nan)")."""
     from reenact.restyle.resume import ALREADY_TRAINED
     from reenact.restyle.train import train
@@ -833,7 +833,7 @@ def test_no_more_steps_than_the_checkpoint_holds_is_one_clear_line(tmp_path, tor
 
 def test_the_steps_a_time_budget_allows_after_a_resume(tmp_path, torch1):
     """Under a time budget, the total the progress bar shows after a resume is the resumed steps
-    plus what this run's rate allows (before 2026-12-07 the resumed steps counted as trained in
+    plus what this run's rate allows (before 2026-12-06 the resumed steps counted as trained in
     this run's time: resumed at 300, the first total was thousands and the bar sat near 5 %)."""
     from reenact.restyle.train import train
 
@@ -850,7 +850,7 @@ def test_the_steps_a_time_budget_allows_after_a_resume(tmp_path, torch1):
 
 def test_a_range_too_short_at_the_training_rate_is_refused_before_any_work(tmp_path):
     """Training samples about 30 fps: a 60 fps reference trimmed to 4 frames gives 2, refused by
-    the checks that run before any work, in one line (before 2026-12-07 it passed them, and the
+    the checks that run before any work, in one line (before 2026-12-06 it passed them, and the
     trainer failed after starting: "needs at least 3 frames, has 2", its model folder left)."""
     from reenact.restyle.data import check_domains
     from reenact.video import VideoWriter

@@ -45,7 +45,7 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
         summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
                              sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
     except BaseException:  # refused (a colouriser on a colour shot), failed or stopped: no folder left made for it
-        remove_empty(made)  # (before 2026-12-07 an empty //reenact/restyle/<.blend> stayed)
+        remove_empty(made)  # (before 2026-12-06 an empty //reenact/restyle/<.blend> stayed)
         raise
     if chunk is not None:
         mark_chunk(out, farm_job, frames, chunk, summary["frames"])
@@ -343,7 +343,7 @@ def strip_spec(strip):
 def shown_level(scene):
     """The strips the timeline shows: those of the meta strip being edited (Tab), else the top
     level's. Strips inside a closed meta keep their selection unseen (Ctrl+G leaves them
-    selected): before 2026-12-07 Train Restyle took them as reference footage."""
+    selected): before 2026-12-06 Train Restyle took them as reference footage."""
     ed = scene.sequence_editor
     if ed is None:
         return []
@@ -386,7 +386,7 @@ def model_path(strip, kind, refs):
     others>]_in_<scene>.onnx``: each .blend, each scene and each choice of reference footage its
     own model (and checkpoint, and Restyle Strip's result folder, which is named after the model):
     before 2026-12-05 one per shot strip, so a second look trained over the first one's model, and
-    a version of the .blend saved beside it over the other's; before 2026-12-07 two scenes whose
+    a version of the .blend saved beside it over the other's; before 2026-12-06 two scenes whose
     strips share names (Full Copy keeps them) shared one, and scene B's training set A's aside.
     Makes no folder (:func:`_start` does, once the job is not refused)."""
     folder = os.path.join(_data_path("models"), actor_data.blend_name())
@@ -402,7 +402,7 @@ def _data_path(kind):
 
 def legacy_checkpoints(out, strip, kind, refs):
     """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first: without
-    the scene (before 2026-12-07), and with several references without the digest (before
+    the scene (before 2026-12-06), and with several references without the digest (before
     2026-12-06)."""
     folder = os.path.dirname(out)
     names = [_model_stem(strip, kind, refs, scene=False)]
@@ -466,7 +466,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
 
     def _start(self, context):
         scene = blend.edit_scene(context)
-        with _nothing_left_when_refused():  # (before 2026-12-07 a refused job left restyle_frames/seq_*)
+        with _nothing_left_when_refused():  # (before 2026-12-06 a refused job left restyle_frames/seq_*)
             self._prepare(scene, context)
 
     def _prepare(self, scene, context):
@@ -487,7 +487,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             _adopt_legacy_checkpoint(out, legacy_checkpoints(out, strip, kind, refs))
         self._out, self._scene_name, self._steps = out, scene.name, s.restyle_steps
         # this run's preview beside the model's, which it becomes when the run finishes (before
-        # 2026-12-07 a stopped run's replaced the finished model's)
+        # 2026-12-06 a stopped run's replaced the finished model's)
         self._preview = os.path.splitext(out)[0] + "_preview.png"
         self._run_preview = os.path.splitext(out)[0] + "_preview.run.png"
         args = ["restyle", "train", "--x", spec_text(x)]
@@ -509,7 +509,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
 
         p = self._proc
         for w in p.warnings:  # (a checkpoint of other footage kept aside: before 2026-12-05 unsaid, and
-            report(self, "WARNING", w)  # before 2026-12-07 unsaid when the run stopped or failed)
+            report(self, "WARNING", w)  # before 2026-12-06 unsaid when the run stopped or failed)
         if not p.done_path:
             _remove(self._run_preview)
         if p.cancelled:
@@ -524,7 +524,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             return {"CANCELLED"}
         if p.error or not p.done_path:
             err = (p.error or "no model written").replace("reenact: error: ", "")
-            if ALREADY_TRAINED in err:  # (before 2026-12-07 "trained (0 steps (resumed from step 30), loss nan)")
+            if ALREADY_TRAINED in err:  # (before 2026-12-06 "trained (0 steps (resumed from step 30), loss nan)")
                 done = err.split(ALREADY_TRAINED, 1)[1].split()[0].rstrip(",.")
                 report(self, "ERROR", "restyle model already trained to step {} ≥ Steps {}: raise Steps to train "
                                       "on, or Start Afresh".format(done, self._steps))

@@ -26,7 +26,7 @@ class SEQUENCER_PT_reenact_restyle(ReenactSequencerPanel, bpy.types.Panel):
         if not draw_job_progress(box):
             row = box.row(align=True)
             row.operator("reenact.train_restyle", icon="PLAY")
-            # (trains from step 0, the earlier checkpoint kept aside: before 2026-12-07 the UI could not)
+            # (trains from step 0, the earlier checkpoint kept aside: before 2026-12-06 the UI could not)
             row.operator("reenact.train_restyle", text="Start Afresh", icon="FILE_REFRESH").start_afresh = True
         img = bpy.data.images.get("Reenact Restyle Preview")
         if img is not None and img.preview is not None:
