@@ -162,12 +162,17 @@ def line_up_background(cam, strip):
 
 def use_camera(scene, cam, resolution=True):
     """Make ``cam`` (a footage camera) the scene camera and, with ``resolution``, set the
-    scene's resolution to its footage's, so the camera view frames the footage exactly."""
+    scene's resolution to its footage's, so the camera view frames the footage exactly. Returns
+    the scene's resolution before ("1920x1080 at 50 %") when it changed, else ''."""
     scene.camera = cam
     size = cam.data.get("reenact_size")
+    r = scene.render
+    was = (int(r.resolution_x), int(r.resolution_y), int(r.resolution_percentage))
     if resolution and size is not None:
-        scene.render.resolution_x, scene.render.resolution_y = int(size[0]), int(size[1])
-        scene.render.resolution_percentage = 100
+        r.resolution_x, r.resolution_y = int(size[0]), int(size[1])
+        r.resolution_percentage = 100
+    now = (int(r.resolution_x), int(r.resolution_y), int(r.resolution_percentage))
+    return "" if now == was else "{}x{}{}".format(was[0], was[1], " at {} %".format(was[2]) if was[2] != 100 else "")
 
 
 def build_actor(scene, coll, track, strip, index, track_path, camera, keep_id=False):

@@ -17,7 +17,7 @@ import os
 import bpy
 
 from . import actor as actor_data
-from . import blend, look
+from . import blend, look, timing
 
 #: the names of the pieces of its shot a result knew at its last placing: a piece made since
 #: (a cut, a duplicate) gets its copy of the result, one the editor took the result off does not
@@ -94,7 +94,14 @@ def pieces(strip):
 
 def clip_span(strips):
     """Clip frames [a, b) that ``strips`` (pieces of one shot) show between them, from the first
-    to the last (a render of the shot covers every piece)."""
+    to the last (a render of the shot covers every piece), as Blender maps them
+    (:func:`timing.shown_span`: a reversed strip shows its clip from the end; before 2026-12-06 a
+    reversed shot trimmed at its start was tracked and rendered on the frames it hides, and its
+    result showed the footage on those it shows). Strips that show nothing (a meta's trims hide
+    them): their frames minus their starts."""
+    a, b = timing.shown_span(strips)
+    if b > a:
+        return a, b
     spans = [(int(s.frame_final_start - s.frame_start), int(s.frame_final_end - s.frame_start)) for s in strips]
     return max(0, min(a for a, _ in spans)), max(b for _, b in spans)
 

@@ -18,6 +18,8 @@ def main(clip, work):
 
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
+    # an edit set up for delivery at another size: the first Track Actor says it sets the footage's
+    scene.render.resolution_x, scene.render.resolution_y, scene.render.resolution_percentage = 352, 288, 50
     shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
     shot.frame_offset_end = 10  # tracked with its last 10 frames trimmed off
     scene, shot, ob = track_and_save(scene, shot, os.path.join(work, "extend.blend"))

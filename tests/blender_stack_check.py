@@ -93,6 +93,10 @@ def main(frames, folder, work):
     for f in (int(shot.frame_final_start) + d for d in (1, 4, 8)):
         pic = render(scene, f, os.path.join(work, "reversed_{}.png".format(f)))
         out["shown"].append([int(np.argmin([np.abs(pic - c).mean() for c in clips])), timing.shown_clip_frame(shot, f)])
+    # ... and the clip frames a render or Track Actor of the reversed shot (trimmed 2 at its end) covers
+    shot.strobe = 1.0
+    seen = [timing.shown_clip_frame(shot, f) for f in range(int(shot.frame_final_start), int(shot.frame_final_end))]
+    out["reversed_span"] = [list(shots.clip_span([shot])), [min(seen), max(seen) + 1], int(shot.frame_offset_end)]
     # the shot's own sound directly above it: passed over (it draws nothing), no channel inserted
     import wave
 

@@ -136,6 +136,10 @@ def test_a_result_lies_under_the_titles_and_grade_above_its_shot(tmp_path, carph
     assert r["preview_moved_to"] == 13, r  # a Preview Frame strip of clip frame 7 moves with the shot
     assert r["with_duplicate"]["result"] == r["with_duplicate"]["shot"] == [4, 14, 4], r  # (a copy elsewhere)
     # the shot's sound directly above it is passed over, not pushed up (it draws nothing)
+    # a reversed shot trimmed at its end hides clip frames 0-1: a render and Track Actor cover the frames it
+    # shows (before 2026-12-06 the frames it hides, and its result showed the footage on the others)
+    span, seen, trimmed = r["reversed_span"]
+    assert trimmed == 2 and span == seen and span[0] == 2, r["reversed_span"]
     assert r["over_sound"] == {"result": 2, "sound": 1, "note": ""}, r
     # reversed and strobed: the clip frame Blender shows is the one Preview Frame previews
     assert all(seen == ours for seen, ours in r["shown"]) and len({s for s, _ in r["shown"]}) == 3, r
@@ -200,6 +204,9 @@ def test_a_shot_extended_after_tracking_says_which_frames_are_not_tracked(tmp_pa
     work.mkdir()
     r = _check("blender_extend_check.py", version, request, work, clip, work)
     assert r["render"] == ["FINISHED"], r
+    # the first Track Actor set the scene to the footage's size and said so (before 2026-12-06 silently)
+    assert ("the scene's resolution was 352x288 at 50 %, now 176x144 as the footage, so that the actors' camera "
+            "frames it") in r["_stdout"], r["_stdout"][-3000:]
     assert r["note"] == ("strip 'shot' shows frames 21-30 that its actor's Track does not cover (tracked: 1-20); "
                          "they stay the footage as it is: Track Again, Keeping Edits (Track panel) includes them"), r
     assert r["preview"].endswith("frame 25 is outside the actor's Track (frames 1..20): the strip was extended after "

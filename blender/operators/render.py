@@ -206,6 +206,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if not (0 <= a < b <= n):
                 raise ValueError("frames {}..{} are outside strip '{}' (frames {}..{})".format(
                     self.frame_first, self.frame_last, strip.name, int(strip.frame_start), int(strip.frame_start) + n - 1))
+            if getattr(strip, "use_reverse_frames", False):  # (Blender shows a reversed strip's clip from its end)
+                d = int(strip.frame_duration)
+                a, b = max(0, d - b), min(n, d - a)
         else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
             a, b = shots.clip_span(shots.pieces(strip))
             b = min(n, b)

@@ -125,8 +125,9 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                 bpy.data.collections.get("Reenact"), scene, "Reenact"))
             cam = undo.camera(actor_data.ensure_camera, scene, coll, tracks[0], strip, _own_name(
                 bpy.data.objects.get("{} Camera".format(strip.name)), scene, "{} Camera".format(strip.name)))
+            resized = ""
             if self.set_scene_camera or first or scene.camera is None:
-                actor_data.use_camera(scene, cam, resolution=self.set_scene_camera or first)
+                resized = actor_data.use_camera(scene, cam, resolution=self.set_scene_camera or first)
             for i, tr in enumerate(tracks):
                 created.append(actor_data.build_actor(scene, coll, tr, strip, i, staged[i][1], cam, keep_id=keep_id))
             kept = []
@@ -192,9 +193,14 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         for line in squeezed:  # anamorphic or interlaced footage: tracked as the sequencer shows it
             note += "; " + line
         note += "".join(kept)
+        if resized:  # (the delivery resolution is the editor's: said, not changed silently; a review)
+            note += ("; the scene's resolution was {}, now {}x{} as the footage, so that the actors' camera frames "
+                     "it (set it back if the edit delivers at another size: View Actor Camera is framed for the "
+                     "footage's)").format(
+                         resized, scene.render.resolution_x, scene.render.resolution_y)
         if kept and self._kept_focal is not None:
             note += "; tracked at their focal length, {:.1f} mm, kept with the edits".format(self._kept_focal)
-        report(self, "WARNING" if hidden or squeezed else "INFO",
+        report(self, "WARNING" if hidden or squeezed or resized else "INFO",
                "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
 
 
