@@ -30,6 +30,17 @@ def main(clip, work):
     out = {"verified": labels()}
     shot.filepath = other  # (Change Path)
     out["changed"] = labels()
+    # a marked file whose synthesised frames lie in the part trimmed off, signed by the local chain:
+    # the panel says what the report says (before 2026-12-06 no range line, no score, no trust)
+    from reenact.blender.actor import source_key
+
+    shot[blend.VERIFY_PROP] = json.dumps({
+        "source_key": source_key(shot), "scene_ranges": [],
+        "watermark": {"detected": True, "score": 12.34, "false_positive_probability": 1e-30,
+                      "payload": {"job_id": "3a5f00c0de"}},
+        "manifest": {"present": True, "valid": True, "trusted": True, "trust_list": "local root", "signer": "me",
+                     "actions": []}})
+    out["trimmed_off"] = labels()
     print("RESULT " + json.dumps(dict(out, version=list(bpy.app.version))), flush=True)
     os._exit(0)
 

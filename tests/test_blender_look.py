@@ -719,6 +719,9 @@ def test_a_verdict_is_not_shown_for_a_strip_given_another_file(tmp_path, carphon
     assert "No Reenact watermark" in r["verified"], r
     assert "No Reenact watermark" not in r["changed"], r
     assert any("changed since it was verified" in t for t in r["changed"]), r
+    t = r["trimmed_off"]
+    assert "Synthesised: none on the timeline (in the trimmed-off part)" in t and "Score 12.3, false-positive " \
+        "probability 1e-30" in t and "Trusted by this machine's local root only" in t, t
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

@@ -7,7 +7,6 @@ from .. import blend
 from .common import ReenactSequencerPanel
 
 
-
 class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
     bl_label = "Verify"
     bl_options = {"DEFAULT_CLOSED"}
@@ -40,13 +39,20 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
         if w.get("detected"):
             col.label(text="Reenact watermark, job {}".format((w.get("payload") or {}).get("job_id", "?")),
                       icon="ERROR")
-            col.label(text="False-positive probability {}".format(w.get("false_positive_probability")))
-            for a, b in res.get("scene_ranges") or []:
+            col.label(text="Score {:.1f}, false-positive probability {}".format(
+                float(w.get("score") or 0.0), w.get("false_positive_probability")))
+            ranges = res.get("scene_ranges") or []
+            for a, b in ranges:
                 col.label(text="Synthesised: frames {}-{}".format(a, b))
+            if not ranges:  # (the marked frames lie in the part trimmed off: the report said so, the panel not)
+                col.label(text="Synthesised: none on the timeline (in the trimmed-off part)")
         else:
             col.label(text="No Reenact watermark", icon="CHECKMARK")
         if m.get("present"):
             col.label(text="C2PA: {} ({})".format("valid" if m.get("valid") else "INVALID", m.get("signer") or "?"))
+            if m.get("valid"):  # (as the CLI's line says it; the panel did not before 2026-12-06)
+                col.label(text="Signer not trusted" if not m.get("trusted") else "Trusted by this machine's local root "
+                          "only" if m.get("trust_list") == "local root" else "Signer trusted")
             from ...provenance.verify import declared_synthesised
 
             acts = ", ".join(str(a.get("action", "?")) for a in m.get("actions") or [])
