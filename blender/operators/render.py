@@ -372,7 +372,7 @@ def edited_actors(scene):
     out, skipped = [], []
     for ob in actor_data.actor_objects(scene):
         try:
-            tracked = actor_data.load_actor_track(ob)
+            tracked = actor_data.tracked_track(ob)
             if layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked):
                 _scene, strip = actor_data.actor_strip(ob)
                 out.append((int(strip.frame_final_start), int(strip.channel), ob.name))

@@ -195,7 +195,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         src = bpy.data.objects.get(self.source)
         if src is not None and src in actor_data.actor_objects(blend.edit_scene(context)):
             try:
-                tracked = actor_data.load_actor_track(src)
+                tracked = actor_data.tracked_track(src)
                 perf = layers.curves_to_track(src, blend.edit_scene(context), tracked)
                 self.checked_edits = len(source_edits(src, perf, tracked))
                 self.checked_source = src.name
@@ -238,8 +238,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             if src == tgt and self.offset == 0:
                 raise ValueError("source and target are the same actor ('{}'): pick another source, "
                                  "or an offset to re-time this actor".format(tgt.name))
-            tgt_track = actor_data.load_actor_track(tgt)
-            src_tracked = actor_data.load_actor_track(src)
+            tgt_track = actor_data.tracked_track(tgt)
+            src_tracked = actor_data.tracked_track(src)
             shown = None
             for ob, tr in ((tgt, tgt_track), (src, src_tracked)):  # each Track of the footage its strip shows
                 try:  # now (a dub strip relinked to another take transferred the old take: a review)
@@ -379,7 +379,7 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
     def execute(self, context):
         try:
             ob = _resolve(self, context, "actor")
-            track = actor_data.load_actor_track(ob)
+            track = actor_data.tracked_track(ob)
             frames = layers.timeline_frames(ob, track)
             a, b = int(frames[0]), int(frames[-1])
             if self.use_range:
@@ -477,7 +477,7 @@ class REENACT_OT_mute_edit_layer(bpy.types.Operator):
     def execute(self, context):
         try:
             ob = _resolve(self, context, "actor")
-            track = actor_data.load_actor_track(ob)
+            track = actor_data.tracked_track(ob)
             layers.check_pushed_down(ob)
         except EXPECTED as exc:
             return fail(self, exc)
