@@ -51,6 +51,7 @@ def evaluate_actor(ob, track, scene, fast=True):
     muted = np.array([bool(k.mute) for k in kb][1:], bool)
     constrained = any(not c.mute and c.influence > 0 for c in ob.constraints)
     cur, sub = scene.frame_current, scene.frame_subframe
+    shown = _shown_while_read(ob, scene)  # (a disabled or excluded actor is not evaluated: it read one frame)
     try:
         for i, f in enumerate(frames):
             scene.frame_set(int(f))
@@ -72,6 +73,7 @@ def evaluate_actor(ob, track, scene, fast=True):
             gaze[i] = [float(ev.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
             conf[i] = float(ev.get("confidence", 0.0))
     finally:
+        shown()
         scene.frame_set(cur, subframe=sub)
     expr[:, muted] = 0.0
     pose = actor_data.blender_to_track_pose(loc, rot)
@@ -202,6 +204,43 @@ def _fast_evaluate(ob, track, scene=None):
     pose = actor_data.blender_to_track_pose(loc.astype(f32), rot.astype(f32))
     return pose, expr.astype(f32).astype(np.float64), names, gaze.astype(f32).astype(np.float64), \
         conf.astype(f32).astype(np.float64)
+
+
+def _shown_while_read(ob, scene):
+    """Let ``scene``'s depsgraph evaluate ``ob`` while its animation is read frame by frame: an
+    actor disabled in viewports, in a collection disabled in viewports or excluded from the view
+    layer is not evaluated, and read the values of one frame on every row (before 2026-12-06: a
+    hidden actor's render ignored its keys where a driver or constraint sent it this way). Returns
+    the function that puts each flag back as it was."""
+    changed = []
+
+    def clear(x, attr):
+        if getattr(x, attr, False):
+            changed.append((x, attr))
+            setattr(x, attr, False)
+
+    clear(ob, "hide_viewport")
+    holders, todo = set(), list(ob.users_collection)
+    while todo:  # the collections holding it, and those holding them
+        c = todo.pop()
+        if c.name in holders:
+            continue
+        holders.add(c.name)
+        clear(c, "hide_viewport")
+        todo += [p for p in bpy.data.collections if c.name in p.children]
+    for layer in scene.view_layers:
+        stack = [layer.layer_collection]
+        while stack:
+            lc = stack.pop()
+            if lc.collection.name in holders:
+                clear(lc, "exclude")
+            stack += list(lc.children)
+
+    def put_back():
+        for x, attr in reversed(changed):
+            setattr(x, attr, True)
+
+    return put_back
 
 
 def _evaluated(ob, scene):

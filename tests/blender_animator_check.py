@@ -127,6 +127,25 @@ def viewport(clip, work, out):
     held = actor_data.blender_to_track_pose(loc, np.zeros_like(loc))
     out["held_head"] = [float(np.abs(np.asarray(p0.pose)[ok][:, :3] - held[:, :3]).max()),
                         float(np.abs(np.asarray(p2.pose)[ok][:, :3] - held[:, :3]).max())]
+    # the actor hidden (disabled in viewports, or its collection excluded) while the constraint sends the
+    # reading frame by frame: its keys still reach the render (before 2026-12-06 every row read one frame's)
+    kb = c.data.shape_keys.key_blocks["jawOpen"]
+    first = int(c.reenact.frame_offset) + int(p0.frame_start)
+    for f, v in ((first + 2, 0.9), (first + 8, 0.1)):
+        kb.value = v
+        kb.keyframe_insert("value", frame=f)
+    hidden = {}
+    for how in ("shown", "hide_viewport", "excluded"):
+        lc = bpy.context.view_layer.layer_collection.children.get(c.users_collection[0].name)
+        if how == "hide_viewport":
+            c.hide_viewport = True
+        if how == "excluded":
+            c.hide_viewport = False
+            lc.exclude = True
+        e = perf(c).expression[:, j]
+        hidden[how] = [round(float(e[2]), 3), round(float(e[8]), 3), bool(c.hide_viewport), bool(lc.exclude)]
+        lc.exclude = False
+    out["hidden_actor"] = hidden
 
 
 def keep_edits(clip, work, out):

@@ -36,6 +36,10 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     # what the mesh shows renders: a muted jawOpen adds nothing, a Limit Rotation holds the head
     assert r["muted_jaw"][0] > 0.05 and r["muted_jaw"][1] == 0.0
     assert r["held_head"][0] > 0.05 and r["held_head"][1] < 1e-5 and r["idle_constraint_edits"] == 0
+    # a hidden actor read frame by frame (a constraint on it) keeps its keys, and stays hidden
+    h = r["hidden_actor"]
+    assert h["shown"][:2] == [0.9, 0.1] and h["hide_viewport"] == [0.9, 0.1, True, False] and \
+        h["excluded"] == [0.9, 0.1, False, True], h
     # Track Again, Keeping Edits: the name, material, driver, F-curve modifier and NLA track stay
     k = r["kept"]
     assert (k["name"], k["materials"], k["drivers"], k["modifiers"]) == ("Alice", ["skin"], 1, 1)
