@@ -923,3 +923,17 @@ def test_a_shot_is_up_to_date_by_the_result_on_it_not_by_a_copy(tmp_path):
         "print('UP', out)\n"
         "os._exit(0)\n").format(tests=os.path.join(ROOT, "tests"), folder=str(frame))
     assert _printed(code, "UP") == "UP [False, True]"
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_render_of_a_reversed_shot_takes_the_frames_the_timeline_shows(tmp_path, carphone, version, request):
+    """A farm's chunks of a reversed shot trimmed at its start, and a frame range: the clip frames
+    the timeline shows there, counted from the content's end (before 2026-12-06 a chunk was its
+    timeline frames minus the strip's start: it rendered frames shown elsewhere, or was refused as
+    outside the render)."""
+    work = tmp_path / "w"
+    work.mkdir()
+    r = _check("blender_reversed_check.py", version, request, work, carphone, work)
+    for chunk, shown, err in r["chunks"]:
+        assert chunk == shown and err.endswith("watched"), r
+    assert r["range"][0] == r["range"][1], r

@@ -26,7 +26,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from .. import blend
 from .. import actor as actor_data
-from .. import layers
+from .. import layers, timing
 from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
 
@@ -248,10 +248,9 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                     continue  # (a strip gone: its Track is all there is)
                 for w in actor_data.check_strip_footage(ob, strip, tr, self.accept_footage):
                     report(self, "WARNING", w)
-                if ob == src:  # the frames of its clip the dubbing strip shows, when trimmed (not those beyond)
-                    content = (int(strip.frame_start), int(strip.frame_start) + int(strip.frame_duration))
-                    seen = (max(content[0], int(strip.frame_final_start)), min(content[1], int(strip.frame_final_end)))
-                    shown = seen if seen != content else None
+                if ob == src:  # the clip frames the dubbing strip shows, when trimmed (its own trims and its
+                    seen = timing.shown_span([strip])  # metas', a reversed strip's from its end): not those beyond
+                    shown = seen if seen != (0, int(strip.frame_duration)) else None
             src_perf = layers.curves_to_track(src, scene, base=src_tracked)
             edited = source_edits(src, src_perf, src_tracked) if src != tgt else []
             offset = int(self.offset) + int(src.reenact.frame_offset) - int(tgt.reenact.frame_offset)
@@ -266,15 +265,15 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                     raise ValueError("frames {}-{} lie outside the clip of '{}' ({}-{})".format(
                         self.frame_start, self.frame_end, tgt.name, c0 + fo, c1 - 1 + fo))
             limited = None
-            if shown is not None and src != tgt:  # target frame F takes the source's F - Offset
-                fo = int(tgt.reenact.frame_offset)
-                lo, hi = shown[0] + int(self.offset) - fo, shown[1] + int(self.offset) - fo
+            if shown is not None and src != tgt:  # target frame F takes the source's F - Offset (in clip order)
+                fo, fs = int(tgt.reenact.frame_offset), int(src.reenact.frame_offset)
+                lo, hi = shown[0] + fs + int(self.offset) - fo, shown[1] + fs + int(self.offset) - fo
                 whole = frames or (int(tgt_track.frame_start), int(tgt_track.frame_start) + tgt_track.n_frames)
                 if lo > whole[0] or hi < whole[1]:
                     frames = (max(whole[0], lo), min(whole[1], hi))
                     if frames[1] <= frames[0]:
-                        raise ValueError("'{}' shows timeline frames {}-{} (trimmed), which drive none of the target's "
-                                         "frames{}".format(src.name, shown[0], shown[1] - 1,
+                        raise ValueError("the strip of '{}' shows its clip frames {}-{} (trimmed), which drive none of "
+                                         "the target's frames{}".format(src.name, shown[0], shown[1] - 1,
                                                            " {}-{}".format(self.frame_start, self.frame_end)
                                                            if self.use_range else ""))
                     limited = (frames[0] + fo, frames[1] - 1 + fo)
