@@ -80,6 +80,7 @@ def main(argv=None):
             ex[n // 2:n // 2 + 30] *= 1.3
             edited.expression = ex
             rewrite.BLOCKED_ABOVE = keep
+            rewrite.plan(own, req, rows)  # (the preview before the edit, at the default threshold: not timed)
             t = time.perf_counter()
             rewrite.changed_rows(own, edited)
             rewrite.plan(own, edited, rows)

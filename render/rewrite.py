@@ -25,6 +25,7 @@ so a change of source does not flicker.
 """
 
 import hashlib
+import threading
 
 import cv2
 import numpy as np
@@ -100,15 +101,22 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
     own_pose = np.asarray((requested if moved else own).pose, np.float64)
     K = min(int(candidates), len(pool))
     shots = own.shots()
-    memo, keys = _memo(F, gf, pool, R_pool, shots, own, pose_cost, K, Q, gq, own_pose[rows, :3], ok[rows])
-    todo = [k for k, r in enumerate(rows) if memo.get(int(r), (None,))[0] != keys[k]]
+    # the rows chosen before for this very request are taken as they were; the others by the path a plan
+    # of every row takes (so a preview after an edit chooses as a fresh render of the performance does)
+    blocked = len(rows) * len(pool) > BLOCKED_ABOVE
+    with _MEMO_LOCK:
+        memo, keys = _memo(F, gf, pool, R_pool, shots, own, (pose_cost, K, blocked), Q, gq, own_pose[rows, :3],
+                           ok[rows])
+        have = [memo.get(int(r)) for r in rows]
+    have = [h if h is not None and h[0] == keys[k] else None for k, h in enumerate(have)]
+    todo = [k for k, h in enumerate(have) if h is None]
     if todo:
-        new = _candidates(F, gf, Q[todo], gq[todo], pool, rows[todo], ok, R_pool, own_pose, shots, own, pose_cost, K)
-        for k, c, e in zip(todo, *new):
-            memo[int(rows[k])] = (keys[k], c, e)
-    cand = [memo[int(r)][1] for r in rows]
-    cost = [memo[int(r)][2] for r in rows]
-    return _runs(rows, cand, cost, switch_cost, out, dist, hold_cost)
+        new = (_candidates_blocked if blocked else _candidates)(F, gf, Q[todo], gq[todo], pool, rows[todo], ok, R_pool,
+                                                                own_pose, shots, own, pose_cost, K)
+        with _MEMO_LOCK:  # (another plan may write the same rows: each takes its own)
+            for k, c, e in zip(todo, *new):
+                have[k] = memo[int(rows[k])] = (keys[k], c, e)
+    return _runs(rows, [h[1] for h in have], [h[2] for h in have], switch_cost, out, dist, hold_cost)
 
 
 #: :func:`plan`'s candidates of the last few footage Tracks (:data:`MEMO_SHOTS`), per row with
@@ -116,18 +124,20 @@ def plan(own, requested, rows, pool=None, pose_cost=POSE_COST, switch_cost=SWITC
 #: for each frame it shows, and after an edit of a few keys only those rows are chosen again (a
 #: 10-minute dub's preview took 20 s of choosing after every edit)
 _MEMO = {}
+_MEMO_LOCK = threading.Lock()
 MEMO_SHOTS = 2
 
 
-def _memo(F, gf, pool, R_pool, shots, own, pose_cost, K, Q, gq, pose, tracked):
-    """(the row -> (key, candidates, costs) memo of this footage and these choices' settings, each
-    row's key: a digest of its requested mouth, opening and head and whether the footage's row is tracked)."""
+def _memo(F, gf, pool, R_pool, shots, own, settings, Q, gq, pose, tracked):
+    """(the row -> (key, candidates, costs) memo of this footage and these choices' ``settings``
+    (pose cost, K, the blocked path), each row's key: a digest of its requested mouth, opening and
+    head and whether the footage's row is tracked). Called under :data:`_MEMO_LOCK`."""
     h = hashlib.blake2b(digest_size=20)
     for a in (F, gf, pool, R_pool, shots, getattr(own, "light", None), getattr(own, "no_source", None)):
         a = np.ascontiguousarray(np.asarray(a if a is not None else ()))
         h.update(str((a.dtype, a.shape)).encode())
         h.update(a.tobytes())
-    h.update(repr((float(pose_cost), int(K), OPEN_COST)).encode())
+    h.update(repr((float(settings[0]), int(settings[1]), bool(settings[2]), OPEN_COST)).encode())
     ctx = h.digest()
     memo = _MEMO.pop(ctx, None) or {}
     _MEMO[ctx] = memo  # (most recently used last)
@@ -140,10 +150,9 @@ def _memo(F, gf, pool, R_pool, shots, own, pose_cost, K, Q, gq, pose, tracked):
 
 def _candidates(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K):
     """:func:`plan`'s candidate footage rows and their (K, 2) costs and distances for the
-    requested ``rows`` (mouths ``Q``, openings ``gq``), None where a row has none."""
+    requested ``rows`` (mouths ``Q``, openings ``gq``), None where a row has none, row by row
+    (a long shot's: :func:`_candidates_blocked`)."""
     M = len(MOUTH_POINTS)
-    if len(rows) * len(pool) > BLOCKED_ABOVE:  # a long shot: rows in blocks, lip distances by matrix products
-        return _candidates_blocked(F, gf, Q, gq, pool, rows, ok, R_pool, own_pose, shots, own, pose_cost, K)
     cand, cost = [], []
     for k, r in enumerate(rows):
         if not np.isfinite(Q[k]).all() or not ok[r]:
