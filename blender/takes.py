@@ -70,6 +70,19 @@ def next_take(path, folder=False):
     return take_name(path, k, folder)
 
 
+def share_copies(folder):
+    """The frames of the take ``folder`` the same as an earlier take's (the footage a render copies
+    through) stored once (:func:`reenact.video.pngs.share_frames`); returns the bytes shared. The
+    first take still holds every frame of the strip's source clip."""
+    from ..video.pngs import share_frames
+
+    here = os.path.normcase(os.path.abspath(folder))
+    stem = re.sub(r"\.take\d+$", "", os.path.normpath(folder))
+    others = [p for p in takes_of(stem, folder=True)
+              if os.path.normcase(os.path.abspath(p)) != here and os.path.isdir(p)]
+    return share_frames(folder, others) if others and os.path.isdir(folder) else 0
+
+
 #: what :func:`unused_takes` never offers: the render cache, Preview Frame's images, a farm job's
 #: folder (its chunks may be writing), and anything written in the last minutes (a render running)
 KEEP = ("reenact_cache", "preview")
@@ -82,8 +95,9 @@ def _size(path):
     total = 0
     for folder, _dirs, files in os.walk(path):
         for f in files:
-            try:
-                total += os.path.getsize(os.path.join(folder, f))
+            try:  # (a frame another take shares, share_copies: its part of the file)
+                st = os.stat(os.path.join(folder, f))
+                total += st.st_size // max(1, st.st_nlink)
             except OSError:
                 pass
     return total

@@ -162,6 +162,30 @@ def test_paste_back_detail_never_paints_footage_over_what_the_network_drew(big_t
 
 
 # ----------------------------------------------------------------------------- pipeline
+def test_a_take_stores_the_footage_it_copies_once(tracked, performance, clip_with_audio, tmp_path):
+    """Each take of a render holds every frame of its clip, most of them the footage copied
+    through (a compositor's review: a 40-frame shot of a 536-frame clip wrote 536 PNGs, 99 MB, per
+    take). A second take's copies that are the same files as the first take's become links to
+    them; the frames it rendered (signed) and those that differ keep their own files, and every
+    frame reads as written."""
+    from reenact.render.pipeline import render_clip
+    from reenact.video.pngs import share_frames
+
+    one, two = tmp_path / "dub", tmp_path / "dub.take2"
+    render_clip(performance, clip_with_audio, BASE_MODEL, out=str(one), frames=(4, 8), region="mouth", prefer_gpu=False)
+    s = render_clip(performance, clip_with_audio, BASE_MODEL, out=str(two), frames=(6, 10), region="mouth",
+                    prefer_gpu=False)
+    before = {n: open(two / n, "rb").read() for n in sorted(os.listdir(two))}
+    shared = share_frames(str(two), [str(one)])
+    names = ["frame_{:06d}.png".format(i) for i in range(N)]
+    linked = [i for i, n in enumerate(names) if os.path.samefile(one / n, two / n)]
+    assert linked == [i for i in range(N) if not (4 <= i < 10)], linked  # (4-5 drawn in take 1 only, 6-9 in 2)
+    assert shared == sum(os.path.getsize(one / names[i]) for i in linked)
+    assert all(open(two / n, "rb").read() == before[n] for n in names) and s["rendered"] + s["cached"] == 4
+    assert sorted(os.listdir(two)) == sorted(before)  # (no temporary left)
+    assert share_frames(str(two), [str(one)]) == 0  # (again: nothing more to share)
+
+
 def test_render_movie_keeps_count_size_rate_and_audio(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip
     from reenact.video import open_video

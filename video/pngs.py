@@ -288,3 +288,43 @@ class FrameFolder:
                 except FileNotFoundError:
                     pass
         return gone
+
+
+def share_frames(folder, others):
+    """Make each frame of ``folder`` that is byte for byte the same file as the frame of that name
+    in one of the folders ``others`` (earlier takes of the same render) a hard link to it, so that
+    the footage a render copies through around its change is stored once for all its takes (a
+    40-frame shot of a 536-frame clip: 536 PNGs, 99 MB, a take). Signed frames (synthesised: a
+    C2PA manifest, which may be written again in place) keep their own file; where links cannot
+    be made (another file system, FAT) nothing changes. Each link replaces the frame by a rename,
+    so a frame is never missing. Returns the bytes now shared."""
+    import filecmp
+    import uuid
+
+    from ..provenance.manifest import png_has_manifest
+
+    shared = 0
+    for _n, name in frame_numbers(folder):
+        mine = os.path.join(folder, name)
+        for other in others:
+            theirs = os.path.join(other, name)
+            try:
+                if os.path.samefile(mine, theirs):
+                    break
+                size = os.path.getsize(mine)
+                if size != os.path.getsize(theirs) or not filecmp.cmp(mine, theirs, shallow=False):
+                    continue
+                if name.endswith(".png") and png_has_manifest(mine):
+                    break
+                tmp = os.path.join(folder, ".{}.{}.tmp".format(name, uuid.uuid4().hex[:8]))  # (a frame temporary's name)
+                os.link(theirs, tmp)
+                try:
+                    os.replace(tmp, mine)
+                except OSError:
+                    os.remove(tmp)
+                    raise
+                shared += size
+                break
+            except OSError:
+                continue
+    return shared

@@ -14,7 +14,7 @@ from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
-from .. import shots
+from .. import shots, takes
 from ..modal import ModalJobMixin
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
@@ -314,6 +314,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             report(self, "WARNING", w)
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
             report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
+        if os.path.isdir(self._out):  # the footage copied through: one file for all the takes (a review)
+            takes.share_copies(self._out)
         # (one strip for the strip's actors together, Every Actor of the Strip)
         st, copies = shots.add_result_strips(scene, strip, self._out, summary["frames"], self._result, key=self._key)
         for s in [st] + copies:  # what a result strip could not take from its piece of the shot

@@ -14,7 +14,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from .. import actor as actor_data
-from .. import blend, farm, props, shots, timing
+from .. import blend, farm, props, shots, takes, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, show_preview
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
@@ -234,6 +234,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
             return
         scene = bpy.data.scenes[self._scene_name]
         strip = scene.sequence_editor.strips_all[self._strip_name]
+        if os.path.isdir(self._out):  # the footage copied through: one file for all the takes
+            takes.share_copies(self._out)
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
         if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip
             report(self, "WARNING", "strip '{}': {}".format(st.name, st["reenact_look_note"]))
