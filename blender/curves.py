@@ -13,8 +13,18 @@ TRACKED = "Tracked"
 
 
 def animated_ids(ob):
-    """(object, shape keys): the two IDs that carry an actor's performance."""
-    return ob, ob.data.shape_keys
+    """(object, shape keys): the two IDs that carry an actor's performance (shape keys None when
+    they were deleted: :func:`check_keys`)."""
+    return ob, getattr(ob.data, "shape_keys", None)
+
+
+def check_keys(ob):
+    """ValueError, one line, when the actor's shape keys are gone (Shape Keys ▸ Delete All): its
+    expressions have nowhere to be read or written (before 2026-12-06 a traceback in every
+    operator and the Transfer & Edit panel gone)."""
+    if getattr(ob.data, "shape_keys", None) is None:
+        raise ValueError("actor '{}' has no shape keys (deleted?): its expressions are gone; Track Again, "
+                         "Replacing Edits (Track panel) builds the actor again".format(ob.name))
 
 
 def timeline_frames(ob, track):
@@ -31,6 +41,7 @@ def evaluate_actor(ob, track, scene, fast=True):
     longer with every other actor of the scene, each evaluated at every frame); anything else
     (an NLA track of the animator's, a driver, a constraint) frame by frame, as Blender
     evaluates it (``fast`` False: always)."""
+    check_keys(ob)
     if fast:
         got = _fast_evaluate(ob, track, scene)
         if got is not None:

@@ -7,7 +7,7 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
-from .curves import (TRACKED, _enum, animated_ids, edit_bag, evaluate_actor, read_keys, timeline_frames,
+from .curves import (TRACKED, _enum, animated_ids, check_keys, edit_bag, evaluate_actor, read_keys, timeline_frames,
                      tracked_bag, tracked_strip, write_keys)
 from .look import copy_modifiers
 
@@ -208,6 +208,8 @@ def follow_moved_strips(scene):
 
 
 def has_layers(ob):
+    if animated_ids(ob)[1] is None:  # (its shape keys deleted: no layers to show; the operators say why)
+        return False
     return all(tracked_bag(idd) is not None and edit_bag(idd) is not None for idd in animated_ids(ob))
 
 
@@ -247,6 +249,7 @@ def check_pushed_down(ob):
     """ValueError when the actor has no edit layer (no active action) and NLA tracks of its own
     play over its Tracked layer (edits pushed down): a new edit layer, a copy of the tracking
     over everything, would hide them (before 2026-12-06 a mouth transfer did, without a word)."""
+    check_keys(ob)  # (and its shape keys there to write in)
     for idd in animated_ids(ob):
         ad = idd.animation_data if idd is not None else None
         if ad is None or ad.action is not None:
@@ -261,6 +264,7 @@ def check_pushed_down(ob):
 def ensure_layers(ob, track):
     """Create the "Tracked" NLA layer (from ``track``, the actor's Track file) and the edit
     layer (the active action, kept as it is, or a copy of the tracked one) where missing."""
+    check_keys(ob)
     ids = animated_ids(ob)
     for idd in ids:  # a duplicate (Shift+D) shares the edit action: its own copy, so that an edit of
         ad = idd.animation_data  # one is not the other's (before 2026-12-05 a transfer changed both)
@@ -300,7 +304,7 @@ def ensure_layers(ob, track):
 
 
 def edit_muted(ob):
-    ids = [idd for idd in animated_ids(ob) if idd.animation_data is not None]
+    ids = [idd for idd in animated_ids(ob) if idd is not None and idd.animation_data is not None]
     return bool(ids) and has_layers(ob) and all(idd.animation_data.action_influence == 0.0 for idd in ids)
 
 

@@ -307,9 +307,36 @@ def fast_reading(clip, work, out):
     assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
 
 
+def no_keys(clip, work, out):
+    """An actor whose shape keys were deleted (Shape Keys > Delete All): the Transfer & Edit panel
+    says so and each operator refuses in one line (before 2026-12-06 the panel raised on every
+    redraw and the operators failed with a traceback)."""
+    from sequencer_check import Layout
+
+    from reenact.blender.panels.transfer import SEQUENCER_PT_reenact_transfer as Panel
+
+    scene = scene_of([("k", clip)], os.path.join(work, "no_keys.blend"))
+    k = track(scene, "k")
+    assert bpy.ops.reenact.reset_to_tracked(actor=k.name, use_range=True, frame_start=2, frame_end=3) == {"FINISHED"}
+    k.shape_key_clear()
+    log = []
+    Panel.draw(type("P", (), {"layout": Layout(log)})(), bpy.context)
+    out["no_keys_panel"] = log
+    said = []
+    for call in (lambda: bpy.ops.reenact.mute_edit_layer(actor=k.name),
+                 lambda: bpy.ops.reenact.reset_to_tracked(actor=k.name),
+                 lambda: bpy.ops.reenact.render_performance(region="mouth")):
+        try:
+            call()
+            said.append("")
+        except RuntimeError as exc:  # (the whole message: one line, no traceback)
+            said.append(str(exc).strip())
+    out["no_keys_ops"] = said
+
+
 def main(clip, gap, work):
     out = {"version": list(bpy.app.version)}
-    for step in (moves, viewport, keep_edits, undo, fast_reading):
+    for step in (moves, viewport, keep_edits, undo, fast_reading, no_keys):
         step(clip, work, out)
     lost_frames(gap, work, out)
     pushed_and_clipped(clip, gap, work, out)

@@ -79,6 +79,12 @@ class Layout:
     def column(self, **_kw):
         return self
 
+    def row(self, **_kw):
+        return self
+
+    def box(self):
+        return self
+
     def prop(self, *_a, **_kw):
         pass
 

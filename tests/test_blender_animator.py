@@ -36,6 +36,11 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     # what the mesh shows renders: a muted jawOpen adds nothing, a Limit Rotation holds the head
     assert r["muted_jaw"][0] > 0.05 and r["muted_jaw"][1] == 0.0
     assert r["held_head"][0] > 0.05 and r["held_head"][1] < 1e-5 and r["idle_constraint_edits"] == 0
+    # an actor whose shape keys were deleted: the panel says so, the operators refuse in one line
+    assert "Its shape keys are gone: Track Again, Replacing Edits" in r["no_keys_panel"], r["no_keys_panel"]
+    for said in r["no_keys_ops"]:
+        assert said.endswith("has no shape keys (deleted?): its expressions are gone; Track Again, Replacing Edits "
+                             "(Track panel) builds the actor again") and "Traceback" not in said, said
     # a hidden actor read frame by frame (a constraint on it) keeps its keys, and stays hidden
     h = r["hidden_actor"]
     assert h["shown"][:2] == [0.9, 0.1] and h["hide_viewport"] == [0.9, 0.1, True, False] and \

@@ -26,6 +26,9 @@ class SEQUENCER_PT_reenact_transfer(ReenactSequencerPanel, bpy.types.Panel):
         ob = active if active in actors else actors[0]
         box = layout.box()
         box.label(text=ob.name, icon="OUTLINER_OB_MESH")
+        if layers.animated_ids(ob)[1] is None:  # (its shape keys deleted)
+            box.label(text="Its shape keys are gone: Track Again, Replacing Edits", icon="ERROR")
+            return
         if layers.has_layers(ob):
             col = box.column(align=True)
             head, keys = layers.animated_ids(ob)
