@@ -287,11 +287,24 @@ def track_file_path(scene, strip, index):
 TRACK_DIR = "//reenact"
 
 
+def check_local(*ids):
+    """ValueError, one line, when any of ``ids`` (an actor, a scene) is linked from another .blend:
+    what an operator wrote there would be lost on save (before 2026-12-06 Reset to Tracked, Mute
+    and Render on a linked scene's actor finished as if done)."""
+    for idd in ids:
+        lib = getattr(idd, "library", None)
+        if lib is not None:
+            raise ValueError("'{}' is linked from '{}': make it local (Object/Scene ▸ Relations ▸ Make Local) "
+                             "to change it here".format(idd.name, os.path.basename(bpy.path.abspath(lib.filepath))))
+
+
 def track_file(ob):
     """Absolute path of the actor's Track file. A path that no longer exists falls back to the
     file of the same name in ``//reenact/`` next to the .blend (where saving moves the Tracks of
     an unsaved file, see ``saving``; also a project folder moved as a whole)."""
-    path = bpy.path.abspath(ob.reenact.track_path)
+    # (an actor linked or appended from another .blend: its "//" is that file's folder; before
+    # 2026-12-06 it was looked for beside this one)
+    path = bpy.path.abspath(ob.reenact.track_path, library=ob.library)
     if ob.reenact.track_path and not os.path.isfile(path) and bpy.data.filepath:
         moved = os.path.join(bpy.path.abspath(TRACK_DIR), os.path.basename(path.replace("\\", "/")))
         if os.path.isfile(moved):
@@ -308,6 +321,9 @@ def load_actor_track(ob):
     path = track_file(ob)
     if not ob.reenact.track_path:
         raise ValueError("actor '{}' has no Track file: track it again".format(ob.name))
+    if not os.path.isfile(path):  # (where it looked: an actor appended from another .blend keeps a path of that file's)
+        raise ValueError("actor '{}': its Track file {} is not there (an actor appended from another .blend: copy that "
+                         "file's reenact folder beside this one, or track the strip again)".format(ob.name, path))
     tr = Track.load(path)
     footage = ob.reenact.source_path
     if os.path.splitext(footage)[1].lower() in IMAGE_EXTENSIONS:
@@ -390,7 +406,7 @@ def model_of(ob):
     """The actor's renderer: its own (Train Renderer), else the bundled one the preferences name
     (None: the default base)."""
     if ob.reenact.model_path:
-        return bpy.path.abspath(ob.reenact.model_path)
+        return bpy.path.abspath(ob.reenact.model_path, library=ob.library)
     from ..render.renderer import DEFAULT_BUNDLED, model_path
     from .props import preferences
 

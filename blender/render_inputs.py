@@ -87,6 +87,7 @@ def render_inputs(context, name="", op=None, accept=False):
     tracked Track, checked against the footage the strip shows now (warnings reported on
     ``op``)."""
     ob, scene, strip, root = farm.render_target(context, name)
+    actor_data.check_local(scene)  # (its result or preview strip would be lost on save)
     base = actor_data.tracked_track(ob)
     warnings = actor_data.check_strip_footage(ob, strip, base, accept)
     # (extended after tracking; the pieces of a shot cut after tracking are rendered with it)

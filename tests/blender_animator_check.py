@@ -334,9 +334,40 @@ def no_keys(clip, work, out):
     out["no_keys_ops"] = said
 
 
+def other_files(clip, work, out):
+    """A shot's scene linked into another .blend: its actors' Tracks are found beside the library
+    (before 2026-12-06 beside this file), and the operators refuse in one line to change what
+    saving would lose (they finished as if done); appended, a missing Track names where it looked;
+    an actor whose collection is excluded from the view layer is refused by the actor button (a
+    traceback, the selection cleared)."""
+    from reenact.blender import actor as actor_data
+
+    lib_dir = os.path.join(work, "library")
+    os.makedirs(lib_dir, exist_ok=True)
+    scene = scene_of([("lib", clip)], os.path.join(lib_dir, "shot.blend"))
+    scene.name = "Shot010"
+    a = track(scene, "lib")
+    bpy.ops.wm.save_mainfile()
+    exc_layer = bpy.context.view_layer.layer_collection.children.get(a.users_collection[0].name)
+    exc_layer.exclude = True
+    out["excluded_pick"] = error_of(lambda: bpy.ops.reenact.make_actor_active(actor=a.name))
+    exc_layer.exclude = False
+    bpy.ops.wm.save_mainfile()
+    for mode in ("link", "append"):
+        bpy.ops.wm.read_homefile(use_empty=True)
+        bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "edit_{}.blend".format(mode)))
+        with bpy.data.libraries.load(os.path.join(lib_dir, "shot.blend"), link=(mode == "link")) as (_src, dst):
+            dst.scenes = ["Shot010"]
+        s2 = bpy.data.scenes["Shot010"]
+        b = [o for o in s2.objects if o.reenact.is_actor][0]
+        out[mode + "_track_found"] = os.path.isfile(actor_data.track_file(b))
+        with bpy.context.temp_override(scene=s2, view_layer=s2.view_layers[0]):
+            out[mode + "_reset"] = error_of(lambda: bpy.ops.reenact.reset_to_tracked(actor=b.name))
+
+
 def main(clip, gap, work):
     out = {"version": list(bpy.app.version)}
-    for step in (moves, viewport, keep_edits, undo, fast_reading, no_keys):
+    for step in (moves, viewport, keep_edits, undo, fast_reading, no_keys, other_files):
         step(clip, work, out)
     lost_frames(gap, work, out)
     pushed_and_clipped(clip, gap, work, out)

@@ -41,6 +41,13 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     for said in r["no_keys_ops"]:
         assert said.endswith("has no shape keys (deleted?): its expressions are gone; Track Again, Replacing Edits "
                              "(Track panel) builds the actor again") and "Traceback" not in said, said
+    # another .blend's shot: linked, its Track found beside the library and the change refused in one line;
+    # appended, the missing Track names where it looked; an excluded actor is not picked (one line)
+    assert r["link_track_found"] and "'Shot010' is linked from 'shot.blend': make it local" in r["link_reset"], r
+    # (appended, Blender makes the Track's path absolute where it was saved relative: found, and the reset done
+    # on the appended copy; where not found, the line names where it looked)
+    assert (r["append_track_found"] and r["append_reset"] == "") or "is not there" in r["append_reset"], r
+    assert "is not in view layer" in r["excluded_pick"] and "include the collection" in r["excluded_pick"], r
     # a hidden actor read frame by frame (a constraint on it) keeps its keys, and stays hidden
     h = r["hidden_actor"]
     assert h["shown"][:2] == [0.9, 0.1] and h["hide_viewport"] == [0.9, 0.1, True, False] and \

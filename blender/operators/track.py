@@ -486,6 +486,10 @@ class REENACT_OT_make_actor_active(bpy.types.Operator):
             report(self, "ERROR", "'{}' is not a tracked actor of scene '{}'".format(self.actor, scene.name))
             return {"CANCELLED"}
         layer = blend.edit_view_layer(context)
+        if ob.name not in layer.objects:  # (before 2026-12-06 a traceback, the selection already cleared)
+            report(self, "ERROR", "'{}' is not in view layer '{}' (its collection is excluded): include the collection "
+                                  "(the Outliner's checkbox) to pick it".format(ob.name, layer.name))
+            return {"CANCELLED"}
         for o in layer.objects:
             if o.select_get(view_layer=layer):
                 o.select_set(False, view_layer=layer)

@@ -59,10 +59,12 @@ def _resolve(op, context, prop, exclude=None):
         scene = blend.edit_scene(context)
         if ob is None or ob not in actor_data.actor_objects(scene):
             raise ValueError("'{}' is not a tracked actor of scene '{}'".format(name, scene.name))
+        actor_data.check_local(scene, ob)
         return ob
     ob = actor_data.active_actor(context, exclude)
     if ob is None:
         raise ValueError("no tracked actor in scene '{}'".format(blend.edit_scene(context).name))
+    actor_data.check_local(blend.edit_scene(context), ob)
     return ob
 
 
