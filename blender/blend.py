@@ -153,14 +153,7 @@ def _insert_channel(original, channel, there):
                          "those above cannot move up".format(original.name, len(headers) - 1, channel))
     for s in moving:  # from the top down, so that no strip lands on another
         s.channel += 1
-    default = "Channel {}"
-    was = [(h.name, h.mute, h.lock) for h in headers]
-    for k in range(channel, len(headers)):  # names are unique among the headers: clear them first
-        headers[k].name = "reenact_moving_{}".format(k)
-    for k in range(len(headers) - 1, channel, -1):
-        name, headers[k].mute, headers[k].lock = was[k - 1]
-        headers[k].name = default.format(k) if name == default.format(k - 1) else name
-    headers[channel].name, headers[channel].mute, headers[channel].lock = default.format(channel), False, False
+    _shift_headers(headers, channel, 1)
     return "channel {} and those above moved up one so that it lies directly under '{}' as the shot did".format(
         channel, sorted(s.name for s in there)[0])
 
@@ -180,15 +173,25 @@ def remove_inserted_channel(scene, meta, channel):
         return False
     for s in sorted((s for s in strips if s.channel > channel), key=lambda s: s.channel):  # bottom up
         s.channel -= 1
-    was = [(h.name, h.mute, h.lock) for h in headers]
-    for k in range(channel, len(headers)):
-        headers[k].name = "reenact_moving_{}".format(k)
-    for k in range(channel, len(headers) - 1):
-        name, headers[k].mute, headers[k].lock = was[k + 1]
-        headers[k].name = default.format(k) if name == default.format(k + 1) else name
-    last = len(headers) - 1
-    headers[last].name, headers[last].mute, headers[last].lock = default.format(last), False, False
+    _shift_headers(headers, channel, -1)
     return True
+
+
+def _shift_headers(headers, channel, step):
+    """The channel headers from ``channel`` up follow their strips: with ``step`` 1 (a channel
+    inserted there) each takes the name, mute and lock of the one below it, with -1 (``channel``
+    removed) of the one above; the header left over is a default one. A default name is renamed
+    for its new number."""
+    default = "Channel {}"
+    n = len(headers)
+    was = [(h.name, h.mute, h.lock) for h in headers]
+    for k in range(channel, n):  # names are unique among the headers: clear them first
+        headers[k].name = "reenact_moving_{}".format(k)
+    for k in (range(channel + 1, n) if step > 0 else range(channel, n - 1)):
+        name, headers[k].mute, headers[k].lock = was[k - step]
+        headers[k].name = default.format(k) if name == default.format(k - step) else name
+    free = channel if step > 0 else n - 1
+    headers[free].name, headers[free].mute, headers[free].lock = default.format(free), False, False
 
 
 def open_channel(strip, channel):

@@ -176,6 +176,21 @@ def shown_span(strips, first=None, last=None):
     return (0, 0) if lo is None else (lo, hi)
 
 
+def clip_range(strip, first, last):
+    """Clip frames [a, b) that timeline frames ``first``..``last`` of ``strip`` (played frame for
+    frame) show, from its content's end when reversed (:func:`clip_frame` at both ends): a job's
+    frame range and a farm's chunk."""
+    c = sorted(clip_frame(strip, t) for t in (first, last))
+    return c[0], c[1] + 1
+
+
+def timeline_range(strip, a, b):
+    """(first, last): the timeline frames where ``strip`` shows clip frames [a, b)
+    (:func:`clip_range`'s inverse, for messages in the frames the editor sees)."""
+    first, last = sorted(timeline_frame(strip, c) for c in (a, b - 1))
+    return first, last
+
+
 def clip_frame(strip, frame):
     """The clip frame ``strip`` (played frame for frame) shows at timeline ``frame``, as if it
     were untrimmed and its clip endless (:func:`timeline_frame`'s inverse): for ranges given in

@@ -14,7 +14,7 @@ from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
-from .. import shots, takes
+from .. import shots, takes, timing
 from ..modal import ModalJobMixin
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
@@ -124,25 +124,6 @@ def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
     return actors
 
 
-def _clip_frames(strip, first, last):
-    """Clip frames [a, b) that timeline frames ``first``..``last`` of ``strip`` (played frame for
-    frame) show: a reversed strip's counted from its content's end, as Blender shows it (before
-    2026-12-06 a farm chunk of a reversed shot rendered the frames the timeline shows elsewhere)."""
-    a, b = int(first) - int(strip.frame_start), int(last) + 1 - int(strip.frame_start)
-    if getattr(strip, "use_reverse_frames", False):
-        d = int(strip.frame_duration)
-        a, b = d - b, d - a
-    return a, b
-
-
-def _timeline_frames(strip, a, b):
-    """The first and last timeline frames where ``strip`` shows clip frames [a, b)."""
-    if getattr(strip, "use_reverse_frames", False):
-        d = int(strip.frame_duration)
-        a, b = d - b, d - a
-    return a + int(strip.frame_start), b - 1 + int(strip.frame_start)
-
-
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
     composite it into the original frames and add the result as a new strip above the original"""
@@ -225,7 +206,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             if not (0 <= a < b <= n):
                 raise ValueError("frames {}..{} are outside strip '{}' (frames {}..{})".format(
                     self.frame_first, self.frame_last, strip.name, int(strip.frame_start), int(strip.frame_start) + n - 1))
-            a, b = _clip_frames(strip, self.frame_first, self.frame_last)  # (a reversed strip's from its end)
+            a, b = timing.clip_range(strip, self.frame_first, self.frame_last)  # (a reversed strip's from its end)
             a, b = max(0, a), min(n, b)
         else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
             a, b = shots.clip_span(shots.pieces(strip))
@@ -250,10 +231,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                        ob.name, frame_runs(off))) if n])
         chunk = None
         if self.use_chunk:
-            chunk = _clip_frames(strip, self.chunk_first, self.chunk_last)
+            chunk = timing.clip_range(strip, self.chunk_first, self.chunk_last)
             if not (a <= chunk[0] < chunk[1] <= b):
                 raise ValueError("chunk {}..{} is not inside the frames {}..{} of the render".format(
-                    self.chunk_first, self.chunk_last, *_timeline_frames(strip, a, b)))
+                    self.chunk_first, self.chunk_last, *timing.timeline_range(strip, a, b)))
             if self.output != "IMAGES":  # (a chunk of the whole range wrote the movie itself, over a take)
                 raise ValueError("a chunk renders into the image folder (Output Images); Assemble Render makes "
                                  "the movie")

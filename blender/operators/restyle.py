@@ -206,23 +206,19 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         if a >= b:
             raise ValueError("strip '{}' shows no frames (its meta strip's trims hide it)".format(strip.name))
 
-        def clips(lo, hi):  # (timeline frames of the strip's start, whichever piece shows them)
-            c = sorted(timing.clip_frame(strip, t) for t in (lo, hi))
-            return c[0], c[1] + 1
-
-        ends = sorted(timing.timeline_frame(strip, c) for c in (a, b - 1))
+        ends = timing.timeline_range(strip, a, b)  # (timeline frames of the strip's start, whichever piece shows them)
         if self.use_range:
-            lo, hi = clips(int(self.frame_first), int(self.frame_last))
+            lo, hi = timing.clip_range(strip, int(self.frame_first), int(self.frame_last))
             if self.frame_last < self.frame_first or not (a <= lo < hi <= b):
                 raise ValueError("frames {}..{} are outside what strip '{}' shows (frames {}..{})".format(
                     self.frame_first, self.frame_last, strip.name, *ends))
             a, b = lo, hi
         if not self.use_chunk:
             return (a, b), None
-        chunk = clips(int(self.chunk_first), int(self.chunk_last))
+        chunk = timing.clip_range(strip, int(self.chunk_first), int(self.chunk_last))
         if self.chunk_last < self.chunk_first or not (a <= chunk[0] < chunk[1] <= b):
             raise ValueError("chunk {}..{} is not inside the frames {}..{} of the restyle".format(
-                self.chunk_first, self.chunk_last, *sorted(timing.timeline_frame(strip, c) for c in (a, b - 1))))
+                self.chunk_first, self.chunk_last, *timing.timeline_range(strip, a, b)))
         if self.output != "IMAGES":
             raise ValueError("a chunk restyles into the image folder; Assemble Restyle makes the movie")
         return (a, b), chunk
