@@ -559,7 +559,8 @@ DRIVER_PROP, DRIVER_FRAMES_PROP = "reenact_driver", "reenact_driver_frames"
 DRIVER_KEY_PROP = "reenact_driver_key"
 
 
-def _actor_key(ob):
+def actor_key(ob):
+    """Who ``ob`` is beyond its name ("<strip id>:<actor index>"; "" before it was tracked)."""
     return "{}:{}".format(ob.reenact.strip_id, ob.reenact.actor_index) if ob.reenact.strip_id else ""
 
 
@@ -573,7 +574,7 @@ def record_driver(ob, source, performance_frame):
     if ob.get(DRIVER_PROP) == source.name and old is not None and len(old) == len(new):
         new = np.where(new >= 0, new, np.asarray(old, np.float64))
     ob[DRIVER_PROP] = source.name
-    ob[DRIVER_KEY_PROP] = _actor_key(source)
+    ob[DRIVER_KEY_PROP] = actor_key(source)
     ob[DRIVER_FRAMES_PROP] = new.tolist()
 
 
@@ -603,8 +604,8 @@ def driver_of(ob, track):
     if not name or frames is None:
         return None
     drv, key = bpy.data.objects.get(name), ob.get(DRIVER_KEY_PROP)
-    if key and (drv is None or not is_actor(drv) or _actor_key(drv) != key):  # renamed (or its name taken)
-        found = [o for o in bpy.data.objects if is_actor(o) and _actor_key(o) == key]
+    if key and (drv is None or not is_actor(drv) or actor_key(drv) != key):  # renamed (or its name taken)
+        found = [o for o in bpy.data.objects if is_actor(o) and actor_key(o) == key]
         near = [o for o in found if actor_scene(o) == actor_scene(ob)] or found
         drv = near[0] if len(near) == 1 else None
     if drv is None or not is_actor(drv):

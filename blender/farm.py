@@ -98,11 +98,16 @@ def result_of(strip, ob, region, all_actors=False):
     ``region``, or of every actor of the strip together (Every Actor of the Strip): Render
     Performance and Assemble Render name the frame folder or movie and the one result strip
     alike. One per actor and region (``<actor>_<region>``), so that a face render kept for
-    comparison is not written over by a mouth render (before 2026-12-05 one per actor)."""
+    comparison is not written over by a mouth render (before 2026-12-05 one per actor). The key is
+    (actor name, region, identity): the identity (the actor's strip id and index; the strip's id
+    for every actor together) finds the result again after the actor or the strip was renamed
+    (before 2026-12-06 a render after a rename made a second result strip beside the first)."""
     if all_actors:
         return (actor_data._safe("{} all actors {}".format(strip.name, region)),
-                result_name(strip, None, region) + " (all actors)", ("*" + strip.name, region))
-    return actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region), (ob.name, region)
+                result_name(strip, None, region) + " (all actors)",
+                ("*" + strip.name, region, "*" + (strip.get("reenact_id") or strip.name)))
+    return (actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region),
+            (ob.name, region, actor_data.actor_key(ob) or ob.name))
 
 
 def _moved_take(folder, farm_job):

@@ -153,10 +153,31 @@ def place(result, piece, names=None):
     result[PIECES] = names if names is not None else sorted(p.name for p in pieces(piece))
 
 
+#: a render's result strip: who rendered it beyond the actor's name (:func:`reenact.blender.farm.result_of`)
+ACTOR_KEY = "reenact_actor_key"
+
+
+def _actor_of(s):
+    """Who result strip ``s`` renders: its actor's identity, or (made before 2026-12-06) its name."""
+    return s.get(ACTOR_KEY) or s.get("reenact_actor")
+
+
+def shows_key(s, key):
+    """Whether strip ``s`` is a render of ``key`` ((actor name, region[, identity]), as
+    :func:`reenact.blender.farm.result_of` makes it): the same actor, found by its identity
+    (renamed since, or not), or by its name where either has none, and the same region."""
+    if s.get("reenact_region") != key[1] or s.get("reenact_actor") is None:
+        return False
+    ident = key[2] if len(key) > 2 else None
+    if ident and s.get(ACTOR_KEY):
+        return s[ACTOR_KEY] == ident
+    return s.get("reenact_actor") == key[0]
+
+
 def _same_result(a, b):
     """Whether strips ``a`` and ``b`` are the same render or restyle (one key, or one file)."""
     if a.get("reenact_actor") is not None or b.get("reenact_actor") is not None:
-        return a.get("reenact_actor") == b.get("reenact_actor") and a.get("reenact_region") == b.get("reenact_region")
+        return _actor_of(a) == _actor_of(b) and a.get("reenact_region") == b.get("reenact_region")
     return blend._strip_paths(a) == blend._strip_paths(b)
 
 
@@ -235,7 +256,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     kind = "IMAGE" if os.path.isdir(out) else "MOVIE"
 
     def replaced(s):
-        same_key = key is not None and s.get("reenact_actor") == key[0] and s.get("reenact_region") == key[1]
+        same_key = key is not None and shows_key(s, key)
         return s != original and s.type in {"MOVIE", "IMAGE"} and not blend.is_preview(s) and (
             same_key or blend._strip_paths(s) == target)
 
@@ -290,8 +311,10 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     st["reenact_result"] = True  # (blend.channel_above passes over it)
     st["reenact_shot"], st["reenact_shot_name"] = blend._shot_ref(original)  # (follow_shots)
     st["reenact_shot_at"] = blend._timing(original)
-    if key is not None:
-        st["reenact_actor"], st["reenact_region"] = key
+    if key is not None:  # (the actor's name as it is now, and who it is)
+        st["reenact_actor"], st["reenact_region"] = key[:2]
+        if len(key) > 2 and key[2]:
+            st[ACTOR_KEY] = key[2]
     over = [s for s in blend.siblings(original) if s != st and ("reenact_result" in s or "reenact_actor" in s)
             and not blend.is_preview(s) and s.frame_final_start < b and s.frame_final_end > a]
     under = sorted(s.name for s in over if original.channel < s.channel < st.channel)

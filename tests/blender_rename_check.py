@@ -2,7 +2,8 @@
 """Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a tracked strip
 renamed in the sequencer (as editors do) keeps its actor: Preview Frame and Render Performance
 find it, and tracking the renamed strip again replaces its actor instead of adding a second one;
-a strip moved in time takes its actor's curves with it.
+a strip moved in time takes its actor's curves with it; an actor renamed between two renders keeps
+its one result strip.
 Prints RESULT <json>."""
 
 import json
@@ -62,6 +63,18 @@ def main(frames, work):
         out["preview_after_scene_rename"] = str(exc).strip().splitlines()[-1]
     out["scene_name"] = ob.reenact.scene_name
     out["actors_of_scene"] = [o.name for o in actor_data.actor_objects(scene)]
+    # rendered, the actor renamed by the animator, rendered again: the one result strip takes the
+    # new render (before 2026-12-06 a second result strip above the first, which hid the new one)
+    kb.value = 1.0
+    kb.keyframe_insert("value", frame=int(shot.frame_start) + 9)
+    scene.sequence_editor.active_strip = shot
+    out["render_1"] = sorted(bpy.ops.reenact.render_performance(region="mouth"))
+    ob.name = "Lead"
+    kb.value = 0.2
+    kb.keyframe_insert("value", frame=int(shot.frame_start) + 9)
+    out["render_2"] = sorted(bpy.ops.reenact.render_performance(region="mouth"))
+    out["results"] = sorted([s.name, s.channel, os.path.basename(os.path.normpath(s.directory)), s.get("reenact_actor")]
+                            for s in blend.all_strips(scene) if s.get("reenact_result"))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

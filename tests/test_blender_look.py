@@ -565,6 +565,9 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, r
     # the scene renamed as well (before 2026-12-05 its actors were cut off: "the strip ... is gone")
     assert r["preview_after_scene_rename"] == ["FINISHED"] and r["scene_name"] == "Edit v2", r
     assert len(r["actors_of_scene"]) == 1, r
+    # the actor renamed between two renders: one result strip, showing the second render
+    assert r["render_1"] == r["render_2"] == ["FINISHED"], r
+    assert r["results"] == [["sh010 plate v2 Reenact Mouth", 2, "Lead_mouth", "Lead"]], r
 
 
 def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):

@@ -338,7 +338,7 @@ def _up_to_date(scene, plan):
     if strip is None:
         return False
     on = [s for s in blend.siblings(strip) if s.get("reenact_shot_name") == plan._strip_name
-          and (s.get("reenact_actor"), s.get("reenact_region")) == tuple(plan._key)
+          and shots.shows_key(s, plan._key)
           and blend._timing(s) == blend._timing(strip)]
     res = min(on, key=lambda s: s.channel, default=None)
     return bool(res is not None and res.get(RENDER_KEY) == plan._render_key
