@@ -9,6 +9,7 @@ import os
 import bpy
 
 from ..jobs import BackgroundJob
+from .blend import _strip_paths
 from ..progress import ProgressLines
 from .report import EXPECTED, describe, fail, report
 
@@ -73,6 +74,54 @@ def was_renamed(exc):
     """Whether the KeyError ``exc`` is a Blender collection's "key not found" (a scene, strip or
     actor looked up by name, renamed or removed while a job ran)."""
     return bool(exc.args) and 'not found' in str(exc.args[0]) and "key" in str(exc.args[0])
+
+
+def remember_target(op, scene, strip, ob=None):
+    """Note on the operator ``op`` the scene, strip and actor its job works on, by name and by
+    who they are (the scene's session id, the strip's ``reenact_id``, the actor's key), so that
+    :func:`job_target` finds them again when the editor renamed one while the job ran."""
+    from .actor import actor_key
+
+    op._scene_name, op._strip_name = scene.name, strip.name
+    op._scene_uid, op._strip_rid = scene.session_uid, strip.get("reenact_id") or ""
+    op._strip_at = (strip.as_pointer(), _strip_paths(strip))  # (one never tracked: no reenact_id)
+    if ob is not None:
+        op._ob_name, op._ob_key = ob.name, actor_key(ob)
+
+
+def job_target(op):
+    """(scene, strip, actor or None) that :func:`remember_target` noted, found by name, else (renamed
+    while the job ran) by who they are, the names on ``op`` brought up to date; a scene or strip
+    gone (removed, or its id shared by pieces cut from it): KeyError naming it (:func:`was_renamed`).
+    Before 2026-12-06 a rename meanwhile lost the job's result ("renamed or removed while it ran")."""
+    from .actor import actor_key, is_actor
+
+    uid = getattr(op, "_scene_uid", None)
+    scene = bpy.data.scenes.get(op._scene_name)
+    if uid is not None and (scene is None or scene.session_uid != uid):
+        scene = next((s for s in bpy.data.scenes if s.session_uid == uid), None)
+    if scene is None or scene.sequence_editor is None:
+        raise KeyError('key "{}" not found'.format(op._scene_name))
+    strips = scene.sequence_editor.strips_all
+    strip, rid = strips.get(op._strip_name), getattr(op, "_strip_rid", "")
+    if rid and (strip is None or strip.get("reenact_id") != rid):
+        found = [s for s in strips if s.get("reenact_id") == rid and s.type in {"MOVIE", "IMAGE"}]
+        strip = found[0] if len(found) == 1 else None
+    elif not rid and strip is None and getattr(op, "_strip_at", None):  # (the same strip: its address and file;
+        found = [s for s in strips if (s.as_pointer(), _strip_paths(s)) == op._strip_at]  # compared, never followed)
+        strip = found[0] if len(found) == 1 else None
+    if strip is None:
+        raise KeyError('key "{}" not found'.format(op._strip_name))
+    ob, key = None, getattr(op, "_ob_key", "")
+    if getattr(op, "_ob_name", None):
+        ob = bpy.data.objects.get(op._ob_name)
+        if key and (ob is None or not is_actor(ob) or actor_key(ob) != key):
+            found = [o for o in bpy.data.objects if is_actor(o) and actor_key(o) == key]
+            ob = found[0] if len(found) == 1 else ob
+        if ob is not None:
+            op._ob_name = ob.name
+    op._scene_name, op._strip_name = scene.name, strip.name
+    return scene, strip, ob
 
 
 def renamed_meanwhile(label, exc):

@@ -75,6 +75,30 @@ def main(frames, work):
     out["render_2"] = sorted(bpy.ops.reenact.render_performance(region="mouth"))
     out["results"] = sorted([s.name, s.channel, os.path.basename(os.path.normpath(s.directory)), s.get("reenact_actor")]
                             for s in blend.all_strips(scene) if s.get("reenact_result"))
+    # the editor renames the scene, the strip and the actor while a render runs (a job's result is
+    # put back when it ends): the render finds them again (before 2026-12-06 "... was renamed or
+    # removed while it ran, so nothing was added"); so does Verify Strip of a strip never tracked
+    import reenact.blender.operators.render as render_op
+    import reenact.blender.operators.verify as verify_op
+
+    def renaming(job, names):
+        def run_job(*args, **kwargs):
+            for thing, name in names:
+                thing.name = name
+            return job(*args, **kwargs)
+        return run_job
+
+    kb.value = 0.6
+    kb.keyframe_insert("value", frame=int(shot.frame_start) + 9)
+    plain = image_strip(scene, frames, name="plain", channel=5)
+    render_op.render_job = renaming(render_op.render_job, [(scene, "Edit v3"), (shot, "sh010 plate v3"), (ob, "Lead 2")])
+    out["render_3"] = sorted(bpy.ops.reenact.render_performance(region="mouth"))
+    scene.sequence_editor.active_strip = plain
+    verify_op.verify_job = renaming(verify_op.verify_job, [(plain, "plain v2")])
+    out["verify"] = sorted(bpy.ops.reenact.verify_strip())
+    out["verified"] = blend.VERIFY_PROP in plain
+    out["results_3"] = sorted([s.name, os.path.basename(os.path.normpath(s.directory)), s.get("reenact_shot_name")]
+                              for s in blend.all_strips(scene) if s.get("reenact_result"))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -568,6 +568,9 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, r
     # the actor renamed between two renders: one result strip, showing the second render
     assert r["render_1"] == r["render_2"] == ["FINISHED"], r
     assert r["results"] == [["sh010 plate v2 Reenact Mouth", 2, "Lead_mouth", "Lead"]], r
+    # the scene, strip and actor renamed while a render ran, a strip while Verify Strip ran
+    assert r["render_3"] == r["verify"] == ["FINISHED"] and r["verified"], r
+    assert r["results_3"] == [["sh010 plate v2 Reenact Mouth", "Lead_mouth.take2", "sh010 plate v3"]], r
 
 
 def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):

@@ -13,7 +13,7 @@ from bpy.props import BoolProperty
 from .. import actor as actor_data
 from .. import blend, look
 from .. import timing
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, job_target, remember_target
 from ..report import report
 
 
@@ -72,13 +72,13 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
         out = os.path.join(root, "{}_{:.5g}fps{}".format(actor_data._safe(stem), float(fps),
                                                          ".mkv" if self.lossless else ".mp4"))
         os.makedirs(root, exist_ok=True)
-        self._scene_name, self._strip_name, self._out, self._fps = scene.name, strip.name, out, float(fps)
+        remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
+        self._out, self._fps = out, float(fps)
         self._adjusted = bool(clip_fps)
         return conform_job, (blend.strip_filepath(strip), fps, out, self.lossless, self._adjusted), {}
 
     def apply(self, context, summary):
-        scene = bpy.data.scenes[self._scene_name]
-        old = scene.sequence_editor.strips_all[self._strip_name]
+        scene, old, _ob = job_target(self)
         a, b = old.frame_final_start, old.frame_final_end
         new = blend.strips_of(scene, old).new_movie(
             name="{} {:.5g}fps".format(old.name, self._fps), filepath=self._out,

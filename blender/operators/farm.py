@@ -11,7 +11,7 @@ from bpy.props import BoolProperty, EnumProperty, StringProperty
 from .. import actor as actor_data
 from .. import blend, farm, props, shots
 from ..farm import assemble_job
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import FARM_JOB
 from ..report import report
 
@@ -50,7 +50,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         folder = farm.farm_folder(os.path.join(root, name))  # (the job's chunks': docs/farm.md)
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless) if self.output != "IMAGES" else None
         take = farm.output_path(os.path.join(root, name), "IMAGES", False) if out is None else None  # (frames: a take)
-        self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
+        remember_target(self, scene, strip, ob)  # (found again after a rename meanwhile: job_target)
         self._out = out or take
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
@@ -58,9 +58,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
             "farm_job": self.farm_job or None, "take": take}
 
     def apply(self, context, summary):
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
-        ob = bpy.data.objects.get(self._ob_name)
+        scene, strip, ob = job_target(self)
         self._out = summary.get("out") or self._out  # (an assembly run again finds the take the first moved it to)
         st, copies = shots.add_result_strips(scene, strip, self._out, summary["frames"], self._result, key=self._key)
         for s in [st] + copies:  # what a result strip could not take from its piece of the shot

@@ -11,7 +11,7 @@ from bpy.props import BoolProperty, EnumProperty, IntProperty
 
 from .. import actor as actor_data
 from .. import blend, farm, layers, look, shots, timing
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REFERENCE_FIRST, REFERENCE_LAST,
                              REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor, reference_frames, render_inputs)
 from ..report import EXPECTED, describe, report
@@ -85,7 +85,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         # the scenes of the .blend: an undo or another scene's preview showed another frame)
         self._folder = os.path.join(root, "preview")
         name = "preview_{}.png".format(uuid.uuid4().hex[:12])
-        self._ob_name, self._scene_name, self._strip_name, self._frame = ob.name, scene.name, view.name, f
+        remember_target(self, scene, view, ob)  # (found again after a rename meanwhile: job_target)
+        self._frame = f
         self._at = int(view.frame_start)  # (the strip moved meanwhile: the preview goes where its frame is)
         self._driver = actor[4]["mouth_from"] is not None
         return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
@@ -133,9 +134,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         from ...render.shothead import unseen_pose_warning
 
         path, info = result
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
-        ob = bpy.data.objects.get(self._ob_name)
+        scene, strip, ob = job_target(self)
         frame = self._frame + int(strip.frame_start) - self._at
         st = shots.preview_strip(scene, strip, path, frame, actor=self._ob_name)
         _prune(self._folder, path)

@@ -15,7 +15,7 @@ from .. import actor as actor_data
 from .. import layers
 from .. import props
 from .. import shots, takes, timing
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
                              reference_frames, render_inputs)
@@ -253,7 +253,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         # a farm chunk: the job's folder beside the takes (<name>.farm), never one of them
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless, take=chunk is None)
         mark = (self.farm_job, n) if chunk is not None else None
-        self._ob_name, self._scene_name, self._strip_name = ob.name, scene.name, strip.name
+        remember_target(self, scene, strip, ob)  # (found again after a rename meanwhile: job_target)
         self._out = out
         self._render_key = _render_key(self, strip, (a, b), actors or [
             {"track": track, "crop_track": base, "model": actor_data.model_of(ob), "mouth_from": mouth_from}])
@@ -289,8 +289,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                 self.chunk_first, self.chunk_last, summary["frames"], summary["rendered"], summary["cached"],
                 summary["provider"].replace("ExecutionProvider", "")))
             return
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
+        scene, strip, _ob = job_target(self)
         for w in summary.get("output_warnings", []):  # what the output cannot keep (alpha in a movie, bits)
             report(self, "WARNING", w)
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames

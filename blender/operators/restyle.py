@@ -15,7 +15,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from .. import actor as actor_data
 from .. import blend, farm, props, shots, takes, timing
-from ..modal import JOB, ModalJobMixin, TrainingJobMixin, show_preview
+from ..modal import JOB, ModalJobMixin, TrainingJobMixin, job_target, remember_target, show_preview
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
 
@@ -188,7 +188,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         source = actor_data.strip_source(strip)
         frames, chunk = self._frames(strip)
         out = farm.output_path(out, self.output, self.lossless, take=chunk is None)  # (its folder: made by the job)
-        self._scene_name, self._strip_name, self._out, self._model = scene.name, strip.name, out, path
+        remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
+        self._out, self._model = out, path
         self._model_setting, self._chunk = self.model or scene.reenact.restyle_model, chunk
         sign = props.signing_paths(context)
         fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
@@ -228,8 +229,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
             report(self, "INFO", "restyled chunk {}..{}: {} frame(s) written, {} restyled".format(
                 self.chunk_first, self.chunk_last, summary["written"], summary["restyled"]))
             return
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
+        scene, strip, _ob = job_target(self)
         if os.path.isdir(self._out):  # the footage copied through: one file for all the takes
             takes.share_copies(self._out)
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
@@ -278,14 +278,14 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
             out = farm.output_path(folder, self.output, self.lossless)  # (a take)
         chunks = farm.farm_folder(folder)  # (the job's chunks': docs/farm.md)
         take = farm.output_path(folder, "IMAGES", False) if out is None else None  # (the frames become a take)
-        self._scene_name, self._strip_name, self._model, self._out = scene.name, strip.name, path, out or take
+        remember_target(self, scene, strip)
+        self._model, self._out = path, out or take
         sign = props.signing_paths(context)
         return farm.assemble_job, (chunks, actor_data.strip_source(strip), out, self.lossless, sign), {
             "codec": farm.movie_codec(self.output), "farm_job": self.farm_job or None, "take": take}
 
     def apply(self, context, summary):
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
+        scene, strip, _ob = job_target(self)
         self._out = summary.get("out") or self._out  # (an assembly run again finds the take the first moved it to)
         st = add_restyled_strip(scene, strip, self._out, summary["frames"], self._model)
         if st.get("reenact_look_note"):  # what the result strip could not take from the shot strip

@@ -10,7 +10,7 @@ from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 from .. import blend
 from .. import timing
 from .. import actor as actor_data
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, job_target, remember_target
 from .. import layers
 from .. import shots
 from ..layers import timeline_frames
@@ -88,7 +88,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         timing.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
         if not (self.replace_edits or self.keep_edits):
             refuse_dropping_edits(scene, strip)
-        self._strip_name, self._scene_name = strip.name, scene.name
+        remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
         source = actor_data.strip_source(strip)
         fps = scene.render.fps / scene.render.fps_base
         focal = self.focal_mm if self.use_focal else None
@@ -103,8 +103,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
 
     def apply(self, context, result):
         tracks, squeezed = result
-        scene = bpy.data.scenes[self._scene_name]
-        strip = scene.sequence_editor.strips_all[self._strip_name]
+        scene, strip, _ob = job_target(self)
         actor_data.follow_renamed_strips(scene)  # (a renamed strip's actors are its own, replaced below)
         old = [o for o in actor_data.actor_objects(scene) if o.reenact.strip_name == strip.name]
         # the scene's camera and resolution follow its first tracked clip; another clip's only when asked

@@ -9,7 +9,7 @@ import bpy
 from .. import actor as actor_data
 from .. import blend
 from .. import timing
-from ..modal import ModalJobMixin
+from ..modal import ModalJobMixin, job_target, remember_target
 from ..report import report
 
 
@@ -56,12 +56,12 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
     def prepare(self, context):
         scene = blend.edit_scene(context)
         strip = blend.active_strip(scene)
-        self._strip_name, self._scene_name = strip.name, scene.name
+        remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
         fps = scene.render.fps / scene.render.fps_base
         return verify_job, (actor_data.strip_source(strip), fps), {}
 
     def apply(self, context, result):
-        strip = bpy.data.scenes[self._scene_name].sequence_editor.strips_all[self._strip_name]
+        _scene, strip, _ob = job_target(self)
         factor = timing.playback_factor(strip)
         clip_frames = timing.movie_frames(blend.strip_filepath(strip)) if factor not in (None, 1.0) else None
         ranges = strip_ranges(result, strip, factor, clip_frames) if factor is not None else []
