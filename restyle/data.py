@@ -62,10 +62,25 @@ def _is_pattern(path):
     return not os.path.exists(path) and ("%" in base or "#" in base or any(c in base for c in "*?["))
 
 
-def _same(a, b):
-    if _is_pattern(a) or _is_pattern(b):
-        return os.path.realpath(a) == os.path.realpath(b)
-    return os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b)
+def clip_files(path):
+    """The files a clip reads: the movie, or every image of its sequence (a folder, a pattern)."""
+    if os.path.isfile(path):
+        return [path]
+    with open_video(path) as src:
+        return [f for f in (getattr(src, "files", None) or [src.path]) if f]
+
+
+def _file_ids(path):
+    """What identifies the files of a clip on disk (device and inode: through symlinks and hard
+    links), so that a shot and a reference that share a file are found (before 2026-12-06 an image
+    sequence named as its folder and as its pattern counted as other footage)."""
+    out = set()
+    for f in clip_files(path):
+        st = os.stat(f)
+        out.add((st.st_dev, st.st_ino))
+    return out
+
+
 
 
 def spec_text(spec):
@@ -105,9 +120,11 @@ def check_domains(x_items, y_items, colourise=False):
                              "{} frame(s) of this {:g} fps clip); it needs at least 3: use more of it".format(
                                  s.path, s.start or 0, n if s.stop is None else s.stop, used, TARGET_FPS, step,
                                  src.fps))
+    x_ids = [_file_ids(x.path) for x in xs]
     for y in ys:
-        for x in xs:
-            if _same(x.path, y.path):
+        y_ids = _file_ids(y.path)
+        for x, ids in zip(xs, x_ids):
+            if os.path.realpath(x.path) == os.path.realpath(y.path) or not ids.isdisjoint(y_ids):
                 raise ValueError("{}: the reference footage is the shot itself (the same file as X); "
                                  "choose other footage with the look you want".format(y.path))
     if colourise:

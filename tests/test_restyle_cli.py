@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``reenact restyle`` on the command line: what it refuses before any work, in one line, and
+what it must never write over. Generated footage (64 x 64, a few frames); the two models are
+trained one step at 32 px."""
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, write_movie_with_audio
+from conftest import restyle_cli as cli
+
+S = 64
+
+
+def _frames(n=8, colour=True, seed=0):
+    """``n`` textured frames sliding a pixel a frame (uint8 RGB, S x S): in colour or grey."""
+    rng = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(rng.random((S, S + n, 3)).astype(np.float32), (5, 5), 1.0)
+    base = base * np.array([1.0, 0.6, 0.3], np.float32) if colour else np.repeat(base.mean(-1, keepdims=True), 3, -1)
+    return [np.round(base[:, t:t + S] * 255).astype(np.uint8) for t in range(n)]
+
+
+def _movie(path, frames):
+    return write_movie_with_audio(str(path), frames, 25, len(frames) / 25.0)
+
+
+def _pngs(folder, frames):
+    os.makedirs(folder, exist_ok=True)
+    for i, f in enumerate(frames):
+        cv2.imwrite(os.path.join(folder, "frame_{:04d}.png".format(i)), f[..., ::-1])
+    return str(folder)
+
+
+def _error(r):
+    """The one error line of a refused command (and that it was refused in one line)."""
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("reenact: error: ")]
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    return lines[0][len("reenact: error: "):]
+
+
+def _contents(paths):
+    return {p: open(p, "rb").read() for p in paths}
+
+
+# --------------------------------------------------------------- shot and reference
+def test_one_image_sequence_named_as_folder_and_as_pattern_is_one_footage(tmp_path):
+    """The shot's own sequence as the reference, named by its folder for X and its pattern (or a
+    link to the folder) for Y: refused as the same footage (before 2026-12-06 it trained)."""
+    from reenact.restyle.data import check_domains
+
+    seq = _pngs(tmp_path / "seq", _frames(seed=4))
+    other = _pngs(tmp_path / "other", _frames(seed=5))
+    os.symlink("seq", str(tmp_path / "alias"))
+    for x, y in ((seq, os.path.join(seq, "frame_%04d.png")), (os.path.join(seq, "frame_####.png@0:4"), seq),
+                 (seq, str(tmp_path / "alias" / "frame_%04d.png@2:8"))):
+        with pytest.raises(ValueError, match="the reference footage is the shot itself"):
+            check_domains([x], [y])
+    check_domains([seq], [os.path.join(other, "frame_%04d.png")])
+    line = _error(cli("train", "--x", seq, "--y", os.path.join(seq, "frame_%04d.png"), "--out", tmp_path / "m.onnx",
+                      "--size", "32", "--steps", "1"))
+    assert "the reference footage is the shot itself" in line
