@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..errors import ReenactError
-from ..fsutil import check_output_file, check_output_folder, os_error
+from ..fsutil import check_output_file, check_output_folder, os_error, refuse_overwriting
 from ..provenance.cli import add_signing_arguments
 from ..video.encode import MOVIE_CODECS, check_movie_codec
 
@@ -121,6 +121,7 @@ def _train(args):
                 check_output_file(getattr(args, opt), option="--" + opt)
         if args.cache:
             check_output_folder(args.cache, option="--cache")
+        refuse_clashes(args)
     except ReenactError as exc:
         return _fail(str(exc))
     cfg = RestyleConfig(method=args.method, colourise=args.colourise, size=args.size, base=args.base,
@@ -168,6 +169,33 @@ def _train(args):
     if args.progress_lines:
         print("DONE {}".format(os.path.abspath(args.out)), flush=True)
     return 0
+
+
+def refuse_clashes(args):
+    """Raise ReenactError (one line naming the file) when two of the files ``restyle train`` writes
+    (--out, --report, --preview, the checkpoint) are one file, or one of them is a file it trains on
+    (a movie, an image of a sequence given as its folder or pattern, through links). Before
+    2026-12-06 --report on the shot replaced it with JSON, --preview replaced a frame of it,
+    --checkpoint on the reference moved it aside as damaged, and --report on --out made the model a
+    JSON file, exit 0."""
+    from .data import clip_files, clip_spec
+
+    inputs = [f for item in args.x + args.y for f in clip_files(clip_spec(item).path)]
+    outs = [("--out", args.out)]
+    if not args.checkpoint:  # (the trainer's default, beside the model)
+        outs.append(("the checkpoint beside --out", os.path.splitext(args.out)[0] + ".ckpt.pt"))
+    outs += [("--" + opt, getattr(args, opt)) for opt in ("checkpoint", "report", "preview") if getattr(args, opt)]
+    for i, (opt, path) in enumerate(outs):
+        refuse_overwriting(path, inputs, opt if opt.startswith("--") else "--checkpoint")
+        for other, earlier in outs[:i]:
+            if _same_file(path, earlier):
+                raise ReenactError("is also {}; {} wants another file".format(other, opt), path=path)
+
+
+def _same_file(a, b):
+    """``a`` and ``b`` name one file (through links; either may not exist yet)."""
+    ra, rb = os.path.realpath(a), os.path.realpath(b)
+    return ra == rb or (os.path.exists(ra) and os.path.exists(rb) and os.path.samefile(ra, rb))
 
 
 def _apply(args):

@@ -45,6 +45,42 @@ def _contents(paths):
     return {p: open(p, "rb").read() for p in paths}
 
 
+# --------------------------------------------------------------- train's outputs and inputs
+def test_train_writes_no_side_output_over_its_footage_or_another_output(tmp_path):
+    """--report, --preview, --checkpoint and --out naming the shot, a frame of its image sequence
+    (folder or pattern, through a link), the reference or one another: one line before any work,
+    the footage untouched, nothing written (before 2026-12-06 --report on the shot replaced it
+    with JSON, --preview replaced a frame, --checkpoint on the reference moved it aside as
+    'damaged', and --report on --out made the model a JSON file, exit 0)."""
+    shot = _movie(tmp_path / "shot.mp4", _frames(seed=1))
+    ref = _movie(tmp_path / "ref.mp4", _frames(seed=2))
+    seq = _pngs(tmp_path / "seq", _frames(seed=4))
+    os.symlink(os.path.join("seq", "frame_0002.png"), str(tmp_path / "link.png"))
+    footage = [shot, ref] + [os.path.join(seq, n) for n in sorted(os.listdir(seq))]
+    before = _contents(footage)
+    m = str(tmp_path / "m.onnx")
+    base = ["train", "--size", "32", "--steps", "1", "--threads", "1", "--no-resume"]
+    for args, said in (
+            (["--x", shot, "--y", ref, "--out", m, "--report", shot],
+             shot + ": is the footage it is made from; --report wants another file"),
+            (["--x", seq, "--y", ref, "--out", m, "--preview", str(tmp_path / "link.png")],
+             str(tmp_path / "link.png") + ": is the footage it is made from; --preview wants another file"),
+            (["--x", os.path.join(seq, "frame_%04d.png@0:5"), "--y", ref, "--out", m, "--preview",
+              os.path.join(seq, "frame_0007.png")], "frame_0007.png: is the footage it is made from; --preview"),
+            (["--x", seq, "--y", ref, "--out", m, "--checkpoint", ref],
+             ref + ": is the footage it is made from; --checkpoint wants another file"),
+            (["--x", shot, "--y", ref, "--out", m, "--report", m], m + ": is also --out; --report wants another file"),
+            (["--x", shot, "--y", ref, "--out", m, "--report", str(tmp_path / "m.ckpt.pt")],
+             "m.ckpt.pt: is also the checkpoint beside --out; --report wants another file"),
+            (["--x", shot, "--y", ref, "--out", m, "--checkpoint", str(tmp_path / "p.png"), "--preview",
+              str(tmp_path / "p.png")], "p.png: is also --checkpoint; --preview wants another file")):
+        line = _error(cli(*(base + args)))
+        assert said in line, (args, line)
+        assert _contents(footage) == before
+        assert sorted(os.listdir(tmp_path)) == ["link.png", "ref.mp4", "seq", "shot.mp4"], args
+        assert sorted(os.listdir(seq)) == ["frame_{:04d}.png".format(i) for i in range(8)]
+
+
 # --------------------------------------------------------------- shot and reference
 def test_one_image_sequence_named_as_folder_and_as_pattern_is_one_footage(tmp_path):
     """The shot's own sequence as the reference, named by its folder for X and its pattern (or a
