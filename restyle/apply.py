@@ -225,6 +225,8 @@ def _parse_range(text, n, option="--frames"):
         b = int(b) if b.strip() else n
     except ValueError:
         raise RestyleError("{} {}: expected A:B (0-based, B excluded)".format(option, text)) from None
+    if 0 <= b < a <= n:  # (before 2026-12-06 said "outside the clip's frames")
+        raise RestyleError("{} {}: reversed range (A:B needs A < B)".format(option, text))
     if a < 0 or b > n or a >= b:
         raise RestyleError("{} {}: outside the clip's {} frames".format(option, text, n))
     return a, b

@@ -134,6 +134,11 @@ def _train(args):
             raise ValueError("--steps must be at least 1")
         if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
             raise ValueError("--minutes must be more than 0")
+        if args.threads is not None and args.threads < 1:  # (before 2026-12-06 a traceback after decoding)
+            raise ValueError("--threads must be at least 1")
+        if args.max_frames is not None and args.max_frames < 3:  # (before 2026-12-06 0 meant every frame and
+            # -1 to 2 failed after decoding, "needs at least 3 frames, has 1")
+            raise ValueError("--max-frames must be at least 3 (training takes frames three at a time)")
     except ValueError as exc:
         return _fail(str(exc))
     from ..progress import ConsoleProgress

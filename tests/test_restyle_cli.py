@@ -45,6 +45,23 @@ def _contents(paths):
     return {p: open(p, "rb").read() for p in paths}
 
 
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    pytest.importorskip("torch")
+    from reenact.restyle.config import RestyleConfig
+    from reenact.restyle.train import train
+
+    d = tmp_path_factory.mktemp("restyle_cli_models")
+    Y = [np.stack(_frames(seed=2))[:, :32, :32]]
+    out = {}
+    for name, colourise, x in (("rgb", False, _frames(seed=1)), ("col", True, _frames(seed=3, colour=False))):
+        out[name] = str(d / "{}.onnx".format(name))
+        train([np.stack(x)[:, :32, :32]], Y, out[name], RestyleConfig(size=32, base=8, batch=2, warmup=1,
+                                                                       colourise=colourise), steps=1, resume=False,
+              threads=1, log=lambda *a: None)
+    return out
+
+
 # --------------------------------------------------------------- train's outputs and inputs
 def test_train_writes_no_side_output_over_its_footage_or_another_output(tmp_path):
     """--report, --preview, --checkpoint and --out naming the shot, a frame of its image sequence
@@ -81,6 +98,40 @@ def test_train_writes_no_side_output_over_its_footage_or_another_output(tmp_path
         assert sorted(os.listdir(seq)) == ["frame_{:04d}.png".format(i) for i in range(8)]
 
 
+def test_train_refuses_numbers_that_cannot_work_before_any_work(tmp_path):
+    """--threads under 1 (before 2026-12-06 a traceback after decoding), --max-frames under 3
+    (-1 said "needs at least 3 frames, has 1" after decoding and 0 silently meant every frame):
+    one line each, nothing written."""
+    shot = _movie(tmp_path / "shot.mp4", _frames(seed=1))
+    ref = _movie(tmp_path / "ref.mp4", _frames(seed=2))
+    m = tmp_path / "m.onnx"
+    for extra, said in ((["--threads", "-1"], "--threads must be at least 1"), (["--threads", "0"], "--threads"),
+                        (["--max-frames", "-1"], "--max-frames must be at least 3"),
+                        (["--max-frames", "0"], "--max-frames must be at least 3"), (["--max-frames", "2"], "--max-frames must")):
+        line = _error(cli("train", "--x", shot, "--y", ref, "--out", m, "--size", "32", "--steps", "1", *extra))
+        assert line.startswith(said), (extra, line)
+        assert sorted(os.listdir(tmp_path)) == ["ref.mp4", "shot.mp4"]
+
+
+def test_a_truncated_movie_is_one_line_a_command_line_user_can_act_on(tmp_path):
+    """A movie cut short: one line naming the file and what to do, in words for any caller (before
+    2026-12-06 "open with allow_truncated=True", a Python argument)."""
+    rng = np.random.default_rng(0)
+    frames = [np.clip(f.astype(int) + rng.integers(-40, 40, f.shape), 0, 255).astype(np.uint8)
+              for f in _frames(n=40, seed=1)]
+    from reenact.video import VideoWriter
+
+    with VideoWriter(str(tmp_path / "full.mp4"), 25, (S, S), options={"g": "8"}) as w:  # (its index first)
+        for f in frames:
+            w.write(f)
+    data = open(tmp_path / "full.mp4", "rb").read()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[:len(data) // 2])
+    line = _error(cli("train", "--x", cut, "--y", tmp_path / "full.mp4", "--out", tmp_path / "m.onnx"))
+    assert line.startswith(str(cut) + ": file is truncated: only the first ") and "of about 40 frames" in line
+    assert "allow_truncated" not in line and "copy the whole file again" in line, line
+
+
 # --------------------------------------------------------------- shot and reference
 def test_one_image_sequence_named_as_folder_and_as_pattern_is_one_footage(tmp_path):
     """The shot's own sequence as the reference, named by its folder for X and its pattern (or a
@@ -98,3 +149,16 @@ def test_one_image_sequence_named_as_folder_and_as_pattern_is_one_footage(tmp_pa
     line = _error(cli("train", "--x", seq, "--y", os.path.join(seq, "frame_%04d.png"), "--out", tmp_path / "m.onnx",
                       "--size", "32", "--steps", "1"))
     assert "the reference footage is the shot itself" in line
+
+
+# --------------------------------------------------------------- apply
+def test_a_reversed_frame_range_is_said_to_be_reversed(tmp_path, models):
+    """``--frames 8:3``: reversed, not "outside the clip's 12 frames" (before 2026-12-06)."""
+    shot = _movie(tmp_path / "shot.mp4", _frames(n=12, seed=1))
+    for opt in ("8:3", "11:0"):
+        line = _error(cli("apply", models["rgb"], "--video", shot, "--out", tmp_path / "o.mp4", "--frames", opt,
+                          "--cpu"))
+        assert line == "--frames {}: reversed range (A:B needs A < B)".format(opt)
+    line = _error(cli("apply", models["rgb"], "--video", shot, "--out", tmp_path / "o.mp4", "--frames", "3:20", "--cpu"))
+    assert "outside the clip's 12 frames" in line
+    assert sorted(os.listdir(tmp_path)) == ["shot.mp4"]

@@ -108,8 +108,12 @@ class MovieSource(VideoSource):
         if self.truncated and not allow_truncated:
             exp = self.expected_frame_count
             of = f" of about {exp}" if exp else ""
-            raise VideoError(path, f"file is truncated: only the first {self.frame_count}{of} "
-                                   f"frames are readable (open with allow_truncated=True to use them)")
+            # (before 2026-12-06 it told a command-line user to "open with allow_truncated=True")
+            whole = shell_quote(os.path.splitext(os.path.basename(path))[0] + "_whole.mp4")
+            raise VideoError(path, f"file is truncated: only the first {self.frame_count}{of} frames are "
+                                   f"readable (an incomplete copy or an unfinished recording); copy the whole file "
+                                   f"again, or make a new file of the readable frames: ffmpeg -i {shell_quote(path)} "
+                                   f"-c:v libx264 -crf 16 -c:a copy {whole}")
         # decode frame 0 now: proves the codec works, checks that frame pts match the index,
         # and reads the display rotation
         first = self._first_frame()
