@@ -102,11 +102,27 @@ def to_uint8(img):
 TONED_HINT = "(a toned black-and-white shot, sepia or a colour cast, counts as colour: colourise a desaturated copy)"
 
 
+#: :func:`is_grey`: chroma (the length of Cb, Cr, averaged over squares of 1/64 of the frame's
+#: short side, where a scan's colour fringes at edges cancel out) above this many 8-bit levels
+#: is clearly coloured ...
+SATURATED = 24.0
+#: ... and a frame with more than this share of it holds colour, however little of the frame it
+#: is (a selective-colour shot's red coat)
+SATURATED_AREA = 0.005
+
+
 def is_grey(frames_u8, tol=3.0):
-    """True when every frame's chroma is (nearly) zero: mean |Cb| + |Cr| under ``tol``/255."""
+    """True when every frame's chroma is (nearly) zero: the mean of |Cb| and |Cr| under ``tol``/255,
+    and no more than :data:`SATURATED_AREA` of the frame clearly coloured (:data:`SATURATED`);
+    before 2026-12-06 the mean alone, so a grey shot with a small saturated patch passed as grey
+    and a colouriser painted over the patch."""
     for f in frames_u8:
         ycc = rgb_to_ycc(f.astype(np.float32) / 255.0)
         if float(np.abs(ycc[..., 1:]).mean()) * 255.0 > tol:
+            return False
+        k = max(1, int(round(min(f.shape[:2]) / 64.0))) | 1
+        c = cv2.blur(np.ascontiguousarray(ycc[..., 1:]), (k, k)) if k > 1 else ycc[..., 1:]
+        if np.count_nonzero(np.hypot(c[..., 0], c[..., 1]) * 255.0 > SATURATED) > SATURATED_AREA * c[..., 0].size:
             return False
     return True
 

@@ -151,6 +151,41 @@ def test_one_image_sequence_named_as_folder_and_as_pattern_is_one_footage(tmp_pa
     assert "the reference footage is the shot itself" in line
 
 
+# --------------------------------------------------------------- colourise
+def test_a_grey_shot_with_a_small_saturated_patch_is_colour(tmp_path, models):
+    """A black-and-white shot with a small saturated object (selective colour, 1.6 % of the frame)
+    is in colour for colourise, which would paint over it (before 2026-12-06 the frame's mean
+    chroma passed it as grey); grey footage stays grey, through H.264 and with colour noise or a
+    scan's colour fringes, and a sepia shot stays colour."""
+    from reenact.restyle.colour import is_grey
+    from reenact.restyle.data import check_domains
+    from reenact.video import open_video
+
+    grey = _frames(colour=False, seed=3)
+    patched = [f.copy() for f in grey]
+    for f in patched:
+        f[24:32, 30:38] = (220, 30, 30)  # 8 x 8 of 64 x 64
+    rng = np.random.default_rng(1)
+    noisy = [np.clip(f.astype(int) + rng.integers(-4, 5, f.shape), 0, 255).astype(np.uint8) for f in grey]
+    with open_video(_movie(tmp_path / "noisy.mp4", noisy)) as v:
+        noisy_h264 = [f for _, f in v.iter_frames()]
+    big = np.repeat(np.repeat(grey[0], 4, 0), 4, 1)  # 256 x 256, edges a scan fringes
+    fringed = big.copy()
+    fringed[..., 0], fringed[..., 2] = np.roll(big[..., 0], 1, 1), np.roll(big[..., 2], -1, 1)
+    sepia = [np.clip(f * np.array([1.07, 0.98, 0.82]), 0, 255).astype(np.uint8) for f in grey]
+    assert is_grey(grey) and is_grey(noisy) and is_grey(noisy_h264) and is_grey([fringed])
+    assert not is_grey(patched) and not is_grey(sepia)
+    with open_video(_movie(tmp_path / "patched.mp4", patched)) as v:
+        assert not is_grey([f for _, f in v.iter_frames()])  # (through H.264's chroma subsampling)
+    shot = _pngs(tmp_path / "shot", patched)
+    ref = _movie(tmp_path / "ref.mp4", _frames(seed=2))
+    with pytest.raises(ValueError, match="the shot .X. is already in colour"):
+        check_domains([shot], [ref], colourise=True)
+    line = _error(cli("apply", models["col"], "--video", shot, "--out", tmp_path / "out", "--cpu"))
+    assert line.startswith(shot + ": the shot is already in colour"), line
+    assert not (tmp_path / "out").exists()
+
+
 # --------------------------------------------------------------- apply
 def test_a_reversed_frame_range_is_said_to_be_reversed(tmp_path, models):
     """``--frames 8:3``: reversed, not "outside the clip's 12 frames" (before 2026-12-06)."""
