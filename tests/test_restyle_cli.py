@@ -186,6 +186,18 @@ def test_a_grey_shot_with_a_small_saturated_patch_is_colour(tmp_path, models):
     assert not (tmp_path / "out").exists()
 
 
+def test_the_docs_say_the_watermark_changes_a_colourised_shots_luminance():
+    """docs/restyle.md: the output's luminance is the shot's but for the watermark, by at most
+    MAX_CHANGE levels (before 2026-12-06 it promised the shot's luminance exactly in a PNG folder
+    or a lossless movie, which carry the mark: up to 6 levels off)."""
+    from reenact.provenance.watermark import MAX_CHANGE
+
+    text = " ".join(open(os.path.join(ROOT, "docs", "restyle.md"), encoding="utf-8").read().split())
+    assert "up to `MAX_CHANGE` ({}) levels".format(MAX_CHANGE) in text
+    assert "the luminance is the shot's except for the mark's change, up to {} levels".format(MAX_CHANGE) in text
+    assert "luminance equals the shot's exactly (8-bit luminance identical after rounding; tested) in the RGB" not in text
+
+
 # --------------------------------------------------------------- apply
 def test_a_reversed_frame_range_is_said_to_be_reversed(tmp_path, models):
     """``--frames 8:3``: reversed, not "outside the clip's 12 frames" (before 2026-12-06)."""
