@@ -78,10 +78,11 @@ def render_target(context, name=""):
 
 
 def result_name(strip, ob, region):
-    """"<strip> Reenact <Region>" (and the actor, when the strip has more than one): the one
-    result strip of an actor and region (Render Performance and Assemble Render)."""
+    """"<strip> Reenact <Region>" (and the actor, when the strip has more than one: before
+    2026-12-06 its first actor's result was named as a one-actor shot's): the one result strip of
+    an actor and region (Render Performance and Assemble Render)."""
     name = "{} Reenact {}".format(strip.name, region.title())
-    if ob is not None and ob.reenact.actor_index:
+    if ob is not None and (ob.reenact.actor_index or other_actors(ob, strip.id_data, strip)):
         name += " ({})".format(ob.name)
     return name
 
@@ -112,14 +113,18 @@ def result_of(strip, ob, region, all_actors=False):
 
 def _moved_take(folder, farm_job):
     """The take an earlier assembly of the job ``farm_job`` moved its frames ``folder``
-    (``<stem>.farm``) to: a take of the stem holding that job's chunk markers; None."""
+    (``<stem>.farm``) to: a take of the stem holding that job's chunk markers (``farm_job`` None:
+    the last take holding any job's, an assembly run again by hand after an undo); None."""
     from ..render.chunks import jobs_in
 
     stem = folder[:-len(".farm")] if folder.endswith(".farm") else folder
-    return next((p for p in takes.takes_of(stem, folder=True) if str(farm_job) in jobs_in(p)), None)
+    held = [p for p in takes.takes_of(stem, folder=True) if (str(farm_job) in jobs_in(p) if farm_job else jobs_in(p))]
+    held.sort(key=takes.take_number)
+    return (held[0] if farm_job else held[-1]) if held else None
 
 
-def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None, take=None):
+def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None, take=None,
+                 timeline=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete
     and, by the chunks' markers, the job ``farm_job``'s (None: the newest job's;
@@ -131,7 +136,9 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     from ..video import open_video
     from ..video.encode import FrameFolder
 
-    again = bool(farm_job and out is None and take)  # (an image assembly, perhaps run again after its move)
+    # an image assembly, perhaps run again after its move (by the farm's job token, or by hand after
+    # an undo took its strip away: before 2026-12-06 "no frames rendered here yet", the frames stranded)
+    again = bool(out is None and take)
     if again and not os.path.isdir(folder):
         moved = _moved_take(folder, farm_job)
         if moved is not None:
@@ -139,13 +146,13 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     if not os.path.isdir(folder):
         raise ValueError("{}: no frames rendered here yet".format(folder))
     try:
-        check_chunks(folder, farm_job or None)
+        check_chunks(folder, farm_job or None, timeline)
     except ValueError:
-        moved = _moved_take(folder, farm_job) if again and take else None
+        moved = _moved_take(folder, farm_job) if again and take and farm_job else None
         if moved is None:
             raise
         folder, take = moved, None  # (a chunk re-run after the move made the folder again, with its frames only)
-        check_chunks(folder, farm_job)
+        check_chunks(folder, farm_job, timeline)
     if out is not None:
         return assemble_movie(folder, source, out, lossless=lossless, progress=progress,
                               sign_cert=sign[0], sign_key=sign[1], codec=codec, fps=fps)

@@ -304,17 +304,26 @@ def keyed(strip, names):
     return any(fc.data_path in paths for fc in bag.fcurves)
 
 
-def hidden(strip):
-    """True when ``strip`` is muted, or lies in a muted channel of its strips' channels."""
-    if getattr(strip, "mute", False):
-        return True
+def _channel_has(strip, flag):
+    """Whether the channel ``strip`` lies in (of its meta strip, or of the sequencer) has ``flag``
+    ('mute', 'lock') set."""
     try:
         owner = next((m for m in blend.all_strips(strip.id_data) if m.type == "META" and strip in list(m.strips)),
                      None)
         channels = owner.channels if owner is not None else strip.id_data.sequence_editor.channels
-        return bool(channels[strip.channel].mute)
+        return bool(getattr(channels[strip.channel], flag))
     except (AttributeError, IndexError, KeyError, TypeError):
         return False
+
+
+def hidden(strip):
+    """True when ``strip`` is muted, or lies in a muted channel of its strips' channels."""
+    return bool(getattr(strip, "mute", False)) or _channel_has(strip, "mute")
+
+
+def locked(strip):
+    """True when ``strip`` is locked, or lies in a locked channel."""
+    return bool(getattr(strip, "lock", False)) or _channel_has(strip, "lock")
 
 
 def remove_strip(scene, strip):

@@ -9,6 +9,11 @@ PREFIX = "Reenact: "
 EXPECTED = (ValueError, OSError)
 
 
+class NothingToDo(ValueError):
+    """An operator that finds nothing to do (every result up to date): said as INFO and
+    cancelled, not an error (before 2026-12-06 an error pop-up for a no-op)."""
+
+
 def report(op, level, message):
     """``op.report`` with the Reenact prefix; ``level`` is 'INFO', 'WARNING', 'ERROR' or a set."""
     op.report({level} if isinstance(level, str) else set(level), PREFIX + str(message))
@@ -16,7 +21,7 @@ def report(op, level, message):
 
 def fail(op, exc):
     """Report an expected failure as one error line; returns {'CANCELLED'} for the operator."""
-    report(op, "ERROR", exc)
+    report(op, "INFO" if isinstance(exc, NothingToDo) else "ERROR", exc)
     return {"CANCELLED"}
 
 

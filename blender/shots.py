@@ -233,6 +233,13 @@ def result_files(strip):
     return bpy.path.abspath(strip.filepath, library=strip.id_data.library), None
 
 
+def _set_timing(strip, timing):
+    """Give ``strip`` the start and trims ``timing`` (:func:`blend._timing`)."""
+    strip.frame_start = timing[0]
+    strip.frame_offset_start, strip.frame_offset_end = timing[1], timing[2]
+    strip.frame_start = timing[0]  # (again: Blender keeps the handles when the offsets change)
+
+
 def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     """The rendered clip ``out`` (a movie, or a frame folder of ``n_frames``) as the result strip
     of ``original``: same start, same trims, so it lines up frame for frame, with ``original``'s
@@ -275,12 +282,25 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     old = [s for s in blend.all_strips(scene) if replaced(s)]
     here = [s for s in old if s.parent_meta() == home and s.get("reenact_shot_name") not in spare]
     on = min(here, key=lambda s: (blend._timing(s) != blend._timing(original),
-                                  s.get("reenact_shot_name") != original.name, s.channel), default=None)
+                                  s.get("reenact_shot_name") != original.name, s.channel, s.mute), default=None)
     reuse = on if on is not None and on.type == kind else None
     keep = on.channel if on is not None else None
+    # trimmed or cut by the compositor since the last render (its shot as it was then): each part
+    # takes the new take where and as it was put (before 2026-12-06 the result was stretched over
+    # the whole shot again, over a part muted to keep the shot's own mouth there)
+    shot_at = blend._timing(original)
+    by_hand = [] if reuse is None or list(reuse.get("reenact_shot_at", [])) != shot_at else [reuse] + [
+        s for s in here if s != reuse and s.type == kind and s.channel == reuse.channel
+        and list(s.get("reenact_shot_at", [])) == shot_at and s.get("reenact_shot_name") == original.name]
+    if by_hand and all(blend._timing(s) == shot_at for s in by_hand):
+        by_hand = []  # (as placed by the last render: placed again below)
     if reuse is not None:  # a render again: the file changes under what the compositor set on the strip
         st = reuse
-        refile(st, out, names)
+        for s in by_hand or [st]:
+            was = blend._timing(s)
+            refile(s, out, names)
+            if by_hand:
+                _set_timing(s, was)
     elif kind == "IMAGE":
         st = strips.new_image(name=name, filepath=os.path.join(out, names[0]),
                               channel=blend.free_channel_above(scene, original), frame_start=start)
@@ -297,17 +317,19 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
         look.remove_strip(scene, s)
     if reuse is None:
         st.name = name
-    st.frame_start = start
-    st.frame_offset_start = original.frame_offset_start
-    st.frame_offset_end = original.frame_offset_end
-    st.frame_start = start
     a, b = original.frame_final_start, original.frame_final_end
-    near = blend.siblings(original)
     moved = ""
-    if keep is None or keep <= original.channel or not blend._free(near, keep, a, b, ignore=st):
-        keep, moved = blend.channel_above(original, a, b, new=st)
-    if st.channel != keep:
-        st.channel = keep
+    if by_hand:
+        moved = "kept as trimmed or cut by hand ({}): drag its ends to show more of the new take".format(
+            ", ".join("frames {}-{}".format(s.frame_final_start, s.frame_final_end - 1) for s in
+                      sorted(by_hand, key=lambda s: s.frame_final_start)))
+    else:
+        _set_timing(st, [start, original.frame_offset_start, original.frame_offset_end])
+        near = blend.siblings(original)
+        if keep is None or keep <= original.channel or not blend._free(near, keep, a, b, ignore=st):
+            keep, moved = blend.channel_above(original, a, b, new=st)
+        if st.channel != keep:
+            st.channel = keep
     st["reenact_result"] = True  # (blend.channel_above passes over it)
     st["reenact_shot"], st["reenact_shot_name"] = blend._shot_ref(original)  # (follow_shots)
     st["reenact_shot_at"] = blend._timing(original)
@@ -324,6 +346,14 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     hidden_by = "{} ({}, another take) lie{} over it: mute {} to see this one".format(
         ", ".join("'{}'".format(n) for n in above), "copies of it" if len(above) > 1 else "a copy of it",
         "" if len(above) > 1 else "s", "them" if len(above) > 1 else "it") if above else ""
+    # another render over it (another actor's or region's; before 2026-12-06 unsaid: the new take
+    # went in under a result that hid it)
+    others = sorted(s.name for s in over if s.channel > st.channel and not s.mute and s not in old)
+    if others:
+        hidden_by = "; ".join(n for n in (hidden_by, "{} (another Reenact result) lie{} over it: mute {} to see this "
+                                          "one".format(", ".join("'{}'".format(n) for n in others),
+                                                       "" if len(others) > 1 else "s",
+                                                       "them" if len(others) > 1 else "it")) if n)
     if reuse is not None:
         note = _retake(st, original)
     else:
@@ -338,6 +368,13 @@ def add_result_strips(scene, original, out, n_frames, name, key=None):
     again), else a copy of it; returns (the result strip, those over the other pieces)."""
     group = pieces(original)
     others = {p.name: p for p in group if p != original}
+    # a piece whose copy the compositor removed since the last render (to keep the shot's own
+    # picture there) gets none again (before 2026-12-06 every render again made it anew); said
+    removed = []
+    if key is not None:
+        mine = [r for r in blend.all_strips(scene) if r.get("reenact_shot") and shows_key(r, key)]
+        had = {n for r in mine if r.get("reenact_shot_name") == original.name for n in r.get(PIECES, [])}
+        removed = sorted(n for n in others if n in had and not any(r.get("reenact_shot_name") == n for r in mine))
     st = add_result_strip(scene, original, out, n_frames, name, key=key, spare=tuple(others))
     st[PIECES] = sorted(p.name for p in group)
     st[STAMP] = actor_data.footage_stamp(original)  # (copied onto the copies below)
@@ -347,8 +384,12 @@ def add_result_strips(scene, original, out, n_frames, name, key=None):
         if (r != st and r.get("reenact_shot_name") in others and r.get("reenact_shot") and _same_result(r, st)
                 and r.type == st.type and r.parent_meta() == st.parent_meta()):
             kept.setdefault(r["reenact_shot_name"], r)
+    if removed:
+        _note(st, "; ".join(n for n in (st.get("reenact_look_note", ""), "no result made again over {} (its copy "
+                                        "was removed by hand; delete the result strips to have them all made "
+                                        "again)".format(", ".join("'{}'".format(n) for n in removed))) if n))
     return st, [_refile_copy(st, kept[p.name], p) if p.name in kept else _copy_result(scene, st, p)
-                for p in group if p != original]
+                for p in group if p != original and p.name not in removed]
 
 
 def copies_note(copies):

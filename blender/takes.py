@@ -28,6 +28,12 @@ def take_name(path, k, folder=False):
     return "{}.take{}{}".format(stem, k, ext)
 
 
+def take_number(path):
+    """The take ``path`` is of its result (1 for the result's own name, k for ``.take<k>``)."""
+    m = re.search(r"\.take(\d+)(?:\.[^./\\]*)?$", os.path.basename(os.path.normpath(path)))
+    return int(m[1]) if m else 1
+
+
 def takes_of(path, folder=False):
     """The takes of ``path`` that are there: ``path`` itself and its ``.take<k>`` ones."""
     stem, ext = (path, "") if folder else os.path.splitext(path)
@@ -64,10 +70,19 @@ def next_take(path, folder=False):
     if k == 1:
         return path
     last = take_name(path, k - 1, folder)
-    if folder and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths() and (
+    if folder and not _assembled(last) and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths() and (
             os.path.basename(last) not in shown_elsewhere(os.path.dirname(os.path.abspath(last)))):
         return last  # (no strip shows it, here or in another .blend saved beside it)
     return take_name(path, k, folder)
+
+
+def _assembled(folder):
+    """Whether the frame folder ``folder`` is a farm job's, assembled (its chunks' markers): never
+    written over, also when no strip shows it (an undo of Assemble Render; before 2026-12-06 the
+    next render in Blender wrote over the farm's frames)."""
+    from ..render.chunks import jobs_in
+
+    return bool(jobs_in(folder))
 
 
 def share_copies(folder):

@@ -149,6 +149,12 @@ def shown_frames(strip):
     return t0, t1
 
 
+def numbering(strip):
+    """(start, length, reversed): how ``strip`` lays its clip frames on the timeline
+    (:func:`timeline_frame` as plain numbers, for a worker thread's messages)."""
+    return int(strip.frame_start), max(1, int(strip.frame_duration)), bool(getattr(strip, "use_reverse_frames", False))
+
+
 def timeline_frame(strip, clip_frame):
     """The timeline frame where ``strip`` (played frame for frame) shows ``clip_frame``: counted
     from its content's end when reversed."""

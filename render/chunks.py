@@ -150,18 +150,29 @@ def _gaps(want, have):
     return [(s, e) for s, e in gaps if s < e]
 
 
-def _said(gaps):
-    return ", ".join("{}".format(s) if e == s + 1 else "{}-{}".format(s, e - 1) for s, e in gaps[:6]) + (
+def _said(gaps, timeline=None):
+    """The clip frames [s, e) of ``gaps`` as words: "clip frames 4-9, 20", or with ``timeline``
+    ((start, length, reversed) of the strip showing the clip) the timeline frames that show
+    them, which a farm's render tasks are named by (before 2026-12-06 clip frames, which no task
+    was named by)."""
+    if timeline is not None:
+        start, length, reverse = timeline
+        at = (lambda c: start + length - 1 - c) if reverse else (lambda c: start + c)
+        gaps = sorted(tuple(sorted((at(s), at(e - 1)))) for s, e in gaps)
+        gaps = [(s, e + 1) for s, e in gaps]
+    return ("timeline" if timeline is not None else "clip") + " frames " + ", ".join(
+        "{}".format(s) if e == s + 1 else "{}-{}".format(s, e - 1) for s, e in gaps[:6]) + (
         " ..." if len(gaps) > 6 else "")
 
 
-def check_chunks(folder, job=None):
+def check_chunks(folder, job=None, timeline=None):
     """The job whose frames ``folder`` holds, checked (None when it holds no marker: an older
     farm job's folder, checked by its files alone). ``job``: the token of the job being
     assembled (the job compiler's); None: the job of the newest finished chunk (Assemble run by
     hand). ValueError (one line) when a chunk of that job has not finished, two submissions
     share its token (chunks that overlap, or other frames), or another job's chunk wrote, or
-    began writing, over its frames after its chunk did."""
+    began writing, over its frames after its chunk did. ``timeline``: (start, length, reversed)
+    of the strip that shows the clip, to name frames as the timeline numbers them (:func:`_said`)."""
     found = _markers(folder)
     if not found:
         return None
@@ -185,9 +196,9 @@ def check_chunks(folder, job=None):
     running = [m["chunk"] for m in mine if not m["done"]]
     gaps = _gaps((a, b), [m["chunk"] for m in mine if m["done"]])
     if gaps:
-        raise ValueError("{}: clip frames {} of this farm job have not been rendered (a chunk has not "
+        raise ValueError("{}: {} of this farm job have not been rendered (a chunk has not "
                          "finished{}): render those chunks again".format(
-                             folder, _said(gaps), ", or is still running" if running else ""))
+                             folder, _said(gaps, timeline), ", or is still running" if running else ""))
     later = []
     for m in mine:
         written = chunk_segments(m["frames"], m["chunk"], m["n"])
@@ -196,11 +207,11 @@ def check_chunks(folder, job=None):
                 continue  # (done before this chunk began: this chunk wrote over it)
             later += _overlap(chunk_segments(k["frames"], k["chunk"], k["n"]), written)
     if later:
-        raise ValueError("{}: clip frames {} were written again by another farm job after this one's chunks "
+        raise ValueError("{}: {} were written again by another farm job after this one's chunks "
                          "(a job of the same shot submitted since): render this job again, or assemble the "
-                         "other".format(folder, _said(_spans(later))))
+                         "other".format(folder, _said(_spans(later), timeline)))
     mine_written = [s for m in mine for s in chunk_segments(m["frames"], m["chunk"], m["n"])]
     if _gaps((0, n), mine_written):
-        raise ValueError("{}: clip frames {} were not written by this farm job".format(
-            folder, _said(_gaps((0, n), mine_written))))
+        raise ValueError("{}: {} were not written by this farm job".format(
+            folder, _said(_gaps((0, n), mine_written), timeline)))
     return job

@@ -97,8 +97,9 @@ def main(clip, work):
     tr = actor_data.tracked_track([o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0])
     out["retracked"] = {"pieces": [p.name for p in shots.pieces(shot)], "results": results(),
                         "rows": [int(tr.frame_start), int(tr.n_frames)]}
-    # rendered again as a movie: one movie strip over each piece (the copy removed before is made
-    # again: a render covers every piece)
+    # rendered again as a movie: one movie strip over each piece but the one whose copy the editor
+    # removed (said; before 2026-12-06 made again by every render, over the shot's own picture
+    # the compositor had kept there)
     out["movie"] = run_op(bpy.ops.reenact.render_performance, region="mouth", output="MOVIE")
     out["movie_results"] = sorted([s.name, s.type, span(s), s.get("reenact_shot_name")]
                                   for s in blend.all_strips(scene) if s.get("reenact_shot"))

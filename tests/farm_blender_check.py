@@ -35,8 +35,19 @@ def setup(cfg):
     evals = {k: eval(e, {}, {"bpy": bpy, "C": bpy.context}) for k, e in cfg.get("evals", {}).items()}
     bpy.context.view_layer.objects.active = None
     evals_inactive = {k: eval(e, {}, {"bpy": bpy, "C": bpy.context}) for k, e in cfg.get("evals", {}).items()}
+    # Blender 5.0: the window shows another scene (range 1-10), the Video Sequencer this one, its
+    # actor active there (Make Actor Active): the settings are the sequencer scene's (before
+    # 2026-12-06 the window's: no actor, frames 1-10, the actor's edited frames left unrendered)
+    evals_two = None
+    if bpy.app.version >= (5, 0, 0) and bpy.context.window is not None:
+        layout = bpy.data.scenes.new("Layout")
+        layout.frame_start, layout.frame_end = 1, 10
+        bpy.context.window.scene = layout
+        bpy.context.window.workspace.sequencer_scene = scene
+        scene.view_layers[0].objects.active = ob
+        evals_two = {k: eval(e, {}, {"bpy": bpy, "C": bpy.context}) for k, e in cfg.get("evals", {}).items()}
     return {"actor": ob.name, "strip": [strip.channel, int(strip.frame_final_start), int(strip.frame_final_duration)],
-            "evals": evals, "evals_inactive": evals_inactive}
+            "evals": evals, "evals_inactive": evals_inactive, "evals_two_scenes": evals_two}
 
 
 def inspect(cfg):

@@ -273,11 +273,12 @@ def test_a_shot_cut_in_pieces_is_rendered_and_shown_over_every_piece(tmp_path, c
     assert r["retrack"] == ["FINISHED"], r
     assert r["retracked"] == {"pieces": ["shot", "shot.002", "shot.001"], "results": r["copy_removed"],
                               "rows": [1, 29]}, r
-    # rendered again as a movie: a movie strip over each of the three pieces
+    # rendered again as a movie: a movie strip over each piece but the one whose copy the editor
+    # removed, and said (before 2026-12-06 made again by every render)
     assert r["movie"] == ["FINISHED"], r
     assert r["movie_results"] == [["shot Reenact Mouth", "MOVIE", [2, 8, 1], "shot"],
-                                  ["shot Reenact Mouth.001", "MOVIE", [10, 18, 3], "shot.002"],
-                                  ["shot Reenact Mouth.002", "MOVIE", [26, 41, 11], "shot.001"]], r
+                                  ["shot Reenact Mouth.001", "MOVIE", [10, 18, 3], "shot.002"]], r
+    assert "no result made again over 'shot.001' (its copy was removed by hand" in r["_stdout"], r["_stdout"][-3000:]
     # two pieces deleted: their results left where they were, not moved onto the piece left
     assert r["piece_deleted"] == [[n, 2, sp, p] for n, _t, sp, p in r["movie_results"]], r
 
@@ -336,7 +337,9 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
     r = _check("blender_batch_check.py", version, request, work, clip, work)
-    assert r["no_edits"].endswith("no actor of scene 'Scene' has edits (keys or a transfer): nothing to render"), r
+    # nothing to do is said, not an error pop-up (before 2026-12-06 an ERROR)
+    assert r["no_edits"] == ["CANCELLED"], r
+    assert "Info: Reenact: no actor of scene 'Scene' has edits (keys or a transfer): nothing to render" in r["_stdout"]
     assert r["render"] == ["FINISHED"], r
     assert r["results"] == [["shot A Reenact Mouth", 2, 1, 31, "shot A Actor 0"],
                             ["shot B Reenact Mouth", 2, 31, 61, "shot B Actor 0"],
@@ -348,7 +351,8 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
         in r["_stdout"], r["_stdout"][-3000:]
     # since 2026-12-06: run again with nothing changed, every shot is up to date (before, a new take
     # of every shot, each a full copy)
-    assert r["unchanged"] == "Error: Reenact: nothing to render: every edited actor's result is up to date", r
+    assert r["unchanged"] == ["CANCELLED"], r
+    assert "Info: Reenact: nothing to render: every edited actor's result is up to date" in r["_stdout"], r
     assert ("Info: Reenact: up to date, not rendered again (the result strip shows a render of this performance): "
             "'shot A Actor 0', 'shot B Actor 0', 'shot D Actor 0'") in r["_stdout"], r["_stdout"][-3000:]
     # a shot that fails its checks is left out in its line and the reel goes on
@@ -364,6 +368,53 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     assert r["again_results"] == [["shot A Reenact Mouth", "shot_A_Actor_0_mouth.take2"],
                                   ["shot B Reenact Mouth", "shot_B_Actor_0_mouth"],
                                   ["shot D Reenact Mouth (all actors)", "shot_D_all_actors_mouth.take2"]], r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_path, carphone, version, request):
+    """Render Edited Actors after a compositor's work on the result strips (a review of
+    2026-12-06): each shot rendered again with the options its result was made with, into a
+    result trimmed or cut by hand as it was left, a copy deleted by hand not made again, a muted
+    shot and a locked result left alone; each said in a line."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_reel_check.py", version, request, work, carphone, work)
+    out = r["_stdout"]
+    # shot A rendered by hand with other options: up to date in the reel (before: rendered again
+    # with the defaults, the compositor's take replaced)
+    assert r["by_hand"] == r["reel_1"] == ["FINISHED"], r
+    assert ["shot A Reenact Mouth", 2, 1, 13, False, "shot_A_Actor_0_mouth"] in r["results_1"], r
+    assert r["options_a"] == r["options_a_3"] == {"mouth": "RENDERER", "detail": False, "keep_front": False,
+                                                  "use_reference": False, "reference_first": 1,
+                                                  "reference_last": 250}, r
+    # trimmed by hand to frames 1-8 and nothing edited: up to date (before: rendered every time)
+    assert r["reel_2"] == ["FINISHED"], r
+    assert ["shot A Reenact Mouth", 2, 1, 9, False, "shot_A_Actor_0_mouth"] in r["results_2"], r
+    # the new take of B's mouth under B's face render: said (before: unsaid, the sequencer showed the old face)
+    assert ["shot B Reenact Mouth", 2, 13, 25, False, "shot_B_Actor_0_mouth.take2"] in r["results_2"], r
+    assert r["note_b"] == "'shot B Reenact Face' (another Reenact result) lies over it: mute it to see this one", r
+    # edited: the trimmed result takes the new take as trimmed (before: stretched over the whole shot)
+    assert r["reel_3"] == ["FINISHED"] and r["results_3"] == [
+        ["shot A Reenact Mouth", 2, 1, 9, False, "shot_A_Actor_0_mouth.take2"]], r
+    assert "'shot A Reenact Mouth': kept as trimmed or cut by hand (frames 1-8): drag its ends" in out, out[-3000:]
+    # cut by hand with its second part muted: both parts take the new take, each as it was
+    assert r["reel_4"] == ["FINISHED"] and r["results_4"] == [
+        ["shot A Reenact Mouth", 2, 1, 9, False, "shot_A_Actor_0_mouth.take3"],
+        ["shot A Reenact Mouth.001", 2, 9, 13, True, "shot_A_Actor_0_mouth.take3"]], r
+    # the copy over a piece deleted by hand: not made again, and said
+    assert r["reel_5"] == r["reel_6"] == ["FINISHED"], r
+    assert r["results_6"] == [["shot C Reenact Mouth", 2, 25, 31, False, "shot_C_Actor_0_mouth.take2"]], r
+    assert "no result made again over 'shot C.001' (its copy was removed by hand" in out, out[-3000:]
+    # a muted shot is not rendered and a locked result not given a new take, each said
+    assert r["reel_7"] == "Error: Reenact: no edited actor can be rendered (1 left out, above)", r
+    assert "Info: Reenact: actor 'shot D Actor 0' not rendered: its shot 'shot D' is muted" in out, out[-3000:]
+    assert ("Error: Reenact: actor 'shot A Actor 0': result strip 'shot A Reenact Mouth' is locked: unlock it to "
+            "give it this render (left out)") in out, out[-3000:]
+    assert [x for x in r["results_7"] if x[0].startswith("shot A")] == r["results_4"], r
+    # an edited actor of a scene a scene strip shows: not rendered here, and said (before: unsaid)
+    assert ("Warning: Reenact: scene strip 'reel B' shows scene 'Reel B', whose edited actors 'shot A Actor 0.001', "
+            "'shot B Actor 0.001', 'shot C Actor 0.001' are not rendered here: run Render Edited Actors with 'Reel B' "
+            "in the Video Sequencer") in out, out[-3000:]
 
 
 def _printed(code, prefix):

@@ -323,6 +323,12 @@ def test_assemble_checks_the_chunks_are_one_jobs(tmp_path):
     mark("jobA", (2, 10), (6, 10), done=False)  # running (or killed)
     with pytest.raises(ValueError, match=r"clip frames 6-9 of this farm job have not been rendered .*still running"):
         check_chunks(str(folder), "jobA")
+    # Assemble Render names the timeline frames its tasks are named by (a scene-and-farm review,
+    # 2026-12-06: clip frames, which no task was named by); a strip at frame 5, and reversed
+    with pytest.raises(ValueError, match=r"timeline frames 11-14 of this farm job have not been rendered"):
+        check_chunks(str(folder), "jobA", timeline=(5, 12, False))
+    with pytest.raises(ValueError, match=r"timeline frames 7-10 of this farm job have not been rendered"):
+        check_chunks(str(folder), "jobA", timeline=(5, 12, True))
     mark("jobA", (2, 10), (6, 10))
     assert check_chunks(str(folder), "jobA") == "jobA" and check_chunks(str(folder)) == "jobA"
     mark("jobB", (4, 5), (4, 5), done=False)  # resubmitted after an edit, its chunk writing frames 0-11
@@ -388,3 +394,43 @@ def test_a_folder_from_before_markers_and_a_job_rendered_whole_again_still_assem
     with marking(str(plain), "", (0, 250), None, 250):
         pass
     assert not plain.exists() or not os.listdir(plain)
+
+
+def test_assemble_render_again_after_an_undo_finds_the_farm_frames_and_no_render_writes_over_them(tmp_path):
+    """Assemble Render by hand (F3) moves the farm job's folder to a take; an undo takes its strip
+    away, the frames stay. A scene-and-farm review (2026-12-06): assembling again said "no frames
+    rendered here yet" (the take was looked up only by a farm task's job token), and the next
+    Render Performance in Blender took that take, shown by no strip, as its own to write over. Now
+    the assembly finds the take by its chunks' markers, and a take holding them is never written over."""
+    pytest.importorskip("bpy")
+    import cv2
+
+    from reenact.blender import farm, takes
+    from reenact.render.chunks import marking
+    from reenact.video.encode import VideoWriter
+
+    clip = str(tmp_path / "clip.mp4")
+    rng = np.random.default_rng(3)
+    with VideoWriter(clip, 25, (32, 32)) as w:
+        for _i in range(6):
+            w.write(rng.integers(0, 255, (32, 32, 3), np.uint8))
+    stem = str(tmp_path / "renders" / "shot_Actor_0_mouth")
+    folder = farm.farm_folder(stem)
+    os.makedirs(folder)
+    for a, b in ((0, 3), (3, 6)):  # (the job's two chunks)
+        with marking(folder, "job1", (0, 6), (a, b), 6):
+            for i in range(a, b):
+                cv2.imwrite(os.path.join(folder, "frame_{:06d}.png".format(i)), np.full((32, 32, 3), i, np.uint8))
+
+    def assemble():  # (as the operator does, no job token: by hand)
+        take = farm.output_path(stem, "IMAGES", False)
+        return farm.assemble_job(folder, clip, None, False, (None, None), lambda *a: True, take=take)
+
+    first = assemble()
+    assert first["out"] == stem and not os.path.exists(folder), first
+    # the undo took the strip away: assembling again finds the take (before: "no frames rendered here yet")
+    again = assemble()
+    assert again["out"] == stem and again["frames"] == 6, again
+    # a render in Blender now writes a new take, not over the farm's frames (no strip shows them)
+    assert takes.next_take(stem, folder=True) == stem + ".take2"
+    assert takes.take_number(stem + ".take12") == 12 and takes.take_number(stem) == 1

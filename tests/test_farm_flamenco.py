@@ -183,6 +183,8 @@ def test_compiled_job_runs_chunked_equal_to_one_render(carphone, tmp_path):
     # what Flamenco's add-on fills in: the active actor and its clip (timeline 5..28) in the scene range
     assert setup["evals"] == {"actor": actor, "frames": "5-28"}
     assert setup["evals_inactive"] == {"actor": "", "frames": "1-250"}
+    # the window on another scene, the Video Sequencer on the actor's (Blender 5.0)
+    assert setup["evals_two_scenes"] == {"actor": actor, "frames": "5-28"}, setup
     # Track Actor in background mode printed its progress (issue 14, item 15)
     assert any(l.startswith("Reenact: Tracking ") for l in setup["stdout"].splitlines()), setup["stdout"][-2000:]
     # timeline 9..24 = clip frames 4..19 (the strip starts at frame 5); two chunks

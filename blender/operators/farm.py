@@ -9,7 +9,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from .. import actor as actor_data
-from .. import blend, farm, props, shots
+from .. import blend, farm, props, shots, timing
 from ..farm import assemble_job
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import FARM_JOB
@@ -55,7 +55,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
             "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base,
-            "farm_job": self.farm_job or None, "take": take}
+            "farm_job": self.farm_job or None, "take": take, "timeline": timing.numbering(strip)}
 
     def apply(self, context, summary):
         scene, strip, ob = job_target(self)

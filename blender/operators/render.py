@@ -4,6 +4,7 @@ composited into the original frames, as a new strip above the original (see
 docs/compositing.md; Preview Frame, one frame, is operators/preview.py); Render Edited Actors:
 every edited actor of the scene in one job."""
 
+import json
 import os
 
 import bpy
@@ -14,12 +15,12 @@ from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
-from .. import shots, takes, timing
+from .. import look, shots, takes, timing
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
                              reference_frames, render_inputs)
-from ..report import EXPECTED, report, unsigned_note
+from ..report import EXPECTED, NothingToDo, report, unsigned_note
 
 
 # --------------------------------------------------------------------------- Render Performance
@@ -250,6 +251,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
         self._all = actors is not None
         name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
+        res = _result_on(scene, strip.name, self._key) if chunk is None else None
+        if res is not None and look.locked(res):  # (before 2026-12-06 a locked result was given the new take)
+            raise ValueError("result strip '{}' is locked{}: unlock it to give it this render".format(
+                res.name, "" if res.lock else " (its channel {})".format(res.channel)))
         # a farm chunk: the job's folder beside the takes (<name>.farm), never one of them
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless, take=chunk is None)
         mark = (self.farm_job, n) if chunk is not None else None
@@ -306,8 +311,11 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
             report(self, "WARNING", overlap_warning(summary["overlap"], offset=int(strip.frame_start)))
         st["reenact_provider"] = summary["provider"]
-        for s in [st] + copies:  # (Render Edited Actors: a result of the same key is up to date)
-            s[RENDER_KEY] = self._render_key
+        options = json.dumps({n: getattr(self, n) for n in CARRIED_OPTIONS})
+        parts = [s for s in blend.siblings(strip) if s != st and s.get("reenact_shot_name") == strip.name
+                 and blend._strip_paths(s) == blend._strip_paths(st)]  # (the result as cut by hand)
+        for s in [st] + copies + parts:  # (Render Edited Actors: a result of the same key is up to date)
+            s[RENDER_KEY], s[RENDER_OPTIONS] = self._render_key, options
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]
         if ob is not None:
@@ -327,19 +335,45 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
 #: the key of the render a result strip shows (:func:`_render_key`)
 RENDER_KEY = "reenact_render_key"
+#: the options of Render Performance that its result strip's render was made with, which Render
+#: Edited Actors renders it again with (before 2026-12-06 with the defaults: a shot a compositor
+#: had rendered with Mouth Renderer or without Footage Detail was rendered again otherwise)
+RENDER_OPTIONS = "reenact_render_options"
+CARRIED_OPTIONS = ("mouth", "detail", "keep_front", "use_reference", "reference_first", "reference_last")
+
+
+def _result_on(scene, strip_name, key):
+    """The result strip of ``key`` (:func:`reenact.blender.farm.result_of`) lying on the shot strip
+    named ``strip_name``, the one a render again gives its take (the lowest; one trimmed or cut by
+    the compositor counts, a copy of it above to compare takes does not); None."""
+    strip = scene.sequence_editor.strips_all.get(strip_name) if scene.sequence_editor else None
+    if strip is None:
+        return None
+    a, b = strip.frame_final_start, strip.frame_final_end
+    on = [s for s in blend.siblings(strip) if s.get("reenact_shot_name") == strip_name and shots.shows_key(s, key)
+          and a <= s.frame_final_start and s.frame_final_end <= b]
+    return min(on, key=lambda s: (s.channel, blend._timing(s) != blend._timing(strip), s.mute), default=None)
+
+
+def _carry_options(plan, scene, ob):
+    """Give ``plan`` (Render Edited Actors' render of ``ob``) the options its shot's result was
+    rendered with (:data:`RENDER_OPTIONS`), so that a render again keeps what the compositor chose."""
+    strip = actor_data.actor_strip(ob)[1]
+    res = _result_on(scene, strip.name, farm.result_of(strip, ob, plan.region, plan.all_actors)[2])
+    try:
+        options = json.loads(res.get(RENDER_OPTIONS) or "{}") if res is not None else {}
+    except ValueError:
+        options = {}
+    for n in CARRIED_OPTIONS:
+        if n in options and isinstance(options[n], type(getattr(plan, n))):
+            setattr(plan, n, options[n])
 
 
 def _up_to_date(scene, plan):
     """Whether the result strip of ``plan``'s actor and region lying on its shot (the one a render
     again would give its take: not a compositor's copy) shows a render of the very key ``plan``
     would render now (its file still there)."""
-    strip = scene.sequence_editor.strips_all.get(plan._strip_name) if scene.sequence_editor else None
-    if strip is None:
-        return False
-    on = [s for s in blend.siblings(strip) if s.get("reenact_shot_name") == plan._strip_name
-          and shots.shows_key(s, plan._key)
-          and blend._timing(s) == blend._timing(strip)]
-    res = min(on, key=lambda s: s.channel, default=None)
+    res = _result_on(scene, plan._strip_name, plan._key)  # (trimmed by hand: before 2026-12-06 rendered every time)
     return bool(res is not None and res.get(RENDER_KEY) == plan._render_key
                 and os.path.exists(blend._strip_paths(res) or ""))
 
@@ -366,19 +400,49 @@ class _ActorRender:
 
 
 def edited_actors(scene):
-    """(the actors of ``scene`` whose curves differ from their Track (keys, a transfer), in the
-    order of their strips on the timeline; [(actor, why)] of those left out: a Track or strip
-    that cannot be found)."""
-    out, skipped = [], []
+    """(the actors of ``scene`` whose curves differ from their Track (keys, a transfer) on frames
+    their shot shows, in the order of their strips on the timeline; [(actor, why)] of those left
+    out: a Track or strip that cannot be found; [(actor, why)] of those not rendered: a shot muted
+    out of the cut, edits only on frames the shot's trims hide (before 2026-12-06 both rendered,
+    the second a take of plain footage))."""
+    out, skipped, hidden = [], [], []
     for ob in actor_data.actor_objects(scene):
         try:
             tracked = actor_data.tracked_track(ob)
-            if layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked):
-                _scene, strip = actor_data.actor_strip(ob)
+            edits = layers.edited_frames(ob, layers.curves_to_track(ob, scene, tracked), tracked)
+            if not edits:
+                continue
+            _scene, strip = actor_data.actor_strip(ob)
+            a, b = shots.clip_span(shots.pieces(strip))
+            if not any(a <= f - int(strip.frame_start) < b for f in edits):  # (as Render Performance counts them)
+                hidden.append((ob.name, "its edits lie on frames its shot '{}' does not show".format(strip.name)))
+            elif all(look.hidden(p) for p in shots.pieces(strip)):
+                hidden.append((ob.name, "its shot '{}' is muted".format(strip.name)))
+            else:
                 out.append((int(strip.frame_final_start), int(strip.channel), ob.name))
         except EXPECTED as exc:
             skipped.append((ob.name, str(exc)))
-    return [name for _f, _c, name in sorted(out)], skipped
+    return [name for _f, _c, name in sorted(out)], skipped, hidden
+
+
+def _in_scene_strips(scene):
+    """A line for each scene strip of ``scene`` that shows another scene holding edited actors:
+    Render Edited Actors renders the actors of the scene it runs in, not those of scenes its scene
+    strips show (each is rendered with that scene in the Video Sequencer)."""
+    lines, seen = [], set()
+    for s in blend.all_strips(scene):
+        other = getattr(s, "scene", None) if s.type == "SCENE" else None
+        if other is None or other == scene or other.name in seen or other.sequence_editor is None:
+            continue
+        seen.add(other.name)
+        names = edited_actors(other)[0]
+        if names:
+            lines.append("scene strip '{}' shows scene '{}', whose edited actor{} {} {} not rendered here: run Render "
+                         "Edited Actors with '{}' in the Video Sequencer".format(
+                             s.name, other.name, "s" if len(names) > 1 else "",
+                             ", ".join("'{}'".format(n) for n in names), "are" if len(names) > 1 else "is",
+                             other.name))
+    return lines
 
 
 class Failed:
@@ -447,12 +511,17 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
         checks first: an actor that fails them is left out in one line naming it, before any
         work, and the others are rendered, as a shot failing while it renders is; before
         2026-12-06 it stopped the whole reel)."""
-        names, skipped = edited_actors(blend.edit_scene(context))
+        names, skipped, hidden = edited_actors(blend.edit_scene(context))
         for name, why in skipped:  # (said, not hidden: an actor left out of the reel)
             report(self, "WARNING", "actor '{}' left out: {}".format(name, why))
+        for name, why in hidden:  # (not rendered, and said: Render Performance renders it on its own)
+            report(self, "INFO", "actor '{}' not rendered: {}".format(name, why))
+        for line in _in_scene_strips(blend.edit_scene(context)):  # (before 2026-12-06 left out unsaid)
+            report(self, "WARNING", line)
         if not names:
-            raise ValueError("no actor of scene '{}' has edits (keys or a transfer): nothing to render".format(
-                blend.edit_scene(context).name))
+            raise (NothingToDo if not skipped else ValueError)(
+                "no actor of scene '{}' has edits (keys or a transfer){}: nothing to render".format(
+                    blend.edit_scene(context).name, " on frames the cut shows" if hidden else ""))
         self._plans, jobs, strips, left, current = [], [], set(), [], []
         scene = blend.edit_scene(context)
         for name in names:
@@ -464,6 +533,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             # a two-shot: every actor of the strip in one result, each its own performance (Every
             # Actor of the Strip), so that neither result hides the other
             plan.all_actors = bool(farm.other_actors(ob, scene, actor_data.actor_strip(ob)[1]))
+            _carry_options(plan, scene, ob)  # (the options its result was rendered with)
             try:
                 job = REENACT_OT_render_performance.prepare(plan, context)
             except EXPECTED as exc:
@@ -479,9 +549,9 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             report(self, "INFO", "up to date, not rendered again (the result strip shows a render of this "
                                  "performance): {}".format(", ".join("'{}'".format(n) for n in current)))
         if not jobs:
-            raise ValueError(left[0] if len(left) == 1 and not current else
-                             "nothing to render: every edited actor's result is up to date" if not left else
-                             "no edited actor can be rendered ({} left out, above)".format(len(left)))
+            if not left:  # (said, not an error: before 2026-12-06 an error pop-up for a no-op)
+                raise NothingToDo("nothing to render: every edited actor's result is up to date")
+            raise ValueError("no edited actor can be rendered ({} left out, above)".format(len(left)))
         return batch_job, (jobs,), {}
 
     def apply_partial(self, context, results):

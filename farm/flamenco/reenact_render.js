@@ -14,23 +14,32 @@
 // The command lines are the ones `reenact blender-render` runs (reenact/farm/__init__.py); the
 // test tests/test_farm_flamenco.py compiles jobs with Node and checks they agree.
 
+// The sequencer's scene (Blender 5.0 gives the Video Sequencer a scene of its own, which need not
+// be the window's: before 2026-12-06 the settings below read the window's, so the actor was not
+// found and Frames took the other scene's range, leaving edited frames unrendered) and its
+// active actor (the active object of its view layer). Flamenco's add-on evaluates these with
+// only `C` and `bpy` as locals, so the lambdas take what they use as arguments.
+const SEQ_SCENE = "(getattr(C, 'sequencer_scene', None) or C.scene)";
+const ACTIVE_ACTOR = "(lambda sc, win: (lambda ob: ob if ob is not None and getattr(ob, 'reenact', None) is not None " +
+    "and ob.reenact.is_actor else None)(win.view_layer.objects.active if sc == win.scene else " +
+    "(sc.view_layers[0].objects.active if len(sc.view_layers) else None)))(" + SEQ_SCENE + ", C)";
+
 const JOB_TYPE = {
     label: "Reenact Render",
     description: "Render a Reenact actor's performance in chunks and add the result strip",
     settings: [
         {
             key: "actor", type: "string", required: true,
-            eval: "C.active_object.name if C.active_object is not None and C.active_object.reenact.is_actor else ''",
+            eval: "(lambda ob: ob.name if ob is not None else '')(" + ACTIVE_ACTOR + ")",
             evalInfo: { showLinkButton: true, description: "The active actor" },
             description: "Name of the actor object whose performance is rendered",
         },
         {
             key: "frames", type: "string", required: true,
             // the actor's clip, inside the scene's range
-            eval: "f'{max(C.scene.frame_start, C.active_object.reenact.frame_offset)}-" +
-                  "{min(C.scene.frame_end, C.active_object.reenact.frame_offset + C.active_object.reenact.frame_count - 1)}' " +
-                  "if C.active_object is not None and C.active_object.reenact.is_actor " +
-                  "else f'{C.scene.frame_start}-{C.scene.frame_end}'",
+            eval: "(lambda sc, ob: f'{max(sc.frame_start, ob.reenact.frame_offset)}-" +
+                  "{min(sc.frame_end, ob.reenact.frame_offset + ob.reenact.frame_count - 1)}' if ob is not None " +
+                  "else f'{sc.frame_start}-{sc.frame_end}')(" + SEQ_SCENE + ", " + ACTIVE_ACTOR + ")",
             evalInfo: { showLinkButton: true, description: "The actor's clip within the scene range" },
             description: "Timeline frames to render, first-last (both included), e.g. '1-250'",
         },

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a compositor's
+reel rendered again after work on its result strips (a review of 2026-12-06). Shot A rendered
+by hand with other options than the defaults; shot B's mouth result under a face render; shot
+A's result trimmed by hand, then cut with a part muted; shot C cut around a cutaway and the
+copy over its second piece deleted; shot D muted out of the cut; a locked result; a scene strip showing another scene's edited
+actor. Render Edited
+Actors renders each again as the compositor left it, or leaves it alone and says why.
+Prints RESULT <json>."""
+
+import json
+import os
+
+import bpy
+from sequencer_check import empty_scene, run
+
+
+RENDER_OPTIONS = "reenact_render_options"  # (reenact.blender.operators.render.RENDER_OPTIONS)
+
+
+def main(clip, work):
+    from reenact.blender import blend
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    scene = empty_scene(176, 144)
+    scene.render.fps, scene.render.fps_base = 25, 1
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "reel.blend"))
+    scene = bpy.context.scene
+    strips = blend.strips_of(scene)
+    for k, name in enumerate(("shot A", "shot B", "shot C", "shot D")):
+        path = os.path.join(work, "clip{}.mp4".format(k))
+        with open_video(str(clip)) as src, VideoWriter(path, 25, (src.width, src.height), crf=10) as w:
+            for i in range(12 * k, 12 * k + 12):
+                w.write(src.read(i % src.frame_count))
+        s = strips.new_movie(name=name, filepath=path, channel=1, frame_start=1 + 12 * k)
+        scene.sequence_editor.active_strip = s
+        assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    scene.frame_start, scene.frame_end = 1, 48
+    ed = scene.sequence_editor
+    actors = {o.reenact.strip_name: o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor}
+
+    def key(name, frame, v=1.0):
+        kb = actors[name].data.shape_keys.key_blocks["jawOpen"]
+        kb.value = v
+        kb.keyframe_insert("value", frame=frame)
+
+    def run_op(op, **kw):
+        try:
+            return sorted(op(**kw))
+        except RuntimeError as exc:
+            return str(exc).strip().splitlines()[-1]
+
+    def results():
+        return sorted([s.name, s.channel, int(s.frame_final_start), int(s.frame_final_end), bool(s.mute),
+                       os.path.basename(os.path.normpath(blend._strip_paths(s)))]
+                      for s in blend.all_strips(scene) if s.get("reenact_shot"))
+
+    out = {}
+    # 1. shot A rendered by hand with Mouth Renderer, no footage detail, nothing kept in front;
+    # shot B edited and the reel rendered: A is up to date (before: rendered again with the defaults)
+    key("shot A", 5)
+    bpy.context.view_layer.objects.active = actors["shot A"]
+    out["by_hand"] = run_op(bpy.ops.reenact.render_performance, region="mouth", mouth="RENDERER", detail=False,
+                            keep_front=False)
+    key("shot B", 17)
+    out["reel_1"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_1"] = results()
+    # 2. a face render of shot B above its mouth result; B edited again: the reel's new take goes
+    # into the mouth result, and the report says the face render hides it
+    bpy.context.view_layer.objects.active = actors["shot B"]
+    out["face_b"] = run_op(bpy.ops.reenact.render_performance, region="face")
+    key("shot B", 18)
+    # 3. A's result trimmed by hand to frames 1-8: up to date with nothing edited; edited, its new
+    # take keeps the trim (before: rendered every time, and stretched over the whole shot again)
+    res_a = ed.strips_all["shot A Reenact Mouth"]
+    res_a.frame_final_end = 9
+    bpy.context.view_layer.update()
+    out["reel_2"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_2"] = results()
+    out["options_a"] = json.loads(res_a.get(RENDER_OPTIONS, "{}"))
+    out["note_b"] = ed.strips_all["shot B Reenact Mouth"].get("reenact_look_note", "")
+    key("shot A", 4, 0.8)
+    out["reel_3"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["options_a_3"] = json.loads(res_a.get(RENDER_OPTIONS, "{}"))
+    out["results_3"] = [r for r in results() if r[0].startswith("shot A")]
+    # the trim given back and the result cut at frame 9, its second part muted (the shot's own
+    # mouth kept there): a render again gives both parts the new take, each where it was
+    res_a.frame_final_end = 13
+    part = res_a.split(frame=9, split_method="SOFT")
+    part.mute = True
+    bpy.context.view_layer.update()
+    key("shot A", 4, 0.6)
+    out["reel_4"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_4"] = [r for r in results() if r[0].startswith("shot A")]
+    # 4. shot C cut around a cutaway; rendered, the copy over its second piece deleted by the
+    # compositor; edited again: no copy made again over that piece, and said
+    c = ed.strips_all["shot C"]
+    c2 = c.split(frame=31, split_method="SOFT")
+    c2.frame_start += 30
+    bpy.context.view_layer.update()
+    key("shot C", 27)
+    out["reel_5"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    copy = next(s for s in blend.all_strips(scene) if s.get("reenact_shot_name") == c2.name)
+    strips.remove(copy)
+    key("shot C", 28)
+    out["reel_6"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_6"] = [r for r in results() if r[0].startswith("shot C")]
+    # 5. shot D muted out of the cut and edited: not rendered, said; shot A's result locked: left out
+    ed.strips_all["shot D"].mute = True
+    key("shot D", 41)
+    ed.strips_all["shot A Reenact Mouth"].lock = True
+    key("shot A", 4, 0.3)
+    out["reel_7"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_7"] = results()
+    # 6. a scene strip shows a copy of the reel (Scene > New > Full Copy: its own actors), one of
+    # them edited there: the reel's Render Edited Actors does not render it, and says so
+    bpy.ops.scene.new(type="FULL_COPY")
+    copy_scene = bpy.context.scene
+    copy_scene.name = "Reel B"
+    ob_b = next(o for o in copy_scene.objects if o.type == "MESH" and o.reenact.is_actor
+                and o.reenact.strip_name == "shot B")
+    kb = ob_b.data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 0.1
+    kb.keyframe_insert("value", frame=20)
+    bpy.context.window.scene = scene
+    strips.new_scene(name="reel B", scene=copy_scene, channel=6, frame_start=60)
+    out["reel_8"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders
+
+
+if __name__ == "__main__":
+    run(main, 2)
