@@ -99,13 +99,15 @@ def job_target(op):
     uid = getattr(op, "_scene_uid", None)
     scene = bpy.data.scenes.get(op._scene_name)
     if uid is not None and (scene is None or scene.session_uid != uid):
-        scene = next((s for s in bpy.data.scenes if s.session_uid == uid), None)
+        scene = next((s for s in bpy.data.scenes if s.session_uid == uid), None) or scene  # (else: the name's)
     if scene is None or scene.sequence_editor is None:
         raise KeyError('key "{}" not found'.format(op._scene_name))
     strips = scene.sequence_editor.strips_all
     strip, rid = strips.get(op._strip_name), getattr(op, "_strip_rid", "")
     if rid and (strip is None or strip.get("reenact_id") != rid):
         found = [s for s in strips if s.get("reenact_id") == rid and s.type in {"MOVIE", "IMAGE"}]
+        if len(found) > 1:  # (pieces of a shot share its id: the one at the strip's address)
+            found = [s for s in found if (s.as_pointer(), _strip_paths(s)) == getattr(op, "_strip_at", None)]
         strip = found[0] if len(found) == 1 else None
     elif not rid and strip is None and getattr(op, "_strip_at", None):  # (the same strip: its address and file;
         found = [s for s in strips if (s.as_pointer(), _strip_paths(s)) == op._strip_at]  # compared, never followed)
