@@ -35,21 +35,57 @@ def _muted(strip):
     return False
 
 
-def synthesised_strips(scene, first, last):
+def _span(s, first, last):
+    """Timeline frames ``first..last`` where strip ``s`` lies, inside the meta strips holding it."""
+    a, b = max(int(s.frame_final_start), first), min(int(s.frame_final_end) - 1, last)
+    meta = s.parent_meta()
+    while meta is not None:
+        a, b = max(a, int(meta.frame_final_start)), min(b, int(meta.frame_final_end) - 1)
+        meta = meta.parent_meta()
+    return a, b
+
+
+def _invisible(s):
+    """Whether ``s`` is drawn at no opacity (0, not keyed): nothing of it shows."""
+    from .look import keyed
+
+    return getattr(s, "blend_alpha", 1.0) <= 0.0 and not keyed(s, ("blend_alpha",))
+
+
+def synthesised_strips(scene, first, last, _depth=0):
     """[(strip, first frame, last frame)] of Reenact's result, restyle and preview strips that
     show in timeline frames ``first..last`` (both included) of ``scene``'s sequencer (inside a
-    meta strip: where the meta shows them)."""
+    meta strip: where the meta shows them). Since 2026-12-06 (a review of an edit's delivery) also
+    those a muted strip's effect strip shows (a dissolve into a muted dub: drawn through the
+    effect), and those of the scenes that scene strips show with their sequencer (in this
+    timeline's frames); a strip at opacity 0 shows nothing. Before, a dub reached through a
+    scene strip or an effect left the render unsigned."""
     out = []
-    for s in blend.all_strips(scene):
+    every = blend.all_strips(scene)
+    effects = [e for e in every if (getattr(e, "input_1", None) or getattr(e, "input_2", None)) and not _muted(e)]
+    for s in every:
+        if s.type == "SCENE" and _depth < 4 and getattr(s, "scene", None) is not None and s.scene != scene and \
+                getattr(s, "scene_input", "") == "SEQUENCER" and not _muted(s) and s.scene.sequence_editor:
+            a, b = _span(s, first, last)
+            shift = int(s.scene.frame_start) - int(s.frame_start)  # (this timeline's frame t shows its frame t + shift)
+            if a <= b:
+                out += [(x, max(a, xa - shift), min(b, xb - shift))
+                        for x, xa, xb in synthesised_strips(s.scene, a + shift, b + shift, _depth + 1)]
+            continue
         if not (s.get("reenact_shot") or "reenact_result" in s or blend.is_preview(s)):
             continue
-        a, b = max(int(s.frame_final_start), first), min(int(s.frame_final_end) - 1, last)
-        meta = s.parent_meta()
-        while meta is not None:
-            a, b = max(a, int(meta.frame_final_start)), min(b, int(meta.frame_final_end) - 1)
-            meta = meta.parent_meta()
-        if a <= b and not _muted(s):
+        a, b = _span(s, first, last)
+        if a > b:
+            continue
+        if not _muted(s) and not _invisible(s):
             out.append((s, a, b))
+            continue
+        for e in effects:  # (a muted strip still shows through an effect strip that takes it)
+            if s in (getattr(e, "input_1", None), getattr(e, "input_2", None)):
+                ea, eb = _span(e, a, b)
+                if ea <= eb:
+                    out.append((s, ea, eb))
+                    break
     return sorted(out, key=lambda t: (t[1], t[0].channel))
 
 
@@ -86,10 +122,19 @@ def signing_steps(scene, frames=None):
 
     cert, key = props.signing_paths()
 
-    def parameters(strips):
-        return {"scene": scene.name, "synthesised": [
-            {"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"),
-             "region": s.get("reenact_region")} for s, a, b in strips]}
+    def parameters(strips, movie=False):
+        """The action's parameters; a movie's also say where its own frames begin (``first_frame``,
+        its frame 0, and ``fps``) and each strip's frames in the movie (``file_frames``, counted
+        from 0, as `reenact verify` counts them: before 2026-12-06 timeline frames alone, which a
+        movie of a cut starting at frame 101 could not be matched with)."""
+        out = {"scene": scene.name, "synthesised": [
+            dict({"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"),
+                  "region": s.get("reenact_region")}, **({"file_frames": "{}-{}".format(
+                      a - int(scene.frame_start), b - int(scene.frame_start))} if movie else {}))
+            for s, a, b in strips]}
+        if movie:
+            out.update(first_frame=int(scene.frame_start), fps=round(r.fps / r.fps_base, 6))
+        return out
 
     if r.is_movie_format:
         path = bpy.path.abspath(r.frame_path(frame=int(scene.frame_start)))
@@ -99,7 +144,7 @@ def signing_steps(scene, frames=None):
                        os.path.basename(path), len(shown))
         else:
             try:
-                info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters(shown),
+                info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters(shown, True),
                                  source_type=COMPOSITE_WITH_TRAINED)
                 line = "{}: signed (C2PA, {} Reenact strip(s) in it; {})".format(
                     os.path.basename(path), len(shown), info["signer"] or "local chain")

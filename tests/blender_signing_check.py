@@ -49,7 +49,45 @@ def main(frames, result, work):
     res.mute = True
     path, line = render("muted_", "MPEG4")
     out["muted"] = {"line": line, "present": read_manifest(path)["present"]}
+    # muted, but drawn through a dissolve (a Cross effect strip takes it): signed over the effect
+    strips = blend.strips_of(scene)
+    try:
+        cross = strips.new_effect(name="Dissolve", type="CROSS", channel=4, frame_start=5, length=8,
+                                  input1=shot, input2=res)
+    except TypeError:  # (4.5 takes an end)
+        cross = strips.new_effect(name="Dissolve", type="CROSS", channel=4, frame_start=5, frame_end=13,
+                                  input1=shot, input2=res)
+    path, line = render("through_", "MPEG4")
+    m = read_manifest(path)
+    out["through_effect"] = {"present": m["present"],
+                             "synthesised": m["actions"][-1]["parameters"]["synthesised"] if m["present"] else None}
+    strips.remove(cross)
     res.mute = False
+    res.blend_alpha = 0.0  # at no opacity: nothing of it shows, nothing signed
+    path, line = render("clear_", "MPEG4")
+    out["no_opacity"] = {"line": line, "present": read_manifest(path)["present"]}
+    res.blend_alpha = 1.0
+    # the edit in another scene: a scene strip shows this scene's sequencer from timeline frame 101
+    edit = bpy.data.scenes.new("Edit")
+    for attr in ("resolution_x", "resolution_y", "resolution_percentage", "fps", "fps_base", "use_sequencer",
+                 "filepath"):
+        setattr(edit.render, attr, getattr(scene.render, attr))
+    if hasattr(edit.render.image_settings, "media_type"):  # (5.0: a movie is a media type)
+        edit.render.image_settings.media_type = "VIDEO"
+    edit.render.image_settings.file_format = "FFMPEG"
+    edit.render.ffmpeg.format, edit.render.ffmpeg.codec = "MPEG4", "H264"
+    edit.frame_start, edit.frame_end = 101, 112
+    edit.sequence_editor_create()
+    reel = edit.sequence_editor.strips.new_scene(name="shot scene", scene=scene, channel=1, frame_start=101)
+    reel.scene_input = "SEQUENCER"
+    edit.render.filepath = os.path.join(work, "edit_")
+    bpy.context.window.scene = edit
+    bpy.ops.render.render(animation=True)
+    path = bpy.path.abspath(edit.render.frame_path(frame=edit.frame_start))
+    m = read_manifest(path)
+    out["scene_strip"] = {"line": edit.get("reenact_last_signed"), "present": m["present"],
+                          "parameters": m["actions"][-1]["parameters"] if m["present"] else None}
+    bpy.context.window.scene = scene
     path, line = render("cut_mkv_", "MKV")
     out["mkv"] = {"file": os.path.basename(path), "line": line}
     # a still render (F12) with the movie output writes no movie: the earlier one is not signed again

@@ -307,8 +307,24 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
     assert s["valid"] and s["line"].startswith(s["file"] + ": signed (C2PA, 1 Reenact strip(s) in it"), r
     edited = s["actions"][-1]
     assert edited[:2] == ["c2pa.edited", "compositeWithTrainedAlgorithmicMedia"], r
-    assert edited[2]["synthesised"] == [{"strip": "shot Reenact Mouth", "frames": "5-12", "actor": "shot Actor 0",
-                                         "region": "mouth"}], r
+    # a movie's manifest says where its own frames begin, and the strip's frames in it (counted from
+    # 0, as `reenact verify` counts them; before 2026-12-06 timeline frames alone)
+    assert edited[2]["synthesised"] == [{"strip": "shot Reenact Mouth", "frames": "5-12", "file_frames": "4-11",
+                                         "actor": "shot Actor 0", "region": "mouth"}], r
+    assert (edited[2]["first_frame"], edited[2]["fps"]) == (1, 24.0), r
+    # a muted result drawn through a dissolve is signed over the dissolve; one at opacity 0 is not
+    # signed (before 2026-12-06 the first was not signed, the second was)
+    assert r["through_effect"]["present"], r
+    assert [(x["strip"], x["frames"]) for x in r["through_effect"]["synthesised"]] == [("shot Reenact Mouth", "5-12")], r
+    assert r["no_opacity"] == {"line": None, "present": False}, r
+    # the edit in another scene, the shot's scene cut in with a scene strip from frame 101: signed,
+    # in the edit's frames (before: not signed, unsaid)
+    sc = r["scene_strip"]
+    assert sc["present"] and sc["line"].startswith("edit_0101-0112.mp4: signed"), r
+    assert sc["parameters"]["synthesised"] == [{"strip": "shot Reenact Mouth", "frames": "105-112",
+                                                "file_frames": "4-11", "actor": "shot Actor 0",
+                                                "region": "mouth"}], r
+    assert sc["parameters"]["first_frame"] == 101, r
     assert r["muted"] == {"line": None, "present": False}, r
     assert r["mkv"]["line"].startswith(r["mkv"]["file"] + ": not signed: C2PA is written into MP4 and MOV"), r
     assert r["still"] == {"line": None, "present": False}, r  # a still render signs no earlier movie
@@ -320,7 +336,8 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
         five, twelve = (f["file"].replace("0001", n) for n in ("0005", "0012"))
         assert f["line"].startswith("{} to {}: 8 frame(s) showing 1 Reenact strip(s) signed (C2PA".format(five, twelve)), r
         assert [p and p["frame"] for p in f["parameters"]] == [None] * 4 + list(range(5, 13)), r
-        assert f["parameters"][4]["synthesised"] == edited[2]["synthesised"], r
+        assert f["parameters"][4]["synthesised"] == [{k: v for k, v in x.items() if k != "file_frames"}
+                                                     for x in edited[2]["synthesised"]], r
     assert r["write_still"] == {"2": [True, False, None], "7": [True, True, "cut_.png: 1 frame(s) showing 1 "
                                  "Reenact strip(s) signed (C2PA; " + f["line"].split("(C2PA; ")[1]]}, r
     assert r["frames_open_exr"]["signed"] == [False] * 12, r
