@@ -123,14 +123,28 @@ def _moved_take(folder, farm_job):
     return (held[0] if farm_job else held[-1]) if held else None
 
 
+def stranded_take(folder, farm_job, out):
+    """Main thread: for Assemble run by hand (no ``farm_job``) of frames (``out`` None) whose
+    farm folder ``folder`` is gone, the take an earlier assembly moved them to when no strip shows
+    it (its strip undone: :func:`assemble_job` assembles it again); None otherwise (a new job
+    that has written nothing yet is not taken for the last one's)."""
+    if farm_job or out is not None or os.path.isdir(folder):
+        return None
+    moved = _moved_take(folder, None)
+    if moved is None or os.path.normcase(os.path.normpath(os.path.abspath(moved))) in takes.shown_paths():
+        return None
+    return moved
+
+
 def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=None, farm_job=None, take=None,
-                 timeline=None):
+                 timeline=None, stranded=None):
     """Assemble Render's and Assemble Restyle's worker (no bpy): the movie ``out`` of the frame
     folder a farm job's chunks filled, or with ``out`` None the folder itself, checked complete
     and, by the chunks' markers, the job ``farm_job``'s (None: the newest job's;
     :func:`reenact.render.chunks.check_chunks`), then moved to ``take`` (a take of the result: the
     next farm job of the shot writes a folder of its own, not the frames this result shows;
-    before 2026-12-06 it wrote over them)."""
+    before 2026-12-06 it wrote over them). ``stranded``: the take of :func:`stranded_take` (an
+    assembly by hand whose strip an undo took away)."""
     from ..render.assemble import assemble_movie
     from ..render.chunks import check_chunks
     from ..video import open_video
@@ -138,9 +152,9 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
 
     # an image assembly, perhaps run again after its move (by the farm's job token, or by hand after
     # an undo took its strip away: before 2026-12-06 "no frames rendered here yet", the frames stranded)
-    again = bool(out is None and take)
-    if again and not os.path.isdir(folder):
-        moved = _moved_take(folder, farm_job)
+    again = bool(farm_job and out is None and take)
+    if not os.path.isdir(folder):
+        moved = _moved_take(folder, farm_job) if again else stranded
         if moved is not None:
             folder, take = moved, None
     if not os.path.isdir(folder):
@@ -148,7 +162,7 @@ def assemble_job(folder, source, out, lossless, sign, progress, codec=None, fps=
     try:
         check_chunks(folder, farm_job or None, timeline)
     except ValueError:
-        moved = _moved_take(folder, farm_job) if again and take and farm_job else None
+        moved = _moved_take(folder, farm_job) if again else None
         if moved is None:
             raise
         folder, take = moved, None  # (a chunk re-run after the move made the folder again, with its frames only)

@@ -175,10 +175,34 @@ def shows_key(s, key):
 
 
 def _same_result(a, b):
-    """Whether strips ``a`` and ``b`` are the same render or restyle (one key, or one file)."""
+    """Whether strips ``a`` and ``b`` are the same render or restyle (one key, or one file): the
+    same actor by identity where both have one, else by name (a result made before 2026-12-06 and
+    a new take's)."""
     if a.get("reenact_actor") is not None or b.get("reenact_actor") is not None:
-        return _actor_of(a) == _actor_of(b) and a.get("reenact_region") == b.get("reenact_region")
+        same = a[ACTOR_KEY] == b[ACTOR_KEY] if a.get(ACTOR_KEY) and b.get(ACTOR_KEY) else \
+            a.get("reenact_actor") == b.get("reenact_actor")
+        return same and a.get("reenact_region") == b.get("reenact_region")
     return blend._strip_paths(a) == blend._strip_paths(b)
+
+
+def _first_on(results, original):
+    """Of ``results`` (one key's, over ``original``'s place), the one a render again gives its take:
+    named for ``original``, in the lowest channel (a compositor's copy above, to compare takes,
+    keeps its take), laid as the shot is, shown. Render Performance's checks and the new take
+    both take this one (before 2026-12-06 they could take different strips)."""
+    return min(results, key=lambda s: (s.get("reenact_shot_name") != original.name, s.channel,
+                                       blend._timing(s) != blend._timing(original), s.mute), default=None)
+
+
+def result_parts(original, key):
+    """The result strip of ``key`` on shot strip ``original`` that a render again gives its take
+    (:func:`_first_on`), then the parts the compositor cut from it (the same kind, in its channel,
+    named for the shot): [] when it has none."""
+    mine = [s for s in blend.siblings(original) if s != original and s.type in {"MOVIE", "IMAGE"}
+            and not blend.is_preview(s) and s.get("reenact_shot") and shows_key(s, key)
+            and s.get("reenact_shot_name") == original.name]
+    on = _first_on(mine, original)
+    return [] if on is None else [on] + [s for s in mine if s != on and s.channel == on.channel and s.type == on.type]
 
 
 def _refile_copy(result, copy, piece):
@@ -281,8 +305,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     home = original.parent_meta()
     old = [s for s in blend.all_strips(scene) if replaced(s)]
     here = [s for s in old if s.parent_meta() == home and s.get("reenact_shot_name") not in spare]
-    on = min(here, key=lambda s: (blend._timing(s) != blend._timing(original),
-                                  s.get("reenact_shot_name") != original.name, s.channel, s.mute), default=None)
+    on = _first_on(here, original)
     reuse = on if on is not None and on.type == kind else None
     keep = on.channel if on is not None else None
     # trimmed or cut by the compositor since the last render (its shot as it was then): each part

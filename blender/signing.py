@@ -25,14 +25,9 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
 def _muted(strip):
     """Whether ``strip`` shows nothing: muted itself, in a muted channel, or inside a muted meta."""
-    s = strip
-    while s is not None:
-        meta = s.parent_meta()
-        channels = meta.channels if meta is not None else s.id_data.sequence_editor.channels
-        if s.mute or (s.channel < len(channels) and channels[s.channel].mute):
-            return True
-        s = meta
-    return False
+    from .look import out_of_cut
+
+    return out_of_cut(strip)
 
 
 def _span(s, first, last):

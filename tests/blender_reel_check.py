@@ -101,6 +101,14 @@ def main(clip, work):
     bpy.context.view_layer.update()
     key("shot C", 27)
     out["reel_5"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    # results made before 2026-12-06 (no actor identity on them): a render again re-files both, no
+    # second copy over the second piece (before: a copy above the old one, which kept take 1)
+    for s in blend.all_strips(scene):
+        if s.get("reenact_shot_name") in (c.name, c2.name):
+            s.pop("reenact_actor_key", None)
+    key("shot C", 26)
+    out["reel_5b"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_5b"] = [r for r in results() if r[0].startswith("shot C")]
     copy = next(s for s in blend.all_strips(scene) if s.get("reenact_shot_name") == c2.name)
     strips.remove(copy)
     key("shot C", 28)
@@ -113,7 +121,36 @@ def main(clip, work):
     key("shot A", 4, 0.3)
     out["reel_7"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
     out["results_7"] = results()
-    # 6. a scene strip shows a copy of the reel (Scene > New > Full Copy: its own actors), one of
+    # 6. A's locked result up to date: said as up to date, not as an error (before: "locked ... left out")
+    res_a = ed.strips_all["shot A Reenact Mouth"]
+    res_a.lock = False
+    out["reel_9"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    res_a.lock = True
+    out["reel_10"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    res_a.lock = False
+    # 7. A's result (both parts) under a copy of it laid as the shot (Shift+D, to compare takes):
+    # the new take goes into the result, the copy keeps its take, and then it is up to date
+    # (before: the take went into the copy and the shot was rendered again on every run)
+    dup = strips.new_image(name="A copy", filepath=os.path.join(blend._strip_paths(res_a), res_a.elements[0].filename),
+                           channel=7, frame_start=int(res_a.frame_start))
+    for e in list(res_a.elements)[1:]:
+        dup.elements.append(e.filename)
+    for k in res_a.keys():
+        if k.startswith("reenact_"):
+            dup[k] = res_a[k]
+    key("shot A", 4, 0.2)
+    out["reel_11"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["results_11"] = [r for r in results() if r[0].startswith(("shot A", "A copy"))]
+    out["reel_12"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    strips.remove(dup)
+    # 8. shot D inside a meta strip that is muted (D itself shown): not rendered, said
+    ed.strips_all["shot D"].mute = False
+    meta = strips.new_meta("D cut", 8, 37)
+    ed.strips_all["shot D"].move_to_meta(meta)
+    meta.frame_final_end = 49
+    meta.mute = True
+    out["reel_13"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    # 9. a scene strip shows a copy of the reel (Scene > New > Full Copy: its own actors), one of
     # them edited there: the reel's Render Edited Actors does not render it, and says so
     bpy.ops.scene.new(type="FULL_COPY")
     copy_scene = bpy.context.scene

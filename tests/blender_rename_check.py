@@ -97,7 +97,8 @@ def main(frames, work):
     verify_op.verify_job = renaming(verify_op.verify_job, [(plain, "plain v2")])
     out["verify"] = sorted(bpy.ops.reenact.verify_strip())
     out["verified"] = blend.VERIFY_PROP in plain
-    out["results_3"] = sorted([s.name, os.path.basename(os.path.normpath(s.directory)), s.get("reenact_shot_name")]
+    out["results_3"] = sorted([s.name, os.path.basename(os.path.normpath(s.directory)), s.get("reenact_shot_name"),
+                               s.get("reenact_actor")]
                               for s in blend.all_strips(scene) if s.get("reenact_result"))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)

@@ -418,9 +418,13 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
     assert r["reel_4"] == ["FINISHED"] and r["results_4"] == [
         ["shot A Reenact Mouth", 2, 1, 9, False, "shot_A_Actor_0_mouth.take3"],
         ["shot A Reenact Mouth.001", 2, 9, 13, True, "shot_A_Actor_0_mouth.take3"]], r
+    # results from before their actor's identity: re-filed, none doubled
+    assert r["reel_5b"] == ["FINISHED"] and [x[:5] for x in r["results_5b"]] == [
+        ["shot C Reenact Mouth", 2, 25, 31, False], ["shot C Reenact Mouth.001", 2, 61, 67, False]], r
+    assert len({x[5] for x in r["results_5b"]}) == 1 and r["results_5b"][0][5].endswith(".take2"), r
     # the copy over a piece deleted by hand: not made again, and said
     assert r["reel_5"] == r["reel_6"] == ["FINISHED"], r
-    assert r["results_6"] == [["shot C Reenact Mouth", 2, 25, 31, False, "shot_C_Actor_0_mouth.take2"]], r
+    assert r["results_6"] == [["shot C Reenact Mouth", 2, 25, 31, False, "shot_C_Actor_0_mouth.take3"]], r
     assert "no result made again over 'shot C.001' (its copy was removed by hand" in out, out[-3000:]
     # a muted shot is not rendered and a locked result not given a new take, each said
     assert r["reel_7"] == "Error: Reenact: no edited actor can be rendered (1 left out, above)", r
@@ -428,6 +432,17 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
     assert ("Error: Reenact: actor 'shot A Actor 0': result strip 'shot A Reenact Mouth' is locked: unlock it to "
             "give it this render (left out)") in out, out[-3000:]
     assert [x for x in r["results_7"] if x[0].startswith("shot A")] == r["results_4"], r
+    # a locked result up to date is said to be up to date, not an error
+    assert r["reel_9"] == ["FINISHED"] and r["reel_10"] == ["CANCELLED"], r
+    # under a copy of it laid as the shot (to compare takes): the new take into the result's parts, the
+    # copy keeps its own, and the shot is up to date after (before: the take went into the copy)
+    assert r["reel_11"] == ["FINISHED"] and r["reel_12"] == ["CANCELLED"], r
+    copy, part1, part2 = r["results_11"]
+    assert copy[:5] == ["A copy", 7, 1, 13, False] and part1[5] == part2[5] != copy[5], r
+    assert part1[:5] == ["shot A Reenact Mouth", 2, 1, 9, False] and part2[:5] == ["shot A Reenact Mouth.001", 2, 9,
+                                                                                     13, True], r
+    # a shot inside a muted meta strip is out of the cut: not rendered
+    assert r["reel_13"] == ["CANCELLED"], r
     # an edited actor of a scene a scene strip shows: not rendered here, and said (before: unsaid)
     assert ("Warning: Reenact: scene strip 'reel B' shows scene 'Reel B', whose edited actors 'shot A Actor 0.001', "
             "'shot B Actor 0.001', 'shot C Actor 0.001' are not rendered here: run Render Edited Actors with 'Reel B' "
@@ -638,7 +653,7 @@ def test_a_renamed_or_moved_strip_keeps_its_actor(tmp_path, carphone, version, r
     assert r["results"] == [["sh010 plate v2 Reenact Mouth", 2, "Lead_mouth", "Lead"]], r
     # the scene, strip and actor renamed while a render ran, a strip while Verify Strip ran
     assert r["render_3"] == r["verify"] == ["FINISHED"] and r["verified"], r
-    assert r["results_3"] == [["sh010 plate v2 Reenact Mouth", "Lead_mouth.take2", "sh010 plate v3"]], r
+    assert r["results_3"] == [["sh010 plate v2 Reenact Mouth", "Lead_mouth.take2", "sh010 plate v3", "Lead 2"]], r
 
 
 def test_a_file_saved_during_a_job_opens_with_no_job_running(tmp_path):

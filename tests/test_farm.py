@@ -424,7 +424,8 @@ def test_assemble_render_again_after_an_undo_finds_the_farm_frames_and_no_render
 
     def assemble():  # (as the operator does, no job token: by hand)
         take = farm.output_path(stem, "IMAGES", False)
-        return farm.assemble_job(folder, clip, None, False, (None, None), lambda *a: True, take=take)
+        return farm.assemble_job(folder, clip, None, False, (None, None), lambda *a: True, take=take,
+                                 stranded=farm.stranded_take(folder, None, None))
 
     first = assemble()
     assert first["out"] == stem and not os.path.exists(folder), first
@@ -434,3 +435,14 @@ def test_assemble_render_again_after_an_undo_finds_the_farm_frames_and_no_render
     # a render in Blender now writes a new take, not over the farm's frames (no strip shows them)
     assert takes.next_take(stem, folder=True) == stem + ".take2"
     assert takes.take_number(stem + ".take12") == 12 and takes.take_number(stem) == 1
+    # a strip shows that take (no undo): a new job that has written nothing yet is not taken for it
+    import bpy
+
+    scene = bpy.data.scenes[0]
+    shown = scene.sequence_editor_create().strips.new_image(
+        name="dub", filepath=os.path.join(stem, "frame_000000.png"), channel=2, frame_start=1)
+    try:
+        with pytest.raises(ValueError, match="no frames rendered here yet"):
+            assemble()
+    finally:
+        scene.sequence_editor.strips.remove(shown)

@@ -55,7 +55,8 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
             "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base,
-            "farm_job": self.farm_job or None, "take": take, "timeline": timing.numbering(strip)}
+            "farm_job": self.farm_job or None, "take": take, "timeline": timing.numbering(strip),
+            "stranded": farm.stranded_take(folder, self.farm_job, out)}
 
     def apply(self, context, summary):
         scene, strip, ob = job_target(self)

@@ -251,10 +251,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
         self._all = actors is not None
         name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
-        res = _result_on(scene, strip.name, self._key) if chunk is None else None
-        if res is not None and look.locked(res):  # (before 2026-12-06 a locked result was given the new take)
-            raise ValueError("result strip '{}' is locked{}: unlock it to give it this render".format(
-                res.name, "" if res.lock else " (its channel {})".format(res.channel)))
+        if chunk is None and not getattr(self, "_in_batch", False):  # (the batch: after its up-to-date check)
+            refuse_locked(scene, strip, self._key)
         # a farm chunk: the job's folder beside the takes (<name>.farm), never one of them
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless, take=chunk is None)
         mark = (self.farm_job, n) if chunk is not None else None
@@ -283,7 +281,12 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         from ...render.front import run_warning
         from ...render.shothead import unseen_pose_warning
 
-        ob = bpy.data.objects.get(self._ob_name)
+        if self._chunk is None:  # (the actor, scene and strip as they are called now: renamed meanwhile)
+            scene, strip, ob = job_target(self)
+            if ob is not None and not self._all:  # (the result named and keyed with its name now, who it is kept)
+                _stem, self._result, self._key = farm.result_of(strip, ob, self.region, False)
+        else:
+            ob = bpy.data.objects.get(self._ob_name)
         unseen = unseen_pose_warning(summary.get("unseen_pose"), offset=int(ob.reenact.frame_offset) if ob is not None else 0)
         if unseen:  # in timeline frames, where the animator looks
             report(self, "WARNING", unseen)
@@ -294,7 +297,6 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                 self.chunk_first, self.chunk_last, summary["frames"], summary["rendered"], summary["cached"],
                 summary["provider"].replace("ExecutionProvider", "")))
             return
-        scene, strip, _ob = job_target(self)
         for w in summary.get("output_warnings", []):  # what the output cannot keep (alpha in a movie, bits)
             report(self, "WARNING", w)
         for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
@@ -343,16 +345,23 @@ CARRIED_OPTIONS = ("mouth", "detail", "keep_front", "use_reference", "reference_
 
 
 def _result_on(scene, strip_name, key):
-    """The result strip of ``key`` (:func:`reenact.blender.farm.result_of`) lying on the shot strip
-    named ``strip_name``, the one a render again gives its take (the lowest; one trimmed or cut by
-    the compositor counts, a copy of it above to compare takes does not); None."""
+    """The result strip of ``key`` (:func:`reenact.blender.farm.result_of`) on the shot strip named
+    ``strip_name`` that a render again gives its take (:func:`shots.result_parts`: one trimmed,
+    moved or cut by the compositor counts, a copy of it above to compare takes does not); None."""
     strip = scene.sequence_editor.strips_all.get(strip_name) if scene.sequence_editor else None
-    if strip is None:
-        return None
-    a, b = strip.frame_final_start, strip.frame_final_end
-    on = [s for s in blend.siblings(strip) if s.get("reenact_shot_name") == strip_name and shots.shows_key(s, key)
-          and a <= s.frame_final_start and s.frame_final_end <= b]
-    return min(on, key=lambda s: (s.channel, blend._timing(s) != blend._timing(strip), s.mute), default=None)
+    parts = shots.result_parts(strip, key) if strip is not None else []
+    return parts[0] if parts else None
+
+
+def refuse_locked(scene, strip, key):
+    """ValueError (one line) when the result of ``key`` on ``strip``, or a part of it cut by hand,
+    is locked (or lies in a locked channel): a render again would give it a new take (before
+    2026-12-06 it did)."""
+    locked = [s for s in shots.result_parts(strip, key) if look.locked(s)]
+    if locked:
+        res = locked[0]
+        raise ValueError("result strip '{}' is locked{}: unlock it to give it this render".format(
+            res.name, "" if res.lock else " (its channel {})".format(res.channel)))
 
 
 def _carry_options(plan, scene, ob):
@@ -393,7 +402,7 @@ class _ActorRender:
             setattr(self, key, default)
         self.region, self.output, self.lossless, self.cpu = op.region, op.output, op.lossless, op.cpu
         self.actor, self.mouth = name, "AUTO"
-        self._op = op
+        self._op, self._in_batch = op, True
 
     def report(self, level, message):
         self._op.report(level, message)
@@ -416,7 +425,7 @@ def edited_actors(scene):
             a, b = shots.clip_span(shots.pieces(strip))
             if not any(a <= f - int(strip.frame_start) < b for f in edits):  # (as Render Performance counts them)
                 hidden.append((ob.name, "its edits lie on frames its shot '{}' does not show".format(strip.name)))
-            elif all(look.hidden(p) for p in shots.pieces(strip)):
+            elif all(look.out_of_cut(p) for p in shots.pieces(strip)):  # (its meta muted too)
                 hidden.append((ob.name, "its shot '{}' is muted".format(strip.name)))
             else:
                 out.append((int(strip.frame_final_start), int(strip.channel), ob.name))
@@ -542,6 +551,12 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
                 continue
             if _up_to_date(scene, plan):  # (its result shows a render of this very performance: no new take)
                 current.append(name)
+                continue
+            try:  # (a locked result up to date is not an error: checked after)
+                refuse_locked(scene, actor_data.actor_strip(ob)[1], plan._key)
+            except ValueError as exc:
+                left.append("actor '{}': {}".format(name, exc))
+                report(self, "ERROR", "{} (left out)".format(left[-1]))
                 continue
             jobs.append((name, job))
             self._plans.append(plan)

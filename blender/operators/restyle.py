@@ -282,7 +282,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
         self._model, self._out = path, out or take
         sign = props.signing_paths(context)
         return farm.assemble_job, (chunks, actor_data.strip_source(strip), out, self.lossless, sign), {
-            "timeline": timing.numbering(strip),
+            "timeline": timing.numbering(strip), "stranded": farm.stranded_take(chunks, self.farm_job, out),
             "codec": farm.movie_codec(self.output), "farm_job": self.farm_job or None, "take": take}
 
     def apply(self, context, summary):
