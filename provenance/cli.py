@@ -56,11 +56,12 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     folder of PNG or JPEG frames (``fps``: its rate, default 25) has each frame of the seconds
     the watermark shows signed so. ValueError (one line naming the file) for a format C2PA is
     not written into, a file that already carries a manifest, or one where no Reenact watermark
-    is found: a manifest must not claim what the file does not show. Returns (the verdict, the
-    signing's dict)."""
+    is found: a manifest must not claim what the file does not show.
+    Credentials that cannot sign are refused before any decoding (:func:`.manifest.check_credentials`).
+    Returns (the verdict, the signing's dict)."""
     import os
 
-    from .manifest import COMPOSITE_WITH_TRAINED, MIME_TYPES, read_manifest, sign_file
+    from .manifest import COMPOSITE_WITH_TRAINED, MIME_TYPES, check_credentials, read_manifest, sign_file
     from .payload import Payload
     from .verify import verify_path
     from .watermark import DEFAULT_KEY
@@ -69,6 +70,7 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     folder = os.path.isdir(path)
     if ext not in MIME_TYPES and not folder:
         raise ValueError("{}: C2PA is written into MP4 and MOV movies and PNG and JPEG images".format(path))
+    check_credentials(cert, sign_key)  # (before 2026-12-06 checked after the file's whole decode)
     had = read_manifest(path) if os.path.isfile(path) else None
     if had is not None and had["present"]:
         raise ValueError("{}: already carries a C2PA manifest (signed by {}): nothing added".format(
@@ -117,7 +119,25 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     return r, info
 
 
+def check_signing_options(cert, key):
+    """One line naming the option for ``--sign-cert``/``--sign-key`` that cannot sign, or None."""
+    from .manifest import check_credentials
+
+    if (cert is None) != (key is None):
+        return "{} given without {}: give both, or neither (the local chain)".format(
+            *(("--sign-cert", "--sign-key") if key is None else ("--sign-key", "--sign-cert")))
+    try:
+        check_credentials(cert, key)
+    except (ValueError, OSError) as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
 def run_sign(args):
+    bad = check_signing_options(args.sign_cert, args.sign_key)
+    if bad:  # once, before any file is read (before 2026-12-06 after each file's decode)
+        print("reenact: error: {}".format(bad), file=sys.stderr)
+        return 2
     errors = 0
     for f in args.files:
         try:
