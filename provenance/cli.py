@@ -58,10 +58,13 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     not written into, a file that already carries a manifest, or one where no Reenact watermark
     is found: a manifest must not claim what the file does not show.
     Credentials that cannot sign are refused before any decoding (:func:`.manifest.check_credentials`).
+    So is a file that cannot be written (:func:`.manifest.write_refusal`).
     Returns (the verdict, the signing's dict)."""
     import os
 
-    from .manifest import COMPOSITE_WITH_TRAINED, MIME_TYPES, check_credentials, read_manifest, sign_file
+    from .c2pa_io import append_refusal
+    from .manifest import (COMPOSITE_WITH_TRAINED, MIME_TYPES, check_credentials, folder_refusal, read_manifest,
+                           sign_file, write_refusal)
     from .payload import Payload
     from .verify import verify_path
     from .watermark import DEFAULT_KEY
@@ -71,10 +74,16 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     if ext not in MIME_TYPES and not folder:
         raise ValueError("{}: C2PA is written into MP4 and MOV movies and PNG and JPEG images".format(path))
     check_credentials(cert, sign_key)  # (before 2026-12-06 checked after the file's whole decode)
-    had = read_manifest(path) if os.path.isfile(path) else None
-    if had is not None and had["present"]:
-        raise ValueError("{}: already carries a C2PA manifest (signed by {}): nothing added".format(
-            path, had.get("signer") or "?"))
+    if os.path.isfile(path):
+        had = read_manifest(path)
+        if had["present"]:
+            raise ValueError("{}: already carries a C2PA manifest (signed by {}): nothing added".format(
+                path, had.get("signer") or "?"))
+        real = os.path.realpath(path)  # (a movie has its manifest appended, an image a signed copy put in place)
+        why = write_refusal(path) or (folder_refusal(os.path.dirname(real)) if (
+            MIME_TYPES[ext].startswith("image/") or append_refusal(real) is not None) else None)
+        if why:  # (before 2026-12-06 found after the decode, and a read-only image was replaced)
+            raise ValueError("{}: {}".format(path, why))
     r = verify_path(path, key=key or DEFAULT_KEY, manifest=False, progress=progress, fps=fps)
     wm = r["watermark"]
     if not wm["detected"]:

@@ -46,6 +46,7 @@ from ..fsutil import write_bytes
 from . import c2pa_io
 
 __all__ = ["sign_file", "read_manifest", "local_chain", "local_chain_dir", "ManifestError", "check_credentials",
+           "write_refusal", "folder_refusal",
            "TRAINED_ALGORITHMIC_MEDIA", "COMPOSITE_WITH_TRAINED", "MIME_TYPES"]
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -269,6 +270,41 @@ def check_credentials(cert=None, key=None, alg="es256"):
             "the local chain" if local else "this certificate and key", " ".join(str(exc).split()))) from None
 
 
+def write_refusal(path):
+    """None when the file ``path`` (a link: the file it names) may be signed in place, else why
+    not (one line, without the path). A file whose mode lets no one write it (0444) is refused
+    even where the system would let this user replace it (root): a read-only image was replaced
+    by its signed copy before 2026-12-06 (the copy renamed over it), while a read-only movie,
+    written into, was refused."""
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except OSError as exc:
+        return "cannot read: {}".format(exc.strerror or exc)
+    if not st.st_mode & 0o222 or not os.access(real, os.W_OK):
+        return "read-only (mode {:04o}{}): not signed, as signing writes into the file".format(
+            st.st_mode & 0o7777, "" if real == os.path.abspath(path) else ", " + real)
+    return None
+
+
+def folder_refusal(folder):
+    """None when a new file can be written in ``folder`` (where the signed copy of an image is
+    written, then renamed over it), else why not (one line). Tried, by creating and removing a
+    file: the only check right for root, read-only mounts and network file systems alike."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".reenact-probe-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        return "cannot write the signed copy in {}: {}".format(folder, exc.strerror or exc)
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+    return None
+
+
 def definition_for(path, action, payload, parameters, source, source_type=None):
     """(manifest definition, the parent ingredient to add from ``source`` or None). ``source``: the
     footage, a movie or image file added as the parent ingredient; an image sequence (a folder, a
@@ -324,6 +360,9 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
     if not os.path.isfile(path):
         raise ManifestError("{}: no such file".format(path))
     cert_pem, key_pem, local = credentials(cert, key)
+    why = write_refusal(path) if out == path else None  # (before 2026-12-06 a read-only image was replaced)
+    if why:
+        raise ManifestError("{}: {}".format(path, why))
     definition, parent = definition_for(path, action, payload, parameters, source, source_type)
     size0 = os.path.getsize(path)
     tmp = os.path.join(os.path.dirname(out), ".{}.reenact-{}{}".format(

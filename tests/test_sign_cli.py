@@ -67,3 +67,30 @@ def test_signing_credentials_are_checked_once_before_any_decoding(tmp_path, caps
         assert main(["sign"] + files + args) == 2
         err = capsys.readouterr().err.splitlines()
         assert len(err) == 1 and err[0].startswith("reenact: error: ") and said in err[0], err
+
+
+def test_a_read_only_file_is_refused_before_decoding(tmp_path, capsys, monkeypatch):
+    """A PNG nobody may write (0444) is refused like a movie, in one line, before any decoding
+    (before 2026-12-06 its signed copy was renamed over it, while a movie that could not be opened
+    for writing was refused after the decode); so is such a movie, even for root."""
+    import cv2
+    import numpy as np
+
+    from reenact.cli import main
+    from reenact.provenance.manifest import ManifestError, read_manifest, sign_file
+    from test_provenance import write_h264
+
+    png = str(tmp_path / "one.png")
+    cv2.imwrite(png, np.full((48, 64, 3), 90, np.uint8))
+    mp4 = write_h264(str(tmp_path / "cut.mp4"), [np.full((48, 64, 3), 90, np.uint8)] * 3)
+    for f in (png, mp4):
+        os.chmod(f, 0o444)
+    before = [open(f, "rb").read() for f in (png, mp4)]
+    _no_decoding(monkeypatch)
+    assert main(["sign", png, mp4]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["reenact: error: {}: read-only (mode 0444): not signed, as signing writes into the file".format(f)
+                   for f in (png, mp4)], err
+    with pytest.raises(ManifestError, match="read-only"):  # (and signing it directly, as a render would)
+        sign_file(png)
+    assert [open(f, "rb").read() for f in (png, mp4)] == before and not read_manifest(png)["present"]
