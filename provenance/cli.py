@@ -59,6 +59,7 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     is found: a manifest must not claim what the file does not show.
     Credentials that cannot sign are refused before any decoding (:func:`.manifest.check_credentials`).
     So is a file that cannot be written (:func:`.manifest.write_refusal`).
+    A folder's frames missing from its numbering are passed over (``frames_missing`` counts them).
     Returns (the verdict, the signing's dict)."""
     import os
 
@@ -108,9 +109,10 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
         return r, info
     from ..video import open_video
 
-    with open_video(path, fps=fps) as src:
-        files = list(src.files)
-    info = {"bytes_added": 0, "signer": None, "frames_signed": 0, "frames_already": 0}
+    with open_video(path, fps=fps, allow_gaps=True) as src:  # (as verify reads it: before 2026-12-06 a
+        files = list(src.files)                               # missing frame refused the folder)
+    info = {"bytes_added": 0, "signer": None, "frames_signed": 0, "frames_already": 0,
+            "frames_missing": len(r.get("missing_frames") or [])}
     for a, b in wm["frame_ranges"]:  # each frame of the seconds the watermark shows
         for f in files[a:b]:
             if f is None or os.path.splitext(f)[1].lower() not in MIME_TYPES:
@@ -157,8 +159,9 @@ def run_sign(args):
             errors += 1
             continue
         wm = r["watermark"]
-        frames = "" if "frames_signed" not in info else " in {} frame(s){}".format(
-            info["frames_signed"], ", {} signed already".format(info["frames_already"]) if info["frames_already"] else "")
+        frames = "" if "frames_signed" not in info else " in {} frame(s){}{}".format(
+            info["frames_signed"], ", {} signed already".format(info["frames_already"]) if info["frames_already"] else "",
+            ", {} frame(s) missing from the folder".format(info["frames_missing"]) if info["frames_missing"] else "")
         print("{}: signed (C2PA{}, {} bytes; Reenact's frames, job {}: {} s; signer {})".format(
             f, frames, info["bytes_added"], wm["payload"]["job_id"],
             ", ".join("{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]), info["signer"]))

@@ -51,6 +51,20 @@ def _no_decoding(monkeypatch):
     monkeypatch.setattr(verify, "verify_path", refuse)
 
 
+def test_a_folder_with_a_missing_frame_has_the_others_signed(tmp_path, marked_folder, capsys):
+    """A frame deleted from the folder: the frames there are signed and the line says how many
+    are missing (before 2026-12-06 refused after the whole decode, "render, restyle and train need
+    every frame", though ``reenact verify`` read the folder)."""
+    from reenact.cli import main
+
+    folder = _copy(marked_folder, tmp_path)
+    os.remove(os.path.join(folder, "cut.1010.png"))
+    assert main(["sign", folder, "--fps", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "signed (C2PA in 30 frame(s), 1 frame(s) missing from the folder" in out and "1.00-2.00 s" in out, out
+    assert len(_signed(folder)) == 30
+
+
 def test_signing_credentials_are_checked_once_before_any_decoding(tmp_path, capsys, monkeypatch):
     """A certificate without its key, a missing file, or a pair C2PA cannot sign with: one line,
     before any file is read (before 2026-12-06 after each file's whole decode, once per file)."""
