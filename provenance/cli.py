@@ -60,6 +60,7 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     Credentials that cannot sign are refused before any decoding (:func:`.manifest.check_credentials`).
     So is a file that cannot be written (:func:`.manifest.write_refusal`).
     A folder's frames missing from its numbering are passed over (``frames_missing`` counts them).
+    Every frame of a folder to sign is checked before any is signed; a failure after names the frame.
     Returns (the verdict, the signing's dict)."""
     import os
 
@@ -111,22 +112,42 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
 
     with open_video(path, fps=fps, allow_gaps=True) as src:  # (as verify reads it: before 2026-12-06 a
         files = list(src.files)                               # missing frame refused the folder)
-    info = {"bytes_added": 0, "signer": None, "frames_signed": 0, "frames_already": 0,
-            "frames_missing": len(r.get("missing_frames") or [])}
+    todo, already = [], []
     for a, b in wm["frame_ranges"]:  # each frame of the seconds the watermark shows
         for f in files[a:b]:
             if f is None or os.path.splitext(f)[1].lower() not in MIME_TYPES:
                 continue
-            if read_manifest(f)["present"]:  # (a Reenact render's own frame: signed already)
-                info["frames_already"] += 1
-                continue
+            m = read_manifest(f)
+            if m["present"]:  # (a Reenact render's own frame: signed already)
+                already.append(m)
+            else:
+                todo.append(f)
+    if not todo and not already:
+        raise ValueError("{}: its frames are not PNG or JPEG images, which C2PA is written into".format(path))
+    folders = set()
+    for f in todo:  # every frame checked before any is signed (before 2026-12-06 a failure half way
+        real = os.path.realpath(f)  # left the folder part-signed)
+        why = write_refusal(f)
+        if not why and os.path.dirname(real) not in folders:
+            why = folder_refusal(os.path.dirname(real))
+            folders.add(os.path.dirname(real))
+        if why:
+            raise ValueError("{}: {}: {}; no frame signed".format(path, os.path.basename(f), why))
+    info = {"bytes_added": 0, "signer": None, "frames_signed": 0, "frames_already": len(already),
+            "frames_missing": len(r.get("missing_frames") or [])}
+    for f in todo:
+        try:
             one = sign_file(f, action="c2pa.edited", payload=payload, cert=cert, key=sign_key,
                             parameters=parameters, source_type=COMPOSITE_WITH_TRAINED)
-            info["bytes_added"] += one["bytes_added"]
-            info["signer"] = one["signer"]
-            info["frames_signed"] += 1
-    if not info["frames_signed"] + info["frames_already"]:
-        raise ValueError("{}: its frames are not PNG or JPEG images, which C2PA is written into".format(path))
+        except (ValueError, OSError) as exc:  # (a disk that filled: the frame named, not its hidden copy)
+            msg = " ".join(str(exc).split())
+            real = os.path.realpath(f)
+            msg = msg[len(real) + 2:] if msg.startswith(real + ": ") else msg
+            raise ValueError("{}: {}: {}; {} frame(s) before it signed, {} not".format(
+                path, os.path.basename(f), msg, info["frames_signed"], len(todo) - info["frames_signed"])) from None
+        info["bytes_added"] += one["bytes_added"]
+        info["signer"] = one["signer"]
+        info["frames_signed"] += 1
     return r, info
 
 

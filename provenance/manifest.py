@@ -387,9 +387,10 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
             os.unlink(tmp)
         if isinstance(exc, c2pa.C2paError):
             raise ManifestError("{}: C2PA signing failed: {}".format(path, " ".join(str(exc).split()))) from None
-        if isinstance(exc, OSError):
-            raise ManifestError("{}: cannot write the signed file: {}".format(
-                exc.filename or out, exc.strerror or exc)) from None
+        if isinstance(exc, OSError):  # (the signed copy's own hidden name was shown before 2026-12-06)
+            where = "" if exc.filename != tmp else " in its folder ({})".format(os.path.dirname(out))
+            raise ManifestError("{}: cannot write the signed file{}: {}".format(
+                out if exc.filename in (None, tmp, out) else exc.filename, where, exc.strerror or exc)) from None
         raise
     return {"out": out, "bytes_added": os.path.getsize(out) - size0, "signer": _subject(cert_pem),
             "local_chain": local, "embedding": "appended" if append else "rewritten"}

@@ -108,3 +108,35 @@ def test_a_read_only_file_is_refused_before_decoding(tmp_path, capsys, monkeypat
     with pytest.raises(ManifestError, match="read-only"):  # (and signing it directly, as a render would)
         sign_file(png)
     assert [open(f, "rb").read() for f in (png, mp4)] == before and not read_manifest(png)["present"]
+
+
+def test_a_folder_is_checked_whole_before_any_frame_is_signed(tmp_path, marked_folder, capsys, monkeypatch):
+    """A read-only frame among those to sign: nothing signed, the frame named (before 2026-12-06
+    the frames before it were signed, and root replaced it anyway). A failure no check foresees (a
+    disk that fills) names the frame and how many were signed before it, not the signed copy's
+    hidden temporary name in the folder of the file."""
+    from reenact.cli import main
+    from reenact.provenance import c2pa_io
+
+    folder = _copy(marked_folder, tmp_path)
+    os.chmod(os.path.join(folder, "cut.1045.png"), 0o444)
+    assert main(["sign", folder, "--fps", "30"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["reenact: error: {}: cut.1045.png: read-only (mode 0444): not signed, as signing writes into "
+                   "the file; no frame signed".format(folder)], err
+    assert _signed(folder) == []
+    os.chmod(os.path.join(folder, "cut.1045.png"), 0o644)
+    sign = c2pa_io.sign
+
+    def full_disk(builder, signer, fmt, src, dst):
+        if src.endswith("cut.1041.png"):
+            open(dst, "wb").close()
+            raise OSError(28, "No space left on device", dst)
+        return sign(builder, signer, fmt, src, dst)
+
+    monkeypatch.setattr(c2pa_io, "sign", full_disk)
+    assert main(["sign", folder, "--fps", "30"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["reenact: error: {}: cut.1041.png: cannot write the signed file in its folder ({}): No space "
+                   "left on device; 10 frame(s) before it signed, 20 not".format(folder, folder)], err
+    assert len(_signed(folder)) == 10 and not any(".reenact-" in f for f in os.listdir(folder))
