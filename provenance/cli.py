@@ -61,6 +61,7 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     So is a file that cannot be written (:func:`.manifest.write_refusal`).
     A folder's frames missing from its numbering are passed over (``frames_missing`` counts them).
     Every frame of a folder to sign is checked before any is signed; a failure after names the frame.
+    A folder whose frames to sign all carry a manifest is refused as a signed file is.
     Returns (the verdict, the signing's dict)."""
     import os
 
@@ -124,6 +125,9 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
                 todo.append(f)
     if not todo and not already:
         raise ValueError("{}: its frames are not PNG or JPEG images, which C2PA is written into".format(path))
+    if not todo:  # (before 2026-12-06 "signed (C2PA in 0 frame(s), ...; signer None)", exit 0)
+        raise ValueError("{}: its {} frame(s) of Reenact's seconds already carry a C2PA manifest (signed by {}): "
+                         "nothing added".format(path, len(already), already[0].get("signer") or "?"))
     folders = set()
     for f in todo:  # every frame checked before any is signed (before 2026-12-06 a failure half way
         real = os.path.realpath(f)  # left the folder part-signed)
@@ -183,9 +187,10 @@ def run_sign(args):
         frames = "" if "frames_signed" not in info else " in {} frame(s){}{}".format(
             info["frames_signed"], ", {} signed already".format(info["frames_already"]) if info["frames_already"] else "",
             ", {} frame(s) missing from the folder".format(info["frames_missing"]) if info["frames_missing"] else "")
-        print("{}: signed (C2PA{}, {} bytes; Reenact's frames, job {}: {} s; signer {})".format(
+        print("{}: signed (C2PA{}, {} bytes; Reenact's frames, job {}: {} s{})".format(
             f, frames, info["bytes_added"], wm["payload"]["job_id"],
-            ", ".join("{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]), info["signer"]))
+            ", ".join("{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]),
+            "; signer {}".format(info["signer"]) if info.get("signer") else ""))
     return 2 if errors else 0
 
 

@@ -140,3 +140,20 @@ def test_a_folder_is_checked_whole_before_any_frame_is_signed(tmp_path, marked_f
     assert err == ["reenact: error: {}: cut.1041.png: cannot write the signed file in its folder ({}): No space "
                    "left on device; 10 frame(s) before it signed, 20 not".format(folder, folder)], err
     assert len(_signed(folder)) == 10 and not any(".reenact-" in f for f in os.listdir(folder))
+
+
+def test_a_folder_signed_already_is_refused_like_a_movie(tmp_path, marked_folder, capsys):
+    """Every frame to sign carries a manifest already: refused in one line, exit 2, as a movie
+    signed already is (before 2026-12-06 "signed (C2PA in 0 frame(s), 30 signed already, 0 bytes;
+    ...; signer None)", exit 0)."""
+    from reenact.cli import main
+
+    folder = _copy(marked_folder, tmp_path)
+    assert main(["sign", folder, "--fps", "30"]) == 0
+    capsys.readouterr()
+    assert main(["sign", folder, "--fps", "30"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1, (out, err)
+    assert err.startswith("reenact: error: {}: its 30 frame(s) of Reenact's seconds already carry a C2PA manifest "
+                          "(signed by Reenact renderer".format(folder)) and err.rstrip().endswith("nothing added"), err
+    assert "None" not in err
