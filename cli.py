@@ -299,6 +299,16 @@ def cmd_render(args):
                         "--region {} keeps the footage's head: use --region head for full reenactment"
                         .format(turn, args.region))
         print("reenact: warning: " + warnings[-1], file=sys.stderr)
+    if args.region == "head":  # (since 2026-12-06: a gaze asked on an unmoved head was left out unsaid)
+        from .render.actors import frame_runs
+        from .render.shothead import gaze_kept_rows
+
+        kept = gaze_kept_rows(track, crop_track if crop_track is not None else track.footage())
+        if kept:
+            warnings.append("--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
+                            "footage's eyes (--region face draws them)".format(
+                                frame_runs([r + int(track.frame_start) for r in kept])))
+            print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
             check_destinations(src, args.out, args.cache)  # before any work

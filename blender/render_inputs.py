@@ -22,7 +22,8 @@ FARM_JOB = dict(name="Farm Job", default="", options={"SKIP_SAVE"},
 FOOTAGE_DETAIL = dict(name="Footage Detail", default=True,
                       description="Keep the footage's fine detail (skin, stubble), moved by the face mesh to the "
                                   "performance, wherever the render agrees with it; off: the renderer's crop alone "
-                                  "(softer on faces larger than the crop)")
+                                  "(softer on faces larger than the crop). Regions Mouth and Face: region Head always "
+                                  "keeps the moved footage's own detail")
 KEEP_FRONT = dict(name="Keep What Is in Front", default=True,
                   description="Find what stands in front of the face in the footage (a hand, a microphone, a cup) and keep "
                               "it in front of the render; off: draw over it")
@@ -96,3 +97,27 @@ def render_inputs(context, name="", op=None, accept=False):
         if op is not None:
             report(op, "WARNING", w)
     return ob, scene, strip, root, base
+
+
+def region_note(ob, region, track, base, rows):
+    """What the region leaves as the footage shows it, on Track ``rows`` of the performance
+    ``track`` (the footage's Track ``base``), as a clause for a warning ('' when nothing): regions
+    Mouth and Face keep the footage's head when the performance turns it, region Head keeps the
+    footage's eyes where only the gaze is asked otherwise. The command line said the first; in
+    Blender both were unsaid before 2026-12-06."""
+    from ..render.actors import frame_runs
+    from ..render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
+    from ..render.shothead import gaze_kept_rows
+
+    if region != "head":
+        turn = head_turn_degrees(track, base, rows)
+        if turn > HEAD_TURN_WARN_DEG:
+            return ("'{}': the performance turns the head up to {:.0f} degrees from the footage's, but region {} keeps "
+                    "the footage's head: render region Head for full reenactment".format(ob.name, turn, region.title()))
+        return ""
+    kept = gaze_kept_rows(track, base, rows)
+    if not kept:
+        return ""
+    first = int(base.frame_start) + int(ob.reenact.frame_offset)
+    return ("'{}': region Head draws a new gaze only on a head or face it moves: frame(s) {} keep the footage's eyes "
+            "(render them with region Face)".format(ob.name, frame_runs([r + first for r in kept])))

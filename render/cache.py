@@ -129,6 +129,18 @@ def unchanged_rows(track, own, rowd=None, rows=None):
     return ok & np.array([x == y for x, y in zip(a, b)], bool)
 
 
+def unchanged_head_rows(track, own, rowd=None, rows=None):
+    """:func:`unchanged_rows` for region head, whose row blends its neighbours' head sources when
+    they are drawn from another moment: a row is the footage as it is when it and the rows either
+    side ask for what the footage shows (before 2026-12-06 region head redrew, watermarked and
+    signed every row of its range, edited or not)."""
+    T = track.n_frames
+    rows = np.arange(T) if rows is None else np.asarray(rows, np.int64)
+    near = np.unique(np.clip(np.concatenate([rows - 1, rows, rows + 1]), 0, max(T - 1, 0)))
+    same = dict(zip(near.tolist(), unchanged_rows(track, own, rowd, near).tolist()))
+    return np.array([same[r] and same[max(r - 1, 0)] and same[min(r + 1, T - 1)] for r in rows.tolist()], bool)
+
+
 def frame_keys(track, transforms, rows, window, renderer_id, source_id, geometry=None, rowd=None):
     """{row: cache key} for the given track ``rows`` (see the module doc)."""
     geometry = geometry or geometry_digest(track)

@@ -629,11 +629,13 @@ def shot_plate(source, own, count=31, progress=None):
 HEAD_TURN_WARN_DEG = 2.0
 
 
-def head_turn_degrees(track, own=None):
+def head_turn_degrees(track, own=None, rows=None):
     """Largest angle (degrees) between the head rotation ``track`` asks for and the one its
-    footage shows (``own``, default ``track.footage()``), over rows tracked in both."""
+    footage shows (``own``, default ``track.footage()``), over rows tracked in both (of ``rows``)."""
     own = track.footage() if own is None else own
     ok = np.asarray(track.tracked, bool) & np.asarray(own.tracked, bool)
+    if rows is not None and len(ok):
+        ok = ok & np.isin(np.arange(len(ok)), np.asarray(list(rows), np.int64))
     if len(own.pose) != len(track.pose) or not ok.any():
         return 0.0
     Ra = euler_to_matrix(np.asarray(track.pose, np.float64)[ok, :3])

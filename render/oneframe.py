@@ -9,7 +9,7 @@ import numpy as np
 
 from ..video.bars import keep_bars
 from .cache import (CropCache, frame_keys, geometry_digest, performance_digest, pool_identity, renderer_identity,
-                    source_identity, unchanged_rows)
+                    source_identity, unchanged_head_rows, unchanged_rows)
 from .composite import blend_shares, paste_back, through_dissolve
 from .conditioning import CropTransforms, crop_transforms, window_indices
 from .donor import mouth_mode as mouth_mode_of
@@ -67,7 +67,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
         return frame.copy(), info
     own = crop_track if crop_track is not None else track.footage()
-    if region != "head" and unchanged_rows(track, own, rows=[r])[0]:  # the footage as it is, as render_clip
+    if (unchanged_head_rows if region == "head" else unchanged_rows)(track, own, rows=[r])[0]:  # as render_clip
         return frame.copy(), info
     mouth_mode = mouth_mode_of(mouth_mode)
     if (mouth_from is not None or mouth_mode == "driver") and region == "face":

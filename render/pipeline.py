@@ -60,7 +60,8 @@ from ..video.encode import FrameFolder, source_tags
 from ..video.bars import keep_bars
 from ..video.identity import check_footage
 from .cache import (CropCache, _LOCK, default_cache_dir, frame_keys, geometry_digest, performance_digest,
-                    pool_digest, pool_identity, renderer_identity, source_identity, unchanged_rows)
+                    pool_digest, pool_identity, renderer_identity, source_identity, unchanged_head_rows,
+                    unchanged_rows)
 from .composite import blend_shares, paste_back, through_dissolve
 from .donor import mouth_mode as mouth_mode_of
 from .eyes import ShotEyes
@@ -307,9 +308,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         sid = source_identity(video)  # (a sequence's: every file's stat, once)
         payload = render_payload(job_id, sid, renderer, own)
         T, f0 = track.n_frames, int(track.frame_start)
-        # rows the performance does not change are the footage as it is (region head: a head
-        # that does not move keeps its frame, below)
-        same = unchanged_rows(track, own, fr.rowd) if not (head or redraw) else np.zeros(T, bool)
+        # rows the performance does not change are the footage as it is (region head: their
+        # neighbours' too, whose head sources a row blends in)
+        same = np.zeros(T, bool) if redraw else (unchanged_head_rows if head else unchanged_rows)(track, own, fr.rowd)
         rows = [i - f0 for i in range(a, b) if 0 <= i - f0 < T and fr.rast.ok[i - f0] and not same[i - f0]]
         keys = frame_keys(track, xf, rows, renderer.window, rid, sid, fr.geometry, fr.rowd)
         cache = CropCache(cache_dir)

@@ -67,6 +67,26 @@ def unseen_pose_warning(runs, most=4, offset=0):
                 max(t for _, _, t in runs)))
 
 
+def gaze_kept_rows(track, own, rows=None):
+    """Rows (of ``rows``) whose gaze ``track`` asks otherwise than the footage's Track ``own``
+    shows while its head and face ask for the footage's own (pose and expression): region head
+    draws eyes only on a head it moves, so these rows keep the footage's eyes (region face draws
+    the gaze). Said by the render and Preview Frame since 2026-12-06 (before, the keyed gaze was
+    left out without a word)."""
+    T = int(track.n_frames)
+    rows = np.arange(T) if rows is None else np.asarray([r for r in rows if 0 <= r < T], np.int64)
+    if own is None or int(own.n_frames) != T or not len(rows):
+        return []
+    ok = np.asarray(track.tracked, bool)[rows] & np.asarray(own.tracked, bool)[rows]
+
+    def differs(a, b, tol):
+        a, b = np.asarray(a, np.float64)[rows], np.asarray(b, np.float64)[rows]
+        return np.abs(np.nan_to_num(a) - np.nan_to_num(b)).reshape(len(rows), -1).max(axis=1) > tol
+
+    still = ~differs(track.pose, own.pose, 1e-5) & ~differs(track.expression, own.expression, 1e-5)
+    return rows[ok & still & differs(track.gaze, own.gaze, 1e-4)].tolist()
+
+
 class ShotHead(ShotFrames):
     """Full reenactment (region ``head``) from the shot's own frames: each row's whole head taken
     from the footage frame whose head rotation is closest to the requested one (the frame being

@@ -163,6 +163,18 @@ def main(clip, work):
     bpy.context.window.scene = scene
     strips.new_scene(name="reel B", scene=copy_scene, channel=6, frame_start=60)
     out["reel_8"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    # 10. what a region keeps of the footage is said: a gaze keyed on shot B's unmoved head, previewed
+    # with region Head; the head turned, previewed with region Mouth (before 2026-12-06 both unsaid)
+    ob = actors["shot B"]
+    bpy.context.view_layer.objects.active = ob
+    ob["gaze_left_x"] = float(ob.get("gaze_left_x", 0.0)) + 0.3
+    ob.keyframe_insert('["gaze_left_x"]', frame=20)
+    scene.frame_set(20)
+    out["preview_head"] = run_op(bpy.ops.reenact.preview_frame, region="head")
+    ob.rotation_euler[2] += 0.25
+    ob.keyframe_insert("rotation_euler", index=2, frame=21)
+    scene.frame_set(21)
+    out["preview_mouth"] = run_op(bpy.ops.reenact.preview_frame, region="mouth")
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

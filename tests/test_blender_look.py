@@ -443,6 +443,12 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
                                                                                      13, True], r
     # a shot inside a muted meta strip is out of the cut: not rendered
     assert r["reel_13"] == ["CANCELLED"], r
+    # what a region keeps of the footage is said (before 2026-12-06 unsaid)
+    assert r["preview_head"] == r["preview_mouth"] == ["FINISHED"], r
+    assert ("'shot B Actor 0': region Head draws a new gaze only on a head or face it moves: frame(s) 20 keep the "
+            "footage's eyes (render them with region Face)") in out, out[-3000:]
+    assert ("'shot B Actor 0': the performance turns the head up to 15 degrees from the footage's, but region Mouth "
+            "keeps the footage's head: render region Head for full reenactment") in out, out[-3000:]
     # an edited actor of a scene a scene strip shows: not rendered here, and said (before: unsaid)
     assert ("Warning: Reenact: scene strip 'reel B' shows scene 'Reel B', whose edited actors 'shot A Actor 0.001', "
             "'shot B Actor 0.001', 'shot C Actor 0.001' are not rendered here: run Render Edited Actors with 'Reel B' "

@@ -662,3 +662,49 @@ def test_steady_brows_and_eyes_are_held_not_looped(carphone_track, monkeypatch):
         assert (np.diff(src) == 0).mean() > 0.7 and (np.diff(src) < 0).sum() <= 1, src
     monkeypatch.setattr(B, "BROW_HOLD_COST", B.BROW_SWITCH_COST)  # the rule before: a hold cost a switch
     assert (np.diff(plan_brows(tr, req, rows, rows)) < 0).sum() >= 3
+
+
+def test_a_head_render_copies_the_frames_nobody_edited(carphone, carphone_track, tmp_path):
+    """Region head over a range where one frame's head is turned: that frame and its neighbours
+    (whose head sources a row blends in) are drawn; the frames further away are the footage bit
+    for bit, with no watermark, as regions face and mouth keep them (a review of a full
+    reenactment in Blender, 2026-12-06: every frame of the range was redrawn, marked and signed)."""
+    from conftest import turned as turn
+
+    from reenact.render.oneframe import render_frame
+    from reenact.video import open_video
+
+    one = turn(carphone_track, YAW)  # (every row turned; all but row 61 given back the footage's pose)
+    keep = np.ones(one.n_frames, bool)
+    keep[61 - int(one.frame_start)] = False
+    one.pose[keep] = carphone_track.pose[keep]
+    got = {}
+    render_clip(one, carphone, BASE_MODEL, frames=(56, 67), region="head", prefer_gpu=False, cache_dir=str(tmp_path),
+                on_frame=lambda i, f: got.__setitem__(i, f))
+    with open_video(carphone) as src:
+        same = {i: bool(np.array_equal(got[i], src.read(i))) for i in range(56, 67)}
+        # Preview Frame's one frame alike: an untouched frame is the footage
+        frame, info = render_frame(one, src.read(64), 64, BASE_MODEL, region="head", prefer_gpu=False,
+                                   crop_track=carphone_track)
+        assert np.array_equal(frame, src.read(64)) and not info["rendered"] and not info.get("warped"), info
+    assert same == {i: i not in (60, 61, 62) for i in range(56, 67)}, same
+
+
+def test_a_gaze_asked_on_an_unmoved_head_is_named_by_a_head_render(carphone, carphone_track, tmp_path):
+    """Region head draws eyes only on a head it moves: a gaze asked where the head and face are the
+    footage's keeps the footage's eyes, and the render says which frames (a review of a full
+    reenactment in Blender, 2026-12-06: the keyed gaze was left out without a word)."""
+    from reenact.render.shothead import gaze_kept_rows
+
+    req = X._copy(carphone_track)
+    req.gaze = np.array(req.gaze)
+    req.gaze[60 - int(req.frame_start):62 - int(req.frame_start)] += 0.2  # (rows 60, 61: a look aside)
+    req = req.with_footage_rows(carphone_track)
+    assert gaze_kept_rows(req, carphone_track) == [60 - int(req.frame_start), 61 - int(req.frame_start)]
+    turned_too = X._copy(req)
+    turned_too.pose = np.array(turned_too.pose)
+    turned_too.pose[:, 1] += YAW  # (a head it moves: its eyes are drawn)
+    assert gaze_kept_rows(turned_too.with_footage_rows(carphone_track), carphone_track) == []
+    res, summary = _cli_render(req, carphone, "head", tmp_path)
+    assert "frame(s) 60-61 keep the footage's eyes" in res.stderr, res.stderr
+    assert any("--region face draws them" in w for w in summary["warnings"]), summary

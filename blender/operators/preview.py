@@ -13,7 +13,8 @@ from .. import actor as actor_data
 from .. import blend, farm, layers, look, shots, timing
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REFERENCE_FIRST, REFERENCE_LAST,
-                             REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor, reference_frames, render_inputs)
+                             REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor, reference_frames, region_note,
+                             render_inputs)
 from ..report import EXPECTED, describe, report
 
 
@@ -118,6 +119,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         info = {}
         full = layers.curves_to_track(ob, scene, base, info=info)
         self._clipped = layers.clipped_note(ob, base, info, rows=(r,))  # (this frame's keys; before 2026-12-06 unsaid)
+        if active:  # (the head a face render keeps, the eyes a head render keeps: before 2026-12-06 unsaid)
+            self._clipped = "; ".join(n for n in (self._clipped, region_note(ob, self.region, full, base, [r])) if n)
         mouth_from = None
         if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
             mouth_from = actor_data.driver_of(ob, full)
@@ -163,7 +166,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
             frame, ", {} actors".format(info["actors"]) if info.get("actors") else "", ms,
             {"MouthDonor": "the driver's mouth", "ShotMouth": "the shot's own mouth"}.get(info.get("mouth"), "the shot moved")
             if info.get("warped") else
-            "cached" if info["cached"] else "rendered",
+            "cached" if info["cached"] else "rendered" if info.get("rendered") else
+            "the footage: nothing asked otherwise here",  # (before 2026-12-06 "rendered")
             info["provider"].replace("ExecutionProvider", "")))
         self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
 

@@ -19,7 +19,7 @@ from .. import look, shots, takes, timing
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
-                             reference_frames, render_inputs)
+                             reference_frames, region_note, render_inputs)
 from ..report import EXPECTED, NothingToDo, report, unsigned_note
 
 
@@ -93,7 +93,10 @@ def _render_key(op, strip, frames, actors):
 
     from ...render.cache import performance_digest
 
-    parts = [_footage_key(strip), list(frames), op.region, op.mouth, op.detail, op.keep_front,
+    # (Footage Detail draws nothing in region head, whose detail is the moved frame itself: no new
+    # take for it; before 2026-12-06 one the same as the last)
+    parts = [_footage_key(strip), list(frames), op.region, op.mouth, op.detail if op.region != "head" else None,
+             op.keep_front,
              op.output, op.lossless, op.use_reference and (op.reference_first, op.reference_last), op.job_id]
     from ...render.renderer import model_path
 
@@ -223,6 +226,9 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                      "actor active to render the dub".format(
                                                                          ", ".join("'{}'".format(d) for d in drives))
                                                                      if drives else "")) if n)
+        what = region_note(ob, self.region, track, base, range(a - int(base.frame_start), b - int(base.frame_start)))
+        if what:  # (the head a face render keeps, the eyes a head render keeps: before 2026-12-06 unsaid)
+            self._clipped = "; ".join(n for n in (self._clipped, what) if n)
         off = [f for f in layers.off_track_keys(ob, base) if a <= f - int(strip.frame_start) < b]
         if off:
             from ...render.actors import frame_runs
