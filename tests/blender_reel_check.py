@@ -175,6 +175,14 @@ def main(clip, work):
     ob.keyframe_insert("rotation_euler", index=2, frame=21)
     scene.frame_set(21)
     out["preview_mouth"] = run_op(bpy.ops.reenact.preview_frame, region="mouth")
+    # 11. a Frame Range the shot's trims hide: refused in one line naming what it shows (before:
+    # rendered, marked, and never seen)
+    ed.strips_all["shot B"].frame_offset_start = 3
+    out["hidden_range"] = run_op(bpy.ops.reenact.render_performance, region="mouth", use_range=True, frame_first=13,
+                                 frame_last=15)
+    # a transfer onto the trimmed shot says how many of its frames no render draws
+    out["transfer"] = run_op(bpy.ops.reenact.transfer_performance, source=actors["shot A"].name,
+                             target=actors["shot B"].name, mode="mouth", offset=12)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders

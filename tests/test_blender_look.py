@@ -449,6 +449,10 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
             "footage's eyes (render them with region Face)") in out, out[-3000:]
     assert ("'shot B Actor 0': the performance turns the head up to 15 degrees from the footage's, but region Mouth "
             "keeps the footage's head: render region Head for full reenactment") in out, out[-3000:]
+    assert r["hidden_range"] == ("Error: Reenact: frames 13..15 are not shown by strip 'shot B' (its trims hide them; "
+                                 "it shows frames 16-24): Frame Range takes frames the strip shows"), r
+    assert r["transfer"] == ["FINISHED"] and ("3 of them on frames the shot of 'shot B Actor 0' does not show "
+                                              "(trimmed): no render draws them") in out, out[-3000:]
     # an edited actor of a scene a scene strip shows: not rendered here, and said (before: unsaid)
     assert ("Warning: Reenact: scene strip 'reel B' shows scene 'Reel B', whose edited actors 'shot A Actor 0.001', "
             "'shot B Actor 0.001', 'shot C Actor 0.001' are not rendered here: run Render Edited Actors with 'Reel B' "

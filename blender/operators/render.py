@@ -212,6 +212,13 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                     self.frame_first, self.frame_last, strip.name, int(strip.frame_start), int(strip.frame_start) + n - 1))
             a, b = timing.clip_range(strip, self.frame_first, self.frame_last)  # (a reversed strip's from its end)
             a, b = max(0, a), min(n, b)
+            sa, sb = shots.clip_span(shots.pieces(strip))
+            if b <= sa or a >= sb:  # (all hidden by the trims: before 2026-12-06 rendered, marked, and never seen)
+                raise ValueError("frames {}..{} are not shown by strip '{}' (its trims hide them; it shows frames "
+                                 "{}): Frame Range takes frames the strip shows".format(
+                                     self.frame_first, self.frame_last, strip.name, ", ".join(
+                                         "{}-{}".format(p.frame_final_start, p.frame_final_end - 1)
+                                         for p in shots.pieces(strip))))
         else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
             a, b = shots.clip_span(shots.pieces(strip))
             b = min(n, b)

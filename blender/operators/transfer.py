@@ -26,7 +26,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from .. import blend
 from .. import actor as actor_data
-from .. import layers, timing
+from .. import layers, shots, timing
 from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
 
@@ -242,7 +242,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                                  "or an offset to re-time this actor".format(tgt.name))
             tgt_track = actor_data.tracked_track(tgt)
             src_tracked = actor_data.tracked_track(src)
-            shown = None
+            shown, tgt_span = None, None
             for ob, tr in ((tgt, tgt_track), (src, src_tracked)):  # each Track of the footage its strip shows
                 try:  # now (a dub strip relinked to another take transferred the old take: a review)
                     strip = actor_data.actor_strip(ob)[1]
@@ -250,6 +250,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                     continue  # (a strip gone: its Track is all there is)
                 for w in actor_data.check_strip_footage(ob, strip, tr, self.accept_footage):
                     report(self, "WARNING", w)
+                if ob == tgt:  # (the clip frames the target's shot shows, its pieces with it: said below)
+                    tgt_span = shots.clip_span(shots.pieces(strip))
                 if ob == src:  # the clip frames the dubbing strip shows, when trimmed (its own trims and its
                     seen = timing.shown_span([strip])  # metas', a reversed strip's from its end): not those beyond
                     shown = seen if seen != (0, int(strip.frame_duration)) else None
@@ -310,6 +312,10 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             if info["skipped_untracked_source"] + info["skipped_untracked_target"] else "")
         if limited is not None:
             msg += "; frames {}-{} only: the strip of '{}' shows no more (trimmed)".format(limited[0], limited[1], src.name)
+        unseen = [f for f in fr if tgt_span is not None and not tgt_span[0] <= f < tgt_span[1]]
+        if unseen:  # (keys kept for a later trim; before 2026-12-06 unsaid)
+            msg += "; {} of them on frames the shot of '{}' does not show (trimmed): no render draws them".format(
+                len(unseen), tgt.name)
         if info.get("eased_frames"):
             msg += ("; the head's moves eased on {} frames: '{}' sways further than '{}''s body can follow "
                     "(reach {:.1f} cm; Head Position Rest carries them all)").format(
