@@ -489,32 +489,31 @@ def footage_stamp(strip):
     return hashlib.sha1(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
-def clip_range(strip):
-    """Clip frame indices [a, b) visible on the timeline (the strip's trims applied)."""
-    a = int(strip.frame_final_start - strip.frame_start)
-    b = int(strip.frame_final_end - strip.frame_start)
-    return max(a, 0), b
-
-
 def untracked_parts(strip, track):
-    """['21-30', ...]: the timeline frames ``strip`` shows that ``track`` does not cover."""
-    a, b = clip_range(strip)
+    """['21-30', ...]: the timeline frames ``strip`` shows that ``track`` does not cover, as the
+    sequencer shows them (:func:`timing.shown_span`: a meta's trims, a reversed strip from its
+    end; before 2026-12-06 frames a meta hides, and a reversed strip's frames counted from its
+    start, were said to be untracked right after tracking)."""
+    from . import timing
+
+    a, b = timing.shown_span([strip])
     t0, t1 = int(track.frame_start), int(track.frame_start) + int(track.n_frames)
-    start = int(strip.frame_start)
-    return ["{}-{}".format(start + lo, start + hi - 1) for lo, hi in ((a, min(b, t0)), (max(a, t1), b)) if lo < hi]
+    return ["{}-{}".format(*timing.timeline_range(strip, lo, hi)) for lo, hi in ((a, min(b, t0)), (max(a, t1), b))
+            if lo < hi]
 
 
 def untracked_note(strip, track):
     """A warning when ``strip`` shows frames its actor's ``track`` does not cover (the strip
     extended after tracking: those frames stay the footage as it is), else ''."""
+    from . import timing
+
     parts = untracked_parts(strip, track)
-    start = int(strip.frame_start)
-    t0, t1 = int(track.frame_start), int(track.frame_start) + int(track.n_frames)
     if not parts:
         return ""
+    t0, t1 = int(track.frame_start), int(track.frame_start) + int(track.n_frames)
     return ("strip '{}' shows frames {} that its actor's Track does not cover (tracked: {}-{}); they stay the "
             "footage as it is: Track Again, Keeping Edits (Track panel) includes them".format(
-                strip.name, " and ".join(parts), start + t0, start + t1 - 1))
+                strip.name, " and ".join(parts), *timing.timeline_range(strip, t0, t1)))
 
 
 RENDER_DIR = "//reenact/renders"

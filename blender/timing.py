@@ -41,6 +41,12 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
     if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
         raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
                          "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))
+    speed = next((e for e in blend.siblings(strip) if e.type == "SPEED" and not e.mute
+                  and getattr(e, "input_1", None) == strip), None) if hasattr(strip, "id_data") else None
+    if speed is not None:  # (a Speed Control effect shows it retimed: before 2026-12-06 not refused)
+        raise ValueError("strip '{}' is retimed by the Speed Control effect '{}': the sequencer shows its clip frames "
+                         "at another pace than the timeline's, and {}; mute the effect while Reenact works on the "
+                         "shot".format(strip.name, speed.name, what))
     clip_fps = rate_adjusted(strip)
     if clip_fps:
         scene_fps = strip.id_data.render.fps / strip.id_data.render.fps_base

@@ -150,6 +150,44 @@ def main(clip, work):
     meta.frame_final_end = 49
     meta.mute = True
     out["reel_13"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    # 8b. tracked again inside the meta trimmed at its start: nothing said to be untracked (before:
+    # the frames the meta hides were), and a reversed shot trimmed at its start alike
+    from reenact.blender import actor as actor_data
+
+    meta.mute = False
+    meta.frame_final_start = 40
+    ed.active_strip = ed.strips_all["shot D"]
+    out["track_in_meta"] = run_op(bpy.ops.reenact.track_strip, replace_edits=True)
+    ob_d = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor and o.reenact.strip_name == "shot D")
+    out["untracked_in_meta"] = actor_data.untracked_parts(ed.strips_all["shot D"], actor_data.tracked_track(ob_d))
+    rev = strips.new_movie(name="shot E", filepath=ed.strips_all["shot A"].filepath, channel=1, frame_start=100)
+    rev.use_reverse_frames = True
+    rev.frame_offset_start = 4
+    ed.active_strip = rev
+    out["track_reversed"] = run_op(bpy.ops.reenact.track_strip)
+    ob_e = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor and o.reenact.strip_name == "shot E")
+    out["untracked_reversed"] = actor_data.untracked_parts(rev, actor_data.tracked_track(ob_e))
+    # a copy of tracked shot A (Shift+D keeps its id) trimmed and tracked: tracked on what it shows
+    # (before: on shot A's frames too)
+    cp = strips.new_movie(name="shot A copy", filepath=ed.strips_all["shot A"].filepath, channel=1, frame_start=200)
+    cp["reenact_id"] = ed.strips_all["shot A"]["reenact_id"]
+    cp.frame_offset_start = 6
+    ed.active_strip = cp
+    out["track_copy"] = run_op(bpy.ops.reenact.track_strip)
+    ob_c = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor
+                and o.reenact.strip_name == "shot A copy")
+    tr = actor_data.tracked_track(ob_c)
+    out["copy_rows"] = [int(tr.frame_start), int(tr.n_frames)]
+    # a Speed Control effect over a shot: tracking it is refused (before: tracked frame for frame, wrong)
+    try:
+        speed = strips.new_effect(name="Speed", type="SPEED", channel=9, frame_start=13, length=12,
+                                  input1=ed.strips_all["shot B"])
+    except TypeError:  # (4.5 takes an end)
+        speed = strips.new_effect(name="Speed", type="SPEED", channel=9, frame_start=13, frame_end=25,
+                                  input1=ed.strips_all["shot B"])
+    ed.active_strip = ed.strips_all["shot B"]
+    out["track_speed"] = run_op(bpy.ops.reenact.track_strip, keep_edits=True)
+    strips.remove(speed)
     # 9. a scene strip shows a copy of the reel (Scene > New > Full Copy: its own actors), one of
     # them edited there: the reel's Render Edited Actors does not render it, and says so
     bpy.ops.scene.new(type="FULL_COPY")

@@ -301,3 +301,20 @@ def test_a_face_far_from_the_actor_does_not_take_its_place_at_once():
     s = _Slots(1, min_gone=25)
     s.assign([actor], 0)
     assert s.assign([other], 30) == [0]  # gone a second: the face found is taken
+
+
+def test_small_faces_finds_a_small_face_in_a_frame_under_1280_px(carphone):
+    """Small Faces (tiled detection) looks again in tiles whenever it is asked for and the frame
+    is at least 320 px (a review of tracking in Blender, 2026-12-06: only from 1280 px, so on a
+    720 x 1080 full-body shot it did nothing and the track failed with "no face found")."""
+    import numpy as np
+
+    from reenact.tracking.facemesh import FaceMesh
+    from reenact.video import open_video
+
+    with open_video(carphone) as src:
+        f = src.read(10)
+    canvas = np.zeros((720, 720, 3), np.uint8)  # (the QCIF face a twelfth of the frame)
+    canvas[40:40 + f.shape[0], 60:60 + f.shape[1]] = f
+    assert len(FaceMesh(tile_detection=False).detect(canvas)) == 0
+    assert len(FaceMesh(tile_detection=True).detect(canvas)) == 1

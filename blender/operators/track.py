@@ -98,7 +98,13 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             # stretch of clip (36 % longer on the sample clip's 30 frames than on its first 20)
             # and the keyed head poses would sit in another camera
             focal = self._kept_focal = tracked_focal_mm(scene, strip)
-        span = shots.clip_span(shots.pieces(strip))  # (what the strip shows, and the pieces cut from it)
+        # what the strip shows, and the pieces cut from it when it keeps its shot's actors; a copy of a
+        # tracked strip (Shift+D keeps its id) becomes a shot of its own in apply, and is tracked on
+        # what it shows alone (before 2026-12-06 on the frames of the shot it was copied from too)
+        rid, strips = strip.get("reenact_id"), scene.sequence_editor.strips_all
+        own = bool(rid) and any(o.reenact.strip_id == rid for o in actor_data.actor_objects(scene)
+                                if o.reenact.strip_name == strip.name or strips.get(o.reenact.strip_name) is None)
+        span = shots.clip_span(shots.pieces(strip) if own else [strip])
         return (track_job, (source, self.max_faces, focal, span, fps, self.small_faces), {})
 
     def apply(self, context, result):
