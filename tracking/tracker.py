@@ -457,6 +457,9 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
                        actor=rank, source=os.path.basename(label), source_frames=info["frame_count"],
                        smoothing=smoothing.as_array(), smoothing_names=OneEuroParams.names(),
                        adopt_landmarks=True)
+        if focal_px is None:  # one camera for the shot: its other actors fitted in the first one's (before
+            focal_px = float(tr.focal_px)  # 2026-12-06 each its own, and the second's mesh sat 80-187 px off
+            # its face under the shot's camera, made from the first's)
         tr.frame_start = info["frame_start"]
         tr.source_digest = info["digest"]
         tr.shot_start = np.zeros(T, bool)
