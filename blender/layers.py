@@ -7,8 +7,8 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
-from .curves import (TRACKED, _enum, animated_ids, check_keys, edit_bag, evaluate_actor, read_keys, timeline_frames,
-                     tracked_bag, tracked_strip, write_keys)
+from .curves import (TRACKED, _curve_at, _enum, animated_ids, check_keys, edit_bag, evaluate_actor, read_keys,
+                     timeline_frames, tracked_bag, tracked_strip, write_keys)
 from .look import copy_modifiers
 
 
@@ -40,7 +40,9 @@ def curves_to_track(ob, scene, base=None, info=None):
 def off_track_keys(ob, tracked):
     """Timeline frames where the edit layer holds a key the Tracked layer does not and the Track
     has no face (a frame the tracker lost, a hand over the face): a key there changes no render
-    (those frames are the footage's own) and :func:`edited_frames` does not see it."""
+    (those frames are the footage's own) and :func:`edited_frames` does not see it. A key holding
+    the Tracked layer's own value there (the neighbour of an edit kept past a trim,
+    :func:`anchor_beyond`) is none: it changes nothing."""
     ok = np.asarray(tracked.tracked, bool)
     first = int(tracked.frame_start) + int(ob.reenact.frame_offset)
     out = set()
@@ -60,8 +62,23 @@ def off_track_keys(ob, tracked):
                 co2 = np.empty(2 * len(other.keyframe_points), np.float32)
                 other.keyframe_points.foreach_get("co", co2)
                 mine -= set(np.rint(co2[0::2]).astype(int).tolist())
-            out.update(f for f in mine if not (0 <= f - first < len(ok) and ok[f - first]))
+            off = sorted(f for f in mine if not (0 <= f - first < len(ok) and ok[f - first]))
+            if off and other is not None:  # (a key holding the Tracked layer's own value there changes nothing:
+                x = np.asarray(off, np.float64)  # the anchors of an edit kept beyond the strip's trim)
+                same = np.abs(_curve_at(fc, x) - tracked_at(idd, other, x)) <= 1e-4
+                off = [f for f, s in zip(off, same) if not s]
+            out.update(off)
     return sorted(out)
+
+
+def tracked_at(idd, ref, frames):
+    """F-curve ``ref`` of the Tracked layer of ``idd`` at timeline ``frames`` as that layer
+    plays it: shifted with its strip, held beyond the strip's own frames."""
+    st = tracked_strip(idd)
+    t = np.asarray(frames, np.float64)
+    if st is not None:
+        t = np.clip(t, float(st.frame_start), float(st.frame_end)) - float(st.frame_start - st.action_frame_start)
+    return _curve_at(ref, t)
 
 
 def clipped_note(ob, base, info, rows=None):
@@ -428,8 +445,6 @@ def edit_runs(fc, ref, offset=0.0, span=None):
     strip's own frames ``span`` (start, end); None: a channel
     keyed by hand, edited wherever it has keys). Before 2026-12-06 a moved strip's edit layer was
     compared with the tracking unshifted: every channel read as edited on every frame."""
-    from .curves import _curve_at
-
     xs = read_keys(fc)["co"][:, 0]
     if ref is not None:
         rx = read_keys(ref)["co"][:, 0] + offset
@@ -502,6 +517,21 @@ def _carry_nla(oid, nid):
     return n
 
 
+def anchor_beyond(idd, fc, frames):
+    """Keys on ``frames`` (the unedited neighbours of runs carried into ``fc``, the edit layer of
+    ``idd``) beyond its Tracked layer's strip, where the edit layer has none: the Tracked layer's
+    value there (held), LINEAR as tracking keys. Inside the strip the tracking's own keys are
+    the neighbours."""
+    st, tb = tracked_strip(idd), tracked_bag(idd)
+    ref = tb.fcurves.find(fc.data_path, index=fc.array_index) if tb is not None else None
+    if ref is None or not len(ref.keyframe_points):
+        return
+    have = set(np.rint(read_keys(fc, ("co",))["co"][:, 0]).astype(int).tolist())
+    want = sorted({int(f) for f in frames if (f < st.frame_start or f > st.frame_end) and int(f) not in have})
+    if want:
+        splice_keys(fc, new_keys(want, tracked_at(idd, ref, want)), lambda x: np.zeros(len(x), bool))
+
+
 def carry_edits(old, new, old_track, new_track):
     """Tracking the strip again, keeping edits: the edits of actor ``old`` (its edit layer where
     it differs from what tracking wrote, from ``old_track``; channels keyed by hand whole) are
@@ -509,8 +539,13 @@ def carry_edits(old, new, old_track, new_track):
     ``new_track``), the keys of each edited run with the new tracking round them; the edit
     layer's influence comes along, and the channels' F-curve modifiers, the actor's drivers and
     its own NLA tracks (since 2026-12-06; before, dropped while the report said the edits were
-    kept). Both actors on the same strip, ``old`` moved with it first. Returns (channels
-    carried, timeline frames edited, drivers carried, NLA tracks carried)."""
+    kept). An edited run the new tracking does not reach (the strip trimmed past it) keeps its
+    unedited neighbours as keys holding the Tracked layer's value there, so that it stays an edit
+    of its own frames alone when the trim is extended again (before 2026-12-06 its keys stood
+    alone, and the next Keep Edits counted the frames up to the tracking as edits, drawn
+    interpolated). Both actors on the same strip, ``old`` moved with it first. Returns (channels
+    carried, timeline frames edited, drivers carried, NLA tracks carried, the frames edited that
+    the new tracking does not cover: what the strip does not show now)."""
     temp = []
     try:
         if has_layers(old):
@@ -539,6 +574,7 @@ def carry_edits(old, new, old_track, new_track):
                 keys = read_keys(fc)
                 nf = _fcurve(nbag, fc.data_path, fc.array_index, fc.group.name if fc.group else "Reenact")
                 splice_keys(nf, _take(keys, inside(keys["co"][:, 0])), inside)
+                anchor_beyond(nid, nf, np.concatenate([lo, hi]))
                 if len(fc.modifiers):  # (a Generator's offset, a Noise: before 2026-12-06 dropped, said kept)
                     copy_modifiers(fc, nf)
                     nf.update()
@@ -551,7 +587,9 @@ def carry_edits(old, new, old_track, new_track):
                 nla += _carry_nla(oid, nid)
         if MUTE_PROP in old:
             new[MUTE_PROP] = list(old[MUTE_PROP])
-        return channels, sorted(frames), drivers, nla
+        shown = timeline_frames(new, new_track)
+        hidden = [f for f in sorted(frames) if not (len(shown) and shown[0] <= f <= shown[-1])]
+        return channels, sorted(frames), drivers, nla, hidden
     finally:
         for act in temp:
             bpy.data.actions.remove(act)

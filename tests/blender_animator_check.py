@@ -3,7 +3,7 @@
 tests/test_blender_animator.py in a fresh bpy process, 5.0 and 4.5): an Alt+D copy and an action
 borrowed from another actor when a strip moves, a muted shape key and a constraint, Track Again
 Keeping Edits with a renamed actor, its material, a driver, an F-curve modifier and an NLA track,
-Ctrl-Z after Track Again, keys on frames the tracker lost, edits pushed down into the NLA, and
+and with a key on frames a trim hides, Ctrl-Z after Track Again, keys on frames the tracker lost, edits pushed down into the NLA, and
 a key past the slider's 0..1. Prints one RESULT line (JSON)."""
 
 import json
@@ -192,6 +192,32 @@ def keep_edits(clip, work, out):
                    "values_before": [float(v) for v in before]}
 
 
+def kept_beyond_trim(clip, work, out):
+    """A key on a frame the strip's new trim hides, Track Again Keeping Edits: the report says
+    the strip does not show it now, and Keeping Edits again once the trim is extended back edits
+    that frame alone, the new tracking on both sides (before 2026-12-06 said kept as if shown,
+    then the frames up to the tracking were counted as edits, drawn interpolated from the key)."""
+    from reenact.blender import actor as actor_data, layers
+
+    scene = scene_of([("t", clip)], os.path.join(work, "trim.blend"))
+    t = track(scene, "t")
+    kb = t.data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 0.9
+    kb.keyframe_insert("value", frame=4)
+    strip = scene.sequence_editor.strips_all["t"]
+    strip.frame_offset_start = 8  # (shows 9-24)
+    t = track(scene, "t", keep_edits=True)
+    strip.frame_offset_start = 0
+    t = track(scene, "t", keep_edits=True)
+    tr = actor_data.load_actor_track(t)
+    p = perf(t)
+    j = [str(n) for n in p.expression_names].index("jawOpen")
+    rows = [f - int(t.reenact.frame_offset) - int(tr.frame_start) for f in (3, 4, 5, 6, 8)]
+    out["beyond_trim"] = {"edited": layers.edited_frames(t, p, tr),
+                          "shown": [round(float(p.expression[r, j]), 4) for r in rows],
+                          "tracked": [round(float(tr.expression[r, j]), 4) for r in rows]}
+
+
 def undo(clip, work, out):
     """Ctrl-Z after Track Again gives the actor back with the Track it was made from (before
     2026-12-06 the file was written over: every frame an edit)."""
@@ -367,7 +393,7 @@ def other_files(clip, work, out):
 
 def main(clip, gap, work):
     out = {"version": list(bpy.app.version)}
-    for step in (moves, viewport, keep_edits, undo, fast_reading, no_keys, other_files):
+    for step in (moves, viewport, keep_edits, kept_beyond_trim, undo, fast_reading, no_keys, other_files):
         step(clip, work, out)
     lost_frames(gap, work, out)
     pushed_and_clipped(clip, gap, work, out)

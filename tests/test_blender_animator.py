@@ -57,6 +57,13 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     assert (k["name"], k["materials"], k["drivers"], k["modifiers"]) == ("Alice", ["skin"], 1, 1)
     assert k["nla"] == ["Tracked", "lent"] and k["driver_reads"] and k["driver_valid"]  # (it reads the new object)
     assert np.allclose(k["values"], k["values_before"], atol=0.02), k
+    # a key on a frame the new trim hides: said so; the trim extended back, that frame alone an edit
+    assert "the edits of 't Actor 0' kept (1 channel(s) on frames 4); of them, frame(s) 4 lie where 't' does not " \
+        "show now: not tracked, no render draws them" in r["_stdout"], r["_stdout"][-3000:]
+    assert "the edits of 't Actor 0' kept (1 channel(s) on frames 4);" in r["_stdout"].split("lie where 't'")[-1]
+    b = r["beyond_trim"]
+    assert b["edited"] == [4] and b["shown"][1] == 0.9, b
+    assert np.allclose([b["shown"][k] for k in (0, 2, 3, 4)], [b["tracked"][k] for k in (0, 2, 3, 4)], atol=1e-4), b
     # Ctrl-Z after Track Again: the actor back on the Track it was made from, no frame an edit
     u = r["undo"]
     assert u["paths"][0] != u["paths"][1] and u["back_on"] == u["paths"][0] and u["edits"] == 0

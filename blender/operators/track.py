@@ -315,7 +315,7 @@ def carry_actor_edits(old, new, old_track, new_track):
     mouth drives it (rows moved to the new Track's); returns the report's words."""
     import numpy as np
 
-    channels, frames, drivers, nla = layers.carry_edits(old, new, old_track, new_track)
+    channels, frames, drivers, nla, hidden = layers.carry_edits(old, new, old_track, new_track)
     rec = old.get(actor_data.DRIVER_FRAMES_PROP)
     if old.get(actor_data.DRIVER_PROP) and rec is not None and len(rec) == old_track.n_frames:
         rows = np.full(new_track.n_frames, -1.0)
@@ -337,6 +337,9 @@ def carry_actor_edits(old, new, old_track, new_track):
     if abs(f_new / f_old - 1.0) > 0.02:
         note += " (the new tracking's focal length is {:.0%} of the old's: keyed head poses were set for the old " \
                 "camera)".format(f_new / f_old)
+    if hidden:  # (before 2026-12-06 said kept as if tracked and drawn)
+        note += ("; of them, frame(s) {} lie where '{}' does not show now: not tracked, no render draws them until "
+                 "its trim is extended again").format(frame_runs(hidden), new.reenact.strip_name)
     return note
 
 
