@@ -95,38 +95,42 @@ def sign_render(scene, frames=None):
     default the scene's range) when Reenact's strips show in it: a movie as a whole, image frames
     (PNG, JPEG) each one that shows a Reenact strip. Returns the record (also kept as the scene's ``reenact_last_signed``)
     or None when there was nothing to sign. Never raises: a failure is the record's line."""
-    steps = signing_steps(scene, frames)
-    line = None
-    for line in steps:
-        pass
+    plan = signing_plan(scene, frames)
+    if plan is None:
+        return None
+    cert, key = props.signing_paths()
+    line = sign_planned(plan, cert, key)
+    _record(scene, line)
     return line
 
 
-def signing_steps(scene, frames=None):
-    """:func:`sign_render` one file at a time: a generator yielding None after each file and
-    the record last (nothing when there is nothing to sign), so that Blender's UI can sign a long
-    image sequence between redraws."""
+def signing_plan(scene, frames=None):
+    """Main thread (reads Blender data): what a render of ``scene`` (timeline ``frames`` written,
+    or {frame: its image file}) has to sign, or None when nothing: {"line": a line decided
+    already (a format C2PA cannot hold)} or {"files": [(path, parameters)], "movie": bool,
+    "name", "strips"} for :func:`sign_planned`, which reads no Blender data (a worker thread signs
+    a long image sequence while the UI stays free; before 2026-12-06 the UI's timer signed it
+    in slices that kept Blender 85 % busy for minutes, and planned it frame by frame against every
+    strip: 0.4 s frozen at its first tick on a long cut)."""
     r = scene.render
     if not (r.use_sequencer and scene.sequence_editor is not None):
-        return
+        return None
     first, last = (min(frames), max(frames)) if frames else (int(scene.frame_start), int(scene.frame_end))
     shown = synthesised_strips(scene, first, last)
     if not shown:
-        return
-    from ..provenance.manifest import COMPOSITE_WITH_TRAINED, ManifestError, sign_file
+        return None
+    entries = [{"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"),
+                "region": s.get("reenact_region")} for s, a, b in shown]
 
-    cert, key = props.signing_paths()
-
-    def parameters(strips, movie=False):
+    def parameters(picked, movie=False):
         """The action's parameters; a movie's also say where its own frames begin (``first_frame``,
         its frame 0, and ``fps``) and each strip's frames in the movie (``file_frames``, counted
         from 0, as `reenact verify` counts them: before 2026-12-06 timeline frames alone, which a
         movie of a cut starting at frame 101 could not be matched with)."""
         out = {"scene": scene.name, "synthesised": [
-            dict({"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"),
-                  "region": s.get("reenact_region")}, **({"file_frames": "{}-{}".format(
-                      a - int(scene.frame_start), b - int(scene.frame_start))} if movie else {}))
-            for s, a, b in strips]}
+            dict(entries[k], **({"file_frames": "{}-{}".format(shown[k][1] - int(scene.frame_start),
+                                                                shown[k][2] - int(scene.frame_start))} if movie else {}))
+            for k in picked]}
         if movie:
             out.update(first_frame=int(scene.frame_start), fps=round(r.fps / r.fps_base, 6))
         return out
@@ -134,47 +138,59 @@ def signing_steps(scene, frames=None):
     if r.is_movie_format:
         path = bpy.path.abspath(r.frame_path(frame=int(scene.frame_start)))
         if os.path.splitext(path)[1].lower() not in MOVIE_EXTENSIONS:
-            line = "{}: not signed: C2PA is written into MP4 and MOV movies (Output ▸ Container MPEG-4 or " \
-                   "QuickTime) and PNG and JPEG frames; it shows {} Reenact strip(s)".format(
-                       os.path.basename(path), len(shown))
-        else:
-            try:
-                info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters(shown, True),
-                                 source_type=COMPOSITE_WITH_TRAINED)
-                line = "{}: signed (C2PA, {} Reenact strip(s) in it; {})".format(
-                    os.path.basename(path), len(shown), info["signer"] or "local chain")
-            except (ManifestError, OSError, ValueError) as exc:
-                line = "{}: not signed: {}".format(os.path.basename(path), exc)
-    else:
-        todo = [(f, [t for t in shown if t[1] <= f <= t[2]]) for f in sorted(frames or range(first, last + 1))]
-        files = frames if isinstance(frames, dict) else {}
-        todo = [(f, strips, files.get(f) or bpy.path.abspath(r.frame_path(frame=f))) for f, strips in todo if strips]
-        if not todo:
-            return
-        name = os.path.basename(todo[0][2])
-        if len(todo) > 1:
-            name += " to " + os.path.basename(todo[-1][2])
-        if os.path.splitext(todo[0][2])[1].lower() not in IMAGE_EXTENSIONS:
-            line = "{}: not signed: C2PA is written into PNG and JPEG frames and MP4 and MOV movies; {} frame(s) " \
-                   "show Reenact strips".format(name, len(todo))
-        else:
-            done, signer, failed = 0, None, None
-            for f, strips, path in todo:
-                try:
-                    info = sign_file(path, action="c2pa.edited", cert=cert, key=key,
-                                     parameters=dict(parameters(strips), frame=f),
-                                     source_type=COMPOSITE_WITH_TRAINED)
-                    done, signer = done + 1, info["signer"]
-                except (ManifestError, OSError, ValueError) as exc:
-                    failed = failed or "{}: not signed: {}".format(os.path.basename(path), exc)
-                yield None
-            line = "{}: {} frame(s) showing {} Reenact strip(s) signed (C2PA; {})".format(
-                name, done, len(shown), signer or "local chain")
-            if failed:
-                line += "; " + failed
+            return {"line": "{}: not signed: C2PA is written into MP4 and MOV movies (Output ▸ Container MPEG-4 or "
+                            "QuickTime) and PNG and JPEG frames; it shows {} Reenact strip(s)".format(
+                                os.path.basename(path), len(shown))}
+        return {"files": [(path, parameters(range(len(shown)), True))], "movie": True, "strips": len(shown),
+                "name": os.path.basename(path)}
+    files = frames if isinstance(frames, dict) else {}
+    todo, active, k = [], [], 0
+    for f in sorted(frames or range(first, last + 1)):  # (one sweep: the strips by their first frame)
+        while k < len(shown) and shown[k][1] <= f:
+            active.append(k)
+            k += 1
+        active = [j for j in active if shown[j][2] >= f]
+        if active:
+            todo.append((files.get(f) or bpy.path.abspath(r.frame_path(frame=f)), dict(parameters(active), frame=f)))
+    if not todo:
+        return None
+    name = os.path.basename(todo[0][0])
+    if len(todo) > 1:
+        name += " to " + os.path.basename(todo[-1][0])
+    if os.path.splitext(todo[0][0])[1].lower() not in IMAGE_EXTENSIONS:
+        return {"line": "{}: not signed: C2PA is written into PNG and JPEG frames and MP4 and MOV movies; {} frame(s) "
+                        "show Reenact strips".format(name, len(todo))}
+    return {"files": todo, "movie": False, "strips": len(shown), "name": name}
+
+
+def sign_planned(plan, cert, key, step=None):
+    """Sign the files of :func:`signing_plan`'s ``plan`` (no Blender data read: a worker thread may
+    run it); ``step()`` after each file. Returns the record's line."""
+    from ..provenance.manifest import COMPOSITE_WITH_TRAINED, ManifestError, sign_file
+
+    if "line" in plan:
+        return plan["line"]
+    done, signer, failed = 0, None, None
+    for path, parameters in plan["files"]:
+        try:
+            info = sign_file(path, action="c2pa.edited", cert=cert, key=key, parameters=parameters,
+                             source_type=COMPOSITE_WITH_TRAINED)
+            done, signer = done + 1, info["signer"]
+        except (ManifestError, OSError, ValueError) as exc:
+            failed = failed or "{}: not signed: {}".format(os.path.basename(path), exc)
+        if step is not None:
+            step()
+    if plan["movie"]:
+        return failed or "{}: signed (C2PA, {} Reenact strip(s) in it; {})".format(
+            plan["name"], plan["strips"], signer or "local chain")
+    line = "{}: {} frame(s) showing {} Reenact strip(s) signed (C2PA; {})".format(
+        plan["name"], done, plan["strips"], signer or "local chain")
+    return line + "; " + failed if failed else line
+
+
+def _record(scene, line):
     scene[SIGNED_PROP] = line
     print("Reenact: " + line)
-    yield line
 
 
 @bpy.app.handlers.persistent
@@ -202,29 +218,46 @@ def on_render_write(scene, *args):
     _WRITTEN.setdefault(scene.name, {})[frame] = written_file(scene, frame)
 
 
-def _sign_named(name, written, slice_s=None):
-    """Sign scene ``name``'s render of ``written`` frames: at once, or (``slice_s``) as a timer
-    that signs for about that many seconds at a time and comes back until done."""
-    state = {}
+def _sign_named(name, written, in_thread=False):
+    """Sign scene ``name``'s render of ``written`` frames: at once (background mode: the render ran
+    on the main thread, the files are closed), or (``in_thread``, Blender's UI) planned now on the
+    main thread and signed by a worker thread, a timer writing the record once it is done (the
+    UI stays free meanwhile). Never raises into Blender."""
+    try:
+        scene = bpy.data.scenes.get(name)
+        plan = signing_plan(scene, written) if scene is not None else None
+        if plan is None:
+            return None
+        cert, key = props.signing_paths()
+        if not in_thread:
+            _record(scene, sign_planned(plan, cert, key))
+            return None
+    except Exception as exc:  # (never raises into Blender)
+        print("Reenact: the render was not signed: {}".format(exc))
+        return None
+    import threading
 
-    def step():
-        import time
+    done = {}
 
-        t0 = time.monotonic()
+    def work():
         try:
-            if "steps" not in state:
-                scene = bpy.data.scenes.get(name)
-                if scene is None:
-                    return None
-                state["steps"] = signing_steps(scene, written)
-            for line in state["steps"]:
-                if line is None and slice_s is not None and time.monotonic() - t0 > slice_s:
-                    return 0.01  # (the UI redraws in between)
-        except Exception as exc:  # (never raises into Blender)
-            print("Reenact: the render was not signed: {}".format(exc))
+            done["line"] = sign_planned(plan, cert, key)
+        except Exception as exc:
+            done["line"] = "{}: not signed: {}".format(plan.get("name", "the render"), exc)
+
+    worker = threading.Thread(target=work, name="reenact-sign", daemon=True)
+    worker.start()
+
+    def poll():
+        if worker.is_alive():
+            return 0.25
+        sc = bpy.data.scenes.get(name)
+        if sc is not None:
+            _record(sc, done.get("line", "not signed"))
         return None
 
-    return step() if slice_s is None else step
+    bpy.app.timers.register(poll, first_interval=0.25)
+    return poll  # (for a test: the UI's timer calls it)
 
 
 @bpy.app.handlers.persistent
@@ -235,8 +268,9 @@ def on_render_complete(scene, *args):
         return  # (a still render: nothing written now)
     if bpy.app.background:  # blender -b: the render ran on the main thread, the files are closed
         _sign_named(scene.name, written)
-    else:  # the UI renders in a job thread: Blender data is only written on the main thread
-        bpy.app.timers.register(_sign_named(scene.name, written, slice_s=0.05), first_interval=0.0)
+    else:  # the UI renders in a job thread: Blender data is read and written on the main thread only
+        name = scene.name  # (the name, not the scene: a file loaded meanwhile frees it)
+        bpy.app.timers.register(lambda: _sign_named(name, written, in_thread=True), first_interval=0.0)
 
 
 @bpy.app.handlers.persistent

@@ -112,6 +112,26 @@ def main(frames, result, work):
             "exist": [os.path.isfile(f) for f in files], "signed": [m["present"] for m in ms],
             "valid": [bool(m.get("valid")) for m in ms],
             "parameters": [m["actions"][-1]["parameters"] if m["present"] else None for m in ms]}
+    # Blender's UI signs image frames in a worker thread, a timer writing the record when it is done
+    # (before 2026-12-06 the timer signed them in slices on the main thread): the same files signed
+    ims.file_format = "PNG"
+    scene.render.filepath = os.path.join(work, "thread_png", "cut_")
+    bpy.app.handlers.render_complete.remove(signing.on_render_complete)
+    try:
+        bpy.ops.render.render(animation=True)
+    finally:
+        bpy.app.handlers.render_complete.append(signing.on_render_complete)
+    written = {f: bpy.path.abspath(scene.render.frame_path(frame=f)) for f in range(1, 13)}
+    scene.pop("reenact_last_signed", None)
+    poll = signing._sign_named(scene.name, written, in_thread=True)
+    import time
+
+    t0 = time.monotonic()
+    while poll() is not None and time.monotonic() - t0 < 120:
+        time.sleep(0.05)
+    ms = [read_manifest(written[f]) for f in range(1, 13)]
+    out["thread_png"] = {"line": scene.get("reenact_last_signed"), "signed": [m["present"] for m in ms],
+                         "parameters": [m["actions"][-1]["parameters"] if m["present"] else None for m in ms]}
     # a still render written to a PNG (render(write_still=True), as `blender -b -f N` does): signed
     # when its frame shows the result
     ims.file_format = "PNG"

@@ -340,6 +340,10 @@ def test_the_edits_render_is_signed_when_it_shows_reenact_strips(tmp_path, versi
                                                      for x in edited[2]["synthesised"]], r
     assert r["write_still"] == {"2": [True, False, None], "7": [True, True, "cut_.png: 1 frame(s) showing 1 "
                                  "Reenact strip(s) signed (C2PA; " + f["line"].split("(C2PA; ")[1]]}, r
+    # signed by a worker thread, as Blender's UI does since 2026-12-06: the same files, the same record
+    th = r["thread_png"]
+    assert th["signed"] == r["frames_png"]["signed"] and th["parameters"] == r["frames_png"]["parameters"], r
+    assert th["line"] == r["frames_png"]["line"].replace("frames_png", "thread_png"), r
     assert r["frames_open_exr"]["signed"] == [False] * 12, r
     assert r["frames_open_exr"]["line"].startswith("cut_0005.exr to cut_0012.exr: not signed: C2PA is "
                                                    "written into PNG and JPEG frames"), r
