@@ -293,22 +293,6 @@ def cmd_render(args):
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     warnings = []
-    turn = head_turn_degrees(track, crop_track)
-    if args.region != "head" and turn > HEAD_TURN_WARN_DEG:
-        warnings.append("the performance turns the head up to {:.0f} degrees away from the footage's, but "
-                        "--region {} keeps the footage's head: use --region head for full reenactment"
-                        .format(turn, args.region))
-        print("reenact: warning: " + warnings[-1], file=sys.stderr)
-    if args.region == "head":  # (since 2026-12-06: a gaze asked on an unmoved head was left out unsaid)
-        from .render.actors import frame_runs
-        from .render.shothead import gaze_kept_rows
-
-        kept = gaze_kept_rows(track, crop_track if crop_track is not None else track.footage())
-        if kept:
-            warnings.append("--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
-                            "footage's eyes (--region face draws them)".format(
-                                frame_runs([r + int(track.frame_start) for r in kept])))
-            print("reenact: warning: " + warnings[-1], file=sys.stderr)
     try:
         with open_video(args.video) as src:
             check_destinations(src, args.out, args.cache)  # before any work
@@ -320,6 +304,24 @@ def cmd_render(args):
         a, b = resolve_range(frames, n)
     except ValueError:
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
+    # what the region keeps of the footage, over the frames rendered (since 2026-12-06 those only)
+    rows = range(a - int(track.frame_start), b - int(track.frame_start))
+    turn = head_turn_degrees(track, crop_track, rows)
+    if args.region != "head" and turn > HEAD_TURN_WARN_DEG:
+        warnings.append("the performance turns the head up to {:.0f} degrees away from the footage's, but "
+                        "--region {} keeps the footage's head: use --region head for full reenactment"
+                        .format(turn, args.region))
+        print("reenact: warning: " + warnings[-1], file=sys.stderr)
+    if args.region == "head":  # (since 2026-12-06: a gaze asked on an unmoved head was left out unsaid)
+        from .render.actors import frame_runs
+        from .render.shothead import gaze_kept_rows
+
+        kept = gaze_kept_rows(track, crop_track if crop_track is not None else track.footage(), rows)
+        if kept:
+            warnings.append("--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
+                            "footage's eyes (--region face draws them)".format(
+                                frame_runs([r + int(track.frame_start) for r in kept])))
+            print("reenact: warning: " + warnings[-1], file=sys.stderr)
     chunk = None
     if args.chunk:
         c = _frame_range(args.chunk)
@@ -453,7 +455,7 @@ def build_parser():
                    help="focal length in mm (36 mm sensor width); estimated when omitted")
     p.add_argument("--fps", default=None, metavar="RATE", help="an image sequence's frame rate (default 25)")
     p.add_argument("--small-faces", action="store_true", help="also look for faces smaller than a fifth of the "
-                   "frame (wide HD/4K shots): slower, and more false faces on cluttered footage")
+                   "frame (wide or full-body shots of 320 px or more): slower, and more false faces on cluttered footage")
     p.add_argument("--no-hands", action="store_true", help="do not look for hands before the faces (faster; "
                    "the Track then does not say which frames a hand hides)")
     p.set_defaults(func=cmd_track)

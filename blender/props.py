@@ -94,7 +94,7 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
     )
     small_faces: BoolProperty(
         name="Small Faces",
-        description="Also look for faces smaller than a fifth of the frame (wide HD/4K shots): slower, "
+        description="Also look for faces smaller than a fifth of the frame (wide or full-body shots): slower, "
                     "and more false faces on cluttered footage",
         default=False,
     )

@@ -58,29 +58,30 @@ def synthesised_strips(scene, first, last, _depth=0):
     out = []
     every = blend.all_strips(scene)
     effects = [e for e in every if (getattr(e, "input_1", None) or getattr(e, "input_2", None)) and not _muted(e)]
-    for s in every:
-        if s.type == "SCENE" and _depth < 4 and getattr(s, "scene", None) is not None and s.scene != scene and \
-                getattr(s, "scene_input", "") == "SEQUENCER" and not _muted(s) and s.scene.sequence_editor:
-            a, b = _span(s, first, last)
-            shift = int(s.scene.frame_start) - int(s.frame_start)  # (this timeline's frame t shows its frame t + shift)
-            if a <= b:
-                out += [(x, max(a, xa - shift), min(b, xb - shift))
-                        for x, xa, xb in synthesised_strips(s.scene, a + shift, b + shift, _depth + 1)]
-            continue
-        if not (s.get("reenact_shot") or "reenact_result" in s or blend.is_preview(s)):
-            continue
+
+    def spans(s):
+        """Where ``s`` shows in first..last: its span, or muted (or at no opacity) the spans of the
+        effect strips that take it (a dissolve draws it through)."""
         a, b = _span(s, first, last)
         if a > b:
-            continue
+            return []
         if not _muted(s) and not _invisible(s):
-            out.append((s, a, b))
+            return [(a, b)]
+        got = [_span(e, a, b) for e in effects if s in (getattr(e, "input_1", None), getattr(e, "input_2", None))]
+        return [(ea, eb) for ea, eb in got if ea <= eb]
+
+    for s in every:
+        if s.type == "SCENE":
+            other = getattr(s, "scene", None)
+            if _depth < 4 and other is not None and other != scene and getattr(s, "scene_input", "") == "SEQUENCER" \
+                    and other.sequence_editor:
+                shift = int(other.frame_start) - int(s.frame_start)  # (this timeline's frame t shows its t + shift)
+                for a, b in spans(s):
+                    out += [(x, max(a, xa - shift), min(b, xb - shift))
+                            for x, xa, xb in synthesised_strips(other, a + shift, b + shift, _depth + 1)]
             continue
-        for e in effects:  # (a muted strip still shows through an effect strip that takes it)
-            if s in (getattr(e, "input_1", None), getattr(e, "input_2", None)):
-                ea, eb = _span(e, a, b)
-                if ea <= eb:
-                    out.append((s, ea, eb))
-                    break
+        if s.get("reenact_shot") or "reenact_result" in s or blend.is_preview(s):
+            out += [(s, a, b) for a, b in spans(s)[:1]]  # (one span: an effect's over its input's)
     return sorted(out, key=lambda t: (t[1], t[0].channel))
 
 

@@ -41,8 +41,7 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
     if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
         raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
                          "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))
-    speed = next((e for e in blend.siblings(strip) if e.type == "SPEED" and not e.mute
-                  and getattr(e, "input_1", None) == strip), None) if hasattr(strip, "id_data") else None
+    speed = _speed_effect(strip) if hasattr(strip, "id_data") else None
     if speed is not None:  # (a Speed Control effect shows it retimed: before 2026-12-06 not refused)
         raise ValueError("strip '{}' is retimed by the Speed Control effect '{}': the sequencer shows its clip frames "
                          "at another pace than the timeline's, and {}; mute the effect while Reenact works on the "
@@ -59,6 +58,29 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
                          "as Reenact's curves and results do; Conform to Scene Rate (Strip ▸ Reenact) makes the "
                          "{:.5g} fps clip it shows, or set the scene to the clip's {:.5g} fps".format(
                              strip.name, clip_fps, scene_fps, scene_fps, clip_fps))
+
+
+def _speed_effect(strip):
+    """The Speed Control effect strip that shows ``strip`` (or a meta strip holding it) at another
+    pace than frame for frame, if any: one in the cut (:func:`look.out_of_cut`), not a Stretch as
+    long as what it plays (which plays it one to one) nor a Multiply of 1."""
+    from .look import out_of_cut
+
+    held, s = [], strip
+    while s is not None:  # (the strip and each meta holding it: an effect may take the meta)
+        held.append(s)
+        s = s.parent_meta()
+    for e in blend.all_strips(strip.id_data):
+        src = getattr(e, "input_1", None) if e.type == "SPEED" else None
+        if src is None or src not in held or out_of_cut(e):
+            continue
+        mode = getattr(e, "speed_control", "STRETCH")
+        if mode == "STRETCH" and int(e.frame_final_duration) == int(src.frame_final_duration):
+            continue
+        if mode == "MULTIPLY" and float(getattr(e, "speed_factor", 1.0)) == 1.0:
+            continue
+        return e
+    return None
 
 
 def rate_adjusted(strip):

@@ -130,15 +130,25 @@ def unchanged_rows(track, own, rowd=None, rows=None):
 
 
 def unchanged_head_rows(track, own, rowd=None, rows=None):
-    """:func:`unchanged_rows` for region head, whose row blends its neighbours' head sources when
-    they are drawn from another moment: a row is the footage as it is when it and the rows either
-    side ask for what the footage shows (before 2026-12-06 region head redrew, watermarked and
-    signed every row of its range, edited or not)."""
+    """:func:`unchanged_rows` for region head, which moves a row's head only when its mesh moves
+    (:meth:`~.shothead.ShotHead.frame`: an unmoved row is its own frame, whatever its neighbours
+    or its gaze): a row asking for the footage's pose and expression, on the same actor shape,
+    is the footage as it is, its gaze aside (which region head draws only on a head it moves:
+    :func:`~.shothead.gaze_kept_rows` names such rows). Before 2026-12-06 region head redrew,
+    watermarked and signed every row of its range, edited or not. ``rowd`` is not used (the
+    rows' arrays are compared)."""
     T = track.n_frames
     rows = np.arange(T) if rows is None else np.asarray(rows, np.int64)
-    near = np.unique(np.clip(np.concatenate([rows - 1, rows, rows + 1]), 0, max(T - 1, 0)))
-    same = dict(zip(near.tolist(), unchanged_rows(track, own, rowd, near).tolist()))
-    return np.array([same[r] and same[max(r - 1, 0)] and same[min(r + 1, T - 1)] for r in rows.tolist()], bool)
+    if own is None or own.n_frames != T or int(own.frame_start) != int(track.frame_start):
+        return np.zeros(len(rows), bool)
+    if geometry_digest(track) != geometry_digest(own):
+        return np.zeros(len(rows), bool)
+
+    def same(a, b):
+        a, b = np.asarray(a, np.float64)[rows], np.asarray(b, np.float64)[rows]
+        return (a.reshape(len(rows), -1) == b.reshape(len(rows), -1)).all(axis=1)
+
+    return np.asarray(track.tracked, bool)[rows] & same(track.pose, own.pose) & same(track.expression, own.expression)
 
 
 def frame_keys(track, transforms, rows, window, renderer_id, source_id, geometry=None, rowd=None):

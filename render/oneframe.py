@@ -65,6 +65,7 @@ def render_frame(track, frame, i, model=None, region="mouth", cache_dir=None, tr
     r = int(i) - int(track.frame_start)
     info = {"rendered": 0, "cached": 0, "provider": renderer.provider, "key": None, "timings_ms": {}}
     if not (0 <= r < track.n_frames) or not bool(track.tracked[r]) or not np.isfinite(track.pose[r]).all():
+        info["untracked"] = 1  # (the footage: Preview Frame says why)
         return frame.copy(), info
     own = crop_track if crop_track is not None else track.footage()
     if (unchanged_head_rows if region == "head" else unchanged_rows)(track, own, rows=[r])[0]:  # as render_clip

@@ -186,6 +186,9 @@ def main(clip, work):
         speed = strips.new_effect(name="Speed", type="SPEED", channel=9, frame_start=13, frame_end=25,
                                   input1=ed.strips_all["shot B"])
     ed.active_strip = ed.strips_all["shot B"]
+    out["track_speed_stretch"] = run_op(bpy.ops.reenact.track_strip, keep_edits=True)  # (as long: one to one)
+    actors = {o.reenact.strip_name: o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor}
+    speed.speed_control, speed.speed_factor = "MULTIPLY", 2.0  # (twice as fast)
     out["track_speed"] = run_op(bpy.ops.reenact.track_strip, keep_edits=True)
     strips.remove(speed)
     # 9. a scene strip shows a copy of the reel (Scene > New > Full Copy: its own actors), one of

@@ -228,7 +228,8 @@ class FaceMesh:
     ``eye_points`` applies to it only), see the module docstring. ``refine=False``: the
     468-point face_landmark model alone (MediaPipe's ``refine_landmarks=False``; points
     468..477 are NaN).
-    ``tile_detection``: when nothing is found in the whole frame (at least 1280 px), look again
+    ``tile_detection``: when nothing is found in the whole frame (at least 320 px; before
+    2026-12-06 1280), look again
     in overlapping tiles of 1/2.5 of the frame, so faces down to about a twelfth of the frame
     width (a wide 4K shot) are found; MediaPipe itself would miss them. Off by default: on
     cluttered face-free footage the tiles also find more false faces.

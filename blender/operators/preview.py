@@ -167,7 +167,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
             {"MouthDonor": "the driver's mouth", "ShotMouth": "the shot's own mouth"}.get(info.get("mouth"), "the shot moved")
             if info.get("warped") else
             "cached" if info["cached"] else "rendered" if info.get("rendered") else
-            "the footage: nothing asked otherwise here",  # (before 2026-12-06 "rendered")
+            "untracked here: the footage" if info.get("untracked") else
+            "the footage: nothing this region draws is asked otherwise here",  # (before 2026-12-06 "rendered")
             info["provider"].replace("ExecutionProvider", "")))
         self._result = {"ms": ms, "info": info, "strip": st.name, "path": path}
 

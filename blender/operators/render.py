@@ -214,11 +214,12 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             a, b = max(0, a), min(n, b)
             sa, sb = shots.clip_span(shots.pieces(strip))
             if b <= sa or a >= sb:  # (all hidden by the trims: before 2026-12-06 rendered, marked, and never seen)
-                raise ValueError("frames {}..{} are not shown by strip '{}' (its trims hide them; it shows frames "
-                                 "{}): Frame Range takes frames the strip shows".format(
+                raise ValueError("frames {}..{} are not shown by strip '{}' (its or its meta's trims hide them; it "
+                                 "shows frames {}): Frame Range takes frames the strip shows".format(
                                      self.frame_first, self.frame_last, strip.name, ", ".join(
-                                         "{}-{}".format(p.frame_final_start, p.frame_final_end - 1)
-                                         for p in shots.pieces(strip))))
+                                         "{}-{}".format(t0, t1 - 1) for t0, t1 in map(timing.shown_frames,
+                                                                                       shots.pieces(strip))
+                                         if t1 > t0)))
         else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
             a, b = shots.clip_span(shots.pieces(strip))
             b = min(n, b)

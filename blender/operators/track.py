@@ -44,7 +44,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                             unit="CAMERA", description="Focal length of the shot in millimetres (36 mm sensor width)")
     small_faces: BoolProperty(name="Small Faces", default=False,
                               description="Also look for faces smaller than a fifth of the frame (wide "
-                                          "HD/4K shots): slower, more false faces on cluttered footage")
+                                          "or full-body shots): slower, more false faces on cluttered footage")
     replace_edits: BoolProperty(
         name="Replace Edits", default=False, options={"SKIP_SAVE"},
         description="Track a strip again although its actor has edits (keys, a transfer): the new actor "
