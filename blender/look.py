@@ -247,7 +247,7 @@ def match_look(strip, original, single_frame=False):
     return look_note(original)
 
 
-def follow(strip, piece, index=None, single_frame=False):
+def follow(strip, piece, index=None, single_frame=False, mute=True):
     """Carry onto ``strip`` (a result or preview of ``piece``) the properties of ``piece``'s look
     that changed since ``strip`` last took it, and only those (a property the compositor set on
     the result stays until the shot's own changes), the shot strip's own mute among them (an
@@ -267,7 +267,7 @@ def follow(strip, piece, index=None, single_frame=False):
         if set(now) - set(was):
             strip[LOOK] = json.dumps(now, sort_keys=True)
         return 0
-    carry(strip, piece, changed)
+    carry(strip, piece, [p for p in changed if mute or p != MUTE])  # (mute False: a restyle of a dub keeps its own)
     strip[LOOK] = json.dumps(now, sort_keys=True)
     return 1
 

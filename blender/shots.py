@@ -370,8 +370,16 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
         ", ".join("'{}'".format(n) for n in above), "copies of it" if len(above) > 1 else "a copy of it",
         "" if len(above) > 1 else "s", "them" if len(above) > 1 else "it") if above else ""
     # another render over it (another actor's or region's; before 2026-12-06 unsaid: the new take
-    # went in under a result that hid it)
-    others = sorted(s.name for s in over if s.channel > st.channel and not s.mute and s not in old)
+    # went in under a result that hid it); a restyle of this result is one of an earlier take now
+    mine = st.get("reenact_id")
+    restyles = sorted(s.name for s in over if mine and s.get("reenact_shot") == mine and s not in old)
+    if reuse is not None and restyles:
+        hidden_by = "; ".join(n for n in (hidden_by, "{} restyle{} an earlier take of it: Restyle Strip on '{}' again "
+                                          "to restyle this one".format(", ".join("'{}'".format(n) for n in restyles),
+                                                                       "" if len(restyles) > 1 else "s", st.name))
+                              if n)
+    others = sorted(s.name for s in over if s.channel > st.channel and not s.mute and s not in old
+                    and s.name not in restyles)
     if others:
         hidden_by = "; ".join(n for n in (hidden_by, "{} (another Reenact result) lie{} over it: mute {} to see this "
                                           "one".format(", ".join("'{}'".format(n) for n in others),
@@ -442,8 +450,12 @@ def follow_shots(scene):
             results.append(s)
         elif s.get("reenact_preview_of"):
             previews.append(s)
-        elif s.get("reenact_id") and s.type in {"MOVIE", "IMAGE"}:
+        # (a result restyled, Restyle Strip on a dub, is the shot of its restyle, which keeps to it
+        # as it keeps to its own shot: before 2026-12-06 the restyled dub stayed put)
+        if s.get("reenact_id") and s.type in {"MOVIE", "IMAGE"} and not s.get("reenact_preview_of"):
             ids.setdefault(s["reenact_id"], []).append(s)
+    restyled = {s["reenact_id"] for s in results if s.get("reenact_id")}
+    results.sort(key=lambda s: s.get("reenact_shot") in restyled)  # (a dub follows its shot before its restyle)
 
     def named(s, key):
         """The piece of the recorded name; the one strip of the id when that name is gone (the
@@ -491,7 +503,9 @@ def follow_shots(scene):
             moved += 1
         elif list(res.get(PIECES, [])) != names:
             res[PIECES] = names
-        moved += follow_look(res, piece)  # (a result re-coloured by hand, its piece's look unchanged, stays)
+        # (a result re-coloured by hand, its piece's look unchanged, stays; a restyle of a dub does not
+        # take the dub's mute: the dub muted under its restyle still shows through it)
+        moved += look.follow(res, piece, index, mute=not piece.get("reenact_shot"))
         for p in group:  # pieces made since it was placed (the shot cut alone, or duplicated)
             if p.name not in known and p != piece and not any(
                     r != res and _same_result(r, res) and blend._timing(r) == blend._timing(p) for r in results + made):

@@ -120,8 +120,10 @@ def signing_plan(scene, frames=None):
     shown = synthesised_strips(scene, first, last)
     if not shown:
         return None
-    entries = [{"strip": s.name, "frames": "{}-{}".format(a, b), "actor": s.get("reenact_actor"),
-                "region": s.get("reenact_region")} for s, a, b in shown]
+    entries = [dict({"strip": s.name, "frames": "{}-{}".format(a, b)}, **(
+        {"restyle": s.get("reenact_region")} if str(s.get("reenact_actor") or "").startswith("restyle ") else
+        {"actor": s.get("reenact_actor"), "region": s.get("reenact_region")})) for s, a, b in shown]
+    # (a restyle named by its model: before 2026-12-06 as an actor "restyle <shot>" of region <model>)
 
     def parameters(picked, movie=False):
         """The action's parameters; a movie's also say where its own frames begin (``first_frame``,

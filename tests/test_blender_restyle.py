@@ -247,3 +247,35 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
         got["channel"], got["start"], got["length"])
     with open_video(mov["path"]) as v:
         assert (len(v), v.size, v.fps, v.has_audio) == (14, (40, 48), 24.0, False)
+
+
+def test_a_restyled_dub_keeps_to_its_dub_and_a_new_take_says_it_is_stale(tmp_path, carphone):
+    """Restyle Strip on a dub's result strip (a dubbed and restyled shot): the restyle keeps to the
+    dub when the editor moves or trims the shot, and a render again of the dub says that the
+    restyle above it is of an earlier take (a review of 2026-12-06: the restyled dub stayed where
+    it was, over the cutaway that took its place, and the report advised to mute it)."""
+    pytest.importorskip("torch")
+    from reenact.restyle.train import train
+    from reenact.video import VideoWriter, open_video
+    from test_restyle import moving_clip, tiny_cfg
+
+    model = str(tmp_path / "look.onnx")
+    train([moving_clip(seed=1)], [moving_clip(seed=2)], model, tiny_cfg(), steps=1, resume=False)
+    clip = str(tmp_path / "shot.mp4")
+    with open_video(carphone) as src, VideoWriter(clip, 25, (src.width, src.height)) as w:
+        for i in range(24):
+            w.write(src.read(i))
+    work = tmp_path / "work"
+    work.mkdir()
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "blender_restyled_dub_check.py"), clip, model,
+                          str(work)], capture_output=True, text=True, timeout=900, cwd=str(work))
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert r["dub"] == r["restyle"] == r["again"] == ["FINISHED"], r
+    names = [p[0] for p in r["before"]]
+    assert [p[1:] for p in r["before"]] == [[1, 25]] * 3, r
+    assert [p[1:] for p in r["moved"]] == [[11, 35]] * 3, r  # (before 2026-12-06 the restyle stayed at 1-25)
+    assert [p[1:] for p in r["trimmed"]] == [[11, 31]] * 3, r
+    assert ("'{}' restyles an earlier take of it: Restyle Strip on '{}' again to restyle this one".format(
+        names[2], names[1])) in r["note"], r

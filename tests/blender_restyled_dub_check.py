@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_restyle.py in a fresh bpy process (5.0): a dubbed shot whose dub
+is restyled (Restyle Strip on the dub's result strip: the only way to have both). The restyled
+dub keeps to the dub as the dub keeps to the shot (moved, trimmed), and a new take of the dub
+says that its restyle is of an earlier take (a review of 2026-12-06: the restyled dub stayed
+put, and the report said only "mute it to see this one"). Prints RESULT <json>."""
+
+import json
+import os
+
+import bpy
+from sequencer_check import empty_scene, run, track_and_save
+
+
+def main(clip, model, work):
+    from reenact.blender import blend
+
+    scene = empty_scene(176, 144)
+    scene.render.fps, scene.render.fps_base = 25, 1
+    shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
+    scene.frame_start, scene.frame_end = 1, 24
+    scene, shot, ob = track_and_save(scene, shot, os.path.join(work, "both.blend"))
+    ed = scene.sequence_editor
+    kb = ob.data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 1.0
+    kb.keyframe_insert("value", frame=7)
+    out = {"dub": sorted(bpy.ops.reenact.render_performance(region="mouth"))}
+    dub = ed.strips_all["shot Reenact Mouth"]
+    ed.active_strip = dub
+    out["restyle"] = sorted(bpy.ops.reenact.restyle_strip(model=model))
+    restyled = next(s for s in blend.all_strips(scene) if s.get("reenact_shot") == dub.get("reenact_id"))
+
+    def places():
+        return [[s.name, int(s.frame_final_start), int(s.frame_final_end)] for s in (shot, dub, restyled)]
+
+    out["before"] = places()
+    shot.frame_start += 10  # the editor moves the shot: the dub follows, and its restyle with it
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["moved"] = places()
+    shot.frame_offset_end = 4  # and trims its end
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["trimmed"] = places()
+    # the dub rendered again: its restyle is of the earlier take, and the report says so
+    kb.value = 0.3
+    kb.keyframe_insert("value", frame=17)
+    out["again"] = sorted(bpy.ops.reenact.render_performance(region="mouth"))
+    out["note"] = dub.get("reenact_look_note", "")
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    run(main, 3)
