@@ -42,6 +42,20 @@ def strips_of(scene, near=None):
     return ed.strips
 
 
+def out_of_cut(strip):
+    """Whether ``strip`` shows nothing in the cut: muted itself, in a muted channel, or inside a
+    muted meta strip or a meta in a muted channel (:func:`reenact.blender.look.hidden` looks at the strip's own level
+    only: a result follows that, not its meta's mute)."""
+    s = strip
+    while s is not None:
+        meta = s.parent_meta()
+        channels = meta.channels if meta is not None else s.id_data.sequence_editor.channels
+        if s.mute or (s.channel < len(channels) and channels[s.channel].mute):
+            return True
+        s = meta
+    return False
+
+
 def siblings(strip):
     """The strips in ``strip``'s own collection (its meta's, or the top level): the channels of
     a meta's contents are the meta's own, separate from the top level's."""

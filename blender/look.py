@@ -325,18 +325,8 @@ def hidden(strip):
     return bool(getattr(strip, "mute", False)) or _channel_has(strip, "mute")
 
 
-def out_of_cut(strip):
-    """Whether ``strip`` shows nothing in the cut: muted itself, in a muted channel, or inside a
-    muted meta strip or a meta in a muted channel (:func:`hidden` looks at the strip's own level
-    only: a result follows that, not its meta's mute)."""
-    s = strip
-    while s is not None:
-        meta = s.parent_meta()
-        channels = meta.channels if meta is not None else s.id_data.sequence_editor.channels
-        if s.mute or (s.channel < len(channels) and channels[s.channel].mute):
-            return True
-        s = meta
-    return False
+#: (in blend: timing uses it too, and blend imports nothing of Reenact's)
+out_of_cut = blend.out_of_cut
 
 
 def locked(strip):

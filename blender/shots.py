@@ -25,7 +25,8 @@ PIECES = "reenact_shot_pieces"
 #: the digest of its shot's footage (``actor.footage_stamp``) when a result was made
 STAMP = "reenact_shot_stamp"
 #: a result's properties that are its own, not copied onto its copies over the shot's other pieces
-OWN = ("reenact_look_note", blend.VERIFY_PROP, look.LOOK)
+OWN = ("reenact_look_note", blend.VERIFY_PROP, look.LOOK, "reenact_id")  # (the id: a restyled dub's copies are
+# not one another's pieces; since 2026-12-06)
 
 
 def shot_of(result):
@@ -35,10 +36,15 @@ def shot_of(result):
     ed = result.id_data.sequence_editor
     if not rid or ed is None:
         return None
-    shots = [s for s in ed.strips_all if s.get("reenact_id") == rid and s.type in {"MOVIE", "IMAGE"}
-             and "reenact_result" not in s and not blend.is_preview(s)]
+    found = [s for s in ed.strips_all if s.get("reenact_id") == rid and s.type in {"MOVIE", "IMAGE"}
+             and not blend.is_preview(s)]
+    shots = [s for s in found if "reenact_result" not in s] or found  # (a restyle of a dub: the dub)
     named = [s for s in shots if s.name == result.get("reenact_shot_name")]
     return named[0] if named else shots[0] if len(shots) == 1 else None
+
+
+#: on a result made from a result strip (a restyle of a dub): the dub's take it was made from
+SOURCE_TAKE = "reenact_source_take"
 
 
 def stale_note(strip):
@@ -54,6 +60,9 @@ def stale_note(strip):
 
     if strip.get("reenact_shot"):
         shot = shot_of(strip)
+        take = strip.get(SOURCE_TAKE)  # (a restyle of a dub: the take of the dub it restyled)
+        if shot is not None and take and "reenact_result" in shot and blend._strip_paths(shot) != take:
+            return "Made from an earlier take of '{}' than it shows now: Restyle Strip on it again".format(shot.name)
         now = stamp(shot) if shot is not None and STAMP in strip else None
         if now is not None and strip[STAMP] != now:  # (footage offline: nothing said)
             return "Made from other footage than '{}' shows now: render again".format(shot.name)
@@ -334,6 +343,9 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
                               frame_start=start)
     blend.project_relative(st)
     gone = [s for s in old if s != st and (s.parent_meta() != home or s.type != kind)]
+    for s in gone:  # (a dub replaced by one of the other kind keeps the id its restyle follows: 2026-12-06)
+        if s.get("reenact_id") and not st.get("reenact_id") and s.get("reenact_shot_name") == original.name:
+            st["reenact_id"] = s["reenact_id"]
     remove_previews(scene, original.frame_final_start, original.frame_final_end)
     keep = on.channel if on is not None else None  # (a preview's channel given back moves the strips above it)
     for s in gone:
@@ -373,7 +385,7 @@ def add_result_strip(scene, original, out, n_frames, name, key=None, spare=()):
     # went in under a result that hid it); a restyle of this result is one of an earlier take now
     mine = st.get("reenact_id")
     restyles = sorted(s.name for s in over if mine and s.get("reenact_shot") == mine and s not in old)
-    if reuse is not None and restyles:
+    if restyles:
         hidden_by = "; ".join(n for n in (hidden_by, "{} restyle{} an earlier take of it: Restyle Strip on '{}' again "
                                           "to restyle this one".format(", ".join("'{}'".format(n) for n in restyles),
                                                                        "" if len(restyles) > 1 else "s", st.name))
@@ -409,6 +421,10 @@ def add_result_strips(scene, original, out, n_frames, name, key=None):
     st = add_result_strip(scene, original, out, n_frames, name, key=key, spare=tuple(others))
     st[PIECES] = sorted(p.name for p in group)
     st[STAMP] = actor_data.footage_stamp(original)  # (copied onto the copies below)
+    if "reenact_result" in original:  # (a restyle of a dub: the dub's take, for stale_note, and whose dub)
+        st[SOURCE_TAKE] = blend._strip_paths(original) or ""
+        if original.get("reenact_actor") is not None:
+            st["reenact_source_actor"] = [str(original.get("reenact_actor")), str(original.get("reenact_region"))]
     kept = {}  # each other piece's result: the one lying on it, else the lowest (not the compositor's copies)
     for r in sorted(blend.all_strips(scene), key=lambda r: (r.get("reenact_shot_name") not in others or blend._timing(
             r) != blend._timing(others[r["reenact_shot_name"]]), r.channel)):
@@ -503,9 +519,12 @@ def follow_shots(scene):
             moved += 1
         elif list(res.get(PIECES, [])) != names:
             res[PIECES] = names
-        # (a result re-coloured by hand, its piece's look unchanged, stays; a restyle of a dub does not
-        # take the dub's mute: the dub muted under its restyle still shows through it)
-        moved += look.follow(res, piece, index, mute=not piece.get("reenact_shot"))
+        # (a result re-coloured by hand, its piece's look unchanged, stays; a restyle of a dub takes the
+        # dub's mute only when the dub has its own shot's (a hidden take: all hidden), not a dub muted by
+        # hand under its restyle)
+        base = shot_of(piece) if piece.get("reenact_shot") else None
+        follows_mute = base is None or bool(piece.mute) == look.hidden(base)
+        moved += look.follow(res, piece, index, mute=follows_mute if piece.get("reenact_shot") else True)
         for p in group:  # pieces made since it was placed (the shot cut alone, or duplicated)
             if p.name not in known and p != piece and not any(
                     r != res and _same_result(r, res) and blend._timing(r) == blend._timing(p) for r in results + made):

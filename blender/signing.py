@@ -120,8 +120,12 @@ def signing_plan(scene, frames=None):
     shown = synthesised_strips(scene, first, last)
     if not shown:
         return None
+    def restyle(s):  # (a restyle of a dub names the dub's actor and region it was made from)
+        of = list(s.get("reenact_source_actor") or [])
+        return dict({"restyle": s.get("reenact_region")}, **({"of": {"actor": of[0], "region": of[1]}} if of else {}))
+
     entries = [dict({"strip": s.name, "frames": "{}-{}".format(a, b)}, **(
-        {"restyle": s.get("reenact_region")} if str(s.get("reenact_actor") or "").startswith("restyle ") else
+        restyle(s) if str(s.get("reenact_actor") or "").startswith("restyle ") else
         {"actor": s.get("reenact_actor"), "region": s.get("reenact_region")})) for s, a, b in shown]
     # (a restyle named by its model: before 2026-12-06 as an actor "restyle <shot>" of region <model>)
 

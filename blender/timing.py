@@ -64,15 +64,13 @@ def _speed_effect(strip):
     """The Speed Control effect strip that shows ``strip`` (or a meta strip holding it) at another
     pace than frame for frame, if any: one in the cut (:func:`look.out_of_cut`), not a Stretch as
     long as what it plays (which plays it one to one) nor a Multiply of 1."""
-    from .look import out_of_cut
-
     held, s = [], strip
     while s is not None:  # (the strip and each meta holding it: an effect may take the meta)
         held.append(s)
         s = s.parent_meta()
     for e in blend.all_strips(strip.id_data):
         src = getattr(e, "input_1", None) if e.type == "SPEED" else None
-        if src is None or src not in held or out_of_cut(e):
+        if src is None or src not in held or blend.out_of_cut(e):
             continue
         mode = getattr(e, "speed_control", "STRETCH")
         if mode == "STRETCH" and int(e.frame_final_duration) == int(src.frame_final_duration):

@@ -47,6 +47,41 @@ def main(clip, model, work):
     kb.keyframe_insert("value", frame=17)
     out["again"] = sorted(bpy.ops.reenact.render_performance(region="mouth"))
     out["note"] = dub.get("reenact_look_note", "")
+    from reenact.blender import shots
+
+    out["stale"] = shots.stale_note(restyled)  # (the Track panel's line on the restyle)
+    # the shot muted (an alternate take hidden): the dub and its restyle with it; shown again: both
+    shot.mute = True
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["muted"] = [bool(dub.mute), bool(restyled.mute)]
+    shot.mute = False
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["shown"] = [bool(dub.mute), bool(restyled.mute)]
+    dub.mute = True  # the dub muted by hand under its restyle: the restyle stays shown
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["dub_muted_by_hand"] = [bool(dub.mute), bool(restyled.mute)]
+    dub.mute = False
+    # rendered again as a movie (the dub replaced by a strip of the other kind): the restyle still
+    # keeps to it (before: orphaned, it stayed put)
+    kb.value = 0.6
+    kb.keyframe_insert("value", frame=12)
+    out["movie"] = sorted(bpy.ops.reenact.render_performance(region="mouth", output="MOVIE"))
+    dub = next(s for s in blend.all_strips(scene) if s.get("reenact_shot_name") == shot.name
+               and s.get("reenact_region") == "mouth")
+    shot.frame_start -= 5
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["after_movie"] = [[s.type, int(s.frame_final_start), int(s.frame_final_end)] for s in (shot, dub, restyled)]
+    out["movie_note"] = dub.get("reenact_look_note", "")
+    # the edit's manifest names the restyle and the dub it was made from (the dub muted under it)
+    from reenact.blender import signing
+
+    dub.mute = True
+    plan = signing.signing_plan(scene, {f: os.path.join(work, "x_{:04d}.png".format(f)) for f in range(6, 9)})
+    out["manifest_entries"] = plan["files"][0][1]["synthesised"] if plan and "files" in plan else plan
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

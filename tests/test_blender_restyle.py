@@ -279,3 +279,15 @@ def test_a_restyled_dub_keeps_to_its_dub_and_a_new_take_says_it_is_stale(tmp_pat
     assert [p[1:] for p in r["trimmed"]] == [[11, 31]] * 3, r
     assert ("'{}' restyles an earlier take of it: Restyle Strip on '{}' again to restyle this one".format(
         names[2], names[1])) in r["note"], r
+    assert r["stale"] == "Made from an earlier take of '{}' than it shows now: Restyle Strip on it again".format(
+        names[1]), r
+    # the shot hidden: its dub and the dub's restyle with it; the dub muted by hand: the restyle stays
+    assert r["muted"] == [True, True] and r["shown"] == [False, False], r
+    assert r["dub_muted_by_hand"] == [True, False], r
+    # the dub rendered again as a movie (a new strip of the other kind): the restyle still keeps to it
+    assert r["movie"] == ["FINISHED"], r
+    assert r["after_movie"] == [["MOVIE", 6, 26], ["MOVIE", 6, 26], ["IMAGE", 6, 26]], r
+    assert "restyles an earlier take of it" in r["movie_note"], r
+    # the edit's manifest names the restyle by its model, and the dub's actor it was made from
+    assert r["manifest_entries"] == [{"strip": names[2], "frames": "6-8", "restyle": "look",
+                                      "of": {"actor": "shot Actor 0", "region": "mouth"}}], r
