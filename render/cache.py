@@ -111,17 +111,24 @@ def row_digests(track, rows=None):
             for k in range(len(rows))]
 
 
+def _rows_of(track, own, rows):
+    """(``rows`` as an array, default every row; whether ``track`` and the footage's Track ``own``
+    can be compared row for row: the same frames and the same actor shape)."""
+    T = track.n_frames
+    rows = np.arange(T) if rows is None else np.asarray(rows, np.int64)
+    if own is None or own.n_frames != T or int(own.frame_start) != int(track.frame_start):
+        return rows, False
+    return rows, geometry_digest(track) == geometry_digest(own)
+
+
 def unchanged_rows(track, own, rowd=None, rows=None):
     """Bool array over ``rows`` (default every row): where the performance ``track`` asks for
     exactly what the footage's own Track ``own`` shows (same actor shape, same pose, expression
     and gaze), a render copies the frame as it is, since drawing it again could only add the
     network's noise. False everywhere when the two cover different frames. ``rowd``:
     :func:`row_digests` of ``track`` when the caller has them."""
-    T = track.n_frames
-    rows = np.arange(T) if rows is None else np.asarray(rows, np.int64)
-    if own is None or own.n_frames != T or int(own.frame_start) != int(track.frame_start):
-        return np.zeros(len(rows), bool)
-    if geometry_digest(track) != geometry_digest(own):
+    rows, comparable = _rows_of(track, own, rows)
+    if not comparable:
         return np.zeros(len(rows), bool)
     a = [rowd[k] for k in rows] if rowd else row_digests(track, rows)
     b = row_digests(own, rows)
@@ -137,11 +144,8 @@ def unchanged_head_rows(track, own, rowd=None, rows=None):
     :func:`~.shothead.gaze_kept_rows` names such rows). Before 2026-12-06 region head redrew,
     watermarked and signed every row of its range, edited or not. ``rowd`` is not used (the
     rows' arrays are compared)."""
-    T = track.n_frames
-    rows = np.arange(T) if rows is None else np.asarray(rows, np.int64)
-    if own is None or own.n_frames != T or int(own.frame_start) != int(track.frame_start):
-        return np.zeros(len(rows), bool)
-    if geometry_digest(track) != geometry_digest(own):
+    rows, comparable = _rows_of(track, own, rows)
+    if not comparable:
         return np.zeros(len(rows), bool)
 
     def same(a, b):
