@@ -247,14 +247,21 @@ def match_look(strip, original, single_frame=False):
     return look_note(original)
 
 
-def follow(strip, piece, index=None, single_frame=False, mute=True):
+def follow(strip, piece, index=None, single_frame=False, mute=True, memo=None):
     """Carry onto ``strip`` (a result or preview of ``piece``) the properties of ``piece``'s look
     that changed since ``strip`` last took it, and only those (a property the compositor set on
     the result stays until the shot's own changes), the shot strip's own mute among them (an
     alternate take muted, or shown again: its result with it; a muted channel is not followed);
     one made before 2026-12-06 records the look first. Returns 1 when it carried something,
-    else 0 (it writes only then: it runs on every change)."""
-    now = digests(piece, index, single_frame)
+    else 0 (it writes only then: it runs on every change). ``memo``: a dict kept over one pass of
+    :func:`reenact.blender.shots.follow_shots`, so that a piece with several results (two regions,
+    an actor's and a restyle) is digested once (a review at scale, 2026-12-06)."""
+    key = (piece.as_pointer(), bool(single_frame))
+    now = memo.get(key) if memo is not None else None
+    if now is None:
+        now = digests(piece, index, single_frame)
+        if memo is not None:
+            memo[key] = now
     try:
         was = json.loads(strip.get(LOOK) or "null")
     except ValueError:

@@ -485,8 +485,10 @@ def follow_shots(scene):
     moved = 0
     index = look.fcurve_index(scene) if results or previews else {}  # (once: the look of every piece from it)
 
+    memo = {}  # (each piece's look digested once in this pass)
+
     def follow_look(strip, piece, single_frame=False):
-        return look.follow(strip, piece, index, single_frame=single_frame)
+        return look.follow(strip, piece, index, single_frame=single_frame, memo=memo)
 
     for pv in previews:  # a Preview Frame strip moves with its shot's frames, and takes its look
         shot = named(pv, "reenact_preview_of")
@@ -524,7 +526,7 @@ def follow_shots(scene):
         # hand under its restyle)
         base = shot_of(piece) if piece.get("reenact_shot") else None
         follows_mute = base is None or bool(piece.mute) == look.hidden(base)
-        moved += look.follow(res, piece, index, mute=follows_mute if piece.get("reenact_shot") else True)
+        moved += look.follow(res, piece, index, mute=follows_mute if piece.get("reenact_shot") else True, memo=memo)
         for p in group:  # pieces made since it was placed (the shot cut alone, or duplicated)
             if p.name not in known and p != piece and not any(
                     r != res and _same_result(r, res) and blend._timing(r) == blend._timing(p) for r in results + made):
