@@ -276,7 +276,7 @@ def _other_actors(args, warnings):
 
 def cmd_render(args):
     from .face.track import Track
-    from .render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
+    from .render.shothead import region_keeps
     from .render.chunks import marking
     from .render.pipeline import check_destinations, check_tracks_footage, get_renderer, render_clip, resolve_range
     from .progress import ConsoleProgress
@@ -305,23 +305,21 @@ def cmd_render(args):
     except ValueError:
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
     # what the region keeps of the footage, over the frames rendered (since 2026-12-06 those only)
-    rows = range(a - int(track.frame_start), b - int(track.frame_start))
-    turn = head_turn_degrees(track, crop_track, rows)
-    if args.region != "head" and turn > HEAD_TURN_WARN_DEG:
+    # (since 2026-12-06 a gaze asked on an unmoved head is said too)
+    kept = region_keeps(track, crop_track if crop_track is not None else track.footage(), args.region,
+                        range(a - int(track.frame_start), b - int(track.frame_start)))
+    if kept is not None and kept[0] == "turn":
         warnings.append("the performance turns the head up to {:.0f} degrees away from the footage's, but "
                         "--region {} keeps the footage's head: use --region head for full reenactment"
-                        .format(turn, args.region))
-        print("reenact: warning: " + warnings[-1], file=sys.stderr)
-    if args.region == "head":  # (since 2026-12-06: a gaze asked on an unmoved head was left out unsaid)
+                        .format(kept[1], args.region))
+    elif kept is not None:
         from .render.actors import frame_runs
-        from .render.shothead import gaze_kept_rows
 
-        kept = gaze_kept_rows(track, crop_track if crop_track is not None else track.footage(), rows)
-        if kept:
-            warnings.append("--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
-                            "footage's eyes (--region face draws them)".format(
-                                frame_runs([r + int(track.frame_start) for r in kept])))
-            print("reenact: warning: " + warnings[-1], file=sys.stderr)
+        warnings.append("--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
+                        "footage's eyes (--region face draws them)".format(
+                            frame_runs([r + int(track.frame_start) for r in kept[1]])))
+    if kept is not None:
+        print("reenact: warning: " + warnings[-1], file=sys.stderr)
     chunk = None
     if args.chunk:
         c = _frame_range(args.chunk)

@@ -42,17 +42,23 @@ def strips_of(scene, near=None):
     return ed.strips
 
 
+def channel_of(strip):
+    """The channel ``strip`` lies in (its meta strip's, or the sequencer's); None past the last."""
+    meta = strip.parent_meta()
+    channels = meta.channels if meta is not None else strip.id_data.sequence_editor.channels
+    return channels[strip.channel] if strip.channel < len(channels) else None
+
+
 def out_of_cut(strip):
     """Whether ``strip`` shows nothing in the cut: muted itself, in a muted channel, or inside a
     muted meta strip or a meta in a muted channel (:func:`reenact.blender.look.hidden` looks at the strip's own level
     only: a result follows that, not its meta's mute)."""
     s = strip
     while s is not None:
-        meta = s.parent_meta()
-        channels = meta.channels if meta is not None else s.id_data.sequence_editor.channels
-        if s.mute or (s.channel < len(channels) and channels[s.channel].mute):
+        ch = channel_of(s)
+        if s.mute or (ch is not None and ch.mute):
             return True
-        s = meta
+        s = s.parent_meta()
     return False
 
 

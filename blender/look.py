@@ -319,10 +319,8 @@ def _channel_has(strip, flag):
     """Whether the channel ``strip`` lies in (of its meta strip, or of the sequencer) has ``flag``
     ('mute', 'lock') set."""
     try:
-        owner = next((m for m in blend.all_strips(strip.id_data) if m.type == "META" and strip in list(m.strips)),
-                     None)
-        channels = owner.channels if owner is not None else strip.id_data.sequence_editor.channels
-        return bool(getattr(channels[strip.channel], flag))
+        ch = blend.channel_of(strip)
+        return bool(ch is not None and getattr(ch, flag))
     except (AttributeError, IndexError, KeyError, TypeError):
         return False
 
@@ -330,10 +328,6 @@ def _channel_has(strip, flag):
 def hidden(strip):
     """True when ``strip`` is muted, or lies in a muted channel of its strips' channels."""
     return bool(getattr(strip, "mute", False)) or _channel_has(strip, "mute")
-
-
-#: (in blend: timing uses it too, and blend imports nothing of Reenact's)
-out_of_cut = blend.out_of_cut
 
 
 def locked(strip):

@@ -106,18 +106,14 @@ def region_note(ob, region, track, base, rows):
     footage's eyes where only the gaze is asked otherwise. The command line said the first; in
     Blender both were unsaid before 2026-12-06."""
     from ..render.actors import frame_runs
-    from ..render.motion import HEAD_TURN_WARN_DEG, head_turn_degrees
-    from ..render.shothead import gaze_kept_rows
+    from ..render.shothead import region_keeps
 
-    if region != "head":
-        turn = head_turn_degrees(track, base, rows)
-        if turn > HEAD_TURN_WARN_DEG:
-            return ("'{}': the performance turns the head up to {:.0f} degrees from the footage's, but region {} keeps "
-                    "the footage's head: render region Head for full reenactment".format(ob.name, turn, region.title()))
+    kept = region_keeps(track, base, region, rows)
+    if kept is None:
         return ""
-    kept = gaze_kept_rows(track, base, rows)
-    if not kept:
-        return ""
+    if kept[0] == "turn":
+        return ("'{}': the performance turns the head up to {:.0f} degrees from the footage's, but region {} keeps "
+                "the footage's head: render region Head for full reenactment".format(ob.name, kept[1], region.title()))
     first = int(base.frame_start) + int(ob.reenact.frame_offset)
     return ("'{}': region Head draws a new gaze only on a head or face it moves: frame(s) {} keep the footage's eyes "
-            "(render them with region Face)".format(ob.name, frame_runs([r + first for r in kept])))
+            "(render them with region Face)".format(ob.name, frame_runs([r + first for r in kept[1]])))

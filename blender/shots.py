@@ -166,11 +166,6 @@ def place(result, piece, names=None):
 ACTOR_KEY = "reenact_actor_key"
 
 
-def _actor_of(s):
-    """Who result strip ``s`` renders: its actor's identity, or (made before 2026-12-06) its name."""
-    return s.get(ACTOR_KEY) or s.get("reenact_actor")
-
-
 def shows_key(s, key):
     """Whether strip ``s`` is a render of ``key`` ((actor name, region[, identity]), as
     :func:`reenact.blender.farm.result_of` makes it): the same actor, found by its identity

@@ -23,13 +23,6 @@ MOVIE_EXTENSIONS = (".mp4", ".mov")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
 
-def _muted(strip):
-    """Whether ``strip`` shows nothing: muted itself, in a muted channel, or inside a muted meta."""
-    from .look import out_of_cut
-
-    return out_of_cut(strip)
-
-
 def _span(s, first, last):
     """Timeline frames ``first..last`` where strip ``s`` lies, inside the meta strips holding it."""
     a, b = max(int(s.frame_final_start), first), min(int(s.frame_final_end) - 1, last)
@@ -57,7 +50,7 @@ def synthesised_strips(scene, first, last, _depth=0):
     scene strip or an effect left the render unsigned."""
     out = []
     every = blend.all_strips(scene)
-    effects = [e for e in every if (getattr(e, "input_1", None) or getattr(e, "input_2", None)) and not _muted(e)]
+    effects = [e for e in every if (getattr(e, "input_1", None) or getattr(e, "input_2", None)) and not blend.out_of_cut(e)]
 
     def spans(s):
         """Where ``s`` shows in first..last: its span, or muted (or at no opacity) the spans of the
@@ -65,7 +58,7 @@ def synthesised_strips(scene, first, last, _depth=0):
         a, b = _span(s, first, last)
         if a > b:
             return []
-        if not _muted(s) and not _invisible(s):
+        if not blend.out_of_cut(s) and not _invisible(s):
             return [(a, b)]
         got = [_span(e, a, b) for e in effects if s in (getattr(e, "input_1", None), getattr(e, "input_2", None))]
         return [(ea, eb) for ea, eb in got if ea <= eb]

@@ -62,7 +62,7 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
 
 def _speed_effect(strip):
     """The Speed Control effect strip that shows ``strip`` (or a meta strip holding it) at another
-    pace than frame for frame, if any: one in the cut (:func:`look.out_of_cut`), not a Stretch as
+    pace than frame for frame, if any: one in the cut (:func:`blend.out_of_cut`), not a Stretch as
     long as what it plays (which plays it one to one) nor a Multiply of 1."""
     held, s = [], strip
     while s is not None:  # (the strip and each meta holding it: an effect may take the meta)

@@ -87,6 +87,20 @@ def gaze_kept_rows(track, own, rows=None):
     return rows[ok & still & differs(track.gaze, own.gaze, 1e-4)].tolist()
 
 
+def region_keeps(track, own, region, rows=None):
+    """What ``region`` leaves as the footage's Track ``own`` shows it over Track ``rows``: ("turn",
+    degrees) when region mouth or face keeps a head the performance turns (more than
+    :data:`~.motion.HEAD_TURN_WARN_DEG`), ("gaze", rows) when region head keeps the footage's eyes
+    (:func:`gaze_kept_rows`); None. The command line and Blender word it each for its user."""
+    from .motion import HEAD_TURN_WARN_DEG, head_turn_degrees
+
+    if region != "head":
+        turn = head_turn_degrees(track, own, rows)
+        return ("turn", turn) if turn > HEAD_TURN_WARN_DEG else None
+    kept = gaze_kept_rows(track, own, rows)
+    return ("gaze", kept) if kept else None
+
+
 class ShotHead(ShotFrames):
     """Full reenactment (region ``head``) from the shot's own frames: each row's whole head taken
     from the footage frame whose head rotation is closest to the requested one (the frame being

@@ -204,6 +204,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         info = {}
         track = layers.curves_to_track(ob, scene, base, info=info)
         n = int(base.source_frames) or int(strip.frame_duration)
+        group = shots.pieces(strip)  # (the strip and the other pieces of its shot)
         if self.use_range:
             a = int(self.frame_first) - int(strip.frame_start)
             b = int(self.frame_last) + 1 - int(strip.frame_start)
@@ -212,16 +213,15 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                     self.frame_first, self.frame_last, strip.name, int(strip.frame_start), int(strip.frame_start) + n - 1))
             a, b = timing.clip_range(strip, self.frame_first, self.frame_last)  # (a reversed strip's from its end)
             a, b = max(0, a), min(n, b)
-            sa, sb = shots.clip_span(shots.pieces(strip))
+            sa, sb = shots.clip_span(group)
             if b <= sa or a >= sb:  # (all hidden by the trims: before 2026-12-06 rendered, marked, and never seen)
                 raise ValueError("frames {}..{} are not shown by strip '{}' (its or its meta's trims hide them; it "
                                  "shows frames {}): Frame Range takes frames the strip shows".format(
                                      self.frame_first, self.frame_last, strip.name, ", ".join(
-                                         "{}-{}".format(t0, t1 - 1) for t0, t1 in map(timing.shown_frames,
-                                                                                       shots.pieces(strip))
+                                         "{}-{}".format(t0, t1 - 1) for t0, t1 in map(timing.shown_frames, group)
                                          if t1 > t0)))
         else:  # what the strip shows, and the other pieces of its shot (cut, or duplicated) with it
-            a, b = shots.clip_span(shots.pieces(strip))
+            a, b = shots.clip_span(group)
             b = min(n, b)
         # what the render draws otherwise than the keys say, on its frames (before 2026-12-06 unsaid): a key
         # past 0..1, keys where the face was not tracked (the footage's own frames there)
@@ -436,10 +436,11 @@ def edited_actors(scene):
             if not edits:
                 continue
             _scene, strip = actor_data.actor_strip(ob)
-            a, b = shots.clip_span(shots.pieces(strip))
+            group = shots.pieces(strip)
+            a, b = shots.clip_span(group)
             if not any(a <= f - int(strip.frame_start) < b for f in edits):  # (as Render Performance counts them)
                 hidden.append((ob.name, "its edits lie on frames its shot '{}' does not show".format(strip.name)))
-            elif all(look.out_of_cut(p) for p in shots.pieces(strip)):  # (its meta muted too)
+            elif all(blend.out_of_cut(p) for p in group):  # (its meta muted too)
                 hidden.append((ob.name, "its shot '{}' is muted".format(strip.name)))
             else:
                 out.append((int(strip.frame_final_start), int(strip.channel), ob.name))
