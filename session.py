@@ -32,6 +32,31 @@ _lock = threading.Lock()
 # Set once CUDA was asked for and did not start: later sessions go straight to CPU instead of
 # retrying (and making onnxruntime log the same library error for every model).
 _cuda_failed = False
+# Set once the CUDA and cuDNN libraries of the nvidia-* pip packages were looked for.
+_preloaded = False
+
+
+def _preload_cuda(ort) -> None:
+    """Load the CUDA and cuDNN libraries that pip installs beside onnxruntime-gpu (the nvidia-*
+    packages of ``onnxruntime-gpu[cuda,cudnn]``, or a CUDA build of torch's) before the first
+    CUDA session: the CUDA provider finds them only on the system's library path otherwise, and
+    falls back to the CPU. onnxruntime's ``preload_dlls`` prints what it cannot find: that goes
+    nowhere (the fallback is detected and reported by :func:`session_provider`)."""
+    global _preloaded
+    if _preloaded:
+        return
+    _preloaded = True
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is None:
+        return
+    import contextlib
+    import io
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            preload()
+    except Exception:  # noqa: BLE001 - a library it cannot load leaves the CPU, as before
+        pass
 
 
 def model_path(name: str) -> str:
@@ -85,6 +110,7 @@ def create_session(path, prefer_gpu: bool = True, threads: int | None = None):
             so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [CUDA, CPU] if want_gpu else [CPU]
         if want_gpu:
+            _preload_cuda(ort)
             # A CUDA provider that cannot load is logged by onnxruntime's global logger as an
             # error although the session works on CPU; the fallback is detected and reported
             # through session_provider() / probe_provider() instead.

@@ -33,6 +33,9 @@ def main():
     from reenact.bench import render_path
 
     render_path.main([])
+    from reenact.bench import cuda_path  # the network on onnxruntime's CUDA provider; says "no CUDA" without one
+
+    cuda_path.main([])
     from reenact.bench import long_shots  # a long shot's mouth plan, 1,000-20,000 frames (~1 min)
 
     long_shots.main([])

@@ -64,6 +64,31 @@ def test_doctor_reports_provider_in_use():
     assert "OpenEXR plates       yes" in text and "H.264, ProRes" in text
 
 
+def test_cuda_libraries_are_looked_for_once_and_silently():
+    """Before the first CUDA session the CUDA and cuDNN libraries that pip installs beside
+    onnxruntime-gpu are loaded (onnxruntime's ``preload_dlls``: the provider finds them on the
+    system's library path only, and falls back to the CPU); on a machine without them that
+    prints "Failed to load libcublasLt.so.13 ..." on stdout, which would break ``--json``
+    output. Before 2026-12-06 they were not looked for (CUDA only where the system had them)."""
+    code = (
+        "import contextlib, io, onnxruntime as ort\n"
+        "from reenact import session\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    s = session.create_session(session.PROBE_MODEL, prefer_gpu=True)\n"
+        "    session.create_session(session.model_path('iris_landmark.onnx'), prefer_gpu=True)\n"
+        "cuda = session.CUDA in ort.get_available_providers()\n"
+        "print('RESULT', repr(out.getvalue()), cuda, session._preloaded, session.session_provider(s))\n"
+    )
+    res = run_py(code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")][0]
+    printed, cuda, preloaded, provider = line.split(" ", 1)[1].rsplit(" ", 3)
+    assert printed == "''"  # nothing on stdout, whatever the machine has
+    assert preloaded == cuda  # looked for where onnxruntime has a CUDA provider (onnxruntime-gpu), else not
+    assert provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
+
+
 def test_unknown_command_fails_cleanly():
     res = _reenact("no-such-command")
     assert res.returncode != 0
