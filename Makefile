@@ -33,12 +33,16 @@ $(VENV45)/.stamp: requirements/bpy45.txt
 
 env45: $(VENV45)/.stamp
 
-wheels: env
+# the extension's runtime wheels: downloaded once (again when their list changes), not on every build
+wheels/.stamp: requirements/extension-wheels.txt | $(VENV)/.stamp
 	mkdir -p wheels
 	$(PIP) download -q --no-deps --only-binary=:all: --python-version 3.11 $(WHEEL_PLATFORMS) \
 	    -d wheels -r requirements/extension-wheels.txt
+	touch $@
 
-$(EXT_ZIP): env wheels $(shell git ls-files 2>/dev/null)
+wheels: wheels/.stamp
+
+$(EXT_ZIP): $(VENV)/.stamp wheels/.stamp $(shell git ls-files 2>/dev/null)
 	mkdir -p dist
 	$(PY) tools/build_extension.py --output $(EXT_ZIP)
 

@@ -62,7 +62,17 @@ class ReenactPreferences(bpy.types.AddonPreferences):
         layout.prop(self, "sign_cert")
         layout.prop(self, "sign_key")
         layout.prop(self, "sign_renders")
-        layout.label(text="GPU inference needs the onnxruntime-gpu build; see the README.", icon="INFO")
+        try:
+            import onnxruntime
+
+            cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+        except Exception:  # noqa: BLE001 - a missing runtime is said by Check Runtime
+            cuda = False
+        if not cuda:  # (before 2026-12-06 "see the README", which had nothing for Blender: a review)
+            col = layout.column(align=True)
+            col.label(text="This onnxruntime runs on the CPU only (the extension carries its CPU build).",
+                      icon="INFO")
+            col.label(text="On a GPU, render with the reenact command line of `make env` (README, Install).")
 
 
 class ReenactSceneSettings(bpy.types.PropertyGroup):

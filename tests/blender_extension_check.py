@@ -72,7 +72,7 @@ def main(zip_path, clip=None):
     path = renderer_mod.model_path(None)
     assert path.endswith("renderer_base256.onnx") and _os.path.isfile(path), path
     assert _os.path.isfile(path[:-5] + ".int8.onnx")  # what the CPU runs
-    assert _os.path.isfile(path[:-5] + ".fp16.onnx")  # what a CUDA session runs
+    assert not _os.path.isfile(path[:-5] + ".fp16.onnx")  # (CUDA's variant: the zip's onnxruntime is the CPU's)
     assert _os.path.isfile(path[:-5] + ".pt")  # what Train Renderer fine-tunes
     result["base256"] = _os.path.basename(path)
     prefs.base_model = "base"

@@ -16,17 +16,45 @@ pytestmark = pytest.mark.blender
 CHECK = os.path.join(ROOT, "tests", "blender_extension_check.py")
 
 
+#: an untracked file left in the checkout while the zip is built (it must not go in)
+PROBE = ".reenact-untracked-probe"
+
+
 @pytest.fixture(scope="module")
 def extension_zip(tmp_path_factory):
+    import shutil
+
     out = tmp_path_factory.mktemp("dist") / "reenact-test-linux_x64.zip"
-    res = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "build_extension.py"), "--output", str(out)],
-        capture_output=True, text=True,
-    )
+    probe = os.path.join(ROOT, PROBE)
+    os.makedirs(probe, exist_ok=True)
+    with open(os.path.join(probe, "left.txt"), "w") as fh:
+        fh.write("not Reenact's")
+    try:
+        res = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "tools", "build_extension.py"), "--output", str(out)],
+            capture_output=True, text=True,
+        )
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
     if "wheels missing" in res.stderr:
         pytest.fail("runtime wheels not downloaded: run `make wheels` (make test does)")
     assert res.returncode == 0, res.stdout + res.stderr
     return str(out)
+
+
+def test_the_zip_holds_what_git_tracks_and_the_licence(extension_zip):
+    """The zip is built from the files git tracks (and the manifest's wheels), with the GPL's text;
+    before 2026-12-06 the packager took the checkout folder as it was, so a file left there
+    untracked went in (a review found a 60 MB pack of another onnxruntime in an ignored
+    dot-folder), and no licence text shipped. The fp16 renderers, which only CUDA runs, stay
+    out: the zip's onnxruntime is the CPU build."""
+    import zipfile
+
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split("\n"))
+    with zipfile.ZipFile(extension_zip) as z:
+        names = [n for n in z.namelist() if not n.endswith("/")]
+    assert "LICENSE" in names and not [n for n in names if PROBE in n or n.endswith(".fp16.onnx")], names
+    assert all(n in tracked or n.startswith("wheels/") for n in names), [n for n in names if n not in tracked][:5]
 
 
 def _python_for(version):

@@ -28,12 +28,44 @@ def blender_ext_script():
     return found[0]
 
 
-def missing_wheels():
+def manifest_wheels():
     import tomllib
 
     with open(os.path.join(ROOT, "blender_manifest.toml"), "rb") as fh:
         manifest = tomllib.load(fh)
-    return [w for w in manifest.get("wheels", []) if not os.path.isfile(os.path.join(ROOT, w))]
+    return [os.path.normpath(w) for w in manifest.get("wheels", [])]
+
+
+def missing_wheels():
+    return [w for w in manifest_wheels() if not os.path.isfile(os.path.join(ROOT, w))]
+
+
+def tracked_files():
+    """The paths git tracks in the checkout (their working-tree contents go into the zip), or
+    None outside a git checkout (a source archive: then the folder as it is)."""
+    try:
+        res = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return [p for p in res.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def stage(paths, folder):
+    """``paths`` (relative to the checkout) linked, or copied, into ``folder``: what the zip is
+    built from. Only tracked files and the manifest's wheels: before 2026-12-06 the packager took
+    the whole checkout folder, so anything left there untracked (a 60 MB pack of another
+    onnxruntime in an ignored dot-folder, a review found) went into the zip."""
+    import shutil
+
+    for rel in paths:
+        src, dst = os.path.join(ROOT, rel), os.path.join(folder, rel)
+        if not os.path.isfile(src):  # (deleted in the working tree, not yet committed)
+            continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
 
 
 def main(argv=None):
@@ -48,8 +80,16 @@ def main(argv=None):
     tmp = out + ".part.zip"
     if os.path.exists(tmp):
         os.remove(tmp)
-    cmd = [sys.executable, blender_ext_script(), "build", "--source-dir", ROOT, "--output-filepath", tmp]
-    res = subprocess.run(cmd, cwd=ROOT)
+    import tempfile
+
+    files = tracked_files()
+    with tempfile.TemporaryDirectory(prefix=".reenact-extension-", dir=ROOT) as staged:  # (links: one disk)
+        source = ROOT
+        if files is not None:
+            stage(files + manifest_wheels(), staged)
+            source = staged
+        cmd = [sys.executable, blender_ext_script(), "build", "--source-dir", source, "--output-filepath", tmp]
+        res = subprocess.run(cmd, cwd=source)
     if res.returncode != 0 or not os.path.isfile(tmp):
         if os.path.exists(tmp):
             os.remove(tmp)
