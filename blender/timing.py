@@ -175,6 +175,40 @@ def shown_frames(strip):
     return t0, t1
 
 
+def shown_ranges(strip, ranges, factor=1.0, clip_frames=None):
+    """[[first, last], ...]: the timeline frames where ``strip`` shows clip frames ``ranges``
+    ([a, b) each), in timeline order, touching runs joined: only the frames the sequencer shows
+    (:func:`shown_frames`: a meta's trims too) and as it maps them (:func:`shown_clip_frame`: a
+    reversed, strobed or other-rate strip). The clip frame shown only grows (shrinks when
+    reversed) along the timeline, so each range's ends are found by bisection: cheap enough for
+    a panel's draw (Verify's, which places a verdict's frames as the strip lies now)."""
+    import bisect
+
+    t0, t1 = shown_frames(strip)
+    if t0 >= t1:
+        return []
+    rev = bool(getattr(strip, "use_reverse_frames", False))
+    frames = range(t0, t1)
+
+    def key(t):
+        c = shown_clip_frame(strip, t, factor, clip_frames)
+        return -c if rev else c
+
+    spans = []
+    for a, b in ranges:
+        lo, hi = (1 - int(b), 1 - int(a)) if rev else (int(a), int(b))  # (reversed: a <= c < b as -c)
+        i, j = bisect.bisect_left(frames, lo, key=key), bisect.bisect_left(frames, hi, key=key)
+        if i < j:
+            spans.append([t0 + i, t0 + j - 1])
+    out = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
 def numbering(strip):
     """(start, length, reversed): how ``strip`` lays its clip frames on the timeline
     (:func:`timeline_frame` as plain numbers, for a worker thread's messages)."""

@@ -1,10 +1,28 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import json
+import os
 
 import bpy
 
 from .. import blend
+from .. import timing
 from .common import ReenactSequencerPanel
+
+
+def _frames(ranges):
+    return ", ".join("{}-{}".format(a, b) if a != b else str(a) for a, b in ranges)
+
+
+def _unplaced(strip, res):
+    """Why the verdict's frames cannot be placed on the timeline (the report's words, kept with
+    it: before 2026-12-06 the panel said "in the trimmed-off part" for a strip keeping another
+    clip's rate), or None; a strip held or retimed since it was verified is said here too (read
+    only: a panel's draw may not write, and the playback rate's test does)."""
+    why = res.get("unplaced")
+    if why is None and (int(getattr(strip, "animation_offset_start", 0) or 0)
+                        or len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0):
+        why = "the strip was retimed or given a Hold Offset since it was verified: verify again"
+    return why
 
 
 class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
@@ -14,10 +32,11 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        ed = blend.edit_scene(context).sequence_editor if blend.edit_scene(context) else None
+        scene = blend.edit_scene(context)
+        ed = scene.sequence_editor if scene else None
         strip = ed.active_strip if ed else None
         layout.operator("reenact.verify_strip", icon="CHECKMARK")
-        signed = blend.edit_scene(context).get("reenact_last_signed") if blend.edit_scene(context) else None
+        signed = scene.get("reenact_last_signed") if scene else None
         if signed:  # the last render of the edit (blender/signing.py)
             layout.label(text="Last render: " + str(signed), icon="LOCKED")
         raw = strip.get(blend.VERIFY_PROP) if strip is not None else None
@@ -27,29 +46,45 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
         res = json.loads(raw)
         from ..actor import source_key
 
+        if res.get("file_key") is None:  # (a verdict of before 2026-12-06: its key was the path alone)
+            layout.label(text="Verified by an earlier version of Reenact: verify again", icon="ERROR")
+            return
         try:
-            changed = res.get("source_key") not in (None, source_key(strip))
+            changed = res["file_key"] != source_key(strip)
         except ValueError:
             changed = False
-        if changed:  # (before 2026-12-05 the old file's verdict stayed on a strip given another file)
+        if changed:  # another file, or this one written over (before 2026-12-06 the path alone was compared)
             layout.label(text="The strip's file changed since it was verified: verify again", icon="ERROR")
             return
         w, m = res.get("watermark") or {}, res.get("manifest") or {}
         col = layout.column(align=True)
+        if res.get("file"):
+            col.label(text="File: " + os.path.basename(str(res["file"])))
+        for note in res.get("notes") or []:  # a truncated file, missing frames (as `reenact verify` says)
+            col.label(text=note[:1].upper() + note[1:], icon="ERROR")
+        why = _unplaced(strip, res)
+        factor, clip_frames = res.get("factor") or 1.0, res.get("clip_frames")
         if w.get("detected"):
             col.label(text="Reenact watermark, job {}".format((w.get("payload") or {}).get("job_id", "?")),
                       icon="ERROR")
             col.label(text="Score {:.1f}, false-positive probability {}".format(
                 float(w.get("score") or 0.0), w.get("false_positive_probability")))
-            ranges = res.get("scene_ranges") or []
-            for a, b in ranges:
-                col.label(text="Synthesised: frames {}-{}".format(a, b))
-            if not ranges:  # (the marked frames lie in the part trimmed off: the report said so, the panel not)
-                col.label(text="Synthesised: none on the timeline (in the trimmed-off part)")
+            if why:
+                col.label(text="Synthesised: file frames " + (_frames([[a, b - 1] for a, b in w.get(
+                    "frame_ranges") or []]) or "none"))
+                col.label(text="Not placed on the timeline: " + why)
+            else:  # where the strip shows them now (moved, trimmed, split or duplicated since: mapped here)
+                ranges = timing.shown_ranges(strip, w.get("frame_ranges") or [], factor, clip_frames)
+                for a, b in ranges:
+                    col.label(text="Synthesised: frames {}-{}".format(a, b))
+                if not ranges:  # (the marked frames lie in the part trimmed off: the report said so, the panel not)
+                    col.label(text="Synthesised: none on the timeline (in the trimmed-off part)")
         else:
             col.label(text="No Reenact watermark", icon="CHECKMARK")
+        ms = res.get("manifests")
         if m.get("present"):
-            col.label(text="C2PA: {} ({})".format("valid" if m.get("valid") else "INVALID", m.get("signer") or "?"))
+            col.label(text="C2PA{}: {} ({})".format(" of " + m["of"] if m.get("of") and ms else "",
+                                                    "valid" if m.get("valid") else "INVALID", m.get("signer") or "?"))
             if m.get("valid"):  # (as the CLI's line says it; the panel did not before 2026-12-06)
                 col.label(text="Signer not trusted" if not m.get("trusted") else "Trusted by this machine's local root "
                           "only" if m.get("trust_list") == "local root" else "Signer trusted")
@@ -63,12 +98,18 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
                     col.label(text="Declared: " + said)
         else:
             col.label(text="C2PA: no manifest")
-        ms = res.get("manifests")
         if ms and ms.get("frames", 0) > 1:  # an image sequence: every frame's manifest was read
             bad = ms["signed"] - ms["valid"]
             col.label(text="Signed frames: {} of {}{}".format(ms["signed"], ms["frames"],
                                                              ", {} INVALID".format(bad) if bad else ""),
                       icon="ERROR" if bad else "NONE")
+            for name, k in res.get("invalid_frames") or []:  # which (before 2026-12-06 not named)
+                at = timing.shown_ranges(strip, [[k, k + 1]], factor, clip_frames) if k is not None and not why else []
+                col.label(text="INVALID: {}{}".format(name, " (frame {})".format(_frames(at[:1])) if at else
+                                                      " (not on the timeline)" if k is not None and not why else ""),
+                          icon="ERROR")
+            if bad > len(res.get("invalid_frames") or []):
+                col.label(text="(and {} more)".format(bad - len(res.get("invalid_frames") or [])))
 
 
 classes = (SEQUENCER_PT_reenact_verify,)
