@@ -88,7 +88,7 @@ def _assembled(folder):
 def share_copies(folder):
     """The frames of the take ``folder`` the same as an earlier take's (the footage a render copies
     through) stored once (:func:`reenact.video.pngs.share_frames`); returns the bytes shared. The
-    first take still holds every frame of the strip's source clip."""
+    first take holds the frames its shot shows (the others are one transparent file, linked)."""
     from ..video.pngs import share_frames
 
     here = os.path.normcase(os.path.abspath(folder))

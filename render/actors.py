@@ -236,7 +236,7 @@ def render_actors(actors, video, model=None, out=None, job_id=None, watermark=Tr
     summary = dict(passes[-1])
     for key in ("rendered", "cached", "warped"):
         summary[key] = sum(int(s[key]) for s in passes)
-    summary["copied"] = summary["frames"] - len(set().union(*earlier))
+    summary["copied"] = summary["frames"] - summary.get("cleared", 0) - len(set().union(*earlier))
     summary["seconds"] = round(sum(float(s["seconds"]) for s in passes), 3)
     summary["watermark"] = bool(watermark)
     summary["overlap"] = sorted(set(overlap))

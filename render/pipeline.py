@@ -156,7 +156,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 prefer_gpu=True, threads=None, feather=None, colour=True, on_frame=None, pool=None,
                 job_id=None, watermark=True, sign=True, sign_cert=None, sign_key=None, chunk=None,
                 detail=True, accept_footage=False, reference_frames=None, mouth_from=None, mouth_mode="auto",
-                redraw=False, front=True, over=None):
+                redraw=False, front=True, over=None, keep=None):
     """Render ``track`` over clip frames ``frames`` = (a, b) of ``video`` and write every clip
     frame to ``out`` (movie path, frame folder, or None). Returns a summary dict: ``frames``
     (written), ``rendered`` (inferred), ``cached`` (crops from the cache), ``warped`` (drawn without
@@ -208,6 +208,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     (:class:`~reenact.render.shothead.ShotHead`; ``mouth_mode`` "renderer": the network fills the
     opening), with ``mouth_from`` the driver's mouth interior in it (:func:`~.rewrite.head_donor`).
 
+    ``keep`` = (c, d): a frame folder holds the clip frames c..d-1 (those of ``frames`` drawn,
+    the others the footage) and, on every other frame, one fully transparent frame, hard-linked,
+    never decoded: Blender's take of a shot cut from a longer clip, whose strip shows the shot
+    through them (a movie, a plate's frames and a chunk keep every frame; None: every frame).
+    The summary's ``cleared`` counts them.
+
     ``front``: what stands in front of the face in the footage stays there (:mod:`.front`; the
     summary's ``in_front``). ``over``: one pass of a several-actor render (:mod:`.actors`). The Tracks must be of ``video`` (:func:`check_tracks_footage`;
     ``accept_footage``: a re-encoded copy); the summary's ``warnings`` say what could not be checked."""
@@ -241,6 +247,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         segments = chunk_segments((a, b), chunk_range, n)
         total = sum(e - s for s, e in segments)
         is_movie = out is not None and os.path.splitext(os.fspath(out))[1].lower() in MOVIE_EXTENSIONS
+        cleared = 0
         if is_movie and total != n:  # before any long work
             raise ValueError("{}: a chunk of the frames renders into a frame folder; assemble the movie "
                              "from the folder when every chunk is done".format(os.fspath(out)))
@@ -329,6 +336,10 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             else:
                 # a plate: its depth and alpha; a movie with alpha: its alpha
                 writer = FrameFolder(out, n, plate=src if src.kind == "sequence" else movie_alpha(src))
+                if keep is not None and chunk is None:  # (the rest is never decoded)
+                    c, d = max(0, min(a, int(keep[0]))), min(n, max(b, int(keep[1])))
+                    if writer.clear([*range(c), *range(d, n)], size):
+                        segments, total, cleared = [(c, d)], d - c, n - (d - c)
         stats = dict(rendered=0, cached=0, copied=0, written=0, warped=0)
         short = renderer.provider.replace("ExecutionProvider", "")
         tm = dict(decode=0.0, warp=0.0, infer=0.0, composite=0.0, encode=0.0, cache=0.0)
@@ -550,8 +561,9 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
     tm["conditioning"] = fr.t_cond
     return {
         "out": os.path.abspath(os.fspath(out)) if out is not None else None,
-        "frames": stats["written"], "range": [a, b], "chunk": list(chunk_range), "region": region,
+        "frames": stats["written"] + cleared, "range": [a, b], "chunk": list(chunk_range), "region": region,
         "rendered": stats["rendered"], "cached": stats["cached"], "copied": stats["copied"], "warped": stats["warped"],
+        "cleared": cleared,
         "provider": renderer.provider, "model": renderer.path, "precision": getattr(renderer, "precision", "fp32"), "size": S,
         "cache_dir": cache.folder, "audio": bool(is_movie and getattr(writer, "audio_copied", False)),
         "seconds": round(seconds, 3), "timings_ms": {k: round(v * 1000.0, 1) for k, v in tm.items()},

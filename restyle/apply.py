@@ -30,7 +30,7 @@ from ..video import MOVIE_EXTENSIONS, VideoError, open_writer
 from ..video.bars import is_whole, keep_bars, shot_picture_area
 from ..video.bitdepth import movie_alpha
 from ..video.decode import check_audio_fits, open_sequence_at
-from ..video.encode import FrameFolder, source_tags
+from ..video.encode import FrameFolder, ImageSequenceWriter, source_tags
 from ..video.identity import footage_label
 from .colour import TONED_HINT, apply_rgb, colourise_rgb, is_grey, luma, to_uint8, upsample
 from .config import RestyleConfig
@@ -234,7 +234,7 @@ def _parse_range(text, n, option="--frames"):
 
 def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
                job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None, codec=None,
-               farm_job=None):
+               farm_job=None, keep=None):
     """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs;
     ``codec="prores"``: a .mov in ProRes 422 HQ).
     ``video``: a movie, or an image sequence (a folder of numbered images, a pattern, a list of
@@ -249,7 +249,9 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     frames before and after ``frames``), each restyled frame signed; the stabiliser first runs,
     unwritten, over the :data:`CHUNK_WARMUP` frames of the job before C; ``reenact assemble out
     --video VIDEO --out MOVIE`` then makes the movie; ``farm_job`` (a chunk of ``reenact restyle
-    apply``: the job's name, '' for none) leaves the chunk's markers for it (render/chunks.py)."""
+    apply``: the job's name, '' for none) leaves the chunk's markers for it (render/chunks.py).
+    ``keep`` = (c, d): a frame folder holds frames c..d-1 and, on the others, one transparent
+    frame, never decoded (Blender's take: :func:`~reenact.render.pipeline.render_clip`)."""
 
     if not (np.isfinite(stabilise) and 0.0 <= float(stabilise) <= 0.95):  # (as Blender's Restyle Strip)
         # (before 2026-12-05 2.0 made the change overshoot and swing from frame to frame, and nan
@@ -303,6 +305,11 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                 out, fps, (W, H), **kw)
         except VideoError as exc:
             raise RestyleError(str(exc)) from None
+        indexed = chunk is not None  # (frames written by their clip frame number)
+        if keep is not None and chunk is None and isinstance(writer, ImageSequenceWriter):
+            c, d = max(0, min(a, int(keep[0]))), min(n, max(b, int(keep[1])))
+            if writer.clear([*range(c), *range(d, n)]):
+                segments, indexed = [(c, d)], True  # (the rest never decoded)
         if chunk is not None and farm_job is not None:  # (Blender's Restyle Strip marks its chunks itself)
             mark_chunk(out, farm_job, (a, b), (c, d), n, done=False)
         stab = Stabiliser(stabilise)
@@ -313,9 +320,10 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         written = []
         total = sum(e - s for s, e in segments)
         # letterbox or pillarbox bars stay as they are (a grade would lift them to grey, a
-        # colouriser tint them) and the model sees only the picture; found on the whole clip, so
-        # every chunk of a farm job crops the same box
-        area = shot_picture_area(src)
+        # colouriser tint them) and the model sees only the picture; found on the frames restyled
+        # (the job's: every chunk of a farm job crops the same box; before 2026-12-06 the whole
+        # clip's, where a dub's take is clear outside the frames its shot shows)
+        area = shot_picture_area(src, a, b)
         params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
                   "frames": frames_text((a, b)), "job_id": payload.to_dict()["job_id"]}
         signing = None
@@ -343,7 +351,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                         f = _paste(f, model.render(p, change), area)
                         f = keep_bars(mark_frame(f, i, DEFAULT_KEY, payload), f, area)  # the bars stay black
                         t_net += time.perf_counter() - t
-                        written.append(w.write(f, i) if chunk is not None else w.write(f, segment=True))
+                        written.append(w.write(f, i) if indexed else w.write(f, segment=True))
                     elif chunk is not None:  # the footage's own frame
                         w.write(f, i)
                     else:  # (a movie starts an I-frame where restyled and copied frames meet)
@@ -368,7 +376,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         mark_chunk(out, farm_job, (a, b), (c, d), n)
     # what the output cannot keep of the shot (an alpha channel, bits), one line each
     out_notes = list(getattr(getattr(writer, "thing", writer), "warnings", []))
-    return {"out": os.fspath(out), "frames": n, "written": total, "restyled": len(written), "size": [W, H], "fps": fps,
+    return {"out": os.fspath(out), "frames": n, "written": total, "cleared": n - total if chunk is None else 0, "restyled": len(written), "size": [W, H], "fps": fps,
             "output_warnings": out_notes,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
             "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise, "picture": [int(v) for v in area],

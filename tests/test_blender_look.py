@@ -871,6 +871,24 @@ def test_a_render_again_is_a_new_take_in_the_strips_the_compositor_worked_on(tmp
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_take_holds_only_the_frames_its_trimmed_shot_shows(tmp_path, carphone, version, request):
+    """A shot cut from a longer clip (here frames 10..21 of 30) dubbed: its take holds the clip's
+    frame count, but the frames the shot does not show are one transparent file, linked, never
+    decoded nor encoded; before 2026-12-06 each was the footage (a compositor's review: a 40-frame
+    shot of a 536-frame clip wrote 536 PNGs, 99 MB, a take; a 3-second shot of a 5-minute clip,
+    the 5 minutes). The sequencer shows the dub where it was rendered, and where the editor
+    opens the trim afterwards the shot through the take (not black)."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_take_span_check.py", version, request, work, clip, work)
+    assert r["render"] == ["FINISHED"] and r["files"] == 30, r
+    assert r["linked"] == list(range(10)) + list(range(22, 30)), r
+    assert r["result"] == [1, 10, 8] and r["result_after"] == [1, 0, 0], r
+    assert r["dub_vs_footage"] > 0.3, r  # (the opened jaw)
+    assert max(r["opened_vs_footage"]) < 1.5, r  # (the shot through the take: within the decoders' rounding)
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
 def test_a_result_follows_a_reframe_of_its_shot_made_after_the_render(tmp_path, carphone, version, request):
     """Editors reframe shots after the dub is rendered. Before 2026-12-06 the result strip kept
     the framing the shot had at the render: a reframed shot's dub lay at the old place and size

@@ -186,6 +186,55 @@ def test_a_take_stores_the_footage_it_copies_once(tracked, performance, clip_wit
     assert share_frames(str(two), [str(one)]) == 0  # (again: nothing more to share)
 
 
+def test_a_take_clear_outside_its_frames_writes_them_without_decoding(tracked, performance, clip_with_audio,
+                                                                       tmp_path, monkeypatch):
+    """``keep`` (Blender's take, whose strip shows the shot through the others): the clip frames
+    outside ``keep`` are one fully transparent frame, hard-linked, and never decoded; the frames
+    inside (drawn in ``frames``, the footage around them) are those of a render of every frame. Before
+    2026-12-06 a take decoded and wrote every frame of the clip (a 40-frame shot of a 536-frame
+    clip: 536 PNGs; a 3-second shot cut from a 5-minute clip, the 5 minutes)."""
+    import numpy as np
+
+    from reenact.render import pipeline
+    from reenact.video import decode
+    from reenact.video.sequence import _imread_rgb
+
+    whole, clear = tmp_path / "whole", tmp_path / "clear"
+    pipeline.render_clip(performance, clip_with_audio, BASE_MODEL, out=str(whole), frames=(5, 9), region="mouth",
+                         prefer_gpu=False, cache_dir=str(tmp_path / "c"))
+    seen = []
+    opened = decode.open_sequence_at
+
+    def counting(*a, **k):
+        src = opened(*a, **k)
+        read = src.iter_frames
+
+        def iter_frames(start=0, stop=None, *rest, **kw):
+            for i, f in read(start, stop, *rest, **kw):
+                seen.append(i)
+                yield i, f
+        src.iter_frames = iter_frames
+        return src
+
+    monkeypatch.setattr(pipeline, "open_sequence_at", counting)
+    s = pipeline.render_clip(performance, clip_with_audio, BASE_MODEL, out=str(clear), frames=(5, 9), region="mouth",
+                             prefer_gpu=False, cache_dir=str(tmp_path / "c"), keep=(3, 11))
+    names = ["frame_{:06d}.png".format(i) for i in range(N)]
+    assert sorted(os.listdir(clear)) == names and s["frames"] == N and s["cleared"] == N - 8
+    assert sorted(seen) == list(range(3, 11))  # (the render's source hands over only the frames kept)
+    for i, n in enumerate(names):
+        if 3 <= i < 11:  # (5-8 drawn, 3, 4, 9, 10 the footage: a Frame Range inside what the shot shows)
+            assert np.array_equal(_imread_rgb(str(clear / n)), _imread_rgb(str(whole / n))), n  # (signed: own manifest)
+        else:
+            assert os.path.samefile(clear / n, clear / names[0]), n
+    import cv2
+
+    rgba = cv2.imread(str(clear / names[0]), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape[2] == 4 and not rgba.any()  # (transparent: the shot shows through)
+    assert _imread_rgb(str(whole / names[0])).shape == rgba.shape[:2] + (3,)
+    assert np.array_equal(np.asarray(s["range"]), [5, 9]) and s["copied"] == 4
+
+
 def test_render_movie_keeps_count_size_rate_and_audio(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip
     from reenact.video import open_video

@@ -201,6 +201,31 @@ def _clip(tmp_path, name, colour=True, n=9, size=(72, 56), seed=5):
     return write_movie_with_audio(str(tmp_path / name), frames, 25, n / 25.0)
 
 
+def test_a_take_restyled_is_clear_outside_the_frames_its_strip_shows(tmp_path, models):
+    """``keep`` (Blender's Restyle Strip into images: the frames its strip shows): the clip frames
+    outside it are one transparent file, linked, never decoded; those inside are the frames a
+    restyle that copies the footage writes, bit for bit (before 2026-12-06 a shot cut from a long
+    clip decoded and wrote the whole clip)."""
+    import cv2
+
+    from reenact.restyle.apply import apply_clip
+    from reenact.video.sequence import _imread_rgb
+
+    src = _clip(tmp_path, "in.mp4")
+    whole, clear = tmp_path / "whole", tmp_path / "clear"
+    apply_clip(models["rgb"], src, str(whole), frames=(2, 6), sign=False)
+    s = apply_clip(models["rgb"], src, str(clear), frames=(2, 6), sign=False, keep=(2, 6))
+    names = sorted(os.listdir(whole))
+    assert sorted(os.listdir(clear)) == names and len(names) == 9 and s["cleared"] == 5 and s["written"] == 4
+    for i, n in enumerate(names):
+        if 2 <= i < 6:
+            assert np.array_equal(_imread_rgb(str(clear / n)), _imread_rgb(str(whole / n))), n
+        else:
+            assert os.path.samefile(clear / n, clear / names[0]), n
+    rgba = cv2.imread(str(clear / names[8]), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape == (56, 72, 4) and not rgba.any()
+
+
 def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
     from reenact.video import open_video
 

@@ -26,7 +26,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder,
+from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder, clear_frames,
                    plate_output, png_rgb8, system_file, write_png)
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
@@ -108,10 +108,7 @@ class _AtomicOutput:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self.abort()
-        else:
-            self.close()
+        (self.abort if exc_type is not None else self.close)()
         return False
 
     def __del__(self):
@@ -523,9 +520,8 @@ class ImageSequenceWriter(_AtomicOutput):
     other files is refused (nothing of the user's is ever deleted). On an exception the
     temporary folder is removed and an existing ``folder`` is left untouched.
 
-    ``write(frame, index=None)``: ``index`` defaults to ``start`` + the number of frames
-    written so far; pass clip indices to name frames after their place in the source clip.
-    uint16 frames are written as 16-bit PNGs. ``plate``: the image sequence the frames are renders
+    ``write(frame, index=None)``: ``index`` defaults to ``start`` + the number of frames written
+    so far (clip indices name frames after their place in the source clip). uint16 frames are written as 16-bit PNGs. ``plate``: the image sequence the frames are renders
     of; one of more than 8 bits gets frame ``index`` at its own depth with the change applied
     (OpenEXR frames of an OpenEXR plate: :func:`~reenact.video.pngs.plate_output`), the frames
     numbered as the plate (``start`` defaults to its first number).
@@ -600,6 +596,16 @@ class ImageSequenceWriter(_AtomicOutput):
         self._indices.add(index)
         self.frames_written += 1
         return os.path.join(self.path, name)
+
+    def clear(self, indices) -> int:
+        """Frames ``indices`` as one transparent frame (:func:`~reenact.video.pngs.clear_frames`);
+        returns how many: 0 for a plate's frames (its depth, its alpha: written as footage)."""
+        if self.plate is not None or self.ext != ".png" or self.size is None:
+            return 0
+        n = clear_frames([os.path.join(self._tmp, self.filename(i)) for i in indices], self.size, self.path)
+        self._indices.update(int(i) for i in indices)
+        self.frames_written += n
+        return n
 
     def close(self) -> None:
         if self._done:

@@ -35,6 +35,29 @@ def write_png(path, rgb, compression=3, label=None):
     return write_atomic(path, lambda fh: fh.write(buf.tobytes()))
 
 
+def clear_frames(paths, size, label=None):
+    """Write every file of ``paths`` as one fully transparent 8-bit RGBA PNG of ``size`` (w, h):
+    the first encoded, each other a hard link to it (a copy where the disk has none), put in
+    place by a rename. What a take holds on the clip frames its shot does not show: the strip
+    laid over the shot shows the shot through them. Returns how many."""
+    import shutil
+
+    from ..fsutil import atomic_path
+
+    first = None
+    for path in paths:
+        if first is None:
+            first = write_png(path, np.zeros((int(size[1]), int(size[0]), 4), np.uint8), 9, label=label)
+            continue
+        with atomic_path(path) as tmp:
+            os.remove(tmp)
+            try:
+                os.link(first, tmp)
+            except OSError:  # (FAT, exFAT, some network shares: a copy of a few kilobytes)
+                shutil.copyfile(first, tmp)
+    return len(paths)
+
+
 def plate_output(plate):
     """``(plate, ext, write, first)`` for frames rendered from the image sequence ``plate``: a
     plate of more than 8 bits or with an alpha channel (None otherwise), the frames' extension (".exr" for an OpenEXR
@@ -255,6 +278,14 @@ class FrameFolder:
             final = self._on_plate(path, frame, index, self.compression, self.path)
         self.frames_written += 1
         return final
+
+    def clear(self, indices, size):
+        """Frames ``indices`` as one transparent frame of ``size`` (:func:`clear_frames`); returns
+        how many, 0 where the folder holds a plate's frames (its depth and alpha: written as the
+        footage instead)."""
+        if self.plate is not None or self.ext != ".png":
+            return 0
+        return clear_frames([os.path.join(self.path, self.filename(i)) for i in indices], size, self.path)
 
     def notes(self, sign=True):
         """Warnings for the render's summary: OpenEXR frames carry the watermark, no manifest."""

@@ -26,10 +26,11 @@ from ..report import EXPECTED, NothingToDo, report, unsigned_note
 # --------------------------------------------------------------------------- Render Performance
 def render_job(track, source, model, out, frames, region, crop_track, lossless, cache_dir, prefer_gpu, sign,
                progress, chunk=None, job_id=None, accept_footage=False, detail=True, mouth_from=None,
-               mouth_mode="auto", reference_frames=None, front=True, codec=None, mark=None):
+               mouth_mode="auto", reference_frames=None, front=True, codec=None, mark=None, keep=None):
     """Worker thread: no bpy here. ``sign``: (certificate, key) paths or (None, None); ``mark``:
     (farm job, clip length) of a farm chunk, whose marker is left once its frames are written
-    (:mod:`reenact.render.chunks`)."""
+    (:mod:`reenact.render.chunks`); ``keep``: the clip frames a take holds
+    (:func:`~reenact.render.pipeline.render_clip`)."""
     from ...render.pipeline import render_clip
 
     _marked(None, out, frames, chunk, mark, done=False)  # (a chunk's marker before its first frame)
@@ -37,7 +38,7 @@ def render_job(track, source, model, out, frames, region, crop_track, lossless, 
                           progress=progress, crop_track=crop_track, lossless=lossless, prefer_gpu=prefer_gpu,
                           sign_cert=sign[0], sign_key=sign[1], chunk=chunk, job_id=job_id,
                           accept_footage=accept_footage, detail=detail, mouth_from=mouth_from, mouth_mode=mouth_mode,
-                          reference_frames=reference_frames, front=front, codec=codec)
+                          reference_frames=reference_frames, front=front, codec=codec, keep=keep)
     return _marked(summary, out, frames, chunk, mark)
 
 
@@ -51,7 +52,7 @@ def _marked(summary, out, frames, chunk, mark, done=True):
 
 def render_actors_job(actors, source, model, out, frames, region, lossless, cache_dir, prefer_gpu, sign, progress,
                       chunk=None, job_id=None, accept_footage=False, detail=True, mouth_mode="auto", front=True,
-                      codec=None, mark=None):
+                      codec=None, mark=None, keep=None):
     """Worker thread (no bpy): every actor of a strip into one output (render/actors.py)."""
     from ...render.actors import render_actors
 
@@ -59,7 +60,7 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
     summary = render_actors(actors, source, model, out=out, frames=frames, region=region, cache_dir=cache_dir,
                             progress=progress, lossless=lossless, prefer_gpu=prefer_gpu, sign_cert=sign[0],
                             sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage,
-                            detail=detail, mouth_mode=mouth_mode, front=front, codec=codec)
+                            detail=detail, mouth_mode=mouth_mode, front=front, codec=codec, keep=keep)
     return _marked(summary, out, frames, chunk, mark)
 
 
@@ -276,12 +277,15 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             {"track": track, "crop_track": base, "model": actor_data.model_of(ob), "mouth_from": mouth_from}])
         cache = actor_data.cache_root()
         sign = props.signing_paths(context)
+        # a take's frames its shot does not show: clear, never decoded (the strip shows the shot through
+        # them; before 2026-12-06 a shot cut from a long clip wrote the whole clip, a compositor's review)
+        keep = shots.clip_span(group) if chunk is None and self.output == "IMAGES" else None
         if self._all:
             return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
                                         self.region, self.lossless, cache, not self.cpu, sign),
                     {"chunk": chunk, "job_id": self.job_id or None, "accept_footage": self.accept_footage,
                      "detail": self.detail, "mouth_mode": self.mouth.lower(), "front": self.keep_front,
-                     "codec": farm.movie_codec(self.output), "mark": mark})
+                     "codec": farm.movie_codec(self.output), "mark": mark, "keep": keep})
         return (render_job, (track, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b), self.region, base,
                              self.lossless, cache, not self.cpu, sign), {"chunk": chunk, "job_id": self.job_id or None,
                                                                         "accept_footage": self.accept_footage,
@@ -289,7 +293,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                         "mouth_mode": self.mouth.lower(),
                                                                         "reference_frames": reference,
                                                                         "codec": farm.movie_codec(self.output),
-                                                                        "front": self.keep_front, "mark": mark})
+                                                                        "front": self.keep_front, "mark": mark,
+                                                                        "keep": keep})
 
     def apply(self, context, summary):
         from ...render.front import run_warning

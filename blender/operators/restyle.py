@@ -24,7 +24,7 @@ RESTYLE_DIR = "restyle"
 
 
 def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None,
-                codec=None, farm_job=None, clip_frames=0):
+                codec=None, farm_job=None, clip_frames=0, keep=None):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
     others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
     scene's rate, for an image sequence written as a movie; ``chunk``: a render farm's part of
@@ -43,7 +43,8 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
         if chunk is not None:  # (its marker before its first frame and when done: Assemble Restyle checks them)
             mark_chunk(out, farm_job, frames, chunk, clip_frames, done=False)
         summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
-                             sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec)
+                             sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec,
+                             keep=keep)
     except BaseException:  # refused (a colouriser on a colour shot), failed or stopped: no folder left made for it
         remove_empty(made)  # (before 2026-12-06 an empty //reenact/restyle/<.blend> stayed)
         raise
@@ -195,7 +196,8 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
         fps = scene.render.fps / scene.render.fps_base  # an image sequence plays at the scene's rate
         return restyle_job, (path, source, out, self.stabilise, self.lossless, sign, frames, fps), {
             "chunk": chunk, "job_id": self.job_id or None, "codec": farm.movie_codec(self.output),
-            "farm_job": self.farm_job,
+            "farm_job": self.farm_job,  # (the frames the shot does not show: clear, never decoded)
+            "keep": timing.shown_span(shots.pieces(strip)) if chunk is None and self.output == "IMAGES" else None,
             "clip_frames": len(strip.elements) if strip.type == "IMAGE" else int(strip.frame_duration)}
 
     def _frames(self, strip):
