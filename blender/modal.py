@@ -70,6 +70,15 @@ def job_error(job):
     return describe(exc) if exc is not None else "{}".format(job.error)
 
 
+def print_unexpected(job):
+    """The traceback of a failed job in the console when its failure is a bug (not a file, a
+    value or memory the user can act on, which the one ERROR line says): before 2026-12-06 the
+    modal path printed it for every failure (a missing file too) and the blocking path guessed
+    from the message, so a bug whose text held "Error: " printed none."""
+    if job.traceback and not isinstance(getattr(job, "exception", None), EXPECTED + (MemoryError,)):
+        print(job.traceback)
+
+
 def was_renamed(exc):
     """Whether the KeyError ``exc`` is a Blender collection's "key not found" (a scene, strip or
     actor looked up by name, renamed or removed while a job ran)."""
@@ -182,8 +191,7 @@ class ModalJobMixin:
         job._run()  # same code path as the thread, on this thread
         if job.error:
             report(self, "ERROR", job_error(job))
-            if job.traceback and "Error: " not in job.error:
-                print(job.traceback)
+            print_unexpected(job)
             return {"CANCELLED"}
         if job.cancelled:
             report(self, "WARNING", "cancelled")
@@ -238,8 +246,7 @@ class ModalJobMixin:
             report(self, "WARNING", "cancelled")
             return {"CANCELLED"}
         if job.error:
-            if job.traceback:
-                print(job.traceback)
+            print_unexpected(job)
             report(self, "ERROR", job_error(job))
             return {"CANCELLED"}
         return self._finish(context, job.result)
