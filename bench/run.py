@@ -36,6 +36,9 @@ def main():
     from reenact.bench import cuda_path  # the network on onnxruntime's CUDA provider; says "no CUDA" without one
 
     cuda_path.main([])
+    from reenact.bench import take_span  # a take of a shot cut from a longer clip (~1 min); skips without data
+
+    take_span.main([])
     from reenact.bench import long_shots  # a long shot's mouth plan, 1,000-20,000 frames (~1 min)
 
     long_shots.main([])
