@@ -96,6 +96,24 @@ def moves(clip, work, out):
     layer.update()
     out["lender_moved"] = first_key(a.data.shape_keys, JAW) - before - 10
     out["borrower_first_key"] = first_key(b.data.shape_keys, JAW)
+    # a strip dragged (a transform running: faked, the bpy module has no window): its actor's
+    # keys follow once, when the drag ends (before 2026-12-06 on every step of it)
+    from reenact.blender import layers
+
+    real, layers.dragged = layers.dragged, lambda: True
+    try:
+        start = first_key(a.data.shape_keys, JAW)
+        for step in (5, 3):
+            scene.sequence_editor.strips_all["a"].frame_start += step
+            layer.update()
+        out["while_dragged"] = first_key(a.data.shape_keys, JAW) - start
+        out["drag_timer"] = bpy.app.timers.is_registered(layers._after_drag)
+        out["drag_poll_again"] = layers._after_drag()  # (the drag still runs: it looks again)
+    finally:
+        layers.dragged = real
+    out["drag_ended"] = [layers._after_drag(), first_key(a.data.shape_keys, JAW) - start]
+    if bpy.app.timers.is_registered(layers._after_drag):
+        bpy.app.timers.unregister(layers._after_drag)
 
 
 def viewport(clip, work, out):
