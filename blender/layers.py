@@ -239,7 +239,8 @@ def _after_drag():
 
 def follow_moved_strips(scene):
     """:func:`follow_strip` for every actor of ``scene`` (renamed strips found first): run after
-    every change to the scene (a depsgraph handler), so the curves move as the strip is dragged."""
+    every change to the scene (a depsgraph handler), so the curves move with a moved strip (once
+    a drag ends: :func:`dragged`)."""
     ed = scene.sequence_editor if scene is not None else None
     if ed is None:
         return 0
