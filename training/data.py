@@ -5,7 +5,8 @@
 :mod:`reenact.render.conditioning`, rasterises its conditioning and keeps everything as uint8 arrays
 (in RAM, or in ``np.memmap`` files in a temporary folder when ``cache_dir`` is given).
 :class:`Dataset` holds several clips, splits each into its first 85 % (training) and last 15 %
-(held out) and assembles batches as numpy arrays (the training loop converts them).
+(held out; ``holdout``, ``--holdout``: 0 holds nothing out) and assembles batches as numpy
+arrays (the training loop converts them).
 """
 
 import os
@@ -25,9 +26,7 @@ from ..render.conditioning import (
 from ..render.reference import REF_GAP, REF_TOP, REF_WARPS, align_reference, features, nearest
 from ..video import open_video
 from ..video.identity import check_footage
-
-
-HOLDOUT = 0.15
+from .options import HOLDOUT
 
 
 @dataclass
@@ -48,7 +47,8 @@ class Clip:
         return len(self.ok)
 
     def split(self, holdout=HOLDOUT):
-        """(train rows, held-out rows): the first 85 % / last 15 % of the rows, tracked only."""
+        """(train rows, held-out rows): the first 85 % / last 15 % of the rows (``holdout``: the
+        last share; 0: every row trained on), tracked only."""
         T = len(self)
         cut = int(round(T * (1.0 - holdout)))
         rows = np.arange(T)

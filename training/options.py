@@ -10,6 +10,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Optional
 
 DEFAULT_WINDOW = 11  # = reenact.render.conditioning.DEFAULT_WINDOW
+#: the share of each clip's frames, its last, kept out of training by default (the benchmarks
+#: and --report score them: bench/render.py scores a `reenact train` fine-tune on them)
+HOLDOUT = 0.15
 
 
 def _opt(default, help, **cli):
@@ -75,6 +78,9 @@ class TrainConfig:
                                          "0.01 with --init, else 0)", metavar="W")
     rehearse_share: float = _opt(0.25, "share of each batch drawn from the rehearsal clips (other actors), so that "
                                        "a fine-tune keeps what the base learnt from them", metavar="F")
+    holdout: float = _opt(HOLDOUT, "share of each clip's frames, its last, kept out of training for the held-out "
+                                   "scores of --report and the benchmarks (default 0.15); 0 trains on every frame",
+                          metavar="F")
     rehearse_sample: bool = _opt(True, "fine-tuning from --init: rehearse on the bundled sample clip (another "
                                        "actor) as --rehearse-share of each batch, so that the actor's renderer still "
                                        "opens a mouth its footage never shows", flag="--no-rehearse-sample")

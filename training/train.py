@@ -359,19 +359,22 @@ def check_shape(cfg):
         raise ValueError("--window {}: must be from {} to {}".format(cfg.window, *WINDOW_RANGE))
     if int(cfg.batch) < 1:
         raise ValueError("--batch {}: must be at least 1".format(cfg.batch))
+    if not 0.0 <= float(cfg.holdout) < 1.0:
+        raise ValueError("--holdout {}: must be from 0 (every frame trained on) to below 1".format(cfg.holdout))
     for opt, v in (("--checkpoint-every", cfg.checkpoint_every), ("--preview-every", cfg.preview_every),
                    ("--steps", cfg.steps)):  # (0 failed after the first step: ZeroDivisionError)
         if int(v) < 1:
             raise ValueError("{} {}: must be at least 1".format(opt, v))
 
 
-def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights=None, cache_dir=None, log=None,
+def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=None, log=None,
           bar=True, stop_at=None, rehearse=(), **options):
     """Train and export; returns a summary dict. ``pairs``/``eval_pairs``: [(Track or path, video)].
     ``train_config``: a :class:`~reenact.training.options.TrainConfig` (default: its defaults);
     ``options``: any of its fields, overriding it (``train(pairs, out, steps=100, size=64)``).
     ``eval_pairs`` are not trained on (only their first 85 % feeds the nearest-neighbour
-    baseline); the report covers them, or the held-out rows of ``pairs`` when there are none.
+    baseline, whatever ``holdout``); the report covers them, or the held-out rows of ``pairs``
+    (their last ``holdout``; 0 trains on every row) when there are none.
     ``stop_at``: behave as if cancelled once that step is reached (checkpoint kept, no export).
     ``augment``/``flip``: photometric colour augmentation / random mirroring of training batches
     (:class:`~reenact.training.data.Dataset`). ``ctx_norm``: the network works in the colour
@@ -398,6 +401,9 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     if cfg.size is None:  # as the --init weights (the 256 px base fine-tunes at 256), else 128
         cfg = replace(cfg, size=int((icfg or {}).get("size", DEFAULT_SIZE)))
     check_shape(cfg)
+    if cfg.report and not cfg.holdout and not eval_pairs:
+        raise ValueError("--report scores the frames --holdout keeps out of training, and --holdout 0 keeps none: "
+                         "give a --holdout above 0 (default {})".format(HOLDOUT))
     ctx_norm, ref, ref_warp, checkpoint = cfg.ctx_norm, cfg.ref, cfg.ref_warp, cfg.checkpoint  # resolved below
     torch = _torch()
     log = log or (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -420,6 +426,7 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
     rehearse = [_checked_pair(p, cfg.accept_footage, log) for p in rehearse]
     if rehearse and not 0.0 < cfg.rehearse_share < 1.0:
         raise ValueError("--rehearse-share {}: must be above 0 and below 1".format(cfg.rehearse_share))
+    holdout = float(cfg.holdout)
     data = training_data(pairs) + [dict(d, rehearse=True) for d in training_data(rehearse)]
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     weights = weights or (os.path.splitext(out)[0] + ".pt")
@@ -594,9 +601,9 @@ def train(pairs, out, train_config=None, holdout=HOLDOUT, eval_pairs=(), weights
         summary["int8"] = _make_int8(out, pairs[:3], cfg.accept_footage)
     if cfg.report:
         if ev:
-            eds = Dataset(ev, cfg.window, cfg.mode, holdout=holdout, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
-                          ref_top=cfg.ref_top)  # (scored as it renders; before 2026-12-06 the similarity warp)
-            metrics = evaluate(model, eds)
+            eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
+                          ref_top=cfg.ref_top)  # (scored as it renders; its own last 15 % whatever --holdout:
+            metrics = evaluate(model, eds)          # with --holdout 0 it was not scored, 2026-12-06)
         else:
             metrics = evaluate(model, ds)
         summary["metrics"] = metrics
@@ -638,8 +645,7 @@ def build_parser():
     p.add_argument("--eval-data", type=_pair, action="append", default=[], metavar="TRACK=VIDEO",
                    help="clip evaluated zero-shot for the report (never trained on)")
     p.add_argument("--out", required=True)
-    add_common(p)
-    p.add_argument("--holdout", type=float, default=HOLDOUT)
+    add_common(p)  # (--holdout among them)
     p.add_argument("--rehearse", type=_pair, action="append", default=[], metavar="TRACK=VIDEO",
                    help="other actors' clips mixed into every batch (--rehearse-share), not held out")
     return p
@@ -653,7 +659,7 @@ def main(argv=None):
         print("train: error: --size must be a multiple of 16", file=sys.stderr)
         return 2
     try:
-        s = train(a.data, a.out, eval_pairs=a.eval_data, holdout=a.holdout, rehearse=a.rehearse, **common_kwargs(a))
+        s = train(a.data, a.out, eval_pairs=a.eval_data, rehearse=a.rehearse, **common_kwargs(a))
     except ValueError as exc:  # ReenactError and the other expected failures: one line
         print("train: error: {}".format(exc), file=sys.stderr)
         return 2
