@@ -141,7 +141,8 @@ class TrainingProcess:
     2026-12-05 a symlink, which Windows allows only in Developer Mode). Cancel writes ``STOP`` to
     the trainer's stdin (and sends SIGTERM where signals are not a hard kill, not on Windows):
     the trainer saves its checkpoint and exits with status 143 (130 for SIGINT); its stdin
-    closing (Blender gone) stops it the same way. Its lines are read as UTF-8 whatever the
+    closing or its output's pipe breaking (Blender gone) stops it the same way (before 2026-12-06
+    the broken pipe killed it without a checkpoint). Its lines are read as UTF-8 whatever the
     system's code page (a path with 'ë' in a Windows PREVIEW line).
     """
 

@@ -61,6 +61,46 @@ def test_stopping_training_keeps_the_checkpoint(tmp_path, carphone, carphone_tra
     assert os.path.isfile(str(out) + ".ckpt.pt") or any(f.name.endswith(".pt") for f in tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("stdin_too", [False, True])
+def test_a_trainer_whose_parent_is_gone_keeps_its_checkpoint(tmp_path, carphone, carphone_track, stdin_too):
+    """Blender crashing in a run: the trainer's next PROGRESS line meets a broken pipe (and its
+    stdin ends). Before 2026-12-06 the BrokenPipeError killed it without a checkpoint ("train:
+    error: cannot write: Broken pipe"); now it stops as on Esc: the checkpoint saved at its
+    step, nothing exported, status 143, nothing more said on the dead pipe. (Two steps from the
+    128 px base: the second takes long enough that the pipe is closed before its line.)"""
+    from reenact.jobs import BOOT, find_training_python
+    from reenact.paths import PACKAGE_ROOT
+    from reenact.training.files import load_torch
+
+    track, out = tmp_path / "t.npz", tmp_path / "m.onnx"
+    carphone_track.save(str(track))
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONUTF8="1", PYTHONIOENCODING="utf-8", REENACT_STOP_ON_STDIN="1")
+    p = subprocess.Popen([find_training_python(), "-c", BOOT, PACKAGE_ROOT, "reenact.training.train", "--data",
+                          "{}={}".format(track, carphone), "--out", str(out), "--steps", "2", "--threads", "2",
+                          "--init", os.path.join(ROOT, "models", "renderer_base.pt"), "--progress-lines"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    said = []
+    try:
+        for line in p.stdout:
+            said.append(line)
+            if line.startswith("PROGRESS 1 "):
+                break
+        p.stdout.close()  # the reader is gone
+        if stdin_too:  # (Blender's end of the trainer's stdin goes with it)
+            p.stdin.close()
+        code = p.wait(300)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        if not p.stdin.closed:
+            p.stdin.close()
+    assert said and said[-1].startswith("PROGRESS 1 "), "".join(said)
+    assert code == 143
+    step = load_torch(str(tmp_path / "m.ckpt.pt"))["step"]
+    assert step == 2 if not stdin_too else step in (1, 2)  # (stdin's end may be seen before the second step)
+    assert not out.exists()
+
+
 def test_train_renderer_starts_from_the_preferred_base(tmp_path, monkeypatch):
     """Train Renderer fine-tunes the bundled renderer the preferences name (the run's size follows
     its weights; by default the 256 px base's); where that one's weights are not installed (the

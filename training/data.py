@@ -9,6 +9,7 @@
 arrays (the training loop converts them).
 """
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from ..render.conditioning import (
 )
 from ..render.reference import REF_GAP, REF_TOP, REF_WARPS, align_reference, features, nearest
 from ..video import open_video
-from ..video.identity import check_footage
+from ..video.identity import check_footage, footage_id
 from .options import HOLDOUT
 
 
@@ -53,6 +54,23 @@ class Clip:
         cut = int(round(T * (1.0 - holdout)))
         rows = np.arange(T)
         return rows[:cut][self.ok[:cut]], rows[cut:][self.ok[cut:]]
+
+
+def track_digest(track):
+    """SHA-256 of everything a Track holds (its saved arrays)."""
+    h = hashlib.sha256()
+    for k, v in sorted(track.to_arrays().items()):
+        v = np.ascontiguousarray(v)
+        h.update("|{}|{}|{}|".format(k, v.dtype.str, v.shape).encode())
+        h.update(v.tobytes())
+    return h.hexdigest()
+
+
+def training_data(pairs):
+    """What a run trains on, as a checkpoint records it: per (Track, video, label) pair the
+    Track's digest, the footage's digest and the footage's name (for messages)."""
+    return [{"track": track_digest(tr), "footage": footage_id(video).digest, "name": os.path.basename(footage_id(video).label)}
+            for tr, video, _label in pairs]
 
 
 def _alloc(cache_dir, name, shape, dtype=np.uint8):

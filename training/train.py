@@ -10,8 +10,9 @@ subprocess use (Blender's "Train Renderer"), as::
 Deterministic: seeds Python, numpy and torch; batch ``k`` is drawn from ``default_rng([seed, k])``
 so a resumed run sees the same batches as an uninterrupted one. Checkpoints (model + optimiser +
 step) go to ``--checkpoint`` (default ``OUT.ckpt.pt``) every ``--checkpoint-every`` steps, at the
-end, and on SIGTERM/SIGINT (then the job exits with status 130 without exporting). With
-``--progress-lines`` stdout gets machine-readable lines::
+end, and on SIGTERM/SIGINT (then the job exits with status 130 without exporting; 143 when the
+process reading its output is gone: a broken pipe). With ``--progress-lines`` stdout gets
+machine-readable lines::
 
     PROGRESS <step> <total> <loss>
     PREVIEW <path>
@@ -23,10 +24,10 @@ Only this package imports torch.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import random
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -40,8 +41,8 @@ from ..face.track import Track
 from ..render.conditioning import REF_CHANNELS, in_channels
 from ..render.reference import REF_WARPS
 from ..video.encode import write_png
-from ..video.identity import check_footage, footage_id
-from .data import Dataset, HOLDOUT
+from ..video.identity import check_footage
+from .data import Dataset, HOLDOUT, training_data
 from .export import export_onnx
 from .feeder import StepBatches, prepare_clips
 from .files import load_checkpoint, load_torch, save_torch
@@ -247,6 +248,16 @@ def _preview(path, x, pred, target):
     write_png(path, np.round(img * 255).astype(np.uint8))
 
 
+def _mute(stream):
+    """Point ``stream``, and stdout and stderr where they are the same pipe (Blender's trainer),
+    at the null device: the process that read it is gone, and any later write would fail."""
+    fd, null = stream.fileno(), os.open(os.devnull, os.O_WRONLY)
+    same = [f for f in (1, 2) if f != fd and os.path.samestat(os.fstat(f), os.fstat(fd))]
+    for f in [fd] + same:
+        os.dup2(null, f)
+    os.close(null)
+
+
 def _checked_pair(pair, accept, log):
     """(Track, video, Track label) of a (Track or path, video) pair whose Track is of the video
     (:func:`reenact.video.identity.check_footage`); warnings go to ``log``."""
@@ -256,23 +267,6 @@ def _checked_pair(pair, accept, log):
     for w in check_footage(tr, video, accept, label):
         log("warning: " + w)
     return tr, video, label
-
-
-def track_digest(track):
-    """SHA-256 of everything a Track holds (its saved arrays)."""
-    h = hashlib.sha256()
-    for k, v in sorted(track.to_arrays().items()):
-        v = np.ascontiguousarray(v)
-        h.update("|{}|{}|{}|".format(k, v.dtype.str, v.shape).encode())
-        h.update(v.tobytes())
-    return h.hexdigest()
-
-
-def training_data(pairs):
-    """What a run trains on, as a checkpoint records it: per (Track, video, label) pair the
-    Track's digest, the footage's digest and the footage's name (for messages)."""
-    return [{"track": track_digest(tr), "footage": footage_id(video).digest, "name": os.path.basename(footage_id(video).label)}
-            for tr, video, _label in pairs]
 
 
 def _said_config(c):
@@ -517,6 +511,20 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         save_torch(d, checkpoint)
 
     stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
+    lost = []  # the process reading our lines is gone (Blender crashed): a broken pipe
+
+    def say(text, stream=None):  # (before 2026-12-06 a broken pipe killed the run, its checkpoint unsaved)
+        stream = stream or sys.stdout
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):  # stop as on Esc: the checkpoint saved, nothing exported
+            lost.append(stream)
+            stop(signal.SIGTERM, None)
+            try:
+                _mute(stream)
+            except (OSError, ValueError, AttributeError):
+                pass
     kernel = _gauss_kernel(torch, 3).to(dev)
     feed = StepBatches(ds, cfg.batch - n_rehearse, cfg.seed, cfg.steps, rds, n_rehearse, cfg.workers)
     batches = feed.batches(step, pin=dev.type == "cuda")
@@ -560,21 +568,20 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
             lv = float(loss.detach())
             losses.append(lv)
             if cfg.progress_lines:
-                print("PROGRESS {} {} {:.5f}".format(step, cfg.steps, lv), flush=True)
+                say("PROGRESS {} {} {:.5f}\n".format(step, cfg.steps, lv))
             if bar and (step % 10 == 0 or step == cfg.steps):
                 rate = (len(losses)) / max(time.perf_counter() - t_train, 1e-9)
                 frac = step / cfg.steps
                 left = (cfg.steps - step) / max(rate, 1e-9)  # what the steps left take at this rate
                 if cfg.time_limit:
                     left = min(left, max(cfg.time_limit - (time.perf_counter() - t_start), 0.0))
-                sys.stderr.write("\rtrain [{}{}] {}/{} loss {:.4f} {:.2f} it/s, ~{:.0f} min left ".format(
+                say("\rtrain [{}{}] {}/{} loss {:.4f} {:.2f} it/s, ~{:.0f} min left ".format(
                     "#" * int(30 * frac), "." * (30 - int(30 * frac)), step, cfg.steps, float(np.mean(losses[-10:])), rate,
-                    left / 60.0))
-                sys.stderr.flush()
+                    left / 60.0), sys.stderr)
             if cfg.preview and (step % cfg.preview_every == 0 or step == 1):
                 _preview(cfg.preview, x[:1].cpu().numpy(), pred[:1].detach().cpu().numpy(), y[:1].cpu().numpy())
                 if cfg.progress_lines:
-                    print("PREVIEW {}".format(cfg.preview), flush=True)
+                    say("PREVIEW {}\n".format(cfg.preview))
             if step % cfg.checkpoint_every == 0:
                 save_ck()
     except (RuntimeError, MemoryError) as exc:  # torch out of memory, a worker that died: the steps made are kept
@@ -591,11 +598,11 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         batches.close()  # stops the workers, if any
         stop.restore()
         if bar:
-            sys.stderr.write("\n")
+            say("\n", sys.stderr)
     save_ck()
-    if cancelled:
+    if cancelled or lost:  # (a lost parent at the last step too: the run again exports, and Blender takes it)
         if cfg.progress_lines:
-            print("CANCELLED {}".format(step), flush=True)
+            say("CANCELLED {}\n".format(step))
         return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
     model.eval().cpu()
     save_weights(model, config, weights)
@@ -619,7 +626,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         text = json.dumps({k: v for k, v in summary.items() if k != "losses"}, indent=2, sort_keys=True)
         write_atomic(cfg.report, lambda fh: fh.write(text.encode()))
     if cfg.progress_lines:
-        print("DONE {}".format(out), flush=True)
+        say("DONE {}\n".format(out))
     return summary
 
 
