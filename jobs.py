@@ -131,6 +131,21 @@ BOOT = ("import importlib.util, os, runpy, sys\n"
         "runpy.run_module(module, run_name='__main__', alter_sys=True)\n")
 
 
+def killed_message(signum):
+    """What to tell of a trainer killed by signal ``signum`` (POSIX: a negative exit status)."""
+    import signal
+
+    try:
+        name = ", " + signal.Signals(signum).name
+    except ValueError:
+        name = ""
+    said = "the trainer was killed (signal {}{})".format(signum, name)
+    if signum == getattr(signal, "SIGKILL", None):  # what the system's out-of-memory killer sends
+        said += (": most often the system ran out of memory and stopped it (close other programs, or train at a "
+                 "smaller size)")
+    return said + "; the next run resumes from its last checkpoint, if it saved one"
+
+
 class TrainingProcess:
     """``python -m reenact.training.train ... --progress-lines`` in a subprocess, read by a thread
     (``module="reenact"`` with ``args`` starting ``restyle train`` runs the restyle trainer, which
@@ -142,8 +157,9 @@ class TrainingProcess:
     the trainer's stdin (and sends SIGTERM where signals are not a hard kill, not on Windows):
     the trainer saves its checkpoint and exits with status 143 (130 for SIGINT); its stdin
     closing or its output's pipe breaking (Blender gone) stops it the same way (before 2026-12-06
-    the broken pipe killed it without a checkpoint). Its lines are read as UTF-8 whatever the
-    system's code page (a path with 'ë' in a Windows PREVIEW line).
+    the broken pipe killed it without a checkpoint). A trainer killed by a signal (the system's
+    out-of-memory killer, kill -9) is said so (:func:`killed_message`). Its lines are read as
+    UTF-8 whatever the system's code page (a path with 'ë' in a Windows PREVIEW line).
     """
 
     def __init__(self, python, args, extra_paths=(), module="reenact.training.train"):
@@ -211,6 +227,8 @@ class TrainingProcess:
         with self._lock:
             if code in (130, 143) or (self._cancel_sent and code in (-2, -15)):  # -15: stopped before the
                 self.cancelled = True                                      # trainer caught signals
+            elif code < 0 and not self.cancelled:  # (before 2026-12-06 its last line: "training failed: init: ...")
+                self.error = killed_message(-code)
             elif code != 0 and not self.cancelled:
                 errs = [l for l in self.tail if "error" in l.lower()]
                 self.error = (errs[-1] if errs else (self.tail[-1] if self.tail else "")) or \

@@ -101,6 +101,24 @@ def test_a_trainer_whose_parent_is_gone_keeps_its_checkpoint(tmp_path, carphone,
     assert not out.exists()
 
 
+@pytest.mark.skipif(os.name != "posix", reason="a death by signal is a negative exit status on POSIX")
+def test_a_killed_trainer_is_said_to_be_killed(tmp_path):
+    """The system's out-of-memory killer (or kill -9) ending a trainer: before 2026-12-06 Blender
+    said "training failed: init: 34 of 34 tensors copied" (its last line); now which signal,
+    and that memory is the usual cause."""
+    from reenact.jobs import TrainingProcess
+
+    (tmp_path / "killed_trainer.py").write_text(
+        "import os, signal\n"
+        "print('init: 34 of 34 tensors copied', flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")
+    p = TrainingProcess(sys.executable, [], extra_paths=[str(tmp_path)], module="killed_trainer").start()
+    p.wait(60)
+    assert not p.running and not p.cancelled
+    assert p.error.startswith("the trainer was killed (signal 9, SIGKILL): most often the system ran out of memory"), \
+        p.error
+
+
 def test_train_renderer_starts_from_the_preferred_base(tmp_path, monkeypatch):
     """Train Renderer fine-tunes the bundled renderer the preferences name (the run's size follows
     its weights; by default the 256 px base's); where that one's weights are not installed (the
