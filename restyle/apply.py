@@ -308,7 +308,14 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         indexed = chunk is not None  # (frames written by their clip frame number)
         if keep is not None and chunk is None and isinstance(writer, ImageSequenceWriter):
             c, d = max(0, min(a, int(keep[0]))), min(n, max(b, int(keep[1])))
-            if writer.clear([*range(c), *range(d, n)]):
+            try:
+                cleared = writer.clear([*range(c), *range(d, n)])
+            except BaseException as exc:  # (a full disk: its temporary folder removed now, one line)
+                writer.abort()
+                if isinstance(exc, VideoError):
+                    raise RestyleError(str(exc)) from None
+                raise
+            if cleared:
                 segments, indexed = [(c, d)], True  # (the rest never decoded)
         if chunk is not None and farm_job is not None:  # (Blender's Restyle Strip marks its chunks itself)
             mark_chunk(out, farm_job, (a, b), (c, d), n, done=False)
@@ -352,7 +359,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                         f = keep_bars(mark_frame(f, i, DEFAULT_KEY, payload), f, area)  # the bars stay black
                         t_net += time.perf_counter() - t
                         written.append(w.write(f, i) if indexed else w.write(f, segment=True))
-                    elif chunk is not None:  # the footage's own frame
+                    elif indexed:  # the footage's own frame (a chunk's, or a take's kept frames around them)
                         w.write(f, i)
                     else:  # (a movie starts an I-frame where restyled and copied frames meet)
                         w.write(f, segment=False)

@@ -224,6 +224,43 @@ def test_a_take_restyled_is_clear_outside_the_frames_its_strip_shows(tmp_path, m
             assert os.path.samefile(clear / n, clear / names[0]), n
     rgba = cv2.imread(str(clear / names[8]), cv2.IMREAD_UNCHANGED)
     assert rgba.shape == (56, 72, 4) and not rgba.any()
+    # a Frame Range inside what the strip shows: the kept frames around it are the footage, each in
+    # its place (before the fix of a review the same day: "frame 6 was already written")
+    from reenact.video import open_video
+
+    part = tmp_path / "part"
+    s = apply_clip(models["rgb"], src, str(part), frames=(3, 5), sign=False, keep=(2, 6))
+    with open_video(src) as v:
+        footage = {i: v.read(i) for i in (2, 5)}
+    assert s["cleared"] == 5 and s["restyled"] == 2 and sorted(os.listdir(part)) == names
+    for i in (3, 4):
+        assert np.array_equal(_imread_rgb(str(part / names[i])), _imread_rgb(str(whole / names[i]))), i
+    for i in (2, 5):
+        assert np.array_equal(_imread_rgb(str(part / names[i])), footage[i]), i
+
+
+def test_a_full_disk_while_clearing_a_take_says_one_line_and_leaves_nothing(tmp_path, models, monkeypatch):
+    """The transparent frames of a take that cannot be written (a full disk) fail in one line
+    naming the output and the frame, and the writer's hidden temporary folder goes at once
+    (before, a review of 2026-12-06 found the temporary file named and the folder left until
+    garbage collection)."""
+    import errno
+
+    from reenact.restyle.apply import RestyleError, apply_clip
+    from reenact.video import pngs
+
+    src = _clip(tmp_path, "in.mp4")
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pngs, "write_png", full)
+    out = tmp_path / "out" / "take"
+    out.parent.mkdir()
+    with pytest.raises(RestyleError) as e:
+        apply_clip(models["rgb"], src, str(out), frames=(2, 6), sign=False, keep=(2, 6))
+    assert str(e.value) == "{}: cannot write frame_000000.png: No space left on device".format(out), str(e.value)
+    assert os.listdir(out.parent) == []
 
 
 def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):

@@ -46,15 +46,19 @@ def clear_frames(paths, size, label=None):
 
     first = None
     for path in paths:
-        if first is None:
-            first = write_png(path, np.zeros((int(size[1]), int(size[0]), 4), np.uint8), 9, label=label)
-            continue
-        with atomic_path(path) as tmp:
-            os.remove(tmp)
-            try:
-                os.link(first, tmp)
-            except OSError:  # (FAT, exFAT, some network shares: a copy of a few kilobytes)
-                shutil.copyfile(first, tmp)
+        try:
+            if first is None:
+                first = write_png(path, np.zeros((int(size[1]), int(size[0]), 4), np.uint8), 9, label=label)
+                continue
+            with atomic_path(path) as tmp:
+                os.remove(tmp)
+                try:
+                    os.link(first, tmp)
+                except OSError:  # (FAT, exFAT, some network shares: a copy of a few kilobytes)
+                    shutil.copyfile(first, tmp)
+        except OSError as exc:  # (a full disk: one line naming the folder and the frame)
+            raise VideoError(label or os.path.dirname(path), "cannot write {}: {}".format(
+                os.path.basename(path), exc.strerror or exc)) from None
     return len(paths)
 
 
