@@ -526,6 +526,10 @@ def follow_shots(scene):
             if p.name not in known and p != piece and not any(
                     r != res and _same_result(r, res) and blend._timing(r) == blend._timing(p) for r in results + made):
                 made.append(_copy_result(scene, res, p))
+                # a restyle of this dub over the dub's copy too (before 2026-12-06 the new piece showed the
+                # dub unrestyled: "run Restyle Strip on it too"); the copy keeps to the dub's copy after
+                made += [_copy_result(scene, r, made[-1]) for r in results if res.get("reenact_id")
+                         and r.get("reenact_shot") == res["reenact_id"] and r.get("reenact_shot_name") == res.name]
     return moved + len(made)
 
 

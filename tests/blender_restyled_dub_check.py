@@ -42,6 +42,29 @@ def main(clip, model, work):
     bpy.context.view_layer.update()
     bpy.context.view_layer.update()
     out["trimmed"] = places()
+    # the editor cuts the shot: the new piece gets a copy of the dub, and over it a copy of the
+    # restyle (before 2026-12-06 the new piece showed the dub unrestyled)
+    right = shot.split(frame=21, split_method="SOFT")
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    mine = [s for s in blend.all_strips(scene) if s.get("reenact_shot") and s not in (dub, restyled)]
+    dub2 = next((s for s in mine if s.get("reenact_shot_name") == right.name), None)
+    re2 = next((s for s in mine if dub2 is not None and s.get("reenact_shot") == dub2.get("reenact_id")), None)
+    out["cut"] = {"left": places(), "copies": [[s.type, int(s.frame_final_start), int(s.frame_final_end), int(s.channel),
+                                               s.get("reenact_region"), blend._strip_paths(s) == blend._strip_paths(o)]
+                                              for s, o in ((dub2, dub), (re2, restyled)) if s is not None],
+                  "right": [int(right.frame_final_start), int(right.frame_final_end), int(right.channel)]}
+    right.frame_start += 3  # the new piece moved: its dub copy follows, and the restyle copy with it
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["cut_moved"] = [[int(s.frame_final_start), int(s.frame_final_end)] for s in (right, dub2, re2) if s is not None]
+    for s in (re2, dub2, right):  # (the rest of the check on the shot as it was: one piece)
+        if s is not None:
+            blend.strips_of(scene).remove(s)
+    shot.frame_offset_end = 4
+    bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
+    out["uncut"] = places()
     # the dub rendered again: its restyle is of the earlier take, and the report says so
     kb.value = 0.3
     kb.keyframe_insert("value", frame=17)

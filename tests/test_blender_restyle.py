@@ -280,6 +280,13 @@ def test_a_restyled_dub_keeps_to_its_dub_and_a_new_take_says_it_is_stale(tmp_pat
     assert [p[1:] for p in r["before"]] == [[1, 25]] * 3, r
     assert [p[1:] for p in r["moved"]] == [[11, 35]] * 3, r  # (before 2026-12-06 the restyle stayed at 1-25)
     assert [p[1:] for p in r["trimmed"]] == [[11, 31]] * 3, r
+    # the shot cut at 21: the dub and its restyle stay on the left piece; the right piece gets a copy
+    # of the dub and, over it, of the restyle (before 2026-12-06 none: the new piece showed the dub unrestyled)
+    cut = r["cut"]
+    assert [p[1:] for p in cut["left"]] == [[11, 21]] * 3 and cut["right"][:2] == [21, 31], r
+    assert [c[:3] for c in cut["copies"]] == [["IMAGE", 21, 31], ["IMAGE", 21, 31]], r
+    assert cut["copies"][0][3] < cut["copies"][1][3] and all(c[5] for c in cut["copies"]), r
+    assert r["cut_moved"] == [[24, 34]] * 3 and [p[1:] for p in r["uncut"]] == [[11, 31]] * 3, r
     assert ("'{}' restyles an earlier take of it: Restyle Strip on '{}' again to restyle this one".format(
         names[2], names[1])) in r["note"], r
     assert r["stale"] == "Made from an earlier take of '{}' than it shows now: Restyle Strip on it again".format(
