@@ -126,6 +126,43 @@ def write_bytes(path, data, mode=0o644):
 
 
 # ----------------------------------------------------------------------------- before the work
+class Aside:
+    """The file at ``path`` kept under a unique hidden name beside it (a hard link, else a copy)
+    while steps that write ``path`` anew run: a movie renamed into place, then signed in place. If
+    they fail after the rename (a full disk while signing), :meth:`put_back` restores the file
+    that was there; once they succeed, :meth:`drop` removes the hidden name. Nothing is kept when
+    there was no file (before 2026-12-06 a full disk while signing left an unsigned new movie in
+    place of the earlier, signed one: a review)."""
+
+    def __init__(self, path):
+        import shutil
+
+        self.path, self.aside = os.fspath(path), None
+        if not os.path.isfile(self.path):
+            return
+        folder, name = os.path.split(os.path.abspath(self.path))
+        aside = os.path.join(folder, ".{}.{}.old".format(name, secrets.token_hex(4)))
+        try:
+            os.link(self.path, aside)
+        except OSError:  # (no hard links here: a copy)
+            try:
+                shutil.copy2(self.path, aside)
+            except BaseException:
+                _remove(aside)
+                raise
+        self.aside = aside
+
+    def put_back(self):
+        if self.aside is not None:
+            os.replace(self.aside, self.path)
+            self.aside = None
+
+    def drop(self):
+        if self.aside is not None:
+            _remove(self.aside)
+            self.aside = None
+
+
 def os_error(exc, path=None, doing="cannot write"):
     """A :class:`ReenactError` (one line naming the file) for an OSError: ``doing``: what failed
     (``"cannot write"``), the system's reason (No space left on device, Read-only file system,

@@ -49,7 +49,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..fsutil import refuse_overwriting
+from ..fsutil import Aside, refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
@@ -535,15 +535,23 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
             raise
         manifest = None
         if writer is not None:
+            synthesised = stats["rendered"] + stats["cached"] + stats["warped"]
+            aside = Aside(out) if signing is not None else None  # (put back if signing the new movie fails)
             t = time.perf_counter()
-            writer.close()
-            tm["encode"] += time.perf_counter() - t
-            if is_movie and sign and stats["rendered"] + stats["cached"] + stats["warped"]:
-                if signing is not None:
+            try:
+                writer.close()
+                tm["encode"] += time.perf_counter() - t
+                if signing is not None and synthesised:
                     manifest = signing.finish()
-                else:
-                    manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
-                        os.path.splitext(os.fspath(out))[1])}
+            except BaseException:
+                if aside is not None:
+                    aside.put_back()
+                raise
+            if aside is not None:
+                aside.drop()
+            if is_movie and sign and synthesised and signing is None:
+                manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
+                    os.path.splitext(os.fspath(out))[1])}
             elif signed:
                 manifest = dict(signed[-1], files=len(signed))
     finally:

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..errors import ReenactError
-from ..fsutil import refuse_overwriting
+from ..fsutil import Aside, refuse_overwriting
 from ..provenance.manifest import frames_text, sign_file
 from ..provenance.movie_signing import MovieSigning
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
@@ -333,7 +333,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         area = shot_picture_area(src, a, b)
         params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
                   "frames": frames_text((a, b)), "job_id": payload.to_dict()["job_id"]}
-        signing = None
+        signing = aside = None
         if sign and ext in (".mp4", ".mov"):  # the manifest set up now, the samples hashed as written
             try:
                 signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key, params,
@@ -366,16 +366,19 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                     done += 1
                     if progress is not None and progress(done, total, "") is False:
                         raise KeyboardInterrupt
+                aside = Aside(out) if signing is not None else None  # (put back if signing the new movie fails)
+            manifest = signing.finish() if signing is not None else None
         except BaseException:
             if signing is not None:
                 signing.cancel()
+            if aside is not None:
+                aside.put_back()
             raise
-    manifest = None
-    if signing is not None:
-        manifest = signing.finish()
-    elif sign and ext in MOVIE_EXTENSIONS:  # (a lossless .mkv: said, as the render says it)
+    if aside is not None:
+        aside.drop()
+    if signing is None and sign and ext in MOVIE_EXTENSIONS:  # (a lossless .mkv: said, as the render says it)
         manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(ext)}
-    elif sign and ext not in MOVIE_EXTENSIONS:  # a folder: each restyled PNG
+    elif signing is None and sign:  # a folder: each restyled PNG
         for path in written:
             manifest = sign_file(path, "c2pa.edited", payload, sign_cert, sign_key, params) if path.endswith(
                 ".png") else {"signed": False, "reason": "C2PA has no OpenEXR binding (the frames carry the watermark)"}

@@ -235,6 +235,31 @@ def test_a_take_clear_outside_its_frames_writes_them_without_decoding(tracked, p
     assert np.array_equal(np.asarray(s["range"]), [5, 9]) and s["copied"] == 4
 
 
+def test_a_movie_whose_signing_fails_leaves_the_earlier_movie_as_it_was(tracked, performance, clip_with_audio,
+                                                                        tmp_path, monkeypatch):
+    """A render again into a movie whose signing fails after the new movie was renamed into place
+    (a full disk while the manifest is added) puts the earlier movie back, byte for byte, and
+    leaves no hidden file; before 2026-12-06 the unsigned new movie replaced the earlier, signed
+    one (a review of disk failures)."""
+    import errno
+
+    from reenact.provenance.movie_signing import MovieSigning
+    from reenact.render.pipeline import render_clip
+
+    out = tmp_path / "dub.mp4"
+    render_clip(performance, clip_with_audio, BASE_MODEL, out=str(out), frames=(4, 8), region="mouth", prefer_gpu=False)
+    before = out.read_bytes()
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(MovieSigning, "finish", full)
+    with pytest.raises(OSError):
+        render_clip(performance, clip_with_audio, BASE_MODEL, out=str(out), frames=(6, 10), region="mouth",
+                    prefer_gpu=False)
+    assert out.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["dub.mp4", "reenact_cache"]
+
+
 def test_render_movie_keeps_count_size_rate_and_audio(tracked, performance, clip_with_audio, tmp_path):
     from reenact.render.pipeline import render_clip
     from reenact.video import open_video

@@ -263,6 +263,29 @@ def test_a_full_disk_while_clearing_a_take_says_one_line_and_leaves_nothing(tmp_
     assert os.listdir(out.parent) == []
 
 
+def test_a_restyled_movie_whose_signing_fails_leaves_the_earlier_one(tmp_path, models, monkeypatch):
+    """As the render: signing that fails after the new movie was renamed into place puts the
+    earlier movie back (before 2026-12-06 the unsigned new one replaced it: a review)."""
+    import errno
+
+    from reenact.provenance.movie_signing import MovieSigning
+    from reenact.restyle.apply import apply_clip
+
+    src = _clip(tmp_path, "in.mp4")
+    out = tmp_path / "out" / "look.mp4"
+    out.parent.mkdir()
+    apply_clip(models["rgb"], src, str(out), frames=(2, 6))
+    before = out.read_bytes()
+
+    def full(self):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(MovieSigning, "finish", full)
+    with pytest.raises(OSError):
+        apply_clip(models["rgb"], src, str(out), frames=(3, 7))
+    assert out.read_bytes() == before and os.listdir(out.parent) == ["look.mp4"]
+
+
 def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
     from reenact.video import open_video
 
