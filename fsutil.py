@@ -130,15 +130,16 @@ class Aside:
     """The file at ``path`` kept under a unique hidden name beside it (a hard link, else a copy)
     while steps that write ``path`` anew run: a movie renamed into place, then signed in place. If
     they fail after the rename (a full disk while signing), :meth:`put_back` restores the file
-    that was there; once they succeed, :meth:`drop` removes the hidden name. Nothing is kept when
-    there was no file (before 2026-12-06 a full disk while signing left an unsigned new movie in
-    place of the earlier, signed one: a review)."""
+    that was there, or removes the new one where there was none; once they succeed, :meth:`drop`
+    removes the hidden name (before 2026-12-06 a full disk while signing left an unsigned new
+    movie in place of the earlier, signed one: a review)."""
 
     def __init__(self, path):
         import shutil
 
         self.path, self.aside = os.fspath(path), None
-        if not os.path.isfile(self.path):
+        self.existed = os.path.isfile(self.path)
+        if not self.existed:
             return
         folder, name = os.path.split(os.path.abspath(self.path))
         aside = os.path.join(folder, ".{}.{}.old".format(name, secrets.token_hex(4)))
@@ -156,6 +157,8 @@ class Aside:
         if self.aside is not None:
             os.replace(self.aside, self.path)
             self.aside = None
+        elif not self.existed:
+            _remove(self.path)
 
     def drop(self):
         if self.aside is not None:

@@ -284,6 +284,9 @@ def test_a_restyled_movie_whose_signing_fails_leaves_the_earlier_one(tmp_path, m
     with pytest.raises(OSError):
         apply_clip(models["rgb"], src, str(out), frames=(3, 7))
     assert out.read_bytes() == before and os.listdir(out.parent) == ["look.mp4"]
+    with pytest.raises(OSError):  # (a new one: nothing left, not an unsigned movie)
+        apply_clip(models["rgb"], src, str(out.parent / "new.mp4"), frames=(3, 7))
+    assert os.listdir(out.parent) == ["look.mp4"]
 
 
 def test_apply_keeps_count_size_rate_and_audio(tmp_path, models):
