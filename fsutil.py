@@ -18,6 +18,22 @@ from contextlib import contextmanager
 from .errors import ReenactError
 
 
+#: the longest file name most file systems take, in bytes
+NAME_MAX = 255
+
+
+def hidden_name(name, tag):
+    """``.NAME<tag>`` (``tag`` holding its random part): the hidden temporary of ``name`` beside
+    it, ``name`` shortened (never by half a character) so that the whole stays within
+    :data:`NAME_MAX` bytes; before 2026-12-06 a legal 240-byte movie name was refused, "File name
+    too long", for its temporary's (a review of disk failures)."""
+    room = NAME_MAX - len(("." + tag).encode("utf-8", "surrogateescape"))
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) > room:
+        name = raw[:room].decode("utf-8", "ignore")
+    return "." + name + tag
+
+
 def _umask():
     mask = os.umask(0)
     os.umask(mask)
@@ -45,7 +61,7 @@ def atomic_path(path, mode=0o644):
         # (``tempfile.mkstemp`` returned the name only after creating the file: a cancellation
         # in between left it behind, seen once in a SIGTERM test on a loaded machine)
         for _ in range(100):
-            tmp = os.path.join(folder, ".{}.{}.tmp".format(name, secrets.token_hex(4)))
+            tmp = os.path.join(folder, hidden_name(name, ".{}.tmp".format(secrets.token_hex(4))))
             try:
                 os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
                 break
@@ -142,7 +158,7 @@ class Aside:
         if not self.existed:
             return
         folder, name = os.path.split(os.path.abspath(self.path))
-        aside = os.path.join(folder, ".{}.{}.old".format(name, secrets.token_hex(4)))
+        aside = os.path.join(folder, hidden_name(name, ".{}.old".format(secrets.token_hex(4))))
         try:
             os.link(self.path, aside)
         except OSError:  # (no hard links here: a copy)

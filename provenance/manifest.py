@@ -42,7 +42,7 @@ import secrets
 import shutil
 
 from .._version import __version__
-from ..fsutil import write_bytes
+from ..fsutil import hidden_name, write_bytes
 from . import c2pa_io
 
 __all__ = ["sign_file", "read_manifest", "local_chain", "local_chain_dir", "ManifestError", "check_credentials",
@@ -365,8 +365,8 @@ def sign_file(path, action="c2pa.edited", payload=None, cert=None, key=None, par
         raise ManifestError("{}: {}".format(path, why))
     definition, parent = definition_for(path, action, payload, parameters, source, source_type)
     size0 = os.path.getsize(path)
-    tmp = os.path.join(os.path.dirname(out), ".{}.reenact-{}{}".format(
-        os.path.basename(out), secrets.token_hex(4), ext))
+    tmp = os.path.join(os.path.dirname(out), hidden_name(os.path.basename(out), ".reenact-{}{}".format(
+        secrets.token_hex(4), ext)))
     # a movie signed in place gets its manifest appended (nothing else rewritten) where it can
     append = out == path and definition["format"].startswith("video/") and c2pa_io.append_refusal(path) is None
     try:

@@ -997,3 +997,22 @@ def test_an_animated_webp_is_refused_not_read_as_one_still(tmp_path):
             src.read(0)
     with open_video(str(still)) as src:
         assert len(src) == 1 and int(src.read(0).mean()) == 200
+
+
+def test_a_long_legal_name_is_written_with_its_temporary_shortened(tmp_path):
+    """A movie, a frame folder and a file written atomically under a legal 240-byte name (118
+    two-byte letters): their hidden temporaries are shortened to fit the file system's 255 bytes
+    (before 2026-12-06 "File name too long" for the temporary's name, a review of disk failures)."""
+    from reenact.fsutil import write_bytes
+
+    stem = "é" * 118
+    movie = tmp_path / (stem + ".mp4")
+    with VideoWriter(str(movie), 25, (32, 32)) as w:
+        for i in range(3):
+            w.write(np.full((32, 32, 3), 40 * i, np.uint8))
+    with open_video(str(movie)) as v:
+        assert len(v) == 3
+    with ImageSequenceWriter(str(tmp_path / (stem + "_frames"))) as w:
+        w.write(np.zeros((8, 8, 3), np.uint8))
+    write_bytes(str(tmp_path / (stem + ".json")), b"{}")
+    assert sorted(os.listdir(tmp_path)) == sorted([stem + ".mp4", stem + "_frames", stem + ".json"])

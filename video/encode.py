@@ -28,6 +28,7 @@ import numpy as np
 
 from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder, clear_frames,
                    plate_output, png_rgb8, system_file, write_png)
+from ..fsutil import hidden_name
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
@@ -64,7 +65,7 @@ def available_video_codecs() -> dict:
 
 def _temp_sibling(path: str, suffix: str) -> str:
     d, base = os.path.split(path)
-    return os.path.join(d, f".{base}.reenact-{secrets.token_hex(4)}{suffix}")
+    return os.path.join(d, hidden_name(base, f".reenact-{secrets.token_hex(4)}{suffix}"))
 
 
 def _as_size(size) -> Tuple[int, int]:
