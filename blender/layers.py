@@ -9,6 +9,7 @@ import numpy as np
 from . import actor as actor_data
 from .curves import (TRACKED, _curve_at, _enum, animated_ids, check_keys, edit_bag, evaluate_actor, read_keys,
                      timeline_frames, tracked_bag, tracked_strip, write_keys)
+from .carry import carry_drivers, carry_nla
 from .look import copy_modifiers
 
 
@@ -501,62 +502,6 @@ def edit_runs(fc, ref, offset=0.0, span=None):
     return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _carry_drivers(oid, nid, ids):
-    """The drivers of the ID ``oid`` (an actor's object or shape keys) made again on ``nid``, the
-    same ID of the actor that replaces it, a variable that read one of the old actor's IDs
-    reading the new actor's (``ids``: {old ID: new ID}: a shape key driven by a property of the
-    actor object); returns how many."""
-    for k in oid.keys():  # the animator's own properties a driver may read (not Reenact's: the new actor's own)
-        if k not in nid.keys() and not k.startswith("reenact") and k not in actor_data.GAZE_PROPS + ("confidence",):
-            try:
-                nid[k] = oid[k]
-            except (TypeError, ValueError):
-                pass
-    ad = nid.animation_data or nid.animation_data_create()
-    n = 0
-    for fc in oid.animation_data.drivers:
-        for old in [f for f in ad.drivers if f.data_path == fc.data_path and f.array_index == fc.array_index]:
-            ad.drivers.remove(old)
-        new = ad.drivers.from_existing(src_driver=fc)
-        for v in new.driver.variables:
-            for t in v.targets:
-                for was, now in ids.items():
-                    if getattr(t, "id", None) == was:
-                        t.id = now
-                        break
-        n += 1
-    return n
-
-
-def _carry_nla(oid, nid):
-    """The NLA tracks of the ID ``oid`` other than its Tracked layer (an action borrowed from
-    another actor, laid over it) made again on ``nid`` in the same order above its Tracked layer;
-    returns how many."""
-    ad = nid.animation_data or nid.animation_data_create()
-    n = 0
-    for t in oid.animation_data.nla_tracks:
-        if t.name == TRACKED or not len(t.strips):
-            continue
-        nt = ad.nla_tracks.new()
-        nt.name, nt.mute, nt.is_solo = t.name, t.mute, False
-        for s in t.strips:
-            if s.action is None:
-                continue
-            ns = nt.strips.new(s.name, int(s.frame_start), s.action)
-            if s.action_slot is not None:
-                ns.action_slot = s.action_slot
-            for attr in ("action_frame_start", "action_frame_end", "scale", "repeat", "frame_start", "frame_end",
-                         "blend_type", "extrapolation", "use_auto_blend", "blend_in", "blend_out", "influence",
-                         "use_animated_influence", "mute", "use_reverse", "use_sync_length"):
-                try:
-                    setattr(ns, attr, getattr(s, attr))
-                except (AttributeError, TypeError, ValueError, RuntimeError):
-                    pass
-        nt.lock = t.lock
-        n += 1
-    return n
-
-
 def anchor_beyond(idd, fc, frames):
     """Keys on ``frames`` (the unedited neighbours of runs carried into ``fc``, the edit layer of
     ``idd``) beyond its Tracked layer's strip, where the edit layer has none: the Tracked layer's
@@ -623,8 +568,8 @@ def carry_edits(old, new, old_track, new_track):
                     frames.update(range(a, b + 1))
             if oid.animation_data is not None:
                 nid.animation_data.action_influence = oid.animation_data.action_influence
-                drivers += _carry_drivers(oid, nid, dict(zip(animated_ids(old), animated_ids(new))))
-                nla += _carry_nla(oid, nid)
+                drivers += carry_drivers(oid, nid, dict(zip(animated_ids(old), animated_ids(new))))
+                nla += carry_nla(oid, nid)
         if MUTE_PROP in old:
             new[MUTE_PROP] = list(old[MUTE_PROP])
         shown = timeline_frames(new, new_track)

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's gaze and NLA edits (run by tests/test_blender_gaze.py in a fresh bpy process,
+5.0 and 4.5; each point failed before 2026-12-06, found by a review of the gaze and NLA
+workflow): a look strip whose influence fades in and out kept by Track Again, Keeping Edits.
+Prints one RESULT line (JSON)."""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blender_animator_check import actor, perf, scene_of, track  # noqa: E402
+
+GAZE_X = ("gaze_left_x", "gaze_right_x")
+
+
+def look_strip(clip, work, out):
+    """An NLA track of the animator's whose strip looks aside, its influence keyed 0, 1, 0 (a look
+    fading in and out), the edit layer at 0: Track Again, Keeping Edits keeps the influence keys
+    and their modifier (before 2026-12-06 one key, (1, 0.0), was left: the look never played,
+    while the report said the track was kept)."""
+    from reenact.blender import layers
+
+    scene = scene_of([("a", clip)], os.path.join(work, "look.blend"))
+    ob = track(scene, "a")
+    layers.ensure_layers(ob, layers.actor_data.load_actor_track(ob))
+    ob.animation_data.action_influence = 0.0  # (Head Edit at 0: the animator works in the NLA)
+    act = bpy.data.actions.new("look")
+    slot = act.slots.new(id_type="OBJECT", name="look")
+    bag = act.layers.new("L").strips.new(type="KEYFRAME").channelbag(slot, ensure=True)
+    for p in GAZE_X:
+        fc = bag.fcurves.new('["{}"]'.format(p))
+        fc.keyframe_points.insert(1, 0.5)
+        fc.keyframe_points.insert(24, 0.5)
+    nt = ob.animation_data.nla_tracks.new()
+    nt.name = "look"
+    st = nt.strips.new("look", 1, act)
+    st.action_slot = slot
+    st.use_animated_influence = True
+    for f, v in ((1, 0.0), (12, 1.0), (24, 0.0)):
+        st.influence = v
+        st.keyframe_insert("influence", frame=f)
+    st.fcurves.find("influence").modifiers.new("CYCLES")
+    rows = [0, 5, 11, 17, 23]
+    before = perf(ob).gaze[rows, 0]
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["a"]
+    assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
+    n = actor("a")
+    s2 = n.animation_data.nla_tracks["look"].strips[0]
+    fc = s2.fcurves.find("influence")
+    out["look_strip"] = {"keys": [[float(k.co[0]), float(k.co[1])] for k in fc.keyframe_points],
+                         "modifiers": [m.type for m in fc.modifiers], "animated": bool(s2.use_animated_influence),
+                         "before": [float(v) for v in before], "after": [float(v) for v in perf(n).gaze[rows, 0]],
+                         "edited": len(layers.edited_frames(n, perf(n), layers.actor_data.load_actor_track(n)))}
+
+
+def main(clip, work):
+    out = {"version": list(bpy.app.version)}
+    for step in (look_strip,):
+        step(clip, work, out)
+    print("RESULT " + json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

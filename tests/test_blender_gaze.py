@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's gaze and NLA edits, as the render reads them and as Track Again keeps them, in
+Blender 5.0 and 4.5 (tests/blender_gaze_edits_check.py; each point failed before 2026-12-06,
+found by a review of the gaze and NLA workflow)."""
+
+import numpy as np
+import pytest
+
+from test_blender_look import _check
+
+
+@pytest.fixture(scope="module")
+def clip(carphone, tmp_path_factory):
+    """24 frames of the sample clip."""
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    path = tmp_path_factory.mktemp("gaze") / "clip.mp4"
+    with open_video(carphone) as src, VideoWriter(str(path), 25, (src.width, src.height), crf=12) as out:
+        for i in range(24):
+            out.write(src.read(i))
+    return str(path)
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_gaze_and_nla_edits(clip, tmp_path, version, request):
+    r = _check("blender_gaze_edits_check.py", version, request, tmp_path, clip, tmp_path)
+    # Track Again, Keeping Edits: a look strip's influence keys (fading in and out) and their modifier kept
+    # (before: one key (1, 0.0) left, the look never played)
+    s = r["look_strip"]
+    assert s["animated"] and s["keys"] == [[1.0, 0.0], [12.0, 1.0], [24.0, 0.0]] and s["modifiers"] == ["CYCLES"], s
+    assert np.allclose(s["after"], s["before"], atol=1e-4) and s["edited"] > 0, s
