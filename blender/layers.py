@@ -85,23 +85,34 @@ def tracked_at(idd, ref, frames):
 def clipped_note(ob, base, info, rows=None):
     """What a render of the performance read with ``info`` (:func:`curves_to_track`) draws
     otherwise than the keys say, in timeline frames ('' when nothing): the expressions keyed
-    outside 0..1 (a slider goes to -1..2), which the face model draws at 0 or 1. ``rows``: the
-    clip rows rendered (Preview Frame's one)."""
+    outside 0..1 (a slider goes to -1..2), which the face model draws at 0 or 1, and the gaze
+    keyed beyond what the tracker reads (+-0.87 rad), drawn at that (since 2026-12-06; before,
+    unsaid, and the eye drawn whitish). ``rows``: the clip rows rendered (Preview Frame's one)."""
+    from ..face.gaze import GAZE_LIMIT
     from ..render.actors import frame_runs
 
     mask = np.asarray(info.get("clipped_mask", np.zeros((0, 0), bool)), bool)
+    gaze = np.asarray(info.get("gaze_beyond", np.zeros(0, bool)), bool)
     if rows is not None:
-        keep = np.zeros(len(mask), bool)
-        keep[[r for r in rows if 0 <= r < len(mask)]] = True
-        mask = mask & keep[:, None]
+        def within(n):
+            keep = np.zeros(n, bool)
+            keep[[r for r in rows if 0 <= r < n]] = True
+            return keep
+
+        mask, gaze = mask & within(len(mask))[:, None], gaze & within(len(gaze))
+    tl = np.asarray(timeline_frames(ob, base))
+    out = []
     hit = np.flatnonzero(mask.any(1)) if mask.size else []
-    if not len(hit):
-        return ""
-    names = [n for n, k in zip(info.get("clipped_names", []), mask.any(0)) if k]
-    frames = [int(f) for f in np.asarray(timeline_frames(ob, base))[hit]]
-    return "{} of '{}' keyed outside 0..1 on frame(s) {}: the render draws {} at 0 or 1, the face model's range".format(
-        ", ".join(names[:4]) + (" ..." if len(names) > 4 else ""), ob.name, frame_runs(frames),
-        "it" if len(names) == 1 else "them")
+    if len(hit):
+        names = [n for n, k in zip(info.get("clipped_names", []), mask.any(0)) if k]
+        out.append("{} of '{}' keyed outside 0..1 on frame(s) {}: the render draws {} at 0 or 1, the face model's "
+                   "range".format(", ".join(names[:4]) + (" ..." if len(names) > 4 else ""), ob.name,
+                                  frame_runs([int(f) for f in tl[hit]]), "it" if len(names) == 1 else "them"))
+    if gaze.any():
+        out.append("gaze of '{}' keyed beyond \u00b1{:.2f} rad ({:.0f}\u00b0) on frame(s) {}: drawn at \u00b1{:.2f}, what the "
+                   "tracker reads".format(ob.name, GAZE_LIMIT, np.degrees(GAZE_LIMIT),
+                                          frame_runs([int(f) for f in tl[np.flatnonzero(gaze)]]), GAZE_LIMIT))
+    return "; ".join(out)
 
 
 def new_keys(frames, values, interpolation="LINEAR"):

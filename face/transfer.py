@@ -635,7 +635,9 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
     in the order of ``names``, default base's names), ``gaze`` (T, 4), ``confidence`` (T,)
     optional, one row per row of ``base``. Rows the base has untracked stay untracked (NaN);
     expression and confidence are clipped to 0..1 (the Track's range; ``info['clipped']``
-    counts clipped values)."""
+    counts clipped values), gaze to +-GAZE_LIMIT, what the tracker reads and Transfer clamps to
+    (``info['gaze_beyond']``: the rows keyed past it; before 2026-12-06 kept: the iris stayed put
+    and the network, fed the raw angle, drew the eye whitish)."""
     T = base.n_frames
     base_names = [str(n) for n in base.expression_names]
     names = base_names if names is None else [str(n) for n in names]
@@ -663,7 +665,8 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
     # off, so half the rows of an untouched actor read as edits and a render drew them again)
     out.pose = np.where(ok[:, None], as_tracked(pose, base.pose), np.nan)
     out.expression = np.where(ok[:, None], as_tracked(np.clip(ex, 0.0, 1.0), base.expression), np.nan)
-    out.gaze = np.where(ok[:, None], as_tracked(gaze, base.gaze), np.nan)
+    gaze_beyond = ok & (np.abs(np.nan_to_num(gaze)) > GAZE_LIMIT + 1e-6).any(1)  # (float32 curves: 0.87 is 0.87)
+    out.gaze = np.where(ok[:, None], as_tracked(np.clip(gaze, -GAZE_LIMIT, GAZE_LIMIT), base.gaze), np.nan)
     for side, name in enumerate(("eyeBlinkLeft", "eyeBlinkRight")):
         if name in base_names:
             out.blink[:, side] = out.expression[:, base_names.index(name)]
@@ -675,4 +678,5 @@ def track_from_curves(base, pose, expression, gaze, confidence=None, names=None,
         info["clipped"] = clipped
         info["clipped_names"] = list(base_names)  # (which, row by row: ``clipped_mask``)
         info["clipped_mask"] = beyond
+        info["gaze_beyond"] = gaze_beyond
     return out

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """An animator's gaze and NLA edits (run by tests/test_blender_gaze.py in a fresh bpy process,
 5.0 and 4.5; each point failed before 2026-12-06, found by a review of the gaze and NLA
-workflow): a look strip whose influence fades in and out kept by Track Again, Keeping Edits.
-Prints one RESULT line (JSON)."""
+workflow): a look strip whose influence fades in and out kept by Track Again, Keeping Edits;
+gaze keyed past the tracker's range. Prints one RESULT line (JSON)."""
 
 import json
 import os
@@ -57,9 +57,29 @@ def look_strip(clip, work, out):
                          "edited": len(layers.edited_frames(n, perf(n), layers.actor_data.load_actor_track(n)))}
 
 
+def gaze_beyond(clip, work, out):
+    """Both eyes keyed to look 1.5 rad aside on frames 5-7 (past the tracker's +-0.87): the
+    performance read from the curves holds 0.87 there, and Preview Frame says so (before
+    2026-12-06 the raw angle went to the network unsaid: the right eye came out whitish)."""
+    from reenact.blender.actor import GAZE_PROPS
+
+    scene = scene_of([("b", clip)], os.path.join(work, "beyond.blend"))
+    ob = track(scene, "b")
+    tracked = perf(ob)
+    for p in GAZE_X:
+        for f in range(4, 9):
+            ob[p] = 1.5 if 5 <= f <= 7 else float(tracked.gaze[f - 1, GAZE_PROPS.index(p)])
+            ob.keyframe_insert('["{}"]'.format(p), frame=f)
+    got = perf(ob).gaze
+    out["gaze_beyond"] = {"read": [float(v) for v in got[3:8, 0]], "max": float(np.abs(got).max())}
+    scene.frame_set(6)
+    bpy.context.view_layer.objects.active = ob
+    assert bpy.ops.reenact.preview_frame(region="face") == {"FINISHED"}
+
+
 def main(clip, work):
     out = {"version": list(bpy.app.version)}
-    for step in (look_strip,):
+    for step in (look_strip, gaze_beyond):
         step(clip, work, out)
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()

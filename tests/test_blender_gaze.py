@@ -30,3 +30,9 @@ def test_gaze_and_nla_edits(clip, tmp_path, version, request):
     s = r["look_strip"]
     assert s["animated"] and s["keys"] == [[1.0, 0.0], [12.0, 1.0], [24.0, 0.0]] and s["modifiers"] == ["CYCLES"], s
     assert np.allclose(s["after"], s["before"], atol=1e-4) and s["edited"] > 0, s
+    # gaze keyed to 1.5 rad on frames 5-7: read at 0.87 (what the tracker reads, Transfer's clamp), and said
+    # (before: the raw angle reached the network unsaid, the right eye drawn whitish)
+    g = r["gaze_beyond"]
+    assert np.allclose(g["read"][1:4], 0.87) and g["max"] <= 0.87 and g["read"][0] < 0.87, g
+    assert "gaze of 'b Actor 0' keyed beyond \u00b10.87 rad (50\u00b0) on frame(s) 6: drawn at \u00b10.87" in r["_stdout"], \
+        r["_stdout"][-3000:]
