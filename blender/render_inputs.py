@@ -103,17 +103,25 @@ def region_note(ob, region, track, base, rows):
     """What the region leaves as the footage shows it, on Track ``rows`` of the performance
     ``track`` (the footage's Track ``base``), as a clause for a warning ('' when nothing): regions
     Mouth and Face keep the footage's head when the performance turns it, region Head keeps the
-    footage's eyes where only the gaze is asked otherwise. The command line said the first; in
-    Blender both were unsaid before 2026-12-06."""
+    footage's eyes where only the gaze is asked otherwise, region Mouth on every frame whose gaze
+    is asked otherwise. The command line said the first; in Blender all were unsaid before
+    2026-12-06 (region Mouth's gaze until a later review that day)."""
     from ..render.actors import frame_runs
     from ..render.shothead import region_keeps
 
-    kept = region_keeps(track, base, region, rows)
-    if kept is None:
-        return ""
-    if kept[0] == "turn":
-        return ("'{}': the performance turns the head up to {:.0f} degrees from the footage's, but region {} keeps "
-                "the footage's head: render region Head for full reenactment".format(ob.name, kept[1], region.title()))
     first = int(base.frame_start) + int(ob.reenact.frame_offset)
-    return ("'{}': region Head draws a new gaze only on a head or face it moves: frame(s) {} keep the footage's eyes "
-            "(render them with region Face)".format(ob.name, frame_runs([r + first for r in kept[1]])))
+    out = []
+    for kind, what in region_keeps(track, base, region, rows, every=True):
+        if kind == "turn":
+            out.append("'{}': the performance turns the head up to {:.0f} degrees from the footage's, but region {} "
+                       "keeps the footage's head: render region Head for full reenactment".format(
+                           ob.name, what, region.title()))
+        elif region == "head":
+            out.append("'{}': region Head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
+                       "footage's eyes (render them with region Face)".format(
+                           ob.name, frame_runs([r + first for r in what])))
+        else:
+            out.append("'{}': region {} draws the mouth alone and keeps the footage's eyes: frame(s) {} change the "
+                       "gaze: render them with region Face".format(ob.name, region.title(),
+                                                                    frame_runs([r + first for r in what])))
+    return "; ".join(out)

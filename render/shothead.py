@@ -87,18 +87,32 @@ def gaze_kept_rows(track, own, rows=None):
     return rows[ok & still & differs(track.gaze, own.gaze, 1e-4)].tolist()
 
 
-def region_keeps(track, own, region, rows=None):
+def region_keeps(track, own, region, rows=None, every=False):
     """What ``region`` leaves as the footage's Track ``own`` shows it over Track ``rows``: ("turn",
     degrees) when region mouth or face keeps a head the performance turns (more than
     :data:`~.motion.HEAD_TURN_WARN_DEG`), ("gaze", rows) when region head keeps the footage's eyes
-    (:func:`gaze_kept_rows`); None. The command line and Blender word it each for its user."""
+    (:func:`gaze_kept_rows`); None. ``every``: a list of all it leaves ([] when nothing), with
+    ("gaze", rows) for region mouth too, which draws the mouth alone: the rows whose gaze the
+    performance changes (Blender says it since 2026-12-06; before, region Mouth, the default,
+    left a gaze edit out without a word). The command line and Blender word it each for its user."""
     from .motion import HEAD_TURN_WARN_DEG, head_turn_degrees
 
+    found = []
     if region != "head":
         turn = head_turn_degrees(track, own, rows)
-        return ("turn", turn) if turn > HEAD_TURN_WARN_DEG else None
-    kept = gaze_kept_rows(track, own, rows)
-    return ("gaze", kept) if kept else None
+        if turn > HEAD_TURN_WARN_DEG:
+            found.append(("turn", turn))
+    kept = gaze_kept_rows(track, own, rows) if region == "head" else []
+    if region == "mouth" and every and own is not None and int(own.n_frames) == int(track.n_frames):
+        T = int(track.n_frames)
+        r = np.arange(T) if rows is None else np.asarray([r for r in rows if 0 <= r < T], np.int64)
+        ok = np.asarray(track.tracked, bool)[r] & np.asarray(own.tracked, bool)[r]
+        d = np.abs(np.nan_to_num(np.asarray(track.gaze, np.float64)[r]) -
+                   np.nan_to_num(np.asarray(own.gaze, np.float64)[r])).reshape(len(r), -1).max(axis=1, initial=0.0)
+        kept = r[ok & (d > 1e-4)].tolist()
+    if kept:
+        found.append(("gaze", kept))
+    return found if every else (found[0] if found else None)
 
 
 class ShotHead(ShotFrames):

@@ -2,7 +2,7 @@
 """An animator's gaze and NLA edits (run by tests/test_blender_gaze.py in a fresh bpy process,
 5.0 and 4.5; each point failed before 2026-12-06, found by a review of the gaze and NLA
 workflow): a look strip whose influence fades in and out kept by Track Again, Keeping Edits;
-gaze keyed past the tracker's range. Prints one RESULT line (JSON)."""
+gaze keyed past the tracker's range, and left out by region Mouth. Prints one RESULT line (JSON)."""
 
 import json
 import os
@@ -75,6 +75,8 @@ def gaze_beyond(clip, work, out):
     scene.frame_set(6)
     bpy.context.view_layer.objects.active = ob
     assert bpy.ops.reenact.preview_frame(region="face") == {"FINISHED"}
+    # region Mouth, the default, draws the mouth alone: it says the gaze is left out (before 2026-12-06 unsaid)
+    assert bpy.ops.reenact.preview_frame(region="mouth") == {"FINISHED"}
 
 
 def main(clip, work):

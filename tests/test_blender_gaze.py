@@ -36,3 +36,6 @@ def test_gaze_and_nla_edits(clip, tmp_path, version, request):
     assert np.allclose(g["read"][1:4], 0.87) and g["max"] <= 0.87 and g["read"][0] < 0.87, g
     assert "gaze of 'b Actor 0' keyed beyond \u00b10.87 rad (50\u00b0) on frame(s) 6: drawn at \u00b10.87" in r["_stdout"], \
         r["_stdout"][-3000:]
+    # region Mouth keeps the footage's eyes: said, naming the frame (before: unsaid)
+    assert "'b Actor 0': region Mouth draws the mouth alone and keeps the footage's eyes: frame(s) 6 change the gaze: " \
+        "render them with region Face" in r["_stdout"], r["_stdout"][-3000:]

@@ -708,3 +708,27 @@ def test_a_gaze_asked_on_an_unmoved_head_is_named_by_a_head_render(carphone, car
     res, summary = _cli_render(req, carphone, "head", tmp_path)
     assert "frame(s) 60-61 keep the footage's eyes" in res.stderr, res.stderr
     assert any("--region face draws them" in w for w in summary["warnings"]), summary
+
+
+def test_region_mouth_names_the_gaze_it_leaves_out(carphone_track):
+    """Region mouth draws the mouth alone: a gaze asked otherwise than the footage keeps the
+    footage's eyes, on every frame, and ``region_keeps(every=True)`` (what Blender words) names
+    those rows (a review of the gaze workflow, 2026-12-06: region Mouth, the default, left the
+    gaze out without a word); region face draws it; the command line's single answer is as it was."""
+    from reenact.render.shothead import region_keeps
+
+    req = X._copy(carphone_track)
+    req.gaze = np.array(req.gaze)
+    req.gaze[60 - int(req.frame_start):62 - int(req.frame_start)] += 0.2  # (rows 60, 61: a look aside)
+    req = req.with_footage_rows(carphone_track)
+    rows = [60 - int(req.frame_start), 61 - int(req.frame_start)]
+    assert region_keeps(req, carphone_track, "mouth", every=True) == [("gaze", rows)]
+    assert region_keeps(req, carphone_track, "mouth", range(0, rows[0]), every=True) == []
+    assert region_keeps(req, carphone_track, "face", every=True) == []
+    assert region_keeps(req, carphone_track, "head", every=True) == [("gaze", rows)]
+    assert region_keeps(req, carphone_track, "mouth") is None  # (the command line words the head's gaze only)
+    turned_too = X._copy(req)
+    turned_too.pose = np.array(turned_too.pose)
+    turned_too.pose[:, 1] += YAW
+    both = region_keeps(turned_too.with_footage_rows(carphone_track), carphone_track, "mouth", every=True)
+    assert [k for k, _ in both] == ["turn", "gaze"] and both[1][1] == rows, both
