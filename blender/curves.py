@@ -27,6 +27,14 @@ def check_keys(ob):
                          "Replacing Edits (Track panel) builds the actor again".format(ob.name))
 
 
+def bookkeeping(fc):
+    """True for an F-curve of one of Reenact's own custom properties (``["reenact_..."]``: a timing,
+    the remembered influences): nothing a render reads, so no edit, and read past. A Bake Action
+    with Custom Properties keys them (before 2026-12-06 such a curve read as an edit on every
+    frame: Keep Edits said "kept (1 channel(s) on frames 1-24)" and every read left the fast path)."""
+    return fc.data_path.startswith('["reenact')
+
+
 def timeline_frames(ob, track):
     return (np.asarray(track.frames()) + int(ob.reenact.frame_offset)).astype(np.int64)
 
@@ -131,6 +139,8 @@ def _plain_values(idd, t, known):
     def usable(fc):  # (False: a curve this reader does not follow; None: one Blender skips)
         if fc.mute or (fc.group is not None and fc.group.mute):
             return False
+        if bookkeeping(fc):
+            return None
         if not known(fc.data_path):
             return False
         if not len(fc.keyframe_points):  # (Blender skips it, unless a modifier makes its values)

@@ -7,8 +7,8 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
-from .curves import (TRACKED, _curve_at, _enum, animated_ids, check_keys, edit_bag, evaluate_actor, read_keys,
-                     timeline_frames, tracked_bag, tracked_strip, write_keys)
+from .curves import (TRACKED, _curve_at, _enum, animated_ids, bookkeeping, check_keys, edit_bag, evaluate_actor,
+                     read_keys, timeline_frames, tracked_bag, tracked_strip, write_keys)
 from .carry import carry_drivers, carry_nla
 from .look import copy_modifiers
 
@@ -53,7 +53,7 @@ def off_track_keys(ob, tracked):
             continue
         ours = {(fc.data_path, fc.array_index): fc for fc in (tb.fcurves if tb is not None else ())}
         for fc in eb.fcurves:
-            if fc.data_path.endswith('["confidence"]'):
+            if fc.data_path.endswith('["confidence"]') or bookkeeping(fc):
                 continue
             co = np.empty(2 * len(fc.keyframe_points), np.float32)
             fc.keyframe_points.foreach_get("co", co)
@@ -290,6 +290,8 @@ def edit_layer_differs(ob):
     for idd in animated_ids(ob):
         tracked = {(fc.data_path, fc.array_index): fc for fc in tracked_bag(idd).fcurves}
         for fc in edit_bag(idd).fcurves:
+            if bookkeeping(fc):
+                continue
             other = tracked.get((fc.data_path, fc.array_index))
             if other is None or len(other.keyframe_points) != len(fc.keyframe_points):
                 return True
@@ -557,6 +559,8 @@ def carry_edits(old, new, old_track, new_track):
         for oid, nid, ref, shift, span in zip(animated_ids(old), animated_ids(new), refs, shifts, spans):
             bag, nbag = edit_bag(oid), edit_bag(nid)
             for fc in (bag.fcurves if bag is not None else ()):
+                if bookkeeping(fc):  # (a Bake Action's key of Reenact's own properties: no edit)
+                    continue
                 runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift, span)
                 if not runs:
                     continue

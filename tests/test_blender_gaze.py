@@ -39,3 +39,10 @@ def test_gaze_and_nla_edits(clip, tmp_path, version, request):
     # region Mouth keeps the footage's eyes: said, naming the frame (before: unsaid)
     assert "'b Actor 0': region Mouth draws the mouth alone and keeps the footage's eyes: frame(s) 6 change the gaze: " \
         "render them with region Face" in r["_stdout"], r["_stdout"][-3000:]
+    # Preview Frame's timing stays off the actor; baked with Custom Properties (a file saved before), it is no edit:
+    # the fast reading kept, Keep Edits keeps nothing (before: "kept (1 channel(s) on frames 1-24)", read frame by frame)
+    assert g["actor_props"] == [], g
+    b = r["baked"]
+    assert b["keyed"] and b["fast"] and b["edited"] == [], b
+    kept = r["_stdout"].split("BAKED KEEP")[-1]
+    assert "tracked 1 actor(s) in 'c'" in kept and "the edits of 'c Actor 0' kept" not in kept, kept[-2000:]

@@ -151,8 +151,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
             report(self, "WARNING", "the preview is hidden as its shot is (muted, or in a muted channel or meta): "
                                     "unmute the shot to see it")
         ms = (time.perf_counter() - self._t0) * 1000.0
-        if ob is not None:
-            ob["reenact_last_preview_ms"] = round(ms, 1)
+        st["reenact_preview_ms"] = round(ms, 1)  # (on the preview: before 2026-12-06 on the actor, where a
+        # Bake Action with Custom Properties keyed it, and Keep Edits kept it as an edit)
         if getattr(self, "_clipped", ""):
             report(self, "WARNING", self._clipped)
         if info.get("unseen_pose"):  # (this frame; in timeline frames)
