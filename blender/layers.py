@@ -510,9 +510,30 @@ def edit_runs(fc, ref, offset=0.0, span=None):
         return [(int(fr[0]), int(fr[-1]))]
     t = fr.astype(np.float64)
     tr = (t if span is None else np.clip(t, *span)) - offset  # (the Tracked strip held beyond its own frames)
-    diff = np.abs(_curve_at(fc, t) - _curve_at(ref, tr)) > 1e-4
+    return _runs(fr, np.abs(_curve_at(fc, t) - _curve_at(ref, tr)) > 1e-4)
+
+
+def _runs(fr, diff):
+    """Runs (a, b), inclusive, of the frames ``fr`` where ``diff`` is True."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], diff.astype(np.int8), [0]])))
     return [(int(fr[a]), int(fr[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def held_runs(idd, ref):
+    """(runs, value) for a channel of ``idd`` that has no F-curve and no layer under it (deleted in
+    the Graph Editor from an actor without layers): it holds its property's own value on every
+    frame; the runs of timeline frames, inclusive, where that differs from ``ref`` (what tracking
+    wrote) over its keys."""
+    try:
+        v = idd.path_resolve(ref.data_path)
+        v = float(v[ref.array_index]) if hasattr(v, "__len__") else float(v)
+    except (ValueError, TypeError, IndexError):
+        return [], None
+    xs = read_keys(ref, ("co",))["co"][:, 0]
+    if not len(xs):
+        return [], v
+    fr = np.arange(int(np.floor(xs.min())), int(np.ceil(xs.max())) + 1)
+    return _runs(fr, np.abs(_curve_at(ref, fr.astype(np.float64)) - v) > 1e-4), v
 
 
 def anchor_beyond(idd, fc, frames):
@@ -541,7 +562,10 @@ def carry_edits(old, new, old_track, new_track):
     unedited neighbours as keys holding the Tracked layer's value there, so that it stays an edit
     of its own frames alone when the trim is extended again (before 2026-12-06 its keys stood
     alone, and the next Keep Edits counted the frames up to the tracking as edits, drawn
-    interpolated). Both actors on the same strip, ``old`` moved with it first. Returns (channels
+    interpolated). A channel deleted from an actor without layers (no F-curve: its property's own
+    value on every frame, as the render reads it) is carried as keys of that value where it
+    differs from the tracking (:func:`held_runs`; before 2026-12-06 the tracking came back).
+    Both actors on the same strip, ``old`` moved with it first. Returns (channels
     carried, timeline frames edited, drivers carried, NLA tracks carried, the frames edited that
     the new tracking does not cover: what the strip does not show now)."""
     temp = []
@@ -558,10 +582,14 @@ def carry_edits(old, new, old_track, new_track):
         channels, frames, drivers, nla = 0, set(), 0, 0
         for oid, nid, ref, shift, span in zip(animated_ids(old), animated_ids(new), refs, shifts, spans):
             bag, nbag = edit_bag(oid), edit_bag(nid)
-            for fc in (bag.fcurves if bag is not None else ()):
-                if bookkeeping(fc):  # (a Bake Action's key of Reenact's own properties: no edit)
-                    continue
-                runs = edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift, span)
+            todo = [(fc, edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift, span), None)
+                    for fc in (bag.fcurves if bag is not None else ()) if not bookkeeping(fc)]  # (a bake's: no edit)
+            if temp:  # no layers: a channel deleted from the action holds its own value on every frame, as the
+                # render reads it (before 2026-12-06 the tracking came back, unsaid)
+                have = {(fc.data_path, fc.array_index) for fc, _, _ in todo}
+                todo += [(rf,) + held_runs(oid, rf) for rf in ref.fcurves
+                         if (rf.data_path, rf.array_index) not in have and not bookkeeping(rf)]
+            for fc, runs, held in todo:
                 if not runs:
                     continue
                 lo = np.array([a - 1 for a, _ in runs], np.float64)
@@ -571,12 +599,16 @@ def carry_edits(old, new, old_track, new_track):
                     x = np.asarray(x, np.float64)[:, None]
                     return ((x > lo) & (x < hi)).any(axis=1)
 
-                keys = read_keys(fc)
                 nf = _fcurve(nbag, fc.data_path, fc.array_index, fc.group.name if fc.group else "Reenact")
-                splice_keys(nf, _take(keys, inside(keys["co"][:, 0])), inside)
+                if held is None:
+                    keys = read_keys(fc)
+                    splice_keys(nf, _take(keys, inside(keys["co"][:, 0])), inside)
+                else:  # (the held value from the first frame of each run to its last)
+                    at = sorted({f for run in runs for f in run})
+                    splice_keys(nf, new_keys(at, np.full(len(at), held)), inside)
                 anchor_beyond(nid, nf, np.concatenate([lo, hi]))
-                if len(fc.modifiers):  # (a Generator's offset, a Noise: before 2026-12-06 dropped, said kept)
-                    copy_modifiers(fc, nf)
+                if held is None and len(fc.modifiers):  # (a Generator's offset, a Noise: before 2026-12-06
+                    copy_modifiers(fc, nf)  # dropped, said kept)
                     nf.update()
                 channels += 1
                 for a, b in runs:

@@ -3,7 +3,8 @@
 5.0 and 4.5; each point failed before 2026-12-06, found by a review of the gaze and NLA
 workflow): a look strip whose influence fades in and out kept by Track Again, Keeping Edits;
 gaze keyed past the tracker's range, and left out by region Mouth;
-Reenact's own property baked with the actor's curves. Prints one RESULT line (JSON)."""
+Reenact's own property baked with the actor's curves; a gaze channel deleted from an actor without
+layers. Prints one RESULT line (JSON)."""
 
 import json
 import os
@@ -108,9 +109,35 @@ def baked(clip, work, out):
     assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
 
 
+def deleted_channel(clip, work, out):
+    """An actor with no layers yet (keys set straight into its tracked action) whose gaze_left_x
+    F-curve was deleted: the render reads the property's own value (0) on every frame, and Track
+    Again, Keeping Edits keeps that (before 2026-12-06 the tracked gaze came back, unsaid)."""
+    from reenact.blender import actor as actor_data
+    from reenact.blender import curves, layers
+
+    scene = scene_of([("e", clip)], os.path.join(work, "deleted.blend"))
+    ob = track(scene, "e")
+    bag = curves.edit_bag(ob)
+    bag.fcurves.remove(bag.fcurves.find('["gaze_left_x"]'))
+    ob["gaze_left_x"] = 0.0
+    scene.frame_set(3)
+    tracked = actor_data.load_actor_track(ob)
+    p = perf(ob)
+    before = {"gaze": [float(v) for v in p.gaze[:6, 0]], "edited": len(layers.edited_frames(ob, p, tracked)),
+              "has_layers": layers.has_layers(ob)}
+    print("DELETED KEEP")
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["e"]
+    assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}
+    n = actor("e")
+    p = perf(n)
+    out["deleted_channel"] = {"before": before, "gaze": [float(v) for v in p.gaze[:6, 0]],
+                              "edited": len(layers.edited_frames(n, p, actor_data.load_actor_track(n)))}
+
+
 def main(clip, work):
     out = {"version": list(bpy.app.version)}
-    for step in (look_strip, gaze_beyond, baked):
+    for step in (look_strip, gaze_beyond, baked, deleted_channel):
         step(clip, work, out)
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()

@@ -46,3 +46,10 @@ def test_gaze_and_nla_edits(clip, tmp_path, version, request):
     assert b["keyed"] and b["fast"] and b["edited"] == [], b
     kept = r["_stdout"].split("BAKED KEEP")[-1]
     assert "tracked 1 actor(s) in 'c'" in kept and "the edits of 'c Actor 0' kept" not in kept, kept[-2000:]
+    # a gaze channel deleted from an actor without layers (read 0 on all 24 frames): Keep Edits keeps it and says so
+    # (before: the tracked gaze came back, unsaid)
+    d = r["deleted_channel"]
+    assert not d["before"]["has_layers"] and d["before"]["gaze"] == [0.0] * 6 and d["before"]["edited"] == 24, d
+    assert d["gaze"] == [0.0] * 6 and d["edited"] == 24, d
+    assert "the edits of 'e Actor 0' kept (1 channel(s) on frames 1-24)" in r["_stdout"].split("DELETED KEEP")[-1], \
+        r["_stdout"][-2000:]
