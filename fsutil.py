@@ -143,31 +143,28 @@ def write_bytes(path, data, mode=0o644):
 
 # ----------------------------------------------------------------------------- before the work
 class Aside:
-    """The file at ``path`` kept under a unique hidden name beside it (a hard link, else a copy)
-    while steps that write ``path`` anew run: a movie renamed into place, then signed in place. If
-    they fail after the rename (a full disk while signing), :meth:`put_back` restores the file
+    """The file at ``path`` kept under a unique hidden name beside it (a hard link, else moved
+    there; never copied, and never an error) while steps that write ``path`` anew run: a movie
+    renamed into place, then signed in place. If they fail after the rename (a full disk while
+    signing), :meth:`put_back` restores the file
     that was there, or removes the new one where there was none; once they succeed, :meth:`drop`
     removes the hidden name (before 2026-12-06 a full disk while signing left an unsigned new
     movie in place of the earlier, signed one: a review)."""
 
     def __init__(self, path):
-        import shutil
-
         self.path, self.aside = os.fspath(path), None
         self.existed = os.path.isfile(self.path)
         if not self.existed:
             return
         folder, name = os.path.split(os.path.abspath(self.path))
         aside = os.path.join(folder, hidden_name(name, ".{}.old".format(secrets.token_hex(4))))
-        try:
-            os.link(self.path, aside)
-        except OSError:  # (no hard links here: a copy)
+        for keep in (os.link, os.rename):  # (no hard links here: moved aside, never copied; neither: unkept)
             try:
-                shutil.copy2(self.path, aside)
-            except BaseException:
-                _remove(aside)
-                raise
-        self.aside = aside
+                keep(self.path, aside)
+            except OSError:
+                continue
+            self.aside = aside
+            break
 
     def put_back(self):
         if self.aside is not None:

@@ -45,6 +45,9 @@ def shot_of(result):
 
 #: on a result made from a result strip (a restyle of a dub): the dub's take it was made from
 SOURCE_TAKE = "reenact_source_take"
+#: on a result strip whose take holds only some clip frames (Output Images): [c, d), the others
+#: one transparent frame (render/pipeline.py ``keep``); a restyle of it takes those from the shot
+KEPT = "reenact_kept"
 
 
 def stale_note(strip):

@@ -234,7 +234,7 @@ def _parse_range(text, n, option="--frames"):
 
 def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, progress=None, lossless=False,
                job_id=None, sign=True, sign_cert=None, sign_key=None, fps=None, chunk=None, codec=None,
-               farm_job=None, keep=None):
+               farm_job=None, keep=None, footage=None):
     """Restyle ``video`` into ``out`` (.mp4/.mov/.mkv keeps rate and audio; a folder gets PNGs;
     ``codec="prores"``: a .mov in ProRes 422 HQ).
     ``video``: a movie, or an image sequence (a folder of numbered images, a pattern, a list of
@@ -251,7 +251,9 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     --video VIDEO --out MOVIE`` then makes the movie; ``farm_job`` (a chunk of ``reenact restyle
     apply``: the job's name, '' for none) leaves the chunk's markers for it (render/chunks.py).
     ``keep`` = (c, d): a frame folder holds frames c..d-1 and, on the others, one transparent
-    frame, never decoded (Blender's take: :func:`~reenact.render.pipeline.render_clip`)."""
+    frame, never decoded (Blender's take: :func:`~reenact.render.pipeline.render_clip`).
+    ``footage`` = (VIDEO, (c, d)): ``video`` holds no picture outside its frames c..d-1 (a dub's
+    take, transparent there): the frames copied there come from VIDEO, the shot's own footage."""
 
     if not (np.isfinite(stabilise) and 0.0 <= float(stabilise) <= 0.95):  # (as Blender's Restyle Strip)
         # (before 2026-12-05 2.0 made the change overshoot and swing from frame to frame, and nan
@@ -334,6 +336,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
                   "frames": frames_text((a, b)), "job_id": payload.to_dict()["job_id"]}
         signing = aside = None
+        shot, held = _footage_beside(footage, fps, (W, H), n)
         if sign and ext in (".mp4", ".mov"):  # the manifest set up now, the samples hashed as written
             try:
                 signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key, params,
@@ -350,6 +353,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
                     stab(small, model.predict(small), p)
                 done = 0
                 for i, f in iter_segments(src, segments):
+                    if shot is not None and not held[0] <= i < held[1]:
+                        f = shot.read(i)  # (the shot's own frame, where the dub's take holds none)
                     if a <= i < b:
                         t = time.perf_counter()
                         p = _picture(f, area)
@@ -374,6 +379,9 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             if aside is not None:
                 aside.put_back()
             raise
+        finally:
+            if shot is not None:
+                shot.close()
     if aside is not None:
         aside.drop()
     if signing is None and sign and ext in MOVIE_EXTENSIONS:  # (a lossless .mkv: said, as the render says it)
@@ -392,6 +400,21 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise, "picture": [int(v) for v in area],
             "job_id": payload.to_dict()["job_id"], "manifest": manifest,
             "chunk": None if chunk is None else [int(segments[0][0]), int(segments[-1][1])]}
+
+
+def _footage_beside(footage, fps, size, n):
+    """(the open shot, (c, d)) of ``apply_clip``'s ``footage``, or (None, (0, 0)): none given, or
+    footage of another size or shorter than the clip (then the clip's own frames are copied)."""
+    if footage is None:
+        return None, (0, 0)
+    try:
+        shot = open_sequence_at(footage[0], fps)
+    except VideoError:
+        return None, (0, 0)
+    if (shot.width, shot.height) != tuple(size) or len(shot) < n:
+        shot.close()
+        return None, (0, 0)
+    return shot, (int(footage[1][0]), int(footage[1][1]))
 
 
 def _picture(frame, area):

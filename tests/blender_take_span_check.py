@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run by tests/test_blender_look.py in a fresh bpy process (5.0, and 4.5 LTS): a shot trimmed
-to clip frames 10..21 of its 30-frame clip, dubbed and rendered (Output Images), then its trim
-opened by the editor. The take holds the clip's 30 frames, those the shot does not show one
-transparent file linked (never decoded); the sequencer shows the dub where it was rendered and,
-on the frames the opened trim shows, the shot through the take. Prints RESULT <json>."""
+to clip frames 10..21 of its 30-frame clip, dubbed and rendered (Output Images), the dub restyled
+(Restyle Strip, Output Images and Movie), then the shot's trim opened by the editor. The take
+holds the clip's 30 frames, those the shot does not show one transparent file linked (never
+decoded); the sequencer shows the dub where it was rendered and, on the frames the opened trim
+shows, the shot through the take and through the restyle of images, and the shot's own frames
+in the restyle's movie (not black). Prints RESULT <json>."""
 
 import json
 import os
@@ -13,7 +15,7 @@ import numpy as np
 from sequencer_check import empty_scene, render, run, track_and_save
 
 
-def main(clip, work):
+def main(clip, model, work):
     from reenact.blender import actor as actor_data
     from reenact.blender import blend
 
@@ -41,15 +43,35 @@ def main(clip, work):
         footage = {k: src.read(k)[:, :, ::-1].astype(np.int16) for k in (3, 15, 27)}
     dubbed = render(scene, 16, os.path.join(work, "dubbed.png"))
     out["dub_vs_footage"] = float(np.abs(dubbed - footage[15]).mean())  # (the dub shows: the mouth differs)
+    ed = scene.sequence_editor
+    ed.active_strip = res
+    out["restyled"] = {}
+    for kind in ("IMAGES", "MOVIE"):  # (the movie replaces the images: one restyle per dub)
+        out["restyled"][kind] = sorted(bpy.ops.reenact.restyle_strip(model=model, output=kind))
+        ed.active_strip = res
+        if kind == "IMAGES":  # (its frames outside the dub's: linked too, the dub's take read as RGB)
+            r = next(s for s in blend.all_strips(scene) if s.get("reenact_shot") == res.get("reenact_id"))
+            folder = bpy.path.abspath(r.directory)
+            files = sorted(os.listdir(folder))
+            out["restyle_linked"] = [i for i, n in enumerate(files) if os.path.samefile(
+                os.path.join(folder, n), os.path.join(folder, files[0]))]
+    restyled = next(s for s in blend.all_strips(scene) if s.get("reenact_shot") == res.get("reenact_id"))
+    out["restyle_type"] = restyled.type
     shot.frame_offset_start, shot.frame_offset_end = 0, 0  # the editor opens the trim
     bpy.context.view_layer.update()
+    bpy.context.view_layer.update()
     out["result_after"] = [int(res.frame_start), int(res.frame_offset_start), int(res.frame_offset_end)]
+    out["restyle_after"] = [int(restyled.frame_final_start), int(restyled.frame_final_end)]
+    restyled.mute = True
     out["opened_vs_footage"] = [float(np.abs(render(scene, k + 1, os.path.join(work, "o{}.png".format(k))) -
                                              footage[k]).mean()) for k in (3, 27)]
+    restyled.mute = False  # the restyle's movie there: the shot's own frames (before the fix, black)
+    out["restyle_opened_vs_footage"] = [float(np.abs(render(scene, k + 1, os.path.join(work, "r{}.png".format(k))) -
+                                                     footage[k]).mean()) for k in (3, 27)]
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)  # the bpy 4.5 module hangs at exit after sequencer renders
 
 
 if __name__ == "__main__":
-    run(main, 2)
+    run(main, 3)

@@ -878,14 +878,25 @@ def test_a_take_holds_only_the_frames_its_trimmed_shot_shows(tmp_path, carphone,
     shot of a 536-frame clip wrote 536 PNGs, 99 MB, a take; a 3-second shot of a 5-minute clip,
     the 5 minutes). The sequencer shows the dub where it was rendered, and where the editor
     opens the trim afterwards the shot through the take (not black)."""
+    pytest.importorskip("torch")
+    from reenact.restyle.train import train
+    from test_restyle import moving_clip, tiny_cfg
+
+    model = str(tmp_path / "look.onnx")
+    train([moving_clip(seed=1)], [moving_clip(seed=2)], model, tiny_cfg(), steps=1, resume=False)
     clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
     work.mkdir()
-    r = _check("blender_take_span_check.py", version, request, work, clip, work)
+    r = _check("blender_take_span_check.py", version, request, work, clip, model, work)
     assert r["render"] == ["FINISHED"] and r["files"] == 30, r
     assert r["linked"] == list(range(10)) + list(range(22, 30)), r
     assert r["result"] == [1, 10, 8] and r["result_after"] == [1, 0, 0], r
     assert r["dub_vs_footage"] > 0.3, r  # (the opened jaw)
     assert max(r["opened_vs_footage"]) < 1.5, r  # (the shot through the take: within the decoders' rounding)
+    # the dub restyled as a movie: where the opened trim shows frames its take does not hold, the
+    # shot's own frames (before the fix of a review the same day: black)
+    assert r["restyled"] == {"IMAGES": ["FINISHED"], "MOVIE": ["FINISHED"]} and r["restyle_type"] == "MOVIE", r
+    assert r["restyle_after"] == [1, 31] and max(r["restyle_opened_vs_footage"]) < 3.0, r
+    assert r["restyle_linked"] == list(range(10)) + list(range(22, 30)), r  # (images: linked, not re-encoded)
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

@@ -1016,3 +1016,54 @@ def test_a_long_legal_name_is_written_with_its_temporary_shortened(tmp_path):
         w.write(np.zeros((8, 8, 3), np.uint8))
     write_bytes(str(tmp_path / (stem + ".json")), b"{}")
     assert sorted(os.listdir(tmp_path)) == sorted([stem + ".mp4", stem + "_frames", stem + ".json"])
+
+
+def test_a_take_with_transparent_frames_around_its_shot_reads_as_rgb(tmp_path):
+    """A take holds one transparent frame, linked, on the clip frames its shot does not show
+    (video/pngs.py clear_frames): read as footage (a restyle of a dub) it is an RGB sequence, as
+    its drawn frames are, not a plate with alpha (before 2026-12-06 its first, transparent file
+    made it one: a restyle of the dub warned of an alpha channel it dropped, and wrote every frame);
+    a keyed plate whose first frame is empty keeps its alpha."""
+    from reenact.video.pngs import clear_frames, write_png
+
+    take, plate = tmp_path / "take", tmp_path / "plate"
+    for folder in (take, plate):
+        folder.mkdir()
+        clear_frames([str(folder / "frame_{:06d}.png".format(i)) for i in (0, 1, 5)], (16, 12))
+    for i in (2, 3, 4):
+        write_png(str(take / "frame_{:06d}.png".format(i)), np.full((12, 16, 3), 90, np.uint8))
+        write_png(str(plate / "frame_{:06d}.png".format(i)), np.full((12, 16, 4), 90, np.uint8))
+    with open_video(str(take)) as a, open_video(str(plate)) as b:
+        assert (a.alpha, b.alpha) == (False, True)
+        assert [int(f.mean()) for _, f in a.iter_frames()] == [0, 0, 90, 90, 90, 0]
+
+
+def test_an_output_set_aside_is_linked_or_moved_never_copied(tmp_path, monkeypatch):
+    """fsutil.Aside keeps the earlier output while a new one is renamed into place and signed: a
+    hard link, or where the disk has none (FAT, exFAT) the file moved aside, never a copy (a review
+    of 2026-12-06: a copy of a large movie could fill the disk and, failing, lose the finished
+    render); put back on failure, dropped on success."""
+    import shutil
+
+    from reenact import fsutil
+
+    monkeypatch.setattr(shutil, "copy2", lambda *a, **k: pytest.fail("copied"))
+    out = tmp_path / "dub.mp4"
+
+    def renamed_into_place(data):  # (as a writer's close: a new file renamed over the output)
+        (tmp_path / ".new").write_bytes(data)
+        os.replace(tmp_path / ".new", out)
+
+    for links in (True, False):
+        out.write_bytes(b"earlier")
+        if not links:
+            monkeypatch.setattr(fsutil.os, "link", lambda *a: (_ for _ in ()).throw(OSError(1, "no links")))
+        a = fsutil.Aside(out)
+        assert out.exists() == links and a.aside is not None
+        renamed_into_place(b"new, unsigned")
+        a.put_back()
+        assert out.read_bytes() == b"earlier" and os.listdir(tmp_path) == ["dub.mp4"]
+        b = fsutil.Aside(out)
+        renamed_into_place(b"new, signed")
+        b.drop()
+        assert out.read_bytes() == b"new, signed" and os.listdir(tmp_path) == ["dub.mp4"]

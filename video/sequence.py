@@ -43,6 +43,20 @@ def _check_png_chunks(path, data):
         pos += 12 + length
 
 
+def _alpha_after(files, first):
+    """Whether the first image of ``files`` that is not the size of the fully transparent
+    ``first`` has an alpha channel (True when all are): a take of a shot cut from a longer clip
+    holds one transparent frame, linked, on the clip frames the shot does not show
+    (:func:`~reenact.video.pngs.clear_frames`), and its frames are RGB; before 2026-12-06 such a
+    take read as a plate with alpha (a restyle of a dub warned of an alpha channel it dropped)."""
+    size = os.path.getsize(first)
+    for f in files:
+        if f is not None and os.path.getsize(f) != size:
+            img = _imread_native(f)
+            return img.ndim == 3 and img.shape[2] in (2, 4)
+    return True
+
+
 def _imread_native(path: str) -> np.ndarray:
     """The image at ``path`` as stored: RGB or RGBA, uint8, uint16 or float32 (an OpenEXR plate's
     scene-linear values; :mod:`.bitdepth`)."""
@@ -162,6 +176,8 @@ class ImageSequenceSource(VideoSource):
         self.depth = {np.dtype(np.uint8): "8", np.dtype(np.uint16): "16"}.get(img.dtype, "float")
         #: whether the images hold an alpha channel (a keyed plate): a render keeps it (:mod:`.pngs`)
         self.alpha = img.ndim == 3 and img.shape[2] in (2, 4)
+        if self.alpha and not img[:, :, -1].any():  # a transparent first frame: told by the first other one
+            self.alpha = _alpha_after(self.files, first)
         #: a float plate's primaries to Rec.709 as Blender shows it (an ACES2065-1 plate), or None
         self.to_display = display_matrix(first) if self.depth == "float" else None
         #: an OpenEXR plate's start timecode (its first frame's ``timeCode``), which a movie made

@@ -279,7 +279,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         sign = props.signing_paths(context)
         # a take's frames its shot does not show: clear, never decoded (the strip shows the shot through
         # them; before 2026-12-06 a shot cut from a long clip wrote the whole clip, a compositor's review)
-        keep = shots.clip_span(group) if chunk is None and self.output == "IMAGES" else None
+        keep = self._keep = shots.clip_span(group) if chunk is None and self.output == "IMAGES" else None
         if self._all:
             return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
                                         self.region, self.lossless, cache, not self.cpu, sign),
@@ -337,6 +337,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                  and blend._strip_paths(s) == blend._strip_paths(st)]  # (the result as cut by hand)
         for s in [st] + copies + parts:  # (Render Edited Actors: a result of the same key is up to date)
             s[RENDER_KEY], s[RENDER_OPTIONS] = self._render_key, options
+            if getattr(self, "_keep", None):  # (the clip frames its take holds: a restyle of it takes the others
+                s[shots.KEPT] = [int(v) for v in self._keep]  # from the shot)
+            elif shots.KEPT in s:
+                del s[shots.KEPT]
         st["reenact_rendered"] = summary["rendered"]
         st["reenact_cached"] = summary["cached"]
         if ob is not None:

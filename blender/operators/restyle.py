@@ -24,7 +24,7 @@ RESTYLE_DIR = "restyle"
 
 
 def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, progress, chunk=None, job_id=None,
-                codec=None, farm_job=None, clip_frames=0, keep=None):
+                codec=None, farm_job=None, clip_frames=0, keep=None, footage=None):
     """Worker thread: no bpy here. ``frames``: the clip frames the strip shows (restyled; the
     others are copied, so the result strip takes the original's trims and lines up); ``fps``: the
     scene's rate, for an image sequence written as a movie; ``chunk``: a render farm's part of
@@ -44,13 +44,23 @@ def restyle_job(model, source, out, stabilise, lossless, sign, frames, fps, prog
             mark_chunk(out, farm_job, frames, chunk, clip_frames, done=False)
         summary = apply_clip(model, source, out, frames=frames, stabilise=stabilise, progress=step, lossless=lossless,
                              sign_cert=sign[0], sign_key=sign[1], fps=fps, chunk=chunk, job_id=job_id, codec=codec,
-                             keep=keep)
+                             keep=keep, footage=footage)
     except BaseException:  # refused (a colouriser on a colour shot), failed or stopped: no folder left made for it
         remove_empty(made)  # (before 2026-12-06 an empty //reenact/restyle/<.blend> stayed)
         raise
     if chunk is not None:
         mark_chunk(out, farm_job, frames, chunk, summary["frames"])
     return summary
+
+
+def dub_footage(strip):
+    """(the shot's footage, [c, d)) of a result strip whose take holds only clip frames c..d-1
+    (:data:`shots.KEPT`: the others transparent), so that a restyle of it copies the shot's own
+    frames there into a movie or a farm job's frames (before the fix, black: a review); None."""
+    kept, shot = strip.get(shots.KEPT), shots.shot_of(strip) if strip.get("reenact_shot") else None
+    if not kept or shot is None:
+        return None
+    return actor_data.strip_source(shot), (int(kept[0]), int(kept[1]))
 
 
 def made_folders(folder):
@@ -198,6 +208,7 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
             "chunk": chunk, "job_id": self.job_id or None, "codec": farm.movie_codec(self.output),
             "farm_job": self.farm_job,  # (the frames the shot does not show: clear, never decoded)
             "keep": timing.shown_span(shots.pieces(strip)) if chunk is None and self.output == "IMAGES" else None,
+            "footage": dub_footage(strip),
             "clip_frames": len(strip.elements) if strip.type == "IMAGE" else int(strip.frame_duration)}
 
     def _frames(self, strip):
