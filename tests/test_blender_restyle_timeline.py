@@ -80,7 +80,12 @@ def test_restyle_reads_what_the_timeline_shows(tmp_path, version, request, foota
     assert got["reverse"] and (got["start"], got["length"]) == (5, 12) and len(got["files"]) == 16, got
     same = [i for i, name in enumerate(got["files"])
             if np.array_equal(cv2.imread(os.path.join(got["folder"], name))[..., ::-1], decoded[i])]
-    assert same == [12, 13, 14, 15], same
+    assert same == [], same  # (every frame it shows restyled)
+    # the clip frames it does not show: one transparent file, linked (before 2026-12-06 copies of them)
+    clear = [i for i, name in enumerate(got["files"])
+             if cv2.imread(os.path.join(got["folder"], name), cv2.IMREAD_UNCHANGED).shape[2] == 4
+             and not cv2.imread(os.path.join(got["folder"], name), cv2.IMREAD_UNCHANGED).any()]
+    assert clear == [12, 13, 14, 15], clear
     # strips inside a closed meta strip are not references, even selected (before 2026-12-06
     # 'old_take' and, after Ctrl+G, 'fast' were trained on unseen)
     assert r["meta_refs"] == ["look"], r["meta_refs"]
