@@ -4,7 +4,7 @@
 workflow): a look strip whose influence fades in and out kept by Track Again, Keeping Edits;
 gaze keyed past the tracker's range, and left out by region Mouth;
 Reenact's own property baked with the actor's curves; a gaze channel deleted from an actor without
-layers. Prints one RESULT line (JSON)."""
+layers; Reset to Tracked and Mute Edit Layer over a driver and a modifier. Prints one RESULT line (JSON)."""
 
 import json
 import os
@@ -135,9 +135,47 @@ def deleted_channel(clip, work, out):
                               "edited": len(layers.edited_frames(n, p, actor_data.load_actor_track(n)))}
 
 
+def still_changed(clip, work, out):
+    """Reset to Tracked and Mute Edit Layer over a gaze a driver sets (an empty's X), a Noise
+    modifier on the other eye and an NLA track of the animator's: they name what still changes
+    the gaze and the frames, and delete none of it (before 2026-12-06: "reset to tracked", "showing
+    the tracked performance", while the gaze followed the driver on every frame)."""
+    from reenact.blender import curves, layers
+
+    scene = scene_of([("h", clip)], os.path.join(work, "still.blend"))
+    ob = track(scene, "h")
+    layers.ensure_layers(ob, layers.actor_data.load_actor_track(ob))
+    emp = bpy.data.objects.new("LookAt", None)
+    scene.collection.objects.link(emp)
+    emp.location = (0.4, 0, 0)
+    d = ob.driver_add('["gaze_left_x"]')
+    d.driver.type = "SCRIPTED"
+    v = d.driver.variables.new()
+    v.name, v.type = "x", "TRANSFORMS"
+    v.targets[0].id, v.targets[0].transform_type, v.targets[0].transform_space = emp, "LOC_X", "WORLD_SPACE"
+    d.driver.expression = "x"
+    m = curves.edit_bag(ob).fcurves.find('["gaze_right_x"]').modifiers.new("NOISE")
+    m.strength, m.scale = 0.3, 2
+    act = bpy.data.actions.new("up")  # (an NLA track of the animator's: the eyes up, hidden by the edit layer at 1)
+    slot = act.slots.new(id_type="OBJECT", name="up")
+    act.layers.new("L").strips.new(type="KEYFRAME").channelbag(slot, ensure=True).fcurves.new(
+        '["gaze_left_y"]').keyframe_points.insert(1, 0.3)
+    nt = ob.animation_data.nla_tracks.new()
+    nt.name = "up"
+    nt.strips.new("up", 1, act).action_slot = slot
+    for step, call in (("RESET GAZE", lambda: bpy.ops.reenact.reset_to_tracked(actor=ob.name, channels="gaze")),
+                       ("RESET MOUTH", lambda: bpy.ops.reenact.reset_to_tracked(actor=ob.name, channels="mouth")),
+                       ("MUTE", lambda: bpy.ops.reenact.mute_edit_layer(actor=ob.name))):
+        print(step)
+        assert call() == {"FINISHED"}
+    print("DONE")
+    out["still_changed"] = {"drivers": len(ob.animation_data.drivers), "nla": [t.name for t in ob.animation_data.nla_tracks],
+                            "modifiers": len(curves.edit_bag(ob).fcurves.find('["gaze_right_x"]').modifiers)}
+
+
 def main(clip, work):
     out = {"version": list(bpy.app.version)}
-    for step in (look_strip, gaze_beyond, baked, deleted_channel):
+    for step in (look_strip, gaze_beyond, baked, deleted_channel, still_changed):
         step(clip, work, out)
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()

@@ -53,3 +53,13 @@ def test_gaze_and_nla_edits(clip, tmp_path, version, request):
     assert d["gaze"] == [0.0] * 6 and d["edited"] == 24, d
     assert "the edits of 'e Actor 0' kept (1 channel(s) on frames 1-24)" in r["_stdout"].split("DELETED KEEP")[-1], \
         r["_stdout"][-2000:]
+    # Reset to Tracked / Mute Edit Layer name what still changes the gaze, and keep it (before: "tracked", unsaid)
+    out = r["_stdout"].split("RESET GAZE")[-1]
+    reset, mouth, mute = out.split("RESET MOUTH")[0], out.split("RESET MOUTH")[1].split("MUTE")[0], \
+        out.split("MUTE")[-1].split("DONE")[0]
+    assert "'h Actor 0' reset to tracked on frames 1-24 (4 curves); but 'h Actor 0' keeps a driver on gaze_left_x, " \
+        "a Noise modifier on gaze_right_x: frame(s) 1-24 still edited" in reset, reset
+    assert "reset to tracked on frames 1-24" in mouth and "still edited" not in mouth, mouth  # (the mouth is tracked)
+    assert "edit layer of 'h Actor 0' muted; but 'h Actor 0' keeps a driver on gaze_left_x, its NLA track 'up': " \
+        "frame(s) 1-24 still edited" in mute, mute  # (the Noise is the muted edit layer's; 'up' shows once it is muted)
+    assert r["still_changed"] == {"drivers": 1, "nla": ["Tracked", "up"], "modifiers": 1}, r["still_changed"]

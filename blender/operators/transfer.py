@@ -29,6 +29,7 @@ from .. import actor as actor_data
 from .. import layers, shots, timing
 from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
+from ..still_edited import still_edited
 
 MODE_ITEMS = (
     ("full", "Full", "Head pose, all expressions and gaze (Deep Video Portraits)"),
@@ -405,7 +406,10 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
             actor_data.forget_driver(ob, track, a, b)
         scene = blend.edit_scene(context)
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
-        report(self, "INFO", "'{}' reset to tracked on frames {}-{} ({} curves)".format(ob.name, a, b, n))
+        # what still changes those channels there, kept (the animator's): named (before 2026-12-06 unsaid)
+        still = still_edited(ob, scene, track, self.channels, a, b)
+        report(self, "WARNING" if still else "INFO", "'{}' reset to tracked on frames {}-{} ({} curves){}".format(
+            ob.name, a, b, n, "; but " + still if still else ""))
         return {"FINISHED"}
 
 
@@ -504,7 +508,10 @@ class REENACT_OT_mute_edit_layer(bpy.types.Operator):
             text = "muted: showing the tracked performance"
         scene = blend.edit_scene(context)
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
-        report(self, "INFO", "edit layer of '{}' {}".format(ob.name, text))
+        still = still_edited(ob, scene, track) if layers.edit_muted(ob) else ""  # (before 2026-12-06 unsaid)
+        if still:
+            text = "muted; but " + still
+        report(self, "WARNING" if still else "INFO", "edit layer of '{}' {}".format(ob.name, text))
         return {"FINISHED"}
 
 
