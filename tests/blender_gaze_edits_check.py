@@ -112,9 +112,13 @@ def baked(clip, work, out):
 def deleted_channel(clip, work, out):
     """An actor with no layers yet (keys set straight into its tracked action) whose gaze_left_x
     F-curve was deleted: the render reads the property's own value (0) on every frame, and Track
-    Again, Keeping Edits keeps that (before 2026-12-06 the tracked gaze came back, unsaid)."""
+    Again, Keeping Edits keeps that (before 2026-12-06 the tracked gaze came back, unsaid). The
+    Transfer & Edit panel does not call it "Tracked only" (before: it did, over the animator's keys)."""
+    from sequencer_check import Layout
+
     from reenact.blender import actor as actor_data
     from reenact.blender import curves, layers
+    from reenact.blender.panels.transfer import SEQUENCER_PT_reenact_transfer as Panel
 
     scene = scene_of([("e", clip)], os.path.join(work, "deleted.blend"))
     ob = track(scene, "e")
@@ -126,6 +130,9 @@ def deleted_channel(clip, work, out):
     p = perf(ob)
     before = {"gaze": [float(v) for v in p.gaze[:6, 0]], "edited": len(layers.edited_frames(ob, p, tracked)),
               "has_layers": layers.has_layers(ob)}
+    log = []
+    Panel.draw(type("P", (), {"layout": Layout(log)})(), bpy.context)
+    before["panel"] = log
     print("DELETED KEEP")
     scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["e"]
     assert bpy.ops.reenact.track_strip(keep_edits=True) == {"FINISHED"}

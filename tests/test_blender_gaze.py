@@ -51,6 +51,7 @@ def test_gaze_and_nla_edits(clip, tmp_path, version, request):
     d = r["deleted_channel"]
     assert not d["before"]["has_layers"] and d["before"]["gaze"] == [0.0] * 6 and d["before"]["edited"] == 24, d
     assert d["gaze"] == [0.0] * 6 and d["edited"] == 24, d
+    assert "No edit layer yet: the tracking and your keys are one action" in d["before"]["panel"], d  # (not "Tracked only")
     assert "the edits of 'e Actor 0' kept (1 channel(s) on frames 1-24)" in r["_stdout"].split("DELETED KEEP")[-1], \
         r["_stdout"][-2000:]
     # Reset to Tracked / Mute Edit Layer name what still changes the gaze, and keep it (before: "tracked", unsaid)

@@ -39,7 +39,9 @@ class SEQUENCER_PT_reenact_transfer(ReenactSequencerPanel, bpy.types.Panel):
                               icon="HIDE_ON" if muted else "HIDE_OFF", depress=muted)
             op.actor = ob.name
         else:
-            box.label(text="Tracked only: no edit layer yet", icon="INFO")
+            # (the tracking and any keys the animator set are one action until the layers are made: before
+            # 2026-12-06 "Tracked only" was said over the animator's keys too)
+            box.label(text="No edit layer yet: the tracking and your keys are one action", icon="INFO")
         row = box.row(align=True)
         op = row.operator("reenact.reset_to_tracked", icon="LOOP_BACK")
         op.actor = ob.name
