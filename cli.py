@@ -306,19 +306,21 @@ def cmd_render(args):
         raise UserError("--frames {}: outside the clip's {} frames".format(args.frames, n)) from None
     # what the region keeps of the footage, over the frames rendered (since 2026-12-06 those only)
     # (since 2026-12-06 a gaze asked on an unmoved head is said too)
-    kept = region_keeps(track, crop_track if crop_track is not None else track.footage(), args.region,
-                        range(a - int(track.frame_start), b - int(track.frame_start)))
-    if kept is not None and kept[0] == "turn":
-        warnings.append("the performance turns the head up to {:.0f} degrees away from the footage's, but "
-                        "--region {} keeps the footage's head: use --region head for full reenactment"
-                        .format(kept[1], args.region))
-    elif kept is not None:
-        from .render.actors import frame_runs
+    # (since 2026-12-06 too: the gaze a --region mouth render leaves out, as Blender says it)
+    for kind, what in region_keeps(track, crop_track if crop_track is not None else track.footage(), args.region,
+                                   range(a - int(track.frame_start), b - int(track.frame_start)), every=True):
+        if kind == "turn":
+            warnings.append("the performance turns the head up to {:.0f} degrees away from the footage's, but "
+                            "--region {} keeps the footage's head: use --region head for full reenactment"
+                            .format(what, args.region))
+        else:
+            from .render.actors import frame_runs
 
-        warnings.append("--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
-                        "footage's eyes (--region face draws them)".format(
-                            frame_runs([r + int(track.frame_start) for r in kept[1]])))
-    if kept is not None:
+            runs = frame_runs([r + int(track.frame_start) for r in what])
+            warnings.append("--region mouth draws the mouth alone: frame(s) {} change the gaze and keep the "
+                            "footage's eyes (--region face draws them)".format(runs) if args.region == "mouth" else
+                            "--region head draws a new gaze only on a head or face it moves: frame(s) {} keep the "
+                            "footage's eyes (--region face draws them)".format(runs))
         print("reenact: warning: " + warnings[-1], file=sys.stderr)
     chunk = None
     if args.chunk:

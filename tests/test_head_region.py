@@ -708,6 +708,11 @@ def test_a_gaze_asked_on_an_unmoved_head_is_named_by_a_head_render(carphone, car
     res, summary = _cli_render(req, carphone, "head", tmp_path)
     assert "frame(s) 60-61 keep the footage's eyes" in res.stderr, res.stderr
     assert any("--region face draws them" in w for w in summary["warnings"]), summary
+    # --region mouth (the command line's default) says it too, as Blender does (before 2026-12-06 nothing)
+    (tmp_path / "m").mkdir()
+    res, summary = _cli_render(req, carphone, "mouth", tmp_path / "m")
+    assert ("--region mouth draws the mouth alone: frame(s) 60-61 change the gaze and keep the footage's eyes "
+            "(--region face draws them)") in res.stderr, res.stderr
 
 
 def test_region_mouth_names_the_gaze_it_leaves_out(carphone_track):
