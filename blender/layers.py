@@ -167,6 +167,17 @@ def own_action(ad):
         ad.action_slot = ad.action.slots[slot]
 
 
+def _shift_keys(fc, delta):
+    """Every key of F-curve ``fc`` (and its handles) ``delta`` frames later, all at once."""
+    kp = fc.keyframe_points
+    xy = np.empty(2 * len(kp), np.float32)
+    for attr in ("co", "handle_left", "handle_right"):
+        kp.foreach_get(attr, xy)
+        xy[0::2] += delta
+        kp.foreach_set(attr, xy)
+    fc.update()
+
+
 def follow_strip(ob, strip, moving=None, done=None):
     """Move the actor's animation in time with its strip when the strip was moved after tracking
     (every NLA strip of the actor, the Tracked layer's included, and the edit layer's keys), so
@@ -194,6 +205,8 @@ def follow_strip(ob, strip, moving=None, done=None):
             locked, t.lock = t.lock, False
             for st in sorted(t.strips, key=lambda x: x.frame_start, reverse=delta > 0):  # no overlap on the way
                 st.frame_start_ui = st.frame_start_ui + delta
+                for fc in st.fcurves:  # (its animated influence and time: before 2026-12-06 left in place)
+                    _shift_keys(fc, delta)
             t.lock = locked
         if ad.action is not None:
             if any(moving.get(u.as_pointer()) != delta for u in _users(ad.action)):
@@ -203,13 +216,7 @@ def follow_strip(ob, strip, moving=None, done=None):
             done.add(ad.action.as_pointer())
         bag = edit_bag(idd)
         for fc in (bag.fcurves if bag is not None else ()):
-            kp = fc.keyframe_points
-            xy = np.empty(2 * len(kp), np.float32)
-            for attr in ("co", "handle_left", "handle_right"):  # (all keys at once: run as a strip is dragged)
-                kp.foreach_get(attr, xy)
-                xy[0::2] += delta
-                kp.foreach_set(attr, xy)
-            fc.update()
+            _shift_keys(fc, delta)
     ob.reenact.frame_offset = int(strip.frame_start)
     actor_data.line_up_background(ob.parent, strip)  # (the footage behind the mesh moves along)
     return delta

@@ -114,6 +114,18 @@ def moves(clip, work, out):
     out["drag_ended"] = [layers._after_drag(), first_key(a.data.shape_keys, JAW) - start]
     if bpy.app.timers.is_registered(layers._after_drag):
         bpy.app.timers.unregister(layers._after_drag)
+    # an NLA strip of the animator's whose influence is keyed: its keys move with the shot (before
+    # 2026-12-06 the strip moved and its influence keys stayed: the fade played at the old frames)
+    ad = a.data.shape_keys.animation_data
+    look = ad.nla_tracks.new().strips.new("look", 30, ad.action)
+    look.use_animated_influence = True
+    for frame, v in ((30, 0.0), (36, 1.0)):
+        look.influence = v
+        look.keyframe_insert("influence", frame=frame)
+    scene.sequence_editor.strips_all["a"].frame_start += 4
+    layer.update()
+    out["nla_influence_keys"] = [[round(k.co[0], 1), round(k.co[1], 2)] for fc in look.fcurves
+                                 for k in fc.keyframe_points]
 
 
 def viewport(clip, work, out):

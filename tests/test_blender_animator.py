@@ -36,6 +36,8 @@ def test_an_animators_edits_reach_the_render_and_survive_track_again_and_undo(cl
     # a drag moves the keys once, when it ends (before 2026-12-06 on every step: a long shot's drag stuttered)
     assert r["while_dragged"] == 0.0 and r["drag_timer"] and r["drag_poll_again"] == 0.1, r
     assert r["drag_ended"] == [None, 8.0], r
+    # an animator's NLA strip's influence keys move with the shot (before 2026-12-06 they stayed)
+    assert r["nla_influence_keys"] == [[34.0, 0.0], [40.0, 1.0]], r
     # what the mesh shows renders: a muted jawOpen adds nothing, a Limit Rotation holds the head
     assert r["muted_jaw"][0] > 0.05 and r["muted_jaw"][1] == 0.0
     assert r["held_head"][0] > 0.05 and r["held_head"][1] < 1e-5 and r["idle_constraint_edits"] == 0
