@@ -131,6 +131,15 @@ class ReenactSceneSettings(bpy.types.PropertyGroup):
                                    description="Training time budget (0: no limit, only Steps)")
     restyle_steps: IntProperty(name="Steps", default=2000, min=1, max=1000000,
                                description="Training steps at most (a second Train resumes from the checkpoint)")
+    # Train Renderer (the sidebar's Renderer panel, Training; before 2026-12-06 not settable from the UI)
+    train_steps: IntProperty(name="Steps", default=400, min=1, max=1000000,
+                             description="Train Renderer's steps in all: a second Train resumes the actor's "
+                                         "checkpoint up to this many (raise it to train further)")
+    train_accept_footage: BoolProperty(
+        name="Accept Re-encoded Footage", default=False,
+        description="Train Renderer trains although the strip's pixels or frame rate differ from the footage the "
+                    "actor was tracked in (a re-encoded copy of the same shot); its frame size and length must "
+                    "still match")
     # (the running job's progress bar is not Blender data: modal.JOB)
 
 

@@ -18,6 +18,6 @@ bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
 import os
 ob.reenact.track_path = os.path.join(os.sep, "gone", "project", "reenact", os.path.basename(ob.reenact.track_path))
 poll = bpy.ops.reenact.train_renderer.poll()
-r = bpy.ops.reenact.train_renderer(steps=3)
+r = bpy.ops.reenact.train_renderer(steps=2)
 print("RESULT", json.dumps({"r": sorted(r), "model": bpy.path.abspath(ob.reenact.model_path),
                             "stored": ob.reenact.model_path, "poll_moved": poll}))

@@ -168,3 +168,38 @@ def test_training_job_says_the_time_left(tmp_path):
         p.cancel()
         p.wait(30)
     assert time_left(None) == "" and time_left(30) == " · <1 min left" and time_left(600) == " · ~10 min left"
+
+
+def _check(script, version, request, tmp_path, *args):
+    """Run tests/``script`` in Blender ``version`` (5.0 here, 4.5 through the fixture) with
+    ``args``; its RESULT line as a dict, with what it printed."""
+    py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
+    res = subprocess.run([py, os.path.join(ROOT, "tests", script), *map(str, args)], capture_output=True, text=True,
+                         timeout=1200, cwd=str(tmp_path), env=env)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert "{}.{}".format(*r["version"][:2]) == version
+    r["_stdout"] = res.stdout
+    return r
+
+
+@pytest.mark.blender
+def test_the_sidebars_training_options_unstick_a_trained_renderer(tmp_path, carphone):
+    """Train Renderer by the sidebar's Training options (the scene's Steps; Start Fresh), with the
+    real trainer. Before 2026-12-06 the UI could set neither: a renderer trained to its Steps
+    ("raise Steps") or over a Track since replaced ("start fresh with the Start Fresh option") was
+    stuck for good, and the second refusal named the one footage twice and not the Track."""
+    r = _check("blender_train_options_check.py", "5.0", None, tmp_path, carphone, tmp_path)
+    assert r["first"] == ["FINISHED"], r
+    again = r["again"]
+    assert "is trained already (1 of 1 steps" in again and "raise Steps (Renderer panel, Training)" in again, again
+    assert "train: error:" not in again and "--" not in again, again
+    assert r["raised"] == ["FINISHED"] and "renderer trained (2 steps (resumed from step 1)" in r["_stdout"], r
+    assert r["model"] == "//reenact/models/options/carphone_pristine_Actor_0.onnx", r
+    assert r["retrack"] == ["FINISHED"], r
+    other = r["other_track"]
+    assert "holds a checkpoint of other training data (an earlier Track of carphone_pristine.mp4: " \
+           "'carphone_pristine Actor 0' was tracked again since; this run: its Track {})".format(r["track"]) in other, other
+    assert "the Start Fresh option (Renderer panel, Training: it replaces the checkpoint)" in other, other
+    assert r["fresh"] == ["FINISHED"] and r["fresh_model"] == r["model"], r

@@ -20,6 +20,10 @@ from ..report import report
 
 #: an unsaved .blend's actor: the name of its models folder in the extension's user folder
 UNSAVED_ID = "reenact_unsaved_models"
+#: where the sidebar shows the training options (the errors name them)
+OPTIONS_AT = "Renderer panel, Training"
+#: beside an actor's checkpoint ``<stem>.ckpt.pt``: what Track it was trained on (Blender's note)
+TRAINED_ON = ".trained_on.json"
 
 
 def _models_dir(ob):
@@ -39,6 +43,66 @@ def _models_dir(ob):
     folder = os.path.join(blend.data_folder("models"), name)
     os.makedirs(folder, exist_ok=True)
     return folder
+
+
+def track_digest(ob):
+    """A digest of what the actor's Track holds (what the trainer's checkpoint records of it)."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for k, v in sorted(actor_data.tracked_track(ob).to_arrays().items()):
+        v = np.ascontiguousarray(v)
+        h.update("|{}|{}|{}|".format(k, v.dtype.str, v.shape).encode())
+        h.update(v.tobytes())
+    return h.hexdigest()[:32]
+
+
+def trained_on(stem_path):
+    """The note beside the checkpoint of ``stem_path`` (``<folder>/<stem>``): {"track": digest,
+    "name": the Track file's name} of the Track it was last trained on, or {}."""
+    import json
+
+    try:
+        with open(stem_path + TRAINED_ON, encoding="utf-8") as fh:
+            note = json.load(fh)
+        return note if isinstance(note, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def note_trained_on(stem_path, digest, name):
+    """Note beside the checkpoint of ``stem_path`` that it is of the Track ``digest`` (``name``)."""
+    import json
+
+    try:
+        with open(stem_path + TRAINED_ON, "w", encoding="utf-8") as fh:
+            json.dump({"track": digest, "name": name}, fh)
+    except OSError:  # (a note for a clearer refusal later: never a failure)
+        pass
+
+
+def other_data_line(err, ob, note, track_name, digest):
+    """The trainer's "holds a checkpoint of other training data (X; this run: X)", where both
+    runs' footage has the one name, said with what differs: the actor's Track (tracked again
+    since), else the footage behind that name, as the checkpoint's ``note`` (:func:`trained_on`)
+    tells. Before 2026-12-06 the one file was named twice and the Track not at all."""
+    import re
+
+    m = re.search(r"other training data \((.*); this run: (.*?)\)(:|$)", err)
+    if not m or m[1] != m[2]:
+        return err  # (other footage by its name: said as it is)
+    old = note.get("track")
+    who = "'{}'".format(ob.name) if ob is not None else "the actor"
+    if old and old != digest:
+        what = "an earlier Track of {}: {} was tracked again since; this run: its Track {}".format(
+            m[1], who, track_name)
+    elif old:
+        what = "other footage named {}: the strip's file changed since".format(m[1])
+    else:
+        what = "another Track or other footage of {}; this run: the Track {}".format(m[1], track_name)
+    return err[:m.start(1)] + what + err[m.end(2):]
 
 
 def base_weights(prefs=None):
@@ -64,22 +128,28 @@ def base_weights(prefs=None):
 
 
 class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
-    """Fine-tune a neural renderer on the active actor's footage, starting from the bundled base model.
-    Runs in a separate Python with PyTorch; Esc stops and keeps the last checkpoint"""
+    """Fine-tune a neural renderer on the active actor's footage, starting from the bundled base model
+    (Steps and the other options: the Renderer panel's Training). Runs in a separate Python with PyTorch;
+    Esc stops and keeps the last checkpoint"""
 
     bl_idname = "reenact.train_renderer"
     bl_label = "Train Renderer"
     bl_options = {"UNDO"}  # (an undo step for the model it sets; no F9 redo: that would train again, blocking)
 
-    steps: IntProperty(name="Steps", default=400, min=1, max=1000000,
-                       description="Training steps (resumes from the last checkpoint when there is one)")
-    accept_footage: BoolProperty(name="Accept Re-encoded Footage", default=False,
+    # (the sidebar's Training options are the scene's, props.ReenactSceneSettings.train_*; these, for
+    # scripts, override them when given, and are never remembered: before 2026-12-06 the UI could set
+    # none of them, and a run "trained already" or over another Track's checkpoint was stuck for good)
+    steps: IntProperty(name="Steps", default=400, min=1, max=1000000, options={"SKIP_SAVE"},
+                       description="Training steps in all (resumes from the last checkpoint when there is one); "
+                                   "not given: the scene's Steps")
+    accept_footage: BoolProperty(name="Accept Re-encoded Footage", default=False, options={"SKIP_SAVE"},
                                  description="Train although the strip's pixels or frame rate differ from the footage "
                                              "the actor was tracked in (a re-encoded copy of the same shot); its frame "
                                              "size and length must still match")
-    fresh: BoolProperty(name="Start Fresh", default=False,
-                        description="Train from the start instead of resuming the actor's last checkpoint (needed "
-                                    "when that checkpoint was trained on other footage or another Track)")
+    fresh: BoolProperty(name="Start Fresh", default=False, options={"SKIP_SAVE"},
+                        description="Train from the bundled base instead of resuming the actor's last checkpoint "
+                                    "(needed when that checkpoint was trained on other footage or another Track, or "
+                                    "has all its steps); the checkpoint is replaced")
 
     @classmethod
     def poll(cls, context):
@@ -95,10 +165,19 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             return False
         return True
 
+    def _options(self, context):
+        """(steps, accept footage): the operator's where a script gave them, else the scene's
+        (the sidebar's Training options)."""
+        s = blend.edit_scene(context).reenact
+        given = self.properties.is_property_set
+        return (self.steps if given("steps") else s.train_steps,
+                self.accept_footage if given("accept_footage") else s.train_accept_footage)
+
     def _start(self, context):
         from ...jobs import TrainingProcess, find_training_python
 
         ob = actor_data.active_actor(context)
+        steps, accept = self._options(context)
         prefs = props.preferences(context)
         python = find_training_python(prefs.training_python if prefs else "")
         track = actor_data.track_file(ob)
@@ -109,20 +188,20 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             video = os.path.dirname(video)  # the trainer opens the sequence's folder
         if not os.path.exists(video):
             raise ValueError("{}: the actor's footage is missing".format(video))
-        for w in actor_data.check_strip_footage(ob, strip, actor_data.tracked_track(ob), self.accept_footage):
+        for w in actor_data.check_strip_footage(ob, strip, actor_data.tracked_track(ob), accept):
             report(self, "WARNING", w)
         out = os.path.join(_models_dir(ob), bpy.path.clean_name(ob.name) + ".onnx")
-        self._out = out
+        self._out, self._track_name, self._digest = out, os.path.basename(track), track_digest(ob)
         self._actor = ob.name
         self._preview = os.path.join(os.path.dirname(out), bpy.path.clean_name(ob.name) + "_preview.png")
-        args = ["--data", "{}={}".format(track, video), "--out", out, "--steps", str(self.steps),
+        args = ["--data", "{}={}".format(track, video), "--out", out, "--steps", str(steps),
                 "--preview", self._preview, "--preview-every", "25"]
         weights, note = base_weights(prefs)
         if note:
             report(self, "WARNING", note)
         if os.path.isfile(weights):
             args += ["--init", weights]
-        if self.accept_footage:
+        if accept:
             args.append("--accept-footage")
         if self.fresh:
             args.append("--no-resume")
@@ -133,6 +212,10 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         p = self._proc
         for w in p.warnings:  # (a damaged checkpoint moved aside, no rehearsal clip: before 2026-12-06 unsaid)
             report(self, "WARNING", "training: " + w)
+        ob = bpy.data.objects.get(self._actor)
+        stem_path = os.path.splitext(self._out)[0]
+        if p.step > 0:  # (its checkpoint is of this Track now: said when a later run is refused)
+            note_trained_on(stem_path, self._digest, self._track_name)
         if p.cancelled:
             if max(p.step, p.resumed_from) == 0:  # (Esc while the footage was read: nothing trained, nothing kept)
                 report(self, "WARNING", "training stopped before its first step: nothing was trained")
@@ -141,18 +224,23 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
                                          "run resumes from it".format(max(p.step, p.resumed_from)))
             return {"CANCELLED"}
         if p.error or not p.done_path:
-            # the trainer names its command-line flags; here they are this operator's options
-            err = (p.error or "no model written").replace(", or train to another --out", "").replace(
-                "--no-resume", "the Start Fresh option").replace("--accept-footage", actor_data.ACCEPT_HINT).replace(
-                "give more --steps", "raise Steps")
+            # the trainer names its command-line flags; here they are the sidebar's options
+            err = (p.error or "no model written").replace("train: error: ", "").replace(
+                ", or train to another --out", "").replace(
+                "--no-resume (it is overwritten)", "the Start Fresh option ({}: it replaces the checkpoint)".format(
+                    OPTIONS_AT)).replace(
+                "--no-resume", "the Start Fresh option ({})".format(OPTIONS_AT)).replace(
+                "--accept-footage", actor_data.ACCEPT_HINT).replace(
+                "give more --steps", "raise Steps ({})".format(OPTIONS_AT))
+            err = other_data_line(err, ob, trained_on(stem_path), self._track_name, self._digest)
             report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
-        ob = bpy.data.objects.get(self._actor)
         if ob is not None:
             ob.reenact.model_path = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
         show_preview(p.preview, self.preview_image)
-        report(self, "INFO", "renderer trained ({} steps, loss {:.4f}): {}".format(
-            p.step, p.loss, p.done_path))
+        report(self, "INFO", "renderer trained ({} steps{}, loss {:.4f}): {}".format(
+            p.step, " (resumed from step {})".format(p.resumed_from) if p.resumed_from else "", p.loss, p.done_path))
         return {"FINISHED"}
+
 
 classes = (REENACT_OT_train_renderer,)

@@ -132,4 +132,35 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
             layout.template_icon(icon_value=img.preview.icon_id, scale=8.0)
 
 
-classes = (SEQUENCER_PT_reenact_track, SEQUENCER_PT_reenact_actors, SEQUENCER_PT_reenact_renderer)
+class SEQUENCER_PT_reenact_training(ReenactSequencerPanel, bpy.types.Panel):
+    """Train Renderer's options (the scene's): what its errors name. Before 2026-12-06 none could
+    be set from the UI, and a renderer trained to its Steps, or over a Track since replaced, was stuck."""
+
+    bl_label = "Training"
+    bl_parent_id = "SEQUENCER_PT_reenact_renderer"
+
+    @classmethod
+    def poll(cls, context):
+        from ..actor import active_actor
+
+        return active_actor(context) is not None
+
+    def draw(self, context):
+        layout = self.layout
+        s = blend.edit_scene(context).reenact
+        col = layout.column()
+        col.use_property_split = True
+        col.use_property_decorate = False
+        col.prop(s, "train_steps")
+        col.prop(s, "train_accept_footage")
+        from ..modal import JOB
+
+        if not JOB.running:  # (the Renderer panel above shows the job's progress)
+            row = layout.row(align=True)
+            row.operator("reenact.train_renderer", text="Train", icon="PLAY")
+            # (from the bundled base: the actor's checkpoint replaced, as the errors that need it say)
+            row.operator("reenact.train_renderer", text="Start Fresh", icon="FILE_REFRESH").fresh = True
+
+
+classes = (SEQUENCER_PT_reenact_track, SEQUENCER_PT_reenact_actors, SEQUENCER_PT_reenact_renderer,
+           SEQUENCER_PT_reenact_training)
