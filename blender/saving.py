@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Saving a .blend makes its project folder self-contained: the Track files that Track Actor
-wrote to the user folder while the file was unsaved move to ``//reenact/`` next to it.
+wrote to the user folder while the file was unsaved move to ``//reenact/`` next to it, and the
+renderers Train Renderer trained there (model, variants, weights, checkpoint, preview) to
+``//reenact/models/<.blend name>/`` (since 2026-12-06: before, they stayed in the user or
+temporary folder, and the actor's Renderer with them, outside the project).
 
 Copy, then switch, then remove: before the file is written (``save_pre``) each such Track is
 copied next to the new .blend and the actor's path switched to the copy (``//reenact/<name>``,
@@ -24,6 +27,25 @@ from . import blend, shots, takes
 _PENDING = []  # (actor name, old track_path, old absolute path, new absolute path, moved) of this save
 _MADE = []  # the folder this save made, removed again when the save fails
 _PATHS = []  # (datablock collection, name, attribute, old value) of the paths this save re-pointed
+_MODELS = []  # (actor name, old model_path, old stem or None, [(old file, copy)]) of this save
+
+#: an unsaved .blend's actor: the name of its models folder in the extension's user folder
+UNSAVED_ID = "reenact_unsaved_models"
+#: the name (no extension) of the actor's renderer files in its models folder, kept on the actor
+#: from its first training on: one actor's alone in the .blend (Train Renderer's ``model_stem``)
+MODEL_STEM = "reenact_model_stem"
+
+
+def preview_image_name(stem):
+    """The image of the training preview of the actor whose renderer files are named ``stem``:
+    each actor its own (before 2026-12-06 one for all, and the sidebar showed actor A's preview
+    on actor B)."""
+    import hashlib
+
+    name = "Reenact Training Preview: " + stem
+    if len(name) > 60:  # (an image's name is cut at 63 characters: cut names must not meet)
+        name = name[:48] + "~" + hashlib.sha1(stem.encode()).hexdigest()[:8]
+    return name
 
 
 def _norm(path):
@@ -73,10 +95,12 @@ def _copy_into(old, dest, name, copied):
 
 
 def move_tracks_before_save(filepath):
-    """Copy the user-folder Tracks next to ``filepath`` and point their actors at the copies."""
+    """Copy the user-folder Tracks (and renderers: :func:`move_models`) next to ``filepath`` and
+    point their actors at the copies."""
     _PENDING.clear()
     _MADE.clear()
     _PATHS.clear()
+    _MODELS.clear()
     if not filepath:
         return
     folders = user_track_folders()
@@ -97,9 +121,107 @@ def move_tracks_before_save(filepath):
             continue
         _PENDING.append((ob.name, ob.reenact.track_path, old, new, True))
         ob.reenact.track_path = "//reenact/" + os.path.basename(new)
+    move_models(filepath, dest)
     if bpy.data.filepath and _norm(bpy.data.filepath) != _norm(filepath):
         copy_tracks_for_new_name(filepath, dest, {p[0] for p in _PENDING})
         repoint_relative_paths(filepath)
+
+
+def user_model_folders():
+    """Where Train Renderer writes the renderers of an unsaved file (``blend.data_folder``'s
+    fallbacks; each actor's in a folder of its own there)."""
+    folders = [os.path.join(bpy.app.tempdir, "reenact", "models")]
+    try:
+        folders.append(bpy.utils.extension_path_user(blend.ADDON, path="models", create=False))
+    except (ValueError, AttributeError, TypeError):
+        pass
+    return [_norm(f) for f in folders if f]
+
+
+def _under(path, folders):
+    p = _norm(path)
+    return any(p.startswith(f + os.sep) for f in folders)
+
+
+def _renderer_files(folder, stem):
+    """The files of the renderer ``stem`` in ``folder``: ``<stem>.onnx`` and its ``.int8.onnx``,
+    ``.fp16.onnx``, ``.pt`` weights, ``.ckpt.pt`` checkpoint (and one the trainer kept aside), the
+    ``.trained_on.json`` of the checkpoint, and ``<stem>_preview.png``."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(n for n in names if (n.startswith(stem + ".") or n.startswith(stem + "_preview."))
+                  and not n.endswith(".tmp") and os.path.isfile(os.path.join(folder, n)))
+
+
+def move_models(filepath, dest):
+    """A first save: each actor's renderer files trained while the file was unsaved (in the user
+    or temporary folder, :func:`user_model_folders`) copied into ``dest/models/<.blend name>``,
+    its Renderer (``model_path``) pointed at the copy relative to the .blend; one stopped before its
+    model was written moves its checkpoint, for the next run to resume. A name another actor's
+    files have there already gets ``_2``... (the actor keeps the new name). The old files are
+    removed once the save succeeded (:func:`on_save_post`), as the Tracks'."""
+    roots = user_model_folders()
+    folder = os.path.join(dest, "models", actor_data.blend_name(filepath))
+    done = {}  # (folder, stem) -> the new stem: one copy for the actors that share files
+    for ob in bpy.data.objects:
+        if not actor_data.is_actor(ob) or ob.library is not None:
+            continue
+        model, stem = ob.reenact.model_path, ob.get(MODEL_STEM)
+        found = []  # (folder, stem) where this actor's files may lie
+        if model and _under(bpy.path.abspath(model), roots):
+            found.append((os.path.dirname(bpy.path.abspath(model)), os.path.basename(model).split(".")[0]))
+        if stem and ob.get(UNSAVED_ID):  # (a run stopped before its model: its checkpoint)
+            found += [(os.path.join(r, "unsaved_" + str(ob[UNSAVED_ID])), str(stem)) for r in roots]
+        found = [(d, st) for d, st in found if (d, st) in done or _renderer_files(d, st)]
+        if not found:
+            continue
+        old_dir, old_stem = found[0]
+        try:
+            new_stem = done.get((old_dir, old_stem)) or _copy_renderer(old_dir, old_stem, folder, ob)
+        except OSError as exc:
+            print("Reenact: kept the renderer of '{}' in {} ({})".format(ob.name, old_dir, exc))
+            continue
+        done[(old_dir, old_stem)] = new_stem
+        _MODELS.append((ob.name, model, stem, [(os.path.join(old_dir, n), os.path.join(folder, new_stem + n[len(
+            old_stem):])) for n in _renderer_files(old_dir, old_stem)]))
+        if stem == old_stem or not stem:
+            ob[MODEL_STEM] = new_stem
+        if model and _under(bpy.path.abspath(model), roots):
+            name = os.path.basename(model)
+            ob.reenact.model_path = "//reenact/models/{}/{}{}".format(
+                os.path.basename(folder), new_stem, name[len(old_stem):])
+
+
+def _copy_renderer(old_dir, stem, folder, ob):
+    """Copy the renderer files ``stem`` of ``old_dir`` into ``folder`` under a stem no other
+    file there and no other actor has; returns that stem."""
+    names = _renderer_files(old_dir, stem)
+    claimed = {o.get(MODEL_STEM) for o in bpy.data.objects if o != ob and actor_data.is_actor(o)
+               and o.get(MODEL_STEM) != stem}
+    if not os.path.isdir(folder):
+        made = [d for d in (os.path.dirname(os.path.dirname(folder)), os.path.dirname(folder), folder)
+                if not os.path.isdir(d)]
+        os.makedirs(folder)
+        _MADE.extend(made)  # (removed again, the deepest first, when the save fails)
+    new, k = stem, 2
+    while new in claimed or any(os.path.exists(os.path.join(folder, new + n[len(stem):])) for n in names):
+        new, k = "{}_{}".format(stem, k), k + 1
+    copies = []
+    try:
+        for n in names:
+            copy = os.path.join(folder, new + n[len(stem):])
+            copies.append(copy)
+            shutil.copyfile(os.path.join(old_dir, n), copy + ".copy.tmp")
+            os.replace(copy + ".copy.tmp", copy)
+    except OSError:  # (whole or not at all)
+        for copy in copies:
+            for f in (copy, copy + ".copy.tmp"):
+                if os.path.exists(f):
+                    os.remove(f)
+        raise
+    return new
 
 
 def copy_tracks_for_new_name(filepath, dest, done):
@@ -154,6 +276,18 @@ def _restore(remove_copies):
         ob = bpy.data.objects.get(name)
         if ob is not None:
             ob.reenact.track_path = old_value
+    for name, model, stem, files in _MODELS:
+        ob = bpy.data.objects.get(name)
+        if ob is not None:
+            ob.reenact.model_path = model
+            if stem is None:
+                ob.pop(MODEL_STEM, None)
+            else:
+                ob[MODEL_STEM] = stem
+        for _old, new in files if remove_copies else ():
+            if os.path.exists(new):
+                os.remove(new)
+    _MODELS.clear()
     for coll, name, attr, value in _PATHS:
         idb = coll.get(name)
         if idb is not None:
@@ -163,7 +297,7 @@ def _restore(remove_copies):
         for new in {p[3] for p in _PENDING}:
             if os.path.exists(new):
                 os.remove(new)
-        for folder in _MADE:
+        for folder in reversed(_MADE):
             try:
                 os.rmdir(folder)
             except OSError:
@@ -187,7 +321,7 @@ def on_save_post(filepath, *args):
         takes.record_shown(filepath)
     except (OSError, ValueError):  # (a record it cannot write: the save itself is done)
         pass
-    if not _PENDING and not _PATHS:
+    if not _PENDING and not _PATHS and not _MODELS:
         return
     if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):
         # "Save Copy": the copy holds the new paths; this session keeps using the old files
@@ -198,6 +332,17 @@ def on_save_post(filepath, *args):
             os.remove(old)
         except OSError:
             pass
+    for old in {f[0] for m in _MODELS for f in m[3]}:  # (the renderers moved from the user folder)
+        try:
+            os.remove(old)
+        except OSError:
+            pass
+    for folder in {os.path.dirname(f[0]) for m in _MODELS for f in m[3]}:  # (an actor's own: empty now)
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+    _MODELS.clear()
     _PENDING.clear()
     _MADE.clear()
     _PATHS.clear()

@@ -185,6 +185,47 @@ def _check(script, version, request, tmp_path, *args):
 
 
 @pytest.mark.blender
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_each_actor_trains_its_own_files_kept_in_the_project(tmp_path, carphone, version, request):
+    """(A stand-in trainer: the files a run writes, at once.) Before 2026-12-06 the model file was
+    the actor's cleaned name: "shot 1 Actor 0" and "shot_1 Actor 0" shared it, and training one
+    fresh replaced the model the other rendered with; the sidebar showed one training preview for
+    every actor; an actor renamed while it trained was left without its model, the run said
+    trained; and a model trained before the first save stayed in the temporary folder."""
+    r = _check("blender_train_files_check.py", version, request, tmp_path, carphone, tmp_path)
+    folder = tmp_path / "project" / "reenact" / "models" / "shot"
+    # the first save: the renderer (and a stopped run's checkpoint) moves into the project
+    assert r["train_a"] == ["FINISHED"] and r["train_stopped"] == ["CANCELLED"], r
+    assert r["saved"] == "//reenact/models/shot/shot_1_Actor_0.onnx", r
+    for end in (".onnx", ".fp16.onnx", ".pt", ".ckpt.pt", "_preview.png", ".trained_on.json"):
+        assert "shot_1_Actor_0" + end in r["saved_files"], (end, r["saved_files"])
+    assert "Stopped.ckpt.pt" in r["saved_files"] and r["old_left"] == [], r
+    assert r["stopped_resumes"] == [["FINISHED"], str(folder / "Stopped.onnx")], r  # (its checkpoint there)
+    # two actors of one cleaned name: a file each; the second's fresh run leaves the first's model
+    pa, pb = "pair 1 Actor 0", "pair_1 Actor 0"
+    assert r["train_pair"] == [["FINISHED"], ["FINISHED"]], r
+    assert r["models"] == {pa: str(folder / "pair_1_Actor_0.onnx"), pb: str(folder / "pair_1_Actor_0_2.onnx")}, r
+    assert r["p_model_is_p"] == "run 4", r  # (its own run's: the runs are A, Stopped, Stopped again, P, B...)
+    # a duplicate of P (its Renderer and files P's) trains files of its own, P's untouched
+    assert r["c_before"] is True and r["train_c"] == ["FINISHED"], r
+    assert r["c_model"] == str(folder / "Duplicate.onnx") and r["p_after_c"] is True, r
+    # each actor its training preview (the duplicate: its Renderer's); one never trained shows none
+    assert r["panel"] == {pa: [["icon"], "pair_1_Actor_0_preview.png"], pb: [["icon"], "pair_1_Actor_0_2_preview.png"],
+                          "Duplicate": [["icon"], "pair_1_Actor_0_preview.png"], "Untrained": [[], None]}, r
+    # the Training options, in the sidebar: Steps, Accept Re-encoded Footage, Train and Start Fresh
+    assert r["training_panel"] == ["prop: train_steps", "prop: train_accept_footage",
+                                   "op: reenact.train_renderer Train", "op: reenact.train_renderer Start Fresh",
+                                   "  fresh = True"], r
+    assert r["scene_steps"] == [["FINISHED"], 7, False], r  # Train without options: the scene's Steps
+    # renamed while it trained: the model is the renamed actor's, said so
+    assert r["train_renamed"] == ["FINISHED"] and r["renamed"] == ["Tom", str(folder / "pair_1_Actor_0_2.onnx")], r
+    assert "(for 'Tom', renamed from 'pair_1 Actor 0')" in r["_stdout"]
+    # removed while it trained: a warning naming the model, which is kept
+    gone = [ln for ln in r["_stdout"].splitlines() if "'Gone' was removed while it trained" in ln]
+    assert r["train_removed"] == ["FINISHED"] and len(gone) == 1 and gone[0].startswith("Warning: "), r["_stdout"]
+    assert str(folder / "Gone.onnx") in gone[0]
+
+@pytest.mark.blender
 def test_the_sidebars_training_options_unstick_a_trained_renderer(tmp_path, carphone):
     """Train Renderer by the sidebar's Training options (the scene's Steps; Start Fresh), with the
     real trainer. Before 2026-12-06 the UI could set neither: a renderer trained to its Steps

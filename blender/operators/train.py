@@ -16,10 +16,9 @@ from .. import blend
 from .. import props
 from ..modal import JOB, TrainingJobMixin, show_preview
 from ..report import report
+from ..saving import MODEL_STEM, UNSAVED_ID, preview_image_name
 
 
-#: an unsaved .blend's actor: the name of its models folder in the extension's user folder
-UNSAVED_ID = "reenact_unsaved_models"
 #: where the sidebar shows the training options (the errors name them)
 OPTIONS_AT = "Renderer panel, Training"
 #: beside an actor's checkpoint ``<stem>.ckpt.pt``: what Track it was trained on (Blender's note)
@@ -45,6 +44,41 @@ def _models_dir(ob):
     return folder
 
 
+def _model_of(o):
+    """Where actor ``o``'s Renderer points, normalised ('' for none)."""
+    path = o.reenact.model_path
+    return os.path.normcase(os.path.abspath(bpy.path.abspath(path, library=o.library))) if path else ""
+
+
+def model_stem(ob, folder):
+    """The name of ``ob``'s renderer files (``<stem>.onnx``, ``.ckpt.pt``...) in its models
+    ``folder``: the one it trained to before (kept when the actor is renamed: the run resumes its
+    checkpoint), else its Renderer's there, else its cleaned name, with ``_2``, ``_3``... where
+    another actor of the .blend has that name already (by the name it trained to, or its Renderer
+    pointing at that file). Before 2026-12-06 the cleaned name alone: "shot 1 Actor 0" and
+    "shot_1 Actor 0" shared one file, and Start Fresh on one replaced the model the other rendered with."""
+    others = [o for o in bpy.data.objects if o != ob and actor_data.is_actor(o)]
+    claimed = {o.get(MODEL_STEM) for o in others if o.library is None}
+    used = {_model_of(o) for o in others}
+
+    def free(stem):
+        path = os.path.normcase(os.path.abspath(os.path.join(folder, stem + ".onnx")))
+        return bool(stem) and stem not in claimed and path not in used
+
+    own = _model_of(ob)
+    mine = [ob.get(MODEL_STEM) or ""]
+    if own and os.path.dirname(own) == os.path.normcase(os.path.abspath(folder)) and own.endswith(".onnx"):
+        mine.append(os.path.basename(own)[:-len(".onnx")])
+    for stem in mine:
+        if free(stem) and "." not in stem:  # (an .int8.onnx or .fp16.onnx: not a stem)
+            return stem
+    base, k = bpy.path.clean_name(ob.name), 2
+    stem = base
+    while not free(stem):
+        stem, k = "{}_{}".format(base, k), k + 1
+    return stem
+
+
 def track_digest(ob):
     """A digest of what the actor's Track holds (what the trainer's checkpoint records of it)."""
     import hashlib
@@ -57,6 +91,22 @@ def track_digest(ob):
         h.update("|{}|{}|{}|".format(k, v.dtype.str, v.shape).encode())
         h.update(v.tobytes())
     return h.hexdigest()[:32]
+
+
+def find_trained_actor(name, key, stem):
+    """The actor a training ran for, by its ``name`` then (renamed meanwhile) by the files it
+    trained to (``stem``) and its identity (``key``, :func:`~reenact.blender.actor.actor_key`), as
+    the render jobs find theirs again (``modal.job_target``); None when it is gone. Before
+    2026-12-06 by its name alone: an actor renamed while it trained was left without the model."""
+    def fits(o):
+        return actor_data.is_actor(o) and (not key or actor_data.actor_key(o) == key) and o.get(MODEL_STEM) in (
+            stem, None)  # (none: the claim undone meanwhile)
+
+    ob = bpy.data.objects.get(name)
+    if ob is not None and fits(ob):
+        return ob
+    found = [o for o in bpy.data.objects if o.library is None and fits(o) and o.get(MODEL_STEM) == stem]
+    return found[0] if len(found) == 1 else None
 
 
 def trained_on(stem_path):
@@ -190,10 +240,15 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             raise ValueError("{}: the actor's footage is missing".format(video))
         for w in actor_data.check_strip_footage(ob, strip, actor_data.tracked_track(ob), accept):
             report(self, "WARNING", w)
-        out = os.path.join(_models_dir(ob), bpy.path.clean_name(ob.name) + ".onnx")
-        self._out, self._track_name, self._digest = out, os.path.basename(track), track_digest(ob)
-        self._actor = ob.name
-        self._preview = os.path.join(os.path.dirname(out), bpy.path.clean_name(ob.name) + "_preview.png")
+        folder = _models_dir(ob)
+        stem = model_stem(ob, folder)
+        ob[MODEL_STEM] = stem  # (this actor's from now on: another actor's run takes another name)
+        out = os.path.join(folder, stem + ".onnx")
+        self._out, self._stem, self._track_name = out, stem, os.path.basename(track)
+        self._actor, self._key = ob.name, actor_data.actor_key(ob)
+        self._digest = track_digest(ob)
+        self.preview_image = preview_image_name(stem)  # (the modal loop shows it as it comes)
+        self._preview = os.path.join(folder, stem + "_preview.png")
         args = ["--data", "{}={}".format(track, video), "--out", out, "--steps", str(steps),
                 "--preview", self._preview, "--preview-every", "25"]
         weights, note = base_weights(prefs)
@@ -212,7 +267,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         p = self._proc
         for w in p.warnings:  # (a damaged checkpoint moved aside, no rehearsal clip: before 2026-12-06 unsaid)
             report(self, "WARNING", "training: " + w)
-        ob = bpy.data.objects.get(self._actor)
+        ob = find_trained_actor(self._actor, self._key, self._stem)
         stem_path = os.path.splitext(self._out)[0]
         if p.step > 0:  # (its checkpoint is of this Track now: said when a later run is refused)
             note_trained_on(stem_path, self._digest, self._track_name)
@@ -235,11 +290,16 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             err = other_data_line(err, ob, trained_on(stem_path), self._track_name, self._digest)
             report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
-        if ob is not None:
-            ob.reenact.model_path = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
         show_preview(p.preview, self.preview_image)
-        report(self, "INFO", "renderer trained ({} steps{}, loss {:.4f}): {}".format(
-            p.step, " (resumed from step {})".format(p.resumed_from) if p.resumed_from else "", p.loss, p.done_path))
+        said = "renderer trained ({} steps{}, loss {:.4f}): {}".format(
+            p.step, " (resumed from step {})".format(p.resumed_from) if p.resumed_from else "", p.loss, p.done_path)
+        if ob is None:  # (removed while it trained: the model is kept, for an actor to take)
+            report(self, "WARNING", "{}; but the actor '{}' was removed while it trained, so no actor uses it: "
+                                    "set an actor's Renderer to that file".format(said, self._actor))
+            return {"FINISHED"}
+        ob.reenact.model_path = blend.relative_to_project(p.done_path)  # (a moved project keeps it)
+        report(self, "INFO", said if ob.name == self._actor else "{} (for '{}', renamed from '{}')".format(
+            said, ob.name, self._actor))
         return {"FINISHED"}
 
 

@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
+import os
+
 import bpy
 
 from .. import blend, shots
@@ -102,8 +104,6 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
     bl_order = 30
 
     def draw(self, context):
-        import os
-
         layout = self.layout
         from ..actor import active_actor
 
@@ -127,9 +127,18 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
             layout.operator("reenact.delete_unused_takes", icon="TRASH")  # (the takes renders again left)
         if ob.get("reenact_last_render"):
             layout.label(text=str(ob["reenact_last_render"]), icon="SEQUENCE")
-        img = bpy.data.images.get("Reenact Training Preview")
+        img = training_preview(ob)
         if img is not None and img.preview is not None:
             layout.template_icon(icon_value=img.preview.icon_id, scale=8.0)
+
+
+def training_preview(ob):
+    """The image of actor ``ob``'s training preview, or None (one it was never trained: before
+    2026-12-06 one image for all, and actor B showed the preview of actor A's training)."""
+    from ..saving import MODEL_STEM, preview_image_name
+
+    stem = ob.get(MODEL_STEM) or os.path.basename(ob.reenact.model_path).split(".")[0]  # (its Renderer's)
+    return bpy.data.images.get(preview_image_name(stem)) if stem else None
 
 
 class SEQUENCER_PT_reenact_training(ReenactSequencerPanel, bpy.types.Panel):
