@@ -123,6 +123,12 @@ class MovieSigning:
         its trailer."""
         if self._builder is None or self.fallback is not None or self._thread is not None:
             return  # (the finished file is signed whole)
+        stream = getattr(writer, "_stream", None)
+        if stream is not None and "timecode" in dict(getattr(stream, "metadata", {}) or {}):
+            # (the muxer's timecode track puts its sample in the mdat after the frames followed: the
+            # manifest's hash did not match, before 2026-12-06 an INVALID manifest; a review of plates)
+            self._drop("a movie with a start timecode is signed whole")
+            return
         writer.before_trailer.append(self.pause)
         self._thread = threading.Thread(target=self._run, args=(writer,), name="reenact-c2pa-follow", daemon=True)
         self._thread.start()

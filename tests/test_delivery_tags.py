@@ -133,6 +133,29 @@ def test_render_and_its_assembled_chunks_keep_the_shots_timecode_and_pixel_aspec
                                                                       rate), out
 
 
+def test_a_signed_movie_of_a_shot_with_a_timecode_has_a_valid_manifest(tmp_path, carphone, carphone_edit):
+    """A render into a movie keeps the shot's start timecode (a timecode track) and signs it: the
+    manifest is valid (before 2026-12-06 the movie's hash was taken as it was written, before the
+    muxer added the timecode track's sample, and every such movie's manifest read INVALID, though
+    the summary said signed; a review of plates)."""
+    from reenact.provenance.verify import verify_path
+    from reenact.render.pipeline import render_clip
+    from reenact.render.renderer import BASE_MODEL
+
+    with open_video(carphone) as v:
+        frames = [a for _, a in v.iter_frames()]
+        rate = v.rate
+    src = tagged_movie(tmp_path / "shot.mov", frames, rate=rate, timecode="01:00:10:05")
+    out = tmp_path / "dub.mov"
+    s = render_clip(carphone_edit, src, BASE_MODEL, out=str(out), frames=(20, 23), region="mouth", prefer_gpu=False,
+                    cache_dir=str(tmp_path / "cache"), accept_footage=True)
+    assert s["manifest"]["prehashed"] is False and "timecode" in s["manifest"]["fallback"], s["manifest"]
+    m = verify_path(str(out))["manifest"]
+    assert m["present"] and m["valid"], m
+    with open_video(str(out)) as v:
+        assert v.timecode == "01:00:10:05"
+
+
 def test_tracker_names_non_square_pixels_and_the_square_copy_to_track(tmp_path, carphone, capsys):
     """Anamorphic footage is tracked as stored (as Blender's sequencer shows it, and where the render
     draws), so its face is fitted squeezed (docs/video-io.md measures how much): ``reenact track``
@@ -335,7 +358,7 @@ def test_probe_says_what_reenact_reads_before_any_work(tmp_path, carphone, capsy
     from reenact.cli import main
 
     with open_video(carphone) as v:
-        frames = [a for _, a in v.iter_frames(0, 30)]
+        frames = [a for _, a in v.iter_frames()]
     cam = tagged_movie(tmp_path / "cam.mov", frames, rate=25, timecode="10:00:00:00", tracks=("boom", "lav"))
     missing = str(tmp_path / "gone.mp4")
     assert main(["probe", cam, carphone, missing, "--json"]) == 2
