@@ -598,3 +598,28 @@ def test_verify_names_a_plates_synthesised_frames_by_their_file_numbers(plates_o
     (fa, fb), = r["watermark"]["frame_ranges"]
     assert r["file_ranges"] == [[1001 + fa, 1000 + fb]]
     assert "; files {}-{}".format(1001 + fa, 1000 + fb) in format_report(r)
+
+
+def test_a_float_tiff_plate_is_kept_in_32_bit_floats_where_nothing_changed(tmp_path):
+    """A float TIFF plate's frames come back as OpenEXR frames of 32-bit floats, so a value the
+    render did not change is the plate's bit for bit (before 2026-12-06 half floats: the plate
+    changed by up to 7e-4 where nothing was drawn; a review of plates)."""
+    import cv2
+
+    from reenact.video import open_video
+    from reenact.video.pngs import plate_output
+    from reenact.video.sequence import _imread_native
+
+    folder = tmp_path / "tiff32"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(3):
+        cv2.imwrite(str(folder / "plate.{:04d}.tif".format(1001 + i)), rng.random((12, 16, 3), dtype=np.float32) * 2.0)
+    with open_video(str(folder)) as plate:
+        assert plate.depth == "float"
+        _plate, ext, write, first = plate_output(plate)
+        out = write(str(tmp_path / "frame_001001.exr"), plate.read(0), 0, 1, str(tmp_path))
+        native = plate.read_native(0)
+    assert ext == ".exr" and first == 1001
+    back = _imread_native(out)
+    assert back.dtype == np.float32 and np.array_equal(back[:, :, :3], native[:, :, :3])

@@ -116,13 +116,17 @@ _EXR_COMPRESSION = {0: "NO", 1: "RLE", 2: "ZIPS", 3: "ZIP", 4: "PIZ", 5: "PXR24"
 
 def exr_options(path):
     """OpenCV's imwrite flags that write like the OpenEXR file ``path``: its pixel type (half or
-    float, from the header's channel list) and compression (half and ZIP when unreadable)."""
+    float, from the header's channel list) and compression (half and ZIP when unreadable; float
+    and ZIP for a plate of another format, a float TIFF)."""
     import cv2
 
     from .exrhead import attribute, read_file_header
 
     kind, compression = 1, 3
     try:
+        if not os.fspath(path).lower().endswith(".exr"):  # (a float TIFF plate: its 32 bits kept, never halved:
+            kind = 2  # before 2026-12-06 half floats, the plate changed where nothing was drawn; a review)
+            raise ValueError("not an OpenEXR file")
         attrs = read_file_header(path, scanline=False)[1]
         value = attribute(attrs, b"channels") or b""
         kinds, k = [], 0
