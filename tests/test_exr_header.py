@@ -222,3 +222,29 @@ def test_a_header_longer_than_the_first_read_is_read_whole(tmp_path, edge):
     path.write_bytes(data)
     _flags, attrs, _end = read_file_header(str(path), scanline=False)
     assert attribute(attrs, b"chromaticities") == chroma
+
+
+def test_a_plate_flagged_aces_without_chromaticities_is_read_as_blender_shows_it(carphone, tmp_path):
+    """An OpenEXR plate marked ACES by its ``acesImageContainerFlag`` alone (no chromaticities):
+    Blender reads it as ACES2065-1, and so does Reenact (before 2026-12-06 as Rec.709, 7 levels
+    off on average: a review of plates)."""
+    import struct
+
+    from test_bitdepth import _exr
+
+    from reenact.video import bitdepth, open_video
+    from reenact.video.exrhead import with_attributes
+
+    folder = tmp_path / "flagged"
+    folder.mkdir()
+    with open_video(carphone) as src:
+        for i in range(2):
+            path = folder / "plate.{:04d}.exr".format(1001 + i)
+            _exr(path, bitdepth.srgb_decode(src.read(i) / 255.0))
+            path.write_bytes(with_attributes(path.read_bytes(), [
+                (b"acesImageContainerFlag", b"int", struct.pack("<i", 1))]))
+    path = str(folder / "plate.1001.exr")
+    (blender,) = _blender_pixels([path], tmp_path)
+    with open_video(str(folder)) as p:
+        mine = p.read(0).astype(int)
+    assert np.abs(mine - bitdepth.display8(blender).astype(int)).max() <= 1

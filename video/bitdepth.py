@@ -94,7 +94,10 @@ def display_matrix(path):
         return None
     value = attribute(attrs, b"chromaticities")
     if value is None or len(value) != 32:
-        return None
+        # (no chromaticities: an ACES container flag alone makes it ACES2065-1 in Blender too;
+        # before 2026-12-06 read as Rec.709, 7 levels off: a review of plates)
+        flag = attribute(attrs, b"acesImageContainerFlag")
+        return AP0_TO_REC709 if flag is not None and len(flag) == 4 and struct.unpack("<i", flag)[0] == 1 else None
     if np.allclose(struct.unpack("<8f", value), AP0, atol=1e-4):
         return AP0_TO_REC709
     return None
