@@ -23,6 +23,7 @@ from ..video import VideoError, VideoWriter
 from ..video.bitdepth import plate_first
 from ..video.decode import open_sequence_at
 from ..video.encode import FrameFolder, source_tags
+from .chunks import job_frames
 from .pipeline import SIGNABLE_MOVIES
 
 
@@ -76,6 +77,10 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
     removed = frames.remove_temporaries()
     paths = [os.path.join(folder, frames.filename(i)) for i in range(n)]
     signed = [png_has_manifest(p) for p in paths]  # the synthesised frames (copies are unsigned)
+    # an I-frame where synthesised and copied frames meet: OpenEXR frames carry no manifest, their
+    # chunks' job frames say it (before 2026-12-06 none, and verify named copied frames after the
+    # change as synthesised: the mark predicted into them; a review of plates)
+    segment = signed if any(signed) else [any(a <= i < b for a, b in job_frames(folder)) for i in range(n)]
     job = _job_payload(paths, signed)
     manifest = signing = None
     if sign and job is not None:
@@ -101,7 +106,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
             def written():
                 for i, path in enumerate(paths):  # an I-frame where synthesised and copied frames meet
                     rgb = _read_frame(path, size)
-                    writer.write(rgb, segment=signed[i])
+                    writer.write(rgb, segment=segment[i])
                     if progress is not None and progress(i + 1, n, "frame {}".format(i)) is False:
                         raise Cancelled()
                     yield rgb

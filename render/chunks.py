@@ -113,6 +113,16 @@ def _markers(folder):
     return out
 
 
+def job_frames(folder):
+    """The clip frames [(a, b)] the jobs whose chunks left a marker in ``folder`` rendered (their
+    ``frames``; a render synthesises only inside them): where a movie assembled from OpenEXR
+    frames, which carry no manifest to tell them, starts and ends its segments."""
+    try:
+        return sorted({m["frames"] for m in _markers(folder)})
+    except OSError:
+        return []
+
+
 def jobs_in(folder):
     """The jobs whose chunks left a marker in ``folder``."""
     try:

@@ -623,3 +623,23 @@ def test_a_float_tiff_plate_is_kept_in_32_bit_floats_where_nothing_changed(tmp_p
     assert ext == ".exr" and first == 1001
     back = _imread_native(out)
     assert back.dtype == np.float32 and np.array_equal(back[:, :, :3], native[:, :, :3])
+
+
+def test_a_movie_assembled_from_exr_frames_starts_its_synthesised_frames_on_their_own(plates_of, tmp_path):
+    """A farm's OpenEXR frames carry no manifest to tell the synthesised ones: their chunks' job
+    frames do, and the movie assembled from them starts an I-frame where drawn and copied frames
+    meet, so `reenact verify` names the frames the render drew (before 2026-12-06 frames after the
+    change too, the mark predicted into the copies: a review of plates)."""
+    from reenact.provenance.verify import verify_path
+    from reenact.render.assemble import assemble_movie
+    from reenact.render.chunks import mark_chunk
+    from reenact.render.pipeline import render_clip
+    from reenact.tracking.tracker import track_video
+
+    track = track_video(plates_of["exr"])[0]
+    out = str(tmp_path / "frames")
+    render_clip(edited(track), plates_of["exr"], out=out, frames=(4, 12), region="face", prefer_gpu=False)
+    mark_chunk(out, "job1", (4, 12), (4, 12), N)  # (as a farm's chunk leaves it)
+    assemble_movie(out, plates_of["exr"], str(tmp_path / "dub.mp4"))
+    r = verify_path(str(tmp_path / "dub.mp4"))
+    assert r["watermark"]["detected"] and r["watermark"]["frame_ranges"] == [[4, 12]], r["watermark"]
