@@ -782,9 +782,12 @@ def test_apply_to_an_exr_plate_writes_exr_frames_with_only_the_change(tmp_path, 
         for i, f in p.iter_frames():
             cv2.imwrite(str(pngs / "sh.{:04d}.png".format(101 + i)), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     out, ref = tmp_path / "out", tmp_path / "ref"
+    said = []
     for shot, dest in ((plate, out), (pngs, ref)):
         r = cli("apply", models["rgb"], "--video", shot, "--out", dest, "--frames", "2:6", "--cpu", "--job-id", "5eed")
         assert r.returncode == 0, r.stderr
+        said.append("OpenEXR frames carry the watermark but no C2PA manifest" in r.stderr)
+    assert said == [True, False]  # (said, as the render says it; before 2026-12-06 only in the JSON)
     assert sorted(os.listdir(out)) == ["frame_{:06d}.exr".format(101 + i) for i in range(9)]  # as the plate
     with open_video(str(plate)) as p, open_video(str(out)) as o, open_video(str(ref)) as e:
         assert o.depth == "float"
