@@ -25,6 +25,15 @@ from . import actor as actor_data
 from . import blend, shots, takes
 
 _PENDING = []  # (actor name, old track_path, old absolute path, new absolute path, moved) of this save
+#: what the last save could not do for the project (the Track panel shows them; a new save clears
+#: them): before 2026-12-06 only printed to the console (a review of disk failures)
+NOTES = []
+
+
+def _note(text):
+    """One line the Track panel shows until the next save (and the console)."""
+    print("Reenact: " + text)
+    NOTES.append(text)
 _MADE = []  # the folder this save made, removed again when the save fails
 _PATHS = []  # (datablock collection, name, attribute, old value) of the paths this save re-pointed
 _MODELS = []  # (actor name, old model_path, old stem or None, [(old file, copy)]) of this save
@@ -117,7 +126,8 @@ def move_tracks_before_save(filepath):
         try:
             new = copied.get(old) or _copy_into(old, dest, os.path.basename(old), copied)
         except OSError as exc:
-            print("Reenact: kept the Track of '{}' at {} ({})".format(ob.name, old, exc))
+            _note("the Track of '{}' stays at {}, outside the project folder: it could not be copied next to the "
+                  ".blend ({})".format(ob.name, old, getattr(exc, "strerror", None) or exc))
             continue
         _PENDING.append((ob.name, ob.reenact.track_path, old, new, True))
         ob.reenact.track_path = "//reenact/" + os.path.basename(new)
@@ -181,7 +191,8 @@ def move_models(filepath, dest):
         try:
             new_stem = done.get((old_dir, old_stem)) or _copy_renderer(old_dir, old_stem, folder, ob)
         except OSError as exc:
-            print("Reenact: kept the renderer of '{}' in {} ({})".format(ob.name, old_dir, exc))
+            _note("the renderer of '{}' stays in {}, outside the project folder: it could not be copied next to "
+                  "the .blend ({})".format(ob.name, old_dir, getattr(exc, "strerror", None) or exc))
             continue
         done[(old_dir, old_stem)] = new_stem
         _MODELS.append((ob.name, model, stem, [(os.path.join(old_dir, n), os.path.join(folder, new_stem + n[len(
@@ -308,6 +319,7 @@ def _restore(remove_copies):
 
 @bpy.app.handlers.persistent
 def on_save_pre(filepath, *args):
+    NOTES.clear()
     try:
         move_tracks_before_save(filepath)
     except Exception as exc:  # never break a save
@@ -319,8 +331,9 @@ def on_save_pre(filepath, *args):
 def on_save_post(filepath, *args):
     try:  # (which takes of other .blend files' renders this one shows: Delete Unused Takes there leaves them)
         takes.record_shown(filepath)
-    except (OSError, ValueError):  # (a record it cannot write: the save itself is done)
-        pass
+    except (OSError, ValueError) as exc:  # (a record it cannot write: the save itself is done, and said)
+        _note("which renders of another .blend this file shows could not be recorded beside them ({}): Delete "
+              "Unused Takes in that .blend may delete them".format(getattr(exc, "strerror", None) or exc))
     if not _PENDING and not _PATHS and not _MODELS:
         return
     if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):

@@ -3,7 +3,7 @@ import os
 
 import bpy
 
-from .. import blend, shots
+from .. import blend, saving, shots
 from .common import ReenactSequencerPanel
 
 
@@ -33,6 +33,8 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
         stale = shots.stale_note(strip) if strip is not None else ""
         if stale:  # (a result over a shot relinked or re-exported since: before 2026-12-06 unsaid)
             layout.label(text=stale, icon="ERROR")
+        for note in saving.NOTES[-3:]:  # (what the last save could not do: before 2026-12-06 the console only)
+            layout.label(text="Saving: " + note, icon="ERROR")
         col = layout.column()
         col.use_property_split = True
         col.use_property_decorate = False

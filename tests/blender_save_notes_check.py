@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_saving.py in a fresh bpy process: a shot tracked in an unsaved .blend,
+then saved where the Track cannot be copied next to it and where the record of the renders it
+shows cannot be written (both faked: an OSError, as a read-only or full disk gives). The save
+goes through, and the Track panel says what it could not do; the next save that can clears it.
+Prints RESULT <json>."""
+
+import errno
+import json
+import os
+
+import bpy
+from sequencer_check import Layout, empty_scene, run
+
+
+def main(clip, work):
+    from reenact.blender import blend, saving, takes
+    from reenact.blender.panels.actors import SEQUENCER_PT_reenact_track
+
+    scene = empty_scene(176, 144)
+    shot = blend.strips_of(scene).new_movie(name="shot", filepath=clip, channel=1, frame_start=1)
+    scene.sequence_editor.active_strip = shot
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+
+    def refused(*a, **k):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    real = (saving._copy_into, takes.record_shown)
+    saving._copy_into, takes.record_shown = refused, refused
+    try:
+        bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "a.blend"))
+    finally:
+        saving._copy_into, takes.record_shown = real
+    out = {"saved": os.path.isfile(os.path.join(work, "a.blend")), "notes": list(saving.NOTES)}
+
+    class Panel:  # (the panel's draw, headless)
+        pass
+
+    log = []
+    panel = Panel()
+    panel.layout = Layout(log)
+    SEQUENCER_PT_reenact_track.draw(panel, bpy.context)
+    out["panel"] = [t for t in log if t.startswith("Saving: ")]
+    bpy.ops.wm.save_mainfile()
+    out["notes_after"] = list(saving.NOTES)
+    out["version"] = list(bpy.app.version)
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    run(main, 2)

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a save tells the user when it cannot do all it does for the project (blender/saving.py)."""
+
+import pytest
+
+from test_blender_look import _check
+
+pytestmark = pytest.mark.blender
+
+
+def test_a_save_that_cannot_keep_the_project_together_says_so_in_the_track_panel(tmp_path, carphone, request):
+    """A first save whose Track cannot be copied next to the .blend (a read-only or full disk), and
+    whose record of another .blend's renders it shows cannot be written, goes through; the Track
+    panel says both, naming the actor and the file (before 2026-12-06 the console alone, and a
+    Delete Unused Takes in the other .blend then deleted a take this one showed: a review of disk
+    failures); the next save that can clears the lines."""
+    r = _check("blender_save_notes_check.py", "5.0", request, tmp_path, carphone, tmp_path)
+    assert r["saved"] and len(r["notes"]) == 2, r
+    track, record = r["notes"]
+    assert track.startswith("the Track of 'shot Actor 0' stays at ") and "Read-only file system" in track, r
+    assert "outside the project folder" in track and "Delete Unused Takes in that .blend may delete them" in record, r
+    assert r["panel"] == ["Saving: " + n for n in r["notes"]] and r["notes_after"] == [], r
