@@ -61,14 +61,19 @@ def _norm(path):
     return os.path.normcase(os.path.realpath(path))
 
 
-def user_track_folders():
-    """Where Track Actor writes the Tracks of an unsaved file (``blend.data_folder``'s fallbacks)."""
-    folders = [os.path.join(bpy.app.tempdir, "reenact", "tracks")]
+def _user_folders(kind):
+    """Where an unsaved file's ``kind`` ("tracks", "models") go: ``blend.data_folder``'s fallbacks."""
+    folders = [os.path.join(bpy.app.tempdir, "reenact", kind)]
     try:
-        folders.append(bpy.utils.extension_path_user(blend.ADDON, path="tracks", create=False))
+        folders.append(bpy.utils.extension_path_user(blend.ADDON, path=kind, create=False))
     except (ValueError, AttributeError, TypeError):
         pass
     return [_norm(f) for f in folders if f]
+
+
+def user_track_folders():
+    """Where Track Actor writes the Tracks of an unsaved file (``blend.data_folder``'s fallbacks)."""
+    return _user_folders("tracks")
 
 
 def _inside(path, folders):
@@ -140,12 +145,7 @@ def move_tracks_before_save(filepath):
 def user_model_folders():
     """Where Train Renderer writes the renderers of an unsaved file (``blend.data_folder``'s
     fallbacks; each actor's in a folder of its own there)."""
-    folders = [os.path.join(bpy.app.tempdir, "reenact", "models")]
-    try:
-        folders.append(bpy.utils.extension_path_user(blend.ADDON, path="models", create=False))
-    except (ValueError, AttributeError, TypeError):
-        pass
-    return [_norm(f) for f in folders if f]
+    return _user_folders("models")
 
 
 def _under(path, folders):
