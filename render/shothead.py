@@ -108,7 +108,8 @@ def region_keeps(track, own, region, rows=None, every=False):
         r = np.arange(T) if rows is None else np.asarray([r for r in rows if 0 <= r < T], np.int64)
         ok = np.asarray(track.tracked, bool)[r] & np.asarray(own.tracked, bool)[r]
         d = np.abs(np.nan_to_num(np.asarray(track.gaze, np.float64)[r]) -
-                   np.nan_to_num(np.asarray(own.gaze, np.float64)[r])).reshape(len(r), -1).max(axis=1, initial=0.0)
+                   np.nan_to_num(np.asarray(own.gaze, np.float64)[r])).reshape(len(r), -1).max(axis=1, initial=0.0) \
+            if len(r) else np.zeros(0)  # (no rows: a range the Track does not reach)
         kept = r[ok & (d > 1e-4)].tolist()
     if kept:
         found.append(("gaze", kept))

@@ -394,7 +394,8 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         mark_chunk(out, farm_job, (a, b), (c, d), n)
     # what the output cannot keep of the shot (an alpha channel, bits), one line each
     out_notes = list(getattr(getattr(writer, "thing", writer), "warnings", []))
-    if sign and written and not any(p.endswith(".png") for p in written):  # (as the render says it: a review)
+    if sign and written and ext not in MOVIE_EXTENSIONS and not any(str(p).endswith(".png") for p in written):
+        # (OpenEXR frames: said as the render says it; a review of plates)
         out_notes.append("{}: OpenEXR frames carry the watermark but no C2PA manifest (C2PA has no OpenEXR "
                          "binding; a movie or PNG made from them can be signed)".format(os.fspath(out)))
     return {"out": os.fspath(out), "frames": n, "written": total, "cleared": n - total if chunk is None else 0, "restyled": len(written), "size": [W, H], "fps": fps,

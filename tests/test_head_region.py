@@ -729,6 +729,7 @@ def test_region_mouth_names_the_gaze_it_leaves_out(carphone_track):
     rows = [60 - int(req.frame_start), 61 - int(req.frame_start)]
     assert region_keeps(req, carphone_track, "mouth", every=True) == [("gaze", rows)]
     assert region_keeps(req, carphone_track, "mouth", range(0, rows[0]), every=True) == []
+    assert region_keeps(req, carphone_track, "mouth", range(0), every=True) == []  # (no rows: before, an error)
     assert region_keeps(req, carphone_track, "face", every=True) == []
     assert region_keeps(req, carphone_track, "head", every=True) == [("gaze", rows)]
     assert region_keeps(req, carphone_track, "mouth") is None  # (the command line words the head's gaze only)
