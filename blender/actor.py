@@ -571,9 +571,40 @@ DRIVER_PROP, DRIVER_FRAMES_PROP = "reenact_driver", "reenact_driver_frames"
 DRIVER_KEY_PROP = "reenact_driver_key"
 
 
+#: who an actor is when its index in its strip no longer says it: Track Again, Keeping Edits gives
+#: the new actor the key of the one whose edits it carries (:func:`actor_key`)
+ACTOR_KEY_PROP = "reenact_identity"
+
+
 def actor_key(ob):
-    """Who ``ob`` is beyond its name ("<strip id>:<actor index>"; "" before it was tracked)."""
-    return "{}:{}".format(ob.reenact.strip_id, ob.reenact.actor_index) if ob.reenact.strip_id else ""
+    """Who ``ob`` is beyond its name ("" before it was tracked): the key Track Again gave it
+    (:data:`ACTOR_KEY_PROP`), else "<strip id>:<actor index>" as it was tracked. A result strip,
+    a dub's driver record and a training job find the actor by it: before 2026-12-06 it was the
+    index alone, so an actor that Track Again, Keeping Edits moved to another index took the
+    other actor's results (its render replaced that actor's result strip)."""
+    if not ob.reenact.strip_id:
+        return ""
+    return ob.get(ACTOR_KEY_PROP) or "{}:{}".format(ob.reenact.strip_id, ob.reenact.actor_index)
+
+
+def keep_actor_keys(heirs):
+    """Track Again: give each new actor of ``heirs`` ({new actor: the old actor it replaces, or
+    None}) the old actor's key (:func:`actor_key`; the strip's id unchanged), and every other one
+    a key no other of them has (its own index's when free), so that the results, drivers and
+    training jobs of an actor follow it to its new index and none of another's go to it."""
+    import uuid
+
+    keys = {new: actor_key(old) for new, old in heirs.items()
+            if old is not None and old.reenact.strip_id == new.reenact.strip_id and actor_key(old)}
+    for new in heirs:
+        if new not in keys:
+            mine = "{}:{}".format(new.reenact.strip_id, new.reenact.actor_index)
+            keys[new] = mine if mine not in keys.values() else "{}:{}".format(new.reenact.strip_id, uuid.uuid4().hex)
+    for new, key in keys.items():
+        if key != "{}:{}".format(new.reenact.strip_id, new.reenact.actor_index):
+            new[ACTOR_KEY_PROP] = key
+        elif ACTOR_KEY_PROP in new:
+            del new[ACTOR_KEY_PROP]
 
 
 def record_driver(ob, source, performance_frame):

@@ -88,3 +88,22 @@ def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
     assert r["strips_after_single"] == 2  # the actor alone: a strip of its own beside the shared one
     assert r["preview_all"] == [0, 0, 0]  # Preview Frame of every actor: the render's frame exactly
     assert r["preview_one"][0] > 3 and min(r["preview_one"][1:]) == 0 and max(r["preview_one"][1:]) > 20  # one half
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_track_again_keeps_each_actor_of_a_two_shot(carphone, tmp_path, version, request):
+    """Track Again, Keeping Edits on a two-actor strip (tests/blender_two_track_check.py; each
+    point failed before 2026-12-06, a review of two-actor shots)."""
+    from test_blender_look import _check
+
+    r = _check("blender_two_track_check.py", version, request, tmp_path, carphone, tmp_path)
+    before, after = r["before"], r["after"]
+    assert sorted(before) == ["two Reenact Mouth (Alice)", "two Reenact Mouth (Bob)"], before
+    # the faces found in the other order: Bob is actor 0 now, and his render is his own result strip's
+    # new take; Alice's keeps hers (before: Bob's take went into 'two Reenact Mouth (Alice)')
+    assert r["indices"] == {"Alice": 1, "Bob": 0}, r["indices"]
+    assert after["two Reenact Mouth (Alice)"] == before["two Reenact Mouth (Alice)"], after
+    bob = after["two Reenact Mouth (Bob)"]
+    assert bob[0] == "Bob" and bob[1] != before["two Reenact Mouth (Bob)"][1] and len(after) == 2, after
+    assert len(set(r["keys"].values())) == 2, r["keys"]
+    assert r["driver_is_bob"]  # (Alice's dub still driven by Bob: before, by herself, found by Bob's old index)

@@ -136,12 +136,14 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
             for i, tr in enumerate(tracks):
                 created.append(actor_data.build_actor(scene, coll, tr, strip, i, staged[i][1], cam, keep_id=keep_id))
             kept = []
-            for ob in old:  # what belongs to the footage, not to the tracking: the actor's renderer
-                idx = carried[ob][0] if ob in carried else ob.reenact.actor_index
-                if idx < len(created):
-                    created[idx].reenact.model_path = ob.reenact.model_path
+            heirs = heirs_of(old, created, carried)
+            for new, ob in heirs.items():  # what belongs to the footage, not to the tracking: the actor's renderer
+                if ob is not None:
+                    new.reenact.model_path = ob.reenact.model_path
+            for ob in old:
                 if ob in carried:
                     kept.append(carry_actor_edits(ob, created[carried[ob][0]], carried[ob][1], tracks[carried[ob][0]]))
+            actor_data.keep_actor_keys(heirs)  # (who each is: its results follow it to its new index)
             commit_tracks(staged)
         except Exception:
             for ob in created:
@@ -308,6 +310,20 @@ def match_actors(scene, strip, old, tracks):
         taken.add(best[1])
         out[ob] = (best[1], tracked)
     return out
+
+
+def heirs_of(old, created, carried):
+    """{new actor: the old actor it takes the place of, or None}: the one whose edits it carries
+    (Keep Edits: :func:`match_actors`, at whatever index the new tracking gave it), else the old
+    actor of its index that no new one carries (replaced as by a plain Track Again)."""
+    heirs = {ob: None for ob in created}
+    for ob, (idx, _track) in carried.items():
+        heirs[created[idx]] = ob
+    for ob in old:
+        idx = ob.reenact.actor_index
+        if ob not in carried and idx < len(created) and heirs[created[idx]] is None:
+            heirs[created[idx]] = ob
+    return heirs
 
 
 def carry_actor_edits(old, new, old_track, new_track):
