@@ -11,7 +11,8 @@ Bob, each keyed and rendered alone (a result strip each). Then:
   now, Alice 1, and a render of Bob alone gives Bob's result strip a new take while Alice's keeps
   hers (before: Bob's render went into 'two Reenact Mouth (Alice)', which showed Bob's take);
 - with the scene's Actors at 1, Track Again, Keeping Edits tracks the strip's two faces (before:
-  "actor 'Bob' has edits, and tracking 'two' again found no face where it was").
+  "actor 'Bob' has edits, and tracking 'two' again found no face where it was"; Bob without
+  edits was deleted without a word).
 
 argv: clip, work folder. Prints one RESULT line (JSON).
 """
@@ -100,6 +101,25 @@ def main(clip, work):
     driver = actor_data.driver_of(alice, actor_data.tracked_track(alice))[0]
     out["driver_is_bob"] = bool(np.array_equal(driver.landmarks, actor_data.tracked_track(bob).landmarks, equal_nan=True))
 
+    # 2. the scene's Actors at 1 (left so after tracking a one-actor shot): both faces tracked again
+    scene.reenact.max_faces = 1
+    print("KEEP ONE")
+    try:
+        out["keep_one"] = sorted(bpy.ops.reenact.track_strip(keep_edits=True))
+    except RuntimeError as exc:
+        out["keep_one"] = str(exc)
+    print("KEEP DONE")
+    out["after_keep_one"] = sorted((o.name, o.reenact.actor_index) for o in actor_data.actor_objects(scene))
+    # ... and Bob without edits (reset to tracked): kept too (before: deleted without a word)
+    assert bpy.ops.reenact.reset_to_tracked(actor="Bob") == {"FINISHED"}
+    for o in (bpy.data.objects["Alice"], bpy.data.objects["Bob"]):  # (no dub left either)
+        for p in (actor_data.DRIVER_PROP, actor_data.DRIVER_FRAMES_PROP, actor_data.DRIVER_KEY_PROP):
+            o.pop(p, None)
+    try:
+        out["keep_unedited"] = sorted(bpy.ops.reenact.track_strip(keep_edits=True))
+    except RuntimeError as exc:
+        out["keep_unedited"] = str(exc)
+    out["after_keep_unedited"] = sorted((o.name, o.reenact.actor_index) for o in actor_data.actor_objects(scene))
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()
     os._exit(0)  # (bpy 4.5 waits at exit on the decoder's threads)

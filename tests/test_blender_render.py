@@ -107,3 +107,9 @@ def test_track_again_keeps_each_actor_of_a_two_shot(carphone, tmp_path, version,
     assert bob[0] == "Bob" and bob[1] != before["two Reenact Mouth (Bob)"][1] and len(after) == 2, after
     assert len(set(r["keys"].values())) == 2, r["keys"]
     assert r["driver_is_bob"]  # (Alice's dub still driven by Bob: before, by herself, found by Bob's old index)
+    # the scene's Actors at 1: both faces tracked again, each actor kept (before: "actor 'Bob' has edits, and
+    # tracking 'two' again found no face where it was"; Bob without edits deleted unsaid)
+    assert r["keep_one"] == ["FINISHED"] and r["after_keep_one"] == [["Alice", 0], ["Bob", 1]], r
+    said = r["_stdout"].split("KEEP ONE")[-1].split("KEEP DONE")[0]
+    assert "2 faces looked for, one for each of the strip's 2 actors (the Actors setting says 1)" in said, said
+    assert r["keep_unedited"] == ["FINISHED"] and r["after_keep_unedited"] == [["Alice", 0], ["Bob", 1]], r

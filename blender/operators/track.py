@@ -92,7 +92,12 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         source = actor_data.strip_source(strip)
         fps = scene.render.fps / scene.render.fps_base
         focal = self.focal_mm if self.use_focal else None
-        self._kept_focal = None
+        self._kept_focal = self._raised = None
+        if self.keep_edits:  # every actor of the strip tracked again, whatever the scene's Actors says
+            actor_data.follow_renamed_strips(scene)  # (before 2026-12-06 with Actors 1 the second actor was
+            n = sum(o.reenact.strip_name == strip.name for o in actor_data.actor_objects(scene))  # deleted unsaid,
+            if n > self.max_faces:  # or, edited, refused as if its face were gone)
+                self._raised, self.max_faces = (self.max_faces, n), n
         if self.keep_edits and focal is None:
             # the actors' own camera: estimated again, the focal length would change with the
             # stretch of clip (36 % longer on the sample clip's 30 frames than on its first 20)
@@ -205,6 +210,9 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
                      "it (set it back if the edit delivers at another size: View Actor Camera is framed for the "
                      "footage's)").format(
                          resized, scene.render.resolution_x, scene.render.resolution_y)
+        if self._raised:
+            note += "; {1} faces looked for, one for each of the strip's {1} actors (the Actors setting says {0})".format(
+                *self._raised)
         if kept and self._kept_focal is not None:
             note += "; tracked at their focal length, {:.1f} mm, kept with the edits".format(self._kept_focal)
         report(self, "WARNING" if hidden or squeezed or resized else "INFO",
