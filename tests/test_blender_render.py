@@ -113,3 +113,24 @@ def test_track_again_keeps_each_actor_of_a_two_shot(carphone, tmp_path, version,
     said = r["_stdout"].split("KEEP ONE")[-1].split("KEEP DONE")[0]
     assert "2 faces looked for, one for each of the strip's 2 actors (the Actors setting says 1)" in said, said
     assert r["keep_unedited"] == ["FINISHED"] and r["after_keep_unedited"] == [["Alice", 0], ["Bob", 1]], r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_every_actor_of_a_two_shot_is_warned_for(carphone, tmp_path, version, request):
+    """Render Performance with Every Actor of the Strip (tests/blender_two_render_check.py; each
+    point failed before 2026-12-06, a review of two-actor shots)."""
+    from test_blender_look import _check
+
+    r = _check("blender_two_render_check.py", version, request, tmp_path, carphone, tmp_path)
+    a, b = r["names"]
+    # actor 1 active: each actor's notes, naming it (before: the active actor's alone)
+    mouth = r["_stdout"].split("NOTES MOUTH")[-1].split("NOTES HEAD")[0]
+    assert r["notes_mouth"] == ["FINISHED"], r["notes_mouth"]
+    for n in (a, b):
+        assert "jawOpen of '{}' keyed outside 0..1 on frame(s) 11-14".format(n) in mouth, mouth
+    assert "'{}': the performance turns the head up to".format(a) in mouth, mouth
+    assert "'{}': the performance turns".format(b) not in mouth, mouth
+    # region Head: actor 0's pose no frame shows, said with actor 1 active (before: the last pass's alone)
+    head = r["_stdout"].split("NOTES HEAD")[-1].split("NOTES DONE")[0]
+    assert r["notes_head"] == ["FINISHED"], r["notes_head"]
+    assert "'{}': frames 12-13 ask for a head pose no frame of the shot shows".format(a) in head, head

@@ -111,22 +111,59 @@ def _render_key(op, strip, frames, actors):
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference):
+def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference, info):
     """The render's actors when Every Actor of the Strip is on: this one first, then the strip's
-    other tracked actors (each its own performance, renderer and dubbing actor), or None."""
+    other tracked actors (each its own performance, renderer and dubbing actor); with each, its
+    object and what reading its curves found (:func:`layers.curves_to_track`'s ``info``). None
+    when it is off or alone."""
     others = farm.other_actors(ob, scene, strip)
     if not op.all_actors or not others:
         return None
-    actors = [{"track": track, "crop_track": base, "mouth_from": mouth_from, "reference_frames": reference,
-               "model": actor_data.model_of(ob)}]
+    out = [(ob, {"track": track, "crop_track": base, "mouth_from": mouth_from, "reference_frames": reference,
+                 "model": actor_data.model_of(ob)}, info)]
     for o in others:
         b = actor_data.tracked_track(o)
         for w in actor_data.check_strip_footage(o, strip, b, op.accept_footage):
             report(op, "WARNING", w)
-        t = layers.curves_to_track(o, scene, b)
+        seen = {}
+        t = layers.curves_to_track(o, scene, b, info=seen)
         m = actor_data.driver_of(o, t) if op.region in ("mouth", "head") and op.mouth in ("AUTO", "DRIVER") else None
-        actors.append({"track": t, "crop_track": b, "mouth_from": m, "model": actor_data.model_of(o)})
-    return actors
+        out.append((o, {"track": t, "crop_track": b, "mouth_from": m, "model": actor_data.model_of(o)}, seen))
+    return out
+
+
+def _key_notes(ob, region, track, base, info, strip, a, b):
+    """(clipped keys, [what the region keeps, keys off the Track]) of actor ``ob``'s render of
+    clip frames [a, b): what it draws otherwise than its keys say, each naming the actor."""
+    rows = range(a - int(base.frame_start), b - int(base.frame_start))
+    notes = [region_note(ob, region, track, base, rows)]  # (the head a face render keeps, the eyes a head render keeps)
+    off = [f for f in layers.off_track_keys(ob, base) if a <= f - int(strip.frame_start) < b]
+    if off:
+        from ...render.actors import frame_runs
+
+        notes.append("'{}' has keys on frame(s) {} where its face is not tracked: the render leaves the footage "
+                     "there".format(ob.name, frame_runs(off)))
+    return layers.clipped_note(ob, base, info, rows=rows), [n for n in notes if n]
+
+
+def _pass_warnings(strip, summary, who):
+    """([head poses no frame shows], [what stood in front of the face]): the render's warnings in
+    timeline frames, each pass's of Every Actor of the Strip naming its actor (``who``: [(name, or
+    None for a render of one actor, its keys' frame offset)] in the passes' order; before
+    2026-12-06 the last pass's alone). The first where the animator keys the frames; the second
+    from ``strip``'s start (None: not said)."""
+    from ...render.front import run_warning
+    from ...render.shothead import unseen_pose_warning
+
+    unseen, front = [], []
+    passes = (summary.get("actors") or [summary]) if len(who) > 1 else [summary]
+    for s, (name, offset) in zip(passes, who):
+        said = "'{}': ".format(name) if name is not None else ""
+        line = unseen_pose_warning(s.get("unseen_pose"), offset=offset)
+        unseen += [said + line] if line else []
+        for run in (s.get("in_front") or {}).get("runs", []) if strip is not None else ():
+            front.append(said + run_warning(*run, offset=int(strip.frame_start)))
+    return unseen, front
 
 
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
@@ -226,25 +263,14 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             b = min(n, b)
         # what the render draws otherwise than the keys say, on its frames (before 2026-12-06 unsaid): a key
         # past 0..1, keys where the face was not tracked (the footage's own frames there)
-        self._clipped = layers.clipped_note(ob, base, info, rows=range(a - int(base.frame_start), b - int(base.frame_start)))
+        clipped, notes = _key_notes(ob, self.region, track, base, info, strip, a, b)
         if not self.all_actors and not any(a <= f - int(strip.frame_start) < b for f in layers.edited_frames(ob, track, base)):
             # (the dubbing actor, active after Track Actor, rendered as a "dub": a compositor's review)
             drives = [o.name for o in bpy.data.objects if o.get(actor_data.DRIVER_PROP) == ob.name]
-            self._clipped = "; ".join(n for n in (self._clipped, "'{}' has no edits on these frames: the result is its "
-                                                  "footage{}".format(ob.name, ", and it drives the mouth of {}: make that "
-                                                                     "actor active to render the dub".format(
-                                                                         ", ".join("'{}'".format(d) for d in drives))
-                                                                     if drives else "")) if n)
-        what = region_note(ob, self.region, track, base, range(a - int(base.frame_start), b - int(base.frame_start)))
-        if what:  # (the head a face render keeps, the eyes a head render keeps: before 2026-12-06 unsaid)
-            self._clipped = "; ".join(n for n in (self._clipped, what) if n)
-        off = [f for f in layers.off_track_keys(ob, base) if a <= f - int(strip.frame_start) < b]
-        if off:
-            from ...render.actors import frame_runs
-
-            self._clipped = "; ".join([n for n in (self._clipped, "'{}' has keys on frame(s) {} where its face is not "
-                                                   "tracked: the render leaves the footage there".format(
-                                                       ob.name, frame_runs(off))) if n])
+            notes.insert(0, "'{}' has no edits on these frames: the result is its footage{}".format(
+                ob.name, ", and it drives the mouth of {}: make that actor active to render the dub".format(
+                    ", ".join("'{}'".format(d) for d in drives)) if drives else ""))
+        self._clipped = "; ".join(n for n in [clipped] + notes if n)
         chunk = None
         if self.use_chunk:
             chunk = timing.clip_range(strip, self.chunk_first, self.chunk_last)
@@ -263,8 +289,13 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self.region in ("mouth", "head") and self.mouth == "DRIVER" and mouth_from is None:
             raise ValueError("Mouth Driver: the performance was not transferred from another actor here "
                              "(Transfer Performance records the dubbing actor)")
-        actors = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference)
-        self._all = actors is not None
+        every = _strip_actors(self, ob, scene, strip, track, base, mouth_from, reference, info)
+        self._all = every is not None
+        actors = [e[1] for e in every] if every else None
+        self._who = [(o.name, int(o.reenact.frame_offset)) for o, _a, _i in every] if every else None
+        if every:  # every actor's notes, each naming it (before 2026-12-06 the active actor's alone)
+            noted = [_key_notes(o, self.region, e["track"], e["crop_track"], i, strip, a, b) for o, e, i in every]
+            self._clipped = "; ".join(n for c, rest in noted for n in [c] + rest if n)
         name, self._result, self._key = farm.result_of(strip, ob, self.region, self._all)
         if chunk is None and not getattr(self, "_in_batch", False):  # (the batch: after its up-to-date check)
             refuse_locked(scene, strip, self._key)
@@ -297,18 +328,16 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
                                                                         "keep": keep})
 
     def apply(self, context, summary):
-        from ...render.front import run_warning
-        from ...render.shothead import unseen_pose_warning
-
         if self._chunk is None:  # (the actor, scene and strip as they are called now: renamed meanwhile)
             scene, strip, ob = job_target(self)
             if ob is not None and not self._all:  # (the result named and keyed with its name now, who it is kept)
                 _stem, self._result, self._key = farm.result_of(strip, ob, self.region, False)
         else:
             ob = bpy.data.objects.get(self._ob_name)
-        unseen = unseen_pose_warning(summary.get("unseen_pose"), offset=int(ob.reenact.frame_offset) if ob is not None else 0)
-        if unseen:  # in timeline frames, where the animator looks
-            report(self, "WARNING", unseen)
+        unseen, front = _pass_warnings(strip if self._chunk is None else None, summary, getattr(self, "_who", None) or [
+            (None, int(ob.reenact.frame_offset) if ob is not None else 0)])
+        for line in unseen:  # in timeline frames, where the animator looks
+            report(self, "WARNING", line)
         if getattr(self, "_clipped", ""):
             report(self, "WARNING", self._clipped)
         if self._chunk is not None:  # a farm task: the frames are on disk, Assemble Render adds the strip
@@ -318,8 +347,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return
         for w in summary.get("output_warnings", []):  # what the output cannot keep (alpha in a movie, bits)
             report(self, "WARNING", w)
-        for run in (summary.get("in_front") or {}).get("runs", []):  # in timeline frames
-            report(self, "WARNING", run_warning(*run, offset=int(strip.frame_start)))
+        for line in front:  # in timeline frames
+            report(self, "WARNING", line)
         if os.path.isdir(self._out):  # the footage copied through: one file for all the takes (a review)
             takes.share_copies(self._out)
         # (one strip for the strip's actors together, Every Actor of the Strip)

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Render Performance with Every Actor of the Strip on a two-actor strip (run by
+tests/test_blender_render.py in a fresh bpy process, 5.0 and 4.5; each point failed before
+2026-12-06, found by a review of two-actor shots).
+
+A two-shot (the sample clip beside its mirror image) tracked with two actors:
+
+- NOTES: jawOpen keyed to 1.6 on both actors, the head of actor 0 turned on two frames: rendered
+  with actor 1 active, the warnings name each actor's keys outside 0..1, the turn region Mouth
+  keeps and the head pose region Head cannot show (before: the active actor's notes alone, and the
+  unseen-pose warning of the last pass only).
+
+argv: clip, work folder. Prints one RESULT line (JSON) and, before each part, a line naming it.
+"""
+
+import json
+import os
+import sys
+
+import bpy
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blender_two_track_check import two_shot  # noqa: E402
+
+
+def render(**kw):
+    """Render Performance of every actor of the strip: its result, or the error's line."""
+    try:
+        return sorted(bpy.ops.reenact.render_performance(all_actors=True, **kw))
+    except RuntimeError as exc:
+        return str(exc)
+
+
+def main(clip, work):
+    from reenact import register
+    from reenact.blender import actor as actor_data
+    from reenact.blender import blend
+
+    out = {"version": list(bpy.app.version)}
+    path = two_shot(clip, os.path.join(work, "two.mp4"))
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    register()
+    scene = bpy.context.scene
+    strip = blend.add_movie_strip(scene, path, channel=2, frame_start=1, name="two")
+    scene.sequence_editor.active_strip = strip
+    scene.reenact.max_faces = 2
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "two.blend"))
+    scene = bpy.context.scene
+    a, b = sorted(actor_data.actor_objects(scene), key=lambda o: o.reenact.actor_index)
+    out["names"] = [a.name, b.name]
+    for ob in (a, b):  # jawOpen past the face model's range on frames 11-15
+        kb = ob.data.shape_keys.key_blocks["jawOpen"]
+        kb.slider_max = 2.0
+        for f in range(11, 16):
+            kb.value = 1.6
+            kb.keyframe_insert("value", frame=f)
+    for f in (12, 13):  # actor 0's head turned further than any frame shows
+        scene.frame_set(f)
+        a.rotation_euler[1] += 0.7
+        a.keyframe_insert("rotation_euler", index=1, frame=f)
+    scene.frame_set(1)
+    bpy.context.view_layer.objects.active = b
+
+    print("NOTES MOUTH")
+    out["notes_mouth"] = render(region="mouth", use_range=True, frame_first=11, frame_last=14)
+    print("NOTES HEAD")
+    out["notes_head"] = render(region="head", use_range=True, frame_first=12, frame_last=13)
+    print("NOTES DONE")
+    print("RESULT " + json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)  # (bpy 4.5 waits at exit on the decoder's threads)
+
+
+if __name__ == "__main__":
+    main(sys.argv[-2], sys.argv[-1])
