@@ -9,6 +9,9 @@ A two-shot (the sample clip beside its mirror image) tracked with two actors:
   with actor 1 active, the warnings name each actor's keys outside 0..1, the turn region Mouth
   keeps and the head pose region Head cannot show (before: the active actor's notes alone, and the
   unseen-pose warning of the last pass only).
+- KEY: the whole shot rendered with actor 1 active, then with actor 0 active: the same pixels,
+  and Render Edited Actors finds each result up to date (before: the passes went in the active
+  actor's order, up to 11 levels apart, and Render Edited Actors rendered the shot again).
 
 argv: clip, work folder. Prints one RESULT line (JSON) and, before each part, a line naming it.
 """
@@ -67,6 +70,32 @@ def main(clip, work):
     print("NOTES HEAD")
     out["notes_head"] = render(region="head", use_range=True, frame_first=12, frame_last=13)
     print("NOTES DONE")
+
+    # the same shot rendered with either actor active: one render (passes, pixels, key)
+    def take():
+        st = scene.sequence_editor.strips_all["two Reenact Mouth (all actors)"]
+        folder = bpy.path.abspath(st.directory)
+        return {f: cv2.imread(os.path.join(folder, f)).astype(int) for f in sorted(os.listdir(folder))
+                if f.endswith(".png")}
+
+    def edited():
+        try:
+            return sorted(bpy.ops.reenact.render_edited(region="mouth"))
+        except RuntimeError as exc:
+            return str(exc)
+
+    import cv2
+
+    print("KEY")
+    takes = []
+    for ob in (b, a):
+        bpy.context.view_layer.objects.active = ob
+        assert render(region="mouth") == ["FINISHED"]
+        takes.append(take())
+        out["edited_after_" + ob.name] = edited()
+    out["takes_differ"] = max(int(abs(takes[0][f] - takes[1][f]).max()) for f in takes[0])
+    out["take_frames"] = [len(t) for t in takes]
+    print("KEY DONE")
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()
     os._exit(0)  # (bpy 4.5 waits at exit on the decoder's threads)

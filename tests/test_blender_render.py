@@ -134,3 +134,10 @@ def test_every_actor_of_a_two_shot_is_warned_for(carphone, tmp_path, version, re
     head = r["_stdout"].split("NOTES HEAD")[-1].split("NOTES DONE")[0]
     assert r["notes_head"] == ["FINISHED"], r["notes_head"]
     assert "'{}': frames 12-13 ask for a head pose no frame of the shot shows".format(a) in head, head
+    # the whole shot with actor 1 active, then actor 0: the same pixels, and Render Edited Actors finds each up to
+    # date (before: passes in the active actor's order, and the shot rendered again)
+    assert r["take_frames"][0] == r["take_frames"][1] > 0 and r["takes_differ"] == 0, r
+    for n in (a, b):
+        assert r["edited_after_" + n] == ["CANCELLED"], r["edited_after_" + n]
+    key = r["_stdout"].split("KEY\n")[-1].split("KEY DONE")[0]
+    assert key.count("up to date, not rendered again") == 2, key[-3000:]

@@ -88,8 +88,9 @@ def _digest(array):
 
 def _render_key(op, strip, frames, actors):
     """A digest of what decides a render's pictures: each actor's performance, footage Track,
-    renderer file and dubbing actor, the shot's footage, the frames and the options (Render Edited
-    Actors leaves a shot whose result strip shows a render of the same key alone)."""
+    renderer file, dubbing actor and Draw From Frames (the actors in their strip's order:
+    :func:`_strip_actors`), the shot's footage, the frames and the options (Render Edited Actors
+    leaves a shot whose result strip shows a render of the same key alone)."""
     import hashlib
 
     from ...render.cache import performance_digest
@@ -108,14 +109,18 @@ def _render_key(op, strip, frames, actors):
         parts += [performance_digest(a["track"]), performance_digest(a["crop_track"]), str(model),
                   st and (st.st_size, st.st_mtime_ns), _digest(getattr(a["track"], "performance_frame", None)),
                   drv and (_footage_key(drv[1]), performance_digest(drv[0]))]
+        if len(actors) > 1 and a.get("reference_frames") is not None:  # (whose: the active actor's)
+            parts.append(("reference", list(a["reference_frames"])))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference, info):
-    """The render's actors when Every Actor of the Strip is on: this one first, then the strip's
-    other tracked actors (each its own performance, renderer and dubbing actor); with each, its
-    object and what reading its curves found (:func:`layers.curves_to_track`'s ``info``). None
-    when it is off or alone."""
+    """The render's actors when Every Actor of the Strip is on, in their order in the strip (actor
+    0 first, whichever is active: the passes, the watermark's job id and Render Edited Actors' key
+    are the same from any of them; before 2026-12-06 the active actor went first, so a shot
+    Render Performance had just rendered was rendered again, its pixels up to 11 levels apart),
+    each its own performance, renderer and dubbing actor; with each, its object and what reading
+    its curves found (:func:`layers.curves_to_track`'s ``info``). None when it is off or alone."""
     others = farm.other_actors(ob, scene, strip)
     if not op.all_actors or not others:
         return None
@@ -129,7 +134,7 @@ def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference, info
         t = layers.curves_to_track(o, scene, b, info=seen)
         m = actor_data.driver_of(o, t) if op.region in ("mouth", "head") and op.mouth in ("AUTO", "DRIVER") else None
         out.append((o, {"track": t, "crop_track": b, "mouth_from": m, "model": actor_data.model_of(o)}, seen))
-    return out
+    return sorted(out, key=lambda e: e[0].reenact.actor_index)
 
 
 def _key_notes(ob, region, track, base, info, strip, a, b):
@@ -312,7 +317,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         # them; before 2026-12-06 a shot cut from a long clip wrote the whole clip, a compositor's review)
         keep = self._keep = shots.clip_span(group) if chunk is None and self.output == "IMAGES" else None
         if self._all:
-            return (render_actors_job, (actors, actor_data.strip_source(strip), actor_data.model_of(ob), out, (a, b),
+            return (render_actors_job, (actors, actor_data.strip_source(strip), actors[0]["model"], out, (a, b),
                                         self.region, self.lossless, cache, not self.cpu, sign),
                     {"chunk": chunk, "job_id": self.job_id or None, "accept_footage": self.accept_footage,
                      "detail": self.detail, "mouth_mode": self.mouth.lower(), "front": self.keep_front,
