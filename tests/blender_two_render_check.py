@@ -12,6 +12,9 @@ A two-shot (the sample clip beside its mirror image) tracked with two actors:
 - KEY: the whole shot rendered with actor 1 active, then with actor 0 active: the same pixels,
   and Render Edited Actors finds each result up to date (before: the passes went in the active
   actor's order, up to 11 levels apart, and Render Edited Actors rendered the shot again).
+- REVERSED: the strip reversed, actor 0's head pushed into actor 1's on clip frames 10-11 and a
+  hand before its face there: the cut and the hand are named at timeline frames 9-10, where the
+  strip shows those frames (before: 11-12, counted from the strip's start).
 
 argv: clip, work folder. Prints one RESULT line (JSON) and, before each part, a line naming it.
 """
@@ -96,6 +99,36 @@ def main(clip, work):
     out["takes_differ"] = max(int(abs(takes[0][f] - takes[1][f]).max()) for f in takes[0])
     out["take_frames"] = [len(t) for t in takes]
     print("KEY DONE")
+
+    # a reversed strip: clip frames 10-11 lie at timeline frames 9-10 (from its end); actor 0's head pushed into
+    # actor 1's there, and a hand before actor 0's face (its pass's survey, as the worker hands it back)
+    from reenact.blender import timing
+    from reenact.blender.operators import render as render_ops
+
+    strip = scene.sequence_editor.strips_all["two"]
+    strip.use_reverse_frames = True
+    out["reversed_at"] = [timing.timeline_frame(strip, c) for c in (10, 11)]
+    for c in (10, 11):
+        f = int(a.reenact.frame_offset) + c  # (the actor's keys: clip frame + its offset)
+        scene.frame_set(f)
+        a.location.x += 0.3
+        a.keyframe_insert("location", index=0, frame=f)
+    real = render_ops.render_actors_job
+
+    def with_a_hand(*args, **kw):
+        summary = real(*args, **kw)
+        summary["actors"][0]["in_front"] = {"runs": [[10, 12, 0.4, True]]}
+        return summary
+
+    render_ops.render_actors_job = with_a_hand
+    bpy.context.view_layer.objects.active = a
+    print("REVERSED")
+    try:
+        out["reversed"] = render(region="head", use_range=True, frame_first=min(out["reversed_at"]),
+                                 frame_last=max(out["reversed_at"]))
+    finally:
+        render_ops.render_actors_job = real
+    print("REVERSED DONE")
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()
     os._exit(0)  # (bpy 4.5 waits at exit on the decoder's threads)

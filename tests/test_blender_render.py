@@ -141,3 +141,9 @@ def test_every_actor_of_a_two_shot_is_warned_for(carphone, tmp_path, version, re
         assert r["edited_after_" + n] == ["CANCELLED"], r["edited_after_" + n]
     key = r["_stdout"].split("KEY\n")[-1].split("KEY DONE")[0]
     assert key.count("up to date, not rendered again") == 2, key[-3000:]
+    # a reversed strip: the cut and the hand named where the strip shows clip frames 10-11 (before: counted from
+    # its start, frames 11-12)
+    assert r["reversed"] == ["FINISHED"] and sorted(r["reversed_at"]) == [9, 10], r
+    rev = r["_stdout"].split("REVERSED\n")[-1].split("REVERSED DONE")[0]
+    assert "frames 9-10: an actor's render reached into another actor's head" in rev, rev[-3000:]
+    assert "'{}': frames 9-10: a hand stands in front of the face".format(a) in rev, rev[-3000:]

@@ -156,7 +156,7 @@ def _pass_warnings(strip, summary, who):
     timeline frames, each pass's of Every Actor of the Strip naming its actor (``who``: [(name, or
     None for a render of one actor, its keys' frame offset)] in the passes' order; before
     2026-12-06 the last pass's alone). The first where the animator keys the frames; the second
-    from ``strip``'s start (None: not said)."""
+    where ``strip`` shows them (a reversed strip's from its end; None: not said)."""
     from ...render.front import run_warning
     from ...render.shothead import unseen_pose_warning
 
@@ -167,7 +167,8 @@ def _pass_warnings(strip, summary, who):
         line = unseen_pose_warning(s.get("unseen_pose"), offset=offset)
         unseen += [said + line] if line else []
         for run in (s.get("in_front") or {}).get("runs", []) if strip is not None else ():
-            front.append(said + run_warning(*run, offset=int(strip.frame_start)))
+            first, last = timing.timeline_range(strip, run[0], run[1])
+            front.append(said + run_warning(first, last + 1, *run[2:]))
     return unseen, front
 
 
@@ -352,7 +353,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             return
         for w in summary.get("output_warnings", []):  # what the output cannot keep (alpha in a movie, bits)
             report(self, "WARNING", w)
-        for line in front:  # in timeline frames
+        for line in front:  # in timeline frames (a reversed strip's too: before 2026-12-06 counted from its start)
             report(self, "WARNING", line)
         if os.path.isdir(self._out):  # the footage copied through: one file for all the takes (a review)
             takes.share_copies(self._out)
@@ -364,7 +365,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         if self._all and summary.get("overlap"):  # in timeline frames, where the compositor looks
             from ...render.actors import overlap_warning
 
-            report(self, "WARNING", overlap_warning(summary["overlap"], offset=int(strip.frame_start)))
+            cut = sorted(timing.timeline_frame(strip, f) for f in summary["overlap"])  # (a reversed strip's too)
+            report(self, "WARNING", overlap_warning(cut))
         st["reenact_provider"] = summary["provider"]
         options = json.dumps({n: getattr(self, n) for n in CARRIED_OPTIONS})
         parts = [s for s in blend.siblings(strip) if s != st and s.get("reenact_shot_name") == strip.name
