@@ -108,6 +108,9 @@ def main(cfg):
         return [int(d.max()), int((d[:, :W] > 3).sum()), int((d[:, W:] > 3).sum())]
 
     res["preview_all"] = preview(all_actors=True)
+    bpy.context.view_layer.objects.active = actors[1]  # (the other actor active: the same picture, the
+    res["preview_all_second"] = preview(all_actors=True)  # actors laid in their strip's order)
+    bpy.context.view_layer.objects.active = actors[0]
     res["preview_one"] = preview()
     res["changed_halves"] = halves
     # without the option: the active actor alone, in its own strip

@@ -87,6 +87,8 @@ def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
     assert all(left > 20 and right > 20 for left, right in r["changed_halves"]), r["changed_halves"]
     assert r["strips_after_single"] == 2  # the actor alone: a strip of its own beside the shared one
     assert r["preview_all"] == [0, 0, 0]  # Preview Frame of every actor: the render's frame exactly
+    # ... whichever actor is active (before 2026-12-06 the active one first: up to 11 levels off)
+    assert r["preview_all_second"] == [0, 0, 0], r
     assert r["preview_one"][0] > 3 and min(r["preview_one"][1:]) == 0 and max(r["preview_one"][1:]) > 20  # one half
 
 

@@ -73,14 +73,18 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
                 "Track Again, Keeping Edits (Track panel) includes it"))
         face_driver(self)
         actor = self._actor_inputs(ob, scene, base, i, reference_frames(self, strip, base))
-        others = []
+        others, at = [], 0
         if self.all_actors:  # the strip's other actors in this frame, as Render Performance takes them
             for o in farm.other_actors(ob, scene, strip):
                 b = actor_data.tracked_track(o)
                 for w in actor_data.check_strip_footage(o, strip, b, self.accept_footage):
                     report(self, "WARNING", w)
                 if 0 <= i - int(b.frame_start) < b.n_frames:
-                    others.append(self._actor_inputs(o, scene, b, i, None, active=False))
+                    others.append((o.reenact.actor_index, self._actor_inputs(o, scene, b, i, None, active=False)))
+            # in their order in the strip, as the render lays its passes (before 2026-12-06 the active
+            # actor first: with actor 1 active the preview differed from the render by up to 11 levels)
+            at = sum(1 for k, _ in others if k < ob.reenact.actor_index)
+            others = [a for _, a in sorted(others, key=lambda e: e[0])]
         # a new name each time: the sequencer never shows a stale cached image, and a preview strip
         # an undo brings back shows its own picture (before 2026-12-06 two names took turns, shared by
         # the scenes of the .blend: an undo or another scene's preview showed another frame)
@@ -91,7 +95,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         self._at = int(view.frame_start)  # (the strip moved meanwhile: the preview goes where its frame is)
         self._driver = actor[4]["mouth_from"] is not None
         return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
-                              actor_data.cache_root(), os.path.join(self._folder, name)), {"others": others})
+                              actor_data.cache_root(), os.path.join(self._folder, name)), {"others": others, "at": at})
 
     def _actor_inputs(self, ob, scene, base, i, reference, active=True):
         """(window rows, whole performance, footage Track, renderer, plan) of actor ``ob`` for
@@ -197,13 +201,14 @@ def _prune(folder, newest):
                 pass
 
 
-def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress, others=()):
+def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, progress, others=(), at=0):
     """Worker thread of Preview Frame (no bpy here): clip frame ``i`` of ``source`` with the
     performance drawn (:func:`~reenact.render.oneframe.render_frame`; ``track``: the window's
     rows, ``full``: the whole performance, ``base``: the footage's Track), written to ``path``
     (PNG). ``others``: the strip's other actors, (track, full, base, renderer, plan) each, drawn
     each over the footage and laid together with this one as a several-actor render lays its
-    passes (:func:`~reenact.render.actors.merge_frame`), marked once. Returns (path, this actor's
+    passes (:func:`~reenact.render.actors.merge_frame`; ``at``: this actor's place among them, in
+    the strip's order, as the render takes them), marked once. Returns (path, this actor's
     render_frame info). onnxruntime's and memory errors become one line naming the model (a
     ValueError), as the operator reports them."""
     import numpy as np
@@ -225,15 +230,19 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
         from ...render.marking import render_payload
         from ...render.plates import footage_area
 
-        renders, tracks = [out if _drew(info) else None], [full]
+        renders, tracks, firsts = [], [], []
         for k, (t, fu, b, rd, pl) in enumerate(others):
             o, inf = _preview_one(t, fu, b, source, i, rd, pl, cache_dir, frame, progress,
                                   lambda m, d=0, n=1, k=k: step("actor {}/{}: {}".format(k + 2, len(others) + 1, m), d, n),
                                   watermark=False)
             renders.append(o if _drew(inf) else None)
             tracks.append(fu)
-        # (the job id of the render of them all: the first actor's, as render_actors)
-        mark = (render_payload(None, source_identity(source), renderer, base), footage_area(source, base))
+            firsts.append((rd, b))
+        renders.insert(at, out if _drew(info) else None)
+        tracks.insert(at, full)
+        firsts.insert(at, (renderer, base))
+        # (the job id of the render of them all: the first actor's in the strip, as render_actors)
+        mark = (render_payload(None, source_identity(source), *firsts[0]), footage_area(source, firsts[0][1]))
         out, info["overlap"] = merge_frame(i, frame, renders, tracks, mark)
         info["actors"] = len(renders)
     os.makedirs(os.path.dirname(path), exist_ok=True)
