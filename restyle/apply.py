@@ -336,7 +336,6 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         params = {"tool": "Reenact", "operation": "restyle", "model": os.path.basename(model.path),
                   "frames": frames_text((a, b)), "job_id": payload.to_dict()["job_id"]}
         signing = aside = None
-        shot, held = _footage_beside(footage, fps, (W, H), n)
         if sign and ext in (".mp4", ".mov"):  # the manifest set up now, the samples hashed as written
             try:
                 signing = MovieSigning(out, "c2pa.edited", payload, sign_cert, sign_key, params,
@@ -345,6 +344,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             except BaseException:
                 writer.abort()
                 raise
+        shot, held = _footage_beside(footage, fps, (W, H), n)  # (closed below, whatever happens)
         try:
             with writer as w:
                 for _i, f in src.iter_frames(*warm):  # a chunk's frames before it: the stabiliser's state
@@ -413,7 +413,7 @@ def _footage_beside(footage, fps, size, n):
         return None, (0, 0)
     try:
         shot = open_sequence_at(footage[0], fps)
-    except VideoError:
+    except (VideoError, OSError):  # (the shot gone offline: the take's own frames, as before)
         return None, (0, 0)
     if (shot.width, shot.height) != tuple(size) or len(shot) < n:
         shot.close()
