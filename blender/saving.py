@@ -28,6 +28,7 @@ _PENDING = []  # (actor name, old track_path, old absolute path, new absolute pa
 #: what the last save could not do for the project (the Track panel shows them; a new save clears
 #: them): before 2026-12-06 only printed to the console (a review of disk failures)
 NOTES = []
+_SAVED_FROM = []  # the .blend's path before this save ('' when it was unsaved)
 
 
 def _note(text):
@@ -320,6 +321,7 @@ def _restore(remove_copies):
 @bpy.app.handlers.persistent
 def on_save_pre(filepath, *args):
     NOTES.clear()
+    _SAVED_FROM[:] = [bpy.data.filepath]  # (a Save As keeps the files the .blend it came from uses)
     try:
         move_tracks_before_save(filepath)
     except Exception as exc:  # never break a save
@@ -345,12 +347,16 @@ def on_save_post(filepath, *args):
             os.remove(old)
         except OSError:
             pass
-    for old in {f[0] for m in _MODELS for f in m[3]}:  # (the renderers moved from the user folder)
+    came_from = _SAVED_FROM[0] if _SAVED_FROM else ""
+    # (the renderers moved from the user folder: removed by a first save or a save of the same file,
+    # not by a Save As of a saved .blend, whose earlier version may still use them: a review)
+    moved = [] if came_from and _norm(came_from) != _norm(filepath) else [f[0] for m in _MODELS for f in m[3]]
+    for old in set(moved):
         try:
             os.remove(old)
         except OSError:
             pass
-    for folder in {os.path.dirname(f[0]) for m in _MODELS for f in m[3]}:  # (an actor's own: empty now)
+    for folder in {os.path.dirname(f) for f in moved}:  # (an actor's own: empty now)
         try:
             os.rmdir(folder)
         except OSError:
@@ -399,6 +405,7 @@ def on_load_post(*args):
     from .modal import JOB
 
     JOB.running, JOB.progress, JOB.text = False, 0.0, ""
+    NOTES.clear()  # (another project's save notes are not this one's: a review)
 
 
 HANDLERS = (("save_pre", on_save_pre), ("save_post", on_save_post), ("save_post_fail", on_save_post_fail),

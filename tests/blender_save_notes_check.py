@@ -43,6 +43,27 @@ def main(clip, work):
     out["panel"] = [t for t in log if t.startswith("Saving: ")]
     bpy.ops.wm.save_mainfile()
     out["notes_after"] = list(saving.NOTES)
+    # a renderer left in the user folder by an earlier version (an old project), then Save As: the
+    # new .blend takes copies, the files the saved one uses stay (before the fix they were deleted)
+    ob = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)
+    old_dir = os.path.join(saving.user_model_folders()[0], "unsaved_old")
+    os.makedirs(old_dir, exist_ok=True)
+    for ext in (".onnx", ".ckpt.pt"):
+        with open(os.path.join(old_dir, "A" + ext), "wb") as fh:
+            fh.write(b"weights")
+    ob.reenact.model_path = os.path.join(old_dir, "A.onnx")
+    bpy.ops.wm.save_mainfile()  # (a.blend saved: it now uses copies next to it; its old files go)
+    out["plain_save"] = [ob.reenact.model_path, sorted(os.listdir(old_dir)) if os.path.isdir(old_dir) else []]
+    os.makedirs(old_dir, exist_ok=True)
+    for ext in (".onnx", ".ckpt.pt"):
+        with open(os.path.join(old_dir, "A" + ext), "wb") as fh:
+            fh.write(b"weights")
+    ob.reenact.model_path = os.path.join(old_dir, "A.onnx")
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "b.blend"))
+    out["save_as"] = [ob.reenact.model_path, sorted(os.listdir(old_dir))]
+    saving.NOTES.append("a note of this project")  # (opening another file: its notes are not that one's)
+    bpy.ops.wm.open_mainfile(filepath=os.path.join(work, "a.blend"))
+    out["notes_after_open"] = list(saving.NOTES)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
 

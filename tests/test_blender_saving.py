@@ -20,3 +20,8 @@ def test_a_save_that_cannot_keep_the_project_together_says_so_in_the_track_panel
     assert track.startswith("the Track of 'shot Actor 0' stays at ") and "Read-only file system" in track, r
     assert "outside the project folder" in track and "Delete Unused Takes in that .blend may delete them" in record, r
     assert r["panel"] == ["Saving: " + n for n in r["notes"]] and r["notes_after"] == [], r
+    # a renderer an earlier version left in the user folder: a plain save takes it into the project
+    # and removes it there; a Save As leaves it for the .blend it came from (before: deleted)
+    assert r["plain_save"] == ["//reenact/models/a/A.onnx", []], r
+    assert r["save_as"] == ["//reenact/models/b/A.onnx", ["A.ckpt.pt", "A.onnx"]], r
+    assert r["notes_after_open"] == [], r  # (another project's save notes are not shown in the next)
