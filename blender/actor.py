@@ -462,17 +462,17 @@ def strip_source(strip):
 
 def source_key(strip):
     """A short digest of the footage a movie or image strip shows, which Verify Strip keeps with
-    its verdict to tell when the verdict is no longer this footage's: the path as the strip
-    stores it (``//clip.mp4`` relative to the .blend: a project folder moved whole keeps its
-    verdicts; before 2026-12-06 the absolute path, and moving the folder said the file changed)
-    and each file's size and modification time (a file written over since is another: before
-    2026-12-06 the path alone, and a clean verdict stayed on a file replaced on disk). A missing
-    file counts as changed. One ``stat`` a file (about 1 µs: 10 ms for a 10,000-frame plate)."""
+    its verdict to tell when the verdict is no longer this footage's: each file's name, size and
+    modification time, not its folder (a project folder moved whole, or a first save that makes
+    the path ``//clip.mp4``, keeps its verdicts; before 2026-12-06 the absolute path, and moving
+    the folder said the file changed) (a file written over since is another: before 2026-12-06
+    the path alone, and a clean verdict stayed on a file replaced on disk). A missing file counts
+    as changed. One ``stat`` a file (about 1 µs: 10 ms for a 10,000-frame plate)."""
     import hashlib
 
     src = strip_source(strip)
     files = [src] if isinstance(src, str) else src
-    parts = [strip.filepath if strip.type == "MOVIE" else strip.directory, len(files)]
+    parts = [len(files)]  # (not the path as stored: the first save makes it relative: a review)
     for f in files:
         try:
             st = os.stat(f)

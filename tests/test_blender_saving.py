@@ -25,3 +25,30 @@ def test_a_save_that_cannot_keep_the_project_together_says_so_in_the_track_panel
     assert r["plain_save"] == ["//reenact/models/a/A.onnx", []], r
     assert r["save_as"] == ["//reenact/models/b/A.onnx", ["A.ckpt.pt", "A.onnx"]], r
     assert r["notes_after_open"] == [], r  # (another project's save notes are not shown in the next)
+
+
+def test_a_verdict_survives_the_first_save_that_makes_its_path_relative(tmp_path, carphone):
+    """Verify Strip keeps its verdict with a key of the footage (actor.source_key); the first save of
+    an unsaved .blend makes the strip's path relative (``//clip.mp4``): the same file, the same key
+    (before the fix of a review the same day, "the strip's file changed since it was verified")."""
+    import shutil
+
+    from conftest import run_py
+
+    clip = tmp_path / "c.mp4"
+    shutil.copyfile(carphone, clip)
+    code = (
+        "import bpy, reenact\n"
+        "reenact.register()\n"
+        "from reenact.blender import actor, blend\n"
+        "sc = bpy.context.scene\n"
+        "sc.sequence_editor_create()\n"
+        "st = blend.strips_of(sc).new_movie(name='c', filepath={clip!r}, channel=1, frame_start=1)\n"
+        "before = actor.source_key(st)\n"
+        "bpy.ops.wm.save_as_mainfile(filepath={blend!r}, relative_remap=True)\n"
+        "st = bpy.context.scene.sequence_editor.strips_all['c']\n"
+        "print('KEY', st.filepath.startswith('//'), before == actor.source_key(st))\n"
+    ).format(clip=str(clip), blend=str(tmp_path / "v.blend"))
+    res = run_py(code)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert [ln for ln in res.stdout.splitlines() if ln.startswith("KEY")] == ["KEY True True"], res.stdout[-2000:]
