@@ -42,7 +42,8 @@ class FakeProcess:
         out, preview = a[a.index("--out") + 1], a[a.index("--preview") + 1]
         stem = out[:-len(".onnx")]
         n = len(RUNS) + 1
-        RUNS.append({"out": out, "fresh": "--no-resume" in a, "steps": int(a[a.index("--steps") + 1])})
+        RUNS.append({"out": out, "fresh": "--no-resume" in a, "steps": int(a[a.index("--steps") + 1]),
+                     "holdout": a[a.index("--holdout") + 1] if "--holdout" in a else None})
         with open(stem + ".ckpt.pt", "w") as fh:
             fh.write("run {}".format(n))
         self.step = self.total = RUNS[-1]["steps"]
@@ -198,6 +199,7 @@ def main(clip, work):
     if hasattr(sc.reenact, "train_steps"):
         sc.reenact.train_steps = 7
     res["scene_steps"] = [train(a), RUNS[-1]["steps"], RUNS[-1]["fresh"]]
+    res["holdouts"] = sorted({str(r["holdout"]) for r in RUNS})  # (every tracked frame trained on)
     # renamed while it trains: the model is the renamed actor's
     FakeProcess.DURING = lambda: setattr(b, "name", "Tom")
     b.reenact.model_path = ""
