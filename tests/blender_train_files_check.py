@@ -192,6 +192,9 @@ def main(clip, work):
     res["train_c"] = train(c, steps=1, fresh=True)
     res["c_model"] = model(c)
     res["p_after_c"] = text(model(p)) == p_run
+    p_out = model(p)
+    copy(p, "Copy two")  # (a copy of P not trained yet: P's claim and Renderer)
+    res["p_again"] = [train(p, steps=2), RUNS[-1]["out"] == p_out, RUNS[-1]["fresh"]]  # (P keeps its files)
     # the Training options of the sidebar (the scene's), and its Start Fresh button
     training = getattr(panels.actors, "SEQUENCER_PT_reenact_training", None)
     layer.objects.active = a

@@ -220,6 +220,8 @@ def test_each_actor_trains_its_own_files_kept_in_the_project(tmp_path, carphone,
     # every run trains on every tracked frame (before 2026-12-06 the shot's last 15 % were held out for a
     # score Blender never showed)
     assert r["holdouts"] == ["0"], r
+    # P trained again after its duplicate trained: P's own files (before the fix, new ones: P_2, from the base)
+    assert r["p_again"] == [["FINISHED"], True, False], r
     # renamed while it trained: the model is the renamed actor's, said so
     assert r["train_renamed"] == ["FINISHED"] and r["renamed"] == ["Tom", str(folder / "pair_1_Actor_0_2.onnx")], r
     assert "(for 'Tom', renamed from 'pair_1 Actor 0')" in r["_stdout"]

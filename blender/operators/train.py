@@ -58,6 +58,12 @@ def model_stem(ob, folder):
     pointing at that file). Before 2026-12-06 the cleaned name alone: "shot 1 Actor 0" and
     "shot_1 Actor 0" shared one file, and Start Fresh on one replaced the model the other rendered with."""
     others = [o for o in bpy.data.objects if o != ob and actor_data.is_actor(o)]
+    # (of actors claiming one name, the one named after it keeps it: a Shift+D copy, which holds the
+    # claim and Renderer of the actor it copies, does not bump that actor to new files: a review)
+    mine_stem = ob.get(MODEL_STEM)
+    owner = bool(mine_stem) and bpy.path.clean_name(ob.name) == mine_stem
+    others = [o for o in others if not (owner and o.get(MODEL_STEM) == mine_stem
+                                        and bpy.path.clean_name(o.name) != mine_stem)]
     claimed = {o.get(MODEL_STEM) for o in others if o.library is None}
     used = {_model_of(o) for o in others}
 
