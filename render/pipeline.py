@@ -75,7 +75,8 @@ from .motion import MOTION_VERSION, HeadMotion, detail_source, region_mask
 from .plates import footage_area, stored_plate
 from .netinputs import NetInputs
 from .overlap import Draws, Lane, blas_threads
-from .ranges import check_inputs, chunk_segments, iter_segments, pool_rows, reference_track, resolve_range
+from .ranges import (check_inputs, chunk_segments, iter_segments, kept_span, pool_rows, reference_track,
+                     resolve_range)
 from .reference import REF_VERSION, ReferencePool, build_pool
 from .renderer import get_renderer  # noqa: F401 (callers import it from here too)
 from .warp import valid_only
@@ -337,7 +338,7 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
                 # a plate: its depth and alpha; a movie with alpha: its alpha
                 writer = FrameFolder(out, n, plate=src if src.kind == "sequence" else movie_alpha(src))
                 if keep is not None and chunk is None:  # (the rest is never decoded)
-                    c, d = max(0, min(a, int(keep[0]))), min(n, max(b, int(keep[1])))
+                    c, d = kept_span(keep, (a, b), n)
                     if writer.clear([*range(c), *range(d, n)], size):
                         segments, total, cleared = [(c, d)], d - c, n - (d - c)
         stats = dict(rendered=0, cached=0, copied=0, written=0, warped=0)

@@ -18,6 +18,13 @@ def resolve_range(frames, n):
     return a, b
 
 
+def kept_span(keep, frames, n):
+    """The clip frames (c, d) a take holds (``keep``, a render's or restyle's): ``keep`` grown to
+    cover ``frames`` (a, b), within the clip's ``n``; the others are its transparent frames
+    (:func:`~reenact.video.pngs.clear_frames`)."""
+    return max(0, min(int(frames[0]), int(keep[0]))), min(int(n), max(int(frames[1]), int(keep[1])))
+
+
 def chunk_segments(frames, chunk, n):
     """The clip frames a chunk (c, d) of the job's frames (a, b) writes, as [start, stop)
     segments in order: c..d-1, with 0..a-1 in front when c == a and b..n-1 behind when d == b

@@ -23,7 +23,7 @@ from ..provenance.movie_signing import MovieSigning
 from ..provenance.watermark import DEFAULT_KEY, job_id_from, make_payload, mark_frame
 from ..render.cache import file_digest, source_identity
 from ..render.chunks import mark_chunk
-from ..render.ranges import chunk_segments, iter_segments
+from ..render.ranges import chunk_segments, iter_segments, kept_span
 from ..render.renderer import check_io
 from ..session import create_session, session_provider
 from ..video import MOVIE_EXTENSIONS, VideoError, open_writer
@@ -309,7 +309,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
             raise RestyleError(str(exc)) from None
         indexed = chunk is not None  # (frames written by their clip frame number)
         if keep is not None and chunk is None and isinstance(writer, ImageSequenceWriter):
-            c, d = max(0, min(a, int(keep[0]))), min(n, max(b, int(keep[1])))
+            c, d = kept_span(keep, (a, b), n)
             try:
                 cleared = writer.clear([*range(c), *range(d, n)])
             except BaseException as exc:  # (a full disk: its temporary folder removed now, one line)

@@ -26,7 +26,7 @@ import sys
 import bpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from blender_two_track_check import two_shot  # noqa: E402
+from blender_two_track_check import tracked_two_shot  # noqa: E402
 
 
 def render(**kw):
@@ -38,22 +38,8 @@ def render(**kw):
 
 
 def main(clip, work):
-    from reenact import register
-    from reenact.blender import actor as actor_data
-    from reenact.blender import blend
-
     out = {"version": list(bpy.app.version)}
-    path = two_shot(clip, os.path.join(work, "two.mp4"))
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    register()
-    scene = bpy.context.scene
-    strip = blend.add_movie_strip(scene, path, channel=2, frame_start=1, name="two")
-    scene.sequence_editor.active_strip = strip
-    scene.reenact.max_faces = 2
-    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "two.blend"))
-    scene = bpy.context.scene
-    a, b = sorted(actor_data.actor_objects(scene), key=lambda o: o.reenact.actor_index)
+    scene, strip, (a, b) = tracked_two_shot(clip, work)
     out["names"] = [a.name, b.name]
     for ob in (a, b):  # jawOpen past the face model's range on frames 11-15
         kb = ob.data.shape_keys.key_blocks["jawOpen"]

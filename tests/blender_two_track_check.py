@@ -37,20 +37,13 @@ def two_shot(src_clip, path, n=20):
     return path
 
 
-def results(scene):
-    """{result strip name: [its actor, its frame folder]}."""
-    from reenact.blender import blend
-
-    return {s.name: [s.get("reenact_actor"), s.directory] for s in blend.all_strips(scene) if s.get("reenact_actor")}
-
-
-def main(clip, work):
+def tracked_two_shot(clip, work):
+    """A fresh scene with the two-shot of ``clip`` tracked with two actors and saved as
+    ``work/two.blend``: (scene, strip, [actor 0, actor 1])."""
     from reenact import register
     from reenact.blender import actor as actor_data
     from reenact.blender import blend
-    from reenact.blender.operators import track as track_ops
 
-    out = {"version": list(bpy.app.version)}
     path = two_shot(clip, os.path.join(work, "two.mp4"))
     bpy.ops.wm.read_factory_settings(use_empty=True)
     register()
@@ -61,7 +54,23 @@ def main(clip, work):
     assert bpy.ops.reenact.track_strip() == {"FINISHED"}
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "two.blend"))
     scene = bpy.context.scene
-    a, b = sorted(actor_data.actor_objects(scene), key=lambda o: o.reenact.actor_index)
+    actors = sorted(actor_data.actor_objects(scene), key=lambda o: o.reenact.actor_index)
+    return scene, scene.sequence_editor.strips_all["two"], actors
+
+
+def results(scene):
+    """{result strip name: [its actor, its frame folder]}."""
+    from reenact.blender import blend
+
+    return {s.name: [s.get("reenact_actor"), s.directory] for s in blend.all_strips(scene) if s.get("reenact_actor")}
+
+
+def main(clip, work):
+    from reenact.blender import actor as actor_data
+    from reenact.blender.operators import track as track_ops
+
+    out = {"version": list(bpy.app.version)}
+    scene, strip, (a, b) = tracked_two_shot(clip, work)
     a.name, b.name = "Alice", "Bob"
     for ob in (a, b):
         kb = ob.data.shape_keys.key_blocks["jawOpen"]

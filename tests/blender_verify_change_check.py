@@ -11,7 +11,7 @@ import os
 import shutil
 
 import bpy
-from sequencer_check import Layout, empty_scene, run
+from sequencer_check import Layout, empty_scene, run, verify_lines
 
 
 def main(clip, work):
@@ -66,26 +66,12 @@ def since(clip, work, labels):
     from reenact.blender import blend
     from reenact.provenance.verify import verify_path
 
-    out, said, report = {}, [], verify_op.report
-
-    def recorded(op, level, text):
-        said.append(str(text))
-        return report(op, level, text)
-
-    verify_op.report = recorded
+    out = {}
+    verify = verify_lines(verify_op)
 
     def fresh():  # (Reenact stays registered: empty_scene registers it again, which fails)
         bpy.ops.wm.read_factory_settings(use_empty=True)
         return bpy.context.scene
-
-    def verify(strip):
-        strip.id_data.sequence_editor.active_strip = strip
-        said.clear()
-        try:
-            assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
-        except RuntimeError as exc:
-            return "ERR " + str(exc).strip().splitlines()[-1]
-        return said[-1]
 
     # the file written over on disk (another size; then the same bytes touched): verify again
     # (before 2026-12-06 the clean verdict stayed: the key was the path alone)

@@ -8,7 +8,7 @@ import json
 import os
 
 import bpy
-from sequencer_check import Layout, empty_scene, run
+from sequencer_check import Layout, empty_scene, run, verify_lines
 
 RANGES = [[20, 30]]  # clip frames [a, b): shown at timeline frames 21-30 by a strip from frame 1
 
@@ -41,25 +41,10 @@ def main(clip, work):
         return r
 
     verify_op.verify_job = job
-    said, report = [], verify_op.report
-
-    def recorded(op, level, text):
-        said.append(str(text))
-        return report(op, level, text)
-
-    verify_op.report = recorded
+    verify = verify_lines(verify_op)
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 25, 1
     strips = blend.strips_of(scene)
-
-    def verify(strip):
-        scene.sequence_editor.active_strip = strip
-        said.clear()
-        try:
-            assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
-        except RuntimeError as exc:
-            return "ERR " + str(exc).strip().splitlines()[-1]
-        return said[-1]
 
     def synthesised(strip):
         """The panel's lines on where the synthesised frames are."""

@@ -127,6 +127,15 @@ def run_py(code, python=None, env=None, timeout=600):
     )
 
 
+def printed(code, prefix, python=None):
+    """The line starting with ``prefix`` that ``code`` prints in a fresh Python (it must run)."""
+    res = run_py(code, python)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith(prefix)]
+    assert lines, res.stdout[-2000:]
+    return lines[0]
+
+
 @pytest.fixture(scope="session")
 def blender45(tmp_path_factory):
     """``(python, env)`` that run a check script in Blender 4.5 LTS (the bpy 4.5 module's venv,

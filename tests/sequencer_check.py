@@ -89,6 +89,29 @@ class Layout:
         pass
 
 
+def verify_lines(verify_op):
+    """Verify Strip with its reports recorded (``verify_op``: its operator module): a function
+    ``verify(strip)`` -> the last line it reported, or "ERR <line>" when it failed."""
+    said, report = [], verify_op.report
+
+    def recorded(op, level, text):
+        said.append(str(text))
+        return report(op, level, text)
+
+    verify_op.report = recorded
+
+    def verify(strip):
+        strip.id_data.sequence_editor.active_strip = strip
+        said.clear()
+        try:
+            assert bpy.ops.reenact.verify_strip() == {"FINISHED"}
+        except RuntimeError as exc:
+            return "ERR " + str(exc).strip().splitlines()[-1]
+        return said[-1]
+
+    return verify
+
+
 def run(main, n_args):
     """``main`` on the script's last ``n_args`` arguments; an error is printed and exits 1 at
     once (the bpy 4.5 module hangs at exit after sequencer renders: ``main`` ends with

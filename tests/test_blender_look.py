@@ -17,12 +17,12 @@ from conftest import ROOT
 pytestmark = pytest.mark.blender
 
 
-def _check(script, version, request, tmp_path, *args):
+def _check(script, version, request, tmp_path, *args, timeout=600):
     """Run tests/``script`` in Blender ``version`` (5.0 here, 4.5 through the fixture) with
     ``args``; its RESULT line as a dict."""
     py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
     res = subprocess.run([py, os.path.join(ROOT, "tests", script), *map(str, args)], capture_output=True, text=True,
-                         timeout=600, cwd=str(tmp_path), env=env)
+                         timeout=timeout, cwd=str(tmp_path), env=env)
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
     assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
     r = json.loads(lines[-1][7:])
@@ -476,13 +476,9 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
 
 def _printed(code, prefix):
     """The line starting with ``prefix`` that ``code`` prints in a fresh Python (it must run)."""
-    from conftest import run_py
+    from conftest import printed
 
-    res = run_py(code)
-    assert res.returncode == 0, res.stderr[-2000:]
-    lines = [ln for ln in res.stdout.splitlines() if ln.startswith(prefix)]
-    assert lines, res.stdout[-2000:]
-    return lines[0]
+    return printed(code, prefix)
 
 
 def test_render_edited_actors_keeps_the_shots_done_before_esc():

@@ -3,7 +3,7 @@
 
 import pytest
 
-from conftest import run_py
+from conftest import printed
 
 pytestmark = pytest.mark.blender
 
@@ -31,7 +31,5 @@ def test_a_failed_job_prints_its_traceback_only_when_it_is_a_bug():
         "print('RESULT', [fails(e) for e in (ValueError('x.mp4: file does not exist'), FileNotFoundError(2, 'gone'),\n"
         "      MemoryError(), KeyError('strip'), TypeError('bug'), RuntimeError('onnxruntime'))])\n"
     )
-    res = run_py(code)
-    assert res.returncode == 0, res.stderr[-2000:]
-    line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")][0]
+    line = printed(code, "RESULT")
     assert line == "RESULT [False, False, False, True, True, True]", line

@@ -170,18 +170,11 @@ def test_training_job_says_the_time_left(tmp_path):
     assert time_left(None) == "" and time_left(30) == " · <1 min left" and time_left(600) == " · ~10 min left"
 
 
-def _check(script, version, request, tmp_path, *args):
-    """Run tests/``script`` in Blender ``version`` (5.0 here, 4.5 through the fixture) with
-    ``args``; its RESULT line as a dict, with what it printed."""
-    py, env = (sys.executable, dict(os.environ)) if version == "5.0" else request.getfixturevalue("blender45")
-    res = subprocess.run([py, os.path.join(ROOT, "tests", script), *map(str, args)], capture_output=True, text=True,
-                         timeout=1200, cwd=str(tmp_path), env=env)
-    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
-    r = json.loads(lines[-1][7:])
-    assert "{}.{}".format(*r["version"][:2]) == version
-    r["_stdout"] = res.stdout
-    return r
+def _check(*args):
+    """tests/test_blender_look.py's, with a longer limit (a training run)."""
+    from test_blender_look import _check as check
+
+    return check(*args, timeout=1200)
 
 
 @pytest.mark.blender

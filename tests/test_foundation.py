@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from conftest import run_py
+from conftest import printed, run_py
 
 CORE_MODULES = [
     "reenact",
@@ -80,11 +80,9 @@ def test_cuda_libraries_are_looked_for_once_and_silently():
         "cuda = session.CUDA in ort.get_available_providers()\n"
         "print('RESULT', repr(out.getvalue()), cuda, session._preloaded, session.session_provider(s))\n"
     )
-    res = run_py(code)
-    assert res.returncode == 0, res.stderr[-2000:]
-    line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")][0]
-    printed, cuda, preloaded, provider = line.split(" ", 1)[1].rsplit(" ", 3)
-    assert printed == "''"  # nothing on stdout, whatever the machine has
+    line = printed(code, "RESULT")
+    out, cuda, preloaded, provider = line.split(" ", 1)[1].rsplit(" ", 3)
+    assert out == "''"  # nothing on stdout, whatever the machine has
     assert preloaded == cuda  # looked for where onnxruntime has a CUDA provider (onnxruntime-gpu), else not
     assert provider in ("CPUExecutionProvider", "CUDAExecutionProvider")
 
