@@ -8,7 +8,8 @@ A two-shot (the sample clip beside its mirror image) tracked with two actors:
 - NOTES: jawOpen keyed to 1.6 on both actors, the head of actor 0 turned on two frames: rendered
   with actor 1 active, the warnings name each actor's keys outside 0..1, the turn region Mouth
   keeps and the head pose region Head cannot show (before: the active actor's notes alone, and the
-  unseen-pose warning of the last pass only).
+  unseen-pose warning of the last pass only); Preview Frame of every actor at frame 12 says the same
+  for that frame (before: the last actor's keys alone, and no other actor's head pose).
 - KEY: the whole shot rendered with actor 1 active, then with actor 0 active: the same pixels,
   and Render Edited Actors finds each result up to date (before: the passes went in the active
   actor's order, up to 11 levels apart, and Render Edited Actors rendered the shot again).
@@ -58,6 +59,13 @@ def main(clip, work):
     out["notes_mouth"] = render(region="mouth", use_range=True, frame_first=11, frame_last=14)
     print("NOTES HEAD")
     out["notes_head"] = render(region="head", use_range=True, frame_first=12, frame_last=13)
+    print("NOTES PREVIEW")  # Preview Frame of every actor at frame 12, actor 1 active
+    scene.frame_set(12)
+    try:
+        out["notes_preview"] = sorted(bpy.ops.reenact.preview_frame(region="head", all_actors=True))
+    except RuntimeError as exc:
+        out["notes_preview"] = str(exc)
+    scene.frame_set(1)
     print("NOTES DONE")
 
     # the same shot rendered with either actor active: one render (passes, pixels, key)

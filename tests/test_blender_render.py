@@ -133,9 +133,16 @@ def test_every_actor_of_a_two_shot_is_warned_for(carphone, tmp_path, version, re
     assert "'{}': the performance turns the head up to".format(a) in mouth, mouth
     assert "'{}': the performance turns".format(b) not in mouth, mouth
     # region Head: actor 0's pose no frame shows, said with actor 1 active (before: the last pass's alone)
-    head = r["_stdout"].split("NOTES HEAD")[-1].split("NOTES DONE")[0]
+    head = r["_stdout"].split("NOTES HEAD")[-1].split("NOTES PREVIEW")[0]
     assert r["notes_head"] == ["FINISHED"], r["notes_head"]
     assert "'{}': frames 12-13 ask for a head pose no frame of the shot shows".format(a) in head, head
+    # Preview Frame of every actor at frame 12, actor 1 active: both actors' keys and actor 0's head pose (before
+    # 2026-12-06: the last actor's keys alone, actor 1's lost, and actor 0's head pose unsaid)
+    preview = r["_stdout"].split("NOTES PREVIEW")[-1].split("NOTES DONE")[0]
+    assert r["notes_preview"] == ["FINISHED"], r["notes_preview"]
+    for n in (a, b):
+        assert "jawOpen of '{}' keyed outside 0..1 on frame(s) 12".format(n) in preview, preview
+    assert "'{}': frame 12 asks for a head pose no frame of the shot shows".format(a) in preview, preview
     # the whole shot with actor 1 active, then actor 0: the same pixels, and Render Edited Actors finds each up to
     # date (before: passes in the active actor's order, and the shot rendered again)
     assert r["take_frames"][0] == r["take_frames"][1] > 0 and r["takes_differ"] == 0, r

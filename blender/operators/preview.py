@@ -72,19 +72,25 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
                 "" if not actor_data.untracked_note(view, base) else ": the strip was extended after tracking; "
                 "Track Again, Keeping Edits (Track panel) includes it"))
         face_driver(self)
-        actor = self._actor_inputs(ob, scene, base, i, reference_frames(self, strip, base))
+        *actor, note = self._actor_inputs(ob, scene, base, i, reference_frames(self, strip, base))
         others, at = [], 0
+        # each actor's notes and key offset, in the strip's order (before 2026-12-06 the last actor's
+        # clipped keys alone, the active actor's lost, and no other actor's unseen head pose said)
+        who = [(ob.reenact.actor_index, ob.name, int(ob.reenact.frame_offset), note)]
         if self.all_actors:  # the strip's other actors in this frame, as Render Performance takes them
             for o in farm.other_actors(ob, scene, strip):
                 b = actor_data.tracked_track(o)
                 for w in actor_data.check_strip_footage(o, strip, b, self.accept_footage):
                     report(self, "WARNING", w)
                 if 0 <= i - int(b.frame_start) < b.n_frames:
-                    others.append((o.reenact.actor_index, self._actor_inputs(o, scene, b, i, None, active=False)))
+                    *inputs, n = self._actor_inputs(o, scene, b, i, None, active=False)
+                    others.append((o.reenact.actor_index, inputs))
+                    who.append((o.reenact.actor_index, o.name, int(o.reenact.frame_offset), n))
             # in their order in the strip, as the render lays its passes (before 2026-12-06 the active
             # actor first: with actor 1 active the preview differed from the render by up to 11 levels)
             at = sum(1 for k, _ in others if k < ob.reenact.actor_index)
             others = [a for _, a in sorted(others, key=lambda e: e[0])]
+        self._who = [(name if len(who) > 1 else None, offset, n) for _, name, offset, n in sorted(who, key=lambda e: e[0])]
         # a new name each time: the sequencer never shows a stale cached image, and a preview strip
         # an undo brings back shows its own picture (before 2026-12-06 two names took turns, shared by
         # the scenes of the .blend: an undo or another scene's preview showed another frame)
@@ -98,8 +104,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
                               actor_data.cache_root(), os.path.join(self._folder, name)), {"others": others, "at": at})
 
     def _actor_inputs(self, ob, scene, base, i, reference, active=True):
-        """(window rows, whole performance, footage Track, renderer, plan) of actor ``ob`` for
-        clip frame ``i`` (:func:`preview_job`'s); ``active``: the actor the options are for (the
+        """(window rows, whole performance, footage Track, renderer, plan, the notes on its keys at
+        this frame) of actor ``ob`` for clip frame ``i`` (:func:`preview_job`'s); ``active``: the actor the options are for (the
         others draw a dubbing actor's mouth where they have one, as Render Performance does)."""
         from ...render.conditioning import window_indices
         from ...render.pipeline import get_renderer
@@ -122,9 +128,9 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         # Performance does, so the preview shows what the render will draw
         info = {}
         full = layers.curves_to_track(ob, scene, base, info=info)
-        self._clipped = layers.clipped_note(ob, base, info, rows=(r,))  # (this frame's keys; before 2026-12-06 unsaid)
-        if active:  # (the head a face render keeps, the eyes a head render keeps: before 2026-12-06 unsaid)
-            self._clipped = "; ".join(n for n in (self._clipped, region_note(ob, self.region, full, base, [r])) if n)
+        note = layers.clipped_note(ob, base, info, rows=(r,))  # (this frame's keys; before 2026-12-06 unsaid)
+        # the head a face render keeps, the eyes a head render keeps: each actor's, as the render says them
+        note = "; ".join(n for n in (note, region_note(ob, self.region, full, base, [r])) if n)
         mouth_from = None
         if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
             mouth_from = actor_data.driver_of(ob, full)
@@ -135,7 +141,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
                 "front": self.keep_front,
                 "accept_footage": self.accept_footage, "reference": reference, "allowed": pool_rows(base, reference),
                 "xf": actor_data.crop_transforms_of(base, renderer.size), "model_name": model_name}
-        return track, full, base, renderer, plan
+        return track, full, base, renderer, plan, note
 
     def apply(self, context, result):
         from ...render.shothead import unseen_pose_warning
@@ -157,11 +163,12 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         ms = (time.perf_counter() - self._t0) * 1000.0
         st["reenact_preview_ms"] = round(ms, 1)  # (on the preview: before 2026-12-06 on the actor, where a
         # Bake Action with Custom Properties keyed it, and Keep Edits kept it as an edit)
-        if getattr(self, "_clipped", ""):
-            report(self, "WARNING", self._clipped)
-        if info.get("unseen_pose"):  # (this frame; in timeline frames)
-            report(self, "WARNING", unseen_pose_warning(info["unseen_pose"],
-                                                        offset=int(ob.reenact.frame_offset) if ob is not None else 0))
+        # every actor's, naming it when several (this frame; the unseen pose in the frames its keys are on)
+        for (name, offset, note), unseen in zip(self._who, info.get("unseen_each") or [info.get("unseen_pose")]):
+            if note:
+                report(self, "WARNING", note)
+            if unseen:
+                report(self, "WARNING", ("'{}': ".format(name) if name else "") + unseen_pose_warning(unseen, offset=offset))
         if info.get("overlap"):  # (this frame: an actor's change cut at another's part, as a render names it)
             from ...render.actors import overlap_warning
 
@@ -230,17 +237,20 @@ def preview_job(track, full, base, source, i, renderer, plan, cache_dir, path, p
         from ...render.marking import render_payload
         from ...render.plates import footage_area
 
-        renders, tracks, firsts = [], [], []
+        renders, tracks, firsts, unseen = [], [], [], []
         for k, (t, fu, b, rd, pl) in enumerate(others):
             o, inf = _preview_one(t, fu, b, source, i, rd, pl, cache_dir, frame, progress,
                                   lambda m, d=0, n=1, k=k: step("actor {}/{}: {}".format(k + 2, len(others) + 1, m), d, n),
                                   watermark=False)
             renders.append(o if _drew(inf) else None)
+            unseen.append(inf.get("unseen_pose"))
             tracks.append(fu)
             firsts.append((rd, b))
         renders.insert(at, out if _drew(info) else None)
         tracks.insert(at, full)
         firsts.insert(at, (renderer, base))
+        unseen.insert(at, info.get("unseen_pose"))
+        info["unseen_each"] = unseen  # (each actor's, in the strip's order, as the operator's notes)
         # (the job id of the render of them all: the first actor's in the strip, as render_actors)
         mark = (render_payload(None, source_identity(source), *firsts[0]), footage_area(source, firsts[0][1]))
         out, info["overlap"] = merge_frame(i, frame, renders, tracks, mark)
