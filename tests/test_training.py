@@ -409,3 +409,29 @@ def test_holdout_is_an_option_and_0_trains_on_every_frame(track, carphone, tmp_p
                 report=str(tmp_path / "m.json"), **kw)
     assert s["train_frames"] == int(np.sum(track.tracked))
     assert s["metrics"]["model"]["frames"] > 0 and s["metrics"]["model"]["psnr_face"] is not None
+
+
+def test_a_checkpoint_of_the_same_names_says_what_differs(tmp_path):
+    """Both runs' footage named alike: the refusal says whether the Track was made again or the
+    file behind the name is another (before 2026-12-06 "(shot.mp4; this run: shot.mp4)", the
+    one name twice); Train Renderer's rewrite of it still finds both names."""
+    from reenact.errors import ReenactError
+    from reenact.training.files import save_torch
+
+    data = [{"track": "t1", "footage": "f1", "name": "shot.mp4"}]
+    path = str(tmp_path / "x.ckpt.pt")
+    save_torch({"config": {"size": 64}, "step": 1, "data": data, "model": {}}, path)
+    lines = {}
+    for what, other in (("track", [dict(data[0], track="t2")]), ("footage", [dict(data[0], footage="f2")])):
+        with pytest.raises(ReenactError) as got:
+            T.check_checkpoint_data(path, other, print, {"size": 64}, 10, None)
+        lines[what] = str(got.value)
+    assert "(shot.mp4; this run: shot.mp4, tracked again since)" in lines["track"], lines
+    assert "(shot.mp4; this run: shot.mp4, another file under that name now)" in lines["footage"], lines
+    from conftest import printed
+
+    line = printed("""
+from reenact.blender.operators.train import other_data_line
+print("LINE", other_data_line({!r}, None, {{"track": "old"}}, "T2", "new"))
+""".format(lines["track"]), "LINE")
+    assert "(an earlier Track of shot.mp4: the actor was tracked again since; this run: its Track T2): " in line, line

@@ -66,6 +66,11 @@ def track_digest(track):
     return h.hexdigest()
 
 
+#: what a checkpoint of other :func:`training_data` is said to differ by where both runs' footage
+#: has the same names (training/train.py's refusal, which Blender's Train Renderer rewrites)
+TRACKED_AGAIN, OTHER_FILE = "tracked again since", "another file under that name now"
+
+
 def training_data(pairs):
     """What a run trains on, as a checkpoint records it: per (Track, video, label) pair the
     Track's digest, the footage's digest and the footage's name (for messages)."""

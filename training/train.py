@@ -42,7 +42,7 @@ from ..render.conditioning import REF_CHANNELS, in_channels
 from ..render.reference import REF_WARPS
 from ..video.encode import write_png
 from ..video.identity import check_footage
-from .data import Dataset, HOLDOUT, training_data
+from .data import OTHER_FILE, TRACKED_AGAIN, Dataset, HOLDOUT, training_data
 from .export import export_onnx
 from .feeder import StepBatches, prepare_clips
 from .files import load_checkpoint, load_torch, save_torch
@@ -297,10 +297,12 @@ def check_checkpoint_data(path, data, log, config=None, steps=None, out=None):
         return (None if d.get("rehearse") else d.get("track"), d.get("footage"), bool(d.get("rehearse")))
 
     if [key(d) for d in old] != [key(d) for d in data]:
+        then, now = ", ".join(str(d.get("name")) for d in old) or "nothing", ", ".join(d["name"] for d in data)
+        if then == now:  # the same names: what differs behind them (before 2026-12-06 the names twice, unexplained)
+            footage = any(o.get("footage") != d.get("footage") for o, d in zip(old, data))
+            now += ", " + (OTHER_FILE if footage else TRACKED_AGAIN)
         raise ReenactError("holds a checkpoint of other training data ({}; this run: {}): start fresh with "
-                           "--no-resume (it is overwritten), or train to another --out".format(
-                               ", ".join(str(d.get("name")) for d in old) or "nothing",
-                               ", ".join(d["name"] for d in data)), path)
+                           "--no-resume (it is overwritten), or train to another --out".format(then, now), path)
     if config is not None and ck.get("config") != config:
         raise ReenactError("holds a checkpoint of another configuration ({}; this run: {}): give the options it was "
                            "trained with to resume it, start fresh with --no-resume (it is overwritten), or train to "

@@ -146,7 +146,10 @@ def other_data_line(err, ob, note, track_name, digest):
     tells. Before 2026-12-06 the one file was named twice and the Track not at all."""
     import re
 
-    m = re.search(r"other training data \((.*); this run: (.*?)\)(:|$)", err)
+    from ...training.data import OTHER_FILE, TRACKED_AGAIN
+
+    m = re.search(r"other training data \((.*); this run: (.*?)(?:, (?:{}|{}))?\)(:|$)".format(
+        re.escape(TRACKED_AGAIN), re.escape(OTHER_FILE)), err)
     if not m or m[1] != m[2]:
         return err  # (other footage by its name: said as it is)
     old = note.get("track")
@@ -158,7 +161,7 @@ def other_data_line(err, ob, note, track_name, digest):
         what = "other footage named {}: the strip's file changed since".format(m[1])
     else:
         what = "another Track or other footage of {}; this run: the Track {}".format(m[1], track_name)
-    return err[:m.start(1)] + what + err[m.end(2):]
+    return err[:m.start(1)] + what + err[m.end(2):][err[m.end(2):].index(")"):]
 
 
 def base_weights(prefs=None):
