@@ -38,7 +38,8 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
                          "Strip ▸ Split ▸ Hold), which Reenact's curves and results do not follow; Hold Offset to "
                          "Trim (Strip ▸ Reenact) shows the same frames with a plain trim".format(
                              s.name, int(s.animation_offset_start)))
-    if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0:
+    refuse_other_stream(strip)
+    if len(getattr(strip, "retiming_keys", ())) > 2 or getattr(strip, "speed_factor", 1.0) != 1.0 or _sped(strip):
         raise ValueError("strip '{}' is retimed: its clip frames no longer map one to one onto the timeline and "
                          "{}; reset its retiming (Strip ▸ Retiming), then retime the result".format(strip.name, what))
     speed = _speed_effect(strip) if hasattr(strip, "id_data") else None
@@ -58,6 +59,40 @@ def refuse_retimed(strip, what="its result strip would not follow the retiming")
                          "as Reenact's curves and results do; Conform to Scene Rate (Strip ▸ Reenact) makes the "
                          "{:.5g} fps clip it shows, or set the scene to the clip's {:.5g} fps".format(
                              strip.name, clip_fps, scene_fps, scene_fps, clip_fps))
+
+
+def refuse_other_stream(strip):
+    """ValueError when movie strip ``strip`` shows another video stream of its file than the
+    first (Stream Index), which is the one every Reenact reader decodes (before 2026-12-06 such a
+    strip was tracked, rendered and verified from the first stream, not the one shown)."""
+    stream = int(getattr(strip, "stream_index", 0) or 0)
+    if stream:
+        raise ValueError("strip '{}' shows video stream {} of its file (Stream Index), but Reenact reads a movie's "
+                         "first video stream; put that stream in a file of its own (ffmpeg -i IN -map 0:v:{} -c copy "
+                         "OUT) and add it as the strip".format(strip.name, stream, stream))
+
+
+def _sped(strip):
+    """True when ``strip`` has just its two end retiming keys but plays at another speed than 1:
+    Set Speed on a whole, untrimmed strip adds the two and moves the last (before 2026-12-06 only
+    more than two keys counted as retimed, and a strip sped up to 200 % was tracked and rendered
+    one clip frame per timeline frame). The keys span the clip's frames at speed 1; a frame of
+    slack for Blender's count against the reader's."""
+    keys = list(getattr(strip, "retiming_keys", ()))
+    if len(keys) != 2 or getattr(strip, "type", None) not in ("IMAGE", "MOVIE"):
+        return False
+    span = int(keys[-1].timeline_frame) - int(keys[0].timeline_frame)
+    if strip.type == "IMAGE":
+        n = len(strip.elements)
+    else:
+        n = movie_frames(blend.strip_filepath(strip))
+        if n is None:
+            return False
+        clip_fps = rate_adjusted(strip)  # (a clip played at its own rate spans its length at the scene's)
+        if clip_fps:
+            r = strip.id_data.render
+            n = n * (r.fps / r.fps_base) / clip_fps
+    return abs(span - n) > 1
 
 
 def _speed_effect(strip):

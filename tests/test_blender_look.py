@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_py
 
 pytestmark = pytest.mark.blender
 
@@ -530,6 +530,57 @@ def test_a_retimed_shot_is_refused_before_any_work():
         "    print('REFUSED', e)\n")
     line = _printed(code, "REFUSED")
     assert "strip 'shot' is retimed" in line and "result strip would not follow" in line, line
+
+
+def test_a_strip_sped_up_whole_or_showing_another_stream_is_refused(tmp_path):
+    """Set Speed on a whole strip leaves Blender's two end retiming keys and moves the last, and
+    a movie strip's Stream Index shows another video stream of its file: before 2026-12-06 both
+    were tracked and rendered one first-stream clip frame per timeline frame, the curves and the
+    result off the picture, without a word. The speed's strip is a stand-in (Blender's headless
+    module crashes adding retiming keys); the stream's is real, from a file of two streams."""
+    code = (
+        "import os, sys\n"
+        "from types import SimpleNamespace as S\n"
+        "import av, numpy as np\n"
+        "sys.path.insert(0, {tests!r})\n"
+        "from sequencer_check import empty_scene\n"
+        "from reenact.blender import timing\n"
+        "def strip(span):\n"
+        "    return S(name='shot', type='IMAGE', elements=[0] * 6,\n"
+        "             retiming_keys=[S(timeline_frame=1), S(timeline_frame=1 + span)])\n"
+        "timing.refuse_retimed(strip(6))  # (the keys at speed 1: not refused)\n"
+        "try:\n"
+        "    timing.refuse_retimed(strip(3))\n"
+        "except ValueError as e:\n"
+        "    print('SPEED', e)\n"
+        "path = os.path.join({work!r}, 'two streams.mp4')\n"
+        "with av.open(path, 'w') as c:\n"
+        "    ss = [c.add_stream('libx264', rate=25) for _ in range(2)]\n"
+        "    for s in ss:\n"
+        "        s.width, s.height, s.pix_fmt = 64, 64, 'yuv420p'\n"
+        "    for i in range(4):\n"
+        "        for k, s in enumerate(ss):\n"
+        "            img = np.full((64, 64, 3), 60 + 120 * k, np.uint8)\n"
+        "            for p in s.encode(av.VideoFrame.from_ndarray(img, format='rgb24')):\n"
+        "                c.mux(p)\n"
+        "    for s in ss:\n"
+        "        for p in s.encode():\n"
+        "            c.mux(p)\n"
+        "scene = empty_scene(64, 64)\n"
+        "st = scene.sequence_editor.strips.new_movie(name='shot', filepath=path, channel=1, frame_start=1)\n"
+        "timing.refuse_retimed(st)  # (the first stream: not refused)\n"
+        "st.stream_index = 1\n"
+        "try:\n"
+        "    timing.refuse_retimed(st)\n"
+        "except ValueError as e:\n"
+        "    print('STREAM', e)\n"
+        "sys.stdout.flush()\n"
+        "os._exit(0)\n").format(tests=os.path.join(ROOT, "tests"), work=str(tmp_path))
+    res = run_py(code)
+    lines = {ln.split(" ", 1)[0]: ln for ln in res.stdout.splitlines() if ln.startswith(("SPEED", "STREAM"))}
+    assert "strip 'shot' is retimed" in lines.get("SPEED", ""), res.stdout[-2000:] + res.stderr[-2000:]
+    assert "strip 'shot' shows video stream 1 of its file (Stream Index)" in lines.get("STREAM", ""), \
+        res.stdout[-2000:] + res.stderr[-2000:]
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

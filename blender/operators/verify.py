@@ -42,7 +42,8 @@ def placing(strip):
     if factor is None:
         return None, "the strip keeps another clip's playback rate: add it again"
     if not (int(getattr(strip, "animation_offset_start", 0) or 0) or len(getattr(strip, "retiming_keys", ())) > 2
-            or getattr(strip, "speed_factor", 1.0) != 1.0 or timing._speed_effect(strip) is not None):
+            or getattr(strip, "speed_factor", 1.0) != 1.0 or timing._speed_effect(strip) is not None
+            or timing._sped(strip)):
         return factor, None  # (its own timing: another piece of the shot held by a Hold Split is not this one's)
     try:
         timing.refuse_retimed(strip, UNPLACED)
@@ -110,6 +111,7 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
         scene = blend.edit_scene(context)
         strip = blend.active_strip(scene)
         refuse_unsaved_relative(strip)
+        timing.refuse_other_stream(strip)
         remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
         self._file_key = actor_data.source_key(strip)  # (the file as it was read, not as it is when done)
         fps = scene.render.fps / scene.render.fps_base
