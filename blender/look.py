@@ -46,6 +46,38 @@ def match_colourspace(strip, original):
         pass
 
 
+#: the colour spaces Blender names the Linear Rec.709 that Reenact reads an OpenEXR plate in
+#: (unless its header declares ACES2065-1: video/bitdepth.display_matrix)
+LINEAR_709 = ("Linear Rec.709", "Linear")
+
+
+def display_notes(strip, output):
+    """What a result of ``strip`` written as ``output`` ('IMAGES', 'MOVIE', 'PRORES', or
+    'PREVIEW' for Preview Frame's image) shows otherwise than the shot strip does, one warning
+    line each (before 2026-12-06 unsaid, found by a review of strip settings): a movie strip
+    Blender deinterlaces (it does so to movies only, so an image result keeps the two fields
+    woven: combing wherever the picture moves), and an OpenEXR plate shown in another colour space
+    than Reenact reads it in (an 8-bit picture of it, the preview's or a movie's, shows its colours
+    shifted; an image result writes the plate's own values back)."""
+    out = []
+    what = "the preview" if output == "PREVIEW" else "this render's image sequence"
+    if output in ("IMAGES", "PREVIEW") and strip.type == "MOVIE" and getattr(strip, "use_deinterlace", False):
+        out.append("strip '{}' is deinterlaced by Blender (its Deinterlace option), which Blender does to movie "
+                   "strips alone: {} shows the shot's two fields woven, combing wherever the picture moves; a Movie "
+                   "or ProRes output is deinterlaced as the shot is".format(strip.name, what))
+    if output != "IMAGES" and _is_exr(strip):
+        from ..video.bitdepth import display_matrix
+
+        name = getattr(getattr(strip, "colorspace_settings", None), "name", "") or ""
+        read = "ACES2065-1" if display_matrix(blend.strip_filepath(strip)) is not None else "Linear Rec.709"
+        if name and name != read and not (read == "Linear Rec.709" and name in LINEAR_709):
+            out.append("strip '{}' shows its OpenEXR plate in the colour space {}, but Reenact reads it as {} (what "
+                       "its header declares): {} shows the plate's colours shifted; an Image Sequence output writes "
+                       "the plate's own values back".format(
+                           strip.name, name, read, "the preview" if output == "PREVIEW" else "the movie"))
+    return out
+
+
 def _paths(single_frame=False):
     """(group, name, path) of the carried properties ('transform.offset_x', 'use_flip_x', ...)."""
     return [(g, n, (g + "." if g else "") + n) for g, names in PROPS.items() for n in names

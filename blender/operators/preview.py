@@ -64,6 +64,8 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
                 raise ValueError("frame {} is outside meta strip '{}' (frames {}-{}), which holds strip '{}'".format(
                     f, meta.name, meta.frame_final_start, meta.frame_final_end - 1, view.name))
             meta = meta.parent_meta()
+        for w in look.display_notes(strip, "PREVIEW"):  # (what the preview shows otherwise than the shot)
+            report(self, "WARNING", w)
         i = timing.shown_clip_frame(view, f)  # (a reversed or strobed shot shows another than f - start)
         r = i - int(base.frame_start)
         if not (0 <= r < base.n_frames):

@@ -245,6 +245,8 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
         ob, scene, strip, root, base = render_inputs(context, self.actor, self, self.accept_footage)
+        for w in look.display_notes(strip, self.output):  # (what the output shows otherwise than the shot)
+            report(self, "WARNING", w)
         info = {}
         track = layers.curves_to_track(ob, scene, base, info=info)
         n = int(base.source_frames) or int(strip.frame_duration)
