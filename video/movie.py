@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from ..fsutil import shell_quote
-from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _av, _describe_av_error
+from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _av, _describe_av_error, snap_ntsc
 
 
 def _looks_like_isobmff(path: str) -> bool:
@@ -82,12 +82,12 @@ class MovieSource(VideoSource):
                 raise VideoError(path, "video stream has no frame size (unsupported or damaged)")
             self.size = (int(w), int(h))
             rate = vs.average_rate or vs.guessed_rate or vs.base_rate
-            self.stream_rate = Fraction(rate.numerator, rate.denominator) if rate else None
+            self.stream_rate = snap_ntsc(Fraction(rate.numerator, rate.denominator)) if rate else None
             self.rate = _as_rate(fps) if fps is not None else (self.stream_rate or Fraction(25))
             self.time_base = vs.time_base
             # what Blender's movie strip takes: FFmpeg's guessed rate and the stream's duration
             guess = vs.guessed_rate or rate
-            self.blender_rate = Fraction(guess.numerator, guess.denominator) if guess else None
+            self.blender_rate = snap_ntsc(Fraction(guess.numerator, guess.denominator)) if guess else None
             self.stream_seconds = float(vs.duration * vs.time_base) if vs.duration else (
                 container.duration / 1_000_000 if container.duration else None)
             self._header_frames = int(vs.frames or 0)

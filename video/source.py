@@ -65,6 +65,21 @@ def _as_rate(fps) -> Fraction:
     return rate
 
 
+#: the NTSC rates (n x 1000/1001) a stream's rate within a hair of is read as (:func:`snap_ntsc`)
+NTSC_RATES = tuple(Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 120))
+
+
+def snap_ntsc(rate):
+    """``rate`` (a Fraction), or the NTSC rate it lies within 1e-5 of (relative): FFmpeg reads a 59.94 fps
+    Matroska (millisecond timestamps) as 19001/317 and a 47.95 one as 7001/146, where outputs and
+    drop-frame timecode need 60000/1001 and 48000/1001 (before 2026-12-07 kept: a 59.94 fps shot's
+    drop-frame timecode was counted as non-drop, its render written at 19001/317). None stays None."""
+    if rate is None:
+        return None
+    rate = Fraction(rate)
+    return next((r for r in NTSC_RATES if abs(rate / r - 1) < Fraction(1, 100000)), rate)
+
+
 def _natural_key(s: str):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", s)]
 

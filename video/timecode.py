@@ -9,7 +9,7 @@ Drop-frame (written with ``;`` before the frames, at 29.97 or 59.94 only) skips 
 
 from fractions import Fraction
 
-from .source import TIMECODE_RE
+from .source import TIMECODE_RE, snap_ntsc
 
 __all__ = ["timecode_frames", "frames_timecode", "timecode_after", "retime_timecode"]
 
@@ -20,7 +20,7 @@ def _nominal(rate):
 
 def _drops(tc, rate):
     """Frame numbers dropped each minute: 2 at 29.97, 4 at 59.94 when ``tc`` is drop-frame."""
-    r = Fraction(rate)
+    r = snap_ntsc(rate)  # (19001/317: a 59.94 fps Matroska's rate as FFmpeg reads it)
     if ";" not in tc and "." not in tc:
         return 0
     return {Fraction(30000, 1001): 2, Fraction(60000, 1001): 4}.get(r, 0)
@@ -66,7 +66,7 @@ def retime_timecode(tc, rate, new_rate):
     (30000/1001 and 30: both count 30), else the same clock time on the new rate's count
     (a drop-frame timecode's clock is real time; a non-drop one's is its frames over the nominal
     rate; 01:00:00:00 at 23.976 is 01:00:00:00 at 25)."""
-    tc = str(tc).strip()
+    tc, rate, new_rate = str(tc).strip(), snap_ntsc(rate), snap_ntsc(new_rate)
     if _nominal(rate) == _nominal(new_rate) and (_drops(tc, rate) > 0) == (_drops(tc, new_rate) > 0):
         return tc
     frames = timecode_frames(tc, rate)
