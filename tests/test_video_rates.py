@@ -60,3 +60,25 @@ def test_a_59_94_fps_matroska_is_read_at_60000_1001_and_its_drop_frame_timecode_
     assert snap_ntsc(Fraction(7001, 146)) == Fraction(48000, 1001) and snap_ntsc(Fraction(60)) == 60
     assert snap_ntsc(Fraction(5994, 100)) == rate and snap_ntsc(Fraction(5995, 100)) == Fraction(5995, 100)
 
+
+def test_the_variable_rate_refusal_names_the_rate_conform_gives(tmp_path):
+    """A phone clip of 30 fps with a 20 fps stretch and jittered times (FFmpeg: average 26.9,
+    guess 29.75): the refusal's ffmpeg line and ``reenact conform`` both give 30000/1001, the
+    usual rate nearest the guess (before: the refusal said fps=26.907, the average, and the
+    nearest rate was the first within 1 %: 30000/1001 for 29.99)."""
+    from reenact.video.conform import _usual_rate
+    from reenact.video.movie import _nominal_rate
+
+    rng = np.random.default_rng(0)
+    steps = [(1 / 20 if 30 <= i < 50 else 1 / 30) + rng.uniform(-0.003, 0.003) for i in range(90)]
+    path = _movie(tmp_path / "phone.mp4", np.concatenate([[0.0], np.cumsum(steps)[:-1]]))
+    with pytest.raises(VideoError) as err:
+        open_video(path)
+    assert "-vf fps=30000/1001 " in str(err.value), str(err.value)
+    with open_video(path, allow_variable_rate=True) as src:
+        assert src.variable_rate and _usual_rate(src, path) == Fraction(30000, 1001)
+    assert _nominal_rate(Fraction(2999, 100)) == "30" and _nominal_rate(Fraction(2650, 100)) == "26.5"
+    from reenact.video.movie import usual_rate
+
+    assert usual_rate(Fraction(2999, 100)) == 30 and usual_rate(Fraction(2398, 100)) == Fraction(24000, 1001)
+    assert usual_rate(Fraction(2650, 100)) == Fraction(53, 2)

@@ -18,7 +18,6 @@ sequencer shows the frame before where the mapped index ends in .96, repeating i
 
 import os
 import time
-from fractions import Fraction
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from ..fsutil import refuse_overwriting
 from ..progress import Cancelled
 from . import VideoWriter, open_video
 from .encode import source_tags
-from .movie import _COMMON_RATES
+from .movie import usual_rate
 from .source import _as_rate
 from .timecode import retime_timecode
 
@@ -63,8 +62,7 @@ def _usual_rate(src, video):
     if not src.variable_rate:
         raise ValueError("{}: a clip of constant frame rate ({:.6g} fps): nothing to conform (give --fps to conform it "
                          "to another rate, as Blender's Adjust Playback Rate plays it)".format(video, float(guess)))
-    near = min(_COMMON_RATES, key=lambda r: abs(float(Fraction(r)) / float(guess) - 1))
-    return Fraction(near) if abs(float(Fraction(near)) / float(guess) - 1) < 0.01 else guess
+    return usual_rate(guess)  # (the rate the variable-rate refusal's ffmpeg line names)
 
 
 def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True, by_time=False):

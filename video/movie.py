@@ -181,7 +181,7 @@ class MovieSource(VideoSource):
                                         "Reenact ▸ Conform to Scene Rate), or ffmpeg -i {} -vf fps={} -c:v libx264 "
                                         "-crf 16 -c:a copy {}".format(
                                             1000 * self.rate_drift, float(rate), shell_quote(self.path),
-                                            shell_quote(out), shell_quote(self.path), _nominal_rate(rate),
+                                            shell_quote(out), shell_quote(self.path), _nominal_rate(guess or rate),
                                             shell_quote(out)))
 
     @staticmethod
@@ -664,12 +664,17 @@ class MovieSource(VideoSource):
 _COMMON_RATES = ("24000/1001", "24", "25", "30000/1001", "30", "48", "50", "60000/1001", "60")
 
 
+def usual_rate(rate) -> Fraction:
+    """The usual rate nearest ``rate`` if within 1 % (30000/1001 for 29.75, 30 for 29.99), else ``rate``:
+    what ``reenact conform`` and the variable-rate refusal's ffmpeg line give (before: the first within 1 %)."""
+    near = min(_COMMON_RATES, key=lambda r: abs(float(Fraction(r)) / float(rate) - 1.0))
+    return Fraction(near) if abs(float(Fraction(near)) / float(rate) - 1.0) < 0.01 else Fraction(rate)
+
+
 def _nominal_rate(rate) -> str:
-    """The usual rate within 1 % of ``rate`` ("30000/1001"), else ``rate`` to 3 decimals."""
-    for r in _COMMON_RATES:
-        if abs(float(Fraction(r)) / float(rate) - 1.0) < 0.01:
-            return r
-    return "{:.3f}".format(float(rate)).rstrip("0").rstrip(".")
+    """:func:`usual_rate` as ffmpeg's ``fps=`` takes it ("30000/1001"), else ``rate`` to 3 decimals."""
+    r = usual_rate(rate)
+    return str(r) if str(r) in _COMMON_RATES else "{:.3f}".format(float(rate)).rstrip("0").rstrip(".")
 
 
 def _plane_bytes(fr) -> bytes:
