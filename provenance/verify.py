@@ -57,12 +57,23 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
                 yield f
 
         wm = detect(frames(), rate, key=key, window=window)
+        # a movie of variable frame rate: its seconds are its frames' own times, not i / its average rate
+        # (before 2026-12-07 a dub's synthesised seconds were read so, 0.26 s off on a clip of 20 then 29.97 fps)
+        times = src.frame_times() if getattr(src, "variable_rate", False) else None
+        uneven = times is not None and len(times) >= wm["frames"] > 1
+        duration = _at_frame_times(wm, times[:wm["frames"]]) if uneven else round(wm["frames"] / float(rate), 3)
+        # a folder of frames has no rate: read at 25 fps unless given, and the report says so (before: unsaid)
+        assumed = fps is None and kind == "sequence"
         files = list(getattr(src, "files", None) or [])
         timecode = getattr(src, "timecode", None)
         number = getattr(src, "first_number", None)  # a numbered sequence's (a plate's 1001)
     label = path[0] if listed and path else path
     out = {"file": os.path.abspath(label), "kind": kind, "frames": wm["frames"], "fps": float(rate),
-           "duration": round(wm["frames"] / float(rate), 3), "watermark": wm, "manifest": None}
+           "duration": duration, "watermark": wm, "manifest": None}
+    if uneven:
+        out["variable_rate"] = True  # (its seconds: each frame's own time)
+    if assumed:
+        out["fps_assumed"] = True  # (its seconds follow the assumed rate: --fps gives the folder's)
     if missing:  # (their frame numbers; read as blank frames, never as marked)
         out["missing_frames"] = missing
     if truncated:
@@ -99,6 +110,22 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
             out["manifest"] = dict(first[1], of=os.path.basename(first[0]))
         out["manifests"] = {"frames": len(names), "signed": signed, "valid": signed - len(bad), "invalid": bad[:10]}
     return out
+
+
+def _at_frame_times(wm, times):
+    """``wm`` (:func:`detect`'s verdict, frame ``i`` at ``i / fps``) with its seconds read off each
+    frame's own time ``times`` (from the first frame's; a frame lasts until the next, the last as
+    long as the one before it). Returns the clip's duration."""
+    n, fps = wm["frames"], wm["fps"]
+    end = float(times[-1] + (times[-1] - times[-2]))
+
+    def at(i, digits):
+        return round(float(times[i]) if i < n else end, digits)
+
+    wm["ranges"] = [[at(a, 3), at(b, 3)] for a, b in wm["frame_ranges"]]
+    for w in wm["windows"]:
+        w["start"], w["end"] = at(int(round(w["start"] * fps)), 6), at(int(round(w["end"] * fps)), 6)
+    return round(end, 3)
 
 
 def _fmt_time(t):
@@ -170,6 +197,11 @@ def format_report(r):
         for det, a, b, sc in runs:
             lines.append("    {}-{} s  {}  score {:.1f}-{:.1f}".format(
                 _fmt_time(a), _fmt_time(b), "detected" if det else "not detected", min(sc), max(sc)))
+    if r.get("variable_rate"):
+        lines.append("  variable frame rate: the seconds are the frames' own times")
+    if r.get("fps_assumed"):
+        lines.append("  a folder of frames has no rate: read at {:g} fps (--fps gives its rate; the seconds follow "
+                     "it)".format(r["fps"]))
     if r.get("missing_frames"):  # (read as blank frames: a mark there would not be seen)
         mf = r["missing_frames"]
         lines.append("  {} frame(s) missing from the sequence ({}{}): read as blank".format(
