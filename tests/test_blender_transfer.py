@@ -181,3 +181,68 @@ def test_transfer_operators_blender_4_5(carphone, track_dir, tmp_path, blender45
     r = _run(py, cfg, tmp_path, env=env)
     assert r["blender"].startswith("4.5")
     _check(r)
+
+
+RATE_CHECK = os.path.join(ROOT, "tests", "blender_transfer_rate_check.py")
+
+
+def _grey_movie(path, n, rate, size=(176, 144)):
+    import av
+
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=rate)
+        vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(n):
+            vf = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), 100 + i, np.uint8), format="rgb24")
+            vf.pts = i
+            for p in vs.encode(vf):
+                c.mux(p)
+        for p in vs.encode(None):
+            c.mux(p)
+    return str(path)
+
+
+def test_a_driver_of_another_rate_drives_the_frames_it_lines_up_with_on_the_timeline(carphone_track, tmp_path):
+    _rate_case(sys.executable, None, carphone_track, tmp_path)
+
+
+def test_a_driver_of_another_rate_lines_up_by_timeline_frame_blender_4_5(carphone_track, tmp_path, blender45):
+    _rate_case(*blender45, carphone_track, tmp_path)
+
+
+def _rate_case(python, env, carphone_track, tmp_path):
+    """A 25 fps target and a 30 fps driver in a 25 fps scene, the driver's strip playing its clip
+    frame for frame (Adjust Playback Rate off; its Track says 30 fps): target timeline frame F
+    takes the driver's curves at timeline frame F, as the Offset's tooltip says, and a trimmed
+    driver drives the frames it shows on the timeline with what it shows there (before
+    2026-12-07: re-timed by clip time, 1.2 driver frames a frame, so frame 20 took the driver's
+    frame 23, and the trimmed limit, by timeline frame, did not match it)."""
+    made = {}
+    for role, n, rate in (("target", 50, 25), ("source", 60, 30)):
+        clip = _grey_movie(tmp_path / "{}{}.mp4".format(role, rate), n, rate)
+        tr = carphone_track.subset(0, n)
+        tr.fps, tr.source, tr.source_frames, tr.source_digest = float(rate), os.path.basename(clip), n, ""
+        if role == "source":  # a jaw that opens a little more every frame: which frame drives shows
+            tr.expression = np.array(tr.expression)
+            tr.expression[:, tr.expression_index("jawOpen")] = 0.1 + 0.01 * np.arange(n)
+        path = str(tmp_path / "{}.npz".format(role))
+        tr.save(path)
+        made[role] = {"clip": clip, "track": path}
+    cfg = dict(made, source_start=6)
+    res = subprocess.run([python, RATE_CHECK, json.dumps(cfg)], capture_output=True, text=True, timeout=600,
+                         cwd=str(tmp_path), env=env)
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    r = json.loads(lines[-1][7:])
+    assert r["scene_fps"] == 25 and r["driver_fps"] == 30 and r["driver_rate_adjusted"] is None, r
+    assert r["driver_length"] == 60
+    tracked = carphone_track.expression[:50, carphone_track.expression_index("jawOpen")]
+    for name, first in (("whole", 6), ("trimmed", 16)):
+        c = r[name]
+        assert c["result"] == ["FINISHED"] and c["shown"][0] == first, (name, c["shown"])
+        tgt, drv = ({int(k): v for k, v in c[w].items()} for w in ("target", "driver"))
+        for F in range(1, 51):
+            if first <= F <= c["shown"][1]:  # lined up with what the driver shows there
+                assert abs(tgt[F] - drv[F]) < 1e-5, (name, F, tgt[F], drv[F])
+            else:  # (before the driver's first frame shown: the target's own)
+                assert abs(tgt[F] - tracked[F - 1]) < 1e-5, (name, F, tgt[F], tracked[F - 1])

@@ -19,6 +19,7 @@ NLA layers, influence, modifiers, drivers) and writes a Track: the inverse of tr
 """
 
 import os
+from dataclasses import replace
 
 import bpy
 
@@ -258,6 +259,11 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                     shown = seen if seen != (0, int(strip.frame_duration)) else None
             src_perf = layers.curves_to_track(src, scene, base=src_tracked)
             edited = source_edits(src, src_perf, src_tracked) if src != tgt else []
+            # every actor's keys lie one clip frame a timeline frame (a strip playing its clip at the clip's own
+            # speed is refused), so what lines up is by timeline frame, whatever rates the Tracks say: the
+            # source taken at the target's (before 2026-12-07 a 30 fps driver in a 25 fps scene was re-timed by
+            # its clip time, 1.2 frames a frame: target frame 20 took the driver's 23, its trimmed limit not)
+            drive = replace(src_perf, fps=tgt_track.fps)
             offset = int(self.offset) + int(src.reenact.frame_offset) - int(tgt.reenact.frame_offset)
             frames = None
             if self.use_range:
@@ -286,12 +292,12 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                      "pose": self.gain_pose}
             info = {}
             try:
-                result = transfer(src_perf, tgt_track, self.mode, offset=offset, gains=gains, frames=frames,
+                result = transfer(drive, tgt_track, self.mode, offset=offset, gains=gains, frames=frames,
                                   smoothing=self.smoothing, source_rest=rest_pose(src_tracked),
                                   target_rest=rest_pose(tgt_track), info=info, anchor=self.anchor,
                                   turn_reach=TURN_REACH_DEG if self.keep_turns else None)
             except ValueError as exc:
-                if str(exc).startswith("no overlapping frames") and src_perf.fps == tgt_track.fps:
+                if str(exc).startswith("no overlapping frames"):
                     raise ValueError(self._no_overlap(src, tgt, src_perf, tgt_track)) from None
                 raise
             if not info["transferred"]:
