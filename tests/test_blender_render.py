@@ -7,6 +7,7 @@ extension ships those as wheels, and tests/test_extension.py covers the install 
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -156,3 +157,45 @@ def test_every_actor_of_a_two_shot_is_warned_for(carphone, tmp_path, version, re
     rev = r["_stdout"].split("REVERSED\n")[-1].split("REVERSED DONE")[0]
     assert "frames 9-10: an actor's render reached into another actor's head" in rev, rev[-3000:]
     assert "'{}': frames 9-10: a hand stands in front of the face".format(a) in rev, rev[-3000:]
+
+
+def test_a_moved_project_keeps_its_results_up_to_date(tmp_path, carphone, carphone_track):
+    """Render Edited Actors' key of a render (what a result strip records) names the actor's
+    renderer by its contents and the footage by names, sizes and whole-second times: a project
+    folder moved or copied whole (cp -a), or the bundled base found in another Blender version's
+    extensions folder, keeps its results up to date (before 2026-12-06 the renderer's absolute
+    path and times to the nanosecond: every shot was rendered again). A renderer or footage
+    changed is another key; a key made before still matches where nothing moved."""
+    from conftest import printed
+
+    for name, src in (("shot.mp4", carphone), ("mine.onnx", os.path.join(ROOT, "models", "renderer_base.int8.onnx"))):
+        os.makedirs(tmp_path / "a", exist_ok=True)
+        shutil.copy2(src, tmp_path / "a" / name)
+    carphone_track.save(str(tmp_path / "a" / "shot.npz"))
+    line = printed("""
+import os, shutil
+from types import SimpleNamespace as S
+from reenact.blender.render_key import render_key
+from reenact.face.track import Track
+
+def key(folder, legacy=False):
+    t = Track.load(os.path.join(folder, "shot.npz"))
+    op = S(region="mouth", mouth="AUTO", detail=True, keep_front=True, output="IMAGES", lossless=False,
+           use_reference=False, job_id="")
+    return render_key(op, os.path.join(folder, "shot.mp4"), (0, 10),
+                      [{{"track": t, "crop_track": t, "model": os.path.join(folder, "mine.onnx")}}], legacy)
+
+a, b, c = ({a!r}, {b!r}, {c!r})
+first, old, old_again = key(a), key(a, True), key(a, True)
+os.rename(a, b)
+moved, old_moved = key(b), key(b, True)
+shutil.copytree(b, c)  # (a copy with new times: the renderer's contents decide, the footage's times differ)
+shutil.copy2(os.path.join(b, "shot.mp4"), os.path.join(c, "shot.mp4"))
+copied = key(c)
+with open(os.path.join(c, "mine.onnx"), "ab") as f:
+    f.write(b"x")
+print("KEYS", first == moved, old == old_moved, copied == first, key(c) == copied, old == old_again)
+""".format(a=str(tmp_path / "a"), b=str(tmp_path / "b"), c=str(tmp_path / "c")), "KEYS")
+    # moved: the same key (the old form changed); copied with the footage's times kept: the same;
+    # the renderer changed: another; the old form is stable where nothing moved
+    assert line == "KEYS True False True False True", line

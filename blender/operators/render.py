@@ -16,6 +16,7 @@ from .. import actor as actor_data
 from .. import layers
 from .. import props
 from .. import look, shots, takes, timing
+from ..render_key import render_key
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
@@ -62,56 +63,6 @@ def render_actors_job(actors, source, model, out, frames, region, lossless, cach
                             sign_key=sign[1], chunk=chunk, job_id=job_id, accept_footage=accept_footage,
                             detail=detail, mouth_mode=mouth_mode, front=front, codec=codec, keep=keep)
     return _marked(summary, out, frames, chunk, mark)
-
-
-def _footage_key(source):
-    """The size and modification time of every file of a strip's footage (or of the file or files
-    ``source``): a frame or a whole plate written over in place (the same sizes) is another key."""
-    files = actor_data.strip_source(source) if hasattr(source, "type") else source
-    out = []
-    for f in ([files] if isinstance(files, (str, os.PathLike)) else files):
-        try:
-            st = os.stat(f)
-            out.append((os.path.basename(f), st.st_size, st.st_mtime_ns))
-        except (OSError, TypeError):
-            out.append((str(f), None))
-    return out
-
-
-def _digest(array):
-    import hashlib
-
-    import numpy as np
-
-    return None if array is None else hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
-
-
-def _render_key(op, strip, frames, actors):
-    """A digest of what decides a render's pictures: each actor's performance, footage Track,
-    renderer file, dubbing actor and Draw From Frames (the actors in their strip's order:
-    :func:`_strip_actors`), the shot's footage, the frames and the options (Render Edited Actors
-    leaves a shot whose result strip shows a render of the same key alone)."""
-    import hashlib
-
-    from ...render.cache import performance_digest
-
-    # (Footage Detail draws nothing in region head, whose detail is the moved frame itself: no new
-    # take for it; before 2026-12-06 one the same as the last)
-    parts = [_footage_key(strip), list(frames), op.region, op.mouth, op.detail if op.region != "head" else None,
-             op.keep_front,
-             op.output, op.lossless, op.use_reference and (op.reference_first, op.reference_last), op.job_id]
-    from ...render.renderer import model_path
-
-    for a in actors:
-        model = model_path(a["model"])  # (the bundled base's file when the actor has none of its own)
-        st = os.stat(model) if model and os.path.isfile(model) else None
-        drv = a.get("mouth_from")
-        parts += [performance_digest(a["track"]), performance_digest(a["crop_track"]), str(model),
-                  st and (st.st_size, st.st_mtime_ns), _digest(getattr(a["track"], "performance_frame", None)),
-                  drv and (_footage_key(drv[1]), performance_digest(drv[0]))]
-        if len(actors) > 1 and a.get("reference_frames") is not None:  # (whose: the active actor's)
-            parts.append(("reference", list(a["reference_frames"])))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
 def _strip_actors(op, ob, scene, strip, track, base, mouth_from, reference, info):
@@ -312,8 +263,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         mark = (self.farm_job, n) if chunk is not None else None
         remember_target(self, scene, strip, ob)  # (found again after a rename meanwhile: job_target)
         self._out = out
-        self._render_key = _render_key(self, strip, (a, b), actors or [
-            {"track": track, "crop_track": base, "model": actor_data.model_of(ob), "mouth_from": mouth_from}])
+        keyed = actors or [
+            {"track": track, "crop_track": base, "model": actor_data.model_of(ob), "mouth_from": mouth_from}]
+        self._render_key = render_key(self, strip, (a, b), keyed)
+        self._legacy_key = render_key(self, strip, (a, b), keyed, legacy=True)
         cache = actor_data.cache_root()
         sign = props.signing_paths(context)
         # a take's frames its shot does not show: clear, never decoded (the strip shows the shot through
@@ -396,7 +349,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 # other in one job, with one progress bar and Esc, each into its own result strip as Render
 # Performance makes it: a compositor's reel of dubbed shots in one go instead of one click a shot
 
-#: the key of the render a result strip shows (:func:`_render_key`)
+#: the key of the render a result strip shows (:func:`reenact.blender.render_key.render_key`)
 RENDER_KEY = "reenact_render_key"
 #: the options of Render Performance that its result strip's render was made with, which Render
 #: Edited Actors renders it again with (before 2026-12-06 with the defaults: a shot a compositor
@@ -444,7 +397,7 @@ def _up_to_date(scene, plan):
     again would give its take: not a compositor's copy) shows a render of the very key ``plan``
     would render now (its file still there)."""
     res = _result_on(scene, plan._strip_name, plan._key)  # (trimmed by hand: before 2026-12-06 rendered every time)
-    return bool(res is not None and res.get(RENDER_KEY) == plan._render_key
+    return bool(res is not None and res.get(RENDER_KEY) in (plan._render_key, plan._legacy_key)
                 and os.path.exists(blend._strip_paths(res) or ""))
 
 
@@ -590,9 +543,11 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
         for line in _in_scene_strips(blend.edit_scene(context)):  # (before 2026-12-06 left out unsaid)
             report(self, "WARNING", line)
         if not names:
-            raise (NothingToDo if not skipped else ValueError)(
-                "no actor of scene '{}' has edits (keys or a transfer){}: nothing to render".format(
-                    blend.edit_scene(context).name, " on frames the cut shows" if hidden else ""))
+            if skipped:  # (before 2026-12-06 "no actor has edits" though the ones left out above had)
+                raise ValueError("no edited actor of scene '{}' can be rendered ({} left out, said above): nothing "
+                                 "rendered".format(blend.edit_scene(context).name, len(skipped)))
+            raise NothingToDo("no actor of scene '{}' has edits (keys or a transfer){}: nothing to render".format(
+                blend.edit_scene(context).name, " on frames the cut shows" if hidden else ""))
         self._plans, jobs, strips, left, current = [], [], set(), [], []
         scene = blend.edit_scene(context)
         for name in names:

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The key of a render's pictures (imports bpy through the actor's data): what Render
+Performance records on its result strip and Render Edited Actors compares to leave an up-to-date
+shot alone (blender/operators/render.py)."""
+
+import os
+
+from . import actor as actor_data
+
+
+def _footage_key(source, legacy=False):
+    """The name, size and modification time (whole seconds, as copies and other file systems keep
+    it; ``legacy``: to the nanosecond, as keys were made before 2026-12-06) of every file of a
+    strip's footage (or of the file or files ``source``): a frame or a whole plate written over in
+    place (the same sizes) is another key."""
+    files = actor_data.strip_source(source) if hasattr(source, "type") else source
+    out = []
+    for f in ([files] if isinstance(files, (str, os.PathLike)) else files):
+        try:
+            st = os.stat(f)
+            out.append((os.path.basename(f), st.st_size, st.st_mtime_ns if legacy else int(st.st_mtime)))
+        except (OSError, TypeError):
+            out.append((str(f), None))
+    return out
+
+
+def _model_id(path):
+    """A renderer file by its name and contents (a digest, kept per file version), not its
+    folder: the bundled base lies in each Blender version's own extensions folder, and a project
+    moved or copied keeps its own renderers' results up to date (before 2026-12-06 the absolute
+    path and the time to the nanosecond: Render Edited Actors rendered every shot again)."""
+    from ..render.cache import file_digest
+
+    try:
+        return (os.path.basename(path), file_digest(path)[:16])
+    except (OSError, TypeError):
+        return (str(path), None)
+
+
+def _digest(array):
+    import hashlib
+
+    import numpy as np
+
+    return None if array is None else hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def render_key(op, strip, frames, actors, legacy=False):
+    """A digest of what decides a render's pictures: each actor's performance, footage Track,
+    renderer file, dubbing actor and Draw From Frames (the actors in their strip's order:
+    :func:`_strip_actors`), the shot's footage, the frames and the options (Render Edited Actors
+    leaves a shot whose result strip shows a render of the same key alone). ``legacy``: the key
+    as it was made before 2026-12-06 (renderer by path, times to the nanosecond), which a result
+    of then still matches where nothing moved."""
+    import hashlib
+
+    from ..render.cache import performance_digest
+
+    # (Footage Detail draws nothing in region head, whose detail is the moved frame itself: no new
+    # take for it; before 2026-12-06 one the same as the last)
+    parts = [_footage_key(strip, legacy), list(frames), op.region, op.mouth, op.detail if op.region != "head" else None,
+             op.keep_front,
+             op.output, op.lossless, op.use_reference and (op.reference_first, op.reference_last), op.job_id]
+    from ..render.renderer import model_path
+
+    for a in actors:
+        model = model_path(a["model"])  # (the bundled base's file when the actor has none of its own)
+        if legacy:
+            st = os.stat(model) if model and os.path.isfile(model) else None
+            which = [str(model), st and (st.st_size, st.st_mtime_ns)]
+        else:
+            which = [_model_id(model), None]
+        drv = a.get("mouth_from")
+        parts += [performance_digest(a["track"]), performance_digest(a["crop_track"]), *which,
+                  _digest(getattr(a["track"], "performance_frame", None)),
+                  drv and (_footage_key(drv[1], legacy), performance_digest(drv[0]))]
+        if len(actors) > 1 and a.get("reference_frames") is not None:  # (whose: the active actor's)
+            parts.append(("reference", list(a["reference_frames"])))
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
