@@ -3,7 +3,9 @@
 (``//reenact/models/<.blend>/...``), Restyle Strip's result names, and the folders a refused
 job must not leave behind. Used by blender/operators/restyle.py."""
 
+import hashlib
 import os
+import re
 
 import bpy
 
@@ -41,17 +43,36 @@ def shot_name(strip):
     return min((p.name for p in shots.pieces(strip)), key=lambda n: (len(n), n))
 
 
-def _model_stem(strip, kind, refs, scene=True, digest=True):
-    name = "{}_{}_like_{}".format(actor_data._safe(strip.name), kind, actor_data._safe(refs[0].name))
-    if len(refs) > 1:  # (which others: before 2026-12-06 [A, B] and [A, C] shared 'like_A+1', and the
-        import hashlib  # second look trained over the first one's model and result)
+def tag(name):
+    """``name`` as part of a file name: itself where it is one already (letters A-Z, digits, ``.``,
+    ``_``, ``-``), else cleaned (``_`` for the others) with a digest of the name added, so that
+    names that clean alike keep files apart ('shot 1' and 'shot_1', 'Küche' and 'Köche', '山'
+    and '川': before 2026-12-06 one file, and the second shot's training resumed or replaced the
+    first one's model and result)."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+    if clean == name and clean.strip("."):
+        return name
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return "{}-{}".format(clean, digest) if clean.strip(".") else digest
 
+
+def blend_tag(path=None):
+    """The .blend's name (``path``'s, else the open file's) as its restyle models' folder name
+    (:func:`tag`; the unsaved file's: :func:`actor.blend_name`'s)."""
+    stem = os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]
+    return tag(stem) if stem else actor_data.blend_name(path)
+
+
+def _model_stem(strip, kind, refs, scene=True, digest=True, clean=tag):
+    name = "{}_{}_like_{}".format(clean(strip.name), kind, clean(refs[0].name))
+    if len(refs) > 1:  # (which others: before 2026-12-06 [A, B] and [A, C] shared 'like_A+1', and the
+        # second look trained over the first one's model and result)
         name += "+{}".format(len(refs) - 1)
         if digest:
             others = "\n".join(sorted(r.name for r in refs[1:]))
             name += "-" + hashlib.sha1(others.encode("utf-8")).hexdigest()[:6]
     if scene:
-        name += "_in_" + actor_data._safe(strip.id_data.name)
+        name += "_in_" + clean(strip.id_data.name)
     return name
 
 
@@ -62,8 +83,9 @@ def model_path(strip, kind, refs):
     before 2026-12-05 one per shot strip, so a second look trained over the first one's model, and
     a version of the .blend saved beside it over the other's; before 2026-12-06 two scenes whose
     strips share names (Full Copy keeps them) shared one, and scene B's training set A's aside.
+    Each name by :func:`tag` (before 2026-12-06 cleaned alone: '山' and '川' shared one).
     Makes no folder (:func:`_start` does, once the job is not refused)."""
-    folder = os.path.join(_data_path("models"), actor_data.blend_name())
+    folder = os.path.join(_data_path("models"), blend_tag())
     return os.path.join(folder, _model_stem(strip, kind, refs) + ".onnx")
 
 
@@ -75,38 +97,31 @@ def _data_path(kind):
 
 
 def legacy_checkpoints(out, strip, kind, refs):
-    """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first: without
-    the scene (before 2026-12-06), and with several references without the digest (before
-    2026-12-06)."""
-    folder = os.path.dirname(out)
-    names = [_model_stem(strip, kind, refs, scene=False)]
+    """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first, other
+    than ``out``'s own: names cleaned without a digest (before 2026-12-06, in the folder named so
+    too), without the scene (before 2026-12-06), and with several references without the digest
+    of the others (before 2026-12-06)."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(out)), actor_data.blend_name())
+    names = [_model_stem(strip, kind, refs, clean=actor_data._safe),
+             _model_stem(strip, kind, refs, scene=False, clean=actor_data._safe)]
     if len(refs) > 1:
-        names.append(_model_stem(strip, kind, refs, scene=False, digest=False))
-    return [os.path.join(folder, n + ".ckpt.pt") for n in names]
+        names.append(_model_stem(strip, kind, refs, scene=False, digest=False, clean=actor_data._safe))
+    own = os.path.splitext(out)[0] + ".ckpt.pt"
+    out_list = []
+    for n in names:
+        p = os.path.join(folder, n + ".ckpt.pt")
+        if p != own and p not in out_list:
+            out_list.append(p)
+    return out_list
 
 
-def _adopt_legacy_checkpoint(out, legacy):
-    """A look trained by an earlier Reenact kept its checkpoint under another name
-    (:func:`legacy_checkpoints`): the first found is copied to ``out``'s where that has none, so
-    the run resumes it (copied, not moved: each scene of the .blend may adopt it); the trainer
-    checks that it was trained on these very frames (else it is kept aside and the run starts
-    afresh, with a warning)."""
-    import shutil
-    import uuid
-
-    ck = os.path.splitext(out)[0] + ".ckpt.pt"
-    if os.path.exists(ck):
-        return
-    for old in legacy:
-        if os.path.isfile(old):
-            tmp = "{}.{}.tmp".format(ck, uuid.uuid4().hex[:8])
-            try:
-                shutil.copyfile(old, tmp)
-                os.replace(tmp, ck)
-            except OSError:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
-            return
+def resume_candidates(out, strip, kind, refs):
+    """The checkpoints there are of ``out``'s training elsewhere (:func:`legacy_checkpoints`), for
+    the trainer's ``--resume-from``: it resumes the first that was trained on these very frames
+    with these settings when ``out`` has no checkpoint of its own, and leaves them as they are
+    (before 2026-12-06 the first found was copied over, even one of another shot whose name
+    cleaned alike, and then set aside as trained on other clips)."""
+    return [p for p in legacy_checkpoints(out, strip, kind, refs) if os.path.isfile(p)]
 
 
 class _nothing_left_when_refused:
@@ -123,7 +138,7 @@ class _nothing_left_when_refused:
         if self.root is None:
             return set()
         out = set()
-        for kind in ("", "restyle_frames", "models", os.path.join("models", actor_data.blend_name())):
+        for kind in ("", "restyle_frames", "models", os.path.join("models", blend_tag())):
             f = os.path.join(self.root, kind) if kind else self.root
             if os.path.isdir(f):
                 out.add(f)

@@ -57,6 +57,9 @@ def add_parser(subparsers):
                    help="machine-readable PROGRESS/PREVIEW/DONE/CANCELLED lines on stdout (for the Blender UI)")
     t.add_argument("--checkpoint", default=None)
     t.add_argument("--no-resume", action="store_true")
+    t.add_argument("--resume-from", action="append", default=[], metavar="CKPT",
+                   help="without a checkpoint of its own, resume the first of these that holds this training "
+                        "(the same clips, ranges and settings); they are left as they are")
     t.add_argument("--cache", default=None, metavar="DIR", help="cache decoded working-size frames here")
     t.set_defaults(func=run)
 
@@ -154,7 +157,7 @@ def _train(args):
         s = train(args.x, args.y, args.out, cfg, steps=args.steps, minutes=args.minutes, checkpoint=args.checkpoint,
                   resume=not args.no_resume, report=args.report, preview=args.preview, progress=bar,
                   preview_every=max(1, args.preview_every), cache_dir=args.cache, max_frames=args.max_frames,
-                  threads=args.threads, **hooks)
+                  threads=args.threads, adopt=args.resume_from, **hooks)
     except ValueError as exc:
         return _fail(str(exc))
     except OSError as exc:  # a disk that filled or turned read-only: one line

@@ -61,14 +61,22 @@ def matching_aside(path, load, fits, log):
     import glob
 
     olds = sorted(glob.glob(glob.escape(path) + ".*.old"), key=lambda f: os.path.getmtime(f), reverse=True)
-    for name in olds:
+    return first_fitting(olds, load, fits, log)
+
+
+def first_fitting(paths, load, fits, log, why="was kept aside by an earlier run and holds this training"):
+    """The first of the checkpoints ``paths`` that this run may resume (``fits(ck)`` None), loaded
+    by ``load(name)``, its name as ``"path"``; None when none does (one missing, damaged or of
+    other training is passed over and left as it is). Also ``--resume-from``: the checkpoint of
+    this training under an earlier name, or of the .blend a project was saved from (Train Restyle
+    in Blender)."""
+    for name in paths:
         try:
             ck = dict(load(name))
-        except Exception:  # (damaged, another program's: not resumed, left as it is)
+        except Exception:  # (missing, damaged, another program's: not resumed, left as it is)
             continue
         if fits(ck) is None:
-            log("restyle: {} was kept aside by an earlier run and holds this training ({} steps): resumed "
-                "from it".format(os.path.basename(name), int(ck["step"])))
+            log("restyle: {} {} ({} steps): resumed from it".format(os.path.basename(name), why, int(ck["step"])))
             ck["path"] = name
             return ck
     return None

@@ -34,7 +34,7 @@ from ..training.files import load_checkpoint, load_torch, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
 from .data import data_key, load_domain, sample_triplets
-from .resume import ALREADY_TRAINED, EarlierCheckpoint, matching_aside
+from .resume import ALREADY_TRAINED, EarlierCheckpoint, first_fitting, matching_aside
 
 KIND = "restyle"
 
@@ -539,14 +539,16 @@ def mean_chroma(clips):
 
 def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=None, checkpoint=None,
           resume=True, checkpoint_every=100, report=None, preview=None, preview_every=50, progress=None,
-          log=None, cache_dir=None, max_frames=None, threads=None, stop_at=None, on_step=None, on_preview=None):
+          log=None, cache_dir=None, max_frames=None, threads=None, stop_at=None, on_step=None, on_preview=None,
+          adopt=()):
     """Train X -> Y and export G_XY to ``out`` (ONNX). ``x_items``/``y_items``: paths, ``PATH@A:B``
     or :class:`~.data.ClipSpec` (a frame range), or loaded (T, S, S, 3) uint8 arrays. Stops at
     ``steps`` or after ``minutes`` (whichever first; the checkpoint is kept and training resumes
     from it, when it was trained on the same clips and configuration). ``progress(done, total,
     message)`` returning False cancels (checkpoint kept, no export). ``on_step(step, total,
-    terms)`` sees every step's loss terms, ``on_preview(path)`` every preview written. Returns a
-    summary dict."""
+    terms)`` sees every step's loss terms, ``on_preview(path)`` every preview written. ``adopt``:
+    checkpoints of this training elsewhere, the first that fits resumed when ``checkpoint`` is not
+    there (left as they are). Returns a summary dict."""
     torch = _torch()
     from .colour import TONED_HINT, is_grey
 
@@ -596,8 +598,8 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
             return "was trained on other clips or frame ranges (or files since written under their names)"
         return None if saved == cfg else "was trained with another configuration"
 
+    keys, ck = ("config", "state", "step", "history"), None
     if os.path.isfile(checkpoint):
-        keys = ("config", "state", "step", "history")
         ck = load_checkpoint(checkpoint, keys, log)  # (None: damaged, moved aside)
         other = None if ck is None else fits(ck) if resume else "is not resumed (Start Afresh: --no-resume)"
         if other is not None:  # kept in place until this run saves its own (before 2026-12-06 moved aside at once)
@@ -605,14 +607,16 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
             # one this run's frames and settings trained, set aside by an earlier run: resumed (before
             # 2026-12-06 a trim nudged and undone started afresh, the training in a .old file)
             ck = matching_aside(checkpoint, lambda path: load_torch(path, keys), fits, log) if resume else None
-        if ck is not None:
-            bundle.load_state(ck["state"])
-            step = int(ck["step"])
-            history = json.loads(ck["history"])
-            log("restyle: resumed from {} at step {}".format(ck.get("path", checkpoint), step))
-            if total is not None and step >= total:  # (before 2026-12-06 exported as it was: "0 steps, loss nan")
-                raise ValueError("{} {}{} (at or past --steps {}): raise --steps to train on, or --no-resume to start "
-                                 "afresh".format(ck.get("path", checkpoint), ALREADY_TRAINED, step, total))
+    elif resume and adopt:  # this training's checkpoint under an earlier name, or an earlier .blend's (left as it is)
+        ck = first_fitting(adopt, lambda path: load_torch(path, keys), fits, log, "holds this training")
+    if ck is not None:
+        bundle.load_state(ck["state"])
+        step = int(ck["step"])
+        history = json.loads(ck["history"])
+        log("restyle: resumed from {} at step {}".format(ck.get("path", checkpoint), step))
+        if total is not None and step >= total:  # (before 2026-12-06 exported as it was: "0 steps, loss nan")
+            raise ValueError("{} {}{} (at or past --steps {}): raise --steps to train on, or --no-resume to start "
+                             "afresh".format(ck.get("path", checkpoint), ALREADY_TRAINED, step, total))
 
     def save_ck():
         nonlocal earlier

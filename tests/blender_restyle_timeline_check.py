@@ -134,10 +134,8 @@ def main(cfg):
     os.makedirs(os.path.dirname(legacy[0]), exist_ok=True)
     with open(legacy[0], "wb") as fh:
         fh.write(b"an earlier checkpoint")
-    for sc, p in zip((scene, other), paths):
-        R._adopt_legacy_checkpoint(p, R.legacy_checkpoints(p, sc.sequence_editor.strips_all["shot"], "restyle",
-                                                           [sc.sequence_editor.strips_all["look"]]))
-    res["adopted"] = [open(os.path.splitext(p)[0] + ".ckpt.pt", "rb").read().decode() for p in paths]
+    res["adopted"] = [R.resume_candidates(p, sc.sequence_editor.strips_all["shot"], "restyle",
+                                          [sc.sequence_editor.strips_all["look"]]) for sc, p in zip((scene, other), paths)]
     print("RESULT " + json.dumps(res))
 
 

@@ -93,14 +93,15 @@ def test_restyle_reads_what_the_timeline_shows(tmp_path, version, request, foota
     assert r["meta_make_refs"] == ["look"], r["meta_make_refs"]
     # a meta strip's trims hide its contents' frames (before 2026-12-06 trained on 0..16)
     assert r["meta_trim_spec"] == [6, 16], r["meta_trim_spec"]
-    # each scene its own model; a checkpoint of the earlier naming adopted (copied) by each
-    # (before 2026-12-06 a Full Copy's training wrote over the first scene's model)
+    # each scene its own model; a checkpoint of the earlier naming offered to the trainer by each
+    # (--resume-from: resumed when it holds these frames; before 2026-12-06 a Full Copy's training
+    # wrote over the first scene's model)
     a, b = r["model_paths"]
     models = os.path.join(str(tmp_path), "reenact", "models", "timeline")
     assert a == os.path.join(models, "shot_restyle_like_look_in_Edit.onnx"), a
     assert b != a and os.path.dirname(b) == models and r["scenes"][1] in os.path.basename(b), b
     assert r["legacy"][0] == os.path.join(models, "shot_restyle_like_look.ckpt.pt")
-    assert r["adopted"] == ["an earlier checkpoint"] * 2
+    assert r["adopted"] == [[r["legacy"][0]]] * 2, r["adopted"]
 
 
 RESUME_CHECK = os.path.join(ROOT, "tests", "blender_restyle_resume_check.py")

@@ -18,8 +18,8 @@ from .. import blend, farm, props, shots, takes, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, job_target, remember_target, show_preview
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
-from ..restyle_files import (_adopt_legacy_checkpoint, _model_name, _nothing_left_when_refused,  # noqa: F401
-                             legacy_checkpoints, made_folders, model_path, remove_empty, shot_name)
+from ..restyle_files import (_model_name, _nothing_left_when_refused, legacy_checkpoints,  # noqa: F401
+                             made_folders, model_path, remove_empty, resume_candidates, shot_name, tag)
 
 #: restyle results go here, next to the .blend (beside the renders)
 RESTYLE_DIR = "restyle"
@@ -87,7 +87,7 @@ def restyle_target(context, strip_name, model):
     path = bpy.path.abspath(model)
     root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), RESTYLE_DIR,
                         actor_data.blend_name())  # (//reenact/restyle/<.blend name>: each .blend its own)
-    name = "{}_{}".format(actor_data._safe(shot_name(strip)), actor_data._safe(_model_name(path)))
+    name = "{}_{}".format(tag(shot_name(strip)), tag(_model_name(path)))  # (before 2026-12-06 '山'/'川' met)
     return scene, strip, path, os.path.join(root, name)
 
 
@@ -399,8 +399,9 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         kind = "colourise" if s.restyle_colourise else "restyle"
         out = model_path(strip, kind, refs)
         os.makedirs(os.path.dirname(out), exist_ok=True)
-        if not self.start_afresh:
-            _adopt_legacy_checkpoint(out, legacy_checkpoints(out, strip, kind, refs))
+        # this training's checkpoint under an earlier name: resumed by the trainer when it holds these frames
+        self._elsewhere = [] if self.start_afresh or os.path.exists(os.path.splitext(out)[0] + ".ckpt.pt") else \
+            resume_candidates(out, strip, kind, refs)
         self._out, self._scene_name, self._steps = out, scene.name, s.restyle_steps
         # this run's preview beside the model's, which it becomes when the run finishes (before
         # 2026-12-06 a stopped run's replaced the finished model's)
@@ -417,6 +418,8 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             args.append("--colourise")
         if self.start_afresh:
             args.append("--no-resume")
+        for c in self._elsewhere:
+            args += ["--resume-from", c]
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra, module="reenact").start()
 
@@ -454,10 +457,22 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         except OSError:
             pass
         show_preview(self._preview, PREVIEW_IMAGE)
-        resumed = " (resumed from step {})".format(p.resumed_from) if p.resumed_from else ""
+        resumed = " (resumed from step {}{})".format(p.resumed_from, self._adopted()) if p.resumed_from else ""
+        if self._elsewhere and not p.resumed_from:  # (said: it did not just forget them)
+            report(self, "INFO", "trained from step 0: {} {} of other frames or settings".format(
+                ", ".join(blend.relative_to_project(c) for c in self._elsewhere),
+                "holds training" if len(self._elsewhere) == 1 else "hold trainings"))
         report(self, "INFO", "restyle model trained ({} steps{}, loss {:.4f}): {}; Restyle Strip applies it".format(
             p.step, resumed, p.loss, p.done_path))
         return {"FINISHED"}
+
+    def _adopted(self):
+        """', of <the checkpoint>' when the run resumed one of :func:`resume_candidates`."""
+        if not self._elsewhere:
+            return ""
+        if len(self._elsewhere) == 1:
+            return ", of " + blend.relative_to_project(self._elsewhere[0])
+        return ", of one of " + ", ".join(blend.relative_to_project(c) for c in self._elsewhere)
 
 
 def _remove(path):

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_restyle_paths.py in a fresh bpy process: where Train Restyle and
+Restyle Strip keep their files, one case per run (``cfg["case"]``, a function below). Each
+operator call is printed between ``CALL <name>`` and ``END <name>`` lines, so the test reads
+what each one reported.
+
+argv: JSON {"case", "shot", "look", "look2", "out", "training_python" (optional)}. Prints RESULT <json>.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+
+import bpy
+
+STARTED = []
+
+
+def start(cfg, strips, blend_file=None):
+    """An empty file with Reenact, the movie ``strips`` [(name, path, channel)], Train Restyle's
+    smallest settings, saved as ``blend_file`` when given; the scene."""
+    from blender_train_restyle_check import start_reenact
+    from reenact.blender import blend
+
+    if not STARTED:
+        start_reenact(cfg)
+        STARTED.append(True)
+    scene = bpy.context.scene
+    ed = scene.sequence_editor_create()
+    for st in list(ed.strips):  # (a second project in this Blender: Reenact stays registered)
+        ed.strips.remove(st)
+    scene.reenact.restyle_model = ""
+    for name, path, channel in strips:
+        blend.add_movie_strip(scene, path, channel=channel, frame_start=1, name=name, fit_scene=channel == 1)
+    s = scene.reenact
+    s.restyle_size, s.restyle_minutes, s.restyle_steps = 32, 0.0, 2
+    if blend_file:
+        bpy.ops.wm.save_as_mainfile(filepath=blend_file)
+    return bpy.context.scene
+
+
+def select(active, others):
+    ed = bpy.context.scene.sequence_editor
+    for st in ed.strips_all:
+        st.select = st.name in others or st.name == active
+    ed.active_strip = ed.strips_all[active]
+
+
+def call(op, name, **kw):
+    """``bpy.ops.reenact.<op>(**kw)`` between CALL/END lines: its result (["ERROR"] when refused)."""
+    print("CALL " + name, flush=True)
+    try:
+        out = sorted(getattr(bpy.ops.reenact, op)(**kw))
+    except RuntimeError as exc:
+        print(str(exc), flush=True)
+        out = ["ERROR"]
+    print("END " + name, flush=True)
+    return out
+
+
+def digest(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha1(fh.read()).hexdigest()
+
+
+def model():
+    return bpy.path.abspath(bpy.context.scene.reenact.restyle_model)
+
+
+def names(cfg):
+    """Shots '山' and '川' with the reference '空' in '場面.blend' (each name cleans to nothing),
+    trained and restyled one after the other; then 'shot 1.blend' whose checkpoint an earlier
+    Reenact kept as //reenact/models/shot_1/... (the name cleaned alone)."""
+    res = {}
+    out = cfg["out"]
+    start(cfg, [("山", cfg["shot"], 1), ("川", cfg["shot2"], 2), ("空", cfg["look"], 3)],
+          os.path.join(out, "場面.blend"))
+    select("山", ["空"])
+    res["first"] = call("train_restyle", "first")
+    m1 = model()
+    d1 = digest(m1)
+    select("川", ["空"])
+    res["second"] = call("train_restyle", "second")
+    m2 = model()
+    res["models"] = [m1, m2]
+    res["first_kept"] = digest(m1) == d1
+    for shot, m in (("山", m1), ("川", m2)):
+        select(shot, [])
+        res["restyle " + shot] = call("restyle_strip", "restyle " + shot, model=m)
+    res["results"] = sorted(bpy.path.abspath(s.directory) for s in bpy.context.scene.sequence_editor.strips_all
+                            if s.get("reenact_shot"))
+    # a project of an earlier Reenact: its checkpoint under the name cleaned alone
+    other = os.path.join(out, "old")
+    os.makedirs(other)
+    start(cfg, [("shot", cfg["shot"], 1), ("ref", cfg["look"], 2)], os.path.join(other, "shot 1.blend"))
+    select("shot", ["ref"])
+    res["new_project"] = call("train_restyle", "new_project")
+    trained = model()
+    res["new_folder"] = os.path.basename(os.path.dirname(trained))
+    legacy = os.path.join(other, "reenact", "models", "shot_1", os.path.basename(trained)[:-5] + ".ckpt.pt")
+    if legacy != trained[:-5] + ".ckpt.pt":
+        os.makedirs(os.path.dirname(legacy), exist_ok=True)
+        shutil.move(trained[:-5] + ".ckpt.pt", legacy)
+        shutil.rmtree(os.path.dirname(trained))
+    bpy.context.scene.reenact.restyle_steps = 3
+    res["legacy"] = call("train_restyle", "legacy")
+    res["legacy_kept"] = os.path.isfile(legacy)
+    return res
+
+
+def main(cfg):
+    res = {"blender": bpy.app.version_string}
+    res.update(globals()[cfg["case"]](cfg))
+    print("RESULT " + json.dumps(res))
+
+
+if __name__ == "__main__":
+    try:
+        main(json.loads(sys.argv[-1]))
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

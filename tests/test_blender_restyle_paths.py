@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where Train Restyle and Restyle Strip keep their files (tests/blender_restyle_paths_check.py,
+Blender 5.0): distinct names, .blend files and models keep distinct files, and a look's training
+is found again where an earlier name, an unsaved file or a moved project left it."""
+
+import os
+
+import pytest
+
+from conftest import ROOT
+from test_blender_restyle import run_check
+
+pytestmark = pytest.mark.blender
+
+CHECK = os.path.join(ROOT, "tests", "blender_restyle_paths_check.py")
+
+
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory):
+    """Two small colour shots and two reference clips."""
+    pytest.importorskip("torch")
+    from reenact.video import VideoWriter
+    from test_restyle import moving_clip
+
+    d = tmp_path_factory.mktemp("restyle_paths")
+    cfg = {}
+    for key, seed in (("shot", 3), ("shot2", 4), ("look", 10), ("look2", 11)):
+        cfg[key] = str(d / "{}.mp4".format(key))
+        with VideoWriter(cfg[key], 24, (48, 48)) as w:
+            for f in moving_clip(T=12, S=48, seed=seed):
+                w.write(f)
+    return cfg
+
+
+def said(out, name):
+    """What the call ``name`` of the check reported."""
+    return out.split("CALL {}\n".format(name), 1)[1].split("END {}\n".format(name), 1)[0]
+
+
+def check(case, footage, request, tmp_path):
+    out = tmp_path / "work"
+    out.mkdir()
+    return run_check(CHECK, dict(footage, case=case, out=str(out)), "5.0", request, tmp_path)
+
+
+def test_names_that_clean_alike_keep_their_own_models(footage, request, tmp_path):
+    """Shots '山' and '川' (in '場面.blend', reference '空') each train and restyle into files of
+    their own (before 2026-12-06 both were 'actor': the second training replaced the first one's
+    model and its result became a take of the first one's); a checkpoint an earlier Reenact kept
+    under the name cleaned alone (//reenact/models/shot_1/ for 'shot 1.blend') is resumed."""
+    r, out = check("names", footage, request, tmp_path)
+    assert r["first"] == r["second"] == ["FINISHED"], out[-3000:]
+    m1, m2 = r["models"]
+    assert m1 != m2 and r["first_kept"], r["models"]
+    assert "resumed" not in said(out, "second"), said(out, "second")
+    assert r["restyle 山"] == r["restyle 川"] == ["FINISHED"]
+    a, b = r["results"]
+    assert os.path.dirname(a.rstrip("/")) == os.path.dirname(b.rstrip("/")) and ".take" not in a + b, r["results"]
+    assert r["new_project"] == ["FINISHED"] and r["new_folder"].startswith("shot_1-"), r["new_folder"]
+    legacy = said(out, "legacy")
+    assert r["legacy"] == ["FINISHED"] and "resumed from step 2, of //reenact/models/shot_1/" in legacy, legacy
+    assert r["legacy_kept"]
