@@ -87,6 +87,9 @@ def since(clip, work, labels):
     st = os.stat(a)
     os.utime(a, (st.st_atime, st.st_mtime + 10))
     out["touched"] = labels()
+    os.rename(a, a + ".aside")  # the file gone (a copy without its renders): said as missing, not "changed"
+    out["missing"] = labels()
+    os.rename(a + ".aside", a)
 
     # a saved project folder moved whole, the strip's file '//clip.mp4' beside the .blend: the
     # same file, its verdict kept (before 2026-12-06 "changed": the key was the absolute path)

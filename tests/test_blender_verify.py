@@ -21,6 +21,8 @@ def test_a_verdict_is_kept_for_the_file_it_was_made_on_and_says_what_the_cli_say
     changed = "The strip's file changed since it was verified: verify again"
     assert r["report"].startswith("'shot' ({}): no Reenact watermark found".format(r["report_file"])), r["report"]
     assert r["written_over"] == [changed] and r["touched"] == [changed], r
+    # (before 2026-12-06 a file not there read "changed" too)
+    assert r["missing"] == ["The strip's file is missing: relink it (Strip ▸ Change Path), then verify again"], r
     assert r["relative_saved"].startswith("'shot' ("), r
     assert changed not in r["moved_project"] and "No Reenact watermark" in r["moved_project"], r
     assert r["unsaved_relative"].startswith("ERR ") and "'//a.mp4'" in r["unsaved_relative"] and \

@@ -54,7 +54,12 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
         except ValueError:
             changed = False
         if changed:  # another file, or this one written over (before 2026-12-06 the path alone was compared)
-            layout.label(text="The strip's file changed since it was verified: verify again", icon="ERROR")
+            try:  # (a file not there is said as such: before 2026-12-06 "changed", in a copy without its renders)
+                gone = not os.path.isfile(blend.strip_filepath(strip))
+            except ValueError:
+                gone = False
+            layout.label(text="The strip's file is missing: relink it (Strip ▸ Change Path), then verify again"
+                         if gone else "The strip's file changed since it was verified: verify again", icon="ERROR")
             return
         w, m = res.get("watermark") or {}, res.get("manifest") or {}
         col = layout.column(align=True)
