@@ -38,7 +38,7 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, marker_name(chunk, job))
     # the first marker in a folder of frames written before markers existed (a job rendered before
-    # 2026-12-06, a chunk of it rendered again since): the assembly checks that folder by its files
+    # 2026-12-06, a chunk of it rendered again since): the assembly checks that job by its files
     legacy = False
     if not done:
         names = os.listdir(folder)
@@ -177,24 +177,27 @@ def _said(gaps, timeline=None):
 
 def check_chunks(folder, job=None, timeline=None):
     """The job whose frames ``folder`` holds, checked (None when it holds no marker: an older
-    farm job's folder, checked by its files alone). ``job``: the token of the job being
-    assembled (the job compiler's); None: the job of the newest finished chunk (Assemble run by
-    hand). ValueError (one line) when a chunk of that job has not finished, two submissions
-    share its token (chunks that overlap, or other frames), or another job's chunk wrote, or
-    began writing, over its frames after its chunk did. ``timeline``: (start, length, reversed)
-    of the strip that shows the clip, to name frames as the timeline numbers them (:func:`_said`)."""
+    farm job's folder, checked by its files alone; or when that job is the one whose first chunk
+    found such a folder's frames, ``legacy``: its other frames are that older job's). ``job``: the
+    token of the job being assembled (the job compiler's); None: the job of the newest finished
+    chunk (Assemble run by hand). ValueError (one line) when no chunk of that job left a marker
+    here, a chunk of it has not finished, two submissions share its token (chunks that overlap,
+    or other frames), or another job's chunk wrote, or began writing, over its frames after its
+    chunk did. ``timeline``: (start, length, reversed) of the strip that shows the clip, to name
+    frames as the timeline numbers them (:func:`_said`)."""
     found = _markers(folder)
     if not found:
         return None
-    if any(m["legacy"] for m in found):  # a folder of a job rendered before 2026-12-06 (frames, no marker),
-        return None                      # a chunk of it rendered again since: checked by its files, as before
     if job is None:
         done = [m for m in found if m["done"]]
         job = max(done or found, key=lambda m: m["ended"] or m["started"])["job"]
     mine = [m for m in found if m["job"] == job]
-    if not mine:
-        raise ValueError("{}: no chunk of this farm job has finished here (the folder holds another job's "
-                         "frames): render its chunks again".format(folder))
+    if not mine:  # (until 2026-12-06's farm audit a folder with a legacy marker assembled any job, unknown ones too)
+        raise ValueError("{}: no chunk of this farm job has finished here ({}the folder holds another job's "
+                         "frames): render its chunks again".format(folder, "job '{}'; ".format(job) if job else ""))
+    # frames from before markers (a legacy marker's job): that job alone is checked by its files; another
+    # job here is checked in full (until 2026-12-06's farm audit every job was: one with a chunk missing assembled)
+    legacy = any(m["legacy"] for m in mine)
     a, b = mine[0]["frames"]
     n = mine[0]["n"]
     chunks = sorted(m["chunk"] for m in mine)
@@ -204,7 +207,7 @@ def check_chunks(folder, job=None, timeline=None):
                          "each job with its own name (Flamenco gives each submission one; reenact "
                          "blender-render: --farm-job)".format(folder, " ('{}')".format(job) if job else " (none given)"))
     running = [m["chunk"] for m in mine if not m["done"]]
-    gaps = _gaps((a, b), [m["chunk"] for m in mine if m["done"]])
+    gaps = _gaps((a, b), [m["chunk"] for m in mine if m["done"]]) if not legacy else running
     if gaps:
         raise ValueError("{}: {} of this farm job have not been rendered (a chunk has not "
                          "finished{}): render those chunks again".format(
@@ -220,6 +223,8 @@ def check_chunks(folder, job=None, timeline=None):
         raise ValueError("{}: {} were written again by another farm job after this one's chunks "
                          "(a job of the same shot submitted since): render this job again, or assemble the "
                          "other".format(folder, _said(_spans(later), timeline)))
+    if legacy:
+        return None
     mine_written = [s for m in mine for s in chunk_segments(m["frames"], m["chunk"], m["n"])]
     if _gaps((0, n), mine_written):
         raise ValueError("{}: {} were not written by this farm job".format(

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A render-farm audit (2026-12-06) of the chunks' markers and the assembly (docs/farm.md, "The
+farm's folder is its own"), each case as the wrangler met it, on markers and small frames (no
+render): a folder whose first chunk found frames without markers no longer passes every job; a
+second job of the shot started while the first runs no longer makes the first look clean; chunks
+that rendered different performances, or frames that carry two job ids, are refused in one
+line; ``reenact blender-render`` without Blender runs from a project folder."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+
+def _frames(folder, n, value=0):
+    os.makedirs(folder, exist_ok=True)
+    for i in range(n):
+        with open(os.path.join(folder, "frame_{:06d}.png".format(i)), "wb") as fh:
+            fh.write(bytes([value]))
+
+
+def test_a_folder_a_whole_render_filled_checks_later_jobs_and_refuses_an_unknown_job(tmp_path, capsys):
+    """`reenact render --frames 0:12 --out fr3/` (whole: no marker), then job Y's first chunk
+    (it finds frames and no marker: "legacy"), then job Z's second chunk, its first missing.
+    Before, every job of the folder was checked by its files alone for good: Z, and even
+    --farm-job NOSUCHJOB, assembled with exit 0 from the older frames. Now the legacy status
+    excuses only Y (the job whose chunk found the frames) and an unknown job is refused."""
+    from reenact.cli import main
+    from reenact.render.chunks import check_chunks, marking
+
+    folder = str(tmp_path / "fr3")
+    _frames(folder, 12)  # (the whole render's frames)
+    with marking(folder, "Y", (0, 12), (0, 6), 12):
+        pass
+    with marking(folder, "Z", (0, 12), (6, 12), 12):
+        pass
+    with pytest.raises(ValueError, match=r"clip frames 0-5 of this farm job have not been rendered"):
+        check_chunks(folder, "Z")
+    with pytest.raises(ValueError, match=r"clip frames 0-5 of this farm job have not been rendered"):
+        check_chunks(folder)  # (by hand: the newest job, Z)
+    with pytest.raises(ValueError, match=r"no chunk of this farm job has finished here \(job 'NOSUCHJOB'; "):
+        check_chunks(folder, "NOSUCHJOB")
+    assert check_chunks(folder, "Y") is None  # (the older frames around its chunk: checked by its files)
+    capsys.readouterr()
+    assert main(["assemble", folder, "--video", str(tmp_path / "shot.mp4"), "--out", str(tmp_path / "o.mp4"),
+                 "--farm-job", "NOSUCHJOB"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no chunk of this farm job has finished here (job 'NOSUCHJOB'" in err[0], err
+    # a legacy job's own chunk that has not finished is not excused either
+    with pytest.raises(RuntimeError):
+        with marking(folder, "Y", (0, 12), (6, 12), 12):
+            raise RuntimeError("the worker died")
+    with pytest.raises(ValueError, match=r"clip frames 6-11 of this farm job have not been rendered"):
+        check_chunks(folder, "Y")
