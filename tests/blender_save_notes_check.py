@@ -64,6 +64,21 @@ def main(clip, work):
     saving.NOTES.append("a note of this project")  # (opening another file: its notes are not that one's)
     bpy.ops.wm.open_mainfile(filepath=os.path.join(work, "a.blend"))
     out["notes_after_open"] = list(saving.NOTES)
+    # the project copied without its reenact folder: the Track and Actors panels say the Track file
+    # is missing (before 2026-12-06 nothing, and "100% tracked")
+    from reenact.blender import actor as actor_data
+    from reenact.blender.panels.actors import SEQUENCER_PT_reenact_actors
+
+    ob = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)
+    bpy.context.scene.sequence_editor.active_strip = bpy.context.scene.sequence_editor.strips_all["shot"]
+    track = actor_data.track_file(ob)
+    os.rename(track, track + ".aside")
+    log = []
+    panel.layout = Layout(log)
+    SEQUENCER_PT_reenact_track.draw(panel, bpy.context)
+    SEQUENCER_PT_reenact_actors.draw(panel, bpy.context)
+    out["track_missing"] = [t for t in log if "missing" in t]
+    os.rename(track + ".aside", track)
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
 

@@ -25,6 +25,11 @@ def test_a_save_that_cannot_keep_the_project_together_says_so_in_the_track_panel
     assert r["plain_save"] == ["//reenact/models/a/A.onnx", []], r
     assert r["save_as"] == ["//reenact/models/b/A.onnx", ["A.ckpt.pt", "A.onnx"]], r
     assert r["notes_after_open"] == [], r  # (another project's save notes are not shown in the next)
+    # the Track file gone (a project copied without its reenact folder): both panels say so
+    missing = r["track_missing"]
+    assert len(missing) == 2 and missing[0].startswith("'shot Actor 0': its Track file ") and \
+        missing[0].endswith(" is missing: copy the project's reenact folder beside the .blend"), missing
+    assert missing[1] == "shot · Track file missing", missing
 
 
 def test_a_verdict_survives_the_first_save_that_makes_its_path_relative(tmp_path, carphone):

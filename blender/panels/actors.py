@@ -49,6 +49,10 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
             from ..actor import actor_objects
 
             mine = [o for o in actor_objects(scene) if strip is not None and o.reenact.strip_name == strip.name]
+            gone = [o for o in mine if not _track_there(o)]
+            for o in gone:  # (before 2026-12-06 unsaid here: a project copied without its reenact folder)
+                layout.label(text="'{}': its Track file {} is missing: copy the project's reenact folder beside "
+                                  "the .blend".format(o.name, os.path.basename(o.reenact.track_path)), icon="ERROR")
             if mine:
                 untracked = _untracked(strip, mine[0])
                 if untracked:  # the shot extended after tracking: say so where the fix is
@@ -59,6 +63,16 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
                 op.keep_edits = True
                 op = col.operator("reenact.track_strip", text="Track Again, Replacing Edits", icon="TRASH")
                 op.replace_edits = True
+
+
+def _track_there(ob):
+    """Whether actor ``ob``'s Track file is where it is read from (one stat)."""
+    from .. import actor as actor_data
+
+    try:
+        return os.path.isfile(actor_data.track_file(ob))
+    except (ValueError, OSError):
+        return False
 
 
 def _untracked(strip, ob):
@@ -95,6 +109,9 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
             row.operator("reenact.make_actor_active", text=ob.name, emboss=ob != active,
                          icon="OUTLINER_OB_MESH" if ob != active else "RADIOBUT_ON").actor = ob.name
             s = ob.reenact
+            if not _track_there(ob):  # (before 2026-12-06 "100% tracked" with its Track file gone)
+                box.label(text="{} · Track file missing".format(s.strip_name), icon="ERROR")
+                continue
             box.label(text="{} · {:.0%} tracked · {} shape keys".format(
                 s.strip_name, s.tracked_fraction,
                 max(0, len(ob.data.shape_keys.key_blocks) - 1) if ob.data.shape_keys else 0))
