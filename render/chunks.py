@@ -16,11 +16,20 @@ import os
 import re
 
 from ..fsutil import write_atomic
-from ..video.pngs import CHUNK_MARKER_RE
+from ..video.pngs import CHUNK_MARKER_RE, frame_numbers
 from .ranges import chunk_segments
 
 MARKER_RE = CHUNK_MARKER_RE  # (the frame folder's writer knows the name: video/pngs.py)
 FRAME_RE = re.compile(r"^frame_\d+\.(png|exr)$")
+#: another job's chunk whose start marker, and every frame of its chunk, is older than this (by
+#: the storage's clock) when a chunk of a new job begins over its frames died: its marker is
+#: cleared. A younger one may be writing still and stays (until 2026-12-06's farm audit every
+#: unfinished marker of another job was cleared, a live one too: the two jobs' frames were then
+#: assembled as either job's)
+STALE_SECONDS = 15 * 60
+#: the start of each chunk this process marked (its marker file's time), kept for its end marker
+#: when the start marker is gone meanwhile
+_STARTED = {}
 
 
 def marker_name(chunk, job=""):
@@ -37,41 +46,74 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
     storage (the file server's clock, not each worker's): the start, kept, and the end."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, marker_name(chunk, job))
-    # the first marker in a folder of frames written before markers existed (a job rendered before
-    # 2026-12-06, a chunk of it rendered again since): the assembly checks that job by its files
-    legacy = False
     if not done:
+        # the first marker in a folder of frames written before markers existed (a job rendered before
+        # 2026-12-06, a chunk of it rendered again since): the assembly checks that job by its files
         names = os.listdir(folder)
         legacy = not any(MARKER_RE.match(n) for n in names) and any(FRAME_RE.match(n) for n in names)
-    if not done:  # another job's chunk that began over these frames and never ended: it died, or it
-        # marks its end (after this start: the assembly then refuses) when it ends
+        _write(path, job, frames, chunk, n_frames, False, None, legacy)
+        now = _STARTED[path] = os.stat(path).st_mtime  # (the storage's clock)
         mine = chunk_segments(frames, chunk, n_frames)
         for m in _markers(folder):
-            if m["job"] == str(job or "") and m["path"] != path and tuple(m["frames"]) == tuple(frames) and (
+            if m["path"] == path:
+                continue
+            if m["job"] == str(job or "") and tuple(m["frames"]) == tuple(frames) and (
                     chunk[0] <= m["chunk"][0] and m["chunk"][1] <= chunk[1]):  # (its chunk rendered again, within this one)
-                try:
-                    os.remove(m["path"])
-                except OSError:
-                    pass
-            elif m["job"] != str(job or "") and not m["done"] and _overlap(chunk_segments(m["frames"], m["chunk"],
-                                                                                            m["n"]), mine):
-                try:
-                    os.remove(m["path"])
-                except OSError:
-                    pass
-    started = None
-    if done:
-        try:
-            with open(path, "rb") as fh:
-                was = json.loads(fh.read(1 << 16).decode("utf-8"))
-            if was.get("job") == str(job or "") and not was.get("done"):
-                started = os.stat(path).st_mtime
-                legacy = bool(was.get("legacy", False))
-        except (OSError, ValueError, AttributeError):
-            pass
+                _remove(m["path"])
+            elif m["job"] != str(job or "") and not m["done"] and _overlap(
+                    chunk_segments(m["frames"], m["chunk"], m["n"]), mine) and _dead(m, folder, now):
+                _remove(m["path"])  # (another job's chunk that began over these frames and died; one that
+                # writes still keeps its marker: the assembly of either job then refuses)
+        return
+    started, legacy = _STARTED.pop(path, None), False
+    try:
+        with open(path, "rb") as fh:
+            was = json.loads(fh.read(1 << 16).decode("utf-8"))
+        if was.get("job") == str(job or "") and not was.get("done"):
+            started = os.stat(path).st_mtime
+            legacy = bool(was.get("legacy", False))
+        elif was.get("job") == str(job or "") and was.get("started") is not None:
+            started = float(was["started"])
+    except FileNotFoundError:  # (its start marker gone: the start this process kept, else the earliest
+        started = 0.0 if started is None else started  # possible, so no other job's chunk counts as before it)
+    except (OSError, ValueError, AttributeError, TypeError):
+        pass
+    _write(path, job, frames, chunk, n_frames, True, started, legacy)
+
+
+def _write(path, job, frames, chunk, n_frames, done, started, legacy):
     data = json.dumps({"job": str(job or ""), "frames": [int(v) for v in frames], "chunk": [int(v) for v in chunk],
                        "n": int(n_frames), "done": bool(done), "started": started, "legacy": legacy}).encode()
     write_atomic(path, lambda fh: fh.write(data))
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _dead(m, folder, now):
+    """Whether the unfinished chunk of marker ``m`` died: neither its marker nor a frame of its
+    chunk changed in the last :data:`STALE_SECONDS` (``now``: the storage's clock)."""
+    if m["started"] > now - STALE_SECONDS:
+        return False
+    try:
+        numbered = frame_numbers(folder)
+    except OSError:
+        return True
+    # (a plate's frames are numbered as the plate: clip frame 0 is its first number)
+    first = min(k for k, _ in numbered) if numbered and max(k for k, _ in numbered) >= m["n"] else 0
+    segs = chunk_segments(m["frames"], m["chunk"], m["n"])
+    for number, name in numbered:
+        if any(s <= number - first < e for s, e in segs):
+            try:
+                if os.stat(os.path.join(folder, name)).st_mtime > now - STALE_SECONDS:
+                    return False
+            except OSError:
+                pass
+    return True
 
 
 @contextlib.contextmanager
@@ -212,17 +254,22 @@ def check_chunks(folder, job=None, timeline=None):
         raise ValueError("{}: {} of this farm job have not been rendered (a chunk has not "
                          "finished{}): render those chunks again".format(
                              folder, _said(gaps, timeline), ", or is still running" if running else ""))
-    later = []
+    later, writing = [], []
     for m in mine:
         written = chunk_segments(m["frames"], m["chunk"], m["n"])
         for k in found:  # (one second's file times: an end in the second this chunk began counts as after)
             if k["job"] == job or (k["done"] and k["ended"] < m["started"]):
                 continue  # (done before this chunk began: this chunk wrote over it)
-            later += _overlap(chunk_segments(k["frames"], k["chunk"], k["n"]), written)
+            over = _overlap(chunk_segments(k["frames"], k["chunk"], k["n"]), written)
+            later += over
+            if over and not k["done"]:
+                writing.append(k)
     if later:
+        hint = "" if not writing else "; job '{}' has a chunk that has not finished (if it died, delete its " \
+                                      "marker {})".format(writing[0]["job"], os.path.basename(writing[0]["path"]))
         raise ValueError("{}: {} were written again by another farm job after this one's chunks "
-                         "(a job of the same shot submitted since): render this job again, or assemble the "
-                         "other".format(folder, _said(_spans(later), timeline)))
+                         "(a job of the same shot submitted since{}): render this job again, or assemble the "
+                         "other".format(folder, _said(_spans(later), timeline), hint))
     if legacy:
         return None
     mine_written = [s for m in mine for s in chunk_segments(m["frames"], m["chunk"], m["n"])]

@@ -57,3 +57,53 @@ def test_a_folder_a_whole_render_filled_checks_later_jobs_and_refuses_an_unknown
             raise RuntimeError("the worker died")
     with pytest.raises(ValueError, match=r"clip frames 6-11 of this farm job have not been rendered"):
         check_chunks(folder, "Y")
+
+
+def test_a_second_job_started_over_a_running_one_leaves_its_marker(tmp_path):
+    """Jobs A and B of one shot at once: B's start took A's live start marker for a dead chunk's
+    and removed it, A's end marker then had no start ("started": null), its end was taken as its
+    start, and B's chunks, done before it, looked written over by A: `reenact assemble --farm-job
+    A` exited 0 with B's frames, the movie signed as B. Now A's marker stays while A writes (only
+    one untouched for STALE_SECONDS, it and its frames, is cleared), a start marker gone all the
+    same leaves the start this process kept (else the earliest), and both jobs are refused."""
+    from reenact.render import chunks
+    from reenact.render.chunks import check_chunks, mark_chunk, marker_name
+
+    folder = str(tmp_path / "Actor_mouth.farm")
+    mark_chunk(folder, "A", (0, 12), (0, 12), 12, done=False)  # A writes
+    mark_chunk(folder, "B", (0, 12), (0, 12), 12, done=False)  # B starts over it
+    assert os.path.exists(os.path.join(folder, marker_name((0, 12), "A")))
+    _frames(folder, 12, 2)
+    mark_chunk(folder, "B", (0, 12), (0, 12), 12)
+    with pytest.raises(ValueError, match=r"written again by another farm job .*job 'A' has a chunk that has not "
+                                         r"finished \(if it died, delete its marker \.reenact_chunk_000000_000012_"):
+        check_chunks(folder, "B")
+    mark_chunk(folder, "A", (0, 12), (0, 12), 12)
+    for job in ("A", "B", None):
+        with pytest.raises(ValueError, match=r"clip frames 0-11 were written again by another farm job"):
+            check_chunks(folder, job)
+    # A's start marker gone all the same (removed by an older Reenact): its end keeps the start
+    other = str(tmp_path / "other.farm")
+    mark_chunk(other, "A", (0, 12), (0, 12), 12, done=False)
+    started = chunks._STARTED[os.path.join(other, marker_name((0, 12), "A"))]
+    os.remove(os.path.join(other, marker_name((0, 12), "A")))
+    mark_chunk(other, "B", (0, 12), (0, 12), 12, done=False)
+    mark_chunk(other, "B", (0, 12), (0, 12), 12)
+    mark_chunk(other, "A", (0, 12), (0, 12), 12)
+    with open(os.path.join(other, marker_name((0, 12), "A"))) as fh:
+        assert json.load(fh)["started"] == started
+    with pytest.raises(ValueError, match=r"written again by another farm job"):
+        check_chunks(other, "A")
+    # a chunk of another job that died (its marker and its frames untouched for STALE_SECONDS) is cleared
+    dead = str(tmp_path / "dead.farm")
+    mark_chunk(dead, "C", (0, 12), (0, 6), 12, done=False)
+    _frames(dead, 12)
+    old = os.stat(dead).st_mtime - chunks.STALE_SECONDS - 60
+    for name in os.listdir(dead):
+        os.utime(os.path.join(dead, name), (old, old))
+    os.utime(os.path.join(dead, "frame_000003.png"))  # (a frame it wrote just now: it lives)
+    mark_chunk(dead, "D", (0, 12), (0, 12), 12, done=False)
+    assert os.path.exists(os.path.join(dead, marker_name((0, 6), "C")))
+    os.utime(os.path.join(dead, "frame_000003.png"), (old, old))
+    mark_chunk(dead, "D", (0, 12), (0, 12), 12, done=False)
+    assert not os.path.exists(os.path.join(dead, marker_name((0, 6), "C")))
