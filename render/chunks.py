@@ -39,19 +39,22 @@ def marker_name(chunk, job=""):
     return ".reenact_chunk_{:06d}_{:06d}_{}.json".format(int(chunk[0]), int(chunk[1]), tag)
 
 
-def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
+def mark_chunk(folder, job, frames, chunk, n_frames, done=True, digest=None):
     """The marker of the chunk [c, d) of the job ``job`` (frames [a, b) of a clip of
     ``n_frames``) in ``folder``: before its first frame (``done`` False: a chunk writing, or one
     that died), then once its frames are written. Its times are the marker file's on the shared
-    storage (the file server's clock, not each worker's): the start, kept, and the end."""
+    storage (the file server's clock, not each worker's): the start, kept, and the end.
+    ``digest``: what the chunk rendered (its performance, model and options), the same in every
+    chunk of one job: the assembly refuses chunks that rendered different ones."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, marker_name(chunk, job))
+    extra = {} if digest is None else {"digest": str(digest)}
     if not done:
         # the first marker in a folder of frames written before markers existed (a job rendered before
         # 2026-12-06, a chunk of it rendered again since): the assembly checks that job by its files
         names = os.listdir(folder)
         legacy = not any(MARKER_RE.match(n) for n in names) and any(FRAME_RE.match(n) for n in names)
-        _write(path, job, frames, chunk, n_frames, False, None, legacy)
+        _write(path, job, frames, chunk, n_frames, False, None, legacy, extra)
         now = _STARTED[path] = os.stat(path).st_mtime  # (the storage's clock)
         mine = chunk_segments(frames, chunk, n_frames)
         for m in _markers(folder):
@@ -78,12 +81,13 @@ def mark_chunk(folder, job, frames, chunk, n_frames, done=True):
         started = 0.0 if started is None else started  # possible, so no other job's chunk counts as before it)
     except (OSError, ValueError, AttributeError, TypeError):
         pass
-    _write(path, job, frames, chunk, n_frames, True, started, legacy)
+    _write(path, job, frames, chunk, n_frames, True, started, legacy, extra)
 
 
-def _write(path, job, frames, chunk, n_frames, done, started, legacy):
-    data = json.dumps({"job": str(job or ""), "frames": [int(v) for v in frames], "chunk": [int(v) for v in chunk],
-                       "n": int(n_frames), "done": bool(done), "started": started, "legacy": legacy}).encode()
+def _write(path, job, frames, chunk, n_frames, done, started, legacy, extra):
+    data = json.dumps(dict({"job": str(job or ""), "frames": [int(v) for v in frames],
+                            "chunk": [int(v) for v in chunk], "n": int(n_frames), "done": bool(done),
+                            "started": started, "legacy": legacy}, **extra)).encode()
     write_atomic(path, lambda fh: fh.write(data))
 
 
@@ -117,20 +121,21 @@ def _dead(m, folder, now):
 
 
 @contextlib.contextmanager
-def marking(folder, job, frames, chunk, n_frames):
+def marking(folder, job, frames, chunk, n_frames, digest=None):
     """The markers of a chunk rendered into the frame folder ``folder`` (``reenact render
     --chunk``): its start before the work, its end once the work returned (none when it failed:
     assemble then says the chunk has not finished). The whole job (``chunk`` None or the job's
     frames) into a folder of its own: no marker; into a farm job's folder (it holds markers: the
-    job rendered whole again after a chunk failed), the marker of the whole job."""
+    job rendered whole again after a chunk failed), the marker of the whole job. ``digest``: what
+    it renders (:func:`mark_chunk`)."""
     if chunk is None or tuple(chunk) == tuple(frames):
         if not jobs_in(folder):
             yield
             return
         chunk = tuple(frames)
-    mark_chunk(folder, job, frames, chunk, n_frames, done=False)
+    mark_chunk(folder, job, frames, chunk, n_frames, done=False, digest=digest)
     yield
-    mark_chunk(folder, job, frames, chunk, n_frames)
+    mark_chunk(folder, job, frames, chunk, n_frames, digest=digest)
 
 
 def _markers(folder):
@@ -149,7 +154,7 @@ def _markers(folder):
             started = float(m["started"]) if done and m.get("started") is not None else mtime
             out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]), "done": done,
                         "started": started if done else mtime, "ended": mtime if done else None, "path": path,
-                        "legacy": bool(m.get("legacy", False))})
+                        "legacy": bool(m.get("legacy", False)), "digest": m.get("digest") or None})
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
     return out
@@ -223,10 +228,11 @@ def check_chunks(folder, job=None, timeline=None):
     found such a folder's frames, ``legacy``: its other frames are that older job's). ``job``: the
     token of the job being assembled (the job compiler's); None: the job of the newest finished
     chunk (Assemble run by hand). ValueError (one line) when no chunk of that job left a marker
-    here, a chunk of it has not finished, two submissions share its token (chunks that overlap,
-    or other frames), or another job's chunk wrote, or began writing, over its frames after its
-    chunk did. ``timeline``: (start, length, reversed) of the strip that shows the clip, to name
-    frames as the timeline numbers them (:func:`_said`)."""
+    here, a chunk of it has not finished, its chunks rendered different performances (their
+    digests), two submissions share its token (chunks that overlap, or other frames), or another
+    job's chunk wrote, or began writing, over its frames after its chunk did. ``timeline``:
+    (start, length, reversed) of the strip that shows the clip, to name frames as the timeline
+    numbers them (:func:`_said`)."""
     found = _markers(folder)
     if not found:
         return None
@@ -254,6 +260,7 @@ def check_chunks(folder, job=None, timeline=None):
         raise ValueError("{}: {} of this farm job have not been rendered (a chunk has not "
                          "finished{}): render those chunks again".format(
                              folder, _said(gaps, timeline), ", or is still running" if running else ""))
+    _same_digest(folder, mine, timeline)
     later, writing = [], []
     for m in mine:
         written = chunk_segments(m["frames"], m["chunk"], m["n"])
@@ -277,3 +284,19 @@ def check_chunks(folder, job=None, timeline=None):
         raise ValueError("{}: {} were not written by this farm job".format(
             folder, _said(_gaps((0, n), mine_written), timeline)))
     return job
+
+
+def _same_digest(folder, mine, timeline):
+    """ValueError when the finished chunks ``mine`` of one job rendered different performances
+    (their markers' digests: the .blend saved with another performance while the job ran, each
+    chunk reading it as it was when it began)."""
+    by = {}
+    for m in mine:
+        if m["done"] and m["digest"]:
+            by.setdefault(m["digest"], []).append(m["chunk"])
+    if len(by) > 1:
+        groups = sorted(_spans(c) for c in by.values())
+        raise ValueError("{}: the chunks of this farm job rendered {} different performances ({}): the .blend (or a "
+                         "Track) was saved with changes while the job ran; render the job again".format(
+                             folder, len(groups), "; ".join(_said([tuple(g) for g in grp], timeline)
+                                                            for grp in groups)))

@@ -107,3 +107,22 @@ def test_a_second_job_started_over_a_running_one_leaves_its_marker(tmp_path):
     os.utime(os.path.join(dead, "frame_000003.png"), (old, old))
     mark_chunk(dead, "D", (0, 12), (0, 12), 12, done=False)
     assert not os.path.exists(os.path.join(dead, marker_name((0, 6), "C")))
+
+
+def test_chunks_that_rendered_different_performances_are_refused(tmp_path):
+    """The .blend saved with another performance while a job ran: each chunk renders the .blend
+    as it is when it begins, and one movie was made of two performances without a word. A chunk
+    marks what it rendered (``digest``: the performance, model and options) and the assembly
+    refuses chunks of one job that differ, naming them."""
+    from reenact.render.chunks import check_chunks, marking
+
+    folder = str(tmp_path / "Actor_mouth.farm")
+    for chunk, digest in (((0, 4), "p1"), ((4, 8), "p1"), ((8, 12), "p2")):
+        with marking(folder, "job7", (0, 12), chunk, 12, digest=digest):
+            pass
+    with pytest.raises(ValueError, match=r"the chunks of this farm job rendered 2 different performances "
+                                         r"\(timeline frames 1-8; timeline frames 9-12\): the .blend"):
+        check_chunks(folder, "job7", timeline=(1, 12, False))
+    with marking(folder, "job7", (0, 12), (8, 12), 12, digest="p1"):  # (that chunk rendered again)
+        pass
+    assert check_chunks(folder, "job7") == "job7"
