@@ -57,10 +57,34 @@ def tag(name):
 
 
 def blend_tag(path=None):
-    """The .blend's name (``path``'s, else the open file's) as its restyle models' folder name
-    (:func:`tag`; the unsaved file's: :func:`actor.blend_name`'s)."""
-    stem = os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]
-    return tag(stem) if stem else actor_data.blend_name(path)
+    """The .blend's name (``path``'s, else the open file's) as its restyle models' folder name (:func:`tag`)."""
+    return tag(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0])
+
+
+#: the image of Train Restyle's preview (the sidebar shows it)
+PREVIEW_IMAGE = "Reenact Restyle Preview"
+#: an unsaved .blend's scene: the name of its restyle models' folder in the extension's user
+#: folder (``unsaved_restyle_<id>``), which the first save moves into the project (blender/saving.py)
+UNSAVED_PROP = "reenact_unsaved_restyle"
+
+
+def unsaved_folder_name(key):
+    return "unsaved_restyle_" + str(key)
+
+
+def models_folder(scene):
+    """Where ``scene``'s restyle models go: ``//reenact/models/<.blend name>`` of the saved .blend,
+    else a folder of the scene's own in the extension's user folder (or this session's temporary
+    folder), which the first save moves into the project (before 2026-12-06 one for every unsaved
+    file, ``actor``, left there by the save: the scene's model pointed outside the project and the
+    next Train started from step 0). Not made (the user folder's parent is)."""
+    if bpy.data.filepath:
+        return os.path.join(bpy.path.abspath("//"), "reenact", "models", blend_tag())
+    if not scene.get(UNSAVED_PROP):
+        import uuid
+
+        scene[UNSAVED_PROP] = uuid.uuid4().hex[:12]
+    return os.path.join(blend.data_folder("models"), unsaved_folder_name(scene[UNSAVED_PROP]))
 
 
 def _model_stem(strip, kind, refs, scene=True, digest=True, clean=tag):
@@ -85,15 +109,7 @@ def model_path(strip, kind, refs):
     strips share names (Full Copy keeps them) shared one, and scene B's training set A's aside.
     Each name by :func:`tag` (before 2026-12-06 cleaned alone: '山' and '川' shared one).
     Makes no folder (:func:`_start` does, once the job is not refused)."""
-    folder = os.path.join(_data_path("models"), blend_tag())
-    return os.path.join(folder, _model_stem(strip, kind, refs) + ".onnx")
-
-
-def _data_path(kind):
-    """:func:`blend.data_folder`'s path, not made."""
-    if bpy.data.filepath:
-        return os.path.join(bpy.path.abspath("//"), "reenact", kind)
-    return blend.data_folder(kind)  # (the extension's user folder: made there, as always)
+    return os.path.join(models_folder(strip.id_data), _model_stem(strip, kind, refs) + ".onnx")
 
 
 def legacy_checkpoints(out, strip, kind, refs):

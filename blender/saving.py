@@ -3,7 +3,8 @@
 wrote to the user folder while the file was unsaved move to ``//reenact/`` next to it, and the
 renderers Train Renderer trained there (model, variants, weights, checkpoint, preview) to
 ``//reenact/models/<.blend name>/`` (since 2026-12-06: before, they stayed in the user or
-temporary folder, and the actor's Renderer with them, outside the project).
+temporary folder, and the actor's Renderer with them, outside the project), and so do the restyle
+models and checkpoints Train Restyle wrote there, the scene's restyle model with them.
 
 Copy, then switch, then remove: before the file is written (``save_pre``) each such Track is
 copied next to the new .blend and the actor's path switched to the copy (``//reenact/<name>``,
@@ -22,7 +23,7 @@ import shutil
 import bpy
 
 from . import actor as actor_data
-from . import blend, shots, takes
+from . import blend, restyle_files, shots, takes
 
 _PENDING = []  # (actor name, old track_path, old absolute path, new absolute path, moved) of this save
 #: what the last save could not do for the project (the Track panel shows them; a new save clears
@@ -38,6 +39,8 @@ def _note(text):
 _MADE = []  # the folder this save made, removed again when the save fails
 _PATHS = []  # (datablock collection, name, attribute, old value) of the paths this save re-pointed
 _MODELS = []  # (actor name, old model_path, old stem or None, [(old file, copy)]) of this save
+_RESTYLE = []  # (old file, copy) of the restyle models an unsaved file's first save moved into the project
+_IMAGES = []  # (image name, old filepath) of the restyle preview this save re-pointed
 
 #: an unsaved .blend's actor: the name of its models folder in the extension's user folder
 UNSAVED_ID = "reenact_unsaved_models"
@@ -116,6 +119,8 @@ def move_tracks_before_save(filepath):
     _MADE.clear()
     _PATHS.clear()
     _MODELS.clear()
+    _RESTYLE.clear()
+    _IMAGES.clear()
     if not filepath:
         return
     folders = user_track_folders()
@@ -138,6 +143,7 @@ def move_tracks_before_save(filepath):
         _PENDING.append((ob.name, ob.reenact.track_path, old, new, True))
         ob.reenact.track_path = "//reenact/" + os.path.basename(new)
     move_models(filepath, dest)
+    move_restyle_models(filepath, dest)
     if bpy.data.filepath and _norm(bpy.data.filepath) != _norm(filepath):
         copy_tracks_for_new_name(filepath, dest, {p[0] for p in _PENDING})
         repoint_relative_paths(filepath)
@@ -236,6 +242,63 @@ def _copy_renderer(old_dir, stem, folder, ob):
     return new
 
 
+def move_restyle_models(filepath, dest):
+    """A first save: the restyle models, checkpoints and previews Train Restyle wrote while the
+    file was unsaved (a folder per scene in the user or temporary folder:
+    :func:`restyle_files.models_folder`) copied into ``dest/models/<.blend name>``, where Train
+    Restyle looks for them once the file is saved, and each scene's restyle model (and the preview
+    image) pointed at its copy relative to the .blend (before 2026-12-06 they stayed outside the
+    project: the scene's model pointed into the temporary folder and the next Train started from
+    step 0). A file of that name there already is left as it is, and this one where it was (said).
+    The old files are removed once the save succeeded (:func:`on_save_post`)."""
+    folder = os.path.join(dest, "models", restyle_files.blend_tag(filepath))
+    copied = {}
+    for sc in bpy.data.scenes:
+        key = sc.get(restyle_files.UNSAVED_PROP)
+        if not key or sc.library is not None:
+            continue
+        for root in user_model_folders():
+            old_dir = os.path.join(root, restyle_files.unsaved_folder_name(key))
+            names = sorted(os.listdir(old_dir)) if os.path.isdir(old_dir) else []
+            for n in names:
+                old = os.path.join(old_dir, n)
+                if old in copied or n.endswith(".tmp") or not os.path.isfile(old):
+                    continue
+                new = os.path.join(folder, n)
+                if os.path.exists(new):
+                    _note("the restyle file {} stays in {}, outside the project folder: {} has a file of that name"
+                          .format(n, old_dir, folder))
+                    continue
+                try:
+                    if not os.path.isdir(folder):
+                        for d in (os.path.dirname(os.path.dirname(folder)), os.path.dirname(folder), folder):
+                            if not os.path.isdir(d):
+                                os.mkdir(d)
+                                _MADE.append(d)
+                    shutil.copyfile(old, new + ".copy.tmp")
+                    os.replace(new + ".copy.tmp", new)
+                except OSError as exc:
+                    if os.path.exists(new + ".copy.tmp"):
+                        os.remove(new + ".copy.tmp")
+                    _note("the restyle file {} stays in {}, outside the project folder: it could not be copied next "
+                          "to the .blend ({})".format(n, old_dir, getattr(exc, "strerror", None) or exc))
+                    continue
+                copied[old] = new
+    _RESTYLE.extend(copied.items())
+    by_path = {_norm(old): new for old, new in copied.items()}
+    for sc in bpy.data.scenes:
+        value = sc.reenact.restyle_model
+        new = by_path.get(_norm(bpy.path.abspath(value))) if value else None
+        if new is not None:
+            _PATHS.append((bpy.data.scenes, sc.name, "restyle_model", value))
+            sc.reenact.restyle_model = "//reenact/models/{}/{}".format(os.path.basename(folder), os.path.basename(new))
+    img = bpy.data.images.get(restyle_files.PREVIEW_IMAGE)
+    new = by_path.get(_norm(bpy.path.abspath(img.filepath))) if img is not None and img.filepath else None
+    if new is not None:
+        _IMAGES.append((img.name, img.filepath))
+        img.filepath = "//reenact/models/{}/{}".format(os.path.basename(folder), os.path.basename(new))
+
+
 def copy_tracks_for_new_name(filepath, dest, done):
     """Save As (a version beside, or elsewhere): each actor's Track copied under the new .blend's
     name, so that tracking again in the old file does not change the new one's actors (before
@@ -300,6 +363,15 @@ def _restore(remove_copies):
             if os.path.exists(new):
                 os.remove(new)
     _MODELS.clear()
+    for old, new in _RESTYLE if remove_copies else ():
+        if os.path.exists(new):
+            os.remove(new)
+    _RESTYLE.clear()
+    for name, value in _IMAGES:
+        img = bpy.data.images.get(name)
+        if img is not None:
+            img.filepath = value
+    _IMAGES.clear()
     for coll, name, attr, value in _PATHS:
         idb = coll.get(name)
         if idb is not None:
@@ -336,7 +408,7 @@ def on_save_post(filepath, *args):
     except (OSError, ValueError) as exc:  # (a record it cannot write: the save itself is done, and said)
         _note("which renders of another .blend this file shows could not be recorded beside them ({}): Delete "
               "Unused Takes in that .blend may delete them".format(getattr(exc, "strerror", None) or exc))
-    if not _PENDING and not _PATHS and not _MODELS:
+    if not _PENDING and not _PATHS and not _MODELS and not _RESTYLE and not _IMAGES:
         return
     if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):
         # "Save Copy": the copy holds the new paths; this session keeps using the old files
@@ -350,7 +422,8 @@ def on_save_post(filepath, *args):
     came_from = _SAVED_FROM[0] if _SAVED_FROM else ""
     # (the renderers moved from the user folder: removed by a first save or a save of the same file,
     # not by a Save As of a saved .blend, whose earlier version may still use them: a review)
-    moved = [] if came_from and _norm(came_from) != _norm(filepath) else [f[0] for m in _MODELS for f in m[3]]
+    moved = [] if came_from and _norm(came_from) != _norm(filepath) else [f[0] for m in _MODELS for f in m[3]] + [
+        old for old, _new in _RESTYLE]  # (an unsaved scene's restyle models: moved into the project)
     for old in set(moved):
         try:
             os.remove(old)
@@ -362,6 +435,8 @@ def on_save_post(filepath, *args):
         except OSError:
             pass
     _MODELS.clear()
+    _RESTYLE.clear()
+    _IMAGES.clear()
     _PENDING.clear()
     _MADE.clear()
     _PATHS.clear()

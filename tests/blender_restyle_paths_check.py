@@ -110,6 +110,28 @@ def names(cfg):
     return res
 
 
+def unsaved(cfg):
+    """Train Restyle in an unsaved file, then its first save: the model and checkpoint move into
+    the project, and the next Train resumes."""
+    res = {}
+    start(cfg, [("shot", cfg["shot"], 1), ("ref", cfg["look"], 2)])
+    select("shot", ["ref"])
+    res["unsaved"] = call("train_restyle", "unsaved")
+    before = model()
+    res["before"] = before
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["out"], "p.blend"))
+    res["stored"] = bpy.context.scene.reenact.restyle_model
+    res["moved"] = sorted(os.listdir(os.path.dirname(model()))) if os.path.isdir(os.path.dirname(model())) else []
+    res["old_left"] = os.path.exists(before) or os.path.isdir(os.path.dirname(before))
+    img = bpy.data.images.get("Reenact Restyle Preview")
+    res["preview"] = img.filepath if img is not None else None
+    bpy.context.scene.reenact.restyle_steps = 3
+    select("shot", ["ref"])
+    res["saved"] = call("train_restyle", "saved")
+    res["model_after"] = bpy.context.scene.reenact.restyle_model
+    return res
+
+
 def main(cfg):
     res = {"blender": bpy.app.version_string}
     res.update(globals()[cfg["case"]](cfg))

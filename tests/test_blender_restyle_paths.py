@@ -60,3 +60,19 @@ def test_names_that_clean_alike_keep_their_own_models(footage, request, tmp_path
     legacy = said(out, "legacy")
     assert r["legacy"] == ["FINISHED"] and "resumed from step 2, of //reenact/models/shot_1/" in legacy, legacy
     assert r["legacy_kept"]
+
+
+def test_the_first_save_moves_restyle_models_into_the_project(footage, request, tmp_path):
+    """Trained in an unsaved file, the restyle model, checkpoint and preview move into
+    //reenact/models/<.blend>/ on the first save, the scene's model with them, and the next Train
+    resumes (before 2026-12-06 they stayed in the temporary folder, the model pointing there, and
+    the next Train started from step 0)."""
+    r, out = check("unsaved", footage, request, tmp_path)
+    assert r["unsaved"] == ["FINISHED"], out[-3000:]
+    stem = os.path.basename(r["before"])[:-5]
+    assert r["stored"] == "//reenact/models/p/{}.onnx".format(stem), r["stored"]
+    assert r["moved"] == sorted([stem + ".onnx", stem + ".ckpt.pt", stem + "_preview.png"]), r["moved"]
+    assert not r["old_left"] and r["preview"] == "//reenact/models/p/{}_preview.png".format(stem), r
+    saved = said(out, "saved")
+    assert r["saved"] == ["FINISHED"] and "resumed from step 2)" in saved, saved
+    assert r["model_after"] == r["stored"]

@@ -18,8 +18,9 @@ from .. import blend, farm, props, shots, takes, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, job_target, remember_target, show_preview
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
-from ..restyle_files import (_model_name, _nothing_left_when_refused, legacy_checkpoints,  # noqa: F401
-                             made_folders, model_path, remove_empty, resume_candidates, shot_name, tag)
+from ..restyle_files import (PREVIEW_IMAGE, _model_name, _nothing_left_when_refused,  # noqa: F401
+                             legacy_checkpoints, made_folders, model_path, remove_empty, resume_candidates,
+                             shot_name, tag)
 
 #: restyle results go here, next to the .blend (beside the renders)
 RESTYLE_DIR = "restyle"
@@ -280,9 +281,6 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
             report(self, "WARNING", w)
         report(self, "INFO", "assembled {} frame(s) -> strip '{}' in channel {}".format(summary["frames"], st.name,
                                                                                       st.channel))
-
-
-PREVIEW_IMAGE = "Reenact Restyle Preview"
 
 
 #: strips that hold footage Train Restyle reads: movies and image sequences
