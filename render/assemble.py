@@ -23,7 +23,7 @@ from ..video import VideoError, VideoWriter
 from ..video.bitdepth import plate_first
 from ..video.decode import open_sequence_at
 from ..video.encode import FrameFolder, source_tags
-from .chunks import job_frames
+from .chunks import chunks_in, job_frames
 from .pipeline import SIGNABLE_MOVIES
 
 
@@ -42,14 +42,44 @@ def _read_frame(path, size):
     return rgb
 
 
-def _job_payload(paths, signed):
-    """The watermark payload the first signed frame of ``paths`` (``signed``: which carry a
-    manifest) declares (None: unsigned)."""
-    for path, s in zip(paths, signed):
-        sb = read_manifest(path).get("soft_binding") if s else None
+def _job_payload(folder, paths, signed):
+    """(the watermark job id the signed frames of ``paths`` declare, None when unsigned; warning
+    lines). The frames read: the first signed one of each run of them and of each chunk that left
+    a marker in ``folder`` (one process wrote a chunk's frames: one job id, one weights file).
+    ValueError (one line) when they declare more than one job id: frames of another job, or
+    chunks that derived it on Workers that see the footage at other paths (until 2026-12-06's farm audit the
+    movie was signed with the first frame's, and verify read "payload unreadable" in it); more
+    than one weights file (CPU and CUDA Workers: int8 and fp16) is a warning, their pictures
+    differing slightly."""
+    firsts = {i for i in range(len(paths)) if signed[i] and (i == 0 or not signed[i - 1])}
+    for c, d in chunks_in(folder):
+        firsts.update([next((i for i in range(max(c, 0), min(d, len(paths))) if signed[i]), 0)])
+    ids, models = {}, {}
+    for i in sorted(k for k in firsts if signed[k]):
+        m = read_manifest(paths[i])
+        sb = m.get("soft_binding")
         if sb and sb.get("value"):
-            return int(sb["value"][-10:], 16)
-    return None
+            ids.setdefault(int(sb["value"][-10:], 16), i)
+        for act in m.get("actions") or []:
+            model = (act.get("parameters") or {}).get("model") if act.get("action") == "c2pa.edited" else None
+            if model:
+                models.setdefault(str(model), i)
+
+    def said(found, name):
+        return ", ".join("{} from clip frame {}".format(name(k), i)
+                         for k, i in sorted(found.items(), key=lambda e: e[1]))
+
+    if len(ids) > 1:
+        raise ValueError("{}: its frames carry {} watermark job ids ({}): frames of another job, or chunks that "
+                         "derived the id on Workers that see the footage at other paths; give the job one job id "
+                         "(Flamenco: Job ID; --job-id) and render it again".format(
+                             folder, len(ids), said(ids, "{:010x}".format)))
+    warnings = []
+    if len(models) > 1:
+        warnings.append("{}: its frames were rendered with {} weights files ({}: CPU and CUDA Workers), whose "
+                        "pictures differ slightly; render the job on one kind of Worker for one look".format(
+                            folder, len(models), said(models, str)))
+    return (next(iter(ids)) if ids else None), warnings
 
 
 def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True, sign_cert=None, sign_key=None,
@@ -74,14 +104,14 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         shown = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
         raise ValueError("{}: {} of the clip's {} frames are missing ({}): a chunk has not finished; "
                          "render it again".format(folder, len(missing), n, shown))
-    removed = frames.remove_temporaries()
     paths = [os.path.join(folder, frames.filename(i)) for i in range(n)]
     signed = [png_has_manifest(p) for p in paths]  # the synthesised frames (copies are unsigned)
+    job, notes = _job_payload(folder, paths, signed)
+    removed = frames.remove_temporaries()
     # an I-frame where synthesised and copied frames meet: OpenEXR frames carry no manifest, their
     # chunks' job frames say it (before 2026-12-06 none, and verify named copied frames after the
     # change as synthesised: the mark predicted into them; a review of plates)
     segment = signed if any(signed) else [any(a <= i < b for a, b in job_frames(folder)) for i in range(n)]
-    job = _job_payload(paths, signed)
     manifest = signing = None
     if sign and job is not None:
         if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
@@ -141,6 +171,6 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         if signing is not None:
             signing.cancel()
     return {"out": os.path.abspath(os.fspath(out)), "frames": n, "audio": bool(writer.audio_copied),
-            "output_warnings": list(writer.warnings),
+            "output_warnings": notes + list(writer.warnings),
             "job_id": None if job is None else "{:010x}".format(job), "manifest": manifest,
             "temporaries_removed": removed, "seconds": round(time.perf_counter() - t0, 3)}

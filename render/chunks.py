@@ -170,6 +170,14 @@ def job_frames(folder):
         return []
 
 
+def chunks_in(folder):
+    """The clip frames [(c, d)] of every chunk that left a marker in ``folder``."""
+    try:
+        return sorted({m["chunk"] for m in _markers(folder)})
+    except OSError:
+        return []
+
+
 def jobs_in(folder):
     """The jobs whose chunks left a marker in ``folder``."""
     try:

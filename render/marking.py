@@ -4,6 +4,8 @@ the watermark payload of a render, the C2PA manifest's parameters, and the mark 
 off the lips of the performance."""
 
 import os
+import re
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -19,10 +21,23 @@ def render_payload(job_id, source_id, renderer, own):
     """The watermark payload of a render: ``job_id`` when given, else one derived from the
     footage (``source_id``: :func:`~.cache.source_identity`), the renderer and the actor (not
     the performance), so chunks of one job rendered in parallel and Preview Frame carry the
-    same id."""
+    same id. The renderer counts as the model it was made from, whichever of its weights run
+    (:func:`_weights_of`): a CPU Worker's int8 chunk and a CUDA Worker's fp16 chunk of one job
+    carry one id (until 2026-12-06's farm audit two, and the assembled movie's watermark read as unreadable)."""
     if job_id is None:
-        job_id = job_id_from(source_id, renderer_identity(renderer), geometry_digest(own))
+        job_id = job_id_from(source_id, renderer_identity(_weights_of(renderer)), geometry_digest(own))
     return make_payload(job_id)
+
+
+def _weights_of(renderer):
+    """``renderer`` as the model its running weights were made from (``MODEL.onnx`` for
+    ``MODEL.int8.onnx`` or ``MODEL.fp16.onnx``, when it is there; the renderer itself otherwise):
+    what :func:`~.cache.renderer_identity` reads of it."""
+    path = re.sub(r"\.(int8|fp16)\.onnx$", ".onnx", renderer.path)
+    if path == renderer.path or not os.path.isfile(path):
+        return renderer
+    return SimpleNamespace(path=path, size=renderer.size, mode=renderer.mode, window=renderer.window,
+                           config=renderer.config)
 
 
 def manifest_parameters(renderer, region, frames, payload):

@@ -126,3 +126,71 @@ def test_chunks_that_rendered_different_performances_are_refused(tmp_path):
     with marking(folder, "job7", (0, 12), (8, 12), 12, digest="p1"):  # (that chunk rendered again)
         pass
     assert check_chunks(folder, "job7") == "job7"
+
+
+def _signed_frames(folder, ids, models):
+    from reenact.provenance.manifest import sign_file
+    from reenact.provenance.watermark import make_payload
+    from reenact.video.pngs import write_png
+
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(5)
+    for i, (job, model) in enumerate(zip(ids, models)):
+        path = os.path.join(folder, "frame_{:06d}.png".format(i))
+        write_png(path, rng.integers(0, 255, (32, 32, 3), np.uint8))
+        if job is not None:
+            sign_file(path, "c2pa.edited", make_payload(job), None, None,
+                      {"tool": "Reenact", "model": model, "job_id": "{:010x}".format(job)})
+
+
+def test_assemble_refuses_frames_of_two_job_ids_and_warns_of_two_weights(tmp_path):
+    """Chunks on Workers that open the footage at other paths (or, before, CPU and CUDA Workers:
+    int8 and fp16 weights hashed into the derived id) wrote frames of two job ids; the assembly
+    signed the movie with the first frame's and verify read "payload unreadable". Now it refuses
+    in one line; two weights files under one job id are a warning line. And a job id derived on
+    a CPU Worker (int8) and on a CUDA Worker (fp16) is now one."""
+    pytest.importorskip("c2pa")
+    from types import SimpleNamespace
+
+    from reenact.render.assemble import assemble_movie
+    from reenact.render.chunks import marking
+    from reenact.render.marking import render_payload
+    from reenact.render.renderer import BASE_MODEL
+    from reenact.video.encode import VideoWriter
+
+    clip = str(tmp_path / "clip.mp4")
+    rng = np.random.default_rng(3)
+    with VideoWriter(clip, 25, (32, 32)) as w:
+        for _i in range(6):
+            w.write(rng.integers(0, 255, (32, 32, 3), np.uint8))
+    two = str(tmp_path / "two.farm")
+    with marking(two, "j", (1, 5), (1, 3), 6):
+        pass
+    with marking(two, "j", (1, 5), (3, 5), 6):
+        pass
+    _signed_frames(two, [None, 0x11, 0x11, 0x22, 0x22, None], [None, "m.int8.onnx", "m.int8.onnx", "m.fp16.onnx",
+                                                                "m.fp16.onnx", None])
+    with pytest.raises(ValueError, match=r"its frames carry 2 watermark job ids \(0000000011 from clip frame 1, "
+                                         r"0000000022 from clip frame 3\): frames of another job, or chunks that "
+                                         r"derived the id on Workers that see the footage at other paths"):
+        assemble_movie(two, clip, str(tmp_path / "two.mp4"))
+    assert not os.path.exists(tmp_path / "two.mp4")
+    mixed = str(tmp_path / "mixed.farm")
+    _signed_frames(mixed, [None, 0x11, 0x11, 0x11, 0x11, None], [None, "m.int8.onnx", "m.int8.onnx", "m.fp16.onnx",
+                                                                  "m.fp16.onnx", None])
+    with marking(mixed, "j", (1, 5), (1, 3), 6):
+        pass
+    with marking(mixed, "j", (1, 5), (3, 5), 6):
+        pass
+    s = assemble_movie(mixed, clip, str(tmp_path / "mixed.mp4"))
+    assert s["job_id"] == "0000000011" and len(s["output_warnings"]) == 1, s
+    assert "2 weights files (m.int8.onnx from clip frame 1, m.fp16.onnx from clip frame 3" in s["output_warnings"][0]
+    # the derived id: one for the model's int8 and fp16 weights (a CPU and a CUDA Worker)
+    stem = os.path.splitext(BASE_MODEL)[0]
+    cfg = {"size": 128, "mode": "face-only", "window": 11}
+    weights = [SimpleNamespace(path=stem + ext, size=128, mode="face-only", window=11, config=cfg)
+               for ext in (".int8.onnx", ".fp16.onnx", ".onnx")]
+    own = SimpleNamespace(identity=np.zeros(3), expression_basis=np.zeros(3), focal_px=1.0, principal=np.zeros(2),
+                          size=np.ones(2), expression_names=["a"])
+    ids = {render_payload(None, "footage", w, own).to_dict()["job_id"] for w in weights if os.path.isfile(w.path)}
+    assert len(ids) == 1, ids
