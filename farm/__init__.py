@@ -132,8 +132,15 @@ def run(blendfile, expr, blender=None, env=None):
     Python with the bpy module. Its output (progress lines ``Reenact: ...``) goes to this
     process's stdout. Returns the exit status."""
     exe = blender_executable(blender)
-    if exe is not None:
-        cmd = [exe]
-    else:  # reenact.farm -> reenact.blender.background, whatever the package is installed as
-        cmd = [sys.executable, "-m", __name__.rsplit(".", 1)[0] + ".blender.background"]
+    cmd = [exe] if exe is not None else background_command()
     return subprocess.call(cmd + blender_args(blendfile, expr), env=env)
+
+
+def background_command():
+    """The command that stands in for Blender where only the bpy module is installed: this Python
+    running :mod:`reenact.blender.background` (``reenact.farm`` -> ``reenact.blender.background``,
+    whatever the package is installed as), with ``-P``: the working folder is not put on the
+    module path, where a project folder's ``reenact/`` (its Tracks, renders and cache) would stand
+    for the package (until 2026-12-06's farm audit every task run from a project folder failed: "cannot import
+    name 'register' from 'reenact' (unknown location)"). Python 3.11 has ``-P``."""
+    return [sys.executable, "-P", "-m", __name__.rsplit(".", 1)[0] + ".blender.background"]

@@ -194,3 +194,26 @@ def test_assemble_refuses_frames_of_two_job_ids_and_warns_of_two_weights(tmp_pat
                           size=np.ones(2), expression_names=["a"])
     ids = {render_payload(None, "footage", w, own).to_dict()["job_id"] for w in weights if os.path.isfile(w.path)}
     assert len(ids) == 1, ids
+
+
+def test_blender_render_without_blender_runs_from_a_project_folder(tmp_path, monkeypatch, capfd):
+    """`reenact blender-render` where no Blender is installed runs the bpy module's stand-in
+    (``python -m reenact.blender.background``); run from a project folder, which holds a
+    ``reenact/`` folder (its Tracks, renders, cache), every task failed: "cannot import name
+    'register' from 'reenact' (unknown location)". It runs with ``-P`` now."""
+    pytest.importorskip("bpy")
+    from reenact import farm
+
+    project = tmp_path / "project"
+    (project / "reenact" / "renders").mkdir(parents=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    blend = project / "shot.blend"
+    subprocess.run([sys.executable, "-c", "import bpy; bpy.ops.wm.save_as_mainfile(filepath={!r})".format(str(blend))],
+                   cwd=str(tmp_path), env=env, check=True, capture_output=True, timeout=300)
+    monkeypatch.setattr(farm, "blender_executable", lambda name=None: None)  # (no Blender on PATH)
+    monkeypatch.chdir(project)
+    capfd.readouterr()
+    rc = farm.run("shot.blend", "print('registered', hasattr(bpy.types, 'REENACT_OT_render_performance'))", env=env)
+    out, err = capfd.readouterr()
+    assert rc == 0 and "registered True" in out, err[-2000:]
