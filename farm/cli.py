@@ -60,6 +60,9 @@ def cmd_blender_render(args):
         farm.blender_executable(args.blender)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if args.movie and not args.assemble:  # (until 2026-12-06's farm audit ignored: the chunk wrote frames unsaid)
+        raise UserError("--movie: give it to the --assemble task (a chunk writes the job's frames; the assemble task "
+                        "makes the movie)")
     output = ("PRORES" if args.prores else "MOVIE") if args.movie else "IMAGES"
     if args.prores and (args.lossless or not args.movie):
         raise UserError("--prores: give it with --movie, and without --lossless")

@@ -8,6 +8,7 @@ line; ``reenact blender-render`` without Blender runs from a project folder."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -217,3 +218,17 @@ def test_blender_render_without_blender_runs_from_a_project_folder(tmp_path, mon
     rc = farm.run("shot.blend", "print('registered', hasattr(bpy.types, 'REENACT_OT_render_performance'))", env=env)
     out, err = capfd.readouterr()
     assert rc == 0 and "registered True" in out, err[-2000:]
+
+
+def test_movie_on_a_chunk_task_is_refused(tmp_path, capsys):
+    """`reenact blender-render ... --chunk 1-6 --movie` (no --assemble): the movie was ignored
+    without a word (the chunk wrote its frames); now one line says where --movie belongs."""
+    from reenact.cli import main
+
+    blend = tmp_path / "shot.blend"
+    blend.write_bytes(b"BLENDER")
+    capsys.readouterr()
+    assert main(["blender-render", str(blend), "--actor", "Tom", "--frames", "1-12", "--chunk", "1-6", "--movie",
+                 "--blender", shutil.which("false") or sys.executable]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--movie: give it to the --assemble task" in err[0], err
