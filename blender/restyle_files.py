@@ -112,32 +112,64 @@ def model_path(strip, kind, refs):
     return os.path.join(models_folder(strip.id_data), _model_stem(strip, kind, refs) + ".onnx")
 
 
-def legacy_checkpoints(out, strip, kind, refs):
-    """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first, other
-    than ``out``'s own: names cleaned without a digest (before 2026-12-06, in the folder named so
-    too), without the scene (before 2026-12-06), and with several references without the digest
-    of the others (before 2026-12-06)."""
-    folder = os.path.join(os.path.dirname(os.path.dirname(out)), actor_data.blend_name())
+def _legacy_stems(strip, kind, refs):
+    """The names an earlier Reenact gave this look's files, newest first: cleaned without a digest
+    (before 2026-12-06), without the scene (before 2026-12-06), with several references without
+    the digest of the others (before 2026-12-06)."""
     names = [_model_stem(strip, kind, refs, clean=actor_data._safe),
              _model_stem(strip, kind, refs, scene=False, clean=actor_data._safe)]
     if len(refs) > 1:
         names.append(_model_stem(strip, kind, refs, scene=False, digest=False, clean=actor_data._safe))
-    own = os.path.splitext(out)[0] + ".ckpt.pt"
-    out_list = []
-    for n in names:
-        p = os.path.join(folder, n + ".ckpt.pt")
-        if p != own and p not in out_list:
-            out_list.append(p)
-    return out_list
+    return names
+
+
+def legacy_checkpoints(out, strip, kind, refs):
+    """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first, other
+    than ``out``'s own (:func:`_legacy_stems`, in the folder named as the .blend's name cleaned
+    alone)."""
+    folder = os.path.join(os.path.dirname(os.path.dirname(out)), actor_data.blend_name())
+    return _unique_others(out, [os.path.join(folder, n + ".ckpt.pt") for n in _legacy_stems(strip, kind, refs)])
+
+
+def _unique_others(out, paths):
+    own = os.path.normcase(os.path.abspath(os.path.splitext(out)[0] + ".ckpt.pt"))
+    seen, found = {own}, []
+    for p in paths:
+        key = os.path.normcase(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            found.append(p)
+    return found
+
+
+#: a scene's record of the restyle models folders of the .blend files it was saved from (Save As:
+#: blender/saving.py), JSON, oldest first, relative to the .blend where they lie beside it
+SAVED_FROM_PROP = "reenact_restyle_saved_from"
+
+
+def earlier_folders(scene):
+    """The restyle models folders of the .blend files ``scene``'s file was saved from, newest first."""
+    import json
+
+    try:
+        folders = json.loads(scene.get(SAVED_FROM_PROP) or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [bpy.path.abspath(str(f)) for f in reversed(folders)]
 
 
 def resume_candidates(out, strip, kind, refs):
-    """The checkpoints there are of ``out``'s training elsewhere (:func:`legacy_checkpoints`), for
-    the trainer's ``--resume-from``: it resumes the first that was trained on these very frames
-    with these settings when ``out`` has no checkpoint of its own, and leaves them as they are
-    (before 2026-12-06 the first found was copied over, even one of another shot whose name
-    cleaned alike, and then set aside as trained on other clips)."""
-    return [p for p in legacy_checkpoints(out, strip, kind, refs) if os.path.isfile(p)]
+    """The checkpoints there are of ``out``'s training elsewhere, for the trainer's
+    ``--resume-from``: under an earlier name (:func:`legacy_checkpoints`), and in the models
+    folder of each .blend this one was saved from (Save As: :func:`earlier_folders`, newest
+    first; before 2026-12-06 a version saved beside started from step 0 without a word). The
+    trainer resumes the first that was trained on these very frames with these settings when
+    ``out`` has no checkpoint of its own, and leaves them as they are (before 2026-12-06 an
+    earlier name's was copied over, even one of another shot whose name cleaned alike, and then
+    set aside as trained on other clips)."""
+    names = [os.path.basename(os.path.splitext(out)[0])] + _legacy_stems(strip, kind, refs)
+    earlier = [os.path.join(f, n + ".ckpt.pt") for f in earlier_folders(strip.id_data) for n in names]
+    return [p for p in _unique_others(out, legacy_checkpoints(out, strip, kind, refs) + earlier) if os.path.isfile(p)]
 
 
 class _nothing_left_when_refused:

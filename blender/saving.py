@@ -41,6 +41,7 @@ _PATHS = []  # (datablock collection, name, attribute, old value) of the paths t
 _MODELS = []  # (actor name, old model_path, old stem or None, [(old file, copy)]) of this save
 _RESTYLE = []  # (old file, copy) of the restyle models an unsaved file's first save moved into the project
 _IMAGES = []  # (image name, old filepath) of the restyle preview this save re-pointed
+_PROPS = []  # (scene name, old value or None) of the scenes' record of earlier restyle models folders
 
 #: an unsaved .blend's actor: the name of its models folder in the extension's user folder
 UNSAVED_ID = "reenact_unsaved_models"
@@ -121,6 +122,7 @@ def move_tracks_before_save(filepath):
     _MODELS.clear()
     _RESTYLE.clear()
     _IMAGES.clear()
+    _PROPS.clear()
     if not filepath:
         return
     folders = user_track_folders()
@@ -147,6 +149,7 @@ def move_tracks_before_save(filepath):
     if bpy.data.filepath and _norm(bpy.data.filepath) != _norm(filepath):
         copy_tracks_for_new_name(filepath, dest, {p[0] for p in _PENDING})
         repoint_relative_paths(filepath)
+        remember_restyle_folders(filepath)
 
 
 def user_model_folders():
@@ -346,6 +349,37 @@ def repoint_relative_paths(filepath):
         setattr(owner, attr, target if rel is None else "//" + rel.replace(os.sep, "/"))
 
 
+def remember_restyle_folders(filepath):
+    """Save As: each scene records the restyle models folder of the .blend it is saved from (and
+    keeps those that one recorded), relative to the new .blend where they lie beside it, so that
+    Train Restyle in the new file resumes a look trained in the earlier one
+    (:func:`restyle_files.resume_candidates`; before 2026-12-06 it started from step 0 without a
+    word, the earlier checkpoint left in the other folder)."""
+    import json
+
+    root = os.path.join(os.path.dirname(bpy.data.filepath), "reenact", "models")
+    mine = [f for f in (os.path.join(root, restyle_files.blend_tag()), os.path.join(root, actor_data.blend_name()))
+            if os.path.isdir(f)]  # (the earlier naming's too)
+    new_dir = os.path.dirname(os.path.abspath(filepath))
+    for sc in bpy.data.scenes:
+        folders = list(reversed(restyle_files.earlier_folders(sc))) + mine
+        if sc.library is not None or not folders:
+            continue
+        kept = []
+        for f in reversed(folders):  # (the newest of each, at most 8)
+            if _norm(f) not in {_norm(k) for k in kept} and len(kept) < 8:
+                kept.append(f)
+        stored = []
+        for f in reversed(kept):
+            try:
+                rel = os.path.relpath(f, new_dir)
+            except ValueError:  # (another drive on Windows: the absolute path)
+                rel = None
+            stored.append(f if rel is None else "//" + rel.replace(os.sep, "/"))
+        _PROPS.append((sc.name, sc.get(restyle_files.SAVED_FROM_PROP)))
+        sc[restyle_files.SAVED_FROM_PROP] = json.dumps(stored)
+
+
 def _restore(remove_copies):
     for name, old_value, old, new, _moved in _PENDING:
         ob = bpy.data.objects.get(name)
@@ -372,6 +406,13 @@ def _restore(remove_copies):
         if img is not None:
             img.filepath = value
     _IMAGES.clear()
+    for name, value in _PROPS:
+        sc = bpy.data.scenes.get(name)
+        if sc is not None and value is None:
+            sc.pop(restyle_files.SAVED_FROM_PROP, None)
+        elif sc is not None:
+            sc[restyle_files.SAVED_FROM_PROP] = value
+    _PROPS.clear()
     for coll, name, attr, value in _PATHS:
         idb = coll.get(name)
         if idb is not None:
@@ -408,7 +449,7 @@ def on_save_post(filepath, *args):
     except (OSError, ValueError) as exc:  # (a record it cannot write: the save itself is done, and said)
         _note("which renders of another .blend this file shows could not be recorded beside them ({}): Delete "
               "Unused Takes in that .blend may delete them".format(getattr(exc, "strerror", None) or exc))
-    if not _PENDING and not _PATHS and not _MODELS and not _RESTYLE and not _IMAGES:
+    if not _PENDING and not _PATHS and not _MODELS and not _RESTYLE and not _IMAGES and not _PROPS:
         return
     if not bpy.data.filepath or _norm(bpy.data.filepath) != _norm(filepath):
         # "Save Copy": the copy holds the new paths; this session keeps using the old files
@@ -437,6 +478,7 @@ def on_save_post(filepath, *args):
     _MODELS.clear()
     _RESTYLE.clear()
     _IMAGES.clear()
+    _PROPS.clear()
     _PENDING.clear()
     _MADE.clear()
     _PATHS.clear()

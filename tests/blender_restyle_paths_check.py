@@ -132,6 +132,29 @@ def unsaved(cfg):
     return res
 
 
+def save_as(cfg):
+    """Trained in p_v01.blend, saved as p_v02.blend and trained on: v01's checkpoint resumed and
+    left as it was; saved as p_v03.blend with the shot's trim changed: trained from step 0, said."""
+    res = {}
+    out = cfg["out"]
+    start(cfg, [("shot", cfg["shot"], 1), ("ref", cfg["look"], 2)], os.path.join(out, "p_v01.blend"))
+    select("shot", ["ref"])
+    res["v01"] = call("train_restyle", "v01")
+    ck = model()[:-5] + ".ckpt.pt"
+    d = digest(ck)
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, "p_v02.blend"))
+    bpy.context.scene.reenact.restyle_steps = 3
+    select("shot", ["ref"])
+    res["v02"] = call("train_restyle", "v02")
+    res["v02_model"] = bpy.context.scene.reenact.restyle_model
+    res["v01_kept"] = digest(ck) == d
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, "p_v03.blend"))
+    bpy.context.scene.sequence_editor.strips_all["shot"].frame_offset_start = 2
+    select("shot", ["ref"])
+    res["v03"] = call("train_restyle", "v03")
+    return res
+
+
 def main(cfg):
     res = {"blender": bpy.app.version_string}
     res.update(globals()[cfg["case"]](cfg))

@@ -76,3 +76,20 @@ def test_the_first_save_moves_restyle_models_into_the_project(footage, request, 
     saved = said(out, "saved")
     assert r["saved"] == ["FINISHED"] and "resumed from step 2)" in saved, saved
     assert r["model_after"] == r["stored"]
+
+
+def test_a_version_saved_beside_resumes_the_earlier_ones_training(footage, request, tmp_path):
+    """Save As p_v02.blend, then Train: resumes the look trained in p_v01.blend (its checkpoint
+    left as it was) and says whose; p_v03.blend with the shot's trim changed: trains from step 0
+    and says that the earlier checkpoints hold other frames (before 2026-12-06 a version saved
+    beside started from step 0 without a word)."""
+    r, out = check("save_as", footage, request, tmp_path)
+    assert r["v01"] == ["FINISHED"], out[-3000:]
+    v02 = said(out, "v02")
+    assert r["v02"] == ["FINISHED"] and "resumed from step 2, of //reenact/models/p_v01/shot_restyle_like_ref_in" \
+        "_Scene.ckpt.pt)" in v02, v02
+    assert r["v02_model"] == "//reenact/models/p_v02/shot_restyle_like_ref_in_Scene.onnx" and r["v01_kept"]
+    v03 = said(out, "v03")
+    assert r["v03"] == ["FINISHED"] and "resumed" not in v03, v03
+    assert "trained from step 0: //reenact/models/p_v02/shot_restyle_like_ref_in_Scene.ckpt.pt, " \
+        "//reenact/models/p_v01/shot_restyle_like_ref_in_Scene.ckpt.pt hold trainings of other frames" in v03, v03
