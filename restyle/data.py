@@ -236,10 +236,50 @@ def shots(frames):
     return parts if parts else [frames]
 
 
+def _samples(size, movie):
+    """(offset, length) of the bytes of a file of ``size`` that :func:`_content` reads: all of a
+    small file; else its start and end, and (a movie) 32 pieces across it, (an image) 4."""
+    if size <= 1 << 18:
+        return [(0, size)]
+    edge, piece, n = (1 << 16, 1 << 12, 32) if movie else (1 << 14, 1 << 12, 4)
+    inside = [edge + (size - 2 * edge - piece) * (i + 1) // (n + 1) for i in range(n)]
+    return [(0, edge)] + [(o, piece) for o in inside] + [(size - edge, edge)]
+
+
+def _content(path):
+    """What a clip's files hold, as far as a few reads tell: each file's size and bytes from its
+    start, end and across it (:func:`_samples`), in the clip's order. The same wherever the files
+    are copied or moved, whatever their times; a file written over under its name differs."""
+    files = clip_files(path)
+    h = hashlib.sha1(str(len(files)).encode())
+    for f in files:
+        size = os.path.getsize(f)
+        h.update(b"|%d|" % size)
+        with open(f, "rb") as fh:
+            for offset, n in _samples(size, len(files) == 1):
+                fh.seek(offset)
+                h.update(fh.read(n))
+    return h.hexdigest()[:20]
+
+
 def data_key(items, max_frames=None):
-    """What a checkpoint was trained on (paths, their sizes and times, ranges, ``max_frames``;
-    arrays by shape), to resume only on the same data (before 2026-12-05 the paths and ranges
-    only: a plate rendered again under its name, or another --max-frames, resumed)."""
+    """What a checkpoint was trained on, to resume only on the same data: each clip's content
+    (:func:`_content`) and range, ``max_frames``; arrays by shape. Not the paths or file times:
+    before 2026-12-06 a project moved or copied to another machine (the same frames) started
+    afresh, "trained on other clips" (:func:`trained_on` still takes that key where it holds);
+    before 2026-12-05 the paths and ranges only: a plate rendered again under its name resumed."""
+    out = []
+    for it in items:
+        if isinstance(it, np.ndarray):
+            out.append("array{}".format(list(it.shape)))
+        else:
+            sp = clip_spec(it)
+            out.append("{}:{}|{}".format(sp.start or 0, "" if sp.stop is None else sp.stop, _content(sp.path)))
+    return out + ["max_frames={}".format(max_frames)]
+
+
+def _path_key(items, max_frames=None):
+    """:func:`data_key` before 2026-12-06: absolute paths, ranges, file sizes and times."""
     out = []
     for it in items:
         if isinstance(it, np.ndarray):
@@ -249,6 +289,18 @@ def data_key(items, max_frames=None):
             out.append("{}@{}:{}|{}".format(os.path.abspath(sp.path), sp.start or 0, "" if sp.stop is None else sp.stop,
                                             _stamp(sp.path)))
     return out + ["max_frames={}".format(max_frames)]
+
+
+def trained_on(saved, x_items, y_items, max_frames=None):
+    """Whether a checkpoint's data key ``saved`` (JSON) that is not this run's is of these clips
+    all the same: the key before 2026-12-06 (:func:`_path_key`) of these very files, unmoved and
+    unchanged since, so that a checkpoint trained then still resumes."""
+    import json
+
+    try:
+        return saved == json.dumps([_path_key(x_items, max_frames), _path_key(y_items, max_frames)])
+    except (OSError, ValueError):
+        return False
 
 
 def sample_triplets(clips, rng, batch, aux=None):

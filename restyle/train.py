@@ -33,7 +33,7 @@ from ..progress import StopFlag
 from ..training.files import load_checkpoint, load_torch, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
-from .data import data_key, load_domain, sample_triplets
+from .data import data_key, load_domain, sample_triplets, trained_on
 from .resume import ALREADY_TRAINED, EarlierCheckpoint, first_fitting, matching_aside
 
 KIND = "restyle"
@@ -594,7 +594,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     def fits(ck):  # None: this run resumes ``ck``; else why not
         saved = RestyleConfig.from_json(ck["config"])
         saved.steps = cfg.steps
-        if ck.get("data", data) != data:
+        if ck.get("data", data) != data and not trained_on(ck.get("data"), x_items, y_items, max_frames):
             return "was trained on other clips or frame ranges (or files since written under their names)"
         return None if saved == cfg else "was trained with another configuration"
 

@@ -608,6 +608,49 @@ def test_a_checkpoint_resumes_only_on_the_same_files_and_frame_limit(tmp_path, t
     assert s["resumed_from"] == 0 and sum("training starts afresh" in m for m in logs) == 2, logs
 
 
+def test_a_checkpoint_resumes_in_a_project_moved_or_copied_elsewhere(tmp_path, torch1):
+    """The data key is of what the clips hold and the ranges, not where the files lie or when
+    they were written: the project moved (file times not kept, as on another machine) resumes
+    (before 2026-12-06 "trained on other clips", from step 0); a checkpoint keyed as before
+    (absolute paths and times) still resumes where it was trained."""
+    import shutil
+
+    import cv2
+
+    from reenact.restyle.train import train
+    from reenact.training.files import load_torch, save_torch
+
+    a = tmp_path / "a"
+    a.mkdir()
+    _clip(a, "grey.mp4", colour=False, n=12)
+    _clip(a, "colour.mp4")
+    os.makedirs(str(a / "seq"))
+    for i, f in enumerate(moving_clip(T=6, S=32, seed=4)):
+        cv2.imwrite(str(a / "seq" / "look_{:04d}.png".format(i + 1)), f)
+
+    def items(root):
+        return [str(root / "grey.mp4") + "@2:12"], [str(root / "colour.mp4"), str(root / "seq")]
+
+    def run(root, steps, **kw):
+        return train(*items(root), str(root / "m.onnx"), tiny_cfg(), steps=steps, **kw)["resumed_from"]
+
+    run(a, 2, resume=False)
+    b = tmp_path / "b"
+    shutil.copytree(str(a), str(b))
+    for f in b.rglob("*"):
+        os.utime(str(f), (1e9, 1e9))
+    logs = []
+    assert run(b, 3, log=logs.append) == 2, logs
+    from reenact.restyle.data import _path_key
+
+    ck = str(a / "m.ckpt.pt")  # keyed as before 2026-12-06: resumed where it was trained
+    d = dict(load_torch(ck))
+    x, y = items(a)
+    d["data"] = json.dumps([_path_key(x), _path_key(y)])
+    save_torch(d, ck)
+    assert run(a, 3) == 2
+
+
 def test_an_export_out_of_tolerance_leaves_the_model_it_would_replace(tmp_path, torch1, monkeypatch):
     """The ONNX parity check runs before the model is written: one ValueError line, the earlier
     model untouched (before 2026-12-05 the bad export replaced it, then an AssertionError)."""
