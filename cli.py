@@ -274,6 +274,27 @@ def _other_actors(args, warnings):
     return actors
 
 
+def _render_digest(args, track, crop_track, mouth_from, renderer, others, mouth):
+    """What a chunk of ``reenact render`` renders (its marker records it: the assembly refuses a
+    farm job whose chunks rendered different performances, models or options; since 2026-12-06):
+    the performances, the renderer as the model its weights were made from, the options."""
+    import hashlib
+
+    from .render.cache import file_digest, performance_digest, renderer_identity
+    from .render.marking import _weights_of
+
+    def perf(t):
+        return performance_digest(t) if t is not None else None
+
+    def driver(m):  # (a driver's Track file by its contents, its footage by its name)
+        return m and (file_digest(m[0]) if os.path.isfile(m[0]) else m[0], os.path.basename(str(m[1])))
+
+    parts = [perf(track), perf(crop_track), driver(mouth_from), renderer_identity(_weights_of(renderer)),
+             args.region, mouth, args.no_detail, args.no_front, args.reference_frames] + \
+        [(perf(o["track"]), driver(o.get("mouth_from"))) for o in others]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def cmd_render(args):
     from .face.track import Track
     from .render.shothead import region_keeps
@@ -390,6 +411,7 @@ def cmd_render(args):
     for w in warnings[n_warned:]:
         print("reenact: warning: " + w, file=sys.stderr)
     bar = ConsoleProgress("render", stream=sys.stderr)
+    digest = _render_digest(args, track, crop_track, mouth_from, renderer, others, mouth) if chunk is not None else None
     try:
         common = dict(out=args.out, frames=(a, b), region=args.region, cache_dir=args.cache, batch=args.batch,
                       progress=bar, lossless=args.lossless, codec=codec, job_id=args.job_id, sign_cert=args.sign_cert,
@@ -400,10 +422,10 @@ def cmd_render(args):
 
             first = {"track": track, "crop_track": crop_track, "mouth_from": mouth_from,
                      "reference_frames": ref_frames}
-            with marking(args.out, args.farm_job or args.job_id, (a, b), chunk, n):
+            with marking(args.out, args.farm_job or args.job_id, (a, b), chunk, n, digest=digest):
                 summary = render_actors([first] + others, args.video, renderer, chunk=chunk, **common)
         else:
-            with marking(args.out, args.farm_job or args.job_id, (a, b), chunk, n):
+            with marking(args.out, args.farm_job or args.job_id, (a, b), chunk, n, digest=digest):
                 summary = render_clip(track, args.video, renderer, crop_track=crop_track, chunk=chunk,
                                       mouth_from=mouth_from, reference_frames=ref_frames, **common)
     except ValueError as exc:

@@ -7,6 +7,7 @@ renders nothing; ``reenact assemble`` makes the movie of the single render, with
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -446,3 +447,24 @@ def test_assemble_render_again_after_an_undo_finds_the_farm_frames_and_no_render
             assemble()
     finally:
         scene.sequence_editor.strips.remove(shown)
+
+
+def test_chunks_of_a_performance_changed_mid_job_are_not_assembled(shot, tmp_path):
+    """The performance edited while a farm job ran (its Track saved again between two chunks):
+    each chunk's marker records what it rendered, and the assembly refuses the job in one line
+    naming the two parts (before 2026-12-06 one movie of both performances, exit 0)."""
+    from reenact.face.track import Track
+
+    clip, track = shot
+    mine = str(tmp_path / "perf.npz")
+    shutil.copyfile(track, mine)
+    out, cache = str(tmp_path / "part"), str(tmp_path / "c")
+    _run(_render_cmd((clip, mine), out, cache, "--chunk", "4:8", "--farm-job", "j1"))
+    t = Track.load(mine)
+    t.expression = np.clip(t.expression + 0.2, 0.0, 1.0)  # (the animator's change, saved mid-job)
+    t.save(mine)
+    _run(_render_cmd((clip, mine), out, cache, "--chunk", "8:20", "--farm-job", "j1"))
+    res = subprocess.run([sys.executable, "-m", "reenact", "assemble", out, "--video", clip, "--farm-job", "j1",
+                          "--out", str(tmp_path / "m.mp4")], capture_output=True, text=True, env=_env())
+    assert res.returncode == 2 and "rendered 2 different performances" in res.stderr, res.stderr
+    assert not os.path.exists(tmp_path / "m.mp4")

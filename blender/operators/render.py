@@ -47,7 +47,7 @@ def _marked(summary, out, frames, chunk, mark, done=True):
     if chunk is not None and mark is not None:
         from ...render.chunks import mark_chunk
 
-        mark_chunk(out, mark[0], frames, chunk, mark[1], done=done)
+        mark_chunk(out, mark[0], frames, chunk, mark[1], done=done, digest=mark[2] if len(mark) > 2 else None)
     return summary
 
 
@@ -260,13 +260,15 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
             refuse_locked(scene, strip, self._key)
         # a farm chunk: the job's folder beside the takes (<name>.farm), never one of them
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless, take=chunk is None)
-        mark = (self.farm_job, n) if chunk is not None else None
         remember_target(self, scene, strip, ob)  # (found again after a rename meanwhile: job_target)
         self._out = out
         keyed = actors or [
             {"track": track, "crop_track": base, "model": actor_data.model_of(ob), "mouth_from": mouth_from}]
         self._render_key = render_key(self, strip, (a, b), keyed)
         self._legacy_key = render_key(self, strip, (a, b), keyed, legacy=True)
+        # a chunk's marker records what it renders: the assembly refuses a job whose chunks rendered two
+        # performances (the .blend saved while the job ran; before 2026-12-06 one movie of both)
+        mark = (self.farm_job, n, self._render_key) if chunk is not None else None
         cache = actor_data.cache_root()
         sign = props.signing_paths(context)
         # a take's frames its shot does not show: clear, never decoded (the strip shows the shot through
