@@ -146,10 +146,28 @@ def renamed_meanwhile(label, exc):
             "(its finished work is reused where it was saved)".format(label, what))
 
 
+#: the operators (by their wmOperator's address) whose options dialog is open: OK runs ``execute``,
+#: which then starts the job beside Blender as ``invoke`` would have
+_DIALOGS = set()
+
+
+def interactive(context):
+    """Whether an operator runs in Blender's interface (a window), not headless or from a script
+    without one: a long job then runs beside Blender, with progress and Esc."""
+    return not bpy.app.background and context.window is not None
+
+
 class ModalJobMixin:
     """Subclasses define ``prepare(context) -> (func, args, kwargs)`` (main thread; reads Blender
-    state) and ``apply(context, result)`` (main thread; writes Blender state)."""
+    state) and ``apply(context, result)`` (main thread; writes Blender state). ``dialog``: the
+    operator's options are shown first (its ``draw``, or Blender's of its properties), and OK
+    starts the job: its long jobs have no Adjust Last Operation panel (a change there would run
+    the whole job again, blocking Blender), and before 2026-12-06 Render Performance, Render
+    Edited Actors, Restyle Strip, Conform and the Assemble operators started at once with their
+    last options, the region, output, frames and every other option out of reach."""
 
+    dialog = False
+    dialog_width = 360
     job_label = "Working"
     cancel_note = "nothing changed"  # what Esc leaves behind, for the warning
     _timer = None
@@ -177,7 +195,12 @@ class ModalJobMixin:
         return {"FINISHED"}
 
     def execute(self, context):
-        """Blocking path (background mode, scripts)."""
+        """Blocking path (background mode, scripts); after the options dialog, the job beside Blender."""
+        key = self.as_pointer()
+        if key in _DIALOGS:
+            _DIALOGS.discard(key)
+            if interactive(context):
+                return self._start(context)
         if JOB.running and not bpy.app.background:  # (before 2026-12-06 a second job ran beside the first)
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
@@ -199,8 +222,18 @@ class ModalJobMixin:
         return self._finish(context, job.result)
 
     def invoke(self, context, event):
-        if bpy.app.background or context.window is None:
+        if not interactive(context):
             return self.execute(context)
+        if JOB.running:
+            report(self, "WARNING", "another job is running; wait or press Esc")
+            return {"CANCELLED"}
+        if self.dialog:
+            _DIALOGS.add(self.as_pointer())
+            return context.window_manager.invoke_props_dialog(self, width=self.dialog_width)
+        return self._start(context)
+
+    def _start(self, context):
+        """The job started beside Blender (a thread, a timer, progress and Esc)."""
         if JOB.running:
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}

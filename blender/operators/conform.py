@@ -40,6 +40,7 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
     bl_idname = "reenact.conform_strip"
     bl_label = "Conform to Scene Rate"
     bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
+    dialog = True  # (its options first: modal.ModalJobMixin)
 
     job_label = "Conforming"
     cancel_note = "the strip is as it was"

@@ -23,6 +23,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
     bl_idname = "reenact.assemble_render"
     bl_label = "Assemble Render"
     bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
+    dialog = True  # (its options first: modal.ModalJobMixin)
 
     actor: StringProperty(name="Actor", default="", options={"SKIP_SAVE"},
                           description="Actor object whose render is assembled (default: the active actor)")

@@ -130,6 +130,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     bl_idname = "reenact.render_performance"
     bl_label = "Render Performance"
     bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
+    dialog = True  # (its options first: modal.ModalJobMixin)
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     use_range: BoolProperty(name="Frame Range", default=False,
@@ -513,6 +514,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
     bl_idname = "reenact.render_edited"
     bl_label = "Render Edited Actors"
     bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
+    dialog = True  # (its options first: modal.ModalJobMixin)
 
     region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
     output: EnumProperty(name="Output", items=OUTPUT_ITEMS, default="IMAGES")
