@@ -13,17 +13,32 @@ import json
 import sys
 
 
-def add_signing_arguments(parser):
+def add_signing_arguments(parser, derived="the footage, the renderer and the actor"):
     """``--sign-cert``/``--sign-key`` for commands that export (render, restyle apply): pass
-    ``args.sign_cert``/``args.sign_key`` to :func:`reenact.provenance.manifest.sign_file`."""
+    ``args.sign_cert``/``args.sign_key`` to :func:`reenact.provenance.manifest.sign_file`.
+    ``derived``: what the default job id is derived from (restyle: the footage and the model)."""
     parser.add_argument("--sign-cert", default=None, metavar="CHAIN.pem",
                         help="C2PA signing certificate chain (leaf first); default: a local chain made on "
                              "first use, trusted by no one else (see docs/provenance.md)")
     parser.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")
     parser.add_argument("--job-id", default=None, metavar="ID",
                         help="job id carried by the watermark (hex < 2**40, or any text, hashed); default: "
-                             "derived from the footage, the renderer and the actor, so chunks of one job "
-                             "rendered in parallel carry the same id")
+                             "derived from {}, so chunks of one job rendered in parallel carry the same "
+                             "id".format(derived))
+
+
+def _fps(text):
+    """A frame rate option as the other commands take it ("25", "29.97", "30000/1001"; since
+    2026-12-06: before, verify and sign refused "30000/1001" and took "1/0" to argparse's float)."""
+    import argparse
+
+    from ..video import VideoError
+    from ..video.source import _as_rate
+
+    try:
+        return float(_as_rate(text))
+    except VideoError:
+        raise argparse.ArgumentTypeError("invalid frame rate {!r}".format(text)) from None
 
 
 def add_parser(subparsers):
@@ -33,7 +48,8 @@ def add_parser(subparsers):
     p.add_argument("--json", action="store_true", help="print one JSON object: {\"results\": [...], \"errors\": [...]}")
     p.add_argument("--key", default=None, help="watermark key (default: Reenact's public key)")
     p.add_argument("--window", type=float, default=1.0, metavar="SECONDS", help="window length (default 1 s)")
-    p.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default 25)")
+    p.add_argument("--fps", type=_fps, default=None, metavar="RATE",
+                   help="frame rate of a folder of frames (default 25; 30000/1001 too)")
     p.add_argument("--no-manifest", action="store_true", help="skip the C2PA manifest")
     p.set_defaults(func=run)
     s = subparsers.add_parser("sign", help="sign a cut that holds Reenact's frames (finished in another editing "
@@ -41,7 +57,8 @@ def add_parser(subparsers):
     s.add_argument("files", nargs="+", metavar="FILE", help="MP4 or MOV movie, PNG or JPEG image, or a folder of "
                                                             "PNG or JPEG frames")
     s.add_argument("--key", default=None, help="watermark key (default: Reenact's public key)")
-    s.add_argument("--fps", type=float, default=None, help="frame rate of a folder of frames (default 25)")
+    s.add_argument("--fps", type=_fps, default=None, metavar="RATE",
+                   help="frame rate of a folder of frames (default 25; 30000/1001 too)")
     s.add_argument("--sign-cert", default=None, metavar="CHAIN.pem",
                    help="C2PA signing certificate chain (leaf first); default: the local chain, trusted by no one else")
     s.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")

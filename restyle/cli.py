@@ -87,7 +87,7 @@ def add_parser(subparsers):
                    help="with --chunk: the job the chunk belongs to, the same for every chunk of one submission "
                         "(default: --job-id); `reenact assemble` checks by it that they all finished")
     a.add_argument("--cpu", action="store_true", help="do not try CUDA")
-    add_signing_arguments(a)
+    add_signing_arguments(a, derived="the footage and the model")
     a.set_defaults(func=run)
     p.set_defaults(func=run, restyle_command=None, _restyle_parser=p)
     return p

@@ -77,3 +77,10 @@ def test_a_folder_of_frames_says_the_rate_it_is_read_at(tmp_path, dub, capsys):
     assert main(["verify", str(d), "--json", "--no-manifest", "--fps", "30"]) == 0
     r = json.loads(capsys.readouterr().out)["results"][0]
     assert r["fps"] == 30 and "fps_assumed" not in r
+    # the rate written as the other commands take it (before 2026-12-06 refused: argparse's float)
+    assert main(["verify", str(d), "--json", "--no-manifest", "--fps", "30000/1001"]) == 0
+    r = json.loads(capsys.readouterr().out)["results"][0]
+    assert abs(r["fps"] - 30000 / 1001) < 1e-6, r["fps"]
+    with pytest.raises(SystemExit) as ex:
+        main(["verify", str(d), "--fps", "1/0"])
+    assert ex.value.code == 2 and "argument --fps: invalid frame rate '1/0'" in capsys.readouterr().err
