@@ -62,3 +62,49 @@ print("DIALOGS", dialogs, first, shown, ok, started, script, calls)
 """, "DIALOGS")
     assert line == ("DIALOGS [True, True, True, True] ['RUNNING_MODAL'] ['dialog'] ['RUNNING_MODAL'] "
                     "['dialog', 'prepare', 'beside Blender'] ['FINISHED'] ['prepare', 'apply done']"), line
+
+
+def test_preview_frame_takes_the_render_dialog_s_options_it_is_not_given():
+    """The Preview button gives Preview Frame no options; before 2026-12-06 it previewed with its
+    own defaults or last values (region Mouth under an animator's Face render: the eye and brow
+    keys not shown). Now each option not given is Render Performance's last (its dialog's), and
+    Preview Frame no longer remembers its own; one given (the button's, F9's) is kept."""
+    line = printed("""
+from types import SimpleNamespace as S
+import bpy
+from reenact import register
+register()
+from reenact.blender.operators.preview import REENACT_OT_preview_frame as P
+
+wm = bpy.context.window_manager
+last = wm.operator_properties_last("reenact.render_performance")
+last.region, last.mouth, last.all_actors = "face", "SHOT", True
+given = {"mouth"}
+op = S(SHARED=P.SHARED, properties=S(is_property_set=lambda n: n in given), region="mouth", mouth="DRIVER",
+       all_actors=False, detail=True, keep_front=True, use_reference=False, reference_first=1, reference_last=250,
+       accept_footage=False)
+P.take_render_options(op, wm.operator_properties_last)
+rna = bpy.ops.reenact.preview_frame.get_rna_type()
+skip = all(rna.properties[n].is_skip_save for n in P.SHARED)
+print("PREVIEW", op.region, op.mouth, op.all_actors, skip)
+""", "PREVIEW")
+    assert line == "PREVIEW face DRIVER True True", line
+
+
+def test_render_performance_s_frame_ranges_start_at_the_shot():
+    """Render Performance's dialog starts Frame Range and Draw From Frames at the frames the
+    actor's shot shows, unless the user has them in use (before 2026-12-06 at 1-250: ticked on a
+    shot at frames 301-400, refused as outside the strip)."""
+    line = printed("""
+from types import SimpleNamespace as S
+from reenact.blender.operators.render import ranges_at_shot
+
+shot = S(frame_final_start=301, frame_final_end=401)
+fresh = S(use_range=False, frame_first=1, frame_last=250, use_reference=False, reference_first=1, reference_last=250)
+kept = S(use_range=True, frame_first=320, frame_last=330, use_reference=True, reference_first=5, reference_last=9)
+for op in (fresh, kept):
+    ranges_at_shot(op, shot)
+print("RANGES", fresh.frame_first, fresh.frame_last, fresh.reference_first, fresh.reference_last,
+      kept.frame_first, kept.frame_last, kept.reference_first, kept.reference_last)
+""", "RANGES")
+    assert line == "RANGES 301 400 301 400 320 330 5 9", line

@@ -26,21 +26,42 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
     bl_label = "Preview Frame"
     bl_options = {"REGISTER", "UNDO"}
 
-    region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth")
-    detail: BoolProperty(**FOOTAGE_DETAIL)
-    keep_front: BoolProperty(**KEEP_FRONT)
-    mouth: EnumProperty(**MOUTH)
-    use_reference: BoolProperty(**USE_REFERENCE)
-    reference_first: IntProperty(**REFERENCE_FIRST)
-    reference_last: IntProperty(**REFERENCE_LAST)
-    accept_footage: BoolProperty(**ACCEPT_FOOTAGE)
-    all_actors: BoolProperty(name="Every Actor of the Strip", default=False,
+    # (not remembered between previews: unless given, each is Render Performance's last, below)
+    region: EnumProperty(name="Region", items=REGION_ITEMS, default="mouth", options={"SKIP_SAVE"})
+    detail: BoolProperty(**FOOTAGE_DETAIL, options={"SKIP_SAVE"})
+    keep_front: BoolProperty(**KEEP_FRONT, options={"SKIP_SAVE"})
+    mouth: EnumProperty(**MOUTH, options={"SKIP_SAVE"})
+    use_reference: BoolProperty(**USE_REFERENCE, options={"SKIP_SAVE"})
+    reference_first: IntProperty(**REFERENCE_FIRST, options={"SKIP_SAVE"})
+    reference_last: IntProperty(**REFERENCE_LAST, options={"SKIP_SAVE"})
+    accept_footage: BoolProperty(**ACCEPT_FOOTAGE, options={"SKIP_SAVE"})
+    all_actors: BoolProperty(name="Every Actor of the Strip", default=False, options={"SKIP_SAVE"},
                              description="Preview every tracked actor of this strip, each with its own performance, "
                                          "renderer and dubbing actor, as Render Performance lays them together")
+
+    #: the options Preview Frame shares with Render Performance
+    SHARED = ("region", "detail", "keep_front", "mouth", "use_reference", "reference_first", "reference_last",
+              "accept_footage", "all_actors")
 
     @classmethod
     def poll(cls, context):
         return poll_actor(cls, context)
+
+    def invoke(self, context, event):
+        """The options not given (the panel's Preview button gives none) are those Render
+        Performance's dialog last had, so the preview shows what the render will draw (before
+        2026-12-06 its own defaults or last values: region Mouth under a Face render's keys)."""
+        self.take_render_options(getattr(context.window_manager, "operator_properties_last", None))
+        return super().invoke(context, event)
+
+    def take_render_options(self, last_of):
+        last = last_of("reenact.render_performance") if last_of is not None else None
+        for name in self.SHARED if last is not None else ():
+            if not self.properties.is_property_set(name):
+                try:
+                    setattr(self, name, getattr(last, name))
+                except (AttributeError, TypeError):
+                    pass
 
     job_label = "Preview"
 

@@ -123,6 +123,16 @@ def _pass_warnings(strip, summary, who):
     return unseen, front
 
 
+def ranges_at_shot(op, strip):
+    """Render Performance's Frame Range and Draw From Frames, where not in use, set to the frames
+    ``strip`` shows (its dialog's start)."""
+    a, b = int(strip.frame_final_start), int(strip.frame_final_end) - 1
+    if not op.use_range:
+        op.frame_first, op.frame_last = a, b
+    if not op.use_reference:
+        op.reference_first, op.reference_last = a, b
+
+
 class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     """Render the active actor's performance (its curves, edits included) with its renderer,
     composite it into the original frames and add the result as a new strip above the original"""
@@ -171,6 +181,17 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         return poll_actor(cls, context)
+
+    def invoke(self, context, event):
+        """The dialog's frame ranges start at the frames the actor's shot shows, unless in use
+        (before 2026-12-06 at 1-250: ticked on a shot at 301-400, refused)."""
+        try:
+            strip = actor_data.actor_strip(farm.named_actor(context, self.actor))[1]
+        except (ValueError, KeyError, AttributeError, TypeError):
+            strip = None
+        if strip is not None:
+            ranges_at_shot(self, strip)
+        return super().invoke(context, event)
 
     def draw(self, context):
         layout = self.layout
