@@ -215,7 +215,7 @@ def _rate_case(python, env, carphone_track, tmp_path):
     frame for frame (Adjust Playback Rate off; its Track says 30 fps): target timeline frame F
     takes the driver's curves at timeline frame F, as the Offset's tooltip says, and a trimmed
     driver drives the frames it shows on the timeline with what it shows there (before
-    2026-12-07: re-timed by clip time, 1.2 driver frames a frame, so frame 20 took the driver's
+    2026-12-06: re-timed by clip time, 1.2 driver frames a frame, so frame 20 took the driver's
     frame 23, and the trimmed limit, by timeline frame, did not match it)."""
     made = {}
     for role, n, rate in (("target", 50, 25), ("source", 60, 30)):
@@ -246,3 +246,77 @@ def _rate_case(python, env, carphone_track, tmp_path):
                 assert abs(tgt[F] - drv[F]) < 1e-5, (name, F, tgt[F], drv[F])
             else:  # (before the driver's first frame shown: the target's own)
                 assert abs(tgt[F] - tracked[F - 1]) < 1e-5, (name, F, tgt[F], tracked[F - 1])
+
+
+# --------------------------------------------------------------------------- the dubbing actor
+DRIVER_CHECK = os.path.join(ROOT, "tests", "blender_transfer_driver_check.py")
+#: jawOpen of each actor's Track at clip frame i: which frame drives a target's frame shows
+JAWS = {"A": lambda i: 0.6 - 0.01 * i, "B": lambda i: 0.1 + 0.01 * i, "C": lambda i: 0.4 + 0.005 * i}
+
+
+@pytest.fixture(scope="module")
+def dub_actors(carphone_track, tmp_path_factory):
+    """Three 30-frame 25 fps actors A, B, C (grey clips, carphone's tracking with a jawOpen ramp
+    each), and B's Track as tracking its strip trimmed by 10 gives it (clip frames 10-29)."""
+    folder = tmp_path_factory.mktemp("dub")
+    made = {}
+    for k, ramp in JAWS.items():
+        clip = _grey_movie(folder / "{}25.mp4".format(k), 30, 25)
+        tr = carphone_track.subset(0, 30)
+        tr.fps, tr.source, tr.source_frames, tr.source_digest = 25.0, os.path.basename(clip), 30, ""
+        tr.expression = np.array(tr.expression)
+        tr.expression[:, tr.expression_index("jawOpen")] = [ramp(i) for i in range(30)]
+        path = str(folder / "{}.npz".format(k))
+        tr.save(path)
+        made[k] = {"clip": clip, "track": path}
+        if k == "B":
+            made["short"] = str(folder / "B_short.npz")
+            tr.subset(10, 30).save(made["short"])
+    return made
+
+
+def _dub_case(python, env, actors, tmp_path, *cases):
+    cfg = dict(actors, cases=list(cases))
+    res = subprocess.run([python, DRIVER_CHECK, json.dumps(cfg)], capture_output=True, text=True, timeout=600,
+                         cwd=str(tmp_path), env=env)
+    lines = [l for l in res.stdout.splitlines() if l.startswith("RESULT ")]
+    assert res.returncode == 0 and lines, res.stdout[-3000:] + res.stderr[-3000:]
+    return json.loads(lines[-1][7:])
+
+
+def _check_split(r):
+    """A dubbing strip cut in two drives with both pieces: in place, every target frame takes the
+    driver's frame lined up with it; its second piece moved 5 later (a pause in the line), target
+    frames 21-30 take the clip frames 15-24 it shows there and 16-20 keep their own (before
+    2026-12-06 the piece that kept the strip's name drove alone: frames 1-15 only, and "the strip
+    shows no more (trimmed)")."""
+    c = r["in_place"]
+    assert c["result"]["result"] == "FINISHED" and "only" not in c["result"]["message"], c["result"]
+    tgt, drv = ({int(k): v for k, v in c[w].items()} for w in ("target", "driver"))
+    assert all(abs(tgt[F] - drv[F]) < 1e-5 for F in range(1, 31)), (tgt, drv)
+    assert c["record"] == ["B Actor 0", list(range(30))], c["record"]
+    c = r["moved"]
+    assert c["second"] == [21, 36] and c["result"]["result"] == "FINISHED", c
+    assert "frames 1-15, 21-30 only" in c["result"]["message"], c["result"]
+    tgt, drv = ({int(k): v for k, v in c[w].items()} for w in ("target", "driver"))
+    for F in range(1, 31):
+        want = drv[F] if F <= 15 else JAWS["A"](F - 1) if F <= 20 else drv[F - 5]
+        assert abs(tgt[F] - want) < 1e-5, (F, tgt[F], want)
+    assert c["record"][1] == list(range(15)) + [-1] * 5 + list(range(15, 25)), c["record"]
+
+
+DUB_CASES = ("split",)
+
+
+@pytest.mark.parametrize("case", DUB_CASES)
+def test_the_dubbing_actor(case, dub_actors, tmp_path):
+    r = _dub_case(sys.executable, None, dub_actors, tmp_path, case)
+    globals()["_check_" + case](r[case])
+
+
+def test_the_dubbing_actor_blender_4_5(dub_actors, tmp_path, blender45):
+    r = _dub_case(*blender45, dub_actors, tmp_path, *DUB_CASES)
+    assert r["blender"].startswith("4.5")
+    for case in DUB_CASES:
+        globals()["_check_" + case](r[case])
+

@@ -27,7 +27,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from .. import blend
 from .. import actor as actor_data
-from .. import layers, shots, timing
+from .. import dubbing, layers, shots
 from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
 from ..still_edited import still_edited
@@ -235,6 +235,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
 
     def execute(self, context):
         from ...face.transfer import TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
+        from ...render.actors import frame_runs
 
         scene = blend.edit_scene(context)
         try:
@@ -244,7 +245,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                                  "or an offset to re-time this actor".format(tgt.name))
             tgt_track = actor_data.tracked_track(tgt)
             src_tracked = actor_data.tracked_track(src)
-            shown, tgt_span = None, None
+            src_strip, tgt_span = None, None
             for ob, tr in ((tgt, tgt_track), (src, src_tracked)):  # each Track of the footage its strip shows
                 try:  # now (a dub strip relinked to another take transferred the old take: a review)
                     strip = actor_data.actor_strip(ob)[1]
@@ -254,14 +255,13 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                     report(self, "WARNING", w)
                 if ob == tgt:  # (the clip frames the target's shot shows, its pieces with it: said below)
                     tgt_span = shots.clip_span(shots.pieces(strip))
-                if ob == src:  # the clip frames the dubbing strip shows, when trimmed (its own trims and its
-                    seen = timing.shown_span([strip])  # metas', a reversed strip's from its end): not those beyond
-                    shown = seen if seen != (0, int(strip.frame_duration)) else None
+                if ob == src:  # (the pieces of the dubbing strip and what each shows: dubbing.piece_runs)
+                    src_strip = strip
             src_perf = layers.curves_to_track(src, scene, base=src_tracked)
             edited = source_edits(src, src_perf, src_tracked) if src != tgt else []
             # every actor's keys lie one clip frame a timeline frame (a strip playing its clip at the clip's own
             # speed is refused), so what lines up is by timeline frame, whatever rates the Tracks say: the
-            # source taken at the target's (before 2026-12-07 a 30 fps driver in a 25 fps scene was re-timed by
+            # source taken at the target's (before 2026-12-06 a 30 fps driver in a 25 fps scene was re-timed by
             # its clip time, 1.2 frames a frame: target frame 20 took the driver's 23, its trimmed limit not)
             drive = replace(src_perf, fps=tgt_track.fps)
             offset = int(self.offset) + int(src.reenact.frame_offset) - int(tgt.reenact.frame_offset)
@@ -275,31 +275,32 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                 if frames[1] <= c0 or frames[0] >= c1:
                     raise ValueError("frames {}-{} lie outside the clip of '{}' ({}-{})".format(
                         self.frame_start, self.frame_end, tgt.name, c0 + fo, c1 - 1 + fo))
-            limited = None
-            if shown is not None and src != tgt:  # target frame F takes the source's F - Offset (in clip order)
-                fo, fs = int(tgt.reenact.frame_offset), int(src.reenact.frame_offset)
-                lo, hi = shown[0] + fs + int(self.offset) - fo, shown[1] + fs + int(self.offset) - fo
-                whole = frames or (int(tgt_track.frame_start), int(tgt_track.frame_start) + tgt_track.n_frames)
-                if lo > whole[0] or hi < whole[1]:
-                    frames = (max(whole[0], lo), min(whole[1], hi))
-                    if frames[1] <= frames[0]:
-                        raise ValueError("the strip of '{}' shows its clip frames {}-{} (trimmed), which drive none of "
-                                         "the target's frames{}".format(src.name, shown[0], shown[1] - 1,
-                                                           " {}-{}".format(self.frame_start, self.frame_end)
-                                                           if self.use_range else ""))
-                    limited = (frames[0] + fo, frames[1] - 1 + fo)
+            # each piece of the dubbing strip drives the target frames it lines up with, only the clip frames it
+            # shows (its own trims and its metas', a reversed strip's from its end): not those beyond
+            runs, unused = [("", offset, frames)], []
+            if src_strip is not None and src != tgt:
+                runs, unused = dubbing.piece_runs(src, src_strip, offset, frames, tgt_track)
+                if not runs:
+                    a, b = shots.clip_span(shots.pieces(src_strip))
+                    raise ValueError("the strip of '{}' shows its clip frames {}-{} (trimmed), which drive none of "
+                                     "the target's frames{}".format(src.name, a, b - 1,
+                                                       " {}-{}".format(self.frame_start, self.frame_end)
+                                                       if self.use_range else ""))
             gains = {"mouth": self.gain_mouth, "eyes": self.gain_eyes, "brows": self.gain_brows,
                      "pose": self.gain_pose}
-            info = {}
-            try:
-                result = transfer(drive, tgt_track, self.mode, offset=offset, gains=gains, frames=frames,
-                                  smoothing=self.smoothing, source_rest=rest_pose(src_tracked),
-                                  target_rest=rest_pose(tgt_track), info=info, anchor=self.anchor,
-                                  turn_reach=TURN_REACH_DEG if self.keep_turns else None)
-            except ValueError as exc:
-                if str(exc).startswith("no overlapping frames"):
-                    raise ValueError(self._no_overlap(src, tgt, src_perf, tgt_track)) from None
-                raise
+            result, infos = tgt_track, []
+            for _, off, fr in runs:  # (one transfer a piece, onto the last one's result)
+                infos.append({})
+                try:
+                    result = transfer(drive, result, self.mode, offset=off, gains=gains, frames=fr,
+                                      smoothing=self.smoothing, source_rest=rest_pose(src_tracked),
+                                      target_rest=rest_pose(tgt_track), info=infos[-1], anchor=self.anchor,
+                                      turn_reach=TURN_REACH_DEG if self.keep_turns else None)
+                except ValueError as exc:
+                    if str(exc).startswith("no overlapping frames"):
+                        raise ValueError(self._no_overlap(src, tgt, src_perf, tgt_track)) from None
+                    raise
+            info = dubbing.merge_infos(infos)
             if not info["transferred"]:
                 raise ValueError("no frame to transfer: the source or the target is untracked on every "
                                  "overlapping frame")
@@ -313,12 +314,22 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         scene.reenact.transfer_source, scene.reenact.transfer_target = src.name, tgt.name
         fo = int(tgt.reenact.frame_offset)
         fr = info["transferred_frames"]
-        msg = "{} transfer '{}' -> '{}': {} frames ({}-{}){}".format(
-            self.mode, src.name, tgt.name, len(fr), fr[0] + fo, fr[-1] + fo,
+        msg = "{} transfer '{}' -> '{}': {} frames ({}){}".format(
+            self.mode, src.name, tgt.name, len(fr), frame_runs([f + fo for f in fr]),
             ", {} skipped (untracked)".format(info["skipped_untracked_source"] + info["skipped_untracked_target"])
             if info["skipped_untracked_source"] + info["skipped_untracked_target"] else "")
-        if limited is not None:
-            msg += "; frames {}-{} only: the strip of '{}' shows no more (trimmed)".format(limited[0], limited[1], src.name)
+        whole = (int(tgt_track.frame_start), int(tgt_track.frame_start) + tgt_track.n_frames)
+        if frames is not None:
+            whole = (max(whole[0], frames[0]), min(whole[1], frames[1]))
+        reach = dubbing.covered(runs, whole)
+        if len(reach) < whole[1] - whole[0]:
+            msg += "; frames {} only: the strip of '{}' shows no more (trimmed{})".format(
+                frame_runs([f + fo for f in reach]), src.name,
+                ", in {} pieces".format(len(runs)) if len(runs) > 1 else "")
+        warn = []
+        if unused and not self.use_range:
+            warn.append("the piece(s) {} of the strip of '{}' line up with none of the frames of '{}': they drive "
+                        "nothing".format(", ".join("'{}'".format(n) for n in unused), src.name, tgt.name))
         unseen = [f for f in fr if tgt_span is not None and not tgt_span[0] <= f < tgt_span[1]]
         if unseen:  # (keys kept for a later trim; before 2026-12-06 unsaid)
             msg += "; {} of them on frames the shot of '{}' does not show (trimmed): no render draws them".format(
@@ -333,15 +344,15 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
                         info["eased_turns"], info["turned_back_deg"], src.name, tgt.name)
         hidden = [f + int(src.reenact.frame_offset) for f in hidden_drivers(src_tracked, result)]
         if hidden:
-            from ...render.actors import frame_runs
-
             msg += "; a hand before '{}''s face on its frames {}: the performance there is the tracker's guess".format(
                 src.name, frame_runs(hidden))
         if edited:
             msg += ("; the source '{}' has edits of its own on {} frames ({}-{}) and they were transferred too "
                     "(Mute Edit Layer on it to transfer its tracked performance)").format(
                         src.name, len(edited), edited[0], edited[-1])
-        report(self, "WARNING" if edited or hidden else "INFO", msg)
+        if warn:
+            msg += "; " + "; ".join(warn)
+        report(self, "WARNING" if edited or hidden or warn else "INFO", msg)
         return {"FINISHED"}
 
 

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Run by tests/test_blender_transfer.py in a fresh bpy process: the dubbing actor of Transfer
+Performance (the record Render Performance's Mouth Driver reads) on three 30-frame actors A
+(target, channel 1), B (the dubbing actor, channel 2) and C (channel 3), each from timeline frame 1.
+
+argv: JSON {"A"|"B"|"C": {"clip", "track"}, "short": a Track of B covering its clip frames 10-29
+only (B tracked again on a trimmed strip), "cases": [names]}. Prints RESULT <json>: per case what
+the test asserts."""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sequencer_check import empty_scene  # noqa: E402
+
+REPORTS = []
+REGISTERED = []
+
+
+def build(cfg):
+    """A fresh scene with the actors A, B, C; the Transfer operator's reports caught in REPORTS."""
+    from reenact.blender import actor as actor_data
+    from reenact.blender import blend
+    from reenact.blender.operators import transfer as T
+    from reenact.face.track import Track
+
+    if REGISTERED:  # (once a process: a second register() refuses)
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        scene = bpy.context.scene
+        scene.render.resolution_x, scene.render.resolution_y = 176, 144
+    else:
+        scene = empty_scene(176, 144)
+        REGISTERED.append(True)
+    if not getattr(T.report, "caught", False):
+        shown = T.report
+
+        def caught(op, level, message):
+            REPORTS.append([str(level), str(message)])
+            shown(op, level, message)
+
+        caught.caught = True
+        T.report = caught
+    coll = blend.ensure_collection(scene, "Reenact")
+    out = {}
+    for i, k in enumerate("ABC"):
+        strip = blend.add_movie_strip(scene, cfg[k]["clip"], channel=i + 1, frame_start=1, name=k, fit_scene=(k == "A"))
+        tr = Track.load(cfg[k]["track"])
+        cam = actor_data.ensure_camera(scene, coll, tr, strip, "{} Camera".format(k))
+        out[k] = actor_data.build_actor(scene, coll, tr, strip, 0, cfg[k]["track"], cam)
+        out[k].reenact.track_order = i + 1
+    return scene, out
+
+
+def jaw(ob, scene):
+    """{timeline frame: jawOpen} of ``ob`` as Blender shows it."""
+    from reenact.blender import layers
+
+    tr = layers.curves_to_track(ob, scene)
+    j = list(tr.expression_names).index("jawOpen")
+    fo = int(ob.reenact.frame_offset)
+    return {int(f) + fo: round(float(tr.expression[k, j]), 5) for k, f in enumerate(tr.frames())}
+
+
+def record(ob):
+    from reenact.blender import actor as actor_data
+
+    f = ob.get(actor_data.DRIVER_FRAMES_PROP)
+    return [ob.get(actor_data.DRIVER_PROP), None if f is None else [int(x) for x in f]]
+
+
+def transfer(**kw):
+    del REPORTS[:]
+    try:
+        res = sorted(bpy.ops.reenact.transfer_performance(**kw))
+    except RuntimeError as exc:
+        res = ["ERROR " + str(exc).strip().splitlines()[-1]]
+    last = REPORTS[-1] if REPORTS else [None, ""]
+    return {"result": res[0], "message": last[1], "level": last[0]}
+
+
+def case_split(cfg):
+    """The dubbing strip cut in two, both pieces in place; then its second piece moved 5 later."""
+    out = {}
+    for name, shift in (("in_place", 0), ("moved", 5)):
+        scene, act = build(cfg)
+        b = scene.sequence_editor.strips_all["B"]
+        second = b.split(frame=16, split_method="SOFT")
+        if shift:
+            second.channel = 4
+            second.frame_start += shift
+        res = transfer(source=act["B"].name, target=act["A"].name, mode="mouth")
+        out[name] = {"result": res, "target": jaw(act["A"], scene), "driver": jaw(act["B"], scene),
+                     "record": record(act["A"]), "second": [int(second.frame_final_start), int(second.frame_final_end)]}
+    return out
+
+
+def main(cfg):
+    out = {}
+    for name in cfg["cases"]:
+        out[name] = globals()["case_" + name](cfg)
+    out["blender"] = bpy.app.version_string
+    print("RESULT " + json.dumps(out))
+
+
+if __name__ == "__main__":
+    try:
+        main(json.loads(sys.argv[1]))
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        os._exit(0)
