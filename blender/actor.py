@@ -621,22 +621,6 @@ def record_driver(ob, source, performance_frame):
     ob[DRIVER_FRAMES_PROP] = new.tolist()
 
 
-def forget_driver(ob, track, a, b):
-    """Rows of timeline frames a..b (inclusive) are no longer driven (Reset to Tracked gave them
-    the footage's mouth back: a render drew the driver's mouth there). Returns how many were."""
-    frames = ob.get(DRIVER_FRAMES_PROP)
-    if frames is None or len(frames) != track.n_frames:
-        return 0
-    pf = np.array(frames, np.float64)  # (a copy: asarray can be a view of the property)
-    first = int(track.frame_start) + int(ob.reenact.frame_offset)
-    lo, hi = max(0, int(a) - first), min(len(pf), int(b) - first + 1)
-    n = int((pf[lo:hi] >= 0).sum()) if hi > lo else 0
-    if n:
-        pf[lo:hi] = -1.0
-        ob[DRIVER_FRAMES_PROP] = pf.tolist()
-    return n
-
-
 def driver_of(ob, track):
     """(driver Track, driver footage) of the actor that drives ``ob``'s mouth, with ``track``'s
     ``performance_frame``/``performance_source`` set from what :func:`record_driver` kept; None

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The dubbing actor of a transfer, beyond the record :mod:`.actor` reads for a render
-(:func:`~.actor.driver_of`): which pieces of the dubbing strip drive which target frames
-(docs/transfer.md)."""
+(:func:`~.actor.driver_of`): which pieces of the dubbing strip drive which target frames, the
+record Transfer Performance leaves (the mouth's driver through a chain of transfers)
+(docs/transfer.md, *The dubbing actor*)."""
 
 import numpy as np
 
+from . import actor as actor_data
 from . import shots, timing
 
 
@@ -57,3 +59,63 @@ def merge_infos(infos):
         out[k] = sum(int(i.get(k) or 0) for i in infos)
     out["turned_back_deg"] = max(float(i.get("turned_back_deg") or 0.0) for i in infos)
     return out
+
+
+# --------------------------------------------------------------------------- the record
+def record_mouth(ob, source, performance_frame, source_track):
+    """Remember on ``ob`` who drives its mouth on the rows where ``performance_frame`` (the
+    transfer's ``Track.performance_frame`` from ``source``, whose Track is ``source_track``) is
+    finite. Where those frames of ``source`` were themselves driven (a transfer onto it: its own
+    record), their driver is recorded (A onto
+    B, then B onto C: A's mouth is C's, and a render draws A's footage; before 2026-12-06 B's
+    footage, whose own mouth C does not make). Rows the transfer did not change keep their record
+    when their driver is the one recorded now; one actor drives a render's mouth, so the rows of
+    another are left undriven (the shot's or the renderer's mouth there). Returns (the recorded
+    driver's name, {name of a driver left out: its rows}) for the report."""
+    pf = np.asarray(performance_frame, np.float64)
+    rows = np.flatnonzero(np.isfinite(pf))
+    if not len(rows):
+        return None, {}
+    P = actor_data
+    own = (source.name, P.actor_key(source))
+    via = np.zeros(len(rows), bool)
+    frames = pf[rows].copy()
+    srec = source.get(P.DRIVER_FRAMES_PROP)
+    if source.get(P.DRIVER_PROP) and srec is not None and len(srec) == source_track.n_frames:
+        srec = np.array(srec, np.float64)
+        i = np.round(frames).astype(np.int64) - int(source_track.frame_start)
+        ok = (i >= 0) & (i < len(srec))
+        via[ok] = srec[i[ok]] >= 0
+        frames[via] = srec[i[via]]
+    up = (str(source.get(P.DRIVER_PROP)), str(source.get(P.DRIVER_KEY_PROP) or ""))
+    chosen, take = (up, via) if via.sum() >= (~via).sum() else (own, ~via)
+    left = {up[0] if chosen == own else own[0]: rows[~take].tolist()} if (~take).any() else {}
+    old, T = ob.get(P.DRIVER_FRAMES_PROP), len(pf)
+    okey, oname = ob.get(P.DRIVER_KEY_PROP) or "", ob.get(P.DRIVER_PROP)
+    same = old is not None and len(old) == T and (okey == chosen[1] if okey and chosen[1] else oname == chosen[0])
+    new = np.array(old, np.float64) if same else np.full(T, -1.0)
+    changed = np.isin(np.arange(T), rows)
+    if old is not None and len(old) == T and not same:
+        lost = np.flatnonzero((np.asarray(old, np.float64) >= 0) & ~changed)
+        if len(lost):
+            left.setdefault(str(oname), []).extend(lost.tolist())
+    new[rows] = -1.0
+    new[rows[take]] = frames[take]
+    ob[P.DRIVER_PROP], ob[P.DRIVER_KEY_PROP], ob[P.DRIVER_FRAMES_PROP] = chosen[0], chosen[1], new.tolist()
+    return chosen[0], left
+
+
+def forget_driver(ob, track, a, b):
+    """Rows of timeline frames a..b (inclusive) are no longer driven (Reset to Tracked gave them
+    the footage's mouth back: a render drew the driver's mouth there). Returns how many were."""
+    frames = ob.get(actor_data.DRIVER_FRAMES_PROP)
+    if frames is None or len(frames) != track.n_frames:
+        return 0
+    pf = np.array(frames, np.float64)  # (a copy: asarray can be a view of the property)
+    first = int(track.frame_start) + int(ob.reenact.frame_offset)
+    lo, hi = max(0, int(a) - first), min(len(pf), int(b) - first + 1)
+    n = int((pf[lo:hi] >= 0).sum()) if hi > lo else 0
+    if n:
+        pf[lo:hi] = -1.0
+        ob[actor_data.DRIVER_FRAMES_PROP] = pf.tolist()
+    return n

@@ -41,6 +41,8 @@ from .camera import euler_to_matrix, matrix_to_euler, rodrigues, rotation_angle_
 from .gaze import GAZE_LIMIT
 
 MODES = ("full", "expression", "mouth", "pose", "gaze")
+#: the modes that move the mouth: only they record its driver (:attr:`~.track.Track.performance_frame`)
+MOUTH_MODES = ("full", "expression", "mouth")
 MODE_HELP = {
     "full": "head pose, every expression coefficient and gaze (Deep Video Portraits)",
     "expression": "every expression coefficient (blinks included); the target keeps its head and gaze",
@@ -525,12 +527,15 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     val = val[use]
 
     out = _copy(target).with_footage_rows(target)  # the render crops and references from these
-    # where the performance comes from, per row (render --mouth-from draws the driver's mouth)
-    had = np.asarray(target.performance_frame, np.float64)  # (an earlier transfer from the same source
-    same = str(target.performance_source) == str(source.source_digest) and len(had) == Tt  # keeps its rows,
-    out.performance_frame = had.copy() if same else np.full(Tt, np.nan)  # as Blender's record_driver does)
-    out.performance_frame[rows_used] = pos[rows_used] + int(source.frame_start)
-    out.performance_source = str(source.source_digest)
+    # where the mouth comes from, per row (render --mouth-from draws the driver's mouth): only modes that
+    # move it say so, the target's record kept by the others (before 2026-12-06 a Pose or Gaze transfer
+    # named its source the mouth's driver, and a render drew that actor's teeth on another's lip sync)
+    if mode in MOUTH_MODES:
+        had = np.asarray(target.performance_frame, np.float64)  # (an earlier transfer from the same source
+        same = str(target.performance_source) == str(source.source_digest) and len(had) == Tt  # keeps its rows,
+        out.performance_frame = had.copy() if same else np.full(Tt, np.nan)  # as Blender's record_driver does)
+        out.performance_frame[rows_used] = pos[rows_used] + int(source.frame_start)
+        out.performance_source = str(source.source_digest)
     k = len(order)
     if k:
         g = np.array([gains.get(group_of(n), 1.0) if _known(n) else 1.0 for n in expr_names])
@@ -605,12 +610,17 @@ def _fmt(x):
 
 
 # ----------------------------------------------------------------------------- curves -> Track
-def hidden_drivers(source, result):
-    """The clip frames of ``source`` that drive rows of the transferred ``result``
-    (:attr:`~reenact.face.track.Track.performance_frame`) and that a hand before the face covers
+def hidden_drivers(source, result, info=None):
+    """The clip frames of ``source`` that drive rows of the transferred ``result`` (the ``info``
+    of :func:`transfer`, any mode; without it :attr:`~reenact.face.track.Track.performance_frame`,
+    which modes that move the mouth record) and that a hand before the face covers
     (:meth:`~reenact.face.track.Track.hidden_frames`): there the driving performance is the
     tracker's guess."""
-    used = np.asarray(result.performance_frame, np.float64)
+    if info is not None:
+        ratio = float(source.fps) / float(result.fps) if info.get("retimed") else 1.0
+        used = (np.asarray(info["transferred_frames"], np.float64) - info["offset"]) * ratio
+    else:
+        used = np.asarray(result.performance_frame, np.float64)
     used = np.round(used[np.isfinite(used)]).astype(np.int64) - int(source.frame_start)
     return source.hidden_frames(rows=np.unique(used))
 

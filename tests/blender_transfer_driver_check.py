@@ -82,6 +82,17 @@ def transfer(**kw):
     return {"result": res[0], "message": last[1], "level": last[0]}
 
 
+def driver_error(ob, scene):
+    from reenact.blender import actor as actor_data
+    from reenact.blender import layers
+
+    try:
+        d = actor_data.driver_of(ob, layers.curves_to_track(ob, scene))
+        return "ok {}".format(os.path.basename(str(d[1])))
+    except ValueError as exc:
+        return str(exc)
+
+
 def case_split(cfg):
     """The dubbing strip cut in two, both pieces in place; then its second piece moved 5 later."""
     out = {}
@@ -95,6 +106,33 @@ def case_split(cfg):
         res = transfer(source=act["B"].name, target=act["A"].name, mode="mouth")
         out[name] = {"result": res, "target": jaw(act["A"], scene), "driver": jaw(act["B"], scene),
                      "record": record(act["A"]), "second": [int(second.frame_final_start), int(second.frame_final_end)]}
+    return out
+
+
+def case_modes(cfg):
+    """Mouth B->A, then Gaze C->A, Pose B->A at Offset 5, then Mouth C->A on frames 16-30."""
+    scene, act = build(cfg)
+    A, B, C = act["A"], act["B"], act["C"]
+    out = {"mouth": transfer(source=B.name, target=A.name, mode="mouth"), "after_mouth": record(A)}
+    out["gaze"] = transfer(source=C.name, target=A.name, mode="gaze")
+    out["after_gaze"] = record(A)
+    out["pose"] = transfer(source=B.name, target=A.name, mode="pose", offset=5)
+    out["after_pose"] = record(A)
+    out["driver_clip"] = driver_error(A, scene)
+    out["mouth_c"] = transfer(source=C.name, target=A.name, mode="mouth", use_range=True, frame_start=16, frame_end=30)
+    out["after_mouth_c"] = record(A)
+    return out
+
+
+def case_chain(cfg):
+    """Mouth A->B, then Mouth B->C (offset 2): C's mouth is A's, and A drives it."""
+    scene, act = build(cfg)
+    A, B, C = act["A"], act["B"], act["C"]
+    out = {"first": transfer(source=A.name, target=B.name, mode="mouth"),
+           "second": transfer(source=B.name, target=C.name, mode="mouth", offset=2)}
+    out["record"] = record(C)
+    out["jaw_a"], out["jaw_c"] = jaw(A, scene), jaw(C, scene)
+    out["driver_clip"] = driver_error(C, scene)
     return out
 
 

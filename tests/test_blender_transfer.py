@@ -305,7 +305,30 @@ def _check_split(r):
     assert c["record"][1] == list(range(15)) + [-1] * 5 + list(range(15, 25)), c["record"]
 
 
-DUB_CASES = ("split",)
+def _check_modes(r):
+    """Only a mode that moves the mouth records its driver, on the rows it changed (before
+    2026-12-06 Gaze C->A made C the driver of B's lip sync, and Pose at Offset 5 moved the rows)."""
+    whole = ["B Actor 0", list(range(30))]
+    assert r["after_mouth"] == whole and r["after_gaze"] == whole and r["after_pose"] == whole, r
+    assert r["driver_clip"] == "ok B25.mp4", r["driver_clip"]
+    m = r["mouth_c"]
+    assert m["result"] == "FINISHED" and m["level"] == "WARNING", m
+    assert "frames 1-15 keep the mouth of 'B Actor 0'" in m["message"], m
+    assert r["after_mouth_c"] == ["C Actor 0", [-1] * 15 + list(range(15, 30))], r["after_mouth_c"]
+
+
+def _check_chain(r):
+    """A->B, then B->C at Offset 2: C's mouth is A's, so A is recorded as the dubbing actor with
+    A's frames (before 2026-12-06 B, with B's frames: Mouth Driver drew B's own mouth)."""
+    assert r["first"]["result"] == "FINISHED" and r["second"]["result"] == "FINISHED", r
+    assert "the dubbing actor recorded: 'A Actor 0'" in r["second"]["message"], r["second"]
+    assert r["record"] == ["A Actor 0", [-1, -1] + list(range(28))], r["record"]
+    ja, jc = ({int(k): v for k, v in r[w].items()} for w in ("jaw_a", "jaw_c"))
+    assert all(abs(jc[F] - ja[F - 2]) < 1e-5 for F in range(3, 31))
+    assert r["driver_clip"] == "ok A25.mp4", r["driver_clip"]
+
+
+DUB_CASES = ("split", "modes", "chain")
 
 
 @pytest.mark.parametrize("case", DUB_CASES)

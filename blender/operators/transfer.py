@@ -234,7 +234,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         layout.prop(self, "accept_footage")
 
     def execute(self, context):
-        from ...face.transfer import TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
+        from ...face.transfer import MOUTH_MODES, TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
         from ...render.actors import frame_runs
 
         scene = blend.edit_scene(context)
@@ -309,7 +309,10 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             return fail(self, exc)
         layers.ensure_layers(tgt, tgt_track)
         layers.write_transfer(tgt, tgt_track, result, info)
-        actor_data.record_driver(tgt, src, result.performance_frame)
+        # only a mode that moves the mouth names its driver, on the rows it changed (before 2026-12-06 every
+        # mode, over the whole record: a Gaze transfer from C made C the driver of B's lip sync)
+        driver, undriven = (dubbing.record_mouth(tgt, src, result.performance_frame, src_tracked)
+                            if self.mode in MOUTH_MODES else (None, {}))
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         scene.reenact.transfer_source, scene.reenact.transfer_target = src.name, tgt.name
         fo = int(tgt.reenact.frame_offset)
@@ -330,6 +333,14 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         if unused and not self.use_range:
             warn.append("the piece(s) {} of the strip of '{}' line up with none of the frames of '{}': they drive "
                         "nothing".format(", ".join("'{}'".format(n) for n in unused), src.name, tgt.name))
+        if driver is not None and driver != src.name:  # (a chain: before 2026-12-06 the source, not its footage's)
+            msg += "; the dubbing actor recorded: '{}', whose mouth '{}' took by an earlier transfer".format(
+                driver, src.name)
+        first = int(tgt_track.frame_start) + fo
+        for name, rows in undriven.items():  # (one actor's footage draws a render's mouth)
+            warn.append("frames {} keep the mouth of '{}', but a render draws the footage's mouth of one dubbing "
+                        "actor, '{}': there the shot's or the renderer's mouth".format(
+                            frame_runs(sorted(r + first for r in rows)), name, driver))
         unseen = [f for f in fr if tgt_span is not None and not tgt_span[0] <= f < tgt_span[1]]
         if unseen:  # (keys kept for a later trim; before 2026-12-06 unsaid)
             msg += "; {} of them on frames the shot of '{}' does not show (trimmed): no render draws them".format(
@@ -342,7 +353,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             msg += ("; head turns eased on {} frames (up to {:.0f} degrees): '{}' turns further than any frame "
                     "of '{}' shows (Turns the Shot Can Show off carries them as they are)").format(
                         info["eased_turns"], info["turned_back_deg"], src.name, tgt.name)
-        hidden = [f + int(src.reenact.frame_offset) for f in hidden_drivers(src_tracked, result)]
+        hidden = sorted({f + int(src.reenact.frame_offset) for i in infos
+                         for f in hidden_drivers(src_tracked, result, i)})
         if hidden:
             msg += "; a hand before '{}''s face on its frames {}: the performance there is the tracker's guess".format(
                 src.name, frame_runs(hidden))
@@ -420,7 +432,7 @@ class REENACT_OT_reset_to_tracked(bpy.types.Operator):
         layers.ensure_layers(ob, track)
         n = layers.reset_range(ob, a, b, self.channels)
         if self.channels in ("full", "expression", "mouth"):  # (the mouth is the footage's again: not the driver's)
-            actor_data.forget_driver(ob, track, a, b)
+            dubbing.forget_driver(ob, track, a, b)
         scene = blend.edit_scene(context)
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         # what still changes those channels there, kept (the animator's): named (before 2026-12-06 unsaid)
