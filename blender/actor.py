@@ -621,28 +621,48 @@ def record_driver(ob, source, performance_frame):
     ob[DRIVER_FRAMES_PROP] = new.tolist()
 
 
+def find_actor(name, key, near=None):
+    """The actor of ``key`` (:func:`actor_key`), renamed or not (the one of ``near``'s scene where
+    several have it), else of ``name`` when no key is given; None when gone."""
+    ob = bpy.data.objects.get(name) if name else None
+    if key and (ob is None or not is_actor(ob) or actor_key(ob) != key):  # renamed (or its name taken)
+        found = [o for o in bpy.data.objects if is_actor(o) and actor_key(o) == key]
+        found = [o for o in found if near is None or actor_scene(o) == actor_scene(near)] or found
+        ob = found[0] if len(found) == 1 else None
+    return ob if is_actor(ob) else None
+
+
 def driver_of(ob, track):
     """(driver Track, driver footage) of the actor that drives ``ob``'s mouth, with ``track``'s
     ``performance_frame``/``performance_source`` set from what :func:`record_driver` kept; None
-    when no transfer recorded one. A driver that is gone or a record that no longer fits the
-    Track: ValueError, one line."""
+    when no transfer recorded one. A driver, or its strip, that is gone, a driver tracked again
+    on fewer frames than drive ``ob``, or a record that no longer fits the Track: ValueError, one
+    line naming the dubbing actor and what to do."""
     name = ob.get(DRIVER_PROP)
     frames = ob.get(DRIVER_FRAMES_PROP)
     if not name or frames is None:
         return None
-    drv, key = bpy.data.objects.get(name), ob.get(DRIVER_KEY_PROP)
-    if key and (drv is None or not is_actor(drv) or actor_key(drv) != key):  # renamed (or its name taken)
-        found = [o for o in bpy.data.objects if is_actor(o) and actor_key(o) == key]
-        near = [o for o in found if actor_scene(o) == actor_scene(ob)] or found
-        drv = near[0] if len(near) == 1 else None
-    if drv is None or not is_actor(drv):
+    drv = find_actor(name, ob.get(DRIVER_KEY_PROP), ob)
+    if drv is None:
         raise ValueError("the actor '{}' whose mouth drives '{}' is gone: set Mouth to Shot or Renderer, or transfer "
                          "again".format(name, ob.name))
     pf = np.asarray(frames, np.float64)
     if len(pf) != track.n_frames:
         raise ValueError("'{}': the record of its driving frames does not fit its Track ({} rows, {} recorded): "
                          "transfer again".format(ob.name, track.n_frames, len(pf)))
+    try:  # (before 2026-12-06 the strip's own line, not saying it was the dub's driver nor what else to do)
+        strip = actor_strip(drv)[1]
+    except ValueError:
+        raise ValueError("the strip '{}' of the dubbing actor '{}', whose mouth drives '{}', is gone: set Mouth to "
+                         "Shot or Renderer, or bring the strip back (Ctrl-Z) and transfer again".format(
+                             drv.reenact.strip_name, drv.name, ob.name)) from None
     dtrack = tracked_track(drv)
+    f0, used, fo = int(dtrack.frame_start), pf[pf >= 0], int(drv.reenact.frame_offset)
+    if len(used) and (used.min() < f0 - 0.5 or used.max() > f0 + dtrack.n_frames - 0.5):  # (tracked again since)
+        raise ValueError("the dubbing actor '{}' is tracked on frames {}-{}, but its frames {:g}-{:g} drive the mouth "
+                         "of '{}' (tracked again since the transfer): Transfer Performance again, or set Mouth to Shot "
+                         "or Renderer".format(drv.name, f0 + fo, f0 + fo + dtrack.n_frames - 1, used.min() + fo,
+                                              used.max() + fo, ob.name))
     track.performance_frame = np.where(pf >= 0, pf, np.nan)
     track.performance_source = str(dtrack.source_digest)
-    return dtrack, strip_source(actor_strip(drv)[1])
+    return dtrack, strip_source(strip)

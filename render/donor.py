@@ -21,6 +21,7 @@ performance (``Track.performance_frame``, ``Track.performance_source``), so the 
 footage is checked against it: a driver clip that is not the transfer's source is refused.
 """
 
+import os
 import threading
 
 import numpy as np
@@ -531,6 +532,11 @@ def open_donor(performance, driver_track, driver_video, accept_footage=False, la
     f0, n = int(driver_track.frame_start), int(driver_track.n_frames)
     used = pf[np.isfinite(pf)]
     if used.min() < f0 - 0.5 or used.max() > f0 + n - 0.5:
-        raise ReenactError("covers clip frames {}..{}, the performance is driven by frames {:g}..{:g}".format(
-            f0, f0 + n - 1, used.min(), used.max()), label)
+        # (named and said what to do since 2026-12-06: the line named nothing where the Track came as an object)
+        raise ReenactError("covers clip frames {}..{}, the performance is driven by frames {:g}..{:g} (tracked again "
+                           "on fewer frames since the transfer?): transfer again from this Track, or draw the shot's "
+                           "or the renderer's mouth (--mouth shot or renderer; Blender: Mouth Shot or Renderer)".format(
+                               f0, f0 + n - 1, used.min(), used.max()),
+                           label or "the driver Track of '{}'".format(
+                               os.path.basename(str(driver_track.source)) or "?"))
     return MouthDonor(driver_track, driver_video, pf, performance.frame_start), warnings

@@ -124,6 +124,22 @@ def case_modes(cfg):
     return out
 
 
+def case_retracked(cfg):
+    """B tracked again on its strip trimmed by 10 (its Track covers clip frames 10-29) after the
+    transfer: what Render Performance's Mouth Auto/Driver is told."""
+    scene, act = build(cfg)
+    transfer(source=act["B"].name, target=act["A"].name, mode="mouth")
+    act["B"].reenact.track_path = cfg["short"]
+    return {"error": driver_error(act["A"], scene)}
+
+
+def case_strip_gone(cfg):
+    scene, act = build(cfg)
+    transfer(source=act["B"].name, target=act["A"].name, mode="mouth")
+    scene.sequence_editor.strips.remove(scene.sequence_editor.strips_all["B"])
+    return {"error": driver_error(act["A"], scene)}
+
+
 def case_chain(cfg):
     """Mouth A->B, then Mouth B->C (offset 2): C's mouth is A's, and A drives it."""
     scene, act = build(cfg)

@@ -317,6 +317,23 @@ def _check_modes(r):
     assert r["after_mouth_c"] == ["C Actor 0", [-1] * 15 + list(range(15, 30))], r["after_mouth_c"]
 
 
+def _check_retracked(r):
+    """The dubbing actor tracked again on fewer frames than drive the dub: Render Performance's
+    line names it and says what to do (before 2026-12-06 the donor's "Error: Reenact: covers clip
+    frames 10..29, the performance is driven by frames 0..29", naming nothing)."""
+    e = r["error"]
+    assert "'B Actor 0' is tracked on frames 11-30" in e and "its frames 1-30 drive the mouth of 'A Actor 0'" in e, e
+    assert "Transfer Performance again" in e and "Mouth to Shot or Renderer" in e, e
+
+
+def _check_strip_gone(r):
+    """The dubbing actor's strip deleted: said as the dub's driver's, with Mouth Shot / Renderer
+    offered (before 2026-12-06 the strip's own line: "rename it back, or track it again")."""
+    e = r["error"]
+    assert "the strip 'B' of the dubbing actor 'B Actor 0', whose mouth drives 'A Actor 0', is gone" in e, e
+    assert "set Mouth to Shot or Renderer" in e, e
+
+
 def _check_chain(r):
     """A->B, then B->C at Offset 2: C's mouth is A's, so A is recorded as the dubbing actor with
     A's frames (before 2026-12-06 B, with B's frames: Mouth Driver drew B's own mouth)."""
@@ -328,7 +345,7 @@ def _check_chain(r):
     assert r["driver_clip"] == "ok A25.mp4", r["driver_clip"]
 
 
-DUB_CASES = ("split", "modes", "chain")
+DUB_CASES = ("split", "modes", "retracked", "strip_gone", "chain")
 
 
 @pytest.mark.parametrize("case", DUB_CASES)
@@ -343,3 +360,20 @@ def test_the_dubbing_actor_blender_4_5(dub_actors, tmp_path, blender45):
     for case in DUB_CASES:
         globals()["_check_" + case](r[case])
 
+
+def test_a_driver_track_short_of_the_driving_frames_is_named_with_what_to_do(carphone, carphone_track):
+    """The donor's line when its driver Track came as a Track (Blender, render --also): it names
+    the Track's footage and says what to do (before 2026-12-06 the bare "covers clip frames ...")."""
+    from reenact.face import transfer as X
+    from reenact.render.donor import open_donor
+
+    src = X._copy(carphone_track)
+    tgt = X._copy(carphone_track)
+    tgt.source = "other.mp4"
+    perf = X.transfer(src, tgt, "mouth", offset=10)
+    short = src.subset(int(src.frame_start) + 30, int(src.frame_start) + 50)
+    with pytest.raises(ValueError) as err:
+        open_donor(perf, short, carphone, accept_footage=True)
+    e = str(err.value)
+    assert e.startswith("the driver Track of '{}': covers clip frames".format(os.path.basename(src.source))), e
+    assert "transfer again from this Track" in e and "Mouth Shot or Renderer" in e, e
