@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The dubbing actor of a transfer, beyond the record :mod:`.actor` reads for a render
 (:func:`~.actor.driver_of`): which pieces of the dubbing strip drive which target frames, the
-record Transfer Performance leaves (the mouth's driver through a chain of transfers)
-(docs/transfer.md, *The dubbing actor*)."""
+record Transfer Performance leaves (the mouth's driver through a chain of transfers, where the
+dubbing strip lay), and whether the dub still lines up with that strip (docs/transfer.md, *The
+dubbing actor*)."""
 
 import numpy as np
 
 from . import actor as actor_data
 from . import shots, timing
+
+#: where the dubbing strip lay at the transfer: {"actor": the source's key, "name", "strip",
+#: "shot": the target strip's start, "pieces": [start, first clip frame, end clip frame, ...]}
+TIMING_PROP = "reenact_driver_timing"
 
 
 # --------------------------------------------------------------------------- which piece drives what
@@ -62,11 +67,19 @@ def merge_infos(infos):
 
 
 # --------------------------------------------------------------------------- the record
-def record_mouth(ob, source, performance_frame, source_track):
+def layout(src, strip):
+    """[start, first clip frame, end clip frame, ...] of each piece of ``src``'s strip, in timeline order."""
+    out = []
+    for p in sorted(shots.pieces(strip), key=lambda s: (s.frame_final_start, s.channel)):
+        out += [int(p.frame_start), *timing.shown_span([p])]
+    return out
+
+
+def record_mouth(ob, source, performance_frame, source_track, strip=None):
     """Remember on ``ob`` who drives its mouth on the rows where ``performance_frame`` (the
     transfer's ``Track.performance_frame`` from ``source``, whose Track is ``source_track``) is
-    finite. Where those frames of ``source`` were themselves driven (a transfer onto it: its own
-    record), their driver is recorded (A onto
+    finite, and where ``source``'s dubbing strip ``strip`` lay. Where those frames of ``source``
+    were themselves driven (a transfer onto it: its own record), their driver is recorded (A onto
     B, then B onto C: A's mouth is C's, and a render draws A's footage; before 2026-12-06 B's
     footage, whose own mouth C does not make). Rows the transfer did not change keep their record
     when their driver is the one recorded now; one actor drives a render's mouth, so the rows of
@@ -99,9 +112,13 @@ def record_mouth(ob, source, performance_frame, source_track):
         lost = np.flatnonzero((np.asarray(old, np.float64) >= 0) & ~changed)
         if len(lost):
             left.setdefault(str(oname), []).extend(lost.tolist())
+    kept = bool(((new >= 0) & ~changed).any())
     new[rows] = -1.0
     new[rows[take]] = frames[take]
     ob[P.DRIVER_PROP], ob[P.DRIVER_KEY_PROP], ob[P.DRIVER_FRAMES_PROP] = chosen[0], chosen[1], new.tolist()
+    if strip is not None and not (kept and TIMING_PROP in ob):  # (rows kept from before: their strip's place)
+        ob[TIMING_PROP] = {"actor": own[1], "name": own[0], "strip": strip.name, "shot": int(ob.reenact.frame_offset),
+                           "pieces": layout(source, strip)}
     return chosen[0], left
 
 
@@ -119,3 +136,33 @@ def forget_driver(ob, track, a, b):
         pf[lo:hi] = -1.0
         ob[actor_data.DRIVER_FRAMES_PROP] = pf.tolist()
     return n
+
+
+def stale_note(ob):
+    """'' while ``ob``'s transferred mouth lines up with its dubbing strip as it did at the transfer,
+    else a warning for Render Performance and Preview Frame: the dubbing strip (or the shot) moved
+    against the other, or the dubbing strip was trimmed or cut since, and the mouth keeps the
+    timing of then (before 2026-12-06 unsaid: the dub rendered out of sync). Nothing to say where
+    no row is driven, or the dubbing actor or its strip is gone (:func:`~.actor.driver_of` says so)."""
+    rec, frames = ob.get(TIMING_PROP), ob.get(actor_data.DRIVER_FRAMES_PROP)
+    if rec is None or frames is None or not any(f >= 0 for f in frames):
+        return ""
+    src = actor_data.find_actor(rec.get("name"), rec.get("actor"), ob)
+    try:
+        strip = actor_data.actor_strip(src)[1] if src is not None else None
+    except ValueError:
+        strip = None
+    if strip is None:
+        return ""
+    then, now = list(rec.get("pieces", [])), layout(src, strip)
+    moved = {(n - int(ob.reenact.frame_offset)) - (t - int(rec.get("shot", 0))) for n, t in zip(now[::3], then[::3])}
+    if len(now) == len(then) and now[1::3] == then[1::3] and now[2::3] == then[2::3]:
+        if moved == {0}:
+            return ""
+        d = moved.pop() if len(moved) == 1 else None
+        what = ("lies {} frame(s) {} against the shot than then".format(abs(d), "later" if d > 0 else "earlier")
+                if d is not None else "was rearranged")
+    else:
+        what = "was {} since".format("cut or joined" if len(now) != len(then) else "trimmed")
+    return ("the mouth of '{}' was transferred from '{}' as its dubbing strip '{}' lay then; that strip {}, and the "
+            "mouth no longer lines up with it: Transfer Performance again".format(ob.name, src.name, strip.name, what))

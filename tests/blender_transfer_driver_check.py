@@ -140,6 +140,36 @@ def case_strip_gone(cfg):
     return {"error": driver_error(act["A"], scene)}
 
 
+def case_stale(cfg):
+    """The dubbing strip moved, trimmed, cut; the shot moved: what Render Performance is told."""
+    from reenact.blender import dubbing, layers
+
+    scene, act = build(cfg)
+    A = act["A"]
+    transfer(source=act["B"].name, target=A.name, mode="mouth")
+    b = scene.sequence_editor.strips_all["B"]
+    out = {"fresh": dubbing.stale_note(A)}
+    b.frame_start += 3
+    layers.follow_moved_strips(scene)
+    out["moved"] = dubbing.stale_note(A)
+    a = scene.sequence_editor.strips_all["A"]
+    a.frame_start += 3  # (the shot moved as much: lined up again)
+    layers.follow_moved_strips(scene)
+    out["both_moved"] = dubbing.stale_note(A)
+    b.frame_offset_end = 5
+    out["trimmed"] = dubbing.stale_note(A)
+    b.frame_offset_end = 0
+    out["untrimmed"] = dubbing.stale_note(A)
+    b.split(frame=int(b.frame_start) + 15, split_method="SOFT").frame_start += 2
+    out["cut"] = dubbing.stale_note(A)
+    scene2, act2 = build(cfg)
+    transfer(source=act2["B"].name, target=act2["A"].name, mode="gaze")
+    scene2.sequence_editor.strips_all["B"].frame_start += 3
+    layers.follow_moved_strips(scene2)
+    out["gaze_only"] = dubbing.stale_note(act2["A"])
+    return out
+
+
 def case_chain(cfg):
     """Mouth A->B, then Mouth B->C (offset 2): C's mouth is A's, and A drives it."""
     scene, act = build(cfg)

@@ -334,6 +334,17 @@ def _check_strip_gone(r):
     assert "set Mouth to Shot or Renderer" in e, e
 
 
+def _check_stale(r):
+    """The dubbing strip moved, trimmed or cut after a mouth transfer: Render Performance and Preview
+    Frame are told to transfer again (before 2026-12-06 nothing said so); lined up again, or a
+    transfer that left the mouth alone: nothing."""
+    assert r["fresh"] == "" and r["both_moved"] == "" and r["untrimmed"] == "" and r["gaze_only"] == "", r
+    assert "'B' lay then; that strip lies 3 frame(s) later against the shot" in r["moved"], r["moved"]
+    assert "Transfer Performance again" in r["moved"] and "'A Actor 0'" in r["moved"], r["moved"]
+    assert "was trimmed since" in r["trimmed"], r["trimmed"]
+    assert "was cut or joined since" in r["cut"], r["cut"]
+
+
 def _check_chain(r):
     """A->B, then B->C at Offset 2: C's mouth is A's, so A is recorded as the dubbing actor with
     A's frames (before 2026-12-06 B, with B's frames: Mouth Driver drew B's own mouth)."""
@@ -345,7 +356,7 @@ def _check_chain(r):
     assert r["driver_clip"] == "ok A25.mp4", r["driver_clip"]
 
 
-DUB_CASES = ("split", "modes", "retracked", "strip_gone", "chain")
+DUB_CASES = ("split", "modes", "retracked", "strip_gone", "stale", "chain")
 
 
 @pytest.mark.parametrize("case", DUB_CASES)

@@ -311,7 +311,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         layers.write_transfer(tgt, tgt_track, result, info)
         # only a mode that moves the mouth names its driver, on the rows it changed (before 2026-12-06 every
         # mode, over the whole record: a Gaze transfer from C made C the driver of B's lip sync)
-        driver, undriven = (dubbing.record_mouth(tgt, src, result.performance_frame, src_tracked)
+        driver, undriven = (dubbing.record_mouth(tgt, src, result.performance_frame, src_tracked, src_strip)
                             if self.mode in MOUTH_MODES else (None, {}))
         scene.frame_set(scene.frame_current, subframe=scene.frame_subframe)
         scene.reenact.transfer_source, scene.reenact.transfer_target = src.name, tgt.name
