@@ -2,13 +2,14 @@
 """The dubbing actor of a transfer, beyond the record :mod:`.actor` reads for a render
 (:func:`~.actor.driver_of`): which pieces of the dubbing strip drive which target frames, the
 record Transfer Performance leaves (the mouth's driver through a chain of transfers, where the
-dubbing strip lay), and whether the dub still lines up with that strip (docs/transfer.md, *The
-dubbing actor*)."""
+dubbing strip lay), whether the dub still lines up with that strip, and the keys of other edits a
+transfer replaces (docs/transfer.md, *The dubbing actor*)."""
 
 import numpy as np
 
 from . import actor as actor_data
 from . import shots, timing
+from .curves import animated_ids, edit_bag, read_keys
 
 #: where the dubbing strip lay at the transfer: {"actor": the source's key, "name", "strip",
 #: "shot": the target strip's start, "pieces": [start, first clip frame, end clip frame, ...]}
@@ -166,3 +167,44 @@ def stale_note(ob):
         what = "was {} since".format("cut or joined" if len(now) != len(then) else "trimmed")
     return ("the mouth of '{}' was transferred from '{}' as its dubbing strip '{}' lay then; that strip {}, and the "
             "mouth no longer lines up with it: Transfer Performance again".format(ob.name, src.name, strip.name, what))
+
+
+# --------------------------------------------------------------------------- keys replaced
+def replaced_keys(ob, track, result, info):
+    """{channel: [timeline frames]}: the keys of ``ob``'s edit layer that transferring ``result``
+    (``info``: its :func:`~reenact.face.transfer.transfer` info; ``track``: the actor's Track)
+    replaces and that hold neither the tracked value nor the transfer's: hand fixes, or an
+    earlier transfer of other settings or from another actor (before 2026-12-06 replaced unsaid)."""
+    fr = np.asarray(info["transferred_frames"], np.int64)
+    if not len(fr):
+        return {}
+    rows = fr - int(track.frame_start)
+    tl = fr + int(ob.reenact.frame_offset)
+    ob_id, key_id = animated_ids(ob)
+    names = [str(n) for n in result.expression_names]
+    chans = [(key_id, 'key_blocks["{}"].value'.format(n), 0, n, track.expression[rows, names.index(n)],
+              result.expression[rows, names.index(n)]) for n in info["expressions"]]
+    if info["gaze"]:
+        chans += [(ob_id, '["{}"]'.format(p), 0, p, track.gaze[rows, i], result.gaze[rows, i])
+                  for i, p in enumerate(actor_data.GAZE_PROPS)]
+    if info["pose"]:
+        was = actor_data.track_pose_to_blender(np.asarray(track.pose, np.float64)[rows])
+        now = actor_data.track_pose_to_blender(np.asarray(result.pose, np.float64)[rows])
+        chans += [(ob_id, path, i, "{}[{}]".format(path, i), was[w][:, i], now[w][:, i])
+                  for w, path in enumerate(("location", "rotation_euler")) for i in range(3)]
+    out = {}
+    for idd, path, index, label, was, now in chans:
+        bag = edit_bag(idd) if idd is not None else None
+        fc = bag.fcurves.find(path, index=index) if bag is not None else None
+        if fc is None or not len(fc.keyframe_points):
+            continue
+        co = read_keys(fc, ("co",))["co"].astype(np.float64)
+        at = np.searchsorted(tl, np.round(co[:, 0]))
+        on = (at < len(tl)) & (np.abs(co[:, 0] - np.round(co[:, 0])) < 1e-3)
+        on[on] &= tl[at[on]] == np.round(co[on, 0])
+        v, k = co[on, 1], at[on]
+        tol = 1e-5 + 2e-6 * np.abs(v)
+        other = (np.abs(v - was[k]) > tol) & (np.abs(v - now[k]) > tol)
+        if other.any():
+            out[label] = sorted(int(f) for f in np.round(co[on, 0][other]))
+    return out

@@ -182,6 +182,22 @@ def case_chain(cfg):
     return out
 
 
+def case_replaced(cfg):
+    """Mouth B->A, a hand key on jawOpen (a transferred channel) and on browInnerUp at frame 12,
+    then the same transfer again."""
+    scene, act = build(cfg)
+    A, B = act["A"], act["B"]
+    first = transfer(source=B.name, target=A.name, mode="mouth")
+    kb = A.data.shape_keys.key_blocks
+    scene.frame_set(12)
+    for name in ("jawOpen", "browInnerUp"):
+        kb[name].value = 0.99
+        kb[name].keyframe_insert("value", frame=12)
+    again = transfer(source=B.name, target=A.name, mode="mouth")
+    third = transfer(source=B.name, target=A.name, mode="mouth")
+    return {"first": first, "again": again, "third": third}
+
+
 def main(cfg):
     out = {}
     for name in cfg["cases"]:

@@ -356,7 +356,18 @@ def _check_chain(r):
     assert r["driver_clip"] == "ok A25.mp4", r["driver_clip"]
 
 
-DUB_CASES = ("split", "modes", "retracked", "strip_gone", "stale", "chain")
+def _check_replaced(r):
+    """Transfer again says which keys of other edits on the channels it writes it replaced (a
+    hand fix of jawOpen, not the brow key it leaves), and nothing when it only rewrites its own."""
+    assert "replaced" not in r["first"]["message"] and r["first"]["level"] == "INFO", r["first"]
+    m = r["again"]
+    assert m["level"] == "WARNING" and "replaced keys" in m["message"], m
+    assert "jawOpen on frame 12 (1 keys" in m["message"] and "browInnerUp" not in m["message"], m
+    assert "Ctrl-Z" in m["message"], m
+    assert "replaced" not in r["third"]["message"] and r["third"]["level"] == "INFO", r["third"]
+
+
+DUB_CASES = ("split", "modes", "retracked", "strip_gone", "stale", "chain", "replaced")
 
 
 @pytest.mark.parametrize("case", DUB_CASES)

@@ -308,6 +308,7 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         except EXPECTED as exc:
             return fail(self, exc)
         layers.ensure_layers(tgt, tgt_track)
+        replaced = dubbing.replaced_keys(tgt, tgt_track, result, info)
         layers.write_transfer(tgt, tgt_track, result, info)
         # only a mode that moves the mouth names its driver, on the rows it changed (before 2026-12-06 every
         # mode, over the whole record: a Gaze transfer from C made C the driver of B's lip sync)
@@ -341,6 +342,14 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             warn.append("frames {} keep the mouth of '{}', but a render draws the footage's mouth of one dubbing "
                         "actor, '{}': there the shot's or the renderer's mouth".format(
                             frame_runs(sorted(r + first for r in rows)), name, driver))
+        if replaced:  # (keys of the channels it writes, on the frames it writes: before 2026-12-06 unsaid)
+            chans = sorted(replaced, key=lambda c: (-len(replaced[c]), c))
+            warn.append("replaced keys that held neither the tracked values nor this transfer's (hand fixes, or an "
+                        "earlier transfer's): {}{} ({} keys; Ctrl-Z brings them back)".format(
+                            ", ".join("{} on frame{} {}".format(c, "s" if len(replaced[c]) > 1 else "",
+                                                                 frame_runs(replaced[c])) for c in chans[:4]),
+                            " and {} more channels".format(len(chans) - 4) if len(chans) > 4 else "",
+                            sum(len(v) for v in replaced.values())))
         unseen = [f for f in fr if tgt_span is not None and not tgt_span[0] <= f < tgt_span[1]]
         if unseen:  # (keys kept for a later trim; before 2026-12-06 unsaid)
             msg += "; {} of them on frames the shot of '{}' does not show (trimmed): no render draws them".format(
