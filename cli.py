@@ -150,7 +150,7 @@ def cmd_transfer(args):
         raise os_error(exc, out) from None
     summary = {k: v for k, v in info.items() if k not in ("transferred_frames", "expressions")}
     summary["expression_curves"] = len(info["expressions"])
-    summary["hidden_source_frames"] = hidden = hidden_drivers(source, result)
+    summary["hidden_source_frames"] = hidden = hidden_drivers(source, result, info)  # (every mode's rows)
     if hidden:
         from .render.actors import frame_runs
 

@@ -152,6 +152,13 @@ def case_stale(cfg):
     b.frame_start += 3
     layers.follow_moved_strips(scene)
     out["moved"] = dubbing.stale_note(A)
+    from reenact.blender import actor as actor_data  # what Render Performance says (its notes on the actor's keys)
+    from reenact.blender.operators import render as render_ops
+
+    base, seen = actor_data.tracked_track(A), {}
+    perf = layers.curves_to_track(A, scene, base, info=seen)
+    out["render_notes"] = render_ops._key_notes(A, "mouth", perf, base, seen, scene.sequence_editor.strips_all["A"],
+                                                0, base.n_frames)[1]
     a = scene.sequence_editor.strips_all["A"]
     a.frame_start += 3  # (the shot moved as much: lined up again)
     layers.follow_moved_strips(scene)

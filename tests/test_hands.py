@@ -332,6 +332,12 @@ def test_the_command_line_names_the_frames_a_hand_hides(hand_clip, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert json.loads(res.stdout.strip().splitlines()[-1])["hidden_source_frames"] == own.hidden_frames()
     assert "a hand before the face on source frames " + own_runs(own) in res.stderr
+    # a gaze transfer (which records no dubbing frames since 2026-12-06) still says so
+    res = subprocess.run([sys.executable, "-m", "reenact", "transfer", "--source", str(out["hands"]), "--target",
+                          str(out["no_hands"]), "--mode", "gaze", "--offset", "1", "--out", str(req)],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert json.loads(res.stdout.strip().splitlines()[-1])["hidden_source_frames"] == own.hidden_frames()
 
 
 @needs_shared

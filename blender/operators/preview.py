@@ -10,7 +10,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty
 
 from .. import actor as actor_data
-from .. import blend, farm, layers, look, shots, timing
+from .. import blend, dubbing, farm, layers, look, shots, timing
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REFERENCE_FIRST, REFERENCE_LAST,
                              REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor, reference_frames, region_note,
@@ -153,7 +153,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         full = layers.curves_to_track(ob, scene, base, info=info)
         note = layers.clipped_note(ob, base, info, rows=(r,))  # (this frame's keys; before 2026-12-06 unsaid)
         # the head a face render keeps, the eyes a head render keeps: each actor's, as the render says them
-        note = "; ".join(n for n in (note, region_note(ob, self.region, full, base, [r])) if n)
+        note = "; ".join(n for n in (note, region_note(ob, self.region, full, base, [r]), dubbing.stale_note(ob)) if n)
         mouth_from = None
         if self.region in ("mouth", "head") and self.mouth in ("AUTO", "DRIVER"):
             mouth_from = actor_data.driver_of(ob, full)

@@ -15,7 +15,7 @@ from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
-from .. import look, shots, takes, timing
+from .. import dubbing, look, shots, takes, timing
 from ..render_key import render_key
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
@@ -93,6 +93,7 @@ def _key_notes(ob, region, track, base, info, strip, a, b):
     clip frames [a, b): what it draws otherwise than its keys say, each naming the actor."""
     rows = range(a - int(base.frame_start), b - int(base.frame_start))
     notes = [region_note(ob, region, track, base, rows)]  # (the head a face render keeps, the eyes a head render keeps)
+    notes.append(dubbing.stale_note(ob))  # (the dubbing strip moved, trimmed or cut since the transfer)
     off = [f for f in layers.off_track_keys(ob, base) if a <= f - int(strip.frame_start) < b]
     if off:
         from ...render.actors import frame_runs

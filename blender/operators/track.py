@@ -12,7 +12,7 @@ from .. import timing
 from .. import actor as actor_data
 from ..modal import ModalJobMixin, job_target, remember_target
 from .. import layers
-from .. import shots
+from .. import dubbing, shots
 from ..layers import timeline_frames
 from ..report import EXPECTED, report
 
@@ -350,6 +350,8 @@ def carry_actor_edits(old, new, old_track, new_track):
         if old.get(actor_data.DRIVER_KEY_PROP):
             new[actor_data.DRIVER_KEY_PROP] = old[actor_data.DRIVER_KEY_PROP]
         new[actor_data.DRIVER_FRAMES_PROP] = rows.tolist()
+        if old.get(dubbing.TIMING_PROP) is not None:  # (where the dubbing strip lay: its stale check)
+            new[dubbing.TIMING_PROP] = old[dubbing.TIMING_PROP]
     from ...render.actors import frame_runs
 
     if not (channels or drivers or nla):  # (its name and materials alone: nothing to say)
