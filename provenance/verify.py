@@ -58,7 +58,7 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
 
         wm = detect(frames(), rate, key=key, window=window)
         # a movie of variable frame rate: its seconds are its frames' own times, not i / its average rate
-        # (before 2026-12-07 a dub's synthesised seconds were read so, 0.26 s off on a clip of 20 then 29.97 fps)
+        # (before 2026-12-06 a dub's synthesised seconds were read so, 0.26 s off on a clip of 20 then 29.97 fps)
         times = src.frame_times() if getattr(src, "variable_rate", False) else None
         uneven = times is not None and len(times) >= wm["frames"] > 1
         duration = _at_frame_times(wm, times[:wm["frames"]]) if uneven else round(wm["frames"] / float(rate), 3)

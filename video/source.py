@@ -72,7 +72,7 @@ NTSC_RATES = tuple(Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 120))
 def snap_ntsc(rate):
     """``rate`` (a Fraction), or the NTSC rate it lies within 1e-5 of (relative): FFmpeg reads a 59.94 fps
     Matroska (millisecond timestamps) as 19001/317 and a 47.95 one as 7001/146, where outputs and
-    drop-frame timecode need 60000/1001 and 48000/1001 (before 2026-12-07 kept: a 59.94 fps shot's
+    drop-frame timecode need 60000/1001 and 48000/1001 (before 2026-12-06 kept: a 59.94 fps shot's
     drop-frame timecode was counted as non-drop, its render written at 19001/317). None stays None."""
     if rate is None:
         return None
