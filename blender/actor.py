@@ -214,7 +214,9 @@ def build_actor(scene, coll, track, strip, index, track_path, camera, keep_id=Fa
     s.scene_name = scene.name
     s.actor_index = index
     s.source_path = blend.strip_filepath(strip)
-    s.track_path = track_path
+    # (relative to the saved .blend where it lies beside it: a project copied whole reads its own Tracks; before
+    # 2026-12-06 the absolute path, and a copy read the original project's while that was there)
+    s.track_path = blend.relative_to_project(track_path)
     s.frame_offset = int(strip.frame_start)
     s.frame_count = int(track.source_frames)
     s.tracked_fraction = float(np.mean(track.tracked)) if len(track.tracked) else 0.0

@@ -43,6 +43,7 @@ def run_demo(out_dir="out"):
     except ImportError as exc:
         raise ReenactError("the demo needs Blender's Python module: pip install bpy==5.0.1 (or run `make demo`)") from exc
     from . import blend
+    from .actor import track_file as actor_track_file
     from .. import register, unregister
 
     out_dir = os.path.abspath(out_dir)
@@ -61,7 +62,7 @@ def run_demo(out_dir="out"):
             raise ReenactError("{}: tracking the sample clip failed".format(clip))
         actor = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
         track_out = os.path.join(out_dir, "demo_track.npz")
-        with open(actor.reenact.track_path, "rb") as src:
+        with open(actor_track_file(actor), "rb") as src:
             write_atomic(track_out, lambda fh: shutil.copyfileobj(src, fh))
         actor.reenact.track_path = track_out
         bpy.context.view_layer.objects.active = actor
