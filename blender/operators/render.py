@@ -422,7 +422,8 @@ def _up_to_date(scene, plan):
     again would give its take: not a compositor's copy) shows a render of the very key ``plan``
     would render now (its file still there)."""
     res = _result_on(scene, plan._strip_name, plan._key)  # (trimmed by hand: before 2026-12-06 rendered every time)
-    return bool(res is not None and res.get(RENDER_KEY) in (plan._render_key, getattr(plan, "_legacy_key", None))
+    keys = {k for k in (plan._render_key, getattr(plan, "_legacy_key", None)) if k}
+    return bool(res is not None and res.get(RENDER_KEY) in keys
                 and os.path.exists(blend._strip_paths(res) or ""))
 
 
