@@ -92,7 +92,7 @@ def main(cfg):
     bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["out"], "train restyle.blend"))
     scene = bpy.context.scene
     s = scene.reenact
-    models = os.path.join(cfg["out"], "reenact", "models", "train_restyle")  # (the .blend's own)
+    models = os.path.join(cfg["out"], "reenact", "models", "train_restyle-5e5af4")  # (the .blend's own: 'train restyle')
 
     def select(active, others):
         for st in blend.all_strips(scene):

@@ -138,9 +138,9 @@ def test_train_restyle_from_strips(tmp_path, version, request):
     # trained on what the trimmed strip shows (the grey frames), with progress lines
     assert r["trained"] == ["FINISHED"], out[-4000:]
     # each .blend and each choice of references its own model (before 2026-12-05 one per shot strip)
-    models = os.path.join(str(tmp_path), "reenact", "models", "train_restyle")
+    models = os.path.join(str(tmp_path), "reenact", "models", "train_restyle-5e5af4")  # ('train restyle.blend')
     assert r["model"] == os.path.join(models, "shot_colourise_like_look0+1-630145_in_Scene.onnx") and os.path.isfile(r["model"])
-    assert r["model_stored"] == "//reenact/models/train_restyle/shot_colourise_like_look0+1-630145_in_Scene.onnx", r["model_stored"]
+    assert r["model_stored"] == "//reenact/models/train_restyle-5e5af4/shot_colourise_like_look0+1-630145_in_Scene.onnx", r["model_stored"]
     assert os.path.isfile(r["preview"])
     assert "Training 3/3" in out or "3/3" in out, out[-3000:]
     from reenact.restyle.apply import RestyleModel
@@ -221,7 +221,7 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
     assert r["bad_model_unchanged"] and not r["restyle_folder_after_bad"]
     # trained on the strips (the shot as trimmed: clip frames 2..12)
     assert r["trained"] == ["FINISHED"], out[-4000:]
-    assert r["model"] == os.path.join(str(tmp_path), "reenact", "models", "sequence_restyle",
+    assert r["model"] == os.path.join(str(tmp_path), "reenact", "models", "sequence_restyle-9a1bd7",
                                       "shot_restyle_like_look+2-9dbff1_in_Scene.onnx")
     assert "Training 2/2" in out, out[-3000:]
     # Restyle Strip: a PNG folder in an image strip above, same start and length as shown
