@@ -115,12 +115,16 @@ def model_path(strip, kind, refs):
 def _legacy_stems(strip, kind, refs):
     """The names an earlier Reenact gave this look's files, newest first: cleaned without a digest
     (before 2026-12-06), without the scene (before 2026-12-06), with several references without
-    the digest of the others (before 2026-12-06)."""
-    names = [_model_stem(strip, kind, refs, clean=actor_data._safe),
-             _model_stem(strip, kind, refs, scene=False, clean=actor_data._safe)]
-    if len(refs) > 1:
-        names.append(_model_stem(strip, kind, refs, scene=False, digest=False, clean=actor_data._safe))
-    return names
+    the digest of the others (before 2026-12-06); each named after the first reference by name,
+    and (before 2026-12-06) by channel as they lie now."""
+    names = []
+    by_channel = sorted(refs, key=lambda s: (s.channel, s.frame_final_start, s.name))
+    for order in (refs, by_channel):
+        names += [_model_stem(strip, kind, order, clean=actor_data._safe),
+                  _model_stem(strip, kind, order, scene=False, clean=actor_data._safe)]
+        if len(refs) > 1:
+            names.append(_model_stem(strip, kind, order, scene=False, digest=False, clean=actor_data._safe))
+    return list(dict.fromkeys(names))
 
 
 def legacy_checkpoints(out, strip, kind, refs):

@@ -264,7 +264,9 @@ def _content(path):
 
 def data_key(items, max_frames=None):
     """What a checkpoint was trained on, to resume only on the same data: each clip's content
-    (:func:`_content`) and range, ``max_frames``; arrays by shape. Not the paths or file times:
+    (:func:`_content`) and range, in any order of the clips (before 2026-12-06 in the order given:
+    a reference moved to another channel in Blender started afresh), ``max_frames``; arrays by
+    shape. Not the paths or file times:
     before 2026-12-06 a project moved or copied to another machine (the same frames) started
     afresh, "trained on other clips" (:func:`trained_on` still takes that key where it holds);
     before 2026-12-05 the paths and ranges only: a plate rendered again under its name resumed."""
@@ -275,7 +277,7 @@ def data_key(items, max_frames=None):
         else:
             sp = clip_spec(it)
             out.append("{}:{}|{}".format(sp.start or 0, "" if sp.stop is None else sp.stop, _content(sp.path)))
-    return out + ["max_frames={}".format(max_frames)]
+    return sorted(out) + ["max_frames={}".format(max_frames)]  # (in any order: --y A --y B is --y B --y A)
 
 
 def _path_key(items, max_frames=None):
@@ -294,12 +296,15 @@ def _path_key(items, max_frames=None):
 def trained_on(saved, x_items, y_items, max_frames=None):
     """Whether a checkpoint's data key ``saved`` (JSON) that is not this run's is of these clips
     all the same: the key before 2026-12-06 (:func:`_path_key`) of these very files, unmoved and
-    unchanged since, so that a checkpoint trained then still resumes."""
+    unchanged since, in any order of the clips, so that a checkpoint trained then still resumes
+    (Train Restyle in Blender gave the references in the order of their channels then, and of
+    their names now)."""
     import json
 
     try:
-        return saved == json.dumps([_path_key(x_items, max_frames), _path_key(y_items, max_frames)])
-    except (OSError, ValueError):
+        saved = [sorted(keys) for keys in json.loads(saved)]
+        return saved == [sorted(_path_key(items, max_frames)) for items in (x_items, y_items)]
+    except (OSError, ValueError, TypeError):
         return False
 
 

@@ -155,6 +155,30 @@ def save_as(cfg):
     return res
 
 
+def ref_order(cfg):
+    """References 'B' (channel 2) and 'A' (channel 3) trained and restyled; then 'A' moved below
+    'B': trained on and restyled again."""
+    res = {}
+    start(cfg, [("shot", cfg["shot"], 1), ("B", cfg["look"], 2), ("A", cfg["look2"], 3)],
+          os.path.join(cfg["out"], "p.blend"))
+    select("shot", ["A", "B"])
+    res["first"] = call("train_restyle", "first")
+    res["models"] = [bpy.context.scene.reenact.restyle_model]
+    res["restyled"] = call("restyle_strip", "restyled")
+    ed = bpy.context.scene.sequence_editor
+    ed.strips_all["A"].channel = 5
+    ed.strips_all["B"].channel = 6
+    ed.strips_all["A"].channel = 2
+    res["channels"] = [ed.strips_all[n].channel for n in ("A", "B")]
+    bpy.context.scene.reenact.restyle_steps = 3
+    select("shot", ["A", "B"])
+    res["moved"] = call("train_restyle", "moved")
+    res["models"].append(bpy.context.scene.reenact.restyle_model)
+    res["restyled_again"] = call("restyle_strip", "restyled_again")
+    res["results"] = sorted(s.name for s in ed.strips_all if s.get("reenact_shot"))
+    return res
+
+
 def main(cfg):
     res = {"blender": bpy.app.version_string}
     res.update(globals()[cfg["case"]](cfg))

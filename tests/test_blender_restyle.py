@@ -222,7 +222,7 @@ def test_restyle_image_sequence_strips(tmp_path, version, request):
     # trained on the strips (the shot as trimmed: clip frames 2..12)
     assert r["trained"] == ["FINISHED"], out[-4000:]
     assert r["model"] == os.path.join(str(tmp_path), "reenact", "models", "sequence_restyle-9a1bd7",
-                                      "shot_restyle_like_look+2-9dbff1_in_Scene.onnx")
+                                      "shot_restyle_like_gappy+2-b3ba29_in_Scene.onnx")  # (the first by name)
     assert "Training 2/2" in out, out[-3000:]
     # Restyle Strip: a PNG folder in an image strip above, same start and length as shown
     assert r["applied"] == ["FINISHED"] and len(r["images"]) == 1, r["images"]

@@ -93,3 +93,17 @@ def test_a_version_saved_beside_resumes_the_earlier_ones_training(footage, reque
     assert r["v03"] == ["FINISHED"] and "resumed" not in v03, v03
     assert "trained from step 0: //reenact/models/p_v02/shot_restyle_like_ref_in_Scene.ckpt.pt, " \
         "//reenact/models/p_v01/shot_restyle_like_ref_in_Scene.ckpt.pt hold trainings of other frames" in v03, v03
+
+
+def test_the_references_name_the_model_whichever_channels_they_lie_in(footage, request, tmp_path):
+    """References 'A' and 'B' name one model in either channel order: moved, Train resumes it and
+    Restyle Strip replaces its result (before 2026-12-06 the model was named after the reference
+    in the lowest channel: a new model, trained from step 0, and a second result strip)."""
+    r, out = check("ref_order", footage, request, tmp_path)
+    assert r["first"] == r["restyled"] == ["FINISHED"], out[-3000:]
+    assert r["channels"][0] < r["channels"][1], r["channels"]
+    a, b = r["models"]
+    assert a == b and "_like_A+1-" in a, r["models"]
+    moved = said(out, "moved")
+    assert r["moved"] == ["FINISHED"] and "resumed from step 2)" in moved, moved
+    assert r["restyled_again"] == ["FINISHED"] and len(r["results"]) == 1, r["results"]

@@ -335,8 +335,11 @@ def shown_level(scene):
 
 def training_domains(scene):
     """(shot strip, X, Y, reference strips): the active movie or image-sequence strip and the
-    other selected ones, as :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`). One
-    ValueError line when there is no shot or no reference; sound and other strips are ignored."""
+    other selected ones, as :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`), the
+    references in the order of their names (which channels they lie in does not name the model:
+    before 2026-12-06 a reference moved to another channel made another model, trained from step
+    0, and a second result strip). One ValueError line when there is no shot or no reference;
+    sound and other strips are ignored."""
     x = blend.active_strip(scene)
     if x is None or x.type not in FOOTAGE:
         raise ValueError("make the shot to restyle the active strip (a movie or image-sequence strip), and select "
@@ -345,7 +348,7 @@ def training_domains(scene):
     if not ys:
         raise ValueError("select one or more reference movie or image-sequence strips (the footage with the look "
                          "you want) besides the active strip '{}'".format(x.name))
-    ys = sorted(ys, key=lambda s: (s.channel, s.frame_final_start, s.name))
+    ys = sorted(ys, key=lambda s: s.name)
     return x, strip_spec(x), [strip_spec(s) for s in ys], ys
 
 
