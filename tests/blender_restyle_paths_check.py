@@ -179,6 +179,40 @@ def ref_order(cfg):
     return res
 
 
+def metas(cfg):
+    """Reference footage in meta strips: 'refs meta' holds 'look2' (and a muted clip); 'titles'
+    holds a colour strip only."""
+    from reenact.blender.operators import restyle as R
+
+    res = {}
+    scene = start(cfg, [("shot", cfg["shot"], 1), ("look", cfg["look"], 2), ("look2", cfg["look2"], 3),
+                        ("muted", cfg["shot2"], 4)], os.path.join(cfg["out"], "p.blend"))
+    ed = scene.sequence_editor
+    meta = ed.strips.new_meta(name="refs meta", channel=6, frame_start=1)
+    for n in ("look2", "muted"):
+        ed.strips_all[n].move_to_meta(meta)
+    ed.strips_all["muted"].mute = True
+    titles = ed.strips.new_meta(name="titles", channel=7, frame_start=1)
+    colour = ed.strips.new_effect(name="card", type="COLOR", channel=8, frame_start=1, length=10)
+    colour.move_to_meta(titles)
+    for sel in (["look", "refs meta"], ["refs meta"], ["look", "titles"]):
+        select("shot", sel)
+        notes = []
+        try:
+            try:
+                refs = [r.name for r in R.training_domains(scene, notes)[3]]
+            except TypeError:  # (Reenact before 2026-12-06: no notes)
+                refs = [r.name for r in R.training_domains(scene)[3]]
+        except ValueError as exc:
+            refs = [str(exc)]
+        res[" ".join(sel)] = [refs, notes]
+    select("shot", ["titles"])
+    res["titles"] = call("train_restyle", "titles")
+    select("shot", ["look", "titles"])
+    res["with_titles"] = call("train_restyle", "with_titles")
+    return res
+
+
 def main(cfg):
     res = {"blender": bpy.app.version_string}
     res.update(globals()[cfg["case"]](cfg))

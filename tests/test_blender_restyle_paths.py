@@ -107,3 +107,18 @@ def test_the_references_name_the_model_whichever_channels_they_lie_in(footage, r
     moved = said(out, "moved")
     assert r["moved"] == ["FINISHED"] and "resumed from step 2)" in moved, moved
     assert r["restyled_again"] == ["FINISHED"] and len(r["results"]) == 1, r["results"]
+
+
+def test_a_meta_strip_selected_as_reference_gives_the_footage_it_shows(footage, request, tmp_path):
+    """A selected meta strip's footage is reference footage (its muted strips not); one that shows
+    no footage is left out with a warning naming it, and a refusal for want of references names it
+    (before 2026-12-06 meta strips were left out unsaid)."""
+    r, out = check("metas", footage, request, tmp_path)
+    assert r["look refs meta"] == [["look", "look2"], []], r
+    assert r["refs meta"] == [["look2"], []], r
+    meta_note = "the selected meta strip 'titles' shows no movie or image strip: left out of the reference footage"
+    assert r["look titles"] == [["look"], [meta_note]], r
+    refused = said(out, "titles")
+    assert r["titles"] == ["ERROR"] and "select one or more reference movie or image-sequence strips" in refused \
+        and "(the selected meta strip 'titles' shows no movie or image strip)" in refused, refused
+    assert r["with_titles"] == ["FINISHED"] and meta_note in said(out, "with_titles"), said(out, "with_titles")

@@ -333,21 +333,50 @@ def shown_level(scene):
     return list(stack[-1].strips if stack else ed.strips)
 
 
-def training_domains(scene):
+def meta_footage(meta):
+    """The movie and image strips inside the meta strip ``meta`` (at any depth) that it shows
+    frames of: not muted, not hidden by its trims."""
+    out = []
+    for s in meta.strips:
+        if s.mute:
+            continue
+        if s.type == "META":
+            out += meta_footage(s)
+        elif s.type in FOOTAGE and timing.shown_span([s])[0] < timing.shown_span([s])[1]:
+            out.append(s)
+    return out
+
+
+def training_domains(scene, notes=None):
     """(shot strip, X, Y, reference strips): the active movie or image-sequence strip and the
     other selected ones, as :class:`reenact.restyle.data.ClipSpec` (:func:`strip_spec`), the
     references in the order of their names (which channels they lie in does not name the model:
     before 2026-12-06 a reference moved to another channel made another model, trained from step
-    0, and a second result strip). One ValueError line when there is no shot or no reference;
-    sound and other strips are ignored."""
+    0, and a second result strip). A selected meta strip gives the footage it shows
+    (:func:`meta_footage`); one that shows none is left out, with a line in ``notes`` (before
+    2026-12-06 every meta strip was left out unsaid). One ValueError line when there is no shot
+    or no reference; sound and other strips are ignored."""
     x = blend.active_strip(scene)
     if x is None or x.type not in FOOTAGE:
         raise ValueError("make the shot to restyle the active strip (a movie or image-sequence strip), and select "
                          "the reference footage with it")
-    ys = [s for s in shown_level(scene) if s.select and s != x and s.type in FOOTAGE]
+    ys, empty = [], []
+    for s in shown_level(scene):
+        if s.select and s != x and s.type == "META":
+            inner = [f for f in meta_footage(s) if f != x]
+            ys += inner
+            if not inner:
+                empty.append("'{}'".format(s.name))
+        elif s.select and s != x and s.type in FOOTAGE:
+            ys.append(s)
+    metas = "meta strip{} {} show{} no movie or image strip".format(
+        "s" if len(empty) > 1 else "", ", ".join(empty), "" if len(empty) > 1 else "s") if empty else ""
     if not ys:
         raise ValueError("select one or more reference movie or image-sequence strips (the footage with the look "
-                         "you want) besides the active strip '{}'".format(x.name))
+                         "you want) besides the active strip '{}'{}".format(x.name, " (the selected " + metas + ")"
+                                                                           if metas else ""))
+    if metas and notes is not None:
+        notes.append("the selected " + metas + ": left out of the reference footage")
     ys = sorted(ys, key=lambda s: s.name)
     return x, strip_spec(x), [strip_spec(s) for s in ys], ys
 
@@ -393,7 +422,10 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         s = scene.reenact
         if s.restyle_size % 16:
             raise ValueError("the working size must be a multiple of 16 (not {})".format(s.restyle_size))
-        strip, x, ys, refs = training_domains(scene)
+        notes = []
+        strip, x, ys, refs = training_domains(scene, notes)
+        for n in notes:  # (a meta strip that shows no footage: before 2026-12-06 left out unsaid)
+            report(self, "WARNING", n)
         check_domains([x], ys, s.restyle_colourise)  # missing files, X = Y, a colour shot: before any work
         prefs = props.preferences(context)
         python = find_training_python(prefs.training_python if prefs else "")
