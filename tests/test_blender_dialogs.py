@@ -108,3 +108,20 @@ print("RANGES", fresh.frame_first, fresh.frame_last, fresh.reference_first, fres
       kept.frame_first, kept.frame_last, kept.reference_first, kept.reference_last)
 """, "RANGES")
     assert line == "RANGES 301 400 301 400 320 330 5 9", line
+
+
+def test_train_restyle_s_working_size_becomes_a_multiple_of_16():
+    """A Working Size typed as 100 becomes 96 at once (before 2026-12-06 refused only when Train
+    was clicked)."""
+    line = printed("""
+import bpy
+from reenact import register
+register()
+s = bpy.context.scene.reenact
+out = []
+for v in (100, 136, 33, 512):
+    s.restyle_size = v
+    out.append(s.restyle_size)
+print("SIZES", out)
+""", "SIZES")
+    assert line == "SIZES [96, 128, 32, 512]", line
