@@ -43,6 +43,29 @@ def shot_name(strip):
     return min((p.name for p in shots.pieces(strip)), key=lambda n: (len(n), n))
 
 
+def model_identity(path):
+    """What tells restyle models apart for Restyle Strip (one result strip per shot and model):
+    the model's file name with the name of the folder it lies in (``projA/look.onnx``), the same on
+    every machine that opens the project (a farm's). Before 2026-12-06 the file's stem alone, so
+    ``projA/look.onnx`` and ``projB/look.onnx`` counted as one model: the second one's result
+    replaced the first one's as a take of it."""
+    full = os.path.normpath(os.path.abspath(path))
+    return os.path.basename(os.path.dirname(full)) + "/" + os.path.basename(full)
+
+
+def result_name(strip, model):
+    """``<shot>_<model>`` (:func:`tag` of each), the name of Restyle Strip's results of ``strip``
+    with the model file ``model`` in ``//reenact/restyle/<.blend>/``, with a digest of
+    :func:`model_identity` added for a model that is not one of this .blend's own (in its
+    ``//reenact/models/<.blend>/``, whose names are its own), so that two models of one name in
+    other folders keep their results apart (before 2026-12-06 both wrote ``<shot>_<model>``)."""
+    name = "{}_{}".format(tag(shot_name(strip)), tag(_model_name(model)))
+    folder = os.path.dirname(os.path.normpath(os.path.abspath(model)))
+    if os.path.basename(folder) != blend_tag() or os.path.basename(os.path.dirname(folder)) != "models":
+        name += "-" + hashlib.sha1(model_identity(model).encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return name
+
+
 def tag(name):
     """``name`` as part of a file name: itself where it is one already (letters A-Z, digits, ``.``,
     ``_``, ``-``), else cleaned (``_`` for the others) with a digest of the name added, so that

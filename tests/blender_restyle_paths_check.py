@@ -213,6 +213,19 @@ def metas(cfg):
     return res
 
 
+def same_file_name(cfg):
+    """projA/look.onnx on the shot, projB/look.onnx, then projA/look.onnx again."""
+    res = {"applied": []}
+    start(cfg, [("shot", cfg["shot"], 1)], os.path.join(cfg["out"], "p.blend"))
+    ed = bpy.context.scene.sequence_editor
+    for key, m in (("first", "projA"), ("second", "projB"), ("third", "projA")):
+        select("shot", [])
+        res["applied"].append(call("restyle_strip", key, model=os.path.join(cfg["models"], m, "look.onnx")))
+        res[key] = sorted((s.name, s.channel, bpy.path.abspath(s.directory).rstrip("/"))
+                        for s in ed.strips_all if s.get("reenact_shot"))
+    return res
+
+
 def main(cfg):
     res = {"blender": bpy.app.version_string}
     res.update(globals()[cfg["case"]](cfg))

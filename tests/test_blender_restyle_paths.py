@@ -122,3 +122,32 @@ def test_a_meta_strip_selected_as_reference_gives_the_footage_it_shows(footage, 
     assert r["titles"] == ["ERROR"] and "select one or more reference movie or image-sequence strips" in refused \
         and "(the selected meta strip 'titles' shows no movie or image strip)" in refused, refused
     assert r["with_titles"] == ["FINISHED"] and meta_note in said(out, "with_titles"), said(out, "with_titles")
+
+
+def test_two_models_of_one_name_in_other_folders_keep_their_own_results(footage, request, tmp_path):
+    """projA/look.onnx and projB/look.onnx on one shot: two result strips, each in a folder of its
+    own, and projA's again gives its own strip a new take (before 2026-12-06 they counted as one
+    model: projB's result became a take of projA's strip, in projA's folder)."""
+    import shutil
+
+    from reenact.restyle.train import train
+    from test_restyle import moving_clip, tiny_cfg
+
+    models = tmp_path / "models"
+    (models / "projA").mkdir(parents=True)
+    train([moving_clip(seed=1)], [moving_clip(seed=2)], str(models / "projA" / "look.onnx"), tiny_cfg(), steps=1,
+          resume=False)
+    (models / "projB").mkdir()
+    shutil.copy(str(models / "projA" / "look.onnx"), str(models / "projB" / "look.onnx"))
+    footage = dict(footage, models=str(models))
+    r, out = check("same_file_name", footage, request, tmp_path)
+    assert r["applied"] == [["FINISHED"]] * 3, out[-3000:]
+    (a,) = r["first"]
+    assert len(r["second"]) == 2 and a in r["second"], r["second"]
+    assert a[0] == "shot Restyled look" and os.path.basename(a[2]).startswith("shot_look-"), a
+    b = [s for s in r["second"] if s != a][0]
+    assert os.path.basename(b[2]).startswith("shot_look-") and os.path.basename(b[2]) != os.path.basename(a[2]), b
+    third = r["third"]
+    assert len(third) == 2 and b in third, third
+    a2 = [s for s in third if s != b][0]
+    assert a2[:2] == a[:2] and a2[2] == a[2] + ".take2", (a, a2)

@@ -28,6 +28,18 @@ NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="Node.js is not installed (.ci/run installs it: apt-get install nodejs)")
 
 
+def restyle_folder(project, blend, model, shot="shot"):
+    """``//reenact/restyle/<blend>/<shot>_<model>-<digest>``: Restyle Strip's results of ``shot``
+    with ``model``, a model not in the .blend's own models folder, known by its folder too
+    (blender/restyle_files.result_name: the digest of ``<folder>/<file>``)."""
+    import hashlib
+
+    stem = os.path.splitext(os.path.basename(model))[0]
+    ident = "{}/{}".format(os.path.basename(os.path.dirname(model)), os.path.basename(model))
+    return os.path.join(str(project), "reenact", "restyle", blend, "{}_{}-{}".format(
+        shot, stem, hashlib.sha1(ident.encode()).hexdigest()[:6]))
+
+
 def compile_job(**settings):
     base = {"strip": "shot", "model": "//look.onnx", "frames": "1-250", "chunk_size": 50, "stabilise": 0.8,
             "output": "IMAGES", "lossless": False, "add_strip": True, "job_id": "", "blendfile": "/shared/shot.blend"}
@@ -120,7 +132,7 @@ def test_restyle_job_runs_chunked_equal_to_one_restyle(tmp_path):
                       output="MOVIE")
     chunks, assemble = job["tasks"][:-1], job["tasks"][-1]
     assert len(chunks) == 3
-    folder = str(tmp_path / "reenact" / "restyle" / "shot" / "shot_look.farm")  # (shot.blend's own; the farm's)
+    folder = restyle_folder(tmp_path, "shot", model) + ".farm"  # (shot.blend's own; the farm's)
     for t in reversed(chunks[1:]):  # any order
         res = subprocess.run(_argv(t), capture_output=True, text=True, timeout=900, env=_env())
         assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
@@ -186,7 +198,7 @@ def test_restyle_job_on_an_image_sequence_strip(tmp_path):
     lines = [l for l in (refused.stdout + refused.stderr).splitlines() if "image sequence" in l]
     assert lines and "Output Images" in lines[0], refused.stdout[-2000:] + refused.stderr[-2000:]
     assert _check({"mode": "inspect", "blend": blend})["results"] == []
-    folder = str(tmp_path / "reenact" / "restyle" / "seq" / "shot_look.farm")  # (seq.blend's own; the farm's)
+    folder = restyle_folder(tmp_path, "seq", model) + ".farm"  # (seq.blend's own; the farm's)
     names, chunked = _pixels(folder)
     assert len(names) == 9
     images_job = compile_job(strip="shot", model=setup["model"], frames="6-13", chunk_size=4, blendfile=blend)

@@ -19,8 +19,8 @@ from ..modal import JOB, ModalJobMixin, TrainingJobMixin, job_target, remember_t
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
 from ..restyle_files import (PREVIEW_IMAGE, _model_name, _nothing_left_when_refused,  # noqa: F401
-                             legacy_checkpoints, made_folders, model_path, remove_empty, resume_candidates,
-                             shot_name, tag)
+                             legacy_checkpoints, made_folders, model_identity, model_path, remove_empty,
+                             result_name, resume_candidates, shot_name)
 
 #: restyle results go here, next to the .blend (beside the renders)
 RESTYLE_DIR = "restyle"
@@ -88,15 +88,17 @@ def restyle_target(context, strip_name, model):
     path = bpy.path.abspath(model)
     root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), RESTYLE_DIR,
                         actor_data.blend_name())  # (//reenact/restyle/<.blend name>: each .blend its own)
-    name = "{}_{}".format(tag(shot_name(strip)), tag(_model_name(path)))  # (before 2026-12-06 '山'/'川' met)
-    return scene, strip, path, os.path.join(root, name)
+    return scene, strip, path, os.path.join(root, result_name(strip, path))
 
 
 def add_restyled_strip(scene, strip, out, frames, model):
-    """The result strip ``<strip> Restyled <model>`` above ``strip``, replaced in place when there."""
+    """The result strip ``<strip> Restyled <model>`` above ``strip``, replaced in place when there:
+    one per shot and model, the model known by its folder too (:func:`model_identity`; a result
+    made before 2026-12-06, which does not record it, by its name)."""
     name = shot_name(strip)
+    key = ("restyle " + name, _model_name(model), "restyle model " + model_identity(model))
     st, _ = shots.add_result_strips(scene, strip, out, frames, "{} Restyled {}".format(name, _model_name(model)),
-                                    key=("restyle " + name, _model_name(model)))
+                                    key=key)
     return st
 
 
