@@ -37,10 +37,10 @@ def said(out, name):
     return out.split("CALL {}\n".format(name), 1)[1].split("END {}\n".format(name), 1)[0]
 
 
-def check(case, footage, request, tmp_path):
+def check(case, footage, request, tmp_path, version="5.0"):
     out = tmp_path / "work"
     out.mkdir()
-    return run_check(CHECK, dict(footage, case=case, out=str(out)), "5.0", request, tmp_path)
+    return run_check(CHECK, dict(footage, case=case, out=str(out)), version, request, tmp_path)
 
 
 def test_names_that_clean_alike_keep_their_own_models(footage, request, tmp_path):
@@ -62,12 +62,13 @@ def test_names_that_clean_alike_keep_their_own_models(footage, request, tmp_path
     assert r["legacy_kept"]
 
 
-def test_the_first_save_moves_restyle_models_into_the_project(footage, request, tmp_path):
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_the_first_save_moves_restyle_models_into_the_project(footage, request, tmp_path, version):
     """Trained in an unsaved file, the restyle model, checkpoint and preview move into
     //reenact/models/<.blend>/ on the first save, the scene's model with them, and the next Train
     resumes (before 2026-12-06 they stayed in the temporary folder, the model pointing there, and
     the next Train started from step 0)."""
-    r, out = check("unsaved", footage, request, tmp_path)
+    r, out = check("unsaved", footage, request, tmp_path, version)
     assert r["unsaved"] == ["FINISHED"], out[-3000:]
     stem = os.path.basename(r["before"])[:-5]
     assert r["stored"] == "//reenact/models/p/{}.onnx".format(stem), r["stored"]
