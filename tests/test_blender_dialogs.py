@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The options of Reenact's long jobs in Blender's interface. Their Adjust Last Operation panel
 is gone (a change there would run the whole job again, blocking Blender), so before 2026-12-06
-Render Performance, Render Edited Actors, Conform to Scene Rate and Assemble Render started at
-once from their buttons with the options they last had: the region, output, frame range and
+Render Performance, Render Edited Actors, Conform to Scene Rate, Restyle Strip and the Assemble
+operators started at once from their buttons with the options they last had: the region, output, frame range and
 every other option the README's guides name were out of reach (a review of the docs against the
 code). Now they show their options first, and OK starts the job beside Blender (progress, Esc);
 headless (a farm, a script) they run at once, as before."""
@@ -22,9 +22,13 @@ from reenact.blender import modal
 from reenact.blender.operators.conform import REENACT_OT_conform_strip
 from reenact.blender.operators.farm import REENACT_OT_assemble_render
 from reenact.blender.operators.render import REENACT_OT_render_edited, REENACT_OT_render_performance
+from reenact.blender.operators.restyle import REENACT_OT_assemble_restyle, REENACT_OT_restyle_strip
+import bpy
 
 dialogs = [c.dialog for c in (REENACT_OT_render_performance, REENACT_OT_render_edited, REENACT_OT_conform_strip,
-                              REENACT_OT_assemble_render)]
+                              REENACT_OT_assemble_render, REENACT_OT_restyle_strip, REENACT_OT_assemble_restyle)]
+# (Restyle Strip's model is not remembered: its dialog starts at the scene's, the one trained last)
+dialogs.append(bpy.ops.reenact.restyle_strip.get_rna_type().properties["model"].is_skip_save)
 calls = []
 modal.interactive = lambda context: True  # (Blender's interface: a window)
 modal.begin_modal = lambda op, context, interval, text: calls.append("beside Blender")
@@ -60,7 +64,7 @@ modal.set_job_state(ctx, False)
 script = sorted(op.execute(ctx))  # (a script's call, no dialog: at once, as before)
 print("DIALOGS", dialogs, first, shown, ok, started, script, calls)
 """, "DIALOGS")
-    assert line == ("DIALOGS [True, True, True, True] ['RUNNING_MODAL'] ['dialog'] ['RUNNING_MODAL'] "
+    assert line == ("DIALOGS [True, True, True, True, True, True, True] ['RUNNING_MODAL'] ['dialog'] ['RUNNING_MODAL'] "
                     "['dialog', 'prepare', 'beside Blender'] ['FINISHED'] ['prepare', 'apply done']"), line
 
 

@@ -128,9 +128,11 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     bl_idname = "reenact.restyle_strip"
     bl_label = "Restyle Strip"
     bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
+    dialog = True  # (its options first: modal.ModalJobMixin; before 2026-12-06 none reachable)
 
-    model: StringProperty(name="Model", subtype="FILE_PATH", default="",
-                          description="Restyle model (.onnx from `reenact restyle train`)")
+    # (not remembered: the dialog starts at the scene's model, the one Train Restyle set last)
+    model: StringProperty(name="Model", subtype="FILE_PATH", default="", options={"SKIP_SAVE"},
+                          description="Restyle model (.onnx from `reenact restyle train`; default: the scene's)")
     stabilise: FloatProperty(name="Stabilise", default=0.8, min=0.0, max=0.95,
                              description="How much of the previous frame's change, moved by optical flow, "
                                          "is kept (0: every frame on its own; more: steadier, slower to follow)")
@@ -157,6 +159,12 @@ class REENACT_OT_restyle_strip(ModalJobMixin, bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         return blend.poll_media_strip(cls, context)
+
+    def invoke(self, context, event):
+        scene = blend.edit_scene(context)
+        if not self.model and scene is not None:
+            self.model = scene.reenact.restyle_model
+        return super().invoke(context, event)
 
     def draw(self, context):
         layout = self.layout
@@ -240,6 +248,7 @@ class REENACT_OT_assemble_restyle(ModalJobMixin, bpy.types.Operator):
     bl_idname = "reenact.assemble_restyle"
     bl_label = "Assemble Restyle"
     bl_options = {"UNDO"}  # (no F9 redo: that would run the whole job again, blocking Blender)
+    dialog = True  # (its options first: modal.ModalJobMixin)
 
     strip_name: FARM_PROPS["strip_name"]
     model: StringProperty(name="Model", subtype="FILE_PATH", default="", options={"SKIP_SAVE"},
