@@ -117,9 +117,18 @@ def record_mouth(ob, source, performance_frame, source_track, strip=None):
     new[rows] = -1.0
     new[rows[take]] = frames[take]
     ob[P.DRIVER_PROP], ob[P.DRIVER_KEY_PROP], ob[P.DRIVER_FRAMES_PROP] = chosen[0], chosen[1], new.tolist()
-    if strip is not None and not (kept and TIMING_PROP in ob):  # (rows kept from before: their strip's place)
-        ob[TIMING_PROP] = {"actor": own[1], "name": own[0], "strip": strip.name, "shot": int(ob.reenact.frame_offset),
-                           "pieces": layout(source, strip)}
+    if strip is not None:
+        lay = {"actor": own[1], "name": own[0], "strip": strip.name, "shot": int(ob.reenact.frame_offset),
+               "pieces": layout(source, strip), "kept": []}
+        prev = ob.get(TIMING_PROP)
+        if kept and prev is not None:  # rows this transfer did not reach keep the timing of theirs: said by
+            # stale_note until they are reset or transferred again (before the review of 2026-12-06 the old
+            # layout was kept for every row, and the warning came back after each transfer)
+            older = [int(r) for r in prev.get("kept", [])]
+            if [int(v) for v in prev.get("pieces", [])] != lay["pieces"] or int(prev.get("shot", 0)) != lay["shot"]:
+                older += np.flatnonzero((new >= 0) & ~changed).tolist()
+            lay["kept"] = sorted(set(older) - set(rows.tolist()))
+        ob[TIMING_PROP] = lay
     return chosen[0], left
 
 
@@ -159,7 +168,7 @@ def stale_note(ob):
     moved = {(n - int(ob.reenact.frame_offset)) - (t - int(rec.get("shot", 0))) for n, t in zip(now[::3], then[::3])}
     if len(now) == len(then) and now[1::3] == then[1::3] and now[2::3] == then[2::3]:
         if moved == {0}:
-            return ""
+            return _kept_note(ob, src, strip, rec, frames)
         d = moved.pop() if len(moved) == 1 else None
         what = ("lies {} frame(s) {} against the shot than then".format(abs(d), "later" if d > 0 else "earlier")
                 if d is not None else "was rearranged")
@@ -167,6 +176,24 @@ def stale_note(ob):
         what = "was {} since".format("cut or joined" if len(now) != len(then) else "trimmed")
     return ("the mouth of '{}' was transferred from '{}' as its dubbing strip '{}' lay then; that strip {}, and the "
             "mouth no longer lines up with it: Transfer Performance again".format(ob.name, src.name, strip.name, what))
+
+
+def _kept_note(ob, src, strip, rec, frames):
+    """'' or the warning for rows a later transfer from ``src`` did not reach, which keep the mouth
+    of a transfer made when its strip lay otherwise (still driven: not reset since)."""
+    rows = [r for r in rec.get("kept", []) if 0 <= int(r) < len(frames) and frames[int(r)] >= 0]
+    if not rows:
+        return ""
+    from ..render.actors import frame_runs
+    from .curves import timeline_frames
+
+    try:
+        tl = timeline_frames(ob, actor_data.tracked_track(ob))
+    except (ValueError, OSError):
+        return ""
+    return ("frame(s) {} of '{}' keep a mouth transferred from '{}' when its dubbing strip '{}' lay otherwise (the "
+            "last transfer did not reach them): Reset to Tracked there, or transfer them again".format(
+                frame_runs([int(tl[int(r)]) for r in rows if int(r) < len(tl)]), ob.name, src.name, strip.name))
 
 
 # --------------------------------------------------------------------------- keys replaced

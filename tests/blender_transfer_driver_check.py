@@ -174,6 +174,14 @@ def case_stale(cfg):
     scene2.sequence_editor.strips_all["B"].frame_start += 3
     layers.follow_moved_strips(scene2)
     out["gaze_only"] = dubbing.stale_note(act2["A"])
+    # the dubbing strip moved, then transferred again: the frames the new transfer cannot reach keep the old
+    # mouth, and the note names them (before the review of 2026-12-06: "lies 3 frame(s) later" after every transfer)
+    scene3, act3 = build(cfg)
+    transfer(source=act3["B"].name, target=act3["A"].name, mode="mouth")
+    scene3.sequence_editor.strips_all["B"].frame_start += 3
+    layers.follow_moved_strips(scene3)
+    transfer(source=act3["B"].name, target=act3["A"].name, mode="mouth")
+    out["moved_then_again"] = dubbing.stale_note(act3["A"])
     return out
 
 

@@ -339,6 +339,8 @@ def _check_stale(r):
     Frame are told to transfer again (before 2026-12-06 nothing said so); lined up again, or a
     transfer that left the mouth alone: nothing."""
     assert r["moved"] and r["moved"] in r["render_notes"], r  # (Render Performance says it: added 2026-12-06)
+    assert r["moved_then_again"].startswith("frame(s) 1-3 of 'A Actor 0' keep a mouth transferred from 'B Actor 0' "
+                                            "when its dubbing strip 'B' lay otherwise"), r["moved_then_again"]
     assert r["fresh"] == "" and r["both_moved"] == "" and r["untrimmed"] == "" and r["gaze_only"] == "", r
     assert "'B' lay then; that strip lies 3 frame(s) later against the shot" in r["moved"], r["moved"]
     assert "Transfer Performance again" in r["moved"] and "'A Actor 0'" in r["moved"], r["moved"]
