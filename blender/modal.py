@@ -146,11 +146,6 @@ def renamed_meanwhile(label, exc):
             "(its finished work is reused where it was saved)".format(label, what))
 
 
-#: the operators (by their wmOperator's address) whose options dialog is open: OK runs ``execute``,
-#: which then starts the job beside Blender as ``invoke`` would have
-_DIALOGS = set()
-
-
 def interactive(context):
     """Whether an operator runs in Blender's interface (a window), not headless or from a script
     without one: a long job then runs beside Blender, with progress and Esc."""
@@ -196,9 +191,8 @@ class ModalJobMixin:
 
     def execute(self, context):
         """Blocking path (background mode, scripts); after the options dialog, the job beside Blender."""
-        key = self.as_pointer()
-        if key in _DIALOGS:
-            _DIALOGS.discard(key)
+        if getattr(self, "_confirmed", False):  # (OK in the options dialog: this operator's own flag, set
+            self._confirmed = False  # by its invoke; not a set of addresses, which a cancelled dialog left)
             if interactive(context):
                 return self._start(context)
         if JOB.running and not bpy.app.background:  # (before 2026-12-06 a second job ran beside the first)
@@ -228,7 +222,7 @@ class ModalJobMixin:
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
         if self.dialog:
-            _DIALOGS.add(self.as_pointer())
+            self._confirmed = True  # (execute, after OK, starts the job beside Blender)
             return context.window_manager.invoke_props_dialog(self, width=self.dialog_width)
         return self._start(context)
 

@@ -37,9 +37,6 @@ modal.begin_modal = lambda op, context, interval, text: calls.append("beside Ble
 class Op(modal.ModalJobMixin):
     dialog = True
 
-    def as_pointer(self):
-        return 7
-
     def report(self, level, text):
         calls.append(text)
 
@@ -59,7 +56,6 @@ shown = list(calls)
 ok = sorted(op.execute(ctx))  # (OK in the dialog)
 started = list(calls)
 calls.clear()
-modal._DIALOGS.clear()
 modal.set_job_state(ctx, False)
 script = sorted(op.execute(ctx))  # (a script's call, no dialog: at once, as before)
 print("DIALOGS", dialogs, first, shown, ok, started, script, calls)
