@@ -83,6 +83,11 @@ def poll_actor(cls, context):
     return True
 
 
+#: the actor Render Performance last rendered (on the window manager: this session's, not saved),
+#: whose options Preview Frame takes all of (operators/preview.py)
+RENDERED_ACTOR = "reenact_rendered_actor"
+
+
 def render_inputs(context, name="", op=None, accept=False):
     """The actor (``name``, else the active one), its scene and strip, the render folder and its
     tracked Track, checked against the footage the strip shows now (warnings reported on

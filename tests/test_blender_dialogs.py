@@ -79,16 +79,27 @@ from reenact.blender.operators.preview import REENACT_OT_preview_frame as P
 wm = bpy.context.window_manager
 last = wm.operator_properties_last("reenact.render_performance")
 last.region, last.mouth, last.all_actors = "face", "SHOT", True
+last.use_reference, last.reference_first, last.accept_footage = True, 301, True
 given = {"mouth"}
-op = S(SHARED=P.SHARED, properties=S(is_property_set=lambda n: n in given), region="mouth", mouth="DRIVER",
-       all_actors=False, detail=True, keep_front=True, use_reference=False, reference_first=1, reference_last=250,
-       accept_footage=False)
-P.take_render_options(op, wm.operator_properties_last)
+
+
+def preview():
+    return S(SHARED=P.SHARED, SAME_ACTOR=P.SAME_ACTOR, properties=S(is_property_set=lambda n: n in given),
+             region="mouth", mouth="DRIVER", all_actors=False, detail=True, keep_front=True, use_reference=False,
+             reference_first=1, reference_last=250, accept_footage=False)
+
+
+same, other = preview(), preview()
+P.take_render_options(same, wm.operator_properties_last, True)
+P.take_render_options(other, wm.operator_properties_last, False)
 rna = bpy.ops.reenact.preview_frame.get_rna_type()
-skip = all(rna.properties[n].is_skip_save for n in P.SHARED)
-print("PREVIEW", op.region, op.mouth, op.all_actors, skip)
+skip = all(rna.properties[n].is_skip_save for n in P.SHARED + P.SAME_ACTOR + ("accept_footage",))
+print("PREVIEW", same.region, same.mouth, same.all_actors, same.use_reference, same.reference_first,
+      same.accept_footage, other.region, other.use_reference, other.reference_first, skip)
 """, "PREVIEW")
-    assert line == "PREVIEW face DRIVER True True", line
+    # the same actor's render: all but what was given (Mouth) and Accept Re-encoded Footage; another actor's
+    # (another shot's): the look options only, not its frame range (a review of the change, the same day)
+    assert line == "PREVIEW face DRIVER True True 301 False face False 1 True", line
 
 
 def test_render_performance_s_frame_ranges_start_at_the_shot():

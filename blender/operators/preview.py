@@ -13,8 +13,8 @@ from .. import actor as actor_data
 from .. import blend, dubbing, farm, layers, look, shots, timing
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REFERENCE_FIRST, REFERENCE_LAST,
-                             REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor, reference_frames, region_note,
-                             render_inputs)
+                             REGION_ITEMS, RENDERED_ACTOR, USE_REFERENCE, face_driver, poll_actor, reference_frames,
+                             region_note, render_inputs)
 from ..report import EXPECTED, describe, report
 
 
@@ -39,9 +39,11 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
                              description="Preview every tracked actor of this strip, each with its own performance, "
                                          "renderer and dubbing actor, as Render Performance lays them together")
 
-    #: the options Preview Frame shares with Render Performance
-    SHARED = ("region", "detail", "keep_front", "mouth", "use_reference", "reference_first", "reference_last",
-              "accept_footage", "all_actors")
+    #: the options Preview Frame takes from Render Performance's last: these from any render, and
+    #: those of SAME_ACTOR only from a render of this actor (a range of frames, or Mouth Driver, of
+    #: another shot's render would be refused here); Accept Re-encoded Footage never (a review)
+    SHARED = ("region", "detail", "keep_front", "all_actors")
+    SAME_ACTOR = ("mouth", "use_reference", "reference_first", "reference_last")
 
     @classmethod
     def poll(cls, context):
@@ -51,12 +53,16 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         """The options not given (the panel's Preview button gives none) are those Render
         Performance's dialog last had, so the preview shows what the render will draw (before
         2026-12-06 its own defaults or last values: region Mouth under a Face render's keys)."""
-        self.take_render_options(getattr(context.window_manager, "operator_properties_last", None))
+        wm = context.window_manager
+        ob = actor_data.active_actor(context)
+        self.take_render_options(getattr(wm, "operator_properties_last", None),
+                                 ob is not None and wm.get(RENDERED_ACTOR) == ob.name)
         return super().invoke(context, event)
 
-    def take_render_options(self, last_of):
+    def take_render_options(self, last_of, same_actor=False):
         last = last_of("reenact.render_performance") if last_of is not None else None
-        for name in self.SHARED if last is not None else ():
+        names = self.SHARED + (self.SAME_ACTOR if same_actor else ())
+        for name in names if last is not None else ():
             if not self.properties.is_property_set(name):
                 try:
                     setattr(self, name, getattr(last, name))

@@ -19,8 +19,8 @@ from .. import dubbing, look, shots, takes, timing
 from ..render_key import render_key
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
-                             REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, USE_REFERENCE, face_driver, poll_actor,
-                             reference_frames, region_note, render_inputs)
+                             REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, RENDERED_ACTOR, USE_REFERENCE, face_driver,
+                             poll_actor, reference_frames, region_note, render_inputs)
 from ..report import EXPECTED, NothingToDo, report, unsigned_note
 
 
@@ -219,6 +219,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 
     def prepare(self, context):
         ob, scene, strip, root, base = render_inputs(context, self.actor, self, self.accept_footage)
+        context.window_manager[RENDERED_ACTOR] = ob.name  # (Preview takes its options: operators/preview.py)
         for w in look.display_notes(strip, self.output):  # (what the output shows otherwise than the shot)
             report(self, "WARNING", w)
         info = {}
