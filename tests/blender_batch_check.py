@@ -47,6 +47,12 @@ def main(clip, work):
     out = {"no_edits": run_op(bpy.ops.reenact.render_edited)}
     # the Tracks of a saved project's actors, relative to it (a copy of the project reads its own)
     out["track_paths"] = sorted({o.reenact.track_path[:10] for o in bpy.data.objects if o.reenact.is_actor})
+    # an actor appended into a .blend of another folder: its '//' path is not there; it reads where it was made
+    some = next(o for o in bpy.data.objects if o.reenact.is_actor)
+    kept, made = some.reenact.track_path, actor_data.track_file(some)
+    some.reenact.track_path = "//elsewhere/" + os.path.basename(kept)
+    out["appended_reads_made"] = actor_data.track_file(some) == made and os.path.isfile(made)
+    some.reenact.track_path = kept
     actors = {o.reenact.strip_name: o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor
               and o.reenact.actor_index == 0}
     for name, f in (("shot A", 5), ("shot B", 40), ("shot D", 100), ("shot E", 125)):  # clip frames 4, 9, 9, 4

@@ -361,6 +361,7 @@ def test_render_edited_actors_renders_each_edited_shot_into_its_strip(tmp_path, 
     # nothing to do is said, not an error pop-up (before 2026-12-06 an ERROR)
     assert r["no_edits"] == ["CANCELLED"], r
     assert r["track_paths"] == ["//reenact/"], r  # (before 2026-12-06 absolute: a copy read the original's)
+    assert r["appended_reads_made"] is True, r  # (appended elsewhere: read where it was made)
     assert "Info: Reenact: no actor of scene 'Scene' has edits (keys or a transfer): nothing to render" in r["_stdout"]
     assert r["render"] == ["FINISHED"], r
     assert r["results"] == [["shot A Reenact Mouth", 2, 1, 31, "shot A Actor 0"],
