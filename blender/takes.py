@@ -159,8 +159,11 @@ def record_shown(filepath):
                           for n in os.listdir(base) if not n.startswith(".") and n != "reenact_cache"})
         except OSError:
             continue
+    from .restyle_files import blend_tag
+
+    own = {os.path.normcase(me), os.path.normcase(blend_tag(filepath))}  # (its restyles' folder: the tagged name)
     for root, names in roots.items():
-        if os.path.basename(root) == os.path.normcase(me) and os.path.dirname(os.path.dirname(
+        if os.path.basename(root) in own and os.path.dirname(os.path.dirname(
                 os.path.dirname(root))) == os.path.normcase(home):
             continue  # (its own renders: what it shows is seen live)
         record = os.path.join(root, SHOWN_BY, mine)

@@ -270,27 +270,21 @@ def data_key(items, max_frames=None):
     before 2026-12-06 a project moved or copied to another machine (the same frames) started
     afresh, "trained on other clips" (:func:`trained_on` still takes that key where it holds);
     before 2026-12-05 the paths and ranges only: a plate rendered again under its name resumed."""
-    out = []
-    for it in items:
-        if isinstance(it, np.ndarray):
-            out.append("array{}".format(list(it.shape)))
-        else:
-            sp = clip_spec(it)
-            out.append("{}:{}|{}".format(sp.start or 0, "" if sp.stop is None else sp.stop, _content(sp.path)))
+    out = _keyed(items, lambda sp: "{}:{}|{}".format(sp.start or 0, "" if sp.stop is None else sp.stop,
+                                                     _content(sp.path)))
     return sorted(out) + ["max_frames={}".format(max_frames)]  # (in any order: --y A --y B is --y B --y A)
 
 
 def _path_key(items, max_frames=None):
     """:func:`data_key` before 2026-12-06: absolute paths, ranges, file sizes and times."""
-    out = []
-    for it in items:
-        if isinstance(it, np.ndarray):
-            out.append("array{}".format(list(it.shape)))
-        else:
-            sp = clip_spec(it)
-            out.append("{}@{}:{}|{}".format(os.path.abspath(sp.path), sp.start or 0, "" if sp.stop is None else sp.stop,
-                                            _stamp(sp.path)))
+    out = _keyed(items, lambda sp: "{}@{}:{}|{}".format(os.path.abspath(sp.path), sp.start or 0,
+                                                        "" if sp.stop is None else sp.stop, _stamp(sp.path)))
     return out + ["max_frames={}".format(max_frames)]
+
+
+def _keyed(items, text):
+    """Each of ``items`` as a key's words: an array by its shape, a clip by ``text(clip_spec)``."""
+    return ["array{}".format(list(it.shape)) if isinstance(it, np.ndarray) else text(clip_spec(it)) for it in items]
 
 
 def trained_on(saved, x_items, y_items, max_frames=None):

@@ -152,6 +152,11 @@ def save_as(cfg):
     bpy.context.scene.sequence_editor.strips_all["shot"].frame_offset_start = 2
     select("shot", ["ref"])
     res["v03"] = call("train_restyle", "v03")
+    # saved as p_v04.blend and trained again with Steps where v03 left it: v03's checkpoint is done, and
+    # the refusal names it (before the review of 2026-12-06 it did not say the checkpoint was v03's)
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(out, "p_v04.blend"))
+    select("shot", ["ref"])
+    res["v04"] = call("train_restyle", "v04")
     return res
 
 

@@ -56,6 +56,8 @@ def test_names_that_clean_alike_keep_their_own_models(footage, request, tmp_path
     assert r["restyle 山"] == r["restyle 川"] == ["FINISHED"]
     a, b = r["results"]
     assert os.path.dirname(a.rstrip("/")) == os.path.dirname(b.rstrip("/")) and ".take" not in a + b, r["results"]
+    # the .blend's results folder by its tagged name, not 'actor', which 'カット.blend' would share (a review)
+    assert os.path.basename(os.path.dirname(a.rstrip("/"))) not in ("actor", ""), r["results"]
     assert r["new_project"] == ["FINISHED"] and r["new_folder"].startswith("shot_1-"), r["new_folder"]
     legacy = said(out, "legacy")
     assert r["legacy"] == ["FINISHED"] and "resumed from step 2, of //reenact/models/shot_1/" in legacy, legacy
@@ -94,6 +96,9 @@ def test_a_version_saved_beside_resumes_the_earlier_ones_training(footage, reque
     assert r["v03"] == ["FINISHED"] and "resumed" not in v03, v03
     assert "trained from step 0: //reenact/models/p_v02/shot_restyle_like_ref_in_Scene.ckpt.pt, " \
         "//reenact/models/p_v01/shot_restyle_like_ref_in_Scene.ckpt.pt hold trainings of other frames" in v03, v03
+    v04 = said(out, "v04")
+    assert r["v04"] == ["ERROR"] and "restyle model already trained to step 3 ≥ Steps 3, the checkpoint of " \
+        "//reenact/models/p_v03/shot_restyle_like_ref_in_Scene.ckpt.pt: raise Steps" in v04, v04
 
 
 def test_the_references_name_the_model_whichever_channels_they_lie_in(footage, request, tmp_path):

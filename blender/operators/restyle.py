@@ -18,7 +18,7 @@ from .. import blend, farm, props, shots, takes, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, job_target, remember_target, show_preview
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
-from ..restyle_files import (PREVIEW_IMAGE, _model_name, _nothing_left_when_refused,  # noqa: F401
+from ..restyle_files import (PREVIEW_IMAGE, _model_name, _nothing_left_when_refused, blend_tag,  # noqa: F401
                              legacy_checkpoints, made_folders, model_identity, model_path, remove_empty,
                              result_name, resume_candidates, shot_name)
 
@@ -86,8 +86,9 @@ def restyle_target(context, strip_name, model):
     if not model:
         raise ValueError("choose a restyle model in Reenact ▸ Restyle (.onnx from `reenact restyle train`)")
     path = bpy.path.abspath(model)
-    root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), RESTYLE_DIR,
-                        actor_data.blend_name())  # (//reenact/restyle/<.blend name>: each .blend its own)
+    # (//reenact/restyle/<.blend name>: each .blend its own, by its name as restyle_files.tag keeps it; before the
+    # review of 2026-12-06 actor.blend_name, which makes '場面.blend' and 'カット.blend' one folder)
+    root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), RESTYLE_DIR, blend_tag())
     return scene, strip, path, os.path.join(root, result_name(strip, path))
 
 
@@ -488,9 +489,13 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         if p.error or not p.done_path:
             err = (p.error or "no model written").replace("reenact: error: ", "")
             if ALREADY_TRAINED in err:  # (before 2026-12-06 "trained (0 steps (resumed from step 30), loss nan)")
-                done = err.split(ALREADY_TRAINED, 1)[1].split()[0].rstrip(",.")
-                report(self, "ERROR", "restyle model already trained to step {} ≥ Steps {}: raise Steps to train "
-                                      "on, or Start Afresh".format(done, self._steps))
+                which, rest = err.split(ALREADY_TRAINED, 1)
+                done = rest.split()[0].rstrip(",.")
+                which = which.strip()
+                # (an earlier version's checkpoint, after Save As: named; before the review of 2026-12-06 unsaid)
+                of = ", the checkpoint of " + blend.relative_to_project(which) if which in (self._elsewhere or ()) else ""
+                report(self, "ERROR", "restyle model already trained to step {} ≥ Steps {}{}: raise Steps to train "
+                                      "on, or Start Afresh".format(done, self._steps, of))
             else:
                 report(self, "ERROR", "restyle training failed: {}".format(err))
             return {"CANCELLED"}

@@ -17,9 +17,14 @@ from ..report import report
 
 
 def _roots():
+    from ..restyle_files import blend_tag
+
     renders = actor_data.render_root()  # (ValueError when the .blend is not saved: nothing of its own yet)
-    restyles = os.path.join(os.path.dirname(os.path.dirname(renders)), "restyle", actor_data.blend_name())
-    return [renders, restyles]
+    restyle = os.path.join(os.path.dirname(os.path.dirname(renders)), "restyle")
+    # (Restyle Strip's results under the .blend's tagged name since the review of 2026-12-06; before, its
+    # cleaned name, which a .blend of a name that cleans alike shares)
+    names = dict.fromkeys((blend_tag(), actor_data.blend_name()))
+    return [renders] + [os.path.join(restyle, n) for n in names]
 
 
 def _gb(n):
