@@ -9,8 +9,9 @@ from . import actor as actor_data
 
 
 def _footage_key(source, legacy=False):
-    """The name, size and modification time (whole seconds, as copies and other file systems keep
-    it; ``legacy``: to the nanosecond, as keys were made before 2026-12-06) of every file of a
+    """The name, size and modification time (whole seconds, as a move, `cp -a`, rsync -t and other
+    file systems keep it; a plain copy gives new times, and another key; ``legacy``: to the
+    nanosecond, as keys were made before 2026-12-06) of every file of a
     strip's footage (or of the file or files ``source``): a frame or a whole plate written over in
     place (the same sizes) is another key."""
     files = actor_data.strip_source(source) if hasattr(source, "type") else source

@@ -76,8 +76,9 @@ def _sped(strip):
     """True when ``strip`` has just its two end retiming keys but plays at another speed than 1:
     Set Speed on a whole, untrimmed strip adds the two and moves the last (before 2026-12-06 only
     more than two keys counted as retimed, and a strip sped up to 200 % was tracked and rendered
-    one clip frame per timeline frame). The keys span the clip's frames at speed 1; a frame of
-    slack for Blender's count against the reader's."""
+    one clip frame per timeline frame). The keys span the clip's frames less one at speed 1 (the
+    last key sits on the last frame); two frames of slack, and a fifth of a percent on long clips,
+    for Blender's count against the reader's."""
     keys = list(getattr(strip, "retiming_keys", ()))
     if len(keys) != 2 or getattr(strip, "type", None) not in ("IMAGE", "MOVIE"):
         return False
@@ -92,7 +93,7 @@ def _sped(strip):
         if clip_fps:
             r = strip.id_data.render
             n = n * (r.fps / r.fps_base) / clip_fps
-    return abs(span - n) > 1
+    return abs(span - n) > max(2, 0.002 * n)
 
 
 def _speed_effect(strip):

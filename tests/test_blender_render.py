@@ -189,8 +189,8 @@ a, b, c = ({a!r}, {b!r}, {c!r})
 first, old, old_again = key(a), key(a, True), key(a, True)
 os.rename(a, b)
 moved, old_moved = key(b), key(b, True)
-shutil.copytree(b, c)  # (a copy with new times: the renderer's contents decide, the footage's times differ)
-shutil.copy2(os.path.join(b, "shot.mp4"), os.path.join(c, "shot.mp4"))
+shutil.copytree(b, c, copy_function=shutil.copy)  # (a copy with new times: the renderer's contents decide;
+shutil.copy2(os.path.join(b, "shot.mp4"), os.path.join(c, "shot.mp4"))  # the footage copied with its times)
 copied = key(c)
 with open(os.path.join(c, "mine.onnx"), "ab") as f:
     f.write(b"x")
