@@ -217,7 +217,7 @@ def build_actor(scene, coll, track, strip, index, track_path, camera, keep_id=Fa
     # (relative to the saved .blend where it lies beside it: a project copied whole reads its own Tracks; before
     # 2026-12-06 the absolute path, and a copy read the original project's while that was there)
     s.track_path = blend.relative_to_project(track_path)
-    ob[TRACK_WHERE] = os.path.abspath(track_path)  # (where it was made: an actor appended elsewhere reads it there)
+    s.track_made_at = os.path.abspath(track_path)  # (where it was made: an actor appended elsewhere reads it there)
     s.frame_offset = int(strip.frame_start)
     s.frame_count = int(track.source_frames)
     s.tracked_fraction = float(np.mean(track.tracked)) if len(track.tracked) else 0.0
@@ -312,15 +312,11 @@ def track_file(ob):
         moved = os.path.join(bpy.path.abspath(TRACK_DIR), os.path.basename(path.replace("\\", "/")))
         if os.path.isfile(moved):
             return moved
-    made = ob.get(TRACK_WHERE)  # (an actor appended from a project elsewhere: its "//" was that file's folder)
-    if ob.reenact.track_path.startswith("//") and not os.path.isfile(path) and made and os.path.isfile(str(made)):
-        return str(made)
+    made = ob.reenact.track_made_at  # (an actor appended from a project elsewhere: its "//" was that file's folder;
+    # its path is kept relative to the .blend since 2026-12-06)
+    if ob.reenact.track_path.startswith("//") and not os.path.isfile(path) and made and os.path.isfile(made):
+        return made
     return path
-
-
-#: where the actor's Track file was made (absolute): its path is kept relative to the .blend, and an
-#: actor appended into a .blend of another folder reads it there (a review of 2026-12-06)
-TRACK_WHERE = "reenact_track_made_at"
 
 
 def load_actor_track(ob):

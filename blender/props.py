@@ -163,6 +163,9 @@ class ReenactActorSettings(bpy.types.PropertyGroup):
     source_path: StringProperty(name="Footage", subtype="FILE_PATH")
     track_path: StringProperty(name="Track File", description="The tracked performance (.npz)", subtype="FILE_PATH",
                                options={"PATH_SUPPORTS_BLEND_RELATIVE"})
+    track_made_at: StringProperty(name="Track Made At", subtype="FILE_PATH", options={"HIDDEN"},
+                                  description="Where the Track file was made (absolute): an actor appended into a "
+                                              ".blend of another folder reads it there")
     frame_offset: IntProperty(name="Frame Offset", description="Timeline frame of the clip's first frame")
     frame_count: IntProperty(name="Frames", description="Frames in the clip")
     tracked_fraction: FloatProperty(name="Tracked", subtype="FACTOR", min=0.0, max=1.0)
