@@ -18,36 +18,23 @@ import sys
 import bpy
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blender_two_track_check import tracked_two_shot  # noqa: E402
+
 
 def main(cfg):
     import cv2
 
-    from reenact import register
     from reenact.blender import actor as actor_data
     from reenact.blender import blend
     from reenact.blender.layers import curves_to_track
     from reenact.render.actors import render_actors
-    from reenact.video import VideoWriter, open_video
+    from reenact.video import open_video
 
     res = {"blender": bpy.app.version_string}
     clip = os.path.join(cfg["out"], "two shot.mp4")
-    with open_video(cfg["clip"]) as src:
-        frames, rate = [f for _, f in src.iter_frames(0, 30)], src.rate
-    with VideoWriter(clip, rate, (2 * frames[0].shape[1], frames[0].shape[0]), crf=10) as w:
-        for f in frames:
-            w.write(np.concatenate([f, f[:, ::-1]], 1))
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    register()
-    scene = bpy.context.scene
-    strip = blend.add_movie_strip(scene, clip, channel=2, frame_start=1, name="two")
-    scene.sequence_editor.active_strip = strip
-    scene.reenact.max_faces = 2
-    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["out"], "actors check.blend"))
-    scene = bpy.context.scene
-    strip = scene.sequence_editor.strips_all["two"]
-    actors = sorted((o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor),
-                    key=lambda o: o.reenact.actor_index)
+    scene, strip, actors = tracked_two_shot(cfg["clip"], cfg["out"], n=30, movie="two shot.mp4",
+                                            saved="actors check.blend")
     res["actors"] = len(actors)
     for ob in actors:  # an animator's edit of each: brows raised by 0.4
         tracked = actor_data.tracked_track(ob)
@@ -63,7 +50,8 @@ def main(cfg):
              for o in actors]
     render_actors(perfs, actor_data.strip_source(strip), None, out=None, frames=(10, 14), region="face",
                   on_frame=lambda i, f: direct.__setitem__(i, f))
-    W = frames[0].shape[1]
+    with open_video(clip) as src:
+        W = src.width // 2  # (each half: the clip and its mirror image)
 
     def worst_diff(st):
         folder, worst = bpy.path.abspath(st.directory), 0

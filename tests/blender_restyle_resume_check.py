@@ -13,7 +13,6 @@ argv: JSON {"shot", "look", "out", "training_python" (optional)}. Prints RESULT 
 import json
 import os
 import signal
-import sys
 import threading
 import time
 
@@ -96,12 +95,6 @@ def main(cfg):
 
 
 if __name__ == "__main__":
-    try:
-        main(json.loads(sys.argv[-1]))
-    except Exception:
-        import traceback
+    from sequencer_check import run_json  # (this script's folder is on sys.path)
 
-        traceback.print_exc()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    run_json(main)

@@ -17,7 +17,6 @@ Prints RESULT <json>.
 
 import json
 import os
-import sys
 
 import bpy
 
@@ -140,12 +139,6 @@ def main(cfg):
 
 
 if __name__ == "__main__":
-    try:
-        main(json.loads(sys.argv[-1]))
-    except Exception:
-        import traceback
+    from sequencer_check import run_json  # (this script's folder is on sys.path)
 
-        traceback.print_exc()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    run_json(main)

@@ -37,14 +37,14 @@ def two_shot(src_clip, path, n=20):
     return path
 
 
-def tracked_two_shot(clip, work):
-    """A fresh scene with the two-shot of ``clip`` tracked with two actors and saved as
-    ``work/two.blend``: (scene, strip, [actor 0, actor 1])."""
+def tracked_two_shot(clip, work, n=20, movie="two.mp4", saved="two.blend"):
+    """A fresh scene with the two-shot of ``clip``'s first ``n`` frames (``work/movie``) tracked
+    with two actors and saved as ``work/saved``: (scene, strip, [actor 0, actor 1])."""
     from reenact import register
     from reenact.blender import actor as actor_data
     from reenact.blender import blend
 
-    path = two_shot(clip, os.path.join(work, "two.mp4"))
+    path = two_shot(clip, os.path.join(work, movie), n)
     bpy.ops.wm.read_factory_settings(use_empty=True)
     register()
     scene = bpy.context.scene
@@ -52,7 +52,7 @@ def tracked_two_shot(clip, work):
     scene.sequence_editor.active_strip = strip
     scene.reenact.max_faces = 2
     assert bpy.ops.reenact.track_strip() == {"FINISHED"}
-    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, "two.blend"))
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(work, saved))
     scene = bpy.context.scene
     actors = sorted(actor_data.actor_objects(scene), key=lambda o: o.reenact.actor_index)
     return scene, scene.sequence_editor.strips_all["two"], actors

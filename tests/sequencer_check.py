@@ -112,6 +112,23 @@ def verify_lines(verify_op):
     return verify
 
 
+def run_json(main):
+    """``main`` on the script's last argument read as JSON; an error is printed, and the script
+    always ends at once with status 0 (the test reads its RESULT line; the bpy 4.5 module hangs at
+    exit after sequencer renders)."""
+    import json
+
+    try:
+        main(json.loads(sys.argv[-1]))
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def run(main, n_args):
     """``main`` on the script's last ``n_args`` arguments; an error is printed and exits 1 at
     once (the bpy 4.5 module hangs at exit after sequencer renders: ``main`` ends with
