@@ -35,11 +35,22 @@ failure, so the destination is either the old file or the complete signed one.
 8 KB chunk) where it can.
 """
 
+import contextlib
 import datetime
+import errno
 import json
 import os
 import secrets
 import shutil
+import sys
+import time
+
+try:
+    import fcntl
+    msvcrt = None
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
 
 from .._version import __version__
 from ..fsutil import hidden_name, write_bytes
@@ -141,34 +152,148 @@ def _make_chain(folder):
     _write_atomic(os.path.join(folder, "chain.pem"), pem(c_leaf) + pem(c_int))
 
 
+def _chain_problem(folder):
+    """None when ``folder`` holds a whole local chain whose key is its leaf certificate's, "" when
+    nothing is there (no folder, or an empty one: first use), else what is wrong (one line)."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
+    if not os.path.isdir(folder):
+        return "is not a folder" if os.path.lexists(folder) else ""
+    try:
+        if not os.listdir(folder):
+            return ""
+    except OSError as exc:
+        return "cannot be read ({})".format(exc.strerror or exc)
+    missing = [f for f in _CHAIN_FILES if not os.path.isfile(os.path.join(folder, f))]
+    if missing:
+        return "is incomplete (no {})".format(", ".join(missing) if len(missing) < len(_CHAIN_FILES) else
+                                              "certificates: an earlier first use stopped midway?")
+
+    def read(name):
+        with open(os.path.join(folder, name), "rb") as f:
+            return f.read()
+
+    try:
+        chain = x509.load_pem_x509_certificates(read("chain.pem"))
+        key = serialization.load_pem_private_key(read("leaf.key"), None)
+        leaf, inter, root = (x509.load_pem_x509_certificate(read(f))
+                             for f in ("leaf.pem", "intermediate.pem", "root.pem"))
+    except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        return "cannot be read ({})".format(" ".join(str(exc).split())[:120] or type(exc).__name__)
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != chain[0].public_key().public_bytes(*spki):
+        return "has a key (leaf.key) that is not its certificate's (chain.pem)"
+    if chain[0] != leaf or chain[1:2] != [inter]:
+        return "has a chain.pem that does not hold its leaf.pem and intermediate.pem"
+    try:
+        inter.verify_directly_issued_by(root)
+    except (ValueError, TypeError, InvalidSignature):
+        return "has an intermediate.pem that its root.pem did not issue"
+    return None
+
+
+@contextlib.contextmanager
+def _chain_lock(folder):
+    """Held while the chain is checked again and made: the parent folder itself is locked
+    (``flock``: nothing is left behind; released when the process ends, however it ends), on
+    Windows a ``.NAME.lock`` file beside it. Where the file system has no locks (some network
+    shares) the work goes on without one: :func:`_make_chain_once` still never mixes two chains."""
+    parent = os.path.dirname(folder)
+    fd = None
+    try:
+        if fcntl is not None:
+            fd = os.open(parent, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        elif msvcrt is not None:
+            fd = os.open(os.path.join(parent, hidden_name(os.path.basename(folder), ".lock")),
+                         os.O_RDWR | os.O_CREAT, 0o600)
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # (gives up after 10 s: tried again)
+                    break
+                except OSError as exc:
+                    if exc.errno != errno.EDEADLOCK:
+                        raise
+    except BaseException as exc:
+        if fd is not None:
+            os.close(fd)
+        if not isinstance(exc, OSError):
+            raise
+        fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # (releases the lock)
+
+
+def _move_aside(folder):
+    """Rename ``folder`` to ``NAME.damaged-<time>`` beside it (nothing is deleted); its new name,
+    or None when it was gone already (another process moved it)."""
+    stamp = "{}.damaged-{}".format(folder, time.strftime("%Y%m%d-%H%M%S"))
+    for aside in (stamp, "{}-{}".format(stamp, secrets.token_hex(3))):
+        if os.path.lexists(aside):
+            continue
+        try:
+            os.rename(folder, aside)
+            return aside
+        except FileNotFoundError:
+            return None
+    raise FileExistsError(errno.EEXIST, "no free name to move it aside", stamp)
+
+
 def _make_chain_once(folder):
-    """Make the chain in a folder of its own beside ``folder``, then move it into place whole:
-    two processes signing for the first time at once (a farm's chunks) each make one and the
-    first to arrive wins (before 2026-12-05 both wrote into ``folder``, and one's key could end
-    up beside the other's certificate)."""
-    parent = os.path.dirname(os.path.abspath(folder))
+    """Make the chain whole in a uniquely named folder beside ``folder``, then rename it into
+    place: a reader finds either no chain or a whole one. An empty ``folder`` is replaced; one
+    holding an incomplete or mismatched chain is moved aside (:func:`_move_aside`) with one line
+    on stderr; when another process put a whole chain there first, that one is used and this one
+    removed. (Before 2026-12-06 evening an existing incomplete ``folder`` was filled one file at
+    a time, and two processes signing for the first time at once could leave one's key beside
+    the other's certificate, after which every signing failed until the folder was deleted.)"""
+    parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, ".{}.{}.tmp".format(os.path.basename(folder), secrets.token_hex(4)))
+    tmp = os.path.join(parent, hidden_name(os.path.basename(folder), ".{}.tmp".format(secrets.token_hex(4))))
+    moved = []  # (what was wrong, where it went)
     try:
         _make_chain(tmp)
-        try:
-            os.rename(tmp, folder)  # (replaces an empty folder; refused when another chain is there)
-        except OSError:
-            if not all(os.path.isfile(os.path.join(folder, f)) for f in _CHAIN_FILES):
-                os.makedirs(folder, exist_ok=True)  # an incomplete one left from before: filled, chain.pem last
-                for f in sorted(os.listdir(tmp), key=lambda f: f == "chain.pem"):
-                    os.replace(os.path.join(tmp, f), os.path.join(folder, f))
+        for _ in range(8):
+            try:
+                os.rmdir(folder)  # an empty one (os.rename replaces it on POSIX only, not on Windows)
+            except OSError:
+                pass
+            try:
+                os.rename(tmp, folder)
+                break
+            except OSError as exc:  # (a folder with files is there: never replaced by a rename)
+                err = exc
+            problem = _chain_problem(folder)
+            if problem is None:
+                break  # another process's whole chain arrived first: used
+            if problem:
+                aside = _move_aside(folder)
+                if aside:
+                    moved.append((problem, aside))
+        else:
+            raise err  # (still refused after several tries: the last reason)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    for problem, aside in moved:
+        print("reenact: warning: {}: the local signing chain {}; moved aside to {} and a new one made".format(
+            folder, problem, os.path.basename(aside)), file=sys.stderr)
 
 
 def local_chain(folder=None):
-    """(chain PEM path, key PEM path, root PEM path) of the local chain, made on first use."""
-    folder = folder or local_chain_dir()
-    paths = [os.path.join(folder, f) for f in _CHAIN_FILES]
-    if not all(os.path.isfile(p) for p in paths):
+    """(chain PEM path, key PEM path, root PEM path) of the local chain, made on first use, and
+    made again (the old one moved aside, one line on stderr) when it is incomplete or its key is
+    not its certificate's (:func:`_chain_problem`)."""
+    folder = os.path.abspath(folder or local_chain_dir())
+    if _chain_problem(folder) is not None:
         try:
-            _make_chain_once(folder)
+            with _chain_lock(folder):
+                if _chain_problem(folder) is not None:  # (not made by another process meanwhile)
+                    _make_chain_once(folder)
         except OSError as exc:
             raise ManifestError("{}: cannot create the local signing certificates: {}".format(
                 folder, exc.strerror or exc)) from None
