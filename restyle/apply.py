@@ -10,6 +10,7 @@ kept as it is.
 """
 
 import os
+import shlex
 import time
 from contextlib import closing
 
@@ -394,11 +395,19 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         mark_chunk(out, farm_job, (a, b), (c, d), n)
     # what the output cannot keep of the shot (an alpha channel, bits), one line each
     out_notes = list(getattr(getattr(writer, "thing", writer), "warnings", []))
+    audio = bool(getattr(getattr(writer, "thing", writer), "audio_copied", False))
+    if movie and src.has_audio and not audio and chunk is None and keep is None:
+        # a frame folder holds no sound: said, with how to put it back (a farm chunk is assembled
+        # with it, and Blender's take plays beside the shot's sound strip; before 2026-12-07 the
+        # sound was dropped without a word and the summary had no "audio")
+        out_notes.append("{}: frames hold no sound; the shot's audio was left out (`reenact assemble {} --video {} "
+                         "--out MOVIE.mp4` makes a movie of these frames with the shot's sound)".format(
+                             os.fspath(out), shlex.quote(os.fspath(out)), shlex.quote(os.fspath(src.path))))
     if sign and written and ext not in MOVIE_EXTENSIONS and not any(str(p).endswith(".png") for p in written):
         # (OpenEXR frames: said as the render says it; a review of plates)
         out_notes.append("{}: OpenEXR frames carry the watermark but no C2PA manifest (C2PA has no OpenEXR "
                          "binding; a movie or PNG made from them can be signed)".format(os.fspath(out)))
-    return {"out": os.fspath(out), "frames": n, "written": total, "cleared": n - total if chunk is None else 0, "restyled": len(written), "size": [W, H], "fps": fps,
+    return {"out": os.fspath(out), "frames": n, "written": total, "audio": audio, "cleared": n - total if chunk is None else 0, "restyled": len(written), "size": [W, H], "fps": fps,
             "output_warnings": out_notes,
             "provider": model.provider, "ms_per_frame": round(1000.0 * t_net / max(1, b - a), 1),
             "seconds": round(time.perf_counter() - t0, 2), "stabilise": stabilise, "picture": [int(v) for v in area],

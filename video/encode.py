@@ -339,6 +339,8 @@ class VideoWriter(_AtomicOutput):
     def _add_audio(self, audio_from):
         import av
 
+        from .audiotracks import copy_track_tags
+
         src = audio_from.path if isinstance(audio_from, VideoSource) else os.fspath(audio_from)
         if not os.path.isfile(src):
             raise VideoError(src, "audio source file does not exist")
@@ -351,8 +353,9 @@ class VideoWriter(_AtomicOutput):
         if not ic.streams.audio:
             ic.close()
             return
-        # every audio stream (a camera's boom and lav tracks, an editor's stems), with its title
-        # and language; before 2026-12-05 only the first was copied and the others were lost
+        # every audio stream (a camera's boom and lav tracks, an editor's stems), with its title,
+        # language and disposition (audiotracks.py); before 2026-12-05 only the first was copied
+        # and the others were lost
         ias = list(ic.streams.audio)
         # the sound keeps its place against the pictures: frame 0 of the movie written is the
         # source's first frame, shown at its video stream's start (a camera's or an edit's offset,
@@ -369,12 +372,7 @@ class VideoWriter(_AtomicOutput):
         self._out_audio = {}
         for ia in ias:
             oa = self._container.add_stream_from_template(ia)
-            for k in ("language", "handler_name"):
-                if ia.metadata.get(k):
-                    oa.metadata[k] = ia.metadata[k]
-            name = ia.metadata.get("title") or ia.metadata.get("name")  # a QuickTime track's name reads as "name"
-            if name:
-                oa.metadata["title"] = name
+            copy_track_tags(ia, oa)  # its language, title and disposition (which track plays by default)
             self._out_audio[ia.index] = oa
         self.audio_copied = True
         self.audio_streams = len(ias)

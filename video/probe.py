@@ -90,17 +90,25 @@ def footage_warnings(source, named=True):
 
 
 def _audio(path):
-    """Each audio stream of the movie ``path``: codec, rate, channels, name, language, start."""
+    """Each audio stream of the movie ``path``: codec, rate, channels, name, language, start
+    (seconds), ``offset`` (its start less the picture's: > 0 the sound starts after the first
+    frame) and ``default`` (the track a player plays)."""
     import av
+
+    def start(s):
+        return float(s.start_time * s.time_base) if s.start_time is not None else None
 
     try:
         with av.open(path) as c:
+            vs = [s for s in c.streams.video if not (s.disposition & 0x400)]  # (not a cover picture)
+            v0 = (start(vs[0]) if vs else None) or 0.0
             return [{"codec": s.codec_context.name if s.codec_context else None,
                      "sample_rate": int(s.codec_context.sample_rate or 0) if s.codec_context else None,
                      "channels": int(s.codec_context.channels or 0) if s.codec_context else None,
                      "name": s.metadata.get("title") or s.metadata.get("name"),
                      "language": s.metadata.get("language"),
-                     "start": float(s.start_time * s.time_base) if s.start_time is not None else None}
+                     "start": start(s), "offset": round(start(s) - v0, 3) if start(s) is not None else None,
+                     "default": bool(s.disposition & 1)}
                     for s in c.streams.audio]
     except (av.error.FFmpegError, OSError):
         return []
@@ -158,9 +166,11 @@ def format_probe(r):
             ", rotated {}".format(r["rotation"]) if r["rotation"] else "", r["pixel_aspect"],
             ", interlaced" if r["interlaced"] else "", ", timecode " + r["timecode"] if r["timecode"] else "",
             ", variable rate" if r["variable_rate"] else ""))
-        tracks = ["{} {} ch {} Hz{}{}".format(a["codec"], a["channels"], a["sample_rate"],
-                                             " '{}'".format(a["name"]) if a["name"] else "",
-                                             " ({})".format(a["language"]) if a["language"] else "")
+        tracks = ["{} {} ch {} Hz{}{}{}{}".format(a["codec"], a["channels"], a["sample_rate"],
+                                                 " '{}'".format(a["name"]) if a["name"] else "",
+                                                 " ({})".format(a["language"]) if a["language"] else "",
+                                                 _audio_start(a),
+                                                 ", default" if a.get("default") and len(r["audio"]) > 1 else "")
                   for a in r["audio"]]
         lines.append("  audio: " + ("; ".join(tracks) if tracks else "none"))
     elif r.get("depth") in ("16", "float"):
@@ -172,6 +182,17 @@ def format_probe(r):
         lines.append("  picture inside bars: {}x{} at ({}, {})".format(x1 - x0, y1 - y0, x0, y0))
     lines += ["  warning: " + w for w in r["warnings"]]
     return "\n".join(lines)
+
+
+def _audio_start(a):
+    """", starts 0.278 s after the picture": where one audio track of a probe starts against the
+    first frame (before 2026-12-07 only ``--json`` said it)."""
+    off = a.get("offset")
+    if off is None:
+        return ""
+    if abs(off) < 0.0005:
+        return ", starts with the picture"
+    return ", starts {:.3f} s {} the picture".format(abs(off), "after" if off > 0 else "before")
 
 
 def add_parser(subparsers):
