@@ -131,7 +131,8 @@ def _frame_range(text, option="--frames"):
 
 def cmd_transfer(args):
     from .face.track import Track
-    from .face.transfer import TURN_REACH_DEG, hidden_drivers, transfer
+    from .face.drivers import hidden_drivers
+    from .face.transfer import TURN_REACH_DEG, transfer
 
     out = _out_path(args.out, ".npz")
     frames = _frame_range(args.frames) if args.frames else None
@@ -156,6 +157,15 @@ def cmd_transfer(args):
 
         print("reenact: warning: {}: a hand before the face on source frames {}: the performance they drive is the "
               "tracker's guess there".format(args.source, frame_runs(hidden)), file=sys.stderr)
+    if info.get("mouth_through_chain"):  # (the mouth's driver through a chain: face.transfer.mouth_driver)
+        print("reenact: {}: its mouth was transferred from another actor's footage, which now drives {}'s mouth: "
+              "render --mouth-from takes that actor's Track and footage".format(args.source, out), file=sys.stderr)
+    if info.get("mouth_undriven_frames"):
+        from .render.actors import frame_runs
+
+        print("reenact: warning: {}: clip frames {} keep the transferred mouth, but another footage than the rest's "
+              "drove it there: a render draws the shot's or the renderer's mouth on them".format(
+                  out, frame_runs(info["mouth_undriven_frames"])), file=sys.stderr)
     summary.update(out=out, source=args.source, target=args.target,
                    frames_total=int(result.n_frames), seconds=round(time.perf_counter() - t0, 3))
     _emit_json(summary)

@@ -38,6 +38,7 @@ import numpy as np
 
 from .expressions import GROUPS, group_of
 from .camera import euler_to_matrix, matrix_to_euler, rodrigues, rotation_angle_deg
+from .drivers import mouth_driver
 from .gaze import GAZE_LIMIT
 
 MODES = ("full", "expression", "mouth", "pose", "gaze")
@@ -531,11 +532,15 @@ def transfer(source, target, mode, offset=0, gains=None, frames=None, smoothing=
     # move it say so, the target's record kept by the others (before 2026-12-06 a Pose or Gaze transfer
     # named its source the mouth's driver, and a render drew that actor's teeth on another's lip sync)
     if mode in MOUTH_MODES:
-        had = np.asarray(target.performance_frame, np.float64)  # (an earlier transfer from the same source
-        same = str(target.performance_source) == str(source.source_digest) and len(had) == Tt  # keeps its rows,
-        out.performance_frame = had.copy() if same else np.full(Tt, np.nan)  # as Blender's record_driver does)
-        out.performance_frame[rows_used] = pos[rows_used] + int(source.frame_start)
-        out.performance_source = str(source.source_digest)
+        driver, driving = mouth_driver(source, pos[rows_used] + int(source.frame_start))
+        had = np.asarray(target.performance_frame, np.float64)  # (an earlier transfer from the same driver
+        same = str(target.performance_source) == driver and len(had) == Tt  # keeps its rows, as Blender's
+        out.performance_frame = had.copy() if same else np.full(Tt, np.nan)  # record_mouth does)
+        out.performance_frame[rows_used] = driving
+        out.performance_source = driver
+        if info is not None:
+            info["mouth_through_chain"] = driver != str(source.source_digest)
+            info["mouth_undriven_frames"] = [int(f) for f in t_frames[rows_used[np.isnan(driving)]]]
     k = len(order)
     if k:
         g = np.array([gains.get(group_of(n), 1.0) if _known(n) else 1.0 for n in expr_names])
@@ -610,21 +615,6 @@ def _fmt(x):
 
 
 # ----------------------------------------------------------------------------- curves -> Track
-def hidden_drivers(source, result, info=None):
-    """The clip frames of ``source`` that drive rows of the transferred ``result`` (the ``info``
-    of :func:`transfer`, any mode; without it :attr:`~reenact.face.track.Track.performance_frame`,
-    which modes that move the mouth record) and that a hand before the face covers
-    (:meth:`~reenact.face.track.Track.hidden_frames`): there the driving performance is the
-    tracker's guess."""
-    if info is not None:
-        ratio = float(source.fps) / float(result.fps) if info.get("retimed") else 1.0
-        used = (np.asarray(info["transferred_frames"], np.float64) - info["offset"]) * ratio
-    else:
-        used = np.asarray(result.performance_frame, np.float64)
-    used = np.round(used[np.isfinite(used)]).astype(np.int64) - int(source.frame_start)
-    return source.hidden_frames(rows=np.unique(used))
-
-
 #: :func:`as_tracked`'s tolerance: absolute, and relative to the Track's value (float32 keeps ~6e-8
 #: of a value; a head 3 m away in metres, 2.4e-5 cm)
 CURVE_ATOL, CURVE_RTOL = 1e-5, 2e-6

@@ -524,6 +524,10 @@ def open_donor(performance, driver_track, driver_video, accept_footage=False, la
                            "Reenact recorded them): make it again with `reenact transfer`", performance_label)
     src = str(performance.performance_source)
     if src and driver_track.source_digest and src != str(driver_track.source_digest):
+        if str(driver_track.performance_source) == src:  # (a chain: A onto B, then B onto C: A's footage drives C)
+            raise ReenactError("is a transfer's output whose own mouth another footage drove: that footage drives this "
+                               "performance's mouth: give the Track and footage of the actor it was transferred from "
+                               "first", label)
         raise ReenactError("is not the Track the performance was transferred from (another clip's footage)", label)
     warnings = list(check_footage(driver_track, driver_video, accept_footage, label))
     if not src:

@@ -603,6 +603,43 @@ def test_render_of_a_transfer_never_uses_the_edited_performance_for_crops(carpho
     assert any(np.abs(got[i].astype(int) - lost[i].astype(int)).max() > 8 for i in range(60, 64))
 
 
+def test_a_chain_of_mouth_transfers_records_the_first_driver(carphone_track):
+    """Mouth A onto B, then B's result onto C: A's footage makes C's mouth, so C records A's
+    footage and A's frames (before the evening of 2026-12-06 the command line recorded B, and
+    `render --mouth-from B` drew B's own teeth on A's lip sync; Blender's Transfer Performance
+    already composed the chain). Given B's result as the driver, the render says what to give."""
+    from reenact.errors import ReenactError
+    from reenact.render.donor import open_donor
+
+    a, b, c = X._copy(carphone_track), _renamed(carphone_track, "b.mp4"), _renamed(carphone_track, "c.mp4")
+    a.source_digest, b.source_digest, c.source_digest = "aa" * 32, "bb" * 32, "cc" * 32
+    info = {}
+    b_dub = X.transfer(a, b, "mouth", offset=10)  # (B's row t takes A's frame t - 10)
+    c_dub = X.transfer(b_dub, c, "mouth", offset=5, info=info)  # (C's row t takes B's frame t - 5)
+    assert c_dub.performance_source == "aa" * 32 and info["mouth_through_chain"], info
+    t, pf = c.frames(), c_dub.performance_frame
+    driven = np.isfinite(pf)
+    assert driven.sum() > 0.8 * len(t)
+    np.testing.assert_array_equal(pf[driven], t[driven] - 15)  # (A's frames: both offsets)
+    # (B's first 10 frames are its own mouth, A's row -10..-1 being none: C's rows 5-14 that take them are
+    # left undriven, and said)
+    assert info["mouth_undriven_frames"] == list(range(5, 15)), info["mouth_undriven_frames"]
+    assert not driven[5:15].any() and driven[15:].all()
+    with pytest.raises(ReenactError, match="transfer's output whose own mouth another footage drove"):
+        open_donor(c_dub, b_dub, "b.mp4")
+    # B's result driven by A on a few rows only: B's own footage drives most of C's rows, and the rows
+    # that take A's mouth are said and left undriven (one footage draws a render's mouth)
+    few = X.transfer(a, b, "mouth", offset=10, frames=(40, 45))
+    info = {}
+    mixed = X.transfer(few, c, "mouth", offset=0, info=info)
+    assert mixed.performance_source == "bb" * 32 and not info["mouth_through_chain"], info
+    assert info["mouth_undriven_frames"] == list(range(40, 45)), info
+    assert not np.isfinite(mixed.performance_frame[np.isin(c.frames(), range(40, 45))]).any()
+    # a footage's own Track drives as before
+    plain = X.transfer(a, c, "mouth", offset=0, info=info)
+    assert plain.performance_source == "aa" * 32 and not info["mouth_through_chain"]
+
+
 def test_track_fields_are_described_once():
     """FIELDS is the one table of a Track's keys: it covers every dataclass field, and the
     format doc describes every key."""

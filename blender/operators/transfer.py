@@ -234,7 +234,8 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
         layout.prop(self, "accept_footage")
 
     def execute(self, context):
-        from ...face.transfer import MOUTH_MODES, TURN_REACH_DEG, hidden_drivers, rest_pose, transfer
+        from ...face.drivers import hidden_drivers
+        from ...face.transfer import MOUTH_MODES, TURN_REACH_DEG, rest_pose, transfer
         from ...render.actors import frame_runs
 
         scene = blend.edit_scene(context)
