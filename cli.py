@@ -449,9 +449,39 @@ def cmd_render(args):
         if w not in warnings:
             warnings.append(w)
             print("reenact: warning: " + w, file=sys.stderr)
+    for w in _sound_notes(args, ext, chunk, mouth_from):
+        warnings.append(w)
+        print("reenact: warning: " + w, file=sys.stderr)
     summary["warnings"] = warnings
     _emit_json(summary)
     return 0
+
+
+def _sound_notes(args, ext, chunk, mouth_from):
+    """What a render's output does not carry of the sound (before the evening of 2026-12-06 unsaid):
+    a frame folder none (`reenact assemble` puts the shot's back), and a dub the shot's sound, not
+    the dubbing actor's."""
+    import shlex
+
+    from .video import open_video
+
+    def has_sound(path):
+        try:
+            with open_video(path) as v:
+                return bool(getattr(v, "has_audio", False))
+        except (ValueError, OSError):
+            return False
+
+    notes = []
+    if not ext and chunk is None and has_sound(args.video):
+        notes.append("{}: frames hold no sound; the shot's audio was left out (`reenact assemble {} --video {} --out "
+                     "MOVIE.mp4` makes a movie of these frames with the shot's sound)".format(
+                         args.out, shlex.quote(args.out), shlex.quote(args.video)))
+    if ext and mouth_from is not None and has_sound(mouth_from[1]):
+        notes.append("{}: keeps the sound of the shot ({}), not that of the dubbing actor's footage ({}), whose "
+                     "mouth it follows: lay the dub's sound under it in the edit".format(
+                         args.out, os.path.basename(args.video), os.path.basename(str(mouth_from[1]))))
+    return notes
 
 
 # --- demo ---------------------------------------------------------------------------------

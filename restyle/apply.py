@@ -398,7 +398,7 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
     audio = bool(getattr(getattr(writer, "thing", writer), "audio_copied", False))
     if movie and src.has_audio and not audio and chunk is None and keep is None:
         # a frame folder holds no sound: said, with how to put it back (a farm chunk is assembled
-        # with it, and Blender's take plays beside the shot's sound strip; before 2026-12-07 the
+        # with it, and Blender's take plays beside the shot's sound strip; before the evening of 2026-12-06 the
         # sound was dropped without a word and the summary had no "audio")
         out_notes.append("{}: frames hold no sound; the shot's audio was left out (`reenact assemble {} --video {} "
                          "--out MOVIE.mp4` makes a movie of these frames with the shot's sound)".format(

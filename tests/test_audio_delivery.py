@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The sound of delivered movies (an audit of 2026-12-07): the shot's default audio track stays
+"""The sound of delivered movies (an audit of 2026-12-06): the shot's default audio track stays
 the default one (a dub marked default came out with the first track default in .mp4/.mov and
 none in .mkv), ``reenact probe`` says where each track starts against the pictures (only its
 ``--json`` did), and ``restyle apply`` into a frame folder says that the sound was left out and
@@ -149,3 +149,39 @@ def test_restyle_into_frames_says_the_sound_was_left_out(tmp_path, look):
 
     s = apply_clip(look, shot, str(tmp_path / "farm"), frames=(2, 6), chunk=(2, 4))
     assert s["audio"] is False and not [w for w in s["output_warnings"] if "sound" in w], s["output_warnings"]
+
+
+def test_a_render_says_what_its_output_does_not_carry_of_the_sound(tmp_path):
+    """`reenact render` into a frame folder from a shot with sound says the sound was left out and
+    how to put it back; a dub rendered to a movie says it keeps the shot's sound, not the dubbing
+    actor's footage's (before the evening of 2026-12-06 neither was said: a compositor delivered
+    the dubbed picture with the original language under it). Nothing is said of a silent shot."""
+    import argparse
+
+    from reenact.cli import _sound_notes
+
+    shot, silent = dubbed_shot(tmp_path / "shot.mp4"), str(tmp_path / "silent.mp4")
+    import av
+
+    with av.open(silent, "w") as c:  # (pictures only)
+        v = c.add_stream("libx264", rate=25)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        for k in range(4):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 60 + k, np.uint8), format="rgb24")
+            f.pts = k
+            for p in v.encode(f):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+    folder = str(tmp_path / "frames")
+    args = argparse.Namespace(video=shot, out=folder)
+    (note,) = _sound_notes(args, "", None, None)
+    assert note.startswith(folder + ": frames hold no sound") and "reenact assemble {} --video {}".format(
+        shlex.quote(folder), shlex.quote(shot)) in note, note
+    assert _sound_notes(args, "", (10, 20), None) == []  # (a farm chunk: the assembly carries the sound)
+    assert _sound_notes(argparse.Namespace(video=silent, out=folder), "", None, None) == []
+    movie = str(tmp_path / "dub.mp4")
+    (note,) = _sound_notes(argparse.Namespace(video=silent, out=movie), ".mp4", None, ("drv.npz", shot))
+    assert note == "{}: keeps the sound of the shot (silent.mp4), not that of the dubbing actor's footage " \
+                   "(shot.mp4), whose mouth it follows: lay the dub's sound under it in the edit".format(movie), note
+    assert _sound_notes(argparse.Namespace(video=shot, out=movie), ".mp4", None, ("drv.npz", silent)) == []

@@ -6,7 +6,7 @@ def copy_track_tags(ia, oa) -> None:
     """Give the output audio stream ``oa`` what the source stream ``ia`` says of itself: its
     language, handler and title (a QuickTime track's name reads as "name") and its disposition
     (the track a player plays by default, a forced, hearing- or visual-impaired, commentary or
-    dub track). Before 2026-12-07 the disposition was lost: a shot whose French dub was its
+    dub track). Before the evening of 2026-12-06 the disposition was lost: a shot whose French dub was its
     default track came out with the first track default in .mp4/.mov and none in .mkv, so
     players played the other language."""
     for k in ("language", "handler_name"):

@@ -186,7 +186,7 @@ def format_probe(r):
 
 def _audio_start(a):
     """", starts 0.278 s after the picture": where one audio track of a probe starts against the
-    first frame (before 2026-12-07 only ``--json`` said it)."""
+    first frame (before the evening of 2026-12-06 only ``--json`` said it)."""
     off = a.get("offset")
     if off is None:
         return ""
