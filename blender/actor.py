@@ -540,13 +540,11 @@ RENDER_DIR = "//reenact/renders"
 
 
 def _safe(name):
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "actor"
+    return blend.clean_name(name) or "actor"
 
 
-def blend_name(path=None):
-    """The saved .blend's name (or that of the .blend ``path``) without ``.blend``, made safe for a
-    file name: the part of the paths Reenact writes next to it that keeps each .blend's files its own."""
-    return _safe(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]) or "untitled"
+#: the .blend's name as its files and folders carry it (:func:`blend.blend_name`)
+blend_name = blend.blend_name
 
 
 def render_root():
@@ -557,7 +555,7 @@ def render_root():
     showed."""
     if not bpy.data.filepath:
         raise ValueError("save the .blend first: Reenact writes its results into the reenact folder next to it")
-    return os.path.join(bpy.path.abspath(RENDER_DIR), blend_name())
+    return blend.own_folder(bpy.path.abspath(RENDER_DIR))
 
 
 def cache_root():

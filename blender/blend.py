@@ -5,7 +5,9 @@ Everything that differs between Blender 4.5 LTS and 5.x lives here, so operators
 command line share one tested code path.
 """
 
+import hashlib
 import os
+import re
 import uuid
 
 import bpy
@@ -350,6 +352,67 @@ def ensure_collection(scene, name="Reenact"):
     if coll.name not in scene.collection.children:
         scene.collection.children.link(coll)
     return coll
+
+
+def clean_name(name):
+    """``name`` with every run of characters other than A-Z, digits, ``.``, ``_``, ``-`` made ``_``
+    (none at the ends; may be empty)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
+
+
+def tag(name):
+    """``name`` as part of a file name: itself where it is one already (letters A-Z, digits, ``.``,
+    ``_``, ``-``), else cleaned (``_`` for the others) with a digest of the name added, so that
+    names that clean alike keep files apart ('shot 1' and 'shot_1', 'Küche' and 'Köche', '山'
+    and '川': before 2026-12-06 one file, and the second shot's training resumed or replaced the
+    first one's model and result; since the evening of 2026-12-06 the .blend's own folders too, :func:`reenact.blender.actor.blend_name`)."""
+    clean = clean_name(name)
+    if clean == name and clean.strip("."):
+        return name
+    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
+    return "{}-{}".format(clean, digest) if clean.strip(".") else digest
+
+
+def blend_name(path=None):
+    """The saved .blend's name (or that of the .blend ``path``) without ``.blend``, as the name of
+    the files and folders Reenact keeps for it (:func:`tag`: the name itself where it is a
+    file name already, else cleaned, with a digest of the name). Before the evening of 2026-12-06
+    cleaned alone: 'shot v01' and 'shot_v01', and any two names in Chinese or Japanese (both
+    'actor'), shared one renders folder and one renderers folder, and Delete Unused Takes in
+    one deleted the other's takes. A folder of the earlier naming stays the .blend's where it is
+    its alone (:func:`own_folder`)."""
+    stem = os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]
+    return tag(stem) if stem else "untitled"
+
+
+def legacy_blend_name(path=None):
+    """:func:`blend_name` as Reenact named it before the evening of 2026-12-06 (cleaned alone)."""
+    return clean_name(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]) or "actor"
+
+
+def named_alike(path=None):
+    """Whether another .blend beside this one (``path``, else the open file) had the same name
+    by the earlier naming (:func:`legacy_blend_name`): then a folder of that name may hold the
+    other's files. True where the folder cannot be read."""
+    path = os.path.abspath(path or bpy.data.filepath)
+    folder, me = os.path.split(path)
+    old = legacy_blend_name(path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return True
+    return any(n != me and n.lower().endswith(".blend") and legacy_blend_name(n) == old for n in names)
+
+
+def own_folder(parent, path=None):
+    """``parent/<blend_name>``; the folder of the earlier naming instead where only it exists and
+    no other .blend beside this one names alike (a project of before keeps its renders and resumes
+    its training there)."""
+    new, old = blend_name(path), legacy_blend_name(path)
+    if new != old and not os.path.isdir(os.path.join(parent, new)) and os.path.isdir(os.path.join(parent, old)) \
+            and not named_alike(path):
+        return os.path.join(parent, old)
+    return os.path.join(parent, new)
 
 
 def data_folder(kind):

@@ -38,7 +38,12 @@ def output_path(stem, output, lossless, take=True):
     job's frame folder (:func:`farm_folder`: every chunk of the job writes it)."""
     movie = movie_path(stem, output, lossless)
     path = movie or stem
-    return takes.next_take(path, folder=movie is None) if take else farm_folder(stem)
+    if not take:
+        return farm_folder(stem)
+    out = takes.next_take(path, folder=movie is None)
+    if movie is None:
+        takes.pending(out)  # (claimed while the job runs: another session never takes it for free, takes.held_elsewhere)
+    return out
 
 
 def farm_folder(stem):

@@ -11,6 +11,7 @@ import bpy
 from ..jobs import BackgroundJob
 from .blend import _strip_paths
 from ..progress import ProgressLines
+from . import takes
 from .report import EXPECTED, describe, fail, report
 
 
@@ -198,11 +199,12 @@ class ModalJobMixin:
         if JOB.running and not bpy.app.background:  # (before 2026-12-06 a second job ran beside the first)
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
+        takes.discard_pending()
         try:
             func, args, kwargs = self.prepare(context)
         except EXPECTED as exc:
             return fail(self, exc)
-        job = BackgroundJob(func, *args, **kwargs)
+        job = BackgroundJob(takes.claiming(func), *args, **kwargs)  # (the take it writes claimed while it runs)
         if bpy.app.background:  # headless (a farm, a script): progress lines on stdout
             job.echo = ProgressLines(self.job_label)
         job._run()  # same code path as the thread, on this thread
@@ -231,11 +233,12 @@ class ModalJobMixin:
         if JOB.running:
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
+        takes.discard_pending()
         try:
             func, args, kwargs = self.prepare(context)
         except EXPECTED as exc:
             return fail(self, exc)
-        self._job = BackgroundJob(func, *args, **kwargs).start()
+        self._job = BackgroundJob(takes.claiming(func), *args, **kwargs).start()
         begin_modal(self, context, 0.1, self.job_label + "…")
         return {"RUNNING_MODAL"}
 

@@ -5,7 +5,6 @@ job must not leave behind. Used by blender/operators/restyle.py."""
 
 import hashlib
 import os
-import re
 
 import bpy
 
@@ -66,17 +65,7 @@ def result_name(strip, model):
     return name
 
 
-def tag(name):
-    """``name`` as part of a file name: itself where it is one already (letters A-Z, digits, ``.``,
-    ``_``, ``-``), else cleaned (``_`` for the others) with a digest of the name added, so that
-    names that clean alike keep files apart ('shot 1' and 'shot_1', 'Küche' and 'Köche', '山'
-    and '川': before 2026-12-06 one file, and the second shot's training resumed or replaced the
-    first one's model and result)."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
-    if clean == name and clean.strip("."):
-        return name
-    digest = hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6]
-    return "{}-{}".format(clean, digest) if clean.strip(".") else digest
+tag = blend.tag  # (the one naming of the .blend, its shots and models: blender/blend.py)
 
 
 def blend_tag(path=None):
@@ -154,7 +143,9 @@ def legacy_checkpoints(out, strip, kind, refs):
     """The checkpoints an earlier Reenact kept for ``out``'s model, newest naming first, other
     than ``out``'s own (:func:`_legacy_stems`, in the folder named as the .blend's name cleaned
     alone)."""
-    folder = os.path.join(os.path.dirname(os.path.dirname(out)), actor_data.blend_name())
+    if blend.named_alike():  # (that folder may be another .blend's: its checkpoints are not this one's)
+        return []
+    folder = os.path.join(os.path.dirname(os.path.dirname(out)), blend.legacy_blend_name())
     return _unique_others(out, [os.path.join(folder, n + ".ckpt.pt") for n in _legacy_stems(strip, kind, refs)])
 
 

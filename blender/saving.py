@@ -306,7 +306,7 @@ def copy_tracks_for_new_name(filepath, dest, done):
     """Save As (a version beside, or elsewhere): each actor's Track copied under the new .blend's
     name, so that tracking again in the old file does not change the new one's actors (before
     2026-12-05 both read the one file). The old files stay: the old .blend still uses them."""
-    old_stem, new_stem = actor_data.blend_name(), actor_data.blend_name(filepath)
+    stems, new_stem = (actor_data.blend_name(), blend.legacy_blend_name()), actor_data.blend_name(filepath)
     copied = {}
     for ob in bpy.data.objects:
         if not actor_data.is_actor(ob) or not ob.reenact.track_path or ob.name in done:
@@ -315,7 +315,8 @@ def copy_tracks_for_new_name(filepath, dest, done):
         if not os.path.isfile(old):
             continue
         base = os.path.basename(old)
-        base = new_stem + base[len(old_stem):] if base.startswith(old_stem + "_") else new_stem + "_" + base
+        old_stem = next((st for st in stems if base.startswith(st + "_")), None)  # (a Track named either way)
+        base = new_stem + base[len(old_stem):] if old_stem else new_stem + "_" + base
         try:
             new = copied.get(old) or _copy_into(old, dest, base, copied)
         except OSError as exc:
@@ -358,8 +359,10 @@ def remember_restyle_folders(filepath):
     import json
 
     root = os.path.join(os.path.dirname(bpy.data.filepath), "reenact", "models")
-    mine = [f for f in (os.path.join(root, restyle_files.blend_tag()), os.path.join(root, actor_data.blend_name()))
-            if os.path.isdir(f)]  # (the earlier naming's too)
+    mine = [os.path.join(root, restyle_files.blend_tag())]
+    if not blend.named_alike():  # (the earlier naming's too, where no other .blend here shares it)
+        mine.append(os.path.join(root, blend.legacy_blend_name()))
+    mine = [f for f in dict.fromkeys(mine) if os.path.isdir(f)]
     new_dir = os.path.dirname(os.path.abspath(filepath))
     for sc in bpy.data.scenes:
         folders = list(reversed(restyle_files.earlier_folders(sc))) + mine
@@ -505,8 +508,8 @@ def on_depsgraph_update(scene, *args):
     try:
         from .layers import follow_moved_strips
 
-        shown = getattr(bpy.context, "sequencer_scene", None)  # Blender 5.0: the sequencer's own scene,
-        for sc in [scene] + ([shown] if shown is not None and shown != scene else []):  # whose changes
+        seq_scene = getattr(bpy.context, "sequencer_scene", None)  # Blender 5.0: the sequencer's own scene,
+        for sc in [scene] + ([seq_scene] if seq_scene is not None and seq_scene != scene else []):  # whose changes
             follow_moved_strips(sc)  # come with the window scene's update
             shots.follow_shots(sc)  # (and the result strips follow their shot, on every piece of it)
     except Exception as exc:

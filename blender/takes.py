@@ -58,6 +58,125 @@ def shown_paths():
     return shown
 
 
+#: beside a .blend's takes: which session writes each frame folder take (``.claims/<take>``: host,
+#: process id, time), so that another session never takes it for a free one
+CLAIMS = ".claims"
+#: how long another machine's claim holds (its process cannot be asked whether it is alive)
+OTHER_HOST_CLAIM_SECONDS = 12 * 3600.0
+
+
+def claim(take):
+    """Mark the frame folder ``take`` as this session's (before it writes there). Best effort: a
+    folder that cannot be written in says so at the render's own write. Returns the folders it
+    made, innermost first."""
+    import socket
+    import time
+
+    from ..fsutil import write_atomic
+
+    root, name = os.path.split(os.path.normpath(os.path.abspath(take)))
+    claims = os.path.join(root, CLAIMS)
+    made, f = [], claims
+    while f and not os.path.isdir(f) and os.path.dirname(f) != f:
+        made.append(f)
+        f = os.path.dirname(f)
+    try:
+        os.makedirs(claims, exist_ok=True)
+        for n in os.listdir(claims):  # (claims of takes gone, a day old: no one's)
+            p = os.path.join(claims, n)
+            if n != name and not os.path.exists(os.path.join(root, n)) and time.time() - os.path.getmtime(p) > 86400:
+                os.remove(p)
+        data = "{}\n{}\n{:.0f}\n".format(socket.gethostname(), os.getpid(), time.time()).encode("utf-8")
+        write_atomic(os.path.join(root, CLAIMS, name), lambda fh: fh.write(data))
+    except OSError:
+        pass
+    return made
+
+
+#: the frame folder takes the job being prepared will write (:func:`pending`): claimed while it runs
+_PENDING = []
+
+
+def pending(take):
+    """Note that the job being prepared writes the frame folder ``take``: :func:`claiming` claims
+    it while the job runs (nothing is written before: a refused job leaves nothing)."""
+    _PENDING.append(os.path.normpath(os.path.abspath(take)))
+
+
+def discard_pending():
+    _PENDING.clear()
+
+
+def claiming(func):
+    """The job ``func`` claiming the takes its preparation chose (:func:`pending`) while it runs;
+    the claim of a take it did not write is taken back when it ends, with the folders made for it."""
+    paths = list(dict.fromkeys(_PENDING))
+    _PENDING.clear()
+    if not paths:
+        return func
+
+    def run(*args, **kwargs):
+        made = [claim(p) for p in paths]
+        try:
+            return func(*args, **kwargs)
+        finally:
+            for p, folders in zip(paths, made):
+                if not os.path.exists(p):
+                    root, name = os.path.split(p)
+                    try:
+                        os.remove(os.path.join(root, CLAIMS, name))
+                    except OSError:
+                        pass
+                    for f in folders:
+                        try:
+                            os.rmdir(f)
+                        except OSError:
+                            pass
+    return run
+
+
+def _alive(pid):
+    """Whether the process ``pid`` of this machine runs (True where it cannot be told)."""
+    if os.name == "nt":
+        import ctypes
+
+        k32 = ctypes.windll.kernel32
+        handle = k32.OpenProcess(0x1000, False, int(pid))  # (PROCESS_QUERY_LIMITED_INFORMATION)
+        if not handle:
+            return ctypes.get_last_error() == 5  # (access denied: it runs, as another user)
+        try:
+            code = ctypes.c_ulong()
+            return not k32.GetExitCodeProcess(handle, ctypes.byref(code)) or code.value == 259  # (STILL_ACTIVE)
+        finally:
+            k32.CloseHandle(handle)
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def held_elsewhere(take):
+    """Whether another Blender session (or a script's, or a farm task's) claimed the frame folder
+    ``take`` (:func:`claim`) and may still be writing it or showing it unsaved: a live process of
+    this machine, or another machine's claim of the last :data:`OTHER_HOST_CLAIM_SECONDS`."""
+    import socket
+    import time
+
+    root, name = os.path.split(os.path.normpath(os.path.abspath(take)))
+    try:
+        with open(os.path.join(root, CLAIMS, name), "rb") as fh:
+            host, pid, at = fh.read(4096).decode("utf-8").split("\n")[:3]
+        pid, at = int(pid), float(at)
+    except (OSError, ValueError):
+        return False
+    if host == socket.gethostname():
+        return pid != os.getpid() and _alive(pid)
+    return time.time() - at < OTHER_HOST_CLAIM_SECONDS
+
+
 def next_take(path, folder=False):
     """Where a render or restyle of the result ``path`` (a movie, or with ``folder`` a frame
     folder) writes now: ``path`` when nothing is there; else, for a frame folder, the last take
@@ -71,8 +190,12 @@ def next_take(path, folder=False):
         return path
     last = take_name(path, k - 1, folder)
     if folder and not _assembled(last) and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths() and (
-            os.path.basename(last) not in shown_elsewhere(os.path.dirname(os.path.abspath(last)))):
-        return last  # (no strip shows it, here or in another .blend saved beside it)
+            os.path.basename(last) not in shown_elsewhere(os.path.dirname(os.path.abspath(last)))) and (
+            not held_elsewhere(last)):
+        # (no strip shows it, here or in another .blend saved beside it, and no other session claimed it: before
+        # the evening of 2026-12-06 two sessions rendering one actor at once, or a render in Blender beside a
+        # background one, wrote one take, and Assemble Render replaced the other session's)
+        return last
     return take_name(path, k, folder)
 
 
@@ -161,7 +284,12 @@ def record_shown(filepath):
             continue
     from .restyle_files import blend_tag
 
-    own = {os.path.normcase(me), os.path.normcase(blend_tag(filepath))}  # (its restyles' folder: the tagged name)
+    from .blend import own_folder
+
+    # (its restyles' folder: the tagged name; its renders': the folder its renders go to, of the earlier naming
+    # where that is its own alone)
+    own = {os.path.normcase(me), os.path.normcase(blend_tag(filepath)),
+           os.path.normcase(os.path.basename(own_folder(os.path.join(home, "reenact", "renders"), filepath)))}
     for root, names in roots.items():
         if os.path.basename(root) in own and os.path.dirname(os.path.dirname(
                 os.path.dirname(root))) == os.path.normcase(home):
@@ -210,8 +338,9 @@ def unused_takes(roots, now=None):
     """``[(path, bytes)]``: the renders and restyles in the folders ``roots`` (a .blend's
     ``//reenact/renders/<name>/`` and ``//reenact/restyle/<name>/``) that no strip of any scene
     shows: every take (a frame folder or a movie) but those shown here or by another .blend
-    saved beside it (:func:`record_shown`), the render cache, preview images, farm job folders
-    (``.farm``), links, folders holding anything but frames, and anything written in the last
+    saved beside it (:func:`record_shown`) or claimed by another session (:func:`held_elsewhere`:
+    it may show it unsaved), the render cache, preview images, farm job folders (``.farm``),
+    links, folders holding anything but frames, and anything written in the last
     :data:`RECENT_SECONDS` (a render running)."""
     import time
 
@@ -230,8 +359,8 @@ def unused_takes(roots, now=None):
             if (name in KEEP or name.startswith(".") or name.endswith(".farm") or name in elsewhere
                     or os.path.islink(path) or not (movie or (os.path.isdir(path) and _frame_folder(path)))):
                 continue  # (not a render's: a folder of the user's own files is never offered)
-            if os.path.normcase(os.path.normpath(os.path.abspath(path))) in shown:
-                continue
+            if os.path.normcase(os.path.normpath(os.path.abspath(path))) in shown or held_elsewhere(path):
+                continue  # (shown here, or another session's that it may show unsaved)
             try:
                 if now - _newest(path) < RECENT_SECONDS:
                     continue

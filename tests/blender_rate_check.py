@@ -94,6 +94,27 @@ def main(clip, work):
     shot.filepath = new.filepath
     scene.sequence_editor.active_strip = shot
     out["changed_path"] = {"length": shot.frame_final_duration, "track": attempt(bpy.ops.reenact.track_strip)}
+    # a clip of the same file name from another camera's folder (cameras name their clips alike): its
+    # own conformed file; the first one's is left as it was (before the evening of 2026-12-06 both were
+    # <name>_25fps.mkv, and the second conform replaced the movie the first conformed strip showed)
+    import hashlib
+    import shutil
+
+    def digest(p):
+        with open(p, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+
+    first = bpy.path.abspath(new.filepath)
+    before_second = digest(first)
+    os.makedirs(os.path.join(work, "camB"))
+    other = shutil.copy(clip, os.path.join(work, "camB", os.path.basename(clip)))
+    cam_b = blend.strips_of(scene).new_movie(name="camB", filepath=other, channel=6, frame_start=1)
+    adjust_playback_rate(cam_b)
+    scene.sequence_editor.active_strip = cam_b
+    second = attempt(bpy.ops.reenact.conform_strip, lossless=True)
+    conformed_b = bpy.path.abspath(scene.sequence_editor.active_strip.filepath)
+    out["same_name"] = {"conform": second, "own_file": os.path.normpath(conformed_b) != os.path.normpath(first),
+                        "first_unchanged": digest(first) == before_second}
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

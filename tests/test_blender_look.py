@@ -650,11 +650,14 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     # sequencer shows the same pictures (within the two decoders' rounding; a neighbouring frame
     # is 5 levels off), and the new strip tracks
     c = r["conformed"]
-    assert r["conform"] == ["FINISHED"] and c["name"] == "shot 25fps" and c["file"] == "shot30_25fps.mkv", r
+    assert r["conform"] == ["FINISHED"] and c["name"] == "shot 25fps", r
+    assert c["file"].startswith("shot30_25fps-") and c["file"].endswith(".mkv"), r  # (named by its source too)
     assert (c["channel"], c["start"], c["length"], c["adjusted"], c["shot_muted"]) == (2, 1, 24, None, True), r
     assert c["vs_shown"] < 1.6 and c["track"] == ["FINISHED"], r
     # the shot's file changed to the 25 fps clip (Change Path) keeps the 30 fps clip's rate: refused
     assert "at the rate of the clip it showed before" in r["changed_path"]["track"], r
+    # another camera's clip of the same file name gets its own conformed file; the first one's stays
+    assert r["same_name"] == {"conform": ["FINISHED"], "own_file": True, "first_unchanged": True}, r
 
 
 def _clip_dropping_frames(carphone, tmp_path):
@@ -892,6 +895,49 @@ def test_versions_of_a_shot_file_saved_side_by_side_keep_their_own_tracks_and_re
     assert v3["model"] == os.path.join("reenact", "models", "shot_v01", "fine.onnx"), r
     assert v3["model_stored"] == "//../reenact/models/shot_v01/fine.onnx", r
     assert r["after_copy_unchanged"], r
+
+
+def test_blend_files_whose_names_clean_alike_keep_their_renders_and_takes_apart(tmp_path, request):
+    """'场景.blend' and '镜头.blend' in one folder: before the evening of 2026-12-06 both names
+    cleaned to one folder name ('actor'), so they shared //reenact/renders/actor and
+    //reenact/models/actor, and Delete Unused Takes in one offered (and deleted) the other's take.
+    Now each has a folder of its own (the name with a digest where it is no file name). A project
+    of before keeps its folder of the earlier naming, until another .blend beside it names alike:
+    that one never offers the earlier file's takes, and the earlier file moves to a folder of its
+    own."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_names_check.py", "5.0", request, work, json.dumps({"work": str(work)}))
+    assert r["a"]["renders"] != r["b"]["renders"] and r["a"]["models"] != r["b"]["models"], r
+    assert r["a_unused"] == [os.path.join(r["a"]["renders"], "shot_Actor_0_mouth")], r  # (its own: offered)
+    assert r["b_unused"] == [], r
+    assert r["legacy"] == {"renders": os.path.join("old", "reenact", "renders", "My_Shot"),
+                           "models": os.path.join("old", "reenact", "models", "My_Shot")}, r
+    assert r["legacy_unused"] == [os.path.join("old", "reenact", "renders", "My_Shot", "shot_Actor_0_mouth")], r
+    assert r["alike_unused"] == [], r
+    moved = r["legacy_alike"]
+    assert moved["renders"].startswith(os.path.join("old", "reenact", "renders", "My_Shot-")), r
+    assert moved["models"].startswith(os.path.join("old", "reenact", "models", "My_Shot-")), r
+
+
+def test_a_take_another_session_claimed_is_neither_written_over_nor_offered(tmp_path, request):
+    """Two Blender sessions on one .blend (an artist's and a background render, or two people):
+    before the evening of 2026-12-06 each took the last take that no strip of its own showed for
+    a free one, so both rendered into one folder (the last to write a frame won), Assemble
+    Render deleted the other session's take, and Delete Unused Takes offered it. Now a session
+    claims the take it writes (host, process), and a take claimed by another live process is
+    left: the next render makes a new take, and it is not offered; once that process has ended it
+    is free again."""
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_claims_check.py", "5.0", request, work, json.dumps({"work": str(work)}))
+    take = "shot_Actor_0_mouth"
+    assert r["own"] == {"next": take, "unused": [take]}, r
+    assert r["claimed"] == {"next": take + ".take2", "unused": []}, r
+    assert r["ended"] == {"next": take, "unused": [take]}, r
+    # a job claims its take while it runs (its own: not held elsewhere); one refused leaves nothing
+    assert r["job_wrote"] == {"during": [False, True], "claim_left": True}, r
+    assert r["job_refused"] == {"during": [False, True], "claim_left": False} and not r["refused_left"], r
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

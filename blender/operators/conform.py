@@ -5,6 +5,7 @@ footage, screen recordings), which Reenact's jobs refuse, gets a strip of the fr
 Blender's mapping, at the scene's rate (reenact.video.conform, which says where the sequencer's
 own pictures differ), directly above it; the original is muted and kept."""
 
+import hashlib
 import os
 
 import bpy
@@ -69,9 +70,15 @@ class REENACT_OT_conform_strip(ModalJobMixin, bpy.types.Operator):
             raise ValueError("strip '{}' plays its {:.5g} fps clip at the rate of the clip it showed before; add the "
                              "clip again as a new strip".format(strip.name, clip_fps))
         root = os.path.join(os.path.dirname(os.path.dirname(actor_data.render_root())), "conformed")
-        stem = os.path.splitext(os.path.basename(blend.strip_filepath(strip)))[0]
-        out = os.path.join(root, "{}_{:.5g}fps{}".format(actor_data._safe(stem), float(fps),
-                                                         ".mkv" if self.lossless else ".mp4"))
+        src = blend.strip_filepath(strip)
+        stem = os.path.splitext(os.path.basename(src))[0]
+        # named by the source's path too (and whether the strip played it at its own speed): cameras name their
+        # clips alike, and before the evening of 2026-12-06 camA/C0001.mp4 and camB/C0001.mp4 conformed to one
+        # C0001_25fps.mkv, the second replacing the movie the first conformed strip showed
+        key = "{}|{}".format(os.path.normcase(os.path.abspath(src)), int(bool(clip_fps)))
+        out = os.path.join(root, "{}_{:.5g}fps-{}{}".format(
+            actor_data._safe(stem), float(fps), hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()[:6],
+            ".mkv" if self.lossless else ".mp4"))
         os.makedirs(root, exist_ok=True)
         remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
         self._out, self._fps = out, float(fps)

@@ -11,7 +11,7 @@ import shutil
 import bpy
 
 from .. import actor as actor_data
-from .. import takes
+from .. import blend, takes
 from ..modal import JOB
 from ..report import report
 
@@ -22,9 +22,12 @@ def _roots():
     renders = actor_data.render_root()  # (ValueError when the .blend is not saved: nothing of its own yet)
     restyle = os.path.join(os.path.dirname(os.path.dirname(renders)), "restyle")
     # (Restyle Strip's results under the .blend's tagged name since the review of 2026-12-06; before, its
-    # cleaned name, which a .blend of a name that cleans alike shares)
-    names = dict.fromkeys((blend_tag(), actor_data.blend_name()))
-    return [renders] + [os.path.join(restyle, n) for n in names]
+    # cleaned name, which a .blend of a name that cleans alike shares: that folder only where no other
+    # .blend here names alike, whose takes it may hold)
+    names = dict.fromkeys([blend_tag()] + ([] if blend.named_alike() else [blend.legacy_blend_name()]))
+    if blend.named_alike() and os.path.basename(renders) == blend.legacy_blend_name():
+        renders = None  # (another .blend beside it rendered there under the earlier naming: its takes are not offered)
+    return [r for r in [renders] + [os.path.join(restyle, n) for n in names] if r]
 
 
 def _gb(n):

@@ -33,13 +33,12 @@ def _models_dir(ob):
     shared one, and Start Fresh in one wrote over the model another file's actor rendered with)."""
     import uuid
 
-    if bpy.data.filepath:
-        name = actor_data.blend_name()
+    if bpy.data.filepath:  # (by the name that keeps two .blend files' apart: actor_data.blend_name)
+        folder = blend.own_folder(blend.data_folder("models"))
     else:
         if not ob.get(UNSAVED_ID):
             ob[UNSAVED_ID] = uuid.uuid4().hex[:12]
-        name = "unsaved_" + str(ob[UNSAVED_ID])
-    folder = os.path.join(blend.data_folder("models"), name)
+        folder = os.path.join(blend.data_folder("models"), "unsaved_" + str(ob[UNSAVED_ID]))
     os.makedirs(folder, exist_ok=True)
     return folder
 
