@@ -361,12 +361,13 @@ _MEMO = {}
 _MEMO_LOCK = threading.Lock()
 
 
-def active_actor(context, exclude=None):
+def active_actor(context, exclude=None, listed=None):
     """The one "which actor?" rule of every operator and panel: the active object when it is a
     tracked actor of the scene (and not ``exclude``), else the scene's only remaining actor,
-    else None."""
+    else None. ``listed``: what lists the scene's actors (:func:`actor_objects`; a panel's draw or
+    a button's poll: :func:`reenact.blender.shown.shown_actors`)."""
     scene = blend.edit_scene(context)
-    actors = [a for a in actor_objects(scene) if a != exclude] if scene is not None else []
+    actors = [a for a in (listed or actor_objects)(scene) if a != exclude] if scene is not None else []
     view_layer = blend.edit_view_layer(context)
     ob = view_layer.objects.active if view_layer is not None else getattr(context, "active_object", None)
     if ob in actors:
@@ -423,7 +424,8 @@ def model_of(ob):
 
 
 def tracked_track(ob):
-    """The actor's Track file (the footage's own tracking), memoised per file version."""
+    """The actor's Track file (the footage's own tracking), memoised per file version (and so is
+    the one line of a file :func:`load_actor_track` refuses)."""
     path = track_file(ob)
     try:
         st = os.stat(path)
@@ -431,14 +433,22 @@ def tracked_track(ob):
     except OSError:
         key = None
     with _MEMO_LOCK:
-        if key is not None and key in _MEMO:
-            return _MEMO[key]
-    tr = load_actor_track(ob)
+        got = _MEMO.get(key) if key is not None else None
+    if isinstance(got, Exception):  # (a file refused stays refused until it changes: before the evening of
+        raise got.with_traceback(None)  # 2026-12-06 read whole again at each redraw of the sidebar, 0.2-0.4 s)
+    if got is not None:
+        return got
+    try:
+        tr = load_actor_track(ob)
+    except (ValueError, OSError) as exc:
+        tr = exc
     if key is not None:
         with _MEMO_LOCK:
             for k in [k for k in _MEMO if k[0] == "track" and k[1] == path]:
                 del _MEMO[k]
             _MEMO[key] = tr
+    if isinstance(tr, Exception):
+        raise tr
     return tr
 
 
@@ -498,9 +508,16 @@ def footage_stamp(strip):
     nothing to compare)."""
     import hashlib
 
-    src = strip_source(strip)
-    files = [src] if isinstance(src, str) else src[:1] + src[-1:]
-    parts = [len(files) if isinstance(src, str) else len(src)]
+    if strip.type == "IMAGE":  # (the first and last file named without the list of them all: the Track panel
+        # draws this; before the evening of 2026-12-06 13 ms a redraw for a 10,000-frame plate)
+        directory = bpy.path.abspath(strip.directory, library=strip.id_data.library)
+        els = strip.elements
+        n = len(els)
+        files = [os.path.join(directory, els[0].filename), os.path.join(directory, els[n - 1].filename)] if n else []
+        parts = [n]
+    else:
+        src = strip_source(strip)
+        files, parts = [src], [1]
     for f in files:
         try:
             parts.append((os.path.basename(f), os.path.getsize(f)))

@@ -5,7 +5,7 @@ definitions of their options and the checks of an actor and its strip before any
 import bpy
 
 from . import actor as actor_data
-from . import blend, farm, shots
+from . import blend, farm, shots, shown
 from .report import report
 
 REGION_ITEMS = farm.REGION_ITEMS
@@ -77,7 +77,7 @@ def face_driver(op):
 def poll_actor(cls, context):
     if bpy.app.background and blend.edit_scene(context) is not None:
         return True  # a farm or a script names its actor (``actor``); execute says what is wrong
-    if blend.edit_scene(context) is None or actor_data.active_actor(context) is None:
+    if blend.edit_scene(context) is None or shown.shown_active(context) is None:
         cls.poll_message_set("Make a tracked actor active (Track Actor first)")
         return False
     return True

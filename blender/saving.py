@@ -23,7 +23,7 @@ import shutil
 import bpy
 
 from . import actor as actor_data
-from . import blend, restyle_files, shots, takes
+from . import blend, restyle_files, shots, shown, takes
 
 _PENDING = []  # (actor name, old track_path, old absolute path, new absolute path, moved) of this save
 #: what the last save could not do for the project (the Track panel shows them; a new save clears
@@ -499,6 +499,7 @@ _FOLLOWING = []
 def on_depsgraph_update(scene, *args):
     """Actors follow their strips when a strip is moved in time (blender/layers.py
     follow_moved_strips); never raises into Blender."""
+    shown.CHANGES[0] += 1  # (the sidebar's list of actors is read again: shown.shown_actors)
     if _FOLLOWING:  # (the move itself updates the depsgraph)
         return
     depsgraph = args[0] if args else None
@@ -526,10 +527,17 @@ def on_load_post(*args):
 
     JOB.running, JOB.progress, JOB.text = False, 0.0, ""
     NOTES.clear()  # (another project's save notes are not this one's: a review)
+    shown.CHANGES[0] += 1
+
+
+@bpy.app.handlers.persistent
+def on_undo_redo(*args):
+    shown.CHANGES[0] += 1  # (the objects are the undo step's: shown.shown_actors reads them again)
 
 
 HANDLERS = (("save_pre", on_save_pre), ("save_post", on_save_post), ("save_post_fail", on_save_post_fail),
-            ("depsgraph_update_post", on_depsgraph_update), ("load_post", on_load_post))
+            ("depsgraph_update_post", on_depsgraph_update), ("load_post", on_load_post),
+            ("undo_post", on_undo_redo), ("redo_post", on_undo_redo))
 
 
 def register():

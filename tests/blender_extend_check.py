@@ -42,7 +42,7 @@ def main(clip, work):
     out["note"] = actor_data.untracked_note(shot, actor_data.tracked_track(ob))
     from reenact.blender.panels.actors import _untracked
 
-    out["panel"] = _untracked(shot, ob)  # (the Track panel's line)
+    out["panel"] = _untracked(shot, ob)[0]  # (the Track panel's line)
     # the animator's key, then Track Actor again (to take the extension): refused, the edit kept,
     # unless Replace Edits
     kb = ob.data.shape_keys.key_blocks["jawOpen"]
@@ -76,7 +76,7 @@ def main(clip, work):
                    "model": new[0].reenact.model_path, "driver": new[0].get(actor_data.DRIVER_PROP),
                    "driver_rows": list(new[0].get(actor_data.DRIVER_FRAMES_PROP, [])),
                    "layers": layers.has_layers(new[0]), "focal": round(float(tr.focal_px) / focal, 4),
-                   "note": actor_data.untracked_note(shot, tr), "panel": _untracked(shot, new[0])}
+                   "note": actor_data.untracked_note(shot, tr), "panel": _untracked(shot, new[0])[0]}
     # the layers work on the carried edits: Reset to Tracked brings frame 5 back
     layers.reset_range(new[0], 5, 5)
     tr_perf = layers.curves_to_track(new[0], scene, tr)

@@ -55,3 +55,20 @@ def test_a_verdict_survives_the_first_save_that_makes_its_path_relative(tmp_path
         "print('KEY', st.filepath.startswith('//'), before == actor.source_key(st))\n"
     ).format(clip=str(clip), blend=str(tmp_path / "v.blend"))
     assert printed(code, "KEY") == "KEY True True"
+
+
+def test_the_sidebar_reads_no_file_whole_at_each_redraw(tmp_path, carphone, request):
+    """The sequencer's sidebar redraws at every frame of playback. Before the evening of
+    2026-12-06 an actor's Track file that failed its checks (another clip's Track under its name)
+    was read whole again at each redraw (0.2-0.4 s on a 10,000-frame Track) while the Track panel
+    said nothing; an image plate's files were all listed (and, for Verify, stat'ed) at each
+    redraw. Now the refusal is kept like a Track read (until the file changes) and said in the
+    panel, the plate's stamp reads its first and last files alone (the same digest as before),
+    and Verify's key of a plate is kept between redraws while its ends are unchanged."""
+    r = _check("blender_redraw_check.py", "5.0", request, tmp_path, carphone, tmp_path)
+    assert (r["shown_before"], r["shown_after"]) == (0, 1) and r["changes_counted"], r
+    assert r["loads"] == 1, r
+    assert len(r["panel"]) == 1 and r["panel"][0].startswith("'shot Actor 0': its Track file cannot be used: "), r
+    assert "other_clip.mp4" in r["panel"][0] or "another" in r["panel"][0], r
+    assert r["stamp_as_before"], r
+    assert r["key_reads"] == 1 and r["key_changed"] and r["key_reads_after_change"] == 2, r

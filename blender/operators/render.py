@@ -15,7 +15,7 @@ from .. import farm
 from .. import actor as actor_data
 from .. import layers
 from .. import props
-from .. import dubbing, look, shots, takes, timing
+from .. import dubbing, look, shots, shown, takes, timing
 from ..render_key import render_key
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
@@ -553,7 +553,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
     @classmethod
     def poll(cls, context):
         scene = blend.edit_scene(context)
-        if scene is None or not actor_data.actor_objects(scene):
+        if scene is None or not shown.shown_actors(scene):
             cls.poll_message_set("Track an actor first")
             return False
         return True

@@ -12,7 +12,7 @@ from .. import timing
 from .. import actor as actor_data
 from ..modal import ModalJobMixin, job_target, remember_target
 from .. import layers
-from .. import dubbing, shots
+from .. import dubbing, shots, shown
 from ..layers import timeline_frames
 from ..report import EXPECTED, report
 
@@ -508,7 +508,7 @@ class REENACT_OT_make_actor_active(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if not actor_data.actor_objects(blend.edit_scene(context)):
+        if not shown.shown_actors(blend.edit_scene(context)):
             cls.poll_message_set("No tracked actors in the sequencer's scene")
             return False
         return True
@@ -547,7 +547,7 @@ class REENACT_OT_view_actor_camera(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        if blend.edit_scene(context) is None or actor_data.active_actor(context) is None:
+        if blend.edit_scene(context) is None or shown.shown_active(context) is None:
             cls.poll_message_set("Make a tracked actor active (Track Actor first)")
             return False
         return True

@@ -13,7 +13,7 @@ from bpy.props import BoolProperty, IntProperty
 
 from .. import actor as actor_data
 from .. import blend
-from .. import props
+from .. import props, shown
 from ..modal import JOB, TrainingJobMixin, show_preview
 from ..report import report
 from ..saving import MODEL_STEM, UNSAVED_ID, preview_image_name
@@ -211,7 +211,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        ob = actor_data.active_actor(context)
+        ob = shown.shown_active(context)
         if ob is None:
             cls.poll_message_set("Make a tracked actor the active object (Track Actor first)")
             return False

@@ -27,7 +27,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 
 from .. import blend
 from .. import actor as actor_data
-from .. import dubbing, layers, shots
+from .. import dubbing, layers, shots, shown
 from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
 from ..still_edited import still_edited
@@ -104,7 +104,7 @@ def source_edits(src, perf, tracked):
 
 def _poll_actors(cls, context):
     scene = blend.edit_scene(context)
-    if scene is None or not actor_data.actor_objects(scene):
+    if scene is None or not shown.shown_actors(scene):
         cls.poll_message_set("Track an actor first (Track Actor in the Track panel)")
         return False
     return True

@@ -4,6 +4,7 @@ import os
 import bpy
 
 from .. import blend, saving, shots
+from ..shown import shown_active
 from .common import ReenactSequencerPanel
 
 
@@ -46,17 +47,19 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
         col.prop(settings, "small_faces")
         if not draw_job_progress(layout):
             layout.operator("reenact.track_strip", icon="TRACKING")
-            from ..actor import actor_objects
+            from ..shown import shown_actors
 
-            mine = [o for o in actor_objects(scene) if strip is not None and o.reenact.strip_name == strip.name]
+            mine = [o for o in shown_actors(scene) if strip is not None and o.reenact.strip_name == strip.name]
             gone = [o for o in mine if not _track_there(o)]
             for o in gone:  # (before 2026-12-06 unsaid here: a project copied without its reenact folder)
                 layout.label(text="'{}': its Track file {} is missing: copy the project's reenact folder beside "
                                   "the .blend".format(o.name, os.path.basename(o.reenact.track_path)), icon="ERROR")
             if mine:
-                untracked = _untracked(strip, mine[0])
+                untracked, bad = _untracked(strip, mine[0])
                 if untracked:  # the shot extended after tracking: say so where the fix is
                     layout.label(text="Frames {} are not tracked".format(untracked), icon="ERROR")
+                if bad and mine[0] not in gone:  # (before the evening of 2026-12-06 nothing said)
+                    layout.label(text="'{}': its Track file cannot be used: {}".format(mine[0].name, bad), icon="ERROR")
                 # tracking a strip again refuses to drop its actors' edits: these carry or replace them
                 col = layout.column(align=True)
                 op = col.operator("reenact.track_strip", text="Track Again, Keeping Edits", icon="FILE_REFRESH")
@@ -76,14 +79,15 @@ def _track_there(ob):
 
 
 def _untracked(strip, ob):
-    """'21-30' (timeline frames) of ``strip`` that its actor ``ob``'s Track does not cover, or ''."""
+    """('21-30': the timeline frames of ``strip`` that its actor ``ob``'s Track does not cover, or
+    '', and '' or the line why that Track cannot be used)."""
     from .. import actor as actor_data
 
     try:
-        track = actor_data.tracked_track(ob)  # (memoised by the file's size and time: cheap to draw)
-    except (ValueError, OSError):
-        return ""
-    return " and ".join(actor_data.untracked_parts(strip, track))
+        track = actor_data.tracked_track(ob)  # (memoised by the file's size and time, a refusal too: cheap to draw)
+    except (ValueError, OSError) as exc:
+        return "", str(exc)
+    return " and ".join(actor_data.untracked_parts(strip, track)), ""
 
 
 class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
@@ -100,7 +104,7 @@ class SEQUENCER_PT_reenact_actors(ReenactSequencerPanel, bpy.types.Panel):
             return
         from ..actor import active_actor
 
-        active = active_actor(context)
+        active = shown_active(context)
         for ob in actors:
             box = layout.box()
             row = box.row()
@@ -126,7 +130,7 @@ class SEQUENCER_PT_reenact_renderer(ReenactSequencerPanel, bpy.types.Panel):
         layout = self.layout
         from ..actor import active_actor
 
-        ob = active_actor(context)  # (the operators' own rule: the one actor of the scene counts as active)
+        ob = shown_active(context)  # (the operators' own rule: the one actor of the scene counts as active)
         if ob is None:
             layout.label(text="Make a tracked actor active (Actors panel)", icon="INFO")
             return
@@ -171,7 +175,7 @@ class SEQUENCER_PT_reenact_training(ReenactSequencerPanel, bpy.types.Panel):
     def poll(cls, context):
         from ..actor import active_actor
 
-        return active_actor(context) is not None
+        return shown_active(context) is not None
 
     def draw(self, context):
         layout = self.layout

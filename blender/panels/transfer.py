@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 import bpy
 
-from .. import blend
+from .. import blend, shown
 from .common import ReenactSequencerPanel
 
 
@@ -17,7 +17,7 @@ class SEQUENCER_PT_reenact_transfer(ReenactSequencerPanel, bpy.types.Panel):
         from .. import layers
 
         layout = self.layout
-        actors = actor_data.actor_objects(blend.edit_scene(context))
+        actors = shown.shown_actors(blend.edit_scene(context))
         if not actors:
             layout.label(text="No tracked actors yet", icon="INFO")
             return

@@ -25,6 +25,42 @@ def _unplaced(strip, res):
     return why
 
 
+#: an image strip's footage key as last read (:func:`_source_key`): {identity: (when, key)}
+_KEYS = {}
+#: how long an image strip's key is kept between redraws (seconds)
+KEY_SECONDS = 2.0
+
+
+def _source_key(strip, source_key):
+    """``source_key(strip)``; for an image strip, kept for :data:`KEY_SECONDS` while its folder,
+    frame count and first and last files are the same (the panel draws at every frame of playback:
+    before the evening of 2026-12-06 a 10,000-frame plate's every file was listed and stat'ed at
+    each redraw, 50 ms)."""
+    import time
+
+    if strip.type != "IMAGE" or len(strip.elements) < 3:
+        return source_key(strip)
+    els = strip.elements
+    directory = bpy.path.abspath(strip.directory, library=strip.id_data.library)
+    ends = []
+    for e in (els[0], els[len(els) - 1]):
+        try:
+            st = os.stat(os.path.join(directory, e.filename))
+            ends.append((e.filename, st.st_size, st.st_mtime_ns))
+        except OSError:
+            ends.append((e.filename, None))
+    ident = (strip.as_pointer(), directory, len(els), tuple(ends))
+    now = time.monotonic()
+    hit = _KEYS.get(ident)
+    if hit is not None and now - hit[0] < KEY_SECONDS:
+        return hit[1]
+    key = source_key(strip)
+    if len(_KEYS) > 64:
+        _KEYS.clear()
+    _KEYS[ident] = (now, key)
+    return key
+
+
 class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
     bl_label = "Verify"
     bl_options = {"DEFAULT_CLOSED"}
@@ -50,7 +86,7 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
             layout.label(text="Verified by an earlier version of Reenact: verify again", icon="ERROR")
             return
         try:
-            changed = res["file_key"] != source_key(strip)
+            changed = res["file_key"] != _source_key(strip, source_key)
         except ValueError:
             changed = False
         if changed:  # another file, or this one written over (before 2026-12-06 the path alone was compared)
