@@ -191,37 +191,50 @@ def resume_candidates(out, strip, kind, refs):
 
 
 class _nothing_left_when_refused:
-    """Around Train Restyle's checks and start: when refused, the folders they made in the
-    .blend's ``//reenact`` are removed again (reference images linked as a numbered sequence,
-    the model's folder), so that a refusal writes nothing."""
+    """Around Train Restyle's checks and start: when refused, what this call made in the .blend's
+    ``//reenact`` is removed again: the numbered sequences of reference images it linked
+    (``reenact.video.link_sequence``, watched while the checks run: a sequence it found there
+    already is left), and the folders that were not there before, where empty; so that a refusal
+    writes nothing. A sequence another session linked meanwhile for its own trainer is left
+    (before the evening of 2026-12-06 every ``restyle_frames/seq_*`` that appeared during the
+    checks, a torch import long, was deleted, and that session's trainer lost its frames)."""
 
     def __enter__(self):
+        from .. import video
+
         self.root = os.path.join(bpy.path.abspath("//"), "reenact") if bpy.data.filepath else None
         self.before = self._seen()
+        self.linked = []  # the sequence folders this call made
+        self._video, self._link = video, video.link_sequence
+
+        def link(files, folder, real=self._link):
+            try:
+                there = set(os.listdir(folder))
+            except OSError:
+                there = set()
+            pattern, first = real(files, folder)
+            made = os.path.dirname(pattern)
+            if os.path.basename(made) not in there:
+                self.linked.append(made)
+            return pattern, first
+
+        video.link_sequence = link  # (strip_spec's, for the length of the checks)
         return self
 
     def _seen(self):
         if self.root is None:
             return set()
-        out = set()
-        for kind in ("", "restyle_frames", "models", os.path.join("models", blend_tag())):
-            f = os.path.join(self.root, kind) if kind else self.root
-            if os.path.isdir(f):
-                out.add(f)
-        links = os.path.join(self.root, "restyle_frames")
-        if os.path.isdir(links):
-            out.update(os.path.join(links, n) for n in os.listdir(links))
-        return out
+        return {f for f in (os.path.join(self.root, kind) if kind else self.root
+                            for kind in ("", "restyle_frames", "models", os.path.join("models", blend_tag())))
+                if os.path.isdir(f)}
 
     def __exit__(self, kind, exc, tb):
-        if exc is None or self.root is None:
+        self._video.link_sequence = self._link
+        if exc is None:
             return False
         import shutil
 
-        for f in sorted(self._seen() - self.before, key=len, reverse=True):  # (deepest first)
-            if os.path.dirname(f) == os.path.join(self.root, "restyle_frames"):
-                shutil.rmtree(f, ignore_errors=True)
-            else:
-                remove_empty([f])
+        for f in self.linked:
+            shutil.rmtree(f, ignore_errors=True)
+        remove_empty(sorted(self._seen() - self.before, key=len, reverse=True))  # (deepest first)
         return False
-

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One Blender session's cleanup leaves what another session (or a job still running) made
+(tests/blender_other_sessions_check.py): Train Restyle's refusal, Preview Frame's pruning, a
+first save while Train Renderer runs."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from test_blender_look import _check
+
+pytestmark = pytest.mark.blender
+
+
+def _frames(n, size=48, seed=0):
+    """``n`` colour frames (RGB uint8) of a moving pattern."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 255, (size, size, 3), dtype=np.uint8)
+    return [np.roll(base, k, axis=1) for k in range(n)]
+
+
+def test_a_refused_train_restyle_leaves_the_links_another_session_made(tmp_path, request):
+    """Train Restyle refused removes the reference links it made itself, and leaves a numbered
+    sequence another session linked in ``//reenact/restyle_frames`` while its checks ran (before
+    the evening of 2026-12-06 every ``seq_*`` that appeared meanwhile was deleted: the other
+    session's trainer lost its frames)."""
+    import cv2
+
+    from reenact.video import VideoWriter
+
+    shot = str(tmp_path / "shot.mp4")
+    with VideoWriter(shot, 24, (48, 48)) as w:
+        for f in _frames(12):
+            w.write(f)
+    os.makedirs(str(tmp_path / "seq"))
+    images = []
+    for i, f in zip((1, 2, 3, 5, 6), _frames(5, seed=1)):  # a gap: not one numbered run, so linked
+        images.append(str(tmp_path / "seq" / "ref_{:04d}.png".format(i)))
+        cv2.imwrite(images[-1], f[..., ::-1])
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_other_sessions_check.py", "5.0", request, work, "restyle",
+               json.dumps({"shot": shot, "images": images, "work": str(work)}))
+    assert "already in colour" in r.get("line", ""), r
+    assert len(r["own_linked"]) == 1 and r["own_linked"][0].startswith("seq_"), r  # (its own links, made)
+    assert r["left"] == ["seq_" + "0" * 16], r  # its own gone, the other session's kept
+    assert r["other_frames"] == ["frame_000000.png"], r
+
