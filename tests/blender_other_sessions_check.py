@@ -6,6 +6,9 @@ JSON object of its inputs. Prints RESULT <json>.
 - ``restyle``: Train Restyle refused (Colourise on a colour shot, with a hand-picked image strip
   as reference, linked into ``//reenact/restyle_frames``) while another session links its own
   reference images there: this call's links go, the other session's stay.
+- ``preview``: Preview Frame claims the image it writes; its pruning of the preview folder
+  leaves the previews another live session claimed and any written in the last minutes, and
+  removes the others beyond the newest with their claims.
 """
 
 import json
@@ -57,8 +60,57 @@ def restyle(cfg):
     return out
 
 
+def preview(cfg):
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from reenact.blender import blend, takes
+    from sequencer_check import track_and_save
+
+    scene = empty_scene(176, 144)
+    scene.render.fps, scene.render.fps_base = 30, 1
+    scene.frame_start, scene.frame_end = 1, 30
+    shot = blend.strips_of(scene).new_movie(name="shot", filepath=cfg["clip"], channel=1, frame_start=1)
+    scene, shot, ob = track_and_save(scene, shot, os.path.join(cfg["work"], "p.blend"))
+    scene.frame_set(3)
+    out = {"first": sorted(bpy.ops.reenact.preview_frame(region="mouth"))}
+    pv = next(s for s in blend.all_strips(scene) if blend.is_preview(s))
+    folder, mine = bpy.path.abspath(pv.directory), pv.elements[0].filename
+    claim = os.path.join(folder, takes.CLAIMS, mine)
+    out["claim"] = open(claim).read().split("\n")[:2] if os.path.isfile(claim) else None
+    out["me"] = [socket.gethostname(), str(os.getpid())]
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])  # (a session that has ended)
+    gone.wait()
+    now = time.time()
+
+    def write(name, age, pid=None):
+        path = os.path.join(folder, name)
+        shutil.copyfile(os.path.join(folder, mine), path)
+        os.utime(path, (now - age, now - age))
+        if pid:
+            os.makedirs(os.path.join(folder, takes.CLAIMS), exist_ok=True)
+            with open(os.path.join(folder, takes.CLAIMS, name), "w") as fh:
+                fh.write("{}\n{}\n{:.0f}\n".format(socket.gethostname(), pid, now - age))
+
+    for k in range(16):  # (the newest: kept whoever's they are)
+        write("preview_new{:02d}.png".format(k), 10)
+    write("preview_recent.png", 120)  # another session's, written two minutes ago (no claim: an earlier Reenact)
+    write("preview_claimed.png", 7200, os.getppid())  # another live session's, its strip shows it (the test's process)
+    write("preview_gone.png", 7200, gone.pid)  # of a session that has ended
+    write("preview_old.png", 7200)  # no one's
+    scene.frame_set(5)
+    out["second"] = sorted(bpy.ops.reenact.preview_frame(region="mouth"))
+    out["newest"] = next(s for s in blend.all_strips(scene) if blend.is_preview(s)).elements[0].filename
+    out["mine"] = mine
+    out["left"] = sorted(n for n in os.listdir(folder) if n.startswith("preview_") and "_new" not in n)
+    out["claims_left"] = sorted(n for n in os.listdir(os.path.join(folder, takes.CLAIMS)) if "_new" not in n)
+    return out
+
+
 def main(part, cfg):
-    out = {"restyle": restyle}[part](json.loads(cfg))
+    out = {"restyle": restyle, "preview": preview}[part](json.loads(cfg))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)
     os._exit(0)

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from test_blender_look import _check
+from test_blender_look import _check, _clip30
 
 pytestmark = pytest.mark.blender
 
@@ -48,3 +48,19 @@ def test_a_refused_train_restyle_leaves_the_links_another_session_made(tmp_path,
     assert r["left"] == ["seq_" + "0" * 16], r  # its own gone, the other session's kept
     assert r["other_frames"] == ["frame_000000.png"], r
 
+
+def test_preview_frame_leaves_the_previews_of_other_sessions(tmp_path, carphone, request):
+    """Preview Frame claims the image it writes (takes.claim: host and process), and its pruning
+    of the preview folder beyond the 16 newest leaves a preview another live session claimed (its
+    strip shows it) and one written in the last minutes (an earlier Reenact's, being written or
+    just shown), while it removes the others with their claims, a gone session's too (before the
+    evening of 2026-12-06 every one no strip of this session showed, and nothing was claimed)."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_other_sessions_check.py", "5.0", request, work, "preview",
+               json.dumps({"clip": str(clip), "work": str(work)}))
+    assert r["first"] == r["second"] == ["FINISHED"], r
+    assert r["claim"] == r["me"], r  # its own image claimed by this session
+    kept = {"preview_recent.png", "preview_claimed.png", r["mine"], r["newest"]}
+    assert set(r["left"]) == kept, r  # preview_gone.png and preview_old.png removed
+    assert set(r["claims_left"]) == {"preview_claimed.png", r["mine"], r["newest"]}, r

@@ -10,7 +10,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty
 
 from .. import actor as actor_data
-from .. import blend, dubbing, farm, layers, look, shots, timing
+from .. import blend, dubbing, farm, layers, look, shots, takes, timing
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, REFERENCE_FIRST, REFERENCE_LAST,
                              REGION_ITEMS, RENDERED_ACTOR, USE_REFERENCE, face_driver, poll_actor, reference_frames,
@@ -129,6 +129,7 @@ class REENACT_OT_preview_frame(ModalJobMixin, bpy.types.Operator):
         self._frame = f
         self._at = int(view.frame_start)  # (the strip moved meanwhile: the preview goes where its frame is)
         self._driver = actor[4]["mouth_from"] is not None
+        takes.pending(os.path.join(self._folder, name))  # (claimed: another session's Preview Frame leaves it, _prune)
         return (preview_job, (*actor[:3], actor_data.strip_source(strip), i, *actor[3:],
                               actor_data.cache_root(), os.path.join(self._folder, name)), {"others": others, "at": at})
 
@@ -219,20 +220,30 @@ KEEP_PREVIEWS = 16
 
 def _prune(folder, newest):
     """Remove the preview images of ``folder`` beyond the :data:`KEEP_PREVIEWS` newest that no
-    strip of any scene shows (an undo brings back a recent preview strip with its picture)."""
+    strip of any scene shows (an undo brings back a recent preview strip with its picture), but
+    those of other sessions: one another live session claimed (each Preview Frame claims its
+    image: :func:`takes.held_elsewhere`, its strip may show it unsaved), and any written in the
+    last :data:`takes.RECENT_SECONDS` (a session that claims nothing, an earlier Reenact's or one
+    whose claim could not be written, writing or showing it). Before the evening of 2026-12-06 the
+    previews another session showed or was writing (an unsaved file's share one folder) were
+    deleted."""
     shown = {os.path.normcase(os.path.abspath(os.path.join(bpy.path.abspath(s.directory), e.filename)))
              for sc in bpy.data.scenes if sc.sequence_editor is not None
              for s in sc.sequence_editor.strips_all if blend.is_preview(s) and s.type == "IMAGE" for e in s.elements}
     try:
         names = [n for n in os.listdir(folder) if n.startswith("preview_") and n.endswith(".png")]
-        old = sorted(names, key=lambda n: os.path.getmtime(os.path.join(folder, n)), reverse=True)[KEEP_PREVIEWS:]
+        times = {n: os.path.getmtime(os.path.join(folder, n)) for n in names}
     except OSError:
         return
-    for n in old:
+    now = time.time()
+    for n in sorted(names, key=times.get, reverse=True)[KEEP_PREVIEWS:]:
         p = os.path.join(folder, n)
-        if os.path.normcase(os.path.abspath(p)) not in shown and p != newest:
+        if os.path.normcase(os.path.abspath(p)) in shown or p == newest or now - times[n] < takes.RECENT_SECONDS \
+                or takes.held_elsewhere(p):
+            continue
+        for f in (p, os.path.join(folder, takes.CLAIMS, n)):  # (and its claim, this session's or a gone one's)
             try:
-                os.remove(p)
+                os.remove(f)
             except OSError:
                 pass
 
