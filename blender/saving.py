@@ -175,13 +175,40 @@ def _renderer_files(folder, stem):
                   and not n.endswith(".tmp") and os.path.isfile(os.path.join(folder, n)))
 
 
+#: the renderer files Train Renderer runs write: (folder, stem) (:func:`training_key`), from the
+#: trainer's start until the run has ended (blender/operators/train.py)
+TRAINING = set()
+
+
+def training_key(folder, stem):
+    return _norm(folder), str(stem)
+
+
+def left_unsaved(ob, folder):
+    """The user-folder models folder of the actor ``ob`` of a saved file where its renderer files
+    still lie (a save while it trained left them: :func:`move_models`), when its project models
+    ``folder`` holds none of them: its next run trains on there, and the next save moves them."""
+    stem = ob.get(MODEL_STEM) if ob is not None else None
+    if not stem or not ob.get(UNSAVED_ID) or _renderer_files(folder, stem):
+        return None
+    for root in user_model_folders():
+        old = os.path.join(root, "unsaved_" + str(ob[UNSAVED_ID]))
+        if _renderer_files(old, stem):
+            return old
+    return None
+
+
 def move_models(filepath, dest):
     """A first save: each actor's renderer files trained while the file was unsaved (in the user
     or temporary folder, :func:`user_model_folders`) copied into ``dest/models/<.blend name>``,
     its Renderer (``model_path``) pointed at the copy relative to the .blend; one stopped before its
     model was written moves its checkpoint, for the next run to resume. A name another actor's
     files have there already gets ``_2``... (the actor keeps the new name). The old files are
-    removed once the save succeeded (:func:`on_save_post`), as the Tracks'."""
+    removed once the save succeeded (:func:`on_save_post`), as the Tracks'. The files of a run
+    still training (:data:`TRAINING`) stay where its trainer writes them, said, and the first save
+    after the run moves them (before the evening of 2026-12-06 they were copied and the originals
+    removed under the running trainer: its later steps and model stayed outside the project, and
+    the next save copied them again under a ``_2`` name)."""
     roots = user_model_folders()
     folder = os.path.join(dest, "models", actor_data.blend_name(filepath))
     done = {}  # (folder, stem) -> the new stem: one copy for the actors that share files
@@ -196,6 +223,10 @@ def move_models(filepath, dest):
             found += [(os.path.join(r, "unsaved_" + str(ob[UNSAVED_ID])), str(stem)) for r in roots]
         found = [(d, st) for d, st in found if (d, st) in done or _renderer_files(d, st)]
         if not found:
+            continue
+        if any(training_key(d, st) in TRAINING for d, st in found):
+            _note("the renderer of '{}' stays in {} while it trains, outside the project folder: the first save after "
+                  "the run moves it next to the .blend".format(ob.name, found[0][0]))
             continue
         old_dir, old_stem = found[0]
         try:

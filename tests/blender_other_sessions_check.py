@@ -9,6 +9,10 @@ JSON object of its inputs. Prints RESULT <json>.
 - ``preview``: Preview Frame claims the image it writes; its pruning of the preview folder
   leaves the previews another live session claimed and any written in the last minutes, and
   removes the others beyond the newest with their claims.
+- ``train``: an unsaved file saved while Train Renderer runs (a stand-in trainer that writes its
+  checkpoint, preview and model as the real one does, the user saving between its steps): the
+  run's files stay where it writes them, said; a second run before the next save trains on
+  there; the next save moves them all into the project, once.
 """
 
 import json
@@ -109,11 +113,74 @@ def preview(cfg):
     return out
 
 
+def train(cfg):
+    import sys
+
+    import numpy as np
+
+    from reenact import jobs
+    from reenact.blender import blend, saving
+    from reenact.video.encode import write_png
+
+    scene = empty_scene(176, 144)
+    shot = blend.strips_of(scene).new_movie(name="shot", filepath=cfg["clip"], channel=1, frame_start=1)
+    scene.sequence_editor.active_strip = shot
+    assert bpy.ops.reenact.track_strip() == {"FINISHED"}
+    ob = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)
+    bpy.context.view_layer.objects.active = ob
+    out = {"runs": []}
+
+    class Trainer(jobs.TrainingProcess):  # (writes what the trainer writes, where it is told to)
+        def start(self):
+            out["runs"].append(os.path.dirname(self.args[self.args.index("--out") + 1]))
+            return self
+
+        @property
+        def running(self):
+            return False
+
+        def wait(self, timeout=None):
+            target, preview = (self.args[self.args.index(k) + 1] for k in ("--out", "--preview"))
+            run = len(out["runs"])
+
+            def step(what):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(os.path.splitext(target)[0] + ".ckpt.pt", "w") as fh:
+                    fh.write("run {} {}".format(run, what))
+                write_png(preview, np.full((8, 8, 3), 40 * run, np.uint8))
+
+            step("early")
+            if run == 1:  # the user saves the new file while it trains
+                bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["work"], "a.blend"))
+                out["notes"] = list(saving.NOTES)
+            step("done")
+            with open(target, "w") as fh:
+                fh.write("model of run {}".format(run))
+            self.step, self.total, self.loss, self.done_path, self.preview = 20, 20, 0.1, target, preview
+            return True
+
+    def project():
+        root = os.path.join(cfg["work"], "reenact", "models")
+        return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+
+    jobs.TrainingProcess, jobs.find_training_python = Trainer, lambda preferred="": sys.executable
+    out["first"] = sorted(bpy.ops.reenact.train_renderer(steps=20))
+    out["after_run"] = {"model": ob.reenact.model_path, "project": project(),
+                        "old": sorted(os.listdir(out["runs"][0])) if os.path.isdir(out["runs"][0]) else None}
+    out["second"] = sorted(bpy.ops.reenact.train_renderer(steps=40))  # (again, before the next save)
+    bpy.ops.wm.save_mainfile()
+    ob = next(o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)
+    root = os.path.join(cfg["work"], "reenact", "models")
+    ckpt = [os.path.join(root, p) for p in project() if p.endswith(".ckpt.pt")]
+    out["after_save"] = {"model": ob.reenact.model_path, "project": project(), "old": os.path.isdir(out["runs"][0]),
+                         "ckpt": open(ckpt[0]).read() if len(ckpt) == 1 else None, "notes": list(saving.NOTES)}
+    return out
+
+
 def main(part, cfg):
-    out = {"restyle": restyle, "preview": preview}[part](json.loads(cfg))
+    out = {"restyle": restyle, "preview": preview, "train": train}[part](json.loads(cfg))
     out["version"] = list(bpy.app.version)
-    print("RESULT " + json.dumps(out), flush=True)
-    os._exit(0)
+    print("RESULT " + json.dumps(out), flush=True)  # (Blender 5.0 only: it exits, its temporary folder removed)
 
 
 if __name__ == "__main__":

@@ -64,3 +64,29 @@ def test_preview_frame_leaves_the_previews_of_other_sessions(tmp_path, carphone,
     kept = {"preview_recent.png", "preview_claimed.png", r["mine"], r["newest"]}
     assert set(r["left"]) == kept, r  # preview_gone.png and preview_old.png removed
     assert set(r["claims_left"]) == {"preview_claimed.png", r["mine"], r["newest"]}, r
+
+
+def test_a_first_save_while_train_renderer_runs_leaves_its_files_to_the_run(tmp_path, carphone, request):
+    """An unsaved file saved while Train Renderer runs: the files the trainer writes stay where it
+    writes them, and the save says so; a second run before the next save trains on there (it
+    resumes); the next save moves them into the project once, the last checkpoint with them
+    (before the evening of 2026-12-06 the first save copied the run's early files and removed
+    them under the trainer, whose later steps and model stayed outside the project, and the next
+    save copied those under a ``_2`` name)."""
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_other_sessions_check.py", "5.0", request, work, "train",
+               json.dumps({"clip": str(clip), "work": str(work)}))
+    assert r["first"] == r["second"] == ["FINISHED"], r
+    said = [n for n in r["notes"] if "while it trains" in n]
+    assert len(said) == 1 and "the first save after the run moves it" in said[0], r["notes"]
+    run = r["runs"][0]
+    stem = os.path.splitext(os.path.basename(r["after_run"]["model"]))[0]
+    files = sorted([stem + ".ckpt.pt", stem + ".onnx", stem + ".trained_on.json", stem + "_preview.png"])
+    assert r["after_run"]["model"] == os.path.join(run, stem + ".onnx"), r["after_run"]
+    assert r["after_run"]["old"] == files and r["after_run"]["project"] == [], r["after_run"]
+    assert r["runs"] == [run, run], r["runs"]  # the second run trains on where the first left its files
+    after = r["after_save"]
+    assert after["project"] == [os.path.join("a", f) for f in files], after  # (no _2 copies)
+    assert after["model"] == "//reenact/models/a/{}.onnx".format(stem) and after["ckpt"] == "run 2 done", after
+    assert not after["old"] and after["notes"] == [], after

@@ -16,7 +16,7 @@ from .. import blend
 from .. import props, shown
 from ..modal import JOB, TrainingJobMixin, show_preview
 from ..report import report
-from ..saving import MODEL_STEM, UNSAVED_ID, preview_image_name
+from ..saving import MODEL_STEM, TRAINING, UNSAVED_ID, left_unsaved, preview_image_name, training_key
 
 
 #: where the sidebar shows the training options (the errors name them)
@@ -30,11 +30,14 @@ def _models_dir(ob):
     ``<actor>.onnx`` for all: training in a version saved beside resumed and replaced the other's
     model), as its Tracks, renders and restyle models are. An unsaved .blend's: a folder of its
     own in the extension's user folder, named on the actor (before 2026-12-06 every unsaved file
-    shared one, and Start Fresh in one wrote over the model another file's actor rendered with)."""
+    shared one, and Start Fresh in one wrote over the model another file's actor rendered with).
+    A saved file's actor whose files a save while it trained left in its user folder trains on
+    there (``saving.left_unsaved``: the next save moves them all)."""
     import uuid
 
     if bpy.data.filepath:  # (by the name that keeps two .blend files' apart: actor_data.blend_name)
         folder = blend.own_folder(blend.data_folder("models"))
+        folder = left_unsaved(ob, folder) or folder
     else:
         if not ob.get(UNSAVED_ID):
             ob[UNSAVED_ID] = uuid.uuid4().hex[:12]
@@ -272,8 +275,15 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
             args.append("--no-resume")
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra).start()
+        self._writing = training_key(folder, stem)  # (a save meanwhile leaves these files: saving.move_models)
+        TRAINING.add(self._writing)
+
+    def _cleanup(self, context):
+        super()._cleanup(context)
+        TRAINING.discard(getattr(self, "_writing", None))
 
     def _finish(self, context):
+        TRAINING.discard(getattr(self, "_writing", None))  # (its files are the next save's to move)
         p = self._proc
         for w in p.warnings:  # (a damaged checkpoint moved aside, no rehearsal clip: before 2026-12-06 unsaid)
             report(self, "WARNING", "training: " + w)
