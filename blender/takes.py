@@ -140,7 +140,10 @@ def _alive(pid):
     if os.name == "nt":
         import ctypes
 
-        k32 = ctypes.windll.kernel32
+        k32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        k32.OpenProcess.restype = ctypes.c_void_p  # (a handle: 64 bits on 64-bit Windows)
+        k32.GetExitCodeProcess.argtypes = (ctypes.c_void_p, ctypes.POINTER(ctypes.c_ulong))
+        k32.CloseHandle.argtypes = (ctypes.c_void_p,)
         handle = k32.OpenProcess(0x1000, False, int(pid))  # (PROCESS_QUERY_LIMITED_INFORMATION)
         if not handle:
             return ctypes.get_last_error() == 5  # (access denied: it runs, as another user)
