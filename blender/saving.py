@@ -175,8 +175,9 @@ def _renderer_files(folder, stem):
                   and not n.endswith(".tmp") and os.path.isfile(os.path.join(folder, n)))
 
 
-#: the renderer files Train Renderer runs write: (folder, stem) (:func:`training_key`), from the
-#: trainer's start until the run has ended (blender/operators/train.py)
+#: the renderer files Train Renderer runs write: (folder, stem) (:func:`training_key`), and the
+#: folders Train Restyle runs write (stem ``*``), from the trainer's start until the run has ended
+#: (blender/operators/train.py, restyle.py)
 TRAINING = set()
 
 
@@ -284,7 +285,8 @@ def move_restyle_models(filepath, dest):
     image) pointed at its copy relative to the .blend (before 2026-12-06 they stayed outside the
     project: the scene's model pointed into the temporary folder and the next Train started from
     step 0). A file of that name there already is left as it is, and this one where it was (said).
-    The old files are removed once the save succeeded (:func:`on_save_post`)."""
+    The old files are removed once the save succeeded (:func:`on_save_post`). A folder Train Restyle
+    writes now (:data:`TRAINING`) is left to the run, said, and moved by the first save after it."""
     folder = os.path.join(dest, "models", restyle_files.blend_tag(filepath))
     copied = {}
     for sc in bpy.data.scenes:
@@ -294,6 +296,10 @@ def move_restyle_models(filepath, dest):
         for root in user_model_folders():
             old_dir = os.path.join(root, restyle_files.unsaved_folder_name(key))
             names = sorted(os.listdir(old_dir)) if os.path.isdir(old_dir) else []
+            if names and training_key(old_dir, "*") in TRAINING:  # (Train Restyle writes there now)
+                _note("the restyle models of scene '{}' stay in {} while Train Restyle runs, outside the project "
+                      "folder: the first save after the run moves them next to the .blend".format(sc.name, old_dir))
+                continue
             for n in names:
                 old = os.path.join(old_dir, n)
                 if old in copied or n.endswith(".tmp") or not os.path.isfile(old):

@@ -177,8 +177,68 @@ def train(cfg):
     return out
 
 
+def restyle_train(cfg):
+    """An unsaved file saved while Train Restyle runs: the folder it writes stays the run's, said;
+    the first save after the run moves the model into the project."""
+    import sys
+
+    import numpy as np
+
+    from reenact import jobs
+    from reenact.blender import blend, saving
+    from reenact.video.encode import write_png
+
+    scene = empty_scene(48, 48)
+    strips = blend.strips_of(scene)
+    shot = strips.new_movie(name="shot", filepath=cfg["shot"], channel=1, frame_start=1)
+    look = strips.new_movie(name="look", filepath=cfg["look"], channel=2, frame_start=1)
+    s = scene.reenact
+    s.restyle_size, s.restyle_minutes, s.restyle_steps, s.restyle_colourise = 32, 0.0, 3, False
+    for st in (shot, look):
+        st.select = True
+    scene.sequence_editor.active_strip = shot
+    out = {"runs": []}
+
+    class Trainer(jobs.TrainingProcess):  # (writes what the trainer writes, where it is told to)
+        def start(self):
+            out["runs"].append(os.path.dirname(self.args[self.args.index("--out") + 1]))
+            return self
+
+        @property
+        def running(self):
+            return False
+
+        def wait(self, timeout=None):
+            target, preview = (self.args[self.args.index(k) + 1] for k in ("--out", "--preview"))
+            with open(os.path.splitext(target)[0] + ".ckpt.pt", "w") as fh:
+                fh.write("early")
+            write_png(preview, np.full((8, 8, 3), 40, np.uint8))
+            bpy.ops.wm.save_as_mainfile(filepath=os.path.join(cfg["work"], "a.blend"))  # (the user saves meanwhile)
+            out["notes"] = list(saving.NOTES)
+            out["old_after_save"] = sorted(os.listdir(out["runs"][0])) if os.path.isdir(out["runs"][0]) else None
+            os.makedirs(os.path.dirname(target), exist_ok=True)  # (as the real trainer's write would need)
+            with open(os.path.splitext(target)[0] + ".ckpt.pt", "w") as fh:
+                fh.write("done")
+            with open(target, "w") as fh:
+                fh.write("model")
+            self.step, self.total, self.loss, self.done_path, self.preview = 3, 3, 0.1, target, preview
+            return True
+
+    def project():
+        root = os.path.join(cfg["work"], "reenact", "models")
+        return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+
+    jobs.TrainingProcess, jobs.find_training_python = Trainer, lambda preferred="": sys.executable
+    out["result"] = sorted(bpy.ops.reenact.train_restyle())
+    out["model_after_run"] = bpy.context.scene.reenact.restyle_model
+    bpy.ops.wm.save_mainfile()
+    out["after_save"] = {"model": bpy.context.scene.reenact.restyle_model, "project": project(),
+                         "old": sorted(os.listdir(out["runs"][0])) if os.path.isdir(out["runs"][0]) else None}
+    return out
+
+
 def main(part, cfg):
-    out = {"restyle": restyle, "preview": preview, "train": train}[part](json.loads(cfg))
+    out = {"restyle": restyle, "preview": preview, "train": train, "restyle_train": restyle_train}[part](json.loads(cfg))
     out["version"] = list(bpy.app.version)
     print("RESULT " + json.dumps(out), flush=True)  # (Blender 5.0 only: it exits, its temporary folder removed)
 

@@ -90,3 +90,28 @@ def test_a_first_save_while_train_renderer_runs_leaves_its_files_to_the_run(tmp_
     assert after["project"] == [os.path.join("a", f) for f in files], after  # (no _2 copies)
     assert after["model"] == "//reenact/models/a/{}.onnx".format(stem) and after["ckpt"] == "run 2 done", after
     assert not after["old"] and after["notes"] == [], after
+
+
+def test_a_first_save_while_train_restyle_runs_leaves_its_folder_to_the_run(tmp_path, request):
+    """An unsaved file saved while Train Restyle runs: the folder the trainer writes stays where
+    it is, and the save says so; the first save after the run moves the model into the project
+    and points the scene at it (before the evening of 2026-12-06 the save copied the run's early
+    files and removed them under the trainer, whose model then lay outside the project)."""
+    from reenact.video import VideoWriter
+
+    shot, look = str(tmp_path / "shot.mp4"), str(tmp_path / "look.mp4")
+    for path, seed in ((shot, 0), (look, 3)):
+        with VideoWriter(path, 24, (48, 48)) as w:
+            for f in _frames(12, seed=seed):
+                w.write(f)
+    work = tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_other_sessions_check.py", "5.0", request, work, "restyle_train",
+               json.dumps({"shot": shot, "look": look, "work": str(work)}))
+    assert r["result"] == ["FINISHED"], r
+    said = [n for n in r["notes"] if "while Train Restyle runs" in n]
+    assert len(said) == 1 and "the first save after the run moves them next to the .blend" in said[0], r
+    assert any(n.endswith(".ckpt.pt") for n in r["old_after_save"] or []), r  # (left to the run)
+    after = r["after_save"]
+    assert after["old"] in (None, []), r
+    assert after["model"].startswith("//reenact/models/a/") and any(p.endswith(".onnx") for p in after["project"]), r

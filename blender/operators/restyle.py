@@ -16,6 +16,7 @@ from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, St
 from .. import actor as actor_data
 from .. import blend, farm, props, shots, takes, timing
 from ..modal import JOB, ModalJobMixin, TrainingJobMixin, job_target, remember_target, show_preview
+from ..saving import TRAINING, training_key
 from ..render_inputs import FARM_JOB
 from ..report import report, unsigned_note
 from ..restyle_files import (PREVIEW_IMAGE, _model_name, _nothing_left_when_refused, blend_tag,  # noqa: F401
@@ -467,10 +468,19 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             args += ["--resume-from", c]
         extra = [p for p in __import__("sys").path if p.endswith("site-packages") and ".local" in p]
         self._proc = TrainingProcess(python, args, extra_paths=extra, module="reenact").start()
+        # (a first save meanwhile leaves the folder it writes: saving.move_restyle_models; before the evening of
+        # 2026-12-06 its files were copied and removed under the running trainer)
+        self._writing = training_key(os.path.dirname(out), "*")
+        TRAINING.add(self._writing)
+
+    def _cleanup(self, context):
+        super()._cleanup(context)
+        TRAINING.discard(getattr(self, "_writing", None))
 
     def _finish(self, context):
         from ...restyle.resume import ALREADY_TRAINED, RUN_NOT_KEPT
 
+        TRAINING.discard(getattr(self, "_writing", None))  # (its files are the next save's to move)
         p = self._proc
         for w in p.warnings:  # (a checkpoint of other footage kept aside: before 2026-12-05 unsaid, and
             report(self, "WARNING", w)  # before 2026-12-06 unsaid when the run stopped or failed)
