@@ -404,11 +404,27 @@ def named_alike(path=None):
     return any(n != me and n.lower().endswith(".blend") and legacy_blend_name(n) == old for n in names)
 
 
+def own_name(path=None):
+    """The name of the folders that hold a .blend's renders, restyles and trained models:
+    :func:`blend_name`; for a plain name (its own earlier-naming name) beside another .blend that
+    had the same name by the earlier naming ('My_Shot.blend' beside 'My Shot.blend'), that name
+    with a digest of it, so that the folder of the earlier naming, which may hold the other's
+    takes and models, is neither's to write or clean (before the review of the evening of
+    2026-12-06 the plain-named file rendered over the other's take, and Delete Unused Takes in it
+    deleted the other's restyle)."""
+    name = blend_name(path)
+    path = path or bpy.data.filepath
+    if path and name == legacy_blend_name(path) and named_alike(path):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        return "{}-{}".format(name, hashlib.sha1(stem.encode("utf-8", "surrogateescape")).hexdigest()[:6])
+    return name
+
+
 def own_folder(parent, path=None):
-    """``parent/<blend_name>``; the folder of the earlier naming instead where only it exists and
+    """``parent/<own_name>``; the folder of the earlier naming instead where only it exists and
     no other .blend beside this one names alike (a project of before keeps its renders and resumes
     its training there)."""
-    new, old = blend_name(path), legacy_blend_name(path)
+    new, old = own_name(path), legacy_blend_name(path)
     if new != old and not os.path.isdir(os.path.join(parent, new)) and os.path.isdir(os.path.join(parent, old)) \
             and not named_alike(path):
         return os.path.join(parent, old)

@@ -7,6 +7,14 @@ import os
 
 from . import actor as actor_data
 
+#: the key of the render a result strip shows (:func:`render_key`)
+RENDER_KEY = "reenact_render_key"
+#: the options of Render Performance that its result strip's render was made with, which Render
+#: Edited Actors renders it again with (before 2026-12-06 with the defaults: a shot a compositor
+#: had rendered with Mouth Renderer or without Footage Detail was rendered again otherwise)
+RENDER_OPTIONS = "reenact_render_options"
+CARRIED_OPTIONS = ("mouth", "detail", "keep_front", "use_reference", "reference_first", "reference_last")
+
 
 def _footage_key(source, legacy=False):
     """The name, size and modification time (whole seconds, as a move, `cp -a`, rsync -t and other

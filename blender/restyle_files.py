@@ -69,8 +69,12 @@ tag = blend.tag  # (the one naming of the .blend, its shots and models: blender/
 
 
 def blend_tag(path=None):
-    """The .blend's name (``path``'s, else the open file's) as its restyle models' folder name (:func:`tag`)."""
-    return tag(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0])
+    """The .blend's name (``path``'s, else the open file's) as its restyle models' and results'
+    folder name (:func:`blend.own_name`: :func:`tag`, and a plain name beside one that cleaned
+    alike with a digest)."""
+    if not (path or bpy.data.filepath):
+        return tag("")
+    return blend.own_name(path)
 
 
 #: the image of Train Restyle's preview (the sidebar shows it)

@@ -39,16 +39,20 @@ def marker_name(chunk, job=""):
     return ".reenact_chunk_{:06d}_{:06d}_{}.json".format(int(chunk[0]), int(chunk[1]), tag)
 
 
-def mark_chunk(folder, job, frames, chunk, n_frames, done=True, digest=None):
+def mark_chunk(folder, job, frames, chunk, n_frames, done=True, digest=None, options=None):
     """The marker of the chunk [c, d) of the job ``job`` (frames [a, b) of a clip of
     ``n_frames``) in ``folder``: before its first frame (``done`` False: a chunk writing, or one
     that died), then once its frames are written. Its times are the marker file's on the shared
     storage (the file server's clock, not each worker's): the start, kept, and the end.
     ``digest``: what the chunk rendered (its performance, model and options), the same in every
-    chunk of one job: the assembly refuses chunks that rendered different ones."""
+    chunk of one job: the assembly refuses chunks that rendered different ones. ``options``: the
+    options it was rendered with (a dict; Blender's Render Edited Actors renders the assembled
+    result again with them: :func:`job_record`)."""
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, marker_name(chunk, job))
     extra = {} if digest is None else {"digest": str(digest)}
+    if options is not None:
+        extra["options"] = dict(options)
     if not done:
         # the first marker in a folder of frames written before markers existed (a job rendered before
         # 2026-12-06, a chunk of it rendered again since): the assembly checks that job by its files
@@ -154,7 +158,8 @@ def _markers(folder):
             started = float(m["started"]) if done and m.get("started") is not None else mtime
             out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]), "done": done,
                         "started": started if done else mtime, "ended": mtime if done else None, "path": path,
-                        "legacy": bool(m.get("legacy", False)), "digest": m.get("digest") or None})
+                        "legacy": bool(m.get("legacy", False)), "digest": m.get("digest") or None,
+                        "options": m.get("options") if isinstance(m.get("options"), dict) else None})
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
     return out
@@ -176,6 +181,25 @@ def chunks_in(folder):
         return sorted({m["chunk"] for m in _markers(folder)})
     except OSError:
         return []
+
+
+def job_record(folder, job=None):
+    """(digest, options) that the finished chunks of ``job`` in ``folder`` recorded
+    (:func:`mark_chunk`; default the job of the newest finished chunk), each None where they did
+    not record one or disagree: what an assembled result strip keeps, so that a render again
+    (Blender's Render Edited Actors) finds it up to date or keeps its options."""
+    try:
+        done = [m for m in _markers(folder) if m["done"]]
+    except OSError:
+        return None, None
+    if job is None and done:
+        job = max(done, key=lambda m: m["ended"])["job"]
+    mine = [m for m in done if m["job"] == str(job)]
+    digests = {m["digest"] for m in mine}
+    options = [m["options"] for m in mine if m["options"] is not None]
+    digest = digests.pop() if len(digests) == 1 else None
+    same = options and len(options) == len(mine) and all(o == options[0] for o in options)
+    return digest, (options[0] if same else None)
 
 
 def jobs_in(folder):

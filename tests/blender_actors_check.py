@@ -72,6 +72,14 @@ def main(cfg):
     farm_new = [s for s in blend.all_strips(scene) if s.name.endswith("(all actors)")]
     res["farm_strips"] = [s.name for s in farm_new]
     res["farm_max_diff"] = worst_diff(farm_new[0]) if farm_new else None
+    # what the chunks rendered and with what options, kept on the assembled result (their markers'), so
+    # that Render Edited Actors finds it up to date or renders it again with them (before the review of the
+    # evening of 2026-12-06 neither: a render again used the defaults)
+    from reenact.render.chunks import _markers
+
+    marks = _markers(bpy.path.abspath(farm_new[0].directory))
+    res["farm_record"] = {"key_is_chunks": bool(marks) and farm_new[0].get("reenact_render_key") == marks[0]["digest"],
+                          "options": json.loads(farm_new[0].get("reenact_render_options") or "null")}
     assert bpy.ops.reenact.render_performance(use_range=True, frame_first=11, frame_last=14, region="face",
                                               all_actors=True) == {"FINISHED"}
     new = [s for s in blend.all_strips(scene) if s.name.endswith("(all actors)")]

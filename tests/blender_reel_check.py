@@ -143,6 +143,15 @@ def main(clip, work):
     out["results_11"] = [r for r in results() if r[0].startswith(("shot A", "A copy"))]
     out["reel_12"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
     strips.remove(dup)
+    # 7b. B's result made by an earlier Reenact (no options recorded) and B edited: left as it is, and
+    # said (before the review of the evening of 2026-12-06: rendered again with the defaults, unsaid)
+    res_b = ed.strips_all["shot B Reenact Mouth"]
+    shown_b, options_b, key_b = blend._strip_paths(res_b), res_b[RENDER_OPTIONS], res_b["reenact_render_key"]
+    del res_b[RENDER_OPTIONS]
+    res_b["reenact_render_key"] = "of another performance"  # (B's keys since: not up to date)
+    out["reel_earlier"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
+    out["earlier_kept"] = blend._strip_paths(ed.strips_all["shot B Reenact Mouth"]) == shown_b
+    res_b[RENDER_OPTIONS], res_b["reenact_render_key"] = options_b, key_b
     # 8. shot D inside a meta strip that is muted (D itself shown): not rendered, said
     ed.strips_all["shot D"].mute = False
     meta = strips.new_meta("D cut", 8, 37)

@@ -447,6 +447,10 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
     assert copy[:5] == ["A copy", 7, 1, 13, False] and part1[5] == part2[5] != copy[5], r
     assert part1[:5] == ["shot A Reenact Mouth", 2, 1, 9, False] and part2[:5] == ["shot A Reenact Mouth.001", 2, 9,
                                                                                      13, True], r
+    # a result that does not record its options (an earlier Reenact's), its actor edited: left as it is, said
+    assert r["reel_earlier"] == ["CANCELLED"] and r["earlier_kept"], r
+    assert ("left as they are: 'shot B Actor 0' (result 'shot B Reenact Mouth'), whose result does not record the "
+            "options it was rendered with") in out, out[-3000:]
     # a shot inside a muted meta strip is out of the cut: not rendered
     assert r["reel_13"] == ["CANCELLED"], r
     # what a region keeps of the footage is said (before 2026-12-06 unsaid)
@@ -904,7 +908,7 @@ def test_blend_files_whose_names_clean_alike_keep_their_renders_and_takes_apart(
     Now each has a folder of its own (the name with a digest where it is no file name). A project
     of before keeps its folder of the earlier naming, until another .blend beside it names alike:
     that one never offers the earlier file's takes, and the earlier file moves to a folder of its
-    own."""
+    own; the plain-named one ('My_Shot.blend') then renders into a folder of its own too."""
     work = tmp_path / "work"
     work.mkdir()
     r = _check("blender_names_check.py", "5.0", request, work, json.dumps({"work": str(work)}))
@@ -915,6 +919,12 @@ def test_blend_files_whose_names_clean_alike_keep_their_renders_and_takes_apart(
                            "models": os.path.join("old", "reenact", "models", "My_Shot")}, r
     assert r["legacy_unused"] == [os.path.join("old", "reenact", "renders", "My_Shot", "shot_Actor_0_mouth")], r
     assert r["alike_unused"] == [], r
+    # the plain-named one ('My_Shot.blend', whose name is the earlier folder's) renders and trains into
+    # a folder of its own, not the one the earlier file's takes and models lie in (before the review of
+    # the evening of 2026-12-06 it rendered over the earlier file's take)
+    for kind in ("renders", "models"):
+        assert r["alike"][kind].startswith(os.path.join("old", "reenact", kind, "My_Shot-")), r
+        assert r["alike"][kind] != r["legacy_alike"][kind], r
     moved = r["legacy_alike"]
     assert moved["renders"].startswith(os.path.join("old", "reenact", "renders", "My_Shot-")), r
     assert moved["models"].startswith(os.path.join("old", "reenact", "models", "My_Shot-")), r

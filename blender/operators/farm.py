@@ -3,6 +3,7 @@
 Performance filled the actor's frame folder; this makes the movie from it (with the footage's
 audio) when asked and adds the result strip, once."""
 
+import json
 import os
 
 import bpy
@@ -13,6 +14,7 @@ from .. import blend, farm, props, shots, timing
 from ..farm import assemble_job
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import FARM_JOB
+from ..render_key import RENDER_KEY, RENDER_OPTIONS
 from ..report import report
 
 
@@ -52,7 +54,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         out = farm.output_path(os.path.join(root, name), self.output, self.lossless) if self.output != "IMAGES" else None
         take = farm.output_path(os.path.join(root, name), "IMAGES", False) if out is None else None  # (frames: a take)
         remember_target(self, scene, strip, ob)  # (found again after a rename meanwhile: job_target)
-        self._out = out or take
+        self._out, self._farm_dir = out or take, folder
         sign = props.signing_paths(context)
         return assemble_job, (folder, actor_data.strip_source(strip), out, self.lossless, sign), {
             "codec": farm.movie_codec(self.output), "fps": scene.render.fps / scene.render.fps_base,
@@ -66,6 +68,20 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         for s in [st] + copies:  # what a result strip could not take from its piece of the shot
             if s.get("reenact_look_note"):
                 report(self, "WARNING", "strip '{}': {}".format(s.name, s["reenact_look_note"]))
+        # what the chunks rendered, and with what options (their markers: in the take the frames moved to, or
+        # beside the movie): Render Edited Actors finds the result up to date, or renders it again with them
+        # (before the review of the evening of 2026-12-06 neither was kept: every later Render Edited Actors
+        # rendered the farm's shot again on this machine, with the default options)
+        from ...render.chunks import job_record
+
+        marks = self._farm_dir if os.path.isdir(self._farm_dir) else self._out
+        digest, options = job_record(marks, self.farm_job or None) if os.path.isdir(marks) else (None, None)
+        for s in [st] + copies:
+            for name, value in ((RENDER_KEY, digest), (RENDER_OPTIONS, options and json.dumps(options))):
+                if value:
+                    s[name] = value
+                elif name in s:
+                    del s[name]
         if ob is not None:
             ob["reenact_last_render"] = os.path.basename(self._out)
         for w in summary.get("output_warnings", []):  # what the movie cannot keep (alpha, bits)

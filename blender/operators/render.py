@@ -16,7 +16,7 @@ from .. import actor as actor_data
 from .. import layers
 from .. import props
 from .. import dubbing, look, shots, shown, takes, timing
-from ..render_key import render_key
+from ..render_key import CARRIED_OPTIONS, RENDER_KEY, RENDER_OPTIONS, render_key
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, RENDERED_ACTOR, USE_REFERENCE, face_driver,
@@ -47,7 +47,8 @@ def _marked(summary, out, frames, chunk, mark, done=True):
     if chunk is not None and mark is not None:
         from ...render.chunks import mark_chunk
 
-        mark_chunk(out, mark[0], frames, chunk, mark[1], done=done, digest=mark[2] if len(mark) > 2 else None)
+        mark_chunk(out, mark[0], frames, chunk, mark[1], done=done, digest=mark[2] if len(mark) > 2 else None,
+                   options=mark[3] if len(mark) > 3 else None)
     return summary
 
 
@@ -292,7 +293,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         self._legacy_key = render_key(self, strip, (a, b), keyed, legacy=True)
         # a chunk's marker records what it renders: the assembly refuses a job whose chunks rendered two
         # performances (the .blend saved while the job ran; before 2026-12-06 one movie of both)
-        mark = (self.farm_job, n, self._render_key) if chunk is not None else None
+        # (and its options: the assembled result keeps them for Render Edited Actors; before the review of the
+        # evening of 2026-12-06 a farm's result had none, and a render again used the defaults)
+        mark = (self.farm_job, n, self._render_key, {o: getattr(self, o) for o in CARRIED_OPTIONS}) \
+            if chunk is not None else None
         cache = actor_data.cache_root()
         sign = props.signing_paths(context)
         # a take's frames its shot does not show: clear, never decoded (the strip shows the shot through
@@ -375,13 +379,6 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
 # other in one job, with one progress bar and Esc, each into its own result strip as Render
 # Performance makes it: a compositor's reel of dubbed shots in one go instead of one click a shot
 
-#: the key of the render a result strip shows (:func:`reenact.blender.render_key.render_key`)
-RENDER_KEY = "reenact_render_key"
-#: the options of Render Performance that its result strip's render was made with, which Render
-#: Edited Actors renders it again with (before 2026-12-06 with the defaults: a shot a compositor
-#: had rendered with Mouth Renderer or without Footage Detail was rendered again otherwise)
-RENDER_OPTIONS = "reenact_render_options"
-CARRIED_OPTIONS = ("mouth", "detail", "keep_front", "use_reference", "reference_first", "reference_last")
 
 
 def _result_on(scene, strip_name, key):
@@ -406,9 +403,13 @@ def refuse_locked(scene, strip, key):
 
 def _carry_options(plan, scene, ob):
     """Give ``plan`` (Render Edited Actors' render of ``ob``) the options its shot's result was
-    rendered with (:data:`RENDER_OPTIONS`), so that a render again keeps what the compositor chose."""
+    rendered with (:data:`RENDER_OPTIONS`), so that a render again keeps what the compositor chose.
+    Returns the result strip when it records none (made by a Reenact of before 2026-12-06, or
+    assembled from a farm job's chunks that did not record them), else None."""
     strip = actor_data.actor_strip(ob)[1]
     res = _result_on(scene, strip.name, farm.result_of(strip, ob, plan.region, plan.all_actors)[2])
+    if res is not None and not res.get(RENDER_OPTIONS):
+        return res
     try:
         options = json.loads(res.get(RENDER_OPTIONS) or "{}") if res is not None else {}
     except ValueError:
@@ -416,6 +417,7 @@ def _carry_options(plan, scene, ob):
     for n in CARRIED_OPTIONS:
         if n in options and isinstance(options[n], type(getattr(plan, n))):
             setattr(plan, n, options[n])
+    return None
 
 
 def _up_to_date(scene, plan):
@@ -576,7 +578,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
                                  "rendered".format(blend.edit_scene(context).name, len(skipped)))
             raise NothingToDo("no actor of scene '{}' has edits (keys or a transfer){}: nothing to render".format(
                 blend.edit_scene(context).name, " on frames the cut shows" if hidden else ""))
-        self._plans, jobs, strips, left, current = [], [], set(), [], []
+        self._plans, jobs, strips, left, current, earlier = [], [], set(), [], [], []
         scene = blend.edit_scene(context)
         for name in names:
             ob = bpy.data.objects[name]
@@ -587,7 +589,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             # a two-shot: every actor of the strip in one result, each its own performance (Every
             # Actor of the Strip), so that neither result hides the other
             plan.all_actors = bool(farm.other_actors(ob, scene, actor_data.actor_strip(ob)[1]))
-            _carry_options(plan, scene, ob)  # (the options its result was rendered with)
+            unknown = _carry_options(plan, scene, ob)  # (the options its result was rendered with)
             try:
                 job = REENACT_OT_render_performance.prepare(plan, context)
             except EXPECTED as exc:
@@ -596,6 +598,11 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
                 continue
             if _up_to_date(scene, plan):  # (its result shows a render of this very performance: no new take)
                 current.append(name)
+                continue
+            if unknown is not None:  # (before the review of the evening of 2026-12-06 rendered again with the
+                # defaults, without a word: a shot rendered with Mouth Renderer or a frame range got a new take of
+                # the whole shot in Mouth Auto)
+                earlier.append("'{}' (result '{}')".format(name, unknown.name))
                 continue
             try:  # (a locked result up to date is not an error: checked after)
                 refuse_locked(scene, actor_data.actor_strip(ob)[1], plan._key)
@@ -608,7 +615,14 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
         if current:
             report(self, "INFO", "up to date, not rendered again (the result strip shows a render of this "
                                  "performance): {}".format(", ".join("'{}'".format(n) for n in current)))
+        if earlier:
+            report(self, "WARNING", "left as they are: {}, whose result does not record the options it was rendered "
+                                    "with (an earlier Reenact's, or a farm job's): Render Performance on the actor "
+                                    "renders it again with the options you choose".format(", ".join(earlier)))
         if not jobs:
+            if earlier and not left:
+                raise NothingToDo("nothing rendered: the edited actors' results are up to date or left as they are "
+                                  "(above)")
             if not left:  # (said, not an error: before 2026-12-06 an error pop-up for a no-op)
                 raise NothingToDo("nothing to render: every edited actor's result is up to date")
             raise ValueError("no edited actor can be rendered ({} left out, above)".format(len(left)))
