@@ -198,16 +198,19 @@ def _audio_start(a):
 def add_parser(subparsers):
     p = subparsers.add_parser("probe", help="what Reenact reads in a shot (size, pixel aspect, rate, timecode, "
                                             "audio tracks, bars) and the warnings it would give, before any work")
-    p.add_argument("files", nargs="+", metavar="FILE", help="movie, folder of images or pattern")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="movie, folder of images or pattern; or a Reenact model (.onnx): its model card")
     p.add_argument("--json", action="store_true", help="print one JSON object: {\"results\": [...], \"errors\": [...]}")
     p.set_defaults(func=_cmd)
 
 
 def _cmd(args):
     results, errors = [], []
+    from ..modelcard import format_card, model_card
+
     for f in args.files:
         try:
-            results.append(probe(f))
+            results.append(model_card(f) if str(f).lower().endswith(".onnx") else probe(f))
         except ValueError as exc:
             errors.append(str(exc))
             print("reenact: error: {}".format(exc), file=sys.stderr)
@@ -215,5 +218,5 @@ def _cmd(args):
         print(json.dumps({"results": results, "errors": errors}, indent=1, sort_keys=True))
     else:
         for r in results:
-            print(format_probe(r))
+            print(format_card(r) if r["kind"] == "model" else format_probe(r))
     return 2 if errors else 0
