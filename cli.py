@@ -157,7 +157,7 @@ def cmd_transfer(args):
 
         print("reenact: warning: {}: a hand before the face on source frames {}: the performance they drive is the "
               "tracker's guess there".format(args.source, frame_runs(hidden)), file=sys.stderr)
-    if info.get("mouth_through_chain"):  # (the mouth's driver through a chain: face.transfer.mouth_driver)
+    if info.get("mouth_through_chain"):  # (the mouth's driver through a chain: face.drivers.mouth_driver)
         print("reenact: {}: its mouth was transferred from another actor's footage, which now drives {}'s mouth: "
               "render --mouth-from takes that actor's Track and footage".format(args.source, out), file=sys.stderr)
     if info.get("mouth_undriven_frames"):
@@ -461,8 +461,6 @@ def _sound_notes(args, ext, chunk, mouth_from):
     """What a render's output does not carry of the sound (before the evening of 2026-12-06 unsaid):
     a frame folder none (`reenact assemble` puts the shot's back), and a dub the shot's sound, not
     the dubbing actor's."""
-    import shlex
-
     from .video import open_video
 
     def has_sound(path):
@@ -474,9 +472,9 @@ def _sound_notes(args, ext, chunk, mouth_from):
 
     notes = []
     if not ext and chunk is None and has_sound(args.video):
-        notes.append("{}: frames hold no sound; the shot's audio was left out (`reenact assemble {} --video {} --out "
-                     "MOVIE.mp4` makes a movie of these frames with the shot's sound)".format(
-                         args.out, shlex.quote(args.out), shlex.quote(args.video)))
+        from .video.audiotracks import no_sound_note
+
+        notes.append(no_sound_note(args.out, args.video))
     if ext and mouth_from is not None and has_sound(mouth_from[1]):
         notes.append("{}: keeps the sound of the shot ({}), not that of the dubbing actor's footage ({}), whose "
                      "mouth it follows: lay the dub's sound under it in the edit".format(

@@ -441,7 +441,7 @@ def tracked_track(ob):
     try:
         tr = load_actor_track(ob)
     except (ValueError, OSError) as exc:
-        tr = exc
+        tr = exc.with_traceback(None)  # (kept without its frames: they hold the object and the Track read)
     if key is not None:
         with _MEMO_LOCK:
             for k in [k for k in _MEMO if k[0] == "track" and k[1] == path]:

@@ -421,12 +421,13 @@ def own_name(path=None):
 
 
 def own_folder(parent, path=None):
-    """``parent/<own_name>``; the folder of the earlier naming instead where only it exists and
-    no other .blend beside this one names alike (a project of before keeps its renders and resumes
-    its training there)."""
+    """``parent/<own_name>``; the folder of the earlier naming instead where it exists and no other
+    .blend beside this one names alike (a project of before keeps its renders and resumes its
+    training there, also once a folder of the new name was made beside it: the restyle models'
+    folder is named anew, and before the review of the evening of 2026-12-06 its first Train
+    Restyle moved the renderers to an empty folder, and Train Renderer started from step 0)."""
     new, old = own_name(path), legacy_blend_name(path)
-    if new != old and not os.path.isdir(os.path.join(parent, new)) and os.path.isdir(os.path.join(parent, old)) \
-            and not named_alike(path):
+    if new != old and os.path.isdir(os.path.join(parent, old)) and not named_alike(path):
         return os.path.join(parent, old)
     return os.path.join(parent, new)
 

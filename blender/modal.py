@@ -199,10 +199,11 @@ class ModalJobMixin:
         if JOB.running and not bpy.app.background:  # (before 2026-12-06 a second job ran beside the first)
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
-        takes.discard_pending()
+        takes.drop_pending()
         try:
             func, args, kwargs = self.prepare(context)
         except EXPECTED as exc:
+            takes.drop_pending()  # (its takes' claims: nothing left of a refused job)
             return fail(self, exc)
         job = BackgroundJob(takes.claiming(func), *args, **kwargs)  # (the take it writes claimed while it runs)
         if bpy.app.background:  # headless (a farm, a script): progress lines on stdout
@@ -233,10 +234,11 @@ class ModalJobMixin:
         if JOB.running:
             report(self, "WARNING", "another job is running; wait or press Esc")
             return {"CANCELLED"}
-        takes.discard_pending()
+        takes.drop_pending()
         try:
             func, args, kwargs = self.prepare(context)
         except EXPECTED as exc:
+            takes.drop_pending()
             return fail(self, exc)
         self._job = BackgroundJob(takes.claiming(func), *args, **kwargs).start()
         begin_modal(self, context, 0.1, self.job_label + "…")

@@ -211,7 +211,7 @@ def move_models(filepath, dest):
     removed under the running trainer: its later steps and model stayed outside the project, and
     the next save copied them again under a ``_2`` name)."""
     roots = user_model_folders()
-    folder = os.path.join(dest, "models", blend.own_name(filepath))
+    folder = blend.own_folder(os.path.join(dest, "models"), filepath)
     done = {}  # (folder, stem) -> the new stem: one copy for the actors that share files
     for ob in bpy.data.objects:
         if not actor_data.is_actor(ob) or ob.library is not None:

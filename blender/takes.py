@@ -61,7 +61,8 @@ def shown_paths():
 #: beside a .blend's takes: which session writes each frame folder take (``.claims/<take>``: host,
 #: process id, time), so that another session never takes it for a free one
 CLAIMS = ".claims"
-#: how long another machine's claim holds (its process cannot be asked whether it is alive)
+#: how long a claim holds: another machine's process cannot be asked whether it is alive, and a
+#: process id of this machine is given to another program in time
 OTHER_HOST_CLAIM_SECONDS = 12 * 3600.0
 
 
@@ -93,45 +94,57 @@ def claim(take):
     return made
 
 
-#: the frame folder takes the job being prepared will write (:func:`pending`): claimed while it runs
+#: the frame folder takes the job being prepared will write, claimed (:func:`pending`), with the
+#: folders their claims made
 _PENDING = []
 
 
 def pending(take):
-    """Note that the job being prepared writes the frame folder ``take``: :func:`claiming` claims
-    it while the job runs (nothing is written before: a refused job leaves nothing)."""
-    _PENDING.append(os.path.normpath(os.path.abspath(take)))
+    """Claim the frame folder ``take`` that the job being prepared will write, at once (so that
+    another session choosing its take meanwhile passes it by: before the review of the evening of
+    2026-12-06 the claim came when the job started, and a take claimed but not yet made was handed
+    out again); :func:`claiming` takes it over, and :func:`drop_pending` takes it back when the
+    preparation is refused."""
+    take = os.path.normpath(os.path.abspath(take))
+    _PENDING.append((take, claim(take)))
 
 
-def discard_pending():
-    _PENDING.clear()
+def _unclaim(take, folders):
+    """Take back the claim of ``take`` when nothing was written there, with the folders it made."""
+    if os.path.exists(take):
+        return
+    root, name = os.path.split(take)
+    try:
+        os.remove(os.path.join(root, CLAIMS, name))
+    except OSError:
+        pass
+    for f in folders:
+        try:
+            os.rmdir(f)
+        except OSError:
+            pass
+
+
+def drop_pending():
+    """A preparation refused (or one before it left claims): its claims taken back, nothing left."""
+    while _PENDING:
+        _unclaim(*_PENDING.pop())
 
 
 def claiming(func):
-    """The job ``func`` claiming the takes its preparation chose (:func:`pending`) while it runs;
+    """The job ``func`` holding the claims its preparation made (:func:`pending`) while it runs;
     the claim of a take it did not write is taken back when it ends, with the folders made for it."""
-    paths = list(dict.fromkeys(_PENDING))
+    held = list(dict(_PENDING).items())
     _PENDING.clear()
-    if not paths:
+    if not held:
         return func
 
     def run(*args, **kwargs):
-        made = [claim(p) for p in paths]
         try:
             return func(*args, **kwargs)
         finally:
-            for p, folders in zip(paths, made):
-                if not os.path.exists(p):
-                    root, name = os.path.split(p)
-                    try:
-                        os.remove(os.path.join(root, CLAIMS, name))
-                    except OSError:
-                        pass
-                    for f in folders:
-                        try:
-                            os.rmdir(f)
-                        except OSError:
-                            pass
+            for take, folders in held:
+                _unclaim(take, folders)
     return run
 
 
@@ -175,9 +188,11 @@ def held_elsewhere(take):
         pid, at = int(pid), float(at)
     except (OSError, ValueError):
         return False
+    if time.time() - at >= OTHER_HOST_CLAIM_SECONDS:  # (a claim of half a day ago: its process id may be
+        return False  # another program's by now, on this machine too)
     if host == socket.gethostname():
         return pid != os.getpid() and _alive(pid)
-    return time.time() - at < OTHER_HOST_CLAIM_SECONDS
+    return True
 
 
 def next_take(path, folder=False):
@@ -186,13 +201,14 @@ def next_take(path, folder=False):
     when no strip shows it (a render cancelled or undone: written over, and resumed); else a new
     take after the last (a movie is only ever complete, so an existing one is never written
     over: an undo several steps back may show it)."""
-    k = 1
-    while os.path.exists(take_name(path, k, folder)):
+    k = 1  # (a take another session claimed and has not made yet is passed by too)
+    while os.path.exists(take_name(path, k, folder)) or folder and held_elsewhere(take_name(path, k, folder)):
         k += 1
     if k == 1:
         return path
     last = take_name(path, k - 1, folder)
-    if folder and not _assembled(last) and os.path.normcase(os.path.normpath(os.path.abspath(last))) not in shown_paths() and (
+    if folder and os.path.isdir(last) and not _assembled(last) and os.path.normcase(
+            os.path.normpath(os.path.abspath(last))) not in shown_paths() and (
             os.path.basename(last) not in shown_elsewhere(os.path.dirname(os.path.abspath(last)))) and (
             not held_elsewhere(last)):
         # (no strip shows it, here or in another .blend saved beside it, and no other session claimed it: before

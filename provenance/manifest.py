@@ -159,11 +159,19 @@ def _chain_problem(folder):
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
+    def unreadable(exc):  # (another user's chain, or one kept 0600: said, never moved aside and made anew: each
+        # user of a shared REENACT_C2PA_DIR would rename the other's away; before the review of the evening of
+        # 2026-12-06 it was)
+        return ManifestError("{}: the local signing chain cannot be read by this user ({}): give it read access, or "
+                             "set REENACT_C2PA_DIR to a folder of this user's own".format(folder, exc.strerror or exc))
+
     if not os.path.isdir(folder):
         return "is not a folder" if os.path.lexists(folder) else ""
     try:
         if not os.listdir(folder):
             return ""
+    except PermissionError as exc:
+        raise unreadable(exc) from None
     except OSError as exc:
         return "cannot be read ({})".format(exc.strerror or exc)
     missing = [f for f in _CHAIN_FILES if not os.path.isfile(os.path.join(folder, f))]
@@ -180,6 +188,8 @@ def _chain_problem(folder):
         key = serialization.load_pem_private_key(read("leaf.key"), None)
         leaf, inter, root = (x509.load_pem_x509_certificate(read(f))
                              for f in ("leaf.pem", "intermediate.pem", "root.pem"))
+    except PermissionError as exc:
+        raise unreadable(exc) from None
     except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
         return "cannot be read ({})".format(" ".join(str(exc).split())[:120] or type(exc).__name__)
     spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -203,6 +213,7 @@ def _chain_lock(folder):
     parent = os.path.dirname(folder)
     fd = None
     try:
+        os.makedirs(parent, exist_ok=True)  # (a first use on a new machine: locked too)
         if fcntl is not None:
             fd = os.open(parent, os.O_RDONLY)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -226,6 +237,12 @@ def _chain_lock(folder):
         yield
     finally:
         if fd is not None:
+            if fcntl is None and msvcrt is not None:  # (unlocked before the close: Windows may release it late)
+                try:
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+                except OSError:
+                    pass
             os.close(fd)  # (releases the lock)
 
 

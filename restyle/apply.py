@@ -10,7 +10,6 @@ kept as it is.
 """
 
 import os
-import shlex
 import time
 from contextlib import closing
 
@@ -400,9 +399,9 @@ def apply_clip(model, video, out, frames=None, stabilise=DEFAULT_STABILISE, prog
         # a frame folder holds no sound: said, with how to put it back (a farm chunk is assembled
         # with it, and Blender's take plays beside the shot's sound strip; before the evening of 2026-12-06 the
         # sound was dropped without a word and the summary had no "audio")
-        out_notes.append("{}: frames hold no sound; the shot's audio was left out (`reenact assemble {} --video {} "
-                         "--out MOVIE.mp4` makes a movie of these frames with the shot's sound)".format(
-                             os.fspath(out), shlex.quote(os.fspath(out)), shlex.quote(os.fspath(src.path))))
+        from ..video.audiotracks import no_sound_note
+
+        out_notes.append(no_sound_note(out, src.path))
     if sign and written and ext not in MOVIE_EXTENSIONS and not any(str(p).endswith(".png") for p in written):
         # (OpenEXR frames: said as the render says it; a review of plates)
         out_notes.append("{}: OpenEXR frames carry the watermark but no C2PA manifest (C2PA has no OpenEXR "

@@ -40,10 +40,18 @@ def main(a):
     out["own"] = state()  # (this session's own claim, made by output_path just now: free to it)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     os.makedirs(os.path.join(os.path.dirname(stem), takes.CLAIMS), exist_ok=True)
-    try:  # another session claims the take, as its render does
-        with open(os.path.join(os.path.dirname(stem), takes.CLAIMS, os.path.basename(stem)), "w") as fh:
+    def claim_as_other(take):
+        with open(os.path.join(os.path.dirname(stem), takes.CLAIMS, os.path.basename(take)), "w") as fh:
             fh.write("{}\n{}\n{:.0f}\n".format(__import__("socket").gethostname(), other.pid, time.time()))
+
+    try:  # another session claims the take, as its render does
+        claim_as_other(stem)
         out["claimed"] = state()
+        # and the next one, which its job has not made yet: passed by too (before the review of the
+        # evening of 2026-12-06 handed out again)
+        claim_as_other(stem + ".take2")
+        out["claimed_unmade"] = state()["next"]
+        os.remove(os.path.join(os.path.dirname(stem), takes.CLAIMS, os.path.basename(stem) + ".take2"))
     finally:
         other.kill()
         other.wait()

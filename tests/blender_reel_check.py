@@ -146,12 +146,16 @@ def main(clip, work):
     # 7b. B's result made by an earlier Reenact (no options recorded) and B edited: left as it is, and
     # said (before the review of the evening of 2026-12-06: rendered again with the defaults, unsaid)
     res_b = ed.strips_all["shot B Reenact Mouth"]
-    shown_b, options_b, key_b = blend._strip_paths(res_b), res_b[RENDER_OPTIONS], res_b["reenact_render_key"]
+    shown_b, options_b = blend._strip_paths(res_b), res_b[RENDER_OPTIONS]
     del res_b[RENDER_OPTIONS]
     res_b["reenact_render_key"] = "of another performance"  # (B's keys since: not up to date)
     out["reel_earlier"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
     out["earlier_kept"] = blend._strip_paths(ed.strips_all["shot B Reenact Mouth"]) == shown_b
-    res_b[RENDER_OPTIONS], res_b["reenact_render_key"] = options_b, key_b
+    # ... and with Earlier Results Too, rendered again with the defaults (a new take, its options recorded)
+    out["reel_earlier_too"] = run_op(bpy.ops.reenact.render_edited, region="mouth", earlier_results=True)
+    res_b = ed.strips_all["shot B Reenact Mouth"]
+    out["earlier_too"] = [blend._strip_paths(res_b) != shown_b, json.loads(res_b.get(RENDER_OPTIONS, "{}")) ==
+                          json.loads(options_b)]
     # 8. shot D inside a meta strip that is muted (D itself shown): not rendered, said
     ed.strips_all["shot D"].mute = False
     meta = strips.new_meta("D cut", 8, 37)

@@ -185,3 +185,4 @@ def test_a_render_says_what_its_output_does_not_carry_of_the_sound(tmp_path):
     assert note == "{}: keeps the sound of the shot (silent.mp4), not that of the dubbing actor's footage " \
                    "(shot.mp4), whose mouth it follows: lay the dub's sound under it in the edit".format(movie), note
     assert _sound_notes(argparse.Namespace(video=shot, out=movie), ".mp4", None, ("drv.npz", silent)) == []
+

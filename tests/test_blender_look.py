@@ -451,6 +451,7 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
     assert r["reel_earlier"] == ["CANCELLED"] and r["earlier_kept"], r
     assert ("left as they are: 'shot B Actor 0' (result 'shot B Reenact Mouth'), whose result does not record the "
             "options it was rendered with") in out, out[-3000:]
+    assert r["reel_earlier_too"] == ["FINISHED"] and r["earlier_too"] == [True, True], r  # (Earlier Results Too)
     # a shot inside a muted meta strip is out of the cut: not rendered
     assert r["reel_13"] == ["CANCELLED"], r
     # what a region keeps of the footage is said (before 2026-12-06 unsaid)
@@ -918,6 +919,9 @@ def test_blend_files_whose_names_clean_alike_keep_their_renders_and_takes_apart(
     assert r["legacy"] == {"renders": os.path.join("old", "reenact", "renders", "My_Shot"),
                            "models": os.path.join("old", "reenact", "models", "My_Shot")}, r
     assert r["legacy_unused"] == [os.path.join("old", "reenact", "renders", "My_Shot", "shot_Actor_0_mouth")], r
+    # a restyle models' folder of the new name beside it does not move its renderers (before the review of the
+    # evening of 2026-12-06 it did, and Train Renderer started from step 0)
+    assert r["legacy_beside_new"] == os.path.join("old", "reenact", "models", "My_Shot"), r
     assert r["alike_unused"] == [], r
     # the plain-named one ('My_Shot.blend', whose name is the earlier folder's) renders and trains into
     # a folder of its own, not the one the earlier file's takes and models lie in (before the review of
@@ -944,6 +948,7 @@ def test_a_take_another_session_claimed_is_neither_written_over_nor_offered(tmp_
     take = "shot_Actor_0_mouth"
     assert r["own"] == {"next": take, "unused": [take]}, r
     assert r["claimed"] == {"next": take + ".take2", "unused": []}, r
+    assert r["claimed_unmade"] == take + ".take3", r  # (claimed by the other session, not made yet)
     assert r["ended"] == {"next": take, "unused": [take]}, r
     # a job claims its take while it runs (its own: not held elsewhere); one refused leaves nothing
     assert r["job_wrote"] == {"during": [False, True], "claim_left": True}, r

@@ -119,3 +119,39 @@ def test_a_chain_whose_key_is_not_its_certificates_is_made_again(tmp_path, capsy
     assert len(aside) == 1 and (tmp_path / aside[0] / "leaf.key").read_bytes() == wrong  # kept, not deleted
     assert (tmp_path / aside[0] / "chain.pem").read_bytes() == first
     assert _sign_png(tmp_path, folder, monkeypatch)["valid"]
+
+
+def test_a_chain_this_user_cannot_read_is_said_not_replaced(tmp_path, monkeypatch):
+    """A chain another user made (a shared REENACT_C2PA_DIR on a farm), or one kept 0600: this user
+    cannot read its key. Said in one line, the chain left where it is (before the review of the
+    evening of 2026-12-06 it was taken for damaged, moved aside and made anew: each user of a shared
+    folder renamed the other's chain away and signed with another root). A first use where the
+    chain's parent folder does not exist yet is made under the lock too."""
+    import builtins
+
+    import pytest
+
+    from reenact.provenance import manifest as m
+
+    calls = []
+    real_flock = m.fcntl.flock if m.fcntl is not None else None
+    if real_flock is not None:
+        monkeypatch.setattr(m.fcntl, "flock", lambda fd, op: (calls.append(op), real_flock(fd, op))[1])
+    folder = str(tmp_path / "new" / "parent" / "c2pa")  # (no parent yet)
+    m.local_chain(folder)
+    if real_flock is not None:
+        assert calls, "the first use on a new machine was made without the lock"
+    before = sorted(os.listdir(folder))
+    real_open = builtins.open
+
+    def denied(path, *a, **k):
+        if str(path).endswith("leaf.key"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", denied)
+    with pytest.raises(m.ManifestError, match="cannot be read by this user .*REENACT_C2PA_DIR"):
+        m.local_chain(folder)
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert sorted(os.listdir(folder)) == before
+    assert [n for n in os.listdir(os.path.dirname(folder)) if "damaged" in n] == []

@@ -16,3 +16,15 @@ def copy_track_tags(ia, oa) -> None:
     if name:
         oa.metadata["title"] = name
     oa.disposition = ia.disposition
+
+
+def no_sound_note(folder, shot):
+    """The line of a frame folder written from a shot with sound: the sound was left out, and the
+    command that makes a movie of the frames with it (``render`` and ``restyle apply`` say it)."""
+    import os
+    import shlex
+
+    folder, shot = os.fspath(folder), os.fspath(shot)
+    return ("{}: frames hold no sound; the shot's audio was left out (`reenact assemble {} --video {} --out "
+            "MOVIE.mp4` makes a movie of these frames with the shot's sound)".format(
+                folder, shlex.quote(folder), shlex.quote(shot)))

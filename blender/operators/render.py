@@ -547,6 +547,10 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
     lossless: BoolProperty(name="Lossless", default=False,
                            description="Lossless movie (.mkv, FFV1; a shot of more than 8 bits keeps them)")
     cpu: BoolProperty(name="CPU Only", default=False, description="Do not try CUDA")
+    earlier_results: BoolProperty(
+        name="Earlier Results Too", default=False, options={"SKIP_SAVE"},
+        description="Also render again the results that do not record the options they were rendered with (made "
+                    "by an earlier Reenact): with the default options. Off: they are left as they are, and named")
 
     job_label = "Rendering"
     cancel_note = "the shots rendered before it get their strips; the frames already rendered are kept (cache " \
@@ -599,7 +603,7 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
             if _up_to_date(scene, plan):  # (its result shows a render of this very performance: no new take)
                 current.append(name)
                 continue
-            if unknown is not None:  # (before the review of the evening of 2026-12-06 rendered again with the
+            if unknown is not None and not self.earlier_results:  # (before the review of the evening of 2026-12-06 rendered again with the
                 # defaults, without a word: a shot rendered with Mouth Renderer or a frame range got a new take of
                 # the whole shot in Mouth Auto)
                 earlier.append("'{}' (result '{}')".format(name, unknown.name))
@@ -617,8 +621,9 @@ class REENACT_OT_render_edited(ModalJobMixin, bpy.types.Operator):
                                  "performance): {}".format(", ".join("'{}'".format(n) for n in current)))
         if earlier:
             report(self, "WARNING", "left as they are: {}, whose result does not record the options it was rendered "
-                                    "with (an earlier Reenact's, or a farm job's): Render Performance on the actor "
-                                    "renders it again with the options you choose".format(", ".join(earlier)))
+                                    "with (an earlier Reenact's): Render Performance on the actor renders it again "
+                                    "with the options you choose, Earlier Results Too with the defaults".format(
+                                        ", ".join(earlier)))
         if not jobs:
             if earlier and not left:
                 raise NothingToDo("nothing rendered: the edited actors' results are up to date or left as they are "

@@ -25,9 +25,7 @@ def _roots():
     # cleaned name, which a .blend of a name that cleans alike shares: that folder only where no other
     # .blend here names alike, whose takes it may hold)
     names = dict.fromkeys([blend_tag()] + ([] if blend.named_alike() else [blend.legacy_blend_name()]))
-    if blend.named_alike() and os.path.basename(renders) == blend.legacy_blend_name():
-        renders = None  # (another .blend beside it rendered there under the earlier naming: its takes are not offered)
-    return [r for r in [renders] + [os.path.join(restyle, n) for n in names] if r]
+    return [renders] + [os.path.join(restyle, n) for n in names]
 
 
 def _gb(n):
