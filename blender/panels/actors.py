@@ -55,11 +55,13 @@ class SEQUENCER_PT_reenact_track(ReenactSequencerPanel, bpy.types.Panel):
                 layout.label(text="'{}': its Track file {} is missing: copy the project's reenact folder beside "
                                   "the .blend".format(o.name, os.path.basename(o.reenact.track_path)), icon="ERROR")
             if mine:
-                untracked, bad = _untracked(strip, mine[0])
+                untracked, _bad = _untracked(strip, mine[0])
                 if untracked:  # the shot extended after tracking: say so where the fix is
                     layout.label(text="Frames {} are not tracked".format(untracked), icon="ERROR")
-                if bad and mine[0] not in gone:  # (before the evening of 2026-12-06 nothing said)
-                    layout.label(text="'{}': its Track file cannot be used: {}".format(mine[0].name, bad), icon="ERROR")
+                for o in mine:  # (each actor's: before the evening of 2026-12-06 nothing said)
+                    bad = _untracked(strip, o)[1] if o not in gone else ""
+                    if bad:
+                        layout.label(text="'{}': its Track file cannot be used: {}".format(o.name, bad), icon="ERROR")
                 # tracking a strip again refuses to drop its actors' edits: these carry or replace them
                 col = layout.column(align=True)
                 op = col.operator("reenact.track_strip", text="Track Again, Keeping Edits", icon="FILE_REFRESH")
