@@ -43,6 +43,11 @@ def main(a):
     for kind in ("renders", "models"):
         os.makedirs(os.path.join(work, "old", "reenact", kind, "My_Shot"))
     out["legacy"] = save(os.path.join("old", "My Shot.blend"))
+    # ... also once a folder of the new name is made beside it (Train Restyle names its models' folder anew)
+    from reenact.blender.restyle_files import models_folder
+
+    os.makedirs(models_folder(bpy.context.scene))
+    out["legacy_beside_new"] = os.path.relpath(train._models_dir(None), work)
     take = os.path.join(work, "old", "reenact", "renders", "My_Shot", "shot_Actor_0_mouth")
     os.makedirs(take)
     with open(os.path.join(take, FRAME_PREFIX + "000001.png"), "wb") as fh:
