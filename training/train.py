@@ -11,7 +11,9 @@ Deterministic: seeds Python, numpy and torch; batch ``k`` is drawn from ``defaul
 so a resumed run sees the same batches as an uninterrupted one. Checkpoints (model + optimiser +
 step) go to ``--checkpoint`` (default ``OUT.ckpt.pt``) every ``--checkpoint-every`` steps, at the
 end, and on SIGTERM/SIGINT (then the job exits with status 130 without exporting; 143 when the
-process reading its output is gone: a broken pipe). With ``--progress-lines`` stdout gets
+process reading its output is gone: a broken pipe).
+A checkpoint resumes only with its own data, network, --holdout and --init (:mod:`.resume`).
+With ``--progress-lines`` stdout gets
 machine-readable lines::
 
     PROGRESS <step> <total> <loss>
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import signal
 import sys
 import time
@@ -42,10 +45,11 @@ from ..render.conditioning import REF_CHANNELS, in_channels
 from ..render.reference import REF_WARPS
 from ..video.encode import write_png
 from ..video.identity import check_footage
-from .data import OTHER_FILE, TRACKED_AGAIN, Dataset, HOLDOUT, training_data
+from .data import Dataset, HOLDOUT, training_data
 from .export import export_onnx
 from .feeder import StepBatches, prepare_clips
 from .files import load_checkpoint, load_torch, save_torch
+from .resume import check_checkpoint_data, resumed_options, run_options
 from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
 from .options import TrainConfig, add_common, common_kwargs
@@ -269,51 +273,6 @@ def _checked_pair(pair, accept, log):
     return tr, video, label
 
 
-def _said_config(c):
-    return ", ".join("{} {}".format(k, c[k]) for k in sorted(c)) if isinstance(c, dict) else "unknown"
-
-
-def check_checkpoint_data(path, data, log, config=None, steps=None, out=None):
-    """Refuse (one line naming ``path``) to resume a checkpoint trained on other data than
-    ``data`` (:func:`training_data`; a rehearsal clip by its footage alone: its Track is made
-    again each run, and tracking differs in the last bits with the number of CPU threads), with
-    another ``config`` (another --size, --window, base: before 2026-12-06 it was started over and
-    overwritten without a word), or one that has all ``steps`` already when ``out`` exists (a run
-    again would train nothing). A checkpoint that cannot be read is left to the resume step (it
-    moves it aside and says so); one that records no data is resumed unchecked, with a warning."""
-    if not os.path.isfile(path):
-        return
-    try:
-        ck = load_torch(path)
-    except (ReenactError, OSError):  # damaged: the resume step moves it aside and says so
-        return
-    old = ck.get("data") if isinstance(ck, dict) else None
-    if old is None:
-        log("warning: {}: the checkpoint does not record what it was trained on; resuming it "
-            "unchecked (--no-resume starts fresh)".format(path))
-        return
-
-    def key(d):
-        return (None if d.get("rehearse") else d.get("track"), d.get("footage"), bool(d.get("rehearse")))
-
-    if [key(d) for d in old] != [key(d) for d in data]:
-        then, now = ", ".join(str(d.get("name")) for d in old) or "nothing", ", ".join(d["name"] for d in data)
-        if then == now:  # the same names: what differs behind them (before 2026-12-06 the names twice, unexplained)
-            footage = any(o.get("footage") != d.get("footage") for o, d in zip(old, data))
-            now += ", " + (OTHER_FILE if footage else TRACKED_AGAIN)
-        raise ReenactError("holds a checkpoint of other training data ({}; this run: {}): start fresh with "
-                           "--no-resume (it is overwritten), or train to another --out".format(then, now), path)
-    if config is not None and ck.get("config") != config:
-        raise ReenactError("holds a checkpoint of another configuration ({}; this run: {}): give the options it was "
-                           "trained with to resume it, start fresh with --no-resume (it is overwritten), or train to "
-                           "another --out".format(_said_config(ck.get("config")), _said_config(config)), path)
-    done = int(ck.get("step", 0) or 0)
-    if steps is not None and done >= int(steps) and out is not None and os.path.isfile(out):
-        raise ReenactError("is trained already ({} of {} steps; its checkpoint {}): give more --steps to train it "
-                           "further, or start fresh with --no-resume".format(done, int(steps), os.path.basename(path)),
-                           out)
-
-
 #: the default --anchor of a fine-tune (from --init); chosen on source_s20 (docs/renderer.md)
 DEFAULT_ANCHOR = 0.01
 
@@ -456,8 +415,9 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         config["ref"] = True
         if ref_warp != REF_WARPS[0]:
             config["ref_warp"] = ref_warp
+    options = run_options(cfg, anchor_w, bool(rehearse))
     if cfg.resume:  # (before the footage is read: a refusal costs nothing)
-        check_checkpoint_data(checkpoint, data, log, config, cfg.steps, out)
+        check_checkpoint_data(checkpoint, data, log, config, cfg.steps, out, options)
 
     def load(group):
         return prepare_clips(group, cfg.size, cfg.accept_footage, cfg.workers, cache_dir)
@@ -476,7 +436,8 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         init_from(model, state, log, icfg)
     model.to(dev)
     anchor = [(p, p.detach().clone()) for p in model.parameters()] if anchor_w > 0 else []
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.5, 0.999) if cfg.gan > 0 else (0.9, 0.999))
+    betas = (0.5, 0.999) if cfg.gan > 0 else (0.9, 0.999)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=betas)
     disc = dopt = None
     if cfg.gan > 0:
         disc = PatchDiscriminator(3 + 5).to(dev)
@@ -489,7 +450,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         return float(0.5 * (1 + np.cos(np.pi * min(1.0, frac))) * 0.95 + 0.05)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor)
-    step = 0
+    step, run, changes = 0, secrets.token_hex(8), []  # (run: this training's id, kept by every resume)
     if cfg.resume and os.path.isfile(checkpoint):
         ck = load_checkpoint(checkpoint, ("config", "model", "opt", "sched", "step"), log)
         if ck is not None and ck.get("config") == config:
@@ -499,20 +460,21 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
             if disc is not None and "disc" in ck:
                 disc.load_state_dict(ck["disc"])
                 dopt.load_state_dict(ck["dopt"])
-            step = int(ck["step"])
+            step, run = int(ck["step"]), ck.get("run") or run
+            changes = resumed_options(ck, options, step, checkpoint, log, [o for o in (opt, dopt) if o is not None], sched, betas)
             log("resumed from {} at step {}".format(checkpoint, step))
             if cfg.progress_lines:  # (Blender's Train Renderer: what the run began from)
                 print("RESUMED {}".format(step), flush=True)
 
     def save_ck():  # tensors on the CPU, so that a checkpoint made on a GPU resumes anywhere
         d = {"config": config, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "step": step,
-             "data": data}
+             "data": data, "run": run, "options": options, "option_changes": changes}
         if disc is not None:
             d["disc"], d["dopt"] = disc.state_dict(), dopt.state_dict()
         d = _to_cpu(torch, d)
         save_torch(d, checkpoint)
 
-    stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
+    stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step; after the last, once exported
     lost = []  # the process reading our lines is gone (Blender crashed): a broken pipe
 
     def say(text, stream=None):  # (before 2026-12-06 a broken pipe killed the run, its checkpoint unsaved)

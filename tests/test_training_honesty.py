@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A renderer training run says what it resumes and records what it was trained with (a review
+of renderer training, 2026-12-06): a checkpoint resumes only with its own --holdout and --init,
+other options that differ are said and applied."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from reenact.errors import ReenactError  # noqa: E402
+from reenact.training import train as T  # noqa: E402
+from reenact.training.files import load_torch, save_torch  # noqa: E402
+
+KW = dict(size=64, window=3, base=8, batch=2, threads=2, bar=False, init=None, fp16=False, int8=False,
+          checkpoint_every=1000)
+
+
+def _run(track, carphone, out, said=None, **opts):
+    return T.train([(track, carphone)], str(out), log=(said.append if said is not None else lambda *a: None),
+                   **dict(KW, **opts))
+
+
+def test_a_checkpoint_resumes_only_with_its_holdout_and_init(carphone_track, carphone, tmp_path):
+    """Blender trains with --holdout 0; `reenact train --report` with the default 0.15 resumed it
+    and scored frames it had trained on as held out (before 2026-12-06, and --init, lr, batch...
+    resumed without a word, --lr overridden by the optimiser's state)."""
+    a = tmp_path / "a.onnx"
+    _run(carphone_track, carphone, a, steps=2, holdout=0.0)
+    with pytest.raises(ReenactError, match=r"a\.ckpt\.pt: holds a checkpoint trained with --holdout 0 \(this run: "
+                                           r"--holdout 0\.15\): resumed, which frames are held out would change.*"
+                                           r"--no-resume"):
+        _run(carphone_track, carphone, a, steps=4, holdout=0.15, report=str(tmp_path / "a.json"))
+    assert load_torch(str(tmp_path / "a.ckpt.pt"))["step"] == 2 and not (tmp_path / "a.json").exists()
+    with pytest.raises(ReenactError, match=r"trained with --init none \(this run: --init a\.pt\): resumed, it began "
+                                           r"from other weights"):
+        _run(carphone_track, carphone, a, steps=4, holdout=0.0, init=str(tmp_path / "a.pt"), rehearse_sample=False)
+
+    said = []  # other options: one warning, and this run's apply (the learning rate too)
+    s = _run(carphone_track, carphone, a, said, steps=4, holdout=0.0, lr=5e-3, batch=4)
+    assert s["steps"] == 4
+    warn = [w for w in said if w.startswith("warning:")]
+    assert len(warn) == 1 and "resumed at step 2 with other options" in warn[0], said
+    assert "--batch 4 (it was trained with 2)" in warn[0] and "--lr 0.005 (it was trained with 0.0005)" in warn[0]
+    ck = load_torch(str(tmp_path / "a.ckpt.pt"))
+    assert ck["sched"]["base_lrs"] == [5e-3] and ck["opt"]["param_groups"][0]["initial_lr"] == 5e-3
+    assert ck["options"]["lr"] == 5e-3 and ck["option_changes"][0]["step"] == 2
+
+    b = tmp_path / "b.onnx"  # a checkpoint of before (no options recorded) resumes as it did
+    _run(carphone_track, carphone, b, steps=4, holdout=0.0, stop_at=2)
+    old = load_torch(str(tmp_path / "b.ckpt.pt"))
+    for k in ("options", "option_changes", "run"):
+        old.pop(k)
+    save_torch(old, str(tmp_path / "b.ckpt.pt"))
+    said = []
+    assert _run(carphone_track, carphone, b, said, steps=4, holdout=0.15)["steps"] == 4
+    assert any("resumed from" in w for w in said) and not any(w.startswith("warning:") for w in said), said

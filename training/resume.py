@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a renderer training run resumes, and what it records of itself.
+
+A checkpoint records what it was trained on (``data``), its network (``config``), its run's id
+(``run``, made when training starts from scratch and kept by every resume) and its options
+(``options``: :func:`run_options`; ``option_changes``: what a resume changed, and at which step).
+A run refuses a checkpoint of other data, another network, or other frames held out or another
+``--init`` (those decide which frames a report may call held out and where the weights began:
+before 2026-12-06 a checkpoint trained on every frame was resumed by ``--report`` with the default
+``--holdout 0.15``, which scored frames it had trained on as held out); any other option that
+differs is said in one warning and this run's value applies from the resume. Checkpoints written
+before they recorded options resume as before."""
+
+import os
+
+from ..errors import ReenactError
+from .data import OTHER_FILE, TRACKED_AGAIN
+from .files import load_torch
+
+#: options that decide which frames are trained on and held out, or the weights training began
+#: from: a checkpoint of other values is refused
+KEPT = ("holdout", "init")
+#: the other recorded options: a resume with other values says so, and this run's apply
+TUNING = ("seed", "batch", "lr", "mouth_weight", "ssim_weight", "gan", "augment", "flip", "ref_gap", "ref_top",
+          "anchor", "rehearse_share")
+
+
+def init_identity(path):
+    """{"name", "sha256"} of the ``--init`` weights file ``path``; None without one."""
+    if not path:
+        return None
+    from ..render.cache import file_digest
+
+    return {"name": os.path.basename(os.fspath(path)), "sha256": file_digest(path)}
+
+
+def run_options(cfg, anchor, rehearsing):
+    """The options of :class:`~reenact.training.options.TrainConfig` ``cfg`` a checkpoint and its
+    model record (``anchor``: the weight in effect; ``rehearse_share`` only where it rehearses)."""
+    return {"holdout": float(cfg.holdout), "init": init_identity(cfg.init), "seed": int(cfg.seed),
+            "batch": int(cfg.batch), "lr": float(cfg.lr), "mouth_weight": float(cfg.mouth_weight),
+            "ssim_weight": float(cfg.ssim_weight), "gan": float(cfg.gan), "augment": bool(cfg.augment),
+            "flip": bool(cfg.flip), "ref_gap": int(cfg.ref_gap), "ref_top": int(cfg.ref_top), "anchor": float(anchor),
+            "rehearse_share": float(cfg.rehearse_share) if rehearsing else None}
+
+
+def _flag(name, value):
+    if name == "init":
+        return "--init {}".format(value["name"] if value else "none")
+    if isinstance(value, bool):
+        return "--{} {}".format(name.replace("_", "-"), "on" if value else "off")
+    return "--{} {}".format(name.replace("_", "-"), "{:g}".format(value) if isinstance(value, float) else value)
+
+
+#: why a checkpoint of another value of a :data:`KEPT` option is not resumed
+_WHY = {"holdout": "which frames are held out would change (a report could score frames it trained on)",
+        "init": "it began from other weights"}
+
+
+def _kept_differences(old, new):
+    """(what the checkpoint was trained with, this run's, why not resumed) for the :data:`KEPT`
+    options that differ."""
+    then, now, why = [], [], []
+    for k in KEPT:
+        if k not in old:
+            continue
+        a, b = old[k], new[k]
+        if k == "holdout" and float(a) == float(b) or k == "init" and (a or {}).get("sha256") == (b or {}).get("sha256"):
+            continue
+        then.append(_flag(k, a))
+        same_name = k == "init" and a and b and a["name"] == b["name"]
+        now.append(_flag(k, b) + (" ({})".format(OTHER_FILE) if same_name else ""))
+        why.append(_WHY[k])
+    return then, now, why
+
+
+def _said_config(c):
+    return ", ".join("{} {}".format(k, c[k]) for k in sorted(c)) if isinstance(c, dict) else "unknown"
+
+
+def check_checkpoint_data(path, data, log, config=None, steps=None, out=None, options=None):
+    """Refuse (one line naming ``path``) to resume a checkpoint trained on other data than
+    ``data`` (:func:`~reenact.training.data.training_data`; a rehearsal clip by its footage
+    alone: its Track is made again each run, and tracking differs in the last bits with the
+    number of CPU threads), with another ``config`` (another --size, --window, base: before
+    2026-12-06 it was started over and overwritten without a word), with other :data:`KEPT`
+    ``options`` (--holdout, --init), or one that has all ``steps`` already when ``out`` exists
+    (a run again would train nothing). A checkpoint that cannot be read is left to the resume step (it
+    moves it aside and says so); one that records no data is resumed unchecked, with a warning."""
+    if not os.path.isfile(path):
+        return
+    try:
+        ck = load_torch(path)
+    except (ReenactError, OSError):  # damaged: the resume step moves it aside and says so
+        return
+    old = ck.get("data") if isinstance(ck, dict) else None
+    if old is None:
+        log("warning: {}: the checkpoint does not record what it was trained on; resuming it "
+            "unchecked (--no-resume starts fresh)".format(path))
+        return
+
+    def key(d):
+        return (None if d.get("rehearse") else d.get("track"), d.get("footage"), bool(d.get("rehearse")))
+
+    if [key(d) for d in old] != [key(d) for d in data]:
+        then, now = ", ".join(str(d.get("name")) for d in old) or "nothing", ", ".join(d["name"] for d in data)
+        if then == now:  # the same names: what differs behind them (before 2026-12-06 the names twice, unexplained)
+            footage = any(o.get("footage") != d.get("footage") for o, d in zip(old, data))
+            now += ", " + (OTHER_FILE if footage else TRACKED_AGAIN)
+        raise ReenactError("holds a checkpoint of other training data ({}; this run: {}): start fresh with "
+                           "--no-resume (it is overwritten), or train to another --out".format(then, now), path)
+    if config is not None and ck.get("config") != config:
+        raise ReenactError("holds a checkpoint of another configuration ({}; this run: {}): give the options it was "
+                           "trained with to resume it, start fresh with --no-resume (it is overwritten), or train to "
+                           "another --out".format(_said_config(ck.get("config")), _said_config(config)), path)
+    then, now, why = _kept_differences(ck.get("options") or {}, options) if options is not None else ([], [], [])
+    if then:
+        raise ReenactError("holds a checkpoint trained with {} (this run: {}): resumed, {}; give the options it was "
+                           "trained with to resume it, start fresh with --no-resume (it is overwritten), or train to "
+                           "another --out".format(", ".join(then), ", ".join(now), " and ".join(why)), path)
+    done = int(ck.get("step", 0) or 0)
+    if steps is not None and done >= int(steps) and out is not None and os.path.isfile(out):
+        raise ReenactError("is trained already ({} of {} steps; its checkpoint {}): give more --steps to train it "
+                           "further, or start fresh with --no-resume".format(done, int(steps), os.path.basename(path)),
+                           out)
+
+
+def resumed_options(ck, options, step, path, log, opts=(), sched=None, betas=None):
+    """After a checkpoint ``ck`` is resumed at ``step``: the options that differ from its recorded
+    ones in one warning, this run's applying (its learning rate set on the optimisers ``opts``
+    and the scheduler ``sched``, which the checkpoint's state had replaced; ``betas`` with another
+    --gan); returns the option changes to record (the checkpoint's, and this one's)."""
+    history = list(ck.get("option_changes") or [])
+    old = ck.get("options")
+    if not isinstance(old, dict):
+        return history
+    changed = {k: [old[k], options[k]] for k in TUNING if k in old and old[k] != options[k]}
+    if not changed:
+        return history
+    if "lr" in changed and old["lr"]:
+        for i, o in enumerate(opts):
+            for g in o.param_groups:
+                g["lr"] = g["lr"] * options["lr"] / old["lr"] if i == 0 else options["lr"]
+                if "initial_lr" in g:
+                    g["initial_lr"] = options["lr"]
+        if sched is not None:
+            sched.base_lrs = [options["lr"] for _ in sched.base_lrs]
+    if "gan" in changed and betas is not None and opts:
+        for g in opts[0].param_groups:
+            g["betas"] = betas
+    log("warning: {}: resumed at step {} with other options than it was trained with: {}; this run's apply from "
+        "that step (--no-resume starts afresh)".format(path, step, ", ".join(
+            "{} (it was trained with {})".format(_flag(k, b), _flag(k, a).split(" ", 1)[1]) for k, (a, b) in changed.items())))
+    return history + [{"step": int(step), "changed": changed}]
