@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A renderer training run says what it resumes and records what it was trained with (a review
 of renderer training, 2026-12-06): a checkpoint resumes only with its own --holdout and --init,
-other options that differ are said and applied."""
+other options that differ are said and applied; a stop after the last step finishes the export;
+an --out that is not its checkpoint's export is exported again; nothing is written when an
+export is refused."""
+
+import signal
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from reenact.errors import ReenactError  # noqa: E402
+from reenact.training import export as E  # noqa: E402
 from reenact.training import train as T  # noqa: E402
 from reenact.training.files import load_torch, save_torch  # noqa: E402
 
@@ -18,6 +23,12 @@ KW = dict(size=64, window=3, base=8, batch=2, threads=2, bar=False, init=None, f
 def _run(track, carphone, out, said=None, **opts):
     return T.train([(track, carphone)], str(out), log=(said.append if said is not None else lambda *a: None),
                    **dict(KW, **opts))
+
+
+def _meta(path):
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(str(path)).metadata_props}
 
 
 def test_a_checkpoint_resumes_only_with_its_holdout_and_init(carphone_track, carphone, tmp_path):
@@ -54,3 +65,57 @@ def test_a_checkpoint_resumes_only_with_its_holdout_and_init(carphone_track, car
     said = []
     assert _run(carphone_track, carphone, b, said, steps=4, holdout=0.15)["steps"] == 4
     assert any("resumed from" in w for w in said) and not any(w.startswith("warning:") for w in said), said
+
+
+def test_a_stop_during_the_export_finishes_it(carphone_track, carphone, tmp_path, monkeypatch):
+    """SIGTERM/SIGINT (Esc in Blender) after the last step, while the model is exported: the
+    export finishes and the model is complete (before 2026-12-06 the stop handler was already
+    restored, the process died mid-export with the earlier model at --out, and the same command
+    then refused: "is trained already")."""
+    real, calls = E.parity, []
+
+    def stopped_meanwhile(*a, **k):
+        calls.append(1)
+        if len(calls) == 1:
+            signal.raise_signal(signal.SIGINT)
+        return real(*a, **k)
+
+    monkeypatch.setattr(E, "parity", stopped_meanwhile)
+    said = []
+    try:
+        s = _run(carphone_track, carphone, tmp_path / "a.onnx", said, steps=2, holdout=0.0)
+    except KeyboardInterrupt:
+        pytest.fail("the stop during the export killed it")
+    assert not s.get("cancelled") and s["steps"] == 2 and "stopped after the last step" in s["stopped"]
+    assert _meta(tmp_path / "a.onnx")["reenact.train_steps"] == "2"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # (put back after the run)
+
+
+def test_an_out_that_is_not_its_checkpoints_export_is_exported_again(carphone_track, carphone, tmp_path, monkeypatch):
+    """A run stopped or refused during its export leaves the earlier model at --out: the same
+    command exports the checkpoint (before 2026-12-06: "is trained already", for good). An fp16
+    variant out of tolerance writes nothing (before: the new fp32 model was written, the earlier
+    fp16 one deleted and the .pt replaced, and the line said "the model was not written")."""
+    a = tmp_path / "a.onnx"
+    files = ("a.onnx", "a.fp16.onnx", "a.pt")
+    _run(carphone_track, carphone, a, steps=2, holdout=0.0, fp16=True)
+    earlier = {f: (tmp_path / f).read_bytes() for f in files}
+    _run(carphone_track, carphone, a, steps=4, holdout=0.0, fp16=True)
+    a.write_bytes(earlier["a.onnx"])  # (the 2-step model left by an export that died)
+    said = []
+    s = _run(carphone_track, carphone, a, said, steps=4, holdout=0.0, fp16=True)
+    assert s["steps"] == 4 and _meta(a)["reenact.train_steps"] == "4"
+    assert any("not the export of its checkpoint a.ckpt.pt (it holds step 2)" in w for w in said), said
+    with pytest.raises(ReenactError, match=r"is trained already \(4 of 4 steps"):
+        _run(carphone_track, carphone, a, steps=4, holdout=0.0, fp16=True)
+
+    before = {f: (tmp_path / f).read_bytes() for f in files}
+    monkeypatch.setattr(E, "PARITY_ATOL_FP16", -1.0)
+    with pytest.raises(ValueError, match=r"a\.fp16\.onnx: ONNX differs from PyTorch .*; the model was not written"):
+        _run(carphone_track, carphone, a, steps=6, holdout=0.0, fp16=True)
+    assert {f: (tmp_path / f).read_bytes() for f in files} == before  # (nothing written)
+    monkeypatch.setattr(E, "PARITY_ATOL_FP16", 2e-2)
+    s = _run(carphone_track, carphone, a, steps=6, holdout=0.0, fp16=True)  # (exported now, not refused)
+    assert s["steps"] == 6 and s["losses"] == [] and _meta(a)["reenact.train_steps"] == "6"
+    assert _meta(tmp_path / "a.fp16.onnx")["reenact.train_steps"] == "6"
+    assert load_torch(str(tmp_path / "a.pt"))["train_steps"] == 6

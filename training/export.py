@@ -3,9 +3,11 @@
 
 The fp32 file ``MODEL.onnx`` has input ``input`` (N, C, H, W) float32 0..1 and output ``output``
 (N, 3, H, W) float32 0..1; its metadata (``reenact.*`` keys) carries the configuration the
-renderer needs (mode, window, size, channels). ``MODEL.fp16.onnx`` stores the weights and runs
-the graph in float16 (for CUDA) but keeps float32 input and output (Cast nodes at both ends).
-:func:`parity` checks onnxruntime against PyTorch on random inputs.
+renderer needs (mode, window, size, channels) and, from a training run, what the run adds (its
+id and steps: ``reenact.train_run``, ``reenact.train_steps``).
+``MODEL.fp16.onnx`` stores the weights and runs the graph in float16 (for CUDA) but keeps float32
+input and output (Cast nodes at both ends). :func:`parity` checks onnxruntime against PyTorch on
+random inputs, both variants before either is written.
 """
 
 import io
@@ -22,8 +24,8 @@ PARITY_ATOL_FP32 = 1e-4
 PARITY_ATOL_FP16 = 2e-2
 
 
-def _meta(config):
-    return {
+def _meta(config, card=None):
+    return dict({
         "reenact.kind": "renderer",
         "reenact.config": json.dumps(config, sort_keys=True),
         "reenact.mode": config["mode"],
@@ -33,7 +35,7 @@ def _meta(config):
         "reenact.layout": "window x (corr x,y,z, eyes, mouth) oldest first"
         + (", then reference RGB, reference (corr x,y,z, eyes, mouth)" if config.get("ref") else "")
         + (", then masked real RGB, hole" if config["mode"] == "face-only" else ""),
-    }
+    }, **{"reenact." + k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in (card or {}).items()})
 
 
 def _set_meta(model, meta):
@@ -46,9 +48,16 @@ def _set_meta(model, meta):
 def to_fp16(src, dst):
     """fp16 variant of an fp32 ONNX file: float initialisers/constants in fp16, float32 I/O."""
     import onnx
+
+    write_bytes(dst, fp16_bytes(onnx.load(src)))
+    return dst
+
+
+def fp16_bytes(m):
+    """The serialised fp16 variant of the fp32 ONNX model ``m`` (a ModelProto, changed in place)."""
+    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    m = onnx.load(src)
     g = m.graph
     keep32 = set()
     for n in g.node:  # Resize roi/scales must stay float32
@@ -70,13 +79,17 @@ def to_fp16(src, dst):
     g.node.append(helper.make_node("Cast", [out + "_fp16"], [out], to=TensorProto.FLOAT, name="cast_out"))
     del g.value_info[:]
     onnx.checker.check_model(m)
-    write_bytes(dst, m.SerializeToString())
-    return dst
+    return m.SerializeToString()
 
 
-def export_onnx(model, path, config, fp16=True, opset=17):
-    """Write ``path`` (fp32) and, with ``fp16``, ``<path stem>.fp16.onnx``; returns a summary with
-    the parity figures."""
+def export_onnx(model, path, config, fp16=True, opset=17, card=None):
+    """Write ``path`` (fp32) and, with ``fp16``, ``<path stem>.fp16.onnx`` (without, an earlier
+    one is removed); returns a summary with the parity figures. ``card``: {key: str or JSON-able}
+    stored as ``reenact.<key>`` metadata in both. Both are checked before anything is written,
+    and ``path`` is written last: a model out of tolerance leaves the earlier files as they were
+    (before 2026-12-06 an fp16 refusal came after the new fp32 model was written and the earlier
+    fp16 one deleted, and said "the model was not written"), and a run stopped in between leaves
+    the earlier ``path``, which the next run finds is not its checkpoint's export."""
     import onnx
     import torch
 
@@ -88,23 +101,20 @@ def export_onnx(model, path, config, fp16=True, opset=17):
     torch.onnx.export(model, x, buf, dynamo=False, input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": dyn, "output": dyn}, opset_version=opset)
     m = onnx.load_from_string(buf.getvalue())
-    _set_meta(m, _meta(config))
+    _set_meta(m, _meta(config, card))
     data = m.SerializeToString()
     # checked before it is written: a model out of tolerance never replaces a good one (before
     # 2026-12-05 it was written first, then refused with an AssertionError traceback)
     res = {"onnx": path, "parity_fp32": parity(model, data, config, atol=PARITY_ATOL_FP32, name=path)}
-    write_bytes(path, data)
     p16 = os.path.splitext(path)[0] + ".fp16.onnx"
-    if not fp16 and os.path.isfile(p16):  # an earlier export's: CUDA renders would run it instead of this model
-        os.remove(p16)                    # (before 2026-12-06 left, and rendered with)
     if fp16:
-        to_fp16(path, p16)
+        data16 = fp16_bytes(m)
         res["onnx_fp16"] = p16
-        try:
-            res["parity_fp16"] = parity(model, p16, config, atol=PARITY_ATOL_FP16)
-        except ExportError:
-            os.remove(p16)
-            raise
+        res["parity_fp16"] = parity(model, data16, config, atol=PARITY_ATOL_FP16, name=p16)
+        write_bytes(p16, data16)
+    elif os.path.isfile(p16):  # an earlier export's: CUDA renders would run it instead of this model
+        os.remove(p16)         # (before 2026-12-06 left, and rendered with)
+    write_bytes(path, data)
     return res
 
 

@@ -9,7 +9,9 @@ A run refuses a checkpoint of other data, another network, or other frames held 
 before 2026-12-06 a checkpoint trained on every frame was resumed by ``--report`` with the default
 ``--holdout 0.15``, which scored frames it had trained on as held out); any other option that
 differs is said in one warning and this run's value applies from the resume. Checkpoints written
-before they recorded options resume as before."""
+before they recorded options resume as before. The exported model records its run and step
+(``reenact.train_run``, ``reenact.train_steps``), so that a run asked for no more steps than its
+checkpoint holds tells its own export from an earlier or interrupted one."""
 
 import os
 
@@ -78,14 +80,16 @@ def _said_config(c):
     return ", ".join("{} {}".format(k, c[k]) for k in sorted(c)) if isinstance(c, dict) else "unknown"
 
 
-def check_checkpoint_data(path, data, log, config=None, steps=None, out=None, options=None):
+def check_checkpoint_data(path, data, log, config=None, steps=None, out=None, options=None, fp16=None, weights=None):
     """Refuse (one line naming ``path``) to resume a checkpoint trained on other data than
     ``data`` (:func:`~reenact.training.data.training_data`; a rehearsal clip by its footage
     alone: its Track is made again each run, and tracking differs in the last bits with the
     number of CPU threads), with another ``config`` (another --size, --window, base: before
     2026-12-06 it was started over and overwritten without a word), with other :data:`KEPT`
-    ``options`` (--holdout, --init), or one that has all ``steps`` already when ``out`` exists
-    (a run again would train nothing). A checkpoint that cannot be read is left to the resume step (it
+    ``options`` (--holdout, --init), or one that has all ``steps`` already when ``out`` is its
+    export (a run again would train nothing; an ``out`` of another run or an earlier step, left
+    by a run stopped or refused during its export, is exported again from the checkpoint:
+    :func:`export_differs`). A checkpoint that cannot be read is left to the resume step (it
     moves it aside and says so); one that records no data is resumed unchecked, with a warning."""
     if not os.path.isfile(path):
         return
@@ -120,9 +124,49 @@ def check_checkpoint_data(path, data, log, config=None, steps=None, out=None, op
                            "another --out".format(", ".join(then), ", ".join(now), " and ".join(why)), path)
     done = int(ck.get("step", 0) or 0)
     if steps is not None and done >= int(steps) and out is not None and os.path.isfile(out):
-        raise ReenactError("is trained already ({} of {} steps; its checkpoint {}): give more --steps to train it "
-                           "further, or start fresh with --no-resume".format(done, int(steps), os.path.basename(path)),
-                           out)
+        why = export_differs(out, fp16, weights, ck.get("run"), done) if ck.get("run") else None
+        if why is None:
+            raise ReenactError("is trained already ({} of {} steps; its checkpoint {}): give more --steps to train it "
+                               "further, or start fresh with --no-resume".format(done, int(steps),
+                                                                                 os.path.basename(path)), out)
+        log("{}: not the export of its checkpoint {} ({}): the checkpoint's {} steps are exported again".format(
+            out, os.path.basename(path), why, done))
+
+
+def _onnx_meta(path):
+    """{key: value} of the ONNX file's metadata; None when it cannot be read."""
+    try:
+        import onnx
+
+        return {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    except Exception:  # noqa: BLE001 - missing, damaged, not ONNX: not this checkpoint's export
+        return None
+
+
+def export_differs(out, fp16, weights, run, step):
+    """None when ``out``, its fp16 variant (``fp16``: exported, else absent) and the ``weights``
+    file are the export of the checkpoint of run ``run`` at ``step``; else words saying which is
+    not (the model of another run or step, left by a run stopped or refused during its export)."""
+    meta = _onnx_meta(out) or {}
+    if meta.get("reenact.train_run") != run:
+        return "it holds another run's model" if "reenact.train_run" in meta else "it records no training run"
+    if meta.get("reenact.train_steps") != str(step):
+        return "it holds step {}".format(meta.get("reenact.train_steps"))
+    p16 = os.path.splitext(out)[0] + ".fp16.onnx"
+    if fp16:
+        m16 = _onnx_meta(p16) or {}
+        if (m16.get("reenact.train_run"), m16.get("reenact.train_steps")) != (run, str(step)):
+            return "its fp16 variant is missing or of another step"
+    elif fp16 is not None and os.path.exists(p16):
+        return "an fp16 variant lies beside it"
+    if weights is not None:
+        try:
+            w = load_torch(weights, ("state_dict",), "renderer weights file")
+        except (ReenactError, OSError):
+            return "its weights file is missing or damaged"
+        if (w.get("train_run"), w.get("train_steps")) != (run, step):
+            return "its weights file {} is of another step".format(os.path.basename(weights))
+    return None
 
 
 def resumed_options(ck, options, step, path, log, opts=(), sched=None, betas=None):

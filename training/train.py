@@ -11,7 +11,7 @@ Deterministic: seeds Python, numpy and torch; batch ``k`` is drawn from ``defaul
 so a resumed run sees the same batches as an uninterrupted one. Checkpoints (model + optimiser +
 step) go to ``--checkpoint`` (default ``OUT.ckpt.pt``) every ``--checkpoint-every`` steps, at the
 end, and on SIGTERM/SIGINT (then the job exits with status 130 without exporting; 143 when the
-process reading its output is gone: a broken pipe).
+process reading its output is gone: a broken pipe; after the last step the export finishes).
 A checkpoint resumes only with its own data, network, --holdout and --init (:mod:`.resume`).
 With ``--progress-lines`` stdout gets
 machine-readable lines::
@@ -116,10 +116,13 @@ def build_model(config):
                        ctx_norm=bool(config.get("ctx_norm", False)), ref=bool(config.get("ref", False)))
 
 
-def save_weights(model, config, path):
+def save_weights(model, config, path, run=None, step=None):
     """Weights-only file for ``--init``: {"config": {...}, "state_dict": {...}} (torch.save),
-    written atomically."""
-    save_torch({"config": dict(config), "state_dict": model.state_dict()}, path)
+    written atomically; a training run's also records its ``train_run`` and ``train_steps``."""
+    d = {"config": dict(config), "state_dict": model.state_dict()}
+    if run is not None:
+        d.update(train_run=run, train_steps=int(step))
+    save_torch(d, path)
 
 
 def load_weights(path):
@@ -417,7 +420,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
             config["ref_warp"] = ref_warp
     options = run_options(cfg, anchor_w, bool(rehearse))
     if cfg.resume:  # (before the footage is read: a refusal costs nothing)
-        check_checkpoint_data(checkpoint, data, log, config, cfg.steps, out, options)
+        check_checkpoint_data(checkpoint, data, log, config, cfg.steps, out, options, cfg.fp16, weights)
 
     def load(group):
         return prepare_clips(group, cfg.size, cfg.accept_footage, cfg.workers, cache_dir)
@@ -497,6 +500,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
     drift = 0.0
     cancelled = False
     t_train = time.perf_counter()
+    looped = False
     try:
         while step < cfg.steps:
             if stop.flag or (stop_at is not None and step >= stop_at):
@@ -548,6 +552,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
                     say("PREVIEW {}\n".format(cfg.preview))
             if step % cfg.checkpoint_every == 0:
                 save_ck()
+        looped = True
     except (RuntimeError, MemoryError) as exc:  # torch out of memory, a worker that died: the steps made are kept
         saved = step
         try:
@@ -560,38 +565,50 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
             checkpoint) from None
     finally:
         batches.close()  # stops the workers, if any
-        stop.restore()
+        if not looped:
+            stop.restore()
         if bar:
             say("\n", sys.stderr)
-    save_ck()
-    if cancelled or lost:  # (a lost parent at the last step too: the run again exports, and Blender takes it)
+    try:  # (the handler stays to the end: before 2026-12-06 a stop after the last step killed the export)
+        save_ck()
+        if cancelled or lost:  # (a lost parent at the last step too: the run again exports, and Blender takes it)
+            if cfg.progress_lines:
+                say("CANCELLED {}\n".format(step))
+            return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
+        model.eval().cpu()
+        card = {"train_run": run, "train_steps": str(step)}
+        exp = export_onnx(model, out, config, fp16=cfg.fp16, card=card)  # (the model written last of its files)
+        save_weights(model, config, weights, run, step)  # (once the export is good: before, first, and kept after a refusal)
+        summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
+                   "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
+                   "train_seconds": round(time.perf_counter() - t_train, 1), "export": exp,
+                   "train_frames": len(ds.train_rows), "seed": cfg.seed,
+                   "rehearse_frames": len(rds.train_rows) if rds is not None else 0,
+                   "weight_drift": round(float(drift.detach() if hasattr(drift, "detach") else drift), 6) if anchor else None,
+                   "losses": [round(v, 6) for v in losses]}
+        if cfg.int8 and not stop.flag:
+            summary["int8"] = _make_int8(out, pairs[:3], cfg.accept_footage)
+        if cfg.report and not stop.flag:
+            if ev:
+                eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
+                              ref_top=cfg.ref_top)  # (scored as it renders; its own last 15 % whatever --holdout:
+                metrics = evaluate(model, eds)          # with --holdout 0 it was not scored, 2026-12-06)
+            else:
+                metrics = evaluate(model, ds)
+            summary["metrics"] = metrics
+            text = json.dumps({k: v for k, v in summary.items() if k != "losses"}, indent=2, sort_keys=True)
+            write_atomic(cfg.report, lambda fh: fh.write(text.encode()))
+        if stop.flag:  # after the last step: the model is complete; what was left is said
+            left = [w for w, on in (("its int8 variant (reenact quantize makes it)", cfg.int8 and "int8" not in summary),
+                                    ("the report", cfg.report and "metrics" not in summary)) if on]
+            summary["stopped"] = "stopped after the last step: the model is exported{}".format(
+                "; {} not made".format(" and ".join(left)) if left else "")
+            log("warning: " + summary["stopped"])
         if cfg.progress_lines:
-            say("CANCELLED {}\n".format(step))
-        return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
-    model.eval().cpu()
-    save_weights(model, config, weights)
-    exp = export_onnx(model, out, config, fp16=cfg.fp16)
-    summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
-               "final_loss": round(float(np.mean(losses[-50:])), 5) if losses else None,
-               "train_seconds": round(time.perf_counter() - t_train, 1), "export": exp,
-               "train_frames": len(ds.train_rows), "seed": cfg.seed,
-               "rehearse_frames": len(rds.train_rows) if rds is not None else 0,
-               "weight_drift": round(float(drift.detach() if hasattr(drift, "detach") else drift), 6) if anchor else None, "losses": [round(v, 6) for v in losses]}
-    if cfg.int8:
-        summary["int8"] = _make_int8(out, pairs[:3], cfg.accept_footage)
-    if cfg.report:
-        if ev:
-            eds = Dataset(ev, cfg.window, cfg.mode, holdout=HOLDOUT, ref=ref, ref_gap=cfg.ref_gap, ref_warp=ref_warp,
-                          ref_top=cfg.ref_top)  # (scored as it renders; its own last 15 % whatever --holdout:
-            metrics = evaluate(model, eds)          # with --holdout 0 it was not scored, 2026-12-06)
-        else:
-            metrics = evaluate(model, ds)
-        summary["metrics"] = metrics
-        text = json.dumps({k: v for k, v in summary.items() if k != "losses"}, indent=2, sort_keys=True)
-        write_atomic(cfg.report, lambda fh: fh.write(text.encode()))
-    if cfg.progress_lines:
-        say("DONE {}\n".format(out))
-    return summary
+            say("DONE {}\n".format(out))
+        return summary
+    finally:
+        stop.restore()
 
 
 def _make_int8(out, pairs, accept_footage=False):
