@@ -141,6 +141,41 @@ def write_bytes(path, data, mode=0o644):
     return write_atomic(path, lambda fh: fh.write(data), mode)
 
 
+#: the random part of a temporary's name (:func:`atomic_path`): ``.NAME.<8 hex>.tmp``
+_TMP_TAG = ".00000000.tmp"
+
+
+def remove_stale_temporaries(path, older_than=60.0):
+    """Remove the hidden temporaries :func:`atomic_path` made for ``path`` (``.NAME.XXXXXXXX.tmp``
+    beside it) that were last written more than ``older_than`` seconds ago: left by a writer that
+    was killed outright (kill -9, a power cut), which no ``finally`` removes. A live writer's
+    temporary is younger: it is written in one go and renamed. Returns the names removed; a
+    file that cannot be removed is left (never an error). Before 2026-12-06 a training run
+    killed while saving its checkpoint left a 20-30 MB ``.MODEL.ckpt.pt.<hex>.tmp`` for good."""
+    import re
+    import time
+
+    folder, name = os.path.split(os.path.abspath(os.fspath(path)))
+    stem = hidden_name(name, _TMP_TAG)[:-len(_TMP_TAG)]
+    pattern = re.compile(re.escape(stem) + r"\.[0-9a-f]{8}\.tmp\Z")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    removed, now = [], time.time()
+    for entry in entries:
+        if not pattern.match(entry):
+            continue
+        full = os.path.join(folder, entry)
+        try:
+            if os.path.isfile(full) and not os.path.islink(full) and now - os.stat(full).st_mtime > older_than:
+                os.remove(full)
+                removed.append(entry)
+        except OSError:
+            pass
+    return removed
+
+
 # ----------------------------------------------------------------------------- before the work
 class Aside:
     """The file at ``path`` kept under a unique hidden name beside it (a hard link, else moved

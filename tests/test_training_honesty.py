@@ -3,9 +3,11 @@
 of renderer training, 2026-12-06): a checkpoint resumes only with its own --holdout and --init,
 other options that differ are said and applied; a stop after the last step finishes the export;
 an --out that is not its checkpoint's export is exported again; nothing is written when an
-export is refused."""
+export is refused; a killed writer's temporaries are cleaned."""
 
+import os
 import signal
+import time
 
 import pytest
 
@@ -119,3 +121,30 @@ def test_an_out_that_is_not_its_checkpoints_export_is_exported_again(carphone_tr
     assert s["steps"] == 6 and s["losses"] == [] and _meta(a)["reenact.train_steps"] == "6"
     assert _meta(tmp_path / "a.fp16.onnx")["reenact.train_steps"] == "6"
     assert load_torch(str(tmp_path / "a.pt"))["train_steps"] == 6
+
+
+def test_a_killed_writers_temporaries_are_removed_and_a_truncated_checkpoint_is_named(carphone_track, carphone,
+                                                                                      tmp_path):
+    """kill -9 while a checkpoint was saved left a hidden `.a.ckpt.pt.<hex>.tmp` (20-30 MB) for
+    good; a truncated checkpoint read "cannot read: Invalid argument" (torch's OSError), where
+    docs/errors.md promises "not a Reenact checkpoint" (before 2026-12-06)."""
+    stale = [".a.ckpt.pt.0123abcd.tmp", ".a.onnx.89abcdef.tmp", ".a.pt.deadbeef.tmp"]
+    kept = [".a.ckpt.pt.fedcba98.tmp", ".b.ckpt.pt.0123abcd.tmp", "a.ckpt.pt.0123abcd.tmp"]  # fresh, another's, not hidden
+    hour_ago = time.time() - 3600
+    for name in stale + kept:
+        (tmp_path / name).write_bytes(b"x" * 100)
+        if name != kept[0]:
+            os.utime(tmp_path / name, (hour_ago, hour_ago))
+    said = []
+    _run(carphone_track, carphone, tmp_path / "a.onnx", said, steps=1, holdout=0.0, stop_at=1)
+    left = set(os.listdir(tmp_path))
+    assert not left & set(stale) and set(kept) <= left, left
+    assert sum("removed .a." in w and "a run killed while writing" in w for w in said) == 3, said
+
+    ck = tmp_path / "a.ckpt.pt"
+    ck.write_bytes(ck.read_bytes()[:5000])
+    with pytest.raises(ReenactError, match=r"a\.ckpt\.pt: not a Reenact checkpoint \(damaged"):
+        load_torch(str(ck))
+    said = []
+    _run(carphone_track, carphone, tmp_path / "a.onnx", said, steps=1, holdout=0.0, stop_at=1)
+    assert any("not a Reenact checkpoint (damaged" in w and "moved aside" in w for w in said), said

@@ -30,12 +30,15 @@ def load_torch(path, keys=(), what="checkpoint"):
     import torch
 
     name = os.path.basename(os.fspath(path))
-    try:
-        d = torch.load(path, map_location="cpu", weights_only=True)
+    try:  # read here, so that an OSError is the disk's: torch's own for a truncated file (EINVAL
+        with open(path, "rb") as fh:  # from a seek) read "cannot read: Invalid argument" before 2026-12-06
+            raw = fh.read()
     except FileNotFoundError:
         raise ReenactError("no such file", path=name) from None
     except OSError as exc:
         raise ReenactError("cannot read: {}".format(exc.strerror or exc), path=name) from None
+    try:
+        d = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception:  # truncated zip, another program's pickle, random bytes: never torch's advice
         raise ReenactError("not a Reenact {} (damaged, or written by another program)".format(what),
                            path=name) from None

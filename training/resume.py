@@ -16,6 +16,7 @@ checkpoint holds tells its own export from an earlier or interrupted one."""
 import os
 
 from ..errors import ReenactError
+from ..fsutil import remove_stale_temporaries
 from .data import OTHER_FILE, TRACKED_AGAIN
 from .files import load_torch
 
@@ -196,3 +197,11 @@ def resumed_options(ck, options, step, path, log, opts=(), sched=None, betas=Non
         "that step (--no-resume starts afresh)".format(path, step, ", ".join(
             "{} (it was trained with {})".format(_flag(k, b), _flag(k, a).split(" ", 1)[1]) for k, (a, b) in changed.items())))
     return history + [{"step": int(step), "changed": changed}]
+
+
+def clean_temporaries(paths, log):
+    """Remove the temporaries that runs killed while writing ``paths`` left (older than a minute),
+    with one line each."""
+    for p in paths:
+        for name in remove_stale_temporaries(p):
+            log("removed {}: a temporary file left by a run killed while writing {}".format(name, os.path.basename(p)))

@@ -49,7 +49,7 @@ from .data import Dataset, HOLDOUT, training_data
 from .export import export_onnx
 from .feeder import StepBatches, prepare_clips
 from .files import load_checkpoint, load_torch, save_torch
-from .resume import check_checkpoint_data, resumed_options, run_options
+from .resume import check_checkpoint_data, clean_temporaries, resumed_options, run_options
 from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
 from .options import TrainConfig, add_common, common_kwargs
@@ -418,6 +418,7 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
         config["ref"] = True
         if ref_warp != REF_WARPS[0]:
             config["ref_warp"] = ref_warp
+    clean_temporaries((checkpoint, weights, out, os.path.splitext(out)[0] + ".fp16.onnx"), log)
     options = run_options(cfg, anchor_w, bool(rehearse))
     if cfg.resume:  # (before the footage is read: a refusal costs nothing)
         check_checkpoint_data(checkpoint, data, log, config, cfg.steps, out, options, cfg.fp16, weights)
