@@ -3,7 +3,7 @@
 of renderer training, 2026-12-06): a checkpoint resumes only with its own --holdout and --init,
 other options that differ are said and applied; a stop after the last step finishes the export;
 an --out that is not its checkpoint's export is exported again; nothing is written when an
-export is refused; a killed writer's temporaries are cleaned."""
+export is refused; a killed writer's temporaries are cleaned; the model card records the run."""
 
 import os
 import signal
@@ -148,3 +148,27 @@ def test_a_killed_writers_temporaries_are_removed_and_a_truncated_checkpoint_is_
     said = []
     _run(carphone_track, carphone, tmp_path / "a.onnx", said, steps=1, holdout=0.0, stop_at=1)
     assert any("not a Reenact checkpoint (damaged" in w and "moved aside" in w for w in said), said
+
+
+def test_the_model_card_records_the_training(carphone_track, carphone, tmp_path):
+    """The ONNX model card said only the network's configuration (before 2026-12-06): now the
+    steps, the Track and footage trained on (digests), the held-out frames, --init and the
+    options (docs/renderer.md, *Model card*)."""
+    from reenact.modelcard import model_card
+    from reenact.training.data import track_digest
+
+    _run(carphone_track, carphone, tmp_path / "w.onnx", steps=1, holdout=0.0)
+    s = _run(carphone_track, carphone, tmp_path / "a.onnx", steps=2, init=str(tmp_path / "w.pt"),
+             rehearse_sample=False, seed=3)
+    card = model_card(str(tmp_path / "a.onnx"))["card"]
+    assert card["train_steps"] == "2" and len(card["train_run"]) == 16
+    (on,) = card["trained_on"]
+    assert on["name"] == os.path.basename(carphone) and on["track"] == track_digest(carphone_track)
+    assert len(on["footage"]) == 64
+    clip = card["held_out"]["clips"][0]
+    assert card["held_out"]["share"] == 0.15 and clip["name"] == on["name"] and clip["frames"][1] == 120
+    assert 95 <= clip["frames"][0] <= 105
+    assert card["init"]["name"] == "w.pt" and len(card["init"]["sha256"]) == 64
+    tr = card["training"]
+    assert tr["seed"] == 3 and tr["batch"] == 2 and tr["lr"] == 5e-4 and tr["anchor"] == 0.01
+    assert tr["option_changes"] == [] and s["export"]["onnx"] == str(tmp_path / "a.onnx")

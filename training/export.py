@@ -3,8 +3,8 @@
 
 The fp32 file ``MODEL.onnx`` has input ``input`` (N, C, H, W) float32 0..1 and output ``output``
 (N, 3, H, W) float32 0..1; its metadata (``reenact.*`` keys) carries the configuration the
-renderer needs (mode, window, size, channels) and, from a training run, what the run adds (its
-id and steps: ``reenact.train_run``, ``reenact.train_steps``).
+renderer needs (mode, window, size, channels) and, from a training run, its model card: the steps,
+what it was trained on and held out, its ``--init`` and options (docs/renderer.md, *Model card*).
 ``MODEL.fp16.onnx`` stores the weights and runs the graph in float16 (for CUDA) but keeps float32
 input and output (Cast nodes at both ends). :func:`parity` checks onnxruntime against PyTorch on
 random inputs, both variants before either is written.

@@ -9,9 +9,9 @@ A run refuses a checkpoint of other data, another network, or other frames held 
 before 2026-12-06 a checkpoint trained on every frame was resumed by ``--report`` with the default
 ``--holdout 0.15``, which scored frames it had trained on as held out); any other option that
 differs is said in one warning and this run's value applies from the resume. Checkpoints written
-before they recorded options resume as before. The exported model records its run and step
-(``reenact.train_run``, ``reenact.train_steps``), so that a run asked for no more steps than its
-checkpoint holds tells its own export from an earlier or interrupted one."""
+before they recorded options resume as before. The exported model carries the same record, its
+model card (:func:`model_card`; docs/renderer.md, *Model card*), so that a run asked for no more
+steps than its checkpoint holds tells its own export from an earlier or interrupted one."""
 
 import os
 
@@ -197,6 +197,25 @@ def resumed_options(ck, options, step, path, log, opts=(), sched=None, betas=Non
         "that step (--no-resume starts afresh)".format(path, step, ", ".join(
             "{} (it was trained with {})".format(_flag(k, b), _flag(k, a).split(" ", 1)[1]) for k, (a, b) in changed.items())))
     return history + [{"step": int(step), "changed": changed}]
+
+
+def held_out_frames(clips, names, holdout):
+    """[{"name", "frames": [first, end) or None}] of the training ``clips`` (their footage names
+    ``names``): the frames ``holdout`` keeps out of training, which --report scores."""
+    res = []
+    for c, name in zip(clips, names):
+        _tr, va = c.split(holdout)
+        res.append({"name": name, "frames": [int(c.frames[va[0]]), int(c.frames[va[-1]]) + 1] if len(va) else None})
+    return res
+
+
+def model_card(run, step, data, held_out, options, changes):
+    """The ``reenact.*`` metadata a trained renderer carries beside its configuration (stable
+    keys; docs/renderer.md, *Model card*): values are strings or JSON-able."""
+    return {"train_run": run, "train_steps": str(int(step)), "trained_on": list(data),
+            "held_out": {"share": options["holdout"], "clips": held_out},
+            "init": options["init"] or "none",
+            "training": dict({k: options[k] for k in TUNING}, option_changes=list(changes))}
 
 
 def clean_temporaries(paths, log):

@@ -12,8 +12,8 @@ so a resumed run sees the same batches as an uninterrupted one. Checkpoints (mod
 step) go to ``--checkpoint`` (default ``OUT.ckpt.pt``) every ``--checkpoint-every`` steps, at the
 end, and on SIGTERM/SIGINT (then the job exits with status 130 without exporting; 143 when the
 process reading its output is gone: a broken pipe; after the last step the export finishes).
-A checkpoint resumes only with its own data, network, --holdout and --init (:mod:`.resume`).
-With ``--progress-lines`` stdout gets
+A checkpoint resumes only with its own data, network, --holdout and --init (:mod:`.resume`);
+the model records its training (docs/renderer.md, *Model card*). With ``--progress-lines`` stdout gets
 machine-readable lines::
 
     PROGRESS <step> <total> <loss>
@@ -49,7 +49,7 @@ from .data import Dataset, HOLDOUT, training_data
 from .export import export_onnx
 from .feeder import StepBatches, prepare_clips
 from .files import load_checkpoint, load_torch, save_torch
-from .resume import check_checkpoint_data, clean_temporaries, resumed_options, run_options
+from .resume import check_checkpoint_data, clean_temporaries, held_out_frames, model_card, resumed_options, run_options
 from .metrics import nearest_neighbour, summarise
 from .model import PatchDiscriminator, RendererNet
 from .options import TrainConfig, add_common, common_kwargs
@@ -577,7 +577,8 @@ def train(pairs, out, train_config=None, eval_pairs=(), weights=None, cache_dir=
                 say("CANCELLED {}\n".format(step))
             return {"cancelled": True, "step": step, "checkpoint": checkpoint, "losses": losses, "signal": stop.signum}
         model.eval().cpu()
-        card = {"train_run": run, "train_steps": str(step)}
+        names = [d["name"] for d in data if not d.get("rehearse")]
+        card = model_card(run, step, data, held_out_frames(ds.clips, names, holdout), options, changes)
         exp = export_onnx(model, out, config, fp16=cfg.fp16, card=card)  # (the model written last of its files)
         save_weights(model, config, weights, run, step)  # (once the export is good: before, first, and kept after a refusal)
         summary = {"out": out, "weights": weights, "checkpoint": checkpoint, "steps": step, "config": config,
