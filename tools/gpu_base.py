@@ -135,7 +135,7 @@ def train(a, rest):
     ev = [(os.path.join(a.pack, n + ".npz"), os.path.join(a.pack, n + ".mp4")) for n in names if n in a.eval]
     log("training on {} clips: {}; evaluated on {}".format(len(data), ", ".join(n for n in names if n not in a.eval),
                                                           ", ".join(a.eval)))
-    T.export_onnx = lambda model, path, config, fp16=True: {"skipped": "exported on the machine that joins the weights"}
+    T.export_onnx = lambda model, path, config, fp16=True, **kw: {"skipped": "exported on the machine that joins the weights"}
     argv = sum((["--data", "{}={}".format(*p)] for p in data), []) + sum((["--eval-data", "{}={}".format(*p)] for p in ev), [])
     argv += ["--out", os.path.join(out, "model.onnx"), "--report", os.path.join(out, "metrics.json"),
              "--preview", os.path.join(out, "preview.png"), "--no-int8"] + rest

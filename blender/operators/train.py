@@ -286,7 +286,7 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
         TRAINING.discard(getattr(self, "_writing", None))  # (its files are the next save's to move)
         p = self._proc
         for w in p.warnings:  # (a damaged checkpoint moved aside, no rehearsal clip: before 2026-12-06 unsaid)
-            report(self, "WARNING", "training: " + w)
+            report(self, "WARNING", "training: " + w.replace(" (reenact quantize makes it)", ""))  # (no such option here)
         ob = find_trained_actor(self._actor, self._key, self._stem)
         stem_path = os.path.splitext(self._out)[0]
         if p.step > 0:  # (its checkpoint is of this Track now: said when a later run is refused)
@@ -307,13 +307,16 @@ class REENACT_OT_train_renderer(TrainingJobMixin, bpy.types.Operator):
                 "--no-resume", "the Start Fresh option ({})".format(OPTIONS_AT)).replace(
                 "--accept-footage", actor_data.ACCEPT_HINT).replace(
                 "give more --steps", "raise Steps ({})".format(OPTIONS_AT)).replace(
-                "; --no-rehearse-sample fine-tunes without it", "")  # (a flag the sidebar has not: a review)
+                "; --no-rehearse-sample fine-tunes without it", "").replace(  # (flags the sidebar has not: reviews)
+                "give the options it was trained with to resume it, ", "")
             err = other_data_line(err, ob, trained_on(stem_path), self._track_name, self._digest)
             report(self, "ERROR", "training failed: {}".format(err))
             return {"CANCELLED"}
         show_preview(p.preview, self.preview_image)
         said = "renderer trained ({} steps{}, loss {:.4f}): {}".format(
             p.step, " (resumed from step {})".format(p.resumed_from) if p.resumed_from else "", p.loss, p.done_path)
+        if p.step == 0 and p.resumed_from:  # (its model exported again from the checkpoint: no step trained)
+            said = "renderer exported again from its checkpoint ({} steps): {}".format(p.resumed_from, p.done_path)
         if ob is None:  # (removed while it trained: the model is kept, for an actor to take)
             report(self, "WARNING", "{}; but the actor '{}' was removed while it trained, so no actor uses it: "
                                     "set an actor's Renderer to that file".format(said, self._actor))
