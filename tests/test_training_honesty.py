@@ -40,11 +40,11 @@ def test_a_checkpoint_resumes_only_with_its_holdout_and_init(carphone_track, car
     a = tmp_path / "a.onnx"
     _run(carphone_track, carphone, a, steps=2, holdout=0.0)
     with pytest.raises(ReenactError, match=r"a\.ckpt\.pt: holds a checkpoint trained with --holdout 0 \(this run: "
-                                           r"--holdout 0\.15\): resumed, which frames are held out would change.*"
+                                           r"--holdout 0\.15\): if resumed, which frames are held out would change.*"
                                            r"--no-resume"):
         _run(carphone_track, carphone, a, steps=4, holdout=0.15, report=str(tmp_path / "a.json"))
     assert load_torch(str(tmp_path / "a.ckpt.pt"))["step"] == 2 and not (tmp_path / "a.json").exists()
-    with pytest.raises(ReenactError, match=r"trained with --init none \(this run: --init a\.pt\): resumed, it began "
+    with pytest.raises(ReenactError, match=r"trained with --init none \(this run: --init a\.pt\): if resumed, it began "
                                            r"from other weights"):
         _run(carphone_track, carphone, a, steps=4, holdout=0.0, init=str(tmp_path / "a.pt"), rehearse_sample=False)
 

@@ -120,7 +120,7 @@ def check_checkpoint_data(path, data, log, config=None, steps=None, out=None, op
                            "another --out".format(_said_config(ck.get("config")), _said_config(config)), path)
     then, now, why = _kept_differences(ck.get("options") or {}, options) if options is not None else ([], [], [])
     if then:
-        raise ReenactError("holds a checkpoint trained with {} (this run: {}): resumed, {}; give the options it was "
+        raise ReenactError("holds a checkpoint trained with {} (this run: {}): if resumed, {}; give the options it was "
                            "trained with to resume it, start fresh with --no-resume (it is overwritten), or train to "
                            "another --out".format(", ".join(then), ", ".join(now), " and ".join(why)), path)
     done = int(ck.get("step", 0) or 0)
