@@ -113,6 +113,26 @@ def preview(cfg):
     return out
 
 
+def stand_in(out):
+    """A trainer process that runs nothing: it records the folder of each run's ``--out`` in
+    ``out["runs"]``; its ``wait`` (each part's own) writes what the real one writes."""
+    from reenact import jobs
+
+    class StandIn(jobs.TrainingProcess):
+        def start(self):
+            out["runs"].append(os.path.dirname(self.args[self.args.index("--out") + 1]))
+            return self
+
+        @property
+        def running(self):
+            return False
+
+        def paths(self):
+            return tuple(self.args[self.args.index(k) + 1] for k in ("--out", "--preview"))
+
+    return StandIn
+
+
 def train(cfg):
     import sys
 
@@ -130,17 +150,9 @@ def train(cfg):
     bpy.context.view_layer.objects.active = ob
     out = {"runs": []}
 
-    class Trainer(jobs.TrainingProcess):  # (writes what the trainer writes, where it is told to)
-        def start(self):
-            out["runs"].append(os.path.dirname(self.args[self.args.index("--out") + 1]))
-            return self
-
-        @property
-        def running(self):
-            return False
-
+    class Trainer(stand_in(out)):  # (writes what the trainer writes, where it is told to)
         def wait(self, timeout=None):
-            target, preview = (self.args[self.args.index(k) + 1] for k in ("--out", "--preview"))
+            target, preview = self.paths()
             run = len(out["runs"])
 
             def step(what):
@@ -199,17 +211,9 @@ def restyle_train(cfg):
     scene.sequence_editor.active_strip = shot
     out = {"runs": []}
 
-    class Trainer(jobs.TrainingProcess):  # (writes what the trainer writes, where it is told to)
-        def start(self):
-            out["runs"].append(os.path.dirname(self.args[self.args.index("--out") + 1]))
-            return self
-
-        @property
-        def running(self):
-            return False
-
+    class Trainer(stand_in(out)):  # (writes what the trainer writes, where it is told to)
         def wait(self, timeout=None):
-            target, preview = (self.args[self.args.index(k) + 1] for k in ("--out", "--preview"))
+            target, preview = self.paths()
             with open(os.path.splitext(target)[0] + ".ckpt.pt", "w") as fh:
                 fh.write("early")
             write_png(preview, np.full((8, 8, 3), 40, np.uint8))
