@@ -29,3 +29,33 @@ def test_probe_shows_a_models_card(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["reenact: error: {}: not a Reenact model (its ONNX metadata holds no reenact.* model card)".format(
         other)], err
+
+
+def test_probe_shows_a_tracks_clip_and_its_mouths_driver(carphone_track, tmp_path, capsys):
+    """`reenact probe TRACK.npz` says which clip and frames a Track tracks and, for a transfer's
+    output, which footage drives its mouth on which frames (what `render --mouth-from` must be
+    given: since the evening of 2026-12-06, when chains of transfers record their first driver);
+    a file that is not a Track is one line (before, probe read every file as footage)."""
+    from reenact.cli import main
+    from reenact.face import transfer as X
+
+    own = str(tmp_path / "shot.npz")
+    carphone_track.save(own)
+    driver = X._copy(carphone_track)
+    driver.source, driver.source_digest = "dub.mp4", "ab" * 32
+    dubbed = str(tmp_path / "dubbed.npz")
+    X.transfer(driver, carphone_track, "mouth", offset=10, frames=(20, 60)).save(dubbed)
+    assert main(["probe", own, dubbed, "--json"]) == 0
+    a, b = json.loads(capsys.readouterr().out)["results"]
+    assert a["kind"] == b["kind"] == "track" and a["frames"] == [0, carphone_track.n_frames], a
+    assert not a["edited"] and a["mouth_driver"] is None, a
+    assert b["edited"] and b["mouth_driver"] == {"footage": "ab" * 8, "frames": "20-59",
+                                                 "driver_frames": [10.0, 49.0]}, b
+    assert main(["probe", dubbed]) == 0
+    text = capsys.readouterr().out
+    assert "its mouth driven on frames 20-59 by the footage abababababababab (its frames 10-49)" in text, text
+    bad = tmp_path / "not_a_track.npz"
+    bad.write_bytes(b"PK\x03\x04 nothing")
+    assert main(["probe", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("reenact: error: ") and "not_a_track.npz" in err[0], err

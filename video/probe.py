@@ -199,18 +199,21 @@ def add_parser(subparsers):
     p = subparsers.add_parser("probe", help="what Reenact reads in a shot (size, pixel aspect, rate, timecode, "
                                             "audio tracks, bars) and the warnings it would give, before any work")
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="movie, folder of images or pattern; or a Reenact model (.onnx): its model card")
+                   help="movie, folder of images or pattern; or a Reenact model (.onnx): its model card; or a "
+                        "Track (.npz): its clip, frames, and a transfer's mouth driver")
     p.add_argument("--json", action="store_true", help="print one JSON object: {\"results\": [...], \"errors\": [...]}")
     p.set_defaults(func=_cmd)
 
 
 def _cmd(args):
     results, errors = [], []
+    from ..face.track_card import format_track, track_card
     from ..modelcard import format_card, model_card
 
+    read = {".onnx": model_card, ".npz": track_card}
     for f in args.files:
         try:
-            results.append(model_card(f) if str(f).lower().endswith(".onnx") else probe(f))
+            results.append(read.get(os.path.splitext(str(f))[1].lower(), probe)(f))
         except ValueError as exc:
             errors.append(str(exc))
             print("reenact: error: {}".format(exc), file=sys.stderr)
@@ -218,5 +221,5 @@ def _cmd(args):
         print(json.dumps({"results": results, "errors": errors}, indent=1, sort_keys=True))
     else:
         for r in results:
-            print(format_card(r) if r["kind"] == "model" else format_probe(r))
+            print({"model": format_card, "track": format_track}.get(r["kind"], format_probe)(r))
     return 2 if errors else 0
