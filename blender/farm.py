@@ -109,11 +109,24 @@ def result_of(strip, ob, region, all_actors=False):
     for every actor together) finds the result again after the actor or the strip was renamed
     (before 2026-12-06 a render after a rename made a second result strip beside the first)."""
     if all_actors:
-        return (actor_data._safe("{} all actors {}".format(strip.name, region)),
+        return (_stem("{} all actors {}".format(strip.name, region)),
                 result_name(strip, None, region) + " (all actors)",
                 ("*" + strip.name, region, "*" + (strip.get("reenact_id") or strip.name)))
-    return (actor_data._safe("{} {}".format(ob.name, region)), result_name(strip, ob, region),
+    return (_stem("{} {}".format(ob.name, region)), result_name(strip, ob, region),
             (ob.name, region, actor_data.actor_key(ob) or ob.name))
+
+
+def _stem(name):
+    """``name`` cleaned for a file name, with a digest of it where it holds letters a file name
+    loses ('张 mouth' and '李 mouth' both clean to 'mouth', 'Zoë' and 'Zoé' to 'Zo': before the
+    review of the evening of 2026-12-06 two such actors shared one take and one farm folder, and
+    Assemble Render of one added the other's frames). Plain names (A-Z) keep their stem as before."""
+    import hashlib
+
+    clean = actor_data._safe(name)
+    if all(ord(c) < 128 for c in name):
+        return clean
+    return "{}-{}".format(clean, hashlib.sha1(name.encode("utf-8", "surrogateescape")).hexdigest()[:6])
 
 
 def _moved_take(folder, farm_job):

@@ -13,7 +13,7 @@ RENDER_KEY = "reenact_render_key"
 #: Edited Actors renders it again with (before 2026-12-06 with the defaults: a shot a compositor
 #: had rendered with Mouth Renderer or without Footage Detail was rendered again otherwise)
 RENDER_OPTIONS = "reenact_render_options"
-CARRIED_OPTIONS = ("mouth", "detail", "keep_front", "use_reference", "reference_first", "reference_last")
+CARRIED_OPTIONS = ("mouth", "detail", "keep_front", "use_reference", "reference_first", "reference_last", "job_id")
 
 
 def _footage_key(source, legacy=False):

@@ -109,9 +109,10 @@ def pending(take):
     _PENDING.append((take, claim(take)))
 
 
-def _unclaim(take, folders):
-    """Take back the claim of ``take`` when nothing was written there, with the folders it made."""
-    if os.path.exists(take):
+def _unclaim(take, folders, written_too=False):
+    """Take back the claim of ``take`` when nothing was written there (``written_too``: in any
+    case), with the folders it made (those left empty)."""
+    if os.path.exists(take) and not written_too:
         return
     root, name = os.path.split(take)
     try:
@@ -131,20 +132,26 @@ def drop_pending():
         _unclaim(*_PENDING.pop())
 
 
-def claiming(func):
+def claiming(func, keep_written=None):
     """The job ``func`` holding the claims its preparation made (:func:`pending`) while it runs;
-    the claim of a take it did not write is taken back when it ends, with the folders made for it."""
+    the claim of a take it did not write is taken back when it ends, with the folders made for it.
+    ``keep_written`` (default: in a Blender with a window) keeps the claim of a take it wrote, which
+    this session may show unsaved; a farm task or a script (background) takes it back too: its take
+    is the saved .blend's to show, or no one's (a claim kept held it from other machines for half a
+    day, and Delete Unused Takes skipped a farm result the compositor dropped: a review of the
+    evening of 2026-12-06)."""
     held = list(dict(_PENDING).items())
     _PENDING.clear()
     if not held:
         return func
+    background = not (keep_written if keep_written is not None else not bpy.app.background)
 
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         finally:
             for take, folders in held:
-                _unclaim(take, folders)
+                _unclaim(take, folders, written_too=background)
     return run
 
 

@@ -69,9 +69,13 @@ def main(a):
                 os.makedirs(path)
             return seen
 
-        out["job_" + ("wrote" if write else "refused")] = {
-            "during": takes.claiming(job)(), "claim_left": os.path.isfile(os.path.join(
+        out["job_" + ("wrote" if write else "refused")] = {  # (as in a Blender with a window)
+            "during": takes.claiming(job, keep_written=True)(), "claim_left": os.path.isfile(os.path.join(
                 os.path.dirname(path), takes.CLAIMS, os.path.basename(path)))}
+    # a farm task's or a script's (background) claim is taken back when its job ends, written or not
+    takes.pending(stem + ".take6")
+    takes.claiming(lambda progress=None: os.makedirs(stem + ".take6"))()
+    out["background_claim_left"] = os.path.isfile(os.path.join(claims, os.path.basename(stem) + ".take6"))
     out["refused_left"] = os.path.exists(os.path.join(work, "reenact", "restyle"))
     out["claims_kept"] = sorted(os.listdir(claims))
     print("RESULT " + json.dumps(out))

@@ -62,7 +62,7 @@ def main(clip, work):
     key("shot A", 5)
     bpy.context.view_layer.objects.active = actors["shot A"]
     out["by_hand"] = run_op(bpy.ops.reenact.render_performance, region="mouth", mouth="RENDERER", detail=False,
-                            keep_front=False)
+                            keep_front=False, job_id="shot42")  # (a Job ID, as docs/farm.md asks of a farm)
     key("shot B", 17)
     out["reel_1"] = run_op(bpy.ops.reenact.render_edited, region="mouth")
     out["results_1"] = results()

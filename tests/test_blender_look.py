@@ -409,7 +409,7 @@ def test_a_reel_rendered_again_keeps_what_the_compositor_did_to_its_results(tmp_
     assert ["shot A Reenact Mouth", 2, 1, 13, False, "shot_A_Actor_0_mouth"] in r["results_1"], r
     assert r["options_a"] == r["options_a_3"] == {"mouth": "RENDERER", "detail": False, "keep_front": False,
                                                   "use_reference": False, "reference_first": 1,
-                                                  "reference_last": 250}, r
+                                                  "reference_last": 250, "job_id": "shot42"}, r
     # trimmed by hand to frames 1-8 and nothing edited: up to date (before: rendered every time)
     assert r["reel_2"] == ["FINISHED"], r
     assert ["shot A Reenact Mouth", 2, 1, 9, False, "shot_A_Actor_0_mouth"] in r["results_2"], r
@@ -953,6 +953,7 @@ def test_a_take_another_session_claimed_is_neither_written_over_nor_offered(tmp_
     # a job claims its take while it runs (its own: not held elsewhere); one refused leaves nothing
     assert r["job_wrote"] == {"during": [False, True], "claim_left": True}, r
     assert r["job_refused"] == {"during": [False, True], "claim_left": False} and not r["refused_left"], r
+    assert r["background_claim_left"] is False, r  # (a farm task's: not held from other machines afterwards)
 
 
 @pytest.mark.parametrize("version", ["5.0", "4.5"])

@@ -85,7 +85,7 @@ def test_every_actor_of_a_strip_in_one_render(carphone, tmp_path):
     assert r["farm_strips"] == ["two Reenact Face (all actors)"] and r["farm_max_diff"] == 0
     assert r["farm_record"] == {"key_is_chunks": True, "options": {
         "mouth": "AUTO", "detail": True, "keep_front": True, "use_reference": False, "reference_first": 1,
-        "reference_last": 250}}, r["farm_record"]  # (the chunks' key and options, kept on the assembled result)
+        "reference_last": 250, "job_id": ""}}, r["farm_record"]  # (the chunks' key and options, kept on the assembled result)
     assert r["actors"] == 2 and r["new_strips"] == 1 and r["all_strip"][1:] == [1, 30]
     assert r["frame_exact_max_diff"] == 0
     assert all(left > 20 and right > 20 for left, right in r["changed_halves"]), r["changed_halves"]

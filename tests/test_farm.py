@@ -468,3 +468,17 @@ def test_chunks_of_a_performance_changed_mid_job_are_not_assembled(shot, tmp_pat
                           "--out", str(tmp_path / "m.mp4")], capture_output=True, text=True, env=_env())
     assert res.returncode == 2 and "rendered 2 different performances" in res.stderr, res.stderr
     assert not os.path.exists(tmp_path / "m.mp4")
+
+
+def test_actors_whose_names_clean_alike_keep_their_own_takes():
+    """Two actors renamed '张' and '李' (or 'Zoë' and 'Zoé') cleaned to one stem ('mouth'), so they
+    shared one take and one farm folder, and Assemble Render of one added the other's frames
+    (before the review of the evening of 2026-12-06). A name with letters a file name loses gets a
+    digest; a plain one keeps its stem (existing projects' takes keep their names)."""
+    pytest.importorskip("bpy")
+    from reenact.blender.farm import _stem
+
+    assert _stem("shot Actor 0 mouth") == "shot_Actor_0_mouth"
+    a, b = _stem("张 mouth"), _stem("李 mouth")
+    assert a != b and a.startswith("mouth-") and b.startswith("mouth-"), (a, b)
+    assert _stem("Zoë mouth") != _stem("Zoé mouth")
