@@ -132,6 +132,11 @@ def drop_pending():
         _unclaim(*_PENDING.pop())
 
 
+#: whether a job keeps the claim of a take it wrote (:func:`claiming`); None: as Blender runs (kept with
+#: a window, taken back in the background); a test of a windowed session's behaviour sets it
+KEEP_WRITTEN = None
+
+
 def claiming(func, keep_written=None):
     """The job ``func`` holding the claims its preparation made (:func:`pending`) while it runs;
     the claim of a take it did not write is taken back when it ends, with the folders made for it.
@@ -144,7 +149,9 @@ def claiming(func, keep_written=None):
     _PENDING.clear()
     if not held:
         return func
-    background = not (keep_written if keep_written is not None else not bpy.app.background)
+    if keep_written is None:
+        keep_written = KEEP_WRITTEN if KEEP_WRITTEN is not None else not bpy.app.background
+    background = not keep_written
 
     def run(*args, **kwargs):
         try:

@@ -73,6 +73,7 @@ def preview(cfg):
     from reenact.blender import blend, takes
     from sequencer_check import track_and_save
 
+    takes.KEEP_WRITTEN = True  # (as in a Blender with a window: its previews may be shown unsaved)
     scene = empty_scene(176, 144)
     scene.render.fps, scene.render.fps_base = 30, 1
     scene.frame_start, scene.frame_end = 1, 30
