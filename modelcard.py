@@ -4,7 +4,6 @@ made by ``reenact train``, a restyle model made by ``reenact restyle train``), a
 MODEL.onnx`` prints it (docs/renderer.md, *Model card*; docs/restyle.md, *Model card in the
 ONNX*)."""
 
-import hashlib
 import json
 import os
 
@@ -42,16 +41,14 @@ def model_card(path):
         card[k[len(PREFIX):]] = v
     if not card:
         raise ValueError("{}: not a Reenact model (its ONNX metadata holds no reenact.* model card)".format(path))
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    from .render.cache import file_digest
+
     bundled = os.path.normcase(os.path.dirname(os.path.abspath(path))) == os.path.normcase(
         os.path.abspath(paths.MODELS_DIR))
     return {"file": os.path.abspath(path), "kind": "model", "model": str(card.get("kind", "?")), "card": card,
             "inputs": [[i.name, list(i.shape)] for i in sess.get_inputs()],
             "outputs": [[o.name, list(o.shape)] for o in sess.get_outputs()],
-            "bytes": os.path.getsize(path), "sha256": h.hexdigest()[:16], "bundled": bool(bundled)}
+            "bytes": os.path.getsize(path), "sha256": file_digest(path)[:16], "bundled": bool(bundled)}
 
 
 def format_card(r):

@@ -556,8 +556,7 @@ def untracked_note(strip, track):
 RENDER_DIR = "//reenact/renders"
 
 
-def _safe(name):
-    return blend.clean_name(name) or "actor"
+_safe = blend.safe_name
 
 
 #: the .blend's name as its files and folders carry it (:func:`blend.blend_name`)

@@ -385,9 +385,14 @@ def blend_name(path=None):
     return tag(stem) if stem else "untitled"
 
 
+def safe_name(name):
+    """``name`` cleaned for a file name (:func:`clean_name`), ``actor`` where nothing is left."""
+    return clean_name(name) or "actor"
+
+
 def legacy_blend_name(path=None):
     """:func:`blend_name` as Reenact named it before the evening of 2026-12-06 (cleaned alone)."""
-    return clean_name(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0]) or "actor"
+    return safe_name(os.path.splitext(os.path.basename(path or bpy.data.filepath))[0])
 
 
 def named_alike(path=None):
@@ -404,7 +409,7 @@ def named_alike(path=None):
     return any(n != me and n.lower().endswith(".blend") and legacy_blend_name(n) == old for n in names)
 
 
-def own_name(path=None):
+def own_name(path=None, alike=None):
     """The name of the folders that hold a .blend's renders, restyles and trained models:
     :func:`blend_name`; for a plain name (its own earlier-naming name) beside another .blend that
     had the same name by the earlier naming ('My_Shot.blend' beside 'My Shot.blend'), that name
@@ -414,7 +419,7 @@ def own_name(path=None):
     deleted the other's restyle)."""
     name = blend_name(path)
     path = path or bpy.data.filepath
-    if path and name == legacy_blend_name(path) and named_alike(path):
+    if path and name == legacy_blend_name(path) and (named_alike(path) if alike is None else alike):
         stem = os.path.splitext(os.path.basename(path))[0]
         return "{}-{}".format(name, hashlib.sha1(stem.encode("utf-8", "surrogateescape")).hexdigest()[:6])
     return name
@@ -426,8 +431,9 @@ def own_folder(parent, path=None):
     training there, also once a folder of the new name was made beside it: the restyle models'
     folder is named anew, and before the review of the evening of 2026-12-06 its first Train
     Restyle moved the renderers to an empty folder, and Train Renderer started from step 0)."""
-    new, old = own_name(path), legacy_blend_name(path)
-    if new != old and os.path.isdir(os.path.join(parent, old)) and not named_alike(path):
+    alike = named_alike(path)  # (the folder listed once)
+    new, old = own_name(path, alike), legacy_blend_name(path)
+    if new != old and os.path.isdir(os.path.join(parent, old)) and not alike:
         return os.path.join(parent, old)
     return os.path.join(parent, new)
 

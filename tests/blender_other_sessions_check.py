@@ -114,6 +114,21 @@ def preview(cfg):
     return out
 
 
+def model_files(work):
+    """The files under ``work``'s //reenact/models, relative to it, sorted."""
+    root = os.path.join(work, "reenact", "models")
+    return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+
+
+def run_with(trainer):
+    """The trainings started from now on run ``trainer`` (a :func:`stand_in`) with this Python."""
+    import sys
+
+    from reenact import jobs
+
+    jobs.TrainingProcess, jobs.find_training_python = trainer, lambda preferred="": sys.executable
+
+
 def stand_in(out):
     """A trainer process that runs nothing: it records the folder of each run's ``--out`` in
     ``out["runs"]``; its ``wait`` (each part's own) writes what the real one writes."""
@@ -135,11 +150,8 @@ def stand_in(out):
 
 
 def train(cfg):
-    import sys
-
     import numpy as np
 
-    from reenact import jobs
     from reenact.blender import blend, saving
     from reenact.video.encode import write_png
 
@@ -173,10 +185,9 @@ def train(cfg):
             return True
 
     def project():
-        root = os.path.join(cfg["work"], "reenact", "models")
-        return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+        return model_files(cfg["work"])
 
-    jobs.TrainingProcess, jobs.find_training_python = Trainer, lambda preferred="": sys.executable
+    run_with(Trainer)
     out["first"] = sorted(bpy.ops.reenact.train_renderer(steps=20))
     out["after_run"] = {"model": ob.reenact.model_path, "project": project(),
                         "old": sorted(os.listdir(out["runs"][0])) if os.path.isdir(out["runs"][0]) else None}
@@ -193,11 +204,8 @@ def train(cfg):
 def restyle_train(cfg):
     """An unsaved file saved while Train Restyle runs: the folder it writes stays the run's, said;
     the first save after the run moves the model into the project."""
-    import sys
-
     import numpy as np
 
-    from reenact import jobs
     from reenact.blender import blend, saving
     from reenact.video.encode import write_png
 
@@ -230,10 +238,9 @@ def restyle_train(cfg):
             return True
 
     def project():
-        root = os.path.join(cfg["work"], "reenact", "models")
-        return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+        return model_files(cfg["work"])
 
-    jobs.TrainingProcess, jobs.find_training_python = Trainer, lambda preferred="": sys.executable
+    run_with(Trainer)
     out["result"] = sorted(bpy.ops.reenact.train_restyle())
     out["model_after_run"] = bpy.context.scene.reenact.restyle_model
     bpy.ops.wm.save_mainfile()
