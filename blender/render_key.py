@@ -54,6 +54,18 @@ def _digest(array):
     return None if array is None else hashlib.sha1(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
 
 
+#: the outputs a farm chunk (always frames) records the key of, each with and without Lossless: Assemble Render
+#: keys its result by the one it makes (:func:`render_keys`)
+OUTPUTS = ("IMAGES", "MOVIE", "PRORES")
+#: the name in a chunk's recorded options under which those keys lie (taken out before the result keeps them)
+OUTPUT_KEYS = "output_keys"
+
+
+def output_tag(output, lossless):
+    """The name of an output and its Lossless option among a chunk's :data:`OUTPUT_KEYS`."""
+    return "{}{}".format(output, "/lossless" if lossless else "")
+
+
 def render_key(op, strip, frames, actors, legacy=False):
     """A digest of what decides a render's pictures: each actor's performance, footage Track,
     renderer file, dubbing actor and Draw From Frames (the actors in their strip's order:
@@ -61,6 +73,14 @@ def render_key(op, strip, frames, actors, legacy=False):
     leaves a shot whose result strip shows a render of the same key alone). ``legacy``: the key
     as it was made before 2026-12-06 (renderer by path, times to the nanosecond), which a result
     of then still matches where nothing moved."""
+    return render_keys(op, strip, frames, actors, [(op.output, op.lossless)], legacy)[output_tag(op.output, op.lossless)]
+
+
+def render_keys(op, strip, frames, actors, outputs, legacy=False):
+    """:func:`render_key` for each (output, lossless) of ``outputs`` in place of ``op``'s own, by
+    :func:`output_tag`: what a farm chunk, which writes frames, records for the movie Assemble Render
+    may make of them (before 2026-12-06 19:30 UTC its movie was keyed as frames, and Render Edited
+    Actors with Output Movie rendered the farm's shot again)."""
     import hashlib
 
     from ..render.cache import performance_digest
@@ -85,4 +105,8 @@ def render_key(op, strip, frames, actors, legacy=False):
                   drv and (_footage_key(drv[1], legacy), performance_digest(drv[0]))]
         if len(actors) > 1 and a.get("reference_frames") is not None:  # (whose: the active actor's)
             parts.append(("reference", list(a["reference_frames"])))
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    keys = {}
+    for output, lossless in outputs:
+        parts[6:8] = [output, lossless]
+        keys[output_tag(output, lossless)] = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    return keys

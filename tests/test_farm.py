@@ -482,3 +482,22 @@ def test_actors_whose_names_clean_alike_keep_their_own_takes():
     a, b = _stem("张 mouth"), _stem("李 mouth")
     assert a != b and a.startswith("mouth-") and b.startswith("mouth-"), (a, b)
     assert _stem("Zoë mouth") != _stem("Zoé mouth")
+
+
+def test_a_farm_job_assembled_into_a_movie_is_up_to_date_for_render_edited_actors_with_output_movie(
+        carphone, tmp_path, request):
+    """A wrangler's farm job (chunk tasks write frames) assembled into a movie by Assemble Render;
+    the compositor then runs Render Edited Actors with Output Movie. Before 2026-12-06 19:30 UTC
+    the movie was keyed as the chunks' frames, and the farm's shot was rendered again on the
+    compositor's machine; now each chunk records the key of every output the assembly may make."""
+    pytest.importorskip("bpy")
+    from test_blender_look import _check, _clip30
+
+    clip, work = _clip30(carphone, tmp_path), tmp_path / "work"
+    work.mkdir()
+    r = _check("blender_farm_movie_check.py", "5.0", request, work, clip, work)
+    assert r["results"] == [["shot Reenact Mouth", "MOVIE", ".mp4"]], r
+    assert r["options"] and "output_keys" not in r["options"], r  # (the keys are the markers', not the options)
+    assert r["movie_again"] == ["CANCELLED"], r
+    assert "nothing to render: every edited actor's result is up to date" in r["_stdout"], r["_stdout"][-3000:]
+    assert r["lossless"] == ["FINISHED"], r  # (a lossless movie is another file: rendered)

@@ -16,7 +16,7 @@ from .. import actor as actor_data
 from .. import layers
 from .. import props
 from .. import dubbing, look, shots, shown, takes, timing
-from ..render_key import CARRIED_OPTIONS, RENDER_KEY, RENDER_OPTIONS, render_key
+from ..render_key import CARRIED_OPTIONS, OUTPUT_KEYS, OUTPUTS, RENDER_KEY, RENDER_OPTIONS, render_key, render_keys
 from ..modal import ModalJobMixin, job_target, remember_target
 from ..render_inputs import (ACCEPT_FOOTAGE, FARM_JOB, FOOTAGE_DETAIL, KEEP_FRONT, MOUTH, OUTPUT_ITEMS,
                              REFERENCE_FIRST, REFERENCE_LAST, REGION_ITEMS, RENDERED_ACTOR, USE_REFERENCE, face_driver,
@@ -295,7 +295,10 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         # performances (the .blend saved while the job ran; before 2026-12-06 one movie of both)
         # (and its options: the assembled result keeps them for Render Edited Actors; before the review of the
         # evening of 2026-12-06 a farm's result had none, and a render again used the defaults)
-        mark = (self.farm_job, n, self._render_key, {o: getattr(self, o) for o in CARRIED_OPTIONS}) \
+        # (and the key of each movie Assemble Render may make of the frames: before 2026-12-06 19:30 UTC an
+        # assembled movie was keyed as frames, and Render Edited Actors with Output Movie rendered it again)
+        mark = (self.farm_job, n, self._render_key, dict({o: getattr(self, o) for o in CARRIED_OPTIONS}, **{
+            OUTPUT_KEYS: render_keys(self, strip, (a, b), keyed, [(o, q) for o in OUTPUTS for q in (False, True)])})) \
             if chunk is not None else None
         cache = actor_data.cache_root()
         sign = props.signing_paths(context)
