@@ -65,10 +65,10 @@ class MovieSource(VideoSource):
             raise VideoError(path, f"cannot open: {exc.strerror or exc}") from None
         try:
             vstreams = list(container.streams.video)
-            # skip attached pictures (cover art) masquerading as video streams
-            vstreams = [s for s in vstreams if not (s.disposition & 0x400)] or vstreams
-            if not vstreams:
-                raise VideoError(path, "has no video stream"
+            vstreams = [s for s in vstreams if not (s.disposition & 0x400)] or vstreams  # (not cover art)
+            text = getattr(container.format, "name", None) == "tty"  # FFmpeg's tty demuxer draws text as ANSI video
+            if text or not vstreams:  # (before 2026-12-06 `reenact verify notes.txt` read 141 "frames" of it)
+                raise VideoError(path, "not a video: a text file" if text else "has no video stream"
                                  + (" (it is an audio file)" if container.streams.audio else ""))
             if stream_index >= len(vstreams):
                 raise VideoError(path, f"has no video stream #{stream_index}")
