@@ -8,7 +8,7 @@ import numpy as np
 
 from .watermark import DEFAULT_KEY, detect
 
-__all__ = ["verify_path", "format_report"]
+__all__ = ["verify_path", "format_report", "job_ranges"]
 
 
 def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None):
@@ -132,6 +132,60 @@ def _fmt_time(t):
     return "{:.2f}".format(t)
 
 
+def _frame_list(ranges):
+    """[[a, b), ...] as "a-(b-1), ..." (a lone frame as "a")."""
+    return ", ".join("{}-{}".format(a, b - 1) if b - a > 1 else str(a) for a, b in ranges)
+
+
+def _job_of(w, file_job):
+    """The job whose mark the detected window ``w`` carries: the file's where its data cells agree
+    with the file's payload, else its own payload's job (None: unreadable)."""
+    if w.get("payload_match") is True:
+        return file_job
+    own = (w.get("payload") or {}).get("job_id")
+    return own if own is not None or w.get("payload_match") is False else file_job
+
+
+def job_ranges(wm):
+    """The synthesised frame ranges of the verdict ``wm`` (:func:`detect`'s) by the render job whose
+    mark they carry: ``[{"job_id": str or None (unreadable), "frame_ranges": [[a, b), ...]}]``, the
+    file's payload's job first. A cut of two renders has each job's frames apart (a detected window
+    whose data cells do not agree with the file's payload, ``payload_match`` false, is its own
+    payload's job); a range's frames outside detected windows go with the nearest detected one's.
+    Before 2026-12-06 Blender's Verify Strip credited every range to the file's job."""
+    file_job = (wm.get("payload") or {}).get("job_id")
+    wins = [w for w in wm.get("windows") or [] if w.get("detected")]
+    pieces = []  # [job, a, b]
+    for a, b in wm.get("frame_ranges") or []:
+        label = [None] * (b - a)
+        known = [False] * (b - a)
+        for w in wins:
+            fa, fb = max(a, int(w["frames"][0])), min(b, int(w["frames"][1]))
+            for i in range(fa, fb):
+                label[i - a], known[i - a] = _job_of(w, file_job), True
+        if not any(known):
+            label, known = [file_job] * (b - a), [True] * (b - a)
+        for order in (range(1, b - a), range(b - a - 2, -1, -1)):  # filled from the neighbours, both ways
+            for i in order:
+                j = i - 1 if order.step == 1 else i + 1
+                if not known[i] and known[j]:
+                    label[i], known[i] = label[j], True
+        for i, job in enumerate(label):
+            if pieces and pieces[-1][0] == job and pieces[-1][2] == a + i:
+                pieces[-1][2] += 1
+            else:
+                pieces.append([job, a + i, a + i + 1])
+    out = []
+    for job, a, b in pieces:
+        entry = next((e for e in out if e["job_id"] == job), None)
+        if entry is None:
+            entry = {"job_id": job, "frame_ranges": []}
+            out.append(entry)
+        entry["frame_ranges"].append([a, b])
+    out.sort(key=lambda e: (e["job_id"] != file_job or file_job is None, e["job_id"] is None))
+    return out
+
+
 def declared_synthesised(action):
     """What an action's parameters declare synthesised ("'strip' frames 5-12", "1.00-2.00 s"), read
     defensively: a signed file is anyone's to write, and parameters of other shapes are skipped
@@ -168,11 +222,22 @@ def format_report(r):
                                                            "; files {}-{}".format(*fn) if fn else "")
                         for (a, b), (fa, fb), tc, fn in zip(wm["ranges"], wm["frame_ranges"], tcs, fns))
         lines.append("  synthesised: {}".format(rng or "none"))
-        other = [w for w in wm["windows"] if w.get("detected") and w.get("payload_match") is False]
-        if other:  # (a cut holding two renders: their seconds are marked, by another job than the file's)
-            lines.append("  another job's mark (not job {}): {}".format(
-                (wm.get("payload") or {}).get("job_id", "?"), ", ".join("{}-{} s".format(
-                    _fmt_time(w["start"]), _fmt_time(w["end"])) for w in other[:12]) + (" …" if len(other) > 12 else "")))
+        # a cut holding two renders: the seconds another job marked, with that job's id and frames
+        # (before 2026-12-06 "another job's mark (not job <the file's>)", the other id unsaid)
+        file_job = (wm.get("payload") or {}).get("job_id")
+        for job in [j for j in job_ranges(wm) if j["job_id"] != file_job] if file_job else []:
+            secs = [[w["start"], w["end"]] for w in wm["windows"] if w.get("detected")
+                    and w.get("payload_match") is False and _job_of(w, None) == job["job_id"]]
+            runs = []
+            for a, b in secs:  # (adjacent windows of one job joined)
+                if runs and abs(runs[-1][1] - a) < 1e-6:
+                    runs[-1][1] = b
+                else:
+                    runs.append([a, b])
+            lines.append("  another job's mark, {}: {} (frames {})".format(
+                "job " + job["job_id"] if job["job_id"] else "its job id unreadable",
+                ", ".join("{}-{} s".format(_fmt_time(a), _fmt_time(b)) for a, b in runs[:12]) + (
+                    " …" if len(runs) > 12 else ""), _frame_list(job["frame_ranges"])))
     else:
         lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(
             r["file"], wm["score"], r["frames"], r["duration"]))

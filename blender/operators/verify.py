@@ -118,7 +118,7 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
         return verify_job, (actor_data.strip_source(strip), fps), {}
 
     def apply(self, context, result):
-        from ...provenance.verify import printable
+        from ...provenance.verify import job_ranges, printable
 
         _scene, strip, _ob = job_target(self)
         factor, why = placing(strip)
@@ -128,21 +128,29 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
         bad = [[n, names.index(n) if n in names else None] for n in (result.get("manifests") or {}).get("invalid") or []]
         # the panel places the clip frames where the strip shows them when it draws (a strip moved,
         # trimmed, split or duplicated since: before 2026-12-06 it showed the frames of verify time)
+        # each render job's own frames (a cut of two renders: before 2026-12-06 all credited to the file's job)
+        jobs = job_ranges(result.get("watermark") or {}) if (result.get("watermark") or {}).get("detected") else []
         result = dict(result, scene_ranges=ranges, file_key=self._file_key, factor=factor, clip_frames=clip_frames,
-                      unplaced=why, invalid_frames=bad, notes=caveats(result), c2pa=manifest_words(result))
+                      unplaced=why, invalid_frames=bad, notes=caveats(result), c2pa=manifest_words(result), jobs=jobs)
         strip[blend.VERIFY_PROP] = json.dumps(result)
         w = result.get("watermark") or {}
         n = len(names)
         what = "'{}' ({}{})".format(strip.name, printable(result.get("file", "?")),
                                     " and {} more frames".format(n - 1) if n > 1 else "")
         if w.get("detected"):
-            if why is None:
-                ranges = ", ".join("{}-{}".format(a, b) for a, b in ranges) or "none on the timeline"
-            else:  # (the file's own frames, counted from 0 as `reenact verify` counts them)
-                ranges = "{} of the file".format(
-                    ", ".join("{}-{}".format(a, b - 1) for a, b in w.get("frame_ranges") or []) or "none")
-            text = "{}: Reenact watermark, job {}, synthesised frames {} (false-positive probability {})".format(
-                what, (w.get("payload") or {}).get("job_id", "?"), ranges, w.get("false_positive_probability"))
+            def said(frame_ranges):
+                if why is None:
+                    shown = strip_ranges(dict(result, watermark=dict(w, frame_ranges=frame_ranges)), strip, factor,
+                                         clip_frames)
+                    return ", ".join("{}-{}".format(a, b) for a, b in shown) or "none on the timeline"
+                # (the file's own frames, counted from 0 as `reenact verify` counts them)
+                return "{} of the file".format(", ".join("{}-{}".format(a, b - 1) for a, b in frame_ranges) or "none")
+
+            each = ["job {}, synthesised frames {}".format(j["job_id"] or "unreadable", said(j["frame_ranges"]))
+                    for j in jobs] or ["job {}, synthesised frames {}".format(
+                        (w.get("payload") or {}).get("job_id") or "unreadable", said([]))]
+            text = "{}: Reenact watermark, {} (false-positive probability {})".format(
+                what, "; ".join(each), w.get("false_positive_probability"))
             text += "; not placed on the timeline: " + why if why else ""
         else:
             text = "{}: no Reenact watermark found".format(what)

@@ -106,20 +106,27 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
         why = _unplaced(strip, res)
         factor, clip_frames = res.get("factor") or 1.0, res.get("clip_frames")
         if w.get("detected"):
-            col.label(text="Reenact watermark, job {}".format((w.get("payload") or {}).get("job_id", "?")),
-                      icon="ERROR")
-            col.label(text="Score {:.1f}, false-positive probability {}".format(
-                float(w.get("score") or 0.0), w.get("false_positive_probability")))
+            # each render job with its own frames (a cut of two renders: before 2026-12-06 the second
+            # job's frames were listed under the first's)
+            jobs = res.get("jobs") or [{"job_id": (w.get("payload") or {}).get("job_id"),
+                                        "frame_ranges": w.get("frame_ranges") or []}]
+            for k, job in enumerate(jobs):
+                col.label(text="{}, job {}".format("Reenact watermark" if k == 0 else "Another render's mark",
+                                                   job.get("job_id") or "unreadable"), icon="ERROR")
+                if k == 0:
+                    col.label(text="Score {:.1f}, false-positive probability {}".format(
+                        float(w.get("score") or 0.0), w.get("false_positive_probability")))
+                if why:
+                    col.label(text="Synthesised: file frames " + (_frames([[a, b - 1] for a, b in job.get(
+                        "frame_ranges") or []]) or "none"))
+                else:  # where the strip shows them now (moved, trimmed, split or duplicated since: mapped here)
+                    ranges = timing.shown_ranges(strip, job.get("frame_ranges") or [], factor, clip_frames)
+                    for a, b in ranges:
+                        col.label(text="Synthesised: frames {}-{}".format(a, b))
+                    if not ranges:  # (the marked frames lie in the part trimmed off: the report said so)
+                        col.label(text="Synthesised: none on the timeline (in the trimmed-off part)")
             if why:
-                col.label(text="Synthesised: file frames " + (_frames([[a, b - 1] for a, b in w.get(
-                    "frame_ranges") or []]) or "none"))
                 col.label(text="Not placed on the timeline: " + why)
-            else:  # where the strip shows them now (moved, trimmed, split or duplicated since: mapped here)
-                ranges = timing.shown_ranges(strip, w.get("frame_ranges") or [], factor, clip_frames)
-                for a, b in ranges:
-                    col.label(text="Synthesised: frames {}-{}".format(a, b))
-                if not ranges:  # (the marked frames lie in the part trimmed off: the report said so, the panel not)
-                    col.label(text="Synthesised: none on the timeline (in the trimmed-off part)")
         else:
             col.label(text="No Reenact watermark", icon="CHECKMARK")
         ms = res.get("manifests")
