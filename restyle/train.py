@@ -33,8 +33,8 @@ from ..progress import StopFlag
 from ..training.files import load_checkpoint, load_torch, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
-from .data import data_key, load_domain, sample_triplets, trained_on
-from .resume import ALREADY_TRAINED, EarlierCheckpoint, first_fitting, matching_aside
+from .data import data_key, load_domain, sample_triplets
+from .resume import already_trained, choose_checkpoint, fitting, new_run
 
 KIND = "restyle"
 
@@ -589,34 +589,20 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         bundle.set_stat_targets(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     data = json.dumps([data_key(x_items, max_frames), data_key(y_items, max_frames)])
-    step, history, earlier = 0, [], None  # (earlier: a checkpoint not resumed, set aside at this run's first save)
-
-    def fits(ck):  # None: this run resumes ``ck``; else why not
-        saved = RestyleConfig.from_json(ck["config"])
-        saved.steps = cfg.steps
-        if ck.get("data", data) != data and not trained_on(ck.get("data"), x_items, y_items, max_frames):
-            return "was trained on other clips or frame ranges (or files since written under their names)"
-        return None if saved == cfg else "was trained with another configuration"
-
-    keys, ck = ("config", "state", "step", "history"), None
-    if os.path.isfile(checkpoint):
-        ck = load_checkpoint(checkpoint, keys, log)  # (None: damaged, moved aside)
-        other = None if ck is None else fits(ck) if resume else "is not resumed (Start Afresh: --no-resume)"
-        if other is not None:  # kept in place until this run saves its own (before 2026-12-06 moved aside at once)
-            earlier = EarlierCheckpoint(checkpoint, other, ck["step"], log)
-            # one this run's frames and settings trained, set aside by an earlier run: resumed (before
-            # 2026-12-06 a trim nudged and undone started afresh, the training in a .old file)
-            ck = matching_aside(checkpoint, lambda path: load_torch(path, keys), fits, log) if resume else None
-    elif resume and adopt:  # this training's checkpoint under an earlier name, or an earlier .blend's (left as it is)
-        ck = first_fitting(adopt, lambda path: load_torch(path, keys), fits, log, "holds this training")
+    step, history, run, again = 0, [], new_run(), False  # (run: this training's id, kept by every resume)
+    keys = ("config", "state", "step", "history")
+    ck, earlier, adopted = choose_checkpoint(  # (earlier: a checkpoint not resumed, set aside at this run's first save)
+        checkpoint, fitting(cfg, data, x_items, y_items, max_frames), resume, adopt,
+        lambda path: load_checkpoint(path, keys, log), lambda path: load_torch(path, keys), log)
     if ck is not None:
         bundle.load_state(ck["state"])
-        step = int(ck["step"])
+        step, run = int(ck["step"]), ck.get("run") or run
         history = json.loads(ck["history"])
         log("restyle: resumed from {} at step {}".format(ck.get("path", checkpoint), step))
-        if total is not None and step >= total:  # (before 2026-12-06 exported as it was: "0 steps, loss nan")
-            raise ValueError("{} {}{} (at or past --steps {}): raise --steps to train on, or --no-resume to start "
-                             "afresh".format(ck.get("path", checkpoint), ALREADY_TRAINED, step, total))
+        if total is not None and step >= total:  # its model exported again where --out is not it
+            again = already_trained(out, ck, ck.get("path", checkpoint), step, total, adopted, log)
+            if on_step is not None and history:  # (the step and loss Blender's Train Restyle says)
+                on_step(step, step, {"g": history[-1][1], "d": history[-1][2]})
 
     def save_ck():
         nonlocal earlier
@@ -624,10 +610,13 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
             earlier.before_save()
             earlier = None
         cfg.steps = step
-        d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history), "data": data}
+        d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history), "data": data,
+             "run": run}
         save_torch(d, checkpoint)
 
-    stop = StopFlag().install()  # SIGTERM / SIGINT: save and stop at the next step
+    # SIGTERM / SIGINT: save and stop at the next step; after the last, once exported (before 2026-12-06 the
+    # handlers were put back before the last save and the export: a stop there killed the run, no model)
+    stop = StopFlag().install()
     cancelled = False
     t_train = time.perf_counter()
     start_step = step
@@ -671,21 +660,26 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                     on_preview(preview)
             if step % checkpoint_every == 0:
                 save_ck()
+        if not (cancelled and earlier is not None and earlier.keeps_place(step)):
+            save_ck()
+        summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled, "signal": stop.signum,
+                   "resumed_from": start_step, "exported_again": again,
+                   "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}
+        if cancelled:
+            return summary
+        meta = {"reenact.train_steps": step, "reenact.train_run": run, "reenact.x_clips": len(X),
+                "reenact.y_clips": len(Y)}
+        if pool is not None and cfg.pool_frames > 0:  # the reference frames the prior retrieves from
+            meta["reenact.pool"] = pool.to_text()
+        par = export_onnx(bundle, out, meta)
+        if stop.flag:  # after the last step: the model is complete
+            summary.update(signal=stop.signum, stopped="stopped after the last step: the checkpoint is saved and the "
+                           "model exported")
+            log("warning: " + summary["stopped"])
+        summary.update(out=out, parity=par, final_g=float(np.mean([h[1] for h in history[-20:]])) if history else None)
+        if report:
+            text = json.dumps(dict(summary, history=history), indent=1)
+            write_atomic(report, lambda fh: fh.write(text.encode()))
+        return summary
     finally:
         stop.restore()
-    if not (cancelled and earlier is not None and earlier.keeps_place(step)):
-        save_ck()
-    summary = {"checkpoint": checkpoint, "steps": step, "cancelled": cancelled, "signal": stop.signum,
-               "resumed_from": start_step,
-               "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}
-    if cancelled:
-        return summary
-    meta = {"reenact.train_steps": step, "reenact.x_clips": len(X), "reenact.y_clips": len(Y)}
-    if pool is not None and cfg.pool_frames > 0:  # the reference frames the prior retrieves from
-        meta["reenact.pool"] = pool.to_text()
-    par = export_onnx(bundle, out, meta)
-    summary.update(out=out, parity=par, final_g=float(np.mean([h[1] for h in history[-20:]])) if history else None)
-    if report:
-        text = json.dumps(dict(summary, history=history), indent=1)
-        write_atomic(report, lambda fh: fh.write(text.encode()))
-    return summary

@@ -947,21 +947,22 @@ def test_a_stopped_run_leaves_the_earlier_checkpoint_in_place(tmp_path, torch1):
 
 
 def test_no_more_steps_than_the_checkpoint_holds_is_one_clear_line(tmp_path, torch1):
-    """Asked for no more steps than the checkpoint holds: one line saying so, the model not
-    written again (before 2026-12-06 it was exported as it was, and Blender reported "trained (0
-    steps (resumed from step 30), loss nan)")."""
+    """Asked for no more steps than the checkpoint holds, its model at --out: one line saying so,
+    the model not written again (before 2026-12-06 it was exported as it was, and Blender reported
+    "trained (0 steps (resumed from step 30), loss nan)"; where --out is not its model, it is
+    exported again: test_restyle_resume_export.py)."""
     from reenact.restyle.resume import ALREADY_TRAINED
     from reenact.restyle.train import train
 
     X, Y = [moving_clip(seed=1)], [moving_clip(seed=2)]
     out = str(tmp_path / "m.onnx")
     train(X, Y, out, tiny_cfg(), steps=3, resume=False)
-    os.remove(out)
+    before = open(out, "rb").read()
     for steps in (2, 3):
         with pytest.raises(ValueError, match=ALREADY_TRAINED + r"3 \(at or past --steps {}\): raise --steps".format(
                 steps)):
             train(X, Y, out, tiny_cfg(), steps=steps)
-    assert not os.path.exists(out)
+    assert open(out, "rb").read() == before
     assert train(X, Y, out, tiny_cfg(), steps=4)["resumed_from"] == 3
 
 

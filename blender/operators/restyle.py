@@ -478,7 +478,7 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
         TRAINING.discard(getattr(self, "_writing", None))
 
     def _finish(self, context):
-        from ...restyle.resume import ALREADY_TRAINED, RUN_NOT_KEPT
+        from ...restyle.resume import ALREADY_TRAINED, stopped_message
 
         TRAINING.discard(getattr(self, "_writing", None))  # (its files are the next save's to move)
         p = self._proc
@@ -486,15 +486,8 @@ class REENACT_OT_train_restyle(TrainingJobMixin, bpy.types.Operator):
             report(self, "WARNING", w)  # before 2026-12-06 unsaid when the run stopped or failed)
         if not p.done_path:
             _remove(self._run_preview)
-        if p.cancelled:
-            if any(RUN_NOT_KEPT in w for w in p.warnings):
-                report(self, "WARNING", "restyle training stopped at step {}; the earlier checkpoint is kept as it "
-                                        "was (see above)".format(p.step))
-            elif p.step:
-                report(self, "WARNING", "restyle training stopped at step {}; the checkpoint is kept and the next "
-                                         "Train Restyle resumes from it".format(p.step))
-            else:
-                report(self, "WARNING", "restyle training stopped before its first step; nothing changed")
+        if p.cancelled:  # ("the checkpoint is kept" only when the trainer said it saved one: before 2026-12-06
+            report(self, *stopped_message(p.step, p.warnings, p.tail))  # also when it was killed in its last save)
             return {"CANCELLED"}
         if p.error or not p.done_path:
             err = (p.error or "no model written").replace("reenact: error: ", "")
