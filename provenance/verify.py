@@ -217,7 +217,8 @@ def format_report(r):
             r["file"], wm["score"], wm["false_positive_probability"], pls))
         tcs = r.get("timecode_ranges") or [None] * len(wm["ranges"])
         fns = r.get("file_ranges") or [None] * len(wm["ranges"])
-        rng = ", ".join("{}-{} s (frames {}-{}{}{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1,
+        # a still has no seconds (before 2026-12-06 "0.00-0.04 s (frames 0-0)", at an invented 25 fps)
+        rng = "this image" if r.get("kind") == "image" else ", ".join("{}-{} s (frames {}-{}{}{})".format(_fmt_time(a), _fmt_time(b), fa, fb - 1,
                                                            "; TC {}-{}".format(*tc) if tc else "",
                                                            "; files {}-{}".format(*fn) if fn else "")
                         for (a, b), (fa, fb), tc, fn in zip(wm["ranges"], wm["frame_ranges"], tcs, fns))
@@ -239,17 +240,20 @@ def format_report(r):
                 ", ".join("{}-{} s".format(_fmt_time(a), _fmt_time(b)) for a, b in runs[:12]) + (
                     " …" if len(runs) > 12 else ""), _frame_list(job["frame_ranges"])))
     else:
-        lines.append("{}: no Reenact watermark found (best score {:.1f}, {} frames, {:.2f} s)".format(
-            r["file"], wm["score"], r["frames"], r["duration"]))
+        lines.append("{}: no Reenact watermark found (best score {:.1f}, {})".format(
+            r["file"], wm["score"], "one image" if r.get("kind") == "image" else "{} frames, {:.2f} s".format(
+                r["frames"], r["duration"])))
     wins = wm["windows"]
     if 1 < len(wins) <= 12:
-        # a window found by the second look (the whole tile, the payload known) shows that score
-        cells = ["{}-{}s {}{:.1f}{}".format(_fmt_time(w["start"]), _fmt_time(w["end"]),
-                                             "+" if w["detected"] else "-", w["score"],
-                                             " (tile {:.1f})".format(w["second_look"]) if "second_look" in w else "")
-                 for w in wins]
-        for k in range(0, len(cells), 6):
-            lines.append(("  windows: " if k == 0 else "           ") + "  ".join(cells[k:k + 6]))
+        # said in words: before 2026-12-06 "-4.2" for a window not found read as a negative score, and
+        # the second look's "(tile 2.0)" was shown on windows it did not find; a window the second look
+        # found (the whole tile, the payload known) shows that score
+        cells = ["{}-{}s {}".format(_fmt_time(w["start"]), _fmt_time(w["end"]), (
+            "found (whole tile, score {:.1f})".format(w["second_look"]) if "second_look" in w else
+            "found (score {:.1f})".format(w["score"])) if w["detected"] else "not found (score {:.1f})".format(
+                w["score"])) for w in wins]
+        for k in range(0, len(cells), 3):
+            lines.append(("  windows: " if k == 0 else "           ") + "  ".join(cells[k:k + 3]))
     elif len(wins) > 12:  # long files: runs of windows with the same verdict
         runs = []
         for w in wins:
@@ -276,9 +280,13 @@ def format_report(r):
     m = r.get("manifest")
     ms = r.get("manifests")
     if ms is not None:
-        lines.append("  manifests: {} of {} frames signed, {}".format(
-            ms["signed"], ms["frames"], "all valid" if ms["valid"] == ms["signed"] else "{} INVALID ({}{})".format(
-                ms["signed"] - ms["valid"], ", ".join(ms["invalid"]), ", ..." if ms["signed"] - ms["valid"] > 10 else "")))
+        if not ms["signed"]:  # (before 2026-12-06 "0 of 96 frames signed, all valid")
+            lines.append("  manifests: none of the {} frames signed".format(ms["frames"]))
+        else:
+            lines.append("  manifests: {} of {} frames signed, {}".format(
+                ms["signed"], ms["frames"], "all valid" if ms["valid"] == ms["signed"] else "{} INVALID ({}{})".format(
+                    ms["signed"] - ms["valid"], ", ".join(ms["invalid"]),
+                    ", ..." if ms["signed"] - ms["valid"] > 10 else "")))
     if m is None:
         lines.append("  manifest: not checked")
     elif not m["present"]:

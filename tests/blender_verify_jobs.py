@@ -3,7 +3,8 @@
 a cut of two renders names each job with its own frames, in its report and its panel (before
 2026-12-06 "job 1111111111, synthesised frames 46-75, 241-270": the second job's frames credited
 to the first). The verdict is the file's (verify_path on it) with the watermark of a cut of two
-renders put in (the mark itself is tests/test_verify_report.py's). Prints RESULT <json>."""
+renders put in (the mark itself is tests/test_verify_report.py's). And a meta strip selected: the
+greyed-out button says to open it (Tab). Prints RESULT <json>."""
 
 import json
 import os
@@ -58,6 +59,10 @@ def main(clip, work):
     out["cut"] = [verify(cut), panel(cut)]
     cut.frame_start = 101  # moved since: each job's frames follow it
     out["moved"] = panel(cut)
+    # a meta strip: its poll says to open it (before 2026-12-06 "Select a movie or image strip")
+    meta = strips.new_meta("Cut", 4, 1)
+    meta.strips.new_movie(name="inner", filepath=path, channel=1, frame_start=1)
+    out["meta"] = verify(meta)
     print("RESULT " + json.dumps(dict(out, version=list(bpy.app.version))), flush=True)
     os._exit(0)
 

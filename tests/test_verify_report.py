@@ -60,3 +60,38 @@ def test_the_other_job_s_mark_is_named_by_its_own_job_id(two_renders):
     line = [ln for ln in text.splitlines() if ln.startswith("  another job's mark")]
     assert len(line) == 1 and line[0].startswith("  another job's mark, job {}: ".format(other)), text
     assert line[0].endswith("(frames {})".format(frames)), text
+
+
+def _result(detected=True, windows=(), kind="movie", **kw):
+    wmk = {"detected": detected, "payload": {"tool": 82, "tool_name": "Reenact", "version": 2, "job_id": "1111111111"}
+           if detected else None, "score": 9.3 if detected else 4.7, "false_positive_probability": 5.6e-20,
+           "ranges": [[1.5, 1.667]] if detected else [], "frame_ranges": [[45, 50]] if detected else [],
+           "windows": list(windows)}
+    return dict({"file": "/x/clip.mp4", "kind": kind, "frames": 150, "fps": 30.0, "duration": 5.0, "watermark": wmk,
+                 "manifest": None}, **kw)
+
+
+def test_the_report_says_its_verdicts_in_words():
+    """Before 2026-12-06: a window not found printed as a negative score ("-4.2"), with the second
+    look's "(tile 2.0)" though it found nothing; a still read "0.00-0.04 s (frames 0-0)" at an
+    invented 25 fps; a folder with no manifest "manifests: 0 of 96 frames signed, all valid"."""
+    wins = [_window(0, 30), _window(30, 60, "1111111111", True), _window(60, 90), _window(90, 120)]
+    wins[0]["second_look"] = 2.0
+    wins[2].update(detected=True, second_look=7.9, score=4.6)
+    lines = format_report(_result(windows=wins)).splitlines()
+    assert lines[2] == "  windows: 0.00-1.00s not found (score 4.2)  1.00-2.00s found (score 9.0)  " \
+        "2.00-3.00s found (whole tile, score 7.9)", lines
+    assert lines[3] == "           3.00-4.00s not found (score 4.2)", lines
+    assert "-4.2" not in "\n".join(lines)
+
+    still = _result(kind="image", frames=1, fps=25.0, duration=0.04, windows=[_window(0, 1, "1111111111", True)])
+    still["watermark"].update(ranges=[[0.0, 0.04]], frame_ranges=[[0, 1]])
+    assert format_report(still).splitlines()[1] == "  synthesised: this image"
+    plain = _result(detected=False, kind="image", frames=1, fps=25.0, duration=0.04, windows=[_window(0, 1)])
+    assert format_report(plain).splitlines()[0] == "/x/clip.mp4: no Reenact watermark found (best score 4.7, one image)"
+
+    folder = _result(kind="sequence", manifests={"frames": 96, "signed": 0, "valid": 0, "invalid": []},
+                     manifest={"present": False, "errors": []})
+    assert "  manifests: none of the 96 frames signed" in format_report(folder).splitlines()
+    folder["manifests"].update(signed=3, valid=3)
+    assert "  manifests: 3 of 96 frames signed, all valid" in format_report(folder).splitlines()

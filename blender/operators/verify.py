@@ -105,6 +105,12 @@ class REENACT_OT_verify_strip(ModalJobMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
+        scene = blend.edit_scene(context)
+        strip = blend.active_strip(scene) if scene else None
+        if strip is not None and strip.type == "META":  # (before 2026-12-06 "Select a movie or image strip")
+            cls.poll_message_set("A meta strip holds other strips: open it (Tab) and verify a movie or image strip "
+                                 "inside")
+            return False
         return blend.poll_media_strip(cls, context)
 
     def prepare(self, context):
