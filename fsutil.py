@@ -184,7 +184,10 @@ class Aside:
     signing), :meth:`put_back` restores the file
     that was there, or removes the new one where there was none; once they succeed, :meth:`drop`
     removes the hidden name (before 2026-12-06 a full disk while signing left an unsigned new
-    movie in place of the earlier, signed one: a review)."""
+    movie in place of the earlier, signed one: a review). A failure before the rename into place
+    (a full disk while the movie is finished, Ctrl-C) leaves the earlier file where it was and
+    removes the hidden name: before 2026-12-06 a ``.NAME.XXXXXXXX.old`` stayed for good (renaming
+    one hard link over another of the same file does nothing)."""
 
     def __init__(self, path):
         self.path, self.aside = os.fspath(path), None
@@ -203,7 +206,14 @@ class Aside:
 
     def put_back(self):
         if self.aside is not None:
-            os.replace(self.aside, self.path)
+            try:
+                same = os.path.samefile(self.aside, self.path)
+            except OSError:  # (no file at ``path``: the new one never got there)
+                same = False
+            if same:  # a hard link to the file still in place (failed before the rename into place)
+                _remove(self.aside)  # (renaming a name over another link of its own file does nothing)
+            else:
+                os.replace(self.aside, self.path)
             self.aside = None
         elif not self.existed:
             _remove(self.path)
