@@ -155,6 +155,37 @@ def _int8_variant(path, threads, warnings):
     return s8
 
 
+def fp16_path(path):
+    """The fp16 variant CUDA runs beside the model ``path`` (written by the training's export)."""
+    return os.path.splitext(os.fspath(path))[0] + ".fp16.onnx"
+
+
+def _fp16_variant(path, sess, threads, warnings):
+    """A CUDA session of ``path``'s fp16 variant (``sess``: the model's own session), or None:
+    none beside it, not on CUDA, damaged, or exported from another training (its ``reenact.*``
+    card differs from the model's: another run, step count or configuration; a line in
+    ``warnings``). Before 2026-12-06 19:50 UTC any file of that name ran on CUDA: the fp16 of an
+    earlier training left beside a newer model (an export stopped between the two files) rendered
+    the earlier actor."""
+    p16 = fp16_path(path)
+    if not os.path.isfile(p16):
+        return None
+    try:
+        s16 = create_session(p16, prefer_gpu=True, threads=threads)
+    except Exception as exc:  # a damaged file beside the model must not stop the render
+        warnings.append("{}: cannot be loaded ({}): the fp32 model runs".format(os.path.basename(p16),
+                                                                               type(exc).__name__))
+        return None
+    if session_provider(s16) != CUDA:
+        return None
+    mine, its = sess.get_modelmeta().custom_metadata_map, s16.get_modelmeta().custom_metadata_map
+    if any(its.get(k) != v for k, v in mine.items() if k.startswith("reenact.")):
+        warnings.append("{}: exported from another training than {} (train it again to export both): the fp32 "
+                        "model runs".format(os.path.basename(p16), os.path.basename(path)))
+        return None
+    return s16
+
+
 class NeuralRenderer:
     def __init__(self, path=DEFAULT_MODEL, prefer_gpu=True, threads=None, precision="auto"):
         path = os.fspath(path)
@@ -165,12 +196,10 @@ class NeuralRenderer:
         #: lines for the render summary (a stale or damaged int8 variant)
         self.warnings = []
         sess = create_session(path, prefer_gpu=prefer_gpu, threads=threads)
-        if session_provider(sess) == CUDA:  # the fp16 variant, when it was exported beside it
-            p16 = os.path.splitext(path)[0] + ".fp16.onnx"
-            if os.path.isfile(p16):
-                s16 = create_session(p16, prefer_gpu=True, threads=threads)
-                if session_provider(s16) == CUDA:
-                    sess, path = s16, p16
+        if session_provider(sess) == CUDA:  # the fp16 variant, when it was exported beside it from this model
+            s16 = _fp16_variant(path, sess, threads, self.warnings)
+            if s16 is not None:
+                sess, path = s16, fp16_path(path)
         elif precision == "auto":  # on the CPU, the int8 variant made from this model
             s8 = _int8_variant(path, threads, self.warnings)
             if s8 is not None:
