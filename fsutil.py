@@ -47,6 +47,17 @@ def _remove(path):
         pass
 
 
+def _discard(path):
+    """Remove ``path`` on a failure path: never an error, the one being raised is the one to
+    report (before 2026-12-06 a file system turned read-only mid-render read
+    ".frame_000017.png.03888fcb.tmp: cannot write: Read-only file system", the removal's own
+    error naming the temporary in place of the frame's)."""
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
 @contextmanager
 def atomic_path(path, mode=0o644):
     """``with atomic_path(path) as tmp: write(tmp)``: ``tmp`` is a unique empty file in the
@@ -74,7 +85,7 @@ def atomic_path(path, mode=0o644):
         os.replace(tmp, path)
     except BaseException as exc:
         if tmp is not None:
-            _remove(tmp)
+            _discard(tmp)
         if isinstance(exc, OSError) and exc.filename in (None, tmp):
             exc.filename = path  # the message names the file being written, not its temporary name
         raise
@@ -205,18 +216,22 @@ class Aside:
             break
 
     def put_back(self):
+        """(On a failure path: never an error, the one being raised is the one to report.)"""
         if self.aside is not None:
             try:
                 same = os.path.samefile(self.aside, self.path)
             except OSError:  # (no file at ``path``: the new one never got there)
                 same = False
-            if same:  # a hard link to the file still in place (failed before the rename into place)
-                _remove(self.aside)  # (renaming a name over another link of its own file does nothing)
-            else:
-                os.replace(self.aside, self.path)
+            try:
+                if same:  # a hard link to the file still in place (failed before the rename into place)
+                    os.remove(self.aside)  # (renaming a name over another link of its own file does nothing)
+                else:
+                    os.replace(self.aside, self.path)
+            except OSError:
+                pass
             self.aside = None
         elif not self.existed:
-            _remove(self.path)
+            _discard(self.path)
 
     def drop(self):
         if self.aside is not None:
