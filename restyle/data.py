@@ -205,9 +205,10 @@ def load_clip(path, size, max_frames=None, cache_dir=None, start=0, stop=None):
     return arr
 
 
-def load_domain(items, size, max_frames=None, cache_dir=None, name="domain"):
+def load_domain(items, size, max_frames=None, cache_dir=None, name="domain", counts=None):
     """The frames of every clip of a domain (:func:`load_clip`; arrays as given), each clip split
-    into its shots (:func:`shots`), so that no triplet spans a cut."""
+    into its shots (:func:`shots`), so that no triplet spans a cut. ``counts``: a list that gets
+    each item's number of shots."""
     if not items:
         raise ValueError("{} is empty: give at least one clip".format(name))
     out = []
@@ -215,10 +216,13 @@ def load_domain(items, size, max_frames=None, cache_dir=None, name="domain"):
         if isinstance(it, np.ndarray):
             if it.ndim != 4 or it.shape[1:] != (size, size, 3) or len(it) < 3:
                 raise ValueError("{}: arrays must be (T>=3, {s}, {s}, 3) uint8".format(name, s=size))
-            out.extend(shots(it.astype(np.uint8, copy=False)))
+            parts = shots(it.astype(np.uint8, copy=False))
         else:
             sp = clip_spec(it)
-            out.extend(shots(load_clip(sp.path, size, max_frames, cache_dir, sp.start, sp.stop)))
+            parts = shots(load_clip(sp.path, size, max_frames, cache_dir, sp.start, sp.stop))
+        out.extend(parts)
+        if counts is not None:
+            counts.append(len(parts))
     return out
 
 
@@ -262,16 +266,34 @@ def _content(path):
     return h.hexdigest()[:20]
 
 
-def data_key(items, max_frames=None):
+def clip_records(items):
+    """What a model card says of each clip of a domain (docs/restyle.md, *Model card in the
+    ONNX*): ``name`` (the movie's, the folder's or the pattern's file name), ``frames`` ([first,
+    end) of the clip, end None: to its end) and ``footage`` (:func:`_content`, as the checkpoint's
+    data key holds it); an array as ``{"array": shape}``."""
+    out = []
+    for it in items:
+        if isinstance(it, np.ndarray):
+            out.append({"array": list(it.shape)})
+            continue
+        sp = clip_spec(it)
+        out.append({"name": os.path.basename(os.path.normpath(sp.path)), "frames": [sp.start or 0, sp.stop],
+                    "footage": _content(sp.path)})
+    return out
+
+
+def data_key(items, max_frames=None, records=None):
     """What a checkpoint was trained on, to resume only on the same data: each clip's content
     (:func:`_content`) and range, in any order of the clips (before 2026-12-06 in the order given:
     a reference moved to another channel in Blender started afresh), ``max_frames``; arrays by
     shape. Not the paths or file times:
     before 2026-12-06 a project moved or copied to another machine (the same frames) started
     afresh, "trained on other clips" (:func:`trained_on` still takes that key where it holds);
-    before 2026-12-05 the paths and ranges only: a plate rendered again under its name resumed."""
-    out = _keyed(items, lambda sp: "{}:{}|{}".format(sp.start or 0, "" if sp.stop is None else sp.stop,
-                                                     _content(sp.path)))
+    before 2026-12-05 the paths and ranges only: a plate rendered again under its name resumed.
+    ``records``: the items' :func:`clip_records`, when made already (each file read once)."""
+    out = ["array{}".format(r["array"]) if "array" in r else "{}:{}|{}".format(
+        r["frames"][0], "" if r["frames"][1] is None else r["frames"][1], r["footage"])
+        for r in (clip_records(items) if records is None else records)]
     return sorted(out) + ["max_frames={}".format(max_frames)]  # (in any order: --y A --y B is --y B --y A)
 
 

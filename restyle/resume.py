@@ -178,6 +178,15 @@ def already_trained(out, ck, path, step, total, adopted, log):
     return True
 
 
+def model_card(run, step, x_records, y_records, max_frames, resumes, x_shots, y_shots):
+    """The ``reenact.*`` entries a trained restyle model carries beside its configuration (stable
+    keys; docs/restyle.md, *Model card in the ONNX*): what it was trained on, its training's id
+    (kept by every resume) and the steps it resumed at. Values are text (JSON for lists)."""
+    return {"reenact.train_steps": int(step), "reenact.train_run": run,
+            "reenact.trained_on": json.dumps({"x": x_records, "y": y_records, "max_frames": max_frames}),
+            "reenact.train_resumes": json.dumps(resumes), "reenact.x_clips": x_shots, "reenact.y_clips": y_shots}
+
+
 def stopped_message(step, warnings, tail):
     """What Train Restyle in Blender says of a trainer stopped at ``step`` (its ``warnings`` and
     last lines ``tail``): (level, words). The checkpoint is said kept only when the trainer said

@@ -33,8 +33,8 @@ from ..progress import StopFlag
 from ..training.files import load_checkpoint, load_torch, save_torch
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
-from .data import data_key, load_domain, sample_triplets
-from .resume import already_trained, choose_checkpoint, fitting, new_run
+from .data import clip_records, data_key, load_domain, sample_triplets
+from .resume import already_trained, choose_checkpoint, fitting, model_card, new_run
 
 KIND = "restyle"
 
@@ -560,8 +560,9 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         steps = 2000
     total = int(steps) if steps is not None else None
     t0 = time.perf_counter()
-    X = load_domain(x_items, cfg.size, max_frames, cache_dir, "X (the shots)")
-    Y = load_domain(y_items, cfg.size, max_frames, cache_dir, "Y (the reference)")
+    x_shots, y_shots = [], []  # (each clip's shots, for the model card)
+    X = load_domain(x_items, cfg.size, max_frames, cache_dir, "X (the shots)", x_shots)
+    Y = load_domain(y_items, cfg.size, max_frames, cache_dir, "Y (the reference)", y_shots)
     PX = PY = pool = None
     if cfg.colourise:
         if not all(is_grey(c[:: max(1, len(c) // 8)]) for c in X):
@@ -588,8 +589,10 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     if cfg.w_cstat > 0 and not cfg.colourise:
         bundle.set_stat_targets(X, Y)
     checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
-    data = json.dumps([data_key(x_items, max_frames), data_key(y_items, max_frames)])
-    step, history, run, again = 0, [], new_run(), False  # (run: this training's id, kept by every resume)
+    recs = [[dict(r, shots=n) for r, n in zip(clip_records(items), shots)] for items, shots in ((x_items, x_shots),
+                                                                                                 (y_items, y_shots))]
+    data = json.dumps([data_key(x_items, max_frames, recs[0]), data_key(y_items, max_frames, recs[1])])
+    step, history, run, again, resumes = 0, [], new_run(), False, []  # (run: this training's id, kept by every resume)
     keys = ("config", "state", "step", "history")
     ck, earlier, adopted = choose_checkpoint(  # (earlier: a checkpoint not resumed, set aside at this run's first save)
         checkpoint, fitting(cfg, data, x_items, y_items, max_frames), resume, adopt,
@@ -597,6 +600,8 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     if ck is not None:
         bundle.load_state(ck["state"])
         step, run = int(ck["step"]), ck.get("run") or run
+        resumes = [r for r in ck.get("resumes") or [] if r["step"] != step] + [  # (the model card's train_resumes)
+            {"step": step, "from": os.path.basename(ck.get("path", checkpoint))}]
         history = json.loads(ck["history"])
         log("restyle: resumed from {} at step {}".format(ck.get("path", checkpoint), step))
         if total is not None and step >= total:  # its model exported again where --out is not it
@@ -611,7 +616,7 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
             earlier = None
         cfg.steps = step
         d = {"config": cfg.to_json(), "state": bundle.state(), "step": step, "history": json.dumps(history), "data": data,
-             "run": run}
+             "run": run, "resumes": resumes}
         save_torch(d, checkpoint)
 
     # SIGTERM / SIGINT: save and stop at the next step; after the last, once exported (before 2026-12-06 the
@@ -667,8 +672,8 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
                    "train_seconds": round(time.perf_counter() - t_train, 1), "config": json.loads(cfg.to_json())}
         if cancelled:
             return summary
-        meta = {"reenact.train_steps": step, "reenact.train_run": run, "reenact.x_clips": len(X),
-                "reenact.y_clips": len(Y)}
+        meta = model_card(run, step, recs[0], recs[1], max_frames, [r for r in resumes if r["step"] < step],
+                          len(X), len(Y))  # (a resume at the last step trained nothing: an export again)
         if pool is not None and cfg.pool_frames > 0:  # the reference frames the prior retrieves from
             meta["reenact.pool"] = pool.to_text()
         par = export_onnx(bundle, out, meta)
