@@ -16,7 +16,7 @@ chunks are removed from the folder.
 import os
 import time
 
-from ..fsutil import refuse_overwriting
+from ..fsutil import Aside, refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import ManifestError, png_has_manifest, read_manifest, sign_file
 from ..video import VideoError, VideoWriter
@@ -153,20 +153,32 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         except BaseException:
             writer.abort()
             raise
-        writer.close()
-        if signing is not None:
-            manifest = signing.finish()
-        elif read_mark and job is not None:
-            if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
-                try:
-                    manifest = sign_file(out, "c2pa.edited", job, sign_cert, sign_key,
-                                         {"tool": "Reenact", "assembled_from": os.path.basename(folder), "frames": n,
-                                          "job_id": "{:010x}".format(job)}, source=video)
-                except ManifestError as exc:  # (the movie is whole: said, not lost)
-                    manifest = {"signed": False, "reason": str(exc)}
-            else:
-                manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
-                    os.path.splitext(os.fspath(out))[1])}
+        # the earlier file at ``out`` kept until the new movie is signed: a failure while signing
+        # (a full disk) puts it back, or removes the new, unsigned movie where there was none
+        # (before 2026-12-06 `reenact assemble` said "cannot write the signed file" and left the
+        # unsigned movie in place of the earlier, signed one; render and restyle did this already)
+        aside = Aside(out) if signing is not None or read_mark else None
+        try:
+            writer.close()
+            if signing is not None:
+                manifest = signing.finish()
+            elif read_mark and job is not None:
+                if os.path.splitext(os.fspath(out))[1].lower() in SIGNABLE_MOVIES:
+                    try:
+                        manifest = sign_file(out, "c2pa.edited", job, sign_cert, sign_key,
+                                             {"tool": "Reenact", "assembled_from": os.path.basename(folder),
+                                              "frames": n, "job_id": "{:010x}".format(job)}, source=video)
+                    except ManifestError as exc:  # (the movie is whole: said, not lost)
+                        manifest = {"signed": False, "reason": str(exc)}
+                else:
+                    manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
+                        os.path.splitext(os.fspath(out))[1])}
+        except BaseException:
+            if aside is not None:
+                aside.put_back()
+            raise
+        if aside is not None:
+            aside.drop()
     finally:
         if signing is not None:
             signing.cancel()
