@@ -31,6 +31,7 @@ import numpy as np
 from ..fsutil import write_atomic, write_bytes
 from ..progress import StopFlag
 from ..training.files import load_checkpoint, load_torch, save_torch
+from ..training.resume import clean_temporaries
 from .colour import KB, KG, KR, N_FEAT, identity_coefs
 from .config import RestyleConfig
 from .data import clip_records, data_key, load_domain, sample_triplets
@@ -559,6 +560,9 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
     if steps is None and minutes is None:
         steps = 2000
     total = int(steps) if steps is not None else None
+    checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
+    # what runs killed outright while writing left (before 2026-12-06 kept for good, the renderer's removed)
+    clean_temporaries([p for p in (checkpoint, out, preview, report) if p], log)
     t0 = time.perf_counter()
     x_shots, y_shots = [], []  # (each clip's shots, for the model card)
     X = load_domain(x_items, cfg.size, max_frames, cache_dir, "X (the shots)", x_shots)
@@ -588,7 +592,6 @@ def train(x_items, y_items, out, cfg: RestyleConfig = None, steps=None, minutes=
         bundle.set_banks(X, Y)
     if cfg.w_cstat > 0 and not cfg.colourise:
         bundle.set_stat_targets(X, Y)
-    checkpoint = checkpoint or (os.path.splitext(out)[0] + ".ckpt.pt")
     recs = [[dict(r, shots=n) for r, n in zip(clip_records(items), shots)] for items, shots in ((x_items, x_shots),
                                                                                                  (y_items, y_shots))]
     data = json.dumps([data_key(x_items, max_frames, recs[0]), data_key(y_items, max_frames, recs[1])])

@@ -3,7 +3,6 @@
 their digests, --max-frames, its training's id across resumes and where it resumed (docs/
 restyle.md, *Model card in the ONNX*). Tiny: size 32, base 8, a few steps, generated clips."""
 
-
 import numpy as np
 import pytest
 
