@@ -93,14 +93,18 @@ def first_fitting(paths, load, fits, log, why="was kept aside by an earlier run 
 
 def fitting(cfg, data, x_items, y_items, max_frames):
     """``fits(ck)`` for this run (configuration ``cfg``, data key ``data``): None when it resumes
-    the checkpoint ``ck``, else why not."""
+    the checkpoint ``ck``, else why not. A checkpoint that records no data key (those made on
+    2026-11-29 and 30) is of unknown footage: not resumed, kept aside as any other (before
+    2026-12-06 it resumed on whatever clips a run gave)."""
     from .config import RestyleConfig
     from .data import trained_on
 
     def fits(ck):
+        if ck.get("data") is None:
+            return "does not record the footage it was trained on"
         saved = RestyleConfig.from_json(ck["config"])
         saved.steps = cfg.steps
-        if ck.get("data", data) != data and not trained_on(ck.get("data"), x_items, y_items, max_frames):
+        if ck["data"] != data and not trained_on(ck["data"], x_items, y_items, max_frames):
             return "was trained on other clips or frame ranges (or files since written under their names)"
         return None if saved == cfg else "was trained with another configuration"
 
