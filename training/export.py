@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from ..fsutil import write_bytes
+from ..fsutil import atomic_path, write_bytes
 from ..render.conditioning import COND_CHANNELS
 
 #: max |onnx - torch| accepted on random inputs (outputs are 0..1)
@@ -111,11 +111,24 @@ def export_onnx(model, path, config, fp16=True, opset=17, card=None):
         data16 = fp16_bytes(m)
         res["onnx_fp16"] = p16
         res["parity_fp16"] = parity(model, data16, config, atol=PARITY_ATOL_FP16, name=p16)
-        write_bytes(p16, data16)
-    elif os.path.isfile(p16):  # an earlier export's: CUDA renders would run it instead of this model
-        os.remove(p16)         # (before 2026-12-06 left, and rendered with)
+        # both written to their temporaries before either is renamed into place, ``path`` last: a
+        # full disk while writing either leaves the earlier pair (before 2026-12-06 the new fp16
+        # file was in place when the fp32 one failed, beside the earlier model: CUDA renders ran
+        # the new training's fp16 with the old one's card)
+        with atomic_path(path) as tmp32:
+            with atomic_path(p16) as tmp16:
+                _write(tmp16, data16)
+                _write(tmp32, data)
+        return res
+    if os.path.isfile(p16):  # an earlier export's: CUDA renders would run it instead of this model
+        os.remove(p16)       # (before 2026-12-06 left, and rendered with)
     write_bytes(path, data)
     return res
+
+
+def _write(path, data):
+    with open(path, "wb") as fh:
+        fh.write(data)
 
 
 class ExportError(ValueError):
