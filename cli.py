@@ -17,7 +17,7 @@ import time
 from ._version import __version__
 from .errors import ReenactError
 from .farm.cli import add_parsers as add_farm_parsers
-from .fsutil import check_output_file, check_output_folder, os_error
+from .fsutil import atomic_path, check_output_file, check_output_folder, os_error
 from .provenance.cli import add_parser as add_verify_parser, add_signing_arguments
 from .video.conform import add_parser as add_conform_parser
 from .video.encode import MOVIE_CODECS, check_movie_codec
@@ -56,10 +56,13 @@ def _out_path(path, suffix, option="--out"):
 
 
 def cmd_track(args):
+    from contextlib import ExitStack
+
     from .tracking.tracker import track_video
     from .progress import ConsoleProgress
 
     out = _out_path(args.out, ".npz")
+    paths = [out] + [_out_path("{}_actor{}.npz".format(out[:-4], i), ".npz") for i in range(1, args.max_faces)]
     t0 = time.perf_counter()
     bar = ConsoleProgress("track", stream=sys.stderr)
     stats = {}
@@ -87,14 +90,17 @@ def cmd_track(args):
                       float(np.nanmax(tr.hidden))), file=sys.stderr)
     for line in stats.get("footage_warnings", []):  # anamorphic or interlaced footage: read as stored
         print("reenact: warning: {}: {}".format(args.video, line), file=sys.stderr)
-    paths = []
-    for i, tr in enumerate(tracks):
-        path = out if i == 0 else "{}_actor{}.npz".format(out[: -len(".npz")], i)
-        try:
-            tr.save(path)
-        except OSError as exc:  # full or read-only disk: one line, nothing half-written
-            raise os_error(exc, path) from None
-        paths.append(path)
+    # every name checked before the work, every file written before any is renamed into place: a
+    # full disk leaves all the earlier files (before 2026-12-06 t.npz was replaced, then
+    # t_actor1.npz failed: a pair from two runs; a t_actor1.npz folder was found after tracking)
+    paths = paths[:len(tracks)]
+    try:
+        with ExitStack() as stack:
+            for tr, path in zip(tracks, paths):
+                tr.validate(path)  # (a message names the file, not its temporary)
+                tr.save(stack.enter_context(atomic_path(path)))
+    except OSError as exc:  # full or read-only disk: one line naming the file, nothing half-written
+        raise os_error(exc) from None
     seconds = time.perf_counter() - t0
     frames = int(len(tracks[0].tracked))
     _emit_json({
