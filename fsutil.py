@@ -156,35 +156,83 @@ def write_bytes(path, data, mode=0o644):
 _TMP_TAG = ".00000000.tmp"
 
 
-def remove_stale_temporaries(path, older_than=60.0):
+def remove_stale_temporaries(path, older_than=60.0, tag="", suffixes=(".tmp",)):
     """Remove the hidden temporaries :func:`atomic_path` made for ``path`` (``.NAME.XXXXXXXX.tmp``
     beside it) that were last written more than ``older_than`` seconds ago: left by a writer that
     was killed outright (kill -9, a power cut), which no ``finally`` removes. A live writer's
     temporary is younger: it is written in one go and renamed. Returns the names removed; a
     file that cannot be removed is left (never an error). Before 2026-12-06 a training run
-    killed while saving its checkpoint left a 20-30 MB ``.MODEL.ckpt.pt.<hex>.tmp`` for good."""
+    killed while saving its checkpoint left a 20-30 MB ``.MODEL.ckpt.pt.<hex>.tmp`` for good.
+    ``tag`` and ``suffixes``: another writer's names, ``.NAME.<tag>XXXXXXXX<suffix>`` (the movie
+    writer's ``.NAME.reenact-XXXXXXXX.tmp``); a file a live writer holds locked (:func:`held`)
+    is left whatever its age."""
     import re
     import time
 
     folder, name = os.path.split(os.path.abspath(os.fspath(path)))
-    stem = hidden_name(name, _TMP_TAG)[:-len(_TMP_TAG)]
-    pattern = re.compile(re.escape(stem) + r"\.[0-9a-f]{8}\.tmp\Z")
+    patterns = []
+    for suffix in suffixes:
+        probe = ".{}00000000{}".format(tag, suffix)
+        stem = hidden_name(name, probe)[:-len(probe)]
+        patterns.append(re.compile(re.escape(stem + "." + tag) + r"[0-9a-f]{8}" + re.escape(suffix) + r"\Z"))
     try:
         entries = os.listdir(folder)
     except OSError:
         return []
     removed, now = [], time.time()
     for entry in entries:
-        if not pattern.match(entry):
+        if not any(p.match(entry) for p in patterns):
             continue
         full = os.path.join(folder, entry)
         try:
-            if os.path.isfile(full) and not os.path.islink(full) and now - os.stat(full).st_mtime > older_than:
+            if (os.path.isfile(full) and not os.path.islink(full) and now - os.stat(full).st_mtime > older_than
+                    and not held(full)):
                 os.remove(full)
                 removed.append(entry)
         except OSError:
             pass
     return removed
+
+
+def hold(path):
+    """Lock the file ``path`` for as long as the returned descriptor is open (close it to let
+    go): :func:`remove_stale_temporaries` in another process leaves it however long it goes
+    unwritten. None where there are no such locks (Windows) or the file cannot be opened."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def held(path):
+    """Whether a live process holds ``path`` locked (:func:`hold`)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # (the lock, if taken, goes with it)
+    return False
 
 
 # ----------------------------------------------------------------------------- before the work

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import sys
 from fractions import Fraction
@@ -28,7 +27,7 @@ import numpy as np
 
 from .pngs import (FRAME_DIGITS, FRAME_PREFIX, STALE_TMP_SECONDS, _FRAME_TMP_RE, FrameFolder, clear_frames,
                    plate_output, png_rgb8, system_file, write_png)
-from ..fsutil import hidden_name
+from .tempfiles import movie_temporary, temp_sibling as _temp_sibling
 from .source import TIMECODE_RE, VideoError, VideoSource, _as_rate, _describe_av_error
 
 __all__ = ["VideoWriter", "ImageSequenceWriter", "open_writer", "MOVIE_EXTENSIONS",
@@ -61,11 +60,6 @@ def available_video_codecs() -> dict:
         except Exception:
             out[name] = False
     return out
-
-
-def _temp_sibling(path: str, suffix: str) -> str:
-    d, base = os.path.split(path)
-    return os.path.join(d, hidden_name(base, f".reenact-{secrets.token_hex(4)}{suffix}"))
 
 
 def _as_size(size) -> Tuple[int, int]:
@@ -217,7 +211,7 @@ class VideoWriter(_AtomicOutput):
         self._yuv = pix_fmt.startswith("yuv")
 
         # temp_path: the file being written; before_trailer: callables close() runs before the trailer
-        self._tmp = self.temp_path = _temp_sibling(self.path, ".tmp")
+        self._tmp = self.temp_path = movie_temporary(self.path, self)  # (a killed run's stale ones removed)
         self.before_trailer = []
         container_opts = {"movflags": "+faststart"} if faststart and ext != ".mkv" else {}
         try:
