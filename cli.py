@@ -17,7 +17,8 @@ import time
 from ._version import __version__
 from .errors import ReenactError
 from .farm.cli import add_parsers as add_farm_parsers
-from .fsutil import atomic_path, check_output_file, check_output_folder, os_error
+from .fsutil import (CheckedStdout, atomic_path, check_output_file, check_output_folder, os_error,
+                     write_stdout)
 from .provenance.cli import add_parser as add_verify_parser, add_signing_arguments
 from .video.conform import add_parser as add_conform_parser
 from .video.encode import MOVIE_CODECS, check_movie_codec
@@ -29,9 +30,8 @@ UserError = ReenactError
 
 
 def _emit_json(obj):
-    """The last stdout line of a job is a JSON summary."""
-    sys.stdout.write(json.dumps(obj, sort_keys=True) + "\n")
-    sys.stdout.flush()
+    """The last stdout line of a job is a JSON summary (all of it, or one error line: a full disk)."""
+    write_stdout(json.dumps(obj, sort_keys=True) + "\n")
 
 
 # --- doctor -------------------------------------------------------------------------------
@@ -667,8 +667,12 @@ def main(argv=None):
     from .progress import EXIT_INTERRUPTED, EXIT_TERMINATED, Cancelled, Terminated, terminate_as_interrupt
 
     restore = terminate_as_interrupt()  # SIGTERM cleans up like Ctrl-C
+    stdout = sys.stdout  # (while the command runs: written to the last byte, or one error line, exit 2)
+    sys.stdout = CheckedStdout(stdout) if stdout is not None else None
     try:
-        return args.func(args)
+        rc = args.func(args)
+        write_stdout()  # what the command printed, out before its exit status says it worked
+        return rc
     except UserError as exc:
         print("reenact: error: {}".format(exc), file=sys.stderr)
         return 2
@@ -684,6 +688,7 @@ def main(argv=None):
         return EXIT_INTERRUPTED
     finally:
         restore()
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

@@ -375,6 +375,79 @@ def check_output_folder(path, allowed=None, option="--out"):
     return p
 
 
+# ----------------------------------------------------------------------------- standard output
+class CheckedStdout:
+    """``sys.stdout`` as the CLI holds it while a command runs (``sys.stdout =
+    CheckedStdout(sys.stdout)``): what is written goes out to the last byte, and a write or flush
+    that fails raises :func:`stdout_error`'s one line, "cannot write the output (standard output):
+    No space left on device". Before 2026-12-06 ``--json > file`` on a full disk exited 0 with
+    the JSON cut short where Python writes stdout unbuffered (PYTHONUNBUFFERED: a short write is
+    no error to it), or said "cannot write: No space left on device" naming no file, or exited
+    120 after "Exception ignored in: <_io.TextIOWrapper name='<stdout>'>" lines."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+    def write(self, text):
+        import io
+
+        try:
+            raw = getattr(self.stream, "buffer", None)
+            if isinstance(raw, io.RawIOBase):  # unbuffered: written here, to the last byte
+                self.stream.flush()
+                data = memoryview(text.encode(self.stream.encoding or "utf-8", self.stream.errors or "strict"))
+                while data:
+                    n = raw.write(data)
+                    if not n:
+                        raise OSError(errno.EAGAIN, "the output takes no more now")
+                    data = data[n:]
+            else:
+                self.stream.write(text)
+        except OSError as exc:
+            raise stdout_error(exc) from None
+        return len(text)
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise stdout_error(exc) from None
+
+
+def write_stdout(text=""):
+    """Write ``text`` to standard output and flush it: every byte, or :func:`stdout_error`'s
+    :class:`ReenactError` (one line, for the CLI to print; exit 2). For the results a command
+    prints on stdout (a JSON summary)."""
+    import sys
+
+    out = sys.stdout
+    if out is None:
+        return
+    out = out if isinstance(out, CheckedStdout) else CheckedStdout(out)
+    out.write(text)
+    out.flush()
+
+
+def stdout_error(exc):
+    """The :class:`ReenactError` of standard output that failed with the OSError ``exc``; stdout
+    is pointed at the null device, so that what is still buffered goes nowhere quietly at exit."""
+    import sys
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, sys.stdout.fileno())
+        finally:
+            os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return ReenactError("cannot write the output (standard output): {}".format(
+        exc.strerror or str(exc) or errno.errorcode.get(exc.errno, "error")))
+
+
 # ------------------------------------------------------------------------------ positional I/O
 #: ``os.open`` flags for binary data: O_BINARY on Windows, where a descriptor is otherwise in
 #: text mode (line endings translated, reading stops at 0x1A)
