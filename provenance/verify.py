@@ -11,7 +11,7 @@ from .watermark import DEFAULT_KEY, detect
 __all__ = ["verify_path", "format_report", "job_ranges"]
 
 
-def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None):
+def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None, look_again=True):
     """Verify one movie, image, folder of frames or list of image files (an image-sequence
     strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
     ``{file, kind, frames, fps, duration, watermark, manifest}`` (and for a movie with a start
@@ -25,7 +25,8 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
     signed) and ``manifests`` counts them: ``{frames, signed, valid, invalid}`` (``invalid``: the
     names of up to 10 signed frames whose manifest does not validate, e.g. edited afterwards). ``progress(done,
     total, message)`` after each frame; returning False raises
-    :class:`reenact.progress.Cancelled`."""
+    :class:`reenact.progress.Cancelled`. ``look_again``: where the ``window`` windows find no mark
+    or no job id, look again in :data:`SHORT_WINDOW` windows (:func:`_look_again`)."""
     from ..progress import Cancelled
     from ..video import open_video
 
@@ -45,10 +46,11 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
         # a sequence's manifests are read after its frames: one progress over both passes
         steps = 2 * total if (manifest and seq) else total
 
-        def frames():
+        def frames(a=0, b=None, again=False):
             blank = None
-            for i, f in src.iter_frames():
-                if progress is not None and progress(i + 1, steps, "verify frame {}".format(i)) is False:
+            for i, f in src.iter_frames(a, b):
+                if progress is not None and progress(total if again else i + 1, steps, "{} frame {}".format(
+                        "look again at" if again else "verify", i)) is False:
                     raise Cancelled()
                 if f is None:  # a missing frame: a blank one keeps the later frames at their times
                     if blank is None:
@@ -57,6 +59,8 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
                 yield f
 
         wm = detect(frames(), rate, key=key, window=window)
+        if look_again:  # (short windows where the default ones find nothing or no job id: since 2026-12-06)
+            wm = _look_again(wm, lambda a, b: frames(a, b, True), rate, key, window)
         # a movie of variable frame rate: its seconds are its frames' own times, not i / its average rate
         # (before 2026-12-06 a dub's synthesised seconds were read so, 0.26 s off on a clip of 20 then 29.97 fps)
         times = src.frame_times() if getattr(src, "variable_rate", False) else None
@@ -110,6 +114,156 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
             out["manifest"] = dict(first[1], of=os.path.basename(first[0]))
         out["manifests"] = {"frames": len(names), "signed": signed, "valid": signed - len(bad), "invalid": bad[:10]}
     return out
+
+
+#: the windows (seconds) verify looks again with where its windows find no mark or no job id: a
+#: short edit (5 frames) is averaged with 25 unmarked frames in a one-second window
+SHORT_WINDOW = 0.2
+#: a window is looked at again where its scale-1 test reached this z or its search this (on the 129
+#: unmarked seconds of ../shared/data's clips: 1.5 % and none; highest 3.4 and 5.41)
+HINT_PRIOR, HINT_SEARCH = 2.5, 5.5
+#: the most windows looked at again (the strongest hints first: a long unmarked movie stays quick)
+MAX_LOOKS = 60
+#: the most synthesised ranges whose frames alone are read for the job id
+MAX_FITTED = 4
+
+
+def _look_again(wm, read, fps, key, window):
+    """The verdict ``wm`` (:func:`detect`'s, ``window`` s windows) looked at again in
+    :data:`SHORT_WINDOW` windows where it found no mark or no job id (before 2026-12-06 five marked
+    frames of a 30-frame second, re-encoded, read "payload unreadable", and downscaled too "no
+    Reenact watermark found", though ``--window 0.2`` found them with their job id).
+
+    Only the windows worth it are read again (``read(a, b)``: frames a..b-1): the detected ones
+    and their neighbours, and those whose scale-1 test or search came near
+    (:data:`HINT_PRIOR`, :data:`HINT_SEARCH`). The budget: the short windows of a default window
+    share its false-positive limit (each is detected at ``FALSE_POSITIVE_LIMIT x SHORT_WINDOW /
+    window``, 2e-7), so the short windows of a file spend what its default windows do; and a file
+    the default windows found nothing in is called marked only where a job id is read too (CRC,
+    at most 9.5e-7 likely from noise, on cells the sync test does not use): unmarked footage keeps
+    the default windows' figure. Where the short windows give no job id, each synthesised range's
+    frames alone are read as one window (the payload only; its CRC guards it). Adopted, the verdict
+    has the short windows in place of the default ones looked at again, and ``looked_again``:
+    ``{window, seconds, why ("no mark" | "no job id"), default {window, score, false_positive_probability},
+    found, job_from ("the short windows" | "the synthesised frames" | None)}``; its
+    ``false_positive_probability`` is the best short window's times the number of short windows the
+    file holds (or the default windows' figure, where they had found the mark)."""
+    import math
+
+    from .ranges import frame_ranges as place
+    from .watermark import FALSE_POSITIVE_LIMIT
+
+    wins, n = wm["windows"], int(wm["frames"])
+    rate, fps = fps, float(wm["fps"])  # (detect's rate as given; the seconds in float)
+    if (wm["detected"] and wm.get("payload")) or window < 2 * SHORT_WINDOW or n < 2 or not wins:
+        return wm
+    limit = FALSE_POSITIVE_LIMIT * SHORT_WINDOW / window
+
+    def hint(w):
+        return max(float(w.get("prior_score") or 0.0) / HINT_PRIOR, float(w.get("search_score") or 0.0) / HINT_SEARCH)
+
+    pick = {}
+    for k, w in enumerate(wins):
+        if w["detected"]:
+            for j in (k - 1, k, k + 1):
+                if 0 <= j < len(wins):
+                    pick[j] = max(pick.get(j, 0.0), 100.0 if j == k else 50.0)
+        elif hint(w) >= 1.0:
+            pick[k] = max(pick.get(k, 0.0), hint(w))
+    pick = sorted(sorted(pick, key=lambda j: -pick[j])[:MAX_LOOKS])
+    stretches = []
+    for k in pick:
+        a, b = (int(v) for v in wins[k]["frames"])
+        if stretches and stretches[-1][1] == a:
+            stretches[-1][1] = b
+        else:
+            stretches.append([a, b])
+    if not stretches:
+        return wm
+    note = {"window": SHORT_WINDOW, "seconds": [[round(a / fps, 3), round(b / fps, 3)] for a, b in stretches],
+            "why": "no job id" if wm["detected"] else "no mark", "found": False, "job_from": None,
+            "default": {"window": window, "score": wm["score"],
+                        "false_positive_probability": wm["false_positive_probability"]}}
+    looks = []
+    for a, b in stretches:
+        r = detect(read(a, b), rate, key=key, window=SHORT_WINDOW, keep_frame_scores=True)
+        for w in r["windows"]:
+            if w["detected"] and w["false_positive_probability"] >= limit:  # (the short windows' share)
+                w["detected"] = False
+                w.pop("payload_match", None)
+                w.pop("payload_score", None)
+        got = [w for w in r["windows"] if w["detected"]]
+        ranges = place(r["windows"], {i: (sc,) for i, sc in r["frame_scores"].items()}, r["frames"]) if got else []
+        for w in r["windows"]:
+            f0, f1 = (a + int(v) for v in w["frames"])
+            w.update(frames=[f0, f1], start=round(f0 / fps, 6), end=round(f1 / fps, 6))
+        looks.append({"span": (a, b), "r": r, "got": got, "ranges": [[a + x, a + y] for x, y in ranges],
+                      "payload": r["payload"] if got else None, "from": "the short windows" if got else None})
+    found = [lk for lk in looks if lk["got"]]
+    note["found"] = bool(found)
+    for lk in found:  # no job id in the short windows: each synthesised range's frames alone, as one window
+        if lk["payload"] is None:
+            for x, y in sorted(lk["ranges"], key=lambda ab: ab[0] - ab[1])[:MAX_FITTED]:
+                pl = detect(read(x, y), rate, key=key, window=(y - x) / fps + 1.0)["payload"]
+                if pl:
+                    lk["payload"], lk["from"] = pl, "the synthesised frames"
+                    break
+    with_id = [lk for lk in found if lk["payload"]]
+    if not with_id and wm["detected"]:  # the default windows' ranges, their frames alone
+        for x, y in sorted(wm["frame_ranges"], key=lambda ab: ab[0] - ab[1])[:MAX_FITTED]:
+            pl = detect(read(x, y), rate, key=key, window=(y - x) / fps + 1.0)["payload"]
+            if pl:
+                note["job_from"] = "the synthesised frames"
+                return dict(wm, payload=pl, payload_valid=True, looked_again=note)
+    if not with_id:
+        if found:
+            best = max((w for lk in found for w in lk["got"]), key=lambda w: w["score"])
+            note["best"] = {"start": best["start"], "end": best["end"], "score": best["score"]}
+        return dict(wm, looked_again=note)
+    lead = max(with_id, key=lambda lk: max(w["score"] for w in lk["got"]))
+    payload = lead["payload"]
+    note["job_from"] = lead["from"]
+    for lk in found:  # another stretch read another job's id: its windows say so
+        if lk["payload"] and lk["payload"]["job_id"] != payload["job_id"]:
+            for w in lk["got"]:
+                w["payload_match"] = False
+                w["payload"] = w.get("payload") or lk["payload"]
+    looked = set(pick)
+    windows = [w for k, w in enumerate(wins) if k not in looked] + [w for lk in looks for w in lk["r"]["windows"]]
+    windows.sort(key=lambda w: w["frames"][0])
+    inside = [lk["span"] for lk in looks]
+    ranges = sorted([r for r in wm["frame_ranges"] if not any(r[0] < b and a < r[1] for a, b in inside)]
+                    + [r for lk in found for r in lk["ranges"]])
+    best = min((w for lk in found for w in lk["got"]), key=lambda w: (w["false_positive_probability"], -w["score"]))
+    shorts = max(1, int(math.ceil(n / (fps * SHORT_WINDOW) - 1e-9)))
+    p = wm["false_positive_probability"] if wm["detected"] else min(1.0, best["false_positive_probability"] * shorts)
+    return dict(wm, detected=True, payload=payload, payload_valid=True, windows=windows, frame_ranges=ranges,
+                ranges=[[round(a / fps, 3), round(b / fps, 3)] for a, b in ranges],
+                score=max(wm["score"] if wm["detected"] else 0.0, best["score"]),
+                false_positive_probability=float("{:.3g}".format(p)), alignment=lead["r"]["alignment"],
+                looked_again=note)
+
+
+def looked_again_words(wm):
+    """One line on :func:`_look_again`'s look (what ``reenact verify`` and Verify Strip say), or None."""
+    la = wm.get("looked_again")
+    if not la:
+        return None
+    at = ", ".join("{}-{} s".format(_fmt_time(a), _fmt_time(b)) for a, b in la["seconds"][:6]) + (
+        " …" if len(la["seconds"]) > 6 else "")
+    dflt = "{:g} s windows".format(la["default"].get("window", 1.0))
+    if la.get("job_from"):
+        return "found by looking again in {:g} s windows at {} (the {} {}); job id read from {}".format(
+            la["window"], at, dflt, "found no mark: best score {:.1f}".format(la["default"]["score"])
+            if la["why"] == "no mark" else "could not read the job id", la["job_from"] + (
+                " alone" if la["job_from"] == "the synthesised frames" else ""))
+    head = "looked again in {:g} s windows at {}: ".format(la["window"], at)
+    if la["why"] == "no job id":
+        return head + "the job id is still unreadable"
+    if la.get("best"):
+        return head + "a mark-like signal at {}-{} s (score {:.1f}), but no job id can be read: not counted as " \
+            "found".format(_fmt_time(la["best"]["start"]), _fmt_time(la["best"]["end"]), la["best"]["score"])
+    return head + "nothing found"
 
 
 def _at_frame_times(wm, times):
@@ -243,6 +397,9 @@ def format_report(r):
         lines.append("{}: no Reenact watermark found (best score {:.1f}, {})".format(
             r["file"], wm["score"], "one image" if r.get("kind") == "image" else "{} frames, {:.2f} s".format(
                 r["frames"], r["duration"])))
+    said = looked_again_words(wm)
+    if said:
+        lines.append("  " + said)
     wins = wm["windows"]
     if 1 < len(wins) <= 12:
         # said in words: before 2026-12-06 "-4.2" for a window not found read as a negative score, and
@@ -262,7 +419,12 @@ def format_report(r):
                 runs[-1][3].append(w["score"])
             else:
                 runs.append([w["detected"], w["start"], w["end"], [w["score"]]])
-        lines.append("  windows ({} x {:.2g} s):".format(len(wins), wins[0]["end"] - wins[0]["start"]))
+        lens = [round(w["end"] - w["start"], 2) for w in wins]
+        if lens[-1] < max(lens[:-1]) and lens[-1] not in lens[:-1]:  # (a file's last window, cut short)
+            lens = lens[:-1]
+        sizes = sorted(set(lens))
+        lines.append("  windows ({} x {} s):".format(len(wins), " and ".join("{:.2g}".format(x) for x in sizes[-2:]))
+                     if len(sizes) <= 2 else "  windows ({}):".format(len(wins)))
         for det, a, b, sc in runs:
             lines.append("    {}-{} s  {}  score {:.1f}-{:.1f}".format(
                 _fmt_time(a), _fmt_time(b), "detected" if det else "not detected", min(sc), max(sc)))

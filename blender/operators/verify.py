@@ -70,9 +70,14 @@ def manifest_words(result):
 
 
 def caveats(result):
-    """What the verdict was read on, as ``reenact verify`` says it: a truncated file, frames missing
-    from a sequence (before 2026-12-06 Blender's verdict said neither)."""
+    """What the verdict was read on, as ``reenact verify`` says it: a look again in short windows, a
+    truncated file, frames missing from a sequence (before 2026-12-06 Blender's verdict said none)."""
+    from ...provenance.verify import looked_again_words
+
     out = []
+    again = looked_again_words(result.get("watermark") or {})
+    if again:  # (short windows where the default ones found no mark or no job id: since 2026-12-06)
+        out.append(again)
     mf = result.get("missing_frames") or []
     if mf:
         out.append("{} frame(s) missing from the sequence ({}{}): read as blank".format(
