@@ -94,7 +94,7 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
         from .manifest import read_manifest
 
         if not seq:
-            out["manifest"] = read_manifest(path)
+            out["manifest"] = _with_ingredients(read_manifest(path), path)
             return out
         names = [f for f in files if f] or (list(path) if listed else [])
         first, signed, bad = None, 0, []
@@ -111,7 +111,7 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
         if first is None and names:
             first = (names[0], read_manifest(names[0]))
         if first is not None:
-            out["manifest"] = dict(first[1], of=os.path.basename(first[0]))
+            out["manifest"] = dict(_with_ingredients(first[1], first[0]), of=os.path.basename(first[0]))
         out["manifests"] = {"frames": len(names), "signed": signed, "valid": signed - len(bad), "invalid": bad[:10]}
     return out
 
@@ -340,6 +340,115 @@ def job_ranges(wm):
     return out
 
 
+def _with_ingredients(m, path):
+    """``m`` (:func:`~.manifest.read_manifest`'s dict of ``path``) with ``ingredients`` added where
+    it is valid (:func:`ingredient_manifests`)."""
+    if m.get("present") and m.get("valid"):
+        ings = ingredient_manifests(path)
+        if ings:
+            return dict(m, ingredients=ings)
+    return m
+
+
+def _actions(manifest):
+    """A manifest's (the c2pa Reader's JSON) actions as :func:`~.manifest.read_manifest` gives them."""
+    out = []
+    for a in manifest.get("assertions") or []:
+        if isinstance(a, dict) and str(a.get("label", "")).startswith("c2pa.actions"):
+            for act in ((a.get("data") or {}).get("actions") or []) if isinstance(a.get("data"), dict) else []:
+                if not isinstance(act, dict):
+                    continue
+                agent = act.get("softwareAgent")
+                if isinstance(agent, dict):
+                    agent = "{} {}".format(agent.get("name", ""), agent.get("version", "")).strip()
+                out.append({"action": act.get("action"), "digitalSourceType": act.get("digitalSourceType"),
+                            "softwareAgent": agent, "parameters": act.get("parameters")})
+    return out
+
+
+#: how deep :func:`ingredient_manifests` follows ingredients' own ingredients
+INGREDIENT_DEPTH = 4
+
+
+def ingredient_manifests(path):
+    """What the manifests of ``path``'s ingredients say (a restyle of a dub: the dub, a render of
+    its footage; before 2026-12-06 only the file's own manifest was shown): ``[{title,
+    relationship, manifest}]``, ``manifest`` None for an ingredient without one, else ``{signer,
+    claim_generator, actions (as read_manifest's), valid (its validation recorded when it was
+    made an ingredient, and none failed now), errors, ingredients (its own, as deep as
+    INGREDIENT_DEPTH)}``. Read from the c2pa Reader's store of ``path`` (a second, cheap read:
+    :func:`~.manifest.read_manifest` keeps only the active manifest); [] where it cannot be read."""
+    import json
+
+    import c2pa
+
+    from .manifest import MIME_TYPES, _settings
+
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in MIME_TYPES:
+        return []
+    try:
+        ctx = c2pa.Context(c2pa.Settings.from_dict(_settings()))
+        with open(path, "rb") as f:
+            with c2pa.Reader(MIME_TYPES[ext], f, context=ctx) as reader:
+                store = json.loads(reader.json())
+    except (c2pa.C2paError, OSError, ValueError):
+        return []
+    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
+    deltas = [d for d in ((store.get("validation_results") or {}).get("ingredientDeltas") or [])
+              if isinstance(d, dict) and ((d.get("validationDeltas") or {}).get("failure"))]
+
+    def failures(results):
+        fail = ((results or {}).get("activeManifest") or {}).get("failure") or [] if isinstance(results, dict) else []
+        return sorted({f.get("code") for f in fail if isinstance(f, dict) and f.get("code")
+                       and f.get("code") != "signingCredential.untrusted"})
+
+    def walk(label, depth, seen):
+        out = []
+        for ing in (manifests.get(label) or {}).get("ingredients") or []:
+            if not isinstance(ing, dict):
+                continue
+            e = {"title": ing.get("title"), "relationship": ing.get("relationship"), "manifest": None}
+            sub = ing.get("active_manifest")
+            if isinstance(sub, str) and isinstance(manifests.get(sub), dict) and sub not in seen:
+                sm = manifests[sub]
+                si = sm.get("signature_info") or {}
+                gi = [g for g in sm.get("claim_generator_info") or [] if isinstance(g, dict)]
+                errors = failures(ing.get("validation_results")) + (["ingredient validation failed now"] if any(
+                    sub in json.dumps(d) for d in deltas) else [])
+                e["manifest"] = {"signer": si.get("common_name") or si.get("issuer"),
+                                 "claim_generator": "{} {}".format(gi[0].get("name", ""), gi[0].get(
+                                     "version", "")).strip() if gi else None,
+                                 "actions": _actions(sm), "valid": not errors, "errors": errors,
+                                 "ingredients": walk(sub, depth - 1, seen | {sub}) if depth > 1 else []}
+            out.append(e)
+        return out
+
+    return walk(store.get("active_manifest"), INGREDIENT_DEPTH, {store.get("active_manifest")})
+
+
+def ingredient_words(ing):
+    """One ingredient (:func:`ingredient_manifests`) said: "r1.mp4: Reenact render, job 1111111111,
+    frames 45-74 (signer 'Reenact renderer (user)'; actions c2pa.opened, c2pa.edited)"."""
+    m = ing.get("manifest")
+    title = str(ing.get("title") or "an ingredient")
+    if not m:
+        return "{}: no manifest of its own".format(title)
+    what = []
+    for a in m.get("actions") or []:
+        p = a.get("parameters") if isinstance(a.get("parameters"), dict) else {}
+        if a.get("action") == "c2pa.edited" or p.get("job_id"):
+            op = p.get("operation") or ("render" if p.get("model") else "edit")
+            tool = str(m.get("claim_generator") or "").split(" ")[0] or "an unnamed tool"
+            bits = ["{} {}".format(tool, op)] + ["job {}".format(p["job_id"])] * bool(p.get("job_id")) + [
+                "frames {}".format(p["frames"])] * isinstance(p.get("frames"), str) + declared_synthesised(a)
+            what.append(", ".join(str(b) for b in bits))
+    return "{}: {} (signer {!r}; {}actions {})".format(
+        title, "; ".join(what) or "no edit declared", m.get("signer"),
+        "" if m.get("valid") else "its manifest INVALID [{}]; ".format(", ".join(m.get("errors") or [])),
+        ", ".join(str(a.get("action")) for a in m.get("actions") or []) or "none")
+
+
 def declared_synthesised(action):
     """What an action's parameters declare synthesised ("'strip' frames 5-12", "1.00-2.00 s"), read
     defensively: a signed file is anyone's to write, and parameters of other shapes are skipped
@@ -467,4 +576,12 @@ def format_report(r):
             said = declared_synthesised(a)
             if said:
                 lines.append("  declared synthesised: " + ", ".join(said))
+
+        def made_from(ings, depth):  # the ingredients' own manifests (a restyle of a dub: the dub's)
+            for ing in ings:
+                if ing.get("manifest"):
+                    lines.append("  " + "  " * depth + "made from " + ingredient_words(ing))
+                    made_from(ing["manifest"].get("ingredients") or [], depth + 1)
+
+        made_from(m.get("ingredients") or [], 0)
     return "\n".join(printable(line) for line in lines)

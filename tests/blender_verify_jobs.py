@@ -2,7 +2,7 @@
 """Run by tests/test_verify_blender.py in a fresh bpy process (5.0 and 4.5 LTS): Verify Strip on
 a cut of two renders names each job with its own frames, in its report and its panel (before
 2026-12-06 "job 1111111111, synthesised frames 46-75, 241-270": the second job's frames credited
-to the first). The verdict is the file's (verify_path on it) with the watermark of a cut of two
+to the first), and what its manifest's ingredients' manifests say. The verdict is the file's (verify_path on it) with the watermark of a cut of two
 renders put in (the mark itself is tests/test_verify_report.py's). And a meta strip selected: the
 greyed-out button says to open it (Tab). Prints RESULT <json>."""
 
@@ -40,6 +40,14 @@ def main(clip, work):
         r["watermark"] = dict(r["watermark"], detected=True, frame_ranges=[[5, 10], [30, 40]], score=12.0,
                               false_positive_probability=1e-20, payload={"job_id": A},
                               windows=[window(0, 25, A, True), window(25, 50, B, False)])
+        # its manifest valid, made from a dub with a manifest of its own (what the panel shows of it)
+        edited = {"action": "c2pa.edited", "parameters": {"job_id": A, "frames": "45-74", "model": "r.onnx"}}
+        r["manifest"] = {"present": True, "valid": True, "trusted": False, "signer": "Reenact renderer (user)",
+                         "errors": [], "actions": [{"action": "c2pa.opened"}, dict(edited, parameters={
+                             "operation": "restyle", "job_id": "3333333333"})],
+                         "ingredients": [{"title": "dub.mp4", "relationship": "parentOf", "manifest": {
+                             "signer": "Reenact renderer (user)", "claim_generator": "Reenact 0.1.0", "valid": True,
+                             "errors": [], "actions": [{"action": "c2pa.opened"}, edited], "ingredients": []}}]}
         return r
 
     verify_op.verify_job = job
@@ -52,7 +60,7 @@ def main(clip, work):
         scene.sequence_editor.active_strip = strip
         log = []
         Panel.draw(type("P", (), {"layout": Layout(log)})(), bpy.context)
-        return [t for t in log if t.startswith(("Synthesised", "Not placed", "Reenact watermark", "Another"))]
+        return [t for t in log if t.startswith(("Synthesised", "Not placed", "Reenact watermark", "Another", "Made"))]
 
     out = {}
     cut = strips.new_movie(name="cut", filepath=path, channel=1, frame_start=1)

@@ -22,10 +22,12 @@ def test_a_cut_of_two_renders_names_each_job_with_its_own_frames(tmp_path, carph
     said, shown = r["cut"]
     assert ": Reenact watermark, job 1111111111, synthesised frames 6-10; job 2222222222, synthesised frames " \
         "31-40 (false-positive probability 1e-20)" in said, said
+    made = "Made from dub.mp4: Reenact render, job 1111111111, frames 45-74 (signer 'Reenact renderer (user)'; " \
+        "actions c2pa.opened, c2pa.edited)"  # (the dub a restyle was made from: before 2026-12-06 unsaid)
     assert shown == ["Reenact watermark, job 1111111111", "Synthesised: frames 6-10",
-                     "Another render's mark, job 2222222222", "Synthesised: frames 31-40"], shown
+                     "Another render's mark, job 2222222222", "Synthesised: frames 31-40", made], shown
     assert r["moved"] == ["Reenact watermark, job 1111111111", "Synthesised: frames 106-110",
-                          "Another render's mark, job 2222222222", "Synthesised: frames 131-140"], r["moved"]
+                          "Another render's mark, job 2222222222", "Synthesised: frames 131-140", made], r["moved"]
     assert r["meta"].startswith("ERR ") and r["meta"].endswith(
         "A meta strip holds other strips: open it (Tab) and verify a movie or image strip inside"), r["meta"]
 

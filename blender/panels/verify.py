@@ -136,7 +136,7 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
             if m.get("valid"):  # (as the CLI's line says it; the panel did not before 2026-12-06)
                 col.label(text="Signer not trusted" if not m.get("trusted") else "Trusted by this machine's local root "
                           "only" if m.get("trust_list") == "local root" else "Signer trusted")
-            from ...provenance.verify import declared_synthesised
+            from ...provenance.verify import declared_synthesised, ingredient_words
 
             acts = ", ".join(str(a.get("action", "?")) for a in m.get("actions") or [])
             if acts:
@@ -144,6 +144,12 @@ class SEQUENCER_PT_reenact_verify(ReenactSequencerPanel, bpy.types.Panel):
             for a in m.get("actions") or []:  # what a signed edit declares synthesised
                 for said in declared_synthesised(a):
                     col.label(text="Declared: " + said)
+            todo = [(ing, 0) for ing in m.get("ingredients") or []]
+            while todo:  # what its ingredients' manifests say (a restyle of a dub: the dub's; since 2026-12-06)
+                ing, depth = todo.pop(0)
+                if ing.get("manifest"):
+                    col.label(text="  " * depth + "Made from " + ingredient_words(ing))
+                    todo[:0] = [(sub, depth + 1) for sub in ing["manifest"].get("ingredients") or []]
         else:
             col.label(text="C2PA: no manifest")
         if ms and ms.get("frames", 0) > 1:  # an image sequence: every frame's manifest was read
