@@ -66,6 +66,24 @@ def main(clip, work):
         if s != shot:
             blend.strips_of(scene).remove(s)
     adjust_playback_rate(shot)
+    # a dialogue recorded apart, its slate trimmed off: where it lies must not change (before 2026-12-06 19:55
+    # UTC each job's rate check doubled the scene's rate and set it back, and Blender's re-timing slid it)
+    import wave
+
+    wav = os.path.join(work, "dialogue.wav")
+    with wave.open(wav, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes((np.sin(np.arange(int(4.3452 * 48000)) / 20) * 3000).astype(np.int16).tobytes())
+    # (4.3452 s: 108.63 frames at 25 fps, 217.26 at 50, which Blender's re-timing does not undo exactly)
+    dialogue = blend.strips_of(scene).new_sound(name="dialogue", filepath=wav, channel=8, frame_start=1)
+    dialogue.frame_offset_start, dialogue.frame_offset_end = 12, 7
+
+    def lies():
+        return [dialogue.frame_start, dialogue.frame_final_start, dialogue.frame_final_end]
+
+    sound_before = lies()
     before = (shot.frame_final_start, shot.frame_final_end, scene.render.fps, scene.render.fps_base)
     scene.sequence_editor.active_strip = shot
     out["clip_speed"] = {
@@ -74,7 +92,7 @@ def main(clip, work):
         "render": attempt(bpy.ops.reenact.render_performance, region="mouth"),
         "assemble": attempt(bpy.ops.reenact.assemble_render),
         "track": attempt(bpy.ops.reenact.track_strip),
-        "strips": sorted(s.name for s in blend.all_strips(scene)),
+        "strips": sorted(s.name for s in blend.all_strips(scene) if s.type != "SOUND"),
         "unchanged": before == (shot.frame_final_start, shot.frame_final_end, scene.render.fps,
                                 scene.render.fps_base),
         "actors": sum(1 for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)}
@@ -90,6 +108,7 @@ def main(clip, work):
         "vs_shown": max(float(np.abs(render(scene, f, os.path.join(work, "conformed_{}.png".format(f))) - a).mean())
                         for f, a in zip(frames, shown))}
     out["conformed"]["track"] = attempt(bpy.ops.reenact.track_strip)
+    out["sound"] = {"before": sound_before, "after": lies()}
     # the shot's file changed to a clip of the scene's rate (Change Path): it keeps the old rate
     shot.filepath = new.filepath
     scene.sequence_editor.active_strip = shot
