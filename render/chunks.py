@@ -134,12 +134,35 @@ def marking(folder, job, frames, chunk, n_frames, digest=None):
     it renders (:func:`mark_chunk`)."""
     if chunk is None or tuple(chunk) == tuple(frames):
         if not jobs_in(folder):
-            yield
+            with _whole(folder, job, frames, n_frames):
+                yield
             return
         chunk = tuple(frames)
     mark_chunk(folder, job, frames, chunk, n_frames, done=False, digest=digest)
     yield
     mark_chunk(folder, job, frames, chunk, n_frames, digest=digest)
+
+
+@contextlib.contextmanager
+def _whole(folder, job, frames, n_frames):
+    """A whole render into a folder of its own: no marker into a new or empty one; into one that
+    holds frames already (an earlier render's), a marker (``plain``) while it writes over them,
+    removed once it is done, so that :func:`check_chunks` refuses a folder it left half written
+    (before 2026-12-06 a render stopped part-way left a mix of two renders, 32 of 120 frames
+    new, and `reenact assemble` made a movie of it, exit 0). An earlier stopped render's marker
+    is kept until one finishes: its frames may be in the folder too."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        names = []
+    plain = [m["path"] for m in _markers(folder) if m["plain"]] if names else []
+    if not plain and any(FRAME_RE.match(n) for n in names):
+        path = os.path.join(folder, marker_name(frames, job))
+        _write(path, job, frames, frames, n_frames, False, None, False, {"plain": True})
+        plain.append(path)
+    yield
+    for path in plain:
+        _remove(path)
 
 
 def _markers(folder):
@@ -159,6 +182,7 @@ def _markers(folder):
             out.append({"job": str(m["job"]), "frames": (a, b), "chunk": (c, d), "n": int(m["n"]), "done": done,
                         "started": started if done else mtime, "ended": mtime if done else None, "path": path,
                         "legacy": bool(m.get("legacy", False)), "digest": m.get("digest") or None,
+                        "plain": bool(m.get("plain", False)),  # (a whole render over a folder's frames: _whole)
                         "options": m.get("options") if isinstance(m.get("options"), dict) else None})
         except (OSError, ValueError, KeyError, TypeError):
             continue  # (a marker being written by another task, or damaged: as if absent)
@@ -203,9 +227,9 @@ def job_record(folder, job=None):
 
 
 def jobs_in(folder):
-    """The jobs whose chunks left a marker in ``folder``."""
+    """The jobs whose chunks left a marker in ``folder`` (not a whole render's: :func:`_whole`)."""
     try:
-        return {m["job"] for m in _markers(folder)}
+        return {m["job"] for m in _markers(folder) if not m["plain"]}
     except OSError:
         return set()
 
@@ -266,6 +290,8 @@ def check_chunks(folder, job=None, timeline=None):
     (start, length, reversed) of the strip that shows the clip, to name frames as the timeline
     numbers them (:func:`_said`)."""
     found = _markers(folder)
+    _interrupted(folder, [m for m in found if m["plain"]], found, timeline)
+    found = [m for m in found if not m["plain"]]
     if not found:
         return None
     if job is None:
@@ -316,6 +342,33 @@ def check_chunks(folder, job=None, timeline=None):
         raise ValueError("{}: {} were not written by this farm job".format(
             folder, _said(_gaps((0, n), mine_written), timeline)))
     return job
+
+
+def _interrupted(folder, plain, found, timeline):
+    """ValueError when a whole render over the frames of ``folder`` stopped part-way (its marker
+    ``plain``: :func:`_whole`) and no farm chunk began here since: the frames written since it
+    began are named."""
+    if not plain:
+        return
+    since = min(m["started"] for m in plain)
+    if any(not m["plain"] and m["started"] > since for m in found):
+        return  # (a farm job's chunks since: their markers tell)
+    try:
+        numbered = frame_numbers(folder)
+    except OSError:
+        return
+    n = plain[0]["n"]
+    first = min(k for k, _ in numbered) if numbered and max(k for k, _ in numbered) >= n else 0
+    newer = []
+    for number, name in numbered:
+        try:
+            if os.stat(os.path.join(folder, name)).st_mtime >= since:
+                newer.append((number - first, number - first + 1))
+        except OSError:
+            pass
+    if newer:
+        raise ValueError("{}: {} are from a render that was interrupted (the others from an earlier render): "
+                         "render again".format(folder, _said(_spans(newer), timeline)))
 
 
 def _same_digest(folder, mine, timeline):
