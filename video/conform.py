@@ -117,11 +117,20 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
             raise
         writer.close()
     shown = set(int(i) for i in idx)
+    warnings = list(writer.warnings)  # (what the movie cannot keep: before 2026-12-06 not said)
+    bits = int((tags.get("colour") or {}).get("bits") or 8)
+    if tags.get("deep_from") is not None and not any(b in writer.pix_fmt for b in ("10", "12", "16")) and not warnings:
+        # (a 10-bit camera clip conformed to 8-bit H.264: before 2026-12-06 19:00 UTC silently)
+        warnings.append("{}: H.264 holds 8 bits of this {}-bit clip (its gradients may band); the lossless copy "
+                        "(--lossless: FFV1 .mkv; Blender: Conform to Scene Rate's Lossless) keeps them".format(
+                            os.path.basename(out), bits if bits > 8 else "deeper"))
+    if keyed:
+        warnings.append("{}: the conformed movie holds no alpha: the shot's alpha channel is dropped, and the "
+                        "strip covers what lies under it".format(os.path.basename(out)))
     return {"out": os.path.abspath(os.fspath(out)), "frames": int(len(idx)), "clip_frames": n,
             "dropped": n - len(shown), "repeated": int(len(idx) - len(shown)), "audio": bool(writer.audio_copied),
             "variable_rate": times is not None,
-            "output_warnings": ["{}: the conformed movie holds no alpha: the shot's alpha channel is dropped, and the "
-                                "strip covers what lies under it".format(os.path.basename(out))] if keyed else [],
+            "output_warnings": warnings,
             "fps": float(rate), "seconds": round(time.perf_counter() - t0, 3)}
 
 
@@ -159,5 +168,7 @@ def _cmd(args):
         raise ReenactError(str(exc)) from exc
     finally:
         bar.close()
+    for line in summary["output_warnings"]:  # (before 2026-12-06 19:00 UTC in the JSON alone)
+        print("reenact: warning: {}".format(line), file=sys.stderr)
     print(json.dumps(summary, indent=1, sort_keys=True))
     return 0
