@@ -265,12 +265,13 @@ def new_scene(name):
 
 
 def save_blend(filepath):
-    """Save to a temporary name, then rename: a failed save leaves the old file intact."""
+    """Save the session as ``filepath`` (Blender writes ``<file>@`` and renames it once complete: a
+    failed save leaves the old file intact). Before 2026-12-06 20:10 UTC a copy was saved as
+    ``<file>.tmp.blend`` and renamed, which Reenact's own save handlers took for another project:
+    the demo's .blend read its Track from ``//reenact/demo.blend.tmp_track.npz``."""
     filepath = os.path.abspath(filepath)
     os.makedirs(os.path.dirname(filepath), exist_ok=True)
-    tmp = filepath + ".tmp.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=tmp, copy=True, compress=True)
-    os.replace(tmp, filepath)
+    bpy.ops.wm.save_as_mainfile(filepath=filepath, compress=True)
     return filepath
 
 

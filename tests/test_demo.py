@@ -38,7 +38,8 @@ def test_demo_writes_blend(tmp_path, carphone):
         "  scene_range=[sc.frame_start, sc.frame_end], actors=len(act), keys=[k.name for k in kb][1:],\n"
         "  anim=act[0].data.shape_keys.animation_data.action is not None,\n"
         "  img=[[s.channel, s.frame_final_start, s.frame_final_duration, len(s.elements)] for s in im],\n"
-        "  ch=st[0].channel, img_dir=[bpy.path.abspath(s.directory) for s in im])))\n"
+        "  ch=st[0].channel, img_dir=[bpy.path.abspath(s.directory) for s in im],\n"
+        "  track=str(act[0].bl_system_properties_get()['reenact'].get('track_path', '')))))\n"
     ).format(blend=str(blend))
     res = run_py(code)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -52,6 +53,11 @@ def test_demo_writes_blend(tmp_path, carphone):
     assert info["actors"] == 1 and "jawOpen" in info["keys"] and info["anim"]
     assert summary["tracked_fraction"] >= 0.99
     assert (out / "demo_track.npz").is_file()
+    # the .blend reads its own Track, and nothing under the folder is named for a temporary .blend (before
+    # 2026-12-06 20:10 UTC the last save went through 'demo.blend.tmp.blend', which Reenact's save handlers
+    # took for another project: '//reenact/demo.blend.tmp_track.npz', and .shown_by records of it)
+    assert ".tmp" not in info["track"], info["track"]
+    assert not [str(p) for p in out.rglob("*") if ".tmp" in p.name], sorted(str(p) for p in out.rglob("*"))
     # the rendered strip: one channel above the original, same start and length, frames on disk
     assert info["img"] == [[info["ch"] + 1, info["start"], info["dur"], info["dur"]]]
     import os
