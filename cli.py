@@ -17,7 +17,7 @@ import time
 from ._version import __version__
 from .errors import ReenactError
 from .farm.cli import add_parsers as add_farm_parsers
-from .fsutil import (CheckedStdout, atomic_path, check_output_file, check_output_folder, os_error,
+from .fsutil import (CheckedStdout, StdoutClosed, atomic_path, check_output_file, check_output_folder, os_error,
                      write_stdout)
 from .provenance.cli import add_parser as add_verify_parser, add_signing_arguments
 from .video.conform import add_parser as add_conform_parser
@@ -27,6 +27,7 @@ from .video.probe import add_parser as add_probe_parser
 
 #: the CLI's name for the core's error type (kept for callers of ``reenact.cli``)
 UserError = ReenactError
+EXIT_PIPE = 128 + 13  # (SIGPIPE's: standard output's reader closed it)
 
 
 def _emit_json(obj):
@@ -673,6 +674,8 @@ def main(argv=None):
         rc = args.func(args)
         write_stdout()  # what the command printed, out before its exit status says it worked
         return rc
+    except StdoutClosed:
+        return EXIT_PIPE
     except UserError as exc:
         print("reenact: error: {}".format(exc), file=sys.stderr)
         return 2

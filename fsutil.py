@@ -431,6 +431,12 @@ def write_stdout(text=""):
     out.flush()
 
 
+class StdoutClosed(ReenactError):
+    """Standard output's reader closed it (``reenact probe … | head -1``): the CLI ends quietly
+    with the status of a process a broken pipe ends (141), as coreutils do. Before 2026-12-06
+    it printed "cannot write the output (standard output): Broken pipe" (exit 2)."""
+
+
 def stdout_error(exc):
     """The :class:`ReenactError` of standard output that failed with the OSError ``exc``; stdout
     is pointed at the null device, so that what is still buffered goes nowhere quietly at exit."""
@@ -444,6 +450,8 @@ def stdout_error(exc):
             os.close(null)
     except (OSError, ValueError, AttributeError):
         pass
+    if exc.errno == errno.EPIPE:  # the reader is gone (`| head`): said by no line, as other tools do
+        return StdoutClosed("standard output closed by its reader")
     return ReenactError("cannot write the output (standard output): {}".format(
         exc.strerror or str(exc) or errno.errorcode.get(exc.errno, "error")))
 

@@ -45,3 +45,18 @@ def test_json_to_dev_full_says_standard_output(carphone, args, unbuffered=False)
     res = _run(args + ([carphone] if args[0] == "probe" else []), "/dev/full", unbuffered=unbuffered)
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().splitlines() == [LINE + "No space left on device"], res.stderr
+
+
+def test_a_reader_that_closed_its_end_ends_the_command_quietly(carphone):
+    """`reenact probe --json clip | head -0`: the reader closed the pipe. Before 2026-12-06 the
+    command said "cannot write the output (standard output): Broken pipe" (exit 2); now it ends
+    with a broken pipe's status and no line, as coreutils do."""
+    r, w = os.pipe()
+    os.close(r)  # (the reader gone before a byte is written)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    try:
+        res = subprocess.run([sys.executable, "-m", "reenact", "probe", "--json", carphone], stdout=w,
+                             stderr=subprocess.PIPE, text=True, env=env, timeout=300)
+    finally:
+        os.close(w)
+    assert res.returncode == 141 and res.stderr == "", (res.returncode, res.stderr)
