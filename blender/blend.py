@@ -266,7 +266,7 @@ def new_scene(name):
 
 def save_blend(filepath):
     """Save the session as ``filepath`` (Blender writes ``<file>@`` and renames it once complete: a
-    failed save leaves the old file intact). Before 2026-12-06 20:10 UTC a copy was saved as
+    failed save leaves the old file intact). Before 2026-12-06 19:55 UTC a copy was saved as
     ``<file>.tmp.blend`` and renamed, which Reenact's own save handlers took for another project:
     the demo's .blend read its Track from ``//reenact/demo.blend.tmp_track.npz``."""
     filepath = os.path.abspath(filepath)

@@ -79,7 +79,7 @@ def render_key(op, strip, frames, actors, legacy=False):
 def render_keys(op, strip, frames, actors, outputs, legacy=False):
     """:func:`render_key` for each (output, lossless) of ``outputs`` in place of ``op``'s own, by
     :func:`output_tag`: what a farm chunk, which writes frames, records for the movie Assemble Render
-    may make of them (before 2026-12-06 19:30 UTC its movie was keyed as frames, and Render Edited
+    may make of them (before 2026-12-06 19:22 UTC its movie was keyed as frames, and Render Edited
     Actors with Output Movie rendered the farm's shot again)."""
     import hashlib
 

@@ -164,7 +164,7 @@ def _flag_word(strip):
     """The flag word of ``strip`` as Blender keeps it (Adjust Playback Rate is not in Python's API),
     or None where it cannot be read safely. Its place in the strip is found once per session as the
     word Flip X changes (set and set back), and every read is checked against four flags Python
-    does show (flips, mute, reverse). Before 2026-12-06 19:55 UTC the flag was found by doubling
+    does show (flips, mute, reverse). Before 2026-12-06 19:51 UTC the flag was found by doubling
     the scene's frame rate and setting it back, which re-timed every sound strip, rounding: a
     trimmed dialogue strip slid a frame or two at each job's check (5 frames early after three)."""
     import ctypes

@@ -164,7 +164,7 @@ def _fp16_variant(path, sess, threads, warnings):
     """A CUDA session of ``path``'s fp16 variant (``sess``: the model's own session), or None:
     none beside it, not on CUDA, damaged, or exported from another training (its ``reenact.*``
     card differs from the model's: another run, step count or configuration; a line in
-    ``warnings``). Before 2026-12-06 19:50 UTC any file of that name ran on CUDA: the fp16 of an
+    ``warnings``). Before 2026-12-06 19:38 UTC any file of that name ran on CUDA: the fp16 of an
     earlier training left beside a newer model (an export stopped between the two files) rendered
     the earlier actor."""
     p16 = fp16_path(path)

@@ -659,7 +659,7 @@ def test_a_clip_played_at_its_own_rate_in_a_scene_of_another_is_refused(tmp_path
     assert c["file"].startswith("shot30_25fps-") and c["file"].endswith(".mkv"), r  # (named by its source too)
     assert (c["channel"], c["start"], c["length"], c["adjusted"], c["shot_muted"]) == (2, 1, 24, None, True), r
     assert c["vs_shown"] < 1.6 and c["track"] == ["FINISHED"], r
-    # a trimmed dialogue strip lies where it lay after every job's check (before 2026-12-06 19:55 UTC
+    # a trimmed dialogue strip lies where it lay after every job's check (before 2026-12-06 19:51 UTC
     # each check slid it: 13 -> 8 at its head after five at 30 fps)
     assert r["sound"]["after"] == r["sound"]["before"], r["sound"]
     # the shot's file changed to the 25 fps clip (Change Path) keeps the 30 fps clip's rate: refused

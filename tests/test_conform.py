@@ -99,7 +99,7 @@ def test_conforming_a_keyed_shot_says_the_movie_drops_its_alpha(tmp_path):
     r = conform_movie(shot, 25, tmp_path / "keyed25.mov")
     assert r["output_warnings"][-1] == ("keyed25.mov: the conformed movie holds no alpha: the shot's alpha channel "
                                         "is dropped, and the strip covers what lies under it"), r
-    # (and, since 2026-12-06 19:00 UTC, that H.264 keeps 8 of the shot's bits: tests/test_conform_bits.py)
+    # (and, since 2026-12-06 19:53 UTC, that H.264 keeps 8 of the shot's bits: tests/test_conform_bits.py)
     assert len(r["output_warnings"]) == 2 and "H.264 holds 8 bits" in r["output_warnings"][0], r
     assert conform_movie(str(tmp_path / "keyed25.mov"), 24, tmp_path / "plain24.mov")["output_warnings"] == []
 

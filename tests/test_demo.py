@@ -54,7 +54,7 @@ def test_demo_writes_blend(tmp_path, carphone):
     assert summary["tracked_fraction"] >= 0.99
     assert (out / "demo_track.npz").is_file()
     # the .blend reads its own Track, and nothing under the folder is named for a temporary .blend (before
-    # 2026-12-06 20:10 UTC the last save went through 'demo.blend.tmp.blend', which Reenact's save handlers
+    # 2026-12-06 19:55 UTC the last save went through 'demo.blend.tmp.blend', which Reenact's save handlers
     # took for another project: '//reenact/demo.blend.tmp_track.npz', and .shown_by records of it)
     assert ".tmp" not in info["track"], info["track"]
     assert not [str(p) for p in out.rglob("*") if ".tmp" in p.name], sorted(str(p) for p in out.rglob("*"))

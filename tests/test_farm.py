@@ -487,7 +487,7 @@ def test_actors_whose_names_clean_alike_keep_their_own_takes():
 def test_a_farm_job_assembled_into_a_movie_is_up_to_date_for_render_edited_actors_with_output_movie(
         carphone, tmp_path, request):
     """A wrangler's farm job (chunk tasks write frames) assembled into a movie by Assemble Render;
-    the compositor then runs Render Edited Actors with Output Movie. Before 2026-12-06 19:30 UTC
+    the compositor then runs Render Edited Actors with Output Movie. Before 2026-12-06 19:22 UTC
     the movie was keyed as the chunks' frames, and the farm's shot was rendered again on the
     compositor's machine; now each chunk records the key of every output the assembly may make."""
     pytest.importorskip("bpy")

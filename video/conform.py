@@ -120,7 +120,7 @@ def conform_movie(video, fps, out, lossless=False, progress=None, adjusted=True,
     warnings = list(writer.warnings)  # (what the movie cannot keep: before 2026-12-06 not said)
     bits = int((tags.get("colour") or {}).get("bits") or 8)
     if tags.get("deep_from") is not None and not any(b in writer.pix_fmt for b in ("10", "12", "16")) and not warnings:
-        # (a 10-bit camera clip conformed to 8-bit H.264: before 2026-12-06 19:00 UTC silently)
+        # (a 10-bit camera clip conformed to 8-bit H.264: before 2026-12-06 19:53 UTC silently)
         warnings.append("{}: H.264 holds 8 bits of this {}-bit clip (its gradients may band); the lossless copy "
                         "(--lossless: FFV1 .mkv; Blender: Conform to Scene Rate's Lossless) keeps them".format(
                             os.path.basename(out), bits if bits > 8 else "deeper"))
@@ -168,7 +168,7 @@ def _cmd(args):
         raise ReenactError(str(exc)) from exc
     finally:
         bar.close()
-    for line in summary["output_warnings"]:  # (before 2026-12-06 19:00 UTC in the JSON alone)
+    for line in summary["output_warnings"]:  # (before 2026-12-06 19:53 UTC in the JSON alone)
         print("reenact: warning: {}".format(line), file=sys.stderr)
     print(json.dumps(summary, indent=1, sort_keys=True))
     return 0

@@ -77,7 +77,7 @@ class REENACT_OT_assemble_render(ModalJobMixin, bpy.types.Operator):
         marks = self._farm_dir if os.path.isdir(self._farm_dir) else self._out
         digest, options = job_record(marks, self.farm_job or None) if os.path.isdir(marks) else (None, None)
         # the key of the output made here (the chunks record one per output: a movie keyed as the frames
-        # they wrote was rendered again by Render Edited Actors with Output Movie, before 2026-12-06 19:30 UTC)
+        # they wrote was rendered again by Render Edited Actors with Output Movie, before 2026-12-06 19:22 UTC)
         keys = options.pop(OUTPUT_KEYS, None) if options else None
         if digest and isinstance(keys, dict):
             digest = keys.get(output_tag(self.output, self.lossless)) or digest

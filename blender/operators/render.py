@@ -295,7 +295,7 @@ class REENACT_OT_render_performance(ModalJobMixin, bpy.types.Operator):
         # performances (the .blend saved while the job ran; before 2026-12-06 one movie of both)
         # (and its options: the assembled result keeps them for Render Edited Actors; before the review of the
         # evening of 2026-12-06 a farm's result had none, and a render again used the defaults)
-        # (and the key of each movie Assemble Render may make of the frames: before 2026-12-06 19:30 UTC an
+        # (and the key of each movie Assemble Render may make of the frames: before 2026-12-06 19:22 UTC an
         # assembled movie was keyed as frames, and Render Edited Actors with Output Movie rendered it again)
         mark = (self.farm_job, n, self._render_key, dict({o: getattr(self, o) for o in CARRIED_OPTIONS}, **{
             OUTPUT_KEYS: render_keys(self, strip, (a, b), keyed, [(o, q) for o in OUTPUTS for q in (False, True)])})) \
