@@ -422,8 +422,11 @@ def track_video(source, max_faces=1, focal_mm=None, frames=None, fps=None, progr
                 tracked[k, a:b] = False
                 lms[k, a:b] = np.nan
                 presence[k, a:b] = 0.0
-    if not tracked.any():
-        raise TrackingError("{}: no face found in any of its {} frames".format(label, T))
+    if not tracked.any():  # (the tiled search named when it was off: before 2026-12-06 the message did not,
+        # and a 35 px face in a 640 x 360 clip failed although --small-faces tracks it fully)
+        hint = "" if small_faces else ("; a face under a fifth of the frame (a wide or full-body shot) is found "
+                                       "with --small-faces (Blender: Small Faces in the Track panel)")
+        raise TrackingError("{}: no face found in any of its {} frames{}".format(label, T, hint))
     iod = _iod(lms)
     usable = tracked & (np.nan_to_num(iod) >= MIN_IOD_PX)
     if not usable.any():
