@@ -58,7 +58,8 @@ def add_parser(subparsers):
                                                             "PNG or JPEG frames")
     s.add_argument("--key", default=None, help="watermark key (default: Reenact's public key)")
     s.add_argument("--fps", type=_fps, default=None, metavar="RATE",
-                   help="frame rate of a folder of frames (default 25; 30000/1001 too)")
+                   help="frame rate of a folder of frames: needed for a folder, whose seconds go into every "
+                        "frame's manifest (25, 29.97, 30000/1001; a movie keeps its own)")
     s.add_argument("--sign-cert", default=None, metavar="CHAIN.pem",
                    help="C2PA signing certificate chain (leaf first); default: the local chain, trusted by no one else")
     s.add_argument("--sign-key", default=None, metavar="KEY.pem", help="private key of --sign-cert")
@@ -70,8 +71,8 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     """Sign ``path`` (a movie or image holding Reenact's frames) with ``c2pa.edited``,
     digitalSourceType ``compositeWithTrainedAlgorithmicMedia``, the watermark found in it as
     soft binding and the synthesised seconds (frames, timecodes) as the action's parameters; a
-    folder of PNG or JPEG frames (``fps``: its rate, default 25) has each frame of the seconds
-    the watermark shows signed so. ValueError (one line naming the file) for a format C2PA is
+    folder of PNG or JPEG frames (``fps``: its rate, required: a folder has none of its own) has
+    each frame of the seconds the watermark shows signed so. ValueError (one line naming the file) for a format C2PA is
     not written into, a file that already carries a manifest, or one where no Reenact watermark
     is found: a manifest must not claim what the file does not show.
     Credentials that cannot sign are refused before any decoding (:func:`.manifest.check_credentials`).
@@ -93,6 +94,10 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     folder = os.path.isdir(path)
     if ext not in MIME_TYPES and not folder:
         raise ValueError("{}: C2PA is written into MP4 and MOV movies and PNG and JPEG images".format(path))
+    if folder and fps is None:  # (before 2026-12-06 read at 25 fps unsaid: a 29.97 fps folder was signed
+        raise ValueError(       # "1.60-4.80 s" for 1.33-4.00 s in every frame, and could not be signed again)
+            "{}: a folder of frames has no rate of its own: give it with --fps (25, 29.97, 30000/1001); the "
+            "synthesised seconds are written into every signed frame's manifest".format(path))
     check_credentials(cert, sign_key)  # (before 2026-12-06 checked after the file's whole decode)
     if os.path.isfile(path):
         had = read_manifest(path)
