@@ -173,16 +173,16 @@ class MovieSource(VideoSource):
             drift = float(np.max(np.abs(t - np.arange(len(t)) / float(guess))))
             if drift <= 0.5 / float(guess):
                 self.rate, self.rate_drift = guess, drift
-        if self.variable_rate and not allow:
-            out = os.path.splitext(os.path.basename(self.path))[0] + "_cfr.mp4"
+        if self.variable_rate and not allow:  # (one rate, the copy's: before 2026-12-06 FFmpeg's average beside it)
+            out, even = os.path.splitext(os.path.basename(self.path))[0] + "_cfr.mp4", _nominal_rate(guess or rate)
+            fe = float(Fraction(even))  # (the drift said against it: where an even copy's frame i plays, i / fe)
             raise VideoError(self.path, "variable frame rate: frames are up to {:.0f} ms off a constant {:.6g} fps, "
                                         "so results would drift against the audio; make an evenly timed copy first "
                                         "(as Blender shows it): reenact conform {} --out {} (in Blender: Strip ▸ "
                                         "Reenact ▸ Conform to Scene Rate), or ffmpeg -i {} -vf fps={} -c:v libx264 "
-                                        "-crf 16 -c:a copy {}".format(
-                                            1000 * self.rate_drift, float(rate), shell_quote(self.path),
-                                            shell_quote(out), shell_quote(self.path), _nominal_rate(guess or rate),
-                                            shell_quote(out)))
+                                        "-crf 16 -c:a copy {}".format(1000 * np.max(np.abs(t - np.arange(len(t)) / fe)),
+                                                                      fe, shell_quote(self.path), shell_quote(out),
+                                                                      shell_quote(self.path), even, shell_quote(out)))
 
     @staticmethod
     def _expected_end_seconds(container, vs) -> Optional[float]:

@@ -140,11 +140,18 @@ def probe(path):
                         "variable_rate": bool(src.variable_rate), "rate_drift_ms": round(1000 * src.rate_drift, 1),
                         "truncated": bool(src.truncated), "audio": _audio(path)})
             warnings += footage_warnings(src)
-            if src.variable_rate:
+            if src.variable_rate:  # (said against the rate of conform's copy, as the refusal says it: before
+                # 2026-12-06 against FFmpeg's average, 24.0015 fps where the copy is 29.667 fps)
+                from fractions import Fraction
+
+                from .movie import _nominal_rate
+
+                even, t = float(Fraction(_nominal_rate(src.blender_rate or src.rate))), src.frame_times()
+                off = 1000 * float(max(abs(x - i / even) for i, x in enumerate(t))) if t is not None else 0.0
                 warnings.append("{}: variable frame rate, frames up to {:.0f} ms off a constant {:.6g} fps: track, "
-                                "render and train refuse it; reenact conform makes an evenly timed copy (in "
-                                "Blender: Conform to Scene Rate; docs/video-io.md, Variable frame rate)".format(
-                                    path, 1000 * src.rate_drift, float(src.rate)))
+                                "render and train refuse it; reenact conform makes an evenly timed copy at {:.6g} fps "
+                                "(in Blender: Conform to Scene Rate; docs/video-io.md, Variable frame rate)".format(
+                                    path, off, even, even))
             if src.truncated:
                 warnings.append("{}: truncated: only the first {} frames are readable".format(path, src.frame_count))
         else:  # a plate of more than 8 bits: read at 8, a render written back at its depth
