@@ -376,7 +376,8 @@ def credentials(cert=None, key=None):
             key_pem = f.read()
     except OSError as exc:
         raise ManifestError("{}: cannot read: {}".format(exc.filename, exc.strerror)) from None
-    return cert_pem, key_pem, local
+    from .keys import pkcs8_key  # (an "EC PRIVATE KEY" as openssl writes it: before 2026-12-06 refused)
+    return cert_pem, pkcs8_key(key_pem, os.fspath(key), ManifestError), local
 
 
 def _tiny_png():
