@@ -51,6 +51,9 @@ def add_parser(subparsers):
     p.add_argument("--fps", type=_fps, default=None, metavar="RATE",
                    help="frame rate of a folder of frames (default 25; 30000/1001 too)")
     p.add_argument("--no-manifest", action="store_true", help="skip the C2PA manifest")
+    p.add_argument("--trust", default=None, metavar="ROOTS.pem",
+                   help="root certificate(s) whose signers are trusted (a studio's root); default: this machine's "
+                        "local root only")
     p.set_defaults(func=run)
     s = subparsers.add_parser("sign", help="sign a cut that holds Reenact's frames (finished in another editing "
                                            "system) with a C2PA manifest naming where they are")
@@ -224,10 +227,19 @@ def run(args):
     if not 0.2 <= args.window <= 10.0:  # (a window of 1e-320 overflowed; one of 60 s held GBs of frames)
         print("reenact: error: --window {:g}: give 0.2 to 10 seconds (default 1)".format(args.window), file=sys.stderr)
         return 2
+    trust = getattr(args, "trust", None)
+    if trust:  # (once, before any file is read: a file of no certificate is one line)
+        from .keys import trust_roots
+
+        try:
+            trust_roots(trust)
+        except ValueError as exc:
+            print(printable("reenact: error: --trust {}".format(exc)), file=sys.stderr)
+            return 2
     results, errors = [], []
     for f in args.files:
         try:
-            r = verify_path(f, key=key, window=args.window, fps=args.fps, manifest=not args.no_manifest)
+            r = verify_path(f, key=key, window=args.window, fps=args.fps, manifest=not args.no_manifest, trust=trust)
         except (ValueError, OSError) as exc:
             msg = " ".join(str(exc).split())
             if f not in msg:

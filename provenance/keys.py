@@ -6,9 +6,12 @@ key in the usual SEC1 form (``openssl ecparam -genkey``: "-----BEGIN EC PRIVATE 
 PKCS#1 (RSA) is converted in memory, the file left as it is. Before 2026-12-06 such a key was
 refused with the library's own words ("… PKCS#8 ASN.1 error: PEM error: unexpected PEM type label:
 expecting "PRIVATE KEY""), though it was the studio's right key. An encrypted key, and one that
-cannot make the signature Reenact signs with (ES256: an EC P-256 key), are one line saying so."""
+cannot make the signature Reenact signs with (ES256: an EC P-256 key), are one line saying so.
 
-__all__ = ["pkcs8_key"]
+:func:`trust_roots`: the PEM text of a file of trusted root certificates (``reenact verify
+--trust``), or one line saying why it cannot serve."""
+
+__all__ = ["pkcs8_key", "trust_roots"]
 
 #: PEM labels of private keys c2pa does not read as they are
 _OTHER_FORMS = (b"-----BEGIN EC PRIVATE KEY-----", b"-----BEGIN RSA PRIVATE KEY-----")
@@ -56,3 +59,27 @@ def pkcs8_key(key_pem, name, error=ValueError, alg="es256"):
     return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                            serialization.NoEncryption())
 
+
+def trust_roots(path):
+    """The PEM text of the certificates in ``path`` (``reenact verify --trust ROOTS.pem``: the
+    roots whose chains count as trusted). ValueError (one line naming the file) for a file that
+    cannot be read or holds no PEM certificate."""
+    import os
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ValueError("{}: cannot read: {}".format(path, exc.strerror or exc)) from None
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certs = []
+    if not certs:
+        raise ValueError("{}: holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the root certificate(s) "
+                         "to trust".format(path))
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode("ascii") for c in certs)

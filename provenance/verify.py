@@ -11,7 +11,8 @@ from .watermark import DEFAULT_KEY, detect
 __all__ = ["verify_path", "format_report", "job_ranges"]
 
 
-def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None, look_again=True):
+def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None, look_again=True,
+                trust=None):
     """Verify one movie, image, folder of frames or list of image files (an image-sequence
     strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
     ``{file, kind, frames, fps, duration, watermark, manifest}`` (and for a movie with a start
@@ -26,7 +27,9 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
     names of up to 10 signed frames whose manifest does not validate, e.g. edited afterwards). ``progress(done,
     total, message)`` after each frame; returning False raises
     :class:`reenact.progress.Cancelled`. ``look_again``: where the ``window`` windows find no mark
-    or no job id, look again in :data:`SHORT_WINDOW` windows (:func:`_look_again`)."""
+    or no job id, look again in :data:`SHORT_WINDOW` windows (:func:`_look_again`). ``trust``: a PEM
+    file of root certificates whose signers count as trusted (``reenact verify --trust``; default
+    this machine's local root), named in the result as ``trust``."""
     from ..progress import Cancelled
     from ..video import open_video
 
@@ -91,7 +94,13 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
     if number:  # the synthesised frames by their file numbers, as a compositor names them
         out["file_ranges"] = [[int(number) + fa, int(number) + fb - 1] for fa, fb in wm["frame_ranges"]]
     if manifest:
-        from .manifest import read_manifest
+        from .manifest import read_manifest as read
+
+        if trust:  # (a studio's roots: before 2026-12-06 its signed files read "signer not trusted" always)
+            out["trust"] = os.path.abspath(trust)
+
+        def read_manifest(name):
+            return read(name, trust=out["trust"]) if "trust" in out else read(name)
 
         if not seq:
             out["manifest"] = _with_ingredients(read_manifest(path), path)
@@ -468,6 +477,16 @@ def printable(text):
     return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in str(text))
 
 
+def _trust_words(m, roots):
+    """", trusted by roots.pem", ", signer not trusted" ...: a valid manifest's signer as the roots
+    given (``reenact verify --trust``) or this machine's local root judge it."""
+    if m.get("trust_list") == "given" and roots:
+        return ", trusted by {}".format(os.path.basename(roots)) if m["trusted"] else (
+            ", signer not trusted (its chain ends at no root in {})".format(os.path.basename(roots)))
+    return (", signer not trusted" if not m["trusted"] else ", trusted by this machine's local root only"
+            if m.get("trust_list") == "local root" else ", trusted")
+
+
 def format_report(r):
     """A few human-readable lines for one :func:`verify_path` result."""
     wm = r["watermark"]
@@ -568,9 +587,7 @@ def format_report(r):
         lines.append("  manifest{}: present, {}{}, signer {!r}{}; actions: {}".format(
             " ({})".format(m["of"]) if m.get("of") else "",
             "valid" if m["valid"] else "INVALID",
-            "" if not m["valid"] else (", signer not trusted" if not m["trusted"] else
-                                       ", trusted by this machine's local root only"
-                                       if m.get("trust_list") == "local root" else ", trusted"),
+            "" if not m["valid"] else _trust_words(m, r.get("trust")),
             m.get("signer"), " [{}]".format(", ".join(m["errors"])) if m["errors"] else "", acts or "none"))
         for a in m["actions"]:  # what a signed edit declares synthesised (Blender's render, `reenact sign`)
             said = declared_synthesised(a)
