@@ -155,7 +155,7 @@ def probe(path):
             if src.truncated:
                 warnings.append("{}: truncated: only the first {} frames are readable".format(path, src.frame_count))
         else:  # a plate of more than 8 bits: read at 8, a render written back at its depth
-            out.update({"depth": src.depth, "first_number": src.first_number})
+            out.update({"depth": src.depth, "first_number": src.first_number, "rate_assumed": True})
         x0, y0, x1, y1 = shot_picture_area(src)
         out["picture"] = [int(x0), int(y0), int(x1), int(y1)]
         out["bars"] = [int(x0), int(y0), int(src.size[0] - x1), int(src.size[1] - y1)] != [0, 0, 0, 0]
@@ -165,12 +165,18 @@ def probe(path):
 
 def format_probe(r):
     """A few human-readable lines for one :func:`probe` result."""
-    lines = ["{}: {} {}x{}, {} frames at {} fps ({:.2f} s)".format(
-        r["file"], r["kind"], r["size"][0], r["size"][1], r["frames"], r["rate"], r["duration"])]
+    # (a folder's rate is an assumption: before 2026-12-06 "120 frames at 25 fps" stated it as fact)
+    lines = ["{}: {} {}x{}, {} frames at {} fps{} ({:.2f} s)".format(
+        r["file"], r["kind"], r["size"][0], r["size"][1], r["frames"], r["rate"],
+        " assumed" if r.get("rate_assumed") else "", r["duration"])]
+    if r.get("rate_assumed"):
+        lines.append("  images carry no frame rate: track, restyle apply and assemble take --fps; Blender plays "
+                     "them at the scene's rate")
     if r["kind"] == "movie":
+        bits = int(r.get("bits") or 8)  # (10 bits said for SDR footage too: before 2026-12-06 only with HDR)
         lines.append("  {}{}{}, pixel aspect {}{}{}{}".format(
-            r["codec"], ", {}-bit {}".format(r["bits"], r["hdr"]) if r["hdr"] else "",
-            ", rotated {}".format(r["rotation"]) if r["rotation"] else "", r["pixel_aspect"],
+            r["codec"], ", {}-bit {}".format(bits, r["hdr"]) if r["hdr"] else ", {}-bit".format(bits) if bits > 8
+            else "", _rotation_words(r["rotation"]), r["pixel_aspect"],
             ", interlaced" if r["interlaced"] else "", ", timecode " + r["timecode"] if r["timecode"] else "",
             ", variable rate" if r["variable_rate"] else ""))
         tracks = ["{} {} ch {} Hz{}{}{}{}".format(a["codec"], a["channels"], a["sample_rate"],
@@ -189,6 +195,19 @@ def format_probe(r):
         lines.append("  picture inside bars: {}x{} at ({}, {})".format(x1 - x0, y1 - y0, x0, y0))
     lines += ["  warning: " + w for w in r["warnings"]]
     return "\n".join(lines)
+
+
+def _rotation_words(rotation):
+    """", shown rotated 90° clockwise": a display rotation as an editor reads it. ``rotation`` is
+    FFmpeg's (and the JSON's): the angle players turn the stored pixels *anticlockwise*, so a
+    portrait phone clip's -90 is shown turned 90° clockwise (checked against Blender 5.0's strip of
+    a clip with a display matrix, 2026-12-06). Before 2026-12-06 probe printed "rotated -90"."""
+    cw = int(round(-float(rotation or 0))) % 360
+    if not cw:
+        return ""
+    if cw == 180:
+        return ", shown rotated 180°"
+    return ", shown rotated {}° {}".format(360 - cw if cw > 180 else cw, "anticlockwise" if cw > 180 else "clockwise")
 
 
 def _audio_start(a):
