@@ -60,13 +60,28 @@ def timecode_after(start, frames, rate):
     return frames_timecode(timecode_frames(start, rate) + int(frames), rate, drop=_drops(str(start), rate) > 0)
 
 
+def _counted_rate(tc, rate):
+    """The rate the timecode ``tc`` counts at: a drop-frame one (``;``) only exists at 29.97 and
+    59.94, so it is read at 30000/1001 (60000/1001) where the clip's rate was taken as near 30
+    (60): a variable-rate phone clip's guess (30, 179/6)."""
+    if (";" in tc or "." in tc) and _nominal(rate) in (30, 60):
+        return Fraction(1000 * _nominal(rate), 1001)
+    return rate
+
+
 def retime_timecode(tc, rate, new_rate):
     """The start timecode ``tc`` of a clip at ``rate`` for the same moment in a copy of it at
     ``new_rate`` (``reenact conform``): as it is when the timecode counts the same frames
     (30000/1001 and 30: both count 30), else the same clock time on the new rate's count
     (a drop-frame timecode's clock is real time; a non-drop one's is its frames over the nominal
-    rate; 01:00:00:00 at 23.976 is 01:00:00:00 at 25)."""
-    tc, rate, new_rate = str(tc).strip(), snap_ntsc(rate), snap_ntsc(new_rate)
+    rate; 01:00:00:00 at 23.976 is 01:00:00:00 at 25). A drop-frame ``tc`` is counted at 29.97
+    (59.94) whatever ``rate`` says (:func:`_counted_rate`): a copy at 30 fps gets the non-drop
+    timecode of the same moment (10:00:00;00, 35999.964 s, is 09:59:59:29 at 30), one at 29.97 the
+    same timecode. Before 2026-12-06 a variable-rate clip FFmpeg guessed at 30 fps kept its
+    "10:00:00;00" in a 30 fps copy (a drop-frame timecode at a rate that has none), and a copy at
+    29.97 was given "10:00:00:00", non-drop."""
+    tc, new_rate = str(tc).strip(), snap_ntsc(new_rate)
+    rate = _counted_rate(tc, snap_ntsc(rate))
     if _nominal(rate) == _nominal(new_rate) and (_drops(tc, rate) > 0) == (_drops(tc, new_rate) > 0):
         return tc
     frames = timecode_frames(tc, rate)
