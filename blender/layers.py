@@ -7,6 +7,7 @@ import bpy
 import numpy as np
 
 from . import actor as actor_data
+from . import blend
 from .curves import (TRACKED, _curve_at, _enum, animated_ids, bookkeeping, check_keys, edit_bag, evaluate_actor,
                      read_keys, timeline_frames, tracked_bag, tracked_strip, write_keys)
 from .carry import carry_drivers, carry_nla
@@ -376,6 +377,8 @@ def ensure_layers(ob, track):
             ad.action = edit
         if ad.action_slot is None:
             ad.action_slot = ad.action.slots[0]
+        if edit_bag(idd) is None:  # a slot of the animator's with no keys yet (Action Editor, New Slot): its
+            blend.channelbag(idd)  # keys' home, empty (before 2026-12-06 a traceback in Transfer and Reset)
         ad.action_blend_type = "REPLACE"
         ad.action_extrapolation = "HOLD"
         ad.use_nla = True

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's edits through Transfer, Reset to Tracked and Track Again (run by
+tests/test_anim_fix_edits.py in a fresh bpy process, 5.0 and 4.5): the scenario named by the
+first argument; prints one RESULT line (JSON). Each failed before 2026-12-06 (an audit of the
+animator's workflow)."""
+
+import json
+import os
+import sys
+
+import bpy
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sequencer_check import empty_scene  # noqa: E402
+
+JAW = 'key_blocks["jawOpen"].value'
+SAID = []
+
+
+def scene_of(clips, path):
+    """A factory scene with a movie strip per (name, file), channel 1 up, saved as ``path``;
+    what the operators report kept in SAID."""
+    from reenact.blender import blend
+
+    scene = empty_scene(176, 144)
+    for k, (name, clip) in enumerate(clips):
+        blend.add_movie_strip(scene, clip, channel=1 + k, frame_start=1, name=name, fit_scene=k == 0)
+    bpy.ops.wm.save_as_mainfile(filepath=path)
+    from reenact.blender import report as R
+    import reenact.blender.operators.transfer as T
+    import reenact.blender.operators.track as K
+
+    def rep(op, level, msg):
+        SAID.append("{}: {}".format(level, msg))
+        return op.report({level}, R.PREFIX + str(msg))
+
+    T.report = K.report = rep
+    return bpy.context.scene
+
+
+def actor(name):
+    return [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor and o.reenact.strip_name == name][0]
+
+
+def track(scene, name, **kw):
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all[name]
+    assert bpy.ops.reenact.track_strip(**kw) == {"FINISHED"}
+    return actor(name)
+
+
+def said(call):
+    """What an operator call said: its reports, or its error's last line (ERR ...)."""
+    SAID.clear()
+    try:
+        call()
+    except RuntimeError as exc:
+        return SAID + ["ERR " + str(exc).strip().splitlines()[-1]]
+    return list(SAID)
+
+
+def perf(ob):
+    from reenact.blender import layers
+
+    return layers.curves_to_track(ob, bpy.context.scene)
+
+
+def col(p, name):
+    return np.asarray(p.expression)[:, [str(n) for n in p.expression_names].index(name)]
+
+
+def r3(a):
+    return [round(float(x), 3) for x in a]
+
+
+def slot(clip, clip2, work, out):
+    """A second action slot made active on the target's shape keys (Action Editor, New Slot):
+    Transfer and Reset to Tracked write into it (before 2026-12-06 a traceback, 'NoneType' object
+    has no attribute 'fcurves')."""
+    from reenact.blender import actor as A
+    from reenact.blender import layers
+
+    scene = scene_of([("a", clip), ("b", clip2)], os.path.join(work, "slot.blend"))
+    a, b = track(scene, "a"), track(scene, "b")
+    tracked, src = col(perf(a), "jawOpen"), col(perf(b), "jawOpen")
+    layers.ensure_layers(a, A.tracked_track(a))
+    ad = a.data.shape_keys.animation_data
+    ad.action_slot = ad.action.slots.new(id_type="KEY", name="variant")
+    out["slot"] = ad.action_slot.name_display
+    out["transfer"] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth"))
+    out["transferred"] = float(np.abs(col(perf(a), "jawOpen") - src).max())
+    out["reset"] = said(lambda: bpy.ops.reenact.reset_to_tracked(actor=a.name))
+    out["reset_back"] = float(np.abs(col(perf(a), "jawOpen") - tracked).max())
+    out["still_variant"] = ad.action_slot.name_display
+
+
+if __name__ == "__main__":
+    name, clip, clip2, work = sys.argv[1:5]
+    out = {"version": list(bpy.app.version)}
+    globals()[name](clip, clip2, work, out)
+    print("RESULT " + json.dumps(out))
+    sys.stdout.flush()
+    os._exit(0)  # (4.5 may hang at exit)

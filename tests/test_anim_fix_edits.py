@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""An animator's edits through Transfer Performance, Reset to Tracked and Track Again, in
+Blender 5.0 and 4.5 (tests/blender_anim_fix_check.py, one scenario a test; each failed before
+2026-12-06, found by an audit of the animator's workflow)."""
+
+import pytest
+
+from test_blender_look import _check
+
+pytestmark = pytest.mark.blender
+
+
+@pytest.fixture(scope="module")
+def clips(carphone, tmp_path_factory):
+    """(24 frames of the sample clip, its frames 30-53: another take to dub from)."""
+    from reenact.video import open_video
+    from reenact.video.encode import VideoWriter
+
+    d = tmp_path_factory.mktemp("anim_fix")
+    a, b = d / "a.mp4", d / "b.mp4"
+    with open_video(carphone) as src, VideoWriter(str(a), 25, (src.width, src.height), crf=12) as wa, \
+            VideoWriter(str(b), 25, (src.width, src.height), crf=12) as wb:
+        for i in range(24):
+            wa.write(src.read(i))
+            wb.write(src.read(i + 30))
+    return str(a), str(b)
+
+
+def _run(name, clips, tmp_path, version, request):
+    return _check("blender_anim_fix_check.py", version, request, tmp_path, name, clips[0], clips[1], tmp_path)
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_new_action_slot_of_the_animators_takes_a_transfer_and_a_reset(clips, tmp_path, version, request):
+    r = _run("slot", clips, tmp_path, version, request)
+    assert r["slot"] == "variant" and r["still_variant"] == "variant", r
+    for key in ("transfer", "reset"):
+        assert r[key] and not any(s.startswith("ERR") for s in r[key]), r[key]
+    assert r["transferred"] < 1e-3 and r["reset_back"] < 1e-4, r
