@@ -493,9 +493,9 @@ def _sound_notes(args, ext, chunk, mouth_from):
 
 def cmd_demo(args):
     check_output_folder(args.out)
-    from .blender.demo import run_demo
-
+    from .blender.demo import run_demo, summary_text
     summary = run_demo(out_dir=args.out)
+    print(summary_text(summary), file=sys.stderr)  # (for a person: before 2026-12-06 the JSON line alone)
     _emit_json(summary)
     return 0
 
@@ -648,7 +648,9 @@ def build_parser():
     from .restyle.cli import add_parser as _restyle_parser  # argparse only
     _restyle_parser(sub)
 
-    p = sub.add_parser("demo", help="run the whole job on the embedded sample clip")
+    p = sub.add_parser("demo", help="run the whole job on the embedded sample clip", description="Track the sample "
+                       "clip in a Blender sequencer scene, give frames 41-120 the mouth of 40 frames earlier and render "
+                       "it; writes OUT/demo.blend, demo.mp4, demo_side_by_side.png, demo_track.npz and OUT/reenact/.")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.set_defaults(func=cmd_demo)
 
