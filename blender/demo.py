@@ -43,6 +43,7 @@ def run_demo(out_dir="out"):
     except ImportError as exc:
         raise ReenactError("the demo needs Blender's Python module: pip install bpy==5.0.1 (or run `make demo`)") from exc
     from . import blend
+    from ..video.probe import leaving_out
     from .actor import track_file as actor_track_file
     from .. import register, unregister
 
@@ -57,7 +58,8 @@ def run_demo(out_dir="out"):
         scene.name = "Reenact Demo"
         strip = blend.add_movie_strip(scene, clip, channel=1, frame_start=1, name="carphone")
         scene.sequence_editor.active_strip = strip
-        result = _track_without_squeeze_note()
+        with leaving_out("non_square"):  # (the note on the sample's 128:117 pixels is for a transfer between
+            result = bpy.ops.reenact.track_strip()  # actors: the demo transfers the actor onto itself)
         if result != {"FINISHED"}:
             raise ReenactError("{}: tracking the sample clip failed".format(clip))
         actor = [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor][0]
@@ -112,28 +114,6 @@ def run_demo(out_dir="out"):
             unregister()
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     return summary
-
-
-def _track_without_squeeze_note():
-    """Track Actor on the sample clip, less its note on the clip's non-square pixels (128:117):
-    that note is for a transfer between actors, and its remedy, an ffmpeg command into the
-    sample's folder, is for the user's own footage; the demo transfers the actor onto itself
-    (before 2026-12-06 its first lines warned of a 9 % squeeze and gave that command)."""
-    import bpy
-
-    from .operators import track as track_op
-
-    plain = track_op.track_job
-
-    def job(*args, **kwargs):
-        tracks, notes = plain(*args, **kwargs)
-        return tracks, [n for n in notes if not n.startswith("non-square pixels")]
-
-    track_op.track_job = job
-    try:
-        return bpy.ops.reenact.track_strip()
-    finally:
-        track_op.track_job = plain
 
 
 def summary_text(summary):
