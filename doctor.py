@@ -58,6 +58,7 @@ def runtime_report(prefer_gpu=True):
         "onnxruntime": _onnxruntime_version(),
         "available_providers": [],
         "provider": None,
+        "cuda_reason": None,  # why the provider in use is not CUDA (before 2026-12-06 not said)
         "error": None,
     }
     try:
@@ -85,7 +86,24 @@ def runtime_report(prefer_gpu=True):
         report["provider"] = probe_provider(prefer_gpu=prefer_gpu)
     except Exception as exc:  # a broken install must still produce a report
         report["error"] = report["error"] or "onnxruntime session failed: {}".format(exc)
+    report["cuda_reason"] = _cuda_reason(report, prefer_gpu)
     return report
+
+
+def _cuda_reason(report, prefer_gpu):
+    """Why onnxruntime does not run on CUDA here, in one line (None when it does)."""
+    from .session import CUDA, cuda_reason
+
+    if report["provider"] == CUDA:
+        return None
+    if not prefer_gpu:
+        return "not tried (--cpu; Blender: the preference Use GPU when available is off)"
+    if os.environ.get("REENACT_DEVICE", "").strip().lower() == "cpu":
+        return "not tried (REENACT_DEVICE=cpu in the environment)"
+    if CUDA not in report["available_providers"]:
+        return ("the installed onnxruntime ({}) has no CUDA provider: a CPU build (onnxruntime-gpu has one)".format(
+            report["onnxruntime"]))
+    return cuda_reason() or report["error"] or "onnxruntime fell back to the CPU without saying why"
 
 
 def media_report():
@@ -166,10 +184,12 @@ def format_report(report):
         ("OpenEXR plates", "yes" if report.get("openexr") else "no"),
         ("providers available", ", ".join(report["available_providers"]) or "none"),
         ("provider in use", show(report["provider"])),
+        ("CUDA not used", report.get("cuda_reason")),
         ("torch", show(report.get("torch")) if "torch" in report else "not checked"),
         ("torch CUDA", show(report.get("torch_cuda"))),
         ("CUDA GPU usable", "yes" if report.get("cuda_usable") else "no"),
     ]
+    rows = [(k, v) for k, v in rows if k != "CUDA not used" or v]
     width = max(len(k) for k, _ in rows)
     lines = ["{:<{w}}  {}".format(k, v, w=width) for k, v in rows]
     if report.get("error"):

@@ -32,6 +32,9 @@ _lock = threading.Lock()
 # Set once CUDA was asked for and did not start: later sessions go straight to CPU instead of
 # retrying (and making onnxruntime log the same library error for every model).
 _cuda_failed = False
+# Why (one line), when CUDA was asked for and did not start: for ``reenact doctor`` (before
+# 2026-12-06 the fallback was detected but its reason swallowed: doctor said "CUDA GPU usable no").
+_cuda_reason = None
 # Set once the CUDA and cuDNN libraries of the nvidia-* pip packages were looked for.
 _preloaded = False
 
@@ -57,6 +60,31 @@ def _preload_cuda(ort) -> None:
             preload()
     except Exception:  # noqa: BLE001 - a library it cannot load leaves the CPU, as before
         pass
+
+
+def _why_cpu(ort, exc=None) -> str:
+    """Why the CUDA provider did not start, in one line: the error it raised, else the library it
+    could not load (onnxruntime logs that where nobody reads it), and whether there is a GPU."""
+    import ctypes
+
+    if exc is not None:
+        return "the CUDA session failed: " + " ".join(str(exc).split())[:300]
+    why = []
+    try:
+        ctypes.CDLL(os.path.join(os.path.dirname(ort.__file__), "capi", "libonnxruntime_providers_cuda.so"))
+    except OSError as err:  # ("libcublasLt.so.13: cannot open shared object file: No such file or directory")
+        lib, missing, _ = str(err).partition(": cannot open shared object file")
+        why.append("the CUDA 13 / cuDNN 9 libraries of onnxruntime's CUDA provider were not found ({}): install "
+                   "them, or pip install \"onnxruntime-gpu[cuda,cudnn]=={}\" in this environment".format(
+                       lib + " is missing" if missing else " ".join(str(err).split()), ort.__version__))
+    if not os.path.exists("/dev/nvidiactl"):
+        why.append("no NVIDIA GPU device here (no /dev/nvidiactl)")
+    return "; ".join(why) or "onnxruntime fell back to the CPU without an error (libraries and device are there)"
+
+
+def cuda_reason():
+    """Why the last CUDA attempt fell back to the CPU (None when none did)."""
+    return _cuda_reason
 
 
 def model_path(name: str) -> str:
@@ -86,7 +114,7 @@ def create_session(path, prefer_gpu: bool = True, threads: int | None = None):
     """
     import onnxruntime as ort
 
-    global _cuda_failed
+    global _cuda_failed, _cuda_reason
     path = os.path.abspath(os.fspath(path))
     if not os.path.isfile(path):
         raise FileNotFoundError(f"ONNX model not found: {path}")
@@ -117,16 +145,16 @@ def create_session(path, prefer_gpu: bool = True, threads: int | None = None):
             ort.set_default_logger_severity(4)
         try:
             sess = ort.InferenceSession(path, sess_options=so, providers=providers)
-        except Exception:
+        except Exception as exc:
             if not want_gpu:
                 raise
-            _cuda_failed = True
+            _cuda_failed, _cuda_reason = True, _why_cpu(ort, exc)
             sess = ort.InferenceSession(path, sess_options=so, providers=[CPU])
         finally:
             if want_gpu:
                 ort.set_default_logger_severity(2)  # onnxruntime's default (warnings)
-        if want_gpu and session_provider(sess) != CUDA:
-            _cuda_failed = True
+        if want_gpu and session_provider(sess) != CUDA and not _cuda_failed:
+            _cuda_failed, _cuda_reason = True, _why_cpu(ort)
         for k in [k for k in _cache if k[0] == path and k[1:3] != key[1:3]]:
             del _cache[k]  # sessions of an older version of the file
         _cache[key] = sess
@@ -157,7 +185,7 @@ def probe_provider(prefer_gpu: bool = True) -> str:
 
 def clear_cache() -> None:
     """Forget every cached session and CUDA failure (tests, or after changing REENACT_*)."""
-    global _cuda_failed
+    global _cuda_failed, _cuda_reason
     with _lock:
         _cache.clear()
-        _cuda_failed = False
+        _cuda_failed, _cuda_reason = False, None
