@@ -128,6 +128,9 @@ def sign_cut(path, key=None, cert=None, sign_key=None, progress=None, fps=None):
     other = [w for w in wm["windows"] if w.get("detected") and w.get("payload_match") is False]
     if other:  # (a cut of two renders: these seconds carry another job's mark than the file's)
         parameters["other_job_seconds"] = ["{:.2f}-{:.2f}".format(w["start"], w["end"]) for w in other]
+    found_with = (wm.get("pixel_aspect") or {}).get("found")
+    if found_with:  # (the seconds were read with a pixel-aspect change undone: since 2026-12-06)
+        parameters["found_with_pixel_aspect"] = found_with
     if r.get("timecode_ranges"):
         parameters["synthesised_timecodes"] = ["{}-{}".format(a, b) for a, b in r["timecode_ranges"]]
     if not folder:
@@ -212,9 +215,11 @@ def run_sign(args):
         frames = "" if "frames_signed" not in info else " in {} frame(s){}{}".format(
             info["frames_signed"], ", {} signed already".format(info["frames_already"]) if info["frames_already"] else "",
             ", {} frame(s) missing from the folder".format(info["frames_missing"]) if info["frames_missing"] else "")
-        print("{}: signed (C2PA{}, {} bytes; Reenact's frames, job {}: {} s{})".format(
+        found_with = (wm.get("pixel_aspect") or {}).get("found")
+        print("{}: signed (C2PA{}, {} bytes; Reenact's frames, job {}: {} s{}{})".format(
             f, frames, info["bytes_added"], wm["payload"]["job_id"],
             ", ".join("{:.2f}-{:.2f}".format(a, b) for a, b in wm["ranges"]),
+            ", found with the {} pixel-aspect change undone".format(found_with) if found_with else "",
             "; signer {}".format(info["signer"]) if info.get("signer") else ""))
     return 2 if errors else 0
 

@@ -6,13 +6,14 @@ import os
 
 import numpy as np
 
+from . import pixel_aspect as pa
 from .watermark import DEFAULT_KEY, detect
 
 __all__ = ["verify_path", "format_report", "job_ranges"]
 
 
 def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, progress=None, look_again=True,
-                trust=None):
+                trust=None, pixel_aspect=True):
     """Verify one movie, image, folder of frames or list of image files (an image-sequence
     strip). Raises ``ValueError`` (one line naming the file) when it cannot be read. Returns
     ``{file, kind, frames, fps, duration, watermark, manifest}`` (and for a movie with a start
@@ -29,7 +30,9 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
     :class:`reenact.progress.Cancelled`. ``look_again``: where the ``window`` windows find no mark
     or no job id, look again in :data:`SHORT_WINDOW` windows (:func:`_look_again`). ``trust``: a PEM
     file of root certificates whose signers count as trusted (``reenact verify --trust``; default
-    this machine's local root), named in the result as ``trust``."""
+    this machine's local root), named in the result as ``trust``. ``pixel_aspect``: where the
+    windows find no mark or no job id, try the common pixel-aspect changes undone first
+    (:func:`.pixel_aspect.look`: an editing system's conform to square pixels)."""
     from ..progress import Cancelled
     from ..video import open_video
 
@@ -61,7 +64,12 @@ def verify_path(path, key=DEFAULT_KEY, window=1.0, fps=None, manifest=True, prog
                     f = blank
                 yield f
 
-        wm = detect(frames(), rate, key=key, window=window)
+        # (each window's average kept for the pixel-aspect tries: a search each, no decode)
+        averages = pa.Averages(rate, window) if pixel_aspect else None
+        wm = detect(averages.feed(frames()) if pixel_aspect else frames(), rate, key=key, window=window,
+                    prepared=bool(pixel_aspect))
+        if pixel_aspect:  # (a conform to square pixels: since 2026-12-06)
+            wm = pa.look(wm, averages, lambda: frames(0, None, True), rate, key, window)
         if look_again:  # (short windows where the default ones find nothing or no job id: since 2026-12-06)
             wm = _look_again(wm, lambda a, b: frames(a, b, True), rate, key, window)
         # a movie of variable frame rate: its seconds are its frames' own times, not i / its average rate
@@ -254,10 +262,11 @@ def _look_again(wm, read, fps, key, window):
 
 
 def looked_again_words(wm):
-    """One line on :func:`_look_again`'s look (what ``reenact verify`` and Verify Strip say), or None."""
+    """One line on :func:`_look_again`'s look, or on the pixel-aspect tries where they found
+    something (:func:`.pixel_aspect.words`): what ``reenact verify`` and Verify Strip say, or None."""
     la = wm.get("looked_again")
-    if not la:
-        return None
+    if not la or (wm.get("pixel_aspect") or {}).get("found"):
+        return pa.words(wm)
     at = ", ".join("{}-{} s".format(_fmt_time(a), _fmt_time(b)) for a, b in la["seconds"][:6]) + (
         " …" if len(la["seconds"]) > 6 else "")
     dflt = "{:g} s windows".format(la["default"].get("window", 1.0))
@@ -528,6 +537,8 @@ def format_report(r):
     said = looked_again_words(wm)
     if said:
         lines.append("  " + said)
+    if said and wm.get("looked_again") and pa.words(wm):  # (both looks said where both said something)
+        lines.append("  " + pa.words(wm))
     wins = wm["windows"]
     if 1 < len(wins) <= 12:
         # said in words: before 2026-12-06 "-4.2" for a window not found read as a negative score, and
