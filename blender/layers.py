@@ -324,20 +324,34 @@ def tracked_actions_of(ob, track):
     return acts, bags
 
 
-def check_pushed_down(ob):
-    """ValueError when the actor has no edit layer (no active action) and NLA tracks of its own
-    play over its Tracked layer (edits pushed down): a new edit layer, a copy of the tracking
-    over everything, would hide them (before 2026-12-06 a mouth transfer did, without a word)."""
-    check_keys(ob)  # (and its shape keys there to write in)
+def pushed_down(ob):
+    """The names of the NLA tracks of its own that play over the actor's Tracked layer on an ID
+    with no edit layer (no active action): its edits pushed down (NLA editor, Push Down)."""
+    out = []
     for idd in animated_ids(ob):
         ad = idd.animation_data if idd is not None else None
-        if ad is None or ad.action is not None:
-            continue
-        pushed = [t.name for t in ad.nla_tracks if t.name != TRACKED and not t.mute and len(t.strips)]
-        if pushed:
-            raise ValueError("actor '{}': its edits are pushed down into the NLA ({}) and a new edit layer would hide "
-                             "them; make the pushed action active again (Action Editor) or mute those NLA tracks, "
-                             "then try again".format(ob.name, ", ".join("'{}'".format(n) for n in pushed[:3])))
+        if ad is not None and ad.action is None:
+            out += [t.name for t in ad.nla_tracks if t.name != TRACKED and not t.mute and len(t.strips)]
+    return out
+
+
+def check_pushed_down(ob, retrack=False):
+    """ValueError when the actor has no edit layer (no active action) and NLA tracks of its own
+    play over its Tracked layer (edits pushed down): a new edit layer, a copy of the tracking
+    over everything, would hide them (before 2026-12-06 a mouth transfer did, without a word).
+    ``retrack``: Track Again, which carries an edit layer's keys and cannot carry these (before
+    2026-12-06 Keeping Edits turned every channel into its value on the current frame, said kept)."""
+    check_keys(ob)  # (and its shape keys there to write in)
+    pushed = list(dict.fromkeys(pushed_down(ob)))  # (each name once: the object's and the shape keys' alike)
+    if pushed and retrack:
+        raise ValueError("actor '{}': its edits are pushed down into the NLA ({}), and Track Again carries the edits "
+                         "of the active action alone; make the pushed action active again (Action Editor) and mute "
+                         "its NLA track(s), then Track Again, Keeping Edits (Track Again, Replacing Edits drops "
+                         "them)".format(ob.name, ", ".join("'{}'".format(n) for n in pushed[:3])))
+    if pushed:
+        raise ValueError("actor '{}': its edits are pushed down into the NLA ({}) and a new edit layer would hide "
+                         "them; make the pushed action active again (Action Editor) or mute those NLA tracks, "
+                         "then try again".format(ob.name, ", ".join("'{}'".format(n) for n in pushed[:3])))
 
 
 def ensure_layers(ob, track):
@@ -578,6 +592,8 @@ def carry_edits(old, new, old_track, new_track):
     Both actors on the same strip, ``old`` moved with it first. Returns (channels
     carried, timeline frames edited, drivers carried, NLA tracks carried, the frames edited that
     the new tracking does not cover: what the strip does not show now)."""
+    if pushed_down(old):
+        check_pushed_down(old, retrack=True)
     temp = []
     try:
         if has_layers(old):
@@ -594,8 +610,11 @@ def carry_edits(old, new, old_track, new_track):
             bag, nbag = edit_bag(oid), edit_bag(nid)
             todo = [(fc, edit_runs(fc, ref.fcurves.find(fc.data_path, index=fc.array_index), shift, span), None)
                     for fc in (bag.fcurves if bag is not None else ()) if not bookkeeping(fc)]  # (a bake's: no edit)
-            if temp:  # no layers: a channel deleted from the action holds its own value on every frame, as the
-                # render reads it (before 2026-12-06 the tracking came back, unsaid)
+            live = oid.animation_data is not None and any(not t.mute and len(t.strips)
+                                                          for t in oid.animation_data.nla_tracks)
+            if temp and not live:  # no layers: a channel deleted from the action holds its own value on every frame,
+                # as the render reads it (before 2026-12-06 the tracking came back, unsaid); not under an NLA
+                # track, which plays it (before 2026-12-06 its value on the current frame was held everywhere)
                 have = {(fc.data_path, fc.array_index) for fc, _, _ in todo}
                 todo += [(rf,) + held_runs(oid, rf) for rf in ref.fcurves
                          if (rf.data_path, rf.array_index) not in have and not bookkeeping(rf)]

@@ -94,10 +94,67 @@ def slot(clip, clip2, work, out):
     out["still_variant"] = ad.action_slot.name_display
 
 
+def pushed(clip, clip2, work, out):
+    """A hand key on jawOpen, then the NLA editor's Push Down on both IDs: Track Again, Keeping
+    Edits refuses in one line, saying what to do (before 2026-12-06 every channel became its value
+    on the current frame, said kept); done, the edits come through. An edit layer unassigned from
+    the shape keys (the Tracked layer playing alone there) carries nothing (before: its value on
+    the current frame on every frame)."""
+    from reenact.blender import actor as A
+    from reenact.blender import layers
+
+    scene = scene_of([("a", clip)], os.path.join(work, "pushed.blend"))
+    a = track(scene, "a")
+    fc = a.data.shape_keys.animation_data.action.layers[0].strips[0].channelbags[0].fcurves.find(JAW)
+    fc.keyframe_points.insert(8, 0.8)
+    fc.update()
+    scene.frame_set(3)
+    want = perf(a)
+    kept = []
+    for idd in (a, a.data.shape_keys):
+        ad = idd.animation_data
+        act, slot = ad.action, ad.action_slot
+        t = ad.nla_tracks.new()
+        st = t.strips.new(act.name, int(act.frame_range[0]), act)
+        st.action_slot = slot
+        ad.action = None
+        kept.append((idd, act, slot, t))
+    out["shown_pushed"] = float(np.abs(col(perf(a), "jawOpen") - col(want, "jawOpen")).max())
+    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all["a"]
+    out["keep"] = said(lambda: bpy.ops.reenact.track_strip(keep_edits=True))
+    out["plain"] = said(lambda: bpy.ops.reenact.track_strip())
+    out["same_actor"] = actor("a") == a
+    if not out["same_actor"]:
+        return
+    for idd, act, slot, t in kept:  # what the refusal says: the pushed action active again, its track muted
+        idd.animation_data.action = act
+        idd.animation_data.action_slot = slot
+        t.mute = True
+    out["done"] = said(lambda: bpy.ops.reenact.track_strip(keep_edits=True))
+    got = perf(actor("a"))
+    out["jaw_want"], out["jaw_got"] = r3(col(want, "jawOpen")[:10]), r3(col(got, "jawOpen")[:10])
+    out["smile_diff"] = float(np.abs(col(got, "mouthSmileLeft") - col(want, "mouthSmileLeft")).max())
+    out["pose_diff"] = float(np.nanmax(np.abs(np.asarray(got.pose) - np.asarray(want.pose))))
+    # the shape keys' edit layer unassigned: the Tracked layer plays there, and Keeping Edits carries no key
+    b = actor("a")
+    layers.ensure_layers(b, A.tracked_track(b))
+    b.data.shape_keys.animation_data.action = None
+    tracked = col(perf(b), "jawOpen")
+    scene.frame_set(3)
+    out["unassigned"] = said(lambda: bpy.ops.reenact.track_strip(keep_edits=True))
+    out["unassigned_diff"] = float(np.abs(col(perf(actor("a")), "jawOpen") - tracked).max())
+
+
 if __name__ == "__main__":
     name, clip, clip2, work = sys.argv[1:5]
     out = {"version": list(bpy.app.version)}
-    globals()[name](clip, clip2, work, out)
+    try:
+        globals()[name](clip, clip2, work, out)
+    except Exception as exc:  # (the old code's way out: said, and the process ends)
+        import traceback
+
+        traceback.print_exc()
+        out["error"] = repr(exc)
     print("RESULT " + json.dumps(out))
     sys.stdout.flush()
     os._exit(0)  # (4.5 may hang at exit)

@@ -37,3 +37,18 @@ def test_a_new_action_slot_of_the_animators_takes_a_transfer_and_a_reset(clips, 
     for key in ("transfer", "reset"):
         assert r[key] and not any(s.startswith("ERR") for s in r[key]), r[key]
     assert r["transferred"] < 1e-3 and r["reset_back"] < 1e-4, r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_edits_pushed_down_into_the_nla_are_refused_by_track_again_then_kept(clips, tmp_path, version, request):
+    r = _run("pushed", clips, tmp_path, version, request)
+    assert r["shown_pushed"] < 1e-6, r
+    for key in ("keep", "plain"):  # (before: Keeping Edits made every channel its frame-3 value, said kept)
+        assert r[key][-1].startswith("ERR") and "its edits are pushed down into the NLA ('NlaTrack')" in r[key][-1] \
+            and "make the pushed action active again (Action Editor) and mute its NLA track(s)" in r[key][-1], r[key]
+    assert r["same_actor"], r
+    # done as it says: the hand key and the tracking between, as they were
+    assert "kept (1 channel(s) on frames 8" in r["done"][-1], r["done"]
+    assert r["jaw_got"] == r["jaw_want"] and r["smile_diff"] < 1e-4 and r["pose_diff"] < 1e-4, r
+    # the shape keys' edit layer unassigned: the Tracked layer plays there, and nothing is held
+    assert r["unassigned_diff"] < 1e-4, r

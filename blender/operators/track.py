@@ -88,6 +88,9 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         timing.refuse_retimed(strip, "the curves would not line up with it; track it before retiming")
         if not (self.replace_edits or self.keep_edits):
             refuse_dropping_edits(scene, strip)
+        for ob in actor_data.actor_objects(scene) if self.keep_edits else ():  # (edits pushed down into the NLA:
+            if ob.reenact.strip_name == strip.name and layers.pushed_down(ob):  # refused before tracking)
+                layers.check_pushed_down(ob, retrack=True)
         remember_target(self, scene, strip)  # (found again after a rename meanwhile: job_target)
         source = actor_data.strip_source(strip)
         fps = scene.render.fps / scene.render.fps_base
@@ -248,6 +251,8 @@ def refuse_dropping_edits(scene, strip):
     transfer): an animator's work is never dropped by a second Track Actor (before 2026-12-05 it
     was, without a word: Undo alone brought it back)."""
     for ob, tracked, frames in strip_edits(scene, strip):
+        if frames and layers.pushed_down(ob):  # (which Keeping Edits cannot carry: said so)
+            layers.check_pushed_down(ob, retrack=True)
         if frames:
             raise ValueError("actor '{}' has edits on {} frame(s) ({}-{}: keys or a transfer) that tracking again "
                              "would replace; Track Again, Keeping Edits carries them onto the new tracking, Track "
