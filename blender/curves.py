@@ -86,9 +86,10 @@ def evaluate_actor(ob, track, scene, fast=True):
                     ev.matrix_parent_inverse.inverted() @ ev.parent.matrix_world.inverted() @ ev.matrix_world)
                 loc[i] = m.translation
                 rot[i] = m.to_3x3().normalized().to_euler("XYZ")
-            else:
-                loc[i] = ev.location
-                rot[i] = ev.rotation_euler if ev.rotation_mode == "XYZ" else ev.matrix_basis.to_euler("XYZ")
+            else:  # (its delta transform too, as the viewport moves it: before 2026-12-06 not read)
+                loc[i] = ev.matrix_basis.translation
+                rot[i] = ev.rotation_euler if ev.rotation_mode == "XYZ" and not any(ev.delta_rotation_euler) else \
+                    ev.matrix_basis.to_3x3().normalized().to_euler("XYZ", ev.rotation_euler)
             gaze[i] = [float(ev.get(p, 0.0)) for p in actor_data.GAZE_PROPS]
             conf[i] = float(ev.get("confidence", 0.0))
     finally:
@@ -193,6 +194,8 @@ def _fast_evaluate(ob, track, scene=None):
     key = ob.data.shape_keys
     if key is None or ob.rotation_mode != "XYZ" or any(not c.mute and c.influence > 0 for c in ob.constraints):
         return None
+    if any(ob.delta_location) or any(ob.delta_rotation_euler):  # (a delta transform: frame by frame, which reads it)
+        return None
     if any(sc.render.frame_map_old != sc.render.frame_map_new  # (Time Stretching)
            for sc in ([scene] if scene is not None else list(ob.users_scene))):
         return None
@@ -200,7 +203,7 @@ def _fast_evaluate(ob, track, scene=None):
     T = len(t)
     esc = bpy.utils.escape_identifier
     shape_paths = {'key_blocks["{}"].value'.format(esc(k.name)) for k in key.key_blocks}
-    ob_paths = {"location", "rotation_euler", "scale", "delta_location", "delta_rotation_euler", "delta_scale"} | {
+    ob_paths = {"location", "rotation_euler", "scale", "delta_scale"} | {  # (a delta transform keyed: frame by frame)
         '["{}"]'.format(p) for p in actor_data.GAZE_PROPS + ("confidence",)}
     # (any other path, a key's mute or slider animated, an index-form path: frame by frame)
     obv, kv = _plain_values(ob, t, ob_paths.__contains__), _plain_values(key, t, shape_paths.__contains__)

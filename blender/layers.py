@@ -113,7 +113,31 @@ def clipped_note(ob, base, info, rows=None):
         out.append("gaze of '{}' keyed beyond \u00b1{:.2f} rad ({:.0f}\u00b0) on frame(s) {}: drawn at \u00b1{:.2f}, what the "
                    "tracker reads".format(ob.name, GAZE_LIMIT, np.degrees(GAZE_LIMIT),
                                           frame_runs([int(f) for f in tl[np.flatnonzero(gaze)]]), GAZE_LIMIT))
+    scaled = set(scaled_frames(ob, base))
+    if rows is not None:
+        scaled &= {int(tl[r]) for r in rows if 0 <= r < len(tl)}
+    if scaled:
+        out.append("the head of '{}' is scaled on frame(s) {} (its scale keyed or set): the render draws it at its "
+                   "tracked size, the face model has no scale".format(ob.name, frame_runs(sorted(scaled))))
     return "; ".join(out)
+
+
+def scaled_frames(ob, track):
+    """Timeline frames of ``track`` where the head of actor ``ob`` is scaled (its scale or delta
+    scale, keyed in the edit layer or set, not 1): the viewport draws it so, a render at its
+    tracked size (the face model has no scale), and Track Again replaces the object. Before
+    2026-12-06 unsaid, and a plain Track Again dropped the keys."""
+    t = timeline_frames(ob, track).astype(np.float64)
+    bag = edit_bag(ob)
+    curves = {(fc.data_path, fc.array_index): fc for fc in (bag.fcurves if bag is not None else ())
+              if fc.data_path in ("scale", "delta_scale") and not fc.mute and len(fc.keyframe_points)}
+    bad = np.zeros(len(t), bool)
+    for path in ("scale", "delta_scale"):
+        for i in range(3):
+            fc = curves.get((path, i))
+            v = _curve_at(fc, t) if fc is not None else np.full(len(t), float(getattr(ob, path)[i]))
+            bad |= np.abs(v - 1.0) > 1e-4
+    return t[bad].astype(np.int64).tolist()
 
 
 def new_keys(frames, values, interpolation="LINEAR"):
@@ -648,6 +672,8 @@ def carry_edits(old, new, old_track, new_track):
                 nla += carry_nla(oid, nid)
         if MUTE_PROP in old:
             new[MUTE_PROP] = list(old[MUTE_PROP])
+        for p in ("delta_location", "delta_rotation_euler", "delta_scale", "scale"):  # (set, not keyed: the head's
+            setattr(new, p, getattr(old, p))  # own; tracking keys location and rotation alone)
         shown = timeline_frames(new, new_track)
         hidden = [f for f in sorted(frames) if not (len(shown) and shown[0] <= f <= shown[-1])]
         return channels, sorted(frames), drivers, nla, hidden

@@ -145,6 +145,51 @@ def pushed(clip, clip2, work, out):
     out["unassigned_diff"] = float(np.abs(col(perf(actor("a")), "jawOpen") - tracked).max())
 
 
+def delta(clip, clip2, work, out):
+    """Keys on the head's delta rotation and location move it in the viewport and in the render
+    (before 2026-12-06 the render read location and rotation alone, and a plain Track Again
+    dropped them unsaid); scale keys, which the render cannot draw, are said and not dropped."""
+    from reenact.blender import actor as A
+    from reenact.blender import layers
+
+    scene = scene_of([("a", clip)], os.path.join(work, "delta.blend"))
+    a = track(scene, "a")
+    p0 = np.asarray(perf(a).pose)
+    a.delta_rotation_euler = (0.0, 0.0, 0.3)
+    a.keyframe_insert("delta_rotation_euler", frame=5)
+    a.delta_location = (0.0, 0.02, 0.0)
+    a.keyframe_insert("delta_location", frame=5)
+    scene.frame_set(5)
+    ev = a.evaluated_get(bpy.context.evaluated_depsgraph_get())
+    m = ev.matrix_basis
+    want = A.blender_to_track_pose(np.array([m.translation]), np.array([m.to_3x3().normalized().to_euler("XYZ")]))
+    p1 = perf(a)
+    row = 5 - int(p1.frame_start) - int(a.reenact.frame_offset)
+    out["pose_change"] = float(np.nanmax(np.abs(np.asarray(p1.pose) - p0)))
+    out["pose_vs_viewport"] = float(np.abs(np.asarray(p1.pose)[row] - want[0]).max())
+    out["edited"] = layers.edited_frames(a, p1, A.load_actor_track(a))
+    out["plain"] = said(lambda: track(scene, "a"))
+    out["keep"] = said(lambda: track(scene, "a", keep_edits=True))
+    b = actor("a")
+    out["kept_diff"] = float(np.nanmax(np.abs(np.asarray(perf(b).pose) - np.asarray(p1.pose))))
+    # the head scaled: the render cannot draw it (said), and a plain Track Again does not drop it
+    out["replace"] = said(lambda: track(scene, "a", replace_edits=True))
+    b = actor("a")
+    p1 = perf(b)
+    b.scale = (1.3, 1.3, 1.3)
+    b.keyframe_insert("scale", frame=5)
+    base = A.load_actor_track(b)
+    info = {}
+    p2 = layers.curves_to_track(b, scene, base, info=info)
+    out["scale_pose_change"] = float(np.nanmax(np.abs(np.asarray(p2.pose) - np.asarray(p1.pose))))
+    out["scale_note"] = layers.clipped_note(b, base, info)
+    out["scale_plain"] = said(lambda: track(scene, "a"))
+    out["scale_keep"] = said(lambda: track(scene, "a", keep_edits=True))
+    c = actor("a")
+    out["scale_kept"] = [round(v, 3) for v in c.scale]
+    out["scale_keys_kept"] = layers.scaled_frames(c, A.load_actor_track(c))
+
+
 if __name__ == "__main__":
     name, clip, clip2, work = sys.argv[1:5]
     out = {"version": list(bpy.app.version)}

@@ -52,3 +52,17 @@ def test_edits_pushed_down_into_the_nla_are_refused_by_track_again_then_kept(cli
     assert r["jaw_got"] == r["jaw_want"] and r["smile_diff"] < 1e-4 and r["pose_diff"] < 1e-4, r
     # the shape keys' edit layer unassigned: the Tracked layer plays there, and nothing is held
     assert r["unassigned_diff"] < 1e-4, r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_the_heads_delta_transform_renders_and_its_scale_is_said_and_kept(clips, tmp_path, version, request):
+    r = _run("delta", clips, tmp_path, version, request)
+    # delta rotation and location keys: read as the viewport moves the head (before: pose change 0.0, no edit)
+    assert r["pose_change"] > 0.1 and r["pose_vs_viewport"] < 1e-4 and r["edited"], r
+    assert r["plain"][-1].startswith("ERR") and "has edits on 24 frame(s)" in r["plain"][-1], r["plain"]
+    assert "the edits of 'a Actor 0' kept" in r["keep"][-1] and r["kept_diff"] < 1e-4, r
+    # scale: the render draws the tracked size (said), and a plain Track Again refuses to drop it
+    assert r["scale_pose_change"] < 1e-4, r
+    assert "the head of 'a Actor 0' is scaled on frame(s) 1-24" in r["scale_note"], r["scale_note"]
+    assert r["scale_plain"][-1].startswith("ERR") and "has its head scaled on frame(s) 1-24" in r["scale_plain"][-1], r
+    assert r["scale_kept"] == [1.3, 1.3, 1.3] and r["scale_keys_kept"] == list(range(1, 25)), r

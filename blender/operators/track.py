@@ -265,6 +265,13 @@ def refuse_dropping_edits(scene, strip):
             raise ValueError("actor '{}' has keys on frame(s) {} where its face is not tracked, which tracking again "
                              "would drop; Track Again, Replacing Edits drops them (Track panel)".format(
                                  ob.name, frame_runs(off)))
+        scaled = layers.scaled_frames(ob, tracked)
+        if scaled:  # (the render does not read them: not edits of the performance; before 2026-12-06 dropped unsaid)
+            from ...render.actors import frame_runs
+
+            raise ValueError("actor '{}' has its head scaled on frame(s) {} (scale keyed or set; the render draws the "
+                             "tracked size), which tracking again would drop; Track Again, Keeping Edits carries it, "
+                             "Track Again, Replacing Edits drops it (Track panel)".format(ob.name, frame_runs(scaled)))
 
 
 def tracked_focal_mm(scene, strip):
