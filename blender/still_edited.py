@@ -61,6 +61,25 @@ def causes(ob, mode="full"):
     return out
 
 
+def over_transfer(ob, mode):
+    """What shows a transfer of ``mode`` onto actor ``ob`` otherwise than it was written, as
+    phrases: its edit layer muted or at a partial influence, and :func:`causes` (a driver, which
+    hides it, a modifier, an NLA track, a constraint). Before 2026-12-06 Transfer Performance said
+    only "24 frames (1-24)" while the target showed none of it."""
+    out = []
+    for which, idd in enumerate(animated_ids(ob)):
+        ad = idd.animation_data if idd is not None else None
+        if ad is None or ad.action is None or (mode in ("expression", "mouth"), mode in ("pose", "gaze"))[which]:
+            continue
+        w, what = float(ad.action_influence), ("the head and gaze", "the expressions")[which]
+        if w <= 0.0:
+            out.append("its edit layer muted on {} (Mute Edit Layer unmutes it)".format(what))
+        elif w < 1.0:
+            out.append("its edit layer at influence {:.2f} on {} (the transfer blended with the tracking)".format(
+                w, what))
+    return out + causes(ob, mode)
+
+
 def still_edited(ob, scene, track, mode="full", first=None, last=None):
     """'' when the channels of ``mode`` of actor ``ob`` evaluate to its tracked performance
     (``track``) on timeline frames ``first``..``last`` (None: all); else a clause naming what still

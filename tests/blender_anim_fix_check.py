@@ -190,6 +190,40 @@ def delta(clip, clip2, work, out):
     out["scale_keys_kept"] = layers.scaled_frames(c, A.load_actor_track(c))
 
 
+def hidden(clip, clip2, work, out):
+    """A mouth transfer onto an actor whose setup hides or alters it (a driver on jawOpen, the
+    edit layer muted or at influence 0.5, a Noise modifier on jawOpen) says so (before 2026-12-06
+    only "24 frames (1-24)")."""
+    from reenact import unregister
+    from reenact.blender import actor as A
+    from reenact.blender import blend, layers
+
+    def driver(a):
+        d = a.data.shape_keys.key_blocks["jawOpen"].driver_add("value")
+        d.driver.type = "SCRIPTED"
+        d.driver.expression = "0.05"
+
+    def muted(a):
+        bpy.ops.reenact.mute_edit_layer(actor=a.name)
+
+    def half(a):
+        layers.ensure_layers(a, A.tracked_track(a))
+        a.data.shape_keys.animation_data.action_influence = 0.5
+
+    def noise(a):
+        blend.channelbag(a.data.shape_keys, ensure=False).fcurves.find(JAW).modifiers.new("NOISE").strength = 0.5
+
+    for k, prep in enumerate((driver, muted, half, noise, None)):
+        if k:
+            unregister()
+        scene = scene_of([("a", clip), ("b", clip2)], os.path.join(work, "hidden{}.blend".format(k)))
+        a, b = track(scene, "a"), track(scene, "b")
+        if prep is not None:
+            prep(a)
+        name = prep.__name__ if prep is not None else "plain"
+        out[name] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth"))
+
+
 if __name__ == "__main__":
     name, clip, clip2, work = sys.argv[1:5]
     out = {"version": list(bpy.app.version)}

@@ -66,3 +66,16 @@ def test_the_heads_delta_transform_renders_and_its_scale_is_said_and_kept(clips,
     assert "the head of 'a Actor 0' is scaled on frame(s) 1-24" in r["scale_note"], r["scale_note"]
     assert r["scale_plain"][-1].startswith("ERR") and "has its head scaled on frame(s) 1-24" in r["scale_plain"][-1], r
     assert r["scale_kept"] == [1.3, 1.3, 1.3] and r["scale_keys_kept"] == list(range(1, 25)), r
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_transfer_says_what_on_the_target_hides_or_alters_it(clips, tmp_path, version, request):
+    r = _run("hidden", clips, tmp_path, version, request)
+    lead = "mouth transfer 'b Actor 0' -> 'a Actor 0': 24 frames (1-24)"
+    assert r["plain"] == ["INFO: " + lead], r["plain"]  # (nothing in the way: nothing said)
+    for case, words in (("driver", "a driver on jawOpen"), ("muted", "its edit layer muted on the expressions"),
+                        ("half", "its edit layer at influence 0.50 on the expressions"),
+                        ("noise", "a Noise modifier on jawOpen")):
+        assert r[case] == ["WARNING: {}; 'a Actor 0' does not show this transfer as written: it keeps {}".format(
+            lead, words) + (" (Mute Edit Layer unmutes it)" if case == "muted" else
+                            " (the transfer blended with the tracking)" if case == "half" else "")], (case, r[case])

@@ -30,7 +30,7 @@ from .. import actor as actor_data
 from .. import dubbing, layers, shots, shown
 from ..render_inputs import ACCEPT_FOOTAGE
 from ..report import EXPECTED, fail, report
-from ..still_edited import still_edited
+from ..still_edited import over_transfer, still_edited
 
 MODE_ITEMS = (
     ("full", "Full", "Head pose, all expressions and gaze (Deep Video Portraits)"),
@@ -372,6 +372,10 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             msg += ("; the source '{}' has edits of its own on {} frames ({}-{}) and they were transferred too "
                     "(Mute Edit Layer on it to transfer its tracked performance)").format(
                         src.name, len(edited), edited[0], edited[-1])
+        over = over_transfer(tgt, self.mode)
+        if over:  # (the animator's own, kept; before 2026-12-06 unsaid)
+            warn.append("'{}' does not show this transfer as written: it keeps {}".format(
+                tgt.name, ", ".join(over[:4]) + (" and {} more".format(len(over) - 4) if len(over) > 4 else "")))
         if warn:
             msg += "; " + "; ".join(warn)
         report(self, "WARNING" if edited or hidden or warn else "INFO", msg)
