@@ -132,6 +132,17 @@ def record_mouth(ob, source, performance_frame, source_track, strip=None):
     return chosen[0], left
 
 
+def earlier_rows(ob, result):
+    """Rows of ``ob`` still driven (:func:`record_mouth`) that the transfer of ``result`` did not
+    write: an earlier transfer's mouth, kept where this one does not reach (another offset, a
+    shorter dubbing strip)."""
+    frames = ob.get(actor_data.DRIVER_FRAMES_PROP)
+    pf = np.asarray(result.performance_frame, np.float64)
+    if frames is None or len(frames) != len(pf):
+        return []
+    return np.flatnonzero((np.asarray(frames, np.float64) >= 0) & ~np.isfinite(pf)).tolist()
+
+
 def forget_driver(ob, track, a, b):
     """Rows of timeline frames a..b (inclusive) are no longer driven (Reset to Tracked gave them
     the footage's mouth back: a render drew the driver's mouth there). Returns how many were."""

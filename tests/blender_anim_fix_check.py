@@ -224,6 +224,22 @@ def hidden(clip, clip2, work, out):
         out[name] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth"))
 
 
+def offset(clip, clip2, work, out):
+    """A mouth transfer at offset 0, then at offset 5: frames 1-5 keep the first one's mouth, and
+    the report says so (before 2026-12-06 it named frames 6-24 alone)."""
+    scene = scene_of([("a", clip), ("b", clip2)], os.path.join(work, "offset.blend"))
+    a, b = track(scene, "a"), track(scene, "b")
+    out["x0"] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth"))
+    out["x5"] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth",
+                                                                  offset=5))
+    out["x5_again"] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth",
+                                                                        offset=5))
+    out["reset"] = said(lambda: bpy.ops.reenact.reset_to_tracked(actor=a.name, channels="mouth", use_range=True,
+                                                                 frame_start=1, frame_end=5))
+    out["x5_reset"] = said(lambda: bpy.ops.reenact.transfer_performance(source=b.name, target=a.name, mode="mouth",
+                                                                        offset=5))
+
+
 if __name__ == "__main__":
     name, clip, clip2, work = sys.argv[1:5]
     out = {"version": list(bpy.app.version)}

@@ -79,3 +79,13 @@ def test_a_transfer_says_what_on_the_target_hides_or_alters_it(clips, tmp_path, 
         assert r[case] == ["WARNING: {}; 'a Actor 0' does not show this transfer as written: it keeps {}".format(
             lead, words) + (" (Mute Edit Layer unmutes it)" if case == "muted" else
                             " (the transfer blended with the tracking)" if case == "half" else "")], (case, r[case])
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_transfer_at_another_offset_names_the_frames_keeping_the_earlier_one(clips, tmp_path, version, request):
+    r = _run("offset", clips, tmp_path, version, request)
+    said = "frames 1-5 keep the mouth of an earlier transfer from 'b Actor 0' (this one does not reach them): " \
+        "Reset to Tracked there clears it"
+    assert r["x0"] == ["INFO: mouth transfer 'b Actor 0' -> 'a Actor 0': 24 frames (1-24)"], r["x0"]
+    assert said in r["x5"][-1] and said in r["x5_again"][-1], r  # (before: frames 6-24 alone named)
+    assert r["x5_reset"] == ["INFO: mouth transfer 'b Actor 0' -> 'a Actor 0': 19 frames (6-24)"], r  # (cleared)

@@ -339,6 +339,10 @@ class REENACT_OT_transfer_performance(bpy.types.Operator):
             msg += "; the dubbing actor recorded: '{}', whose mouth '{}' took by an earlier transfer".format(
                 driver, src.name)
         first = int(tgt_track.frame_start) + fo
+        earlier = dubbing.earlier_rows(tgt, result) if driver is not None and not self.use_range else []
+        if earlier:  # (an offset changed: the last transfer's frames this one does not reach; before 2026-12-06 unsaid)
+            warn.append("frames {} keep the mouth of an earlier transfer from '{}' (this one does not reach them): "
+                        "Reset to Tracked there clears it".format(frame_runs([r + first for r in earlier]), driver))
         for name, rows in undriven.items():  # (one actor's footage draws a render's mouth)
             warn.append("frames {} keep the mouth of '{}', but a render draws the footage's mouth of one dubbing "
                         "actor, '{}': there the shot's or the renderer's mouth".format(
