@@ -240,6 +240,28 @@ def offset(clip, clip2, work, out):
                                                                         offset=5))
 
 
+def duplicate(clip, clip2, work, out):
+    """A Shift+D copy of an actor, its jaw keyed: Track Again, Keeping Edits says it is a copy on
+    its original's face (before 2026-12-06 'found no face where it was'), and Replacing Edits names
+    it deleted (before: 'tracked 1 actor(s)')."""
+    scene = scene_of([("a", clip)], os.path.join(work, "duplicate.blend"))
+    a = track(scene, "a")
+    layer = bpy.context.view_layer
+    for o in scene.objects:
+        o.select_set(False)
+    a.select_set(True)
+    layer.objects.active = a
+    assert bpy.ops.object.duplicate() == {"FINISHED"}
+    d = layer.objects.active
+    out["names"] = [a.name, d.name]
+    kb = d.data.shape_keys.key_blocks["jawOpen"]
+    kb.value = 0.85
+    kb.keyframe_insert("value", frame=8)
+    out["keep"] = said(lambda: track(scene, "a", keep_edits=True))
+    out["replace"] = said(lambda: track(scene, "a", replace_edits=True))
+    out["actors"] = sorted(o.name for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor)
+
+
 if __name__ == "__main__":
     name, clip, clip2, work = sys.argv[1:5]
     out = {"version": list(bpy.app.version)}

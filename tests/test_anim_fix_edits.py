@@ -89,3 +89,16 @@ def test_a_transfer_at_another_offset_names_the_frames_keeping_the_earlier_one(c
     assert r["x0"] == ["INFO: mouth transfer 'b Actor 0' -> 'a Actor 0': 24 frames (1-24)"], r["x0"]
     assert said in r["x5"][-1] and said in r["x5_again"][-1], r  # (before: frames 6-24 alone named)
     assert r["x5_reset"] == ["INFO: mouth transfer 'b Actor 0' -> 'a Actor 0': 19 frames (6-24)"], r  # (cleared)
+
+
+@pytest.mark.parametrize("version", ["5.0", "4.5"])
+def test_a_shift_d_copy_of_an_actor_is_named_by_track_again(clips, tmp_path, version, request):
+    r = _run("duplicate", clips, tmp_path, version, request)
+    assert r["names"] == ["a Actor 0", "a Actor 0.001"], r
+    # Keeping Edits: a copy on its original's face (before: 'found no face where it was', the face there)
+    assert r["keep"][-1].startswith("ERR") and "actor 'a Actor 0.001' has edits and lies on the face of actor " \
+        "'a Actor 0' (a copy of it, Shift+D?)" in r["keep"][-1] and "Replacing Edits deletes it" in r["keep"][-1], r
+    # Replacing Edits names what it deletes (before: 'tracked 1 actor(s) in 'a'' alone)
+    assert r["replace"] == ["WARNING: tracked 1 actor(s) in 'a', 100% of frames; actor(s) 'a Actor 0.001' deleted, "
+                            "with their keys: no new face takes their place (Ctrl-Z brings them back)"], r["replace"]
+    assert r["actors"] == ["a Actor 0"], r

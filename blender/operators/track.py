@@ -170,6 +170,7 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         # actor whose edits were kept keeps the name and materials the animator gave it (before
         # 2026-12-06 'Alice' came back as '<strip> Actor 0', its material gone)
         given = {carried[ob][0]: (ob.name, list(ob.data.materials)) for ob in old if ob in carried}
+        gone = sorted(ob.name for ob in old if ob not in heirs.values())  # (no new actor takes its place)
         for ob in old:
             actor_data.remove_actor(ob)
         for ob in created:
@@ -216,9 +217,12 @@ class REENACT_OT_track_strip(ModalJobMixin, bpy.types.Operator):
         if self._raised:
             note += "; {1} faces looked for, one for each of the strip's {1} actors (the Actors setting says {0})".format(
                 *self._raised)
+        if gone:  # (a Shift+D copy on its original's face, a face no longer found: before 2026-12-06 unsaid)
+            note += "; actor(s) {} deleted, with their keys: no new face takes their place (Ctrl-Z brings them " \
+                "back)".format(", ".join("'{}'".format(n) for n in gone))
         if kept and self._kept_focal is not None:
             note += "; tracked at their focal length, {:.1f} mm, kept with the edits".format(self._kept_focal)
-        report(self, "WARNING" if hidden or squeezed or resized else "INFO",
+        report(self, "WARNING" if hidden or squeezed or resized or gone else "INFO",
                "tracked {} actor(s) in '{}', {:.0%} of frames{}".format(len(tracks), strip.name, frac, note))
 
 
@@ -309,25 +313,32 @@ def match_actors(scene, strip, old, tracks):
     import numpy as np
 
     paths = [(_face_path(tr), int(tr.frame_start)) for tr in tracks]
-    out, taken = {}, set()
+    out, taken = {}, {}
     for ob, tracked, frames in strip_edits(scene, strip, old):
         frames = frames or layers.off_track_keys(ob, tracked)
         (mine, size), start = _face_path(tracked), int(tracked.frame_start)
-        best = (np.inf, None)
+        best, near = (np.inf, None), (np.inf, None)  # (the nearest free face; the nearest face, taken or not)
         for i, ((theirs, _), s) in enumerate(paths):
             a, b = max(start, s), min(start + len(mine), s + len(theirs))
-            if i in taken or a >= b:
+            if a >= b:
                 continue
             d = np.linalg.norm(mine[a - start:b - start] - theirs[a - s:b - s], axis=1)
             d = d[np.isfinite(d)]
-            if len(d) and np.median(d) < min(best[0], 0.5 * size):
+            if len(d) and np.median(d) < min(near[0], 0.5 * size):
+                near = (float(np.median(d)), i)
+            if i not in taken and len(d) and np.median(d) < min(best[0], 0.5 * size):
                 best = (float(np.median(d)), i)
         if best[1] is None:
             if not frames:  # (nothing keyed: replaced as by a plain Track Again)
                 continue
+            if near[1] in taken:  # (a Shift+D copy: before 2026-12-06 'found no face where it was', the face there)
+                raise ValueError("actor '{}' has edits and lies on the face of actor '{}' (a copy of it, Shift+D?): one "
+                                 "actor a face, so its edits cannot be kept; copy its keys onto '{}' or delete it, "
+                                 "then Track Again, Keeping Edits (Track Again, Replacing Edits deletes it and its "
+                                 "keys)".format(ob.name, taken[near[1]], taken[near[1]]))
             raise ValueError("actor '{}' has edits, and tracking '{}' again found no face where it was: its edits "
                              "cannot be kept (Track Again, Replacing Edits drops them)".format(ob.name, strip.name))
-        taken.add(best[1])
+        taken[best[1]] = ob.name
         out[ob] = (best[1], tracked)
     return out
 
