@@ -287,6 +287,22 @@ class Aside:
             self.aside = None
 
 
+@contextmanager
+def kept_aside(path, keep=True):
+    """The file at ``path`` kept :class:`Aside` (``keep``) while the block writes it anew: put back
+    if the block fails, dropped once it succeeds (what render, restyle apply and assemble do
+    around closing and signing a movie)."""
+    aside = Aside(path) if keep else None
+    try:
+        yield aside
+    except BaseException:
+        if aside is not None:
+            aside.put_back()
+        raise
+    if aside is not None:
+        aside.drop()
+
+
 def os_error(exc, path=None, doing="cannot write"):
     """A :class:`ReenactError` (one line naming the file) for an OSError: ``doing``: what failed
     (``"cannot write"``), the system's reason (No space left on device, Read-only file system,

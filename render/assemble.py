@@ -16,7 +16,7 @@ chunks are removed from the folder.
 import os
 import time
 
-from ..fsutil import Aside, refuse_overwriting
+from ..fsutil import kept_aside, refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import ManifestError, png_has_manifest, read_manifest, sign_file
 from ..video import VideoError, VideoWriter
@@ -157,8 +157,7 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
         # (a full disk) puts it back, or removes the new, unsigned movie where there was none
         # (before 2026-12-06 `reenact assemble` said "cannot write the signed file" and left the
         # unsigned movie in place of the earlier, signed one; render and restyle did this already)
-        aside = Aside(out) if signing is not None or read_mark else None
-        try:
+        with kept_aside(out, signing is not None or read_mark):
             writer.close()
             if signing is not None:
                 manifest = signing.finish()
@@ -173,12 +172,6 @@ def assemble_movie(folder, video, out, lossless=False, progress=None, sign=True,
                 else:
                     manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                         os.path.splitext(os.fspath(out))[1])}
-        except BaseException:
-            if aside is not None:
-                aside.put_back()
-            raise
-        if aside is not None:
-            aside.drop()
     finally:
         if signing is not None:
             signing.cancel()

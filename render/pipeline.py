@@ -49,7 +49,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..fsutil import Aside, refuse_overwriting
+from ..fsutil import kept_aside, refuse_overwriting
 from ..progress import Cancelled
 from ..provenance.manifest import sign_file
 from ..provenance.movie_signing import MovieSigning
@@ -537,19 +537,12 @@ def render_clip(track, video, model=None, out=None, frames=None, region="mouth",
         manifest = None
         if writer is not None:
             synthesised = stats["rendered"] + stats["cached"] + stats["warped"]
-            aside = Aside(out) if signing is not None else None  # (put back if signing the new movie fails)
             t = time.perf_counter()
-            try:
+            with kept_aside(out, signing is not None):  # (put back if signing the new movie fails)
                 writer.close()
                 tm["encode"] += time.perf_counter() - t
                 if signing is not None and synthesised:
                     manifest = signing.finish()
-            except BaseException:
-                if aside is not None:
-                    aside.put_back()
-                raise
-            if aside is not None:
-                aside.drop()
             if is_movie and sign and synthesised and signing is None:
                 manifest = {"signed": False, "reason": "C2PA manifests go into .mp4/.mov/.png, not {}".format(
                     os.path.splitext(os.fspath(out))[1])}

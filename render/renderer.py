@@ -133,20 +133,28 @@ def int8_path(model):
     return os.path.splitext(os.fspath(model))[0] + ".int8.onnx"
 
 
+def _session_beside(variant, prefer_gpu, threads, warnings):
+    """A session of the file ``variant`` beside a model, or None: not there, or damaged (a line in
+    ``warnings``: a damaged file beside the model must not stop the render)."""
+    if not os.path.isfile(variant):
+        return None
+    try:
+        return create_session(variant, prefer_gpu=prefer_gpu, threads=threads)
+    except Exception as exc:
+        warnings.append("{}: cannot be loaded ({}): the fp32 model runs".format(os.path.basename(variant),
+                                                                               type(exc).__name__))
+        return None
+
+
 def _int8_variant(path, threads, warnings):
     """A CPU session of ``path``'s int8 variant, or None (none beside it, or made from another
     model: then a line in ``warnings``)."""
     p8 = int8_path(path)
-    if not os.path.isfile(p8):
+    s8 = _session_beside(p8, False, threads, warnings)
+    if s8 is None:
         return None
     from .cache import file_digest
 
-    try:
-        s8 = create_session(p8, prefer_gpu=False, threads=threads)
-    except Exception as exc:  # a damaged file beside the model must not stop the render
-        warnings.append("{}: cannot be loaded ({}): the fp32 model runs".format(os.path.basename(p8),
-                                                                               type(exc).__name__))
-        return None
     made_from = s8.get_modelmeta().custom_metadata_map.get(INT8_OF)
     if made_from != file_digest(path):
         warnings.append("{}: made from another version of {} (quantize it again): the fp32 model runs".format(
@@ -168,15 +176,8 @@ def _fp16_variant(path, sess, threads, warnings):
     earlier training left beside a newer model (an export stopped between the two files) rendered
     the earlier actor."""
     p16 = fp16_path(path)
-    if not os.path.isfile(p16):
-        return None
-    try:
-        s16 = create_session(p16, prefer_gpu=True, threads=threads)
-    except Exception as exc:  # a damaged file beside the model must not stop the render
-        warnings.append("{}: cannot be loaded ({}): the fp32 model runs".format(os.path.basename(p16),
-                                                                               type(exc).__name__))
-        return None
-    if session_provider(s16) != CUDA:
+    s16 = _session_beside(p16, True, threads, warnings)
+    if s16 is None or session_provider(s16) != CUDA:
         return None
     mine, its = sess.get_modelmeta().custom_metadata_map, s16.get_modelmeta().custom_metadata_map
     if any(its.get(k) != v for k, v in mine.items() if k.startswith("reenact.")):
