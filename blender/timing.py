@@ -134,15 +134,13 @@ def rate_adjusted(strip):
     length, word = strip.frame_duration, _flag_word(strip)
     if word is not None:  # (the strip's own flag, read: nothing in the scene changes)
         follows = bool(word & _AUTO_PLAYBACK_RATE)
-    else:  # (a build whose strip layout is not the one found: the rate doubled for one read)
-        fps = render.fps
-        kept = _timed_strips(strip.id_data)
+    else:  # (a build whose strip layout is not the one found, or a strip that cannot be set: the scene's rate
+        fps = render.fps  # doubled for one read, as before, which may slide a trimmed sound strip by a frame)
         try:
             render.fps = fps * 2
             follows = strip.frame_duration != length
         finally:
             render.fps = fps
-            _put_back(kept)
     if not follows:
         return None
     clip_fps, scene_fps = float(strip.fps or 0.0), render.fps / render.fps_base
@@ -157,7 +155,7 @@ def rate_adjusted(strip):
 
 _AUTO_PLAYBACK_RATE = 1 << 17  # Blender's SEQ_AUTO_PLAYBACK_RATE strip flag (Adjust Playback Rate)
 _FLIP_X, _FLIP_Y, _MUTE, _REVERSE = 1 << 11, 1 << 12, 1 << 5, 1 << 7  # (SEQ_FLIPX, SEQ_FLIPY, SEQ_MUTE, SEQ_REVERSE_FRAMES)
-_FLAG_AT = []  # [the byte offset of a strip's flag word, or None where it was not found] once found
+_FLAG_AT = []  # [the byte offset of a strip's flag word] once found
 
 
 def _flag_word(strip):
@@ -181,38 +179,16 @@ def _flag_word(strip):
             finally:
                 strip.use_flip_x = not strip.use_flip_x
             changed = [i for i in range(n) if before[i] != after[i]]
-            ok = (sys.byteorder == "little" and len(changed) == 1 and changed[0] % 4 == 1
-                  and before[changed[0]] ^ after[changed[0]] == _FLIP_X >> 8)
-            _FLAG_AT.append(changed[0] - 1 if ok else None)
-        if _FLAG_AT[0] is None:
-            return None
+            if not (sys.byteorder == "little" and len(changed) == 1 and changed[0] % 4 == 1
+                    and before[changed[0]] ^ after[changed[0]] == _FLIP_X >> 8):
+                return None  # (not found: looked for again at the next read)
+            _FLAG_AT.append(changed[0] - 1)
         word = ctypes.c_int.from_address(ptr + _FLAG_AT[0]).value
     except (AttributeError, TypeError, ValueError, OverflowError):
         return None
     shown = ((_FLIP_X, strip.use_flip_x), (_FLIP_Y, strip.use_flip_y), (_MUTE, strip.mute),
              (_REVERSE, getattr(strip, "use_reverse_frames", False)))
     return word if all(bool(word & bit) == bool(value) for bit, value in shown) else None
-
-
-#: what a change of the scene's rate re-times and rounds on a sound strip, or a movie strip played at
-#: its clip's rate (:func:`rate_adjusted`)
-_TIMED = ("frame_start", "frame_offset_start", "frame_offset_end", "animation_offset_start", "animation_offset_end")
-
-
-def _timed_strips(scene):
-    """[(strip, {name: value})] of the scene's sound and movie strips, as :func:`_put_back` sets
-    them again: Blender re-times them when the scene's rate changes, rounding, so a trimmed sound
-    strip slid a frame or two at each of :func:`rate_adjusted`'s reads (before 2026-12-06 19:55
-    UTC every Reenact job moved a trimmed dialogue strip, 5 frames early after three jobs)."""
-    return [(s, {n: getattr(s, n) for n in _TIMED if hasattr(s, n)})
-            for s in blend.all_strips(scene) if s.type in ("SOUND", "MOVIE")]
-
-
-def _put_back(kept):
-    for s, values in kept:
-        for name, value in values.items():
-            if getattr(s, name) != value:
-                setattr(s, name, value)
 
 
 _FRAME_COUNTS = {}
