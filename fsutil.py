@@ -194,45 +194,38 @@ def remove_stale_temporaries(path, older_than=60.0, tag="", suffixes=(".tmp",)):
     return removed
 
 
+def _try_lock(path):
+    """(descriptor holding ``path`` locked, or None; whether another process holds it): no lock
+    where there are no such locks (Windows) or the file cannot be opened."""
+    try:
+        import fcntl
+    except ImportError:
+        return None, False
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None, False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        return None, isinstance(exc, BlockingIOError)
+    return fd, False
+
+
 def hold(path):
     """Lock the file ``path`` for as long as the returned descriptor is open (close it to let
     go): :func:`remove_stale_temporaries` in another process leaves it however long it goes
     unwritten. None where there are no such locks (Windows) or the file cannot be opened."""
-    try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
+    return _try_lock(path)[0]
 
 
 def held(path):
     """Whether a live process holds ``path`` locked (:func:`hold`)."""
-    try:
-        import fcntl
-    except ImportError:
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # (the lock, if taken, goes with it)
-    return False
+    fd, busy = _try_lock(path)
+    if fd is not None:
+        os.close(fd)  # (the lock taken here goes with it)
+    return busy
 
 
 # ----------------------------------------------------------------------------- before the work

@@ -12,6 +12,7 @@ import bpy
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from blender_animator_check import actor, track  # noqa: E402,F401  (the same scene helpers)
 from sequencer_check import empty_scene  # noqa: E402
 
 JAW = 'key_blocks["jawOpen"].value'
@@ -37,16 +38,6 @@ def scene_of(clips, path):
 
     T.report = K.report = rep
     return bpy.context.scene
-
-
-def actor(name):
-    return [o for o in bpy.data.objects if o.type == "MESH" and o.reenact.is_actor and o.reenact.strip_name == name][0]
-
-
-def track(scene, name, **kw):
-    scene.sequence_editor.active_strip = scene.sequence_editor.strips_all[name]
-    assert bpy.ops.reenact.track_strip(**kw) == {"FINISHED"}
-    return actor(name)
 
 
 def said(call):
